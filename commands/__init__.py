@@ -1,0 +1,15 @@
+"""The ``/incident`` command: one table (``commands.table``) routes every subcommand and
+generates ``/incident help``; one module per subcommand."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from commands.modal import DECLARE_CALLBACK_ID, handle_declare_submission
+from commands.router import handle_incident_command
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the ``/incident`` listeners to the Bolt app."""
+    app.command("/incident")(handle_incident_command)
+    app.view(DECLARE_CALLBACK_ID)(handle_declare_submission)

@@ -1,0 +1,97 @@
+"""The composition root: builds the aiohttp application and the Bolt app from one Settings.
+
+Nothing happens at import time; every resource is created and closed in a cleanup context.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import Settings
+from bot.db import create_engine, database_reachable
+from bot.keys import bolt_key, engine_key, http_session_key, services_key, settings_key
+from bot.migrate import upgrade_database
+from bot.models import utcnow
+from bot.render import Renderer
+from bot.services import Services
+from bot.slack.adapter import to_aiohttp_response, to_bolt_request
+from bot.slack.bolt import build_bolt_app
+from bot.slack.workspace import SlackWorkspace, build_web_client
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    migrate: bool = True,
+) -> web.Application:
+    """Build the warroom web application (Slack endpoint and health check)."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[settings_key] = settings
+    app.cleanup_ctx.append(_http_session_ctx)
+    app.cleanup_ctx.append(_engine_ctx(migrate))
+    app.cleanup_ctx.append(_bolt_ctx(clock))
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def _http_session_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession() as session:
+        app[http_session_key] = session
+        yield
+
+
+def _engine_ctx(migrate: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
+        engine = create_engine(app[settings_key].database_url)
+        if migrate:
+            await upgrade_database(engine)
+        app[engine_key] = engine
+        yield
+        await engine.dispose()
+
+    return engine_ctx
+
+
+def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def bolt_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[settings_key]
+        client = build_web_client(settings, app[http_session_key])
+        services = Services(
+            settings=settings,
+            engine=app[engine_key],
+            slack=SlackWorkspace(client, app[http_session_key]),
+            renderer=Renderer(settings.templates_dir),
+            clock=clock,
+        )
+        app[services_key] = services
+        app[bolt_key] = build_bolt_app(services, client)
+        yield
+
+    return bolt_ctx
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """Every Slack request: slash commands, events and interactivity, verified by Bolt."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    if timestamp is not None and not timestamp.strip().isdigit():
+        # Bolt would answer 500 to a malformed timestamp; it is a bad signature, so 401.
+        return web.json_response({"error": "invalid request"}, status=401)
+    bolt_request = await to_bolt_request(request)
+    bolt_response = await request.app[bolt_key].async_dispatch(bolt_request)
+    return await to_aiohttp_response(bolt_response)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers, 503 when it does not."""
+    if await database_reachable(request.app[engine_key]):
+        return web.json_response({"status": "ok", "database": "ok"})
+    return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)

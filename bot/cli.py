@@ -1,0 +1,90 @@
+"""The ``warroom`` command line: serve, db upgrade, manifest, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings
+from bot.db import create_engine
+from bot.demo import run_demo
+from bot.manifest import manifest_yaml
+from bot.migrate import upgrade_database
+from bot.server import serve
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warroom",
+        description="Slack incident-response bot: opens the war room, keeps the record, "
+        "drafts the postmortem. Configuration comes from the environment (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the bot (HTTP endpoint, or Socket Mode)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port to listen on (default $PORT or 3000)")
+    serve.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="receive Slack over Socket Mode (SLACK_APP_TOKEN)",
+    )
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply the schema migrations")
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest.add_argument(
+        "--url", help="public base URL of `warroom serve` (omit for a Socket Mode app)"
+    )
+
+    demo = sub.add_parser("demo", help="play a whole incident against the built-in Slack emulator")
+    demo.add_argument("--output", help="where to write the postmortem draft")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``warroom`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("WARROOM_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _run(args)
+    except ConfigError as error:
+        print(f"warroom: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "manifest":
+        print(manifest_yaml(args.url), end="")
+        return 0
+    if args.command == "demo":
+        return asyncio.run(run_demo(os.environ, output=args.output))
+    settings = Settings.from_env(os.environ)
+    if args.command == "db":
+        asyncio.run(_upgrade(settings))
+        print("database schema is up to date")
+        return 0
+    needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
+    settings.require(*needs)  # type: ignore[arg-type]
+    port = args.port or settings.port
+    asyncio.run(serve(settings, host=args.host, port=port, socket_mode=args.socket_mode))
+    return 0
+
+
+async def _upgrade(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()

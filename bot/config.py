@@ -1,0 +1,113 @@
+"""Settings: read once from the environment, validated, then passed in everywhere.
+
+Nothing else in warroom reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from dateutil import tz
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+Need = Literal["slack_token", "signing_secret", "app_token"]
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a runnable warroom."""
+
+
+class Secret(str):
+    """A string that never shows itself in ``repr``, logs or tracebacks of settings."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self else "Secret('')"
+
+
+NO_SECRET = Secret("")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything warroom is configured with."""
+
+    slack_bot_token: Secret = NO_SECRET
+    slack_signing_secret: Secret = NO_SECRET
+    slack_app_token: Secret = NO_SECRET
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = "sqlite:///warroom.db"
+    timezone: str = "UTC"
+    port: int = 3000
+    default_severity: str = "SEV3"
+    channel_prefix: str = "inc"
+    templates_dir: Path | None = None
+    # Upper bound for an inbound request body; Slack's own payloads are far smaller.
+    max_body_bytes: int = 1024 * 1024
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from environment variables, raising ConfigError on bad values."""
+        settings = cls(
+            slack_bot_token=Secret(environ.get("SLACK_BOT_TOKEN", "")),
+            slack_signing_secret=Secret(environ.get("SLACK_SIGNING_SECRET", "")),
+            slack_app_token=Secret(environ.get("SLACK_APP_TOKEN", "")),
+            slack_api_url=environ.get("SLACK_API_URL", DEFAULT_SLACK_API_URL),
+            database_url=environ.get("DATABASE_URL", "sqlite:///warroom.db"),
+            timezone=environ.get("WARROOM_TIMEZONE", "UTC"),
+            port=_int(environ, "PORT", 3000),
+            default_severity=environ.get("WARROOM_DEFAULT_SEVERITY", "SEV3").upper(),
+            channel_prefix=environ.get("WARROOM_CHANNEL_PREFIX", "inc"),
+            templates_dir=_path(environ.get("WARROOM_TEMPLATES_DIR")),
+            max_body_bytes=_int(environ, "WARROOM_MAX_BODY_BYTES", 1024 * 1024),
+        )
+        settings.validate()
+        return settings
+
+    def replace(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed (tests and the demo use this)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def validate(self) -> None:
+        """Raise ConfigError naming every value that is malformed."""
+        problems = []
+        if tz.gettz(self.timezone) is None:
+            problems.append(f"WARROOM_TIMEZONE: unknown time zone {self.timezone!r}")
+        if self.default_severity not in SEVERITIES:
+            problems.append(f"WARROOM_DEFAULT_SEVERITY: must be one of {', '.join(SEVERITIES)}")
+        if not self.database_url.startswith(("sqlite", "postgres")):
+            problems.append("DATABASE_URL: only sqlite:/// and postgresql:// URLs are supported")
+        if not 0 < self.port < 65536:
+            problems.append("PORT: must be between 1 and 65535")
+        if problems:
+            raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+    def require(self, *needs: Need) -> None:
+        """Raise ConfigError naming every missing variable the chosen mode needs."""
+        wanted = {
+            "slack_token": ("SLACK_BOT_TOKEN", self.slack_bot_token),
+            "signing_secret": ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            "app_token": ("SLACK_APP_TOKEN", self.slack_app_token),
+        }
+        missing = [wanted[need][0] for need in needs if not wanted[need][1]]
+        if missing:
+            raise ConfigError("missing required environment variable(s): " + ", ".join(missing))
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+
+
+def _path(raw: str | None) -> Path | None:
+    return Path(raw).expanduser() if raw else None

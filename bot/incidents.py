@@ -1,0 +1,143 @@
+"""Incidents: open, find, attach to a channel, resolve. No Slack payloads in here."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import AlreadyResolved
+from bot.models import Incident, Status, TimelineKind
+from bot.timeline import add_entry
+
+CHANNEL_NAME_MAX = 80
+_NOT_ALLOWED_IN_CHANNEL = re.compile(r"[^a-z0-9_-]+")
+_NUMBERING_ATTEMPTS = 20
+
+
+def channel_name_for(prefix: str, number: int, title: str, attempt: int = 1) -> str:
+    """Slack channel name for an incident: ``inc-7-checkout-page-returns-500s``.
+
+    Lowercase ``a-z0-9-_`` only and at most 80 characters; attempts after the first get a
+    numeric suffix (``-2``, ``-3``) for when the name is taken.
+    """
+    head = f"{prefix}-{number}"
+    tail = f"-{attempt}" if attempt > 1 else ""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = _NOT_ALLOWED_IN_CHANNEL.sub("-", ascii_title.lower()).strip("-_")
+    room = CHANNEL_NAME_MAX - len(head) - len(tail) - 1
+    slug = slug[: max(room, 0)].rstrip("-_")
+    return f"{head}-{slug}{tail}" if slug else f"{head}{tail}"
+
+
+async def open_incident(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    title: str,
+    declared_by: str,
+    severity: str,
+    timezone: str,
+    declared_at: datetime,
+    description: str = "",
+    detected_at: datetime | None = None,
+) -> Incident:
+    """Create the incident with the next ``INC-<n>`` of its workspace and record its declaration.
+
+    Two replicas may number at once; the unique (team, number) constraint decides and the
+    loser takes the next number.
+    """
+    for _ in range(_NUMBERING_ATTEMPTS):
+        number = await _next_number(session, team_id)
+        incident = Incident(
+            team_id=team_id,
+            number=number,
+            title=title,
+            description=description,
+            severity=severity,
+            declared_by=declared_by,
+            commander=declared_by,
+            timezone=timezone,
+            declared_at=declared_at,
+            detected_at=detected_at,
+            started_at=detected_at,
+        )
+        session.add(incident)
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            continue
+        add_entry(
+            session,
+            incident,
+            kind=TimelineKind.DECLARED,
+            text=f"Incident declared: {title} ({severity})",
+            author=declared_by,
+            occurred_at=declared_at,
+        )
+        await session.commit()
+        return incident
+    raise RuntimeError(f"could not allocate an incident number for team {team_id}")
+
+
+async def _next_number(session: AsyncSession, team_id: str) -> int:
+    statement = select(func.max(Incident.number)).where(Incident.team_id == team_id)
+    highest = (await session.exec(statement)).one()
+    return (highest or 0) + 1
+
+
+async def get_by_channel(session: AsyncSession, channel_id: str) -> Incident | None:
+    """The incident fought in this channel, if any."""
+    statement = select(Incident).where(Incident.channel_id == channel_id)
+    return (await session.exec(statement)).first()
+
+
+async def attach_channel(
+    session: AsyncSession, incident: Incident, *, channel_id: str, channel_name: str
+) -> Incident:
+    """Remember the Slack channel where the incident is fought."""
+    incident.channel_id = channel_id
+    incident.channel_name = channel_name
+    session.add(incident)
+    await session.commit()
+    return incident
+
+
+async def remember_header(session: AsyncSession, incident: Incident, header_ts: str) -> None:
+    """Keep the ``ts`` of the channel's header message so it can be updated in place."""
+    incident.header_ts = header_ts
+    session.add(incident)
+    await session.commit()
+
+
+async def resolve_incident(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    resolved_by: str,
+    resolved_at: datetime,
+    summary: str = "",
+) -> Incident:
+    """Mark the incident resolved and record it in the timeline."""
+    if incident.status == Status.RESOLVED:
+        raise AlreadyResolved(reference=incident.reference)
+    incident.status = Status.RESOLVED.value
+    incident.resolved_at = resolved_at
+    session.add(incident)
+    text = f"Incident resolved: {summary}" if summary else "Incident resolved"
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.RESOLVED,
+        text=text,
+        author=resolved_by,
+        occurred_at=resolved_at,
+    )
+    await session.commit()
+    return incident

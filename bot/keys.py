@@ -1,0 +1,16 @@
+"""Typed keys for what the aiohttp application holds."""
+
+from __future__ import annotations
+
+from aiohttp import ClientSession, web
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.services import Services
+
+settings_key = web.AppKey("settings", Settings)
+http_session_key = web.AppKey("http_session", ClientSession)
+engine_key = web.AppKey("engine", AsyncEngine)
+services_key = web.AppKey("services", Services)
+bolt_key = web.AppKey("bolt", AsyncApp)

@@ -1,0 +1,51 @@
+"""``warroom serve``: run the application until SIGTERM or SIGINT, then shut down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.keys import bolt_key
+
+log = logging.getLogger(__name__)
+# In-flight requests get this long to finish after SIGTERM.
+SHUTDOWN_GRACE_SECONDS = 8.0
+
+
+async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) -> None:
+    """Serve HTTP (Slack endpoint and /healthz) and, in Socket Mode, the Slack socket too."""
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    socket_handler = None
+    if socket_mode:
+        bolt = runner.app[bolt_key]
+        socket_handler = AsyncSocketModeHandler(
+            bolt, app_token=str(settings.slack_app_token), web_client=bolt.client
+        )
+        await socket_handler.connect_async()
+        log.info("connected to Slack over Socket Mode; /healthz on http://%s:%s", host, port)
+    else:
+        log.info("listening on http://%s:%s (Slack endpoint: /slack/events)", host, port)
+    try:
+        await _until_stopped()
+    finally:
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()
+        log.info("stopped")
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()

@@ -1,0 +1,51 @@
+"""The Bolt app: signature checks, dependency injection, listeners, one error path."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+import commands
+from bot.services import Services
+from bot.slack import listeners
+
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
+    """Build the Bolt app that serves HTTP and Socket Mode alike."""
+    app = AsyncApp(
+        client=client,
+        signing_secret=str(services.settings.slack_signing_secret) or None,
+        # Commands ack at once and keep working after the HTTP response has gone out.
+        process_before_response=False,
+        logger=logging.getLogger("warroom.bolt"),
+    )
+
+    async def inject_services(context: Any, next: Callable[[], Awaitable[None]]) -> None:
+        # Inject only: Bolt runs the listener after middleware returns, so no session here.
+        context["services"] = services
+        await next()
+
+    app.use(inject_services)
+    app.error(_log_unexpected_error)
+    commands.register(app)
+    listeners.register(app)
+    return app
+
+
+async def _log_unexpected_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    reference = uuid.uuid4().hex[:8]
+    log.error(
+        "unhandled error in a Slack listener (ref %s, type %s)",
+        reference,
+        body.get("type") or body.get("command"),
+        exc_info=error,
+    )
+    return BoltResponse(status=500, body="")

@@ -1,0 +1,118 @@
+"""The Slack workspace as warroom uses it: a few verbs over the Web API, quirks handled.
+
+Retries for rate limits (honouring ``Retry-After``), 5xx answers and dropped connections live in
+the client's retry handlers, so every call here gets them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+TOPIC_MAX = 250
+
+
+def build_web_client(settings: Settings, session: aiohttp.ClientSession | None) -> AsyncWebClient:
+    """The bot's Web API client: Slack's base URL from settings, retries on by default."""
+    return AsyncWebClient(
+        token=str(settings.slack_bot_token) or None,
+        base_url=settings.slack_api_url,
+        session=session,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def slack_error(error: SlackApiError) -> str:
+    """The error code of a failed call (`name_taken`), or `http_<status>` when there is none."""
+    response = error.response
+    code = response.get("error") if isinstance(response.data, dict) else None
+    return str(code or f"http_{response.status_code}")
+
+
+class SlackWorkspace:
+    """What warroom does in Slack, as plain method calls."""
+
+    def __init__(
+        self, client: AsyncWebClient, session: aiohttp.ClientSession | None = None
+    ) -> None:
+        self.client = client
+        self._session = session
+
+    async def create_channel(self, candidate_names: Iterable[str]) -> tuple[str, str]:
+        """Create a public channel under the first name not taken; return (id, name)."""
+        last_error: SlackApiError | None = None
+        for name in candidate_names:
+            try:
+                response = await self.client.conversations_create(name=name, is_private=False)
+            except SlackApiError as error:
+                if slack_error(error) != "name_taken":
+                    raise
+                last_error = error
+                continue
+            channel = response["channel"]
+            return channel["id"], channel["name"]
+        assert last_error is not None
+        raise last_error
+
+    async def invite(self, channel_id: str, user_ids: Iterable[str]) -> None:
+        """Invite people; those already there (or the bot itself) are not an error."""
+        users = sorted(set(user_ids))
+        if not users:
+            return
+        try:
+            await self.client.conversations_invite(channel=channel_id, users=",".join(users))
+        except SlackApiError as error:
+            if slack_error(error) not in {"already_in_channel", "cant_invite_self"}:
+                raise
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        """Set the channel topic, cut to Slack's 250-character limit."""
+        if len(topic) > TOPIC_MAX:
+            topic = topic[: TOPIC_MAX - 1] + "…"
+        await self.client.conversations_setTopic(channel=channel_id, topic=topic)
+
+    async def post(self, channel_id: str, text: str, **extra: Any) -> str:
+        """Post a message; return its ``ts``."""
+        response = await self.client.chat_postMessage(channel=channel_id, text=text, **extra)
+        return str(response["ts"])
+
+    async def update(self, channel_id: str, ts: str, text: str, **extra: Any) -> None:
+        """Edit one of the bot's messages in place."""
+        await self.client.chat_update(channel=channel_id, ts=ts, text=text, **extra)
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        """Pin a message; pinning twice is not an error."""
+        try:
+            await self.client.pins_add(channel=channel_id, timestamp=ts)
+        except SlackApiError as error:
+            if slack_error(error) != "already_pinned":
+                raise
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal for the person whose action gave ``trigger_id``."""
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def reply(self, response_url: str, text: str) -> None:
+        """Answer a person privately through the ``response_url`` of their command or modal."""
+        webhook = AsyncWebhookClient(url=response_url, session=self._session)
+        response = await webhook.send(text=text, response_type="ephemeral")
+        if response.status_code >= 300:
+            log.warning("response_url answered HTTP %s", response.status_code)

@@ -1,0 +1,18 @@
+"""``/incident help``: list the subcommands, from the same table that routes them."""
+
+from __future__ import annotations
+
+from bot.services import Services
+from commands.base import CommandRequest, Subcommand
+
+
+async def show_help(request: CommandRequest, services: Services) -> str:
+    return services.renderer.render("messages/help.j2", subcommands=request.table)
+
+
+SUBCOMMAND = Subcommand(
+    name="help",
+    usage="help",
+    summary="Show this list",
+    handler=show_help,
+)

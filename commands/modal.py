@@ -1,0 +1,65 @@
+"""``/incident`` with no text: a modal asking for title, severity and description."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.config import SEVERITIES
+from bot.flows import Declaration, declare_incident
+from bot.services import Services
+from commands.base import CommandRequest, run_and_reply
+from commands.start import TITLE_MAX
+
+DECLARE_CALLBACK_ID = "declare_incident"
+
+
+async def open_declare_modal(request: CommandRequest, services: Services) -> None:
+    """Open the declare modal; the origin travels in private_metadata for the reply."""
+    metadata = json.dumps({"channel_id": request.channel_id, "response_url": request.response_url})
+    view = services.renderer.render_json(
+        "views/declare_modal.json.j2",
+        callback_id=DECLARE_CALLBACK_ID,
+        severities=SEVERITIES,
+        default_severity=services.settings.default_severity,
+        private_metadata=metadata,
+        title_max=TITLE_MAX,
+    )
+    await services.slack.open_view(request.trigger_id, view)
+    return None
+
+
+def _submitted(view: dict[str, Any]) -> tuple[str, str, str]:
+    values = view.get("state", {}).get("values", {})
+    title = (values.get("title", {}).get("title", {}).get("value") or "").strip()
+    chosen = values.get("severity", {}).get("severity", {}).get("selected_option") or {}
+    description = (values.get("description", {}).get("description", {}).get("value") or "").strip()
+    return " ".join(title.split()), str(chosen.get("value") or ""), description
+
+
+async def handle_declare_submission(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any
+) -> None:
+    """Declare the incident described in the submitted modal."""
+    services: Services = context["services"]
+    title, severity, description = _submitted(view)
+    if not title:
+        await ack(response_action="errors", errors={"title": "Give the incident a title."})
+        return
+    await ack()
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    declaration = Declaration(
+        team_id=str(body.get("team", {}).get("id") or view.get("team_id") or ""),
+        title=title,
+        declared_by=str(body.get("user", {}).get("id", "")),
+        severity=severity if severity in SEVERITIES else services.settings.default_severity,
+        description=description,
+    )
+
+    async def declare() -> str:
+        incident = await declare_incident(services, declaration)
+        return services.renderer.render("messages/incident_opened.j2", incident=incident)
+
+    await run_and_reply(services, str(metadata.get("response_url", "")), declare())

@@ -1,0 +1,25 @@
+"""``/incident resolve [summary]``: resolve the channel's incident and post the draft postmortem."""
+
+from __future__ import annotations
+
+from bot.flows import resolve_incident
+from bot.services import Services
+from commands.base import CommandRequest, Subcommand
+
+
+async def resolve(request: CommandRequest, services: Services) -> None:
+    await resolve_incident(
+        services,
+        channel_id=request.channel_id,
+        resolved_by=request.user_id,
+        summary=" ".join(request.args.split()),
+    )
+    return None
+
+
+SUBCOMMAND = Subcommand(
+    name="resolve",
+    usage="resolve [summary]",
+    summary="Resolve this channel's incident and post the postmortem draft",
+    handler=resolve,
+)
