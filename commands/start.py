@@ -9,7 +9,7 @@ from bot.flows import Declaration, declare_incident
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 
-_LEADING_SEVERITY = re.compile(r"^sev([1-4])\s+", re.IGNORECASE)
+_LEADING_SEVERITY = re.compile(r"^sev([1-4])(?:\s+|$)", re.IGNORECASE)
 TITLE_MAX = 200
 
 

@@ -1,0 +1,155 @@
+"""Fixtures: databases (SQLite always, PostgreSQL when configured) and a running bot + emulator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.db import create_engine
+from bot.emulator import SlackEmulator
+from bot.keys import engine_key, services_key
+from bot.migrate import upgrade_database
+from bot.services import Services
+
+POSTGRES_ENV = "WARROOM_TEST_DATABASE_URL"
+
+# slack_sdk copies HTTP(S)_PROXY into its clients and ignores NO_PROXY: loopback must not proxy.
+for _proxy_variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+    os.environ.pop(_proxy_variable, None)
+os.environ.setdefault("SKIP_SLACK_SDK_WARNING", "1")
+
+
+def postgres_url_or_skip() -> str:
+    """The PostgreSQL test server's URL, or a loud skip saying how to enable these tests."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL variant skipped: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    return url
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    except OSError as error:
+        pytest.skip(f"PostgreSQL variant skipped: {POSTGRES_ENV} is set but unreachable ({error})")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: every test using it runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warroom.db'}"
+    url = postgres_url_or_skip()
+    await _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """An empty SQLite database file, for tests whose subject is not the store."""
+    return f"sqlite:///{tmp_path / 'warroom.db'}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated database engine (SQLite and PostgreSQL)."""
+    engine = create_engine(database_url)
+    await upgrade_database(engine)
+    yield engine
+    await engine.dispose()
+
+
+class Clock:
+    """A clock tests set and move by hand."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Warroom:
+    """A running bot wired to a running Slack emulator, both on 127.0.0.1."""
+
+    slack: SlackEmulator
+    app: web.Application
+    url: str
+    clock: Clock
+
+    @property
+    def services(self) -> Services:
+        return self.app[services_key]
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.app[engine_key]
+
+
+async def start_warroom(
+    slack: SlackEmulator, database_url: str, clock: Clock | None = None, **settings: object
+) -> tuple[web.AppRunner, Warroom]:
+    """Start the real application against ``slack``; the caller cleans the runner up."""
+    config = Settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=slack.signing_secret,
+        slack_api_url=slack.base_url,
+        database_url=database_url,
+    ).replace(**settings)
+    clock = clock or Clock()
+    runner = web.AppRunner(create_app(config, clock=clock))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}"
+    slack.events_url = f"{url}/slack/events"
+    return runner, Warroom(slack=slack, app=runner.app, url=url, clock=clock)
+
+
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackEmulator]:
+    """The Slack emulator with three people and a #general channel."""
+    async with SlackEmulator() as emulator:
+        emulator.add_user(ALICE, "alice", "Alice Moreau")
+        emulator.add_user(BOB, "bob", "Bob Okafor")
+        emulator.add_user(CAROL, "carol", "Carol Tanaka")
+        emulator.create_channel("general", creator=ALICE, members=[ALICE, BOB, CAROL])
+        yield emulator
+
+
+@pytest.fixture
+async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+    """The bot on SQLite, serving HTTP, talking to the emulator."""
+    runner, running = await start_warroom(slack, sqlite_url)
+    yield running
+    await slack.drain()
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def warroom_any_db(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+    """The bot on SQLite and on PostgreSQL."""
+    runner, running = await start_warroom(slack, database_url)
+    yield running
+    await slack.drain()
+    await runner.cleanup()

@@ -1,0 +1,121 @@
+"""Pure pieces: channel names, settings, rendering, the manifest, the command parser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+
+from bot.config import ConfigError, Settings
+from bot.db import async_url
+from bot.errors import UsageError
+from bot.incidents import channel_name_for
+from bot.manifest import build_manifest, manifest_yaml
+from bot.render import Renderer, duration_words, local_time
+from commands.start import parse_start
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Checkout page returns 500s", "inc-7-checkout-page-returns-500s"),
+        ("  DB: replica lag > 5 min!!  ", "inc-7-db-replica-lag-5-min"),
+        ("Paiement refusé à l'étape 3", "inc-7-paiement-refuse-a-l-etape-3"),
+        ("🔥🔥🔥", "inc-7"),
+        ("snake_case_title", "inc-7-snake_case_title"),
+    ],
+)
+def test_channel_names_follow_slacks_rules(title: str, expected: str) -> None:
+    assert channel_name_for("inc", 7, title) == expected
+
+
+def test_a_long_title_is_cut_to_80_characters_including_the_collision_suffix() -> None:
+    title = "x" * 90
+    first = channel_name_for("inc", 12, title)
+    retry = channel_name_for("inc", 12, title, attempt=3)
+    assert len(first) == 80 and first.startswith("inc-12-xxx")
+    assert len(retry) == 80 and retry.endswith("-3")
+
+
+def test_settings_name_every_missing_variable() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(ConfigError) as raised:
+        settings.require("slack_token", "signing_secret")
+    assert "SLACK_BOT_TOKEN" in str(raised.value) and "SLACK_SIGNING_SECRET" in str(raised.value)
+
+
+def test_settings_reject_bad_values_and_hide_secrets() -> None:
+    with pytest.raises(ConfigError, match="WARROOM_TIMEZONE"):
+        Settings.from_env({"WARROOM_TIMEZONE": "Mars/Olympus"})
+    with pytest.raises(ConfigError, match="PORT"):
+        Settings.from_env({"PORT": "eighty"})
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-very-secret"})
+    assert "xoxb-very-secret" not in repr(settings)
+
+
+def test_database_urls_get_async_drivers() -> None:
+    assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+    assert async_url("postgresql://u@h:5432/d") == "postgresql+asyncpg://u@h:5432/d"
+    assert async_url("postgres://u@h/d") == "postgresql+asyncpg://u@h/d"
+
+
+def test_times_render_in_the_zone_with_its_abbreviation() -> None:
+    moment = datetime(2023, 11, 7, 16, 45, tzinfo=UTC)
+    assert local_time(moment, "America/Los_Angeles", "%I:%M %p %Z") == "08:45 AM PST"
+    assert local_time(moment, "Africa/Nairobi") == "19:45 EAT"
+    assert local_time(None, "UTC") == "unknown"
+
+
+def test_durations_read_as_words() -> None:
+    start = datetime(2023, 11, 7, 16, 45, tzinfo=UTC)
+    assert duration_words(start, datetime(2023, 11, 7, 18, 30, tzinfo=UTC)) == "1 hour 45 minutes"
+    assert duration_words(start, datetime(2023, 11, 8, 18, 45, tzinfo=UTC)) == "1 day 2 hours"
+    assert duration_words(start, None) == "unknown"
+
+
+def test_user_text_cannot_ping_or_inject_through_templates() -> None:
+    renderer = Renderer()
+    incident = {"reference": "INC-1", "severity": "SEV2", "status": "investigating"}
+    topic = renderer.render(
+        "messages/channel_topic.j2",
+        incident={**incident, "title": "<!channel> wake up <@U123> {{ 7*7 }} & co"},
+    )
+    assert "<!channel>" not in topic and "<@U123>" not in topic
+    assert "&lt;!channel&gt;" in topic and "{{ 7*7 }}" in topic and "&amp; co" in topic
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("Checkout down", ("SEV3", "Checkout down")),
+        ("sev1 Checkout   down", ("SEV1", "Checkout down")),
+        ("SEV4 minor", ("SEV4", "minor")),
+        ("sev9 is a title", ("SEV3", "sev9 is a title")),
+    ],
+)
+def test_start_arguments(args: str, expected: tuple[str, str]) -> None:
+    assert parse_start(args, "SEV3") == expected
+
+
+@pytest.mark.parametrize("args", ["", "   ", "sev2", "x" * 201])
+def test_start_without_a_usable_title_is_a_usage_error(args: str) -> None:
+    with pytest.raises(UsageError):
+        parse_start(args, "SEV3")
+
+
+def test_manifest_declares_what_the_bot_uses() -> None:
+    http = yaml.safe_load(manifest_yaml("https://warroom.example.com"))
+    command = http["features"]["slash_commands"][0]
+    assert command["command"] == "/incident" and command["should_escape"] is True
+    assert command["url"] == "https://warroom.example.com/slack/events"
+    assert http["settings"]["event_subscriptions"]["request_url"] == command["url"]
+    assert http["settings"]["interactivity"]["request_url"] == command["url"]
+    assert http["settings"]["socket_mode_enabled"] is False
+    scopes = set(http["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "channels:manage", "pins:write", "channels:history"} <= scopes
+    events = set(http["settings"]["event_subscriptions"]["bot_events"])
+    assert {"message.channels", "reaction_added", "reaction_removed"} <= events
+    socket = build_manifest(None)
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "url" not in socket["features"]["slash_commands"][0]
