@@ -6,6 +6,7 @@ signatures); only Slack is emulated. Nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -40,6 +41,9 @@ SCRIPT = [
 
 async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> int:
     """Play the scripted incident, print the channel, write the postmortem draft."""
+    # The transcript is the demo's output; request and migration logs would drown it.
+    for noisy in ("aiohttp.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     async with AsyncExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
         slack = await stack.enter_async_context(SlackEmulator())

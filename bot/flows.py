@@ -101,7 +101,7 @@ async def resolve_incident(
     async with session_scope(services.engine) as session:
         incident = await incidents.get_by_channel(session, channel_id)
         if incident is None:
-            raise NotIncidentChannel(subcommand="resolve")
+            raise NotIncidentChannel()
         await incidents.resolve_incident(
             session,
             incident,

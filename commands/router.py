@@ -49,7 +49,7 @@ async def handle_incident_command(ack: AsyncAck, command: dict[str, Any], contex
     except UsageError as error:
         await ack(render(error.template, subcommand=subcommand, **error.context))
         return
-    await ack(render(subcommand.ack_template, request=request) if subcommand.ack_template else None)
+    await ack(render(subcommand.ack_template, request=request) if subcommand.ack_template else "")
     await run_and_reply(
         services, request.response_url, subcommand.handler(request, services), subcommand
     )

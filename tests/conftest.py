@@ -33,7 +33,9 @@ def postgres_url_or_skip() -> str:
     """The PostgreSQL test server's URL, or a loud skip saying how to enable these tests."""
     url = os.environ.get(POSTGRES_ENV)
     if not url:
-        pytest.skip(f"PostgreSQL variant skipped: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL variant skipped: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
     return url
 
 

@@ -37,16 +37,19 @@ async def test_healthz_is_503_with_the_database_down() -> None:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        async with aiohttp.ClientSession() as client, client.get(
-            f"http://127.0.0.1:{port}/healthz"
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(f"http://127.0.0.1:{port}/healthz") as response,
+        ):
             assert response.status == 503
             assert (await response.json())["database"] == "unreachable"
     finally:
         await runner.cleanup()
 
 
-def run_warroom(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def run_warroom(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
@@ -87,7 +90,11 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert "Postmortem draft written to" in result.stdout
@@ -116,7 +123,10 @@ def test_a_non_editable_install_runs_the_demo_from_elsewhere(tmp_path: Path) -> 
     elsewhere.mkdir()
     result = subprocess.run(
         [str(venv / "bin" / "warroom"), "demo"],
-        capture_output=True, text=True, timeout=180, cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=elsewhere,
         env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
     )
     assert result.returncode == 0, result.stderr[-2000:]

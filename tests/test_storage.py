@@ -73,7 +73,10 @@ async def test_times_in_other_zones_are_stored_as_utc(engine: AsyncEngine) -> No
     async with session_scope(engine) as session:
         session.add(incident)
         await incidents.resolve_incident(
-            session, incident, resolved_by="U0BOB", resolved_at=datetime(2023, 11, 7, 21, 0, tzinfo=eat)
+            session,
+            incident,
+            resolved_by="U0BOB",
+            resolved_at=datetime(2023, 11, 7, 21, 0, tzinfo=eat),
         )
     async with session_scope(engine) as session:
         stored = await session.get(Incident, incident.id)

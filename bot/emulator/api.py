@@ -1,0 +1,168 @@
+"""Building blocks for the fake Web API methods: argument access, errors and the registry."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bot.emulator.models import Channel, Message, ts_key
+from bot.emulator.state import EmulatorState
+
+Result = dict[str, Any]
+Handler = Callable[[EmulatorState, "Args"], Result]
+
+# method name -> handler; filled by the api_* modules through @method.
+METHODS: dict[str, Handler] = {}
+
+
+class ApiError(Exception):
+    """A Slack error code, answered as HTTP 200 {"ok": false, "error": code}."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def method(name: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        METHODS[name] = handler
+        return handler
+
+    return register
+
+
+class Args:
+    """Merged query/form/JSON arguments. Form values are strings; JSON values keep their type."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def text(self, name: str) -> str | None:
+        value = self.data.get(name)
+        return None if value is None else str(value)
+
+    def need(self, name: str, error: str = "invalid_arguments") -> str:
+        value = self.text(name)
+        if not value:
+            raise ApiError(error)
+        return value
+
+    def flag(self, name: str) -> bool:
+        # slack_sdk sends booleans as "1"/"0"; JSON bodies carry true/false.
+        value = self.data.get(name)
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes")
+        return bool(value)
+
+    def number(self, name: str, default: int) -> int:
+        value = self.data.get(name)
+        if value in (None, ""):
+            return default
+        try:
+            return int(str(value))
+        except ValueError as exc:
+            raise ApiError("invalid_arguments") from exc
+
+    def parsed(self, name: str) -> Any:
+        """A structured argument (blocks, view, files) sent as JSON or as a JSON string."""
+        value = self.data.get(name)
+        if isinstance(value, str):
+            if not value:
+                return None
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ApiError(f"invalid_{name}" if name in ("blocks", "view") else
+                               "invalid_arguments") from exc
+        return value
+
+
+# -- shared checks ---------------------------------------------------------------------------
+def get_channel(emu: EmulatorState, args: Args, name: str = "channel") -> Channel:
+    ref = args.text(name)
+    channel = emu.channels.get(ref or "")
+    if channel is None:
+        raise ApiError("channel_not_found")
+    return channel
+
+
+def require_bot_member(emu: EmulatorState, channel: Channel) -> None:
+    if emu.bot_user_id not in channel.members:
+        raise ApiError("not_in_channel")
+
+
+def require_active(channel: Channel) -> None:
+    if channel.is_archived:
+        raise ApiError("is_archived")
+
+
+def get_message(channel: Channel, ts: str | None) -> Message:
+    message = channel.find(ts or "")
+    if message is None:
+        raise ApiError("message_not_found")
+    return message
+
+
+def check_ts(value: str | None, error: str) -> tuple[int, int] | None:
+    if not value:
+        return None
+    try:
+        return ts_key(value)
+    except ValueError as exc:
+        raise ApiError(error) from exc
+
+
+# -- history windows and cursors -------------------------------------------------------------
+def in_window(messages: list[Message], args: Args) -> list[Message]:
+    """Apply oldest/latest/inclusive the way conversations.history does (bounds exclusive)."""
+    oldest = check_ts(args.text("oldest"), "invalid_ts_oldest")
+    latest = check_ts(args.text("latest"), "invalid_ts_latest")
+    inclusive = args.flag("inclusive")
+
+    def keep(message: Message) -> bool:
+        key = ts_key(message.ts)
+        above = oldest is None or key > oldest or (inclusive and key == oldest)
+        below = latest is None or key < latest or (inclusive and key == latest)
+        return above and below
+
+    return [m for m in messages if keep(m)]
+
+
+def encode_cursor(ts: str) -> str:
+    # Same shape as Slack's cursors: base64 of "next_ts:<ts digits>".
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        raw = base64.b64decode(cursor.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiError("invalid_cursor") from exc
+    prefix, _, ts = raw.partition(":")
+    if prefix != "next_ts" or not ts:
+        raise ApiError("invalid_cursor")
+    return check_ts(ts, "invalid_cursor") or (0, 0)
+
+
+def paginate(items: list[Message], args: Args, *, newest_first: bool) -> Result:
+    """One page of `items` (already in answer order) from `cursor`, `limit` long."""
+    limit = args.number("limit", 100)
+    limit = 100 if limit < 1 else min(limit, 999)
+    start = 0
+    if cursor := args.text("cursor"):
+        at = decode_cursor(cursor)
+        start = next(
+            (i for i, m in enumerate(items)
+             if (ts_key(m.ts) <= at if newest_first else ts_key(m.ts) >= at)),
+            len(items),
+        )
+    page = items[start:start + limit]
+    rest = items[start + limit:]
+    return {
+        "messages": [m.to_api() for m in page],
+        "has_more": bool(rest),
+        "response_metadata": {"next_cursor": encode_cursor(rest[0].ts) if rest else ""},
+    }

@@ -1,0 +1,291 @@
+"""auth, users, usergroups, views, bookmarks, files, canvases and apps methods."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from bot.emulator.api import (
+    ApiError,
+    Args,
+    Result,
+    get_channel,
+    method,
+    require_active,
+    require_bot_member,
+)
+from bot.emulator.state import EmulatorState, Trigger
+
+# Keys the emulator adds to stored views for tests; never sent back over the API.
+VIEW_EXTRAS = ("trigger_user", "channel")
+_MAX_METADATA = 3000
+
+
+@method("auth.test")
+def auth_test(emu: EmulatorState, _args: Args) -> Result:
+    return {
+        "url": f"https://{emu.team_domain}.slack.com/", "team": emu.team_domain,
+        "user": emu.users[emu.bot_user_id].name, "team_id": emu.team_id,
+        "user_id": emu.bot_user_id, "bot_id": emu.bot_id, "is_enterprise_install": False,
+    }
+
+
+@method("apps.connections.open")
+def apps_connections_open(emu: EmulatorState, _args: Args) -> Result:
+    return {"url": emu.root_url.replace("http://", "ws://", 1) + "/link"}
+
+
+# -- users -----------------------------------------------------------------------------------
+@method("users.info")
+def users_info(emu: EmulatorState, args: Args) -> Result:
+    user = emu.users.get(args.text("user") or "")
+    if user is None:
+        raise ApiError("user_not_found")
+    return {"user": user.to_api(emu.team_id)}
+
+
+@method("users.lookupByEmail")
+def users_lookup_by_email(emu: EmulatorState, args: Args) -> Result:
+    email = (args.text("email") or "").lower()
+    user = next((u for u in emu.users.values() if u.address.lower() == email), None)
+    if user is None:
+        raise ApiError("users_not_found")
+    return {"user": user.to_api(emu.team_id)}
+
+
+@method("users.list")
+def users_list(emu: EmulatorState, _args: Args) -> Result:
+    members = [u.to_api(emu.team_id) for u in emu.users.values()]
+    return {"members": members, "response_metadata": {"next_cursor": ""}}
+
+
+@method("usergroups.users.list")
+def usergroups_users_list(emu: EmulatorState, args: Args) -> Result:
+    group = emu.usergroups.get(args.text("usergroup") or "")
+    if group is None:
+        raise ApiError("no_such_subteam")
+    return {"users": list(group["users"])}
+
+
+@method("usergroups.list")
+def usergroups_list(emu: EmulatorState, args: Args) -> Result:
+    with_users = args.flag("include_users")
+    groups = [
+        {**{k: v for k, v in g.items() if k != "users" or with_users},
+         "user_count": len(g["users"])}
+        for g in emu.usergroups.values()
+    ]
+    return {"usergroups": groups}
+
+
+# -- views -----------------------------------------------------------------------------------
+def use_trigger(emu: EmulatorState, args: Args) -> Trigger:
+    trigger_id = args.text("trigger_id") or args.text("interactivity_pointer") or ""
+    trigger = emu.triggers.get(trigger_id)
+    if trigger is None:
+        raise ApiError("invalid_trigger_id")
+    if trigger.used:
+        raise ApiError("exchanged_trigger_id")
+    if time.monotonic() - trigger.issued > emu.trigger_ttl:
+        raise ApiError("expired_trigger_id")
+    trigger.used = True
+    return trigger
+
+
+def _view_arg(args: Args) -> dict[str, Any]:
+    view = args.parsed("view")
+    if not isinstance(view, dict) or not view.get("type"):
+        raise ApiError("invalid_arguments")
+    if view["type"] == "modal" and not view.get("title"):
+        raise ApiError("invalid_arguments")
+    if len(view.get("private_metadata") or "") > _MAX_METADATA:
+        raise ApiError("invalid_arguments")
+    return view
+
+
+def build_view(emu: EmulatorState, raw: dict[str, Any], view_id: str) -> dict[str, Any]:
+    return {
+        "id": view_id, "team_id": emu.team_id, "type": raw["type"],
+        "blocks": raw.get("blocks", []), "private_metadata": raw.get("private_metadata", ""),
+        "callback_id": raw.get("callback_id", ""), "state": {"values": {}},
+        "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+        "title": raw.get("title"), "submit": raw.get("submit"), "close": raw.get("close"),
+        "clear_on_close": bool(raw.get("clear_on_close")),
+        "notify_on_close": bool(raw.get("notify_on_close")),
+        "external_id": raw.get("external_id", ""), "root_view_id": view_id,
+        "previous_view_id": None, "app_id": emu.app_id, "app_installed_team_id": emu.team_id,
+        "bot_id": emu.bot_id,
+    }
+
+
+def public_view(view: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in view.items() if k not in VIEW_EXTRAS}
+
+
+def _open_view(emu: EmulatorState, args: Args, *, previous: str | None = None) -> Result:
+    raw = _view_arg(args)
+    trigger = use_trigger(emu, args)
+    view = build_view(emu, raw, emu.new_id("V"))
+    view["previous_view_id"] = previous
+    emu.views[view["id"]] = {**view, "trigger_user": trigger.user, "channel": trigger.channel}
+    return {"view": view}
+
+
+@method("views.open")
+def views_open(emu: EmulatorState, args: Args) -> Result:
+    return _open_view(emu, args)
+
+
+@method("views.push")
+def views_push(emu: EmulatorState, args: Args) -> Result:
+    return _open_view(emu, args, previous=next(reversed(emu.views), None))
+
+
+@method("views.update")
+def views_update(emu: EmulatorState, args: Args) -> Result:
+    raw = _view_arg(args)
+    view_id, external_id = args.text("view_id"), args.text("external_id")
+    old = emu.views.get(view_id or "") or next(
+        (v for v in emu.views.values() if external_id and v.get("external_id") == external_id),
+        None,
+    )
+    if old is None:
+        raise ApiError("not_found")
+    if (wanted := args.text("hash")) and wanted != old["hash"]:
+        raise ApiError("hash_conflict")
+    view = {**build_view(emu, raw, old["id"]), "state": old["state"],
+            "root_view_id": old["root_view_id"], "previous_view_id": old["previous_view_id"]}
+    emu.views[old["id"]] = {**view, **{k: old.get(k) for k in VIEW_EXTRAS}}
+    return {"view": view}
+
+
+# -- bookmarks -------------------------------------------------------------------------------
+@method("bookmarks.add")
+def bookmarks_add(emu: EmulatorState, args: Args) -> Result:
+    channel = get_channel(emu, args, "channel_id")
+    title = args.need("title", "invalid_arguments")
+    if args.text("type") != "link":
+        raise ApiError("invalid_bookmark_type")
+    link = args.text("link") or ""
+    if not link.startswith(("http://", "https://")):
+        raise ApiError("invalid_link")
+    now = int(time.time())
+    bookmark = {
+        "id": emu.new_id("Bk"), "channel_id": channel.id, "title": title, "link": link,
+        "emoji": args.text("emoji"), "icon_url": None, "type": "link", "entity_id": None,
+        "date_created": now, "date_updated": now, "rank": "U", "last_updated_by_user_id":
+        emu.bot_user_id, "last_updated_by_team_id": emu.team_id, "shortcut_id": None,
+        "app_id": emu.app_id,
+    }
+    emu.bookmarks.setdefault(channel.id, []).append(bookmark)
+    return {"bookmark": bookmark}
+
+
+@method("bookmarks.list")
+def bookmarks_list(emu: EmulatorState, args: Args) -> Result:
+    channel = get_channel(emu, args, "channel_id")
+    return {"bookmarks": list(emu.bookmarks.get(channel.id, []))}
+
+
+# -- files -----------------------------------------------------------------------------------
+@method("files.getUploadURLExternal")
+def files_get_upload_url(emu: EmulatorState, args: Args) -> Result:
+    filename = args.need("filename")
+    length = args.number("length", -1)
+    if length < 0:
+        raise ApiError("invalid_arguments")
+    file_id = emu.new_id("F")
+    emu.files[file_id] = {
+        "id": file_id, "name": filename, "title": filename, "size": length,
+        "alt_txt": args.text("alt_txt"), "created": int(time.time()),
+        "user": emu.bot_user_id, "content": None, "channels": [],
+    }
+    return {"upload_url": f"{emu.root_url}/upload/{file_id}", "file_id": file_id}
+
+
+def public_file(emu: EmulatorState, file: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in file.items() if k != "content"}
+    data.update(
+        mimetype="text/plain", filetype="text", pretty_type="Plain Text",
+        permalink=f"https://{emu.team_domain}.slack.com/files/{file['user']}/{file['id']}",
+        url_private=f"{emu.root_url}/files/{file['id']}",
+    )
+    return data
+
+
+@method("files.completeUploadExternal")
+def files_complete_upload(emu: EmulatorState, args: Args) -> Result:
+    wanted = args.parsed("files")
+    if not isinstance(wanted, list) or not wanted:
+        raise ApiError("invalid_arguments")
+    if any(item.get("id") not in emu.files for item in wanted):
+        raise ApiError("file_not_found")
+    files = [emu.files[item["id"]] for item in wanted]
+    for item, file in zip(wanted, files, strict=True):
+        file["title"] = item.get("title") or file["name"]
+    channel_ids = [c for c in (args.text("channels") or "").split(",") if c]
+    channel_ids += [args.text("channel_id") or ""] if args.text("channel_id") else []
+    for channel_id in channel_ids:
+        _share(emu, args, channel_id, files)
+    return {"files": [public_file(emu, f) for f in files]}
+
+
+def _share(emu: EmulatorState, args: Args, channel_id: str, files: list[dict[str, Any]]) -> None:
+    channel = emu.channels.get(channel_id)
+    if channel is None:
+        raise ApiError("channel_not_found")
+    require_active(channel)
+    require_bot_member(emu, channel)
+    for file in files:
+        file["channels"].append(channel.id)
+    emu.post_as_bot(
+        channel, args.text("initial_comment") or "", thread_ts=args.text("thread_ts") or None,
+        files=[public_file(emu, f) for f in files],
+    )
+
+
+# -- canvases --------------------------------------------------------------------------------
+def _store_canvas(emu: EmulatorState, args: Args, channel_id: str | None) -> Result:
+    content = args.parsed("document_content") or {}
+    if not isinstance(content, dict):
+        raise ApiError("invalid_arguments")
+    canvas_id = emu.new_id("F")
+    emu.canvases[canvas_id] = {
+        "id": canvas_id, "title": args.text("title") or "",
+        "markdown": content.get("markdown", ""), "channel_id": channel_id,
+    }
+    return {"canvas_id": canvas_id}
+
+
+@method("canvases.create")
+def canvases_create(emu: EmulatorState, args: Args) -> Result:
+    channel_id = args.text("channel_id")
+    if channel_id:
+        get_channel(emu, args, "channel_id")
+    return _store_canvas(emu, args, channel_id)
+
+
+@method("conversations.canvases.create")
+def conversations_canvases_create(emu: EmulatorState, args: Args) -> Result:
+    channel = get_channel(emu, args, "channel_id")
+    if any(c["channel_id"] == channel.id for c in emu.canvases.values()):
+        raise ApiError("channel_canvas_already_exists")
+    return _store_canvas(emu, args, channel.id)
+
+
+@method("canvases.edit")
+def canvases_edit(emu: EmulatorState, args: Args) -> Result:
+    canvas = emu.canvases.get(args.text("canvas_id") or "")
+    if canvas is None:
+        raise ApiError("canvas_not_found")
+    for change in args.parsed("changes") or []:
+        markdown = (change.get("document_content") or {}).get("markdown", "")
+        operation = change.get("operation")
+        if operation == "replace":
+            canvas["markdown"] = markdown
+        elif operation == "insert_at_start":
+            canvas["markdown"] = markdown + canvas["markdown"]
+        else:  # insert_at_end, and anchored inserts approximated as appends
+            canvas["markdown"] += markdown
+    return {}

@@ -1,0 +1,299 @@
+"""SlackEmulator: the fake Web API plus the "Slack platform" side that drives the bot."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import urllib.parse
+from typing import Any
+
+from bot.emulator.api_misc import VIEW_EXTRAS, build_view, public_view
+from bot.emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
+from bot.emulator.server import EmulatorServer
+from bot.emulator.transport import Outbound, channel_type
+
+FORM = "application/x-www-form-urlencoded"
+VERIFICATION_TOKEN = "emulator-verification-token"  # deprecated field Slack still sends
+
+
+class SlackEmulator(EmulatorServer):
+    """Fake Slack for `warroom demo` and the tests: Web API server + signed requests to the bot.
+
+    Usage: `async with SlackEmulator() as slack: slack.events_url = ...` and point the bot's
+    AsyncWebClient at `slack.base_url`.
+    """
+
+    def __init__(
+        self, *, team_id: str = "T0WARROOM", team_domain: str = "warroom-demo",
+        bot_token: str = "xoxb-emulator-token", signing_secret: str = "emulator-signing-secret",
+        app_token: str = "xapp-emulator-token", bot_user_id: str = "U0WARROOM",
+        bot_id: str = "B0WARROOM", app_id: str = "A0WARROOM",
+    ) -> None:
+        super().__init__(
+            team_id=team_id, team_domain=team_domain, bot_token=bot_token,
+            signing_secret=signing_secret, app_token=app_token, bot_user_id=bot_user_id,
+            bot_id=bot_id, app_id=app_id,
+        )
+
+    # -- lookups used by the client side ---------------------------------------------------
+    def _channel(self, ref: str) -> Channel:
+        channel = self.resolve_channel(ref)
+        if channel is None:
+            raise LookupError(f"unknown channel {ref!r}; create_channel() it first")
+        return channel
+
+    def _user(self, user_id: str) -> User:
+        if user_id not in self.users:
+            raise LookupError(f"unknown user {user_id!r}; add_user() it first")
+        return self.users[user_id]
+
+    def _user_obj(self, user_id: str) -> dict[str, Any]:
+        user = self._user(user_id)
+        return {"id": user.id, "username": user.name, "name": user.name, "team_id": self.team_id}
+
+    def _team(self) -> dict[str, Any]:
+        return {"id": self.team_id, "domain": self.team_domain}
+
+    # -- slash commands --------------------------------------------------------------------
+    async def send_command(
+        self, text: str, *, user: str, channel: str, command: str = "/incident",
+        signing_secret: str | None = None, timestamp: int | None = None,
+    ) -> BotResponse:
+        """POST a slash command exactly as Slack does (form body, signed) and record its ack."""
+        chan, person = self._channel(channel), self._user(user)
+        url_id = self.new_response_url_id(chan.id, user)
+        fields = {
+            "token": VERIFICATION_TOKEN, "team_id": self.team_id,
+            "team_domain": self.team_domain, "channel_id": chan.id,
+            "channel_name": "directmessage" if chan.is_im else chan.name,
+            "user_id": user, "user_name": person.name, "command": command, "text": text,
+            "api_app_id": self.app_id, "is_enterprise_install": "false",
+            "response_url": f"{self.root_url}/response/{url_id}",
+            "trigger_id": self.issue_trigger_id(user, chan.id),
+        }
+        # urlencode = quote_plus with safe="": "/incident" -> "%2Fincident", spaces -> "+".
+        out = Outbound("slash_commands", urllib.parse.urlencode(fields), FORM, fields)
+        response = await self.send_to_bot(out, signing_secret=signing_secret, timestamp=timestamp)
+        self._record_ack(chan, user, response)
+        return response
+
+    def _record_ack(self, channel: Channel, user: str, response: BotResponse) -> None:
+        """A non-empty ack is a message: ephemeral for the user, or in channel if asked."""
+        if response.status != 200 or not response.text.strip():
+            return
+        data: Any = {"text": response.text}
+        if "json" in response.headers.get("Content-Type", ""):
+            with contextlib.suppress(json.JSONDecodeError):
+                data = response.json()
+        if not isinstance(data, dict) or not (data.get("text") or data.get("blocks")):
+            return
+        text, blocks = str(data.get("text") or ""), data.get("blocks")
+        if data.get("response_type") == "in_channel":
+            self.post_as_bot(channel, text, blocks=blocks)  # no membership needed for this
+        else:
+            self.ephemeral.append(EphemeralMessage(channel.id, user, text, blocks, via="ack"))
+
+    # -- interactivity ---------------------------------------------------------------------
+    async def send_interaction(self, payload: dict[str, Any]) -> BotResponse:
+        """POST an interactivity payload: one form field `payload` holding JSON, signed."""
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return await self.send_to_bot(Outbound("interactive", body, FORM, payload))
+
+    async def submit_view(
+        self, view_id: str, values: dict[str, dict[str, dict[str, Any]]], *, user: str
+    ) -> BotResponse:
+        """Submit an opened modal with Slack's state.values shape {block: {action: {...}}}."""
+        stored = self.views.get(view_id)
+        if stored is None:
+            raise LookupError(f"no opened view {view_id!r}; known: {list(self.views)}")
+        stored["state"] = {"values": values}
+        payload = {
+            "type": "view_submission", "team": self._team(), "user": self._user_obj(user),
+            "api_app_id": self.app_id, "token": VERIFICATION_TOKEN,
+            "trigger_id": self.issue_trigger_id(user, stored.get("channel")),
+            "view": public_view(stored), "response_urls": [],
+            "is_enterprise_install": False, "enterprise": None,
+        }
+        response = await self.send_interaction(payload)
+        self._apply_view_ack(stored, response)
+        return response
+
+    def _apply_view_ack(self, stored: dict[str, Any], response: BotResponse) -> None:
+        """Follow response_action "update"/"push" so tests see the modal the user now sees."""
+        if response.status != 200 or not response.text.strip():
+            return
+        try:
+            data = response.json()
+        except json.JSONDecodeError:
+            return
+        action = data.get("response_action") if isinstance(data, dict) else None
+        if action not in ("update", "push") or not isinstance(data.get("view"), dict):
+            return
+        view_id = stored["id"] if action == "update" else self.new_id("V")
+        view = build_view(self, data["view"], view_id)
+        if action == "push":
+            view["previous_view_id"] = stored["id"]
+        self.views[view_id] = {**view, **{k: stored.get(k) for k in VIEW_EXTRAS}}
+
+    async def click_button(
+        self, channel: str, message_ts: str, action_id: str, *, user: str,
+        value: str | None = None, block_id: str | None = None,
+    ) -> BotResponse:
+        """block_actions for a button in a stored message, as Slack sends it."""
+        chan = self._channel(channel)
+        message = self.find_message(chan, message_ts)
+        found_block, button = _find_element(message.blocks, action_id)
+        if button is None and block_id is None:
+            raise LookupError(f"no element {action_id!r} in message {message_ts}")
+        action: dict[str, Any] = {
+            "action_id": action_id, "block_id": block_id or found_block, "type": "button",
+            "action_ts": f"{time.time():.6f}",
+        }
+        if button and button.get("text"):
+            action["text"] = button["text"]
+        if (value := value if value is not None else (button or {}).get("value")) is not None:
+            action["value"] = value
+        url_id = self.new_response_url_id(chan.id, user, message_ts)
+        container = {"type": "message", "message_ts": message_ts, "channel_id": chan.id,
+                     "is_ephemeral": False}
+        if message.is_reply:
+            container["thread_ts"] = message.thread_ts
+        payload = {
+            "type": "block_actions", "user": self._user_obj(user), "api_app_id": self.app_id,
+            "token": VERIFICATION_TOKEN, "container": container,
+            "trigger_id": self.issue_trigger_id(user, chan.id), "team": self._team(),
+            "enterprise": None, "is_enterprise_install": False,
+            "channel": {"id": chan.id, "name": chan.name}, "message": message.to_api(),
+            "state": {"values": {}}, "response_url": f"{self.root_url}/response/{url_id}",
+            "actions": [action],
+        }
+        return await self.send_interaction(payload)
+
+    # -- people acting in channels ---------------------------------------------------------
+    async def post_message(
+        self, channel: str, text: str, *, user: str, thread_ts: str | None = None,
+        ts: str | None = None,
+    ) -> Message:
+        """A person types in a channel; the bot gets a `message` event if it is a member."""
+        chan = self._channel(channel)
+        self._user(user)
+        self._ensure_member(chan, user)
+        ts = ts or new_ts()
+        if chan.find(ts) is not None:
+            raise ValueError(f"ts {ts} already used in #{chan.name}")
+        if thread_ts is not None and chan.find(thread_ts) is None:
+            raise LookupError(f"no thread parent {thread_ts} in #{chan.name}")
+        message = self.store_message(
+            Message(ts=ts, user=user, text=text, channel=chan.id, thread_ts=thread_ts)
+        )
+        await self._deliver_if_member(chan, self.message_event(chan, message))
+        return message
+
+    def _ensure_member(self, channel: Channel, user: str) -> None:
+        # Posting in a public channel joins it, as in the Slack client; private ones need an invite.
+        if channel.is_archived:
+            raise ValueError(f"#{channel.name} is archived")
+        if user not in channel.members:
+            if channel.is_private:
+                raise PermissionError(f"{user} is not a member of private #{channel.name}")
+            channel.members.add(user)
+
+    async def _deliver_if_member(
+        self, channel: Channel, event: dict[str, Any]
+    ) -> BotResponse | None:
+        """Slack sends channel events only to apps in the channel; None when nothing was sent."""
+        if self.bot_user_id not in channel.members or not self.can_deliver():
+            return None
+        return await self.send_event(event)
+
+    async def edit_message(
+        self, channel: str, ts: str, text: str, *, user: str
+    ) -> BotResponse | None:
+        """The author edits a message: message_changed event."""
+        chan = self._channel(channel)
+        message = self.find_message(chan, ts)
+        if message.user != user:
+            raise PermissionError(f"{user} did not write message {ts}")
+        previous = message.to_api()
+        message.text, message.edited = text, {"user": user, "ts": new_ts()}
+        event_ts = new_ts()
+        return await self._deliver_if_member(chan, {
+            "type": "message", "subtype": "message_changed", "hidden": True,
+            "channel": chan.id, "ts": event_ts, "event_ts": event_ts,
+            "channel_type": channel_type(chan), "message": message.to_api(),
+            "previous_message": previous,
+        })
+
+    async def delete_message(self, channel: str, ts: str) -> BotResponse | None:
+        """A message disappears: message_deleted event."""
+        chan = self._channel(channel)
+        message = self.find_message(chan, ts)
+        previous = message.to_api()
+        self.remove_message(chan, message)
+        event_ts = new_ts()
+        return await self._deliver_if_member(chan, {
+            "type": "message", "subtype": "message_deleted", "hidden": True,
+            "channel": chan.id, "ts": event_ts, "deleted_ts": ts, "event_ts": event_ts,
+            "channel_type": channel_type(chan), "previous_message": previous,
+        })
+
+    async def add_reaction(
+        self, channel: str, ts: str, name: str, *, user: str
+    ) -> BotResponse | None:
+        """A person reacts: reaction_added (nothing happens if they already had reacted)."""
+        chan, message = self._reaction_target(channel, ts, user)
+        users = message.reactions.setdefault(name, [])
+        if user in users:
+            return None
+        users.append(user)
+        return await self._deliver_if_member(chan, self._reaction_event("reaction_added",
+                                                                        message, name, user))
+
+    async def remove_reaction(
+        self, channel: str, ts: str, name: str, *, user: str
+    ) -> BotResponse | None:
+        """A person removes a reaction: reaction_removed (nothing if there was none)."""
+        chan, message = self._reaction_target(channel, ts, user)
+        users = message.reactions.get(name, [])
+        if user not in users:
+            return None
+        users.remove(user)
+        if not users:
+            del message.reactions[name]
+        return await self._deliver_if_member(chan, self._reaction_event("reaction_removed",
+                                                                        message, name, user))
+
+    def _reaction_target(self, channel: str, ts: str, user: str) -> tuple[Channel, Message]:
+        chan = self._channel(channel)
+        self._user(user)
+        return chan, self.find_message(chan, ts)
+
+    def _reaction_event(
+        self, kind: str, message: Message, name: str, user: str
+    ) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "type": kind, "user": user, "reaction": name,
+            "item": {"type": "message", "channel": message.channel, "ts": message.ts},
+            "event_ts": new_ts(),
+        }
+        if message.user:  # absent when a webhook or integration wrote the message
+            event["item_user"] = message.user
+        return event
+
+
+def _find_element(
+    blocks: list[Any] | None, action_id: str
+) -> tuple[str, dict[str, Any] | None]:
+    """(block_id, element) of the interactive element with `action_id` in message blocks."""
+    for index, block in enumerate(blocks or []):
+        if not isinstance(block, dict):
+            continue
+        candidates = list(block.get("elements") or [])
+        if isinstance(block.get("accessory"), dict):
+            candidates.append(block["accessory"])
+        for element in candidates:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                # Slack gives every block an id; fall back to a stable one when the bot set none.
+                return block.get("block_id") or f"emulator-block-{index}", element
+    return "", None

@@ -1,0 +1,239 @@
+"""The fake Slack Web API server: routing, auth, failure injection and rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+import urllib.parse
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from aiohttp import web
+
+# The api_* imports register their methods in METHODS.
+from bot.emulator import api_chat, api_conversations, api_misc  # noqa: F401
+from bot.emulator.api import METHODS, ApiError, Args
+from bot.emulator.models import ApiCall, EphemeralMessage
+from bot.emulator.transport import Courier
+
+RATE_WINDOW = 60.0
+OAUTH_SCOPES = (
+    "commands,chat:write,channels:manage,groups:write,channels:read,groups:read,"
+    "channels:history,groups:history,reactions:read,reactions:write,pins:write,"
+    "bookmarks:write,users:read,users:read.email,usergroups:read,files:write,canvases:write"
+)
+_APP_TOKEN_METHODS = {"apps.connections.open"}
+
+
+@dataclass
+class Injection:
+    """A canned answer for the next `times` calls of one method."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class EmulatorServer(Courier):
+    """State + delivery + the aiohttp app that serves /api/<method>, response_urls and uploads."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rate_limits: dict[str, int] = {}  # method -> max calls per rolling 60 s
+        self._rate_log: dict[str, deque[float]] = {}
+        self._failures: dict[str, deque[Injection]] = {}
+        self._delays: dict[str, deque[list[float]]] = {}  # [seconds, times left]
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/response/{url_id}", self._handle_response_url)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_get("/link", self.handle_link)
+        # A short shutdown timeout: a test's stop() must not hang on a client's keep-alive.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_port = self._runner.addresses[0][1]
+        self._root = f"http://{host}:{bound_port}"
+        await self._open_session()
+
+    async def stop(self) -> None:
+        await self._close_transport()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- failure injection -----------------------------------------------------------------
+    def fail(
+        self, method: str, *, status: int = 500, times: int = 1, retry_after: int = 1,
+        error: str | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` with an HTTP error (429 = rate limited)."""
+        if status == 429:
+            body = {"ok": False, "error": "ratelimited"}
+            headers = {"Retry-After": str(int(retry_after))}
+            self._inject(method, Injection(429, body, headers, times))
+        else:
+            body = {"ok": False, "error": error or "internal_error"}
+            self._inject(method, Injection(status, body, times=times))
+
+    def fail_with_error(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next `times` calls with HTTP 200 {"ok": false, "error": error}."""
+        self._inject(method, Injection(200, {"ok": False, "error": error}, times=times))
+
+    def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Sleep (without blocking the loop) before answering the next `times` calls."""
+        self._delays.setdefault(method, deque()).append([seconds, times])
+
+    def _inject(self, method: str, injection: Injection) -> None:
+        self._failures.setdefault(method, deque()).append(injection)
+
+    def _take_failure(self, method: str) -> Injection | None:
+        queue = self._failures.get(method)
+        if not queue:
+            return None
+        injection = queue[0]
+        injection.times -= 1
+        if injection.times <= 0:
+            queue.popleft()
+        return injection
+
+    def _take_delay(self, method: str) -> float:
+        queue = self._delays.get(method)
+        if not queue:
+            return 0.0
+        entry = queue[0]
+        entry[1] -= 1
+        if entry[1] <= 0:
+            queue.popleft()
+        return entry[0]
+
+    def _rate_limited(self, method: str) -> int | None:
+        """Seconds until a slot frees when `method` is over its rolling-minute limit."""
+        limit = self.rate_limits.get(method)
+        if limit is None:
+            return None
+        now = time.monotonic()
+        log = self._rate_log.setdefault(method, deque())
+        while log and now - log[0] >= RATE_WINDOW:
+            log.popleft()
+        if len(log) >= limit:
+            return max(1, math.ceil(RATE_WINDOW - (now - log[0])))
+        log.append(now)
+        return None
+
+    # -- /api/<method> ---------------------------------------------------------------------
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        at = time.monotonic()
+        args, token = await _read_args(request)
+        answer = await self._answer(method, args, token)
+        ok = bool(answer.body.get("ok"))
+        self.calls.append(ApiCall(method, args, answer.status, ok, answer.body.get("error"), at))
+        return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+
+    async def _answer(self, method: str, args: dict[str, Any], token: str | None) -> Answer:
+        if method not in METHODS:
+            return Answer(200, {"ok": False, "error": "unknown_method"})
+        if auth_error := self._auth_error(method, token):
+            return Answer(200, {"ok": False, "error": auth_error})
+        if seconds := self._take_delay(method):
+            await asyncio.sleep(seconds)
+        if injection := self._take_failure(method):
+            return Answer(injection.status, dict(injection.body), dict(injection.headers))
+        if (retry_after := self._rate_limited(method)) is not None:
+            body = {"ok": False, "error": "ratelimited"}
+            return Answer(429, body, {"Retry-After": str(retry_after)})
+        try:
+            result = METHODS[method](self, Args(args))
+        except ApiError as exc:
+            return Answer(200, {"ok": False, "error": exc.code})
+        headers = {"x-oauth-scopes": OAUTH_SCOPES} if method == "auth.test" else {}
+        return Answer(200, {"ok": True, **result}, headers)
+
+    def _auth_error(self, method: str, token: str | None) -> str | None:
+        if not token:
+            return "not_authed"
+        wanted = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
+        if token == wanted:
+            return None
+        if token in (self.app_token, self.bot_token):
+            return "not_allowed_token_type"
+        return "invalid_auth"
+
+    # -- response_url and uploads ----------------------------------------------------------
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        target = self.response_urls.get(request.match_info["url_id"])
+        if target is None:
+            return web.Response(status=404, text="no_such_response_url")
+        try:
+            data = await request.json()
+        except json.JSONDecodeError:
+            return web.Response(status=400, text="invalid_payload")
+        channel = self.channels.get(target.channel)
+        original = channel.find(target.message_ts) if channel and target.message_ts else None
+        text, blocks = str(data.get("text") or ""), data.get("blocks")
+        if original is not None and channel is not None and data.get("delete_original"):
+            self.remove_message(channel, original)
+        elif original is not None and data.get("replace_original"):
+            original.text, original.blocks = text, blocks
+        elif channel is not None and data.get("response_type") == "in_channel":
+            self.post_as_bot(channel, text, blocks=blocks, thread_ts=data.get("thread_ts"))
+        else:
+            self.ephemeral.append(
+                EphemeralMessage(target.channel, target.user, text, blocks, via="response_url")
+            )
+        return web.Response(text="ok")
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        # The upload step carries no Authorization header, exactly like files.slack.com.
+        file = self.files.get(request.match_info["file_id"])
+        if file is None:
+            return web.Response(status=404, text="file_not_found")
+        content = await request.read()
+        file["content"] = content
+        return web.Response(text=f"OK - {len(content)}", content_type="text/plain")
+
+
+async def _read_args(request: web.Request) -> tuple[dict[str, Any], str | None]:
+    """Merge query string, urlencoded and JSON body (slack_sdk uses all three); pop the token."""
+    args: dict[str, Any] = dict(request.query)
+    body_token: str | None = None
+    if request.can_read_body:
+        raw = await request.text()
+        if raw.lstrip().startswith("{"):
+            try:
+                parsed = json.loads(raw)
+            except json.JSONDecodeError:
+                parsed = {}
+            args.update(parsed if isinstance(parsed, dict) else {})
+        elif raw:
+            form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+            body_token = form.pop("token", None)
+            args.update(form)
+    args.pop("token", None)  # Slack ignores a token in the query string or a JSON body
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
+    return args, token or body_token

@@ -1,0 +1,254 @@
+"""In-memory workspace state of the emulator: users, channels, messages, views and records."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import inspect
+import itertools
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.emulator.models import (
+    ApiCall,
+    BotResponse,
+    Channel,
+    EphemeralMessage,
+    Message,
+    User,
+    new_ts,
+    ts_key,
+)
+
+
+@dataclass
+class Trigger:
+    """A trigger_id the emulator handed out: valid once, for `ttl` seconds."""
+
+    user: str
+    channel: str | None
+    issued: float  # time.monotonic()
+    used: bool = False
+
+
+@dataclass
+class ResponseUrl:
+    """Where a response_url posts land; message_ts is set for block_actions on a message."""
+
+    channel: str
+    user: str
+    message_ts: str | None = None
+
+
+class EmulatorState:
+    """Workspace data plus the records tests assert on. No I/O here."""
+
+    def __init__(
+        self, *, team_id: str, team_domain: str, bot_token: str, signing_secret: str,
+        app_token: str, bot_user_id: str, bot_id: str, app_id: str,
+    ) -> None:
+        self.team_id, self.team_domain = team_id, team_domain
+        self.bot_token, self.signing_secret, self.app_token = bot_token, signing_secret, app_token
+        self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.usergroups: dict[str, dict[str, Any]] = {}
+        self.calls: list[ApiCall] = []
+        self.ephemeral: list[EphemeralMessage] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.canvases: dict[str, dict[str, Any]] = {}
+        self.bookmarks: dict[str, list[dict[str, Any]]] = {}
+        self.deliveries: list[tuple[dict[str, Any], BotResponse]] = []
+        self.triggers: dict[str, Trigger] = {}
+        self.trigger_ttl = 3.0  # Slack's value; tests may shorten it to test expiry quickly
+        self.response_urls: dict[str, ResponseUrl] = {}
+        self._ids = itertools.count(1)
+        self._root = ""  # "http://127.0.0.1:PORT", set by the server once it listens
+        # The bot is a user too: users.info and transcripts must resolve its id.
+        self.add_user(bot_user_id, "warroom", "warroom").is_bot = True
+
+    @property
+    def root_url(self) -> str:
+        """ "http://127.0.0.1:PORT" (only valid once started)."""
+        if not self._root:
+            raise RuntimeError("the emulator is not started; await emulator.start() first")
+        return self._root
+
+    @property
+    def base_url(self) -> str:
+        """What the bot passes to AsyncWebClient(base_url=...)."""
+        return self.root_url + "/api/"
+
+    # -- setup -----------------------------------------------------------------------------
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08X}"
+
+    def add_user(
+        self, user_id: str, name: str, real_name: str | None = None, tz: str = "UTC",
+        *, email: str = "",
+    ) -> User:
+        user = User(id=user_id, name=name, real_name=real_name or name, tz=tz, email=email)
+        self.users[user_id] = user
+        return user
+
+    def add_usergroup(self, group_id: str, handle: str, user_ids: list[str]) -> dict[str, Any]:
+        group = {"id": group_id, "handle": handle, "name": handle, "users": list(user_ids),
+                 "team_id": self.team_id, "is_usergroup": True}
+        self.usergroups[group_id] = group
+        return group
+
+    def create_channel(
+        self, name: str, *, creator: str, members: Iterable[str] = (), is_private: bool = False
+    ) -> Channel:
+        """Direct state setup (e.g. #general) without going through the API."""
+        channel = Channel(
+            id=self.new_id("C"), name=name, is_private=is_private, creator=creator,
+            created=int(time.time()), members={creator, *members},
+        )
+        self.channels[channel.id] = channel
+        return channel
+
+    # -- lookups ---------------------------------------------------------------------------
+    def channel_by_name(self, name: str) -> Channel | None:
+        name = name.removeprefix("#")
+        return next((c for c in self.channels.values() if c.name == name), None)
+
+    def resolve_channel(self, ref: str) -> Channel | None:
+        """A channel by id, name or #name (Slack accepts names in some places; tests like them)."""
+        return self.channels.get(ref) or self.channel_by_name(ref)
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def ephemeral_for(self, user: str) -> list[EphemeralMessage]:
+        return [msg for msg in self.ephemeral if msg.user == user]
+
+    def find_message(self, channel: Channel, ts: str) -> Message:
+        message = channel.find(ts)
+        if message is None:
+            raise LookupError(f"no message {ts} in #{channel.name} ({channel.id})")
+        return message
+
+    # -- mutation --------------------------------------------------------------------------
+    def store_message(self, message: Message) -> Message:
+        """Insert keeping ts order; link a reply to its parent (a reply to a reply re-parents)."""
+        channel = self.channels[message.channel]
+        if message.thread_ts is not None:
+            parent = channel.find(message.thread_ts)
+            if parent is not None and parent.is_reply:
+                parent = channel.find(parent.thread_ts or "")
+            if parent is not None:
+                message.thread_ts = parent.ts
+                if parent is not message:
+                    bisect.insort(parent.replies, message, key=lambda m: ts_key(m.ts))
+        bisect.insort(channel.messages, message, key=lambda m: ts_key(m.ts))
+        return message
+
+    def post_as_bot(
+        self, channel: Channel, text: str, *, blocks: list[Any] | None = None,
+        thread_ts: str | None = None, subtype: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> Message:
+        """Store a message from the bot, then let the server tell the bot about it."""
+        message = Message(
+            ts=new_ts(), user=self.bot_user_id, text=text, channel=channel.id,
+            thread_ts=thread_ts, bot_id=self.bot_id, subtype=subtype, blocks=blocks, files=files,
+        )
+        self.store_message(message)
+        self.on_bot_post(channel, message)
+        return message
+
+    def on_bot_post(self, channel: Channel, message: Message) -> None:
+        """Hook: real Slack sends the bot a message event for its own posts; the server does."""
+
+    def remove_message(self, channel: Channel, message: Message) -> None:
+        channel.messages.remove(message)
+        if message.is_reply:
+            parent = channel.find(message.thread_ts or "")
+            if parent is not None and message in parent.replies:
+                parent.replies.remove(message)
+
+    def issue_trigger_id(self, user: str, channel: str | None = None) -> str:
+        """A trigger_id in Slack's "digits.digits.hex" shape, valid once for trigger_ttl seconds."""
+        trigger_id = f"{next(self._ids)}.{int(time.time())}.{secrets.token_hex(16)}"
+        self.triggers[trigger_id] = Trigger(user=user, channel=channel, issued=time.monotonic())
+        return trigger_id
+
+    def new_response_url_id(self, channel: str, user: str, message_ts: str | None = None) -> str:
+        url_id = secrets.token_urlsafe(12)
+        self.response_urls[url_id] = ResponseUrl(channel=channel, user=user, message_ts=message_ts)
+        return url_id
+
+    # -- waiting and reading -----------------------------------------------------------------
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
+    ) -> Any:
+        """Poll `predicate` (sync or async) until it returns something truthy, and return that."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if inspect.isawaitable(value):
+                value = await value
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise TimeoutError(self._timeout_report(predicate, value, timeout))
+            await asyncio.sleep(interval)
+
+    def _timeout_report(self, predicate: Callable[[], Any], value: Any, timeout: float) -> str:
+        name = getattr(predicate, "__qualname__", repr(predicate))
+        calls = ", ".join(
+            f"{c.method}{'' if c.ok else f'!{c.error}'}" for c in self.calls[-15:]
+        ) or "none"
+        deliveries = ", ".join(
+            f"{event.get('type')}->{resp.status}" for event, resp in self.deliveries[-10:]
+        ) or "none"
+        return (
+            f"wait_for({name}) still falsy ({value!r}) after {timeout}s. "
+            f"Recent API calls: {calls}. Recent deliveries: {deliveries}."
+        )
+
+    def transcript(self, channel_id: str, tz: str = "UTC") -> str:
+        """Readable log: "[HH:MM:SS] real_name: text", thread replies indented, topic on top."""
+        channel = self.resolve_channel(channel_id)
+        if channel is None:
+            raise LookupError(f"unknown channel {channel_id}")
+        zone = ZoneInfo(tz)
+        lines = [f"#{channel.name}" + (f" | topic: {channel.topic}" if channel.topic else "")]
+        for message in channel.top_level():
+            lines.append(self._transcript_line(message, zone))
+            lines.extend("    " + self._transcript_line(r, zone) for r in message.replies)
+        return "\n".join(lines)
+
+    def _transcript_line(self, message: Message, zone: ZoneInfo) -> str:
+        seconds, _ = ts_key(message.ts)
+        clock = datetime.fromtimestamp(seconds, zone).strftime("%H:%M:%S")
+        user = self.users.get(message.user or "")
+        author = user.real_name if user else (message.user or message.bot_id or "?")
+        text = message.text or _blocks_text(message.blocks)
+        for file in message.files or []:
+            text += f" [file: {file.get('name')}]"
+        if message.edited:
+            text += " (edited)"
+        if message.reactions:
+            text += " " + " ".join(f":{n}: x{len(u)}" for n, u in message.reactions.items())
+        return f"[{clock}] {author}: {text}"
+
+
+def _blocks_text(blocks: list[Any] | None) -> str:
+    """Visible text of section/header/context blocks, for bot posts that only send blocks."""
+    parts: list[str] = []
+    for block in blocks or []:
+        text = block.get("text") if isinstance(block, dict) else None
+        if isinstance(text, dict) and text.get("text"):
+            parts.append(str(text["text"]))
+        for element in block.get("elements", []) if isinstance(block, dict) else []:
+            if isinstance(element, dict) and element.get("type") in ("mrkdwn", "plain_text"):
+                parts.append(str(element.get("text", "")))
+    return " | ".join(parts)

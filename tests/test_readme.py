@@ -1,0 +1,20 @@
+"""The README's set-up commands are the ones CI runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (REPO / "README.md").read_text()
+    ci_lines = (REPO / ".ci" / "run").read_text().strip().splitlines()
+    test_command = ci_lines[-1]
+    assert "pytest" in test_command
+    assert f"\n{test_command}\n" in readme
+
+
+def test_readme_demo_command_runs_the_demo() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert "&& .venv/bin/warroom demo\n" in readme
