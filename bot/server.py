@@ -11,7 +11,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.keys import bolt_key
+from bot.keys import bolt_key, settings_key
 
 log = logging.getLogger(__name__)
 # In-flight requests get this long to finish after SIGTERM.
@@ -26,11 +26,7 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
     await site.start()
     socket_handler = None
     if socket_mode:
-        bolt = runner.app[bolt_key]
-        socket_handler = AsyncSocketModeHandler(
-            bolt, app_token=str(settings.slack_app_token), web_client=bolt.client
-        )
-        await socket_handler.connect_async()
+        socket_handler = await connect_socket_mode(runner.app)
         log.info("connected to Slack over Socket Mode; /healthz on http://%s:%s", host, port)
     else:
         log.info("listening on http://%s:%s (Slack endpoint: /slack/events)", host, port)
@@ -41,6 +37,16 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
             await socket_handler.close_async()
         await runner.cleanup()
         log.info("stopped")
+
+
+async def connect_socket_mode(app: web.Application) -> AsyncSocketModeHandler:
+    """Receive Slack over Socket Mode with the same Bolt app (and listeners) as HTTP mode."""
+    bolt = app[bolt_key]
+    handler = AsyncSocketModeHandler(
+        bolt, app_token=str(app[settings_key].slack_app_token), web_client=bolt.client
+    )
+    await handler.connect_async()
+    return handler
 
 
 async def _until_stopped() -> None:

@@ -13,7 +13,9 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
-from tests.conftest import Warroom
+from bot.emulator import SlackEmulator
+from bot.server import connect_socket_mode
+from tests.conftest import ALICE, Warroom, start_warroom
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -131,3 +133,25 @@ def test_a_non_editable_install_runs_the_demo_from_elsewhere(tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert list(elsewhere.glob("warroom-demo-postmortem-INC-*.md"))
+
+
+async def test_socket_mode_serves_the_same_listeners(slack: SlackEmulator, sqlite_url: str) -> None:
+    runner, warroom = await start_warroom(slack, sqlite_url, slack_app_token=slack.app_token)
+    slack.events_url = None  # nothing reaches the bot over HTTP now
+    handler = await connect_socket_mode(warroom.app)
+    try:
+        slack.transport = "socket"
+        await slack.wait_for(slack.socket_connected)
+        general = slack.channel_by_name("general")
+        assert general is not None
+        response = await slack.send_command("start Socket checkout", user=ALICE, channel=general.id)
+        assert response.status == 200
+        channel = await slack.wait_for(lambda: slack.channel_by_name("inc-1-socket-checkout"))
+        await slack.wait_for(lambda: channel.pins and ALICE in channel.members)
+        reply = await slack.wait_for(
+            lambda: [m for m in slack.ephemeral_for(ALICE) if m.via == "response_url"]
+        )
+        assert "INC-1" in reply[0].text
+    finally:
+        await handler.close_async()
+        await runner.cleanup()
