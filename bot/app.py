@@ -24,6 +24,8 @@ from bot.slack.bolt import build_bolt_app
 from bot.slack.workspace import SlackWorkspace, build_web_client
 
 log = logging.getLogger(__name__)
+# Work started after an ack (channel creation, replies) gets this long to finish at shutdown.
+BACKGROUND_GRACE_SECONDS = 8.0
 
 
 def create_app(
@@ -75,6 +77,7 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
         app[services_key] = services
         app[bolt_key] = build_bolt_app(services, client)
         yield
+        await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
 
     return bolt_ctx
 

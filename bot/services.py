@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.models import utcnow
 from bot.render import Renderer
@@ -24,3 +25,4 @@ class Services:
     renderer: Renderer
     # Taken as a dependency so tests (and later, escalation timers) can move time.
     clock: Callable[[], datetime] = utcnow
+    background: BackgroundTasks = field(default_factory=BackgroundTasks)

@@ -62,4 +62,7 @@ async def handle_declare_submission(
         incident = await declare_incident(services, declaration)
         return services.renderer.render("messages/incident_opened.j2", incident=incident)
 
-    await run_and_reply(services, str(metadata.get("response_url", "")), declare())
+    services.background.spawn(
+        run_and_reply(services, str(metadata.get("response_url", "")), declare()),
+        name="declare from modal",
+    )

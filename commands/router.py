@@ -36,7 +36,10 @@ async def handle_incident_command(ack: AsyncAck, command: dict[str, Any], contex
     render = services.renderer.render
     if not request.subcommand:
         await ack()
-        await run_and_reply(services, request.response_url, open_declare_modal(request, services))
+        services.background.spawn(
+            run_and_reply(services, request.response_url, open_declare_modal(request, services)),
+            name="open the declare modal",
+        )
         return
     subcommand = next((s for s in SUBCOMMANDS if s.name == request.subcommand), None)
     if subcommand is None:
@@ -50,6 +53,9 @@ async def handle_incident_command(ack: AsyncAck, command: dict[str, Any], contex
         await ack(render(error.template, subcommand=subcommand, **error.context))
         return
     await ack(render(subcommand.ack_template, request=request) if subcommand.ack_template else "")
-    await run_and_reply(
-        services, request.response_url, subcommand.handler(request, services), subcommand
+    services.background.spawn(
+        run_and_reply(
+            services, request.response_url, subcommand.handler(request, services), subcommand
+        ),
+        name=f"/incident {subcommand.name}",
     )

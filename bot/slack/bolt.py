@@ -23,8 +23,13 @@ def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     app = AsyncApp(
         client=client,
         signing_secret=str(services.settings.slack_signing_secret) or None,
-        # Commands ack at once and keep working after the HTTP response has gone out.
-        process_before_response=False,
+        # Slack gets its answer only after the listener has finished, so an event is answered
+        # 200 only once it is in the database (a failure answers 5xx and Slack retries).
+        # Commands and actions ack first and hand slow work to services.background.
+        process_before_response=True,
+        # The bot's own posts are part of the channel's record; its own reactions are
+        # filtered in the reaction listener.
+        ignoring_self_events_enabled=False,
         logger=logging.getLogger("warroom.bolt"),
     )
 
