@@ -9,11 +9,26 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 
 from dateutil import tz
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+# Reactions that promote a message into the timeline, and the kind of entry each makes.
+DEFAULT_REACTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "pushpin": "key_event",
+        "mag": "investigation",
+        "x": "misleading",
+        "bulb": "root_cause",
+        "white_check_mark": "mitigation",
+        "memo": "follow_up",
+    }
+)
+PROMOTABLE_KINDS = frozenset(
+    {"key_event", "investigation", "misleading", "root_cause", "mitigation", "follow_up"}
+)
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 Need = Literal["slack_token", "signing_secret", "app_token"]
 
@@ -48,7 +63,9 @@ class Settings:
     templates_dir: Path | None = None
     # Upper bound for an inbound request body; Slack's own payloads are far smaller.
     max_body_bytes: int = 1024 * 1024
-    extra: Mapping[str, str] = field(default_factory=dict)
+    reactions: Mapping[str, str] = field(default_factory=lambda: DEFAULT_REACTIONS)
+    # The bot's own quiet acknowledgement on a message it added to the timeline.
+    receipt_reaction: str = "ballot_box_with_check"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -65,6 +82,8 @@ class Settings:
             channel_prefix=environ.get("WARROOM_CHANNEL_PREFIX", "inc"),
             templates_dir=_path(environ.get("WARROOM_TEMPLATES_DIR")),
             max_body_bytes=_int(environ, "WARROOM_MAX_BODY_BYTES", 1024 * 1024),
+            reactions=_reactions(environ.get("WARROOM_REACTIONS")),
+            receipt_reaction=environ.get("WARROOM_RECEIPT_REACTION", "ballot_box_with_check"),
         )
         settings.validate()
         return settings
@@ -82,6 +101,12 @@ class Settings:
             problems.append(f"WARROOM_DEFAULT_SEVERITY: must be one of {', '.join(SEVERITIES)}")
         if not self.database_url.startswith(("sqlite", "postgres")):
             problems.append("DATABASE_URL: only sqlite:/// and postgresql:// URLs are supported")
+        unknown = sorted(set(self.reactions.values()) - PROMOTABLE_KINDS)
+        if unknown:
+            problems.append(
+                f"WARROOM_REACTIONS: unknown kind(s) {', '.join(unknown)}; "
+                f"use {', '.join(sorted(PROMOTABLE_KINDS))}"
+            )
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         if problems:
@@ -111,3 +136,16 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
 
 def _path(raw: str | None) -> Path | None:
     return Path(raw).expanduser() if raw else None
+
+
+def _reactions(raw: str | None) -> Mapping[str, str]:
+    """Parse ``pushpin=key_event,rotating_light=key_event,...`` (it replaces the default)."""
+    if not raw:
+        return DEFAULT_REACTIONS
+    mapping = {}
+    for pair in raw.split(","):
+        name, sep, kind = pair.strip().partition("=")
+        if not sep or not name.strip(":").strip() or not kind.strip():
+            raise ConfigError(f"WARROOM_REACTIONS: expected emoji=kind, got {pair.strip()!r}")
+        mapping[name.strip().strip(":")] = kind.strip()
+    return MappingProxyType(mapping)

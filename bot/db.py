@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -29,17 +31,26 @@ def create_engine(database_url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    # We issue BEGIN ourselves (below), which also makes SAVEPOINTs work under aiosqlite.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     # WAL lets readers work while a writer commits; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    # A deferred transaction that reads and then writes fails at once with "database is locked"
+    # when another writer got in between; taking the write lock up front makes it wait instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @asynccontextmanager
@@ -55,5 +66,19 @@ async def database_reachable(engine: AsyncEngine, timeout: float = 2.0) -> bool:
         async with asyncio.timeout(timeout), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:  # any failure means "not reachable"; /healthz reports it, never raises
+        return False
+    return True
+
+
+async def insert_once(session: AsyncSession, row: SQLModel) -> bool:
+    """Insert ``row`` unless a unique constraint says it is already there; True if inserted.
+
+    A savepoint keeps the caller's transaction usable when the row was a duplicate, which is
+    how retried Slack deliveries and replicas racing on one event are applied exactly once.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
         return False
     return True

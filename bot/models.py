@@ -138,3 +138,54 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class ChannelMessage(SQLModel, table=True):
+    """A message said in an incident channel: the raw history the timeline is curated from."""
+
+    __tablename__ = "channel_message"
+    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_channel_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    channel: str
+    ts: str
+    thread_ts: str | None = None
+    user: str | None = None
+    bot_id: str | None = None
+    subtype: str | None = None
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    edited_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+    @property
+    def is_bot(self) -> bool:
+        return self.bot_id is not None or self.subtype == "bot_message"
+
+
+class MessageRevision(SQLModel, table=True):
+    """The text a message had before an edit: edits never erase what was said."""
+
+    __tablename__ = "message_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="channel_message.id", index=True)
+    previous_text: str = Field(sa_column=Column(Text, nullable=False))
+    edited_by: str | None = None
+    edited_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class Reaction(SQLModel, table=True):
+    """One person's emoji reaction on a message in an incident channel."""
+
+    __table_args__ = (UniqueConstraint("channel", "ts", "name", "user", name="uq_reaction_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    channel: str
+    ts: str
+    name: str
+    user: str
+    added_at: datetime = Field(sa_column=_utc_column(nullable=False))

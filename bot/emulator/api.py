@@ -75,8 +75,9 @@ class Args:
             try:
                 return json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ApiError(f"invalid_{name}" if name in ("blocks", "view") else
-                               "invalid_arguments") from exc
+                raise ApiError(
+                    f"invalid_{name}" if name in ("blocks", "view") else "invalid_arguments"
+                ) from exc
         return value
 
 
@@ -155,12 +156,15 @@ def paginate(items: list[Message], args: Args, *, newest_first: bool) -> Result:
     if cursor := args.text("cursor"):
         at = decode_cursor(cursor)
         start = next(
-            (i for i, m in enumerate(items)
-             if (ts_key(m.ts) <= at if newest_first else ts_key(m.ts) >= at)),
+            (
+                i
+                for i, m in enumerate(items)
+                if (ts_key(m.ts) <= at if newest_first else ts_key(m.ts) >= at)
+            ),
             len(items),
         )
-    page = items[start:start + limit]
-    rest = items[start + limit:]
+    page = items[start : start + limit]
+    rest = items[start + limit :]
     return {
         "messages": [m.to_api() for m in page],
         "has_more": bool(rest),

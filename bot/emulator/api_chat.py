@@ -64,8 +64,12 @@ def chat_update(emu: EmulatorState, args: Args) -> Result:
     if "blocks" in args.data:
         message.blocks = args.parsed("blocks") or None
     message.edited = {"user": emu.bot_user_id, "ts": new_ts()}
-    return {"channel": channel.id, "ts": message.ts, "text": message.text,
-            "message": message.to_api()}
+    return {
+        "channel": channel.id,
+        "ts": message.ts,
+        "text": message.text,
+        "message": message.to_api(),
+    }
 
 
 @method("chat.delete")
@@ -96,8 +100,9 @@ def chat_post_ephemeral(emu: EmulatorState, args: Args) -> Result:
 def chat_get_permalink(emu: EmulatorState, args: Args) -> Result:
     channel = get_channel(emu, args)
     message = get_message(channel, args.text("message_ts"))
-    link = (f"https://{emu.team_domain}.slack.com/archives/{channel.id}/"
-            f"p{message.ts.replace('.', '')}")
+    link = (
+        f"https://{emu.team_domain}.slack.com/archives/{channel.id}/p{message.ts.replace('.', '')}"
+    )
     if message.is_reply:
         link += f"?thread_ts={message.thread_ts}&cid={channel.id}"
     return {"channel": channel.id, "permalink": link}

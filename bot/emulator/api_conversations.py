@@ -189,7 +189,12 @@ def dm_channel(emu: EmulatorState, user_id: str) -> Channel:
     channel_id = "D" + user_id[1:]
     if channel_id not in emu.channels:
         emu.channels[channel_id] = Channel(
-            id=channel_id, name=user_id, is_private=True, creator=emu.bot_user_id,
-            created=int(time.time()), members={emu.bot_user_id, user_id}, is_im=True,
+            id=channel_id,
+            name=user_id,
+            is_private=True,
+            creator=emu.bot_user_id,
+            created=int(time.time()),
+            members={emu.bot_user_id, user_id},
+            is_im=True,
         )
     return emu.channels[channel_id]

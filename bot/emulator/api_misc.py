@@ -25,9 +25,13 @@ _MAX_METADATA = 3000
 @method("auth.test")
 def auth_test(emu: EmulatorState, _args: Args) -> Result:
     return {
-        "url": f"https://{emu.team_domain}.slack.com/", "team": emu.team_domain,
-        "user": emu.users[emu.bot_user_id].name, "team_id": emu.team_id,
-        "user_id": emu.bot_user_id, "bot_id": emu.bot_id, "is_enterprise_install": False,
+        "url": f"https://{emu.team_domain}.slack.com/",
+        "team": emu.team_domain,
+        "user": emu.users[emu.bot_user_id].name,
+        "team_id": emu.team_id,
+        "user_id": emu.bot_user_id,
+        "bot_id": emu.bot_id,
+        "is_enterprise_install": False,
     }
 
 
@@ -72,8 +76,10 @@ def usergroups_users_list(emu: EmulatorState, args: Args) -> Result:
 def usergroups_list(emu: EmulatorState, args: Args) -> Result:
     with_users = args.flag("include_users")
     groups = [
-        {**{k: v for k, v in g.items() if k != "users" or with_users},
-         "user_count": len(g["users"])}
+        {
+            **{k: v for k, v in g.items() if k != "users" or with_users},
+            "user_count": len(g["users"]),
+        }
         for g in emu.usergroups.values()
     ]
     return {"usergroups": groups}
@@ -106,15 +112,24 @@ def _view_arg(args: Args) -> dict[str, Any]:
 
 def build_view(emu: EmulatorState, raw: dict[str, Any], view_id: str) -> dict[str, Any]:
     return {
-        "id": view_id, "team_id": emu.team_id, "type": raw["type"],
-        "blocks": raw.get("blocks", []), "private_metadata": raw.get("private_metadata", ""),
-        "callback_id": raw.get("callback_id", ""), "state": {"values": {}},
+        "id": view_id,
+        "team_id": emu.team_id,
+        "type": raw["type"],
+        "blocks": raw.get("blocks", []),
+        "private_metadata": raw.get("private_metadata", ""),
+        "callback_id": raw.get("callback_id", ""),
+        "state": {"values": {}},
         "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
-        "title": raw.get("title"), "submit": raw.get("submit"), "close": raw.get("close"),
+        "title": raw.get("title"),
+        "submit": raw.get("submit"),
+        "close": raw.get("close"),
         "clear_on_close": bool(raw.get("clear_on_close")),
         "notify_on_close": bool(raw.get("notify_on_close")),
-        "external_id": raw.get("external_id", ""), "root_view_id": view_id,
-        "previous_view_id": None, "app_id": emu.app_id, "app_installed_team_id": emu.team_id,
+        "external_id": raw.get("external_id", ""),
+        "root_view_id": view_id,
+        "previous_view_id": None,
+        "app_id": emu.app_id,
+        "app_installed_team_id": emu.team_id,
         "bot_id": emu.bot_id,
     }
 
@@ -154,8 +169,12 @@ def views_update(emu: EmulatorState, args: Args) -> Result:
         raise ApiError("not_found")
     if (wanted := args.text("hash")) and wanted != old["hash"]:
         raise ApiError("hash_conflict")
-    view = {**build_view(emu, raw, old["id"]), "state": old["state"],
-            "root_view_id": old["root_view_id"], "previous_view_id": old["previous_view_id"]}
+    view = {
+        **build_view(emu, raw, old["id"]),
+        "state": old["state"],
+        "root_view_id": old["root_view_id"],
+        "previous_view_id": old["previous_view_id"],
+    }
     emu.views[old["id"]] = {**view, **{k: old.get(k) for k in VIEW_EXTRAS}}
     return {"view": view}
 
@@ -172,10 +191,20 @@ def bookmarks_add(emu: EmulatorState, args: Args) -> Result:
         raise ApiError("invalid_link")
     now = int(time.time())
     bookmark = {
-        "id": emu.new_id("Bk"), "channel_id": channel.id, "title": title, "link": link,
-        "emoji": args.text("emoji"), "icon_url": None, "type": "link", "entity_id": None,
-        "date_created": now, "date_updated": now, "rank": "U", "last_updated_by_user_id":
-        emu.bot_user_id, "last_updated_by_team_id": emu.team_id, "shortcut_id": None,
+        "id": emu.new_id("Bk"),
+        "channel_id": channel.id,
+        "title": title,
+        "link": link,
+        "emoji": args.text("emoji"),
+        "icon_url": None,
+        "type": "link",
+        "entity_id": None,
+        "date_created": now,
+        "date_updated": now,
+        "rank": "U",
+        "last_updated_by_user_id": emu.bot_user_id,
+        "last_updated_by_team_id": emu.team_id,
+        "shortcut_id": None,
         "app_id": emu.app_id,
     }
     emu.bookmarks.setdefault(channel.id, []).append(bookmark)
@@ -197,9 +226,15 @@ def files_get_upload_url(emu: EmulatorState, args: Args) -> Result:
         raise ApiError("invalid_arguments")
     file_id = emu.new_id("F")
     emu.files[file_id] = {
-        "id": file_id, "name": filename, "title": filename, "size": length,
-        "alt_txt": args.text("alt_txt"), "created": int(time.time()),
-        "user": emu.bot_user_id, "content": None, "channels": [],
+        "id": file_id,
+        "name": filename,
+        "title": filename,
+        "size": length,
+        "alt_txt": args.text("alt_txt"),
+        "created": int(time.time()),
+        "user": emu.bot_user_id,
+        "content": None,
+        "channels": [],
     }
     return {"upload_url": f"{emu.root_url}/upload/{file_id}", "file_id": file_id}
 
@@ -207,7 +242,9 @@ def files_get_upload_url(emu: EmulatorState, args: Args) -> Result:
 def public_file(emu: EmulatorState, file: dict[str, Any]) -> dict[str, Any]:
     data = {k: v for k, v in file.items() if k != "content"}
     data.update(
-        mimetype="text/plain", filetype="text", pretty_type="Plain Text",
+        mimetype="text/plain",
+        filetype="text",
+        pretty_type="Plain Text",
         permalink=f"https://{emu.team_domain}.slack.com/files/{file['user']}/{file['id']}",
         url_private=f"{emu.root_url}/files/{file['id']}",
     )
@@ -240,7 +277,9 @@ def _share(emu: EmulatorState, args: Args, channel_id: str, files: list[dict[str
     for file in files:
         file["channels"].append(channel.id)
     emu.post_as_bot(
-        channel, args.text("initial_comment") or "", thread_ts=args.text("thread_ts") or None,
+        channel,
+        args.text("initial_comment") or "",
+        thread_ts=args.text("thread_ts") or None,
         files=[public_file(emu, f) for f in files],
     )
 
@@ -252,8 +291,10 @@ def _store_canvas(emu: EmulatorState, args: Args, channel_id: str | None) -> Res
         raise ApiError("invalid_arguments")
     canvas_id = emu.new_id("F")
     emu.canvases[canvas_id] = {
-        "id": canvas_id, "title": args.text("title") or "",
-        "markdown": content.get("markdown", ""), "channel_id": channel_id,
+        "id": canvas_id,
+        "title": args.text("title") or "",
+        "markdown": content.get("markdown", ""),
+        "channel_id": channel_id,
     }
     return {"canvas_id": canvas_id}
 

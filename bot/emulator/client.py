@@ -25,15 +25,26 @@ class SlackEmulator(EmulatorServer):
     """
 
     def __init__(
-        self, *, team_id: str = "T0WARROOM", team_domain: str = "warroom-demo",
-        bot_token: str = "xoxb-emulator-token", signing_secret: str = "emulator-signing-secret",
-        app_token: str = "xapp-emulator-token", bot_user_id: str = "U0WARROOM",
-        bot_id: str = "B0WARROOM", app_id: str = "A0WARROOM",
+        self,
+        *,
+        team_id: str = "T0WARROOM",
+        team_domain: str = "warroom-demo",
+        bot_token: str = "xoxb-emulator-token",
+        signing_secret: str = "emulator-signing-secret",
+        app_token: str = "xapp-emulator-token",
+        bot_user_id: str = "U0WARROOM",
+        bot_id: str = "B0WARROOM",
+        app_id: str = "A0WARROOM",
     ) -> None:
         super().__init__(
-            team_id=team_id, team_domain=team_domain, bot_token=bot_token,
-            signing_secret=signing_secret, app_token=app_token, bot_user_id=bot_user_id,
-            bot_id=bot_id, app_id=app_id,
+            team_id=team_id,
+            team_domain=team_domain,
+            bot_token=bot_token,
+            signing_secret=signing_secret,
+            app_token=app_token,
+            bot_user_id=bot_user_id,
+            bot_id=bot_id,
+            app_id=app_id,
         )
 
     # -- lookups used by the client side ---------------------------------------------------
@@ -57,18 +68,30 @@ class SlackEmulator(EmulatorServer):
 
     # -- slash commands --------------------------------------------------------------------
     async def send_command(
-        self, text: str, *, user: str, channel: str, command: str = "/incident",
-        signing_secret: str | None = None, timestamp: int | None = None,
+        self,
+        text: str,
+        *,
+        user: str,
+        channel: str,
+        command: str = "/incident",
+        signing_secret: str | None = None,
+        timestamp: int | None = None,
     ) -> BotResponse:
         """POST a slash command exactly as Slack does (form body, signed) and record its ack."""
         chan, person = self._channel(channel), self._user(user)
         url_id = self.new_response_url_id(chan.id, user)
         fields = {
-            "token": VERIFICATION_TOKEN, "team_id": self.team_id,
-            "team_domain": self.team_domain, "channel_id": chan.id,
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "channel_id": chan.id,
             "channel_name": "directmessage" if chan.is_im else chan.name,
-            "user_id": user, "user_name": person.name, "command": command, "text": text,
-            "api_app_id": self.app_id, "is_enterprise_install": "false",
+            "user_id": user,
+            "user_name": person.name,
+            "command": command,
+            "text": text,
+            "api_app_id": self.app_id,
+            "is_enterprise_install": "false",
             "response_url": f"{self.root_url}/response/{url_id}",
             "trigger_id": self.issue_trigger_id(user, chan.id),
         }
@@ -109,11 +132,16 @@ class SlackEmulator(EmulatorServer):
             raise LookupError(f"no opened view {view_id!r}; known: {list(self.views)}")
         stored["state"] = {"values": values}
         payload = {
-            "type": "view_submission", "team": self._team(), "user": self._user_obj(user),
-            "api_app_id": self.app_id, "token": VERIFICATION_TOKEN,
+            "type": "view_submission",
+            "team": self._team(),
+            "user": self._user_obj(user),
+            "api_app_id": self.app_id,
+            "token": VERIFICATION_TOKEN,
             "trigger_id": self.issue_trigger_id(user, stored.get("channel")),
-            "view": public_view(stored), "response_urls": [],
-            "is_enterprise_install": False, "enterprise": None,
+            "view": public_view(stored),
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
         }
         response = await self.send_interaction(payload)
         self._apply_view_ack(stored, response)
@@ -137,8 +165,14 @@ class SlackEmulator(EmulatorServer):
         self.views[view_id] = {**view, **{k: stored.get(k) for k in VIEW_EXTRAS}}
 
     async def click_button(
-        self, channel: str, message_ts: str, action_id: str, *, user: str,
-        value: str | None = None, block_id: str | None = None,
+        self,
+        channel: str,
+        message_ts: str,
+        action_id: str,
+        *,
+        user: str,
+        value: str | None = None,
+        block_id: str | None = None,
     ) -> BotResponse:
         """block_actions for a button in a stored message, as Slack sends it."""
         chan = self._channel(channel)
@@ -147,7 +181,9 @@ class SlackEmulator(EmulatorServer):
         if button is None and block_id is None:
             raise LookupError(f"no element {action_id!r} in message {message_ts}")
         action: dict[str, Any] = {
-            "action_id": action_id, "block_id": block_id or found_block, "type": "button",
+            "action_id": action_id,
+            "block_id": block_id or found_block,
+            "type": "button",
             "action_ts": f"{time.time():.6f}",
         }
         if button and button.get("text"):
@@ -155,24 +191,40 @@ class SlackEmulator(EmulatorServer):
         if (value := value if value is not None else (button or {}).get("value")) is not None:
             action["value"] = value
         url_id = self.new_response_url_id(chan.id, user, message_ts)
-        container = {"type": "message", "message_ts": message_ts, "channel_id": chan.id,
-                     "is_ephemeral": False}
+        container = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": chan.id,
+            "is_ephemeral": False,
+        }
         if message.is_reply:
             container["thread_ts"] = message.thread_ts
         payload = {
-            "type": "block_actions", "user": self._user_obj(user), "api_app_id": self.app_id,
-            "token": VERIFICATION_TOKEN, "container": container,
-            "trigger_id": self.issue_trigger_id(user, chan.id), "team": self._team(),
-            "enterprise": None, "is_enterprise_install": False,
-            "channel": {"id": chan.id, "name": chan.name}, "message": message.to_api(),
-            "state": {"values": {}}, "response_url": f"{self.root_url}/response/{url_id}",
+            "type": "block_actions",
+            "user": self._user_obj(user),
+            "api_app_id": self.app_id,
+            "token": VERIFICATION_TOKEN,
+            "container": container,
+            "trigger_id": self.issue_trigger_id(user, chan.id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": chan.id, "name": chan.name},
+            "message": message.to_api(),
+            "state": {"values": {}},
+            "response_url": f"{self.root_url}/response/{url_id}",
             "actions": [action],
         }
         return await self.send_interaction(payload)
 
     # -- people acting in channels ---------------------------------------------------------
     async def post_message(
-        self, channel: str, text: str, *, user: str, thread_ts: str | None = None,
+        self,
+        channel: str,
+        text: str,
+        *,
+        user: str,
+        thread_ts: str | None = None,
         ts: str | None = None,
     ) -> Message:
         """A person types in a channel; the bot gets a `message` event if it is a member."""
@@ -218,12 +270,20 @@ class SlackEmulator(EmulatorServer):
         previous = message.to_api()
         message.text, message.edited = text, {"user": user, "ts": new_ts()}
         event_ts = new_ts()
-        return await self._deliver_if_member(chan, {
-            "type": "message", "subtype": "message_changed", "hidden": True,
-            "channel": chan.id, "ts": event_ts, "event_ts": event_ts,
-            "channel_type": channel_type(chan), "message": message.to_api(),
-            "previous_message": previous,
-        })
+        return await self._deliver_if_member(
+            chan,
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "channel": chan.id,
+                "ts": event_ts,
+                "event_ts": event_ts,
+                "channel_type": channel_type(chan),
+                "message": message.to_api(),
+                "previous_message": previous,
+            },
+        )
 
     async def delete_message(self, channel: str, ts: str) -> BotResponse | None:
         """A message disappears: message_deleted event."""
@@ -232,11 +292,20 @@ class SlackEmulator(EmulatorServer):
         previous = message.to_api()
         self.remove_message(chan, message)
         event_ts = new_ts()
-        return await self._deliver_if_member(chan, {
-            "type": "message", "subtype": "message_deleted", "hidden": True,
-            "channel": chan.id, "ts": event_ts, "deleted_ts": ts, "event_ts": event_ts,
-            "channel_type": channel_type(chan), "previous_message": previous,
-        })
+        return await self._deliver_if_member(
+            chan,
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "hidden": True,
+                "channel": chan.id,
+                "ts": event_ts,
+                "deleted_ts": ts,
+                "event_ts": event_ts,
+                "channel_type": channel_type(chan),
+                "previous_message": previous,
+            },
+        )
 
     async def add_reaction(
         self, channel: str, ts: str, name: str, *, user: str
@@ -247,8 +316,9 @@ class SlackEmulator(EmulatorServer):
         if user in users:
             return None
         users.append(user)
-        return await self._deliver_if_member(chan, self._reaction_event("reaction_added",
-                                                                        message, name, user))
+        return await self._deliver_if_member(
+            chan, self._reaction_event("reaction_added", message, name, user)
+        )
 
     async def remove_reaction(
         self, channel: str, ts: str, name: str, *, user: str
@@ -261,19 +331,20 @@ class SlackEmulator(EmulatorServer):
         users.remove(user)
         if not users:
             del message.reactions[name]
-        return await self._deliver_if_member(chan, self._reaction_event("reaction_removed",
-                                                                        message, name, user))
+        return await self._deliver_if_member(
+            chan, self._reaction_event("reaction_removed", message, name, user)
+        )
 
     def _reaction_target(self, channel: str, ts: str, user: str) -> tuple[Channel, Message]:
         chan = self._channel(channel)
         self._user(user)
         return chan, self.find_message(chan, ts)
 
-    def _reaction_event(
-        self, kind: str, message: Message, name: str, user: str
-    ) -> dict[str, Any]:
+    def _reaction_event(self, kind: str, message: Message, name: str, user: str) -> dict[str, Any]:
         event: dict[str, Any] = {
-            "type": kind, "user": user, "reaction": name,
+            "type": kind,
+            "user": user,
+            "reaction": name,
             "item": {"type": "message", "channel": message.channel, "ts": message.ts},
             "event_ts": new_ts(),
         }
@@ -282,9 +353,7 @@ class SlackEmulator(EmulatorServer):
         return event
 
 
-def _find_element(
-    blocks: list[Any] | None, action_id: str
-) -> tuple[str, dict[str, Any] | None]:
+def _find_element(blocks: list[Any] | None, action_id: str) -> tuple[str, dict[str, Any] | None]:
     """(block_id, element) of the interactive element with `action_id` in message blocks."""
     for index, block in enumerate(blocks or []):
         if not isinstance(block, dict):

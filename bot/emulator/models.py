@@ -67,9 +67,17 @@ class User:
             "team": team_id,
         }
         return {
-            "id": self.id, "team_id": team_id, "name": self.name, "real_name": self.real_name,
-            "deleted": self.deleted, "is_bot": self.is_bot, "is_app_user": False,
-            "is_admin": False, "tz": self.tz, "tz_label": self.tz, "tz_offset": _tz_offset(self.tz),
+            "id": self.id,
+            "team_id": team_id,
+            "name": self.name,
+            "real_name": self.real_name,
+            "deleted": self.deleted,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "is_admin": False,
+            "tz": self.tz,
+            "tz_label": self.tz,
+            "tz_offset": _tz_offset(self.tz),
             "profile": profile,
         }
 
@@ -108,16 +116,23 @@ class Message:
         """Slack's JSON shape for this message (conversations.history / chat.postMessage)."""
         data: dict[str, Any] = {"type": "message", "text": self.text, "ts": self.ts}
         optional = {
-            "user": self.user, "bot_id": self.bot_id, "subtype": self.subtype,
-            "thread_ts": self.thread_ts, "blocks": self.blocks, "edited": self.edited,
+            "user": self.user,
+            "bot_id": self.bot_id,
+            "subtype": self.subtype,
+            "thread_ts": self.thread_ts,
+            "blocks": self.blocks,
+            "edited": self.edited,
             "files": self.files,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
         if self.replies:
             users = list(dict.fromkeys(r.user for r in self.replies if r.user))
             data.update(
-                thread_ts=self.ts, reply_count=len(self.replies), reply_users=users,
-                reply_users_count=len(users), latest_reply=self.replies[-1].ts,
+                thread_ts=self.ts,
+                reply_count=len(self.replies),
+                reply_users=users,
+                reply_users_count=len(users),
+                latest_reply=self.replies[-1].ts,
             )
         if self.reactions:
             data["reactions"] = [
@@ -147,15 +162,26 @@ class Channel:
     def to_api(self, viewer: str | None = None) -> dict[str, Any]:
         """conversations.* "channel" object; is_member is reported for `viewer` when given."""
         data: dict[str, Any] = {
-            "id": self.id, "name": self.name, "name_normalized": self.name,
-            "is_channel": not self.is_private and not self.is_im, "is_group": False,
-            "is_im": self.is_im, "is_mpim": False, "is_private": self.is_private,
-            "is_archived": self.is_archived, "is_general": self.name == "general",
-            "is_shared": False, "is_ext_shared": False, "is_org_shared": False,
-            "created": self.created, "creator": self.creator, "unlinked": 0,
+            "id": self.id,
+            "name": self.name,
+            "name_normalized": self.name,
+            "is_channel": not self.is_private and not self.is_im,
+            "is_group": False,
+            "is_im": self.is_im,
+            "is_mpim": False,
+            "is_private": self.is_private,
+            "is_archived": self.is_archived,
+            "is_general": self.name == "general",
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "created": self.created,
+            "creator": self.creator,
+            "unlinked": 0,
             "topic": {"value": self.topic, **_meta(self.topic_meta)},
             "purpose": {"value": self.purpose, **_meta(self.purpose_meta)},
-            "num_members": len(self.members), "previous_names": [],
+            "num_members": len(self.members),
+            "previous_names": [],
         }
         if viewer is not None:
             data["is_member"] = viewer in self.members

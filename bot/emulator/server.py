@@ -87,7 +87,12 @@ class EmulatorServer(Courier):
 
     # -- failure injection -----------------------------------------------------------------
     def fail(
-        self, method: str, *, status: int = 500, times: int = 1, retry_after: int = 1,
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        retry_after: int = 1,
         error: str | None = None,
     ) -> None:
         """Answer the next `times` calls of `method` with an HTTP error (429 = rate limited)."""

@@ -49,8 +49,16 @@ class EmulatorState:
     """Workspace data plus the records tests assert on. No I/O here."""
 
     def __init__(
-        self, *, team_id: str, team_domain: str, bot_token: str, signing_secret: str,
-        app_token: str, bot_user_id: str, bot_id: str, app_id: str,
+        self,
+        *,
+        team_id: str,
+        team_domain: str,
+        bot_token: str,
+        signing_secret: str,
+        app_token: str,
+        bot_user_id: str,
+        bot_id: str,
+        app_id: str,
     ) -> None:
         self.team_id, self.team_domain = team_id, team_domain
         self.bot_token, self.signing_secret, self.app_token = bot_token, signing_secret, app_token
@@ -90,16 +98,27 @@ class EmulatorState:
         return f"{prefix}{next(self._ids):08X}"
 
     def add_user(
-        self, user_id: str, name: str, real_name: str | None = None, tz: str = "UTC",
-        *, email: str = "",
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        tz: str = "UTC",
+        *,
+        email: str = "",
     ) -> User:
         user = User(id=user_id, name=name, real_name=real_name or name, tz=tz, email=email)
         self.users[user_id] = user
         return user
 
     def add_usergroup(self, group_id: str, handle: str, user_ids: list[str]) -> dict[str, Any]:
-        group = {"id": group_id, "handle": handle, "name": handle, "users": list(user_ids),
-                 "team_id": self.team_id, "is_usergroup": True}
+        group = {
+            "id": group_id,
+            "handle": handle,
+            "name": handle,
+            "users": list(user_ids),
+            "team_id": self.team_id,
+            "is_usergroup": True,
+        }
         self.usergroups[group_id] = group
         return group
 
@@ -108,8 +127,12 @@ class EmulatorState:
     ) -> Channel:
         """Direct state setup (e.g. #general) without going through the API."""
         channel = Channel(
-            id=self.new_id("C"), name=name, is_private=is_private, creator=creator,
-            created=int(time.time()), members={creator, *members},
+            id=self.new_id("C"),
+            name=name,
+            is_private=is_private,
+            creator=creator,
+            created=int(time.time()),
+            members={creator, *members},
         )
         self.channels[channel.id] = channel
         return channel
@@ -151,14 +174,26 @@ class EmulatorState:
         return message
 
     def post_as_bot(
-        self, channel: Channel, text: str, *, blocks: list[Any] | None = None,
-        thread_ts: str | None = None, subtype: str | None = None,
+        self,
+        channel: Channel,
+        text: str,
+        *,
+        blocks: list[Any] | None = None,
+        thread_ts: str | None = None,
+        subtype: str | None = None,
         files: list[dict[str, Any]] | None = None,
     ) -> Message:
         """Store a message from the bot, then let the server tell the bot about it."""
         message = Message(
-            ts=new_ts(), user=self.bot_user_id, text=text, channel=channel.id,
-            thread_ts=thread_ts, bot_id=self.bot_id, subtype=subtype, blocks=blocks, files=files,
+            ts=new_ts(),
+            user=self.bot_user_id,
+            text=text,
+            channel=channel.id,
+            thread_ts=thread_ts,
+            bot_id=self.bot_id,
+            subtype=subtype,
+            blocks=blocks,
+            files=files,
         )
         self.store_message(message)
         self.on_bot_post(channel, message)
@@ -203,12 +238,16 @@ class EmulatorState:
 
     def _timeout_report(self, predicate: Callable[[], Any], value: Any, timeout: float) -> str:
         name = getattr(predicate, "__qualname__", repr(predicate))
-        calls = ", ".join(
-            f"{c.method}{'' if c.ok else f'!{c.error}'}" for c in self.calls[-15:]
-        ) or "none"
-        deliveries = ", ".join(
-            f"{event.get('type')}->{resp.status}" for event, resp in self.deliveries[-10:]
-        ) or "none"
+        calls = (
+            ", ".join(f"{c.method}{'' if c.ok else f'!{c.error}'}" for c in self.calls[-15:])
+            or "none"
+        )
+        deliveries = (
+            ", ".join(
+                f"{event.get('type')}->{resp.status}" for event, resp in self.deliveries[-10:]
+            )
+            or "none"
+        )
         return (
             f"wait_for({name}) still falsy ({value!r}) after {timeout}s. "
             f"Recent API calls: {calls}. Recent deliveries: {deliveries}."

@@ -84,8 +84,11 @@ class Courier(EmulatorState):
             )
         if self._session is None:
             raise RuntimeError("the emulator is not started; await emulator.start() first")
-        headers = {"Content-Type": out.content_type, **out.headers,
-                   **slack_signature_headers(signing_secret, out.body, timestamp)}
+        headers = {
+            "Content-Type": out.content_type,
+            **out.headers,
+            **slack_signature_headers(signing_secret, out.body, timestamp),
+        }
         started = time.monotonic()
         # data=bytes: the bot must see exactly the bytes that were signed.
         async with self._session.post(
@@ -97,7 +100,9 @@ class Courier(EmulatorState):
     async def _send_envelope(self, out: Outbound) -> BotResponse:
         envelope_id = str(uuid.uuid4())
         envelope: dict[str, Any] = {
-            "envelope_id": envelope_id, "type": out.kind, "payload": out.payload,
+            "envelope_id": envelope_id,
+            "type": out.kind,
+            "payload": out.payload,
             "accepts_response_payload": out.kind != "events_api",
         }
         if out.retry is not None:
@@ -124,11 +129,14 @@ class Courier(EmulatorState):
         await ws.prepare(request)
         self._sockets.append(ws)
         try:
-            await ws.send_json({
-                "type": "hello", "num_connections": len(self._sockets),
-                "debug_info": {"host": "emulator", "approximate_connection_time": 3600},
-                "connection_info": {"app_id": self.app_id},
-            })
+            await ws.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": len(self._sockets),
+                    "debug_info": {"host": "emulator", "approximate_connection_time": 3600},
+                    "connection_info": {"app_id": self.app_id},
+                }
+            )
             async for msg in ws:
                 if msg.type == aiohttp.WSMsgType.TEXT:
                     self._on_ack(msg.data)
@@ -163,22 +171,35 @@ class Courier(EmulatorState):
     ) -> dict[str, Any]:
         """The event_callback envelope Slack wraps every Events API event in."""
         return {
-            "token": "emulator-verification-token", "team_id": self.team_id,
-            "context_team_id": self.team_id, "context_enterprise_id": None,
-            "api_app_id": self.app_id, "event": event, "type": "event_callback",
+            "token": "emulator-verification-token",
+            "team_id": self.team_id,
+            "context_team_id": self.team_id,
+            "context_enterprise_id": None,
+            "api_app_id": self.app_id,
+            "event": event,
+            "type": "event_callback",
             "event_id": event_id or "Ev" + secrets.token_hex(5).upper(),
             "event_time": int(time.time()) if event_time is None else event_time,
-            "authorizations": [{
-                "enterprise_id": None, "team_id": self.team_id, "user_id": self.bot_user_id,
-                "is_bot": True, "is_enterprise_install": False,
-            }],
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
             "is_ext_shared_channel": False,
             "event_context": "4-" + secrets.token_urlsafe(24),
         }
 
     async def send_event(
-        self, event: dict[str, Any], *, event_id: str | None = None,
-        event_time: int | None = None, retry_num: int | None = None,
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        event_time: int | None = None,
+        retry_num: int | None = None,
         retry_reason: str | None = None,
     ) -> BotResponse:
         """Deliver one Events API event, signed; recorded in `deliveries`."""
@@ -221,8 +242,13 @@ class Courier(EmulatorState):
     def message_event(self, channel: Channel, message: Message) -> dict[str, Any]:
         """The `message` event Slack sends for a new message in a channel the bot is in."""
         event: dict[str, Any] = {
-            "type": "message", "channel": channel.id, "text": message.text, "ts": message.ts,
-            "event_ts": message.ts, "channel_type": channel_type(channel), "team": self.team_id,
+            "type": "message",
+            "channel": channel.id,
+            "text": message.text,
+            "ts": message.ts,
+            "event_ts": message.ts,
+            "channel_type": channel_type(channel),
+            "team": self.team_id,
         }
         if message.user:
             event["user"] = message.user

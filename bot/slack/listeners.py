@@ -1,28 +1,147 @@
-"""Listeners for the Events API subscriptions in the manifest.
+"""Listeners for the Events API subscriptions in the manifest: parse, then hand to the recorder.
 
 Slack retries any delivery that gets a non-2xx answer and disables apps that fail too often,
-so every subscribed event has a listener. What each one records is defined here.
+so every subscribed event has a listener, and a malformed event is logged and answered 200
+(retrying it would not make it well-formed). A database failure, by contrast, raises: Slack
+gets a 5xx and retries, so nothing that was said is lost.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import recorder
+from bot.messages import SaidMessage
+from bot.reactions import base_name
+from bot.services import Services
+from bot.timestamps import is_slack_ts, ts_to_datetime
 
-async def acknowledge_only(body: dict[str, Any]) -> None:
-    """Events warroom subscribes to but does not act on yet (see README, "What works")."""
+log = logging.getLogger(__name__)
+# Hidden bookkeeping subtypes that say nothing new (a thread's reply count changed, etc.).
+_IGNORED_SUBTYPES = frozenset({"message_replied", "channel_convert_to_private"})
+
+
+def _event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
+    # Socket Mode and HTTP both carry event_id; derive a stable one if a sender omits it.
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and event_id:
+        return event_id
+    return f"{event.get('type')}:{event.get('channel')}:{event.get('event_ts') or event.get('ts')}"
+
+
+async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """A message was posted, edited or deleted in a channel the bot is in."""
+    services: Services = context["services"]
+    subtype = event.get("subtype")
+    channel = event.get("channel")
+    if not isinstance(channel, str) or subtype in _IGNORED_SUBTYPES:
+        return
+    event_id = _event_id(body, event)
+    if subtype == "message_changed":
+        await _on_edit(services, event_id, channel, event)
+    elif subtype == "message_deleted":
+        deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+        if is_slack_ts(deleted_ts):
+            moment = event.get("event_ts") or event.get("ts")
+            await recorder.record_deletion(
+                services,
+                event_id,
+                channel=channel,
+                ts=deleted_ts,
+                deleted_at=ts_to_datetime(moment) if is_slack_ts(moment) else services.clock(),
+            )
+    elif is_slack_ts(event.get("ts")):
+        await recorder.record_said(services, event_id, _said(channel, event))
+    else:
+        log.warning("ignoring a message event without a valid ts (%s)", event_id)
+
+
+def _said(channel: str, message: dict[str, Any]) -> SaidMessage:
+    thread_ts = message.get("thread_ts")
+    return SaidMessage(
+        channel=channel,
+        ts=message["ts"],
+        text=str(message.get("text") or ""),
+        user=message.get("user") if isinstance(message.get("user"), str) else None,
+        bot_id=message.get("bot_id") if isinstance(message.get("bot_id"), str) else None,
+        thread_ts=thread_ts if is_slack_ts(thread_ts) else None,
+        subtype=message.get("subtype") if isinstance(message.get("subtype"), str) else None,
+    )
+
+
+async def _on_edit(services: Services, event_id: str, channel: str, event: dict[str, Any]) -> None:
+    message = event.get("message") or {}
+    ts = message.get("ts")
+    if not is_slack_ts(ts):
+        return
+    edited = message.get("edited") or {}
+    moment = edited.get("ts") or event.get("event_ts")
+    await recorder.record_edit(
+        services,
+        event_id,
+        channel=channel,
+        ts=ts,
+        text=str(message.get("text") or ""),
+        edited_by=edited.get("user") or message.get("user"),
+        edited_at=ts_to_datetime(moment) if is_slack_ts(moment) else services.clock(),
+    )
+
+
+def _reacted_message(event: dict[str, Any], context: Any) -> tuple[str, str, str, str] | None:
+    """(channel, ts, reaction, user) of a person's reaction on a message; None otherwise."""
+    item = event.get("item") or {}
+    user, name = event.get("user"), event.get("reaction")
+    if item.get("type") != "message" or user == context.get("bot_user_id"):
+        return None  # files, file comments, and the bot's own receipts are not the record
+    channel, ts = item.get("channel"), item.get("ts")
+    if not (isinstance(channel, str) and is_slack_ts(ts) and isinstance(user, str)):
+        return None
+    if not isinstance(name, str) or not name:
+        return None
+    return channel, ts, base_name(name), user
+
+
+async def on_reaction_added(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """Someone reacted to a message: maybe a key moment for the timeline."""
+    reacted = _reacted_message(event, context)
+    if reacted is None:
+        return
+    services: Services = context["services"]
+    channel, ts, name, user = reacted
+    moment = event.get("event_ts")
+    await recorder.record_reaction(
+        services,
+        _event_id(body, event),
+        channel=channel,
+        ts=ts,
+        name=name,
+        user=user,
+        reacted_at=ts_to_datetime(moment) if is_slack_ts(moment) else services.clock(),
+    )
+
+
+async def on_reaction_removed(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """Someone took a reaction back."""
+    reacted = _reacted_message(event, context)
+    if reacted is None:
+        return
+    channel, ts, name, user = reacted
+    await recorder.record_unreaction(
+        context["services"], _event_id(body, event), channel=channel, ts=ts, name=name, user=user
+    )
+
+
+async def on_membership_or_archive(body: dict[str, Any]) -> None:
+    """Joins and archives: subscribed for the record to come; joins also arrive as messages."""
 
 
 def register(app: AsyncApp) -> None:
     """Attach the event listeners to the Bolt app."""
-    for event_type in (
-        "message",
-        "reaction_added",
-        "reaction_removed",
-        "member_joined_channel",
-        "channel_archive",
-        "group_archive",
-    ):
-        app.event(event_type)(acknowledge_only)
+    app.event("message")(on_message)
+    app.event("reaction_added")(on_reaction_added)
+    app.event("reaction_removed")(on_reaction_removed)
+    for event_type in ("member_joined_channel", "channel_archive", "group_archive"):
+        app.event(event_type)(on_membership_or_archive)

@@ -106,6 +106,41 @@ class SlackWorkspace:
             if slack_error(error) != "already_pinned":
                 raise
 
+    async def react(self, channel_id: str, ts: str, name: str) -> None:
+        """Add the bot's own reaction to a message; reacting twice is not an error."""
+        try:
+            await self.client.reactions_add(channel=channel_id, timestamp=ts, name=name)
+        except SlackApiError as error:
+            if slack_error(error) != "already_reacted":
+                raise
+
+    async def unreact(self, channel_id: str, ts: str, name: str) -> None:
+        """Remove the bot's own reaction; removing one that is not there is not an error."""
+        try:
+            await self.client.reactions_remove(channel=channel_id, timestamp=ts, name=name)
+        except SlackApiError as error:
+            if slack_error(error) != "no_reaction":
+                raise
+
+    async def fetch_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        """One message by its ``ts``: from the channel history, else from its thread."""
+        history = await self.client.conversations_history(
+            channel=channel_id, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        found = _with_ts(history.get("messages") or [], ts)
+        if found is not None:
+            return found
+        # Thread replies are not in the history; conversations.replies takes any ts of a thread.
+        try:
+            replies = await self.client.conversations_replies(
+                channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=15
+            )
+        except SlackApiError as error:
+            if slack_error(error) == "thread_not_found":
+                return None
+            raise
+        return _with_ts(replies.get("messages") or [], ts)
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """Open a modal for the person whose action gave ``trigger_id``."""
         await self.client.views_open(trigger_id=trigger_id, view=view)
@@ -116,3 +151,7 @@ class SlackWorkspace:
         response = await webhook.send(text=text, response_type="ephemeral")
         if response.status_code >= 300:
             log.warning("response_url answered HTTP %s", response.status_code)
+
+
+def _with_ts(messages: list[dict[str, Any]], ts: str) -> dict[str, Any] | None:
+    return next((message for message in messages if message.get("ts") == ts), None)

@@ -1,0 +1,156 @@
+"""Applying what happens in incident channels to the record, each Slack event exactly once.
+
+Every function claims the event id in the same transaction as the work it guards: a retried
+or duplicated delivery finds the claim and does nothing, and a failed one leaves no claim, so
+Slack's retry applies it. Channels that are not incident channels are never stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import messages, reactions
+from bot.db import session_scope
+from bot.incidents import get_by_channel
+from bot.messages import SaidMessage
+from bot.models import ChannelMessage, Incident, TimelineKind
+from bot.processed_events import claim_event
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def record_said(services: Services, event_id: str, said: SaidMessage) -> None:
+    """Keep a message said in an incident channel."""
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, said.channel)
+        if incident is None or not await claim_event(session, event_id):
+            return
+        await messages.record_message(session, incident, said)
+        await session.commit()
+
+
+async def record_edit(
+    services: Services,
+    event_id: str,
+    *,
+    channel: str,
+    ts: str,
+    text: str,
+    edited_by: str | None,
+    edited_at: datetime,
+) -> None:
+    """Apply an edit to a kept message."""
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, channel)
+        if incident is None or not await claim_event(session, event_id):
+            return
+        await messages.edit_message(
+            session, channel=channel, ts=ts, text=text, edited_by=edited_by, edited_at=edited_at
+        )
+        await session.commit()
+
+
+async def record_deletion(
+    services: Services, event_id: str, *, channel: str, ts: str, deleted_at: datetime
+) -> None:
+    """Take a deleted message out of the timeline, keeping the audit row."""
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, channel)
+        if incident is None or not await claim_event(session, event_id):
+            return
+        await messages.delete_message(session, channel=channel, ts=ts, deleted_at=deleted_at)
+        await session.commit()
+
+
+async def record_reaction(
+    services: Services,
+    event_id: str,
+    *,
+    channel: str,
+    ts: str,
+    name: str,
+    user: str,
+    reacted_at: datetime,
+) -> None:
+    """Store a reaction and promote its message when the reaction maps to a timeline kind."""
+    kind_name = services.settings.reactions.get(name)
+    kind = TimelineKind(kind_name) if kind_name else None
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, channel)
+        known = await messages.find_message(session, channel, ts) if incident else None
+    if incident is None:
+        return
+    fetched = None if known else await _fetch(services, channel, ts)
+    async with session_scope(services.engine) as session:
+        if not await claim_event(session, event_id):
+            return
+        session.add(incident)
+        message = known or await _keep_fetched(session, incident, fetched)
+        if message is None:
+            log.warning("reaction on a message Slack does not have (%s %s)", channel, ts)
+            await session.commit()
+            return
+        session.add(message)
+        promoted = await reactions.add_reaction(
+            session, incident, message, name=name, user=user, added_at=reacted_at, kind=kind
+        )
+        await session.commit()
+    if promoted:
+        services.background.spawn(
+            services.slack.react(channel, ts, services.settings.receipt_reaction),
+            name=f"receipt on {channel} {ts}",
+        )
+
+
+async def record_unreaction(
+    services: Services, event_id: str, *, channel: str, ts: str, name: str, user: str
+) -> None:
+    """Forget a reaction and demote its message when no other reaction holds it."""
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, channel)
+        if incident is None or not await claim_event(session, event_id):
+            return
+        removed = await reactions.remove_reaction(
+            session,
+            incident,
+            channel=channel,
+            ts=ts,
+            name=name,
+            user=user,
+            mapping=services.settings.reactions,
+        )
+        still = await reactions.still_promoted(session, channel, ts)
+        await session.commit()
+    if removed and not still:
+        services.background.spawn(
+            services.slack.unreact(channel, ts, services.settings.receipt_reaction),
+            name=f"remove receipt on {channel} {ts}",
+        )
+
+
+async def _fetch(services: Services, channel: str, ts: str) -> SaidMessage | None:
+    found = await services.slack.fetch_message(channel, ts)
+    if found is None:
+        return None
+    return SaidMessage(
+        channel=channel,
+        ts=ts,
+        text=str(found.get("text") or ""),
+        user=found.get("user"),
+        bot_id=found.get("bot_id"),
+        thread_ts=found.get("thread_ts"),
+        subtype=found.get("subtype"),
+    )
+
+
+async def _keep_fetched(
+    session: AsyncSession, incident: Incident, fetched: SaidMessage | None
+) -> ChannelMessage | None:
+    if fetched is None:
+        return None
+    kept = await messages.record_message(session, incident, fetched)
+    return kept or await messages.find_message(session, fetched.channel, fetched.ts)
