@@ -11,13 +11,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import incidents, timeline
 from bot.db import session_scope
 from bot.errors import BotError, NotIncidentChannel
-from bot.models import Incident
+from bot.messages import SaidMessage
+from bot.models import Incident, TimelineKind
 from bot.services import Services
 from bot.slack.workspace import slack_error
+from bot.timestamps import ts_to_datetime
 
 log = logging.getLogger(__name__)
 _CHANNEL_NAME_ATTEMPTS = 20
@@ -32,6 +35,8 @@ class Declaration:
     declared_by: str
     severity: str
     description: str = ""
+    # The message the incident was declared from: its time is the detection time.
+    origin: SaidMessage | None = None
 
 
 class ChannelNotCreated(BotError):
@@ -52,7 +57,11 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             description=declaration.description,
             timezone=services.settings.timezone,
             declared_at=services.clock(),
+            detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else None,
         )
+        if declaration.origin:
+            _record_detection(session, incident, declaration.origin)
+            await session.commit()
     try:
         channel_id, channel_name = await services.slack.create_channel(
             _channel_names(services, incident)
@@ -67,7 +76,33 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
         )
     await services.slack.invite(channel_id, [declaration.declared_by])
     await refresh_channel_header(services, incident)
+    if declaration.origin:
+        await _link_origin(services, incident, declaration.origin)
     return incident
+
+
+def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMessage) -> None:
+    timeline.add_entry(
+        session,
+        incident,
+        kind=TimelineKind.DETECTION,
+        text=origin.text,
+        author=origin.user,
+        occurred_at=ts_to_datetime(origin.ts),
+        slack_channel=origin.channel,
+        slack_ts=origin.ts,
+    )
+
+
+async def _link_origin(services: Services, incident: Incident, origin: SaidMessage) -> None:
+    assert incident.channel_id is not None
+    permalink = await services.slack.permalink(origin.channel, origin.ts)
+    await services.slack.post(
+        incident.channel_id,
+        services.renderer.render(
+            "messages/declared_from_message.j2", incident=incident, origin=origin, link=permalink
+        ),
+    )
 
 
 def _channel_names(services: Services, incident: Incident) -> Iterator[str]:
@@ -88,10 +123,11 @@ async def refresh_channel_header(services: Services, incident: Incident) -> None
         await services.slack.update(incident.channel_id, incident.header_ts, header)
         return
     header_ts = await services.slack.post(incident.channel_id, header)
-    await services.slack.pin(incident.channel_id, header_ts)
+    # Remembered before pinning, so whoever sees the pin can rely on the header being known.
     async with session_scope(services.engine) as session:
         session.add(incident)
         await incidents.remember_header(session, incident, header_ts)
+    await services.slack.pin(incident.channel_id, header_ts)
 
 
 async def resolve_incident(

@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from bot.slack.shortcuts import ADD_TO_TIMELINE, DECLARE_FROM_MESSAGE
+
 BOT_SCOPES = [
     "commands",
     "chat:write",
@@ -44,7 +46,7 @@ def build_manifest(base_url: str | None, *, name: str = "warroom") -> dict[str, 
     command: dict[str, Any] = {
         "command": "/incident",
         "description": "Declare and manage incidents",
-        "usage_hint": "start <title> | resolve [summary] | help",
+        "usage_hint": "start <title> | note <text> | timeline | resolve [summary] | help",
         "should_escape": True,
     }
     event_subscriptions: dict[str, Any] = {"bot_events": BOT_EVENTS}
@@ -63,6 +65,20 @@ def build_manifest(base_url: str | None, *, name: str = "warroom") -> dict[str, 
         "features": {
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [command],
+            "shortcuts": [
+                {
+                    "name": "Add to incident timeline",
+                    "type": "message",
+                    "callback_id": ADD_TO_TIMELINE,
+                    "description": "Mark this message as a moment in the incident's timeline",
+                },
+                {
+                    "name": "Declare incident from this message",
+                    "type": "message",
+                    "callback_id": DECLARE_FROM_MESSAGE,
+                    "description": "Open an incident, detected at this message's time",
+                },
+            ],
         },
         "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
         "settings": {

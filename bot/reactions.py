@@ -46,20 +46,54 @@ async def add_reaction(
     )
     if kind is None or message.deleted_at is not None:
         return False
+    return await promote(session, incident, message, kind=kind)
+
+
+async def promote(
+    session: AsyncSession,
+    incident: Incident,
+    message: ChannelMessage,
+    *,
+    kind: TimelineKind,
+    text: str | None = None,
+) -> bool:
+    """Make the message a timeline entry of ``kind`` (rewording it if ``text`` is given).
+
+    True when the entry is new. The first mitigation sets the incident's ``mitigated_at``.
+    """
+    assert incident.id is not None
     entry = TimelineEntry(
         incident_id=incident.id,
         kind=kind.value,
-        text=message.text,
+        text=text or message.text,
         author=message.user,
         occurred_at=message.occurred_at,
         slack_channel=message.channel,
         slack_ts=message.ts,
     )
     created = await insert_once(session, entry)
+    if not created and text:
+        await _reword(session, message, kind, text)
     if created and kind == TimelineKind.MITIGATION and incident.mitigated_at is None:
         incident.mitigated_at = message.occurred_at
         session.add(incident)
     return created
+
+
+async def _reword(
+    session: AsyncSession, message: ChannelMessage, kind: TimelineKind, text: str
+) -> None:
+    existing = (
+        await session.exec(
+            select(TimelineEntry).where(
+                TimelineEntry.slack_channel == message.channel,
+                TimelineEntry.slack_ts == message.ts,
+                TimelineEntry.kind == kind.value,
+            )
+        )
+    ).one()
+    existing.text = text
+    session.add(existing)
 
 
 async def remove_reaction(

@@ -8,17 +8,20 @@ Slack's retry applies it. Channels that are not incident channels are never stor
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import messages, reactions
 from bot.db import session_scope
+from bot.errors import NotIncidentChannel
 from bot.incidents import get_by_channel
 from bot.messages import SaidMessage
-from bot.models import ChannelMessage, Incident, TimelineKind
+from bot.models import ChannelMessage, Incident, TimelineEntry, TimelineKind
 from bot.processed_events import claim_event
 from bot.services import Services
+from bot.timeline import add_entry, entries
 
 log = logging.getLogger(__name__)
 
@@ -154,3 +157,55 @@ async def _keep_fetched(
         return None
     kept = await messages.record_message(session, incident, fetched)
     return kept or await messages.find_message(session, fetched.channel, fetched.ts)
+
+
+async def add_note(
+    services: Services, *, channel: str, author: str, text: str
+) -> tuple[Incident, TimelineEntry]:
+    """A key event typed by hand, at the time it is typed."""
+    async with session_scope(services.engine) as session:
+        incident = await _incident_here(session, channel)
+        entry = add_entry(
+            session,
+            incident,
+            kind=TimelineKind.KEY_EVENT,
+            text=text,
+            author=author,
+            occurred_at=services.clock(),
+        )
+        await session.commit()
+    return incident, entry
+
+
+async def add_message_to_timeline(
+    services: Services, said: SaidMessage, *, kind: TimelineKind, text: str
+) -> Incident:
+    """Put a message in the timeline as ``kind``, in the words given (from the shortcut)."""
+    async with session_scope(services.engine) as session:
+        incident = await _incident_here(session, said.channel)
+        message = await messages.record_message(session, incident, said)
+        message = message or await messages.find_message(session, said.channel, said.ts)
+        assert message is not None
+        await reactions.promote(session, incident, message, kind=kind, text=text)
+        await session.commit()
+    services.background.spawn(
+        services.slack.react(said.channel, said.ts, services.settings.receipt_reaction),
+        name=f"receipt on {said.channel} {said.ts}",
+    )
+    return incident
+
+
+async def curated_timeline(
+    services: Services, channel: str
+) -> tuple[Incident, Sequence[TimelineEntry]]:
+    """The incident of this channel and its timeline so far."""
+    async with session_scope(services.engine) as session:
+        incident = await _incident_here(session, channel)
+        return incident, await entries(session, incident.id or 0)
+
+
+async def _incident_here(session: AsyncSession, channel: str) -> Incident:
+    incident = await get_by_channel(session, channel)
+    if incident is None:
+        raise NotIncidentChannel()
+    return incident

@@ -21,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 import bot
+from bot.timestamps import ts_to_datetime
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -105,6 +106,7 @@ class Renderer:
             channel_link=channel_link,
             local_time=local_time,
             duration_words=duration_words,
+            slack_time=lambda ts, zone: local_time(ts_to_datetime(ts), zone),
             json=lambda value: Markup(json.dumps(value)),
         )
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.errors import BotError
 from bot.services import Services
+from bot.slack.replies import run_and_reply
 
-log = logging.getLogger(__name__)
+__all__ = ["CommandRequest", "Subcommand", "run_and_reply"]
 
 
 @dataclass(frozen=True)
@@ -49,23 +47,3 @@ class Subcommand:
     validate: Validator = no_validation
     # Shown at once in the acknowledgement while slow work runs (None: acknowledge silently).
     ack_template: str | None = None
-
-
-async def run_and_reply(
-    services: Services,
-    response_url: str,
-    work: Awaitable[str | None],
-    subcommand: Subcommand | None = None,
-) -> None:
-    """Run slow work after the ack; send its reply, or a clear error, to the person privately."""
-    render = services.renderer.render
-    try:
-        reply = await work
-    except BotError as error:
-        reply = render(error.template, subcommand=subcommand, **error.context)
-    except Exception:
-        reference = uuid.uuid4().hex[:8]
-        log.exception("command failed (ref %s)", reference)
-        reply = render("messages/internal_error.j2", reference=reference)
-    if reply and response_url:
-        await services.slack.reply(response_url, reply)

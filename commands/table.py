@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from commands import help, resolve, start
+from commands import help, note, resolve, start, timeline
 from commands.base import Subcommand
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     start.SUBCOMMAND,
+    note.SUBCOMMAND,
+    timeline.SUBCOMMAND,
     resolve.SUBCOMMAND,
     help.SUBCOMMAND,
 )

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import commands
 from bot.services import Services
-from bot.slack import listeners
+from bot.slack import listeners, shortcuts
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     app.error(_log_unexpected_error)
     commands.register(app)
     listeners.register(app)
+    shortcuts.register(app)
     return app
 
 

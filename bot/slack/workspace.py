@@ -141,6 +141,11 @@ class SlackWorkspace:
             raise
         return _with_ts(replies.get("messages") or [], ts)
 
+    async def permalink(self, channel_id: str, ts: str) -> str:
+        """A link to one message."""
+        response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
+        return str(response["permalink"])
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """Open a modal for the person whose action gave ``trigger_id``."""
         await self.client.views_open(trigger_id=trigger_id, view=view)

@@ -1,0 +1,32 @@
+"""Replying privately after the ack: the result of slow work, or a clear error."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable
+
+from bot.errors import BotError
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def run_and_reply(
+    services: Services,
+    response_url: str,
+    work: Awaitable[str | None],
+    subcommand: object | None = None,
+) -> None:
+    """Run slow work after the ack; send its reply, or a clear error, to the person privately."""
+    render = services.renderer.render
+    try:
+        reply = await work
+    except BotError as error:
+        reply = render(error.template, subcommand=subcommand, **error.context)
+    except Exception:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("command failed (ref %s)", reference)
+        reply = render("messages/internal_error.j2", reference=reference)
+    if reply and response_url:
+        await services.slack.reply(response_url, reply)

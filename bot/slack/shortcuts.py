@@ -1,0 +1,121 @@
+"""Message shortcuts: "Add to incident timeline" and "Declare incident from this message"."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.config import PROMOTABLE_KINDS
+from bot.flows import Declaration, declare_incident
+from bot.messages import SaidMessage
+from bot.models import TimelineKind
+from bot.recorder import add_message_to_timeline
+from bot.services import Services
+from bot.slack.replies import run_and_reply
+
+ADD_TO_TIMELINE = "add_to_timeline"
+ADD_TO_TIMELINE_VIEW = "add_to_timeline_submit"
+DECLARE_FROM_MESSAGE = "declare_from_message"
+TITLE_FROM_MESSAGE_MAX = 80
+
+
+def _said(body: dict[str, Any]) -> SaidMessage:
+    message = body.get("message") or {}
+    return SaidMessage(
+        channel=str((body.get("channel") or {}).get("id", "")),
+        ts=str(message.get("ts", "")),
+        text=str(message.get("text") or ""),
+        user=message.get("user"),
+        bot_id=message.get("bot_id"),
+        thread_ts=message.get("thread_ts"),
+    )
+
+
+def _title_from(text: str) -> str:
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    title = " ".join(first_line.split()) or "Incident declared from a message"
+    if len(title) > TITLE_FROM_MESSAGE_MAX:
+        title = title[: TITLE_FROM_MESSAGE_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return title
+
+
+async def handle_declare_from_message(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """One click: the message becomes the incident's description and its detection."""
+    await ack()
+    services: Services = context["services"]
+    said = _said(body)
+    declaration = Declaration(
+        team_id=str((body.get("team") or {}).get("id", "")),
+        title=_title_from(said.text),
+        declared_by=str((body.get("user") or {}).get("id", "")),
+        severity=services.settings.default_severity,
+        description=said.text,
+        origin=said,
+    )
+
+    async def declare() -> str:
+        incident = await declare_incident(services, declaration)
+        return services.renderer.render("messages/incident_opened.j2", incident=incident)
+
+    services.background.spawn(
+        run_and_reply(services, str(body.get("response_url", "")), declare()),
+        name="declare from a message",
+    )
+
+
+async def handle_add_to_timeline(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """Open a small modal: which kind of moment, and optionally other words for it."""
+    await ack()
+    services: Services = context["services"]
+    said = _said(body)
+    metadata = {"said": said.__dict__, "response_url": body.get("response_url", "")}
+    view = services.renderer.render_json(
+        "views/add_to_timeline.json.j2",
+        callback_id=ADD_TO_TIMELINE_VIEW,
+        private_metadata=json.dumps(metadata),
+        kinds=sorted(PROMOTABLE_KINDS),
+        text=said.text[:3000],
+    )
+    services.background.spawn(
+        run_and_reply(
+            services,
+            str(body.get("response_url", "")),
+            services.slack.open_view(str(body.get("trigger_id", "")), view),
+        ),
+        name="open the add-to-timeline modal",
+    )
+
+
+async def handle_add_to_timeline_submission(
+    ack: AsyncAck, view: dict[str, Any], context: Any
+) -> None:
+    """Put the message in the timeline as the chosen kind."""
+    await ack()
+    services: Services = context["services"]
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    said = SaidMessage(**metadata["said"])
+    values = view.get("state", {}).get("values", {})
+    chosen = (values.get("kind", {}).get("kind", {}).get("selected_option") or {}).get("value")
+    reworded = (values.get("text", {}).get("text", {}).get("value") or "").strip()
+    kind = TimelineKind(chosen) if chosen in PROMOTABLE_KINDS else TimelineKind.KEY_EVENT
+
+    async def add() -> str:
+        incident = await add_message_to_timeline(services, said, kind=kind, text=reworded)
+        return services.renderer.render(
+            "messages/added_to_timeline.j2", incident=incident, kind=kind.value
+        )
+
+    services.background.spawn(
+        run_and_reply(services, str(metadata.get("response_url", "")), add()),
+        name="add a message to the timeline",
+    )
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the shortcut listeners to the Bolt app."""
+    app.message_shortcut(DECLARE_FROM_MESSAGE)(handle_declare_from_message)
+    app.message_shortcut(ADD_TO_TIMELINE)(handle_add_to_timeline)
+    app.view(ADD_TO_TIMELINE_VIEW)(handle_add_to_timeline_submission)

@@ -1,0 +1,29 @@
+"""``/incident timeline``: show the curated timeline so far, privately."""
+
+from __future__ import annotations
+
+from bot.recorder import curated_timeline
+from bot.services import Services
+from commands.base import CommandRequest, Subcommand
+
+# Slack caps a message; the most recent entries matter most mid-incident.
+SHOWN_ENTRIES = 60
+
+
+async def show_timeline(request: CommandRequest, services: Services) -> str:
+    incident, entries = await curated_timeline(services, request.channel_id)
+    return services.renderer.render(
+        "messages/timeline.j2",
+        incident=incident,
+        entries=entries[-SHOWN_ENTRIES:],
+        hidden=max(len(entries) - SHOWN_ENTRIES, 0),
+        reactions=services.settings.reactions,
+    )
+
+
+SUBCOMMAND = Subcommand(
+    name="timeline",
+    usage="timeline",
+    summary="Show this incident's timeline so far (only to you)",
+    handler=show_timeline,
+)
