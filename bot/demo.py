@@ -10,6 +10,7 @@ import logging
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -30,13 +31,36 @@ CAST = {
     "U0CAROL": ("carol", "Carol Tanaka"),
 }
 ALICE, BOB, CAROL = CAST
+# (minutes after the declaration, who, what they say, the reaction that marks it, or None)
 SCRIPT = [
-    (BOB, "Seeing a spike in 500s on /checkout since about 12:00, roughly 20% of requests."),
-    (ALICE, "Database dashboards look normal. Checking the payment gateway logs next."),
-    (CAROL, "The payment gateway release went out at 11:55: card type validation changed."),
-    (ALICE, "Rolling back the payment gateway release."),
-    (BOB, "Error rate is back to baseline, checkout works again."),
+    (2, BOB, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
+    (9, ALICE, "Slow queries on the orders database? Checking the DB logs.", "mag"),
+    (21, ALICE, "Database is healthy, that was a dead end.", "x"),
+    (38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
+    (52, ALICE, "Rolling back the payment gateway release.", "white_check_mark"),
+    (71, BOB, "Error rate is back to baseline, checkout works again.", None),
+    (80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
 ]
+RESOLVED_AFTER_MINUTES = 95
+
+
+class ScriptedClock:
+    """The bot's clock during the demo: the incident is replayed as if it began 2 hours ago."""
+
+    def __init__(self) -> None:
+        self.start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
+        self.now = self.start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, minutes: int) -> datetime:
+        self.now = self.start + timedelta(minutes=minutes)
+        return self.now
+
+
+def slack_ts(moment: datetime) -> str:
+    return f"{int(moment.timestamp())}.{moment.microsecond:06d}"
 
 
 async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> int:
@@ -51,7 +75,8 @@ async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> 
             slack.add_user(user_id, name, real_name, tz=environ.get("WARROOM_TIMEZONE", "UTC"))
         general = slack.create_channel("general", creator=ALICE, members=CAST)
         settings = _demo_settings(environ, slack, workdir)
-        runner = web.AppRunner(create_app(settings))
+        clock = ScriptedClock()
+        runner = web.AppRunner(create_app(settings, clock=clock))
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -61,8 +86,12 @@ async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> 
         print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
 
         channel_id = await _declare(slack, general.id)
-        for user, text in SCRIPT:
-            await slack.post_message(channel_id, text, user=user)
+        for minutes, user, text, reaction in SCRIPT:
+            said_at = slack_ts(clock.at(minutes))
+            said = await slack.post_message(channel_id, text, user=user, ts=said_at)
+            if reaction:
+                await slack.add_reaction(channel_id, said.ts, reaction, user=ALICE)
+        clock.at(RESOLVED_AFTER_MINUTES)
         await _resolve(slack, channel_id)
         await slack.drain()
 

@@ -217,6 +217,32 @@ class SlackEmulator(EmulatorServer):
         }
         return await self.send_interaction(payload)
 
+    async def message_shortcut(
+        self, channel: str, message_ts: str, callback_id: str, *, user: str
+    ) -> BotResponse:
+        """A person runs a message shortcut (the "..." menu of a message): `message_action`."""
+        chan = self._channel(channel)
+        message = chan.find(message_ts)
+        if message is None:
+            raise LookupError(f"no message {message_ts} in {chan.id}")
+        url_id = self.new_response_url_id(chan.id, user)
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "token": VERIFICATION_TOKEN,
+            "action_ts": f"{time.time():.6f}",
+            "team": self._team(),
+            "user": self._user_obj(user),
+            "channel": {"id": chan.id, "name": chan.name},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "message_ts": message_ts,
+            "message": message.to_api(),
+            "response_url": f"{self.root_url}/response/{url_id}",
+            "trigger_id": self.issue_trigger_id(user, chan.id),
+        }
+        return await self.send_interaction(payload)
+
     # -- people acting in channels ---------------------------------------------------------
     async def post_message(
         self,
