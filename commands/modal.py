@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.config import SEVERITIES
-from bot.flows import Declaration, declare_incident
+from bot.flows import Declaration
 from bot.services import Services
-from commands.base import CommandRequest, run_and_reply
+from bot.slack.replies import declare_in_background
+from commands.base import CommandRequest
 from commands.start import TITLE_MAX
 
 DECLARE_CALLBACK_ID = "declare_incident"
@@ -58,11 +59,4 @@ async def handle_declare_submission(
         description=description,
     )
 
-    async def declare() -> str:
-        incident = await declare_incident(services, declaration)
-        return services.renderer.render("messages/incident_opened.j2", incident=incident)
-
-    services.background.spawn(
-        run_and_reply(services, str(metadata.get("response_url", "")), declare()),
-        name="declare from modal",
-    )
+    declare_in_background(services, declaration, str(metadata.get("response_url", "")))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
@@ -29,14 +33,32 @@ for _proxy_variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"
 os.environ.setdefault("SKIP_SLACK_SDK_WARNING", "1")
 
 
-def postgres_url_or_skip() -> str:
-    """The PostgreSQL test server's URL, or a loud skip saying how to enable these tests."""
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(
-            f"PostgreSQL variant skipped: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
-        )
-    return url
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A database of this test run's own on the configured PostgreSQL server, dropped at the end.
+
+    Separate runs (a developer's and CI's, say) never reset each other's schema.
+    """
+    server_url = os.environ.get(POSTGRES_ENV)
+    if not server_url:
+        yield None
+        return
+    name = f"warroom_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    except OSError as error:
+        pytest.skip(f"PostgreSQL variant skipped: {POSTGRES_ENV} is set but unreachable ({error})")
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 async def _reset_postgres(url: str) -> None:
@@ -45,20 +67,24 @@ async def _reset_postgres(url: str) -> None:
         async with engine.begin() as connection:
             await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
-    except OSError as error:
-        pytest.skip(f"PostgreSQL variant skipped: {POSTGRES_ENV} is set but unreachable ({error})")
     finally:
         await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
+) -> str:
     """An empty database: every test using it runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'warroom.db'}"
-    url = postgres_url_or_skip()
-    await _reset_postgres(url)
-    return url
+    if postgres_url is None:
+        pytest.skip(
+            f"PostgreSQL variant skipped: set {POSTGRES_ENV} "
+            "(e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
+    await _reset_postgres(postgres_url)
+    return postgres_url
 
 
 @pytest.fixture
@@ -139,19 +165,28 @@ async def slack() -> AsyncIterator[SlackEmulator]:
         yield emulator
 
 
+@asynccontextmanager
+async def running_warroom(
+    slack: SlackEmulator, database_url: str, **settings: object
+) -> AsyncIterator[Warroom]:
+    """The bot running against ``slack`` until the block ends."""
+    runner, running = await start_warroom(slack, database_url, **settings)
+    try:
+        yield running
+    finally:
+        await slack.drain()
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
     """The bot on SQLite, serving HTTP, talking to the emulator."""
-    runner, running = await start_warroom(slack, sqlite_url)
-    yield running
-    await slack.drain()
-    await runner.cleanup()
+    async with running_warroom(slack, sqlite_url) as running:
+        yield running
 
 
 @pytest.fixture
 async def warroom_any_db(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
     """The bot on SQLite and on PostgreSQL."""
-    runner, running = await start_warroom(slack, database_url)
-    yield running
-    await slack.drain()
-    await runner.cleanup()
+    async with running_warroom(slack, database_url) as running:
+        yield running

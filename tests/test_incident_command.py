@@ -29,6 +29,21 @@ async def incident_channel(slack: SlackEmulator, prefix: str = "inc-") -> Channe
     return channel
 
 
+async def post_raw(
+    warroom: Warroom, body: str, headers: dict[str, str], content_type: str
+) -> tuple[int, str]:
+    """POST exactly these bytes to the bot, as Slack would, and return (status, body)."""
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(
+            f"{warroom.url}/slack/events",
+            data=body.encode(),
+            headers={**headers, "Content-Type": content_type},
+        ) as response,
+    ):
+        return response.status, await response.text()
+
+
 async def stored_incidents(warroom: Warroom) -> list[Incident]:
     async with session_scope(warroom.engine) as session:
         return list((await session.exec(select(Incident))).all())
@@ -236,29 +251,15 @@ async def test_a_malformed_timestamp_is_refused_not_crashed_on(warroom: Warroom)
     body = "command=%2Fincident&text=help"
     headers = slack_signature_headers(warroom.slack.signing_secret, body)
     headers["X-Slack-Request-Timestamp"] = "yesterday"
-    async with (
-        aiohttp.ClientSession() as client,
-        client.post(
-            f"{warroom.url}/slack/events",
-            data=body.encode(),
-            headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
-        ) as response,
-    ):
-        assert response.status == 401
+    status, _ = await post_raw(warroom, body, headers, "application/x-www-form-urlencoded")
+    assert status == 401
 
 
 async def test_an_oversized_body_gets_413(warroom: Warroom) -> None:
     body = "text=" + "x" * (2 * 1024 * 1024)
     headers = slack_signature_headers(warroom.slack.signing_secret, body)
-    async with (
-        aiohttp.ClientSession() as client,
-        client.post(
-            f"{warroom.url}/slack/events",
-            data=body.encode(),
-            headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
-        ) as response,
-    ):
-        assert response.status == 413
+    status, _ = await post_raw(warroom, body, headers, "application/x-www-form-urlencoded")
+    assert status == 413
 
 
 async def test_mentions_in_a_title_do_not_ping_anyone(warroom: Warroom) -> None:
@@ -311,16 +312,9 @@ async def test_rate_limits_and_server_errors_are_retried(warroom: Warroom) -> No
 async def test_url_verification_is_answered_when_signed(warroom: Warroom) -> None:
     body = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"})
     headers = slack_signature_headers(warroom.slack.signing_secret, body)
-    async with (
-        aiohttp.ClientSession() as client,
-        client.post(
-            f"{warroom.url}/slack/events",
-            data=body.encode(),
-            headers={**headers, "Content-Type": "application/json"},
-        ) as response,
-    ):
-        assert response.status == 200
-        assert (await response.json())["challenge"] == "c-123"
+    status, text = await post_raw(warroom, body, headers, "application/json")
+    assert status == 200
+    assert json.loads(text)["challenge"] == "c-123"
 
 
 async def test_subscribed_events_are_acknowledged(warroom: Warroom) -> None:

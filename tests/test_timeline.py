@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from bot.db import session_scope
 from bot.emulator import Channel, SlackEmulator
 from bot.models import ChannelMessage, Incident, MessageRevision, Reaction, TimelineEntry
 from bot.timestamps import ts_to_datetime
-from tests.conftest import ALICE, BOB, CAROL, Warroom, start_warroom
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
 
 DEFAULT_KINDS = {
     "pushpin": "key_event",
@@ -40,6 +39,7 @@ async def open_incident(warroom: Warroom, title: str = "Checkout down") -> Chann
 
 
 async def stored(warroom: Warroom, channel: str) -> list[ChannelMessage]:
+    await warroom.slack.drain()  # deliveries of the bot's own posts run in the background
     async with session_scope(warroom.engine) as session:
         query = select(ChannelMessage).where(ChannelMessage.channel == channel)
         return list((await session.exec(query.order_by(ChannelMessage.ts))).all())
@@ -223,10 +223,8 @@ async def test_reactions_outside_incident_channels_and_on_files_are_ignored(
 async def test_a_custom_reaction_mapping_takes_effect(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    runner, warroom = await start_warroom(
-        slack, sqlite_url, reactions={"fire": "key_event", "pushpin": "follow_up"}
-    )
-    try:
+    mapping = {"fire": "key_event", "pushpin": "follow_up"}
+    async with running_warroom(slack, sqlite_url, reactions=mapping) as warroom:
         channel = await open_incident(warroom)
         said = await slack.post_message(channel.id, "error budget burned", user=BOB)
         await slack.add_reaction(channel.id, said.ts, "fire", user=ALICE)
@@ -236,9 +234,6 @@ async def test_a_custom_reaction_mapping_takes_effect(
             ("follow_up", "error budget burned"),
             ("key_event", "error budget burned"),
         ]
-    finally:
-        await slack.drain()
-        await runner.cleanup()
 
 
 async def test_an_event_delivered_three_times_is_applied_once(warroom_any_db: Warroom) -> None:
@@ -323,54 +318,37 @@ async def test_a_database_failure_is_answered_with_an_error_so_slack_retries(
     assert await count(warroom, ChannelMessage, text="lost?") == 1
 
 
-@pytest.fixture
-async def busy_warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
-    runner, warroom = await start_warroom(slack, database_url)
-    yield warroom
-    await slack.drain()
-    await runner.cleanup()
-
-
 async def test_a_thousand_messages_and_reactions_are_all_recorded_once(
-    busy_warroom: Warroom,
+    warroom_any_db: Warroom,
 ) -> None:
-    warroom, slack = busy_warroom, busy_warroom.slack
+    warroom, slack = warroom_any_db, warroom_any_db.slack
     channel = await open_incident(warroom)
     base = int(time.time()) - 5000
-    said = [f"{base + n}.{n:06d}" for n in range(1000)]
+    gate = asyncio.Semaphore(25)  # 25 deliveries in flight at a time
 
-    async def send_all(events: list[dict], concurrency: int = 25) -> list[int]:
-        gate = asyncio.Semaphore(concurrency)
+    async def say(n: int) -> str:
+        async with gate:
+            said = await slack.post_message(
+                channel.id, f"line {n}", user=BOB, ts=f"{base + n}.{n:06d}"
+            )
+            return said.ts
 
-        async def one(event: dict) -> int:
-            async with gate:
-                return (await slack.send_event(event)).status
+    async def react(ts: str) -> None:
+        async with gate:
+            await slack.add_reaction(channel.id, ts, "pushpin", user=CAROL)
 
-        return await asyncio.gather(*(one(e) for e in events))
-
-    messages = [
-        {
-            "type": "message",
-            "channel": channel.id,
-            "user": BOB,
-            "text": f"line {n}",
-            "ts": ts,
-            "channel_type": "channel",
-        }
-        for n, ts in enumerate(said)
-    ]
-    assert set(await send_all(messages)) == {200}
-    reactions = [
-        {
-            "type": "reaction_added",
-            "user": CAROL,
-            "reaction": "pushpin",
-            "item": {"type": "message", "channel": channel.id, "ts": ts},
-            "event_ts": ts,
-        }
-        for ts in said
-    ]
-    assert set(await send_all(reactions)) == {200}
+    said = await asyncio.gather(*(say(n) for n in range(1000)))
+    await asyncio.gather(*(react(ts) for ts in said))
+    await slack.drain()
+    statuses = {delivery.status for _, delivery in slack.deliveries}
+    assert statuses == {200}, "every delivery was answered 200"
     assert await count(warroom, ChannelMessage, user=BOB) == 1000
     assert await count(warroom, Reaction, name="pushpin") == 1000
     assert await count(warroom, TimelineEntry, kind="key_event") == 1000
+    receipts = await slack.wait_for(
+        lambda: (
+            sum(1 for m in channel.messages if m.reactions.get("ballot_box_with_check")) >= 1000
+        ),
+        timeout=30,
+    )
+    assert receipts

@@ -9,6 +9,7 @@ gets a 5xx and retries, so nothing that was said is lost.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -22,6 +23,11 @@ from bot.timestamps import is_slack_ts, ts_to_datetime
 log = logging.getLogger(__name__)
 # Hidden bookkeeping subtypes that say nothing new (a thread's reply count changed, etc.).
 _IGNORED_SUBTYPES = frozenset({"message_replied", "channel_convert_to_private"})
+
+
+def _moment(services: Services, ts: object) -> datetime:
+    """When an event happened: its Slack ``ts`` when it has a valid one, else now."""
+    return ts_to_datetime(ts) if isinstance(ts, str) and is_slack_ts(ts) else services.clock()
 
 
 def _event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
@@ -51,7 +57,7 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) 
                 event_id,
                 channel=channel,
                 ts=deleted_ts,
-                deleted_at=ts_to_datetime(moment) if is_slack_ts(moment) else services.clock(),
+                deleted_at=_moment(services, moment),
             )
     elif is_slack_ts(event.get("ts")):
         await recorder.record_said(services, event_id, _said(channel, event))
@@ -86,7 +92,7 @@ async def _on_edit(services: Services, event_id: str, channel: str, event: dict[
         ts=ts,
         text=str(message.get("text") or ""),
         edited_by=edited.get("user") or message.get("user"),
-        edited_at=ts_to_datetime(moment) if is_slack_ts(moment) else services.clock(),
+        edited_at=_moment(services, moment),
     )
 
 
@@ -119,7 +125,7 @@ async def on_reaction_added(body: dict[str, Any], event: dict[str, Any], context
         ts=ts,
         name=name,
         user=user,
-        reacted_at=ts_to_datetime(moment) if is_slack_ts(moment) else services.clock(),
+        reacted_at=_moment(services, moment),
     )
 
 

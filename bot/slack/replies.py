@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable
 
 from bot.errors import BotError
+from bot.flows import Declaration, declare_incident
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -30,3 +31,15 @@ async def run_and_reply(
         reply = render("messages/internal_error.j2", reference=reference)
     if reply and response_url:
         await services.slack.reply(response_url, reply)
+
+
+def declare_in_background(services: Services, declaration: Declaration, response_url: str) -> None:
+    """Declare after the ack; tell the declarer where the war room is (or what went wrong)."""
+
+    async def declare() -> str:
+        incident = await declare_incident(services, declaration)
+        return services.renderer.render("messages/incident_opened.j2", incident=incident)
+
+    services.background.spawn(
+        run_and_reply(services, response_url, declare()), name=f"declare {declaration.title!r}"
+    )

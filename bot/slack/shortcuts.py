@@ -9,12 +9,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.config import PROMOTABLE_KINDS
-from bot.flows import Declaration, declare_incident
+from bot.flows import Declaration
 from bot.messages import SaidMessage
 from bot.models import TimelineKind
 from bot.recorder import add_message_to_timeline
 from bot.services import Services
-from bot.slack.replies import run_and_reply
+from bot.slack.replies import declare_in_background, run_and_reply
 
 ADD_TO_TIMELINE = "add_to_timeline"
 ADD_TO_TIMELINE_VIEW = "add_to_timeline_submit"
@@ -56,14 +56,7 @@ async def handle_declare_from_message(ack: AsyncAck, body: dict[str, Any], conte
         origin=said,
     )
 
-    async def declare() -> str:
-        incident = await declare_incident(services, declaration)
-        return services.renderer.render("messages/incident_opened.j2", incident=incident)
-
-    services.background.spawn(
-        run_and_reply(services, str(body.get("response_url", "")), declare()),
-        name="declare from a message",
-    )
+    declare_in_background(services, declaration, str(body.get("response_url", "")))
 
 
 async def handle_add_to_timeline(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
