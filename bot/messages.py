@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -108,13 +107,3 @@ async def delete_message(
         )
     )
     return message
-
-
-async def history(session: AsyncSession, incident_id: int) -> Sequence[ChannelMessage]:
-    """Everything said in the incident's channel, oldest first, deleted messages included."""
-    statement = (
-        select(ChannelMessage)
-        .where(ChannelMessage.incident_id == incident_id)
-        .order_by(col(ChannelMessage.occurred_at), col(ChannelMessage.ts))
-    )
-    return (await session.exec(statement)).all()

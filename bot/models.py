@@ -107,10 +107,6 @@ class Incident(SQLModel, table=True):
         """The human reference people say out loud, e.g. ``INC-7``."""
         return f"INC-{self.number}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status != Status.RESOLVED
-
 
 class TimelineEntry(SQLModel, table=True):
     """One moment in an incident's record, possibly taken from a Slack message."""

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import messages, reactions
@@ -21,6 +22,7 @@ from bot.messages import SaidMessage
 from bot.models import ChannelMessage, Incident, TimelineEntry, TimelineKind
 from bot.processed_events import claim_event
 from bot.services import Services
+from bot.slack.workspace import slack_error
 from bot.timeline import add_entry, entries
 
 log = logging.getLogger(__name__)
@@ -135,8 +137,17 @@ async def record_unreaction(
         )
 
 
+# Slack answers these when the message cannot be had; retrying the event would not change it.
+_MESSAGE_GONE = frozenset({"channel_not_found", "not_in_channel", "message_not_found"})
+
+
 async def _fetch(services: Services, channel: str, ts: str) -> SaidMessage | None:
-    found = await services.slack.fetch_message(channel, ts)
+    try:
+        found = await services.slack.fetch_message(channel, ts)
+    except SlackApiError as error:
+        if slack_error(error) not in _MESSAGE_GONE:
+            raise  # transient: the 5xx answer makes Slack redeliver the event later
+        found = None
     if found is None:
         return None
     return SaidMessage(

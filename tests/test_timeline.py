@@ -352,3 +352,23 @@ async def test_a_thousand_messages_and_reactions_are_all_recorded_once(
         timeout=30,
     )
     assert receipts
+
+
+async def test_a_reaction_whose_message_slack_cannot_give_is_not_retried_forever(
+    warroom: Warroom,
+) -> None:
+    slack = warroom.slack
+    channel = await open_incident(warroom)
+    slack.fail_with_error("conversations.history", "channel_not_found")
+    gone = {
+        "type": "reaction_added",
+        "user": ALICE,
+        "reaction": "pushpin",
+        "item": {"type": "message", "channel": channel.id, "ts": "1700000000.000100"},
+        "event_ts": f"{int(time.time())}.000100",
+    }
+    assert (await slack.send_event(gone)).status == 200
+    slack.fail("conversations.history", status=500, times=10)
+    transient = {**gone, "item": {**gone["item"], "ts": "1700000000.000200"}}
+    assert (await slack.send_event(transient)).status >= 500  # Slack will redeliver it
+    assert await count(warroom, TimelineEntry, kind="key_event") == 0
