@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -83,32 +84,63 @@ async def record_reaction(
 ) -> None:
     """Store a reaction and promote its message when the reaction maps to a timeline kind."""
     kind_name = services.settings.reactions.get(name)
-    kind = TimelineKind(kind_name) if kind_name else None
+    reaction = _Reaction(
+        event_id, name, user, reacted_at, TimelineKind(kind_name) if kind_name else None
+    )
     async with session_scope(services.engine) as session:
         incident = await get_by_channel(session, channel)
-        known = await messages.find_message(session, channel, ts) if incident else None
-    if incident is None:
-        return
-    fetched = None if known else await _fetch(services, channel, ts)
-    async with session_scope(services.engine) as session:
-        if not await claim_event(session, event_id):
+        if incident is None:
             return
-        session.add(incident)
-        message = known or await _keep_fetched(session, incident, fetched)
-        if message is None:
-            log.warning("reaction on a message Slack does not have (%s %s)", channel, ts)
-            await session.commit()
-            return
-        session.add(message)
-        promoted = await reactions.add_reaction(
-            session, incident, message, name=name, user=user, added_at=reacted_at, kind=kind
-        )
-        await session.commit()
+        message = await messages.find_message(session, channel, ts)
+        if message is not None:  # the usual case: one transaction
+            promoted = await _apply_reaction(session, incident, message, reaction)
+    if message is None:
+        # Fetched outside any transaction: Slack may be slow, the database must not wait on it.
+        fetched = await _fetch(services, channel, ts)
+        async with session_scope(services.engine) as session:
+            session.add(incident)
+            message = await _keep_fetched(session, incident, fetched)
+            promoted = await _apply_reaction(session, incident, message, reaction)
     if promoted:
         services.background.spawn(
             services.slack.react(channel, ts, services.settings.receipt_reaction),
             name=f"receipt on {channel} {ts}",
         )
+
+
+@dataclass(frozen=True)
+class _Reaction:
+    event_id: str
+    name: str
+    user: str
+    reacted_at: datetime
+    kind: TimelineKind | None
+
+
+async def _apply_reaction(
+    session: AsyncSession,
+    incident: Incident,
+    message: ChannelMessage | None,
+    reaction: _Reaction,
+) -> bool:
+    """Claim the event and store the reaction; True when it put the message in the timeline."""
+    if not await claim_event(session, reaction.event_id):
+        return False
+    promoted = False
+    if message is None:
+        log.warning("reaction %s on a message Slack does not have", reaction.event_id)
+    else:
+        promoted = await reactions.add_reaction(
+            session,
+            incident,
+            message,
+            name=reaction.name,
+            user=reaction.user,
+            added_at=reaction.reacted_at,
+            kind=reaction.kind,
+        )
+    await session.commit()
+    return promoted
 
 
 async def record_unreaction(
