@@ -14,10 +14,12 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.db import create_engine, database_reachable
+from bot.flows import JOB_HANDLERS
 from bot.keys import bolt_key, engine_key, http_session_key, services_key, settings_key
 from bot.migrate import upgrade_database
 from bot.models import utcnow
 from bot.render import Renderer
+from bot.scheduler import JobRunner
 from bot.services import Services
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
@@ -40,6 +42,7 @@ def create_app(
     app.cleanup_ctx.append(_http_session_ctx)
     app.cleanup_ctx.append(_engine_ctx(migrate))
     app.cleanup_ctx.append(_bolt_ctx(clock))
+    app.cleanup_ctx.append(_job_runner_ctx)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     return app
@@ -73,6 +76,7 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
             slack=SlackWorkspace(client, app[http_session_key]),
             renderer=Renderer(settings.templates_dir),
             clock=clock,
+            http=app[http_session_key],
         )
         app[services_key] = services
         app[bolt_key] = build_bolt_app(services, client)
@@ -80,6 +84,14 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
         await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
 
     return bolt_ctx
+
+
+async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
+    # Escalation timers, pages and reminders: every replica runs due jobs, each job runs once.
+    runner = JobRunner(app[services_key], JOB_HANDLERS)
+    runner.start()
+    yield
+    await runner.stop()
 
 
 async def slack_events(request: web.Request) -> web.Response:

@@ -6,13 +6,18 @@ Nothing else in warroom reads ``os.environ``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
 from dateutil import tz
+
+from bot.durations import parse_duration
+from bot.policies import NO_POLICIES, Policies, PolicyError, load_policies
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Reactions that promote a message into the timeline, and the kind of entry each makes.
@@ -30,6 +35,10 @@ PROMOTABLE_KINDS = frozenset(
     {"key_event", "investigation", "misleading", "root_cause", "mitigation", "follow_up"}
 )
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+# Roles every incident can have besides its commander; operators add their own.
+DEFAULT_ROLES = ("comms", "scribe")
+_ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 Need = Literal["slack_token", "signing_secret", "app_token"]
 
 
@@ -66,10 +75,22 @@ class Settings:
     reactions: Mapping[str, str] = field(default_factory=lambda: DEFAULT_REACTIONS)
     # The bot's own quiet acknowledgement on a message it added to the timeline.
     receipt_reaction: str = "ballot_box_with_check"
+    # Where stakeholder updates (and declarations and resolutions) are announced, if anywhere.
+    announce_channel: str = ""
+    # The commander is reminded when an open incident has had no update for this long.
+    update_reminder: timedelta | None = timedelta(minutes=30)
+    roles: tuple[str, ...] = DEFAULT_ROLES
+    escalation_policies: Policies = NO_POLICIES
+    # Routing keys of the policies' PagerDuty targets, by the variable each is read from.
+    pager_keys: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
+    pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
+    # How often each replica looks for due work (escalation timers, pages, reminders).
+    scheduler_interval: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Build settings from environment variables, raising ConfigError on bad values."""
+        policies = _policies(environ.get("WARROOM_ESCALATION_POLICIES"))
         settings = cls(
             slack_bot_token=Secret(environ.get("SLACK_BOT_TOKEN", "")),
             slack_signing_secret=Secret(environ.get("SLACK_SIGNING_SECRET", "")),
@@ -84,6 +105,15 @@ class Settings:
             max_body_bytes=_int(environ, "WARROOM_MAX_BODY_BYTES", 1024 * 1024),
             reactions=_reactions(environ.get("WARROOM_REACTIONS")),
             receipt_reaction=environ.get("WARROOM_RECEIPT_REACTION", "ballot_box_with_check"),
+            announce_channel=environ.get("WARROOM_ANNOUNCE_CHANNEL", "").strip(),
+            update_reminder=_reminder(environ.get("WARROOM_UPDATE_REMINDER")),
+            roles=_roles(environ.get("WARROOM_ROLES")),
+            escalation_policies=policies,
+            pager_keys=MappingProxyType(
+                {name: Secret(environ.get(name, "")) for name in policies.routing_key_envs()}
+            ),
+            pagerduty_events_url=environ.get("PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL),
+            scheduler_interval=_seconds(environ, "WARROOM_SCHEDULER_INTERVAL", 1.0),
         )
         settings.validate()
         return settings
@@ -107,6 +137,19 @@ class Settings:
                 f"WARROOM_REACTIONS: unknown kind(s) {', '.join(unknown)}; "
                 f"use {', '.join(sorted(PROMOTABLE_KINDS))}"
             )
+        missing_keys = sorted(name for name, key in self.pager_keys.items() if not key)
+        if missing_keys:
+            problems.append(
+                "WARROOM_ESCALATION_POLICIES: routing key variable(s) not set: "
+                + ", ".join(missing_keys)
+            )
+        bad_roles = [role for role in self.roles if not _ROLE_NAME.match(role)]
+        if bad_roles or "commander" in self.roles:
+            problems.append(
+                "WARROOM_ROLES: role names are lowercase words (the commander is set with lead)"
+            )
+        if self.scheduler_interval <= 0:
+            problems.append("WARROOM_SCHEDULER_INTERVAL: must be more than zero seconds")
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         if problems:
@@ -149,3 +192,40 @@ def _reactions(raw: str | None) -> Mapping[str, str]:
             raise ConfigError(f"WARROOM_REACTIONS: expected emoji=kind, got {pair.strip()!r}")
         mapping[name.strip().strip(":")] = kind.strip()
     return MappingProxyType(mapping)
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number of seconds, got {raw!r}") from None
+
+
+def _reminder(raw: str | None) -> timedelta | None:
+    """``30m`` by default; ``0`` or ``off`` turns update reminders off."""
+    if raw is None or not raw.strip():
+        return timedelta(minutes=30)
+    if raw.strip().lower() in {"0", "off", "none"}:
+        return None
+    try:
+        return parse_duration(raw) or None
+    except ValueError as error:
+        raise ConfigError(f"WARROOM_UPDATE_REMINDER: {error}") from None
+
+
+def _roles(raw: str | None) -> tuple[str, ...]:
+    """The default roles plus any the operator lists (``WARROOM_ROLES=ops-lead,liaison``)."""
+    extra = [role.strip().lower() for role in (raw or "").split(",") if role.strip()]
+    return tuple(dict.fromkeys([*DEFAULT_ROLES, *extra]))
+
+
+def _policies(raw: str | None) -> Policies:
+    if not raw:
+        return NO_POLICIES
+    try:
+        return load_policies(Path(raw).expanduser())
+    except PolicyError as error:
+        raise ConfigError(f"WARROOM_ESCALATION_POLICIES: {error}") from None

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import AlreadyResolved
+from bot.errors import AlreadyResolved, BotError, NotIncidentChannel
 from bot.models import Incident, Status, TimelineKind
 from bot.timeline import add_entry
 
@@ -98,6 +98,14 @@ async def get_by_channel(session: AsyncSession, channel_id: str) -> Incident | N
     return (await session.exec(statement)).first()
 
 
+async def incident_in_channel(session: AsyncSession, channel_id: str) -> Incident:
+    """The incident fought in this channel; NotIncidentChannel if it is not an incident's."""
+    incident = await get_by_channel(session, channel_id)
+    if incident is None:
+        raise NotIncidentChannel()
+    return incident
+
+
 async def attach_channel(
     session: AsyncSession, incident: Incident, *, channel_id: str, channel_name: str
 ) -> Incident:
@@ -141,3 +149,69 @@ async def resolve_incident(
     )
     await session.commit()
     return incident
+
+
+class NoChange(BotError):
+    """The incident already has the severity or status asked for."""
+
+    template = "messages/no_change.j2"
+
+
+def _severity_rank(severity: str) -> int:
+    return int(severity.removeprefix("SEV"))
+
+
+async def set_severity(
+    session: AsyncSession, incident: Incident, *, severity: str, by: str, at: datetime
+) -> str:
+    """Change the severity (either way) and record it; return the previous one."""
+    previous = incident.severity
+    if severity == previous:
+        raise NoChange(field="severity", value=severity, reference=incident.reference)
+    direction = "raised" if _severity_rank(severity) < _severity_rank(previous) else "lowered"
+    incident.severity = severity
+    session.add(incident)
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.SEVERITY,
+        text=f"Severity {direction} from {previous} to {severity}",
+        author=by,
+        occurred_at=at,
+    )
+    await session.commit()
+    return previous
+
+
+async def set_status(
+    session: AsyncSession, incident: Incident, *, status: Status, by: str, at: datetime
+) -> Status:
+    """Move the incident to ``status`` (backwards too) and record it; return the previous one.
+
+    Resolving goes through ``resolve_incident``; moving a resolved incident back reopens it.
+    """
+    previous = Status(incident.status)
+    if status == previous:
+        raise NoChange(field="status", value=status.value, reference=incident.reference)
+    incident.status = status.value
+    if status == Status.MONITORING and incident.mitigated_at is None:
+        # "Monitoring" means a fix is in place: the first time is when impact was mitigated.
+        incident.mitigated_at = at
+    text = f"Status changed from {previous} to {status}"
+    if previous == Status.RESOLVED:
+        incident.resolved_at = None
+        text = f"Incident reopened ({status})"
+    session.add(incident)
+    add_entry(session, incident, kind=TimelineKind.STATUS, text=text, author=by, occurred_at=at)
+    await session.commit()
+    return previous
+
+
+async def record_update(
+    session: AsyncSession, incident: Incident, *, text: str, by: str, at: datetime
+) -> None:
+    """Keep a stakeholder update in the timeline; it resets the update reminder."""
+    incident.last_update_at = at
+    session.add(incident)
+    add_entry(session, incident, kind=TimelineKind.UPDATE, text=text, author=by, occurred_at=at)
+    await session.commit()

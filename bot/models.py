@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Column, Field, SQLModel
 
@@ -72,7 +72,9 @@ class TimelineKind(StrEnum):
     SEVERITY = "severity"
     STATUS = "status"
     COMMANDER = "commander"
+    ROLE = "role"
     ESCALATION = "escalation"
+    ACKNOWLEDGED = "acknowledged"
     UPDATE = "update"
     RESOLVED = "resolved"
 
@@ -101,11 +103,18 @@ class Incident(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_column=_utc_column())
     mitigated_at: datetime | None = Field(default=None, sa_column=_utc_column())
     resolved_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    # The escalation policy the incident runs, once one has started.
+    policy: str | None = None
+    last_update_at: datetime | None = Field(default=None, sa_column=_utc_column())
 
     @property
     def reference(self) -> str:
         """The human reference people say out loud, e.g. ``INC-7``."""
         return f"INC-{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.RESOLVED
 
 
 class TimelineEntry(SQLModel, table=True):
@@ -185,3 +194,88 @@ class Reaction(SQLModel, table=True):
     name: str
     user: str
     added_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class IncidentRole(SQLModel, table=True):
+    """Who holds a role (comms, scribe, ...) in an incident; the commander is on Incident."""
+
+    __tablename__ = "incident_role"
+    __table_args__ = (UniqueConstraint("incident_id", "role", name="uq_incident_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    role: str
+    user_id: str
+    assigned_by: str
+    assigned_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class Escalation(SQLModel, table=True):
+    """One act of bringing people in: to a person, a user group, or a level of a policy."""
+
+    __table_args__ = (
+        # A policy level is escalated to once per incident, however many replicas race on it.
+        UniqueConstraint("incident_id", "policy", "level", name="uq_escalation_policy_level"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    target_kind: str  # user | usergroup | policy
+    target_ref: str  # U..., S..., or the policy's name
+    target: str = Field(sa_column=Column(Text, nullable=False))  # as people read it
+    policy: str | None = None
+    level: int | None = None
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    requested_by: str | None = None  # None: the policy's timer escalated
+    escalated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # Space-separated Slack user ids brought into the channel.
+    notified_users: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    message_ts: str | None = None
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    acknowledged_by: str | None = None
+
+    @property
+    def users(self) -> list[str]:
+        return self.notified_users.split()
+
+
+class Page(SQLModel, table=True):
+    """A PagerDuty alert warroom opened for an escalation, and where it stands."""
+
+    __table_args__ = (
+        UniqueConstraint("routing_key_env", "dedup_key", name="uq_page_routing_dedup"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    escalation_id: int = Field(foreign_key="escalation.id", index=True)
+    service: str
+    routing_key_env: str
+    dedup_key: str
+    # pending -> triggered -> acknowledged -> resolved, or failed
+    state: str = "pending"
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class Job(SQLModel, table=True):
+    """Work due at a time (escalation timers, pages, reminders), claimed by one replica.
+
+    Rows, not in-memory timers: they survive restarts, and a claim under a row lock
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) lets exactly one replica run each.
+    """
+
+    # The runner's question: which unfinished jobs are due?
+    __table_args__ = (Index("ix_job_pending", "done_at", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    key: str = Field(unique=True)  # one job per key: scheduling twice is a no-op
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    due_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    attempts: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=_utc_column())
+    locked_by: str | None = None
+    done_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))

@@ -54,6 +54,13 @@ def mention(user_id: str | None) -> Markup | str:
     return "someone" if not user_id else slack_escape(user_id)
 
 
+def usergroup(group_id: str | None, label: str = "a user group") -> Markup | str:
+    """``<!subteam^S123>`` (Slack shows the group's handle) for a real user group id."""
+    if group_id and _SLACK_ID.match(group_id):
+        return Markup(f"<!subteam^{group_id}>")
+    return slack_escape(label)
+
+
 def channel_link(channel_id: str | None) -> Markup | str:
     """``<#C123>`` for a real Slack channel id."""
     if channel_id and _SLACK_ID.match(channel_id):
@@ -104,6 +111,7 @@ class Renderer:
         self._env.filters.update(
             mention=mention,
             channel_link=channel_link,
+            usergroup=usergroup,
             local_time=local_time,
             duration_words=duration_words,
             slack_time=lambda ts, zone: local_time(ts_to_datetime(ts), zone),

@@ -80,8 +80,9 @@ def test_user_text_cannot_ping_or_inject_through_templates() -> None:
     topic = renderer.render(
         "messages/channel_topic.j2",
         incident={**incident, "title": "<!channel> wake up <@U123> {{ 7*7 }} & co"},
+        lead_name="<!here>",
     )
-    assert "<!channel>" not in topic and "<@U123>" not in topic
+    assert "<!channel>" not in topic and "<@U123>" not in topic and "<!here>" not in topic
     assert "&lt;!channel&gt;" in topic and "{{ 7*7 }}" in topic and "&amp; co" in topic
 
 

@@ -1,4 +1,5 @@
-"""Slack emulator: a fake Slack Web API plus signed requests to the bot, all on 127.0.0.1.
+"""Slack emulator: a fake Slack Web API plus signed requests to the bot, all on 127.0.0.1;
+and a fake PagerDuty Events API.
 
 Used by `warroom demo` (no workspace needed) and by the test suite.
 """
@@ -13,12 +14,14 @@ from bot.emulator.models import (
     User,
     slack_signature_headers,
 )
+from bot.emulator.pagerduty import FakePagerDuty
 
 __all__ = [
     "ApiCall",
     "BotResponse",
     "Channel",
     "EphemeralMessage",
+    "FakePagerDuty",
     "Message",
     "SlackEmulator",
     "User",

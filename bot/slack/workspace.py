@@ -55,6 +55,7 @@ class SlackWorkspace:
     ) -> None:
         self.client = client
         self._session = session
+        self._names: dict[str, str] = {}
 
     async def create_channel(self, candidate_names: Iterable[str]) -> tuple[str, str]:
         """Create a public channel under the first name not taken; return (id, name)."""
@@ -145,6 +146,34 @@ class SlackWorkspace:
         """A link to one message."""
         response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
         return str(response["permalink"])
+
+    async def display_name(self, user_id: str) -> str:
+        """How a person is called, for places mentions do not work (channel topics)."""
+        if user_id not in self._names:
+            try:
+                user = (await self.client.users_info(user=user_id))["user"]
+            except SlackApiError as error:
+                log.warning("users.info for %s failed: %s", user_id, slack_error(error))
+                return user_id
+            profile = user.get("profile") or {}
+            self._names[user_id] = str(
+                profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+            )
+        return self._names[user_id]
+
+    async def usergroup_members(self, group_id: str) -> list[str]:
+        """The user ids in a user group (``S...``)."""
+        response = await self.client.usergroups_users_list(usergroup=group_id)
+        return [str(user) for user in response.get("users") or []]
+
+    async def find_usergroup(self, handle: str) -> str | None:
+        """The id of the user group with this handle (``dba-team``), if there is one."""
+        response = await self.client.usergroups_list()
+        wanted = handle.lstrip("@").lower()
+        for group in response.get("usergroups") or []:
+            if str(group.get("handle", "")).lower() == wanted or group.get("id") == handle:
+                return str(group["id"])
+        return None
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """Open a modal for the person whose action gave ``trigger_id``."""

@@ -1,8 +1,4 @@
-"""Flows: the steps of declaring and resolving an incident, across the record and Slack.
-
-Each flow opens its own database sessions (one per unit of work) and talks to Slack only
-through ``services.slack``. The record is written first, so a Slack failure never loses it.
-"""
+"""Declaring an incident: the record, its channel, its people, and its policy if any."""
 
 from __future__ import annotations
 
@@ -15,7 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import incidents, timeline
 from bot.db import session_scope
-from bot.errors import BotError, NotIncidentChannel
+from bot.errors import BotError
+from bot.flows.channel import announce, refresh_channel_header
+from bot.flows.escalation import escalate_to_level
+from bot.flows.reminders import schedule_update_reminder
 from bot.messages import SaidMessage
 from bot.models import Incident, TimelineKind
 from bot.services import Services
@@ -74,11 +73,30 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
         await incidents.attach_channel(
             session, incident, channel_id=channel_id, channel_name=channel_name
         )
+        await schedule_update_reminder(session, services, incident)
+        await session.commit()
     await services.slack.invite(channel_id, [declaration.declared_by])
     await refresh_channel_header(services, incident)
     if declaration.origin:
         await _link_origin(services, incident, declaration.origin)
+    await announce(services, incident, "messages/announce_declared.j2")
+    await start_severity_policy(services, incident)
     return incident
+
+
+async def start_severity_policy(services: Services, incident: Incident) -> None:
+    """Escalate to level 1 of the policy the operator set for this severity, if any."""
+    policy = services.settings.escalation_policies.for_severity(incident.severity)
+    if policy is None or incident.policy is not None:
+        return
+    await escalate_to_level(
+        services,
+        incident,
+        policy,
+        1,
+        requested_by=None,
+        reason=f"{incident.severity} incidents escalate to {policy.name}",
+    )
 
 
 def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMessage) -> None:
@@ -109,60 +127,3 @@ def _channel_names(services: Services, incident: Incident) -> Iterator[str]:
     prefix = services.settings.channel_prefix
     for attempt in range(1, _CHANNEL_NAME_ATTEMPTS + 1):
         yield incidents.channel_name_for(prefix, incident.number, incident.title, attempt)
-
-
-async def refresh_channel_header(services: Services, incident: Incident) -> None:
-    """Show the incident's current state in the channel topic and its pinned header message."""
-    assert incident.channel_id is not None
-    render = services.renderer.render
-    await services.slack.set_topic(
-        incident.channel_id, render("messages/channel_topic.j2", incident=incident)
-    )
-    header = render("messages/incident_header.j2", incident=incident)
-    if incident.header_ts:
-        await services.slack.update(incident.channel_id, incident.header_ts, header)
-        return
-    header_ts = await services.slack.post(incident.channel_id, header)
-    # Remembered before pinning, so whoever sees the pin can rely on the header being known.
-    async with session_scope(services.engine) as session:
-        session.add(incident)
-        await incidents.remember_header(session, incident, header_ts)
-    await services.slack.pin(incident.channel_id, header_ts)
-
-
-async def resolve_incident(
-    services: Services, *, channel_id: str, resolved_by: str, summary: str
-) -> Incident:
-    """Resolve the channel's incident and post the first postmortem draft there."""
-    async with session_scope(services.engine) as session:
-        incident = await incidents.get_by_channel(session, channel_id)
-        if incident is None:
-            raise NotIncidentChannel()
-        await incidents.resolve_incident(
-            session,
-            incident,
-            resolved_by=resolved_by,
-            resolved_at=services.clock(),
-            summary=summary,
-        )
-        entries = await timeline.entries(session, incident.id or 0)
-    render = services.renderer.render
-    await services.slack.post(
-        channel_id,
-        render("messages/incident_resolved.j2", incident=incident, resolved_by=resolved_by),
-    )
-    await services.slack.post(
-        channel_id, render("messages/postmortem_draft.j2", incident=incident, entries=entries)
-    )
-    await refresh_channel_header(services, incident)
-    return incident
-
-
-async def postmortem_markdown(services: Services, incident_id: int) -> str:
-    """The postmortem draft of an incident as Markdown, from the record as it stands."""
-    async with session_scope(services.engine) as session:
-        incident = await session.get(Incident, incident_id)
-        if incident is None:
-            raise LookupError(f"no incident with id {incident_id}")
-        entries = await timeline.entries(session, incident_id)
-    return services.renderer.render("postmortem.md.j2", incident=incident, entries=entries)

@@ -1,0 +1,102 @@
+"""Changing an incident mid-fight: lead, roles, severity, status, stakeholder updates.
+
+Each change is recorded (with its timeline entry) before it is shown: a message in the
+channel, and the topic and header brought up to date.
+"""
+
+from __future__ import annotations
+
+from bot import incidents, roles
+from bot.db import session_scope
+from bot.flows.channel import announce, refresh_channel_header, say
+from bot.flows.declare import start_severity_policy
+from bot.flows.resolve import resolve_incident
+from bot.models import Incident, Status
+from bot.services import Services
+
+
+async def set_lead(services: Services, *, channel_id: str, by: str, lead: str) -> Incident:
+    """Make ``lead`` the incident commander."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        previous = await roles.set_commander(
+            session, incident, user_id=lead, by=by, at=services.clock()
+        )
+        await session.commit()
+    await services.slack.invite(channel_id, [lead])
+    await say(services, incident, "messages/lead_changed.j2", by=by, previous=previous)
+    await refresh_channel_header(services, incident)
+    return incident
+
+
+async def give_role(
+    services: Services, *, channel_id: str, by: str, role: str, holder: str
+) -> Incident:
+    """Give one of the incident's roles (comms, scribe, ...) to ``holder``."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        previous = await roles.assign_role(
+            session, incident, role=role, user_id=holder, by=by, at=services.clock()
+        )
+        await session.commit()
+    await services.slack.invite(channel_id, [holder])
+    await say(
+        services,
+        incident,
+        "messages/role_assigned.j2",
+        role=role,
+        holder=holder,
+        by=by,
+        previous=previous,
+    )
+    await refresh_channel_header(services, incident)
+    return incident
+
+
+async def change_severity(
+    services: Services, *, channel_id: str, by: str, severity: str
+) -> Incident:
+    """Raise or lower the severity; a raise into a severity with a policy starts it."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        previous = await incidents.set_severity(
+            session, incident, severity=severity, by=by, at=services.clock()
+        )
+    await say(services, incident, "messages/severity_changed.j2", by=by, previous=previous)
+    await refresh_channel_header(services, incident)
+    if incident.is_open:
+        await start_severity_policy(services, incident)
+    return incident
+
+
+async def change_status(
+    services: Services, *, channel_id: str, by: str, status: Status
+) -> Incident:
+    """Move the incident's status, forwards or back; ``resolved`` resolves it."""
+    if status == Status.RESOLVED:
+        return await resolve_incident(services, channel_id=channel_id, resolved_by=by, summary="")
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        previous = await incidents.set_status(
+            session, incident, status=status, by=by, at=services.clock()
+        )
+    await say(services, incident, "messages/status_changed.j2", by=by, previous=previous)
+    await refresh_channel_header(services, incident)
+    return incident
+
+
+async def post_update(
+    services: Services, *, channel_id: str, by: str, text: str
+) -> tuple[Incident, str | None]:
+    """Post a stakeholder update in the channel and the announcement channel.
+
+    Returns the incident and Slack's error if the announcement could not be posted.
+    """
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        await incidents.record_update(session, incident, text=text, by=by, at=services.clock())
+    await say(services, incident, "messages/status_update.j2", text=text, by=by)
+    announce_error = await announce(
+        services, incident, "messages/status_update.j2", text=text, by=by, announced=True
+    )
+    return incident, announce_error

@@ -1,0 +1,192 @@
+"""Paging: PagerDuty events sent as jobs, retried with backoff, failures told in the channel."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import jobs
+from bot.db import session_scope
+from bot.escalations import open_pages
+from bot.flows.channel import say
+from bot.models import Escalation, Incident, Job, Page
+from bot.pager import Alert, EventAction, PagerFailure, follow_up_event, send_event, trigger_event
+from bot.services import Services
+from bot.slack.workspace import slack_error
+
+log = logging.getLogger(__name__)
+PAGE_JOB = "page"
+# Waits before the 2nd, 3rd, 4th and 5th attempt; PagerDuty suggests retrying about 30 s apart.
+RETRY_DELAYS = (
+    timedelta(seconds=15),
+    timedelta(seconds=30),
+    timedelta(seconds=60),
+    timedelta(seconds=120),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+_STATE_AFTER = {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
+_SENDS_FROM = {
+    "trigger": {"pending"},
+    "acknowledge": {"triggered"},
+    "resolve": {"triggered", "acknowledged"},
+}
+
+
+async def schedule_page(
+    session: AsyncSession, page: Page, action: EventAction, now: datetime
+) -> None:
+    """Send ``action`` for this page as soon as the job runner gets to it (caller commits)."""
+    await jobs.schedule(
+        session,
+        kind=PAGE_JOB,
+        key=f"page:{page.id}:{action}",
+        due_at=now,
+        incident_id=page.incident_id,
+        payload={"page": page.id, "action": action},
+    )
+
+
+async def follow_up_pages(
+    session: AsyncSession,
+    incident_id: int,
+    action: EventAction,
+    now: datetime,
+    escalation_ids: list[int] | None = None,
+) -> None:
+    """Acknowledge or resolve the incident's open pages; a page not yet sent is not sent."""
+    for page in await open_pages(session, incident_id, escalation_ids):
+        if page.state == "pending":
+            page.state, page.updated_at = "cancelled", now
+            session.add(page)
+        elif page.state in _SENDS_FROM[action]:
+            await schedule_page(session, page, action, now)
+
+
+async def send_page(services: Services, job: Job) -> datetime | None:
+    """The job handler: send one event; on failure, retry later or give up, and say so."""
+    payload = jobs.payload_of(job)
+    action: EventAction = payload["action"]
+    async with session_scope(services.engine) as session:
+        page = await session.get(Page, payload["page"])
+        if page is None or page.state not in _SENDS_FROM[action]:
+            return None  # cancelled, or already past this step
+        incident = await session.get(Incident, page.incident_id)
+        escalation = await session.get(Escalation, page.escalation_id)
+    assert incident is not None and escalation is not None
+    routing_key = services.settings.pager_keys.get(page.routing_key_env)
+    if not routing_key:
+        await _give_up(services, incident, page, action, f"{page.routing_key_env} is not set", 1)
+        return None
+    if action == "trigger":
+        event = trigger_event(
+            routing_key, page.dedup_key, await _alert(services, incident, escalation)
+        )
+    else:
+        event = follow_up_event(routing_key, page.dedup_key, action)
+    assert services.http is not None, "paging needs the application's HTTP session"
+    attempt = job.attempts + 1
+    try:
+        await send_event(services.http, services.settings.pagerduty_events_url, event)
+    except PagerFailure as failure:
+        return await _failed(services, incident, page, action, failure, attempt)
+    await _set_state(services, page, _STATE_AFTER[action])
+    if action == "trigger":
+        await _say_safely(services, incident, "messages/paged.j2", page=page, attempts=attempt)
+    return None
+
+
+async def _failed(
+    services: Services,
+    incident: Incident,
+    page: Page,
+    action: EventAction,
+    failure: PagerFailure,
+    attempt: int,
+) -> datetime | None:
+    log.warning(
+        "PagerDuty %s for %s (%s) failed, attempt %d: %s",
+        action,
+        incident.reference,
+        page.service,
+        attempt,
+        failure.detail,
+    )
+    if not failure.retryable or attempt >= MAX_ATTEMPTS:
+        await _give_up(services, incident, page, action, failure.detail, attempt)
+        return None
+    delay = max(RETRY_DELAYS[attempt - 1], timedelta(seconds=failure.retry_after or 0))
+    if attempt == 1:
+        await _say_safely(
+            services,
+            incident,
+            "messages/page_failed.j2",
+            page=page,
+            action=action,
+            detail=failure.detail,
+            retry_in=delay,
+            attempts=attempt,
+            max_attempts=MAX_ATTEMPTS,
+        )
+    return services.clock() + delay
+
+
+async def _give_up(
+    services: Services, incident: Incident, page: Page, action: str, detail: str, attempts: int
+) -> None:
+    if action == "trigger":
+        await _set_state(services, page, "failed")
+    await _say_safely(
+        services,
+        incident,
+        "messages/page_failed.j2",
+        page=page,
+        action=action,
+        detail=detail,
+        retry_in=None,
+        attempts=attempts,
+        max_attempts=MAX_ATTEMPTS,
+    )
+
+
+async def _set_state(services: Services, page: Page, state: str) -> None:
+    async with session_scope(services.engine) as session:
+        session.add(page)
+        page.state, page.updated_at = state, services.clock()
+        await session.commit()
+
+
+async def _alert(services: Services, incident: Incident, escalation: Escalation) -> Alert:
+    link = None
+    if incident.channel_id and incident.header_ts:
+        try:
+            link = await services.slack.permalink(incident.channel_id, incident.header_ts)
+        except SlackApiError as error:
+            log.warning("no permalink for %s: %s", incident.reference, slack_error(error))
+    return Alert(
+        summary=f"[{incident.reference} {incident.severity}] {incident.title}",
+        source=f"warroom #{incident.channel_name}" if incident.channel_name else "warroom",
+        severity=incident.severity,
+        timestamp=escalation.escalated_at,
+        link=link,
+        link_text=f"Slack #{incident.channel_name or incident.reference}",
+        details={
+            "incident": incident.reference,
+            "severity": incident.severity,
+            "status": incident.status,
+            "escalated_to": escalation.target,
+            "reason": escalation.reason,
+        },
+    )
+
+
+async def _say_safely(
+    services: Services, incident: Incident, template: str, **context: object
+) -> None:
+    """Tell the channel; a Slack failure here must not make the page itself be retried."""
+    try:
+        await say(services, incident, template, **context)
+    except SlackApiError as error:
+        log.error("telling %s about its page failed: %s", incident.reference, slack_error(error))

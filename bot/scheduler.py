@@ -1,0 +1,98 @@
+"""The job runner: each replica polls for due jobs, claims some, and runs their handlers.
+
+A handler returns None when its job is done, or the time it should run again (a retry with
+backoff, or the next round of a repeating job). A handler that raises is retried with
+backoff and given up after ``MAX_FAILURES``, with the error kept on the row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from bot import jobs
+from bot.models import Job
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+JobHandler = Callable[[Services, Job], Awaitable[datetime | None]]
+MAX_FAILURES = 8
+
+
+def failure_backoff(failures: int) -> timedelta:
+    """10 s, 20 s, 40 s ... capped at 10 minutes."""
+    return timedelta(seconds=min(10 * 2**failures, 600))
+
+
+class JobRunner:
+    """Runs due jobs of this replica until stopped; ``services.wake_jobs`` asks for a look now."""
+
+    def __init__(self, services: Services, handlers: Mapping[str, JobHandler]) -> None:
+        self.services = services
+        self.handlers = handlers
+        # Shown in the job rows, so an operator sees which replica holds a claim.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="warroom job runner")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _loop(self) -> None:
+        wake = self.services.job_signal
+        while True:
+            wake.clear()
+            try:
+                while await self.run_due():
+                    pass
+            except Exception:
+                # The database may be restarting; the next round tries again.
+                log.exception("looking for due jobs failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    wake.wait(), timeout=self.services.settings.scheduler_interval
+                )
+
+    async def run_due(self) -> int:
+        """Claim and run the jobs due now; return how many ran."""
+        claimed = await jobs.claim_due(
+            self.services.engine, now=self.services.clock(), owner=self.owner
+        )
+        for job in claimed:
+            await self._run(job)
+        return len(claimed)
+
+    async def _run(self, job: Job) -> None:
+        engine, clock = self.services.engine, self.services.clock
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            await jobs.finish(engine, job, now=clock(), error=f"no handler for {job.kind!r}")
+            return
+        try:
+            again = await handler(self.services, job)
+        except Exception as error:
+            log.exception("job %s (%s) failed", job.key, job.kind)
+            description = f"{type(error).__name__}: {error}"[:2000]
+            if job.attempts + 1 >= MAX_FAILURES:
+                await jobs.finish(engine, job, now=clock(), error=description)
+            else:
+                due = clock() + failure_backoff(job.attempts)
+                await jobs.run_again(engine, job, due_at=due, error=description)
+            return
+        if again is None:
+            await jobs.finish(engine, job, now=clock())
+        else:
+            await jobs.run_again(engine, job, due_at=again)
