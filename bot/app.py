@@ -15,7 +15,14 @@ from aiohttp import web
 from bot.config import Settings
 from bot.db import create_engine, database_reachable
 from bot.flows import JOB_HANDLERS
-from bot.keys import bolt_key, engine_key, http_session_key, services_key, settings_key
+from bot.keys import (
+    bolt_key,
+    engine_key,
+    http_session_key,
+    job_runner_key,
+    services_key,
+    settings_key,
+)
 from bot.migrate import upgrade_database
 from bot.models import utcnow
 from bot.render import Renderer
@@ -89,6 +96,7 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
 async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Escalation timers, pages and reminders: every replica runs due jobs, each job runs once.
     runner = JobRunner(app[services_key], JOB_HANDLERS)
+    app[job_runner_key] = runner
     runner.start()
     yield
     await runner.stop()

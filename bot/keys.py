@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.scheduler import JobRunner
 from bot.services import Services
 
 settings_key = web.AppKey("settings", Settings)
@@ -14,3 +15,4 @@ http_session_key = web.AppKey("http_session", ClientSession)
 engine_key = web.AppKey("engine", AsyncEngine)
 services_key = web.AppKey("services", Services)
 bolt_key = web.AppKey("bolt", AsyncApp)
+job_runner_key = web.AppKey("job_runner", JobRunner)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from commands.ack import ACKNOWLEDGE_ACTION, handle_acknowledge_button
 from commands.modal import DECLARE_CALLBACK_ID, handle_declare_submission
 from commands.router import handle_incident_command
 
@@ -13,3 +14,4 @@ def register(app: AsyncApp) -> None:
     """Attach the ``/incident`` listeners to the Bolt app."""
     app.command("/incident")(handle_incident_command)
     app.view(DECLARE_CALLBACK_ID)(handle_declare_submission)
+    app.action(ACKNOWLEDGE_ACTION)(handle_acknowledge_button)

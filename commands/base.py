@@ -28,7 +28,7 @@ class CommandRequest:
 
 # A handler does the work and returns the private reply for the person, or None.
 Handler = Callable[[CommandRequest, Services], Awaitable[str | None]]
-Validator = Callable[[str], None]
+Validator = Callable[[str], object]
 
 
 def no_validation(_args: str) -> None:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import create_app
 from bot.config import Settings
 from bot.db import create_engine
-from bot.emulator import SlackEmulator
-from bot.keys import engine_key, services_key
+from bot.emulator import Channel, SlackEmulator
+from bot.keys import engine_key, job_runner_key, services_key
 from bot.migrate import upgrade_database
 from bot.services import Services
 
@@ -129,6 +129,17 @@ class Warroom:
     def engine(self) -> AsyncEngine:
         return self.app[engine_key]
 
+    async def run_jobs(self) -> None:
+        """Run every job due by the test clock now, as the runner's next poll would."""
+        while await self.app[job_runner_key].run_due():
+            pass
+        await self.slack.drain()
+
+    async def advance(self, **delta: float) -> None:
+        """Move the clock (``minutes=11``) and run what fell due."""
+        self.clock.now += timedelta(**delta)
+        await self.run_jobs()
+
 
 async def start_warroom(
     slack: SlackEmulator, database_url: str, clock: Clock | None = None, **settings: object
@@ -152,6 +163,19 @@ async def start_warroom(
 
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+
+
+async def open_incident(warroom: Warroom, title: str = "Checkout down") -> Channel:
+    """Declare an incident from #general as Alice; its channel once the header is pinned."""
+    slack = warroom.slack
+    general = slack.channel_by_name("general")
+    assert general is not None
+    await slack.send_command(f"start {title}", user=ALICE, channel=general.id)
+    channel: Channel = await slack.wait_for(
+        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
+    )
+    await slack.wait_for(lambda: channel.pins)
+    return channel
 
 
 @pytest.fixture

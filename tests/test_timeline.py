@@ -14,6 +14,7 @@ from bot.emulator import Channel, SlackEmulator
 from bot.models import ChannelMessage, Incident, MessageRevision, Reaction, TimelineEntry
 from bot.timestamps import ts_to_datetime
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.conftest import open_incident as declare
 
 DEFAULT_KINDS = {
     "pushpin": "key_event",
@@ -26,14 +27,7 @@ DEFAULT_KINDS = {
 
 
 async def open_incident(warroom: Warroom, title: str = "Checkout down") -> Channel:
-    slack = warroom.slack
-    general = slack.channel_by_name("general")
-    assert general is not None
-    await slack.send_command(f"start {title}", user=ALICE, channel=general.id)
-    channel: Channel = await slack.wait_for(
-        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
-    )
-    await slack.wait_for(lambda: channel.pins)
+    channel = await declare(warroom, title)
     channel.members.update({BOB, CAROL})
     return channel
 

@@ -95,7 +95,7 @@ async def post_update(
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         await incidents.record_update(session, incident, text=text, by=by, at=services.clock())
-    await say(services, incident, "messages/status_update.j2", text=text, by=by)
+    await say(services, incident, "messages/status_update.j2", text=text, by=by, announced=False)
     announce_error = await announce(
         services, incident, "messages/status_update.j2", text=text, by=by, announced=True
     )

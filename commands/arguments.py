@@ -1,0 +1,44 @@
+"""Reading people, groups and words out of slash-command text.
+
+Slack escapes mentions in command text (the manifest sets ``should_escape``): a person
+arrives as ``<@U024BE7LH|bob>``, a user group as ``<!subteam^S0614TZR7|@dba-team>``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import UsageError
+from bot.flows import EscalationTarget
+
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
+_HANDLE = re.compile(r"^@([a-z0-9][a-z0-9._-]*)$", re.IGNORECASE)
+_WORD = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
+
+
+def first_word(args: str) -> tuple[str, str]:
+    """``"comms <@U1> rest"`` -> ``("comms", "<@U1> rest")``."""
+    word, _, rest = args.strip().partition(" ")
+    return word, rest.strip()
+
+
+def user_mention(text: str, what: str = "Name a person") -> str:
+    """The user id of a ``<@U...>`` mention; UsageError for anything else."""
+    match = _USER.match(text.strip())
+    if not match:
+        raise UsageError(f"{what} with an @-mention, like @alice.")
+    return match.group(1)
+
+
+def escalation_target(text: str) -> EscalationTarget:
+    """A person, a user group (mention or ``@handle``), or an escalation policy's name."""
+    if match := _USER.match(text):
+        return EscalationTarget("user", match.group(1))
+    if match := _USERGROUP.match(text):
+        return EscalationTarget("usergroup", match.group(1))
+    if match := _HANDLE.match(text):
+        return EscalationTarget("usergroup", match.group(1).lower())
+    if _WORD.match(text):
+        return EscalationTarget("policy", text.lower())
+    raise UsageError("Escalate to an @person, an @user-group, or an escalation policy's name.")

@@ -1,0 +1,34 @@
+"""``/incident status <investigating|identified|monitoring|resolved>``."""
+
+from __future__ import annotations
+
+from bot.errors import UsageError
+from bot.flows import change_status
+from bot.models import Status
+from bot.services import Services
+from commands.base import CommandRequest, Subcommand
+
+
+def parse_status(args: str) -> Status:
+    try:
+        return Status(args.strip().lower())
+    except ValueError:
+        raise UsageError(f"Say one of: {', '.join(s.value for s in Status)}.") from None
+
+
+async def status(request: CommandRequest, services: Services) -> None:
+    await change_status(
+        services,
+        channel_id=request.channel_id,
+        by=request.user_id,
+        status=parse_status(request.args),
+    )
+
+
+SUBCOMMAND = Subcommand(
+    name="status",
+    usage="status <investigating|identified|monitoring|resolved>",
+    summary="Move the incident's status (backwards too)",
+    handler=status,
+    validate=parse_status,
+)
