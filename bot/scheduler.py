@@ -39,6 +39,8 @@ class JobRunner:
         # Shown in the job rows, so an operator sees which replica holds a claim.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._task: asyncio.Task[None] | None = None
+        # One round at a time per replica: a poll and a caller asking for a round take turns.
+        self._round = asyncio.Lock()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="warroom job runner")
@@ -68,12 +70,13 @@ class JobRunner:
 
     async def run_due(self) -> int:
         """Claim and run the jobs due now; return how many ran."""
-        claimed = await jobs.claim_due(
-            self.services.engine, now=self.services.clock(), owner=self.owner
-        )
-        for job in claimed:
-            await self._run(job)
-        return len(claimed)
+        async with self._round:
+            claimed = await jobs.claim_due(
+                self.services.engine, now=self.services.clock(), owner=self.owner
+            )
+            for job in claimed:
+                await self._run(job)
+            return len(claimed)
 
     async def _run(self, job: Job) -> None:
         engine, clock = self.services.engine, self.services.clock

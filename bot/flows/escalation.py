@@ -170,6 +170,7 @@ async def escalate_to_level(
         )
         if escalation is None:
             return None  # another replica (or a person) escalated this level first
+        policy_started = current.policy is None
         current.policy = current.policy or policy.name
         session.add(current)
         await session.flush()
@@ -204,6 +205,8 @@ async def escalate_to_level(
         incident = current
     services.wake_jobs()
     await _bring_in(services, incident, escalation, reach)
+    if policy_started:
+        await refresh_channel_header(services, incident)  # the header names the policy
     return escalation
 
 
