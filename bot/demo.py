@@ -10,36 +10,97 @@ import logging
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import yaml
 from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
 from bot.db import session_scope
-from bot.emulator import SlackEmulator
+from bot.emulator import FakePagerDuty, SlackEmulator
 from bot.flows import postmortem_markdown
 from bot.incidents import get_by_channel
-from bot.keys import services_key
+from bot.keys import job_runner_key, services_key
 from bot.models import Incident
+from commands.ack import ACKNOWLEDGE_ACTION
 
 # The people of the scripted incident.
 CAST = {
     "U0ALICE": ("alice", "Alice Moreau"),
     "U0BOB": ("bob", "Bob Okafor"),
     "U0CAROL": ("carol", "Carol Tanaka"),
+    "U0DAVE": ("dave", "Dave Kowalski"),
+    "U0ERIN": ("erin", "Erin Achebe"),
 }
-ALICE, BOB, CAROL = CAST
-# (minutes after the declaration, who, what they say, the reaction that marks it, or None)
-SCRIPT = [
-    (2, BOB, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
-    (9, ALICE, "Slow queries on the orders database? Checking the DB logs.", "mag"),
-    (21, ALICE, "Database is healthy, that was a dead end.", "x"),
-    (38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
-    (52, ALICE, "Rolling back the payment gateway release.", "white_check_mark"),
-    (71, BOB, "Error rate is back to baseline, checkout works again.", None),
-    (80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
+ALICE, BOB, CAROL, DAVE, ERIN = CAST
+DBA_TEAM = "S0DBATEAM"
+# SEV2 incidents page the checkout on-call (Bob, and a PagerDuty service), then the DBAs.
+DEMO_POLICIES = {
+    "policies": {
+        "checkout-oncall": {
+            "levels": [
+                {
+                    "timeout": "5m",
+                    "targets": [
+                        {"user": BOB},
+                        {"pagerduty": {"service": "Checkout", "routing_key_env": "DEMO_PD_KEY"}},
+                    ],
+                },
+                {"targets": [{"usergroup": "dba-team"}]},
+            ]
+        }
+    },
+    "severities": {"SEV2": "checkout-oncall"},
+}
+DEMO_ROUTING_KEY = "demo0000000000000000000000000000"
+
+
+@dataclass(frozen=True)
+class Say:
+    """Someone says something in the incident channel; a reaction may mark it."""
+
+    minutes: int
+    user: str
+    text: str
+    reaction: str | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """Someone runs ``/incident <text>`` in the incident channel."""
+
+    minutes: int
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    """Someone presses the Acknowledge button on the latest escalation message."""
+
+    minutes: int
+    user: str
+
+
+# Bob (level 1 of the policy) does not answer in time; the DBAs (level 2) do.
+SCRIPT: list[Say | Run | Acknowledge] = [
+    Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
+    Run(3, ALICE, "role comms <@U0CAROL|carol>"),
+    Acknowledge(7, DAVE),
+    Say(9, DAVE, "Slow queries on the orders database? Checking the DB logs.", "mag"),
+    Run(12, ALICE, "escalate <@U0ERIN|erin> owns the payment gateway; card errors in its logs"),
+    Run(14, ERIN, "ack"),
+    Run(15, CAROL, "update Card payments fail for about 20% of checkouts. Next update in 30 min."),
+    Say(21, DAVE, "Database is healthy, that was a dead end.", "x"),
+    Say(38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
+    Run(40, ALICE, "status identified"),
+    Say(52, ALICE, "Rolling back the payment gateway release.", "white_check_mark"),
+    Run(53, ALICE, "status monitoring"),
+    Say(71, CAROL, "Error rate is back to baseline, checkout works again.", None),
+    Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
 ]
 RESOLVED_AFTER_MINUTES = 95
 
@@ -71,10 +132,12 @@ async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> 
     async with AsyncExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
         slack = await stack.enter_async_context(SlackEmulator())
+        pagerduty = await stack.enter_async_context(FakePagerDuty())
         for user_id, (name, real_name) in CAST.items():
             slack.add_user(user_id, name, real_name, tz=environ.get("WARROOM_TIMEZONE", "UTC"))
+        slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
         general = slack.create_channel("general", creator=ALICE, members=CAST)
-        settings = _demo_settings(environ, slack, workdir)
+        settings = _demo_settings(environ, slack, pagerduty, workdir)
         clock = ScriptedClock()
         runner = web.AppRunner(create_app(settings, clock=clock))
         await runner.setup()
@@ -86,27 +149,42 @@ async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> 
         print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
 
         channel_id = await _declare(slack, general.id)
-        for minutes, user, text, reaction in SCRIPT:
-            said_at = slack_ts(clock.at(minutes))
-            said = await slack.post_message(channel_id, text, user=user, ts=said_at)
-            if reaction:
-                await slack.add_reaction(channel_id, said.ts, reaction, user=ALICE)
-        clock.at(RESOLVED_AFTER_MINUTES)
+        minute = 0
+        for step in SCRIPT:
+            minute = await _let_time_pass(runner.app, slack, clock, minute, step.minutes)
+            await _play(slack, channel_id, step, clock.now)
+            await _settle(runner.app, slack)
+        await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
         await _resolve(slack, channel_id)
-        await slack.drain()
+        await _settle(runner.app, slack)
 
         print("\n" + slack.transcript(channel_id, tz=settings.timezone))
         print("\nWhat Alice saw privately:")
         for message in slack.ephemeral_for(ALICE):
             print(f"  {message.text}")
+        print("\nWhat PagerDuty received:")
+        for event in pagerduty.events:
+            print(f"  {event['event_action']:<12} {event['dedup_key']}")
         path = await _write_postmortem(runner.app, channel_id, output)
         print(f"\nPostmortem draft written to {path}")
     return 0
 
 
-def _demo_settings(environ: Mapping[str, str], slack: SlackEmulator, workdir: Path) -> Settings:
+def _demo_settings(
+    environ: Mapping[str, str], slack: SlackEmulator, pagerduty: FakePagerDuty, workdir: Path
+) -> Settings:
     database_url = environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'warroom.db'}"
-    base = Settings.from_env({**environ, "DATABASE_URL": database_url})
+    policies = workdir / "escalation-policies.yaml"
+    policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
+    base = Settings.from_env(
+        {
+            **environ,
+            "DATABASE_URL": database_url,
+            "WARROOM_ESCALATION_POLICIES": str(policies),
+            "DEMO_PD_KEY": DEMO_ROUTING_KEY,
+            "PAGERDUTY_EVENTS_URL": pagerduty.events_url,
+        }
+    )
     return base.replace(
         slack_bot_token=slack.bot_token,
         slack_signing_secret=slack.signing_secret,
@@ -125,6 +203,43 @@ async def _declare(slack: SlackEmulator, from_channel: str) -> str:
     )
     await slack.wait_for(lambda: any(m.bot_id for m in channel.messages), timeout=15)
     return str(channel.id)
+
+
+async def _play(
+    slack: SlackEmulator, channel_id: str, step: Say | Run | Acknowledge, said_at: datetime
+) -> None:
+    name = CAST[step.user][0]
+    if isinstance(step, Say):
+        said = await slack.post_message(channel_id, step.text, user=step.user, ts=slack_ts(said_at))
+        if step.reaction:
+            await slack.add_reaction(channel_id, said.ts, step.reaction, user=ALICE)
+    elif isinstance(step, Run):
+        print(f"{name} types: /incident {step.text}")
+        await slack.send_command(step.text, user=step.user, channel=channel_id)
+    else:
+        escalation = next(
+            m for m in reversed(slack.channels[channel_id].messages) if "escalated to" in m.text
+        )
+        print(f"{name} presses Acknowledge")
+        await slack.click_button(channel_id, escalation.ts, ACKNOWLEDGE_ACTION, user=step.user)
+
+
+async def _let_time_pass(
+    app: web.Application, slack: SlackEmulator, clock: ScriptedClock, since: int, until: int
+) -> int:
+    """Move the clock a minute at a time, running what falls due (escalation timers)."""
+    for minute in range(since + 1, until + 1):
+        clock.at(minute)
+        await _settle(app, slack)
+    return until
+
+
+async def _settle(app: web.Application, slack: SlackEmulator) -> None:
+    """Wait for what a step set off: replies, posts, and jobs due (pages) by the demo clock."""
+    await app[services_key].background.drain(timeout=15)
+    while await app[job_runner_key].run_due():
+        pass
+    await slack.drain()
 
 
 async def _resolve(slack: SlackEmulator, channel_id: str) -> None:

@@ -116,6 +116,8 @@ class Renderer:
             duration_words=duration_words,
             slack_time=lambda ts, zone: local_time(ts_to_datetime(ts), zone),
             json=lambda value: Markup(json.dumps(value)),
+            # A Markdown table cell: a pipe or a line break would end the cell early.
+            table_cell=lambda value: " ".join(str(value).replace("|", "\\|").split()),
         )
 
     def render(self, template_name: str, **context: Any) -> str:

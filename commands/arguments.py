@@ -12,7 +12,7 @@ from bot.errors import UsageError
 from bot.flows import EscalationTarget
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
+_USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|([^>]*))?>$")
 _HANDLE = re.compile(r"^@([a-z0-9][a-z0-9._-]*)$", re.IGNORECASE)
 _WORD = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
 
@@ -36,7 +36,7 @@ def escalation_target(text: str) -> EscalationTarget:
     if match := _USER.match(text):
         return EscalationTarget("user", match.group(1))
     if match := _USERGROUP.match(text):
-        return EscalationTarget("usergroup", match.group(1))
+        return EscalationTarget("usergroup", match.group(1), match.group(2) or match.group(1))
     if match := _HANDLE.match(text):
         return EscalationTarget("usergroup", match.group(1).lower())
     if _WORD.match(text):

@@ -39,6 +39,8 @@ class EscalationTarget:
 
     kind: Literal["user", "usergroup", "policy"]
     ref: str
+    # How the person typed it (``@dba-team``), when that says more than the id.
+    label: str = ""
 
 
 @dataclass
@@ -69,7 +71,7 @@ async def escalate(
     reach = Reach()
     if target.kind == "usergroup":
         group_id = await _usergroup_id(services, target.ref)
-        label = f"@{target.ref.lstrip('@')}" if not target.ref.startswith("S") else target.ref
+        label = target.label or f"@{target.ref.lstrip('@')}"
         reach.users = await services.slack.usergroup_members(group_id)
         if not reach.users:
             raise UnknownTarget(target=label, reason="the group has no members")
@@ -304,9 +306,8 @@ async def acknowledge(
                 now=now,
                 key_prefix=f"escalate:{incident.id}:{policy}:",
             )
-        await follow_up_pages(
-            session, incident.id or 0, "acknowledge", now, [e.id or 0 for e in chosen]
-        )
+        # Someone is on it: every page of the incident still ringing is acknowledged.
+        await follow_up_pages(session, incident.id or 0, "acknowledge", now)
         await session.commit()
     services.wake_jobs()
     for escalation in chosen:
