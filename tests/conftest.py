@@ -61,7 +61,7 @@ async def _admin(server_url: str, statement: str) -> None:
         await engine.dispose()
 
 
-async def _reset_postgres(url: str) -> None:
+async def reset_postgres(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
@@ -83,7 +83,7 @@ async def database_url(
             f"PostgreSQL variant skipped: set {POSTGRES_ENV} "
             "(e.g. postgresql://postgres@127.0.0.1:5432/test)"
         )
-    await _reset_postgres(postgres_url)
+    await reset_postgres(postgres_url)
     return postgres_url
 
 
