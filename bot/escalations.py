@@ -117,12 +117,11 @@ async def acknowledge(
     return chosen
 
 
-async def policy_acknowledged(session: AsyncSession, incident_id: int, policy: str) -> bool:
-    """Whether anyone acknowledged an escalation of this policy (which stops the policy)."""
+async def acknowledged_since(session: AsyncSession, incident_id: int, since: datetime) -> bool:
+    """Whether any escalation of the incident was acknowledged at or after ``since``."""
     statement = select(Escalation).where(
         col(Escalation.incident_id) == incident_id,
-        col(Escalation.policy) == policy,
-        col(Escalation.acknowledged_at).is_not(None),
+        col(Escalation.acknowledged_at) >= since,
     )
     return (await session.exec(statement)).first() is not None
 

@@ -106,6 +106,16 @@ async def incident_in_channel(session: AsyncSession, channel_id: str) -> Inciden
     return incident
 
 
+async def lock(session: AsyncSession, incident: Incident) -> Incident:
+    """The incident re-read under its row lock, held until the session commits.
+
+    Escalations and acknowledgements of one incident take turns this way (on SQLite every
+    write transaction already does).
+    """
+    statement = select(Incident).where(Incident.id == incident.id).with_for_update()
+    return (await session.exec(statement)).one()
+
+
 async def attach_channel(
     session: AsyncSession, incident: Incident, *, channel_id: str, channel_name: str
 ) -> Incident:
@@ -132,7 +142,7 @@ async def resolve_incident(
     resolved_at: datetime,
     summary: str = "",
 ) -> Incident:
-    """Mark the incident resolved and record it in the timeline."""
+    """Mark the incident resolved and record it in the timeline (the caller commits)."""
     if incident.status == Status.RESOLVED:
         raise AlreadyResolved(reference=incident.reference)
     incident.status = Status.RESOLVED.value
@@ -147,7 +157,6 @@ async def resolve_incident(
         author=resolved_by,
         occurred_at=resolved_at,
     )
-    await session.commit()
     return incident
 
 
@@ -164,7 +173,7 @@ def _severity_rank(severity: str) -> int:
 async def set_severity(
     session: AsyncSession, incident: Incident, *, severity: str, by: str, at: datetime
 ) -> str:
-    """Change the severity (either way) and record it; return the previous one."""
+    """Change the severity (either way) and record it; return the previous one (caller commits)."""
     previous = incident.severity
     if severity == previous:
         raise NoChange(field="severity", value=severity, reference=incident.reference)
@@ -179,14 +188,14 @@ async def set_severity(
         author=by,
         occurred_at=at,
     )
-    await session.commit()
     return previous
 
 
 async def set_status(
     session: AsyncSession, incident: Incident, *, status: Status, by: str, at: datetime
 ) -> Status:
-    """Move the incident to ``status`` (backwards too) and record it; return the previous one.
+    """Move the incident to ``status`` (backwards too) and record it; return the previous one
+    (the caller commits).
 
     Resolving goes through ``resolve_incident``; moving a resolved incident back reopens it.
     """
@@ -203,15 +212,13 @@ async def set_status(
         text = f"Incident reopened ({status})"
     session.add(incident)
     add_entry(session, incident, kind=TimelineKind.STATUS, text=text, author=by, occurred_at=at)
-    await session.commit()
     return previous
 
 
 async def record_update(
     session: AsyncSession, incident: Incident, *, text: str, by: str, at: datetime
 ) -> None:
-    """Keep a stakeholder update in the timeline; it resets the update reminder."""
+    """Keep a stakeholder update in the timeline; it resets the update reminder (caller commits)."""
     incident.last_update_at = at
     session.add(incident)
     add_entry(session, incident, kind=TimelineKind.UPDATE, text=text, author=by, occurred_at=at)
-    await session.commit()

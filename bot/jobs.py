@@ -20,8 +20,10 @@ from bot.db import insert_once, session_scope
 from bot.models import Job, utcnow
 
 # A claimed job is someone else's until then; after, it counts as abandoned by a dead replica.
-LEASE = timedelta(minutes=2)
-CLAIM_BATCH = 20
+# Well above the slowest handler (a page times out after 10 s; Slack retries take seconds).
+LEASE = timedelta(minutes=5)
+# One job per claim: a job waiting in a claimed batch could outlive its lease and run twice.
+CLAIM_BATCH = 1
 
 
 async def schedule(
@@ -74,16 +76,26 @@ async def claim_due(engine: AsyncEngine, *, now: datetime, owner: str) -> Sequen
         return jobs
 
 
-async def finish(engine: AsyncEngine, job: Job, *, now: datetime, error: str | None = None) -> None:
-    """Mark a claimed job done (``error`` says why it ended without success)."""
-    await _release(engine, job, done_at=now, due_at=job.due_at, error=error)
-
-
-async def run_again(
-    engine: AsyncEngine, job: Job, *, due_at: datetime, error: str | None = None
+async def finish(
+    engine: AsyncEngine,
+    job: Job,
+    *,
+    now: datetime,
+    error: str | None = None,
+    failed: bool = False,
 ) -> None:
-    """Release a claimed job to run again at ``due_at`` (a retry, or a repeating job)."""
-    await _release(engine, job, done_at=None, due_at=due_at, error=error)
+    """Mark a claimed job done (``error`` says why it ended without success)."""
+    await _release(engine, job, done_at=now, due_at=job.due_at, error=error, failed=failed)
+
+
+async def run_again(engine: AsyncEngine, job: Job, *, due_at: datetime) -> None:
+    """Release a claimed job to run again at ``due_at`` (its handler asked: a repeating job)."""
+    await _release(engine, job, done_at=None, due_at=due_at, error=None, failed=False)
+
+
+async def retry(engine: AsyncEngine, job: Job, *, due_at: datetime, error: str) -> None:
+    """Release a claimed job whose run raised, to be tried again at ``due_at``."""
+    await _release(engine, job, done_at=None, due_at=due_at, error=error, failed=True)
 
 
 async def _release(
@@ -93,21 +105,46 @@ async def _release(
     done_at: datetime | None,
     due_at: datetime,
     error: str | None,
+    failed: bool,
 ) -> None:
+    # Only the claim's owner releases, and never a job cancelled while it ran.
     async with session_scope(engine) as session:
         await session.exec(
             update(Job)
-            .where(col(Job.id) == job.id, col(Job.locked_by) == job.locked_by)
+            .where(
+                col(Job.id) == job.id,
+                col(Job.locked_by) == job.locked_by,
+                col(Job.done_at).is_(None),
+            )
             .values(
                 done_at=done_at,
                 due_at=due_at,
                 attempts=col(Job.attempts) + 1,
+                failures=col(Job.failures) + 1 if failed else 0,
                 locked_until=None,
                 locked_by=None,
                 last_error=error,
             )
         )
         await session.commit()
+
+
+async def reschedule(
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    incident_id: int | None = None,
+) -> None:
+    """Make the job with ``key`` due at ``due_at`` again, finished or not (caller commits)."""
+    result = await session.exec(
+        update(Job)
+        .where(col(Job.key) == key, col(Job.locked_by).is_(None))
+        .values(due_at=due_at, done_at=None, last_error=None, failures=0)
+    )
+    if result.rowcount == 0:
+        await schedule(session, kind=kind, key=key, due_at=due_at, incident_id=incident_id)
 
 
 async def cancel(
@@ -124,9 +161,16 @@ async def cancel(
         col(Job.kind).in_(list(kinds)),
         col(Job.done_at).is_(None),
     )
+    # A job running now is cancelled too: its owner's release will not revive it.
     if key_prefix:
         statement = statement.where(col(Job.key).startswith(key_prefix, autoescape=True))
     await session.exec(statement.values(done_at=now, last_error="cancelled"))
+
+
+async def any_scheduled(session: AsyncSession, keys: Iterable[str]) -> bool:
+    """Whether a job with one of these keys was ever scheduled."""
+    statement = select(Job.id).where(col(Job.key).in_(list(keys)))
+    return (await session.exec(statement)).first() is not None
 
 
 async def pending(session: AsyncSession, *, incident_id: int, kind: str) -> Sequence[Job]:

@@ -89,11 +89,11 @@ class JobRunner:
         except Exception as error:
             log.exception("job %s (%s) failed", job.key, job.kind)
             description = f"{type(error).__name__}: {error}"[:2000]
-            if job.attempts + 1 >= MAX_FAILURES:
-                await jobs.finish(engine, job, now=clock(), error=description)
+            if job.failures + 1 >= MAX_FAILURES:
+                await jobs.finish(engine, job, now=clock(), error=description, failed=True)
             else:
-                due = clock() + failure_backoff(job.attempts)
-                await jobs.run_again(engine, job, due_at=due, error=description)
+                due = clock() + failure_backoff(job.failures)
+                await jobs.retry(engine, job, due_at=due, error=description)
             return
         if again is None:
             await jobs.finish(engine, job, now=clock())

@@ -281,7 +281,7 @@ async def test_an_acknowledged_policy_stops_escalating(
     assert CAROL not in channel.members
     assert [e["event_action"] for e in pagerduty.events] == ["trigger", "acknowledge"]
     async with session_scope(paging.engine) as session:
-        timer = (await session.exec(select(Job).where(Job.kind == "escalate"))).one()
+        timer = (await session.exec(select(Job).where(Job.key.endswith(":payments:2")))).one()
     assert (timer.last_error, timer.done_at is not None) == ("cancelled", True)
 
 
@@ -411,3 +411,79 @@ async def test_the_postmortem_draft_lists_escalations_and_updates(paging: Warroo
     assert row in draft  # a pipe in the reason does not break the table
     assert "**Acknowledged:** " in draft and "4 minutes after the declaration" in draft
     assert f"- **{acked}** (U0CAROL): Rolled back, watching error rates." in draft
+
+
+async def test_an_ack_before_the_page_goes_out_means_it_never_does(
+    paging: Warroom, pagerduty: FakePagerDuty
+) -> None:
+    pagerduty.fail(503)
+    channel = await declare_sev1(paging)  # the trigger failed once and waits for its retry
+    (message,) = escalation_messages(channel)
+
+    await paging.slack.click_button(channel.id, message.ts, "acknowledge_escalation", user=BOB)
+    await settle(paging)
+    await paging.advance(seconds=15)
+    await paging.advance(seconds=15)
+
+    assert pagerduty.events == []  # no trigger, and nothing to acknowledge
+    async with session_scope(paging.engine) as session:
+        page = (await session.exec(select(Page))).one()
+    assert page.state == "cancelled"
+
+
+async def test_an_escalation_slack_would_not_show_is_shown_later(paging: Warroom) -> None:
+    channel = await open_incident(paging)
+    paging.slack.fail_with_error("chat.postMessage", "fatal_error")
+
+    await command(paging, channel, "escalate <@U0BOB|bob> need the DB owner")
+    (row,) = await escalations(paging)
+    assert row.message_ts is None and escalation_messages(channel) == []
+
+    await paging.advance(seconds=10)  # the bring-in job's retry
+    (message,) = escalation_messages(channel)
+    assert (await escalations(paging))[0].message_ts == message.ts and BOB in channel.members
+
+
+async def test_any_acknowledgement_stops_the_policy(
+    paging: Warroom, pagerduty: FakePagerDuty
+) -> None:
+    channel = await declare_sev1(paging)
+    await command(paging, channel, "escalate <@U0CAROL|carol> you know this service")
+    await command(paging, channel, "ack", user=CAROL)  # Carol answers, not Bob
+
+    await paging.advance(minutes=30)
+
+    assert [(row.target, row.acknowledged_by) for row in await escalations(paging)] == [
+        ("payments level 1", None),
+        ("U0CAROL", CAROL),
+    ]
+    assert [e["event_action"] for e in pagerduty.events] == ["trigger", "acknowledge"]
+    # Escalating to the policy by hand afterwards starts its timer again.
+    await command(paging, channel, "escalate payments Bob has not answered")
+    await paging.advance(minutes=16)
+    assert [row.level for row in await escalations(paging)] == [1, None, 2]
+
+
+async def test_a_severity_raise_pages_even_when_slack_fails_the_cosmetics(
+    paging: Warroom, pagerduty: FakePagerDuty
+) -> None:
+    channel = await open_incident(paging, "Payments failing")
+    paging.slack.fail_with_error("conversations.setTopic", "fatal_error")
+
+    await command(paging, channel, "sev 1")
+
+    assert [row.level for row in await escalations(paging)] == [1]
+    assert len(trigger_events(pagerduty)) == 1
+    assert (await the_incident(paging)).severity == "SEV1"
+
+
+async def test_a_reopened_incident_gets_reminders_again(paging: Warroom) -> None:
+    channel = await open_incident(paging)
+    await command(paging, channel, "resolve")
+    await paging.advance(hours=1)
+    await command(paging, channel, "status investigating")
+
+    await paging.advance(minutes=29)
+    assert not [m for m in channel.messages if m.text.startswith(":hourglass:")]
+    await paging.advance(minutes=2)
+    assert len([m for m in channel.messages if m.text.startswith(":hourglass:")]) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,9 +14,22 @@ from bot import jobs
 from bot.config import ConfigError, Settings
 from bot.db import session_scope
 from bot.durations import duration_text, parse_duration
-from bot.models import Job, utcnow
+from bot.models import Incident, Job, utcnow
+from bot.scheduler import MAX_FAILURES, JobRunner, failure_backoff
+from bot.services import Services
+from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def incident_id(engine: AsyncEngine) -> int:
+    async with session_scope(engine) as session:
+        incident = Incident(team_id="T1", number=1, title="t", declared_by="U1", declared_at=NOW)
+        session.add(incident)
+        await session.commit()
+        assert incident.id is not None
+        return incident.id
 
 
 async def add_jobs(engine: AsyncEngine, *due: datetime) -> None:
@@ -27,16 +41,29 @@ async def add_jobs(engine: AsyncEngine, *due: datetime) -> None:
         await session.commit()
 
 
+async def claim_all(engine: AsyncEngine, owner: str, now: datetime = NOW) -> list[str]:
+    """Claim until nothing is due; the keys claimed, in order."""
+    keys = []
+    while claimed := await jobs.claim_due(engine, now=now, owner=owner):
+        keys += [job.key for job in claimed]
+    return keys
+
+
 async def test_only_due_jobs_are_claimed_and_each_by_one_owner(engine: AsyncEngine) -> None:
     await add_jobs(engine, NOW - timedelta(minutes=1), NOW, NOW + timedelta(seconds=1))
 
-    first = await jobs.claim_due(engine, now=NOW, owner="replica-a")
-    second = await jobs.claim_due(engine, now=NOW, owner="replica-b")
+    assert await claim_all(engine, "replica-a") == ["job-0", "job-1"]  # oldest first
+    assert await claim_all(engine, "replica-b") == []
+    assert await claim_all(engine, "replica-b", NOW + timedelta(seconds=1)) == ["job-2"]
 
-    assert [job.key for job in first] == ["job-0", "job-1"]
-    assert second == []
-    later = await jobs.claim_due(engine, now=NOW + timedelta(seconds=1), owner="replica-b")
-    assert [job.key for job in later] == ["job-2"]
+
+async def test_replicas_claiming_at_once_never_share_a_job(engine: AsyncEngine) -> None:
+    await add_jobs(engine, *[NOW] * 30)
+
+    claims = await asyncio.gather(*(claim_all(engine, f"replica-{n}") for n in range(4)))
+
+    everything = [key for keys in claims for key in keys]
+    assert sorted(everything) == sorted(f"job-{n}" for n in range(30))  # each exactly once
 
 
 async def test_a_dead_replicas_claim_expires(engine: AsyncEngine) -> None:
@@ -59,17 +86,46 @@ async def test_a_dead_replicas_claim_expires(engine: AsyncEngine) -> None:
 
 
 async def test_finish_retry_and_cancel(engine: AsyncEngine) -> None:
-    await add_jobs(engine, NOW, NOW)
-    done, retried = await jobs.claim_due(engine, now=NOW, owner="a")
+    await add_jobs(engine, NOW, NOW, NOW)
+    async with session_scope(engine) as session:
+        for row in (await session.exec(select(Job))).all():
+            row.incident_id = None
+        await session.commit()
+    (done,) = await jobs.claim_due(engine, now=NOW, owner="a")
+    (retried,) = await jobs.claim_due(engine, now=NOW, owner="a")
     await jobs.finish(engine, done, now=NOW)
-    await jobs.run_again(engine, retried, due_at=NOW + timedelta(seconds=30), error="HTTP 503")
+    await jobs.retry(engine, retried, due_at=NOW + timedelta(seconds=30), error="HTTP 503")
 
-    assert await jobs.claim_due(engine, now=NOW + timedelta(seconds=29), owner="a") == []
+    assert await claim_all(engine, "a", NOW + timedelta(seconds=29)) == ["job-2"]
     (again,) = await jobs.claim_due(engine, now=NOW + timedelta(seconds=30), owner="a")
-    assert (again.key, again.attempts, again.last_error) == ("job-1", 1, "HTTP 503")
+    assert (again.key, again.attempts, again.failures, again.last_error) == (
+        "job-1",
+        1,
+        1,
+        "HTTP 503",
+    )
     async with session_scope(engine) as session:
         rows = (await session.exec(select(Job).order_by(Job.key))).all()
     assert rows[0].done_at == NOW and rows[0].attempts == 1
+
+
+async def test_a_job_cancelled_while_it_runs_stays_cancelled(
+    engine: AsyncEngine, incident_id: int
+) -> None:
+    async with session_scope(engine) as session:
+        await jobs.schedule(session, kind="escalate", key="t", due_at=NOW, incident_id=incident_id)
+        await session.commit()
+    (running,) = await jobs.claim_due(engine, now=NOW, owner="a")
+    async with session_scope(engine) as session:
+        await jobs.cancel(session, incident_id=incident_id, kinds=["escalate"], now=NOW)
+        await session.commit()
+
+    await jobs.retry(engine, running, due_at=NOW + timedelta(seconds=10), error="boom")
+
+    async with session_scope(engine) as session:
+        row = (await session.exec(select(Job))).one()
+    assert (row.done_at, row.last_error) == (NOW, "cancelled")
+    assert await claim_all(engine, "a", NOW + timedelta(hours=1)) == []
 
 
 async def test_a_row_being_claimed_elsewhere_is_skipped_not_waited_for(
@@ -83,9 +139,52 @@ async def test_a_row_being_claimed_elsewhere_is_skipped_not_waited_for(
         statement = select(Job).where(Job.key == "job-0").with_for_update()
         (await other_replica.exec(statement)).one()
 
-        claimed = await jobs.claim_due(engine, now=NOW, owner="replica-b")
+        async with asyncio.timeout(10):  # waiting for the lock would be the bug
+            claimed = await jobs.claim_due(engine, now=NOW, owner="replica-b")
 
         assert [job.key for job in claimed] == ["job-1"]
+
+
+class FlakyHandler:
+    """Fails when told to; returns "run again in a minute" otherwise."""
+
+    def __init__(self) -> None:
+        self.failing = False
+        self.runs = 0
+
+    async def __call__(self, services: Services, _job: Job) -> datetime:
+        self.runs += 1
+        if self.failing:
+            raise RuntimeError("the database went away")
+        return services.clock() + timedelta(minutes=1)
+
+
+async def test_the_runner_counts_failures_in_a_row_not_runs(engine: AsyncEngine) -> None:
+    clock = Clock(NOW)
+    services = Services(
+        settings=Settings(),
+        engine=engine,
+        slack=None,
+        renderer=None,
+        clock=clock,  # type: ignore[arg-type]
+    )
+    handler = FlakyHandler()
+    runner = JobRunner(services, {"test": handler})
+    await add_jobs(engine, NOW)
+    for _round in range(MAX_FAILURES + 2):  # many good runs first
+        assert await runner.run_due() == 1
+        clock.now += timedelta(minutes=1)
+
+    handler.failing = True
+    for failure in range(MAX_FAILURES):
+        assert await runner.run_due() == 1
+        async with session_scope(engine) as session:
+            row = (await session.exec(select(Job))).one()
+        assert row.failures == failure + 1
+        clock.now += failure_backoff(failure)
+
+    assert row.done_at is not None and row.last_error == "RuntimeError: the database went away"
+    assert handler.runs == 2 * MAX_FAILURES + 2
 
 
 @pytest.mark.parametrize(

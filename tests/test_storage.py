@@ -78,6 +78,7 @@ async def test_times_in_other_zones_are_stored_as_utc(engine: AsyncEngine) -> No
             resolved_by="U0BOB",
             resolved_at=datetime(2023, 11, 7, 21, 0, tzinfo=eat),
         )
+        await session.commit()
     async with session_scope(engine) as session:
         stored = await session.get(Incident, incident.id)
     assert stored is not None and stored.resolved_at == datetime(2023, 11, 7, 18, 0, tzinfo=UTC)

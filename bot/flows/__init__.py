@@ -15,9 +15,11 @@ from bot.flows.changes import change_severity, change_status, give_role, post_up
 from bot.flows.channel import refresh_channel_header
 from bot.flows.declare import ChannelNotCreated, Declaration, declare_incident
 from bot.flows.escalation import (
+    BRING_IN_JOB,
     ESCALATE_JOB,
     EscalationTarget,
     acknowledge,
+    bring_in,
     escalate,
     run_escalation_timer,
 )
@@ -29,6 +31,7 @@ from bot.scheduler import JobHandler
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
     {
         ESCALATE_JOB: run_escalation_timer,
+        BRING_IN_JOB: bring_in,
         PAGE_JOB: send_page,
         REMINDER_JOB: remind_about_updates,
     }

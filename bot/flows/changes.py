@@ -10,6 +10,7 @@ from bot import incidents, roles
 from bot.db import session_scope
 from bot.flows.channel import announce, refresh_channel_header, say
 from bot.flows.declare import start_severity_policy
+from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
 from bot.models import Incident, Status
 from bot.services import Services
@@ -56,16 +57,18 @@ async def give_role(
 async def change_severity(
     services: Services, *, channel_id: str, by: str, severity: str
 ) -> Incident:
-    """Raise or lower the severity; a raise into a severity with a policy starts it."""
+    """Raise or lower the severity; into a severity with a policy, the policy starts."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         previous = await incidents.set_severity(
             session, incident, severity=severity, by=by, at=services.clock()
         )
+        # In the same transaction: the policy starts even if Slack fails below.
+        await start_severity_policy(session, services, incident)
+        await session.commit()
+    services.wake_jobs()
     await say(services, incident, "messages/severity_changed.j2", by=by, previous=previous)
     await refresh_channel_header(services, incident)
-    if incident.is_open:
-        await start_severity_policy(services, incident)
     return incident
 
 
@@ -80,6 +83,9 @@ async def change_status(
         previous = await incidents.set_status(
             session, incident, status=status, by=by, at=services.clock()
         )
+        if previous == Status.RESOLVED:
+            await schedule_update_reminder(session, services, incident, reopened=True)
+        await session.commit()
     await say(services, incident, "messages/status_changed.j2", by=by, previous=previous)
     await refresh_channel_header(services, incident)
     return incident
@@ -95,6 +101,7 @@ async def post_update(
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         await incidents.record_update(session, incident, text=text, by=by, at=services.clock())
+        await session.commit()
     await say(services, incident, "messages/status_update.j2", text=text, by=by, announced=False)
     announce_error = await announce(
         services, incident, "messages/status_update.j2", text=text, by=by, announced=True

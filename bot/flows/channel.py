@@ -17,10 +17,15 @@ log = logging.getLogger(__name__)
 
 
 async def refresh_channel_header(services: Services, incident: Incident) -> None:
-    """Show the incident's current state in the channel topic and its pinned header message."""
-    assert incident.channel_id is not None
+    """Show the incident's current state in the channel topic and its pinned header message.
+
+    The state is read afresh: a job may have changed the incident since the caller read it.
+    """
     async with session_scope(services.engine) as session:
+        current = await session.get(Incident, incident.id)
         held = await roles.roles_of(session, incident.id or 0)
+    assert current is not None and current.channel_id is not None
+    incident = current
     render = services.renderer.render
     lead_name = await services.slack.display_name(incident.commander or incident.declared_by)
     await services.slack.set_topic(

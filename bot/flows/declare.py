@@ -13,7 +13,7 @@ from bot import incidents, timeline
 from bot.db import session_scope
 from bot.errors import BotError
 from bot.flows.channel import announce, refresh_channel_header
-from bot.flows.escalation import escalate_to_level
+from bot.flows.escalation import schedule_level
 from bot.flows.reminders import schedule_update_reminder
 from bot.messages import SaidMessage
 from bot.models import Incident, TimelineKind
@@ -74,27 +74,33 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             session, incident, channel_id=channel_id, channel_name=channel_name
         )
         await schedule_update_reminder(session, services, incident)
+        await start_severity_policy(session, services, incident)
         await session.commit()
+    services.wake_jobs()
     await services.slack.invite(channel_id, [declaration.declared_by])
     await refresh_channel_header(services, incident)
     if declaration.origin:
         await _link_origin(services, incident, declaration.origin)
     await announce(services, incident, "messages/announce_declared.j2")
-    await start_severity_policy(services, incident)
     return incident
 
 
-async def start_severity_policy(services: Services, incident: Incident) -> None:
-    """Escalate to level 1 of the policy the operator set for this severity, if any."""
+async def start_severity_policy(
+    session: AsyncSession, services: Services, incident: Incident
+) -> None:
+    """Have level 1 of the policy set for the incident's severity escalated now (caller commits).
+
+    Nothing happens when the incident already runs a policy or is resolved.
+    """
     policy = services.settings.escalation_policies.for_severity(incident.severity)
-    if policy is None or incident.policy is not None:
+    if policy is None or incident.policy is not None or not incident.is_open:
         return
-    await escalate_to_level(
-        services,
+    await schedule_level(
+        session,
         incident,
         policy,
         1,
-        requested_by=None,
+        due_at=services.clock(),
         reason=f"{incident.severity} incidents escalate to {policy.name}",
     )
 

@@ -1,18 +1,23 @@
 """Escalating: bring in a person, a user group or a policy's next level; acknowledge; time out.
 
-The record is written first (one transaction decides which replica escalates a policy
-level), then Slack is told: people invited, a message with an Acknowledge button posted.
-Pages go out as jobs (see ``paging``), so a pager that is down never holds up the channel.
+Every escalation is decided in one transaction that holds the incident's row lock, so an
+acknowledgement and a policy's timer never both win, and two replicas escalate a level once.
+That transaction also schedules what follows as jobs: bringing the people in (invite, and the
+message with its Acknowledge button), the pages, and the next level's timer. A crash or a Slack
+outage after the commit delays them; it never loses them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import escalations, incidents, jobs
 from bot.db import session_scope
@@ -20,13 +25,14 @@ from bot.durations import duration_text
 from bot.errors import AlreadyResolved, BotError
 from bot.flows.channel import refresh_channel_header, say
 from bot.flows.paging import follow_up_pages, schedule_page
-from bot.models import Escalation, Incident, Job
+from bot.models import Escalation, Incident, Job, Page
 from bot.policies import Policy, Target
 from bot.services import Services
 from bot.slack.workspace import slack_error
 
 log = logging.getLogger(__name__)
 ESCALATE_JOB = "escalate"
+BRING_IN_JOB = "bring_in"
 
 
 class UnknownTarget(BotError):
@@ -52,6 +58,7 @@ class Reach:
     problems: list[str] = field(default_factory=list)
 
 
+# -- escalating ------------------------------------------------------------------------------
 async def escalate(
     services: Services,
     *,
@@ -67,21 +74,18 @@ async def escalate(
         raise AlreadyResolved(reference=incident.reference)
     if target.kind == "policy":
         return await _escalate_policy(services, incident, target.ref, requested_by, reason)
-    group_id, label = target.ref, target.ref
-    reach = Reach()
+    reach, group_id, label = Reach(users=[target.ref]), target.ref, target.ref
     if target.kind == "usergroup":
-        group_id = await _usergroup_id(services, target.ref)
         label = target.label or f"@{target.ref.lstrip('@')}"
-        reach.users = await services.slack.usergroup_members(group_id)
+        group_id = await _usergroup_id(services, target.ref, label)
+        reach.users = await _members(services, group_id, label)
         if not reach.users:
             raise UnknownTarget(target=label, reason="the group has no members")
-    else:
-        reach.users = [target.ref]
     async with session_scope(services.engine) as session:
-        session.add(incident)
+        current = await incidents.lock(session, incident)
         escalation = await escalations.record_escalation(
             session,
-            incident,
+            current,
             target_kind=target.kind,
             target_ref=group_id,
             target=label,
@@ -91,18 +95,29 @@ async def escalate(
             at=services.clock(),
         )
         assert escalation is not None  # only policy levels can be taken already
+        await _schedule_bring_in(session, escalation, reach, services.clock())
         await session.commit()
-    await _bring_in(services, incident, escalation, reach)
+    services.wake_jobs()
     return escalation
 
 
-async def _usergroup_id(services: Services, ref: str) -> str:
+async def _usergroup_id(services: Services, ref: str, label: str) -> str:
     if ref.startswith("S") and ref.isalnum() and ref.isupper():
         return ref
-    found = await services.slack.find_usergroup(ref)
+    try:
+        found = await services.slack.find_usergroup(ref)
+    except SlackApiError as error:
+        raise UnknownTarget(target=label, reason=f"Slack said {slack_error(error)}") from error
     if found is None:
-        raise UnknownTarget(target=f"@{ref.lstrip('@')}", reason="no such user group")
+        raise UnknownTarget(target=label, reason="no such user group")
     return found
+
+
+async def _members(services: Services, group_id: str, label: str) -> list[str]:
+    try:
+        return await services.slack.usergroup_members(group_id)
+    except SlackApiError as error:
+        raise UnknownTarget(target=label, reason=f"Slack said {slack_error(error)}") from error
 
 
 async def _escalate_policy(
@@ -119,6 +134,7 @@ async def _escalate_policy(
     )
     if escalation is None:
         raise UnknownTarget(target=name, reason=f"level {level} was escalated to just now")
+    await refresh_channel_header(services, await _reloaded(services, incident))
     return escalation
 
 
@@ -143,19 +159,16 @@ async def escalate_to_level(
     """Escalate to one level of a policy, once; schedule the next level if it has a timeout.
 
     ``requested_by`` None is the policy's own timer, which stands down when the incident is
-    resolved or the policy was acknowledged. None when nothing was escalated.
+    resolved, or when anything was acknowledged since the level before. None when nothing was
+    escalated.
     """
     level = policy.level(number)
     assert level is not None
     reach = await _reach(services, level.targets)
     now = services.clock()
     async with session_scope(services.engine) as session:
-        current = await session.get(Incident, incident.id)
-        assert current is not None
-        if requested_by is None and (
-            not current.is_open
-            or await escalations.policy_acknowledged(session, incident.id or 0, policy.name)
-        ):
+        current = await incidents.lock(session, incident)
+        if requested_by is None and await _stands_down(session, current, policy, number):
             return None
         escalation = await escalations.record_escalation(
             session,
@@ -172,44 +185,100 @@ async def escalate_to_level(
         )
         if escalation is None:
             return None  # another replica (or a person) escalated this level first
-        policy_started = current.policy is None
         current.policy = current.policy or policy.name
         session.add(current)
         await session.flush()
-        for service, env in reach.pagers:
-            dedup_key = f"warroom:{current.team_id}:{current.reference}:{policy.name}:L{number}"
-            page = await escalations.add_page(
-                session,
-                escalation,
-                service=service,
-                routing_key_env=env,
-                dedup_key=dedup_key,
-                at=now,
-            )
-            if page is not None:
-                await session.flush()
-                await schedule_page(session, page, "trigger", now)
+        await _schedule_pages(session, current, escalation, reach, now)
         following = policy.level(number + 1)
         if level.timeout is not None and following is not None:
-            await jobs.schedule(
+            await schedule_level(
                 session,
-                kind=ESCALATE_JOB,
-                key=f"escalate:{current.id}:{policy.name}:{number + 1}",
+                current,
+                policy,
+                number + 1,
                 due_at=now + level.timeout,
-                incident_id=current.id,
-                payload={
-                    "policy": policy.name,
-                    "level": number + 1,
-                    "after": duration_text(level.timeout),
-                },
+                reason=f"level {number} not acknowledged within {duration_text(level.timeout)}",
             )
+        await _schedule_bring_in(session, escalation, reach, now)
         await session.commit()
-        incident = current
     services.wake_jobs()
-    await _bring_in(services, incident, escalation, reach)
-    if policy_started:
-        await refresh_channel_header(services, incident)  # the header names the policy
     return escalation
+
+
+async def _stands_down(
+    session: AsyncSession, incident: Incident, policy: Policy, number: int
+) -> bool:
+    if not incident.is_open:
+        return True
+    if number == 1:
+        return False  # a policy starting (by severity) is never pre-empted
+    previous = (
+        await session.exec(
+            select(Escalation).where(
+                col(Escalation.incident_id) == incident.id,
+                col(Escalation.policy) == policy.name,
+                col(Escalation.level) == number - 1,
+            )
+        )
+    ).first()
+    since = previous.escalated_at if previous else incident.declared_at
+    return await escalations.acknowledged_since(session, incident.id or 0, since)
+
+
+async def schedule_level(
+    session: AsyncSession,
+    incident: Incident,
+    policy: Policy,
+    number: int,
+    *,
+    due_at: datetime,
+    reason: str,
+) -> None:
+    """Have the job runner escalate to this level of the policy at ``due_at`` (caller commits)."""
+    await jobs.schedule(
+        session,
+        kind=ESCALATE_JOB,
+        key=f"escalate:{incident.id}:{policy.name}:{number}",
+        due_at=due_at,
+        incident_id=incident.id,
+        payload={"policy": policy.name, "level": number, "reason": reason},
+    )
+
+
+async def _schedule_pages(
+    session: AsyncSession, incident: Incident, escalation: Escalation, reach: Reach, now: datetime
+) -> None:
+    # One PagerDuty alert per incident and level: its acknowledge and resolve name it again.
+    dedup_key = ":".join(
+        (
+            "warroom",
+            incident.team_id,
+            incident.reference,
+            str(escalation.policy),
+            f"L{escalation.level}",
+        )
+    )
+    for service, env in reach.pagers:
+        page = await escalations.add_page(
+            session, escalation, service=service, routing_key_env=env, dedup_key=dedup_key, at=now
+        )
+        if page is not None:
+            await session.flush()
+            await schedule_page(session, page, "trigger", now)
+
+
+async def _schedule_bring_in(
+    session: AsyncSession, escalation: Escalation, reach: Reach, now: datetime
+) -> None:
+    await session.flush()
+    await jobs.schedule(
+        session,
+        kind=BRING_IN_JOB,
+        key=f"bring_in:{escalation.id}",
+        due_at=now,
+        incident_id=escalation.incident_id,
+        payload={"escalation": escalation.id, "problems": reach.problems},
+    )
 
 
 async def _reach(services: Services, targets: tuple[Target, ...]) -> Reach:
@@ -219,61 +288,22 @@ async def _reach(services: Services, targets: tuple[Target, ...]) -> Reach:
         if target.kind == "user":
             reach.users.append(target.ref)
         elif target.kind == "pagerduty":
+            assert target.routing_key_env is not None
             reach.pagers.append((target.ref, target.routing_key_env))
         else:
+            label = f"@{target.ref}"
             try:
-                reach.users += await services.slack.usergroup_members(
-                    await _usergroup_id(services, target.ref)
-                )
-            except (SlackApiError, UnknownTarget) as error:
-                problem = slack_error(error) if isinstance(error, SlackApiError) else "not found"
-                reach.problems.append(f"@{target.ref}: {problem}")
+                group_id = await _usergroup_id(services, target.ref, label)
+                reach.users += await _members(services, group_id, label)
+            except UnknownTarget as error:
+                reach.problems.append(f"{label}: {error.context['reason']}")
     reach.users = list(dict.fromkeys(reach.users))
     return reach
 
 
-async def _bring_in(
-    services: Services, incident: Incident, escalation: Escalation, reach: Reach
-) -> None:
-    """Invite the people and post the escalation with its Acknowledge button."""
-    assert incident.channel_id is not None
-    problems = list(reach.problems)
-    try:
-        await services.slack.invite(incident.channel_id, reach.users)
-    except SlackApiError as error:
-        problems.append(f"inviting: {slack_error(error)}")
-    text, blocks = _escalation_message(services, incident, escalation, reach, problems)
-    try:
-        ts = await services.slack.post(incident.channel_id, text, blocks=blocks)
-    except SlackApiError as error:
-        log.error("posting the escalation of %s failed: %s", incident.reference, slack_error(error))
-        return
-    async with session_scope(services.engine) as session:
-        session.add(escalation)
-        escalation.message_ts = ts
-        await session.commit()
-
-
-def _escalation_message(
-    services: Services,
-    incident: Incident,
-    escalation: Escalation,
-    reach: Reach | None,
-    problems: list[str],
-) -> tuple[str, list[dict[str, object]]]:
-    context = {
-        "incident": incident,
-        "escalation": escalation,
-        "pagers": [service for service, _env in reach.pagers] if reach else [],
-        "problems": problems,
-    }
-    text = services.renderer.render("messages/escalation.j2", **context)
-    blocks = services.renderer.render_json("blocks/escalation.json.j2", text=text, **context)
-    return text, blocks
-
-
+# -- the jobs --------------------------------------------------------------------------------
 async def run_escalation_timer(services: Services, job: Job) -> None:
-    """The job handler: a level's timeout passed; escalate to the next unless acknowledged."""
+    """The job handler: a policy level is due (its start, or the level before timed out)."""
     payload = jobs.payload_of(job)
     policy = services.settings.escalation_policies.get(payload["policy"])
     async with session_scope(services.engine) as session:
@@ -281,32 +311,83 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
     if policy is None or incident is None or policy.level(payload["level"]) is None:
         log.warning("escalation timer %s names a policy level no longer configured", job.key)
         return None
-    reason = f"level {payload['level'] - 1} not acknowledged within {payload['after']}"
-    await escalate_to_level(
-        services, incident, policy, payload["level"], requested_by=None, reason=reason
+    escalation = await escalate_to_level(
+        services, incident, policy, payload["level"], requested_by=None, reason=payload["reason"]
     )
+    if escalation is not None and payload["level"] == 1:
+        await refresh_channel_header(services, await _reloaded(services, incident))
     return None
 
 
+async def bring_in(services: Services, job: Job) -> None:
+    """The job handler: invite an escalation's people and post it with its Acknowledge button.
+
+    A Slack failure raises, and the job runner tries again later.
+    """
+    payload = jobs.payload_of(job)
+    async with session_scope(services.engine) as session:
+        escalation = await session.get(Escalation, payload["escalation"])
+        if escalation is None or escalation.message_ts:
+            return None
+        incident = await session.get(Incident, escalation.incident_id)
+        pages = (
+            await session.exec(select(Page).where(col(Page.escalation_id) == escalation.id))
+        ).all()
+    assert incident is not None and incident.channel_id is not None
+    problems = list(payload.get("problems") or [])
+    try:
+        await services.slack.invite(incident.channel_id, escalation.users)
+    except SlackApiError as error:
+        problems.append(f"inviting: {slack_error(error)}")
+    text, blocks = _escalation_message(services, incident, escalation, pages, problems)
+    ts = await services.slack.post(incident.channel_id, text, blocks=blocks)
+    async with session_scope(services.engine) as session:
+        session.add(escalation)
+        escalation.message_ts = ts
+        await session.commit()
+    return None
+
+
+def _escalation_message(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    pages: Sequence[Page],
+    problems: list[str],
+) -> tuple[str, list[dict[str, object]]]:
+    context = {
+        "incident": incident,
+        "escalation": escalation,
+        "pagers": [page.service for page in pages],
+        "problems": problems,
+    }
+    text = services.renderer.render("messages/escalation.j2", **context)
+    blocks = services.renderer.render_json("blocks/escalation.json.j2", text=text, **context)
+    return text, blocks
+
+
+async def _reloaded(services: Services, incident: Incident) -> Incident:
+    async with session_scope(services.engine) as session:
+        current = await session.get(Incident, incident.id)
+    assert current is not None
+    return current
+
+
+# -- acknowledging ---------------------------------------------------------------------------
 async def acknowledge(
     services: Services, *, channel_id: str, user_id: str, escalation_id: int | None = None
 ) -> tuple[Incident, list[Escalation]]:
-    """Acknowledge escalations: stops their policies' timers and acknowledges their pages."""
+    """Acknowledge escalations: every policy timer stops and every ringing page is acknowledged."""
     now = services.clock()
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await incidents.lock(
+            session, await incidents.incident_in_channel(session, channel_id)
+        )
         chosen = await escalations.acknowledge(
             session, incident, user_id=user_id, at=now, escalation_id=escalation_id
         )
-        for policy in {escalation.policy for escalation in chosen if escalation.policy}:
-            await jobs.cancel(
-                session,
-                incident_id=incident.id or 0,
-                kinds=[ESCALATE_JOB],
-                now=now,
-                key_prefix=f"escalate:{incident.id}:{policy}:",
-            )
-        # Someone is on it: every page of the incident still ringing is acknowledged.
+        # Someone is on it: no policy escalates further, and no page keeps ringing.
+        await jobs.cancel(session, incident_id=incident.id or 0, kinds=[ESCALATE_JOB], now=now)
         await follow_up_pages(session, incident.id or 0, "acknowledge", now)
         await session.commit()
     services.wake_jobs()
@@ -322,19 +403,19 @@ async def _show_acknowledged(
 ) -> None:
     """Rewrite the escalation message without its button, saying who acknowledged."""
     if not escalation.message_ts or not incident.channel_id:
-        return
-    text, blocks = _escalation_message(services, incident, escalation, None, [])
+        return  # not posted yet: the bring-in job posts it already acknowledged
+    async with session_scope(services.engine) as session:
+        pages = (
+            await session.exec(select(Page).where(col(Page.escalation_id) == escalation.id))
+        ).all()
+    text, blocks = _escalation_message(services, incident, escalation, pages, [])
     try:
         await services.slack.update(incident.channel_id, escalation.message_ts, text, blocks=blocks)
     except SlackApiError as error:
         log.warning("updating an escalation message failed: %s", slack_error(error))
 
 
-async def stop_escalating(services: Services, incident: Incident) -> None:
-    """On resolution: no more policy levels or reminders, and every open page resolved."""
-    now = services.clock()
-    async with session_scope(services.engine) as session:
-        await jobs.cancel(session, incident_id=incident.id or 0, kinds=[ESCALATE_JOB], now=now)
-        await follow_up_pages(session, incident.id or 0, "resolve", now)
-        await session.commit()
-    services.wake_jobs()
+async def stand_down(session: AsyncSession, incident: Incident, now: datetime) -> None:
+    """On resolution: no more policy levels, and every open page resolved (caller commits)."""
+    await jobs.cancel(session, incident_id=incident.id or 0, kinds=[ESCALATE_JOB], now=now)
+    await follow_up_pages(session, incident.id or 0, "resolve", now)

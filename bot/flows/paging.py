@@ -6,6 +6,8 @@ import logging
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import jobs
@@ -27,6 +29,7 @@ RETRY_DELAYS = (
     timedelta(seconds=120),
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+FOLLOW_UP_WAIT = timedelta(seconds=5)
 _STATE_AFTER = {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
 _SENDS_FROM = {
     "trigger": {"pending"},
@@ -50,18 +53,14 @@ async def schedule_page(
 
 
 async def follow_up_pages(
-    session: AsyncSession,
-    incident_id: int,
-    action: EventAction,
-    now: datetime,
-    escalation_ids: list[int] | None = None,
+    session: AsyncSession, incident_id: int, action: EventAction, now: datetime
 ) -> None:
-    """Acknowledge or resolve the incident's open pages; a page not yet sent is not sent."""
-    for page in await open_pages(session, incident_id, escalation_ids):
-        if page.state == "pending":
-            page.state, page.updated_at = "cancelled", now
-            session.add(page)
-        elif page.state in _SENDS_FROM[action]:
+    """Acknowledge or resolve every page of the incident PagerDuty may hold open (caller commits).
+
+    A page whose trigger has not gone out yet is not sent at all (see ``send_page``).
+    """
+    for page in await open_pages(session, incident_id):
+        if page.state == "pending" or page.state in _SENDS_FROM[action]:
             await schedule_page(session, page, action, now)
 
 
@@ -71,19 +70,27 @@ async def send_page(services: Services, job: Job) -> datetime | None:
     action: EventAction = payload["action"]
     async with session_scope(services.engine) as session:
         page = await session.get(Page, payload["page"])
-        if page is None or page.state not in _SENDS_FROM[action]:
-            return None  # cancelled, or already past this step
+        if page is None:
+            return None
+        answered = action == "trigger" and await _answered_already(session, page)
         incident = await session.get(Incident, page.incident_id)
         escalation = await session.get(Escalation, page.escalation_id)
+    if answered:
+        await _move(services, page, "pending", "cancelled")
+        return None
+    if page.state == "pending" and action != "trigger":
+        # The trigger is in flight or being retried: follow it once it has an outcome.
+        return services.clock() + FOLLOW_UP_WAIT
+    if page.state not in _SENDS_FROM[action]:
+        return None  # cancelled, failed, or already past this step
     assert incident is not None and escalation is not None
     routing_key = services.settings.pager_keys.get(page.routing_key_env)
     if not routing_key:
         await _give_up(services, incident, page, action, f"{page.routing_key_env} is not set", 1)
         return None
     if action == "trigger":
-        event = trigger_event(
-            routing_key, page.dedup_key, await _alert(services, incident, escalation)
-        )
+        alert = await _alert(services, incident, escalation)
+        event = trigger_event(routing_key, page.dedup_key, alert)
     else:
         event = follow_up_event(routing_key, page.dedup_key, action)
     assert services.http is not None, "paging needs the application's HTTP session"
@@ -92,10 +99,16 @@ async def send_page(services: Services, job: Job) -> datetime | None:
         await send_event(services.http, services.settings.pagerduty_events_url, event)
     except PagerFailure as failure:
         return await _failed(services, incident, page, action, failure, attempt)
-    await _set_state(services, page, _STATE_AFTER[action])
+    await _move(services, page, page.state, _STATE_AFTER[action])
     if action == "trigger":
         await _say_safely(services, incident, "messages/paged.j2", page=page, attempts=attempt)
     return None
+
+
+async def _answered_already(session: AsyncSession, page: Page) -> bool:
+    """Whether the incident was acknowledged or resolved before this page went out."""
+    keys = [f"page:{page.id}:acknowledge", f"page:{page.id}:resolve"]
+    return await jobs.any_scheduled(session, keys)
 
 
 async def _failed(
@@ -137,7 +150,7 @@ async def _give_up(
     services: Services, incident: Incident, page: Page, action: str, detail: str, attempts: int
 ) -> None:
     if action == "trigger":
-        await _set_state(services, page, "failed")
+        await _move(services, page, "pending", "failed")
     await _say_safely(
         services,
         incident,
@@ -151,10 +164,14 @@ async def _give_up(
     )
 
 
-async def _set_state(services: Services, page: Page, state: str) -> None:
+async def _move(services: Services, page: Page, expected: str, state: str) -> None:
+    """Change the page's state, only from the state it was read in."""
     async with session_scope(services.engine) as session:
-        session.add(page)
-        page.state, page.updated_at = state, services.clock()
+        await session.exec(
+            update(Page)
+            .where(col(Page.id) == page.id, col(Page.state) == expected)
+            .values(state=state, updated_at=services.clock())
+        )
         await session.commit()
 
 

@@ -17,16 +17,26 @@ REMINDER_JOB = "update_reminder"
 
 
 async def schedule_update_reminder(
-    session: AsyncSession, services: Services, incident: Incident
+    session: AsyncSession, services: Services, incident: Incident, *, reopened: bool = False
 ) -> None:
-    """Start checking the incident for stale updates (the caller commits)."""
+    """Start checking the incident for stale updates (the caller commits).
+
+    A reopened incident starts again: its first reminder is one interval from now.
+    """
     interval = services.settings.update_reminder
     if interval is None:
+        return
+    key = f"reminder:{incident.id}"
+    if reopened:
+        due_at = services.clock() + interval
+        await jobs.reschedule(
+            session, kind=REMINDER_JOB, key=key, due_at=due_at, incident_id=incident.id
+        )
         return
     await jobs.schedule(
         session,
         kind=REMINDER_JOB,
-        key=f"reminder:{incident.id}",
+        key=key,
         due_at=incident.declared_at + interval,
         incident_id=incident.id,
     )

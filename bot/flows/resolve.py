@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import escalations, incidents, roles, timeline
 from bot.db import session_scope
 from bot.flows.channel import announce, refresh_channel_header, say
-from bot.flows.escalation import stop_escalating
+from bot.flows.escalation import stand_down
 from bot.models import Incident
 from bot.services import Services
 
@@ -27,8 +27,10 @@ async def resolve_incident(
             resolved_at=services.clock(),
             summary=summary,
         )
+        await stand_down(session, incident, services.clock())
+        await session.commit()
         record = await _record(session, incident)
-    await stop_escalating(services, incident)
+    services.wake_jobs()
     await say(services, incident, "messages/incident_resolved.j2", resolved_by=resolved_by)
     await say(services, incident, "messages/postmortem_draft.j2", **record)
     await refresh_channel_header(services, incident)

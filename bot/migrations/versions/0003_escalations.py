@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("due_at", utc, nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("locked_until", utc, nullable=True),
         sa.Column("locked_by", sa.String(), nullable=True),
         sa.Column("done_at", utc, nullable=True),
