@@ -51,14 +51,14 @@ def mention(user_id: str | None) -> Markup | str:
     """``<@U123>`` for a real Slack user id; anything else is shown as plain text."""
     if user_id and _SLACK_ID.match(user_id):
         return Markup(f"<@{user_id}>")
-    return "someone" if not user_id else slack_escape(user_id)
+    return "someone" if not user_id else Markup(slack_escape(user_id))
 
 
 def usergroup(group_id: str | None, label: str = "a user group") -> Markup | str:
     """``<!subteam^S123>`` (Slack shows the group's handle) for a real user group id."""
     if group_id and _SLACK_ID.match(group_id):
         return Markup(f"<!subteam^{group_id}>")
-    return slack_escape(label)
+    return Markup(slack_escape(label))
 
 
 def channel_link(channel_id: str | None) -> Markup | str:

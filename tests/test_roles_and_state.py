@@ -235,3 +235,17 @@ async def test_the_commander_is_reminded_when_updates_go_stale(warroom: Warroom)
     await warroom.advance(hours=2)
     assert len(reminders(channel)) == 2
     assert (await reminder_job(warroom)).done_at is not None
+
+
+async def test_an_update_slack_will_not_post_is_kept_and_the_person_told(
+    warroom: Warroom,
+) -> None:
+    channel = await open_incident(warroom)
+    warroom.slack.fail_with_error("chat.postMessage", "fatal_error")
+
+    await command(warroom, channel, "update Rolling back now")
+
+    assert [e.text for e in await entries(warroom, "update")] == ["Rolling back now"]
+    assert "recorded in the timeline, but Slack would not post it in the channel (fatal_error)" in (
+        ephemeral_text(warroom.slack, ALICE)
+    )

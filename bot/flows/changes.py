@@ -6,14 +6,24 @@ channel, and the topic and header brought up to date.
 
 from __future__ import annotations
 
+from slack_sdk.errors import SlackApiError
+
 from bot import incidents, roles
 from bot.db import session_scope
+from bot.errors import BotError
 from bot.flows.channel import announce, refresh_channel_header, say
 from bot.flows.declare import start_severity_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
 from bot.models import Incident, Status
 from bot.services import Services
+from bot.slack.workspace import slack_error
+
+
+class UpdateNotPosted(BotError):
+    """The update is recorded, but Slack would not post it."""
+
+    template = "messages/update_not_posted.j2"
 
 
 async def set_lead(services: Services, *, channel_id: str, by: str, lead: str) -> Incident:
@@ -102,7 +112,12 @@ async def post_update(
         incident = await incidents.incident_in_channel(session, channel_id)
         await incidents.record_update(session, incident, text=text, by=by, at=services.clock())
         await session.commit()
-    await say(services, incident, "messages/status_update.j2", text=text, by=by, announced=False)
+    try:
+        await say(
+            services, incident, "messages/status_update.j2", text=text, by=by, announced=False
+        )
+    except SlackApiError as error:
+        raise UpdateNotPosted(error=slack_error(error)) from error
     announce_error = await announce(
         services, incident, "messages/status_update.j2", text=text, by=by, announced=True
     )

@@ -393,8 +393,12 @@ async def acknowledge(
     services.wake_jobs()
     for escalation in chosen:
         await _show_acknowledged(services, incident, escalation)
-    await say(services, incident, "messages/acknowledged.j2", escalations=chosen, user=user_id)
-    await refresh_channel_header(services, incident)
+    try:
+        await say(services, incident, "messages/acknowledged.j2", escalations=chosen, user=user_id)
+        await refresh_channel_header(services, incident)
+    except SlackApiError as error:
+        # The acknowledgement is recorded and has stopped the policy; only showing it failed.
+        log.warning("showing the acknowledgement failed: %s", slack_error(error))
     return incident, chosen
 
 
