@@ -84,6 +84,8 @@ class Settings:
     # Routing keys of the policies' PagerDuty targets, by the variable each is read from.
     pager_keys: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
+    # Seconds to wait for PagerDuty's answer before counting the attempt as failed.
+    pagerduty_timeout: float = 10.0
     # How often each replica looks for due work (escalation timers, pages, reminders).
     scheduler_interval: float = 1.0
 
@@ -113,6 +115,7 @@ class Settings:
                 {name: Secret(environ.get(name, "")) for name in policies.routing_key_envs()}
             ),
             pagerduty_events_url=environ.get("PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL),
+            pagerduty_timeout=_seconds(environ, "PAGERDUTY_TIMEOUT", 10.0),
             scheduler_interval=_seconds(environ, "WARROOM_SCHEDULER_INTERVAL", 1.0),
         )
         settings.validate()
@@ -148,6 +151,8 @@ class Settings:
             problems.append(
                 "WARROOM_ROLES: role names are lowercase words (the commander is set with lead)"
             )
+        if self.pagerduty_timeout <= 0:
+            problems.append("PAGERDUTY_TIMEOUT: must be more than zero seconds")
         if self.scheduler_interval <= 0:
             problems.append("WARROOM_SCHEDULER_INTERVAL: must be more than zero seconds")
         if not 0 < self.port < 65536:

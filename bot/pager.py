@@ -19,7 +19,6 @@ EventAction = Literal["trigger", "acknowledge", "resolve"]
 # Our severities in PagerDuty's words.
 PAGER_SEVERITY = {"SEV1": "critical", "SEV2": "error", "SEV3": "warning", "SEV4": "info"}
 SUMMARY_MAX = 1024
-REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
 class PagerFailure(Exception):
@@ -73,16 +72,19 @@ def follow_up_event(routing_key: Secret, dedup_key: str, action: EventAction) ->
     return {"routing_key": str(routing_key), "event_action": action, "dedup_key": dedup_key}
 
 
-async def send_event(session: aiohttp.ClientSession, url: str, event: dict[str, Any]) -> None:
+async def send_event(
+    session: aiohttp.ClientSession, url: str, event: dict[str, Any], *, timeout: float
+) -> None:
     """POST one event; raise PagerFailure unless PagerDuty accepted it (HTTP 202)."""
     try:
-        async with session.post(url, json=event, timeout=REQUEST_TIMEOUT) as response:
+        limit = aiohttp.ClientTimeout(total=timeout)
+        async with session.post(url, json=event, timeout=limit) as response:
             if response.status == 202:
                 return
             body = await response.text()
             retry_after = _retry_after(response.headers.get("Retry-After"))
     except TimeoutError:
-        raise PagerFailure("no answer within 10 seconds", retryable=True) from None
+        raise PagerFailure(f"no answer within {timeout:g} seconds", retryable=True) from None
     except aiohttp.ClientError as error:
         raise PagerFailure(f"connection failed ({type(error).__name__})", retryable=True) from None
     retryable = response.status == 429 or response.status >= 500

@@ -487,3 +487,18 @@ async def test_a_reopened_incident_gets_reminders_again(paging: Warroom) -> None
     assert not [m for m in channel.messages if m.text.startswith(":hourglass:")]
     await paging.advance(minutes=2)
     assert len([m for m in channel.messages if m.text.startswith(":hourglass:")]) == 1
+
+
+async def test_a_pager_that_does_not_answer_in_time_is_retried(
+    slack: SlackEmulator,
+    sqlite_url: str,
+    paging_settings: dict[str, Any],
+    pagerduty: FakePagerDuty,
+) -> None:
+    pagerduty.stall(5.0)
+    settings = {**paging_settings, "pagerduty_timeout": 0.2}
+    async with running_warroom(slack, sqlite_url, **settings) as room:
+        channel = await declare_sev1(room)
+        assert "failed (no answer within 0.2 seconds). Retrying" in slack.transcript(channel.id)
+        await room.advance(seconds=15)
+    assert len(trigger_events(pagerduty)) == 1

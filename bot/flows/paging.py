@@ -96,7 +96,12 @@ async def send_page(services: Services, job: Job) -> datetime | None:
     assert services.http is not None, "paging needs the application's HTTP session"
     attempt = job.attempts + 1
     try:
-        await send_event(services.http, services.settings.pagerduty_events_url, event)
+        await send_event(
+            services.http,
+            services.settings.pagerduty_events_url,
+            event,
+            timeout=services.settings.pagerduty_timeout,
+        )
     except PagerFailure as failure:
         return await _failed(services, incident, page, action, failure, attempt)
     await _move(services, page, page.state, _STATE_AFTER[action])
