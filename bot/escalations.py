@@ -148,14 +148,16 @@ async def add_page(
     return page if await insert_once(session, page) else None
 
 
-async def open_pages(
-    session: AsyncSession, incident_id: int, escalation_ids: Sequence[int] | None = None
-) -> Sequence[Page]:
-    """Pages of the incident that PagerDuty may still hold open (of these escalations)."""
+async def open_pages(session: AsyncSession, incident_id: int) -> Sequence[Page]:
+    """Pages of the incident that PagerDuty may still hold open."""
     statement = select(Page).where(
         col(Page.incident_id) == incident_id,
         col(Page.state).in_(["pending", "triggered", "acknowledged"]),
     )
-    if escalation_ids is not None:
-        statement = statement.where(col(Page.escalation_id).in_(list(escalation_ids)))
+    return (await session.exec(statement.order_by(col(Page.id)))).all()
+
+
+async def pages_of(session: AsyncSession, escalation_id: int) -> Sequence[Page]:
+    """The pages one escalation sent (or is sending)."""
+    statement = select(Page).where(col(Page.escalation_id) == escalation_id)
     return (await session.exec(statement.order_by(col(Page.id)))).all()

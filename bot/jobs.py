@@ -171,17 +171,3 @@ async def any_scheduled(session: AsyncSession, keys: Iterable[str]) -> bool:
     """Whether a job with one of these keys was ever scheduled."""
     statement = select(Job.id).where(col(Job.key).in_(list(keys)))
     return (await session.exec(statement)).first() is not None
-
-
-async def pending(session: AsyncSession, *, incident_id: int, kind: str) -> Sequence[Job]:
-    """The incident's unfinished jobs of one kind, soonest first."""
-    statement = (
-        select(Job)
-        .where(
-            col(Job.incident_id) == incident_id,
-            col(Job.kind) == kind,
-            col(Job.done_at).is_(None),
-        )
-        .order_by(col(Job.due_at))
-    )
-    return (await session.exec(statement)).all()

@@ -17,8 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import messages, reactions
 from bot.db import session_scope
-from bot.errors import NotIncidentChannel
-from bot.incidents import get_by_channel
+from bot.incidents import get_by_channel, incident_in_channel
 from bot.messages import SaidMessage
 from bot.models import ChannelMessage, Incident, TimelineEntry, TimelineKind
 from bot.processed_events import claim_event
@@ -207,7 +206,7 @@ async def add_note(
 ) -> tuple[Incident, TimelineEntry]:
     """A key event typed by hand, at the time it is typed."""
     async with session_scope(services.engine) as session:
-        incident = await _incident_here(session, channel)
+        incident = await incident_in_channel(session, channel)
         entry = add_entry(
             session,
             incident,
@@ -225,7 +224,7 @@ async def add_message_to_timeline(
 ) -> Incident:
     """Put a message in the timeline as ``kind``, in the words given (from the shortcut)."""
     async with session_scope(services.engine) as session:
-        incident = await _incident_here(session, said.channel)
+        incident = await incident_in_channel(session, said.channel)
         message = await messages.record_message(session, incident, said)
         message = message or await messages.find_message(session, said.channel, said.ts)
         assert message is not None
@@ -243,12 +242,5 @@ async def curated_timeline(
 ) -> tuple[Incident, Sequence[TimelineEntry]]:
     """The incident of this channel and its timeline so far."""
     async with session_scope(services.engine) as session:
-        incident = await _incident_here(session, channel)
+        incident = await incident_in_channel(session, channel)
         return incident, await entries(session, incident.id or 0)
-
-
-async def _incident_here(session: AsyncSession, channel: str) -> Incident:
-    incident = await get_by_channel(session, channel)
-    if incident is None:
-        raise NotIncidentChannel()
-    return incident

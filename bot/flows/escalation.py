@@ -330,9 +330,7 @@ async def bring_in(services: Services, job: Job) -> None:
         if escalation is None or escalation.message_ts:
             return None
         incident = await session.get(Incident, escalation.incident_id)
-        pages = (
-            await session.exec(select(Page).where(col(Page.escalation_id) == escalation.id))
-        ).all()
+        pages = await escalations.pages_of(session, escalation.id or 0)
     assert incident is not None and incident.channel_id is not None
     problems = list(payload.get("problems") or [])
     try:
@@ -409,9 +407,7 @@ async def _show_acknowledged(
     if not escalation.message_ts or not incident.channel_id:
         return  # not posted yet: the bring-in job posts it already acknowledged
     async with session_scope(services.engine) as session:
-        pages = (
-            await session.exec(select(Page).where(col(Page.escalation_id) == escalation.id))
-        ).all()
+        pages = await escalations.pages_of(session, escalation.id or 0)
     text, blocks = _escalation_message(services, incident, escalation, pages, [])
     try:
         await services.slack.update(incident.channel_id, escalation.message_ts, text, blocks=blocks)

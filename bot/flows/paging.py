@@ -30,6 +30,7 @@ RETRY_DELAYS = (
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 FOLLOW_UP_WAIT = timedelta(seconds=5)
+FOLLOW_UP_ROUNDS = 120  # ten minutes of waiting for a trigger's outcome
 _STATE_AFTER = {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
 _SENDS_FROM = {
     "trigger": {"pending"},
@@ -79,8 +80,9 @@ async def send_page(services: Services, job: Job) -> datetime | None:
         await _move(services, page, "pending", "cancelled")
         return None
     if page.state == "pending" and action != "trigger":
-        # The trigger is in flight or being retried: follow it once it has an outcome.
-        return services.clock() + FOLLOW_UP_WAIT
+        # The trigger is in flight or being retried: follow it once it has an outcome (its
+        # retries end within minutes; a trigger job that died leaves nothing to follow).
+        return services.clock() + FOLLOW_UP_WAIT if job.attempts < FOLLOW_UP_ROUNDS else None
     if page.state not in _SENDS_FROM[action]:
         return None  # cancelled, failed, or already past this step
     assert incident is not None and escalation is not None
@@ -137,17 +139,7 @@ async def _failed(
         return None
     delay = max(RETRY_DELAYS[attempt - 1], timedelta(seconds=failure.retry_after or 0))
     if attempt == 1:
-        await _say_safely(
-            services,
-            incident,
-            "messages/page_failed.j2",
-            page=page,
-            action=action,
-            detail=failure.detail,
-            retry_in=delay,
-            attempts=attempt,
-            max_attempts=MAX_ATTEMPTS,
-        )
+        await _report_failure(services, incident, page, action, failure.detail, attempt, delay)
     return services.clock() + delay
 
 
@@ -156,6 +148,19 @@ async def _give_up(
 ) -> None:
     if action == "trigger":
         await _move(services, page, "pending", "failed")
+    await _report_failure(services, incident, page, action, detail, attempts, None)
+
+
+async def _report_failure(
+    services: Services,
+    incident: Incident,
+    page: Page,
+    action: str,
+    detail: str,
+    attempts: int,
+    retry_in: timedelta | None,
+) -> None:
+    """Say in the channel that a page failed: retrying (``retry_in``), or given up (None)."""
     await _say_safely(
         services,
         incident,
@@ -163,7 +168,7 @@ async def _give_up(
         page=page,
         action=action,
         detail=detail,
-        retry_in=None,
+        retry_in=retry_in,
         attempts=attempts,
         max_attempts=MAX_ATTEMPTS,
     )
