@@ -31,6 +31,7 @@ from bot.services import Services
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
 from bot.slack.workspace import SlackWorkspace, build_web_client
+from bot.webhooks import receive_alerts
 
 log = logging.getLogger(__name__)
 # Work started after an ack (channel creation, replies) gets this long to finish at shutdown.
@@ -43,7 +44,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     migrate: bool = True,
 ) -> web.Application:
-    """Build the warroom web application (Slack endpoint and health check)."""
+    """Build the warroom web application: Slack endpoint, alert webhooks, health check."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[settings_key] = settings
     app.cleanup_ctx.append(_http_session_ctx)
@@ -52,6 +53,7 @@ def create_app(
     app.cleanup_ctx.append(_job_runner_ctx)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
+    app.router.add_post("/alerts/{source}", receive_alerts)
     return app
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 from dateutil import tz
 
+from bot.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
 from bot.durations import parse_duration
 from bot.policies import NO_POLICIES, Policies, PolicyError, load_policies
 
@@ -88,6 +89,11 @@ class Settings:
     pagerduty_timeout: float = 10.0
     # How often each replica looks for due work (escalation timers, pages, reminders).
     scheduler_interval: float = 1.0
+    # Alert webhooks need this bearer token; without it alert intake stays off.
+    alert_token: Secret = NO_SECRET
+    alert_routes: Routes = NO_ROUTES
+    # Alertmanager sends every alert of a group in one body: allow more than for Slack.
+    alert_max_body_bytes: int = 4 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -117,6 +123,9 @@ class Settings:
             pagerduty_events_url=environ.get("PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL),
             pagerduty_timeout=_seconds(environ, "PAGERDUTY_TIMEOUT", 10.0),
             scheduler_interval=_seconds(environ, "WARROOM_SCHEDULER_INTERVAL", 1.0),
+            alert_token=Secret(environ.get("WARROOM_ALERT_TOKEN", "").strip()),
+            alert_routes=_routes(environ.get("WARROOM_ALERT_ROUTES")),
+            alert_max_body_bytes=_int(environ, "WARROOM_ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024),
         )
         settings.validate()
         return settings
@@ -155,6 +164,22 @@ class Settings:
             problems.append("PAGERDUTY_TIMEOUT: must be more than zero seconds")
         if self.scheduler_interval <= 0:
             problems.append("WARROOM_SCHEDULER_INTERVAL: must be more than zero seconds")
+        unknown_policies = sorted(
+            name
+            for name in self.alert_routes.policy_names()
+            if self.escalation_policies.get(name) is None
+        )
+        if unknown_policies:
+            problems.append(
+                "WARROOM_ALERT_ROUTES: no escalation policy named " + ", ".join(unknown_policies)
+            )
+        if self.alert_routes is not NO_ROUTES and not self.alert_token:
+            problems.append(
+                "WARROOM_ALERT_ROUTES is set but WARROOM_ALERT_TOKEN is not: alert webhooks "
+                "would accept anyone; set a token (e.g. `openssl rand -hex 32`)"
+            )
+        if self.alert_max_body_bytes <= 0:
+            problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         if problems:
@@ -234,3 +259,12 @@ def _policies(raw: str | None) -> Policies:
         return load_policies(Path(raw).expanduser())
     except PolicyError as error:
         raise ConfigError(f"WARROOM_ESCALATION_POLICIES: {error}") from None
+
+
+def _routes(raw: str | None) -> Routes:
+    if not raw:
+        return NO_ROUTES
+    try:
+        return load_routes(Path(raw).expanduser())
+    except RouteError as error:
+        raise ConfigError(f"WARROOM_ALERT_ROUTES: {error}") from None

@@ -35,6 +35,9 @@ def channel_name_for(prefix: str, number: int, title: str, attempt: int = 1) -> 
     return f"{head}-{slug}{tail}" if slug else f"{head}{tail}"
 
 
+DECLARER = "declarer"
+
+
 async def open_incident(
     session: AsyncSession,
     *,
@@ -46,11 +49,15 @@ async def open_incident(
     declared_at: datetime,
     description: str = "",
     detected_at: datetime | None = None,
+    commander: str | None = DECLARER,
+    previous_incident_id: int | None = None,
 ) -> Incident:
-    """Create the incident with the next ``INC-<n>`` of its workspace and record its declaration.
+    """Create the incident with the next ``INC-<n>`` of its workspace and record its declaration
+    (the caller commits).
 
-    Two replicas may number at once; the unique (team, number) constraint decides and the
-    loser takes the next number.
+    The declarer leads unless ``commander`` says otherwise (an alert opens incidents nobody
+    leads yet). Two replicas may number at once; the unique (team, number) constraint decides
+    and the loser takes the next number.
     """
     for _ in range(_NUMBERING_ATTEMPTS):
         number = await _next_number(session, team_id)
@@ -61,17 +68,18 @@ async def open_incident(
             description=description,
             severity=severity,
             declared_by=declared_by,
-            commander=declared_by,
+            commander=declared_by if commander == DECLARER else commander,
             timezone=timezone,
             declared_at=declared_at,
             detected_at=detected_at,
             started_at=detected_at,
+            previous_incident_id=previous_incident_id,
         )
-        session.add(incident)
         try:
-            await session.flush()
+            # A savepoint: losing the race must not undo the caller's other work.
+            async with session.begin_nested():
+                session.add(incident)
         except IntegrityError:
-            await session.rollback()
             continue
         add_entry(
             session,
@@ -81,7 +89,6 @@ async def open_incident(
             author=declared_by,
             occurred_at=declared_at,
         )
-        await session.commit()
         return incident
     raise RuntimeError(f"could not allocate an incident number for team {team_id}")
 

@@ -76,6 +76,7 @@ class TimelineKind(StrEnum):
     ESCALATION = "escalation"
     ACKNOWLEDGED = "acknowledged"
     UPDATE = "update"
+    ALERT = "alert"
     RESOLVED = "resolved"
 
 
@@ -106,6 +107,8 @@ class Incident(SQLModel, table=True):
     # The escalation policy the incident runs, once one has started.
     policy: str | None = None
     last_update_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    # The earlier incident of the same alert group, when an alert fired again after it ended.
+    previous_incident_id: int | None = Field(default=None, foreign_key="incident.id")
 
     @property
     def reference(self) -> str:
@@ -280,3 +283,71 @@ class Job(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_column=_utc_column())
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class AlertPayload(SQLModel, table=True):
+    """A webhook body from a monitoring system, stored raw before it is processed.
+
+    Processing reads it back from here, so a failure can be replayed and nothing is lost.
+    """
+
+    __tablename__ = "alert_payload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str  # alertmanager | grafana | generic
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    group_key: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # received -> processed, or failed (with the error) until replayed
+    state: str = Field(default="received", index=True)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attempts: int = 0
+    processed_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    # Why the payload's times look wrong (in the future, far past), if they do.
+    flags: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class AlertGroup(SQLModel, table=True):
+    """Alerts a source groups together (Alertmanager's ``groupKey``, a generic dedup key).
+
+    One incident per group at a time: the row is locked while a notification is applied.
+    """
+
+    __tablename__ = "alert_group"
+    __table_args__ = (UniqueConstraint("source", "key_hash", name="uq_alert_group_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    # SHA-256 of the group key: group keys are long, and unique indexes want short values.
+    key_hash: str
+    group_key: str = Field(sa_column=Column(Text, nullable=False))
+    route: str = ""
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    first_seen_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    last_seen_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class Alert(SQLModel, table=True):
+    """One firing of one alert (fingerprint and start time), as its group's notifications said."""
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "fingerprint", "starts_at", name="uq_alert_firing"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_group.id", index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    fingerprint: str
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    status: str  # firing | resolved; never back to firing (a new firing has a new start)
+    starts_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    ends_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    labels: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    annotations: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    links: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    first_payload_id: int = Field(foreign_key="alert_payload.id")
+    last_payload_id: int = Field(foreign_key="alert_payload.id")
+    # The status last shown in the incident channel, so each change is posted once.
+    posted_status: str | None = None

@@ -32,7 +32,7 @@ class PagerFailure(Exception):
 
 
 @dataclass(frozen=True)
-class Alert:
+class PagerAlert:
     """What a trigger event says about the incident."""
 
     summary: str
@@ -44,7 +44,7 @@ class Alert:
     details: dict[str, Any]
 
 
-def trigger_event(routing_key: Secret, dedup_key: str, alert: Alert) -> dict[str, Any]:
+def trigger_event(routing_key: Secret, dedup_key: str, alert: PagerAlert) -> dict[str, Any]:
     summary = alert.summary if len(alert.summary) <= SUMMARY_MAX else alert.summary[:1023] + "…"
     event: dict[str, Any] = {
         "routing_key": str(routing_key),

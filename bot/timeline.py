@@ -13,7 +13,7 @@ from bot.models import Incident, TimelineEntry, TimelineKind
 
 def add_entry(
     session: AsyncSession,
-    incident: Incident,
+    incident: Incident | int,
     *,
     kind: TimelineKind,
     text: str,
@@ -23,9 +23,10 @@ def add_entry(
     slack_ts: str | None = None,
 ) -> TimelineEntry:
     """Add an entry to the incident's timeline (the caller commits)."""
-    assert incident.id is not None, "incident must be flushed before its timeline grows"
+    incident_id = incident if isinstance(incident, int) else incident.id
+    assert incident_id is not None, "incident must be flushed before its timeline grows"
     entry = TimelineEntry(
-        incident_id=incident.id,
+        incident_id=incident_id,
         kind=kind.value,
         text=text,
         author=author,

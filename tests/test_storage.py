@@ -21,7 +21,7 @@ T0 = datetime(2023, 11, 7, 16, 45, tzinfo=UTC)
 
 async def open_one(engine: AsyncEngine, team: str = "T1", title: str = "Checkout down") -> Incident:
     async with session_scope(engine) as session:
-        return await incidents.open_incident(
+        incident = await incidents.open_incident(
             session,
             team_id=team,
             title=title,
@@ -30,6 +30,8 @@ async def open_one(engine: AsyncEngine, team: str = "T1", title: str = "Checkout
             timezone="America/Los_Angeles",
             declared_at=T0,
         )
+        await session.commit()
+        return incident
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:

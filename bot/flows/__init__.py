@@ -11,6 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from bot.flows.alerts import (
+    NOTICE_JOB,
+    POST_JOB,
+    PROCESS_JOB,
+    WAR_ROOM_JOB,
+    open_alert_war_room,
+    post_alert_changes,
+    post_to_route_channel,
+    process_payload,
+)
 from bot.flows.changes import change_severity, change_status, give_role, post_update, set_lead
 from bot.flows.channel import refresh_channel_header
 from bot.flows.declare import ChannelNotCreated, Declaration, declare_incident
@@ -34,6 +44,10 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         BRING_IN_JOB: bring_in,
         PAGE_JOB: send_page,
         REMINDER_JOB: remind_about_updates,
+        PROCESS_JOB: process_payload,
+        WAR_ROOM_JOB: open_alert_war_room,
+        NOTICE_JOB: post_alert_changes,
+        POST_JOB: post_to_route_channel,
     }
 )
 

@@ -12,7 +12,7 @@ from bot import incidents, roles
 from bot.db import session_scope
 from bot.errors import BotError
 from bot.flows.channel import announce, refresh_channel_header, say
-from bot.flows.declare import start_severity_policy
+from bot.flows.declare import start_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
 from bot.models import Incident, Status
@@ -74,7 +74,7 @@ async def change_severity(
             session, incident, severity=severity, by=by, at=services.clock()
         )
         # In the same transaction: the policy starts even if Slack fails below.
-        await start_severity_policy(session, services, incident)
+        await start_policy(session, services, incident)
         await session.commit()
     services.wake_jobs()
     await say(services, incident, "messages/severity_changed.j2", by=by, previous=previous)

@@ -27,7 +27,9 @@ async def refresh_channel_header(services: Services, incident: Incident) -> None
     assert current is not None and current.channel_id is not None
     incident = current
     render = services.renderer.render
-    lead_name = await services.slack.display_name(incident.commander or incident.declared_by)
+    # An incident an alert opened has no commander until someone takes the lead.
+    lead = incident.commander
+    lead_name = await services.slack.display_name(lead) if lead else "unassigned"
     await services.slack.set_topic(
         incident.channel_id,
         render("messages/channel_topic.j2", incident=incident, lead_name=lead_name),

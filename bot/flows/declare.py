@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -17,6 +17,7 @@ from bot.flows.escalation import schedule_level
 from bot.flows.reminders import schedule_update_reminder
 from bot.messages import SaidMessage
 from bot.models import Incident, TimelineKind
+from bot.policies import Policy
 from bot.services import Services
 from bot.slack.workspace import slack_error
 from bot.timestamps import ts_to_datetime
@@ -60,10 +61,36 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
         )
         if declaration.origin:
             _record_detection(session, incident, declaration.origin)
-            await session.commit()
+        await session.commit()
+    await open_war_room(
+        services,
+        incident,
+        prefix=services.settings.channel_prefix,
+        members=[declaration.declared_by],
+    )
+    if declaration.origin:
+        await _link_origin(services, incident, declaration.origin)
+    await announce(services, incident, "messages/announce_declared.j2")
+    return incident
+
+
+async def open_war_room(
+    services: Services,
+    incident: Incident,
+    *,
+    prefix: str,
+    members: Sequence[str] = (),
+    policy: Policy | None = None,
+    policy_reason: str = "",
+) -> None:
+    """Create the incident's channel, start its reminders and policy, bring in ``members``,
+    and post and pin its header.
+
+    ``policy`` (else the one set for the incident's severity, if any) starts at level 1.
+    """
     try:
         channel_id, channel_name = await services.slack.create_channel(
-            _channel_names(services, incident)
+            _channel_names(prefix, incident)
         )
     except SlackApiError as error:
         log.error("creating the channel of %s failed: %s", incident.reference, slack_error(error))
@@ -74,35 +101,31 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             session, incident, channel_id=channel_id, channel_name=channel_name
         )
         await schedule_update_reminder(session, services, incident)
-        await start_severity_policy(session, services, incident)
+        await start_policy(session, services, incident, policy, policy_reason)
         await session.commit()
     services.wake_jobs()
-    await services.slack.invite(channel_id, [declaration.declared_by])
+    await services.slack.invite(channel_id, members)
     await refresh_channel_header(services, incident)
-    if declaration.origin:
-        await _link_origin(services, incident, declaration.origin)
-    await announce(services, incident, "messages/announce_declared.j2")
-    return incident
 
 
-async def start_severity_policy(
-    session: AsyncSession, services: Services, incident: Incident
+async def start_policy(
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    policy: Policy | None = None,
+    reason: str = "",
 ) -> None:
-    """Have level 1 of the policy set for the incident's severity escalated now (caller commits).
+    """Have level 1 of ``policy`` (else the policy set for the incident's severity) escalated
+    now (the caller commits).
 
     Nothing happens when the incident already runs a policy or is resolved.
     """
-    policy = services.settings.escalation_policies.for_severity(incident.severity)
+    if policy is None:
+        policy = services.settings.escalation_policies.for_severity(incident.severity)
+        reason = f"{incident.severity} incidents escalate to {policy.name}" if policy else ""
     if policy is None or incident.policy is not None or not incident.is_open:
         return
-    await schedule_level(
-        session,
-        incident,
-        policy,
-        1,
-        due_at=services.clock(),
-        reason=f"{incident.severity} incidents escalate to {policy.name}",
-    )
+    await schedule_level(session, incident, policy, 1, due_at=services.clock(), reason=reason)
 
 
 def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMessage) -> None:
@@ -129,7 +152,6 @@ async def _link_origin(services: Services, incident: Incident, origin: SaidMessa
     )
 
 
-def _channel_names(services: Services, incident: Incident) -> Iterator[str]:
-    prefix = services.settings.channel_prefix
+def _channel_names(prefix: str, incident: Incident) -> Iterator[str]:
     for attempt in range(1, _CHANNEL_NAME_ATTEMPTS + 1):
         yield incidents.channel_name_for(prefix, incident.number, incident.title, attempt)

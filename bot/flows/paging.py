@@ -15,7 +15,14 @@ from bot.db import session_scope
 from bot.escalations import open_pages
 from bot.flows.channel import say
 from bot.models import Escalation, Incident, Job, Page
-from bot.pager import Alert, EventAction, PagerFailure, follow_up_event, send_event, trigger_event
+from bot.pager import (
+    EventAction,
+    PagerAlert,
+    PagerFailure,
+    follow_up_event,
+    send_event,
+    trigger_event,
+)
 from bot.services import Services
 from bot.slack.workspace import slack_error
 
@@ -185,14 +192,14 @@ async def _move(services: Services, page: Page, expected: str, state: str) -> No
         await session.commit()
 
 
-async def _alert(services: Services, incident: Incident, escalation: Escalation) -> Alert:
+async def _alert(services: Services, incident: Incident, escalation: Escalation) -> PagerAlert:
     link = None
     if incident.channel_id and incident.header_ts:
         try:
             link = await services.slack.permalink(incident.channel_id, incident.header_ts)
         except SlackApiError as error:
             log.warning("no permalink for %s: %s", incident.reference, slack_error(error))
-    return Alert(
+    return PagerAlert(
         summary=f"[{incident.reference} {incident.severity}] {incident.title}",
         source=f"warroom #{incident.channel_name}" if incident.channel_name else "warroom",
         severity=incident.severity,

@@ -14,27 +14,30 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
+from bot.slack.ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
 
 
 def build_web_client(settings: Settings, session: aiohttp.ClientSession | None) -> AsyncWebClient:
-    """The bot's Web API client: Slack's base URL from settings, retries on by default."""
-    return AsyncWebClient(
+    """The bot's Web API client: Slack's base URL from settings, retries on by default, and
+    one rate-limit gate for every call it makes."""
+    gate = RateLimitGate()
+    return GatedWebClient(
+        gate=gate,
         token=str(settings.slack_bot_token) or None,
         base_url=settings.slack_api_url,
         session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            RateLimitRetryHandler(gate),
             AsyncServerErrorRetryHandler(max_retry_count=3),
         ],
     )
@@ -56,6 +59,7 @@ class SlackWorkspace:
         self.client = client
         self._session = session
         self._names: dict[str, str] = {}
+        self._team_id: str | None = None
 
     async def create_channel(self, candidate_names: Iterable[str]) -> tuple[str, str]:
         """Create a public channel under the first name not taken; return (id, name)."""
@@ -72,6 +76,13 @@ class SlackWorkspace:
             return channel["id"], channel["name"]
         assert last_error is not None
         raise last_error
+
+    async def team_id(self) -> str:
+        """The workspace the bot is installed in (incidents are numbered per workspace)."""
+        if self._team_id is None:
+            response = await self.client.auth_test()
+            self._team_id = str(response["team_id"])
+        return self._team_id
 
     async def invite(self, channel_id: str, user_ids: Iterable[str]) -> None:
         """Invite people; those already there (or the bot itself) are not an error."""

@@ -1,0 +1,5 @@
+"""Alert intake: what monitoring systems send (``payloads``) and where it goes (``routes``).
+
+Nothing in here touches the database or Slack; ``bot.alerts`` applies a parsed notification
+to the record, and ``bot.flows.alerts`` shows it in Slack.
+"""

@@ -1,0 +1,227 @@
+"""Alert routes: which alerts open incidents, how those incidents look, and where the rest go.
+
+Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that matches wins::
+
+    routes:
+      - name: payments-critical
+        match:                        # label equality
+          team: payments
+          severity: critical
+        match_re:                     # label regular expressions (whole value)
+          alertname: "Checkout.*|Payment.*"
+        severity: SEV1
+        title: "{{ labels.alertname }}: {{ annotations.summary }}"   # Jinja2, sandboxed
+        policy: payments              # an escalation policy to start (by name)
+        channel_prefix: pay
+        on_resolved: monitoring       # or "record" (the default): keep the status
+      - name: disk-space
+        match: {alertname: DiskSpaceLow}
+        action: post                  # no incident: post the alert to a channel
+        channel: C0123456789
+    default:                          # alerts no route matches (this is the default default)
+      action: open
+      severity: SEV3
+
+Routes match on the labels every alert of the notification shares (Alertmanager's
+``commonLabels``; a generic alert's ``labels``, ``severity`` and ``source``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+Action = Literal["open", "post"]
+OnResolved = Literal["record", "monitoring"]
+_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
+DEFAULT_TITLE = "{{ annotations.summary or labels.alertname or title or 'Alert from ' ~ source }}"
+_TITLE_MAX = 200
+_ROUTE_KEYS = {
+    "name",
+    "match",
+    "match_re",
+    "action",
+    "severity",
+    "title",
+    "policy",
+    "channel_prefix",
+    "channel",
+    "on_resolved",
+}
+# Route titles are operator text rendered with alert data: sandboxed, no access to Python.
+_TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)
+
+
+class RouteError(ValueError):
+    """The routes file does not describe valid alert routes."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """What to do with alerts whose labels match."""
+
+    name: str
+    match: Mapping[str, str] = field(default_factory=dict)
+    match_re: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    action: Action = "open"
+    # None: the severity the alert states (a generic alert's SEVn), else SEV3.
+    severity: str | None = None
+    title: str = DEFAULT_TITLE
+    policy: str | None = None
+    channel_prefix: str | None = None
+    channel: str | None = None
+    on_resolved: OnResolved = "record"
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        if any(labels.get(name) != value for name, value in self.match.items()):
+            return False
+        return all(
+            pattern.fullmatch(labels.get(name, "")) for name, pattern in self.match_re.items()
+        )
+
+    def render_title(self, context: Mapping[str, Any]) -> str:
+        """The incident title from the route's template; the default one if it fails."""
+        try:
+            title = _TEMPLATES.from_string(self.title).render(context)
+        except TemplateError:
+            title = _TEMPLATES.from_string(DEFAULT_TITLE).render(context)
+        title = " ".join(title.split())
+        return title[:_TITLE_MAX] or "Alert"
+
+
+DEFAULT_ROUTE = Route(name="default")
+
+
+@dataclass(frozen=True)
+class Routes:
+    routes: tuple[Route, ...] = ()
+    default: Route = DEFAULT_ROUTE
+
+    def route_for(self, labels: Mapping[str, str]) -> Route:
+        """The first route whose matchers all hold, else the default route."""
+        return next((route for route in self.routes if route.matches(labels)), self.default)
+
+    def policy_names(self) -> set[str]:
+        return {route.policy for route in (*self.routes, self.default) if route.policy}
+
+
+NO_ROUTES = Routes()
+
+
+def load_routes(path: Path) -> Routes:
+    """Read and check a routes file; RouteError names the first problem found."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise RouteError(f"cannot read {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise RouteError(f"{path} is not valid YAML: {error}") from None
+    return parse_routes(document)
+
+
+def parse_routes(document: object) -> Routes:
+    if document is None:
+        return NO_ROUTES
+    if not isinstance(document, dict) or set(document) - {"routes", "default"}:
+        raise RouteError("expected a mapping with 'routes' (a list) and 'default'")
+    raw_routes = document.get("routes") or []
+    if not isinstance(raw_routes, list):
+        raise RouteError("'routes' must be a list")
+    routes = tuple(_route(raw, f"routes[{index}]") for index, raw in enumerate(raw_routes))
+    names = [route.name for route in routes]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise RouteError(f"route names must be unique: {', '.join(duplicated)}")
+    raw_default = document.get("default")
+    default = DEFAULT_ROUTE
+    if raw_default is not None:
+        if not isinstance(raw_default, dict) or "match" in raw_default or "match_re" in raw_default:
+            raise RouteError("'default' must be a route without matchers")
+        default = _route({"name": "default", **raw_default}, "default")
+    return Routes(routes=routes, default=default)
+
+
+def _route(raw: object, where: str) -> Route:
+    if not isinstance(raw, dict):
+        raise RouteError(f"{where}: must be a mapping")
+    unknown = sorted(set(raw) - _ROUTE_KEYS)
+    if unknown:
+        raise RouteError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise RouteError(f"{where}: 'name' is required: lowercase letters, digits, - and _")
+    where = f"route {name!r}"
+    action = raw.get("action", "open")
+    if action not in ("open", "post"):
+        raise RouteError(f"{where}: action must be 'open' or 'post'")
+    channel = raw.get("channel")
+    if action == "post" and not (isinstance(channel, str) and _CHANNEL_ID.match(channel)):
+        raise RouteError(f"{where}: a 'post' route needs 'channel', a channel id (C...)")
+    if action == "open" and channel is not None:
+        raise RouteError(f"{where}: 'channel' is for 'post' routes; use 'channel_prefix'")
+    severity = raw.get("severity")
+    if severity is not None and str(severity).upper() not in _SEVERITIES:
+        raise RouteError(f"{where}: severity must be one of {', '.join(_SEVERITIES)}")
+    prefix = raw.get("channel_prefix")
+    if prefix is not None and not (isinstance(prefix, str) and _PREFIX.match(prefix)):
+        raise RouteError(f"{where}: channel_prefix: lowercase letters, digits, - and _")
+    on_resolved = raw.get("on_resolved", "record")
+    if on_resolved not in ("record", "monitoring"):
+        raise RouteError(f"{where}: on_resolved must be 'record' or 'monitoring'")
+    policy = raw.get("policy")
+    if policy is not None and not isinstance(policy, str):
+        raise RouteError(f"{where}: policy must be a policy's name")
+    return Route(
+        name=name,
+        match=_matchers(raw.get("match"), f"{where}: match"),
+        match_re={
+            label: _pattern(pattern, f"{where}: match_re.{label}")
+            for label, pattern in _matchers(raw.get("match_re"), f"{where}: match_re").items()
+        },
+        action=action,
+        severity=str(severity).upper() if severity is not None else None,
+        title=_title(raw.get("title"), where),
+        policy=policy,
+        channel_prefix=prefix,
+        channel=channel,
+        on_resolved=on_resolved,
+    )
+
+
+def _matchers(raw: object, where: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(key, str) for key in raw):
+        raise RouteError(f"{where} must map label names to values")
+    if not all(isinstance(value, str | int | float | bool) for value in raw.values()):
+        raise RouteError(f"{where}: values must be strings")
+    return {key: str(value) for key, value in raw.items()}
+
+
+def _pattern(raw: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(raw)
+    except re.error as error:
+        raise RouteError(f"{where}: not a regular expression: {error}") from None
+
+
+def _title(raw: object, where: str) -> str:
+    if raw is None:
+        return DEFAULT_TITLE
+    if not isinstance(raw, str) or not raw.strip():
+        raise RouteError(f"{where}: title must be a template string")
+    try:
+        _TEMPLATES.parse(raw)
+    except TemplateError as error:
+        raise RouteError(f"{where}: title is not a valid template: {error}") from None
+    return raw

@@ -1,0 +1,110 @@
+"""Slack's rate limits, honoured by every call the process makes.
+
+Slack answers 429 with ``Retry-After`` per method. Retrying each call on its own (what
+slack_sdk's handler does) lets a burst of callers keep hitting the limit, each burning
+its retries. Here a 429 closes the method's gate for ``Retry-After`` seconds; every call
+of that method, new or retrying, waits at the gate, so calls queue up instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Any
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+log = logging.getLogger(__name__)
+# A rate-limited call waits this many times before its caller sees the 429: with a shared
+# gate the waits are the queue, not wasted attempts. Jobs retry beyond that.
+RATE_LIMIT_RETRIES = 30
+
+
+class RateLimitGate:
+    """When each Slack method may be called again, learnt from 429 answers."""
+
+    def __init__(self) -> None:
+        self._open_at: dict[str, float] = {}
+        self.limited = 0  # 429 answers seen, for logs and tests
+
+    async def wait(self, method: str) -> None:
+        """Return once ``method`` is not rate limited."""
+        while (delay := self._open_at.get(method, 0.0) - time.monotonic()) > 0:
+            # A little jitter, so the queue does not stampede the moment the gate opens.
+            await asyncio.sleep(delay + random.uniform(0, 0.25))
+
+    def close(self, method: str, seconds: float) -> None:
+        """Slack said ``method`` is rate limited for ``seconds``."""
+        self.limited += 1
+        open_at = time.monotonic() + seconds
+        if open_at > self._open_at.get(method, 0.0):
+            log.warning("Slack rate-limited %s; calls wait %.0f s", method, seconds)
+            self._open_at[method] = open_at
+
+
+class RateLimitRetryHandler(AsyncRetryHandler):
+    """Retry 429 answers after the method's gate opens again."""
+
+    def __init__(self, gate: RateLimitGate, max_retry_count: int = RATE_LIMIT_RETRIES) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.gate = gate
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,  # noqa: ARG002
+        request: HttpRequest,  # noqa: ARG002
+        response: HttpResponse | None = None,
+        error: Exception | None = None,  # noqa: ARG002
+    ) -> bool:
+        return response is not None and response.status_code == 429
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,  # noqa: ARG002
+    ) -> None:
+        assert response is not None
+        method = api_method(request.url)
+        self.gate.close(method, retry_after(response))
+        await self.gate.wait(method)
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+class GatedWebClient(AsyncWebClient):
+    """The Web API client whose every call first waits at its method's gate."""
+
+    def __init__(self, *, gate: RateLimitGate, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = gate
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+        await self.gate.wait(api_method)
+        return await super().api_call(api_method, **kwargs)
+
+
+def api_method(url: str) -> str:
+    """``chat.postMessage`` from ``https://slack.com/api/chat.postMessage?...``."""
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def retry_after(response: HttpResponse) -> float:
+    """Seconds Slack asks to wait; 1 when it does not say."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(float(values[0]), 0.0)
+            except ValueError:
+                break
+    return 1.0
