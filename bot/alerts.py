@@ -73,12 +73,12 @@ async def apply_notification(
     """Record the notification's alerts; open, update or leave the group's incident (the
     caller commits)."""
     applied = Applied(route=routes.route_for(notification.route_labels))
-    applied.flags = time_flags(notification.alerts, payload.received_at)
     group = await _locked_group(session, notification, applied.route, now)
     incident = await session.get(Incident, group.incident_id) if group.incident_id else None
     applied.new_alerts, applied.resolved_alerts = await _record_alerts(
         session, group, payload, notification.alerts
     )
+    applied.flags = time_flags(applied.new_alerts, payload.received_at)
     if applied.route.action == "open":
         incident = await _incident_for(
             session,
@@ -175,15 +175,15 @@ async def _known_alerts(
 
 
 def _same_firing(known: Iterable[Alert], alert: AlertSeen) -> Alert | None:
-    """The stored alert this one is: the same firing (fingerprint and start), or the one of
-    its fingerprint still firing (generic senders may not give a start of their own)."""
+    """The stored alert this one is: the same firing (fingerprint and start), or, when the
+    sender gave no start of its own, the one of its fingerprint still firing."""
     same_start = [
         row
         for row in known
         if row.fingerprint == alert.fingerprint and row.starts_at == alert.starts_at
     ]
-    if same_start:
-        return same_start[0]
+    if same_start or alert.start_given:
+        return same_start[0] if same_start else None
     return next(
         (row for row in known if row.fingerprint == alert.fingerprint and row.status == "firing"),
         None,
@@ -361,8 +361,8 @@ def _by_incident(alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
     return grouped
 
 
-def time_flags(alerts: Iterable[AlertSeen], received_at: datetime) -> list[str]:
-    """Why the alerts' times look wrong, if they do (the notification is applied anyway)."""
+def time_flags(alerts: Iterable[Alert], received_at: datetime) -> list[str]:
+    """Why new alerts' times look wrong, if they do (the notification is applied anyway)."""
     flags = []
     for alert in alerts:
         if alert.starts_at > received_at + FUTURE_SKEW:

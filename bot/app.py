@@ -11,6 +11,7 @@ from datetime import datetime
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.db import create_engine, database_reachable
@@ -77,22 +78,33 @@ def _engine_ctx(migrate: bool) -> Callable[[web.Application], AsyncIterator[None
 
 def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], AsyncIterator[None]]:
     async def bolt_ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[settings_key]
-        client = build_web_client(settings, app[http_session_key])
-        services = Services(
-            settings=settings,
-            engine=app[engine_key],
-            slack=SlackWorkspace(client, app[http_session_key]),
-            renderer=Renderer(settings.templates_dir),
-            clock=clock,
-            http=app[http_session_key],
+        services = build_services(
+            app[settings_key], app[engine_key], app[http_session_key], clock=clock
         )
         app[services_key] = services
-        app[bolt_key] = build_bolt_app(services, client)
+        app[bolt_key] = build_bolt_app(services, services.slack.client)
         yield
         await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
 
     return bolt_ctx
+
+
+def build_services(
+    settings: Settings,
+    engine: AsyncEngine,
+    http: aiohttp.ClientSession,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
+    """The collaborators every flow gets, for the server and for one-off commands alike."""
+    return Services(
+        settings=settings,
+        engine=engine,
+        slack=SlackWorkspace(build_web_client(settings, http), http),
+        renderer=Renderer(settings.templates_dir),
+        clock=clock,
+        http=http,
+    )
 
 
 async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:

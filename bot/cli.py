@@ -1,4 +1,4 @@
-"""The ``warroom`` command line: serve, db upgrade, manifest, demo."""
+"""The ``warroom`` command line: serve, db upgrade, alerts, manifest, demo."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bot.alert_admin import list_payloads, replay_payloads
 from bot.config import ConfigError, Settings
 from bot.db import create_engine
 from bot.demo import run_demo
@@ -43,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", help="public base URL of `warroom serve` (omit for a Socket Mode app)"
     )
 
+    alerts = sub.add_parser("alerts", help="stored alert payloads: list them, replay them")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    listing = alerts_sub.add_parser("list", help="list stored payloads, newest first")
+    listing.add_argument("--state", choices=["received", "processed", "failed"])
+    listing.add_argument("--limit", type=int, default=50)
+    replay = alerts_sub.add_parser(
+        "replay", help="apply stored payloads again (after a processing failure)"
+    )
+    replay.add_argument("ids", type=int, nargs="+", metavar="ID")
+
     demo = sub.add_parser("demo", help="play a whole incident against the built-in Slack emulator")
     demo.add_argument("--output", help="where to write the postmortem draft")
     return parser
@@ -75,11 +86,39 @@ def _run(args: argparse.Namespace) -> int:
         asyncio.run(_upgrade(settings))
         print("database schema is up to date")
         return 0
+    if args.command == "alerts":
+        return _alerts(args, settings)
     needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
     settings.require(*needs)  # type: ignore[arg-type]
     port = args.port or settings.port
     asyncio.run(serve(settings, host=args.host, port=port, socket_mode=args.socket_mode))
     return 0
+
+
+def _alerts(args: argparse.Namespace, settings: Settings) -> int:
+    if args.alerts_command == "list":
+        for line in asyncio.run(list_payloads(settings, state=args.state, limit=args.limit)):
+            print(line)
+        return 0
+    settings.require("slack_token")
+    failed = 0
+    for outcome in asyncio.run(replay_payloads(settings, args.ids)):
+        if outcome.error:
+            failed += 1
+            print(f"payload {outcome.payload_id}: failed: {outcome.error}")
+            continue
+        what = (
+            f"opened {outcome.incident}"
+            if outcome.opened
+            else (
+                f"recorded on {outcome.incident}" if outcome.incident else "recorded (no incident)"
+            )
+        )
+        print(
+            f"payload {outcome.payload_id}: {what} (route {outcome.route}; "
+            f"{outcome.new_alerts} new, {outcome.resolved_alerts} resolved alerts)"
+        )
+    return 1 if failed else 0
 
 
 async def _upgrade(settings: Settings) -> None:

@@ -191,10 +191,10 @@ async def slack() -> AsyncIterator[SlackEmulator]:
 
 @asynccontextmanager
 async def running_warroom(
-    slack: SlackEmulator, database_url: str, **settings: object
+    slack: SlackEmulator, database_url: str, clock: Clock | None = None, **settings: object
 ) -> AsyncIterator[Warroom]:
     """The bot running against ``slack`` until the block ends."""
-    runner, running = await start_warroom(slack, database_url, **settings)
+    runner, running = await start_warroom(slack, database_url, clock, **settings)
     try:
         yield running
     finally:

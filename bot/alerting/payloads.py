@@ -61,6 +61,8 @@ class AlertSeen:
     starts_at: datetime
     ends_at: datetime | None
     links: tuple[Link, ...] = ()
+    # False when the sender gave no start time (the receipt time stands in for it).
+    start_given: bool = True
 
     @property
     def name(self) -> str:
@@ -236,6 +238,7 @@ def _parse_generic(document: dict[str, Any], received_at: datetime) -> Notificat
         starts_at=started_at or received_at,
         ends_at=ended_at,
         links=tuple(links),
+        start_given=started_at is not None,
     )
     stated = severity.upper() if isinstance(severity, str) else ""
     return Notification(
