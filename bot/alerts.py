@@ -31,6 +31,7 @@ FUTURE_SKEW = timedelta(minutes=5)
 FAR_PAST = timedelta(days=7)
 # How many alerts a timeline entry names before it says "and N more".
 NAMED_IN_ENTRY = 5
+DESCRIPTION_MAX = 1000
 
 
 @dataclass
@@ -269,7 +270,10 @@ async def _open_for_alerts(
         severity=route.severity or notification.severity or "SEV3",
         timezone=timezone,
         declared_at=now,
-        description=notification.message or notification.common_annotations.get("description", ""),
+        # The alerts' own description first; Grafana's message is a whole rendered template.
+        description=(notification.common_annotations.get("description") or notification.message)[
+            :DESCRIPTION_MAX
+        ],
         detected_at=detected_at,
         commander=None,
         previous_incident_id=previous.id if previous else None,
