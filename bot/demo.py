@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import yaml
 from aiohttp import web
 
@@ -56,6 +57,18 @@ DEMO_POLICIES = {
     "severities": {"SEV2": "checkout-oncall"},
 }
 DEMO_ROUTING_KEY = "demo0000000000000000000000000000"
+DEMO_ALERT_TOKEN = "demo-alert-token"
+# Alerts about checkout open SEV2 incidents (which start the checkout on-call policy).
+DEMO_ROUTES = {
+    "routes": [
+        {
+            "name": "checkout",
+            "match": {"service": "checkout"},
+            "severity": "SEV2",
+            "title": "{{ annotations.summary }}",
+        }
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,14 @@ class Run:
 
 
 @dataclass(frozen=True)
+class AlertNotification:
+    """Alertmanager posts the checkout alert group: firing, or resolved."""
+
+    minutes: int
+    status: str
+
+
+@dataclass(frozen=True)
 class Acknowledge:
     """Someone presses the Acknowledge button on the latest escalation message."""
 
@@ -85,8 +106,12 @@ class Acknowledge:
     user: str
 
 
-# Bob (level 1 of the policy) does not answer in time; the DBAs (level 2) do.
-SCRIPT: list[Say | Run | Acknowledge] = [
+# The alert opens the incident; Alice takes the lead. Bob (level 1 of the policy) does not
+# answer in time; the DBAs (level 2) do.
+Step = Say | Run | Acknowledge | AlertNotification
+SCRIPT: list[Step] = [
+    AlertNotification(1, "firing"),
+    Run(2, ALICE, "lead <@U0ALICE|alice>"),
     Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
     Run(3, ALICE, "role comms <@U0CAROL|carol>"),
     Acknowledge(7, DAVE),
@@ -99,6 +124,7 @@ SCRIPT: list[Say | Run | Acknowledge] = [
     Run(40, ALICE, "status identified"),
     Say(52, ALICE, "Rolling back the payment gateway release.", "white_check_mark"),
     Run(53, ALICE, "status monitoring"),
+    AlertNotification(70, "resolved"),
     Say(71, CAROL, "Error rate is back to baseline, checkout works again.", None),
     Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
 ]
@@ -136,7 +162,7 @@ async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> 
         for user_id, (name, real_name) in CAST.items():
             slack.add_user(user_id, name, real_name, tz=environ.get("WARROOM_TIMEZONE", "UTC"))
         slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
-        general = slack.create_channel("general", creator=ALICE, members=CAST)
+        slack.create_channel("general", creator=ALICE, members=CAST)
         settings = _demo_settings(environ, slack, pagerduty, workdir)
         clock = ScriptedClock()
         runner = web.AppRunner(create_app(settings, clock=clock))
@@ -148,10 +174,16 @@ async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> 
         slack.events_url = f"http://127.0.0.1:{port}/slack/events"
         print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
 
-        channel_id = await _declare(slack, general.id)
+        alerts_url = f"http://127.0.0.1:{port}/alerts/alertmanager"
+        channel_id = ""
         minute = 0
         for step in SCRIPT:
             minute = await _let_time_pass(runner.app, slack, clock, minute, step.minutes)
+            if isinstance(step, AlertNotification):
+                await _post_alert(alerts_url, step.status, clock)
+                await _settle(runner.app, slack)
+                channel_id = channel_id or await _incident_channel(slack)
+                continue
             await _play(slack, channel_id, step, clock.now)
             await _settle(runner.app, slack)
         await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
@@ -176,11 +208,15 @@ def _demo_settings(
     database_url = environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'warroom.db'}"
     policies = workdir / "escalation-policies.yaml"
     policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
+    routes = workdir / "alert-routes.yaml"
+    routes.write_text(yaml.safe_dump(DEMO_ROUTES), encoding="utf-8")
     base = Settings.from_env(
         {
             **environ,
             "DATABASE_URL": database_url,
             "WARROOM_ESCALATION_POLICIES": str(policies),
+            "WARROOM_ALERT_ROUTES": str(routes),
+            "WARROOM_ALERT_TOKEN": DEMO_ALERT_TOKEN,
             "DEMO_PD_KEY": DEMO_ROUTING_KEY,
             "PAGERDUTY_EVENTS_URL": pagerduty.events_url,
         }
@@ -192,22 +228,54 @@ def _demo_settings(
     )
 
 
-async def _declare(slack: SlackEmulator, from_channel: str) -> str:
-    print("\nalice types: /incident start sev2 Checkout page returns 500s")
-    await slack.send_command(
-        "start sev2 Checkout page returns 500s", user=ALICE, channel=from_channel
-    )
+async def _post_alert(url: str, status: str, clock: ScriptedClock) -> None:
+    """Post the checkout alert group as Alertmanager does (its v4 webhook, bearer token)."""
+    print(f"\nAlertmanager posts: CheckoutErrorRate is {status}")
+    resolved = status == "resolved"
+    alert = {
+        "status": status,
+        "labels": {"alertname": "CheckoutErrorRate", "service": "checkout", "severity": "page"},
+        "annotations": {
+            "summary": "Checkout page returns 500s",
+            "description": "More than 5% of /checkout requests answer 5xx.",
+            "runbook_url": "https://runbooks.example.com/checkout/errors",
+        },
+        "startsAt": clock.start.isoformat(),
+        "endsAt": clock.now.isoformat() if resolved else "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example.com/graph?g0.expr=checkout_5xx_ratio",
+        "fingerprint": "d1c5f3a7e2b94c60",
+    }
+    body = {
+        "version": "4",
+        "groupKey": '{}:{alertname="CheckoutErrorRate"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "warroom",
+        "groupLabels": {"alertname": "CheckoutErrorRate"},
+        "commonLabels": alert["labels"],
+        "commonAnnotations": alert["annotations"],
+        "externalURL": "http://alertmanager.example.com",
+        "alerts": [alert],
+    }
+    headers = {"Authorization": f"Bearer {DEMO_ALERT_TOKEN}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json=body, headers=headers) as answer,
+    ):
+        if answer.status != 202:
+            raise RuntimeError(f"the alert was refused: {answer.status} {await answer.text()}")
+
+
+async def _incident_channel(slack: SlackEmulator) -> str:
     channel = await slack.wait_for(
         lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None),
         timeout=15,
     )
-    await slack.wait_for(lambda: any(m.bot_id for m in channel.messages), timeout=15)
+    await slack.wait_for(lambda: channel.pins, timeout=15)
     return str(channel.id)
 
 
-async def _play(
-    slack: SlackEmulator, channel_id: str, step: Say | Run | Acknowledge, said_at: datetime
-) -> None:
+async def _play(slack: SlackEmulator, channel_id: str, step: Step, said_at: datetime) -> None:
     name = CAST[step.user][0]
     if isinstance(step, Say):
         said = await slack.post_message(channel_id, step.text, user=step.user, ts=slack_ts(said_at))
@@ -216,7 +284,7 @@ async def _play(
     elif isinstance(step, Run):
         print(f"{name} types: /incident {step.text}")
         await slack.send_command(step.text, user=step.user, channel=channel_id)
-    else:
+    elif isinstance(step, Acknowledge):
         escalation = next(
             m for m in reversed(slack.channels[channel_id].messages) if "escalated to" in m.text
         )

@@ -9,7 +9,6 @@ each retried on its own and each rate-limited by the Slack client's gate.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -295,13 +294,13 @@ async def _post_or_restore(
 def _change_views(changes: list[alerts.AlertChange]) -> dict[str, Any]:
     """Alerts as templates show them: newly firing, and resolved (with when they started)."""
     rows = [change.alert for change in changes]
-    shared = alerts.shared_labels(rows) if len(rows) > 1 else {}
+    shared = alerts.shared_labels(rows)
     firing = [_view(c.alert, shared) for c in changes if c.alert.status == "firing"]
     resolved = [_view(c.alert, shared) for c in changes if c.alert.status == "resolved"]
     return {
         "firing": firing,
         "resolved": resolved,
-        "labels": shared or (json.loads(rows[0].labels) if rows else {}),
+        "labels": shared,
         "links": alerts.alert_links(rows),
     }
 
