@@ -30,9 +30,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
-
 from bot.durations import parse_duration
+from bot.yaml_files import read_yaml
 
 TargetKind = Literal["user", "usergroup", "pagerduty"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -105,13 +104,7 @@ NO_POLICIES = Policies()
 
 def load_policies(path: Path) -> Policies:
     """Read and check a policy file; PolicyError says what is wrong and where."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise PolicyError(f"cannot read {path}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise PolicyError(f"{path} is not valid YAML: {error}") from None
-    return parse_policies(document)
+    return parse_policies(read_yaml(path, PolicyError))
 
 
 def parse_policies(document: Any) -> Policies:

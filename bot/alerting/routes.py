@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot.yaml_files import read_yaml
 
 Action = Literal["open", "post"]
 OnResolved = Literal["record", "monitoring"]
@@ -120,13 +121,7 @@ NO_ROUTES = Routes()
 
 def load_routes(path: Path) -> Routes:
     """Read and check a routes file; RouteError names the first problem found."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise RouteError(f"cannot read {path}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise RouteError(f"{path} is not valid YAML: {error}") from None
-    return parse_routes(document)
+    return parse_routes(read_yaml(path, RouteError))
 
 
 def parse_routes(document: object) -> Routes:
