@@ -136,3 +136,20 @@ def test_the_generic_shape_fills_what_the_sender_leaves_out() -> None:
         "labels: must be an object of strings",
         "links[0]: must be an http(s) URL or {href, text}",
     ]
+
+
+def test_an_older_grafana_without_a_group_key_is_grouped_by_receiver_and_labels() -> None:
+    body = payload("grafana_firing.json")
+    del body["groupKey"]
+    body["groupLabels"] = {"alertname": "High memory usage"}
+    notification = parse("grafana", json.dumps(body), received_at=RECEIVED)
+    assert notification.group_key == 'My Super Webhook:{"alertname": "High memory usage"}'
+    del body["groupLabels"]
+    with pytest.raises(PayloadError, match="groupKey: required"):
+        parse("grafana", json.dumps(body), received_at=RECEIVED)
+
+
+def test_a_route_removed_from_the_file_falls_back_to_the_default() -> None:
+    routes = parse_routes(ROUTES)
+    assert routes.named("db-any").severity == "SEV2"
+    assert routes.named("gone") is routes.default

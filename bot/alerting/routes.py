@@ -112,6 +112,10 @@ class Routes:
         """The first route whose matchers all hold, else the default route."""
         return next((route for route in self.routes if route.matches(labels)), self.default)
 
+    def named(self, name: str) -> Route:
+        """The route called ``name``; the default one if the file no longer has it."""
+        return next((route for route in self.routes if route.name == name), self.default)
+
     def policy_names(self) -> set[str]:
         return {route.policy for route in (*self.routes, self.default) if route.policy}
 

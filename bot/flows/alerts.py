@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import alerts, incidents, jobs
 from bot.alerting.payloads import Notification, parse
@@ -109,7 +110,7 @@ async def apply_payload(services: Services, payload_id: int, *, again: bool) -> 
 
 
 async def _schedule_slack_work(
-    session: Any, services: Services, payload: AlertPayload, applied: alerts.Applied
+    session: AsyncSession, services: Services, payload: AlertPayload, applied: alerts.Applied
 ) -> None:
     now, route = services.clock(), applied.route
     incident = applied.incident
@@ -148,7 +149,7 @@ async def _schedule_slack_work(
 
 
 async def _schedule(
-    session: Any,
+    session: AsyncSession,
     kind: str,
     key: str,
     due_at: datetime,
@@ -205,18 +206,15 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
         )
     if incident is None:
         return
-    route = _route(services, details.get("route", ""))
+    route = services.settings.alert_routes.named(details.get("route", ""))
     if incident.channel_id is None:
-        policy_name = route.policy if route else None
-        policy = services.settings.escalation_policies.get(policy_name) if policy_name else None
+        policy = services.settings.escalation_policies.get(route.policy or "")
         await open_war_room(
             services,
             incident,
-            prefix=(route.channel_prefix if route else None) or services.settings.channel_prefix,
+            prefix=route.channel_prefix or services.settings.channel_prefix,
             policy=policy,
-            policy_reason=f"alert route {route.name} escalates to {policy.name}"
-            if route and policy
-            else "",
+            policy_reason=f"alert route {route.name} escalates to {route.policy}",
         )
     else:
         await refresh_channel_header(services, incident)
@@ -245,13 +243,14 @@ async def post_alert_changes(services: Services, job: Job) -> None:
 async def _post_changes(
     services: Services, incident: Incident, template: str, **context: Any
 ) -> None:
-    """Post the incident's alert changes not shown yet, once, however many jobs ask."""
+    """Post the incident's alert changes not shown yet, once, however many jobs ask (a retried
+    job finds them shown and posts nothing)."""
     assert incident.channel_id is not None
     async with session_scope(services.engine) as session:
         await incidents.lock(session, incident)
         changes = await alerts.take_unposted(session, incident_id=incident.id)
         await session.commit()
-    if not changes and template == "messages/alert_changes.j2":
+    if not changes:
         return
     text = services.renderer.render(
         template, incident=incident, **_change_views(changes), **context
@@ -312,8 +311,3 @@ def _view(alert: Alert, shared: dict[str, str]) -> dict[str, Any]:
         "starts_at": alert.starts_at,
         "ends_at": alert.ends_at,
     }
-
-
-def _route(services: Services, name: str) -> Any:
-    routes = services.settings.alert_routes
-    return next((r for r in (*routes.routes, routes.default) if r.name == name), None)
