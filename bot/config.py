@@ -19,6 +19,7 @@ from dateutil import tz
 from bot.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
 from bot.durations import parse_duration
 from bot.policies import NO_POLICIES, Policies, PolicyError, load_policies
+from bot.render import Renderer, postmortem_template
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Reactions that promote a message into the timeline, and the kind of entry each makes.
@@ -94,6 +95,9 @@ class Settings:
     alert_routes: Routes = NO_ROUTES
     # Alertmanager sends every alert of a group in one body: allow more than for Slack.
     alert_max_body_bytes: int = 4 * 1024 * 1024
+    # The postmortem template style and language, unless an incident chooses its own.
+    postmortem_style: str = "default"
+    language: str = "en"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -126,6 +130,8 @@ class Settings:
             alert_token=Secret(environ.get("WARROOM_ALERT_TOKEN", "").strip()),
             alert_routes=_routes(environ.get("WARROOM_ALERT_ROUTES")),
             alert_max_body_bytes=_int(environ, "WARROOM_ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024),
+            postmortem_style=environ.get("WARROOM_POSTMORTEM_STYLE", "default").strip().lower(),
+            language=environ.get("WARROOM_LANGUAGE", "en").strip().lower(),
         )
         settings.validate()
         return settings
@@ -159,6 +165,13 @@ class Settings:
         if bad_roles or "commander" in self.roles:
             problems.append(
                 "WARROOM_ROLES: role names are lowercase words (the commander is set with lead)"
+            )
+        if not Renderer(self.templates_dir).exists(
+            postmortem_template(self.language, self.postmortem_style)
+        ):
+            problems.append(
+                "WARROOM_POSTMORTEM_STYLE / WARROOM_LANGUAGE: no template "
+                f"{postmortem_template(self.language, self.postmortem_style)}"
             )
         if self.pagerduty_timeout <= 0:
             problems.append("PAGERDUTY_TIMEOUT: must be more than zero seconds")

@@ -22,7 +22,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.db import session_scope
 from bot.emulator import FakePagerDuty, SlackEmulator
-from bot.flows import postmortem_markdown
+from bot.flows import write_draft
 from bot.incidents import get_by_channel
 from bot.keys import job_runner_key, services_key
 from bot.models import Incident
@@ -326,7 +326,7 @@ async def _write_postmortem(app: web.Application, channel_id: str, output: str |
     async with session_scope(services.engine) as session:
         incident: Incident | None = await get_by_channel(session, channel_id)
     assert incident is not None and incident.id is not None
-    markdown = await postmortem_markdown(services, incident.id)
+    markdown = (await write_draft(services, incident.id)).markdown
     path = Path(output or f"warroom-demo-postmortem-{incident.reference}.md").resolve()
-    path.write_text(markdown + "\n", encoding="utf-8")
+    path.write_text(markdown, encoding="utf-8")
     return path

@@ -59,7 +59,7 @@ async def record_escalation(
         session,
         incident,
         kind=TimelineKind.ESCALATION,
-        text=f"Escalated to {target}" + (f": {reason}" if reason else ""),
+        text=f"Escalated to {escalation.named_target}" + (f": {reason}" if reason else ""),
         author=requested_by,
         occurred_at=at,
     )
@@ -110,7 +110,7 @@ async def acknowledge(
         session,
         incident,
         kind=TimelineKind.ACKNOWLEDGED,
-        text="Acknowledged escalation to " + ", ".join(e.target for e in chosen),
+        text="Acknowledged escalation to " + ", ".join(e.named_target for e in chosen),
         author=user_id,
         occurred_at=at,
     )

@@ -77,7 +77,24 @@ class TimelineKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     UPDATE = "update"
     ALERT = "alert"
+    IMPACT = "impact"
     RESOLVED = "resolved"
+
+
+class Milestone(StrEnum):
+    """A moment of an incident that its metrics are measured between."""
+
+    STARTED = "started"  # impact began
+    DETECTED = "detected"
+    DECLARED = "declared"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+
+    @property
+    def column(self) -> str:
+        """The Incident attribute that holds it."""
+        return f"{self.value}_at"
 
 
 class Incident(SQLModel, table=True):
@@ -109,6 +126,11 @@ class Incident(SQLModel, table=True):
     last_update_at: datetime | None = Field(default=None, sa_column=_utc_column())
     # The earlier incident of the same alert group, when an alert fired again after it ended.
     previous_incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    # The postmortem's template style and language, when this incident overrides the settings.
+    postmortem_style: str | None = None
+    postmortem_language: str | None = None
+    # The channel canvas holding the draft, so a regenerated draft replaces it.
+    postmortem_canvas_id: str | None = None
 
     @property
     def reference(self) -> str:
@@ -136,7 +158,50 @@ class TimelineEntry(SQLModel, table=True):
     occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
     slack_channel: str | None = None
     slack_ts: str | None = None
+    # chat.getPermalink's answer for the message, fetched once for the postmortem.
+    permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class ActionItem(SQLModel, table=True):
+    """A corrective or preventive task someone noted with ``/incident action``."""
+
+    __tablename__ = "action_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str | None = None  # a Slack user id
+    created_by: str
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # The bot's confirmation in the channel: what the postmortem links to.
+    slack_channel: str | None = None
+    slack_ts: str | None = None
+    permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class MilestoneChange(SQLModel, table=True):
+    """A milestone time a person set or corrected (``/incident time``): who, from what, to what."""
+
+    __tablename__ = "milestone_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    milestone: str
+    previous: datetime | None = Field(default=None, sa_column=_utc_column())
+    value: datetime = Field(sa_column=_utc_column(nullable=False))
+    changed_by: str
+    changed_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    slack_channel: str | None = None
+    slack_ts: str | None = None
+
+
+class Person(SQLModel, table=True):
+    """How a Slack user is called, remembered so a draft names people without asking Slack."""
+
+    user_id: str = Field(primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -240,6 +305,11 @@ class Escalation(SQLModel, table=True):
     @property
     def users(self) -> list[str]:
         return self.notified_users.split()
+
+    @property
+    def named_target(self) -> str:
+        """The target as record text names it: a person as a Slack mention (``<@U1>``)."""
+        return f"<@{self.target_ref}>" if self.target_kind == "user" else self.target
 
 
 class Page(SQLModel, table=True):

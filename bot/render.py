@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 import bot
@@ -45,6 +47,12 @@ def _finalize(value: object) -> object:
     if isinstance(value, Markup):
         return value
     return slack_escape(value)
+
+
+def _finalize_markup(value: object) -> object:
+    if isinstance(value, Markup):
+        return value
+    return Markup(slack_escape(value))
 
 
 def mention(user_id: str | None) -> Markup | str:
@@ -93,22 +101,54 @@ def duration_words(start: datetime | None, end: datetime | None) -> str:
     return " ".join(words) if words else "less than a minute"
 
 
+def postmortem_template(language: str, style: str) -> str:
+    """Where a postmortem style lives in a language's template set."""
+    return f"postmortem/{language}/{style}.md.j2"
+
+
+def markdown_item(value: object) -> str:
+    """Text inside a Markdown list item: continuation lines indented so the item holds them."""
+    return "\n  ".join(str(value).splitlines())
+
+
+def markdown_to_html(markdown: str) -> Markup:
+    """A Markdown document as HTML. Raw HTML in the Markdown is shown as text, never kept."""
+    return Markup(MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown))
+
+
 class Renderer:
-    """Renders templates by name; an operator's directory overrides the built-in files."""
+    """Renders templates by name; an operator's directory overrides the built-in files.
+
+    Each output format escapes what templates interpolate in its own way: Slack messages and
+    Markdown documents (``*.md.j2``) escape ``& < >``, HTML pages (``*.html.j2``) escape HTML.
+    """
 
     def __init__(self, override_dir: Path | None = None) -> None:
-        loaders = [FileSystemLoader(str(override_dir))] if override_dir else []
-        loaders.append(FileSystemLoader(str(builtin_templates_dir())))
-        self._env = SandboxedEnvironment(
-            loader=ChoiceLoader(loaders),
+        self.search_path = [override_dir] if override_dir else []
+        self.search_path.append(builtin_templates_dir())
+        loader = ChoiceLoader([FileSystemLoader(str(path)) for path in self.search_path])
+        self._env = self._environment(loader, autoescape=False, finalize=_finalize)
+        # Macros in Markdown documents return Markup, so their output is escaped only once.
+        self._markdown = self._environment(loader, autoescape=True, finalize=_finalize_markup)
+        self._html = self._environment(loader, autoescape=True, finalize=None)
+
+    def _environment(
+        self,
+        loader: ChoiceLoader,
+        *,
+        autoescape: bool,
+        finalize: Callable[[object], object] | None,
+    ) -> SandboxedEnvironment:
+        env = SandboxedEnvironment(
+            loader=loader,
             undefined=StrictUndefined,
-            autoescape=False,
-            finalize=_finalize,
+            autoescape=autoescape,
+            finalize=finalize,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        self._env.filters.update(
+        env.filters.update(
             mention=mention,
             channel_link=channel_link,
             usergroup=usergroup,
@@ -118,11 +158,29 @@ class Renderer:
             json=lambda value: Markup(json.dumps(value)),
             # A Markdown table cell: a pipe or a line break would end the cell early.
             table_cell=lambda value: " ".join(str(value).replace("|", "\\|").split()),
+            item=markdown_item,
         )
+        return env
+
+    def _environment_for(self, template_name: str) -> SandboxedEnvironment:
+        if template_name.endswith(".md.j2"):
+            return self._markdown
+        if template_name.endswith(".html.j2"):
+            return self._html
+        return self._env
+
+    def exists(self, template_name: str) -> bool:
+        """Whether a template of that name is in the search path."""
+        return any((path / template_name).is_file() for path in self.search_path)
+
+    def find_dir(self, relative: str) -> Path | None:
+        """The first directory of that name in the search path (operator's first)."""
+        return next((p / relative for p in self.search_path if (p / relative).is_dir()), None)
 
     def render(self, template_name: str, **context: Any) -> str:
         """Render a template to text."""
-        return self._env.get_template(template_name).render(**context).strip()
+        template = self._environment_for(template_name).get_template(template_name)
+        return template.render(**context).strip()
 
     def render_json(self, template_name: str, **context: Any) -> Any:
         """Render a template whose output is JSON (Block Kit views) and parse it."""

@@ -19,7 +19,7 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.db import session_scope
 from bot.emulator import Channel, FakePagerDuty, SlackEmulator
-from bot.flows import postmortem_markdown
+from bot.flows import write_draft
 from bot.models import Escalation, Incident, Job, Page, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
 
@@ -393,7 +393,7 @@ async def test_a_pager_that_never_answers_is_given_up_on_loudly(
 
 async def test_the_postmortem_draft_lists_escalations_and_updates(paging: Warroom) -> None:
     channel = await open_incident(paging)
-    draft = await postmortem_markdown(paging.services, (await the_incident(paging)).id or 0)
+    draft = (await write_draft(paging.services, (await the_incident(paging)).id or 0)).markdown
     assert "_Nobody was escalated to through warroom." in draft
     assert "_No stakeholder updates were posted with `/incident update`._" in draft
 
@@ -401,7 +401,7 @@ async def test_the_postmortem_draft_lists_escalations_and_updates(paging: Warroo
     paging.clock.now += timedelta(minutes=4)
     await command(paging, channel, "ack", user=BOB)
     await command(paging, channel, "update Rolled back, watching error rates.", user=CAROL)
-    draft = await postmortem_markdown(paging.services, (await the_incident(paging)).id or 0)
+    draft = (await write_draft(paging.services, (await the_incident(paging)).id or 0)).markdown
 
     at = (paging.clock.now - timedelta(minutes=4)).strftime("%I:%M %p")
     acked = paging.clock.now.strftime("%I:%M %p")

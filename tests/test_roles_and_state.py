@@ -58,9 +58,9 @@ async def test_lead_and_roles_reach_topic_header_and_timeline(warroom: Warroom) 
     assert "<@U0BOB> is now the incident commander (taking over from <@U0ALICE>)" in said
     assert "<@U0CAROL> is now *comms*" in said
     (lead,) = await entries(warroom, "commander")
-    assert (lead.text, lead.author) == ("Incident commander: U0BOB (was U0ALICE)", ALICE)
+    assert (lead.text, lead.author) == ("Incident commander: <@U0BOB> (was <@U0ALICE>)", ALICE)
     (role,) = await entries(warroom, "role")
-    assert role.text == "comms: U0CAROL"
+    assert role.text == "comms: <@U0CAROL>"
     async with session_scope(warroom.engine) as session:
         held = (await session.exec(select(IncidentRole))).one()
     assert (held.role, held.user_id, held.assigned_by) == ("comms", CAROL, ALICE)

@@ -35,7 +35,8 @@ from bot.flows.escalation import (
 )
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.reminders import REMINDER_JOB, remind_about_updates
-from bot.flows.resolve import postmortem_markdown, resolve_incident
+from bot.flows.postmortem import PUBLISH_JOB, publish_postmortem, write_draft
+from bot.flows.resolve import resolve_incident
 from bot.scheduler import JobHandler
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
@@ -48,6 +49,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         WAR_ROOM_JOB: open_alert_war_room,
         NOTICE_JOB: post_alert_changes,
         POST_JOB: post_to_route_channel,
+        PUBLISH_JOB: publish_postmortem,
     }
 )
 
@@ -63,8 +65,8 @@ __all__ = [
     "escalate",
     "give_role",
     "post_update",
-    "postmortem_markdown",
     "refresh_channel_header",
     "resolve_incident",
     "set_lead",
+    "write_draft",
 ]

@@ -58,7 +58,7 @@ class SlackWorkspace:
     ) -> None:
         self.client = client
         self._session = session
-        self._names: dict[str, str] = {}
+        self._users: dict[str, dict[str, Any]] = {}
         self._team_id: str | None = None
 
     async def create_channel(self, candidate_names: Iterable[str]) -> tuple[str, str]:
@@ -158,19 +158,62 @@ class SlackWorkspace:
         response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
         return str(response["permalink"])
 
+    async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
+        """Give the channel its canvas (the tab at the top of the channel); return its id."""
+        response = await self.client.conversations_canvases_create(
+            channel_id=channel_id,
+            title=title,
+            document_content={"type": "markdown", "markdown": markdown},
+        )
+        return str(response["canvas_id"])
+
+    async def replace_canvas(self, canvas_id: str, markdown: str) -> None:
+        """Replace a canvas's whole content."""
+        await self.client.canvases_edit(
+            canvas_id=canvas_id,
+            changes=[
+                {
+                    "operation": "replace",
+                    "document_content": {"type": "markdown", "markdown": markdown},
+                }
+            ],
+        )
+
+    async def upload_file(
+        self, channel_id: str, *, filename: str, title: str, content: str, comment: str
+    ) -> str:
+        """Share a text file in the channel with a comment (Slack's external upload flow)."""
+        response = await self.client.files_upload_v2(
+            channel=channel_id,
+            filename=filename,
+            title=title,
+            content=content,
+            initial_comment=comment,
+        )
+        return str(response["file"]["id"])
+
     async def display_name(self, user_id: str) -> str:
-        """How a person is called, for places mentions do not work (channel topics)."""
-        if user_id not in self._names:
+        """How a person is called in chat (topics); the id itself if Slack will not say."""
+        user = await self._user(user_id)
+        profile = user.get("profile") or {}
+        return str(
+            profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+        )
+
+    async def full_name(self, user_id: str) -> str:
+        """A person's full name, for documents; the id itself if Slack will not say."""
+        user = await self._user(user_id)
+        profile = user.get("profile") or {}
+        return str(user.get("real_name") or profile.get("real_name") or user.get("name") or user_id)
+
+    async def _user(self, user_id: str) -> dict[str, Any]:
+        if user_id not in self._users:
             try:
-                user = (await self.client.users_info(user=user_id))["user"]
+                self._users[user_id] = dict((await self.client.users_info(user=user_id))["user"])
             except SlackApiError as error:
                 log.warning("users.info for %s failed: %s", user_id, slack_error(error))
-                return user_id
-            profile = user.get("profile") or {}
-            self._names[user_id] = str(
-                profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
-            )
-        return self._names[user_id]
+                return {}
+        return self._users[user_id]
 
     async def usergroup_members(self, group_id: str) -> list[str]:
         """The user ids in a user group (``S...``)."""
