@@ -177,6 +177,16 @@ class Renderer:
         """The first directory of that name in the search path (operator's first)."""
         return next((p / relative for p in self.search_path if (p / relative).is_dir()), None)
 
+    def postmortem_choices(self) -> dict[str, list[str]]:
+        """The postmortem styles each language has: ``{"en": ["atlassian", "default", "sre"]}``."""
+        choices: dict[str, set[str]] = {}
+        for path in self.search_path:
+            for template in path.glob("postmortem/*/*.md.j2"):
+                if not template.name.startswith("_"):
+                    style = template.name.removesuffix(".md.j2")
+                    choices.setdefault(template.parent.name, set()).add(style)
+        return {language: sorted(styles) for language, styles in sorted(choices.items())}
+
     def render(self, template_name: str, **context: Any) -> str:
         """Render a template to text."""
         template = self._environment_for(template_name).get_template(template_name)

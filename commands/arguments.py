@@ -42,3 +42,24 @@ def escalation_target(text: str) -> EscalationTarget:
     if _WORD.match(text):
         return EscalationTarget("policy", text.lower())
     raise UsageError("Escalate to an @person, an @user-group, or an escalation policy's name.")
+
+
+TEXT_MAX = 3000
+
+
+def statement(args: str, what: str) -> str:
+    """Free text for the record: not empty, not longer than a Slack message should be."""
+    text = args.strip()
+    if not text:
+        raise UsageError(f"Say {what}.")
+    if len(text) > TEXT_MAX:
+        raise UsageError(f"Keep it under {TEXT_MAX} characters.")
+    return text
+
+
+def optional_owner(args: str) -> tuple[str | None, str]:
+    """``"<@U1|bob> fix it"`` -> ``("U1", "fix it")``; no leading mention -> ``(None, args)``."""
+    word, rest = first_word(args)
+    if match := _USER.match(word):
+        return match.group(1), rest
+    return None, args.strip()

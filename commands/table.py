@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from commands import (
     ack,
+    action,
+    cause,
     escalate,
     help,
+    impact,
     lead,
     note,
+    postmortem,
     resolve,
     role,
     sev,
     start,
     status,
+    time,
     timeline,
+    timezone,
     update,
 )
 from commands.base import Subcommand
@@ -29,6 +35,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     update.SUBCOMMAND,
     note.SUBCOMMAND,
     timeline.SUBCOMMAND,
+    impact.SUBCOMMAND,
+    cause.SUBCOMMAND,
+    action.SUBCOMMAND,
+    time.SUBCOMMAND,
+    timezone.SUBCOMMAND,
     resolve.SUBCOMMAND,
+    postmortem.SUBCOMMAND,
     help.SUBCOMMAND,
 )

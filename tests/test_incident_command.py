@@ -178,8 +178,12 @@ async def test_resolve_posts_the_draft_and_updates_the_header(warroom: Warroom) 
         lambda: next((m for m in channel.messages if "Postmortem draft" in m.text), None)
     )
     assert "INC-1" in draft.text and "Checkout page returns 500s" in draft.text
-    assert "Incident declared" in draft.text and "Rolled back the gateway release" in draft.text
-    assert "Duration:" in draft.text and "Severity:* SEV3" in draft.text
+    assert "Duration:" in draft.text and "channel's canvas" in draft.text
+    (canvas,) = slack.canvases.values()
+    assert canvas["channel_id"] == channel.id
+    assert "Incident declared" in canvas["markdown"]
+    assert "Rolled back the gateway release" in canvas["markdown"]
+    assert "| Severity | SEV3 |" in canvas["markdown"]
     await slack.wait_for(lambda: "resolved" in channel.topic)
     await slack.wait_for(lambda: slack.calls_to("chat.update"))
     header = next(m for m in channel.messages if m.ts in channel.pins)

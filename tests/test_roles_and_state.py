@@ -125,7 +125,7 @@ async def test_resolving_by_status_and_reopening(warroom: Warroom) -> None:
 
     await command(warroom, channel, "status resolved")
     assert (await incident(warroom)).resolved_at is not None
-    assert "Postmortem draft" in slack.transcript(channel.id)
+    await slack.wait_for(lambda: "Postmortem draft" in slack.transcript(channel.id))
     await command(warroom, channel, "status investigating")
 
     reopened = await incident(warroom)

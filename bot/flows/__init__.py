@@ -34,8 +34,8 @@ from bot.flows.escalation import (
     run_escalation_timer,
 )
 from bot.flows.paging import PAGE_JOB, send_page
-from bot.flows.reminders import REMINDER_JOB, remind_about_updates
 from bot.flows.postmortem import PUBLISH_JOB, publish_postmortem, write_draft
+from bot.flows.reminders import REMINDER_JOB, remind_about_updates
 from bot.flows.resolve import resolve_incident
 from bot.scheduler import JobHandler
 

@@ -16,8 +16,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot import jobs
+from bot import incidents, jobs
 from bot.db import session_scope
+from bot.errors import UsageError
 from bot.models import ActionItem, Incident, Job, TimelineEntry
 from bot.postmortems import (
     Draft,
@@ -223,3 +224,27 @@ async def _to_canvas(services: Services, incident: Incident, written: WrittenDra
         session.add(stored)
         await session.commit()
     return canvas_id
+
+
+async def request_postmortem(
+    services: Services, *, channel_id: str, by: str, style: str | None, language: str | None
+) -> Incident:
+    """``/incident postmortem``: keep the style and language asked for, write the draft again."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        wanted_language = language or incident.postmortem_language or services.settings.language
+        wanted_style = style or incident.postmortem_style or services.settings.postmortem_style
+        if not services.renderer.exists(postmortem_template(wanted_language, wanted_style)):
+            choices = services.renderer.postmortem_choices()
+            raise UsageError(
+                f"There is no {wanted_style!r} postmortem style in language {wanted_language!r}. "
+                + "Available: "
+                + "; ".join(f"{code}: {', '.join(styles)}" for code, styles in choices.items())
+                + "."
+            )
+        incident.postmortem_language = language or incident.postmortem_language
+        incident.postmortem_style = style or incident.postmortem_style
+        session.add(incident)
+        await session.commit()
+    await schedule_publication(services, incident, by=by)
+    return incident

@@ -1,0 +1,93 @@
+"""Recording what people state for the postmortem, and the times they set after the fact.
+
+Each is stored first, then shown in the channel; the channel message is what the draft links
+to, so everyone sees what was recorded and can check it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import findings, incidents
+from bot.db import session_scope
+from bot.flows.channel import refresh_channel_header, say
+from bot.milestones import set_milestone
+from bot.models import ActionItem, Incident, Milestone, TimelineEntry
+from bot.moments import parse_moment, resolve_zone
+from bot.services import Services
+
+
+async def record_finding(
+    services: Services, *, channel_id: str, by: str, what: str, text: str
+) -> Incident:
+    """``what`` is ``impact`` or ``cause``."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        entry = findings.note_finding(
+            session, incident, what=what, text=text, by=by, at=services.clock()
+        )
+        await session.commit()
+    await _show(services, incident, entry, "messages/finding_recorded.j2", what=what, entry=entry)
+    return incident
+
+
+async def record_action(
+    services: Services, *, channel_id: str, by: str, owner: str | None, text: str
+) -> Incident:
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        item = findings.note_action(
+            session, incident, text=text, owner=owner, by=by, at=services.clock()
+        )
+        await session.commit()
+    await _show(services, incident, item, "messages/action_recorded.j2", item=item)
+    return incident
+
+
+async def _show(
+    services: Services,
+    incident: Incident,
+    row: TimelineEntry | ActionItem,
+    template: str,
+    **context: Any,
+) -> None:
+    ts = await say(services, incident, template, **context)
+    assert incident.channel_id is not None
+    async with session_scope(services.engine) as session:
+        session.add(row)
+        findings.link_to_message(row, incident.channel_id, ts)
+        await session.commit()
+
+
+async def fix_milestone(
+    services: Services, *, channel_id: str, by: str, milestone: Milestone, when: str
+) -> Incident:
+    """Set a milestone from what a person typed (``10:30``, ``yesterday 14:05 PST``)."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        value = parse_moment(when, zone=incident.timezone, now=services.clock())
+        change = set_milestone(session, incident, milestone, value, by=by, at=services.clock())
+        await session.commit()
+    await say(services, incident, "messages/milestone_set.j2", change=change, by=by)
+    return incident
+
+
+async def change_timezone(services: Services, *, channel_id: str, by: str, zone: str) -> Incident:
+    """Show the incident's times in another zone from now on."""
+    name = resolve_zone(zone)
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        previous = incident.timezone
+        incident.timezone = name
+        session.add(incident)
+        await session.commit()
+    await say(
+        services,
+        incident,
+        "messages/timezone_changed.j2",
+        previous=previous,
+        by=by,
+        now=services.clock(),
+    )
+    await refresh_channel_header(services, incident)
+    return incident
