@@ -1,4 +1,4 @@
-"""The ``warroom`` command line: serve, db upgrade, alerts, manifest, demo."""
+"""The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, demo."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.db import create_engine
 from bot.demo import run_demo
 from bot.manifest import manifest_yaml
 from bot.migrate import upgrade_database
+from bot.postmortem_admin import render_postmortem
 from bot.server import serve
 
 
@@ -54,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("ids", type=int, nargs="+", metavar="ID")
 
+    postmortem = sub.add_parser(
+        "postmortem", help="print an incident's postmortem draft, from the database"
+    )
+    postmortem.add_argument("reference", help="the incident, e.g. INC-7")
+    postmortem.add_argument("--format", choices=["md", "html"], default="md")
+    postmortem.add_argument("--style", help="a template style (default, sre, atlassian)")
+    postmortem.add_argument("--lang", help="a template language (en, fr)")
+    postmortem.add_argument("--team", help="the Slack workspace id, when several share the DB")
+
     demo = sub.add_parser("demo", help="play a whole incident against the built-in Slack emulator")
     demo.add_argument("--output", help="where to write the postmortem draft")
     return parser
@@ -88,6 +98,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "alerts":
         return _alerts(args, settings)
+    if args.command == "postmortem":
+        return _postmortem(args, settings)
     needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
     settings.require(*needs)  # type: ignore[arg-type]
     port = args.port or settings.port
@@ -119,6 +131,25 @@ def _alerts(args: argparse.Namespace, settings: Settings) -> int:
             f"{outcome.new_alerts} new, {outcome.resolved_alerts} resolved alerts)"
         )
     return 1 if failed else 0
+
+
+def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        text = asyncio.run(
+            render_postmortem(
+                settings,
+                args.reference,
+                team=args.team,
+                output_format=args.format,
+                style=args.style,
+                language=args.lang,
+            )
+        )
+    except LookupError as error:  # no such incident, style or language
+        print(f"warroom: {error}", file=sys.stderr)
+        return 1
+    print(text, end="" if text.endswith("\n") else "\n")
+    return 0
 
 
 async def _upgrade(settings: Settings) -> None:

@@ -4,7 +4,7 @@
 ``2023-11-07T16:45:00+03:00``, ``16:45 +02:00``, ``2023-11-07 16:45 Europe/Paris`` or
 ``November 7, 2023 8:45 AM PST`` and returns the UTC moment. python-dateutil does the reading;
 this module decides what the zone is, because a wrong guess puts an event at the wrong place in the
-timeline without anyone noticing. Whatever could be read two ways is refused, not guessed:
+timeline without anyone noticing. What could be read two ways is refused, not guessed:
 
 * a time without a zone is wall-clock time in the incident's zone, and without a date it is today
   as seen in that zone at ``now`` (``yesterday`` and ``today`` move the day); a date without a
@@ -193,7 +193,8 @@ def zone_abbreviation(zone: str, at: datetime) -> str:
 
 def _parse(text: str, *, zone: str, now: datetime) -> datetime:
     phrase = " ".join(text.split())
-    if not phrase or len(text) > MAX_INPUT_LENGTH:
+    # dateutil skips some control characters as if they were spaces; nobody types them on purpose.
+    if not phrase or len(text) > MAX_INPUT_LENGTH or not phrase.isprintable():
         raise _Refused("unparseable")
     days_back, phrase = _split_day_word(phrase)
     reading_text, named_zone = _split_zone_name(_UTC_PREFIX.sub("", _upper_abbreviation(phrase)))

@@ -26,6 +26,7 @@ import bot
 from bot.timestamps import ts_to_datetime
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
+_BLANK_LINES = re.compile(r"\n{3,}")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -189,8 +190,12 @@ class Renderer:
 
     def render(self, template_name: str, **context: Any) -> str:
         """Render a template to text."""
-        template = self._environment_for(template_name).get_template(template_name)
-        return template.render(**context).strip()
+        environment = self._environment_for(template_name)
+        text = environment.get_template(template_name).render(**context).strip()
+        if environment is self._markdown:
+            # Sections rendered by macros bring their own blank lines: one between blocks is enough.
+            text = _BLANK_LINES.sub("\n\n", text)
+        return text
 
     def render_json(self, template_name: str, **context: Any) -> Any:
         """Render a template whose output is JSON (Block Kit views) and parse it."""

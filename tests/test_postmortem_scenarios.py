@@ -18,7 +18,8 @@ from dateutil import tz
 from bot.config import Secret
 from bot.emulator import Channel, SlackEmulator
 from tests.alerts import TOKEN, alertmanager, post_alert
-from tests.conftest import ALICE, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.records import section
 
 DAVE, ERIN, FRANK = "U0DAVE", "U0ERIN", "U0FRANK"
 ENGINEERING, SENIORS, DBAS, APP_DEVS = "S0ENG", "S0SENIOR", "S0DBA", "S0APPDEV"
@@ -74,6 +75,13 @@ class Replay:
             lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
         )
         return self.channel
+
+    def link(self, clock_time: str) -> str:
+        """How the draft links a message said at that time."""
+        assert self.channel is not None
+        ts = f"{int(self.at(clock_time).timestamp())}000100"
+        domain = self.warroom.slack.team_domain
+        return f"[{clock_time}](https://{domain}.slack.com/archives/{self.channel.id}/p{ts})"
 
     def canvas(self) -> str:
         assert self.channel is not None
@@ -202,7 +210,7 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
         in draft
     )
 
-    timeline = _section(draft, "## Timeline (Africa/Nairobi)")
+    timeline = section(draft, "## Timeline (Africa/Nairobi)")
     order = [
         "_detection_: Alertmanager alert firing: CheckoutErrorSpike",
         "_escalation_: Escalated to @engineering",
@@ -222,41 +230,114 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
     assert "- **2:00 PM** _milestone_resolved_" not in timeline
     assert "_resolved_ (time set by Alice Moreau)" in timeline
 
-    misleading = _section(draft, "## Misleading investigation paths")
+    misleading = section(draft, "## Misleading investigation paths")
     assert "Looks like the database" in misleading
     assert "Followed for 10 minutes, until the next path at" in misleading
     assert "12:20 PM" in misleading
 
-    escalations = _section(draft, "## Escalations")
+    escalations = section(draft, "## Escalations")
     assert (
-        "| @engineering | 12:05 PM | Alice Moreau | 500s on checkout | 12:06 PM by Dave Kowalski, 1 minute later |"
-        in escalations
-    )
+        "| @engineering | 12:05 PM | Alice Moreau | 500s on checkout "
+        "| 12:06 PM by Dave Kowalski, 1 minute later |"
+    ) in escalations
     assert (
-        "| Frank Gateway-Supplier | 1:00 PM | Alice Moreau | supplier of the payment gateway | 1:04 PM by Frank Gateway-Supplier, 4 minutes later |"
-        in escalations
-    )
+        "| Frank Gateway-Supplier | 1:00 PM | Alice Moreau | supplier of the payment gateway "
+        "| 1:04 PM by Frank Gateway-Supplier, 4 minutes later |"
+    ) in escalations
 
-    measures = _section(draft, "## Corrective and preventive measures")
+    measures = section(draft, "## Corrective and preventive measures")
     assert "- [ ] Review every payment gateway integration (owner: Erin Achebe)." in measures
     assert (
         "- [ ] Stricter tests for website and integration changes (owner: _to be assigned_)."
         in measures
     )
-    assert "A flaw in the payment gateway integration code" in _section(
+    assert "A flaw in the payment gateway integration code" in section(
         draft, "## Root cause and resolution"
     )
-    # Facts from messages link to them.
+    # Facts from messages link to the message (chat.getPermalink), at its Slack timestamp.
+    assert play.link("12:10 PM") in misleading
+
+
+async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str) -> None:
+    """``nuru-payment-outage.md``: June 8, 2023, 3:00 PM to 7:00 PM (UTC), two misleading paths,
+    escalated to the database administrators and then to the application developers."""
+    async with running_warroom(
+        people,
+        database_url,
+        Clock(datetime(2023, 6, 8, 15, 0, tzinfo=UTC)),
+        alert_token=Secret(TOKEN),
+        timezone="UTC",
+    ) as warroom:
+        play = Replay(warroom, "UTC", datetime(2023, 6, 8))
+        drop = {
+            "title": "Nuru Payment System: transaction requests dropped suddenly",
+            "dedup_key": "nuru-transactions-drop",
+            "severity": "SEV1",
+            "source": "nuru-monitoring",
+            "started_at": "2023-06-08T15:00:00Z",
+            "description": "Transaction requests to the Nuru Payment System fell to zero.",
+        }
+        assert (await post_alert(warroom.url, "generic", drop))[0] == 202
+        await play.settle()
+        await play.find_channel()
+        await play.run("3:02 PM", ALICE, "lead <@U0ALICE|alice>")
+        await play.say("3:05 PM", BOB, "Database failure after the maintenance? Checking.", "mag")
+        await play.say(
+            "3:20 PM", BOB, "Going through the recent database configuration changes.", "x"
+        )
+        await play.run("3:30 PM", ALICE, "escalate <!subteam^S0DBA|@dba-team> database suspected")
+        await play.press_acknowledge("3:34 PM", DAVE)
+        await play.say("4:30 PM", DAVE, "The database works properly: ruled out.", "pushpin")
+        await play.say("4:45 PM", BOB, "Looking at server logs and network traffic.", "mag")
+        await play.say("5:00 PM", BOB, "Unrelated error in the reporting module logs.", "x")
+        await play.run(
+            "5:15 PM", ALICE, "escalate <!subteam^S0APPDEV|@app-dev-team> application layer"
+        )
+        await play.press_acknowledge("5:20 PM", ERIN)
+        await play.say(
+            "6:00 PM",
+            ERIN,
+            "Payment gateway integration misconfigured: no secure connection to processors.",
+            "bulb",
+        )
+        await play.say("6:30 PM", ERIN, "Corrected the gateway configuration.", "white_check_mark")
+        await play.run("6:40 PM", CAROL, "impact Users could not process payments: 100% outage")
+        await play.run("7:20 PM", ALICE, "resolve Payments flow again")
+        await play.run("7:21 PM", ALICE, "time resolved 7:00pm")
+        await play.run("7:22 PM", ALICE, "action <@U0BOB|bob> Audit payment gateway configurations")
+        await play.run("7:23 PM", ALICE, "postmortem --style sre")
+        draft = play.canvas()
+
+    assert draft.startswith("# INC-1 Postmortem: Nuru Payment System")
+    assert "**Duration:** 3:00 PM to 7:00 PM UTC, June 8, 2023 (4 hours)" in draft
+    assert "| Time to resolve | 4 hours | from impact started (June 8, 2023, 3:00 PM UTC) " in draft
+    assert "| Time to mitigate | 3 hours 30 minutes |" in draft
+    assert "| Time to acknowledge | 34 minutes |" in draft
+    assert "Users could not process payments: 100% outage" in section(draft, "## Impact")
+    timeline = section(draft, "## Timeline (UTC)")
+    facts = [
+        "**3:00 PM** _detection_",
+        "_misleading path_: Going through the recent database configuration changes.",
+        "_escalation_: Escalated to @dba-team: database suspected",
+        "_key event_: The database works properly: ruled out.",
+        "_misleading path_: Unrelated error in the reporting module logs.",
+        "_escalation_: Escalated to @app-dev-team: application layer",
+        "_root cause_: Payment gateway integration misconfigured",
+        "_mitigation_: Corrected the gateway configuration.",
+    ]
+    positions = [timeline.index(fact) for fact in facts]
+    assert positions == sorted(positions)
+    wrong = section(draft, "### What went wrong")
+    assert "Going through the recent database configuration changes. (followed for " in wrong
+    assert "(followed for 1 hour 25 minutes)" in wrong  # until the application layer, at 4:45
+    assert "Unrelated error in the reporting module logs. (followed for 1 hour)" in wrong
+    assert "_To be written: what went wrong in the response._" in wrong
+    assert "_To be written: the event or change that set the root cause off._" in draft
+    escalations = section(draft, "### Escalations")
     assert (
-        f"](https://warroom-test.slack.com/archives/{play.channel.id}/p" in misleading
-        or "](https://" in misleading
+        "| @dba-team | 3:30 PM | Alice Moreau | database suspected | 3:34 PM by Dave" in escalations
     )
-
-
-def _section(draft: str, heading: str) -> str:
-    """The text under ``heading`` up to the next heading of the same level."""
-    start = draft.index(heading)
-    level = heading.split(" ")[0] + " "
-    rest = draft[start + len(heading) :]
-    end = rest.find("\n" + level)
-    return rest if end < 0 else rest[:end]
+    assert "| @app-dev-team | 5:15 PM | Alice Moreau | application layer | 5:20 PM by Erin" in (
+        escalations
+    )
+    assert "- [ ] Audit payment gateway configurations (owner: Bob Okafor)." in draft

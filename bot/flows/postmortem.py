@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
@@ -29,7 +31,7 @@ from bot.postmortems import (
     load_record,
     remember_names,
 )
-from bot.render import markdown_to_html, postmortem_template
+from bot.render import Renderer, markdown_to_html, postmortem_template
 from bot.services import Services
 from bot.slack.workspace import slack_error
 
@@ -74,10 +76,33 @@ def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
     )
 
 
+class NoSuchTemplate(LookupError):
+    """The postmortem style or language asked for has no template."""
+
+
+def template_directory(renderer: Renderer, language: str, style: str) -> Path:
+    """The language's template directory; NoSuchTemplate if it lacks the style."""
+    directory = renderer.find_dir(f"postmortem/{language}")
+    if directory is None or not renderer.exists(postmortem_template(language, style)):
+        choices = renderer.postmortem_choices()
+        raise NoSuchTemplate(
+            f"There is no postmortem style {style!r} in language {language!r}. There are "
+            + "; ".join(f"{code}: {', '.join(styles)}" for code, styles in choices.items())
+            + "."
+        )
+    return directory
+
+
 async def write_draft(
-    services: Services, incident_id: int, *, ask_slack: bool = True
+    services: Services,
+    incident_id: int,
+    *,
+    ask_slack: bool = True,
+    style: str | None = None,
+    language: str | None = None,
 ) -> WrittenDraft:
-    """Render the incident's draft from the record as it stands."""
+    """Render the incident's draft from the record as it stands (in a style and language other
+    than the incident's, if given)."""
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, incident_id)
         if incident is None:
@@ -86,15 +111,32 @@ async def write_draft(
         names = await known_names(session, record.user_ids())
     if ask_slack:
         names |= await _complete_from_slack(services, record, names)
-    language_code, style = choose_template(services, incident)
-    directory = services.renderer.find_dir(f"postmortem/{language_code}")
-    if directory is None:
-        raise LookupError(f"no postmortem templates for language {language_code!r}")
-    draft = build_draft(
-        record, names, language=Language.load(directory), style=style, now=services.clock()
+    chosen_language, chosen_style = choose_template(services, incident)
+    language_code, style = language or chosen_language, style or chosen_style
+    draft, markdown = render_draft(
+        services.renderer,
+        record,
+        names,
+        language=Language.load(template_directory(services.renderer, language_code, style)),
+        style=style,
+        now=services.clock(),
     )
-    markdown = services.renderer.render(postmortem_template(language_code, style), draft=draft)
-    return WrittenDraft(draft, markdown + "\n")
+    return WrittenDraft(draft, markdown)
+
+
+def render_draft(
+    renderer: Renderer,
+    record: Record,
+    names: Mapping[str, str],
+    *,
+    language: Language,
+    style: str,
+    now: datetime,
+) -> tuple[Draft, str]:
+    """The draft of a record as Markdown, in a language and style."""
+    draft = build_draft(record, names, language=language, style=style, now=now)
+    markdown = renderer.render(postmortem_template(language.code, style), draft=draft)
+    return draft, markdown + "\n"
 
 
 def as_html(services: Services, written: WrittenDraft) -> str:
@@ -234,14 +276,10 @@ async def request_postmortem(
         incident = await incidents.incident_in_channel(session, channel_id)
         wanted_language = language or incident.postmortem_language or services.settings.language
         wanted_style = style or incident.postmortem_style or services.settings.postmortem_style
-        if not services.renderer.exists(postmortem_template(wanted_language, wanted_style)):
-            choices = services.renderer.postmortem_choices()
-            raise UsageError(
-                f"There is no {wanted_style!r} postmortem style in language {wanted_language!r}. "
-                + "Available: "
-                + "; ".join(f"{code}: {', '.join(styles)}" for code, styles in choices.items())
-                + "."
-            )
+        try:
+            template_directory(services.renderer, wanted_language, wanted_style)
+        except NoSuchTemplate as error:
+            raise UsageError(str(error)) from None
         incident.postmortem_language = language or incident.postmortem_language
         incident.postmortem_style = style or incident.postmortem_style
         session.add(incident)
