@@ -8,8 +8,8 @@ people's names (``users.info``) and the links to the messages entries came from
 from __future__ import annotations
 
 import asyncio
-import uuid
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
