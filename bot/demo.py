@@ -106,9 +106,19 @@ class Acknowledge:
     user: str
 
 
+@dataclass(frozen=True)
+class FixTime:
+    """Someone sets a milestone after the fact (``/incident time``) to a minute of the script."""
+
+    minutes: int
+    user: str
+    milestone: str
+    at_minute: int
+
+
 # The alert opens the incident; Alice takes the lead. Bob (level 1 of the policy) does not
 # answer in time; the DBAs (level 2) do.
-Step = Say | Run | Acknowledge | AlertNotification
+Step = Say | Run | Acknowledge | AlertNotification | FixTime
 SCRIPT: list[Step] = [
     AlertNotification(1, "firing"),
     Run(2, ALICE, "lead <@U0ALICE|alice>"),
@@ -119,6 +129,7 @@ SCRIPT: list[Step] = [
     Run(12, ALICE, "escalate <@U0ERIN|erin> owns the payment gateway; card errors in its logs"),
     Run(14, ERIN, "ack"),
     Run(15, CAROL, "update Card payments fail for about 20% of checkouts. Next update in 30 min."),
+    Run(16, CAROL, "impact About 20% of checkouts fail with a card error; no other page is hit"),
     Say(21, DAVE, "Database is healthy, that was a dead end.", "x"),
     Say(38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
     Run(40, ALICE, "status identified"),
@@ -127,6 +138,10 @@ SCRIPT: list[Step] = [
     AlertNotification(70, "resolved"),
     Say(71, CAROL, "Error rate is back to baseline, checkout works again.", None),
     Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
+    Run(82, ALICE, "cause The 11:55 gateway release rejected card types it did not list"),
+    Run(83, ALICE, "action <@U0ERIN|erin> Alert on card errors per gateway release"),
+    # The error rate had been climbing before the alert fired: Erin finds it in the graphs.
+    FixTime(84, ERIN, "started", -3),
 ]
 RESOLVED_AFTER_MINUTES = 95
 
@@ -284,6 +299,12 @@ async def _play(slack: SlackEmulator, channel_id: str, step: Step, said_at: date
     elif isinstance(step, Run):
         print(f"{name} types: /incident {step.text}")
         await slack.send_command(step.text, user=step.user, channel=channel_id)
+    elif isinstance(step, FixTime):
+        when = (said_at - timedelta(minutes=step.minutes - step.at_minute)).strftime("%H:%M UTC")
+        print(f"{name} types: /incident time {step.milestone} {when}")
+        await slack.send_command(
+            f"time {step.milestone} {when}", user=step.user, channel=channel_id
+        )
     elif isinstance(step, Acknowledge):
         escalation = next(
             m for m in reversed(slack.channels[channel_id].messages) if "escalated to" in m.text

@@ -1,0 +1,72 @@
+"""How long a postmortem draft takes to render, by the size of its timeline.
+
+Renders the in-memory record of ``tests/records.py`` with 100, 1,000 and 10,000 timeline
+entries through the same code the bot uses (``render_draft``: the Draft builder and the
+sandboxed Markdown template), several times each, and prints the median. The baseline,
+measured in the same run, is a bare Jinja2 loop printing one line per entry with the same
+time formatting: what any template of the timeline must cost. Figures are medians and ratios,
+because these machines are noisy.
+
+Run: ``python -m bench.postmortem_render`` (``--runs N``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+from jinja2 import Environment
+
+from bot.flows.postmortem import render_draft
+from bot.postmortems import Language
+from bot.render import Renderer, builtin_templates_dir
+from tests.records import NAMES, large_record, minutes
+
+SIZES = (100, 1_000, 10_000)
+BASELINE = Environment().from_string(
+    "{% for e in entries %}- {{ e.occurred_at.strftime('%I:%M %p') }} {{ e.kind }}: "
+    "{{ e.text }}\n{% endfor %}"
+)
+
+
+def median_seconds(work: Callable[[], object], runs: int) -> float:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    renderer = Renderer()
+    language = Language.load(builtin_templates_dir() / "postmortem" / "en")
+    print(f"postmortem render, median of {args.runs} runs (ratio to a bare Jinja2 loop)")
+    print(
+        f"{'entries':>8} {'draft':>10} {'baseline':>10} {'ratio':>7} {'per entry':>10} {'size':>9}"
+    )
+    for size in SIZES:
+        record = large_record(size)
+        markdown = ""
+
+        def draft() -> None:
+            nonlocal markdown
+            _, markdown = render_draft(
+                renderer, record, NAMES, language=language, style="default", now=minutes(0)
+            )
+
+        drafted = median_seconds(draft, args.runs)
+        bare = median_seconds(lambda: BASELINE.render(entries=record.entries), args.runs)
+        print(
+            f"{size:>8} {drafted * 1000:>8.1f}ms {bare * 1000:>8.1f}ms {drafted / bare:>6.1f}x "
+            f"{drafted / size * 1e6:>8.1f}µs {len(markdown) / 1024:>7.0f}KiB"
+        )
+
+
+if __name__ == "__main__":
+    main()
