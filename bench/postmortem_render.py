@@ -16,11 +16,12 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 from jinja2 import Environment
 
 from bot.flows.postmortem import render_draft
-from bot.postmortems import Language
+from bot.postmortems import Language, Record
 from bot.render import Renderer, builtin_templates_dir
 from tests.records import NAMES, large_record, minutes
 
@@ -52,20 +53,20 @@ def main() -> None:
     )
     for size in SIZES:
         record = large_record(size)
-        markdown = ""
-
-        def draft() -> None:
-            nonlocal markdown
-            _, markdown = render_draft(
-                renderer, record, NAMES, language=language, style="default", now=minutes(0)
-            )
-
-        drafted = median_seconds(draft, args.runs)
-        bare = median_seconds(lambda: BASELINE.render(entries=record.entries), args.runs)
+        drafted = median_seconds(partial(draft, renderer, record, language), args.runs)
+        bare = median_seconds(partial(BASELINE.render, entries=record.entries), args.runs)
+        size_kib = len(draft(renderer, record, language)) / 1024
         print(
             f"{size:>8} {drafted * 1000:>8.1f}ms {bare * 1000:>8.1f}ms {drafted / bare:>6.1f}x "
-            f"{drafted / size * 1e6:>8.1f}µs {len(markdown) / 1024:>7.0f}KiB"
+            f"{drafted / size * 1e6:>8.1f}µs {size_kib:>7.0f}KiB"
         )
+
+
+def draft(renderer: Renderer, record: Record, language: Language) -> str:
+    _, markdown = render_draft(
+        renderer, record, NAMES, language=language, style="default", now=minutes(0)
+    )
+    return markdown
 
 
 if __name__ == "__main__":
