@@ -60,6 +60,7 @@ class Language:
     less_than_a_minute: str
     am: str
     pm: str
+    gap_mark: str
 
     @classmethod
     def load(cls, directory: Path) -> Language:
@@ -73,6 +74,7 @@ class Language:
             less_than_a_minute=data["less_than_a_minute"],
             am=data["am"],
             pm=data["pm"],
+            gap_mark=data["gap_mark"],
         )
 
     def fields(self, moment: datetime) -> dict[str, object]:
@@ -81,6 +83,7 @@ class Language:
             "month": self.months[moment.month - 1],
             "day": moment.day,
             "hour": f"{moment.hour:02d}",
+            "hour_short": moment.hour,
             "hour12": moment.hour % 12 or 12,
             "minute": f"{moment.minute:02d}",
             "ampm": self.am if moment.hour < 12 else self.pm,

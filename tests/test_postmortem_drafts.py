@@ -106,10 +106,10 @@ def test_the_full_default_draft_states_the_record() -> None:
     # A mention in a message names the person.
     assert "About 20% of /checkout requests fail @Bob Okafor" in draft
     # Misleading paths with how long each was followed, until the next path.
-    assert "DB slow queries look suspicious Followed for 15 minutes, until the next path at" in (
+    assert "DB slow queries look suspicious (followed for 15 minutes, until the next path at" in (
         draft
     )
-    assert "Maybe the CDN? Purging caches Followed for 10 minutes" in draft
+    assert "Maybe the CDN? Purging caches (followed for 10 minutes" in draft
     assert (
         "| Bob Okafor | 9:30 AM | Alice Moreau | owns the payment gateway \\| card errors |"
         " not acknowledged |" in draft
@@ -124,6 +124,16 @@ def test_the_full_default_draft_states_the_record() -> None:
                 or "_status change_" in line
                 or ("_resolved_" in line)
             ), line
+
+
+@pytest.mark.parametrize("style", ["default", "sre", "atlassian"])
+def test_the_french_template_set(style: str) -> None:
+    full = draft_of(full_record(), style=style, language="fr")
+    check_golden(f"full-{style}-fr.md", full)
+    assert "de 8 h 45 à 10 h 30 PST, le 7 novembre 2023 (1 heure 45 minutes)" in full
+    empty = draft_of(empty_record(), style=style, language="fr")
+    check_golden(f"empty-{style}-fr.md", empty)
+    assert "_À rédiger :" in empty and "To be written" not in empty
 
 
 def test_a_record_of_ten_thousand_entries() -> None:

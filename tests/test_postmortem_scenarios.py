@@ -232,7 +232,7 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
 
     misleading = section(draft, "## Misleading investigation paths")
     assert "Looks like the database" in misleading
-    assert "Followed for 10 minutes, until the next path at" in misleading
+    assert "(followed for 10 minutes, until the next path at" in misleading
     assert "12:20 PM" in misleading
 
     escalations = section(draft, "## Escalations")

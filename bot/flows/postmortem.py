@@ -53,7 +53,6 @@ CANVAS_UNAVAILABLE = {
 }
 # Links fetched at once: chat.getPermalink is cheap, but a 10,000-entry record must not flood.
 PERMALINK_CONCURRENCY = 8
-GAP_MARK = "_To be written:"
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ class WrittenDraft:
 
     @property
     def gaps(self) -> int:
-        return self.markdown.count(GAP_MARK)
+        return self.markdown.count(self.draft.language.gap_mark)
 
 
 def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
