@@ -38,6 +38,7 @@ _ORDER = (
     (Milestone.STARTED, Milestone.DETECTED),
     (Milestone.STARTED, Milestone.MITIGATED),
     (Milestone.STARTED, Milestone.RESOLVED),
+    (Milestone.DETECTED, Milestone.MITIGATED),
     (Milestone.DETECTED, Milestone.RESOLVED),
     (Milestone.MITIGATED, Milestone.RESOLVED),
 )

@@ -43,6 +43,7 @@ METRICS: tuple[tuple[str, Milestone, Milestone], ...] = (
 _PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT_CAUSE}
 # Slack markup in message text: <@U1|name>, <#C1|name>, <!channel>, <url|label>.
 _SLACK_MARKUP = re.compile(r"<([^<>]+)>")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
 
@@ -128,6 +129,8 @@ class MilestoneTime:
     milestone: str
     at: datetime | None
     set_by: str | None = None
+    # Impact start copied from the detection because the record has no earlier sign of it.
+    assumed: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,12 @@ class Metric:
 
     @property
     def known(self) -> bool:
-        return self.start.at is not None and self.end.at is not None
+        return self.start.at is not None and self.end.at is not None and not self.unmeasured
+
+    @property
+    def unmeasured(self) -> bool:
+        """Time to detect when impact start was taken from the detection: no measure at all."""
+        return self.start.assumed and self.end.milestone == Milestone.DETECTED
 
     @property
     def negative(self) -> bool:
@@ -223,7 +231,7 @@ class Draft:
         return self.language.words(relativedelta(end, start))
 
     def between(self, metric: Metric) -> str | None:
-        return self.duration(metric.start.at, metric.end.at)
+        return self.duration(metric.start.at, metric.end.at) if metric.known else None
 
     @property
     def start(self) -> MilestoneTime:
@@ -258,7 +266,7 @@ class Record:
         ids |= {change.changed_by for change in self.milestone_changes}
         texts = [entry.text for entry in self.entries] + [item.text for item in self.actions]
         ids |= {match for text in texts for match in mentioned_users(text)}
-        return {user for user in ids if user and user.startswith(("U", "W"))}
+        return {user for user in ids if user and _USER_ID.match(user)}
 
     def unlinked(self) -> list[TimelineEntry | ActionItem]:
         """Rows that came from a Slack message whose permalink is not known yet."""
@@ -326,7 +334,7 @@ def readable(text: str, names: Mapping[str, str]) -> str:
         if target.startswith("!"):
             return "@" + (label or target[1:].split("^", 1)[0])
         if target.startswith(("http://", "https://", "mailto:")):
-            return f"[{label}]({target})" if label else target
+            return f"{label} ({target})" if label else target
         return match.group(0)
 
     return html.unescape(_SLACK_MARKUP.sub(replace, text))
@@ -385,7 +393,7 @@ def _milestones(
     incident: Incident, changes: Sequence[MilestoneChange], name: Namer
 ) -> dict[str, MilestoneTime]:
     set_by = {change.milestone: change.changed_by for change in changes}
-    return {
+    times = {
         milestone.value: MilestoneTime(
             milestone.value,
             getattr(incident, milestone.column),
@@ -393,6 +401,10 @@ def _milestones(
         )
         for milestone in Milestone
     }
+    started = times[Milestone.STARTED]
+    if started.set_by is None and started.at is not None and started.at == incident.detected_at:
+        times[Milestone.STARTED] = MilestoneTime(Milestone.STARTED.value, started.at, assumed=True)
+    return times
 
 
 def _timeline(lines: list[Line], milestones: dict[str, MilestoneTime]) -> list[Line]:

@@ -8,6 +8,7 @@ The same escaping is right for the Markdown postmortem, where ``&lt;`` renders a
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -26,6 +27,8 @@ import bot
 from bot.timestamps import ts_to_datetime
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
@@ -50,10 +53,16 @@ def _finalize(value: object) -> object:
     return slack_escape(value)
 
 
+def markdown_escape(value: object) -> str:
+    """Text shown as itself in Markdown: ``& < >`` as entities, other syntax backslashed, so
+    a message cannot add images, links, headings, emphasis or table cells to a document."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\g<0>", str(value)).translate(_ESCAPES)
+
+
 def _finalize_markup(value: object) -> object:
     if isinstance(value, Markup):
         return value
-    return Markup(slack_escape(value))
+    return Markup(markdown_escape(value))
 
 
 def mention(user_id: str | None) -> Markup | str:
@@ -61,6 +70,24 @@ def mention(user_id: str | None) -> Markup | str:
     if user_id and _SLACK_ID.match(user_id):
         return Markup(f"<@{user_id}>")
     return "someone" if not user_id else Markup(slack_escape(user_id))
+
+
+def record_text(value: object) -> Markup:
+    """Text from the record in a Slack message: mentions of people kept, any other Slack markup
+    (``<!channel>``, links) shown as it was typed, never obeyed. Text Slack sent arrives escaped
+    and text from elsewhere (alert summaries) does not; both are shown the same."""
+    text, shown, last = str(value), [], 0
+    for match in _SLACK_TOKEN.finditer(text):
+        shown.append(slack_escape(html.unescape(text[last : match.start()])))
+        token = match.group(1)
+        user = token[1:].split("|", 1)[0] if token.startswith("@") else ""
+        if _SLACK_ID.match(user):
+            shown.append(str(mention(user)))
+        else:
+            shown.append(slack_escape(html.unescape(match.group(0))))
+        last = match.end()
+    shown.append(slack_escape(html.unescape(text[last:])))
+    return Markup("".join(shown))
 
 
 def usergroup(group_id: str | None, label: str = "a user group") -> Markup | str:
@@ -153,12 +180,13 @@ class Renderer:
             mention=mention,
             channel_link=channel_link,
             usergroup=usergroup,
+            record_text=record_text,
             local_time=local_time,
             duration_words=duration_words,
             slack_time=lambda ts, zone: local_time(ts_to_datetime(ts), zone),
             json=lambda value: Markup(json.dumps(value)),
-            # A Markdown table cell: a pipe or a line break would end the cell early.
-            table_cell=lambda value: " ".join(str(value).replace("|", "\\|").split()),
+            # A Markdown table cell is one line (the Markdown escaping takes care of pipes).
+            table_cell=lambda value: " ".join(str(value).split()),
             item=markdown_item,
         )
         return env

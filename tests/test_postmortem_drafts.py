@@ -17,7 +17,7 @@ from jinja2.exceptions import SecurityError
 from bot.flows.postmortem import render_draft
 from bot.models import TimelineKind
 from bot.postmortems import Language, Record
-from bot.render import Renderer, builtin_templates_dir, markdown_to_html
+from bot.render import Renderer, builtin_templates_dir, markdown_to_html, record_text
 from tests.records import NAMES, empty_record, entry, full_record, large_record, minutes, section
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -150,6 +150,8 @@ def test_user_text_is_shown_never_run_or_obeyed() -> None:
         "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;bold&lt;/b&gt;",
         "<!channel> <!here> wake up <@U0BOB|bob> <!subteam^S0DBA|@dba-team>",
         "[click](javascript:alert(1)) | pipe | in | text",
+        "see ![](@U0BOB) and ![](!here) ![t](https://evil.example/px.png) *bold* `code`",
+        "multi\n\n## Injected heading\n| a | b |",
     ]
     record.entries = [
         *record.entries,
@@ -157,18 +159,22 @@ def test_user_text_is_shown_never_run_or_obeyed() -> None:
     ]
     record.incident.title = "{{ config }} <img src=x onerror=alert(1)>"
     markdown = draft_of(record)
-    assert "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %}" in markdown
+    assert "{{ 7\\*7 }} {% for x in range\\(3\\) %}loop{% endfor %}" in markdown
     assert "49" not in markdown and "looploop" not in markdown
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in markdown
     assert "<script>" not in markdown and "<img" not in markdown
     # Broadcasts and mentions become plain words in a document: nobody is notified.
     assert "@channel @here wake up @Bob Okafor @dba-team" in markdown
     assert "<!channel>" not in markdown and "<@U0BOB" not in markdown
 
+    # Markdown syntax in a message is shown, not applied: no image, link, heading or cell.
+    assert "see \\!\\[\\]\\(@U0BOB\\) and \\!\\[\\]\\(\\!here\\)" in markdown
     page = markdown_to_html(markdown)
     assert "<script>" not in page and "<img" not in page and 'href="javascript:' not in page
+    assert "<h2>Injected heading</h2>" not in page and 'evil.example/px.png"' not in page
+    assert "see ![](@U0BOB) and ![](!here) ![t](https://evil.example/px.png) *bold* `code`" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "{{ 7*7 }}" in page
+    assert "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %}" in page
 
 
 def test_an_operator_template_is_sandboxed(tmp_path: Path) -> None:
@@ -197,3 +203,10 @@ def test_a_draft_spanning_midnight_and_a_clock_change_says_so() -> None:
         r"10:30 AM PST \(2 days 2 hours 15 minutes\)",
         draft,
     ), draft[:1500]
+
+
+def test_record_text_in_slack_keeps_mentions_and_shows_the_rest() -> None:
+    said = record_text("Escalated to <@U0BOB>: &lt;b&gt; <!channel> <https://x.example|x> a < b")
+    assert said == (
+        "Escalated to <@U0BOB>: &lt;b&gt; &lt;!channel&gt; &lt;https://x.example|x&gt; a &lt; b"
+    )

@@ -113,13 +113,17 @@ async def write_draft(
         names |= await _complete_from_slack(services, record, names)
     chosen_language, chosen_style = choose_template(services, incident)
     language_code, style = language or chosen_language, style or chosen_style
-    draft, markdown = render_draft(
-        services.renderer,
-        record,
-        names,
-        language=Language.load(template_directory(services.renderer, language_code, style)),
-        style=style,
-        now=services.clock(),
+    directory = template_directory(services.renderer, language_code, style)
+    # A long record takes seconds to render: off the event loop, which must keep answering Slack.
+    draft, markdown = await asyncio.to_thread(
+        lambda: render_draft(
+            services.renderer,
+            record,
+            names,
+            language=Language.load(directory),
+            style=style,
+            now=services.clock(),
+        )
     )
     return WrittenDraft(draft, markdown)
 
