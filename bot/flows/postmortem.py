@@ -279,10 +279,11 @@ async def request_postmortem(
     """``/incident postmortem``: keep the style and language asked for, write the draft again."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        wanted_language = language or incident.postmortem_language or services.settings.language
-        wanted_style = style or incident.postmortem_style or services.settings.postmortem_style
+        chosen_language, chosen_style = choose_template(services, incident)
         try:
-            template_directory(services.renderer, wanted_language, wanted_style)
+            template_directory(
+                services.renderer, language or chosen_language, style or chosen_style
+            )
         except NoSuchTemplate as error:
             raise UsageError(str(error)) from None
         incident.postmortem_language = language or incident.postmortem_language
