@@ -75,7 +75,7 @@ async def apply_notification(
     caller commits)."""
     applied = Applied(route=routes.route_for(notification.route_labels))
     group = await _locked_group(session, notification, applied.route, now)
-    incident = await session.get(Incident, group.incident_id) if group.incident_id else None
+    incident = await incidents.get(session, group.incident_id) if group.incident_id else None
     applied.new_alerts, applied.resolved_alerts = await _record_alerts(
         session, group, payload, notification.alerts
     )

@@ -6,6 +6,7 @@ Nothing happens at import time; every resource is created and closed in a cleanu
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -21,17 +22,21 @@ from bot.keys import (
     engine_key,
     http_session_key,
     job_runner_key,
+    metrics_key,
     services_key,
     settings_key,
 )
+from bot.metrics import Metrics
 from bot.migrate import upgrade_database
 from bot.models import utcnow
+from bot.monitoring import observe_requests, serve_metrics, slack_payload_type
 from bot.render import Renderer
 from bot.scheduler import JobRunner
 from bot.services import Services
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
 from bot.slack.workspace import SlackWorkspace, build_web_client
+from bot.web import add_web_routes
 from bot.webhooks import receive_alerts
 
 log = logging.getLogger(__name__)
@@ -45,16 +50,19 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     migrate: bool = True,
 ) -> web.Application:
-    """Build the warroom web application: Slack endpoint, alert webhooks, health check."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    """Build the warroom web application: Slack endpoint, alert webhooks, health, metrics."""
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[observe_requests])
     app[settings_key] = settings
+    app[metrics_key] = Metrics()
     app.cleanup_ctx.append(_http_session_ctx)
     app.cleanup_ctx.append(_engine_ctx(migrate))
     app.cleanup_ctx.append(_bolt_ctx(clock))
     app.cleanup_ctx.append(_job_runner_ctx)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", serve_metrics)
     app.router.add_post("/alerts/{source}", receive_alerts)
+    add_web_routes(app)
     return app
 
 
@@ -79,7 +87,11 @@ def _engine_ctx(migrate: bool) -> Callable[[web.Application], AsyncIterator[None
 def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], AsyncIterator[None]]:
     async def bolt_ctx(app: web.Application) -> AsyncIterator[None]:
         services = build_services(
-            app[settings_key], app[engine_key], app[http_session_key], clock=clock
+            app[settings_key],
+            app[engine_key],
+            app[http_session_key],
+            clock=clock,
+            metrics=app[metrics_key],
         )
         app[services_key] = services
         app[bolt_key] = build_bolt_app(services, services.slack.client)
@@ -95,15 +107,18 @@ def build_services(
     http: aiohttp.ClientSession,
     *,
     clock: Callable[[], datetime] = utcnow,
+    metrics: Metrics | None = None,
 ) -> Services:
     """The collaborators every flow gets, for the server and for one-off commands alike."""
+    metrics = metrics if metrics is not None else Metrics()
     return Services(
         settings=settings,
         engine=engine,
-        slack=SlackWorkspace(build_web_client(settings, http), http),
+        slack=SlackWorkspace(build_web_client(settings, http, metrics), http),
         renderer=Renderer(settings.templates_dir),
         clock=clock,
         http=http,
+        metrics=metrics,
     )
 
 
@@ -122,9 +137,15 @@ async def slack_events(request: web.Request) -> web.Response:
     if timestamp is not None and not timestamp.strip().isdigit():
         # Bolt would answer 500 to a malformed timestamp; it is a bad signature, so 401.
         return web.json_response({"error": "invalid request"}, status=401)
+    started = time.perf_counter()
     bolt_request = await to_bolt_request(request)
     bolt_response = await request.app[bolt_key].async_dispatch(bolt_request)
-    return await to_aiohttp_response(bolt_response)
+    response = await to_aiohttp_response(bolt_response)
+    request.app[metrics_key].observe_slack_request(
+        slack_payload_type(bolt_request.body, bolt_response.status),
+        time.perf_counter() - started,
+    )
+    return response
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -23,6 +23,11 @@ class BackgroundTasks:
         task.add_done_callback(self._finished)
         return task
 
+    @property
+    def running(self) -> int:
+        """How many tasks are running now."""
+        return len(self._tasks)
+
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

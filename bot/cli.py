@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from bot.alert_admin import list_payloads, replay_payloads
 from bot.config import ConfigError, Settings
 from bot.db import create_engine
 from bot.demo import run_demo
+from bot.logs import LOG_FORMATS, configure_logging
 from bot.manifest import manifest_yaml
 from bot.migrate import upgrade_database
 from bot.postmortem_admin import render_postmortem
@@ -66,16 +66,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="play a whole incident against the built-in Slack emulator")
     demo.add_argument("--output", help="where to write the postmortem draft")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep serving the web view (127.0.0.1, sign-in off) until Ctrl-C",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``warroom`` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("WARROOM_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Read here, before Settings: logging must work while the settings are being checked.
+    # `serve` writes JSON lines for log pipelines; the other commands talk to a person, and
+    # the demo's transcript is its output, so it keeps text whatever the environment says.
+    fmt = os.environ.get("WARROOM_LOG_FORMAT", "json" if args.command == "serve" else "text")
+    if args.command == "demo":
+        fmt = "text"
+    if fmt.lower() not in LOG_FORMATS:
+        print(f"warroom: WARROOM_LOG_FORMAT: use one of {', '.join(LOG_FORMATS)}", file=sys.stderr)
+        return 2
+    configure_logging(os.environ.get("WARROOM_LOG_LEVEL", "INFO"), fmt.lower())
     try:
         return _run(args)
     except ConfigError as error:
@@ -90,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         print(manifest_yaml(args.url), end="")
         return 0
     if args.command == "demo":
-        return asyncio.run(run_demo(os.environ, output=args.output))
+        return asyncio.run(run_demo(os.environ, output=args.output, keep_serving=args.serve))
     settings = Settings.from_env(os.environ)
     if args.command == "db":
         asyncio.run(_upgrade(settings))

@@ -38,6 +38,10 @@ PROMOTABLE_KINDS = frozenset(
 )
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+DEFAULT_OIDC_AUTHORIZE_URL = "https://slack.com/openid/connect/authorize"
+WEB_AUTH_MODES = ("slack", "none")
+# HMAC-SHA256 keys shorter than this are guessable.
+SESSION_SECRET_MIN = 32
 # Roles every incident can have besides its commander; operators add their own.
 DEFAULT_ROLES = ("comms", "scribe")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -98,6 +102,20 @@ class Settings:
     # The postmortem template style and language, unless an incident chooses its own.
     postmortem_style: str = "default"
     language: str = "en"
+    # The web view: "slack" signs people in with Slack (OpenID Connect); "none" is for local
+    # use only (no sign-in, every incident shown, the server listens on 127.0.0.1 alone).
+    web_auth: str = "slack"
+    slack_client_id: str = ""
+    slack_client_secret: Secret = NO_SECRET
+    # Signs session cookies; every replica needs the same one.
+    session_secret: Secret = NO_SECRET
+    session_hours: float = 12.0
+    # Where people reach warroom (https://warroom.example.com): the sign-in redirect and
+    # links; cookies are Secure when it is https. Without it, the request's own address.
+    public_url: str = ""
+    oidc_authorize_url: str = DEFAULT_OIDC_AUTHORIZE_URL
+    # Automation reads the JSON API with `Authorization: Bearer <token>`.
+    api_token: Secret = NO_SECRET
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -132,6 +150,14 @@ class Settings:
             alert_max_body_bytes=_int(environ, "WARROOM_ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024),
             postmortem_style=environ.get("WARROOM_POSTMORTEM_STYLE", "default").strip().lower(),
             language=environ.get("WARROOM_LANGUAGE", "en").strip().lower(),
+            web_auth=environ.get("WARROOM_WEB_AUTH", "slack").strip().lower(),
+            slack_client_id=environ.get("SLACK_CLIENT_ID", "").strip(),
+            slack_client_secret=Secret(environ.get("SLACK_CLIENT_SECRET", "").strip()),
+            session_secret=Secret(environ.get("WARROOM_SESSION_SECRET", "").strip()),
+            session_hours=_seconds(environ, "WARROOM_SESSION_HOURS", 12.0),
+            public_url=environ.get("WARROOM_PUBLIC_URL", "").strip().rstrip("/"),
+            oidc_authorize_url=environ.get("SLACK_OIDC_AUTHORIZE_URL", DEFAULT_OIDC_AUTHORIZE_URL),
+            api_token=Secret(environ.get("WARROOM_API_TOKEN", "").strip()),
         )
         settings.validate()
         return settings
@@ -193,10 +219,31 @@ class Settings:
             )
         if self.alert_max_body_bytes <= 0:
             problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
+        problems.extend(self._web_problems())
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+    def _web_problems(self) -> list[str]:
+        problems = []
+        if self.web_auth not in WEB_AUTH_MODES:
+            problems.append("WARROOM_WEB_AUTH: must be slack (sign in with Slack) or none")
+        if self.session_secret and len(self.session_secret) < SESSION_SECRET_MIN:
+            problems.append(
+                f"WARROOM_SESSION_SECRET: use at least {SESSION_SECRET_MIN} characters "
+                "(e.g. `openssl rand -hex 32`)"
+            )
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            problems.append("WARROOM_PUBLIC_URL: must start with https:// (or http://)")
+        if self.session_hours <= 0:
+            problems.append("WARROOM_SESSION_HOURS: must be more than zero")
+        return problems
+
+    @property
+    def sign_in_ready(self) -> bool:
+        """Whether Sign in with Slack has what it needs (the web view's pages need it)."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.session_secret)
 
     def require(self, *needs: Need) -> None:
         """Raise ConfigError naming every missing variable the chosen mode needs."""

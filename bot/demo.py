@@ -6,7 +6,9 @@ signatures); only Slack is emulated. Nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -165,8 +167,11 @@ def slack_ts(moment: datetime) -> str:
     return f"{int(moment.timestamp())}.{moment.microsecond:06d}"
 
 
-async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> int:
-    """Play the scripted incident, print the channel, write the postmortem draft."""
+async def run_demo(
+    environ: Mapping[str, str], *, output: str | None = None, keep_serving: bool = False
+) -> int:
+    """Play the scripted incident, print the channel, write the postmortem draft, and show
+    where its web page is (served until Ctrl-C with ``keep_serving``)."""
     # The transcript is the demo's output; request and migration logs would drown it.
     for noisy in ("aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -212,9 +217,35 @@ async def run_demo(environ: Mapping[str, str], *, output: str | None = None) -> 
         print("\nWhat PagerDuty received:")
         for event in pagerduty.events:
             print(f"  {event['event_action']:<12} {event['dedup_key']}")
-        path = await _write_postmortem(runner.app, channel_id, output)
+        path, reference = await _write_postmortem(runner.app, channel_id, output)
         print(f"\nPostmortem draft written to {path}")
+        page = f"http://127.0.0.1:{port}/incidents/{reference}"
+        status = await _check_page(page)
+        print(f"Incident page (sign-in off, this machine only): {page} (answered {status})")
+        if keep_serving:
+            print(
+                "Serving the web view until Ctrl-C: the incident list is at "
+                + page[: -len(f"/incidents/{reference}")]
+                + "/"
+            )
+            await _until_interrupted()
+        else:
+            print("The page closes with the demo; `warroom demo --serve` keeps it open.")
     return 0
+
+
+async def _check_page(url: str) -> int:
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        await answer.read()
+        return answer.status
+
+
+async def _until_interrupted() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 def _demo_settings(
@@ -237,6 +268,7 @@ def _demo_settings(
         }
     )
     return base.replace(
+        web_auth="none",
         slack_bot_token=slack.bot_token,
         slack_signing_secret=slack.signing_secret,
         slack_api_url=slack.base_url,
@@ -342,7 +374,9 @@ async def _resolve(slack: SlackEmulator, channel_id: str) -> None:
     )
 
 
-async def _write_postmortem(app: web.Application, channel_id: str, output: str | None) -> Path:
+async def _write_postmortem(
+    app: web.Application, channel_id: str, output: str | None
+) -> tuple[Path, str]:
     services = app[services_key]
     async with session_scope(services.engine) as session:
         incident: Incident | None = await get_by_channel(session, channel_id)
@@ -350,4 +384,4 @@ async def _write_postmortem(app: web.Application, channel_id: str, output: str |
     markdown = (await write_draft(services, incident.id)).markdown
     path = Path(output or f"warroom-demo-postmortem-{incident.reference}.md").resolve()
     path.write_text(markdown, encoding="utf-8")
-    return path
+    return path, incident.reference

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from datetime import datetime
@@ -12,9 +13,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import AlreadyResolved, BotError, NotIncidentChannel
+from bot.logs import bind_incident
 from bot.models import Incident, Status, TimelineKind
 from bot.timeline import add_entry
 
+log = logging.getLogger(__name__)
 CHANNEL_NAME_MAX = 80
 _NOT_ALLOWED_IN_CHANNEL = re.compile(r"[^a-z0-9_-]+")
 _NUMBERING_ATTEMPTS = 20
@@ -51,6 +54,7 @@ async def open_incident(
     detected_at: datetime | None = None,
     commander: str | None = DECLARER,
     previous_incident_id: int | None = None,
+    is_private: bool = False,
 ) -> Incident:
     """Create the incident with the next ``INC-<n>`` of its workspace and record its declaration
     (the caller commits).
@@ -74,6 +78,7 @@ async def open_incident(
             detected_at=detected_at,
             started_at=detected_at,
             previous_incident_id=previous_incident_id,
+            is_private=is_private,
         )
         try:
             # A savepoint: losing the race must not undo the caller's other work.
@@ -81,6 +86,8 @@ async def open_incident(
                 session.add(incident)
         except IntegrityError:
             continue
+        bind_incident(incident.reference)
+        log.info("opened %s (%s), declared by %s", incident.reference, severity, declared_by)
         add_entry(
             session,
             incident,
@@ -99,10 +106,25 @@ async def _next_number(session: AsyncSession, team_id: str) -> int:
     return (highest or 0) + 1
 
 
+async def get(session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident with this id, if any.
+
+    Like every getter here, it names the incident on the log lines of the rest of the unit of
+    work (the current task).
+    """
+    incident = await session.get(Incident, incident_id)
+    if incident is not None:
+        bind_incident(incident.reference)
+    return incident
+
+
 async def get_by_channel(session: AsyncSession, channel_id: str) -> Incident | None:
     """The incident fought in this channel, if any."""
     statement = select(Incident).where(Incident.channel_id == channel_id)
-    return (await session.exec(statement)).first()
+    incident = (await session.exec(statement)).first()
+    if incident is not None:
+        bind_incident(incident.reference)
+    return incident
 
 
 async def incident_in_channel(session: AsyncSession, channel_id: str) -> Incident:
@@ -155,6 +177,7 @@ async def resolve_incident(
     incident.status = Status.RESOLVED.value
     incident.resolved_at = resolved_at
     session.add(incident)
+    log.info("%s resolved by %s", incident.reference, resolved_by)
     text = f"Incident resolved: {summary}" if summary else "Incident resolved"
     add_entry(
         session,
@@ -187,6 +210,9 @@ async def set_severity(
     direction = "raised" if _severity_rank(severity) < _severity_rank(previous) else "lowered"
     incident.severity = severity
     session.add(incident)
+    log.info(
+        "%s severity %s from %s to %s by %s", incident.reference, direction, previous, severity, by
+    )
     add_entry(
         session,
         incident,
@@ -213,6 +239,7 @@ async def set_status(
     if status == Status.MONITORING and incident.mitigated_at is None:
         # "Monitoring" means a fix is in place: the first time is when impact was mitigated.
         incident.mitigated_at = at
+    log.info("%s status changed from %s to %s by %s", incident.reference, previous, status, by)
     text = f"Status changed from {previous} to {status}"
     if previous == Status.RESOLVED:
         incident.resolved_at = None

@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.scheduler import JobRunner
 from bot.services import Services
 
@@ -16,3 +17,4 @@ engine_key = web.AppKey("engine", AsyncEngine)
 services_key = web.AppKey("services", Services)
 bolt_key = web.AppKey("bolt", AsyncApp)
 job_runner_key = web.AppKey("job_runner", JobRunner)
+metrics_key = web.AppKey("metrics", Metrics)

@@ -131,6 +131,8 @@ class Incident(SQLModel, table=True):
     postmortem_language: str | None = None
     # The channel canvas holding the draft, so a regenerated draft replaces it.
     postmortem_canvas_id: str | None = None
+    # Fought in a private channel: only its members see it in the web view.
+    is_private: bool = False
 
     @property
     def reference(self) -> str:
@@ -194,6 +196,24 @@ class MilestoneChange(SQLModel, table=True):
     changed_at: datetime = Field(sa_column=_utc_column(nullable=False))
     slack_channel: str | None = None
     slack_ts: str | None = None
+
+
+class PostmortemEdit(SQLModel, table=True):
+    """A person's text for a written section of the postmortem draft (the web view's editor).
+
+    Every save is a new row, so the history stays; the latest row of a section is the one a
+    regenerated draft shows in place of that section's gap.
+    """
+
+    __tablename__ = "postmortem_edit"
+    __table_args__ = (Index("ix_postmortem_edit_section", "incident_id", "section", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    section: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    author: str  # a Slack user id, or "api" for a token holder
+    edited_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
 class Person(SQLModel, table=True):

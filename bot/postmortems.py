@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import escalations, roles, timeline
+from bot import escalations, postmortem_edits, roles, timeline
 from bot.models import (
     ActionItem,
     Escalation,
@@ -28,6 +28,7 @@ from bot.models import (
     Milestone,
     MilestoneChange,
     Person,
+    PostmortemEdit,
     TimelineEntry,
     TimelineKind,
 )
@@ -176,6 +177,23 @@ class Action:
     link: str | None
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a person wrote for a section of the draft, in the web view."""
+
+    text: str
+    author: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A section of a template that a person writes: its key and what it asks for."""
+
+    key: str
+    prompt: str
+
+
 @dataclass
 class Draft:
     """Everything a postmortem template renders, with the formatting of its language."""
@@ -197,6 +215,20 @@ class Draft:
     actions: list[Action]
     updates: list[Line]
     description: str = ""
+    # People's own text for written sections, by section key.
+    written: dict[str, Written] = field(default_factory=dict)
+    # The written sections the template asked for while rendering, in order.
+    slots: list[Slot] = field(default_factory=list)
+
+    def section(self, key: str, prompt: str) -> Written | None:
+        """A written section of the template: what a person wrote for it, if anything.
+
+        The template names the section as it renders, so the editor offers exactly the
+        sections of the style in use, operator templates included.
+        """
+        if all(slot.key != key for slot in self.slots):
+            self.slots.append(Slot(key, prompt))
+        return self.written.get(key)
 
     @property
     def zone(self) -> str:
@@ -253,6 +285,7 @@ class Record:
     roles: dict[str, str]
     actions: Sequence[ActionItem]
     milestone_changes: Sequence[MilestoneChange]
+    edits: Mapping[str, PostmortemEdit] = field(default_factory=dict)
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -264,6 +297,7 @@ class Record:
                 ids.add(escalation.target_ref)
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
         ids |= {change.changed_by for change in self.milestone_changes}
+        ids |= {edit.author for edit in self.edits.values()}
         texts = [entry.text for entry in self.entries] + [item.text for item in self.actions]
         ids |= {match for text in texts for match in mentioned_users(text)}
         return {user for user in ids if user and _USER_ID.match(user)}
@@ -293,6 +327,7 @@ async def load_record(session: AsyncSession, incident: Incident) -> Record:
         roles=await roles.roles_of(session, incident_id),
         actions=actions.all(),
         milestone_changes=changes.all(),
+        edits=await postmortem_edits.current_edits(session, incident_id),
     )
 
 
@@ -379,6 +414,10 @@ def build_draft(
         actions=_actions(of_kind(TimelineKind.FOLLOW_UP), record.actions, name, names),
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
+        written={
+            key: Written(edit.body, name(edit.author), edit.edited_at)
+            for key, edit in record.edits.items()
+        },
     )
 
 
@@ -473,6 +512,8 @@ __all__ = [
     "MilestoneTime",
     "MisleadingPath",
     "Record",
+    "Slot",
+    "Written",
     "build_draft",
     "known_names",
     "load_record",

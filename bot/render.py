@@ -134,6 +134,12 @@ def postmortem_template(language: str, style: str) -> str:
     return f"postmortem/{language}/{style}.md.j2"
 
 
+def prose(value: object) -> Markup:
+    """A person's own Markdown (a section written in the web view): its formatting kept, but
+    ``& < >`` as entities, so it cannot mention, notify or hold raw HTML."""
+    return Markup(slack_escape(value))
+
+
 def markdown_item(value: object) -> str:
     """Text inside a Markdown list item: continuation lines indented so the item holds them."""
     return "\n  ".join(str(value).splitlines())
@@ -188,6 +194,7 @@ class Renderer:
             # A Markdown table cell is one line (the Markdown escaping takes care of pipes).
             table_cell=lambda value: " ".join(str(value).split()),
             item=markdown_item,
+            prose=prose,
         )
         return env
 

@@ -16,7 +16,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot import jobs
+from bot import incidents, jobs
+from bot.db import session_scope
+from bot.logs import incident_scope
 from bot.models import Job
 from bot.services import Services
 
@@ -75,7 +77,9 @@ class JobRunner:
                 self.services.engine, now=self.services.clock(), owner=self.owner
             )
             for job in claimed:
-                await self._run(job)
+                # Each job's log lines name its own incident, never the previous job's.
+                with incident_scope():
+                    await self._run(job)
             return len(claimed)
 
     async def _run(self, job: Job) -> None:
@@ -84,18 +88,31 @@ class JobRunner:
         if handler is None:
             await jobs.finish(engine, job, now=clock(), error=f"no handler for {job.kind!r}")
             return
+        metrics = self.services.metrics
         try:
+            if job.incident_id is not None:
+                await self._bind_incident(job.incident_id)
+            log.debug("running job %s (%s)", job.key, job.kind)
             again = await handler(self.services, job)
         except Exception as error:
             log.exception("job %s (%s) failed", job.key, job.kind)
             description = f"{type(error).__name__}: {error}"[:2000]
             if job.failures + 1 >= MAX_FAILURES:
+                metrics.job_run(job.kind, "failed")
                 await jobs.finish(engine, job, now=clock(), error=description, failed=True)
             else:
+                metrics.job_run(job.kind, "retry")
                 due = clock() + failure_backoff(job.failures)
                 await jobs.retry(engine, job, due_at=due, error=description)
             return
         if again is None:
+            metrics.job_run(job.kind, "done")
             await jobs.finish(engine, job, now=clock())
         else:
+            metrics.job_run(job.kind, "again")
             await jobs.run_again(engine, job, due_at=again)
+
+    async def _bind_incident(self, incident_id: int) -> None:
+        # Handlers load their incident in many ways; one lookup here names it on all their lines.
+        async with session_scope(self.services.engine) as session:
+            await incidents.get(session, incident_id)

@@ -18,8 +18,24 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 8.0
 
 
+LOOPBACK = "127.0.0.1"
+_LOOPBACK_NAMES = {LOOPBACK, "::1", "localhost"}
+
+
+def listen_address(settings: Settings, host: str) -> str:
+    """Where to listen: with sign-in off the web view shows every incident to anyone who can
+    reach it, so then only this machine may."""
+    if settings.web_auth == "none" and host not in _LOOPBACK_NAMES:
+        log.warning(
+            "WARROOM_WEB_AUTH=none: listening on %s only, not %s (sign-in is off)", LOOPBACK, host
+        )
+        return LOOPBACK
+    return host
+
+
 async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) -> None:
     """Serve HTTP (Slack endpoint and /healthz) and, in Socket Mode, the Slack socket too."""
+    host = listen_address(settings, host)
     runner = web.AppRunner(create_app(settings), shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

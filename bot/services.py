@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.background import BackgroundTasks
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.models import utcnow
 from bot.render import Renderer
 from bot.slack.workspace import SlackWorkspace
@@ -33,6 +34,8 @@ class Services:
     http: aiohttp.ClientSession | None = None
     # Set to have the job runner look for due jobs now instead of at its next poll.
     job_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # What GET /metrics shows; one-off commands get a registry nobody reads.
+    metrics: Metrics = field(default_factory=Metrics)
 
     def wake_jobs(self) -> None:
         """Ask the job runner to look for due work now (new work was just scheduled)."""

@@ -15,10 +15,19 @@ from aiohttp import web
 
 from bot.alerting.payloads import SOURCES, PayloadError, parse
 from bot.flows.alerts import accept_payload
-from bot.keys import services_key
+from bot.keys import metrics_key, services_key
 
 log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
+# warroom_alert_payloads_total's outcome, from the answer's status.
+_OUTCOMES = {
+    202: "accepted",
+    400: "invalid",
+    401: "unauthorized",
+    404: "unknown_source",
+    413: "too_large",
+    503: "unavailable",
+}
 
 
 class BodyTooLarge(Exception):
@@ -26,7 +35,17 @@ class BodyTooLarge(Exception):
 
 
 async def receive_alerts(request: web.Request) -> web.Response:
-    """One webhook delivery from a monitoring system."""
+    """One webhook delivery from a monitoring system, counted by source and outcome."""
+    response = await _receive(request)
+    source = request.match_info["source"]
+    request.app[metrics_key].alert_payload(
+        source if source in SOURCES else "unknown",
+        _OUTCOMES.get(response.status, str(response.status)),
+    )
+    return response
+
+
+async def _receive(request: web.Request) -> web.Response:
     source = request.match_info["source"]
     if source not in SOURCES:
         return _error(404, f"unknown alert source {source!r}; use one of {', '.join(SOURCES)}")

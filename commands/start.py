@@ -1,8 +1,9 @@
-"""``/incident start [sev1-4] <title>``: declare an incident and open its channel."""
+"""``/incident start [--private] [sev1-4] <title>``: declare an incident and open its channel."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.errors import UsageError
 from bot.flows import Declaration, declare_incident
@@ -10,22 +11,31 @@ from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 
 _LEADING_SEVERITY = re.compile(r"^sev([1-4])(?:\s+|$)", re.IGNORECASE)
+_PRIVATE_FLAG = re.compile(r"^--private(?:\s+|$)", re.IGNORECASE)
 TITLE_MAX = 200
 
 
-def parse_start(args: str, default_severity: str) -> tuple[str, str]:
-    """Split ``[sev1-4] <title>`` into (severity, title)."""
+@dataclass(frozen=True)
+class StartRequest:
+    severity: str
+    title: str
+    private: bool
+
+
+def parse_start(args: str, default_severity: str) -> StartRequest:
+    """Split ``[--private] [sev1-4] <title>`` (flag and severity in either order)."""
     text = " ".join(args.split())
-    severity = default_severity
-    match = _LEADING_SEVERITY.match(text)
-    if match:
-        severity = f"SEV{match.group(1)}"
-        text = text[match.end() :]
+    severity, private = default_severity, False
+    for _ in range(2):
+        if match := _PRIVATE_FLAG.match(text):
+            private, text = True, text[match.end() :]
+        elif match := _LEADING_SEVERITY.match(text):
+            severity, text = f"SEV{match.group(1)}", text[match.end() :]
     if not text:
         raise UsageError("Give the incident a title.")
     if len(text) > TITLE_MAX:
         raise UsageError(f"Keep the title under {TITLE_MAX} characters; details go in the channel.")
-    return severity, text
+    return StartRequest(severity, text, private)
 
 
 def validate(args: str) -> None:
@@ -33,9 +43,13 @@ def validate(args: str) -> None:
 
 
 async def start(request: CommandRequest, services: Services) -> str:
-    severity, title = parse_start(request.args, services.settings.default_severity)
+    asked = parse_start(request.args, services.settings.default_severity)
     declaration = Declaration(
-        team_id=request.team_id, title=title, declared_by=request.user_id, severity=severity
+        team_id=request.team_id,
+        title=asked.title,
+        declared_by=request.user_id,
+        severity=asked.severity,
+        private=asked.private,
     )
     incident = await declare_incident(services, declaration)
     return services.renderer.render("messages/incident_opened.j2", incident=incident)
@@ -43,7 +57,7 @@ async def start(request: CommandRequest, services: Services) -> str:
 
 SUBCOMMAND = Subcommand(
     name="start",
-    usage="start [sev1-4] <title>",
+    usage="start [--private] [sev1-4] <title>",
     summary="Declare an incident and open its channel",
     handler=start,
     validate=validate,

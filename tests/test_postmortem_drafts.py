@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 from jinja2.exceptions import SecurityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db import session_scope
 from bot.flows.postmortem import render_draft
-from bot.models import TimelineKind
+from bot.incidents import open_incident
+from bot.models import PostmortemEdit, TimelineKind
+from bot.postmortem_edits import EditRefused, current_edits, save_edit, section_history
 from bot.postmortems import Language, Record
 from bot.render import Renderer, builtin_templates_dir, markdown_to_html, record_text
 from tests.records import NAMES, empty_record, entry, full_record, large_record, minutes, section
@@ -210,3 +214,94 @@ def test_record_text_in_slack_keeps_mentions_and_shows_the_rest() -> None:
     assert said == (
         "Escalated to <@U0BOB>: &lt;b&gt; &lt;!channel&gt; &lt;https://x.example|x&gt; a &lt; b"
     )
+
+
+SLOTS = {
+    "default": ["underlying_issue", "fix"],
+    "sre": ["summary", "trigger", "went_well", "went_wrong", "got_lucky"],
+    "atlassian": ["summary", "leadup", "five_whys"],
+}
+
+
+def _with_edits(record: Record, edits: dict[str, str]) -> Record:
+    record.edits = {
+        key: PostmortemEdit(
+            incident_id=1, section=key, body=body, author="U0ALICE", edited_at=minutes(200)
+        )
+        for key, body in edits.items()
+    }
+    return record
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("style", ["default", "sre", "atlassian"])
+def test_written_sections_replace_their_gaps(style: str, language: str) -> None:
+    renderer = Renderer()
+    directory = renderer.find_dir(f"postmortem/{language}")
+    assert directory is not None
+    empty = empty_record()
+    draft, blank = render_draft(
+        renderer, empty, NAMES, language=Language.load(directory), style=style, now=GENERATED_AT
+    )
+    assert [slot.key for slot in draft.slots] == SLOTS[style]
+    texts = {
+        key: f"Our own words for {key}, with *emphasis* and <!channel>." for key in SLOTS[style]
+    }
+    _, markdown = render_draft(
+        renderer,
+        _with_edits(empty_record(), texts),
+        NAMES,
+        language=Language.load(directory),
+        style=style,
+        now=GENERATED_AT,
+    )
+    for key in SLOTS[style]:
+        # The person's Markdown is kept; what Slack would obey is shown as text.
+        assert f"Our own words for {key}, with *emphasis* and &lt;!channel&gt;." in markdown
+    mark = Language.load(directory).gap_mark
+    # Gaps filled: in the default style, the missing cause and fix give way to the person's
+    # account of them; the five whys are five gaps that one written section replaces.
+    filled = {"default": 2, "sre": 5, "atlassian": 7}[style]
+    assert markdown.count(mark) == blank.count(mark) - filled
+    assert (
+        "Written by Alice Moreau" if language == "en" else "Rédigé par Alice Moreau"
+    ) in markdown
+
+
+async def test_edits_keep_their_history_and_an_emptied_section_shows_its_gap_again(
+    engine: AsyncEngine,
+) -> None:
+    async with session_scope(engine) as session:
+        incident = await open_incident(
+            session,
+            team_id="T1",
+            title="Checkout down",
+            declared_by="U0ALICE",
+            severity="SEV2",
+            timezone="UTC",
+            declared_at=minutes(0),
+        )
+        for at, body in ((1, "First words."), (2, "Better words."), (3, "  ")):
+            await save_edit(
+                session, incident, section="fix", body=body, author="U0BOB", at=minutes(at)
+            )
+        await save_edit(
+            session, incident, section="summary", body="Kept.", author="U0ALICE", at=minutes(4)
+        )
+        await session.commit()
+        assert incident.id is not None
+        history = await section_history(session, incident.id, "fix")
+        current = await current_edits(session, incident.id)
+    assert [edit.body for edit in history] == ["", "Better words.", "First words."]
+    assert history[0].author == "U0BOB" and history[0].edited_at == minutes(3)
+    assert list(current) == ["summary"]
+    with pytest.raises(EditRefused):
+        async with session_scope(engine) as session:
+            await save_edit(
+                session, incident, section="Fix!", body="x", author="U0BOB", at=minutes(5)
+            )
+    with pytest.raises(EditRefused):
+        async with session_scope(engine) as session:
+            await save_edit(
+                session, incident, section="fix", body="x" * 20_001, author="U0BOB", at=minutes(5)
+            )

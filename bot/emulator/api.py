@@ -35,10 +35,22 @@ def method(name: str) -> Callable[[Handler], Handler]:
 
 
 class Args:
-    """Merged query/form/JSON arguments. Form values are strings; JSON values keep their type."""
+    """Merged query/form/JSON arguments. Form values are strings; JSON values keep their type.
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    `token` is the request's token (Bearer header or form field) and `basic` its HTTP Basic
+    credentials, for the few methods that authenticate differently (openid.connect.*).
+    """
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        token: str | None = None,
+        basic: tuple[str, str] | None = None,
+    ) -> None:
         self.data = data
+        self.token = token
+        self.basic = basic
 
     def text(self, name: str) -> str | None:
         value = self.data.get(name)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import math
 import time
@@ -13,8 +15,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
-# The api_* imports register their methods in METHODS.
-from bot.emulator import api_chat, api_conversations, api_misc  # noqa: F401
+# The api_* and oidc imports register their methods in METHODS; oidc also serves the sign-in page.
+from bot.emulator import api_chat, api_conversations, api_misc, oidc  # noqa: F401
 from bot.emulator.api import METHODS, ApiError, Args
 from bot.emulator.models import ApiCall, EphemeralMessage
 from bot.emulator.transport import Courier
@@ -26,6 +28,10 @@ OAUTH_SCOPES = (
     "bookmarks:write,users:read,users:read.email,usergroups:read,files:write,canvases:write"
 )
 _APP_TOKEN_METHODS = {"apps.connections.open"}
+# Sign in with Slack: the token exchange authenticates with the app's client_id/client_secret
+# (form fields or HTTP Basic), and userInfo takes only the user token that exchange issued.
+_CLIENT_AUTH_METHODS = {"openid.connect.token"}
+_USER_TOKEN_METHODS = {"openid.connect.userInfo"}
 
 
 @dataclass
@@ -65,6 +71,10 @@ class EmulatorServer(Courier):
         app.router.add_post("/response/{url_id}", self._handle_response_url)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_get("/link", self.handle_link)
+        # Sign in with Slack's browser leg (slack.com/openid/connect/authorize) and avatars.
+        app.router.add_get(oidc.AUTHORIZE_PATH, self._handle_authorize)
+        app.router.add_post(oidc.AUTHORIZE_PATH, self._handle_authorize)
+        app.router.add_get(oidc.AVATAR_PATH + "/{user_id}", self._handle_avatar)
         # A short shutdown timeout: a test's stop() must not hang on a client's keep-alive.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -156,12 +166,18 @@ class EmulatorServer(Courier):
         method = request.match_info["method"]
         at = time.monotonic()
         args, token = await _read_args(request)
-        answer = await self._answer(method, args, token)
+        answer = await self._answer(method, args, token, _basic_auth(request))
         ok = bool(answer.body.get("ok"))
         self.calls.append(ApiCall(method, args, answer.status, ok, answer.body.get("error"), at))
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
-    async def _answer(self, method: str, args: dict[str, Any], token: str | None) -> Answer:
+    async def _answer(
+        self,
+        method: str,
+        args: dict[str, Any],
+        token: str | None,
+        basic: tuple[str, str] | None = None,
+    ) -> Answer:
         if method not in METHODS:
             return Answer(200, {"ok": False, "error": "unknown_method"})
         if auth_error := self._auth_error(method, token):
@@ -174,21 +190,33 @@ class EmulatorServer(Courier):
             body = {"ok": False, "error": "ratelimited"}
             return Answer(429, body, {"Retry-After": str(retry_after)})
         try:
-            result = METHODS[method](self, Args(args))
+            result = METHODS[method](self, Args(args, token=token, basic=basic))
         except ApiError as exc:
             return Answer(200, {"ok": False, "error": exc.code})
         headers = {"x-oauth-scopes": OAUTH_SCOPES} if method == "auth.test" else {}
         return Answer(200, {"ok": True, **result}, headers)
 
     def _auth_error(self, method: str, token: str | None) -> str | None:
+        if method in _CLIENT_AUTH_METHODS:
+            return None  # the method itself checks client_id and client_secret
         if not token:
             return "not_authed"
+        if method in _USER_TOKEN_METHODS:
+            # Only a Sign in with Slack user token works; the bot and app tokens do not.
+            return None if token in self.oidc_tokens else "invalid_auth"
         wanted = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
         if token == wanted:
             return None
         if token in (self.app_token, self.bot_token):
             return "not_allowed_token_type"
         return "invalid_auth"
+
+    # -- Sign in with Slack (browser leg) ---------------------------------------------------
+    async def _handle_authorize(self, request: web.Request) -> web.Response:
+        return await oidc.handle_authorize(self, request)
+
+    async def _handle_avatar(self, request: web.Request) -> web.Response:
+        return oidc.handle_avatar(self, request.match_info["user_id"])
 
     # -- response_url and uploads ----------------------------------------------------------
     async def _handle_response_url(self, request: web.Request) -> web.Response:
@@ -244,3 +272,16 @@ async def _read_args(request: web.Request) -> tuple[dict[str, Any], str | None]:
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
     return args, token or body_token
+
+
+def _basic_auth(request: web.Request) -> tuple[str, str] | None:
+    """(user, password) of an `Authorization: Basic` header; slack_sdk sends client creds so."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header.removeprefix("Basic ").strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None

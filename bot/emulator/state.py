@@ -37,6 +37,33 @@ class Trigger:
 
 
 @dataclass
+class OidcCode:
+    """A Sign in with Slack authorization code: one exchange, within `oidc_code_ttl` seconds."""
+
+    code: str
+    user: str
+    client_id: str
+    redirect_uri: str  # where the browser was sent
+    requested_redirect_uri: str | None  # as passed to /openid/connect/authorize (may be absent)
+    scopes: tuple[str, ...]
+    nonce: str | None
+    auth_time: int  # epoch seconds of the sign-in
+    issued: float  # time.monotonic()
+    used: bool = False
+
+
+@dataclass
+class OidcToken:
+    """A user token (xoxp-) from openid.connect.token; only openid.connect.userInfo takes it."""
+
+    token: str
+    user: str
+    client_id: str
+    scopes: tuple[str, ...]
+    auth_time: int
+
+
+@dataclass
 class ResponseUrl:
     """Where a response_url posts land; message_ts is set for block_actions on a message."""
 
@@ -76,6 +103,19 @@ class EmulatorState:
         self.triggers: dict[str, Trigger] = {}
         self.trigger_ttl = 3.0  # Slack's value; tests may shorten it to test expiry quickly
         self.response_urls: dict[str, ResponseUrl] = {}
+        # Sign in with Slack (OpenID Connect). The app's credentials get random defaults in
+        # Slack's shapes; tests and the demo read them (or set their own) before signing in.
+        self.team_name = team_domain  # the workspace name on the sign-in page and in userInfo
+        self.oidc_client_id = (
+            f"{secrets.randbelow(9 * 10**9) + 10**9}.{secrets.randbelow(10**12):012d}"
+        )
+        self.oidc_client_secret = secrets.token_hex(16)
+        # Empty: any loopback http(s) URL (127.0.0.1, localhost, [::1]) is a valid redirect_uri.
+        # Non-empty: only these exact URLs, like the app's registered Redirect URLs in Slack.
+        self.oidc_redirect_uris: set[str] = set()
+        self.oidc_code_ttl = 600.0  # Slack's codes live 10 minutes; tests may shorten it
+        self.oidc_codes: dict[str, OidcCode] = {}  # every code issued, used ones included
+        self.oidc_tokens: dict[str, OidcToken] = {}  # access token -> grant
         self._ids = itertools.count(1)
         self._root = ""  # "http://127.0.0.1:PORT", set by the server once it listens
         # The bot is a user too: users.info and transcripts must resolve its id.
@@ -92,6 +132,11 @@ class EmulatorState:
     def base_url(self) -> str:
         """What the bot passes to AsyncWebClient(base_url=...)."""
         return self.root_url + "/api/"
+
+    @property
+    def authorize_url(self) -> str:
+        """Sign in with Slack's authorize endpoint (https://slack.com/openid/connect/authorize)."""
+        return self.root_url + "/openid/connect/authorize"
 
     # -- setup -----------------------------------------------------------------------------
     def new_id(self, prefix: str) -> str:

@@ -58,10 +58,11 @@ async def announce(
 ) -> str | None:
     """Post to the operator's announcement channel, if set; return Slack's error, if any.
 
-    The incident channel is the record; a failed announcement is reported, never fatal.
+    The incident channel is the record; a failed announcement is reported, never fatal. A
+    private incident is never announced: its title alone may say too much.
     """
     channel = services.settings.announce_channel
-    if not channel:
+    if not channel or incident.is_private:
         return None
     text = services.renderer.render(template, incident=incident, **context)
     try:

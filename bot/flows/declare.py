@@ -37,6 +37,8 @@ class Declaration:
     description: str = ""
     # The message the incident was declared from: its time is the detection time.
     origin: SaidMessage | None = None
+    # Fight it in a private channel (only its members see it, here and in the web view).
+    private: bool = False
 
 
 class ChannelNotCreated(BotError):
@@ -58,6 +60,7 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             timezone=services.settings.timezone,
             declared_at=services.clock(),
             detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else None,
+            is_private=declaration.private,
         )
         if declaration.origin:
             _record_detection(session, incident, declaration.origin)
@@ -90,7 +93,7 @@ async def open_war_room(
     """
     try:
         channel_id, channel_name = await services.slack.create_channel(
-            _channel_names(prefix, incident)
+            _channel_names(prefix, incident), private=incident.is_private
         )
     except SlackApiError as error:
         log.error("creating the channel of %s failed: %s", incident.reference, slack_error(error))

@@ -197,8 +197,11 @@ async def _permalinks(
 
 
 # -- publishing ----------------------------------------------------------------------------
-async def schedule_publication(services: Services, incident: Incident, *, by: str) -> None:
-    """Have the job runner write and post the draft (retried if Slack fails)."""
+async def schedule_publication(
+    services: Services, incident: Incident, *, by: str, quiet: bool = False
+) -> None:
+    """Have the job runner write and post the draft (retried if Slack fails). ``quiet``: only
+    bring the channel's canvas up to date, if it has one, without a message (a web edit)."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         await jobs.schedule(
@@ -208,7 +211,7 @@ async def schedule_publication(services: Services, incident: Incident, *, by: st
             key=f"postmortem:{incident.id}:{uuid.uuid4().hex}",
             due_at=now,
             incident_id=incident.id,
-            payload={"by": by},
+            payload={"by": by, "quiet": quiet},
         )
         await session.commit()
     services.wake_jobs()
@@ -217,16 +220,20 @@ async def schedule_publication(services: Services, incident: Incident, *, by: st
 async def publish_postmortem(services: Services, job: Job) -> datetime | None:
     """Job: post the draft to the incident channel, as its canvas or as a Markdown file."""
     assert job.incident_id is not None
+    payload = jobs.payload_of(job)
     written = await write_draft(services, job.incident_id)
     incident = written.draft.incident
-    by = jobs.payload_of(job).get("by")
+    if payload.get("quiet") and not incident.postmortem_canvas_id:
+        return None  # a file already posted cannot change; the next full draft brings the edit
     canvas_id = await _to_canvas(services, incident, written)
+    if payload.get("quiet"):
+        return None
     summary = services.renderer.render(
         "messages/postmortem_posted.j2",
         draft=written.draft,
         gaps=written.gaps,
         canvas=canvas_id is not None,
-        by=by,
+        by=payload.get("by"),
     )
     assert incident.channel_id is not None
     if canvas_id is not None:

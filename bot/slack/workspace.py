@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -20,26 +21,34 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.slack.ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
+from bot.slack.telemetry import counted
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
 
 
-def build_web_client(settings: Settings, session: aiohttp.ClientSession | None) -> AsyncWebClient:
+def build_web_client(
+    settings: Settings, session: aiohttp.ClientSession | None, metrics: Metrics | None = None
+) -> AsyncWebClient:
     """The bot's Web API client: Slack's base URL from settings, retries on by default, and
-    one rate-limit gate for every call it makes."""
+    one rate-limit gate for every call it makes (each attempt and retry counted in
+    ``metrics``, when given)."""
     gate = RateLimitGate()
+    retry_handlers: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=3),
+        RateLimitRetryHandler(gate),
+        AsyncServerErrorRetryHandler(max_retry_count=3),
+    ]
+    if metrics is not None:
+        retry_handlers = counted(retry_handlers, metrics, settings.slack_api_url)
     return GatedWebClient(
         gate=gate,
         token=str(settings.slack_bot_token) or None,
         base_url=settings.slack_api_url,
         session=session,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=3),
-            RateLimitRetryHandler(gate),
-            AsyncServerErrorRetryHandler(max_retry_count=3),
-        ],
+        retry_handlers=retry_handlers,
     )
 
 
@@ -61,12 +70,14 @@ class SlackWorkspace:
         self._users: dict[str, dict[str, Any]] = {}
         self._team_id: str | None = None
 
-    async def create_channel(self, candidate_names: Iterable[str]) -> tuple[str, str]:
-        """Create a public channel under the first name not taken; return (id, name)."""
+    async def create_channel(
+        self, candidate_names: Iterable[str], *, private: bool = False
+    ) -> tuple[str, str]:
+        """Create a channel under the first name not taken; return (id, name)."""
         last_error: SlackApiError | None = None
         for name in candidate_names:
             try:
-                response = await self.client.conversations_create(name=name, is_private=False)
+                response = await self.client.conversations_create(name=name, is_private=private)
             except SlackApiError as error:
                 if slack_error(error) != "name_taken":
                     raise
@@ -214,6 +225,19 @@ class SlackWorkspace:
                 log.warning("users.info for %s failed: %s", user_id, slack_error(error))
                 return {}
         return self._users[user_id]
+
+    async def channel_members(self, channel_id: str) -> set[str]:
+        """Everyone in a channel the bot is in (``conversations.members``, every page)."""
+        members: set[str] = set()
+        cursor = None
+        while True:
+            response = await self.client.conversations_members(
+                channel=channel_id, limit=1000, cursor=cursor
+            )
+            members.update(response.get("members") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
 
     async def usergroup_members(self, group_id: str) -> list[str]:
         """The user ids in a user group (``S...``)."""

@@ -1,0 +1,219 @@
+"""What ``GET /metrics`` shows Prometheus: counters and histograms kept as work happens, and
+gauges read from the database at scrape time.
+
+Each application has its own registry (never prometheus_client's global one): tests build many
+applications in one process, and each must count only its own work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
+
+from bot.config import SEVERITIES
+from bot.models import Incident, Job, Status
+
+log = logging.getLogger(__name__)
+# The text format every Prometheus (2.x and 3.x) parses; recent prometheus_client versions
+# advertise 1.0.0 as "latest", which only matters for UTF-8 metric names (we have none).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Slack wants an answer within 3 s: the buckets are finer below that.
+EVENT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+DATABASE_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class DatabaseGauges:
+    """Counts read from the database for one scrape."""
+
+    open_incidents: Mapping[str, int]  # by severity
+    jobs_due: Mapping[str, int]  # by kind: unfinished and due now (the queue)
+    jobs_later: Mapping[str, int]  # by kind: unfinished and due later (timers, reminders)
+
+
+@dataclass(frozen=True)
+class Scrape:
+    """The scrape-time values: in-flight background work, and the database's counts
+    (None when the database did not answer)."""
+
+    background_tasks: int
+    database: DatabaseGauges | None
+
+
+class Metrics:
+    """The application's metrics, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            "warroom_http_requests_total",
+            "HTTP requests served, by route, method and status.",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
+        self.http_duration = Histogram(
+            "warroom_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route.",
+            ["endpoint"],
+            registry=self.registry,
+        )
+        self.slack_calls = Counter(
+            "warroom_slack_api_calls_total",
+            "Slack Web API requests (each attempt), by method and outcome.",
+            ["method", "outcome"],
+            registry=self.registry,
+        )
+        self.slack_retries = Counter(
+            "warroom_slack_api_retries_total",
+            "Slack Web API requests tried again, by method and why.",
+            ["method", "reason"],
+            registry=self.registry,
+        )
+        self.event_processing = Histogram(
+            "warroom_event_processing_seconds",
+            "Time from receiving a Slack request at /slack/events to answering it, by type.",
+            ["type"],
+            buckets=EVENT_BUCKETS,
+            registry=self.registry,
+        )
+        self.alert_payloads = Counter(
+            "warroom_alert_payloads_total",
+            "Alert webhook deliveries, by source and outcome.",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+        self.jobs_run = Counter(
+            "warroom_jobs_run_total",
+            "Jobs run by this replica, by kind and outcome (done, again, retry, failed).",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self._scrape_collector = _ScrapeCollector()
+        self.registry.register(self._scrape_collector)
+
+    def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        self.http_requests.labels(endpoint, method, str(status)).inc()
+        self.http_duration.labels(endpoint).observe(seconds)
+
+    def slack_call(self, method: str, outcome: str) -> None:
+        self.slack_calls.labels(method, outcome).inc()
+
+    def slack_retry(self, method: str, reason: str) -> None:
+        self.slack_retries.labels(method, reason).inc()
+
+    def observe_slack_request(self, payload_type: str, seconds: float) -> None:
+        self.event_processing.labels(payload_type).observe(seconds)
+
+    def alert_payload(self, source: str, outcome: str) -> None:
+        self.alert_payloads.labels(source, outcome).inc()
+
+    def job_run(self, kind: str, outcome: str) -> None:
+        self.jobs_run.labels(kind, outcome).inc()
+
+    def exposition(self, scrape: Scrape) -> bytes:
+        """Everything, in Prometheus text format, with ``scrape``'s gauges."""
+        # Synchronous from here to the end: no other scrape can interleave its values.
+        self._scrape_collector.current = scrape
+        try:
+            return generate_latest(self.registry)
+        finally:
+            self._scrape_collector.current = None
+
+
+class _ScrapeCollector(Collector):
+    """Yields the gauges of the scrape being rendered; the database ones only when it answered."""
+
+    def __init__(self) -> None:
+        self.current: Scrape | None = None
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        scrape = self.current
+        if scrape is None:
+            return
+        yield GaugeMetricFamily(
+            "warroom_background_tasks",
+            "Work running after Slack was answered.",
+            value=scrape.background_tasks,
+        )
+        yield GaugeMetricFamily(
+            "warroom_database_up",
+            "1 when the database answered this scrape, 0 when it did not.",
+            value=1 if scrape.database is not None else 0,
+        )
+        if scrape.database is None:
+            return
+        yield _gauge(
+            "warroom_open_incidents",
+            "Incidents not resolved, by severity.",
+            ["severity"],
+            scrape.database.open_incidents,
+        )
+        yield _gauge(
+            "warroom_job_queue_depth",
+            "Unfinished jobs whose time has come (waiting or running), by kind.",
+            ["kind"],
+            scrape.database.jobs_due,
+        )
+        yield _gauge(
+            "warroom_jobs_scheduled",
+            "Unfinished jobs due later (escalation timers, reminders), by kind.",
+            ["kind"],
+            scrape.database.jobs_later,
+        )
+
+
+def _gauge(
+    name: str, documentation: str, labels: list[str], values: Mapping[str, int]
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for label, value in sorted(values.items()):
+        family.add_metric([label], value)
+    return family
+
+
+async def read_database_gauges(
+    engine: AsyncEngine, *, now: datetime, job_kinds: Iterable[str]
+) -> DatabaseGauges | None:
+    """Open incidents and the job queue, two grouped counts; None if the database does not
+    answer within ``DATABASE_TIMEOUT_SECONDS`` (a scrape never fails for it)."""
+    open_statement = (
+        select(col(Incident.severity), func.count())
+        .where(col(Incident.status) != Status.RESOLVED.value)
+        .group_by(col(Incident.severity))
+    )
+    due = func.sum(case((col(Job.due_at) <= now, 1), else_=0))
+    jobs_statement = (
+        select(col(Job.kind), func.count(), due)
+        .where(col(Job.done_at).is_(None))
+        .group_by(col(Job.kind))
+    )
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), engine.connect() as connection:
+            open_rows: list[Any] = list(await connection.execute(open_statement))
+            job_rows: list[Any] = list(await connection.execute(jobs_statement))
+    except Exception as error:  # any failure is "down": the scrape reports it, never raises
+        log.debug("metrics: the database did not answer: %s", type(error).__name__)
+        return None
+    open_incidents = dict.fromkeys(SEVERITIES, 0)
+    open_incidents.update({str(severity): int(count) for severity, count in open_rows})
+    jobs_due = dict.fromkeys(job_kinds, 0)
+    jobs_later = dict.fromkeys(job_kinds, 0)
+    for kind, unfinished, due_now in job_rows:
+        jobs_due[str(kind)] = int(due_now or 0)
+        jobs_later[str(kind)] = int(unfinished) - int(due_now or 0)
+    return DatabaseGauges(open_incidents, jobs_due, jobs_later)

@@ -1,0 +1,236 @@
+"""Sign in with Slack (OpenID Connect), the session cookie, CSRF tokens, and who is asking.
+
+Pages need a signed-in person; the JSON API also takes ``Authorization: Bearer
+<WARROOM_API_TOKEN>``. With ``WARROOM_WEB_AUTH=none`` nobody signs in and everything shows
+(the server then listens on 127.0.0.1 only).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import urllib.parse
+from datetime import timedelta
+
+from aiohttp import web
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.db import session_scope
+from bot.postmortems import remember_names
+from bot.slack.workspace import slack_error
+from bot.web.context import WebContext, web_context
+from bot.web.pages_common import render_page
+from bot.web.sessions import (
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    SIGN_IN_MINUTES,
+    Session,
+    session_expiry,
+)
+from bot.web.visibility import Viewer
+
+log = logging.getLogger(__name__)
+CALLBACK_PATH = "/auth/slack/callback"
+_SESSION_PURPOSE = "session"
+_SIGN_IN_PURPOSE = "sign-in"
+_CSRF_PURPOSE = "csrf"
+
+
+class SignInNeeded(Exception):
+    """The request has no valid session."""
+
+
+# -- who is asking -------------------------------------------------------------------------
+def session_of(request: web.Request) -> Session | None:
+    web_ = web_context(request)
+    payload = web_.signer.check(
+        _SESSION_PURPOSE, request.cookies.get(SESSION_COOKIE), web_.services.clock()
+    )
+    return Session.from_payload(payload) if payload else None
+
+
+def page_viewer(request: web.Request) -> Viewer:
+    """The person looking at a page; SignInNeeded when nobody is signed in."""
+    web_ = web_context(request)
+    session = session_of(request)
+    if web_.sign_in_off:
+        return Viewer(None, "local", None, True, session.session_id if session else "")
+    if session is None or session.user_id is None:
+        raise SignInNeeded
+    return Viewer(session.user_id, session.name, session.team_id, False, session.session_id)
+
+
+def api_viewer(request: web.Request) -> Viewer | None:
+    """Who calls the API: the token's holder, a signed-in browser, or None."""
+    web_ = web_context(request)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    expected = str(web_.settings.api_token)
+    if scheme.lower() == "bearer" and expected:
+        if hmac.compare_digest(token.strip().encode(), expected.encode()):
+            return Viewer(None, "API token", None, True)
+        return None
+    try:
+        return page_viewer(request)
+    except SignInNeeded:
+        return None
+
+
+def csrf_token(request: web.Request, viewer: Viewer) -> str:
+    return web_context(request).signer.token(_CSRF_PURPOSE, viewer.session_id)
+
+
+def check_csrf(request: web.Request, viewer: Viewer, submitted: object) -> None:
+    """403 unless the form carries this session's token."""
+    if not viewer.session_id or not isinstance(submitted, str):
+        raise web.HTTPForbidden(text="This form has expired: reload the page and try again.")
+    if not hmac.compare_digest(submitted, csrf_token(request, viewer)):
+        raise web.HTTPForbidden(text="This form has expired: reload the page and try again.")
+
+
+def ensure_session(request: web.Request, response: web.StreamResponse, viewer: Viewer) -> Viewer:
+    """With sign-in off, give the browser an anonymous session so its forms carry a token."""
+    if viewer.session_id:
+        return viewer
+    session = Session.new(None, None, "local")
+    _set_session_cookie(request, response, session)
+    return Viewer(None, "local", None, True, session.session_id)
+
+
+def _secure(request: web.Request, web_: WebContext) -> bool:
+    return web_.settings.public_url.startswith("https://") or request.secure
+
+
+def _set_session_cookie(
+    request: web.Request, response: web.StreamResponse, session: Session
+) -> None:
+    web_ = web_context(request)
+    expires = session_expiry(web_.services.clock(), web_.settings.session_hours)
+    response.set_cookie(
+        SESSION_COOKIE,
+        web_.signer.sign(_SESSION_PURPOSE, session.payload(), expires),
+        max_age=int(web_.settings.session_hours * 3600),
+        httponly=True,
+        secure=_secure(request, web_),
+        samesite="Lax",
+        path="/",
+    )
+
+
+# -- signing in ----------------------------------------------------------------------------
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def callback_url(request: web.Request) -> str:
+    base = web_context(request).settings.public_url or f"{request.scheme}://{request.host}"
+    return base + CALLBACK_PATH
+
+
+async def sign_in_page(request: web.Request) -> web.Response:
+    """GET /login: the "Sign in with Slack" button (or why sign-in is not available)."""
+    web_ = web_context(request)
+    if web_.sign_in_off:
+        raise web.HTTPFound("/")
+    return render_page(
+        request,
+        "web/login.html.j2",
+        status=200 if web_.settings.sign_in_ready else 503,
+        next=safe_next(request.query.get("next")),
+        ready=web_.settings.sign_in_ready,
+        failed=request.query.get("failed"),
+    )
+
+
+async def start_sign_in(request: web.Request) -> web.Response:
+    """GET /auth/slack: off to Slack's authorize page, with a state only this browser has."""
+    web_ = web_context(request)
+    if web_.sign_in_off or not web_.settings.sign_in_ready:
+        raise web.HTTPFound("/login")
+    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    expires = web_.services.clock() + timedelta(minutes=SIGN_IN_MINUTES)
+    pending = {"state": state, "next": safe_next(request.query.get("next"))}
+    query = {
+        "response_type": "code",
+        "scope": "openid profile email",
+        "client_id": web_.settings.slack_client_id,
+        "redirect_uri": callback_url(request),
+        "state": state,
+        "nonce": nonce,
+        "team": await web_.services.slack.team_id(),
+    }
+    response = web.HTTPFound(f"{web_.settings.oidc_authorize_url}?{urllib.parse.urlencode(query)}")
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        web_.signer.sign(_SIGN_IN_PURPOSE, pending, expires),
+        max_age=SIGN_IN_MINUTES * 60,
+        httponly=True,
+        secure=_secure(request, web_),
+        samesite="Lax",
+        path="/auth/",
+    )
+    raise response
+
+
+async def finish_sign_in(request: web.Request) -> web.Response:
+    """GET /auth/slack/callback: check the state, trade the code, learn who it is."""
+    web_ = web_context(request)
+    pending = web_.signer.check(
+        _SIGN_IN_PURPOSE, request.cookies.get(SIGN_IN_COOKIE), web_.services.clock()
+    )
+    state = request.query.get("state", "")
+    if pending is None or not hmac.compare_digest(str(pending.get("state")), state):
+        return _sign_in_failed("expired")
+    if "error" in request.query or not request.query.get("code"):
+        return _sign_in_failed("denied")
+    try:
+        person = await _person_from_slack(request, web_, request.query["code"])
+    except SlackApiError as error:
+        log.warning("sign-in with Slack failed: %s", slack_error(error))
+        return _sign_in_failed("slack")
+    if person.team_id != await web_.services.slack.team_id():
+        return _sign_in_failed("workspace")
+    async with session_scope(web_.services.engine) as db:
+        await remember_names(db, {person.user_id or "": person.name}, web_.services.clock())
+        await db.commit()
+    response = web.HTTPSeeOther(safe_next(str(pending.get("next"))))
+    _set_session_cookie(request, response, person)
+    response.del_cookie(SIGN_IN_COOKIE, path="/auth/")
+    raise response
+
+
+async def _person_from_slack(request: web.Request, web_: WebContext, code: str) -> Session:
+    bot_client = web_.services.slack.client
+    answer = await bot_client.openid_connect_token(
+        client_id=web_.settings.slack_client_id,
+        client_secret=str(web_.settings.slack_client_secret),
+        code=code,
+        redirect_uri=callback_url(request),
+        grant_type="authorization_code",
+    )
+    user_client = AsyncWebClient(
+        token=str(answer["access_token"]),
+        base_url=bot_client.base_url,
+        session=bot_client.session,
+    )
+    info = await user_client.openid_connect_userInfo()
+    user_id = str(info.get("https://slack.com/user_id") or info.get("sub") or "")
+    team_id = str(info.get("https://slack.com/team_id") or "")
+    return Session.new(user_id, team_id, str(info.get("name") or user_id))
+
+
+def _sign_in_failed(reason: str) -> web.Response:
+    raise web.HTTPSeeOther(f"/login?failed={reason}")
+
+
+async def sign_out(request: web.Request) -> web.Response:
+    """POST /logout (with the form's CSRF token)."""
+    viewer = page_viewer(request)
+    check_csrf(request, viewer, (await request.post()).get("csrf"))
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response

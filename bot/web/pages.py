@@ -1,0 +1,213 @@
+"""The web view's pages: the incident list, one incident, its channel history, insights."""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from aiohttp import web
+
+from bot.charts import render_insight_charts
+from bot.db import session_scope
+from bot.flows.postmortem import schedule_publication, write_draft
+from bot.incident_queries import IncidentQuery, channel_history
+from bot.insights import load_insights
+from bot.postmortem_edits import EditRefused, save_edit
+from bot.postmortems import known_names
+from bot.render import markdown_to_html
+from bot.web.auth import SignInNeeded, check_csrf, csrf_token, ensure_session, page_viewer
+from bot.web.context import web_context
+from bot.web.filters import STATUSES, FilterError, filter_values, parse_filters
+from bot.web.pages_common import render_page
+from bot.web.reading import NotVisible, all_incidents_for, incident_for, incidents_for, team_of
+from bot.web.visibility import Viewer
+
+log = logging.getLogger(__name__)
+# Six months of charts, and a few days for the months' edges in any time zone.
+INSIGHTS_DAYS = 190
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def page_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Pages answer in HTML: sign-in for strangers, a readable 400 and 404 for the rest."""
+    if request.path.startswith(("/api/", "/slack/", "/alerts/", "/metrics", "/healthz")):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except SignInNeeded:
+        raise web.HTTPFound(f"/login?next={request.path_qs}") from None
+    except NotVisible:
+        return render_page(request, "web/error.html.j2", status=404, problem="not_found")
+    except FilterError as error:
+        return render_page(
+            request, "web/error.html.j2", status=400, problem="bad_filter", detail=str(error)
+        )
+
+
+def _viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
+    viewer = page_viewer(request)
+    return viewer, csrf_token(request, viewer) if viewer.session_id else ""
+
+
+def _with_session(request: web.Request, viewer: Viewer, response: web.Response) -> web.Response:
+    """With sign-in off, the first page gives the browser the session its forms need."""
+    if not viewer.session_id:
+        ensure_session(request, response, viewer)
+    return response
+
+
+async def incident_list(request: web.Request) -> web.Response:
+    """GET /: incidents, newest first, filtered by status, severity and date."""
+    web_ = web_context(request)
+    viewer, csrf = _viewer_and_csrf(request)
+    team_id = await team_of(request, web_, viewer)
+    query = parse_filters(request.query, zone=web_.settings.timezone, team_id=team_id)
+    page = await incidents_for(web_, viewer, query)
+    async with session_scope(web_.services.engine) as session:
+        names = await known_names(
+            session, {i.commander for i in page.incidents if i.commander} - {None}
+        )
+    response = render_page(
+        request,
+        "web/list.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        page=page,
+        names=names,
+        now=web_.services.clock(),
+        zone=web_.settings.timezone,
+        statuses=STATUSES,
+        severities=("SEV1", "SEV2", "SEV3", "SEV4"),
+        chosen=filter_values(query, request.query),
+        page_url=lambda number: _page_url(request, number),
+    )
+    return _with_session(request, viewer, response)
+
+
+def _page_url(request: web.Request, number: int) -> str:
+    """This list with the same filters, on another page."""
+    query = [(key, value) for key, value in request.query.items() if key != "page"]
+    return "?" + urllib.parse.urlencode([*query, ("page", str(number))])
+
+
+async def incident_page(request: web.Request) -> web.Response:
+    """GET /incidents/INC-7: summary, metrics, timeline, escalations, tasks, the draft."""
+    web_ = web_context(request)
+    viewer, csrf = _viewer_and_csrf(request)
+    team_id = await team_of(request, web_, viewer)
+    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
+    assert incident.id is not None
+    written = await write_draft(web_.services, incident.id, ask_slack=False)
+    response = render_page(
+        request,
+        "web/incident.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        incident=incident,
+        draft=written.draft,
+        gaps=written.gaps,
+        draft_html=markdown_to_html(written.markdown),
+        saved=request.query.get("saved", ""),
+    )
+    return _with_session(request, viewer, response)
+
+
+async def incident_history(request: web.Request) -> web.Response:
+    """GET /incidents/INC-7/history: every message said in the channel, as recorded."""
+    web_ = web_context(request)
+    viewer, csrf = _viewer_and_csrf(request)
+    team_id = await team_of(request, web_, viewer)
+    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
+    assert incident.id is not None
+    page_number = request.query.get("page", "1")
+    if not page_number.isdigit() or int(page_number) < 1:
+        raise FilterError("page must be a whole number from 1.")
+    async with session_scope(web_.services.engine) as session:
+        messages, more = await channel_history(session, incident.id, page=int(page_number))
+        names = await known_names(session, {m.user for m in messages if m.user})
+    return render_page(
+        request,
+        "web/history.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        incident=incident,
+        messages=messages,
+        names=names,
+        page=int(page_number),
+        more=more,
+    )
+
+
+async def postmortem_markdown(request: web.Request) -> web.Response:
+    """GET /incidents/INC-7/postmortem.md: the draft as a Markdown download."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    team_id = await team_of(request, web_, viewer)
+    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
+    assert incident.id is not None
+    written = await write_draft(web_.services, incident.id, ask_slack=False)
+    filename = f"{incident.reference}-postmortem-draft.md"
+    return web.Response(
+        text=written.markdown,
+        content_type="text/markdown",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def save_section(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/sections/{section}: keep a person's text for it."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await request.post()
+    check_csrf(request, viewer, form.get("csrf"))
+    team_id = await team_of(request, web_, viewer)
+    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
+    assert incident.id is not None
+    section = request.match_info["section"]
+    written = await write_draft(web_.services, incident.id, ask_slack=False)
+    if all(slot.key != section for slot in written.draft.slots):
+        raise web.HTTPNotFound(text="This postmortem has no such section.")
+    body = form.get("body")
+    try:
+        async with session_scope(web_.services.engine) as session:
+            await save_edit(
+                session,
+                incident,
+                section=section,
+                body=body if isinstance(body, str) else "",
+                author=viewer.author,
+                at=web_.services.clock(),
+            )
+            await session.commit()
+    except EditRefused as error:
+        return render_page(
+            request, "web/error.html.j2", status=400, problem="bad_edit", detail=str(error)
+        )
+    log.info("%s: postmortem section %s edited by %s", incident.reference, section, viewer.author)
+    if incident.channel_id:
+        await schedule_publication(web_.services, incident, by=viewer.author, quiet=True)
+    raise web.HTTPSeeOther(f"/incidents/{incident.reference}?saved={section}#section-{section}")
+
+
+async def insights_page(request: web.Request) -> web.Response:
+    """GET /insights: trends over the incidents the viewer may see, drawn as inline SVG."""
+    web_ = web_context(request)
+    viewer, csrf = _viewer_and_csrf(request)
+    team_id = await team_of(request, web_, viewer)
+    now = web_.services.clock()
+    # The charts reach back six months at most; a little more covers any time zone.
+    since = now - timedelta(days=INSIGHTS_DAYS)
+    visible = await all_incidents_for(web_, viewer, IncidentQuery(team_id=team_id, since=since))
+    async with session_scope(web_.services.engine) as session:
+        insights = await load_insights(session, visible, now=now, zone=web_.settings.timezone)
+    return render_page(
+        request,
+        "web/insights.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        insights=insights,
+        charts=render_insight_charts(web_.services.renderer, insights),
+    )

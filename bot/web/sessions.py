@@ -1,0 +1,92 @@
+"""Signed cookies: the signed-in session, and the short-lived state of a sign-in in progress.
+
+A cookie's value is its JSON payload and an HMAC-SHA256 of it, both base64url; nothing is
+kept on the server, so every replica that shares ``WARROOM_SESSION_SECRET`` accepts it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+SESSION_COOKIE = "warroom_session"
+SIGN_IN_COOKIE = "warroom_sign_in"
+# A sign-in must come back from Slack within this long.
+SIGN_IN_MINUTES = 10
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Signs and checks cookie payloads with one key; each purpose signs apart from others."""
+
+    key: bytes
+
+    def _mac(self, purpose: str, body: str) -> str:
+        return _b64(hmac.new(self.key, f"{purpose}.{body}".encode(), hashlib.sha256).digest())
+
+    def sign(self, purpose: str, payload: dict[str, Any], expires: datetime) -> str:
+        body = _b64(json.dumps({**payload, "exp": int(expires.timestamp())}).encode())
+        return f"{body}.{self._mac(purpose, body)}"
+
+    def check(self, purpose: str, value: str | None, now: datetime) -> dict[str, Any] | None:
+        """The payload, or None when the value is missing, forged, malformed or expired."""
+        if not value or value.count(".") != 1:
+            return None
+        body, mac = value.split(".")
+        if not hmac.compare_digest(mac, self._mac(purpose, body)):
+            return None
+        try:
+            payload = json.loads(_unb64(body))
+        except ValueError:
+            return None
+        if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int):
+            return None
+        return payload if payload["exp"] > now.timestamp() else None
+
+    def token(self, purpose: str, value: str) -> str:
+        """A value derived from the key (the CSRF token of a session id)."""
+        return self._mac(purpose, value)
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who is signed in on this browser."""
+
+    session_id: str
+    user_id: str | None
+    team_id: str | None
+    name: str
+
+    @classmethod
+    def new(cls, user_id: str | None, team_id: str | None, name: str) -> Session:
+        return cls(secrets.token_urlsafe(18), user_id, team_id, name)
+
+    def payload(self) -> dict[str, Any]:
+        return {"sid": self.session_id, "u": self.user_id, "t": self.team_id, "n": self.name}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Session | None:
+        values = [payload.get(key) for key in ("sid", "u", "t", "n")]
+        if not isinstance(values[0], str) or not isinstance(values[3], str):
+            return None
+        if not all(value is None or isinstance(value, str) for value in values[1:3]):
+            return None
+        return cls(*values)  # type: ignore[arg-type]
+
+
+def session_expiry(now: datetime, hours: float) -> datetime:
+    return now + timedelta(hours=hours)

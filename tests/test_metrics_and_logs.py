@@ -1,0 +1,284 @@
+"""Operations: GET /metrics scraped over HTTP while real flows run, and the JSON log lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+from slack_sdk.http_retry.response import HttpResponse
+
+from bot.config import Secret
+from bot.emulator import Channel, SlackEmulator
+from bot.logs import JsonFormatter, current_incident
+from bot.slack.telemetry import outcome_of
+from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
+
+Samples = list[tuple[str, dict[str, str], float]]
+
+
+async def scrape(warroom: Warroom) -> Samples:
+    """GET /metrics as Prometheus would, parsed by prometheus_client's own parser."""
+    async with aiohttp.ClientSession() as client, client.get(f"{warroom.url}/metrics") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = await response.text()
+    return [
+        (sample.name, dict(sample.labels), sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    ]
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    """The value of the sample ``name`` with exactly these labels; None if there is none."""
+    found = [v for sample, have, v in samples if sample == name and have == labels]
+    assert len(found) <= 1, (name, labels, found)
+    return found[0] if found else None
+
+
+def names(samples: Samples) -> set[str]:
+    return {name for name, _, _ in samples}
+
+
+async def get(warroom: Warroom, path: str) -> int:
+    async with aiohttp.ClientSession() as client, client.get(f"{warroom.url}{path}") as response:
+        return response.status
+
+
+async def settle(warroom: Warroom) -> None:
+    """Wait for everything the last requests set off (background work, event deliveries)."""
+    await warroom.services.background.drain(timeout=10)
+    await warroom.slack.drain()
+
+
+async def test_requests_slack_calls_and_open_incidents_are_counted(warroom: Warroom) -> None:
+    slack = warroom.slack
+    channel = await open_incident(warroom)
+    message = await slack.post_message(channel.id, "the dashboards are red", user=BOB)
+    await slack.add_reaction(channel.id, message.ts, "pushpin", user=BOB)
+    general = slack.channel_by_name("general")
+    assert general is not None
+    refused = await slack.send_command(
+        "start Evil", user=ALICE, channel=general.id, signing_secret="not-the-secret"
+    )
+    assert refused.status == 401
+    assert await get(warroom, "/no/such/page") == 404
+    await settle(warroom)
+
+    samples = await scrape(warroom)
+
+    requests = "warroom_http_requests_total"
+    events = {"endpoint": "/slack/events", "method": "POST"}
+    assert (value(samples, requests, **events, status="200") or 0) >= 3
+    assert value(samples, requests, **events, status="401") == 1
+    assert value(samples, requests, endpoint="unmatched", method="GET", status="404") == 1
+    durations = value(
+        samples, "warroom_http_request_duration_seconds_count", endpoint="/slack/events"
+    )
+    assert durations is not None and durations >= 4
+
+    calls = "warroom_slack_api_calls_total"
+    assert value(samples, calls, method="conversations.create", outcome="ok") == 1
+    assert (value(samples, calls, method="chat.postMessage", outcome="ok") or 0) >= 1
+    assert value(samples, calls, method="conversations.create", outcome="rate_limited") is None
+
+    assert value(samples, "warroom_open_incidents", severity="SEV3") == 1
+    for severity in ("SEV1", "SEV2", "SEV4"):
+        assert value(samples, "warroom_open_incidents", severity=severity) == 0
+    assert value(samples, "warroom_database_up") == 1
+    assert value(samples, "warroom_background_tasks") == 0
+    # The update reminder waits 30 minutes: scheduled, not yet in the queue.
+    assert value(samples, "warroom_job_queue_depth", kind="update_reminder") == 0
+    assert value(samples, "warroom_jobs_scheduled", kind="update_reminder") == 1
+
+    processing = "warroom_event_processing_seconds_count"
+    assert (value(samples, processing, type="slash_command") or 0) >= 1
+    assert value(samples, processing, type="event_callback:reaction_added") == 1
+    assert value(samples, processing, type="unverified") == 1
+
+
+async def test_a_job_run_is_counted_and_leaves_the_queue(warroom: Warroom) -> None:
+    await open_incident(warroom)
+    await warroom.advance(minutes=31)  # the update reminder falls due and runs
+
+    samples = await scrape(warroom)
+
+    assert value(samples, "warroom_jobs_run_total", kind="update_reminder", outcome="again") == 1
+    assert value(samples, "warroom_job_queue_depth", kind="update_reminder") == 0
+    assert value(samples, "warroom_jobs_scheduled", kind="update_reminder") == 1
+
+
+async def test_rate_limits_server_errors_and_refusals_are_counted(warroom: Warroom) -> None:
+    slack = warroom.slack
+    slack.fail_with_error("conversations.create", "name_taken")  # the bot tries the next name
+    slack.fail("chat.postMessage", status=429, retry_after=1)
+    slack.fail("conversations.setTopic", status=500)
+    channel = await open_incident(warroom)
+    await slack.wait_for(lambda: "Checkout down" in channel.topic, timeout=10)
+    await settle(warroom)
+
+    samples = await scrape(warroom)
+
+    calls, retries = "warroom_slack_api_calls_total", "warroom_slack_api_retries_total"
+    assert value(samples, calls, method="conversations.create", outcome="error") == 1
+    assert value(samples, calls, method="conversations.create", outcome="ok") == 1
+    assert value(samples, calls, method="chat.postMessage", outcome="rate_limited") == 1
+    assert value(samples, calls, method="conversations.setTopic", outcome="server_error") == 1
+    assert value(samples, calls, method="conversations.setTopic", outcome="ok") == 1
+    assert value(samples, retries, method="chat.postMessage", reason="rate_limited") == 1
+    assert value(samples, retries, method="conversations.setTopic", reason="server_error") == 1
+    # Slack's ok=false answers are the caller's to handle, not retried.
+    assert value(samples, retries, method="conversations.create", reason="error") is None
+
+
+async def test_alert_deliveries_are_counted_by_source_and_outcome(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with (
+        running_warroom(slack, sqlite_url, alert_token=Secret("alert-token")) as warroom,
+        aiohttp.ClientSession() as client,
+    ):
+        wrong = {"Authorization": "Bearer not-it"}
+        async with client.post(f"{warroom.url}/alerts/grafana", json={}, headers=wrong) as answer:
+            assert answer.status == 401
+        async with client.post(f"{warroom.url}/alerts/nagios", json={}) as answer:
+            assert answer.status == 404
+
+        samples = await scrape(warroom)
+
+    payloads, requests = "warroom_alert_payloads_total", "warroom_http_requests_total"
+    assert value(samples, payloads, source="grafana", outcome="unauthorized") == 1
+    assert value(samples, payloads, source="unknown", outcome="unknown_source") == 1
+    route = {"endpoint": "/alerts/{source}", "method": "POST"}
+    assert value(samples, requests, **route, status="401") == 1
+    assert value(samples, requests, **route, status="404") == 1
+
+
+def test_an_attempt_without_an_answer_is_a_connection_error() -> None:
+    assert outcome_of(None, ConnectionResetError()) == "connection_error"
+    answered = HttpResponse(status_code=503, headers={}, body={"ok": False})
+    assert outcome_of(answered, None) == "server_error"
+
+
+async def test_a_database_gone_away_reports_down_and_the_scrape_still_works(
+    slack: SlackEmulator, tmp_path: Path
+) -> None:
+    directory = tmp_path / "data"
+    directory.mkdir()
+    async with running_warroom(slack, f"sqlite:///{directory / 'warroom.db'}") as warroom:
+        await open_incident(warroom)
+        await settle(warroom)
+        # The disk is gone: pooled connections closed, and the file cannot be opened again.
+        await warroom.engine.dispose()
+        shutil.rmtree(directory)
+
+        samples = await scrape(warroom)
+
+        assert value(samples, "warroom_database_up") == 0
+        assert "warroom_open_incidents" not in names(samples)
+        assert "warroom_job_queue_depth" not in names(samples)
+        assert (
+            value(
+                samples,
+                "warroom_slack_api_calls_total",
+                method="conversations.create",
+                outcome="ok",
+            )
+            == 1
+        )
+        assert await get(warroom, "/healthz") == 503
+    # aiosqlite stops the thread of a connection that failed to open without waiting for it;
+    # let those threads end while this test's event loop still runs.
+    await slack.wait_for(lambda: not any(map(_is_aiosqlite_worker, threading.enumerate())))
+
+
+def _is_aiosqlite_worker(thread: threading.Thread) -> bool:
+    return thread.name.endswith("(_connection_worker_thread)")
+
+
+# -- logs -------------------------------------------------------------------------------------
+@contextmanager
+def json_logs() -> Iterator[io.StringIO]:
+    """Everything logged (DEBUG and up) while the block runs, through the JSON formatter."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+def parsed(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+async def command(warroom: Warroom, channel: Channel, text: str) -> None:
+    await warroom.slack.send_command(text, user=ALICE, channel=channel.id)
+    await settle(warroom)
+
+
+async def test_log_lines_are_json_and_name_their_incident(warroom: Warroom) -> None:
+    slack = warroom.slack
+    with json_logs() as stream:
+        first = await open_incident(warroom)
+        await command(warroom, first, "sev 2")
+        message = await slack.post_message(first.id, "rolled back the deploy", user=BOB)
+        await slack.add_reaction(first.id, message.ts, "white_check_mark", user=BOB)
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("start Search is slow", user=ALICE, channel=general.id)
+        second = await slack.wait_for(lambda: slack.channel_by_name("inc-2-search-is-slow"))
+        await slack.wait_for(lambda: second.pins)
+        await command(warroom, second, "status monitoring")
+        await warroom.advance(minutes=31)  # both update reminders run, one job after the other
+        await settle(warroom)
+    lines = parsed(stream)
+
+    time_format = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+    for line in lines:
+        assert {"time", "level", "logger", "message"} <= line.keys()
+        assert time_format.match(line["time"]), line
+
+    def about(reference: str, containing: str, logger: str = "bot.incidents") -> dict[str, Any]:
+        return next(
+            line
+            for line in lines
+            if line["logger"] == logger
+            and reference in line["message"]
+            and containing in line["message"]
+        )
+
+    assert about("INC-1", "opened").get("incident") == "INC-1"
+    assert about("INC-1", "severity raised from SEV3 to SEV2").get("incident") == "INC-1"
+    assert about("INC-2", "opened").get("incident") == "INC-2"
+    assert about("INC-2", "status changed").get("incident") == "INC-2"
+    # Every line the bot writes naming one incident is labelled with that incident.
+    for line in lines:
+        if line["logger"].startswith("bot.") and not line["logger"].startswith("bot.emulator"):
+            for reference in ("INC-1", "INC-2"):
+                if re.search(rf"\b{reference}\b", line["message"]):
+                    assert line.get("incident") == reference, line
+    # The job runner binds each job's incident and unbinds it after: no leak into the next job.
+    reminders = [line for line in lines if line["message"].startswith("running job reminder:")]
+    assert sorted(line.get("incident") for line in reminders) == ["INC-1", "INC-2"]
+    assert current_incident() is None
+
+    text = stream.getvalue()
+    assert slack.bot_token not in text
+    assert slack.signing_secret not in text
