@@ -28,6 +28,8 @@ BOT_SCOPES = [
     "files:write",
     "canvases:write",
 ]
+# Sign in with Slack (the web view) asks for these on behalf of the person signing in.
+USER_SCOPES = ["openid", "profile", "email"]
 BOT_EVENTS = [
     "message.channels",
     "message.groups",
@@ -55,6 +57,9 @@ def build_manifest(base_url: str | None, *, name: str = "warroom") -> dict[str, 
         command["url"] = events_url
         event_subscriptions["request_url"] = events_url
         interactivity["request_url"] = events_url
+    oauth_config: dict[str, Any] = {"scopes": {"bot": BOT_SCOPES, "user": USER_SCOPES}}
+    if base_url:
+        oauth_config["redirect_urls"] = [base_url.rstrip("/") + "/auth/slack/callback"]
     return {
         "_metadata": {"major_version": 1},
         "display_information": {
@@ -80,7 +85,7 @@ def build_manifest(base_url: str | None, *, name: str = "warroom") -> dict[str, 
                 },
             ],
         },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "oauth_config": oauth_config,
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,

@@ -32,12 +32,14 @@ async def open_declare_modal(request: CommandRequest, services: Services) -> Non
     return None
 
 
-def _submitted(view: dict[str, Any]) -> tuple[str, str, str]:
+def _submitted(view: dict[str, Any]) -> tuple[str, str, str, bool]:
     values = view.get("state", {}).get("values", {})
     title = (values.get("title", {}).get("title", {}).get("value") or "").strip()
     chosen = values.get("severity", {}).get("severity", {}).get("selected_option") or {}
     description = (values.get("description", {}).get("description", {}).get("value") or "").strip()
-    return " ".join(title.split()), str(chosen.get("value") or ""), description
+    ticked = values.get("visibility", {}).get("visibility", {}).get("selected_options") or []
+    private = any(isinstance(o, dict) and o.get("value") == "private" for o in ticked)
+    return " ".join(title.split()), str(chosen.get("value") or ""), description, private
 
 
 async def handle_declare_submission(
@@ -45,7 +47,7 @@ async def handle_declare_submission(
 ) -> None:
     """Declare the incident described in the submitted modal."""
     services: Services = context["services"]
-    title, severity, description = _submitted(view)
+    title, severity, description, private = _submitted(view)
     if not title:
         await ack(response_action="errors", errors={"title": "Give the incident a title."})
         return
@@ -57,6 +59,7 @@ async def handle_declare_submission(
         declared_by=str(body.get("user", {}).get("id", "")),
         severity=severity if severity in SEVERITIES else services.settings.default_severity,
         description=description,
+        private=private,
     )
 
     declare_in_background(services, declaration, str(metadata.get("response_url", "")))

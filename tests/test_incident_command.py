@@ -104,6 +104,9 @@ async def test_the_modal_declares_an_incident(warroom: Warroom) -> None:
             "description": {
                 "description": {"type": "plain_text_input", "value": "p99 latency over 30 s"}
             },
+            "visibility": {
+                "visibility": {"type": "checkboxes", "selected_options": [{"value": "private"}]}
+            },
         },
         user=BOB,
     )
@@ -116,6 +119,7 @@ async def test_the_modal_declares_an_incident(warroom: Warroom) -> None:
     assert "INC-1" in await last_reply(slack, BOB, "INC-1")
     [incident] = await stored_incidents(warroom)
     assert incident.description == "p99 latency over 30 s" and incident.severity == "SEV1"
+    assert incident.is_private and channel.is_private
 
 
 async def test_the_modal_refuses_an_empty_title(warroom: Warroom) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -107,6 +110,41 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "Incident declared" in postmortem and "Incident resolved" in postmortem
     assert "_To be written" in postmortem
     assert "Seeing a spike in 500s" in result.stdout  # the transcript was printed
+    assert re.search(
+        r"Incident page .*: http://127\.0\.0\.1:\d+/incidents/INC-1 \(answered 200\)", result.stdout
+    )
+
+
+def test_demo_serve_keeps_the_incident_page_open_until_interrupted(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        assert demo.stdout is not None
+        page = ""
+        for line in demo.stdout:
+            if line.startswith("Incident page"):
+                page = line.split(": ", 1)[1].split(" ")[0]
+            if line.startswith("Serving the web view"):
+                break
+        assert page, "the demo printed no incident page"
+        with urllib.request.urlopen(page, timeout=10) as answer:
+            html = answer.read().decode()
+        assert "INC-1: Checkout page returns 500s" in html and "Postmortem draft" in html
+        with urllib.request.urlopen(page.rsplit("/incidents/", 1)[0] + "/", timeout=10) as answer:
+            assert "INC-1" in answer.read().decode()
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=20) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
 
 
 @pytest.mark.skipif(

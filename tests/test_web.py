@@ -58,13 +58,19 @@ async def test_list_filter_and_incident_page(slack: SlackEmulator, sqlite_url: s
 async def test_private_incident_is_404_outside_its_channel(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url) as warroom:
-        general = slack.channel_by_name("general")
-        assert general is not None
+    general = slack.channel_by_name("general")
+    assert general is not None
+    async with web_warroom(slack, sqlite_url, announce_channel=general.id) as warroom:
         await slack.send_command(
             "start --private Payroll export leaked", user=ALICE, channel=general.id
         )
-        await slack.drain()
+        channel = await slack.wait_for(
+            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
+        )
+        await slack.wait_for(lambda: channel.pins)
+        assert channel.is_private and CAROL not in channel.members
+        # Its title alone may say too much: a private incident is never announced.
+        assert not any("Payroll" in message.text for message in general.messages)
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)
             async with carol.get(f"{warroom.url}/incidents/INC-1") as answer:
