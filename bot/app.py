@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.db import create_engine, database_reachable
 from bot.flows import JOB_HANDLERS
+from bot.flows.outbox import OutboxSender
 from bot.keys import (
     bolt_key,
     engine_key,
     http_session_key,
     job_runner_key,
     metrics_key,
+    outbox_sender_key,
     services_key,
     settings_key,
 )
@@ -126,8 +128,13 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Escalation timers, pages and reminders: every replica runs due jobs, each job runs once.
     runner = JobRunner(app[services_key], JOB_HANDLERS)
     app[job_runner_key] = runner
+    # Slack writes kept in the outbox: what could not be sent at once, and after a restart.
+    sender = OutboxSender(app[services_key])
+    app[outbox_sender_key] = sender
     runner.start()
+    sender.start()
     yield
+    await sender.stop()
     await runner.stop()
 
 

@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.flows.outbox import OutboxSender
 from bot.metrics import Metrics
 from bot.scheduler import JobRunner
 from bot.services import Services
@@ -17,4 +18,5 @@ engine_key = web.AppKey("engine", AsyncEngine)
 services_key = web.AppKey("services", Services)
 bolt_key = web.AppKey("bolt", AsyncApp)
 job_runner_key = web.AppKey("job_runner", JobRunner)
+outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
 metrics_key = web.AppKey("metrics", Metrics)

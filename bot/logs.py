@@ -18,6 +18,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
+
 LOG_FORMATS = ("json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -128,3 +132,19 @@ def _serialisable(value: object) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log without query strings: a sign-in callback's code and state, or
+    anything else a URL carries, stay out of the logs."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %s in %.1f ms",
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time * 1000,
+            extra={"status": response.status, "path": request.path},
+        )

@@ -198,6 +198,44 @@ class MilestoneChange(SQLModel, table=True):
     slack_ts: str | None = None
 
 
+class OutboxMessage(SQLModel, table=True):
+    """A Slack write the bot means to make in a channel: kept until Slack has taken it.
+
+    Rows of one channel are sent in the order they were written; a row that acts on another
+    row's message (an edit, a pin) names it in ``ts_of`` and gets its ``ts`` once it is sent.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "gave_up_at", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(index=True)
+    method: str  # chat.postMessage, chat.update, pins.add, conversations.setTopic, ...invite
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # the call's arguments, JSON
+    ts_of: int | None = Field(default=None, foreign_key="outbox_message.id")
+    # What to record once Slack has the message: "header:<incident id>", "escalation:<id>",
+    # "timeline_entry:<id>", "action_item:<id>".
+    after: str | None = Field(default=None, index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    due_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    attempts: int = 0
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    result_ts: str | None = None
+    gave_up_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class OutboxLease(SQLModel, table=True):
+    """Which replica is sending a channel's outbox now (one at a time keeps the order)."""
+
+    __tablename__ = "outbox_lease"
+
+    channel: str = Field(primary_key=True)
+    holder: str
+    until: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
 class PostmortemEdit(SQLModel, table=True):
     """A person's text for a written section of the postmortem draft (the web view's editor).
 

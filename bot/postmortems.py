@@ -230,6 +230,12 @@ class Draft:
             self.slots.append(Slot(key, prompt))
         return self.written.get(key)
 
+    def unused_written(self) -> list[tuple[str, Written]]:
+        """What people wrote for sections the template has not asked for (another style's);
+        templates show them last, so a change of style never drops a person's text."""
+        asked = {slot.key for slot in self.slots}
+        return [(key, text) for key, text in self.written.items() if key not in asked]
+
     @property
     def zone(self) -> str:
         return self.incident.timezone

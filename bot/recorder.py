@@ -8,7 +8,7 @@ Slack's retry applies it. Channels that are not incident channels are never stor
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,7 +102,7 @@ async def record_reaction(
             promoted = await _apply_reaction(session, incident, message, reaction)
     if promoted:
         services.background.spawn(
-            services.slack.react(channel, ts, services.settings.receipt_reaction),
+            _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
             name=f"receipt on {channel} {ts}",
         )
 
@@ -163,13 +163,23 @@ async def record_unreaction(
         await session.commit()
     if removed and not still:
         services.background.spawn(
-            services.slack.unreact(channel, ts, services.settings.receipt_reaction),
+            _receipt(services.slack.unreact(channel, ts, services.settings.receipt_reaction)),
             name=f"remove receipt on {channel} {ts}",
         )
 
 
 # Slack answers these when the message cannot be had; retrying the event would not change it.
 _MESSAGE_GONE = frozenset({"channel_not_found", "not_in_channel", "message_not_found"})
+
+
+async def _receipt(work: Awaitable[None]) -> None:
+    """The bot's receipt reaction: a message gone from Slack meanwhile has nowhere to show it."""
+    try:
+        await work
+    except SlackApiError as error:
+        if slack_error(error) not in _MESSAGE_GONE:
+            raise
+        log.warning("no receipt reaction: %s", slack_error(error))
 
 
 async def _fetch(services: Services, channel: str, ts: str) -> SaidMessage | None:
@@ -231,7 +241,7 @@ async def add_message_to_timeline(
         await reactions.promote(session, incident, message, kind=kind, text=text)
         await session.commit()
     services.background.spawn(
-        services.slack.react(said.channel, said.ts, services.settings.receipt_reaction),
+        _receipt(services.slack.react(said.channel, said.ts, services.settings.receipt_reaction)),
         name=f"receipt on {said.channel} {said.ts}",
     )
     return incident

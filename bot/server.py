@@ -12,6 +12,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from bot.app import create_app
 from bot.config import Settings
 from bot.keys import bolt_key, settings_key
+from bot.logs import PathOnlyAccessLogger
 
 log = logging.getLogger(__name__)
 # In-flight requests get this long to finish after SIGTERM.
@@ -36,7 +37,11 @@ def listen_address(settings: Settings, host: str) -> str:
 async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) -> None:
     """Serve HTTP (Slack endpoint and /healthz) and, in Socket Mode, the Slack socket too."""
     host = listen_address(settings, host)
-    runner = web.AppRunner(create_app(settings), shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+    runner = web.AppRunner(
+        create_app(settings),
+        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+        access_log_class=PathOnlyAccessLogger,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +19,10 @@ from bot.metrics import Metrics
 from bot.models import utcnow
 from bot.render import Renderer
 from bot.slack.workspace import SlackWorkspace
+
+
+def replica_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,10 @@ class Services:
     job_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # What GET /metrics shows; one-off commands get a registry nobody reads.
     metrics: Metrics = field(default_factory=Metrics)
+    # This process among the replicas: named on the outbox leases it holds.
+    replica: str = field(default_factory=replica_name)
+    # One sender per channel in this process; the lease row keeps other replicas out.
+    outbox_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def wake_jobs(self) -> None:
         """Ask the job runner to look for due work now (new work was just scheduled)."""

@@ -6,15 +6,24 @@ import json
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
 
 from bot.config import SEVERITIES
+from bot.errors import BotError
 from bot.flows import Declaration
 from bot.services import Services
 from bot.slack.replies import declare_in_background
+from bot.slack.workspace import slack_error
 from commands.base import CommandRequest
 from commands.start import TITLE_MAX
 
 DECLARE_CALLBACK_ID = "declare_incident"
+# Slack's answers when a trigger_id is missing, malformed, too old (3 s) or already used.
+_TRIGGER_ERRORS = frozenset({"invalid_trigger_id", "expired_trigger_id", "exchanged_trigger_id"})
+_NO_FORM = (
+    "Slack could not open the form in time. Run `/incident` again, "
+    "or declare directly with `/incident start <title>`."
+)
 
 
 async def open_declare_modal(request: CommandRequest, services: Services) -> None:
@@ -28,7 +37,14 @@ async def open_declare_modal(request: CommandRequest, services: Services) -> Non
         private_metadata=metadata,
         title_max=TITLE_MAX,
     )
-    await services.slack.open_view(request.trigger_id, view)
+    if not request.trigger_id:
+        raise BotError(_NO_FORM)
+    try:
+        await services.slack.open_view(request.trigger_id, view)
+    except SlackApiError as error:
+        if slack_error(error) not in _TRIGGER_ERRORS:
+            raise
+        raise BotError(_NO_FORM) from None
     return None
 
 

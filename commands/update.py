@@ -18,16 +18,17 @@ def validate(args: str) -> None:
 
 
 async def update(request: CommandRequest, services: Services) -> str | None:
-    incident, announce_error = await post_update(
+    posted = await post_update(
         services, channel_id=request.channel_id, by=request.user_id, text=request.args.strip()
     )
-    if announce_error is None:
+    if posted.waiting is None and posted.announce_error is None:
         return None
     return services.renderer.render(
-        "messages/announce_failed.j2",
-        incident=incident,
+        "messages/update_delayed.j2",
+        incident=posted.incident,
+        waiting=posted.waiting,
         channel=services.settings.announce_channel,
-        error=announce_error,
+        announce_error=posted.announce_error,
     )
 
 

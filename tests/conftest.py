@@ -21,7 +21,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.db import create_engine
 from bot.emulator import Channel, SlackEmulator
-from bot.keys import engine_key, job_runner_key, services_key
+from bot.keys import engine_key, job_runner_key, outbox_sender_key, services_key
 from bot.migrate import upgrade_database
 from bot.services import Services
 
@@ -133,6 +133,7 @@ class Warroom:
         """Run every job due by the test clock now, as the runner's next poll would."""
         while await self.app[job_runner_key].run_due():
             pass
+        await self.app[outbox_sender_key].send_due()
         await self.slack.drain()
 
     async def advance(self, **delta: float) -> None:

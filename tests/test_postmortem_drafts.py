@@ -305,3 +305,14 @@ async def test_edits_keep_their_history_and_an_emptied_section_shows_its_gap_aga
             await save_edit(
                 session, incident, section="fix", body="x" * 20_001, author="U0BOB", at=minutes(5)
             )
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("en", "## Also written"), ("fr", "## Rédigé aussi")]
+)
+def test_sections_written_for_another_style_are_kept(language: str, heading: str) -> None:
+    record = _with_edits(full_record(), {"underlying_issue": "A cache stampede.", "fix": "TTLs."})
+    markdown = draft_of(record, style="sre", language=language)
+    kept = section(markdown, heading)
+    assert "A cache stampede." in kept and "TTLs." in kept
+    assert heading not in draft_of(record, style="default", language=language)

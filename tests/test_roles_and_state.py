@@ -246,6 +246,23 @@ async def test_an_update_slack_will_not_post_is_kept_and_the_person_told(
     await command(warroom, channel, "update Rolling back now")
 
     assert [e.text for e in await entries(warroom, "update")] == ["Rolling back now"]
-    assert "recorded in the timeline, but Slack would not post it in the channel (fatal_error)" in (
+    told = ephemeral_text(warroom.slack, ALICE)
+    assert "Slack did not take it just now (fatal_error)" in told and "No need to send" in told
+    assert not any("Rolling back now" in m.text for m in channel.messages)
+    # Kept in the outbox, it goes out once Slack answers again: no one posts it twice.
+    await warroom.advance(seconds=2)
+    assert sum("Rolling back now" in m.text for m in channel.messages) == 1
+
+
+async def test_an_update_slack_refuses_for_good_is_kept_and_the_person_told(
+    warroom: Warroom,
+) -> None:
+    channel = await open_incident(warroom)
+    warroom.slack.fail_with_error("chat.postMessage", "is_archived")
+
+    await command(warroom, channel, "update Rolling back now")
+
+    assert [e.text for e in await entries(warroom, "update")] == ["Rolling back now"]
+    assert "recorded in the timeline, but Slack would not post it in the channel (is_archived)" in (
         ephemeral_text(warroom.slack, ALICE)
     )

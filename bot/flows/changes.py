@@ -6,18 +6,17 @@ channel, and the topic and header brought up to date.
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
+from dataclasses import dataclass
 
 from bot import incidents, roles
 from bot.db import session_scope
 from bot.errors import BotError
-from bot.flows.channel import announce, refresh_channel_header, say
+from bot.flows.channel import announce, invite, refresh_channel_header, say
 from bot.flows.declare import start_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
 from bot.models import Incident, Status
 from bot.services import Services
-from bot.slack.workspace import slack_error
 
 
 class UpdateNotPosted(BotError):
@@ -34,7 +33,7 @@ async def set_lead(services: Services, *, channel_id: str, by: str, lead: str) -
             session, incident, user_id=lead, by=by, at=services.clock()
         )
         await session.commit()
-    await services.slack.invite(channel_id, [lead])
+    await invite(services, incident, [lead])
     await say(services, incident, "messages/lead_changed.j2", by=by, previous=previous)
     await refresh_channel_header(services, incident)
     return incident
@@ -50,7 +49,7 @@ async def give_role(
             session, incident, role=role, user_id=holder, by=by, at=services.clock()
         )
         await session.commit()
-    await services.slack.invite(channel_id, [holder])
+    await invite(services, incident, [holder])
     await say(
         services,
         incident,
@@ -101,24 +100,28 @@ async def change_status(
     return incident
 
 
-async def post_update(
-    services: Services, *, channel_id: str, by: str, text: str
-) -> tuple[Incident, str | None]:
-    """Post a stakeholder update in the channel and the announcement channel.
+@dataclass(frozen=True)
+class UpdatePosted:
+    incident: Incident
+    # Slack's answer when the update waits in the outbox to be posted in the channel.
+    waiting: str | None
+    # Slack's error when the announcement channel would not take it.
+    announce_error: str | None
 
-    Returns the incident and Slack's error if the announcement could not be posted.
-    """
+
+async def post_update(services: Services, *, channel_id: str, by: str, text: str) -> UpdatePosted:
+    """Post a stakeholder update in the channel and the announcement channel."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         await incidents.record_update(session, incident, text=text, by=by, at=services.clock())
         await session.commit()
-    try:
-        await say(
-            services, incident, "messages/status_update.j2", text=text, by=by, announced=False
-        )
-    except SlackApiError as error:
-        raise UpdateNotPosted(error=slack_error(error)) from error
+    shown = await say(
+        services, incident, "messages/status_update.j2", text=text, by=by, announced=False
+    )
+    if shown.gave_up_at is not None:
+        raise UpdateNotPosted(error=shown.last_error)
     announce_error = await announce(
         services, incident, "messages/status_update.j2", text=text, by=by, announced=True
     )
-    return incident, announce_error
+    waiting = shown.last_error if shown.sent_at is None else None
+    return UpdatePosted(incident, waiting, announce_error)

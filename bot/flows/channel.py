@@ -1,17 +1,20 @@
-"""What every flow shows in Slack: the incident channel's header, its messages, announcements."""
+"""What every flow shows in Slack: the incident channel's header, its messages, announcements.
+
+Every write goes through the outbox (``bot/flows/outbox.py``): kept first, then sent at once,
+in order per channel; what Slack cannot take now is sent when it can.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
-from bot import incidents, roles
+from bot import outbox, roles
 from bot.db import session_scope
-from bot.models import Incident
+from bot.flows.outbox import deliver
+from bot.models import Incident, OutboxMessage
 from bot.services import Services
-from bot.slack.workspace import slack_error
 
 log = logging.getLogger(__name__)
 
@@ -25,32 +28,101 @@ async def refresh_channel_header(services: Services, incident: Incident) -> None
         current = await session.get(Incident, incident.id)
         held = await roles.roles_of(session, incident.id or 0)
     assert current is not None and current.channel_id is not None
-    incident = current
+    incident, channel = current, current.channel_id
     render = services.renderer.render
     # An incident an alert opened has no commander until someone takes the lead.
     lead = incident.commander
     lead_name = await services.slack.display_name(lead) if lead else "unassigned"
-    await services.slack.set_topic(
-        incident.channel_id,
-        render("messages/channel_topic.j2", incident=incident, lead_name=lead_name),
-    )
+    topic = render("messages/channel_topic.j2", incident=incident, lead_name=lead_name)
     header = render("messages/incident_header.j2", incident=incident, roles=held)
-    if incident.header_ts:
-        await services.slack.update(incident.channel_id, incident.header_ts, header)
-        return
-    header_ts = await services.slack.post(incident.channel_id, header)
-    # Remembered before pinning, so whoever sees the pin can rely on the header being known.
+    now = services.clock()
     async with session_scope(services.engine) as session:
-        session.add(incident)
-        await incidents.remember_header(session, incident, header_ts)
-    await services.slack.pin(incident.channel_id, header_ts)
+        keep = _keeper(session, incident, now)
+        await keep(outbox.TOPIC, {"topic": topic})
+        waiting = await outbox.written_for(session, f"header:{incident.id}")
+        if incident.header_ts:
+            await keep(outbox.UPDATE, {"text": header, "ts": incident.header_ts})
+        elif waiting is not None and waiting.gave_up_at is None:
+            await keep(outbox.UPDATE, {"text": header}, ts_of=waiting.id)
+        else:
+            first = await keep(outbox.POST, {"text": header}, after=f"header:{incident.id}")
+            await keep(outbox.PIN, {}, ts_of=first.id)
+        await session.commit()
+    await deliver(services, channel)
 
 
-async def say(services: Services, incident: Incident, template: str, **context: Any) -> str:
-    """Post a message rendered from ``template`` in the incident's channel; return its ts."""
+async def say(
+    services: Services,
+    incident: Incident,
+    template: str,
+    *,
+    after: str | None = None,
+    **context: Any,
+) -> OutboxMessage:
+    """Post a message rendered from ``template`` in the incident's channel; the outbox row
+    says whether Slack has it yet. ``after``: what the message records once sent."""
     assert incident.channel_id is not None
     text = services.renderer.render(template, incident=incident, **context)
-    return await services.slack.post(incident.channel_id, text)
+    return await send(services, incident, incident.channel_id, {"text": text}, after=after)
+
+
+async def post(services: Services, incident: Incident, text: str, **extra: Any) -> OutboxMessage:
+    """Post text (and blocks) in the incident's channel through the outbox."""
+    assert incident.channel_id is not None
+    after = extra.pop("after", None)
+    return await send(services, incident, incident.channel_id, {"text": text, **extra}, after=after)
+
+
+async def invite(services: Services, incident: Incident, users: Iterable[str]) -> None:
+    """Bring people into the incident's channel (through the outbox, in order with messages)."""
+    wanted = sorted(set(users))
+    if wanted and incident.channel_id:
+        await send(services, incident, incident.channel_id, {"users": wanted}, method=outbox.INVITE)
+
+
+async def send(
+    services: Services,
+    incident: Incident,
+    channel: str,
+    payload: dict[str, Any],
+    *,
+    method: str = outbox.POST,
+    after: str | None = None,
+    ts_of: int | None = None,
+) -> OutboxMessage:
+    """Keep one write, send the channel's writes, and return the row as it stands after."""
+    async with session_scope(services.engine) as session:
+        row = await _keeper(session, incident, services.clock(), channel)(
+            method, payload, after=after, ts_of=ts_of
+        )
+        await session.commit()
+    await deliver(services, channel)
+    async with session_scope(services.engine) as session:
+        current = await session.get(OutboxMessage, row.id)
+    assert current is not None
+    return current
+
+
+def _keeper(session: Any, incident: Incident, now: Any, channel: str | None = None) -> Any:
+    async def keep(
+        method: str,
+        payload: dict[str, Any],
+        *,
+        after: str | None = None,
+        ts_of: int | None = None,
+    ) -> OutboxMessage:
+        return await outbox.enqueue(
+            session,
+            channel=channel or incident.channel_id or "",
+            method=method,
+            payload=payload,
+            now=now,
+            after=after,
+            ts_of=ts_of,
+            incident_id=incident.id,
+        )
+
+    return keep
 
 
 async def announce(
@@ -65,9 +137,8 @@ async def announce(
     if not channel or incident.is_private:
         return None
     text = services.renderer.render(template, incident=incident, **context)
-    try:
-        await services.slack.post(channel, text)
-    except SlackApiError as error:
-        log.warning("announcing %s failed: %s", incident.reference, slack_error(error))
-        return slack_error(error)
+    row = await send(services, incident, channel, {"text": text})
+    if row.gave_up_at is not None:
+        log.warning("announcing %s failed: %s", incident.reference, row.last_error)
+        return row.last_error
     return None

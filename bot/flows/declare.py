@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import incidents, timeline
 from bot.db import session_scope
 from bot.errors import BotError
-from bot.flows.channel import announce, refresh_channel_header
+from bot.flows.channel import announce, invite, refresh_channel_header, say
 from bot.flows.escalation import schedule_level
 from bot.flows.reminders import schedule_update_reminder
 from bot.messages import SaidMessage
@@ -107,7 +107,7 @@ async def open_war_room(
         await start_policy(session, services, incident, policy, policy_reason)
         await session.commit()
     services.wake_jobs()
-    await services.slack.invite(channel_id, members)
+    await invite(services, incident, members)
     await refresh_channel_header(services, incident)
 
 
@@ -147,11 +147,8 @@ def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMes
 async def _link_origin(services: Services, incident: Incident, origin: SaidMessage) -> None:
     assert incident.channel_id is not None
     permalink = await services.slack.permalink(origin.channel, origin.ts)
-    await services.slack.post(
-        incident.channel_id,
-        services.renderer.render(
-            "messages/declared_from_message.j2", incident=incident, origin=origin, link=permalink
-        ),
+    await say(
+        services, incident, "messages/declared_from_message.j2", origin=origin, link=permalink
     )
 
 

@@ -19,11 +19,11 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import escalations, incidents, jobs
+from bot import escalations, incidents, jobs, outbox
 from bot.db import session_scope
 from bot.durations import duration_text
 from bot.errors import AlreadyResolved, BotError
-from bot.flows.channel import refresh_channel_header, say
+from bot.flows.channel import post, refresh_channel_header, say, send
 from bot.flows.paging import follow_up_pages, schedule_page
 from bot.models import Escalation, Incident, Job, Page
 from bot.policies import Policy, Target
@@ -327,8 +327,8 @@ async def bring_in(services: Services, job: Job) -> None:
     payload = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
         escalation = await session.get(Escalation, payload["escalation"])
-        if escalation is None or escalation.message_ts:
-            return None
+        if escalation is None or await outbox.written_for(session, f"escalation:{escalation.id}"):
+            return None  # posted (or waiting in the outbox) already: this is a retried job
         incident = await session.get(Incident, escalation.incident_id)
         pages = await escalations.pages_of(session, escalation.id or 0)
     assert incident is not None and incident.channel_id is not None
@@ -338,11 +338,8 @@ async def bring_in(services: Services, job: Job) -> None:
     except SlackApiError as error:
         problems.append(f"inviting: {slack_error(error)}")
     text, blocks = _escalation_message(services, incident, escalation, pages, problems)
-    ts = await services.slack.post(incident.channel_id, text, blocks=blocks)
-    async with session_scope(services.engine) as session:
-        session.add(escalation)
-        escalation.message_ts = ts
-        await session.commit()
+    # Its ts becomes the escalation's message_ts once Slack has it (bot/flows/outbox.py).
+    await post(services, incident, text, blocks=blocks, after=f"escalation:{escalation.id}")
     return None
 
 
@@ -404,15 +401,27 @@ async def _show_acknowledged(
     services: Services, incident: Incident, escalation: Escalation
 ) -> None:
     """Rewrite the escalation message without its button, saying who acknowledged."""
-    if not escalation.message_ts or not incident.channel_id:
-        return  # not posted yet: the bring-in job posts it already acknowledged
+    if not incident.channel_id:
+        return
     async with session_scope(services.engine) as session:
         pages = await escalations.pages_of(session, escalation.id or 0)
+        posted = await outbox.written_for(session, f"escalation:{escalation.id}")
+    if posted is None:
+        return  # not posted yet: the bring-in job posts it already acknowledged
     text, blocks = _escalation_message(services, incident, escalation, pages, [])
-    try:
-        await services.slack.update(incident.channel_id, escalation.message_ts, text, blocks=blocks)
-    except SlackApiError as error:
-        log.warning("updating an escalation message failed: %s", slack_error(error))
+    edit = {"text": text, "blocks": blocks}
+    if escalation.message_ts:
+        await send(
+            services,
+            incident,
+            incident.channel_id,
+            {**edit, "ts": escalation.message_ts},
+            method=outbox.UPDATE,
+        )
+    else:
+        await send(
+            services, incident, incident.channel_id, edit, method=outbox.UPDATE, ts_of=posted.id
+        )
 
 
 async def stand_down(session: AsyncSession, incident: Incident, now: datetime) -> None:

@@ -51,12 +51,8 @@ async def _show(
     template: str,
     **context: Any,
 ) -> None:
-    ts = await say(services, incident, template, **context)
-    assert incident.channel_id is not None
-    async with session_scope(services.engine) as session:
-        session.add(row)
-        findings.link_to_message(row, incident.channel_id, ts)
-        await session.commit()
+    """Confirm in the channel; the row links to that message once Slack has it."""
+    await say(services, incident, template, after=f"{row.__tablename__}:{row.id}", **context)
 
 
 async def fix_milestone(

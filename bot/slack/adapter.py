@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -21,17 +23,71 @@ async def to_bolt_request(request: web.Request) -> AsyncBoltRequest:
     such as ``/incident start payment payload rejected`` would get a 404. We re-parse such
     bodies as the plain forms they are.
     """
-    raw_body = await request.text()
-    bolt_request = AsyncBoltRequest(
-        body=raw_body,
-        query=request.query_string,
-        headers=request.headers,  # type: ignore[arg-type]
-    )
+    raw_body = await _utf8_body(request)
+    headers: Any = request.headers
+    try:
+        bolt_request = AsyncBoltRequest(body=raw_body, query=request.query_string, headers=headers)
+    except _UNREADABLE:
+        return _unreadable(raw_body, request.query_string, headers)
+    if not _bolt_can_read(bolt_request.body):
+        return _unreadable(raw_body, request.query_string, headers)
     if bolt_request.body == {} and _is_form_without_payload_field(raw_body):
         fields = dict(parse_qsl(raw_body, keep_blank_values=True))
         bolt_request.body = fields
         bolt_request.context = build_async_context(AsyncBoltContext({}), fields)
     return bolt_request
+
+
+# What Bolt's body parsing and context extraction raise on bodies it cannot use.
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+
+
+def _unreadable(raw_body: str, query: str, headers: Any) -> AsyncBoltRequest:
+    """A body Bolt cannot read (not JSON, not an object, envelope fields of the wrong type):
+    Bolt would answer 500. Hand it an empty body instead; it still checks the signature over
+    the raw body (401 when wrong), and a signed body matches no listener (Bolt's 404)."""
+    bolt_request = AsyncBoltRequest(body="", query=query, headers=headers)
+    bolt_request.raw_body = raw_body
+    return bolt_request
+
+
+def _bolt_can_read(body: object) -> bool:
+    """Whether the envelope fields Bolt reads without checking their type have Slack's types.
+
+    Bolt's context extraction and event matching take ``event`` for an object, ``user``,
+    ``channel``, ``team`` and ``enterprise`` for an id or an object, and ``authorizations`` and
+    ``response_urls`` for lists of objects, in the body and in the event's nested messages.
+    """
+    if not isinstance(body, dict):
+        return False
+    event = body.get("event", {})
+    if not isinstance(event, dict):
+        return False
+    parts = (body, event, event.get("message"), event.get("previous_message"), event.get("item"))
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        for key in ("user", "channel", "team", "enterprise"):
+            if part.get(key) is not None and not isinstance(part[key], str | dict):
+                return False
+        for key in ("authorizations", "response_urls"):
+            items = part.get(key)
+            if items is not None and not (
+                isinstance(items, list) and all(isinstance(item, dict) for item in items)
+            ):
+                return False
+    return True
+
+
+async def _utf8_body(request: web.Request) -> str:
+    """The body as text; Slack sends UTF-8, so anything else is a 400, not a 500."""
+    try:
+        return (await request.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "the body is not UTF-8 text"}),
+            content_type="application/json",
+        ) from None
 
 
 def _is_form_without_payload_field(raw_body: str) -> bool:

@@ -25,6 +25,15 @@ log = logging.getLogger(__name__)
 _IGNORED_SUBTYPES = frozenset({"message_replied", "channel_convert_to_private"})
 
 
+def _object(value: object) -> dict[str, Any]:
+    """A nested event field that should be an object; anything else reads as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _moment(services: Services, ts: object) -> datetime:
     """When an event happened: its Slack ``ts`` when it has a valid one, else now."""
     return ts_to_datetime(ts) if isinstance(ts, str) and is_slack_ts(ts) else services.clock()
@@ -41,7 +50,7 @@ def _event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
 async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
     """A message was posted, edited or deleted in a channel the bot is in."""
     services: Services = context["services"]
-    subtype = event.get("subtype")
+    subtype = _text(event.get("subtype"))
     channel = event.get("channel")
     if not isinstance(channel, str) or subtype in _IGNORED_SUBTYPES:
         return
@@ -49,7 +58,7 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) 
     if subtype == "message_changed":
         await _on_edit(services, event_id, channel, event)
     elif subtype == "message_deleted":
-        deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+        deleted_ts = event.get("deleted_ts") or _object(event.get("previous_message")).get("ts")
         if is_slack_ts(deleted_ts):
             moment = event.get("event_ts") or event.get("ts")
             await recorder.record_deletion(
@@ -71,19 +80,19 @@ def _said(channel: str, message: dict[str, Any]) -> SaidMessage:
         channel=channel,
         ts=message["ts"],
         text=str(message.get("text") or ""),
-        user=message.get("user") if isinstance(message.get("user"), str) else None,
-        bot_id=message.get("bot_id") if isinstance(message.get("bot_id"), str) else None,
+        user=_text(message.get("user")),
+        bot_id=_text(message.get("bot_id")),
         thread_ts=thread_ts if is_slack_ts(thread_ts) else None,
-        subtype=message.get("subtype") if isinstance(message.get("subtype"), str) else None,
+        subtype=_text(message.get("subtype")),
     )
 
 
 async def _on_edit(services: Services, event_id: str, channel: str, event: dict[str, Any]) -> None:
-    message = event.get("message") or {}
+    message = _object(event.get("message"))
     ts = message.get("ts")
     if not is_slack_ts(ts):
         return
-    edited = message.get("edited") or {}
+    edited = _object(message.get("edited"))
     moment = edited.get("ts") or event.get("event_ts")
     await recorder.record_edit(
         services,
@@ -91,14 +100,14 @@ async def _on_edit(services: Services, event_id: str, channel: str, event: dict[
         channel=channel,
         ts=ts,
         text=str(message.get("text") or ""),
-        edited_by=edited.get("user") or message.get("user"),
+        edited_by=_text(edited.get("user")) or _text(message.get("user")),
         edited_at=_moment(services, moment),
     )
 
 
 def _reacted_message(event: dict[str, Any], context: Any) -> tuple[str, str, str, str] | None:
     """(channel, ts, reaction, user) of a person's reaction on a message; None otherwise."""
-    item = event.get("item") or {}
+    item = _object(event.get("item"))
     user, name = event.get("user"), event.get("reaction")
     if item.get("type") != "message" or user == context.get("bot_user_id"):
         return None  # files, file comments, and the bot's own receipts are not the record

@@ -6,6 +6,8 @@ import logging
 import uuid
 from collections.abc import Awaitable
 
+import aiohttp
+
 from bot.errors import BotError
 from bot.flows import Declaration, declare_incident
 from bot.services import Services
@@ -30,7 +32,11 @@ async def run_and_reply(
         log.exception("command failed (ref %s)", reference)
         reply = render("messages/internal_error.j2", reference=reference)
     if reply and response_url:
-        await services.slack.reply(response_url, reply)
+        try:
+            await services.slack.reply(response_url, reply)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # Nothing else reaches the person; a bad or expired response_url is no bug here.
+            log.warning("could not reply through the response_url: %r", error)
 
 
 def declare_in_background(services: Services, declaration: Declaration, response_url: str) -> None:

@@ -11,6 +11,7 @@ import hmac
 import logging
 import secrets
 import urllib.parse
+from dataclasses import replace
 from datetime import timedelta
 
 from aiohttp import web
@@ -36,6 +37,7 @@ CALLBACK_PATH = "/auth/slack/callback"
 _SESSION_PURPOSE = "session"
 _SIGN_IN_PURPOSE = "sign-in"
 _CSRF_PURPOSE = "csrf"
+_NEW_SESSION = web.RequestKey("new_session", Session)
 
 
 class SignInNeeded(Exception):
@@ -89,13 +91,20 @@ def check_csrf(request: web.Request, viewer: Viewer, submitted: object) -> None:
         raise web.HTTPForbidden(text="This form has expired: reload the page and try again.")
 
 
-def ensure_session(request: web.Request, response: web.StreamResponse, viewer: Viewer) -> Viewer:
-    """With sign-in off, give the browser an anonymous session so its forms carry a token."""
+def with_session(request: web.Request, viewer: Viewer) -> Viewer:
+    """With sign-in off, a first visit gets an anonymous session, so its forms carry a token;
+    ``keep_new_session`` sets its cookie on the response."""
     if viewer.session_id:
         return viewer
     session = Session.new(None, None, "local")
-    _set_session_cookie(request, response, session)
-    return Viewer(None, "local", None, True, session.session_id)
+    request[_NEW_SESSION] = session
+    return replace(viewer, session_id=session.session_id)
+
+
+def keep_new_session(request: web.Request, response: web.StreamResponse) -> None:
+    session = request.get(_NEW_SESSION)
+    if session is not None and not response.prepared:
+        _set_session_cookie(request, response, session)
 
 
 def _secure(request: web.Request, web_: WebContext) -> bool:
@@ -120,8 +129,15 @@ def _set_session_cookie(
 
 # -- signing in ----------------------------------------------------------------------------
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site, never another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after signing in: a path on this site, never another site.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    ``/\t/evil.example`` would leave the site: anything but plain printable text is refused.
+    """
+    if not target or any(ch.isspace() or not ch.isprintable() or ch == "\\" for ch in target):
+        return "/"
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
 
@@ -220,6 +236,8 @@ async def _person_from_slack(request: web.Request, web_: WebContext, code: str) 
     info = await user_client.openid_connect_userInfo()
     user_id = str(info.get("https://slack.com/user_id") or info.get("sub") or "")
     team_id = str(info.get("https://slack.com/team_id") or "")
+    if not user_id or not team_id:
+        raise SlackApiError("userInfo named nobody", answer)
     return Session.new(user_id, team_id, str(info.get("name") or user_id))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
 from dateutil import tz
@@ -68,14 +68,18 @@ def _day(value: str | None, zone: str, name: str) -> datetime | None:
         return None
     try:
         day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
-    except ValueError:
+        # Early in year 1 a zone east of UTC has no UTC time: such a date is out of range.
+        return datetime.combine(day, time(0), tzinfo=tz.gettz(zone)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise FilterError(f"The {name} date must look like 2026-03-14.") from None
-    return datetime.combine(day, time(0), tzinfo=tz.gettz(zone))
 
 
 def _day_after(day: datetime) -> datetime | None:
-    """The end of a day; None (no end) for the last day a calendar has."""
-    return day + timedelta(days=1) if day.date() < date.max else None
+    """The end of a day; None (no end) for the last days a calendar has."""
+    try:
+        return day + timedelta(days=1)
+    except OverflowError:
+        return None
 
 
 def _number(value: str | None, name: str, default: int, most: int) -> int:

@@ -17,7 +17,14 @@ from bot.insights import load_insights
 from bot.postmortem_edits import EditRefused, save_edit
 from bot.postmortems import known_names
 from bot.render import markdown_to_html
-from bot.web.auth import SignInNeeded, check_csrf, csrf_token, ensure_session, page_viewer
+from bot.web.auth import (
+    SignInNeeded,
+    check_csrf,
+    csrf_token,
+    keep_new_session,
+    page_viewer,
+    with_session,
+)
 from bot.web.context import web_context
 from bot.web.filters import STATUSES, FilterError, filter_values, parse_filters
 from bot.web.pages_common import render_page
@@ -30,15 +37,34 @@ INSIGHTS_DAYS = 190
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+_NOT_WEB_VIEW = ("/slack/", "/alerts/", "/metrics", "/healthz")
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@web.middleware
+async def loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With sign-in off, the web view answers only requests addressed to this machine: a
+    hostile page whose name was re-pointed at 127.0.0.1 (DNS rebinding) gets nothing."""
+    if web_context(request).sign_in_off and not request.path.startswith(_NOT_WEB_VIEW):
+        host = (request.url.host or "").lower()
+        if host not in _LOOPBACK_HOSTS:
+            raise web.HTTPMisdirectedRequest(text="Sign-in is off: open this on 127.0.0.1.")
+    return await handler(request)
+
+
 @web.middleware
 async def page_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Pages answer in HTML: sign-in for strangers, a readable 400 and 404 for the rest."""
-    if request.path.startswith(("/api/", "/slack/", "/alerts/", "/metrics", "/healthz")):
+    if request.path.startswith(("/api/", *_NOT_WEB_VIEW)):
         return await handler(request)
     try:
-        return await handler(request)
+        response = await handler(request)
+        keep_new_session(request, response)
+        return response
     except SignInNeeded:
-        raise web.HTTPFound(f"/login?next={request.path_qs}") from None
+        # After signing in, a form's address cannot be opened again: back to the list then.
+        back = request.path_qs if request.method == "GET" else "/"
+        raise web.HTTPFound("/login?" + urllib.parse.urlencode({"next": back})) from None
     except NotVisible:
         return render_page(request, "web/error.html.j2", status=404, problem="not_found")
     except FilterError as error:
@@ -48,15 +74,8 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def _viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
-    viewer = page_viewer(request)
-    return viewer, csrf_token(request, viewer) if viewer.session_id else ""
-
-
-def _with_session(request: web.Request, viewer: Viewer, response: web.Response) -> web.Response:
-    """With sign-in off, the first page gives the browser the session its forms need."""
-    if not viewer.session_id:
-        ensure_session(request, response, viewer)
-    return response
+    viewer = with_session(request, page_viewer(request))
+    return viewer, csrf_token(request, viewer)
 
 
 async def incident_list(request: web.Request) -> web.Response:
@@ -84,7 +103,7 @@ async def incident_list(request: web.Request) -> web.Response:
         chosen=filter_values(query, request.query),
         page_url=lambda number: _page_url(request, number),
     )
-    return _with_session(request, viewer, response)
+    return response
 
 
 def _page_url(request: web.Request, number: int) -> str:
@@ -112,7 +131,7 @@ async def incident_page(request: web.Request) -> web.Response:
         draft_html=markdown_to_html(written.markdown),
         saved=request.query.get("saved", ""),
     )
-    return _with_session(request, viewer, response)
+    return response
 
 
 async def incident_history(request: web.Request) -> web.Response:

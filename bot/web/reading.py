@@ -15,6 +15,7 @@ from bot.incident_queries import (
     parse_reference,
     private_matches,
 )
+from bot.logs import bind_incident
 from bot.models import Incident
 from bot.web.context import WebContext
 from bot.web.visibility import Viewer
@@ -65,4 +66,5 @@ async def incident_for(web_: WebContext, viewer: Viewer, team_id: str, reference
         incident = await incident_by_number(session, team_id, number)
     if incident is None or not await web_.visibility.can_see(viewer, incident):
         raise NotVisible(reference)
+    bind_incident(incident.reference)
     return incident

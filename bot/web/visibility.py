@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 MEMBERS_TTL_SECONDS = 60.0
 # Private channels asked about at once when a list needs many of them.
 MEMBERSHIP_CONCURRENCY = 8
+# Slack's answers meaning the bot will not learn this channel's members (kept for the TTL).
+GONE = {"channel_not_found", "not_in_channel", "is_archived", "missing_scope"}
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,10 @@ class Viewer:
 
     @property
     def author(self) -> str:
-        """How an edit records who made it."""
-        return self.user_id or "api"
+        """How an edit records who made it: a Slack user, the API token, or local use."""
+        if self.user_id:
+            return self.user_id
+        return "local" if self.session_id else "api"
 
 
 class Visibility:
@@ -47,6 +51,7 @@ class Visibility:
         self._slack = slack
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._gate = asyncio.Semaphore(MEMBERSHIP_CONCURRENCY)
+        self._asking: dict[str, asyncio.Lock] = {}
 
     async def can_see(self, viewer: Viewer, incident: Incident) -> bool:
         if viewer.sees_everything:
@@ -71,12 +76,22 @@ class Visibility:
         cached = self._members.get(channel_id)
         if cached and time.monotonic() - cached[0] < MEMBERS_TTL_SECONDS:
             return cached[1]
+        # Many pages at once for one channel ask Slack once.
+        async with self._asking.setdefault(channel_id, asyncio.Lock()):
+            cached = self._members.get(channel_id)
+            if cached and time.monotonic() - cached[0] < MEMBERS_TTL_SECONDS:
+                return cached[1]
+            return await self._ask(channel_id)
+
+    async def _ask(self, channel_id: str) -> frozenset[str]:
         async with self._gate:
             try:
                 members = frozenset(await self._slack.channel_members(channel_id))
             except SlackApiError as error:
-                # The bot was removed or the channel is gone: nobody is known to be in it.
                 log.warning("members of %s unknown: %s", channel_id, slack_error(error))
+                if slack_error(error) not in GONE:
+                    return frozenset()  # Slack busy or failing: ask again next time
+                # The bot was removed or the channel is gone: nobody is known to be in it.
                 members = frozenset()
             except (aiohttp.ClientError, TimeoutError) as error:
                 # Slack unreachable: show nothing private now, and ask again next time.

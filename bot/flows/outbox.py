@@ -1,0 +1,205 @@
+"""Sending the outbox: each channel's writes in order, now if Slack takes them, later if not.
+
+A flow keeps its writes (``bot/outbox.py``) and calls ``deliver``, which sends the channel's
+waiting rows at once, so people see the bot answer as before. A write Slack refuses for now
+(429, 5xx, no connection) waits with backoff, and so does everything after it in that
+channel; ``OutboxSender`` in every replica sends what is due, after a restart too. A write
+Slack refuses for good (the channel is archived) is given up, logged, and the rest go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from bot import findings, incidents, outbox
+from bot.db import session_scope
+from bot.models import ActionItem, Escalation, Incident, OutboxMessage, TimelineEntry
+from bot.services import Services
+from bot.slack.workspace import slack_error
+
+log = logging.getLogger(__name__)
+# Longest wait between two tries of one write: Slack outages are minutes, not hours.
+BACKOFF_MAX_SECONDS = 60.0
+# Slack's answers that mean "not now" rather than "never".
+_TRANSIENT = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+# Slack's answers that mean the write is already as wanted.
+_ALREADY = {"already_pinned", "already_in_channel", "cant_invite_self"}
+SWEEP_CONCURRENCY = 8
+
+
+async def deliver(services: Services, channel: str) -> None:
+    """Send the channel's waiting writes, in order, until one must wait."""
+    lock = services.outbox_locks.setdefault(channel, asyncio.Lock())
+    async with lock:
+        if not await outbox.take_channel(services.engine, channel, services.replica):
+            return  # another replica is sending this channel's writes now
+        try:
+            while await _send_next(services, channel):
+                pass
+        finally:
+            await outbox.release_channel(services.engine, channel, services.replica)
+
+
+async def _send_next(services: Services, channel: str) -> bool:
+    """Send the channel's next waiting write; False when none is due or it must wait."""
+    async with session_scope(services.engine) as session:
+        row = await outbox.next_waiting(session, channel)
+        if row is None or row.due_at > services.clock():
+            return False
+        acted_on = await session.get(OutboxMessage, row.ts_of) if row.ts_of else None
+    if acted_on is not None and acted_on.result_ts is None:
+        # An edit or pin of a message that was never posted cannot happen.
+        await _settle(services, row, given_up=f"message {acted_on.id} was never posted")
+        return True
+    try:
+        ts = await _call(services, row, acted_on.result_ts if acted_on else None)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        wait = _wait_for(error, row.attempts)
+        if wait is None:
+            log.error("Slack refused %s in %s for good: %s", row.method, channel, _named(error))
+            await _settle(services, row, given_up=_named(error))
+            return True
+        log.warning("%s in %s waits %.0f s: %s", row.method, channel, wait, _named(error))
+        await _settle(services, row, wait=timedelta(seconds=wait), error=_named(error))
+        return False
+    await _settle(services, row, ts=ts)
+    return True
+
+
+async def _call(services: Services, row: OutboxMessage, acted_on_ts: str | None) -> str | None:
+    slack, args = services.slack, outbox.arguments(row)
+    ts = acted_on_ts or args.pop("ts", None)
+    try:
+        if row.method == outbox.POST:
+            return await slack.post(row.channel, args.pop("text"), **args)
+        if row.method == outbox.UPDATE:
+            await slack.update(row.channel, str(ts), args.pop("text"), **args)
+        elif row.method == outbox.PIN:
+            await slack.pin(row.channel, str(ts))
+        elif row.method == outbox.TOPIC:
+            await slack.set_topic(row.channel, args["topic"])
+        elif row.method == outbox.INVITE:
+            await slack.invite(row.channel, args["users"])
+        else:
+            raise ValueError(f"unknown outbox method {row.method!r}")
+    except SlackApiError as error:
+        if slack_error(error) not in _ALREADY:
+            raise
+    return ts
+
+
+def _wait_for(error: Exception, attempts: int) -> float | None:
+    """Seconds to wait before trying again, or None when trying again cannot help."""
+    backoff = min(2.0**attempts, BACKOFF_MAX_SECONDS)
+    if not isinstance(error, SlackApiError):
+        return backoff  # no answer at all: the network or Slack is down
+    status = error.response.status_code
+    if status == 429:
+        retry_after = error.response.headers.get("Retry-After", "")
+        return float(retry_after) if str(retry_after).isdigit() else backoff
+    if status >= 500 or slack_error(error) in _TRANSIENT:
+        return backoff
+    return None
+
+
+def _named(error: Exception) -> str:
+    return slack_error(error) if isinstance(error, SlackApiError) else type(error).__name__
+
+
+async def _settle(
+    services: Services,
+    row: OutboxMessage,
+    *,
+    ts: str | None = None,
+    wait: timedelta | None = None,
+    error: str = "",
+    given_up: str = "",
+) -> None:
+    """Record how the write went, and what its message means for the record."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        session.add(row)
+        if given_up:
+            outbox.mark_given_up(row, now, given_up)
+        elif wait is not None:
+            outbox.mark_waiting(row, now + wait, error)
+        else:
+            outbox.mark_sent(row, ts, now)
+            if row.after and ts:
+                await _remember(session, row.after, row.channel, ts)
+        await session.commit()
+
+
+async def _remember(session: Any, after: str, channel: str, ts: str) -> None:
+    """What a sent message means for the record: the header's ts, a finding's link..."""
+    kind, _, key = after.partition(":")
+    if kind == "header":
+        incident = await session.get(Incident, int(key))
+        if incident is not None and incident.header_ts is None:
+            await incidents.remember_header(session, incident, ts)
+    elif kind == "escalation":
+        escalation = await session.get(Escalation, int(key))
+        if escalation is not None:
+            escalation.message_ts = ts
+            session.add(escalation)
+    elif kind in {"timeline_entry", "action_item"}:
+        table = TimelineEntry if kind == "timeline_entry" else ActionItem
+        row = await session.get(table, int(key))
+        if row is not None:
+            findings.link_to_message(row, channel, ts)
+            session.add(row)
+
+
+# -- the sender ----------------------------------------------------------------------------
+class OutboxSender:
+    """Sends every channel's due writes, in each replica, until stopped."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="warroom outbox")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.send_due()
+            except Exception:
+                # The database may be restarting; the next round tries again.
+                log.exception("sending the outbox failed")
+            await asyncio.sleep(self.services.settings.scheduler_interval)
+
+    async def send_due(self, now: datetime | None = None) -> int:
+        """Send the writes due now, channel by channel; return how many channels had some."""
+        async with session_scope(self.services.engine) as session:
+            channels = await outbox.due_channels(session, now or self.services.clock())
+        gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
+
+        async def one(channel: str) -> None:
+            async with gate:
+                await deliver(self.services, channel)
+
+        await asyncio.gather(*(one(channel) for channel in channels))
+        return len(channels)
