@@ -7,9 +7,11 @@ import base64
 import binascii
 import json
 import math
+import random
 import time
 import urllib.parse
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -44,6 +46,17 @@ class Injection:
     times: int = 1
 
 
+@dataclass(frozen=True)
+class Flakiness:
+    rate: float
+    random: random.Random
+    retry_after: int
+    spare: frozenset[str]
+
+    def strikes(self, method: str) -> bool:
+        return method not in self.spare and self.random.random() < self.rate
+
+
 @dataclass
 class Answer:
     status: int
@@ -63,6 +76,7 @@ class EmulatorServer(Courier):
         self._failures: dict[str, deque[Injection]] = {}
         self._delays: dict[str, deque[list[float]]] = {}  # [seconds, times left]
         self._runner: web.AppRunner | None = None
+        self._flaky: Flakiness | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -119,6 +133,17 @@ class EmulatorServer(Courier):
     def fail_with_error(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next `times` calls with HTTP 200 {"ok": false, "error": error}."""
         self._inject(method, Injection(200, {"ok": False, "error": error}, times=times))
+
+    def flaky(
+        self, rate: float, *, seed: int = 0, retry_after: int = 1, spare: Iterable[str] = ()
+    ) -> None:
+        """Answer a share of all Web API calls (not those in ``spare``) with 429 (with
+        ``Retry-After``) or 500, half each, drawn from a seeded generator: a Slack outage."""
+        self._flaky = Flakiness(rate, random.Random(seed), retry_after, frozenset(spare))
+
+    def steady(self) -> None:
+        """Stop answering at random with failures."""
+        self._flaky = None
 
     def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Sleep (without blocking the loop) before answering the next `times` calls."""
@@ -186,6 +211,11 @@ class EmulatorServer(Courier):
             await asyncio.sleep(seconds)
         if injection := self._take_failure(method):
             return Answer(injection.status, dict(injection.body), dict(injection.headers))
+        if (flaky := self._flaky) is not None and flaky.strikes(method):
+            if flaky.random.random() < 0.5:
+                body = {"ok": False, "error": "ratelimited"}
+                return Answer(429, body, {"Retry-After": str(flaky.retry_after)})
+            return Answer(500, {"ok": False, "error": "internal_error"})
         if (retry_after := self._rate_limited(method)) is not None:
             body = {"ok": False, "error": "ratelimited"}
             return Answer(429, body, {"Retry-After": str(retry_after)})

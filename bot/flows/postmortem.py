@@ -22,6 +22,7 @@ from sqlmodel import col
 from bot import incidents, jobs
 from bot.db import session_scope
 from bot.errors import UsageError
+from bot.flows.channel import post
 from bot.models import ActionItem, Incident, Job, TimelineEntry
 from bot.postmortems import (
     Draft,
@@ -237,7 +238,7 @@ async def publish_postmortem(services: Services, job: Job) -> datetime | None:
     )
     assert incident.channel_id is not None
     if canvas_id is not None:
-        await services.slack.post(incident.channel_id, summary)
+        await post(services, incident, summary)
         return None
     await services.slack.upload_file(
         incident.channel_id,
