@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from bot.config import SEVERITIES
-from bot.models import Incident, Job, Status
+from bot.models import Incident, Job, OutboxMessage, Status
 
 log = logging.getLogger(__name__)
 # The text format every Prometheus (2.x and 3.x) parses; recent prometheus_client versions
@@ -41,6 +41,7 @@ class DatabaseGauges:
     open_incidents: Mapping[str, int]  # by severity
     jobs_due: Mapping[str, int]  # by kind: unfinished and due now (the queue)
     jobs_later: Mapping[str, int]  # by kind: unfinished and due later (timers, reminders)
+    outbox_waiting: int = 0  # Slack writes kept but not yet taken by Slack
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,11 @@ class _ScrapeCollector(Collector):
             ["kind"],
             scrape.database.jobs_due,
         )
+        yield GaugeMetricFamily(
+            "warroom_outbox_waiting",
+            "Slack writes kept in the outbox that Slack has not taken yet.",
+            value=scrape.database.outbox_waiting,
+        )
         yield _gauge(
             "warroom_jobs_scheduled",
             "Unfinished jobs due later (escalation timers, reminders), by kind.",
@@ -184,6 +190,11 @@ def _gauge(
     for label, value in sorted(values.items()):
         family.add_metric([label], value)
     return family
+
+
+_OUTBOX_WAITING = select(func.count()).where(
+    col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.gave_up_at).is_(None)
+)
 
 
 async def read_database_gauges(
@@ -206,6 +217,7 @@ async def read_database_gauges(
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), engine.connect() as connection:
             open_rows: list[Any] = list(await connection.execute(open_statement))
             job_rows: list[Any] = list(await connection.execute(jobs_statement))
+            outbox_waiting = (await connection.execute(_OUTBOX_WAITING)).scalar_one()
     except Exception as error:  # any failure is "down": the scrape reports it, never raises
         log.debug("metrics: the database did not answer: %s", type(error).__name__)
         return None
@@ -216,4 +228,4 @@ async def read_database_gauges(
     for kind, unfinished, due_now in job_rows:
         jobs_due[str(kind)] = int(due_now or 0)
         jobs_later[str(kind)] = int(unfinished) - int(due_now or 0)
-    return DatabaseGauges(open_incidents, jobs_due, jobs_later)
+    return DatabaseGauges(open_incidents, jobs_due, jobs_later, int(outbox_waiting))

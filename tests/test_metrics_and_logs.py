@@ -99,6 +99,7 @@ async def test_requests_slack_calls_and_open_incidents_are_counted(warroom: Warr
     assert value(samples, "warroom_background_tasks") == 0
     # The update reminder waits 30 minutes: scheduled, not yet in the queue.
     assert value(samples, "warroom_job_queue_depth", kind="update_reminder") == 0
+    assert value(samples, "warroom_outbox_waiting") == 0  # every channel write was taken
     assert value(samples, "warroom_jobs_scheduled", kind="update_reminder") == 1
 
     processing = "warroom_event_processing_seconds_count"
