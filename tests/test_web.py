@@ -124,6 +124,8 @@ async def test_api_with_token_and_openapi(slack: SlackEmulator, sqlite_url: str)
         headers = {"Authorization": f"Bearer {API_TOKEN}"}
         async with client.get(f"{warroom.url}/api/incidents", headers=headers) as answer:
             body = await answer.json()
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert body["total"] == 1 and body["items"][0]["reference"] == "INC-1"
         async with client.get(f"{warroom.url}/api/incidents/INC-1", headers=headers) as answer:
             detail = await answer.json()

@@ -12,6 +12,7 @@ def add_web_routes(app: web.Application) -> None:
     """The pages, sign-in, and the API (after the services exist: see create_app)."""
     app.cleanup_ctx.append(web_context_ctx)
     app.middlewares.append(pages.loopback_only)
+    app.middlewares.append(pages.private_answers)
     app.middlewares.append(pages.page_errors)
     routes = app.router
     routes.add_get("/", pages.incident_list)

@@ -53,6 +53,16 @@ async def loopback_only(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 @web.middleware
+async def private_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Incident data is not for shared caches, and is never to be sniffed into HTML."""
+    response = await handler(request)
+    if not request.path.startswith(_NOT_WEB_VIEW) and not response.prepared:
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+@web.middleware
 async def page_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Pages answer in HTML: sign-in for strangers, a readable 400 and 404 for the rest."""
     if request.path.startswith(("/api/", *_NOT_WEB_VIEW)):
