@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
@@ -29,11 +30,43 @@ def create_engine(database_url: str) -> AsyncEngine:
     """Create the async engine for a database URL."""
     url = async_url(database_url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection: SQLite has one writer at a time anyway, and every transaction here
+        # takes the write lock (BEGIN IMMEDIATE). Waiting in the pool's queue is fair and
+        # wakes at once; waiting in SQLite's busy handler sleeps and polls, which left
+        # answers to Slack taking seconds under load (bench/RESULTS.md).
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine.sync_engine, "before_cursor_execute", _strip_nul, retval=True)
+    return engine
+
+
+def _strip_nul(
+    _connection: object,
+    _cursor: object,
+    statement: str,
+    parameters: Any,
+    _context: object,
+    _executemany: bool,
+) -> tuple[str, Any]:
+    """Drop NUL characters from string parameters: PostgreSQL's text cannot hold them and
+    refuses the whole statement, which would lose a message or an alert that has one."""
+    return statement, without_nul(parameters)
+
+
+def without_nul(value: Any) -> Any:
+    """``value`` without NULs in its strings, however it nests (JSON, rows, batches)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(without_nul(item) for item in value)
+    return value
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

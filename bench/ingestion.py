@@ -1,0 +1,647 @@
+"""Event ingestion: signed Slack events into one ``warroom serve``, at rising concurrency.
+
+The Slack emulator runs in this process; ``warroom serve`` (SQLite in a temporary directory, or
+``--database-url``) runs as a subprocess pinned to one core. An incident is declared with
+``/incident start`` so there is an incident channel to record, then Events API
+``event_callback`` deliveries are POSTed to ``/slack/events`` exactly as Slack sends them:
+the emulator's own envelope and event shapes (``message`` with rich-text blocks, a fifth of
+them thread replies, and ``reaction_added`` on earlier messages, some of them reactions that
+put a message in the timeline), unique ``event_id`` and ``ts``, pre-built and pre-signed with
+the emulator's signer so that the load costs little. One aiohttp session with a connection
+pool sends them from 1, 4, 16, 64… clients at once (closed loop, each client sends its next
+event when the last is answered); figures are the median of ``--runs`` runs per level.
+
+In the same run a bare slack-bolt AsyncApp on aiohttp (``bench/bare_bolt.py``, pinned to the
+same core) receives the same requests and only verifies and acks them: the framework's
+ceiling, to which warroom's throughput is compared. Then warroom alone gets an open-loop run at
+half its best throughput (latency counted from when each event was due, so a slow answer
+cannot hide the ones queued behind it). Last, the database is read with plain SQL: every event
+answered 2xx must be stored (warroom answers only once the event is committed).
+
+Also printed: the server's CPU use per level (share of its core), the load process's (to
+show the load is not the bottleneck), and the server's resident memory (VmRSS sampled during
+the run, VmHWM at the end).
+
+Run: ``python -m bench.ingestion`` (``--events N --runs R --concurrency 1,4,16,64 --quick
+--database-url postgresql://…``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import text
+
+from bench.harness import (
+    Cores,
+    MemorySampler,
+    Server,
+    free_port,
+    percentile,
+    plan_cores,
+    python,
+    slack_env,
+    verdict,
+)
+from bench.profiling import Snapshots, sampling
+from bot.db import create_engine
+from bot.emulator import Channel, Message, SlackEmulator, slack_signature_headers
+from bot.emulator.models import new_ts
+
+PROG = "python -m bench.ingestion"
+TARGET_RATE = 1500.0  # events per second on one core, SQLite
+TARGET_P99 = 0.050  # seconds, at half the target rate
+TARGET_RATIO = 0.60  # of the bare-Bolt ceiling
+SLACK_DEADLINE = 3.0  # seconds Slack waits for the answer to an event delivery
+
+COMMANDER = "U0ALICE"
+RESPONDERS = [f"U0BENCH{n:02d}" for n in range(20)]
+# Reactions people leave in an incident channel; the ones in the default mapping (pushpin,
+# mag, bulb, white_check_mark) put the message in the timeline and make the bot react back.
+REACTIONS = {
+    "eyes": 30,
+    "+1": 25,
+    "thinking_face": 10,
+    "raised_hands": 10,
+    "pushpin": 8,
+    "mag": 7,
+    "bulb": 5,
+    "white_check_mark": 5,
+}
+PHRASES = [
+    "p99 on /checkout is {n} ms and climbing",
+    "seeing {n} 500s a minute from the payments gateway",
+    "rolled back deploy {n}, watching the graphs",
+    "db replica lag at {n} s, failover?",
+    "who owns the cache cluster? paging them (ticket {n})",
+    "error rate back under {n}%, keeping an eye on it",
+    "customer reports from support: {n} so far",
+    "the {n} nodes behind the LB all report healthy",
+]
+
+
+@dataclass
+class Request:
+    """One pre-built, pre-signed delivery and what it must leave in the database."""
+
+    body: bytes
+    headers: dict[str, str]
+    key: tuple[str, ...]  # ("message", ts) or ("reaction", ts, name, user)
+
+
+class Deliveries:
+    """Builds realistic event_callback deliveries for one incident channel, in the
+    emulator's shapes, keeping the emulator's copy of the channel in step."""
+
+    def __init__(self, slack: SlackEmulator, channel: Channel, seed: int = 1) -> None:
+        self.slack = slack
+        self.channel = channel
+        self.random = random.Random(seed)
+        self.said: list[Message] = []  # messages already delivered: what reactions target
+        self.pending: list[Message] = []
+        self.reacted: set[tuple[str, str, str]] = set()
+        self.ids = itertools.count(1)
+        self.names = list(REACTIONS)
+        self.weights = list(REACTIONS.values())
+
+    def batch(self, count: int, *, reactions: float = 0.25) -> list[Request]:
+        """``count`` deliveries; reactions only target messages of earlier batches, which
+        were answered (so stored) before these are sent."""
+        self.said += self.pending
+        self.pending = []
+        built = []
+        for _ in range(count):
+            if self.said and self.random.random() < reactions:
+                built.append(self._reaction())
+            else:
+                built.append(self._message())
+        return built
+
+    def _message(self) -> Request:
+        user = self.random.choice(RESPONDERS)
+        said = self.random.choice(PHRASES).format(n=self.random.randint(2, 9999))
+        thread_ts = None
+        if self.said and self.random.random() < 0.2:
+            thread_ts = self.random.choice(self.said).ts
+        message = Message(
+            ts=new_ts(),
+            user=user,
+            text=said,
+            channel=self.channel.id,
+            thread_ts=thread_ts,
+            blocks=[rich_text(said, self.random)],
+        )
+        self.slack.store_message(message)  # so conversations.history finds it, as in Slack
+        self.pending.append(message)
+        event = self.slack.message_event(self.channel, message)
+        return self._signed(event, ("message", message.ts))
+
+    def _reaction(self) -> Request:
+        while True:
+            message = self.random.choice(self.said)
+            name = self.random.choices(self.names, self.weights)[0]
+            user = self.random.choice([COMMANDER, *RESPONDERS])
+            if (message.ts, name, user) not in self.reacted:
+                break
+        self.reacted.add((message.ts, name, user))
+        message.reactions.setdefault(name, []).append(user)
+        event = self.slack._reaction_event("reaction_added", message, name, user)
+        return self._signed(event, ("reaction", message.ts, name, user))
+
+    def _signed(self, event: dict[str, Any], key: tuple[str, ...]) -> Request:
+        event_id = f"Ev0BENCH{next(self.ids):08d}"
+        envelope = self.slack.event_envelope(event, event_id, int(time.time()))
+        body = json.dumps(envelope)
+        headers = {
+            "Content-Type": "application/json",
+            **slack_signature_headers(self.slack.signing_secret, body),
+        }
+        return Request(body.encode(), headers, key)
+
+
+def rich_text(said: str, rng: random.Random) -> dict[str, Any]:
+    """The rich_text block Slack's clients attach to a typed message."""
+    return {
+        "type": "rich_text",
+        "block_id": f"b{rng.getrandbits(20):05x}",
+        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": said}]}],
+    }
+
+
+def resign(requests: Sequence[Request], secret: str) -> None:
+    """Fresh signatures (Slack's replay window is five minutes) on unchanged bodies."""
+    for request in requests:
+        request.headers.update(slack_signature_headers(secret, request.body.decode()))
+
+
+# -- sending -----------------------------------------------------------------------------
+@dataclass
+class Run:
+    """One batch sent to one server."""
+
+    seconds: float
+    statuses: list[int]
+    latencies: list[float]
+    server_cpu: float  # share of one core
+    load_cpu: float
+
+    @property
+    def ok(self) -> int:
+        return sum(1 for status in self.statuses if 200 <= status < 300)
+
+    @property
+    def throughput(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def p(self, fraction: float) -> float:
+        return percentile(self.latencies, fraction)
+
+    @property
+    def late(self) -> int:
+        """Answers slower than Slack's 3 seconds: Slack counts those as failed and retries."""
+        return sum(1 for latency in self.latencies if latency > SLACK_DEADLINE)
+
+    @property
+    def cpu_per_event(self) -> float:
+        """Seconds of the server's CPU per event answered: robust to others sharing the core."""
+        return self.server_cpu * self.seconds / self.ok if self.ok else math.nan
+
+
+async def post(session: aiohttp.ClientSession, url: str, request: Request) -> int:
+    try:
+        async with session.post(url, data=request.body, headers=request.headers) as answer:
+            await answer.read()
+            return answer.status
+    except (aiohttp.ClientError, TimeoutError):
+        return 0
+
+
+async def closed_loop(
+    session: aiohttp.ClientSession,
+    server: Server,
+    url: str,
+    requests: Sequence[Request],
+    concurrency: int,
+) -> Run:
+    """``concurrency`` clients, each sending its next delivery when the last is answered."""
+    statuses = [0] * len(requests)
+    latencies: list[float] = []
+    queue = iter(enumerate(requests))
+
+    async def client() -> None:
+        for index, request in queue:
+            began = time.perf_counter()
+            statuses[index] = await post(session, url, request)
+            latencies.append(time.perf_counter() - began)
+
+    cpu, load = server.cpu_seconds(), time.process_time()
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    seconds = time.perf_counter() - began
+    return Run(
+        seconds,
+        statuses,
+        latencies,
+        (server.cpu_seconds() - cpu) / seconds,
+        (time.process_time() - load) / seconds,
+    )
+
+
+async def open_loop(
+    session: aiohttp.ClientSession,
+    server: Server,
+    url: str,
+    requests: Sequence[Request],
+    rate: float,
+) -> Run:
+    """Deliveries at a fixed rate whatever the answers; latency from when each was due."""
+    statuses = [0] * len(requests)
+    latencies: list[float] = []
+
+    async def send(index: int, request: Request, due: float) -> None:
+        statuses[index] = await post(session, url, request)
+        latencies.append(time.perf_counter() - due)
+
+    cpu, load = server.cpu_seconds(), time.process_time()
+    start = time.perf_counter() + 0.01
+    tasks = []
+    for index, request in enumerate(requests):
+        due = start + index / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(send(index, request, due)))
+    await asyncio.gather(*tasks)
+    seconds = time.perf_counter() - start
+    return Run(
+        seconds,
+        statuses,
+        latencies,
+        (server.cpu_seconds() - cpu) / seconds,
+        (time.process_time() - load) / seconds,
+    )
+
+
+# -- the benchmark -----------------------------------------------------------------------
+@dataclass
+class Level:
+    concurrency: int
+    warroom: list[Run] = field(default_factory=list)
+    bare: list[Run] = field(default_factory=list)
+
+
+def median_of(runs: Sequence[Run], figure: str, *args: float) -> float:
+    values = [getattr(run, figure)(*args) if args else getattr(run, figure) for run in runs]
+    return statistics.median(values)
+
+
+@dataclass
+class Outcome:
+    """What the summary and RESULTS.md need."""
+
+    best: float = 0.0
+    best_concurrency: int = 0
+    bare_best: float = 0.0
+    cpu_per_event: float = math.nan  # warroom, at its best level
+    bare_cpu_per_event: float = math.nan  # bare Bolt, at its best level
+    fixed_rate: float = 0.0
+    fixed_p99: float = 0.0
+    fixed_ok: int = 0
+    fixed_sent: int = 0
+    sent: int = 0
+    acked: int = 0
+    stored: int = 0
+    lost: int = 0
+    peak_rss_kib: int = 0
+    hwm_kib: int = 0
+    start_rss_kib: int = 0
+    database: str = "SQLite"
+    lines: list[str] = field(default_factory=list)
+    acked_keys: set[tuple[str, ...]] = field(default_factory=set, repr=False)
+    snapshots: Snapshots = field(default_factory=Snapshots)
+    profile_concurrency: int = 0
+    late: dict[int, int] = field(default_factory=dict)  # answers over 3 s, by concurrency
+
+
+def out(outcome: Outcome, line: str = "") -> None:
+    print(line, flush=True)
+    outcome.lines.append(line)
+
+
+async def declare_incident(slack: SlackEmulator) -> Channel:
+    general = slack.channel_by_name("general")
+    assert general is not None
+    answer = await slack.send_command(
+        "start Checkout returns 500s (ingestion benchmark)", user=COMMANDER, channel=general.id
+    )
+    if answer.status != 200:
+        raise RuntimeError(f"/incident start answered {answer.status}: {answer.text}")
+    channel: Channel = await slack.wait_for(
+        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None),
+        timeout=30,
+    )
+    await slack.wait_for(lambda: channel.pins, timeout=30)
+    channel.members.update(RESPONDERS)
+    return channel
+
+
+async def stored_keys(database_url: str, channel: str) -> set[tuple[str, ...]]:
+    """What the database holds for ``channel``, read with plain SQL."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            messages = await connection.execute(
+                text("SELECT ts FROM channel_message WHERE channel = :c"), {"c": channel}
+            )
+            reactions = await connection.execute(
+                text('SELECT ts, name, "user" FROM reaction WHERE channel = :c'), {"c": channel}
+            )
+            keys: set[tuple[str, ...]] = {("message", row[0]) for row in messages}
+            keys |= {("reaction", row[0], row[1], row[2]) for row in reactions}
+    finally:
+        await engine.dispose()
+    return keys
+
+
+async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Outcome:
+    outcome = Outcome()
+    database_url = args.database_url or f"sqlite:///{workdir / 'warroom.db'}"
+    outcome.database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    async with SlackEmulator() as slack:
+        slack.add_user(COMMANDER, "alice", "Alice Moreau")
+        for number, user in enumerate(RESPONDERS):
+            slack.add_user(user, f"responder{number}", f"Responder {number}")
+        slack.create_channel("general", creator=COMMANDER, members=[COMMANDER, *RESPONDERS])
+
+        warroom_port, bare_port = free_port(), free_port()
+        warroom = Server(
+            "warroom serve",
+            [python(), "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(warroom_port)],
+            slack_env(
+                slack,
+                DATABASE_URL=database_url,
+                WARROOM_WEB_AUTH="none",
+                WARROOM_LOG_LEVEL="WARNING",
+            ),
+            workdir / "warroom.log",
+            cores,
+        )
+        bare = Server(
+            "bare Bolt",
+            [python(), "-m", "bench.bare_bolt", "--port", str(bare_port)],
+            slack_env(slack),
+            workdir / "bare_bolt.log",
+            cores,
+        )
+        try:
+            warroom_root, bare_root = (f"http://127.0.0.1:{p}" for p in (warroom_port, bare_port))
+            await warroom.wait_ready(f"{warroom_root}/healthz")
+            await bare.wait_ready(f"{bare_root}/healthz")
+            slack.events_url = f"{warroom_root}/slack/events"
+            channel = await declare_incident(slack)
+            await run_levels(args, slack, channel, warroom, bare, warroom_root, bare_root, outcome)
+            hwm = warroom.status().get("VmHWM", 0)
+            outcome.hwm_kib = hwm
+            keys_stored = await stored_keys(database_url, channel.id)
+            outcome.stored = len(keys_stored & outcome.acked_keys)
+            outcome.lost = len(outcome.acked_keys - keys_stored)
+            out(outcome, warroom.log_problems())
+        except BaseException:
+            print(f"--- {warroom.name} log:\n{warroom.log_tail()}", file=sys.stderr)
+            raise
+        finally:
+            await slack.drain()
+            warroom.stop()
+            bare.stop()
+    return outcome
+
+
+def note_acked(outcome: Outcome, requests: Sequence[Request], run: Run) -> None:
+    keys = outcome.acked_keys
+    for request, status in zip(requests, run.statuses, strict=True):
+        outcome.sent += 1
+        if 200 <= status < 300:
+            outcome.acked += 1
+            keys.add(request.key)
+
+
+async def run_levels(
+    args: argparse.Namespace,
+    slack: SlackEmulator,
+    channel: Channel,
+    warroom: Server,
+    bare: Server,
+    warroom_root: str,
+    bare_root: str,
+    outcome: Outcome,
+) -> None:
+    deliveries = Deliveries(slack, channel)
+    warroom_url, bare_url = f"{warroom_root}/slack/events", f"{bare_root}/slack/events"
+    levels = [Level(c) for c in args.concurrency]
+    memory = MemorySampler(warroom)
+    timeout = aiohttp.ClientTimeout(total=30)
+    connector = aiohttp.TCPConnector(limit=max(256, *args.concurrency))
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, trust_env=False
+    ) as session:
+        outcome.start_rss_kib = warroom.status().get("VmRSS", 0)
+        memory.start()
+        warm = deliveries.batch(args.warmup, reactions=0.0)  # the first messages to react to
+        note_acked(outcome, warm, await closed_loop(session, warroom, warroom_url, warm, 8))
+        await closed_loop(session, bare, bare_url, warm, 8)
+
+        for run_number in range(args.runs):
+            for level in levels:
+                batch = deliveries.batch(args.events)
+                run = await closed_loop(session, warroom, warroom_url, batch, level.concurrency)
+                note_acked(outcome, batch, run)
+                level.warroom.append(run)
+                resign(batch, slack.signing_secret)
+                level.bare.append(
+                    await closed_loop(session, bare, bare_url, batch, level.concurrency)
+                )
+                await slack.drain()
+            print(f"(run {run_number + 1} of {args.runs} done)", flush=True)
+
+        report_levels(args, levels, outcome)
+
+        rate = max(outcome.best / 2, 1.0)
+        count = max(int(rate * args.fixed_seconds), 20)
+        fixed_runs = []
+        for _ in range(args.runs):
+            batch = deliveries.batch(count)
+            fixed_runs.append(await open_loop(session, warroom, warroom_url, batch, rate))
+            note_acked(outcome, batch, fixed_runs[-1])
+            resign(batch, slack.signing_secret)
+        outcome.fixed_rate = rate
+        outcome.fixed_p99 = median_of(fixed_runs, "p", 0.99)
+        outcome.fixed_ok = sum(run.ok for run in fixed_runs)
+        outcome.fixed_sent = sum(len(run.statuses) for run in fixed_runs)
+        each = ", ".join(f"{run.p(0.99) * 1000:.0f}" for run in fixed_runs)
+        out(
+            outcome,
+            f"fixed rate {rate:.0f} events/s (half the best, open loop), {args.runs} run(s) of "
+            f"{args.fixed_seconds:g} s: p50 {median_of(fixed_runs, 'p', 0.5) * 1000:.1f} ms, "
+            f"p95 {median_of(fixed_runs, 'p', 0.95) * 1000:.1f} ms, p99 "
+            f"{outcome.fixed_p99 * 1000:.1f} ms (each run: {each} ms), {outcome.fixed_ok}/"
+            f"{outcome.fixed_sent} answered 2xx, "
+            f"server CPU {median_of(fixed_runs, 'server_cpu'):.0%}",
+        )
+        await memory.stop()
+        outcome.peak_rss_kib = memory.peak_kib
+        if args.profile:
+            batch = deliveries.batch(args.profile_events)
+            outcome.profile_concurrency = args.profile_concurrency
+            async with sampling(warroom, args.profile, outcome.snapshots):
+                run = await closed_loop(
+                    session, warroom, warroom_url, batch, args.profile_concurrency
+                )
+            note_acked(outcome, batch, run)
+            print(
+                f"profiled {len(batch)} events, {args.profile_concurrency} in flight "
+                f"({run.throughput:.0f}/s under the sampler) into {args.profile}",
+                flush=True,
+            )
+
+
+def report_levels(args: argparse.Namespace, levels: Sequence[Level], outcome: Outcome) -> None:
+    title = f"warroom serve ({outcome.database})"
+    out(outcome, f"{'':>5} {title:^57} | {'bare Bolt (ack only)':^43} |")
+    out(
+        outcome,
+        f"{'conc':>5} {'ev/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'non2xx':>6} {'>3s':>4}"
+        f" {'cpu':>5}"
+        f" {'cpu/ev':>8} | {'ev/s':>7} {'p50':>7} {'p99':>7} {'cpu':>5} {'cpu/ev':>8}"
+        f" {'load':>5} | {'ratio':>6}",
+    )
+    for level in levels:
+        w, b = level.warroom, level.bare
+        throughput, bare_throughput = median_of(w, "throughput"), median_of(b, "throughput")
+        cost, bare_cost = median_of(w, "cpu_per_event"), median_of(b, "cpu_per_event")
+        non_2xx = sum(len(run.statuses) - run.ok for run in w)
+        late = sum(run.late for run in w)
+        outcome.late[level.concurrency] = late
+        out(
+            outcome,
+            f"{level.concurrency:>5} {throughput:>7.0f} {ms(w, 0.5)} {ms(w, 0.95)} {ms(w, 0.99)}"
+            f" {non_2xx:>6} {late:>4} {median_of(w, 'server_cpu'):>5.0%} {cost * 1e6:>6.0f}us |"
+            f" {bare_throughput:>7.0f} {ms(b, 0.5)} {ms(b, 0.99)}"
+            f" {median_of(b, 'server_cpu'):>5.0%} {bare_cost * 1e6:>6.0f}us"
+            f" {median_of(b, 'load_cpu'):>5.0%} | {throughput / bare_throughput:>6.1%}",
+        )
+        if throughput > outcome.best:
+            outcome.best, outcome.best_concurrency = throughput, level.concurrency
+            outcome.cpu_per_event = cost
+        if bare_throughput > outcome.bare_best:
+            outcome.bare_best, outcome.bare_cpu_per_event = bare_throughput, bare_cost
+    out(
+        outcome,
+        f"(median of {args.runs} run(s) of {args.events} events per level; p50/p95/p99 = time "
+        "to the HTTP answer in ms; non2xx and >3s = answers not 2xx and answers slower than "
+        "Slack's 3 s, over all runs; cpu = the server's share of its core; cpu/ev = its "
+        "CPU time per event; load = this process's CPU, which sends the requests and runs the "
+        "emulator; ratio = warroom's events/s over bare Bolt's)",
+    )
+
+
+def ms(runs: Sequence[Run], fraction: float) -> str:
+    return f"{median_of(runs, 'p', fraction) * 1000:>6.1f}m"
+
+
+def summary(outcome: Outcome) -> list[str]:
+    ratio = outcome.best / outcome.bare_best if outcome.bare_best else 0.0
+    on_sqlite = outcome.database == "SQLite"
+    rate_ok = outcome.best >= TARGET_RATE and on_sqlite
+    half = TARGET_RATE / 2
+    p99_ok = outcome.fixed_p99 < TARGET_P99 and outcome.fixed_rate >= half
+    p99_note = (
+        ""
+        if outcome.fixed_rate >= half
+        else f"; the target is at {half:.0f}/s, which this server cannot sustain"
+    )
+    per_core = 1 / outcome.cpu_per_event if outcome.cpu_per_event else math.nan
+    return [
+        f"throughput: {outcome.best:.0f} events/s at {outcome.best_concurrency} in flight "
+        f"({outcome.database}; {outcome.cpu_per_event * 1e3:.2f} ms of server CPU per event, "
+        f"so at most ~{per_core:.0f}/s on a core of its own); target >= {TARGET_RATE:.0f}/s "
+        f"on one core on SQLite: {verdict(rate_ok)}",
+        f"latency: p99 {outcome.fixed_p99 * 1000:.1f} ms at {outcome.fixed_rate:.0f} events/s "
+        f"(half the best){p99_note}; target p99 < {TARGET_P99 * 1000:.0f} ms at half of "
+        f"{TARGET_RATE:.0f}/s: {verdict(p99_ok)}",
+        f"framework ceiling: {ratio:.1%} of bare Bolt's {outcome.bare_best:.0f} events/s "
+        f"(by CPU per event: {outcome.bare_cpu_per_event / outcome.cpu_per_event:.1%}); "
+        f"target >= {TARGET_RATIO:.0%}: {verdict(ratio >= TARGET_RATIO)}",
+        f"stored: {outcome.stored}/{outcome.sent} events sent ({outcome.acked} answered 2xx, "
+        f"{outcome.lost} of those missing from the database): "
+        f"{'every 2xx event stored' if outcome.lost == 0 else 'EVENTS LOST'}",
+        f"memory: peak RSS {outcome.peak_rss_kib / 1024:.0f} MiB sampled, VmHWM "
+        f"{outcome.hwm_kib / 1024:.0f} MiB (RSS {outcome.start_rss_kib / 1024:.0f} MiB "
+        "before the load)",
+    ]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, help="events per level and run (default 1000)")
+    parser.add_argument("--runs", type=int, help="runs per level, median reported (default 3)")
+    parser.add_argument(
+        "--concurrency",
+        type=lambda s: [int(c) for c in s.split(",") if c.strip()],
+        help="in-flight clients per level, comma-separated (default 1,4,16,64)",
+    )
+    parser.add_argument(
+        "--fixed-seconds", type=float, help="length of the fixed-rate run (default 10)"
+    )
+    parser.add_argument("--database-url", help="e.g. postgresql://… (default: SQLite, temp dir)")
+    parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke test")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="after the measured runs, sample the server with py-spy into this file "
+        "(collapsed stacks)",
+    )
+    parser.add_argument("--profile-events", type=int, default=3000)
+    parser.add_argument("--profile-concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.events = args.events or (60 if quick else 1000)
+    args.runs = args.runs or (1 if quick else 3)
+    args.concurrency = args.concurrency or ([1, 8] if quick else [1, 4, 16, 64])
+    args.fixed_seconds = args.fixed_seconds or (1.5 if quick else 10.0)
+    args.warmup = 20 if quick else 200
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> Outcome:
+    args = parse_args(argv)
+    cores = plan_cores()
+    print(
+        f"event ingestion: {args.events} signed events per level x {args.runs} run(s), "
+        f"concurrency {','.join(map(str, args.concurrency))}",
+        flush=True,
+    )
+    print(cores.describe(), flush=True)
+    with tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:
+        outcome = asyncio.run(benchmark(args, Path(tmp), cores))
+    outcome.lines.insert(0, cores.describe())
+    print()
+    for line in summary(outcome):
+        print(line)
+    return outcome
+
+
+if __name__ == "__main__":
+    main()
