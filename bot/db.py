@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -98,10 +100,22 @@ async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 async def database_reachable(engine: AsyncEngine, timeout: float = 2.0) -> bool:
     """Tell whether a trivial query succeeds within ``timeout`` seconds."""
     try:
-        async with asyncio.timeout(timeout), engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with asyncio.timeout(timeout):
+            if engine.dialect.name == "sqlite":
+                return await _sqlite_file_reachable(str(engine.url.database), timeout)
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
     except Exception:  # any failure means "not reachable"; /healthz reports it, never raises
         return False
+    return True
+
+
+async def _sqlite_file_reachable(path: str, timeout: float) -> bool:
+    # Its own connection: the pool's one connection may be busy with a write, which is no
+    # sign of trouble. mode=rw: a missing file is unreachable, never created afresh.
+    uri = f"file:{urllib.parse.quote(path)}?mode=rw"
+    async with aiosqlite.connect(uri, uri=True, timeout=timeout) as connection:
+        await connection.execute("SELECT count(*) FROM sqlite_master")
     return True
 
 

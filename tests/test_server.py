@@ -13,9 +13,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import text
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.db import session_scope
 from bot.emulator import SlackEmulator
 from bot.server import connect_socket_mode
 from tests.conftest import ALICE, Warroom, start_warroom
@@ -27,6 +29,18 @@ async def test_healthz_is_200_with_the_database_up(warroom: Warroom) -> None:
     async with aiohttp.ClientSession() as client, client.get(f"{warroom.url}/healthz") as response:
         assert response.status == 200
         assert (await response.json())["database"] == "ok"
+
+
+async def test_healthz_is_200_while_a_long_write_holds_the_sqlite_connection(
+    warroom: Warroom,
+) -> None:
+    async with session_scope(warroom.engine) as session:
+        await session.exec(text("SELECT 1"))  # the pool's one connection, in a write transaction
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(f"{warroom.url}/healthz") as response,
+        ):
+            assert response.status == 200
 
 
 async def test_healthz_is_503_with_the_database_down() -> None:
