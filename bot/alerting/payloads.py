@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from dateutil import parser as dateparser
 
+from bot.db import without_nul
+
 Source = Literal["alertmanager", "grafana", "generic"]
 SOURCES: tuple[Source, ...] = ("alertmanager", "grafana", "generic")
 SOURCE_NAMES: Mapping[str, str] = {
@@ -111,8 +113,15 @@ def parse(source: str, body: bytes | str, *, received_at: datetime) -> Notificat
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PayloadError([f"body is not JSON: {error}"]) from None
+    except ValueError:  # a number of more than 4,300 digits: Python refuses to read it
+        raise PayloadError(["body has a number too long to read"]) from None
+    except RecursionError:
+        raise PayloadError(["body nests arrays or objects too deeply"]) from None
     if not isinstance(document, dict):
         raise PayloadError(["body must be a JSON object"])
+    # The database drops NULs from what it stores; without them here too, the alerts told
+    # apart in memory (fingerprints, labels) are the ones told apart in the database.
+    document = without_nul(document)
     if source == "alertmanager":
         return _parse_alertmanager(document, "alertmanager")
     if source == "grafana":

@@ -1,4 +1,5 @@
-"""aiohttp <-> Bolt request/response conversion, with a fix for a slack-bolt 1.30 parsing bug."""
+"""aiohttp <-> Bolt request/response conversion, with a fix for a slack-bolt 1.30 parsing bug
+and a guard against bodies Bolt cannot read (it would answer them 500)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ async def to_bolt_request(request: web.Request) -> AsyncBoltRequest:
     interactivity payload and, finding no ``payload=`` field, yields ``{}``: a slash command
     such as ``/incident start payment payload rejected`` would get a 404. We re-parse such
     bodies as the plain forms they are.
+
+    A body that is not UTF-8 is a 400; one Bolt cannot read (not JSON, not an object, envelope
+    fields of the wrong type) reaches Bolt empty, so it answers 401 or 404, never 500.
     """
     raw_body = await _utf8_body(request)
     headers: Any = request.headers
