@@ -10,6 +10,8 @@ from typing import Any
 
 import aiosqlite
 from sqlalchemy import Connection, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -117,6 +119,25 @@ async def _sqlite_file_reachable(path: str, timeout: float) -> bool:
     async with aiosqlite.connect(uri, uri=True, timeout=timeout) as connection:
         await connection.execute("SELECT count(*) FROM sqlite_master")
     return True
+
+
+async def insert_new(session: AsyncSession, row: SQLModel) -> bool:
+    """Insert ``row`` unless a unique constraint says it is already there; True if inserted.
+
+    One statement (``INSERT ... ON CONFLICT DO NOTHING``), where ``insert_once`` needs a
+    savepoint around the insert: for the hot path of every Slack event. The row object is
+    not added to the session; use it only for rows nobody changes afterwards.
+    """
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {
+        column.name: getattr(row, column.name)
+        for column in table.columns
+        if not (column.primary_key and getattr(row, column.name) is None)
+    }
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    result = await session.exec(insert(table).values(values).on_conflict_do_nothing())  # type: ignore[call-overload]
+    return bool(result.rowcount)
 
 
 async def insert_once(session: AsyncSession, row: SQLModel) -> bool:

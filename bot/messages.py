@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import insert_once
+from bot.db import insert_new, insert_once
 from bot.models import ChannelMessage, Incident, MessageRevision, TimelineEntry
 from bot.timestamps import ts_to_datetime
 
@@ -30,8 +30,19 @@ async def record_message(
     session: AsyncSession, incident: Incident, said: SaidMessage
 ) -> ChannelMessage | None:
     """Store a message with the time it was said (its ``ts``); None if already stored."""
+    message = _message_row(incident, said)
+    return message if await insert_once(session, message) else None
+
+
+async def keep_message(session: AsyncSession, incident: Incident, said: SaidMessage) -> bool:
+    """Store a message nobody acts on now (the usual case: said in the channel); one statement,
+    False if it was already stored."""
+    return await insert_new(session, _message_row(incident, said))
+
+
+def _message_row(incident: Incident, said: SaidMessage) -> ChannelMessage:
     assert incident.id is not None
-    message = ChannelMessage(
+    return ChannelMessage(
         incident_id=incident.id,
         channel=said.channel,
         ts=said.ts,
@@ -42,7 +53,6 @@ async def record_message(
         text=said.text,
         occurred_at=ts_to_datetime(said.ts),
     )
-    return message if await insert_once(session, message) else None
 
 
 async def find_message(session: AsyncSession, channel: str, ts: str) -> ChannelMessage | None:

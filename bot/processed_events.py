@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import insert_once
+from bot.db import insert_new
 from bot.models import ProcessedEvent
 
 
@@ -14,4 +14,4 @@ async def claim_event(session: AsyncSession, event_id: str) -> bool:
     The claim is part of the caller's transaction, so it commits together with the work it
     guards, or not at all (and then Slack's retry is applied).
     """
-    return await insert_once(session, ProcessedEvent(event_id=event_id))
+    return await insert_new(session, ProcessedEvent(event_id=event_id))

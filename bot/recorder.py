@@ -34,7 +34,7 @@ async def record_said(services: Services, event_id: str, said: SaidMessage) -> N
         incident = await get_by_channel(session, said.channel)
         if incident is None or not await claim_event(session, event_id):
             return
-        await messages.record_message(session, incident, said)
+        await messages.keep_message(session, incident, said)
         await session.commit()
 
 

@@ -18,8 +18,17 @@ from bot.slack import listeners, shortcuts
 log = logging.getLogger(__name__)
 
 
+def _not_the_token_notice(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that the client
+    # we give it (built from the same token) wins: true, expected, and noise at every start.
+    return "`token` will be unused" not in record.getMessage()
+
+
 def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     """Build the Bolt app that serves HTTP and Socket Mode alike."""
+    bolt_log = logging.getLogger("warroom.bolt")
+    if _not_the_token_notice not in bolt_log.filters:
+        bolt_log.addFilter(_not_the_token_notice)
     app = AsyncApp(
         client=client,
         signing_secret=str(services.settings.slack_signing_secret) or None,
@@ -30,7 +39,7 @@ def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         # The bot's own posts are part of the channel's record; its own reactions are
         # filtered in the reaction listener.
         ignoring_self_events_enabled=False,
-        logger=logging.getLogger("warroom.bolt"),
+        logger=bolt_log,
     )
 
     async def inject_services(context: Any, next: Callable[[], Awaitable[None]]) -> None:
