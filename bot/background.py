@@ -8,6 +8,8 @@ from collections.abc import Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
+# How long cancelled work gets to run its cleanup at shutdown.
+UNWIND_SECONDS = 1.0
 
 
 class BackgroundTasks:
@@ -15,6 +17,8 @@ class BackgroundTasks:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Set when shutdown begins: the loop time by which ``drain`` gives up waiting.
+        self._deadline: float | None = None
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run ``work`` now, in the background."""
@@ -33,11 +37,23 @@ class BackgroundTasks:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
+    def finish_by(self, deadline: float) -> None:
+        """Shutdown has begun: ``drain`` waits no later than ``deadline`` (loop time)."""
+        self._deadline = deadline
+
     async def drain(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for running work; cancel what is still running."""
+        """Wait up to ``timeout`` seconds (and not past the shutdown deadline, once set) for
+        running work; cancel what is still running."""
         if not self._tasks:
             return
+        if self._deadline is not None:
+            left = self._deadline - asyncio.get_running_loop().time()
+            timeout = max(0.0, min(timeout, left))
         _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
         for task in pending:
             log.warning("cancelling unfinished background task %s at shutdown", task.get_name())
             task.cancel()
+        if pending:
+            # Let them unwind while the database is still open: a cancelled delivery gives its
+            # channel's outbox lease back, or the next start could not send there for minutes.
+            await asyncio.wait(pending, timeout=UNWIND_SECONDS)

@@ -21,8 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import insert_once, session_scope
 from bot.models import OutboxLease, OutboxMessage, utcnow
 
-# A replica that took a channel's lease and died gives it up after this long (real clock).
-LEASE = timedelta(minutes=5)
+# A replica that took a channel's lease and died gives it up after this long (real clock);
+# a live one renews it before every write, so only a write slower than this is at risk.
+LEASE = timedelta(seconds=60)
 POST = "chat.postMessage"
 UPDATE = "chat.update"
 PIN = "pins.add"

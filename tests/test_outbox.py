@@ -3,13 +3,15 @@ through a Slack that fails a third of its calls, and across a restart."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import col, select
 
+from bot import outbox
 from bot.db import session_scope
 from bot.emulator import Channel, SlackEmulator
-from bot.models import OutboxMessage, TimelineEntry
+from bot.models import OutboxLease, OutboxMessage, TimelineEntry, utcnow
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
 
 INCIDENT = [
@@ -76,6 +78,21 @@ async def _until_sent(warroom: Warroom, rounds: int = 40) -> None:
     )
 
 
+async def _until_idle(warroom: Warroom) -> None:
+    """Until no replica is sending (no lease held) and nothing waits."""
+    for _ in range(100):
+        async with session_scope(warroom.engine) as session:
+            busy = (await session.exec(select(OutboxLease))).first() or (
+                await session.exec(
+                    select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
+                )
+            ).first()
+        if busy is None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the outbox never went idle")
+
+
 async def _sent_posts(warroom: Warroom, channel: str) -> list[OutboxMessage]:
     async with session_scope(warroom.engine) as session:
         rows = await session.exec(
@@ -138,3 +155,26 @@ async def test_writes_slack_refused_are_sent_in_order_after_a_restart(
         "second",
         "third",
     ]
+
+
+async def test_a_channel_held_by_a_replica_that_died_is_taken_over(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with running_warroom(slack, database_url, scheduler_interval=0.05) as warroom:
+        channel = await open_incident(warroom)
+        await _until_idle(warroom)
+        async with session_scope(warroom.engine) as session:
+            # A replica killed while sending: its lease ran out a moment ago, unreleased.
+            session.add(OutboxLease(channel=channel.id, holder="ghost:1:dead", until=utcnow()))
+            await outbox.enqueue(
+                session,
+                channel=channel.id,
+                method=outbox.POST,
+                payload={"text": "left behind by the ghost"},
+                now=warroom.clock(),
+            )
+            await session.commit()
+        await slack.wait_for(
+            lambda: any("left behind by the ghost" in m.text for m in channel.messages),
+            timeout=10,
+        )

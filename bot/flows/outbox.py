@@ -47,7 +47,10 @@ async def deliver(services: Services, channel: str) -> None:
         if not await outbox.take_channel(services.engine, channel, services.replica):
             return  # another replica is sending this channel's writes now
         try:
-            while await _send_next(services, channel):
+            # Renewed before each write: a replica killed mid-write holds the channel a minute.
+            while await _send_next(services, channel) and await outbox.take_channel(
+                services.engine, channel, services.replica
+            ):
                 pass
         finally:
             await outbox.release_channel(services.engine, channel, services.replica)
