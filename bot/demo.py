@@ -6,9 +6,7 @@ signatures); only Slack is emulated. Nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -28,6 +26,7 @@ from bot.flows import write_draft
 from bot.incidents import get_by_channel
 from bot.keys import job_runner_key, services_key
 from bot.models import Incident
+from bot.server import until_stopped
 from commands.ack import ACKNOWLEDGE_ACTION
 
 # The people of the scripted incident.
@@ -228,7 +227,7 @@ async def run_demo(
                 + page[: -len(f"/incidents/{reference}")]
                 + "/"
             )
-            await _until_interrupted()
+            await until_stopped()
         else:
             print("The page closes with the demo; `warroom demo --serve` keeps it open.")
     return 0
@@ -238,14 +237,6 @@ async def _check_page(url: str) -> int:
     async with aiohttp.ClientSession() as session, session.get(url) as answer:
         await answer.read()
         return answer.status
-
-
-async def _until_interrupted() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
 
 
 def _demo_settings(

@@ -8,11 +8,7 @@ backoff and given up after ``MAX_FAILURES``, with the error kept on the row.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -20,6 +16,7 @@ from bot import incidents, jobs
 from bot.db import session_scope
 from bot.logs import incident_scope
 from bot.models import Job
+from bot.polling import Poller
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,43 +29,22 @@ def failure_backoff(failures: int) -> timedelta:
     return timedelta(seconds=min(10 * 2**failures, 600))
 
 
-class JobRunner:
+class JobRunner(Poller):
     """Runs due jobs of this replica until stopped; ``services.wake_jobs`` asks for a look now."""
 
+    name = "warroom job runner"
+
     def __init__(self, services: Services, handlers: Mapping[str, JobHandler]) -> None:
-        self.services = services
+        super().__init__(services, wake=services.job_signal)
         self.handlers = handlers
         # Shown in the job rows, so an operator sees which replica holds a claim.
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._task: asyncio.Task[None] | None = None
+        self.owner = services.replica
         # One round at a time per replica: a poll and a caller asking for a round take turns.
         self._round = asyncio.Lock()
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="warroom job runner")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    async def _loop(self) -> None:
-        wake = self.services.job_signal
-        while True:
-            wake.clear()
-            try:
-                while await self.run_due():
-                    pass
-            except Exception:
-                # The database may be restarting; the next round tries again.
-                log.exception("looking for due jobs failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    wake.wait(), timeout=self.services.settings.scheduler_interval
-                )
+    async def round(self) -> None:
+        while await self.run_due():
+            pass
 
     async def run_due(self) -> int:
         """Claim and run the jobs due now; return how many ran."""

@@ -55,7 +55,7 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
     else:
         log.info("listening on http://%s:%s (Slack endpoint: /slack/events)", host, port)
     try:
-        await _until_stopped()
+        await until_stopped()
     finally:
         if socket_handler is not None:
             await socket_handler.close_async()
@@ -73,7 +73,8 @@ async def connect_socket_mode(app: web.Application) -> AsyncSocketModeHandler:
     return handler
 
 
-async def _until_stopped() -> None:
+async def until_stopped() -> None:
+    """Wait for SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -10,7 +10,6 @@ Slack refuses for good (the channel is archived) is given up, logged, and the re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot import findings, incidents, outbox
 from bot.db import session_scope
 from bot.models import ActionItem, Escalation, Incident, OutboxMessage, TimelineEntry
+from bot.polling import Poller
 from bot.services import Services
 from bot.slack.workspace import slack_error
 
@@ -167,32 +167,13 @@ async def _remember(session: Any, after: str, channel: str, ts: str) -> None:
 
 
 # -- the sender ----------------------------------------------------------------------------
-class OutboxSender:
+class OutboxSender(Poller):
     """Sends every channel's due writes, in each replica, until stopped."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self._task: asyncio.Task[None] | None = None
+    name = "warroom outbox"
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="warroom outbox")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.send_due()
-            except Exception:
-                # The database may be restarting; the next round tries again.
-                log.exception("sending the outbox failed")
-            await asyncio.sleep(self.services.settings.scheduler_interval)
+    async def round(self) -> None:
+        await self.send_due()
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Send the writes due now, channel by channel; return how many channels had some."""

@@ -19,7 +19,7 @@ from bot.web.auth import api_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.filters import FilterError, parse_filters
 from bot.web.openapi import openapi_document
-from bot.web.reading import NotVisible, incident_for, incidents_for, team_of
+from bot.web.reading import NotVisible, incidents_for, requested_incident, team_of
 from bot.web.visibility import Viewer
 
 Json = dict[str, Any]
@@ -173,11 +173,9 @@ async def list_incidents(request: web.Request) -> web.Response:
     )
 
 
-async def _visible(request: web.Request, web_: WebContext) -> Incident:
-    viewer = _viewer(request)
-    team_id = await team_of(request, web_, viewer)
+async def _visible(request: web.Request, web_: WebContext) -> tuple[Incident, int]:
     try:
-        return await incident_for(web_, viewer, team_id, request.match_info["reference"])
+        return await requested_incident(request, web_, _viewer(request))
     except NotVisible:
         raise _error(404, "not_found", "No such incident.") from None
 
@@ -185,9 +183,8 @@ async def _visible(request: web.Request, web_: WebContext) -> Incident:
 async def get_incident(request: web.Request) -> web.Response:
     """GET /api/incidents/{reference}"""
     web_ = web_context(request)
-    incident = await _visible(request, web_)
-    assert incident.id is not None
-    written = await write_draft(web_.services, incident.id, ask_slack=False)
+    incident, incident_id = await _visible(request, web_)
+    written = await write_draft(web_.services, incident_id, ask_slack=False)
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {incident.commander} - {None})  # type: ignore[arg-type]
     return web.json_response(incident_detail(written, names, web_.services.clock()))
@@ -196,9 +193,8 @@ async def get_incident(request: web.Request) -> web.Response:
 async def get_postmortem(request: web.Request) -> web.Response:
     """GET /api/incidents/{reference}/postmortem: the draft's Markdown."""
     web_ = web_context(request)
-    incident = await _visible(request, web_)
-    assert incident.id is not None
-    written = await write_draft(web_.services, incident.id, ask_slack=False)
+    _, incident_id = await _visible(request, web_)
+    written = await write_draft(web_.services, incident_id, ask_slack=False)
     return web.Response(text=written.markdown, content_type="text/markdown", charset="utf-8")
 
 

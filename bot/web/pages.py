@@ -28,7 +28,13 @@ from bot.web.auth import (
 from bot.web.context import web_context
 from bot.web.filters import STATUSES, FilterError, filter_values, parse_filters
 from bot.web.pages_common import render_page
-from bot.web.reading import NotVisible, all_incidents_for, incident_for, incidents_for, team_of
+from bot.web.reading import (
+    NotVisible,
+    all_incidents_for,
+    incidents_for,
+    requested_incident,
+    team_of,
+)
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -126,10 +132,8 @@ async def incident_page(request: web.Request) -> web.Response:
     """GET /incidents/INC-7: summary, metrics, timeline, escalations, tasks, the draft."""
     web_ = web_context(request)
     viewer, csrf = _viewer_and_csrf(request)
-    team_id = await team_of(request, web_, viewer)
-    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
-    assert incident.id is not None
-    written = await write_draft(web_.services, incident.id, ask_slack=False)
+    incident, incident_id = await requested_incident(request, web_, viewer)
+    written = await write_draft(web_.services, incident_id, ask_slack=False)
     response = render_page(
         request,
         "web/incident.html.j2",
@@ -148,14 +152,12 @@ async def incident_history(request: web.Request) -> web.Response:
     """GET /incidents/INC-7/history: every message said in the channel, as recorded."""
     web_ = web_context(request)
     viewer, csrf = _viewer_and_csrf(request)
-    team_id = await team_of(request, web_, viewer)
-    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
-    assert incident.id is not None
+    incident, incident_id = await requested_incident(request, web_, viewer)
     page_number = request.query.get("page", "1")
     if not page_number.isdigit() or int(page_number) < 1:
         raise FilterError("page must be a whole number from 1.")
     async with session_scope(web_.services.engine) as session:
-        messages, more = await channel_history(session, incident.id, page=int(page_number))
+        messages, more = await channel_history(session, incident_id, page=int(page_number))
         names = await known_names(session, {m.user for m in messages if m.user})
     return render_page(
         request,
@@ -174,10 +176,8 @@ async def postmortem_markdown(request: web.Request) -> web.Response:
     """GET /incidents/INC-7/postmortem.md: the draft as a Markdown download."""
     web_ = web_context(request)
     viewer = page_viewer(request)
-    team_id = await team_of(request, web_, viewer)
-    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
-    assert incident.id is not None
-    written = await write_draft(web_.services, incident.id, ask_slack=False)
+    incident, incident_id = await requested_incident(request, web_, viewer)
+    written = await write_draft(web_.services, incident_id, ask_slack=False)
     filename = f"{incident.reference}-postmortem-draft.md"
     return web.Response(
         text=written.markdown,
@@ -192,11 +192,9 @@ async def save_section(request: web.Request) -> web.Response:
     viewer = page_viewer(request)
     form = await request.post()
     check_csrf(request, viewer, form.get("csrf"))
-    team_id = await team_of(request, web_, viewer)
-    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
-    assert incident.id is not None
+    incident, incident_id = await requested_incident(request, web_, viewer)
     section = request.match_info["section"]
-    written = await write_draft(web_.services, incident.id, ask_slack=False)
+    written = await write_draft(web_.services, incident_id, ask_slack=False)
     if all(slot.key != section for slot in written.draft.slots):
         raise web.HTTPNotFound(text="This postmortem has no such section.")
     body = form.get("body")

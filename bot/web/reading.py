@@ -68,3 +68,14 @@ async def incident_for(web_: WebContext, viewer: Viewer, team_id: str, reference
         raise NotVisible(reference)
     bind_incident(incident.reference)
     return incident
+
+
+async def requested_incident(
+    request: web.Request, web_: WebContext, viewer: Viewer
+) -> tuple[Incident, int]:
+    """The incident the address names (``/incidents/{reference}``), if the viewer may see it,
+    and its id; NotVisible otherwise."""
+    team_id = await team_of(request, web_, viewer)
+    incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
+    assert incident.id is not None
+    return incident, incident.id
