@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from bot import outbox
@@ -165,7 +167,14 @@ async def test_a_channel_held_by_a_replica_that_died_is_taken_over(
         await _until_idle(warroom)
         async with session_scope(warroom.engine) as session:
             # A replica killed while sending: its lease ran out a moment ago, unreleased.
-            session.add(OutboxLease(channel=channel.id, holder="ghost:1:dead", until=utcnow()))
+            ghost = {"channel": channel.id, "holder": "ghost:1:dead", "until": utcnow()}
+            dialect = session.get_bind().dialect.name
+            insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+            await session.exec(
+                insert(OutboxLease)  # type: ignore[call-overload]
+                .values(ghost)
+                .on_conflict_do_update(index_elements=["channel"], set_=ghost)
+            )
             await outbox.enqueue(
                 session,
                 channel=channel.id,
