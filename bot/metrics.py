@@ -42,6 +42,7 @@ class DatabaseGauges:
     jobs_due: Mapping[str, int]  # by kind: unfinished and due now (the queue)
     jobs_later: Mapping[str, int]  # by kind: unfinished and due later (timers, reminders)
     outbox_waiting: int = 0  # Slack writes kept but not yet taken by Slack
+    outbox_given_up: int = 0  # Slack writes given up (refused for good, or a day of failures)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,11 @@ class _ScrapeCollector(Collector):
             "Slack writes kept in the outbox that Slack has not taken yet.",
             value=scrape.database.outbox_waiting,
         )
+        yield GaugeMetricFamily(
+            "warroom_outbox_given_up",
+            "Slack writes given up: refused for good, or still failing after a day (alert on it).",
+            value=scrape.database.outbox_given_up,
+        )
         yield _gauge(
             "warroom_jobs_scheduled",
             "Unfinished jobs due later (escalation timers, reminders), by kind.",
@@ -195,6 +201,9 @@ def _gauge(
 _OUTBOX_WAITING = select(func.count()).where(
     col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.gave_up_at).is_(None)
 )
+
+
+_OUTBOX_GIVEN_UP = select(func.count()).where(col(OutboxMessage.gave_up_at).is_not(None))
 
 
 async def read_database_gauges(
@@ -218,6 +227,7 @@ async def read_database_gauges(
             open_rows: list[Any] = list(await connection.execute(open_statement))
             job_rows: list[Any] = list(await connection.execute(jobs_statement))
             outbox_waiting = (await connection.execute(_OUTBOX_WAITING)).scalar_one()
+            outbox_given_up = (await connection.execute(_OUTBOX_GIVEN_UP)).scalar_one()
     except Exception as error:  # any failure is "down": the scrape reports it, never raises
         log.debug("metrics: the database did not answer: %s", type(error).__name__)
         return None
@@ -228,4 +238,6 @@ async def read_database_gauges(
     for kind, unfinished, due_now in job_rows:
         jobs_due[str(kind)] = int(due_now or 0)
         jobs_later[str(kind)] = int(unfinished) - int(due_now or 0)
-    return DatabaseGauges(open_incidents, jobs_due, jobs_later, int(outbox_waiting))
+    return DatabaseGauges(
+        open_incidents, jobs_due, jobs_later, int(outbox_waiting), int(outbox_given_up)
+    )

@@ -89,15 +89,20 @@ async def next_waiting(session: AsyncSession, channel: str) -> OutboxMessage | N
 
 
 async def due_channels(session: AsyncSession, now: datetime, limit: int = 100) -> Sequence[str]:
-    """Channels with a row due now (waiting rows are due from when they were written)."""
+    """Channels whose next write is due now, longest due first (a channel whose next write
+    waits has nothing to send, whatever is queued behind it)."""
+    waiting = (col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.gave_up_at).is_(None))
+    heads = (
+        select(func.min(OutboxMessage.id).label("id"))
+        .where(*waiting)
+        .group_by(col(OutboxMessage.channel))
+        .subquery()
+    )
     rows = await session.exec(
         select(OutboxMessage.channel)
-        .where(
-            col(OutboxMessage.sent_at).is_(None),
-            col(OutboxMessage.gave_up_at).is_(None),
-            col(OutboxMessage.due_at) <= now,
-        )
-        .distinct()
+        .join(heads, col(OutboxMessage.id) == heads.c.id)
+        .where(col(OutboxMessage.due_at) <= now)
+        .order_by(col(OutboxMessage.due_at))
         .limit(limit)
     )
     return rows.all()

@@ -123,5 +123,6 @@ async def post_update(services: Services, *, channel_id: str, by: str, text: str
     announce_error = await announce(
         services, incident, "messages/status_update.j2", text=text, by=by, announced=True
     )
-    waiting = shown.last_error if shown.sent_at is None else None
+    # Not sent yet: Slack refused it for now, or it waits behind the channel's earlier writes.
+    waiting = (shown.last_error or "queued") if shown.sent_at is None else None
     return UpdatePosted(incident, waiting, announce_error)

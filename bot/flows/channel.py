@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from bot import outbox, roles
+from bot import incidents, outbox, roles
 from bot.db import session_scope
 from bot.flows.outbox import deliver
 from bot.models import Incident, OutboxMessage
@@ -37,18 +37,20 @@ async def refresh_channel_header(services: Services, incident: Incident) -> None
     header = render("messages/incident_header.j2", incident=incident, roles=held)
     now = services.clock()
     async with session_scope(services.engine) as session:
+        # Two refreshes at once must not both post a first header (PostgreSQL row lock).
+        locked = await incidents.lock(session, incident)
         keep = _keeper(session, incident, now)
         await keep(outbox.TOPIC, {"topic": topic})
         waiting = await outbox.written_for(session, f"header:{incident.id}")
-        if incident.header_ts:
-            await keep(outbox.UPDATE, {"text": header, "ts": incident.header_ts})
+        if locked.header_ts:
+            await keep(outbox.UPDATE, {"text": header, "ts": locked.header_ts})
         elif waiting is not None and waiting.gave_up_at is None:
             await keep(outbox.UPDATE, {"text": header}, ts_of=waiting.id)
         else:
             first = await keep(outbox.POST, {"text": header}, after=f"header:{incident.id}")
             await keep(outbox.PIN, {}, ts_of=first.id)
         await session.commit()
-    await deliver(services, channel)
+    await deliver_now(services, channel)
 
 
 async def say(
@@ -96,11 +98,20 @@ async def send(
             method, payload, after=after, ts_of=ts_of
         )
         await session.commit()
-    await deliver(services, channel)
+    await deliver_now(services, channel)
     async with session_scope(services.engine) as session:
         current = await session.get(OutboxMessage, row.id)
     assert current is not None
     return current
+
+
+async def deliver_now(services: Services, channel: str) -> None:
+    """Send the channel's writes at once if possible. They are kept: a failure here (the
+    database busy or restarting) leaves them to the outbox sender, never fails the flow."""
+    try:
+        await deliver(services, channel)
+    except Exception:
+        log.exception("sending %s's writes now failed; the outbox sender will", channel)
 
 
 def _keeper(session: Any, incident: Incident, now: Any, channel: str | None = None) -> Any:

@@ -322,12 +322,16 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
 async def bring_in(services: Services, job: Job) -> None:
     """The job handler: invite an escalation's people and post it with its Acknowledge button.
 
-    A Slack failure raises, and the job runner tries again later.
+    The post goes through the outbox (it waits there while Slack fails); one Slack gave up
+    on is posted again when the job runs again.
     """
     payload = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
         escalation = await session.get(Escalation, payload["escalation"])
-        if escalation is None or await outbox.written_for(session, f"escalation:{escalation.id}"):
+        if escalation is None:
+            return None
+        written = await outbox.written_for(session, f"escalation:{escalation.id}")
+        if written is not None and written.gave_up_at is None:
             return None  # posted (or waiting in the outbox) already: this is a retried job
         incident = await session.get(Incident, escalation.incident_id)
         pages = await escalations.pages_of(session, escalation.id or 0)

@@ -10,11 +10,11 @@ Slack refuses for good (the channel is archived) is given up, logged, and the re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot import findings, incidents, outbox
@@ -27,8 +27,17 @@ from bot.slack.workspace import slack_error
 log = logging.getLogger(__name__)
 # Longest wait between two tries of one write: Slack outages are minutes, not hours.
 BACKOFF_MAX_SECONDS = 60.0
-# Slack's answers that mean "not now" rather than "never".
+# Kept trying this long; then a write is given up (it would only block its channel).
+GIVE_UP_AFTER = timedelta(days=1)
+# Slack's answers that mean "not now" rather than "never" (a token or scope slip is mended
+# by a person, and the writes should then go out).
 _TRANSIENT = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "missing_scope",
     "ratelimited",
     "internal_error",
     "fatal_error",
@@ -46,14 +55,24 @@ async def deliver(services: Services, channel: str) -> None:
     async with lock:
         if not await outbox.take_channel(services.engine, channel, services.replica):
             return  # another replica is sending this channel's writes now
+        # Renewed while sending (one write may wait out many Retry-Afters in the client): a
+        # replica killed mid-write holds the channel a minute at most.
+        heartbeat = asyncio.create_task(_keep_lease(services, channel))
         try:
-            # Renewed before each write: a replica killed mid-write holds the channel a minute.
-            while await _send_next(services, channel) and await outbox.take_channel(
-                services.engine, channel, services.replica
-            ):
+            while await _send_next(services, channel):
                 pass
         finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
             await outbox.release_channel(services.engine, channel, services.replica)
+
+
+async def _keep_lease(services: Services, channel: str) -> None:
+    while True:
+        await asyncio.sleep(outbox.LEASE.total_seconds() / 3)
+        with contextlib.suppress(Exception):  # the next beat tries again
+            await outbox.take_channel(services.engine, channel, services.replica)
 
 
 async def _send_next(services: Services, channel: str) -> bool:
@@ -69,8 +88,10 @@ async def _send_next(services: Services, channel: str) -> bool:
         return True
     try:
         ts = await _call(services, row, acted_on.result_ts if acted_on else None)
-    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+    except Exception as error:
         wait = _wait_for(error, row.attempts)
+        if wait is not None and services.clock() - row.created_at > GIVE_UP_AFTER:
+            wait = None  # a day of trying: the message is stale and blocks the channel
         if wait is None:
             log.error("Slack refused %s in %s for good: %s", row.method, channel, _named(error))
             await _settle(services, row, given_up=_named(error))
@@ -106,9 +127,11 @@ async def _call(services: Services, row: OutboxMessage, acted_on_ts: str | None)
 
 def _wait_for(error: Exception, attempts: int) -> float | None:
     """Seconds to wait before trying again, or None when trying again cannot help."""
-    backoff = min(2.0**attempts, BACKOFF_MAX_SECONDS)
-    if not isinstance(error, SlackApiError):
-        return backoff  # no answer at all: the network or Slack is down
+    backoff = min(2.0 ** min(attempts, 10), BACKOFF_MAX_SECONDS)
+    if not isinstance(error, SlackApiError) or not hasattr(error.response, "status_code"):
+        # No answer at all (the network or Slack is down), or one nobody could read.
+        log.warning("outbox write failed: %r", error)
+        return backoff
     status = error.response.status_code
     if status == 429:
         retry_after = error.response.headers.get("Retry-After", "")
@@ -119,7 +142,9 @@ def _wait_for(error: Exception, attempts: int) -> float | None:
 
 
 def _named(error: Exception) -> str:
-    return slack_error(error) if isinstance(error, SlackApiError) else type(error).__name__
+    if isinstance(error, SlackApiError) and hasattr(error.response, "status_code"):
+        return slack_error(error)
+    return type(error).__name__
 
 
 async def _settle(
@@ -185,5 +210,8 @@ class OutboxSender(Poller):
             async with gate:
                 await deliver(self.services, channel)
 
-        await asyncio.gather(*(one(channel) for channel in channels))
+        outcomes = await asyncio.gather(*(one(c) for c in channels), return_exceptions=True)
+        for channel, outcome in zip(channels, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("sending the outbox of %s failed: %r", channel, outcome)
         return len(channels)
