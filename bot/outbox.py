@@ -1,9 +1,10 @@
 """The outbox: what the bot means to write in Slack channels, kept until Slack has taken it.
 
-A flow writes its Slack messages here in the same breath as the record, then asks for them to
-be sent. Rows of one channel go out in the order they were written, by one replica at a time
-(a lease row says which); a row Slack could not take now waits and is tried again, after a
-restart too. No Slack payloads in here: rows hold the call's arguments as plain JSON.
+A flow keeps its Slack writes here right after committing the record they report on, then
+asks for them to be sent. Rows of one channel go out in the order they were written, by one
+replica at a time (a lease row says which); a row Slack could not take now waits and is tried
+again, after a restart too. Delivery is at least once: a crash between Slack's answer and
+the row being marked sent sends that write again. No Slack payloads in here: rows hold the call's arguments as plain JSON.
 """
 
 from __future__ import annotations
