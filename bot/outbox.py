@@ -4,7 +4,8 @@ A flow keeps its Slack writes here right after committing the record they report
 asks for them to be sent. Rows of one channel go out in the order they were written, by one
 replica at a time (a lease row says which); a row Slack could not take now waits and is tried
 again, after a restart too. Delivery is at least once: a crash between Slack's answer and
-the row being marked sent sends that write again. No Slack payloads in here: rows hold the call's arguments as plain JSON.
+the row being marked sent sends that write again. No Slack payloads in here: rows hold the
+call's arguments as plain JSON.
 """
 
 from __future__ import annotations
