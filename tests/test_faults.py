@@ -13,11 +13,9 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from bot.db import create_engine
 from bot.emulator import BotResponse, Channel, Message, SlackEmulator, slack_signature_headers
 from bot.migrate import upgrade_database
 from tests.conftest import ALICE, BOB, CAROL, running_warroom
-from tests.test_replicas import _until_healthy, free_port
+from tests.processes import ServedBot, serve
 
 # Every test here ends within this many seconds, whatever the bot does.
 TEST_LIMIT = 45.0
@@ -135,49 +133,6 @@ def _host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     assert parts.hostname is not None
     return parts.hostname, parts.port or 5432
-
-
-# -- ``warroom serve`` in a process of its own -------------------------------------------------
-@dataclass
-class ServedBot:
-    process: asyncio.subprocess.Process
-    url: str
-    log: Path
-
-    @property
-    def events_url(self) -> str:
-        return f"{self.url}/slack/events"
-
-    def output(self) -> str:
-        return self.log.read_text()[-4000:]
-
-
-@asynccontextmanager
-async def serve(env: dict[str, str], log: Path) -> AsyncIterator[ServedBot]:
-    """``warroom serve`` until the block ends (killed then, if the test did not stop it)."""
-    port = free_port()
-    with log.open("w") as output:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=output,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _until_healthy(url, process, log)
-        yield ServedBot(process, url, log)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 def bot_env(slack: SlackEmulator, database_url: str, slack_api_url: str = "") -> dict[str, str]:

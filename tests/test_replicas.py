@@ -7,19 +7,17 @@ poll for due jobs twenty times a second, so they race for every escalation and e
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import sys
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiohttp
 import pytest
 import yaml
 
 from bot.emulator import FakePagerDuty, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, reset_postgres
+from tests.processes import serve
 
 ROUTING_KEY = "fedcba9876543210fedcba9876543210"
 PAGER = {"pagerduty": {"service": "Payments primary", "routing_key_env": "PD_KEY"}}
@@ -37,53 +35,11 @@ POLICIES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @asynccontextmanager
 async def serve_process(env: dict[str, str], log: Path) -> AsyncIterator[str]:
     """``warroom serve`` in a process of its own; its base URL once /healthz answers."""
-    port = free_port()
-    with log.open("w") as output:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=output,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _until_healthy(url, process, log)
-        yield url
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            await asyncio.wait_for(process.wait(), timeout=15)
-
-
-async def _until_healthy(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
-    async with aiohttp.ClientSession() as client:
-        for _attempt in range(300):
-            if process.returncode is not None:
-                pytest.fail(f"warroom serve exited: {log.read_text()}")
-            try:
-                async with client.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    pytest.fail(f"warroom serve never became healthy: {log.read_text()}")
+    async with serve(env, log, stop=signal.SIGTERM) as bot:
+        yield bot.url
 
 
 async def test_two_processes_page_once_per_level(

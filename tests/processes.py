@@ -1,0 +1,81 @@
+"""``warroom serve`` as a real process of its own, for tests that stop, kill or race it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ServedBot:
+    process: asyncio.subprocess.Process
+    url: str
+    log: Path
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+    def output(self) -> str:
+        return self.log.read_text()[-4000:]
+
+
+@asynccontextmanager
+async def serve(
+    env: dict[str, str], log: Path, *, stop: signal.Signals = signal.SIGKILL
+) -> AsyncIterator[ServedBot]:
+    """``warroom serve`` until the block ends (then sent ``stop``, if the test did not stop it)."""
+    port = free_port()
+    with log.open("w") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=output,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await until_healthy(url, process, log)
+        yield ServedBot(process, url, log)
+    finally:
+        if process.returncode is None:
+            process.send_signal(stop)
+            await asyncio.wait_for(process.wait(), timeout=15)
+
+
+async def until_healthy(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+    async with aiohttp.ClientSession() as client:
+        for _attempt in range(300):
+            if process.returncode is not None:
+                pytest.fail(f"warroom serve exited: {log.read_text()}")
+            try:
+                async with client.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    pytest.fail(f"warroom serve never became healthy: {log.read_text()}")
