@@ -152,6 +152,26 @@ async def test_escalating_to_a_person_and_their_ack_by_command(paging: Warroom) 
     assert "*Acknowledged* at" in slack.find_message(channel, channel.pins[0]).text
 
 
+async def test_an_ack_before_slack_took_the_escalation_message_edits_it_once_posted(
+    paging: Warroom,
+) -> None:
+    channel = await open_incident(paging)
+    # Slack is down for posts longer than the client's own retries: the message waits.
+    paging.slack.fail("chat.postMessage", status=500, times=4)
+    await command(paging, channel, "escalate <@U0BOB|bob> primary DB is refusing connections")
+    assert not escalation_messages(channel)
+    paging.clock.now += timedelta(minutes=2)
+    await command(paging, channel, "ack", user=BOB)  # the outbox sends what is due meanwhile
+
+    paging.clock.now += timedelta(minutes=5)
+    await paging.run_jobs()
+    (message,) = escalation_messages(channel)  # posted once, then edited in place
+    assert not has_button(message)
+    assert "*Acknowledged* by <@U0BOB>" in message.text
+    (row,) = await escalations(paging)
+    assert row.message_ts == message.ts
+
+
 async def test_escalating_to_a_user_group_and_the_ack_button(paging: Warroom) -> None:
     slack = paging.slack
     channel = await open_incident(paging)

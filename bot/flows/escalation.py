@@ -23,7 +23,7 @@ from bot import escalations, incidents, jobs, outbox
 from bot.db import session_scope
 from bot.durations import duration_text
 from bot.errors import AlreadyResolved, BotError
-from bot.flows.channel import post, refresh_channel_header, say, send
+from bot.flows.channel import deliver_now, refresh_channel_header, say, send
 from bot.flows.paging import follow_up_pages, schedule_page
 from bot.models import Escalation, Incident, Job, Page
 from bot.policies import Policy, Target
@@ -341,9 +341,27 @@ async def bring_in(services: Services, job: Job) -> None:
         await services.slack.invite(incident.channel_id, escalation.users)
     except SlackApiError as error:
         problems.append(f"inviting: {slack_error(error)}")
-    text, blocks = _escalation_message(services, incident, escalation, pages, problems)
-    # Its ts becomes the escalation's message_ts once Slack has it (bot/flows/outbox.py).
-    await post(services, incident, text, blocks=blocks, after=f"escalation:{escalation.id}")
+    # Rendered and kept under the incident's lock, from the escalation as it stands now: an
+    # acknowledgement that came while people were invited shows in it, and one that comes
+    # later finds this message to edit (acknowledge takes the same lock).
+    async with session_scope(services.engine) as session:
+        await incidents.lock(session, incident)
+        current = await session.get(Escalation, escalation.id)
+        assert current is not None
+        pages = await escalations.pages_of(session, escalation.id or 0)
+        text, blocks = _escalation_message(services, incident, current, pages, problems)
+        # Its ts becomes the escalation's message_ts once Slack has it (bot/flows/outbox.py).
+        await outbox.enqueue(
+            session,
+            channel=incident.channel_id,
+            method=outbox.POST,
+            payload={"text": text, "blocks": blocks},
+            now=services.clock(),
+            after=f"escalation:{escalation.id}",
+            incident_id=incident.id,
+        )
+        await session.commit()
+    await deliver_now(services, incident.channel_id)
     return None
 
 
