@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -195,12 +197,27 @@ async def running_warroom(
     slack: SlackEmulator, database_url: str, clock: Clock | None = None, **settings: object
 ) -> AsyncIterator[Warroom]:
     """The bot running against ``slack`` until the block ends."""
+    earlier = set(threading.enumerate())
     runner, running = await start_warroom(slack, database_url, clock, **settings)
     try:
         yield running
     finally:
         await slack.drain()
         await runner.cleanup()
+        await _database_threads_ended(earlier)
+
+
+async def _database_threads_ended(earlier: set[threading.Thread], timeout: float = 5.0) -> None:
+    """Let the database threads this bot started finish while the event loop still runs: one
+    that finishes after the loop closed fails whichever test comes next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(
+            thread.name.endswith("(_connection_worker_thread)") and thread.is_alive()
+            for thread in set(threading.enumerate()) - earlier
+        ):
+            return
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
