@@ -128,11 +128,16 @@ def build_services(
 ) -> Services:
     """The collaborators every flow gets, for the server and for one-off commands alike."""
     metrics = metrics if metrics is not None else Metrics()
+    renderer = Renderer(settings.templates_dir)
     return Services(
         settings=settings,
         engine=engine,
-        slack=SlackWorkspace(build_web_client(settings, http, metrics), http),
-        renderer=Renderer(settings.templates_dir),
+        slack=SlackWorkspace(
+            build_web_client(settings, http, metrics),
+            http,
+            more=lambda count: renderer.render("messages/and_more.j2", count=count),
+        ),
+        renderer=renderer,
         clock=clock,
         http=http,
         metrics=metrics,

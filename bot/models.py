@@ -271,6 +271,35 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
 
 
+# Message subtypes Slack posts about the channel itself (someone joined, the topic changed, a
+# message was pinned): kept in the history as what they are, never a person's words, never
+# promoted to the timeline (https://docs.slack.dev/reference/events/message#subtypes).
+SYSTEM_SUBTYPES = frozenset(
+    {
+        "channel_join",
+        "channel_leave",
+        "channel_topic",
+        "channel_purpose",
+        "channel_name",
+        "channel_archive",
+        "channel_unarchive",
+        "channel_convert_to_private",
+        "channel_posting_permissions",
+        "group_join",
+        "group_leave",
+        "group_topic",
+        "group_purpose",
+        "group_name",
+        "group_archive",
+        "group_unarchive",
+        "pinned_item",
+        "unpinned_item",
+        "bot_add",
+        "bot_remove",
+    }
+)
+
+
 class ChannelMessage(SQLModel, table=True):
     """A message said in an incident channel: the raw history the timeline is curated from."""
 
@@ -294,6 +323,11 @@ class ChannelMessage(SQLModel, table=True):
     @property
     def is_bot(self) -> bool:
         return self.bot_id is not None or self.subtype == "bot_message"
+
+    @property
+    def is_system(self) -> bool:
+        """Slack's own note about the channel (a join, a topic), not something said."""
+        return self.subtype in SYSTEM_SUBTYPES
 
 
 class MessageRevision(SQLModel, table=True):
@@ -356,6 +390,10 @@ class Escalation(SQLModel, table=True):
     escalated_at: datetime = Field(sa_column=_utc_column(nullable=False))
     # Space-separated Slack user ids brought into the channel.
     notified_users: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Space-separated ids of those among them who were in the channel already.
+    already_present: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default="", server_default="")
+    )
     message_ts: str | None = None
     acknowledged_at: datetime | None = Field(default=None, sa_column=_utc_column())
     acknowledged_by: str | None = None
@@ -363,6 +401,16 @@ class Escalation(SQLModel, table=True):
     @property
     def users(self) -> list[str]:
         return self.notified_users.split()
+
+    @property
+    def brought_in(self) -> list[str]:
+        """The people this escalation invited (not those in the channel already)."""
+        present = set(self.already_present.split())
+        return [user for user in self.users if user not in present]
+
+    @property
+    def found_present(self) -> list[str]:
+        return self.already_present.split()
 
     @property
     def named_target(self) -> str:

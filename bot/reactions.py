@@ -44,7 +44,7 @@ async def add_reaction(
             added_at=added_at,
         ),
     )
-    if kind is None or message.deleted_at is not None:
+    if kind is None or message.deleted_at is not None or message.is_system:
         return False
     return await promote(session, incident, message, kind=kind)
 

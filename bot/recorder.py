@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import messages, reactions
 from bot.db import session_scope
+from bot.errors import BotError
 from bot.incidents import get_by_channel, incident_in_channel
 from bot.messages import SaidMessage
 from bot.models import ChannelMessage, Incident, TimelineEntry, TimelineKind
@@ -230,21 +231,47 @@ async def add_note(
 
 
 async def add_message_to_timeline(
-    services: Services, said: SaidMessage, *, kind: TimelineKind, text: str
+    services: Services, *, channel: str, ts: str, kind: TimelineKind, text: str
 ) -> Incident:
-    """Put a message in the timeline as ``kind``, in the words given (from the shortcut)."""
+    """Put a message in the timeline as ``kind``, in the words given (from the shortcut).
+
+    The message comes from the record, else from Slack (one said before the bot was there).
+    """
     async with session_scope(services.engine) as session:
-        incident = await incident_in_channel(session, said.channel)
-        message = await messages.record_message(session, incident, said)
-        message = message or await messages.find_message(session, said.channel, said.ts)
-        assert message is not None
+        incident = await incident_in_channel(session, channel)
+        message = await messages.find_message(session, channel, ts)
+    if message is None:
+        fetched = await _fetch(services, channel, ts)
+        if fetched is None:
+            raise MessageGone()
+        async with session_scope(services.engine) as session:
+            message = await _keep_fetched(session, incident, fetched)
+            await session.commit()
+    assert message is not None
+    if message.is_system or message.deleted_at is not None:
+        raise NotPromotable()
+    async with session_scope(services.engine) as session:
+        session.add(incident)
+        session.add(message)
         await reactions.promote(session, incident, message, kind=kind, text=text)
         await session.commit()
     services.background.spawn(
-        _receipt(services.slack.react(said.channel, said.ts, services.settings.receipt_reaction)),
-        name=f"receipt on {said.channel} {said.ts}",
+        _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
+        name=f"receipt on {channel} {ts}",
     )
     return incident
+
+
+class MessageGone(BotError):
+    """Slack no longer has the message (deleted, or in a conversation the bot cannot read)."""
+
+    template = "messages/message_gone.j2"
+
+
+class NotPromotable(BotError):
+    """A join, a topic change or a deleted message is not a moment of the incident."""
+
+    template = "messages/not_promotable.j2"
 
 
 async def curated_timeline(

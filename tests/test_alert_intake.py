@@ -455,3 +455,15 @@ async def test_no_job_is_left_behind(alerting: Warroom) -> None:
             )
         ).all()
     assert pending == []
+
+
+async def test_a_storm_of_alerts_is_posted_shortened(alerting: Warroom) -> None:
+    first = alert("QueueBacklog", "worker-0", "2026-08-01T10:00:00Z")
+    await deliver(alerting, "alertmanager", alertmanager("QueueBacklog", [first]))
+    storm = [alert("QueueBacklog", f"worker-{n}", "2026-08-01T10:05:00Z") for n in range(60)]
+    await deliver(alerting, "alertmanager", alertmanager("QueueBacklog", storm))
+
+    (incident,) = await incidents_of(alerting)
+    channel = alerting.slack.channels[incident.channel_id or ""]
+    (posted,) = [m for m in channel.messages if "59 new firing" in m.text]
+    assert "…and 39 more firing" in posted.text and "worker-59" not in posted.text

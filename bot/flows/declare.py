@@ -24,6 +24,8 @@ from bot.timestamps import ts_to_datetime
 
 log = logging.getLogger(__name__)
 _CHANNEL_NAME_ATTEMPTS = 20
+# chat.getPermalink's answers for a conversation the bot cannot see, or a message gone from it.
+_CANNOT_LINK = frozenset({"channel_not_found", "not_in_channel", "message_not_found"})
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,15 @@ class ChannelNotCreated(BotError):
 
 
 async def declare_incident(services: Services, declaration: Declaration) -> Incident:
-    """Record a new incident, open its channel, bring in its declarer and post the header."""
+    """Record a new incident, open its channel, bring in its declarer and post the header.
+
+    Declared from a message Slack does not show everyone (a DM, a private channel), it is a
+    private incident: its title and description are that message's words.
+    """
+    private = declaration.private or (
+        declaration.origin is not None
+        and not await services.slack.is_public_channel(declaration.origin.channel)
+    )
     async with session_scope(services.engine) as session:
         incident = await incidents.open_incident(
             session,
@@ -60,7 +70,7 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             timezone=services.settings.timezone,
             declared_at=services.clock(),
             detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else None,
-            is_private=declaration.private,
+            is_private=private,
         )
         if declaration.origin:
             _record_detection(session, incident, declaration.origin)
@@ -146,7 +156,12 @@ def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMes
 
 async def _link_origin(services: Services, incident: Incident, origin: SaidMessage) -> None:
     assert incident.channel_id is not None
-    permalink = await services.slack.permalink(origin.channel, origin.ts)
+    try:
+        permalink: str | None = await services.slack.permalink(origin.channel, origin.ts)
+    except SlackApiError as error:
+        if slack_error(error) not in _CANNOT_LINK:
+            raise
+        permalink = None  # a DM or a channel the bot is not in: said so, never a failure
     await say(
         services, incident, "messages/declared_from_message.j2", origin=origin, link=permalink
     )

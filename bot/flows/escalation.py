@@ -28,7 +28,7 @@ from bot.flows.paging import follow_up_pages, schedule_page
 from bot.models import Escalation, Incident, Job, Page
 from bot.policies import Policy, Target
 from bot.services import Services
-from bot.slack.workspace import slack_error
+from bot.slack.workspace import Invitation, slack_error
 
 log = logging.getLogger(__name__)
 ESCALATE_JOB = "escalate"
@@ -337,8 +337,9 @@ async def bring_in(services: Services, job: Job) -> None:
         pages = await escalations.pages_of(session, escalation.id or 0)
     assert incident is not None and incident.channel_id is not None
     problems = list(payload.get("problems") or [])
+    invitation = Invitation()
     try:
-        await services.slack.invite(incident.channel_id, escalation.users)
+        invitation = await services.slack.invite(incident.channel_id, escalation.users)
     except SlackApiError as error:
         problems.append(f"inviting: {slack_error(error)}")
     # Rendered and kept under the incident's lock, from the escalation as it stands now: an
@@ -348,8 +349,12 @@ async def bring_in(services: Services, job: Job) -> None:
         await incidents.lock(session, incident)
         current = await session.get(Escalation, escalation.id)
         assert current is not None
+        current.already_present = " ".join(invitation.already_there)
+        session.add(current)
         pages = await escalations.pages_of(session, escalation.id or 0)
-        text, blocks = _escalation_message(services, incident, current, pages, problems)
+        text, blocks = _escalation_message(
+            services, incident, current, pages, problems, refused=invitation.refused
+        )
         # Its ts becomes the escalation's message_ts once Slack has it (bot/flows/outbox.py).
         await outbox.enqueue(
             session,
@@ -371,12 +376,15 @@ def _escalation_message(
     escalation: Escalation,
     pages: Sequence[Page],
     problems: list[str],
+    *,
+    refused: Sequence[tuple[str, str]] = (),
 ) -> tuple[str, list[dict[str, object]]]:
     context = {
         "incident": incident,
         "escalation": escalation,
         "pagers": [page.service for page in pages],
         "problems": problems,
+        "refused": refused,
     }
     text = services.renderer.render("messages/escalation.j2", **context)
     blocks = services.renderer.render_json("blocks/escalation.json.j2", text=text, **context)

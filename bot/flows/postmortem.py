@@ -42,11 +42,16 @@ PUBLISH_JOB = "postmortem_publish"
 # canvases.create takes at most 1 MiB of Markdown; a longer draft goes out as a file.
 CANVAS_MAX_BYTES = 1024 * 1024
 # Errors meaning this workspace (plan, settings, token) will not take a canvas: use a file.
+# A free workspace has one canvas tab per channel at most, and the channel may have it already
+# (https://docs.slack.dev/reference/methods/conversations.canvases.create).
 CANVAS_UNAVAILABLE = {
     "canvas_disabled_user_team",
     "team_tier_cannot_create_channel_canvases",
     "channel_canvas_already_exists",
     "canvas_creation_failed",
+    "free_team_canvas_tab_already_exists",
+    "channel_canvas_creation_failed",
+    "canvas_tab_creation_failed",
     "restricted_action",
     "missing_scope",
     "not_allowed_token_type",

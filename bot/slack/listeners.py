@@ -22,7 +22,9 @@ from bot.timestamps import is_slack_ts, ts_to_datetime
 
 log = logging.getLogger(__name__)
 # Hidden bookkeeping subtypes that say nothing new (a thread's reply count changed, etc.).
-_IGNORED_SUBTYPES = frozenset({"message_replied", "channel_convert_to_private"})
+_IGNORED_SUBTYPES = frozenset({"message_replied"})
+# What a thread parent deleted while it has replies becomes (a message_changed, not a deletion).
+TOMBSTONE = "tombstone"
 
 
 def _object(value: object) -> dict[str, Any]:
@@ -55,23 +57,40 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) 
     if not isinstance(channel, str) or subtype in _IGNORED_SUBTYPES:
         return
     event_id = _event_id(body, event)
-    if subtype == "message_changed":
+    changed = _object(event.get("message"))
+    if subtype == "message_changed" and changed.get("subtype") == TOMBSTONE:
+        # A thread parent deleted while it has replies stays as a tombstone: a deletion.
+        await _on_deletion(services, event_id, channel, event, changed.get("ts"))
+    elif subtype == "message_changed":
         await _on_edit(services, event_id, channel, event)
     elif subtype == "message_deleted":
         deleted_ts = event.get("deleted_ts") or _object(event.get("previous_message")).get("ts")
-        if is_slack_ts(deleted_ts):
-            moment = event.get("event_ts") or event.get("ts")
-            await recorder.record_deletion(
-                services,
-                event_id,
-                channel=channel,
-                ts=deleted_ts,
-                deleted_at=_moment(services, moment),
-            )
+        await _on_deletion(services, event_id, channel, event, deleted_ts)
+    elif _says_nothing(event):
+        # Bookkeeping (hidden, or message_replied without its subtype): nobody said anything.
+        log.debug("ignoring a message event that says nothing (%s)", event_id)
     elif is_slack_ts(event.get("ts")):
         await recorder.record_said(services, event_id, _said(channel, event))
     else:
         log.warning("ignoring a message event without a valid ts (%s)", event_id)
+
+
+def _says_nothing(event: dict[str, Any]) -> bool:
+    """No author and no words: nothing a person or app said (Slack's bookkeeping events)."""
+    if event.get("hidden") is True:
+        return True
+    has_author = bool(_text(event.get("user")) or _text(event.get("bot_id")))
+    return not has_author and not _text(event.get("text")) and not event.get("files")
+
+
+async def _on_deletion(
+    services: Services, event_id: str, channel: str, event: dict[str, Any], deleted_ts: object
+) -> None:
+    if is_slack_ts(deleted_ts):
+        moment = event.get("event_ts") or event.get("ts")
+        await recorder.record_deletion(
+            services, event_id, channel=channel, ts=deleted_ts, deleted_at=_moment(services, moment)
+        )
 
 
 def _said(channel: str, message: dict[str, Any]) -> SaidMessage:

@@ -1,4 +1,4 @@
-"""Message shortcuts: "Add to incident timeline" and "Declare incident from this message"."""
+"""Message shortcuts: "Add to incident timeline" and "Declare incident" (bot/manifest.py)."""
 
 from __future__ import annotations
 
@@ -60,17 +60,21 @@ async def handle_declare_from_message(ack: AsyncAck, body: dict[str, Any], conte
 
 
 async def handle_add_to_timeline(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """Open a small modal: which kind of moment, and optionally other words for it."""
+    """Open a small modal: which kind of moment, and optionally other words for it.
+
+    The modal carries only where the message is: its text may be far longer than the 3,000
+    characters of ``private_metadata`` (an emoji costs 12 there, JSON-escaped).
+    """
     await ack()
     services: Services = context["services"]
     said = _said(body)
-    metadata = {"said": said.__dict__, "response_url": body.get("response_url", "")}
+    metadata = {"channel": said.channel, "ts": said.ts, "response_url": body.get("response_url")}
     view = services.renderer.render_json(
         "views/add_to_timeline.json.j2",
         callback_id=ADD_TO_TIMELINE_VIEW,
         private_metadata=json.dumps(metadata),
         kinds=sorted(PROMOTABLE_KINDS),
-        text=said.text[:3000],
+        text=said.text,
     )
     services.background.spawn(
         run_and_reply(
@@ -89,20 +93,25 @@ async def handle_add_to_timeline_submission(
     await ack()
     services: Services = context["services"]
     metadata = json.loads(view.get("private_metadata") or "{}")
-    said = SaidMessage(**metadata["said"])
     values = view.get("state", {}).get("values", {})
     chosen = (values.get("kind", {}).get("kind", {}).get("selected_option") or {}).get("value")
     reworded = (values.get("text", {}).get("text", {}).get("value") or "").strip()
     kind = TimelineKind(chosen) if chosen in PROMOTABLE_KINDS else TimelineKind.KEY_EVENT
 
     async def add() -> str:
-        incident = await add_message_to_timeline(services, said, kind=kind, text=reworded)
+        incident = await add_message_to_timeline(
+            services,
+            channel=str(metadata.get("channel", "")),
+            ts=str(metadata.get("ts", "")),
+            kind=kind,
+            text=reworded,
+        )
         return services.renderer.render(
             "messages/added_to_timeline.j2", incident=incident, kind=kind.value
         )
 
     services.background.spawn(
-        run_and_reply(services, str(metadata.get("response_url", "")), add()),
+        run_and_reply(services, str(metadata.get("response_url") or ""), add()),
         name="add a message to the timeline",
     )
 

@@ -7,7 +7,8 @@ the client's retry handlers, so every call here gets them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -22,11 +23,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.slack.limits import More, fit_message
 from bot.slack.ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
 from bot.slack.telemetry import counted
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
+# Per-person answers of conversations.invite that mean "nothing to do", not a failure.
+_NOT_INVITED = frozenset({"already_in_channel", "cant_invite_self"})
 
 
 def build_web_client(
@@ -52,6 +56,28 @@ def build_web_client(
     )
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """What one ``conversations.invite`` did, person by person."""
+
+    invited: tuple[str, ...] = ()
+    already_there: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()  # (user, Slack's error)
+
+    @classmethod
+    def of(cls, users: Sequence[str], errors: Sequence[Any]) -> Invitation:
+        failed = {
+            str(e.get("user")): str(e.get("error") or "unknown")
+            for e in errors
+            if isinstance(e, dict) and e.get("user")
+        }
+        return cls(
+            invited=tuple(u for u in users if u not in failed),
+            already_there=tuple(u for u in users if failed.get(u) == "already_in_channel"),
+            refused=tuple((u, e) for u, e in failed.items() if e not in _NOT_INVITED),
+        )
+
+
 def slack_error(error: SlackApiError) -> str:
     """The error code of a failed call (`name_taken`), or `http_<status>` when there is none."""
     response = error.response
@@ -63,10 +89,15 @@ class SlackWorkspace:
     """What warroom does in Slack, as plain method calls."""
 
     def __init__(
-        self, client: AsyncWebClient, session: aiohttp.ClientSession | None = None
+        self,
+        client: AsyncWebClient,
+        session: aiohttp.ClientSession | None,
+        *,
+        more: More,
     ) -> None:
         self.client = client
         self._session = session
+        self._more = more  # the line that stands for what a too-long message leaves out
         self._users: dict[str, dict[str, Any]] = {}
         self._team_id: str | None = None
 
@@ -95,16 +126,31 @@ class SlackWorkspace:
             self._team_id = str(response["team_id"])
         return self._team_id
 
-    async def invite(self, channel_id: str, user_ids: Iterable[str]) -> None:
-        """Invite people; those already there (or the bot itself) are not an error."""
+    async def invite(self, channel_id: str, user_ids: Iterable[str]) -> Invitation:
+        """Invite people; say who came in, who was there already, and who Slack refused.
+
+        ``conversations.invite`` is all-or-nothing for a list: one person already in the
+        channel and nobody is invited. ``force=true`` invites the others and lists the rest in
+        ``errors`` (https://docs.slack.dev/reference/methods/conversations.invite).
+        """
         users = sorted(set(user_ids))
         if not users:
-            return
+            return Invitation()
         try:
-            await self.client.conversations_invite(channel=channel_id, users=",".join(users))
+            response = await self.client.conversations_invite(
+                channel=channel_id, users=",".join(users), force=True
+            )
+            data = response.data if isinstance(response.data, dict) else {}
         except SlackApiError as error:
-            if slack_error(error) not in {"already_in_channel", "cant_invite_self"}:
+            data = error.response.data if isinstance(error.response.data, dict) else {}
+            if not data.get("errors") and slack_error(error) not in _NOT_INVITED:
                 raise
+            # One person, or everyone, refused: Slack names the error once, or per person.
+            data = {
+                "errors": data.get("errors")
+                or [{"user": u, "error": slack_error(error)} for u in users]
+            }
+        return Invitation.of(users, data.get("errors") or [])
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         """Set the channel topic, cut to Slack's 250-character limit."""
@@ -114,12 +160,19 @@ class SlackWorkspace:
 
     async def post(self, channel_id: str, text: str, **extra: Any) -> str:
         """Post a message; return its ``ts``."""
+        text, extra = self._fitted(text, extra)
         response = await self.client.chat_postMessage(channel=channel_id, text=text, **extra)
         return str(response["ts"])
 
     async def update(self, channel_id: str, ts: str, text: str, **extra: Any) -> None:
         """Edit one of the bot's messages in place."""
+        text, extra = self._fitted(text, extra)
         await self.client.chat_update(channel=channel_id, ts=ts, text=text, **extra)
+
+    def _fitted(self, text: str, extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Too long for Slack is shortened with a "…and N more" line, never refused."""
+        text, blocks = fit_message(text, extra.get("blocks"), self._more)
+        return text, {**extra, "blocks": blocks} if blocks is not None else extra
 
     async def pin(self, channel_id: str, ts: str) -> None:
         """Pin a message; pinning twice is not an error."""
@@ -163,6 +216,21 @@ class SlackWorkspace:
                 return None
             raise
         return _with_ts(replies.get("messages") or [], ts)
+
+    async def is_public_channel(self, channel_id: str) -> bool:
+        """Whether everyone in the workspace can read this conversation.
+
+        A DM, a group DM, a private channel, or one the bot cannot see (``conversations.info``
+        answers ``channel_not_found``, or ``missing_scope`` for DMs) is not: when in doubt, no.
+        """
+        try:
+            response = await self.client.conversations_info(channel=channel_id)
+        except SlackApiError as error:
+            log.info("conversations.info for %s: %s", channel_id, slack_error(error))
+            return False
+        channel = response.get("channel") or {}
+        private = ("is_private", "is_im", "is_mpim", "is_group")
+        return bool(channel.get("is_channel")) and not any(channel.get(key) for key in private)
 
     async def permalink(self, channel_id: str, ts: str) -> str:
         """A link to one message."""
