@@ -7,13 +7,22 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.alert_admin import list_payloads, replay_payloads
 from bot.config import ConfigError, Settings
 from bot.db import create_engine
 from bot.demo import run_demo
 from bot.logs import LOG_FORMATS, configure_logging
-from bot.manifest import manifest_yaml
+from bot.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
+from bot.manifest_setup import (
+    Refusal,
+    check_credentials_path,
+    create_with_slack,
+    next_steps,
+    validate_with_slack,
+    write_credentials,
+)
 from bot.migrate import upgrade_database
 from bot.postmortem_admin import render_postmortem
 from bot.server import serve
@@ -40,9 +49,43 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the schema migrations")
 
-    manifest = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest = sub.add_parser(
+        "manifest",
+        help="print the Slack app manifest (YAML), or validate it / create the app with Slack",
+        description="Print the Slack app manifest as YAML. With --validate or --create, send it "
+        "to Slack's App Manifest API instead, authenticated with an app configuration token "
+        '(SLACK_APP_CONFIG_TOKEN, xoxe.xoxp-…, from https://api.slack.com/apps, "Your App '
+        'Configuration Tokens").',
+    )
     manifest.add_argument(
         "--url", help="public base URL of `warroom serve` (omit for a Socket Mode app)"
+    )
+    manifest.add_argument(
+        "--redirect-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="an OAuth redirect URL for Sign in with Slack (repeatable), e.g. "
+        "https://warroom.example.com/auth/slack/callback; the callbacks under --url and under "
+        "WARROOM_PUBLIC_URL (when set) are added without asking",
+    )
+    with_slack = manifest.add_mutually_exclusive_group()
+    with_slack.add_argument(
+        "--validate",
+        action="store_true",
+        help="ask Slack whether it accepts the manifest (apps.manifest.validate)",
+    )
+    with_slack.add_argument(
+        "--create",
+        action="store_true",
+        help="create the Slack app from the manifest (apps.manifest.create)",
+    )
+    manifest.add_argument(
+        "--credentials-file",
+        type=Path,
+        metavar="FILE",
+        help="with --create: write the new app's signing secret and client id/secret to FILE "
+        "(a new file, mode 0600) as SLACK_…=… lines; they are never printed",
     )
 
     alerts = sub.add_parser("alerts", help="stored alert payloads: list them, replay them")
@@ -97,12 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "manifest":
-        print(manifest_yaml(args.url), end="")
-        return 0
     if args.command == "demo":
         return asyncio.run(run_demo(os.environ, output=args.output, keep_serving=args.serve))
     settings = Settings.from_env(os.environ)
+    if args.command == "manifest":
+        return _manifest(args, settings)
     if args.command == "db":
         asyncio.run(_upgrade(settings))
         print("database schema is up to date")
@@ -161,6 +203,55 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(text, end="" if text.endswith("\n") else "\n")
     return 0
+
+
+def _manifest(args: argparse.Namespace, settings: Settings) -> int:
+    for option, url in [("--url", args.url), *(("--redirect-url", u) for u in args.redirect_url)]:
+        if url is not None and not url.startswith(("https://", "http://")):
+            print(f"warroom: {option}: expected an https:// URL, got {url!r}", file=sys.stderr)
+            return 2
+    if args.credentials_file is not None and not args.create:
+        print("warroom: --credentials-file goes with --create", file=sys.stderr)
+        return 2
+    # The redirect URL Slack must know is the one `warroom serve` sends: under
+    # WARROOM_PUBLIC_URL when it is set, else the address people use (--url in HTTP mode).
+    redirects = list(args.redirect_url)
+    if settings.public_url:
+        redirects.append(sign_in_redirect_url(settings.public_url))
+    manifest = build_manifest(args.url, redirect_urls=redirects)
+    if args.url is None and not manifest["oauth_config"].get("redirect_urls"):
+        print(
+            "warroom: note: no OAuth redirect URL, so Sign in with Slack (the web view) will not "
+            "work; give --redirect-url https://…/auth/slack/callback or set WARROOM_PUBLIC_URL",
+            file=sys.stderr,
+        )
+    if not (args.validate or args.create):
+        print(manifest_yaml(args.url, redirect_urls=redirects), end="")
+        return 0
+    settings.require("app_config_token")
+    if args.credentials_file is not None and (
+        problem := check_credentials_path(args.credentials_file)
+    ):
+        print(f"warroom: --credentials-file: {problem}", file=sys.stderr)
+        return 2
+    try:
+        if args.validate:
+            asyncio.run(validate_with_slack(settings, manifest))
+            print("Slack accepts the manifest (apps.manifest.validate).")
+            return 0
+        app = asyncio.run(create_with_slack(settings, manifest))
+    except Refusal as refusal:
+        print("\n".join(refusal.explain()), file=sys.stderr)
+        return 1
+    written = None
+    if args.credentials_file is not None:
+        try:
+            write_credentials(args.credentials_file, app)
+            written = args.credentials_file
+        except OSError as error:
+            print(f"warroom: could not write {args.credentials_file}: {error}", file=sys.stderr)
+    print("\n".join(next_steps(app, socket_mode=args.url is None, credentials_file=written)))
+    return 0 if written is not None or args.credentials_file is None else 1
 
 
 async def _upgrade(settings: Settings) -> None:

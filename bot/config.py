@@ -45,7 +45,7 @@ SESSION_SECRET_MIN = 32
 # Roles every incident can have besides its commander; operators add their own.
 DEFAULT_ROLES = ("comms", "scribe")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-Need = Literal["slack_token", "signing_secret", "app_token"]
+Need = Literal["slack_token", "signing_secret", "app_token", "app_config_token"]
 
 
 class ConfigError(ValueError):
@@ -69,6 +69,8 @@ class Settings:
     slack_bot_token: Secret = NO_SECRET
     slack_signing_secret: Secret = NO_SECRET
     slack_app_token: Secret = NO_SECRET
+    # An app configuration token (xoxe.xoxp-…): `warroom manifest --validate / --create` only.
+    slack_app_config_token: Secret = NO_SECRET
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = "sqlite:///warroom.db"
     timezone: str = "UTC"
@@ -125,6 +127,7 @@ class Settings:
             slack_bot_token=Secret(environ.get("SLACK_BOT_TOKEN", "")),
             slack_signing_secret=Secret(environ.get("SLACK_SIGNING_SECRET", "")),
             slack_app_token=Secret(environ.get("SLACK_APP_TOKEN", "")),
+            slack_app_config_token=Secret(environ.get("SLACK_APP_CONFIG_TOKEN", "").strip()),
             slack_api_url=environ.get("SLACK_API_URL", DEFAULT_SLACK_API_URL),
             database_url=environ.get("DATABASE_URL", "sqlite:///warroom.db"),
             timezone=environ.get("WARROOM_TIMEZONE", "UTC"),
@@ -251,6 +254,7 @@ class Settings:
             "slack_token": ("SLACK_BOT_TOKEN", self.slack_bot_token),
             "signing_secret": ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
             "app_token": ("SLACK_APP_TOKEN", self.slack_app_token),
+            "app_config_token": ("SLACK_APP_CONFIG_TOKEN", self.slack_app_config_token),
         }
         missing = [wanted[need][0] for need in needs if not wanted[need][1]]
         if missing:

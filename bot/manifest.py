@@ -1,32 +1,41 @@
-"""The Slack app manifest: paste its YAML at api.slack.com/apps to create warroom's app."""
+"""The Slack app manifest: `warroom manifest --create` makes the app from it, or paste its YAML
+at api.slack.com/apps ("From an app manifest").
+
+It keeps to the limits of Slack's manifest schema 1.0.0 (slackapi/manifest-schema,
+``schemas/manifest.schema.1.0.0.json``; https://docs.slack.dev/reference/app-manifest): a
+shortcut's name has at most 24 characters, a slash command at most 32, and so on. Slack refuses
+the whole manifest when one field breaks a limit; ``bot.emulator.manifest_rules`` checks them
+and the tests run it on both modes' output.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
 
 from bot.slack.shortcuts import ADD_TO_TIMELINE, DECLARE_FROM_MESSAGE
 
+# What the bot calls, and why each scope is here. Nothing asked for "just in case": the bot never
+# joins a channel itself (it is invited), adds bookmarks or reads e-mail addresses, so neither
+# channels:join, bookmarks:write nor users:read.email is requested.
 BOT_SCOPES = [
-    "commands",
-    "chat:write",
-    "channels:manage",
-    "channels:read",
-    "channels:history",
-    "channels:join",
-    "groups:read",
+    "commands",  # /incident
+    "chat:write",  # chat.postMessage / chat.update
+    "channels:manage",  # conversations.create / invite / setTopic on public channels
+    "channels:read",  # conversations.members, member_joined_channel, channel_archive
+    "channels:history",  # conversations.history / replies, message.channels events
+    "groups:read",  # the same for private incident channels
     "groups:history",
     "groups:write",
-    "reactions:read",
-    "reactions:write",
-    "pins:write",
-    "bookmarks:write",
-    "users:read",
-    "users:read.email",
-    "usergroups:read",
-    "files:write",
-    "canvases:write",
+    "reactions:read",  # reaction_added / reaction_removed promote messages
+    "reactions:write",  # the receipt reaction
+    "pins:write",  # the pinned incident header
+    "users:read",  # users.info: names and time zones
+    "usergroups:read",  # usergroups.list / usergroups.users.list: @group handles
+    "files:write",  # files_upload_v2: text files shared in the channel
+    "canvases:write",  # conversations.canvases.create / canvases.edit
 ]
 # Sign in with Slack (the web view) asks for these on behalf of the person signing in.
 USER_SCOPES = ["openid", "profile", "email"]
@@ -39,10 +48,24 @@ BOT_EVENTS = [
     "channel_archive",
     "group_archive",
 ]
+# Where `warroom serve` receives Sign in with Slack's answer (bot.web.auth.CALLBACK_PATH).
+SIGN_IN_CALLBACK_PATH = "/auth/slack/callback"
 
 
-def build_manifest(base_url: str | None, *, name: str = "warroom") -> dict[str, Any]:
-    """The manifest as data; with no ``base_url`` the app uses Socket Mode."""
+def sign_in_redirect_url(base_url: str) -> str:
+    """The Sign in with Slack redirect URL of a warroom reached at ``base_url``."""
+    return base_url.rstrip("/") + SIGN_IN_CALLBACK_PATH
+
+
+def build_manifest(
+    base_url: str | None, *, name: str = "warroom", redirect_urls: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The manifest as data; with no ``base_url`` the app uses Socket Mode.
+
+    The OAuth redirect URLs (Sign in with Slack) are ``redirect_urls`` plus, in HTTP mode, the
+    callback under ``base_url``; a Socket Mode app has none unless given, and then signing in
+    to the web view cannot work.
+    """
     socket_mode = base_url is None
     events_url = None if socket_mode else base_url.rstrip("/") + "/slack/events"
     command: dict[str, Any] = {
@@ -51,15 +74,18 @@ def build_manifest(base_url: str | None, *, name: str = "warroom") -> dict[str, 
         "usage_hint": "start <title> | note <text> | timeline | resolve [summary] | help",
         "should_escape": True,
     }
-    event_subscriptions: dict[str, Any] = {"bot_events": BOT_EVENTS}
+    # Fresh lists: a caller that edits the manifest must not edit the module's constants.
+    event_subscriptions: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
     interactivity: dict[str, Any] = {"is_enabled": True}
     if events_url:
         command["url"] = events_url
         event_subscriptions["request_url"] = events_url
         interactivity["request_url"] = events_url
-    oauth_config: dict[str, Any] = {"scopes": {"bot": BOT_SCOPES, "user": USER_SCOPES}}
-    if base_url:
-        oauth_config["redirect_urls"] = [base_url.rstrip("/") + "/auth/slack/callback"]
+    oauth_config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES), "user": list(USER_SCOPES)}}
+    # Slack wants them unique: the same URL from --url and WARROOM_PUBLIC_URL is listed once.
+    redirects = [*redirect_urls, *([sign_in_redirect_url(base_url)] if base_url else [])]
+    if redirects:
+        oauth_config["redirect_urls"] = list(dict.fromkeys(redirects))
     return {
         "_metadata": {"major_version": 1},
         "display_information": {
@@ -78,7 +104,7 @@ def build_manifest(base_url: str | None, *, name: str = "warroom") -> dict[str, 
                     "description": "Mark this message as a moment in the incident's timeline",
                 },
                 {
-                    "name": "Declare incident from this message",
+                    "name": "Declare incident",
                     "type": "message",
                     "callback_id": DECLARE_FROM_MESSAGE,
                     "description": "Open an incident, detected at this message's time",
@@ -96,6 +122,7 @@ def build_manifest(base_url: str | None, *, name: str = "warroom") -> dict[str, 
     }
 
 
-def manifest_yaml(base_url: str | None) -> str:
+def manifest_yaml(base_url: str | None, *, redirect_urls: Sequence[str] = ()) -> str:
     """The manifest as YAML text."""
-    return yaml.safe_dump(build_manifest(base_url), sort_keys=False, allow_unicode=True)
+    manifest = build_manifest(base_url, redirect_urls=redirect_urls)
+    return yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
