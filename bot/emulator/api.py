@@ -19,11 +19,43 @@ METHODS: dict[str, Handler] = {}
 
 
 class ApiError(Exception):
-    """A Slack error code, answered as HTTP 200 {"ok": false, "error": code}."""
+    """A Slack error code, answered as HTTP 200 {"ok": false, "error": code, **extra}.
 
-    def __init__(self, code: str) -> None:
+    `extra` carries the fields some methods add to an error answer, e.g. the per-user
+    `errors` array of conversations.invite. `messages` are the human-readable lines Slack puts
+    in `response_metadata.messages`, e.g. "[ERROR] must be less than 76 characters
+    [json-pointer:/view/blocks/0/element/options/0/description/text]" with
+    invalid_blocks / invalid_arguments (see bot/emulator/blockkit.py).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        extra: dict[str, Any] | None = None,
+        *,
+        messages: list[str] | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
+        self.extra: dict[str, Any] = dict(extra or {})
+        self.messages = list(messages or [])
+        if self.messages:
+            meta = dict(self.extra.get("response_metadata") or {})
+            meta["messages"] = [*meta.get("messages", []), *self.messages]
+            self.extra["response_metadata"] = meta
+
+
+def with_warning(result: Result, code: str, message: str) -> Result:
+    """A successful answer carrying a warning, as Slack sends one: top-level `warning`
+    (comma-separated codes) plus `response_metadata.warnings` and `.messages`, as in the
+    `message_truncated` example of
+    https://api.slack.com/changelog/2018-04-truncating-really-long-messages.
+    """
+    meta = dict(result.get("response_metadata") or {})
+    meta["warnings"] = [*meta.get("warnings", []), code]
+    meta["messages"] = [*meta.get("messages", []), message]
+    warning = ",".join(filter(None, [result.get("warning"), code]))
+    return {**result, "warning": warning, "response_metadata": meta}
 
 
 def method(name: str) -> Callable[[Handler], Handler]:
@@ -87,9 +119,9 @@ class Args:
             try:
                 return json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ApiError(
-                    f"invalid_{name}" if name in ("blocks", "view") else "invalid_arguments"
-                ) from exc
+                # chat.*: "invalid_blocks_format: The blocks is not a valid JSON object".
+                codes = {"blocks": "invalid_blocks_format", "view": "invalid_view"}
+                raise ApiError(codes.get(name, "invalid_arguments")) from exc
         return value
 
 
@@ -105,6 +137,35 @@ def get_channel(emu: EmulatorState, args: Args, name: str = "channel") -> Channe
 def require_bot_member(emu: EmulatorState, channel: Channel) -> None:
     if emu.bot_user_id not in channel.members:
         raise ApiError("not_in_channel")
+
+
+def require_visible(emu: EmulatorState, channel: Channel) -> None:
+    """Private channels and DMs the bot is not in are invisible to it: `channel_not_found`.
+
+    Slack: "To view a private channel's canvas, they need to be in the channel"
+    (https://slack.com/help/articles/15678967614611); conversations.info, chat.getPermalink
+    and the other methods answer `channel_not_found` ("Value passed for `channel` was
+    invalid") for a conversation the token cannot see
+    (https://docs.slack.dev/reference/methods/chat.getPermalink).
+    """
+    if emu.bot_user_id not in channel.members and (channel.is_private or channel.is_im):
+        raise ApiError("channel_not_found")
+
+
+def require_access(emu: EmulatorState, channel: Channel, *, public_error: str) -> None:
+    """The bot may act only in conversations it is a member of.
+
+    Invisible conversations answer `channel_not_found` (`require_visible`). For a public
+    channel each method answers what its own docs list (`public_error`): e.g.
+    conversations.history "not_in_channel: The token used does not have access to the proper
+    channel. Only user tokens can access public channels they are not in."
+    (https://docs.slack.dev/reference/methods/conversations.history); methods whose error
+    table has no `not_in_channel` (reactions.*, pins.remove, conversations.replies) refuse
+    with `channel_not_found`.
+    """
+    require_visible(emu, channel)
+    if emu.bot_user_id not in channel.members:
+        raise ApiError(public_error)
 
 
 def require_active(channel: Channel) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
+from bot.emulator import events
 from bot.emulator.api import (
     ApiError,
     Args,
@@ -13,8 +15,10 @@ from bot.emulator.api import (
     in_window,
     method,
     paginate,
+    require_access,
     require_active,
     require_bot_member,
+    require_visible,
 )
 from bot.emulator.models import Channel
 from bot.emulator.state import EmulatorState
@@ -22,6 +26,9 @@ from bot.emulator.state import EmulatorState
 _NAME_OK = re.compile(r"^[a-z0-9_-]+$")
 _MAX_NAME = 80
 _MAX_TOPIC = 250
+# conversations.invite: "Up to 1000 users may be listed"; more is `too_many_users` (an error
+# of the method in Slack's OpenAPI spec, slackapi/slack-api-specs).
+_MAX_INVITES = 1000
 
 
 def _check_name(emu: EmulatorState, name: str) -> None:
@@ -43,29 +50,88 @@ def _channel_result(emu: EmulatorState, channel: Channel) -> Result:
 
 @method("conversations.create")
 def conversations_create(emu: EmulatorState, args: Args) -> Result:
+    """The creator joins the new channel: member_joined_channel "is also triggered when
+    creating a new channel" (https://docs.slack.dev/reference/events/member_joined_channel/)."""
     name = args.text("name") or ""
     _check_name(emu, name)
     channel = emu.create_channel(name, creator=emu.bot_user_id, is_private=args.flag("is_private"))
+    emu.on_channel_event(
+        channel, events.member_joined_channel(channel, emu.bot_user_id, emu.team_id)
+    )
     return _channel_result(emu, channel)
+
+
+def _invite_failure(emu: EmulatorState, channel: Channel, user: str) -> str | None:
+    """Why `user` cannot be invited to `channel`, as conversations.invite names it."""
+    if user == emu.bot_user_id:
+        return "cant_invite_self"
+    person = emu.users.get(user)
+    if person is None:
+        return "user_not_found"
+    if person.deleted:
+        return "cant_invite"  # "User cannot be invited to this channel."
+    if user in channel.members:
+        return "already_in_channel"
+    return None
 
 
 @method("conversations.invite")
 def conversations_invite(emu: EmulatorState, args: Args) -> Result:
+    """Invite several users at once, all or nothing unless `force`.
+
+    https://docs.slack.dev/reference/methods/conversations.invite: "Users who can be
+    successfully invited [...] will not be invited if any of the user invites fail. Instead,
+    an error response will be returned." `force`: "When set to true and multiple user IDs
+    are provided, continue inviting the valid ones while disregarding invalid IDs."
+    Users "in a 'removed' state (that is, they were once a member of the workspace but have
+    since been removed) will fail 'silently': an error response will be returned via the
+    API, but all other users will be invited except for those in the 'removed' state"; the
+    emulator's deactivated users (`User.deleted`) are those, and fail with `cant_invite`.
+
+    The error answer carries the per-user `errors` array of Slack's OpenAPI spec for this
+    method ("errors is returned when an error associates an user": items {"user", "ok":
+    false, "error"}; slackapi/slack-api-specs, web-api/slack_web_openapi_v2.json). The docs
+    do not show the answer when `force` skipped some users; the emulator then still answers
+    ok=false with the first failure and `errors` (when in doubt it refuses), after inviting
+    the valid ones, as it does for removed users.
+
+    Each invited user joins: the bot, a member, gets a `channel_join` message with `inviter`
+    and a `member_joined_channel` event with `inviter`.
+    """
     channel = get_channel(emu, args)
+    require_visible(emu, channel)
+    if channel.is_im:
+        raise ApiError("method_not_supported_for_channel_type")
     require_active(channel)
     require_bot_member(emu, channel)
-    users = [u.strip() for u in (args.text("users") or "").split(",") if u.strip()]
+    users = list(
+        dict.fromkeys(u.strip() for u in (args.text("users") or "").split(",") if u.strip())
+    )
     if not users:
         raise ApiError("no_user")
-    if emu.bot_user_id in users:
-        raise ApiError("cant_invite_self")
-    if any(u not in emu.users or emu.users[u].deleted for u in users):
-        raise ApiError("user_not_found")
-    # Like Slack: the error only when nobody new was added; otherwise add the rest silently.
-    if all(u in channel.members for u in users):
-        raise ApiError("already_in_channel")
-    channel.members.update(users)
+    if len(users) > _MAX_INVITES:
+        raise ApiError("too_many_users")
+    failures = [(u, why) for u in users if (why := _invite_failure(emu, channel, u))]
+    errors: list[dict[str, Any]] = [{"user": u, "ok": False, "error": why} for u, why in failures]
+    blocking = [why for _, why in failures if why != "cant_invite"]
+    if blocking and not args.flag("force"):
+        raise ApiError(failures[0][1], {"errors": errors})
+    failed = {u for u, _ in failures}
+    for user in users:
+        if user not in failed:
+            _join(emu, channel, user, inviter=emu.bot_user_id)
+    if failures:
+        raise ApiError(failures[0][1], {"errors": errors})
     return _channel_result(emu, channel)
+
+
+def _join(emu: EmulatorState, channel: Channel, user: str, *, inviter: str | None) -> None:
+    """`user` becomes a member; Slack posts channel_join and sends member_joined_channel
+    (https://docs.slack.dev/reference/events/message/channel_join/,
+    https://docs.slack.dev/reference/events/member_joined_channel/)."""
+    channel.members.add(user)
+    emu.on_channel_event(channel, events.channel_join(channel, user, emu.team_id, inviter))
+    emu.on_channel_event(channel, events.member_joined_channel(channel, user, emu.team_id, inviter))
 
 
 @method("conversations.join")
@@ -77,13 +143,15 @@ def conversations_join(emu: EmulatorState, args: Args) -> Result:
     result = _channel_result(emu, channel)
     if emu.bot_user_id in channel.members:
         result["warning"] = "already_in_channel"
-    channel.members.add(emu.bot_user_id)
+    else:
+        _join(emu, channel, emu.bot_user_id, inviter=None)
     result["channel"]["is_member"] = True
     return result
 
 
 def _set_text(emu: EmulatorState, args: Args, field_name: str) -> Result:
     channel = get_channel(emu, args)
+    require_visible(emu, channel)
     require_active(channel)
     require_bot_member(emu, channel)
     value = args.text(field_name) or ""
@@ -92,16 +160,22 @@ def _set_text(emu: EmulatorState, args: Args, field_name: str) -> Result:
     setattr(channel, field_name, value)
     meta = {"creator": emu.bot_user_id, "last_set": int(time.time())}
     setattr(channel, f"{field_name}_meta", meta)
+    build = events.channel_topic if field_name == "topic" else events.channel_purpose
+    emu.on_channel_event(channel, build(channel, emu.bot_user_id, value, emu.team_id))
     return _channel_result(emu, channel)
 
 
 @method("conversations.setTopic")
 def conversations_set_topic(emu: EmulatorState, args: Args) -> Result:
+    """Sets the topic; members get a `channel_topic` message event
+    (https://docs.slack.dev/reference/events/message/channel_topic/)."""
     return _set_text(emu, args, "topic")
 
 
 @method("conversations.setPurpose")
 def conversations_set_purpose(emu: EmulatorState, args: Args) -> Result:
+    """Sets the purpose; members get a `channel_purpose` message event
+    (https://docs.slack.dev/reference/events/message/channel_purpose/)."""
     return _set_text(emu, args, "purpose")
 
 
@@ -132,9 +206,11 @@ def conversations_list(emu: EmulatorState, args: Args) -> Result:
 
 @method("conversations.history")
 def conversations_history(emu: EmulatorState, args: Args) -> Result:
+    """Members only: `not_in_channel` for a public channel ("Only user tokens can access
+    public channels they are not in"), `channel_not_found` for a private one or a DM
+    (https://docs.slack.dev/reference/methods/conversations.history)."""
     channel = get_channel(emu, args)
-    if channel.is_private:
-        require_bot_member(emu, channel)
+    require_access(emu, channel, public_error="not_in_channel")
     newest_first = list(reversed(in_window(channel.top_level(), args)))
     result = paginate(newest_first, args, newest_first=True)
     result["pin_count"] = len(channel.pins)
@@ -143,9 +219,12 @@ def conversations_history(emu: EmulatorState, args: Args) -> Result:
 
 @method("conversations.replies")
 def conversations_replies(emu: EmulatorState, args: Args) -> Result:
+    """Members only. The method's error table has `channel_not_found` ("Value for `channel`
+    was missing or invalid") and no `not_in_channel`
+    (https://docs.slack.dev/reference/methods/conversations.replies), so a channel the bot
+    is not in is refused with `channel_not_found`, public or not."""
     channel = get_channel(emu, args)
-    if channel.is_private:
-        require_bot_member(emu, channel)
+    require_access(emu, channel, public_error="channel_not_found")
     message = channel.find(args.text("ts") or "")
     if message is None:
         raise ApiError("thread_not_found")

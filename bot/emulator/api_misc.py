@@ -6,6 +6,7 @@ import secrets
 import time
 from typing import Any
 
+from bot.emulator import blockkit
 from bot.emulator.api import (
     ApiError,
     Args,
@@ -14,12 +15,12 @@ from bot.emulator.api import (
     method,
     require_active,
     require_bot_member,
+    require_visible,
 )
 from bot.emulator.state import EmulatorState, Trigger
 
 # Keys the emulator adds to stored views for tests; never sent back over the API.
 VIEW_EXTRAS = ("trigger_user", "channel")
-_MAX_METADATA = 3000
 
 
 @method("auth.test")
@@ -100,13 +101,12 @@ def use_trigger(emu: EmulatorState, args: Args) -> Trigger:
 
 
 def _view_arg(args: Args) -> dict[str, Any]:
+    """The `view` of views.open/update/push, refused as Slack refuses it: `invalid_arguments`
+    with the problems in `response_metadata.messages` (rules and sources in blockkit.py)."""
     view = args.parsed("view")
-    if not isinstance(view, dict) or not view.get("type"):
-        raise ApiError("invalid_arguments")
-    if view["type"] == "modal" and not view.get("title"):
-        raise ApiError("invalid_arguments")
-    if len(view.get("private_metadata") or "") > _MAX_METADATA:
-        raise ApiError("invalid_arguments")
+    if problems := blockkit.view_problems(view):
+        raise ApiError("invalid_arguments", messages=problems)
+    assert isinstance(view, dict)  # view_problems refuses anything else
     return view
 
 
@@ -299,19 +299,57 @@ def _store_canvas(emu: EmulatorState, args: Args, channel_id: str | None) -> Res
     return {"canvas_id": canvas_id}
 
 
+def _has_canvas(emu: EmulatorState, channel_id: str) -> bool:
+    return any(c["channel_id"] == channel_id for c in emu.canvases.values())
+
+
 @method("canvases.create")
 def canvases_create(emu: EmulatorState, args: Args) -> Result:
+    """A standalone canvas, tabbed in `channel_id` when given.
+
+    Free plan (`emu.plan == "free"`): `channel_id` "is a required field for free teams",
+    else `free_teams_cannot_create_non_tabbed_canvases`
+    (https://docs.slack.dev/reference/methods/canvases.create); and "On the free version of
+    Slack, you can create one canvas for every channel or DM in your workspace"
+    (https://slack.com/help/articles/21290478840979-Feature-change-notice--Channel-canvases).
+    This method lists no specific error for a second canvas in a free channel, so the
+    emulator refuses it with the generic `canvas_creation_failed` ("Canvas was unable to be
+    created").
+    """
     channel_id = args.text("channel_id")
     if channel_id:
         get_channel(emu, args, "channel_id")
+    if emu.plan == "free":
+        if not channel_id:
+            raise ApiError("free_teams_cannot_create_non_tabbed_canvases")
+        if _has_canvas(emu, channel_id):
+            raise ApiError("canvas_creation_failed")
     return _store_canvas(emu, args, channel_id)
 
 
 @method("conversations.canvases.create")
 def conversations_canvases_create(emu: EmulatorState, args: Args) -> Result:
+    """The channel's canvas (https://docs.slack.dev/reference/methods/conversations.canvases.create).
+
+    Errors as documented there: `channel_canvas_already_exists` ("Channel canvas for the
+    specified channel already exists"); on a free plan, where a channel can have one canvas
+    ("On the free version of Slack, you can create one canvas for every channel or DM",
+    https://slack.com/help/articles/21290478840979-Feature-change-notice--Channel-canvases),
+    `free_team_canvas_tab_already_exists` ("Canvas tab for specified channel and team tier
+    already exists") once the channel has one. `channel_canvas_creation_failed` ("Channel
+    canvas was unable to be created") and `canvas_tab_creation_failed` ("Canvas tab was
+    unable to be created") are failures on Slack's side with no documented trigger: tests
+    inject them with `emu.fail_with_error("conversations.canvases.create", ...)`.
+    A private channel the bot is not in is invisible: `channel_not_found`.
+    """
     channel = get_channel(emu, args, "channel_id")
-    if any(c["channel_id"] == channel.id for c in emu.canvases.values()):
-        raise ApiError("channel_canvas_already_exists")
+    require_visible(emu, channel)
+    if _has_canvas(emu, channel.id):
+        raise ApiError(
+            "free_team_canvas_tab_already_exists"
+            if emu.plan == "free"
+            else "channel_canvas_already_exists"
+        )
     return _store_canvas(emu, args, channel.id)
 
 

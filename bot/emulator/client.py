@@ -8,7 +8,9 @@ import time
 import urllib.parse
 from typing import Any
 
+from bot.emulator import events
 from bot.emulator.api_misc import VIEW_EXTRAS, build_view, public_view
+from bot.emulator.blockkit import message_problems, truncate_text, view_problems
 from bot.emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
 from bot.emulator.server import EmulatorServer
 from bot.emulator.transport import Outbound, channel_type
@@ -35,6 +37,7 @@ class SlackEmulator(EmulatorServer):
         bot_user_id: str = "U0WARROOM",
         bot_id: str = "B0WARROOM",
         app_id: str = "A0WARROOM",
+        app_config_token: str = "xoxe.xoxp-1-emulator-config-token",
     ) -> None:
         super().__init__(
             team_id=team_id,
@@ -45,6 +48,7 @@ class SlackEmulator(EmulatorServer):
             bot_user_id=bot_user_id,
             bot_id=bot_id,
             app_id=app_id,
+            app_config_token=app_config_token,
         )
 
     # -- lookups used by the client side ---------------------------------------------------
@@ -102,7 +106,12 @@ class SlackEmulator(EmulatorServer):
         return response
 
     def _record_ack(self, channel: Channel, user: str, response: BotResponse) -> None:
-        """A non-empty ack is a message: ephemeral for the user, or in channel if asked."""
+        """A non-empty ack is a message: ephemeral for the user, or in channel if asked.
+
+        Its blocks are held to the message rules (blockkit.message_problems); blocks Slack
+        would refuse show nothing and are recorded in `refusals`. Text over 40,000
+        characters is cut (https://api.slack.com/changelog/2018-04-truncating-really-long-messages).
+        """
         if response.status != 200 or not response.text.strip():
             return
         data: Any = {"text": response.text}
@@ -111,7 +120,11 @@ class SlackEmulator(EmulatorServer):
                 data = response.json()
         if not isinstance(data, dict) or not (data.get("text") or data.get("blocks")):
             return
-        text, blocks = str(data.get("text") or ""), data.get("blocks")
+        blocks = data.get("blocks")
+        if blocks is not None and (problems := message_problems(blocks)):
+            self.refuse("ack", "invalid_blocks", problems)
+            return
+        text, _truncated = truncate_text(str(data.get("text") or ""))
         if data.get("response_type") == "in_channel":
             self.post_as_bot(channel, text, blocks=blocks)  # no membership needed for this
         else:
@@ -156,7 +169,12 @@ class SlackEmulator(EmulatorServer):
         except json.JSONDecodeError:
             return
         action = data.get("response_action") if isinstance(data, dict) else None
-        if action not in ("update", "push") or not isinstance(data.get("view"), dict):
+        if action not in ("update", "push") or "view" not in data:
+            return
+        # The view is held to the rules views.update / views.push apply; one Slack would
+        # refuse is not shown (the modal stays as it was) and is recorded in `refusals`.
+        if problems := view_problems(data["view"]):
+            self.refuse(f"view_ack:{action}", "invalid_arguments", problems)
             return
         view_id = stored["id"] if action == "update" else self.new_id("V")
         view = build_view(self, data["view"], view_id)
@@ -256,26 +274,35 @@ class SlackEmulator(EmulatorServer):
         """A person types in a channel; the bot gets a `message` event if it is a member."""
         chan = self._channel(channel)
         self._user(user)
-        self._ensure_member(chan, user)
         ts = ts or new_ts()
         if chan.find(ts) is not None:
             raise ValueError(f"ts {ts} already used in #{chan.name}")
         if thread_ts is not None and chan.find(thread_ts) is None:
             raise LookupError(f"no thread parent {thread_ts} in #{chan.name}")
+        await self._ensure_member(chan, user)
         message = self.store_message(
             Message(ts=ts, user=user, text=text, channel=chan.id, thread_ts=thread_ts)
         )
         await self._deliver_if_member(chan, self.message_event(chan, message))
         return message
 
-    def _ensure_member(self, channel: Channel, user: str) -> None:
-        # Posting in a public channel joins it, as in the Slack client; private ones need an invite.
+    async def _ensure_member(self, channel: Channel, user: str) -> None:
+        """Posting in a public channel joins it, as in the Slack client; private ones need an
+        invite. Joining sends the apps in the channel a `channel_join` message and a
+        `member_joined_channel` event, without `inviter` since nobody invited the user
+        (https://docs.slack.dev/reference/events/message/channel_join/,
+        https://docs.slack.dev/reference/events/member_joined_channel/)."""
         if channel.is_archived:
             raise ValueError(f"#{channel.name} is archived")
-        if user not in channel.members:
-            if channel.is_private:
-                raise PermissionError(f"{user} is not a member of private #{channel.name}")
-            channel.members.add(user)
+        if user in channel.members:
+            return
+        if channel.is_private:
+            raise PermissionError(f"{user} is not a member of private #{channel.name}")
+        channel.members.add(user)
+        await self._deliver_if_member(channel, events.channel_join(channel, user, self.team_id))
+        await self._deliver_if_member(
+            channel, events.member_joined_channel(channel, user, self.team_id)
+        )
 
     async def _deliver_if_member(
         self, channel: Channel, event: dict[str, Any]
@@ -312,12 +339,43 @@ class SlackEmulator(EmulatorServer):
         )
 
     async def delete_message(self, channel: str, ts: str) -> BotResponse | None:
-        """A message disappears: message_deleted event."""
+        """A message disappears: message_deleted event.
+
+        A thread parent that has replies is not removed: it stays in the channel as a
+        `tombstone` ("This message was deleted.", by Slackbot, `hidden`) above its replies,
+        and Slack announces it as `message_changed` whose `message` is the tombstone, not as
+        `message_deleted` (shapes: see `events.tombstone`;
+        https://docs.slack.dev/reference/events/message/message_changed/).
+        """
         chan = self._channel(channel)
         message = self.find_message(chan, ts)
         previous = message.to_api()
-        self.remove_message(chan, message)
         event_ts = new_ts()
+        if not message.is_reply and message.replies:
+            tombstone = events.tombstone(message)
+            message.text, message.user, message.subtype = (
+                events.TOMBSTONE_TEXT,
+                events.SLACKBOT,
+                "tombstone",
+            )
+            message.bot_id = message.blocks = message.files = message.edited = None
+            message.reactions.clear()
+            message.hidden = True
+            return await self._deliver_if_member(
+                chan,
+                {
+                    "type": "message",
+                    "subtype": "message_changed",
+                    "hidden": True,
+                    "channel": chan.id,
+                    "ts": event_ts,
+                    "event_ts": event_ts,
+                    "channel_type": channel_type(chan),
+                    "message": tombstone,
+                    "previous_message": previous,
+                },
+            )
+        self.remove_message(chan, message)
         return await self._deliver_if_member(
             chan,
             {
@@ -332,6 +390,21 @@ class SlackEmulator(EmulatorServer):
                 "previous_message": previous,
             },
         )
+
+    async def send_message_replied(
+        self, channel: str, parent_ts: str, *, with_subtype: bool = False
+    ) -> BotResponse | None:
+        """The `message_replied` event Slack may send for a thread parent after a reply
+        (`hidden: true`, the parent with `reply_count` and `replies` in `message`). Over the
+        Events API it arrives WITHOUT its `subtype` (a bug Slack documents:
+        https://docs.slack.dev/reference/events/message/message_replied/), hence the default
+        `with_subtype=False`. Not sent on its own: tests call this to see how the bot copes."""
+        chan = self._channel(channel)
+        parent = self.find_message(chan, parent_ts)
+        if parent.is_reply:
+            raise ValueError(f"{parent_ts} is a reply, not a thread parent")
+        event = events.message_replied(chan, parent, with_subtype=with_subtype)
+        return await self._deliver_if_member(chan, event)
 
     async def add_reaction(
         self, channel: str, ts: str, name: str, *, user: str

@@ -51,6 +51,10 @@ class User:
     is_bot: bool = False
     deleted: bool = False
     email: str = ""  # extension: defaults to <name>@example.com in to_api/lookupByEmail
+    # Guests: a multi-channel guest is restricted, a single-channel guest ultra-restricted
+    # (https://docs.slack.dev/reference/objects/user-object).
+    is_restricted: bool = False
+    is_ultra_restricted: bool = False
 
     @property
     def address(self) -> str:
@@ -75,6 +79,8 @@ class User:
             "is_bot": self.is_bot,
             "is_app_user": False,
             "is_admin": False,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "tz": self.tz,
             "tz_label": self.tz,
             "tz_offset": _tz_offset(self.tz),
@@ -105,6 +111,7 @@ class Message:
     edited: dict[str, Any] | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
     files: list[dict[str, Any]] | None = None  # extension: file shares
+    hidden: bool = False  # Slack's flag on bookkeeping messages, e.g. a tombstone
     # Replies of a thread parent, oldest first; kept here so to_api() can report reply_count.
     replies: list[Message] = field(default_factory=list, repr=False, compare=False)
 
@@ -125,6 +132,8 @@ class Message:
             "files": self.files,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
+        if self.hidden:
+            data["hidden"] = True
         if self.replies:
             users = list(dict.fromkeys(r.user for r in self.replies if r.user))
             data.update(

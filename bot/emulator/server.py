@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import math
 import random
 import time
@@ -18,18 +19,29 @@ from typing import Any, Self
 from aiohttp import web
 
 # The api_* and oidc imports register their methods in METHODS; oidc also serves the sign-in page.
-from bot.emulator import api_chat, api_conversations, api_misc, oidc  # noqa: F401
+from bot.emulator import api_apps, api_chat, api_conversations, api_misc, oidc  # noqa: F401
 from bot.emulator.api import METHODS, ApiError, Args
+from bot.emulator.blockkit import Refusal, message_problems, truncate_text
 from bot.emulator.models import ApiCall, EphemeralMessage
 from bot.emulator.transport import Courier
 
+_log = logging.getLogger(__name__)
 RATE_WINDOW = 60.0
+# chat.postMessage, per channel: one message per second, short bursts allowed (see
+# EmulatorServer._channel_rate_limited).
+POST_RATE = 1.0
+POST_BURST = 3
+# The bot token's scopes (auth.test's x-oauth-scopes): bot/manifest.py's BOT_SCOPES, which a
+# test keeps equal (the emulator does not import the bot's Slack code).
 OAUTH_SCOPES = (
-    "commands,chat:write,channels:manage,groups:write,channels:read,groups:read,"
-    "channels:history,groups:history,reactions:read,reactions:write,pins:write,"
-    "bookmarks:write,users:read,users:read.email,usergroups:read,files:write,canvases:write"
+    "commands,chat:write,channels:manage,channels:read,channels:history,groups:read,"
+    "groups:history,groups:write,reactions:read,reactions:write,pins:write,users:read,"
+    "usergroups:read,files:write,canvases:write"
 )
 _APP_TOKEN_METHODS = {"apps.connections.open"}
+# The App Manifest APIs take only an app configuration token (xoxe.xoxp-…), never the bot's or
+# the app-level token (https://api.slack.com/authentication/config-tokens).
+_CONFIG_TOKEN_METHODS = {"apps.manifest.validate", "apps.manifest.create"}
 # Sign in with Slack: the token exchange authenticates with the app's client_id/client_secret
 # (form fields or HTTP Basic), and userInfo takes only the user token that exchange issued.
 _CLIENT_AUTH_METHODS = {"openid.connect.token"}
@@ -73,10 +85,22 @@ class EmulatorServer(Courier):
         # Slack's windows are a minute; tests shorten them to see many limits quickly.
         self.rate_window = RATE_WINDOW
         self._rate_log: dict[str, deque[float]] = {}
+        # Per-channel posting limit of chat.postMessage: a token bucket per channel.
+        self.post_rate = POST_RATE  # tokens (messages) per second and channel
+        self.post_burst = POST_BURST  # bucket capacity: the burst a quiet channel allows
+        self._post_buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
         self._failures: dict[str, deque[Injection]] = {}
         self._delays: dict[str, deque[list[float]]] = {}  # [seconds, times left]
         self._runner: web.AppRunner | None = None
         self._flaky: Flakiness | None = None
+        # Block Kit refused outside Web API answers (response_url posts, acks); see refuse().
+        self.refusals: list[Refusal] = []
+
+    def refuse(self, via: str, error: str, messages: list[str]) -> None:
+        """Record (and log) Block Kit that Slack would have refused where no API answer can
+        carry the reason: a response_url post (HTTP 400) or the bot's acknowledgement."""
+        self.refusals.append(Refusal(via, error, tuple(messages)))
+        _log.warning("Slack would refuse this %s: %s %s", via, error, "; ".join(messages))
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -186,6 +210,39 @@ class EmulatorServer(Courier):
         log.append(now)
         return None
 
+    def _channel_rate_limited(self, method: str, args: dict[str, Any]) -> int | None:
+        """Seconds to wait when a chat.postMessage would exceed its channel's posting rate.
+
+        Slack: "Posting messages: 1 per second. Short bursts >1 allowed." and "chat.postMessage
+        generally allows posting one message per second per channel, while also maintaining a
+        workspace-wide limit" (https://api.slack.com/docs/rate-limits,
+        https://docs.slack.dev/apis/web-api/rate-limits); over it, HTTP 429 with an integer
+        `Retry-After` and {"ok": false, "error": "ratelimited"}.
+
+        Modelled as a token bucket per channel: `post_rate` tokens a second (Slack's 1/s),
+        `post_burst` tokens at most. The docs give no burst size, only ">1"; 3 is the
+        smallest burst that is clearly more than one message while keeping the sustained
+        rate at Slack's 1/s, so a bot that posts a handful of messages at once into one
+        channel (an incident's header, its first updates) sees the limit as it would on
+        Slack, and one that keeps posting faster than 1/s is refused. Every attempt takes a
+        token, refused or not: the docs do not say that failed posts are free, and when in
+        doubt the emulator refuses. Channels are keyed by the `channel` argument as sent.
+        """
+        if method != "chat.postMessage":
+            return None
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return None
+        now = time.monotonic()
+        burst = float(self.post_burst)
+        tokens, at = self._post_buckets.get(channel, (burst, now))
+        tokens = min(burst, tokens + (now - at) * self.post_rate)
+        if tokens >= 1.0:
+            self._post_buckets[channel] = (tokens - 1.0, now)
+            return None
+        self._post_buckets[channel] = (tokens, now)
+        return max(1, math.ceil((1.0 - tokens) / self.post_rate))
+
     # -- /api/<method> ---------------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -219,10 +276,13 @@ class EmulatorServer(Courier):
         if (retry_after := self._rate_limited(method)) is not None:
             body = {"ok": False, "error": "ratelimited"}
             return Answer(429, body, {"Retry-After": str(retry_after)})
+        if (retry_after := self._channel_rate_limited(method, args)) is not None:
+            body = {"ok": False, "error": "ratelimited"}
+            return Answer(429, body, {"Retry-After": str(retry_after)})
         try:
             result = METHODS[method](self, Args(args, token=token, basic=basic))
         except ApiError as exc:
-            return Answer(200, {"ok": False, "error": exc.code})
+            return Answer(200, {**exc.extra, "ok": False, "error": exc.code})
         headers = {"x-oauth-scopes": OAUTH_SCOPES} if method == "auth.test" else {}
         return Answer(200, {"ok": True, **result}, headers)
 
@@ -234,10 +294,15 @@ class EmulatorServer(Courier):
         if method in _USER_TOKEN_METHODS:
             # Only a Sign in with Slack user token works; the bot and app tokens do not.
             return None if token in self.oidc_tokens else "invalid_auth"
-        wanted = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
+        if method in _APP_TOKEN_METHODS:
+            wanted = self.app_token
+        elif method in _CONFIG_TOKEN_METHODS:
+            wanted = self.app_config_token
+        else:
+            wanted = self.bot_token
         if token == wanted:
             return None
-        if token in (self.app_token, self.bot_token):
+        if token in (self.app_token, self.bot_token, self.app_config_token):
             return "not_allowed_token_type"
         return "invalid_auth"
 
@@ -257,9 +322,24 @@ class EmulatorServer(Courier):
             data = await request.json()
         except json.JSONDecodeError:
             return web.Response(status=400, text="invalid_payload")
+        if not isinstance(data, dict):
+            return web.Response(status=400, text="invalid_payload")
+        # Response URLs answer like incoming webhooks: an HTTP error status with the error
+        # code as a plain-text body ("HTTP 400 Bad Request: invalid_payload", ...;
+        # https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks).
+        # Blocks Slack refuses get "400 invalid_blocks" (as reported in
+        # https://github.com/slackapi/java-slack-sdk/issues/1017 and
+        # https://github.com/sourcegraph/sourcegraph-public-snapshot/issues/49979); the
+        # reasons are not sent back, the emulator keeps them in `refusals`.
+        blocks = data.get("blocks")
+        if blocks is not None and (problems := message_problems(blocks)):
+            self.refuse("response_url", "invalid_blocks", problems)
+            return web.Response(status=400, text="invalid_blocks")
+        # Text over 40,000 characters is cut, for response URLs too
+        # (https://api.slack.com/changelog/2018-04-truncating-really-long-messages).
+        text, _truncated = truncate_text(str(data.get("text") or ""))
         channel = self.channels.get(target.channel)
         original = channel.find(target.message_ts) if channel and target.message_ts else None
-        text, blocks = str(data.get("text") or ""), data.get("blocks")
         if original is not None and channel is not None and data.get("delete_original"):
             self.remove_message(channel, original)
         elif original is not None and data.get("replace_original"):

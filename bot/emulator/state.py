@@ -86,10 +86,16 @@ class EmulatorState:
         bot_user_id: str,
         bot_id: str,
         app_id: str,
+        app_config_token: str = "xoxe.xoxp-1-emulator-config-token",
     ) -> None:
         self.team_id, self.team_domain = team_id, team_domain
         self.bot_token, self.signing_secret, self.app_token = bot_token, signing_secret, app_token
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
+        # An app configuration token (api.slack.com/apps, "Your App Configuration Tokens"): the
+        # only token apps.manifest.validate / apps.manifest.create take.
+        self.app_config_token = app_config_token
+        # Apps made by apps.manifest.create: app_id -> {"manifest", "credentials"}.
+        self.created_apps: dict[str, dict[str, Any]] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.usergroups: dict[str, dict[str, Any]] = {}
@@ -102,6 +108,9 @@ class EmulatorState:
         self.deliveries: list[tuple[dict[str, Any], BotResponse]] = []
         self.triggers: dict[str, Trigger] = {}
         self.trigger_ttl = 3.0  # Slack's value; tests may shorten it to test expiry quickly
+        # The workspace's plan: "paid", or "free" for the documented free-plan limits (one
+        # canvas per channel, no standalone canvases; see api_misc's canvas methods).
+        self.plan = "paid"
         self.response_urls: dict[str, ResponseUrl] = {}
         # Sign in with Slack (OpenID Connect). The app's credentials get random defaults in
         # Slack's shapes; tests and the demo read them (or set their own) before signing in.
@@ -246,6 +255,10 @@ class EmulatorState:
 
     def on_bot_post(self, channel: Channel, message: Message) -> None:
         """Hook: real Slack sends the bot a message event for its own posts; the server does."""
+
+    def on_channel_event(self, channel: Channel, event: dict[str, Any]) -> None:
+        """Hook: Slack tells the apps in `channel` that it changed (a topic set, a member
+        joined, a pin); the server delivers `event` when the bot is a member."""
 
     def remove_message(self, channel: Channel, message: Message) -> None:
         channel.messages.remove(message)

@@ -270,6 +270,13 @@ class Courier(EmulatorState):
         if self.bot_user_id in channel.members:
             self.deliver_later(self.message_event(channel, message))
 
+    def on_channel_event(self, channel: Channel, event: dict[str, Any]) -> None:
+        # "This event requires membership in the conversation in order to receive events"
+        # (https://docs.slack.dev/reference/events/member_joined_channel/); message events
+        # likewise reach only apps in the channel (message.channels / message.groups).
+        if self.bot_user_id in channel.members:
+            self.deliver_later(event)
+
 
 def channel_type(channel: Channel) -> str:
     if channel.is_im:

@@ -1,0 +1,711 @@
+"""Block Kit validation for the Slack emulator: refuse the payloads real Slack refuses.
+
+Slack checks the `blocks` of a message (chat.postMessage, chat.update, chat.postEphemeral,
+response_url posts) and the `view` of views.open/update/push against its Block Kit schema. A
+payload that breaks it is answered with `invalid_blocks` (messages) or `invalid_arguments`
+(views), each problem listed in `response_metadata.messages` as
+"[ERROR] <reason> [json-pointer:<where>]". This module finds those problems; the api_*
+modules, the response_url handler and the client turn them into Slack's answers.
+
+Every rule comes from Slack's documentation; the page is named where the rule is applied:
+
+- https://docs.slack.dev/reference/block-kit/blocks (50 blocks a message, 100 a view)
+- https://docs.slack.dev/reference/block-kit/composition-objects/text-object
+- https://docs.slack.dev/reference/views/modal-views and
+  https://api.slack.com/reference/surfaces/views (modal and home view objects)
+- https://api.slack.com/changelog/2018-04-truncating-really-long-messages (40,000 characters)
+
+The reasons copy Slack's wording where its answers have been seen in public reports:
+"must be less than 3001 characters", "no more than 25 items allowed", "must provide an
+object", "missing required field: name", "invalid additional property: block_id",
+"unsupported type: ...", "must define `submit` to use an `input` block in modals", and the
+"failed to match all allowed schemas" line Slack puts before a problem inside a text object
+or a view (e.g. https://github.com/adobe/spacecat-api-service/issues/176,
+https://github.com/grafana-cold-storage/oncall/pull/210). Other wordings are the emulator's.
+
+When the documentation leaves a case open the emulator refuses (project rule): unknown
+block and element types, unknown properties (Slack refuses them: "invalid additional
+property"), and element types the emulator does not model (overflow menus, date pickers,
+user or conversation selects, ...) are all refused as "unsupported type".
+
+Lengths are counted the way the pages say, in characters: Python's len() of the string.
+
+slack_sdk.models.blocks is not used: its validate_json() raises at the first problem, without
+a JSON pointer, and checks only some of these limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Surface = Literal["message", "modal", "home"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Block Kit that Slack refused outside a Web API answer, kept for tests to assert on.
+
+    `via`: "response_url", "ack" (a slash command's acknowledgement body) or
+    "view_ack:update" / "view_ack:push" (a view_submission's response_action); `error`: what
+    Slack answers (a response_url's HTTP 400 body); `messages`: the problem lines.
+    """
+
+    via: str
+    error: str
+    messages: tuple[str, ...]
+
+
+MESSAGE_MAX_BLOCKS = 50  # https://docs.slack.dev/reference/block-kit/blocks
+VIEW_MAX_BLOCKS = 100  # same page, and the modal view object's `blocks` field
+# chat.postMessage: "Provide no more than 40,000 characters or risk truncation"; Slack cuts
+# the text and answers the `message_truncated` warning (changelog 2018-04, cited above).
+MESSAGE_TEXT_MAX = 40_000
+TRUNCATION_WARNING = "message_truncated"
+TRUNCATION_MESSAGE = (
+    "[WARN] Your message was truncated but still posted. "
+    "The `text` field accepts up to 40,000 characters."
+)
+TEXT_OBJECT_MAX = 3000  # text object: "The minimum length is 1 and maximum length is 3000"
+BLOCK_ID_MAX = 255  # every block page: "Maximum length for this field is 255 characters"
+ACTION_ID_MAX = 255  # every element page: "Maximum length is 255 characters"
+PLACEHOLDER_MAX = 150  # select menus and plain-text input: placeholder text
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+OPTION_DESCRIPTION_MAX = 75
+OPTION_URL_MAX = 3000
+TEXT_INPUT_MAX = 3000  # plain-text input: min_length 0..3000, max_length 1..3000
+
+_ERROR = "[ERROR] "
+
+
+def message_problems(blocks: Any) -> list[str]:
+    """Problems Slack reports for the `blocks` of a message, pointers from `/blocks`.
+
+    Input blocks are refused: they belong to modals and Home tabs; a message with one is
+    answered `invalid_blocks` (https://github.com/slackapi/python-slack-sdk/issues/1257).
+    """
+    checker = _Checker("message")
+    checker.blocks(blocks, "/blocks", MESSAGE_MAX_BLOCKS)
+    return checker.problems
+
+
+def view_problems(view: Any) -> list[str]:
+    """Problems Slack reports for a modal or Home tab view, pointers from `/view`.
+
+    https://docs.slack.dev/reference/views/modal-views: `type` modal, `title` required,
+    title/close/submit plain_text of at most 24 characters, `submit` required when an input
+    block is in `blocks`, at most 100 blocks, `private_metadata` at most 3000 characters,
+    `callback_id` at most 255. https://docs.slack.dev/reference/methods/views.open:
+    `external_id` "has a max length of 255 characters". Home tab views
+    (https://api.slack.com/reference/surfaces/views) have `type` home and no title or
+    buttons.
+    """
+    checker = _Checker("modal")
+    checker.view(view, "/view")
+    if checker.problems:
+        # Slack matches a view against several view schemas and says so first.
+        return [_line("failed to match all allowed schemas", "/view"), *checker.problems]
+    return checker.problems
+
+
+def truncate_text(text: str) -> tuple[str, bool]:
+    """`text` as Slack stores it (at most 40,000 characters) and whether it was cut.
+
+    https://api.slack.com/changelog/2018-04-truncating-really-long-messages: applies to
+    chat.postMessage, chat.postEphemeral, response URLs and other ways to post.
+    """
+    if len(text) <= MESSAGE_TEXT_MAX:
+        return text, False
+    return text[:MESSAGE_TEXT_MAX], True
+
+
+def bare(problem: str) -> str:
+    """A problem as listed in the top-level `errors` of chat.* answers: without "[ERROR] "."""
+    return problem.removeprefix(_ERROR)
+
+
+def _line(reason: str, pointer: str) -> str:
+    return f"{_ERROR}{reason} [json-pointer:{pointer}]"
+
+
+# Fields each object may carry, from the "Fields" table of its page. Anything else is
+# refused, as Slack does ("invalid additional property").
+_TEXT_FIELDS = {"plain_text": {"type", "text", "emoji"}, "mrkdwn": {"type", "text", "verbatim"}}
+_OPTION_FIELDS = {"text", "value", "description", "url"}
+_CONFIRM_FIELDS = {"title", "text", "confirm", "deny", "style"}
+_MODAL_FIELDS = {
+    "type",
+    "title",
+    "blocks",
+    "close",
+    "submit",
+    "private_metadata",
+    "callback_id",
+    "clear_on_close",
+    "notify_on_close",
+    "external_id",
+    "submit_disabled",
+}
+_HOME_FIELDS = {"type", "blocks", "private_metadata", "callback_id", "external_id"}
+_RICH_TEXT_ELEMENTS = {
+    "rich_text_section",
+    "rich_text_list",
+    "rich_text_preformatted",
+    "rich_text_quote",
+}
+# Where each element type may appear (the "Works with blocks" of the element pages).
+_SECTION_ACCESSORIES = {
+    "button",
+    "static_select",
+    "multi_static_select",
+    "checkboxes",
+    "radio_buttons",
+    "image",
+}
+_ACTIONS_ELEMENTS = {
+    "button",
+    "static_select",
+    "multi_static_select",
+    "checkboxes",
+    "radio_buttons",
+}
+_INPUT_ELEMENTS = {
+    "plain_text_input",
+    "static_select",
+    "multi_static_select",
+    "checkboxes",
+    "radio_buttons",
+}
+
+
+class _Checker:
+    """Walks one message's blocks or one view and collects Slack-style problem lines."""
+
+    def __init__(self, surface: Surface) -> None:
+        self.surface: Surface = surface
+        self.problems: list[str] = []
+        self.block_ids: set[str] = set()
+
+    def fail(self, pointer: str, reason: str) -> None:
+        self.problems.append(_line(reason, pointer))
+
+    # -- primitives --------------------------------------------------------------------------
+    def object(
+        self,
+        value: Any,
+        pointer: str,
+        *,
+        allowed: Iterable[str],
+        required: Iterable[str] = (),
+    ) -> dict[str, Any] | None:
+        """`value` if it is an object; unknown and missing fields are reported."""
+        if not isinstance(value, dict):
+            self.fail(pointer, "must provide an object")
+            return None
+        allowed = set(allowed)
+        for key in value:
+            if key not in allowed:
+                self.fail(pointer, f"invalid additional property: {key}")
+        for key in required:
+            if key not in value:
+                self.fail(pointer, f"missing required field: {key}")
+        return value
+
+    def string(
+        self, obj: dict[str, Any], key: str, pointer: str, max_len: int, *, min_len: int = 0
+    ) -> str | None:
+        if key not in obj:
+            return None
+        value, at = obj[key], f"{pointer}/{key}"
+        if not isinstance(value, str):
+            self.fail(at, "must provide a string")
+            return None
+        if len(value) > max_len:
+            self.fail(at, f"must be less than {max_len + 1} characters")
+        if len(value) < min_len:
+            self.fail(at, f"must be more than {min_len - 1} characters")
+        return value
+
+    def array(
+        self, obj: dict[str, Any], key: str, pointer: str, max_items: int, *, min_items: int = 0
+    ) -> list[Any] | None:
+        if key not in obj:
+            return None
+        value, at = obj[key], f"{pointer}/{key}"
+        if not isinstance(value, list):
+            self.fail(at, "must provide an array")
+            return None
+        if len(value) > max_items:
+            self.fail(at, f"no more than {max_items} items allowed")
+        if len(value) < min_items:
+            self.fail(at, f"no fewer than {min_items} items allowed")
+        return value
+
+    def boolean(self, obj: dict[str, Any], key: str, pointer: str) -> None:
+        if key in obj and not isinstance(obj[key], bool):
+            self.fail(f"{pointer}/{key}", "must provide a boolean")
+
+    def integer(self, obj: dict[str, Any], key: str, pointer: str, low: int, high: int) -> None:
+        if key not in obj:
+            return
+        value, at = obj[key], f"{pointer}/{key}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(at, "must provide an integer")
+        elif not low <= value <= high:
+            self.fail(at, f"must be between {low} and {high}")
+
+    def choice(self, obj: dict[str, Any], key: str, pointer: str, allowed: tuple[str, ...]) -> None:
+        if key in obj and obj[key] not in allowed:
+            self.fail(f"{pointer}/{key}", f"must be one of: {', '.join(allowed)}")
+
+    def block_id(self, block: dict[str, Any], pointer: str) -> None:
+        """block_id: at most 255 characters, unique in the message or view (block pages:
+        "block_id should be unique for each message or view")."""
+        value = self.string(block, "block_id", pointer, BLOCK_ID_MAX, min_len=1)
+        if value is None:
+            return
+        if value in self.block_ids:
+            self.fail(f"{pointer}/block_id", f"duplicate block_id: {value}")
+        self.block_ids.add(value)
+
+    # -- composition objects -------------------------------------------------------------------
+    def text(
+        self,
+        value: Any,
+        pointer: str,
+        max_len: int = TEXT_OBJECT_MAX,
+        *,
+        plain_only: bool = False,
+    ) -> None:
+        """A text object (https://docs.slack.dev/reference/block-kit/composition-objects/
+        text-object): `type` plain_text or mrkdwn, `text` 1 to 3000 characters (less where
+        the containing field says so), `emoji` only on plain_text, `verbatim` only on mrkdwn.
+        """
+        before = len(self.problems)
+        kinds = ("plain_text",) if plain_only else ("plain_text", "mrkdwn")
+        kind = value.get("type") if isinstance(value, dict) else None
+        allowed = _TEXT_FIELDS.get(kind) if isinstance(kind, str) else None
+        obj = self.object(
+            value, pointer, allowed=allowed or {"type", "text"}, required=("type", "text")
+        )
+        if obj is not None:
+            if "type" in obj and kind not in kinds:
+                self.fail(f"{pointer}/type", f"must be one of: {', '.join(kinds)}")
+            self.string(obj, "text", pointer, min(max_len, TEXT_OBJECT_MAX), min_len=1)
+            self.boolean(obj, "emoji", pointer)
+            self.boolean(obj, "verbatim", pointer)
+        if len(self.problems) > before:
+            self.problems.insert(before, _line("failed to match all allowed schemas", pointer))
+
+    def option(self, value: Any, pointer: str, *, mrkdwn: bool) -> dict[str, Any] | None:
+        """https://docs.slack.dev/reference/block-kit/composition-objects/option-object:
+        `text` at most 75 characters (mrkdwn only in checkboxes and radio buttons), `value`
+        at most 150, `description` at most 75. `url` (at most 3000) "is only available in
+        overflow menus", which the emulator does not model, so it is refused here."""
+        obj = self.object(
+            value, pointer, allowed=_OPTION_FIELDS - {"url"}, required=("text", "value")
+        )
+        if obj is None:
+            return None
+        if "text" in obj:
+            self.text(obj["text"], f"{pointer}/text", OPTION_TEXT_MAX, plain_only=not mrkdwn)
+        self.string(obj, "value", pointer, OPTION_VALUE_MAX, min_len=1)
+        if "description" in obj:
+            self.text(
+                obj["description"],
+                f"{pointer}/description",
+                OPTION_DESCRIPTION_MAX,
+                plain_only=not mrkdwn,
+            )
+        self.string(obj, "url", pointer, OPTION_URL_MAX, min_len=1)
+        return obj
+
+    def options(
+        self, element: dict[str, Any], pointer: str, max_items: int, *, mrkdwn: bool
+    ) -> list[Any]:
+        """The `options` of an element, checked; the valid option objects are returned."""
+        found = self.array(element, "options", pointer, max_items, min_items=1) or []
+        return [
+            option
+            for index, item in enumerate(found)
+            if (option := self.option(item, f"{pointer}/options/{index}", mrkdwn=mrkdwn))
+        ]
+
+    def option_groups(self, element: dict[str, Any], pointer: str) -> list[Any]:
+        """https://docs.slack.dev/reference/block-kit/composition-objects/option-group-object:
+        at most 100 groups, `label` plain_text of at most 75 characters, 1 to 100 options."""
+        groups = self.array(element, "option_groups", pointer, 100, min_items=1) or []
+        found: list[Any] = []
+        for index, item in enumerate(groups):
+            at = f"{pointer}/option_groups/{index}"
+            group = self.object(
+                item, at, allowed=("label", "options"), required=("label", "options")
+            )
+            if group is None:
+                continue
+            if "label" in group:
+                self.text(group["label"], f"{at}/label", 75, plain_only=True)
+            found += self.options(group, at, 100, mrkdwn=False)
+        return found
+
+    def confirm(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/composition-objects/
+        confirmation-dialog-object: `title` at most 100, `text` at most 300, `confirm` and
+        `deny` at most 30 characters, `style` primary or danger."""
+        if "confirm" not in element:
+            return
+        at = f"{pointer}/confirm"
+        obj = self.object(
+            element["confirm"], at, allowed=_CONFIRM_FIELDS, required=_CONFIRM_FIELDS - {"style"}
+        )
+        if obj is None:
+            return
+        for key, limit in (("title", 100), ("confirm", 30), ("deny", 30)):
+            if key in obj:
+                self.text(obj[key], f"{at}/{key}", limit, plain_only=True)
+        if "text" in obj:  # the page's own example uses mrkdwn here
+            self.text(obj["text"], f"{at}/text", 300)
+        self.choice(obj, "style", at, ("primary", "danger"))
+
+    def initial(self, element: dict[str, Any], pointer: str, options: list[Any]) -> None:
+        """initial_option(s): "exactly matches one of the options" (select menu, checkbox and
+        radio button pages); a near miss is refused."""
+        if "initial_option" in element:
+            at = f"{pointer}/initial_option"
+            if not isinstance(element["initial_option"], dict):
+                self.fail(at, "must provide an object")
+            elif element["initial_option"] not in options:
+                self.fail(at, "must exactly match one of the options")
+        if "initial_options" in element:
+            chosen = self.array(element, "initial_options", pointer, 10**6) or []
+            for index, item in enumerate(chosen):
+                if item not in options:
+                    self.fail(
+                        f"{pointer}/initial_options/{index}",
+                        "must exactly match one of the options",
+                    )
+
+    # -- elements ------------------------------------------------------------------------------
+    def element(
+        self, value: Any, pointer: str, allowed_types: set[str], action_ids: set[str]
+    ) -> str | None:
+        """One block element; returns its type when it is one the emulator knows."""
+        if not isinstance(value, dict):
+            self.fail(pointer, "must provide an object")
+            return None
+        kind = value.get("type")
+        if kind is None:
+            self.fail(pointer, "missing required field: type")
+            return None
+        if kind not in allowed_types:
+            self.fail(f"{pointer}/type", f"unsupported type: {kind}")
+            return None
+        checks = {
+            "button": self.button,
+            "static_select": self.static_select,
+            "multi_static_select": self.multi_static_select,
+            "checkboxes": self.checkboxes,
+            "radio_buttons": self.radio_buttons,
+            "plain_text_input": self.plain_text_input,
+            "image": self.image_element,
+        }
+        checks[kind](value, pointer)
+        if (action_id := value.get("action_id")) is not None and kind != "image":
+            if isinstance(action_id, str) and action_id in action_ids:
+                # Element pages: "Should be unique among all other action_ids in the
+                # containing block."
+                self.fail(f"{pointer}/action_id", f"duplicate action_id: {action_id}")
+            action_ids.add(str(action_id))
+        return kind
+
+    def action_id(self, element: dict[str, Any], pointer: str) -> None:
+        self.string(element, "action_id", pointer, ACTION_ID_MAX, min_len=1)
+
+    def button(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/button-element: `text`
+        plain_text of at most 75 characters, `value` at most 2000, `url` at most 3000,
+        `style` primary or danger, `accessibility_label` at most 75."""
+        fields = ("type", "text", "action_id", "url", "value", "style", "confirm")
+        self.object(element, pointer, allowed=(*fields, "accessibility_label"), required=("text",))
+        if "text" in element:
+            self.text(element["text"], f"{pointer}/text", 75, plain_only=True)
+        self.action_id(element, pointer)
+        self.string(element, "url", pointer, 3000, min_len=1)
+        self.string(element, "value", pointer, 2000, min_len=1)
+        self.choice(element, "style", pointer, ("primary", "danger"))
+        self.string(element, "accessibility_label", pointer, 75, min_len=1)
+        self.confirm(element, pointer)
+
+    def _select(self, element: dict[str, Any], pointer: str, *, multi: bool) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element and
+        .../multi-select-menu-element (static options): `options` at most 100 or
+        `option_groups` at most 100 ("If option_groups is specified, this field should not
+        be"), plain_text options, `placeholder` plain_text of at most 150 characters."""
+        common = ("type", "action_id", "options", "option_groups", "confirm", "focus_on_load")
+        extra = ("initial_options", "max_selected_items") if multi else ("initial_option",)
+        self.object(element, pointer, allowed=(*common, "placeholder", *extra))
+        self.action_id(element, pointer)
+        has_options, has_groups = "options" in element, "option_groups" in element
+        if has_options == has_groups:
+            self.fail(pointer, "must provide exactly one of options or option_groups")
+        options = self.options(element, pointer, 100, mrkdwn=False) if has_options else []
+        if has_groups:
+            options += self.option_groups(element, pointer)
+        self.initial(element, pointer, options)
+        if "placeholder" in element:
+            self.text(
+                element["placeholder"], f"{pointer}/placeholder", PLACEHOLDER_MAX, plain_only=True
+            )
+        self.integer(element, "max_selected_items", pointer, 1, 100)
+        self.boolean(element, "focus_on_load", pointer)
+        self.confirm(element, pointer)
+
+    def static_select(self, element: dict[str, Any], pointer: str) -> None:
+        self._select(element, pointer, multi=False)
+
+    def multi_static_select(self, element: dict[str, Any], pointer: str) -> None:
+        self._select(element, pointer, multi=True)
+
+    def checkboxes(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/checkboxes-element:
+        "A maximum of 10 options are allowed"; `initial_options` exactly match options."""
+        fields = ("type", "action_id", "options", "initial_options", "confirm", "focus_on_load")
+        self.object(element, pointer, allowed=fields, required=("options",))
+        self.action_id(element, pointer)
+        self.initial(element, pointer, self.options(element, pointer, 10, mrkdwn=True))
+        self.boolean(element, "focus_on_load", pointer)
+        self.confirm(element, pointer)
+
+    def radio_buttons(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/radio-button-group-element:
+        at most 10 options; `initial_option` exactly matches one of them."""
+        fields = ("type", "action_id", "options", "initial_option", "confirm", "focus_on_load")
+        self.object(element, pointer, allowed=fields, required=("options",))
+        self.action_id(element, pointer)
+        self.initial(element, pointer, self.options(element, pointer, 10, mrkdwn=True))
+        self.boolean(element, "focus_on_load", pointer)
+        self.confirm(element, pointer)
+
+    def plain_text_input(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/plain-text-input-element:
+        `min_length` 0 to 3000, `max_length` 1 to 3000, `placeholder` at most 150 characters.
+        The page does not bound `initial_value`; a value longer than the input accepts
+        (`max_length`, else 3000) is refused, as Slack refuses schema misses on it."""
+        fields = (
+            "type",
+            "action_id",
+            "initial_value",
+            "multiline",
+            "min_length",
+            "max_length",
+            "dispatch_action_config",
+            "focus_on_load",
+            "placeholder",
+        )
+        self.object(element, pointer, allowed=fields)
+        self.action_id(element, pointer)
+        self.integer(element, "min_length", pointer, 0, TEXT_INPUT_MAX)
+        self.integer(element, "max_length", pointer, 1, TEXT_INPUT_MAX)
+        low, high = element.get("min_length"), element.get("max_length")
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            self.fail(f"{pointer}/min_length", "must not be more than max_length")
+        limit = high if isinstance(high, int) and 1 <= high <= TEXT_INPUT_MAX else TEXT_INPUT_MAX
+        self.string(element, "initial_value", pointer, limit)
+        self.boolean(element, "multiline", pointer)
+        self.boolean(element, "focus_on_load", pointer)
+        if "dispatch_action_config" in element:
+            at = f"{pointer}/dispatch_action_config"
+            config = self.object(
+                element["dispatch_action_config"], at, allowed=("trigger_actions_on",)
+            )
+            if config is not None:
+                for index, item in enumerate(self.array(config, "trigger_actions_on", at, 2) or []):
+                    if item not in ("on_enter_pressed", "on_character_entered"):
+                        self.fail(f"{at}/trigger_actions_on/{index}", "unsupported value")
+        if "placeholder" in element:
+            self.text(
+                element["placeholder"], f"{pointer}/placeholder", PLACEHOLDER_MAX, plain_only=True
+            )
+
+    def image_element(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/image-element: `alt_text`
+        and either `image_url` or `slack_file`."""
+        fields = ("type", "alt_text", "image_url", "slack_file")
+        self.object(element, pointer, allowed=fields, required=("alt_text",))
+        self.string(element, "alt_text", pointer, 2000, min_len=1)
+        self.string(element, "image_url", pointer, 3000, min_len=1)
+        if ("image_url" in element) == ("slack_file" in element):
+            self.fail(pointer, "must provide exactly one of image_url or slack_file")
+
+    # -- blocks --------------------------------------------------------------------------------
+    def blocks(self, value: Any, pointer: str, max_blocks: int) -> list[Any]:
+        if not isinstance(value, list):
+            self.fail(pointer, "must provide an array")
+            return []
+        if len(value) > max_blocks:
+            self.fail(pointer, f"no more than {max_blocks} items allowed")
+        for index, block in enumerate(value):
+            self.block(block, f"{pointer}/{index}")
+        return value
+
+    def block(self, value: Any, pointer: str) -> None:
+        if not isinstance(value, dict):
+            self.fail(pointer, "must provide an object")
+            return
+        kind = value.get("type")
+        checks = {
+            "section": self.section,
+            "header": self.header,
+            "context": self.context,
+            "actions": self.actions,
+            "divider": self.divider,
+            "input": self.input,
+            "image": self.image_block,
+            "rich_text": self.rich_text,
+        }
+        if kind is None:
+            self.fail(pointer, "missing required field: type")
+        elif kind not in checks or (kind == "input" and self.surface == "message"):
+            self.fail(f"{pointer}/type", f"unsupported type: {kind}")
+        else:
+            checks[kind](value, pointer)
+            self.block_id(value, pointer)
+
+    def section(self, block: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/blocks/section-block: `text` at most
+        3000 characters, `fields` at most 10 items of at most 2000; one of the two required."""
+        fields = ("type", "text", "block_id", "fields", "accessory", "expand")
+        self.object(block, pointer, allowed=fields)
+        if "text" not in block and "fields" not in block:
+            self.fail(pointer, "must define either `text` or `fields`")
+        if "text" in block:
+            self.text(block["text"], f"{pointer}/text", 3000)
+        for index, item in enumerate(self.array(block, "fields", pointer, 10, min_items=1) or []):
+            self.text(item, f"{pointer}/fields/{index}", 2000)
+        if "accessory" in block:
+            self.element(block["accessory"], f"{pointer}/accessory", _SECTION_ACCESSORIES, set())
+        self.boolean(block, "expand", pointer)
+
+    def header(self, block: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/blocks/header-block: `text` plain_text
+        of at most 150 characters."""
+        self.object(block, pointer, allowed=("type", "text", "block_id"), required=("text",))
+        if "text" in block:
+            self.text(block["text"], f"{pointer}/text", 150, plain_only=True)
+
+    def context(self, block: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/blocks/context-block: image elements
+        and text objects, "Maximum number of items is 10"."""
+        self.object(
+            block, pointer, allowed=("type", "elements", "block_id"), required=("elements",)
+        )
+        for index, item in enumerate(self.array(block, "elements", pointer, 10, min_items=1) or []):
+            at = f"{pointer}/elements/{index}"
+            kind = item.get("type") if isinstance(item, dict) else None
+            if kind == "image":
+                self.element(item, at, {"image"}, set())
+            elif kind in ("plain_text", "mrkdwn"):
+                self.text(item, at)
+            elif isinstance(item, dict) and kind is not None:
+                self.fail(f"{at}/type", f"unsupported type: {kind}")
+            else:
+                self.object(item, at, allowed=(), required=("type",))
+
+    def actions(self, block: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/blocks/actions-block: "There is a
+        maximum of 25 elements in each action block" (also
+        https://api.slack.com/reference/block-kit/blocks#actions)."""
+        self.object(
+            block, pointer, allowed=("type", "elements", "block_id"), required=("elements",)
+        )
+        action_ids: set[str] = set()
+        for index, item in enumerate(self.array(block, "elements", pointer, 25, min_items=1) or []):
+            self.element(item, f"{pointer}/elements/{index}", _ACTIONS_ELEMENTS, action_ids)
+
+    def divider(self, block: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/blocks/divider-block: only `type` and
+        `block_id`."""
+        self.object(block, pointer, allowed=("type", "block_id"))
+
+    def input(self, block: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/blocks/input-block: `label` and `hint`
+        plain_text of at most 2000 characters, `element` required."""
+        fields = ("type", "label", "element", "dispatch_action", "block_id", "hint", "optional")
+        self.object(block, pointer, allowed=fields, required=("label", "element"))
+        if "label" in block:
+            self.text(block["label"], f"{pointer}/label", 2000, plain_only=True)
+        if "hint" in block:
+            self.text(block["hint"], f"{pointer}/hint", 2000, plain_only=True)
+        if "element" in block:
+            self.element(block["element"], f"{pointer}/element", _INPUT_ELEMENTS, set())
+        self.boolean(block, "dispatch_action", pointer)
+        self.boolean(block, "optional", pointer)
+
+    def image_block(self, block: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/blocks/image-block: `alt_text` at most
+        2000 characters, `image_url` at most 3000 or `slack_file`, `title` plain_text of at
+        most 2000."""
+        fields = ("type", "alt_text", "image_url", "slack_file", "title", "block_id")
+        self.object(block, pointer, allowed=fields, required=("alt_text",))
+        self.string(block, "alt_text", pointer, 2000, min_len=1)
+        self.string(block, "image_url", pointer, 3000, min_len=1)
+        if ("image_url" in block) == ("slack_file" in block):
+            self.fail(pointer, "must provide exactly one of image_url or slack_file")
+        if "title" in block:
+            self.text(block["title"], f"{pointer}/title", 2000, plain_only=True)
+
+    def rich_text(self, block: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/blocks/rich-text-block: `elements` of
+        rich_text_section, rich_text_list, rich_text_preformatted and rich_text_quote.
+        Checked structurally only: their inner elements are not modelled."""
+        self.object(
+            block, pointer, allowed=("type", "elements", "block_id"), required=("elements",)
+        )
+        for index, item in enumerate(self.array(block, "elements", pointer, 10**6) or []):
+            at = f"{pointer}/elements/{index}"
+            if not isinstance(item, dict):
+                self.fail(at, "must provide an object")
+            elif item.get("type") not in _RICH_TEXT_ELEMENTS:
+                self.fail(f"{at}/type", f"unsupported type: {item.get('type')}")
+            elif not isinstance(item.get("elements"), list):
+                self.fail(at, "missing required field: elements")
+
+    # -- views ---------------------------------------------------------------------------------
+    def view(self, value: Any, pointer: str) -> None:
+        if not isinstance(value, dict):
+            self.fail(pointer, "must provide an object")
+            return
+        kind = value.get("type")
+        if kind not in ("modal", "home"):
+            if kind is None:
+                self.fail(pointer, "missing required field: type")
+            else:
+                self.fail(f"{pointer}/type", f"unsupported type: {kind}")
+            return
+        self.surface = "modal" if kind == "modal" else "home"
+        if kind == "modal":
+            self.object(value, pointer, allowed=_MODAL_FIELDS, required=("type", "title", "blocks"))
+            for key in ("title", "close", "submit"):
+                if key in value:
+                    self.text(value[key], f"{pointer}/{key}", 24, plain_only=True)
+            self.boolean(value, "clear_on_close", pointer)
+            self.boolean(value, "notify_on_close", pointer)
+            self.boolean(value, "submit_disabled", pointer)
+        else:
+            self.object(value, pointer, allowed=_HOME_FIELDS, required=("type", "blocks"))
+        self.string(value, "private_metadata", pointer, 3000)
+        self.string(value, "callback_id", pointer, 255)
+        self.string(value, "external_id", pointer, 255)
+        if "blocks" not in value:
+            return
+        blocks = self.blocks(value["blocks"], f"{pointer}/blocks", VIEW_MAX_BLOCKS)
+        if kind == "modal" and "submit" not in value:
+            for index, block in enumerate(blocks):
+                if isinstance(block, dict) and block.get("type") == "input":
+                    self.fail(
+                        f"{pointer}/blocks/{index}/input",
+                        "must define `submit` to use an `input` block in modals",
+                    )
+                    break

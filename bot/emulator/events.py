@@ -1,0 +1,163 @@
+"""Events API payloads Slack sends when a conversation changes, in Slack's documented shapes.
+
+Each builder returns the inner `event` object; `Courier.send_event` wraps it in the
+event_callback envelope. Slack only sends them to apps that are members of the conversation
+(`EmulatorState.on_channel_event` enforces that), and these messages are not `hidden` except
+where the docs say so (message_changed, message_deleted, message_replied, tombstones).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.emulator.models import Channel, Message, new_ts
+from bot.emulator.transport import channel_type
+
+# Slack's own user id: it authors tombstones of deleted thread parents.
+SLACKBOT = "USLACKBOT"
+TOMBSTONE_TEXT = "This message was deleted."
+
+
+def _system_message(
+    channel: Channel, subtype: str, user: str, text: str, team_id: str
+) -> dict[str, Any]:
+    ts = new_ts()
+    return {
+        "type": "message",
+        "subtype": subtype,
+        "ts": ts,
+        "event_ts": ts,
+        "user": user,
+        "text": text,
+        "channel": channel.id,
+        "channel_type": channel_type(channel),
+        "team": team_id,
+    }
+
+
+def channel_topic(channel: Channel, user: str, topic: str, team_id: str) -> dict[str, Any]:
+    """`message` / `channel_topic`: "A channel_topic message is sent when the topic for a
+    channel is changed." Fields `user`, `topic`, text "<@U…> set the channel topic: …"
+    (https://docs.slack.dev/reference/events/message/channel_topic/)."""
+    event = _system_message(
+        channel, "channel_topic", user, f"<@{user}> set the channel topic: {topic}", team_id
+    )
+    event["topic"] = topic
+    return event
+
+
+def channel_purpose(channel: Channel, user: str, purpose: str, team_id: str) -> dict[str, Any]:
+    """`message` / `channel_purpose`: sent when the purpose is changed with setPurpose; fields
+    `user`, `purpose`, text "<@U…> set the channel purpose: …"
+    (https://docs.slack.dev/reference/events/message/channel_purpose/)."""
+    event = _system_message(
+        channel, "channel_purpose", user, f"<@{user}> set the channel purpose: {purpose}", team_id
+    )
+    event["purpose"] = purpose
+    return event
+
+
+def channel_join(
+    channel: Channel, user: str, team_id: str, inviter: str | None = None
+) -> dict[str, Any]:
+    """`message` / `channel_join`: "<@U…> has joined the channel"; "If the user was invited,
+    the message will include an inviter property containing the user ID of the inviting
+    user. The property will otherwise be absent."
+    (https://docs.slack.dev/reference/events/message/channel_join/). The mention is written
+    without the legacy "|name" part, as in payloads Slack sends today (a recorded one:
+    https://hackage.haskell.org/package/slack-web, tests/golden/SlackWebhookEvent/joinChannel.json).
+    """
+    event = _system_message(
+        channel, "channel_join", user, f"<@{user}> has joined the channel", team_id
+    )
+    if inviter is not None:
+        event["inviter"] = inviter
+    return event
+
+
+def member_joined_channel(
+    channel: Channel, user: str, team_id: str, inviter: str | None = None
+) -> dict[str, Any]:
+    """`member_joined_channel`: `user`, `channel`, `channel_type` ("C", or "G" for private
+    channels created before March 2021; the emulator's are all newer, so "C"), `team`, and
+    `inviter` only when someone invited the user. Sent to apps already in the channel, and
+    "also triggered when creating a new channel"
+    (https://docs.slack.dev/reference/events/member_joined_channel/)."""
+    event: dict[str, Any] = {
+        "type": "member_joined_channel",
+        "user": user,
+        "channel": channel.id,
+        "channel_type": "C",
+        "team": team_id,
+        "event_ts": new_ts(),
+    }
+    if inviter is not None:
+        event["inviter"] = inviter
+    return event
+
+
+def pinned_item(channel: Channel, user: str, message: Message, team_id: str) -> dict[str, Any]:
+    """`message` / `pinned_item`: "sent when an item is pinned to a channel"; fields `user`,
+    `item_type` ("C" channel message, "G" private group message, "F" file, "Fc" file comment),
+    `item` and `channel` (https://docs.slack.dev/reference/events/message/pinned_item/,
+    item_type values from https://docs.slack.dev/reference/events/message/unpinned_item/).
+    The docs leave `item` empty in their example; here it is the pinned message."""
+    event = _system_message(
+        channel, "pinned_item", user, f"<@{user}> pinned a message to this channel.", team_id
+    )
+    event["item_type"] = "G" if channel.is_private else "C"
+    event["item"] = message.to_api()
+    return event
+
+
+def message_replied(channel: Channel, parent: Message, *, with_subtype: bool) -> dict[str, Any]:
+    """`message` / `message_replied` for a thread parent: `hidden: true`, `message` = the
+    parent with `thread_ts`, `reply_count` and `replies` [{user, ts}]
+    (https://docs.slack.dev/reference/events/message/message_replied/). "Bug alert! This
+    event is missing the subtype field when dispatched over the Events API", hence
+    `with_subtype`."""
+    ts = new_ts()
+    parent_api = parent.to_api()
+    parent_api.update(
+        thread_ts=parent.ts,
+        reply_count=len(parent.replies),
+        replies=[{"user": r.user, "ts": r.ts} for r in parent.replies if r.user],
+    )
+    event: dict[str, Any] = {
+        "type": "message",
+        "message": parent_api,
+        "hidden": True,
+        "channel": channel.id,
+        "channel_type": channel_type(channel),
+        "event_ts": ts,
+        "ts": ts,
+    }
+    if with_subtype:
+        event["subtype"] = "message_replied"
+    return event
+
+
+def tombstone(parent: Message) -> dict[str, Any]:
+    """What a deleted thread parent that still has replies turns into: a `tombstone` message
+    by Slackbot, "This message was deleted.", `hidden: true`, keeping its ts and thread
+    fields. Not in Slack's event reference; shapes as Slack sends them are recorded in
+    https://github.com/slack-edge/slack-edge/pull/10 (reviewed by Slack's SDK maintainer),
+    https://github.com/hackclub/toriel/pull/238 and https://github.com/42wim/matterbridge/issues/600.
+    """
+    users = list(dict.fromkeys(r.user for r in parent.replies if r.user))
+    return {
+        "type": "message",
+        "subtype": "tombstone",
+        "text": TOMBSTONE_TEXT,
+        "user": SLACKBOT,
+        "hidden": True,
+        "ts": parent.ts,
+        "thread_ts": parent.ts,
+        "parent_user_id": SLACKBOT,
+        "reply_count": len(parent.replies),
+        "reply_users_count": len(users),
+        "latest_reply": parent.replies[-1].ts if parent.replies else "0000000000.000000",
+        "reply_users": users,
+        "is_locked": False,
+        "subscribed": False,
+    }
