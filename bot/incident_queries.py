@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import ChannelMessage, Incident
+from bot.models import ChannelMessage, Incident, IncidentRole
 
 REFERENCE = re.compile(r"^INC-([1-9][0-9]{0,8})$", re.IGNORECASE)
 HISTORY_PAGE = 500
@@ -73,15 +73,90 @@ async def private_matches(session: AsyncSession, query: IncidentQuery) -> Sequen
     return rows.all()
 
 
+async def matches(
+    session: AsyncSession, query: IncidentQuery, *, private_only: bool
+) -> Sequence[Incident]:
+    """The incidents the filters match, newest first (the private ones only, if asked)."""
+    conditions = _filters(query)
+    if private_only:
+        conditions.append(col(Incident.is_private) == true())
+    rows = await session.exec(
+        select(Incident)
+        .where(*conditions)
+        .order_by(col(Incident.declared_at).desc(), col(Incident.id).desc())
+    )
+    return rows.all()
+
+
+async def held_by(session: AsyncSession, user_id: str, incident_ids: Collection[int]) -> set[int]:
+    """The incidents among ``incident_ids`` that ``user_id`` declared, leads or holds a role in."""
+    ids = list(incident_ids)
+    if not ids:
+        return set()
+    rows = await session.exec(
+        select(Incident.id).where(
+            col(Incident.id).in_(ids),
+            or_(
+                col(Incident.declared_by) == user_id,
+                col(Incident.commander) == user_id,
+                col(Incident.id).in_(
+                    select(IncidentRole.incident_id).where(IncidentRole.user_id == user_id)
+                ),
+            ),
+        )
+    )
+    return {row for row in rows.all() if row is not None}
+
+
+# How Slack records people coming and going in a channel (the recorder keeps these messages).
+_JOINS = ("channel_join", "group_join")
+_LEAVES = ("channel_leave", "group_leave")
+
+
+async def recorded_membership(
+    session: AsyncSession, user_id: str, channel_ids: Collection[str]
+) -> dict[str, bool]:
+    """What the recorded history says of ``user_id`` in each channel: True when their latest
+    join or leave is a join, False when it is a leave; channels with neither are left out."""
+    channels = list(channel_ids)
+    if not channels:
+        return {}
+    rows = await session.exec(
+        select(ChannelMessage.channel, ChannelMessage.subtype)
+        .where(
+            col(ChannelMessage.channel).in_(channels),
+            ChannelMessage.user == user_id,
+            col(ChannelMessage.subtype).in_(_JOINS + _LEAVES),
+        )
+        .order_by(col(ChannelMessage.occurred_at), col(ChannelMessage.id))
+    )
+    return {channel: subtype in _JOINS for channel, subtype in rows.all()}
+
+
+async def latest_team(session: AsyncSession) -> str | None:
+    """The workspace of the latest incident: the bot's own, known without asking Slack."""
+    rows = await session.exec(
+        select(Incident.team_id).order_by(col(Incident.declared_at).desc()).limit(1)
+    )
+    return rows.first()
+
+
 async def find_incidents(
-    session: AsyncSession, query: IncidentQuery, *, private_ids: Collection[int] | None
+    session: AsyncSession,
+    query: IncidentQuery,
+    *,
+    private_ids: Collection[int] | None,
+    public_too: bool = True,
 ) -> IncidentPage:
     """One page of incidents, newest first. ``private_ids``: the private incidents the viewer
-    may see (None: all of them)."""
+    may see (None: all of them); without ``public_too`` (a guest), ``private_ids`` are the
+    only incidents shown, public or not."""
     conditions = _filters(query)
     if private_ids is not None:
         visible = col(Incident.id).in_(list(private_ids)) if private_ids else false()
-        conditions.append(or_(col(Incident.is_private) == false(), visible))
+        conditions.append(
+            or_(col(Incident.is_private) == false(), visible) if public_too else visible
+        )
     where = and_(true(), *conditions)
     total = (await session.exec(select(func.count()).select_from(Incident).where(where))).one()
     rows = await session.exec(

@@ -30,6 +30,19 @@ _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# What makes a line a list item, a setext underline or a thematic break once the inline
+# syntax is escaped: `-`, `+` or `=` first, or a number and `.` (`)` is escaped inline).
+_LINE_MARKER = re.compile(r"^(?:[-+](?=[-+ \t]|$)|=|\d{1,9}(?=\.(?:[ \t]|$)))")
+_INDENT = re.compile(r"^[ \t]*")
+# Four columns of indentation make a code block.
+_CODE_INDENT = 4
+# Shown as the space it stands for, but not indentation to Markdown (CommonMark counts only
+# spaces and tabs), so an indented line stays a line of text.
+_NBSP = "\u00a0"
+# Slack has no escape for a quote or a code block: a zero-width space before the `>` or
+# between the backticks keeps the text as typed and takes the markup away.
+_ZWSP = "\u200b"
+_SLACK_QUOTE = re.compile(r"^([ \t]*)(?=&gt;)", re.MULTILINE)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -43,8 +56,17 @@ def builtin_templates_dir() -> Path:
 
 
 def slack_escape(value: object) -> str:
-    """Escape the three characters Slack treats as markup."""
-    return str(value).translate(_ESCAPES)
+    """Text shown as itself in a Slack message: the three characters Slack treats as markup
+    escaped, and no line of it a quote or a code block."""
+    return _slack_structure(str(value).translate(_ESCAPES))
+
+
+def _slack_structure(escaped: str) -> str:
+    """Escaped Slack text with its quotes (``&gt;`` first on a line) and code fences taken
+    apart by a zero-width space: shown the same, never obeyed."""
+    return _SLACK_QUOTE.sub(lambda m: _ZWSP + m.group(1), escaped).replace(
+        "```", f"`{_ZWSP}`{_ZWSP}`"
+    )
 
 
 def _finalize(value: object) -> object:
@@ -54,9 +76,29 @@ def _finalize(value: object) -> object:
 
 
 def markdown_escape(value: object) -> str:
-    """Text shown as itself in Markdown: ``& < >`` as entities, other syntax backslashed, so
-    a message cannot add images, links, headings, emphasis or table cells to a document."""
-    return _MARKDOWN_SYNTAX.sub(r"\\\g<0>", str(value)).translate(_ESCAPES)
+    """Text shown as itself in Markdown: ``& < >`` as entities, other syntax backslashed, and
+    the start of each line escaped (list markers, setext underlines, indentation), so a
+    message cannot add images, links, headings, lists, quotes, code blocks, emphasis or table
+    cells to a document. Every person's text in a Markdown document comes through here."""
+    lines = str(value).split("\n")
+    return "\n".join(_escape_line(line, first=i == 0) for i, line in enumerate(lines))
+
+
+def _escape_line(line: str, *, first: bool) -> str:
+    indent = _INDENT.match(line).group(0)  # type: ignore[union-attr]
+    rest = _MARKDOWN_SYNTAX.sub(r"\\\g<0>", line[len(indent) :]).translate(_ESCAPES)
+    rest = _LINE_MARKER.sub(_backslash_marker, rest)
+    # A value's first line usually sits in the middle of a template's line, where spaces are
+    # spaces; only there is enough of them to start a code block is it taken apart too.
+    if indent and (not first or len(indent.expandtabs(_CODE_INDENT)) >= _CODE_INDENT):
+        indent = _NBSP * len(indent.expandtabs(_CODE_INDENT))
+    return indent + rest
+
+
+def _backslash_marker(match: re.Match[str]) -> str:
+    marker = match.group(0)
+    # `1.` is escaped at its dot, `-`, `+` and `=` themselves.
+    return marker + "\\" if marker[0].isdigit() else "\\" + marker
 
 
 def _finalize_markup(value: object) -> object:
@@ -84,10 +126,15 @@ def record_text(value: object) -> Markup:
         if _SLACK_ID.match(user):
             shown.append(str(mention(user)))
         else:
-            shown.append(slack_escape(html.unescape(match.group(0))))
+            shown.append(_plain_slack_escape(html.unescape(match.group(0))))
         last = match.end()
-    shown.append(slack_escape(html.unescape(text[last:])))
-    return Markup("".join(shown))
+    shown.append(_plain_slack_escape(html.unescape(text[last:])))
+    # Quotes and fences are a matter of whole lines: taken apart once the pieces are joined.
+    return Markup(_slack_structure("".join(shown)))
+
+
+def _plain_slack_escape(text: str) -> str:
+    return text.translate(_ESCAPES)
 
 
 def usergroup(group_id: str | None, label: str = "a user group") -> Markup | str:
@@ -135,14 +182,16 @@ def postmortem_template(language: str, style: str) -> str:
 
 
 def prose(value: object) -> Markup:
-    """A person's own Markdown (a section written in the web view): its formatting kept, but
-    ``& < >`` as entities, so it cannot mention, notify or hold raw HTML."""
-    return Markup(slack_escape(value))
+    """A section a person wrote in the web view, as text: through the same escaping as every
+    message, so it cannot mention (``![](@U123)``), notify, link, show an image or add
+    structure to the canvas, the Markdown or the page. Its paragraphs stay paragraphs."""
+    return Markup(markdown_escape(value))
 
 
-def markdown_item(value: object) -> str:
-    """Text inside a Markdown list item: continuation lines indented so the item holds them."""
-    return "\n  ".join(str(value).splitlines())
+def markdown_item(value: object) -> Markup:
+    """Text inside a Markdown list item, escaped as text, continuation lines indented so the
+    item holds them."""
+    return Markup("\n  ".join(markdown_escape(value).split("\n")))
 
 
 def markdown_to_html(markdown: str) -> Markup:

@@ -256,8 +256,9 @@ def test_written_sections_replace_their_gaps(style: str, language: str) -> None:
         now=GENERATED_AT,
     )
     for key in SLOTS[style]:
-        # The person's Markdown is kept; what Slack would obey is shown as text.
-        assert f"Our own words for {key}, with *emphasis* and &lt;!channel&gt;." in markdown
+        # A person's text is shown as typed, as every message is: nothing in it is obeyed.
+        shown = key.replace("_", "\\_")
+        assert f"Our own words for {shown}, with \\*emphasis\\* and &lt;\\!channel&gt;." in markdown
     mark = Language.load(directory).gap_mark
     # Gaps filled: in the default style, the missing cause and fix give way to the person's
     # account of them; the five whys are five gaps that one written section replaces.

@@ -112,7 +112,7 @@ async def test_edit_a_section_and_keep_it(slack: SlackEmulator, sqlite_url: str)
         await warroom.run_jobs()
         async with session.get(f"{warroom.url}/api/incidents/INC-1/postmortem") as answer:
             markdown = await answer.text()
-        assert "Rolled back &lt;!channel&gt;." in markdown
+        assert "Rolled back &lt;\\!channel&gt;." in markdown
         assert "Written by Alice Moreau" in markdown
 
 

@@ -119,6 +119,11 @@ class SlackWorkspace:
         assert last_error is not None
         raise last_error
 
+    @property
+    def known_team_id(self) -> str | None:
+        """The workspace, if Slack has said it already: known without a call."""
+        return self._team_id
+
     async def team_id(self) -> str:
         """The workspace the bot is installed in (incidents are numbered per workspace)."""
         if self._team_id is None:

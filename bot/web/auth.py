@@ -61,7 +61,9 @@ def page_viewer(request: web.Request) -> Viewer:
         return Viewer(None, "local", None, True, session.session_id if session else "")
     if session is None or session.user_id is None:
         raise SignInNeeded
-    return Viewer(session.user_id, session.name, session.team_id, False, session.session_id)
+    return Viewer(
+        session.user_id, session.name, session.team_id, False, session.session_id, session.guest
+    )
 
 
 def api_viewer(request: web.Request) -> Viewer | None:
@@ -70,7 +72,9 @@ def api_viewer(request: web.Request) -> Viewer | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     expected = str(web_.settings.api_token)
     if scheme.lower() == "bearer" and expected:
-        if hmac.compare_digest(token.strip().encode(), expected.encode()):
+        # "replace": bytes aiohttp could not decode arrive as lone surrogates, which a strict
+        # encode refuses (a 500 instead of a 401).
+        if hmac.compare_digest(token.strip().encode("utf-8", "replace"), expected.encode()):
             return Viewer(None, "API token", None, True)
         return None
     try:
@@ -238,7 +242,21 @@ async def _person_from_slack(request: web.Request, web_: WebContext, code: str) 
     team_id = str(info.get("https://slack.com/team_id") or "")
     if not user_id or not team_id:
         raise SlackApiError("userInfo named nobody", answer)
-    return Session.new(user_id, team_id, str(info.get("name") or user_id))
+    return Session.new(
+        user_id, team_id, str(info.get("name") or user_id), guest=await _is_guest(web_, user_id)
+    )
+
+
+async def _is_guest(web_: WebContext, user_id: str) -> bool:
+    """Whether Slack says the person is a guest (``is_restricted``: multi-channel,
+    ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object).
+    When Slack will not say, they are taken for one: they see less, never more."""
+    try:
+        user = (await web_.services.slack.client.users_info(user=user_id))["user"]
+    except SlackApiError as error:
+        log.warning("users.info for %s failed at sign-in: %s", user_id, slack_error(error))
+        return True
+    return bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
 
 
 def _sign_in_failed(reason: str) -> web.Response:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,6 +14,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.keys import services_key
 from bot.services import Services
+from bot.slack.workspace import SlackWorkspace
 from bot.web.sessions import Signer
 from bot.web.visibility import Visibility
 
@@ -28,6 +32,9 @@ class WebContext:
 
 
 web_key = web.AppKey("web", WebContext)
+log = logging.getLogger(__name__)
+# Waits between tries to learn the workspace at start-up, while Slack does not answer.
+TEAM_ID_RETRY_SECONDS = (1.0, 5.0, 30.0, 120.0)
 
 
 async def web_context_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -35,8 +42,25 @@ async def web_context_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = services.settings
     # Without a configured secret (sign-in off), cookies only need to outlive this process.
     key = str(settings.session_secret).encode() or secrets.token_bytes(32)
-    app[web_key] = WebContext(settings, services, Signer(key), Visibility(services.slack))
+    visibility = Visibility(services.slack, services.engine)
+    app[web_key] = WebContext(settings, services, Signer(key), visibility)
+    # Learnt now, in the background, so no page waits on auth.test (nor fails with Slack).
+    learning = asyncio.create_task(_learn_team_id(services.slack))
     yield
+    learning.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await learning
+
+
+async def _learn_team_id(slack: SlackWorkspace) -> None:
+    for attempt in range(1_000_000):
+        try:
+            await slack.team_id()
+            return
+        except Exception as error:  # Slack down in any way: try again later
+            wait = TEAM_ID_RETRY_SECONDS[min(attempt, len(TEAM_ID_RETRY_SECONDS) - 1)]
+            log.info("workspace not known yet (%s); asking again in %ss", error, wait)
+            await asyncio.sleep(wait)
 
 
 def web_context(request: web.Request) -> WebContext:

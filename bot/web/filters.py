@@ -11,6 +11,7 @@ from dateutil import tz
 from bot.config import SEVERITIES
 from bot.incident_queries import IncidentQuery
 from bot.models import Status
+from bot.numbers import parse_bounded_int
 
 PER_PAGE_MAX = 100
 PAGE_MAX = 1_000_000
@@ -85,6 +86,7 @@ def _day_after(day: datetime) -> datetime | None:
 def _number(value: str | None, name: str, default: int, most: int) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= most:
+    number = parse_bounded_int(value, 1, most)
+    if number is None:
         raise FilterError(f"{name} must be a whole number from 1 to {most}.")
-    return int(value)
+    return number

@@ -14,6 +14,7 @@ from bot.db import session_scope
 from bot.flows.postmortem import schedule_publication, write_draft
 from bot.incident_queries import IncidentQuery, channel_history
 from bot.insights import load_insights
+from bot.numbers import parse_bounded_int
 from bot.postmortem_edits import EditRefused, save_edit
 from bot.postmortems import known_names
 from bot.render import markdown_to_html
@@ -26,7 +27,7 @@ from bot.web.auth import (
     with_session,
 )
 from bot.web.context import web_context
-from bot.web.filters import STATUSES, FilterError, filter_values, parse_filters
+from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.pages_common import render_page
 from bot.web.reading import (
     NotVisible,
@@ -52,7 +53,12 @@ async def loopback_only(request: web.Request, handler: Handler) -> web.StreamRes
     """With sign-in off, the web view answers only requests addressed to this machine: a
     hostile page whose name was re-pointed at 127.0.0.1 (DNS rebinding) gets nothing."""
     if web_context(request).sign_in_off and not request.path.startswith(_NOT_WEB_VIEW):
-        host = (request.url.host or "").lower()
+        try:
+            host = (request.url.host or "").lower()
+        except ValueError:
+            # A Host header yarl cannot encode (undecodable bytes): no loopback name, and
+            # not a 500 either.
+            host = ""
         if host not in _LOOPBACK_HOSTS:
             raise web.HTTPMisdirectedRequest(text="Sign-in is off: open this on 127.0.0.1.")
     return await handler(request)
@@ -144,6 +150,7 @@ async def incident_page(request: web.Request) -> web.Response:
         gaps=written.gaps,
         draft_html=markdown_to_html(written.markdown),
         saved=request.query.get("saved", ""),
+        may_edit=await web_.visibility.can_edit(viewer, incident),
     )
     return response
 
@@ -153,11 +160,11 @@ async def incident_history(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer, csrf = _viewer_and_csrf(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
-    page_number = request.query.get("page", "1")
-    if not page_number.isdigit() or int(page_number) < 1:
-        raise FilterError("page must be a whole number from 1.")
+    page_number = parse_bounded_int(request.query.get("page", "1"), 1, PAGE_MAX)
+    if page_number is None:
+        raise FilterError(f"page must be a whole number from 1 to {PAGE_MAX}.")
     async with session_scope(web_.services.engine) as session:
-        messages, more = await channel_history(session, incident_id, page=int(page_number))
+        messages, more = await channel_history(session, incident_id, page=page_number)
         names = await known_names(session, {m.user for m in messages if m.user})
     return render_page(
         request,
@@ -167,7 +174,7 @@ async def incident_history(request: web.Request) -> web.Response:
         incident=incident,
         messages=messages,
         names=names,
-        page=int(page_number),
+        page=page_number,
         more=more,
     )
 
@@ -193,6 +200,16 @@ async def save_section(request: web.Request) -> web.Response:
     form = await request.post()
     check_csrf(request, viewer, form.get("csrf"))
     incident, incident_id = await requested_incident(request, web_, viewer)
+    # What is saved goes to the channel's canvas under the bot's name: only the incident's
+    # own people write it, not everyone who may read it.
+    if not await web_.visibility.can_edit(viewer, incident):
+        return render_page(
+            request,
+            "web/error.html.j2",
+            status=403,
+            problem="not_allowed",
+            channel=incident.channel_name or "",
+        )
     section = request.match_info["section"]
     written = await write_draft(web_.services, incident_id, ask_slack=False)
     if all(slot.key != section for slot in written.draft.slots):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from aiohttp import web
@@ -12,8 +13,9 @@ from bot.incident_queries import (
     IncidentQuery,
     find_incidents,
     incident_by_number,
+    latest_team,
+    matches,
     parse_reference,
-    private_matches,
 )
 from bot.logs import bind_incident
 from bot.models import Incident
@@ -28,22 +30,51 @@ class NotVisible(LookupError):
 
 async def team_of(request: web.Request, web_: WebContext, viewer: Viewer) -> str:
     """The workspace whose incidents are shown: the viewer's own; for the API token or with
-    sign-in off, ``?team=`` or the bot's workspace."""
+    sign-in off, ``?team=`` or the bot's workspace: as Slack said it (asked at start-up), else
+    the latest incident's, so the pages answer while Slack does not."""
     if viewer.team_id:
         return viewer.team_id
     asked = request.query.get("team")
-    return asked if asked else await web_.services.slack.team_id()
+    if asked:
+        return asked
+    slack = web_.services.slack
+    if slack.known_team_id:
+        return slack.known_team_id
+    async with session_scope(web_.services.engine) as session:
+        stored = await latest_team(session)
+    if stored:
+        return stored
+    try:
+        # No incident yet: only Slack can say, and a page does not wait long for it.
+        return await asyncio.wait_for(slack.team_id(), 2.0)
+    except Exception:  # Slack down in any way: there is nothing to show
+        return ""
+
+
+# Slack is asked about at most this many channels for one list (a page and the next one's
+# first incident); the rest unknown stay hidden until asked on their own page.
+MAX_LOOK_UPS = 50
 
 
 async def incidents_for(web_: WebContext, viewer: Viewer, query: IncidentQuery) -> IncidentPage:
-    private_ids = None
-    if not viewer.sees_everything:
+    """One page of the incidents the viewer may see. Slack is asked only about the channels
+    of the incidents that could be on this page (the database and recent answers first)."""
+    if viewer.sees_everything:
         async with session_scope(web_.services.engine) as session:
-            candidates = await private_matches(session, query)
-        # Asked of Slack with no session open: the database is not held while Slack answers.
-        private_ids = await web_.visibility.visible_private(viewer, candidates)
+            return await find_incidents(session, query, private_ids=None)
     async with session_scope(web_.services.engine) as session:
-        return await find_incidents(session, query, private_ids=private_ids)
+        ordered = await matches(session, query, private_only=False)
+    # The incidents that could be on this page or before it, and one more for the next page.
+    reach = [i.id for i in ordered[: query.page * query.per_page + 1]]
+    candidates = [i for i in ordered if i.is_private or viewer.guest]
+    needed = {i.id for i in candidates if i.id in set(reach)}
+    ask_for = set(sorted(needed, key=reach.index)[-min(query.per_page + 1, MAX_LOOK_UPS) :])
+    # Asked of Slack with no session open: the database is not held while Slack answers.
+    visible = await web_.visibility.visible(viewer, candidates, ask_for=ask_for)
+    async with session_scope(web_.services.engine) as session:
+        return await find_incidents(
+            session, query, private_ids=visible, public_too=not viewer.guest
+        )
 
 
 async def all_incidents_for(

@@ -70,13 +70,22 @@ class Session:
     user_id: str | None
     team_id: str | None
     name: str
+    guest: bool = False  # a restricted or single-channel guest of the workspace
 
     @classmethod
-    def new(cls, user_id: str | None, team_id: str | None, name: str) -> Session:
-        return cls(secrets.token_urlsafe(18), user_id, team_id, name)
+    def new(
+        cls, user_id: str | None, team_id: str | None, name: str, *, guest: bool = False
+    ) -> Session:
+        return cls(secrets.token_urlsafe(18), user_id, team_id, name, guest)
 
     def payload(self) -> dict[str, Any]:
-        return {"sid": self.session_id, "u": self.user_id, "t": self.team_id, "n": self.name}
+        return {
+            "sid": self.session_id,
+            "u": self.user_id,
+            "t": self.team_id,
+            "n": self.name,
+            "g": self.guest,
+        }
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Session | None:
@@ -85,7 +94,10 @@ class Session:
             return None
         if not all(value is None or isinstance(value, str) for value in values[1:3]):
             return None
-        return cls(*values)  # type: ignore[arg-type]
+        # A cookie from before guests were told apart may be a guest's: sign in again.
+        if not isinstance(payload.get("g"), bool):
+            return None
+        return cls(*values, guest=payload["g"])  # type: ignore[arg-type]
 
 
 def session_expiry(now: datetime, hours: float) -> datetime:

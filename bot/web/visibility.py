@@ -1,25 +1,40 @@
-"""Who may see which incident: public incidents to everyone signed in, private ones to the
-members of their channel (asked of Slack, remembered for a minute) and to the people who
-declared or lead them."""
+"""Who may see which incident: public incidents to everyone signed in but guests, private
+ones (and, for guests, every one) to the members of their channel, and private ones to the
+people who declared, lead or hold a role in them.
+
+Membership comes first from the recorded history (Slack's channel_join and channel_leave
+messages, which the recorder keeps), then from what Slack said lately, and only then from
+Slack itself, with a short deadline: pages must answer from the database when Slack cannot.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db import session_scope
+from bot.incident_queries import held_by, recorded_membership
 from bot.models import Incident
 from bot.slack.workspace import SlackWorkspace, slack_error
 
 log = logging.getLogger(__name__)
-# A member removed from a private channel may still see its incident for this long.
-MEMBERS_TTL_SECONDS = 60.0
-# Private channels asked about at once when a list needs many of them.
+# Slack's "yes, they are in" is kept this long; a member removed from a channel whose leave
+# was not recorded may see its incident for this long.
+MEMBER_TTL_SECONDS = 600.0
+# "Not in it" is kept a minute: someone just invited is not kept out for long.
+NOT_MEMBER_TTL_SECONDS = 60.0
+# A page waits this long for Slack's answer, then shows what the database knows.
+SLACK_DEADLINE_SECONDS = 1.5
+# After Slack failed to answer, it is not asked again for this long (every page would wait).
+SLACK_PAUSE_SECONDS = 30.0
+# Private channels asked about at once when a list needs several of them.
 MEMBERSHIP_CONCURRENCY = 8
 # Slack's answers meaning the bot will not learn this channel's members (kept for the TTL).
 GONE = {"channel_not_found", "not_in_channel", "is_archived", "missing_scope"}
@@ -35,6 +50,8 @@ class Viewer:
     team_id: str | None
     sees_everything: bool
     session_id: str = ""
+    # A restricted or single-channel guest sees only the incidents of channels they are in.
+    guest: bool = False
 
     @property
     def author(self) -> str:
@@ -45,48 +62,118 @@ class Viewer:
 
 
 class Visibility:
-    """Answers "may this viewer see this incident", asking Slack about private channels."""
+    """Answers "may this viewer see (or edit) this incident"."""
 
-    def __init__(self, slack: SlackWorkspace) -> None:
+    def __init__(self, slack: SlackWorkspace, engine: AsyncEngine) -> None:
         self._slack = slack
+        self._engine = engine
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._gate = asyncio.Semaphore(MEMBERSHIP_CONCURRENCY)
         self._asking: dict[str, asyncio.Lock] = {}
+        self._slack_paused_until = 0.0
 
     async def can_see(self, viewer: Viewer, incident: Incident) -> bool:
         if viewer.sees_everything:
             return True
         if viewer.team_id != incident.team_id:
             return False
-        if not incident.is_private:
+        if not incident.is_private and not viewer.guest:
             return True
-        if viewer.user_id in {incident.declared_by, incident.commander}:
+        if not viewer.guest and await self._holds_role(viewer, incident):
             return True
-        if not incident.channel_id:
+        return await self.is_member(viewer, incident)
+
+    async def can_edit(self, viewer: Viewer, incident: Incident) -> bool:
+        """Whether the viewer may write the postmortem's sections: the incident's people (who
+        declared, lead or hold a role in it) and the members of its channel."""
+        if viewer.sees_everything:
+            return True
+        if viewer.team_id != incident.team_id:
+            return False
+        if await self._holds_role(viewer, incident):
+            return True
+        return await self.is_member(viewer, incident)
+
+    async def _holds_role(self, viewer: Viewer, incident: Incident) -> bool:
+        if not viewer.user_id or incident.id is None:
+            return False
+        async with session_scope(self._engine) as session:
+            return bool(await held_by(session, viewer.user_id, [incident.id]))
+
+    async def is_member(self, viewer: Viewer, incident: Incident) -> bool:
+        known = await self.known_members(viewer, [incident])
+        if incident.id in known:
+            return known[incident.id]
+        return await self._ask_member(viewer, incident)
+
+    async def visible(
+        self, viewer: Viewer, candidates: Sequence[Incident], *, ask_for: Collection[int]
+    ) -> set[int]:
+        """The ids of the ``candidates`` (incidents needing a look: private ones, or all for a
+        guest) the viewer may see. Slack is asked only about those in ``ask_for`` that the
+        database and recent answers say nothing of; the others unknown stay hidden."""
+        ids = [incident.id for incident in candidates if incident.id is not None]
+        seen: set[int] = set()
+        if viewer.user_id and not viewer.guest:
+            async with session_scope(self._engine) as session:
+                seen = await held_by(session, viewer.user_id, ids)
+        rest = [incident for incident in candidates if incident.id not in seen]
+        known = await self.known_members(viewer, rest)
+        seen |= {number for number, member in known.items() if member}
+        unknown = [i for i in rest if i.id not in known and i.id in ask_for]
+        answers = await asyncio.gather(*(self._ask_member(viewer, i) for i in unknown))
+        seen |= {i.id or 0 for i, yes in zip(unknown, answers, strict=True) if yes}
+        return seen
+
+    async def known_members(self, viewer: Viewer, incidents: Sequence[Incident]) -> dict[int, bool]:
+        """Whether the viewer is in each incident's channel, where that is known without
+        Slack: from the recorded joins and leaves, then from Slack's recent answers."""
+        with_channel = [i for i in incidents if i.channel_id and i.id is not None]
+        if not viewer.user_id:
+            return {i.id or 0: False for i in incidents}
+        async with session_scope(self._engine) as session:
+            recorded = await recorded_membership(
+                session, viewer.user_id, {i.channel_id or "" for i in with_channel}
+            )
+        known = {i.id or 0: False for i in incidents if not i.channel_id}
+        now = time.monotonic()
+        for incident in with_channel:
+            channel = incident.channel_id or ""
+            cached = self._members.get(channel)
+            age = now - cached[0] if cached else float("inf")
+            said_in = cached is not None and viewer.user_id in cached[1]
+            if recorded.get(channel) or (said_in and age < MEMBER_TTL_SECONDS):
+                known[incident.id or 0] = True
+            elif channel in recorded or age < NOT_MEMBER_TTL_SECONDS:
+                known[incident.id or 0] = False  # left the channel, or Slack said not in it
+        return known
+
+    async def _ask_member(self, viewer: Viewer, incident: Incident) -> bool:
+        if not incident.channel_id or not viewer.user_id:
             return False
         return viewer.user_id in await self.members(incident.channel_id)
 
-    async def visible_private(self, viewer: Viewer, incidents: Iterable[Incident]) -> set[int]:
-        """The ids of the private incidents among ``incidents`` that the viewer may see."""
-        private = [incident for incident in incidents if incident.is_private]
-        seen = await asyncio.gather(*(self.can_see(viewer, incident) for incident in private))
-        return {incident.id or 0 for incident, yes in zip(private, seen, strict=True) if yes}
-
     async def members(self, channel_id: str) -> frozenset[str]:
         cached = self._members.get(channel_id)
-        if cached and time.monotonic() - cached[0] < MEMBERS_TTL_SECONDS:
+        if cached and time.monotonic() - cached[0] < NOT_MEMBER_TTL_SECONDS:
             return cached[1]
         # Many pages at once for one channel ask Slack once.
         async with self._asking.setdefault(channel_id, asyncio.Lock()):
             cached = self._members.get(channel_id)
-            if cached and time.monotonic() - cached[0] < MEMBERS_TTL_SECONDS:
+            if cached and time.monotonic() - cached[0] < NOT_MEMBER_TTL_SECONDS:
                 return cached[1]
+            if time.monotonic() < self._slack_paused_until:
+                return frozenset()  # Slack failed a moment ago: nothing private is shown
             return await self._ask(channel_id)
 
     async def _ask(self, channel_id: str) -> frozenset[str]:
         async with self._gate:
             try:
-                members = frozenset(await self._slack.channel_members(channel_id))
+                members = frozenset(
+                    await asyncio.wait_for(
+                        self._slack.channel_members(channel_id), SLACK_DEADLINE_SECONDS
+                    )
+                )
             except SlackApiError as error:
                 log.warning("members of %s unknown: %s", channel_id, slack_error(error))
                 if slack_error(error) not in GONE:
@@ -94,8 +181,9 @@ class Visibility:
                 # The bot was removed or the channel is gone: nobody is known to be in it.
                 members = frozenset()
             except (aiohttp.ClientError, TimeoutError) as error:
-                # Slack unreachable: show nothing private now, and ask again next time.
+                # Slack unreachable: show nothing private now, and leave Slack be a while.
                 log.warning("members of %s unknown: %s", channel_id, type(error).__name__)
+                self._slack_paused_until = time.monotonic() + SLACK_PAUSE_SECONDS
                 return frozenset()
         self._members[channel_id] = (time.monotonic(), members)
         return members
