@@ -29,10 +29,12 @@ from bot.keys import (
     services_key,
     settings_key,
 )
+from bot.logs import install_log_redaction
 from bot.metrics import Metrics
 from bot.migrate import upgrade_database
 from bot.models import utcnow
 from bot.monitoring import observe_requests, serve_metrics, slack_payload_type
+from bot.numbers import parse_bounded_int
 from bot.render import Renderer
 from bot.scheduler import JobRunner
 from bot.services import Services
@@ -49,6 +51,8 @@ log = logging.getLogger(__name__)
 # SIGTERM. Its Slack writes wait in the outbox for the next start; an unanswered event is
 # delivered again by Slack.
 BACKGROUND_GRACE_SECONDS = 7.0
+# Unix seconds stay below 10^11 until the year 5138: a signature timestamp is no larger.
+SLACK_TIMESTAMP_MAX = 10**11
 
 
 def create_app(
@@ -58,6 +62,9 @@ def create_app(
     migrate: bool = True,
 ) -> web.Application:
     """Build the warroom web application: Slack endpoint, alert webhooks, health, metrics."""
+    # Here as well as in configure_logging: an app built without the CLI (tests, embedding)
+    # must not log what libraries print of requests either.
+    install_log_redaction()
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[observe_requests])
     app[settings_key] = settings
     app[metrics_key] = Metrics()
@@ -160,9 +167,8 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def slack_events(request: web.Request) -> web.Response:
     """Every Slack request: slash commands, events and interactivity, verified by Bolt."""
-    timestamp = request.headers.get("X-Slack-Request-Timestamp")
-    if timestamp is not None and not timestamp.strip().isdigit():
-        # Bolt would answer 500 to a malformed timestamp; it is a bad signature, so 401.
+    if not _signature_headers_well_formed(request):
+        log.info("Slack request refused: its signature headers are malformed")
         return web.json_response({"error": "invalid request"}, status=401)
     started = time.perf_counter()
     bolt_request = await to_bolt_request(request)
@@ -173,6 +179,22 @@ async def slack_events(request: web.Request) -> web.Response:
         time.perf_counter() - started,
     )
     return response
+
+
+def _signature_headers_well_formed(request: web.Request) -> bool:
+    """Whether slack_sdk can check the signature headers without raising.
+
+    It reads the timestamp with int(): "²" or 5,000 digits raise there (a 500), and "١٧…" or
+    " 17…" pass. It compares the signature with hmac.compare_digest, which raises on non-ASCII
+    text. Slack sends Unix seconds in ASCII digits and a hex digest, so anything else is a bad
+    signature: 401, as Bolt answers the others. Every copy of a repeated header is checked,
+    since Bolt keeps the last one.
+    """
+    timestamps = request.headers.getall("X-Slack-Request-Timestamp", [])
+    signatures = request.headers.getall("X-Slack-Signature", [])
+    return all(
+        parse_bounded_int(timestamp, 0, SLACK_TIMESTAMP_MAX) is not None for timestamp in timestamps
+    ) and all(signature.isascii() for signature in signatures)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -33,18 +33,27 @@ def async_url(database_url: str) -> str:
 def create_engine(database_url: str) -> AsyncEngine:
     """Create the async engine for a database URL."""
     url = async_url(database_url)
+    # hide_parameters: a database error's message (logged with its traceback) would otherwise
+    # carry the statement's values, such as an alert body or a message's text.
     if url.startswith("sqlite"):
         # One connection: SQLite has one writer at a time anyway, and every transaction here
         # takes the write lock (BEGIN IMMEDIATE). Waiting in the pool's queue is fair and
         # wakes at once; waiting in SQLite's busy handler sleeps and polls, which left
         # answers to Slack taking seconds under load (bench/RESULTS.md).
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
+            url,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+            hide_parameters=True,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_async_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
     event.listen(engine.sync_engine, "before_cursor_execute", _strip_nul, retval=True)
     return engine
 
@@ -63,13 +72,45 @@ def _strip_nul(
 
 
 def without_nul(value: Any) -> Any:
-    """``value`` without NULs in its strings, however it nests (JSON, rows, batches)."""
+    """``value`` without NULs in its strings, however it nests (JSON, rows, batches).
+
+    Iterative, not recursive: a webhook body may nest as deep as ``json.loads`` goes, which is
+    deeper than Python's recursion limit allows a recursive walk to follow.
+    """
+    if not _is_container(value):
+        return _without_nul_leaf(value)
+    copies: dict[int, Any] = {}
+    # Containers are visited twice: first to queue their items, then (once every item has
+    # its copy) to build their own copy. Keyed by id(): the input holds on to every object.
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in copies:
+            continue
+        items = list(node.values()) if isinstance(node, dict) else list(node)
+        if not ready:
+            stack.append((node, True))
+            stack.extend((item, False) for item in items if _is_container(item))
+            continue
+        cleaned = [
+            copies[id(item)] if _is_container(item) else _without_nul_leaf(item) for item in items
+        ]
+        if isinstance(node, dict):
+            copies[id(node)] = dict(zip(map(_without_nul_leaf, node), cleaned, strict=True))
+        else:
+            copies[id(node)] = type(node)(cleaned)
+    return copies[id(value)]
+
+
+def _is_container(value: Any) -> bool:
+    # Mappings become plain dicts; lists and tuples only of exactly those types (a named tuple
+    # or a row is left whole), as always.
+    return isinstance(value, dict) or type(value) in (list, tuple)
+
+
+def _without_nul_leaf(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {without_nul(key): without_nul(item) for key, item in value.items()}
-    if type(value) in (list, tuple):
-        return type(value)(without_nul(item) for item in value)
     return value
 
 

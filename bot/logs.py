@@ -8,6 +8,7 @@ task (tasks copy the context they are started from) and never another's.
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import re
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
@@ -62,6 +64,148 @@ def incident_scope(reference: str | None = None) -> Iterator[None]:
 def redact(text: str) -> str:
     """``text`` with anything shaped like a Slack token masked."""
     return _SLACK_TOKEN.sub(lambda match: match.group(0)[:5] + "[redacted]", text)
+
+
+# -- what libraries log of requests and answers ------------------------------------------------
+#
+# slack_bolt logs the whole body of a request that fails its signature check (at INFO), and
+# parts of unhandled ones; slack_sdk logs, at DEBUG, each Web API call's arguments and answer
+# (an OpenID code and client secret going out, an id_token and an email coming back);
+# aiosqlite logs each statement's parameters at DEBUG. Their lines are cleaned as each record
+# is made (a log record factory), so no handler ever sees them: not ours, not a test's, not
+# one a library or an operator adds. A filter on our handler would miss the others, and one
+# on a logger misses its children, which Bolt makes per class.
+
+_OUR_LOGGERS = ("bot", "commands")
+NOT_LOGGED = "(not logged)"
+# Fields whose values are credentials or personal data, wherever a library prints a mapping
+# ('key': 'value' or "key": "value") or a form (key=value).
+_SECRET_FIELDS = (
+    "token|client_secret|code|id_token|access_token|refresh_token|email|response_url"
+    "|authorization|signing_secret|password|secret"
+)
+_QUOTED_SECRET = re.compile(
+    rf"""(?P<key>(?P<q>['"])(?:{_SECRET_FIELDS})(?P=q)\s*:\s*)"""
+    r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,}\]\s]+)""",
+    re.IGNORECASE,
+)
+_FORM_SECRET = re.compile(rf"(?P<key>(?<![\w.-])(?:{_SECRET_FIELDS})=)[^&\s'\",]*", re.IGNORECASE)
+# A JSON Web Token (an OpenID id_token) anywhere: three base64url parts, the first "{".
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_QUERY_STRING = re.compile(r"\?[^\s\"]*")
+_UNHANDLED = re.compile(r"^Unhandled request \((\{.*?\})\)", re.DOTALL)
+# What of an unhandled request is worth knowing: what kind it was, never what it said.
+_UNHANDLED_KEPT = ("type", "command", "callback_id", "action_id", "block_id")
+_CUT_AFTER = (
+    # slack_bolt: a request that failed its signature check; the rest is the body.
+    ("Invalid request signature detected", " (signature, timestamp and body not logged)"),
+    # slack_sdk: a Web API answer; the body holds tokens, id_tokens, emails, messages.
+    ("Received the following response - ", None),
+    # slack_bolt: what a listener answered Slack (an ephemeral reply's text).
+    ("Responding with status: ", None),
+    ("Skipped self event", ""),
+    ("request body: ", NOT_LOGGED),
+    ("Request body: ", NOT_LOGGED),
+)
+_BODY_MARKERS = (", body: ", " body: ")
+
+
+def install_log_redaction() -> None:
+    """Clean what libraries log of requests and answers as each record is made (idempotent)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "warroom_redacts", False):
+        return
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        name = record.name
+        if not any(name == ours or name.startswith(ours + ".") for ours in _OUR_LOGGERS):
+            _redact_library_record(record)
+        return record
+
+    make_record.warroom_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make_record)
+
+
+def _redact_library_record(record: logging.LogRecord) -> None:
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, HttpProcessingError) and record.name.startswith("aiohttp"):
+        # A request aiohttp could not parse, answered 400: its traceback quotes the raw header
+        # line (an Authorization or Cookie value), and anyone can send one, so it is no ERROR.
+        reason = (error.message or "").split("\n", 1)[0].rstrip(": ")
+        record.msg = "malformed HTTP request from %s refused (%s: %s)"
+        record.args = (*(record.args or ("?",))[:1], error.code, reason)
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return
+    if record.name == "aiosqlite" and record.args:
+        # The statement and its parameters (message text, alert bodies): the operation's name
+        # is what debugging needs.
+        record.args = tuple(_operation_name(arg) for arg in record.args)
+        return
+    try:
+        message = record.getMessage()
+    except Exception:
+        # A malformed call, or an argument whose str() fails: logging reports it itself when
+        # a handler formats it; making the record must never raise into the library.
+        return
+    if record.name == "aiohttp.access":
+        # aiohttp's own access log (any runner but ``warroom serve``'s, which logs paths only)
+        # prints the request line and Referer with their query strings: a sign-in code, state.
+        cleaned = _QUERY_STRING.sub("", message)
+    else:
+        cleaned = redact_library_message(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, ()
+
+
+def redact_library_message(message: str) -> str:
+    """A library's log line without request bodies, Web API answers and secret fields."""
+    for prefix, tail in _CUT_AFTER:
+        start = message.find(prefix)
+        if start == -1:
+            continue
+        if tail is None:  # keep the status and headers, drop the body
+            cut = max(message.find(marker, start) for marker in _BODY_MARKERS)
+            if cut == -1:
+                return message[: start + len(prefix)] + NOT_LOGGED
+            return message[:cut] + message[cut:].split(":", 1)[0] + ": " + NOT_LOGGED
+        return message[: start + len(prefix)] + tail
+    unhandled = _UNHANDLED.match(message)
+    if unhandled:
+        return (
+            f"Unhandled request ({_request_kind(unhandled.group(1))})"
+            + message[unhandled.end() :].split("\n", 1)[0]
+        )
+    if "without providing a response for the request (" in message:
+        return message.split(" (", 1)[0] + " " + NOT_LOGGED
+    message = _QUOTED_SECRET.sub(lambda match: match.group("key") + "'[redacted]'", message)
+    message = _FORM_SECRET.sub(lambda match: match.group("key") + "[redacted]", message)
+    return _JWT.sub("[redacted]", message)
+
+
+def _request_kind(shown: str) -> str:
+    """The kind of request Bolt's "unhandled request" warning shows, without its content."""
+    try:
+        fields = ast.literal_eval(shown)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return NOT_LOGGED
+    if not isinstance(fields, dict):
+        return NOT_LOGGED
+    kind = {key: fields[key] for key in _UNHANDLED_KEPT if fields.get(key) is not None}
+    for nested in ("event", "view"):
+        inner = fields.get(nested)
+        if isinstance(inner, dict):
+            kept = ("type", "subtype", "callback_id")
+            kind[nested] = {key: inner[key] for key in kept if inner.get(key) is not None}
+    return repr(kind)
+
+
+def _operation_name(arg: object) -> object:
+    if isinstance(arg, BaseException):
+        return type(arg).__name__
+    function = getattr(arg, "func", arg)
+    return getattr(function, "__qualname__", type(function).__name__)
 
 
 class JsonFormatter(logging.Formatter):
@@ -119,6 +263,7 @@ def configure_logging(level: str, fmt: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    install_log_redaction()
 
 
 def _utc_iso(created: float) -> str:

@@ -14,11 +14,14 @@ from typing import Any, Literal
 import aiohttp
 
 from bot.config import Secret
+from bot.numbers import parse_bounded_int
 
 EventAction = Literal["trigger", "acknowledge", "resolve"]
 # Our severities in PagerDuty's words.
 PAGER_SEVERITY = {"SEV1": "critical", "SEV2": "error", "SEV3": "warning", "SEV4": "info"}
 SUMMARY_MAX = 1024
+# A longer Retry-After is read as a day: the page is retried, not parked for years.
+RETRY_AFTER_MAX_SECONDS = 86_400
 
 
 class PagerFailure(Exception):
@@ -95,10 +98,10 @@ async def send_event(
 
 
 def _retry_after(raw: str | None) -> float | None:
-    try:
-        return float(raw) if raw else None
-    except ValueError:
-        return None
+    """Seconds from a Retry-After header; float() would take "inf", "nan" and "1e400", whose
+    timedelta overflows, so only whole ASCII seconds count, and no more than a day."""
+    seconds = parse_bounded_int(raw, 0, 10**12)
+    return float(min(seconds, RETRY_AFTER_MAX_SECONDS)) if seconds is not None else None
 
 
 def _rejection(body: str) -> str:

@@ -17,8 +17,9 @@ from bot.config import Settings
 from bot.db import create_engine, session_scope
 from bot.flows.postmortem import as_html, write_draft
 from bot.models import Incident
+from bot.numbers import DATABASE_ID_MAX, parse_bounded_int
 
-_REFERENCE = re.compile(r"^(?:inc-)?(\d+)$", re.IGNORECASE)
+_REFERENCE = re.compile(r"^(?:inc-)?([0-9]+)$", re.IGNORECASE)
 
 
 class PostmortemNotFound(LookupError):
@@ -36,11 +37,12 @@ async def render_postmortem(
 ) -> str:
     """The draft of one incident (``INC-7`` or ``7``), as Markdown or as an HTML page."""
     match = _REFERENCE.match(reference.strip())
-    if not match:
+    number = parse_bounded_int(match.group(1), 1, DATABASE_ID_MAX) if match else None
+    if number is None:
         raise PostmortemNotFound(f"{reference!r} is not an incident reference like INC-7")
     engine = create_engine(settings.database_url)
     try:
-        incident = await _find(engine, int(match.group(1)), team)
+        incident = await _find(engine, number, team)
         async with aiohttp.ClientSession() as http:
             services = build_services(settings, engine, http)
             written = await write_draft(

@@ -79,8 +79,10 @@ async def _receive(request: web.Request) -> web.Response:
 def _authorized(header: str, token: str) -> bool:
     scheme, _, given = header.partition(" ")
     # Constant time: how much of a guess matched must not show in how long the answer takes.
+    # "replace": undecodable header bytes arrive as lone surrogates, which a strict encode
+    # refuses (a 500 instead of a 401).
     return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), token.encode()
+        given.strip().encode("utf-8", "replace"), token.encode()
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.flows import acknowledge
+from bot.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand, run_and_reply
 
@@ -25,13 +26,14 @@ async def handle_acknowledge_button(ack: AsyncAck, body: dict[str, Any], context
     value = str(action.get("value") or "")
     channel_id = str((body.get("channel") or {}).get("id") or "")
     user_id = str((body.get("user") or {}).get("id") or "")
-    if not value.isdigit() or not channel_id or not user_id:
+    escalation = parse_bounded_int(value, 1, DATABASE_ID_MAX)
+    if escalation is None or not channel_id or not user_id:
         return
     services.background.spawn(
         run_and_reply(
             services,
             str(body.get("response_url") or ""),
-            _acknowledge(services, channel_id, user_id, int(value)),
+            _acknowledge(services, channel_id, user_id, escalation),
         ),
         name="acknowledge button",
     )

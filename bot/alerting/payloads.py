@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from dateutil import parser as dateparser
@@ -29,6 +29,8 @@ SOURCE_NAMES: Mapping[str, str] = {
 STATUSES = ("firing", "resolved")
 # Go's zero time: what Alertmanager and Grafana send as ``endsAt`` of an alert still firing.
 _GO_ZERO_YEAR = 1
+_EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=7)
+_LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=7)
 _LINK_FIELDS = (
     ("generatorURL", "Source"),
     ("dashboardURL", "Dashboard"),
@@ -311,7 +313,17 @@ def _time(value: object, where: str, problems: list[str], *, required: bool) -> 
     if moment.tzinfo is None:
         problems.append(f"{where}: needs a UTC offset (Z or +hh:mm): {value!r}")
         return None
-    return moment.astimezone(UTC)
+    try:
+        # 9999-12-31T23:59:59-01:00 is a valid time whose UTC is in year 10000: it overflows.
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    # A margin of days from the calendar's ends: the time is shown in any zone and has days
+    # added to it (reminders, windows) without overflowing there.
+    if utc is None or not _EARLIEST <= utc <= _LATEST:
+        problems.append(f"{where}: must fall well within years 1 to 9999 in UTC: {value!r}")
+        return None
+    return utc
 
 
 def _text(value: object) -> str:

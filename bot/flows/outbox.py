@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot import findings, incidents, outbox
 from bot.db import session_scope
 from bot.models import ActionItem, Escalation, Incident, OutboxMessage, TimelineEntry
+from bot.numbers import parse_bounded_int
 from bot.polling import Poller
 from bot.services import Services
 from bot.slack.workspace import slack_error
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 BACKOFF_MAX_SECONDS = 60.0
 # Kept trying this long; then a write is given up (it would only block its channel).
 GIVE_UP_AFTER = timedelta(days=1)
+GIVE_UP_SECONDS = GIVE_UP_AFTER.total_seconds()
 # Slack's answers that mean "not now" rather than "never" (a token or scope slip is mended
 # by a person, and the writes should then go out).
 _TRANSIENT = {
@@ -135,7 +137,9 @@ def _wait_for(error: Exception, attempts: int) -> float | None:
     status = error.response.status_code
     if status == 429:
         retry_after = error.response.headers.get("Retry-After", "")
-        return float(retry_after) if str(retry_after).isdigit() else backoff
+        # Whatever the header says, the write is given up after a day anyway.
+        seconds = parse_bounded_int(str(retry_after), 0, 10**12)
+        return float(min(seconds, GIVE_UP_SECONDS)) if seconds is not None else backoff
     if status >= 500 or slack_error(error) in _TRANSIENT:
         return backoff
     return None
