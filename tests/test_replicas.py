@@ -11,6 +11,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -72,11 +73,16 @@ async def test_two_processes_page_once_per_level(
 
             keys = [f"warroom:{slack.team_id}:INC-1:payments:L{level}" for level in (1, 2, 3)]
             await pagerduty.wait_for(lambda: pagerduty.events_for(keys[2]), timeout=30)
+            channel = next(c for c in slack.channels.values() if c.name.startswith("inc-1"))
+
+            def escalations() -> list[Any]:
+                return [m for m in channel.messages if "escalated to" in m.text]
+
+            # Slack takes about a message a second in one channel: the last may still wait.
+            await slack.wait_for(lambda: len(escalations()) >= 3, timeout=15)
             await asyncio.sleep(1.0)  # room for a duplicate to arrive, if one were coming
 
     triggers = [e["dedup_key"] for e in pagerduty.events if e["event_action"] == "trigger"]
     assert sorted(triggers) == keys
-    channel = next(c for c in slack.channels.values() if c.name.startswith("inc-1"))
-    escalations = [m for m in channel.messages if "escalated to" in m.text]
-    assert len(escalations) == 3
+    assert len(escalations()) == 3
     assert {BOB, CAROL} <= channel.members

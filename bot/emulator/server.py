@@ -165,6 +165,10 @@ class EmulatorServer(Courier):
         ``Retry-After``) or 500, half each, drawn from a seeded generator: a Slack outage."""
         self._flaky = Flakiness(rate, random.Random(seed), retry_after, frozenset(spare))
 
+    def recover(self, method: str) -> None:
+        """Stop answering ``method`` with the failures still queued for it: Slack is back."""
+        self._failures.pop(method, None)
+
     def steady(self) -> None:
         """Stop answering at random with failures."""
         self._flaky = None

@@ -4,6 +4,10 @@ Slack answers 429 with ``Retry-After`` per method. Retrying each call on its own
 slack_sdk's handler does) lets a burst of callers keep hitting the limit, each burning
 its retries. Here a 429 closes the method's gate for ``Retry-After`` seconds; every call
 of that method, new or retrying, waits at the gate, so calls queue up instead of failing.
+
+``chat.postMessage`` is limited per channel instead, about one message a second with short
+bursts (https://docs.slack.dev/apis/web-api/rate-limits, "Posting messages"): its gate is
+the channel's, so one busy incident channel never holds back the others.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import logging
 import random
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -27,6 +32,20 @@ log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 30
 
 
+# Methods Slack limits per channel rather than per workspace.
+PER_CHANNEL_METHODS = frozenset({"chat.postMessage"})
+# The gate of the call under way, for the retry handler (which sees only the HTTP request).
+_current_gate: ContextVar[str | None] = ContextVar("slack_rate_limit_gate", default=None)
+
+
+def gate_of(method: str, arguments: dict[str, Any]) -> str:
+    """The gate a call waits at: its method's, or its method's in one channel."""
+    channel = arguments.get("channel")
+    if method in PER_CHANNEL_METHODS and isinstance(channel, str) and channel:
+        return f"{method} {channel}"
+    return method
+
+
 class RateLimitGate:
     """When each Slack method may be called again, learnt from 429 answers."""
 
@@ -35,7 +54,8 @@ class RateLimitGate:
         self.limited = 0  # 429 answers seen, for logs and tests
 
     async def wait(self, method: str) -> None:
-        """Return once ``method`` is not rate limited."""
+        """Return once ``method`` (a gate: a method, or a method in one channel) is not rate
+        limited."""
         while (delay := self._open_at.get(method, 0.0) - time.monotonic()) > 0:
             # A little jitter, so the queue does not stampede the moment the gate opens.
             await asyncio.sleep(delay + random.uniform(0, 0.25))
@@ -75,9 +95,9 @@ class RateLimitRetryHandler(AsyncRetryHandler):
         error: Exception | None = None,  # noqa: ARG002
     ) -> None:
         assert response is not None
-        method = api_method(request.url)
-        self.gate.close(method, retry_after(response))
-        await self.gate.wait(method)
+        gate = _current_gate.get() or api_method(request.url)
+        self.gate.close(gate, retry_after(response))
+        await self.gate.wait(gate)
         state.next_attempt_requested = True
         state.increment_current_attempt()
 
@@ -90,8 +110,14 @@ class GatedWebClient(AsyncWebClient):
         self.gate = gate
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
-        await self.gate.wait(api_method)
-        return await super().api_call(api_method, **kwargs)
+        arguments = {**(kwargs.get("params") or {}), **(kwargs.get("json") or {})}
+        gate = gate_of(api_method, arguments)
+        token = _current_gate.set(gate)
+        try:
+            await self.gate.wait(gate)
+            return await super().api_call(api_method, **kwargs)
+        finally:
+            _current_gate.reset(token)
 
 
 def api_method(url: str) -> str:
