@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot import reactions
 from bot.db import session_scope
 from bot.emulator import Channel, SlackEmulator
-from bot.models import ChannelMessage, Escalation, Incident, TimelineEntry
+from bot.models import ChannelMessage, Escalation, Incident, TimelineEntry, TimelineKind
 from bot.slack.limits import SECTION_TEXT_MAX
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
 from tests.test_escalation import command, escalation_messages
@@ -208,18 +209,32 @@ async def test_a_deleted_thread_parent_leaves_the_timeline(warroom: Warroom) -> 
 
 
 async def test_joins_topics_and_pins_are_kept_as_what_they_are(warroom: Warroom) -> None:
-    slack = warroom.slack
     channel = await open_incident(warroom)
     await command(warroom, channel, f"lead <@{BOB}>")
-    await slack.wait_for(lambda: any(m.subtype == "channel_join" for m in channel.messages))
 
-    rows = await stored(warroom, channel)
-    subtypes = {row.subtype for row in rows}
-    assert {"channel_join", "channel_topic", "pinned_item"} <= subtypes
-    assert all(row.is_system for row in rows if row.subtype in subtypes - {None})
+    async def bob_joined() -> list[ChannelMessage]:
+        rows = await stored(warroom, channel)
+        return rows if any(r.subtype == "channel_join" and r.user == BOB for r in rows) else []
 
-    join = next(m for m in channel.messages if m.subtype == "channel_join" and m.user == BOB)
-    await slack.add_reaction(channel.id, join.ts, "pushpin", user=ALICE)
+    rows = await warroom.slack.wait_for(bob_joined)
+    notes = [row for row in rows if row.subtype is not None]
+    assert {"channel_join", "channel_topic", "pinned_item"} <= {row.subtype for row in notes}
+    assert all(row.is_system for row in notes)
+    join = next(row for row in notes if row.subtype == "channel_join" and row.user == BOB)
+
+    async with session_scope(warroom.engine) as session:
+        incident = (await session.exec(select(Incident))).one()
+        promoted = await reactions.add_reaction(
+            session,
+            incident,
+            join,
+            name="pushpin",
+            user=ALICE,
+            added_at=warroom.clock.now,
+            kind=TimelineKind.KEY_EVENT,
+        )
+        await session.commit()
+    assert not promoted
     assert not [k for k, _ in await kinds_in_timeline(warroom) if k == "key_event"]
 
 
