@@ -61,6 +61,12 @@ def slack_escape(value: object) -> str:
     return _slack_structure(str(value).translate(_ESCAPES))
 
 
+def slack_quote(value: object) -> Markup:
+    """A person's text as a Slack block quote: each line escaped as text, then quoted (the
+    quote is ours; a ``>`` the person typed stays a character)."""
+    return Markup("\n".join(">" + slack_escape(line) for line in str(value).split("\n")))
+
+
 def _slack_structure(escaped: str) -> str:
     """Escaped Slack text with its quotes (``&gt;`` first on a line) and code fences taken
     apart by a zero-width space: shown the same, never obeyed."""
@@ -244,6 +250,7 @@ class Renderer:
             table_cell=lambda value: " ".join(str(value).split()),
             item=markdown_item,
             prose=prose,
+            quote=slack_quote,
         )
         return env
 

@@ -20,21 +20,14 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator import BotResponse, SlackEmulator, slack_signature_headers
+from tests.fake_bot import error_of, refused, serving
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SKIP_SLACK_SDK_WARNING", "1")
 
 
 @pytest.fixture
@@ -85,26 +78,8 @@ class FakeBot:
 @pytest.fixture
 async def bot(emu: SlackEmulator) -> AsyncIterator[FakeBot]:
     fake = FakeBot(emu.signing_secret)
-    app = web.Application()
-    app.router.add_post("/slack/events", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    emu.events_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-    yield fake
-    await emu.drain()
-    await runner.cleanup()
-
-
-async def api_error(call: Any) -> SlackApiError:
-    with pytest.raises(SlackApiError) as info:
-        await call
-    return info.value
-
-
-def error_of(exc: SlackApiError) -> str:
-    return str(exc.response["error"])
+    async with serving(emu, fake.handle):
+        yield fake
 
 
 # -- signing ---------------------------------------------------------------------------------
@@ -133,12 +108,12 @@ async def test_auth_test_and_auth_errors(emu: SlackEmulator, web_client: AsyncWe
     )
     assert "chat:write" in me.headers["x-oauth-scopes"]
     wrong = AsyncWebClient(token="xoxb-wrong", base_url=emu.base_url)
-    assert error_of(await api_error(wrong.auth_test())) == "invalid_auth"
+    assert error_of(await refused(wrong.auth_test())) == "invalid_auth"
     anonymous = AsyncWebClient(base_url=emu.base_url)
-    assert error_of(await api_error(anonymous.auth_test())) == "not_authed"
-    no_app = await api_error(web_client.apps_connections_open(app_token=emu.bot_token))
+    assert error_of(await refused(anonymous.auth_test())) == "not_authed"
+    no_app = await refused(web_client.apps_connections_open(app_token=emu.bot_token))
     assert error_of(no_app) == "not_allowed_token_type"
-    unknown = await api_error(web_client.api_call("conversations.frobnicate"))
+    unknown = await refused(web_client.api_call("conversations.frobnicate"))
     assert error_of(unknown) == "unknown_method"
     assert [c.error for c in emu.calls_to("auth.test")] == [None, "invalid_auth", "not_authed"]
 
@@ -156,7 +131,7 @@ async def test_create_channel_names(emu: SlackEmulator, web_client: AsyncWebClie
         ("x" * 81, "invalid_name_maxlength"),
         ("", "invalid_name_required"),
     ]:
-        assert error_of(await api_error(web_client.conversations_create(name=name))) == code
+        assert error_of(await refused(web_client.conversations_create(name=name))) == code
 
 
 async def test_invite_and_topic(emu: SlackEmulator, web_client: AsyncWebClient) -> None:
@@ -164,27 +139,27 @@ async def test_invite_and_topic(emu: SlackEmulator, web_client: AsyncWebClient) 
     await web_client.conversations_invite(channel=cid, users=[ALICE, BOB])
     assert emu.channels[cid].members == {emu.bot_user_id, ALICE, BOB}
     invite = web_client.conversations_invite
-    assert error_of(await api_error(invite(channel=cid, users=ALICE))) == "already_in_channel"
-    partly = await api_error(invite(channel=cid, users=f"{ALICE},{CAROL}"))
+    assert error_of(await refused(invite(channel=cid, users=ALICE))) == "already_in_channel"
+    partly = await refused(invite(channel=cid, users=f"{ALICE},{CAROL}"))
     assert error_of(partly) == "already_in_channel"  # all or nothing: Carol is not invited
     assert CAROL not in emu.channels[cid].members
     await invite(channel=cid, users=CAROL)
-    assert error_of(await api_error(invite(channel=cid, users="U0NOBODY"))) == "user_not_found"
-    self_invite = await api_error(invite(channel=cid, users=emu.bot_user_id))
+    assert error_of(await refused(invite(channel=cid, users="U0NOBODY"))) == "user_not_found"
+    self_invite = await refused(invite(channel=cid, users=emu.bot_user_id))
     assert error_of(self_invite) == "cant_invite_self"
     general = emu.channel_by_name("general")
     assert general is not None
-    assert error_of(await api_error(invite(channel=general.id, users=BOB))) == "not_in_channel"
-    assert error_of(await api_error(invite(channel="C0NOPE", users=BOB))) == "channel_not_found"
+    assert error_of(await refused(invite(channel=general.id, users=BOB))) == "not_in_channel"
+    assert error_of(await refused(invite(channel="C0NOPE", users=BOB))) == "channel_not_found"
 
     topic = await web_client.conversations_setTopic(channel=cid, topic="SEV1: db down")
     assert topic["channel"]["topic"]["value"] == "SEV1: db down"
-    too_long = await api_error(web_client.conversations_setTopic(channel=cid, topic="x" * 251))
+    too_long = await refused(web_client.conversations_setTopic(channel=cid, topic="x" * 251))
     assert error_of(too_long) == "too_long"
     info = await web_client.conversations_info(channel=cid)
     assert info["channel"]["num_members"] == 4
     await web_client.conversations_archive(channel=cid)
-    assert error_of(await api_error(invite(channel=cid, users=BOB))) == "is_archived"
+    assert error_of(await refused(invite(channel=cid, users=BOB))) == "is_archived"
 
 
 async def test_post_history_and_replies(emu: SlackEmulator, web_client: AsyncWebClient) -> None:
@@ -221,10 +196,10 @@ async def test_post_history_and_replies(emu: SlackEmulator, web_client: AsyncWeb
     assert [m["text"] for m in thread["messages"]] == ["m1", "r1", "r2"]
     first = await web_client.conversations_replies(channel=cid, ts=parent_ts, limit=2)
     assert first["has_more"] and len(first["messages"]) == 2
-    missing = await api_error(web_client.conversations_replies(channel=cid, ts="1.000001"))
+    missing = await refused(web_client.conversations_replies(channel=cid, ts="1.000001"))
     assert error_of(missing) == "thread_not_found"
     other = (await web_client.conversations_create(name="inc-2b"))["channel"]["id"]
-    assert error_of(await api_error(web_client.chat_postMessage(channel=other))) == "no_text"
+    assert error_of(await refused(web_client.chat_postMessage(channel=other))) == "no_text"
 
 
 async def test_post_rules_update_and_permalink(
@@ -232,29 +207,29 @@ async def test_post_rules_update_and_permalink(
 ) -> None:
     general = emu.channel_by_name("general")
     assert general is not None
-    refused = await api_error(web_client.chat_postMessage(channel=general.id, text="hi"))
-    assert error_of(refused) == "not_in_channel"
+    outside = await refused(web_client.chat_postMessage(channel=general.id, text="hi"))
+    assert error_of(outside) == "not_in_channel"
     cid = (await web_client.conversations_create(name="inc-3"))["channel"]["id"]
     ts = (await web_client.chat_postMessage(channel=cid, text="v1"))["ts"]
     updated = await web_client.chat_update(channel=cid, ts=ts, text="v2")
     assert updated["message"]["text"] == "v2" and "edited" in updated["message"]
     alice_msg = await emu.post_message(cid, "mine", user=ALICE)
     assert alice_msg.user == ALICE  # auto-joined the public channel
-    not_ours = await api_error(web_client.chat_update(channel=cid, ts=alice_msg.ts, text="x"))
+    not_ours = await refused(web_client.chat_update(channel=cid, ts=alice_msg.ts, text="x"))
     assert error_of(not_ours) == "cant_update_message"
     link = await web_client.chat_getPermalink(channel=cid, message_ts=ts)
     assert link["permalink"] == (
         f"https://warroom-demo.slack.com/archives/{cid}/p{ts.replace('.', '')}"
     )
     await web_client.pins_add(channel=cid, timestamp=ts)
-    pinned = await api_error(web_client.pins_add(channel=cid, timestamp=ts))
+    pinned = await refused(web_client.pins_add(channel=cid, timestamp=ts))
     assert error_of(pinned) == "already_pinned"
     await web_client.reactions_add(channel=cid, timestamp=ts, name="eyes")
-    again = await api_error(web_client.reactions_add(channel=cid, timestamp=ts, name="eyes"))
+    again = await refused(web_client.reactions_add(channel=cid, timestamp=ts, name="eyes"))
     assert error_of(again) == "already_reacted"
     await web_client.chat_postEphemeral(channel=cid, user=ALICE, text="psst")
     assert [e.text for e in emu.ephemeral_for(ALICE)] == ["psst"]
-    outsider = await api_error(web_client.chat_postEphemeral(channel=cid, user=CAROL, text="x"))
+    outsider = await refused(web_client.chat_postEphemeral(channel=cid, user=CAROL, text="x"))
     assert error_of(outsider) == "user_not_in_channel"
 
 
@@ -263,11 +238,11 @@ async def test_users_and_groups(emu: SlackEmulator, web_client: AsyncWebClient) 
     assert (user["real_name"], user["tz"]) == ("Alice Adams", "Europe/Berlin")
     found = await web_client.users_lookupByEmail(email="alice@example.com")
     assert found["user"]["id"] == ALICE
-    assert error_of(await api_error(web_client.users_info(user="U0NOPE"))) == "user_not_found"
+    assert error_of(await refused(web_client.users_info(user="U0NOPE"))) == "user_not_found"
     emu.add_usergroup("S0ONCALL", "oncall", [ALICE, BOB])
     members = await web_client.usergroups_users_list(usergroup="S0ONCALL")
     assert members["users"] == [ALICE, BOB]
-    nope = await api_error(web_client.usergroups_users_list(usergroup="S0NOPE"))
+    nope = await refused(web_client.usergroups_users_list(usergroup="S0NOPE"))
     assert error_of(nope) == "no_such_subteam"
 
 
@@ -284,14 +259,14 @@ async def test_views_open_trigger_rules(emu: SlackEmulator, web_client: AsyncWeb
     view_id = opened["view"]["id"]
     assert opened["view"]["callback_id"] == "declare" and view_id.startswith("V")
     assert emu.views[view_id]["trigger_user"] == ALICE
-    again = await api_error(web_client.views_open(trigger_id=trigger, view=view))
+    again = await refused(web_client.views_open(trigger_id=trigger, view=view))
     assert error_of(again) == "exchanged_trigger_id"
-    bogus = await api_error(web_client.views_open(trigger_id="1.2.abc", view=view))
+    bogus = await refused(web_client.views_open(trigger_id="1.2.abc", view=view))
     assert error_of(bogus) == "invalid_trigger_id"
     emu.trigger_ttl = 0.05
     stale = emu.issue_trigger_id(ALICE)
     await asyncio.sleep(0.1)
-    expired = await api_error(web_client.views_open(trigger_id=stale, view=json.dumps(view)))
+    expired = await refused(web_client.views_open(trigger_id=stale, view=json.dumps(view)))
     assert error_of(expired) == "expired_trigger_id"
     updated = await web_client.views_update(
         view_id=view_id,
@@ -304,7 +279,7 @@ async def test_views_open_trigger_rules(emu: SlackEmulator, web_client: AsyncWeb
 async def test_injected_429_and_errors(emu: SlackEmulator, web_client: AsyncWebClient) -> None:
     emu.fail("chat.postMessage", status=429, retry_after=3)
     cid = (await web_client.conversations_create(name="inc-4"))["channel"]["id"]
-    limited = await api_error(web_client.chat_postMessage(channel=cid, text="x"))
+    limited = await refused(web_client.chat_postMessage(channel=cid, text="x"))
     assert limited.response.status_code == 429
     assert limited.response.headers["Retry-After"] == "3"
     assert error_of(limited) == "ratelimited"
@@ -313,10 +288,10 @@ async def test_injected_429_and_errors(emu: SlackEmulator, web_client: AsyncWebC
 
     emu.fail("users.info", status=503, times=2)
     for _ in range(2):
-        failed = await api_error(web_client.users_info(user=ALICE))
+        failed = await refused(web_client.users_info(user=ALICE))
         assert failed.response.status_code == 503 and error_of(failed) == "internal_error"
     emu.fail_with_error("users.info", "user_not_visible")
-    hidden = await api_error(web_client.users_info(user=ALICE))
+    hidden = await refused(web_client.users_info(user=ALICE))
     assert (hidden.response.status_code, error_of(hidden)) == (200, "user_not_visible")
     assert (await web_client.users_info(user=ALICE))["ok"]
 
@@ -343,7 +318,7 @@ async def test_rate_limits(emu: SlackEmulator, web_client: AsyncWebClient) -> No
     emu.rate_limits["users.info"] = 2
     await web_client.users_info(user=ALICE)
     await web_client.users_info(user=BOB)
-    limited = await api_error(web_client.users_info(user=ALICE))
+    limited = await refused(web_client.users_info(user=ALICE))
     assert limited.response.status_code == 429
     assert 1 <= int(limited.response.headers["Retry-After"]) <= 60
 

@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator import SlackEmulator
@@ -26,6 +25,7 @@ from bot.emulator.blockkit import (
     truncate_text,
     view_problems,
 )
+from tests.fake_bot import refused, serving
 
 ALICE = "U0ALICE"
 X = "x"
@@ -577,13 +577,6 @@ def test_truncate_text() -> None:
 
 
 # -- over HTTP, with the slack_sdk client ------------------------------------------------------
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SKIP_SLACK_SDK_WARNING", "1")
-
-
 @pytest.fixture
 async def emu() -> AsyncIterator[SlackEmulator]:
     async with SlackEmulator() as slack:
@@ -603,11 +596,11 @@ def general(emu: SlackEmulator) -> str:
     return channel.id
 
 
-async def refused(call: Any) -> dict[str, Any]:
-    with pytest.raises(SlackApiError) as info:
-        await call
-    assert info.value.response.status_code == 200
-    return dict(info.value.response.data)
+async def refused_with(call: Any) -> dict[str, Any]:
+    """Slack's answer to a refused call: HTTP 200 with ``ok: false`` and its details."""
+    error = await refused(call)
+    assert error.response.status_code == 200
+    return dict(error.response.data)
 
 
 async def test_views_open_refuses_a_long_option_description(
@@ -617,7 +610,7 @@ async def test_views_open_refuses_a_long_option_description(
         visibility = checkboxes(options=[option("private", description=pt(description))])
         return modal(input_block(text_input(), block_id="title"), input_block(visibility))
 
-    answer = await refused(
+    answer = await refused_with(
         web_client.views_open(trigger_id=emu.issue_trigger_id(ALICE), view=declare(X * 76))
     )
     assert answer["ok"] is False and answer["error"] == "invalid_arguments"
@@ -639,7 +632,9 @@ async def test_views_update_and_push_check_the_view(
 ) -> None:
     opened = await web_client.views_open(trigger_id=emu.issue_trigger_id(ALICE), view=modal())
     view_id = opened["view"]["id"]
-    answer = await refused(web_client.views_update(view_id=view_id, view=modal(title=pt(X * 25))))
+    answer = await refused_with(
+        web_client.views_update(view_id=view_id, view=modal(title=pt(X * 25)))
+    )
     assert answer["error"] == "invalid_arguments"
     assert (
         error("must be less than 25 characters", "/view/title/text")
@@ -649,7 +644,7 @@ async def test_views_update_and_push_check_the_view(
     pushed = web_client.views_push(
         trigger_id=emu.issue_trigger_id(ALICE), view=modal(private_metadata=X * 3001)
     )
-    answer = await refused(pushed)
+    answer = await refused_with(pushed)
     assert (
         error("must be less than 3001 characters", "/view/private_metadata")
         in (answer["response_metadata"]["messages"])
@@ -660,7 +655,7 @@ async def test_a_message_of_51_blocks_is_refused(
     emu: SlackEmulator, web_client: AsyncWebClient
 ) -> None:
     channel = general(emu)
-    answer = await refused(
+    answer = await refused_with(
         web_client.chat_postMessage(channel=channel, text="t", blocks=[divider()] * 51)
     )
     assert answer["error"] == "invalid_blocks"
@@ -679,23 +674,25 @@ async def test_blocks_of_every_message_method_are_checked(
 ) -> None:
     channel = general(emu)
     bad = [{"type": "header", "text": pt(X * 151)}]
-    ephemeral = await refused(
+    ephemeral = await refused_with(
         web_client.chat_postEphemeral(channel=channel, user=ALICE, text="t", blocks=bad)
     )
     assert ephemeral["error"] == "invalid_blocks" and not emu.ephemeral
     posted = await web_client.chat_postMessage(channel=channel, text="t", blocks=[section()])
-    update = await refused(web_client.chat_update(channel=channel, ts=posted["ts"], blocks=bad))
+    update = await refused_with(
+        web_client.chat_update(channel=channel, ts=posted["ts"], blocks=bad)
+    )
     assert update["error"] == "invalid_blocks"
     assert (
         error("must be less than 151 characters", "/blocks/0/text/text")
         in (update["response_metadata"]["messages"])
     )
     assert emu.channels[channel].find(posted["ts"]).blocks == [section()]  # type: ignore[union-attr]
-    not_json = await refused(
+    not_json = await refused_with(
         web_client.chat_update(channel=channel, ts=posted["ts"], blocks="[{not json")
     )
     assert not_json["error"] == "invalid_blocks_format"
-    not_list = await refused(
+    not_list = await refused_with(
         web_client.chat_postMessage(channel=channel, text="t", blocks=json.dumps(section()))
     )
     assert not_list["error"] == "invalid_blocks_format"
@@ -722,7 +719,7 @@ async def test_text_over_40000_characters_is_truncated_with_a_warning(
     assert ephemeral["warning"] == "message_truncated"
     assert emu.ephemeral[-1].text == X * MESSAGE_TEXT_MAX
 
-    too_long = await refused(
+    too_long = await refused_with(
         web_client.chat_update(channel=channel, ts=exact["ts"], text=X * (MESSAGE_TEXT_MAX + 1))
     )
     assert too_long["error"] == "msg_too_long"
@@ -757,16 +754,8 @@ class Bot:
 @pytest.fixture
 async def bot(emu: SlackEmulator) -> AsyncIterator[Bot]:
     fake = Bot()
-    app = web.Application()
-    app.router.add_post("/slack/events", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    emu.events_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-    yield fake
-    await emu.drain()
-    await runner.cleanup()
+    async with serving(emu, fake.handle):
+        yield fake
 
 
 async def test_a_command_ack_with_refused_blocks_shows_nothing(

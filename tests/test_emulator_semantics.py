@@ -13,21 +13,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator import Channel, Message, SlackEmulator
 from bot.emulator.models import new_ts
+from tests.fake_bot import error_of, refused, serving
 
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # slack_sdk copies HTTP(S)_PROXY into its clients and ignores NO_PROXY.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SKIP_SLACK_SDK_WARNING", "1")
 
 
 @pytest.fixture
@@ -62,25 +54,8 @@ class Recorder:
 @pytest.fixture
 async def recorder(emu: SlackEmulator) -> AsyncIterator[Recorder]:
     recorder = Recorder()
-    app = web.Application()
-    app.router.add_post("/slack/events", recorder.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    emu.events_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-    yield recorder
-    await emu.drain()
-    await runner.cleanup()
-
-
-async def refused(call: Any) -> SlackApiError:
-    with pytest.raises(SlackApiError) as info:
-        await call
-    return info.value
-
-
-def error_of(exc: SlackApiError) -> str:
-    return str(exc.response["error"])
+    async with serving(emu, recorder.handle):
+        yield recorder
 
 
 def channel_named(emu: SlackEmulator, name: str) -> Channel:

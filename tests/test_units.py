@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -124,3 +125,22 @@ def test_manifest_declares_what_the_bot_uses() -> None:
     socket = build_manifest(None)
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "url" not in socket["features"]["slash_commands"][0]
+
+
+def test_a_quoted_text_is_quoted_on_every_line_and_its_own_markup_stays_text() -> None:
+    renderer = Renderer()
+    origin = SimpleNamespace(
+        text="replicas lag <!here>\n> the user's own quote\nthird line",
+        user="U0BOB",
+        ts="1700000000.000100",
+    )
+    shown = renderer.render(
+        "messages/declared_from_message.j2",
+        origin=origin,
+        incident=SimpleNamespace(timezone="UTC"),
+        link="https://example.slack.com/archives/C1/p1",
+    )
+    lines = shown.split("\n")[1:]
+    assert lines[0] == ">replicas lag &lt;!here&gt;"
+    assert lines[1] == ">\u200b&gt; the user's own quote"  # shown, never a nested quote
+    assert lines[2] == ">third line"

@@ -322,20 +322,9 @@ class SlackEmulator(EmulatorServer):
             raise PermissionError(f"{user} did not write message {ts}")
         previous = message.to_api()
         message.text, message.edited = text, {"user": user, "ts": new_ts()}
-        event_ts = new_ts()
         return await self._deliver_if_member(
             chan,
-            {
-                "type": "message",
-                "subtype": "message_changed",
-                "hidden": True,
-                "channel": chan.id,
-                "ts": event_ts,
-                "event_ts": event_ts,
-                "channel_type": channel_type(chan),
-                "message": message.to_api(),
-                "previous_message": previous,
-            },
+            _hidden_event(chan, "message_changed", message=message.to_api(), previous=previous),
         )
 
     async def delete_message(self, channel: str, ts: str) -> BotResponse | None:
@@ -350,7 +339,6 @@ class SlackEmulator(EmulatorServer):
         chan = self._channel(channel)
         message = self.find_message(chan, ts)
         previous = message.to_api()
-        event_ts = new_ts()
         if not message.is_reply and message.replies:
             tombstone = events.tombstone(message)
             message.text, message.user, message.subtype = (
@@ -363,32 +351,11 @@ class SlackEmulator(EmulatorServer):
             message.hidden = True
             return await self._deliver_if_member(
                 chan,
-                {
-                    "type": "message",
-                    "subtype": "message_changed",
-                    "hidden": True,
-                    "channel": chan.id,
-                    "ts": event_ts,
-                    "event_ts": event_ts,
-                    "channel_type": channel_type(chan),
-                    "message": tombstone,
-                    "previous_message": previous,
-                },
+                _hidden_event(chan, "message_changed", message=tombstone, previous=previous),
             )
         self.remove_message(chan, message)
         return await self._deliver_if_member(
-            chan,
-            {
-                "type": "message",
-                "subtype": "message_deleted",
-                "hidden": True,
-                "channel": chan.id,
-                "ts": event_ts,
-                "deleted_ts": ts,
-                "event_ts": event_ts,
-                "channel_type": channel_type(chan),
-                "previous_message": previous,
-            },
+            chan, _hidden_event(chan, "message_deleted", deleted_ts=ts, previous=previous)
         )
 
     async def send_message_replied(
@@ -450,6 +417,25 @@ class SlackEmulator(EmulatorServer):
         if message.user:  # absent when a webhook or integration wrote the message
             event["item_user"] = message.user
         return event
+
+
+def _hidden_event(
+    channel: Channel, subtype: str, *, previous: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    """A ``message_changed`` or ``message_deleted`` event: Slack's hidden bookkeeping about a
+    message, with what it was before (https://docs.slack.dev/reference/events/message)."""
+    event_ts = new_ts()
+    return {
+        "type": "message",
+        "subtype": subtype,
+        "hidden": True,
+        "channel": channel.id,
+        "ts": event_ts,
+        "event_ts": event_ts,
+        "channel_type": channel_type(channel),
+        **fields,
+        "previous_message": previous,
+    }
 
 
 def _find_element(blocks: list[Any] | None, action_id: str) -> tuple[str, dict[str, Any] | None]:
