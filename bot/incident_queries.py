@@ -108,31 +108,6 @@ async def held_by(session: AsyncSession, user_id: str, incident_ids: Collection[
     return {row for row in rows.all() if row is not None}
 
 
-# How Slack records people coming and going in a channel (the recorder keeps these messages).
-_JOINS = ("channel_join", "group_join")
-_LEAVES = ("channel_leave", "group_leave")
-
-
-async def recorded_membership(
-    session: AsyncSession, user_id: str, channel_ids: Collection[str]
-) -> dict[str, bool]:
-    """What the recorded history says of ``user_id`` in each channel: True when their latest
-    join or leave is a join, False when it is a leave; channels with neither are left out."""
-    channels = list(channel_ids)
-    if not channels:
-        return {}
-    rows = await session.exec(
-        select(ChannelMessage.channel, ChannelMessage.subtype)
-        .where(
-            col(ChannelMessage.channel).in_(channels),
-            ChannelMessage.user == user_id,
-            col(ChannelMessage.subtype).in_(_JOINS + _LEAVES),
-        )
-        .order_by(col(ChannelMessage.occurred_at), col(ChannelMessage.id))
-    )
-    return {channel: subtype in _JOINS for channel, subtype in rows.all()}
-
-
 async def latest_team(session: AsyncSession) -> str | None:
     """The workspace of the latest incident: the bot's own, known without asking Slack."""
     rows = await session.exec(

@@ -65,6 +65,23 @@ async def test_a_group_with_someone_already_here_brings_in_the_others(warroom: W
     assert row.users == [ALICE, BOB, CAROL] and row.found_present == [ALICE]
 
 
+async def test_an_invitation_refused_without_saying_whose_is_asked_person_by_person(
+    warroom: Warroom,
+) -> None:
+    slack = warroom.slack
+    slack.add_usergroup("S0ONCALL", "oncall", [ALICE, BOB, CAROL])
+    channel = await open_incident(warroom)
+    # Should Slack answer a forced invitation with one error and no per-person list.
+    slack.fail_with_error("conversations.invite", "already_in_channel")
+
+    await command(warroom, channel, "escalate @oncall")
+
+    assert {BOB, CAROL} <= channel.members
+    (message,) = escalation_messages(channel)
+    assert "Brought in: <@U0BOB>, <@U0CAROL>" in message.text
+    assert "Already in the channel: <@U0ALICE>" in message.text
+
+
 async def test_a_large_group_is_named_in_part_and_still_posted(warroom: Warroom) -> None:
     slack = warroom.slack
     people = [f"U0P{n:04d}" for n in range(150)]

@@ -176,10 +176,11 @@ async def test_membership_look_ups_are_bounded_by_the_page_and_remembered(
                         body = await answer.json()
                     asked = len(slack.calls_to("conversations.members")) - before
                     assert asked <= 2, (person, asked)
+                    if _ == 1:
+                        assert asked == 0, "Slack's recent answers are remembered"
                     if expected:
                         assert expected in page and body["items"][0]["title"] == expected
-                        assert body["total"] == 12
-                        assert asked == 0, "stored membership answers for known members"
+                        assert body["pages"] >= 2, "there are more of Bob's incidents"
                     else:
                         assert "Secret" not in page and body["total"] == 0
 

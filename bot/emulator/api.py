@@ -119,8 +119,9 @@ class Args:
             try:
                 return json.loads(value)
             except json.JSONDecodeError as exc:
-                # chat.*: "invalid_blocks_format: The blocks is not a valid JSON object".
-                codes = {"blocks": "invalid_blocks_format", "view": "invalid_view"}
+                # chat.*: "invalid_blocks_format: The blocks is not a valid JSON object"; views.*
+                # list no error of their own for it, so the general one.
+                codes = {"blocks": "invalid_blocks_format"}
                 raise ApiError(codes.get(name, "invalid_arguments")) from exc
         return value
 

@@ -40,7 +40,8 @@ def _manifest(args: Args) -> dict[str, Any]:
         except json.JSONDecodeError as error:
             problem = ManifestProblem(f"The manifest is not valid JSON: {error.msg}", "/")
             raise ApiError("invalid_manifest", _errors([problem])) from error
-    problems = validate_manifest(manifest)
+    # In doubt, refuse: the documented rules no schema holds apply here too.
+    problems = validate_manifest(manifest, strict=True)
     if problems:
         raise ApiError("invalid_manifest", _errors(problems))
     return manifest

@@ -133,7 +133,9 @@ def chat_delete(emu: EmulatorState, args: Args) -> Result:
 @method("chat.postEphemeral")
 def chat_post_ephemeral(emu: EmulatorState, args: Args) -> Result:
     channel = _target_channel(emu, args)
-    require_visible(emu, channel)  # private channels the bot is not in: channel_not_found
+    # Posting where the bot is not a member needs chat:write.public, which warroom does not
+    # ask for (https://docs.slack.dev/reference/scopes/chat:write.public): as chat.postMessage.
+    require_access(emu, channel, public_error="not_in_channel")
     require_active(channel)
     user = args.need("user", "user_not_found")
     if user not in channel.members:

@@ -20,14 +20,14 @@ written out in our own terms):
 
 Two levels:
 
-- ``validate_manifest(manifest)``: Slack's own rules (the schema plus the documented checks
-  across fields). The emulator's ``apps.manifest.validate`` and ``apps.manifest.create`` use
-  exactly these, so they never refuse a manifest Slack's schema accepts.
-- ``validate_manifest(manifest, strict=True)`` adds warroom's own, stricter rules for the
-  manifest it prints: the documented display-name characters (the schema has no pattern, and
+- ``validate_manifest(manifest)``: Slack's schema plus the documented checks across fields.
+- ``validate_manifest(manifest, strict=True)`` adds the rules the reference documents and the
+  schema does not hold: the documented display-name characters (the schema has no pattern, and
   Slack's own example manifest uses spaces), scope and event names shaped like Slack's
   (``chat:write``, ``users:read.email``, ``message.channels``) and redirect URLs that are
-  http(s) URLs (the schema takes any string there).
+  http(s) URLs (the schema takes any string there). The emulator's ``apps.manifest.validate``
+  and ``apps.manifest.create`` use these too: where two of Slack's sources disagree, the
+  emulator refuses, so a manifest it takes is one Slack takes.
 
 Where the schema and the prose disagree the schema wins: ``long_description`` needs at least
 175 characters in the schema (the reference says 174), and ``background_color`` is checked

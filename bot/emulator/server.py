@@ -228,15 +228,19 @@ class EmulatorServer(Courier):
         smallest burst that is clearly more than one message while keeping the sustained
         rate at Slack's 1/s, so a bot that posts a handful of messages at once into one
         channel (an incident's header, its first updates) sees the limit as it would on
-        Slack, and one that keeps posting faster than 1/s is refused. Every attempt takes a
-        token, refused or not: the docs do not say that failed posts are free, and when in
-        doubt the emulator refuses. Channels are keyed by the `channel` argument as sent.
+        Slack, and one that keeps posting faster than 1/s is refused. A post refused for
+        its rate takes no token; one refused for another reason after this check (not in the
+        channel, bad blocks) does: the docs do not say failed posts are free, and when in doubt
+        the emulator refuses. A DM counts once, by its id or its user's.
         """
         if method != "chat.postMessage":
             return None
         channel = str(args.get("channel") or "")
         if not channel:
             return None
+        # One bucket per conversation, however it is named (a DM by its id or its user's).
+        if channel in self.users and channel not in self.channels:
+            channel = "D" + channel[1:]
         now = time.monotonic()
         burst = float(self.post_burst)
         tokens, at = self._post_buckets.get(channel, (burst, now))

@@ -77,6 +77,14 @@ class Invitation:
             refused=tuple((u, e) for u, e in failed.items() if e not in _NOT_INVITED),
         )
 
+    @classmethod
+    def merge(cls, parts: Sequence[Invitation]) -> Invitation:
+        return cls(
+            invited=tuple(u for part in parts for u in part.invited),
+            already_there=tuple(u for part in parts for u in part.already_there),
+            refused=tuple(r for part in parts for r in part.refused),
+        )
+
 
 def slack_error(error: SlackApiError) -> str:
     """The error code of a failed call (`name_taken`), or `http_<status>` when there is none."""
@@ -148,13 +156,15 @@ class SlackWorkspace:
             data = response.data if isinstance(response.data, dict) else {}
         except SlackApiError as error:
             data = error.response.data if isinstance(error.response.data, dict) else {}
-            if not data.get("errors") and slack_error(error) not in _NOT_INVITED:
+            if data.get("errors"):
+                return Invitation.of(users, data["errors"])
+            if slack_error(error) not in _NOT_INVITED:
                 raise
-            # One person, or everyone, refused: Slack names the error once, or per person.
-            data = {
-                "errors": data.get("errors")
-                or [{"user": u, "error": slack_error(error)} for u in users]
-            }
+            if len(users) > 1:
+                # One error for several people, without saying whose: ask person by person
+                # rather than take everyone for already there.
+                return Invitation.merge([await self.invite(channel_id, [user]) for user in users])
+            return Invitation.of(users, [{"user": users[0], "error": slack_error(error)}])
         return Invitation.of(users, data.get("errors") or [])
 
     async def set_topic(self, channel_id: str, topic: str) -> None:

@@ -2,9 +2,11 @@
 ones (and, for guests, every one) to the members of their channel, and private ones to the
 people who declared, lead or hold a role in them.
 
-Membership comes first from the recorded history (Slack's channel_join and channel_leave
-messages, which the recorder keeps), then from what Slack said lately, and only then from
-Slack itself, with a short deadline: pages must answer from the database when Slack cannot.
+Membership is what Slack said lately (``conversations.members``), asked again only for the
+incidents a page needs, with a short deadline: pages must answer from the database when Slack
+cannot. The recorded join and leave messages are not trusted for it: Slack may withhold them
+(https://docs.slack.dev/reference/events/message/channel_join/, and a channel can hide them),
+and a leave never seen would let a removed person keep seeing a private incident.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import session_scope
-from bot.incident_queries import held_by, recorded_membership
+from bot.incident_queries import held_by
 from bot.models import Incident
 from bot.slack.workspace import SlackWorkspace, slack_error
 
 log = logging.getLogger(__name__)
-# Slack's "yes, they are in" is kept this long; a member removed from a channel whose leave
-# was not recorded may see its incident for this long.
+# Slack's "yes, they are in" is kept this long: a member removed from the channel may see its
+# incident this long afterwards.
 MEMBER_TTL_SECONDS = 600.0
 # "Not in it" is kept a minute: someone just invited is not kept out for long.
 NOT_MEMBER_TTL_SECONDS = 60.0
@@ -126,26 +128,20 @@ class Visibility:
         return seen
 
     async def known_members(self, viewer: Viewer, incidents: Sequence[Incident]) -> dict[int, bool]:
-        """Whether the viewer is in each incident's channel, where that is known without
-        Slack: from the recorded joins and leaves, then from Slack's recent answers."""
-        with_channel = [i for i in incidents if i.channel_id and i.id is not None]
+        """Whether the viewer is in each incident's channel, where Slack said so lately."""
         if not viewer.user_id:
             return {i.id or 0: False for i in incidents}
-        async with session_scope(self._engine) as session:
-            recorded = await recorded_membership(
-                session, viewer.user_id, {i.channel_id or "" for i in with_channel}
-            )
         known = {i.id or 0: False for i in incidents if not i.channel_id}
         now = time.monotonic()
-        for incident in with_channel:
-            channel = incident.channel_id or ""
-            cached = self._members.get(channel)
-            age = now - cached[0] if cached else float("inf")
-            said_in = cached is not None and viewer.user_id in cached[1]
-            if recorded.get(channel) or (said_in and age < MEMBER_TTL_SECONDS):
-                known[incident.id or 0] = True
-            elif channel in recorded or age < NOT_MEMBER_TTL_SECONDS:
-                known[incident.id or 0] = False  # left the channel, or Slack said not in it
+        for incident in incidents:
+            cached = self._members.get(incident.channel_id or "")
+            if not incident.channel_id or incident.id is None or cached is None:
+                continue
+            age = now - cached[0]
+            if viewer.user_id in cached[1] and age < MEMBER_TTL_SECONDS:
+                known[incident.id] = True
+            elif age < NOT_MEMBER_TTL_SECONDS:
+                known[incident.id] = False
         return known
 
     async def _ask_member(self, viewer: Viewer, incident: Incident) -> bool:
