@@ -173,10 +173,8 @@ def redact_library_message(message: str) -> str:
         return message[: start + len(prefix)] + tail
     unhandled = _UNHANDLED.match(message)
     if unhandled:
-        return (
-            f"Unhandled request ({_request_kind(unhandled.group(1))})"
-            + message[unhandled.end() :].split("\n", 1)[0]
-        )
+        # Only what kind of request it was: the rest of the line may be the body's tail.
+        return f"Unhandled request ({_request_kind(unhandled.group(1))})"
     if "without providing a response for the request (" in message:
         return message.split(" (", 1)[0] + " " + NOT_LOGGED
     message = _QUOTED_SECRET.sub(lambda match: match.group("key") + "'[redacted]'", message)

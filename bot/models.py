@@ -5,8 +5,11 @@ Every timestamp is stored as UTC and read back as an aware UTC datetime, on SQLi
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
@@ -390,10 +393,9 @@ class Escalation(SQLModel, table=True):
     escalated_at: datetime = Field(sa_column=_utc_column(nullable=False))
     # Space-separated Slack user ids brought into the channel.
     notified_users: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    # Space-separated ids of those among them who were in the channel already.
-    already_present: str = Field(
-        default="", sa_column=Column(Text, nullable=False, default="", server_default="")
-    )
+    # What inviting them did, as JSON {"present": [ids], "refused": [[id, Slack's error]]};
+    # None until the escalation's people were invited.
+    invitation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     message_ts: str | None = None
     acknowledged_at: datetime | None = Field(default=None, sa_column=_utc_column())
     acknowledged_by: str | None = None
@@ -402,15 +404,34 @@ class Escalation(SQLModel, table=True):
     def users(self) -> list[str]:
         return self.notified_users.split()
 
-    @property
-    def brought_in(self) -> list[str]:
-        """The people this escalation invited (not those in the channel already)."""
-        present = set(self.already_present.split())
-        return [user for user in self.users if user not in present]
+    def record_invitation(self, present: Sequence[str], refused: Sequence[tuple[str, str]]) -> None:
+        """Keep what inviting did, the first time only: a second invitation (the message
+        posted again) finds everyone there and must not say so."""
+        if self.invitation is None:
+            self.invitation = json.dumps(
+                {"present": list(present), "refused": [list(pair) for pair in refused]}
+            )
 
     @property
     def found_present(self) -> list[str]:
-        return self.already_present.split()
+        """Those it reached who were in the channel already."""
+        return [str(user) for user in self._invitation().get("present", [])]
+
+    @property
+    def refused_invites(self) -> list[tuple[str, str]]:
+        """Those Slack would not bring in, with its reason."""
+        return [(str(user), str(error)) for user, error in self._invitation().get("refused", [])]
+
+    @property
+    def brought_in(self) -> list[str]:
+        """The people this escalation really invited."""
+        if self.invitation is None:
+            return []
+        left_out = set(self.found_present) | {user for user, _ in self.refused_invites}
+        return [user for user in self.users if user not in left_out]
+
+    def _invitation(self) -> dict[str, Any]:
+        return json.loads(self.invitation) if self.invitation else {}
 
     @property
     def named_target(self) -> str:

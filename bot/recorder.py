@@ -15,7 +15,7 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import messages, reactions
+from bot import incidents, messages, reactions
 from bot.db import session_scope
 from bot.errors import BotError
 from bot.incidents import get_by_channel, incident_in_channel
@@ -23,7 +23,7 @@ from bot.messages import SaidMessage
 from bot.models import ChannelMessage, Incident, TimelineEntry, TimelineKind
 from bot.processed_events import claim_event
 from bot.services import Services
-from bot.slack.workspace import slack_error
+from bot.slack.workspace import MESSAGE_UNREACHABLE, slack_error
 from bot.timeline import add_entry, entries
 
 log = logging.getLogger(__name__)
@@ -169,8 +169,8 @@ async def record_unreaction(
         )
 
 
-# Slack answers these when the message cannot be had; retrying the event would not change it.
-_MESSAGE_GONE = frozenset({"channel_not_found", "not_in_channel", "message_not_found"})
+# Slack answers MESSAGE_UNREACHABLE when the message cannot be had; retrying the event would not
+# change it.
 
 
 async def _receipt(work: Awaitable[None]) -> None:
@@ -178,7 +178,7 @@ async def _receipt(work: Awaitable[None]) -> None:
     try:
         await work
     except SlackApiError as error:
-        if slack_error(error) not in _MESSAGE_GONE:
+        if slack_error(error) not in MESSAGE_UNREACHABLE:
             raise
         log.warning("no receipt reaction: %s", slack_error(error))
 
@@ -187,7 +187,7 @@ async def _fetch(services: Services, channel: str, ts: str) -> SaidMessage | Non
     try:
         found = await services.slack.fetch_message(channel, ts)
     except SlackApiError as error:
-        if slack_error(error) not in _MESSAGE_GONE:
+        if slack_error(error) not in MESSAGE_UNREACHABLE:
             raise  # transient: the 5xx answer makes Slack redeliver the event later
         found = None
     if found is None:
@@ -239,20 +239,21 @@ async def add_message_to_timeline(
     """
     async with session_scope(services.engine) as session:
         incident = await incident_in_channel(session, channel)
-        message = await messages.find_message(session, channel, ts)
-    if message is None:
+        known = await messages.find_message(session, channel, ts)
+    if known is None:
+        # Fetched outside any transaction: Slack may be slow, the database must not wait on it.
         fetched = await _fetch(services, channel, ts)
         if fetched is None:
             raise MessageGone()
         async with session_scope(services.engine) as session:
-            message = await _keep_fetched(session, incident, fetched)
+            await _keep_fetched(session, incident, fetched)
             await session.commit()
-    assert message is not None
-    if message.is_system or message.deleted_at is not None:
-        raise NotPromotable()
     async with session_scope(services.engine) as session:
-        session.add(incident)
-        session.add(message)
+        # Both as they stand now: the message may have been deleted meanwhile.
+        incident = await incidents.lock(session, incident)
+        message = await messages.find_message(session, channel, ts)
+        if message is None or message.is_system or message.deleted_at is not None:
+            raise NotPromotable()
         await reactions.promote(session, incident, message, kind=kind, text=text)
         await session.commit()
     services.background.spawn(

@@ -62,9 +62,11 @@ def slack_escape(value: object) -> str:
 
 
 def slack_quote(value: object) -> Markup:
-    """A person's text as a Slack block quote: each line escaped as text, then quoted (the
-    quote is ours; a ``>`` the person typed stays a character)."""
-    return Markup("\n".join(">" + slack_escape(line) for line in str(value).split("\n")))
+    """A person's text as a Slack block quote: each line shown as typed, then quoted (the
+    quote is ours; a ``>`` the person typed stays a character, a mention pings nobody). Text
+    Slack sent arrives escaped (``&gt;``) and a form's does not: both are shown the same."""
+    lines = html.unescape(str(value)).split("\n")
+    return Markup("\n".join(">" + slack_escape(line) for line in lines))
 
 
 def _slack_structure(escaped: str) -> str:
@@ -126,7 +128,7 @@ def record_text(value: object) -> Markup:
     and text from elsewhere (alert summaries) does not; both are shown the same."""
     text, shown, last = str(value), [], 0
     for match in _SLACK_TOKEN.finditer(text):
-        shown.append(slack_escape(html.unescape(text[last : match.start()])))
+        shown.append(_plain_slack_escape(html.unescape(text[last : match.start()])))
         token = match.group(1)
         user = token[1:].split("|", 1)[0] if token.startswith("@") else ""
         if _SLACK_ID.match(user):
@@ -190,8 +192,15 @@ def postmortem_template(language: str, style: str) -> str:
 def prose(value: object) -> Markup:
     """A section a person wrote in the web view, as text: through the same escaping as every
     message, so it cannot mention (``![](@U123)``), notify, link, show an image or add
-    structure to the canvas, the Markdown or the page. Its paragraphs stay paragraphs."""
-    return Markup(markdown_escape(value))
+    structure to the canvas, the Markdown or the page. Its paragraphs stay paragraphs and its
+    lines stay lines (two trailing spaces: CommonMark's hard line break)."""
+    lines = markdown_escape(value).split("\n")
+    return Markup(
+        "\n".join(
+            line + "  " if line.strip() and i + 1 < len(lines) and lines[i + 1].strip() else line
+            for i, line in enumerate(lines)
+        )
+    )
 
 
 def markdown_item(value: object) -> Markup:

@@ -15,7 +15,7 @@ from bot.emulator import Channel, SlackEmulator
 from bot.models import ChannelMessage, Escalation, Incident, TimelineEntry, TimelineKind
 from bot.slack.limits import SECTION_TEXT_MAX
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
-from tests.test_escalation import command, escalation_messages
+from tests.test_escalation import command, escalation_messages, settle
 
 
 async def the_incident(warroom: Warroom) -> Incident:
@@ -63,6 +63,27 @@ async def test_a_group_with_someone_already_here_brings_in_the_others(warroom: W
     async with session_scope(warroom.engine) as session:
         (row,) = (await session.exec(select(Escalation))).all()
     assert row.users == [ALICE, BOB, CAROL] and row.found_present == [ALICE]
+
+
+async def test_someone_slack_will_not_invite_is_never_said_to_be_brought_in(
+    warroom: Warroom,
+) -> None:
+    slack = warroom.slack
+    slack.add_user("U0GONE", "gone", "Gone Person").deleted = True
+    slack.add_usergroup("S0ONCALL", "oncall", [BOB, "U0GONE"])
+    channel = await open_incident(warroom)
+
+    await command(warroom, channel, "escalate @oncall")
+    await slack.click_button(
+        channel.id, escalation_messages(channel)[0].ts, "acknowledge_escalation", user=BOB
+    )
+    await settle(warroom)
+
+    (message,) = escalation_messages(channel)
+    assert "*Acknowledged* by <@U0BOB>" in message.text, "the message was shown again"
+    assert "Brought in: <@U0BOB>\n" in message.text + "\n"
+    assert "Could not invite <@U0GONE>: " in message.text
+    assert "U0GONE" not in message.text.split("Could not invite")[0]
 
 
 async def test_an_invitation_refused_without_saying_whose_is_asked_person_by_person(

@@ -19,13 +19,11 @@ from bot.messages import SaidMessage
 from bot.models import Incident, TimelineKind
 from bot.policies import Policy
 from bot.services import Services
-from bot.slack.workspace import slack_error
+from bot.slack.workspace import MESSAGE_UNREACHABLE, slack_error
 from bot.timestamps import ts_to_datetime
 
 log = logging.getLogger(__name__)
 _CHANNEL_NAME_ATTEMPTS = 20
-# chat.getPermalink's answers for a conversation the bot cannot see, or a message gone from it.
-_CANNOT_LINK = frozenset({"channel_not_found", "not_in_channel", "message_not_found"})
 
 
 @dataclass(frozen=True)
@@ -159,7 +157,7 @@ async def _link_origin(services: Services, incident: Incident, origin: SaidMessa
     try:
         permalink: str | None = await services.slack.permalink(origin.channel, origin.ts)
     except SlackApiError as error:
-        if slack_error(error) not in _CANNOT_LINK:
+        if slack_error(error) not in MESSAGE_UNREACHABLE:
             raise
         permalink = None  # a DM or a channel the bot is not in: said so, never a failure
     await say(

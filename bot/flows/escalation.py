@@ -337,11 +337,11 @@ async def bring_in(services: Services, job: Job) -> None:
         pages = await escalations.pages_of(session, escalation.id or 0)
     assert incident is not None and incident.channel_id is not None
     problems = list(payload.get("problems") or [])
-    invitation = Invitation()
     try:
         invitation = await services.slack.invite(incident.channel_id, escalation.users)
     except SlackApiError as error:
-        problems.append(f"inviting: {slack_error(error)}")
+        # Nobody came in: each of them is told apart in the message, with Slack's reason.
+        invitation = Invitation(refused=tuple((u, slack_error(error)) for u in escalation.users))
     # Rendered and kept under the incident's lock, from the escalation as it stands now: an
     # acknowledgement that came while people were invited shows in it, and one that comes
     # later finds this message to edit (acknowledge takes the same lock).
@@ -349,12 +349,10 @@ async def bring_in(services: Services, job: Job) -> None:
         await incidents.lock(session, incident)
         current = await session.get(Escalation, escalation.id)
         assert current is not None
-        current.already_present = " ".join(invitation.already_there)
+        current.record_invitation(invitation.already_there, invitation.refused)
         session.add(current)
         pages = await escalations.pages_of(session, escalation.id or 0)
-        text, blocks = _escalation_message(
-            services, incident, current, pages, problems, refused=invitation.refused
-        )
+        text, blocks = _escalation_message(services, incident, current, pages, problems)
         # Its ts becomes the escalation's message_ts once Slack has it (bot/flows/outbox.py).
         await outbox.enqueue(
             session,
@@ -376,15 +374,12 @@ def _escalation_message(
     escalation: Escalation,
     pages: Sequence[Page],
     problems: list[str],
-    *,
-    refused: Sequence[tuple[str, str]] = (),
 ) -> tuple[str, list[dict[str, object]]]:
     context = {
         "incident": incident,
         "escalation": escalation,
         "pagers": [page.service for page in pages],
         "problems": problems,
-        "refused": refused,
     }
     text = services.renderer.render("messages/escalation.j2", **context)
     blocks = services.renderer.render_json("blocks/escalation.json.j2", text=text, **context)

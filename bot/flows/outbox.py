@@ -118,7 +118,9 @@ async def _call(services: Services, row: OutboxMessage, acted_on_ts: str | None)
         elif row.method == outbox.TOPIC:
             await slack.set_topic(row.channel, args["topic"])
         elif row.method == outbox.INVITE:
-            await slack.invite(row.channel, args["users"])
+            invitation = await slack.invite(row.channel, args["users"])
+            for user, reason in invitation.refused:
+                log.warning("Slack would not invite %s to %s: %s", user, row.channel, reason)
         else:
             raise ValueError(f"unknown outbox method {row.method!r}")
     except SlackApiError as error:

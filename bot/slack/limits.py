@@ -45,8 +45,8 @@ def shorten_lines(text: str, limit: int, more: More) -> str:
 def fit_message(text: str, blocks: list[Any] | None, more: More) -> tuple[str, list[Any] | None]:
     """The message's text and blocks shortened, where needed, to what Slack accepts."""
     text = shorten_lines(text, MESSAGE_TEXT_MAX, more)
-    if blocks is None:
-        return text, None
+    if not isinstance(blocks, list):
+        return text, blocks  # nothing of ours to fit: Slack says what is wrong with it
     fitted = [_fit_block(block, more) for block in blocks]
     if len(fitted) > MESSAGE_BLOCKS_MAX:
         left_out = len(fitted) - (MESSAGE_BLOCKS_MAX - 1)

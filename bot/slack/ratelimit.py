@@ -26,10 +26,14 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.numbers import parse_bounded_int
+
 log = logging.getLogger(__name__)
 # A rate-limited call waits this many times before its caller sees the 429: with a shared
 # gate the waits are the queue, not wasted attempts. Jobs retry beyond that.
 RATE_LIMIT_RETRIES = 30
+# A Retry-After beyond this is not believed (one of "inf" would close a gate for good).
+RETRY_AFTER_MAX = 3600
 
 
 # Methods Slack limits per channel rather than per workspace.
@@ -126,11 +130,9 @@ def api_method(url: str) -> str:
 
 
 def retry_after(response: HttpResponse) -> float:
-    """Seconds Slack asks to wait; 1 when it does not say."""
+    """Seconds Slack asks to wait (whole seconds, an hour at most); 1 when it does not say."""
     for name, values in response.headers.items():
         if name.lower() == "retry-after" and values:
-            try:
-                return max(float(values[0]), 0.0)
-            except ValueError:
-                break
+            seconds = parse_bounded_int(str(values[0]).strip(), 0, RETRY_AFTER_MAX)
+            return 1.0 if seconds is None else float(seconds)
     return 1.0

@@ -29,6 +29,9 @@ from bot.slack.telemetry import counted
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
+# Slack's answers when a message cannot be had or linked: the conversation is one the bot
+# cannot see (a DM, a private channel it is not in), or the message is gone.
+MESSAGE_UNREACHABLE = frozenset({"channel_not_found", "not_in_channel", "message_not_found"})
 # Per-person answers of conversations.invite that mean "nothing to do", not a failure.
 _NOT_INVITED = frozenset({"already_in_channel", "cant_invite_self"})
 
@@ -84,6 +87,11 @@ class Invitation:
             already_there=tuple(u for part in parts for u in part.already_there),
             refused=tuple(r for part in parts for r in part.refused),
         )
+
+
+def _named(errors: object) -> bool:
+    """Whether an ``errors`` list says whose each error is."""
+    return isinstance(errors, list) and any(isinstance(e, dict) and e.get("user") for e in errors)
 
 
 def slack_error(error: SlackApiError) -> str:
@@ -156,7 +164,7 @@ class SlackWorkspace:
             data = response.data if isinstance(response.data, dict) else {}
         except SlackApiError as error:
             data = error.response.data if isinstance(error.response.data, dict) else {}
-            if data.get("errors"):
+            if _named(data.get("errors")):
                 return Invitation.of(users, data["errors"])
             if slack_error(error) not in _NOT_INVITED:
                 raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -53,13 +54,15 @@ async def web_context_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _learn_team_id(slack: SlackWorkspace) -> None:
-    for attempt in range(1_000_000):
+    for attempt in itertools.count():
         try:
             await slack.team_id()
             return
         except Exception as error:  # Slack down in any way: try again later
             wait = TEAM_ID_RETRY_SECONDS[min(attempt, len(TEAM_ID_RETRY_SECONDS) - 1)]
-            log.info("workspace not known yet (%s); asking again in %ss", error, wait)
+            # A blip is no news; still failing after a few minutes (a bad token?) is.
+            level = logging.INFO if attempt < len(TEAM_ID_RETRY_SECONDS) else logging.WARNING
+            log.log(level, "workspace not known yet (%s); asking again in %ss", error, wait)
             await asyncio.sleep(wait)
 
 

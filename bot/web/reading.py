@@ -65,10 +65,10 @@ async def incidents_for(web_: WebContext, viewer: Viewer, query: IncidentQuery) 
     async with session_scope(web_.services.engine) as session:
         ordered = await matches(session, query, private_only=False)
     # The incidents that could be on this page or before it, and one more for the next page.
-    reach = [i.id for i in ordered[: query.page * query.per_page + 1]]
+    position = {i.id: n for n, i in enumerate(ordered[: query.page * query.per_page + 1])}
     candidates = [i for i in ordered if i.is_private or viewer.guest]
-    needed = {i.id for i in candidates if i.id in set(reach)}
-    ask_for = set(sorted(needed, key=reach.index)[-min(query.per_page + 1, MAX_LOOK_UPS) :])
+    needed = sorted((i.id for i in candidates if i.id in position), key=position.__getitem__)
+    ask_for = set(needed[-min(query.per_page + 1, MAX_LOOK_UPS) :])
     # Asked of Slack with no session open: the database is not held while Slack answers.
     visible = await web_.visibility.visible(viewer, candidates, ask_for=ask_for)
     async with session_scope(web_.services.engine) as session:

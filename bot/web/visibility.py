@@ -176,7 +176,12 @@ class Visibility:
                     return frozenset()  # Slack busy or failing: ask again next time
                 # The bot was removed or the channel is gone: nobody is known to be in it.
                 members = frozenset()
-            except (aiohttp.ClientError, TimeoutError) as error:
+            except TimeoutError:
+                # One slow channel (a large one, read page by page): nobody is known in it for
+                # a minute; the other channels are still asked.
+                log.warning("members of %s unknown: Slack was too slow", channel_id)
+                members = frozenset()
+            except aiohttp.ClientError as error:
                 # Slack unreachable: show nothing private now, and leave Slack be a while.
                 log.warning("members of %s unknown: %s", channel_id, type(error).__name__)
                 self._slack_paused_until = time.monotonic() + SLACK_PAUSE_SECONDS

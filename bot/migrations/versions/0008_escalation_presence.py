@@ -1,4 +1,5 @@
-"""Who an escalation found in the channel already, so its message names only those brought in.
+"""What inviting an escalation's people did (who was there already, whom Slack refused), so its
+message names only those really brought in, however often it is shown again.
 
 Revision ID: 0008
 Revises: 0007
@@ -17,11 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "escalation",
-        sa.Column("already_present", sa.Text(), nullable=False, server_default=""),
-    )
+    op.add_column("escalation", sa.Column("invitation", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_column("escalation", "already_present")
+    op.drop_column("escalation", "invitation")
