@@ -610,13 +610,7 @@ async def test_bolt_http_app_round_trip(emu: SlackEmulator) -> None:
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
-    web_app = web.Application()
-    web_app.router.add_post("/slack/events", events)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    emu.events_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-    try:
+    async with serving(emu, events):
         ack = await emu.send_command("declare", user=ALICE, channel="general")
         assert (ack.status, ack.text) == (200, "on it")
         await emu.wait_for(lambda: any(e.text == "done" for e in emu.ephemeral_for(ALICE)))
@@ -629,5 +623,3 @@ async def test_bolt_http_app_round_trip(emu: SlackEmulator) -> None:
         await emu.wait_for(lambda: seen)
         assert seen[0]["text"] == "I can help"
         assert emu.calls_to("auth.test")[0].args.get("team_id") == emu.team_id
-    finally:
-        await runner.cleanup()
