@@ -58,9 +58,9 @@ from bench.harness import (
     verdict,
 )
 from bench.profiling import Snapshots, sampling
-from bot.db import create_engine
 from bot.emulator import Channel, Message, SlackEmulator, slack_signature_headers
 from bot.emulator.models import new_ts
+from bot.store.db import create_engine
 
 PROG = "python -m bench.ingestion"
 TARGET_RATE = 1500.0  # events per second on one core, SQLite

@@ -20,9 +20,9 @@ from functools import partial
 
 from jinja2 import Environment
 
-from bot.flows.postmortem import render_draft
-from bot.postmortems import Language, Record
-from bot.render import Renderer, builtin_templates_dir
+from bot.basics.render import Renderer, builtin_templates_dir
+from bot.postmortem.draft import Language, Record
+from bot.postmortem.posting import render_draft
 from tests.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)

@@ -15,10 +15,15 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.alerting.webhooks import receive_alerts
+from bot.basics.logs import install_log_redaction
+from bot.basics.numbers import parse_bounded_int
+from bot.basics.render import Renderer
+from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
-from bot.db import create_engine, database_reachable
-from bot.flows import JOB_HANDLERS
+from bot.flows.handlers import JOB_HANDLERS
 from bot.flows.outbox import OutboxSender
+from bot.flows.scheduler import JobRunner
 from bot.keys import (
     bolt_key,
     engine_key,
@@ -29,20 +34,15 @@ from bot.keys import (
     services_key,
     settings_key,
 )
-from bot.logs import install_log_redaction
 from bot.metrics import Metrics
-from bot.migrate import upgrade_database
-from bot.models import utcnow
-from bot.monitoring import observe_requests, serve_metrics, slack_payload_type
-from bot.numbers import parse_bounded_int
-from bot.render import Renderer
-from bot.scheduler import JobRunner
 from bot.services import Services
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
-from bot.slack.workspace import SlackWorkspace, build_web_client
+from bot.store.db import create_engine, database_reachable
+from bot.store.migrate import upgrade_database
+from bot.store.models import utcnow
 from bot.web import add_web_routes
-from bot.webhooks import receive_alerts
+from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
 
 log = logging.getLogger(__name__)
 # Work started after an ack (channel creation, replies) may go on until this long after

@@ -9,13 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.alert_admin import list_payloads, replay_payloads
-from bot.config import ConfigError, Settings
-from bot.db import create_engine
-from bot.demo import run_demo
-from bot.logs import LOG_FORMATS, configure_logging
-from bot.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
-from bot.manifest_setup import (
+from bot.admin.alerts import list_payloads, replay_payloads
+from bot.admin.demo import run_demo
+from bot.admin.manifest import (
     Refusal,
     check_credentials_path,
     create_with_slack,
@@ -23,9 +19,13 @@ from bot.manifest_setup import (
     validate_with_slack,
     write_credentials,
 )
-from bot.migrate import upgrade_database
-from bot.postmortem_admin import render_postmortem
+from bot.admin.postmortems import render_postmortem
+from bot.basics.logs import LOG_FORMATS, configure_logging
+from bot.config import ConfigError, Settings
 from bot.server import serve
+from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
+from bot.store.db import create_engine
+from bot.store.migrate import upgrade_database
 
 
 def build_parser() -> argparse.ArgumentParser:

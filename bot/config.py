@@ -17,9 +17,9 @@ from typing import Literal
 from dateutil import tz
 
 from bot.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
-from bot.durations import parse_duration
-from bot.policies import NO_POLICIES, Policies, PolicyError, load_policies
-from bot.render import Renderer, postmortem_template
+from bot.basics.durations import parse_duration
+from bot.basics.render import Renderer, postmortem_template
+from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Reactions that promote a message into the timeline, and the kind of entry each makes.

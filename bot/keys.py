@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.flows.outbox import OutboxSender
+from bot.flows.scheduler import JobRunner
 from bot.metrics import Metrics
-from bot.scheduler import JobRunner
 from bot.services import Services
 
 settings_key = web.AppKey("settings", Settings)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from bot.config import SEVERITIES
-from bot.models import Incident, Job, OutboxMessage, Status
+from bot.store.models import Incident, Job, OutboxMessage, Status
 
 log = logging.getLogger(__name__)
 # The text format every Prometheus (2.x and 3.x) parses; recent prometheus_client versions

@@ -13,12 +13,12 @@ from datetime import datetime
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.background import BackgroundTasks
+from bot.basics.background import BackgroundTasks
+from bot.basics.render import Renderer
+from bot.clients.slack import SlackWorkspace
 from bot.config import Settings
 from bot.metrics import Metrics
-from bot.models import utcnow
-from bot.render import Renderer
-from bot.slack.workspace import SlackWorkspace
+from bot.store.models import utcnow
 
 
 def replica_name() -> str:

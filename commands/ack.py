@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.flows import acknowledge
-from bot.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.flows.escalation import acknowledge
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand, run_and_reply
 

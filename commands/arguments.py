@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from bot.errors import UsageError
-from bot.flows import EscalationTarget
+from bot.basics.errors import UsageError
+from bot.flows.escalation import EscalationTarget
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|([^>]*))?>$")

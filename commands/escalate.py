@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.errors import UsageError
-from bot.flows import escalate
+from bot.basics.errors import UsageError
+from bot.flows.escalation import escalate
 from bot.services import Services
 from commands.arguments import escalation_target, first_word
 from commands.base import CommandRequest, Subcommand

@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 
+from bot.basics.errors import BotError
+from bot.clients.slack import slack_error
 from bot.config import SEVERITIES
-from bot.errors import BotError
-from bot.flows import Declaration
+from bot.flows.declare import Declaration
 from bot.services import Services
 from bot.slack.replies import declare_in_background
-from bot.slack.workspace import slack_error
 from commands.base import CommandRequest
 from commands.start import TITLE_MAX
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.errors import UsageError
-from bot.recorder import add_note
+from bot.basics.errors import UsageError
+from bot.flows.recorder import add_note
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.errors import UsageError
-from bot.flows.postmortem import request_postmortem
+from bot.basics.errors import UsageError
+from bot.postmortem.posting import request_postmortem
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import resolve_incident
+from bot.flows.resolve import resolve_incident
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.errors import UsageError
-from bot.flows import give_role
+from bot.basics.errors import UsageError
+from bot.flows.changes import give_role
 from bot.services import Services
 from commands.arguments import first_word, user_mention
 from commands.base import CommandRequest, Subcommand

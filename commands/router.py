@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.errors import UsageError
+from bot.basics.errors import UsageError
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand, run_and_reply
 from commands.modal import open_declare_modal

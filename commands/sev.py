@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.errors import UsageError
-from bot.flows import change_severity
+from bot.basics.errors import UsageError
+from bot.flows.changes import change_severity
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

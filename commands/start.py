@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.errors import UsageError
-from bot.flows import Declaration, declare_incident
+from bot.basics.errors import UsageError
+from bot.flows.declare import Declaration, declare_incident
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

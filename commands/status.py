@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.errors import UsageError
-from bot.flows import change_status
-from bot.models import Status
+from bot.basics.errors import UsageError
+from bot.flows.changes import change_status
 from bot.services import Services
+from bot.store.models import Status
 from commands.base import CommandRequest, Subcommand
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.errors import UsageError
+from bot.basics.errors import UsageError
 from bot.flows.findings import fix_milestone
-from bot.milestones import SETTABLE, milestone_named
-from bot.models import Milestone
+from bot.record.milestones import SETTABLE, milestone_named
 from bot.services import Services
+from bot.store.models import Milestone
 from commands.arguments import first_word
 from commands.base import CommandRequest, Subcommand
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.recorder import curated_timeline
+from bot.flows.recorder import curated_timeline
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import UsageError
+from bot.basics.errors import UsageError
 from bot.flows.findings import change_timezone
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand

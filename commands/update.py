@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.errors import UsageError
-from bot.flows import post_update
+from bot.basics.errors import UsageError
+from bot.flows.changes import post_update
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

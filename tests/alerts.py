@@ -11,8 +11,8 @@ import aiohttp
 from sqlmodel import col, func, select
 
 from bot.alerting.routes import Routes, parse_routes
-from bot.db import session_scope
-from bot.models import Alert, AlertPayload, Incident
+from bot.store.db import session_scope
+from bot.store.models import Alert, AlertPayload, Incident
 from tests.conftest import Warroom
 
 TOKEN = "test-alert-token-0123456789"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.models import (
+from bot.postmortem.draft import Record
+from bot.store.models import (
     ActionItem,
     Escalation,
     Incident,
@@ -12,7 +13,6 @@ from bot.models import (
     TimelineEntry,
     TimelineKind,
 )
-from bot.postmortems import Record
 
 START = datetime(2023, 11, 7, 16, 45, tzinfo=UTC)  # 8:45 AM PST
 CHANNEL = "C0CHECKOUT"

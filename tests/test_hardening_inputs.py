@@ -28,9 +28,9 @@ from bot.emulator.models import slack_signature_headers
 from commands.ack import ACKNOWLEDGE_ACTION
 from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import ALICE, open_incident, running_warroom
+from tests.flows.test_faults import bot_env
 from tests.processes import serve
-from tests.test_faults import bot_env
-from tests.web import browser, web_warroom
+from tests.web_view import browser, web_warroom
 
 # Markers in request bodies: none of them may reach a log line.
 LEGACY_TOKEN = "LegacyVerificationTokenMarker7f3a"

@@ -17,10 +17,10 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.http_retry.response import HttpResponse
 
+from bot.basics.logs import JsonFormatter, current_incident
+from bot.clients.slack_telemetry import outcome_of
 from bot.config import Secret
 from bot.emulator import Channel, SlackEmulator
-from bot.logs import JsonFormatter, current_incident
-from bot.slack.telemetry import outcome_of
 from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
 
 Samples = list[tuple[str, dict[str, str], float]]
@@ -259,7 +259,9 @@ async def test_log_lines_are_json_and_name_their_incident(warroom: Warroom) -> N
         assert {"time", "level", "logger", "message"} <= line.keys()
         assert time_format.match(line["time"]), line
 
-    def about(reference: str, containing: str, logger: str = "bot.incidents") -> dict[str, Any]:
+    def about(
+        reference: str, containing: str, logger: str = "bot.record.incidents"
+    ) -> dict[str, Any]:
         return next(
             line
             for line in lines

@@ -36,10 +36,10 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.config import Secret
-from bot.db import session_scope
 from bot.emulator import SlackEmulator
 from bot.emulator.models import slack_signature_headers
-from bot.models import AlertPayload, ChannelMessage
+from bot.store.db import session_scope
+from bot.store.models import AlertPayload, ChannelMessage
 from commands.table import SUBCOMMANDS
 from tests.alerts import TOKEN, alert, alertmanager, payload
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom

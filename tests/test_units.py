@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+from bot.basics.errors import UsageError
+from bot.basics.render import Renderer, duration_words, local_time
 from bot.config import ConfigError, Settings
-from bot.db import async_url
-from bot.errors import UsageError
-from bot.incidents import channel_name_for
-from bot.manifest import build_manifest, manifest_yaml
-from bot.render import Renderer, duration_words, local_time
+from bot.record.incidents import channel_name_for
+from bot.slack.manifest import build_manifest, manifest_yaml
+from bot.store.db import async_url
 from commands.start import parse_start
 
 

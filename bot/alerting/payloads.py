@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from dateutil import parser as dateparser
 
-from bot.db import without_nul
+from bot.store.db import without_nul
 
 Source = Literal["alertmanager", "grafana", "generic"]
 SOURCES: tuple[Source, ...] = ("alertmanager", "grafana", "generic")

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.yaml_files import read_yaml
+from bot.basics.yaml_files import read_yaml
 
 Action = Literal["open", "post"]
 OnResolved = Literal["record", "monitoring"]

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import incidents, roles
-from bot.db import session_scope
-from bot.errors import BotError
+from bot.basics.errors import BotError
 from bot.flows.channel import announce, invite, refresh_channel_header, say
 from bot.flows.declare import start_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
-from bot.models import Incident, Status
+from bot.record import incidents, roles
 from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import Incident, Status
 
 
 class UpdateNotPosted(BotError):

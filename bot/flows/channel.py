@@ -10,11 +10,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from bot import incidents, outbox, roles
-from bot.db import session_scope
 from bot.flows.outbox import deliver
-from bot.models import Incident, OutboxMessage
+from bot.record import incidents, roles
 from bot.services import Services
+from bot.store import outbox
+from bot.store.db import session_scope
+from bot.store.models import Incident, OutboxMessage
 
 log = logging.getLogger(__name__)
 

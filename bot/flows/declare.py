@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import incidents, timeline
-from bot.db import session_scope
-from bot.errors import BotError
+from bot.basics.errors import BotError
+from bot.basics.timestamps import ts_to_datetime
+from bot.clients.slack import MESSAGE_UNREACHABLE, slack_error
 from bot.flows.channel import announce, invite, refresh_channel_header, say
 from bot.flows.escalation import schedule_level
 from bot.flows.reminders import schedule_update_reminder
-from bot.messages import SaidMessage
-from bot.models import Incident, TimelineKind
-from bot.policies import Policy
+from bot.record import incidents, timeline
+from bot.record.messages import SaidMessage
+from bot.record.policies import Policy
 from bot.services import Services
-from bot.slack.workspace import MESSAGE_UNREACHABLE, slack_error
-from bot.timestamps import ts_to_datetime
+from bot.store.db import session_scope
+from bot.store.models import Incident, TimelineKind
 
 log = logging.getLogger(__name__)
 _CHANNEL_NAME_ATTEMPTS = 20

@@ -19,16 +19,17 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import escalations, incidents, jobs, outbox
-from bot.db import session_scope
-from bot.durations import duration_text
-from bot.errors import AlreadyResolved, BotError
+from bot.basics.durations import duration_text
+from bot.basics.errors import AlreadyResolved, BotError
+from bot.clients.slack import Invitation, slack_error
 from bot.flows.channel import deliver_now, refresh_channel_header, say, send
 from bot.flows.paging import follow_up_pages, schedule_page
-from bot.models import Escalation, Incident, Job, Page
-from bot.policies import Policy, Target
+from bot.record import escalations, incidents
+from bot.record.policies import Policy, Target
 from bot.services import Services
-from bot.slack.workspace import Invitation, slack_error
+from bot.store import jobs, outbox
+from bot.store.db import session_scope
+from bot.store.models import Escalation, Incident, Job, Page
 
 log = logging.getLogger(__name__)
 ESCALATE_JOB = "escalate"

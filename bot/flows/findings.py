@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import findings, incidents
-from bot.db import session_scope
 from bot.flows.channel import refresh_channel_header, say
-from bot.milestones import set_milestone
-from bot.models import ActionItem, Incident, Milestone, TimelineEntry
-from bot.moments import parse_moment, resolve_zone
+from bot.record import findings, incidents
+from bot.record.milestones import set_milestone
+from bot.record.moments import parse_moment, resolve_zone
 from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import ActionItem, Incident, Milestone, TimelineEntry
 
 
 async def record_finding(

@@ -1,6 +1,6 @@
 """Sending the outbox: each channel's writes in order, now if Slack takes them, later if not.
 
-A flow keeps its writes (``bot/outbox.py``) and calls ``deliver``, which sends the channel's
+A flow keeps its writes (``bot/store/outbox.py``) and calls ``deliver``, which sends the channel's
 waiting rows at once, so people see the bot answer as before. A write Slack refuses for now
 (429, 5xx, no connection) waits with backoff, and so does everything after it in that
 channel; ``OutboxSender`` in every replica sends what is due, after a restart too. A write
@@ -17,13 +17,14 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import findings, incidents, outbox
-from bot.db import session_scope
-from bot.models import ActionItem, Escalation, Incident, OutboxMessage, TimelineEntry
-from bot.numbers import parse_bounded_int
-from bot.polling import Poller
+from bot.basics.numbers import parse_bounded_int
+from bot.clients.slack import slack_error
+from bot.flows.polling import Poller
+from bot.record import findings, incidents
 from bot.services import Services
-from bot.slack.workspace import slack_error
+from bot.store import outbox
+from bot.store.db import session_scope
+from bot.store.models import ActionItem, Escalation, Incident, OutboxMessage, TimelineEntry
 
 log = logging.getLogger(__name__)
 # Longest wait between two tries of one write: Slack outages are minutes, not hours.

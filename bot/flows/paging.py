@@ -10,12 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import jobs
-from bot.db import session_scope
-from bot.escalations import open_pages
-from bot.flows.channel import say
-from bot.models import Escalation, Incident, Job, Page
-from bot.pager import (
+from bot.clients.pagerduty import (
     EventAction,
     PagerAlert,
     PagerFailure,
@@ -23,8 +18,13 @@ from bot.pager import (
     send_event,
     trigger_event,
 )
+from bot.clients.slack import slack_error
+from bot.flows.channel import say
+from bot.record.escalations import open_pages
 from bot.services import Services
-from bot.slack.workspace import slack_error
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.models import Escalation, Incident, Job, Page
 
 log = logging.getLogger(__name__)
 PAGE_JOB = "page"

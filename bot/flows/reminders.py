@@ -6,12 +6,12 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import jobs
-from bot.db import session_scope
-from bot.durations import duration_text
+from bot.basics.durations import duration_text
 from bot.flows.channel import say
-from bot.models import Incident, Job
 from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.models import Incident, Job
 
 REMINDER_JOB = "update_reminder"
 

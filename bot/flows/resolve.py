@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot import incidents
-from bot.db import session_scope
 from bot.flows.channel import announce, refresh_channel_header, say
 from bot.flows.escalation import stand_down
-from bot.flows.postmortem import schedule_publication
-from bot.models import Incident
+from bot.postmortem.posting import schedule_publication
+from bot.record import incidents
 from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import Incident
 
 
 async def resolve_incident(

@@ -14,11 +14,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import recorder
-from bot.messages import SaidMessage
-from bot.reactions import base_name
+from bot.basics.timestamps import is_slack_ts, ts_to_datetime
+from bot.flows import recorder
+from bot.record.messages import SaidMessage
+from bot.record.reactions import base_name
 from bot.services import Services
-from bot.timestamps import is_slack_ts, ts_to_datetime
 
 log = logging.getLogger(__name__)
 # Hidden bookkeeping subtypes that say nothing new (a thread's reply count changed, etc.).

@@ -8,8 +8,8 @@ from collections.abc import Awaitable
 
 import aiohttp
 
-from bot.errors import BotError
-from bot.flows import Declaration, declare_incident
+from bot.basics.errors import BotError
+from bot.flows.declare import Declaration, declare_incident
 from bot.services import Services
 
 log = logging.getLogger(__name__)

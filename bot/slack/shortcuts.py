@@ -1,4 +1,4 @@
-"""Message shortcuts: "Add to incident timeline" and "Declare incident" (bot/manifest.py)."""
+"""Message shortcuts: "Add to incident timeline" and "Declare incident" (bot/slack/manifest.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.config import PROMOTABLE_KINDS
-from bot.flows import Declaration
-from bot.messages import SaidMessage
-from bot.models import TimelineKind
-from bot.recorder import add_message_to_timeline
+from bot.flows.declare import Declaration
+from bot.flows.recorder import add_message_to_timeline
+from bot.record.messages import SaidMessage
 from bot.services import Services
 from bot.slack.replies import declare_in_background, run_and_reply
+from bot.store.models import TimelineKind
 
 ADD_TO_TIMELINE = "add_to_timeline"
 ADD_TO_TIMELINE_VIEW = "add_to_timeline_submit"

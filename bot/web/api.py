@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.db import session_scope
-from bot.flows.postmortem import WrittenDraft, write_draft
-from bot.models import Incident
-from bot.postmortems import Draft, Metric, known_names
+from bot.postmortem.draft import Draft, Metric, known_names
+from bot.postmortem.posting import WrittenDraft, write_draft
+from bot.store.db import session_scope
+from bot.store.models import Incident
 from bot.web.auth import api_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.filters import FilterError, parse_filters

@@ -18,9 +18,9 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.db import session_scope
-from bot.postmortems import remember_names
-from bot.slack.workspace import slack_error
+from bot.clients.slack import slack_error
+from bot.postmortem.draft import remember_names
+from bot.store.db import session_scope
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import render_page
 from bot.web.sessions import (

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.clients.slack import SlackWorkspace
 from bot.config import Settings
 from bot.keys import services_key
 from bot.services import Services
-from bot.slack.workspace import SlackWorkspace
 from bot.web.sessions import Signer
 from bot.web.visibility import Visibility
 

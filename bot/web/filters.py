@@ -8,10 +8,10 @@ from typing import Protocol
 
 from dateutil import tz
 
+from bot.basics.numbers import parse_bounded_int
 from bot.config import SEVERITIES
-from bot.incident_queries import IncidentQuery
-from bot.models import Status
-from bot.numbers import parse_bounded_int
+from bot.record.incident_queries import IncidentQuery
+from bot.store.models import Status
 
 PER_PAGE_MAX = 100
 PAGE_MAX = 1_000_000

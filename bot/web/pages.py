@@ -9,15 +9,14 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.charts import render_insight_charts
-from bot.db import session_scope
-from bot.flows.postmortem import schedule_publication, write_draft
-from bot.incident_queries import IncidentQuery, channel_history
-from bot.insights import load_insights
-from bot.numbers import parse_bounded_int
-from bot.postmortem_edits import EditRefused, save_edit
-from bot.postmortems import known_names
-from bot.render import markdown_to_html
+from bot.basics.numbers import parse_bounded_int
+from bot.basics.render import markdown_to_html
+from bot.postmortem.draft import known_names
+from bot.postmortem.edits import EditRefused, save_edit
+from bot.postmortem.posting import schedule_publication, write_draft
+from bot.record.incident_queries import IncidentQuery, channel_history
+from bot.record.insights import load_insights
+from bot.store.db import session_scope
 from bot.web.auth import (
     SignInNeeded,
     check_csrf,
@@ -26,6 +25,7 @@ from bot.web.auth import (
     page_viewer,
     with_session,
 )
+from bot.web.charts import render_insight_charts
 from bot.web.context import web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.pages_common import render_page

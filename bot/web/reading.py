@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from bot.db import session_scope
-from bot.incident_queries import (
+from bot.basics.logs import bind_incident
+from bot.record.incident_queries import (
     IncidentPage,
     IncidentQuery,
     find_incidents,
@@ -17,8 +17,8 @@ from bot.incident_queries import (
     matches,
     parse_reference,
 )
-from bot.logs import bind_incident
-from bot.models import Incident
+from bot.store.db import session_scope
+from bot.store.models import Incident
 from bot.web.context import WebContext
 from bot.web.visibility import Viewer
 

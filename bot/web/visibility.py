@@ -21,10 +21,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import session_scope
-from bot.incident_queries import held_by
-from bot.models import Incident
-from bot.slack.workspace import SlackWorkspace, slack_error
+from bot.clients.slack import SlackWorkspace, slack_error
+from bot.record.incident_queries import held_by
+from bot.store.db import session_scope
+from bot.store.models import Incident
 
 log = logging.getLogger(__name__)
 # Slack's "yes, they are in" is kept this long: a member removed from the channel may see its

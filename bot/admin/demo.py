@@ -1,0 +1,378 @@
+"""``warroom demo``: a whole incident, played against the built-in Slack emulator on loopback.
+
+The bot runs exactly as in production (same application factory, real HTTP, real request
+signatures); only Slack is emulated. Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.emulator import FakePagerDuty, SlackEmulator
+from bot.keys import job_runner_key, services_key
+from bot.postmortem.posting import write_draft
+from bot.record.incidents import get_by_channel
+from bot.server import until_stopped
+from bot.store.db import session_scope
+from bot.store.models import Incident
+from commands.ack import ACKNOWLEDGE_ACTION
+
+# The people of the scripted incident.
+CAST = {
+    "U0ALICE": ("alice", "Alice Moreau"),
+    "U0BOB": ("bob", "Bob Okafor"),
+    "U0CAROL": ("carol", "Carol Tanaka"),
+    "U0DAVE": ("dave", "Dave Kowalski"),
+    "U0ERIN": ("erin", "Erin Achebe"),
+}
+ALICE, BOB, CAROL, DAVE, ERIN = CAST
+DBA_TEAM = "S0DBATEAM"
+# SEV2 incidents page the checkout on-call (Bob, and a PagerDuty service), then the DBAs.
+DEMO_POLICIES = {
+    "policies": {
+        "checkout-oncall": {
+            "levels": [
+                {
+                    "timeout": "5m",
+                    "targets": [
+                        {"user": BOB},
+                        {"pagerduty": {"service": "Checkout", "routing_key_env": "DEMO_PD_KEY"}},
+                    ],
+                },
+                {"targets": [{"usergroup": "dba-team"}]},
+            ]
+        }
+    },
+    "severities": {"SEV2": "checkout-oncall"},
+}
+DEMO_ROUTING_KEY = "demo0000000000000000000000000000"
+DEMO_ALERT_TOKEN = "demo-alert-token"
+# Alerts about checkout open SEV2 incidents (which start the checkout on-call policy).
+DEMO_ROUTES = {
+    "routes": [
+        {
+            "name": "checkout",
+            "match": {"service": "checkout"},
+            "severity": "SEV2",
+            "title": "{{ annotations.summary }}",
+        }
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Say:
+    """Someone says something in the incident channel; a reaction may mark it."""
+
+    minutes: int
+    user: str
+    text: str
+    reaction: str | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """Someone runs ``/incident <text>`` in the incident channel."""
+
+    minutes: int
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AlertNotification:
+    """Alertmanager posts the checkout alert group: firing, or resolved."""
+
+    minutes: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    """Someone presses the Acknowledge button on the latest escalation message."""
+
+    minutes: int
+    user: str
+
+
+@dataclass(frozen=True)
+class FixTime:
+    """Someone sets a milestone after the fact (``/incident time``) to a minute of the script."""
+
+    minutes: int
+    user: str
+    milestone: str
+    at_minute: int
+
+
+# The alert opens the incident; Alice takes the lead. Bob (level 1 of the policy) does not
+# answer in time; the DBAs (level 2) do.
+Step = Say | Run | Acknowledge | AlertNotification | FixTime
+SCRIPT: list[Step] = [
+    AlertNotification(1, "firing"),
+    Run(2, ALICE, "lead <@U0ALICE|alice>"),
+    Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
+    Run(3, ALICE, "role comms <@U0CAROL|carol>"),
+    Acknowledge(7, DAVE),
+    Say(9, DAVE, "Slow queries on the orders database? Checking the DB logs.", "mag"),
+    Run(12, ALICE, "escalate <@U0ERIN|erin> owns the payment gateway; card errors in its logs"),
+    Run(14, ERIN, "ack"),
+    Run(15, CAROL, "update Card payments fail for about 20% of checkouts. Next update in 30 min."),
+    Run(16, CAROL, "impact About 20% of checkouts fail with a card error; no other page is hit"),
+    Say(21, DAVE, "Database is healthy, that was a dead end.", "x"),
+    Say(38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
+    Run(40, ALICE, "status identified"),
+    Say(52, ALICE, "Rolling back the payment gateway release.", "white_check_mark"),
+    Run(53, ALICE, "status monitoring"),
+    AlertNotification(70, "resolved"),
+    Say(71, CAROL, "Error rate is back to baseline, checkout works again.", None),
+    Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
+    Run(82, ALICE, "cause The 11:55 gateway release rejected card types it did not list"),
+    Run(83, ALICE, "action <@U0ERIN|erin> Alert on card errors per gateway release"),
+    # The error rate had been climbing before the alert fired: Erin finds it in the graphs.
+    FixTime(84, ERIN, "started", -3),
+]
+RESOLVED_AFTER_MINUTES = 95
+
+
+class ScriptedClock:
+    """The bot's clock during the demo: the incident is replayed as if it began 2 hours ago."""
+
+    def __init__(self) -> None:
+        self.start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
+        self.now = self.start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, minutes: int) -> datetime:
+        self.now = self.start + timedelta(minutes=minutes)
+        return self.now
+
+
+def slack_ts(moment: datetime) -> str:
+    return f"{int(moment.timestamp())}.{moment.microsecond:06d}"
+
+
+async def run_demo(
+    environ: Mapping[str, str], *, output: str | None = None, keep_serving: bool = False
+) -> int:
+    """Play the scripted incident, print the channel, write the postmortem draft, and show
+    where its web page is (served until Ctrl-C with ``keep_serving``)."""
+    # The transcript is the demo's output; request and migration logs would drown it.
+    for noisy in ("aiohttp.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    async with AsyncExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
+        slack = await stack.enter_async_context(SlackEmulator())
+        pagerduty = await stack.enter_async_context(FakePagerDuty())
+        for user_id, (name, real_name) in CAST.items():
+            slack.add_user(user_id, name, real_name, tz=environ.get("WARROOM_TIMEZONE", "UTC"))
+        slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
+        slack.create_channel("general", creator=ALICE, members=CAST)
+        settings = _demo_settings(environ, slack, pagerduty, workdir)
+        clock = ScriptedClock()
+        runner = web.AppRunner(create_app(settings, clock=clock))
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        slack.events_url = f"http://127.0.0.1:{port}/slack/events"
+        print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
+
+        alerts_url = f"http://127.0.0.1:{port}/alerts/alertmanager"
+        channel_id = ""
+        minute = 0
+        for step in SCRIPT:
+            minute = await _let_time_pass(runner.app, slack, clock, minute, step.minutes)
+            if isinstance(step, AlertNotification):
+                await _post_alert(alerts_url, step.status, clock)
+                await _settle(runner.app, slack)
+                channel_id = channel_id or await _incident_channel(slack)
+                continue
+            await _play(slack, channel_id, step, clock.now)
+            await _settle(runner.app, slack)
+        await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
+        await _resolve(slack, channel_id)
+        await _settle(runner.app, slack)
+
+        print("\n" + slack.transcript(channel_id, tz=settings.timezone))
+        print("\nWhat Alice saw privately:")
+        for message in slack.ephemeral_for(ALICE):
+            print(f"  {message.text}")
+        print("\nWhat PagerDuty received:")
+        for event in pagerduty.events:
+            print(f"  {event['event_action']:<12} {event['dedup_key']}")
+        path, reference = await _write_postmortem(runner.app, channel_id, output)
+        print(f"\nPostmortem draft written to {path}")
+        page = f"http://127.0.0.1:{port}/incidents/{reference}"
+        status = await _check_page(page)
+        print(f"Incident page (sign-in off, this machine only): {page} (answered {status})")
+        if keep_serving:
+            print(
+                "Serving the web view until Ctrl-C: the incident list is at "
+                + page[: -len(f"/incidents/{reference}")]
+                + "/"
+            )
+            await until_stopped()
+        else:
+            print("The page closes with the demo; `warroom demo --serve` keeps it open.")
+    return 0
+
+
+async def _check_page(url: str) -> int:
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        await answer.read()
+        return answer.status
+
+
+def _demo_settings(
+    environ: Mapping[str, str], slack: SlackEmulator, pagerduty: FakePagerDuty, workdir: Path
+) -> Settings:
+    database_url = environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'warroom.db'}"
+    policies = workdir / "escalation-policies.yaml"
+    policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
+    routes = workdir / "alert-routes.yaml"
+    routes.write_text(yaml.safe_dump(DEMO_ROUTES), encoding="utf-8")
+    base = Settings.from_env(
+        {
+            **environ,
+            "DATABASE_URL": database_url,
+            "WARROOM_ESCALATION_POLICIES": str(policies),
+            "WARROOM_ALERT_ROUTES": str(routes),
+            "WARROOM_ALERT_TOKEN": DEMO_ALERT_TOKEN,
+            "DEMO_PD_KEY": DEMO_ROUTING_KEY,
+            "PAGERDUTY_EVENTS_URL": pagerduty.events_url,
+        }
+    )
+    return base.replace(
+        web_auth="none",
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=slack.signing_secret,
+        slack_api_url=slack.base_url,
+    )
+
+
+async def _post_alert(url: str, status: str, clock: ScriptedClock) -> None:
+    """Post the checkout alert group as Alertmanager does (its v4 webhook, bearer token)."""
+    print(f"\nAlertmanager posts: CheckoutErrorRate is {status}")
+    resolved = status == "resolved"
+    alert = {
+        "status": status,
+        "labels": {"alertname": "CheckoutErrorRate", "service": "checkout", "severity": "page"},
+        "annotations": {
+            "summary": "Checkout page returns 500s",
+            "description": "More than 5% of /checkout requests answer 5xx.",
+            "runbook_url": "https://runbooks.example.com/checkout/errors",
+        },
+        "startsAt": clock.start.isoformat(),
+        "endsAt": clock.now.isoformat() if resolved else "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example.com/graph?g0.expr=checkout_5xx_ratio",
+        "fingerprint": "d1c5f3a7e2b94c60",
+    }
+    body = {
+        "version": "4",
+        "groupKey": '{}:{alertname="CheckoutErrorRate"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "warroom",
+        "groupLabels": {"alertname": "CheckoutErrorRate"},
+        "commonLabels": alert["labels"],
+        "commonAnnotations": alert["annotations"],
+        "externalURL": "http://alertmanager.example.com",
+        "alerts": [alert],
+    }
+    headers = {"Authorization": f"Bearer {DEMO_ALERT_TOKEN}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json=body, headers=headers) as answer,
+    ):
+        if answer.status != 202:
+            raise RuntimeError(f"the alert was refused: {answer.status} {await answer.text()}")
+
+
+async def _incident_channel(slack: SlackEmulator) -> str:
+    channel = await slack.wait_for(
+        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None),
+        timeout=15,
+    )
+    await slack.wait_for(lambda: channel.pins, timeout=15)
+    return str(channel.id)
+
+
+async def _play(slack: SlackEmulator, channel_id: str, step: Step, said_at: datetime) -> None:
+    name = CAST[step.user][0]
+    if isinstance(step, Say):
+        said = await slack.post_message(channel_id, step.text, user=step.user, ts=slack_ts(said_at))
+        if step.reaction:
+            await slack.add_reaction(channel_id, said.ts, step.reaction, user=ALICE)
+    elif isinstance(step, Run):
+        print(f"{name} types: /incident {step.text}")
+        await slack.send_command(step.text, user=step.user, channel=channel_id)
+    elif isinstance(step, FixTime):
+        when = (said_at - timedelta(minutes=step.minutes - step.at_minute)).strftime("%H:%M UTC")
+        print(f"{name} types: /incident time {step.milestone} {when}")
+        await slack.send_command(
+            f"time {step.milestone} {when}", user=step.user, channel=channel_id
+        )
+    elif isinstance(step, Acknowledge):
+        escalation = next(
+            m for m in reversed(slack.channels[channel_id].messages) if "escalated to" in m.text
+        )
+        print(f"{name} presses Acknowledge")
+        await slack.click_button(channel_id, escalation.ts, ACKNOWLEDGE_ACTION, user=step.user)
+
+
+async def _let_time_pass(
+    app: web.Application, slack: SlackEmulator, clock: ScriptedClock, since: int, until: int
+) -> int:
+    """Move the clock a minute at a time, running what falls due (escalation timers)."""
+    for minute in range(since + 1, until + 1):
+        clock.at(minute)
+        await _settle(app, slack)
+    return until
+
+
+async def _settle(app: web.Application, slack: SlackEmulator) -> None:
+    """Wait for what a step set off: replies, posts, and jobs due (pages) by the demo clock."""
+    await app[services_key].background.drain(timeout=15)
+    while await app[job_runner_key].run_due():
+        pass
+    await slack.drain()
+
+
+async def _resolve(slack: SlackEmulator, channel_id: str) -> None:
+    print("alice types: /incident resolve Rolled back the payment gateway release")
+    await slack.send_command(
+        "resolve Rolled back the payment gateway release", user=ALICE, channel=channel_id
+    )
+    channel = slack.channels[channel_id]
+    await slack.wait_for(
+        lambda: any("Postmortem draft" in m.text for m in channel.messages), timeout=15
+    )
+
+
+async def _write_postmortem(
+    app: web.Application, channel_id: str, output: str | None
+) -> tuple[Path, str]:
+    services = app[services_key]
+    async with session_scope(services.engine) as session:
+        incident: Incident | None = await get_by_channel(session, channel_id)
+    assert incident is not None and incident.id is not None
+    markdown = (await write_draft(services, incident.id)).markdown
+    path = Path(output or f"warroom-demo-postmortem-{incident.reference}.md").resolve()
+    path.write_text(markdown, encoding="utf-8")
+    return path, incident.reference

@@ -1,0 +1,498 @@
+"""Alerts: raw payloads kept, notifications applied to alert groups and their incidents.
+
+No Slack in here. A notification is applied under its group's row lock, so replicas that
+receive notifications of one group at once open one incident between them. An alert's state
+only moves forward (firing, then resolved), which makes applying notifications out of order,
+or twice, harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.alerting.payloads import AlertSeen, Notification
+from bot.alerting.routes import Route, Routes
+from bot.record import incidents
+from bot.record.timeline import add_entry
+from bot.store.db import insert_once
+from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind
+
+# Alert times this far off the moment of receipt are kept but flagged: a sender's clock is off,
+# or a notification was stuck in a queue.
+FUTURE_SKEW = timedelta(minutes=5)
+FAR_PAST = timedelta(days=7)
+# How many alerts a timeline entry names before it says "and N more".
+NAMED_IN_ENTRY = 5
+DESCRIPTION_MAX = 1000
+
+
+@dataclass
+class Applied:
+    """What applying one notification changed."""
+
+    route: Route
+    incident: Incident | None = None
+    opened: bool = False
+    new_alerts: list[Alert] = field(default_factory=list)
+    resolved_alerts: list[Alert] = field(default_factory=list)
+    status_changed: bool = False
+    flags: list[str] = field(default_factory=list)
+    # The alerts the detection entry of a newly opened incident names.
+    detected: list[Alert] = field(default_factory=list)
+    # Incidents whose channel has alert changes to show.
+    touched_incidents: set[int] = field(default_factory=set)
+
+
+async def store_payload(
+    session: AsyncSession, *, source: str, body: str, group_key: str, received_at: datetime
+) -> AlertPayload:
+    """Keep an accepted webhook body as received, before anything is done with it."""
+    payload = AlertPayload(source=source, body=body, group_key=group_key, received_at=received_at)
+    session.add(payload)
+    await session.flush()
+    return payload
+
+
+async def apply_notification(
+    session: AsyncSession,
+    payload: AlertPayload,
+    notification: Notification,
+    *,
+    routes: Routes,
+    team_id: str,
+    timezone: str,
+    now: datetime,
+) -> Applied:
+    """Record the notification's alerts; open, update or leave the group's incident (the
+    caller commits)."""
+    applied = Applied(route=routes.route_for(notification.route_labels))
+    group = await _locked_group(session, notification, applied.route, now)
+    incident = await incidents.get(session, group.incident_id) if group.incident_id else None
+    applied.new_alerts, applied.resolved_alerts = await _record_alerts(
+        session, group, payload, notification.alerts
+    )
+    applied.flags = time_flags(applied.new_alerts, payload.received_at)
+    if applied.route.action == "open":
+        incident = await _incident_for(
+            session,
+            applied,
+            group,
+            incident,
+            notification,
+            payload,
+            team_id=team_id,
+            timezone=timezone,
+            now=now,
+        )
+    applied.incident = incident
+    _record_changes(session, applied, notification)
+    if incident is not None and incident.is_open:
+        await _follow_resolution(session, applied, incident, notification, now)
+    payload.state = "processed"
+    payload.processed_at = now
+    payload.error = None
+    payload.incident_id = incident.id if incident else None
+    payload.flags = "; ".join(applied.flags)
+    session.add(payload)
+    return applied
+
+
+def group_key_hash(group_key: str) -> str:
+    return hashlib.sha256(group_key.encode()).hexdigest()
+
+
+async def _locked_group(
+    session: AsyncSession, notification: Notification, route: Route, now: datetime
+) -> AlertGroup:
+    key_hash = group_key_hash(notification.group_key)
+    await insert_once(
+        session,
+        AlertGroup(
+            source=notification.source,
+            key_hash=key_hash,
+            group_key=notification.group_key,
+            route=route.name,
+            first_seen_at=now,
+            last_seen_at=now,
+        ),
+    )
+    statement = (
+        select(AlertGroup)
+        .where(AlertGroup.source == notification.source, AlertGroup.key_hash == key_hash)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    group = (await session.exec(statement)).one()
+    group.last_seen_at = now
+    group.route = route.name
+    session.add(group)
+    return group
+
+
+async def _record_alerts(
+    session: AsyncSession,
+    group: AlertGroup,
+    payload: AlertPayload,
+    seen: Sequence[AlertSeen],
+) -> tuple[list[Alert], list[Alert]]:
+    """Store alerts not seen before and resolve those now resolved; return (new, resolved)."""
+    assert group.id is not None and payload.id is not None
+    known = await _known_alerts(session, group.id, {alert.fingerprint for alert in seen})
+    new: list[Alert] = []
+    resolved: list[Alert] = []
+    for alert in seen:
+        row = _same_firing(known, alert)
+        if row is None:
+            row = _new_alert(group.id, payload.id, alert)
+            known.append(row)
+            new.append(row)
+            if row.status == "resolved":
+                resolved.append(row)
+        elif row.status == "firing" and alert.status == "resolved":
+            row.status = "resolved"
+            row.ends_at = alert.ends_at
+            resolved.append(row)
+        row.last_payload_id = payload.id
+        session.add(row)
+    await session.flush()
+    return new, resolved
+
+
+async def _known_alerts(
+    session: AsyncSession, group_id: int, fingerprints: set[str]
+) -> list[Alert]:
+    statement = select(Alert).where(
+        Alert.group_id == group_id, col(Alert.fingerprint).in_(fingerprints)
+    )
+    return list((await session.exec(statement)).all())
+
+
+def _same_firing(known: Iterable[Alert], alert: AlertSeen) -> Alert | None:
+    """The stored alert this one is: the same firing (fingerprint and start), or, when the
+    sender gave no start of its own, the one of its fingerprint still firing."""
+    same_start = [
+        row
+        for row in known
+        if row.fingerprint == alert.fingerprint and row.starts_at == alert.starts_at
+    ]
+    if same_start or alert.start_given:
+        return same_start[0] if same_start else None
+    return next(
+        (row for row in known if row.fingerprint == alert.fingerprint and row.status == "firing"),
+        None,
+    )
+
+
+def _new_alert(group_id: int, payload_id: int, alert: AlertSeen) -> Alert:
+    return Alert(
+        group_id=group_id,
+        fingerprint=alert.fingerprint,
+        name=alert.name,
+        status=alert.status,
+        starts_at=alert.starts_at,
+        ends_at=alert.ends_at if alert.status == "resolved" else None,
+        summary=alert.summary,
+        labels=json.dumps(dict(alert.labels), sort_keys=True),
+        annotations=json.dumps(dict(alert.annotations), sort_keys=True),
+        links=json.dumps([{"text": link.text, "url": link.url} for link in alert.links]),
+        first_payload_id=payload_id,
+        last_payload_id=payload_id,
+    )
+
+
+async def _incident_for(
+    session: AsyncSession,
+    applied: Applied,
+    group: AlertGroup,
+    incident: Incident | None,
+    notification: Notification,
+    payload: AlertPayload,
+    *,
+    team_id: str,
+    timezone: str,
+    now: datetime,
+) -> Incident | None:
+    """The incident the group's new alerts belong to, opened now if none is open."""
+    newly_firing = [alert for alert in applied.new_alerts if alert.status == "firing"]
+    if (incident is None or not incident.is_open) and newly_firing:
+        incident = await _open_for_alerts(
+            session,
+            applied,
+            notification,
+            newly_firing,
+            previous=incident,
+            team_id=team_id,
+            timezone=timezone,
+            received_at=payload.received_at,
+            now=now,
+        )
+        group.incident_id = incident.id
+        session.add(group)
+        applied.opened = True
+        applied.detected = newly_firing
+    if incident is not None:
+        for alert in applied.new_alerts:
+            alert.incident_id = incident.id
+            session.add(alert)
+    return incident
+
+
+async def _open_for_alerts(
+    session: AsyncSession,
+    applied: Applied,
+    notification: Notification,
+    firing: Sequence[Alert],
+    *,
+    previous: Incident | None,
+    team_id: str,
+    timezone: str,
+    received_at: datetime,
+    now: datetime,
+) -> Incident:
+    route = applied.route
+    detected_at = min(alert.starts_at for alert in firing)
+    if detected_at > received_at + FUTURE_SKEW:
+        # An incident is not detected in the future; the sender's clock is off (flagged).
+        detected_at = received_at
+    incident = await incidents.open_incident(
+        session,
+        team_id=team_id,
+        title=route.render_title(title_context(notification)),
+        declared_by=notification.sender,
+        severity=route.severity or notification.severity or "SEV3",
+        timezone=timezone,
+        declared_at=now,
+        # The alerts' own description first; Grafana's message is a whole rendered template.
+        description=(notification.common_annotations.get("description") or notification.message)[
+            :DESCRIPTION_MAX
+        ],
+        detected_at=detected_at,
+        commander=None,
+        previous_incident_id=previous.id if previous else None,
+    )
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.DETECTION,
+        text=_detection_text(notification, firing, applied.flags, previous),
+        author=notification.sender,
+        occurred_at=detected_at,
+    )
+    return incident
+
+
+def title_context(notification: Notification) -> dict[str, object]:
+    """What a route's title template can use."""
+    return {
+        "labels": dict(notification.route_labels),
+        "annotations": dict(notification.common_annotations),
+        "group_labels": dict(notification.group_labels),
+        "alerts": [
+            {
+                "labels": dict(alert.labels),
+                "annotations": dict(alert.annotations),
+                "status": alert.status,
+            }
+            for alert in notification.alerts
+        ],
+        "status": notification.status,
+        "source": notification.sender,
+        "title": notification.title,
+    }
+
+
+def _record_changes(session: AsyncSession, applied: Applied, notification: Notification) -> None:
+    """Timeline entries for alerts that started or stopped firing, on the incident of each."""
+    common = notification.route_labels
+    detected = {id(alert) for alert in applied.detected}
+    later = [alert for alert in applied.new_alerts if id(alert) not in detected]
+    for incident_id, alerts in _by_incident(later).items():
+        add_entry(
+            session,
+            incident_id,
+            kind=TimelineKind.ALERT,
+            text=_changed_text("firing", alerts, common, applied.flags),
+            author=notification.sender,
+            occurred_at=min(alert.starts_at for alert in alerts),
+        )
+    for incident_id, alerts in _by_incident(applied.resolved_alerts).items():
+        add_entry(
+            session,
+            incident_id,
+            kind=TimelineKind.ALERT,
+            text=_changed_text("resolved", alerts, common, []),
+            author=notification.sender,
+            occurred_at=max(alert.ends_at or alert.starts_at for alert in alerts),
+        )
+    changed = [*applied.new_alerts, *applied.resolved_alerts]
+    applied.touched_incidents = {a.incident_id for a in changed if a.incident_id is not None}
+
+
+async def _follow_resolution(
+    session: AsyncSession,
+    applied: Applied,
+    incident: Incident,
+    notification: Notification,
+    now: datetime,
+) -> None:
+    """With ``on_resolved: monitoring``, the last alert resolving moves the incident on."""
+    if applied.route.on_resolved != "monitoring" or not applied.resolved_alerts:
+        return
+    if incident.status not in (Status.INVESTIGATING, Status.IDENTIFIED):
+        return
+    statement = select(Alert.id).where(Alert.incident_id == incident.id, Alert.status == "firing")
+    if (await session.exec(statement)).first() is not None:
+        return
+    await incidents.set_status(
+        session, incident, status=Status.MONITORING, by=notification.sender, at=now
+    )
+    applied.status_changed = True
+
+
+def _by_incident(alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
+    grouped: dict[int, list[Alert]] = {}
+    for alert in alerts:
+        if alert.incident_id is not None:
+            grouped.setdefault(alert.incident_id, []).append(alert)
+    return grouped
+
+
+def time_flags(alerts: Iterable[Alert], received_at: datetime) -> list[str]:
+    """Why new alerts' times look wrong, if they do (the notification is applied anyway)."""
+    flags = []
+    for alert in alerts:
+        if alert.starts_at > received_at + FUTURE_SKEW:
+            flags.append(
+                f"{alert.name} starts in the future ({alert.starts_at:%Y-%m-%d %H:%M} "
+                "UTC); the sender's clock may be off"
+            )
+        elif alert.starts_at < received_at - FAR_PAST:
+            flags.append(
+                f"{alert.name} started more than {FAR_PAST.days} days before it was "
+                f"received ({alert.starts_at:%Y-%m-%d %H:%M} UTC)"
+            )
+    return list(dict.fromkeys(flags))
+
+
+def _detection_text(
+    notification: Notification,
+    firing: Sequence[Alert],
+    flags: Sequence[str],
+    previous: Incident | None,
+) -> str:
+    """The detection entry: which alerts fired, their summary, labels and links."""
+    common = notification.route_labels
+    parts = [f"{notification.sender} alert firing: {_named(firing, common)}"]
+    summary = notification.common_annotations.get("summary") or firing[0].summary
+    if summary:
+        parts.append(f"Summary: {summary}")
+    labels = common or json.loads(firing[0].labels)
+    if labels:
+        parts.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())))
+    links = alert_links(firing, notification.external_url, notification.sender)
+    if links:
+        parts.append("Links: " + ", ".join(f"{text} {url}" for text, url in links))
+    if previous is not None:
+        parts.append(f"The same alert group opened {previous.reference} before")
+    parts.extend(f"Warning: {flag}" for flag in flags)
+    return " · ".join(parts)
+
+
+def _changed_text(
+    change: str, alerts: Sequence[Alert], common: Mapping[str, str], flags: Sequence[str]
+) -> str:
+    count = f"{len(alerts)} alerts" if len(alerts) > 1 else "Alert"
+    text = f"{count} {change}: {_named(alerts, common)}"
+    return " · ".join([text, *(f"Warning: {flag}" for flag in flags)])
+
+
+def _named(alerts: Sequence[Alert], common: Mapping[str, str]) -> str:
+    names = [describe(alert, common) for alert in alerts[:NAMED_IN_ENTRY]]
+    more = len(alerts) - NAMED_IN_ENTRY
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def describe(alert: Alert, common: Mapping[str, str]) -> str:
+    """``HighLatency (instance=db-2)``: the name and the labels that tell it from its group."""
+    labels = json.loads(alert.labels)
+    own = [f"{k}={v}" for k, v in sorted(labels.items()) if k != "alertname" and common.get(k) != v]
+    return f"{alert.name} ({', '.join(own)})" if own else alert.name
+
+
+def alert_links(
+    alerts: Iterable[Alert], external_url: str = "", sender: str = ""
+) -> list[tuple[str, str]]:
+    """Distinct links of the alerts (source graph, dashboard, runbook), then the sender's."""
+    links: dict[str, str] = {}
+    for alert in alerts:
+        for link in json.loads(alert.links):
+            links.setdefault(link["url"], link["text"])
+    if external_url.startswith(("http://", "https://")):
+        links.setdefault(external_url, sender or "Alerts")
+    return [(text, url) for url, text in list(links.items())[:NAMED_IN_ENTRY]]
+
+
+@dataclass(frozen=True)
+class AlertChange:
+    """An alert whose current status a channel has not shown yet."""
+
+    alert: Alert
+    shown_before: str | None
+
+    @property
+    def is_new(self) -> bool:
+        return self.shown_before is None
+
+
+async def take_unposted(
+    session: AsyncSession, *, incident_id: int | None = None, group_id: int | None = None
+) -> list[AlertChange]:
+    """The incident's (or, without an incident, the group's) alerts whose status is not shown
+    yet, marked shown (the caller holds the incident's or group's lock, and commits)."""
+    statement = select(Alert).where(
+        or_(col(Alert.posted_status).is_(None), col(Alert.posted_status) != col(Alert.status))
+    )
+    if incident_id is not None:
+        statement = statement.where(Alert.incident_id == incident_id)
+    else:
+        statement = statement.where(Alert.group_id == group_id, col(Alert.incident_id).is_(None))
+    rows = (await session.exec(statement.order_by(col(Alert.starts_at), col(Alert.id)))).all()
+    changes = [AlertChange(alert=row, shown_before=row.posted_status) for row in rows]
+    for row in rows:
+        row.posted_status = row.status
+        session.add(row)
+    return changes
+
+
+async def restore_unposted(session: AsyncSession, changes: Iterable[AlertChange]) -> None:
+    """Undo ``take_unposted`` when the post did not make it (the caller commits)."""
+    for change in changes:
+        await session.exec(
+            update(Alert)
+            .where(col(Alert.id) == change.alert.id)
+            .values(posted_status=change.shown_before)
+        )
+
+
+async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
+    statement = select(AlertGroup).where(AlertGroup.id == group_id).with_for_update()
+    return (await session.exec(statement)).first()
+
+
+def shared_labels(alerts: Sequence[Alert]) -> dict[str, str]:
+    """The labels every one of the alerts has (what tells them apart is the rest)."""
+    if not alerts:
+        return {}
+    shared = dict(json.loads(alerts[0].labels))
+    for alert in alerts[1:]:
+        labels = json.loads(alert.labels)
+        shared = {k: v for k, v in shared.items() if labels.get(k) == v}
+    return shared

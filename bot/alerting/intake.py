@@ -1,0 +1,315 @@
+"""Alerts into incidents: accept a webhook fast, apply it as a job, show it in Slack.
+
+A webhook's body is stored with its processing job in one transaction before the sender
+hears 202, so a crash, a bug or a Slack outage loses nothing: the job retries, and
+``warroom alerts replay`` applies a stored payload again. What Slack shows follows from the
+record in further jobs (open the war room, post alert changes, post to a route's channel),
+each retried on its own and each rate-limited by the Slack client's gate.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.alerting import alerts
+from bot.alerting.payloads import Notification, parse
+from bot.clients.slack import slack_error
+from bot.flows.channel import announce, refresh_channel_header
+from bot.flows.declare import open_war_room
+from bot.record import incidents
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.models import Alert, AlertPayload, Incident, Job
+
+log = logging.getLogger(__name__)
+PROCESS_JOB = "alert_payload"
+WAR_ROOM_JOB = "alert_war_room"
+NOTICE_JOB = "alert_notice"
+POST_JOB = "alert_post"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying a stored payload did, as the replay command reports it."""
+
+    payload_id: int
+    state: str
+    incident: str | None = None
+    opened: bool = False
+    route: str = ""
+    new_alerts: int = 0
+    resolved_alerts: int = 0
+    error: str | None = None
+
+
+async def accept_payload(
+    services: Services, *, source: str, body: str, notification: Notification
+) -> AlertPayload:
+    """Store a parsed webhook body and its processing job; the sender may then hear 202."""
+    async with session_scope(services.engine) as session:
+        payload = await alerts.store_payload(
+            session,
+            source=source,
+            body=body,
+            group_key=notification.group_key,
+            received_at=services.clock(),
+        )
+        await _schedule(
+            session,
+            PROCESS_JOB,
+            f"alert-payload:{payload.id}",
+            services.clock(),
+            payload=payload.id,
+        )
+        await session.commit()
+    services.wake_jobs()
+    return payload
+
+
+async def process_payload(services: Services, job: Job) -> None:
+    """The job handler: apply a stored payload unless that was done already."""
+    await apply_payload(services, int(jobs.payload_of(job)["payload"]), again=False)
+
+
+async def apply_payload(services: Services, payload_id: int, *, again: bool) -> Outcome:
+    """Apply a stored payload to the record and schedule what Slack should show.
+
+    ``again`` applies one already processed (a replay); alerts already recorded are not
+    recorded twice. A failure is kept on the payload row and raised.
+    """
+    try:
+        team_id = await services.slack.team_id()
+        async with session_scope(services.engine) as session:
+            payload = await session.get(AlertPayload, payload_id)
+            if payload is None:
+                raise LookupError(f"no alert payload {payload_id}")
+            if payload.state == "processed" and not again:
+                return _outcome(payload)
+            notification = parse(payload.source, payload.body, received_at=payload.received_at)
+            applied = await alerts.apply_notification(
+                session,
+                payload,
+                notification,
+                routes=services.settings.alert_routes,
+                team_id=team_id,
+                timezone=services.settings.timezone,
+                now=services.clock(),
+            )
+            await _schedule_slack_work(session, services, payload, applied)
+            await session.commit()
+    except Exception as error:
+        await _record_failure(services, payload_id, error)
+        raise
+    services.wake_jobs()
+    return _outcome(payload, applied)
+
+
+async def _schedule_slack_work(
+    session: AsyncSession, services: Services, payload: AlertPayload, applied: alerts.Applied
+) -> None:
+    now, route = services.clock(), applied.route
+    incident = applied.incident
+    if applied.opened and incident is not None:
+        await _schedule(
+            session,
+            WAR_ROOM_JOB,
+            f"alert-war-room:{incident.id}",
+            now,
+            incident_id=incident.id,
+            route=route.name,
+            flags=applied.flags,
+        )
+    for incident_id in sorted(applied.touched_incidents):
+        if applied.opened and incident is not None and incident_id == incident.id:
+            continue  # the war room job shows the first alerts
+        await _schedule(
+            session,
+            NOTICE_JOB,
+            f"alert-notice:{incident_id}:{payload.id}",
+            now,
+            incident_id=incident_id,
+            refresh=applied.status_changed,
+        )
+    if route.action == "post" and (applied.new_alerts or applied.resolved_alerts):
+        group_id = (applied.new_alerts or applied.resolved_alerts)[0].group_id
+        await _schedule(
+            session,
+            POST_JOB,
+            f"alert-post:{payload.id}",
+            now,
+            group=group_id,
+            channel=route.channel,
+            route=route.name,
+        )
+
+
+async def _schedule(
+    session: AsyncSession,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    *,
+    incident_id: int | None = None,
+    **payload: Any,
+) -> None:
+    await jobs.schedule(
+        session, kind=kind, key=key, due_at=due_at, incident_id=incident_id, payload=payload
+    )
+
+
+async def _record_failure(services: Services, payload_id: int, error: Exception) -> None:
+    async with session_scope(services.engine) as session:
+        payload = await session.get(AlertPayload, payload_id)
+        if payload is None:
+            return
+        payload.state = "failed"
+        payload.attempts += 1
+        payload.error = f"{type(error).__name__}: {error}"[:2000]
+        session.add(payload)
+        await session.commit()
+    log.error("alert payload %s failed: %s", payload_id, payload.error)
+
+
+def _outcome(payload: AlertPayload, applied: alerts.Applied | None = None) -> Outcome:
+    assert payload.id is not None
+    if applied is None:
+        return Outcome(payload_id=payload.id, state=payload.state, error=payload.error)
+    incident = applied.incident
+    return Outcome(
+        payload_id=payload.id,
+        state=payload.state,
+        incident=incident.reference if incident else None,
+        opened=applied.opened,
+        route=applied.route.name,
+        new_alerts=len(applied.new_alerts),
+        resolved_alerts=len(applied.resolved_alerts),
+    )
+
+
+async def open_alert_war_room(services: Services, job: Job) -> None:
+    """The job handler: the channel of an incident an alert opened, its policy, its first post.
+
+    Run again after a failure, it picks up where it stopped (the channel is made once).
+    """
+    details = jobs.payload_of(job)
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, job.incident_id)
+        previous = (
+            await session.get(Incident, incident.previous_incident_id)
+            if incident and incident.previous_incident_id
+            else None
+        )
+    if incident is None:
+        return
+    route = services.settings.alert_routes.named(details.get("route", ""))
+    if incident.channel_id is None:
+        policy = services.settings.escalation_policies.get(route.policy or "")
+        await open_war_room(
+            services,
+            incident,
+            prefix=route.channel_prefix or services.settings.channel_prefix,
+            policy=policy,
+            policy_reason=f"alert route {route.name} escalates to {route.policy}",
+        )
+    else:
+        await refresh_channel_header(services, incident)
+    await _post_changes(
+        services,
+        incident,
+        "messages/alert_opened.j2",
+        previous=previous,
+        flags=details.get("flags") or [],
+    )
+    await announce(services, incident, "messages/announce_declared.j2")
+
+
+async def post_alert_changes(services: Services, job: Job) -> None:
+    """The job handler: show alerts that started or stopped firing in the incident's channel."""
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, job.incident_id)
+    # Without a channel yet, the war room job shows these alerts once it has made one.
+    if incident is None or incident.channel_id is None:
+        return
+    await _post_changes(services, incident, "messages/alert_changes.j2")
+    if jobs.payload_of(job).get("refresh"):
+        await refresh_channel_header(services, incident)
+
+
+async def _post_changes(
+    services: Services, incident: Incident, template: str, **context: Any
+) -> None:
+    """Post the incident's alert changes not shown yet, once, however many jobs ask (a retried
+    job finds them shown and posts nothing)."""
+    assert incident.channel_id is not None
+    async with session_scope(services.engine) as session:
+        await incidents.lock(session, incident)
+        changes = await alerts.take_unposted(session, incident_id=incident.id)
+        await session.commit()
+    if not changes:
+        return
+    text = services.renderer.render(
+        template, incident=incident, **_change_views(changes), **context
+    )
+    await _post_or_restore(services, incident.channel_id, text, changes)
+
+
+async def post_to_route_channel(services: Services, job: Job) -> None:
+    """The job handler: a ``post`` route shows its group's alert changes in its channel."""
+    details = jobs.payload_of(job)
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_group(session, int(details["group"]))
+        changes = await alerts.take_unposted(session, group_id=group.id) if group else []
+        await session.commit()
+    if not changes or group is None:
+        return
+    text = services.renderer.render(
+        "messages/alert_posted.j2",
+        group=group,
+        route=details.get("route", ""),
+        timezone=services.settings.timezone,
+        **_change_views(changes),
+    )
+    await _post_or_restore(services, str(details["channel"]), text, changes)
+
+
+async def _post_or_restore(
+    services: Services, channel: str, text: str, changes: list[alerts.AlertChange]
+) -> None:
+    try:
+        await services.slack.post(channel, text)
+    except SlackApiError as error:
+        log.warning("posting alert changes to %s failed: %s", channel, slack_error(error))
+        async with session_scope(services.engine) as session:
+            await alerts.restore_unposted(session, changes)
+            await session.commit()
+        raise
+
+
+def _change_views(changes: list[alerts.AlertChange]) -> dict[str, Any]:
+    """Alerts as templates show them: newly firing, and resolved (with when they started)."""
+    rows = [change.alert for change in changes]
+    shared = alerts.shared_labels(rows)
+    firing = [_view(c.alert, shared) for c in changes if c.alert.status == "firing"]
+    resolved = [_view(c.alert, shared) for c in changes if c.alert.status == "resolved"]
+    return {
+        "firing": firing,
+        "resolved": resolved,
+        "labels": shared,
+        "links": alerts.alert_links(rows),
+    }
+
+
+def _view(alert: Alert, shared: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": alerts.describe(alert, shared),
+        "summary": alert.summary,
+        "starts_at": alert.starts_at,
+        "ends_at": alert.ends_at,
+    }

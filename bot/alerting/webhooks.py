@@ -1,0 +1,112 @@
+"""``POST /alerts/{alertmanager,grafana,generic}``: alert webhooks in.
+
+Answer fast and lose nothing: check the token, read at most the configured size, parse,
+store the raw body with its processing job, answer 202. Everything else happens in jobs.
+Status codes follow what senders do with them: Alertmanager retries 5xx and drops 4xx, so
+only a transient failure (the database) is a 5xx.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from aiohttp import web
+
+from bot.alerting.intake import accept_payload
+from bot.alerting.payloads import SOURCES, PayloadError, parse
+from bot.keys import metrics_key, services_key
+
+log = logging.getLogger(__name__)
+_CHUNK = 64 * 1024
+# warroom_alert_payloads_total's outcome, from the answer's status.
+_OUTCOMES = {
+    202: "accepted",
+    400: "invalid",
+    401: "unauthorized",
+    404: "unknown_source",
+    413: "too_large",
+    503: "unavailable",
+}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def receive_alerts(request: web.Request) -> web.Response:
+    """One webhook delivery from a monitoring system, counted by source and outcome."""
+    response = await _receive(request)
+    source = request.match_info["source"]
+    request.app[metrics_key].alert_payload(
+        source if source in SOURCES else "unknown",
+        _OUTCOMES.get(response.status, str(response.status)),
+    )
+    return response
+
+
+async def _receive(request: web.Request) -> web.Response:
+    source = request.match_info["source"]
+    if source not in SOURCES:
+        return _error(404, f"unknown alert source {source!r}; use one of {', '.join(SOURCES)}")
+    services = request.app[services_key]
+    settings = services.settings
+    if not settings.alert_token:
+        return _error(503, "alert intake is off: WARROOM_ALERT_TOKEN is not set")
+    if not _authorized(request.headers.get("Authorization", ""), str(settings.alert_token)):
+        return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+    try:
+        body = await _read_body(request, settings.alert_max_body_bytes)
+    except BodyTooLarge:
+        return _error(413, f"body is larger than {settings.alert_max_body_bytes} bytes")
+    try:
+        text = body.decode("utf-8")
+        notification = parse(source, text, received_at=services.clock())
+    except UnicodeDecodeError:
+        return _error(400, "invalid payload", problems=["body is not UTF-8 text"])
+    except PayloadError as error:
+        return _error(400, "invalid payload", problems=error.problems)
+    try:
+        payload = await accept_payload(
+            services, source=source, body=text, notification=notification
+        )
+    except Exception:
+        log.exception("storing a %s alert payload failed", source)
+        return _error(503, "could not store the payload; send it again")
+    return web.json_response({"status": "accepted", "id": payload.id}, status=202)
+
+
+def _authorized(header: str, token: str) -> bool:
+    scheme, _, given = header.partition(" ")
+    # Constant time: how much of a guess matched must not show in how long the answer takes.
+    # "replace": undecodable header bytes arrive as lone surrogates, which a strict encode
+    # refuses (a 500 instead of a 401).
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "replace"), token.encode()
+    )
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    """The body, refused early by its declared length and again while reading it."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge()
+    chunks, size = [], 0
+    while chunk := await request.content.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    problems: list[str] | None = None,
+) -> web.Response:
+    body: dict[str, object] = {"error": message}
+    if problems:
+        body["problems"] = problems
+    return web.json_response(body, status=status, headers=headers)

@@ -1,0 +1,360 @@
+"""The Slack workspace as warroom uses it: a few verbs over the Web API, quirks handled.
+
+Retries for rate limits (honouring ``Retry-After``), 5xx answers and dropped connections live in
+the client's retry handlers, so every call here gets them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.clients.slack_limits import More, fit_message
+from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
+from bot.clients.slack_telemetry import counted
+from bot.config import Settings
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+TOPIC_MAX = 250
+# Slack's answers when a message cannot be had or linked: the conversation is one the bot
+# cannot see (a DM, a private channel it is not in), or the message is gone.
+MESSAGE_UNREACHABLE = frozenset({"channel_not_found", "not_in_channel", "message_not_found"})
+# Per-person answers of conversations.invite that mean "nothing to do", not a failure.
+_NOT_INVITED = frozenset({"already_in_channel", "cant_invite_self"})
+
+
+def build_web_client(
+    settings: Settings, session: aiohttp.ClientSession | None, metrics: Metrics | None = None
+) -> AsyncWebClient:
+    """The bot's Web API client: Slack's base URL from settings, retries on by default, and
+    one rate-limit gate for every call it makes (each attempt and retry counted in
+    ``metrics``, when given)."""
+    gate = RateLimitGate()
+    retry_handlers: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=3),
+        RateLimitRetryHandler(gate),
+        AsyncServerErrorRetryHandler(max_retry_count=3),
+    ]
+    if metrics is not None:
+        retry_handlers = counted(retry_handlers, metrics, settings.slack_api_url)
+    return GatedWebClient(
+        gate=gate,
+        token=str(settings.slack_bot_token) or None,
+        base_url=settings.slack_api_url,
+        session=session,
+        retry_handlers=retry_handlers,
+    )
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What one ``conversations.invite`` did, person by person."""
+
+    invited: tuple[str, ...] = ()
+    already_there: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()  # (user, Slack's error)
+
+    @classmethod
+    def of(cls, users: Sequence[str], errors: Sequence[Any]) -> Invitation:
+        failed = {
+            str(e.get("user")): str(e.get("error") or "unknown")
+            for e in errors
+            if isinstance(e, dict) and e.get("user")
+        }
+        return cls(
+            invited=tuple(u for u in users if u not in failed),
+            already_there=tuple(u for u in users if failed.get(u) == "already_in_channel"),
+            refused=tuple((u, e) for u, e in failed.items() if e not in _NOT_INVITED),
+        )
+
+    @classmethod
+    def merge(cls, parts: Sequence[Invitation]) -> Invitation:
+        return cls(
+            invited=tuple(u for part in parts for u in part.invited),
+            already_there=tuple(u for part in parts for u in part.already_there),
+            refused=tuple(r for part in parts for r in part.refused),
+        )
+
+
+def _named(errors: object) -> bool:
+    """Whether an ``errors`` list says whose each error is."""
+    return isinstance(errors, list) and any(isinstance(e, dict) and e.get("user") for e in errors)
+
+
+def slack_error(error: SlackApiError) -> str:
+    """The error code of a failed call (`name_taken`), or `http_<status>` when there is none."""
+    response = error.response
+    code = response.get("error") if isinstance(response.data, dict) else None
+    return str(code or f"http_{response.status_code}")
+
+
+class SlackWorkspace:
+    """What warroom does in Slack, as plain method calls."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        session: aiohttp.ClientSession | None,
+        *,
+        more: More,
+    ) -> None:
+        self.client = client
+        self._session = session
+        self._more = more  # the line that stands for what a too-long message leaves out
+        self._users: dict[str, dict[str, Any]] = {}
+        self._team_id: str | None = None
+
+    async def create_channel(
+        self, candidate_names: Iterable[str], *, private: bool = False
+    ) -> tuple[str, str]:
+        """Create a channel under the first name not taken; return (id, name)."""
+        last_error: SlackApiError | None = None
+        for name in candidate_names:
+            try:
+                response = await self.client.conversations_create(name=name, is_private=private)
+            except SlackApiError as error:
+                if slack_error(error) != "name_taken":
+                    raise
+                last_error = error
+                continue
+            channel = response["channel"]
+            return channel["id"], channel["name"]
+        assert last_error is not None
+        raise last_error
+
+    @property
+    def known_team_id(self) -> str | None:
+        """The workspace, if Slack has said it already: known without a call."""
+        return self._team_id
+
+    async def team_id(self) -> str:
+        """The workspace the bot is installed in (incidents are numbered per workspace)."""
+        if self._team_id is None:
+            response = await self.client.auth_test()
+            self._team_id = str(response["team_id"])
+        return self._team_id
+
+    async def invite(self, channel_id: str, user_ids: Iterable[str]) -> Invitation:
+        """Invite people; say who came in, who was there already, and who Slack refused.
+
+        ``conversations.invite`` is all-or-nothing for a list: one person already in the
+        channel and nobody is invited. ``force=true`` invites the others and lists the rest in
+        ``errors`` (https://docs.slack.dev/reference/methods/conversations.invite).
+        """
+        users = sorted(set(user_ids))
+        if not users:
+            return Invitation()
+        try:
+            response = await self.client.conversations_invite(
+                channel=channel_id, users=",".join(users), force=True
+            )
+            data = response.data if isinstance(response.data, dict) else {}
+        except SlackApiError as error:
+            data = error.response.data if isinstance(error.response.data, dict) else {}
+            if _named(data.get("errors")):
+                return Invitation.of(users, data["errors"])
+            if slack_error(error) not in _NOT_INVITED:
+                raise
+            if len(users) > 1:
+                # One error for several people, without saying whose: ask person by person
+                # rather than take everyone for already there.
+                return Invitation.merge([await self.invite(channel_id, [user]) for user in users])
+            return Invitation.of(users, [{"user": users[0], "error": slack_error(error)}])
+        return Invitation.of(users, data.get("errors") or [])
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        """Set the channel topic, cut to Slack's 250-character limit."""
+        if len(topic) > TOPIC_MAX:
+            topic = topic[: TOPIC_MAX - 1] + "…"
+        await self.client.conversations_setTopic(channel=channel_id, topic=topic)
+
+    async def post(self, channel_id: str, text: str, **extra: Any) -> str:
+        """Post a message; return its ``ts``."""
+        text, extra = self._fitted(text, extra)
+        response = await self.client.chat_postMessage(channel=channel_id, text=text, **extra)
+        return str(response["ts"])
+
+    async def update(self, channel_id: str, ts: str, text: str, **extra: Any) -> None:
+        """Edit one of the bot's messages in place."""
+        text, extra = self._fitted(text, extra)
+        await self.client.chat_update(channel=channel_id, ts=ts, text=text, **extra)
+
+    def _fitted(self, text: str, extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Too long for Slack is shortened with a "…and N more" line, never refused."""
+        text, blocks = fit_message(text, extra.get("blocks"), self._more)
+        return text, {**extra, "blocks": blocks} if blocks is not None else extra
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        """Pin a message; pinning twice is not an error."""
+        try:
+            await self.client.pins_add(channel=channel_id, timestamp=ts)
+        except SlackApiError as error:
+            if slack_error(error) != "already_pinned":
+                raise
+
+    async def react(self, channel_id: str, ts: str, name: str) -> None:
+        """Add the bot's own reaction to a message; reacting twice is not an error."""
+        try:
+            await self.client.reactions_add(channel=channel_id, timestamp=ts, name=name)
+        except SlackApiError as error:
+            if slack_error(error) != "already_reacted":
+                raise
+
+    async def unreact(self, channel_id: str, ts: str, name: str) -> None:
+        """Remove the bot's own reaction; removing one that is not there is not an error."""
+        try:
+            await self.client.reactions_remove(channel=channel_id, timestamp=ts, name=name)
+        except SlackApiError as error:
+            if slack_error(error) != "no_reaction":
+                raise
+
+    async def fetch_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        """One message by its ``ts``: from the channel history, else from its thread."""
+        history = await self.client.conversations_history(
+            channel=channel_id, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        found = _with_ts(history.get("messages") or [], ts)
+        if found is not None:
+            return found
+        # Thread replies are not in the history; conversations.replies takes any ts of a thread.
+        try:
+            replies = await self.client.conversations_replies(
+                channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=15
+            )
+        except SlackApiError as error:
+            if slack_error(error) == "thread_not_found":
+                return None
+            raise
+        return _with_ts(replies.get("messages") or [], ts)
+
+    async def is_public_channel(self, channel_id: str) -> bool:
+        """Whether everyone in the workspace can read this conversation.
+
+        A DM, a group DM, a private channel, or one the bot cannot see (``conversations.info``
+        answers ``channel_not_found``, or ``missing_scope`` for DMs) is not: when in doubt, no.
+        """
+        try:
+            response = await self.client.conversations_info(channel=channel_id)
+        except SlackApiError as error:
+            log.info("conversations.info for %s: %s", channel_id, slack_error(error))
+            return False
+        channel = response.get("channel") or {}
+        private = ("is_private", "is_im", "is_mpim", "is_group")
+        return bool(channel.get("is_channel")) and not any(channel.get(key) for key in private)
+
+    async def permalink(self, channel_id: str, ts: str) -> str:
+        """A link to one message."""
+        response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
+        return str(response["permalink"])
+
+    async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
+        """Give the channel its canvas (the tab at the top of the channel); return its id."""
+        response = await self.client.conversations_canvases_create(
+            channel_id=channel_id,
+            title=title,
+            document_content={"type": "markdown", "markdown": markdown},
+        )
+        return str(response["canvas_id"])
+
+    async def replace_canvas(self, canvas_id: str, markdown: str) -> None:
+        """Replace a canvas's whole content."""
+        await self.client.canvases_edit(
+            canvas_id=canvas_id,
+            changes=[
+                {
+                    "operation": "replace",
+                    "document_content": {"type": "markdown", "markdown": markdown},
+                }
+            ],
+        )
+
+    async def upload_file(
+        self, channel_id: str, *, filename: str, title: str, content: str, comment: str
+    ) -> str:
+        """Share a text file in the channel with a comment (Slack's external upload flow)."""
+        response = await self.client.files_upload_v2(
+            channel=channel_id,
+            filename=filename,
+            title=title,
+            content=content,
+            initial_comment=comment,
+        )
+        return str(response["file"]["id"])
+
+    async def display_name(self, user_id: str) -> str:
+        """How a person is called in chat (topics); the id itself if Slack will not say."""
+        user = await self._user(user_id)
+        profile = user.get("profile") or {}
+        return str(
+            profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+        )
+
+    async def full_name(self, user_id: str) -> str:
+        """A person's full name, for documents; the id itself if Slack will not say."""
+        user = await self._user(user_id)
+        profile = user.get("profile") or {}
+        return str(user.get("real_name") or profile.get("real_name") or user.get("name") or user_id)
+
+    async def _user(self, user_id: str) -> dict[str, Any]:
+        if user_id not in self._users:
+            try:
+                self._users[user_id] = dict((await self.client.users_info(user=user_id))["user"])
+            except SlackApiError as error:
+                log.warning("users.info for %s failed: %s", user_id, slack_error(error))
+                return {}
+        return self._users[user_id]
+
+    async def channel_members(self, channel_id: str) -> set[str]:
+        """Everyone in a channel the bot is in (``conversations.members``, every page)."""
+        members: set[str] = set()
+        cursor = None
+        while True:
+            response = await self.client.conversations_members(
+                channel=channel_id, limit=1000, cursor=cursor
+            )
+            members.update(response.get("members") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
+    async def usergroup_members(self, group_id: str) -> list[str]:
+        """The user ids in a user group (``S...``)."""
+        response = await self.client.usergroups_users_list(usergroup=group_id)
+        return [str(user) for user in response.get("users") or []]
+
+    async def find_usergroup(self, handle: str) -> str | None:
+        """The id of the user group with this handle (``dba-team``), if there is one."""
+        response = await self.client.usergroups_list()
+        wanted = handle.lstrip("@").lower()
+        for group in response.get("usergroups") or []:
+            if str(group.get("handle", "")).lower() == wanted or group.get("id") == handle:
+                return str(group["id"])
+        return None
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal for the person whose action gave ``trigger_id``."""
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def reply(self, response_url: str, text: str) -> None:
+        """Answer a person privately through the ``response_url`` of their command or modal."""
+        webhook = AsyncWebhookClient(url=response_url, session=self._session)
+        response = await webhook.send(text=text, response_type="ephemeral")
+        if response.status_code >= 300:
+            log.warning("response_url answered HTTP %s", response.status_code)
+
+
+def _with_ts(messages: list[dict[str, Any]], ts: str) -> dict[str, Any] | None:
+    return next((message for message in messages if message.get("ts") == ts), None)

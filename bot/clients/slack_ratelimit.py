@@ -1,0 +1,138 @@
+"""Slack's rate limits, honoured by every call the process makes.
+
+Slack answers 429 with ``Retry-After`` per method. Retrying each call on its own (what
+slack_sdk's handler does) lets a burst of callers keep hitting the limit, each burning
+its retries. Here a 429 closes the method's gate for ``Retry-After`` seconds; every call
+of that method, new or retrying, waits at the gate, so calls queue up instead of failing.
+
+``chat.postMessage`` is limited per channel instead, about one message a second with short
+bursts (https://docs.slack.dev/apis/web-api/rate-limits, "Posting messages"): its gate is
+the channel's, so one busy incident channel never holds back the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from contextvars import ContextVar
+from typing import Any
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.basics.numbers import parse_bounded_int
+
+log = logging.getLogger(__name__)
+# A rate-limited call waits this many times before its caller sees the 429: with a shared
+# gate the waits are the queue, not wasted attempts. Jobs retry beyond that.
+RATE_LIMIT_RETRIES = 30
+# A Retry-After beyond this is not believed (one of "inf" would close a gate for good).
+RETRY_AFTER_MAX = 3600
+
+
+# Methods Slack limits per channel rather than per workspace.
+PER_CHANNEL_METHODS = frozenset({"chat.postMessage"})
+# The gate of the call under way, for the retry handler (which sees only the HTTP request).
+_current_gate: ContextVar[str | None] = ContextVar("slack_rate_limit_gate", default=None)
+
+
+def gate_of(method: str, arguments: dict[str, Any]) -> str:
+    """The gate a call waits at: its method's, or its method's in one channel."""
+    channel = arguments.get("channel")
+    if method in PER_CHANNEL_METHODS and isinstance(channel, str) and channel:
+        return f"{method} {channel}"
+    return method
+
+
+class RateLimitGate:
+    """When each Slack method may be called again, learnt from 429 answers."""
+
+    def __init__(self) -> None:
+        self._open_at: dict[str, float] = {}
+        self.limited = 0  # 429 answers seen, for logs and tests
+
+    async def wait(self, method: str) -> None:
+        """Return once ``method`` (a gate: a method, or a method in one channel) is not rate
+        limited."""
+        while (delay := self._open_at.get(method, 0.0) - time.monotonic()) > 0:
+            # A little jitter, so the queue does not stampede the moment the gate opens.
+            await asyncio.sleep(delay + random.uniform(0, 0.25))
+
+    def close(self, method: str, seconds: float) -> None:
+        """Slack said ``method`` is rate limited for ``seconds``."""
+        self.limited += 1
+        open_at = time.monotonic() + seconds
+        if open_at > self._open_at.get(method, 0.0):
+            log.warning("Slack rate-limited %s; calls wait %.0f s", method, seconds)
+            self._open_at[method] = open_at
+
+
+class RateLimitRetryHandler(AsyncRetryHandler):
+    """Retry 429 answers after the method's gate opens again."""
+
+    def __init__(self, gate: RateLimitGate, max_retry_count: int = RATE_LIMIT_RETRIES) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.gate = gate
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,  # noqa: ARG002
+        request: HttpRequest,  # noqa: ARG002
+        response: HttpResponse | None = None,
+        error: Exception | None = None,  # noqa: ARG002
+    ) -> bool:
+        return response is not None and response.status_code == 429
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,  # noqa: ARG002
+    ) -> None:
+        assert response is not None
+        gate = _current_gate.get() or api_method(request.url)
+        self.gate.close(gate, retry_after(response))
+        await self.gate.wait(gate)
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+class GatedWebClient(AsyncWebClient):
+    """The Web API client whose every call first waits at its method's gate."""
+
+    def __init__(self, *, gate: RateLimitGate, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = gate
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+        arguments = {**(kwargs.get("params") or {}), **(kwargs.get("json") or {})}
+        gate = gate_of(api_method, arguments)
+        token = _current_gate.set(gate)
+        try:
+            await self.gate.wait(gate)
+            return await super().api_call(api_method, **kwargs)
+        finally:
+            _current_gate.reset(token)
+
+
+def api_method(url: str) -> str:
+    """``chat.postMessage`` from ``https://slack.com/api/chat.postMessage?...``."""
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def retry_after(response: HttpResponse) -> float:
+    """Seconds Slack asks to wait (whole seconds, an hour at most); 1 when it does not say."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            seconds = parse_bounded_int(str(values[0]).strip(), 0, RETRY_AFTER_MAX)
+            return 1.0 if seconds is None else float(seconds)
+    return 1.0

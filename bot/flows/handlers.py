@@ -1,0 +1,36 @@
+"""Which flow runs each kind of job: the job runner's table, and what ``/metrics`` counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from bot.alerting.intake import (
+    NOTICE_JOB,
+    POST_JOB,
+    PROCESS_JOB,
+    WAR_ROOM_JOB,
+    open_alert_war_room,
+    post_alert_changes,
+    post_to_route_channel,
+    process_payload,
+)
+from bot.flows.escalation import BRING_IN_JOB, ESCALATE_JOB, bring_in, run_escalation_timer
+from bot.flows.paging import PAGE_JOB, send_page
+from bot.flows.reminders import REMINDER_JOB, remind_about_updates
+from bot.flows.scheduler import JobHandler
+from bot.postmortem.posting import PUBLISH_JOB, publish_postmortem
+
+JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
+    {
+        ESCALATE_JOB: run_escalation_timer,
+        BRING_IN_JOB: bring_in,
+        PAGE_JOB: send_page,
+        REMINDER_JOB: remind_about_updates,
+        PROCESS_JOB: process_payload,
+        WAR_ROOM_JOB: open_alert_war_room,
+        NOTICE_JOB: post_alert_changes,
+        POST_JOB: post_to_route_channel,
+        PUBLISH_JOB: publish_postmortem,
+    }
+)

@@ -1,0 +1,284 @@
+"""Applying what happens in incident channels to the record, each Slack event exactly once.
+
+Every function claims the event id in the same transaction as the work it guards: a retried
+or duplicated delivery finds the claim and does nothing, and a failed one leaves no claim, so
+Slack's retry applies it. Channels that are not incident channels are never stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.errors import BotError
+from bot.clients.slack import MESSAGE_UNREACHABLE, slack_error
+from bot.record import incidents, messages, reactions
+from bot.record.incidents import get_by_channel, incident_in_channel
+from bot.record.messages import SaidMessage
+from bot.record.timeline import add_entry, entries
+from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import ChannelMessage, Incident, TimelineEntry, TimelineKind
+from bot.store.processed_events import claim_event
+
+log = logging.getLogger(__name__)
+
+
+async def record_said(services: Services, event_id: str, said: SaidMessage) -> None:
+    """Keep a message said in an incident channel."""
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, said.channel)
+        if incident is None or not await claim_event(session, event_id):
+            return
+        await messages.keep_message(session, incident, said)
+        await session.commit()
+
+
+async def record_edit(
+    services: Services,
+    event_id: str,
+    *,
+    channel: str,
+    ts: str,
+    text: str,
+    edited_by: str | None,
+    edited_at: datetime,
+) -> None:
+    """Apply an edit to a kept message."""
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, channel)
+        if incident is None or not await claim_event(session, event_id):
+            return
+        await messages.edit_message(
+            session, channel=channel, ts=ts, text=text, edited_by=edited_by, edited_at=edited_at
+        )
+        await session.commit()
+
+
+async def record_deletion(
+    services: Services, event_id: str, *, channel: str, ts: str, deleted_at: datetime
+) -> None:
+    """Take a deleted message out of the timeline, keeping the audit row."""
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, channel)
+        if incident is None or not await claim_event(session, event_id):
+            return
+        await messages.delete_message(session, channel=channel, ts=ts, deleted_at=deleted_at)
+        await session.commit()
+
+
+async def record_reaction(
+    services: Services,
+    event_id: str,
+    *,
+    channel: str,
+    ts: str,
+    name: str,
+    user: str,
+    reacted_at: datetime,
+) -> None:
+    """Store a reaction and promote its message when the reaction maps to a timeline kind."""
+    kind_name = services.settings.reactions.get(name)
+    reaction = _Reaction(
+        event_id, name, user, reacted_at, TimelineKind(kind_name) if kind_name else None
+    )
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, channel)
+        if incident is None:
+            return
+        message = await messages.find_message(session, channel, ts)
+        if message is not None:  # the usual case: one transaction
+            promoted = await _apply_reaction(session, incident, message, reaction)
+    if message is None:
+        # Fetched outside any transaction: Slack may be slow, the database must not wait on it.
+        fetched = await _fetch(services, channel, ts)
+        async with session_scope(services.engine) as session:
+            session.add(incident)
+            message = await _keep_fetched(session, incident, fetched)
+            promoted = await _apply_reaction(session, incident, message, reaction)
+    if promoted:
+        services.background.spawn(
+            _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
+            name=f"receipt on {channel} {ts}",
+        )
+
+
+@dataclass(frozen=True)
+class _Reaction:
+    event_id: str
+    name: str
+    user: str
+    reacted_at: datetime
+    kind: TimelineKind | None
+
+
+async def _apply_reaction(
+    session: AsyncSession,
+    incident: Incident,
+    message: ChannelMessage | None,
+    reaction: _Reaction,
+) -> bool:
+    """Claim the event and store the reaction; True when it put the message in the timeline."""
+    if not await claim_event(session, reaction.event_id):
+        return False
+    promoted = False
+    if message is None:
+        log.warning("reaction %s on a message Slack does not have", reaction.event_id)
+    else:
+        promoted = await reactions.add_reaction(
+            session,
+            incident,
+            message,
+            name=reaction.name,
+            user=reaction.user,
+            added_at=reaction.reacted_at,
+            kind=reaction.kind,
+        )
+    await session.commit()
+    return promoted
+
+
+async def record_unreaction(
+    services: Services, event_id: str, *, channel: str, ts: str, name: str, user: str
+) -> None:
+    """Forget a reaction and demote its message when no other reaction holds it."""
+    async with session_scope(services.engine) as session:
+        incident = await get_by_channel(session, channel)
+        if incident is None or not await claim_event(session, event_id):
+            return
+        removed = await reactions.remove_reaction(
+            session,
+            incident,
+            channel=channel,
+            ts=ts,
+            name=name,
+            user=user,
+            mapping=services.settings.reactions,
+        )
+        still = await reactions.still_promoted(session, channel, ts)
+        await session.commit()
+    if removed and not still:
+        services.background.spawn(
+            _receipt(services.slack.unreact(channel, ts, services.settings.receipt_reaction)),
+            name=f"remove receipt on {channel} {ts}",
+        )
+
+
+# Slack answers MESSAGE_UNREACHABLE when the message cannot be had; retrying the event would not
+# change it.
+
+
+async def _receipt(work: Awaitable[None]) -> None:
+    """The bot's receipt reaction: a message gone from Slack meanwhile has nowhere to show it."""
+    try:
+        await work
+    except SlackApiError as error:
+        if slack_error(error) not in MESSAGE_UNREACHABLE:
+            raise
+        log.warning("no receipt reaction: %s", slack_error(error))
+
+
+async def _fetch(services: Services, channel: str, ts: str) -> SaidMessage | None:
+    try:
+        found = await services.slack.fetch_message(channel, ts)
+    except SlackApiError as error:
+        if slack_error(error) not in MESSAGE_UNREACHABLE:
+            raise  # transient: the 5xx answer makes Slack redeliver the event later
+        found = None
+    if found is None:
+        return None
+    return SaidMessage(
+        channel=channel,
+        ts=ts,
+        text=str(found.get("text") or ""),
+        user=found.get("user"),
+        bot_id=found.get("bot_id"),
+        thread_ts=found.get("thread_ts"),
+        subtype=found.get("subtype"),
+    )
+
+
+async def _keep_fetched(
+    session: AsyncSession, incident: Incident, fetched: SaidMessage | None
+) -> ChannelMessage | None:
+    if fetched is None:
+        return None
+    kept = await messages.record_message(session, incident, fetched)
+    return kept or await messages.find_message(session, fetched.channel, fetched.ts)
+
+
+async def add_note(
+    services: Services, *, channel: str, author: str, text: str
+) -> tuple[Incident, TimelineEntry]:
+    """A key event typed by hand, at the time it is typed."""
+    async with session_scope(services.engine) as session:
+        incident = await incident_in_channel(session, channel)
+        entry = add_entry(
+            session,
+            incident,
+            kind=TimelineKind.KEY_EVENT,
+            text=text,
+            author=author,
+            occurred_at=services.clock(),
+        )
+        await session.commit()
+    return incident, entry
+
+
+async def add_message_to_timeline(
+    services: Services, *, channel: str, ts: str, kind: TimelineKind, text: str
+) -> Incident:
+    """Put a message in the timeline as ``kind``, in the words given (from the shortcut).
+
+    The message comes from the record, else from Slack (one said before the bot was there).
+    """
+    async with session_scope(services.engine) as session:
+        incident = await incident_in_channel(session, channel)
+        known = await messages.find_message(session, channel, ts)
+    if known is None:
+        # Fetched outside any transaction: Slack may be slow, the database must not wait on it.
+        fetched = await _fetch(services, channel, ts)
+        if fetched is None:
+            raise MessageGone()
+        async with session_scope(services.engine) as session:
+            await _keep_fetched(session, incident, fetched)
+            await session.commit()
+    async with session_scope(services.engine) as session:
+        # Both as they stand now: the message may have been deleted meanwhile.
+        incident = await incidents.lock(session, incident)
+        message = await messages.find_message(session, channel, ts)
+        if message is None or message.is_system or message.deleted_at is not None:
+            raise NotPromotable()
+        await reactions.promote(session, incident, message, kind=kind, text=text)
+        await session.commit()
+    services.background.spawn(
+        _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
+        name=f"receipt on {channel} {ts}",
+    )
+    return incident
+
+
+class MessageGone(BotError):
+    """Slack no longer has the message (deleted, or in a conversation the bot cannot read)."""
+
+    template = "messages/message_gone.j2"
+
+
+class NotPromotable(BotError):
+    """A join, a topic change or a deleted message is not a moment of the incident."""
+
+    template = "messages/not_promotable.j2"
+
+
+async def curated_timeline(
+    services: Services, channel: str
+) -> tuple[Incident, Sequence[TimelineEntry]]:
+    """The incident of this channel and its timeline so far."""
+    async with session_scope(services.engine) as session:
+        incident = await incident_in_channel(session, channel)
+        return incident, await entries(session, incident.id or 0)

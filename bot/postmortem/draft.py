@@ -1,0 +1,529 @@
+"""Postmortem drafts: an incident's record, arranged the way a postmortem reads it.
+
+``load_record`` reads everything a draft is written from; ``build_draft`` turns it into a
+``Draft`` that templates render. Nothing here invents a fact: a milestone the record lacks is
+``None``, and the templates show it as a gap for a person to fill.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from dateutil import tz
+from dateutil.relativedelta import relativedelta
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.postmortem import edits as postmortem_edits
+from bot.record import escalations, roles, timeline
+from bot.store.models import (
+    ActionItem,
+    Escalation,
+    Incident,
+    Milestone,
+    MilestoneChange,
+    Person,
+    PostmortemEdit,
+    TimelineEntry,
+    TimelineKind,
+)
+
+# How each metric is measured: from one milestone to another.
+METRICS: tuple[tuple[str, Milestone, Milestone], ...] = (
+    ("time_to_detect", Milestone.STARTED, Milestone.DETECTED),
+    ("time_to_acknowledge", Milestone.DECLARED, Milestone.ACKNOWLEDGED),
+    ("time_to_mitigate", Milestone.STARTED, Milestone.MITIGATED),
+    ("time_to_resolve", Milestone.STARTED, Milestone.RESOLVED),
+)
+# Entries that are a line of investigation: a misleading path lasts until the next of these.
+_PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT_CAUSE}
+# Slack markup in message text: <@U1|name>, <#C1|name>, <!channel>, <url|label>.
+_SLACK_MARKUP = re.compile(r"<([^<>]+)>")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# A user id to the person's name (None stays None).
+Namer = Callable[[str | None], str | None]
+
+
+# -- language ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Language:
+    """How a language writes dates, times and durations (``templates/postmortem/<code>/``)."""
+
+    code: str
+    months: tuple[str, ...]
+    time_format: str
+    date_format: str
+    units: Mapping[str, tuple[str, str]]
+    less_than_a_minute: str
+    am: str
+    pm: str
+    gap_mark: str
+
+    @classmethod
+    def load(cls, directory: Path) -> Language:
+        data = yaml.safe_load((directory / "language.yaml").read_text(encoding="utf-8"))
+        return cls(
+            code=directory.name,
+            months=tuple(data["months"]),
+            time_format=data["time_format"],
+            date_format=data["date_format"],
+            units={unit: (forms[0], forms[1]) for unit, forms in data["units"].items()},
+            less_than_a_minute=data["less_than_a_minute"],
+            am=data["am"],
+            pm=data["pm"],
+            gap_mark=data["gap_mark"],
+        )
+
+    def fields(self, moment: datetime) -> dict[str, object]:
+        return {
+            "year": moment.year,
+            "month": self.months[moment.month - 1],
+            "day": moment.day,
+            "hour": f"{moment.hour:02d}",
+            "hour_short": moment.hour,
+            "hour12": moment.hour % 12 or 12,
+            "minute": f"{moment.minute:02d}",
+            "ampm": self.am if moment.hour < 12 else self.pm,
+            "zone": moment.tzname() or "",
+        }
+
+    def words(self, delta: relativedelta) -> str:
+        """``1 hour 45 minutes``: the units that are not zero, largest first."""
+        parts = []
+        for unit in ("years", "months", "days", "hours", "minutes"):
+            count = getattr(delta, unit)
+            if count:
+                singular, plural = self.units[unit]
+                parts.append(f"{count} {singular if count == 1 else plural}")
+        return " ".join(parts) or self.less_than_a_minute
+
+
+# -- the draft -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Line:
+    """One fact from the record, as a draft shows it."""
+
+    at: datetime
+    kind: str
+    text: str
+    author: str | None = None  # a person's name
+    link: str | None = None  # the Slack message it came from
+
+
+@dataclass(frozen=True)
+class MisleadingPath:
+    """A path that turned out wrong, and the path followed next (when the record shows one)."""
+
+    line: Line
+    next_line: Line | None
+
+
+@dataclass(frozen=True)
+class MilestoneTime:
+    """When a milestone happened, and who set it by hand (``None``: warroom recorded it)."""
+
+    milestone: str
+    at: datetime | None
+    set_by: str | None = None
+    # Impact start copied from the detection because the record has no earlier sign of it.
+    assumed: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A time between two milestones; unknown when either is missing."""
+
+    key: str
+    start: MilestoneTime
+    end: MilestoneTime
+
+    @property
+    def known(self) -> bool:
+        return self.start.at is not None and self.end.at is not None and not self.unmeasured
+
+    @property
+    def unmeasured(self) -> bool:
+        """Time to detect when impact start was taken from the detection: no measure at all."""
+        return self.start.assumed and self.end.milestone == Milestone.DETECTED
+
+    @property
+    def negative(self) -> bool:
+        return self.known and self.end.at < self.start.at
+
+
+@dataclass(frozen=True)
+class EscalationLine:
+    target: str
+    at: datetime
+    by: str | None  # None: the escalation policy's timer
+    reason: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A corrective or preventive task: a ``:memo:`` message or an ``/incident action``."""
+
+    text: str
+    owner: str | None
+    noted_by: str | None
+    at: datetime
+    link: str | None
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a person wrote for a section of the draft, in the web view."""
+
+    text: str
+    author: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A section of a template that a person writes: its key and what it asks for."""
+
+    key: str
+    prompt: str
+
+
+@dataclass
+class Draft:
+    """Everything a postmortem template renders, with the formatting of its language."""
+
+    incident: Incident
+    language: Language
+    style: str
+    generated_at: datetime
+    commander: str | None
+    roles: list[tuple[str, str]]
+    milestones: dict[str, MilestoneTime]
+    metrics: list[Metric]
+    timeline: list[Line]
+    impacts: list[Line]
+    causes: list[Line]
+    misleading: list[MisleadingPath]
+    mitigations: list[Line]
+    escalations: list[EscalationLine]
+    actions: list[Action]
+    updates: list[Line]
+    description: str = ""
+    # People's own text for written sections, by section key.
+    written: dict[str, Written] = field(default_factory=dict)
+    # The written sections the template asked for while rendering, in order.
+    slots: list[Slot] = field(default_factory=list)
+
+    def section(self, key: str, prompt: str) -> Written | None:
+        """A written section of the template: what a person wrote for it, if anything.
+
+        The template names the section as it renders, so the editor offers exactly the
+        sections of the style in use, operator templates included.
+        """
+        if all(slot.key != key for slot in self.slots):
+            self.slots.append(Slot(key, prompt))
+        return self.written.get(key)
+
+    def unused_written(self) -> list[tuple[str, Written]]:
+        """What people wrote for sections the template has not asked for (another style's);
+        templates show them last, so a change of style never drops a person's text."""
+        asked = {slot.key for slot in self.slots}
+        return [(key, text) for key, text in self.written.items() if key not in asked]
+
+    @property
+    def zone(self) -> str:
+        return self.incident.timezone
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(tz.gettz(self.incident.timezone))
+
+    def time(self, moment: datetime) -> str:
+        """``3:00 PM`` in the incident's zone."""
+        return self.language.time_format.format(**self.language.fields(self.local(moment)))
+
+    def date(self, moment: datetime) -> str:
+        """``June 8, 2023`` in the incident's zone."""
+        return self.language.date_format.format(**self.language.fields(self.local(moment)))
+
+    def abbreviation(self, moment: datetime) -> str:
+        """``EAT``: the zone's abbreviation at that moment."""
+        return self.local(moment).tzname() or self.incident.timezone
+
+    def moment(self, moment: datetime) -> str:
+        """``June 8, 2023, 3:00 PM UTC``."""
+        return f"{self.date(moment)}, {self.time(moment)} {self.abbreviation(moment)}"
+
+    def same_day(self, first: datetime, second: datetime) -> bool:
+        return self.local(first).date() == self.local(second).date()
+
+    def duration(self, start: datetime | None, end: datetime | None) -> str | None:
+        """``1 hour 45 minutes``; None when a side is missing or it ends before it starts."""
+        if start is None or end is None or end < start:
+            return None
+        return self.language.words(relativedelta(end, start))
+
+    def between(self, metric: Metric) -> str | None:
+        return self.duration(metric.start.at, metric.end.at) if metric.known else None
+
+    @property
+    def start(self) -> MilestoneTime:
+        return self.milestones[Milestone.STARTED]
+
+    @property
+    def end(self) -> MilestoneTime:
+        return self.milestones[Milestone.RESOLVED]
+
+
+# -- the record ----------------------------------------------------------------------------
+@dataclass
+class Record:
+    """What a draft is written from, as stored."""
+
+    incident: Incident
+    entries: Sequence[TimelineEntry]
+    escalations: Sequence[Escalation]
+    roles: dict[str, str]
+    actions: Sequence[ActionItem]
+    milestone_changes: Sequence[MilestoneChange]
+    edits: Mapping[str, PostmortemEdit] = field(default_factory=dict)
+
+    def user_ids(self) -> set[str]:
+        """Every person the draft will name, including those mentioned in message text."""
+        ids = {self.incident.commander, self.incident.declared_by, *self.roles.values()}
+        ids |= {entry.author for entry in self.entries}
+        for escalation in self.escalations:
+            ids |= {escalation.requested_by, escalation.acknowledged_by}
+            if escalation.target_kind == "user":
+                ids.add(escalation.target_ref)
+        ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
+        ids |= {change.changed_by for change in self.milestone_changes}
+        ids |= {edit.author for edit in self.edits.values()}
+        texts = [entry.text for entry in self.entries] + [item.text for item in self.actions]
+        ids |= {match for text in texts for match in mentioned_users(text)}
+        return {user for user in ids if user and _USER_ID.match(user)}
+
+    def unlinked(self) -> list[TimelineEntry | ActionItem]:
+        """Rows that came from a Slack message whose permalink is not known yet."""
+        rows: list[TimelineEntry | ActionItem] = [*self.entries, *self.actions]
+        return [row for row in rows if row.slack_ts and row.slack_channel and not row.permalink]
+
+
+async def load_record(session: AsyncSession, incident: Incident) -> Record:
+    incident_id = incident.id or 0
+    actions = await session.exec(
+        select(ActionItem)
+        .where(ActionItem.incident_id == incident_id)
+        .order_by(col(ActionItem.created_at), col(ActionItem.id))
+    )
+    changes = await session.exec(
+        select(MilestoneChange)
+        .where(MilestoneChange.incident_id == incident_id)
+        .order_by(col(MilestoneChange.id))
+    )
+    return Record(
+        incident=incident,
+        entries=await timeline.entries(session, incident_id),
+        escalations=await escalations.escalations_of(session, incident_id),
+        roles=await roles.roles_of(session, incident_id),
+        actions=actions.all(),
+        milestone_changes=changes.all(),
+        edits=await postmortem_edits.current_edits(session, incident_id),
+    )
+
+
+async def known_names(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
+    wanted = list(user_ids)
+    if not wanted:
+        return {}
+    people = await session.exec(select(Person).where(col(Person.user_id).in_(wanted)))
+    return {person.user_id: person.name for person in people.all()}
+
+
+async def remember_names(session: AsyncSession, names: Mapping[str, str], at: datetime) -> None:
+    """Keep people's names (the caller commits)."""
+    for user_id, name in names.items():
+        person = await session.get(Person, user_id)
+        if person is None:
+            session.add(Person(user_id=user_id, name=name, updated_at=at))
+        elif person.name != name:
+            person.name, person.updated_at = name, at
+            session.add(person)
+
+
+def mentioned_users(text: str) -> list[str]:
+    return [token[1:].split("|", 1)[0] for token in _SLACK_MARKUP.findall(text) if token[0] == "@"]
+
+
+def readable(text: str, names: Mapping[str, str]) -> str:
+    """Slack message text as a document shows it: people by name, links as Markdown links."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(1)
+        target, _, label = token.partition("|")
+        if target.startswith("@"):
+            return "@" + names.get(target[1:], label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!subteam^"):
+            return label or "@" + target.removeprefix("!subteam^")
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^", 1)[0])
+        if target.startswith(("http://", "https://", "mailto:")):
+            return f"{label} ({target})" if label else target
+        return match.group(0)
+
+    return html.unescape(_SLACK_MARKUP.sub(replace, text))
+
+
+def build_draft(
+    record: Record,
+    names: Mapping[str, str],
+    *,
+    language: Language,
+    style: str,
+    now: datetime,
+) -> Draft:
+    """Arrange the record into the sections of a postmortem."""
+    incident = record.incident
+
+    def name(user_id: str | None) -> str | None:
+        return names.get(user_id, user_id) if user_id else None
+
+    def line(entry: TimelineEntry) -> Line:
+        text = readable(entry.text, names)
+        return Line(entry.occurred_at, entry.kind, text, name(entry.author), entry.permalink)
+
+    lines = [line(entry) for entry in record.entries]
+    milestones = _milestones(incident, record.milestone_changes, name)
+    of_kind = _by_kind(lines)
+    return Draft(
+        incident=incident,
+        language=language,
+        style=style,
+        generated_at=now,
+        commander=name(incident.commander),
+        roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
+        milestones=milestones,
+        metrics=[Metric(key, milestones[a], milestones[b]) for key, a, b in METRICS],
+        timeline=_timeline(lines, milestones),
+        impacts=of_kind(TimelineKind.IMPACT),
+        causes=of_kind(TimelineKind.ROOT_CAUSE),
+        misleading=_misleading_paths(lines),
+        mitigations=of_kind(TimelineKind.MITIGATION),
+        escalations=[_escalation(escalation, name) for escalation in record.escalations],
+        actions=_actions(of_kind(TimelineKind.FOLLOW_UP), record.actions, name, names),
+        updates=of_kind(TimelineKind.UPDATE),
+        description=readable(incident.description, names),
+        written={
+            key: Written(edit.body, name(edit.author), edit.edited_at)
+            for key, edit in record.edits.items()
+        },
+    )
+
+
+def _by_kind(lines: list[Line]) -> Callable[[TimelineKind], list[Line]]:
+    def of_kind(kind: TimelineKind) -> list[Line]:
+        return [line for line in lines if line.kind == kind]
+
+    return of_kind
+
+
+def _milestones(
+    incident: Incident, changes: Sequence[MilestoneChange], name: Namer
+) -> dict[str, MilestoneTime]:
+    set_by = {change.milestone: change.changed_by for change in changes}
+    times = {
+        milestone.value: MilestoneTime(
+            milestone.value,
+            getattr(incident, milestone.column),
+            name(set_by[milestone]) if milestone in set_by else None,
+        )
+        for milestone in Milestone
+    }
+    started = times[Milestone.STARTED]
+    if started.set_by is None and started.at is not None and started.at == incident.detected_at:
+        times[Milestone.STARTED] = MilestoneTime(Milestone.STARTED.value, started.at, assumed=True)
+    return times
+
+
+def _timeline(lines: list[Line], milestones: dict[str, MilestoneTime]) -> list[Line]:
+    """Curated entries in order, with the milestones people set by hand; impact start first."""
+    hand_set = [
+        Line(time.at, f"milestone_{time.milestone}", "", time.set_by)
+        for time in milestones.values()
+        if time.set_by and time.at is not None
+    ]
+    shown = [line for line in lines if line.kind != TimelineKind.IMPACT] + hand_set
+    # At the same minute: impact start, then detection, then everything else in record order.
+    first = {f"milestone_{Milestone.STARTED}": 0, TimelineKind.DETECTION.value: 1}
+    order = {id(line): index for index, line in enumerate(shown)}
+    return sorted(shown, key=lambda line: (line.at, first.get(line.kind, 2), order[id(line)]))
+
+
+def _misleading_paths(lines: list[Line]) -> list[MisleadingPath]:
+    paths = [line for line in lines if line.kind in _PATHS]
+    result = []
+    for index, path in enumerate(paths):
+        if path.kind != TimelineKind.MISLEADING:
+            continue
+        later = (other for other in paths[index + 1 :] if other.at >= path.at)
+        result.append(MisleadingPath(path, next(later, None)))
+    return result
+
+
+def _escalation(escalation: Escalation, name: Namer) -> EscalationLine:
+    target = escalation.target
+    if escalation.target_kind == "user":
+        target = name(escalation.target_ref) or target
+    return EscalationLine(
+        target=target,
+        at=escalation.escalated_at,
+        by=name(escalation.requested_by),
+        reason=escalation.reason,
+        acknowledged_at=escalation.acknowledged_at,
+        acknowledged_by=name(escalation.acknowledged_by),
+    )
+
+
+def _actions(
+    memos: list[Line], items: Sequence[ActionItem], name: Namer, names: Mapping[str, str]
+) -> list[Action]:
+    noted = [Action(memo.text, None, memo.author, memo.at, memo.link) for memo in memos]
+    noted += [
+        Action(
+            readable(item.text, names),
+            name(item.owner),
+            name(item.created_by),
+            item.created_at,
+            item.permalink,
+        )
+        for item in items
+    ]
+    return sorted(noted, key=lambda action: action.at)
+
+
+__all__ = [
+    "Action",
+    "Draft",
+    "EscalationLine",
+    "Language",
+    "Line",
+    "Metric",
+    "MilestoneTime",
+    "MisleadingPath",
+    "Record",
+    "Slot",
+    "Written",
+    "build_draft",
+    "known_names",
+    "load_record",
+    "readable",
+    "remember_names",
+]

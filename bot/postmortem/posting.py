@@ -1,0 +1,308 @@
+"""The postmortem draft: written from the record, posted as a canvas or a Markdown file.
+
+Before a draft is rendered, what it needs from Slack is fetched once and kept in the record:
+people's names (``users.info``) and the links to the messages entries came from
+(``chat.getPermalink``). A draft rendered later (``warroom postmortem``) needs no Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
+from sqlmodel import col
+
+from bot.basics.errors import UsageError
+from bot.basics.render import Renderer, markdown_to_html, postmortem_template
+from bot.clients.slack import slack_error
+from bot.flows.channel import post
+from bot.postmortem.draft import (
+    Draft,
+    Language,
+    Record,
+    build_draft,
+    known_names,
+    load_record,
+    remember_names,
+)
+from bot.record import incidents
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.models import ActionItem, Incident, Job, TimelineEntry
+
+log = logging.getLogger(__name__)
+PUBLISH_JOB = "postmortem_publish"
+# canvases.create takes at most 1 MiB of Markdown; a longer draft goes out as a file.
+CANVAS_MAX_BYTES = 1024 * 1024
+# Errors meaning this workspace (plan, settings, token) will not take a canvas: use a file.
+# A free workspace has one canvas tab per channel at most, and the channel may have it already
+# (https://docs.slack.dev/reference/methods/conversations.canvases.create).
+CANVAS_UNAVAILABLE = {
+    "canvas_disabled_user_team",
+    "team_tier_cannot_create_channel_canvases",
+    "channel_canvas_already_exists",
+    "canvas_creation_failed",
+    "free_team_canvas_tab_already_exists",
+    "channel_canvas_creation_failed",
+    "canvas_tab_creation_failed",
+    "restricted_action",
+    "missing_scope",
+    "not_allowed_token_type",
+    "not_in_channel",
+}
+# Links fetched at once: chat.getPermalink is cheap, but a 10,000-entry record must not flood.
+PERMALINK_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class WrittenDraft:
+    """A rendered draft and the facts its summary message needs."""
+
+    draft: Draft
+    markdown: str
+
+    @property
+    def gaps(self) -> int:
+        return self.markdown.count(self.draft.language.gap_mark)
+
+
+def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
+    """(language, style): the incident's own choice, else the settings'."""
+    settings = services.settings
+    return (
+        incident.postmortem_language or settings.language,
+        incident.postmortem_style or settings.postmortem_style,
+    )
+
+
+class NoSuchTemplate(LookupError):
+    """The postmortem style or language asked for has no template."""
+
+
+def template_directory(renderer: Renderer, language: str, style: str) -> Path:
+    """The language's template directory; NoSuchTemplate if it lacks the style."""
+    directory = renderer.find_dir(f"postmortem/{language}")
+    if directory is None or not renderer.exists(postmortem_template(language, style)):
+        choices = renderer.postmortem_choices()
+        raise NoSuchTemplate(
+            f"There is no postmortem style {style!r} in language {language!r}. There are "
+            + "; ".join(f"{code}: {', '.join(styles)}" for code, styles in choices.items())
+            + "."
+        )
+    return directory
+
+
+async def write_draft(
+    services: Services,
+    incident_id: int,
+    *,
+    ask_slack: bool = True,
+    style: str | None = None,
+    language: str | None = None,
+) -> WrittenDraft:
+    """Render the incident's draft from the record as it stands (in a style and language other
+    than the incident's, if given)."""
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, incident_id)
+        if incident is None:
+            raise LookupError(f"no incident with id {incident_id}")
+        record = await load_record(session, incident)
+        names = await known_names(session, record.user_ids())
+    if ask_slack:
+        names |= await _complete_from_slack(services, record, names)
+    chosen_language, chosen_style = choose_template(services, incident)
+    language_code, style = language or chosen_language, style or chosen_style
+    directory = template_directory(services.renderer, language_code, style)
+    # A long record takes seconds to render: off the event loop, which must keep answering Slack.
+    draft, markdown = await asyncio.to_thread(
+        lambda: render_draft(
+            services.renderer,
+            record,
+            names,
+            language=Language.load(directory),
+            style=style,
+            now=services.clock(),
+        )
+    )
+    return WrittenDraft(draft, markdown)
+
+
+def render_draft(
+    renderer: Renderer,
+    record: Record,
+    names: Mapping[str, str],
+    *,
+    language: Language,
+    style: str,
+    now: datetime,
+) -> tuple[Draft, str]:
+    """The draft of a record as Markdown, in a language and style."""
+    draft = build_draft(record, names, language=language, style=style, now=now)
+    markdown = renderer.render(postmortem_template(language.code, style), draft=draft)
+    return draft, markdown + "\n"
+
+
+def as_html(services: Services, written: WrittenDraft) -> str:
+    """The draft as a standalone HTML page."""
+    incident = written.draft.incident
+    return services.renderer.render(
+        "postmortem/page.html.j2",
+        title=f"{incident.reference} {incident.title}",
+        language=written.draft.language.code,
+        body=markdown_to_html(written.markdown),
+    )
+
+
+async def _complete_from_slack(
+    services: Services, record: Record, names: dict[str, str]
+) -> dict[str, str]:
+    """Fetch the names and links the record lacks, and keep them; return the new names."""
+    fetched: dict[str, str] = {}
+    for user_id in sorted(record.user_ids() - names.keys()):
+        name = await services.slack.full_name(user_id)
+        if name != user_id:  # the id itself comes back when Slack would not say
+            fetched[user_id] = name
+    links = await _permalinks(services, record)
+    async with session_scope(services.engine) as session:
+        await remember_names(session, fetched, services.clock())
+        for row, link in links:
+            table = type(row)
+            await session.exec(
+                update(table).where(col(table.id) == row.id).values(permalink=link)  # type: ignore[arg-type]
+            )
+        await session.commit()
+    for row, link in links:
+        row.permalink = link
+    return fetched
+
+
+async def _permalinks(
+    services: Services, record: Record
+) -> list[tuple[TimelineEntry | ActionItem, str]]:
+    limit = asyncio.Semaphore(PERMALINK_CONCURRENCY)
+
+    async def fetch(row: TimelineEntry | ActionItem) -> tuple[TimelineEntry | ActionItem, str]:
+        assert row.slack_channel is not None and row.slack_ts is not None
+        async with limit:
+            try:
+                return row, await services.slack.permalink(row.slack_channel, row.slack_ts)
+            except SlackApiError as error:
+                # A deleted message has no link; the line is still shown, unlinked.
+                log.info("no permalink for %s/%s: %s", row.slack_channel, row.slack_ts, error)
+                return row, ""
+
+    found = await asyncio.gather(*(fetch(row) for row in record.unlinked()))
+    return [(row, link) for row, link in found if link]
+
+
+# -- publishing ----------------------------------------------------------------------------
+async def schedule_publication(
+    services: Services, incident: Incident, *, by: str, quiet: bool = False
+) -> None:
+    """Have the job runner write and post the draft (retried if Slack fails). ``quiet``: only
+    bring the channel's canvas up to date, if it has one, without a message (a web edit)."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        await jobs.schedule(
+            session,
+            kind=PUBLISH_JOB,
+            # Every request is its own job: asking twice in one second writes the draft twice.
+            key=f"postmortem:{incident.id}:{uuid.uuid4().hex}",
+            due_at=now,
+            incident_id=incident.id,
+            payload={"by": by, "quiet": quiet},
+        )
+        await session.commit()
+    services.wake_jobs()
+
+
+async def publish_postmortem(services: Services, job: Job) -> datetime | None:
+    """Job: post the draft to the incident channel, as its canvas or as a Markdown file."""
+    assert job.incident_id is not None
+    payload = jobs.payload_of(job)
+    written = await write_draft(services, job.incident_id)
+    incident = written.draft.incident
+    if payload.get("quiet") and not incident.postmortem_canvas_id:
+        return None  # a file already posted cannot change; the next full draft brings the edit
+    canvas_id = await _to_canvas(services, incident, written)
+    if payload.get("quiet"):
+        return None
+    summary = services.renderer.render(
+        "messages/postmortem_posted.j2",
+        draft=written.draft,
+        gaps=written.gaps,
+        canvas=canvas_id is not None,
+        by=payload.get("by"),
+    )
+    assert incident.channel_id is not None
+    if canvas_id is not None:
+        await post(services, incident, summary)
+        return None
+    await services.slack.upload_file(
+        incident.channel_id,
+        filename=f"{incident.reference}-postmortem-draft.md",
+        title=f"Postmortem draft: {incident.reference} {incident.title}",
+        content=written.markdown,
+        comment=summary,
+    )
+    return None
+
+
+async def _to_canvas(services: Services, incident: Incident, written: WrittenDraft) -> str | None:
+    """Put the draft in the channel's canvas; None when this workspace cannot have one."""
+    assert incident.channel_id is not None
+    if len(written.markdown.encode()) > CANVAS_MAX_BYTES:
+        return None
+    if incident.postmortem_canvas_id:
+        try:
+            await services.slack.replace_canvas(incident.postmortem_canvas_id, written.markdown)
+            return incident.postmortem_canvas_id
+        except SlackApiError as error:
+            if slack_error(error) not in {"canvas_not_found", "canvas_deleted"}:
+                raise
+    title = f"Postmortem draft: {incident.reference} {incident.title}"
+    try:
+        canvas_id = await services.slack.create_channel_canvas(
+            incident.channel_id, title, written.markdown
+        )
+    except SlackApiError as error:
+        if slack_error(error) not in CANVAS_UNAVAILABLE:
+            raise
+        log.info("%s: no canvas (%s), posting a file", incident.reference, slack_error(error))
+        return None
+    async with session_scope(services.engine) as session:
+        stored = await session.get(Incident, incident.id)
+        assert stored is not None
+        stored.postmortem_canvas_id = canvas_id
+        session.add(stored)
+        await session.commit()
+    return canvas_id
+
+
+async def request_postmortem(
+    services: Services, *, channel_id: str, by: str, style: str | None, language: str | None
+) -> Incident:
+    """``/incident postmortem``: keep the style and language asked for, write the draft again."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        chosen_language, chosen_style = choose_template(services, incident)
+        try:
+            template_directory(
+                services.renderer, language or chosen_language, style or chosen_style
+            )
+        except NoSuchTemplate as error:
+            raise UsageError(str(error)) from None
+        incident.postmortem_language = language or incident.postmortem_language
+        incident.postmortem_style = style or incident.postmortem_style
+        session.add(incident)
+        await session.commit()
+    await schedule_publication(services, incident, by=by)
+    return incident

@@ -1,0 +1,163 @@
+"""Escalations, their acknowledgements and the pages they send. No Slack payloads in here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.errors import BotError
+from bot.record.timeline import add_entry
+from bot.store.db import insert_once
+from bot.store.models import Escalation, Incident, Page, TimelineKind
+
+
+class NothingToAcknowledge(BotError):
+    template = "messages/nothing_to_acknowledge.j2"
+
+
+class AlreadyAcknowledged(BotError):
+    template = "messages/already_acknowledged.j2"
+
+
+async def record_escalation(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    target_kind: str,
+    target_ref: str,
+    target: str,
+    users: Sequence[str],
+    reason: str,
+    requested_by: str | None,
+    at: datetime,
+    policy: str | None = None,
+    level: int | None = None,
+) -> Escalation | None:
+    """Record an escalation and its timeline entry (the caller commits).
+
+    None when this policy level was already escalated to (another replica got there first).
+    """
+    assert incident.id is not None
+    escalation = Escalation(
+        incident_id=incident.id,
+        target_kind=target_kind,
+        target_ref=target_ref,
+        target=target,
+        policy=policy,
+        level=level,
+        reason=reason,
+        requested_by=requested_by,
+        escalated_at=at,
+        notified_users=" ".join(dict.fromkeys(users)),
+    )
+    if not await insert_once(session, escalation):
+        return None
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.ESCALATION,
+        text=f"Escalated to {escalation.named_target}" + (f": {reason}" if reason else ""),
+        author=requested_by,
+        occurred_at=at,
+    )
+    return escalation
+
+
+async def escalations_of(session: AsyncSession, incident_id: int) -> Sequence[Escalation]:
+    """Every escalation of the incident, oldest first."""
+    statement = (
+        select(Escalation)
+        .where(col(Escalation.incident_id) == incident_id)
+        .order_by(col(Escalation.escalated_at), col(Escalation.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def acknowledge(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    user_id: str,
+    at: datetime,
+    escalation_id: int | None = None,
+) -> list[Escalation]:
+    """Acknowledge escalations and record it (the caller commits); return those acknowledged.
+
+    With an ``escalation_id`` (the button on its message) that one; otherwise the waiting
+    escalations that brought ``user_id`` in, or, if none did, every waiting one: whoever
+    answers for the team (or for a pager) acknowledges for it.
+    """
+    everything = await escalations_of(session, incident.id or 0)
+    waiting = [escalation for escalation in everything if escalation.acknowledged_at is None]
+    if escalation_id is not None:
+        chosen = [escalation for escalation in everything if escalation.id == escalation_id]
+        if chosen and chosen[0].acknowledged_at is not None:
+            raise AlreadyAcknowledged(escalation=chosen[0], incident=incident)
+    else:
+        chosen = [escalation for escalation in waiting if user_id in escalation.users] or waiting
+    if not chosen:
+        raise NothingToAcknowledge(incident=incident)
+    for escalation in chosen:
+        escalation.acknowledged_at, escalation.acknowledged_by = at, user_id
+        session.add(escalation)
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = at
+        session.add(incident)
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.ACKNOWLEDGED,
+        text="Acknowledged escalation to " + ", ".join(e.named_target for e in chosen),
+        author=user_id,
+        occurred_at=at,
+    )
+    return chosen
+
+
+async def acknowledged_since(session: AsyncSession, incident_id: int, since: datetime) -> bool:
+    """Whether any escalation of the incident was acknowledged at or after ``since``."""
+    statement = select(Escalation).where(
+        col(Escalation.incident_id) == incident_id,
+        col(Escalation.acknowledged_at) >= since,
+    )
+    return (await session.exec(statement)).first() is not None
+
+
+async def add_page(
+    session: AsyncSession,
+    escalation: Escalation,
+    *,
+    service: str,
+    routing_key_env: str,
+    dedup_key: str,
+    at: datetime,
+) -> Page | None:
+    """Remember a page to send (the caller commits); None if this one already exists."""
+    assert escalation.id is not None
+    page = Page(
+        incident_id=escalation.incident_id,
+        escalation_id=escalation.id,
+        service=service,
+        routing_key_env=routing_key_env,
+        dedup_key=dedup_key,
+        updated_at=at,
+    )
+    return page if await insert_once(session, page) else None
+
+
+async def open_pages(session: AsyncSession, incident_id: int) -> Sequence[Page]:
+    """Pages of the incident that PagerDuty may still hold open."""
+    statement = select(Page).where(
+        col(Page.incident_id) == incident_id,
+        col(Page.state).in_(["pending", "triggered", "acknowledged"]),
+    )
+    return (await session.exec(statement.order_by(col(Page.id)))).all()
+
+
+async def pages_of(session: AsyncSession, escalation_id: int) -> Sequence[Page]:
+    """The pages one escalation sent (or is sending)."""
+    statement = select(Page).where(col(Page.escalation_id) == escalation_id)
+    return (await session.exec(statement.order_by(col(Page.id)))).all()

@@ -1,0 +1,166 @@
+"""Finding incidents to review: filtered, paginated lists and one incident by reference."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, true
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.models import ChannelMessage, Incident, IncidentRole
+
+REFERENCE = re.compile(r"^INC-([1-9][0-9]{0,8})$", re.IGNORECASE)
+HISTORY_PAGE = 500
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Which incidents a list shows: the filters people choose, and the page."""
+
+    team_id: str | None = None
+    statuses: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    # Declared at or after ``since`` and before ``until`` (UTC).
+    since: datetime | None = None
+    until: datetime | None = None
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    incidents: Sequence[Incident]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def parse_reference(reference: str) -> int | None:
+    """``INC-7`` → 7; None for anything else."""
+    match = REFERENCE.match(reference.strip())
+    return int(match.group(1)) if match else None
+
+
+def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if query.team_id is not None:
+        conditions.append(col(Incident.team_id) == query.team_id)
+    if query.statuses:
+        conditions.append(col(Incident.status).in_(query.statuses))
+    if query.severities:
+        conditions.append(col(Incident.severity).in_(query.severities))
+    if query.since is not None:
+        conditions.append(col(Incident.declared_at) >= query.since)
+    if query.until is not None:
+        conditions.append(col(Incident.declared_at) < query.until)
+    return conditions
+
+
+async def private_matches(session: AsyncSession, query: IncidentQuery) -> Sequence[Incident]:
+    """The private incidents the filters match (whose visibility must be asked about)."""
+    rows = await session.exec(
+        select(Incident).where(*_filters(query), col(Incident.is_private) == true())
+    )
+    return rows.all()
+
+
+async def matches(
+    session: AsyncSession, query: IncidentQuery, *, private_only: bool
+) -> Sequence[Incident]:
+    """The incidents the filters match, newest first (the private ones only, if asked)."""
+    conditions = _filters(query)
+    if private_only:
+        conditions.append(col(Incident.is_private) == true())
+    rows = await session.exec(
+        select(Incident)
+        .where(*conditions)
+        .order_by(col(Incident.declared_at).desc(), col(Incident.id).desc())
+    )
+    return rows.all()
+
+
+async def held_by(session: AsyncSession, user_id: str, incident_ids: Collection[int]) -> set[int]:
+    """The incidents among ``incident_ids`` that ``user_id`` declared, leads or holds a role in."""
+    ids = list(incident_ids)
+    if not ids:
+        return set()
+    rows = await session.exec(
+        select(Incident.id).where(
+            col(Incident.id).in_(ids),
+            or_(
+                col(Incident.declared_by) == user_id,
+                col(Incident.commander) == user_id,
+                col(Incident.id).in_(
+                    select(IncidentRole.incident_id).where(IncidentRole.user_id == user_id)
+                ),
+            ),
+        )
+    )
+    return {row for row in rows.all() if row is not None}
+
+
+async def latest_team(session: AsyncSession) -> str | None:
+    """The workspace of the latest incident: the bot's own, known without asking Slack."""
+    rows = await session.exec(
+        select(Incident.team_id).order_by(col(Incident.declared_at).desc()).limit(1)
+    )
+    return rows.first()
+
+
+async def find_incidents(
+    session: AsyncSession,
+    query: IncidentQuery,
+    *,
+    private_ids: Collection[int] | None,
+    public_too: bool = True,
+) -> IncidentPage:
+    """One page of incidents, newest first. ``private_ids``: the private incidents the viewer
+    may see (None: all of them); without ``public_too`` (a guest), ``private_ids`` are the
+    only incidents shown, public or not."""
+    conditions = _filters(query)
+    if private_ids is not None:
+        visible = col(Incident.id).in_(list(private_ids)) if private_ids else false()
+        conditions.append(
+            or_(col(Incident.is_private) == false(), visible) if public_too else visible
+        )
+    where = and_(true(), *conditions)
+    total = (await session.exec(select(func.count()).select_from(Incident).where(where))).one()
+    rows = await session.exec(
+        select(Incident)
+        .where(where)
+        .order_by(col(Incident.declared_at).desc(), col(Incident.id).desc())
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    )
+    return IncidentPage(rows.all(), int(total), query.page, query.per_page)
+
+
+async def incident_by_number(session: AsyncSession, team_id: str, number: int) -> Incident | None:
+    rows = await session.exec(
+        select(Incident).where(Incident.team_id == team_id, Incident.number == number)
+    )
+    return rows.first()
+
+
+async def channel_history(
+    session: AsyncSession, incident_id: int, *, page: int = 1
+) -> tuple[Sequence[ChannelMessage], bool]:
+    """The channel's messages in the order they were said, and whether more follow."""
+    rows = await session.exec(
+        select(ChannelMessage)
+        .where(ChannelMessage.incident_id == incident_id)
+        .order_by(col(ChannelMessage.occurred_at), col(ChannelMessage.id))
+        .offset((page - 1) * HISTORY_PAGE)
+        .limit(HISTORY_PAGE + 1)
+    )
+    messages = rows.all()
+    return messages[:HISTORY_PAGE], len(messages) > HISTORY_PAGE

@@ -1,0 +1,258 @@
+"""Incidents: open, find, attach to a channel, resolve. No Slack payloads in here."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
+from bot.basics.logs import bind_incident
+from bot.record.timeline import add_entry
+from bot.store.models import Incident, Status, TimelineKind
+
+log = logging.getLogger(__name__)
+CHANNEL_NAME_MAX = 80
+_NOT_ALLOWED_IN_CHANNEL = re.compile(r"[^a-z0-9_-]+")
+_NUMBERING_ATTEMPTS = 20
+
+
+def channel_name_for(prefix: str, number: int, title: str, attempt: int = 1) -> str:
+    """Slack channel name for an incident: ``inc-7-checkout-page-returns-500s``.
+
+    Lowercase ``a-z0-9-_`` only and at most 80 characters; attempts after the first get a
+    numeric suffix (``-2``, ``-3``) for when the name is taken.
+    """
+    head = f"{prefix}-{number}"
+    tail = f"-{attempt}" if attempt > 1 else ""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = _NOT_ALLOWED_IN_CHANNEL.sub("-", ascii_title.lower()).strip("-_")
+    room = CHANNEL_NAME_MAX - len(head) - len(tail) - 1
+    slug = slug[: max(room, 0)].rstrip("-_")
+    return f"{head}-{slug}{tail}" if slug else f"{head}{tail}"
+
+
+DECLARER = "declarer"
+
+
+async def open_incident(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    title: str,
+    declared_by: str,
+    severity: str,
+    timezone: str,
+    declared_at: datetime,
+    description: str = "",
+    detected_at: datetime | None = None,
+    commander: str | None = DECLARER,
+    previous_incident_id: int | None = None,
+    is_private: bool = False,
+) -> Incident:
+    """Create the incident with the next ``INC-<n>`` of its workspace and record its declaration
+    (the caller commits).
+
+    The declarer leads unless ``commander`` says otherwise (an alert opens incidents nobody
+    leads yet). Two replicas may number at once; the unique (team, number) constraint decides
+    and the loser takes the next number.
+    """
+    for _ in range(_NUMBERING_ATTEMPTS):
+        number = await _next_number(session, team_id)
+        incident = Incident(
+            team_id=team_id,
+            number=number,
+            title=title,
+            description=description,
+            severity=severity,
+            declared_by=declared_by,
+            commander=declared_by if commander == DECLARER else commander,
+            timezone=timezone,
+            declared_at=declared_at,
+            detected_at=detected_at,
+            started_at=detected_at,
+            previous_incident_id=previous_incident_id,
+            is_private=is_private,
+        )
+        try:
+            # A savepoint: losing the race must not undo the caller's other work.
+            async with session.begin_nested():
+                session.add(incident)
+        except IntegrityError:
+            continue
+        bind_incident(incident.reference)
+        log.info("opened %s (%s), declared by %s", incident.reference, severity, declared_by)
+        add_entry(
+            session,
+            incident,
+            kind=TimelineKind.DECLARED,
+            text=f"Incident declared: {title} ({severity})",
+            author=declared_by,
+            occurred_at=declared_at,
+        )
+        return incident
+    raise RuntimeError(f"could not allocate an incident number for team {team_id}")
+
+
+async def _next_number(session: AsyncSession, team_id: str) -> int:
+    statement = select(func.max(Incident.number)).where(Incident.team_id == team_id)
+    highest = (await session.exec(statement)).one()
+    return (highest or 0) + 1
+
+
+async def get(session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident with this id, if any.
+
+    Like every getter here, it names the incident on the log lines of the rest of the unit of
+    work (the current task).
+    """
+    incident = await session.get(Incident, incident_id)
+    if incident is not None:
+        bind_incident(incident.reference)
+    return incident
+
+
+async def get_by_channel(session: AsyncSession, channel_id: str) -> Incident | None:
+    """The incident fought in this channel, if any."""
+    statement = select(Incident).where(Incident.channel_id == channel_id)
+    incident = (await session.exec(statement)).first()
+    if incident is not None:
+        bind_incident(incident.reference)
+    return incident
+
+
+async def incident_in_channel(session: AsyncSession, channel_id: str) -> Incident:
+    """The incident fought in this channel; NotIncidentChannel if it is not an incident's."""
+    incident = await get_by_channel(session, channel_id)
+    if incident is None:
+        raise NotIncidentChannel()
+    return incident
+
+
+async def lock(session: AsyncSession, incident: Incident) -> Incident:
+    """The incident re-read under its row lock, held until the session commits.
+
+    Escalations and acknowledgements of one incident take turns this way (on SQLite every
+    write transaction already does).
+    """
+    statement = select(Incident).where(Incident.id == incident.id).with_for_update()
+    return (await session.exec(statement)).one()
+
+
+async def attach_channel(
+    session: AsyncSession, incident: Incident, *, channel_id: str, channel_name: str
+) -> Incident:
+    """Remember the Slack channel where the incident is fought."""
+    incident.channel_id = channel_id
+    incident.channel_name = channel_name
+    session.add(incident)
+    await session.commit()
+    return incident
+
+
+async def remember_header(session: AsyncSession, incident: Incident, header_ts: str) -> None:
+    """Keep the ``ts`` of the channel's header message so it can be updated in place."""
+    incident.header_ts = header_ts
+    session.add(incident)
+    await session.commit()
+
+
+async def resolve_incident(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    resolved_by: str,
+    resolved_at: datetime,
+    summary: str = "",
+) -> Incident:
+    """Mark the incident resolved and record it in the timeline (the caller commits)."""
+    if incident.status == Status.RESOLVED:
+        raise AlreadyResolved(reference=incident.reference)
+    incident.status = Status.RESOLVED.value
+    incident.resolved_at = resolved_at
+    session.add(incident)
+    log.info("%s resolved by %s", incident.reference, resolved_by)
+    text = f"Incident resolved: {summary}" if summary else "Incident resolved"
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.RESOLVED,
+        text=text,
+        author=resolved_by,
+        occurred_at=resolved_at,
+    )
+    return incident
+
+
+class NoChange(BotError):
+    """The incident already has the severity or status asked for."""
+
+    template = "messages/no_change.j2"
+
+
+def _severity_rank(severity: str) -> int:
+    return int(severity.removeprefix("SEV"))
+
+
+async def set_severity(
+    session: AsyncSession, incident: Incident, *, severity: str, by: str, at: datetime
+) -> str:
+    """Change the severity (either way) and record it; return the previous one (caller commits)."""
+    previous = incident.severity
+    if severity == previous:
+        raise NoChange(field="severity", value=severity, reference=incident.reference)
+    direction = "raised" if _severity_rank(severity) < _severity_rank(previous) else "lowered"
+    incident.severity = severity
+    session.add(incident)
+    log.info(
+        "%s severity %s from %s to %s by %s", incident.reference, direction, previous, severity, by
+    )
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.SEVERITY,
+        text=f"Severity {direction} from {previous} to {severity}",
+        author=by,
+        occurred_at=at,
+    )
+    return previous
+
+
+async def set_status(
+    session: AsyncSession, incident: Incident, *, status: Status, by: str, at: datetime
+) -> Status:
+    """Move the incident to ``status`` (backwards too) and record it; return the previous one
+    (the caller commits).
+
+    Resolving goes through ``resolve_incident``; moving a resolved incident back reopens it.
+    """
+    previous = Status(incident.status)
+    if status == previous:
+        raise NoChange(field="status", value=status.value, reference=incident.reference)
+    incident.status = status.value
+    if status == Status.MONITORING and incident.mitigated_at is None:
+        # "Monitoring" means a fix is in place: the first time is when impact was mitigated.
+        incident.mitigated_at = at
+    log.info("%s status changed from %s to %s by %s", incident.reference, previous, status, by)
+    text = f"Status changed from {previous} to {status}"
+    if previous == Status.RESOLVED:
+        incident.resolved_at = None
+        text = f"Incident reopened ({status})"
+    session.add(incident)
+    add_entry(session, incident, kind=TimelineKind.STATUS, text=text, author=by, occurred_at=at)
+    return previous
+
+
+async def record_update(
+    session: AsyncSession, incident: Incident, *, text: str, by: str, at: datetime
+) -> None:
+    """Keep a stakeholder update in the timeline; it resets the update reminder (caller commits)."""
+    incident.last_update_at = at
+    session.add(incident)
+    add_entry(session, incident, kind=TimelineKind.UPDATE, text=text, author=by, occurred_at=at)

@@ -1,0 +1,373 @@
+"""Insights: what the incidents of recent weeks and months say, counted for the web view.
+
+The caller passes the incidents the viewer may see; this module reads their misleading
+timeline entries and their alerts, and counts. Nothing here knows HTTP or Slack, and nothing
+is invented: a month whose incidents lack the milestones a metric needs has no median, not a
+median of zero.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from dateutil import tz
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import SEVERITIES
+from bot.postmortem.draft import METRICS, known_names, mentioned_users, readable
+from bot.store.models import Alert, AlertGroup, Incident, TimelineEntry, TimelineKind
+
+# Rows per ``IN (...)`` list: far below SQLite's and asyncpg's limits on bound parameters.
+IN_CHUNK = 500
+# A severity outside SEV1..SEV4 (hand-edited data) is still an incident: it is counted here.
+OTHER_SEVERITY = "other"
+_METRIC = {key: (start, end) for key, start, end in METRICS}
+# Slack markup (<@U1>, <#C1|name>, <!here>, <https://x|label>), bare URLs, then punctuation.
+_SLACK_TOKEN = re.compile(r"<[^<>]*>")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    """Incidents declared in one ISO week (Monday to Sunday, in the insights' zone)."""
+
+    start: date  # the Monday
+    counts: dict[str, int]  # SEV1..SEV4, every one present (zero included)
+    other: int = 0  # a severity outside SEV1..SEV4
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values()) + self.other
+
+    @property
+    def iso_year(self) -> int:
+        return self.start.isocalendar().year
+
+    @property
+    def iso_week(self) -> int:
+        return self.start.isocalendar().week
+
+
+@dataclass(frozen=True)
+class Median:
+    """The median of one metric over ``n`` incidents; ``None`` when ``n`` is 0."""
+
+    value: timedelta | None
+    n: int
+
+
+@dataclass(frozen=True)
+class MonthTimes:
+    """Median times of the incidents declared in one calendar month (in the insights' zone)."""
+
+    start: date  # the first day of the month
+    declared: int
+    acknowledge: Median  # declared -> acknowledged, as postmortems measure it
+    resolve: Median  # started -> resolved, as postmortems measure it
+
+
+@dataclass(frozen=True)
+class PathCount:
+    """A misleading path noted in one incident or more, however it was spelled."""
+
+    key: str  # the normalised text the entries were grouped by
+    text: str  # the latest entry's text, readable (people by name, markup resolved)
+    count: int  # entries
+    incidents: int
+    references: tuple[str, ...]  # INC-n of the incidents it was noted in, by number
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class AlertSourceCount:
+    """Alerts of one name from one monitoring system, and the incidents they belong to."""
+
+    source: str  # alertmanager | grafana | generic (AlertGroup.source)
+    name: str  # the alertname label, else the summary or title (Alert.name)
+    alerts: int
+    incidents: int
+    references: tuple[str, ...]  # INC-n of the incidents they belong to, by number
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class Insights:
+    """Everything the insights page shows, for incidents declared from ``since`` to ``until``."""
+
+    now: datetime
+    zone: str
+    since: date  # local, included: the earlier start of the weeks' and months' windows
+    until: date  # local, excluded
+    incidents: int  # incidents declared in that range
+    weeks: tuple[WeekCount, ...]  # oldest first, ending with the current week
+    months: tuple[MonthTimes, ...]  # oldest first, ending with the current month
+    misleading_paths: tuple[PathCount, ...]  # most frequent first, at most ``top``
+    alert_sources: tuple[AlertSourceCount, ...]  # most frequent first, at most ``top``
+    misleading_entries: int  # every misleading entry of the range, shown or not
+    alerts: int  # every alert of the range, shown or not
+
+
+async def load_insights(
+    session: AsyncSession,
+    incidents: Sequence[Incident],
+    *,
+    now: datetime,
+    zone: str,
+    weeks: int = 12,
+    months: int = 6,
+    top: int = 10,
+) -> Insights:
+    """Count the incidents of the last ``weeks`` weeks and ``months`` months in ``zone``."""
+    if min(weeks, months, top) < 0:
+        raise ValueError("weeks, months and top cannot be negative")
+    local_zone = _zone(zone)
+    today = now.astimezone(local_zone).date()
+    this_week, this_month = _monday(today), today.replace(day=1)
+    week_starts = [this_week - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+    month_starts = [_month_back(this_month, back) for back in range(months - 1, -1, -1)]
+    # Both windows end with the current period, so together they make one range.
+    windows = [(week_starts[0], this_week + timedelta(weeks=1))] if weeks else []
+    windows += [(month_starts[0], _month_back(this_month, -1))] if months else []
+    since = min((start for start, _ in windows), default=today)
+    until = max((end for _, end in windows), default=today)
+    in_range = [
+        incident
+        for incident in incidents
+        if incident.id is not None and since <= _local_day(incident, local_zone) < until
+    ]
+    paths, entries = await _misleading_paths(session, in_range, top)
+    sources, alerts = await _alert_sources(session, in_range, top)
+    return Insights(
+        now=now,
+        zone=zone,
+        since=since,
+        until=until,
+        incidents=len(in_range),
+        weeks=tuple(_week_counts(in_range, week_starts, local_zone)),
+        months=tuple(_month_times(in_range, month_starts, local_zone)),
+        misleading_paths=paths,
+        alert_sources=sources,
+        misleading_entries=entries,
+        alerts=alerts,
+    )
+
+
+def normalise_path(text: str) -> str:
+    """The text a misleading path is grouped by: no Slack markup, URLs, case or punctuation."""
+    text = html.unescape(_SLACK_TOKEN.sub(" ", text))
+    text = _URL.sub(" ", unicodedata.normalize("NFKC", text))
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+def median(values: Sequence[timedelta]) -> timedelta | None:
+    """The middle value (the mean of the two middle ones for an even count); None if empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def metric_duration(incident: Incident, key: str) -> timedelta | None:
+    """A postmortem metric (``time_to_resolve``...) of one incident; None when it cannot be
+    measured: a milestone is missing, or the end comes before the start (bad data)."""
+    start, end = (getattr(incident, milestone.column) for milestone in _METRIC[key])
+    if start is None or end is None or end < start:
+        return None
+    return end - start  # type: ignore[no-any-return]
+
+
+# -- weeks and months ----------------------------------------------------------------------
+def _zone(zone: str) -> tzinfo:
+    found = tz.gettz(zone)
+    if found is None:
+        raise ValueError(f"unknown time zone {zone!r}")
+    return found
+
+
+def _local_day(incident: Incident, zone: tzinfo) -> date:
+    return incident.declared_at.astimezone(zone).date()
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _month_back(first: date, back: int) -> date:
+    """The first day of the month ``back`` months before ``first``'s (after, when negative)."""
+    index = first.year * 12 + first.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _week_counts(
+    incidents: Sequence[Incident], starts: Sequence[date], zone: tzinfo
+) -> Iterator[WeekCount]:
+    buckets: dict[date, list[Incident]] = {start: [] for start in starts}
+    for incident in incidents:
+        bucket = buckets.get(_monday(_local_day(incident, zone)))
+        if bucket is not None:
+            bucket.append(incident)
+    for start, declared in buckets.items():
+        severities = [incident.severity.upper() for incident in declared]
+        counts = {severity: severities.count(severity) for severity in SEVERITIES}
+        yield WeekCount(start, counts, other=len(severities) - sum(counts.values()))
+
+
+def _month_times(
+    incidents: Sequence[Incident], starts: Sequence[date], zone: tzinfo
+) -> Iterator[MonthTimes]:
+    buckets: dict[date, list[Incident]] = {start: [] for start in starts}
+    for incident in incidents:
+        bucket = buckets.get(_local_day(incident, zone).replace(day=1))
+        if bucket is not None:
+            bucket.append(incident)
+    for start, declared in buckets.items():
+        yield MonthTimes(
+            start=start,
+            declared=len(declared),
+            acknowledge=_median_of(declared, "time_to_acknowledge"),
+            resolve=_median_of(declared, "time_to_resolve"),
+        )
+
+
+def _median_of(incidents: Sequence[Incident], key: str) -> Median:
+    durations = [metric_duration(incident, key) for incident in incidents]
+    measured = [duration for duration in durations if duration is not None]
+    return Median(median(measured), len(measured))
+
+
+# -- misleading paths and alert sources ----------------------------------------------------
+def _chunks(incidents: Sequence[Incident]) -> Iterator[dict[int, Incident]]:
+    for index in range(0, len(incidents), IN_CHUNK):
+        yield {incident.id or 0: incident for incident in incidents[index : index + IN_CHUNK]}
+
+
+@dataclass
+class _Tally:
+    """A group being counted: its rows, its incidents, and its latest sighting."""
+
+    count: int
+    incidents: dict[int, Incident]
+    last_seen: datetime
+    text: str = ""
+    latest: tuple[datetime, int] | None = None
+
+    def references(self) -> tuple[str, ...]:
+        ordered = sorted(self.incidents.values(), key=lambda incident: incident.number)
+        return tuple(incident.reference for incident in ordered)
+
+
+async def _misleading_paths(
+    session: AsyncSession, incidents: Sequence[Incident], top: int
+) -> tuple[tuple[PathCount, ...], int]:
+    tallies: dict[str, _Tally] = {}
+    entries = 0
+    for chunk in _chunks(incidents):
+        rows = await session.exec(
+            select(
+                TimelineEntry.id,
+                TimelineEntry.incident_id,
+                TimelineEntry.text,
+                TimelineEntry.occurred_at,
+            ).where(
+                col(TimelineEntry.incident_id).in_(chunk),
+                TimelineEntry.kind == TimelineKind.MISLEADING.value,
+            )
+        )
+        for entry_id, incident_id, text, occurred_at in rows.all():
+            key = normalise_path(text)
+            if not key:  # nothing but a mention or a link: no path to group by
+                continue
+            entries += 1
+            tally = tallies.setdefault(key, _Tally(0, {}, occurred_at))
+            tally.count += 1
+            tally.incidents[incident_id] = chunk[incident_id]
+            seen = (occurred_at, entry_id or 0)
+            if tally.latest is None or seen > tally.latest:
+                tally.latest, tally.text, tally.last_seen = seen, text, occurred_at
+    ranked = sorted(tallies.items(), key=lambda item: (-item[1].count, -_order(item[1]), item[0]))
+    shown = ranked[:top]
+    names = await known_names(session, {u for _, t in shown for u in mentioned_users(t.text)})
+    paths = tuple(
+        PathCount(
+            key=key,
+            text=" ".join(readable(tally.text, names).split()),
+            count=tally.count,
+            incidents=len(tally.incidents),
+            references=tally.references(),
+            last_seen=tally.last_seen,
+        )
+        for key, tally in shown
+    )
+    return paths, entries
+
+
+async def _alert_sources(
+    session: AsyncSession, incidents: Sequence[Incident], top: int
+) -> tuple[tuple[AlertSourceCount, ...], int]:
+    tallies: dict[tuple[str, str], _Tally] = {}
+    alerts = 0
+    for chunk in _chunks(incidents):
+        # Grouped in the database: an alert storm is thousands of rows, a few groups.
+        rows = await session.exec(
+            select(
+                AlertGroup.source,
+                Alert.name,
+                Alert.incident_id,
+                func.count(col(Alert.id)),
+                func.max(Alert.starts_at),
+            )
+            .join(AlertGroup, col(Alert.group_id) == col(AlertGroup.id))
+            .where(col(Alert.incident_id).in_(chunk))
+            .group_by(AlertGroup.source, Alert.name, Alert.incident_id)
+        )
+        for source, name, incident_id, count, last_seen in rows.all():
+            alerts += count
+            tally = tallies.setdefault((source, name), _Tally(0, {}, last_seen))
+            tally.count += count
+            tally.incidents[incident_id] = chunk[incident_id]
+            tally.last_seen = max(tally.last_seen, last_seen)
+    ranked = sorted(
+        tallies.items(),
+        key=lambda item: (-item[1].count, -len(item[1].incidents), -_order(item[1]), item[0]),
+    )
+    sources = tuple(
+        AlertSourceCount(
+            source=source,
+            name=name,
+            alerts=tally.count,
+            incidents=len(tally.incidents),
+            references=tally.references(),
+            last_seen=tally.last_seen,
+        )
+        for (source, name), tally in ranked[:top]
+    )
+    return sources, alerts
+
+
+def _order(tally: _Tally) -> float:
+    return tally.last_seen.timestamp()
+
+
+__all__ = [
+    "AlertSourceCount",
+    "Insights",
+    "Median",
+    "MonthTimes",
+    "PathCount",
+    "WeekCount",
+    "load_insights",
+    "median",
+    "metric_duration",
+    "normalise_path",
+]

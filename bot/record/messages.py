@@ -1,0 +1,119 @@
+"""The raw history of an incident channel: every message, its edits and deletions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.timestamps import ts_to_datetime
+from bot.store.db import insert_new, insert_once
+from bot.store.models import ChannelMessage, Incident, MessageRevision, TimelineEntry
+
+
+@dataclass(frozen=True)
+class SaidMessage:
+    """A message as Slack reported it, in plain values."""
+
+    channel: str
+    ts: str
+    text: str
+    user: str | None = None
+    bot_id: str | None = None
+    thread_ts: str | None = None
+    subtype: str | None = None
+
+
+async def record_message(
+    session: AsyncSession, incident: Incident, said: SaidMessage
+) -> ChannelMessage | None:
+    """Store a message with the time it was said (its ``ts``); None if already stored."""
+    message = _message_row(incident, said)
+    return message if await insert_once(session, message) else None
+
+
+async def keep_message(session: AsyncSession, incident: Incident, said: SaidMessage) -> bool:
+    """Store a message nobody acts on now (the usual case: said in the channel); one statement,
+    False if it was already stored."""
+    return await insert_new(session, _message_row(incident, said))
+
+
+def _message_row(incident: Incident, said: SaidMessage) -> ChannelMessage:
+    assert incident.id is not None
+    return ChannelMessage(
+        incident_id=incident.id,
+        channel=said.channel,
+        ts=said.ts,
+        thread_ts=said.thread_ts if said.thread_ts != said.ts else None,
+        user=said.user,
+        bot_id=said.bot_id,
+        subtype=said.subtype,
+        text=said.text,
+        occurred_at=ts_to_datetime(said.ts),
+    )
+
+
+async def find_message(session: AsyncSession, channel: str, ts: str) -> ChannelMessage | None:
+    """The stored message with this ``ts`` in this channel."""
+    statement = select(ChannelMessage).where(
+        ChannelMessage.channel == channel, ChannelMessage.ts == ts
+    )
+    return (await session.exec(statement)).first()
+
+
+async def edit_message(
+    session: AsyncSession,
+    *,
+    channel: str,
+    ts: str,
+    text: str,
+    edited_by: str | None,
+    edited_at: datetime,
+) -> ChannelMessage | None:
+    """Apply an edit, keeping the earlier text as a revision; None if unknown or unchanged."""
+    message = await find_message(session, channel, ts)
+    if message is None or message.deleted_at is not None or message.text == text:
+        return None
+    assert message.id is not None
+    session.add(
+        MessageRevision(
+            message_id=message.id,
+            previous_text=message.text,
+            edited_by=edited_by,
+            edited_at=edited_at,
+        )
+    )
+    # Timeline entries quoting the message follow the edit; reworded ones keep their words.
+    entries = await session.exec(
+        select(TimelineEntry).where(
+            TimelineEntry.slack_channel == channel,
+            TimelineEntry.slack_ts == ts,
+            TimelineEntry.text == message.text,
+        )
+    )
+    for entry in entries:
+        entry.text = text
+        session.add(entry)
+    message.text = text
+    message.edited_at = edited_at
+    session.add(message)
+    return message
+
+
+async def delete_message(
+    session: AsyncSession, *, channel: str, ts: str, deleted_at: datetime
+) -> ChannelMessage | None:
+    """Take a deleted message out of the timeline; its row stays, marked, as the audit trail."""
+    message = await find_message(session, channel, ts)
+    if message is None or message.deleted_at is not None:
+        return None
+    message.deleted_at = deleted_at
+    session.add(message)
+    await session.exec(
+        delete(TimelineEntry).where(
+            col(TimelineEntry.slack_channel) == channel, col(TimelineEntry.slack_ts) == ts
+        )
+    )
+    return message

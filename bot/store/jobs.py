@@ -1,0 +1,173 @@
+"""Due work as rows: schedule, claim (one replica each), finish, retry, cancel.
+
+Due times follow the application's clock (tests move it); claim leases follow the real
+clock, because they measure whether the replica that claimed a job is still alive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.db import insert_once, session_scope
+from bot.store.models import Job, utcnow
+
+# A claimed job is someone else's until then; after, it counts as abandoned by a dead replica.
+# Well above the slowest handler (a page times out after 10 s; Slack retries take seconds).
+LEASE = timedelta(minutes=5)
+# One job per claim: a job waiting in a claimed batch could outlive its lease and run twice.
+CLAIM_BATCH = 1
+
+
+async def schedule(
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    incident_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Add a job unless one with ``key`` exists (the caller commits); True if added."""
+    job = Job(
+        kind=kind,
+        key=key,
+        due_at=due_at,
+        incident_id=incident_id,
+        payload=json.dumps(payload or {}),
+    )
+    return await insert_once(session, job)
+
+
+def payload_of(job: Job) -> dict[str, Any]:
+    return json.loads(job.payload or "{}")
+
+
+async def claim_due(engine: AsyncEngine, *, now: datetime, owner: str) -> Sequence[Job]:
+    """Take the due, unclaimed jobs for ``owner``; no two replicas get the same job."""
+    lease_now = utcnow()
+    async with session_scope(engine) as session:
+        statement = (
+            select(Job)
+            .where(
+                col(Job.done_at).is_(None),
+                col(Job.due_at) <= now,
+                or_(col(Job.locked_until).is_(None), col(Job.locked_until) < lease_now),
+            )
+            .order_by(col(Job.due_at), col(Job.id))
+            .limit(CLAIM_BATCH)
+            # PostgreSQL: rows another replica is claiming are skipped, not waited for.
+            # SQLite has no row locks; its write transaction (BEGIN IMMEDIATE) serializes claims.
+            .with_for_update(skip_locked=True)
+        )
+        jobs = (await session.exec(statement)).all()
+        for job in jobs:
+            job.locked_until = lease_now + LEASE
+            job.locked_by = owner
+            session.add(job)
+        await session.commit()
+        return jobs
+
+
+async def finish(
+    engine: AsyncEngine,
+    job: Job,
+    *,
+    now: datetime,
+    error: str | None = None,
+    failed: bool = False,
+) -> None:
+    """Mark a claimed job done (``error`` says why it ended without success)."""
+    await _release(engine, job, done_at=now, due_at=job.due_at, error=error, failed=failed)
+
+
+async def run_again(engine: AsyncEngine, job: Job, *, due_at: datetime) -> None:
+    """Release a claimed job to run again at ``due_at`` (its handler asked: a repeating job)."""
+    await _release(engine, job, done_at=None, due_at=due_at, error=None, failed=False)
+
+
+async def retry(engine: AsyncEngine, job: Job, *, due_at: datetime, error: str) -> None:
+    """Release a claimed job whose run raised, to be tried again at ``due_at``."""
+    await _release(engine, job, done_at=None, due_at=due_at, error=error, failed=True)
+
+
+async def _release(
+    engine: AsyncEngine,
+    job: Job,
+    *,
+    done_at: datetime | None,
+    due_at: datetime,
+    error: str | None,
+    failed: bool,
+) -> None:
+    # Only the claim's owner releases, and never a job cancelled while it ran.
+    async with session_scope(engine) as session:
+        await session.exec(
+            update(Job)
+            .where(
+                col(Job.id) == job.id,
+                col(Job.locked_by) == job.locked_by,
+                col(Job.done_at).is_(None),
+            )
+            .values(
+                done_at=done_at,
+                due_at=due_at,
+                attempts=col(Job.attempts) + 1,
+                failures=col(Job.failures) + 1 if failed else 0,
+                locked_until=None,
+                locked_by=None,
+                last_error=error,
+            )
+        )
+        await session.commit()
+
+
+async def reschedule(
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    incident_id: int | None = None,
+) -> None:
+    """Make the job with ``key`` due at ``due_at`` again, finished or not (caller commits)."""
+    result = await session.exec(
+        update(Job)
+        .where(col(Job.key) == key, col(Job.locked_by).is_(None))
+        .values(due_at=due_at, done_at=None, last_error=None, failures=0)
+    )
+    if result.rowcount == 0:
+        await schedule(session, kind=kind, key=key, due_at=due_at, incident_id=incident_id)
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    kinds: Iterable[str],
+    now: datetime,
+    key_prefix: str = "",
+) -> None:
+    """End the incident's unfinished jobs of these kinds (the caller commits)."""
+    statement = update(Job).where(
+        col(Job.incident_id) == incident_id,
+        col(Job.kind).in_(list(kinds)),
+        col(Job.done_at).is_(None),
+    )
+    # A job running now is cancelled too: its owner's release will not revive it.
+    if key_prefix:
+        statement = statement.where(col(Job.key).startswith(key_prefix, autoescape=True))
+    await session.exec(statement.values(done_at=now, last_error="cancelled"))
+
+
+async def any_scheduled(session: AsyncSession, keys: Iterable[str]) -> bool:
+    """Whether a job with one of these keys was ever scheduled."""
+    statement = select(Job.id).where(col(Job.key).in_(list(keys)))
+    return (await session.exec(statement)).first() is not None

@@ -1,0 +1,25 @@
+"""Alembic environment: runs on a connection handed in by bot.store.migrate (async engine,
+run_sync)."""
+
+from alembic import context
+
+from bot.store.models import SQLModel
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations(connection: object) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite needs batch mode to alter tables
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations with `warroom db upgrade`, which supplies the connection")
+run_migrations(connection)

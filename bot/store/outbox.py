@@ -1,0 +1,163 @@
+"""The outbox: what the bot means to write in Slack channels, kept until Slack has taken it.
+
+A flow keeps its Slack writes here right after committing the record they report on, then
+asks for them to be sent. Rows of one channel go out in the order they were written, by one
+replica at a time (a lease row says which); a row Slack could not take now waits and is tried
+again, after a restart too. Delivery is at least once: a crash between Slack's answer and
+the row being marked sent sends that write again. No Slack payloads in here: rows hold the
+call's arguments as plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.db import insert_once, session_scope
+from bot.store.models import OutboxLease, OutboxMessage, utcnow
+
+# A replica that took a channel's lease and died gives it up after this long (real clock);
+# a live one renews it before every write, so only a write slower than this is at risk.
+LEASE = timedelta(seconds=60)
+POST = "chat.postMessage"
+UPDATE = "chat.update"
+PIN = "pins.add"
+TOPIC = "conversations.setTopic"
+INVITE = "conversations.invite"
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    ts_of: int | None = None,
+    after: str | None = None,
+    incident_id: int | None = None,
+) -> OutboxMessage:
+    """Keep a write for ``channel`` (the caller commits); its id is known on return."""
+    row = OutboxMessage(
+        channel=channel,
+        method=method,
+        payload=json.dumps(payload),
+        ts_of=ts_of,
+        after=after,
+        incident_id=incident_id,
+        created_at=now,
+        due_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def arguments(row: OutboxMessage) -> dict[str, Any]:
+    return dict(json.loads(row.payload))
+
+
+async def written_for(session: AsyncSession, after: str) -> OutboxMessage | None:
+    """The latest row written to record ``after`` (sent, waiting, or given up)."""
+    rows = await session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.after == after)
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    return rows.first()
+
+
+async def next_waiting(session: AsyncSession, channel: str) -> OutboxMessage | None:
+    """The channel's oldest row not sent and not given up."""
+    rows = await session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.gave_up_at).is_(None),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(1)
+    )
+    return rows.first()
+
+
+async def due_channels(session: AsyncSession, now: datetime, limit: int = 100) -> Sequence[str]:
+    """Channels whose next write is due now, longest due first (a channel whose next write
+    waits has nothing to send, whatever is queued behind it)."""
+    waiting = (col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.gave_up_at).is_(None))
+    heads = (
+        select(func.min(OutboxMessage.id).label("id"))
+        .where(*waiting)
+        .group_by(col(OutboxMessage.channel))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(OutboxMessage.channel)
+        .join(heads, col(OutboxMessage.id) == heads.c.id)
+        .where(col(OutboxMessage.due_at) <= now)
+        .order_by(col(OutboxMessage.due_at))
+        .limit(limit)
+    )
+    return rows.all()
+
+
+async def waiting_count(session: AsyncSession) -> int:
+    rows = await session.exec(
+        select(func.count()).where(
+            col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.gave_up_at).is_(None)
+        )
+    )
+    return int(rows.one())
+
+
+def mark_sent(row: OutboxMessage, ts: str | None, now: datetime) -> None:
+    row.sent_at, row.result_ts, row.attempts = now, ts, row.attempts + 1
+
+
+def mark_waiting(row: OutboxMessage, due_at: datetime, error: str) -> None:
+    row.due_at, row.last_error, row.attempts = due_at, error, row.attempts + 1
+
+
+def mark_given_up(row: OutboxMessage, now: datetime, error: str) -> None:
+    row.gave_up_at, row.last_error, row.attempts = now, error, row.attempts + 1
+
+
+async def take_channel(engine: AsyncEngine, channel: str, holder: str) -> bool:
+    """Take the channel's lease unless another live replica holds it."""
+    now = utcnow()
+    async with session_scope(engine) as session:
+        taken = await session.exec(
+            update(OutboxLease)
+            .where(
+                col(OutboxLease.channel) == channel,
+                or_(col(OutboxLease.until) < now, col(OutboxLease.holder) == holder),
+            )
+            .values(holder=holder, until=now + LEASE)
+        )
+        if taken.rowcount:
+            await session.commit()
+            return True
+        inserted = await insert_once(
+            session, OutboxLease(channel=channel, holder=holder, until=now + LEASE)
+        )
+        await session.commit()
+        return inserted
+
+
+async def release_channel(engine: AsyncEngine, channel: str, holder: str) -> None:
+    async with session_scope(engine) as session:
+        await session.exec(
+            delete(OutboxLease).where(
+                col(OutboxLease.channel) == channel, col(OutboxLease.holder) == holder
+            )
+        )
+        await session.commit()

@@ -1,0 +1,495 @@
+"""Charts of the insights page, drawn on the server as inline SVG: no script, no asset.
+
+``build_charts`` turns ``Insights`` into geometry (scales, bars, ticks, legends) with pure
+functions; the templates in ``templates/web/charts/`` draw it and hold every word a person
+reads. ``render_insight_charts`` is the one entry point a page calls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from dateutil import tz
+from markupsafe import Markup
+
+from bot.basics.render import Renderer
+from bot.config import SEVERITIES
+from bot.record.insights import (
+    OTHER_SEVERITY,
+    AlertSourceCount,
+    Insights,
+    Median,
+    MonthTimes,
+    PathCount,
+    WeekCount,
+)
+
+# The SVG coordinate system: 640 wide, scaled to the page's width by the viewBox.
+WIDTH = 640
+COLUMN_HEIGHT = 300
+COLUMN_PLOT = (44.0, 40.0, 628.0, 252.0)  # left, top, right, bottom
+ROW_HEIGHT = 40
+ROW_LABEL_WIDTH = 270.0  # the text column left of horizontal bars
+ROW_VALUE_ROOM = 44.0  # right of the longest bar, for its count
+LABEL_CHARS = 34  # what fits in the text column at the labels' font size
+NOTE_CHARS = 44
+MIN_LABEL_SPACING = 48.0  # below this, only every n-th column is labelled
+# Okabe & Ito's palette, told apart with every common colour-vision deficiency.
+SEVERITY_COLOURS = {
+    "SEV1": "#D55E00",  # vermillion
+    "SEV2": "#E69F00",  # orange
+    "SEV3": "#56B4E9",  # sky blue
+    "SEV4": "#999999",  # grey
+    OTHER_SEVERITY: "#CC79A7",  # reddish purple
+}
+MEDIAN_COLOURS = {"acknowledge": "#0072B2", "resolve": "#E69F00"}
+RANK_COLOURS = {"misleading_paths": "#0072B2", "alert_sources": "#009E73"}
+# The unit of a duration axis, picked by its largest median: (unit, seconds, below this many).
+Units = tuple[tuple[str, int, int | None], ...]
+AXIS_UNITS: Units = (("minutes", 60, 2 * 3600), ("hours", 3600, 72 * 3600), ("days", 86400, None))
+# The unit of one median's label: ``45 min``, ``1 h``, ``36 h``, ``2.5 d``.
+LABEL_UNITS: Units = (("minutes", 60, 3600), ("hours", 3600, 48 * 3600), ("days", 86400, None))
+TEMPLATES = {
+    "weekly": "web/charts/weekly_by_severity.html.j2",
+    "monthly": "web/charts/monthly_medians.html.j2",
+    "misleading_paths": "web/charts/misleading_paths.html.j2",
+    "alert_sources": "web/charts/alert_sources.html.j2",
+}
+
+
+# -- geometry ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True)
+class Tick:
+    value: float
+    position: float  # y on a vertical axis
+    label: str
+    label_y: float
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A linear axis from 0 to a round ``maximum``, in steps of a round ``step``."""
+
+    maximum: float
+    step: float
+
+    def length(self, value: float, extent: float) -> float:
+        return _round(extent * value / self.maximum) if self.maximum else 0.0
+
+    def ticks(self, box: Box) -> tuple[Tick, ...]:
+        count = round(self.maximum / self.step)
+        values = [self.step * index for index in range(count + 1)]
+        positions = [_round(box.bottom - self.length(value, box.height)) for value in values]
+        return tuple(
+            Tick(value, position, number(value), _round(position + 4))
+            for value, position in zip(values, positions, strict=True)
+        )
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    series: str
+    colour: str
+    x: float  # the swatch's left
+    y: float  # the text's baseline
+    swatch_y: float
+    text_x: float
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One severity's part of a week's bar."""
+
+    series: str
+    value: int
+    colour: str
+    rect: Rect
+
+
+@dataclass(frozen=True)
+class WeekColumn:
+    week: WeekCount
+    centre: float
+    top: float  # where the stack ends
+    total_y: float  # the baseline of the total written above it
+    segments: tuple[Segment, ...]
+    labelled: bool  # whether the date is written under it (crowded axes skip some)
+    show_year: bool
+
+
+@dataclass(frozen=True)
+class WeeklyChart:
+    width: int
+    height: int
+    plot: Box
+    ticks: tuple[Tick, ...]
+    columns: tuple[WeekColumn, ...]
+    legend: tuple[LegendItem, ...]
+    series: tuple[str, ...]  # SEV1..SEV4, and ``other`` when a week has one
+    totals: dict[str, int]  # per series, over all the weeks
+    total: int
+
+    @property
+    def empty(self) -> bool:
+        return self.total == 0
+
+
+@dataclass(frozen=True)
+class MedianBar:
+    series: str  # acknowledge | resolve
+    median: Median
+    value: float | None  # in the chart's unit
+    label: str  # the value as written above the bar, in ``label_unit``
+    label_unit: str  # minutes | hours | days: the one that suits this value
+    colour: str
+    rect: Rect
+    label_x: float
+    label_y: float
+
+
+@dataclass(frozen=True)
+class MonthColumn:
+    month: MonthTimes
+    centre: float
+    bars: tuple[MedianBar, ...]
+    show_year: bool
+
+
+@dataclass(frozen=True)
+class MonthlyChart:
+    width: int
+    height: int
+    plot: Box
+    unit: str  # minutes | hours | days
+    ticks: tuple[Tick, ...]
+    columns: tuple[MonthColumn, ...]
+    legend: tuple[LegendItem, ...]
+    measured: int  # incidents behind all the medians
+
+    @property
+    def empty(self) -> bool:
+        return all(bar.value is None for column in self.columns for bar in column.bars)
+
+
+@dataclass(frozen=True)
+class RankRow:
+    """One horizontal bar: a label (truncated to fit; the full text goes in a tooltip)."""
+
+    item: PathCount | AlertSourceCount
+    label: str
+    short: str
+    references: str  # the incidents' references, truncated to fit
+    value: int
+    rect: Rect
+    label_y: float
+    note_y: float
+    value_x: float
+
+
+@dataclass(frozen=True)
+class RankChart:
+    width: int
+    height: int
+    colour: str
+    rows: tuple[RankRow, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+
+@dataclass(frozen=True)
+class InsightCharts:
+    weekly: WeeklyChart
+    monthly: MonthlyChart
+    misleading_paths: RankChart
+    alert_sources: RankChart
+
+
+# -- building ------------------------------------------------------------------------------
+def build_charts(insights: Insights) -> InsightCharts:
+    """Lay out every chart of the insights page."""
+    return InsightCharts(
+        weekly=weekly_chart(insights.weeks),
+        monthly=monthly_chart(insights.months),
+        misleading_paths=rank_chart(
+            [(path, path.text, path.count) for path in insights.misleading_paths],
+            RANK_COLOURS["misleading_paths"],
+        ),
+        alert_sources=rank_chart(
+            [(source, source.name, source.alerts) for source in insights.alert_sources],
+            RANK_COLOURS["alert_sources"],
+        ),
+    )
+
+
+def weekly_chart(weeks: Sequence[WeekCount]) -> WeeklyChart:
+    """Stacked bars of incidents per week, SEV1 at the bottom."""
+    series = SEVERITIES + ((OTHER_SEVERITY,) if any(week.other for week in weeks) else ())
+    plot = Box(*COLUMN_PLOT)
+    scale = nice_scale(max((week.total for week in weeks), default=0), integer=True)
+    slot = plot.width / max(len(weeks), 1)
+    every = label_every(len(weeks), slot)
+    columns = []
+    for index, week in enumerate(weeks):
+        bar_x, bar_width = plot.left + slot * index + slot * 0.15, slot * 0.7
+        top, segments = plot.bottom, []
+        for severity in series:
+            value = week.other if severity == OTHER_SEVERITY else week.counts[severity]
+            if not value:
+                continue
+            height = scale.length(value, plot.height)
+            top = _round(top - height)
+            rect = Rect(_round(bar_x), top, _round(bar_width), height)
+            segments.append(Segment(severity, value, SEVERITY_COLOURS[severity], rect))
+        new_year = index > 0 and week.start.year != weeks[index - 1].start.year
+        columns.append(
+            WeekColumn(
+                week=week,
+                centre=_round(bar_x + bar_width / 2),
+                top=top,
+                total_y=_round(top - 4),
+                segments=tuple(segments),
+                labelled=(len(weeks) - 1 - index) % every == 0,
+                show_year=index == 0 or new_year,
+            )
+        )
+    return WeeklyChart(
+        width=WIDTH,
+        height=COLUMN_HEIGHT,
+        plot=plot,
+        ticks=scale.ticks(plot),
+        columns=tuple(columns),
+        legend=legend(series, SEVERITY_COLOURS, plot.left, 16.0),
+        series=series,
+        totals={name: _series_total(weeks, name) for name in series},
+        total=sum(week.total for week in weeks),
+    )
+
+
+def _series_total(weeks: Sequence[WeekCount], series: str) -> int:
+    if series == OTHER_SEVERITY:
+        return sum(week.other for week in weeks)
+    return sum(week.counts[series] for week in weeks)
+
+
+def monthly_chart(months: Sequence[MonthTimes]) -> MonthlyChart:
+    """Two bars a month, the median times to acknowledge and to resolve, on one duration axis."""
+    plot = Box(*COLUMN_PLOT)
+    medians = [m.value for month in months for m in (month.acknowledge, month.resolve)]
+    longest = max((m for m in medians if m is not None), default=timedelta(0))
+    unit, seconds = duration_unit(longest)
+    scale = nice_scale(longest.total_seconds() / seconds)
+    slot = plot.width / max(len(months), 1)
+    bar_width = slot * 0.35
+    columns = []
+    for index, month in enumerate(months):
+        left = plot.left + slot * index + slot * 0.15
+        bars = []
+        for offset, (series, median) in enumerate(
+            (("acknowledge", month.acknowledge), ("resolve", month.resolve))
+        ):
+            value = None if median.value is None else median.value.total_seconds() / seconds
+            height = scale.length(value or 0.0, plot.height)
+            x = _round(left + offset * bar_width)
+            rect = Rect(x, _round(plot.bottom - height), _round(bar_width), height)
+            label_unit, label = duration_label(median.value)
+            bars.append(
+                MedianBar(
+                    series=series,
+                    median=median,
+                    value=value,
+                    label=label,
+                    label_unit=label_unit,
+                    colour=MEDIAN_COLOURS[series],
+                    rect=rect,
+                    label_x=_round(x + bar_width / 2),
+                    label_y=_round(rect.y - 4),
+                )
+            )
+        new_year = index > 0 and month.start.year != months[index - 1].start.year
+        columns.append(
+            MonthColumn(month, _round(left + bar_width), tuple(bars), index == 0 or new_year)
+        )
+    return MonthlyChart(
+        width=WIDTH,
+        height=COLUMN_HEIGHT,
+        plot=plot,
+        unit=unit,
+        ticks=scale.ticks(plot),
+        columns=tuple(columns),
+        legend=legend(tuple(MEDIAN_COLOURS), MEDIAN_COLOURS, plot.left, 16.0, spacing=200.0),
+        measured=sum(month.acknowledge.n + month.resolve.n for month in months),
+    )
+
+
+def rank_chart(
+    items: Sequence[tuple[PathCount | AlertSourceCount, str, int]], colour: str
+) -> RankChart:
+    """Horizontal bars, most frequent on top: (item, its label, its count) each."""
+    longest = max((count for _, _, count in items), default=0)
+    bar_left = ROW_LABEL_WIDTH
+    extent = WIDTH - bar_left - ROW_VALUE_ROOM
+    rows = []
+    for index, (item, label, count) in enumerate(items):
+        top = 8.0 + index * ROW_HEIGHT
+        width = _round(extent * count / longest) if longest else 0.0
+        rows.append(
+            RankRow(
+                item=item,
+                label=label,
+                short=truncate(label, LABEL_CHARS),
+                references=truncate(", ".join(item.references), NOTE_CHARS),
+                value=count,
+                rect=Rect(bar_left, top + 4.0, width, 16.0),
+                label_y=top + 16.0,
+                note_y=top + 32.0,
+                value_x=_round(bar_left + width + 6.0),
+            )
+        )
+    return RankChart(WIDTH, 16 + len(rows) * ROW_HEIGHT, colour, tuple(rows))
+
+
+# -- scales and text -----------------------------------------------------------------------
+def nice_scale(largest: float, *, integer: bool = False, ticks: int = 5) -> Scale:
+    """An axis from 0 past ``largest`` in about ``ticks`` steps of 1, 2, 2.5 or 5 x 10^n."""
+    if largest <= 0:
+        return Scale(1.0, 1.0) if integer else Scale(1.0, 0.2)
+    raw = largest / ticks
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    factors = (1.0, 2.0, 5.0, 10.0) if integer else (1.0, 2.0, 2.5, 5.0, 10.0)
+    step = next(f * magnitude for f in factors if f * magnitude >= raw * (1 - 1e-9))
+    if integer:
+        step = max(step, 1.0)
+    steps = math.ceil(round(largest / step, 9))
+    return Scale(_round(steps * step, 6), _round(step, 6))
+
+
+def label_every(columns: int, slot: float) -> int:
+    """Label every n-th column so the labels under a crowded axis do not overlap."""
+    return max(1, math.ceil(MIN_LABEL_SPACING / slot)) if columns else 1
+
+
+def duration_unit(longest: timedelta, units: Units = AXIS_UNITS) -> tuple[str, int]:
+    """Minutes, hours or days: the unit that keeps the numbers readable."""
+    total = longest.total_seconds()
+    for unit, seconds, below in units:
+        if below is None or total < below:
+            return unit, seconds
+    raise AssertionError("the last unit has no bound")
+
+
+def duration_label(value: timedelta | None) -> tuple[str, str]:
+    """A median as written on its bar, in the unit that suits it: ``("minutes", "42")``."""
+    if value is None:
+        return "", ""
+    unit, seconds = duration_unit(value, LABEL_UNITS)
+    return unit, short_number(value.total_seconds() / seconds)
+
+
+def legend(
+    series: Sequence[str],
+    colours: dict[str, str],
+    left: float,
+    y: float,
+    spacing: float = 72.0,
+) -> tuple[LegendItem, ...]:
+    lefts = [_round(left + index * spacing) for index in range(len(series))]
+    return tuple(
+        LegendItem(name, colours[name], x, y, _round(y - 9), _round(x + 14))
+        for name, x in zip(series, lefts, strict=True)
+    )
+
+
+def number(value: float) -> str:
+    """``3``, ``2.5``, ``0.25``: a tick's value without trailing zeros."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def short_number(value: float) -> str:
+    """A bar's value: whole above 10, one decimal below (``42``, ``3.5``)."""
+    return str(round(value)) if value >= 10 else number(round(value, 1))
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis saying so."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def _round(value: float, digits: int = 1) -> float:
+    return round(value, digits)
+
+
+# -- rendering -----------------------------------------------------------------------------
+def render_insight_charts(
+    renderer: Renderer,
+    insights: Insights,
+    *,
+    id_prefix: str = "insights",
+    captions: bool = False,
+) -> dict[str, Markup]:
+    """Render each chart as an HTML ``<figure>``: its SVG, then its numbers in a ``<table>``
+    inside a ``<details>``.
+
+    Keys, in page order: ``weekly``, ``monthly``, ``misleading_paths``, ``alert_sources``.
+    ``id_prefix`` keeps the SVGs' element ids unique on the page; ``captions`` adds a visible
+    ``<figcaption>`` title, for a page that gives the chart no heading of its own.
+    """
+    charts = build_charts(insights)
+    zone = tz.gettz(insights.zone)
+    abbreviation = insights.now.astimezone(zone).tzname() if zone else None
+    return {
+        key: Markup(
+            renderer.render(
+                template,
+                chart=getattr(charts, key),
+                insights=insights,
+                id=f"{id_prefix}-{key.replace('_', '-')}",
+                zone_abbreviation=abbreviation or insights.zone,
+                captions=captions,
+            )
+        )
+        for key, template in TEMPLATES.items()
+    }
+
+
+__all__ = [
+    "InsightCharts",
+    "MonthlyChart",
+    "RankChart",
+    "WeeklyChart",
+    "build_charts",
+    "nice_scale",
+    "render_insight_charts",
+    "truncate",
+]

@@ -1,0 +1,185 @@
+"""Alert storms and replicas: many groups at once, 429s from Slack, two bots on one database.
+
+These run on the real clock with the bots' own job runners, as in production: the test
+only sends webhooks and waits for the record and Slack to show the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlmodel import col, select
+
+from bot.config import Secret
+from bot.emulator import SlackEmulator
+from bot.store.db import session_scope
+from bot.store.models import Alert, AlertPayload, Incident, Job, utcnow
+from tests.alerts import TOKEN, alert, alertmanager, count, post_alert
+from tests.conftest import Clock, Warroom, reset_postgres, running_warroom
+
+GROUPS = 100
+NOTIFICATIONS_PER_GROUP = 5
+NEW_ALERTS_PER_NOTIFICATION = 10
+
+
+class RealClock(Clock):
+    """The wall clock: job retries and backoff fall due on their own."""
+
+    def __call__(self) -> datetime:
+        return utcnow()
+
+
+def storm() -> list[dict[str, Any]]:
+    """Alertmanager notifications for 100 groups; each repeats its group's earlier alerts and
+    adds 10 new ones (so 5,000 distinct alerts), shuffled as a burst arrives."""
+    started = (utcnow() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    notifications = []
+    for group in range(GROUPS):
+        name = f"Storm{group:03d}"
+        alerts: list[dict[str, Any]] = []
+        for _ in range(NOTIFICATIONS_PER_GROUP):
+            alerts += [
+                alert(name, f"node-{len(alerts) + n}", started)
+                for n in range(NEW_ALERTS_PER_NOTIFICATION)
+            ]
+            notifications.append(alertmanager(name, list(alerts)))
+    random.Random(7).shuffle(notifications)
+    return notifications
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def send_all(urls: list[str], notifications: list[dict[str, Any]]) -> list[float]:
+    """Post every notification (spread over ``urls``) at once; the answer times in seconds."""
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def send(index: int, body: dict[str, Any]) -> None:
+            began = time.perf_counter()
+            status, answer = await post_alert(
+                urls[index % len(urls)], "alertmanager", body, session=session
+            )
+            latencies.append(time.perf_counter() - began)
+            assert status == 202, answer
+
+        await asyncio.gather(*(send(i, body) for i, body in enumerate(notifications)))
+    return latencies
+
+
+async def settled(warroom: Warroom, incidents: int) -> bool:
+    """Every payload applied, every incident in its channel, nothing left to post."""
+    async with session_scope(warroom.engine) as session:
+        unapplied = (
+            await session.exec(select(AlertPayload.id).where(AlertPayload.state != "processed"))
+        ).first()
+        waiting = (
+            await session.exec(
+                select(Job.id).where(col(Job.done_at).is_(None), col(Job.kind).startswith("alert"))
+            )
+        ).first()
+        rooms = (
+            await session.exec(select(Incident.id).where(col(Incident.header_ts).is_not(None)))
+        ).all()
+    return unapplied is None and waiting is None and len(rooms) >= incidents
+
+
+async def test_a_storm_of_5000_alerts_opens_one_incident_per_group(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    # Slack's limits, compressed into one-second windows, plus 429s injected up front.
+    slack.rate_window = 1.0
+    slack.rate_limits.update(
+        {
+            "conversations.create": 20,
+            "conversations.setTopic": 20,
+            "pins.add": 20,
+            "chat.postMessage": 50,
+            "chat.update": 50,
+        }
+    )
+    slack.fail("conversations.create", status=429, times=3, retry_after=1)
+    slack.fail("chat.postMessage", status=429, times=3, retry_after=1)
+    notifications = storm()
+    async with running_warroom(
+        slack, database_url, RealClock(), alert_token=Secret(TOKEN), scheduler_interval=0.2
+    ) as warroom:
+        began = time.perf_counter()
+        latencies = await send_all([warroom.url], notifications)
+        accepted = time.perf_counter() - began
+        await eventually(lambda: settled(warroom, GROUPS), 300, "the storm to be worked off")
+        done = time.perf_counter() - began
+
+        assert len(await incidents_in(warroom)) == GROUPS
+        rooms = [c for c in slack.channels.values() if c.name.startswith("inc-")]
+        assert len(rooms) == GROUPS
+        assert await count(warroom, Alert) == GROUPS * NOTIFICATIONS_PER_GROUP * 10
+        assert await count(warroom, Alert, col(Alert.posted_status) != col(Alert.status)) == 0
+        assert await count(warroom, Alert, col(Alert.posted_status).is_(None)) == 0
+        assert all(room.pins for room in rooms)
+        limited = [call for call in slack.calls if call.status == 429]
+        assert limited, "the storm met Slack's rate limits"
+        failed = await count(warroom, Job, col(Job.failures) > 0)
+        print(
+            f"\nstorm: {len(notifications)} notifications, {len(latencies)} answered 202; "
+            f"answer median {statistics.median(latencies) * 1000:.0f} ms, "
+            f"max {max(latencies) * 1000:.0f} ms; all accepted in {accepted:.1f} s; "
+            f"worked off in {done:.1f} s; {len(limited)} Slack 429s; {failed} jobs retried"
+        )
+
+
+async def incidents_in(warroom: Warroom) -> list[Incident]:
+    async with session_scope(warroom.engine) as session:
+        return list((await session.exec(select(Incident))).all())
+
+
+async def test_two_replicas_open_one_incident_per_group(
+    slack: SlackEmulator, postgres_url: str | None
+) -> None:
+    if postgres_url is None:
+        pytest.skip("two-replica alert test skipped: set WARROOM_TEST_DATABASE_URL (PostgreSQL)")
+    await reset_postgres(postgres_url)
+    groups = 20
+    fired = (utcnow() - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ended = (utcnow() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = (utcnow() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Each group is known already (a blip that fired and resolved, opening nothing), so
+    # only the group's row lock stands between two replicas and two incidents.
+    blips = [
+        alertmanager(f"Dup{group:02d}", [alert(f"Dup{group:02d}", "node-0", fired, ends_at=ended)])
+        for group in range(groups)
+    ]
+    notifications = []
+    for group in range(groups):
+        name = f"Dup{group:02d}"
+        # Two new alerts of one group, one to each replica at the same moment.
+        notifications += [
+            alertmanager(name, [alert(name, node, started)]) for node in ("node-1", "node-2")
+        ]
+    settings = {"alert_token": Secret(TOKEN), "scheduler_interval": 0.2}
+    async with (
+        running_warroom(slack, postgres_url, RealClock(), **settings) as first,
+        running_warroom(slack, postgres_url, RealClock(), **settings) as second,
+    ):
+        await send_all([first.url], blips)
+        await eventually(lambda: settled(first, 0), 60, "the blips to be recorded")
+        assert await incidents_in(first) == []
+        await send_all([first.url, second.url], notifications)
+        await eventually(lambda: settled(first, groups), 120, "both replicas to finish")
+        assert len(await incidents_in(first)) == groups
+        assert len([c for c in slack.channels.values() if c.name.startswith("inc-")]) == groups
+        assert await count(first, AlertPayload) == 3 * groups, "every delivery was kept"

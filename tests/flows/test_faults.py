@@ -1,0 +1,584 @@
+"""Failures the record must survive: a killed process, a database outage, a shutdown mid-work.
+
+Real processes (``warroom serve``) and real TCP on 127.0.0.1: a database outage is a proxy
+in front of PostgreSQL dropping every connection and refusing new ones (the machine's
+PostgreSQL keeps running for everyone else), or, on SQLite, the database's directory moving
+away; a Slack that hangs is a proxy in front of the emulator that stops passing bytes on.
+Every test runs on SQLite and, with ``WARROOM_TEST_DATABASE_URL`` set, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.emulator import BotResponse, Channel, Message, SlackEmulator, slack_signature_headers
+from bot.store.db import create_engine
+from bot.store.migrate import upgrade_database
+from tests.conftest import ALICE, BOB, CAROL, running_warroom
+from tests.processes import ServedBot, serve
+
+# Every test here ends within this many seconds, whatever the bot does.
+TEST_LIMIT = 45.0
+# What the issue allows a SIGTERM'd process to take.
+EXIT_LIMIT = 10.0
+
+
+# -- a TCP proxy that fails the way networks do ----------------------------------------------
+class TcpProxy:
+    """Forwards a port on 127.0.0.1 to ``target``, and fails on demand.
+
+    ``cut`` drops every connection and refuses new ones (the server is down); ``restore``
+    listens again on the same port. ``hold`` stops passing bytes on without closing anything
+    (the server hangs). ``sent`` keeps what clients sent, to see when a request went out.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self.sent = bytearray()
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.Task[Any]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def restore(self) -> None:
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for task in list(self._links):
+            task.cancel()
+        await asyncio.gather(*self._links, return_exceptions=True)
+
+    def hold(self) -> None:
+        self._flowing.clear()
+
+    def release(self) -> None:
+        self._flowing.set()
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._links.add(task)
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            self._links.discard(task)
+            return
+        try:
+            await asyncio.gather(
+                self._pipe(reader, upstream_writer, self.sent),
+                self._pipe(upstream_reader, writer, None),
+            )
+        except asyncio.CancelledError:
+            pass  # cut: asyncio would log a link that ends cancelled as an error
+        finally:
+            upstream_writer.close()
+            writer.close()
+            self._links.discard(task)
+
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, kept: bytearray | None
+    ) -> None:
+        try:
+            while data := await reader.read(65536):
+                if kept is not None:
+                    kept += data
+                await self._flowing.wait()
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def proxy_to(host: str, port: int) -> AsyncIterator[TcpProxy]:
+    proxy = TcpProxy(host, port)
+    await proxy.restore()
+    try:
+        yield proxy
+    finally:
+        proxy.release()
+        await proxy.cut()
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    return parts.hostname, parts.port or 5432
+
+
+def bot_env(slack: SlackEmulator, database_url: str, slack_api_url: str = "") -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack_api_url or slack.base_url,
+        "DATABASE_URL": database_url,
+        "WARROOM_SCHEDULER_INTERVAL": "0.2",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+async def declare(slack: SlackEmulator, title: str) -> Channel:
+    """Alice declares an incident from #general; its channel once the header is pinned."""
+    general = slack.channel_by_name("general")
+    assert general is not None
+    before = set(slack.channels)
+    ack = await slack.send_command(f"start {title}", user=ALICE, channel=general.id)
+    assert ack.status == 200
+    channel: Channel = await slack.wait_for(
+        lambda: next(
+            (c for i, c in slack.channels.items() if i not in before and c.name.startswith("inc-")),
+            None,
+        ),
+        timeout=10,
+    )
+    await slack.wait_for(lambda: channel.pins, timeout=10)
+    return channel
+
+
+@asynccontextmanager
+async def database(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The test's own look at the bot's database, migrated."""
+    engine = create_engine(database_url)
+    await upgrade_database(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def scalar(engine: AsyncEngine, sql: str, **params: object) -> Any:
+    async with engine.connect() as connection:
+        return (await connection.execute(text(sql), params)).scalar_one()
+
+
+async def stored_ts(engine: AsyncEngine, channel: str) -> list[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text('SELECT ts FROM channel_message WHERE channel = :channel AND "user" = :user'),
+            {"channel": channel, "user": BOB},
+        )
+        return [row[0] for row in rows]
+
+
+def posted(channel: Channel, text: str) -> int:
+    """How many times the bot's messages in ``channel`` say ``text``."""
+    return sum(1 for message in channel.messages if text in message.text)
+
+
+def said_event(channel: str, n: int, base: int) -> tuple[str, dict[str, Any]]:
+    """Bob's ``n``th message of the stream: its event id and event."""
+    ts = f"{base + n // 1000}.{n % 1000:06d}"
+    return f"EvSTREAM{n:05d}", {
+        "type": "message",
+        "channel": channel,
+        "user": BOB,
+        "text": f"line {n}",
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "channel",
+    }
+
+
+# -- (a) SIGKILL mid-stream ------------------------------------------------------------------
+STREAM = 1000
+KILL_AFTER = 300
+SENDERS = 32
+
+
+async def test_every_event_answered_2xx_before_a_sigkill_is_in_the_database(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    async with asyncio.timeout(TEST_LIMIT), database(database_url) as engine:
+        env = bot_env(slack, database_url)
+        base = int(time.time()) - 3600
+        async with serve(env, tmp_path / "first.log") as bot:
+            slack.events_url = bot.events_url
+            channel = await declare(slack, "Checkout down")
+            await slack.drain()
+            stream = [said_event(channel.id, n, base) for n in range(STREAM)]
+            answered, failed = await _stream_and_kill(slack, bot, stream)
+            assert bot.process.returncode == -signal.SIGKILL
+        assert len(answered) >= KILL_AFTER, "the kill came mid-stream, not before"
+        assert failed, "the kill came mid-stream, not after"
+
+        # Restarted on the same database: every event answered 2xx is there.
+        async with serve(env, tmp_path / "second.log") as bot:
+            kept = set(await stored_ts(engine, channel.id))
+            lost = [event["ts"] for event_id, event in stream if event_id in answered]
+            lost = [ts for ts in lost if ts not in kept]
+            assert not lost, f"{len(lost)} events answered 2xx are not in the database"
+
+            # Slack retries every delivery that got no 2xx; each is then kept, once.
+            slack.events_url = bot.events_url
+            gate = asyncio.Semaphore(SENDERS)
+
+            async def retry(event_id: str, event: dict[str, Any]) -> BotResponse:
+                async with gate:
+                    return await slack.send_event(
+                        event, event_id=event_id, retry_num=1, retry_reason="http_error"
+                    )
+
+            retried = await asyncio.gather(
+                *(retry(event_id, event) for event_id, event in stream if event_id not in answered)
+            )
+            assert {response.status for response in retried} == {200}
+        said = await stored_ts(engine, channel.id)
+        assert sorted(said) == sorted(event["ts"] for _, event in stream)  # all, none twice
+        claims = await scalar(
+            engine, "SELECT COUNT(*) FROM processed_event WHERE event_id LIKE 'EvSTREAM%'"
+        )
+        assert claims == STREAM
+
+
+async def _stream_and_kill(
+    slack: SlackEmulator, bot: ServedBot, stream: list[tuple[str, dict[str, Any]]]
+) -> tuple[set[str], set[str]]:
+    """Send ``stream`` from ``SENDERS`` concurrent senders, SIGKILL the bot after
+    ``KILL_AFTER`` answers; the event ids answered 2xx, and those that were not."""
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    for item in stream:
+        queue.put_nowait(item)
+    answered: set[str] = set()
+    failed: set[str] = set()
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as client:
+
+        async def sender() -> None:
+            while not queue.empty():
+                event_id, event = queue.get_nowait()
+                body = json.dumps(slack.event_envelope(event, event_id))
+                headers = {
+                    "Content-Type": "application/json",
+                    **slack_signature_headers(slack.signing_secret, body),
+                }
+                try:
+                    async with client.post(
+                        bot.events_url, data=body.encode(), headers=headers
+                    ) as response:
+                        await response.read()
+                        ok = 200 <= response.status < 300
+                except (aiohttp.ClientError, TimeoutError):
+                    ok = False
+                (answered if ok else failed).add(event_id)
+                if len(answered) + len(failed) == KILL_AFTER and bot.process.returncode is None:
+                    os.kill(bot.process.pid, signal.SIGKILL)
+
+        await asyncio.gather(*(sender() for _ in range(SENDERS)))
+    await bot.process.wait()
+    return answered, failed
+
+
+# -- (b) the database unreachable for a few seconds -------------------------------------------
+OUTAGE_SECONDS = 3.0
+DEFERRED_TEXT = "Failing over to the replica"
+
+
+class Outage:
+    """Makes the bot's database unreachable and reachable again."""
+
+    url: str
+
+    async def down(self, bot_engine: AsyncEngine) -> None:
+        raise NotImplementedError
+
+    async def up(self) -> None:
+        raise NotImplementedError
+
+
+class PostgresOutage(Outage):
+    """The bot reaches PostgreSQL through a proxy: down drops its connections, refuses more."""
+
+    def __init__(self, proxy: TcpProxy, database_url: str) -> None:
+        self.proxy = proxy
+        self.url = (
+            make_url(database_url)
+            .set(host="127.0.0.1", port=proxy.port)
+            .render_as_string(hide_password=False)
+        )
+
+    async def down(self, bot_engine: AsyncEngine) -> None:  # the network drops them
+        await self.proxy.cut()
+
+    async def up(self) -> None:
+        await self.proxy.restore()
+
+
+class SqliteOutage(Outage):
+    """The database's directory moves away (a volume gone): connections to it are lost, and
+    new ones cannot open it. (chmod would not do: the tests run as root.)"""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.away = directory.with_name(directory.name + "-away")
+        self.url = f"sqlite:///{directory / 'warroom.db'}"
+
+    async def down(self, bot_engine: AsyncEngine) -> None:
+        # An open SQLite file survives a rename, so the pool's connections are lost first.
+        await bot_engine.dispose()
+        self.directory.rename(self.away)
+
+    async def up(self) -> None:
+        self.away.rename(self.directory)
+
+
+@asynccontextmanager
+async def outage_for(database_url: str, tmp_path: Path) -> AsyncIterator[Outage]:
+    if database_url.startswith("sqlite"):
+        directory = tmp_path / "db"
+        directory.mkdir()
+        yield SqliteOutage(directory)
+        return
+    async with proxy_to(*_host_port(database_url)) as proxy:
+        yield PostgresOutage(proxy, database_url)
+
+
+async def test_a_database_outage_is_answered_with_5xx_reported_and_recovered_from(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    async with (
+        asyncio.timeout(TEST_LIMIT),
+        outage_for(database_url, tmp_path) as outage,
+        running_warroom(slack, outage.url, scheduler_interval=0.2) as warroom,
+        aiohttp.ClientSession(trust_env=False) as client,
+    ):
+        channel = await declare(slack, "Database flapping")
+        await slack.drain()
+        event = {
+            "type": "message",
+            "channel": channel.id,
+            "user": BOB,
+            "text": "said while the database was down",
+            "ts": f"{int(time.time())}.000777",
+            "channel_type": "channel",
+        }
+        before = await slack.send_event(
+            {**event, "text": "said before", "ts": f"{int(time.time())}.000111"}
+        )
+        assert before.status == 200
+        # A post Slack refuses for now waits in the outbox, and comes due during the outage.
+        slack.fail_with_error("chat.postMessage", "service_unavailable")
+        await slack.send_command(f"update {DEFERRED_TEXT}", user=ALICE, channel=channel.id)
+        waiting = "SELECT COUNT(*) FROM outbox_message WHERE sent_at IS NULL AND attempts > 0"
+        await slack.wait_for(lambda: scalar(warroom.engine, waiting), timeout=10)
+
+        await outage.down(warroom.engine)
+        went_down = time.monotonic()
+        try:
+            during = await slack.send_event(event, event_id="EvOUTAGE")
+            assert during.status >= 500, f"a false {during.status} while the database is down"
+            async with client.get(f"{warroom.url}/healthz") as health:
+                assert health.status == 503
+                assert (await health.json())["database"] == "unreachable"
+            await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - went_down)))
+        finally:
+            await outage.up()
+
+        # The same process, no restart: healthy again, and Slack's retry is kept, once.
+        async def healthy() -> bool:
+            async with client.get(f"{warroom.url}/healthz") as health:
+                return health.status == 200
+
+        await slack.wait_for(healthy, timeout=10, interval=0.2)
+        retried = await slack.send_event(
+            event, event_id="EvOUTAGE", retry_num=1, retry_reason="http_error"
+        )
+        assert retried.status == 200
+        again = await slack.send_event(
+            event, event_id="EvOUTAGE", retry_num=2, retry_reason="http_error"
+        )
+        assert again.status == 200
+        kept = await scalar(
+            warroom.engine,
+            "SELECT COUNT(*) FROM channel_message WHERE text = :text",
+            text=event["text"],
+        )
+        assert kept == 1
+        # The outbox sender went on too: the waiting post goes out (it was due meanwhile).
+        warroom.clock.now += timedelta(seconds=5)  # the bot's clock; backoff is by it
+        await slack.wait_for(lambda: posted(channel, DEFERRED_TEXT), timeout=10)
+        assert posted(channel, DEFERRED_TEXT) == 1
+
+
+# -- (c) SIGTERM while work is in flight -----------------------------------------------------
+UPDATE_TEXT = "Rolled back the deploy; watching error rates"
+
+
+def reaction_event(channel: Channel, ts: str) -> dict[str, Any]:
+    return {
+        "type": "reaction_added",
+        "user": CAROL,
+        "reaction": "pushpin",
+        "item": {"type": "message", "channel": channel.id, "ts": ts},
+        "item_user": BOB,
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
+def unseen_message(slack: SlackEmulator, channel: Channel, text: str) -> str:
+    """A message Slack has and the bot was never told about: a reaction on it makes the bot
+    fetch it from Slack while the reaction's request waits for its answer."""
+    ts = f"{int(time.time()) - 60}.{time.time_ns() % 1_000_000:06d}"
+    slack.store_message(Message(ts=ts, user=BOB, text=text, channel=channel.id))
+    return ts
+
+
+async def settled(slack: SlackEmulator, engine: AsyncEngine) -> None:
+    """Until the bot is done with Slack for now: its outbox sent, no call for a while."""
+    await slack.drain()
+    calls = -1
+    while calls != len(slack.calls):
+        calls = len(slack.calls)
+        await asyncio.sleep(0.3)
+        unsent = "SELECT COUNT(*) FROM outbox_message WHERE sent_at IS NULL"
+        if await scalar(engine, unsent):
+            calls = -1
+
+
+async def _in_flight(
+    slack: SlackEmulator, proxy: TcpProxy, channel: Channel, ts: str
+) -> tuple[asyncio.Task[BotResponse], asyncio.Task[BotResponse]]:
+    """A reaction whose request waits on Slack, and an update whose post waits on Slack; both
+    out once the bot's calls for them have reached (the proxy in front of) Slack."""
+    proxy.sent.clear()
+    reacted = asyncio.create_task(slack.send_event(reaction_event(channel, ts), event_id="EvREACT"))
+    updated = asyncio.create_task(
+        slack.send_command(f"update {UPDATE_TEXT}", user=ALICE, channel=channel.id)
+    )
+    await slack.wait_for(
+        lambda: (
+            b"/api/conversations.history" in proxy.sent and b"/api/chat.postMessage" in proxy.sent
+        ),
+        timeout=10,
+    )
+    return reacted, updated
+
+
+async def _terminate(bot: ServedBot) -> float:
+    """SIGTERM; how long the process took to exit (it must, with status 0)."""
+    started = time.monotonic()
+    bot.process.send_signal(signal.SIGTERM)
+    try:
+        code = await asyncio.wait_for(bot.process.wait(), timeout=EXIT_LIMIT + 5)
+    except TimeoutError:
+        pytest.fail(f"still running {EXIT_LIMIT + 5:.0f} s after SIGTERM: {bot.output()}")
+    took = time.monotonic() - started
+    assert code == 0, bot.output()
+    assert took < EXIT_LIMIT, f"exited {took:.1f} s after SIGTERM"
+    return took
+
+
+async def test_sigterm_lets_slow_work_finish_and_exits_in_time(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    """Slack is slow (2 s an answer): the request in flight is answered, the post is made."""
+    async with (
+        asyncio.timeout(TEST_LIMIT),
+        database(database_url) as engine,
+        proxy_to(*_host_port(slack.base_url)) as slack_api,
+    ):
+        env = bot_env(slack, database_url, f"{slack_api.url}/api/")
+        async with serve(env, tmp_path / "first.log") as bot:
+            slack.events_url = bot.events_url
+            channel = await declare(slack, "Search latency")
+            await settled(slack, engine)
+            ts = unseen_message(slack, channel, "p99 is 4 s")
+            slack.delay("conversations.history", 2.0)
+            slack.delay("chat.postMessage", 2.0)
+            reacted, updated = await _in_flight(slack, slack_api, channel, ts)
+            await _terminate(bot)
+        assert (await updated).status == 200
+        assert (await reacted).status == 200, "the request in flight at SIGTERM was answered"
+        # Flushed before the exit: posted once, nothing left waiting.
+        assert posted(channel, UPDATE_TEXT) == 1
+        assert (
+            await scalar(engine, "SELECT COUNT(*) FROM outbox_message WHERE sent_at IS NULL") == 0
+        )
+        kept = await scalar(engine, "SELECT COUNT(*) FROM channel_message WHERE ts = :ts", ts=ts)
+        assert kept == 1
+
+        async with serve(env, tmp_path / "second.log"):
+            await asyncio.sleep(0.6)  # a few sender rounds: nothing is posted again
+        assert posted(channel, UPDATE_TEXT) == 1
+
+
+async def test_sigterm_with_slack_hanging_keeps_the_post_and_exits_in_time(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    """Slack stops answering: the process still exits in time, the post waits in the outbox
+    and is made once after the restart, and the unanswered event is kept on Slack's retry."""
+    async with (
+        asyncio.timeout(TEST_LIMIT),
+        database(database_url) as engine,
+        proxy_to(*_host_port(slack.base_url)) as slack_api,
+    ):
+        env = bot_env(slack, database_url, f"{slack_api.url}/api/")
+        async with serve(env, tmp_path / "first.log") as bot:
+            slack.events_url = bot.events_url
+            channel = await declare(slack, "Search latency")
+            await settled(slack, engine)
+            ts = unseen_message(slack, channel, "p99 is 40 s")
+            slack_api.hold()
+            reacted, updated = await _in_flight(slack, slack_api, channel, ts)
+            await _terminate(bot)
+        assert (await updated).status == 200
+        with pytest.raises(aiohttp.ClientError):
+            await reacted  # never answered: not a false 2xx, so Slack delivers it again
+        assert posted(channel, UPDATE_TEXT) == 0
+        waiting = await scalar(
+            engine,
+            "SELECT COUNT(*) FROM outbox_message WHERE sent_at IS NULL AND payload LIKE :text",
+            text=f"%{UPDATE_TEXT}%",
+        )
+        assert waiting == 1, "the post the bot meant to make is kept"
+        leases = await scalar(engine, "SELECT COUNT(*) FROM outbox_lease")
+        assert leases == 0, "the stopped process holds no channel (a restart would wait)"
+
+        await slack_api.cut()  # the hang ends; what was held never reaches Slack
+        slack_api.release()
+        await slack_api.restore()
+        async with serve(env, tmp_path / "second.log") as bot:
+            slack.events_url = bot.events_url
+            await slack.wait_for(lambda: posted(channel, UPDATE_TEXT), timeout=10)
+            retried = await slack.send_event(
+                reaction_event(channel, ts),
+                event_id="EvREACT",
+                retry_num=1,
+                retry_reason="http_timeout",
+            )
+            assert retried.status == 200
+            await asyncio.sleep(0.5)  # a few sender rounds: nothing is posted twice
+        assert posted(channel, UPDATE_TEXT) == 1
+        assert (
+            await scalar(engine, "SELECT COUNT(*) FROM outbox_message WHERE sent_at IS NULL") == 0
+        )
+        kept = await scalar(engine, "SELECT COUNT(*) FROM channel_message WHERE ts = :ts", ts=ts)
+        assert kept == 1

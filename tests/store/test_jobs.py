@@ -1,0 +1,294 @@
+"""Due jobs and escalation policies, without HTTP: claims, leases, retries; policy files."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from bot.basics.durations import duration_text, parse_duration
+from bot.config import ConfigError, Settings
+from bot.flows.scheduler import MAX_FAILURES, JobRunner, failure_backoff
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.models import Incident, Job, utcnow
+from tests.conftest import Clock
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def incident_id(engine: AsyncEngine) -> int:
+    async with session_scope(engine) as session:
+        incident = Incident(team_id="T1", number=1, title="t", declared_by="U1", declared_at=NOW)
+        session.add(incident)
+        await session.commit()
+        assert incident.id is not None
+        return incident.id
+
+
+async def add_jobs(engine: AsyncEngine, *due: datetime) -> None:
+    async with session_scope(engine) as session:
+        for number, due_at in enumerate(due):
+            assert await jobs.schedule(session, kind="test", key=f"job-{number}", due_at=due_at)
+        # Scheduling the same key again is a no-op, so two replicas may both try.
+        assert not await jobs.schedule(session, kind="test", key="job-0", due_at=NOW)
+        await session.commit()
+
+
+async def claim_all(engine: AsyncEngine, owner: str, now: datetime = NOW) -> list[str]:
+    """Claim until nothing is due; the keys claimed, in order."""
+    keys = []
+    while claimed := await jobs.claim_due(engine, now=now, owner=owner):
+        keys += [job.key for job in claimed]
+    return keys
+
+
+async def test_only_due_jobs_are_claimed_and_each_by_one_owner(engine: AsyncEngine) -> None:
+    await add_jobs(engine, NOW - timedelta(minutes=1), NOW, NOW + timedelta(seconds=1))
+
+    assert await claim_all(engine, "replica-a") == ["job-0", "job-1"]  # oldest first
+    assert await claim_all(engine, "replica-b") == []
+    assert await claim_all(engine, "replica-b", NOW + timedelta(seconds=1)) == ["job-2"]
+
+
+async def test_replicas_claiming_at_once_never_share_a_job(engine: AsyncEngine) -> None:
+    await add_jobs(engine, *[NOW] * 30)
+
+    claims = await asyncio.gather(*(claim_all(engine, f"replica-{n}") for n in range(4)))
+
+    everything = [key for keys in claims for key in keys]
+    assert sorted(everything) == sorted(f"job-{n}" for n in range(30))  # each exactly once
+
+
+async def test_a_dead_replicas_claim_expires(engine: AsyncEngine) -> None:
+    await add_jobs(engine, NOW)
+    (claimed,) = await jobs.claim_due(engine, now=NOW, owner="replica-a")
+    async with session_scope(engine) as session:
+        row = await session.get(Job, claimed.id)
+        assert row is not None and row.locked_by == "replica-a"
+        row.locked_until = utcnow() - timedelta(seconds=1)  # its lease ran out: it died
+        session.add(row)
+        await session.commit()
+
+    (reclaimed,) = await jobs.claim_due(engine, now=NOW, owner="replica-b")
+    assert reclaimed.key == "job-0"
+    # The dead replica's late report is ignored: the job is replica-b's now.
+    await jobs.finish(engine, claimed, now=NOW)
+    async with session_scope(engine) as session:
+        row = await session.get(Job, claimed.id)
+    assert row is not None and row.done_at is None and row.locked_by == "replica-b"
+
+
+async def test_finish_retry_and_cancel(engine: AsyncEngine) -> None:
+    await add_jobs(engine, NOW, NOW, NOW)
+    async with session_scope(engine) as session:
+        for row in (await session.exec(select(Job))).all():
+            row.incident_id = None
+        await session.commit()
+    (done,) = await jobs.claim_due(engine, now=NOW, owner="a")
+    (retried,) = await jobs.claim_due(engine, now=NOW, owner="a")
+    await jobs.finish(engine, done, now=NOW)
+    await jobs.retry(engine, retried, due_at=NOW + timedelta(seconds=30), error="HTTP 503")
+
+    assert await claim_all(engine, "a", NOW + timedelta(seconds=29)) == ["job-2"]
+    (again,) = await jobs.claim_due(engine, now=NOW + timedelta(seconds=30), owner="a")
+    assert (again.key, again.attempts, again.failures, again.last_error) == (
+        "job-1",
+        1,
+        1,
+        "HTTP 503",
+    )
+    async with session_scope(engine) as session:
+        rows = (await session.exec(select(Job).order_by(Job.key))).all()
+    assert rows[0].done_at == NOW and rows[0].attempts == 1
+
+
+async def test_a_job_cancelled_while_it_runs_stays_cancelled(
+    engine: AsyncEngine, incident_id: int
+) -> None:
+    async with session_scope(engine) as session:
+        await jobs.schedule(session, kind="escalate", key="t", due_at=NOW, incident_id=incident_id)
+        await session.commit()
+    (running,) = await jobs.claim_due(engine, now=NOW, owner="a")
+    async with session_scope(engine) as session:
+        await jobs.cancel(session, incident_id=incident_id, kinds=["escalate"], now=NOW)
+        await session.commit()
+
+    await jobs.retry(engine, running, due_at=NOW + timedelta(seconds=10), error="boom")
+
+    async with session_scope(engine) as session:
+        row = (await session.exec(select(Job))).one()
+    assert (row.done_at, row.last_error) == (NOW, "cancelled")
+    assert await claim_all(engine, "a", NOW + timedelta(hours=1)) == []
+
+
+async def test_a_row_being_claimed_elsewhere_is_skipped_not_waited_for(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no row locks: its single writer serializes claims instead")
+    await add_jobs(engine, NOW, NOW)
+    async with session_scope(engine) as other_replica:
+        # Another replica is in the middle of claiming job-0: it holds the row lock.
+        statement = select(Job).where(Job.key == "job-0").with_for_update()
+        (await other_replica.exec(statement)).one()
+
+        async with asyncio.timeout(10):  # waiting for the lock would be the bug
+            claimed = await jobs.claim_due(engine, now=NOW, owner="replica-b")
+
+        assert [job.key for job in claimed] == ["job-1"]
+
+
+class FlakyHandler:
+    """Fails when told to; returns "run again in a minute" otherwise."""
+
+    def __init__(self) -> None:
+        self.failing = False
+        self.runs = 0
+
+    async def __call__(self, services: Services, _job: Job) -> datetime:
+        self.runs += 1
+        if self.failing:
+            raise RuntimeError("the database went away")
+        return services.clock() + timedelta(minutes=1)
+
+
+async def test_the_runner_counts_failures_in_a_row_not_runs(engine: AsyncEngine) -> None:
+    clock = Clock(NOW)
+    services = Services(
+        settings=Settings(),
+        engine=engine,
+        slack=None,
+        renderer=None,
+        clock=clock,  # type: ignore[arg-type]
+    )
+    handler = FlakyHandler()
+    runner = JobRunner(services, {"test": handler})
+    await add_jobs(engine, NOW)
+    for _round in range(MAX_FAILURES + 2):  # many good runs first
+        assert await runner.run_due() == 1
+        clock.now += timedelta(minutes=1)
+
+    handler.failing = True
+    for failure in range(MAX_FAILURES):
+        assert await runner.run_due() == 1
+        async with session_scope(engine) as session:
+            row = (await session.exec(select(Job))).one()
+        assert row.failures == failure + 1
+        clock.now += failure_backoff(failure)
+
+    assert row.done_at is not None and row.last_error == "RuntimeError: the database went away"
+    assert handler.runs == 2 * MAX_FAILURES + 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"), [("90s", 90), ("15m", 900), ("1h30m", 5400), ("2h", 7200), ("45", 45)]
+)
+def test_durations(raw: str, seconds: int) -> None:
+    assert parse_duration(raw) == timedelta(seconds=seconds)
+    assert parse_duration(duration_text(parse_duration(raw))) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("raw", ["", "soon", "15 minutes", "1d", "-5", "m15"])
+def test_bad_durations(raw: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(raw)
+
+
+def policy_env(tmp_path: Path, text: str, **environ: str) -> dict[str, str]:
+    path = tmp_path / "policies.yaml"
+    path.write_text(text)
+    return {"WARROOM_ESCALATION_POLICIES": str(path), **environ}
+
+
+GOOD = """
+policies:
+  Payments:
+    levels:
+      - timeout: 10m
+        targets:
+          - user: U0BOB
+          - usergroup: "@dba-team"
+          - pagerduty: {service: Payments primary, routing_key_env: PD_KEY}
+      - targets: [{user: U0CAROL}]
+severities: {sev1: payments}
+"""
+
+
+def test_a_policy_file_is_read_with_its_routing_keys_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env(policy_env(tmp_path, GOOD, PD_KEY="k" * 32))
+
+    policy = settings.escalation_policies.for_severity("SEV1")
+    assert policy is not None and policy.name == "payments"
+    first, last = policy.levels
+    assert first.timeout == timedelta(minutes=10) and last.timeout is None
+    assert [(t.kind, t.ref) for t in first.targets] == [
+        ("user", "U0BOB"),
+        ("usergroup", "dba-team"),
+        ("pagerduty", "Payments primary"),
+    ]
+    assert str(settings.pager_keys["PD_KEY"]) == "k" * 32
+    assert "k" * 32 not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("policies: [", "not valid YAML"),
+        ("levels: []", "'policies' mapping"),
+        ("policies: {p: {levels: []}}", "non-empty 'levels'"),
+        ("policies: {p: {levels: [{targets: [{user: bob}]}]}}", "Slack user id"),
+        ("policies: {p: {levels: [{timeout: soon, targets: [{user: U1AB}]}]}}", "timeout"),
+        ("policies: {p: {levels: [{targets: [{email: a@b.c}]}]}}", "unknown target kind"),
+        (
+            "policies: {p: {levels: [{targets: [{pagerduty: {service: s, routing_key: abc}}]}]}}",
+            "secrets",
+        ),
+        ("policies: {p: {levels: [{targets: [{user: U1AB}]}]}}\nseverities: {SEV9: p}", "SEV9"),
+        ("policies: {p: {levels: [{targets: [{user: U1AB}]}]}}\nseverities: {SEV1: q}", "'q'"),
+    ],
+)
+def test_bad_policy_files_are_refused_at_startup(tmp_path: Path, text: str, complaint: str) -> None:
+    with pytest.raises(ConfigError, match="WARROOM_ESCALATION_POLICIES") as refused:
+        Settings.from_env(policy_env(tmp_path, text))
+    assert complaint in str(refused.value)
+
+
+def test_a_missing_routing_key_is_named_not_shown(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="routing key variable\\(s\\) not set: PD_KEY"):
+        Settings.from_env(policy_env(tmp_path, GOOD))
+
+
+def test_missing_policy_file(tmp_path: Path) -> None:
+    environ = {"WARROOM_ESCALATION_POLICIES": str(tmp_path / "nope.yaml")}
+    with pytest.raises(ConfigError, match="cannot read"):
+        Settings.from_env(environ)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, timedelta(minutes=30)),
+        ({"WARROOM_UPDATE_REMINDER": "45m"}, timedelta(minutes=45)),
+        ({"WARROOM_UPDATE_REMINDER": "off"}, None),
+        ({"WARROOM_UPDATE_REMINDER": "0"}, None),
+    ],
+)
+def test_update_reminder_setting(environ: dict[str, str], expected: timedelta | None) -> None:
+    assert Settings.from_env(environ).update_reminder == expected
+
+
+def test_roles_setting() -> None:
+    assert Settings.from_env({"WARROOM_ROLES": "Liaison, comms"}).roles == (
+        "comms",
+        "scribe",
+        "liaison",
+    )
+    with pytest.raises(ConfigError, match="WARROOM_ROLES"):
+        Settings.from_env({"WARROOM_ROLES": "commander"})

@@ -1,0 +1,116 @@
+"""The JSON API against its own OpenAPI document: every answer schemathesis provokes, with
+generated and hand-picked inputs, must match /api/openapi.json, and never be a 5xx."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from bot.emulator import SlackEmulator
+from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
+from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
+
+BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
+REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")
+
+
+async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
+    """A public incident with a full record, a private one Carol is not in, a resolved one."""
+    channel = await open_incident(warroom, "Checkout returns 500s")
+    said = await slack.post_message(channel.id, "Orders DB is slow?", user=BOB)
+    await slack.add_reaction(channel.id, said.ts, "x", user=ALICE)
+    for command in (
+        "sev 1",
+        "impact 20% of checkouts fail",
+        "escalate <@U0BOB|bob> owns orders",
+        "action <@U0BOB|bob> Alert on card errors",
+    ):
+        await slack.send_command(command, user=ALICE, channel=channel.id)
+    await slack.drain()
+    general = slack.channel_by_name("general")
+    assert general is not None
+    for number, text in ((2, "--private sev2 Payroll export"), (3, "sev4 Docs typo")):
+        await slack.send_command(f"start {text}", user=ALICE, channel=general.id)
+        opened = await slack.wait_for(
+            lambda n=number: next(
+                (c for c in slack.channels.values() if c.name.startswith(f"inc-{n}-")), None
+            )
+        )
+        await slack.wait_for(lambda c=opened: c.pins)
+    third = opened
+    await slack.send_command("resolve fixed", user=ALICE, channel=third.id)
+    await slack.drain()
+    await warroom.run_jobs()
+
+
+def _conform(base_url: str, cookies: dict[str, str]) -> int:
+    """Run schemathesis over every operation; return how many calls were checked."""
+    document = requests.get(f"{base_url}/api/openapi.json", timeout=10).json()
+    schema = schemathesis.openapi.from_dict(document)
+    checked = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(
+            max_examples=40,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def generated(case: schemathesis.Case) -> None:
+            nonlocal checked
+            case.call_and_validate(base_url=base_url, headers=BEARER)
+            checked += 1
+
+        generated()
+        for reference in REFERENCES if "reference" in operation.path else ("",):
+            case = operation.Case(path_parameters={"reference": reference} if reference else {})
+            for headers, jar in ((BEARER, {}), ({}, cookies), ({}, {})):
+                response = case.call(base_url=base_url, headers=headers, cookies=jar)
+                case.validate_response(response)
+                assert response.status_code < 500
+                checked += 1
+    return checked
+
+
+async def test_every_answer_matches_the_openapi_document(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom:
+        await _seed(warroom, slack)
+        async with browser() as carol:
+            await sign_in(carol, warroom, CAROL)
+            cookies = {c.key: c.value for c in carol.cookie_jar}
+        checked = await asyncio.to_thread(_conform, warroom.url, cookies)
+    assert checked > 100
+
+
+async def test_outside_a_private_channel_the_api_answers_404(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom:
+        await _seed(warroom, slack)
+        async with browser() as carol, browser() as alice:
+            await sign_in(carol, warroom, CAROL)
+            await sign_in(alice, warroom, ALICE)
+            for path in ("/api/incidents/INC-2", "/api/incidents/INC-2/postmortem"):
+                async with carol.get(warroom.url + path) as answer:
+                    assert answer.status == 404
+                    assert (await answer.json())["error"] == "not_found"
+                async with alice.get(warroom.url + path) as answer:
+                    assert answer.status == 200
+            async with carol.get(f"{warroom.url}/api/incidents") as answer:
+                listed = [item["reference"] for item in (await answer.json())["items"]]
+            assert listed == ["INC-3", "INC-1"]
+            async with alice.get(f"{warroom.url}/api/incidents") as answer:
+                listed = [item["reference"] for item in (await answer.json())["items"]]
+            assert listed == ["INC-3", "INC-2", "INC-1"]
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"{warroom.url}/api/incidents/INC-2", headers=BEARER) as answer:
+                detail = await answer.json()
+            assert answer.status == 200 and detail["private"] is True

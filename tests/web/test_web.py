@@ -1,0 +1,307 @@
+"""The web view over HTTP: sign-in with Slack, the list and its filters, an incident's page,
+private incidents, editing the draft, the JSON API."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import pytest
+
+from bot.config import Settings
+from bot.emulator import SlackEmulator
+from bot.server import listen_address
+from bot.web.auth import safe_next
+from tests.conftest import ALICE, BOB, CAROL, open_incident, running_warroom
+from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
+
+
+async def test_a_stranger_is_sent_to_sign_in_and_comes_back_signed_in(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        async with session.get(f"{warroom.url}/", allow_redirects=False) as answer:
+            assert answer.status == 302
+            assert answer.headers["Location"].startswith("/login?next=/")
+        await sign_in(session, warroom, ALICE)
+        async with session.get(f"{warroom.url}/") as answer:
+            page = await answer.text()
+        assert answer.status == 200
+        assert "Alice Moreau" in page and "No incidents yet" in page
+        cookie = next(c for c in session.cookie_jar if c.key == "warroom_session")
+        assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+async def test_list_filter_and_incident_page(slack: SlackEmulator, sqlite_url: str) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom, "Checkout returns 500s")
+        await slack.post_message(channel.id, "Orders DB looks slow?", user=BOB)
+        await slack.send_command("sev 1", user=ALICE, channel=channel.id)
+        await warroom.services.background.drain(timeout=10)
+        await sign_in(session, warroom, ALICE)
+        async with session.get(f"{warroom.url}/?severity=SEV1") as answer:
+            listed = await answer.text()
+        assert "INC-1" in listed and "Checkout returns 500s" in listed
+        async with session.get(f"{warroom.url}/?severity=SEV2") as answer:
+            assert "INC-1" not in await answer.text()
+        async with session.get(f"{warroom.url}/?from=yesterday") as answer:
+            assert answer.status == 400
+            assert "2026-03-14" in await answer.text()
+        async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
+            page = await answer.text()
+        assert answer.status == 200
+        assert "Postmortem draft" in page and "Time to acknowledge" in page
+        async with session.get(f"{warroom.url}/incidents/INC-1/history") as answer:
+            assert "Orders DB looks slow?" in await answer.text()
+        async with session.get(f"{warroom.url}/incidents/INC-1/postmortem.md") as answer:
+            markdown = await answer.text()
+        assert markdown.startswith("# Postmortem: INC-1 Checkout returns 500s")
+        async with session.get(f"{warroom.url}/insights") as answer:
+            insights = await answer.text()
+        assert answer.status == 200 and "<svg" in insights
+
+
+async def test_private_incident_is_404_outside_its_channel(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    general = slack.channel_by_name("general")
+    assert general is not None
+    async with web_warroom(slack, sqlite_url, announce_channel=general.id) as warroom:
+        await slack.send_command(
+            "start --private Payroll export leaked", user=ALICE, channel=general.id
+        )
+        channel = await slack.wait_for(
+            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
+        )
+        await slack.wait_for(lambda: channel.pins)
+        assert channel.is_private and CAROL not in channel.members
+        # Its title alone may say too much: a private incident is never announced.
+        assert not any("Payroll" in message.text for message in general.messages)
+        async with browser() as carol:
+            await sign_in(carol, warroom, CAROL)
+            async with carol.get(f"{warroom.url}/incidents/INC-1") as answer:
+                assert answer.status == 404
+            async with carol.get(f"{warroom.url}/api/incidents/INC-1") as answer:
+                assert answer.status == 404
+            async with carol.get(f"{warroom.url}/") as answer:
+                assert "Payroll" not in await answer.text()
+        async with browser() as alice:
+            await sign_in(alice, warroom, ALICE)
+            async with alice.get(f"{warroom.url}/incidents/INC-1") as answer:
+                assert answer.status == 200
+
+
+async def test_edit_a_section_and_keep_it(slack: SlackEmulator, sqlite_url: str) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await sign_in(session, warroom, ALICE)
+        async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
+            token = csrf_of(await answer.text())
+        url = f"{warroom.url}/incidents/INC-1/postmortem/sections/fix"
+        async with session.post(url, data={"body": "Rolled back.", "csrf": "forged"}) as answer:
+            assert answer.status == 403
+        async with session.post(
+            url, data={"body": "Rolled back <!channel>.", "csrf": token}
+        ) as answer:
+            page = await answer.text()
+        assert answer.status == 200 and "Saved." in page
+        # The textarea shows the text as written; the draft shows it as text, never a mention.
+        assert "Rolled back &lt;!channel&gt;.</textarea>" in page
+        await slack.send_command("resolve done", user=ALICE, channel=channel.id)
+        await slack.drain()
+        await warroom.run_jobs()
+        async with session.get(f"{warroom.url}/api/incidents/INC-1/postmortem") as answer:
+            markdown = await answer.text()
+        assert "Rolled back &lt;\\!channel&gt;." in markdown
+        assert "Written by Alice Moreau" in markdown
+
+
+async def test_api_with_token_and_openapi(slack: SlackEmulator, sqlite_url: str) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, aiohttp.ClientSession() as client:
+        await open_incident(warroom)
+        async with client.get(f"{warroom.url}/api/incidents") as answer:
+            assert answer.status == 401
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+        async with client.get(f"{warroom.url}/api/incidents", headers=headers) as answer:
+            body = await answer.json()
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert body["total"] == 1 and body["items"][0]["reference"] == "INC-1"
+        async with client.get(f"{warroom.url}/api/incidents/INC-1", headers=headers) as answer:
+            detail = await answer.json()
+        assert detail["timeline"][0]["kind"] == "declared"
+        async with client.get(f"{warroom.url}/api/openapi.json") as answer:
+            assert (await answer.json())["openapi"].startswith("3.")
+
+
+async def test_with_sign_in_off_everything_shows_and_forms_still_need_their_token(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with running_warroom(slack, sqlite_url, web_auth="none") as warroom:
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("start --private Payroll", user=ALICE, channel=general.id)
+        await slack.wait_for(
+            lambda: any(c.name.startswith("inc-1") for c in slack.channels.values())
+        )
+        async with browser() as session:
+            async with session.get(f"{warroom.url}/login", allow_redirects=False) as answer:
+                assert answer.status == 302 and answer.headers["Location"] == "/"
+            async with session.get(f"{warroom.url}/api/incidents/INC-1") as answer:
+                assert answer.status == 200 and (await answer.json())["private"] is True
+            url = f"{warroom.url}/incidents/INC-1/postmortem/sections/fix"
+            async with session.post(url, data={"body": "Rolled back."}) as answer:
+                assert answer.status == 403  # no page visited yet: no session, no token
+            async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
+                token = csrf_of(await answer.text())
+            async with session.post(url, data={"body": "Rolled back.", "csrf": token}) as answer:
+                assert answer.status == 200 and "Rolled back.</textarea>" in await answer.text()
+        async with warroom.engine.connect() as connection:
+            rows = (
+                await connection.exec_driver_sql("SELECT author, body FROM postmortem_edit")
+            ).all()
+        assert [tuple(row) for row in rows] == [("local", "Rolled back.")]
+
+
+async def test_a_signed_out_form_post_goes_to_sign_in_then_the_list(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        url = f"{warroom.url}/incidents/INC-1/postmortem/sections/fix"
+        async with session.post(url, data={"body": "x"}, allow_redirects=False) as answer:
+            assert answer.status == 302 and answer.headers["Location"] == "/login?next=/"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/incidents/INC-7?x=1", "/incidents/INC-7?x=1"),
+        ("//evil.example", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("evil.example", "/"),
+        ("", "/"),
+    ],
+)
+def test_after_sign_in_only_paths_of_this_site(target: str, expected: str) -> None:
+    assert safe_next(target) == expected
+
+
+async def test_sign_in_refuses_forged_cookies_wrong_state_and_other_workspaces(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom:
+        async with browser() as session:
+            await sign_in(session, warroom, ALICE)
+            cookie = next(c for c in session.cookie_jar if c.key == "warroom_session")
+            body, mac = cookie.value.split(".")
+        async with aiohttp.ClientSession() as client:
+            forged = {"Cookie": f"warroom_session={body}.{mac[:-2]}AA"}
+            async with client.get(f"{warroom.url}/", headers=forged, allow_redirects=False) as r:
+                assert r.status == 302 and r.headers["Location"].startswith("/login")
+            # A callback that is not this browser's sign-in (no state cookie, or another state).
+            url = f"{warroom.url}/auth/slack/callback?code=x&state=y"
+            async with client.get(url, allow_redirects=False) as answer:
+                assert answer.headers["Location"] == "/login?failed=expired"
+        slack.team_id = "T0OTHER"  # the person signs in to another workspace than the bot's
+        async with browser() as stranger:
+            async with stranger.get(f"{warroom.url}/auth/slack", allow_redirects=False) as a:
+                # Slack's page lets a person pick another workspace than the one asked for.
+                authorize = re.sub(r"&team=[^&]*", "", a.headers["Location"])
+            async with stranger.get(f"{authorize}&login_hint={BOB}", allow_redirects=False) as a:
+                callback = a.headers["Location"]
+            async with stranger.get(callback, allow_redirects=False) as answer:
+                assert answer.headers["Location"] == "/login?failed=workspace"
+
+
+async def test_sign_out_needs_the_form_token_and_ends_the_browser_session(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        await sign_in(session, warroom, ALICE)
+        async with session.get(f"{warroom.url}/") as answer:
+            token = csrf_of(await answer.text())
+        async with session.post(f"{warroom.url}/logout", data={}) as answer:
+            assert answer.status == 403
+        async with session.post(f"{warroom.url}/logout", data={"csrf": token}) as answer:
+            assert answer.url.path == "/login"
+        async with session.get(f"{warroom.url}/", allow_redirects=False) as answer:
+            assert answer.status == 302
+
+
+async def test_a_private_incident_is_hidden_everywhere_from_non_members(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    general = slack.channel_by_name("general")
+    assert general is not None
+    async with web_warroom(slack, sqlite_url) as warroom:
+        await slack.send_command("start --private Payroll", user=ALICE, channel=general.id)
+        channel = await slack.wait_for(
+            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
+        )
+        await slack.wait_for(lambda: channel.pins)
+        said = await slack.post_message(channel.id, "Payroll export cron is a dead end", user=ALICE)
+        await slack.add_reaction(channel.id, said.ts, "x", user=ALICE)
+        await slack.drain()
+        async with browser() as carol:
+            await sign_in(carol, warroom, CAROL)
+            for path in ("/incidents/INC-1/history", "/incidents/INC-1/postmortem.md"):
+                async with carol.get(warroom.url + path) as answer:
+                    assert answer.status == 404, path
+            async with carol.get(f"{warroom.url}/") as answer:
+                token = csrf_of(await answer.text())
+            url = f"{warroom.url}/incidents/INC-1/postmortem/sections/fix"
+            async with carol.post(url, data={"body": "x", "csrf": token}) as answer:
+                assert answer.status == 404
+            async with carol.get(f"{warroom.url}/insights") as answer:
+                assert "dead end" not in await answer.text()
+        async with browser() as alice:
+            await sign_in(alice, warroom, ALICE)
+            async with alice.get(f"{warroom.url}/insights") as answer:
+                assert "dead end" in await answer.text()
+
+
+async def test_with_sign_in_off_only_requests_to_this_machine_are_answered(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with (
+        running_warroom(slack, sqlite_url, web_auth="none") as warroom,
+        aiohttp.ClientSession() as client,
+    ):
+        rebound = {"Host": "attacker.example"}
+        async with client.get(f"{warroom.url}/api/incidents", headers=rebound) as answer:
+            assert answer.status == 421
+        async with client.get(f"{warroom.url}/healthz", headers=rebound) as answer:
+            assert answer.status == 200  # not the web view: load balancers may ask
+        async with client.get(f"{warroom.url}/api/incidents") as answer:
+            assert answer.status == 200
+
+
+def test_serve_with_sign_in_off_listens_on_this_machine_only() -> None:
+    off = Settings(web_auth="none")
+    assert listen_address(off, "0.0.0.0") == "127.0.0.1"
+    assert listen_address(off, "localhost") == "localhost"
+    assert listen_address(Settings(), "0.0.0.0") == "0.0.0.0"
+
+
+async def test_a_web_edit_quietly_brings_the_channel_canvas_up_to_date(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await slack.send_command("resolve", user=ALICE, channel=channel.id)
+        await warroom.services.background.drain(timeout=10)
+        await warroom.run_jobs()
+        [canvas] = slack.canvases.values()
+        messages = len(channel.messages)
+        await sign_in(session, warroom, ALICE)
+        async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
+            token = csrf_of(await answer.text())
+        url = f"{warroom.url}/incidents/INC-1/postmortem/sections/fix"
+        async with session.post(url, data={"body": "Rolled back the deploy.", "csrf": token}):
+            pass
+        await warroom.run_jobs()
+        assert "Rolled back the deploy." in canvas["markdown"]
+        assert len(channel.messages) == messages  # no new message for an edit
