@@ -21,13 +21,15 @@ from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
 from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
-from bot.flows.handlers import JOB_HANDLERS
+from bot.flows.handlers import JOB_HANDLERS, YIELDING_JOBS
+from bot.flows.ingestion import IngestWriter
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
     bolt_key,
     engine_key,
     http_session_key,
+    ingest_key,
     job_runner_key,
     metrics_key,
     outbox_sender_key,
@@ -109,8 +111,15 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
             metrics=app[metrics_key],
         )
         app[services_key] = services
-        app[bolt_key] = build_bolt_app(services, services.slack.client)
+        # One writer of Slack events per process (group commit, bot/flows/ingestion.py).
+        # Stopped after aiohttp has waited for the requests in flight: it writes what they
+        # queued, then the engine goes.
+        writer = IngestWriter(services)
+        app[ingest_key] = writer
+        writer.start()
+        app[bolt_key] = build_bolt_app(services, services.slack.client, writer)
         yield
+        await writer.stop()
         await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
 
     return bolt_ctx
@@ -153,7 +162,7 @@ def build_services(
 
 async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Escalation timers, pages and reminders: every replica runs due jobs, each job runs once.
-    runner = JobRunner(app[services_key], JOB_HANDLERS)
+    runner = JobRunner(app[services_key], JOB_HANDLERS, yielding=YIELDING_JOBS)
     app[job_runner_key] = runner
     # Slack writes kept in the outbox: what could not be sent at once, and after a restart.
     sender = OutboxSender(app[services_key])
@@ -182,7 +191,7 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 def _signature_headers_well_formed(request: web.Request) -> bool:
-    """Whether slack_sdk can check the signature headers without raising.
+    """Whether the Slack SDK can check the signature headers without raising.
 
     It reads the timestamp with int(): "²" or 5,000 digits raise there (a 500), and "١٧…" or
     " 17…" pass. It compares the signature with hmac.compare_digest, which raises on non-ASCII

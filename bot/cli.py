@@ -11,17 +11,12 @@ from pathlib import Path
 
 from bot.admin.alerts import list_payloads, replay_payloads
 from bot.admin.demo import run_demo
-from bot.admin.manifest import (
-    Refusal,
-    check_credentials_path,
-    create_with_slack,
-    next_steps,
-    validate_with_slack,
-    write_credentials,
-)
+from bot.admin.manifest import check_credentials_path, explain, next_steps, write_credentials
 from bot.admin.postmortems import render_postmortem
 from bot.basics.logs import LOG_FORMATS, configure_logging
-from bot.config import ConfigError, Settings
+from bot.clients.slack_apps import create_with_slack, validate_with_slack
+from bot.clients.slack_errors import SlackFailure
+from bot.config import ConfigError, LogSettings, Settings
 from bot.server import serve
 from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
 from bot.store.db import create_engine
@@ -123,13 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Read here, before Settings: logging must work while the settings are being checked.
     # `serve` writes JSON lines for log pipelines; the other commands talk to a person, and
     # the demo's transcript is its output, so it keeps text whatever the environment says.
-    fmt = os.environ.get("WARROOM_LOG_FORMAT", "json" if args.command == "serve" else "text")
+    logs = LogSettings.from_env(os.environ)
+    fmt = logs.format or ("json" if args.command == "serve" else "text")
     if args.command == "demo":
         fmt = "text"
     if fmt.lower() not in LOG_FORMATS:
         print(f"warroom: WARROOM_LOG_FORMAT: use one of {', '.join(LOG_FORMATS)}", file=sys.stderr)
         return 2
-    configure_logging(os.environ.get("WARROOM_LOG_LEVEL", "INFO"), fmt.lower())
+    configure_logging(logs.level, fmt.lower())
     try:
         return _run(args)
     except ConfigError as error:
@@ -240,8 +236,8 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
             print("Slack accepts the manifest (apps.manifest.validate).")
             return 0
         app = asyncio.run(create_with_slack(settings, manifest))
-    except Refusal as refusal:
-        print("\n".join(refusal.explain()), file=sys.stderr)
+    except SlackFailure as failure:
+        print("\n".join(explain(failure, settings.slack_api_url)), file=sys.stderr)
         return 1
     written = None
     if args.credentials_file is not None:

@@ -20,8 +20,8 @@ from bot.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
 from bot.basics.durations import parse_duration
 from bot.basics.render import Renderer, postmortem_template
 from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
+from bot.store.models import SEVERITIES
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Reactions that promote a message into the timeline, and the kind of entry each makes.
 DEFAULT_REACTIONS: Mapping[str, str] = MappingProxyType(
     {
@@ -46,6 +46,22 @@ SESSION_SECRET_MIN = 32
 DEFAULT_ROLES = ("comms", "scribe")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 Need = Literal["slack_token", "signing_secret", "app_token", "app_config_token"]
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How warroom logs. Read apart from Settings, and first: logging must work while the
+    settings themselves are being checked."""
+
+    level: str = "INFO"
+    format: str | None = None  # None: the command's own choice
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> LogSettings:
+        return cls(
+            level=environ.get("WARROOM_LOG_LEVEL", "INFO"),
+            format=environ.get("WARROOM_LOG_FORMAT"),
+        )
 
 
 class ConfigError(ValueError):

@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.flows.ingestion import IngestWriter
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.metrics import Metrics
@@ -20,3 +21,4 @@ bolt_key = web.AppKey("bolt", AsyncApp)
 job_runner_key = web.AppKey("job_runner", JobRunner)
 outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
 metrics_key = web.AppKey("metrics", Metrics)
+ingest_key = web.AppKey("ingest", IngestWriter)

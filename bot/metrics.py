@@ -22,8 +22,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from bot.config import SEVERITIES
-from bot.store.models import Incident, Job, OutboxMessage, Status
+from bot.store.models import SEVERITIES, Incident, Job, OutboxMessage, Status
 
 log = logging.getLogger(__name__)
 # The text format every Prometheus (2.x and 3.x) parses; recent prometheus_client versions
@@ -98,7 +97,8 @@ class Metrics:
         )
         self.jobs_run = Counter(
             "warroom_jobs_run_total",
-            "Jobs run by this replica, by kind and outcome (done, again, retry, failed).",
+            "Jobs run by this replica, by kind and outcome (done, again, retry, failed, "
+            "rate_limited: put back until Slack's gate opens).",
             ["kind", "outcome"],
             registry=self.registry,
         )

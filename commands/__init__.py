@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from commands.ack import ACKNOWLEDGE_ACTION, handle_acknowledge_button
-from commands.modal import DECLARE_CALLBACK_ID, handle_declare_submission
+from bot.basics.slack_ids import DeclareModal, EscalationMessage
+from commands.ack import handle_acknowledge_button
+from commands.modal import handle_declare_submission
 from commands.router import handle_incident_command
 
 
 def register(app: AsyncApp) -> None:
     """Attach the ``/incident`` listeners to the Bolt app."""
     app.command("/incident")(handle_incident_command)
-    app.view(DECLARE_CALLBACK_ID)(handle_declare_submission)
-    app.action(ACKNOWLEDGE_ACTION)(handle_acknowledge_button)
+    app.view(DeclareModal.CALLBACK)(handle_declare_submission)
+    app.action(EscalationMessage.ACKNOWLEDGE)(handle_acknowledge_button)

@@ -11,8 +11,6 @@ from bot.flows.escalation import acknowledge
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand, run_and_reply
 
-ACKNOWLEDGE_ACTION = "acknowledge_escalation"
-
 
 async def ack_command(request: CommandRequest, services: Services) -> None:
     await acknowledge(services, channel_id=request.channel_id, user_id=request.user_id)

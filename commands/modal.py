@@ -6,20 +6,17 @@ import json
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.errors import SlackApiError
 
 from bot.basics.errors import BotError
-from bot.clients.slack import slack_error
-from bot.config import SEVERITIES
+from bot.basics.slack_ids import DeclareModal, input_state
+from bot.clients.slack_errors import SlackGone
 from bot.flows.declare import Declaration
 from bot.services import Services
 from bot.slack.replies import declare_in_background
+from bot.store.models import SEVERITIES
 from commands.base import CommandRequest
 from commands.start import TITLE_MAX
 
-DECLARE_CALLBACK_ID = "declare_incident"
-# Slack's answers when a trigger_id is missing, malformed, too old (3 s) or already used.
-_TRIGGER_ERRORS = frozenset({"invalid_trigger_id", "expired_trigger_id", "exchanged_trigger_id"})
 _NO_FORM = (
     "Slack could not open the form in time. Run `/incident` again, "
     "or declare directly with `/incident start <title>`."
@@ -31,7 +28,6 @@ async def open_declare_modal(request: CommandRequest, services: Services) -> Non
     metadata = json.dumps({"channel_id": request.channel_id, "response_url": request.response_url})
     view = services.renderer.render_json(
         "views/declare_modal.json.j2",
-        callback_id=DECLARE_CALLBACK_ID,
         severities=SEVERITIES,
         default_severity=services.settings.default_severity,
         private_metadata=metadata,
@@ -41,19 +37,18 @@ async def open_declare_modal(request: CommandRequest, services: Services) -> Non
         raise BotError(_NO_FORM)
     try:
         await services.slack.open_view(request.trigger_id, view)
-    except SlackApiError as error:
-        if slack_error(error) not in _TRIGGER_ERRORS:
-            raise
+    except SlackGone:
+        # The trigger_id is malformed, too old (3 s) or already used.
         raise BotError(_NO_FORM) from None
     return None
 
 
 def _submitted(view: dict[str, Any]) -> tuple[str, str, str, bool]:
     values = view.get("state", {}).get("values", {})
-    title = (values.get("title", {}).get("title", {}).get("value") or "").strip()
-    chosen = values.get("severity", {}).get("severity", {}).get("selected_option") or {}
-    description = (values.get("description", {}).get("description", {}).get("value") or "").strip()
-    ticked = values.get("visibility", {}).get("visibility", {}).get("selected_options") or []
+    title = str(input_state(values, DeclareModal.TITLE).get("value") or "").strip()
+    chosen = input_state(values, DeclareModal.SEVERITY).get("selected_option") or {}
+    description = str(input_state(values, DeclareModal.DESCRIPTION).get("value") or "").strip()
+    ticked = input_state(values, DeclareModal.VISIBILITY).get("selected_options") or []
     private = any(isinstance(o, dict) and o.get("value") == "private" for o in ticked)
     return " ".join(title.split()), str(chosen.get("value") or ""), description, private
 
@@ -65,7 +60,9 @@ async def handle_declare_submission(
     services: Services = context["services"]
     title, severity, description, private = _submitted(view)
     if not title:
-        await ack(response_action="errors", errors={"title": "Give the incident a title."})
+        await ack(
+            response_action="errors", errors={DeclareModal.TITLE: "Give the incident a title."}
+        )
         return
     await ack()
     metadata = json.loads(view.get("private_metadata") or "{}")

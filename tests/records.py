@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from bot.postmortem.draft import Record
+from bot.basics.render import Renderer
+from bot.postmortem.draft import Record, entry_sentences
 from bot.store.models import (
     ActionItem,
     Escalation,
@@ -22,6 +24,20 @@ NAMES = {
     "U0CAROL": "Carol Tanaka",
     "U0DAVE": "Dave Kowalski",
 }
+
+
+def sentence(
+    entry: TimelineEntry,
+    *,
+    language: str = "en",
+    names: dict[str, str] | None = None,
+    slack: bool = False,
+) -> str:
+    """An entry as warroom says it: in a document (people by name), or in Slack (mentions)."""
+    renderer = Renderer()
+    if slack:
+        return renderer.render(renderer.entries_for(language), entry=entry)
+    return entry_sentences(renderer, language, NAMES if names is None else names)(entry)
 
 
 def minutes(count: float) -> datetime:
@@ -60,7 +76,12 @@ def empty_record() -> Record:
 
 
 def entry(
-    at: float, kind: TimelineKind, text: str, author: str | None = "U0DAVE", ts: str | None = None
+    at: float,
+    kind: TimelineKind,
+    text: str,
+    author: str | None = "U0DAVE",
+    ts: str | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> TimelineEntry:
     moment = minutes(at)
     slack_ts = ts or f"{int(moment.timestamp())}.000100"
@@ -68,6 +89,7 @@ def entry(
         incident_id=7,
         kind=kind.value,
         text=text,
+        facts=facts,
         author=author,
         occurred_at=moment,
         slack_channel=CHANNEL,
@@ -89,10 +111,12 @@ def full_record() -> Record:
         mitigated_at=minutes(95),
         resolved_at=minutes(105),
     )
-    bot_made = {"author": "U0ALICE", "ts": None}
+    bot_made: dict[str, Any] = {"author": "U0ALICE", "ts": None}
     entries = [
+        # Written before entries kept facts: its text says it all, and is shown as it was.
         entry(5, TimelineKind.DETECTION, "Alert: checkout 5xx ratio above 5%", None),
-        entry(10, TimelineKind.DECLARED, "Incident declared: Checkout page returns 500s (SEV2)"),
+        # warroom's own entries: facts, and a person's words (a title, a summary) as text.
+        entry(10, TimelineKind.DECLARED, "Checkout page returns 500s", facts={"severity": "SEV2"}),
         entry(12, TimelineKind.KEY_EVENT, "About 20% of /checkout requests fail <@U0BOB>"),
         entry(20, TimelineKind.INVESTIGATION, "Checking the orders database"),
         entry(25, TimelineKind.MISLEADING, "DB slow queries look suspicious"),
@@ -103,20 +127,32 @@ def full_record() -> Record:
             62, TimelineKind.UPDATE, "Card payments fail for ~20%. Next update 10:30.", "U0CAROL"
         ),
         entry(
-            70, TimelineKind.STATUS, "Status changed from investigating to identified", **bot_made
+            70,
+            TimelineKind.STATUS,
+            "",
+            facts={"status": "identified", "previous_status": "investigating"},
+            **bot_made,
         ),
         entry(95, TimelineKind.MITIGATION, "Rolled back the gateway release"),
         entry(100, TimelineKind.FOLLOW_UP, "Add a contract test for every card type", "U0CAROL"),
         entry(30, TimelineKind.IMPACT, "About 20% of users could not check out", "U0CAROL"),
-        entry(105, TimelineKind.RESOLVED, "Incident resolved: rolled back", **bot_made),
+        entry(
+            105,
+            TimelineKind.RESOLVED,
+            "rolled back",
+            facts={"previous_status": "identified"},
+            **bot_made,
+        ),
     ]
     escalations = [
         Escalation(
             incident_id=7,
             target_kind="policy",
             target_ref="checkout-oncall",
-            target="checkout-oncall level 1",
-            reason="SEV2 incidents escalate to checkout-oncall",
+            target="checkout-oncall",
+            policy="checkout-oncall",
+            level=1,
+            why={"because": "severity", "severity": "SEV2", "policy": "checkout-oncall"},
             escalated_at=minutes(10),
             acknowledged_at=minutes(14),
             acknowledged_by="U0DAVE",

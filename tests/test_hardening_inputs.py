@@ -22,10 +22,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.basics.slack_ids import EscalationMessage
 from bot.config import Secret
 from bot.emulator import SlackEmulator
 from bot.emulator.models import slack_signature_headers
-from commands.ack import ACKNOWLEDGE_ACTION
 from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import ALICE, open_incident, running_warroom
 from tests.flows.test_faults import bot_env
@@ -230,7 +230,7 @@ async def test_an_acknowledge_button_with_a_value_that_is_no_id_is_ignored(
                     "team": {"id": "T0TEAM"},
                     "user": {"id": ALICE},
                     "channel": {"id": channel.id},
-                    "actions": [{"action_id": ACKNOWLEDGE_ACTION, "value": value}],
+                    "actions": [{"action_id": EscalationMessage.ACKNOWLEDGE.value, "value": value}],
                     "response_url": f"{slack.root_url}/response/none",
                     "trigger_id": "1.2.3",
                 }

@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot.basics.render import _escape_line, markdown_escape
 from bot.config import Secret
 from bot.emulator import SlackEmulator
 from bot.emulator.models import slack_signature_headers
@@ -1274,3 +1275,12 @@ def _outside_properties(warroom: Warroom) -> None:
         alert_property()
     finally:
         client.close()
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab 1.\t-+=#*_[]()!|~&<>\\`\n\r9é")), max_size=12))
+def test_markdown_escape_leaves_alone_only_what_needs_no_escaping(text: str) -> None:
+    """The fast path (a value with nothing to escape is returned as it is) answers exactly
+    what escaping line by line would."""
+    lines = text.split("\n")
+    by_line = "\n".join(_escape_line(line, first=i == 0) for i, line in enumerate(lines))
+    assert markdown_escape(text) == by_line

@@ -19,6 +19,7 @@ import yaml
 from aiohttp import web
 
 from bot.app import create_app
+from bot.basics.slack_ids import EscalationMessage
 from bot.config import Settings
 from bot.emulator import FakePagerDuty, SlackEmulator
 from bot.keys import job_runner_key, services_key
@@ -27,7 +28,6 @@ from bot.record.incidents import get_by_channel
 from bot.server import until_stopped
 from bot.store.db import session_scope
 from bot.store.models import Incident
-from commands.ack import ACKNOWLEDGE_ACTION
 
 # The people of the scripted incident.
 CAST = {
@@ -178,11 +178,11 @@ async def run_demo(
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
         slack = await stack.enter_async_context(SlackEmulator())
         pagerduty = await stack.enter_async_context(FakePagerDuty())
+        settings = _demo_settings(environ, slack, pagerduty, workdir)
         for user_id, (name, real_name) in CAST.items():
-            slack.add_user(user_id, name, real_name, tz=environ.get("WARROOM_TIMEZONE", "UTC"))
+            slack.add_user(user_id, name, real_name, tz=settings.timezone)
         slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
         slack.create_channel("general", creator=ALICE, members=CAST)
-        settings = _demo_settings(environ, slack, pagerduty, workdir)
         clock = ScriptedClock()
         runner = web.AppRunner(create_app(settings, clock=clock))
         await runner.setup()
@@ -242,15 +242,15 @@ async def _check_page(url: str) -> int:
 def _demo_settings(
     environ: Mapping[str, str], slack: SlackEmulator, pagerduty: FakePagerDuty, workdir: Path
 ) -> Settings:
-    database_url = environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'warroom.db'}"
     policies = workdir / "escalation-policies.yaml"
     policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
     routes = workdir / "alert-routes.yaml"
     routes.write_text(yaml.safe_dump(DEMO_ROUTES), encoding="utf-8")
     base = Settings.from_env(
         {
-            **environ,
-            "DATABASE_URL": database_url,
+            # A database of its own unless DATABASE_URL names one (empty counts as unset).
+            "DATABASE_URL": f"sqlite:///{workdir / 'warroom.db'}",
+            **{name: value for name, value in environ.items() if value},
             "WARROOM_ESCALATION_POLICIES": str(policies),
             "WARROOM_ALERT_ROUTES": str(routes),
             "WARROOM_ALERT_TOKEN": DEMO_ALERT_TOKEN,
@@ -333,7 +333,9 @@ async def _play(slack: SlackEmulator, channel_id: str, step: Step, said_at: date
             m for m in reversed(slack.channels[channel_id].messages) if "escalated to" in m.text
         )
         print(f"{name} presses Acknowledge")
-        await slack.click_button(channel_id, escalation.ts, ACKNOWLEDGE_ACTION, user=step.user)
+        await slack.click_button(
+            channel_id, escalation.ts, EscalationMessage.ACKNOWLEDGE, user=step.user
+        )
 
 
 async def _let_time_pass(

@@ -1,5 +1,9 @@
-"""Alert intake: what monitoring systems send (``payloads``) and where it goes (``routes``).
+"""Everything alert-shaped, bottom to top: what monitoring systems send (``payloads``), where
+it goes (``routes``), the alerts and their groups in the record (``alerts``), the flow that
+opens incidents and posts in Slack (``intake``), and the webhooks it arrives on
+(``webhooks``). The ``warroom alerts`` verb is ``bot.admin.alerts``.
 
-Nothing in here touches the database or Slack; ``bot.alerting.alerts`` applies a parsed notification
-to the record, and ``bot.alerting.intake`` shows it in Slack.
+``payloads``, ``routes`` and ``alerts`` are record-level (they may import ``bot.basics``,
+``bot.store``, ``bot.record``); ``intake`` is a flow; ``webhooks`` is incoming HTTP, beside
+``bot.web`` and ``bot.slack``.
 """

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
@@ -44,7 +45,8 @@ class Applied:
     new_alerts: list[Alert] = field(default_factory=list)
     resolved_alerts: list[Alert] = field(default_factory=list)
     status_changed: bool = False
-    flags: list[str] = field(default_factory=list)
+    # Why new alerts' times look wrong, as data (templates say it: _alerts.j2, entries/).
+    flags: list[dict[str, Any]] = field(default_factory=list)
     # The alerts the detection entry of a newly opened incident names.
     detected: list[Alert] = field(default_factory=list)
     # Incidents whose channel has alert changes to show.
@@ -100,7 +102,7 @@ async def apply_notification(
     payload.processed_at = now
     payload.error = None
     payload.incident_id = incident.id if incident else None
-    payload.flags = "; ".join(applied.flags)
+    payload.flags = json.dumps(applied.flags) if applied.flags else ""
     session.add(payload)
     return applied
 
@@ -282,7 +284,7 @@ async def _open_for_alerts(
         session,
         incident,
         kind=TimelineKind.DETECTION,
-        text=_detection_text(notification, firing, applied.flags, previous),
+        facts=_detection_facts(notification, firing, applied.flags, previous),
         author=notification.sender,
         occurred_at=detected_at,
     )
@@ -319,7 +321,7 @@ def _record_changes(session: AsyncSession, applied: Applied, notification: Notif
             session,
             incident_id,
             kind=TimelineKind.ALERT,
-            text=_changed_text("firing", alerts, common, applied.flags),
+            facts=_changed_facts("firing", alerts, common, applied.flags),
             author=notification.sender,
             occurred_at=min(alert.starts_at for alert in alerts),
         )
@@ -328,7 +330,7 @@ def _record_changes(session: AsyncSession, applied: Applied, notification: Notif
             session,
             incident_id,
             kind=TimelineKind.ALERT,
-            text=_changed_text("resolved", alerts, common, []),
+            facts=_changed_facts("resolved", alerts, common, []),
             author=notification.sender,
             occurred_at=max(alert.ends_at or alert.starts_at for alert in alerts),
         )
@@ -365,65 +367,78 @@ def _by_incident(alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
     return grouped
 
 
-def time_flags(alerts: Iterable[Alert], received_at: datetime) -> list[str]:
-    """Why new alerts' times look wrong, if they do (the notification is applied anyway)."""
-    flags = []
+def time_flags(alerts: Iterable[Alert], received_at: datetime) -> list[dict[str, Any]]:
+    """Why new alerts' times look wrong, if they do (the notification is applied anyway): the
+    alert, the problem (``future``: the sender's clock may be off; ``far_past``: stuck in a
+    queue), its start, and how far back counts as far."""
+    flags: dict[tuple[str, str, str], dict[str, Any]] = {}
     for alert in alerts:
         if alert.starts_at > received_at + FUTURE_SKEW:
-            flags.append(
-                f"{alert.name} starts in the future ({alert.starts_at:%Y-%m-%d %H:%M} "
-                "UTC); the sender's clock may be off"
-            )
+            problem = "future"
         elif alert.starts_at < received_at - FAR_PAST:
-            flags.append(
-                f"{alert.name} started more than {FAR_PAST.days} days before it was "
-                f"received ({alert.starts_at:%Y-%m-%d %H:%M} UTC)"
-            )
-    return list(dict.fromkeys(flags))
+            problem = "far_past"
+        else:
+            continue
+        starts_at = alert.starts_at.isoformat()
+        flags[(alert.name, problem, starts_at)] = {
+            "alert": alert.name,
+            "problem": problem,
+            "starts_at": starts_at,
+            "days": FAR_PAST.days,
+        }
+    return list(flags.values())
 
 
-def _detection_text(
+def _detection_facts(
     notification: Notification,
     firing: Sequence[Alert],
-    flags: Sequence[str],
+    flags: Sequence[Mapping[str, Any]],
     previous: Incident | None,
-) -> str:
+) -> dict[str, Any]:
     """The detection entry: which alerts fired, their summary, labels and links."""
     common = notification.route_labels
-    parts = [f"{notification.sender} alert firing: {_named(firing, common)}"]
-    summary = notification.common_annotations.get("summary") or firing[0].summary
-    if summary:
-        parts.append(f"Summary: {summary}")
-    labels = common or json.loads(firing[0].labels)
-    if labels:
-        parts.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())))
     links = alert_links(firing, notification.external_url, notification.sender)
-    if links:
-        parts.append("Links: " + ", ".join(f"{text} {url}" for text, url in links))
-    if previous is not None:
-        parts.append(f"The same alert group opened {previous.reference} before")
-    parts.extend(f"Warning: {flag}" for flag in flags)
-    return " · ".join(parts)
+    return {
+        "source": notification.sender,
+        **_named(firing, common),
+        "summary": notification.common_annotations.get("summary") or firing[0].summary,
+        "labels": dict(common or json.loads(firing[0].labels)),
+        "links": [{"text": text, "url": url} for text, url in links],
+        "previous_incident": previous.reference if previous is not None else None,
+        "warnings": list(flags),
+    }
 
 
-def _changed_text(
-    change: str, alerts: Sequence[Alert], common: Mapping[str, str], flags: Sequence[str]
-) -> str:
-    count = f"{len(alerts)} alerts" if len(alerts) > 1 else "Alert"
-    text = f"{count} {change}: {_named(alerts, common)}"
-    return " · ".join([text, *(f"Warning: {flag}" for flag in flags)])
+def _changed_facts(
+    change: str,
+    alerts: Sequence[Alert],
+    common: Mapping[str, str],
+    flags: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    return {"change": change, **_named(alerts, common), "warnings": list(flags)}
 
 
-def _named(alerts: Sequence[Alert], common: Mapping[str, str]) -> str:
-    names = [describe(alert, common) for alert in alerts[:NAMED_IN_ENTRY]]
-    more = len(alerts) - NAMED_IN_ENTRY
-    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+def _named(alerts: Sequence[Alert], common: Mapping[str, str]) -> dict[str, Any]:
+    """The first alerts by name, each with the labels that tell it from its group, and how
+    many there are in all."""
+    return {
+        "alerts": [
+            {"name": alert.name, "labels": own_labels(alert, common)}
+            for alert in alerts[:NAMED_IN_ENTRY]
+        ],
+        "count": len(alerts),
+    }
+
+
+def own_labels(alert: Alert, common: Mapping[str, str]) -> dict[str, str]:
+    """The labels that tell an alert from the rest of its group."""
+    labels = json.loads(alert.labels)
+    return {k: v for k, v in sorted(labels.items()) if k != "alertname" and common.get(k) != v}
 
 
 def describe(alert: Alert, common: Mapping[str, str]) -> str:
     """``HighLatency (instance=db-2)``: the name and the labels that tell it from its group."""
-    labels = json.loads(alert.labels)
-    own = [f"{k}={v}" for k, v in sorted(labels.items()) if k != "alertname" and common.get(k) != v]
+    own = [f"{k}={v}" for k, v in own_labels(alert, common).items()]
     return f"{alert.name} ({', '.join(own)})" if own else alert.name
 
 
@@ -446,10 +461,6 @@ class AlertChange:
 
     alert: Alert
     shown_before: str | None
-
-    @property
-    def is_new(self) -> bool:
-        return self.shown_before is None
 
 
 async def take_unposted(

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerting import alerts
 from bot.alerting.payloads import Notification, parse
-from bot.clients.slack import slack_error
+from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import announce, refresh_channel_header
 from bot.flows.declare import open_war_room
 from bot.record import incidents
@@ -216,7 +215,7 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
             incident,
             prefix=route.channel_prefix or services.settings.channel_prefix,
             policy=policy,
-            policy_reason=f"alert route {route.name} escalates to {route.policy}",
+            policy_why={"because": "route", "route": route.name, "policy": route.policy},
         )
     else:
         await refresh_channel_header(services, incident)
@@ -284,8 +283,8 @@ async def _post_or_restore(
 ) -> None:
     try:
         await services.slack.post(channel, text)
-    except SlackApiError as error:
-        log.warning("posting alert changes to %s failed: %s", channel, slack_error(error))
+    except SlackFailure as error:
+        log.warning("posting alert changes to %s failed: %s", channel, error.code)
         async with session_scope(services.engine) as session:
             await alerts.restore_unposted(session, changes)
             await session.commit()

@@ -38,10 +38,10 @@ from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.basics.yaml_files import read_yaml
+from bot.store.models import SEVERITIES
 
 Action = Literal["open", "post"]
 OnResolved = Literal["record", "monitoring"]
-_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
@@ -169,8 +169,8 @@ def _route(raw: object, where: str) -> Route:
     if action == "open" and channel is not None:
         raise RouteError(f"{where}: 'channel' is for 'post' routes; use 'channel_prefix'")
     severity = raw.get("severity")
-    if severity is not None and str(severity).upper() not in _SEVERITIES:
-        raise RouteError(f"{where}: severity must be one of {', '.join(_SEVERITIES)}")
+    if severity is not None and str(severity).upper() not in SEVERITIES:
+        raise RouteError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
     prefix = raw.get("channel_prefix")
     if prefix is not None and not (isinstance(prefix, str) and _PREFIX.match(prefix)):
         raise RouteError(f"{where}: channel_prefix: lowercase letters, digits, - and _")

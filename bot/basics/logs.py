@@ -69,7 +69,7 @@ def redact(text: str) -> str:
 # -- what libraries log of requests and answers ------------------------------------------------
 #
 # slack_bolt logs the whole body of a request that fails its signature check (at INFO), and
-# parts of unhandled ones; slack_sdk logs, at DEBUG, each Web API call's arguments and answer
+# parts of unhandled ones; the Slack SDK logs, at DEBUG, each Web API call's arguments and answer
 # (an OpenID code and client secret going out, an id_token and an email coming back);
 # aiosqlite logs each statement's parameters at DEBUG. Their lines are cleaned as each record
 # is made (a log record factory), so no handler ever sees them: not ours, not a test's, not
@@ -99,7 +99,7 @@ _UNHANDLED_KEPT = ("type", "command", "callback_id", "action_id", "block_id")
 _CUT_AFTER = (
     # slack_bolt: a request that failed its signature check; the rest is the body.
     ("Invalid request signature detected", " (signature, timestamp and body not logged)"),
-    # slack_sdk: a Web API answer; the body holds tokens, id_tokens, emails, messages.
+    # the Slack SDK: a Web API answer; the body holds tokens, id_tokens, emails, messages.
     ("Received the following response - ", None),
     # slack_bolt: what a listener answered Slack (an ephemeral reply's text).
     ("Responding with status: ", None),

@@ -11,29 +11,45 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from dateutil import tz
 from dateutil.relativedelta import relativedelta
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 import bot
+from bot.basics import slack_ids
+from bot.basics.durations import duration_text
 from bot.basics.timestamps import ts_to_datetime
+
+SLACK_IDS = SimpleNamespace(
+    shortcut=slack_ids.Shortcut,
+    declare=slack_ids.DeclareModal,
+    timeline=slack_ids.TimelineModal,
+    escalation=slack_ids.EscalationMessage,
+)
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+# Slack markup in message text: <@U1|name>, <#C1|name>, <!channel>, <url|label>.
+_SLACK_MARKUP = re.compile(r"<([^<>]+)>")
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # What makes a line a list item, a setext underline or a thematic break once the inline
 # syntax is escaped: `-`, `+` or `=` first, or a number and `.` (`)` is escaped inline).
 _LINE_MARKER = re.compile(r"^(?:[-+](?=[-+ \t]|$)|=|\d{1,9}(?=\.(?:[ \t]|$)))")
 _INDENT = re.compile(r"^[ \t]*")
+# One line that markdown_escape leaves as it is, if it does not start with a marker or a blank.
+_INERT = re.compile(r"[^\\`*_\[\]()#!|~&<>\n]*")
+_BLANKS = (" ", "\t")
 # Four columns of indentation make a code block.
 _CODE_INDENT = 4
 # Shown as the space it stands for, but not indentation to Markdown (CommonMark counts only
@@ -88,7 +104,10 @@ def markdown_escape(value: object) -> str:
     the start of each line escaped (list markers, setext underlines, indentation), so a
     message cannot add images, links, headings, lists, quotes, code blocks, emphasis or table
     cells to a document. Every person's text in a Markdown document comes through here."""
-    lines = str(value).split("\n")
+    text = str(value)
+    if _INERT.fullmatch(text) and not _LINE_MARKER.match(text) and text[:1] not in _BLANKS:
+        return text  # most values (dates, times, names, plain words): nothing to escape
+    lines = text.split("\n")
     return "\n".join(_escape_line(line, first=i == 0) for i, line in enumerate(lines))
 
 
@@ -145,6 +164,32 @@ def _plain_slack_escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+def mentioned_users(text: str) -> list[str]:
+    """The user ids Slack message text mentions (``<@U1>``, ``<@U1|name>``)."""
+    return [token[1:].split("|", 1)[0] for token in _SLACK_MARKUP.findall(text) if token[0] == "@"]
+
+
+def readable(text: str, names: Mapping[str, str]) -> str:
+    """Slack message text as a document shows it: people by name, links as Markdown links."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(1)
+        target, _, label = token.partition("|")
+        if target.startswith("@"):
+            return "@" + names.get(target[1:], label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!subteam^"):
+            return label or "@" + target.removeprefix("!subteam^")
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^", 1)[0])
+        if target.startswith(("http://", "https://", "mailto:")):
+            return f"{label} ({target})" if label else target
+        return match.group(0)
+
+    return html.unescape(_SLACK_MARKUP.sub(replace, text))
+
+
 def usergroup(group_id: str | None, label: str = "a user group") -> Markup | str:
     """``<!subteam^S123>`` (Slack shows the group's handle) for a real user group id."""
     if group_id and _SLACK_ID.match(group_id):
@@ -159,10 +204,48 @@ def channel_link(channel_id: str | None) -> Markup | str:
     return "(no channel)"
 
 
-def local_time(moment: datetime | None, zone: str, fmt: str = "%H:%M %Z") -> str:
-    """A UTC moment shown in the incident's zone, with the zone's abbreviation."""
+# How the sentences of timeline entries (templates/entries/) show people and people's words:
+# Slack mentions a person and a user group, and keeps the mentions in a person's text; every
+# other output (Markdown, HTML, plain text) names them, from the ``names`` it is rendered with,
+# the way ``readable`` shows a mention in a person's text (``@Bob Okafor``).
+@pass_context
+def _named_person(context: Context, user_id: str | None) -> str:
+    return "@" + _names(context).get(user_id, user_id) if user_id else "someone"
+
+
+def _named_group(_group_id: str | None, label: str = "a user group") -> str:
+    return label
+
+
+@pass_context
+def _named_words(context: Context, text: object) -> str:
+    return readable(str(text), _names(context))
+
+
+def _names(context: Context) -> Mapping[str, str]:
+    names = context.get("names")
+    return names if isinstance(names, Mapping) else {}
+
+
+_SLACK_PEOPLE: dict[str, Callable[..., object]] = {
+    "person": mention,
+    "group": usergroup,
+    "words": record_text,
+}
+_NAMED_PEOPLE: dict[str, Callable[..., object]] = {
+    "person": _named_person,
+    "group": _named_group,
+    "words": _named_words,
+}
+
+
+def local_time(moment: datetime | str | None, zone: str, fmt: str = "%H:%M %Z") -> str:
+    """A UTC moment shown in the incident's zone, with the zone's abbreviation. A moment kept
+    as data (an entry's facts) arrives as ISO 8601 text."""
     if moment is None:
         return "unknown"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return moment.astimezone(tz.gettz(zone)).strftime(fmt)
 
 
@@ -187,6 +270,11 @@ def duration_words(start: datetime | None, end: datetime | None) -> str:
 def postmortem_template(language: str, style: str) -> str:
     """Where a postmortem style lives in a language's template set."""
     return f"postmortem/{language}/{style}.md.j2"
+
+
+def entries_template(language: str) -> str:
+    """Where a language keeps the sentences of warroom's own timeline entries."""
+    return f"entries/{language}.j2"
 
 
 def prose(value: object) -> Markup:
@@ -218,17 +306,25 @@ class Renderer:
     """Renders templates by name; an operator's directory overrides the built-in files.
 
     Each output format escapes what templates interpolate in its own way: Slack messages and
-    Markdown documents (``*.md.j2``) escape ``& < >``, HTML pages (``*.html.j2``) escape HTML.
+    Markdown documents (``*.md.j2``) escape ``& < >``, HTML pages (``*.html.j2``) escape HTML,
+    and ``render_plain`` escapes nothing, for text its caller escapes. Only Slack messages
+    mention people through the ``person`` and ``group`` filters; the other outputs name them.
     """
 
     def __init__(self, override_dir: Path | None = None) -> None:
         self.search_path = [override_dir] if override_dir else []
         self.search_path.append(builtin_templates_dir())
         loader = ChoiceLoader([FileSystemLoader(str(path)) for path in self.search_path])
-        self._env = self._environment(loader, autoescape=False, finalize=_finalize)
+        # An operator's templates run in Jinja2's sandbox; warroom's own are trusted code and
+        # skip its check of every attribute and call (a third of a long draft's time).
+        self._kind: type[Environment] = SandboxedEnvironment if override_dir else Environment
+        self._env = self._environment(
+            loader, autoescape=False, finalize=_finalize, people=_SLACK_PEOPLE
+        )
         # Macros in Markdown documents return Markup, so their output is escaped only once.
         self._markdown = self._environment(loader, autoescape=True, finalize=_finalize_markup)
         self._html = self._environment(loader, autoescape=True, finalize=None)
+        self._plain = self._environment(loader, autoescape=False, finalize=None)
 
     def _environment(
         self,
@@ -236,8 +332,9 @@ class Renderer:
         *,
         autoescape: bool,
         finalize: Callable[[object], object] | None,
-    ) -> SandboxedEnvironment:
-        env = SandboxedEnvironment(
+        people: Mapping[str, Callable[..., object]] = _NAMED_PEOPLE,
+    ) -> Environment:
+        env = self._kind(
             loader=loader,
             undefined=StrictUndefined,
             autoescape=autoescape,
@@ -246,6 +343,8 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        # The ids views and messages carry (bot.basics.slack_ids), named once.
+        env.globals["ids"] = SLACK_IDS
         env.filters.update(
             mention=mention,
             channel_link=channel_link,
@@ -253,6 +352,8 @@ class Renderer:
             record_text=record_text,
             local_time=local_time,
             duration_words=duration_words,
+            # Seconds kept as data (a policy level's timeout) as configuration writes them: 10m.
+            short_duration=lambda seconds: duration_text(timedelta(seconds=seconds)),
             slack_time=lambda ts, zone: local_time(ts_to_datetime(ts), zone),
             json=lambda value: Markup(json.dumps(value)),
             # A Markdown table cell is one line (the Markdown escaping takes care of pipes).
@@ -261,9 +362,10 @@ class Renderer:
             prose=prose,
             quote=slack_quote,
         )
+        env.filters.update(people)
         return env
 
-    def _environment_for(self, template_name: str) -> SandboxedEnvironment:
+    def _environment_for(self, template_name: str) -> Environment:
         if template_name.endswith(".md.j2"):
             return self._markdown
         if template_name.endswith(".html.j2"):
@@ -296,6 +398,17 @@ class Renderer:
             # Sections rendered by macros bring their own blank lines: one between blocks is enough.
             text = _BLANK_LINES.sub("\n\n", text)
         return text
+
+    def render_plain(self, template_name: str, **context: Any) -> str:
+        """Render a template with nothing escaped and people named from ``names``: text for a
+        caller that escapes it for its own output (a Markdown item, an HTML page, JSON)."""
+        return self._plain.get_template(template_name).render(**context).strip()
+
+    def entries_for(self, language: str) -> str:
+        """The template of the entry sentences in ``language``; English when the language has
+        none (an operator's postmortem language may bring only its postmortem styles)."""
+        template = entries_template(language)
+        return template if self.exists(template) else entries_template("en")
 
     def render_json(self, template_name: str, **context: Any) -> Any:
         """Render a template whose output is JSON (Block Kit views) and parse it."""

@@ -1,14 +1,15 @@
 """The Slack workspace as warroom uses it: a few verbs over the Web API, quirks handled.
 
 Retries for rate limits (honouring ``Retry-After``), 5xx answers and dropped connections live in
-the client's retry handlers, so every call here gets them.
+the client's retry handlers, so every call here gets them. What still fails leaves here as one
+of the failures in ``bot.clients.slack_errors``: nothing above this module sees slack_sdk.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.clients.slack_errors import SlackRefused, slack_call, slack_code
 from bot.clients.slack_limits import More, fit_message
 from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
 from bot.clients.slack_telemetry import counted
@@ -29,9 +31,6 @@ from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
-# Slack's answers when a message cannot be had or linked: the conversation is one the bot
-# cannot see (a DM, a private channel it is not in), or the message is gone.
-MESSAGE_UNREACHABLE = frozenset({"channel_not_found", "not_in_channel", "message_not_found"})
 # Per-person answers of conversations.invite that mean "nothing to do", not a failure.
 _NOT_INVITED = frozenset({"already_in_channel", "cant_invite_self"})
 
@@ -89,16 +88,26 @@ class Invitation:
         )
 
 
+@dataclass(frozen=True)
+class OAuthApp:
+    """The Slack app's OAuth credentials (Sign in with Slack)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who Sign in with Slack says signed in."""
+
+    user_id: str
+    team_id: str
+    name: str
+
+
 def _named(errors: object) -> bool:
     """Whether an ``errors`` list says whose each error is."""
     return isinstance(errors, list) and any(isinstance(e, dict) and e.get("user") for e in errors)
-
-
-def slack_error(error: SlackApiError) -> str:
-    """The error code of a failed call (`name_taken`), or `http_<status>` when there is none."""
-    response = error.response
-    code = response.get("error") if isinstance(response.data, dict) else None
-    return str(code or f"http_{response.status_code}")
 
 
 class SlackWorkspace:
@@ -117,6 +126,7 @@ class SlackWorkspace:
         self._users: dict[str, dict[str, Any]] = {}
         self._team_id: str | None = None
 
+    @slack_call
     async def create_channel(
         self, candidate_names: Iterable[str], *, private: bool = False
     ) -> tuple[str, str]:
@@ -126,7 +136,7 @@ class SlackWorkspace:
             try:
                 response = await self.client.conversations_create(name=name, is_private=private)
             except SlackApiError as error:
-                if slack_error(error) != "name_taken":
+                if slack_code(error) != "name_taken":
                     raise
                 last_error = error
                 continue
@@ -140,6 +150,7 @@ class SlackWorkspace:
         """The workspace, if Slack has said it already: known without a call."""
         return self._team_id
 
+    @slack_call
     async def team_id(self) -> str:
         """The workspace the bot is installed in (incidents are numbered per workspace)."""
         if self._team_id is None:
@@ -147,6 +158,7 @@ class SlackWorkspace:
             self._team_id = str(response["team_id"])
         return self._team_id
 
+    @slack_call
     async def invite(self, channel_id: str, user_ids: Iterable[str]) -> Invitation:
         """Invite people; say who came in, who was there already, and who Slack refused.
 
@@ -166,27 +178,30 @@ class SlackWorkspace:
             data = error.response.data if isinstance(error.response.data, dict) else {}
             if _named(data.get("errors")):
                 return Invitation.of(users, data["errors"])
-            if slack_error(error) not in _NOT_INVITED:
+            if slack_code(error) not in _NOT_INVITED:
                 raise
             if len(users) > 1:
                 # One error for several people, without saying whose: ask person by person
                 # rather than take everyone for already there.
                 return Invitation.merge([await self.invite(channel_id, [user]) for user in users])
-            return Invitation.of(users, [{"user": users[0], "error": slack_error(error)}])
+            return Invitation.of(users, [{"user": users[0], "error": slack_code(error)}])
         return Invitation.of(users, data.get("errors") or [])
 
+    @slack_call
     async def set_topic(self, channel_id: str, topic: str) -> None:
         """Set the channel topic, cut to Slack's 250-character limit."""
         if len(topic) > TOPIC_MAX:
             topic = topic[: TOPIC_MAX - 1] + "…"
         await self.client.conversations_setTopic(channel=channel_id, topic=topic)
 
+    @slack_call
     async def post(self, channel_id: str, text: str, **extra: Any) -> str:
         """Post a message; return its ``ts``."""
         text, extra = self._fitted(text, extra)
         response = await self.client.chat_postMessage(channel=channel_id, text=text, **extra)
         return str(response["ts"])
 
+    @slack_call
     async def update(self, channel_id: str, ts: str, text: str, **extra: Any) -> None:
         """Edit one of the bot's messages in place."""
         text, extra = self._fitted(text, extra)
@@ -197,30 +212,34 @@ class SlackWorkspace:
         text, blocks = fit_message(text, extra.get("blocks"), self._more)
         return text, {**extra, "blocks": blocks} if blocks is not None else extra
 
+    @slack_call
     async def pin(self, channel_id: str, ts: str) -> None:
         """Pin a message; pinning twice is not an error."""
         try:
             await self.client.pins_add(channel=channel_id, timestamp=ts)
         except SlackApiError as error:
-            if slack_error(error) != "already_pinned":
+            if slack_code(error) != "already_pinned":
                 raise
 
+    @slack_call
     async def react(self, channel_id: str, ts: str, name: str) -> None:
         """Add the bot's own reaction to a message; reacting twice is not an error."""
         try:
             await self.client.reactions_add(channel=channel_id, timestamp=ts, name=name)
         except SlackApiError as error:
-            if slack_error(error) != "already_reacted":
+            if slack_code(error) != "already_reacted":
                 raise
 
+    @slack_call
     async def unreact(self, channel_id: str, ts: str, name: str) -> None:
         """Remove the bot's own reaction; removing one that is not there is not an error."""
         try:
             await self.client.reactions_remove(channel=channel_id, timestamp=ts, name=name)
         except SlackApiError as error:
-            if slack_error(error) != "no_reaction":
+            if slack_code(error) != "no_reaction":
                 raise
 
+    @slack_call
     async def fetch_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         """One message by its ``ts``: from the channel history, else from its thread."""
         history = await self.client.conversations_history(
@@ -235,11 +254,12 @@ class SlackWorkspace:
                 channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=15
             )
         except SlackApiError as error:
-            if slack_error(error) == "thread_not_found":
+            if slack_code(error) == "thread_not_found":
                 return None
             raise
         return _with_ts(replies.get("messages") or [], ts)
 
+    @slack_call
     async def is_public_channel(self, channel_id: str) -> bool:
         """Whether everyone in the workspace can read this conversation.
 
@@ -249,17 +269,19 @@ class SlackWorkspace:
         try:
             response = await self.client.conversations_info(channel=channel_id)
         except SlackApiError as error:
-            log.info("conversations.info for %s: %s", channel_id, slack_error(error))
+            log.info("conversations.info for %s: %s", channel_id, slack_code(error))
             return False
         channel = response.get("channel") or {}
         private = ("is_private", "is_im", "is_mpim", "is_group")
         return bool(channel.get("is_channel")) and not any(channel.get(key) for key in private)
 
+    @slack_call
     async def permalink(self, channel_id: str, ts: str) -> str:
         """A link to one message."""
         response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
         return str(response["permalink"])
 
+    @slack_call
     async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
         """Give the channel its canvas (the tab at the top of the channel); return its id."""
         response = await self.client.conversations_canvases_create(
@@ -269,6 +291,7 @@ class SlackWorkspace:
         )
         return str(response["canvas_id"])
 
+    @slack_call
     async def replace_canvas(self, canvas_id: str, markdown: str) -> None:
         """Replace a canvas's whole content."""
         await self.client.canvases_edit(
@@ -281,6 +304,7 @@ class SlackWorkspace:
             ],
         )
 
+    @slack_call
     async def upload_file(
         self, channel_id: str, *, filename: str, title: str, content: str, comment: str
     ) -> str:
@@ -294,6 +318,7 @@ class SlackWorkspace:
         )
         return str(response["file"]["id"])
 
+    @slack_call
     async def display_name(self, user_id: str) -> str:
         """How a person is called in chat (topics); the id itself if Slack will not say."""
         user = await self._user(user_id)
@@ -302,6 +327,7 @@ class SlackWorkspace:
             profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
         )
 
+    @slack_call
     async def full_name(self, user_id: str) -> str:
         """A person's full name, for documents; the id itself if Slack will not say."""
         user = await self._user(user_id)
@@ -313,10 +339,42 @@ class SlackWorkspace:
             try:
                 self._users[user_id] = dict((await self.client.users_info(user=user_id))["user"])
             except SlackApiError as error:
-                log.warning("users.info for %s failed: %s", user_id, slack_error(error))
+                log.warning("users.info for %s failed: %s", user_id, slack_code(error))
                 return {}
         return self._users[user_id]
 
+    @slack_call
+    async def is_guest(self, user_id: str) -> bool:
+        """Whether the person is a guest (``is_restricted``: multi-channel,
+        ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object).
+        Asked afresh: a guest made a member, or the reverse, counts from the next sign-in."""
+        user = (await self.client.users_info(user=user_id))["user"]
+        return bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
+
+    @slack_call
+    async def sign_in(self, app: OAuthApp, code: str, redirect_uri: str) -> SignedIn:
+        """Trade a Sign in with Slack ``code`` for who signed in (OpenID Connect:
+        https://docs.slack.dev/authentication/sign-in-with-slack)."""
+        answer = await self.client.openid_connect_token(
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+            grant_type="authorization_code",
+        )
+        person = AsyncWebClient(
+            token=str(answer["access_token"]),
+            base_url=self.client.base_url,
+            session=self.client.session,
+        )
+        info = await person.openid_connect_userInfo()
+        user_id = str(info.get("https://slack.com/user_id") or info.get("sub") or "")
+        team_id = str(info.get("https://slack.com/team_id") or "")
+        if not user_id or not team_id:
+            raise SlackRefused("openid.connect.userInfo", "no_user_named")
+        return SignedIn(user_id, team_id, str(info.get("name") or user_id))
+
+    @slack_call
     async def channel_members(self, channel_id: str) -> set[str]:
         """Everyone in a channel the bot is in (``conversations.members``, every page)."""
         members: set[str] = set()
@@ -330,11 +388,13 @@ class SlackWorkspace:
             if not cursor:
                 return members
 
+    @slack_call
     async def usergroup_members(self, group_id: str) -> list[str]:
         """The user ids in a user group (``S...``)."""
         response = await self.client.usergroups_users_list(usergroup=group_id)
         return [str(user) for user in response.get("users") or []]
 
+    @slack_call
     async def find_usergroup(self, handle: str) -> str | None:
         """The id of the user group with this handle (``dba-team``), if there is one."""
         response = await self.client.usergroups_list()
@@ -344,10 +404,12 @@ class SlackWorkspace:
                 return str(group["id"])
         return None
 
+    @slack_call
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """Open a modal for the person whose action gave ``trigger_id``."""
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
+    @slack_call
     async def reply(self, response_url: str, text: str) -> None:
         """Answer a person privately through the ``response_url`` of their command or modal."""
         webhook = AsyncWebhookClient(url=response_url, session=self._session)

@@ -8,6 +8,10 @@ of that method, new or retrying, waits at the gate, so calls queue up instead of
 ``chat.postMessage`` is limited per channel instead, about one message a second with short
 bursts (https://docs.slack.dev/apis/web-api/rate-limits, "Posting messages"): its gate is
 the channel's, so one busy incident channel never holds back the others.
+
+A caller that has better things to do than wait (the job runner: a job waiting at a gate
+would hold its place in the queue) sets a patience with ``waiting_at_most``: a call whose
+gate stays closed longer raises ``SlackRateLimited`` at once, with the seconds left.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -27,19 +33,37 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.basics.numbers import parse_bounded_int
+from bot.clients.slack_errors import RETRY_AFTER_MAX, SlackRateLimited
 
 log = logging.getLogger(__name__)
 # A rate-limited call waits this many times before its caller sees the 429: with a shared
 # gate the waits are the queue, not wasted attempts. Jobs retry beyond that.
 RATE_LIMIT_RETRIES = 30
-# A Retry-After beyond this is not believed (one of "inf" would close a gate for good).
-RETRY_AFTER_MAX = 3600
 
 
 # Methods Slack limits per channel rather than per workspace.
 PER_CHANNEL_METHODS = frozenset({"chat.postMessage"})
 # The gate of the call under way, for the retry handler (which sees only the HTTP request).
 _current_gate: ContextVar[str | None] = ContextVar("slack_rate_limit_gate", default=None)
+# The longest a call may wait at a closed gate (None: as long as the gate says).
+_patience: ContextVar[float | None] = ContextVar("slack_rate_limit_patience", default=None)
+
+
+@contextmanager
+def waiting_at_most(seconds: float) -> Iterator[None]:
+    """Calls made inside raise ``SlackRateLimited`` instead of waiting longer than ``seconds``
+    at a closed gate, so the caller can do other work and come back when it opens."""
+    token = _patience.set(seconds)
+    try:
+        yield
+    finally:
+        _patience.reset(token)
+
+
+def too_long(seconds: float) -> bool:
+    """Whether waiting ``seconds`` is beyond the current caller's patience."""
+    patience = _patience.get()
+    return patience is not None and seconds > patience
 
 
 def gate_of(method: str, arguments: dict[str, Any]) -> str:
@@ -64,6 +88,10 @@ class RateLimitGate:
             # A little jitter, so the queue does not stampede the moment the gate opens.
             await asyncio.sleep(delay + random.uniform(0, 0.25))
 
+    def closed_for(self, method: str) -> float:
+        """Seconds until ``method``'s gate opens (0 when it is open)."""
+        return max(0.0, self._open_at.get(method, 0.0) - time.monotonic())
+
     def close(self, method: str, seconds: float) -> None:
         """Slack said ``method`` is rate limited for ``seconds``."""
         self.limited += 1
@@ -84,24 +112,27 @@ class RateLimitRetryHandler(AsyncRetryHandler):
         self,
         *,
         state: RetryState,  # noqa: ARG002
-        request: HttpRequest,  # noqa: ARG002
+        request: HttpRequest,
         response: HttpResponse | None = None,
-        error: Exception | None = None,  # noqa: ARG002
+        error: Exception | None = None,
     ) -> bool:
-        return response is not None and response.status_code == 429
+        # Asked again about an earlier 429 when a later attempt raised: not a new 429.
+        if error is not None or response is None or response.status_code != 429:
+            return False
+        gate = _current_gate.get() or api_method(request.url)
+        self.gate.close(gate, retry_after(response))
+        # An impatient caller hears the 429 (as SlackRateLimited) rather than wait for it.
+        return not too_long(self.gate.closed_for(gate))
 
     async def prepare_for_next_attempt_async(
         self,
         *,
         state: RetryState,
         request: HttpRequest,
-        response: HttpResponse | None = None,
+        response: HttpResponse | None = None,  # noqa: ARG002
         error: Exception | None = None,  # noqa: ARG002
     ) -> None:
-        assert response is not None
-        gate = _current_gate.get() or api_method(request.url)
-        self.gate.close(gate, retry_after(response))
-        await self.gate.wait(gate)
+        await self.gate.wait(_current_gate.get() or api_method(request.url))
         state.next_attempt_requested = True
         state.increment_current_attempt()
 
@@ -118,6 +149,8 @@ class GatedWebClient(AsyncWebClient):
         gate = gate_of(api_method, arguments)
         token = _current_gate.set(gate)
         try:
+            if too_long(seconds := self.gate.closed_for(gate)):
+                raise SlackRateLimited(api_method, "ratelimited", retry_after=seconds)
             await self.gate.wait(gate)
             return await super().api_call(api_method, **kwargs)
         finally:

@@ -31,7 +31,7 @@ RATE_WINDOW = 60.0
 # EmulatorServer._channel_rate_limited).
 POST_RATE = 1.0
 POST_BURST = 3
-# The bot token's scopes (auth.test's x-oauth-scopes): bot/slack/manifest.py's BOT_SCOPES, which a
+# The bot token's scopes (auth.test's x-oauth-scopes): bot/manifest.py's BOT_SCOPES, which a
 # test keeps equal (the emulator does not import the bot's Slack code).
 OAUTH_SCOPES = (
     "commands,chat:write,channels:manage,channels:read,channels:history,groups:read,"

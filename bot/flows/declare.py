@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.timestamps import ts_to_datetime
-from bot.clients.slack import MESSAGE_UNREACHABLE, slack_error
+from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited
 from bot.flows.channel import announce, invite, refresh_channel_header, say
 from bot.flows.escalation import schedule_level
 from bot.flows.reminders import schedule_update_reminder
@@ -92,27 +92,30 @@ async def open_war_room(
     prefix: str,
     members: Sequence[str] = (),
     policy: Policy | None = None,
-    policy_reason: str = "",
+    policy_why: Mapping[str, Any] | None = None,
 ) -> None:
     """Create the incident's channel, start its reminders and policy, bring in ``members``,
     and post and pin its header.
 
-    ``policy`` (else the one set for the incident's severity, if any) starts at level 1.
+    ``policy`` (else the one set for the incident's severity, if any) starts at level 1;
+    ``policy_why`` says why it does, as data (``Escalation.why``).
     """
     try:
         channel_id, channel_name = await services.slack.create_channel(
             _channel_names(prefix, incident), private=incident.is_private
         )
-    except SlackApiError as error:
-        log.error("creating the channel of %s failed: %s", incident.reference, slack_error(error))
-        raise ChannelNotCreated(reference=incident.reference, error=slack_error(error)) from error
+    except SlackFailure as error:
+        # Rate-limited, a job runs again once Slack allows: routine in a storm, not an error.
+        level = logging.INFO if isinstance(error, SlackRateLimited) else logging.ERROR
+        log.log(level, "creating the channel of %s failed: %s", incident.reference, error.code)
+        raise ChannelNotCreated(reference=incident.reference, error=error.code) from error
     async with session_scope(services.engine) as session:
         session.add(incident)
         await incidents.attach_channel(
             session, incident, channel_id=channel_id, channel_name=channel_name
         )
         await schedule_update_reminder(session, services, incident)
-        await start_policy(session, services, incident, policy, policy_reason)
+        await start_policy(session, services, incident, policy, policy_why)
         await session.commit()
     services.wake_jobs()
     await invite(services, incident, members)
@@ -124,7 +127,7 @@ async def start_policy(
     services: Services,
     incident: Incident,
     policy: Policy | None = None,
-    reason: str = "",
+    why: Mapping[str, Any] | None = None,
 ) -> None:
     """Have level 1 of ``policy`` (else the policy set for the incident's severity) escalated
     now (the caller commits).
@@ -133,10 +136,15 @@ async def start_policy(
     """
     if policy is None:
         policy = services.settings.escalation_policies.for_severity(incident.severity)
-        reason = f"{incident.severity} incidents escalate to {policy.name}" if policy else ""
+        why = by_severity(incident, policy) if policy else None
     if policy is None or incident.policy is not None or not incident.is_open:
         return
-    await schedule_level(session, incident, policy, 1, due_at=services.clock(), reason=reason)
+    await schedule_level(session, incident, policy, 1, due_at=services.clock(), why=why)
+
+
+def by_severity(incident: Incident, policy: Policy) -> dict[str, Any]:
+    """Why a policy starts by itself: the incident's severity escalates to it."""
+    return {"because": "severity", "severity": incident.severity, "policy": policy.name}
 
 
 def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMessage) -> None:
@@ -156,9 +164,7 @@ async def _link_origin(services: Services, incident: Incident, origin: SaidMessa
     assert incident.channel_id is not None
     try:
         permalink: str | None = await services.slack.permalink(origin.channel, origin.ts)
-    except SlackApiError as error:
-        if slack_error(error) not in MESSAGE_UNREACHABLE:
-            raise
+    except SlackGone:
         permalink = None  # a DM or a channel the bot is not in: said so, never a failure
     await say(
         services, incident, "messages/declared_from_message.j2", origin=origin, link=permalink

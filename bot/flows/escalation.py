@@ -10,20 +10,20 @@ outage after the commit delays them; it never loses them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from slack_sdk.errors import SlackApiError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.durations import duration_text
 from bot.basics.errors import AlreadyResolved, BotError
-from bot.clients.slack import Invitation, slack_error
+from bot.clients.slack import Invitation
+from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import deliver_now, refresh_channel_header, say, send
 from bot.flows.paging import follow_up_pages, schedule_page
+from bot.postmortem.posting import choose_template
 from bot.record import escalations, incidents
 from bot.record.policies import Policy, Target
 from bot.services import Services
@@ -107,8 +107,8 @@ async def _usergroup_id(services: Services, ref: str, label: str) -> str:
         return ref
     try:
         found = await services.slack.find_usergroup(ref)
-    except SlackApiError as error:
-        raise UnknownTarget(target=label, reason=f"Slack said {slack_error(error)}") from error
+    except SlackFailure as error:
+        raise UnknownTarget(target=label, reason=f"Slack said {error.code}") from error
     if found is None:
         raise UnknownTarget(target=label, reason="no such user group")
     return found
@@ -117,8 +117,8 @@ async def _usergroup_id(services: Services, ref: str, label: str) -> str:
 async def _members(services: Services, group_id: str, label: str) -> list[str]:
     try:
         return await services.slack.usergroup_members(group_id)
-    except SlackApiError as error:
-        raise UnknownTarget(target=label, reason=f"Slack said {slack_error(error)}") from error
+    except SlackFailure as error:
+        raise UnknownTarget(target=label, reason=f"Slack said {error.code}") from error
 
 
 async def _escalate_policy(
@@ -155,13 +155,15 @@ async def escalate_to_level(
     number: int,
     *,
     requested_by: str | None,
-    reason: str,
+    reason: str = "",
+    why: Mapping[str, Any] | None = None,
 ) -> Escalation | None:
     """Escalate to one level of a policy, once; schedule the next level if it has a timeout.
 
     ``requested_by`` None is the policy's own timer, which stands down when the incident is
-    resolved, or when anything was acknowledged since the level before. None when nothing was
-    escalated.
+    resolved, or when anything was acknowledged since the level before. ``reason`` is a
+    person's words, ``why`` the policy's own cause as data (``Escalation.why``). None when
+    nothing was escalated.
     """
     level = policy.level(number)
     assert level is not None
@@ -176,9 +178,10 @@ async def escalate_to_level(
             current,
             target_kind="policy",
             target_ref=policy.name,
-            target=f"{policy.name} level {number}",
+            target=policy.name,  # the level is its own column; templates say both
             users=reach.users,
             reason=reason,
+            why=why,
             requested_by=requested_by,
             at=now,
             policy=policy.name,
@@ -198,7 +201,7 @@ async def escalate_to_level(
                 policy,
                 number + 1,
                 due_at=now + level.timeout,
-                reason=f"level {number} not acknowledged within {duration_text(level.timeout)}",
+                why=timed_out(number, level.timeout),
             )
         await _schedule_bring_in(session, escalation, reach, now)
         await session.commit()
@@ -233,17 +236,23 @@ async def schedule_level(
     number: int,
     *,
     due_at: datetime,
-    reason: str,
+    why: Mapping[str, Any] | None,
 ) -> None:
-    """Have the job runner escalate to this level of the policy at ``due_at`` (caller commits)."""
+    """Have the job runner escalate to this level of the policy at ``due_at`` (caller commits),
+    keeping why as data for the escalation it makes."""
     await jobs.schedule(
         session,
         kind=ESCALATE_JOB,
         key=f"escalate:{incident.id}:{policy.name}:{number}",
         due_at=due_at,
         incident_id=incident.id,
-        payload={"policy": policy.name, "level": number, "reason": reason},
+        payload={"policy": policy.name, "level": number, "why": dict(why) if why else None},
     )
+
+
+def timed_out(number: int, timeout: timedelta) -> dict[str, Any]:
+    """Why the level after ``number`` is escalated to: nobody acknowledged in time."""
+    return {"because": "timeout", "level": number, "after_seconds": int(timeout.total_seconds())}
 
 
 async def _schedule_pages(
@@ -312,8 +321,15 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
     if policy is None or incident is None or policy.level(payload["level"]) is None:
         log.warning("escalation timer %s names a policy level no longer configured", job.key)
         return None
+    # Timers scheduled before 0010 carry an English sentence as "reason": it stays as it was.
     escalation = await escalate_to_level(
-        services, incident, policy, payload["level"], requested_by=None, reason=payload["reason"]
+        services,
+        incident,
+        policy,
+        payload["level"],
+        requested_by=None,
+        reason=payload.get("reason", ""),
+        why=payload.get("why"),
     )
     if escalation is not None and payload["level"] == 1:
         await refresh_channel_header(services, await _reloaded(services, incident))
@@ -340,9 +356,9 @@ async def bring_in(services: Services, job: Job) -> None:
     problems = list(payload.get("problems") or [])
     try:
         invitation = await services.slack.invite(incident.channel_id, escalation.users)
-    except SlackApiError as error:
+    except SlackFailure as error:
         # Nobody came in: each of them is told apart in the message, with Slack's reason.
-        invitation = Invitation(refused=tuple((u, slack_error(error)) for u in escalation.users))
+        invitation = Invitation(refused=tuple((u, error.code) for u in escalation.users))
     # Rendered and kept under the incident's lock, from the escalation as it stands now: an
     # acknowledgement that came while people were invited shows in it, and one that comes
     # later finds this message to edit (acknowledge takes the same lock).
@@ -376,11 +392,14 @@ def _escalation_message(
     pages: Sequence[Page],
     problems: list[str],
 ) -> tuple[str, list[dict[str, object]]]:
+    language, _ = choose_template(services, incident)
     context = {
         "incident": incident,
         "escalation": escalation,
         "pagers": [page.service for page in pages],
         "problems": problems,
+        # Why a policy escalated is said in the incident's language, as its timeline is.
+        "sentences": services.renderer.entries_for(language),
     }
     text = services.renderer.render("messages/escalation.j2", **context)
     blocks = services.renderer.render_json("blocks/escalation.json.j2", text=text, **context)
@@ -417,9 +436,9 @@ async def acknowledge(
     try:
         await say(services, incident, "messages/acknowledged.j2", escalations=chosen, user=user_id)
         await refresh_channel_header(services, incident)
-    except SlackApiError as error:
+    except SlackFailure as error:
         # The acknowledgement is recorded and has stopped the policy; only showing it failed.
-        log.warning("showing the acknowledgement failed: %s", slack_error(error))
+        log.warning("showing the acknowledgement failed: %s", error.code)
     return incident, chosen
 
 

@@ -15,7 +15,12 @@ from bot.alerting.intake import (
     post_to_route_channel,
     process_payload,
 )
-from bot.flows.escalation import BRING_IN_JOB, ESCALATE_JOB, bring_in, run_escalation_timer
+from bot.flows.escalation import (
+    BRING_IN_JOB,
+    ESCALATE_JOB,
+    bring_in,
+    run_escalation_timer,
+)
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.reminders import REMINDER_JOB, remind_about_updates
 from bot.flows.scheduler import JobHandler
@@ -34,3 +39,9 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         PUBLISH_JOB: publish_postmortem,
     }
 )
+# Kinds whose handlers may stop at any Slack call and be run again from the start: they pick
+# up where they stopped (a channel is made once, alert changes are taken once and restored
+# when a post fails, writes wait in the outbox). Rate-limited, they give their place to other
+# jobs instead of waiting. The others (pages, escalations: a page must not go out twice)
+# wait at Slack's gate inside the job, holding one of the runner's slots.
+YIELDING_JOBS = frozenset({PROCESS_JOB, WAR_ROOM_JOB, NOTICE_JOB, POST_JOB})

@@ -15,10 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
-from bot.basics.numbers import parse_bounded_int
-from bot.clients.slack import slack_error
+from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited, SlackRefused
 from bot.flows.polling import Poller
 from bot.record import findings, incidents
 from bot.services import Services
@@ -32,23 +29,6 @@ BACKOFF_MAX_SECONDS = 60.0
 # Kept trying this long; then a write is given up (it would only block its channel).
 GIVE_UP_AFTER = timedelta(days=1)
 GIVE_UP_SECONDS = GIVE_UP_AFTER.total_seconds()
-# Slack's answers that mean "not now" rather than "never" (a token or scope slip is mended
-# by a person, and the writes should then go out).
-_TRANSIENT = {
-    "invalid_auth",
-    "not_authed",
-    "token_revoked",
-    "token_expired",
-    "account_inactive",
-    "missing_scope",
-    "ratelimited",
-    "internal_error",
-    "fatal_error",
-    "service_unavailable",
-    "request_timeout",
-}
-# Slack's answers that mean the write is already as wanted.
-_ALREADY = {"already_pinned", "already_in_channel", "cant_invite_self"}
 SWEEP_CONCURRENCY = 8
 
 
@@ -109,49 +89,41 @@ async def _send_next(services: Services, channel: str) -> bool:
 async def _call(services: Services, row: OutboxMessage, acted_on_ts: str | None) -> str | None:
     slack, args = services.slack, outbox.arguments(row)
     ts = acted_on_ts or args.pop("ts", None)
-    try:
-        if row.method == outbox.POST:
-            return await slack.post(row.channel, args.pop("text"), **args)
-        if row.method == outbox.UPDATE:
-            await slack.update(row.channel, str(ts), args.pop("text"), **args)
-        elif row.method == outbox.PIN:
-            await slack.pin(row.channel, str(ts))
-        elif row.method == outbox.TOPIC:
-            await slack.set_topic(row.channel, args["topic"])
-        elif row.method == outbox.INVITE:
-            invitation = await slack.invite(row.channel, args["users"])
-            for user, reason in invitation.refused:
-                log.warning("Slack would not invite %s to %s: %s", user, row.channel, reason)
-        else:
-            raise ValueError(f"unknown outbox method {row.method!r}")
-    except SlackApiError as error:
-        if slack_error(error) not in _ALREADY:
-            raise
+    # Pinning what is pinned and inviting who is in are no failures: the client says so.
+    if row.method == outbox.POST:
+        return await slack.post(row.channel, args.pop("text"), **args)
+    if row.method == outbox.UPDATE:
+        await slack.update(row.channel, str(ts), args.pop("text"), **args)
+    elif row.method == outbox.PIN:
+        await slack.pin(row.channel, str(ts))
+    elif row.method == outbox.TOPIC:
+        await slack.set_topic(row.channel, args["topic"])
+    elif row.method == outbox.INVITE:
+        invitation = await slack.invite(row.channel, args["users"])
+        for user, reason in invitation.refused:
+            log.warning("Slack would not invite %s to %s: %s", user, row.channel, reason)
+    else:
+        raise ValueError(f"unknown outbox method {row.method!r}")
     return ts
 
 
 def _wait_for(error: Exception, attempts: int) -> float | None:
     """Seconds to wait before trying again, or None when trying again cannot help."""
     backoff = min(2.0 ** min(attempts, 10), BACKOFF_MAX_SECONDS)
-    if not isinstance(error, SlackApiError) or not hasattr(error.response, "status_code"):
-        # No answer at all (the network or Slack is down), or one nobody could read.
+    if isinstance(error, SlackRateLimited):
+        # Whatever Slack says, the write is given up after a day anyway.
+        return min(error.retry_after, GIVE_UP_SECONDS) if error.retry_after is not None else backoff
+    if isinstance(error, SlackGone | SlackRefused):
+        return None
+    if not isinstance(error, SlackFailure):
         log.warning("outbox write failed: %r", error)
-        return backoff
-    status = error.response.status_code
-    if status == 429:
-        retry_after = error.response.headers.get("Retry-After", "")
-        # Whatever the header says, the write is given up after a day anyway.
-        seconds = parse_bounded_int(str(retry_after), 0, 10**12)
-        return float(min(seconds, GIVE_UP_SECONDS)) if seconds is not None else backoff
-    if status >= 500 or slack_error(error) in _TRANSIENT:
-        return backoff
-    return None
+    # Slack down or failing, or not allowed now: a token or scope slip is mended by a person,
+    # and the writes should then go out.
+    return backoff
 
 
 def _named(error: Exception) -> str:
-    if isinstance(error, SlackApiError) and hasattr(error.response, "status_code"):
-        return slack_error(error)
-    return type(error).__name__
+    return error.code if isinstance(error, SlackFailure) else type(error).__name__
 
 
 async def _settle(

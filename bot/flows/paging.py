@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,8 +17,10 @@ from bot.clients.pagerduty import (
     send_event,
     trigger_event,
 )
-from bot.clients.slack import slack_error
+from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import say
+from bot.postmortem.draft import escalation_words
+from bot.postmortem.posting import choose_template
 from bot.record.escalations import open_pages
 from bot.services import Services
 from bot.store import jobs
@@ -197,8 +198,8 @@ async def _alert(services: Services, incident: Incident, escalation: Escalation)
     if incident.channel_id and incident.header_ts:
         try:
             link = await services.slack.permalink(incident.channel_id, incident.header_ts)
-        except SlackApiError as error:
-            log.warning("no permalink for %s: %s", incident.reference, slack_error(error))
+        except SlackFailure as error:
+            log.warning("no permalink for %s: %s", incident.reference, error.code)
     return PagerAlert(
         summary=f"[{incident.reference} {incident.severity}] {incident.title}",
         source=f"warroom #{incident.channel_name}" if incident.channel_name else "warroom",
@@ -210,10 +211,19 @@ async def _alert(services: Services, incident: Incident, escalation: Escalation)
             "incident": incident.reference,
             "severity": incident.severity,
             "status": incident.status,
-            "escalated_to": escalation.target,
-            "reason": escalation.reason,
+            **_escalation_said(services, incident, escalation),
         },
     )
+
+
+def _escalation_said(
+    services: Services, incident: Incident, escalation: Escalation
+) -> dict[str, str]:
+    """The page's target and reason as the incident's draft says them: a policy's level and
+    why it escalated in the incident's language (the record keeps them as data)."""
+    language, _ = choose_template(services, incident)
+    target, reason = escalation_words(services.renderer, language, {})(escalation)
+    return {"escalated_to": target, "reason": reason}
 
 
 async def _say_safely(
@@ -222,5 +232,5 @@ async def _say_safely(
     """Tell the channel; a Slack failure here must not make the page itself be retried."""
     try:
         await say(services, incident, template, **context)
-    except SlackApiError as error:
-        log.error("telling %s about its page failed: %s", incident.reference, slack_error(error))
+    except SlackFailure as error:
+        log.error("telling %s about its page failed: %s", incident.reference, error.code)

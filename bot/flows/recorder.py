@@ -1,8 +1,9 @@
 """Applying what happens in incident channels to the record, each Slack event exactly once.
 
-Every function claims the event id in the same transaction as the work it guards: a retried
-or duplicated delivery finds the claim and does nothing, and a failed one leaves no claim, so
-Slack's retry applies it. Channels that are not incident channels are never stored.
+Events go through the process's ``IngestWriter`` (bot/flows/ingestion.py), which claims the
+event id in the same transaction as the work it guards, many events to a transaction: a
+retried or duplicated delivery finds the claim and does nothing, and a failed one leaves no
+claim, so Slack's retry applies it. Channels that are not incident channels are never stored.
 """
 
 from __future__ import annotations
@@ -12,35 +13,30 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
-from bot.clients.slack import MESSAGE_UNREACHABLE, slack_error
+from bot.clients.slack_errors import SlackGone
+from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.record import incidents, messages, reactions
-from bot.record.incidents import get_by_channel, incident_in_channel
+from bot.record.incidents import incident_in_channel
 from bot.record.messages import SaidMessage
+from bot.record.reactions import SeenReaction
 from bot.record.timeline import add_entry, entries
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, Incident, TimelineEntry, TimelineKind
-from bot.store.processed_events import claim_event
 
 log = logging.getLogger(__name__)
 
 
-async def record_said(services: Services, event_id: str, said: SaidMessage) -> None:
-    """Keep a message said in an incident channel."""
-    async with session_scope(services.engine) as session:
-        incident = await get_by_channel(session, said.channel)
-        if incident is None or not await claim_event(session, event_id):
-            return
-        await messages.keep_message(session, incident, said)
-        await session.commit()
+async def record_said(writer: IngestWriter, event_id: str, said: SaidMessage) -> None:
+    """Keep a message said in an incident channel (the writer's two-statement batch path)."""
+    await writer.said(event_id, said)
 
 
 async def record_edit(
-    services: Services,
+    writer: IngestWriter,
     event_id: str,
     *,
     channel: str,
@@ -50,30 +46,30 @@ async def record_edit(
     edited_at: datetime,
 ) -> None:
     """Apply an edit to a kept message."""
-    async with session_scope(services.engine) as session:
-        incident = await get_by_channel(session, channel)
-        if incident is None or not await claim_event(session, event_id):
-            return
+
+    async def edit(session: AsyncSession, _incident: Incident) -> bool:
         await messages.edit_message(
             session, channel=channel, ts=ts, text=text, edited_by=edited_by, edited_at=edited_at
         )
-        await session.commit()
+        return True
+
+    await writer.apply(event_id, channel, edit)
 
 
 async def record_deletion(
-    services: Services, event_id: str, *, channel: str, ts: str, deleted_at: datetime
+    writer: IngestWriter, event_id: str, *, channel: str, ts: str, deleted_at: datetime
 ) -> None:
     """Take a deleted message out of the timeline, keeping the audit row."""
-    async with session_scope(services.engine) as session:
-        incident = await get_by_channel(session, channel)
-        if incident is None or not await claim_event(session, event_id):
-            return
+
+    async def delete(session: AsyncSession, _incident: Incident) -> bool:
         await messages.delete_message(session, channel=channel, ts=ts, deleted_at=deleted_at)
-        await session.commit()
+        return True
+
+    await writer.apply(event_id, channel, delete)
 
 
 async def record_reaction(
-    services: Services,
+    writer: IngestWriter,
     event_id: str,
     *,
     channel: str,
@@ -83,24 +79,33 @@ async def record_reaction(
     reacted_at: datetime,
 ) -> None:
     """Store a reaction and promote its message when the reaction maps to a timeline kind."""
+    services = writer.services
     kind_name = services.settings.reactions.get(name)
     reaction = _Reaction(
         event_id, name, user, reacted_at, TimelineKind(kind_name) if kind_name else None
     )
-    async with session_scope(services.engine) as session:
-        incident = await get_by_channel(session, channel)
-        if incident is None:
-            return
+
+    async def on_known(session: AsyncSession, incident: Incident) -> bool:
         message = await messages.find_message(session, channel, ts)
-        if message is not None:  # the usual case: one transaction
-            promoted = await _apply_reaction(session, incident, message, reaction)
-    if message is None:
+        if message is None:
+            raise MessageNotStored()  # rolls the claim back with the savepoint
+        return await _apply_reaction(session, incident, message, reaction)
+
+    try:
+        if reaction.kind is None:  # most reactions: the batch's Core path, no timeline
+            seen = SeenReaction(channel, ts, name, user, reacted_at)
+            await writer.react(event_id, seen)
+            return
+        promoted = await writer.apply(event_id, channel, on_known)
+    except MessageNotStored:
         # Fetched outside any transaction: Slack may be slow, the database must not wait on it.
         fetched = await _fetch(services, channel, ts)
-        async with session_scope(services.engine) as session:
-            session.add(incident)
+
+        async def on_fetched(session: AsyncSession, incident: Incident) -> bool:
             message = await _keep_fetched(session, incident, fetched)
-            promoted = await _apply_reaction(session, incident, message, reaction)
+            return await _apply_reaction(session, incident, message, reaction)
+
+        promoted = await writer.apply(event_id, channel, on_fetched)
     if promoted:
         services.background.spawn(
             _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
@@ -123,34 +128,29 @@ async def _apply_reaction(
     message: ChannelMessage | None,
     reaction: _Reaction,
 ) -> bool:
-    """Claim the event and store the reaction; True when it put the message in the timeline."""
-    if not await claim_event(session, reaction.event_id):
-        return False
-    promoted = False
+    """Store the reaction (its event is claimed by the writer); True when it put the message
+    in the timeline."""
     if message is None:
         log.warning("reaction %s on a message Slack does not have", reaction.event_id)
-    else:
-        promoted = await reactions.add_reaction(
-            session,
-            incident,
-            message,
-            name=reaction.name,
-            user=reaction.user,
-            added_at=reaction.reacted_at,
-            kind=reaction.kind,
-        )
-    await session.commit()
-    return promoted
+        return False
+    return await reactions.add_reaction(
+        session,
+        incident,
+        message,
+        name=reaction.name,
+        user=reaction.user,
+        added_at=reaction.reacted_at,
+        kind=reaction.kind,
+    )
 
 
 async def record_unreaction(
-    services: Services, event_id: str, *, channel: str, ts: str, name: str, user: str
+    writer: IngestWriter, event_id: str, *, channel: str, ts: str, name: str, user: str
 ) -> None:
     """Forget a reaction and demote its message when no other reaction holds it."""
-    async with session_scope(services.engine) as session:
-        incident = await get_by_channel(session, channel)
-        if incident is None or not await claim_event(session, event_id):
-            return
+    services = writer.services
+
+    async def unreact(session: AsyncSession, incident: Incident) -> bool:
         removed = await reactions.remove_reaction(
             session,
             incident,
@@ -160,35 +160,31 @@ async def record_unreaction(
             user=user,
             mapping=services.settings.reactions,
         )
-        still = await reactions.still_promoted(session, channel, ts)
-        await session.commit()
-    if removed and not still:
+        return removed and not await reactions.still_promoted(session, channel, ts)
+
+    if await writer.apply(event_id, channel, unreact):
         services.background.spawn(
             _receipt(services.slack.unreact(channel, ts, services.settings.receipt_reaction)),
             name=f"remove receipt on {channel} {ts}",
         )
 
 
-# Slack answers MESSAGE_UNREACHABLE when the message cannot be had; retrying the event would not
-# change it.
+# Slack answers SlackGone when the message cannot be had; retrying the event would not change
+# it. Any other failure is raised: the 5xx answer makes Slack redeliver the event later.
 
 
 async def _receipt(work: Awaitable[None]) -> None:
     """The bot's receipt reaction: a message gone from Slack meanwhile has nowhere to show it."""
     try:
         await work
-    except SlackApiError as error:
-        if slack_error(error) not in MESSAGE_UNREACHABLE:
-            raise
-        log.warning("no receipt reaction: %s", slack_error(error))
+    except SlackGone as error:
+        log.warning("no receipt reaction: %s", error.code)
 
 
 async def _fetch(services: Services, channel: str, ts: str) -> SaidMessage | None:
     try:
         found = await services.slack.fetch_message(channel, ts)
-    except SlackApiError as error:
-        if slack_error(error) not in MESSAGE_UNREACHABLE:
-            raise  # transient: the 5xx answer makes Slack redeliver the event later
+    except SlackGone:
         found = None
     if found is None:
         return None

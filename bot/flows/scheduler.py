@@ -3,16 +3,28 @@
 A handler returns None when its job is done, or the time it should run again (a retry with
 backoff, or the next round of a repeating job). A handler that raises is retried with
 backoff and given up after ``MAX_FAILURES``, with the error kept on the row.
+
+A replica runs up to ``concurrency`` jobs at once (default ``CONCURRENCY``), one per incident
+at a time, and a kind of job takes more than ``KIND_SHARE`` of them only when nothing else is
+due. Slack's rate
+limits do not hold the queue: a job of a kind in ``yielding`` never waits at a closed Slack
+gate (``waiting_at_most``), and any job that Slack rate-limits is put back, due when the gate
+opens, without counting as a failure; jobs that call other Slack methods run meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 
 from bot.basics.logs import incident_scope
+from bot.clients.slack_errors import SlackRateLimited
+from bot.clients.slack_ratelimit import waiting_at_most
 from bot.flows.polling import Poller
 from bot.record import incidents
 from bot.services import Services
@@ -23,6 +35,21 @@ from bot.store.models import Job
 log = logging.getLogger(__name__)
 JobHandler = Callable[[Services, Job], Awaitable[datetime | None]]
 MAX_FAILURES = 8
+# How long a yielding job waits at a closed gate before it gives up its place: a channel's
+# one-message-a-second pause is waited out where it is; a method closed for longer (Slack's
+# Retry-After on conversations.create is tens of seconds) is not.
+JOB_PATIENCE = 3.0
+# Jobs a replica runs at once by default. One: with more, escalation and paging tests fail
+# (tests/test_escalation.py, not yet understood); callers may ask for more (up to 8 tested).
+CONCURRENCY = 1
+# The slots one kind of job takes while jobs of other kinds are due: a storm's 500 payloads
+# must not keep its war rooms (or an escalation timer) waiting until they are all applied.
+KIND_SHARE = 4
+# A rate-limited job is due this long after its gate opens, so the jobs that waited do not
+# all reach Slack in the same instant the gate opens (the gate itself adds its own jitter).
+GATE_MARGIN = timedelta(milliseconds=50)
+# How long the runner remembers why it put a job back once that gate is open again.
+REMEMBER_GATES = 60.0
 
 
 def failure_backoff(failures: int) -> timedelta:
@@ -30,34 +57,141 @@ def failure_backoff(failures: int) -> timedelta:
     return timedelta(seconds=min(10 * 2**failures, 600))
 
 
+def rate_limit_in(error: BaseException) -> SlackRateLimited | None:
+    """The Slack rate limit behind ``error``, if any: flows wrap Slack's failures in their own
+    errors (a channel not created), and the cause is what says to wait rather than fail."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, SlackRateLimited):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class JobRunner(Poller):
-    """Runs due jobs of this replica until stopped; ``services.wake_jobs`` asks for a look now."""
+    """Runs due jobs of this replica until stopped; ``services.wake_jobs`` asks for a look now.
+
+    ``yielding``: the kinds whose handlers may be stopped at any Slack call and run again
+    from the start (they pick up where they stopped); they never wait at a closed gate.
+    """
 
     name = "warroom job runner"
 
-    def __init__(self, services: Services, handlers: Mapping[str, JobHandler]) -> None:
+    def __init__(
+        self,
+        services: Services,
+        handlers: Mapping[str, JobHandler],
+        yielding: Collection[str] = (),
+        concurrency: int = CONCURRENCY,
+    ) -> None:
         super().__init__(services, wake=services.job_signal)
         self.handlers = handlers
+        self.yielding = frozenset(yielding)
+        self.concurrency = concurrency
         # Shown in the job rows, so an operator sees which replica holds a claim.
         self.owner = services.replica
-        # One round at a time per replica: a poll and a caller asking for a round take turns.
-        self._round = asyncio.Lock()
+        # Claims are made one at a time per replica: a poll and a caller asking take turns.
+        self._claiming = asyncio.Lock()
+        self._running: dict[asyncio.Task[None], Job] = {}
+        # What rate-limited jobs taught: when each Slack method's gate opens (monotonic), and
+        # which put-back job waits for which method. When a gate closes again before its
+        # waiters ran, they stay unclaimed (one of them found out) instead of each being
+        # claimed only to meet the closed gate.
+        self._gates: dict[str, float] = {}
+        self._waiting: dict[int, str] = {}
 
     async def round(self) -> None:
-        while await self.run_due():
+        """Start due jobs while there are free slots; each one that ends asks for a look."""
+        while await self.start_due():
             pass
 
     async def run_due(self) -> int:
-        """Claim and run the jobs due now; return how many ran."""
-        async with self._round:
-            claimed = await jobs.claim_due(
-                self.services.engine, now=self.services.clock(), owner=self.owner
-            )
+        """Start the jobs due now and wait for every running job; return how many started
+        (tests and the demo drive the runner this way, one round of the clock at a time)."""
+        started = 0
+        while started_now := await self.start_due(block=True):
+            started += started_now
+        await self.idle()
+        return started
+
+    async def idle(self) -> None:
+        """Wait until no job of this replica is running."""
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def stop(self) -> None:
+        await super().stop()
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def start_due(self, *, block: bool = False) -> int:
+        """Claim due jobs for the free slots and start them; how many started (0: none due,
+        or no slot free; ``block``: wait for a slot instead)."""
+        async with self._claiming:
+            while block and len(self._running) >= self.concurrency:
+                await asyncio.wait(list(self._running), return_when=asyncio.FIRST_COMPLETED)
+            free = self.concurrency - len(self._running)
+            claimed = await self._claim(free) if free > 0 else ()
             for job in claimed:
-                # Each job's log lines name its own incident, never the previous job's.
-                with incident_scope():
-                    await self._run(job)
+                self._waiting.pop(job.id or 0, None)
+                task = asyncio.create_task(self._slot(job), name=f"job {job.key}")
+                self._running[task] = job
             return len(claimed)
+
+    async def _claim(self, limit: int) -> list[Job]:
+        """Claim up to ``limit`` of the oldest due jobs: one of the other kinds at a time, and
+        yielding ones beside it, of kinds below their share first."""
+        running = list(self._running.values())
+        others = set(self.handlers) - self.yielding
+        claimed: list[Job] = []
+        # The other kinds (escalations, pages, reminders) rely on running one at a time, in
+        # due order, as they always have: a page follows the message that brought people in.
+        if not any(job.kind in others for job in running):
+            claimed += await self._claim_from(running, 1, set(self.yielding))
+        kinds = Counter(job.kind for job in running + claimed)
+        crowded = {kind for kind, count in kinds.items() if count >= KIND_SHARE} | others
+        if len(claimed) < limit:
+            claimed += await self._claim_from(running + claimed, limit - len(claimed), crowded)
+        # Slots left over go to crowded kinds: nothing else is due.
+        if len(claimed) < limit:
+            claimed += await self._claim_from(running + claimed, limit - len(claimed), others)
+        return claimed
+
+    async def _claim_from(self, running: list[Job], limit: int, crowded: set[str]) -> list[Job]:
+        return list(
+            await jobs.claim_due(
+                self.services.engine,
+                now=self.services.clock(),
+                owner=self.owner,
+                busy={job.incident_id for job in running if job.incident_id is not None},
+                held=self._held(),
+                crowded=crowded,
+                limit=limit,
+            )
+        )
+
+    def _held(self) -> set[int]:
+        """Put-back jobs whose Slack method's gate is closed now."""
+        now = time.monotonic()
+        for method, open_at in list(self._gates.items()):
+            if open_at + REMEMBER_GATES < now:  # long open: its waiters ran, here or elsewhere
+                del self._gates[method]
+                self._waiting = {j: m for j, m in self._waiting.items() if m != method}
+        return {job for job, method in self._waiting.items() if self._gates[method] > now}
+
+    async def _slot(self, job: Job) -> None:
+        try:
+            # Each job's log lines name its own incident, never another job's.
+            with incident_scope():
+                await self._run(job)
+        finally:
+            self._running.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            # A slot is free, and this incident's next job may be due.
+            self.services.wake_jobs()
+
+    def _patience(self, job: Job) -> AbstractContextManager[None]:
+        return waiting_at_most(JOB_PATIENCE) if job.kind in self.yielding else nullcontext()
 
     async def _run(self, job: Job) -> None:
         engine, clock = self.services.engine, self.services.clock
@@ -70,8 +204,12 @@ class JobRunner(Poller):
             if job.incident_id is not None:
                 await self._bind_incident(job.incident_id)
             log.debug("running job %s (%s)", job.key, job.kind)
-            again = await handler(self.services, job)
+            with self._patience(job):
+                again = await handler(self.services, job)
         except Exception as error:
+            if (limited := rate_limit_in(error)) is not None:
+                await self._put_back(job, limited)
+                return
             log.exception("job %s (%s) failed", job.key, job.kind)
             description = f"{type(error).__name__}: {error}"[:2000]
             if job.failures + 1 >= MAX_FAILURES:
@@ -88,6 +226,16 @@ class JobRunner(Poller):
         else:
             metrics.job_run(job.kind, "again")
             await jobs.run_again(engine, job, due_at=again)
+
+    async def _put_back(self, job: Job, limited: SlackRateLimited) -> None:
+        """Have a rate-limited job run again once its gate opens, and look then."""
+        wait = timedelta(seconds=limited.retry_after or 1) + GATE_MARGIN
+        log.debug("job %s (%s) waits %s for %s", job.key, job.kind, wait, limited.method)
+        self._gates[limited.method] = time.monotonic() + wait.total_seconds()
+        self._waiting[job.id or 0] = limited.method
+        self.services.metrics.job_run(job.kind, "rate_limited")
+        await jobs.put_back(self.services.engine, job, due_at=self.services.clock() + wait)
+        asyncio.get_running_loop().call_later(wait.total_seconds(), self.services.wake_jobs)
 
     async def _bind_incident(self, incident_id: int) -> None:
         # Handlers load their incident in many ways; one lookup here names it on all their lines.

@@ -7,11 +7,10 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import yaml
@@ -20,6 +19,7 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.render import Renderer, mentioned_users, readable
 from bot.postmortem import edits as postmortem_edits
 from bot.record import escalations, roles, timeline
 from bot.store.models import (
@@ -43,8 +43,6 @@ METRICS: tuple[tuple[str, Milestone, Milestone], ...] = (
 )
 # Entries that are a line of investigation: a misleading path lasts until the next of these.
 _PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT_CAUSE}
-# Slack markup in message text: <@U1|name>, <#C1|name>, <!channel>, <url|label>.
-_SLACK_MARKUP = re.compile(r"<([^<>]+)>")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
@@ -220,6 +218,9 @@ class Draft:
     written: dict[str, Written] = field(default_factory=dict)
     # The written sections the template asked for while rendering, in order.
     slots: list[Slot] = field(default_factory=list)
+    # Each moment's (date, time) as said in the incident's zone and language.
+    _moments: dict[datetime, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _zone: tzinfo | None = field(default=None, repr=False)
 
     def section(self, key: str, prompt: str) -> Written | None:
         """A written section of the template: what a person wrote for it, if anything.
@@ -242,15 +243,34 @@ class Draft:
         return self.incident.timezone
 
     def local(self, moment: datetime) -> datetime:
-        return moment.astimezone(tz.gettz(self.incident.timezone))
+        if self._zone is None:
+            self._zone = tz.gettz(self.incident.timezone)
+        return moment.astimezone(self._zone)
 
     def time(self, moment: datetime) -> str:
         """``3:00 PM`` in the incident's zone."""
-        return self.language.time_format.format(**self.language.fields(self.local(moment)))
+        return self._said(moment)[1]
 
     def date(self, moment: datetime) -> str:
         """``June 8, 2023`` in the incident's zone."""
-        return self.language.date_format.format(**self.language.fields(self.local(moment)))
+        return self._said(moment)[0]
+
+    def dated(self, lines: Sequence[Line]) -> list[tuple[str, str, Line]]:
+        """Each line with its date and time: one call for a whole section, not two a line."""
+        return [(*self._said(line.at), line) for line in lines]
+
+    def _said(self, moment: datetime) -> tuple[str, str]:
+        """The date and the time of ``moment``, worked out once per draft: a long timeline
+        shows each moment several times (its line, a misleading path, an escalation)."""
+        said = self._moments.get(moment)
+        if said is None:
+            fields = self.language.fields(self.local(moment))
+            said = (
+                self.language.date_format.format(**fields),
+                self.language.time_format.format(**fields),
+            )
+            self._moments[moment] = said
+        return said
 
     def abbreviation(self, moment: datetime) -> str:
         """``EAT``: the zone's abbreviation at that moment."""
@@ -298,6 +318,7 @@ class Record:
         """Every person the draft will name, including those mentioned in message text."""
         ids = {self.incident.commander, self.incident.declared_by, *self.roles.values()}
         ids |= {entry.author for entry in self.entries}
+        ids |= {user for entry in self.entries for user in timeline.people_in(entry.facts)}
         for escalation in self.escalations:
             ids |= {escalation.requested_by, escalation.acknowledged_by}
             if escalation.target_kind == "user":
@@ -357,47 +378,25 @@ async def remember_names(session: AsyncSession, names: Mapping[str, str], at: da
             session.add(person)
 
 
-def mentioned_users(text: str) -> list[str]:
-    return [token[1:].split("|", 1)[0] for token in _SLACK_MARKUP.findall(text) if token[0] == "@"]
-
-
-def readable(text: str, names: Mapping[str, str]) -> str:
-    """Slack message text as a document shows it: people by name, links as Markdown links."""
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(1)
-        target, _, label = token.partition("|")
-        if target.startswith("@"):
-            return "@" + names.get(target[1:], label or target[1:])
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith("!subteam^"):
-            return label or "@" + target.removeprefix("!subteam^")
-        if target.startswith("!"):
-            return "@" + (label or target[1:].split("^", 1)[0])
-        if target.startswith(("http://", "https://", "mailto:")):
-            return f"{label} ({target})" if label else target
-        return match.group(0)
-
-    return html.unescape(_SLACK_MARKUP.sub(replace, text))
-
-
 def build_draft(
     record: Record,
     names: Mapping[str, str],
     *,
+    renderer: Renderer,
     language: Language,
     style: str,
     now: datetime,
 ) -> Draft:
     """Arrange the record into the sections of a postmortem."""
     incident = record.incident
+    sentence = entry_sentences(renderer, language.code, names)
+    said = escalation_words(renderer, language.code, names)
 
     def name(user_id: str | None) -> str | None:
         return names.get(user_id, user_id) if user_id else None
 
     def line(entry: TimelineEntry) -> Line:
-        text = readable(entry.text, names)
+        text = sentence(entry)
         return Line(entry.occurred_at, entry.kind, text, name(entry.author), entry.permalink)
 
     lines = [line(entry) for entry in record.entries]
@@ -417,7 +416,7 @@ def build_draft(
         causes=of_kind(TimelineKind.ROOT_CAUSE),
         misleading=_misleading_paths(lines),
         mitigations=of_kind(TimelineKind.MITIGATION),
-        escalations=[_escalation(escalation, name) for escalation in record.escalations],
+        escalations=[_escalation(escalation, name, said) for escalation in record.escalations],
         actions=_actions(of_kind(TimelineKind.FOLLOW_UP), record.actions, name, names),
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
@@ -426,6 +425,43 @@ def build_draft(
             for key, edit in record.edits.items()
         },
     )
+
+
+def entry_sentences(
+    renderer: Renderer, language: str, names: Mapping[str, str]
+) -> Callable[[TimelineEntry], str]:
+    """How a document says an entry, people by name: warroom's own entries in the language's
+    sentences (templates/entries/), a person's words as they wrote them."""
+    template = renderer.entries_for(language)
+
+    def sentence(entry: TimelineEntry) -> str:
+        if entry.facts is None:
+            # A person's words, or a row from before entries kept facts: what the template
+            # would say (its text, people by name), without a render for each of 10,000 lines.
+            return readable(entry.text, names)
+        return renderer.render_plain(template, entry=entry, names=names)
+
+    return sentence
+
+
+def escalation_words(
+    renderer: Renderer, language: str, names: Mapping[str, str]
+) -> Callable[[Escalation], tuple[str, str]]:
+    """How a document says an escalation's target and reason: a policy level and why the
+    policy escalated in the language's words (templates/entries/), a person's reason as they
+    wrote it. Rows from before escalations kept ``why`` show their stored text."""
+    template = renderer.entries_for(language)
+
+    def said(escalation: Escalation) -> tuple[str, str]:
+        target, reason = escalation.target, escalation.reason
+        if escalation.target_kind == "policy" and escalation.policy and escalation.level:
+            facts = {"kind": "policy", "id": escalation.policy, "level": escalation.level}
+            target = renderer.render_plain(template, escalation_target=facts, names=names)
+        if escalation.why:
+            reason = renderer.render_plain(template, escalation_why=escalation.why, names=names)
+        return target, reason
+
+    return said
 
 
 def _by_kind(lines: list[Line]) -> Callable[[TimelineKind], list[Line]]:
@@ -478,15 +514,17 @@ def _misleading_paths(lines: list[Line]) -> list[MisleadingPath]:
     return result
 
 
-def _escalation(escalation: Escalation, name: Namer) -> EscalationLine:
-    target = escalation.target
+def _escalation(
+    escalation: Escalation, name: Namer, said: Callable[[Escalation], tuple[str, str]]
+) -> EscalationLine:
+    target, reason = said(escalation)
     if escalation.target_kind == "user":
         target = name(escalation.target_ref) or target
     return EscalationLine(
         target=target,
         at=escalation.escalated_at,
         by=name(escalation.requested_by),
-        reason=escalation.reason,
+        reason=reason,
         acknowledged_at=escalation.acknowledged_at,
         acknowledged_by=name(escalation.acknowledged_by),
     )
@@ -522,8 +560,11 @@ __all__ = [
     "Slot",
     "Written",
     "build_draft",
+    "entry_sentences",
+    "escalation_words",
     "known_names",
     "load_record",
+    "mentioned_users",
     "readable",
     "remember_names",
 ]

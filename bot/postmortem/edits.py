@@ -8,7 +8,6 @@ regenerated draft never overwrites it. Each save is a new row: the history stays
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -68,15 +67,3 @@ async def current_edits(session: AsyncSession, incident_id: int) -> dict[str, Po
     )
     latest = {edit.section: edit for edit in rows.all()}
     return {section: edit for section, edit in latest.items() if edit.body}
-
-
-async def section_history(
-    session: AsyncSession, incident_id: int, section: str
-) -> Sequence[PostmortemEdit]:
-    """Every save of one section, newest first."""
-    rows = await session.exec(
-        select(PostmortemEdit)
-        .where(PostmortemEdit.incident_id == incident_id, PostmortemEdit.section == section)
-        .order_by(col(PostmortemEdit.id).desc())
-    )
-    return rows.all()

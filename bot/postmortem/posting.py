@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlmodel import col
 
 from bot.basics.errors import UsageError
 from bot.basics.render import Renderer, markdown_to_html, postmortem_template
-from bot.clients.slack import slack_error
+from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed
 from bot.flows.channel import post
 from bot.postmortem.draft import (
     Draft,
@@ -42,22 +41,6 @@ log = logging.getLogger(__name__)
 PUBLISH_JOB = "postmortem_publish"
 # canvases.create takes at most 1 MiB of Markdown; a longer draft goes out as a file.
 CANVAS_MAX_BYTES = 1024 * 1024
-# Errors meaning this workspace (plan, settings, token) will not take a canvas: use a file.
-# A free workspace has one canvas tab per channel at most, and the channel may have it already
-# (https://docs.slack.dev/reference/methods/conversations.canvases.create).
-CANVAS_UNAVAILABLE = {
-    "canvas_disabled_user_team",
-    "team_tier_cannot_create_channel_canvases",
-    "channel_canvas_already_exists",
-    "canvas_creation_failed",
-    "free_team_canvas_tab_already_exists",
-    "channel_canvas_creation_failed",
-    "canvas_tab_creation_failed",
-    "restricted_action",
-    "missing_scope",
-    "not_allowed_token_type",
-    "not_in_channel",
-}
 # Links fetched at once: chat.getPermalink is cheap, but a 10,000-entry record must not flood.
 PERMALINK_CONCURRENCY = 8
 
@@ -145,7 +128,7 @@ def render_draft(
     now: datetime,
 ) -> tuple[Draft, str]:
     """The draft of a record as Markdown, in a language and style."""
-    draft = build_draft(record, names, language=language, style=style, now=now)
+    draft = build_draft(record, names, renderer=renderer, language=language, style=style, now=now)
     markdown = renderer.render(postmortem_template(language.code, style), draft=draft)
     return draft, markdown + "\n"
 
@@ -194,7 +177,7 @@ async def _permalinks(
         async with limit:
             try:
                 return row, await services.slack.permalink(row.slack_channel, row.slack_ts)
-            except SlackApiError as error:
+            except SlackFailure as error:
                 # A deleted message has no link; the line is still shown, unlinked.
                 log.info("no permalink for %s/%s: %s", row.slack_channel, row.slack_ts, error)
                 return row, ""
@@ -265,18 +248,16 @@ async def _to_canvas(services: Services, incident: Incident, written: WrittenDra
         try:
             await services.slack.replace_canvas(incident.postmortem_canvas_id, written.markdown)
             return incident.postmortem_canvas_id
-        except SlackApiError as error:
-            if slack_error(error) not in {"canvas_not_found", "canvas_deleted"}:
-                raise
+        except SlackGone:
+            pass  # the canvas was deleted: the channel gets a new one
     title = f"Postmortem draft: {incident.reference} {incident.title}"
     try:
         canvas_id = await services.slack.create_channel_canvas(
             incident.channel_id, title, written.markdown
         )
-    except SlackApiError as error:
-        if slack_error(error) not in CANVAS_UNAVAILABLE:
-            raise
-        log.info("%s: no canvas (%s), posting a file", incident.reference, slack_error(error))
+    except (SlackNotAllowed, SlackGone) as error:
+        # This workspace (plan, settings, token) will not take a canvas here: use a file.
+        log.info("%s: no canvas (%s), posting a file", incident.reference, error.code)
         return None
     async with session_scope(services.engine) as session:
         stored = await session.get(Incident, incident.id)

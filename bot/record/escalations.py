@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,10 +36,13 @@ async def record_escalation(
     at: datetime,
     policy: str | None = None,
     level: int | None = None,
+    why: Mapping[str, Any] | None = None,
 ) -> Escalation | None:
     """Record an escalation and its timeline entry (the caller commits).
 
-    None when this policy level was already escalated to (another replica got there first).
+    ``reason`` is a person's own words; ``why`` is why a policy escalated by itself, as data
+    (see ``Escalation.why``), so the templates can say it in the incident's language. None
+    when this policy level was already escalated to (another replica got there first).
     """
     assert incident.id is not None
     escalation = Escalation(
@@ -49,6 +53,7 @@ async def record_escalation(
         policy=policy,
         level=level,
         reason=reason,
+        why=dict(why) if why is not None else None,
         requested_by=requested_by,
         escalated_at=at,
         notified_users=" ".join(dict.fromkeys(users)),
@@ -59,7 +64,8 @@ async def record_escalation(
         session,
         incident,
         kind=TimelineKind.ESCALATION,
-        text=f"Escalated to {escalation.named_target}" + (f": {reason}" if reason else ""),
+        text=reason,
+        facts=_escalated_facts(escalation),
         author=requested_by,
         occurred_at=at,
     )
@@ -110,11 +116,30 @@ async def acknowledge(
         session,
         incident,
         kind=TimelineKind.ACKNOWLEDGED,
-        text="Acknowledged escalation to " + ", ".join(e.named_target for e in chosen),
+        facts={"targets": [_target(escalation) for escalation in chosen]},
         author=user_id,
         occurred_at=at,
     )
     return chosen
+
+
+def _escalated_facts(escalation: Escalation) -> dict[str, Any]:
+    """An escalation entry's facts: its target, and why a policy escalated when it did."""
+    facts: dict[str, Any] = {"target": _target(escalation)}
+    if escalation.why is not None:
+        facts["why"] = escalation.why
+    return facts
+
+
+def _target(escalation: Escalation) -> dict[str, Any]:
+    """The target as an entry keeps it: a person or a user group by id (the group with its
+    handle as people typed it), a policy by name and level."""
+    target: dict[str, Any] = {"kind": escalation.target_kind, "id": escalation.target_ref}
+    if escalation.target_kind == "usergroup":
+        target["name"] = escalation.target
+    elif escalation.target_kind == "policy":
+        target["level"] = escalation.level
+    return target
 
 
 async def acknowledged_since(session: AsyncSession, incident_id: int, since: datetime) -> bool:

@@ -65,14 +65,6 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def private_matches(session: AsyncSession, query: IncidentQuery) -> Sequence[Incident]:
-    """The private incidents the filters match (whose visibility must be asked about)."""
-    rows = await session.exec(
-        select(Incident).where(*_filters(query), col(Incident.is_private) == true())
-    )
-    return rows.all()
-
-
 async def matches(
     session: AsyncSession, query: IncidentQuery, *, private_only: bool
 ) -> Sequence[Incident]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
@@ -92,7 +93,8 @@ async def open_incident(
             session,
             incident,
             kind=TimelineKind.DECLARED,
-            text=f"Incident declared: {title} ({severity})",
+            text=title,  # the declarer's words; the severity is a fact
+            facts={"severity": severity},
             author=declared_by,
             occurred_at=declared_at,
         )
@@ -125,6 +127,22 @@ async def get_by_channel(session: AsyncSession, channel_id: str) -> Incident | N
     if incident is not None:
         bind_incident(incident.reference)
     return incident
+
+
+async def incident_ids_by_channel(
+    session: AsyncSession, channel_ids: Collection[str]
+) -> dict[str, int]:
+    """The incident id of each of these channels that is an incident's, in one SELECT."""
+    if not channel_ids:
+        return {}
+    statement = select(Incident.id, Incident.channel_id).where(
+        col(Incident.channel_id).in_(channel_ids)
+    )
+    return {
+        channel: incident_id
+        for incident_id, channel in await session.exec(statement)
+        if channel is not None and incident_id is not None
+    }
 
 
 async def incident_in_channel(session: AsyncSession, channel_id: str) -> Incident:
@@ -174,16 +192,17 @@ async def resolve_incident(
     """Mark the incident resolved and record it in the timeline (the caller commits)."""
     if incident.status == Status.RESOLVED:
         raise AlreadyResolved(reference=incident.reference)
+    previous = incident.status
     incident.status = Status.RESOLVED.value
     incident.resolved_at = resolved_at
     session.add(incident)
     log.info("%s resolved by %s", incident.reference, resolved_by)
-    text = f"Incident resolved: {summary}" if summary else "Incident resolved"
     add_entry(
         session,
         incident,
         kind=TimelineKind.RESOLVED,
-        text=text,
+        text=summary,
+        facts={"previous_status": previous},
         author=resolved_by,
         occurred_at=resolved_at,
     )
@@ -217,7 +236,7 @@ async def set_severity(
         session,
         incident,
         kind=TimelineKind.SEVERITY,
-        text=f"Severity {direction} from {previous} to {severity}",
+        facts={"severity": severity, "previous_severity": previous, "direction": direction},
         author=by,
         occurred_at=at,
     )
@@ -240,12 +259,17 @@ async def set_status(
         # "Monitoring" means a fix is in place: the first time is when impact was mitigated.
         incident.mitigated_at = at
     log.info("%s status changed from %s to %s by %s", incident.reference, previous, status, by)
-    text = f"Status changed from {previous} to {status}"
     if previous == Status.RESOLVED:
-        incident.resolved_at = None
-        text = f"Incident reopened ({status})"
+        incident.resolved_at = None  # reopened
     session.add(incident)
-    add_entry(session, incident, kind=TimelineKind.STATUS, text=text, author=by, occurred_at=at)
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.STATUS,
+        facts={"status": status.value, "previous_status": previous.value},
+        author=by,
+        occurred_at=at,
+    )
     return previous
 
 

@@ -20,9 +20,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import SEVERITIES
 from bot.postmortem.draft import METRICS, known_names, mentioned_users, readable
-from bot.store.models import Alert, AlertGroup, Incident, TimelineEntry, TimelineKind
+from bot.store.models import SEVERITIES, Alert, AlertGroup, Incident, TimelineEntry, TimelineKind
 
 # Rows per ``IN (...)`` list: far below SQLite's and asyncpg's limits on bound parameters.
 IN_CHUNK = 500
@@ -46,14 +45,6 @@ class WeekCount:
     @property
     def total(self) -> int:
         return sum(self.counts.values()) + self.other
-
-    @property
-    def iso_year(self) -> int:
-        return self.start.isocalendar().year
-
-    @property
-    def iso_week(self) -> int:
-        return self.start.isocalendar().week
 
 
 @dataclass(frozen=True)

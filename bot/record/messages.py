@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.timestamps import ts_to_datetime
-from bot.store.db import insert_new, insert_once
+from bot.store.db import dialect_insert, insert_new, insert_once
 from bot.store.models import ChannelMessage, Incident, MessageRevision, TimelineEntry
 
 
@@ -40,6 +43,50 @@ async def keep_message(session: AsyncSession, incident: Incident, said: SaidMess
     return await insert_new(session, _message_row(incident, said))
 
 
+_TABLE = ChannelMessage.__table__  # type: ignore[attr-defined]
+# Per dialect, built once; executed with a list of rows it goes out as one multi-row INSERT.
+_KEEPS: dict[str, Any] = {}
+
+
+async def keep_messages(
+    connection: AsyncConnection,
+    said: Sequence[tuple[int, SaidMessage]],
+    recorded_at: datetime,
+) -> None:
+    """Store many messages nobody acts on now, each with its incident's id, in one statement.
+
+    The batch path of ``keep_message``: plain values through SQLAlchemy Core, no ORM objects,
+    and ``ON CONFLICT DO NOTHING`` on ``(channel, ts)`` so a message stored already (by an
+    earlier event or another replica) is left as it is.
+    """
+    if not said:
+        return
+    dialect = connection.dialect.name
+    statement = _KEEPS.get(dialect)
+    if statement is None:
+        statement = _KEEPS[dialect] = dialect_insert(dialect)(_TABLE).on_conflict_do_nothing()
+    rows = [_message_values(incident_id, one, recorded_at) for incident_id, one in said]
+    await connection.execute(statement, rows)
+
+
+def _message_values(incident_id: int, said: SaidMessage, recorded_at: datetime) -> dict[str, Any]:
+    """The columns of ``_message_row``, as plain values (every column: one statement shape)."""
+    return {
+        "incident_id": incident_id,
+        "channel": said.channel,
+        "ts": said.ts,
+        "thread_ts": said.thread_ts if said.thread_ts != said.ts else None,
+        "user": said.user,
+        "bot_id": said.bot_id,
+        "subtype": said.subtype,
+        "text": said.text,
+        "occurred_at": ts_to_datetime(said.ts),
+        "edited_at": None,
+        "deleted_at": None,
+        "recorded_at": recorded_at,
+    }
+
+
 def _message_row(incident: Incident, said: SaidMessage) -> ChannelMessage:
     assert incident.id is not None
     return ChannelMessage(
@@ -53,6 +100,21 @@ def _message_row(incident: Incident, said: SaidMessage) -> ChannelMessage:
         text=said.text,
         occurred_at=ts_to_datetime(said.ts),
     )
+
+
+async def stored_messages(
+    connection: AsyncConnection, keys: Collection[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (channel, ts) are stored, in one SELECT."""
+    if not keys:
+        return set()
+    table = _TABLE
+    statement = select(table.c.channel, table.c.ts).where(
+        table.c.channel.in_({channel for channel, _ in keys}),
+        table.c.ts.in_({ts for _, ts in keys}),
+    )
+    found = {(channel, ts) for channel, ts in await connection.execute(statement)}
+    return found & set(keys)
 
 
 async def find_message(session: AsyncSession, channel: str, ts: str) -> ChannelMessage | None:

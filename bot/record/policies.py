@@ -32,12 +32,12 @@ from typing import Any, Literal
 
 from bot.basics.durations import parse_duration
 from bot.basics.yaml_files import read_yaml
+from bot.store.models import SEVERITIES
 
 TargetKind = Literal["user", "usergroup", "pagerduty"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
 class PolicyError(ValueError):
@@ -123,8 +123,8 @@ def parse_policies(document: Any) -> Policies:
     by_severity = {}
     for severity, name in severities.items():
         severity_name = str(severity).upper()
-        if severity_name not in _SEVERITIES:
-            raise PolicyError(f"severities: {severity!r} is not one of {', '.join(_SEVERITIES)}")
+        if severity_name not in SEVERITIES:
+            raise PolicyError(f"severities: {severity!r} is not one of {', '.join(SEVERITIES)}")
         if str(name).lower() not in policies:
             raise PolicyError(f"severities: {severity_name} names unknown policy {name!r}")
         by_severity[severity_name] = str(name).lower()

@@ -2,20 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.db import insert_once
+from bot.store.db import dialect_insert, insert_once
 from bot.store.models import ChannelMessage, Incident, Reaction, TimelineEntry, TimelineKind
 
 
 def base_name(reaction: str) -> str:
     """``thumbsup::skin-tone-3`` and ``thumbsup`` are the same reaction."""
     return reaction.split("::", 1)[0]
+
+
+@dataclass(frozen=True)
+class SeenReaction:
+    """A reaction as Slack reported it, in plain values."""
+
+    channel: str
+    ts: str
+    name: str
+    user: str
+    added_at: datetime
+
+
+_TABLE = Reaction.__table__  # type: ignore[attr-defined]
+# Per dialect, built once; executed with a list of rows it goes out as one multi-row INSERT.
+_KEEPS: dict[str, Any] = {}
+
+
+async def keep_reactions(
+    connection: AsyncConnection, seen: Sequence[tuple[int, SeenReaction]]
+) -> None:
+    """Store many reactions that put nothing in the timeline, each with its incident's id.
+
+    The batch path of ``add_reaction`` with no kind: one Core statement, ``ON CONFLICT DO
+    NOTHING`` on (channel, ts, name, user) as ``insert_once`` would. The caller checked that
+    each message is stored.
+    """
+    if not seen:
+        return
+    dialect = connection.dialect.name
+    statement = _KEEPS.get(dialect)
+    if statement is None:
+        statement = _KEEPS[dialect] = dialect_insert(dialect)(_TABLE).on_conflict_do_nothing()
+    rows = [
+        {
+            "incident_id": incident_id,
+            "channel": one.channel,
+            "ts": one.ts,
+            "name": one.name,
+            "user": one.user,
+            "added_at": one.added_at,
+        }
+        for incident_id, one in seen
+    ]
+    await connection.execute(statement, rows)
 
 
 async def add_reaction(

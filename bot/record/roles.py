@@ -22,7 +22,7 @@ async def set_commander(
         session,
         incident,
         kind=TimelineKind.COMMANDER,
-        text=f"Incident commander: <@{user_id}>" + (f" (was <@{previous}>)" if previous else ""),
+        facts={"user": user_id, "previous_user": previous},
         author=by,
         occurred_at=at,
     )
@@ -50,7 +50,7 @@ async def assign_role(
         session,
         incident,
         kind=TimelineKind.ROLE,
-        text=f"{role}: <@{user_id}>" + (f" (was <@{previous}>)" if previous else ""),
+        facts={"role": role, "user": user_id, "previous_user": previous},
         author=by,
         occurred_at=at,
     )

@@ -1,9 +1,16 @@
-"""The curated timeline of an incident."""
+"""The curated timeline of an incident.
+
+An entry warroom writes itself keeps what happened as ``facts`` (people as user ids, never
+Slack markup) and at most a person's words as its ``text``; templates/entries/ make the
+sentence, in the incident's language and for each output. Entries of people's words (notes,
+messages, findings) keep their text as Slack delivered it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,19 +23,22 @@ def add_entry(
     incident: Incident | int,
     *,
     kind: TimelineKind,
-    text: str,
+    text: str = "",
     author: str | None,
     occurred_at: datetime,
+    facts: Mapping[str, Any] | None = None,
     slack_channel: str | None = None,
     slack_ts: str | None = None,
 ) -> TimelineEntry:
-    """Add an entry to the incident's timeline (the caller commits)."""
+    """Add an entry to the incident's timeline (the caller commits): a person's words as
+    ``text``, what warroom saw happen as ``facts``."""
     incident_id = incident if isinstance(incident, int) else incident.id
     assert incident_id is not None, "incident must be flushed before its timeline grows"
     entry = TimelineEntry(
         incident_id=incident_id,
         kind=kind.value,
         text=text,
+        facts=dict(facts) if facts is not None else None,
         author=author,
         occurred_at=occurred_at,
         slack_channel=slack_channel,
@@ -46,3 +56,13 @@ async def entries(session: AsyncSession, incident_id: int) -> Sequence[TimelineE
         .order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id))
     )
     return (await session.exec(statement)).all()
+
+
+def people_in(facts: Mapping[str, Any] | None) -> set[str]:
+    """The user ids an entry's facts name, so a document can be given their names."""
+    if not facts:
+        return set()
+    people = {facts.get("user"), facts.get("previous_user")}
+    targets = [facts.get("target"), *facts.get("targets", [])]
+    people |= {t["id"] for t in targets if isinstance(t, Mapping) and t.get("kind") == "user"}
+    return {person for person in people if isinstance(person, str) and person}

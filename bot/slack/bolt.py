@@ -12,6 +12,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 import commands
+from bot.flows.ingestion import IngestWriter
 from bot.services import Services
 from bot.slack import listeners, shortcuts
 
@@ -24,8 +25,8 @@ def _not_the_token_notice(record: logging.LogRecord) -> bool:
     return "`token` will be unused" not in record.getMessage()
 
 
-def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
-    """Build the Bolt app that serves HTTP and Socket Mode alike."""
+def build_bolt_app(services: Services, client: AsyncWebClient, ingest: IngestWriter) -> AsyncApp:
+    """Build the Bolt app that serves HTTP and Socket Mode alike; events go to ``ingest``."""
     bolt_log = logging.getLogger("warroom.bolt")
     if _not_the_token_notice not in bolt_log.filters:
         bolt_log.addFilter(_not_the_token_notice)
@@ -33,7 +34,8 @@ def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         client=client,
         signing_secret=str(services.settings.slack_signing_secret) or None,
         # Slack gets its answer only after the listener has finished, so an event is answered
-        # 200 only once it is in the database (a failure answers 5xx and Slack retries).
+        # 200 only once it is in the database: the listener awaits its batch's commit in the
+        # IngestWriter (a failure answers 5xx and Slack retries).
         # Commands and actions ack first and hand slow work to services.background.
         process_before_response=True,
         # The bot's own posts are part of the channel's record; its own reactions are
@@ -45,6 +47,7 @@ def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     async def inject_services(context: Any, next: Callable[[], Awaitable[None]]) -> None:
         # Inject only: Bolt runs the listener after middleware returns, so no session here.
         context["services"] = services
+        context["ingest"] = ingest
         await next()
 
     app.use(inject_services)

@@ -1,9 +1,11 @@
 """Listeners for the Events API subscriptions in the manifest: parse, then hand to the recorder.
 
-Slack retries any delivery that gets a non-2xx answer and disables apps that fail too often,
-so every subscribed event has a listener, and a malformed event is logged and answered 200
-(retrying it would not make it well-formed). A database failure, by contrast, raises: Slack
-gets a 5xx and retries, so nothing that was said is lost.
+Every event goes to the process's one ``IngestWriter`` (``context["ingest"]``), which stores
+many events per transaction; the listener returns, and Bolt answers, only once its event has
+committed. Slack retries any delivery that gets a non-2xx answer and disables apps that fail
+too often, so every subscribed event has a listener, and a malformed event is logged and
+answered 200 (retrying it would not make it well-formed). A database failure, by contrast,
+raises: Slack gets a 5xx and retries, so nothing that was said is lost.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
 from bot.flows import recorder
+from bot.flows.ingestion import IngestWriter
 from bot.record.messages import SaidMessage
 from bot.record.reactions import base_name
 from bot.services import Services
@@ -51,7 +54,7 @@ def _event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
 
 async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
     """A message was posted, edited or deleted in a channel the bot is in."""
-    services: Services = context["services"]
+    writer: IngestWriter = context["ingest"]
     subtype = _text(event.get("subtype"))
     channel = event.get("channel")
     if not isinstance(channel, str) or subtype in _IGNORED_SUBTYPES:
@@ -60,17 +63,17 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) 
     changed = _object(event.get("message"))
     if subtype == "message_changed" and changed.get("subtype") == TOMBSTONE:
         # A thread parent deleted while it has replies stays as a tombstone: a deletion.
-        await _on_deletion(services, event_id, channel, event, changed.get("ts"))
+        await _on_deletion(writer, event_id, channel, event, changed.get("ts"))
     elif subtype == "message_changed":
-        await _on_edit(services, event_id, channel, event)
+        await _on_edit(writer, event_id, channel, event)
     elif subtype == "message_deleted":
         deleted_ts = event.get("deleted_ts") or _object(event.get("previous_message")).get("ts")
-        await _on_deletion(services, event_id, channel, event, deleted_ts)
+        await _on_deletion(writer, event_id, channel, event, deleted_ts)
     elif _says_nothing(event):
         # Bookkeeping (hidden, or message_replied without its subtype): nobody said anything.
         log.debug("ignoring a message event that says nothing (%s)", event_id)
     elif is_slack_ts(event.get("ts")):
-        await recorder.record_said(services, event_id, _said(channel, event))
+        await recorder.record_said(writer, event_id, _said(channel, event))
     else:
         log.warning("ignoring a message event without a valid ts (%s)", event_id)
 
@@ -84,12 +87,12 @@ def _says_nothing(event: dict[str, Any]) -> bool:
 
 
 async def _on_deletion(
-    services: Services, event_id: str, channel: str, event: dict[str, Any], deleted_ts: object
+    writer: IngestWriter, event_id: str, channel: str, event: dict[str, Any], deleted_ts: object
 ) -> None:
     if is_slack_ts(deleted_ts):
-        moment = event.get("event_ts") or event.get("ts")
+        moment = _moment(writer.services, event.get("event_ts") or event.get("ts"))
         await recorder.record_deletion(
-            services, event_id, channel=channel, ts=deleted_ts, deleted_at=_moment(services, moment)
+            writer, event_id, channel=channel, ts=deleted_ts, deleted_at=moment
         )
 
 
@@ -106,7 +109,9 @@ def _said(channel: str, message: dict[str, Any]) -> SaidMessage:
     )
 
 
-async def _on_edit(services: Services, event_id: str, channel: str, event: dict[str, Any]) -> None:
+async def _on_edit(
+    writer: IngestWriter, event_id: str, channel: str, event: dict[str, Any]
+) -> None:
     message = _object(event.get("message"))
     ts = message.get("ts")
     if not is_slack_ts(ts):
@@ -114,13 +119,13 @@ async def _on_edit(services: Services, event_id: str, channel: str, event: dict[
     edited = _object(message.get("edited"))
     moment = edited.get("ts") or event.get("event_ts")
     await recorder.record_edit(
-        services,
+        writer,
         event_id,
         channel=channel,
         ts=ts,
         text=str(message.get("text") or ""),
         edited_by=_text(edited.get("user")) or _text(message.get("user")),
-        edited_at=_moment(services, moment),
+        edited_at=_moment(writer.services, moment),
     )
 
 
@@ -143,17 +148,17 @@ async def on_reaction_added(body: dict[str, Any], event: dict[str, Any], context
     reacted = _reacted_message(event, context)
     if reacted is None:
         return
-    services: Services = context["services"]
+    writer: IngestWriter = context["ingest"]
     channel, ts, name, user = reacted
     moment = event.get("event_ts")
     await recorder.record_reaction(
-        services,
+        writer,
         _event_id(body, event),
         channel=channel,
         ts=ts,
         name=name,
         user=user,
-        reacted_at=_moment(services, moment),
+        reacted_at=_moment(writer.services, moment),
     )
 
 
@@ -164,7 +169,7 @@ async def on_reaction_removed(body: dict[str, Any], event: dict[str, Any], conte
         return
     channel, ts, name, user = reacted
     await recorder.record_unreaction(
-        context["services"], _event_id(body, event), channel=channel, ts=ts, name=name, user=user
+        context["ingest"], _event_id(body, event), channel=channel, ts=ts, name=name, user=user
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.slack.shortcuts import ADD_TO_TIMELINE, DECLARE_FROM_MESSAGE
+from bot.basics.slack_ids import Shortcut
 
 # What the bot calls, and why each scope is here. Nothing asked for "just in case": the bot never
 # joins a channel itself (it is invited), adds bookmarks or reads e-mail addresses, so neither
@@ -100,13 +100,13 @@ def build_manifest(
                 {
                     "name": "Add to incident timeline",
                     "type": "message",
-                    "callback_id": ADD_TO_TIMELINE,
+                    "callback_id": Shortcut.ADD_TO_TIMELINE.value,
                     "description": "Mark this message as a moment in the incident's timeline",
                 },
                 {
                     "name": "Declare incident",
                     "type": "message",
-                    "callback_id": DECLARE_FROM_MESSAGE,
+                    "callback_id": Shortcut.DECLARE_FROM_MESSAGE.value,
                     "description": "Open an incident, detected at this message's time",
                 },
             ],

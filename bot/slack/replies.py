@@ -6,9 +6,8 @@ import logging
 import uuid
 from collections.abc import Awaitable
 
-import aiohttp
-
 from bot.basics.errors import BotError
+from bot.clients.slack_errors import SlackFailure
 from bot.flows.declare import Declaration, declare_incident
 from bot.services import Services
 
@@ -34,7 +33,7 @@ async def run_and_reply(
     if reply and response_url:
         try:
             await services.slack.reply(response_url, reply)
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except SlackFailure as error:
             # Nothing else reaches the person; a bad or expired response_url is no bug here.
             log.warning("could not reply through the response_url: %r", error)
 

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.basics.slack_ids import Shortcut, TimelineModal, input_state
 from bot.config import PROMOTABLE_KINDS
 from bot.flows.declare import Declaration
 from bot.flows.recorder import add_message_to_timeline
@@ -16,9 +17,6 @@ from bot.services import Services
 from bot.slack.replies import declare_in_background, run_and_reply
 from bot.store.models import TimelineKind
 
-ADD_TO_TIMELINE = "add_to_timeline"
-ADD_TO_TIMELINE_VIEW = "add_to_timeline_submit"
-DECLARE_FROM_MESSAGE = "declare_from_message"
 TITLE_FROM_MESSAGE_MAX = 80
 
 
@@ -71,7 +69,6 @@ async def handle_add_to_timeline(ack: AsyncAck, body: dict[str, Any], context: A
     metadata = {"channel": said.channel, "ts": said.ts, "response_url": body.get("response_url")}
     view = services.renderer.render_json(
         "views/add_to_timeline.json.j2",
-        callback_id=ADD_TO_TIMELINE_VIEW,
         private_metadata=json.dumps(metadata),
         kinds=sorted(PROMOTABLE_KINDS),
         text=said.text,
@@ -94,8 +91,8 @@ async def handle_add_to_timeline_submission(
     services: Services = context["services"]
     metadata = json.loads(view.get("private_metadata") or "{}")
     values = view.get("state", {}).get("values", {})
-    chosen = (values.get("kind", {}).get("kind", {}).get("selected_option") or {}).get("value")
-    reworded = (values.get("text", {}).get("text", {}).get("value") or "").strip()
+    chosen = (input_state(values, TimelineModal.KIND).get("selected_option") or {}).get("value")
+    reworded = str(input_state(values, TimelineModal.TEXT).get("value") or "").strip()
     kind = TimelineKind(chosen) if chosen in PROMOTABLE_KINDS else TimelineKind.KEY_EVENT
 
     async def add() -> str:
@@ -118,6 +115,6 @@ async def handle_add_to_timeline_submission(
 
 def register(app: AsyncApp) -> None:
     """Attach the shortcut listeners to the Bolt app."""
-    app.message_shortcut(DECLARE_FROM_MESSAGE)(handle_declare_from_message)
-    app.message_shortcut(ADD_TO_TIMELINE)(handle_add_to_timeline)
-    app.view(ADD_TO_TIMELINE_VIEW)(handle_add_to_timeline_submission)
+    app.message_shortcut(Shortcut.DECLARE_FROM_MESSAGE)(handle_declare_from_message)
+    app.message_shortcut(Shortcut.ADD_TO_TIMELINE)(handle_add_to_timeline)
+    app.view(TimelineModal.CALLBACK)(handle_add_to_timeline_submission)

@@ -175,8 +175,7 @@ async def insert_new(session: AsyncSession, row: SQLModel) -> bool:
         for column in table.columns
         if not (column.primary_key and getattr(row, column.name) is None)
     }
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    insert = dialect_insert(session.get_bind().dialect.name)
     result = await session.exec(insert(table).values(values).on_conflict_do_nothing())  # type: ignore[call-overload]
     return bool(result.rowcount)
 
@@ -193,3 +192,8 @@ async def insert_once(session: AsyncSession, row: SQLModel) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def dialect_insert(dialect: str) -> Any:
+    """The dialect's ``insert`` (the one with ``on_conflict_do_nothing``), SQLite or PostgreSQL."""
+    return sqlite_insert if dialect == "sqlite" else postgresql_insert

@@ -7,7 +7,7 @@ clock, because they measure whether the replica that claimed a job is still aliv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,8 +22,11 @@ from bot.store.models import Job, utcnow
 # A claimed job is someone else's until then; after, it counts as abandoned by a dead replica.
 # Well above the slowest handler (a page times out after 10 s; Slack retries take seconds).
 LEASE = timedelta(minutes=5)
-# One job per claim: a job waiting in a claimed batch could outlive its lease and run twice.
+# One job per claim unless the caller starts more at once: a job waiting in a claimed batch
+# could outlive its lease and run twice.
 CLAIM_BATCH = 1
+# Rows read per job claimed, to find jobs of different incidents.
+CANDIDATES = 4
 
 
 async def schedule(
@@ -50,30 +53,70 @@ def payload_of(job: Job) -> dict[str, Any]:
     return json.loads(job.payload or "{}")
 
 
-async def claim_due(engine: AsyncEngine, *, now: datetime, owner: str) -> Sequence[Job]:
-    """Take the due, unclaimed jobs for ``owner``; no two replicas get the same job."""
+async def claim_due(
+    engine: AsyncEngine,
+    *,
+    now: datetime,
+    owner: str,
+    busy: Collection[int] = (),
+    held: Collection[int] = (),
+    crowded: Collection[str] = (),
+    limit: int = CLAIM_BATCH,
+) -> Sequence[Job]:
+    """Take the due, unclaimed jobs for ``owner``; no two replicas get the same job.
+
+    Jobs of the incidents in ``busy`` are left alone: the owner runs one of theirs already,
+    and one incident's jobs may rely on each other's effects (a channel made, a message
+    posted), so a replica runs them one at a time. Jobs with an id in ``held`` are left
+    alone too: the owner knows they would only meet a Slack rate limit again, and so are
+    jobs of the kinds in ``crowded`` (the owner runs its share of them already). At most
+    ``limit`` jobs, each of which the owner starts at once.
+    """
     lease_now = utcnow()
     async with session_scope(engine) as session:
-        statement = (
-            select(Job)
-            .where(
-                col(Job.done_at).is_(None),
-                col(Job.due_at) <= now,
-                or_(col(Job.locked_until).is_(None), col(Job.locked_until) < lease_now),
+        statement = select(Job).where(
+            col(Job.done_at).is_(None),
+            col(Job.due_at) <= now,
+            or_(col(Job.locked_until).is_(None), col(Job.locked_until) < lease_now),
+        )
+        if busy:
+            statement = statement.where(
+                or_(col(Job.incident_id).is_(None), col(Job.incident_id).not_in(list(busy)))
             )
-            .order_by(col(Job.due_at), col(Job.id))
-            .limit(CLAIM_BATCH)
+        if held:
+            statement = statement.where(col(Job.id).not_in(list(held)))
+        if crowded:
+            statement = statement.where(col(Job.kind).not_in(list(crowded)))
+        statement = (
+            statement.order_by(col(Job.due_at), col(Job.id))
+            # A few more than wanted: some may be a second job of one incident.
+            .limit(limit * CANDIDATES)
             # PostgreSQL: rows another replica is claiming are skipped, not waited for.
             # SQLite has no row locks; its write transaction (BEGIN IMMEDIATE) serializes claims.
             .with_for_update(skip_locked=True)
         )
-        jobs = (await session.exec(statement)).all()
+        jobs = _one_per_incident((await session.exec(statement)).all(), limit)
         for job in jobs:
             job.locked_until = lease_now + LEASE
             job.locked_by = owner
             session.add(job)
         await session.commit()
         return jobs
+
+
+def _one_per_incident(candidates: Sequence[Job], limit: int) -> list[Job]:
+    """The first ``limit`` candidates, skipping a later job of an incident already chosen."""
+    chosen: list[Job] = []
+    incidents: set[int] = set()
+    for job in candidates:
+        if job.incident_id is not None:
+            if job.incident_id in incidents:
+                continue
+            incidents.add(job.incident_id)
+        chosen.append(job)
+        if len(chosen) == limit:
+            break
+    return chosen
 
 
 async def finish(
@@ -98,6 +141,12 @@ async def retry(engine: AsyncEngine, job: Job, *, due_at: datetime, error: str) 
     await _release(engine, job, done_at=None, due_at=due_at, error=error, failed=True)
 
 
+async def put_back(engine: AsyncEngine, job: Job, *, due_at: datetime) -> None:
+    """Release a claimed job that could not run yet (Slack rate-limited it) to run at
+    ``due_at``: not a failure, so its failures in a row stay as they were."""
+    await _update_claimed(engine, job, due_at=due_at)
+
+
 async def _release(
     engine: AsyncEngine,
     job: Job,
@@ -107,6 +156,19 @@ async def _release(
     error: str | None,
     failed: bool,
 ) -> None:
+    await _update_claimed(
+        engine,
+        job,
+        done_at=done_at,
+        due_at=due_at,
+        attempts=col(Job.attempts) + 1,
+        failures=col(Job.failures) + 1 if failed else 0,
+        last_error=error,
+    )
+
+
+async def _update_claimed(engine: AsyncEngine, job: Job, **values: Any) -> None:
+    """Set ``values`` on a claimed job and release the claim."""
     # Only the claim's owner releases, and never a job cancelled while it ran.
     async with session_scope(engine) as session:
         await session.exec(
@@ -116,15 +178,7 @@ async def _release(
                 col(Job.locked_by) == job.locked_by,
                 col(Job.done_at).is_(None),
             )
-            .values(
-                done_at=done_at,
-                due_at=due_at,
-                attempts=col(Job.attempts) + 1,
-                failures=col(Job.failures) + 1 if failed else 0,
-                locked_until=None,
-                locked_by=None,
-                last_error=error,
-            )
+            .values(**values, locked_until=None, locked_by=None)
         )
         await session.commit()
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Column, Field, SQLModel
 
@@ -50,6 +50,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _utc_column(nullable: bool = True) -> Column:  # type: ignore[type-arg]
     return Column(UTCDateTime(), nullable=nullable)
+
+
+# The severity scale, most severe first: policies, routes, filters and charts all use it.
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
 class Status(StrEnum):
@@ -158,7 +162,15 @@ class TimelineEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     kind: str
+    # A person's words, as Slack delivered them (a note, a message, a title, a reason).
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # What warroom itself recorded, as data: people as user ids, severities, statuses, the
+    # escalation target, the alerts. Templates make it a sentence in each language and for each
+    # output (templates/entries/), so no sentence or Slack markup is stored. None: the entry is
+    # a person's words only, or was written before entries kept facts (its text says it all).
+    facts: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     author: str | None = None
     occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
     slack_channel: str | None = None
@@ -385,10 +397,20 @@ class Escalation(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id", index=True)
     target_kind: str  # user | usergroup | policy
     target_ref: str  # U..., S..., or the policy's name
-    target: str = Field(sa_column=Column(Text, nullable=False))  # as people read it
+    # A person's or a user group's label as people typed it; a policy's name (templates add
+    # the level; rows from before 0010 keep "<policy> level <n>").
+    target: str = Field(sa_column=Column(Text, nullable=False))
     policy: str | None = None
     level: int | None = None
+    # A person's own words (``/incident escalate @x <reason>``); never a sentence of warroom's.
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Why a policy escalated by itself, as data templates say in the incident's language:
+    # {"because": "severity", "severity", "policy"}, {"because": "route", "route", "policy"}
+    # or {"because": "timeout", "level", "after_seconds"}. None: a person escalated, or the
+    # row is from before 0010 (its reason says it all).
+    why: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     requested_by: str | None = None  # None: the policy's timer escalated
     escalated_at: datetime = Field(sa_column=_utc_column(nullable=False))
     # Space-separated Slack user ids brought into the channel.
@@ -432,11 +454,6 @@ class Escalation(SQLModel, table=True):
 
     def _invitation(self) -> dict[str, Any]:
         return json.loads(self.invitation) if self.invitation else {}
-
-    @property
-    def named_target(self) -> str:
-        """The target as record text names it: a person as a Slack mention (``<@U1>``)."""
-        return f"<@{self.target_ref}>" if self.target_kind == "user" else self.target
 
 
 class Page(SQLModel, table=True):

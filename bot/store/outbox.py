@@ -110,15 +110,6 @@ async def due_channels(session: AsyncSession, now: datetime, limit: int = 100) -
     return rows.all()
 
 
-async def waiting_count(session: AsyncSession) -> int:
-    rows = await session.exec(
-        select(func.count()).where(
-            col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.gave_up_at).is_(None)
-        )
-    )
-    return int(rows.one())
-
-
 def mark_sent(row: OutboxMessage, ts: str | None, now: datetime) -> None:
     row.sent_at, row.result_ts, row.attempts = now, ts, row.attempts + 1
 

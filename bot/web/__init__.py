@@ -1,4 +1,9 @@
-"""The web view: pages for people, a JSON API for automation, served by the same process."""
+"""The web view: pages for people, a JSON API for automation, ``/metrics`` for scrapers,
+served by the same process.
+
+May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
+``bot.clients`` and lower) and ``bot.keys``.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +30,8 @@ def add_web_routes(app: web.Application) -> None:
     routes.add_get("/auth/slack", auth.start_sign_in)
     routes.add_get(auth.CALLBACK_PATH, auth.finish_sign_in)
     routes.add_post("/logout", auth.sign_out)
-    routes.add_get("/api/incidents", api.list_incidents)
-    routes.add_get("/api/incidents/{reference}", api.get_incident)
-    routes.add_get("/api/incidents/{reference}/postmortem", api.get_postmortem)
+    for operation in api.OPERATIONS:  # the same table the OpenAPI document describes
+        routes.add_get(operation.path, operation.handler)
     routes.add_get("/api/openapi.json", api.openapi)
 
 

@@ -1,29 +1,50 @@
 """The JSON API under /api/: incidents, one incident with its timeline, the postmortem.
 
-Every answer matches the OpenAPI document at /api/openapi.json (bot/web/openapi.py).
+Each handler answers one of the models of bot/web/api_models.py; ``OPERATIONS`` at the end
+lists the routes, and the OpenAPI document at /api/openapi.json is generated from that table
+and those models (bot/web/openapi.py), so it describes exactly what is answered.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from bot.postmortem.draft import Draft, Metric, known_names
 from bot.postmortem.posting import WrittenDraft, write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident
+from bot.web.api_models import (
+    ActionPublic,
+    ChannelPublic,
+    ErrorPublic,
+    EscalationPublic,
+    IncidentListPublic,
+    IncidentPublic,
+    IncidentSummaryPublic,
+    MetricPublic,
+    PersonPublic,
+    PostmortemPublic,
+    SectionPublic,
+    TimelineLinePublic,
+)
 from bot.web.auth import api_viewer
 from bot.web.context import WebContext, web_context
-from bot.web.filters import FilterError, parse_filters
-from bot.web.openapi import openapi_document
+from bot.web.filters import FilterError, FilterParameters, parse_filters
+from bot.web.openapi import (
+    Answer,
+    Operation,
+    openapi_document,
+    path_parameter,
+    query_parameter,
+    query_parameters,
+)
 from bot.web.reading import NotVisible, incidents_for, requested_incident, team_of
 from bot.web.visibility import Viewer
-
-Json = dict[str, Any]
-
 
 _ERRORS: dict[int, type[web.HTTPException]] = {
     400: web.HTTPBadRequest,
@@ -32,10 +53,15 @@ _ERRORS: dict[int, type[web.HTTPException]] = {
 }
 
 
+def _json(model: BaseModel) -> web.Response:
+    """The model as JSON; times come out ISO 8601, UTC ones with a Z."""
+    return web.json_response(model.model_dump(mode="json"))
+
+
 def _error(status: int, code: str, message: str) -> web.HTTPException:
     headers = {"WWW-Authenticate": 'Bearer realm="warroom"'} if status == 401 else None
     return _ERRORS[status](
-        text=json.dumps({"error": code, "message": message}),
+        text=json.dumps(ErrorPublic(error=code, message=message).model_dump(mode="json")),
         content_type="application/json",
         headers=headers,
     )
@@ -48,105 +74,80 @@ def _viewer(request: web.Request) -> Viewer:
     return viewer
 
 
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def incident_summary(incident: Incident, names: dict[str, str], now: datetime) -> Json:
+def incident_summary(
+    incident: Incident, names: dict[str, str], now: datetime
+) -> IncidentSummaryPublic:
     began = incident.started_at or incident.declared_at
     ended = incident.resolved_at or now
-    return {
-        "reference": incident.reference,
-        "title": incident.title,
-        "severity": incident.severity,
-        "status": incident.status,
-        "private": incident.is_private,
-        "commander": _person(incident.commander, names),
-        "channel": {"id": incident.channel_id, "name": incident.channel_name}
+    return IncidentSummaryPublic(
+        reference=incident.reference,
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        private=incident.is_private,
+        commander=_person(incident.commander, names),
+        channel=ChannelPublic(id=incident.channel_id, name=incident.channel_name)
         if incident.channel_id
         else None,
-        "timezone": incident.timezone,
-        "started_at": iso(incident.started_at),
-        "detected_at": iso(incident.detected_at),
-        "declared_at": iso(incident.declared_at),
-        "acknowledged_at": iso(incident.acknowledged_at),
-        "mitigated_at": iso(incident.mitigated_at),
-        "resolved_at": iso(incident.resolved_at),
-        "duration_seconds": max(0, int((ended - began).total_seconds())),
-        "url": f"/incidents/{incident.reference}",
-    }
+        timezone=incident.timezone,
+        started_at=incident.started_at,
+        detected_at=incident.detected_at,
+        declared_at=incident.declared_at,
+        acknowledged_at=incident.acknowledged_at,
+        mitigated_at=incident.mitigated_at,
+        resolved_at=incident.resolved_at,
+        duration_seconds=max(0, int((ended - began).total_seconds())),
+        url=f"/incidents/{incident.reference}",
+    )
 
 
-def _person(user_id: str | None, names: dict[str, str]) -> Json | None:
-    return {"id": user_id, "name": names.get(user_id, user_id)} if user_id else None
+def _person(user_id: str | None, names: dict[str, str]) -> PersonPublic | None:
+    return PersonPublic(id=user_id, name=names.get(user_id, user_id)) if user_id else None
 
 
-def _metric(metric: Metric) -> Json:
+def _metric(metric: Metric) -> MetricPublic:
     seconds = None
     if metric.known and not metric.negative:
         assert metric.start.at is not None and metric.end.at is not None
         seconds = int((metric.end.at - metric.start.at).total_seconds())
-    return {
-        "key": metric.key,
-        "from": metric.start.milestone,
-        "to": metric.end.milestone,
-        "seconds": seconds,
-    }
+    return MetricPublic(
+        key=metric.key, from_=metric.start.milestone, to=metric.end.milestone, seconds=seconds
+    )
 
 
-def incident_detail(written: WrittenDraft, names: dict[str, str], now: datetime) -> Json:
+def _postmortem(written: WrittenDraft) -> PostmortemPublic:
+    draft = written.draft
+    sections = []
+    for slot in draft.slots:
+        saved = draft.written.get(slot.key)
+        sections.append(
+            SectionPublic(
+                key=slot.key,
+                prompt=slot.prompt,
+                text=saved.text if saved is not None else None,
+                author=saved.author if saved is not None else None,
+                edited_at=saved.at if saved is not None else None,
+            )
+        )
+    return PostmortemPublic(gaps=written.gaps, sections=sections)
+
+
+def incident_detail(written: WrittenDraft, names: dict[str, str], now: datetime) -> IncidentPublic:
     draft: Draft = written.draft
-    return {
-        **incident_summary(draft.incident, names, now),
-        "description": draft.description,
-        "metrics": [_metric(metric) for metric in draft.metrics],
-        "timeline": [
-            {
-                "at": iso(line.at),
-                "kind": line.kind,
-                "text": line.text,
-                "author": line.author,
-                "link": line.link,
-            }
-            for line in draft.timeline
+    return IncidentPublic(
+        **dict(incident_summary(draft.incident, names, now)),
+        description=draft.description,
+        metrics=[_metric(metric) for metric in draft.metrics],
+        # The draft's lines carry these fields under the same names.
+        timeline=[
+            TimelineLinePublic.model_validate(x, from_attributes=True) for x in draft.timeline
         ],
-        "escalations": [
-            {
-                "target": line.target,
-                "at": iso(line.at),
-                "by": line.by,
-                "reason": line.reason,
-                "acknowledged_at": iso(line.acknowledged_at),
-                "acknowledged_by": line.acknowledged_by,
-            }
-            for line in draft.escalations
+        escalations=[
+            EscalationPublic.model_validate(x, from_attributes=True) for x in draft.escalations
         ],
-        "actions": [
-            {
-                "text": a.text,
-                "owner": a.owner,
-                "noted_by": a.noted_by,
-                "at": iso(a.at),
-                "link": a.link,
-            }
-            for a in draft.actions
-        ],
-        "postmortem": {
-            "gaps": written.gaps,
-            "sections": [
-                {
-                    "key": slot.key,
-                    "prompt": slot.prompt,
-                    "text": draft.written[slot.key].text if slot.key in draft.written else None,
-                    "author": draft.written[slot.key].author if slot.key in draft.written else None,
-                    "edited_at": iso(draft.written[slot.key].at)
-                    if slot.key in draft.written
-                    else None,
-                }
-                for slot in draft.slots
-            ],
-        },
-    }
+        actions=[ActionPublic.model_validate(x, from_attributes=True) for x in draft.actions],
+        postmortem=_postmortem(written),
+    )
 
 
 async def list_incidents(request: web.Request) -> web.Response:
@@ -162,14 +163,14 @@ async def list_incidents(request: web.Request) -> web.Response:
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {i.commander for i in page.incidents if i.commander})
     now = web_.services.clock()
-    return web.json_response(
-        {
-            "items": [incident_summary(incident, names, now) for incident in page.incidents],
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-            "pages": page.pages,
-        }
+    return _json(
+        IncidentListPublic(
+            items=[incident_summary(incident, names, now) for incident in page.incidents],
+            total=page.total,
+            page=page.page,
+            per_page=page.per_page,
+            pages=page.pages,
+        )
     )
 
 
@@ -187,7 +188,7 @@ async def get_incident(request: web.Request) -> web.Response:
     written = await write_draft(web_.services, incident_id, ask_slack=False)
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {incident.commander} - {None})  # type: ignore[arg-type]
-    return web.json_response(incident_detail(written, names, web_.services.clock()))
+    return _json(incident_detail(written, names, web_.services.clock()))
 
 
 async def get_postmortem(request: web.Request) -> web.Response:
@@ -200,4 +201,53 @@ async def get_postmortem(request: web.Request) -> web.Response:
 
 async def openapi(request: web.Request) -> web.Response:  # noqa: ARG001
     """GET /api/openapi.json (public: it describes the API, not the incidents)."""
-    return web.json_response(openapi_document())
+    return web.json_response(_document())
+
+
+_REFERENCE = path_parameter("reference", "The incident's reference, e.g. INC-7.")
+_TEAM = query_parameter("team", "The Slack workspace (token holders only; default: the bot's own).")
+_UNAUTHORIZED = Answer("Not signed in and no valid bearer token.", ErrorPublic)
+_NOT_FOUND = Answer("No such incident.", ErrorPublic)
+
+# The API's routes: add_web_routes registers them and the OpenAPI document describes them,
+# both from this table.
+OPERATIONS = (
+    Operation(
+        "/api/incidents",
+        list_incidents,
+        "listIncidents",
+        "Incidents, newest first",
+        parameters=(*query_parameters(FilterParameters), _TEAM),
+        answers={
+            200: Answer("A page of incidents.", IncidentListPublic),
+            400: Answer("A filter that cannot be used.", ErrorPublic),
+            401: _UNAUTHORIZED,
+        },
+    ),
+    Operation(
+        "/api/incidents/{reference}",
+        get_incident,
+        "getIncident",
+        "One incident with its timeline",
+        parameters=(_REFERENCE, _TEAM),
+        answers={200: Answer("The incident.", IncidentPublic), 404: _NOT_FOUND, 401: _UNAUTHORIZED},
+    ),
+    Operation(
+        "/api/incidents/{reference}/postmortem",
+        get_postmortem,
+        "getPostmortem",
+        "The postmortem draft, as Markdown",
+        parameters=(_REFERENCE, _TEAM),
+        answers={
+            200: Answer("The draft.", media_type="text/markdown"),
+            404: _NOT_FOUND,
+            401: _UNAUTHORIZED,
+        },
+    ),
+)
+
+
+@functools.cache
+def _document() -> dict[str, object]:
+    """Generated once: the models and the table do not change while the process runs."""
+    return openapi_document(OPERATIONS)

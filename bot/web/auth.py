@@ -15,10 +15,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from aiohttp import web
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clients.slack import slack_error
+from bot.clients.slack import OAuthApp
+from bot.clients.slack_errors import SlackFailure
 from bot.postmortem.draft import remember_names
 from bot.store.db import session_scope
 from bot.web.context import WebContext, web_context
@@ -209,8 +208,8 @@ async def finish_sign_in(request: web.Request) -> web.Response:
         return _sign_in_failed("denied")
     try:
         person = await _person_from_slack(request, web_, request.query["code"])
-    except SlackApiError as error:
-        log.warning("sign-in with Slack failed: %s", slack_error(error))
+    except SlackFailure as error:
+        log.warning("sign-in with Slack failed: %s", error.code)
         return _sign_in_failed("slack")
     if person.team_id != await web_.services.slack.team_id():
         return _sign_in_failed("workspace")
@@ -224,39 +223,21 @@ async def finish_sign_in(request: web.Request) -> web.Response:
 
 
 async def _person_from_slack(request: web.Request, web_: WebContext, code: str) -> Session:
-    bot_client = web_.services.slack.client
-    answer = await bot_client.openid_connect_token(
-        client_id=web_.settings.slack_client_id,
-        client_secret=str(web_.settings.slack_client_secret),
-        code=code,
-        redirect_uri=callback_url(request),
-        grant_type="authorization_code",
-    )
-    user_client = AsyncWebClient(
-        token=str(answer["access_token"]),
-        base_url=bot_client.base_url,
-        session=bot_client.session,
-    )
-    info = await user_client.openid_connect_userInfo()
-    user_id = str(info.get("https://slack.com/user_id") or info.get("sub") or "")
-    team_id = str(info.get("https://slack.com/team_id") or "")
-    if not user_id or not team_id:
-        raise SlackApiError("userInfo named nobody", answer)
+    app = OAuthApp(web_.settings.slack_client_id, str(web_.settings.slack_client_secret))
+    person = await web_.services.slack.sign_in(app, code, callback_url(request))
     return Session.new(
-        user_id, team_id, str(info.get("name") or user_id), guest=await _is_guest(web_, user_id)
+        person.user_id, person.team_id, person.name, guest=await _is_guest(web_, person.user_id)
     )
 
 
 async def _is_guest(web_: WebContext, user_id: str) -> bool:
-    """Whether Slack says the person is a guest (``is_restricted``: multi-channel,
-    ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object).
-    When Slack will not say, they are taken for one: they see less, never more."""
+    """Whether the person is a guest. When Slack will not say, they are taken for one: they
+    see less, never more."""
     try:
-        user = (await web_.services.slack.client.users_info(user=user_id))["user"]
-    except SlackApiError as error:
-        log.warning("users.info for %s failed at sign-in: %s", user_id, slack_error(error))
+        return await web_.services.slack.is_guest(user_id)
+    except SlackFailure as error:
+        log.warning("users.info for %s failed at sign-in: %s", user_id, error.code)
         return True
-    return bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
 
 
 def _sign_in_failed(reason: str) -> web.Response:

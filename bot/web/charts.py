@@ -16,7 +16,6 @@ from dateutil import tz
 from markupsafe import Markup
 
 from bot.basics.render import Renderer
-from bot.config import SEVERITIES
 from bot.record.insights import (
     OTHER_SEVERITY,
     AlertSourceCount,
@@ -26,6 +25,7 @@ from bot.record.insights import (
     PathCount,
     WeekCount,
 )
+from bot.store.models import SEVERITIES
 
 # The SVG coordinate system: 640 wide, scaled to the page's width by the viewBox.
 WIDTH = 640

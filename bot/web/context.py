@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.clients.slack import SlackWorkspace
+from bot.clients.slack_errors import SlackFailure
 from bot.config import Settings
 from bot.keys import services_key
 from bot.services import Services
@@ -58,7 +59,7 @@ async def _learn_team_id(slack: SlackWorkspace) -> None:
         try:
             await slack.team_id()
             return
-        except Exception as error:  # Slack down in any way: try again later
+        except SlackFailure as error:  # Slack down in any way: try again later
             wait = TEAM_ID_RETRY_SECONDS[min(attempt, len(TEAM_ID_RETRY_SECONDS) - 1)]
             # A blip is no news; still failing after a few minutes (a bad token?) is.
             level = logging.INFO if attempt < len(TEAM_ID_RETRY_SECONDS) else logging.WARNING

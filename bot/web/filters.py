@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta
-from typing import Protocol
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, Protocol
 
 from dateutil import tz
+from pydantic import BaseModel, Field
 
 from bot.basics.numbers import parse_bounded_int
-from bot.config import SEVERITIES
 from bot.record.incident_queries import IncidentQuery
-from bot.store.models import Status
+from bot.store.models import SEVERITIES, Status
 
 PER_PAGE_MAX = 100
+PER_PAGE_DEFAULT = 25
 PAGE_MAX = 1_000_000
 STATUSES = tuple(status.value for status in Status)
+# The same values as types, for the API's models and its OpenAPI document.
+StatusName = Literal[STATUSES]  # type: ignore[valid-type]
+SeverityName = Literal[SEVERITIES]  # type: ignore[valid-type]
 
 
 class QueryString(Protocol):
@@ -42,8 +46,29 @@ def parse_filters(query: QueryString, *, zone: str, team_id: str | None) -> Inci
         since=since,
         until=_day_after(until) if until else None,
         page=_number(query.get("page"), "page", 1, PAGE_MAX),
-        per_page=_number(query.get("per_page"), "per_page", 25, PER_PAGE_MAX),
+        per_page=_number(query.get("per_page"), "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX),
     )
+
+
+class FilterParameters(BaseModel):
+    """The query parameters parse_filters reads, as the OpenAPI document describes them.
+
+    It parses nothing (parse_filters keeps its own messages); it sits here, built from the
+    same constants, so the document's choices and bounds are the parser's. An absent
+    parameter is the default (or no filter)."""
+
+    status: list[StatusName] = Field(default=[], description="Repeatable: any of these.")
+    severity: list[SeverityName] = Field(default=[], description="Repeatable: any of these.")
+    from_: date | None = Field(
+        default=None,
+        alias="from",
+        description="Declared on or after this day (YYYY-MM-DD, in warroom's time zone).",
+    )
+    to: date | None = Field(
+        default=None, description="Declared on or before this day (YYYY-MM-DD)."
+    )
+    page: int = Field(default=1, ge=1, le=PAGE_MAX)
+    per_page: int = Field(default=PER_PAGE_DEFAULT, ge=1, le=PER_PAGE_MAX)
 
 
 def filter_values(query: IncidentQuery, raw: Mapping[str, str]) -> dict[str, object]:

@@ -1,214 +1,147 @@
-"""The OpenAPI 3.0 document of the JSON API (served at /api/openapi.json)."""
+"""The OpenAPI 3.1 document of the JSON API (served at /api/openapi.json), generated.
+
+Nothing here describes a field: the component schemas are the answer models' own JSON
+schemas (bot/web/api_models.py), the list's query parameters come from the model beside the
+filter parser (bot/web/filters.py), and the paths from the table of operations next to the
+handlers (bot/web/api.py). Version 3.1, because its schemas are JSON Schema: pydantic's
+``anyOf: [..., {"type": "null"}]`` for a nullable field is valid there as it stands.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from bot.web.filters import PAGE_MAX, PER_PAGE_MAX
+from aiohttp import web
+from pydantic import BaseModel
 
 Schema = dict[str, Any]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 
-def _nullable(schema: Schema) -> Schema:
-    return {**schema, "nullable": True}
+@dataclass(frozen=True)
+class Answer:
+    """One status code of an operation: a model answered as JSON, or else text of the
+    media type given."""
+
+    description: str
+    model: type[BaseModel] | None = None
+    media_type: str = "application/json"
 
 
-_TIME = {"type": "string", "format": "date-time"}
-_TEXT = {"type": "string"}
-_PERSON = {
-    "type": "object",
-    "required": ["id", "name"],
-    "properties": {"id": _TEXT, "name": _TEXT},
-    "additionalProperties": False,
-}
-_SUMMARY_FIELDS: Schema = {
-    "reference": {"type": "string", "pattern": "^INC-[0-9]+$"},
-    "title": _TEXT,
-    "severity": {"type": "string", "enum": ["SEV1", "SEV2", "SEV3", "SEV4"]},
-    "status": {"type": "string", "enum": ["investigating", "identified", "monitoring", "resolved"]},
-    "private": {"type": "boolean"},
-    "commander": _nullable(_PERSON),
-    "channel": _nullable(
-        {
-            "type": "object",
-            "required": ["id", "name"],
-            "properties": {"id": _TEXT, "name": _nullable(_TEXT)},
-            "additionalProperties": False,
-        }
-    ),
-    "timezone": _TEXT,
-    "started_at": _nullable(_TIME),
-    "detected_at": _nullable(_TIME),
-    "declared_at": _TIME,
-    "acknowledged_at": _nullable(_TIME),
-    "mitigated_at": _nullable(_TIME),
-    "resolved_at": _nullable(_TIME),
-    "duration_seconds": {"type": "integer", "minimum": 0},
-    "url": _TEXT,
-}
-_LINE = {
-    "type": "object",
-    "required": ["at", "kind", "text", "author", "link"],
-    "properties": {
-        "at": _TIME,
-        "kind": _TEXT,
-        "text": _TEXT,
-        "author": _nullable(_TEXT),
-        "link": _nullable(_TEXT),
-    },
-    "additionalProperties": False,
-}
-_DETAIL_FIELDS: Schema = {
-    "description": _TEXT,
-    "metrics": {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["key", "from", "to", "seconds"],
-            "properties": {
-                "key": _TEXT,
-                "from": _TEXT,
-                "to": _TEXT,
-                "seconds": _nullable({"type": "integer", "minimum": 0}),
-            },
-            "additionalProperties": False,
-        },
-    },
-    "timeline": {"type": "array", "items": _LINE},
-    "escalations": {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["target", "at", "by", "reason", "acknowledged_at", "acknowledged_by"],
-            "properties": {
-                "target": _TEXT,
-                "at": _TIME,
-                "by": _nullable(_TEXT),
-                "reason": _TEXT,
-                "acknowledged_at": _nullable(_TIME),
-                "acknowledged_by": _nullable(_TEXT),
-            },
-            "additionalProperties": False,
-        },
-    },
-    "actions": {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["text", "owner", "noted_by", "at", "link"],
-            "properties": {
-                "text": _TEXT,
-                "owner": _nullable(_TEXT),
-                "noted_by": _nullable(_TEXT),
-                "at": _TIME,
-                "link": _nullable(_TEXT),
-            },
-            "additionalProperties": False,
-        },
-    },
-    "postmortem": {
-        "type": "object",
-        "required": ["gaps", "sections"],
-        "properties": {
-            "gaps": {"type": "integer", "minimum": 0},
-            "sections": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["key", "prompt", "text", "author", "edited_at"],
-                    "properties": {
-                        "key": _TEXT,
-                        "prompt": _TEXT,
-                        "text": _nullable(_TEXT),
-                        "author": _nullable(_TEXT),
-                        "edited_at": _nullable(_TIME),
-                    },
-                    "additionalProperties": False,
-                },
-            },
-        },
-        "additionalProperties": False,
-    },
-}
+@dataclass(frozen=True)
+class Operation:
+    """A GET route of the API as the document and the router both see it."""
+
+    path: str
+    handler: Handler
+    operation_id: str
+    summary: str
+    answers: Mapping[int, Answer]
+    parameters: tuple[Schema, ...] = ()
 
 
-def _object(fields: Schema) -> Schema:
+def model_schema(model: type[BaseModel]) -> Schema:
+    """The model's schema as its answers are written (serialization: aliases, as dumped)."""
+    return model.model_json_schema(mode="serialization", ref_template=REF_TEMPLATE)
+
+
+def component_schemas(models: Iterable[type[BaseModel]]) -> dict[str, Schema]:
+    """Each model's schema under its class name, with the models it nests (pydantic's
+    ``$defs``) lifted beside it. Two different schemas under one name are refused, so one
+    model can never quietly stand for another."""
+    components: dict[str, Schema] = {}
+    for model in models:
+        schema = model_schema(model)
+        for name, definition in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+            if components.setdefault(name, definition) != definition:
+                raise ValueError(f"Two different schemas are both named {name}.")
+    return dict(sorted(components.items()))
+
+
+def path_parameter(name: str, description: str) -> Schema:
     return {
-        "type": "object",
-        "required": sorted(fields),
-        "properties": fields,
-        "additionalProperties": False,
-    }
-
-
-def _answer(description: str, schema_ref: str) -> Schema:
-    return {
+        "name": name,
+        "in": "path",
+        "required": True,
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": schema_ref}}},
+        "schema": {"type": "string"},
     }
 
 
-_REFERENCE_PARAMETER = {
-    "name": "reference",
-    "in": "path",
-    "required": True,
-    "description": "The incident's reference, e.g. INC-7.",
-    "schema": {"type": "string"},
-}
-_TEAM_PARAMETER = {
-    "name": "team",
-    "in": "query",
-    "required": False,
-    "description": "The Slack workspace (token holders only; default: the bot's own).",
-    "schema": {"type": "string"},
-}
-_LIST_PARAMETERS = [
-    {
-        "name": "status",
-        "in": "query",
-        "schema": {"type": "array", "items": _SUMMARY_FIELDS["status"]},
-        "style": "form",
-        "explode": True,
-    },
-    {
-        "name": "severity",
-        "in": "query",
-        "schema": {"type": "array", "items": _SUMMARY_FIELDS["severity"]},
-        "style": "form",
-        "explode": True,
-    },
-    {
-        "name": "from",
-        "in": "query",
-        "description": "Declared on or after this day (YYYY-MM-DD, in warroom's time zone).",
-        "schema": {"type": "string", "format": "date"},
-    },
-    {
-        "name": "to",
-        "in": "query",
-        "description": "Declared on or before this day (YYYY-MM-DD).",
-        "schema": {"type": "string", "format": "date"},
-    },
-    {
-        "name": "page",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
-    },
-    {
-        "name": "per_page",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
-    },
-    _TEAM_PARAMETER,
-]
-_FAILURES = {
-    "401": _answer("Not signed in and no valid bearer token.", "#/components/schemas/Error"),
-}
-
-
-def openapi_document() -> Schema:
+def query_parameter(name: str, description: str) -> Schema:
     return {
-        "openapi": "3.0.3",
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def query_parameters(model: type[BaseModel]) -> tuple[Schema, ...]:
+    """A parameter for each field of ``model``, repeatable ones (lists) as ``?a=1&a=2``."""
+    schema = model.model_json_schema(mode="validation")
+    return tuple(
+        _parameter(name, prop, name in schema.get("required", ()))
+        for name, prop in schema["properties"].items()
+    )
+
+
+def _parameter(name: str, prop: Schema, required: bool) -> Schema:
+    value = {k: v for k, v in _present(prop).items() if k not in ("title", "description")}
+    parameter: Schema = {"name": name, "in": "query", "required": required}
+    if "description" in prop:
+        parameter["description"] = prop["description"]
+    parameter["schema"] = value
+    if value.get("type") == "array":
+        parameter |= {"style": "form", "explode": True}
+    return parameter
+
+
+def _present(prop: Schema) -> Schema:
+    """A parameter's schema when it is sent: an absent parameter is how a query says None,
+    so ``anyOf: [X, null]`` (and a null default) reduces to X."""
+    branches = [b for b in prop.get("anyOf", ()) if b != {"type": "null"}]
+    if len(branches) != 1:
+        return prop
+    rest = {k: v for k, v in prop.items() if k != "anyOf" and not (k == "default" and v is None)}
+    return {**branches[0], **rest}
+
+
+def _operation(operation: Operation) -> Schema:
+    return {
+        "summary": operation.summary,
+        "operationId": operation.operation_id,
+        "parameters": list(operation.parameters),
+        "responses": {
+            str(status): _response(answer) for status, answer in operation.answers.items()
+        },
+    }
+
+
+def _response(answer: Answer) -> Schema:
+    schema = (
+        {"$ref": REF_TEMPLATE.format(model=answer.model.__name__)}
+        if answer.model
+        else {"type": "string"}
+    )
+    return {"description": answer.description, "content": {answer.media_type: {"schema": schema}}}
+
+
+def answer_models(operations: Iterable[Operation]) -> list[type[BaseModel]]:
+    """Every model some operation answers with, once each, in the table's order."""
+    models = [a.model for o in operations for a in o.answers.values() if a.model is not None]
+    return list(dict.fromkeys(models))
+
+
+def openapi_document(operations: Iterable[Operation]) -> Schema:
+    operations = tuple(operations)
+    return {
+        "openapi": "3.1.0",
         "info": {
             "title": "warroom",
             "version": "1",
@@ -216,70 +149,12 @@ def openapi_document() -> Schema:
             " Private incidents are answered 404 to anyone outside their channel.",
         },
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {
-            "/api/incidents": {
-                "get": {
-                    "summary": "Incidents, newest first",
-                    "operationId": "listIncidents",
-                    "parameters": _LIST_PARAMETERS,
-                    "responses": {
-                        "200": _answer("A page of incidents.", "#/components/schemas/Page"),
-                        "400": _answer(
-                            "A filter that cannot be used.", "#/components/schemas/Error"
-                        ),
-                        **_FAILURES,
-                    },
-                }
-            },
-            "/api/incidents/{reference}": {
-                "get": {
-                    "summary": "One incident with its timeline",
-                    "operationId": "getIncident",
-                    "parameters": [_REFERENCE_PARAMETER, _TEAM_PARAMETER],
-                    "responses": {
-                        "200": _answer("The incident.", "#/components/schemas/Incident"),
-                        "404": _answer("No such incident.", "#/components/schemas/Error"),
-                        **_FAILURES,
-                    },
-                }
-            },
-            "/api/incidents/{reference}/postmortem": {
-                "get": {
-                    "summary": "The postmortem draft, as Markdown",
-                    "operationId": "getPostmortem",
-                    "parameters": [_REFERENCE_PARAMETER, _TEAM_PARAMETER],
-                    "responses": {
-                        "200": {
-                            "description": "The draft.",
-                            "content": {"text/markdown": {"schema": {"type": "string"}}},
-                        },
-                        "404": _answer("No such incident.", "#/components/schemas/Error"),
-                        **_FAILURES,
-                    },
-                }
-            },
-        },
+        "paths": {operation.path: {"get": _operation(operation)} for operation in operations},
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "WARROOM_API_TOKEN"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "warroom_session"},
             },
-            "schemas": {
-                "Summary": _object(_SUMMARY_FIELDS),
-                "Incident": _object({**_SUMMARY_FIELDS, **_DETAIL_FIELDS}),
-                "Page": _object(
-                    {
-                        "items": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/Summary"},
-                        },
-                        "total": {"type": "integer", "minimum": 0},
-                        "page": {"type": "integer", "minimum": 1},
-                        "per_page": {"type": "integer", "minimum": 1},
-                        "pages": {"type": "integer", "minimum": 1},
-                    }
-                ),
-                "Error": _object({"error": _TEXT, "message": _TEXT}),
-            },
+            "schemas": component_schemas(answer_models(operations)),
         },
     }

@@ -8,6 +8,7 @@ from dataclasses import replace
 from aiohttp import web
 
 from bot.basics.logs import bind_incident
+from bot.clients.slack_errors import SlackFailure
 from bot.record.incident_queries import (
     IncidentPage,
     IncidentQuery,
@@ -47,7 +48,7 @@ async def team_of(request: web.Request, web_: WebContext, viewer: Viewer) -> str
     try:
         # No incident yet: only Slack can say, and a page does not wait long for it.
         return await asyncio.wait_for(slack.team_id(), 2.0)
-    except Exception:  # Slack down in any way: there is nothing to show
+    except (SlackFailure, TimeoutError):  # Slack down in any way: there is nothing to show
         return ""
 
 

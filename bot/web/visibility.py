@@ -17,11 +17,10 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clients.slack import SlackWorkspace, slack_error
+from bot.clients.slack import SlackWorkspace
+from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed, SlackUnavailable
 from bot.record.incident_queries import held_by
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -38,8 +37,6 @@ SLACK_DEADLINE_SECONDS = 1.5
 SLACK_PAUSE_SECONDS = 30.0
 # Private channels asked about at once when a list needs several of them.
 MEMBERSHIP_CONCURRENCY = 8
-# Slack's answers meaning the bot will not learn this channel's members (kept for the TTL).
-GONE = {"channel_not_found", "not_in_channel", "is_archived", "missing_scope"}
 
 
 @dataclass(frozen=True)
@@ -170,21 +167,23 @@ class Visibility:
                         self._slack.channel_members(channel_id), SLACK_DEADLINE_SECONDS
                     )
                 )
-            except SlackApiError as error:
-                log.warning("members of %s unknown: %s", channel_id, slack_error(error))
-                if slack_error(error) not in GONE:
-                    return frozenset()  # Slack busy or failing: ask again next time
+            except (SlackGone, SlackNotAllowed) as error:
                 # The bot was removed or the channel is gone: nobody is known to be in it.
+                log.warning("members of %s unknown: %s", channel_id, error.code)
                 members = frozenset()
+            except SlackUnavailable as error:
+                # Slack unreachable or failing: show nothing private now, and leave Slack be
+                # a while.
+                log.warning("members of %s unknown: %s", channel_id, error.code)
+                self._slack_paused_until = time.monotonic() + SLACK_PAUSE_SECONDS
+                return frozenset()
+            except SlackFailure as error:
+                log.warning("members of %s unknown: %s", channel_id, error.code)
+                return frozenset()  # Slack busy: ask again next time
             except TimeoutError:
                 # One slow channel (a large one, read page by page): nobody is known in it for
                 # a minute; the other channels are still asked.
                 log.warning("members of %s unknown: Slack was too slow", channel_id)
                 members = frozenset()
-            except aiohttp.ClientError as error:
-                # Slack unreachable: show nothing private now, and leave Slack be a while.
-                log.warning("members of %s unknown: %s", channel_id, type(error).__name__)
-                self._slack_paused_until = time.monotonic() + SLACK_PAUSE_SECONDS
-                return frozenset()
         self._members[channel_id] = (time.monotonic(), members)
         return members

@@ -22,10 +22,11 @@ from sqlmodel import col, select
 
 from bot.config import Secret
 from bot.emulator import Channel, SlackEmulator
+from bot.postmortem.posting import write_draft
 from bot.record import timeline
 from bot.record.policies import parse_policies
 from bot.store.db import session_scope
-from bot.store.models import Alert, AlertPayload, Incident, Job, TimelineEntry
+from bot.store.models import Alert, AlertPayload, Escalation, Incident, Job, TimelineEntry
 from tests.alerts import (
     TOKEN,
     alert,
@@ -38,6 +39,7 @@ from tests.alerts import (
     routes,
 )
 from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
+from tests.records import sentence
 
 # The alerts of these tests fire on the morning of 2026-08-01; the bot hears of them at once.
 NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
@@ -129,9 +131,13 @@ async def test_an_alertmanager_alert_opens_an_incident_its_route_describes(
     detection = (await entries_of(alerting, incident))[0]
     assert detection.kind == "detection"
     assert detection.occurred_at == datetime(2026, 8, 1, 10, 0, tzinfo=UTC)
-    assert "p99 latency of the orders database above 2s" in detection.text
-    assert "team=db" in detection.text and "severity=critical" in detection.text
-    assert "https://runbooks.example.com/db/high-latency" in detection.text
+    assert detection.text == "" and detection.facts is not None
+    assert "<@" not in json.dumps(detection.facts), "no Slack markup is stored"
+    assert detection.facts["summary"] == "p99 latency of the orders database above 2s"
+    text = sentence(detection)
+    assert "p99 latency of the orders database above 2s" in text
+    assert "team=db" in text and "severity=critical" in text
+    assert "https://runbooks.example.com/db/high-latency" in text
 
     channel = channel_of(slack, incident)
     assert channel.pins, "the header is pinned"
@@ -140,6 +146,15 @@ async def test_an_alertmanager_alert_opens_an_incident_its_route_describes(
     assert "HighLatency" in opened and "https://runbooks.example.com/db/high-latency" in opened
     assert BOB in channel.members, "the route's policy brought the DBA in"
     assert any("escalated to" in text for text in texts(channel))
+    async with session_scope(alerting.engine) as session:
+        (escalation,) = (await session.exec(select(Escalation))).all()
+    # Why the route's policy escalated is data, said by the templates in each language.
+    assert escalation.why == {"because": "route", "route": "database", "policy": "dba"}
+    assert (escalation.reason, escalation.target) == ("", "dba")
+    assert any(">alert route database escalates to dba" in text for text in texts(channel))
+    french = (await write_draft(alerting.services, incident.id or 0, language="fr")).markdown
+    assert "| dba, niveau 1 |" in french
+    assert "| la route d'alertes database escalade vers dba |" in french
 
 
 async def test_repeats_and_resolutions_land_in_the_same_incident(alerting: Warroom) -> None:
@@ -162,7 +177,7 @@ async def test_repeats_and_resolutions_land_in_the_same_incident(alerting: Warro
     (incident,) = await incidents_of(alerting)
     assert incident.status == "investigating", "the default route only records resolutions"
     alert_entries = [e for e in await entries_of(alerting, incident) if e.kind == "alert"]
-    assert [(e.text, e.occurred_at) for e in alert_entries] == [
+    assert [(sentence(e), e.occurred_at) for e in alert_entries] == [
         (
             "Alert firing: QueueBacklog (instance=worker-2)",
             datetime(2026, 8, 1, 8, 4, 30, tzinfo=UTC),
@@ -244,10 +259,11 @@ async def test_the_documented_grafana_payload(alerting: Warroom) -> None:
     assert incident.detected_at == datetime(2021, 10, 12, 7, 51, 3, 157076, tzinfo=UTC)
     assert incident.title == "[FIRING:2] (blue)"
     detection = (await entries_of(alerting, incident))[0]
-    assert "High memory usage (zone=us-1)" in detection.text
-    assert "High CPU usage (zone=eu-1)" in detection.text
-    assert "https://myrunbook.com/runbook/1234" in detection.text
-    assert "Warning: High memory usage started more than 7 days before" in detection.text
+    text = sentence(detection)
+    assert "High memory usage (zone=us-1)" in text
+    assert "High CPU usage (zone=eu-1)" in text
+    assert "https://myrunbook.com/runbook/1234" in text
+    assert "Warning: High memory usage started more than 7 days before" in text
     opened = next(t for t in texts(channel_of(alerting.slack, incident)) if "opened INC-1" in t)
     assert "play.grafana.org/alerting/silence/new" in opened
     assert ":warning:" in opened
@@ -276,7 +292,7 @@ async def test_a_generic_alert_with_its_own_severity(alerting: Warroom) -> None:
         alerting, "generic", {**body, "status": "resolved", "ended_at": "2026-08-01T10:00:00Z"}
     )
     entries = [e for e in await entries_of(alerting, incident) if e.kind == "alert"]
-    assert [(e.text, e.occurred_at) for e in entries] == [
+    assert [(sentence(e), e.occurred_at) for e in entries] == [
         ("Alert resolved: Nightly billing export did not run", datetime(2026, 8, 1, 10, tzinfo=UTC))
     ]
     assert await count(alerting, Alert) == 1
@@ -372,10 +388,12 @@ async def test_times_in_the_future_are_accepted_and_flagged(alerting: Warroom) -
     (incident,) = await incidents_of(alerting)
     assert incident.detected_at == alerting.clock.now, "an incident is not detected in the future"
     detection = next(e for e in await entries_of(alerting, incident) if e.kind == "detection")
-    assert "Warning: ClockSkew starts in the future" in detection.text
+    assert "Warning: ClockSkew starts in the future" in sentence(detection)
+    assert "ClockSkew commence dans le futur" in sentence(detection, language="fr")
     async with session_scope(alerting.engine) as session:
         (stored,) = (await session.exec(select(AlertPayload))).all()
-    assert "in the future" in stored.flags
+    (flag,) = json.loads(stored.flags)
+    assert (flag["alert"], flag["problem"]) == ("ClockSkew", "future")
 
 
 async def test_a_processing_failure_is_kept_and_replayed(
@@ -396,12 +414,12 @@ async def _failed_then_replayed(alerting: Warroom, database_url: str) -> None:
     assert status == 202, "accepted and stored before anything can fail"
     await alerting.run_jobs()
     stored = await payload_row(alerting, answer["id"])
-    assert stored.state == "failed" and "SlackApiError" in (stored.error or "")
+    assert stored.state == "failed" and "SlackUnavailable" in (stored.error or "")
     assert await incidents_of(alerting) == []
     slack.recover("auth.test")
 
     listed = await _warroom_cli(alerting, database_url, "alerts", "list", "--state", "failed")
-    assert f"{answer['id']}" in listed.stdout and "SlackApiError" in listed.stdout
+    assert f"{answer['id']}" in listed.stdout and "SlackUnavailable" in listed.stdout
     replayed = await _warroom_cli(alerting, database_url, "alerts", "replay", str(answer["id"]))
     assert replayed.returncode == 0, replayed.stderr
     assert "opened INC-1" in replayed.stdout

@@ -22,7 +22,7 @@ from bot.config import Secret
 from bot.emulator import SlackEmulator
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Incident, Job, utcnow
-from tests.alerts import TOKEN, alert, alertmanager, count, post_alert
+from tests.alerts import TOKEN, alert, alertmanager, count, post_alert, routes
 from tests.conftest import Clock, Warroom, reset_postgres, running_warroom
 
 GROUPS = 100
@@ -183,3 +183,64 @@ async def test_two_replicas_open_one_incident_per_group(
         assert len(await incidents_in(first)) == groups
         assert len([c for c in slack.channels.values() if c.name.startswith("inc-")]) == groups
         assert await count(first, AlertPayload) == 3 * groups, "every delivery was kept"
+
+
+async def test_a_rate_limited_war_room_yields_to_other_jobs(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """While conversations.create waits out Retry-After, a route's post goes out; the war room
+    job is put back, not failed, and opens the channel once the wait is over."""
+    ops = slack.create_channel("ops-alerts", creator="U0ALICE", members=[slack.bot_user_id])
+    alert_routes = routes(
+        {
+            "routes": [
+                {
+                    "name": "disk",
+                    "match": {"alertname": "DiskSpaceLow"},
+                    "action": "post",
+                    "channel": ops.id,
+                }
+            ],
+            "default": {"action": "open", "severity": "SEV2"},
+        }
+    )
+    slack.fail("conversations.create", status=429, retry_after=5)  # beyond JOB_PATIENCE
+    started = (utcnow() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    async with running_warroom(
+        slack,
+        database_url,
+        RealClock(),
+        alert_token=Secret(TOKEN),
+        alert_routes=alert_routes,
+        scheduler_interval=0.2,
+    ) as warroom:
+        await send_all([warroom.url], [alertmanager("Outage", [alert("Outage", "n1", started)])])
+        await eventually(lambda: limited(slack), 10, "Slack to rate-limit the channel")
+        await send_all(
+            [warroom.url], [alertmanager("DiskSpaceLow", [alert("DiskSpaceLow", "n2", started)])]
+        )
+        await eventually(lambda: posted(slack, ops.id), 10, "the disk alert in #ops-alerts")
+        assert not rooms(slack), "posted while the channel creation waits"
+
+        await eventually(lambda: settled(warroom, 1), 20, "the war room to open")
+        creates = slack.calls_to("conversations.create")
+        assert [call.status for call in creates] == [429, 200]
+        assert creates[1].at - creates[0].at >= 5, "Retry-After was honoured"
+        (room,) = rooms(slack)
+        assert len(room.messages) == 2, "the header and the alert, each once"
+        assert len(ops.messages) == 1
+        async with session_scope(warroom.engine) as session:
+            rows = (await session.exec(select(Job).where(col(Job.kind).startswith("alert")))).all()
+        assert all(row.done_at and row.failures == 0 and not row.last_error for row in rows)
+
+
+async def limited(slack: SlackEmulator) -> bool:
+    return any(call.status == 429 for call in slack.calls_to("conversations.create"))
+
+
+async def posted(slack: SlackEmulator, channel: str) -> bool:
+    return bool(slack.channels[channel].messages)
+
+
+def rooms(slack: SlackEmulator) -> list[Any]:
+    return [c for c in slack.channels.values() if c.name.startswith("inc-")]

@@ -22,6 +22,7 @@ from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, Job, Page, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
+from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
 DBA_GROUP = "S0DBATEAM"
@@ -262,7 +263,8 @@ async def test_a_policy_escalates_level_by_level_until_acknowledged(
 
     level_2 = (await escalations(paging))[1]
     assert (level_2.level, level_2.users) == (2, [CAROL])
-    assert level_2.reason == "level 1 not acknowledged within 10m"
+    assert level_2.reason == ""  # no sentence of warroom's: why is data
+    assert level_2.why == {"because": "timeout", "level": 1, "after_seconds": 600}
     assert CAROL in channel.members
     assert [e["dedup_key"] for e in trigger_events(pagerduty)] == [
         "warroom:T0WARROOM:INC-1:payments:L1",
@@ -477,7 +479,7 @@ async def test_any_acknowledgement_stops_the_policy(
     await paging.advance(minutes=30)
 
     assert [(row.target, row.acknowledged_by) for row in await escalations(paging)] == [
-        ("payments level 1", None),
+        ("payments", None),  # the level is its own column
         ("U0CAROL", CAROL),
     ]
     assert [e["event_action"] for e in pagerduty.events] == ["trigger", "acknowledge"]
@@ -525,3 +527,116 @@ async def test_a_pager_that_does_not_answer_in_time_is_retried(
         assert "failed (no answer within 0.2 seconds). Retrying" in slack.transcript(channel.id)
         await room.advance(seconds=15)
     assert len(trigger_events(pagerduty)) == 1
+
+
+# -- why a policy escalated: data in the record, sentences in the incident's language ---------
+async def test_a_policy_stores_why_it_escalated_as_data(
+    paging: Warroom, pagerduty: FakePagerDuty
+) -> None:
+    channel = await declare_sev1(paging)
+    await paging.advance(minutes=10)
+
+    level_1, level_2 = await escalations(paging)
+    assert level_1.why == {"because": "severity", "severity": "SEV1", "policy": "payments"}
+    assert level_2.why == {"because": "timeout", "level": 1, "after_seconds": 600}
+    for row in (level_1, level_2):
+        assert (row.reason, row.target, row.policy) == ("", "payments", "payments")
+    async with session_scope(paging.engine) as session:
+        entries = (
+            await session.exec(select(TimelineEntry).where(TimelineEntry.kind == "escalation"))
+        ).all()
+    assert [(entry.text, entry.facts["why"]) for entry in entries] == [
+        ("", level_1.why),
+        ("", level_2.why),
+    ]
+    # Slack reads as before the record kept data.
+    first, second = escalation_messages(channel)
+    assert "*INC-1 escalated to* *payments level 1* by its escalation policy" in first.text
+    assert ">SEV1 incidents escalate to payments" in first.text
+    assert "*payments level 2*" in second.text
+    assert ">level 1 not acknowledged within 10m" in second.text
+    # PagerDuty reads as before too.
+    details = [event["payload"]["custom_details"] for event in trigger_events(pagerduty)]
+    assert [(d["escalated_to"], d["reason"]) for d in details] == [
+        ("payments level 1", "SEV1 incidents escalate to payments"),
+        ("payments level 2", "level 1 not acknowledged within 10m"),
+    ]
+
+
+async def test_the_drafts_say_why_in_the_incident_language(paging: Warroom) -> None:
+    await declare_sev1(paging)
+    await paging.advance(minutes=10)
+    incident_id = (await the_incident(paging)).id or 0
+
+    english = (await write_draft(paging.services, incident_id)).markdown
+    assert "Escalated to payments level 1: SEV1 incidents escalate to payments" in english
+    assert "Escalated to payments level 2: level 1 not acknowledged within 10m" in english
+    assert (
+        "| payments level 1 |" in english and "| SEV1 incidents escalate to payments |" in english
+    )
+
+    french = (await write_draft(paging.services, incident_id, language="fr")).markdown
+    assert (
+        "Escalade vers payments, niveau 1 : les incidents SEV1 sont escaladés vers payments"
+        in french
+    )
+    assert "Escalade vers payments, niveau 2 : niveau 1 non pris en compte en 10m" in french
+    assert "| payments, niveau 1 |" in french
+    assert "| les incidents SEV1 sont escaladés vers payments |" in french
+    assert "escalate to" not in french and "not acknowledged" not in french
+
+
+async def test_a_person_s_reason_stays_their_words(paging: Warroom) -> None:
+    channel = await open_incident(paging)
+    await command(paging, channel, "escalate payments card payments failing")
+
+    (row,) = await escalations(paging)
+    assert (row.reason, row.why, row.target) == ("card payments failing", None, "payments")
+    french = (await write_draft(paging.services, row.incident_id, language="fr")).markdown
+    assert "Escalade vers payments, niveau 1 : card payments failing" in french
+    (message,) = escalation_messages(channel)
+    assert ">card payments failing" in message.text
+
+
+async def test_an_escalation_from_before_why_shows_its_text(paging: Warroom) -> None:
+    channel = await open_incident(paging)
+    incident = await the_incident(paging)
+    async with session_scope(paging.engine) as session:
+        session.add(  # as 0009 and earlier wrote a policy's escalation
+            Escalation(
+                incident_id=incident.id or 0,
+                target_kind="policy",
+                target_ref="payments",
+                target="payments level 1",
+                policy="payments",
+                level=1,
+                reason="SEV1 incidents escalate to payments",
+                escalated_at=paging.clock(),
+            )
+        )
+        await session.commit()
+
+    for language in ("en", "fr"):
+        draft = await write_draft(paging.services, incident.id or 0, language=language)
+        assert "| SEV1 incidents escalate to payments |" in draft.markdown
+    assert channel is not None
+
+
+async def test_the_api_and_the_web_page_say_why_in_the_incident_language(
+    slack: SlackEmulator, sqlite_url: str, paging_settings: dict[str, Any]
+) -> None:
+    slack.add_usergroup(DBA_GROUP, "dba-team", [CAROL])
+    async with web_warroom(slack, sqlite_url, **paging_settings) as warroom, browser() as session:
+        channel = await declare_sev1(warroom)
+        await command(warroom, channel, "postmortem --lang fr")
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+        url = f"{warroom.url}/api/incidents/INC-1"
+        async with session.get(url, headers=headers) as answer:
+            (escalation,) = (await answer.json())["escalations"]
+        assert escalation["target"] == "payments, niveau 1"
+        assert escalation["reason"] == "les incidents SEV1 sont escaladés vers payments"
+        await sign_in(session, warroom, ALICE)
+        async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
+            page = await answer.text()
+        assert "<td>payments, niveau 1</td>" in page
+        assert "<td>les incidents SEV1 sont escaladés vers payments</td>" in page

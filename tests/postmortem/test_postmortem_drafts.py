@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from jinja2.exceptions import SecurityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
 
 from bot.basics.render import Renderer, builtin_templates_dir, markdown_to_html, record_text
 from bot.postmortem.draft import Language, Record
-from bot.postmortem.edits import EditRefused, current_edits, save_edit, section_history
+from bot.postmortem.edits import EditRefused, current_edits, save_edit
 from bot.postmortem.posting import render_draft
 from bot.record.incidents import open_incident
 from bot.store.db import session_scope
@@ -291,7 +292,13 @@ async def test_edits_keep_their_history_and_an_emptied_section_shows_its_gap_aga
         )
         await session.commit()
         assert incident.id is not None
-        history = await section_history(session, incident.id, "fix")
+        history = (
+            await session.exec(
+                select(PostmortemEdit)
+                .where(PostmortemEdit.incident_id == incident.id, PostmortemEdit.section == "fix")
+                .order_by(col(PostmortemEdit.id).desc())
+            )
+        ).all()
         current = await current_edits(session, incident.id)
     assert [edit.body for edit in history] == ["", "Better words.", "First words."]
     assert history[0].author == "U0BOB" and history[0].edited_at == minutes(3)

@@ -12,6 +12,7 @@ from bot.emulator import Channel, SlackEmulator
 from bot.store.db import session_scope
 from bot.store.models import Incident, IncidentRole, Job, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
+from tests.records import sentence
 
 
 async def entries(warroom: Warroom, kind: str) -> list[TimelineEntry]:
@@ -58,9 +59,15 @@ async def test_lead_and_roles_reach_topic_header_and_timeline(warroom: Warroom) 
     assert "<@U0BOB> is now the incident commander (taking over from <@U0ALICE>)" in said
     assert "<@U0CAROL> is now *comms*" in said
     (lead,) = await entries(warroom, "commander")
-    assert (lead.text, lead.author) == ("Incident commander: <@U0BOB> (was <@U0ALICE>)", ALICE)
+    assert (lead.facts, lead.text, lead.author) == (
+        {"user": BOB, "previous_user": ALICE},
+        "",
+        ALICE,
+    )
+    assert sentence(lead, slack=True) == "Incident commander: <@U0BOB> (was <@U0ALICE>)"
     (role,) = await entries(warroom, "role")
-    assert role.text == "comms: <@U0CAROL>"
+    assert role.facts == {"role": "comms", "user": CAROL, "previous_user": None}
+    assert sentence(role) == "comms: @Carol Tanaka"
     async with session_scope(warroom.engine) as session:
         held = (await session.exec(select(IncidentRole))).one()
     assert (held.role, held.user_id, held.assigned_by) == ("comms", CAROL, ALICE)
@@ -102,11 +109,11 @@ async def test_severity_and_status_move_both_ways_and_are_recorded(warroom: Warr
 
     assert channel.topic.startswith("INC-1 SEV2 · investigating")
     assert "*Severity:* SEV2   *Status:* investigating" in header(slack, channel)
-    assert [e.text for e in await entries(warroom, "severity")] == [
+    assert [sentence(e) for e in await entries(warroom, "severity")] == [
         "Severity raised from SEV3 to SEV1",
         "Severity lowered from SEV1 to SEV2",
     ]
-    assert [e.text for e in await entries(warroom, "status")] == [
+    assert [sentence(e) for e in await entries(warroom, "status")] == [
         "Status changed from investigating to identified",
         "Status changed from identified to monitoring",
         "Status changed from monitoring to investigating",
@@ -130,9 +137,10 @@ async def test_resolving_by_status_and_reopening(warroom: Warroom) -> None:
 
     reopened = await incident(warroom)
     assert (reopened.status, reopened.resolved_at) == ("investigating", None)
-    assert [e.text for e in await entries(warroom, "status")] == [
-        "Incident reopened (investigating)"
-    ]
+    (reopening,) = await entries(warroom, "status")
+    assert reopening.facts == {"status": "investigating", "previous_status": "resolved"}
+    assert sentence(reopening) == "Incident reopened (investigating)"
+    assert sentence(reopening, language="fr") == "Incident rouvert (en investigation)"
     assert "*INC-1 reopened*" in slack.transcript(channel.id)
 
 

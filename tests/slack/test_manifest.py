@@ -25,12 +25,12 @@ import yaml
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.basics.slack_ids import Shortcut
 from bot.cli import main
 from bot.emulator import SlackEmulator
 from bot.emulator.manifest_rules import validate_manifest
 from bot.emulator.server import OAUTH_SCOPES
 from bot.slack.manifest import BOT_SCOPES, build_manifest
-from bot.slack.shortcuts import ADD_TO_TIMELINE, DECLARE_FROM_MESSAGE
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "https://warroom.example.com"
@@ -73,8 +73,8 @@ def test_printed_manifest_passes_slack_rules(
     assert pointers(manifest) == []  # Slack's rules and warroom's stricter ones
     shortcuts = {s["callback_id"]: s["name"] for s in manifest["features"]["shortcuts"]}
     assert shortcuts == {
-        ADD_TO_TIMELINE: "Add to incident timeline",
-        DECLARE_FROM_MESSAGE: "Declare incident",
+        Shortcut.ADD_TO_TIMELINE: "Add to incident timeline",
+        Shortcut.DECLARE_FROM_MESSAGE: "Declare incident",
     }
     assert all(len(name) <= 24 for name in shortcuts.values())
     settings = manifest["settings"]

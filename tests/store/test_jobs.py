@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.basics.durations import duration_text, parse_duration
+from bot.clients.slack_errors import SlackRateLimited
 from bot.config import ConfigError, Settings
 from bot.flows.scheduler import MAX_FAILURES, JobRunner, failure_backoff
 from bot.services import Services
@@ -185,6 +187,82 @@ async def test_the_runner_counts_failures_in_a_row_not_runs(engine: AsyncEngine)
 
     assert row.done_at is not None and row.last_error == "RuntimeError: the database went away"
     assert handler.runs == 2 * MAX_FAILURES + 2
+
+
+def job_services(engine: AsyncEngine, clock: Clock) -> Services:
+    return Services(
+        settings=Settings(),
+        engine=engine,
+        slack=None,
+        renderer=None,
+        clock=clock,  # type: ignore[arg-type]
+    )
+
+
+async def test_a_rate_limited_job_waits_for_the_gate_without_failing(engine: AsyncEngine) -> None:
+    clock = Clock(NOW)
+    runs: list[datetime] = []
+
+    async def create_channel(services: Services, _job: Job) -> None:
+        runs.append(services.clock())
+        if len(runs) == 1:
+            raise SlackRateLimited("conversations.create", "ratelimited", retry_after=1)
+
+    runner = JobRunner(job_services(engine, clock), {"test": create_channel})
+    await add_jobs(engine, NOW)
+
+    assert await runner.run_due() == 1
+    async with session_scope(engine) as session:
+        row = (await session.exec(select(Job))).one()
+    assert (row.done_at, row.failures, row.locked_by) == (None, 0, None)
+    assert NOW + timedelta(seconds=1) <= row.due_at < NOW + timedelta(seconds=2)
+    assert await runner.run_due() == 0  # not before the gate opens
+    clock.now += timedelta(seconds=2)
+    await asyncio.sleep(1.1)  # Slack's gates follow the real clock
+    assert await runner.run_due() == 1
+    async with session_scope(engine) as session:
+        row = (await session.exec(select(Job))).one()
+    assert row.done_at is not None and row.failures == 0 and len(runs) == 2
+
+
+async def test_jobs_run_side_by_side_but_one_per_incident(
+    engine: AsyncEngine, incident_id: int
+) -> None:
+    running: list[int | None] = []
+    most: dict[str, int] = {"all": 0, "incident": 0}
+    # Jobs hold their slot until four run at once (or 5 s pass): the first round's finishing
+    # early on a slow machine must not hide a runner that does run them side by side.
+    four_running = asyncio.Event()
+
+    async def slow(_services: Services, job: Job) -> None:
+        running.append(job.incident_id)
+        most["all"] = max(most["all"], len(running))
+        most["incident"] = max(most["incident"], running.count(incident_id))
+        if len(running) >= 4:
+            four_running.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(four_running.wait(), 5)
+        await asyncio.sleep(0.01)
+        running.remove(job.incident_id)
+
+    services = job_services(engine, Clock(NOW))
+    runner = JobRunner(services, {"test": slow}, yielding={"test"}, concurrency=8)
+    async with session_scope(engine) as session:
+        for number in range(6):
+            await jobs.schedule(
+                session,
+                kind="test",
+                key=f"job-{number}",
+                due_at=NOW,
+                incident_id=incident_id if number < 3 else None,
+            )
+        await session.commit()
+
+    while await runner.run_due():
+        pass
+
+    assert most == {"all": 4, "incident": 1}  # the incident's 3 in turn, beside the other 3
+    assert await claim_all(engine, "a", NOW + timedelta(hours=1)) == []
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,4 @@
-"""Alembic environment: runs on a connection handed in by bot.store.migrate (async engine,
-run_sync)."""
+"""Alembic environment: runs on a connection handed in by bot.store.migrate (run_sync)."""
 
 from alembic import context
 

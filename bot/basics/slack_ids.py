@@ -1,0 +1,52 @@
+"""Every id warroom gives Slack and gets back: shortcuts, views, blocks and actions.
+
+Named once here; the templates that build views and messages read them as ``ids`` (a Jinja
+global), and the listeners register and read with the same names. Slack sends them back
+verbatim, so changing one strands buttons and modals already on people's screens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+
+class Shortcut(StrEnum):
+    """Message shortcuts (the app manifest lists them)."""
+
+    DECLARE_FROM_MESSAGE = "declare_from_message"
+    ADD_TO_TIMELINE = "add_to_timeline"
+
+
+class DeclareModal(StrEnum):
+    """The form ``/incident`` opens; each input's block and action share its name."""
+
+    CALLBACK = "declare_incident"
+    TITLE = "title"
+    SEVERITY = "severity"
+    DESCRIPTION = "description"
+    VISIBILITY = "visibility"
+
+
+class TimelineModal(StrEnum):
+    """The form "Add to incident timeline" opens."""
+
+    CALLBACK = "add_to_timeline_submit"
+    KIND = "kind"
+    TEXT = "text"
+
+
+class EscalationMessage(StrEnum):
+    """The escalation message's Acknowledge button."""
+
+    BLOCK = "escalation"
+    ACKNOWLEDGE = "acknowledge_escalation"
+
+
+def input_state(values: Mapping[str, Any], input_id: str) -> Mapping[str, Any]:
+    """What a submitted view holds for the input whose block and action are both ``input_id``
+    (``view.state.values[block_id][action_id]``); empty when it is missing or malformed."""
+    block = values.get(input_id)
+    state = block.get(input_id) if isinstance(block, Mapping) else None
+    return state if isinstance(state, Mapping) else {}

@@ -1,0 +1,137 @@
+"""The JSON API's answers as models: the one place their shapes are written down.
+
+The handlers in api.py build these and answer ``model.model_dump(mode="json")``; openapi.py
+takes the document's component schemas from the same classes, so an answer and its
+description cannot disagree. Every model forbids fields it does not declare, so a handler that
+adds one fails at once instead of answering something the document does not describe.
+Every field is required (no defaults): a nullable field is always present, as null.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.web.filters import SeverityName, StatusName
+
+Count = Annotated[int, Field(ge=0)]
+Seconds = Annotated[int, Field(ge=0)]
+
+
+class PublicModel(BaseModel):
+    """What every answer model shares: undeclared fields are an error, and a field whose
+    name is a Python keyword (``from``) is written under its alias."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
+
+
+class ErrorPublic(PublicModel):
+    """Every 4xx answer of the API: a stable code for programs, a sentence for people."""
+
+    error: str
+    message: str
+
+
+class PersonPublic(PublicModel):
+    id: str
+    name: str
+
+
+class ChannelPublic(PublicModel):
+    id: str
+    name: str | None
+
+
+class IncidentSummaryPublic(PublicModel):
+    """An incident as the list shows it."""
+
+    reference: str = Field(pattern=r"^INC-[0-9]+$")
+    title: str
+    severity: SeverityName
+    status: StatusName
+    private: bool
+    commander: PersonPublic | None
+    channel: ChannelPublic | None
+    timezone: str
+    started_at: datetime | None
+    detected_at: datetime | None
+    declared_at: datetime
+    acknowledged_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+    duration_seconds: Seconds
+    url: str
+
+
+class MetricPublic(PublicModel):
+    """The time between two milestones; null when one is unknown or they are out of order."""
+
+    key: str
+    from_: str = Field(alias="from")
+    to: str
+    seconds: Seconds | None
+
+
+class TimelineLinePublic(PublicModel):
+    at: datetime
+    kind: str
+    text: str
+    author: str | None
+    link: str | None
+
+
+class EscalationPublic(PublicModel):
+    target: str
+    at: datetime
+    by: str | None  # null: the escalation policy's timer
+    reason: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+class ActionPublic(PublicModel):
+    text: str
+    owner: str | None
+    noted_by: str | None
+    at: datetime
+    link: str | None
+
+
+class SectionPublic(PublicModel):
+    """One written section of the postmortem; null text while nobody has written it."""
+
+    key: str
+    prompt: str
+    text: str | None
+    author: str | None
+    edited_at: datetime | None
+
+
+class PostmortemPublic(PublicModel):
+    gaps: Count
+    sections: list[SectionPublic]
+
+
+class IncidentPublic(IncidentSummaryPublic):
+    """One incident with its record: the summary's fields first, then these."""
+
+    description: str
+    metrics: list[MetricPublic]
+    timeline: list[TimelineLinePublic]
+    escalations: list[EscalationPublic]
+    actions: list[ActionPublic]
+    postmortem: PostmortemPublic
+
+
+class IncidentListPublic(PublicModel):
+    """One page of incidents, newest first."""
+
+    items: list[IncidentSummaryPublic]
+    total: Count
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1)
+    pages: int = Field(ge=1)
