@@ -209,7 +209,12 @@ async def running_warroom(
 
 async def _database_threads_ended(earlier: set[threading.Thread], timeout: float = 5.0) -> None:
     """Let the database threads this bot started finish while the event loop still runs: one
-    that finishes after the loop closed fails whichever test comes next."""
+    that finishes after the loop closed fails whichever test comes next.
+
+    A task still running once they had ``timeout`` to finish outlived the app's cleanup, and
+    would hang the loop's teardown without a word (seen once in CI): fail here, naming it. A
+    thread left with no task is a connection a simulated outage broke, closed when collected.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not any(
@@ -218,6 +223,10 @@ async def _database_threads_ended(earlier: set[threading.Thread], timeout: float
         ):
             return
         await asyncio.sleep(0.01)
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert not tasks, "tasks outlived the app's cleanup:\n" + "\n".join(
+        f"{task!r}: {task.get_stack(limit=5)}" for task in tasks
+    )
 
 
 @pytest.fixture

@@ -222,7 +222,9 @@ async def test_the_web_view_answers_from_the_database_when_slack_is_down(
                     body = await answer.text()
                 took = time.monotonic() - began
                 assert answer.status == 200, (path, answer.status, body[:300])
-                assert took < 2.0, (path, took)
+                # A Slack call to the closed port takes at least 3.5 s (the client's three
+                # retries back off 0.5, 1 and 2 s): an answer sooner did not wait on Slack.
+                assert took < 3.0, (path, took)
                 if path == "/":
                     # Alice declared the private one: her role shows it without Slack.
                     assert "Checkout down" in body and "Payroll leak" in body
