@@ -78,7 +78,7 @@ async def handle_file_button(ack: AsyncAck, body: dict[str, Any], context: Any) 
 
 SUBCOMMAND = Subcommand(
     name="action",
-    usage="action [--file[=github|jira|linear[:project]]] [@owner] <task>",
+    usage="action [--file[=tracker]] [@owner] <task>",
     summary="Add a follow-up task (with its owner) to the postmortem; --file files it as an issue",
     handler=action,
     validate=validate,
