@@ -6,7 +6,6 @@ entry of kind follow_up); ``follow_up_ref`` names either in one string. No HTTP 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -121,11 +120,3 @@ async def close_issue(
     session.add(issue)
     return issue
 
-
-async def waiting_issues(session: AsyncSession, incident_id: int) -> Sequence[TrackerIssue]:
-    rows = await session.exec(
-        select(TrackerIssue).where(
-            TrackerIssue.incident_id == incident_id, TrackerIssue.state == "waiting"
-        )
-    )
-    return rows.all()
