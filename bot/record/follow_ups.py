@@ -119,4 +119,3 @@ async def close_issue(
     issue.state, issue.closed_at = "closed", at
     session.add(issue)
     return issue
-
