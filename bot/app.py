@@ -45,6 +45,7 @@ from bot.store.migrate import upgrade_database
 from bot.store.models import utcnow
 from bot.web import add_web_routes
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
+from bot.web.tracker_webhooks import receive_tracker_webhook
 
 log = logging.getLogger(__name__)
 # Work started after an ack (channel creation, replies) may go on until this long after
@@ -79,6 +80,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", serve_metrics)
     app.router.add_post("/alerts/{source}", receive_alerts)
+    app.router.add_post("/trackers/{tracker}", receive_tracker_webhook)
     add_web_routes(app)
     return app
 

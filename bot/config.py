@@ -19,6 +19,7 @@ from dateutil import tz
 from bot.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
 from bot.basics.durations import parse_duration
 from bot.basics.render import Renderer, postmortem_template
+from bot.basics.trackers import NO_TRACKERS, TrackerSettings, TrackerSpecError, parse_target
 from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
 from bot.store.models import SEVERITIES
 
@@ -134,6 +135,8 @@ class Settings:
     oidc_authorize_url: str = DEFAULT_OIDC_AUTHORIZE_URL
     # Automation reads the JSON API with `Authorization: Bearer <token>`.
     api_token: Secret = NO_SECRET
+    # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear): bot/basics/trackers.py.
+    trackers: TrackerSettings = NO_TRACKERS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -177,6 +180,7 @@ class Settings:
             public_url=environ.get("WARROOM_PUBLIC_URL", "").strip().rstrip("/"),
             oidc_authorize_url=environ.get("SLACK_OIDC_AUTHORIZE_URL", DEFAULT_OIDC_AUTHORIZE_URL),
             api_token=Secret(environ.get("WARROOM_API_TOKEN", "").strip()),
+            trackers=_trackers(environ),
         )
         settings.validate()
         return settings
@@ -239,6 +243,7 @@ class Settings:
         if self.alert_max_body_bytes <= 0:
             problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
         problems.extend(self._web_problems())
+        problems.extend(self.trackers.problems())
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         if problems:
@@ -348,3 +353,38 @@ def _routes(raw: str | None) -> Routes:
         return load_routes(Path(raw).expanduser())
     except RouteError as error:
         raise ConfigError(f"WARROOM_ALERT_ROUTES: {error}") from None
+
+
+def _trackers(environ: Mapping[str, str]) -> TrackerSettings:
+    """The trackers' settings (README, "Filing follow-ups in trackers")."""
+
+    def text(name: str, default: str = "") -> str:
+        return environ.get(name, default).strip()
+
+    default = text("WARROOM_TRACKER")
+    try:
+        target = parse_target(default) if default else None
+    except TrackerSpecError as error:
+        raise ConfigError(f"WARROOM_TRACKER: {error}") from None
+    on_postmortem = text("WARROOM_TRACKER_FILE_ON_POSTMORTEM").lower()
+    if on_postmortem not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise ConfigError("WARROOM_TRACKER_FILE_ON_POSTMORTEM: true or false")
+    return TrackerSettings(
+        default=target,
+        file_on_postmortem=on_postmortem in ("true", "1", "yes"),
+        github_api_url=text("WARROOM_GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+        github_token=Secret(text("WARROOM_GITHUB_TOKEN")),
+        github_repo=text("WARROOM_GITHUB_REPO"),
+        github_webhook_secret=Secret(text("WARROOM_GITHUB_WEBHOOK_SECRET")),
+        jira_url=text("WARROOM_JIRA_URL").rstrip("/"),
+        jira_email=text("WARROOM_JIRA_EMAIL"),
+        jira_api_token=Secret(text("WARROOM_JIRA_API_TOKEN")),
+        jira_project=text("WARROOM_JIRA_PROJECT"),
+        jira_issue_type=text("WARROOM_JIRA_ISSUE_TYPE", "Task") or "Task",
+        jira_webhook_secret=Secret(text("WARROOM_JIRA_WEBHOOK_SECRET")),
+        linear_api_url=text("WARROOM_LINEAR_API_URL", "https://api.linear.app/graphql"),
+        linear_api_key=Secret(text("WARROOM_LINEAR_API_KEY")),
+        linear_team=text("WARROOM_LINEAR_TEAM"),
+        linear_webhook_secret=Secret(text("WARROOM_LINEAR_WEBHOOK_SECRET")),
+        timeout=_seconds(environ, "WARROOM_TRACKER_TIMEOUT", 10.0),
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.basics.slack_ids import DeclareModal, EscalationMessage
+from bot.basics.slack_ids import DeclareModal, EscalationMessage, FollowUpMessage
 from commands.ack import handle_acknowledge_button
+from commands.action import handle_file_button
 from commands.modal import handle_declare_submission
 from commands.router import handle_incident_command
 
@@ -16,3 +17,4 @@ def register(app: AsyncApp) -> None:
     app.command("/incident")(handle_incident_command)
     app.view(DeclareModal.CALLBACK)(handle_declare_submission)
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_acknowledge_button)
+    app.action(FollowUpMessage.FILE)(handle_file_button)

@@ -1,29 +1,85 @@
-"""``/incident action [@owner] <task>``: a corrective or preventive task for the postmortem."""
+"""``/incident action [--file[=tracker]] [@owner] <task>``: a follow-up task for the postmortem,
+and the "File as issue" button on its message."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.basics.errors import UsageError
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
+from bot.flows.filing import file_from_button
 from bot.flows.findings import record_action
 from bot.services import Services
-from commands.arguments import optional_owner, statement
-from commands.base import CommandRequest, Subcommand
+from commands.arguments import first_word, optional_owner, statement
+from commands.base import CommandRequest, Subcommand, run_and_reply
+
+FILE_FLAG = "--file"
 
 
-def validate(args: str) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class ActionArgs:
+    owner: str | None
+    task: str
+    file: bool
+    tracker: TrackerTarget | None
+
+
+def validate(args: str) -> ActionArgs:
+    word, rest = first_word(args)
+    file, tracker = False, None
+    if word == FILE_FLAG or word.startswith(FILE_FLAG + "="):
+        file, args = True, rest
+        if spec := word.removeprefix(FILE_FLAG).removeprefix("="):
+            try:
+                tracker = parse_target(spec)
+            except TrackerSpecError as error:
+                raise UsageError(f"--file={spec}: {error}") from None
     owner, task = optional_owner(args)
-    return owner, statement(task, "what should be done, like `/incident action @bob add a test`")
+    task = statement(task, "what should be done, like `/incident action @bob add a test`")
+    return ActionArgs(owner, task, file, tracker)
 
 
 async def action(request: CommandRequest, services: Services) -> None:
-    owner, task = validate(request.args)
+    parsed = validate(request.args)
     await record_action(
-        services, channel_id=request.channel_id, by=request.user_id, owner=owner, text=task
+        services,
+        channel_id=request.channel_id,
+        by=request.user_id,
+        owner=parsed.owner,
+        text=parsed.task,
+        file=parsed.file,
+        asked=parsed.tracker,
+    )
+
+
+async def handle_file_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """The button on a follow-up's message: file it in the incident's tracker."""
+    await ack()
+    services: Services = context["services"]
+    action_ = (body.get("actions") or [{}])[0]
+    item = parse_bounded_int(str(action_.get("value") or ""), 1, DATABASE_ID_MAX)
+    channel_id = str((body.get("channel") or {}).get("id") or "")
+    user_id = str((body.get("user") or {}).get("id") or "")
+    if item is None or not channel_id or not user_id:
+        return
+    services.background.spawn(
+        run_and_reply(
+            services,
+            str(body.get("response_url") or ""),
+            file_from_button(services, channel_id=channel_id, item_id=item, by=user_id),
+        ),
+        name="file a follow-up",
     )
 
 
 SUBCOMMAND = Subcommand(
     name="action",
-    usage="action [@owner] <task>",
-    summary="Add a follow-up task (with its owner) to the postmortem",
+    usage="action [--file[=tracker]] [@owner] <task>",
+    summary="Add a follow-up task (with its owner) to the postmortem; --file files it as an issue",
     handler=action,
     validate=validate,
 )

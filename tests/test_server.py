@@ -124,6 +124,11 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "Incident declared" in postmortem and "Incident resolved" in postmortem
     assert "_To be written" in postmortem
     assert "Seeing a spike in 500s" in result.stdout  # the transcript was printed
+    # One follow-up filed in the fake GitHub, its address shown, and linked in the draft.
+    filed = re.search(
+        r"acme/checkout#1: (http://127\.0\.0\.1:\d+/acme/checkout/issues/1)", result.stdout
+    )
+    assert filed and f"]({filed.group(1)})" in postmortem
     assert re.search(
         r"Incident page .*: http://127\.0\.0\.1:\d+/incidents/INC-1 \(answered 200\)", result.stdout
     )

@@ -22,6 +22,7 @@ from bot.app import create_app
 from bot.basics.slack_ids import EscalationMessage
 from bot.config import Settings
 from bot.emulator import FakePagerDuty, SlackEmulator
+from bot.emulator.trackers import FakeGitHub
 from bot.keys import job_runner_key, services_key
 from bot.postmortem.posting import write_draft
 from bot.record.incidents import get_by_channel
@@ -59,6 +60,9 @@ DEMO_POLICIES = {
 }
 DEMO_ROUTING_KEY = "demo0000000000000000000000000000"
 DEMO_ALERT_TOKEN = "demo-alert-token"
+# Follow-ups are filed in a fake GitHub repository.
+DEMO_GITHUB_TOKEN = "ghp_demo000000000000000000000000000000"
+DEMO_REPOSITORY = "acme/checkout"
 # Alerts about checkout open SEV2 incidents (which start the checkout on-call policy).
 DEMO_ROUTES = {
     "routes": [
@@ -141,6 +145,7 @@ SCRIPT: list[Step] = [
     Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
     Run(82, ALICE, "cause The 11:55 gateway release rejected card types it did not list"),
     Run(83, ALICE, "action <@U0ERIN|erin> Alert on card errors per gateway release"),
+    Run(83, ERIN, "action --file Test every supported card type before a gateway release"),
     # The error rate had been climbing before the alert fired: Erin finds it in the graphs.
     FixTime(84, ERIN, "started", -3),
 ]
@@ -178,7 +183,10 @@ async def run_demo(
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
         slack = await stack.enter_async_context(SlackEmulator())
         pagerduty = await stack.enter_async_context(FakePagerDuty())
-        settings = _demo_settings(environ, slack, pagerduty, workdir)
+        github = await stack.enter_async_context(
+            FakeGitHub(token=DEMO_GITHUB_TOKEN, repos={DEMO_REPOSITORY})
+        )
+        settings = _demo_settings(environ, slack, pagerduty, workdir, github.url)
         for user_id, (name, real_name) in CAST.items():
             slack.add_user(user_id, name, real_name, tz=settings.timezone)
         slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
@@ -216,6 +224,9 @@ async def run_demo(
         print("\nWhat PagerDuty received:")
         for event in pagerduty.events:
             print(f"  {event['event_action']:<12} {event['dedup_key']}")
+        print("\nFollow-ups filed in the fake GitHub:")
+        for issue in github.issues:
+            print(f"  {issue.key}: {issue.url}")
         path, reference = await _write_postmortem(runner.app, channel_id, output)
         print(f"\nPostmortem draft written to {path}")
         page = f"http://127.0.0.1:{port}/incidents/{reference}"
@@ -240,7 +251,11 @@ async def _check_page(url: str) -> int:
 
 
 def _demo_settings(
-    environ: Mapping[str, str], slack: SlackEmulator, pagerduty: FakePagerDuty, workdir: Path
+    environ: Mapping[str, str],
+    slack: SlackEmulator,
+    pagerduty: FakePagerDuty,
+    workdir: Path,
+    github_url: str,
 ) -> Settings:
     policies = workdir / "escalation-policies.yaml"
     policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
@@ -256,6 +271,10 @@ def _demo_settings(
             "WARROOM_ALERT_TOKEN": DEMO_ALERT_TOKEN,
             "DEMO_PD_KEY": DEMO_ROUTING_KEY,
             "PAGERDUTY_EVENTS_URL": pagerduty.events_url,
+            "WARROOM_TRACKER": "github",
+            "WARROOM_GITHUB_API_URL": github_url,
+            "WARROOM_GITHUB_TOKEN": DEMO_GITHUB_TOKEN,
+            "WARROOM_GITHUB_REPO": DEMO_REPOSITORY,
         }
     )
     return base.replace(

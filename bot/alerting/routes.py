@@ -14,6 +14,7 @@ Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that ma
         policy: payments              # an escalation policy to start (by name)
         channel_prefix: pay
         on_resolved: monitoring       # or "record" (the default): keep the status
+        tracker: "jira:PAY"           # where its follow-ups are filed (WARROOM_TRACKER otherwise)
       - name: disk-space
         match: {alertname: DiskSpaceLow}
         action: post                  # no incident: post the alert to a channel
@@ -37,6 +38,7 @@ from typing import Any, Literal
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.basics.yaml_files import read_yaml
 from bot.store.models import SEVERITIES
 
@@ -58,6 +60,7 @@ _ROUTE_KEYS = {
     "channel_prefix",
     "channel",
     "on_resolved",
+    "tracker",
 }
 # Route titles are operator text rendered with alert data: sandboxed, no access to Python.
 _TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)
@@ -82,6 +85,8 @@ class Route:
     channel_prefix: str | None = None
     channel: str | None = None
     on_resolved: OnResolved = "record"
+    # Where this route's incidents file their follow-ups (None: the default tracker).
+    tracker: TrackerTarget | None = None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if any(labels.get(name) != value for name, value in self.match.items()):
@@ -194,7 +199,17 @@ def _route(raw: object, where: str) -> Route:
         channel_prefix=prefix,
         channel=channel,
         on_resolved=on_resolved,
+        tracker=_tracker(raw.get("tracker"), where),
     )
+
+
+def _tracker(raw: object, where: str) -> TrackerTarget | None:
+    if raw is None:
+        return None
+    try:
+        return parse_target(str(raw))
+    except TrackerSpecError as error:
+        raise RouteError(f"{where}: tracker: {error}") from None
 
 
 def _matchers(raw: object, where: str) -> dict[str, str]:

@@ -56,7 +56,7 @@ async def _receive(request: web.Request) -> web.Response:
     if not _authorized(request.headers.get("Authorization", ""), str(settings.alert_token)):
         return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
     try:
-        body = await _read_body(request, settings.alert_max_body_bytes)
+        body = await read_body(request, settings.alert_max_body_bytes)
     except BodyTooLarge:
         return _error(413, f"body is larger than {settings.alert_max_body_bytes} bytes")
     try:
@@ -86,7 +86,7 @@ def _authorized(header: str, token: str) -> bool:
     )
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+async def read_body(request: web.Request, limit: int) -> bytes:
     """The body, refused early by its declared length and again while reading it."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge()

@@ -35,6 +35,7 @@ SLACK_IDS = SimpleNamespace(
     declare=slack_ids.DeclareModal,
     timeline=slack_ids.TimelineModal,
     escalation=slack_ids.EscalationMessage,
+    follow_up=slack_ids.FollowUpMessage,
 )
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")

@@ -44,6 +44,13 @@ class EscalationMessage(StrEnum):
     ACKNOWLEDGE = "acknowledge_escalation"
 
 
+class FollowUpMessage(StrEnum):
+    """The "File as issue" button on a follow-up's message (``/incident action``)."""
+
+    BLOCK = "follow_up"
+    FILE = "file_follow_up"
+
+
 def input_state(values: Mapping[str, Any], input_id: str) -> Mapping[str, Any]:
     """What a submitted view holds for the input whose block and action are both ``input_id``
     (``view.state.values[block_id][action_id]``); empty when it is missing or malformed."""

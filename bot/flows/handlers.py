@@ -21,6 +21,7 @@ from bot.flows.escalation import (
     bring_in,
     run_escalation_timer,
 )
+from bot.flows.filing import FILE_JOB, send_issue
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.reminders import REMINDER_JOB, remind_about_updates
 from bot.flows.scheduler import JobHandler
@@ -37,6 +38,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         NOTICE_JOB: post_alert_changes,
         POST_JOB: post_to_route_channel,
         PUBLISH_JOB: publish_postmortem,
+        FILE_JOB: send_issue,
     }
 )
 # Kinds whose handlers may stop at any Slack call and be run again from the start: they pick

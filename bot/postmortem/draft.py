@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, mentioned_users, readable
 from bot.postmortem import edits as postmortem_edits
-from bot.record import escalations, roles, timeline
+from bot.record import escalations, follow_ups, roles, timeline
 from bot.store.models import (
     ActionItem,
     Escalation,
@@ -32,6 +32,7 @@ from bot.store.models import (
     PostmortemEdit,
     TimelineEntry,
     TimelineKind,
+    TrackerIssue,
 )
 
 # How each metric is measured: from one milestone to another.
@@ -174,6 +175,13 @@ class Action:
     noted_by: str | None
     at: datetime
     link: str | None
+    # Its tracker issue (key, url, state: waiting, filed, refused, closed), when it has one.
+    issue: TrackerIssue | None = None
+
+    @property
+    def done(self) -> bool:
+        """Closed in its tracker: the draft ticks its box."""
+        return self.issue is not None and self.issue.state == "closed"
 
 
 @dataclass(frozen=True)
@@ -313,6 +321,8 @@ class Record:
     actions: Sequence[ActionItem]
     milestone_changes: Sequence[MilestoneChange]
     edits: Mapping[str, PostmortemEdit] = field(default_factory=dict)
+    # Tracker issues by the follow-up each files (bot/record/follow_ups.py).
+    issues: Mapping[str, TrackerIssue] = field(default_factory=dict)
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -356,6 +366,7 @@ async def load_record(session: AsyncSession, incident: Incident) -> Record:
         actions=actions.all(),
         milestone_changes=changes.all(),
         edits=await postmortem_edits.current_edits(session, incident_id),
+        issues=await follow_ups.issues_of(session, incident_id),
     )
 
 
@@ -417,7 +428,16 @@ def build_draft(
         misleading=_misleading_paths(lines),
         mitigations=of_kind(TimelineKind.MITIGATION),
         escalations=[_escalation(escalation, name, said) for escalation in record.escalations],
-        actions=_actions(of_kind(TimelineKind.FOLLOW_UP), record.actions, name, names),
+        actions=_actions(
+            [
+                (follow_ups.follow_up_ref(entry), line(entry))
+                for entry in record.entries
+                if entry.kind == TimelineKind.FOLLOW_UP
+            ],
+            record,
+            name,
+            names,
+        ),
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
         written={
@@ -531,9 +551,13 @@ def _escalation(
 
 
 def _actions(
-    memos: list[Line], items: Sequence[ActionItem], name: Namer, names: Mapping[str, str]
+    memos: list[tuple[str, Line]], record: Record, name: Namer, names: Mapping[str, str]
 ) -> list[Action]:
-    noted = [Action(memo.text, None, memo.author, memo.at, memo.link) for memo in memos]
+    issues = record.issues
+    noted = [
+        Action(memo.text, None, memo.author, memo.at, memo.link, issues.get(ref))
+        for ref, memo in memos
+    ]
     noted += [
         Action(
             readable(item.text, names),
@@ -541,8 +565,9 @@ def _actions(
             name(item.created_by),
             item.created_at,
             item.permalink,
+            issues.get(follow_ups.follow_up_ref(item)),
         )
-        for item in items
+        for item in record.actions
     ]
     return sorted(noted, key=lambda action: action.at)
 

@@ -22,6 +22,7 @@ from bot.basics.errors import UsageError
 from bot.basics.render import Renderer, markdown_to_html, postmortem_template
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed
 from bot.flows.channel import post
+from bot.flows.filing import file_all
 from bot.postmortem.draft import (
     Draft,
     Language,
@@ -218,6 +219,9 @@ async def publish_postmortem(services: Services, job: Job) -> datetime | None:
     canvas_id = await _to_canvas(services, incident, written)
     if payload.get("quiet"):
         return None
+    if services.settings.trackers.file_on_postmortem:
+        # WARROOM_TRACKER_FILE_ON_POSTMORTEM: every follow-up not filed yet is filed now.
+        await file_all(services, incident, by=str(payload.get("by") or ""))
     summary = services.renderer.render(
         "messages/postmortem_posted.j2",
         draft=written.draft,

@@ -197,6 +197,39 @@ class ActionItem(SQLModel, table=True):
     permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class TrackerIssue(SQLModel, table=True):
+    """A follow-up filed (or waiting to be filed) as an issue in GitHub, Jira or Linear.
+
+    ``follow_up`` names the row it files: ``action_item:<id>`` (``/incident action``) or
+    ``timeline_entry:<id>`` (a ``:memo:`` message); one issue per follow-up. ``state`` is
+    ``waiting`` (the filing job runs or retries), ``filed``, ``refused`` (the tracker said
+    no for good; ``error`` says why) or ``closed`` (closed in the tracker: the task is done).
+    """
+
+    __tablename__ = "tracker_issue"
+    __table_args__ = (
+        UniqueConstraint("follow_up", name="uq_tracker_issue_follow_up"),
+        Index("ix_tracker_issue_external", "tracker", "external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    follow_up: str
+    tracker: str  # github | jira | linear
+    project: str  # owner/repo, project key, team
+    state: str = "waiting"
+    requested_by: str
+    requested_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # What the tracker calls the issue: #12 / OPS-7 / ENG-42, its page, and its own id
+    # (GitHub's number, Jira's id, Linear's uuid) that webhooks name it by.
+    key: str | None = None
+    url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    external_id: str | None = None
+    filed_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 class MilestoneChange(SQLModel, table=True):
     """A milestone time a person set or corrected (``/incident time``): who, from what, to what."""
 

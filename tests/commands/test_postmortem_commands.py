@@ -148,7 +148,8 @@ async def test_impact_cause_and_action_are_recorded_and_linked(
         await run(warroom, channel, "cause Card validation changed in gateway 4.2")
         await run(warroom, channel, "action <@U0BOB|bob> Add a contract test per card type")
         await run(warroom, channel, "action")
-        assert "Usage: `/incident action [@owner] &lt;task&gt;`" in last_private(slack)
+        usage = "Usage: `/incident action [--file[=tracker]] [@owner] &lt;task&gt;`"
+        assert usage in last_private(slack)
 
         async with session_scope(warroom.engine) as session:
             entries = (await session.exec(select(TimelineEntry))).all()
@@ -187,7 +188,7 @@ async def test_help_lists_the_postmortem_commands(warroom: Warroom) -> None:
     for usage in (
         "impact <who and what is affected>",
         "cause <what caused it>",
-        "action [@owner] <task>",
+        "action [--file[=tracker]] [@owner] <task>",
         "time <started|detected|acknowledged|mitigated|resolved> <when>",
         "timezone <zone>",
         "postmortem [--style default|sre|atlassian] [--lang en|fr]",

@@ -1,0 +1,520 @@
+"""Fake GitHub, Jira Cloud and Linear on 127.0.0.1, for tests and the demo.
+
+Each checks what its tracker checks (the path, the credentials, the fields it requires) and
+answers with the tracker's own shapes and errors; each keeps every request and every issue
+made, can fail the next requests (``fail``: a 5xx, or a 429 with ``Retry-After``), and can
+close an issue the way a person does in the tracker, which sends the tracker's webhook,
+signed as the tracker signs it, to the URL given.
+
+    async with FakeGitHub(token="ghp_x", repos={"acme/web"}) as github:
+        settings = settings.replace(github_api_url=github.url, ...)
+        ...
+        await github.close_issue(github.issues[0], webhook_url, secret)
+
+Documentation each rule comes from is named in each class's docstring.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import aiohttp
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class TrackerRequest:
+    """One request a fake answered."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class TrackerIssueRecord:
+    """An issue a fake tracker holds."""
+
+    external_id: str
+    key: str
+    url: str
+    project: str
+    title: str
+    body: Any  # as sent: Markdown text, or Jira's ADF document
+    state: str = "open"
+    sent: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Mishap:
+    times: int
+    status: int
+    retry_after: int | None
+
+
+class FakeTracker:
+    """What the three fakes share: a server, the requests, the issues, injected failures."""
+
+    def __init__(self) -> None:
+        self.requests: list[TrackerRequest] = []
+        self.issues: list[TrackerIssueRecord] = []
+        self.deliveries: list[tuple[str, int]] = []  # webhook URL, the answer's status
+        self._mishaps: deque[_Mishap] = deque()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{path:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        self.url = f"http://{host}:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def fail(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
+        """Answer the next ``times`` requests with ``status`` (and ``Retry-After``)."""
+        self._mishaps.append(_Mishap(times, status, retry_after))
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        response = self._mishap() or await self.answer(request, body)
+        self.requests.append(
+            TrackerRequest(
+                request.method, request.path, dict(request.headers), body, response.status
+            )
+        )
+        return response
+
+    def _mishap(self) -> web.Response | None:
+        if not self._mishaps:
+            return None
+        mishap = self._mishaps[0]
+        mishap.times -= 1
+        if mishap.times <= 0:
+            self._mishaps.popleft()
+        headers = {"Retry-After": str(mishap.retry_after)} if mishap.retry_after else {}
+        return self.failure(mishap.status, headers)
+
+    def failure(self, status: int, headers: dict[str, str]) -> web.Response:
+        """The tracker's answer to an injected failure."""
+        return web.json_response({"message": "Server Error"}, status=status, headers=headers)
+
+    async def answer(self, request: web.Request, body: bytes) -> web.Response:
+        raise NotImplementedError
+
+    async def deliver(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> int:
+        """POST a webhook delivery as the tracker sends it; the receiver's status."""
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, data=_encoded(payload), headers=headers) as response,
+        ):
+            self.deliveries.append((url, response.status))
+            return response.status
+
+
+def _encoded(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def hex_hmac(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _json_body(body: bytes) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+class FakeGitHub(FakeTracker):
+    """GitHub's REST API, issues only.
+
+    docs.github.com: rest/issues/issues#create-an-issue (201 with the issue; 404 for a
+    repository the token cannot see; 422 "Validation Failed" with ``errors`` such as
+    ``missing_field``); rest/authentication (401 "Bad credentials");
+    rest/about-the-rest-api/api-versions (400 for an unsupported ``X-GitHub-Api-Version``);
+    webhooks/webhook-events-and-payloads#issues and webhooks/using-webhooks/
+    validating-webhook-deliveries (``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the
+    body>``, ``X-GitHub-Event``, ``X-GitHub-Delivery``).
+    """
+
+    API_VERSIONS = ("2022-11-28", "2026-03-10")
+
+    def __init__(self, *, token: str, repos: set[str]) -> None:
+        super().__init__()
+        self.token, self.repos = token, repos
+
+    async def answer(self, request: web.Request, body: bytes) -> web.Response:
+        parts = request.path.strip("/").split("/")
+        if request.headers.get("Authorization") not in (
+            f"Bearer {self.token}",
+            f"token {self.token}",
+        ):
+            return _github_error(401, "Bad credentials")
+        version = request.headers.get("X-GitHub-Api-Version")
+        if version is not None and version not in self.API_VERSIONS:
+            return _github_error(400, f"API version {version!r} is not supported.")
+        if (
+            request.method != "POST"
+            or len(parts) != 4
+            or parts[0] != "repos"
+            or parts[3] != "issues"
+        ):
+            return _github_error(404, "Not Found")
+        repo = f"{parts[1]}/{parts[2]}"
+        if repo not in self.repos:
+            return _github_error(404, "Not Found")
+        sent = _json_body(body)
+        if sent is None:
+            return _github_error(400, "Problems parsing JSON")
+        if not isinstance(sent.get("title"), str | int) or not str(sent.get("title")).strip():
+            errors = [{"resource": "Issue", "code": "missing_field", "field": "title"}]
+            return _github_error(422, "Validation Failed", errors)
+        number = 1 + sum(1 for issue in self.issues if issue.project == repo)
+        issue = TrackerIssueRecord(
+            str(number),
+            f"{repo}#{number}",
+            f"{self.url}/{repo}/issues/{number}",
+            repo,
+            str(sent["title"]),
+            sent.get("body"),
+            sent=sent,
+        )
+        self.issues.append(issue)
+        return web.json_response(self._issue_json(issue), status=201)
+
+    def _issue_json(self, issue: TrackerIssueRecord) -> dict[str, Any]:
+        number = int(issue.external_id)
+        return {
+            "id": 1_000_000 + number,
+            "node_id": base64.b64encode(f"I_{issue.key}".encode()).decode(),
+            "url": f"{self.url}/repos/{issue.project}/issues/{number}",
+            "html_url": issue.url,
+            "number": number,
+            "state": issue.state,
+            "state_reason": "completed" if issue.state == "closed" else None,
+            "title": issue.title,
+            "body": issue.body,
+            "user": {"login": "warroom-bot", "id": 1, "type": "Bot"},
+            "labels": [],
+            "comments": 0,
+        }
+
+    async def close_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
+        """Close the issue as a person would; send the ``issues`` event (action ``closed``)."""
+        issue.state = "closed"
+        payload = {
+            "action": "closed",
+            "issue": self._issue_json(issue),
+            "repository": {"full_name": issue.project, "name": issue.project.split("/")[1]},
+            "sender": {"login": "octocat", "id": 583231, "type": "User"},
+        }
+        body = _encoded(payload)
+        return await self.deliver(
+            webhook_url,
+            payload,
+            {
+                "Content-Type": "application/json",
+                "User-Agent": "GitHub-Hookshot/044aadd",
+                "X-GitHub-Event": "issues",
+                "X-GitHub-Delivery": str(uuid.uuid4()),
+                "X-Hub-Signature-256": "sha256=" + hex_hmac(secret, body),
+            },
+        )
+
+
+def _github_error(status: int, message: str, errors: list[Any] | None = None) -> web.Response:
+    body: dict[str, Any] = {
+        "message": message,
+        "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue",
+        "status": str(status),
+    }
+    if errors:
+        body["errors"] = errors
+    return web.json_response(body, status=status)
+
+
+class FakeJira(FakeTracker):
+    """Jira Cloud's REST API v3, creating issues only.
+
+    developer.atlassian.com/cloud/jira/platform: rest/v3/api-group-issues
+    (``POST /rest/api/3/issue``: 201 ``{"id", "key", "self"}``; 400 with ``errorMessages``
+    and ``errors`` by field; 401 without valid credentials); basic-auth-for-rest-apis (email
+    and API token); apis/document/structure (a description must be an ADF ``doc`` of
+    version 1); webhooks (admin webhooks with a secret carry ``X-Hub-Signature:
+    sha256=<hex HMAC-SHA256 of the body>``; ``jira:issue_updated`` with ``changelog``).
+    """
+
+    def __init__(
+        self,
+        *,
+        email: str,
+        token: str,
+        projects: set[str],
+        issue_types: tuple[str, ...] = ("Task", "Bug"),
+    ) -> None:
+        super().__init__()
+        self.credentials = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
+        self.projects, self.issue_types = projects, issue_types
+
+    async def answer(self, request: web.Request, body: bytes) -> web.Response:
+        if request.headers.get("Authorization") != self.credentials:
+            return _jira_error(401, ["You are not authenticated. Authentication required."])
+        if request.method != "POST" or request.path != "/rest/api/3/issue":
+            return _jira_error(404, ["Not found."])
+        sent = _json_body(body)
+        fields = sent.get("fields") if sent else None
+        if not isinstance(fields, dict):
+            return _jira_error(400, ['Unexpected body: expected {"fields": {...}}'])
+        errors = self._field_errors(fields)
+        if errors:
+            return _jira_error(400, [], errors)
+        project = fields["project"]["key"]
+        number = 1 + sum(1 for issue in self.issues if issue.project == project)
+        issue_id = str(10000 + len(self.issues) + 1)
+        key = f"{project}-{number}"
+        issue = TrackerIssueRecord(
+            issue_id,
+            key,
+            f"{self.url}/browse/{key}",
+            project,
+            fields["summary"],
+            fields.get("description"),
+            sent=sent or {},
+        )
+        self.issues.append(issue)
+        answer = {"id": issue_id, "key": key, "self": f"{self.url}/rest/api/3/issue/{issue_id}"}
+        return web.json_response(answer, status=201)
+
+    def _field_errors(self, fields: dict[str, Any]) -> dict[str, str]:
+        errors = {}
+        project = fields.get("project")
+        if not isinstance(project, dict) or project.get("key") not in self.projects:
+            errors["project"] = "valid project is required"
+        if not isinstance(fields.get("summary"), str) or not fields["summary"].strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        elif len(fields["summary"]) > 255:
+            errors["summary"] = "Summary must be less than 255 characters."
+        kind = fields.get("issuetype")
+        if not isinstance(kind, dict) or kind.get("name") not in self.issue_types:
+            errors["issuetype"] = "The issue type selected is invalid."
+        description = fields.get("description")
+        if description is not None and not _is_adf(description):
+            errors["description"] = (
+                "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+            )
+        return errors
+
+    def failure(self, status: int, headers: dict[str, str]) -> web.Response:
+        return _jira_error(
+            status,
+            ["Rate limit exceeded." if status == 429 else "Internal server error."],
+            headers=headers,
+        )
+
+    async def close_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
+        """Move the issue to Done; send ``jira:issue_updated`` signed with the secret."""
+        issue.state = "done"
+        payload = {
+            "timestamp": int(time.time() * 1000),
+            "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "user": {"accountId": "5b10a2844c20165700ede21g", "displayName": "Mia Krystof"},
+            "issue": {
+                "id": issue.external_id,
+                "key": issue.key,
+                "self": f"{self.url}/rest/api/3/issue/{issue.external_id}",
+                "fields": {
+                    "summary": issue.title,
+                    "status": {"name": "Done", "statusCategory": {"key": "done", "name": "Done"}},
+                    "resolution": {"name": "Done"},
+                },
+            },
+            "changelog": {
+                "id": "10400",
+                "items": [
+                    {
+                        "field": "status",
+                        "fieldtype": "jira",
+                        "fromString": "To Do",
+                        "toString": "Done",
+                    }
+                ],
+            },
+        }
+        body = _encoded(payload)
+        return await self.deliver(
+            webhook_url,
+            payload,
+            {
+                "Content-Type": "application/json",
+                "User-Agent": "Atlassian Webhook HTTP Client",
+                "X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
+                "X-Hub-Signature": "sha256=" + hex_hmac(secret, body),
+            },
+        )
+
+
+def _is_adf(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.get("type") == "doc"
+        and value.get("version") == 1
+        and isinstance(value.get("content"), list)
+    )
+
+
+def _jira_error(
+    status: int,
+    messages: list[str],
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    return web.json_response(
+        {"errorMessages": messages, "errors": errors or {}}, status=status, headers=headers
+    )
+
+
+class FakeLinear(FakeTracker):
+    """Linear's GraphQL API, ``issueCreate`` only.
+
+    linear.app/developers: graphql (one endpoint, ``/graphql``; a personal API key in
+    ``Authorization`` as it is; GraphQL ``errors`` with ``extensions.code``); rate-limiting
+    (``RATELIMITED``, ``X-RateLimit-Requests-Reset`` in epoch milliseconds); webhooks
+    (``Linear-Signature``: hex HMAC-SHA256 of the raw body; ``webhookTimestamp`` in the body,
+    epoch milliseconds; ``Linear-Delivery``, ``Linear-Event``).
+    """
+
+    def __init__(self, *, api_key: str, teams: dict[str, str]) -> None:
+        """``teams``: team id -> team key (the identifier's prefix)."""
+        super().__init__()
+        self.api_key, self.teams = api_key, teams
+
+    async def answer(self, request: web.Request, body: bytes) -> web.Response:
+        if request.path != "/graphql" or request.method != "POST":
+            return web.json_response({"errors": [{"message": "Not found"}]}, status=404)
+        if request.headers.get("Authorization") != self.api_key:
+            return _linear_error(
+                401, "Authentication required, not authenticated", "AUTHENTICATION_ERROR"
+            )
+        sent = _json_body(body)
+        query = sent.get("query") if sent else None
+        variables = (sent or {}).get("variables") or {}
+        issue_input = variables.get("input") if isinstance(variables, dict) else None
+        if (
+            not isinstance(query, str)
+            or "issueCreate" not in query
+            or not isinstance(issue_input, dict)
+        ):
+            return _linear_error(
+                400, "Expected the issueCreate mutation with $input", "GRAPHQL_VALIDATION_FAILED"
+            )
+        team = issue_input.get("teamId")
+        if team not in self.teams:
+            return _linear_error(400, "Entity not found: Team", "INVALID_INPUT")
+        if not isinstance(issue_input.get("title"), str) or not issue_input["title"].strip():
+            return _linear_error(
+                400, "Argument Validation Error: title should not be empty", "INVALID_INPUT"
+            )
+        number = 1 + sum(1 for issue in self.issues if issue.project == team)
+        identifier = f"{self.teams[team]}-{number}"
+        issue = TrackerIssueRecord(
+            str(uuid.uuid4()),
+            identifier,
+            f"{self.url}/acme/issue/{identifier.lower()}",
+            team,
+            issue_input["title"],
+            issue_input.get("description"),
+            sent=sent or {},
+        )
+        self.issues.append(issue)
+        created = {
+            "success": True,
+            "issue": {"id": issue.external_id, "identifier": identifier, "url": issue.url},
+        }
+        return web.json_response({"data": {"issueCreate": created}})
+
+    def failure(self, status: int, headers: dict[str, str]) -> web.Response:
+        if status == 429:
+            reset = str(int(time.time() * 1000) + int(headers.get("Retry-After", "60")) * 1000)
+            return _linear_error(
+                400, "Rate limit exceeded", "RATELIMITED", {"X-RateLimit-Requests-Reset": reset}
+            )
+        return web.json_response(
+            {"errors": [{"message": "Internal server error"}]}, status=status, headers=headers
+        )
+
+    async def close_issue(
+        self,
+        issue: TrackerIssueRecord,
+        webhook_url: str,
+        secret: str,
+        *,
+        sent_at: float | None = None,
+    ) -> int:
+        """Move the issue to a completed state; send the ``Issue`` ``update`` webhook."""
+        issue.state = "completed"
+        moment = time.time() if sent_at is None else sent_at
+        payload = {
+            "action": "update",
+            "type": "Issue",
+            "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(moment)),
+            "organizationId": "5c0ee4a1-8c3a-4a11-9bd4-7d8a55e5b2c1",
+            "url": issue.url,
+            "data": {
+                "id": issue.external_id,
+                "identifier": issue.key,
+                "title": issue.title,
+                "url": issue.url,
+                "state": {"id": str(uuid.uuid4()), "name": "Done", "type": "completed"},
+            },
+            "updatedFrom": {"stateId": str(uuid.uuid4())},
+            "webhookTimestamp": int(moment * 1000),
+            "webhookId": str(uuid.uuid4()),
+        }
+        body = _encoded(payload)
+        return await self.deliver(
+            webhook_url,
+            payload,
+            {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Linear-Webhook",
+                "Linear-Delivery": str(uuid.uuid4()),
+                "Linear-Event": "Issue",
+                "Linear-Signature": hex_hmac(secret, body),
+            },
+        )
+
+
+def _linear_error(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    error = {"message": message, "extensions": {"code": code, "userPresentableMessage": message}}
+    return web.json_response({"errors": [error]}, status=status, headers=headers)

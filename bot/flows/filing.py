@@ -1,0 +1,280 @@
+"""Filing follow-ups as tracker issues: asked for, sent as jobs, retried, closed from webhooks.
+
+A follow-up is filed where the command says (``--file=jira:OPS``), else where its incident's
+alert route says (``tracker:`` in the routes file), else in ``WARROOM_TRACKER``. Asking
+stores a ``tracker_issue`` row and a job in one transaction: from then on the follow-up
+waits until the tracker takes it. A tracker that is down or rate-limits is tried again with
+backoff, for as long as it takes (the channel is told once, and again when it is filed); a
+tracker that refuses for good (credentials, project, a field) is told in the channel with its
+words, and the follow-up can be filed again once the settings are mended.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.basics.errors import BotError
+from bot.basics.trackers import TrackerTarget
+from bot.clients.slack_errors import SlackFailure
+from bot.clients.trackers import FiledIssue, IssueDraft, TrackerFailure, file_issue
+from bot.flows.channel import say
+from bot.record import follow_ups, incidents
+from bot.record.follow_ups import FollowUp
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.models import ActionItem, AlertGroup, Incident, Job, TrackerIssue
+
+log = logging.getLogger(__name__)
+FILE_JOB = "file_issue"
+# Waits before each next attempt; the last one repeats: a follow-up is never given up on.
+RETRY_DELAYS = tuple(timedelta(seconds=s) for s in (30, 60, 120, 300, 900, 1800, 3600))
+TRACKER_NAMES = {"github": "GitHub", "jira": "Jira", "linear": "Linear"}
+
+
+NO_TRACKER = (
+    "No tracker to file in: set WARROOM_TRACKER (or a route's `tracker`), "
+    "or name one: `/incident action --file=github:owner/repo <task>`."
+)
+
+
+class NoTracker(BotError):
+    """Nowhere to file: no tracker named, for the route or in the settings."""
+
+
+async def target_for(
+    services: Services, incident: Incident, asked: TrackerTarget | None = None
+) -> TrackerTarget | None:
+    """Where the incident's follow-ups go: asked, else its alert route's, else the default."""
+    if asked is not None:
+        return asked
+    async with session_scope(services.engine) as session:
+        route = (
+            await session.exec(
+                select(AlertGroup.route).where(AlertGroup.incident_id == incident.id).limit(1)
+            )
+        ).first()
+    chosen = services.settings.alert_routes.named(route).tracker if route else None
+    return chosen or services.settings.trackers.default
+
+
+async def file_follow_up(
+    services: Services,
+    incident: Incident,
+    row: FollowUp,
+    *,
+    by: str,
+    asked: TrackerTarget | None = None,
+) -> tuple[TrackerIssue, bool]:
+    """Ask for one follow-up to be filed; its issue row, and True when filing starts now."""
+    target = await target_for(services, incident, asked)
+    if target is None:
+        raise NoTracker(NO_TRACKER)
+    project = services.settings.trackers.project_of(target)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        issue, starts = await follow_ups.request_issue(
+            session, incident, follow_ups.follow_up_ref(row), target, project, by=by, at=now
+        )
+        if starts:
+            await _schedule(session, issue, now)
+        await session.commit()
+    if starts:
+        services.wake_jobs()
+    return issue, starts
+
+
+async def file_all(services: Services, incident: Incident, *, by: str) -> int:
+    """Ask for every follow-up not filed yet to be filed; how many were asked for (none
+    when the incident has no tracker to file in)."""
+    if await target_for(services, incident) is None:
+        log.info("%s: no tracker to file its follow-ups in", incident.reference)
+        return 0
+    async with session_scope(services.engine) as session:
+        rows = await follow_ups.follow_ups(session, incident.id or 0)
+        issues = await follow_ups.issues_of(session, incident.id or 0)
+    waiting = [
+        row
+        for row in rows
+        if (issue := issues.get(follow_ups.follow_up_ref(row))) is None or issue.state == "refused"
+    ]
+    for row in waiting:
+        await file_follow_up(services, incident, row, by=by)
+    return len(waiting)
+
+
+async def file_from_button(services: Services, *, channel_id: str, item_id: int, by: str) -> str:
+    """The "File as issue" button: file the follow-up, or say where it is already."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        item = await session.get(ActionItem, item_id)
+    if item is None or item.incident_id != incident.id:
+        raise BotError("That follow-up is not in this incident any more.")
+    issue, starts = await file_follow_up(services, incident, item, by=by)
+    return services.renderer.render(
+        "messages/issue_requested.j2", issue=issue, starts=starts, tracker=TRACKER_NAMES
+    )
+
+
+async def _schedule(session: object, issue: TrackerIssue, now: datetime) -> None:
+    # A refused issue asked again runs its job again (a job's key is used once).
+    await jobs.reschedule(
+        session,  # type: ignore[arg-type]
+        kind=FILE_JOB,
+        key=f"file:{issue.follow_up}",
+        due_at=now,
+        incident_id=issue.incident_id,
+    )
+
+
+async def send_issue(services: Services, job: Job) -> datetime | None:
+    """The job handler: file one follow-up; retry later on a passing failure, and say so."""
+    ref = job.key.removeprefix("file:")
+    async with session_scope(services.engine) as session:
+        issue = (
+            await session.exec(select(TrackerIssue).where(col(TrackerIssue.follow_up) == ref))
+        ).first()
+        row = await follow_ups.follow_up_of(session, ref)
+        incident = await session.get(Incident, issue.incident_id) if issue else None
+    if issue is None or issue.state != "waiting" or row is None or incident is None:
+        return None
+    target = TrackerTarget(issue.tracker, issue.project)  # type: ignore[arg-type]
+    attempt = job.attempts + 1
+    assert services.http is not None, "filing needs the application's HTTP session"
+    try:
+        draft = await _draft(services, incident, row)
+        filed = await file_issue(services.http, services.settings.trackers, target, draft)
+    except TrackerFailure as failure:
+        return await _failed(services, incident, issue, row, failure, attempt)
+    await _filed(services, incident, issue, row, filed, attempt)
+    return None
+
+
+async def _draft(services: Services, incident: Incident, row: FollowUp) -> IssueDraft:
+    """The issue: the task as its title, who and when, and the links back."""
+    slack_url = row.permalink
+    if not slack_url and row.slack_channel and row.slack_ts:
+        try:
+            slack_url = await services.slack.permalink(row.slack_channel, row.slack_ts)
+        except SlackFailure as error:
+            log.warning("no permalink for a follow-up of %s: %s", incident.reference, error.code)
+    base = services.settings.public_url
+    incident_url = f"{base}/incidents/{incident.reference}" if base else None
+    owner = await _name(services, row.owner if isinstance(row, ActionItem) else None)
+    noted_by = await _name(services, row.created_by if isinstance(row, ActionItem) else row.author)
+    # Plain: the tracker shows the person's words as they wrote them (no Slack escaping).
+    body = services.renderer.render_plain(
+        "messages/issue_body.j2",
+        incident=incident,
+        text=row.text,
+        owner=owner,
+        noted_by=noted_by,
+        incident_url=incident_url,
+        slack_url=slack_url,
+    )
+    return IssueDraft(
+        title=f"{row.text} ({incident.reference})",
+        body=body,
+        incident_url=incident_url,
+        slack_url=slack_url,
+        incident_reference=incident.reference,
+    )
+
+
+async def _name(services: Services, user_id: str | None) -> str | None:
+    return await services.slack.display_name(user_id) if user_id else None
+
+
+async def _filed(
+    services: Services,
+    incident: Incident,
+    issue: TrackerIssue,
+    row: FollowUp,
+    filed: FiledIssue,
+    attempts: int,
+) -> None:
+    async with session_scope(services.engine) as session:
+        session.add(issue)
+        follow_ups.mark_filed(
+            issue, external_id=filed.external_id, key=filed.key, url=filed.url, at=services.clock()
+        )
+        await session.commit()
+    await _say(
+        services, incident, "messages/issue_filed.j2", issue=issue, row=row, attempts=attempts
+    )
+
+
+async def _failed(
+    services: Services,
+    incident: Incident,
+    issue: TrackerIssue,
+    row: FollowUp,
+    failure: TrackerFailure,
+    attempt: int,
+) -> datetime | None:
+    log.warning(
+        "filing a follow-up of %s in %s failed, attempt %d: %s",
+        incident.reference,
+        issue.tracker,
+        attempt,
+        failure.detail,
+    )
+    if not failure.retryable:
+        async with session_scope(services.engine) as session:
+            session.add(issue)
+            follow_ups.mark_refused(issue, failure.detail)
+            await session.commit()
+        await _say(
+            services,
+            incident,
+            "messages/issue_failed.j2",
+            issue=issue,
+            row=row,
+            detail=failure.detail,
+            retry_in=None,
+        )
+        return None
+    delay = max(
+        RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1],
+        timedelta(seconds=failure.retry_after or 0),
+    )
+    if attempt == 1:
+        await _say(
+            services,
+            incident,
+            "messages/issue_failed.j2",
+            issue=issue,
+            row=row,
+            detail=failure.detail,
+            retry_in=delay,
+        )
+    return services.clock() + delay
+
+
+async def _say(services: Services, incident: Incident, template: str, **context: object) -> None:
+    """Tell the channel; a Slack failure here must not file the issue twice."""
+    try:
+        await say(services, incident, template, tracker=TRACKER_NAMES, **context)
+    except SlackFailure as error:
+        log.error("telling %s about a filed follow-up failed: %s", incident.reference, error.code)
+
+
+async def close_from_tracker(
+    services: Services, tracker: str, external_id: str, *, project: str = "", by: str = ""
+) -> TrackerIssue | None:
+    """The issue was closed in its tracker: the follow-up is done; say so in its channel."""
+    async with session_scope(services.engine) as session:
+        issue = await follow_ups.close_issue(
+            session, tracker, external_id, services.clock(), project=project
+        )
+        await session.commit()
+        if issue is None:
+            return None
+        incident = await session.get(Incident, issue.incident_id)
+        row = await follow_ups.follow_up_of(session, issue.follow_up)
+    if incident is not None and incident.channel_id and row is not None:
+        await _say(services, incident, "messages/issue_closed.j2", issue=issue, row=row, by=by)
+    return issue

@@ -1,0 +1,306 @@
+"""Follow-ups filed as GitHub, Jira and Linear issues: fake trackers over HTTP on 127.0.0.1,
+the bot driven through the Slack emulator, closings sent as the trackers sign them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.config import Settings
+from bot.emulator import Channel, SlackEmulator
+from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear, FakeTracker, hex_hmac
+from bot.postmortem.posting import write_draft
+from bot.store.db import session_scope
+from bot.store.models import Incident, TrackerIssue
+from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
+
+GITHUB_TOKEN = "ghp_" + "t" * 36
+JIRA_TOKEN = "ATATT3x" + "j" * 20
+LINEAR_KEY = "lin_api_" + "k" * 32
+LINEAR_TEAM = "9cfb482a-81e3-4154-b5b9-2c805e70a02d"
+SECRETS = {"github": "gh-hook-secret", "jira": "jira-hook-secret", "linear": "lin-hook-secret"}
+PUBLIC_URL = "https://warroom.example.com"
+
+
+@dataclass
+class Trackers:
+    github: FakeGitHub
+    jira: FakeJira
+    linear: FakeLinear
+
+    def of(self, kind: str) -> FakeTracker:
+        return {"github": self.github, "jira": self.jira, "linear": self.linear}[kind]
+
+
+@pytest.fixture
+async def trackers() -> AsyncIterator[Trackers]:
+    async with (
+        FakeGitHub(token=GITHUB_TOKEN, repos={"acme/payments"}) as github,
+        FakeJira(email="bot@acme.example", token=JIRA_TOKEN, projects={"OPS"}) as jira,
+        FakeLinear(api_key=LINEAR_KEY, teams={LINEAR_TEAM: "ENG"}) as linear,
+    ):
+        yield Trackers(github, jira, linear)
+
+
+def tracker_env(trackers: Trackers, **extra: str) -> dict[str, str]:
+    """The variables an operator sets (README, "Filing follow-ups in trackers")."""
+    return {
+        "WARROOM_GITHUB_API_URL": trackers.github.url,
+        "WARROOM_GITHUB_TOKEN": GITHUB_TOKEN,
+        "WARROOM_GITHUB_REPO": "acme/payments",
+        "WARROOM_GITHUB_WEBHOOK_SECRET": SECRETS["github"],
+        "WARROOM_JIRA_URL": trackers.jira.url,
+        "WARROOM_JIRA_EMAIL": "bot@acme.example",
+        "WARROOM_JIRA_API_TOKEN": JIRA_TOKEN,
+        "WARROOM_JIRA_PROJECT": "OPS",
+        "WARROOM_JIRA_WEBHOOK_SECRET": SECRETS["jira"],
+        "WARROOM_LINEAR_API_URL": f"{trackers.linear.url}/graphql",
+        "WARROOM_LINEAR_API_KEY": LINEAR_KEY,
+        "WARROOM_LINEAR_TEAM": LINEAR_TEAM,
+        "WARROOM_LINEAR_WEBHOOK_SECRET": SECRETS["linear"],
+        **extra,
+    }
+
+
+def settings_from(env: dict[str, str]) -> dict[str, Any]:
+    return {
+        "trackers": Settings.from_env(env).trackers,
+        "public_url": PUBLIC_URL,
+        "scheduler_interval": 3600.0,  # tests run due jobs themselves
+    }
+
+
+@pytest.fixture
+async def filing(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers
+) -> AsyncIterator[Warroom]:
+    settings = settings_from(tracker_env(trackers, WARROOM_TRACKER="github"))
+    async with running_warroom(slack, sqlite_url, **settings) as running:
+        yield running
+
+
+async def command(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
+    await warroom.slack.send_command(text, user=user, channel=channel.id)
+    await settle(warroom)
+
+
+async def settle(warroom: Warroom) -> None:
+    await warroom.services.background.drain(timeout=10)
+    await warroom.run_jobs()
+
+
+async def issues(warroom: Warroom) -> list[TrackerIssue]:
+    async with session_scope(warroom.engine) as session:
+        return list((await session.exec(select(TrackerIssue).order_by(TrackerIssue.id))).all())
+
+
+async def draft_markdown(warroom: Warroom) -> str:
+    async with session_scope(warroom.engine) as session:
+        incident = (await session.exec(select(Incident))).one()
+    return (await write_draft(warroom.services, incident.id or 0)).markdown
+
+
+def auth_header(tracker: str) -> str:
+    return {
+        "github": f"Bearer {GITHUB_TOKEN}",
+        "jira": "Basic "
+        + __import__("base64").b64encode(f"bot@acme.example:{JIRA_TOKEN}".encode()).decode(),
+        "linear": LINEAR_KEY,
+    }[tracker]
+
+
+@pytest.mark.parametrize(
+    ("tracker", "key", "name"),
+    [
+        ("github", "acme/payments#1", "GitHub"),
+        ("jira", "OPS-1", "Jira"),
+        ("linear", "ENG-1", "Linear"),
+    ],
+)
+async def test_a_follow_up_filed_linked_both_ways_and_closed_from_the_tracker(
+    filing: Warroom, trackers: Trackers, tracker: str, key: str, name: str
+) -> None:
+    fake = trackers.of(tracker)
+    channel = await open_incident(filing)
+
+    await command(filing, channel, f"action --file={tracker} <@{BOB}|bob> add a replica lag alert")
+
+    (issue,) = fake.issues
+    (request,) = fake.requests
+    assert request.headers["Authorization"] == auth_header(tracker)
+    if tracker == "github":
+        assert request.path == "/repos/acme/payments/issues"
+        assert request.headers["Accept"] == "application/vnd.github+json"
+        assert request.headers["X-GitHub-Api-Version"] == "2022-11-28"
+    # The issue links back: the incident's page and the follow-up's message in Slack.
+    said = json.dumps(issue.body)
+    assert f"{PUBLIC_URL}/incidents/INC-1" in said
+    assert "/archives/" in said  # the emulator's permalink
+    assert issue.title.startswith("add a replica lag alert")
+    (row,) = await issues(filing)
+    assert (row.state, row.key, row.url, row.tracker) == ("filed", key, issue.url, tracker)
+    transcript = filing.slack.transcript(channel.id)
+    assert f":ticket: Follow-up filed in {name} as <{issue.url}|{key}>" in transcript
+    assert f"Issue [{key}]({issue.url})".replace("#", "\\#") in await draft_markdown(filing)
+    assert "- [ ] add a replica lag alert" in await draft_markdown(filing)
+
+    status = await fake.close_issue(issue, f"{filing.url}/trackers/{tracker}", SECRETS[tracker])  # type: ignore[attr-defined]
+    await settle(filing)
+
+    assert status == 200
+    (row,) = await issues(filing)
+    assert row.state == "closed" and row.closed_at is not None
+    assert f"<{issue.url}|{key}> was closed in {name}" in filing.slack.transcript(channel.id)
+    draft = await draft_markdown(filing)
+    assert "- [x] add a replica lag alert" in draft and ", closed." in draft
+
+
+async def test_the_button_on_a_follow_up_files_it_in_the_default_tracker(
+    filing: Warroom, trackers: Trackers
+) -> None:
+    channel = await open_incident(filing)
+    await command(filing, channel, "action rotate the leaked key")
+    message = next(m for m in channel.messages if "Follow-up task" in m.text)
+    assert trackers.github.issues == []
+
+    await filing.slack.click_button(channel.id, message.ts, "file_follow_up", user=BOB)
+    await settle(filing)
+
+    (issue,) = trackers.github.issues
+    assert issue.title.startswith("rotate the leaked key")
+    assert any("Filing this follow-up in GitHub" in m.text for m in filing.slack.ephemeral_for(BOB))
+    # A second press files nothing more and says where it is.
+    await filing.slack.click_button(channel.id, message.ts, "file_follow_up", user=BOB)
+    await settle(filing)
+    assert len(trackers.github.issues) == 1
+    assert any("filed already" in m.text for m in filing.slack.ephemeral_for(BOB))
+
+
+async def test_a_tracker_outage_is_retried_without_loss_and_said_in_the_channel(
+    filing: Warroom, trackers: Trackers
+) -> None:
+    trackers.github.fail(503, times=2)
+    channel = await open_incident(filing)
+
+    await command(filing, channel, "action --file add a canary")
+
+    said = filing.slack.transcript(channel.id)
+    assert "Filing the follow-up in GitHub (acme/payments) failed (HTTP 503)" in said
+    assert "next in 30 seconds" in said
+    assert [row.state for row in await issues(filing)] == ["waiting"]
+    await filing.advance(seconds=30)  # 503 again: said once only
+    assert filing.slack.transcript(channel.id).count("failed (HTTP 503)") == 1
+    assert trackers.github.issues == []
+    await filing.advance(seconds=60)
+
+    assert len(trackers.github.issues) == 1
+    assert "(after 3 attempts): add a canary" in filing.slack.transcript(channel.id)
+    assert [row.state for row in await issues(filing)] == ["filed"]
+
+
+async def test_a_rate_limit_is_waited_out_as_the_tracker_asks(
+    filing: Warroom, trackers: Trackers
+) -> None:
+    trackers.jira.fail(429, retry_after=120)
+    channel = await open_incident(filing)
+    await command(filing, channel, "action --file=jira shard the queue")
+    assert "next in 120 seconds" in filing.slack.transcript(channel.id)
+
+    await filing.advance(seconds=60)
+    assert len(trackers.jira.requests) == 1  # not before the 120 seconds Jira asked for
+    await filing.advance(seconds=61)
+    assert [issue.key for issue in trackers.jira.issues] == ["OPS-1"]
+
+
+async def test_linear_rate_limit_uses_its_reset_header(filing: Warroom, trackers: Trackers) -> None:
+    trackers.linear.fail(429, retry_after=90)
+    channel = await open_incident(filing)
+    await command(filing, channel, "action --file=linear cache the token")
+    assert "rate limited" in filing.slack.transcript(channel.id)
+    await filing.advance(seconds=45)
+    assert trackers.linear.issues == []
+    await filing.advance(seconds=60)
+    assert [issue.key for issue in trackers.linear.issues] == ["ENG-1"]
+
+
+async def test_a_tracker_refusing_for_good_is_said_clearly_and_not_retried(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers
+) -> None:
+    env = tracker_env(trackers, WARROOM_TRACKER="github", WARROOM_GITHUB_TOKEN="ghp_wrong")
+    async with running_warroom(slack, sqlite_url, **settings_from(env)) as warroom:
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "action --file add a runbook")
+        await command(warroom, channel, "action --file=jira:NOPE add a dashboard")
+        await warroom.advance(minutes=10)
+
+        said = warroom.slack.transcript(channel.id)
+        assert ":x: GitHub refused the follow-up (HTTP 401: Bad credentials)" in said
+        assert "Jira refused the follow-up (HTTP 400: project: valid project is required)" in said
+        assert [row.state for row in await issues(warroom)] == ["refused", "refused"]
+        assert len(trackers.github.requests) == 1 and len(trackers.jira.requests) == 1
+        # The follow-ups stay in the postmortem.
+        draft = await draft_markdown(warroom)
+        assert "add a runbook" in draft and "add a dashboard" in draft
+
+
+async def test_a_validation_error_is_a_refusal(filing: Warroom, trackers: Trackers) -> None:
+    channel = await open_incident(filing)
+    await command(filing, channel, f"action --file=linear:{'0' * 8} add an alert")
+    assert "Linear refused the follow-up (HTTP 400: Entity not found: Team)" in (
+        filing.slack.transcript(channel.id)
+    )
+
+
+async def test_file_all_when_the_postmortem_is_posted(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers
+) -> None:
+    env = tracker_env(trackers, WARROOM_TRACKER="jira", WARROOM_TRACKER_FILE_ON_POSTMORTEM="true")
+    async with running_warroom(slack, sqlite_url, **settings_from(env)) as warroom:
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "action add an index")
+        await command(warroom, channel, "action --file split the batch job")
+        await command(warroom, channel, "postmortem")
+        await settle(warroom)
+
+        assert sorted(issue.title.split(" (")[0] for issue in trackers.jira.issues) == [
+            "add an index",
+            "split the batch job",
+        ]
+        assert {row.state for row in await issues(warroom)} == {"filed"}
+
+
+async def test_webhooks_refuse_bad_signatures_stale_and_oversized_bodies(
+    filing: Warroom, trackers: Trackers
+) -> None:
+    body = json.dumps({"action": "closed", "issue": {"number": 1}}).encode()
+    async with aiohttp.ClientSession() as http:
+
+        async def deliver(tracker: str, data: bytes, headers: dict[str, str]) -> int:
+            async with http.post(
+                f"{filing.url}/trackers/{tracker}", data=data, headers=headers
+            ) as r:
+                return r.status
+
+        assert await deliver("github", body, {"X-Hub-Signature-256": "sha256=" + "0" * 64}) == 401
+        assert await deliver("github", body, {}) == 401
+        signed = "sha256=" + hex_hmac(SECRETS["jira"], body)
+        assert await deliver("jira", body + b" ", {"X-Hub-Signature": signed}) == 401
+        stale = json.dumps({"type": "Issue", "webhookTimestamp": int((time.time() - 300) * 1000)})
+        sig = hex_hmac(SECRETS["linear"], stale.encode())
+        assert await deliver("linear", stale.encode(), {"Linear-Signature": sig}) == 401
+        huge = b"{" + b" " * (filing.services.settings.max_body_bytes + 1) + b"}"
+        assert await deliver("github", huge, {}) == 413
+        assert await deliver("gitlab", body, {}) == 404
+        # Signed, but about no issue warroom filed: answered, and ignored.
+        ok = {
+            "X-Hub-Signature-256": "sha256=" + hex_hmac(SECRETS["github"], body),
+            "X-GitHub-Event": "issues",
+        }
+        assert await deliver("github", body, ok) == 200
