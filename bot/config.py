@@ -275,6 +275,12 @@ class Settings:
         return problems
 
     @property
+    def status_page_url(self) -> str:
+        """Where warroom's public status page is: the full address once WARROOM_PUBLIC_URL
+        says where warroom is, else its path."""
+        return f"{self.public_url}/status"
+
+    @property
     def statuspage_on(self) -> bool:
         """Whether public updates also go to Atlassian Statuspage."""
         return bool(self.statuspage_page_id and self.statuspage_api_key)

@@ -280,4 +280,3 @@ async def _say_safely(
         await say(services, incident, template, **context)
     except SlackFailure as error:
         log.error("telling %s about Statuspage failed: %s", incident.reference, error.code)
-
