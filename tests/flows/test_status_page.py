@@ -135,7 +135,7 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
         assert words in text
     assert "L&#39;incident est maintenant résolu" in page  # what people wrote is escaped
     # Two updates, newest first, each in the incident's zone and the viewer's.
-    assert [m for m in re.findall(r"<strong>(\w+)</strong>", page)] == ["Resolved", "Monitoring"]
+    assert re.findall(r"<strong>(\w+)</strong>", page) == ["Resolved", "Monitoring"]
     assert "2025-03-27 16:42 CET" in page and "2025-03-27 11:42 EDT" in page
     assert "2025-03-27 18:00 CET" in page and "2025-03-27 13:00 EDT" in page
     assert "INC-1 : incident affectant E-commerce processing, Instore payment" in text
