@@ -22,8 +22,9 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.emulator import Channel, SlackEmulator
 from bot.emulator.statuspage import FakeStatuspage
+from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
-from bot.store.models import PublicUpdate
+from bot.store.models import Incident, PublicUpdate
 from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom
 
 FR_MONITORING = (
@@ -304,3 +305,37 @@ async def test_update_usage(payplug: Warroom) -> None:
     ]:
         response = await payplug.slack.send_command(text, user=ALICE, channel=channel.id)
         assert answer in response.text, (text, response.text)
+
+
+async def test_the_draft_lists_what_was_published_and_where(payplug: Warroom) -> None:
+    await replay_tsr_1532(payplug)
+    async with session_scope(payplug.engine) as session:
+        [incident_id] = (await session.exec(select(PublicUpdate.incident_id).distinct())).all()
+
+    french = (await write_draft(payplug.services, incident_id, ask_slack=False)).markdown
+    english = (await write_draft(payplug.services, incident_id, language="en")).markdown
+
+    assert "## Mises à jour de la page de statut" in french
+    assert (
+        "- **27 mars 2025, 16 h 42 CET** _sous surveillance_ (fr, en), publiée sur /status et"
+        " Statuspage : Un incident affectant le e-commerce" in french
+    )
+    assert "## Status page updates" in english
+    assert (
+        "- **March 27, 2025, 6:00 PM CET** _resolved_ (fr, en), published on /status and"
+        " Statuspage: L'incident est" in english
+    )
+
+
+async def test_a_draft_of_an_incident_never_public_has_no_status_page_section(
+    payplug: Warroom,
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "status identified")
+    async with session_scope(payplug.engine) as session:
+        [incident] = (await session.exec(select(Incident))).all()
+
+    draft = (await write_draft(payplug.services, incident.id or 0, ask_slack=False)).markdown
+
+    assert "## Mises à jour de la page de statut" not in draft
+    assert "publiée sur /status" not in draft
