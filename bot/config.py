@@ -40,6 +40,7 @@ PROMOTABLE_KINDS = frozenset(
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 DEFAULT_OIDC_AUTHORIZE_URL = "https://slack.com/openid/connect/authorize"
+DEFAULT_STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 WEB_AUTH_MODES = ("slack", "none")
 # HMAC-SHA256 keys shorter than this are guessable.
 SESSION_SECRET_MIN = 32
@@ -137,6 +138,12 @@ class Settings:
     api_token: Secret = NO_SECRET
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear): bot/basics/trackers.py.
     trackers: TrackerSettings = NO_TRACKERS
+    # Atlassian Statuspage: public updates are published there too when both are set.
+    statuspage_page_id: str = ""
+    statuspage_api_key: Secret = NO_SECRET
+    statuspage_api_url: str = DEFAULT_STATUSPAGE_API_URL
+    # Component names people give `/incident public`, lowercased, to Statuspage component ids.
+    statuspage_components: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -181,6 +188,12 @@ class Settings:
             oidc_authorize_url=environ.get("SLACK_OIDC_AUTHORIZE_URL", DEFAULT_OIDC_AUTHORIZE_URL),
             api_token=Secret(environ.get("WARROOM_API_TOKEN", "").strip()),
             trackers=_trackers(environ),
+            statuspage_page_id=environ.get("STATUSPAGE_PAGE_ID", "").strip(),
+            statuspage_api_key=Secret(environ.get("STATUSPAGE_API_KEY", "").strip()),
+            statuspage_api_url=environ.get("STATUSPAGE_API_URL", DEFAULT_STATUSPAGE_API_URL)
+            .strip()
+            .rstrip("/"),
+            statuspage_components=_components(environ.get("STATUSPAGE_COMPONENTS")),
         )
         settings.validate()
         return settings
@@ -244,6 +257,8 @@ class Settings:
             problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
         problems.extend(self._web_problems())
         problems.extend(self.trackers.problems())
+        if bool(self.statuspage_page_id) != bool(self.statuspage_api_key):
+            problems.append("STATUSPAGE_PAGE_ID and STATUSPAGE_API_KEY: set both, or neither")
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         if problems:
@@ -263,6 +278,17 @@ class Settings:
         if self.session_hours <= 0:
             problems.append("WARROOM_SESSION_HOURS: must be more than zero")
         return problems
+
+    @property
+    def status_page_url(self) -> str:
+        """Where warroom's public status page is: the full address once WARROOM_PUBLIC_URL
+        says where warroom is, else its path."""
+        return f"{self.public_url}/status"
+
+    @property
+    def statuspage_on(self) -> bool:
+        """Whether public updates also go to Atlassian Statuspage."""
+        return bool(self.statuspage_page_id and self.statuspage_api_key)
 
     @property
     def sign_in_ready(self) -> bool:
@@ -388,3 +414,17 @@ def _trackers(environ: Mapping[str, str]) -> TrackerSettings:
         linear_webhook_secret=Secret(text("WARROOM_LINEAR_WEBHOOK_SECRET")),
         timeout=_seconds(environ, "WARROOM_TRACKER_TIMEOUT", 10.0),
     )
+
+
+def _components(raw: str | None) -> Mapping[str, str]:
+    """``E-commerce processing=8kbf7d35c070,Instore payment=v6z6tpldcw85``: the Statuspage
+    component id of each name people give ``/incident public`` (matched case-insensitively)."""
+    mapping = {}
+    for pair in (raw or "").split(","):
+        if not pair.strip():
+            continue
+        name, sep, component_id = pair.partition("=")
+        if not sep or not name.strip() or not component_id.strip():
+            raise ConfigError(f"STATUSPAGE_COMPONENTS: expected name=id, got {pair.strip()!r}")
+        mapping[name.strip().lower()] = component_id.strip()
+    return MappingProxyType(mapping)

@@ -1,25 +1,61 @@
-"""``/incident update <text>``: a stakeholder update, here and in the announcement channel."""
+"""``/incident update [--public [--lang xx]] <text>``: a stakeholder update, here and in the
+announcement channel; with ``--public``, on the status pages too."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from bot.basics.errors import UsageError
 from bot.flows.changes import post_update
+from bot.flows.status_page import publish_update
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 
 UPDATE_MAX = 3000
+_OPTIONS = re.compile(r"^\s*(--public|--lang(?:=|\s+)(\S+))(?=\s|$)", re.IGNORECASE)
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
 
 
-def validate(args: str) -> None:
-    if not args.strip():
+@dataclass(frozen=True)
+class UpdateRequest:
+    text: str
+    public: bool = False
+    language: str | None = None
+
+
+def validate(args: str) -> UpdateRequest:
+    public, language, rest = False, None, args
+    while match := _OPTIONS.match(rest):
+        if match.group(1).lower() == "--public":
+            public = True
+        else:
+            language = match.group(2).lower()
+            if not _LANGUAGE.match(language):
+                raise UsageError("Give `--lang` a language code, like `fr` or `pt-br`.")
+        rest = rest[match.end() :]
+    if language and not public:
+        raise UsageError(
+            "`--lang` goes with `--public`: `/incident update --public --lang fr <text>`."
+        )
+    text = rest.strip()
+    if not text:
         raise UsageError("Say what is known, what is being done, and when the next update comes.")
-    if len(args) > UPDATE_MAX:
+    if len(text) > UPDATE_MAX:
         raise UsageError(f"Keep an update under {UPDATE_MAX} characters.")
+    return UpdateRequest(text, public, language)
 
 
 async def update(request: CommandRequest, services: Services) -> str | None:
+    wanted = validate(request.args)
+    if wanted.public:
+        return await _publish(request, services, wanted)
+    return await _post(request, services, wanted.text)
+
+
+async def _post(request: CommandRequest, services: Services, text: str) -> str | None:
     posted = await post_update(
-        services, channel_id=request.channel_id, by=request.user_id, text=request.args.strip()
+        services, channel_id=request.channel_id, by=request.user_id, text=text
     )
     if posted.waiting is None and posted.announce_error is None:
         return None
@@ -32,10 +68,35 @@ async def update(request: CommandRequest, services: Services) -> str | None:
     )
 
 
+async def _publish(request: CommandRequest, services: Services, wanted: UpdateRequest) -> str:
+    """Publish first (a refusal, such as an incident not public, posts nothing), then post a
+    new update as every stakeholder update is posted; a translation is not posted again."""
+    incident, published = await publish_update(
+        services,
+        channel_id=request.channel_id,
+        by=request.user_id,
+        text=wanted.text,
+        language=wanted.language,
+    )
+    delayed = None if published.translated else await _post(request, services, wanted.text)
+    confirmation = services.renderer.render(
+        "messages/public_published.j2",
+        incident=incident,
+        published=published,
+        language=wanted.language,
+        status_url=services.settings.status_page_url,
+        statuspage=services.settings.statuspage_on,
+    )
+    return "\n".join(part for part in (confirmation, delayed) if part)
+
+
 SUBCOMMAND = Subcommand(
     name="update",
-    usage="update <text>",
-    summary="Post a stakeholder update (also to the announcement channel)",
+    usage="update [--public [--lang xx]] <text>",
+    summary=(
+        "Post a stakeholder update (also to the announcement channel); --public publishes it"
+        " on the status page, --lang adds a translation of the last public update"
+    ),
     handler=update,
     validate=validate,
 )

@@ -132,6 +132,12 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert re.search(
         r"Incident page .*: http://127\.0\.0\.1:\d+/incidents/INC-1 \(answered 200\)", result.stdout
     )
+    assert re.search(
+        r"Public status page \(no sign-in\): http://127\.0\.0\.1:\d+/status \(answered 200\)",
+        result.stdout,
+    )
+    assert "## Status page updates" in postmortem
+    assert "Some card payments fail at checkout." in postmortem
 
 
 def test_demo_serve_keeps_the_incident_page_open_until_interrupted(tmp_path: Path) -> None:

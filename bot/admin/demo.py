@@ -134,6 +134,9 @@ SCRIPT: list[Step] = [
     Run(12, ALICE, "escalate <@U0ERIN|erin> owns the payment gateway; card errors in its logs"),
     Run(14, ERIN, "ack"),
     Run(15, CAROL, "update Card payments fail for about 20% of checkouts. Next update in 30 min."),
+    # Customers see it too: on warroom's status page, in words meant for them.
+    Run(15, CAROL, "public Checkout, Card payments"),
+    Run(15, CAROL, "update --public Some card payments fail at checkout. Next update in 30 min."),
     Run(16, CAROL, "impact About 20% of checkouts fail with a card error; no other page is hit"),
     Say(21, DAVE, "Database is healthy, that was a dead end.", "x"),
     Say(38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
@@ -232,6 +235,11 @@ async def run_demo(
         page = f"http://127.0.0.1:{port}/incidents/{reference}"
         status = await _check_page(page)
         print(f"Incident page (sign-in off, this machine only): {page} (answered {status})")
+        status_page = f"http://127.0.0.1:{port}/status"
+        print(
+            f"Public status page (no sign-in): {status_page} (answered"
+            f" {await _check_page(status_page)}), Atom feed: {status_page}/feed.atom"
+        )
         if keep_serving:
             print(
                 "Serving the web view until Ctrl-C: the incident list is at "

@@ -369,7 +369,7 @@ class Renderer:
     def _environment_for(self, template_name: str) -> Environment:
         if template_name.endswith(".md.j2"):
             return self._markdown
-        if template_name.endswith(".html.j2"):
+        if template_name.endswith((".html.j2", ".xml.j2")):  # HTML's escaping suits XML too
             return self._html
         return self._env
 

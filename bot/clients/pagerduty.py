@@ -85,7 +85,7 @@ async def send_event(
             if response.status == 202:
                 return
             body = await response.text()
-            retry_after = _retry_after(response.headers.get("Retry-After"))
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
     except TimeoutError:
         raise PagerFailure(f"no answer within {timeout:g} seconds", retryable=True) from None
     except aiohttp.ClientError as error:
@@ -97,7 +97,7 @@ async def send_event(
     raise PagerFailure(detail, retryable=retryable, retry_after=retry_after)
 
 
-def _retry_after(raw: str | None) -> float | None:
+def retry_after_seconds(raw: str | None) -> float | None:
     """Seconds from a Retry-After header; float() would take "inf", "nan" and "1e400", whose
     timedelta overflows, so only whole ASCII seconds count, and no more than a day."""
     seconds = parse_bounded_int(raw, 0, 10**12)

@@ -25,7 +25,9 @@ from bot.flows.filing import FILE_JOB, send_issue
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.reminders import REMINDER_JOB, remind_about_updates
 from bot.flows.scheduler import JobHandler
+from bot.flows.status_page import sync_statuspage
 from bot.postmortem.posting import PUBLISH_JOB, publish_postmortem
+from bot.record.public import STATUSPAGE_JOB
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
     {
@@ -39,6 +41,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         POST_JOB: post_to_route_channel,
         PUBLISH_JOB: publish_postmortem,
         FILE_JOB: send_issue,
+        STATUSPAGE_JOB: sync_statuspage,
     }
 )
 # Kinds whose handlers may stop at any Slack call and be run again from the start: they pick

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, mentioned_users, readable
 from bot.postmortem import edits as postmortem_edits
-from bot.record import escalations, follow_ups, roles, timeline
+from bot.record import escalations, follow_ups, public, roles, timeline
 from bot.store.models import (
     ActionItem,
     Escalation,
@@ -30,6 +30,8 @@ from bot.store.models import (
     MilestoneChange,
     Person,
     PostmortemEdit,
+    PublicIncident,
+    PublicUpdate,
     TimelineEntry,
     TimelineKind,
     TrackerIssue,
@@ -185,6 +187,20 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """An update published on the status pages: when, at what status, in which languages,
+    where (warroom's /status, Statuspage), and its text in the incident's language (None: an
+    announcement of the status, worded by warroom)."""
+
+    at: datetime
+    status: str
+    languages: list[str]
+    text: str | None
+    on_statuspage: bool
+    statuspage_error: str | None
+
+
+@dataclass(frozen=True)
 class Written:
     """What a person wrote for a section of the draft, in the web view."""
 
@@ -222,6 +238,9 @@ class Draft:
     actions: list[Action]
     updates: list[Line]
     description: str = ""
+    # The status pages: None when the incident was never made public.
+    public: PublicIncident | None = None
+    publications: list[Publication] = field(default_factory=list)
     # People's own text for written sections, by section key.
     written: dict[str, Written] = field(default_factory=dict)
     # The written sections the template asked for while rendering, in order.
@@ -323,6 +342,8 @@ class Record:
     edits: Mapping[str, PostmortemEdit] = field(default_factory=dict)
     # Tracker issues by the follow-up each files (bot/record/follow_ups.py).
     issues: Mapping[str, TrackerIssue] = field(default_factory=dict)
+    public: PublicIncident | None = None
+    public_updates: Sequence[PublicUpdate] = ()
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -367,6 +388,8 @@ async def load_record(session: AsyncSession, incident: Incident) -> Record:
         milestone_changes=changes.all(),
         edits=await postmortem_edits.current_edits(session, incident_id),
         issues=await follow_ups.issues_of(session, incident_id),
+        public=await public.public_record(session, incident_id),
+        public_updates=await public.updates_of(session, incident_id),
     )
 
 
@@ -444,6 +467,21 @@ def build_draft(
             key: Written(edit.body, name(edit.author), edit.edited_at)
             for key, edit in record.edits.items()
         },
+        public=record.public,
+        publications=[_publication(update, record.public) for update in record.public_updates],
+    )
+
+
+def _publication(update: PublicUpdate, record: PublicIncident | None) -> Publication:
+    language = record.language if record else ""
+    text = update.texts.get(language) or next(iter(update.texts.values()), None)
+    return Publication(
+        at=update.published_at,
+        status=update.status,
+        languages=list(update.texts),
+        text=text,
+        on_statuspage=update.statuspage_update_id is not None,
+        statuspage_error=update.statuspage_error,
     )
 
 
@@ -581,6 +619,7 @@ __all__ = [
     "Metric",
     "MilestoneTime",
     "MisleadingPath",
+    "Publication",
     "Record",
     "Slot",
     "Written",

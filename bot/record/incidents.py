@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
 from bot.basics.logs import bind_incident
+from bot.record.public import announce_status
 from bot.record.timeline import add_entry
 from bot.store.models import Incident, Status, TimelineKind
 
@@ -206,6 +207,7 @@ async def resolve_incident(
         author=resolved_by,
         occurred_at=resolved_at,
     )
+    await announce_status(session, incident, at=resolved_at)
     return incident
 
 
@@ -270,6 +272,7 @@ async def set_status(
         author=by,
         occurred_at=at,
     )
+    await announce_status(session, incident, at=at)
     return previous
 
 

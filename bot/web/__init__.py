@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, pages
+from bot.web import api, auth, pages, status_page
 from bot.web.context import web_context_ctx
 
 
@@ -26,6 +26,8 @@ def add_web_routes(app: web.Application) -> None:
     routes.add_get("/incidents/{reference}/postmortem.md", pages.postmortem_markdown)
     routes.add_post("/incidents/{reference}/postmortem/sections/{section}", pages.save_section)
     routes.add_get("/insights", pages.insights_page)
+    routes.add_get("/status", status_page.status_page)
+    routes.add_get("/status/feed.atom", status_page.status_feed)
     routes.add_get("/login", auth.sign_in_page)
     routes.add_get("/auth/slack", auth.start_sign_in)
     routes.add_get(auth.CALLBACK_PATH, auth.finish_sign_in)

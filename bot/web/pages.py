@@ -44,7 +44,8 @@ INSIGHTS_DAYS = 190
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-_NOT_WEB_VIEW = ("/slack/", "/alerts/", "/metrics", "/healthz")
+# The public status page is not the web view either: it is for anyone, at any address.
+_NOT_WEB_VIEW = ("/slack/", "/alerts/", "/metrics", "/healthz", "/status")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 

@@ -1,0 +1,156 @@
+"""Atlassian Statuspage's REST API: create an incident, post its updates, edit an update.
+
+The calls, as the API reference documents them (https://developer.statuspage.io/):
+
+- ``POST /v1/pages/{page_id}/incidents`` with ``{"incident": {name, status, body,
+  component_ids, components}}`` creates an incident (201, the incident with its
+  ``incident_updates``, newest first);
+- ``PATCH /v1/pages/{page_id}/incidents/{incident_id}`` with ``{"incident": {status, body,
+  component_ids, components}}`` adds an update (200, the incident);
+- ``PATCH /v1/pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}``
+  with ``{"incident_update": {body}}`` changes an update's text (200, the update).
+
+Every request carries ``Authorization: OAuth <api key>``. The key is a secret: it goes in
+that header and nowhere else (not in errors, logs, or the database). Errors: 401 (bad key),
+404 (no such page or incident), 422 (refused values) are final; 420/429 (1 request a second
+per key) and 5xx are worth trying again, after ``Retry-After`` when it is given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.clients.pagerduty import retry_after_seconds
+from bot.config import Secret
+
+TIMEOUT_SECONDS = 10.0
+RETRYABLE = frozenset({420, 429})
+
+
+class StatuspageFailure(Exception):
+    """Statuspage did not take the call; ``retryable`` says whether trying again may help."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class IncidentChange:
+    """What one update says: the status, the text, and the components' state."""
+
+    status: str
+    body: str
+    # Statuspage component id -> its status (operational, degraded_performance, ...).
+    components: Mapping[str, str]
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "body": self.body,
+            "component_ids": list(self.components),
+            "components": dict(self.components),
+        }
+
+
+@dataclass(frozen=True)
+class Statuspage:
+    """One page of Statuspage, reached with one API key."""
+
+    http: aiohttp.ClientSession
+    api_url: str  # https://api.statuspage.io/v1
+    page_id: str
+    api_key: Secret
+
+    async def create_incident(self, name: str, change: IncidentChange) -> tuple[str, str]:
+        """Open the incident with its first update; (incident id, that update's id)."""
+        incident = await self._call(
+            "POST",
+            f"/pages/{self.page_id}/incidents",
+            {"incident": {"name": name, **change.fields()}},
+        )
+        return str(incident["id"]), _newest_update(incident)
+
+    async def add_update(self, incident_id: str, change: IncidentChange) -> str:
+        """Post an update to the incident; the new update's id."""
+        incident = await self._call(
+            "PATCH", f"/pages/{self.page_id}/incidents/{incident_id}", {"incident": change.fields()}
+        )
+        return _newest_update(incident)
+
+    async def edit_update(self, incident_id: str, update_id: str, body: str) -> None:
+        """Change the text of an update already posted."""
+        path = f"/pages/{self.page_id}/incidents/{incident_id}/incident_updates/{update_id}"
+        await self._call("PATCH", path, {"incident_update": {"body": body}})
+
+    async def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Authorization": f"OAuth {self.api_key}"}
+        try:
+            limit = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
+            async with self.http.request(
+                method, self.api_url + path, json=body, headers=headers, timeout=limit
+            ) as response:
+                text = await response.text()
+                status = response.status
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        except TimeoutError:
+            raise StatuspageFailure(
+                f"no answer within {TIMEOUT_SECONDS:g} seconds", retryable=True
+            ) from None
+        except aiohttp.ClientError as error:
+            raise StatuspageFailure(
+                f"connection failed ({type(error).__name__})", retryable=True
+            ) from None
+        if 200 <= status < 300:
+            answer = _json(text)
+            if answer is None:
+                raise StatuspageFailure(
+                    f"HTTP {status} without JSON", retryable=True, status=status
+                )
+            return answer
+        retryable = status in RETRYABLE or status >= 500
+        raise StatuspageFailure(
+            f"HTTP {status}: {_said(text)}",
+            retryable=retryable,
+            status=status,
+            retry_after=retry_after,
+        )
+
+
+def _json(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _newest_update(incident: dict[str, Any]) -> str:
+    updates: Sequence[Any] = incident.get("incident_updates") or []
+    if not updates or not isinstance(updates[0], dict) or "id" not in updates[0]:
+        raise StatuspageFailure("the answer has no incident update", retryable=False)
+    return str(updates[0]["id"])
+
+
+def _said(text: str) -> str:
+    """Statuspage's own words on a refusal (``message`` or ``error``), kept short."""
+    answer = _json(text) or {}
+    said = answer.get("message") or answer.get("error") or text
+    if isinstance(said, list):
+        said = "; ".join(str(part) for part in said)
+    return str(said)[:300]

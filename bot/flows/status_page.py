@@ -1,0 +1,282 @@
+"""The status pages: making an incident public, publishing its updates, and keeping
+Atlassian Statuspage in step (a job, retried through outages, refusals said in the channel).
+
+What is public is what ``bot.record.public`` keeps: the components people named and the texts
+they published; warroom's own words (the incident's name, status announcements) come from
+``templates/public/<language>.j2``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clients.slack_errors import SlackFailure
+from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
+from bot.flows.channel import say
+from bot.postmortem.posting import choose_template
+from bot.record import incidents, public
+from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import Incident, Job, PublicIncident, PublicUpdate, Status
+
+log = logging.getLogger(__name__)
+# Waits before trying Statuspage again: 15 s, 30 s, 1 min ... then every 10 minutes, without
+# end: an update is never dropped because Statuspage was down.
+FIRST_RETRY = timedelta(seconds=15)
+LONGEST_RETRY = timedelta(minutes=10)
+# How a component shows on Statuspage while the incident is open, by severity; monitoring and
+# resolved incidents show their components operational.
+COMPONENT_STATUS = {"SEV1": "major_outage", "SEV2": "partial_outage"}
+OTHER_SEVERITY = "degraded_performance"
+SETTLED = {Status.MONITORING.value, Status.RESOLVED.value}
+# What people are told when Statuspage refuses for good.
+REFUSAL_HINTS = {401: "key", 403: "key", 404: "page", 422: "values"}
+
+
+# -- words ---------------------------------------------------------------------------------
+def public_template(services: Services, language: str) -> str | None:
+    template = f"public/{language}.j2"
+    return template if services.renderer.exists(template) else None
+
+
+def public_name(services: Services, incident: Incident, record: PublicIncident) -> str:
+    """The incident's name in public: its reference and components, never its title."""
+    template = public_template(services, record.language) or "public/en.j2"
+    return services.renderer.render_plain(
+        template, name=True, reference=incident.reference, components=record.components
+    )
+
+
+def update_texts(
+    services: Services,
+    record: PublicIncident,
+    update: PublicUpdate,
+    earlier: Sequence[PublicUpdate] = (),
+) -> list[tuple[str, str]]:
+    """(language, text) of an update, the incident's language first. An announcement is worded
+    by warroom in the languages the incident has published in (those it has templates for)."""
+    if update.texts:
+        ordered = sorted(update.texts.items(), key=lambda item: item[0] != record.language)
+        return list(ordered)
+    wanted = [record.language, *(lang for u in earlier for lang in u.texts)]
+    languages = [lang for lang in dict.fromkeys(wanted) if public_template(services, lang)]
+    return [
+        (
+            lang,
+            services.renderer.render_plain(
+                f"public/{lang}.j2", status=update.status, components=record.components
+            ),
+        )
+        for lang in languages or ["en"]
+    ]
+
+
+# -- commands ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MadePublic:
+    incident: Incident
+    record: PublicIncident
+    # Components Statuspage is configured without (they show on /status only).
+    unmapped: list[str]
+
+
+async def make_public(
+    services: Services, *, channel_id: str, by: str, components: Sequence[str]
+) -> MadePublic:
+    """``/incident public``: show the incident on the status pages with these components."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        language, _ = choose_template(services, incident)
+        record = await public.make_public(
+            session, incident, components=components, language=language, by=by, at=services.clock()
+        )
+        await session.commit()
+    mapped = services.settings.statuspage_components
+    unmapped = [c for c in record.components if c.lower() not in mapped]
+    await say(services, incident, "messages/public_marked.j2", by=by, record=record)
+    return MadePublic(incident, record, unmapped if services.settings.statuspage_on else [])
+
+
+async def withdraw_public(services: Services, *, channel_id: str, by: str) -> tuple[Incident, int]:
+    """``/incident public off``: off warroom's status page; how many updates it had shown."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        shown = await public.withdraw(session, incident, at=services.clock())
+        record = await public.public_record(session, incident.id or 0)
+        await session.commit()
+    on_statuspage = record is not None and record.statuspage_id is not None
+    await say(
+        services,
+        incident,
+        "messages/public_withdrawn.j2",
+        by=by,
+        shown=shown,
+        on_statuspage=on_statuspage,
+    )
+    return incident, shown
+
+
+async def publish_update(
+    services: Services, *, channel_id: str, by: str, text: str, language: str | None
+) -> tuple[Incident, public.Published]:
+    """``/incident update --public [--lang xx] <text>``: a new public update, or with ``--lang``
+    the translation of the last one when it has no text in that language yet."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        record = await public.public_record(session, incident.id or 0)
+        chosen = language or (record.language if record else choose_template(services, incident)[0])
+        updates = await public.updates_of(session, incident.id or 0) if record else []
+        last = updates[-1] if updates else None
+        now = services.clock()
+        if language and last and last.texts and language not in last.texts:
+            published = await public.translate(
+                session, incident, text=text, language=chosen, by=by, at=now
+            )
+        else:
+            published = await public.publish(
+                session, incident, text=text, language=chosen, by=by, at=now
+            )
+        await session.commit()
+    services.wake_jobs()
+    return incident, published
+
+
+# -- Statuspage ------------------------------------------------------------------------------
+async def sync_statuspage(services: Services, job: Job) -> datetime | None:
+    """The job handler: send Statuspage every update of the incident it lacks, oldest first
+    (a new update, or a text changed since). An outage is tried again, without end and in
+    order; a refusal (bad key, unknown page, values refused) is final for that update."""
+    settings = services.settings
+    if not settings.statuspage_on or job.incident_id is None:
+        return None
+    assert services.http is not None, "Statuspage needs the application's HTTP session"
+    client = Statuspage(
+        services.http,
+        settings.statuspage_api_url,
+        settings.statuspage_page_id,
+        settings.statuspage_api_key,
+    )
+    async with session_scope(services.engine) as session:
+        incident = await incidents.get(session, job.incident_id)
+        record = await public.public_record(session, job.incident_id)
+        updates = await public.updates_of(session, job.incident_id)
+    if incident is None or record is None:
+        return None
+    for index, update in enumerate(updates):
+        if update.statuspage_error or (
+            update.statuspage_update_id and update.statuspage_revision >= update.revision
+        ):
+            continue
+        body = "\n\n".join(
+            text for _, text in update_texts(services, record, update, updates[:index])
+        )
+        try:
+            await _send(services, client, incident, record, update, body)
+        except StatuspageFailure as failure:
+            if failure.retryable:
+                return await _try_again(services, incident, job, failure)
+            await _refused(services, incident, update, failure)
+            continue
+        if job.attempts > 0:
+            await _say_safely(
+                services, incident, "messages/statuspage_sent.j2", attempts=job.attempts + 1
+            )
+    return None
+
+
+async def _send(
+    services: Services,
+    client: Statuspage,
+    incident: Incident,
+    record: PublicIncident,
+    update: PublicUpdate,
+    body: str,
+) -> None:
+    """One call to Statuspage for ``update``, and what it answered kept on the rows."""
+    if update.statuspage_update_id and record.statuspage_id:
+        await client.edit_update(record.statuspage_id, update.statuspage_update_id, body)
+        update_id = update.statuspage_update_id
+    else:
+        change = IncidentChange(
+            update.status, body, _components(services, incident, record, update)
+        )
+        if record.statuspage_id is None:
+            name = public_name(services, incident, record)
+            record.statuspage_id, update_id = await client.create_incident(name, change)
+        else:
+            update_id = await client.add_update(record.statuspage_id, change)
+    async with session_scope(services.engine) as session:
+        stored = await session.get(PublicUpdate, update.id)
+        stored_record = await session.get(PublicIncident, record.incident_id)
+        assert stored is not None and stored_record is not None
+        stored_record.statuspage_id = record.statuspage_id
+        stored.statuspage_update_id = update_id
+        stored.statuspage_revision = update.revision
+        stored.statuspage_at = services.clock()
+        session.add_all([stored, stored_record])
+        await session.commit()
+    log.info("%s: update %s on Statuspage (%s)", incident.reference, update.id, update_id)
+
+
+def _components(
+    services: Services, incident: Incident, record: PublicIncident, update: PublicUpdate
+) -> dict[str, str]:
+    mapped = services.settings.statuspage_components
+    state = (
+        "operational"
+        if update.status in SETTLED
+        else COMPONENT_STATUS.get(incident.severity, OTHER_SEVERITY)
+    )
+    ids = [mapped[name.lower()] for name in record.components if name.lower() in mapped]
+    return dict.fromkeys(ids, state)
+
+
+async def _try_again(
+    services: Services, incident: Incident, job: Job, failure: StatuspageFailure
+) -> datetime:
+    delay = min(FIRST_RETRY * 2**job.attempts, LONGEST_RETRY)
+    delay = max(delay, timedelta(seconds=failure.retry_after or 0))
+    log.warning(
+        "Statuspage for %s failed (attempt %d): %s", incident.reference, job.attempts + 1, failure
+    )
+    if job.attempts == 0:
+        await _say_safely(
+            services,
+            incident,
+            "messages/statuspage_failed.j2",
+            detail=failure.detail,
+            retry_in=delay,
+        )
+    return services.clock() + delay
+
+
+async def _refused(
+    services: Services, incident: Incident, update: PublicUpdate, failure: StatuspageFailure
+) -> None:
+    log.error("Statuspage refused %s's update %s: %s", incident.reference, update.id, failure)
+    async with session_scope(services.engine) as session:
+        stored = await session.get(PublicUpdate, update.id)
+        assert stored is not None
+        stored.statuspage_error = failure.detail
+        session.add(stored)
+        await session.commit()
+    await _say_safely(
+        services,
+        incident,
+        "messages/statuspage_refused.j2",
+        detail=failure.detail,
+        hint=REFUSAL_HINTS.get(failure.status or 0, ""),
+    )
+
+
+async def _say_safely(
+    services: Services, incident: Incident, template: str, **context: object
+) -> None:
+    """Tell the channel; a Slack failure here must not make the publication run again."""
+    try:
+        await say(services, incident, template, **context)
+    except SlackFailure as error:
+        log.error("telling %s about Statuspage failed: %s", incident.reference, error.code)

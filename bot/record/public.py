@@ -1,0 +1,236 @@
+"""Public incidents and the updates published about them: what the status pages show.
+
+warroom's statuses are the status pages' own (Atlassian Statuspage's incident statuses are
+investigating, identified, monitoring and resolved too), so a published update carries the
+incident's status as it is. Nothing here reads the incident's title, timeline or people:
+what is public is the components people named and the texts they published.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.errors import BotError
+from bot.store import jobs
+from bot.store.models import Incident, PublicIncident, PublicUpdate
+
+log = logging.getLogger(__name__)
+STATUSPAGE_JOB = "statuspage"
+# A person's public update this soon after warroom announced the same status replaces the
+# announcement: one update on the page says it, in the person's words.
+REPLACES_ANNOUNCEMENT_WITHIN = timedelta(minutes=15)
+# XML 1.0 (the Atom feed) has no room for these; nobody means them in a public update.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class NotPublic(BotError):
+    """The incident is not public: ``/incident public`` first."""
+
+    template = "messages/not_public.j2"
+
+
+class PrivateIncident(BotError):
+    """A private channel's incident stays off the status pages."""
+
+    template = "messages/public_refused_private.j2"
+
+
+class NothingToTranslate(BotError):
+    """``--lang`` adds a translation to the last public update, and there is none."""
+
+    template = "messages/nothing_to_translate.j2"
+
+
+def clean(text: str) -> str:
+    return _CONTROL.sub("", text).strip()
+
+
+async def public_record(session: AsyncSession, incident_id: int) -> PublicIncident | None:
+    """The incident's public record, withdrawn or not; None if it was never made public."""
+    return await session.get(PublicIncident, incident_id)
+
+
+async def make_public(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    components: Sequence[str],
+    language: str,
+    by: str,
+    at: datetime,
+) -> PublicIncident:
+    """Show the incident on the status pages with these components (the caller commits).
+
+    Again on a public incident, the components are replaced; on a withdrawn one, it is shown
+    again.
+    """
+    if incident.is_private:
+        raise PrivateIncident(reference=incident.reference)
+    public = await public_record(session, incident.id or 0)
+    if public is None:
+        public = PublicIncident(
+            incident_id=incident.id or 0,
+            components=list(components),
+            language=language,
+            made_public_by=by,
+            made_public_at=at,
+        )
+    else:
+        public.components = list(components) or public.components
+        public.withdrawn_at = None
+    session.add(public)
+    log.info("%s made public by %s (%s)", incident.reference, by, ", ".join(components))
+    return public
+
+
+async def withdraw(session: AsyncSession, incident: Incident, *, at: datetime) -> int:
+    """Take the incident off warroom's status page; how many updates it had published (the
+    caller commits)."""
+    public = await _public(session, incident)
+    public.withdrawn_at = at
+    session.add(public)
+    log.info("%s withdrawn from the status page", incident.reference)
+    return len(await updates_of(session, public.incident_id))
+
+
+async def _public(session: AsyncSession, incident: Incident) -> PublicIncident:
+    public = await public_record(session, incident.id or 0)
+    if public is None or public.withdrawn_at is not None:
+        raise NotPublic(reference=incident.reference)
+    return public
+
+
+async def updates_of(session: AsyncSession, incident_id: int) -> list[PublicUpdate]:
+    """The incident's published updates, oldest first."""
+    statement = (
+        select(PublicUpdate)
+        .where(PublicUpdate.incident_id == incident_id)
+        .order_by(col(PublicUpdate.published_at), col(PublicUpdate.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+@dataclass(frozen=True)
+class Published:
+    update: PublicUpdate
+    # The person's words took the place of warroom's announcement of the same status.
+    replaced_announcement: bool = False
+    # The text was a translation added to the last update.
+    translated: bool = False
+
+
+async def publish(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    text: str,
+    language: str,
+    by: str,
+    at: datetime,
+) -> Published:
+    """Publish a person's update at the incident's current status (the caller commits)."""
+    public = await _public(session, incident)
+    updates = await updates_of(session, public.incident_id)
+    last = updates[-1] if updates else None
+    if (
+        last is not None
+        and last.is_announcement
+        and last.status == incident.status
+        and at - last.published_at <= REPLACES_ANNOUNCEMENT_WITHIN
+    ):
+        await _set_text(session, last, language, text, by=by, at=at)
+        return Published(last, replaced_announcement=True)
+    update = PublicUpdate(
+        incident_id=public.incident_id,
+        status=incident.status,
+        texts={language: clean(text)},
+        published_by=by,
+        published_at=at,
+    )
+    session.add(update)
+    await session.flush()
+    await schedule_statuspage(session, update)
+    return Published(update)
+
+
+async def translate(
+    session: AsyncSession, incident: Incident, *, text: str, language: str, by: str, at: datetime
+) -> Published:
+    """Add (or correct) the last public update's text in ``language`` (the caller commits)."""
+    public = await _public(session, incident)
+    updates = await updates_of(session, public.incident_id)
+    if not updates:
+        raise NothingToTranslate(reference=incident.reference)
+    await _set_text(session, updates[-1], language, text, by=by, at=at)
+    return Published(updates[-1], translated=True)
+
+
+async def _set_text(
+    session: AsyncSession, update: PublicUpdate, language: str, text: str, *, by: str, at: datetime
+) -> None:
+    # A new dict: the JSON column notices a new value, not a change inside the old one.
+    update.texts = {**update.texts, language: clean(text)}
+    update.published_by = update.published_by or by
+    update.revision += 1
+    update.edited_at = at
+    session.add(update)
+    await session.flush()
+    await schedule_statuspage(session, update)
+
+
+async def announce_status(session: AsyncSession, incident: Incident, *, at: datetime) -> None:
+    """If the incident is public, publish its new status (the caller commits): an update with
+    no text of anyone's, worded by the status templates in each language."""
+    public = await public_record(session, incident.id or 0)
+    if public is None or public.withdrawn_at is not None:
+        return
+    update = PublicUpdate(incident_id=public.incident_id, status=incident.status, published_at=at)
+    session.add(update)
+    await session.flush()
+    await schedule_statuspage(session, update)
+
+
+async def schedule_statuspage(session: AsyncSession, update: PublicUpdate) -> None:
+    """Have Statuspage brought up to date with this update's revision (the caller commits;
+    the job does nothing when Statuspage is not configured)."""
+    await jobs.schedule(
+        session,
+        kind=STATUSPAGE_JOB,
+        key=f"statuspage:{update.id}:{update.revision}",
+        due_at=update.edited_at or update.published_at,
+        incident_id=update.incident_id,
+        payload={"update": update.id},
+    )
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """A public incident as the status page shows it."""
+
+    incident: Incident
+    public: PublicIncident
+    updates: list[PublicUpdate]
+
+
+async def shown_publicly(session: AsyncSession, *, limit: int) -> list[PublicView]:
+    """The public incidents with at least one update, most recently updated first: never a
+    private incident's, never a withdrawn one's."""
+    statement = (
+        select(Incident, PublicIncident)
+        .join(PublicIncident, col(PublicIncident.incident_id) == col(Incident.id))
+        .where(col(PublicIncident.withdrawn_at).is_(None), col(Incident.is_private).is_(False))
+    )
+    views = []
+    for incident, public in (await session.exec(statement)).all():
+        updates = await updates_of(session, public.incident_id)
+        if updates:
+            views.append(PublicView(incident, public, updates))
+    views.sort(key=lambda view: view.updates[-1].published_at, reverse=True)
+    return views[:limit]

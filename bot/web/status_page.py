@@ -1,0 +1,135 @@
+"""warroom's public status page: ``GET /status`` (HTML) and ``GET /status/feed.atom`` (Atom).
+
+No sign-in: it shows what was published and nothing else. Public, non-private, non-withdrawn
+incidents with their published updates; never an incident's title, timeline, people or
+channel. Times are shown in the incident's zone and in the viewer's, chosen with ``?tz=``
+(the page runs no script, so it cannot ask the browser): UTC when none is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+from dateutil import tz
+
+from bot.flows.status_page import public_name, update_texts
+from bot.record.public import PublicView, shown_publicly
+from bot.services import Services
+from bot.store.db import session_scope
+from bot.web.context import web_context
+from bot.web.pages_common import render_page
+
+# Incidents the page and the feed show at most, most recently updated first.
+SHOWN_MAX = 50
+ZONE_NAME_MAX = 64
+FEED_TYPE = "application/atom+xml"
+# Published updates are the same for everyone: caches may keep them a little while.
+CACHE = "public, max-age=30"
+
+
+@dataclass(frozen=True)
+class ShownUpdate:
+    id: int
+    status: str
+    at: datetime
+    edited_at: datetime | None
+    texts: list[tuple[str, str]]
+
+    @property
+    def updated(self) -> datetime:
+        return self.edited_at or self.at
+
+
+@dataclass(frozen=True)
+class ShownIncident:
+    reference: str
+    name: str
+    components: list[str]
+    zone: str
+    updates: list[ShownUpdate]  # newest first
+
+    @property
+    def status(self) -> str:
+        """The status it was last published with (never a status it was not published at)."""
+        return self.updates[0].status
+
+
+def _shown(services: Services, view: PublicView) -> ShownIncident:
+    updates = [
+        ShownUpdate(
+            update.id or 0,
+            update.status,
+            update.published_at,
+            update.edited_at,
+            update_texts(services, view.public, update, view.updates[:index]),
+        )
+        for index, update in enumerate(view.updates)
+    ]
+    return ShownIncident(
+        reference=view.incident.reference,
+        name=public_name(services, view.incident, view.public),
+        components=view.public.components,
+        zone=view.incident.timezone,
+        updates=updates[::-1],
+    )
+
+
+async def _published(services: Services) -> list[ShownIncident]:
+    async with session_scope(services.engine) as session:
+        views = await shown_publicly(session, limit=SHOWN_MAX)
+    return [_shown(services, view) for view in views]
+
+
+def viewer_zone(asked: str | None) -> tuple[str, str | None]:
+    """(the zone to show times in, the zone asked for when it is unknown)."""
+    if not asked:
+        return "UTC", None
+    if len(asked) <= ZONE_NAME_MAX and tz.gettz(asked) is not None:
+        return asked, None
+    return "UTC", asked
+
+
+def _base_url(request: web.Request, public_url: str) -> str:
+    return public_url or f"{request.scheme}://{request.host}"
+
+
+async def status_page(request: web.Request) -> web.Response:
+    """GET /status[?tz=Europe/Paris]: the published updates, newest incident first."""
+    web_ = web_context(request)
+    zone, unknown = viewer_zone(request.query.get("tz"))
+    response = render_page(
+        request,
+        "web/status.html.j2",
+        incidents=await _published(web_.services),
+        viewer_zone=zone,
+        unknown_zone=unknown,
+    )
+    response.headers["Cache-Control"] = CACHE
+    return response
+
+
+async def status_feed(request: web.Request) -> web.Response:
+    """GET /status/feed.atom: the same updates as an Atom feed (RFC 4287), an entry each."""
+    web_ = web_context(request)
+    incidents = await _published(web_.services)
+    entries = sorted(
+        ((incident, update) for incident in incidents for update in incident.updates),
+        key=lambda pair: pair[1].updated,
+        reverse=True,
+    )
+    base = _base_url(request, web_.settings.public_url)
+    xml = web_.services.renderer.render(
+        "web/status_feed.xml.j2",
+        base=base,
+        utc=UTC,
+        entries=entries,
+        updated=entries[0][1].updated if entries else web_.services.clock(),
+    )
+    return web.Response(
+        text=xml,
+        content_type=FEED_TYPE,
+        charset="utf-8",
+        headers={"Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"},
+    )

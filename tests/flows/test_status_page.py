@@ -1,0 +1,341 @@
+"""The status pages end to end: PayPlug's TSR-1532 replayed through Slack (the emulator), shown
+on warroom's /status and its Atom feed, and sent to a fake Atlassian Statuspage over HTTP.
+
+PayPlug published, on 27 March 2025 (Europe/Paris, CET), a "monitoring" update at 15:42 UTC
+and a "resolved" one at 17:00 UTC, each in French and English (tmp facts: pingoru.io's mirror
+of status.payplug-enterprise.com, incident 2171966).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.config import Settings
+from bot.emulator import Channel, SlackEmulator
+from bot.emulator.statuspage import FakeStatuspage
+from bot.postmortem.posting import write_draft
+from bot.store.db import session_scope
+from bot.store.models import Incident, PublicUpdate
+from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom
+
+FR_MONITORING = (
+    "Un incident affectant le e-commerce et les paiements in-store a eu lieu entre 16h11 et"
+    " 16h23. La situation est revenue à la normale. Nous continuons de monitorer le service."
+)
+EN_MONITORING = (
+    "An incident affecting e-commerce and in-store payments occurred between 4.11pm and"
+    " 4.23pm. The situation has now returned to normal. We are continuing to monitor the"
+    " service."
+)
+FR_RESOLVED = "L'incident est maintenant résolu et le service est rétabli."
+EN_RESOLVED = "Incident is now resolved and service restored."
+COMPONENTS = "E-commerce processing, Instore payment"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def at(hour: int, minute: int) -> datetime:
+    return datetime(2025, 3, 27, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+async def statuspage() -> AsyncIterator[FakeStatuspage]:
+    async with FakeStatuspage() as fake:
+        yield fake
+
+
+def statuspage_settings(statuspage: FakeStatuspage, **environ: str) -> dict[str, Any]:
+    """Settings read from the environment the way an operator writes them."""
+    ecommerce = statuspage.add_component("Processing e-commerce")
+    instore = statuspage.add_component("Paiement en magasin - CB2A")
+    settings = Settings.from_env(
+        {
+            "STATUSPAGE_PAGE_ID": statuspage.page_id,
+            "STATUSPAGE_API_KEY": statuspage.api_key,
+            "STATUSPAGE_API_URL": statuspage.api_url,
+            "STATUSPAGE_COMPONENTS": (
+                f"E-commerce processing={ecommerce},Instore payment={instore}"
+            ),
+            "WARROOM_LANGUAGE": "fr",
+            **environ,
+        }
+    )
+    return {
+        "statuspage_page_id": settings.statuspage_page_id,
+        "statuspage_api_key": settings.statuspage_api_key,
+        "statuspage_api_url": settings.statuspage_api_url,
+        "statuspage_components": settings.statuspage_components,
+        "language": settings.language,
+        # The background runner stays out of the way; tests run due jobs themselves.
+        "scheduler_interval": 3600.0,
+    }
+
+
+@pytest.fixture
+async def payplug(
+    slack: SlackEmulator, sqlite_url: str, statuspage: FakeStatuspage
+) -> AsyncIterator[Warroom]:
+    clock = Clock(at(15, 15))
+    async with running_warroom(
+        slack, sqlite_url, clock, **statuspage_settings(statuspage)
+    ) as running:
+        yield running
+
+
+async def command(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
+    await warroom.slack.send_command(text, user=user, channel=channel.id)
+    await warroom.services.background.drain(timeout=10)
+    await warroom.run_jobs()
+
+
+async def get(warroom: Warroom, path: str) -> tuple[int, str, aiohttp.ClientResponse]:
+    async with aiohttp.ClientSession() as client, client.get(warroom.url + path) as response:
+        return response.status, await response.text(), response
+
+
+def said(warroom: Warroom, containing: str) -> list[str]:
+    return [
+        m.text for c in warroom.slack.channels.values() for m in c.messages if containing in m.text
+    ]
+
+
+async def replay_tsr_1532(warroom: Warroom) -> Channel:
+    """The incident as PayPlug's team would have run it in warroom."""
+    channel = await open_incident(warroom, "Paiements KO: bascule du cluster Redis par Bob")
+    await command(warroom, channel, "timezone Europe/Paris")
+    warroom.clock.now = at(15, 40)
+    await command(warroom, channel, "status monitoring")  # not public yet: not published
+    await command(warroom, channel, f"public {COMPONENTS}")
+    warroom.clock.now = at(15, 42)
+    await command(warroom, channel, f"update --public --lang fr {FR_MONITORING}")
+    await command(warroom, channel, f"update --public --lang en {EN_MONITORING}")
+    warroom.clock.now = at(17, 0)
+    await command(warroom, channel, "resolve")
+    await command(warroom, channel, f"update --public --lang fr {FR_RESOLVED}")
+    await command(warroom, channel, f"update --public --lang en {EN_RESOLVED}")
+    return channel
+
+
+async def test_payplug_tsr_1532_is_published_in_french_and_english(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    await replay_tsr_1532(payplug)
+
+    status, page, response = await get(payplug, "/status?tz=America/New_York")
+    assert status == 200 and response.content_type == "text/html"
+    text = html.unescape(page)
+    for words in (FR_MONITORING, EN_MONITORING, FR_RESOLVED, EN_RESOLVED):
+        assert words in text
+    assert "L&#39;incident est maintenant résolu" in page  # what people wrote is escaped
+    # Two updates, newest first, each in the incident's zone and the viewer's.
+    assert re.findall(r"<strong>(\w+)</strong>", page) == ["Resolved", "Monitoring"]
+    assert "2025-03-27 16:42 CET" in page and "2025-03-27 11:42 EDT" in page
+    assert "2025-03-27 18:00 CET" in page and "2025-03-27 13:00 EDT" in page
+    assert "INC-1 : incident affectant E-commerce processing, Instore payment" in text
+    # Nothing internal: not the title, the channel, the people or the timeline.
+    for internal in ("Redis", "Bob", "inc-1", "Alice", "ALICE", "U0ALICE"):
+        assert internal not in page
+
+    # Statuspage: one incident, the same two updates, each with both texts.
+    [incident] = statuspage.incidents.values()
+    assert incident.name == "INC-1 : incident affectant E-commerce processing, Instore payment"
+    assert [(u["status"], u["body"]) for u in incident.updates] == [
+        ("monitoring", f"{FR_MONITORING}\n\n{EN_MONITORING}"),
+        ("resolved", f"{FR_RESOLVED}\n\n{EN_RESOLVED}"),
+    ]
+    assert set(incident.components.values()) == {"operational"}
+    assert {r.authorization for r in statuspage.requests} == {f"OAuth {statuspage.api_key}"}
+    assert all(r.status in (200, 201) for r in statuspage.requests)
+
+
+async def test_the_atom_feed_has_an_entry_per_update(payplug: Warroom) -> None:
+    await replay_tsr_1532(payplug)
+
+    status, body, response = await get(payplug, "/status/feed.atom")
+
+    assert status == 200 and response.content_type == "application/atom+xml"
+    feed = ET.fromstring(body.encode())
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.findtext(f"{ATOM}id") == f"{payplug.url}/status"
+    assert feed.findtext(f"{ATOM}updated") == "2025-03-27T17:00:00Z"
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}published") for e in entries] == [
+        "2025-03-27T17:00:00Z",
+        "2025-03-27T15:42:00Z",
+    ]
+    ids = [e.findtext(f"{ATOM}id") for e in entries]
+    assert len(set(ids)) == 2 and all(i.startswith(f"{payplug.url}/status#update-") for i in ids)
+    for entry in entries:
+        link = entry.find(f"{ATOM}link")
+        assert link is not None and link.get("href") == entry.findtext(f"{ATOM}id")
+    resolved = "".join(entries[0].find(f"{ATOM}content").itertext())  # type: ignore[union-attr]
+    assert FR_RESOLVED in resolved and EN_RESOLVED in resolved
+    assert entries[0].findtext(f"{ATOM}title", "").endswith(": Resolved")
+
+
+async def test_a_private_incident_never_reaches_the_status_pages(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    slack = payplug.slack
+    general = slack.channel_by_name("general")
+    assert general is not None
+    await slack.send_command(
+        "start --private Payroll export leaked", user=ALICE, channel=general.id
+    )
+    channel = await slack.wait_for(
+        lambda: next((c for c in slack.channels.values() if c.is_private), None)
+    )
+    await slack.wait_for(lambda: channel.pins)
+
+    await command(payplug, channel, "public Payroll")
+    await command(payplug, channel, "update --public The export is stopped")
+    await command(payplug, channel, "status identified")
+
+    replies = [m.text for m in slack.ephemeral_for(ALICE)]
+    assert any("private channel, so it stays off the status pages" in r for r in replies)
+    _, page, _ = await get(payplug, "/status")
+    _, feed, _ = await get(payplug, "/status/feed.atom")
+    for shown in (page, feed):
+        assert "Payroll" not in shown and "INC-1" not in shown and "export" not in shown
+    assert "Nothing to report" in page
+    assert statuspage.requests == []
+
+
+async def test_a_status_change_is_published_in_warroom_words_only(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    channel = await open_incident(payplug, "Checkout down after Bob's deploy")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "status identified")
+
+    _, page, _ = await get(payplug, "/status")
+    assert "La cause de l&#39;incident est identifiée et un correctif est en préparation" in page
+    assert "Bob" not in page and "deploy" not in page
+    [incident] = statuspage.incidents.values()
+    assert incident.updates[0]["status"] == "identified"
+    assert "Bob" not in incident.updates[0]["body"]
+
+
+async def test_withdrawing_before_anything_was_published(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "public off")
+    await command(payplug, channel, "status identified")  # no longer published
+
+    _, page, _ = await get(payplug, "/status")
+    assert "Nothing to report" in page
+    assert said(payplug, "before anything was published")
+    await command(payplug, channel, "update --public Back on it")
+    assert any("not on the status page" in m.text for m in payplug.slack.ephemeral_for(ALICE))
+
+
+async def test_a_statuspage_outage_is_retried_without_loss(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    statuspage.fail(503, times=2)
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+
+    assert said(payplug, "Statuspage did not take INC-1")
+    assert statuspage.incidents == {}
+    _, page, _ = await get(payplug, "/status")
+    assert "Checkout fails for some" in page  # warroom's page has it already
+    await payplug.advance(seconds=15)
+    assert statuspage.incidents == {}
+    await payplug.advance(seconds=30)
+    [incident] = statuspage.incidents.values()
+    assert [u["body"] for u in incident.updates] == ["Checkout fails for some"]
+    assert said(payplug, "Statuspage has INC-1's public updates now (after 3 attempts)")
+    await payplug.advance(minutes=30)
+    assert len(incident.updates) == 1  # sent once
+
+
+async def test_statuspage_rate_limit_waits_for_retry_after(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    statuspage.fail(429, retry_after=120)
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+
+    await payplug.advance(seconds=60)
+    assert len(statuspage.requests) == 1 and statuspage.incidents == {}
+    await payplug.advance(seconds=61)
+    assert len(statuspage.requests) == 2 and len(statuspage.incidents) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [(401, "STATUSPAGE_API_KEY"), (404, "STATUSPAGE_PAGE_ID"), (422, "STATUSPAGE_COMPONENTS")],
+)
+async def test_a_refusal_is_final_and_said(
+    payplug: Warroom, statuspage: FakeStatuspage, status: int, hint: str
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    statuspage.fail(status)
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+
+    [refusal] = said(payplug, "Statuspage refused INC-1's public update for good")
+    assert f"HTTP {status}" in refusal and hint in refusal
+    assert statuspage.api_key not in refusal
+    await payplug.advance(minutes=30)
+    assert len(statuspage.requests) == 1  # not tried again
+    async with session_scope(payplug.engine) as session:
+        [update] = (await session.exec(select(PublicUpdate))).all()
+    assert update.statuspage_error is not None and update.statuspage_update_id is None
+
+
+async def test_update_usage(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    for text, answer in [
+        ("update --lang fr Bonjour", "`--lang` goes with `--public`"),
+        ("update --public --lang 12 Hello", "Give `--lang` a language code"),
+        ("update --public", "Say what is known"),
+        ("public a,,b", "Separate the components with commas"),
+    ]:
+        response = await payplug.slack.send_command(text, user=ALICE, channel=channel.id)
+        assert answer in response.text, (text, response.text)
+
+
+async def test_the_draft_lists_what_was_published_and_where(payplug: Warroom) -> None:
+    await replay_tsr_1532(payplug)
+    async with session_scope(payplug.engine) as session:
+        [incident_id] = (await session.exec(select(PublicUpdate.incident_id).distinct())).all()
+
+    french = (await write_draft(payplug.services, incident_id, ask_slack=False)).markdown
+    english = (await write_draft(payplug.services, incident_id, language="en")).markdown
+
+    assert "## Mises à jour de la page de statut" in french
+    assert (
+        "- **27 mars 2025, 16 h 42 CET** _sous surveillance_ (fr, en), publiée sur /status et"
+        " Statuspage : Un incident affectant le e-commerce" in french
+    )
+    assert "## Status page updates" in english
+    assert (
+        "- **March 27, 2025, 6:00 PM CET** _resolved_ (fr, en), published on /status and"
+        " Statuspage: L'incident est" in english
+    )
+
+
+async def test_a_draft_of_an_incident_never_public_has_no_status_page_section(
+    payplug: Warroom,
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "status identified")
+    async with session_scope(payplug.engine) as session:
+        [incident] = (await session.exec(select(Incident))).all()
+
+    draft = (await write_draft(payplug.services, incident.id or 0, ask_slack=False)).markdown
+
+    assert "## Mises à jour de la page de statut" not in draft
+    assert "publiée sur /status" not in draft
