@@ -116,10 +116,8 @@ class FakeStatuspage(FakeHttpServer):
         headers: dict[str, str] = {}
         if request.headers.get("Authorization") != f"OAuth {self.api_key}":
             status, answer = 401, _error("Could not authenticate")
-        elif (failure := self.take_failure()) is not None:
-            status, answer = failure.status, _error(_phrase(failure.status))
-            if failure.retry_after is not None:
-                headers["Retry-After"] = str(failure.retry_after)
+        elif (mishap := await self.next_mishap()) is not None:
+            status, answer, headers = mishap.status, _error(_phrase(mishap.status)), mishap.headers
         else:
             status, answer = self._answer(request, body)
         authorization = request.headers.get("Authorization")
