@@ -181,6 +181,18 @@ async def open_incident(warroom: Warroom, title: str = "Checkout down") -> Chann
     return channel
 
 
+async def settle(warroom: Warroom) -> None:
+    """Let the work set off by a request finish, and the jobs it scheduled run."""
+    await warroom.services.background.drain(timeout=10)
+    await warroom.run_jobs()
+
+
+async def command(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
+    """Run ``/incident <text>`` in ``channel`` as ``user``, then settle."""
+    await warroom.slack.send_command(text, user=user, channel=channel.id)
+    await settle(warroom)
+
+
 @pytest.fixture
 async def slack() -> AsyncIterator[SlackEmulator]:
     """The Slack emulator with three people and a #general channel."""

@@ -19,16 +19,14 @@ import aiohttp
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.trackers import TrackerSettings
 from bot.clients.trackers import (
-    RETRY_AFTER_MAX_SECONDS,
-    Answer,
     FiledIssue,
     IssueDraft,
     TrackerFailure,
     failure_for,
-    retry_after,
     send_json,
     short,
 )
+from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS, Answer
 
 API_VERSION = "2022-11-28"
 # GitHub's advice when a secondary rate limit names no wait.
@@ -54,7 +52,7 @@ async def file(
         },
         timeout=settings.timeout,
     )
-    body = answer.body if isinstance(answer.body, dict) else {}
+    body = answer.body_object
     if answer.status == 201 and "number" in body and "html_url" in body:
         number = str(body["number"])
         return FiledIssue(external_id=number, key=f"{repo}#{number}", url=str(body["html_url"]))
@@ -73,16 +71,14 @@ def _rate_limit_wait(answer: Answer) -> float | None:
     if answer.status not in (403, 429):
         return None
     headers = answer.headers
-    seconds = retry_after(headers.get("Retry-After"))
+    seconds = answer.retry_after
     if seconds is not None:
         return seconds
     if headers.get("x-ratelimit-remaining") == "0":
         reset = parse_bounded_int(headers.get("x-ratelimit-reset"), 0, 10**12)
         if reset is not None:
             return float(min(max(reset - time.time(), 1.0), RETRY_AFTER_MAX_SECONDS))
-    message = ""
-    if isinstance(answer.body, dict):
-        message = str(answer.body.get("message", ""))
+    message = str(answer.body_object.get("message", ""))
     if answer.status == 429 or "rate limit" in message.lower():
         return SECONDARY_LIMIT_WAIT
     return None

@@ -79,7 +79,7 @@ async def file(
         },
         timeout=settings.timeout,
     )
-    body = answer.body if isinstance(answer.body, dict) else {}
+    body = answer.body_object
     if answer.status == 201 and body.get("key") and body.get("id"):
         key = str(body["key"])
         return FiledIssue(

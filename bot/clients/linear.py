@@ -21,16 +21,14 @@ import aiohttp
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.trackers import TrackerSettings
 from bot.clients.trackers import (
-    RETRY_AFTER_MAX_SECONDS,
-    Answer,
     FiledIssue,
     IssueDraft,
     TrackerFailure,
     failure_for,
-    retry_after,
     send_json,
     short,
 )
+from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS, Answer
 
 ISSUE_CREATE = (
     "mutation IssueCreate($input: IssueCreateInput!) {"
@@ -58,7 +56,7 @@ async def file(
         headers={"Authorization": str(settings.linear_api_key)},
         timeout=settings.timeout,
     )
-    body = answer.body if isinstance(answer.body, dict) else {}
+    body = answer.body_object
     created = ((body.get("data") or {}).get("issueCreate") or {}) if not body.get("errors") else {}
     issue = created.get("issue") or {}
     if answer.status == 200 and created.get("success") and issue.get("id"):
@@ -97,4 +95,4 @@ def _reset_in(answer: Answer) -> float | None:
     reset = parse_bounded_int(answer.headers.get("X-RateLimit-Requests-Reset"), 0, 10**15)
     if reset is not None:
         return float(min(max(reset / 1000 - time.time(), 1.0), RETRY_AFTER_MAX_SECONDS))
-    return retry_after(answer.headers.get("Retry-After"))
+    return answer.retry_after

@@ -18,36 +18,21 @@ per key) and 5xx are worth trying again, after ``Retry-After`` when it is given.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from bot.clients.pagerduty import retry_after_seconds
+from bot.clients.vendor_http import Answer, VendorFailure, call_json
 from bot.config import Secret
 
 TIMEOUT_SECONDS = 10.0
 RETRYABLE = frozenset({420, 429})
 
 
-class StatuspageFailure(Exception):
+class StatuspageFailure(VendorFailure):
     """Statuspage did not take the call; ``retryable`` says whether trying again may help."""
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        retryable: bool,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.retryable = retryable
-        self.status = status
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -99,45 +84,28 @@ class Statuspage:
         await self._call("PATCH", path, {"incident_update": {"body": body}})
 
     async def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        headers = {"Authorization": f"OAuth {self.api_key}"}
-        try:
-            limit = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
-            async with self.http.request(
-                method, self.api_url + path, json=body, headers=headers, timeout=limit
-            ) as response:
-                text = await response.text()
-                status = response.status
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-        except TimeoutError:
-            raise StatuspageFailure(
-                f"no answer within {TIMEOUT_SECONDS:g} seconds", retryable=True
-            ) from None
-        except aiohttp.ClientError as error:
-            raise StatuspageFailure(
-                f"connection failed ({type(error).__name__})", retryable=True
-            ) from None
+        answer = await call_json(
+            self.http,
+            method,
+            self.api_url + path,
+            body,
+            headers={"Authorization": f"OAuth {self.api_key}"},
+            timeout=TIMEOUT_SECONDS,
+            failure=StatuspageFailure,
+        )
+        status = answer.status
         if 200 <= status < 300:
-            answer = _json(text)
-            if answer is None:
+            if not isinstance(answer.body, dict):
                 raise StatuspageFailure(
                     f"HTTP {status} without JSON", retryable=True, status=status
                 )
-            return answer
-        retryable = status in RETRYABLE or status >= 500
+            return answer.body
         raise StatuspageFailure(
-            f"HTTP {status}: {_said(text)}",
-            retryable=retryable,
+            f"HTTP {status}: {_said(answer)}",
+            retryable=status in RETRYABLE or status >= 500,
             status=status,
-            retry_after=retry_after,
+            retry_after=answer.retry_after,
         )
-
-
-def _json(text: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _newest_update(incident: dict[str, Any]) -> str:
@@ -147,10 +115,10 @@ def _newest_update(incident: dict[str, Any]) -> str:
     return str(updates[0]["id"])
 
 
-def _said(text: str) -> str:
+def _said(answer: Answer) -> str:
     """Statuspage's own words on a refusal (``message`` or ``error``), kept short."""
-    answer = _json(text) or {}
-    said = answer.get("message") or answer.get("error") or text
+    fields = answer.body_object
+    said = fields.get("message") or fields.get("error") or answer.text
     if isinstance(said, list):
         said = "; ".join(str(part) for part in said)
     return str(said)[:300]

@@ -9,29 +9,20 @@ Slack and kept on the row.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from bot.basics.numbers import parse_bounded_int
 from bot.basics.trackers import TrackerSettings, TrackerTarget
+from bot.clients.vendor_http import Answer, VendorFailure, call_json
 
-# A longer wait asked for is read as a day: the filing is retried, not parked for years.
-RETRY_AFTER_MAX_SECONDS = 86_400
 TITLE_MAX = 240
 _DETAIL_MAX = 300
 
 
-class TrackerFailure(Exception):
+class TrackerFailure(VendorFailure):
     """The tracker did not take the issue; ``retryable`` says whether trying again may help."""
-
-    def __init__(self, detail: str, *, retryable: bool, retry_after: float | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.retryable = retryable
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -54,15 +45,6 @@ class FiledIssue:
     url: str
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One HTTP answer, read."""
-
-    status: int
-    body: Any  # parsed JSON, or the text when it is not JSON
-    headers: Any
-
-
 async def send_json(
     http: aiohttp.ClientSession,
     url: str,
@@ -72,30 +54,15 @@ async def send_json(
     timeout: float,
 ) -> Answer:
     """POST JSON; a connection that fails or an answer that never comes is retryable."""
-    try:
-        limit = aiohttp.ClientTimeout(total=timeout)
-        async with http.post(url, json=payload, headers=headers, timeout=limit) as response:
-            text = await response.text()
-            return Answer(response.status, _parsed(text), response.headers)
-    except TimeoutError:
-        raise TrackerFailure(f"no answer within {timeout:g} seconds", retryable=True) from None
-    except aiohttp.ClientError as error:
-        raise TrackerFailure(
-            f"connection failed ({type(error).__name__})", retryable=True
-        ) from None
-
-
-def _parsed(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    return await call_json(
+        http, "POST", url, payload, headers=headers, timeout=timeout, failure=TrackerFailure
+    )
 
 
 def failure_for(answer: Answer, said: str, *, rate_limited: bool = False) -> TrackerFailure:
     """The failure an unsuccessful answer means: 429 (or ``rate_limited``) waits as asked,
     5xx is retried, anything else is refused for good with the tracker's words ``said``."""
-    wait = retry_after(answer.headers.get("Retry-After"))
+    wait = answer.retry_after
     if rate_limited or answer.status == 429:
         return TrackerFailure(
             f"HTTP {answer.status}: rate limited", retryable=True, retry_after=wait
@@ -104,12 +71,6 @@ def failure_for(answer: Answer, said: str, *, rate_limited: bool = False) -> Tra
         return TrackerFailure(f"HTTP {answer.status}", retryable=True, retry_after=wait)
     detail = f"HTTP {answer.status}: {said}" if said else f"HTTP {answer.status}"
     return TrackerFailure(detail[:_DETAIL_MAX], retryable=False)
-
-
-def retry_after(raw: str | None) -> float | None:
-    """Seconds from a Retry-After header: whole ASCII seconds only, at most a day."""
-    seconds = parse_bounded_int(raw, 0, 10**12)
-    return float(min(seconds, RETRY_AFTER_MAX_SECONDS)) if seconds is not None else None
 
 
 def short(text: str, limit: int = TITLE_MAX) -> str:

@@ -13,19 +13,19 @@ bodies, keeps every request and every accepted event, models alert state per
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from bot.emulator.fake_http import STALL_STATUS, FakeHttpServer
 
 ENQUEUE_PATH = "/v2/enqueue"
 MAX_BODY_BYTES = 512 * 1024
@@ -34,12 +34,6 @@ MAX_SUMMARY_LENGTH = 1024
 MAX_DEDUP_KEY_LENGTH = 255
 EVENT_ACTIONS = ("trigger", "acknowledge", "resolve")
 SEVERITIES = ("critical", "error", "warning", "info")
-STALL_STATUS = 504  # what a stalled request is finally answered with (if the client still waits)
-
-# aiohttp's own limit: well above MAX_BODY_BYTES so that oversized bodies reach the handler,
-# get PagerDuty's 413 and are recorded.
-_READ_LIMIT = 16 * 1024 * 1024
-_POLL_INTERVAL = 0.01
 
 
 @dataclass(frozen=True)
@@ -65,102 +59,29 @@ class ReceivedRequest:
         return data if isinstance(data, dict) else None
 
 
-@dataclass
-class _Mishap:
-    """A pending `fail` or `stall` for the next `times` requests."""
-
-    times: int
-    status: int = STALL_STATUS
-    retry_after: int | None = None
-    stall: float | None = None  # seconds; None for an immediate failure
-
-
-class FakePagerDuty:
+class FakePagerDuty(FakeHttpServer):
     """A PagerDuty Events API v2 endpoint on 127.0.0.1 that records what it is sent.
 
     `events` holds the body of every accepted event in arrival order (a trigger sent without
     a dedup_key gets the generated one filled in, as PagerDuty does); `requests` holds every
-    request, including rejected, failed and stalled ones.
+    request, including rejected, failed and stalled ones. `fail` and `stall` (from
+    FakeHttpServer) apply to requests to /v2/enqueue, valid or not.
     """
 
+    # Well above MAX_BODY_BYTES so that oversized bodies reach the handler, get PagerDuty's
+    # 413 and are recorded.
+    client_max_size = 16 * 1024 * 1024
+
     def __init__(self) -> None:
+        super().__init__()
         self.events: list[dict[str, Any]] = []
         self.requests: list[ReceivedRequest] = []
         self._alerts: dict[tuple[str, str], str] = {}
-        self._mishaps: deque[_Mishap] = deque()
-        self._runner: web.AppRunner | None = None
-        self._root: str | None = None
-        self._closing = asyncio.Event()
-
-    # -- lifecycle -------------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on host:port (port 0 picks a free one); see `events_url`."""
-        if self._runner is not None:
-            raise RuntimeError("FakePagerDuty is already running")
-        self._closing = asyncio.Event()
-        app = web.Application(client_max_size=_READ_LIMIT)
-        app.router.add_route("*", "/{path:.*}", self._handle)
-        # A short shutdown timeout: a test's stop() must not hang on a client's keep-alive.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        self._runner = runner
-        self._root = f"http://{host}:{runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        """Stop listening; requests still stalled are answered at once. Safe to call twice."""
-        self._closing.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     @property
     def events_url(self) -> str:
         """The enqueue URL, e.g. "http://127.0.0.1:PORT/v2/enqueue" (only once started)."""
-        if self._root is None:
-            raise RuntimeError("FakePagerDuty is not started")
-        return self._root + ENQUEUE_PATH
-
-    # -- failure injection -----------------------------------------------------------------
-    def fail(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next `times` events with HTTP `status` (4xx/5xx); none is accepted.
-
-        `retry_after` adds a Retry-After header (seconds), as on a 429. `fail` and `stall`
-        queue up in call order: each request to /v2/enqueue takes the oldest pending one.
-        """
-        if not 400 <= status <= 599:
-            raise ValueError(f"fail() needs a 4xx or 5xx status, not {status}")
-        self._queue(_Mishap(_positive(times), status, retry_after))
-
-    def stall(self, seconds: float, *, times: int = 1) -> None:
-        """Hold the next `times` events for `seconds` before answering (to make clients time out).
-
-        A stalled event is never accepted: if the client is still waiting it finally gets
-        HTTP 504. `stop()` ends a stall early. Queued with `fail` in call order.
-        """
-        if seconds < 0:
-            raise ValueError(f"stall() needs seconds >= 0, not {seconds}")
-        self._queue(_Mishap(_positive(times), stall=seconds))
-
-    def _queue(self, mishap: _Mishap) -> None:
-        self._mishaps.append(mishap)
-
-    def _take_mishap(self) -> _Mishap | None:
-        if not self._mishaps:
-            return None
-        mishap = self._mishaps[0]
-        mishap.times -= 1
-        if mishap.times <= 0:
-            self._mishaps.popleft()
-        return mishap
+        return self.root + ENQUEUE_PATH
 
     # -- queries ---------------------------------------------------------------------------
     def events_for(self, dedup_key: str) -> list[dict[str, Any]]:
@@ -176,26 +97,8 @@ class FakePagerDuty:
         """
         return dict(self._alerts)
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        """Poll `predicate` until it returns something truthy and return that.
-
-        Raises AssertionError after `timeout` seconds, listing what the fake received.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if loop.time() >= deadline:
-                name = getattr(predicate, "__qualname__", repr(predicate))
-                raise AssertionError(
-                    f"FakePagerDuty.wait_for({name}) still falsy ({value!r}) after {timeout}s; "
-                    f"{self._describe()}"
-                )
-            await asyncio.sleep(_POLL_INTERVAL)
-
-    def _describe(self) -> str:
+    def describe(self) -> str:
+        """Every request and what it was answered (for a failed `wait_for`)."""
         if not self.requests:
             return "no request received"
         lines = [f"{len(self.events)} event(s) accepted, {len(self.requests)} request(s):"]
@@ -212,7 +115,7 @@ class FakePagerDuty:
         return "\n".join(lines)
 
     # -- HTTP ------------------------------------------------------------------------------
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         stalled = False
         try:
@@ -232,14 +135,8 @@ class FakePagerDuty:
             return 404, _error_body(404), {}, False
         if request.method != "POST":
             return 405, _error_body(405), {"Allow": "POST"}, False
-        if (mishap := self._take_mishap()) is not None:
-            if mishap.stall is not None:
-                await self._sleep(mishap.stall)
-                return STALL_STATUS, _error_body(STALL_STATUS), {}, True
-            headers: dict[str, str] = {}
-            if mishap.retry_after is not None:
-                headers["Retry-After"] = str(mishap.retry_after)
-            return mishap.status, _error_body(mishap.status), headers, False
+        if (mishap := await self.next_mishap()) is not None:
+            return mishap.status, _error_body(mishap.status), mishap.headers, mishap.stalled
         if len(body) > MAX_BODY_BYTES:
             return 413, _error_body(413), {}, False
         if request.content_type != "application/json":
@@ -254,11 +151,6 @@ class FakePagerDuty:
         dedup_key = self._accept(event)
         answer = {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
         return 202, answer, {}, False
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake early when the server stops."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
 
     def _accept(self, event: dict[str, Any]) -> str:
         """Record a valid event, update the alert it belongs to and return its dedup_key."""
@@ -408,9 +300,3 @@ def _error_body(status: int) -> dict[str, Any]:
     except ValueError:
         phrase = "Error"
     return {"status": "error", "message": phrase}
-
-
-def _positive(times: int) -> int:
-    if times < 1:
-        raise ValueError(f"times must be >= 1, not {times}")
-    return times

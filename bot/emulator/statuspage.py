@@ -116,10 +116,8 @@ class FakeStatuspage(FakeHttpServer):
         headers: dict[str, str] = {}
         if request.headers.get("Authorization") != f"OAuth {self.api_key}":
             status, answer = 401, _error("Could not authenticate")
-        elif (failure := self.take_failure()) is not None:
-            status, answer = failure.status, _error(_phrase(failure.status))
-            if failure.retry_after is not None:
-                headers["Retry-After"] = str(failure.retry_after)
+        elif (mishap := await self.next_mishap()) is not None:
+            status, answer, headers = mishap.status, _error(_phrase(mishap.status)), mishap.headers
         else:
             status, answer = self._answer(request, body)
         authorization = request.headers.get("Authorization")
@@ -150,12 +148,9 @@ class FakeStatuspage(FakeHttpServer):
         return 405 if len(parts) in (4, 5, 7) else 404, _error("Not found")
 
     def _create(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        incident = data.get("incident")
-        if not isinstance(incident, dict):
-            return 400, _error("incident is missing")
-        problems = self._problems(incident, creating=True)
-        if problems:
-            return 422, _error(problems)
+        incident = self._incident_in(data, creating=True)
+        if isinstance(incident, tuple):
+            return incident
         created = FakeIncident(
             id=_new_id(),
             name=incident["name"],
@@ -170,12 +165,9 @@ class FakeStatuspage(FakeHttpServer):
         found = self.incidents.get(incident_id)
         if found is None:
             return 404, _error("Incident not found")
-        incident = data.get("incident")
-        if not isinstance(incident, dict):
-            return 400, _error("incident is missing")
-        problems = self._problems(incident, creating=False)
-        if problems:
-            return 422, _error(problems)
+        incident = self._incident_in(data, creating=False)
+        if isinstance(incident, tuple):
+            return incident
         found.status = incident.get("status", found.status)
         found.components.update(incident.get("components") or {})
         if "status" in incident or "body" in incident:
@@ -195,6 +187,16 @@ class FakeStatuspage(FakeHttpServer):
         update["body"] = change["body"]
         update["updated_at"] = _now()
         return 200, dict(update)
+
+    def _incident_in(
+        self, data: dict[str, Any], *, creating: bool
+    ) -> dict[str, Any] | tuple[int, dict[str, Any]]:
+        """The request's ``incident`` object, or the answer refusing it (400 or 422)."""
+        incident = data.get("incident")
+        if not isinstance(incident, dict):
+            return 400, _error("incident is missing")
+        problems = self._problems(incident, creating=creating)
+        return (422, _error(problems)) if problems else incident
 
     def _problems(self, incident: dict[str, Any], *, creating: bool) -> str:
         problems = []

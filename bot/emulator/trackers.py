@@ -2,9 +2,9 @@
 
 Each checks what its tracker checks (the path, the credentials, the fields it requires) and
 answers with the tracker's own shapes and errors; each keeps every request and every issue
-made, can fail the next requests (``fail``: a 5xx, or a 429 with ``Retry-After``), and can
-close an issue the way a person does in the tracker, which sends the tracker's webhook,
-signed as the tracker signs it, to the URL given.
+made, can fail the next requests (``fail``: a 5xx, or a 429 with ``Retry-After``; ``stall``),
+and can close an issue the way a person does in the tracker, which sends the tracker's
+webhook, signed as the tracker signs it, to the URL given.
 
     async with FakeGitHub(token="ghp_x", repos={"acme/web"}) as github:
         settings = settings.replace(github_api_url=github.url, ...)
@@ -22,12 +22,13 @@ import hmac
 import json
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from bot.emulator.fake_http import FakeHttpServer
 
 
 @dataclass(frozen=True)
@@ -58,67 +59,33 @@ class TrackerIssueRecord:
     sent: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class _Mishap:
-    times: int
-    status: int
-    retry_after: int | None
-
-
-class FakeTracker:
-    """What the three fakes share: a server, the requests, the issues, injected failures."""
+class FakeTracker(FakeHttpServer):
+    """What the three fakes share: the requests, the issues, webhook deliveries; injected
+    failures (``fail``, ``stall``) come before any check, answered in the tracker's words."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[TrackerRequest] = []
         self.issues: list[TrackerIssueRecord] = []
         self.deliveries: list[tuple[str, int]] = []  # webhook URL, the answer's status
-        self._mishaps: deque[_Mishap] = deque()
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
+    @property
+    def url(self) -> str:
+        """The tracker's address, ``http://127.0.0.1:PORT`` (only once started)."""
+        return self.root
 
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.stop()
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.url = f"http://{host}:{self._runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    def fail(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next ``times`` requests with ``status`` (and ``Retry-After``)."""
-        self._mishaps.append(_Mishap(times, status, retry_after))
-
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        response = self._mishap() or await self.answer(request, body)
+        if (mishap := await self.next_mishap()) is not None:
+            response = self.failure(mishap.status, mishap.headers)
+        else:
+            response = await self.answer(request, body)
         self.requests.append(
             TrackerRequest(
                 request.method, request.path, dict(request.headers), body, response.status
             )
         )
         return response
-
-    def _mishap(self) -> web.Response | None:
-        if not self._mishaps:
-            return None
-        mishap = self._mishaps[0]
-        mishap.times -= 1
-        if mishap.times <= 0:
-            self._mishaps.popleft()
-        headers = {"Retry-After": str(mishap.retry_after)} if mishap.retry_after else {}
-        return self.failure(mishap.status, headers)
 
     def failure(self, status: int, headers: dict[str, str]) -> web.Response:
         """The tracker's answer to an injected failure."""

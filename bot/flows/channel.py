@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from bot.clients.slack_errors import SlackFailure
 from bot.flows.outbox import deliver
 from bot.record import incidents, roles
 from bot.services import Services
@@ -67,6 +68,18 @@ async def say(
     assert incident.channel_id is not None
     text = services.renderer.render(template, incident=incident, **context)
     return await send(services, incident, incident.channel_id, {"text": text}, after=after)
+
+
+async def say_safely(
+    services: Services, incident: Incident, template: str, *, about: str, **context: Any
+) -> None:
+    """``say``, for a message that reports work already done (a page sent, an issue filed, a
+    publication): a Slack failure is logged, not raised, so that the work is not run again
+    for it. ``about`` names that work in the log line."""
+    try:
+        await say(services, incident, template, **context)
+    except SlackFailure as error:
+        log.error("telling %s about %s failed: %s", incident.reference, about, error.code)
 
 
 async def post(services: Services, incident: Incident, text: str, **extra: Any) -> OutboxMessage:

@@ -20,7 +20,7 @@ from bot.basics.errors import BotError
 from bot.basics.trackers import TrackerTarget
 from bot.clients.slack_errors import SlackFailure
 from bot.clients.trackers import FiledIssue, IssueDraft, TrackerFailure, file_issue
-from bot.flows.channel import say
+from bot.flows.channel import say_safely
 from bot.record import follow_ups, incidents
 from bot.record.follow_ups import FollowUp
 from bot.services import Services
@@ -222,26 +222,14 @@ async def _failed(
         attempt,
         failure.detail,
     )
-    if not failure.retryable:
+    delay = _retry_delay(failure, attempt)
+    if delay is None:
         async with session_scope(services.engine) as session:
             session.add(issue)
             follow_ups.mark_refused(issue, failure.detail)
             await session.commit()
-        await _say(
-            services,
-            incident,
-            "messages/issue_failed.j2",
-            issue=issue,
-            row=row,
-            detail=failure.detail,
-            retry_in=None,
-        )
-        return None
-    delay = max(
-        RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1],
-        timedelta(seconds=failure.retry_after or 0),
-    )
-    if attempt == 1:
+    # A refusal is said at once; a passing failure on its first attempt only.
+    if delay is None or attempt == 1:
         await _say(
             services,
             incident,
@@ -251,15 +239,25 @@ async def _failed(
             detail=failure.detail,
             retry_in=delay,
         )
-    return services.clock() + delay
+    return None if delay is None else services.clock() + delay
+
+
+def _retry_delay(failure: TrackerFailure, attempt: int) -> timedelta | None:
+    """How long before the next attempt (at least what the tracker asked); None: never."""
+    if not failure.retryable:
+        return None
+    return max(
+        RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1],
+        timedelta(seconds=failure.retry_after or 0),
+    )
 
 
 async def _say(services: Services, incident: Incident, template: str, **context: object) -> None:
-    """Tell the channel; a Slack failure here must not file the issue twice."""
-    try:
-        await say(services, incident, template, tracker=TRACKER_NAMES, **context)
-    except SlackFailure as error:
-        log.error("telling %s about a filed follow-up failed: %s", incident.reference, error.code)
+    """Tell the channel, with the trackers' names; a Slack failure here must not file the
+    issue twice."""
+    await say_safely(
+        services, incident, template, about="a filed follow-up", tracker=TRACKER_NAMES, **context
+    )
 
 
 async def close_from_tracker(

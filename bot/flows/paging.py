@@ -18,7 +18,7 @@ from bot.clients.pagerduty import (
     trigger_event,
 )
 from bot.clients.slack_errors import SlackFailure
-from bot.flows.channel import say
+from bot.flows.channel import say_safely
 from bot.postmortem.draft import escalation_words
 from bot.postmortem.posting import choose_template
 from bot.record.escalations import open_pages
@@ -28,6 +28,7 @@ from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, Job, Page
 
 log = logging.getLogger(__name__)
+_ABOUT = "its page"  # what a Slack failure to say so is logged about
 PAGE_JOB = "page"
 # Waits before the 2nd, 3rd, 4th and 5th attempt; PagerDuty suggests retrying about 30 s apart.
 RETRY_DELAYS = (
@@ -116,7 +117,9 @@ async def send_page(services: Services, job: Job) -> datetime | None:
         return await _failed(services, incident, page, action, failure, attempt)
     await _move(services, page, page.state, _STATE_AFTER[action])
     if action == "trigger":
-        await _say_safely(services, incident, "messages/paged.j2", page=page, attempts=attempt)
+        await say_safely(
+            services, incident, "messages/paged.j2", about=_ABOUT, page=page, attempts=attempt
+        )
     return None
 
 
@@ -169,10 +172,11 @@ async def _report_failure(
     retry_in: timedelta | None,
 ) -> None:
     """Say in the channel that a page failed: retrying (``retry_in``), or given up (None)."""
-    await _say_safely(
+    await say_safely(
         services,
         incident,
         "messages/page_failed.j2",
+        about=_ABOUT,
         page=page,
         action=action,
         detail=detail,
@@ -224,13 +228,3 @@ def _escalation_said(
     language, _ = choose_template(services, incident)
     target, reason = escalation_words(services.renderer, language, {})(escalation)
     return {"escalated_to": target, "reason": reason}
-
-
-async def _say_safely(
-    services: Services, incident: Incident, template: str, **context: object
-) -> None:
-    """Tell the channel; a Slack failure here must not make the page itself be retried."""
-    try:
-        await say(services, incident, template, **context)
-    except SlackFailure as error:
-        log.error("telling %s about its page failed: %s", incident.reference, error.code)

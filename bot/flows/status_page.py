@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clients.slack_errors import SlackFailure
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
-from bot.flows.channel import say
+from bot.flows.channel import say, say_safely
 from bot.postmortem.posting import choose_template
 from bot.record import incidents, public
 from bot.services import Services
@@ -23,6 +22,7 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, Job, PublicIncident, PublicUpdate, Status
 
 log = logging.getLogger(__name__)
+_ABOUT = "Statuspage"  # what a Slack failure to say so is logged about
 # Waits before trying Statuspage again: 15 s, 30 s, 1 min ... then every 10 minutes, without
 # end: an update is never dropped because Statuspage was down.
 FIRST_RETRY = timedelta(seconds=15)
@@ -181,8 +181,12 @@ async def sync_statuspage(services: Services, job: Job) -> datetime | None:
             await _refused(services, incident, update, failure)
             continue
         if job.attempts > 0:
-            await _say_safely(
-                services, incident, "messages/statuspage_sent.j2", attempts=job.attempts + 1
+            await say_safely(
+                services,
+                incident,
+                "messages/statuspage_sent.j2",
+                about=_ABOUT,
+                attempts=job.attempts + 1,
             )
     return None
 
@@ -243,10 +247,11 @@ async def _try_again(
         "Statuspage for %s failed (attempt %d): %s", incident.reference, job.attempts + 1, failure
     )
     if job.attempts == 0:
-        await _say_safely(
+        await say_safely(
             services,
             incident,
             "messages/statuspage_failed.j2",
+            about=_ABOUT,
             detail=failure.detail,
             retry_in=delay,
         )
@@ -263,20 +268,11 @@ async def _refused(
         stored.statuspage_error = failure.detail
         session.add(stored)
         await session.commit()
-    await _say_safely(
+    await say_safely(
         services,
         incident,
         "messages/statuspage_refused.j2",
+        about=_ABOUT,
         detail=failure.detail,
         hint=REFUSAL_HINTS.get(failure.status or 0, ""),
     )
-
-
-async def _say_safely(
-    services: Services, incident: Incident, template: str, **context: object
-) -> None:
-    """Tell the channel; a Slack failure here must not make the publication run again."""
-    try:
-        await say(services, incident, template, **context)
-    except SlackFailure as error:
-        log.error("telling %s about Statuspage failed: %s", incident.reference, error.code)

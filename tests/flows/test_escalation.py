@@ -21,7 +21,17 @@ from bot.emulator import Channel, FakePagerDuty, SlackEmulator
 from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, Job, Page, TimelineEntry
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
+from tests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    Clock,
+    Warroom,
+    command,
+    open_incident,
+    running_warroom,
+    settle,
+)
 from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
@@ -85,17 +95,6 @@ async def paging(
     slack.add_usergroup(DBA_GROUP, "dba-team", [CAROL])
     async with running_warroom(slack, sqlite_url, **paging_settings) as running:
         yield running
-
-
-async def command(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
-    await warroom.slack.send_command(text, user=user, channel=channel.id)
-    await settle(warroom)
-
-
-async def settle(warroom: Warroom) -> None:
-    """Let the work set off by a request finish, and the jobs it scheduled run."""
-    await warroom.services.background.drain(timeout=10)
-    await warroom.run_jobs()
 
 
 async def escalations(warroom: Warroom) -> list[Escalation]:

@@ -25,7 +25,7 @@ from bot.emulator.statuspage import FakeStatuspage
 from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident, PublicUpdate
-from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom
+from tests.conftest import ALICE, Clock, Warroom, command, open_incident, running_warroom
 
 FR_MONITORING = (
     "Un incident affectant le e-commerce et les paiements in-store a eu lieu entre 16h11 et"
@@ -88,12 +88,6 @@ async def payplug(
         slack, sqlite_url, clock, **statuspage_settings(statuspage)
     ) as running:
         yield running
-
-
-async def command(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
-    await warroom.slack.send_command(text, user=user, channel=channel.id)
-    await warroom.services.background.drain(timeout=10)
-    await warroom.run_jobs()
 
 
 async def get(warroom: Warroom, path: str) -> tuple[int, str, aiohttp.ClientResponse]:

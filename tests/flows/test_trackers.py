@@ -14,12 +14,12 @@ import pytest
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.emulator import Channel, SlackEmulator
+from bot.emulator import SlackEmulator
 from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear, FakeTracker, hex_hmac
 from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident, TrackerIssue
-from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
+from tests.conftest import BOB, Warroom, command, open_incident, running_warroom, settle
 
 GITHUB_TOKEN = "ghp_" + "t" * 36
 JIRA_TOKEN = "ATATT3x" + "j" * 20
@@ -84,16 +84,6 @@ async def filing(
     settings = settings_from(tracker_env(trackers, WARROOM_TRACKER="github"))
     async with running_warroom(slack, sqlite_url, **settings) as running:
         yield running
-
-
-async def command(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
-    await warroom.slack.send_command(text, user=user, channel=channel.id)
-    await settle(warroom)
-
-
-async def settle(warroom: Warroom) -> None:
-    await warroom.services.background.drain(timeout=10)
-    await warroom.run_jobs()
 
 
 async def issues(warroom: Warroom) -> list[TrackerIssue]:
