@@ -151,6 +151,8 @@ SCRIPT: list[Step] = [
     Run(83, ERIN, "action --file Test every supported card type before a gateway release"),
     # The error rate had been climbing before the alert fired: Erin finds it in the graphs.
     FixTime(84, ERIN, "started", -3),
+    # Before resolving, Alice reads the curated timeline (shown to her alone).
+    Run(85, ALICE, "timeline"),
 ]
 RESOLVED_AFTER_MINUTES = 95
 
