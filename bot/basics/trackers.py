@@ -56,6 +56,22 @@ def parse_target(text: str) -> TrackerTarget:
 
 
 @dataclass(frozen=True)
+class TrackerChange:
+    """What a tracker's webhook says happened to an issue: closed as done, or reopened.
+
+    ``external_id`` is the tracker's own id of the issue; ``project`` narrows it where that
+    id is only unique in a project (a GitHub number in its repository; "" for any); ``by``
+    is who did it, as the tracker names them ("" when it does not say).
+    """
+
+    tracker: TrackerKind
+    external_id: str
+    closed: bool
+    project: str = ""
+    by: str = ""
+
+
+@dataclass(frozen=True)
 class TrackerSettings:
     """Credentials, default projects and webhook secrets of the three trackers.
 

@@ -3,13 +3,14 @@
 Each checks what its tracker checks (the path, the credentials, the fields it requires) and
 answers with the tracker's own shapes and errors; each keeps every request and every issue
 made, can fail the next requests (``fail``: a 5xx, or a 429 with ``Retry-After``; ``stall``),
-and can close an issue the way a person does in the tracker, which sends the tracker's
-webhook, signed as the tracker signs it, to the URL given.
+and can close or reopen an issue the way a person does in the tracker, which sends the
+tracker's webhook, signed as the tracker signs it, to the URL given.
 
     async with FakeGitHub(token="ghp_x", repos={"acme/web"}) as github:
         settings = settings.replace(github_api_url=github.url, ...)
         ...
         await github.close_issue(github.issues[0], webhook_url, secret)
+        await github.reopen_issue(github.issues[0], webhook_url, secret)
 
 Documentation each rule comes from is named in each class's docstring.
 """
@@ -127,9 +128,11 @@ class FakeGitHub(FakeTracker):
     repository the token cannot see; 422 "Validation Failed" with ``errors`` such as
     ``missing_field``); rest/authentication (401 "Bad credentials");
     rest/about-the-rest-api/api-versions (400 for an unsupported ``X-GitHub-Api-Version``);
-    webhooks/webhook-events-and-payloads#issues and webhooks/using-webhooks/
-    validating-webhook-deliveries (``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the
-    body>``, ``X-GitHub-Event``, ``X-GitHub-Delivery``).
+    webhooks/webhook-events-and-payloads#issues (the ``issues`` event's actions include
+    ``closed`` and ``reopened``, each with the issue and its ``state_reason``, the repository
+    and the sender) and webhooks/using-webhooks/validating-webhook-deliveries
+    (``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>``, ``X-GitHub-Event``,
+    ``X-GitHub-Delivery``).
     """
 
     API_VERSIONS = ("2022-11-28", "2026-03-10")
@@ -197,8 +200,18 @@ class FakeGitHub(FakeTracker):
     async def close_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
         """Close the issue as a person would; send the ``issues`` event (action ``closed``)."""
         issue.state = "closed"
+        return await self._send_issues_event("closed", issue, webhook_url, secret)
+
+    async def reopen_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
+        """Reopen the issue as a person would; send the ``issues`` event (``reopened``)."""
+        issue.state = "open"
+        return await self._send_issues_event("reopened", issue, webhook_url, secret)
+
+    async def _send_issues_event(
+        self, action: str, issue: TrackerIssueRecord, webhook_url: str, secret: str
+    ) -> int:
         payload = {
-            "action": "closed",
+            "action": action,
             "issue": self._issue_json(issue),
             "repository": {"full_name": issue.project, "name": issue.project.split("/")[1]},
             "sender": {"login": "octocat", "id": 583231, "type": "User"},
@@ -236,7 +249,9 @@ class FakeJira(FakeTracker):
     and ``errors`` by field; 401 without valid credentials); basic-auth-for-rest-apis (email
     and API token); apis/document/structure (a description must be an ADF ``doc`` of
     version 1); webhooks (admin webhooks with a secret carry ``X-Hub-Signature:
-    sha256=<hex HMAC-SHA256 of the body>``; ``jira:issue_updated`` with ``changelog``).
+    sha256=<hex HMAC-SHA256 of the body>``; ``jira:issue_updated`` with the issue, its
+    ``fields.status.statusCategory`` keyed ``new``, ``indeterminate`` or ``done``, and the
+    ``changelog`` items of what moved, ``fromString``/``toString``).
     """
 
     def __init__(
@@ -308,7 +323,24 @@ class FakeJira(FakeTracker):
 
     async def close_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
         """Move the issue to Done; send ``jira:issue_updated`` signed with the secret."""
-        issue.state = "done"
+        return await self._move(issue, ("Done", "done", "Done"), webhook_url, secret)
+
+    async def reopen_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
+        """Move the issue from Done back to To Do (category ``new``); send the webhook."""
+        return await self._move(issue, ("To Do", "new", "To Do"), webhook_url, secret)
+
+    async def _move(
+        self,
+        issue: TrackerIssueRecord,
+        status: tuple[str, str, str],
+        webhook_url: str,
+        secret: str,
+    ) -> int:
+        """``status``: its name, its category's key and name (``new``, ``indeterminate``,
+        ``done``, as the REST API's statusCategory has them)."""
+        name, category_key, category_name = status
+        was = "Done" if issue.state == "done" else "To Do"
+        issue.state = category_key
         payload = {
             "timestamp": int(time.time() * 1000),
             "webhookEvent": "jira:issue_updated",
@@ -320,18 +352,21 @@ class FakeJira(FakeTracker):
                 "self": f"{self.url}/rest/api/3/issue/{issue.external_id}",
                 "fields": {
                     "summary": issue.title,
-                    "status": {"name": "Done", "statusCategory": {"key": "done", "name": "Done"}},
-                    "resolution": {"name": "Done"},
+                    "status": {
+                        "name": name,
+                        "statusCategory": {"key": category_key, "name": category_name},
+                    },
+                    "resolution": {"name": "Done"} if category_key == "done" else None,
                 },
             },
             "changelog": {
-                "id": "10400",
+                "id": str(10400 + len(self.deliveries)),
                 "items": [
                     {
                         "field": "status",
                         "fieldtype": "jira",
-                        "fromString": "To Do",
-                        "toString": "Done",
+                        "fromString": was,
+                        "toString": name,
                     }
                 ],
             },
@@ -376,7 +411,9 @@ class FakeLinear(FakeTracker):
     ``Authorization`` as it is; GraphQL ``errors`` with ``extensions.code``); rate-limiting
     (``RATELIMITED``, ``X-RateLimit-Requests-Reset`` in epoch milliseconds); webhooks
     (``Linear-Signature``: hex HMAC-SHA256 of the raw body; ``webhookTimestamp`` in the body,
-    epoch milliseconds; ``Linear-Delivery``, ``Linear-Event``).
+    epoch milliseconds; ``Linear-Delivery``, ``Linear-Event``; an ``update`` carries the
+    entity in ``data``, its workflow state's ``type``, and ``updatedFrom``, the previous
+    values of what changed).
     """
 
     def __init__(self, *, api_key: str, teams: dict[str, str]) -> None:
@@ -447,7 +484,24 @@ class FakeLinear(FakeTracker):
         sent_at: float | None = None,
     ) -> int:
         """Move the issue to a completed state; send the ``Issue`` ``update`` webhook."""
-        issue.state = "completed"
+        return await self._move(issue, ("Done", "completed"), webhook_url, secret, sent_at)
+
+    async def reopen_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
+        """Move the issue back to an unstarted state; send the ``Issue`` ``update`` webhook."""
+        return await self._move(issue, ("Todo", "unstarted"), webhook_url, secret, None)
+
+    async def _move(
+        self,
+        issue: TrackerIssueRecord,
+        state: tuple[str, str],
+        webhook_url: str,
+        secret: str,
+        sent_at: float | None,
+    ) -> int:
+        """``state``: the workflow state's name and type (``triage``, ``backlog``,
+        ``unstarted``, ``started``, ``completed``, ``canceled``)."""
+        name, kind = state
+        issue.state = kind
         moment = time.time() if sent_at is None else sent_at
         payload = {
             "action": "update",
@@ -460,8 +514,9 @@ class FakeLinear(FakeTracker):
                 "identifier": issue.key,
                 "title": issue.title,
                 "url": issue.url,
-                "state": {"id": str(uuid.uuid4()), "name": "Done", "type": "completed"},
+                "state": {"id": str(uuid.uuid4()), "name": name, "type": kind},
             },
+            # The previous values of what changed: here the state.
             "updatedFrom": {"stateId": str(uuid.uuid4())},
             "webhookTimestamp": int(moment * 1000),
             "webhookId": str(uuid.uuid4()),

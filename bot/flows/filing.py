@@ -1,4 +1,5 @@
-"""Filing follow-ups as tracker issues: asked for, sent as jobs, retried, closed from webhooks.
+"""Filing follow-ups as tracker issues: asked for, sent as jobs, retried, closed and reopened
+from webhooks.
 
 A follow-up is filed where the command says (``--file=jira:OPS``), else where its incident's
 alert route says (``tracker:`` in the routes file), else in ``WARROOM_TRACKER``. Asking
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.basics.errors import BotError
-from bot.basics.trackers import TrackerTarget
+from bot.basics.trackers import TrackerChange, TrackerTarget
 from bot.clients.slack_errors import SlackFailure
 from bot.clients.trackers import FiledIssue, IssueDraft, TrackerFailure, file_issue
 from bot.flows.channel import say_safely
@@ -260,19 +261,24 @@ async def _say(services: Services, incident: Incident, template: str, **context:
     )
 
 
-async def close_from_tracker(
-    services: Services, tracker: str, external_id: str, *, project: str = "", by: str = ""
-) -> TrackerIssue | None:
-    """The issue was closed in its tracker: the follow-up is done; say so in its channel."""
+async def change_from_tracker(services: Services, change: TrackerChange) -> TrackerIssue | None:
+    """The issue was closed (the follow-up is done) or reopened (it is not) in its tracker:
+    record it and say so in the incident's channel. None when warroom did not file the issue
+    or nothing changes (closed twice, reopened while open)."""
+    named = (change.tracker, change.external_id)
     async with session_scope(services.engine) as session:
-        issue = await follow_ups.close_issue(
-            session, tracker, external_id, services.clock(), project=project
-        )
+        if change.closed:
+            issue = await follow_ups.close_issue(
+                session, *named, services.clock(), project=change.project
+            )
+        else:
+            issue = await follow_ups.reopen_issue(session, *named, project=change.project)
         await session.commit()
         if issue is None:
             return None
         incident = await session.get(Incident, issue.incident_id)
         row = await follow_ups.follow_up_of(session, issue.follow_up)
     if incident is not None and incident.channel_id and row is not None:
-        await _say(services, incident, "messages/issue_closed.j2", issue=issue, row=row, by=by)
+        template = "messages/issue_closed.j2" if change.closed else "messages/issue_reopened.j2"
+        await _say(services, incident, template, issue=issue, row=row, by=change.by)
     return issue

@@ -1,4 +1,4 @@
-"""Follow-ups as tracker issues: which are filed where, waiting, refused or closed.
+"""Follow-ups as tracker issues: which are filed where, waiting, refused, closed or reopened.
 
 A follow-up is an ``/incident action`` (an ActionItem) or a ``:memo:`` message (a timeline
 entry of kind follow_up); ``follow_up_ref`` names either in one string. No HTTP in here.
@@ -103,19 +103,40 @@ def mark_refused(issue: TrackerIssue, error: str) -> None:
     issue.state, issue.error = "refused", error
 
 
-async def close_issue(
-    session: AsyncSession, tracker: str, external_id: str, at: datetime, *, project: str = ""
+async def _issue_filed_as(
+    session: AsyncSession, tracker: str, external_id: str, project: str
 ) -> TrackerIssue | None:
-    """Mark the issue closed in its tracker as done (the caller commits); None when warroom
-    did not file it, or it was closed already."""
+    """The issue warroom filed that its tracker names ``external_id`` (in ``project``, if
+    given), or None."""
     statement = select(TrackerIssue).where(
         TrackerIssue.tracker == tracker, TrackerIssue.external_id == external_id
     )
     if project:
         statement = statement.where(TrackerIssue.project == project)
-    issue = (await session.exec(statement)).first()
+    return (await session.exec(statement)).first()
+
+
+async def close_issue(
+    session: AsyncSession, tracker: str, external_id: str, at: datetime, *, project: str = ""
+) -> TrackerIssue | None:
+    """Mark the issue closed in its tracker as done (the caller commits); None when warroom
+    did not file it, or it was closed already."""
+    issue = await _issue_filed_as(session, tracker, external_id, project)
     if issue is None or issue.state == "closed":
         return None
     issue.state, issue.closed_at = "closed", at
+    session.add(issue)
+    return issue
+
+
+async def reopen_issue(
+    session: AsyncSession, tracker: str, external_id: str, *, project: str = ""
+) -> TrackerIssue | None:
+    """The issue was reopened in its tracker: the follow-up is filed and not done any more
+    (the caller commits); None when warroom did not file it, or it was not closed."""
+    issue = await _issue_filed_as(session, tracker, external_id, project)
+    if issue is None or issue.state != "closed":
+        return None
+    issue.state, issue.closed_at = "filed", None
     session.add(issue)
     return issue

@@ -14,7 +14,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel
 
-from bot.postmortem.draft import Draft, Metric, known_names
+from bot.postmortem.draft import Action, Draft, Metric, known_names
 from bot.postmortem.posting import WrittenDraft, write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -26,6 +26,7 @@ from bot.web.api_models import (
     IncidentListPublic,
     IncidentPublic,
     IncidentSummaryPublic,
+    IssuePublic,
     MetricPublic,
     PersonPublic,
     PostmortemPublic,
@@ -132,6 +133,20 @@ def _postmortem(written: WrittenDraft) -> PostmortemPublic:
     return PostmortemPublic(gaps=written.gaps, sections=sections)
 
 
+def _action(action: Action) -> ActionPublic:
+    issue = action.issue
+    return ActionPublic(
+        text=action.text,
+        owner=action.owner,
+        noted_by=action.noted_by,
+        at=action.at,
+        link=action.link,
+        # The row carries these fields under the same names.
+        issue=IssuePublic.model_validate(issue, from_attributes=True) if issue else None,
+        done=action.done,
+    )
+
+
 def incident_detail(written: WrittenDraft, names: dict[str, str], now: datetime) -> IncidentPublic:
     draft: Draft = written.draft
     return IncidentPublic(
@@ -145,7 +160,7 @@ def incident_detail(written: WrittenDraft, names: dict[str, str], now: datetime)
         escalations=[
             EscalationPublic.model_validate(x, from_attributes=True) for x in draft.escalations
         ],
-        actions=[ActionPublic.model_validate(x, from_attributes=True) for x in draft.actions],
+        actions=[_action(action) for action in draft.actions],
         postmortem=_postmortem(written),
     )
 

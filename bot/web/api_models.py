@@ -10,7 +10,7 @@ Every field is required (no defaults): a nullable field is always present, as nu
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -93,12 +93,30 @@ class EscalationPublic(PublicModel):
     acknowledged_by: str | None
 
 
+class IssuePublic(PublicModel):
+    """A follow-up's issue in a tracker. ``state``: ``waiting`` (being filed, or retried
+    while the tracker is down), ``filed``, ``refused`` (``error`` says why) or ``closed``
+    (closed in the tracker: done). ``key`` and ``url`` are null until it is filed."""
+
+    tracker: Literal["github", "jira", "linear"]
+    key: str | None
+    url: str | None
+    state: Literal["waiting", "filed", "refused", "closed"]
+    filed_at: datetime | None
+    closed_at: datetime | None
+    error: str | None
+
+
 class ActionPublic(PublicModel):
+    """A follow-up task; ``done`` when its issue was closed in the tracker."""
+
     text: str
     owner: str | None
     noted_by: str | None
     at: datetime
     link: str | None
+    issue: IssuePublic | None
+    done: bool
 
 
 class SectionPublic(PublicModel):

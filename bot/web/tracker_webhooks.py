@@ -1,20 +1,27 @@
-"""``POST /trackers/{github,jira,linear}``: a tracker says an issue warroom filed was closed.
+"""``POST /trackers/{github,jira,linear}``: a tracker says an issue warroom filed was closed
+or reopened.
 
 Each delivery is checked the way its tracker signs it, over the raw body, before anything in
 it is read: a bad or missing signature is 401, a body over ``WARROOM_MAX_BODY_BYTES`` 413.
-A closed issue marks its follow-up done (the draft ticks its box) and the channel is told;
+A closed issue marks its follow-up done (the draft ticks its box) and the channel is told; a
+reopened one makes it filed and not done again (the box is unticked), told likewise;
 everything else a tracker sends (other events, issues warroom did not file) is answered 200
 and ignored, so the tracker does not retry it.
 
 - GitHub (docs.github.com, webhooks/using-webhooks/validating-webhook-deliveries and
   webhook-events-and-payloads#issues): ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256>``;
-  the ``issues`` event with ``action: closed``; "closed as not planned" is not done.
+  the ``issues`` event with ``action: closed`` ("closed as not planned" is not done) or
+  ``action: reopened``.
 - Jira Cloud (developer.atlassian.com/cloud/jira/platform/webhooks, "Secure admin
   webhooks"): an admin webhook with a secret sends ``X-Hub-Signature: sha256=<hex>``;
-  ``jira:issue_updated`` whose status is in the ``done`` category.
+  ``jira:issue_updated`` whose status is in the ``done`` category closes; one whose
+  ``changelog.items`` moved the ``status`` into another category (``new``,
+  ``indeterminate``) reopens.
 - Linear (linear.app/developers/webhooks): ``Linear-Signature: <hex HMAC-SHA256>``, and
   ``webhookTimestamp`` (epoch milliseconds) within a minute of now, against replays;
-  an ``Issue`` ``update`` whose state type is ``completed``.
+  an ``Issue`` ``update`` whose state type is ``completed`` closes; one whose ``updatedFrom``
+  (the previous values of what changed) has a ``stateId`` and whose state type is anything
+  else (``triage``, ``backlog``, ``unstarted``, ``started``, ``canceled``) reopens.
 """
 
 from __future__ import annotations
@@ -30,8 +37,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.alerting.webhooks import BodyTooLarge, read_body
-from bot.basics.trackers import TrackerSettings
-from bot.flows.filing import close_from_tracker
+from bot.basics.trackers import TrackerChange, TrackerSettings
+from bot.flows.filing import change_from_tracker
 from bot.keys import services_key
 
 log = logging.getLogger(__name__)
@@ -45,40 +52,60 @@ def _signature_ok(secret: str, body: bytes, given: str, prefix: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace"))
 
 
-Closing = tuple[str, str, str]  # external id, project ("" for any), who closed it
-
-
-def _github(request: web.Request, event: dict[str, Any]) -> Closing | None:
+def _github(request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
     issue = event.get("issue") or {}
-    closed = request.headers.get("X-GitHub-Event") == "issues" and event.get("action") == "closed"
-    if not closed or issue.get("state_reason") == "not_planned" or "number" not in issue:
+    action = event.get("action")
+    if request.headers.get("X-GitHub-Event") != "issues" or "number" not in issue:
+        return None
+    if action == "closed" and issue.get("state_reason") == "not_planned":
+        return None
+    if action not in ("closed", "reopened"):
         return None
     repository = (event.get("repository") or {}).get("full_name") or ""
-    return (
+    return TrackerChange(
+        "github",
         str(issue["number"]),
-        str(repository),
-        str((event.get("sender") or {}).get("login") or ""),
+        closed=action == "closed",
+        project=str(repository),
+        by=str((event.get("sender") or {}).get("login") or ""),
     )
 
 
-def _jira(_request: web.Request, event: dict[str, Any]) -> Closing | None:
+def _jira(_request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
     issue = event.get("issue") or {}
     status = ((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}
-    if event.get("webhookEvent") != "jira:issue_updated" or status.get("key") != "done":
+    if event.get("webhookEvent") != "jira:issue_updated":
         return None
-    return str(issue.get("id") or ""), "", str((event.get("user") or {}).get("displayName") or "")
+    done = status.get("key") == "done"
+    # Out of Done only when this update moved the status: other edits of an open issue
+    # say nothing about it.
+    if not done and not _changed(event.get("changelog"), "status"):
+        return None
+    by = str((event.get("user") or {}).get("displayName") or "")
+    return TrackerChange("jira", str(issue.get("id") or ""), closed=done, by=by)
 
 
-def _linear(_request: web.Request, event: dict[str, Any]) -> Closing | None:
+def _changed(changelog: object, field_name: str) -> bool:
+    items = changelog.get("items") if isinstance(changelog, dict) else None
+    return isinstance(items, list) and any(
+        isinstance(item, dict) and item.get("field") == field_name for item in items
+    )
+
+
+def _linear(_request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
     data = event.get("data") or {}
     if event.get("type") != "Issue" or event.get("action") != "update":
         return None
-    if (data.get("state") or {}).get("type") != "completed":
+    completed = (data.get("state") or {}).get("type") == "completed"
+    # updatedFrom holds the previous values of what this update changed: a state that is
+    # not completed says "reopened" only when the state is what changed.
+    if not completed and "stateId" not in (event.get("updatedFrom") or {}):
         return None
-    return str(data.get("id") or ""), "", str((event.get("actor") or {}).get("name") or "")
+    by = str((event.get("actor") or {}).get("name") or "")
+    return TrackerChange("linear", str(data.get("id") or ""), closed=completed, by=by)
 
 
-# tracker: (its secret in the settings, the signature header, its prefix, what closes)
+# tracker: (its secret in the settings, the signature header, its prefix, what changed)
 _TRACKERS: dict[str, tuple[Callable[[TrackerSettings], str], str, str, Any]] = {
     "github": (lambda t: t.github_webhook_secret, "X-Hub-Signature-256", "sha256=", _github),
     "jira": (lambda t: t.jira_webhook_secret, "X-Hub-Signature", "sha256=", _jira),
@@ -87,12 +114,12 @@ _TRACKERS: dict[str, tuple[Callable[[TrackerSettings], str], str, str, Any]] = {
 
 
 async def receive_tracker_webhook(request: web.Request) -> web.Response:
-    """One delivery from a tracker: verify it, then close the follow-up it names."""
+    """One delivery from a tracker: verify it, then close or reopen the follow-up it names."""
     tracker = request.match_info["tracker"]
     if tracker not in _TRACKERS:
         return _answer(404, f"unknown tracker {tracker!r}; use github, jira or linear")
     services = request.app[services_key]
-    secret_of, header, prefix, closing_of = _TRACKERS[tracker]
+    secret_of, header, prefix, change_of = _TRACKERS[tracker]
     secret = secret_of(services.settings.trackers)
     if not secret:
         return _answer(503, f"{tracker} webhooks are off: its webhook secret is not set")
@@ -110,16 +137,17 @@ async def receive_tracker_webhook(request: web.Request) -> web.Response:
         return _answer(400, "body is not a JSON object")
     if tracker == "linear" and not _fresh(event.get("webhookTimestamp")):
         return _answer(401, "webhookTimestamp is missing or more than a minute away from now")
-    closing = closing_of(request, event)
-    if closing is None or not closing[0]:
+    change = change_of(request, event)
+    if change is None or not change.external_id:
         return _answer(200, "ignored")
-    external_id, project, by = closing
     try:
-        issue = await close_from_tracker(services, tracker, external_id, project=project, by=by)
+        issue = await change_from_tracker(services, change)
     except Exception:
-        log.exception("closing a follow-up from %s failed", tracker)
+        log.exception("recording an issue change from %s failed", tracker)
         return _answer(503, "could not record it; send it again")
-    return _answer(200, "closed" if issue is not None else "ignored")
+    if issue is None:
+        return _answer(200, "ignored")
+    return _answer(200, "closed" if change.closed else "reopened")
 
 
 def _fresh(timestamp: object) -> bool:

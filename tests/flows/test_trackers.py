@@ -20,6 +20,7 @@ from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident, TrackerIssue
 from tests.conftest import BOB, Warroom, command, open_incident, running_warroom, settle
+from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 GITHUB_TOKEN = "ghp_" + "t" * 36
 JIRA_TOKEN = "ATATT3x" + "j" * 20
@@ -294,3 +295,171 @@ async def test_webhooks_refuse_bad_signatures_stale_and_oversized_bodies(
             "X-GitHub-Event": "issues",
         }
         assert await deliver("github", body, ok) == 200
+
+
+@pytest.mark.parametrize(
+    ("tracker", "key", "name"),
+    [
+        ("github", "acme/payments#1", "GitHub"),
+        ("jira", "OPS-1", "Jira"),
+        ("linear", "ENG-1", "Linear"),
+    ],
+)
+async def test_reopening_the_issue_in_the_tracker_unticks_the_follow_up(
+    filing: Warroom, trackers: Trackers, tracker: str, key: str, name: str
+) -> None:
+    fake: Any = trackers.of(tracker)
+    webhook, secret = f"{filing.url}/trackers/{tracker}", SECRETS[tracker]
+    channel = await open_incident(filing)
+    await command(filing, channel, f"action --file={tracker} add a replica lag alert")
+    (issue,) = fake.issues
+    assert await fake.close_issue(issue, webhook, secret) == 200
+    await settle(filing)
+    assert "- [x] add a replica lag alert" in await draft_markdown(filing)
+
+    status = await fake.reopen_issue(issue, webhook, secret)
+    await settle(filing)
+
+    assert status == 200
+    (row,) = await issues(filing)
+    assert (row.state, row.closed_at, row.key) == ("filed", None, key)
+    reopened = f"<{issue.url}|{key}> was reopened in {name}"
+    assert f"{reopened}" in filing.slack.transcript(channel.id)
+    assert "the follow-up is not done any more. add a replica lag alert" in (
+        filing.slack.transcript(channel.id)
+    )
+    draft = await draft_markdown(filing)
+    assert "- [ ] add a replica lag alert" in draft and ", closed." not in draft
+    # Reopened again (a redelivery): nothing changes, nothing more is said.
+    assert await fake.reopen_issue(issue, webhook, secret) == 200
+    await settle(filing)
+    assert filing.slack.transcript(channel.id).count(reopened) == 1
+    # Closed once more: done again.
+    assert await fake.close_issue(issue, webhook, secret) == 200
+    await settle(filing)
+    (row,) = await issues(filing)
+    assert row.state == "closed" and row.closed_at is not None
+    assert "- [x] add a replica lag alert" in await draft_markdown(filing)
+
+
+async def test_a_late_edit_of_an_open_issue_does_not_reopen_a_done_follow_up(
+    filing: Warroom, trackers: Trackers
+) -> None:
+    """Trackers retry deliveries: an edit made before the issue was closed can arrive after.
+    Only a change of status (Jira's changelog, Linear's updatedFrom) reopens."""
+    channel = await open_incident(filing)
+    await command(filing, channel, "action --file=jira add a dashboard")
+    await command(filing, channel, "action --file=linear add an alert")
+    jira_issue, linear_issue = trackers.jira.issues[0], trackers.linear.issues[0]
+    await trackers.jira.close_issue(jira_issue, f"{filing.url}/trackers/jira", SECRETS["jira"])
+    await trackers.linear.close_issue(
+        linear_issue, f"{filing.url}/trackers/linear", SECRETS["linear"]
+    )
+    await settle(filing)
+    jira_edit = {
+        "timestamp": int(time.time() * 1000),
+        "webhookEvent": "jira:issue_updated",
+        "issue": {
+            "id": jira_issue.external_id,
+            "key": jira_issue.key,
+            "fields": {
+                "status": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}
+            },
+        },
+        "changelog": {"id": "1", "items": [{"field": "summary", "toString": "renamed"}]},
+    }
+    linear_edit = {
+        "action": "update",
+        "type": "Issue",
+        "data": {"id": linear_issue.external_id, "state": {"name": "Doing", "type": "started"}},
+        "updatedFrom": {"title": "add an alert (INC-1)"},
+        "webhookTimestamp": int(time.time() * 1000),
+    }
+    async with aiohttp.ClientSession() as http:
+        for tracker, event, header in (
+            ("jira", jira_edit, "X-Hub-Signature"),
+            ("linear", linear_edit, "Linear-Signature"),
+        ):
+            body = json.dumps(event).encode()
+            signature = hex_hmac(SECRETS[tracker], body)
+            signed = {header: f"sha256={signature}" if tracker == "jira" else signature}
+            async with http.post(
+                f"{filing.url}/trackers/{tracker}", data=body, headers=signed
+            ) as answer:
+                assert (answer.status, await answer.json()) == (200, {"status": "ignored"})
+
+    assert [row.state for row in await issues(filing)] == ["closed", "closed"]
+    assert "reopened" not in filing.slack.transcript(channel.id)
+
+
+@pytest.fixture
+async def filing_on_the_web(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers
+) -> AsyncIterator[Warroom]:
+    """Filing in GitHub, with sign-in and an API token as in production (and no public URL:
+    signing in comes back to where the bot listens)."""
+    settings = settings_from(tracker_env(trackers, WARROOM_TRACKER="github")) | {"public_url": ""}
+    async with web_warroom(slack, sqlite_url, **settings) as running:
+        yield running
+
+
+async def test_the_api_and_the_web_view_show_the_issue_and_whether_it_is_done(
+    filing_on_the_web: Warroom, trackers: Trackers
+) -> None:
+    warroom = filing_on_the_web
+    channel = await open_incident(warroom)
+    await command(warroom, channel, "action --file add a canary")
+    (issue,) = trackers.github.issues
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+
+    async with browser() as http:
+
+        async def api_action() -> dict[str, Any]:
+            async with http.get(f"{warroom.url}/api/incidents/INC-1", headers=bearer) as answer:
+                assert answer.status == 200
+                (action,) = (await answer.json())["actions"]
+                return action
+
+        async def page() -> str:
+            async with http.get(f"{warroom.url}/incidents/INC-1") as answer:
+                assert answer.status == 200
+                return await answer.text()
+
+        filed = await api_action()
+        assert filed["done"] is False
+        assert filed["issue"]["filed_at"] is not None
+        assert {k: v for k, v in filed["issue"].items() if k != "filed_at"} == {
+            "tracker": "github",
+            "key": "acme/payments#1",
+            "url": issue.url,
+            "state": "filed",
+            "closed_at": None,
+            "error": None,
+        }
+        await sign_in(http, warroom, BOB)
+        link = f'<a class="issue" href="{issue.url}">acme/payments#1</a>'
+        assert f'add a canary <span class="muted">(no owner yet)</span> {link}' in (
+            html := await page()
+        )
+        assert f'{link} <span class="muted">(open)</span>' in html
+
+        await trackers.github.close_issue(
+            issue, f"{warroom.url}/trackers/github", SECRETS["github"]
+        )
+        await settle(warroom)
+
+        closed = await api_action()
+        assert closed["done"] is True
+        assert closed["issue"]["state"] == "closed" and closed["issue"]["closed_at"] is not None
+        html = await page()
+        assert "<s>add a canary</s>" in html
+        assert f'{link} <span class="muted">(closed: done)</span>' in html
+
+        await trackers.github.reopen_issue(
+            issue, f"{warroom.url}/trackers/github", SECRETS["github"]
+        )
+        await settle(warroom)
+        reopened = await api_action()
+        assert reopened["done"] is False
+        assert (reopened["issue"]["state"], reopened["issue"]["closed_at"]) == ("filed", None)
+        assert "<s>add a canary</s>" not in await page()
