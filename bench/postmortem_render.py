@@ -27,6 +27,8 @@ from bot.postmortem.posting import render_draft
 from tests.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)
+TARGET = "10,000-entry draft <= 100 ms"  # the (#18)
+TARGET_SECONDS = 0.100
 BASELINE = Environment().from_string(
     "{% for e in entries %}- {{ e.occurred_at.strftime('%I:%M %p') }} {{ e.kind }}: "
     "{{ e.text }}\n{% endfor %}"
@@ -61,6 +63,8 @@ def main() -> None:
             f"{size:>8} {drafted * 1000:>8.1f}ms {bare * 1000:>8.1f}ms {drafted / bare:>6.1f}x "
             f"{drafted / size * 1e6:>8.1f}µs {size_kib:>7.0f}KiB"
         )
+    met = "MET" if drafted <= TARGET_SECONDS else "NOT MET"
+    print(f"{TARGET}: {drafted * 1000:.0f} ms of CPU, {drafted / bare:.1f}x the bare loop: {met}")
 
 
 def draft(renderer: Renderer, record: Record, language: Language) -> str:
