@@ -16,17 +16,21 @@ REPO = Path(__file__).resolve().parent.parent
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
 
 
-def run_quick(module: str) -> str:
+def run_bench(module: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in PROXIES}
-    done = subprocess.run(
-        [sys.executable, "-m", module, "--quick"],
+    return subprocess.run(
+        [sys.executable, "-m", module, "--quick", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
+
+
+def run_quick(module: str) -> str:
+    done = run_bench(module)
     assert done.returncode == 0, f"{module} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -61,16 +65,7 @@ def test_results_are_written_between_the_markers_only() -> None:
 def test_a_results_file_without_markers_is_refused_before_anything_runs(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text("# Results\n\nAll written by hand.\n")
-    env = {k: v for k, v in os.environ.items() if k not in PROXIES}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--write-results", "--results", str(results)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_bench("bench", "--write-results", "--results", str(results), timeout=60)
     assert done.returncode != 0 and "needs" in done.stderr, done.stderr
     assert "== event ingestion ==" not in done.stdout
     assert results.read_text() == "# Results\n\nAll written by hand.\n"
