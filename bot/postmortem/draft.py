@@ -243,7 +243,7 @@ class Draft:
     slots: list[Slot] = field(default_factory=list)
     # Each moment's (date, time) as said in the incident's zone and language.
     _moments: dict[datetime, tuple[str, str]] = field(default_factory=dict, repr=False)
-    _marked: dict[int, MarkedLine] = field(default_factory=dict, repr=False)
+    _marked: dict[int, tuple[Line, MarkedLine]] = field(default_factory=dict, repr=False)
     _escapes: dict[str, str] = field(default_factory=dict, repr=False)
     _durations: dict[timedelta, str] = field(default_factory=dict, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
@@ -310,14 +310,17 @@ class Draft:
 
     def marked(self, line: Line) -> MarkedLine:
         """The line's parts as Markdown, escaped once per draft."""
-        marked = self._marked.get(id(line))
-        if marked is None:
-            said_day, said_clock = self._said(line.at)
-            day, clock = self._escaped(said_day), self._escaped(said_clock)
-            stamp = f"[{clock}]({markdown_escape(line.link)})" if line.link else clock
-            author = self._escaped(line.author) if line.author else ""
-            text = markdown_item_text(line.text) if line.text else ""
-            marked = self._marked[id(line)] = MarkedLine(day, clock, stamp, author, text)
+        kept = self._marked.get(id(line))
+        if kept is not None and kept[0] is line:
+            return kept[1]
+        said_day, said_clock = self._said(line.at)
+        day, clock = self._escaped(said_day), self._escaped(said_clock)
+        stamp = f"[{clock}]({markdown_escape(line.link)})" if line.link else clock
+        author = self._escaped(line.author) if line.author else ""
+        text = markdown_item_text(line.text) if line.text else ""
+        marked = MarkedLine(day, clock, stamp, author, text)
+        # The line is kept with its parts: its id is not reused while the draft holds it.
+        self._marked[id(line)] = (line, marked)
         return marked
 
     # The long sections of a Markdown draft, a row per line. The template gives each row's
