@@ -193,12 +193,11 @@ def explanation(
     if snapshots.taken and snapshots.busy_waiting / snapshots.taken >= 1:
         lines += [
             "",
-            "**More events in flight make it worse, not better.** Each transaction takes its "
-            "own pooled connection and starts with `BEGIN IMMEDIATE`; SQLite lets one writer "
-            "in and the others wait in its busy handler, which sleeps and polls (1, 2, 5, 10 "
-            f"… up to 100 ms) instead of queueing: {snapshots.sentence()}. So the core is "
-            "partly idle while events wait, throughput barely rises past 4 in flight, and "
-            "the tail grows with the busy handler's sleeps (see p99 at 16 and 64).",
+            "**Writers waiting for SQLite's lock.** Events have one writer per process, but "
+            "other work (jobs, the outbox, web edits) writes too, and SQLite lets one writer "
+            "in while the others wait in its busy handler, which sleeps and polls (1, 2, 5, 10 "
+            f"… up to 100 ms) instead of queueing: {snapshots.sentence()}. While they wait the "
+            "core is partly idle and the tail grows with the busy handler's sleeps.",
         ]
         late = {c: n for c, n in ingest.late.items() if n}
         if late:
