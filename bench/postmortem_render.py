@@ -5,7 +5,8 @@ entries through the same code the bot uses (``render_draft``: the Draft builder 
 sandboxed Markdown template), several times each, and prints the median. The baseline,
 measured in the same run, is a bare Jinja2 loop printing one line per entry with the same
 time formatting: what any template of the timeline must cost. Figures are medians and ratios,
-because these machines are noisy.
+because these machines are noisy, of CPU time (this process's), which work on the other core
+does not inflate as it does wall-clock time.
 
 Run: ``python -m bench.postmortem_render`` (``--runs N``).
 """
@@ -26,6 +27,8 @@ from bot.postmortem.posting import render_draft
 from tests.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)
+TARGET = "10,000-entry draft <= 100 ms"  # the issue's (#18)
+TARGET_SECONDS = 0.100
 BASELINE = Environment().from_string(
     "{% for e in entries %}- {{ e.occurred_at.strftime('%I:%M %p') }} {{ e.kind }}: "
     "{{ e.text }}\n{% endfor %}"
@@ -35,9 +38,9 @@ BASELINE = Environment().from_string(
 def median_seconds(work: Callable[[], object], runs: int) -> float:
     timings = []
     for _ in range(runs):
-        started = time.perf_counter()
+        started = time.process_time()
         work()
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     return statistics.median(timings)
 
 
@@ -47,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     renderer = Renderer()
     language = Language.load(builtin_templates_dir() / "postmortem" / "en")
-    print(f"postmortem render, median of {args.runs} runs (ratio to a bare Jinja2 loop)")
+    print(f"postmortem render, CPU time, median of {args.runs} runs (ratio to a bare Jinja2 loop)")
     print(
         f"{'entries':>8} {'draft':>10} {'baseline':>10} {'ratio':>7} {'per entry':>10} {'size':>9}"
     )
@@ -60,6 +63,8 @@ def main() -> None:
             f"{size:>8} {drafted * 1000:>8.1f}ms {bare * 1000:>8.1f}ms {drafted / bare:>6.1f}x "
             f"{drafted / size * 1e6:>8.1f}µs {size_kib:>7.0f}KiB"
         )
+    met = "MET" if drafted <= TARGET_SECONDS else "NOT MET"
+    print(f"{TARGET}: {drafted * 1000:.0f} ms of CPU, {drafted / bare:.1f}x the bare loop: {met}")
 
 
 def draft(renderer: Renderer, record: Record, language: Language) -> str:

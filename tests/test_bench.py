@@ -10,30 +10,70 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.__main__ import BEGIN, END, splice
+
 REPO = Path(__file__).resolve().parent.parent
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
 
 
-def run_quick(module: str) -> str:
+def run_bench(module: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in PROXIES}
-    done = subprocess.run(
-        [sys.executable, "-m", module, "--quick"],
+    return subprocess.run(
+        [sys.executable, "-m", module, "--quick", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
+
+
+def run_quick(module: str) -> str:
+    done = run_bench(module)
     assert done.returncode == 0, f"{module} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
 
-def test_ingestion_benchmark_runs_and_summarises() -> None:
+def test_ingestion_benchmark_runs_and_judges_by_the_issues_targets() -> None:
     output = run_quick("bench.ingestion")
-    starts = ("throughput: ", "latency: p99 ", "framework ceiling: ", "stored: ", "memory: ")
+    starts = (
+        "throughput (SQLite) >= 85% of bare Bolt: ",
+        "CPU per event <= 1.2x bare Bolt's: ",
+        "p99 at half bare Bolt's rate <= 2x bare Bolt's p99 there: ",
+        "every event answered 2xx is stored: ",
+        "memory: ",
+    )
     for start in starts:
         assert any(line.startswith(start) for line in output.splitlines()), output
+    # Both servers get the open-loop run, at the same rate.
+    fixed = [line for line in output.splitlines() if line.startswith("fixed rate ")]
+    assert len(fixed) == 2 and fixed[0].split(" events/s")[0] == fixed[1].split(" events/s")[0]
+    assert "warroom, " in fixed[0] and "bare Bolt, " in fixed[1], fixed
+
+
+def test_results_are_written_between_the_markers_only() -> None:
+    hand = f"# Results\n\nWritten by hand.\n\n{BEGIN}\nold figures\n{END}\n\n## Notes\nMine.\n"
+    written = splice(hand, "## Latest run\n\nnew figures\n")
+    assert written == (
+        f"# Results\n\nWritten by hand.\n\n{BEGIN}\n## Latest run\n\nnew figures\n{END}\n\n"
+        "## Notes\nMine.\n"
+    )
+    assert splice(written, "again") == written.replace("## Latest run\n\nnew figures", "again")
+
+
+def test_a_results_file_without_markers_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Results\n\nAll written by hand.\n")
+    done = run_bench("bench", "--write-results", "--results", str(results), timeout=60)
+    assert done.returncode != 0 and "needs" in done.stderr, done.stderr
+    assert "== event ingestion ==" not in done.stdout
+    assert results.read_text() == "# Results\n\nAll written by hand.\n"
+
+
+def test_the_results_file_has_its_markers() -> None:
+    document = (REPO / "bench" / "RESULTS.md").read_text()
+    assert splice(document, "x").count(BEGIN) == 1
 
 
 def test_alert_storm_benchmark_runs_and_summarises() -> None:

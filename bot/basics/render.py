@@ -43,7 +43,6 @@ _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 # Slack markup in message text: <@U1|name>, <#C1|name>, <!channel>, <url|label>.
 _SLACK_MARKUP = re.compile(r"<([^<>]+)>")
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
-_BLANK_LINES = re.compile(r"\n{3,}")
 # What makes a line a list item, a setext underline or a thematic break once the inline
 # syntax is escaped: `-`, `+` or `=` first, or a number and `.` (`)` is escaped inline).
 _LINE_MARKER = re.compile(r"^(?:[-+](?=[-+ \t]|$)|=|\d{1,9}(?=\.(?:[ \t]|$)))")
@@ -292,10 +291,23 @@ def prose(value: object) -> Markup:
     )
 
 
+def _one_blank_line(text: str) -> str:
+    """Runs of blank lines made one. A 2.6 MB draft has none or a few: ``str.replace`` scans
+    it ten times faster than a regular expression does."""
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
+
+
 def markdown_item(value: object) -> Markup:
     """Text inside a Markdown list item, escaped as text, continuation lines indented so the
     item holds them."""
-    return Markup("\n  ".join(markdown_escape(value).split("\n")))
+    return Markup(markdown_item_text(value))
+
+
+def markdown_item_text(value: object) -> str:
+    """``markdown_item`` as a plain string, for code that builds Markdown rows itself."""
+    return markdown_escape(value).replace("\n", "\n  ")
 
 
 def markdown_to_html(markdown: str) -> Markup:
@@ -397,7 +409,7 @@ class Renderer:
         text = environment.get_template(template_name).render(**context).strip()
         if environment is self._markdown:
             # Sections rendered by macros bring their own blank lines: one between blocks is enough.
-            text = _BLANK_LINES.sub("\n\n", text)
+            text = _one_blank_line(text)
         return text
 
     def render_plain(self, template_name: str, **context: Any) -> str:

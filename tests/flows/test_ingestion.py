@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import func, select
 
@@ -26,6 +26,47 @@ from bot.store.models import ChannelMessage, ProcessedEvent, Reaction, TimelineE
 from tests.conftest import BOB, Warroom, open_incident
 
 EVENTS = 120
+
+
+REFUSE_COMMITS = (
+    """CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'the database refused the commit'; END $$""",
+    """CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON processed_event
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit()""",
+)
+ALLOW_COMMITS = (
+    "DROP TRIGGER refuse_commit ON processed_event",
+    "DROP FUNCTION refuse_commit()",
+)
+
+
+@asynccontextmanager
+async def refused_commits(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Every COMMIT that claims an event fails while the block runs, after every statement of
+    its transaction succeeded, as a database that cannot make it durable fails it. PostgreSQL
+    does it itself: a deferred constraint trigger raises at COMMIT. SQLite in WAL mode cannot
+    be made to refuse a commit from outside; there SQLAlchemy's documented ``commit`` event,
+    which runs just before the driver's commit, raises instead."""
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            for statement in REFUSE_COMMITS:
+                await connection.execute(text(statement))
+        try:
+            yield
+        finally:
+            async with engine.begin() as connection:
+                for statement in ALLOW_COMMITS:
+                    await connection.execute(text(statement))
+        return
+
+    def refuse(_connection: object) -> None:
+        raise RuntimeError("the database refused the commit")
+
+    event.listen(engine.sync_engine, "commit", refuse)
+    try:
+        yield
+    finally:
+        event.remove(engine.sync_engine, "commit", refuse)
 
 
 @contextmanager
@@ -44,13 +85,20 @@ def counted_commits(engine: AsyncEngine) -> Iterator[list[int]]:
 
 
 async def post_event(
-    client: aiohttp.ClientSession, warroom: Warroom, event_id: str, payload: dict[str, Any]
+    client: aiohttp.ClientSession,
+    warroom: Warroom,
+    event_id: str,
+    payload: dict[str, Any],
+    retry: int = 0,
 ) -> int:
-    """One signed Events API delivery over HTTP; its status."""
+    """One signed Events API delivery over HTTP (Slack's ``retry``-th retry of it); its
+    status."""
     slack: SlackEmulator = warroom.slack
     body = json.dumps(slack.event_envelope(payload, event_id))
     headers = {"Content-Type": "application/json"}
     headers |= slack_signature_headers(slack.signing_secret, body)
+    if retry:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"}
     async with client.post(f"{warroom.url}/slack/events", data=body.encode(), headers=headers) as r:
         return r.status
 
@@ -183,3 +231,70 @@ async def test_a_reaction_finds_a_message_said_in_the_same_batch(warroom: Warroo
     seen = SeenReaction(channel.id, ts, "eyes", BOB, utcnow())
     await asyncio.gather(writer.said("EvSAMEMSG", message), writer.react("EvSAMEREACT", seen))
     assert await count(warroom.engine, Reaction, Reaction.ts == ts) == 1
+
+
+async def test_no_event_is_answered_2xx_before_its_batch_commits(warroom_any_db: Warroom) -> None:
+    """A writer that answered once its statements ran, before the COMMIT, would answer 200
+    here for events the database never kept."""
+    warroom = warroom_any_db
+    channel = await open_incident(warroom)
+    await warroom.slack.drain()
+    base = int(time.time()) - 5400
+    events = [(f"EvREFUSED{n:03d}", said(channel.id, n, base)) for n in range(40)]
+    reaction = {
+        "type": "reaction_added",
+        "user": BOB,
+        "reaction": "pushpin",  # puts its message in the timeline: the savepoint path
+        "item": {"type": "message", "channel": channel.id, "ts": events[0][1]["ts"]},
+        "event_ts": f"{base + 100}.000001",
+    }
+    engine = warroom.engine
+    in_channel = ChannelMessage.channel == channel.id
+    claims = ProcessedEvent.event_id.like("EvREFUSED%")  # type: ignore[attr-defined]
+    async with aiohttp.ClientSession(trust_env=False) as client:
+        assert await post_event(client, warroom, *events[0]) == 200
+        async with refused_commits(engine):
+            statuses = await asyncio.gather(
+                *(post_event(client, warroom, *item) for item in events[1:]),
+                post_event(client, warroom, "EvREFUSEDPIN", reaction),
+            )
+        assert all(status >= 500 for status in statuses), statuses
+        assert await count(engine, ChannelMessage, in_channel, ChannelMessage.user == BOB) == 1
+        assert await count(engine, ProcessedEvent, claims) == 1
+        assert await count(engine, TimelineEntry, TimelineEntry.kind == "key_event") == 0
+
+        # Slack retries what got no 2xx, twice over: each kept, once.
+        for retry in (1, 2):
+            statuses = await asyncio.gather(
+                *(post_event(client, warroom, *item, retry=retry) for item in events[1:]),
+                post_event(client, warroom, "EvREFUSEDPIN", reaction, retry=retry),
+            )
+            assert set(statuses) == {200}
+    assert await count(engine, ChannelMessage, in_channel, ChannelMessage.user == BOB) == 40
+    assert await count(engine, ProcessedEvent, claims) == 41
+    assert await count(engine, TimelineEntry, TimelineEntry.kind == "key_event") == 1
+
+
+async def test_one_message_under_two_event_ids_is_kept_once(warroom_any_db: Warroom) -> None:
+    """Exactly once by ``(channel, ts)`` as well as by event id: the same message delivered
+    under different event ids, in one batch and in later ones, is one row."""
+    warroom = warroom_any_db
+    channel = await open_incident(warroom)
+    await warroom.slack.drain()
+    base = int(time.time()) - 4800
+    messages = [said(channel.id, n, base) for n in range(20)]
+    async with aiohttp.ClientSession(trust_env=False) as client:
+        together = await asyncio.gather(
+            *(
+                post_event(client, warroom, f"EvTWIN{copy}{n:03d}", message)
+                for n, message in enumerate(messages)
+                for copy in "AB"
+            )
+        )
+        later = [
+            await post_event(client, warroom, f"EvTWINC{n:03d}", message)
+            for n, message in enumerate(messages[:5])
+        ]
+    assert set(together) == set(later) == {200}
+    in_channel = ChannelMessage.channel == channel.id
+    assert await count(warroom.engine, ChannelMessage, in_channel, ChannelMessage.user == BOB) == 20

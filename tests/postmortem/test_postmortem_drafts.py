@@ -197,6 +197,29 @@ def test_an_operator_template_is_sandboxed(tmp_path: Path) -> None:
         draft_of(full_record(), renderer=renderer, style="escape")
 
 
+def test_an_operator_template_shapes_rows_but_reaches_nothing_through_them(
+    tmp_path: Path,
+) -> None:
+    own = tmp_path / "postmortem" / "en"
+    own.mkdir(parents=True)
+    (own / "language.yaml").write_text(
+        (builtin_templates_dir() / "postmortem/en/language.yaml").read_text()
+    )
+    rows = 'draft.update_rows(row="* {author} at {stamp} said {text}", nobody="?")'
+    (own / "default.md.j2").write_text("{{ " + rows + " }}\n")
+    reaching = rows.replace("{author}", "{author.__class__}")
+    (own / "escape.md.j2").write_text("{{ " + reaching + " }}\n")
+    renderer = Renderer(tmp_path)
+    record = full_record()
+    record.entries = [entry(5, TimelineKind.UPDATE, "Rolled back *v2* &lt;b&gt;", ts="1.000001")]
+    assert draft_of(record, renderer=renderer) == (
+        "* Dave Kowalski at [8:50 AM](https://acme.slack.com/archives/C0CHECKOUT/p1000001)"
+        " said Rolled back \\*v2\\* &lt;b&gt;\n"
+    )
+    with pytest.raises(ValueError, match="may name only"):
+        draft_of(record, renderer=renderer, style="escape")
+
+
 def test_a_draft_spanning_midnight_and_a_clock_change_says_so() -> None:
     record = full_record()
     # America/Los_Angeles went from PDT to PST at 2:00 AM on November 5, 2023.
