@@ -77,7 +77,12 @@ async def apply_notification(
     caller commits)."""
     applied = Applied(route=routes.route_for(notification.route_labels))
     group = await _locked_group(session, notification, applied.route, now)
+    # The incident's lock before its alerts' rows: showing alert changes takes the incident's
+    # lock and then the alerts', and the payload's incident_id checks the incident's row, so
+    # taking them the other way round here deadlocks against it on PostgreSQL.
     incident = await incidents.get(session, group.incident_id) if group.incident_id else None
+    if incident is not None:
+        incident = await incidents.lock(session, incident)
     applied.new_alerts, applied.resolved_alerts = await _record_alerts(
         session, group, payload, notification.alerts
     )

@@ -39,9 +39,10 @@ MAX_FAILURES = 8
 # one-message-a-second pause is waited out where it is; a method closed for longer (Slack's
 # Retry-After on conversations.create is tens of seconds) is not.
 JOB_PATIENCE = 3.0
-# Jobs a replica runs at once by default. One: with more, escalation and paging tests fail
-# (tests/test_escalation.py, not yet understood); callers may ask for more (up to 8 tested).
-CONCURRENCY = 1
+# Jobs a replica runs at once by default: an alert storm's war rooms are opened side by side,
+# each waiting on its own Slack gate, instead of one behind the other (bench/alert_storm.py).
+# Jobs of the non-yielding kinds (escalations, pages, reminders) still run one at a time.
+CONCURRENCY = 8
 # The slots one kind of job takes while jobs of other kinds are due: a storm's 500 payloads
 # must not keep its war rooms (or an escalation timer) waiting until they are all applied.
 KIND_SHARE = 4
@@ -106,13 +107,19 @@ class JobRunner(Poller):
             pass
 
     async def run_due(self) -> int:
-        """Start the jobs due now and wait for every running job; return how many started
-        (tests and the demo drive the runner this way, one round of the clock at a time)."""
+        """Start the jobs due now, and those the running ones leave due, until none runs;
+        return how many started (tests and the demo drive the runner this way, one round of
+        the clock at a time). Jobs the poller started count as running: what they leave due
+        is run here too, so a caller never returns while a job it waits for is in flight."""
         started = 0
-        while started_now := await self.start_due(block=True):
+        while True:
+            started_now = await self.start_due()
             started += started_now
-        await self.idle()
-        return started
+            if started_now:
+                continue
+            if not self._running:
+                return started
+            await asyncio.wait(list(self._running), return_when=asyncio.FIRST_COMPLETED)
 
     async def idle(self) -> None:
         """Wait until no job of this replica is running."""
@@ -125,12 +132,10 @@ class JobRunner(Poller):
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def start_due(self, *, block: bool = False) -> int:
+    async def start_due(self) -> int:
         """Claim due jobs for the free slots and start them; how many started (0: none due,
-        or no slot free; ``block``: wait for a slot instead)."""
+        or no slot free)."""
         async with self._claiming:
-            while block and len(self._running) >= self.concurrency:
-                await asyncio.wait(list(self._running), return_when=asyncio.FIRST_COMPLETED)
             free = self.concurrency - len(self._running)
             claimed = await self._claim(free) if free > 0 else ()
             for job in claimed:

@@ -160,7 +160,13 @@ async def lock(session: AsyncSession, incident: Incident) -> Incident:
     Escalations and acknowledgements of one incident take turns this way (on SQLite every
     write transaction already does).
     """
-    statement = select(Incident).where(Incident.id == incident.id).with_for_update()
+    # populate_existing: the session may hold the row as read before the lock was taken.
+    statement = (
+        select(Incident)
+        .where(Incident.id == incident.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.exec(statement)).one()
 
 
