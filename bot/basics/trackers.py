@@ -59,9 +59,11 @@ def parse_target(text: str) -> TrackerTarget:
 class TrackerChange:
     """What a tracker's webhook says happened to an issue: closed as done, or reopened.
 
-    ``external_id`` is the tracker's own id of the issue; ``project`` narrows it where that
-    id is only unique in a project (a GitHub number in its repository; "" for any); ``by``
-    is who did it, as the tracker names them ("" when it does not say).
+    ``external_id`` is the tracker's own id of the issue (GitHub's issue id, which survives
+    a rename or a transfer); ``number`` and ``project`` name it the older way, for GitHub
+    issues filed when warroom kept the number (matched with the repository's name in any
+    case); ``by`` is who did it, as the tracker names them ("" when it does not say);
+    ``delivery`` the delivery's own id, when the tracker sends one (a replay is ignored).
     """
 
     tracker: TrackerKind
@@ -69,6 +71,8 @@ class TrackerChange:
     closed: bool
     project: str = ""
     by: str = ""
+    number: str = ""
+    delivery: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,14 @@
 
 Documentation followed (docs.github.com):
 - rest/issues/issues#create-an-issue: the body (``title``, ``body``), 201 with the issue
-  (``number``, ``html_url``), 403/404/410/422 refusals.
+  (``id``, ``number``, ``html_url``), 403/404/410/422 refusals. The issue's ``id`` is kept:
+  it stays the same when the repository is renamed or the issue transferred, when the
+  number and the repository's name do not.
+- rest/issues/issues#list-repository-issues: ``GET /repos/{owner}/{repo}/issues`` with
+  ``state=all``, ``since`` (ISO 8601; issues updated at or after), ``sort=created``,
+  ``direction=desc``, ``per_page`` (at most 100): the issues, each with its ``body``. Used
+  before a retry, to find an issue an earlier attempt made (the list is read from the
+  database, not from the search index, which lags behind).
 - rest/using-the-rest-api/rate-limits-for-the-rest-api: a 403 or 429 with
   ``x-ratelimit-remaining: 0`` waits until ``x-ratelimit-reset`` (UTC epoch seconds); with
   ``retry-after``, that many seconds; any other secondary rate limit, at least a minute.
@@ -12,7 +19,9 @@ Documentation followed (docs.github.com):
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -23,8 +32,10 @@ from bot.clients.trackers import (
     IssueDraft,
     TrackerFailure,
     failure_for,
+    marked,
     send_json,
     short,
+    typed_fields,
 )
 from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS, Answer
 
@@ -37,6 +48,14 @@ def issue_body(draft: IssueDraft) -> dict[str, Any]:
     return {"title": short(draft.title), "body": draft.body}
 
 
+def _headers(settings: TrackerSettings) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {settings.github_token}",
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": API_VERSION,
+    }
+
+
 async def file(
     http: aiohttp.ClientSession, settings: TrackerSettings, repo: str, draft: IssueDraft
 ) -> FiledIssue:
@@ -45,25 +64,63 @@ async def file(
         http,
         f"{settings.github_api_url}/repos/{repo}/issues",
         issue_body(draft),
-        headers={
-            "Authorization": f"Bearer {settings.github_token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": API_VERSION,
-        },
+        headers=_headers(settings),
         timeout=settings.timeout,
     )
-    body = answer.body_object
-    if answer.status == 201 and "number" in body and "html_url" in body:
-        number = str(body["number"])
-        return FiledIssue(external_id=number, key=f"{repo}#{number}", url=str(body["html_url"]))
     if answer.status == 201:
-        raise TrackerFailure("HTTP 201 without the issue's number", retryable=False)
+        return _filed(repo, answer.body, "HTTP 201")
+    raise _failure(answer)
+
+
+async def find(
+    http: aiohttp.ClientSession,
+    settings: TrackerSettings,
+    repo: str,
+    marker: str,
+    since: datetime,
+) -> FiledIssue | None:
+    """The issue of ``repo`` created since ``since`` whose body carries ``marker``."""
+    query = urlencode(
+        {
+            "state": "all",
+            "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sort": "created",
+            "direction": "desc",
+            "per_page": "100",
+        }
+    )
+    answer = await send_json(
+        http,
+        f"{settings.github_api_url}/repos/{repo}/issues?{query}",
+        None,
+        headers=_headers(settings),
+        timeout=settings.timeout,
+        method="GET",
+    )
+    if answer.status != 200:
+        raise _failure(answer)
+    if not isinstance(answer.body, list):
+        raise TrackerFailure("HTTP 200: the issue list is not a list", retryable=False)
+    for issue in answer.body:
+        if isinstance(issue, dict) and marked(issue.get("body"), marker):
+            return _filed(repo, issue, "Looking for an earlier issue")
+    return None
+
+
+def _filed(repo: str, found: object, what: str) -> FiledIssue:
+    issue = typed_fields(found, {"id": int, "number": int, "html_url": str}, what)
+    return FiledIssue(
+        external_id=str(issue["id"]), key=f"{repo}#{issue['number']}", url=issue["html_url"]
+    )
+
+
+def _failure(answer: Answer) -> TrackerFailure:
     limited = _rate_limit_wait(answer)
     if limited is not None:
-        raise TrackerFailure(
+        return TrackerFailure(
             f"HTTP {answer.status}: rate limited", retryable=True, retry_after=limited
         )
-    raise failure_for(answer, _said(body))
+    return failure_for(answer, _said(answer.body_object))
 
 
 def _rate_limit_wait(answer: Answer) -> float | None:

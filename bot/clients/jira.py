@@ -8,12 +8,18 @@ Documentation followed (developer.atlassian.com/cloud/jira/platform):
 - basic-auth-for-rest-apis: ``Authorization: Basic base64(email:api_token)``.
 - apis/document/structure: an ADF document is ``{"type": "doc", "version": 1, "content"}``,
   paragraphs of text nodes, links as a ``link`` mark with ``attrs.href``.
+- rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post: ``POST
+  /rest/api/3/search/jql`` with ``{"jql", "fields", "maxResults"}``, answered ``{"issues":
+  [{"id", "key", "fields"}], "nextPageToken"}`` (the older ``/rest/api/3/search`` is removed
+  from Jira Cloud); JQL's ``text ~ "\"phrase\""`` matches a phrase in the text fields.
+  Used before a retry, to find an issue an earlier attempt made.
 - rate-limiting: 429 with ``Retry-After`` (seconds).
 """
 
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -24,8 +30,10 @@ from bot.clients.trackers import (
     IssueDraft,
     TrackerFailure,
     failure_for,
+    marked,
     send_json,
     short,
+    typed_fields,
 )
 
 
@@ -65,6 +73,13 @@ def basic_auth(email: str, token: str) -> str:
     return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode("ascii")
 
 
+def _headers(settings: TrackerSettings) -> dict[str, str]:
+    return {
+        "Authorization": basic_auth(settings.jira_email, settings.jira_api_token),
+        "Accept": "application/json",
+    }
+
+
 async def file(
     http: aiohttp.ClientSession, settings: TrackerSettings, project: str, draft: IssueDraft
 ) -> FiledIssue:
@@ -73,21 +88,51 @@ async def file(
         http,
         f"{settings.jira_url}/rest/api/3/issue",
         issue_body(settings, project, draft),
-        headers={
-            "Authorization": basic_auth(settings.jira_email, settings.jira_api_token),
-            "Accept": "application/json",
+        headers=_headers(settings),
+        timeout=settings.timeout,
+    )
+    if answer.status == 201:
+        return _filed(settings, answer.body, "HTTP 201")
+    raise failure_for(answer, _said(answer.body_object))
+
+
+async def find(
+    http: aiohttp.ClientSession,
+    settings: TrackerSettings,
+    project: str,
+    marker: str,
+    _since: datetime,
+) -> FiledIssue | None:
+    """The issue of ``project`` whose description carries ``marker``."""
+    phrase = marker.replace("\\", "\\\\").replace('"', '\\"')
+    answer = await send_json(
+        http,
+        f"{settings.jira_url}/rest/api/3/search/jql",
+        {
+            "jql": f'project = "{project}" AND text ~ "\\"{phrase}\\""',
+            "fields": ["description"],
+            "maxResults": 50,
         },
+        headers=_headers(settings),
         timeout=settings.timeout,
     )
     body = answer.body_object
-    if answer.status == 201 and body.get("key") and body.get("id"):
-        key = str(body["key"])
-        return FiledIssue(
-            external_id=str(body["id"]), key=key, url=f"{settings.jira_url}/browse/{key}"
-        )
-    if answer.status == 201:
-        raise TrackerFailure("HTTP 201 without the issue's key", retryable=False)
-    raise failure_for(answer, _said(body))
+    if answer.status != 200:
+        raise failure_for(answer, _said(body))
+    found = body.get("issues")
+    if not isinstance(found, list):
+        raise TrackerFailure("HTTP 200: the search answer holds no issues", retryable=False)
+    for issue in found:
+        fields = issue.get("fields") if isinstance(issue, dict) else None
+        if isinstance(fields, dict) and marked(fields.get("description"), marker):
+            return _filed(settings, issue, "Looking for an earlier issue")
+    return None
+
+
+def _filed(settings: TrackerSettings, found: object, what: str) -> FiledIssue:
+    issue = typed_fields(found, {"id": str, "key": str}, what)
+    key = issue["key"]
+    return FiledIssue(external_id=issue["id"], key=key, url=f"{settings.jira_url}/browse/{key}")
 
 
 def _said(body: dict[str, Any]) -> str:

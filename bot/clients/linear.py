@@ -9,11 +9,15 @@ Documentation followed (linear.app/developers):
   allowed again.
 - The mutation's answer: ``{"data": {"issueCreate": {"success", "issue": {"id",
   "identifier", "url"}}}}``.
+- filtering: ``issues(filter: {description: {contains: $text}})`` answers ``{"data":
+  {"issues": {"nodes": [...]}}}``; used before a retry, to find an issue an earlier attempt
+  made.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -25,14 +29,21 @@ from bot.clients.trackers import (
     IssueDraft,
     TrackerFailure,
     failure_for,
+    marked,
     send_json,
     short,
+    typed_fields,
 )
 from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS, Answer
 
 ISSUE_CREATE = (
     "mutation IssueCreate($input: IssueCreateInput!) {"
     " issueCreate(input: $input) { success issue { id identifier url } } }"
+)
+ISSUES_MARKED = (
+    "query IssuesMarked($team: ID!, $marker: String!) {"
+    " issues(filter: {team: {id: {eq: $team}}, description: {contains: $marker}}, first: 50)"
+    " { nodes { id identifier url description } } }"
 )
 
 
@@ -49,20 +60,46 @@ async def file(
     http: aiohttp.ClientSession, settings: TrackerSettings, team: str, draft: IssueDraft
 ) -> FiledIssue:
     """Create the issue in the team ``team``."""
+    body = await _ask(http, settings, issue_request(team, draft))
+    created = body["data"].get("issueCreate")
+    if not isinstance(created, dict) or created.get("success") is not True:
+        raise TrackerFailure("HTTP 200: the issue was not created", retryable=False)
+    return _filed(created.get("issue"), "HTTP 200")
+
+
+async def find(
+    http: aiohttp.ClientSession,
+    settings: TrackerSettings,
+    team: str,
+    marker: str,
+    _since: datetime,
+) -> FiledIssue | None:
+    """The issue of ``team`` whose description carries ``marker``."""
+    request = {"query": ISSUES_MARKED, "variables": {"team": team, "marker": marker}}
+    body = await _ask(http, settings, request)
+    nodes = (body["data"].get("issues") or {}).get("nodes")
+    if not isinstance(nodes, list):
+        raise TrackerFailure("HTTP 200: the search answer holds no issues", retryable=False)
+    for issue in nodes:
+        if isinstance(issue, dict) and marked(issue.get("description"), marker):
+            return _filed(issue, "Looking for an earlier issue")
+    return None
+
+
+async def _ask(
+    http: aiohttp.ClientSession, settings: TrackerSettings, request: dict[str, Any]
+) -> dict[str, Any]:
+    """The answer's body when it has ``data`` and no errors; else the failure it means."""
     answer = await send_json(
         http,
         settings.linear_api_url,
-        issue_request(team, draft),
+        request,
         headers={"Authorization": str(settings.linear_api_key)},
         timeout=settings.timeout,
     )
     body = answer.body_object
-    created = ((body.get("data") or {}).get("issueCreate") or {}) if not body.get("errors") else {}
-    issue = created.get("issue") or {}
-    if answer.status == 200 and created.get("success") and issue.get("id"):
-        return FiledIssue(
-            external_id=str(issue["id"]), key=str(issue["identifier"]), url=str(issue["url"])
-        )
+    if answer.status == 200 and not body.get("errors") and isinstance(body.get("data"), dict):
+        return body
     codes = _codes(body)
     if "RATELIMITED" in codes:
         raise TrackerFailure(
@@ -71,9 +108,14 @@ async def file(
     said = "; ".join(_messages(body)) or "the issue was not created"
     if answer.status >= 500:
         raise failure_for(answer, said)
-    # Linear answers errors with 200 or 400 and says what in the error codes (``_REFUSALS``
-    # and any other): the request itself was not taken, and would not be if sent again.
+    # Linear answers errors with 200 or 400 and says what in the error codes: the request
+    # itself was not taken, and would not be if sent again.
     raise TrackerFailure(f"HTTP {answer.status}: {said}"[:300], retryable=False)
+
+
+def _filed(found: object, what: str) -> FiledIssue:
+    issue = typed_fields(found, {"id": str, "identifier": str, "url": str}, what)
+    return FiledIssue(external_id=issue["id"], key=issue["identifier"], url=issue["url"])
 
 
 def _codes(body: dict[str, Any]) -> set[str]:

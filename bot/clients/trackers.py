@@ -9,7 +9,9 @@ Slack and kept on the row.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -34,6 +36,9 @@ class IssueDraft:
     incident_url: str | None
     slack_url: str | None
     incident_reference: str
+    # A line in the body naming this follow-up in this workspace: found again by searching
+    # the tracker, it tells whether an earlier attempt made the issue after all.
+    marker: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,15 +53,42 @@ class FiledIssue:
 async def send_json(
     http: aiohttp.ClientSession,
     url: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | None,
     *,
     headers: dict[str, str],
     timeout: float,
+    method: str = "POST",
 ) -> Answer:
-    """POST JSON; a connection that fails or an answer that never comes is retryable."""
+    """POST JSON (or GET); a connection that fails or an answer that never comes is
+    retryable."""
     return await call_json(
-        http, "POST", url, payload, headers=headers, timeout=timeout, failure=TrackerFailure
+        http, method, url, payload, headers=headers, timeout=timeout, failure=TrackerFailure
     )
+
+
+def typed_fields(found: object, types: dict[str, type], what: str) -> dict[str, Any]:
+    """``found`` when it is an object holding each field of ``types`` with its type; else a
+    refusal for good naming what is missing: the answer is not one warroom can record, and
+    asking again would not change it (nor file twice, since the retry searches first)."""
+    if not isinstance(found, dict):
+        raise TrackerFailure(f"{what}: the answer holds no issue", retryable=False)
+    wrong = [
+        name
+        for name, kind in types.items()
+        if not isinstance(found.get(name), kind) or isinstance(found.get(name), bool)
+    ]
+    if wrong:
+        names = ", ".join(wrong)
+        raise TrackerFailure(
+            f"{what}: the issue's {names} missing or not of the expected type", retryable=False
+        )
+    return found
+
+
+def marked(text: object, marker: str) -> bool:
+    """Whether an issue's body (text, or a document as JSON) carries ``marker``: a tracker's
+    search matches words, this checks the exact line."""
+    return bool(marker) and marker in (text if isinstance(text, str) else json.dumps(text))
 
 
 def failure_for(answer: Answer, said: str, *, rate_limited: bool = False) -> TrackerFailure:
@@ -89,11 +121,31 @@ async def file_issue(
     # Imported here: each tracker's module imports this one for what they share.
     from bot.clients import github, jira, linear
 
+    filers = {"github": github.file, "jira": jira.file, "linear": linear.file}
+    return await filers[target.kind](http, settings, _project(settings, target), draft)
+
+
+def _project(settings: TrackerSettings, target: TrackerTarget) -> str:
+    """The target's project; a refusal when its settings are missing."""
     missing = settings.missing(target.kind)
     if missing:
         raise TrackerFailure(f"{', '.join(missing)} not set", retryable=False)
     project = settings.project_of(target)
     if not project:
         raise TrackerFailure(f"no {target.kind} project named", retryable=False)
-    filers = {"github": github.file, "jira": jira.file, "linear": linear.file}
-    return await filers[target.kind](http, settings, project, draft)
+    return project
+
+
+async def find_issue(
+    http: aiohttp.ClientSession,
+    settings: TrackerSettings,
+    target: TrackerTarget,
+    marker: str,
+    since: datetime,
+) -> FiledIssue | None:
+    """The issue an earlier attempt made for the follow-up ``marker`` names (asked for at
+    ``since``), or None; raise TrackerFailure when the tracker cannot say."""
+    from bot.clients import github, jira, linear
+
+    finders = {"github": github.find, "jira": jira.find, "linear": linear.find}
+    return await finders[target.kind](http, settings, _project(settings, target), marker, since)

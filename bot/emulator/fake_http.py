@@ -123,9 +123,13 @@ class FakeHttpServer:
         if mishap.times <= 0:
             self._mishaps.popleft()
         if mishap.stall is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), mishap.stall)
+            await self.hold(mishap.stall)
         return mishap
+
+    async def hold(self, seconds: float) -> None:
+        """Wait ``seconds``, or until ``stop()``."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
 
     # -- waiting ---------------------------------------------------------------------------
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:

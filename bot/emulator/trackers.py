@@ -18,9 +18,11 @@ Documentation each rule comes from is named in each class's docstring.
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -58,17 +60,25 @@ class TrackerIssueRecord:
     body: Any  # as sent: Markdown text, or Jira's ADF document
     state: str = "open"
     sent: dict[str, Any] = field(default_factory=dict)
+    updated_at: float = field(default_factory=time.time)  # epoch seconds
 
 
 class FakeTracker(FakeHttpServer):
     """What the three fakes share: the requests, the issues, webhook deliveries; injected
-    failures (``fail``, ``stall``) come before any check, answered in the tracker's words."""
+    failures (``fail``, ``stall``) come before any check, answered in the tracker's words;
+    ``answer_late`` takes the next request (the issue is made) and holds its answer, as a
+    tracker that answers after the client stopped waiting."""
 
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[TrackerRequest] = []
         self.issues: list[TrackerIssueRecord] = []
         self.deliveries: list[tuple[str, int]] = []  # webhook URL, the answer's status
+        self._late: list[float] = []
+
+    def answer_late(self, seconds: float) -> None:
+        """Do the next request's work, then hold its answer ``seconds`` (until ``stop()``)."""
+        self._late.append(seconds)
 
     @property
     def url(self) -> str:
@@ -81,6 +91,8 @@ class FakeTracker(FakeHttpServer):
             response = self.failure(mishap.status, mishap.headers)
         else:
             response = await self.answer(request, body)
+            if self._late:
+                await self.hold(self._late.pop(0))
         self.requests.append(
             TrackerRequest(
                 request.method, request.path, dict(request.headers), body, response.status
@@ -113,6 +125,16 @@ def hex_hmac(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _iso_seconds(raw: str | None) -> float | bool | None:
+    """``YYYY-MM-DDTHH:MM:SSZ`` as epoch seconds; None when absent, False when malformed."""
+    if raw is None:
+        return None
+    try:
+        return float(calendar.timegm(time.strptime(raw, "%Y-%m-%dT%H:%M:%SZ")))
+    except ValueError:
+        return False
+
+
 def _json_body(body: bytes) -> dict[str, Any] | None:
     try:
         parsed = json.loads(body)
@@ -132,7 +154,10 @@ class FakeGitHub(FakeTracker):
     ``closed`` and ``reopened``, each with the issue and its ``state_reason``, the repository
     and the sender) and webhooks/using-webhooks/validating-webhook-deliveries
     (``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>``, ``X-GitHub-Event``,
-    ``X-GitHub-Delivery``).
+    ``X-GitHub-Delivery``); rest/issues/issues#list-repository-issues (``GET
+    /repos/{owner}/{repo}/issues``: ``state`` open|closed|all, ``sort`` created|updated|
+    comments, ``direction`` asc|desc, ``since`` ISO 8601 (issues updated at or after),
+    ``per_page`` at most 100; 200 with a list of issues).
     """
 
     API_VERSIONS = ("2022-11-28", "2026-03-10")
@@ -151,15 +176,14 @@ class FakeGitHub(FakeTracker):
         version = request.headers.get("X-GitHub-Api-Version")
         if version is not None and version not in self.API_VERSIONS:
             return _github_error(400, f"API version {version!r} is not supported.")
-        if (
-            request.method != "POST"
-            or len(parts) != 4
-            or parts[0] != "repos"
-            or parts[3] != "issues"
-        ):
+        if len(parts) != 4 or parts[0] != "repos" or parts[3] != "issues":
             return _github_error(404, "Not Found")
         repo = f"{parts[1]}/{parts[2]}"
         if repo not in self.repos:
+            return _github_error(404, "Not Found")
+        if request.method == "GET":
+            return self._list(request, repo)
+        if request.method != "POST":
             return _github_error(404, "Not Found")
         sent = _json_body(body)
         if sent is None:
@@ -179,6 +203,33 @@ class FakeGitHub(FakeTracker):
         )
         self.issues.append(issue)
         return web.json_response(self._issue_json(issue), status=201)
+
+    def _list(self, request: web.Request, repo: str) -> web.Response:
+        query = request.query
+        choices = {
+            "state": ("open", "closed", "all"),
+            "sort": ("created", "updated", "comments"),
+            "direction": ("asc", "desc"),
+        }
+        for name, allowed in choices.items():
+            if name in query and query[name] not in allowed:
+                errors = [{"resource": "Issue", "field": name, "code": "invalid"}]
+                return _github_error(422, "Validation Failed", errors)
+        since = _iso_seconds(query.get("since"))
+        per_page = query.get("per_page", "30")
+        if not per_page.isdigit() or not 1 <= int(per_page) <= 100 or since is False:
+            return _github_error(422, "Validation Failed")
+        state = query.get("state", "open")
+        found = [
+            self._issue_json(issue)
+            for issue in self.issues
+            if issue.project == repo
+            and (state == "all" or issue.state == state)
+            and (since is None or issue.updated_at >= since)
+        ]
+        if query.get("direction", "desc") == "desc":
+            found.reverse()
+        return web.json_response(found[: int(per_page)])
 
     def _issue_json(self, issue: TrackerIssueRecord) -> dict[str, Any]:
         number = int(issue.external_id)
@@ -251,8 +302,15 @@ class FakeJira(FakeTracker):
     version 1); webhooks (admin webhooks with a secret carry ``X-Hub-Signature:
     sha256=<hex HMAC-SHA256 of the body>``; ``jira:issue_updated`` with the issue, its
     ``fields.status.statusCategory`` keyed ``new``, ``indeterminate`` or ``done``, and the
-    ``changelog`` items of what moved, ``fromString``/``toString``).
+    ``changelog`` items of what moved, ``fromString``/``toString``);
+    rest/v3/api-group-issue-search (``POST /rest/api/3/search/jql`` with ``jql``, ``fields``,
+    ``maxResults``: 200 ``{"issues": [{"id", "key", "self", "fields"}]}``, 400 with
+    ``errorMessages`` for JQL it cannot parse). Of JQL it knows only ``project = "KEY" AND
+    text ~ "\"phrase\""``, and matches the phrase in the summary and description as they
+    were sent; anything else is refused.
     """
+
+    SEARCH = re.compile(r'^project = "([^"]+)" AND text ~ "\\"(.+)\\""$')
 
     def __init__(
         self,
@@ -269,6 +327,8 @@ class FakeJira(FakeTracker):
     async def answer(self, request: web.Request, body: bytes) -> web.Response:
         if request.headers.get("Authorization") != self.credentials:
             return _jira_error(401, ["You are not authenticated. Authentication required."])
+        if request.method == "POST" and request.path == "/rest/api/3/search/jql":
+            return self._search(_json_body(body) or {})
         if request.method != "POST" or request.path != "/rest/api/3/issue":
             return _jira_error(404, ["Not found."])
         sent = _json_body(body)
@@ -294,6 +354,24 @@ class FakeJira(FakeTracker):
         self.issues.append(issue)
         answer = {"id": issue_id, "key": key, "self": f"{self.url}/rest/api/3/issue/{issue_id}"}
         return web.json_response(answer, status=201)
+
+    def _search(self, sent: dict[str, Any]) -> web.Response:
+        matched = self.SEARCH.match(str(sent.get("jql", "")))
+        if matched is None:
+            return _jira_error(400, [f"Error in the JQL Query: {sent.get('jql')!r}"])
+        project, phrase = matched.group(1), matched.group(2).replace('\\"', '"')
+        found = [
+            {
+                "id": issue.external_id,
+                "key": issue.key,
+                "self": f"{self.url}/rest/api/3/issue/{issue.external_id}",
+                "fields": {"description": issue.body},
+            }
+            for issue in self.issues
+            if issue.project == project
+            and phrase in issue.title + json.dumps(issue.body, ensure_ascii=False)
+        ]
+        return web.json_response({"issues": found[: int(sent.get("maxResults") or 50)]})
 
     def _field_errors(self, fields: dict[str, Any]) -> dict[str, str]:
         errors = {}
@@ -413,7 +491,8 @@ class FakeLinear(FakeTracker):
     (``Linear-Signature``: hex HMAC-SHA256 of the raw body; ``webhookTimestamp`` in the body,
     epoch milliseconds; ``Linear-Delivery``, ``Linear-Event``; an ``update`` carries the
     entity in ``data``, its workflow state's ``type``, and ``updatedFrom``, the previous
-    values of what changed).
+    values of what changed); filtering (``issues(filter: {team: {id: {eq}}, description:
+    {contains}})`` answered ``{"data": {"issues": {"nodes": [...]}}}``).
     """
 
     def __init__(self, *, api_key: str, teams: dict[str, str]) -> None:
@@ -431,6 +510,8 @@ class FakeLinear(FakeTracker):
         sent = _json_body(body)
         query = sent.get("query") if sent else None
         variables = (sent or {}).get("variables") or {}
+        if isinstance(query, str) and query.startswith("query") and "issues(filter:" in query:
+            return self._issues_marked(variables)
         issue_input = variables.get("input") if isinstance(variables, dict) else None
         if (
             not isinstance(query, str)
@@ -464,6 +545,20 @@ class FakeLinear(FakeTracker):
             "issue": {"id": issue.external_id, "identifier": identifier, "url": issue.url},
         }
         return web.json_response({"data": {"issueCreate": created}})
+
+    def _issues_marked(self, variables: Any) -> web.Response:
+        team = variables.get("team") if isinstance(variables, dict) else None
+        marker = variables.get("marker") if isinstance(variables, dict) else None
+        if not isinstance(team, str) or not isinstance(marker, str):
+            return _linear_error(
+                400, "Variable $team and $marker are required", "GRAPHQL_VALIDATION_FAILED"
+            )
+        nodes = [
+            {"id": i.external_id, "identifier": i.key, "url": i.url, "description": i.body}
+            for i in self.issues
+            if i.project == team and isinstance(i.body, str) and marker in i.body
+        ]
+        return web.json_response({"data": {"issues": {"nodes": nodes}}})
 
     def failure(self, status: int, headers: dict[str, str]) -> web.Response:
         if status == 429:

@@ -8,6 +8,11 @@ waits until the tracker takes it. A tracker that is down or rate-limits is tried
 backoff, for as long as it takes (the channel is told once, and again when it is filed); a
 tracker that refuses for good (credentials, project, a field) is told in the channel with its
 words, and the follow-up can be filed again once the settings are mended.
+
+An issue's body carries a marker naming the follow-up (``warroom:<channel>/<incident>/<row>``).
+Once an attempt has sent the issue, every later one first searches the tracker for that
+marker: a tracker that made the issue but answered too late (or warroom stopping just after
+it answered) gets the issue recorded, not made twice.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ from sqlmodel import col, select
 from bot.basics.errors import BotError
 from bot.basics.trackers import TrackerChange, TrackerTarget
 from bot.clients.slack_errors import SlackFailure
-from bot.clients.trackers import FiledIssue, IssueDraft, TrackerFailure, file_issue
+from bot.clients.trackers import (
+    FiledIssue,
+    IssueDraft,
+    TrackerFailure,
+    file_issue,
+    find_issue,
+)
 from bot.flows.channel import say_safely
 from bot.record import follow_ups, incidents
 from bot.record.follow_ups import FollowUp
@@ -28,11 +39,15 @@ from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, AlertGroup, Incident, Job, TrackerIssue
+from bot.store.processed_events import claim_event
 
 log = logging.getLogger(__name__)
 FILE_JOB = "file_issue"
 # Waits before each next attempt; the last one repeats: a follow-up is never given up on.
 RETRY_DELAYS = tuple(timedelta(seconds=s) for s in (30, 60, 120, 300, 900, 1800, 3600))
+# GitHub lists issues updated since a time: ours was sent at sent_at by our clock, theirs may
+# be behind.
+CLOCK_MARGIN = timedelta(hours=1)
 TRACKER_NAMES = {"github": "GitHub", "jira": "Jira", "linear": "Linear"}
 
 
@@ -125,7 +140,7 @@ async def _schedule(session: object, issue: TrackerIssue, now: datetime) -> None
     await jobs.reschedule(
         session,  # type: ignore[arg-type]
         kind=FILE_JOB,
-        key=f"file:{issue.follow_up}",
+        key=follow_ups.file_job_key(issue.follow_up),
         due_at=now,
         incident_id=issue.incident_id,
     )
@@ -133,7 +148,7 @@ async def _schedule(session: object, issue: TrackerIssue, now: datetime) -> None
 
 async def send_issue(services: Services, job: Job) -> datetime | None:
     """The job handler: file one follow-up; retry later on a passing failure, and say so."""
-    ref = job.key.removeprefix("file:")
+    ref = job.key.removeprefix(follow_ups.file_job_key(""))
     async with session_scope(services.engine) as session:
         issue = (
             await session.exec(select(TrackerIssue).where(col(TrackerIssue.follow_up) == ref))
@@ -144,18 +159,52 @@ async def send_issue(services: Services, job: Job) -> datetime | None:
         return None
     target = TrackerTarget(issue.tracker, issue.project)  # type: ignore[arg-type]
     attempt = job.attempts + 1
-    assert services.http is not None, "filing needs the application's HTTP session"
     try:
-        draft = await _draft(services, incident, row)
-        filed = await file_issue(services.http, services.settings.trackers, target, draft)
+        draft = await _draft(services, incident, issue, row)
+        filed = await _find_or_file(services, issue, target, draft)
     except TrackerFailure as failure:
+        return await _failed(services, incident, issue, row, failure, attempt)
+    except Exception as error:
+        # Anything else would leave the follow-up waiting with no job to file it: said in
+        # the channel as a refusal, so it can be filed again (and the retry searches first).
+        log.exception("filing a follow-up of %s failed unexpectedly", incident.reference)
+        failure = TrackerFailure(f"unexpected error ({type(error).__name__})", retryable=False)
         return await _failed(services, incident, issue, row, failure, attempt)
     await _filed(services, incident, issue, row, filed, attempt)
     return None
 
 
-async def _draft(services: Services, incident: Incident, row: FollowUp) -> IssueDraft:
-    """The issue: the task as its title, who and when, and the links back."""
+async def _find_or_file(
+    services: Services, issue: TrackerIssue, target: TrackerTarget, draft: IssueDraft
+) -> FiledIssue:
+    """The issue an earlier attempt made, when one did; else file it now."""
+    assert services.http is not None, "filing needs the application's HTTP session"
+    settings = services.settings.trackers
+    if issue.sent_at is not None:
+        since = issue.sent_at - CLOCK_MARGIN
+        found = await find_issue(services.http, settings, target, draft.marker, since)
+        if found is not None:
+            log.info("%s was made by an earlier attempt: recorded", found.key)
+            return found
+    else:
+        # Committed before sending: if the answer is lost, the next attempt searches.
+        async with session_scope(services.engine) as session:
+            session.add(issue)
+            issue.sent_at = services.clock()
+            await session.commit()
+    return await file_issue(services.http, settings, target, draft)
+
+
+def issue_marker(incident: Incident, issue: TrackerIssue) -> str:
+    """What names the follow-up in its issue's body, in this workspace (its channel)."""
+    return f"warroom:{incident.channel_id or '-'}/{incident.reference}/{issue.follow_up}"
+
+
+async def _draft(
+    services: Services, incident: Incident, issue: TrackerIssue, row: FollowUp
+) -> IssueDraft:
+    """The issue: the task as its title, who and when, and the links back; for a private
+    incident, its title and people's names are left out (the repository may be public)."""
     slack_url = row.permalink
     if not slack_url and row.slack_channel and row.slack_ts:
         try:
@@ -164,8 +213,11 @@ async def _draft(services: Services, incident: Incident, row: FollowUp) -> Issue
             log.warning("no permalink for a follow-up of %s: %s", incident.reference, error.code)
     base = services.settings.public_url
     incident_url = f"{base}/incidents/{incident.reference}" if base else None
-    owner = await _name(services, row.owner if isinstance(row, ActionItem) else None)
-    noted_by = await _name(services, row.created_by if isinstance(row, ActionItem) else row.author)
+    private = incident.is_private
+    owner = await _name(services, row.owner if isinstance(row, ActionItem) else None, private)
+    author = row.created_by if isinstance(row, ActionItem) else row.author
+    noted_by = await _name(services, author, private)
+    marker = issue_marker(incident, issue)
     # Plain: the tracker shows the person's words as they wrote them (no Slack escaping).
     body = services.renderer.render_plain(
         "messages/issue_body.j2",
@@ -175,6 +227,8 @@ async def _draft(services: Services, incident: Incident, row: FollowUp) -> Issue
         noted_by=noted_by,
         incident_url=incident_url,
         slack_url=slack_url,
+        private=private,
+        marker=marker,
     )
     return IssueDraft(
         title=f"{row.text} ({incident.reference})",
@@ -182,11 +236,20 @@ async def _draft(services: Services, incident: Incident, row: FollowUp) -> Issue
         incident_url=incident_url,
         slack_url=slack_url,
         incident_reference=incident.reference,
+        marker=marker,
     )
 
 
-async def _name(services: Services, user_id: str | None) -> str | None:
-    return await services.slack.display_name(user_id) if user_id else None
+async def _name(services: Services, user_id: str | None, private: bool) -> str | None:
+    """How the person is called; their Slack id when Slack will not say; none for a private
+    incident."""
+    if not user_id or private:
+        return None
+    try:
+        return await services.slack.display_name(user_id)
+    except SlackFailure as error:
+        log.warning("no name for %s: %s", user_id, error.code)
+        return user_id
 
 
 async def _filed(
@@ -263,18 +326,24 @@ async def _say(services: Services, incident: Incident, template: str, **context:
 
 async def change_from_tracker(services: Services, change: TrackerChange) -> TrackerIssue | None:
     """The issue was closed (the follow-up is done) or reopened (it is not) in its tracker:
-    record it and say so in the incident's channel. None when warroom did not file the issue
-    or nothing changes (closed twice, reopened while open)."""
-    named = (change.tracker, change.external_id)
+    record it and say so in the incident's channel. None when warroom did not file the issue,
+    nothing changes (closed twice, reopened while open), or the delivery was seen before (a
+    replay: an old "closed" must not close the issue reopened since)."""
     async with session_scope(services.engine) as session:
-        if change.closed:
-            issue = await follow_ups.close_issue(
-                session, *named, services.clock(), project=change.project
-            )
-        else:
-            issue = await follow_ups.reopen_issue(session, *named, project=change.project)
+        if change.delivery and not await claim_event(
+            session, f"{change.tracker}-delivery:{change.delivery}"
+        ):
+            return None
+        issue = await follow_ups.issue_changed(session, change)
+        changed = issue is not None and (
+            follow_ups.close_issue(issue, services.clock())
+            if change.closed
+            else follow_ups.reopen_issue(issue)
+        )
+        if issue is not None and changed:
+            session.add(issue)
         await session.commit()
-        if issue is None:
+        if issue is None or not changed:
             return None
         incident = await session.get(Incident, issue.incident_id)
         row = await follow_ups.follow_up_of(session, issue.follow_up)

@@ -8,18 +8,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.trackers import TrackerTarget
+from bot.basics.trackers import TrackerChange, TrackerTarget
 from bot.store.db import insert_once
-from bot.store.models import ActionItem, Incident, TimelineEntry, TimelineKind, TrackerIssue
+from bot.store.models import (
+    ActionItem,
+    Incident,
+    Job,
+    TimelineEntry,
+    TimelineKind,
+    TrackerIssue,
+)
 
 FollowUp = ActionItem | TimelineEntry
 
 
 def follow_up_ref(row: FollowUp) -> str:
     return f"{row.__tablename__}:{row.id}"
+
+
+def file_job_key(ref: str) -> str:
+    """The key of the job that files the follow-up ``ref``."""
+    return f"file:{ref}"
 
 
 async def follow_up_of(session: AsyncSession, ref: str) -> FollowUp | None:
@@ -70,8 +83,9 @@ async def request_issue(
 ) -> tuple[TrackerIssue, bool]:
     """Ask for the follow-up to be filed (the caller commits and schedules the job).
 
-    True when it is to be filed now: new, or refused before and asked again (settings
-    mended). A follow-up waiting, filed or closed keeps its one issue.
+    True when it is to be filed now: new, refused before and asked again (settings
+    mended), or waiting with no job left to file it (it ended without filing). A follow-up
+    waiting on its job, filed or closed keeps its one issue.
     """
     assert incident.id is not None
     row = TrackerIssue(
@@ -85,13 +99,20 @@ async def request_issue(
     if await insert_once(session, row):
         return row, True
     existing = (await session.exec(select(TrackerIssue).where(TrackerIssue.follow_up == ref))).one()
-    if existing.state != "refused":
+    if existing.state == "waiting" and not await _job_ended(session, ref):
+        return existing, False
+    if existing.state not in ("refused", "waiting"):
         return existing, False
     existing.state, existing.error = "waiting", None
     existing.tracker, existing.project = target.kind, project
     existing.requested_by, existing.requested_at = by, at
     session.add(existing)
     return existing, True
+
+
+async def _job_ended(session: AsyncSession, ref: str) -> bool:
+    job = (await session.exec(select(Job).where(col(Job.key) == file_job_key(ref)))).first()
+    return job is None or job.done_at is not None
 
 
 def mark_filed(issue: TrackerIssue, *, external_id: str, key: str, url: str, at: datetime) -> None:
@@ -103,40 +124,37 @@ def mark_refused(issue: TrackerIssue, error: str) -> None:
     issue.state, issue.error = "refused", error
 
 
-async def _issue_filed_as(
-    session: AsyncSession, tracker: str, external_id: str, project: str
-) -> TrackerIssue | None:
-    """The issue warroom filed that its tracker names ``external_id`` (in ``project``, if
-    given), or None."""
-    statement = select(TrackerIssue).where(
-        TrackerIssue.tracker == tracker, TrackerIssue.external_id == external_id
+async def issue_changed(session: AsyncSession, change: TrackerChange) -> TrackerIssue | None:
+    """The issue warroom filed that the tracker's ``change`` names, or None: by the
+    tracker's id, else (GitHub issues filed before ids were kept) by the number in its
+    repository, whose name's case GitHub does not keep stable."""
+    by_id = select(TrackerIssue).where(
+        TrackerIssue.tracker == change.tracker, TrackerIssue.external_id == change.external_id
     )
-    if project:
-        statement = statement.where(TrackerIssue.project == project)
-    return (await session.exec(statement)).first()
+    issue = (await session.exec(by_id)).first()
+    if issue is not None or not change.number:
+        return issue
+    by_number = select(TrackerIssue).where(
+        TrackerIssue.tracker == change.tracker,
+        TrackerIssue.external_id == change.number,
+        func.lower(TrackerIssue.project) == change.project.lower(),
+    )
+    return (await session.exec(by_number)).first()
 
 
-async def close_issue(
-    session: AsyncSession, tracker: str, external_id: str, at: datetime, *, project: str = ""
-) -> TrackerIssue | None:
-    """Mark the issue closed in its tracker as done (the caller commits); None when warroom
-    did not file it, or it was closed already."""
-    issue = await _issue_filed_as(session, tracker, external_id, project)
-    if issue is None or issue.state == "closed":
-        return None
+def close_issue(issue: TrackerIssue, at: datetime) -> bool:
+    """Mark the issue closed in its tracker as done (the caller adds and commits); False when
+    it was closed already."""
+    if issue.state == "closed":
+        return False
     issue.state, issue.closed_at = "closed", at
-    session.add(issue)
-    return issue
+    return True
 
 
-async def reopen_issue(
-    session: AsyncSession, tracker: str, external_id: str, *, project: str = ""
-) -> TrackerIssue | None:
+def reopen_issue(issue: TrackerIssue) -> bool:
     """The issue was reopened in its tracker: the follow-up is filed and not done any more
-    (the caller commits); None when warroom did not file it, or it was not closed."""
-    issue = await _issue_filed_as(session, tracker, external_id, project)
-    if issue is None or issue.state != "closed":
-        return None
+    (the caller adds and commits); False when it was not closed."""
+    if issue.state != "closed":
+        return False
     issue.state, issue.closed_at = "filed", None
-    session.add(issue)
-    return issue
+    return True

@@ -228,6 +228,9 @@ class TrackerIssue(SQLModel, table=True):
     filed_at: datetime | None = Field(default=None, sa_column=_utc_column())
     closed_at: datetime | None = Field(default=None, sa_column=_utc_column())
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # When an attempt first sent the issue: from then on a retry searches the tracker for it
+    # before sending again (the tracker may have made it and answered too late).
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_column())
 
 
 class MilestoneChange(SQLModel, table=True):

@@ -6,12 +6,17 @@ it is read: a bad or missing signature is 401, a body over ``WARROOM_MAX_BODY_BY
 A closed issue marks its follow-up done (the draft ticks its box) and the channel is told; a
 reopened one makes it filed and not done again (the box is unticked), told likewise;
 everything else a tracker sends (other events, issues warroom did not file) is answered 200
-and ignored, so the tracker does not retry it.
+and ignored, so the tracker does not retry it. Signed JSON whose parts are not of the shapes
+documented (``"issue": "number"``) is answered 400. A delivery whose id (``X-GitHub-Delivery``,
+``X-Atlassian-Webhook-Identifier``, ``Linear-Delivery``) was applied before is a replay,
+answered 200 and ignored: an old "closed" must not close again an issue reopened since.
 
 - GitHub (docs.github.com, webhooks/using-webhooks/validating-webhook-deliveries and
   webhook-events-and-payloads#issues): ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256>``;
   the ``issues`` event with ``action: closed`` ("closed as not planned" is not done) or
-  ``action: reopened``.
+  ``action: reopened``; the issue is named by its ``id``, which stays when the repository is
+  renamed or the issue transferred (and by its number in ``repository.full_name``, in any
+  case, for issues filed before warroom kept ids).
 - Jira Cloud (developer.atlassian.com/cloud/jira/platform/webhooks, "Secure admin
   webhooks"): an admin webhook with a secret sends ``X-Hub-Signature: sha256=<hex>``;
   ``jira:issue_updated`` whose status is in the ``done`` category closes; one whose
@@ -52,28 +57,44 @@ def _signature_ok(secret: str, body: bytes, given: str, prefix: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace"))
 
 
+class WrongShape(ValueError):
+    """Signed JSON that is not the event its tracker documents: answered 400, saying where."""
+
+
+def _object(holder: dict[str, Any], name: str) -> dict[str, Any]:
+    """``holder[name]`` when it is an object, {} when it is absent or null; WrongShape when it
+    is anything else."""
+    value = holder.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise WrongShape(f"{name!r} is not a JSON object")
+    return value
+
+
 def _github(request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
-    issue = event.get("issue") or {}
+    issue, repository = _object(event, "issue"), _object(event, "repository")
     action = event.get("action")
-    if request.headers.get("X-GitHub-Event") != "issues" or "number" not in issue:
+    if request.headers.get("X-GitHub-Event") != "issues" or "id" not in issue:
         return None
     if action == "closed" and issue.get("state_reason") == "not_planned":
         return None
     if action not in ("closed", "reopened"):
         return None
-    repository = (event.get("repository") or {}).get("full_name") or ""
     return TrackerChange(
         "github",
-        str(issue["number"]),
+        str(issue["id"]),
         closed=action == "closed",
-        project=str(repository),
-        by=str((event.get("sender") or {}).get("login") or ""),
+        project=str(repository.get("full_name") or ""),
+        by=str(_object(event, "sender").get("login") or ""),
+        number=str(issue.get("number") or ""),
+        delivery=request.headers.get("X-GitHub-Delivery", ""),
     )
 
 
-def _jira(_request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
-    issue = event.get("issue") or {}
-    status = ((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}
+def _jira(request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
+    issue = _object(event, "issue")
+    status = _object(_object(_object(issue, "fields"), "status"), "statusCategory")
     if event.get("webhookEvent") != "jira:issue_updated":
         return None
     done = status.get("key") == "done"
@@ -81,8 +102,9 @@ def _jira(_request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
     # say nothing about it.
     if not done and not _changed(event.get("changelog"), "status"):
         return None
-    by = str((event.get("user") or {}).get("displayName") or "")
-    return TrackerChange("jira", str(issue.get("id") or ""), closed=done, by=by)
+    by = str(_object(event, "user").get("displayName") or "")
+    delivery = request.headers.get("X-Atlassian-Webhook-Identifier", "")
+    return TrackerChange("jira", str(issue.get("id") or ""), closed=done, by=by, delivery=delivery)
 
 
 def _changed(changelog: object, field_name: str) -> bool:
@@ -92,17 +114,20 @@ def _changed(changelog: object, field_name: str) -> bool:
     )
 
 
-def _linear(_request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
-    data = event.get("data") or {}
+def _linear(request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
+    data = _object(event, "data")
     if event.get("type") != "Issue" or event.get("action") != "update":
         return None
-    completed = (data.get("state") or {}).get("type") == "completed"
+    completed = _object(data, "state").get("type") == "completed"
     # updatedFrom holds the previous values of what this update changed: a state that is
     # not completed says "reopened" only when the state is what changed.
-    if not completed and "stateId" not in (event.get("updatedFrom") or {}):
+    if not completed and "stateId" not in _object(event, "updatedFrom"):
         return None
-    by = str((event.get("actor") or {}).get("name") or "")
-    return TrackerChange("linear", str(data.get("id") or ""), closed=completed, by=by)
+    by = str(_object(event, "actor").get("name") or "")
+    delivery = request.headers.get("Linear-Delivery", "")
+    return TrackerChange(
+        "linear", str(data.get("id") or ""), closed=completed, by=by, delivery=delivery
+    )
 
 
 # tracker: (its secret in the settings, the signature header, its prefix, what changed)
@@ -137,7 +162,10 @@ async def receive_tracker_webhook(request: web.Request) -> web.Response:
         return _answer(400, "body is not a JSON object")
     if tracker == "linear" and not _fresh(event.get("webhookTimestamp")):
         return _answer(401, "webhookTimestamp is missing or more than a minute away from now")
-    change = change_of(request, event)
+    try:
+        change = change_of(request, event)
+    except WrongShape as wrong:
+        return _answer(400, f"not a {tracker} issue event: {wrong}")
     if change is None or not change.external_id:
         return _answer(200, "ignored")
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from sqlmodel import select
 
 from bot.config import Settings
@@ -18,7 +19,7 @@ from bot.emulator import SlackEmulator
 from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear, FakeTracker, hex_hmac
 from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
-from bot.store.models import Incident, TrackerIssue
+from bot.store.models import Incident, Job, TrackerIssue
 from tests.conftest import BOB, Warroom, command, open_incident, running_warroom, settle
 from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
@@ -390,6 +391,207 @@ async def test_a_late_edit_of_an_open_issue_does_not_reopen_a_done_follow_up(
 
     assert [row.state for row in await issues(filing)] == ["closed", "closed"]
     assert "reopened" not in filing.slack.transcript(channel.id)
+
+
+@pytest.mark.parametrize(
+    ("tracker", "key"), [("github", "acme/payments#1"), ("jira", "OPS-1"), ("linear", "ENG-1")]
+)
+async def test_an_issue_made_but_answered_too_late_is_found_not_filed_again(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers, tracker: str, key: str
+) -> None:
+    """The tracker makes the issue, then answers after warroom stopped waiting: the retry
+    finds the issue by the marker in its body and records it, and files nothing more."""
+    fake = trackers.of(tracker)
+    env = tracker_env(trackers, WARROOM_TRACKER=tracker, WARROOM_TRACKER_TIMEOUT="0.5")
+    async with running_warroom(slack, sqlite_url, **settings_from(env)) as warroom:
+        fake.answer_late(3.0)
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "action --file add a canary")
+        assert "no answer within 0.5 seconds" in warroom.slack.transcript(channel.id)
+        assert [row.state for row in await issues(warroom)] == ["waiting"]
+
+        await warroom.advance(seconds=31)
+
+        (issue,) = fake.issues
+        assert "warroom:" in json.dumps(issue.body) and "/INC-1/action_item:" in (
+            json.dumps(issue.body)
+        )
+        (row,) = await issues(warroom)
+        assert (row.state, row.key, row.url) == ("filed", key, issue.url)
+        assert f"<{issue.url}|{key}>" in warroom.slack.transcript(channel.id)
+        await warroom.advance(minutes=10)
+        assert len(fake.issues) == 1
+
+
+async def test_a_retry_that_finds_nothing_files_the_issue(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers
+) -> None:
+    """A request that never reached the tracker (it stalled and made nothing): the retry
+    searches, finds nothing, and files."""
+    env = tracker_env(trackers, WARROOM_TRACKER="github", WARROOM_TRACKER_TIMEOUT="0.5")
+    async with running_warroom(slack, sqlite_url, **settings_from(env)) as warroom:
+        trackers.github.stall(2.0)
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "action --file add a canary")
+        await warroom.advance(seconds=31)
+        assert len(trackers.github.issues) == 1
+        assert [r.method for r in trackers.github.requests].count("GET") == 1
+        assert [row.state for row in await issues(warroom)] == ["filed"]
+
+
+class MalformedLinear(FakeLinear):
+    """Linear answering success without the issue's identifier (not a documented shape)."""
+
+    async def answer(self, request: web.Request, body: bytes) -> web.Response:
+        return web.json_response(
+            {"data": {"issueCreate": {"success": True, "issue": {"id": "abc"}}}}
+        )
+
+
+async def test_a_malformed_success_answer_is_refused_said_and_can_be_filed_again(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers
+) -> None:
+    async with MalformedLinear(api_key=LINEAR_KEY, teams={LINEAR_TEAM: "ENG"}) as linear:
+        env = tracker_env(
+            trackers, WARROOM_TRACKER="linear", WARROOM_LINEAR_API_URL=f"{linear.url}/graphql"
+        )
+        async with running_warroom(slack, sqlite_url, **settings_from(env)) as warroom:
+            channel = await open_incident(warroom)
+            await command(warroom, channel, "action add a replica")
+            message = next(m for m in channel.messages if "Follow-up task" in m.text)
+            await warroom.slack.click_button(channel.id, message.ts, "file_follow_up", user=BOB)
+            await settle(warroom)
+            await warroom.advance(minutes=30)
+
+            said = warroom.slack.transcript(channel.id)
+            assert "Linear refused the follow-up (HTTP 200: the issue's identifier, url" in said
+            assert [row.state for row in await issues(warroom)] == ["refused"]
+            assert len(linear.requests) == 1
+            # Asked again, it is sent again.
+            await warroom.slack.click_button(channel.id, message.ts, "file_follow_up", user=BOB)
+            await settle(warroom)
+            assert len(linear.requests) == 2
+
+
+async def test_a_follow_up_left_waiting_by_an_ended_job_can_be_filed_again(
+    filing: Warroom, trackers: Trackers
+) -> None:
+    """A follow-up whose filing job ended without filing it (an older release's crash) is
+    not stuck: asking again files it."""
+    trackers.github.fail(503)
+    channel = await open_incident(filing)
+    await command(filing, channel, "action add a canary")
+    message = next(m for m in channel.messages if "Follow-up task" in m.text)
+    await filing.slack.click_button(channel.id, message.ts, "file_follow_up", user=BOB)
+    await settle(filing)
+    async with session_scope(filing.engine) as session:
+        (job,) = (await session.exec(select(Job).where(Job.kind == "file_issue"))).all()
+        job.done_at, job.last_error = job.due_at, "RuntimeError: gone"
+        session.add(job)
+        await session.commit()
+    await filing.advance(minutes=10)
+    assert trackers.github.issues == []
+
+    await filing.slack.click_button(channel.id, message.ts, "file_follow_up", user=BOB)
+    await settle(filing)
+    (issue,) = trackers.github.issues
+    assert issue.title.startswith("add a canary")
+    assert [row.state for row in await issues(filing)] == ["filed"]
+
+
+async def signed(
+    url: str, tracker: str, event: object, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """POST ``event`` to warroom signed as ``tracker`` signs it; the status and JSON answer."""
+    body = json.dumps(event).encode()
+    signature = hex_hmac(SECRETS[tracker], body)
+    header = {
+        "github": ("X-Hub-Signature-256", f"sha256={signature}"),
+        "jira": ("X-Hub-Signature", f"sha256={signature}"),
+        "linear": ("Linear-Signature", signature),
+    }[tracker]
+    sent = {header[0]: header[1], **(headers or {})}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{url}/trackers/{tracker}", data=body, headers=sent) as answer,
+    ):
+        return answer.status, await answer.json()
+
+
+async def test_signed_events_of_the_wrong_shape_are_answered_400(filing: Warroom) -> None:
+    now = int(time.time() * 1000)
+    github = {"X-GitHub-Event": "issues"}
+    for tracker, event, headers in (
+        ("github", {"action": "closed", "issue": "number"}, github),
+        ("github", {"action": "closed", "issue": {"id": 1}, "repository": "x"}, github),
+        ("github", {"action": "closed", "issue": [1]}, github),
+        ("jira", {"webhookEvent": "jira:issue_updated", "issue": [1]}, {}),
+        ("linear", {"type": "Issue", "action": "update", "data": [1], "webhookTimestamp": now}, {}),
+    ):
+        status, answer = await signed(filing.url, tracker, event, headers)
+        assert status == 400, (tracker, event)
+        assert answer["error"].startswith(f"not a {tracker} issue event: ")
+        assert "is not a JSON object" in answer["error"]
+
+
+def github_closing(issue: Any, repository: str, action: str = "closed") -> dict[str, Any]:
+    return {
+        "action": action,
+        "issue": {"id": 1_000_000 + int(issue.external_id), "number": int(issue.external_id)},
+        "repository": {"full_name": repository},
+        "sender": {"login": "octocat"},
+    }
+
+
+@pytest.mark.parametrize("repository", ["Acme/Payments", "acme-corp/payments-v2"])
+async def test_a_github_close_is_matched_by_the_issue_id_whatever_the_repository_is_called(
+    filing: Warroom, trackers: Trackers, repository: str
+) -> None:
+    """GitHub names the repository in its own case, and by its new name after a rename or a
+    transfer: the issue's id does not change."""
+    channel = await open_incident(filing)
+    await command(filing, channel, "action --file add a canary")
+    (issue,) = trackers.github.issues
+    event = github_closing(issue, repository)
+
+    status, answer = await signed(filing.url, "github", event, {"X-GitHub-Event": "issues"})
+    await settle(filing)
+
+    assert (status, answer) == (200, {"status": "closed"})
+    assert [row.state for row in await issues(filing)] == ["closed"]
+
+
+async def test_a_replayed_github_delivery_is_ignored(filing: Warroom, trackers: Trackers) -> None:
+    """A signed "closed" sent again after the issue was reopened does not close it again."""
+    channel = await open_incident(filing)
+    await command(filing, channel, "action --file add a canary")
+    (issue,) = trackers.github.issues
+    closing = github_closing(issue, "acme/payments")
+    first = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-1"}
+    assert await signed(filing.url, "github", closing, first) == (200, {"status": "closed"})
+    await trackers.github.reopen_issue(issue, f"{filing.url}/trackers/github", SECRETS["github"])
+    await settle(filing)
+    assert [row.state for row in await issues(filing)] == ["filed"]
+
+    assert await signed(filing.url, "github", closing, first) == (200, {"status": "ignored"})
+    await settle(filing)
+
+    assert [row.state for row in await issues(filing)] == ["filed"]
+    assert filing.slack.transcript(channel.id).count("was closed in GitHub") == 1
+
+
+async def test_a_private_incident_keeps_its_title_and_people_out_of_the_issue(
+    filing: Warroom, trackers: Trackers
+) -> None:
+    channel = await open_incident(filing, "--private Payroll export leaked")
+    await command(filing, channel, f"action --file <@{BOB}|bob> rotate the export key")
+
+    (issue,) = trackers.github.issues
+    body = str(issue.body)
+    assert "Payroll export leaked" not in body and "Payroll" not in issue.title
+    assert "Noted by" not in body and "Owner" not in body
+    assert "rotate the export key" in body and "INC-1" in body
+    assert f"{PUBLIC_URL}/incidents/INC-1" in body
 
 
 @pytest.fixture
