@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import available_timezones
 
 from aiohttp import web
-from dateutil import tz
 
 from bot.flows.status_page import public_name, update_texts
 from bot.record.public import PublicView, shown_publicly
@@ -23,7 +24,8 @@ from bot.web.pages_common import render_page
 
 # Incidents the page and the feed show at most, most recently updated first.
 SHOWN_MAX = 50
-ZONE_NAME_MAX = 64
+# An unknown zone is named back in the page up to this many characters.
+ZONE_SHOWN_MAX = 64
 FEED_TYPE = "application/atom+xml"
 # Published updates are the same for everyone: caches may keep them a little while.
 CACHE = "public, max-age=30"
@@ -82,13 +84,22 @@ async def _published(services: Services) -> list[ShownIncident]:
     return [_shown(services, view) for view in views]
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def viewer_zone(asked: str | None) -> tuple[str, str | None]:
-    """(the zone to show times in, the zone asked for when it is unknown)."""
+    """(the zone to show times in, the zone asked for when it is unknown).
+
+    Only an IANA zone name from the zone database's own list: a name is never handed to a
+    zone loader as it came, since loaders open files by it (``/etc/passwd``, ``../..``).
+    """
     if not asked:
         return "UTC", None
-    if len(asked) <= ZONE_NAME_MAX and tz.gettz(asked) is not None:
+    if asked in _zone_names():
         return asked, None
-    return "UTC", asked
+    return "UTC", asked[:ZONE_SHOWN_MAX]
 
 
 def _base_url(request: web.Request, public_url: str) -> str:

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -333,3 +334,27 @@ async def test_a_draft_of_an_incident_never_public_has_no_status_page_section(
 
     assert "## Mises à jour de la page de statut" not in draft
     assert "publiée sur /status" not in draft
+
+
+@pytest.mark.parametrize(
+    "asked", ["/etc/passwd", "../../etc/passwd", ":/etc/localtime", "UTC+05:00", "x" * 64]
+)
+async def test_an_unknown_viewer_zone_falls_back_to_utc(payplug: Warroom, asked: str) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+
+    status, page, _ = await get(payplug, f"/status?tz={quote(asked, safe='')}")
+
+    assert status == 200 and "Checkout fails for some" in page
+    assert f"There is no time zone called “{html.escape(asked)}”: times are in UTC" in page
+
+
+async def test_a_known_viewer_zone_is_used(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+
+    _, page, _ = await get(payplug, "/status?tz=EST5EDT")
+
+    assert "no time zone called" not in page and "2025-03-27 11:15 EDT" in page
