@@ -26,8 +26,9 @@ STATUSPAGE_JOB = "statuspage"
 # A person's public update this soon after warroom announced the same status replaces the
 # announcement: one update on the page says it, in the person's words.
 REPLACES_ANNOUNCEMENT_WITHIN = timedelta(minutes=15)
-# XML 1.0 (the Atom feed) has no room for these; nobody means them in a public update.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Everything XML 1.0 (the Atom feed) has no room for: control characters, lone surrogates,
+# U+FFFE and U+FFFF. Nobody means them in public words.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class NotPublic(BotError):
@@ -49,7 +50,8 @@ class NothingToTranslate(BotError):
 
 
 def clean(text: str) -> str:
-    return _CONTROL.sub("", text).strip()
+    """Public words as XML 1.0 can carry them, trimmed."""
+    return _NOT_XML.sub("", text).strip()
 
 
 async def public_record(session: AsyncSession, incident_id: int) -> PublicIncident | None:
@@ -73,17 +75,18 @@ async def make_public(
     """
     if incident.is_private:
         raise PrivateIncident(reference=incident.reference)
+    components = [c for c in map(clean, components) if c]
     public = await public_record(session, incident.id or 0)
     if public is None:
         public = PublicIncident(
             incident_id=incident.id or 0,
-            components=list(components),
+            components=components,
             language=language,
             made_public_by=by,
             made_public_at=at,
         )
     else:
-        public.components = list(components) or public.components
+        public.components = components or public.components
         public.withdrawn_at = None
     session.add(public)
     log.info("%s made public by %s (%s)", incident.reference, by, ", ".join(components))

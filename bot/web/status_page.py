@@ -16,7 +16,7 @@ from zoneinfo import available_timezones
 from aiohttp import web
 
 from bot.flows.status_page import public_name, update_texts
-from bot.record.public import PublicView, shown_publicly
+from bot.record.public import PublicView, clean, shown_publicly
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.web.context import web_context
@@ -65,14 +65,20 @@ def _shown(services: Services, view: PublicView) -> ShownIncident:
             update.status,
             update.published_at,
             update.edited_at,
-            update_texts(services, view.public, update, view.updates[:index]),
+            [
+                (language, clean(text))
+                for language, text in update_texts(
+                    services, view.public, update, view.updates[:index]
+                )
+            ],
         )
         for index, update in enumerate(view.updates)
     ]
     return ShownIncident(
         reference=view.incident.reference,
-        name=public_name(services, view.incident, view.public),
-        components=view.public.components,
+        # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
+        name=clean(public_name(services, view.incident, view.public)),
+        components=[c for c in map(clean, view.public.components) if c],
         zone=view.incident.timezone,
         updates=updates[::-1],
     )

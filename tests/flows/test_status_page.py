@@ -25,7 +25,7 @@ from bot.emulator import Channel, SlackEmulator
 from bot.emulator.statuspage import FakeStatuspage
 from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
-from bot.store.models import Incident, PublicUpdate
+from bot.store.models import Incident, PublicIncident, PublicUpdate
 from tests.conftest import ALICE, Clock, Warroom, command, open_incident, running_warroom
 
 FR_MONITORING = (
@@ -358,3 +358,36 @@ async def test_a_known_viewer_zone_is_used(payplug: Warroom) -> None:
     _, page, _ = await get(payplug, "/status?tz=EST5EDT")
 
     assert "no time zone called" not in page and "2025-03-27 11:15 EDT" in page
+
+
+async def test_the_feed_stays_xml_whatever_was_typed_or_stored(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public api\x0bgateway, web")
+    await command(payplug, channel, "update --public --lang en we are on it \uffff now")
+    # Rows stored before the cleaning was as strict as it is.
+    async with session_scope(payplug.engine) as session:
+        [stored] = (await session.exec(select(PublicUpdate))).all()
+        stored.texts = {"en": "lone \ud800 surrogate \ufffe and \x0b tab"}
+        session.add(stored)
+        public = await session.get(PublicIncident, stored.incident_id)
+        assert public is not None and public.components == ["apigateway", "web"]
+        public.components = ["db\uffff", "\x0b"]
+        session.add(public)
+        await session.commit()
+
+    _, body, _ = await get(payplug, "/status/feed.atom")
+
+    [entry] = ET.fromstring(body.encode()).findall(f"{ATOM}entry")
+    text = "".join(entry.find(f"{ATOM}content").itertext())  # type: ignore[union-attr]
+    assert text == "lone  surrogate  and  tab"
+    assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == ["db"]
+
+
+async def test_a_component_of_nothing_but_control_characters_is_refused(
+    payplug: Warroom,
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    response = await payplug.slack.send_command(
+        "public api, \x0b\uffff", user=ALICE, channel=channel.id
+    )
+    assert "Separate the components with commas" in response.text
