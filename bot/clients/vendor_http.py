@@ -72,14 +72,15 @@ async def call_json(
     http: aiohttp.ClientSession,
     method: str,
     url: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | None,
     *,
     timeout: float,
     failure: type[VendorFailure],
     headers: dict[str, str] | None = None,
 ) -> Answer:
-    """Send ``payload`` as JSON and read the answer, whatever its status; raise ``failure``
-    (retryable) when the connection fails or no answer comes within ``timeout`` seconds."""
+    """Send ``payload`` as JSON (None: no body) and read the answer, whatever its status;
+    raise ``failure`` (retryable) when the connection fails or no answer comes within
+    ``timeout`` seconds."""
     try:
         limit = aiohttp.ClientTimeout(total=timeout)
         async with http.request(

@@ -203,13 +203,14 @@ async def announce_status(session: AsyncSession, incident: Incident, *, at: date
 async def schedule_statuspage(session: AsyncSession, update: PublicUpdate) -> None:
     """Have Statuspage brought up to date with this update's revision (the caller commits;
     the job does nothing when Statuspage is not configured)."""
-    await jobs.schedule(
+    # One job per incident: replicas never send one incident's updates at once, and an
+    # update published while the job runs makes it run once more.
+    await jobs.run_once_more(
         session,
         kind=STATUSPAGE_JOB,
-        key=f"statuspage:{update.id}:{update.revision}",
+        key=f"statuspage:{update.incident_id}",
         due_at=update.edited_at or update.published_at,
         incident_id=update.incident_id,
-        payload={"update": update.id},
     )
 
 

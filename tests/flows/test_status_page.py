@@ -8,6 +8,7 @@ of status.payplug-enterprise.com, incident 2171966).
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -20,13 +21,22 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+import bot.clients.statuspage as statuspage_client
 from bot.config import Settings
 from bot.emulator import Channel, SlackEmulator
 from bot.emulator.statuspage import FakeStatuspage
 from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident, PublicIncident, PublicUpdate
-from tests.conftest import ALICE, Clock, Warroom, command, open_incident, running_warroom
+from tests.conftest import (
+    ALICE,
+    Clock,
+    Warroom,
+    command,
+    open_incident,
+    running_warroom,
+    start_warroom,
+)
 
 FR_MONITORING = (
     "Un incident affectant le e-commerce et les paiements in-store a eu lieu entre 16h11 et"
@@ -265,7 +275,9 @@ async def test_statuspage_rate_limit_waits_for_retry_after(
     await payplug.advance(seconds=60)
     assert len(statuspage.requests) == 1 and statuspage.incidents == {}
     await payplug.advance(seconds=61)
-    assert len(statuspage.requests) == 2 and len(statuspage.incidents) == 1
+    # Before creating again, warroom looks whether the refused call created it after all.
+    assert [r.method for r in statuspage.requests] == ["POST", "GET", "POST"]
+    assert len(statuspage.incidents) == 1
 
 
 @pytest.mark.parametrize(
@@ -391,3 +403,62 @@ async def test_a_component_of_nothing_but_control_characters_is_refused(
         "public api, \x0b\uffff", user=ALICE, channel=channel.id
     )
     assert "Separate the components with commas" in response.text
+
+
+async def test_two_replicas_make_one_statuspage_incident_and_keep_the_translation(
+    slack: SlackEmulator, sqlite_url: str, statuspage: FakeStatuspage
+) -> None:
+    """Replica B runs the job (its create answered late) while a translation comes in and
+    replica A polls: one Statuspage incident, and it ends with both texts."""
+    clock = Clock(at(15, 15))
+    settings = statuspage_settings(statuspage)
+    run_a, a = await start_warroom(slack, sqlite_url, clock, **settings)
+    run_b, b = await start_warroom(slack, sqlite_url, clock, **settings)  # Slack sends to B
+    try:
+        channel = await open_incident(b, "Checkout down")
+        await command(b, channel, "public E-commerce processing")
+        statuspage.answer_late(1.5)
+        await slack.send_command(
+            "update --public --lang fr premiers mots", user=ALICE, channel=channel.id
+        )
+        await statuspage.wait_for(lambda: statuspage.incidents)
+        await slack.send_command(
+            "update --public --lang en first words", user=ALICE, channel=channel.id
+        )
+        await a.run_jobs()  # replica A polls while B's create waits for its answer
+        await b.services.background.drain(timeout=10)
+        await b.run_jobs()
+        await a.run_jobs()
+
+        [incident] = statuspage.incidents.values()
+        assert [u["body"] for u in incident.updates] == ["premiers mots\n\nfirst words"]
+        posts = [r for r in statuspage.requests if r.method == "POST"]
+        assert len(posts) == 1
+    finally:
+        await slack.drain()
+        await run_a.cleanup()
+        await run_b.cleanup()
+
+
+async def test_a_create_answered_after_the_timeout_is_found_not_made_again(
+    payplug: Warroom, statuspage: FakeStatuspage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statuspage_client, "TIMEOUT_SECONDS", 0.5)
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public E-commerce processing")
+    statuspage.answer_late(1.5)
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+    assert said(payplug, "Statuspage did not take INC-1")
+    await asyncio.sleep(1.5)  # the late answer goes out to nobody
+
+    await payplug.advance(seconds=20)
+
+    [incident] = statuspage.incidents.values()
+    assert [u["body"] for u in incident.updates] == ["Checkout fails for some"]
+    assert [r.method for r in statuspage.requests] == ["POST", "GET", "PATCH"]
+    async with session_scope(payplug.engine) as session:
+        [update] = (await session.exec(select(PublicUpdate))).all()
+    assert update.statuspage_update_id == incident.updates[0]["id"]
+    await command(payplug, channel, "update --public --lang en Fixed")
+    assert [u["body"] for u in incident.updates][-1] == "Fixed"
+    assert len(statuspage.incidents) == 1
