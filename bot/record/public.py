@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -225,16 +226,31 @@ class PublicView:
 
 async def shown_publicly(session: AsyncSession, *, limit: int) -> list[PublicView]:
     """The public incidents with at least one update, most recently updated first: never a
-    private incident's, never a withdrawn one's."""
+    private incident's, never a withdrawn one's. Two queries, however many there are: the
+    ``limit`` incidents, then their updates."""
+    latest = (
+        select(
+            col(PublicUpdate.incident_id).label("incident_id"),
+            func.max(PublicUpdate.published_at).label("published_at"),
+        )
+        .group_by(col(PublicUpdate.incident_id))
+        .subquery()
+    )
     statement = (
         select(Incident, PublicIncident)
         .join(PublicIncident, col(PublicIncident.incident_id) == col(Incident.id))
+        .join(latest, latest.c.incident_id == col(PublicIncident.incident_id))
         .where(col(PublicIncident.withdrawn_at).is_(None), col(Incident.is_private).is_(False))
+        .order_by(latest.c.published_at.desc(), col(Incident.id).desc())
+        .limit(limit)
     )
-    views = []
-    for incident, public in (await session.exec(statement)).all():
-        updates = await updates_of(session, public.incident_id)
-        if updates:
-            views.append(PublicView(incident, public, updates))
-    views.sort(key=lambda view: view.updates[-1].published_at, reverse=True)
-    return views[:limit]
+    shown = (await session.exec(statement)).all()
+    updates: dict[int, list[PublicUpdate]] = {public.incident_id: [] for _, public in shown}
+    statement_updates = (
+        select(PublicUpdate)
+        .where(col(PublicUpdate.incident_id).in_(list(updates)))
+        .order_by(col(PublicUpdate.published_at), col(PublicUpdate.id))
+    )
+    for update in (await session.exec(statement_updates)).all():
+        updates[update.incident_id].append(update)
+    return [PublicView(incident, public, updates[public.incident_id]) for incident, public in shown]

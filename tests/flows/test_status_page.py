@@ -13,12 +13,13 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 import bot.clients.statuspage as statuspage_client
@@ -462,3 +463,53 @@ async def test_a_create_answered_after_the_timeout_is_found_not_made_again(
     await command(payplug, channel, "update --public --lang en Fixed")
     assert [u["body"] for u in incident.updates][-1] == "Fixed"
     assert len(statuspage.incidents) == 1
+
+
+async def test_the_page_shows_the_50_latest_in_two_queries(payplug: Warroom) -> None:
+    """Incidents published over the years: the page reads the 50 most recently updated and
+    their updates, not every public incident ever made."""
+    async with session_scope(payplug.engine) as session:
+        for number in range(1, 61):
+            day = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=number)
+            incident = Incident(
+                team_id="T1", number=number, title="t", declared_by=ALICE, declared_at=day
+            )
+            session.add(incident)
+            await session.flush()
+            withdrawn = day if number == 60 else None
+            session.add(
+                PublicIncident(
+                    incident_id=incident.id or 0,
+                    components=[f"component {number}"],
+                    made_public_by=ALICE,
+                    made_public_at=day,
+                    withdrawn_at=withdrawn,
+                )
+            )
+            await session.flush()
+            for hour in (1, 2):
+                session.add(
+                    PublicUpdate(
+                        incident_id=incident.id or 0,
+                        status="investigating",
+                        texts={"en": f"words {number}.{hour}"},
+                        published_at=day + timedelta(hours=hour),
+                    )
+                )
+        await session.commit()
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    sync_engine = payplug.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        _, page, _ = await get(payplug, "/status")
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+
+    shown = re.findall(r"words (\d+)\.2", page)
+    assert shown == [str(n) for n in range(59, 9, -1)]  # newest first, the withdrawn one not
+    assert "words 59.1" in page and "words 10.1" in page
+    assert len([s for s in statements if "public_update" in s]) == 2
