@@ -307,12 +307,24 @@ async def test_update_usage(payplug: Warroom) -> None:
     channel = await open_incident(payplug, "Checkout down")
     for text, answer in [
         ("update --lang fr Bonjour", "`--lang` goes with `--public`"),
-        ("update --public --lang 12 Hello", "Give `--lang` a language code"),
+        ("update --public --lang 12 Hello", "`12` is not a language code"),
+        ("update --public --lang xx Hello", "give `--lang` an ISO 639-1 code"),
+        ("update --public --lang qq-br Hello", "`qq-br` is not a language code"),
+        ("update --public --lang=zz Hello", "`zz` is not a language code"),
         ("update --public", "Say what is known"),
         ("public a,,b", "Separate the components with commas"),
     ]:
         response = await payplug.slack.send_command(text, user=ALICE, channel=channel.id)
         assert answer in response.text, (text, response.text)
+
+
+async def test_a_language_with_a_region_is_taken(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public --lang pt-BR O checkout falha")
+
+    _, page, _ = await get(payplug, "/status")
+    assert '<p class="text" lang="pt-br">O checkout falha</p>' in page
 
 
 async def test_the_draft_lists_what_was_published_and_where(payplug: Warroom) -> None:
