@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import available_timezones
 
 from aiohttp import web
@@ -108,8 +109,29 @@ def viewer_zone(asked: str | None) -> tuple[str, str | None]:
     return "UTC", asked[:ZONE_SHOWN_MAX]
 
 
-def _base_url(request: web.Request, public_url: str) -> str:
-    return public_url or f"{request.scheme}://{request.host}"
+@dataclass(frozen=True)
+class FeedAddresses:
+    """The feed's links and ids, never taken from the request: its Host header is the
+    client's to choose, and the answer is cached for everyone.
+
+    With ``WARROOM_PUBLIC_URL``, links are absolute and ids are the page's own address;
+    without it, links are relative to the feed and ids are ``urn:uuid:`` names made from
+    what was published (stable, and the same at any address)."""
+
+    base: str  # WARROOM_PUBLIC_URL, or "" for links relative to the feed
+
+    @property
+    def feed_id(self) -> str:
+        return f"{self.base}/status" if self.base else _urn("warroom:status")
+
+    def entry_id(self, incident: ShownIncident, update: ShownUpdate) -> str:
+        if self.base:
+            return f"{self.base}/status#update-{update.id}"
+        return _urn(f"warroom:status:{incident.reference}:{update.id}:{update.at.isoformat()}")
+
+
+def _urn(name: str) -> str:
+    return f"urn:uuid:{uuid5(NAMESPACE_URL, name)}"
 
 
 async def status_page(request: web.Request) -> web.Response:
@@ -136,10 +158,9 @@ async def status_feed(request: web.Request) -> web.Response:
         key=lambda pair: pair[1].updated,
         reverse=True,
     )
-    base = _base_url(request, web_.settings.public_url)
     xml = web_.services.renderer.render(
         "web/status_feed.xml.j2",
-        base=base,
+        addresses=FeedAddresses(web_.settings.public_url.rstrip("/")),
         utc=UTC,
         entries=entries,
         updated=entries[0][1].updated if entries else web_.services.clock(),

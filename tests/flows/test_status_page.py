@@ -170,7 +170,7 @@ async def test_the_atom_feed_has_an_entry_per_update(payplug: Warroom) -> None:
     assert status == 200 and response.content_type == "application/atom+xml"
     feed = ET.fromstring(body.encode())
     assert feed.tag == f"{ATOM}feed"
-    assert feed.findtext(f"{ATOM}id") == f"{payplug.url}/status"
+    assert feed.findtext(f"{ATOM}id", "").startswith("urn:uuid:")
     assert feed.findtext(f"{ATOM}updated") == "2025-03-27T17:00:00Z"
     entries = feed.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}published") for e in entries] == [
@@ -178,10 +178,10 @@ async def test_the_atom_feed_has_an_entry_per_update(payplug: Warroom) -> None:
         "2025-03-27T15:42:00Z",
     ]
     ids = [e.findtext(f"{ATOM}id") for e in entries]
-    assert len(set(ids)) == 2 and all(i.startswith(f"{payplug.url}/status#update-") for i in ids)
+    assert len(set(ids)) == 2 and all(i and i.startswith("urn:uuid:") for i in ids)
     for entry in entries:
         link = entry.find(f"{ATOM}link")
-        assert link is not None and link.get("href") == entry.findtext(f"{ATOM}id")
+        assert link is not None and (link.get("href") or "").startswith("/status#update-")
     resolved = "".join(entries[0].find(f"{ATOM}content").itertext())  # type: ignore[union-attr]
     assert FR_RESOLVED in resolved and EN_RESOLVED in resolved
     assert entries[0].findtext(f"{ATOM}title", "").endswith(": Resolved")
@@ -525,3 +525,34 @@ async def test_the_page_shows_the_50_latest_in_two_queries(payplug: Warroom) -> 
     assert shown == [str(n) for n in range(59, 9, -1)]  # newest first, the withdrawn one not
     assert "words 59.1" in page and "words 10.1" in page
     assert len([s for s in statements if "public_update" in s]) == 2
+
+
+async def feed_from(warroom: Warroom, host: str) -> ET.Element:
+    headers = {"Host": host}
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(warroom.url + "/status/feed.atom", headers=headers) as response,
+    ):
+        return ET.fromstring(await response.read())
+
+
+@pytest.mark.parametrize("public_url", ["", "https://status.example.com"])
+async def test_the_feed_never_takes_its_addresses_from_the_host_header(
+    slack: SlackEmulator, sqlite_url: str, public_url: str
+) -> None:
+    async with running_warroom(
+        slack, sqlite_url, public_url=public_url, scheduler_interval=3600.0
+    ) as warroom:
+        channel = await open_incident(warroom, "Checkout down")
+        await command(warroom, channel, "public Checkout")
+        await command(warroom, channel, "update --public --lang en Checkout fails for some")
+
+        honest = await feed_from(warroom, "127.0.0.1")
+        forged = await feed_from(warroom, "evil.example")
+
+    assert ET.tostring(honest) == ET.tostring(forged)
+    assert "evil.example" not in ET.tostring(forged).decode()
+    if public_url:
+        assert forged.findtext(f"{ATOM}id") == "https://status.example.com/status"
+        [link, *_] = forged.findall(f"{ATOM}link")
+        assert link.get("href") == "https://status.example.com/status/feed.atom"
