@@ -13,9 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update as sa_update
-from sqlmodel import col, select
-
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
 from bot.flows.channel import say, say_safely
 from bot.postmortem.posting import choose_template
@@ -129,7 +126,7 @@ async def publish_update(
     the translation of the last one when it has no text in that language yet."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        record = await public.public_record(session, incident.id or 0)
+        record = await public.locked_record(session, incident.id or 0)
         chosen = language or (record.language if record else choose_template(services, incident)[0])
         updates = await public.updates_of(session, incident.id or 0) if record else []
         last = updates[-1] if updates else None
@@ -226,12 +223,7 @@ async def _statuspage_id(services: Services, incident_id: int) -> str | None:
     """The Statuspage incident as the database has it now (not as the job first read it),
     read under the row's lock: another replica's write-back is seen, never half made."""
     async with session_scope(services.engine) as session:
-        statement = (
-            select(PublicIncident)
-            .where(col(PublicIncident.incident_id) == incident_id)
-            .with_for_update()
-        )
-        stored = (await session.exec(statement)).first()
+        stored = await public.locked_record(session, incident_id)
         return stored.statuspage_id if stored else None
 
 
@@ -257,28 +249,14 @@ async def _create(
 async def _keep(
     services: Services, incident_id: int, statuspage_id: str, update: PublicUpdate, update_id: str
 ) -> None:
-    """Write Statuspage's ids back, compared and set: an id already there stays, and a
-    revision older than the one already recorded as sent never replaces it."""
     async with session_scope(services.engine) as session:
-        await session.exec(
-            sa_update(PublicIncident)
-            .where(
-                col(PublicIncident.incident_id) == incident_id,
-                col(PublicIncident.statuspage_id).is_(None),
-            )
-            .values(statuspage_id=statuspage_id)
-        )
-        await session.exec(
-            sa_update(PublicUpdate)
-            .where(
-                col(PublicUpdate.id) == update.id,
-                col(PublicUpdate.statuspage_revision) < update.revision,
-            )
-            .values(
-                statuspage_update_id=update_id,
-                statuspage_revision=update.revision,
-                statuspage_at=services.clock(),
-            )
+        await public.record_sent(
+            session,
+            incident_id,
+            statuspage_id=statuspage_id,
+            update=update,
+            update_id=update_id,
+            at=services.clock(),
         )
         await session.commit()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy import update as sa_update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,6 +59,19 @@ def clean(text: str) -> str:
 async def public_record(session: AsyncSession, incident_id: int) -> PublicIncident | None:
     """The incident's public record, withdrawn or not; None if it was never made public."""
     return await session.get(PublicIncident, incident_id)
+
+
+async def locked_record(session: AsyncSession, incident_id: int) -> PublicIncident | None:
+    """The public record, its row locked until the session ends (PostgreSQL; SQLite's write
+    transaction serializes already): publishing and translating read, then change, the
+    incident's last update, and two at once must take turns, or one's text is lost."""
+    statement = (
+        select(PublicIncident)
+        .where(col(PublicIncident.incident_id) == incident_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(statement)).first()
 
 
 async def make_public(
@@ -212,6 +226,38 @@ async def schedule_statuspage(session: AsyncSession, update: PublicUpdate) -> No
         key=f"statuspage:{update.incident_id}",
         due_at=update.edited_at or update.published_at,
         incident_id=update.incident_id,
+    )
+
+
+async def record_sent(
+    session: AsyncSession,
+    incident_id: int,
+    *,
+    statuspage_id: str,
+    update: PublicUpdate,
+    update_id: str,
+    at: datetime,
+) -> None:
+    """Keep what Statuspage answered for ``update`` at its revision, compared and set (the
+    caller commits): an incident id already kept stays, and a revision older than the one
+    already recorded as sent never replaces it."""
+    await session.exec(
+        sa_update(PublicIncident)
+        .where(
+            col(PublicIncident.incident_id) == incident_id,
+            col(PublicIncident.statuspage_id).is_(None),
+        )
+        .values(statuspage_id=statuspage_id)
+    )
+    await session.exec(
+        sa_update(PublicUpdate)
+        .where(
+            col(PublicUpdate.id) == update.id,
+            col(PublicUpdate.statuspage_revision) < update.revision,
+        )
+        .values(
+            statuspage_update_id=update_id, statuspage_revision=update.revision, statuspage_at=at
+        )
     )
 
 

@@ -36,6 +36,7 @@ from tests.conftest import (
     command,
     open_incident,
     running_warroom,
+    settle,
     start_warroom,
 )
 
@@ -556,3 +557,29 @@ async def test_the_feed_never_takes_its_addresses_from_the_host_header(
         assert forged.findtext(f"{ATOM}id") == "https://status.example.com/status"
         [link, *_] = forged.findall(f"{ATOM}link")
         assert link.get("href") == "https://status.example.com/status/feed.atom"
+
+
+async def test_translations_given_at_once_are_all_kept(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    languages = ["fr", "de", "it", "es", "nl", "pt"]
+    async with running_warroom(slack, database_url, scheduler_interval=3600.0) as warroom:
+        channel = await open_incident(warroom, "Checkout down")
+        await command(warroom, channel, "public Checkout")
+        await command(warroom, channel, "update --public --lang en Checkout fails")
+        await asyncio.gather(
+            *(
+                slack.send_command(
+                    f"update --public --lang {lang} words in {lang}", user=ALICE, channel=channel.id
+                )
+                for lang in languages
+            )
+        )
+        await settle(warroom)
+        async with session_scope(warroom.engine) as session:
+            [update] = (await session.exec(select(PublicUpdate))).all()
+
+    assert update.texts == {"en": "Checkout fails"} | {
+        lang: f"words in {lang}" for lang in languages
+    }
+    assert update.revision == 1 + len(languages)
