@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.basics.errors import UsageError
 from bot.flows.status_page import make_public, withdraw_public
+from bot.record.public import clean
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 
@@ -16,7 +17,7 @@ def validate(args: str) -> list[str] | None:
     """The components named (comma-separated), or None for ``off``."""
     if args.strip().lower() == OFF:
         return None
-    components = [part.strip() for part in args.split(",")]
+    components = [clean(part) for part in args.split(",")]
     if args.strip() and not all(components):
         raise UsageError("Separate the components with commas, like `checkout, payments API`.")
     components = list(dict.fromkeys(c for c in components if c))

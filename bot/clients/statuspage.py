@@ -8,7 +8,10 @@ The calls, as the API reference documents them (https://developer.statuspage.io/
 - ``PATCH /v1/pages/{page_id}/incidents/{incident_id}`` with ``{"incident": {status, body,
   component_ids, components}}`` adds an update (200, the incident);
 - ``PATCH /v1/pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}``
-  with ``{"incident_update": {body}}`` changes an update's text (200, the update).
+  with ``{"incident_update": {body}}`` changes an update's text (200, the update);
+- ``GET /v1/pages/{page_id}/incidents/unresolved`` ("Get a list of unresolved incidents":
+  investigating, identified or monitoring; ``page`` and ``per_page`` pick a page of them)
+  answers 200 with a JSON array of incidents.
 
 Every request carries ``Authorization: OAuth <api key>``. The key is a secret: it goes in
 that header and nowhere else (not in errors, logs, or the database). Errors: 401 (bad key),
@@ -29,6 +32,8 @@ from bot.config import Secret
 
 TIMEOUT_SECONDS = 10.0
 RETRYABLE = frozenset({420, 429})
+# Unresolved incidents read at once when looking for one a late answer left unknown.
+UNRESOLVED_PAGE = 100
 
 
 class StatuspageFailure(VendorFailure):
@@ -69,7 +74,7 @@ class Statuspage:
             f"/pages/{self.page_id}/incidents",
             {"incident": {"name": name, **change.fields()}},
         )
-        return str(incident["id"]), _newest_update(incident)
+        return _incident_id(incident), _newest_update(incident)
 
     async def add_update(self, incident_id: str, change: IncidentChange) -> str:
         """Post an update to the incident; the new update's id."""
@@ -78,12 +83,24 @@ class Statuspage:
         )
         return _newest_update(incident)
 
+    async def find_unresolved(self, name: str) -> tuple[str, str] | None:
+        """The newest unresolved incident called ``name``: (its id, its newest update's id)."""
+        found = await self._call(
+            "GET", f"/pages/{self.page_id}/incidents/unresolved?per_page={UNRESOLVED_PAGE}", None
+        )
+        if not isinstance(found, list):
+            raise StatuspageFailure("the list of incidents is not a list", retryable=True)
+        named = [i for i in found if isinstance(i, dict) and i.get("name") == name]
+        newest = max(named, key=lambda i: str(i.get("created_at", "")), default=None)
+        return None if newest is None else (_incident_id(newest), _newest_update(newest))
+
     async def edit_update(self, incident_id: str, update_id: str, body: str) -> None:
         """Change the text of an update already posted."""
         path = f"/pages/{self.page_id}/incidents/{incident_id}/incident_updates/{update_id}"
         await self._call("PATCH", path, {"incident_update": {"body": body}})
 
-    async def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+        """What Statuspage answered (a JSON object or array), or the failure raised."""
         answer = await call_json(
             self.http,
             method,
@@ -95,7 +112,7 @@ class Statuspage:
         )
         status = answer.status
         if 200 <= status < 300:
-            if not isinstance(answer.body, dict):
+            if not isinstance(answer.body, dict | list):
                 raise StatuspageFailure(
                     f"HTTP {status} without JSON", retryable=True, status=status
                 )
@@ -108,11 +125,19 @@ class Statuspage:
         )
 
 
-def _newest_update(incident: dict[str, Any]) -> str:
-    updates: Sequence[Any] = incident.get("incident_updates") or []
+def _newest_update(incident: Any) -> str:
+    updates: Sequence[Any] = (
+        incident.get("incident_updates") or [] if isinstance(incident, dict) else []
+    )
     if not updates or not isinstance(updates[0], dict) or "id" not in updates[0]:
         raise StatuspageFailure("the answer has no incident update", retryable=False)
     return str(updates[0]["id"])
+
+
+def _incident_id(incident: Any) -> str:
+    if not isinstance(incident, dict) or "id" not in incident:
+        raise StatuspageFailure("the answer has no incident id", retryable=False)
+    return str(incident["id"])
 
 
 def _said(answer: Answer) -> str:

@@ -15,10 +15,16 @@ Its rules come from Statuspage's API reference (https://developer.statuspage.io/
 - ``PATCH /v1/pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}``
   ("Update a previous incident update") takes ``{"incident_update": {"body": ...}}`` and
   answers 200 with the update;
+- ``GET /v1/pages/{page_id}/incidents/unresolved`` ("Get a list of unresolved incidents")
+  answers 200 with a JSON array of the incidents in the investigating, identified or
+  monitoring state (newest first, ``per_page`` of them, 100 at most as the fake reads it);
 - an unknown page, incident or update is 404, values it refuses are 422, a body that is not
   JSON (the reference says "make sure the Content-Type header matches the body") is 400;
 - section "Rate Limiting": 1 request a second per key, over the limit answered 420 or 429
   (``fail(429, retry_after=...)`` injects one; the fake does not count requests itself).
+
+``answer_late(seconds)`` has the next request taken (an incident created) and answered only
+after ``seconds``: a client that timed out meanwhile does not know it was taken.
 
 Errors are answered as the reference's ``ErrorEntity``: ``{"message": "..."}``.
 
@@ -28,6 +34,7 @@ Errors are answered as the reference's ``ErrorEntity``: ``{"message": "..."}``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import string
@@ -100,6 +107,7 @@ class FakeStatuspage(FakeHttpServer):
         self.components = components or {}
         self.incidents: dict[str, FakeIncident] = {}
         self.requests: list[Received] = []
+        self._late: list[float] = []
 
     @property
     def api_url(self) -> str:
@@ -109,6 +117,10 @@ class FakeStatuspage(FakeHttpServer):
         component_id = _new_id()
         self.components[component_id] = name
         return component_id
+
+    def answer_late(self, seconds: float) -> None:
+        """Take the next request, and answer it only after ``seconds``."""
+        self._late.append(seconds)
 
     # -- HTTP ------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
@@ -122,14 +134,18 @@ class FakeStatuspage(FakeHttpServer):
             status, answer = self._answer(request, body)
         authorization = request.headers.get("Authorization")
         self.requests.append(Received(request.method, request.path, authorization, body, status))
+        if self._late:
+            await asyncio.sleep(self._late.pop(0))
         return web.json_response(answer, status=status, headers=headers)
 
-    def _answer(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _answer(self, request: web.Request, body: bytes) -> tuple[int, Any]:
         parts = request.path.strip("/").split("/")
         if parts[:2] != ["v1", "pages"] or len(parts) < 4 or parts[3] != "incidents":
             return 404, _error("Not found")
         if parts[2] != self.page_id:
             return 404, _error("Page not found")
+        if request.method == "GET" and parts[4:] == ["unresolved"]:
+            return self._unresolved(request)
         if request.content_type != "application/json":
             return 400, _error("Content-Type must match the body: send application/json")
         try:
@@ -146,6 +162,15 @@ class FakeStatuspage(FakeHttpServer):
         if route == ("PATCH", 7) and parts[5] == "incident_updates":
             return self._edit(parts[4], parts[6], data)
         return 405 if len(parts) in (4, 5, 7) else 404, _error("Not found")
+
+    def _unresolved(self, request: web.Request) -> tuple[int, Any]:
+        try:
+            per_page = min(int(request.query.get("per_page", "100")), 100)
+        except ValueError:
+            return 400, _error("per_page must be a number")
+        unresolved = [i for i in self.incidents.values() if i.status != "resolved"]
+        newest = sorted(unresolved, key=lambda i: i.created_at, reverse=True)[:per_page]
+        return 200, [self._incident_json(incident) for incident in newest]
 
     def _create(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         incident = self._incident_in(data, creating=True)

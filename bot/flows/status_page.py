@@ -126,7 +126,7 @@ async def publish_update(
     the translation of the last one when it has no text in that language yet."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        record = await public.public_record(session, incident.id or 0)
+        record = await public.locked_record(session, incident.id or 0)
         chosen = language or (record.language if record else choose_template(services, incident)[0])
         updates = await public.updates_of(session, incident.id or 0) if record else []
         last = updates[-1] if updates else None
@@ -174,7 +174,7 @@ async def sync_statuspage(services: Services, job: Job) -> datetime | None:
             text for _, text in update_texts(services, record, update, updates[:index])
         )
         try:
-            await _send(services, client, incident, record, update, body)
+            await _send(services, client, job, incident, record, update, body)
         except StatuspageFailure as failure:
             if failure.retryable:
                 return await _try_again(services, incident, job, failure)
@@ -194,35 +194,71 @@ async def sync_statuspage(services: Services, job: Job) -> datetime | None:
 async def _send(
     services: Services,
     client: Statuspage,
+    job: Job,
     incident: Incident,
     record: PublicIncident,
     update: PublicUpdate,
     body: str,
 ) -> None:
     """One call to Statuspage for ``update``, and what it answered kept on the rows."""
-    if update.statuspage_update_id and record.statuspage_id:
-        await client.edit_update(record.statuspage_id, update.statuspage_update_id, body)
+    statuspage_id = await _statuspage_id(services, record.incident_id)
+    if update.statuspage_update_id and statuspage_id:
+        await client.edit_update(statuspage_id, update.statuspage_update_id, body)
         update_id = update.statuspage_update_id
+    elif statuspage_id:
+        change = IncidentChange(
+            update.status, body, _components(services, incident, record, update)
+        )
+        update_id = await client.add_update(statuspage_id, change)
     else:
         change = IncidentChange(
             update.status, body, _components(services, incident, record, update)
         )
-        if record.statuspage_id is None:
-            name = public_name(services, incident, record)
-            record.statuspage_id, update_id = await client.create_incident(name, change)
-        else:
-            update_id = await client.add_update(record.statuspage_id, change)
-    async with session_scope(services.engine) as session:
-        stored = await session.get(PublicUpdate, update.id)
-        stored_record = await session.get(PublicIncident, record.incident_id)
-        assert stored is not None and stored_record is not None
-        stored_record.statuspage_id = record.statuspage_id
-        stored.statuspage_update_id = update_id
-        stored.statuspage_revision = update.revision
-        stored.statuspage_at = services.clock()
-        session.add_all([stored, stored_record])
-        await session.commit()
+        statuspage_id, update_id = await _create(services, client, job, incident, record, change)
+    await _keep(services, record.incident_id, statuspage_id, update, update_id)
     log.info("%s: update %s on Statuspage (%s)", incident.reference, update.id, update_id)
+
+
+async def _statuspage_id(services: Services, incident_id: int) -> str | None:
+    """The Statuspage incident as the database has it now (not as the job first read it),
+    read under the row's lock: another replica's write-back is seen, never half made."""
+    async with session_scope(services.engine) as session:
+        stored = await public.locked_record(session, incident_id)
+        return stored.statuspage_id if stored else None
+
+
+async def _create(
+    services: Services,
+    client: Statuspage,
+    job: Job,
+    incident: Incident,
+    record: PublicIncident,
+    change: IncidentChange,
+) -> tuple[str, str]:
+    """Create the Statuspage incident; after a run that failed (a create may have reached
+    Statuspage and its answer been lost to a timeout), first look for it among the unresolved
+    ones by its name, and take it with the text it should have now."""
+    name = public_name(services, incident, record)
+    if job.attempts > 0 and (found := await client.find_unresolved(name)) is not None:
+        log.warning("%s: Statuspage had %s already; taking it", incident.reference, found[0])
+        await client.edit_update(*found, change.body)
+        return found
+    return await client.create_incident(name, change)
+
+
+async def _keep(
+    services: Services, incident_id: int, statuspage_id: str, update: PublicUpdate, update_id: str
+) -> None:
+    async with session_scope(services.engine) as session:
+        await public.record_sent(
+            session,
+            incident_id,
+            statuspage_id=statuspage_id,
+            update=update,
+            update_id=update_id,
+            at=services.clock(),
+        )
+        await session.commit()
 
 
 def _components(

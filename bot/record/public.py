@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
+from sqlalchemy import update as sa_update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,8 +28,9 @@ STATUSPAGE_JOB = "statuspage"
 # A person's public update this soon after warroom announced the same status replaces the
 # announcement: one update on the page says it, in the person's words.
 REPLACES_ANNOUNCEMENT_WITHIN = timedelta(minutes=15)
-# XML 1.0 (the Atom feed) has no room for these; nobody means them in a public update.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Everything XML 1.0 (the Atom feed) has no room for: control characters, lone surrogates,
+# U+FFFE and U+FFFF. Nobody means them in public words.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class NotPublic(BotError):
@@ -49,12 +52,26 @@ class NothingToTranslate(BotError):
 
 
 def clean(text: str) -> str:
-    return _CONTROL.sub("", text).strip()
+    """Public words as XML 1.0 can carry them, trimmed."""
+    return _NOT_XML.sub("", text).strip()
 
 
 async def public_record(session: AsyncSession, incident_id: int) -> PublicIncident | None:
     """The incident's public record, withdrawn or not; None if it was never made public."""
     return await session.get(PublicIncident, incident_id)
+
+
+async def locked_record(session: AsyncSession, incident_id: int) -> PublicIncident | None:
+    """The public record, its row locked until the session ends (PostgreSQL; SQLite's write
+    transaction serializes already): publishing and translating read, then change, the
+    incident's last update, and two at once must take turns, or one's text is lost."""
+    statement = (
+        select(PublicIncident)
+        .where(col(PublicIncident.incident_id) == incident_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(statement)).first()
 
 
 async def make_public(
@@ -73,17 +90,18 @@ async def make_public(
     """
     if incident.is_private:
         raise PrivateIncident(reference=incident.reference)
+    components = [c for c in map(clean, components) if c]
     public = await public_record(session, incident.id or 0)
     if public is None:
         public = PublicIncident(
             incident_id=incident.id or 0,
-            components=list(components),
+            components=components,
             language=language,
             made_public_by=by,
             made_public_at=at,
         )
     else:
-        public.components = list(components) or public.components
+        public.components = components or public.components
         public.withdrawn_at = None
     session.add(public)
     log.info("%s made public by %s (%s)", incident.reference, by, ", ".join(components))
@@ -200,13 +218,46 @@ async def announce_status(session: AsyncSession, incident: Incident, *, at: date
 async def schedule_statuspage(session: AsyncSession, update: PublicUpdate) -> None:
     """Have Statuspage brought up to date with this update's revision (the caller commits;
     the job does nothing when Statuspage is not configured)."""
-    await jobs.schedule(
+    # One job per incident: replicas never send one incident's updates at once, and an
+    # update published while the job runs makes it run once more.
+    await jobs.run_once_more(
         session,
         kind=STATUSPAGE_JOB,
-        key=f"statuspage:{update.id}:{update.revision}",
+        key=f"statuspage:{update.incident_id}",
         due_at=update.edited_at or update.published_at,
         incident_id=update.incident_id,
-        payload={"update": update.id},
+    )
+
+
+async def record_sent(
+    session: AsyncSession,
+    incident_id: int,
+    *,
+    statuspage_id: str,
+    update: PublicUpdate,
+    update_id: str,
+    at: datetime,
+) -> None:
+    """Keep what Statuspage answered for ``update`` at its revision, compared and set (the
+    caller commits): an incident id already kept stays, and a revision older than the one
+    already recorded as sent never replaces it."""
+    await session.exec(
+        sa_update(PublicIncident)
+        .where(
+            col(PublicIncident.incident_id) == incident_id,
+            col(PublicIncident.statuspage_id).is_(None),
+        )
+        .values(statuspage_id=statuspage_id)
+    )
+    await session.exec(
+        sa_update(PublicUpdate)
+        .where(
+            col(PublicUpdate.id) == update.id,
+            col(PublicUpdate.statuspage_revision) < update.revision,
+        )
+        .values(
+            statuspage_update_id=update_id, statuspage_revision=update.revision, statuspage_at=at
+        )
     )
 
 
@@ -221,16 +272,31 @@ class PublicView:
 
 async def shown_publicly(session: AsyncSession, *, limit: int) -> list[PublicView]:
     """The public incidents with at least one update, most recently updated first: never a
-    private incident's, never a withdrawn one's."""
+    private incident's, never a withdrawn one's. Two queries, however many there are: the
+    ``limit`` incidents, then their updates."""
+    latest = (
+        select(
+            col(PublicUpdate.incident_id).label("incident_id"),
+            func.max(PublicUpdate.published_at).label("published_at"),
+        )
+        .group_by(col(PublicUpdate.incident_id))
+        .subquery()
+    )
     statement = (
         select(Incident, PublicIncident)
         .join(PublicIncident, col(PublicIncident.incident_id) == col(Incident.id))
+        .join(latest, latest.c.incident_id == col(PublicIncident.incident_id))
         .where(col(PublicIncident.withdrawn_at).is_(None), col(Incident.is_private).is_(False))
+        .order_by(latest.c.published_at.desc(), col(Incident.id).desc())
+        .limit(limit)
     )
-    views = []
-    for incident, public in (await session.exec(statement)).all():
-        updates = await updates_of(session, public.incident_id)
-        if updates:
-            views.append(PublicView(incident, public, updates))
-    views.sort(key=lambda view: view.updates[-1].published_at, reverse=True)
-    return views[:limit]
+    shown = (await session.exec(statement)).all()
+    updates: dict[int, list[PublicUpdate]] = {public.incident_id: [] for _, public in shown}
+    statement_updates = (
+        select(PublicUpdate)
+        .where(col(PublicUpdate.incident_id).in_(list(updates)))
+        .order_by(col(PublicUpdate.published_at), col(PublicUpdate.id))
+    )
+    for update in (await session.exec(statement_updates)).all():
+        updates[update.incident_id].append(update)
+    return [PublicView(incident, public, updates[public.incident_id]) for incident, public in shown]

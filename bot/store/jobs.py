@@ -10,6 +10,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -127,8 +128,17 @@ async def finish(
     error: str | None = None,
     failed: bool = False,
 ) -> None:
-    """Mark a claimed job done (``error`` says why it ended without success)."""
-    await _release(engine, job, done_at=now, due_at=job.due_at, error=error, failed=failed)
+    """Mark a claimed job done (``error`` says why it ended without success); a job
+    ``run_once_more`` asked for while it ran is released to run again instead."""
+    async with session_scope(engine) as session:
+        done = await session.exec(
+            _claimed(job)
+            .where(col(Job.payload) == job.payload)
+            .values(done_at=now, **_run_counted(error, failed))
+        )
+        if done.rowcount == 0:
+            await session.exec(_claimed(job).values(**_run_counted(error, failed)))
+        await session.commit()
 
 
 async def run_again(engine: AsyncEngine, job: Job, *, due_at: datetime) -> None:
@@ -156,31 +166,38 @@ async def _release(
     error: str | None,
     failed: bool,
 ) -> None:
-    await _update_claimed(
-        engine,
-        job,
-        done_at=done_at,
-        due_at=due_at,
-        attempts=col(Job.attempts) + 1,
-        failures=col(Job.failures) + 1 if failed else 0,
-        last_error=error,
-    )
+    async with session_scope(engine) as session:
+        await session.exec(
+            _claimed(job).values(done_at=done_at, due_at=due_at, **_run_counted(error, failed))
+        )
+        await session.commit()
 
 
 async def _update_claimed(engine: AsyncEngine, job: Job, **values: Any) -> None:
     """Set ``values`` on a claimed job and release the claim."""
-    # Only the claim's owner releases, and never a job cancelled while it ran.
     async with session_scope(engine) as session:
-        await session.exec(
-            update(Job)
-            .where(
-                col(Job.id) == job.id,
-                col(Job.locked_by) == job.locked_by,
-                col(Job.done_at).is_(None),
-            )
-            .values(**values, locked_until=None, locked_by=None)
-        )
+        await session.exec(_claimed(job).values(**values, locked_until=None, locked_by=None))
         await session.commit()
+
+
+def _claimed(job: Job) -> Any:
+    # Only the claim's owner releases, and never a job cancelled while it ran.
+    return update(Job).where(
+        col(Job.id) == job.id,
+        col(Job.locked_by) == job.locked_by,
+        col(Job.done_at).is_(None),
+    )
+
+
+def _run_counted(error: str | None, failed: bool) -> dict[str, Any]:
+    """A run's end: counted, its error kept, the claim released."""
+    return {
+        "attempts": col(Job.attempts) + 1,
+        "failures": col(Job.failures) + 1 if failed else 0,
+        "last_error": error,
+        "locked_until": None,
+        "locked_by": None,
+    }
 
 
 async def reschedule(
@@ -198,6 +215,38 @@ async def reschedule(
         .values(due_at=due_at, done_at=None, last_error=None, failures=0)
     )
     if result.rowcount == 0:
+        await schedule(session, kind=kind, key=key, due_at=due_at, incident_id=incident_id)
+
+
+async def run_once_more(
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    incident_id: int | None = None,
+) -> None:
+    """Have the job with ``key`` run (again) from ``due_at``, whatever its state (the caller
+    commits): scheduled if new, due again if finished (its runs counted afresh), due at
+    ``due_at`` if waiting, and run once more after the run under way if claimed, so that
+    work asked for while it runs is never lost. One key, so one replica at a time runs it."""
+    revived = await session.exec(
+        update(Job)
+        .where(col(Job.key) == key, col(Job.done_at).is_not(None))
+        .values(due_at=due_at, done_at=None, last_error=None, failures=0, attempts=0)
+    )
+    waiting = await session.exec(
+        update(Job)
+        .where(col(Job.key) == key, col(Job.locked_by).is_(None), col(Job.done_at).is_(None))
+        .values(due_at=due_at)
+    )
+    # A claimed job's payload changes: its owner's finish() then releases it to run again.
+    claimed = await session.exec(
+        update(Job)
+        .where(col(Job.key) == key, col(Job.locked_by).is_not(None), col(Job.done_at).is_(None))
+        .values(payload=json.dumps({"asked_again": uuid4().hex}))
+    )
+    if revived.rowcount + waiting.rowcount + claimed.rowcount == 0:
         await schedule(session, kind=kind, key=key, due_at=due_at, incident_id=incident_id)
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from uuid import NAMESPACE_URL, uuid5
+from zoneinfo import available_timezones
 
 from aiohttp import web
-from dateutil import tz
 
 from bot.flows.status_page import public_name, update_texts
-from bot.record.public import PublicView, shown_publicly
+from bot.record.public import PublicView, clean, shown_publicly
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.web.context import web_context
@@ -23,7 +25,8 @@ from bot.web.pages_common import render_page
 
 # Incidents the page and the feed show at most, most recently updated first.
 SHOWN_MAX = 50
-ZONE_NAME_MAX = 64
+# An unknown zone is named back in the page up to this many characters.
+ZONE_SHOWN_MAX = 64
 FEED_TYPE = "application/atom+xml"
 # Published updates are the same for everyone: caches may keep them a little while.
 CACHE = "public, max-age=30"
@@ -63,14 +66,20 @@ def _shown(services: Services, view: PublicView) -> ShownIncident:
             update.status,
             update.published_at,
             update.edited_at,
-            update_texts(services, view.public, update, view.updates[:index]),
+            [
+                (language, clean(text))
+                for language, text in update_texts(
+                    services, view.public, update, view.updates[:index]
+                )
+            ],
         )
         for index, update in enumerate(view.updates)
     ]
     return ShownIncident(
         reference=view.incident.reference,
-        name=public_name(services, view.incident, view.public),
-        components=view.public.components,
+        # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
+        name=clean(public_name(services, view.incident, view.public)),
+        components=[c for c in map(clean, view.public.components) if c],
         zone=view.incident.timezone,
         updates=updates[::-1],
     )
@@ -82,17 +91,47 @@ async def _published(services: Services) -> list[ShownIncident]:
     return [_shown(services, view) for view in views]
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def viewer_zone(asked: str | None) -> tuple[str, str | None]:
-    """(the zone to show times in, the zone asked for when it is unknown)."""
+    """(the zone to show times in, the zone asked for when it is unknown).
+
+    Only an IANA zone name from the zone database's own list: a name is never handed to a
+    zone loader as it came, since loaders open files by it (``/etc/passwd``, ``../..``).
+    """
     if not asked:
         return "UTC", None
-    if len(asked) <= ZONE_NAME_MAX and tz.gettz(asked) is not None:
+    if asked in _zone_names():
         return asked, None
-    return "UTC", asked
+    return "UTC", asked[:ZONE_SHOWN_MAX]
 
 
-def _base_url(request: web.Request, public_url: str) -> str:
-    return public_url or f"{request.scheme}://{request.host}"
+@dataclass(frozen=True)
+class FeedAddresses:
+    """The feed's links and ids, never taken from the request: its Host header is the
+    client's to choose, and the answer is cached for everyone.
+
+    With ``WARROOM_PUBLIC_URL``, links are absolute and ids are the page's own address;
+    without it, links are relative to the feed and ids are ``urn:uuid:`` names made from
+    what was published (stable, and the same at any address)."""
+
+    base: str  # WARROOM_PUBLIC_URL, or "" for links relative to the feed
+
+    @property
+    def feed_id(self) -> str:
+        return f"{self.base}/status" if self.base else _urn("warroom:status")
+
+    def entry_id(self, incident: ShownIncident, update: ShownUpdate) -> str:
+        if self.base:
+            return f"{self.base}/status#update-{update.id}"
+        return _urn(f"warroom:status:{incident.reference}:{update.id}:{update.at.isoformat()}")
+
+
+def _urn(name: str) -> str:
+    return f"urn:uuid:{uuid5(NAMESPACE_URL, name)}"
 
 
 async def status_page(request: web.Request) -> web.Response:
@@ -119,10 +158,9 @@ async def status_feed(request: web.Request) -> web.Response:
         key=lambda pair: pair[1].updated,
         reverse=True,
     )
-    base = _base_url(request, web_.settings.public_url)
     xml = web_.services.renderer.render(
         "web/status_feed.xml.j2",
-        base=base,
+        addresses=FeedAddresses(web_.settings.public_url.rstrip("/")),
         utc=UTC,
         entries=entries,
         updated=entries[0][1].updated if entries else web_.services.clock(),

@@ -89,3 +89,19 @@ async def test_injected_rate_limit_says_when_to_come_back(fake: FakeStatuspage) 
     assert status == 429 and response.headers["Retry-After"] == "7"
     status, _, _ = await call(fake, "POST", f"/pages/{fake.page_id}/incidents", incident())
     assert status == 201
+
+
+async def test_unresolved_lists_open_incidents_newest_first(fake: FakeStatuspage) -> None:
+    path = f"/pages/{fake.page_id}/incidents"
+    _, first, _ = await call(fake, "POST", path, incident(name="first"))
+    _, second, _ = await call(fake, "POST", path, incident(name="second"))
+    _, third, _ = await call(fake, "POST", path, incident(name="third", status="resolved"))
+
+    status, listed, _ = await call(fake, "GET", f"{path}/unresolved", None)
+
+    assert status == 200 and isinstance(listed, list)
+    assert [i["id"] for i in listed] == [second["id"], first["id"]]
+    assert third["id"] not in {i["id"] for i in listed}
+    assert all(i["incident_updates"] for i in listed)
+    status, _, _ = await call(fake, "GET", f"{path}/unresolved", None, key="wrong")
+    assert status == 401

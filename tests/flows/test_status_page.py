@@ -8,24 +8,37 @@ of status.payplug-enterprise.com, incident 2171966).
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
+import bot.clients.statuspage as statuspage_client
 from bot.config import Settings
 from bot.emulator import Channel, SlackEmulator
 from bot.emulator.statuspage import FakeStatuspage
 from bot.postmortem.posting import write_draft
 from bot.store.db import session_scope
-from bot.store.models import Incident, PublicUpdate
-from tests.conftest import ALICE, Clock, Warroom, command, open_incident, running_warroom
+from bot.store.models import Incident, PublicIncident, PublicUpdate
+from tests.conftest import (
+    ALICE,
+    Clock,
+    Warroom,
+    command,
+    open_incident,
+    running_warroom,
+    settle,
+    start_warroom,
+)
 
 FR_MONITORING = (
     "Un incident affectant le e-commerce et les paiements in-store a eu lieu entre 16h11 et"
@@ -158,7 +171,7 @@ async def test_the_atom_feed_has_an_entry_per_update(payplug: Warroom) -> None:
     assert status == 200 and response.content_type == "application/atom+xml"
     feed = ET.fromstring(body.encode())
     assert feed.tag == f"{ATOM}feed"
-    assert feed.findtext(f"{ATOM}id") == f"{payplug.url}/status"
+    assert feed.findtext(f"{ATOM}id", "").startswith("urn:uuid:")
     assert feed.findtext(f"{ATOM}updated") == "2025-03-27T17:00:00Z"
     entries = feed.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}published") for e in entries] == [
@@ -166,10 +179,10 @@ async def test_the_atom_feed_has_an_entry_per_update(payplug: Warroom) -> None:
         "2025-03-27T15:42:00Z",
     ]
     ids = [e.findtext(f"{ATOM}id") for e in entries]
-    assert len(set(ids)) == 2 and all(i.startswith(f"{payplug.url}/status#update-") for i in ids)
+    assert len(set(ids)) == 2 and all(i and i.startswith("urn:uuid:") for i in ids)
     for entry in entries:
         link = entry.find(f"{ATOM}link")
-        assert link is not None and link.get("href") == entry.findtext(f"{ATOM}id")
+        assert link is not None and (link.get("href") or "").startswith("/status#update-")
     resolved = "".join(entries[0].find(f"{ATOM}content").itertext())  # type: ignore[union-attr]
     assert FR_RESOLVED in resolved and EN_RESOLVED in resolved
     assert entries[0].findtext(f"{ATOM}title", "").endswith(": Resolved")
@@ -264,7 +277,9 @@ async def test_statuspage_rate_limit_waits_for_retry_after(
     await payplug.advance(seconds=60)
     assert len(statuspage.requests) == 1 and statuspage.incidents == {}
     await payplug.advance(seconds=61)
-    assert len(statuspage.requests) == 2 and len(statuspage.incidents) == 1
+    # Before creating again, warroom looks whether the refused call created it after all.
+    assert [r.method for r in statuspage.requests] == ["POST", "GET", "POST"]
+    assert len(statuspage.incidents) == 1
 
 
 @pytest.mark.parametrize(
@@ -293,12 +308,24 @@ async def test_update_usage(payplug: Warroom) -> None:
     channel = await open_incident(payplug, "Checkout down")
     for text, answer in [
         ("update --lang fr Bonjour", "`--lang` goes with `--public`"),
-        ("update --public --lang 12 Hello", "Give `--lang` a language code"),
+        ("update --public --lang 12 Hello", "`12` is not a language code"),
+        ("update --public --lang xx Hello", "give `--lang` an ISO 639-1 code"),
+        ("update --public --lang qq-br Hello", "`qq-br` is not a language code"),
+        ("update --public --lang=zz Hello", "`zz` is not a language code"),
         ("update --public", "Say what is known"),
         ("public a,,b", "Separate the components with commas"),
     ]:
         response = await payplug.slack.send_command(text, user=ALICE, channel=channel.id)
         assert answer in response.text, (text, response.text)
+
+
+async def test_a_language_with_a_region_is_taken(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public --lang pt-BR O checkout falha")
+
+    _, page, _ = await get(payplug, "/status")
+    assert '<p class="text" lang="pt-br">O checkout falha</p>' in page
 
 
 async def test_the_draft_lists_what_was_published_and_where(payplug: Warroom) -> None:
@@ -333,3 +360,226 @@ async def test_a_draft_of_an_incident_never_public_has_no_status_page_section(
 
     assert "## Mises à jour de la page de statut" not in draft
     assert "publiée sur /status" not in draft
+
+
+@pytest.mark.parametrize(
+    "asked", ["/etc/passwd", "../../etc/passwd", ":/etc/localtime", "UTC+05:00", "x" * 64]
+)
+async def test_an_unknown_viewer_zone_falls_back_to_utc(payplug: Warroom, asked: str) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+
+    status, page, _ = await get(payplug, f"/status?tz={quote(asked, safe='')}")
+
+    assert status == 200 and "Checkout fails for some" in page
+    assert f"There is no time zone called “{html.escape(asked)}”: times are in UTC" in page
+
+
+async def test_a_known_viewer_zone_is_used(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+
+    _, page, _ = await get(payplug, "/status?tz=EST5EDT")
+
+    assert "no time zone called" not in page and "2025-03-27 11:15 EDT" in page
+
+
+async def test_the_feed_stays_xml_whatever_was_typed_or_stored(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public api\x0bgateway, web")
+    await command(payplug, channel, "update --public --lang en we are on it \uffff now")
+    # Rows stored before the cleaning was as strict as it is.
+    async with session_scope(payplug.engine) as session:
+        [stored] = (await session.exec(select(PublicUpdate))).all()
+        stored.texts = {"en": "lone \ud800 surrogate \ufffe and \x0b tab"}
+        session.add(stored)
+        public = await session.get(PublicIncident, stored.incident_id)
+        assert public is not None and public.components == ["apigateway", "web"]
+        public.components = ["db\uffff", "\x0b"]
+        session.add(public)
+        await session.commit()
+
+    _, body, _ = await get(payplug, "/status/feed.atom")
+
+    [entry] = ET.fromstring(body.encode()).findall(f"{ATOM}entry")
+    text = "".join(entry.find(f"{ATOM}content").itertext())  # type: ignore[union-attr]
+    assert text == "lone  surrogate  and  tab"
+    assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == ["db"]
+
+
+async def test_a_component_of_nothing_but_control_characters_is_refused(
+    payplug: Warroom,
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    response = await payplug.slack.send_command(
+        "public api, \x0b\uffff", user=ALICE, channel=channel.id
+    )
+    assert "Separate the components with commas" in response.text
+
+
+async def test_two_replicas_make_one_statuspage_incident_and_keep_the_translation(
+    slack: SlackEmulator, sqlite_url: str, statuspage: FakeStatuspage
+) -> None:
+    """Replica B runs the job (its create answered late) while a translation comes in and
+    replica A polls: one Statuspage incident, and it ends with both texts."""
+    clock = Clock(at(15, 15))
+    settings = statuspage_settings(statuspage)
+    run_a, a = await start_warroom(slack, sqlite_url, clock, **settings)
+    run_b, b = await start_warroom(slack, sqlite_url, clock, **settings)  # Slack sends to B
+    try:
+        channel = await open_incident(b, "Checkout down")
+        await command(b, channel, "public E-commerce processing")
+        statuspage.answer_late(1.5)
+        await slack.send_command(
+            "update --public --lang fr premiers mots", user=ALICE, channel=channel.id
+        )
+        await statuspage.wait_for(lambda: statuspage.incidents)
+        await slack.send_command(
+            "update --public --lang en first words", user=ALICE, channel=channel.id
+        )
+        await a.run_jobs()  # replica A polls while B's create waits for its answer
+        await b.services.background.drain(timeout=10)
+        await b.run_jobs()
+        await a.run_jobs()
+
+        [incident] = statuspage.incidents.values()
+        assert [u["body"] for u in incident.updates] == ["premiers mots\n\nfirst words"]
+        posts = [r for r in statuspage.requests if r.method == "POST"]
+        assert len(posts) == 1
+    finally:
+        await slack.drain()
+        await run_a.cleanup()
+        await run_b.cleanup()
+
+
+async def test_a_create_answered_after_the_timeout_is_found_not_made_again(
+    payplug: Warroom, statuspage: FakeStatuspage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statuspage_client, "TIMEOUT_SECONDS", 0.5)
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public E-commerce processing")
+    statuspage.answer_late(1.5)
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+    assert said(payplug, "Statuspage did not take INC-1")
+    await asyncio.sleep(1.5)  # the late answer goes out to nobody
+
+    await payplug.advance(seconds=20)
+
+    [incident] = statuspage.incidents.values()
+    assert [u["body"] for u in incident.updates] == ["Checkout fails for some"]
+    assert [r.method for r in statuspage.requests] == ["POST", "GET", "PATCH"]
+    async with session_scope(payplug.engine) as session:
+        [update] = (await session.exec(select(PublicUpdate))).all()
+    assert update.statuspage_update_id == incident.updates[0]["id"]
+    await command(payplug, channel, "update --public --lang en Fixed")
+    assert [u["body"] for u in incident.updates][-1] == "Fixed"
+    assert len(statuspage.incidents) == 1
+
+
+async def test_the_page_shows_the_50_latest_in_two_queries(payplug: Warroom) -> None:
+    """Incidents published over the years: the page reads the 50 most recently updated and
+    their updates, not every public incident ever made."""
+    async with session_scope(payplug.engine) as session:
+        for number in range(1, 61):
+            day = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=number)
+            incident = Incident(
+                team_id="T1", number=number, title="t", declared_by=ALICE, declared_at=day
+            )
+            session.add(incident)
+            await session.flush()
+            withdrawn = day if number == 60 else None
+            session.add(
+                PublicIncident(
+                    incident_id=incident.id or 0,
+                    components=[f"component {number}"],
+                    made_public_by=ALICE,
+                    made_public_at=day,
+                    withdrawn_at=withdrawn,
+                )
+            )
+            await session.flush()
+            for hour in (1, 2):
+                session.add(
+                    PublicUpdate(
+                        incident_id=incident.id or 0,
+                        status="investigating",
+                        texts={"en": f"words {number}.{hour}"},
+                        published_at=day + timedelta(hours=hour),
+                    )
+                )
+        await session.commit()
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    sync_engine = payplug.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        _, page, _ = await get(payplug, "/status")
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+
+    shown = re.findall(r"words (\d+)\.2", page)
+    assert shown == [str(n) for n in range(59, 9, -1)]  # newest first, the withdrawn one not
+    assert "words 59.1" in page and "words 10.1" in page
+    assert len([s for s in statements if "public_update" in s]) == 2
+
+
+async def feed_from(warroom: Warroom, host: str) -> ET.Element:
+    headers = {"Host": host}
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(warroom.url + "/status/feed.atom", headers=headers) as response,
+    ):
+        return ET.fromstring(await response.read())
+
+
+@pytest.mark.parametrize("public_url", ["", "https://status.example.com"])
+async def test_the_feed_never_takes_its_addresses_from_the_host_header(
+    slack: SlackEmulator, sqlite_url: str, public_url: str
+) -> None:
+    async with running_warroom(
+        slack, sqlite_url, public_url=public_url, scheduler_interval=3600.0
+    ) as warroom:
+        channel = await open_incident(warroom, "Checkout down")
+        await command(warroom, channel, "public Checkout")
+        await command(warroom, channel, "update --public --lang en Checkout fails for some")
+
+        honest = await feed_from(warroom, "127.0.0.1")
+        forged = await feed_from(warroom, "evil.example")
+
+    assert ET.tostring(honest) == ET.tostring(forged)
+    assert "evil.example" not in ET.tostring(forged).decode()
+    if public_url:
+        assert forged.findtext(f"{ATOM}id") == "https://status.example.com/status"
+        [link, *_] = forged.findall(f"{ATOM}link")
+        assert link.get("href") == "https://status.example.com/status/feed.atom"
+
+
+async def test_translations_given_at_once_are_all_kept(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    languages = ["fr", "de", "it", "es", "nl", "pt"]
+    async with running_warroom(slack, database_url, scheduler_interval=3600.0) as warroom:
+        channel = await open_incident(warroom, "Checkout down")
+        await command(warroom, channel, "public Checkout")
+        await command(warroom, channel, "update --public --lang en Checkout fails")
+        await asyncio.gather(
+            *(
+                slack.send_command(
+                    f"update --public --lang {lang} words in {lang}", user=ALICE, channel=channel.id
+                )
+                for lang in languages
+            )
+        )
+        await settle(warroom)
+        async with session_scope(warroom.engine) as session:
+            [update] = (await session.exec(select(PublicUpdate))).all()
+
+    assert update.texts == {"en": "Checkout fails"} | {
+        lang: f"words in {lang}" for lang in languages
+    }
+    assert update.revision == 1 + len(languages)

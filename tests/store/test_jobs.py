@@ -111,6 +111,27 @@ async def test_finish_retry_and_cancel(engine: AsyncEngine) -> None:
     assert rows[0].done_at == NOW and rows[0].attempts == 1
 
 
+async def run_once_more(engine: AsyncEngine, due_at: datetime) -> None:
+    async with session_scope(engine) as session:
+        await jobs.run_once_more(session, kind="sync", key="sync:1", due_at=due_at)
+        await session.commit()
+
+
+async def test_work_asked_for_while_a_job_runs_runs_it_once_more(engine: AsyncEngine) -> None:
+    await run_once_more(engine, NOW)  # scheduled
+    (running,) = await jobs.claim_due(engine, now=NOW, owner="a")
+    await run_once_more(engine, NOW)  # asked again while it runs (the clock has not moved)
+    assert await claim_all(engine, "b") == []  # never two runs at once
+    await jobs.finish(engine, running, now=NOW)
+
+    (again,) = await jobs.claim_due(engine, now=NOW, owner="b")
+    await jobs.finish(engine, again, now=NOW)
+    assert await claim_all(engine, "b", NOW + timedelta(hours=1)) == []
+    await run_once_more(engine, NOW + timedelta(minutes=1))  # a finished job comes back
+    (revived,) = await jobs.claim_due(engine, now=NOW + timedelta(minutes=1), owner="a")
+    assert (revived.attempts, revived.done_at) == (0, None)
+
+
 async def test_a_job_cancelled_while_it_runs_stays_cancelled(
     engine: AsyncEngine, incident_id: int
 ) -> None:

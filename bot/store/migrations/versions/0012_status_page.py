@@ -2,7 +2,7 @@
 about them (on warroom's /status and, when configured, Atlassian Statuspage).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-28
 """
 
