@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator import BotResponse, Channel, Message, SlackEmulator, slack_signature_headers
+from bot.emulator.models import new_ts
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
 from tests.conftest import ALICE, BOB, CAROL, running_warroom
@@ -377,12 +378,10 @@ async def test_a_database_outage_is_answered_with_5xx_reported_and_recovered_fro
             "channel": channel.id,
             "user": BOB,
             "text": "said while the database was down",
-            "ts": f"{int(time.time())}.000777",
+            "ts": new_ts(),
             "channel_type": "channel",
         }
-        before = await slack.send_event(
-            {**event, "text": "said before", "ts": f"{int(time.time())}.000111"}
-        )
+        before = await slack.send_event({**event, "text": "said before", "ts": new_ts()})
         assert before.status == 200
         # A post Slack refuses for now waits in the outbox, and comes due during the outage.
         slack.fail_with_error("chat.postMessage", "service_unavailable")

@@ -11,6 +11,7 @@ from sqlmodel import func, select
 
 from bot.basics.timestamps import ts_to_datetime
 from bot.emulator import Channel, SlackEmulator
+from bot.emulator.models import new_ts
 from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, Incident, MessageRevision, Reaction, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
@@ -240,14 +241,14 @@ async def test_an_event_delivered_three_times_is_applied_once(warroom_any_db: Wa
         "reaction": "pushpin",
         "item": {"type": "message", "channel": channel.id, "ts": said.ts},
         "item_user": BOB,
-        "event_ts": f"{int(time.time())}.000900",
+        "event_ts": new_ts(),
     }
     message = {
         "type": "message",
         "channel": channel.id,
         "user": CAROL,
         "text": "once",
-        "ts": f"{int(time.time())}.000901",
+        "ts": new_ts(),
         "channel_type": "channel",
     }
     for event, event_id in ((reaction, "Ev0REACT"), (message, "Ev0MSG")):
@@ -272,7 +273,7 @@ async def test_concurrent_duplicate_deliveries_are_applied_once(warroom_any_db: 
         "channel": channel.id,
         "user": CAROL,
         "text": "racing",
-        "ts": f"{int(time.time())}.000777",
+        "ts": new_ts(),
         "channel_type": "channel",
     }
     responses = await asyncio.gather(
@@ -293,7 +294,7 @@ async def test_a_database_failure_is_answered_with_an_error_so_slack_retries(
         "channel": channel.id,
         "user": BOB,
         "text": "lost?",
-        "ts": f"{int(time.time())}.000555",
+        "ts": new_ts(),
         "channel_type": "channel",
     }
     # The database file becomes unreachable: its directory moves away.
@@ -359,7 +360,7 @@ async def test_a_reaction_whose_message_slack_cannot_give_is_not_retried_forever
         "user": ALICE,
         "reaction": "pushpin",
         "item": {"type": "message", "channel": channel.id, "ts": "1700000000.000100"},
-        "event_ts": f"{int(time.time())}.000100",
+        "event_ts": new_ts(),
     }
     assert (await slack.send_event(gone)).status == 200
     slack.fail("conversations.history", status=500, times=10)
