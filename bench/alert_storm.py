@@ -196,6 +196,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
                 WARROOM_LOG_LEVEL="WARNING",
                 WARROOM_ALERT_TOKEN=TOKEN,
                 WARROOM_ALERT_ROUTES=str(routes),
+                WARROOM_JOB_CONCURRENCY=str(args.job_concurrency),
             ),
             workdir / "warroom.log",
             cores,
@@ -356,6 +357,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, help="give up after this many seconds (600)")
     parser.add_argument("--database-url", help="e.g. postgresql://… (default: SQLite, temp dir)")
     parser.add_argument("--quick", action="store_true", help="a small storm, for a smoke test")
+    parser.add_argument(
+        "--job-concurrency",
+        type=int,
+        default=1,
+        help="WARROOM_JOB_CONCURRENCY for the server (default 1; 8: war rooms side by side)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     args.groups = args.groups or (25 if quick else 100)

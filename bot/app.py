@@ -164,7 +164,12 @@ def build_services(
 
 async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Escalation timers, pages and reminders: every replica runs due jobs, each job runs once.
-    runner = JobRunner(app[services_key], JOB_HANDLERS, yielding=YIELDING_JOBS)
+    runner = JobRunner(
+        app[services_key],
+        JOB_HANDLERS,
+        yielding=YIELDING_JOBS,
+        concurrency=app[settings_key].job_concurrency,
+    )
     app[job_runner_key] = runner
     # Slack writes kept in the outbox: what could not be sent at once, and after a restart.
     sender = OutboxSender(app[services_key])

@@ -114,6 +114,9 @@ class Settings:
     pagerduty_timeout: float = 10.0
     # How often each replica looks for due work (escalation timers, pages, reminders).
     scheduler_interval: float = 1.0
+    # Jobs a replica runs at once (bot/flows/scheduler.py); escalations, pages and reminders
+    # run one at a time whatever this says.
+    job_concurrency: int = 1
     # Alert webhooks need this bearer token; without it alert intake stays off.
     alert_token: Secret = NO_SECRET
     alert_routes: Routes = NO_ROUTES
@@ -174,6 +177,7 @@ class Settings:
             pagerduty_events_url=environ.get("PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL),
             pagerduty_timeout=_seconds(environ, "PAGERDUTY_TIMEOUT", 10.0),
             scheduler_interval=_seconds(environ, "WARROOM_SCHEDULER_INTERVAL", 1.0),
+            job_concurrency=_int(environ, "WARROOM_JOB_CONCURRENCY", 1),
             alert_token=Secret(environ.get("WARROOM_ALERT_TOKEN", "").strip()),
             alert_routes=_routes(environ.get("WARROOM_ALERT_ROUTES")),
             alert_max_body_bytes=_int(environ, "WARROOM_ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024),
@@ -239,6 +243,8 @@ class Settings:
             problems.append("PAGERDUTY_TIMEOUT: must be more than zero seconds")
         if self.scheduler_interval <= 0:
             problems.append("WARROOM_SCHEDULER_INTERVAL: must be more than zero seconds")
+        if not 1 <= self.job_concurrency <= 32:
+            problems.append("WARROOM_JOB_CONCURRENCY: must be between 1 and 32")
         unknown_policies = sorted(
             name
             for name in self.alert_routes.policy_names()
