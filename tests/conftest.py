@@ -7,11 +7,12 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -214,9 +215,26 @@ async def running_warroom(
     try:
         yield running
     finally:
-        await slack.drain()
-        await runner.cleanup()
+        await _within(TEARDOWN_SECONDS, slack.drain(), "the emulator's event deliveries")
+        await _within(TEARDOWN_SECONDS, runner.cleanup(), "the app's cleanup")
         await _database_threads_ended(earlier)
+
+
+# Far beyond what a teardown takes (a second or two): past it, something waits on work that
+# will never finish, and the test fails naming every task and where it waits.
+TEARDOWN_SECONDS = 120.0
+
+
+async def _within(seconds: float, work: Coroutine[Any, Any, None], what: str) -> None:
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if done:
+        return task.result()
+    # Stacks first, while every task still waits where it hung; then let go of the work.
+    tasks = [other for other in asyncio.all_tasks() if other is not asyncio.current_task()]
+    stacks = "\n".join(f"{other!r}: {other.get_stack(limit=8)}" for other in tasks)
+    task.cancel()
+    raise AssertionError(f"{what} did not end within {seconds:.0f} s; tasks:\n{stacks}")
 
 
 async def _database_threads_ended(earlier: set[threading.Thread], timeout: float = 5.0) -> None:
