@@ -18,7 +18,6 @@ Documentation followed (docs.github.com):
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -37,7 +36,7 @@ from bot.clients.trackers import (
     short,
     typed_fields,
 )
-from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS, Answer
+from bot.clients.vendor_http import Answer, seconds_until
 
 API_VERSION = "2022-11-28"
 # GitHub's advice when a secondary rate limit names no wait.
@@ -134,7 +133,7 @@ def _rate_limit_wait(answer: Answer) -> float | None:
     if headers.get("x-ratelimit-remaining") == "0":
         reset = parse_bounded_int(headers.get("x-ratelimit-reset"), 0, 10**12)
         if reset is not None:
-            return float(min(max(reset - time.time(), 1.0), RETRY_AFTER_MAX_SECONDS))
+            return seconds_until(reset)
     message = str(answer.body_object.get("message", ""))
     if answer.status == 429 or "rate limit" in message.lower():
         return SECONDARY_LIMIT_WAIT

@@ -16,7 +16,6 @@ Documentation followed (linear.app/developers):
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +33,7 @@ from bot.clients.trackers import (
     short,
     typed_fields,
 )
-from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS, Answer
+from bot.clients.vendor_http import Answer, seconds_until
 
 ISSUE_CREATE = (
     "mutation IssueCreate($input: IssueCreateInput!) {"
@@ -136,5 +135,5 @@ def _reset_in(answer: Answer) -> float | None:
     """Seconds until Linear's reset time (epoch milliseconds), or its Retry-After."""
     reset = parse_bounded_int(answer.headers.get("X-RateLimit-Requests-Reset"), 0, 10**15)
     if reset is not None:
-        return float(min(max(reset / 1000 - time.time(), 1.0), RETRY_AFTER_MAX_SECONDS))
+        return seconds_until(reset / 1000)
     return answer.retry_after

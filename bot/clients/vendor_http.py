@@ -9,6 +9,7 @@ in a failure's text, which is shown in Slack and kept on rows.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -98,3 +99,9 @@ def retry_after_seconds(raw: str | None) -> float | None:
     timedelta overflows, so only whole ASCII seconds count, and no more than a day."""
     seconds = parse_bounded_int(raw, 0, 10**12)
     return float(min(seconds, RETRY_AFTER_MAX_SECONDS)) if seconds is not None else None
+
+
+def seconds_until(reset_at: float) -> float:
+    """The wait until a rate limit's reset time (Unix seconds, as GitHub and Linear give it):
+    at least a second, at most ``RETRY_AFTER_MAX_SECONDS``."""
+    return float(min(max(reset_at - time.time(), 1.0), RETRY_AFTER_MAX_SECONDS))

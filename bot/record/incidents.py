@@ -160,11 +160,14 @@ async def lock(session: AsyncSession, incident: Incident) -> Incident:
     Escalations and acknowledgements of one incident take turns this way (on SQLite every
     write transaction already does).
     """
-    # populate_existing: the session may hold the row as read before the lock was taken.
+    # FOR NO KEY UPDATE (key_share), not FOR UPDATE: lockers still take turns, but rows that
+    # only point at the incident (messages, entries, alerts: their foreign keys take a key
+    # share) are written meanwhile, so the event writer never waits behind a flow holding
+    # the lock. populate_existing: the session may hold the row as read before the lock.
     statement = (
         select(Incident)
         .where(Incident.id == incident.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return (await session.exec(statement)).one()

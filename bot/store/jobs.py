@@ -229,7 +229,10 @@ async def run_once_more(
     """Have the job with ``key`` run (again) from ``due_at``, whatever its state (the caller
     commits): scheduled if new, due again if finished (its runs counted afresh), due at
     ``due_at`` if waiting, and run once more after the run under way if claimed, so that
-    work asked for while it runs is never lost. One key, so one replica at a time runs it."""
+    work asked for while it runs is never lost. One key, so one replica at a time runs it.
+
+    For kinds whose handlers read no payload: a claimed job's payload becomes the marker its
+    ``finish`` compares."""
     revived = await session.exec(
         update(Job)
         .where(col(Job.key) == key, col(Job.done_at).is_not(None))
