@@ -9,6 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import BotError
 from bot.basics.slack_ids import DeclareModal, input_state
+from bot.basics.slack_text import SlackText
 from bot.clients.slack_errors import SlackGone
 from bot.flows.declare import Declaration
 from bot.services import Services
@@ -50,7 +51,13 @@ def _submitted(view: dict[str, Any]) -> tuple[str, str, str, bool]:
     description = str(input_state(values, DeclareModal.DESCRIPTION).get("value") or "").strip()
     ticked = input_state(values, DeclareModal.VISIBILITY).get("selected_options") or []
     private = any(isinstance(o, dict) and o.get("value") == "private" for o in ticked)
-    return " ".join(title.split()), str(chosen.get("value") or ""), description, private
+    # A modal's input is what the person typed, not Slack text: encoded once, here.
+    return (
+        SlackText.from_plain(" ".join(title.split())),
+        str(chosen.get("value") or ""),
+        SlackText.from_plain(description),
+        private,
+    )
 
 
 async def handle_declare_submission(

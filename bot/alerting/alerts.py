@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerting.payloads import AlertSeen, Notification
 from bot.alerting.routes import Route, Routes
+from bot.basics.slack_text import SlackText
 from bot.record import incidents
 from bot.record.timeline import add_entry
 from bot.store.db import insert_once
@@ -272,15 +273,18 @@ async def _open_for_alerts(
     incident = await incidents.open_incident(
         session,
         team_id=team_id,
-        title=route.render_title(title_context(notification)),
+        # An alert's words are plain text: encoded once here, as Slack text is kept.
+        title=SlackText.from_plain(route.render_title(title_context(notification))),
         declared_by=notification.sender,
         severity=route.severity or notification.severity or "SEV3",
         timezone=timezone,
         declared_at=now,
         # The alerts' own description first; Grafana's message is a whole rendered template.
-        description=(notification.common_annotations.get("description") or notification.message)[
-            :DESCRIPTION_MAX
-        ],
+        description=SlackText.from_plain(
+            (notification.common_annotations.get("description") or notification.message)[
+                :DESCRIPTION_MAX
+            ]
+        ),
         detected_at=detected_at,
         commander=None,
         previous_incident_id=previous.id if previous else None,

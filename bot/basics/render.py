@@ -1,14 +1,16 @@
 """Everything a person reads is rendered here from the Jinja2 files in ``templates/``.
 
-Every value interpolated into a template is escaped for Slack (``& < >``), so text typed by a
-user (``<!channel>``, ``<@U123>``) is shown, never obeyed. Templates produce mentions and links
+Each output encodes what templates interpolate once, in its own way. People's words from the
+record are ``SlackText`` (bot.basics.slack_text: Slack's encoding, decoded by every output);
+any other value is plain text. In a Slack message plain text is escaped (``& < >``), so text
+(``<!channel>``, ``<@U123>``) is shown, never obeyed, and Slack text is shown as the person
+wrote it (their mentions and links working, a broadcast never obeyed). Markdown documents,
+HTML pages and plain text name people and decode links. Templates produce mentions and links
 only through the ``mention`` and ``channel_link`` filters, which check what they are given.
-The same escaping is right for the Markdown postmortem, where ``&lt;`` renders as ``<``.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -28,6 +30,15 @@ from markupsafe import Markup
 import bot
 from bot.basics import slack_ids
 from bot.basics.durations import duration_text
+from bot.basics.slack_text import (
+    SlackText,
+    normalize_newlines,
+    take_apart_structure,
+    to_html,
+    to_mrkdwn,
+    to_plain,
+    to_readable,
+)
 from bot.basics.timestamps import ts_to_datetime
 
 SLACK_IDS = SimpleNamespace(
@@ -39,9 +50,6 @@ SLACK_IDS = SimpleNamespace(
 )
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
-_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
-# Slack markup in message text: <@U1|name>, <#C1|name>, <!channel>, <url|label>.
-_SLACK_MARKUP = re.compile(r"<([^<>]+)>")
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
 # What makes a line a list item, a setext underline or a thematic break once the inline
 # syntax is escaped: `-`, `+` or `=` first, or a number and `.` (`)` is escaped inline).
@@ -55,10 +63,6 @@ _CODE_INDENT = 4
 # Shown as the space it stands for, but not indentation to Markdown (CommonMark counts only
 # spaces and tabs), so an indented line stays a line of text.
 _NBSP = "\u00a0"
-# Slack has no escape for a quote or a code block: a zero-width space before the `>` or
-# between the backticks keeps the text as typed and takes the markup away.
-_ZWSP = "\u200b"
-_SLACK_QUOTE = re.compile(r"^([ \t]*)(?=&gt;)", re.MULTILINE)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -72,31 +76,29 @@ def builtin_templates_dir() -> Path:
 
 
 def slack_escape(value: object) -> str:
-    """Text shown as itself in a Slack message: the three characters Slack treats as markup
-    escaped, and no line of it a quote or a code block."""
-    return _slack_structure(str(value).translate(_ESCAPES))
+    """Plain text shown as itself in a Slack message: the three characters Slack treats as
+    markup escaped, and no line of it a quote or a code block."""
+    return take_apart_structure(normalize_newlines(str(value)).translate(_ESCAPES))
 
 
 def slack_quote(value: object) -> Markup:
-    """A person's text as a Slack block quote: each line shown as typed, then quoted (the
-    quote is ours; a ``>`` the person typed stays a character, a mention pings nobody). Text
-    Slack sent arrives escaped (``&gt;``) and a form's does not: both are shown the same."""
-    lines = html.unescape(str(value)).split("\n")
-    return Markup("\n".join(">" + slack_escape(line) for line in lines))
+    """A person's text as a Slack block quote: each line shown as written, then quoted (the
+    quote is ours; a ``>`` the person typed stays a character)."""
+    lines = str(record_text(value)).split("\n")
+    return Markup("\n".join(">" + line for line in lines))
 
 
-def _slack_structure(escaped: str) -> str:
-    """Escaped Slack text with its quotes (``&gt;`` first on a line) and code fences taken
-    apart by a zero-width space: shown the same, never obeyed."""
-    return _SLACK_QUOTE.sub(lambda m: _ZWSP + m.group(1), escaped).replace(
-        "```", f"`{_ZWSP}`{_ZWSP}`"
-    )
-
-
-def _finalize(value: object) -> object:
+def record_text(value: object) -> Markup:
+    """A value in a Slack message: Slack text as the person wrote it (mentions of people and
+    links working, broadcasts and group mentions shown, never obeyed), plain text escaped."""
     if isinstance(value, Markup):
         return value
-    return slack_escape(value)
+    if isinstance(value, SlackText):
+        return Markup(to_mrkdwn(value))
+    return Markup(slack_escape(value))
+
+
+_finalize = record_text
 
 
 def markdown_escape(value: object) -> str:
@@ -104,7 +106,7 @@ def markdown_escape(value: object) -> str:
     the start of each line escaped (list markers, setext underlines, indentation), so a
     message cannot add images, links, headings, lists, quotes, code blocks, emphasis or table
     cells to a document. Every person's text in a Markdown document comes through here."""
-    text = str(value)
+    text = normalize_newlines(str(value))
     if _INERT.fullmatch(text) and not _LINE_MARKER.match(text) and text[:1] not in _BLANKS:
         return text  # most values (dates, times, names, plain words): nothing to escape
     lines = text.split("\n")
@@ -128,10 +130,27 @@ def _backslash_marker(match: re.Match[str]) -> str:
     return marker + "\\" if marker[0].isdigit() else "\\" + marker
 
 
-def _finalize_markup(value: object) -> object:
+@pass_context
+def _finalize_markup(context: Context, value: object) -> object:
     if isinstance(value, Markup):
         return value
-    return Markup(markdown_escape(value))
+    return Markup(markdown_escape(readable(value, _names(context))))
+
+
+@pass_context
+def _finalize_html(context: Context, value: object) -> object:
+    """Slack text in a page: people named, links as anchors unless the page says
+    ``text_links = false``; anything else is escaped by autoescaping."""
+    if isinstance(value, SlackText):
+        return Markup(to_html(value, _names(context), links=context.get("text_links", True)))
+    return value
+
+
+@pass_context
+def _finalize_plain(context: Context, value: object) -> object:
+    if isinstance(value, SlackText):
+        return to_plain(value, _names(context))
+    return value
 
 
 def mention(user_id: str | None) -> Markup | str:
@@ -141,53 +160,12 @@ def mention(user_id: str | None) -> Markup | str:
     return "someone" if not user_id else Markup(slack_escape(user_id))
 
 
-def record_text(value: object) -> Markup:
-    """Text from the record in a Slack message: mentions of people kept, any other Slack markup
-    (``<!channel>``, links) shown as it was typed, never obeyed. Text Slack sent arrives escaped
-    and text from elsewhere (alert summaries) does not; both are shown the same."""
-    text, shown, last = str(value), [], 0
-    for match in _SLACK_TOKEN.finditer(text):
-        shown.append(_plain_slack_escape(html.unescape(text[last : match.start()])))
-        token = match.group(1)
-        user = token[1:].split("|", 1)[0] if token.startswith("@") else ""
-        if _SLACK_ID.match(user):
-            shown.append(str(mention(user)))
-        else:
-            shown.append(_plain_slack_escape(html.unescape(match.group(0))))
-        last = match.end()
-    shown.append(_plain_slack_escape(html.unescape(text[last:])))
-    # Quotes and fences are a matter of whole lines: taken apart once the pieces are joined.
-    return Markup(_slack_structure("".join(shown)))
-
-
-def _plain_slack_escape(text: str) -> str:
-    return text.translate(_ESCAPES)
-
-
-def mentioned_users(text: str) -> list[str]:
-    """The user ids Slack message text mentions (``<@U1>``, ``<@U1|name>``)."""
-    return [token[1:].split("|", 1)[0] for token in _SLACK_MARKUP.findall(text) if token[0] == "@"]
-
-
-def readable(text: str, names: Mapping[str, str]) -> str:
-    """Slack message text as a document shows it: people by name, links as Markdown links."""
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(1)
-        target, _, label = token.partition("|")
-        if target.startswith("@"):
-            return "@" + names.get(target[1:], label or target[1:])
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith("!subteam^"):
-            return label or "@" + target.removeprefix("!subteam^")
-        if target.startswith("!"):
-            return "@" + (label or target[1:].split("^", 1)[0])
-        if target.startswith(("http://", "https://", "mailto:")):
-            return f"{label} ({target})" if label else target
-        return match.group(0)
-
-    return html.unescape(_SLACK_MARKUP.sub(replace, text))
+def readable(value: object, names: Mapping[str, str] | None = None) -> str:
+    """A value as a document shows it, before its own escaping: Slack text with people by
+    name and links with their address; plain text as it is."""
+    if isinstance(value, SlackText):
+        return to_readable(value, names)
+    return str(value)
 
 
 def usergroup(group_id: str | None, label: str = "a user group") -> Markup | str:
@@ -219,7 +197,7 @@ def _named_group(_group_id: str | None, label: str = "a user group") -> str:
 
 @pass_context
 def _named_words(context: Context, text: object) -> str:
-    return readable(str(text), _names(context))
+    return readable(text, _names(context))
 
 
 def _names(context: Context) -> Mapping[str, str]:
@@ -336,15 +314,15 @@ class Renderer:
         )
         # Macros in Markdown documents return Markup, so their output is escaped only once.
         self._markdown = self._environment(loader, autoescape=True, finalize=_finalize_markup)
-        self._html = self._environment(loader, autoescape=True, finalize=None)
-        self._plain = self._environment(loader, autoescape=False, finalize=None)
+        self._html = self._environment(loader, autoescape=True, finalize=_finalize_html)
+        self._plain = self._environment(loader, autoescape=False, finalize=_finalize_plain)
 
     def _environment(
         self,
         loader: ChoiceLoader,
         *,
         autoescape: bool,
-        finalize: Callable[[object], object] | None,
+        finalize: Callable[..., object] | None,
         people: Mapping[str, Callable[..., object]] = _NAMED_PEOPLE,
     ) -> Environment:
         env = self._kind(

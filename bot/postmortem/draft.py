@@ -23,13 +23,8 @@ from markupsafe import Markup
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.render import (
-    Renderer,
-    markdown_escape,
-    markdown_item_text,
-    mentioned_users,
-    readable,
-)
+from bot.basics.render import Renderer, markdown_escape, markdown_item_text, readable
+from bot.basics.slack_text import mentioned_users
 from bot.postmortem import edits as postmortem_edits
 from bot.record import escalations, follow_ups, public, roles, timeline
 from bot.store.models import (

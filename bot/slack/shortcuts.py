@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.slack_ids import Shortcut, TimelineModal, input_state
+from bot.basics.slack_text import SlackText, normalize_newlines, truncate
 from bot.config import PROMOTABLE_KINDS
 from bot.flows.declare import Declaration
 from bot.flows.recorder import add_message_to_timeline
@@ -32,12 +33,12 @@ def _said(body: dict[str, Any]) -> SaidMessage:
     )
 
 
-def _title_from(text: str) -> str:
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+def _title_from(text: str) -> SlackText:
+    """The message's first line, cut where a person would read it cut (never inside a link
+    or a mention)."""
+    first_line = next((line for line in normalize_newlines(text).split("\n") if line.strip()), "")
     title = " ".join(first_line.split()) or "Incident declared from a message"
-    if len(title) > TITLE_FROM_MESSAGE_MAX:
-        title = title[: TITLE_FROM_MESSAGE_MAX - 1].rsplit(" ", 1)[0] + "…"
-    return title
+    return truncate(title, TITLE_FROM_MESSAGE_MAX)
 
 
 async def handle_declare_from_message(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
@@ -92,7 +93,9 @@ async def handle_add_to_timeline_submission(
     metadata = json.loads(view.get("private_metadata") or "{}")
     values = view.get("state", {}).get("values", {})
     chosen = (input_state(values, TimelineModal.KIND).get("selected_option") or {}).get("value")
-    reworded = str(input_state(values, TimelineModal.TEXT).get("value") or "").strip()
+    # A modal's input is what the person typed, not Slack text: encoded once, here.
+    reworded = SlackText.from_plain(str(input_state(values, TimelineModal.TEXT).get("value") or ""))
+    reworded = SlackText(reworded.strip())
     kind = TimelineKind(chosen) if chosen in PROMOTABLE_KINDS else TimelineKind.KEY_EVENT
 
     async def add() -> str:

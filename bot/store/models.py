@@ -9,11 +9,13 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Column, Field, SQLModel
+
+from bot.basics.slack_text import SlackText
 
 
 def utcnow() -> datetime:
@@ -50,6 +52,38 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _utc_column(nullable: bool = True) -> Column:  # type: ignore[type-arg]
     return Column(UTCDateTime(), nullable=nullable)
+
+
+class SlackTextType(TypeDecorator[str]):
+    """A person's words in Slack's encoding (bot.basics.slack_text): read back as
+    ``SlackText``, so every output knows to decode them rather than escape them again."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(
+        self,
+        value: str | None,
+        dialect: Dialect,  # noqa: ARG002
+    ) -> str | None:
+        return None if value is None else SlackText(value)
+
+
+def _slack_text_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(SlackTextType(), nullable=nullable, default="" if not nullable else None)
+
+
+class KeepsSlackText:
+    """A table whose ``SLACK_TEXT`` attributes hold Slack text whenever they are set, as when
+    they are read back: the record's callers give text in Slack's encoding (text that arrives
+    plain is encoded where it enters, bot.basics.slack_text)."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.SLACK_TEXT and isinstance(value, str):
+            value = SlackText.of(value)
+        super().__setattr__(name, value)
 
 
 # The severity scale, most severe first: policies, routes, filters and charts all use it.
@@ -104,16 +138,19 @@ class Milestone(StrEnum):
         return f"{self.value}_at"
 
 
-class Incident(SQLModel, table=True):
+class Incident(KeepsSlackText, SQLModel, table=True):
     """One incident: what it is, where it is fought, and its milestone times."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"title", "description"})
 
     __table_args__ = (UniqueConstraint("team_id", "number", name="uq_incident_team_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True)
     number: int
-    title: str = Field(sa_column=Column(Text, nullable=False))
-    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The title and description as Slack text (bot.basics.slack_text), like every person's words.
+    title: str = Field(sa_column=_slack_text_column())
+    description: str = Field(default="", sa_column=_slack_text_column())
     severity: str = "SEV3"
     status: str = Field(default=Status.INVESTIGATING.value, index=True)
     channel_id: str | None = Field(default=None, unique=True)
@@ -151,8 +188,10 @@ class Incident(SQLModel, table=True):
         return self.status != Status.RESOLVED
 
 
-class TimelineEntry(SQLModel, table=True):
+class TimelineEntry(KeepsSlackText, SQLModel, table=True):
     """One moment in an incident's record, possibly taken from a Slack message."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"text"})
 
     __tablename__ = "timeline_entry"
     __table_args__ = (
@@ -163,7 +202,7 @@ class TimelineEntry(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id", index=True)
     kind: str
     # A person's words, as Slack delivered them (a note, a message, a title, a reason).
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=_slack_text_column())
     # What warroom itself recorded, as data: people as user ids, severities, statuses, the
     # escalation target, the alerts. Templates make it a sentence in each language and for each
     # output (templates/entries/), so no sentence or Slack markup is stored. None: the entry is
@@ -180,14 +219,16 @@ class TimelineEntry(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
 
 
-class ActionItem(SQLModel, table=True):
+class ActionItem(KeepsSlackText, SQLModel, table=True):
     """A corrective or preventive task someone noted with ``/incident action``."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"text"})
 
     __tablename__ = "action_item"
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=_slack_text_column())
     owner: str | None = None  # a Slack user id
     created_by: str
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
@@ -351,8 +392,10 @@ SYSTEM_SUBTYPES = frozenset(
 )
 
 
-class ChannelMessage(SQLModel, table=True):
+class ChannelMessage(KeepsSlackText, SQLModel, table=True):
     """A message said in an incident channel: the raw history the timeline is curated from."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"text"})
 
     __tablename__ = "channel_message"
     __table_args__ = (UniqueConstraint("channel", "ts", name="uq_channel_message"),)
@@ -365,7 +408,7 @@ class ChannelMessage(SQLModel, table=True):
     user: str | None = None
     bot_id: str | None = None
     subtype: str | None = None
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=_slack_text_column())
     occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=_utc_column())
     deleted_at: datetime | None = Field(default=None, sa_column=_utc_column())
@@ -381,14 +424,16 @@ class ChannelMessage(SQLModel, table=True):
         return self.subtype in SYSTEM_SUBTYPES
 
 
-class MessageRevision(SQLModel, table=True):
+class MessageRevision(KeepsSlackText, SQLModel, table=True):
     """The text a message had before an edit: edits never erase what was said."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"previous_text"})
 
     __tablename__ = "message_revision"
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="channel_message.id", index=True)
-    previous_text: str = Field(sa_column=Column(Text, nullable=False))
+    previous_text: str = Field(sa_column=_slack_text_column())
     edited_by: str | None = None
     edited_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
@@ -421,8 +466,10 @@ class IncidentRole(SQLModel, table=True):
     assigned_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
-class Escalation(SQLModel, table=True):
+class Escalation(KeepsSlackText, SQLModel, table=True):
     """One act of bringing people in: to a person, a user group, or a level of a policy."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"reason"})
 
     __table_args__ = (
         # A policy level is escalated to once per incident, however many replicas race on it.
@@ -439,7 +486,7 @@ class Escalation(SQLModel, table=True):
     policy: str | None = None
     level: int | None = None
     # A person's own words (``/incident escalate @x <reason>``); never a sentence of warroom's.
-    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reason: str = Field(default="", sa_column=_slack_text_column())
     # Why a policy escalated by itself, as data templates say in the incident's language:
     # {"because": "severity", "severity", "policy"}, {"because": "route", "route", "policy"}
     # or {"because": "timeout", "level", "after_seconds"}. None: a person escalated, or the
