@@ -50,6 +50,8 @@ SLACK_IDS = SimpleNamespace(
 )
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
+# People's ids begin with U, or W in an Enterprise Grid organisation.
+_USER_ID_FIRST = ("U", "W")
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
 # What makes a line a list item, a setext underline or a thematic break once the inline
 # syntax is escaped: `-`, `+` or `=` first, or a number and `.` (`)` is escaped inline).
@@ -154,8 +156,9 @@ def _finalize_plain(context: Context, value: object) -> object:
 
 
 def mention(user_id: str | None) -> Markup | str:
-    """``<@U123>`` for a real Slack user id; anything else is shown as plain text."""
-    if user_id and _SLACK_ID.match(user_id):
+    """``<@U123>`` for a real Slack user id; anything else (an app's name, the author of
+    another app's post) is shown as plain text."""
+    if user_id and _SLACK_ID.match(user_id) and user_id[0] in _USER_ID_FIRST:
         return Markup(f"<@{user_id}>")
     return "someone" if not user_id else Markup(slack_escape(user_id))
 

@@ -228,13 +228,8 @@ def to_mrkdwn(text: str, *, names: Mapping[str, str] | None = None, ping: bool =
             parts.append(encode(run.text))
         elif isinstance(run, UserMention) and ping:
             parts.append(f"<@{run.user_id}>")
-        elif isinstance(run, ChannelMention):
-            parts.append(f"<#{run.channel_id}>")
-        elif isinstance(run, Link):
-            label = f"|{encode(run.label)}" if run.label else ""
-            parts.append(f"<{encode(run.url)}{label}>")
-        elif isinstance(run, SlackDate):
-            parts.append(f"<{run.construct}>")
+        elif isinstance(run, ChannelMention | Link | SlackDate):
+            parts.append(_encoded(run))
         else:
             parts.append(encode(_named(run, names, anonymous=False)))
     return take_apart_structure("".join(parts))

@@ -11,6 +11,7 @@ from typing import Any
 from bot.emulator import events
 from bot.emulator.api_misc import VIEW_EXTRAS, build_view, public_view
 from bot.emulator.blockkit import message_problems, truncate_text, view_problems
+from bot.emulator.composer import Composed, Workspace, compose
 from bot.emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
 from bot.emulator.server import EmulatorServer
 from bot.emulator.transport import Outbound, channel_type
@@ -70,6 +71,17 @@ class SlackEmulator(EmulatorServer):
     def _team(self) -> dict[str, Any]:
         return {"id": self.team_id, "domain": self.team_domain}
 
+    def _workspace(self) -> Workspace:
+        return Workspace(self.users.values(), self.usergroups.values(), self.channels.values())
+
+    def _as_sent(self, typed: str, slack_text: str | None) -> Composed:
+        """A message as Slack delivers it: what the person typed, encoded by the client
+        (bot.emulator.composer); or, for what a person can only make with the composer's
+        formatting tools (a labelled link, a date), ``slack_text`` already in Slack's encoding."""
+        if slack_text is not None:
+            return Composed(slack_text, [])
+        return compose(typed, self._workspace())
+
     # -- slash commands --------------------------------------------------------------------
     async def send_command(
         self,
@@ -81,8 +93,14 @@ class SlackEmulator(EmulatorServer):
         signing_secret: str | None = None,
         timestamp: int | None = None,
     ) -> BotResponse:
-        """POST a slash command exactly as Slack does (form body, signed) and record its ack."""
+        """POST a slash command exactly as Slack does (form body, signed) and record its ack.
+
+        ``text`` is what the person typed; it arrives encoded, mentions of people with their
+        names, when the command escapes channels, users and links (``should_escape``, on in
+        warroom's manifest), and as typed otherwise (bot.emulator.composer)."""
         chan, person = self._channel(channel), self._user(user)
+        if self.slash_commands_escaped:
+            text = compose(text, self._workspace(), labelled_users=True).text
         url_id = self.new_response_url_id(chan.id, user)
         fields = {
             "token": VERIFICATION_TOKEN,
@@ -270,9 +288,12 @@ class SlackEmulator(EmulatorServer):
         user: str,
         thread_ts: str | None = None,
         ts: str | None = None,
+        slack_text: str | None = None,
     ) -> Message:
-        """A person types in a channel; the bot gets a `message` event if it is a member."""
+        """A person types ``text`` in a channel; the bot gets a `message` event, its text in
+        Slack's encoding with the same words as a ``rich_text`` block, if it is a member."""
         chan = self._channel(channel)
+        sent = self._as_sent(text, slack_text)
         self._user(user)
         ts = ts or new_ts()
         if chan.find(ts) is not None:
@@ -281,7 +302,37 @@ class SlackEmulator(EmulatorServer):
             raise LookupError(f"no thread parent {thread_ts} in #{chan.name}")
         await self._ensure_member(chan, user)
         message = self.store_message(
-            Message(ts=ts, user=user, text=text, channel=chan.id, thread_ts=thread_ts)
+            Message(
+                ts=ts,
+                user=user,
+                text=sent.text,
+                channel=chan.id,
+                thread_ts=thread_ts,
+                blocks=sent.blocks or None,
+            )
+        )
+        await self._deliver_if_member(chan, self.message_event(chan, message))
+        return message
+
+    async def post_as_app(
+        self, channel: str, text: str, *, name: str, bot_id: str = "B0OTHERAPP"
+    ) -> Message:
+        """Another app (Grafana's or PagerDuty's Slack integration, an incoming webhook) posts
+        in a channel: a ``bot_message`` with no ``user``, its ``bot_id`` and its name as
+        ``username`` and ``bot_profile.name``
+        (https://docs.slack.dev/reference/events/message/bot_message/). ``text`` is in
+        Slack's encoding, as the app sent it."""
+        chan = self._channel(channel)
+        message = self.store_message(
+            Message(
+                ts=new_ts(),
+                user=None,
+                text=text,
+                channel=chan.id,
+                bot_id=bot_id,
+                subtype="bot_message",
+                app_name=name,
+            )
         )
         await self._deliver_if_member(chan, self.message_event(chan, message))
         return message
@@ -313,15 +364,17 @@ class SlackEmulator(EmulatorServer):
         return await self.send_event(event)
 
     async def edit_message(
-        self, channel: str, ts: str, text: str, *, user: str
+        self, channel: str, ts: str, text: str, *, user: str, slack_text: str | None = None
     ) -> BotResponse | None:
-        """The author edits a message: message_changed event."""
+        """The author edits a message (typed as ``post_message`` takes it): message_changed."""
         chan = self._channel(channel)
         message = self.find_message(chan, ts)
         if message.user != user:
             raise PermissionError(f"{user} did not write message {ts}")
         previous = message.to_api()
-        message.text, message.edited = text, {"user": user, "ts": new_ts()}
+        sent = self._as_sent(text, slack_text)
+        message.text, message.edited = sent.text, {"user": user, "ts": new_ts()}
+        message.blocks = sent.blocks or None
         return await self._deliver_if_member(
             chan,
             _hidden_event(chan, "message_changed", message=message.to_api(), previous=previous),

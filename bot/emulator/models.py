@@ -112,12 +112,24 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     files: list[dict[str, Any]] | None = None  # extension: file shares
     hidden: bool = False  # Slack's flag on bookkeeping messages, e.g. a tombstone
+    # An app's post: the app's name, sent as ``bot_profile.name``, and for a ``bot_message``
+    # (an incoming webhook, a legacy integration) as ``username`` too
+    # (https://docs.slack.dev/reference/events/message/bot_message/).
+    app_name: str | None = None
     # Replies of a thread parent, oldest first; kept here so to_api() can report reply_count.
     replies: list[Message] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
+
+    def app_fields(self) -> dict[str, Any]:
+        if not (self.bot_id and self.app_name):
+            return {}
+        fields: dict[str, Any] = {"bot_profile": {"id": self.bot_id, "name": self.app_name}}
+        if self.subtype == "bot_message":
+            fields["username"] = self.app_name
+        return fields
 
     def to_api(self) -> dict[str, Any]:
         """Slack's JSON shape for this message (conversations.history / chat.postMessage)."""
@@ -132,6 +144,7 @@ class Message:
             "files": self.files,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
+        data.update(self.app_fields())
         if self.hidden:
             data["hidden"] = True
         if self.replies:

@@ -99,6 +99,11 @@ class EmulatorState:
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.usergroups: dict[str, dict[str, Any]] = {}
+        # The slash command's "Escape channels, users, and links sent to your app" setting
+        # (the manifest's ``should_escape``; on in warroom's): how command text arrives.
+        self.slash_commands_escaped = True
+        # The app's name as Slack shows it on its posts (the manifest's display name).
+        self.app_name = "warroom"
         self.calls: list[ApiCall] = []
         self.ephemeral: list[EphemeralMessage] = []
         self.views: dict[str, dict[str, Any]] = {}
@@ -248,6 +253,7 @@ class EmulatorState:
             subtype=subtype,
             blocks=blocks,
             files=files,
+            app_name=self.app_name,
         )
         self.store_message(message)
         self.on_bot_post(channel, message)

@@ -254,6 +254,7 @@ class Courier(EmulatorState):
             event["user"] = message.user
         if message.bot_id:
             event.update(bot_id=message.bot_id, app_id=self.app_id)
+            event.update(message.app_fields())
         else:
             event["client_msg_id"] = str(uuid.uuid4())
         for key in ("subtype", "blocks", "files"):

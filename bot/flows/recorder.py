@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.clients.slack_errors import SlackGone
+from bot.clients.slack_messages import said_message
 from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.record import incidents, messages, reactions
 from bot.record.incidents import incident_in_channel
@@ -188,15 +189,7 @@ async def _fetch(services: Services, channel: str, ts: str) -> SaidMessage | Non
         found = None
     if found is None:
         return None
-    return SaidMessage(
-        channel=channel,
-        ts=ts,
-        text=str(found.get("text") or ""),
-        user=found.get("user"),
-        bot_id=found.get("bot_id"),
-        thread_ts=found.get("thread_ts"),
-        subtype=found.get("subtype"),
-    )
+    return said_message(channel, {**found, "ts": ts})
 
 
 async def _keep_fetched(

@@ -25,6 +25,8 @@ class SaidMessage:
     text: str
     user: str | None = None
     bot_id: str | None = None
+    # Another app's post: that app's name (Grafana, PagerDuty), shown as its author.
+    bot_name: str | None = None
     thread_ts: str | None = None
     subtype: str | None = None
 
@@ -78,6 +80,7 @@ def _message_values(incident_id: int, said: SaidMessage, recorded_at: datetime) 
         "thread_ts": said.thread_ts if said.thread_ts != said.ts else None,
         "user": said.user,
         "bot_id": said.bot_id,
+        "bot_name": said.bot_name,
         "subtype": said.subtype,
         "text": said.text,
         "occurred_at": ts_to_datetime(said.ts),
@@ -96,6 +99,7 @@ def _message_row(incident: Incident, said: SaidMessage) -> ChannelMessage:
         thread_ts=said.thread_ts if said.thread_ts != said.ts else None,
         user=said.user,
         bot_id=said.bot_id,
+        bot_name=said.bot_name,
         subtype=said.subtype,
         text=said.text,
         occurred_at=ts_to_datetime(said.ts),

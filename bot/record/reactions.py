@@ -114,7 +114,8 @@ async def promote(
         incident_id=incident.id,
         kind=kind.value,
         text=text or message.text,
-        author=message.user,
+        # Another app's post is that app's words: its name is the author.
+        author=message.user or message.bot_name,
         occurred_at=message.occurred_at,
         slack_channel=message.channel,
         slack_ts=message.ts,

@@ -17,9 +17,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
+from bot.clients.slack_messages import said_message
 from bot.flows import recorder
 from bot.flows.ingestion import IngestWriter
-from bot.record.messages import SaidMessage
 from bot.record.reactions import base_name
 from bot.services import Services
 
@@ -73,7 +73,7 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) 
         # Bookkeeping (hidden, or message_replied without its subtype): nobody said anything.
         log.debug("ignoring a message event that says nothing (%s)", event_id)
     elif is_slack_ts(event.get("ts")):
-        await recorder.record_said(writer, event_id, _said(channel, event))
+        await recorder.record_said(writer, event_id, said_message(channel, event))
     else:
         log.warning("ignoring a message event without a valid ts (%s)", event_id)
 
@@ -94,19 +94,6 @@ async def _on_deletion(
         await recorder.record_deletion(
             writer, event_id, channel=channel, ts=deleted_ts, deleted_at=moment
         )
-
-
-def _said(channel: str, message: dict[str, Any]) -> SaidMessage:
-    thread_ts = message.get("thread_ts")
-    return SaidMessage(
-        channel=channel,
-        ts=message["ts"],
-        text=str(message.get("text") or ""),
-        user=_text(message.get("user")),
-        bot_id=_text(message.get("bot_id")),
-        thread_ts=thread_ts if is_slack_ts(thread_ts) else None,
-        subtype=_text(message.get("subtype")),
-    )
 
 
 async def _on_edit(

@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.slack_ids import Shortcut, TimelineModal, input_state
 from bot.basics.slack_text import SlackText, normalize_newlines, truncate
+from bot.clients.slack_messages import said_message
 from bot.config import PROMOTABLE_KINDS
 from bot.flows.declare import Declaration
 from bot.flows.recorder import add_message_to_timeline
@@ -22,15 +23,9 @@ TITLE_FROM_MESSAGE_MAX = 80
 
 
 def _said(body: dict[str, Any]) -> SaidMessage:
-    message = body.get("message") or {}
-    return SaidMessage(
-        channel=str((body.get("channel") or {}).get("id", "")),
-        ts=str(message.get("ts", "")),
-        text=str(message.get("text") or ""),
-        user=message.get("user"),
-        bot_id=message.get("bot_id"),
-        thread_ts=message.get("thread_ts"),
-    )
+    message = body.get("message")
+    channel = str((body.get("channel") or {}).get("id", ""))
+    return said_message(channel, message if isinstance(message, dict) else {})
 
 
 def _title_from(text: str) -> SlackText:

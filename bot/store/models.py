@@ -407,6 +407,8 @@ class ChannelMessage(KeepsSlackText, SQLModel, table=True):
     thread_ts: str | None = None
     user: str | None = None
     bot_id: str | None = None
+    # The posting app's name (``username`` or ``bot_profile.name``) when an app posted it.
+    bot_name: str | None = None
     subtype: str | None = None
     text: str = Field(sa_column=_slack_text_column())
     occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
