@@ -38,8 +38,12 @@ from bot.clients.trackers import (
 
 
 def adf_document(draft: IssueDraft) -> dict[str, Any]:
-    """The description: each paragraph of the body, then the links back as linked text."""
-    paragraphs = [text for text in draft.body.split("\n\n") if text.strip()]
+    """The description: each paragraph of the body, then the links back as linked text.
+
+    The body as plain text: a text node is shown as it is (no Markdown, no wiki markup; a
+    mention, an image or a link is a node of its own kind, never made from a text node's
+    characters), so people's words in it neither notify, link nor load anything."""
+    paragraphs = [text for text in draft.plain_body.split("\n\n") if text.strip()]
     content: list[dict[str, Any]] = [
         {"type": "paragraph", "content": [{"type": "text", "text": text.strip()}]}
         for text in paragraphs

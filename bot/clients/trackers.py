@@ -10,17 +10,27 @@ Slack and kept on the row.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiohttp
 
+from bot.basics.render import markdown_escape
 from bot.basics.trackers import TrackerSettings, TrackerTarget
 from bot.clients.vendor_http import Answer, VendorFailure, call_json
 
 TITLE_MAX = 240
 _DETAIL_MAX = 300
+# What a tracker turns into a notification or a cross-reference, wherever its Markdown shows
+# it (GitHub, "Autolinked references and URLs" and "@mentioning people and teams";
+# Linear alike): ``@name`` after anything but a letter, a digit or ``_`` (so ``bob@acme.com``
+# stays an address), ``#123`` and ``owner/repo#123``, ``GH-123``.
+_REFERENCE = re.compile(r"(?<![A-Za-z0-9_])@|#(?=[0-9])|(?<![A-Za-z0-9_])GH(?=-[0-9])", re.I)
+# A zero-width space after the ``@``, ``#`` or ``GH``: shown the same, no longer a reference
+# (what Renovate does to the release notes it quotes in GitHub).
+_ZWSP = "\u200b"
 
 
 class TrackerFailure(VendorFailure):
@@ -31,8 +41,9 @@ class TrackerFailure(VendorFailure):
 class IssueDraft:
     """What warroom files: a title, a Markdown body, and the links back to the incident."""
 
-    title: str
-    body: str  # Markdown (GitHub, Linear); turned into Atlassian Document Format for Jira
+    title: str  # plain text, already inert (``inert``)
+    body: str  # inert Markdown (GitHub, Linear): people's words through ``inert_markdown``
+    plain_body: str  # the same as plain text, for Jira's Atlassian Document Format
     incident_url: str | None
     slack_url: str | None
     incident_reference: str
@@ -48,6 +59,19 @@ class FiledIssue:
     external_id: str
     key: str
     url: str
+
+
+def inert(text: str) -> str:
+    """Text a tracker shows as it is, never as a mention of a person or a team nor as a
+    reference to another issue: each ``@``, ``#`` before a digit and ``GH-`` gets a zero-width
+    space, so it reads the same and notifies and cross-links nobody under the bot's token."""
+    return _REFERENCE.sub(lambda match: match.group(0) + _ZWSP, text)
+
+
+def inert_markdown(text: str) -> str:
+    """Plain text (a person's words, decoded) as Markdown that only shows it: Markdown's own
+    escaping (no image, link, raw HTML, heading or list of the person's), then ``inert``."""
+    return inert(markdown_escape(text))
 
 
 async def send_json(

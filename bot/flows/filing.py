@@ -18,11 +18,13 @@ it answered) gets the issue recorded, not made twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
 from bot.basics.errors import BotError
+from bot.basics.slack_text import SOMEONE, mentioned_users, to_plain, to_readable
 from bot.basics.trackers import TrackerChange, TrackerTarget
 from bot.clients.slack_errors import SlackFailure
 from bot.clients.trackers import (
@@ -31,8 +33,11 @@ from bot.clients.trackers import (
     TrackerFailure,
     file_issue,
     find_issue,
+    inert,
+    inert_markdown,
 )
 from bot.flows.channel import say_safely
+from bot.postmortem.draft import known_names
 from bot.record import follow_ups, incidents
 from bot.record.follow_ups import FollowUp
 from bot.services import Services
@@ -204,7 +209,11 @@ async def _draft(
     services: Services, incident: Incident, issue: TrackerIssue, row: FollowUp
 ) -> IssueDraft:
     """The issue: the task as its title, who and when, and the links back; for a private
-    incident, its title and people's names are left out (the repository may be public)."""
+    incident, its title and people's names are left out (the repository may be public).
+
+    People's words (the task, the incident's title, people's names) are decoded once: plain in
+    the title, inert Markdown in the body (GitHub, Linear), plain in Jira's document; none of
+    them mentions, cross-links or loads anything in the tracker."""
     slack_url = row.permalink
     if not slack_url and row.slack_channel and row.slack_ts:
         try:
@@ -217,22 +226,29 @@ async def _draft(
     owner = await _name(services, row.owner if isinstance(row, ActionItem) else None, private)
     author = row.created_by if isinstance(row, ActionItem) else row.author
     noted_by = await _name(services, author, private)
+    names = await _mentioned_names(services, [row.text, incident.title], private)
     marker = issue_marker(incident, issue)
-    # Plain: the tracker shows the person's words as they wrote them (no Slack escaping).
-    body = services.renderer.render_plain(
-        "messages/issue_body.j2",
-        incident=incident,
-        text=row.text,
-        owner=owner,
-        noted_by=noted_by,
-        incident_url=incident_url,
-        slack_url=slack_url,
-        private=private,
-        marker=marker,
-    )
+
+    def body(shown: Callable[[str], str]) -> str:
+        """The body, each person's words (decoded) shown by ``shown``."""
+        return services.renderer.render_plain(
+            "messages/issue_body.j2",
+            incident=incident,
+            text=shown(to_readable(row.text, names)),
+            title=shown(to_readable(incident.title, names)),
+            owner=shown(owner) if owner else None,
+            noted_by=shown(noted_by) if noted_by else None,
+            incident_url=incident_url,
+            slack_url=slack_url,
+            private=private,
+            marker=marker,
+        )
+
+    title = to_plain(row.text, names, anonymous=private)
     return IssueDraft(
-        title=f"{row.text} ({incident.reference})",
-        body=body,
+        title=inert(f"{title} ({incident.reference})"),
+        body=body(inert_markdown),
+        plain_body=body(str),
         incident_url=incident_url,
         slack_url=slack_url,
         incident_reference=incident.reference,
@@ -240,16 +256,31 @@ async def _draft(
     )
 
 
+async def _mentioned_names(services: Services, texts: list[str], private: bool) -> dict[str, str]:
+    """The names of the people the texts mention: as warroom knows them, else as Slack says;
+    for a private incident, nobody's (each mention shown as "someone")."""
+    mentioned = {user for text in texts for user in mentioned_users(text)}
+    if private:
+        return dict.fromkeys(mentioned, SOMEONE)
+    async with session_scope(services.engine) as session:
+        names = await known_names(session, mentioned)
+    for user in sorted(mentioned - names.keys()):
+        if name := await _name(services, user, private):
+            names[user] = name
+    return names
+
+
 async def _name(services: Services, user_id: str | None, private: bool) -> str | None:
-    """How the person is called; their Slack id when Slack will not say; none for a private
-    incident."""
+    """How the person is called; none when Slack will not say (never their Slack id) or for a
+    private incident."""
     if not user_id or private:
         return None
     try:
-        return await services.slack.display_name(user_id)
+        name = await services.slack.display_name(user_id)
     except SlackFailure as error:
         log.warning("no name for %s: %s", user_id, error.code)
-        return user_id
+        return None
+    return name if name != user_id else None
 
 
 async def _filed(

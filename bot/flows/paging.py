@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.slack_text import SlackText, mentioned_users, to_plain
 from bot.clients.pagerduty import (
     EventAction,
     PagerAlert,
@@ -19,7 +20,7 @@ from bot.clients.pagerduty import (
 )
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import say_safely
-from bot.postmortem.draft import escalation_words
+from bot.postmortem.draft import escalation_words, known_names
 from bot.postmortem.posting import choose_template
 from bot.record.escalations import open_pages
 from bot.services import Services
@@ -204,8 +205,12 @@ async def _alert(services: Services, incident: Incident, escalation: Escalation)
             link = await services.slack.permalink(incident.channel_id, incident.header_ts)
         except SlackFailure as error:
             log.warning("no permalink for %s: %s", incident.reference, error.code)
+    async with session_scope(services.engine) as session:
+        names = await known_names(session, mentioned_users(incident.title))
+    # Plain text (PagerDuty shows the summary as it is): people by name, links by label or URL.
+    title = to_plain(incident.title, names)
     return PagerAlert(
-        summary=f"[{incident.reference} {incident.severity}] {incident.title}",
+        summary=f"[{incident.reference} {incident.severity}] {title}",
         source=f"warroom #{incident.channel_name}" if incident.channel_name else "warroom",
         severity=incident.severity,
         timestamp=escalation.escalated_at,
@@ -227,4 +232,6 @@ def _escalation_said(
     why it escalated in the incident's language (the record keeps them as data)."""
     language, _ = choose_template(services, incident)
     target, reason = escalation_words(services.renderer, language, {})(escalation)
-    return {"escalated_to": target, "reason": reason}
+    # A person's reason is Slack text, decoded; the policy's is warroom's words already.
+    said = to_plain(reason) if isinstance(reason, SlackText) else reason
+    return {"escalated_to": target, "reason": said}

@@ -9,12 +9,16 @@ they published; warroom's own words (the incident's name, status announcements) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.slack_text import SlackText, mentioned_users, to_readable
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
 from bot.flows.channel import say, say_safely
+from bot.postmortem.draft import known_names
 from bot.postmortem.posting import choose_template
 from bot.record import incidents, public
 from bot.services import Services
@@ -55,23 +59,46 @@ def update_texts(
     record: PublicIncident,
     update: PublicUpdate,
     earlier: Sequence[PublicUpdate] = (),
-) -> list[tuple[str, str]]:
-    """(language, text) of an update, the incident's language first. An announcement is worded
-    by warroom in the languages the incident has published in (those it has templates for)."""
+) -> list[tuple[str, SlackText]]:
+    """(language, text) of an update, the incident's language first, as Slack text: a person's
+    words as they were published (``/incident update --public``), warroom's announcement
+    encoded, so each output decodes both alike. An announcement is worded by warroom in the
+    languages the incident has published in (those it has templates for)."""
     if update.texts:
         ordered = sorted(update.texts.items(), key=lambda item: item[0] != record.language)
-        return list(ordered)
+        return [(language, SlackText.of(text)) for language, text in ordered]
     wanted = [record.language, *(lang for u in earlier for lang in u.texts)]
     languages = [lang for lang in dict.fromkeys(wanted) if public_template(services, lang)]
     return [
         (
             lang,
-            services.renderer.render_plain(
-                f"public/{lang}.j2", status=update.status, components=record.components
+            SlackText.from_plain(
+                services.renderer.render_plain(
+                    f"public/{lang}.j2", status=update.status, components=record.components
+                )
             ),
         )
         for lang in languages or ["en"]
     ]
+
+
+async def public_names(session: AsyncSession, updates: Iterable[PublicUpdate]) -> dict[str, str]:
+    """The names of the people the updates' writers mentioned, as warroom knows them (a public
+    page never asks Slack): a mention is shown by this name, else by the label Slack sent with
+    it, else as "someone"; never by its Slack id."""
+    mentioned = {
+        user
+        for update in updates
+        for text in update.texts.values()
+        for user in mentioned_users(text)
+    }
+    return await known_names(session, mentioned)
+
+
+def public_text(text: SlackText, names: Mapping[str, str]) -> str:
+    """Public words as plain text (Statuspage, the Atom feed): characters as they were typed,
+    people by name, links as ``label (url)`` or their URL; no Slack id, construct or entity."""
+    return to_readable(text, names)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -163,6 +190,7 @@ async def sync_statuspage(services: Services, job: Job) -> datetime | None:
         incident = await incidents.get(session, job.incident_id)
         record = await public.public_record(session, job.incident_id)
         updates = await public.updates_of(session, job.incident_id)
+        names = await public_names(session, updates)
     if incident is None or record is None:
         return None
     for index, update in enumerate(updates):
@@ -171,7 +199,8 @@ async def sync_statuspage(services: Services, job: Job) -> datetime | None:
         ):
             continue
         body = "\n\n".join(
-            text for _, text in update_texts(services, record, update, updates[:index])
+            public_text(text, names)
+            for _, text in update_texts(services, record, update, updates[:index])
         )
         try:
             await _send(services, client, job, incident, record, update, body)

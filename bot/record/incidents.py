@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
 from bot.basics.logs import bind_incident
+from bot.basics.slack_text import to_plain
 from bot.record.public import announce_status
 from bot.record.timeline import add_entry
 from bot.store.models import Incident, Status, TimelineKind
@@ -28,12 +29,15 @@ _NUMBERING_ATTEMPTS = 20
 def channel_name_for(prefix: str, number: int, title: str, attempt: int = 1) -> str:
     """Slack channel name for an incident: ``inc-7-checkout-page-returns-500s``.
 
-    Lowercase ``a-z0-9-_`` only and at most 80 characters; attempts after the first get a
-    numeric suffix (``-2``, ``-3``) for when the name is taken.
+    Made from the title as people read it (``to_plain``: ``Images &amp; <@U1|bob>`` is
+    ``images-bob``, never ``images-amp-u1-bob``). Lowercase ``a-z0-9-_`` only and at most 80
+    characters; attempts after the first get a numeric suffix (``-2``, ``-3``) for when the
+    name is taken.
     """
     head = f"{prefix}-{number}"
     tail = f"-{attempt}" if attempt > 1 else ""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = to_plain(title)
+    ascii_title = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()
     slug = _NOT_ALLOWED_IN_CHANNEL.sub("-", ascii_title.lower()).strip("-_")
     room = CHANNEL_NAME_MAX - len(head) - len(tail) - 1
     slug = slug[: max(room, 0)].rstrip("-_")

@@ -8,7 +8,7 @@ channel. Times are shown in the incident's zone and in the viewer's, chosen with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from uuid import NAMESPACE_URL, uuid5
@@ -16,7 +16,8 @@ from zoneinfo import available_timezones
 
 from aiohttp import web
 
-from bot.flows.status_page import public_name, update_texts
+from bot.basics.slack_text import SlackText
+from bot.flows.status_page import public_name, public_names, public_text, update_texts
 from bot.record.public import PublicView, clean, shown_publicly
 from bot.services import Services
 from bot.store.db import session_scope
@@ -38,6 +39,8 @@ class ShownUpdate:
     status: str
     at: datetime
     edited_at: datetime | None
+    # Slack text: the page shows it as HTML (people by name, links as anchors), the feed as
+    # plain text (``public_text``).
     texts: list[tuple[str, str]]
 
     @property
@@ -67,7 +70,7 @@ def _shown(services: Services, view: PublicView) -> ShownIncident:
             update.published_at,
             update.edited_at,
             [
-                (language, clean(text))
+                (language, SlackText.of(clean(text)))
                 for language, text in update_texts(
                     services, view.public, update, view.updates[:index]
                 )
@@ -85,10 +88,27 @@ def _shown(services: Services, view: PublicView) -> ShownIncident:
     )
 
 
-async def _published(services: Services) -> list[ShownIncident]:
+@dataclass(frozen=True)
+class Published:
+    incidents: list[ShownIncident]
+    # The people the published words mention, by name (``public_names``).
+    names: dict[str, str]
+
+
+async def _published(services: Services) -> Published:
     async with session_scope(services.engine) as session:
         views = await shown_publicly(session, limit=SHOWN_MAX)
-    return [_shown(services, view) for view in views]
+        names = await public_names(session, (u for view in views for u in view.updates))
+    return Published([_shown(services, view) for view in views], names)
+
+
+def _as_plain(incident: ShownIncident, names: dict[str, str]) -> ShownIncident:
+    """The incident with its updates' words as plain text, for the feed."""
+    updates = [
+        replace(update, texts=[(lang, public_text(text, names)) for lang, text in update.texts])
+        for update in incident.updates
+    ]
+    return replace(incident, updates=updates)
 
 
 @cache
@@ -138,10 +158,12 @@ async def status_page(request: web.Request) -> web.Response:
     """GET /status[?tz=Europe/Paris]: the published updates, newest incident first."""
     web_ = web_context(request)
     zone, unknown = viewer_zone(request.query.get("tz"))
+    published = await _published(web_.services)
     response = render_page(
         request,
         "web/status.html.j2",
-        incidents=await _published(web_.services),
+        incidents=published.incidents,
+        names=published.names,
         viewer_zone=zone,
         unknown_zone=unknown,
     )
@@ -152,7 +174,8 @@ async def status_page(request: web.Request) -> web.Response:
 async def status_feed(request: web.Request) -> web.Response:
     """GET /status/feed.atom: the same updates as an Atom feed (RFC 4287), an entry each."""
     web_ = web_context(request)
-    incidents = await _published(web_.services)
+    published = await _published(web_.services)
+    incidents = [_as_plain(incident, published.names) for incident in published.incidents]
     entries = sorted(
         ((incident, update) for incident in incidents for update in incident.updates),
         key=lambda pair: pair[1].updated,

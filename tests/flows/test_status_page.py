@@ -141,7 +141,8 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
     text = html.unescape(page)
     for words in (FR_MONITORING, EN_MONITORING, FR_RESOLVED, EN_RESOLVED):
         assert words in text
-    assert "L&#39;incident est maintenant résolu" in page  # what people wrote is escaped
+    # What people wrote is the text of its paragraph (decoded once, escaped once for HTML).
+    assert '<p class="text" lang="fr">L\'incident est maintenant résolu' in page
     # Two updates, newest first, each in the incident's zone and the viewer's.
     assert re.findall(r"<strong>(\w+)</strong>", page) == ["Resolved", "Monitoring"]
     assert "2025-03-27 16:42 CET" in page and "2025-03-27 11:42 EDT" in page
@@ -224,7 +225,8 @@ async def test_a_status_change_is_published_in_warroom_words_only(
     await command(payplug, channel, "status identified")
 
     _, page, _ = await get(payplug, "/status")
-    assert "La cause de l&#39;incident est identifiée et un correctif est en préparation" in page
+    said = "La cause de l'incident est identifiée et un correctif est en préparation"
+    assert said in html.unescape(page)
     assert "Bob" not in page and "deploy" not in page
     [incident] = statuspage.incidents.values()
     assert incident.updates[0]["status"] == "identified"

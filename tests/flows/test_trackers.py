@@ -122,7 +122,7 @@ async def test_a_follow_up_filed_linked_both_ways_and_closed_from_the_tracker(
     fake = trackers.of(tracker)
     channel = await open_incident(filing)
 
-    await command(filing, channel, f"action --file={tracker} <@{BOB}|bob> add a replica lag alert")
+    await command(filing, channel, f"action --file={tracker} @bob add a replica lag alert")
 
     (issue,) = fake.issues
     (request,) = fake.requests
@@ -584,7 +584,7 @@ async def test_a_private_incident_keeps_its_title_and_people_out_of_the_issue(
     filing: Warroom, trackers: Trackers
 ) -> None:
     channel = await open_incident(filing, "--private Payroll export leaked")
-    await command(filing, channel, f"action --file <@{BOB}|bob> rotate the export key")
+    await command(filing, channel, "action --file @bob rotate the export key")
 
     (issue,) = trackers.github.issues
     body = str(issue.body)

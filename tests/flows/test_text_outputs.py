@@ -1,0 +1,315 @@
+"""People's words in every output that is not Slack (issue 23): the tracker issue (title and
+body, in GitHub, Jira and Linear), Statuspage (name and body), ``/status``, its Atom feed,
+PagerDuty's summary and the channel's name.
+
+Each one is read where it arrives: the fake vendors over HTTP record what they received, and
+``/status`` and ``/status/feed.atom`` are fetched as a visitor does. The words go in as Slack
+sends them (the manifest's ``should_escape`` is on): ``&`` as ``&amp;``, links, mentions of a
+person and a user group, and ``<!here>`` as constructs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlmodel import select
+
+from bot.basics.render import markdown_to_html
+from bot.config import Settings
+from bot.emulator import Channel, FakePagerDuty, SlackEmulator
+from bot.emulator.statuspage import FakeStatuspage
+from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear
+from bot.postmortem.draft import remember_names
+from bot.store.db import session_scope
+from bot.store.models import Incident
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
+from tests.flows.test_status_page import get, statuspage_settings
+from tests.flows.test_trackers import (
+    GITHUB_TOKEN,
+    JIRA_TOKEN,
+    LINEAR_KEY,
+    LINEAR_TEAM,
+    Trackers,
+    settings_from,
+    tracker_env,
+)
+
+DBA_GROUP = "S0DBATEAM"
+ROUTING_KEY = "0123456789abcdef0123456789abcdef"
+# What a person typed, "Payments & checkout degraded, see https://status.example.com/incidents/42
+# and CDN status (ask @bob, @dba-team, @here)", the link "CDN status" made with the composer's
+# link tool: as Slack sends it in a slash command with should_escape on.
+WORDS = (
+    "Payments &amp; checkout degraded, see <https://status.example.com/incidents/42> and"
+    " <https://cdn.example.com/status|CDN status> (ask <@U0BOB|bob>,"
+    " <!subteam^S0DBATEAM|@dba-team>, <!here>)"
+)
+# The same words as plain text, with the links' addresses (Statuspage, the feed).
+READ = (
+    "Payments & checkout degraded, see https://status.example.com/incidents/42 and"
+    " CDN status (https://cdn.example.com/status) (ask @{bob}, @dba-team, @here)"
+)
+# As a title: links by their label or URL.
+TITLE = (
+    "Payments & checkout degraded, see https://status.example.com/incidents/42 and"
+    " CDN status (ask @{bob}, @dba-team, @here)"
+)
+# What no output but Slack's may show: an id, a construct, an entity.
+SLACK_ONLY = ("U0BOB", "S0DBATEAM", "<@", "<!", "<http", "subteam", "&amp;", "&lt;", "&gt;")
+ZWSP = "\u200b"
+# An @name GitHub would notify, a #123 it would cross-link (a reference after a non-word
+# character), once the Markdown is rendered.
+GITHUB_REFERENCE = re.compile(r"(?<![A-Za-z0-9_])@[A-Za-z0-9]|#[0-9]|GH-[0-9]", re.I)
+
+
+@pytest.fixture
+async def vendors() -> AsyncIterator[tuple[Trackers, FakeStatuspage, FakePagerDuty]]:
+    async with (
+        FakeGitHub(token=GITHUB_TOKEN, repos={"acme/payments"}) as github,
+        FakeJira(email="bot@acme.example", token=JIRA_TOKEN, projects={"OPS"}) as jira,
+        FakeLinear(api_key=LINEAR_KEY, teams={LINEAR_TEAM: "ENG"}) as linear,
+        FakeStatuspage() as statuspage,
+        FakePagerDuty() as pagerduty,
+    ):
+        yield Trackers(github, jira, linear), statuspage, pagerduty
+
+
+@pytest.fixture
+async def everything(
+    slack: SlackEmulator,
+    sqlite_url: str,
+    tmp_path: Path,
+    vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty],
+) -> AsyncIterator[Warroom]:
+    """warroom with a tracker, Statuspage and PagerDuty (paged at SEV1), as an operator sets
+    them up."""
+    trackers, statuspage, pagerduty = vendors
+    slack.add_usergroup(DBA_GROUP, "dba-team", [CAROL])
+    policies = tmp_path / "policies.yaml"
+    paged = {"pagerduty": {"service": "Payments primary", "routing_key_env": "PD_KEY"}}
+    policies.write_text(
+        yaml.safe_dump(
+            {
+                "policies": {"payments": {"levels": [{"timeout": "10m", "targets": [paged]}]}},
+                "severities": {"SEV1": "payments"},
+            }
+        )
+    )
+    paging = Settings.from_env(
+        {
+            "WARROOM_ESCALATION_POLICIES": str(policies),
+            "PD_KEY": ROUTING_KEY,
+            "PAGERDUTY_EVENTS_URL": pagerduty.events_url,
+        }
+    )
+    settings: dict[str, Any] = {
+        **settings_from(tracker_env(trackers, WARROOM_TRACKER="github")),
+        **statuspage_settings(statuspage, WARROOM_LANGUAGE="en"),
+        "escalation_policies": paging.escalation_policies,
+        "pager_keys": paging.pager_keys,
+        "pagerduty_events_url": paging.pagerduty_events_url,
+    }
+    async with running_warroom(slack, sqlite_url, **settings) as running:
+        yield running
+
+
+async def as_slack_sends(warroom: Warroom, channel_id: str, text: str, user: str = ALICE) -> None:
+    """``/incident <text>`` with ``text`` already in Slack's encoding, sent as it is (what a
+    slash command with a labelled link carries; the composer cannot type one), then settle."""
+    slack = warroom.slack
+    escaped = getattr(slack, "slash_commands_escaped", True)
+    slack.slash_commands_escaped = False
+    try:
+        await slack.send_command(text, user=user, channel=channel_id)
+    finally:
+        slack.slash_commands_escaped = escaped
+    await settle(warroom)
+
+
+async def declare(warroom: Warroom, title: str) -> Channel:
+    """``/incident start <title>`` from #general; the incident's channel once pinned."""
+    slack = warroom.slack
+    general = slack.channel_by_name("general")
+    assert general is not None
+    await as_slack_sends(warroom, general.id, f"start {title}")
+    channel: Channel = await slack.wait_for(
+        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
+    )
+    await slack.wait_for(lambda: channel.pins)
+    return channel
+
+
+def shows_nothing_of_slack(text: str) -> None:
+    for construct in SLACK_ONLY:
+        assert construct not in text, f"{construct!r} in {text!r}"
+
+
+def rendered_text(markdown: str) -> str:
+    """What a reader sees of Markdown: rendered (CommonMark), tags taken off, entities read."""
+    rendered = markdown_to_html(markdown)
+    assert "<img" not in rendered and "<a " not in rendered and "<b>" not in rendered
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
+def inert_in_github(shown: str) -> None:
+    """Nothing GitHub (or Linear) would turn into a mention or a cross-reference."""
+    assert GITHUB_REFERENCE.search(shown) is None, shown
+
+
+async def test_an_update_with_links_and_mentions_reads_right_in_every_output(
+    everything: Warroom, vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty]
+) -> None:
+    trackers, statuspage, pagerduty = vendors
+    channel = await declare(everything, WORDS)
+    async with session_scope(everything.engine) as session:
+        await remember_names(session, {BOB: "Bob Okafor"}, everything.clock())
+        await session.commit()
+
+    await as_slack_sends(everything, channel.id, "sev 1")
+    await as_slack_sends(everything, channel.id, "public Images &amp; video, API")
+    await as_slack_sends(everything, channel.id, f"update --public {WORDS}")
+    await as_slack_sends(everything, channel.id, f"action --file {WORDS}")
+
+    # The channel's name: the title as people read it, no entity's letters.
+    assert channel.name.startswith(
+        "inc-1-payments-checkout-degraded-see-https-status-example-com-incidents-42"
+    ), channel.name
+    assert "-amp-" not in channel.name and "u0bob" not in channel.name
+
+    # PagerDuty's summary: plain, the person by the name warroom knows.
+    (trigger,) = [e for e in pagerduty.events if e["event_action"] == "trigger"]
+    assert trigger["payload"]["summary"] == "[INC-1 SEV1] " + TITLE.format(bob="Bob Okafor")
+
+    # Statuspage: the incident's name from its components, the body plain.
+    (incident,) = statuspage.incidents.values()
+    assert incident.name == "INC-1: incident affecting Images & video, API"
+    bodies = [update["body"] for update in incident.updates]
+    assert READ.format(bob="Bob Okafor") in bodies
+    for body in bodies:
+        shows_nothing_of_slack(body)
+
+    # /status: the words as HTML, the links as anchors that pass the page nothing.
+    status, page, _ = await get(everything, "/status")
+    assert status == 200
+    assert (
+        '<a href="https://cdn.example.com/status" rel="nofollow noopener noreferrer">CDN status</a>'
+        in page
+    )
+    assert '<a href="https://status.example.com/incidents/42" rel="nofollow noopener' in page
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert TITLE.format(bob="Bob Okafor") in shown
+    assert "Affected: Images & video, API" in shown
+    shows_nothing_of_slack(shown)
+    assert "&amp;amp;" not in page
+
+    # The feed: plain text in XML elements, links by label and address.
+    _, feed, _ = await get(everything, "/status/feed.atom")
+    root = ET.fromstring(feed)
+    texts = ["".join(p.itertext()) for p in root.iter("{http://www.w3.org/1999/xhtml}p")]
+    assert READ.format(bob="Bob Okafor") in texts
+    titles = [t.text or "" for t in root.iter("{http://www.w3.org/2005/Atom}title")]
+    for text in texts + titles:
+        shows_nothing_of_slack(text)
+
+    # The tracker issue: a plain title, a body of inert Markdown.
+    (issue,) = trackers.github.issues
+    assert issue.title.replace(ZWSP, "") == TITLE.format(bob="Bob Okafor") + " (INC-1)"
+    inert_in_github(issue.title)
+    body = rendered_text(issue.body)
+    assert READ.format(bob="Bob Okafor") in body.replace(ZWSP, "")
+    assert "Follow-up from incident INC-1 (SEV1): " + TITLE.format(bob="Bob Okafor") in (
+        body.replace(ZWSP, "").replace(" (https://cdn.example.com/status)", "")
+    )
+    inert_in_github(body)
+    shows_nothing_of_slack(body)
+
+
+@pytest.mark.parametrize("tracker", ["github", "jira", "linear"])
+async def test_a_follow_up_notifies_links_and_loads_nothing_in_the_tracker(
+    everything: Warroom, vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty], tracker: str
+) -> None:
+    trackers, _, _ = vendors
+    channel = await declare(everything, "Checkout down")
+    typed = (
+        "check the CDN &amp; DNS with <@U0CAROL|carol> <!subteam^S0DBATEAM|@dba-team> <!here>,"
+        " @octocat and @acme/sre, see #123, acme/infra#7 and GH-9, mail ops@acme.example,"
+        " ![logo](https://evil.example/x.png) [click](https://evil.example)"
+        " &lt;img src=https://evil.example/y.png&gt; &lt;b&gt;bold&lt;/b&gt;"
+    )
+
+    await as_slack_sends(everything, channel.id, f"action --file={tracker} {typed}")
+
+    (issue,) = trackers.of(tracker).issues
+    title = issue.title.replace(ZWSP, "")
+    assert title.startswith("check the CDN & DNS with @Carol") or title.startswith(
+        "check the CDN & DNS with @carol"
+    ), title
+    assert "<img src=https://evil.example/y.png>" in title  # characters, in plain text
+    shows_nothing_of_slack(title)
+    if tracker == "jira":
+        # Atlassian Document Format: text nodes, shown as they are; no mention, media or
+        # link node made of what the person typed.
+        nodes = [n for p in issue.body["content"] for n in p.get("content", [])]
+        assert {n["type"] for n in nodes} == {"text"}
+        people = [n for n in nodes if n["text"].startswith("check the CDN")]
+        (words,) = people
+        assert words["text"].startswith("check the CDN & DNS with @")
+        said = words["text"]
+        assert "<b>bold</b>" in said and "![logo](https://evil.example/x.png)" in said
+        assert "marks" not in words
+        shows_nothing_of_slack(json.dumps(issue.body, ensure_ascii=False))
+        return
+    inert_in_github(issue.title)
+    shown = rendered_text(issue.body)
+    inert_in_github(shown)
+    shows_nothing_of_slack(shown)
+    plain = shown.replace(ZWSP, "")
+    assert "@dba-team @here, @octocat and @acme/sre, see #123, acme/infra#7 and GH-9" in plain
+    assert "mail ops@acme.example" in plain  # an address stays one
+    assert "![logo](https://evil.example/x.png) [click](https://evil.example)" in plain
+    assert "<img src=https://evil.example/y.png> <b>bold</b>" in plain
+
+
+async def test_a_private_incident_names_nobody_in_the_tracker(
+    everything: Warroom, vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty]
+) -> None:
+    trackers, _, _ = vendors
+    channel = await declare(everything, "--private Payroll export leaked")
+
+    await as_slack_sends(
+        everything,
+        channel.id,
+        "action --file <@U0BOB|bob> rotate the export key with <@U0CAROL|carol> and"
+        " <@U0ALICE> (<https://vault.example.com/keys|the vault>)",
+    )
+
+    (issue,) = trackers.github.issues
+    for text in (issue.title, rendered_text(issue.body)):
+        lowered = text.lower()
+        assert "carol" not in lowered and "alice" not in lowered and "bob" not in lowered
+        assert "tanaka" not in lowered and "okafor" not in lowered and "moreau" not in lowered
+        shows_nothing_of_slack(text)
+        assert "U0CAROL" not in text and "U0ALICE" not in text
+    assert issue.title.replace(ZWSP, "") == (
+        "rotate the export key with someone and someone (the vault) (INC-1)"
+    )
+    assert "Payroll" not in issue.title and "Payroll" not in issue.body
+
+
+async def test_a_title_with_entities_and_a_mention_makes_a_clean_channel_name(
+    everything: Warroom,
+) -> None:
+    channel = await declare(everything, "Images &amp; thumbnails &lt;broken&gt; for <@U0BOB|bob>")
+
+    assert channel.name == "inc-1-images-thumbnails-broken-for-bob"
+    async with session_scope(everything.engine) as session:
+        incident = (await session.exec(select(Incident))).one()
+    assert incident.channel_name == channel.name
