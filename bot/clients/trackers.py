@@ -27,7 +27,13 @@ _DETAIL_MAX = 300
 # it (GitHub, "Autolinked references and URLs" and "@mentioning people and teams";
 # Linear alike): ``@name`` after anything but a letter, a digit or ``_`` (so ``bob@acme.com``
 # stays an address), ``#123`` and ``owner/repo#123``, ``GH-123``.
-_REFERENCE = re.compile(r"(?<![A-Za-z0-9_])@|#(?=[0-9])|(?<![A-Za-z0-9_])GH(?=-[0-9])", re.I)
+_REFERENCES = r"(?<![A-Za-z0-9_])@|#(?=[0-9])|(?<![A-Za-z0-9_])GH(?=-[0-9])"
+_REFERENCE = re.compile(_REFERENCES, re.I)
+# In Markdown, the same outside a URL the tracker links (GFM's extended autolinks: a link runs
+# to whitespace or ``<``, escaped here as ``&lt;``, and only trailing punctuation leaves it):
+# a tracker never reads a reference inside a link, and a space there would break the address.
+_LINKED_URL = r"(?P<url>https?://(?:(?!&lt;)[^\s<])+)"
+_REFERENCE_OUTSIDE_LINKS = re.compile(f"{_LINKED_URL}|{_REFERENCES}", re.I)
 # A zero-width space after the ``@``, ``#`` or ``GH``: shown the same, no longer a reference
 # (what Renovate does to the release notes it quotes in GitHub).
 _ZWSP = "\u200b"
@@ -62,16 +68,22 @@ class FiledIssue:
 
 
 def inert(text: str) -> str:
-    """Text a tracker shows as it is, never as a mention of a person or a team nor as a
-    reference to another issue: each ``@``, ``#`` before a digit and ``GH-`` gets a zero-width
-    space, so it reads the same and notifies and cross-links nobody under the bot's token."""
-    return _REFERENCE.sub(lambda match: match.group(0) + _ZWSP, text)
+    """Text a tracker shows as it is (an issue's title), never as a mention of a person or a
+    team nor as a reference to another issue: each ``@``, ``#`` before a digit and ``GH-``
+    gets a zero-width space, so it reads the same and notifies and cross-links nobody under the
+    bot's token."""
+    return _REFERENCE.sub(_unlinked, text)
 
 
 def inert_markdown(text: str) -> str:
     """Plain text (a person's words, decoded) as Markdown that only shows it: Markdown's own
-    escaping (no image, link, raw HTML, heading or list of the person's), then ``inert``."""
-    return inert(markdown_escape(text))
+    escaping (no image, link, raw HTML, heading or list of the person's), then ``inert``
+    outside the URLs the tracker links."""
+    return _REFERENCE_OUTSIDE_LINKS.sub(_unlinked, markdown_escape(text))
+
+
+def _unlinked(match: re.Match[str]) -> str:
+    return match.group(0) if match.groupdict().get("url") else match.group(0) + _ZWSP
 
 
 async def send_json(
