@@ -126,12 +126,12 @@ class FixTime:
 Step = Say | Run | Acknowledge | AlertNotification | FixTime
 SCRIPT: list[Step] = [
     AlertNotification(1, "firing"),
-    Run(2, ALICE, "lead <@U0ALICE|alice>"),
+    Run(2, ALICE, "lead @alice"),
     Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
-    Run(3, ALICE, "role comms <@U0CAROL|carol>"),
+    Run(3, ALICE, "role comms @carol"),
     Acknowledge(7, DAVE),
     Say(9, DAVE, "Slow queries on the orders database? Checking the DB logs.", "mag"),
-    Run(12, ALICE, "escalate <@U0ERIN|erin> owns the payment gateway; card errors in its logs"),
+    Run(12, ALICE, "escalate @erin owns the payment gateway; card errors in its logs"),
     Run(14, ERIN, "ack"),
     Run(15, CAROL, "update Card payments fail for about 20% of checkouts. Next update in 30 min."),
     # Customers see it too: on warroom's status page, in words meant for them.
@@ -147,7 +147,7 @@ SCRIPT: list[Step] = [
     Say(71, CAROL, "Error rate is back to baseline, checkout works again.", None),
     Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
     Run(82, ALICE, "cause The 11:55 gateway release rejected card types it did not list"),
-    Run(83, ALICE, "action <@U0ERIN|erin> Alert on card errors per gateway release"),
+    Run(83, ALICE, "action @erin Alert on card errors per gateway release"),
     Run(83, ERIN, "action --file Test every supported card type before a gateway release"),
     # The error rate had been climbing before the alert fired: Erin finds it in the graphs.
     FixTime(84, ERIN, "started", -3),

@@ -205,7 +205,9 @@ def to_plain(text: str, names: Mapping[str, str] | None = None, *, anonymous: bo
     return "".join(_named(run, names, anonymous=anonymous) for run in parse(text))
 
 
-def to_readable(text: str, names: Mapping[str, str] | None = None) -> str:
+def to_readable(
+    text: str, names: Mapping[str, str] | None = None, *, anonymous: bool = False
+) -> str:
     """``to_plain`` keeping every link's address (``label (url)``): a document's text, for
     Markdown's escaping to make safe."""
     parts = []
@@ -213,7 +215,7 @@ def to_readable(text: str, names: Mapping[str, str] | None = None) -> str:
         if isinstance(run, Link) and run.label and run.label != run.url:
             parts.append(f"{run.label} ({run.url})")
         else:
-            parts.append(_named(run, names, anonymous=False))
+            parts.append(_named(run, names, anonymous=anonymous))
     return "".join(parts)
 
 

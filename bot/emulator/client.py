@@ -92,14 +92,19 @@ class SlackEmulator(EmulatorServer):
         command: str = "/incident",
         signing_secret: str | None = None,
         timestamp: int | None = None,
+        slack_text: str | None = None,
     ) -> BotResponse:
         """POST a slash command exactly as Slack does (form body, signed) and record its ack.
 
         ``text`` is what the person typed; it arrives encoded, mentions of people with their
         names, when the command escapes channels, users and links (``should_escape``, on in
-        warroom's manifest), and as typed otherwise (bot.emulator.composer)."""
+        warroom's manifest), and as typed otherwise (bot.emulator.composer). ``slack_text``:
+        text already in Slack's encoding, for what a person makes with the composer's
+        formatting tools (a labelled link)."""
         chan, person = self._channel(channel), self._user(user)
-        if self.slash_commands_escaped:
+        if slack_text is not None:
+            text = slack_text
+        elif self.slash_commands_escaped:
             text = compose(text, self._workspace(), labelled_users=True).text
         url_id = self.new_response_url_id(chan.id, user)
         fields = {

@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, markdown_escape, markdown_item_text, readable
-from bot.basics.slack_text import mentioned_users
+from bot.basics.slack_text import SlackText, mentioned_users
 from bot.postmortem import edits as postmortem_edits
 from bot.record import escalations, follow_ups, public, roles, timeline
 from bot.store.models import (
@@ -626,6 +626,7 @@ def build_draft(
 def _publication(update: PublicUpdate, record: PublicIncident | None) -> Publication:
     language = record.language if record else ""
     text = update.texts.get(language) or next(iter(update.texts.values()), None)
+    text = SlackText.of(text) if text is not None else None  # people's words, as typed
     return Publication(
         at=update.published_at,
         status=update.status,

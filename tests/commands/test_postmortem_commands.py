@@ -146,7 +146,7 @@ async def test_impact_cause_and_action_are_recorded_and_linked(
         channel = await open_incident(warroom)
         await run(warroom, channel, "impact 20% of checkouts fail", user=CAROL)
         await run(warroom, channel, "cause Card validation changed in gateway 4.2")
-        await run(warroom, channel, "action <@U0BOB|bob> Add a contract test per card type")
+        await run(warroom, channel, "action @bob Add a contract test per card type")
         await run(warroom, channel, "action")
         usage = "Usage: `/incident action [--file[=tracker]] [@owner] &lt;task&gt;`"
         assert usage in last_private(slack)

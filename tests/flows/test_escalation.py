@@ -125,7 +125,7 @@ async def test_escalating_to_a_person_and_their_ack_by_command(paging: Warroom) 
     slack = paging.slack
     channel = await open_incident(paging)
 
-    await command(paging, channel, "escalate <@U0BOB|bob> primary DB is refusing connections")
+    await command(paging, channel, "escalate @bob primary DB is refusing connections")
 
     assert BOB in channel.members
     (message,) = escalation_messages(channel)
@@ -158,7 +158,7 @@ async def test_an_ack_before_slack_took_the_escalation_message_edits_it_once_pos
     channel = await open_incident(paging)
     # Slack is down for posts longer than the client's own retries: the message waits.
     paging.slack.fail("chat.postMessage", status=500, times=4)
-    await command(paging, channel, "escalate <@U0BOB|bob> primary DB is refusing connections")
+    await command(paging, channel, "escalate @bob primary DB is refusing connections")
     assert not escalation_messages(channel)
     paging.clock.now += timedelta(minutes=2)
     await command(paging, channel, "ack", user=BOB)  # the outbox sends what is due meanwhile
@@ -176,7 +176,7 @@ async def test_escalating_to_a_user_group_and_the_ack_button(paging: Warroom) ->
     slack = paging.slack
     channel = await open_incident(paging)
 
-    await command(paging, channel, "escalate <!subteam^S0DBATEAM|@dba-team> replication lag")
+    await command(paging, channel, "escalate @dba-team replication lag")
 
     assert CAROL in channel.members
     assert slack.calls_to("usergroups.users.list")[-1].args["usergroup"] == DBA_GROUP
@@ -418,7 +418,7 @@ async def test_the_postmortem_draft_lists_escalations_and_updates(paging: Warroo
     assert "Nobody was escalated to through warroom. _To be written:" in draft
     assert "No stakeholder updates were posted with `/incident update`." in draft
 
-    await command(paging, channel, "escalate <@U0BOB|bob> DB | replication\nlag")
+    await command(paging, channel, "escalate @bob DB | replication\nlag")
     paging.clock.now += timedelta(minutes=4)
     await command(paging, channel, "ack", user=BOB)
     await command(paging, channel, "update Rolled back, watching error rates.", user=CAROL)
@@ -459,7 +459,7 @@ async def test_an_escalation_slack_would_not_show_is_shown_later(paging: Warroom
     channel = await open_incident(paging)
     paging.slack.fail_with_error("chat.postMessage", "fatal_error")
 
-    await command(paging, channel, "escalate <@U0BOB|bob> need the DB owner")
+    await command(paging, channel, "escalate @bob need the DB owner")
     (row,) = await escalations(paging)
     assert row.message_ts is None and escalation_messages(channel) == []
 
@@ -472,7 +472,7 @@ async def test_any_acknowledgement_stops_the_policy(
     paging: Warroom, pagerduty: FakePagerDuty
 ) -> None:
     channel = await declare_sev1(paging)
-    await command(paging, channel, "escalate <@U0CAROL|carol> you know this service")
+    await command(paging, channel, "escalate @carol you know this service")
     await command(paging, channel, "ack", user=CAROL)  # Carol answers, not Bob
 
     await paging.advance(minutes=30)

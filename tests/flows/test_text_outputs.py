@@ -124,13 +124,7 @@ async def everything(
 async def as_slack_sends(warroom: Warroom, channel_id: str, text: str, user: str = ALICE) -> None:
     """``/incident <text>`` with ``text`` already in Slack's encoding, sent as it is (what a
     slash command with a labelled link carries; the composer cannot type one), then settle."""
-    slack = warroom.slack
-    escaped = getattr(slack, "slash_commands_escaped", True)
-    slack.slash_commands_escaped = False
-    try:
-        await slack.send_command(text, user=user, channel=channel_id)
-    finally:
-        slack.slash_commands_escaped = escaped
+    await warroom.slack.send_command("", slack_text=text, user=user, channel=channel_id)
     await settle(warroom)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot.basics.render import Renderer, builtin_templates_dir, markdown_to_html, record_text
+from bot.basics.slack_text import SlackText
 from bot.postmortem.draft import Language, Record
 from bot.postmortem.edits import EditRefused, current_edits, save_edit
 from bot.postmortem.posting import render_draft
@@ -233,11 +234,13 @@ def test_a_draft_spanning_midnight_and_a_clock_change_says_so() -> None:
     ), draft[:1500]
 
 
-def test_record_text_in_slack_keeps_mentions_and_shows_the_rest() -> None:
-    said = record_text("Escalated to <@U0BOB>: &lt;b&gt; <!channel> <https://x.example|x> a < b")
-    assert said == (
-        "Escalated to <@U0BOB>: &lt;b&gt; &lt;!channel&gt; &lt;https://x.example|x&gt; a &lt; b"
+def test_record_text_in_slack_keeps_mentions_and_links_and_obeys_no_broadcast() -> None:
+    said = record_text(
+        SlackText("Escalated to <@U0BOB>: &lt;b&gt; <!channel> <https://x.example|x> a &lt; b")
     )
+    assert said == "Escalated to <@U0BOB>: &lt;b&gt; @channel <https://x.example|x> a &lt; b"
+    # Plain text (an alert's words) is shown as itself: nothing in it is obeyed.
+    assert record_text("<!channel> a < b") == "&lt;!channel&gt; a &lt; b"
 
 
 SLOTS = {

@@ -135,8 +135,8 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
     await play.settle()
     await play.find_channel()
 
-    await play.run("12:05 PM", ALICE, "lead <@U0ALICE|alice>")
-    await play.run("12:05 PM", ALICE, "escalate <!subteam^S0ENG|@engineering> 500s on checkout")
+    await play.run("12:05 PM", ALICE, "lead @alice")
+    await play.run("12:05 PM", ALICE, "escalate @engineering 500s on checkout")
     await play.press_acknowledge("12:06 PM", DAVE)
     await play.say(
         "12:10 PM",
@@ -164,9 +164,9 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
     await play.run(
         "1:00 PM",
         ALICE,
-        "escalate <!subteam^S0SENIOR|@senior-engineers> flaw in the gateway integration",
+        "escalate @senior-engineers flaw in the gateway integration",
     )
-    await play.run("1:00 PM", ALICE, "escalate <@U0FRANK|frank> supplier of the payment gateway")
+    await play.run("1:00 PM", ALICE, "escalate @frank supplier of the payment gateway")
     await play.press_acknowledge("1:04 PM", FRANK)
     await play.say("1:30 PM", FRANK, "Working on a fix with your team.", "pushpin")
     await play.say(
@@ -180,9 +180,7 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
         ALICE,
         "cause A flaw in the payment gateway integration code crashed checkout for one card type",
     )
-    await play.run(
-        "2:03 PM", ALICE, "action <@U0ERIN|erin> Review every payment gateway integration"
-    )
+    await play.run("2:03 PM", ALICE, "action @erin Review every payment gateway integration")
     await play.run("2:03 PM", ALICE, "action Stricter tests for website and integration changes")
     await play.run("2:10 PM", ALICE, "resolve Fixed with the gateway supplier")
     # The incident was resolved in Slack ten minutes after the fix: the record is corrected.
@@ -282,19 +280,17 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
         assert (await post_alert(warroom.url, "generic", drop))[0] == 202
         await play.settle()
         await play.find_channel()
-        await play.run("3:02 PM", ALICE, "lead <@U0ALICE|alice>")
+        await play.run("3:02 PM", ALICE, "lead @alice")
         await play.say("3:05 PM", BOB, "Database failure after the maintenance? Checking.", "mag")
         await play.say(
             "3:20 PM", BOB, "Going through the recent database configuration changes.", "x"
         )
-        await play.run("3:30 PM", ALICE, "escalate <!subteam^S0DBA|@dba-team> database suspected")
+        await play.run("3:30 PM", ALICE, "escalate @dba-team database suspected")
         await play.press_acknowledge("3:34 PM", DAVE)
         await play.say("4:30 PM", DAVE, "The database works properly: ruled out.", "pushpin")
         await play.say("4:45 PM", BOB, "Looking at server logs and network traffic.", "mag")
         await play.say("5:00 PM", BOB, "Unrelated error in the reporting module logs.", "x")
-        await play.run(
-            "5:15 PM", ALICE, "escalate <!subteam^S0APPDEV|@app-dev-team> application layer"
-        )
+        await play.run("5:15 PM", ALICE, "escalate @app-dev-team application layer")
         await play.press_acknowledge("5:20 PM", ERIN)
         await play.say(
             "6:00 PM",
@@ -306,7 +302,7 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
         await play.run("6:40 PM", CAROL, "impact Users could not process payments: 100% outage")
         await play.run("7:20 PM", ALICE, "resolve Payments flow again")
         await play.run("7:21 PM", ALICE, "time resolved 7:00pm")
-        await play.run("7:22 PM", ALICE, "action <@U0BOB|bob> Audit payment gateway configurations")
+        await play.run("7:22 PM", ALICE, "action @bob Audit payment gateway configurations")
         await play.run("7:23 PM", ALICE, "postmortem --style sre")
         draft = play.canvas()
 

@@ -52,11 +52,11 @@ async def live_incident(warroom: Warroom) -> Channel:
     user group, and an acknowledgement, all made through /incident."""
     warroom.slack.add_usergroup(DBA_GROUP, "dba-team", [CAROL])
     channel = await open_incident(warroom)
-    await command(warroom, channel, "lead <@U0BOB|bob>")
-    await command(warroom, channel, "role comms <@U0CAROL|carol>")
+    await command(warroom, channel, "lead @bob")
+    await command(warroom, channel, "role comms @carol")
     await command(warroom, channel, "sev 1")
-    await command(warroom, channel, "escalate <@U0CAROL|carol> knows the gateway")
-    await command(warroom, channel, "escalate <!subteam^S0DBATEAM|@dba-team> replication lag")
+    await command(warroom, channel, "escalate @carol knows the gateway")
+    await command(warroom, channel, "escalate @dba-team replication lag")
     await command(warroom, channel, "ack", user=CAROL)
     return channel
 

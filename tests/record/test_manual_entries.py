@@ -52,13 +52,15 @@ async def test_a_note_needs_text_and_an_incident_channel(warroom: Warroom) -> No
 async def test_the_timeline_is_shown_privately_in_the_incidents_zone(warroom: Warroom) -> None:
     slack = warroom.slack
     channel = await open_incident(warroom)
-    said = await slack.post_message(channel.id, "db failover <!channel>", user=CAROL)
+    said = await slack.post_message(channel.id, "db failover @channel <b>", user=CAROL)
     await slack.add_reaction(channel.id, said.ts, "x", user=ALICE)
     before = len(channel.messages)
     await slack.send_command("timeline", user=ALICE, channel=channel.id)
     shown = await reply_containing(warroom, ALICE, "INC-1 timeline")
     assert "Incident declared" in shown and "misleading path" in shown
-    assert "db failover &lt;!channel&gt;" in shown and "UTC" in shown
+    # Carol's broadcast is shown, not obeyed again; what she typed is shown as typed.
+    assert "db failover @channel &lt;b&gt;" in shown and "<!channel>" not in shown
+    assert "UTC" in shown
     assert len(channel.messages) == before  # nothing posted to the channel
 
 

@@ -47,8 +47,8 @@ async def test_lead_and_roles_reach_topic_header_and_timeline(warroom: Warroom) 
     channel = await open_incident(warroom)
     assert "Lead: alice" in channel.topic and "*Commander:* <@U0ALICE>" in header(slack, channel)
 
-    await command(warroom, channel, "lead <@U0BOB|bob>")
-    await command(warroom, channel, "role comms <@U0CAROL|carol>")
+    await command(warroom, channel, "lead @bob")
+    await command(warroom, channel, "role comms @carol")
 
     assert "Lead: bob" in channel.topic
     assert "*Commander:* <@U0BOB>" in header(slack, channel)
@@ -77,7 +77,7 @@ async def test_roles_and_leads_refuse_what_they_cannot_use(warroom: Warroom) -> 
     slack = warroom.slack
     channel = await open_incident(warroom)
 
-    await command(warroom, channel, "role chef <@U0BOB|bob>")
+    await command(warroom, channel, "role chef @bob")
     await command(warroom, channel, "lead bob")
     await command(warroom, channel, "role comms")
 
@@ -91,7 +91,7 @@ async def test_roles_and_leads_refuse_what_they_cannot_use(warroom: Warroom) -> 
 async def test_operators_add_roles(slack: SlackEmulator, sqlite_url: str) -> None:
     async with running_warroom(slack, sqlite_url, roles=("comms", "scribe", "liaison")) as room:
         channel = await open_incident(room)
-        await command(room, channel, "role liaison <@U0BOB|bob>")
+        await command(room, channel, "role liaison @bob")
         assert "*Liaison:* <@U0BOB>" in header(slack, channel)
 
 

@@ -248,7 +248,7 @@ async def test_a_deleted_thread_parent_leaves_the_timeline(warroom: Warroom) -> 
 
 async def test_joins_topics_and_pins_are_kept_as_what_they_are(warroom: Warroom) -> None:
     channel = await open_incident(warroom)
-    await command(warroom, channel, f"lead <@{BOB}>")
+    await command(warroom, channel, "lead @bob")
 
     async def bob_joined() -> list[ChannelMessage]:
         rows = await stored(warroom, channel)

@@ -20,8 +20,8 @@ from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, run
 INCIDENT = [
     ("say", BOB, "Checkout returns 500s for a fifth of requests", "pushpin"),
     ("run", ALICE, "sev 2", None),
-    ("run", ALICE, "lead <@U0BOB|bob>", None),
-    ("run", BOB, "role comms <@U0CAROL|carol>", None),
+    ("run", ALICE, "lead @bob", None),
+    ("run", BOB, "role comms @carol", None),
     ("say", CAROL, "Orders database looks slow?", "mag"),
     ("run", CAROL, "update Card payments fail for a fifth of checkouts", None),
     ("say", BOB, "The database is fine: a dead end", "x"),
@@ -30,7 +30,7 @@ INCIDENT = [
     ("run", BOB, "cause The 11:55 gateway release rejected card types", None),
     ("run", BOB, "status identified", None),
     ("say", BOB, "Rolled the gateway back", "white_check_mark"),
-    ("run", BOB, "action <@U0CAROL|carol> Alert on card errors per release", None),
+    ("run", BOB, "action @carol Alert on card errors per release", None),
     ("run", BOB, "status monitoring", None),
     ("run", BOB, "resolve Rolled back the gateway release", None),
 ]

@@ -26,8 +26,8 @@ async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
     for command in (
         "sev 1",
         "impact 20% of checkouts fail",
-        "escalate <@U0BOB|bob> owns orders",
-        "action <@U0BOB|bob> Alert on card errors",
+        "escalate @bob owns orders",
+        "action @bob Alert on card errors",
     ):
         await slack.send_command(command, user=ALICE, channel=channel.id)
     await slack.drain()

@@ -113,6 +113,28 @@ def _encode_public_texts(connection: sa.Connection) -> None:
         after = rows[-1][0]
 
 
+def _decode_components(connection: sa.Connection) -> None:
+    """Components named in ``/incident public`` are kept as people read them (they are
+    matched against Statuspage's names): what Slack sent is decoded once."""
+    table = sa.table(
+        "public_incident", sa.column("incident_id"), sa.column("components", sa.JSON())
+    )
+    for incident_id, components in connection.execute(
+        sa.select(table.c.incident_id, table.c.components)
+    ):
+        if not isinstance(components, list):
+            continue
+        decoded = [_decoded(str(name)) for name in components]
+        if decoded != components:
+            connection.execute(
+                table.update().where(table.c.incident_id == incident_id).values(components=decoded)
+            )
+
+
+def _decoded(name: str) -> str:
+    return name.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def upgrade() -> None:
     with op.batch_alter_table("channel_message") as batch:
         batch.add_column(sa.Column("bot_name", sa.String(), nullable=True))
@@ -120,6 +142,7 @@ def upgrade() -> None:
     for table, column in _TEXT_COLUMNS:
         _encode_column(connection, table, column)
     _encode_public_texts(connection)
+    _decode_components(connection)
 
 
 def downgrade() -> None:
