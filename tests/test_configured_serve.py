@@ -8,6 +8,7 @@ person who followed the README gets. Every service named is a fake on 127.0.0.1.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -17,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import yaml
 
 from bot.emulator import FakePagerDuty, SlackEmulator
 from bot.emulator.statuspage import FakeStatuspage
 from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear
-from tests.conftest import ALICE, BOB
+from bot.keys import bolt_key
+from tests.conftest import ALICE, BOB, open_incident, running_warroom
 from tests.processes import free_port, serve
 
 REPO = Path(__file__).resolve().parent.parent
@@ -208,3 +211,21 @@ async def test_serve_with_every_readme_variable_answers_commands_and_records_eve
             await slack.wait_for(lambda: announce.messages, timeout=15)
     lines = [(line["kind"], line["text"]) for line in incident["timeline"]]
     assert ("key_event", "Payments pods restarting") in lines, lines
+
+
+async def test_bolt_sees_no_oauth_variables_and_they_stay_for_the_rest(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same in one process, quicker: Bolt is built for one workspace with the settings'
+    token, and the variables hidden from it while it was built are back afterwards."""
+    monkeypatch.setenv("HOME", str(tmp_path))  # Bolt's OAuth mode would write there
+    monkeypatch.setenv("SLACK_CLIENT_ID", slack.oidc_client_id)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", slack.oidc_client_secret)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-not-the-settings-token")
+    async with running_warroom(slack, sqlite_url) as warroom:
+        bolt = warroom.app[bolt_key]
+        assert bolt.oauth_flow is None and bolt.installation_store is None
+        assert os.environ["SLACK_CLIENT_ID"] == slack.oidc_client_id
+        assert os.environ["SLACK_BOT_TOKEN"] == "xoxb-not-the-settings-token"
+        channel = await open_incident(warroom)
+    assert channel.name.startswith("inc-1")
