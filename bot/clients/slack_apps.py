@@ -79,25 +79,29 @@ def warnings_in(data: dict[str, Any]) -> list[ManifestWarning]:
 
     Two shapes: the App Manifest API's own ``warnings``, ``{code, message, pointer}`` like its
     ``errors`` (what slackapi/slack-cli's client reads from apps.manifest.validate), and the
-    Web API's ``warning`` codes with their ``response_metadata.messages``
-    (https://docs.slack.dev/apis/web-api/#responses).
+    Web API's warning codes (``warning``, ``warnings``, ``response_metadata.warnings``) with
+    their wording in ``response_metadata.messages``
+    (https://api.slack.com/changelog/2016-09-28-response-metadata-is-on-the-way).
     """
+    items = data.get("warnings") or []
     found = [
         ManifestWarning(
             message=str(item.get("message") or item.get("code") or ""),
             pointer=str(item.get("pointer") or ""),
             code=str(item.get("code") or ""),
         )
-        for item in data.get("warnings") or []
+        for item in items
         if isinstance(item, dict)
     ]
-    meta = data.get("response_metadata") or {}
-    messages = [str(m) for m in meta.get("messages") or []] if isinstance(meta, dict) else []
-    codes = [code for code in str(data.get("warning") or "").split(",") if code]
-    found += [ManifestWarning(message=m) for m in messages] or [
-        ManifestWarning(message=code, code=code) for code in codes
+    meta = data.get("response_metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    codes = [
+        *(item for item in items if isinstance(item, str)),
+        *str(data.get("warning") or "").split(","),
+        *(str(code) for code in meta.get("warnings") or []),
     ]
-    return found
+    messages = [ManifestWarning(message=str(m)) for m in meta.get("messages") or []]
+    return found + (messages or [ManifestWarning(c, code=c) for c in dict.fromkeys(codes) if c])
 
 
 async def validate_with_slack(
