@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear
 from bot.keys import bolt_key
 from tests.conftest import ALICE, BOB, open_incident, running_warroom
 from tests.processes import free_port, serve
+from tests.web_view import browser, sign_in_at
 
 REPO = Path(__file__).resolve().parent.parent
 API_TOKEN = secrets.token_hex(16)
@@ -207,8 +209,15 @@ async def test_serve_with_every_readme_variable_answers_commands_and_records_eve
                 timeout=15,
             )
             incident = await incident_api(bot.url, "INC-1")
+            # Sign-in works beside it, asking for its own scopes in its own flow.
+            async with browser() as session:
+                authorize = await sign_in_at(session, bot.url, slack, ALICE)
+                async with session.get(f"{bot.url}/incidents/INC-1") as page:
+                    assert page.status == 200, await page.text()
             announce = slack.channels[env["WARROOM_ANNOUNCE_CHANNEL"]]
             await slack.wait_for(lambda: announce.messages, timeout=15)
+    scope = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)["scope"]
+    assert scope == ["openid profile email"]
     lines = [(line["kind"], line["text"]) for line in incident["timeline"]]
     assert ("key_event", "Payments pods restarting") in lines, lines
 
