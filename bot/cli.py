@@ -11,7 +11,13 @@ from pathlib import Path
 
 from bot.admin.alerts import list_payloads, replay_payloads
 from bot.admin.demo import run_demo
-from bot.admin.manifest import check_credentials_path, explain, next_steps, write_credentials
+from bot.admin.manifest import (
+    accepted,
+    check_credentials_path,
+    explain,
+    next_steps,
+    write_credentials,
+)
 from bot.admin.postmortems import render_postmortem
 from bot.basics.logs import LOG_FORMATS, configure_logging
 from bot.clients.slack_apps import create_with_slack, validate_with_slack
@@ -232,8 +238,8 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         if args.validate:
-            asyncio.run(validate_with_slack(settings, manifest))
-            print("Slack accepts the manifest (apps.manifest.validate).")
+            warnings = asyncio.run(validate_with_slack(settings, manifest))
+            print("\n".join(accepted(warnings)))
             return 0
         app = asyncio.run(create_with_slack(settings, manifest))
     except SlackFailure as failure:

@@ -38,10 +38,17 @@ class ServedBot:
 
 @asynccontextmanager
 async def serve(
-    env: dict[str, str], log: Path, *, stop: signal.Signals = signal.SIGKILL
+    env: dict[str, str],
+    log: Path,
+    *,
+    stop: signal.Signals = signal.SIGKILL,
+    port: int | None = None,
 ) -> AsyncIterator[ServedBot]:
-    """``warroom serve`` until the block ends (then sent ``stop``, if the test did not stop it)."""
-    port = free_port()
+    """``warroom serve`` until the block ends (then sent ``stop``, if the test did not stop it).
+
+    ``port`` is for a test whose configuration names the address first (WARROOM_PUBLIC_URL).
+    """
+    port = port or free_port()
     with log.open("w") as output:
         process = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -48,10 +48,17 @@ async def browser() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def sign_in(session: aiohttp.ClientSession, warroom: Warroom, user: str) -> None:
     """Sign in with Slack through the emulator's OpenID Connect flow, as ``user``."""
-    async with session.get(f"{warroom.url}/auth/slack?next=/", allow_redirects=False) as answer:
+    await sign_in_at(session, warroom.url, warroom.slack, user)
+
+
+async def sign_in_at(
+    session: aiohttp.ClientSession, url: str, slack: SlackEmulator, user: str
+) -> str:
+    """The same for a warroom at ``url`` (a process, say); the authorize URL it sent."""
+    async with session.get(f"{url}/auth/slack?next=/", allow_redirects=False) as answer:
         assert answer.status == 302, await answer.text()
         authorize = answer.headers["Location"]
-    assert authorize.startswith(warroom.slack.authorize_url)
+    assert authorize.startswith(slack.authorize_url)
     hinted = f"{authorize}&{urllib.parse.urlencode({'login_hint': user})}"
     async with session.get(hinted, allow_redirects=False) as answer:
         assert answer.status == 302, await answer.text()
@@ -59,6 +66,7 @@ async def sign_in(session: aiohttp.ClientSession, warroom: Warroom, user: str) -
     async with session.get(callback, allow_redirects=False) as answer:
         assert answer.status == 303, await answer.text()
         assert answer.headers["Location"] == "/"
+    return authorize
 
 
 def csrf_of(page: str) -> str:

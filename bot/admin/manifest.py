@@ -12,7 +12,7 @@ import re
 import shlex
 from pathlib import Path
 
-from bot.clients.slack_apps import CreatedApp
+from bot.clients.slack_apps import CreatedApp, ManifestWarning
 from bot.clients.slack_errors import (
     SlackFailure,
     SlackNotAllowed,
@@ -42,6 +42,18 @@ def explain(failure: SlackFailure, api_url: str) -> list[str]:
     if isinstance(failure, SlackUnavailable):
         return [f"Could not reach Slack: {api_url}: {failure.code}"]
     return [f"Slack answered {failure.code}."]
+
+
+def accepted(warnings: list[ManifestWarning]) -> list[str]:
+    """What ``--validate`` prints when Slack takes the manifest: its warnings too."""
+    if not warnings:
+        return ["Slack accepts the manifest (apps.manifest.validate)."]
+    lines = ["Slack accepts the manifest (apps.manifest.validate), and warns:"]
+    for warning in warnings:
+        where = f"{warning.pointer}: " if warning.pointer else ""
+        code = f" ({warning.code})" if warning.code and warning.code != warning.message else ""
+        lines.append(f"  {where}{warning.message}{code}")
+    return lines
 
 
 def check_credentials_path(path: Path) -> str | None:

@@ -65,9 +65,51 @@ async def _call(settings: Settings, method: str, manifest: dict[str, Any]) -> di
     return dict(response.data) if isinstance(response.data, dict) else {}
 
 
-async def validate_with_slack(settings: Settings, manifest: dict[str, Any]) -> None:
-    """Ask Slack whether it takes ``manifest``; raise a ``SlackFailure`` when not."""
-    await _call(settings, "validate", manifest)
+@dataclass(frozen=True)
+class ManifestWarning:
+    """Something Slack says of a manifest it takes."""
+
+    message: str
+    pointer: str = ""
+    code: str = ""
+
+
+def warnings_in(data: dict[str, Any]) -> list[ManifestWarning]:
+    """Slack's warnings in an answer that is ``ok``.
+
+    Two shapes: the App Manifest API's own ``warnings``, ``{code, message, pointer}`` like its
+    ``errors`` (what slackapi/slack-cli's client reads from apps.manifest.validate), and the
+    Web API's warning codes (``warning``, ``warnings``, ``response_metadata.warnings``) with
+    their wording in ``response_metadata.messages``
+    (https://api.slack.com/changelog/2016-09-28-response-metadata-is-on-the-way).
+    """
+    items = data.get("warnings") or []
+    found = [
+        ManifestWarning(
+            message=str(item.get("message") or item.get("code") or ""),
+            pointer=str(item.get("pointer") or ""),
+            code=str(item.get("code") or ""),
+        )
+        for item in items
+        if isinstance(item, dict)
+    ]
+    meta = data.get("response_metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    codes = [
+        *(item for item in items if isinstance(item, str)),
+        *str(data.get("warning") or "").split(","),
+        *(str(code) for code in meta.get("warnings") or []),
+    ]
+    messages = [ManifestWarning(message=str(m)) for m in meta.get("messages") or []]
+    return found + (messages or [ManifestWarning(c, code=c) for c in dict.fromkeys(codes) if c])
+
+
+async def validate_with_slack(
+    settings: Settings, manifest: dict[str, Any]
+) -> list[ManifestWarning]:
+    """Ask Slack whether it takes ``manifest``: its warnings if it does, a ``SlackFailure``
+    when not."""
+    return warnings_in(await _call(settings, "validate", manifest))
 
 
 async def create_with_slack(settings: Settings, manifest: dict[str, Any]) -> CreatedApp:

@@ -11,21 +11,38 @@ https://docs.slack.dev/reference/methods/apps.manifest.create:
   ``{"message", "pointer"}`` (``bot.emulator.manifest_rules``);
 - create answers ``app_id``, ``credentials`` (``client_id``, ``client_secret``,
   ``verification_token``, ``signing_secret``) and ``oauth_authorize_url``, the page that
-  installs the new app.
+  installs the new app: here the emulator's own ``/oauth/v2/authorize``.
+
+That install page is OAuth v2's first step (https://api.slack.com/authentication/oauth-v2):
+``client_id``, the bot scopes in ``scope`` and the user scopes in ``user_scope``, both
+comma-separated. It refuses to ask for Sign in with Slack's scopes beside others in that one
+flow, the "scope conflict" of https://api.slack.com/authentication/sign-in-with-slack, with an
+error page (400). Otherwise it shows what the app asks of the workspace; the emulator's
+workspace has the app installed already (its bot token), so there is nothing to allow.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import urllib.parse
 from typing import Any
 
+from aiohttp import web
+
 from bot.emulator.api import ApiError, Args, Result, method
-from bot.emulator.manifest_rules import ManifestProblem, invalid_manifest, validate_manifest
+from bot.emulator.manifest_rules import (
+    SCOPE_CONFLICT,
+    ManifestProblem,
+    invalid_manifest,
+    scope_conflict,
+    validate_manifest,
+)
+from bot.emulator.oidc import AuthorizeError, error_page, html_document, html_page
 from bot.emulator.state import EmulatorState
 
-OAUTH_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
+INSTALL_PATH = "/oauth/v2/authorize"  # slack.com/oauth/v2/authorize
 
 
 def _manifest(args: Args) -> dict[str, Any]:
@@ -76,14 +93,45 @@ def apps_manifest_create(emu: EmulatorState, args: Args) -> Result:
     return {
         "app_id": app_id,
         "credentials": credentials,
-        "oauth_authorize_url": authorize_url(client_id, manifest),
+        "oauth_authorize_url": install_url(emu, client_id, manifest),
     }
 
 
-def authorize_url(client_id: str, manifest: dict[str, Any]) -> str:
+def install_url(emu: EmulatorState, client_id: str, manifest: dict[str, Any]) -> str:
     """The install page of a new app: its client id and the scopes its manifest asks for."""
     scopes = (manifest.get("oauth_config") or {}).get("scopes") or {}
     query = [("client_id", client_id), ("scope", ",".join(scopes.get("bot") or []))]
     if scopes.get("user"):
         query.append(("user_scope", ",".join(scopes["user"])))
-    return OAUTH_AUTHORIZE_URL + "?" + urllib.parse.urlencode(query, safe=",:.")
+    return emu.root_url + INSTALL_PATH + "?" + urllib.parse.urlencode(query, safe=",:.")
+
+
+def handle_install(emu: EmulatorState, query: dict[str, str]) -> web.Response:
+    """GET /oauth/v2/authorize: what a created app asks for, or why Slack will not ask it."""
+    try:
+        name, bot, user = _install_request(emu, query)
+    except AuthorizeError as error:
+        return html_page(400, error_page(emu, error))
+    items = "".join(f"<li><code>{html.escape(s)}</code></li>" for s in [*bot, *user])
+    body = (
+        f"<h1>{html.escape(name)} is requesting permission to access the "
+        f"{html.escape(emu.team_name)} Slack workspace</h1>\n<ul>{items}</ul>"
+    )
+    return html_page(200, html_document(f"Install {name} | Slack", body))
+
+
+def _install_request(emu: EmulatorState, query: dict[str, str]) -> tuple[str, list[str], list[str]]:
+    client_id = query.get("client_id") or ""
+    app = next(
+        (a for a in emu.created_apps.values() if a["credentials"]["client_id"] == client_id), None
+    )
+    if app is None:
+        raise AuthorizeError("invalid_client_id", f"No app has the client_id {client_id!r}.")
+    bot, user = (_scopes(query.get(name)) for name in ("scope", "user_scope"))
+    if scope_conflict([*bot, *user]):
+        raise AuthorizeError("invalid_scope", SCOPE_CONFLICT + ".")
+    return str(app["manifest"]["display_information"]["name"]), bot, user
+
+
+def _scopes(raw: str | None) -> list[str]:
+    return [scope for scope in (raw or "").split(",") if scope]

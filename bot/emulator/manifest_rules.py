@@ -17,6 +17,12 @@ written out in our own terms):
   where ``pointer`` is a JSON pointer (RFC 6901) into the manifest; their example errors
   ("Event Subscription requires either Request URL or Socket Mode Enabled", "Interactivity
   requires a Request URL") are checks across fields that no schema expresses.
+- Sign in with Slack, https://api.slack.com/authentication/sign-in-with-slack (now
+  https://docs.slack.dev/authentication/sign-in-with-slack): its scopes (``openid``,
+  ``profile``, ``email``) "must be requested in separate OAuth flows"; "A scope conflict occurs
+  when attempting to combine Sign in with Slack user scopes with non-Sign in with Slack scopes
+  in the same OAuth flow". A manifest's scopes are what its install flow asks for, so a
+  manifest that lists both is refused (``scope_conflict``).
 
 Two levels:
 
@@ -56,6 +62,12 @@ IPV4_RANGE = re.compile(rf"^({_OCTET}\.){{3}}{_OCTET}(/(3[0-2]|[12]?[0-9]))?$")
 BOT_DISPLAY_NAME = re.compile(r"^[a-z0-9._-]+$")
 SCOPE = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)*(:[a-z_]+(\.[a-z_]+)*)?$")
 EVENT = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)*$")
+# Sign in with Slack's scopes, which no other scope may accompany in one OAuth flow.
+SIGN_IN_SCOPES = frozenset({"openid", "profile", "email"})
+SCOPE_CONFLICT = (
+    "Sign in with Slack's scopes (openid, profile, email) cannot be requested with other"
+    " scopes in the same OAuth flow (scope conflict): ask for them in a flow of their own"
+)
 
 
 @dataclass(frozen=True)
@@ -399,8 +411,15 @@ def _fields(check: _Check, rule: Fields, value: object, at: str) -> None:
         _rule(check, sub, item, where)
 
 
+def scope_conflict(scopes: list[str]) -> bool:
+    """Whether one OAuth flow asks for Sign in with Slack's scopes beside any other."""
+    asked = set(scopes)
+    return bool(asked & SIGN_IN_SCOPES) and bool(asked - SIGN_IN_SCOPES)
+
+
 def _across_fields(check: _Check, manifest: dict[str, Any]) -> None:
-    """The checks Slack documents on apps.manifest.validate that span several fields."""
+    """The checks Slack documents that span several fields."""
+    _sign_in_scopes(check, manifest)
     settings = manifest.get("settings")
     if not isinstance(settings, dict):
         return
@@ -424,3 +443,23 @@ def _across_fields(check: _Check, manifest: dict[str, Any]) -> None:
         and not socket_mode
     ):
         check.add("/settings/interactivity", "Interactivity requires a Request URL")
+
+
+def _sign_in_scopes(check: _Check, manifest: dict[str, Any]) -> None:
+    """Each Sign in with Slack scope listed beside the install's other scopes, refused."""
+    config = manifest.get("oauth_config")
+    scopes = config.get("scopes") if isinstance(config, dict) else None
+    if not isinstance(scopes, dict):
+        return
+    listed = [
+        (kind, index, scope)
+        for kind, names in scopes.items()
+        if isinstance(names, list)
+        for index, scope in enumerate(names)
+        if isinstance(scope, str)
+    ]
+    if not scope_conflict([scope for _, _, scope in listed]):
+        return
+    for kind, index, scope in listed:
+        if scope in SIGN_IN_SCOPES:
+            check.add(pointer_to("oauth_config", "scopes", kind, index), SCOPE_CONFLICT)

@@ -311,9 +311,9 @@ async def handle_authorize(emu: EmulatorState, request: web.Request) -> web.Resp
         elif hint := params.get("login_hint"):
             user = find_person(emu, hint, "login_hint")
         else:
-            return _html(200, chooser_page(emu, auth))
+            return html_page(200, chooser_page(emu, auth))
     except AuthorizeError as error:
-        return _html(400, error_page(emu, error))
+        return html_page(400, error_page(emu, error))
     return _redirect(auth, {"code": issue_code(emu, auth, user)})
 
 
@@ -327,7 +327,7 @@ def _redirect(auth: AuthorizeRequest, params: dict[str, str]) -> web.Response:
     return web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
 
 
-def _html(status: int, body: str) -> web.Response:
+def html_page(status: int, body: str) -> web.Response:
     return web.Response(
         status=status,
         text=body,
@@ -355,7 +355,7 @@ li button:hover { background: #f8f8f8; border-color: #4a154b; }
 """
 
 
-def _document(title: str, body: str) -> str:
+def html_document(title: str, body: str) -> str:
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -391,7 +391,7 @@ def chooser_page(emu: EmulatorState, auth: AuthorizeRequest) -> str:
         '<button type="submit" name="cancel" value="1" class="cancel" data-action="cancel">'
         "Cancel</button>\n</form>"
     )
-    return _document(f"Sign in to {emu.team_name} | Slack", body)
+    return html_document(f"Sign in to {emu.team_name} | Slack", body)
 
 
 def error_page(emu: EmulatorState, error: AuthorizeError) -> str:
@@ -401,7 +401,7 @@ def error_page(emu: EmulatorState, error: AuthorizeError) -> str:
         f"Error: <code>{html.escape(error.code)}</code></p>\n"
         f"<p>{html.escape(error.detail)}</p>"
     )
-    return _document(f"Sign in to {emu.team_name} | Slack: error", body)
+    return html_document(f"Sign in to {emu.team_name} | Slack: error", body)
 
 
 def handle_avatar(emu: EmulatorState, user_id: str) -> web.Response:

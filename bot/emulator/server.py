@@ -113,6 +113,8 @@ class EmulatorServer(Courier):
         app.router.add_get(oidc.AUTHORIZE_PATH, self._handle_authorize)
         app.router.add_post(oidc.AUTHORIZE_PATH, self._handle_authorize)
         app.router.add_get(oidc.AVATAR_PATH + "/{user_id}", self._handle_avatar)
+        # The install page apps.manifest.create links to (slack.com/oauth/v2/authorize).
+        app.router.add_get(api_apps.INSTALL_PATH, self._handle_install)
         # A short shutdown timeout: a test's stop() must not hang on a client's keep-alive.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -157,6 +159,11 @@ class EmulatorServer(Courier):
     def fail_with_error(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next `times` calls with HTTP 200 {"ok": false, "error": error}."""
         self._inject(method, Injection(200, {"ok": False, "error": error}, times=times))
+
+    def answer(self, method: str, body: dict[str, Any], *, times: int = 1) -> None:
+        """Answer the next `times` calls with HTTP 200 and `body`: what Slack may say that no
+        rule here produces (apps.manifest.validate's `warnings`, for one)."""
+        self._inject(method, Injection(200, body, times=times))
 
     def flaky(
         self, rate: float, *, seed: int = 0, retry_after: int = 1, spare: Iterable[str] = ()
@@ -317,6 +324,9 @@ class EmulatorServer(Courier):
     # -- Sign in with Slack (browser leg) ---------------------------------------------------
     async def _handle_authorize(self, request: web.Request) -> web.Response:
         return await oidc.handle_authorize(self, request)
+
+    async def _handle_install(self, request: web.Request) -> web.Response:
+        return api_apps.handle_install(self, dict(request.query))
 
     async def _handle_avatar(self, request: web.Request) -> web.Response:
         return oidc.handle_avatar(self, request.match_info["user_id"])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -19,30 +21,57 @@ from bot.slack import listeners, shortcuts
 log = logging.getLogger(__name__)
 
 
-def _not_the_token_notice(record: logging.LogRecord) -> bool:
-    # Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that the client
-    # we give it (built from the same token) wins: true, expected, and noise at every start.
-    return "`token` will be unused" not in record.getMessage()
+# What AsyncApp's constructor reads from the environment when an argument is missing
+# (slack_bolt 1.30, app/async_app.py). SLACK_CLIENT_ID with SLACK_CLIENT_SECRET, which the web
+# view's sign-in needs, make it load OAuthSettings and become an OAuth installation app that
+# ignores the bot token and finds no installation for any request; the others would stand in
+# for settings we pass. All of them come from bot.config's Settings instead.
+BOLT_ENVIRONMENT = (
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_VERIFICATION_TOKEN",
+)
+
+
+@contextmanager
+def _hidden_from_bolt(names: tuple[str, ...]) -> Iterator[None]:
+    """Take ``names`` out of the environment while Bolt is built, then put them back.
+
+    AsyncApp has no switch that stops it reading them (only an ``oauth_settings`` of our own
+    would, and that is the OAuth mode itself). Building it is synchronous, so no other task
+    of the loop runs in between.
+    """
+    kept = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(kept)
 
 
 def build_bolt_app(services: Services, client: AsyncWebClient, ingest: IngestWriter) -> AsyncApp:
-    """Build the Bolt app that serves HTTP and Socket Mode alike; events go to ``ingest``."""
-    bolt_log = logging.getLogger("warroom.bolt")
-    if _not_the_token_notice not in bolt_log.filters:
-        bolt_log.addFilter(_not_the_token_notice)
-    app = AsyncApp(
-        client=client,
-        signing_secret=str(services.settings.slack_signing_secret) or None,
-        # Slack gets its answer only after the listener has finished, so an event is answered
-        # 200 only once it is in the database: the listener awaits its batch's commit in the
-        # IngestWriter (a failure answers 5xx and Slack retries).
-        # Commands and actions ack first and hand slow work to services.background.
-        process_before_response=True,
-        # The bot's own posts are part of the channel's record; its own reactions are
-        # filtered in the reaction listener.
-        ignoring_self_events_enabled=False,
-        logger=bolt_log,
-    )
+    """Build the Bolt app that serves HTTP and Socket Mode alike; events go to ``ingest``.
+
+    One workspace, one bot token: ``client``'s, which Bolt checks with ``auth.test``
+    (single-workspace authorization), whatever the environment holds.
+    """
+    with _hidden_from_bolt(BOLT_ENVIRONMENT):
+        app = AsyncApp(
+            client=client,
+            signing_secret=str(services.settings.slack_signing_secret),
+            # Slack gets its answer only after the listener has finished, so an event is
+            # answered 200 only once it is in the database: the listener awaits its batch's
+            # commit in the IngestWriter (a failure answers 5xx and Slack retries).
+            # Commands and actions ack first and hand slow work to services.background.
+            process_before_response=True,
+            # The bot's own posts are part of the channel's record; its own reactions are
+            # filtered in the reaction listener.
+            ignoring_self_events_enabled=False,
+            logger=logging.getLogger("warroom.bolt"),
+        )
+    if app.oauth_flow is not None or app.installation_store is not None:
+        raise RuntimeError("the Bolt app must authorize with the bot token alone")
 
     async def inject_services(context: Any, next: Callable[[], Awaitable[None]]) -> None:
         # Inject only: Bolt runs the listener after middleware returns, so no session here.

@@ -37,8 +37,10 @@ BOT_SCOPES = [
     "files:write",  # files_upload_v2: text files shared in the channel
     "canvases:write",  # conversations.canvases.create / canvases.edit
 ]
-# Sign in with Slack (the web view) asks for these on behalf of the person signing in.
-USER_SCOPES = ["openid", "profile", "email"]
+# No user scopes: Sign in with Slack (the web view) asks for openid, profile and email in an
+# OAuth flow of its own (bot.web.auth), and Slack refuses them beside these in one flow ("scope
+# conflict", https://api.slack.com/authentication/sign-in-with-slack). It needs only the
+# redirect URL below.
 BOT_EVENTS = [
     "message.channels",
     "message.groups",
@@ -81,7 +83,7 @@ def build_manifest(
         command["url"] = events_url
         event_subscriptions["request_url"] = events_url
         interactivity["request_url"] = events_url
-    oauth_config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES), "user": list(USER_SCOPES)}}
+    oauth_config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
     # Slack wants them unique: the same URL from --url and WARROOM_PUBLIC_URL is listed once.
     redirects = [*redirect_urls, *([sign_in_redirect_url(base_url)] if base_url else [])]
     if redirects:

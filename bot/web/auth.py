@@ -175,6 +175,7 @@ async def start_sign_in(request: web.Request) -> web.Response:
     pending = {"state": state, "next": safe_next(request.query.get("next"))}
     query = {
         "response_type": "code",
+        # Sign in with Slack's scopes, in this flow of their own: never the install's.
         "scope": "openid profile email",
         "client_id": web_.settings.slack_client_id,
         "redirect_uri": callback_url(request),

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import yaml
 from slack_sdk.errors import SlackApiError
@@ -28,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.basics.slack_ids import Shortcut
 from bot.cli import main
 from bot.emulator import SlackEmulator
-from bot.emulator.manifest_rules import validate_manifest
+from bot.emulator.manifest_rules import SCOPE_CONFLICT, validate_manifest
 from bot.emulator.server import OAUTH_SCOPES
 from bot.slack.manifest import BOT_SCOPES, build_manifest
 
@@ -130,7 +131,8 @@ def test_bad_manifest_arguments(capsys: pytest.CaptureFixture[str], args: list[s
 
 # -- (b) every limit: at it passes, one over is refused at the right place -------------------------
 def valid() -> dict[str, Any]:
-    return build_manifest(BASE)
+    """warroom's manifest, with a user scope so that the limits of those lists show too."""
+    return put(build_manifest(BASE), "/oauth_config/scopes/user", ["users:read"])
 
 
 def put(manifest: dict[str, Any], pointer: str, value: object) -> dict[str, Any]:
@@ -437,10 +439,11 @@ async def test_emulator_creates_an_app(slack: SlackEmulator) -> None:
         "verification_token",
         "signing_secret",
     }
-    assert created["oauth_authorize_url"].startswith("https://slack.com/oauth/v2/authorize?")
-    assert f"client_id={created['credentials']['client_id']}" in created["oauth_authorize_url"]
-    assert "scope=commands,chat:write," in created["oauth_authorize_url"]
-    assert "user_scope=openid,profile,email" in created["oauth_authorize_url"]
+    install = created["oauth_authorize_url"]
+    assert install.startswith(f"{slack.root_url}/oauth/v2/authorize?")  # slack.com's, emulated
+    assert f"client_id={created['credentials']['client_id']}" in install
+    assert "scope=commands,chat:write," in install
+    assert "user_scope" not in install  # Sign in with Slack asks in its own flow
     assert slack.created_apps[app_id]["manifest"] == build_manifest(None)
     ok = await config.apps_manifest_validate(manifest=build_manifest(None), app_id=app_id)
     assert ok["ok"] is True
@@ -458,6 +461,72 @@ async def test_cli_validate(slack: SlackEmulator, capsys: pytest.CaptureFixture[
     sent = json.loads(slack.calls_to("apps.manifest.validate")[0].args["manifest"])
     assert sent == build_manifest(BASE)
     assert slack.created_apps == {}
+
+
+def mixed_scopes(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``manifest`` with Sign in with Slack's scopes beside the bot's, as warroom had them."""
+    return put(manifest, "/oauth_config/scopes/user", ["openid", "profile", "email"])
+
+
+def test_sign_in_scopes_stay_out_of_the_install() -> None:
+    for base in (BASE, None):
+        manifest = build_manifest(base, redirect_urls=[f"{BASE}/auth/slack/callback"])
+        assert manifest["oauth_config"]["scopes"] == {"bot": BOT_SCOPES}
+        assert manifest["oauth_config"]["redirect_urls"] == [f"{BASE}/auth/slack/callback"]
+    refused = [f"/oauth_config/scopes/user/{index}" for index in range(3)]
+    for strict in (False, True):
+        problems = validate_manifest(mixed_scopes(build_manifest(BASE)), strict=strict)
+        assert [(p.pointer, p.message) for p in problems] == [(p, SCOPE_CONFLICT) for p in refused]
+    # Sign in with Slack's scopes alone are one flow: nothing conflicts.
+    alone = put(build_manifest(BASE), "/oauth_config/scopes", {"user": ["openid", "email"]})
+    assert pointers(alone) == []
+
+
+async def test_emulator_refuses_to_install_sign_in_scopes_beside_the_bot_scopes(
+    slack: SlackEmulator,
+) -> None:
+    config = AsyncWebClient(token=CONFIG_TOKEN, base_url=slack.base_url)
+    for call in (config.apps_manifest_validate, config.apps_manifest_create):
+        with pytest.raises(SlackApiError) as refused:
+            await call(manifest=json.dumps(mixed_scopes(build_manifest(BASE))))
+        assert refused.value.response["error"] == "invalid_manifest"
+        assert {e["message"] for e in refused.value.response["errors"]} == {SCOPE_CONFLICT}
+    assert slack.created_apps == {}
+    # The install page of an app created without them refuses them added by hand.
+    created = await config.apps_manifest_create(manifest=json.dumps(build_manifest(BASE)))
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(created["oauth_authorize_url"]) as page:
+            assert page.status == 200
+            assert "chat:write" in await page.text()
+        mixed = created["oauth_authorize_url"] + "&user_scope=openid,profile"
+        async with browser.get(mixed) as page:
+            assert page.status == 400
+            assert 'data-error="invalid_scope"' in await page.text()
+            assert "scope conflict" in await page.text()
+
+
+async def test_cli_validate_prints_slacks_warnings(
+    slack: SlackEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What Slack's own CLI reads from apps.manifest.validate (slackapi/slack-cli,
+    # internal/api/app.go): an accepted manifest with warnings beside an empty errors list.
+    warning = {"code": "breaking_change", "message": "Removes a scope", "pointer": "/oauth_config"}
+    slack.answer("apps.manifest.validate", {"ok": True, "errors": [], "warnings": [warning]})
+    code, out, err = await run_cli(capsys, "--url", BASE, "--validate")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "Slack accepts the manifest (apps.manifest.validate), and warns:",
+        "  /oauth_config: Removes a scope (breaking_change)",
+    ]
+    # The Web API's own warning codes, each said once (the shape of
+    # https://api.slack.com/changelog/2016-09-28-response-metadata-is-on-the-way).
+    generic = {"ok": True, "warnings": ["missing_charset"], "warning": "missing_charset"}
+    slack.answer(
+        "apps.manifest.validate",
+        {**generic, "response_metadata": {"warnings": ["missing_charset"]}},
+    )
+    code, out, _ = await run_cli(capsys, "--validate")
+    assert code == 0 and out.splitlines()[1:] == ["  missing_charset"]
 
 
 async def test_cli_explains_a_refused_manifest(
@@ -508,7 +577,7 @@ async def test_cli_create_writes_credentials_to_a_private_file(
     [(app_id, app)] = slack.created_apps.items()
     secrets = app["credentials"]
     assert f"Created Slack app {app_id}" in out
-    assert "https://slack.com/oauth/v2/authorize?client_id=" in out  # the install URL
+    assert f"{slack.root_url}/oauth/v2/authorize?client_id=" in out  # the install URL
     assert f"https://api.slack.com/apps/{app_id}/oauth" in out  # where the bot token is
     for name in ("client_secret", "signing_secret", "verification_token"):
         assert secrets[name] not in out

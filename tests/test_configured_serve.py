@@ -1,0 +1,240 @@
+"""``warroom serve`` configured as the README says: every variable of its table set, one process.
+
+Bolt reads some of those variables by itself (``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET``
+put a Bolt app built without ``oauth_settings`` into its own OAuth installation mode), and the
+other tests pass settings directly, so only a process with the whole environment shows what a
+person who followed the README gets. Every service named is a fake on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from bot.emulator import FakePagerDuty, SlackEmulator
+from bot.emulator.statuspage import FakeStatuspage
+from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear
+from bot.keys import bolt_key
+from tests.conftest import ALICE, BOB, open_incident, running_warroom
+from tests.processes import free_port, serve
+from tests.web_view import browser, sign_in_at
+
+REPO = Path(__file__).resolve().parent.parent
+API_TOKEN = secrets.token_hex(16)
+TRACKER_TOKEN = "tracker-token"
+LINEAR_TEAM = "team-ops"
+
+
+def configuration_variables() -> list[str]:
+    """The variables the README's configuration table lists, in its order."""
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    return [
+        name
+        for line in table.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", line.split("|")[1])
+    ]
+
+
+@dataclass
+class Vendors:
+    pagerduty: FakePagerDuty
+    github: FakeGitHub
+    jira: FakeJira
+    linear: FakeLinear
+    statuspage: FakeStatuspage
+
+
+@asynccontextmanager
+async def vendors() -> AsyncIterator[Vendors]:
+    """Every service besides Slack that the configuration names, faked on 127.0.0.1."""
+    async with AsyncExitStack() as stack:
+        yield Vendors(
+            pagerduty=await stack.enter_async_context(FakePagerDuty()),
+            github=await stack.enter_async_context(
+                FakeGitHub(token=TRACKER_TOKEN, repos={"acme/payments"})
+            ),
+            jira=await stack.enter_async_context(
+                FakeJira(email="bot@acme.example", token=TRACKER_TOKEN, projects={"OPS"})
+            ),
+            linear=await stack.enter_async_context(
+                FakeLinear(api_key=TRACKER_TOKEN, teams={LINEAR_TEAM: "ENG"})
+            ),
+            statuspage=await stack.enter_async_context(
+                FakeStatuspage(components={"cmp1": "Checkout"})
+            ),
+        )
+
+
+def slack_variables(slack: SlackEmulator, public_url: str) -> dict[str, str]:
+    """Slack's side, sign-in included: the set-up that used to switch Bolt to OAuth."""
+    # README "Running it against Slack", step 4: the bot is invited to the announce channel.
+    announce = slack.create_channel("incidents", creator=ALICE, members=[ALICE, slack.bot_user_id])
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_APP_TOKEN": slack.app_token,
+        "SLACK_APP_CONFIG_TOKEN": slack.app_config_token,
+        "SLACK_API_URL": slack.base_url,
+        "SLACK_CLIENT_ID": slack.oidc_client_id,
+        "SLACK_CLIENT_SECRET": slack.oidc_client_secret,
+        "SLACK_OIDC_AUTHORIZE_URL": slack.authorize_url,
+        "WARROOM_ANNOUNCE_CHANNEL": announce.id,
+        "WARROOM_WEB_AUTH": "slack",
+        "WARROOM_SESSION_SECRET": secrets.token_hex(32),
+        "WARROOM_SESSION_HOURS": "12",
+        "WARROOM_PUBLIC_URL": public_url,
+        "WARROOM_API_TOKEN": API_TOKEN,
+    }
+
+
+def vendor_variables(fakes: Vendors) -> dict[str, str]:
+    return {
+        "PAGERDUTY_EVENTS_URL": fakes.pagerduty.events_url,
+        "PAGERDUTY_TIMEOUT": "5",
+        "WARROOM_TRACKER": "github",
+        "WARROOM_TRACKER_FILE_ON_POSTMORTEM": "false",
+        "WARROOM_TRACKER_TIMEOUT": "5",
+        "WARROOM_GITHUB_TOKEN": TRACKER_TOKEN,
+        "WARROOM_GITHUB_REPO": "acme/payments",
+        "WARROOM_GITHUB_WEBHOOK_SECRET": "github-hook-secret",
+        "WARROOM_GITHUB_API_URL": fakes.github.url,
+        "WARROOM_JIRA_URL": fakes.jira.url,
+        "WARROOM_JIRA_EMAIL": "bot@acme.example",
+        "WARROOM_JIRA_API_TOKEN": TRACKER_TOKEN,
+        "WARROOM_JIRA_PROJECT": "OPS",
+        "WARROOM_JIRA_ISSUE_TYPE": "Task",
+        "WARROOM_JIRA_WEBHOOK_SECRET": "jira-hook-secret",
+        "WARROOM_LINEAR_API_KEY": TRACKER_TOKEN,
+        "WARROOM_LINEAR_TEAM": LINEAR_TEAM,
+        "WARROOM_LINEAR_WEBHOOK_SECRET": "linear-hook-secret",
+        "WARROOM_LINEAR_API_URL": f"{fakes.linear.url}/graphql",
+        "STATUSPAGE_PAGE_ID": fakes.statuspage.page_id,
+        "STATUSPAGE_API_KEY": fakes.statuspage.api_key,
+        "STATUSPAGE_COMPONENTS": "Checkout=cmp1",
+        "STATUSPAGE_API_URL": fakes.statuspage.api_url,
+    }
+
+
+def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(
+        yaml.safe_dump({"policies": {"payments": {"levels": [{"targets": [{"user": BOB}]}]}}})
+    )
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(yaml.safe_dump({"default": {"action": "open", "severity": "SEV3"}}))
+    (tmp_path / "templates").mkdir()
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
+        "PORT": str(port),
+        "WARROOM_TIMEZONE": "Europe/Paris",
+        "WARROOM_DEFAULT_SEVERITY": "SEV3",
+        "WARROOM_CHANNEL_PREFIX": "inc",
+        "WARROOM_TEMPLATES_DIR": str(tmp_path / "templates"),
+        "WARROOM_MAX_BODY_BYTES": "1048576",
+        "WARROOM_REACTIONS": "pushpin=key_event,mag=investigation,bulb=root_cause",
+        "WARROOM_RECEIPT_REACTION": "ballot_box_with_check",
+        "WARROOM_LOG_LEVEL": "INFO",
+        "WARROOM_LOG_FORMAT": "json",
+        "WARROOM_UPDATE_REMINDER": "30m",
+        "WARROOM_ROLES": "liaison",
+        "WARROOM_ESCALATION_POLICIES": str(policies),
+        "WARROOM_SCHEDULER_INTERVAL": "0.2",
+        "WARROOM_JOB_CONCURRENCY": "1",
+        "WARROOM_ALERT_TOKEN": secrets.token_hex(16),
+        "WARROOM_ALERT_ROUTES": str(routes),
+        "WARROOM_ALERT_MAX_BODY_BYTES": "4194304",
+        "WARROOM_POSTMORTEM_STYLE": "default",
+        "WARROOM_LANGUAGE": "en",
+        # Bolt's OAuth mode keeps installations under $HOME: never the real one.
+        "HOME": str(tmp_path),
+    }
+
+
+async def incident_api(url: str, reference: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{url}/api/incidents/{reference}", headers=headers) as response,
+    ):
+        assert response.status == 200, await response.text()
+        answer: dict[str, Any] = await response.json()
+        return answer
+
+
+async def test_serve_with_every_readme_variable_answers_commands_and_records_events(
+    slack: SlackEmulator, tmp_path: Path
+) -> None:
+    port = free_port()
+    async with vendors() as fakes:
+        env = {
+            **slack_variables(slack, f"http://127.0.0.1:{port}"),
+            **vendor_variables(fakes),
+            **warroom_variables(tmp_path, port),
+        }
+        assert [name for name in configuration_variables() if name not in env] == []
+        async with serve(env, tmp_path / "serve.log", port=port) as bot:
+            slack.events_url = bot.events_url
+            general = slack.channel_by_name("general")
+            assert general is not None
+            ack = await slack.send_command(
+                "start Checkout returns 500s", user=ALICE, channel=general.id
+            )
+            assert ack.status == 200
+            # In Bolt's OAuth mode the command went no further: no installation was found.
+            channel = await slack.wait_for(
+                lambda: next(
+                    (c for c in slack.channels.values() if c.name.startswith("inc-1")), None
+                ),
+                timeout=15,
+            )
+            await slack.wait_for(lambda: channel.pins, timeout=15)
+            said = await slack.post_message(channel.id, "Payments pods restarting", user=BOB)
+            await slack.add_reaction(channel.id, said.ts, "pushpin", user=BOB)
+            # The bot's receipt: it handled the reaction (never the case in Bolt's OAuth mode).
+            await slack.wait_for(
+                lambda: slack.bot_user_id in said.reactions.get("ballot_box_with_check", []),
+                timeout=15,
+            )
+            incident = await incident_api(bot.url, "INC-1")
+            # Sign-in works beside it, asking for its own scopes in its own flow.
+            async with browser() as session:
+                authorize = await sign_in_at(session, bot.url, slack, ALICE)
+                async with session.get(f"{bot.url}/incidents/INC-1") as page:
+                    assert page.status == 200, await page.text()
+            announce = slack.channels[env["WARROOM_ANNOUNCE_CHANNEL"]]
+            await slack.wait_for(lambda: announce.messages, timeout=15)
+    scope = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)["scope"]
+    assert scope == ["openid profile email"]
+    lines = [(line["kind"], line["text"]) for line in incident["timeline"]]
+    assert ("key_event", "Payments pods restarting") in lines, lines
+
+
+async def test_bolt_sees_no_oauth_variables_and_they_stay_for_the_rest(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same in one process, quicker: Bolt is built for one workspace with the settings'
+    token, and the variables hidden from it while it was built are back afterwards."""
+    monkeypatch.setenv("HOME", str(tmp_path))  # Bolt's OAuth mode would write there
+    monkeypatch.setenv("SLACK_CLIENT_ID", slack.oidc_client_id)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", slack.oidc_client_secret)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-not-the-settings-token")
+    async with running_warroom(slack, sqlite_url) as warroom:
+        bolt = warroom.app[bolt_key]
+        assert bolt.oauth_flow is None and bolt.installation_store is None
+        assert os.environ["SLACK_CLIENT_ID"] == slack.oidc_client_id
+        assert os.environ["SLACK_BOT_TOKEN"] == "xoxb-not-the-settings-token"
+        channel = await open_incident(warroom)
+    assert channel.name.startswith("inc-1")
