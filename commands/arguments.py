@@ -1,7 +1,8 @@
 """Reading people, groups and words out of slash-command text.
 
 Slack escapes mentions in command text (the manifest sets ``should_escape``): a person
-arrives as ``<@U024BE7LH|bob>``, a user group as ``<!subteam^S0614TZR7|@dba-team>``.
+arrives as ``<@U024BE7LH|bob>``, a user group as ``<!subteam^S0614TZR7|@dba-team>``, and
+``& < >`` as ``&amp; &lt; &gt;``. People's words are kept in that encoding (``SlackText``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.basics.errors import UsageError
+from bot.basics.slack_text import SlackText
 from bot.flows.escalation import EscalationTarget
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -47,9 +49,10 @@ def escalation_target(text: str) -> EscalationTarget:
 TEXT_MAX = 3000
 
 
-def statement(args: str, what: str) -> str:
-    """Free text for the record: not empty, not longer than a Slack message should be."""
-    text = args.strip()
+def statement(args: str, what: str) -> SlackText:
+    """Free text for the record, as Slack sent it: not empty, not longer than a Slack message
+    should be."""
+    text = SlackText(args.strip())
     if not text:
         raise UsageError(f"Say {what}.")
     if len(text) > TEXT_MAX:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.basics.errors import UsageError
+from bot.basics.slack_text import SlackText
 from bot.flows.escalation import escalate
 from bot.services import Services
 from commands.arguments import escalation_target, first_word
@@ -27,7 +28,7 @@ async def escalate_now(request: CommandRequest, services: Services) -> None:
         channel_id=request.channel_id,
         requested_by=request.user_id,
         target=escalation_target(target),
-        reason=" ".join(reason.split()),
+        reason=SlackText(" ".join(reason.split())),
     )
 
 

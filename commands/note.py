@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.basics.errors import UsageError
+from bot.basics.slack_text import SlackText
 from bot.flows.recorder import add_note
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
@@ -19,7 +20,10 @@ def validate(args: str) -> None:
 
 async def note(request: CommandRequest, services: Services) -> str:
     incident, entry = await add_note(
-        services, channel=request.channel_id, author=request.user_id, text=request.args.strip()
+        services,
+        channel=request.channel_id,
+        author=request.user_id,
+        text=SlackText(request.args.strip()),
     )
     return services.renderer.render("messages/noted.j2", incident=incident, entry=entry)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.basics.slack_text import SlackText
 from bot.flows.resolve import resolve_incident
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
@@ -12,7 +13,7 @@ async def resolve(request: CommandRequest, services: Services) -> None:
         services,
         channel_id=request.channel_id,
         resolved_by=request.user_id,
-        summary=" ".join(request.args.split()),
+        summary=SlackText(" ".join(request.args.split())),
     )
     return None
 

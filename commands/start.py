@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.basics.errors import UsageError
+from bot.basics.slack_text import SlackText
 from bot.flows.declare import Declaration, declare_incident
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
@@ -35,7 +36,7 @@ def parse_start(args: str, default_severity: str) -> StartRequest:
         raise UsageError("Give the incident a title.")
     if len(text) > TITLE_MAX:
         raise UsageError(f"Keep the title under {TITLE_MAX} characters; details go in the channel.")
-    return StartRequest(severity, text, private)
+    return StartRequest(severity, SlackText(text), private)
 
 
 def validate(args: str) -> None:

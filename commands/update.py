@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from bot.basics.errors import UsageError
+from bot.basics.slack_text import SlackText
 from bot.flows.changes import post_update
 from bot.flows.status_page import publish_update
 from bot.services import Services
@@ -48,7 +49,7 @@ def validate(args: str) -> UpdateRequest:
         raise UsageError(
             "`--lang` goes with `--public`: `/incident update --public --lang fr <text>`."
         )
-    text = rest.strip()
+    text = SlackText(rest.strip())
     if not text:
         raise UsageError("Say what is known, what is being done, and when the next update comes.")
     if len(text) > UPDATE_MAX:

@@ -171,9 +171,10 @@ def _construct(inner: str) -> Run:
 
 
 # -- names -------------------------------------------------------------------------------------
-def name_of_user(run: UserMention, names: Mapping[str, str] | None) -> str:
-    """A mentioned person's name: what warroom knows, else the label Slack sent, else nobody."""
-    return (names or {}).get(run.user_id) or run.label or SOMEONE
+def name_of_user(run: UserMention, names: Mapping[str, str] | None, unnamed: str = SOMEONE) -> str:
+    """A mentioned person's name: what warroom knows, else the label Slack sent, else
+    ``unnamed``."""
+    return (names or {}).get(run.user_id) or run.label or unnamed
 
 
 def mentioned_users(text: str) -> list[str]:
@@ -181,10 +182,15 @@ def mentioned_users(text: str) -> list[str]:
     return [run.user_id for run in parse(text) if isinstance(run, UserMention)]
 
 
-def _named(run: Run, names: Mapping[str, str] | None, *, anonymous: bool) -> str:
+def _named(
+    run: Run, names: Mapping[str, str] | None, *, anonymous: bool, unnamed: str = SOMEONE
+) -> str:
     """A construct as words: what every output but Slack's shows."""
     if isinstance(run, UserMention):
-        return SOMEONE if anonymous else "@" + name_of_user(run, names)
+        if anonymous:
+            return unnamed
+        name = name_of_user(run, names, unnamed)
+        return "@" + name if name else ""
     if isinstance(run, ChannelMention):
         return "#" + (run.label or "channel")
     if isinstance(run, GroupMention):
@@ -199,10 +205,17 @@ def _named(run: Run, names: Mapping[str, str] | None, *, anonymous: bool) -> str
 
 
 # -- outputs -----------------------------------------------------------------------------------
-def to_plain(text: str, names: Mapping[str, str] | None = None, *, anonymous: bool = False) -> str:
-    """No markup at all: people and groups by name (``anonymous``: nobody named), links by
-    their label or, unlabelled, their URL, dates by their fallback text."""
-    return "".join(_named(run, names, anonymous=anonymous) for run in parse(text))
+def to_plain(
+    text: str,
+    names: Mapping[str, str] | None = None,
+    *,
+    anonymous: bool = False,
+    unnamed: str = SOMEONE,
+) -> str:
+    """No markup at all: people and groups by name (``anonymous``: nobody named; a person
+    whose name is unknown is ``unnamed``), links by their label or, unlabelled, their URL,
+    dates by their fallback text."""
+    return "".join(_named(run, names, anonymous=anonymous, unnamed=unnamed) for run in parse(text))
 
 
 def to_readable(

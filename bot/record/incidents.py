@@ -36,7 +36,7 @@ def channel_name_for(prefix: str, number: int, title: str, attempt: int = 1) -> 
     """
     head = f"{prefix}-{number}"
     tail = f"-{attempt}" if attempt > 1 else ""
-    words = to_plain(title)
+    words = to_plain(title, unnamed="")  # a person nobody has named yet is left out
     ascii_title = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()
     slug = _NOT_ALLOWED_IN_CHANNEL.sub("-", ascii_title.lower()).strip("-_")
     room = CHANNEL_NAME_MAX - len(head) - len(tail) - 1
