@@ -22,6 +22,7 @@ from bot.app import create_app
 from bot.basics.slack_ids import EscalationMessage
 from bot.config import Settings
 from bot.emulator import FakePagerDuty, SlackEmulator
+from bot.emulator.composer import displayed
 from bot.emulator.trackers import FakeGitHub
 from bot.keys import job_runner_key, services_key
 from bot.postmortem.posting import write_draft
@@ -225,7 +226,7 @@ async def run_demo(
         print("\n" + slack.transcript(channel_id, tz=settings.timezone))
         print("\nWhat Alice saw privately:")
         for message in slack.ephemeral_for(ALICE):
-            print(f"  {message.text}")
+            print(f"  {displayed(message.text, slack.workspace())}")
         print("\nWhat PagerDuty received:")
         for event in pagerduty.events:
             print(f"  {event['event_action']:<12} {event['dedup_key']}")

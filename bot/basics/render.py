@@ -155,6 +155,13 @@ def _finalize_plain(context: Context, value: object) -> object:
     return value
 
 
+@pass_context
+def _plain_text(context: Context, value: object) -> str:
+    """A value for Block Kit's ``plain_text`` (Slack parses nothing there): Slack text
+    decoded, people by name."""
+    return str(_finalize_plain(context, value))
+
+
 def mention(user_id: str | None) -> Markup | str:
     """``<@U123>`` for a real Slack user id; anything else (an app's name, the author of
     another app's post) is shown as plain text."""
@@ -355,6 +362,7 @@ class Renderer:
             item=markdown_item,
             prose=prose,
             quote=slack_quote,
+            plain_text=_plain_text,
         )
         env.filters.update(people)
         return env

@@ -11,7 +11,7 @@ from typing import Any
 from bot.emulator import events
 from bot.emulator.api_misc import VIEW_EXTRAS, build_view, public_view
 from bot.emulator.blockkit import message_problems, truncate_text, view_problems
-from bot.emulator.composer import Composed, Workspace, compose
+from bot.emulator.composer import Composed, compose
 from bot.emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
 from bot.emulator.server import EmulatorServer
 from bot.emulator.transport import Outbound, channel_type
@@ -71,16 +71,13 @@ class SlackEmulator(EmulatorServer):
     def _team(self) -> dict[str, Any]:
         return {"id": self.team_id, "domain": self.team_domain}
 
-    def _workspace(self) -> Workspace:
-        return Workspace(self.users.values(), self.usergroups.values(), self.channels.values())
-
     def _as_sent(self, typed: str, slack_text: str | None) -> Composed:
         """A message as Slack delivers it: what the person typed, encoded by the client
         (bot.emulator.composer); or, for what a person can only make with the composer's
         formatting tools (a labelled link, a date), ``slack_text`` already in Slack's encoding."""
         if slack_text is not None:
             return Composed(slack_text, [])
-        return compose(typed, self._workspace())
+        return compose(typed, self.workspace())
 
     # -- slash commands --------------------------------------------------------------------
     async def send_command(
@@ -105,7 +102,7 @@ class SlackEmulator(EmulatorServer):
         if slack_text is not None:
             text = slack_text
         elif self.slash_commands_escaped:
-            text = compose(text, self._workspace(), labelled_users=True).text
+            text = compose(text, self.workspace(), labelled_users=True).text
         url_id = self.new_response_url_id(chan.id, user)
         fields = {
             "token": VERIFICATION_TOKEN,

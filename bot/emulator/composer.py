@@ -126,3 +126,34 @@ def _at(name: str, workspace: Workspace, *, labelled_users: bool) -> _Construct 
         construct = f"<!subteam^{group['id']}|@{group['handle']}>"
         return construct, {"type": "usergroup", "usergroup_id": group["id"]}
     return None
+
+
+_CONSTRUCT = re.compile(r"<([^<>]*)>")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITY_CHARS = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def displayed(text: str, workspace: Workspace) -> str:
+    """What the Slack client shows of a message's text: entities decoded, people, channels and
+    groups by name, links by their label or address, broadcasts as ``@here``, dates by their
+    fallback ("Formatting text for app surfaces", https://api.slack.com/reference/surfaces/formatting)."""
+    users = {user.id: user.real_name for user in workspace.users}
+    channels = {channel.id: channel.name for channel in workspace.channels}
+    groups = {group["id"]: group.get("handle", "") for group in workspace.usergroups}
+
+    def construct(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            return "@" + users.get(target[1:], label or target[1:])
+        if target.startswith("#"):
+            return "#" + channels.get(target[1:], label or target[1:])
+        if target.startswith("!subteam^"):
+            return "@" + groups.get(target.removeprefix("!subteam^"), label.lstrip("@"))
+        if target.startswith("!date^"):
+            return label
+        if target.startswith("!"):
+            return "@" + target[1:]
+        return label or target
+
+    shown = _CONSTRUCT.sub(construct, text)
+    return _ENTITY.sub(lambda m: _ENTITY_CHARS[m.group(1)], shown)

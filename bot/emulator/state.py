@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.emulator.composer import Workspace, displayed
 from bot.emulator.models import (
     ApiCall,
     BotResponse,
@@ -317,6 +318,10 @@ class EmulatorState:
             f"Recent API calls: {calls}. Recent deliveries: {deliveries}."
         )
 
+    def workspace(self) -> Workspace:
+        """Who and what people can name in this workspace (bot.emulator.composer)."""
+        return Workspace(self.users.values(), self.usergroups.values(), self.channels.values())
+
     def transcript(self, channel_id: str, tz: str = "UTC") -> str:
         """Readable log: "[HH:MM:SS] real_name: text", thread replies indented, topic on top."""
         channel = self.resolve_channel(channel_id)
@@ -334,7 +339,8 @@ class EmulatorState:
         clock = datetime.fromtimestamp(seconds, zone).strftime("%H:%M:%S")
         user = self.users.get(message.user or "")
         author = user.real_name if user else (message.user or message.bot_id or "?")
-        text = message.text or _blocks_text(message.blocks)
+        text = displayed(message.text, self.workspace()) if message.text else ""
+        text = text or _blocks_text(message.blocks)
         for file in message.files or []:
             text += f" [file: {file.get('name')}]"
         if message.edited:

@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from bot.basics.errors import UsageError
 from bot.basics.render import Renderer, markdown_to_html, postmortem_template
+from bot.basics.slack_text import to_plain
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed
 from bot.flows.channel import post
 from bot.flows.filing import file_all
@@ -139,7 +140,7 @@ def as_html(services: Services, written: WrittenDraft) -> str:
     incident = written.draft.incident
     return services.renderer.render(
         "postmortem/page.html.j2",
-        title=f"{incident.reference} {incident.title}",
+        title=f"{incident.reference} {to_plain(incident.title)}",
         language=written.draft.language.code,
         body=markdown_to_html(written.markdown),
     )
@@ -236,7 +237,7 @@ async def publish_postmortem(services: Services, job: Job) -> datetime | None:
     await services.slack.upload_file(
         incident.channel_id,
         filename=f"{incident.reference}-postmortem-draft.md",
-        title=f"Postmortem draft: {incident.reference} {incident.title}",
+        title=f"Postmortem draft: {incident.reference} {to_plain(incident.title)}",
         content=written.markdown,
         comment=summary,
     )
@@ -254,7 +255,7 @@ async def _to_canvas(services: Services, incident: Incident, written: WrittenDra
             return incident.postmortem_canvas_id
         except SlackGone:
             pass  # the canvas was deleted: the channel gets a new one
-    title = f"Postmortem draft: {incident.reference} {incident.title}"
+    title = f"Postmortem draft: {incident.reference} {to_plain(incident.title)}"
     try:
         canvas_id = await services.slack.create_channel_canvas(
             incident.channel_id, title, written.markdown
