@@ -223,7 +223,7 @@ async def run_demo(
         await _resolve(slack, channel_id)
         await _settle(runner.app, slack)
 
-        print("\n" + slack.transcript(channel_id, tz=settings.timezone))
+        print("\n" + slack.transcript(channel_id, tz=settings.timezone, as_shown=True))
         print("\nWhat Alice saw privately:")
         for message in slack.ephemeral_for(ALICE):
             print(f"  {displayed(message.text, slack.workspace())}")

@@ -322,25 +322,27 @@ class EmulatorState:
         """Who and what people can name in this workspace (bot.emulator.composer)."""
         return Workspace(self.users.values(), self.usergroups.values(), self.channels.values())
 
-    def transcript(self, channel_id: str, tz: str = "UTC") -> str:
-        """Readable log: "[HH:MM:SS] real_name: text", thread replies indented, topic on top."""
+    def transcript(self, channel_id: str, tz: str = "UTC", *, as_shown: bool = False) -> str:
+        """Readable log: "[HH:MM:SS] real_name: text", thread replies indented, topic on top;
+        each text as sent, or (``as_shown``) as the Slack client shows it."""
         channel = self.resolve_channel(channel_id)
         if channel is None:
             raise LookupError(f"unknown channel {channel_id}")
         zone = ZoneInfo(tz)
         lines = [f"#{channel.name}" + (f" | topic: {channel.topic}" if channel.topic else "")]
         for message in channel.top_level():
-            lines.append(self._transcript_line(message, zone))
-            lines.extend("    " + self._transcript_line(r, zone) for r in message.replies)
+            lines.append(self._transcript_line(message, zone, as_shown))
+            lines.extend("    " + self._transcript_line(r, zone, as_shown) for r in message.replies)
         return "\n".join(lines)
 
-    def _transcript_line(self, message: Message, zone: ZoneInfo) -> str:
+    def _transcript_line(self, message: Message, zone: ZoneInfo, as_shown: bool) -> str:
         seconds, _ = ts_key(message.ts)
         clock = datetime.fromtimestamp(seconds, zone).strftime("%H:%M:%S")
         user = self.users.get(message.user or "")
         author = user.real_name if user else (message.user or message.bot_id or "?")
-        text = displayed(message.text, self.workspace()) if message.text else ""
-        text = text or _blocks_text(message.blocks)
+        text = message.text or _blocks_text(message.blocks)
+        if as_shown:
+            text = displayed(text, self.workspace())
         for file in message.files or []:
             text += f" [file: {file.get('name')}]"
         if message.edited:
