@@ -102,6 +102,11 @@ class Metrics:
             ["kind", "outcome"],
             registry=self.registry,
         )
+        self.events_rate_limited = Counter(
+            "warroom_slack_events_rate_limited_total",
+            "Minutes Slack held back this app's events (app_rate_limited: over 30,000 an hour).",
+            registry=self.registry,
+        )
         self._scrape_collector = _ScrapeCollector()
         self.registry.register(self._scrape_collector)
 
@@ -123,6 +128,9 @@ class Metrics:
 
     def job_run(self, kind: str, outcome: str) -> None:
         self.jobs_run.labels(kind, outcome).inc()
+
+    def events_held_back(self) -> None:
+        self.events_rate_limited.inc()
 
     def exposition(self, scrape: Scrape) -> bytes:
         """Everything, in Prometheus text format, with ``scrape``'s gauges."""

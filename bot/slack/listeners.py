@@ -11,10 +11,12 @@ raises: Slack gets a 5xx and retries, so nothing that was said is lost.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
 from bot.flows import recorder
@@ -177,8 +179,33 @@ async def on_membership_or_archive(body: dict[str, Any]) -> None:
     """Joins and archives: subscribed for the record to come; joins also arrive as messages."""
 
 
+async def on_app_rate_limited(
+    body: dict[str, Any], context: Any, next: Callable[[], Awaitable[None]]
+) -> BoltResponse | None:
+    """Slack held back this app's events for a minute: count it, log it, answer 200.
+
+    ``app_rate_limited`` is POSTed to the Request URL with no inner event
+    (https://docs.slack.dev/reference/events/app_rate_limited/), so no event listener can
+    match it and Bolt would answer 404: a failed delivery, the kind that gets an app's
+    subscriptions disabled.
+    """
+    if body.get("type") != "app_rate_limited":
+        await next()
+        return None
+    services: Services = context["services"]
+    services.metrics.events_held_back()
+    log.warning(
+        "Slack held back events of this app (app_rate_limited, minute %s): more than 30,000 "
+        "deliveries in an hour from workspace %s",
+        body.get("minute_rate_limited"),
+        body.get("team_id"),
+    )
+    return BoltResponse(status=200, body="")
+
+
 def register(app: AsyncApp) -> None:
     """Attach the event listeners to the Bolt app."""
+    app.use(on_app_rate_limited)
     app.event("message")(on_message)
     app.event("reaction_added")(on_reaction_added)
     app.event("reaction_removed")(on_reaction_removed)
