@@ -111,6 +111,8 @@ class EmulatorState:
         # The workspace's plan: "paid", or "free" for the documented free-plan limits (one
         # canvas per channel, no standalone canvases; see api_misc's canvas methods).
         self.plan = "paid"
+        # A workspace whose settings limit who may pin: pins.add answers `restricted_action`.
+        self.pinning_restricted = False
         self.response_urls: dict[str, ResponseUrl] = {}
         # Sign in with Slack (OpenID Connect). The app's credentials get random defaults in
         # Slack's shapes; tests and the demo read them (or set their own) before signing in.

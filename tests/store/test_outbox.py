@@ -15,7 +15,18 @@ from bot.emulator import Channel, SlackEmulator
 from bot.store import outbox
 from bot.store.db import session_scope
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry, utcnow
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
+from tests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    Clock,
+    Warroom,
+    command,
+    open_incident,
+    running_warroom,
+    settle,
+)
+from tests.test_metrics_and_logs import scrape, value
 
 INCIDENT = [
     ("say", BOB, "Checkout returns 500s for a fifth of requests", "pushpin"),
@@ -191,3 +202,33 @@ async def test_a_channel_held_by_a_replica_that_died_is_taken_over(
             lambda: any("left behind by the ghost" in m.text for m in channel.messages),
             timeout=10,
         )
+
+
+async def test_a_refused_pin_is_set_aside_said_once_and_the_channel_goes_on(
+    warroom: Warroom,
+) -> None:
+    slack = warroom.slack
+    slack.pinning_restricted = True  # a workspace that limits pinning
+    general = slack.channel_by_name("general")
+    assert general is not None
+    await slack.send_command("start Checkout down", user=ALICE, channel=general.id)
+    channel: Channel = await slack.wait_for(
+        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
+    )
+    await settle(warroom)
+    for n in range(3):  # each one edits the header again, which is waiting for its pin
+        await command(warroom, channel, f"update Still failing ({n})", user=BOB)
+        await command(warroom, channel, f"sev {n + 1}")
+
+    texts = [m.text for m in channel.messages]
+    assert [n for n in range(3) if any(f"Still failing ({n})" in t for t in texts)] == [0, 1, 2]
+    assert not channel.pins
+    (notice,) = [t for t in texts if "restricted_action" in t]
+    assert f"<@{ALICE}>" in notice  # the commander is told
+    async with session_scope(warroom.engine) as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert [r.method for r in rows if r.set_aside_at is not None] == [outbox.PIN]
+    assert not [r for r in rows if r.sent_at is None and r.set_aside_at is None]
+    samples = await scrape(warroom)
+    assert value(samples, "warroom_outbox_set_aside") == 1
+    assert value(samples, "warroom_outbox_given_up") == 0
