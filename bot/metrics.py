@@ -99,7 +99,8 @@ class Metrics:
         self.jobs_run = Counter(
             "warroom_jobs_run_total",
             "Jobs run by this replica, by kind and outcome (done, again, retry, failed, "
-            "rate_limited: put back until Slack's gate opens).",
+            "rate_limited: put back until Slack's gate opens, stopped: put back until the "
+            "Slack app is installed again).",
             ["kind", "outcome"],
             registry=self.registry,
         )

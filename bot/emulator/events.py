@@ -161,3 +161,17 @@ def tombstone(parent: Message) -> dict[str, Any]:
         "is_locked": False,
         "subscribed": False,
     }
+
+
+def tokens_revoked(bot_user_id: str) -> dict[str, Any]:
+    """`tokens_revoked`: "The inner event's tokens field is a hash keyed with the types of
+    revoked tokens" (`oauth` for user tokens, `bot` for bot tokens), "Each key contains an
+    array of user IDs, not the actual token strings"
+    (https://docs.slack.dev/reference/events/tokens_revoked/). No scope needed."""
+    return {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [bot_user_id]}}
+
+
+def app_uninstalled() -> dict[str, Any]:
+    """`app_uninstalled`: only `type` inside; the envelope's `team_id` says which workspace
+    (https://docs.slack.dev/reference/events/app_uninstalled/). No scope needed."""
+    return {"type": "app_uninstalled"}

@@ -94,6 +94,8 @@ class EmulatorState:
         # An app configuration token (api.slack.com/apps, "Your App Configuration Tokens"): the
         # only token apps.manifest.validate / apps.manifest.create take.
         self.app_config_token = app_config_token
+        # Tokens of an uninstalled app: every call made with one answers token_revoked.
+        self.revoked_tokens: set[str] = set()
         # Apps made by apps.manifest.create: app_id -> {"manifest", "credentials"}.
         self.created_apps: dict[str, dict[str, Any]] = {}
         self.users: dict[str, User] = {}

@@ -25,6 +25,7 @@ from bot.clients.slack_errors import (
     SlackRefused,
     SlackTokenRevoked,
 )
+from bot.flows import installation
 from bot.flows.polling import Poller
 from bot.record import findings, incidents
 from bot.services import Services
@@ -43,6 +44,8 @@ SWEEP_CONCURRENCY = 8
 
 async def deliver(services: Services, channel: str) -> None:
     """Send the channel's waiting writes, in order, until one must wait."""
+    if services.presence.stopped:
+        return  # the app is gone from Slack: the writes wait for it to be installed again
     lock = services.outbox_locks.setdefault(channel, asyncio.Lock())
     async with lock:
         if not await outbox.take_channel(services.engine, channel, services.replica):
@@ -100,7 +103,12 @@ async def _without_its_message(
 async def _not_taken(services: Services, row: OutboxMessage, error: Exception) -> bool:
     """Settle a write Slack did not take; True when the channel's next write may go now."""
     channel = row.channel
-    if isinstance(error, SlackNotAllowed) and not isinstance(error, SlackTokenRevoked):
+    if isinstance(error, SlackTokenRevoked):
+        # The app is gone: no write anywhere can go until it is installed again.
+        await installation.stop(services, reason=error.code)
+        await _settle(services, row, wait=timedelta(0), error=error.code)
+        return False
+    if isinstance(error, SlackNotAllowed):
         # Scopes, settings, plan: a person must mend it, and this write alone is refused.
         log.warning(
             "Slack refused %s in %s until a person mends it: %s", row.method, channel, error.code
@@ -248,6 +256,8 @@ class OutboxSender(Poller):
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Send the writes due now, channel by channel; return how many channels had some."""
+        if self.services.presence.stopped:
+            return 0  # the app is gone from Slack: everything waits for it to come back
         async with session_scope(self.services.engine) as session:
             channels = await outbox.due_channels(session, now or self.services.clock())
         gate = asyncio.Semaphore(SWEEP_CONCURRENCY)

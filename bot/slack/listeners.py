@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
-from bot.flows import recorder
+from bot.flows import installation, recorder
 from bot.flows.ingestion import IngestWriter
 from bot.record.messages import SaidMessage
 from bot.record.reactions import base_name
@@ -179,6 +179,24 @@ async def on_membership_or_archive(body: dict[str, Any]) -> None:
     """Joins and archives: subscribed for the record to come; joins also arrive as messages."""
 
 
+async def on_app_uninstalled(body: dict[str, Any], context: Any) -> None:
+    """The app was uninstalled: its tokens are revoked, so stop sending to Slack now."""
+    await _stop_sending(body, context, "app_uninstalled")
+
+
+async def on_tokens_revoked(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """Tokens were revoked: the app's one bot user is listed under ``bot`` when the bot
+    token is among them (https://docs.slack.dev/reference/events/tokens_revoked/); user
+    tokens alone (``oauth``) leave the bot as it was."""
+    revoked = _object(event.get("tokens")).get("bot")
+    if isinstance(revoked, list) and revoked:
+        await _stop_sending(body, context, "tokens_revoked")
+
+
+async def _stop_sending(body: dict[str, Any], context: Any, reason: str) -> None:
+    await installation.stop(context["services"], reason=reason, team_id=_text(body.get("team_id")))
+
+
 async def on_app_rate_limited(
     body: dict[str, Any], context: Any, next: Callable[[], Awaitable[None]]
 ) -> BoltResponse | None:
@@ -206,6 +224,8 @@ async def on_app_rate_limited(
 def register(app: AsyncApp) -> None:
     """Attach the event listeners to the Bolt app."""
     app.use(on_app_rate_limited)
+    app.event("app_uninstalled")(on_app_uninstalled)
+    app.event("tokens_revoked")(on_tokens_revoked)
     app.event("message")(on_message)
     app.event("reaction_added")(on_reaction_added)
     app.event("reaction_removed")(on_reaction_removed)

@@ -47,6 +47,9 @@ BOT_EVENTS = [
     "member_joined_channel",
     "channel_archive",
     "group_archive",
+    # No scope needed: the app's own lifecycle (bot/flows/installation.py).
+    "app_uninstalled",
+    "tokens_revoked",
 ]
 # Where `warroom serve` receives Sign in with Slack's answer (bot.web.auth.CALLBACK_PATH).
 SIGN_IN_CALLBACK_PATH = "/auth/slack/callback"

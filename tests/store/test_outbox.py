@@ -62,9 +62,11 @@ EXPECTED_KINDS = {
 }
 
 
-async def _play(warroom: Warroom, channel: Channel) -> None:
+async def _play(
+    warroom: Warroom, channel: Channel, steps: list[tuple[str, str, str, str | None]] = INCIDENT
+) -> None:
     slack = warroom.slack
-    for step, user, text, reaction in INCIDENT:
+    for step, user, text, reaction in steps:
         if step == "say":
             said = await slack.post_message(channel.id, text, user=user)
             if reaction:

@@ -1,0 +1,110 @@
+"""The app's life in Slack: uninstalled, nothing is sent and no job spins; installed again
+(a new token, a restarted bot), everything that waited goes out once."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.emulator import Channel, SlackEmulator
+from bot.store.db import session_scope
+from bot.store.models import Job, OutboxMessage, TimelineEntry
+from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom, settle
+from tests.store.test_outbox import EXPECTED_KINDS, INCIDENT, _play, _until_sent
+
+
+async def health(warroom: Warroom) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as client, client.get(f"{warroom.url}/healthz") as got:
+        assert got.status == 200
+        return dict(await got.json())
+
+
+async def rows(warroom: Warroom, model: type[Any]) -> list[Any]:
+    async with session_scope(warroom.engine) as session:
+        return list((await session.exec(select(model))).all())
+
+
+def calls_since(slack: SlackEmulator, mark: int) -> Counter[str]:
+    return Counter(call.method for call in slack.calls[mark:])
+
+
+async def test_an_uninstall_stops_the_outbox_and_the_jobs_at_once(
+    warroom: Warroom, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack = warroom.slack
+    channel = await open_incident(warroom)
+    await settle(warroom)
+    with caplog.at_level(logging.WARNING, logger="bot.flows.installation"):
+        answers = await slack.uninstall()
+        assert [answer.status for answer in answers] == [200, 200]
+        mark = len(slack.calls)
+        await slack.post_message(channel.id, "is anyone there?", user=ALICE)
+        for _ in range(3):  # the update reminder falls due meanwhile
+            await warroom.advance(minutes=20)
+
+    (gone,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert "The Slack app is gone" in gone
+    assert (await health(warroom))["slack"].startswith("stopped: ")
+    # Only "is the token good again?", once a minute at most: no write, no job.
+    assert set(calls_since(slack, mark)) <= {"auth.test"}
+    assert calls_since(slack, mark)["auth.test"] <= 3
+    jobs = await rows(warroom, Job)
+    assert [job.kind for job in jobs if job.done_at is None] == ["update_reminder"]
+    assert all(job.failures == 0 for job in jobs)
+
+
+async def test_uninstalled_and_installed_again_mid_incident_loses_nothing_and_sends_once(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    clock = Clock()
+    half = 8
+    async with running_warroom(slack, sqlite_url, clock) as first:
+        channel = await open_incident(first)
+        await _play(first, channel, INCIDENT[:half])
+        # Slack fails the posts of the next steps: they wait in the outbox...
+        slack.fail_with_error("chat.postMessage", "internal_error", times=1000)
+        await _play(first, channel, INCIDENT[half:11])
+        slack.recover("chat.postMessage")
+        # ...when the app is uninstalled. Time passes: the writes and a reminder fall due.
+        await slack.uninstall()
+        mark = len(slack.calls)
+        for _ in range(4):
+            await first.advance(minutes=10)
+        assert set(calls_since(slack, mark)) <= {"auth.test"}
+        waiting = [r for r in await rows(first, OutboxMessage) if r.sent_at is None]
+        assert waiting, "nothing was left to send: the test would prove nothing"
+
+    # Installed again: a new token, and the bot restarted with it.
+    token = slack.reinstall()
+    async with running_warroom(slack, sqlite_url, clock, slack_bot_token=token) as second:
+        await slack.wait_for(lambda: second.services.presence.stopped is None, timeout=10)
+        assert (await health(second))["slack"] == "ok"
+        await _until_sent(second)
+        await _play(second, channel, INCIDENT[11:])
+        await _until_sent(second)
+        await _nothing_lost_nor_sent_twice(second, channel)
+
+
+async def _nothing_lost_nor_sent_twice(warroom: Warroom, channel: Channel) -> None:
+    slack = warroom.slack
+    written = await rows(warroom, OutboxMessage)
+    assert all(row.sent_at is not None for row in written), "every write went out"
+    # Each post the outbox made is in the channel once.
+    posts = [r for r in written if r.method == "chat.postMessage" and r.channel == channel.id]
+    shown = Counter(message.ts for message in channel.messages)
+    assert all(shown[row.result_ts] == 1 for row in posts)
+    texts = Counter(m.text for m in channel.messages if m.user == slack.bot_user_id and m.text)
+    assert [text for text, n in texts.items() if n > 1] == []
+    for step, _user, text, _reaction in INCIDENT:
+        if step == "run" and text.startswith("update "):
+            assert texts[next(t for t in texts if text.removeprefix("update ") in t)] == 1
+    entries = await rows(warroom, TimelineEntry)
+    assert {entry.kind for entry in entries} == EXPECTED_KINDS
+    jobs = await rows(warroom, Job)
+    assert all(job.failures == 0 for job in jobs), [(j.kind, j.last_error) for j in jobs]
+    assert not [job for job in jobs if job.done_at is None and job.locked_by is not None]
