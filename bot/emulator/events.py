@@ -175,3 +175,30 @@ def app_uninstalled() -> dict[str, Any]:
     """`app_uninstalled`: only `type` inside; the envelope's `team_id` says which workspace
     (https://docs.slack.dev/reference/events/app_uninstalled/). No scope needed."""
     return {"type": "app_uninstalled"}
+
+
+def channel_rename(channel: Channel) -> dict[str, Any]:
+    """`channel_rename`, or `group_rename` for a private channel: `channel` is an object with
+    `id`, the new `name` and `created` (https://docs.slack.dev/reference/events/channel_rename/,
+    https://docs.slack.dev/reference/events/group_rename/)."""
+    return {
+        "type": "group_rename" if channel.is_private else "channel_rename",
+        "channel": {"id": channel.id, "name": channel.name, "created": channel.created},
+        "event_ts": new_ts(),
+    }
+
+
+def channel_archive(channel: Channel, user: str, *, archived: bool) -> dict[str, Any]:
+    """`channel_archive` / `channel_unarchive` (a public channel: `channel` id and `user`,
+    https://docs.slack.dev/reference/events/channel_archive/,
+    https://docs.slack.dev/reference/events/channel_unarchive/) or `group_archive` /
+    `group_unarchive` (a private one: the `channel` id alone,
+    https://docs.slack.dev/reference/events/group_archive/,
+    https://docs.slack.dev/reference/events/group_unarchive/)."""
+    kind = ("group" if channel.is_private else "channel") + (
+        "_archive" if archived else "_unarchive"
+    )
+    event: dict[str, Any] = {"type": kind, "channel": channel.id, "event_ts": new_ts()}
+    if not channel.is_private:
+        event["user"] = user
+    return event

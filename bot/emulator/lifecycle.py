@@ -4,9 +4,10 @@ installed again, channels renamed, archived and unarchived."""
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from bot.emulator import events
-from bot.emulator.models import BotResponse
+from bot.emulator.models import BotResponse, Channel
 from bot.emulator.server import EmulatorServer
 
 
@@ -32,3 +33,36 @@ class LifecycleEmulator(EmulatorServer):
         https://docs.slack.dev/reference/methods/auth.revoke); return it."""
         self.bot_token = f"xoxb-emulator-{secrets.token_hex(8)}"
         return self.bot_token
+
+    async def rename_channel(self, ref: str, name: str) -> BotResponse | None:
+        """A member renames a channel; the app hears of it (see ``_tell``)."""
+        channel = self._named(ref)
+        channel.name = name
+        return await self._tell(channel, events.channel_rename(channel))
+
+    async def archive_channel(self, ref: str, *, user: str) -> BotResponse | None:
+        """A member archives a channel: nothing can be posted in it any more (``is_archived``)."""
+        channel = self._named(ref)
+        channel.is_archived = True
+        return await self._tell(channel, events.channel_archive(channel, user, archived=True))
+
+    async def unarchive_channel(self, ref: str, *, user: str) -> BotResponse | None:
+        """A member unarchives a channel: it takes posts again."""
+        channel = self._named(ref)
+        channel.is_archived = False
+        return await self._tell(channel, events.channel_archive(channel, user, archived=False))
+
+    def _named(self, ref: str) -> Channel:
+        channel = self.resolve_channel(ref)
+        if channel is None:
+            raise LookupError(f"unknown channel {ref!r}")
+        return channel
+
+    async def _tell(self, channel: Channel, event: dict[str, Any]) -> BotResponse | None:
+        """A public channel's rename or archive "is sent to all connections for a workspace"
+        (https://docs.slack.dev/reference/events/channel_rename/), a private one's "to all
+        connections for members of a private channel"
+        (https://docs.slack.dev/reference/events/group_archive/)."""
+        if channel.is_private and self.bot_user_id not in channel.members:
+            return None
+        return await self.send_event(event)

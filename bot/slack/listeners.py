@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
-from bot.flows import installation, recorder
+from bot.flows import channel_life, installation, recorder
 from bot.flows.ingestion import IngestWriter
 from bot.record.messages import SaidMessage
 from bot.record.reactions import base_name
@@ -175,8 +175,37 @@ async def on_reaction_removed(body: dict[str, Any], event: dict[str, Any], conte
     )
 
 
-async def on_membership_or_archive(body: dict[str, Any]) -> None:
-    """Joins and archives: subscribed for the record to come; joins also arrive as messages."""
+async def on_membership(body: dict[str, Any]) -> None:
+    """Joins: subscribed for the record to come; they also arrive as messages."""
+
+
+async def on_rename(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """A channel was renamed: ``channel`` is an object with the new ``name``
+    (https://docs.slack.dev/reference/events/channel_rename/; ``group_rename`` alike)."""
+    channel = _object(event.get("channel"))
+    channel_id, name = _text(channel.get("id")), _text(channel.get("name"))
+    if channel_id and name:
+        await channel_life.record_rename(
+            context["ingest"], _event_id(body, event), channel=channel_id, name=name
+        )
+
+
+async def on_archive(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """A channel was archived or unarchived: ``channel`` is its id, ``user`` who did it when
+    Slack says (https://docs.slack.dev/reference/events/channel_archive/; ``group_archive``
+    has the id alone)."""
+    channel = _text(event.get("channel"))
+    if channel is None:
+        return
+    writer: IngestWriter = context["ingest"]
+    await channel_life.record_archive(
+        writer,
+        _event_id(body, event),
+        channel=channel,
+        archived=str(event.get("type")).endswith("_archive"),
+        by=_text(event.get("user")),
+        at=_moment(writer.services, event.get("event_ts")),
+    )
 
 
 async def on_app_uninstalled(body: dict[str, Any], context: Any) -> None:
@@ -229,5 +258,8 @@ def register(app: AsyncApp) -> None:
     app.event("message")(on_message)
     app.event("reaction_added")(on_reaction_added)
     app.event("reaction_removed")(on_reaction_removed)
-    for event_type in ("member_joined_channel", "channel_archive", "group_archive"):
-        app.event(event_type)(on_membership_or_archive)
+    app.event("member_joined_channel")(on_membership)
+    for event_type in ("channel_rename", "group_rename"):
+        app.event(event_type)(on_rename)
+    for event_type in ("channel_archive", "group_archive", "channel_unarchive", "group_unarchive"):
+        app.event(event_type)(on_archive)

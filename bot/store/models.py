@@ -86,6 +86,7 @@ class TimelineKind(StrEnum):
     ALERT = "alert"
     IMPACT = "impact"
     RESOLVED = "resolved"
+    CHANNEL = "channel"  # the incident channel archived or unarchived
 
 
 class Milestone(StrEnum):

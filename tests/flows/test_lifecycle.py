@@ -1,5 +1,6 @@
 """The app's life in Slack: uninstalled, nothing is sent and no job spins; installed again
-(a new token, a restarted bot), everything that waited goes out once."""
+(a new token, a restarted bot), everything that waited goes out once. And its channels' lives:
+renamed, archived, unarchived."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from sqlmodel import select
 
 from bot.emulator import Channel, SlackEmulator
 from bot.store.db import session_scope
-from bot.store.models import Job, OutboxMessage, TimelineEntry
-from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom, settle
+from bot.store.models import Incident, Job, OutboxMessage, TimelineEntry
+from tests.conftest import ALICE, BOB, Clock, Warroom, open_incident, running_warroom, settle
 from tests.store.test_outbox import EXPECTED_KINDS, INCIDENT, _play, _until_sent
 
 
@@ -108,3 +109,44 @@ async def _nothing_lost_nor_sent_twice(warroom: Warroom, channel: Channel) -> No
     jobs = await rows(warroom, Job)
     assert all(job.failures == 0 for job in jobs), [(j.kind, j.last_error) for j in jobs]
     assert not [job for job in jobs if job.done_at is None and job.locked_by is not None]
+
+
+async def the_incident(warroom: Warroom) -> Incident:
+    (incident,) = await rows(warroom, Incident)
+    return incident
+
+
+async def test_a_renamed_incident_channel_is_renamed_in_the_record(warroom: Warroom) -> None:
+    channel = await open_incident(warroom)
+    answer = await warroom.slack.rename_channel(channel.id, "inc-checkout-payments")
+    assert answer is not None and answer.status == 200
+    assert (await the_incident(warroom)).channel_name == "inc-checkout-payments"
+
+
+async def test_an_archived_incident_channel_is_recorded_and_its_commander_told_elsewhere(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    announce = slack.create_channel("incidents", creator=ALICE, members=[slack.bot_user_id])
+    async with running_warroom(slack, sqlite_url, announce_channel=announce.id) as warroom:
+        channel = await open_incident(warroom)
+        await settle(warroom)
+        archived = await slack.archive_channel(channel.id, user=BOB)
+        assert archived is not None and archived.status == 200
+        await settle(warroom)
+        incident = await the_incident(warroom)
+        assert incident.is_open, "archiving the channel resolves nothing"
+        (told,) = [m.text for m in announce.messages if "was archived" in m.text]
+        assert f"<@{ALICE}>" in told and incident.reference in told
+
+        unarchived = await slack.unarchive_channel(channel.id, user=BOB)
+        assert unarchived is not None and unarchived.status == 200
+        await slack.send_command("timeline", user=ALICE, channel=channel.id)
+        await settle(warroom)
+    shown = slack.ephemeral_for(ALICE)[-1].text
+    assert f"Incident channel archived by <@{BOB}>" in shown
+    assert f"Incident channel unarchived by <@{BOB}>" in shown
+    changes = [e.facts for e in await rows(warroom, TimelineEntry) if e.kind == "channel"]
+    assert changes == [
+        {"change": "archived", "user": BOB},
+        {"change": "unarchived", "user": BOB},
+    ]
