@@ -150,3 +150,34 @@ async def test_an_archived_incident_channel_is_recorded_and_its_commander_told_e
         {"change": "archived", "user": BOB},
         {"change": "unarchived", "user": BOB},
     ]
+
+
+async def test_a_write_set_aside_waits_with_its_pin_and_goes_out_at_reinstall(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    clock = Clock()
+    async with running_warroom(slack, sqlite_url, clock) as first:
+        # The header is the first post of a new channel: a scope slip refuses it, once.
+        slack.fail_with_error("chat.postMessage", "missing_scope", times=1)
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("start Checkout down", user=ALICE, channel=general.id)
+        channel: Channel = await slack.wait_for(
+            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
+        )
+        await settle(first)
+        set_aside = [r for r in await rows(first, OutboxMessage) if r.set_aside_at is not None]
+        assert [r.method for r in set_aside] == ["chat.postMessage", "pins.add"]
+        assert any("missing_scope" in m.text for m in channel.messages), "the channel is told"
+        assert not channel.pins
+        await slack.uninstall()
+
+    token = slack.reinstall()  # the admin grants the scope: the app is installed again
+    async with running_warroom(slack, sqlite_url, clock, slack_bot_token=token) as second:
+        await slack.wait_for(lambda: second.services.presence.stopped is None, timeout=10)
+        await _until_sent(second)
+        (pinned,) = channel.pins
+        header = next(m for m in channel.messages if m.ts == pinned)
+        assert "Checkout down" in header.text
+        headers = [m for m in channel.messages if m.text == header.text]
+        assert len(headers) == 1, "posted once"
