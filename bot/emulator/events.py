@@ -202,3 +202,36 @@ def channel_archive(channel: Channel, user: str, *, archived: bool) -> dict[str,
     if not channel.is_private:
         event["user"] = user
     return event
+
+
+def channel_name_message(
+    channel: Channel, user: str, old_name: str, team_id: str
+) -> dict[str, Any]:
+    """`message` / `channel_name` (`group_name` in a private channel): "A channel_name message
+    is sent when a channel is renamed", with `old_name`, `name` and the text "<@U…> has
+    renamed the channel from "old" to "new""
+    (https://docs.slack.dev/reference/events/message/channel_name/)."""
+    subtype = "group_name" if channel.is_private else "channel_name"
+    text = f'<@{user}> has renamed the channel from "{old_name}" to "{channel.name}"'
+    event = _system_message(channel, subtype, user, text, team_id)
+    event.update(old_name=old_name, name=channel.name)
+    return event
+
+
+def channel_archive_message(
+    channel: Channel, user: str, team_id: str, *, archived: bool
+) -> dict[str, Any]:
+    """`message` / `channel_archive` ("<@U…> archived the channel", with the `members`) and
+    `channel_unarchive` ("<@U…> un-archived the channel"), `group_…` in a private channel
+    (https://docs.slack.dev/reference/events/message/channel_archive/,
+    https://docs.slack.dev/reference/events/message/channel_unarchive/)."""
+    prefix = "group" if channel.is_private else "channel"
+    if archived:
+        event = _system_message(
+            channel, f"{prefix}_archive", user, f"<@{user}> archived the channel", team_id
+        )
+        event["members"] = sorted(channel.members)
+        return event
+    return _system_message(
+        channel, f"{prefix}_unarchive", user, f"<@{user}> un-archived the channel", team_id
+    )

@@ -34,23 +34,29 @@ class LifecycleEmulator(EmulatorServer):
         self.bot_token = f"xoxb-emulator-{secrets.token_hex(8)}"
         return self.bot_token
 
-    async def rename_channel(self, ref: str, name: str) -> BotResponse | None:
-        """A member renames a channel; the app hears of it (see ``_tell``)."""
+    async def rename_channel(self, ref: str, name: str, *, user: str) -> BotResponse | None:
+        """A member renames a channel; the app hears of it (see ``_tell``), and its members
+        get the ``channel_name`` message."""
         channel = self._named(ref)
-        channel.name = name
+        old_name, channel.name = channel.name, name
+        message = events.channel_name_message(channel, user, old_name, self.team_id)
+        self.on_channel_event(channel, message)
         return await self._tell(channel, events.channel_rename(channel))
 
     async def archive_channel(self, ref: str, *, user: str) -> BotResponse | None:
         """A member archives a channel: nothing can be posted in it any more (``is_archived``)."""
-        channel = self._named(ref)
-        channel.is_archived = True
-        return await self._tell(channel, events.channel_archive(channel, user, archived=True))
+        return await self._set_archived(ref, user, archived=True)
 
     async def unarchive_channel(self, ref: str, *, user: str) -> BotResponse | None:
         """A member unarchives a channel: it takes posts again."""
+        return await self._set_archived(ref, user, archived=False)
+
+    async def _set_archived(self, ref: str, user: str, *, archived: bool) -> BotResponse | None:
         channel = self._named(ref)
-        channel.is_archived = False
-        return await self._tell(channel, events.channel_archive(channel, user, archived=False))
+        channel.is_archived = archived
+        message = events.channel_archive_message(channel, user, self.team_id, archived=archived)
+        self.on_channel_event(channel, message)
+        return await self._tell(channel, events.channel_archive(channel, user, archived=archived))
 
     def _named(self, ref: str) -> Channel:
         channel = self.resolve_channel(ref)

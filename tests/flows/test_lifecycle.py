@@ -118,7 +118,7 @@ async def the_incident(warroom: Warroom) -> Incident:
 
 async def test_a_renamed_incident_channel_is_renamed_in_the_record(warroom: Warroom) -> None:
     channel = await open_incident(warroom)
-    answer = await warroom.slack.rename_channel(channel.id, "inc-checkout-payments")
+    answer = await warroom.slack.rename_channel(channel.id, "inc-checkout-payments", user=BOB)
     assert answer is not None and answer.status == 200
     assert (await the_incident(warroom)).channel_name == "inc-checkout-payments"
 
