@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.emulator import Channel, SlackEmulator
 from bot.store.db import session_scope
-from bot.store.models import Incident, Job, OutboxMessage, TimelineEntry
+from bot.store.models import Incident, Job, OutboxMessage, SlackInstallation, TimelineEntry
 from tests.conftest import ALICE, BOB, Clock, Warroom, open_incident, running_warroom, settle
 from tests.store.test_outbox import EXPECTED_KINDS, INCIDENT, _play, _until_sent
 
@@ -28,6 +28,16 @@ async def health(warroom: Warroom) -> dict[str, Any]:
 async def rows(warroom: Warroom, model: type[Any]) -> list[Any]:
     async with session_scope(warroom.engine) as session:
         return list((await session.exec(select(model))).all())
+
+
+async def resumed(warroom: Warroom) -> None:
+    """Until the restarted bot has found the app installed again (its watch asked Slack)."""
+
+    async def back() -> bool:
+        stopped = await rows(warroom, SlackInstallation)
+        return not stopped and warroom.services.presence.stopped is None
+
+    await warroom.slack.wait_for(back, timeout=10)
 
 
 def calls_since(slack: SlackEmulator, mark: int) -> Counter[str]:
@@ -83,7 +93,7 @@ async def test_uninstalled_and_installed_again_mid_incident_loses_nothing_and_se
     # Installed again: a new token, and the bot restarted with it.
     token = slack.reinstall()
     async with running_warroom(slack, sqlite_url, clock, slack_bot_token=token) as second:
-        await slack.wait_for(lambda: second.services.presence.stopped is None, timeout=10)
+        await resumed(second)
         assert (await health(second))["slack"] == "ok"
         await _until_sent(second)
         await _play(second, channel, INCIDENT[11:])
@@ -174,7 +184,7 @@ async def test_a_write_set_aside_waits_with_its_pin_and_goes_out_at_reinstall(
 
     token = slack.reinstall()  # the admin grants the scope: the app is installed again
     async with running_warroom(slack, sqlite_url, clock, slack_bot_token=token) as second:
-        await slack.wait_for(lambda: second.services.presence.stopped is None, timeout=10)
+        await resumed(second)
         await _until_sent(second)
         (pinned,) = channel.pins
         header = next(m for m in channel.messages if m.ts == pinned)
