@@ -10,6 +10,8 @@ due. Slack's rate
 limits do not hold the queue: a job of a kind in ``yielding`` never waits at a closed Slack
 gate (``waiting_at_most``), and any job that Slack rate-limits is put back, due when the gate
 opens, without counting as a failure; jobs that call other Slack methods run meanwhile.
+While the Slack app is uninstalled (``bot/flows/installation.py``) no job is claimed, and one
+cut short by the revoked token is put back the same way.
 """
 
 from __future__ import annotations

@@ -5,7 +5,11 @@ many events per transaction; the listener returns, and Bolt answers, only once i
 committed. Slack retries any delivery that gets a non-2xx answer and disables apps that fail
 too often, so every subscribed event has a listener, and a malformed event is logged and
 answered 200 (retrying it would not make it well-formed). A database failure, by contrast,
-raises: Slack gets a 5xx and retries, so nothing that was said is lost.
+raises: Slack gets a 5xx and retries, so nothing that was said is lost. Events about the app
+itself (uninstalled, its tokens revoked) stop sending to Slack (``bot/flows/installation.py``),
+and ``app_rate_limited``, which has no inner event, is counted and answered by a middleware.
+No listener calls Slack before Slack has its answer: what needs Slack is a job, or background
+work started after.
 """
 
 from __future__ import annotations
