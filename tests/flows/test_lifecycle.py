@@ -15,7 +15,16 @@ from sqlmodel import select
 from bot.emulator import Channel, SlackEmulator
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, OutboxMessage, SlackInstallation, TimelineEntry
-from tests.conftest import ALICE, BOB, Clock, Warroom, open_incident, running_warroom, settle
+from tests.conftest import (
+    ALICE,
+    BOB,
+    Clock,
+    Warroom,
+    declare_incident,
+    open_incident,
+    running_warroom,
+    settle,
+)
 from tests.store.test_outbox import EXPECTED_KINDS, INCIDENT, _play, _until_sent
 
 
@@ -169,12 +178,7 @@ async def test_a_write_set_aside_waits_with_its_pin_and_goes_out_at_reinstall(
     async with running_warroom(slack, sqlite_url, clock) as first:
         # The header is the first post of a new channel: a scope slip refuses it, once.
         slack.fail_with_error("chat.postMessage", "missing_scope", times=1)
-        general = slack.channel_by_name("general")
-        assert general is not None
-        await slack.send_command("start Checkout down", user=ALICE, channel=general.id)
-        channel: Channel = await slack.wait_for(
-            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
-        )
+        channel = await declare_incident(slack)
         await settle(first)
         set_aside = [r for r in await rows(first, OutboxMessage) if r.set_aside_at is not None]
         assert [r.method for r in set_aside] == ["chat.postMessage", "pins.add"]

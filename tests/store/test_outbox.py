@@ -22,6 +22,7 @@ from tests.conftest import (
     Clock,
     Warroom,
     command,
+    declare_incident,
     open_incident,
     running_warroom,
     settle,
@@ -211,12 +212,7 @@ async def test_a_refused_pin_is_set_aside_said_once_and_the_channel_goes_on(
 ) -> None:
     slack = warroom.slack
     slack.pinning_restricted = True  # a workspace that limits pinning
-    general = slack.channel_by_name("general")
-    assert general is not None
-    await slack.send_command("start Checkout down", user=ALICE, channel=general.id)
-    channel: Channel = await slack.wait_for(
-        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
-    )
+    channel = await declare_incident(slack)
     await settle(warroom)
     for n in range(3):  # each one edits the header again, which is waiting for its pin
         await command(warroom, channel, f"update Still failing ({n})", user=BOB)
