@@ -397,8 +397,9 @@ async def test_a_reaction_on_an_unknown_message_is_answered_before_slack_is_aske
     slack.events_url, url = None, slack.events_url
     said = await slack.post_message(channel.id, "checkout pods OOMKilled", user=BOB)
     slack.events_url = url
-    # Slack slower than its own deadline for an answer (3 s): the answer must not wait on it.
-    slack.delay("conversations.history", 5.0)
+    # Slack slower than its own deadline for an answer (3 s): the answer must not wait on it
+    # (the bound leaves a loaded machine room; waiting on Slack would take 6 s at least).
+    slack.delay("conversations.history", 6.0)
     reacted = {
         "type": "reaction_added",
         "user": ALICE,
@@ -407,6 +408,6 @@ async def test_a_reaction_on_an_unknown_message_is_answered_before_slack_is_aske
         "event_ts": new_ts(),
     }
     answer = await slack.send_event(reacted)
-    assert answer.status == 200 and answer.elapsed < 3.0, answer.elapsed
+    assert answer.status == 200 and answer.elapsed < 4.0, answer.elapsed
     await warroom.run_jobs()
     assert await timeline(warroom, channel.id) == [("key_event", "checkout pods OOMKilled")]
