@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -195,3 +196,21 @@ async def test_a_write_set_aside_waits_with_its_pin_and_goes_out_at_reinstall(
         assert "Checkout down" in header.text
         headers = [m for m in channel.messages if m.text == header.text]
         assert len(headers) == 1, "posted once"
+
+
+async def test_a_bot_restarted_while_uninstalled_sends_nothing(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    clock = Clock()
+    async with running_warroom(slack, sqlite_url, clock) as first:
+        channel = await open_incident(first)
+        await settle(first)
+        await slack.uninstall()
+        await slack.post_message(channel.id, "still here?", user=ALICE)
+    clock.now += timedelta(hours=2)  # the update reminder and any retry are long due
+    mark = len(slack.calls)
+    async with running_warroom(slack, sqlite_url, clock) as second:  # the revoked token
+        await second.run_jobs()
+        assert second.services.presence.stopped is not None
+        assert (await health(second))["slack"].startswith("stopped: ")
+    assert set(calls_since(slack, mark)) <= {"auth.test"}
