@@ -23,6 +23,7 @@ from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
 from bot.flows.handlers import JOB_HANDLERS, YIELDING_JOBS
 from bot.flows.ingestion import IngestWriter
+from bot.flows.installation import SlackWatch
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
@@ -35,6 +36,7 @@ from bot.keys import (
     outbox_sender_key,
     services_key,
     settings_key,
+    slack_watch_key,
 )
 from bot.metrics import Metrics
 from bot.services import Services
@@ -174,11 +176,16 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Slack writes kept in the outbox: what could not be sent at once, and after a restart.
     sender = OutboxSender(app[services_key])
     app[outbox_sender_key] = sender
+    # Whether the Slack app is still installed: both wait while it is not.
+    watch = SlackWatch(app[services_key])
+    app[slack_watch_key] = watch
+    watch.start()
     runner.start()
     sender.start()
     yield
     await sender.stop()
     await runner.stop()
+    await watch.stop()
 
 
 async def slack_events(request: web.Request) -> web.Response:
@@ -214,7 +221,12 @@ def _signature_headers_well_formed(request: web.Request) -> bool:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers, 503 when it does not."""
+    """200 when the database answers, 503 when it does not; either way it says whether the
+    Slack app is installed (a restart would not bring an uninstalled app back, so 200)."""
+    stopped = request.app[services_key].presence.stopped
+    slack = f"stopped: {stopped}, waiting to be installed again" if stopped else "ok"
     if await database_reachable(request.app[engine_key]):
-        return web.json_response({"status": "ok", "database": "ok"})
-    return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        status = "degraded" if stopped else "ok"
+        return web.json_response({"status": status, "database": "ok", "slack": slack})
+    body = {"status": "unavailable", "database": "unreachable", "slack": slack}
+    return web.json_response(body, status=503)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.flows.ingestion import IngestWriter
+from bot.flows.installation import SlackWatch
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.metrics import Metrics
@@ -20,5 +21,6 @@ services_key = web.AppKey("services", Services)
 bolt_key = web.AppKey("bolt", AsyncApp)
 job_runner_key = web.AppKey("job_runner", JobRunner)
 outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
+slack_watch_key = web.AppKey("slack_watch", SlackWatch)
 metrics_key = web.AppKey("metrics", Metrics)
 ingest_key = web.AppKey("ingest", IngestWriter)

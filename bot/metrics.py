@@ -42,6 +42,7 @@ class DatabaseGauges:
     jobs_later: Mapping[str, int]  # by kind: unfinished and due later (timers, reminders)
     outbox_waiting: int = 0  # Slack writes kept but not yet taken by Slack
     outbox_given_up: int = 0  # Slack writes given up (refused for good, or a day of failures)
+    outbox_set_aside: int = 0  # Slack writes refused until a person mends scopes or settings
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,14 @@ class Metrics:
         self.jobs_run = Counter(
             "warroom_jobs_run_total",
             "Jobs run by this replica, by kind and outcome (done, again, retry, failed, "
-            "rate_limited: put back until Slack's gate opens).",
+            "rate_limited: put back until Slack's gate opens, stopped: put back until the "
+            "Slack app is installed again).",
             ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.events_rate_limited = Counter(
+            "warroom_slack_events_rate_limited_total",
+            "Minutes Slack held back this app's events (app_rate_limited: over 30,000 an hour).",
             registry=self.registry,
         )
         self._scrape_collector = _ScrapeCollector()
@@ -123,6 +130,9 @@ class Metrics:
 
     def job_run(self, kind: str, outcome: str) -> None:
         self.jobs_run.labels(kind, outcome).inc()
+
+    def events_held_back(self) -> None:
+        self.events_rate_limited.inc()
 
     def exposition(self, scrape: Scrape) -> bytes:
         """Everything, in Prometheus text format, with ``scrape``'s gauges."""
@@ -181,6 +191,12 @@ class _ScrapeCollector(Collector):
             "Slack writes given up: refused for good, or still failing after a day (alert on it).",
             value=scrape.database.outbox_given_up,
         )
+        yield GaugeMetricFamily(
+            "warroom_outbox_set_aside",
+            "Slack writes refused until a person mends the app's scopes or the workspace's "
+            "settings; the channel's other writes went on (alert on it).",
+            value=scrape.database.outbox_set_aside,
+        )
         yield _gauge(
             "warroom_jobs_scheduled",
             "Unfinished jobs due later (escalation timers, reminders), by kind.",
@@ -199,8 +215,11 @@ def _gauge(
 
 
 _OUTBOX_WAITING = select(func.count()).where(
-    col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.gave_up_at).is_(None)
+    col(OutboxMessage.sent_at).is_(None),
+    col(OutboxMessage.gave_up_at).is_(None),
+    col(OutboxMessage.set_aside_at).is_(None),
 )
+_OUTBOX_SET_ASIDE = select(func.count()).where(col(OutboxMessage.set_aside_at).is_not(None))
 
 
 _OUTBOX_GIVEN_UP = select(func.count()).where(col(OutboxMessage.gave_up_at).is_not(None))
@@ -228,6 +247,7 @@ async def read_database_gauges(
             job_rows: list[Any] = list(await connection.execute(jobs_statement))
             outbox_waiting = (await connection.execute(_OUTBOX_WAITING)).scalar_one()
             outbox_given_up = (await connection.execute(_OUTBOX_GIVEN_UP)).scalar_one()
+            outbox_set_aside = (await connection.execute(_OUTBOX_SET_ASIDE)).scalar_one()
     except Exception as error:  # any failure is "down": the scrape reports it, never raises
         log.debug("metrics: the database did not answer: %s", type(error).__name__)
         return None
@@ -239,5 +259,10 @@ async def read_database_gauges(
         jobs_due[str(kind)] = int(due_now or 0)
         jobs_later[str(kind)] = int(unfinished) - int(due_now or 0)
     return DatabaseGauges(
-        open_incidents, jobs_due, jobs_later, int(outbox_waiting), int(outbox_given_up)
+        open_incidents,
+        jobs_due,
+        jobs_later,
+        int(outbox_waiting),
+        int(outbox_given_up),
+        int(outbox_set_aside),
     )

@@ -25,6 +25,15 @@ def replica_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+@dataclass
+class SlackPresence:
+    """Whether the Slack app is installed, as this process last learned it (the database's
+    ``slack_installation`` is the truth all replicas share)."""
+
+    # Why nothing is sent to Slack now ("app_uninstalled", "token_revoked"); None: installed.
+    stopped: str | None = None
+
+
 @dataclass(frozen=True)
 class Services:
     """The application's collaborators: settings, database, Slack, templates and the clock."""
@@ -47,6 +56,8 @@ class Services:
     replica: str = field(default_factory=replica_name)
     # One sender per channel in this process; the lease row keeps other replicas out.
     outbox_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # Set when the app is uninstalled or its token revoked: the outbox and the jobs stop.
+    presence: SlackPresence = field(default_factory=SlackPresence)
 
     def wake_jobs(self) -> None:
         """Ask the job runner to look for due work now (new work was just scheduled)."""

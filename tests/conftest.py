@@ -171,14 +171,19 @@ ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 
 async def open_incident(warroom: Warroom, title: str = "Checkout down") -> Channel:
     """Declare an incident from #general as Alice; its channel once the header is pinned."""
-    slack = warroom.slack
+    channel = await declare_incident(warroom.slack, title)
+    await warroom.slack.wait_for(lambda: channel.pins)
+    return channel
+
+
+async def declare_incident(slack: SlackEmulator, title: str = "Checkout down") -> Channel:
+    """Declare an incident from #general as Alice; its channel once Slack has made it."""
     general = slack.channel_by_name("general")
     assert general is not None
     await slack.send_command(f"start {title}", user=ALICE, channel=general.id)
     channel: Channel = await slack.wait_for(
         lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
     )
-    await slack.wait_for(lambda: channel.pins)
     return channel
 
 

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.clients.slack_errors import SlackRefused, slack_call, slack_code
+from bot.clients.slack_errors import SlackRefused, SlackTokenRevoked, slack_call, slack_code
 from bot.clients.slack_limits import More, fit_message
 from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
 from bot.clients.slack_telemetry import counted
@@ -157,6 +157,20 @@ class SlackWorkspace:
             response = await self.client.auth_test()
             self._team_id = str(response["team_id"])
         return self._team_id
+
+    async def token_works(self) -> bool:
+        """Whether Slack takes the bot's token now (``auth.test``); False when it is revoked,
+        and Slack being down raises as any call does."""
+        try:
+            await self._auth_test()
+        except SlackTokenRevoked:
+            return False
+        return True
+
+    @slack_call
+    async def _auth_test(self) -> None:
+        response = await self.client.auth_test()
+        self._team_id = str(response["team_id"])
 
     @slack_call
     async def invite(self, channel_id: str, user_ids: Iterable[str]) -> Invitation:

@@ -5,8 +5,10 @@ with HTTP 429 and ``Retry-After``, or not at all. The outgoing client turns each
 
 - ``SlackGone``: what the call names cannot be had: deleted, archived, or out of the bot's
   sight (a DM, a private channel it is not in), or a trigger that expired.
-- ``SlackNotAllowed``: the bot may not do this here: its token or scopes, the workspace's plan
-  or settings. A person can change that; trying again the same way before cannot help.
+- ``SlackNotAllowed``: the bot may not do this here: its scopes, the workspace's plan or
+  settings. A person can change that; trying again the same way before cannot help.
+  ``SlackTokenRevoked``, one of them, says the token itself is dead (the app uninstalled):
+  nothing can be sent until the app is installed again.
 - ``SlackRateLimited``: too fast; ``retry_after`` says how long to wait.
 - ``SlackUnavailable``: no answer, or Slack failed (5xx, ``internal_error``): try again later.
 - ``SlackRefused``: anything else Slack refused; trying again the same way cannot help.
@@ -49,16 +51,19 @@ _GONE = frozenset(
         "exchanged_trigger_id",
     }
 )
+# The token itself no longer works: "token_revoked: Authentication token is for a deleted
+# user or workspace or the app has been removed" (every method's error table, e.g.
+# https://docs.slack.dev/reference/methods/chat.postMessage); after app_uninstalled every call
+# answers one of these.
+_REVOKED = frozenset(
+    {"not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive"}
+)
 _NOT_ALLOWED = frozenset(
     {
-        "not_authed",
-        "invalid_auth",
-        "token_revoked",
-        "token_expired",
-        "account_inactive",
         "missing_scope",
         "not_allowed_token_type",
         "no_permission",
+        "permission_denied",  # pins.add: "does not have permission to add pins"
         "restricted_action",
         "ekm_access_denied",
         "team_access_not_granted",
@@ -92,7 +97,7 @@ _SETTLED_IN_CLIENT = frozenset(
     }
 )
 # Every code the client knows (tests check that nothing above it matches one).
-KNOWN_CODES = _GONE | _NOT_ALLOWED | _UNAVAILABLE | _SETTLED_IN_CLIENT
+KNOWN_CODES = _GONE | _REVOKED | _NOT_ALLOWED | _UNAVAILABLE | _SETTLED_IN_CLIENT
 
 
 class SlackFailure(Exception):
@@ -121,6 +126,11 @@ class SlackGone(SlackFailure):
 
 class SlackNotAllowed(SlackFailure):
     """The bot may not do this here until a person changes its token, scopes or settings."""
+
+
+class SlackTokenRevoked(SlackNotAllowed):
+    """The bot's token no longer works (the app was uninstalled, its token revoked): no call
+    can succeed until the app is installed again."""
 
 
 class SlackRateLimited(SlackFailure):
@@ -159,6 +169,8 @@ def failure_of(error: SlackApiError) -> SlackFailure:
         kind = SlackUnavailable
     elif code in _GONE:
         kind = SlackGone
+    elif code in _REVOKED:
+        kind = SlackTokenRevoked
     elif code in _NOT_ALLOWED:
         kind = SlackNotAllowed
     return kind(method, code, details=details)

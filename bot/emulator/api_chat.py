@@ -166,9 +166,13 @@ def pins_add(emu: EmulatorState, args: Args) -> Result:
     """Members only: `channel_not_found` for an invisible conversation, `not_in_channel` for a
     public channel (both in https://docs.slack.dev/reference/methods/pins.add). Members get a
     `pinned_item` message event (https://docs.slack.dev/reference/events/message/pinned_item/).
+    A workspace that limits pinning (`pinning_restricted`) answers `restricted_action`, "User
+    does not have permission to perform this action" (the same page's error table).
     """
     channel = get_channel(emu, args)
     require_access(emu, channel, public_error="not_in_channel")
+    if emu.pinning_restricted:
+        raise ApiError("restricted_action")
     message = get_message(channel, args.need("timestamp", "no_item_specified"))
     if message.ts in channel.pins:
         raise ApiError("already_pinned")

@@ -12,15 +12,15 @@ from bot.emulator import events
 from bot.emulator.api_misc import VIEW_EXTRAS, build_view, public_view
 from bot.emulator.blockkit import message_problems, truncate_text, view_problems
 from bot.emulator.composer import Composed, compose
+from bot.emulator.lifecycle import LifecycleEmulator
 from bot.emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
-from bot.emulator.server import EmulatorServer
 from bot.emulator.transport import Outbound, channel_type
 
 FORM = "application/x-www-form-urlencoded"
 VERIFICATION_TOKEN = "emulator-verification-token"  # deprecated field Slack still sends
 
 
-class SlackEmulator(EmulatorServer):
+class SlackEmulator(LifecycleEmulator):
     """Fake Slack for `warroom demo` and the tests: Web API server + signed requests to the bot.
 
     Usage: `async with SlackEmulator() as slack: slack.events_url = ...` and point the bot's

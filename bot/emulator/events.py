@@ -161,3 +161,77 @@ def tombstone(parent: Message) -> dict[str, Any]:
         "is_locked": False,
         "subscribed": False,
     }
+
+
+def tokens_revoked(bot_user_id: str) -> dict[str, Any]:
+    """`tokens_revoked`: "The inner event's tokens field is a hash keyed with the types of
+    revoked tokens" (`oauth` for user tokens, `bot` for bot tokens), "Each key contains an
+    array of user IDs, not the actual token strings"
+    (https://docs.slack.dev/reference/events/tokens_revoked/). No scope needed."""
+    return {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [bot_user_id]}}
+
+
+def app_uninstalled() -> dict[str, Any]:
+    """`app_uninstalled`: only `type` inside; the envelope's `team_id` says which workspace
+    (https://docs.slack.dev/reference/events/app_uninstalled/). No scope needed."""
+    return {"type": "app_uninstalled"}
+
+
+def channel_rename(channel: Channel) -> dict[str, Any]:
+    """`channel_rename`, or `group_rename` for a private channel: `channel` is an object with
+    `id`, the new `name` and `created` (https://docs.slack.dev/reference/events/channel_rename/,
+    https://docs.slack.dev/reference/events/group_rename/)."""
+    return {
+        "type": "group_rename" if channel.is_private else "channel_rename",
+        "channel": {"id": channel.id, "name": channel.name, "created": channel.created},
+        "event_ts": new_ts(),
+    }
+
+
+def channel_archive(channel: Channel, user: str, *, archived: bool) -> dict[str, Any]:
+    """`channel_archive` / `channel_unarchive` (a public channel: `channel` id and `user`,
+    https://docs.slack.dev/reference/events/channel_archive/,
+    https://docs.slack.dev/reference/events/channel_unarchive/) or `group_archive` /
+    `group_unarchive` (a private one: the `channel` id alone,
+    https://docs.slack.dev/reference/events/group_archive/,
+    https://docs.slack.dev/reference/events/group_unarchive/)."""
+    kind = ("group" if channel.is_private else "channel") + (
+        "_archive" if archived else "_unarchive"
+    )
+    event: dict[str, Any] = {"type": kind, "channel": channel.id, "event_ts": new_ts()}
+    if not channel.is_private:
+        event["user"] = user
+    return event
+
+
+def channel_name_message(
+    channel: Channel, user: str, old_name: str, team_id: str
+) -> dict[str, Any]:
+    """`message` / `channel_name` (`group_name` in a private channel): "A channel_name message
+    is sent when a channel is renamed", with `old_name`, `name` and the text "<@U…> has
+    renamed the channel from "old" to "new""
+    (https://docs.slack.dev/reference/events/message/channel_name/)."""
+    subtype = "group_name" if channel.is_private else "channel_name"
+    text = f'<@{user}> has renamed the channel from "{old_name}" to "{channel.name}"'
+    event = _system_message(channel, subtype, user, text, team_id)
+    event.update(old_name=old_name, name=channel.name)
+    return event
+
+
+def channel_archive_message(
+    channel: Channel, user: str, team_id: str, *, archived: bool
+) -> dict[str, Any]:
+    """`message` / `channel_archive` ("<@U…> archived the channel", with the `members`) and
+    `channel_unarchive` ("<@U…> un-archived the channel"), `group_…` in a private channel
+    (https://docs.slack.dev/reference/events/message/channel_archive/,
+    https://docs.slack.dev/reference/events/message/channel_unarchive/)."""
+    prefix = "group" if channel.is_private else "channel"
+    if archived:
+        event = _system_message(
+            channel, f"{prefix}_archive", user, f"<@{user}> archived the channel", team_id
+        )
+        event["members"] = sorted(channel.members)
+        return event
+    return _system_message(
+        channel, f"{prefix}_unarchive", user, f"<@{user}> un-archived the channel", team_id
+    )

@@ -306,6 +306,11 @@ class EmulatorServer(Courier):
             return None  # the method itself checks client_id and client_secret
         if not token:
             return "not_authed"
+        if token in self.revoked_tokens:
+            # "token_revoked: Authentication token is for a deleted user or workspace or the
+            # app has been removed" (every method's error table, e.g.
+            # https://docs.slack.dev/reference/methods/chat.postMessage).
+            return "token_revoked"
         if method in _USER_TOKEN_METHODS:
             # Only a Sign in with Slack user token works; the bot and app tokens do not.
             return None if token in self.oidc_tokens else "invalid_auth"

@@ -95,6 +95,8 @@ class EmulatorState:
         # An app configuration token (api.slack.com/apps, "Your App Configuration Tokens"): the
         # only token apps.manifest.validate / apps.manifest.create take.
         self.app_config_token = app_config_token
+        # Tokens of an uninstalled app: every call made with one answers token_revoked.
+        self.revoked_tokens: set[str] = set()
         # Apps made by apps.manifest.create: app_id -> {"manifest", "credentials"}.
         self.created_apps: dict[str, dict[str, Any]] = {}
         self.users: dict[str, User] = {}
@@ -117,6 +119,8 @@ class EmulatorState:
         # The workspace's plan: "paid", or "free" for the documented free-plan limits (one
         # canvas per channel, no standalone canvases; see api_misc's canvas methods).
         self.plan = "paid"
+        # A workspace whose settings limit who may pin: pins.add answers `restricted_action`.
+        self.pinning_restricted = False
         self.response_urls: dict[str, ResponseUrl] = {}
         # Sign in with Slack (OpenID Connect). The app's credentials get random defaults in
         # Slack's shapes; tests and the demo read them (or set their own) before signing in.

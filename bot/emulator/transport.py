@@ -216,6 +216,25 @@ class Courier(EmulatorState):
         self.deliveries.append((event, response))
         return response
 
+    async def send_app_rate_limited(self, minute: int | None = None) -> BotResponse:
+        """Tell the bot its events are held back: "This Events API-only event type has no
+        inner event", its whole payload is {token, type: "app_rate_limited", team_id,
+        minute_rate_limited (epoch seconds rounded to the minute), api_app_id}; sent "when
+        your app would receive more than 30,000 events in an hour from a single workspace"
+        (https://docs.slack.dev/reference/events/app_rate_limited/)."""
+        now = int(time.time()) if minute is None else minute
+        body = {
+            "token": "emulator-verification-token",
+            "type": "app_rate_limited",
+            "team_id": self.team_id,
+            "minute_rate_limited": now - now % 60,
+            "api_app_id": self.app_id,
+        }
+        out = Outbound("events_api", json.dumps(body), "application/json", body)
+        response = await self.send_to_bot(out)
+        self.deliveries.append((body, response))
+        return response
+
     def deliver_later(self, event: dict[str, Any]) -> None:
         """Send an event from a background task so the API call that caused it never waits."""
         if self.can_deliver():

@@ -23,6 +23,7 @@ from bot.flows.escalation import (
 )
 from bot.flows.filing import FILE_JOB, send_issue
 from bot.flows.paging import PAGE_JOB, send_page
+from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction
 from bot.flows.reminders import REMINDER_JOB, remind_about_updates
 from bot.flows.scheduler import JobHandler
 from bot.flows.status_page import sync_statuspage
@@ -42,11 +43,13 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         PUBLISH_JOB: publish_postmortem,
         FILE_JOB: send_issue,
         STATUSPAGE_JOB: sync_statuspage,
+        FETCH_REACTED_JOB: apply_fetched_reaction,
     }
 )
 # Kinds whose handlers may stop at any Slack call and be run again from the start: they pick
 # up where they stopped (a channel is made once, alert changes are taken once and restored
-# when a post fails, writes wait in the outbox). Rate-limited, they give their place to other
-# jobs instead of waiting. The others (pages, escalations: a page must not go out twice)
-# wait at Slack's gate inside the job, holding one of the runner's slots.
-YIELDING_JOBS = frozenset({PROCESS_JOB, WAR_ROOM_JOB, NOTICE_JOB, POST_JOB})
+# when a post fails, writes wait in the outbox, a fetched message and its reaction are kept
+# once). Rate-limited, they give their place to other jobs instead of waiting. The others
+# (pages, escalations: a page must not go out twice) wait at Slack's gate inside the job,
+# holding one of the runner's slots.
+YIELDING_JOBS = frozenset({PROCESS_JOB, WAR_ROOM_JOB, NOTICE_JOB, POST_JOB, FETCH_REACTED_JOB})

@@ -4,7 +4,9 @@ A flow keeps its writes (``bot/store/outbox.py``) and calls ``deliver``, which s
 waiting rows at once, so people see the bot answer as before. A write Slack refuses for now
 (429, 5xx, no connection) waits with backoff, and so does everything after it in that
 channel; ``OutboxSender`` in every replica sends what is due, after a restart too. A write
-Slack refuses for good (the channel is archived) is given up, logged, and the rest go on.
+Slack refuses for good (the channel is archived) is given up, logged, and the rest go on. A
+write Slack refuses until a person mends something (scopes, the workspace's settings or plan)
+is set aside, said once in the channel, and the rest go on; an edit or pin of it waits with it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited, SlackRefused
+from bot.clients.slack_errors import (
+    SlackFailure,
+    SlackGone,
+    SlackNotAllowed,
+    SlackRateLimited,
+    SlackRefused,
+    SlackTokenRevoked,
+)
+from bot.flows import installation
 from bot.flows.polling import Poller
 from bot.record import findings, incidents
 from bot.services import Services
@@ -34,6 +44,8 @@ SWEEP_CONCURRENCY = 8
 
 async def deliver(services: Services, channel: str) -> None:
     """Send the channel's waiting writes, in order, until one must wait."""
+    if services.presence.stopped:
+        return  # the app is gone from Slack: the writes wait for it to be installed again
     lock = services.outbox_locks.setdefault(channel, asyncio.Lock())
     async with lock:
         if not await outbox.take_channel(services.engine, channel, services.replica):
@@ -66,24 +78,88 @@ async def _send_next(services: Services, channel: str) -> bool:
             return False
         acted_on = await session.get(OutboxMessage, row.ts_of) if row.ts_of else None
     if acted_on is not None and acted_on.result_ts is None:
-        # An edit or pin of a message that was never posted cannot happen.
-        await _settle(services, row, given_up=f"message {acted_on.id} was never posted")
+        await _without_its_message(services, row, acted_on)
         return True
     try:
         ts = await _call(services, row, acted_on.result_ts if acted_on else None)
     except Exception as error:
-        wait = _wait_for(error, row.attempts)
-        if wait is not None and services.clock() - row.created_at > GIVE_UP_AFTER:
-            wait = None  # a day of trying: the message is stale and blocks the channel
-        if wait is None:
-            log.error("Slack refused %s in %s for good: %s", row.method, channel, _named(error))
-            await _settle(services, row, given_up=_named(error))
-            return True
-        log.warning("%s in %s waits %.0f s: %s", row.method, channel, wait, _named(error))
-        await _settle(services, row, wait=timedelta(seconds=wait), error=_named(error))
-        return False
+        return await _not_taken(services, row, error)
     await _settle(services, row, ts=ts)
     return True
+
+
+async def _without_its_message(
+    services: Services, row: OutboxMessage, acted_on: OutboxMessage
+) -> None:
+    """An edit or pin of a message never posted: it waits with that message when that one is
+    set aside (a person may mend it), else it cannot happen."""
+    if acted_on.set_aside_at is not None:
+        reason = f"waits for message {acted_on.id} ({acted_on.last_error})"
+        await _set_aside(services, row, reason, tell=False)
+    else:
+        await _settle(services, row, given_up=f"message {acted_on.id} was never posted")
+
+
+async def _not_taken(services: Services, row: OutboxMessage, error: Exception) -> bool:
+    """Settle a write Slack did not take; True when the channel's next write may go now."""
+    channel = row.channel
+    if isinstance(error, SlackTokenRevoked):
+        # The app is gone: no write anywhere can go until it is installed again.
+        await installation.stop(services, reason=error.code)
+        await _settle(services, row, wait=timedelta(0), error=error.code)
+        return False
+    if isinstance(error, SlackNotAllowed):
+        # Scopes, settings, plan: a person must mend it, and this write alone is refused.
+        log.warning(
+            "Slack refused %s in %s until a person mends it: %s", row.method, channel, error.code
+        )
+        await _set_aside(services, row, error.code, tell=True)
+        return True
+    wait = _wait_for(error, row.attempts)
+    if wait is not None and services.clock() - row.created_at > GIVE_UP_AFTER:
+        wait = None  # a day of trying: the message is stale and blocks the channel
+    if wait is None:
+        log.error("Slack refused %s in %s for good: %s", row.method, channel, _named(error))
+        await _settle(services, row, given_up=_named(error))
+        return True
+    log.warning("%s in %s waits %.0f s: %s", row.method, channel, wait, _named(error))
+    await _settle(services, row, wait=timedelta(seconds=wait), error=_named(error))
+    return False
+
+
+async def _set_aside(services: Services, row: OutboxMessage, reason: str, *, tell: bool) -> None:
+    """Take the write out of its channel's line; say so there once per reason."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        session.add(row)
+        outbox.mark_set_aside(row, now, reason)
+        if tell:
+            await _say_set_aside(session, services, row, reason)
+        await session.commit()
+
+
+async def _say_set_aside(session: Any, services: Services, row: OutboxMessage, code: str) -> None:
+    """Tell the channel (naming its commander) what Slack refused, once per reason: the
+    notice is a write of its own, and one refused in turn is set aside without a word."""
+    said = f"set_aside:{row.channel}:{code}"
+    if await outbox.written_for(session, said) is not None:
+        return
+    incident = await session.get(Incident, row.incident_id) if row.incident_id else None
+    text = services.renderer.render(
+        "messages/write_set_aside.j2",
+        method=row.method,
+        code=code,
+        commander=incident.commander if incident else None,
+    )
+    await outbox.enqueue(
+        session,
+        channel=row.channel,
+        method=outbox.POST,
+        payload={"text": text},
+        now=services.clock(),
+        after=said,
+        incident_id=row.incident_id,
+    )
 
 
 async def _call(services: Services, row: OutboxMessage, acted_on_ts: str | None) -> str | None:
@@ -117,8 +193,7 @@ def _wait_for(error: Exception, attempts: int) -> float | None:
         return None
     if not isinstance(error, SlackFailure):
         log.warning("outbox write failed: %r", error)
-    # Slack down or failing, or not allowed now: a token or scope slip is mended by a person,
-    # and the writes should then go out.
+    # Slack down or failing: the same write may work later.
     return backoff
 
 
@@ -181,6 +256,8 @@ class OutboxSender(Poller):
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Send the writes due now, channel by channel; return how many channels had some."""
+        if self.services.presence.stopped:
+            return 0  # the app is gone from Slack: everything waits for it to come back
         async with session_scope(self.services.engine) as session:
             channels = await outbox.due_channels(session, now or self.services.clock())
         gate = asyncio.Semaphore(SWEEP_CONCURRENCY)

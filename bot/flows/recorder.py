@@ -25,10 +25,13 @@ from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
 from bot.record.timeline import add_entry, entries
 from bot.services import Services
+from bot.store import jobs
 from bot.store.db import session_scope
-from bot.store.models import ChannelMessage, Incident, TimelineEntry, TimelineKind
+from bot.store.models import ChannelMessage, Incident, Job, TimelineEntry, TimelineKind
 
 log = logging.getLogger(__name__)
+# The job that fetches a reacted message the record lacks (the reaction waits in its payload).
+FETCH_REACTED_JOB = "fetch_reacted_message"
 
 
 async def record_said(writer: IngestWriter, event_id: str, said: SaidMessage) -> None:
@@ -79,39 +82,93 @@ async def record_reaction(
     user: str,
     reacted_at: datetime,
 ) -> None:
-    """Store a reaction and promote its message when the reaction maps to a timeline kind."""
+    """Store a reaction and promote its message when the reaction maps to a timeline kind.
+
+    A reaction on a message the record lacks (said before the bot was there) is claimed
+    together with a job that fetches it: asking Slack here would keep Slack's own request
+    waiting, past its 3 seconds when Slack is slow or rate-limits the history.
+    """
     services = writer.services
     kind_name = services.settings.reactions.get(name)
     reaction = _Reaction(
         event_id, name, user, reacted_at, TimelineKind(kind_name) if kind_name else None
     )
 
-    async def on_known(session: AsyncSession, incident: Incident) -> bool:
+    async def apply(session: AsyncSession, incident: Incident) -> bool:
         message = await messages.find_message(session, channel, ts)
         if message is None:
-            raise MessageNotStored()  # rolls the claim back with the savepoint
+            await _fetch_later(session, services, incident, channel, ts, reaction)
+            return False
         return await _apply_reaction(session, incident, message, reaction)
 
-    try:
-        if reaction.kind is None:  # most reactions: the batch's Core path, no timeline
-            seen = SeenReaction(channel, ts, name, user, reacted_at)
-            await writer.react(event_id, seen)
+    if reaction.kind is None:  # most reactions: the batch's Core path, no timeline
+        try:
+            await writer.react(event_id, SeenReaction(channel, ts, name, user, reacted_at))
             return
-        promoted = await writer.apply(event_id, channel, on_known)
-    except MessageNotStored:
-        # Fetched outside any transaction: Slack may be slow, the database must not wait on it.
-        fetched = await _fetch(services, channel, ts)
+        except MessageNotStored:
+            pass  # the claim was rolled back: claimed below, with the job that fetches it
+    if await writer.apply(event_id, channel, apply):
+        _spawn_receipt(services, channel, ts)
+    services.wake_jobs()
 
-        async def on_fetched(session: AsyncSession, incident: Incident) -> bool:
-            message = await _keep_fetched(session, incident, fetched)
-            return await _apply_reaction(session, incident, message, reaction)
 
-        promoted = await writer.apply(event_id, channel, on_fetched)
+def _spawn_receipt(services: Services, channel: str, ts: str) -> None:
+    services.background.spawn(
+        _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
+        name=f"receipt on {channel} {ts}",
+    )
+
+
+async def _fetch_later(
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    channel: str,
+    ts: str,
+    reaction: _Reaction,
+) -> None:
+    """Schedule the fetch of a reacted message, in the transaction that claims the event."""
+    await jobs.schedule(
+        session,
+        kind=FETCH_REACTED_JOB,
+        key=f"{FETCH_REACTED_JOB}:{reaction.event_id}",
+        due_at=services.clock(),
+        incident_id=incident.id,
+        payload={
+            "channel": channel,
+            "ts": ts,
+            "name": reaction.name,
+            "user": reaction.user,
+            "reacted_at": reaction.reacted_at.isoformat(),
+            "kind": reaction.kind.value if reaction.kind else None,
+        },
+    )
+
+
+async def apply_fetched_reaction(services: Services, job: Job) -> None:
+    """Job: fetch the message a reaction is on from Slack, keep it, and apply the reaction."""
+    assert job.incident_id is not None
+    payload = jobs.payload_of(job)
+    channel, ts = str(payload["channel"]), str(payload["ts"])
+    kind = payload.get("kind")
+    reaction = _Reaction(
+        job.key.partition(":")[2],
+        str(payload["name"]),
+        str(payload["user"]),
+        datetime.fromisoformat(str(payload["reacted_at"])),
+        TimelineKind(kind) if kind else None,
+    )
+    # Fetched outside any transaction: Slack may be slow, the database must not wait on it.
+    fetched = await _fetch(services, channel, ts)
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, job.incident_id)
+        if incident is None:
+            return
+        message = await _keep_fetched(session, incident, fetched)
+        promoted = await _apply_reaction(session, incident, message, reaction)
+        await session.commit()
     if promoted:
-        services.background.spawn(
-            _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
-            name=f"receipt on {channel} {ts}",
-        )
+        await _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction))
 
 
 @dataclass(frozen=True)
@@ -245,10 +302,7 @@ async def add_message_to_timeline(
             raise NotPromotable()
         await reactions.promote(session, incident, message, kind=kind, text=text)
         await session.commit()
-    services.background.spawn(
-        _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
-        name=f"receipt on {channel} {ts}",
-    )
+    _spawn_receipt(services, channel, ts)
     return incident
 
 

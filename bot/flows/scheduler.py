@@ -10,6 +10,8 @@ due. Slack's rate
 limits do not hold the queue: a job of a kind in ``yielding`` never waits at a closed Slack
 gate (``waiting_at_most``), and any job that Slack rate-limits is put back, due when the gate
 opens, without counting as a failure; jobs that call other Slack methods run meanwhile.
+While the Slack app is uninstalled (``bot/flows/installation.py``) no job is claimed, and one
+cut short by the revoked token is put back the same way.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.basics.logs import incident_scope
-from bot.clients.slack_errors import SlackRateLimited
+from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
 from bot.clients.slack_ratelimit import waiting_at_most
+from bot.flows import installation
 from bot.flows.polling import Poller
 from bot.record import incidents
 from bot.services import Services
@@ -34,6 +38,7 @@ from bot.store.models import Job
 
 log = logging.getLogger(__name__)
 JobHandler = Callable[[Services, Job], Awaitable[datetime | None]]
+F = TypeVar("F", bound=SlackFailure)
 MAX_FAILURES = 8
 # How long a yielding job waits at a closed gate before it gives up its place: a channel's
 # one-message-a-second pause is waited out where it is; a method closed for longer (Slack's
@@ -63,9 +68,14 @@ def failure_backoff(failures: int) -> timedelta:
 def rate_limit_in(error: BaseException) -> SlackRateLimited | None:
     """The Slack rate limit behind ``error``, if any: flows wrap Slack's failures in their own
     errors (a channel not created), and the cause is what says to wait rather than fail."""
+    return failure_in(error, SlackRateLimited)
+
+
+def failure_in(error: BaseException, kind: type[F]) -> F | None:
+    """The Slack failure of ``kind`` behind ``error`` (itself, or its cause), if any."""
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, SlackRateLimited):
+        if isinstance(seen, kind):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
@@ -137,6 +147,8 @@ class JobRunner(Poller):
     async def start_due(self) -> int:
         """Claim due jobs for the free slots and start them; how many started (0: none due,
         or no slot free)."""
+        if self.services.presence.stopped:
+            return 0  # the app is gone from Slack: the jobs wait, unclaimed, for it to return
         async with self._claiming:
             free = self.concurrency - len(self._running)
             claimed = await self._claim(free) if free > 0 else ()
@@ -216,6 +228,12 @@ class JobRunner(Poller):
         except Exception as error:
             if (limited := rate_limit_in(error)) is not None:
                 await self._put_back(job, limited)
+                return
+            if (revoked := failure_in(error, SlackTokenRevoked)) is not None:
+                # Not the job's failure: it runs again, from the start, once the app is back.
+                await installation.stop(self.services, reason=revoked.code)
+                metrics.job_run(job.kind, "stopped")
+                await jobs.put_back(engine, job, due_at=clock())
                 return
             log.exception("job %s (%s) failed", job.key, job.kind)
             description = f"{type(error).__name__}: {error}"[:2000]

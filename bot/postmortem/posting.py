@@ -21,7 +21,7 @@ from sqlmodel import col
 from bot.basics.errors import UsageError
 from bot.basics.render import Renderer, markdown_to_html, postmortem_template
 from bot.basics.slack_text import to_plain
-from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed
+from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed, SlackRefused
 from bot.flows.channel import post
 from bot.flows.filing import file_all
 from bot.postmortem.draft import (
@@ -244,6 +244,10 @@ async def publish_postmortem(services: Services, job: Job) -> datetime | None:
     return None
 
 
+# What Slack refuses of a canvas for good; rate limits and outages retry the job instead.
+REFUSALS = (SlackNotAllowed, SlackRefused)
+
+
 async def _to_canvas(services: Services, incident: Incident, written: WrittenDraft) -> str | None:
     """Put the draft in the channel's canvas; None when this workspace cannot have one."""
     assert incident.channel_id is not None
@@ -255,12 +259,17 @@ async def _to_canvas(services: Services, incident: Incident, written: WrittenDra
             return incident.postmortem_canvas_id
         except SlackGone:
             pass  # the canvas was deleted: the channel gets a new one
+        except REFUSALS as error:
+            # Refused for good (plan, settings, permissions): trying again cannot help, and a
+            # free workspace's one canvas cannot be made again either. A file then.
+            log.info("%s: canvas not edited (%s), posting a file", incident.reference, error.code)
+            return None
     title = f"Postmortem draft: {incident.reference} {to_plain(incident.title)}"
     try:
         canvas_id = await services.slack.create_channel_canvas(
             incident.channel_id, title, written.markdown
         )
-    except (SlackNotAllowed, SlackGone) as error:
+    except (*REFUSALS, SlackGone) as error:
         # This workspace (plan, settings, token) will not take a canvas here: use a file.
         log.info("%s: no canvas (%s), posting a file", incident.reference, error.code)
         return None

@@ -5,20 +5,26 @@ many events per transaction; the listener returns, and Bolt answers, only once i
 committed. Slack retries any delivery that gets a non-2xx answer and disables apps that fail
 too often, so every subscribed event has a listener, and a malformed event is logged and
 answered 200 (retrying it would not make it well-formed). A database failure, by contrast,
-raises: Slack gets a 5xx and retries, so nothing that was said is lost.
+raises: Slack gets a 5xx and retries, so nothing that was said is lost. Events about the app
+itself (uninstalled, its tokens revoked) stop sending to Slack (``bot/flows/installation.py``),
+and ``app_rate_limited``, which has no inner event, is counted and answered by a middleware.
+No listener calls Slack before Slack has its answer: what needs Slack is a job, or background
+work started after.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
 from bot.clients.slack_messages import said_message
-from bot.flows import recorder
+from bot.flows import channel_life, installation, recorder
 from bot.flows.ingestion import IngestWriter
 from bot.record.reactions import base_name
 from bot.services import Services
@@ -160,14 +166,91 @@ async def on_reaction_removed(body: dict[str, Any], event: dict[str, Any], conte
     )
 
 
-async def on_membership_or_archive(body: dict[str, Any]) -> None:
-    """Joins and archives: subscribed for the record to come; joins also arrive as messages."""
+async def on_membership(body: dict[str, Any]) -> None:
+    """Joins: subscribed for the record to come; they also arrive as messages."""
+
+
+async def on_rename(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """A channel was renamed: ``channel`` is an object with the new ``name``
+    (https://docs.slack.dev/reference/events/channel_rename/; ``group_rename`` alike)."""
+    channel = _object(event.get("channel"))
+    channel_id, name = _text(channel.get("id")), _text(channel.get("name"))
+    if channel_id and name:
+        await channel_life.record_rename(
+            context["ingest"], _event_id(body, event), channel=channel_id, name=name
+        )
+
+
+async def on_archive(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """A channel was archived or unarchived: ``channel`` is its id, ``user`` who did it when
+    Slack says (https://docs.slack.dev/reference/events/channel_archive/; ``group_archive``
+    has the id alone)."""
+    channel = _text(event.get("channel"))
+    if channel is None:
+        return
+    writer: IngestWriter = context["ingest"]
+    await channel_life.record_archive(
+        writer,
+        _event_id(body, event),
+        channel=channel,
+        archived=str(event.get("type")).endswith("_archive"),
+        by=_text(event.get("user")),
+        at=_moment(writer.services, event.get("event_ts")),
+    )
+
+
+async def on_app_uninstalled(body: dict[str, Any], context: Any) -> None:
+    """The app was uninstalled: its tokens are revoked, so stop sending to Slack now."""
+    await _stop_sending(body, context, "app_uninstalled")
+
+
+async def on_tokens_revoked(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """Tokens were revoked: the app's one bot user is listed under ``bot`` when the bot
+    token is among them (https://docs.slack.dev/reference/events/tokens_revoked/); user
+    tokens alone (``oauth``) leave the bot as it was."""
+    revoked = _object(event.get("tokens")).get("bot")
+    if isinstance(revoked, list) and revoked:
+        await _stop_sending(body, context, "tokens_revoked")
+
+
+async def _stop_sending(body: dict[str, Any], context: Any, reason: str) -> None:
+    await installation.stop(context["services"], reason=reason, team_id=_text(body.get("team_id")))
+
+
+async def on_app_rate_limited(
+    body: dict[str, Any], context: Any, next: Callable[[], Awaitable[None]]
+) -> BoltResponse | None:
+    """Slack held back this app's events for a minute: count it, log it, answer 200.
+
+    ``app_rate_limited`` is POSTed to the Request URL with no inner event
+    (https://docs.slack.dev/reference/events/app_rate_limited/), so no event listener can
+    match it and Bolt would answer 404: a failed delivery, the kind that gets an app's
+    subscriptions disabled.
+    """
+    if body.get("type") != "app_rate_limited":
+        await next()
+        return None
+    services: Services = context["services"]
+    services.metrics.events_held_back()
+    log.warning(
+        "Slack held back events of this app (app_rate_limited, minute %s): more than 30,000 "
+        "deliveries in an hour from workspace %s",
+        body.get("minute_rate_limited"),
+        body.get("team_id"),
+    )
+    return BoltResponse(status=200, body="")
 
 
 def register(app: AsyncApp) -> None:
     """Attach the event listeners to the Bolt app."""
+    app.use(on_app_rate_limited)
+    app.event("app_uninstalled")(on_app_uninstalled)
+    app.event("tokens_revoked")(on_tokens_revoked)
     app.event("message")(on_message)
     app.event("reaction_added")(on_reaction_added)
     app.event("reaction_removed")(on_reaction_removed)
-    for event_type in ("member_joined_channel", "channel_archive", "group_archive"):
-        app.event(event_type)(on_membership_or_archive)
+    app.event("member_joined_channel")(on_membership)
+    for event_type in ("channel_rename", "group_rename"):
+        app.event(event_type)(on_rename)
+    for event_type in ("channel_archive", "group_archive", "channel_unarchive", "group_unarchive"):
+        app.event(event_type)(on_archive)

@@ -47,8 +47,15 @@ BOT_EVENTS = [
     "reaction_added",
     "reaction_removed",
     "member_joined_channel",
-    "channel_archive",
-    "group_archive",
+    "channel_archive",  # channels:read, like channel_rename and channel_unarchive
+    "group_archive",  # groups:read, like group_rename and group_unarchive
+    "channel_unarchive",
+    "group_unarchive",
+    "channel_rename",
+    "group_rename",
+    # No scope needed: the app's own lifecycle (bot/flows/installation.py).
+    "app_uninstalled",
+    "tokens_revoked",
 ]
 # Where `warroom serve` receives Sign in with Slack's answer (bot.web.auth.CALLBACK_PATH).
 SIGN_IN_CALLBACK_PATH = "/auth/slack/callback"

@@ -120,6 +120,7 @@ class TimelineKind(StrEnum):
     ALERT = "alert"
     IMPACT = "impact"
     RESOLVED = "resolved"
+    CHANNEL = "channel"  # the incident channel archived or unarchived
 
 
 class Milestone(StrEnum):
@@ -316,6 +317,22 @@ class OutboxMessage(SQLModel, table=True):
     result_ts: str | None = None
     gave_up_at: datetime | None = Field(default=None, sa_column=_utc_column())
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Refused for a reason a person must mend (scopes, a workspace's settings, the plan): out
+    # of the channel's line, so the writes after it go on; back in it once the app is
+    # installed again (how scopes are granted). ``last_error`` says why.
+    set_aside_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
+class SlackInstallation(SQLModel, table=True):
+    """A workspace whose Slack app is gone (uninstalled, its bot token revoked): while a row
+    is here, no replica sends its outbox or runs its jobs. Removed once Slack takes the
+    token again (the app reinstalled)."""
+
+    __tablename__ = "slack_installation"
+
+    team_id: str = Field(primary_key=True)
+    stopped_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    reason: str
 
 
 class OutboxLease(SQLModel, table=True):

@@ -75,15 +75,19 @@ async def written_for(session: AsyncSession, after: str) -> OutboxMessage | None
     return rows.first()
 
 
+# A row still in its channel's line: not sent, not given up, not set aside.
+IN_LINE = (
+    col(OutboxMessage.sent_at).is_(None),
+    col(OutboxMessage.gave_up_at).is_(None),
+    col(OutboxMessage.set_aside_at).is_(None),
+)
+
+
 async def next_waiting(session: AsyncSession, channel: str) -> OutboxMessage | None:
-    """The channel's oldest row not sent and not given up."""
+    """The channel's oldest row still in line."""
     rows = await session.exec(
         select(OutboxMessage)
-        .where(
-            OutboxMessage.channel == channel,
-            col(OutboxMessage.sent_at).is_(None),
-            col(OutboxMessage.gave_up_at).is_(None),
-        )
+        .where(OutboxMessage.channel == channel, *IN_LINE)
         .order_by(col(OutboxMessage.id))
         .limit(1)
     )
@@ -93,10 +97,9 @@ async def next_waiting(session: AsyncSession, channel: str) -> OutboxMessage | N
 async def due_channels(session: AsyncSession, now: datetime, limit: int = 100) -> Sequence[str]:
     """Channels whose next write is due now, longest due first (a channel whose next write
     waits has nothing to send, whatever is queued behind it)."""
-    waiting = (col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.gave_up_at).is_(None))
     heads = (
         select(func.min(OutboxMessage.id).label("id"))
-        .where(*waiting)
+        .where(*IN_LINE)
         .group_by(col(OutboxMessage.channel))
         .subquery()
     )
@@ -120,6 +123,20 @@ def mark_waiting(row: OutboxMessage, due_at: datetime, error: str) -> None:
 
 def mark_given_up(row: OutboxMessage, now: datetime, error: str) -> None:
     row.gave_up_at, row.last_error, row.attempts = now, error, row.attempts + 1
+
+
+def mark_set_aside(row: OutboxMessage, now: datetime, error: str) -> None:
+    row.set_aside_at, row.last_error, row.attempts = now, error, row.attempts + 1
+
+
+async def put_back_set_aside(session: AsyncSession, now: datetime) -> int:
+    """Put every write set aside back in its channel's line, due now (the caller commits)."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.set_aside_at).is_not(None))
+        .values(set_aside_at=None, due_at=now)
+    )
+    return int(result.rowcount or 0)
 
 
 async def take_channel(engine: AsyncEngine, channel: str, holder: str) -> bool:

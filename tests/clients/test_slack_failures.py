@@ -19,6 +19,7 @@ from bot.clients.slack_errors import (
     SlackNotAllowed,
     SlackRateLimited,
     SlackRefused,
+    SlackTokenRevoked,
     SlackUnavailable,
 )
 from bot.config import Settings
@@ -135,3 +136,14 @@ async def test_what_is_already_done_is_no_failure(
     await client.pin(general(slack), ts)  # already_pinned
     invitation = await client.invite(general(slack), [ALICE])  # already_in_channel
     assert invitation.already_there == (ALICE,) and invitation.refused == ()
+
+
+async def test_a_pin_a_workspace_restricts_is_not_allowed(
+    slack: SlackEmulator, http: aiohttp.ClientSession
+) -> None:
+    slack.pinning_restricted = True
+    client = workspace(slack, http)
+    ts = await client.post(general(slack), "pin me")
+    error = await failure(client.pin(general(slack), ts))
+    assert isinstance(error, SlackNotAllowed) and not isinstance(error, SlackTokenRevoked)
+    assert (error.code, error.method) == ("restricted_action", "pins.add")

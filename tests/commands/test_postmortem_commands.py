@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.emulator import Channel, SlackEmulator
@@ -231,3 +232,23 @@ async def test_the_command_line_prints_the_draft(
         [*cli, "INC-1", "--lang", "xx"], env=env, capture_output=True, text=True
     )
     assert french.returncode == 1 and "no postmortem style" in french.stderr.lower()
+
+
+@pytest.mark.parametrize("refusal", ["restricted_action", "canvas_editing_failed"])
+async def test_a_canvas_slack_will_not_edit_gives_way_to_a_markdown_file(
+    slack: SlackEmulator, sqlite_url: str, refusal: str
+) -> None:
+    async with running_warroom(slack, sqlite_url, Clock(NOW)) as warroom:
+        channel = await open_incident(warroom)
+        await run(warroom, channel, "resolve")
+        (canvas,) = slack.canvases.values()
+        # A free workspace, or one whose settings limit canvases, refuses the edit.
+        slack.fail_with_error("canvases.edit", refusal)
+        await run(warroom, channel, "cause Expired TLS certificate on the gateway")
+        await run(warroom, channel, "postmortem")
+
+    assert len(slack.calls_to("canvases.edit")) == 1
+    (file,) = slack.files.values()
+    content = file["content"].decode() if isinstance(file["content"], bytes) else file["content"]
+    assert "Expired TLS certificate on the gateway" in content
+    assert "Expired TLS" not in canvas["markdown"]

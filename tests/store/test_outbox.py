@@ -15,7 +15,19 @@ from bot.emulator import Channel, SlackEmulator
 from bot.store import outbox
 from bot.store.db import session_scope
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry, utcnow
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
+from tests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    Clock,
+    Warroom,
+    command,
+    declare_incident,
+    open_incident,
+    running_warroom,
+    settle,
+)
+from tests.test_metrics_and_logs import scrape, value
 
 INCIDENT = [
     ("say", BOB, "Checkout returns 500s for a fifth of requests", "pushpin"),
@@ -51,9 +63,11 @@ EXPECTED_KINDS = {
 }
 
 
-async def _play(warroom: Warroom, channel: Channel) -> None:
+async def _play(
+    warroom: Warroom, channel: Channel, steps: list[tuple[str, str, str, str | None]] = INCIDENT
+) -> None:
     slack = warroom.slack
-    for step, user, text, reaction in INCIDENT:
+    for step, user, text, reaction in steps:
         if step == "say":
             said = await slack.post_message(channel.id, text, user=user)
             if reaction:
@@ -191,3 +205,28 @@ async def test_a_channel_held_by_a_replica_that_died_is_taken_over(
             lambda: any("left behind by the ghost" in m.text for m in channel.messages),
             timeout=10,
         )
+
+
+async def test_a_refused_pin_is_set_aside_said_once_and_the_channel_goes_on(
+    warroom: Warroom,
+) -> None:
+    slack = warroom.slack
+    slack.pinning_restricted = True  # a workspace that limits pinning
+    channel = await declare_incident(slack)
+    await settle(warroom)
+    for n in range(3):  # each one edits the header again, which is waiting for its pin
+        await command(warroom, channel, f"update Still failing ({n})", user=BOB)
+        await command(warroom, channel, f"sev {n + 1}")
+
+    texts = [m.text for m in channel.messages]
+    assert [n for n in range(3) if any(f"Still failing ({n})" in t for t in texts)] == [0, 1, 2]
+    assert not channel.pins
+    (notice,) = [t for t in texts if "restricted_action" in t]
+    assert f"<@{ALICE}>" in notice  # the commander is told
+    async with session_scope(warroom.engine) as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert [r.method for r in rows if r.set_aside_at is not None] == [outbox.PIN]
+    assert not [r for r in rows if r.sent_at is None and r.set_aside_at is None]
+    samples = await scrape(warroom)
+    assert value(samples, "warroom_outbox_set_aside") == 1
+    assert value(samples, "warroom_outbox_given_up") == 0
