@@ -1,7 +1,8 @@
 """The job runner: each replica polls for due jobs, claims some, and runs their handlers.
 
 A handler returns None when its job is done, or the time it should run again (a retry with
-backoff, or the next round of a repeating job). A handler that raises is retried with
+backoff, or the next round of a repeating job), or a ``Wait`` that also names the earliest a
+vendor allows. A handler that raises is retried with
 backoff and given up after ``MAX_FAILURES``, with the error kept on the row.
 
 A replica runs up to ``concurrency`` jobs at once (default ``CONCURRENCY``), one per incident
@@ -20,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.basics.logs import incident_scope
@@ -33,7 +35,18 @@ from bot.store.db import session_scope
 from bot.store.models import Job
 
 log = logging.getLogger(__name__)
-JobHandler = Callable[[Services, Job], Awaitable[datetime | None]]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A handler's answer: run again at ``at``, and never before ``not_before`` (a vendor's
+    Retry-After), however soon more work asks for it (``jobs.run_once_more``)."""
+
+    at: datetime
+    not_before: datetime | None = None
+
+
+JobHandler = Callable[[Services, Job], Awaitable[datetime | Wait | None]]
 MAX_FAILURES = 8
 # How long a yielding job waits at a closed gate before it gives up its place: a channel's
 # one-message-a-second pause is waited out where it is; a method closed for longer (Slack's
@@ -232,7 +245,8 @@ class JobRunner(Poller):
             await jobs.finish(engine, job, now=clock())
         else:
             metrics.job_run(job.kind, "again")
-            await jobs.run_again(engine, job, due_at=again)
+            wait = again if isinstance(again, Wait) else Wait(again)
+            await jobs.run_again(engine, job, due_at=wait.at, not_before=wait.not_before)
 
     async def _put_back(self, job: Job, limited: SlackRateLimited) -> None:
         """Have a rate-limited job run again once its gate opens, and look then."""

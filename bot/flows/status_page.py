@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
 from bot.flows.changes import UpdatePosted, keep_update
 from bot.flows.channel import Writes, say_safely
+from bot.flows.scheduler import Wait
 from bot.postmortem.posting import choose_template
 from bot.record import incidents, public
 from bot.services import Services
@@ -167,7 +168,7 @@ async def _publish_or_translate(
 
 
 # -- Statuspage ------------------------------------------------------------------------------
-async def sync_statuspage(services: Services, job: Job) -> datetime | None:
+async def sync_statuspage(services: Services, job: Job) -> Wait | None:
     """The job handler: send Statuspage every update of the incident it lacks, oldest first
     (a new update, or a text changed since). An outage is tried again, without end and in
     order; a refusal (bad key, unknown page, values refused) is final for that update."""
@@ -298,9 +299,9 @@ def _components(
 
 async def _try_again(
     services: Services, incident: Incident, job: Job, failure: StatuspageFailure
-) -> datetime:
-    delay = min(FIRST_RETRY * 2**job.attempts, LONGEST_RETRY)
-    delay = max(delay, timedelta(seconds=failure.retry_after or 0))
+) -> Wait:
+    asked = timedelta(seconds=failure.retry_after or 0)
+    delay = max(min(FIRST_RETRY * 2**job.attempts, LONGEST_RETRY), asked)
     log.warning(
         "Statuspage for %s failed (attempt %d): %s", incident.reference, job.attempts + 1, failure
     )
@@ -313,7 +314,8 @@ async def _try_again(
             detail=failure.detail,
             retry_in=delay,
         )
-    return services.clock() + delay
+    # An update published meanwhile may cut the backoff short, never Statuspage's wait.
+    return Wait(services.clock() + delay, not_before=services.clock() + asked)
 
 
 async def _refused(

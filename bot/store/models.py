@@ -526,6 +526,9 @@ class Job(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     due_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # The earliest a vendor lets it run again (its Retry-After): more work asked for meanwhile
+    # (``jobs.run_once_more``) never makes it due sooner.
+    not_before: datetime | None = Field(default=None, sa_column=_utc_column())
     attempts: int = 0  # runs so far
     failures: int = 0  # runs in a row that raised; reset by a run that does not
     locked_until: datetime | None = Field(default=None, sa_column=_utc_column())
