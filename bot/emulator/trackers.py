@@ -499,6 +499,22 @@ class FakeLinear(FakeTracker):
         """``teams``: team id -> team key (the identifier's prefix)."""
         super().__init__()
         self.api_key, self.teams = api_key, teams
+        # How an injected 429 is answered, in each way Linear's SDK reads as a rate limit
+        # (@linear/sdk parseLinearError: the HTTP status 429, or the error's
+        # ``extensions.type`` "ratelimited", beside the documented ``extensions.code``):
+        # "code" (HTTP 400, code RATELIMITED), "http" (HTTP 429, no code) or "type"
+        # (HTTP 400, type "ratelimited", no code).
+        self.rate_limit_form = "code"
+
+    def _rate_limited(self, wait: int) -> web.Response:
+        reset = {"X-RateLimit-Requests-Reset": str(int(time.time() * 1000) + wait * 1000)}
+        if self.rate_limit_form == "http":
+            error = {"message": "Too many requests"}
+            return web.json_response({"errors": [error]}, status=429, headers=reset)
+        if self.rate_limit_form == "type":
+            error = {"message": "Rate limit exceeded", "extensions": {"type": "ratelimited"}}
+            return web.json_response({"errors": [error]}, status=400, headers=reset)
+        return _linear_error(400, "Rate limit exceeded", "RATELIMITED", reset)
 
     async def answer(self, request: web.Request, body: bytes) -> web.Response:
         if request.path != "/graphql" or request.method != "POST":
@@ -562,10 +578,7 @@ class FakeLinear(FakeTracker):
 
     def failure(self, status: int, headers: dict[str, str]) -> web.Response:
         if status == 429:
-            reset = str(int(time.time() * 1000) + int(headers.get("Retry-After", "60")) * 1000)
-            return _linear_error(
-                400, "Rate limit exceeded", "RATELIMITED", {"X-RateLimit-Requests-Reset": reset}
-            )
+            return self._rate_limited(int(headers.get("Retry-After", "60")))
         return web.json_response(
             {"errors": [{"message": "Internal server error"}]}, status=status, headers=headers
         )

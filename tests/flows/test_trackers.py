@@ -211,7 +211,13 @@ async def test_a_rate_limit_is_waited_out_as_the_tracker_asks(
     assert [issue.key for issue in trackers.jira.issues] == ["OPS-1"]
 
 
-async def test_linear_rate_limit_uses_its_reset_header(filing: Warroom, trackers: Trackers) -> None:
+@pytest.mark.parametrize("form", ["code", "http", "type"])
+async def test_linear_rate_limit_uses_its_reset_header(
+    filing: Warroom, trackers: Trackers, form: str
+) -> None:
+    """Each way Linear's SDK reads a rate limit: ``extensions.code``, HTTP 429, and
+    ``extensions.type``."""
+    trackers.linear.rate_limit_form = form
     trackers.linear.fail(429, retry_after=90)
     channel = await open_incident(filing)
     await command(filing, channel, "action --file=linear cache the token")
