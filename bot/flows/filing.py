@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.basics.errors import BotError
 from bot.basics.trackers import TrackerChange, TrackerTarget
@@ -85,8 +85,13 @@ async def file_follow_up(
     by: str,
     asked: TrackerTarget | None = None,
 ) -> tuple[TrackerIssue, bool]:
-    """Ask for one follow-up to be filed; its issue row, and True when filing starts now."""
-    target = await target_for(services, incident, asked)
+    """Ask for one follow-up to be filed; its issue row, and True when filing starts now.
+
+    Asked again without a destination (the button, filing on postmortem), a follow-up that
+    was asked for before goes where it was asked then: a refusal by Jira is no reason to
+    file it in the default tracker.
+    """
+    target = asked or await _asked_before(services, row) or await target_for(services, incident)
     if target is None:
         raise NoTracker(NO_TRACKER)
     project = services.settings.trackers.project_of(target)
@@ -101,6 +106,14 @@ async def file_follow_up(
     if starts:
         services.wake_jobs()
     return issue, starts
+
+
+async def _asked_before(services: Services, row: FollowUp) -> TrackerTarget | None:
+    async with session_scope(services.engine) as session:
+        issue = await follow_ups.issue_of(session, follow_ups.follow_up_ref(row))
+    if issue is None:
+        return None
+    return TrackerTarget(issue.tracker, issue.project)  # type: ignore[arg-type]
 
 
 async def file_all(services: Services, incident: Incident, *, by: str) -> int:
@@ -150,9 +163,7 @@ async def send_issue(services: Services, job: Job) -> datetime | None:
     """The job handler: file one follow-up; retry later on a passing failure, and say so."""
     ref = job.key.removeprefix(follow_ups.file_job_key(""))
     async with session_scope(services.engine) as session:
-        issue = (
-            await session.exec(select(TrackerIssue).where(col(TrackerIssue.follow_up) == ref))
-        ).first()
+        issue = await follow_ups.issue_of(session, ref)
         row = await follow_ups.follow_up_of(session, ref)
         incident = await session.get(Incident, issue.incident_id) if issue else None
     if issue is None or issue.state != "waiting" or row is None or incident is None:

@@ -71,6 +71,11 @@ async def issues_of(session: AsyncSession, incident_id: int) -> dict[str, Tracke
     return {row.follow_up: row for row in rows.all()}
 
 
+async def issue_of(session: AsyncSession, ref: str) -> TrackerIssue | None:
+    """The follow-up's issue row, if it was ever asked to be filed."""
+    return (await session.exec(select(TrackerIssue).where(TrackerIssue.follow_up == ref))).first()
+
+
 async def request_issue(
     session: AsyncSession,
     incident: Incident,
@@ -98,7 +103,8 @@ async def request_issue(
     )
     if await insert_once(session, row):
         return row, True
-    existing = (await session.exec(select(TrackerIssue).where(TrackerIssue.follow_up == ref))).one()
+    existing = await issue_of(session, ref)
+    assert existing is not None  # the insert met it
     if existing.state == "waiting" and not await _job_ended(session, ref):
         return existing, False
     if existing.state not in ("refused", "waiting"):

@@ -274,6 +274,26 @@ async def test_file_all_when_the_postmortem_is_posted(
         assert {row.state for row in await issues(warroom)} == {"filed"}
 
 
+@pytest.mark.parametrize("tracker", ["jira", "linear"])
+async def test_file_all_files_a_refused_follow_up_where_it_was_asked(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers, tracker: str
+) -> None:
+    env = tracker_env(trackers, WARROOM_TRACKER="github", WARROOM_TRACKER_FILE_ON_POSTMORTEM="true")
+    async with running_warroom(slack, sqlite_url, **settings_from(env)) as warroom:
+        channel = await open_incident(warroom)
+        getattr(trackers, tracker).fail(401)  # credentials: refused for good, until mended
+        await command(warroom, channel, f"action --file={tracker} rotate the signing key")
+        assert [row.state for row in await issues(warroom)] == ["refused"]
+
+        await command(warroom, channel, "postmortem")
+        await settle(warroom)
+
+        assert trackers.github.issues == []
+        (filed,) = getattr(trackers, tracker).issues
+        assert filed.title.startswith("rotate the signing key")
+        assert [(row.tracker, row.state) for row in await issues(warroom)] == [(tracker, "filed")]
+
+
 async def test_webhooks_refuse_bad_signatures_stale_and_oversized_bodies(
     filing: Warroom, trackers: Trackers
 ) -> None:
