@@ -338,23 +338,19 @@ async def _say(services: Services, incident: Incident, template: str, **context:
 async def change_from_tracker(services: Services, change: TrackerChange) -> TrackerIssue | None:
     """The issue was closed (the follow-up is done) or reopened (it is not) in its tracker:
     record it and say so in the incident's channel. None when warroom did not file the issue,
-    nothing changes (closed twice, reopened while open), or the delivery was seen before (a
-    replay: an old "closed" must not close the issue reopened since)."""
+    nothing changes (closed twice, reopened while open), or the change was applied before or
+    is older than the last one applied (a replay, under whatever delivery id: an old "closed"
+    must not close the issue reopened since). Decided by what the signed payload says, the
+    delivery id being outside the signature."""
     async with session_scope(services.engine) as session:
-        if change.delivery and not await claim_event(
-            session, f"{change.tracker}-delivery:{change.delivery}"
-        ):
-            return None
         issue = await follow_ups.issue_changed(session, change)
-        changed = issue is not None and (
-            follow_ups.close_issue(issue, services.clock())
-            if change.closed
-            else follow_ups.reopen_issue(issue)
-        )
-        if issue is not None and changed:
-            session.add(issue)
+        if issue is None:
+            return None
+        changed = await claim_event(session, f"tracker-change:{change.what()}")
+        changed = changed and follow_ups.apply_change(issue, change, services.clock())
+        session.add(issue)
         await session.commit()
-        if issue is None or not changed:
+        if not changed:
             return None
         incident = await session.get(Incident, issue.incident_id)
         row = await follow_ups.follow_up_of(session, issue.follow_up)

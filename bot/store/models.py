@@ -231,6 +231,9 @@ class TrackerIssue(SQLModel, table=True):
     # When an attempt first sent the issue: from then on a retry searches the tracker for it
     # before sending again (the tracker may have made it and answered too late).
     sent_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    # When the tracker says it last closed or reopened the issue (the webhook payload's own
+    # time): a change older than that is a replay or a late delivery, and is not applied.
+    changed_at: datetime | None = Field(default=None, sa_column=_utc_column())
 
 
 class MilestoneChange(SQLModel, table=True):

@@ -3,6 +3,7 @@ the bot driven through the Slack emulator, closings sent as the trackers sign th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -585,6 +586,54 @@ async def test_a_github_close_is_matched_by_the_issue_id_whatever_the_repository
 
     assert (status, answer) == (200, {"status": "closed"})
     assert [row.state for row in await issues(filing)] == ["closed"]
+
+
+@pytest.mark.parametrize("tracker", ["github", "jira", "linear"])
+@pytest.mark.parametrize("delivery_id", ["a-new-id", None])
+async def test_a_captured_close_sent_again_under_any_id_changes_nothing(
+    filing: Warroom, trackers: Trackers, tracker: str, delivery_id: str | None
+) -> None:
+    """The delivery id is outside the signature: what the change says decides (the issue's
+    state and time in the payload), so a replayed "closed" never closes a reopened issue."""
+    fake: Any = trackers.of(tracker)
+    webhook, secret = f"{filing.url}/trackers/{tracker}", SECRETS[tracker]
+    channel = await open_incident(filing)
+    await command(filing, channel, f"action --file={tracker} add a canary")
+    (issue,) = fake.issues
+    assert await fake.close_issue(issue, webhook, secret) == 200
+    assert await fake.reopen_issue(issue, webhook, secret) == 200
+    await settle(filing)
+
+    assert await fake.replay(0, delivery_id) == 200
+    await settle(filing)
+
+    assert [row.state for row in await issues(filing)] == ["filed"]
+    assert filing.slack.transcript(channel.id).count("was closed in") == 1
+
+
+async def test_concurrent_copies_of_closes_post_one_message_each(
+    slack: SlackEmulator, database_url: str, trackers: Trackers
+) -> None:
+    """Eight issues closed, each delivery captured and sent six times at once under new ids
+    (on PostgreSQL, 50 such deliveries once posted 31 messages where 8 were due)."""
+    settings = settings_from(tracker_env(trackers, WARROOM_TRACKER="github"))
+    async with running_warroom(slack, database_url, **settings) as warroom:
+        channel = await open_incident(warroom)
+        for number in range(8):
+            await command(warroom, channel, f"action --file follow-up {number}")
+        webhook, secret = f"{warroom.url}/trackers/github", SECRETS["github"]
+        for issue in trackers.github.issues:  # captured on their way: warroom has none yet
+            assert await trackers.github.close_issue(issue, f"{webhook}-x", secret) == 404
+        copies = [
+            trackers.github.replay(number, f"copy-{number}-{n}", to=webhook)
+            for number in range(8)
+            for n in range(6)
+        ]
+        assert set(await asyncio.gather(*copies)) == {200}
+        await settle(warroom)
+
+        assert warroom.slack.transcript(channel.id).count("was closed in GitHub") == 8
+        assert {row.state for row in await issues(warroom)} == {"closed"}
 
 
 async def test_a_replayed_github_delivery_is_ignored(filing: Warroom, trackers: Trackers) -> None:
