@@ -61,6 +61,7 @@ async def claim_due(
     owner: str,
     busy: Collection[int] = (),
     held: Collection[int] = (),
+    kinds: Collection[str] | None = None,
     crowded: Collection[str] = (),
     limit: int = CLAIM_BATCH,
 ) -> Sequence[Job]:
@@ -70,8 +71,9 @@ async def claim_due(
     and one incident's jobs may rely on each other's effects (a channel made, a message
     posted), so a replica runs them one at a time. Jobs with an id in ``held`` are left
     alone too: the owner knows they would only meet a Slack rate limit again, and so are
-    jobs of the kinds in ``crowded`` (the owner runs its share of them already). At most
-    ``limit`` jobs, each of which the owner starts at once.
+    jobs of the kinds in ``crowded`` (the owner runs its share of them already), and, when
+    ``kinds`` is given, jobs of any other kind (another lane's). At most ``limit`` jobs, each
+    of which the owner starts at once.
     """
     lease_now = utcnow()
     async with session_scope(engine) as session:
@@ -86,6 +88,8 @@ async def claim_due(
             )
         if held:
             statement = statement.where(col(Job.id).not_in(list(held)))
+        if kinds is not None:
+            statement = statement.where(col(Job.kind).in_(list(kinds)))
         if crowded:
             statement = statement.where(col(Job.kind).not_in(list(crowded)))
         statement = (
