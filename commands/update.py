@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
-from bot.flows.changes import post_update
+from bot.flows.changes import UpdatePosted, post_update
 from bot.flows.status_page import publish_update
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
@@ -79,7 +79,12 @@ async def _post(request: CommandRequest, services: Services, text: str) -> str |
     posted = await post_update(
         services, channel_id=request.channel_id, by=request.user_id, text=text
     )
-    if posted.waiting is None and posted.announce_error is None:
+    return _delayed(services, posted)
+
+
+def _delayed(services: Services, posted: UpdatePosted | None) -> str | None:
+    """What the poster is told when the update waits or the announcement failed."""
+    if posted is None or (posted.waiting is None and posted.announce_error is None):
         return None
     return services.renderer.render(
         "messages/update_delayed.j2",
@@ -91,25 +96,24 @@ async def _post(request: CommandRequest, services: Services, text: str) -> str |
 
 
 async def _publish(request: CommandRequest, services: Services, wanted: UpdateRequest) -> str:
-    """Publish first (a refusal, such as an incident not public, posts nothing), then post a
-    new update as every stakeholder update is posted; a translation is not posted again."""
-    incident, published = await publish_update(
+    """Publish and post as every stakeholder update is posted, in one transaction (a refusal,
+    such as an incident not public, posts nothing); a translation is not posted again."""
+    done = await publish_update(
         services,
         channel_id=request.channel_id,
         by=request.user_id,
         text=wanted.text,
         language=wanted.language,
     )
-    delayed = None if published.translated else await _post(request, services, wanted.text)
     confirmation = services.renderer.render(
         "messages/public_published.j2",
-        incident=incident,
-        published=published,
+        incident=done.incident,
+        published=done.published,
         language=wanted.language,
         status_url=services.settings.status_page_url,
         statuspage=services.settings.statuspage_on,
     )
-    return "\n".join(part for part in (confirmation, delayed) if part)
+    return "\n".join(part for part in (confirmation, _delayed(services, done.posted)) if part)
 
 
 SUBCOMMAND = Subcommand(

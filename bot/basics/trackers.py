@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 TrackerKind = Literal["github", "jira", "linear"]
@@ -63,7 +64,9 @@ class TrackerChange:
     a rename or a transfer); ``number`` and ``project`` name it the older way, for GitHub
     issues filed when warroom kept the number (matched with the repository's name in any
     case); ``by`` is who did it, as the tracker names them ("" when it does not say);
-    ``delivery`` the delivery's own id, when the tracker sends one (a replay is ignored).
+    ``at`` when the tracker says the change happened (in the signed payload: GitHub's
+    ``issue.updated_at``, Jira's ``timestamp``, Linear's ``webhookTimestamp``; None when
+    it does not say).
     """
 
     tracker: TrackerKind
@@ -72,7 +75,14 @@ class TrackerChange:
     project: str = ""
     by: str = ""
     number: str = ""
-    delivery: str = ""
+    at: datetime | None = None
+
+    def what(self) -> str:
+        """The change as its payload says it, whatever delivery carried it: applied once."""
+        action = "closed" if self.closed else "reopened"
+        return (
+            f"{self.tracker}:{self.external_id}:{action}:{self.at.isoformat() if self.at else ''}"
+        )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ Documentation followed (linear.app/developers):
   format, an ``errors`` list whose ``extensions.code`` says what went wrong.
 - rate-limiting: a limited request is answered with the error code ``RATELIMITED``; the
   ``X-RateLimit-Requests-Reset`` header says when (UTC epoch milliseconds) requests are
-  allowed again.
+  allowed again. Linear's own SDK (@linear/sdk ``parseLinearError``) also takes HTTP 429 and
+  an error whose ``extensions.type`` is ``ratelimited`` as a rate limit; so does warroom.
 - The mutation's answer: ``{"data": {"issueCreate": {"success", "issue": {"id",
   "identifier", "url"}}}}``.
 - filtering: ``issues(filter: {description: {contains: $text}})`` answers ``{"data":
@@ -99,8 +100,7 @@ async def _ask(
     body = answer.body_object
     if answer.status == 200 and not body.get("errors") and isinstance(body.get("data"), dict):
         return body
-    codes = _codes(body)
-    if "RATELIMITED" in codes:
+    if _rate_limited(answer.status, body):
         raise TrackerFailure(
             f"HTTP {answer.status}: rate limited", retryable=True, retry_after=_reset_in(answer)
         )
@@ -117,13 +117,19 @@ def _filed(found: object, what: str) -> FiledIssue:
     return FiledIssue(external_id=issue["id"], key=issue["identifier"], url=issue["url"])
 
 
-def _codes(body: dict[str, Any]) -> set[str]:
+def _rate_limited(status: int, body: dict[str, Any]) -> bool:
+    """A rate limit as Linear's SDK reads one (``parseLinearError``): HTTP 429, or an error
+    whose ``extensions.code`` is ``RATELIMITED`` or whose ``extensions.type`` is
+    ``ratelimited`` (in any case)."""
     errors = body.get("errors") if isinstance(body.get("errors"), list) else []
-    return {
-        str((error.get("extensions") or {}).get("code"))
-        for error in errors
-        if isinstance(error, dict)
-    }
+    for error in errors:
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        if isinstance(extensions, dict) and (
+            str(extensions.get("code")).upper() == "RATELIMITED"
+            or str(extensions.get("type")).lower() == "ratelimited"
+        ):
+            return True
+    return status == 429
 
 
 def _messages(body: dict[str, Any]) -> list[str]:

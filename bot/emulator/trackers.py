@@ -69,11 +69,14 @@ class FakeTracker(FakeHttpServer):
     ``answer_late`` takes the next request (the issue is made) and holds its answer, as a
     tracker that answers after the client stopped waiting."""
 
+    delivery_header = ""  # the header naming a webhook delivery
+
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[TrackerRequest] = []
         self.issues: list[TrackerIssueRecord] = []
         self.deliveries: list[tuple[str, int]] = []  # webhook URL, the answer's status
+        self.sent: list[tuple[str, bytes, dict[str, str]]] = []  # URL, body, headers
         self._late: list[float] = []
 
     def answer_late(self, seconds: float) -> None:
@@ -109,12 +112,24 @@ class FakeTracker(FakeHttpServer):
 
     async def deliver(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> int:
         """POST a webhook delivery as the tracker sends it; the receiver's status."""
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(url, data=_encoded(payload), headers=headers) as response,
-        ):
-            self.deliveries.append((url, response.status))
-            return response.status
+        self.sent.append((url, _encoded(payload), headers))
+        return await self._post(url, _encoded(payload), headers)
+
+    async def replay(self, number: int, delivery_id: str | None, to: str | None = None) -> int:
+        """POST the ``number``-th delivery sent (0-based) again, as someone who captured it
+        would: the same signed body, under ``delivery_id`` (None: without the header, which
+        the signature does not cover), to its URL or ``to``; the receiver's status."""
+        url, body, headers = self.sent[number]
+        url = to or url
+        again = {k: v for k, v in headers.items() if k != self.delivery_header}
+        if delivery_id is not None:
+            again[self.delivery_header] = delivery_id
+        return await self._post(url, body, again)
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as r:
+            self.deliveries.append((url, r.status))
+            return r.status
 
 
 def _encoded(payload: dict[str, Any]) -> bytes:
@@ -159,6 +174,8 @@ class FakeGitHub(FakeTracker):
     comments, ``direction`` asc|desc, ``since`` ISO 8601 (issues updated at or after),
     ``per_page`` at most 100; 200 with a list of issues).
     """
+
+    delivery_header = "X-GitHub-Delivery"  # the header naming a webhook delivery
 
     API_VERSIONS = ("2022-11-28", "2026-03-10")
 
@@ -241,6 +258,7 @@ class FakeGitHub(FakeTracker):
             "number": number,
             "state": issue.state,
             "state_reason": "completed" if issue.state == "closed" else None,
+            "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issue.updated_at)),
             "title": issue.title,
             "body": issue.body,
             "user": {"login": "warroom-bot", "id": 1, "type": "Bot"},
@@ -250,12 +268,12 @@ class FakeGitHub(FakeTracker):
 
     async def close_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
         """Close the issue as a person would; send the ``issues`` event (action ``closed``)."""
-        issue.state = "closed"
+        issue.state, issue.updated_at = "closed", time.time()
         return await self._send_issues_event("closed", issue, webhook_url, secret)
 
     async def reopen_issue(self, issue: TrackerIssueRecord, webhook_url: str, secret: str) -> int:
         """Reopen the issue as a person would; send the ``issues`` event (``reopened``)."""
-        issue.state = "open"
+        issue.state, issue.updated_at = "open", time.time()
         return await self._send_issues_event("reopened", issue, webhook_url, secret)
 
     async def _send_issues_event(
@@ -309,6 +327,8 @@ class FakeJira(FakeTracker):
     text ~ "\"phrase\""``, and matches the phrase in the summary and description as they
     were sent; anything else is refused.
     """
+
+    delivery_header = "X-Atlassian-Webhook-Identifier"  # the header naming a webhook delivery
 
     SEARCH = re.compile(r'^project = "([^"]+)" AND text ~ "\\"(.+)\\""$')
 
@@ -495,10 +515,28 @@ class FakeLinear(FakeTracker):
     {contains}})`` answered ``{"data": {"issues": {"nodes": [...]}}}``).
     """
 
+    delivery_header = "Linear-Delivery"  # the header naming a webhook delivery
+
     def __init__(self, *, api_key: str, teams: dict[str, str]) -> None:
         """``teams``: team id -> team key (the identifier's prefix)."""
         super().__init__()
         self.api_key, self.teams = api_key, teams
+        # How an injected 429 is answered, in each way Linear's SDK reads as a rate limit
+        # (@linear/sdk parseLinearError: the HTTP status 429, or the error's
+        # ``extensions.type`` "ratelimited", beside the documented ``extensions.code``):
+        # "code" (HTTP 400, code RATELIMITED), "http" (HTTP 429, no code) or "type"
+        # (HTTP 400, type "ratelimited", no code).
+        self.rate_limit_form = "code"
+
+    def _rate_limited(self, wait: int) -> web.Response:
+        reset = {"X-RateLimit-Requests-Reset": str(int(time.time() * 1000) + wait * 1000)}
+        if self.rate_limit_form == "http":
+            error = {"message": "Too many requests"}
+            return web.json_response({"errors": [error]}, status=429, headers=reset)
+        if self.rate_limit_form == "type":
+            error = {"message": "Rate limit exceeded", "extensions": {"type": "ratelimited"}}
+            return web.json_response({"errors": [error]}, status=400, headers=reset)
+        return _linear_error(400, "Rate limit exceeded", "RATELIMITED", reset)
 
     async def answer(self, request: web.Request, body: bytes) -> web.Response:
         if request.path != "/graphql" or request.method != "POST":
@@ -562,10 +600,7 @@ class FakeLinear(FakeTracker):
 
     def failure(self, status: int, headers: dict[str, str]) -> web.Response:
         if status == 429:
-            reset = str(int(time.time() * 1000) + int(headers.get("Retry-After", "60")) * 1000)
-            return _linear_error(
-                400, "Rate limit exceeded", "RATELIMITED", {"X-RateLimit-Requests-Reset": reset}
-            )
+            return self._rate_limited(int(headers.get("Retry-After", "60")))
         return web.json_response(
             {"errors": [{"message": "Internal server error"}]}, status=status, headers=headers
         )

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.basics.errors import BotError
-from bot.flows.channel import announce, invite, refresh_channel_header, say
+from bot.flows.channel import Lead, Writes, announce_failure, as_sent, lead_in
 from bot.flows.declare import start_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
 from bot.record import incidents, roles
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import Incident, Status
+from bot.store.models import Incident, OutboxMessage, Status
 
 
 class UpdateNotPosted(BotError):
@@ -27,15 +29,18 @@ class UpdateNotPosted(BotError):
 
 async def set_lead(services: Services, *, channel_id: str, by: str, lead: str) -> Incident:
     """Make ``lead`` the incident commander."""
+    named = Lead(lead, await services.slack.display_name(lead))
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         previous = await roles.set_commander(
             session, incident, user_id=lead, by=by, at=services.clock()
         )
+        writes = Writes(services, session, incident)
+        await writes.invite([lead])
+        await writes.say("messages/lead_changed.j2", by=by, previous=previous)
+        await writes.header(named)
         await session.commit()
-    await invite(services, incident, [lead])
-    await say(services, incident, "messages/lead_changed.j2", by=by, previous=previous)
-    await refresh_channel_header(services, incident)
+    await writes.send()
     return incident
 
 
@@ -43,23 +48,20 @@ async def give_role(
     services: Services, *, channel_id: str, by: str, role: str, holder: str
 ) -> Incident:
     """Give one of the incident's roles (comms, scribe, ...) to ``holder``."""
+    lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         previous = await roles.assign_role(
             session, incident, role=role, user_id=holder, by=by, at=services.clock()
         )
+        writes = Writes(services, session, incident)
+        await writes.invite([holder])
+        await writes.say(
+            "messages/role_assigned.j2", role=role, holder=holder, by=by, previous=previous
+        )
+        await writes.header(lead)
         await session.commit()
-    await invite(services, incident, [holder])
-    await say(
-        services,
-        incident,
-        "messages/role_assigned.j2",
-        role=role,
-        holder=holder,
-        by=by,
-        previous=previous,
-    )
-    await refresh_channel_header(services, incident)
+    await writes.send()
     return incident
 
 
@@ -67,6 +69,7 @@ async def change_severity(
     services: Services, *, channel_id: str, by: str, severity: str
 ) -> Incident:
     """Raise or lower the severity; into a severity with a policy, the policy starts."""
+    lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         previous = await incidents.set_severity(
@@ -74,10 +77,12 @@ async def change_severity(
         )
         # In the same transaction: the policy starts even if Slack fails below.
         await start_policy(session, services, incident)
+        writes = Writes(services, session, incident)
+        await writes.say("messages/severity_changed.j2", by=by, previous=previous)
+        await writes.header(lead)
         await session.commit()
     services.wake_jobs()
-    await say(services, incident, "messages/severity_changed.j2", by=by, previous=previous)
-    await refresh_channel_header(services, incident)
+    await writes.send()
     return incident
 
 
@@ -87,6 +92,7 @@ async def change_status(
     """Move the incident's status, forwards or back; ``resolved`` resolves it."""
     if status == Status.RESOLVED:
         return await resolve_incident(services, channel_id=channel_id, resolved_by=by, summary="")
+    lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         previous = await incidents.set_status(
@@ -94,9 +100,12 @@ async def change_status(
         )
         if previous == Status.RESOLVED:
             await schedule_update_reminder(session, services, incident, reopened=True)
+        writes = Writes(services, session, incident)
+        await writes.say("messages/status_changed.j2", by=by, previous=previous)
+        await writes.header(lead)
         await session.commit()
-    await say(services, incident, "messages/status_changed.j2", by=by, previous=previous)
-    await refresh_channel_header(services, incident)
+    services.wake_jobs()
+    await writes.send()
     return incident
 
 
@@ -113,16 +122,40 @@ async def post_update(services: Services, *, channel_id: str, by: str, text: str
     """Post a stakeholder update in the channel and the announcement channel."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        await incidents.record_update(session, incident, text=text, by=by, at=services.clock())
+        posted = await keep_update(session, services, incident, text=text, by=by)
         await session.commit()
-    shown = await say(
-        services, incident, "messages/status_update.j2", text=text, by=by, announced=False
-    )
-    if shown.gave_up_at is not None:
-        raise UpdateNotPosted(error=shown.last_error)
-    announce_error = await announce(
-        services, incident, "messages/status_update.j2", text=text, by=by, announced=True
-    )
-    # Not sent yet: Slack refused it for now, or it waits behind the channel's earlier writes.
-    waiting = (shown.last_error or "queued") if shown.sent_at is None else None
-    return UpdatePosted(incident, waiting, announce_error)
+    return await posted.send()
+
+
+@dataclass(frozen=True)
+class KeptUpdate:
+    """A stakeholder update recorded with its messages; sent once its transaction commits."""
+
+    services: Services
+    incident: Incident
+    writes: Writes
+    shown: OutboxMessage
+    announced: OutboxMessage | None
+
+    async def send(self) -> UpdatePosted:
+        """Send the update's messages, and say how they went."""
+        await self.writes.send()
+        shown = await as_sent(self.services, self.shown)
+        if shown.gave_up_at is not None:
+            raise UpdateNotPosted(error=shown.last_error)
+        announce_error = await announce_failure(self.services, self.incident, self.announced)
+        # Not sent yet: Slack refused it for now, or it waits behind the channel's earlier writes.
+        waiting = (shown.last_error or "queued") if shown.sent_at is None else None
+        return UpdatePosted(self.incident, waiting, announce_error)
+
+
+async def keep_update(
+    session: AsyncSession, services: Services, incident: Incident, *, text: str, by: str
+) -> KeptUpdate:
+    """Record a stakeholder update and keep its messages in the caller's transaction."""
+    await incidents.record_update(session, incident, text=text, by=by, at=services.clock())
+    writes = Writes(services, session, incident)
+    template = "messages/status_update.j2"
+    shown = await writes.say(template, text=text, by=by, announced=False)
+    announced = await writes.announce(template, text=text, by=by, announced=True)
+    return KeptUpdate(services, incident, writes, shown, announced)

@@ -1,14 +1,19 @@
 """What every flow shows in Slack: the incident channel's header, its messages, announcements.
 
 Every write goes through the outbox (``bot/flows/outbox.py``): kept first, then sent at once,
-in order per channel; what Slack cannot take now is sent when it can.
+in order per channel; what Slack cannot take now is sent when it can. A flow that changes the
+record keeps its writes in the change's own transaction (``Writes``), so that a crash never
+parts a change from what it says.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.outbox import deliver
@@ -19,6 +24,135 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, OutboxMessage
 
 log = logging.getLogger(__name__)
+# The topic's lead while nobody has taken it (an incident an alert opened).
+NOBODY = "unassigned"
+
+
+@dataclass(frozen=True)
+class Lead:
+    """The incident's commander as the channel topic names them, read before a transaction
+    (Slack is never waited for while one is open)."""
+
+    user: str | None
+    name: str
+
+
+async def lead_of(services: Services, incident: Incident) -> Lead:
+    """The commander's name for the topic; an incident an alert opened has nobody yet."""
+    user = incident.commander
+    return Lead(user, await services.slack.display_name(user) if user else NOBODY)
+
+
+async def lead_in(services: Services, channel_id: str) -> Lead:
+    """``lead_of`` the channel's incident, read afresh."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+    return await lead_of(services, incident)
+
+
+@dataclass
+class Writes:
+    """The channel writes a change causes, kept in the change's own transaction.
+
+    A flow records its change and keeps its writes in one session, commits once, then calls
+    ``send``: two commits would let a crash lose the messages of a change that was kept.
+    """
+
+    services: Services
+    session: AsyncSession
+    incident: Incident
+    channels: list[str] = field(default_factory=list)
+
+    async def keep(
+        self,
+        method: str,
+        payload: dict[str, Any],
+        *,
+        channel: str | None = None,
+        after: str | None = None,
+        ts_of: int | None = None,
+    ) -> OutboxMessage:
+        """Keep one write for ``channel`` (the incident's by default)."""
+        channel = channel or self.incident.channel_id
+        assert channel is not None
+        if channel not in self.channels:
+            self.channels.append(channel)
+        return await outbox.enqueue(
+            self.session,
+            channel=channel,
+            method=method,
+            payload=payload,
+            now=self.services.clock(),
+            after=after,
+            ts_of=ts_of,
+            incident_id=self.incident.id,
+        )
+
+    async def say(
+        self, template: str, *, after: str | None = None, **context: Any
+    ) -> OutboxMessage:
+        """A message rendered from ``template`` in the incident's channel."""
+        text = self.services.renderer.render(template, incident=self.incident, **context)
+        return await self.keep(outbox.POST, {"text": text}, after=after)
+
+    async def invite(self, users: Iterable[str]) -> None:
+        """Bring people into the incident's channel, in order with its messages."""
+        wanted = sorted(set(users))
+        if wanted and self.incident.channel_id:
+            await self.keep(outbox.INVITE, {"users": wanted})
+
+    async def announce(self, template: str, **context: Any) -> OutboxMessage | None:
+        """A message in the operator's announcement channel, if set. A private incident is
+        never announced: its title alone may say too much."""
+        channel = self.services.settings.announce_channel
+        if not channel or self.incident.is_private:
+            return None
+        text = self.services.renderer.render(template, incident=self.incident, **context)
+        return await self.keep(outbox.POST, {"text": text}, channel=channel)
+
+    async def header(self, lead: Lead) -> None:
+        """The incident's state in the channel topic and its pinned header message, read
+        under the incident's lock: two refreshes at once must not both post a first header."""
+        incident = await incidents.lock(self.session, self.incident)
+        held = await roles.roles_of(self.session, incident.id or 0)
+        # The commander changed since ``lead`` was read: their id, until the next refresh.
+        name = lead.name if lead.user == incident.commander else incident.commander or NOBODY
+        render = self.services.renderer.render
+        topic = render("messages/channel_topic.j2", incident=incident, lead_name=name)
+        header = render("messages/incident_header.j2", incident=incident, roles=held)
+        await self.keep(outbox.TOPIC, {"topic": topic})
+        waiting = await outbox.written_for(self.session, f"header:{incident.id}")
+        if incident.header_ts:
+            await self.keep(outbox.UPDATE, {"text": header, "ts": incident.header_ts})
+        elif waiting is not None and waiting.gave_up_at is None:
+            await self.keep(outbox.UPDATE, {"text": header}, ts_of=waiting.id)
+        else:
+            first = await self.keep(outbox.POST, {"text": header}, after=f"header:{incident.id}")
+            await self.keep(outbox.PIN, {}, ts_of=first.id)
+
+    async def send(self) -> None:
+        """Send the kept writes (once the transaction has committed)."""
+        for channel in self.channels:
+            await deliver_now(self.services, channel)
+
+
+async def as_sent(services: Services, row: OutboxMessage) -> OutboxMessage:
+    """A kept write as it stands now: sent, waiting, or given up."""
+    async with session_scope(services.engine) as session:
+        current = await session.get(OutboxMessage, row.id)
+    assert current is not None
+    return current
+
+
+async def announce_failure(
+    services: Services, incident: Incident, row: OutboxMessage | None
+) -> str | None:
+    """Slack's error when an announcement was given up, once sent. The incident channel is
+    the record: a failed announcement is reported, never fatal."""
+    if row is None or (row := await as_sent(services, row)).gave_up_at is None:
+        return None
+    log.warning("announcing %s failed: %s", incident.reference, row.last_error)
+    return row.last_error
 
 
 async def refresh_channel_header(services: Services, incident: Incident) -> None:
@@ -28,31 +162,13 @@ async def refresh_channel_header(services: Services, incident: Incident) -> None
     """
     async with session_scope(services.engine) as session:
         current = await session.get(Incident, incident.id)
-        held = await roles.roles_of(session, incident.id or 0)
     assert current is not None and current.channel_id is not None
-    incident, channel = current, current.channel_id
-    render = services.renderer.render
-    # An incident an alert opened has no commander until someone takes the lead.
-    lead = incident.commander
-    lead_name = await services.slack.display_name(lead) if lead else "unassigned"
-    topic = render("messages/channel_topic.j2", incident=incident, lead_name=lead_name)
-    header = render("messages/incident_header.j2", incident=incident, roles=held)
-    now = services.clock()
+    lead = await lead_of(services, current)
     async with session_scope(services.engine) as session:
-        # Two refreshes at once must not both post a first header (PostgreSQL row lock).
-        locked = await incidents.lock(session, incident)
-        keep = _keeper(session, incident, now)
-        await keep(outbox.TOPIC, {"topic": topic})
-        waiting = await outbox.written_for(session, f"header:{incident.id}")
-        if locked.header_ts:
-            await keep(outbox.UPDATE, {"text": header, "ts": locked.header_ts})
-        elif waiting is not None and waiting.gave_up_at is None:
-            await keep(outbox.UPDATE, {"text": header}, ts_of=waiting.id)
-        else:
-            first = await keep(outbox.POST, {"text": header}, after=f"header:{incident.id}")
-            await keep(outbox.PIN, {}, ts_of=first.id)
+        writes = Writes(services, session, current)
+        await writes.header(lead)
         await session.commit()
-    await deliver_now(services, channel)
+    await writes.send()
 
 
 async def say(
@@ -91,9 +207,11 @@ async def post(services: Services, incident: Incident, text: str, **extra: Any) 
 
 async def invite(services: Services, incident: Incident, users: Iterable[str]) -> None:
     """Bring people into the incident's channel (through the outbox, in order with messages)."""
-    wanted = sorted(set(users))
-    if wanted and incident.channel_id:
-        await send(services, incident, incident.channel_id, {"users": wanted}, method=outbox.INVITE)
+    async with session_scope(services.engine) as session:
+        writes = Writes(services, session, incident)
+        await writes.invite(users)
+        await session.commit()
+    await writes.send()
 
 
 async def send(
@@ -108,15 +226,11 @@ async def send(
 ) -> OutboxMessage:
     """Keep one write, send the channel's writes, and return the row as it stands after."""
     async with session_scope(services.engine) as session:
-        row = await _keeper(session, incident, services.clock(), channel)(
-            method, payload, after=after, ts_of=ts_of
-        )
+        writes = Writes(services, session, incident)
+        row = await writes.keep(method, payload, channel=channel, after=after, ts_of=ts_of)
         await session.commit()
-    await deliver_now(services, channel)
-    async with session_scope(services.engine) as session:
-        current = await session.get(OutboxMessage, row.id)
-    assert current is not None
-    return current
+    await writes.send()
+    return await as_sent(services, row)
 
 
 async def deliver_now(services: Services, channel: str) -> None:
@@ -128,42 +242,13 @@ async def deliver_now(services: Services, channel: str) -> None:
         log.exception("sending %s's writes now failed; the outbox sender will", channel)
 
 
-def _keeper(session: Any, incident: Incident, now: Any, channel: str | None = None) -> Any:
-    async def keep(
-        method: str,
-        payload: dict[str, Any],
-        *,
-        after: str | None = None,
-        ts_of: int | None = None,
-    ) -> OutboxMessage:
-        return await outbox.enqueue(
-            session,
-            channel=channel or incident.channel_id or "",
-            method=method,
-            payload=payload,
-            now=now,
-            after=after,
-            ts_of=ts_of,
-            incident_id=incident.id,
-        )
-
-    return keep
-
-
 async def announce(
     services: Services, incident: Incident, template: str, **context: Any
 ) -> str | None:
-    """Post to the operator's announcement channel, if set; return Slack's error, if any.
-
-    The incident channel is the record; a failed announcement is reported, never fatal. A
-    private incident is never announced: its title alone may say too much.
-    """
-    channel = services.settings.announce_channel
-    if not channel or incident.is_private:
-        return None
-    text = services.renderer.render(template, incident=incident, **context)
-    row = await send(services, incident, channel, {"text": text})
-    if row.gave_up_at is not None:
-        log.warning("announcing %s failed: %s", incident.reference, row.last_error)
-        return row.last_error
-    return None
+    """Post to the operator's announcement channel, if set; return Slack's error, if any."""
+    async with session_scope(services.engine) as session:
+        writes = Writes(services, session, incident)
+        row = await writes.announce(template, **context)
+        await session.commit()
+    await writes.send()
+    return await announce_failure(services, incident, row)

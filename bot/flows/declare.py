@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited
-from bot.flows.channel import announce, invite, refresh_channel_header, say
+from bot.flows.channel import Writes, lead_of
 from bot.flows.escalation import schedule_level
 from bot.flows.reminders import schedule_update_reminder
 from bot.record import incidents, timeline
@@ -73,15 +73,21 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
         if declaration.origin:
             _record_detection(session, incident, declaration.origin)
         await session.commit()
+    origin = declaration.origin
+    link = await _origin_link(services, origin) if origin else None
+
+    async def tell(writes: Writes) -> None:
+        if origin:
+            await writes.say("messages/declared_from_message.j2", origin=origin, link=link)
+        await writes.announce("messages/announce_declared.j2")
+
     await open_war_room(
         services,
         incident,
         prefix=services.settings.channel_prefix,
         members=[declaration.declared_by],
+        tell=tell,
     )
-    if declaration.origin:
-        await _link_origin(services, incident, declaration.origin)
-    await announce(services, incident, "messages/announce_declared.j2")
     return incident
 
 
@@ -93,12 +99,14 @@ async def open_war_room(
     members: Sequence[str] = (),
     policy: Policy | None = None,
     policy_why: Mapping[str, Any] | None = None,
+    tell: Callable[[Writes], Awaitable[None]] | None = None,
 ) -> None:
     """Create the incident's channel, start its reminders and policy, bring in ``members``,
     and post and pin its header.
 
     ``policy`` (else the one set for the incident's severity, if any) starts at level 1;
-    ``policy_why`` says why it does, as data (``Escalation.why``).
+    ``policy_why`` says why it does, as data (``Escalation.why``). ``tell`` keeps more writes
+    (what the channel and the announcements hear) in the same transaction as the channel.
     """
     try:
         channel_id, channel_name = await services.slack.create_channel(
@@ -109,6 +117,7 @@ async def open_war_room(
         level = logging.INFO if isinstance(error, SlackRateLimited) else logging.ERROR
         log.log(level, "creating the channel of %s failed: %s", incident.reference, error.code)
         raise ChannelNotCreated(reference=incident.reference, error=error.code) from error
+    lead = await lead_of(services, incident)
     async with session_scope(services.engine) as session:
         session.add(incident)
         await incidents.attach_channel(
@@ -116,10 +125,14 @@ async def open_war_room(
         )
         await schedule_update_reminder(session, services, incident)
         await start_policy(session, services, incident, policy, policy_why)
+        writes = Writes(services, session, incident)
+        await writes.invite(members)
+        await writes.header(lead)
+        if tell is not None:
+            await tell(writes)
         await session.commit()
     services.wake_jobs()
-    await invite(services, incident, members)
-    await refresh_channel_header(services, incident)
+    await writes.send()
 
 
 async def start_policy(
@@ -160,15 +173,11 @@ def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMes
     )
 
 
-async def _link_origin(services: Services, incident: Incident, origin: SaidMessage) -> None:
-    assert incident.channel_id is not None
+async def _origin_link(services: Services, origin: SaidMessage) -> str | None:
     try:
-        permalink: str | None = await services.slack.permalink(origin.channel, origin.ts)
+        return await services.slack.permalink(origin.channel, origin.ts)
     except SlackGone:
-        permalink = None  # a DM or a channel the bot is not in: said so, never a failure
-    await say(
-        services, incident, "messages/declared_from_message.j2", origin=origin, link=permalink
-    )
+        return None  # a DM or a channel the bot is not in: said so, never a failure
 
 
 def _channel_names(prefix: str, incident: Incident) -> Iterator[str]:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SOMEONE, mentioned_users, to_plain, to_readable
@@ -90,8 +90,13 @@ async def file_follow_up(
     by: str,
     asked: TrackerTarget | None = None,
 ) -> tuple[TrackerIssue, bool]:
-    """Ask for one follow-up to be filed; its issue row, and True when filing starts now."""
-    target = await target_for(services, incident, asked)
+    """Ask for one follow-up to be filed; its issue row, and True when filing starts now.
+
+    Asked again without a destination (the button, filing on postmortem), a follow-up that
+    was asked for before goes where it was asked then: a refusal by Jira is no reason to
+    file it in the default tracker.
+    """
+    target = asked or await _asked_before(services, row) or await target_for(services, incident)
     if target is None:
         raise NoTracker(NO_TRACKER)
     project = services.settings.trackers.project_of(target)
@@ -106,6 +111,14 @@ async def file_follow_up(
     if starts:
         services.wake_jobs()
     return issue, starts
+
+
+async def _asked_before(services: Services, row: FollowUp) -> TrackerTarget | None:
+    async with session_scope(services.engine) as session:
+        issue = await follow_ups.issue_of(session, follow_ups.follow_up_ref(row))
+    if issue is None:
+        return None
+    return TrackerTarget(issue.tracker, issue.project)  # type: ignore[arg-type]
 
 
 async def file_all(services: Services, incident: Incident, *, by: str) -> int:
@@ -155,9 +168,7 @@ async def send_issue(services: Services, job: Job) -> datetime | None:
     """The job handler: file one follow-up; retry later on a passing failure, and say so."""
     ref = job.key.removeprefix(follow_ups.file_job_key(""))
     async with session_scope(services.engine) as session:
-        issue = (
-            await session.exec(select(TrackerIssue).where(col(TrackerIssue.follow_up) == ref))
-        ).first()
+        issue = await follow_ups.issue_of(session, ref)
         row = await follow_ups.follow_up_of(session, ref)
         incident = await session.get(Incident, issue.incident_id) if issue else None
     if issue is None or issue.state != "waiting" or row is None or incident is None:
@@ -358,23 +369,19 @@ async def _say(services: Services, incident: Incident, template: str, **context:
 async def change_from_tracker(services: Services, change: TrackerChange) -> TrackerIssue | None:
     """The issue was closed (the follow-up is done) or reopened (it is not) in its tracker:
     record it and say so in the incident's channel. None when warroom did not file the issue,
-    nothing changes (closed twice, reopened while open), or the delivery was seen before (a
-    replay: an old "closed" must not close the issue reopened since)."""
+    nothing changes (closed twice, reopened while open), or the change was applied before or
+    is older than the last one applied (a replay, under whatever delivery id: an old "closed"
+    must not close the issue reopened since). Decided by what the signed payload says, the
+    delivery id being outside the signature."""
     async with session_scope(services.engine) as session:
-        if change.delivery and not await claim_event(
-            session, f"{change.tracker}-delivery:{change.delivery}"
-        ):
-            return None
         issue = await follow_ups.issue_changed(session, change)
-        changed = issue is not None and (
-            follow_ups.close_issue(issue, services.clock())
-            if change.closed
-            else follow_ups.reopen_issue(issue)
-        )
-        if issue is not None and changed:
-            session.add(issue)
+        if issue is None:
+            return None
+        changed = await claim_event(session, f"tracker-change:{change.what()}")
+        changed = changed and follow_ups.apply_change(issue, change, services.clock())
+        session.add(issue)
         await session.commit()
-        if issue is None or not changed:
+        if not changed:
             return None
         incident = await session.get(Incident, issue.incident_id)
         row = await follow_ups.follow_up_of(session, issue.follow_up)

@@ -25,7 +25,7 @@ from bot.flows.filing import FILE_JOB, send_issue
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction
 from bot.flows.reminders import REMINDER_JOB, remind_about_updates
-from bot.flows.scheduler import JobHandler
+from bot.flows.scheduler import JobHandler, Lane
 from bot.flows.status_page import sync_statuspage
 from bot.postmortem.posting import PUBLISH_JOB, publish_postmortem
 from bot.record.public import STATUSPAGE_JOB
@@ -53,3 +53,13 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
 # (pages, escalations: a page must not go out twice) wait at Slack's gate inside the job,
 # holding one of the runner's slots.
 YIELDING_JOBS = frozenset({PROCESS_JOB, WAR_ROOM_JOB, NOTICE_JOB, POST_JOB, FETCH_REACTED_JOB})
+# Lanes by what their jobs wait on: escalations, pages and reminders never wait behind a
+# tracker that does not answer (WARROOM_TRACKER_TIMEOUT per try), canvas edits at Slack's
+# canvas limit, Statuspage, or alert work (the Slack lane: WARROOM_JOB_CONCURRENCY slots).
+JOB_LANES = (
+    Lane("paging", frozenset({ESCALATE_JOB, BRING_IN_JOB, PAGE_JOB, REMINDER_JOB})),
+    Lane("trackers", frozenset({FILE_JOB}), apart=True),
+    Lane("postmortems", frozenset({PUBLISH_JOB}), apart=True),
+    Lane("statuspage", frozenset({STATUSPAGE_JOB}), apart=True),
+    Lane("slack", slots=None),  # alerts, reacted messages, and any kind not named above
+)

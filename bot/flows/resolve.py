@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows.channel import announce, refresh_channel_header, say
+from bot.flows.channel import Writes, lead_in
 from bot.flows.escalation import stand_down
 from bot.postmortem.posting import schedule_publication
 from bot.record import incidents
@@ -14,21 +14,26 @@ from bot.store.models import Incident
 async def resolve_incident(
     services: Services, *, channel_id: str, resolved_by: str, summary: str
 ) -> Incident:
-    """Resolve the channel's incident, stand its escalations down, have the draft posted."""
+    """Resolve the channel's incident, stand its escalations down, have the draft posted.
+
+    The resolution, the draft's job and the messages commit together: a crash between two
+    commits would leave a resolved incident whose draft is never written.
+    """
+    lead = await lead_in(services, channel_id)
+    now = services.clock()
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         await incidents.resolve_incident(
-            session,
-            incident,
-            resolved_by=resolved_by,
-            resolved_at=services.clock(),
-            summary=summary,
+            session, incident, resolved_by=resolved_by, resolved_at=now, summary=summary
         )
-        await stand_down(session, incident, services.clock())
+        await stand_down(session, incident, now)
+        writes = Writes(services, session, incident)
+        await writes.say("messages/incident_resolved.j2", resolved_by=resolved_by)
+        await schedule_publication(session, incident, by=resolved_by, now=now)
+        await writes.header(lead)
+        await writes.announce("messages/announce_resolved.j2", resolved_by=resolved_by)
         await session.commit()
+    # The messages first: the draft's summary follows them in the channel.
+    await writes.send()
     services.wake_jobs()
-    await say(services, incident, "messages/incident_resolved.j2", resolved_by=resolved_by)
-    await schedule_publication(services, incident, by=resolved_by)
-    await refresh_channel_header(services, incident)
-    await announce(services, incident, "messages/announce_resolved.j2", resolved_by=resolved_by)
     return incident

@@ -1,12 +1,15 @@
 """The job runner: each replica polls for due jobs, claims some, and runs their handlers.
 
 A handler returns None when its job is done, or the time it should run again (a retry with
-backoff, or the next round of a repeating job). A handler that raises is retried with
+backoff, or the next round of a repeating job), or a ``Wait`` that also names the earliest a
+vendor allows. A handler that raises is retried with
 backoff and given up after ``MAX_FAILURES``, with the error kept on the row.
 
-A replica runs up to ``concurrency`` jobs at once (default ``CONCURRENCY``), one per incident
-at a time, and a kind of job takes more than ``KIND_SHARE`` of them only when nothing else is
-due. Slack's rate
+Jobs run in lanes by what they wait on (``Lane``): a tracker that never answers, Slack's
+canvas limit or Statuspage's holds its own lane, never escalations and pages. In a lane, a
+replica runs up to its slots at once (the Slack lane: ``concurrency``, default
+``CONCURRENCY``), one per incident at a time, and a kind of job takes more than ``KIND_SHARE``
+of them only when nothing else is due. Slack's rate
 limits do not hold the queue: a job of a kind in ``yielding`` never waits at a closed Slack
 gate (``waiting_at_most``), and any job that Slack rate-limits is put back, due when the gate
 opens, without counting as a failure; jobs that call other Slack methods run meanwhile.
@@ -20,8 +23,9 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -37,8 +41,39 @@ from bot.store.db import session_scope
 from bot.store.models import Job
 
 log = logging.getLogger(__name__)
-JobHandler = Callable[[Services, Job], Awaitable[datetime | None]]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A handler's answer: run again at ``at``, and never before ``not_before`` (a vendor's
+    Retry-After), however soon more work asks for it (``jobs.run_once_more``)."""
+
+    at: datetime
+    not_before: datetime | None = None
+
+
+JobHandler = Callable[[Services, Job], Awaitable[datetime | Wait | None]]
 F = TypeVar("F", bound=SlackFailure)
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Jobs that wait on the same thing, run beside the other lanes' jobs.
+
+    ``kinds``: the kinds it runs (empty: every kind no other lane names). ``slots``: how many
+    at once (None: the runner's ``concurrency``). ``apart``: its jobs neither rely on nor are
+    relied on by other lanes' jobs of their incident (an issue filed, a canvas, Statuspage),
+    so they run beside those; the others' jobs of one incident run one at a time.
+    """
+
+    name: str
+    kinds: frozenset[str] = frozenset()
+    slots: int | None = 1
+    apart: bool = False
+
+
+# One lane for every kind: the runner as it was, for callers that name no lanes.
+ONE_LANE = (Lane("all", slots=None),)
 MAX_FAILURES = 8
 # How long a yielding job waits at a closed gate before it gives up its place: a channel's
 # one-message-a-second pause is waited out where it is; a method closed for longer (Slack's
@@ -96,16 +131,21 @@ class JobRunner(Poller):
         handlers: Mapping[str, JobHandler],
         yielding: Collection[str] = (),
         concurrency: int = CONCURRENCY,
+        lanes: Sequence[Lane] = ONE_LANE,
     ) -> None:
         super().__init__(services, wake=services.job_signal)
         self.handlers = handlers
         self.yielding = frozenset(yielding)
         self.concurrency = concurrency
+        (self._default,) = [lane for lane in lanes if not lane.kinds]
+        self.lanes = tuple(lanes)
+        self._named = frozenset().union(*(lane.kinds for lane in lanes))
         # Shown in the job rows, so an operator sees which replica holds a claim.
         self.owner = services.replica
         # Claims are made one at a time per replica: a poll and a caller asking take turns.
         self._claiming = asyncio.Lock()
         self._running: dict[asyncio.Task[None], Job] = {}
+        self._ended = 0  # jobs of this replica that have ended, for run_due
         # What rate-limited jobs taught: when each Slack method's gate opens (monotonic), and
         # which put-back job waits for which method. When a gate closes again before its
         # waiters ran, they stay unclaimed (one of them found out) instead of each being
@@ -125,9 +165,11 @@ class JobRunner(Poller):
         is run here too, so a caller never returns while a job it waits for is in flight."""
         started = 0
         while True:
+            ended = self._ended
             started_now = await self.start_due()
             started += started_now
-            if started_now:
+            # A job that ended while the lanes were being looked at may have left one due.
+            if started_now or self._ended != ended:
                 continue
             if not self._running:
                 return started
@@ -145,47 +187,64 @@ class JobRunner(Poller):
         await asyncio.gather(*self._running, return_exceptions=True)
 
     async def start_due(self) -> int:
-        """Claim due jobs for the free slots and start them; how many started (0: none due,
-        or no slot free)."""
+        """Claim due jobs for the free slots of each lane and start them; how many started
+        (0: none due, or no slot free)."""
         if self.services.presence.stopped:
             return 0  # the app is gone from Slack: the jobs wait, unclaimed, for it to return
         async with self._claiming:
-            free = self.concurrency - len(self._running)
-            claimed = await self._claim(free) if free > 0 else ()
-            for job in claimed:
-                self._waiting.pop(job.id or 0, None)
-                task = asyncio.create_task(self._slot(job), name=f"job {job.key}")
-                self._running[task] = job
-            return len(claimed)
+            started = 0
+            for lane in self.lanes:
+                free = (lane.slots or self.concurrency) - len(self._in(lane))
+                for job in await self._claim(lane, free) if free > 0 else ():
+                    self._waiting.pop(job.id or 0, None)
+                    task = asyncio.create_task(self._slot(job), name=f"job {job.key}")
+                    self._running[task] = job
+                    started += 1
+            return started
 
-    async def _claim(self, limit: int) -> list[Job]:
-        """Claim up to ``limit`` of the oldest due jobs: one of the other kinds at a time, and
-        yielding ones beside it, of kinds below their share first."""
-        running = list(self._running.values())
+    def _lane_of(self, kind: str) -> Lane:
+        return next((lane for lane in self.lanes if kind in lane.kinds), self._default)
+
+    def _in(self, lane: Lane) -> list[Job]:
+        return [job for job in self._running.values() if self._lane_of(job.kind) is lane]
+
+    def _beside(self, lane: Lane) -> list[Job]:
+        """The running jobs whose incidents the lane's next jobs wait for."""
+        if lane.apart:
+            return self._in(lane)
+        return [job for job in self._running.values() if not self._lane_of(job.kind).apart]
+
+    async def _claim(self, lane: Lane, limit: int) -> list[Job]:
+        """Claim up to ``limit`` of the lane's oldest due jobs: one of the other kinds at a
+        time, and yielding ones beside it, of kinds below their share first."""
+        running, beside = self._in(lane), self._beside(lane)
         others = set(self.handlers) - self.yielding
         claimed: list[Job] = []
         # The other kinds (escalations, pages, reminders) rely on running one at a time, in
         # due order, as they always have: a page follows the message that brought people in.
         if not any(job.kind in others for job in running):
-            claimed += await self._claim_from(running, 1, set(self.yielding))
+            claimed += await self._claim_from(lane, beside, 1, set(self.yielding))
         kinds = Counter(job.kind for job in running + claimed)
         crowded = {kind for kind, count in kinds.items() if count >= KIND_SHARE} | others
         if len(claimed) < limit:
-            claimed += await self._claim_from(running + claimed, limit - len(claimed), crowded)
+            claimed += await self._claim_from(lane, beside + claimed, limit - len(claimed), crowded)
         # Slots left over go to crowded kinds: nothing else is due.
         if len(claimed) < limit:
-            claimed += await self._claim_from(running + claimed, limit - len(claimed), others)
+            claimed += await self._claim_from(lane, beside + claimed, limit - len(claimed), others)
         return claimed
 
-    async def _claim_from(self, running: list[Job], limit: int, crowded: set[str]) -> list[Job]:
+    async def _claim_from(
+        self, lane: Lane, beside: list[Job], limit: int, crowded: set[str]
+    ) -> list[Job]:
         return list(
             await jobs.claim_due(
                 self.services.engine,
                 now=self.services.clock(),
                 owner=self.owner,
-                busy={job.incident_id for job in running if job.incident_id is not None},
+                busy={job.incident_id for job in beside if job.incident_id is not None},
                 held=self._held(),
-                crowded=crowded,
+                kinds=lane.kinds or None,
+                crowded=crowded if lane.kinds else crowded | self._named,
                 limit=limit,
             )
         )
@@ -206,6 +265,7 @@ class JobRunner(Poller):
                 await self._run(job)
         finally:
             self._running.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            self._ended += 1
             # A slot is free, and this incident's next job may be due.
             self.services.wake_jobs()
 
@@ -250,7 +310,8 @@ class JobRunner(Poller):
             await jobs.finish(engine, job, now=clock())
         else:
             metrics.job_run(job.kind, "again")
-            await jobs.run_again(engine, job, due_at=again)
+            wait = again if isinstance(again, Wait) else Wait(again)
+            await jobs.run_again(engine, job, due_at=wait.at, not_before=wait.not_before)
 
     async def _put_back(self, job: Job, limited: SlackRateLimited) -> None:
         """Have a rate-limited job run again once its gate opens, and look then."""

@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, mentioned_users, to_readable
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
-from bot.flows.channel import say, say_safely
+from bot.flows.changes import UpdatePosted, keep_update
+from bot.flows.channel import Writes, say_safely
+from bot.flows.scheduler import Wait
 from bot.postmortem.draft import known_names
 from bot.postmortem.posting import choose_template
 from bot.record import incidents, public
@@ -120,10 +122,12 @@ async def make_public(
         record = await public.make_public(
             session, incident, components=components, language=language, by=by, at=services.clock()
         )
+        writes = Writes(services, session, incident)
+        await writes.say("messages/public_marked.j2", by=by, record=record)
         await session.commit()
+    await writes.send()
     mapped = services.settings.statuspage_components
     unmapped = [c for c in record.components if c.lower() not in mapped]
-    await say(services, incident, "messages/public_marked.j2", by=by, record=record)
     return MadePublic(incident, record, unmapped if services.settings.statuspage_on else [])
 
 
@@ -133,46 +137,63 @@ async def withdraw_public(services: Services, *, channel_id: str, by: str) -> tu
         incident = await incidents.incident_in_channel(session, channel_id)
         shown = await public.withdraw(session, incident, at=services.clock())
         record = await public.public_record(session, incident.id or 0)
+        writes = Writes(services, session, incident)
+        await writes.say(
+            "messages/public_withdrawn.j2",
+            by=by,
+            shown=shown,
+            on_statuspage=record is not None and record.statuspage_id is not None,
+        )
         await session.commit()
-    on_statuspage = record is not None and record.statuspage_id is not None
-    await say(
-        services,
-        incident,
-        "messages/public_withdrawn.j2",
-        by=by,
-        shown=shown,
-        on_statuspage=on_statuspage,
-    )
+    await writes.send()
     return incident, shown
+
+
+@dataclass(frozen=True)
+class PublicUpdatePosted:
+    incident: Incident
+    published: public.Published
+    # How the stakeholder update a new public update is went (None for a translation).
+    posted: UpdatePosted | None
 
 
 async def publish_update(
     services: Services, *, channel_id: str, by: str, text: str, language: str | None
-) -> tuple[Incident, public.Published]:
-    """``/incident update --public [--lang xx] <text>``: a new public update, or with ``--lang``
-    the translation of the last one when it has no text in that language yet."""
+) -> PublicUpdatePosted:
+    """``/incident update --public [--lang xx] <text>``: a new public update, posted in Slack
+    as every stakeholder update is, in one transaction; or with ``--lang`` the translation of
+    the last one when it has no text in that language yet (not posted again)."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        record = await public.locked_record(session, incident.id or 0)
-        chosen = language or (record.language if record else choose_template(services, incident)[0])
-        updates = await public.updates_of(session, incident.id or 0) if record else []
-        last = updates[-1] if updates else None
-        now = services.clock()
-        if language and last and last.texts and language not in last.texts:
-            published = await public.translate(
-                session, incident, text=text, language=chosen, by=by, at=now
-            )
-        else:
-            published = await public.publish(
-                session, incident, text=text, language=chosen, by=by, at=now
-            )
+        published = await _publish_or_translate(session, services, incident, by, text, language)
+        kept = None
+        if not published.translated:
+            kept = await keep_update(session, services, incident, text=text, by=by)
         await session.commit()
     services.wake_jobs()
-    return incident, published
+    return PublicUpdatePosted(incident, published, await kept.send() if kept else None)
+
+
+async def _publish_or_translate(
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    by: str,
+    text: str,
+    language: str | None,
+) -> public.Published:
+    record = await public.locked_record(session, incident.id or 0)
+    chosen = language or (record.language if record else choose_template(services, incident)[0])
+    updates = await public.updates_of(session, incident.id or 0) if record else []
+    last = updates[-1] if updates else None
+    now = services.clock()
+    if language and last and last.texts and language not in last.texts:
+        return await public.translate(session, incident, text=text, language=chosen, by=by, at=now)
+    return await public.publish(session, incident, text=text, language=chosen, by=by, at=now)
 
 
 # -- Statuspage ------------------------------------------------------------------------------
-async def sync_statuspage(services: Services, job: Job) -> datetime | None:
+async def sync_statuspage(services: Services, job: Job) -> Wait | None:
     """The job handler: send Statuspage every update of the incident it lacks, oldest first
     (a new update, or a text changed since). An outage is tried again, without end and in
     order; a refusal (bad key, unknown page, values refused) is final for that update."""
@@ -305,9 +326,9 @@ def _components(
 
 async def _try_again(
     services: Services, incident: Incident, job: Job, failure: StatuspageFailure
-) -> datetime:
-    delay = min(FIRST_RETRY * 2**job.attempts, LONGEST_RETRY)
-    delay = max(delay, timedelta(seconds=failure.retry_after or 0))
+) -> Wait:
+    asked = timedelta(seconds=failure.retry_after or 0)
+    delay = max(min(FIRST_RETRY * 2**job.attempts, LONGEST_RETRY), asked)
     log.warning(
         "Statuspage for %s failed (attempt %d): %s", incident.reference, job.attempts + 1, failure
     )
@@ -320,7 +341,8 @@ async def _try_again(
             detail=failure.detail,
             retry_in=delay,
         )
-    return services.clock() + delay
+    # An update published meanwhile may cut the backoff short, never Statuspage's wait.
+    return Wait(services.clock() + delay, not_before=services.clock() + asked)
 
 
 async def _refused(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import UsageError
 from bot.basics.render import Renderer, markdown_to_html, postmortem_template
@@ -190,23 +191,20 @@ async def _permalinks(
 
 # -- publishing ----------------------------------------------------------------------------
 async def schedule_publication(
-    services: Services, incident: Incident, *, by: str, quiet: bool = False
+    session: AsyncSession, incident: Incident, *, by: str, now: datetime, quiet: bool = False
 ) -> None:
-    """Have the job runner write and post the draft (retried if Slack fails). ``quiet``: only
-    bring the channel's canvas up to date, if it has one, without a message (a web edit)."""
-    now = services.clock()
-    async with session_scope(services.engine) as session:
-        await jobs.schedule(
-            session,
-            kind=PUBLISH_JOB,
-            # Every request is its own job: asking twice in one second writes the draft twice.
-            key=f"postmortem:{incident.id}:{uuid.uuid4().hex}",
-            due_at=now,
-            incident_id=incident.id,
-            payload={"by": by, "quiet": quiet},
-        )
-        await session.commit()
-    services.wake_jobs()
+    """Have the job runner write and post the draft (retried if Slack fails), in the
+    transaction of what asked for it (the caller commits, then wakes the jobs). ``quiet``:
+    only bring the channel's canvas up to date, if it has one, without a message (a web edit)."""
+    await jobs.schedule(
+        session,
+        kind=PUBLISH_JOB,
+        # Every request is its own job: asking twice in one second writes the draft twice.
+        key=f"postmortem:{incident.id}:{uuid.uuid4().hex}",
+        due_at=now,
+        incident_id=incident.id,
+        payload={"by": by, "quiet": quiet},
+    )
 
 
 async def publish_postmortem(services: Services, job: Job) -> datetime | None:
@@ -298,6 +296,7 @@ async def request_postmortem(
         incident.postmortem_language = language or incident.postmortem_language
         incident.postmortem_style = style or incident.postmortem_style
         session.add(incident)
+        await schedule_publication(session, incident, by=by, now=services.clock())
         await session.commit()
-    await schedule_publication(services, incident, by=by)
+    services.wake_jobs()
     return incident

@@ -71,6 +71,11 @@ async def issues_of(session: AsyncSession, incident_id: int) -> dict[str, Tracke
     return {row.follow_up: row for row in rows.all()}
 
 
+async def issue_of(session: AsyncSession, ref: str) -> TrackerIssue | None:
+    """The follow-up's issue row, if it was ever asked to be filed."""
+    return (await session.exec(select(TrackerIssue).where(TrackerIssue.follow_up == ref))).first()
+
+
 async def request_issue(
     session: AsyncSession,
     incident: Incident,
@@ -98,7 +103,8 @@ async def request_issue(
     )
     if await insert_once(session, row):
         return row, True
-    existing = (await session.exec(select(TrackerIssue).where(TrackerIssue.follow_up == ref))).one()
+    existing = await issue_of(session, ref)
+    assert existing is not None  # the insert met it
     if existing.state == "waiting" and not await _job_ended(session, ref):
         return existing, False
     if existing.state not in ("refused", "waiting"):
@@ -127,11 +133,12 @@ def mark_refused(issue: TrackerIssue, error: str) -> None:
 async def issue_changed(session: AsyncSession, change: TrackerChange) -> TrackerIssue | None:
     """The issue warroom filed that the tracker's ``change`` names, or None: by the
     tracker's id, else (GitHub issues filed before ids were kept) by the number in its
-    repository, whose name's case GitHub does not keep stable."""
+    repository, whose name's case GitHub does not keep stable. Locked until the caller
+    commits: deliveries at once take turns, each seeing what the one before applied."""
     by_id = select(TrackerIssue).where(
         TrackerIssue.tracker == change.tracker, TrackerIssue.external_id == change.external_id
     )
-    issue = (await session.exec(by_id)).first()
+    issue = (await session.exec(by_id.with_for_update())).first()
     if issue is not None or not change.number:
         return issue
     by_number = select(TrackerIssue).where(
@@ -139,12 +146,22 @@ async def issue_changed(session: AsyncSession, change: TrackerChange) -> Tracker
         TrackerIssue.external_id == change.number,
         func.lower(TrackerIssue.project) == change.project.lower(),
     )
-    return (await session.exec(by_number)).first()
+    return (await session.exec(by_number.with_for_update())).first()
+
+
+def apply_change(issue: TrackerIssue, change: TrackerChange, now: datetime) -> bool:
+    """Close or reopen the issue as ``change`` says (the caller adds and commits); False
+    when it changes nothing: the issue is so already, or the tracker changed it since."""
+    if change.at is not None and issue.changed_at is not None and change.at < issue.changed_at:
+        return False  # older than what was applied: a late or replayed delivery
+    changed = close_issue(issue, now) if change.closed else reopen_issue(issue)
+    if changed and change.at is not None:
+        issue.changed_at = change.at
+    return changed
 
 
 def close_issue(issue: TrackerIssue, at: datetime) -> bool:
-    """Mark the issue closed in its tracker as done (the caller adds and commits); False when
-    it was closed already."""
+    """Mark the issue closed in its tracker as done; False when it was closed already."""
     if issue.state == "closed":
         return False
     issue.state, issue.closed_at = "closed", at
@@ -152,8 +169,8 @@ def close_issue(issue: TrackerIssue, at: datetime) -> bool:
 
 
 def reopen_issue(issue: TrackerIssue) -> bool:
-    """The issue was reopened in its tracker: the follow-up is filed and not done any more
-    (the caller adds and commits); False when it was not closed."""
+    """The issue was reopened in its tracker: the follow-up is filed and not done any more;
+    False when it was not closed."""
     if issue.state != "closed":
         return False
     issue.state, issue.closed_at = "filed", None

@@ -180,19 +180,19 @@ async def lock(session: AsyncSession, incident: Incident) -> Incident:
 async def attach_channel(
     session: AsyncSession, incident: Incident, *, channel_id: str, channel_name: str
 ) -> Incident:
-    """Remember the Slack channel where the incident is fought."""
+    """Remember the Slack channel where the incident is fought (the caller commits, with what
+    the new channel starts: its reminders, its policy, its first messages)."""
     incident.channel_id = channel_id
     incident.channel_name = channel_name
     session.add(incident)
-    await session.commit()
     return incident
 
 
 async def remember_header(session: AsyncSession, incident: Incident, header_ts: str) -> None:
-    """Keep the ``ts`` of the channel's header message so it can be updated in place."""
+    """Keep the ``ts`` of the channel's header message so it can be updated in place (the
+    caller commits)."""
     incident.header_ts = header_ts
     session.add(incident)
-    await session.commit()
 
 
 async def resolve_incident(

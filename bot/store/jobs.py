@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, literal, or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.db import insert_once, session_scope
-from bot.store.models import Job, utcnow
+from bot.store.models import Job, UTCDateTime, utcnow
 
 # A claimed job is someone else's until then; after, it counts as abandoned by a dead replica.
 # Well above the slowest handler (a page times out after 10 s; Slack retries take seconds).
@@ -61,6 +61,7 @@ async def claim_due(
     owner: str,
     busy: Collection[int] = (),
     held: Collection[int] = (),
+    kinds: Collection[str] | None = None,
     crowded: Collection[str] = (),
     limit: int = CLAIM_BATCH,
 ) -> Sequence[Job]:
@@ -70,8 +71,9 @@ async def claim_due(
     and one incident's jobs may rely on each other's effects (a channel made, a message
     posted), so a replica runs them one at a time. Jobs with an id in ``held`` are left
     alone too: the owner knows they would only meet a Slack rate limit again, and so are
-    jobs of the kinds in ``crowded`` (the owner runs its share of them already). At most
-    ``limit`` jobs, each of which the owner starts at once.
+    jobs of the kinds in ``crowded`` (the owner runs its share of them already), and, when
+    ``kinds`` is given, jobs of any other kind (another lane's). At most ``limit`` jobs, each
+    of which the owner starts at once.
     """
     lease_now = utcnow()
     async with session_scope(engine) as session:
@@ -86,6 +88,8 @@ async def claim_due(
             )
         if held:
             statement = statement.where(col(Job.id).not_in(list(held)))
+        if kinds is not None:
+            statement = statement.where(col(Job.kind).in_(list(kinds)))
         if crowded:
             statement = statement.where(col(Job.kind).not_in(list(crowded)))
         statement = (
@@ -141,14 +145,17 @@ async def finish(
         await session.commit()
 
 
-async def run_again(engine: AsyncEngine, job: Job, *, due_at: datetime) -> None:
-    """Release a claimed job to run again at ``due_at`` (its handler asked: a repeating job)."""
-    await _release(engine, job, done_at=None, due_at=due_at, error=None, failed=False)
+async def run_again(
+    engine: AsyncEngine, job: Job, *, due_at: datetime, not_before: datetime | None = None
+) -> None:
+    """Release a claimed job to run again at ``due_at`` (its handler asked: a repeating job,
+    or a vendor that said to wait until ``not_before``)."""
+    await _release(engine, job, due_at=due_at, not_before=not_before, error=None, failed=False)
 
 
 async def retry(engine: AsyncEngine, job: Job, *, due_at: datetime, error: str) -> None:
     """Release a claimed job whose run raised, to be tried again at ``due_at``."""
-    await _release(engine, job, done_at=None, due_at=due_at, error=error, failed=True)
+    await _release(engine, job, due_at=due_at, not_before=None, error=error, failed=True)
 
 
 async def put_back(engine: AsyncEngine, job: Job, *, due_at: datetime) -> None:
@@ -161,15 +168,14 @@ async def _release(
     engine: AsyncEngine,
     job: Job,
     *,
-    done_at: datetime | None,
     due_at: datetime,
+    not_before: datetime | None,
     error: str | None,
     failed: bool,
 ) -> None:
+    values = _run_counted(error, failed)
     async with session_scope(engine) as session:
-        await session.exec(
-            _claimed(job).values(done_at=done_at, due_at=due_at, **_run_counted(error, failed))
-        )
+        await session.exec(_claimed(job).values(due_at=due_at, not_before=not_before, **values))
         await session.commit()
 
 
@@ -228,20 +234,22 @@ async def run_once_more(
 ) -> None:
     """Have the job with ``key`` run (again) from ``due_at``, whatever its state (the caller
     commits): scheduled if new, due again if finished (its runs counted afresh), due at
-    ``due_at`` if waiting, and run once more after the run under way if claimed, so that
+    ``due_at`` if waiting (never before a vendor's Retry-After it waits for: ``not_before``),
+    and run once more after the run under way if claimed, so that
     work asked for while it runs is never lost. One key, so one replica at a time runs it.
 
     For kinds whose handlers read no payload: a claimed job's payload becomes the marker its
     ``finish`` compares."""
+    due = _not_before_the_vendor_allows(due_at)
     revived = await session.exec(
         update(Job)
         .where(col(Job.key) == key, col(Job.done_at).is_not(None))
-        .values(due_at=due_at, done_at=None, last_error=None, failures=0, attempts=0)
+        .values(due_at=due, done_at=None, last_error=None, failures=0, attempts=0)
     )
     waiting = await session.exec(
         update(Job)
         .where(col(Job.key) == key, col(Job.locked_by).is_(None), col(Job.done_at).is_(None))
-        .values(due_at=due_at)
+        .values(due_at=due)
     )
     # A claimed job's payload changes: its owner's finish() then releases it to run again.
     claimed = await session.exec(
@@ -251,6 +259,13 @@ async def run_once_more(
     )
     if revived.rowcount + waiting.rowcount + claimed.rowcount == 0:
         await schedule(session, kind=kind, key=key, due_at=due_at, incident_id=incident_id)
+
+
+def _not_before_the_vendor_allows(due_at: datetime) -> Any:
+    """``due_at``, or the job's ``not_before`` when later: a job waiting out a vendor's
+    Retry-After keeps its wait (asking sooner would only be refused again)."""
+    asked = literal(due_at, UTCDateTime())
+    return case((col(Job.not_before) > asked, col(Job.not_before)), else_=asked)
 
 
 async def cancel(

@@ -273,6 +273,9 @@ class TrackerIssue(SQLModel, table=True):
     # When an attempt first sent the issue: from then on a retry searches the tracker for it
     # before sending again (the tracker may have made it and answered too late).
     sent_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    # When the tracker says it last closed or reopened the issue (the webhook payload's own
+    # time): a change older than that is a replay or a late delivery, and is not applied.
+    changed_at: datetime | None = Field(default=None, sa_column=_utc_column())
 
 
 class MilestoneChange(SQLModel, table=True):
@@ -592,6 +595,9 @@ class Job(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     due_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # The earliest a vendor lets it run again (its Retry-After): more work asked for meanwhile
+    # (``jobs.run_once_more``) never makes it due sooner.
+    not_before: datetime | None = Field(default=None, sa_column=_utc_column())
     attempts: int = 0  # runs so far
     failures: int = 0  # runs in a row that raised; reset by a run that does not
     locked_until: datetime | None = Field(default=None, sa_column=_utc_column())

@@ -226,14 +226,17 @@ async def save_section(request: web.Request) -> web.Response:
                 author=viewer.author,
                 at=web_.services.clock(),
             )
+            if incident.channel_id:
+                await schedule_publication(
+                    session, incident, by=viewer.author, now=web_.services.clock(), quiet=True
+                )
             await session.commit()
     except EditRefused as error:
         return render_page(
             request, "web/error.html.j2", status=400, problem="bad_edit", detail=str(error)
         )
     log.info("%s: postmortem section %s edited by %s", incident.reference, section, viewer.author)
-    if incident.channel_id:
-        await schedule_publication(web_.services, incident, by=viewer.author, quiet=True)
+    web_.services.wake_jobs()
     raise web.HTTPSeeOther(f"/incidents/{incident.reference}?saved={section}#section-{section}")
 
 

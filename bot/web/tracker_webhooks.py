@@ -7,9 +7,11 @@ A closed issue marks its follow-up done (the draft ticks its box) and the channe
 reopened one makes it filed and not done again (the box is unticked), told likewise;
 everything else a tracker sends (other events, issues warroom did not file) is answered 200
 and ignored, so the tracker does not retry it. Signed JSON whose parts are not of the shapes
-documented (``"issue": "number"``) is answered 400. A delivery whose id (``X-GitHub-Delivery``,
-``X-Atlassian-Webhook-Identifier``, ``Linear-Delivery``) was applied before is a replay,
-answered 200 and ignored: an old "closed" must not close again an issue reopened since.
+documented (``"issue": "number"``) is answered 400. A change is applied once, by what the
+signed payload says (the issue, closed or reopened, and the tracker's time of the change),
+never by the delivery id, which the signature does not cover: a change applied before, or
+older than the last one applied, is a replay or a late delivery, answered 200 and ignored
+(an old "closed" must not close again an issue reopened since).
 
 - GitHub (docs.github.com, webhooks/using-webhooks/validating-webhook-deliveries and
   webhook-events-and-payloads#issues): ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256>``;
@@ -37,6 +39,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -72,6 +75,33 @@ def _object(holder: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _iso_time(holder: dict[str, Any], name: str) -> datetime | None:
+    """``holder[name]``, an ISO 8601 time (GitHub's ``2024-05-01T10:00:00Z``), in UTC; None
+    when absent, WrongShape when it is anything else."""
+    value = holder.get(name)
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError(value)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise WrongShape(f"{name!r} is not an ISO 8601 time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _epoch_ms(holder: dict[str, Any], name: str) -> datetime | None:
+    """``holder[name]``, epoch milliseconds (Jira's ``timestamp``, Linear's
+    ``webhookTimestamp``), as a UTC time; None when absent, WrongShape when it is not a
+    number of milliseconds between 1970 and 9999."""
+    value = holder.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 2.5e14:
+        raise WrongShape(f"{name!r} is not a time in epoch milliseconds")
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
 def _github(request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
     issue, repository = _object(event, "issue"), _object(event, "repository")
     action = event.get("action")
@@ -81,6 +111,10 @@ def _github(request: web.Request, event: dict[str, Any]) -> TrackerChange | None
         return None
     if action not in ("closed", "reopened"):
         return None
+    # The issue as it stood after this event: a state that disagrees with the action is no
+    # change warroom can apply.
+    if issue.get("state") not in (None, "closed" if action == "closed" else "open"):
+        return None
     return TrackerChange(
         "github",
         str(issue["id"]),
@@ -88,11 +122,11 @@ def _github(request: web.Request, event: dict[str, Any]) -> TrackerChange | None
         project=str(repository.get("full_name") or ""),
         by=str(_object(event, "sender").get("login") or ""),
         number=str(issue.get("number") or ""),
-        delivery=request.headers.get("X-GitHub-Delivery", ""),
+        at=_iso_time(issue, "updated_at"),
     )
 
 
-def _jira(request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
+def _jira(_request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
     issue = _object(event, "issue")
     status = _object(_object(_object(issue, "fields"), "status"), "statusCategory")
     if event.get("webhookEvent") != "jira:issue_updated":
@@ -103,8 +137,8 @@ def _jira(request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
     if not done and not _changed(event.get("changelog"), "status"):
         return None
     by = str(_object(event, "user").get("displayName") or "")
-    delivery = request.headers.get("X-Atlassian-Webhook-Identifier", "")
-    return TrackerChange("jira", str(issue.get("id") or ""), closed=done, by=by, delivery=delivery)
+    at = _epoch_ms(event, "timestamp")
+    return TrackerChange("jira", str(issue.get("id") or ""), closed=done, by=by, at=at)
 
 
 def _changed(changelog: object, field_name: str) -> bool:
@@ -114,7 +148,7 @@ def _changed(changelog: object, field_name: str) -> bool:
     )
 
 
-def _linear(request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
+def _linear(_request: web.Request, event: dict[str, Any]) -> TrackerChange | None:
     data = _object(event, "data")
     if event.get("type") != "Issue" or event.get("action") != "update":
         return None
@@ -124,10 +158,8 @@ def _linear(request: web.Request, event: dict[str, Any]) -> TrackerChange | None
     if not completed and "stateId" not in _object(event, "updatedFrom"):
         return None
     by = str(_object(event, "actor").get("name") or "")
-    delivery = request.headers.get("Linear-Delivery", "")
-    return TrackerChange(
-        "linear", str(data.get("id") or ""), closed=completed, by=by, delivery=delivery
-    )
+    at = _epoch_ms(event, "webhookTimestamp")
+    return TrackerChange("linear", str(data.get("id") or ""), closed=completed, by=by, at=at)
 
 
 # tracker: (its secret in the settings, the signature header, its prefix, what changed)

@@ -284,6 +284,25 @@ async def test_statuspage_rate_limit_waits_for_retry_after(
     assert len(statuspage.incidents) == 1
 
 
+async def test_an_update_published_during_retry_after_waits_for_it(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    statuspage.fail(420, retry_after=30)
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+    assert len(statuspage.requests) == 1
+
+    await payplug.advance(seconds=1)
+    await command(payplug, channel, "update --public --lang en Checkout fails for fewer")
+    await payplug.advance(seconds=28)
+    assert len(statuspage.requests) == 1  # Statuspage said 30 s
+    await payplug.advance(seconds=2)
+    assert len(statuspage.incidents) == 1
+    (sent,) = statuspage.incidents.values()
+    assert len(sent.updates) == 2
+
+
 @pytest.mark.parametrize(
     ("status", "hint"),
     [(401, "STATUSPAGE_API_KEY"), (404, "STATUSPAGE_PAGE_ID"), (422, "STATUSPAGE_COMPONENTS")],

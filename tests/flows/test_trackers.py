@@ -3,6 +3,7 @@ the bot driven through the Slack emulator, closings sent as the trackers sign th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -211,7 +212,13 @@ async def test_a_rate_limit_is_waited_out_as_the_tracker_asks(
     assert [issue.key for issue in trackers.jira.issues] == ["OPS-1"]
 
 
-async def test_linear_rate_limit_uses_its_reset_header(filing: Warroom, trackers: Trackers) -> None:
+@pytest.mark.parametrize("form", ["code", "http", "type"])
+async def test_linear_rate_limit_uses_its_reset_header(
+    filing: Warroom, trackers: Trackers, form: str
+) -> None:
+    """Each way Linear's SDK reads a rate limit: ``extensions.code``, HTTP 429, and
+    ``extensions.type``."""
+    trackers.linear.rate_limit_form = form
     trackers.linear.fail(429, retry_after=90)
     channel = await open_incident(filing)
     await command(filing, channel, "action --file=linear cache the token")
@@ -266,6 +273,26 @@ async def test_file_all_when_the_postmortem_is_posted(
             "split the batch job",
         ]
         assert {row.state for row in await issues(warroom)} == {"filed"}
+
+
+@pytest.mark.parametrize("tracker", ["jira", "linear"])
+async def test_file_all_files_a_refused_follow_up_where_it_was_asked(
+    slack: SlackEmulator, sqlite_url: str, trackers: Trackers, tracker: str
+) -> None:
+    env = tracker_env(trackers, WARROOM_TRACKER="github", WARROOM_TRACKER_FILE_ON_POSTMORTEM="true")
+    async with running_warroom(slack, sqlite_url, **settings_from(env)) as warroom:
+        channel = await open_incident(warroom)
+        getattr(trackers, tracker).fail(401)  # credentials: refused for good, until mended
+        await command(warroom, channel, f"action --file={tracker} rotate the signing key")
+        assert [row.state for row in await issues(warroom)] == ["refused"]
+
+        await command(warroom, channel, "postmortem")
+        await settle(warroom)
+
+        assert trackers.github.issues == []
+        (filed,) = getattr(trackers, tracker).issues
+        assert filed.title.startswith("rotate the signing key")
+        assert [(row.tracker, row.state) for row in await issues(warroom)] == [(tracker, "filed")]
 
 
 async def test_webhooks_refuse_bad_signatures_stale_and_oversized_bodies(
@@ -559,6 +586,54 @@ async def test_a_github_close_is_matched_by_the_issue_id_whatever_the_repository
 
     assert (status, answer) == (200, {"status": "closed"})
     assert [row.state for row in await issues(filing)] == ["closed"]
+
+
+@pytest.mark.parametrize("tracker", ["github", "jira", "linear"])
+@pytest.mark.parametrize("delivery_id", ["a-new-id", None])
+async def test_a_captured_close_sent_again_under_any_id_changes_nothing(
+    filing: Warroom, trackers: Trackers, tracker: str, delivery_id: str | None
+) -> None:
+    """The delivery id is outside the signature: what the change says decides (the issue's
+    state and time in the payload), so a replayed "closed" never closes a reopened issue."""
+    fake: Any = trackers.of(tracker)
+    webhook, secret = f"{filing.url}/trackers/{tracker}", SECRETS[tracker]
+    channel = await open_incident(filing)
+    await command(filing, channel, f"action --file={tracker} add a canary")
+    (issue,) = fake.issues
+    assert await fake.close_issue(issue, webhook, secret) == 200
+    assert await fake.reopen_issue(issue, webhook, secret) == 200
+    await settle(filing)
+
+    assert await fake.replay(0, delivery_id) == 200
+    await settle(filing)
+
+    assert [row.state for row in await issues(filing)] == ["filed"]
+    assert filing.slack.transcript(channel.id).count("was closed in") == 1
+
+
+async def test_concurrent_copies_of_closes_post_one_message_each(
+    slack: SlackEmulator, database_url: str, trackers: Trackers
+) -> None:
+    """Eight issues closed, each delivery captured and sent six times at once under new ids
+    (on PostgreSQL, 50 such deliveries once posted 31 messages where 8 were due)."""
+    settings = settings_from(tracker_env(trackers, WARROOM_TRACKER="github"))
+    async with running_warroom(slack, database_url, **settings) as warroom:
+        channel = await open_incident(warroom)
+        for number in range(8):
+            await command(warroom, channel, f"action --file follow-up {number}")
+        webhook, secret = f"{warroom.url}/trackers/github", SECRETS["github"]
+        for issue in trackers.github.issues:  # captured on their way: warroom has none yet
+            assert await trackers.github.close_issue(issue, f"{webhook}-x", secret) == 404
+        copies = [
+            trackers.github.replay(number, f"copy-{number}-{n}", to=webhook)
+            for number in range(8)
+            for n in range(6)
+        ]
+        assert set(await asyncio.gather(*copies)) == {200}
+        await settle(warroom)
+
+        assert warroom.slack.transcript(channel.id).count("was closed in GitHub") == 8
+        assert {row.state for row in await issues(warroom)} == {"closed"}
 
 
 async def test_a_replayed_github_delivery_is_ignored(filing: Warroom, trackers: Trackers) -> None:

@@ -132,6 +132,24 @@ async def test_work_asked_for_while_a_job_runs_runs_it_once_more(engine: AsyncEn
     assert (revived.attempts, revived.done_at) == (0, None)
 
 
+async def test_a_job_waiting_for_a_vendor_keeps_its_wait_when_asked_again(
+    engine: AsyncEngine,
+) -> None:
+    await run_once_more(engine, NOW)
+    (running,) = await jobs.claim_due(engine, now=NOW, owner="a")
+    # The vendor said 2 s (420 Retry-After); the handler's own backoff is 15 s.
+    vendor = NOW + timedelta(seconds=2)
+    await jobs.run_again(engine, running, due_at=NOW + timedelta(seconds=15), not_before=vendor)
+
+    await run_once_more(engine, NOW + timedelta(seconds=0.4))  # an update published meanwhile
+    assert await claim_all(engine, "b", NOW + timedelta(seconds=1.9)) == []
+    (waited,) = await jobs.claim_due(engine, now=vendor, owner="b")  # not the 15 s backoff
+    await jobs.finish(engine, waited, now=vendor)
+    # Once past the vendor's wait, asking again makes it due when asked.
+    await run_once_more(engine, vendor + timedelta(seconds=1))
+    assert await claim_all(engine, "b", vendor + timedelta(seconds=1)) == ["sync:1"]
+
+
 async def test_a_job_cancelled_while_it_runs_stays_cancelled(
     engine: AsyncEngine, incident_id: int
 ) -> None:

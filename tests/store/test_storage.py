@@ -101,6 +101,7 @@ async def test_incident_is_found_by_its_channel(engine: AsyncEngine) -> None:
     async with session_scope(engine) as session:
         session.add(incident)
         await incidents.attach_channel(session, incident, channel_id="C1", channel_name="inc-1-x")
+        await session.commit()
     async with session_scope(engine) as session:
         found = await incidents.get_by_channel(session, "C1")
         missing = await incidents.get_by_channel(session, "C2")
