@@ -27,7 +27,7 @@ from bot.web.auth import (
 from bot.web.charts import render_insight_charts
 from bot.web.context import web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
-from bot.web.pages_common import render_page
+from bot.web.pages_common import FormUnreadable, read_form, render_page
 from bot.web.reading import (
     NotVisible,
     all_incidents_for,
@@ -93,6 +93,8 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return render_page(
             request, "web/error.html.j2", status=400, problem="bad_filter", detail=str(error)
         )
+    except FormUnreadable:
+        return render_page(request, "web/error.html.j2", status=400, problem="bad_form")
 
 
 def _viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
@@ -197,7 +199,7 @@ async def save_section(request: web.Request) -> web.Response:
     """POST /incidents/INC-7/postmortem/sections/{section}: keep a person's text for it."""
     web_ = web_context(request)
     viewer = page_viewer(request)
-    form = await request.post()
+    form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
     incident, incident_id = await requested_incident(request, web_, viewer)
     # What is saved goes to the channel's canvas under the bot's name: only the incident's
