@@ -351,6 +351,14 @@ async def test_odd_cookies_form_fields_state_and_linear_timestamps_get_a_4xx_not
                 assert answer.status in (303, 400), (state[:10], answer.status)
                 if answer.status == 303:
                     assert answer.headers["Location"] == "/login?failed=expired"
+        # With the right state, a code that is no token of Slack's is not sent to Slack.
+        async with session.get(f"{warroom.url}/auth/slack?next=/", allow_redirects=False) as answer:
+            state = urllib.parse.parse_qs(urllib.parse.urlsplit(answer.headers["Location"]).query)
+        query = urllib.parse.urlencode({"state": state["state"][0], "code": "\u00e9" * 40})
+        url = f"{warroom.url}/auth/slack/callback?{query}"
+        async with session.get(url, allow_redirects=False) as answer:
+            assert answer.headers["Location"] == "/login?failed=denied"
+        assert slack.calls_to("openid.connect.token") == []
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert not errors, [r.getMessage()[:200] for r in errors]
 

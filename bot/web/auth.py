@@ -208,10 +208,11 @@ async def finish_sign_in(request: web.Request) -> web.Response:
         return _sign_in_failed("expired")
     if not hmac.compare_digest(str(pending.get("state")), state):
         return _sign_in_failed("expired")
-    if "error" in request.query or not request.query.get("code"):
+    code = parse_token(request.query.get("code"))  # Slack's are digits, dots and hex
+    if "error" in request.query or code is None:
         return _sign_in_failed("denied")
     try:
-        person = await _person_from_slack(request, web_, request.query["code"])
+        person = await _person_from_slack(request, web_, code)
     except SlackFailure as error:
         log.warning("sign-in with Slack failed: %s", error.code)
         return _sign_in_failed("slack")
