@@ -245,15 +245,15 @@ def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str
             print(f"warroom: --credentials-file: {made}", file=sys.stderr)
             return 2
         credentials = made
-    app = None
     try:
         app = asyncio.run(create_with_slack(settings, manifest))
-    except SlackFailure as failure:
+    except BaseException as failure:  # refused or interrupted: no app, no secrets for the file
+        if credentials is not None:
+            credentials.discard()
+        if not isinstance(failure, SlackFailure):
+            raise
         print("\n".join(explain(failure, settings.slack_api_url)), file=sys.stderr)
         return 1
-    finally:
-        if app is None and credentials is not None:  # no app: no secrets for the file
-            credentials.discard()
     written = None
     if credentials is not None:
         try:
