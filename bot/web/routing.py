@@ -56,8 +56,12 @@ def add_routes(app: web.Application, table: Iterable[Route]) -> None:
 
 
 def kind_of(request: web.Request) -> RouteKind | None:
-    """The kind of the route ``request`` matched; None when it matched none (404, 405)."""
+    """The kind of the route ``request`` matched; None when it matched none (404, 405).
+
+    A route added around the table has no kind: it is taken for a page, the kind with the
+    most checks (sign-in off: loopback only), so a forgotten row shows nothing it should not.
+    """
     resource = request.match_info.route.resource
     if resource is None:
         return None
-    return request.app[_route_kinds].get(resource)
+    return request.app.get(_route_kinds, {}).get(resource, RouteKind.PAGE)

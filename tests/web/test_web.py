@@ -7,17 +7,26 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from bot.app import ROUTES
+from bot.app import ROUTES, create_app
 from bot.config import Settings
 from bot.emulator import SlackEmulator
 from bot.server import listen_address
 from bot.web.auth import safe_next
 from bot.web.routing import RouteKind
-from tests.conftest import ALICE, BOB, CAROL, open_incident, running_warroom
+from tests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    _database_threads_ended,
+    open_incident,
+    running_warroom,
+)
 from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 
 
@@ -310,6 +319,40 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
         url = f"{warroom.url}/trackers/github"
         async with client.post(url, data=body, headers=headers) as answer:
             assert (answer.status, await answer.json()) == (200, {"status": "ignored"})
+
+
+async def test_a_route_added_outside_the_table_is_taken_for_a_page(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Fail closed: a route someone adds around the table gets the loopback rule."""
+    settings = Settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=slack.signing_secret,
+        slack_api_url=slack.base_url,
+        database_url=sqlite_url,
+        web_auth="none",
+    )
+    app = create_app(settings)
+
+    async def extra(request: web.Request) -> web.Response:
+        return web.Response(text="incident data")
+
+    app.router.add_get("/extra", extra)
+    earlier = set(threading.enumerate())
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/extra"
+        async with aiohttp.ClientSession() as client:
+            async with client.get(url, headers={"Host": "attacker.example"}) as answer:
+                assert answer.status == 421
+            async with client.get(url) as answer:
+                assert answer.status == 200
+    finally:
+        await runner.cleanup()
+        await _database_threads_ended(earlier)
 
 
 def test_serve_with_sign_in_off_listens_on_this_machine_only() -> None:
