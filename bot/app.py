@@ -45,8 +45,9 @@ from bot.slack.bolt import build_bolt_app
 from bot.store.db import create_engine, database_reachable
 from bot.store.migrate import upgrade_database
 from bot.store.models import utcnow
-from bot.web import add_web_routes
+from bot.web import WEB_ROUTES, add_web_view
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
+from bot.web.routing import Route, RouteKind, add_routes
 from bot.web.tracker_webhooks import receive_tracker_webhook
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,8 @@ def create_app(
     app.cleanup_ctx.append(_bolt_ctx(clock))
     app.cleanup_ctx.append(_job_runner_ctx)
     app.on_shutdown.append(_shutdown_begins)
-    app.router.add_post("/slack/events", slack_events)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", serve_metrics)
-    app.router.add_post("/alerts/{source}", receive_alerts)
-    app.router.add_post("/trackers/{tracker}", receive_tracker_webhook)
-    add_web_routes(app)
+    add_web_view(app)
+    add_routes(app, ROUTES)
     return app
 
 
@@ -231,3 +228,15 @@ async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": status, "database": "ok", "slack": slack})
     body = {"status": "unavailable", "database": "unreachable", "slack": slack}
     return web.json_response(body, status=503)
+
+
+# Every route the process answers, each with its kind, which is all the web view's
+# middlewares go by (bot/web/routing.py).
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/slack/events", slack_events, RouteKind.MACHINE),
+    Route("POST", "/alerts/{source}", receive_alerts, RouteKind.MACHINE),
+    Route("POST", "/trackers/{tracker}", receive_tracker_webhook, RouteKind.MACHINE),
+    Route("GET", "/healthz", healthz, RouteKind.MACHINE),
+    Route("GET", "/metrics", serve_metrics, RouteKind.MACHINE),
+    *WEB_ROUTES,
+)

@@ -8,15 +8,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.admin.alerts import list_payloads, replay_payloads
 from bot.admin.demo import run_demo
 from bot.admin.manifest import (
+    CredentialsFile,
     accepted,
-    check_credentials_path,
     explain,
     next_steps,
-    write_credentials,
+    unwritten_credentials,
 )
 from bot.admin.postmortems import render_postmortem
 from bot.basics.logs import LOG_FORMATS, configure_logging
@@ -231,29 +232,43 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
         print(manifest_yaml(args.url, redirect_urls=redirects), end="")
         return 0
     settings.require("app_config_token")
-    if args.credentials_file is not None and (
-        problem := check_credentials_path(args.credentials_file)
-    ):
-        print(f"warroom: --credentials-file: {problem}", file=sys.stderr)
-        return 2
+    if args.create:
+        return _create_app(args, settings, manifest)
     try:
-        if args.validate:
-            warnings = asyncio.run(validate_with_slack(settings, manifest))
-            print("\n".join(accepted(warnings)))
-            return 0
-        app = asyncio.run(create_with_slack(settings, manifest))
+        warnings = asyncio.run(validate_with_slack(settings, manifest))
     except SlackFailure as failure:
         print("\n".join(explain(failure, settings.slack_api_url)), file=sys.stderr)
         return 1
-    written = None
+    print("\n".join(accepted(warnings)))
+    return 0
+
+
+def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str, Any]) -> int:
+    credentials: CredentialsFile | None = None
     if args.credentials_file is not None:
+        made = CredentialsFile.make(args.credentials_file)
+        if isinstance(made, str):
+            print(f"warroom: --credentials-file: {made}", file=sys.stderr)
+            return 2
+        credentials = made
+    try:
+        app = asyncio.run(create_with_slack(settings, manifest))
+    except BaseException as failure:  # refused or interrupted: no app, no secrets for the file
+        if credentials is not None:
+            credentials.discard()
+        if not isinstance(failure, SlackFailure):
+            raise
+        print("\n".join(explain(failure, settings.slack_api_url)), file=sys.stderr)
+        return 1
+    written = None
+    if credentials is not None:
         try:
-            write_credentials(args.credentials_file, app)
-            written = args.credentials_file
+            credentials.write(app)
+            written = credentials.path
         except OSError as error:
-            print(f"warroom: could not write {args.credentials_file}: {error}", file=sys.stderr)
+            print("\n".join(unwritten_credentials(credentials.path, error, app)), file=sys.stderr)
     print("\n".join(next_steps(app, socket_mode=args.url is None, credentials_file=written)))
-    return 0 if written is not None or args.credentials_file is None else 1
+    return 0 if written is not None or credentials is None else 1
 
 
 async def _upgrade(settings: Settings) -> None:

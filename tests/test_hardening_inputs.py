@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 
 from bot.basics.slack_ids import EscalationMessage
-from bot.config import Secret
+from bot.config import Secret, Settings
 from bot.emulator import SlackEmulator
 from bot.emulator.models import slack_signature_headers
 from tests.alerts import TOKEN, alert, alertmanager, post_alert
@@ -315,3 +315,65 @@ async def test_sign_in_with_slack_at_debug_leaves_no_credential_in_the_logs(
     for what, secret in secrets.items():
         assert secret not in text, f"{what} is in the logs"
     assert not SLACK_TOKEN.search(text), "a Slack token is in the logs"
+
+
+# -- issue 24, item 15: cookies, form fields, the sign-in state, vendor timestamps ------------
+LINEAR_SECRET = "linear-webhook-secret-0123456789"
+
+
+async def test_odd_cookies_form_fields_state_and_linear_timestamps_get_a_4xx_not_a_500(
+    slack: SlackEmulator, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    trackers = Settings.from_env({"WARROOM_LINEAR_WEBHOOK_SECRET": LINEAR_SECRET}).trackers
+    async with running_warroom(slack, sqlite_url, web_auth="none", trackers=trackers) as warroom:
+        async with aiohttp.ClientSession() as client:
+            odd = {"Cookie": "warroom_session=\u00e9t\u00e9.\u00e9t\u00e9"}
+            async with client.get(f"{warroom.url}/", headers=odd) as answer:
+                assert answer.status == 200, "no sign-in needed: an odd cookie is no session"
+        async with browser() as local:
+            async with local.get(f"{warroom.url}/") as answer:
+                assert answer.status == 200
+            for token in ("\u00e9t\u00e9", "\u0661" * 43, "x" * 100_000):
+                async with local.post(f"{warroom.url}/logout", data={"csrf": token}) as answer:
+                    assert answer.status == 403, token[:10]
+        for stamp in ("9" * 400, "1" + "0" * 400 + ".5", "-" + "9" * 400, "1e400"):
+            status = await _linear_delivery(warroom.url, stamp)
+            assert status == 401, (stamp[:10], status)
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        async with session.get(f"{warroom.url}/auth/slack?next=/", allow_redirects=False):
+            pass  # the sign-in cookie: a sign-in under way in this browser
+        for state in ("\u00e9t\u00e9", "\u0661" * 32, "s" * 100_000):
+            callback = f"{warroom.url}/auth/slack/callback?" + urllib.parse.urlencode(
+                {"state": state, "code": "c"}
+            )
+            async with session.get(callback, allow_redirects=False) as answer:
+                assert answer.status in (303, 400), (state[:10], answer.status)
+                if answer.status == 303:
+                    assert answer.headers["Location"] == "/login?failed=expired"
+        # With the right state, a code that is no token of Slack's is not sent to Slack.
+        async with session.get(f"{warroom.url}/auth/slack?next=/", allow_redirects=False) as answer:
+            state = urllib.parse.parse_qs(urllib.parse.urlsplit(answer.headers["Location"]).query)
+        query = urllib.parse.urlencode({"state": state["state"][0], "code": "\u00e9" * 40})
+        url = f"{warroom.url}/auth/slack/callback?{query}"
+        async with session.get(url, allow_redirects=False) as answer:
+            assert answer.headers["Location"] == "/login?failed=denied"
+        assert slack.calls_to("openid.connect.token") == []
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not errors, [r.getMessage()[:200] for r in errors]
+
+
+async def _linear_delivery(url: str, timestamp: str) -> int:
+    """A validly signed Linear "Issue update" whose webhookTimestamp is the JSON number given."""
+    body = (
+        '{"type": "Issue", "action": "update", "data": {"id": "x"}, '
+        f'"webhookTimestamp": {timestamp}}}'
+    ).encode()
+    signature = hmac.new(LINEAR_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(
+            f"{url}/trackers/linear", data=body, headers={"Linear-Signature": signature}
+        ) as answer,
+    ):
+        return answer.status

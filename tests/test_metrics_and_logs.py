@@ -17,11 +17,13 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.http_retry.response import HttpResponse
 
-from bot.basics.logs import JsonFormatter, current_incident
+from bot.basics.logs import JsonFormatter, TextFormatter, current_incident, install_log_redaction
 from bot.clients.slack_telemetry import outcome_of
 from bot.config import Secret
 from bot.emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
+from tests.test_hardening_inputs import Everything
+from tests.web_view import web_settings
 
 Samples = list[tuple[str, dict[str, str], float]]
 
@@ -288,3 +290,60 @@ async def test_log_lines_are_json_and_name_their_incident(warroom: Warroom) -> N
     text = stream.getvalue()
     assert slack.bot_token not in text
     assert slack.signing_secret not in text
+
+
+async def test_a_whole_incident_at_debug_logs_no_response_url_and_no_secret(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Issue 24, item 16: anyone holding a response_url may post as the app in that
+    conversation for 30 minutes, so it is masked like the tokens, by every logger."""
+    web = web_settings(slack)
+    handler, root = Everything(), logging.getLogger()  # what any handler is given
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        async with running_warroom(slack, sqlite_url, **web) as warroom:
+            channel = await open_incident(warroom)
+            await command(warroom, channel, "update Rolled back the deploy; errors falling")
+            await command(warroom, channel, "escalate <@U0BOB|bob> primary DB is refusing")
+            await command(warroom, channel, "sev 1")
+            await command(warroom, channel, "resolve")
+            await warroom.advance(minutes=31)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    text = "\n".join(handler.lines)
+    secrets = {
+        **{
+            f"the response_url {n}": f"/response/{url_id}"
+            for n, url_id in enumerate(slack.response_urls)
+        },
+        "the bot token": slack.bot_token,
+        "the signing secret": slack.signing_secret,
+        "the client secret": slack.oidc_client_secret,
+        "the session secret": str(web["session_secret"]),
+        "the API token": str(web["api_token"]),
+    }
+    assert len(slack.response_urls) >= 5, "every command had its response_url"
+    assert "chat.postMessage" in text, "slack_sdk's debug lines are there"
+    assert "Sending a request - url: http://127.0.0.1:" in text, "the replies' lines are there"
+    for what, secret in secrets.items():
+        assert secret not in text, (
+            f"{what} is in the logs: "
+            + text[max(0, text.find(secret) - 300) : text.find(secret) + 80]
+        )
+
+
+def test_slack_webhook_addresses_are_masked_wherever_they_show() -> None:
+    """Real response_urls and incoming webhooks are on hooks.slack.com: whichever logger or
+    exception shows one (formatted by ours), it is masked like a token."""
+    hook = "https://hooks.slack.com/commands/T0TEAM/1234/AbCdEf0123"
+    record = logging.LogRecord("bot.x", logging.WARNING, "", 0, "reply to %s failed", (hook,), None)
+    for formatted in (JsonFormatter().format(record), TextFormatter().format(record)):
+        assert "hooks.slack.com/[redacted]" in formatted and "AbCdEf0123" not in formatted
+    install_log_redaction()
+    library = logging.getLogger("aiohttp.client").makeRecord(
+        "aiohttp.client", logging.DEBUG, "", 0, "POST %s: 404", (hook,), None
+    )
+    assert "AbCdEf0123" not in library.getMessage()

@@ -35,8 +35,9 @@ from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
 from bot.basics.render import _escape_line, markdown_escape
-from bot.config import Secret
+from bot.config import Secret, Settings
 from bot.emulator import SlackEmulator
 from bot.emulator.models import slack_signature_headers
 from bot.store.db import session_scope
@@ -44,6 +45,7 @@ from bot.store.models import AlertPayload, ChannelMessage
 from commands.table import SUBCOMMANDS
 from tests.alerts import TOKEN, alert, alertmanager, payload
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
+from tests.web_view import web_settings
 
 T = TypeVar("T")
 PEOPLE = (ALICE, BOB, CAROL)
@@ -1275,6 +1277,176 @@ def _outside_properties(warroom: Warroom) -> None:
         alert_property()
     finally:
         client.close()
+
+
+# -- 5. cookies, form fields, the sign-in state, vendor timestamps (issue 24, item 15) ---------
+LINEAR_SECRET = "property-linear-webhook-secret-0123"
+# Text in the places tokens of ours come back: the shapes of a real one, and anything else.
+TOKEN_LIKE = st.one_of(
+    UNICODE,
+    NUMBER_LIKE,
+    st.text("abcXYZ019-_.~", max_size=60),
+    st.builds("{}.{}".format, UNICODE, UNICODE),
+    st.sampled_from(
+        [".", "..", "a.b", "e30.x", "\u00e9t\u00e9.\u00e9", "\u0661" * 43, "x" * 5_000]
+    ),
+    st.just(MARKER),
+)
+# webhookTimestamp as JSON writes it: numbers of any size and shape, and what is no number.
+JSON_NUMBER = st.one_of(
+    st.integers(min_value=-(10**400), max_value=10**400).map(str),
+    st.text("0123456789", min_size=1, max_size=5_000),
+    st.floats().map(lambda number: json.dumps(number)),
+    st.sampled_from(["1e400", "-1e400", "1E-400", "0.5", "true", "null", '"1700000000000"', "[]"]),
+)
+
+
+def sign_in_with(client: requests.Session, warroom: Warroom, user: str) -> None:
+    """Sign in with Slack through the emulator, from the worker thread (requests)."""
+    answer = client.get(f"{warroom.url}/auth/slack?next=/", allow_redirects=False, timeout=30)
+    authorize = answer.headers["Location"] + "&" + urllib.parse.urlencode({"login_hint": user})
+    answer = client.get(authorize, allow_redirects=False, timeout=30)
+    answer = client.get(answer.headers["Location"], allow_redirects=False, timeout=30)
+    assert answer.status_code == 303, answer.text[:300]
+
+
+async def test_cookies_form_fields_sign_in_states_and_vendor_timestamps_never_5xx(
+    slack: SlackEmulator, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever comes back where a token of ours should (the session and sign-in cookies, the
+    CSRF field, the OAuth state), whatever a form's text, and whatever number a validly
+    signed Linear delivery gives as its webhookTimestamp: a 2xx, 3xx or 4xx, no ERROR."""
+    caplog.set_level(logging.INFO)
+    trackers = Settings.from_env({"WARROOM_LINEAR_WEBHOOK_SECRET": LINEAR_SECRET}).trackers
+    async with running_warroom(
+        slack, database_url, trackers=trackers, **web_settings(slack)
+    ) as warroom:
+        await open_incident(warroom)
+        await settle(warroom)
+        await asyncio.to_thread(_token_properties, warroom)
+        await settle(warroom)
+    assert_clean_logs(caplog)
+
+
+def _token_properties(warroom: Warroom) -> None:
+    client, alice = http_session(), http_session()
+    sign_in_with(alice, warroom, ALICE)
+
+    @seed(80_007)
+    @examples(40)
+    @example(path="/", name="warroom_session", value="\u00e9t\u00e9.\u00e9t\u00e9".encode())
+    @given(
+        path=st.sampled_from(["/", "/incidents/INC-1", "/api/incidents", "/auth/slack/callback"]),
+        name=st.sampled_from(["warroom_session", "warroom_sign_in"]),
+        value=st.one_of(TOKEN_LIKE.map(str.encode), st.binary(max_size=40)),
+    )
+    def cookie_property(path: str, name: str, value: bytes) -> None:
+        cookie = name.encode() + b"=" + value.replace(b"\r", b"").replace(b"\n", b"")
+        answer = client.get(
+            f"{warroom.url}{path}?state=s&code=c",
+            headers={"Cookie": cookie.strip()},  # bytes go on the wire as they are
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code < 500, (
+            f"{path} with {cookie[:80]!r} answered {answer.status_code}"
+        )
+
+    @seed(80_008)
+    @examples(40)
+    @example(path="/logout", csrf="\u00e9t\u00e9", body="", raw=None)
+    @given(
+        path=st.sampled_from(["/logout", "/incidents/INC-1/postmortem/sections/fix"]),
+        csrf=TOKEN_LIKE,
+        body=st.one_of(UNICODE, st.just("over the limit")),
+        raw=st.one_of(st.none(), st.binary(max_size=60)),
+    )
+    def form_property(path: str, csrf: str, body: str, raw: bytes | None) -> None:
+        body = "x" * 30_000 if body == "over the limit" else body  # a short repr when it fails
+        data = raw if raw is not None else urllib.parse.urlencode({"csrf": csrf, "body": body})
+        answer = alice.post(
+            f"{warroom.url}{path}",
+            data=data,
+            headers={"Content-Type": FORM},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code < 500, f"{path} with {data!r:.200} answered {answer.status_code}"
+        assert_no_traceback(answer.text, f"the answer to {path}")
+
+    @seed(80_009)
+    @examples(40)
+    @example(state="\u00e9t\u00e9", code="c")
+    @given(state=TOKEN_LIKE, code=TOKEN_LIKE)
+    def state_property(state: str, code: str) -> None:
+        client.get(f"{warroom.url}/auth/slack?next=/", allow_redirects=False, timeout=30)
+        answer = client.get(
+            f"{warroom.url}/auth/slack/callback",
+            params={"state": state, "code": code},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code < 500, f"state {state!r:.100} answered {answer.status_code}"
+
+    @seed(80_010)
+    @examples(40)
+    @example(timestamp="9" * 400)
+    @given(timestamp=JSON_NUMBER)
+    def linear_property(timestamp: str) -> None:
+        body = (
+            '{"type": "Issue", "action": "update", "data": {"id": "x"}, '
+            f'"webhookTimestamp": {timestamp}}}'
+        ).encode()
+        signature = hmac.new(LINEAR_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        answer = client.post(
+            f"{warroom.url}/trackers/linear",
+            data=body,
+            headers={"Linear-Signature": signature, "Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert answer.status_code in (400, 401), f"{timestamp[:60]} answered {answer.status_code}"
+
+    try:
+        cookie_property()
+        form_property()
+        state_property()
+        linear_property()
+    finally:
+        client.close()
+        alice.close()
+
+
+def json_or_none(text: str) -> object:
+    """What json.loads reads of ``text`` (0123 and 5,000 digits it refuses: None then)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+@given(st.one_of(st.text(max_size=60), TOKEN_LIKE, st.none(), st.integers(), st.binary(max_size=8)))
+def test_a_token_from_outside_is_ours_in_shape_or_nothing(text: object) -> None:
+    token = parse_token(text)
+    if token is not None:
+        assert token == text and token.isascii() and 0 < len(token) <= TOKEN_MAX_CHARS
+        hmac.compare_digest(token, "x")  # never raises on what it lets through
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=-(10**400), max_value=10**400),
+        st.floats(),
+        st.booleans(),
+        st.text(max_size=5),
+        st.none(),
+        st.builds(json_or_none, JSON_NUMBER),
+    )
+)
+def test_a_number_from_json_is_in_its_range_or_nothing(value: object) -> None:
+    number = bounded_json_number(value, 0, 10**14)
+    if number is not None:
+        assert type(number) is int and 0 <= number <= 10**14
+        assert not isinstance(value, bool | str)
 
 
 @given(st.text(alphabet=st.sampled_from(list("ab 1.\t-+=#*_[]()!|~&<>\\`\n\r9é")), max_size=12))

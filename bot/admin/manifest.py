@@ -56,34 +56,68 @@ def accepted(warnings: list[ManifestWarning]) -> list[str]:
     return lines
 
 
-def check_credentials_path(path: Path) -> str | None:
-    """Why ``path`` cannot take the credentials (asked before the app is created), or None."""
-    if path.exists():
-        return f"{path} already exists; choose a new file (it will hold secrets)"
-    if not path.parent.is_dir():
-        return f"{path.parent} is not a directory"
-    return None
+class CredentialsFile:
+    """The file the new app's secrets go to, made empty (0600) before Slack is asked to create
+    the app: a path that cannot be made (it exists, a dangling link, no such directory, no
+    permission) is found while there is no app yet whose secrets would be shown nowhere."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # O_EXCL: never an existing file, nor a symbolic link (even a dangling one) followed.
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.fchmod(self._fd, 0o600)  # whatever the umask
+
+    @classmethod
+    def make(cls, path: Path) -> CredentialsFile | str:
+        """The file, or why it cannot be made (for a person)."""
+        try:
+            return cls(path)
+        except FileExistsError:
+            return f"{path} already exists; choose a new file (it will hold secrets)"
+        except OSError as error:
+            return f"{path} cannot be created: {error.strerror}"
+
+    def write(self, app: CreatedApp) -> None:
+        """Write the app's secrets as environment assignments; OSError if the disk refuses.
+
+        The names are warroom's variables, so ``set -a; . FILE; set +a`` or ``docker run
+        --env-file FILE`` configures it.
+        """
+        lines = [
+            f"# Slack app {app.app_id}, created by `warroom manifest --create`."
+            " Secrets: keep private.",
+            f"# Settings: {app.settings_url}. The deprecated verification token is left out.",
+            f"SLACK_SIGNING_SECRET={_env_value(app.signing_secret)}",
+            f"SLACK_CLIENT_ID={_env_value(app.client_id)}",
+            f"SLACK_CLIENT_SECRET={_env_value(app.client_secret)}",
+        ]
+        data = ("\n".join(lines) + "\n").encode()
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        finally:
+            self.close()
+
+    def discard(self) -> None:
+        """No app was created: the empty file goes again."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
-def write_credentials(path: Path, app: CreatedApp) -> None:
-    """Write the app's secrets as environment assignments, readable by its owner only (0600).
-
-    The names are warroom's variables, so ``set -a; . FILE; set +a`` or ``docker run --env-file
-    FILE`` configures it. The file must not exist: it is created with O_EXCL, never replaced.
-    """
-    lines = [
-        f"# Slack app {app.app_id}, created by `warroom manifest --create`. Secrets: keep private.",
-        f"# Settings: {app.settings_url}. The deprecated verification token is left out.",
-        f"SLACK_SIGNING_SECRET={_env_value(app.signing_secret)}",
-        f"SLACK_CLIENT_ID={_env_value(app.client_id)}",
-        f"SLACK_CLIENT_SECRET={_env_value(app.client_secret)}",
+def unwritten_credentials(path: Path, error: OSError, app: CreatedApp) -> list[str]:
+    """What to do when the app exists but its secrets could not be written: where Slack shows
+    them again (they are never printed, so no terminal or log keeps them)."""
+    return [
+        f"warroom: the app was created, but could not write {path}: {error.strerror}.",
+        f'The signing secret and client secret are under "App Credentials" at'
+        f" {app.settings_url}/general (regenerate the client secret there if {path} may hold"
+        " part of it); they are not printed here.",
     ]
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask
-        os.write(fd, ("\n".join(lines) + "\n").encode())
-    finally:
-        os.close(fd)
 
 
 def _env_value(value: str) -> str:

@@ -35,6 +35,9 @@ _STANDARD_ATTRIBUTES = _RECORD_ATTRIBUTES | {"message", "asctime", "taskName", "
 _NEVER_LOGGED = frozenset({"request_header", "response_header"})
 # Defence in depth: a Slack token that found its way into a message is masked all the same.
 _SLACK_TOKEN = re.compile(r"\bxox[a-z]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+")
+# A response_url or incoming webhook lets whoever holds it post as the app (for 30 minutes,
+# or for good): as secret as a token, and masked likewise, wherever it shows.
+_SLACK_HOOK = re.compile(r"(?P<keep>\bhttps?://hooks\.slack\.com/)[^\s'\",)}\]]+")
 
 
 def bind_incident(reference: str) -> None:
@@ -62,8 +65,9 @@ def incident_scope(reference: str | None = None) -> Iterator[None]:
 
 
 def redact(text: str) -> str:
-    """``text`` with anything shaped like a Slack token masked."""
-    return _SLACK_TOKEN.sub(lambda match: match.group(0)[:5] + "[redacted]", text)
+    """``text`` with anything shaped like a Slack token or a Slack webhook address masked."""
+    text = _SLACK_TOKEN.sub(lambda match: match.group(0)[:5] + "[redacted]", text)
+    return _SLACK_HOOK.sub(lambda match: match.group("keep") + "[redacted]", text)
 
 
 # -- what libraries log of requests and answers ------------------------------------------------
@@ -93,6 +97,10 @@ _FORM_SECRET = re.compile(rf"(?P<key>(?<![\w.-])(?:{_SECRET_FIELDS})=)[^&\s'\",]
 # A JSON Web Token (an OpenID id_token) anywhere: three base64url parts, the first "{".
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _QUERY_STRING = re.compile(r"\?[^\s\"]*")
+# slack_sdk's webhook client posts only to response_urls and incoming webhooks, and prints the
+# address in its debug lines ("url: …", "for POST …"): what follows the host is the secret.
+_WEBHOOK_LOGGER = "slack_sdk.webhook"
+_URL_PATH = re.compile(r"(?P<keep>\bhttps?://[^/\s'\",]+)/[^\s'\",)}\]]*")
 _UNHANDLED = re.compile(r"^Unhandled request \((\{.*?\})\)", re.DOTALL)
 # What of an unhandled request is worth knowing: what kind it was, never what it said.
 _UNHANDLED_KEPT = ("type", "command", "callback_id", "action_id", "block_id")
@@ -155,6 +163,8 @@ def _redact_library_record(record: logging.LogRecord) -> None:
         cleaned = _QUERY_STRING.sub("", message)
     else:
         cleaned = redact_library_message(message)
+    if record.name.startswith(_WEBHOOK_LOGGER):
+        cleaned = _URL_PATH.sub(lambda match: match.group("keep") + "/[redacted]", cleaned)
     if cleaned != message:
         record.msg, record.args = cleaned, ()
 
@@ -179,7 +189,7 @@ def redact_library_message(message: str) -> str:
         return message.split(" (", 1)[0] + " " + NOT_LOGGED
     message = _QUOTED_SECRET.sub(lambda match: match.group("key") + "'[redacted]'", message)
     message = _FORM_SECRET.sub(lambda match: match.group("key") + "[redacted]", message)
-    return _JWT.sub("[redacted]", message)
+    return redact(_JWT.sub("[redacted]", message))
 
 
 def _request_kind(shown: str) -> str:

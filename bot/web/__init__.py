@@ -11,30 +11,37 @@ from aiohttp import web
 
 from bot.web import api, auth, pages, status_page
 from bot.web.context import web_context_ctx
+from bot.web.routing import Route, RouteKind
+
+PAGE, API, MACHINE = RouteKind.PAGE, RouteKind.API, RouteKind.MACHINE
+# The web view's rows of the route table (bot/app.py adds Slack's, the webhooks', health's).
+WEB_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/", pages.incident_list, PAGE),
+    Route("GET", "/incidents/{reference}", pages.incident_page, PAGE),
+    Route("GET", "/incidents/{reference}/history", pages.incident_history, PAGE),
+    Route("GET", "/incidents/{reference}/postmortem.md", pages.postmortem_markdown, PAGE),
+    Route("POST", "/incidents/{reference}/postmortem/sections/{section}", pages.save_section, PAGE),
+    Route("GET", "/insights", pages.insights_page, PAGE),
+    Route("GET", "/login", auth.sign_in_page, PAGE),
+    Route("GET", "/auth/slack", auth.start_sign_in, PAGE),
+    Route("GET", auth.CALLBACK_PATH, auth.finish_sign_in, PAGE),
+    Route("POST", "/logout", auth.sign_out, PAGE),
+    # The API's table is also what the OpenAPI document describes.
+    *(Route("GET", operation.path, operation.handler, API) for operation in api.OPERATIONS),
+    Route("GET", "/api/openapi.json", api.openapi, API),
+    # The public status page is for anyone, at any address, with no sign-in.
+    Route("GET", "/status", status_page.status_page, MACHINE),
+    Route("GET", "/status/feed.atom", status_page.status_feed, MACHINE),
+)
 
 
-def add_web_routes(app: web.Application) -> None:
-    """The pages, sign-in, and the API (after the services exist: see create_app)."""
+def add_web_view(app: web.Application) -> None:
+    """What the pages and the API need around them (after the services exist: see create_app);
+    their routes are WEB_ROUTES."""
     app.cleanup_ctx.append(web_context_ctx)
     app.middlewares.append(pages.loopback_only)
     app.middlewares.append(pages.private_answers)
     app.middlewares.append(pages.page_errors)
-    routes = app.router
-    routes.add_get("/", pages.incident_list)
-    routes.add_get("/incidents/{reference}", pages.incident_page)
-    routes.add_get("/incidents/{reference}/history", pages.incident_history)
-    routes.add_get("/incidents/{reference}/postmortem.md", pages.postmortem_markdown)
-    routes.add_post("/incidents/{reference}/postmortem/sections/{section}", pages.save_section)
-    routes.add_get("/insights", pages.insights_page)
-    routes.add_get("/status", status_page.status_page)
-    routes.add_get("/status/feed.atom", status_page.status_feed)
-    routes.add_get("/login", auth.sign_in_page)
-    routes.add_get("/auth/slack", auth.start_sign_in)
-    routes.add_get(auth.CALLBACK_PATH, auth.finish_sign_in)
-    routes.add_post("/logout", auth.sign_out)
-    for operation in api.OPERATIONS:  # the same table the OpenAPI document describes
-        routes.add_get(operation.path, operation.handler)
-    routes.add_get("/api/openapi.json", api.openapi)
 
 
-__all__ = ["add_web_routes"]
+__all__ = ["WEB_ROUTES", "add_web_view"]

@@ -224,8 +224,8 @@ _TEAM = query_parameter("team", "The Slack workspace (token holders only; defaul
 _UNAUTHORIZED = Answer("Not signed in and no valid bearer token.", ErrorPublic)
 _NOT_FOUND = Answer("No such incident.", ErrorPublic)
 
-# The API's routes: add_web_routes registers them and the OpenAPI document describes them,
-# both from this table.
+# The API's routes: the route table (WEB_ROUTES) registers them and the OpenAPI document
+# describes them, both from this table.
 OPERATIONS = (
     Operation(
         "/api/incidents",

@@ -16,12 +16,13 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.basics.numbers import parse_token
 from bot.clients.slack import OAuthApp
 from bot.clients.slack_errors import SlackFailure
 from bot.postmortem.draft import remember_names
 from bot.store.db import session_scope
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import render_page
+from bot.web.pages_common import read_form, render_page
 from bot.web.sessions import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -88,9 +89,10 @@ def csrf_token(request: web.Request, viewer: Viewer) -> str:
 
 def check_csrf(request: web.Request, viewer: Viewer, submitted: object) -> None:
     """403 unless the form carries this session's token."""
-    if not viewer.session_id or not isinstance(submitted, str):
+    token = parse_token(submitted)
+    if not viewer.session_id or token is None:
         raise web.HTTPForbidden(text="This form has expired: reload the page and try again.")
-    if not hmac.compare_digest(submitted, csrf_token(request, viewer)):
+    if not hmac.compare_digest(token, csrf_token(request, viewer)):
         raise web.HTTPForbidden(text="This form has expired: reload the page and try again.")
 
 
@@ -202,13 +204,16 @@ async def finish_sign_in(request: web.Request) -> web.Response:
     pending = web_.signer.check(
         _SIGN_IN_PURPOSE, request.cookies.get(SIGN_IN_COOKIE), web_.services.clock()
     )
-    state = request.query.get("state", "")
-    if pending is None or not hmac.compare_digest(str(pending.get("state")), state):
+    state = parse_token(request.query.get("state"))
+    if pending is None or state is None:
         return _sign_in_failed("expired")
-    if "error" in request.query or not request.query.get("code"):
+    if not hmac.compare_digest(str(pending.get("state")), state):
+        return _sign_in_failed("expired")
+    code = parse_token(request.query.get("code"))  # Slack's are digits, dots and hex
+    if "error" in request.query or code is None:
         return _sign_in_failed("denied")
     try:
-        person = await _person_from_slack(request, web_, request.query["code"])
+        person = await _person_from_slack(request, web_, code)
     except SlackFailure as error:
         log.warning("sign-in with Slack failed: %s", error.code)
         return _sign_in_failed("slack")
@@ -248,7 +253,7 @@ def _sign_in_failed(reason: str) -> web.Response:
 async def sign_out(request: web.Request) -> web.Response:
     """POST /logout (with the form's CSRF token)."""
     viewer = page_viewer(request)
-    check_csrf(request, viewer, (await request.post()).get("csrf"))
+    check_csrf(request, viewer, (await read_form(request)).get("csrf"))
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response

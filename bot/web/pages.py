@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp import web
@@ -28,7 +27,7 @@ from bot.web.auth import (
 from bot.web.charts import render_insight_charts
 from bot.web.context import web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
-from bot.web.pages_common import render_page
+from bot.web.pages_common import FormUnreadable, read_form, render_page
 from bot.web.reading import (
     NotVisible,
     all_incidents_for,
@@ -36,24 +35,24 @@ from bot.web.reading import (
     requested_incident,
     team_of,
 )
+from bot.web.routing import Handler, RouteKind, kind_of
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
 # Six months of charts, and a few days for the months' edges in any time zone.
 INSIGHTS_DAYS = 190
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-# The public status page is not the web view either: it is for anyone, at any address.
-_NOT_WEB_VIEW = ("/slack/", "/alerts/", "/metrics", "/healthz", "/status")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# The routes of the web view proper: what the loopback rule and no-store are for.
+_WEB_VIEW = frozenset({RouteKind.PAGE, RouteKind.API})
 
 
 @web.middleware
 async def loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
     """With sign-in off, the web view answers only requests addressed to this machine: a
     hostile page whose name was re-pointed at 127.0.0.1 (DNS rebinding) gets nothing."""
-    if web_context(request).sign_in_off and not request.path.startswith(_NOT_WEB_VIEW):
+    if web_context(request).sign_in_off and kind_of(request) in _WEB_VIEW:
         try:
             host = (request.url.host or "").lower()
         except ValueError:
@@ -69,7 +68,7 @@ async def loopback_only(request: web.Request, handler: Handler) -> web.StreamRes
 async def private_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Incident data is not for shared caches, and is never to be sniffed into HTML."""
     response = await handler(request)
-    if not request.path.startswith(_NOT_WEB_VIEW) and not response.prepared:
+    if kind_of(request) in _WEB_VIEW and not response.prepared:
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
@@ -78,7 +77,7 @@ async def private_answers(request: web.Request, handler: Handler) -> web.StreamR
 @web.middleware
 async def page_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Pages answer in HTML: sign-in for strangers, a readable 400 and 404 for the rest."""
-    if request.path.startswith(("/api/", *_NOT_WEB_VIEW)):
+    if kind_of(request) is not RouteKind.PAGE:
         return await handler(request)
     try:
         response = await handler(request)
@@ -94,6 +93,8 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return render_page(
             request, "web/error.html.j2", status=400, problem="bad_filter", detail=str(error)
         )
+    except FormUnreadable:
+        return render_page(request, "web/error.html.j2", status=400, problem="bad_form")
 
 
 def _viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
@@ -198,7 +199,7 @@ async def save_section(request: web.Request) -> web.Response:
     """POST /incidents/INC-7/postmortem/sections/{section}: keep a person's text for it."""
     web_ = web_context(request)
     viewer = page_viewer(request)
-    form = await request.post()
+    form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
     incident, incident_id = await requested_incident(request, web_, viewer)
     # What is saved goes to the channel's canvas under the bot's name: only the incident's

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot.web.context import web_context
 
@@ -41,3 +42,16 @@ def render_page(
     authorize = web_.settings.oidc_authorize_url.split("?", 1)[0]
     security_headers(response, nonce, authorize)
     return response
+
+
+class FormUnreadable(ValueError):
+    """A posted form that is not text in its charset: answered 400 by the page (page_errors)."""
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The posted form's fields. aiohttp decodes them with the charset the request names and
+    raises on bytes that are not text in it, or a charset Python does not know."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError) as error:
+        raise FormUnreadable from error

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 from aiohttp import web
 
 from bot.basics.logs import bind_incident
-from bot.clients.slack_errors import SlackFailure
 from bot.record.incident_queries import (
     IncidentPage,
     IncidentQuery,
@@ -31,25 +29,18 @@ class NotVisible(LookupError):
 
 async def team_of(request: web.Request, web_: WebContext, viewer: Viewer) -> str:
     """The workspace whose incidents are shown: the viewer's own; for the API token or with
-    sign-in off, ``?team=`` or the bot's workspace: as Slack said it (asked at start-up), else
-    the latest incident's, so the pages answer while Slack does not."""
+    sign-in off, ``?team=`` or the bot's workspace: as Slack said it (asked in the background
+    from start-up, see context.py), else the latest incident's. A page never waits on Slack:
+    with neither known there is no incident stored, so nothing to show in any workspace."""
     if viewer.team_id:
         return viewer.team_id
     asked = request.query.get("team")
     if asked:
         return asked
-    slack = web_.services.slack
-    if slack.known_team_id:
-        return slack.known_team_id
+    if web_.services.slack.known_team_id:
+        return web_.services.slack.known_team_id
     async with session_scope(web_.services.engine) as session:
-        stored = await latest_team(session)
-    if stored:
-        return stored
-    try:
-        # No incident yet: only Slack can say, and a page does not wait long for it.
-        return await asyncio.wait_for(slack.team_id(), 2.0)
-    except (SlackFailure, TimeoutError):  # Slack down in any way: there is nothing to show
-        return ""
+        return await latest_team(session) or ""
 
 
 # Slack is asked about at most this many channels for one list (a page and the next one's

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.basics.numbers import parse_token
+
 SESSION_COOKIE = "warroom_session"
 SIGN_IN_COOKIE = "warroom_sign_in"
 # A sign-in must come back from Slack within this long.
@@ -44,9 +46,10 @@ class Signer:
 
     def check(self, purpose: str, value: str | None, now: datetime) -> dict[str, Any] | None:
         """The payload, or None when the value is missing, forged, malformed or expired."""
-        if not value or value.count(".") != 1:
+        token = parse_token(value)  # compare_digest raises on text that is not ASCII
+        if token is None or token.count(".") != 1:
             return None
-        body, mac = value.split(".")
+        body, mac = token.split(".")
         if not hmac.compare_digest(mac, self._mac(purpose, body)):
             return None
         try:

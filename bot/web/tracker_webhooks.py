@@ -45,6 +45,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.alerting.webhooks import BodyTooLarge, read_body
+from bot.basics.numbers import bounded_json_number
 from bot.basics.trackers import TrackerChange, TrackerSettings
 from bot.flows.filing import change_from_tracker
 from bot.keys import services_key
@@ -52,6 +53,8 @@ from bot.keys import services_key
 log = logging.getLogger(__name__)
 # Linear's advice: refuse a delivery whose timestamp is more than a minute away from now.
 LINEAR_FRESHNESS_SECONDS = 60.0
+# Epoch milliseconds stay below 10^14 until the year 5138.
+LINEAR_TIMESTAMP_MAX = 10**14
 
 
 def _signature_ok(secret: str, body: bytes, given: str, prefix: str) -> bool:
@@ -211,9 +214,10 @@ async def receive_tracker_webhook(request: web.Request) -> web.Response:
 
 
 def _fresh(timestamp: object) -> bool:
-    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool):
+    milliseconds = bounded_json_number(timestamp, 0, LINEAR_TIMESTAMP_MAX)
+    if milliseconds is None:
         return False
-    return abs(time.time() - timestamp / 1000) <= LINEAR_FRESHNESS_SECONDS
+    return abs(time.time() - milliseconds / 1000) <= LINEAR_FRESHNESS_SECONDS
 
 
 def _answer(status: int, message: str) -> web.Response:

@@ -594,30 +594,90 @@ async def test_cli_create_writes_credentials_to_a_private_file(
     assert len(slack.created_apps) == 1
 
 
-async def test_create_as_a_process_never_shows_secrets(slack: SlackEmulator) -> None:
-    """`python -m bot manifest --create` with DEBUG logs: slack_sdk's body logging stays off."""
+async def warroom_process(
+    slack: SlackEmulator, *args: str, python: tuple[str, ...] = ("-m", "bot")
+) -> tuple[int | None, str]:
+    """`python -m bot …` with DEBUG logs against the emulator: its exit code and all it wrote."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WARROOM_"))},
         "SLACK_API_URL": slack.base_url,
         "SLACK_APP_CONFIG_TOKEN": CONFIG_TOKEN,
         "WARROOM_LOG_LEVEL": "DEBUG",
+        "PYTHONDONTWRITEBYTECODE": "1",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "bot",
-        "manifest",
-        "--create",
+        *python,
+        *args,
         cwd=REPO,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    output = stdout.decode() + stderr.decode()
-    assert process.returncode == 0, output
+    return process.returncode, stdout.decode() + stderr.decode()
+
+
+async def test_create_as_a_process_never_shows_secrets(slack: SlackEmulator) -> None:
+    """`python -m bot manifest --create` with DEBUG logs: slack_sdk's body logging stays off."""
+    code, output = await warroom_process(slack, "manifest", "--create")
+    assert code == 0, output
     [app] = slack.created_apps.values()
     assert "Socket Mode" in output and "connections:write" in output
     for name in ("client_secret", "signing_secret", "verification_token"):
         assert app["credentials"][name] not in output
     assert CONFIG_TOKEN not in output
+
+
+async def test_create_refuses_a_credentials_path_it_cannot_write_before_slack_creates_the_app(
+    slack: SlackEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 24, item 17: a dangling symbolic link (or any path that cannot be created) is
+    refused while no app exists yet, whose secrets would then be written nowhere."""
+    dangling = tmp_path / "slack.env"
+    dangling.symlink_to(tmp_path / "gone" / "slack.env")
+    for path in (dangling, tmp_path / "no-such-dir" / "slack.env"):
+        code, out, err = await run_cli(capsys, "--create", "--credentials-file", str(path))
+        assert (code, out) == (2, ""), (path, err)
+        assert f"warroom: --credentials-file: {path}" in err
+    assert slack.created_apps == {}
+    assert dangling.is_symlink() and not dangling.exists()
+
+
+async def test_a_refused_create_leaves_no_credentials_file_behind(
+    slack: SlackEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    credentials = tmp_path / "slack.env"
+    monkeypatch.setenv("SLACK_APP_CONFIG_TOKEN", "xoxe.xoxp-1-expired")
+    code, _, err = await run_cli(capsys, "--create", "--credentials-file", str(credentials))
+    assert code == 1 and "(invalid_auth)" in err
+    assert not credentials.exists(), "the file made for the secrets is removed again"
+
+
+async def test_when_the_credentials_cannot_be_written_after_all_it_says_where_to_find_them(
+    slack: SlackEmulator, tmp_path: Path
+) -> None:
+    """The file is made before the app; its write can still fail (a full disk): here the
+    process may not write a byte to any file (RLIMIT_FSIZE 0). The operator is told where the
+    secrets are, and they are in no output."""
+    credentials = tmp_path / "slack.env"
+    limited = (
+        "import resource, runpy, signal, sys;"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0));"
+        "sys.argv = ['warroom', *sys.argv[1:]];"
+        "runpy.run_module('bot', run_name='__main__')"
+    )
+    args = ("manifest", "--create", "--credentials-file", str(credentials))
+    code, output = await warroom_process(slack, *args, python=("-c", limited))
+    assert code == 1, output
+    [(app_id, app)] = slack.created_apps.items()
+    for name in ("client_secret", "signing_secret", "verification_token"):
+        assert app["credentials"][name] not in output
+    assert f"could not write {credentials}" in output
+    assert f"https://api.slack.com/apps/{app_id}/general" in output
+    assert "App Credentials" in output
+    assert credentials.read_text() == ""

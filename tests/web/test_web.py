@@ -3,16 +3,30 @@ private incidents, editing the draft, the JSON API."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
+import threading
 
 import aiohttp
 import pytest
+from aiohttp import web
 
+from bot.app import ROUTES, create_app
 from bot.config import Settings
 from bot.emulator import SlackEmulator
 from bot.server import listen_address
 from bot.web.auth import safe_next
-from tests.conftest import ALICE, BOB, CAROL, open_incident, running_warroom
+from bot.web.routing import RouteKind
+from tests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    _database_threads_ended,
+    open_incident,
+    running_warroom,
+)
 from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 
 
@@ -277,6 +291,68 @@ async def test_with_sign_in_off_only_requests_to_this_machine_are_answered(
             assert answer.status == 200  # not the web view: load balancers may ask
         async with client.get(f"{warroom.url}/api/incidents") as answer:
             assert answer.status == 200
+
+
+async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Issue 24, item 7: the loopback rule goes by the route table, not by a list of paths, so
+    a tracker's webhook (from a proxy or tunnel, under the public name) is not refused 421."""
+    secret = "tracker-webhook-secret-0123456789"
+    trackers = Settings.from_env({"WARROOM_GITHUB_WEBHOOK_SECRET": secret}).trackers
+    samples = {"reference": "INC-1", "section": "fix", "source": "generic", "tracker": "github"}
+    public = {"Host": "warroom.example.com"}
+    async with (
+        running_warroom(slack, sqlite_url, web_auth="none", trackers=trackers) as warroom,
+        aiohttp.ClientSession() as client,
+    ):
+        registered = {resource.canonical for resource in warroom.app.router.resources()}
+        assert registered == {route.path for route in ROUTES}, "a route outside the table"
+        for route in ROUTES:
+            path = route.path.format_map(samples)
+            async with client.request(route.method, warroom.url + path, headers=public) as answer:
+                refused = answer.status == 421
+            assert refused == (route.kind is not RouteKind.MACHINE), (route, answer.status)
+        body = json.dumps({"action": "opened", "issue": {"id": 1}}).encode()
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {**public, "X-GitHub-Event": "issues", "X-Hub-Signature-256": signature}
+        url = f"{warroom.url}/trackers/github"
+        async with client.post(url, data=body, headers=headers) as answer:
+            assert (answer.status, await answer.json()) == (200, {"status": "ignored"})
+
+
+async def test_a_route_added_outside_the_table_is_taken_for_a_page(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Fail closed: a route someone adds around the table gets the loopback rule."""
+    settings = Settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=slack.signing_secret,
+        slack_api_url=slack.base_url,
+        database_url=sqlite_url,
+        web_auth="none",
+    )
+    app = create_app(settings)
+
+    async def extra(request: web.Request) -> web.Response:
+        return web.Response(text="incident data")
+
+    app.router.add_get("/extra", extra)
+    earlier = set(threading.enumerate())
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/extra"
+        async with aiohttp.ClientSession() as client:
+            async with client.get(url, headers={"Host": "attacker.example"}) as answer:
+                assert answer.status == 421
+            async with client.get(url) as answer:
+                assert answer.status == 200
+    finally:
+        await runner.cleanup()
+        await _database_threads_ended(earlier)
 
 
 def test_serve_with_sign_in_off_listens_on_this_machine_only() -> None:

@@ -230,6 +230,27 @@ async def test_the_web_view_answers_from_the_database_when_slack_is_down(
                     assert "Checkout down" in body and "Payroll leak" in body
 
 
+async def test_with_sign_in_off_no_page_waits_on_an_unreachable_slack(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Issue 24, item 12: Slack unreachable from start-up and no incident stored yet, so the
+    workspace is known from nowhere: every page answers at once (nothing to show is nothing to
+    show), never after a wait on auth.test."""
+    down = f"http://127.0.0.1:{_closed_port()}/api/"
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    async with (
+        web_warroom(slack, sqlite_url, slack_api_url=down, web_auth="none") as warroom,
+        browser() as local,
+    ):
+        for path in ("/", "/insights", "/incidents/INC-1", "/api/incidents", "/", "/insights"):
+            began = time.monotonic()
+            async with local.get(warroom.url + path, headers=headers) as answer:
+                body = await answer.text()
+            took = time.monotonic() - began
+            assert answer.status == (404 if path == "/incidents/INC-1" else 200), body[:300]
+            assert took < 1.0, (path, took)
+
+
 # -- finding 9: guests ------------------------------------------------------------------
 async def test_a_guest_sees_only_the_incidents_of_channels_they_are_in(
     slack: SlackEmulator, sqlite_url: str
