@@ -193,9 +193,12 @@ class JobRunner(Poller):
             return 0  # the app is gone from Slack: the jobs wait, unclaimed, for it to return
         async with self._claiming:
             started = 0
+            due = await jobs.due_kinds(self.services.engine, now=self.services.clock())
             for lane in self.lanes:
                 free = (lane.slots or self.concurrency) - len(self._in(lane))
-                for job in await self._claim(lane, free) if free > 0 else ():
+                if free <= 0 or not any(self._lane_of(kind) is lane for kind in due):
+                    continue
+                for job in await self._claim(lane, free):
                     self._waiting.pop(job.id or 0, None)
                     task = asyncio.create_task(self._slot(job), name=f"job {job.key}")
                     self._running[task] = job

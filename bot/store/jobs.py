@@ -109,6 +109,22 @@ async def claim_due(
         return jobs
 
 
+async def due_kinds(engine: AsyncEngine, *, now: datetime) -> set[str]:
+    """The kinds of the jobs due now and not claimed: the runner claims only in the lanes
+    that have some (one read, where a claim in each lane is a write)."""
+    async with session_scope(engine) as session:
+        rows = await session.exec(
+            select(Job.kind)
+            .where(
+                col(Job.done_at).is_(None),
+                col(Job.due_at) <= now,
+                or_(col(Job.locked_until).is_(None), col(Job.locked_until) < utcnow()),
+            )
+            .distinct()
+        )
+        return set(rows.all())
+
+
 def _one_per_incident(candidates: Sequence[Job], limit: int) -> list[Job]:
     """The first ``limit`` candidates, skipping a later job of an incident already chosen."""
     chosen: list[Job] = []

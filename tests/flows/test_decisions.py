@@ -120,6 +120,8 @@ async def test_every_flow_keeps_its_jobs_and_writes_with_its_change(
             channel = await open_incident(warroom)
             for text in (
                 "sev SEV1",
+                "lead <@U0BOB|bob>",
+                "role comms <@U0CAROL|carol>",
                 "status monitoring",
                 "update Payments flow again",
                 "public Checkout",
