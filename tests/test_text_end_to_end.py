@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
-from html.parser import HTMLParser
 
 import sqlalchemy as sa
 from hypothesis import given, seed, settings
@@ -28,7 +27,7 @@ from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import ChannelMessage, Incident, TimelineEntry, UTCDateTime
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, settle
-from tests.web_view import browser, sign_in, web_warroom
+from tests.web_view import browser, sign_in, visible_text, web_warroom
 
 USERNAMES = {ALICE: "alice", BOB: "bob", CAROL: "carol"}
 REAL_NAMES = {ALICE: "Alice Moreau", BOB: "Bob Okafor", CAROL: "Carol Tanaka"}
@@ -36,24 +35,6 @@ THE_ISSUES_UPDATE = (
     "Payments & checkout degraded, see https://status.example.com/incidents/42 (ask @bob)"
 )
 ZWSP = "\u200b"
-
-
-class _Visible(HTMLParser):
-    """The text a browser shows of a page (markup and entities gone)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def visible(page: str) -> str:
-    parser = _Visible()
-    parser.feed(page)
-    parser.close()
-    return "".join(parser.parts)
 
 
 def slack_shows(text: str, names: dict[str, str] = USERNAMES) -> str:
@@ -96,8 +77,8 @@ async def test_the_issue_s_update_reads_as_typed_in_the_channel_draft_canvas_and
             " (ask @Bob Okafor)"
         )
         # The canvas's Markdown, as a CommonMark reader shows it, says what was said.
-        assert said in visible(MarkdownIt("commonmark").render(canvas["markdown"]))
-        incident_page = visible(await page(warroom, "/incidents/INC-1"))
+        assert said in visible_text(MarkdownIt("commonmark").render(canvas["markdown"]))
+        incident_page = visible_text(await page(warroom, "/incidents/INC-1"))
         assert said in incident_page and BOB not in incident_page
 
 
@@ -160,7 +141,7 @@ async def test_another_app_s_post_is_labelled_with_its_name_and_authors_its_entr
         )
         await slack.add_reaction(channel.id, posted.ts, "pushpin", user=ALICE)
         await settle(warroom)
-        history = visible(await page(warroom, "/incidents/INC-1/history"))
+        history = visible_text(await page(warroom, "/incidents/INC-1/history"))
         assert "Grafana[FIRING:1] CheckoutErrorSpike & dashboard" in history
         async with session_scope(warroom.engine) as session:
             entry = (
@@ -218,7 +199,7 @@ async def test_any_typed_note_and_message_reads_as_typed_in_slack_the_history_an
         await asyncio.to_thread(note_and_say)
         await settle(warroom)
         await write_draft(warroom.services, (await _the_incident(warroom)).id or 0)  # names
-        history = visible(await page(warroom, "/incidents/INC-1/history"))
+        history = visible_text(await page(warroom, "/incidents/INC-1/history"))
         for said in typed_texts:
             # @bob is a mention where the client makes one (not inside a word: an address).
             shown = re.sub(r"(?<![\w@])@bob\b", "@Bob Okafor", said)

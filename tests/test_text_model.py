@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
@@ -25,6 +24,7 @@ from bot.basics.slack_text import SlackText, to_html, to_mrkdwn, to_plain, to_re
 from bot.emulator.composer import Workspace, compose
 from bot.emulator.models import Channel, User
 from bot.record.incidents import channel_name_for
+from tests.web_view import visible_text
 
 PEOPLE = [User("U0ALICE", "alice", "Alice Moreau"), User("U0BOB00000", "bob", "Bob Okafor")]
 GROUPS = [{"id": "S0ONCALL", "handle": "payments-oncall"}]
@@ -57,22 +57,6 @@ def slack_shows(mrkdwn: str) -> str:
     return to_plain(SlackText(mrkdwn), NAMES).replace(ZWSP, "")
 
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_shows(page: str) -> str:
-    parser = _Text()
-    parser.feed(page)
-    parser.close()
-    return "".join(parser.parts)
-
-
 def words(text: str) -> str:
     """Text with its whitespace made single spaces (HTML and Markdown fold it)."""
     return " ".join(text.split())
@@ -103,13 +87,13 @@ def test_slack_text_reads_as_typed_in_every_output(typed: str, escaped_command: 
 
     # HTML: nothing escaped shows, no id shows, links are anchors.
     page = to_html(sent, NAMES)
-    assert html_shows(page) == expected
-    assert "U0BOB00000" not in html_shows(page) or "U0BOB00000" in expected
+    assert visible_text(page) == expected
+    assert "U0BOB00000" not in visible_text(page) or "U0BOB00000" in expected
     assert "<script" not in page and "<b>" not in page
 
     # Markdown: a CommonMark reader shows the words, and nothing the words did not say.
     rendered = MarkdownIt("commonmark").render(markdown_escape(to_readable(sent, NAMES)))
-    assert words(html_shows(rendered)) == words(expected)
+    assert words(visible_text(rendered)) == words(expected)
     assert re.fullmatch(r"(<p>[^<]*(<br />)?[^<]*</p>\s*|<p>|</p>|<br />|[^<]|\n)*", rendered)
 
 

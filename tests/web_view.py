@@ -6,6 +6,7 @@ import re
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html.parser import HTMLParser
 
 import aiohttp
 
@@ -73,3 +74,20 @@ def csrf_of(page: str) -> str:
     match = _CSRF.search(page)
     assert match, "the page has no form token"
     return match.group(1)
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def visible_text(page: str) -> str:
+    """The text a browser shows of a page or a fragment: markup and entities gone."""
+    parser = _VisibleText()
+    parser.feed(page)
+    parser.close()
+    return "".join(parser.parts)
