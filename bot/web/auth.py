@@ -183,8 +183,9 @@ async def start_sign_in(request: web.Request) -> web.Response:
         "redirect_uri": callback_url(request),
         "state": state,
         "nonce": nonce,
-        "team": await web_.services.slack.team_id(),
     }
+    if team := await _workspace_if_known(web_):
+        query["team"] = team  # Slack then offers this workspace only
     response = web.HTTPFound(f"{web_.settings.oidc_authorize_url}?{urllib.parse.urlencode(query)}")
     response.set_cookie(
         SIGN_IN_COOKIE,
@@ -244,6 +245,16 @@ async def _is_guest(web_: WebContext, user_id: str) -> bool:
     except SlackFailure as error:
         log.warning("users.info for %s failed at sign-in: %s", user_id, error.code)
         return True
+
+
+async def _workspace_if_known(web_: WebContext) -> str | None:
+    """The workspace to offer at Slack's sign-in page; None when Slack cannot say now (the
+    person then picks it, and the callback still admits this workspace's people only)."""
+    try:
+        return await web_.services.slack.team_id()
+    except SlackFailure as error:
+        log.warning("signing in without naming the workspace: %s", error.code)
+        return None
 
 
 def _sign_in_failed(reason: str) -> web.Response:

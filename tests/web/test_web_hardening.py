@@ -8,6 +8,7 @@ import html
 import re
 import socket
 import time
+import urllib.parse
 from typing import Any
 
 import aiohttp
@@ -249,6 +250,23 @@ async def test_with_sign_in_off_no_page_waits_on_an_unreachable_slack(
             took = time.monotonic() - began
             assert answer.status == (404 if path == "/incidents/INC-1" else 200), body[:300]
             assert took < 1.0, (path, took)
+
+
+async def test_signing_in_while_slack_is_unreachable_goes_to_slack_without_a_500(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """``GET /auth/slack`` asked Slack which workspace to offer and answered 500 when Slack
+    did not say: now the person is sent to Slack's sign-in page without the workspace named
+    (the callback still admits this workspace's people only)."""
+    down = f"http://127.0.0.1:{_closed_port()}/api/"
+    async with (
+        web_warroom(slack, sqlite_url, slack_api_url=down) as warroom,
+        aiohttp.ClientSession() as session,
+    ):
+        async with session.get(f"{warroom.url}/auth/slack", allow_redirects=False) as answer:
+            assert answer.status == 302, await answer.text()
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(answer.headers["Location"]).query)
+        assert query["scope"] == ["openid profile email"] and "team" not in query
 
 
 # -- finding 9: guests ------------------------------------------------------------------
