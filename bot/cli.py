@@ -24,7 +24,7 @@ from bot.basics.logs import LOG_FORMATS, configure_logging
 from bot.clients.slack_apps import create_with_slack, validate_with_slack
 from bot.clients.slack_errors import SlackFailure
 from bot.config import ConfigError, LogSettings, Settings
-from bot.server import serve
+from bot.server import run_server
 from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
     needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
     settings.require(*needs)  # type: ignore[arg-type]
     port = args.port or settings.port
-    asyncio.run(serve(settings, host=args.host, port=port, socket_mode=args.socket_mode))
+    run_server(settings, host=args.host, port=port, socket_mode=args.socket_mode)
     return 0
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
+import threading
+import time
+import traceback
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -20,6 +25,10 @@ log = logging.getLogger(__name__)
 # the same moment (BACKGROUND_GRACE_SECONDS), so the process exits within 10 s.
 # (Slack waits only 3 s for an answer anyway, then delivers again.)
 SHUTDOWN_GRACE_SECONDS = 3.5
+# What is left once the server has stopped (a task that does not end when cancelled, a thread
+# still in a call) gets this long; then the process exits anyway, naming what was left: a
+# SIGTERM must end the process in time, and the next hang must say who held it.
+LEFTOVER_SECONDS = 2.0
 
 
 LOOPBACK = "127.0.0.1"
@@ -35,6 +44,59 @@ def listen_address(settings: Settings, host: str) -> str:
         )
         return LOOPBACK
     return host
+
+
+def run_server(settings: Settings, *, host: str, port: int, socket_mode: bool) -> None:
+    """``serve`` on a loop of its own, then what it leaves behind ended within
+    ``LEFTOVER_SECONDS`` (``asyncio.run`` would wait on it without end)."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(serve(settings, host=host, port=port, socket_mode=socket_mode))
+        loop.run_until_complete(_end_leftover_tasks())
+    finally:
+        loop.close()
+    _exit_if_threads_linger()
+
+
+async def _end_leftover_tasks() -> None:
+    """Cancel what the server left running; name what does not end in time."""
+    current = asyncio.current_task()
+    tasks = [task for task in asyncio.all_tasks() if task is not current]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        _done, pending = await asyncio.wait(tasks, timeout=LEFTOVER_SECONDS)
+        for task in pending:
+            frames = task.get_stack()
+            where = "".join(traceback.format_stack(frames[-1])) if frames else "(no frame)"
+            log.error("task %s did not end at shutdown; it waits at:\n%s", task.get_name(), where)
+    try:
+        await asyncio.wait_for(asyncio.get_running_loop().shutdown_asyncgens(), LEFTOVER_SECONDS)
+    except TimeoutError:
+        log.error("asynchronous generators did not close at shutdown")
+
+
+def _exit_if_threads_linger() -> None:
+    """Threads that would hold the interpreter's exit (a worker still in a call): waited for
+    ``LEFTOVER_SECONDS`` in all, then named with where they are, and the process ends anyway."""
+    deadline = time.monotonic() + LEFTOVER_SECONDS
+    holding = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and not thread.daemon
+    ]
+    for thread in holding:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    lingering = [thread for thread in holding if thread.is_alive()]
+    if not lingering:
+        return
+    frames = sys._current_frames()
+    for thread in lingering:
+        frame = frames.get(thread.ident or 0)
+        where = "".join(traceback.format_stack(frame)) if frame else "(no frame)"
+        log.error("thread %s did not end at shutdown; it waits at:\n%s", thread.name, where)
+    logging.shutdown()
+    os._exit(0)  # the threads' atexit joins would wait on them without end
 
 
 async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import server
 from bot.app import create_app
 from bot.config import Settings
 from bot.emulator import SlackEmulator
@@ -218,3 +221,30 @@ async def test_socket_mode_serves_the_same_listeners(slack: SlackEmulator, sqlit
     finally:
         await handler.close_async()
         await runner.cleanup()
+
+
+async def test_a_task_that_will_not_end_cannot_hold_the_shutdown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After the server stops, a task that ignores its cancellation gets LEFTOVER_SECONDS and
+    is named with where it waits (asyncio.run would wait on it without end, and SIGTERM would
+    not end the process)."""
+
+    released = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not released.is_set():
+            try:
+                await released.wait()
+            except asyncio.CancelledError:
+                continue  # a task that swallows its cancellation
+
+    task = asyncio.get_running_loop().create_task(stubborn(), name="stubborn work")
+    await asyncio.sleep(0)
+    began = time.monotonic()
+    await server._end_leftover_tasks()
+    assert time.monotonic() - began < server.LEFTOVER_SECONDS + 1.0
+    assert "task stubborn work did not end at shutdown" in caplog.text
+    assert "stubborn" in caplog.text.split("waits at:", 1)[1]
+    released.set()
+    await task
