@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import os
 import signal
@@ -29,6 +30,11 @@ SHUTDOWN_GRACE_SECONDS = 3.5
 # still in a call) gets this long; then the process exits anyway, naming what was left: a
 # SIGTERM must end the process in time, and the next hang must say who held it.
 LEFTOVER_SECONDS = 2.0
+# And whatever shutdown waits on, the process ends this long after the signal: a watchdog
+# thread (it needs no event loop, which may be what is stuck) writes every thread's stack to
+# stderr and exits. What was not done is kept: Slack delivers an unanswered event again, and
+# writes and jobs wait in the database for the next start.
+HARD_STOP_SECONDS = 12.0
 
 
 LOOPBACK = "127.0.0.1"
@@ -142,3 +148,20 @@ async def until_stopped() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
+    _arm_watchdog()
+
+
+def _arm_watchdog() -> None:
+    def expire() -> None:
+        log.error(
+            "shutdown not finished %.1f s after the signal: exiting; every thread's stack"
+            " follows on stderr",
+            HARD_STOP_SECONDS,
+        )
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        logging.shutdown()
+        os._exit(0)
+
+    watchdog = threading.Timer(HARD_STOP_SECONDS, expire)
+    watchdog.daemon = True  # never what holds the exit itself
+    watchdog.start()
