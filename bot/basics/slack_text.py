@@ -296,11 +296,6 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> SlackText:
     return SlackText("".join(kept))
 
 
-def shown_length(text: str) -> int:
-    """How many characters a person reads (constructs by their names or labels)."""
-    return sum(len(_named(run, None, anonymous=False)) for run in parse(text))
-
-
 def _encoded(run: Run) -> str:
     """One run in Slack's encoding, as it arrived."""
     if isinstance(run, Literal):
@@ -318,20 +313,3 @@ def _encoded(run: Run) -> str:
         return f"<{run.construct}>"
     label = f"|{encode(run.label)}" if run.label else ""
     return f"<{encode(run.url)}{label}>"
-
-
-def legacy_to_encoded(stored: str) -> str:
-    """Text recorded before warroom kept one encoding: events' and slash commands' text was
-    Slack-encoded, a modal's or an alert's was plain. Read as warroom showed it then (Slack's
-    constructs kept, every other piece decoded once), and encoded: Slack-encoded text comes
-    out unchanged, plain text comes out encoded."""
-    stored = normalize_newlines(stored)
-    parts, last = [], 0
-    for match in _CONSTRUCT.finditer(stored):
-        parts.append(encode(html.unescape(stored[last : match.start()])))
-        run = _construct(match.group(1))
-        literal = isinstance(run, Literal)
-        parts.append(encode(html.unescape(match.group(0))) if literal else _encoded(run))
-        last = match.end()
-    parts.append(encode(html.unescape(stored[last:])))
-    return "".join(parts)

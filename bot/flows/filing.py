@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from bot.basics.errors import BotError
-from bot.basics.slack_text import SOMEONE, mentioned_users, to_plain, to_readable
+from bot.basics.slack_text import mentioned_users, to_plain, to_readable
 from bot.basics.trackers import TrackerChange, TrackerTarget
 from bot.clients.slack_errors import SlackFailure
 from bot.clients.trackers import (
@@ -245,8 +245,8 @@ async def _draft(
         return services.renderer.render_plain(
             "messages/issue_body.j2",
             incident=incident,
-            text=shown(to_readable(row.text, names)),
-            title=shown(to_readable(incident.title, names)),
+            text=shown(to_readable(row.text, names, anonymous=private)),
+            title=shown(to_readable(incident.title, names, anonymous=private)),
             owner=shown(owner) if owner else None,
             noted_by=shown(noted_by) if noted_by else None,
             incident_url=incident_url,
@@ -269,10 +269,10 @@ async def _draft(
 
 async def _mentioned_names(services: Services, texts: list[str], private: bool) -> dict[str, str]:
     """The names of the people the texts mention: as warroom knows them, else as Slack says;
-    for a private incident, nobody's (each mention shown as "someone")."""
+    for a private incident, nobody's (``to_readable`` and ``to_plain`` say "someone")."""
     mentioned = {user for text in texts for user in mentioned_users(text)}
     if private:
-        return dict.fromkeys(mentioned, SOMEONE)
+        return {}
     async with session_scope(services.engine) as session:
         names = await known_names(session, mentioned)
     for user in sorted(mentioned - names.keys()):
