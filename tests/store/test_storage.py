@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
 from bot.basics.errors import AlreadyResolved
 from bot.record import incidents, timeline
@@ -130,3 +133,47 @@ async def test_concurrent_claims_of_one_event_let_exactly_one_win(engine: AsyncE
 
     results = await asyncio.gather(*(claim() for _ in range(6)))
     assert results.count(True) == 1
+
+
+async def test_a_session_cancelled_mid_rollback_finishes_it_and_loses_its_connection_to_nothing(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Shutdown cancels work still running; the cancellation can land while that work's session
+    gives its connection back (the pool's rollback). The rollback is finished first, then the
+    work ends cancelled. (SQLAlchemy before 2.0.56 and 2.1.6 cut it short: it logged
+    "Exception during reset or similar" and left the connection checked out, SQLite's only one,
+    so the next unit of work waited for ever, as an outbox lease seen held after SIGTERM did.)"""
+    caplog.set_level(logging.WARNING)
+
+    async def unfinished_work(resets: list[object]) -> None:
+        async with session_scope(engine) as session:
+            await incidents.open_incident(
+                session,
+                team_id="T1",
+                title="never committed",
+                declared_by="U0ALICE",
+                severity="SEV2",
+                timezone="UTC",
+                declared_at=T0,
+            )
+            # Cancelled as the pool's rollback begins: the close is what the cancellation meets.
+            task = asyncio.current_task()
+            assert task is not None
+
+            def cancel_now(*reset: object) -> None:
+                resets.append(reset)
+                asyncio.get_running_loop().call_soon(task.cancel)
+
+            event.listen(engine.sync_engine.pool, "reset", cancel_now, once=True)
+
+    # Where exactly the cancellation lands varies with the database thread: ten tries.
+    for _ in range(10):
+        resets: list[object] = []
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.create_task(unfinished_work(resets))
+        assert resets, "the cancellation was asked for as the rollback began"
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors == [], errors
+        assert engine.pool.checkedout() == 0, "the connection went back to the pool"
+    async with session_scope(engine) as session:
+        assert (await session.exec(select(Incident))).all() == []
