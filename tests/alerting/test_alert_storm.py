@@ -55,12 +55,42 @@ def storm() -> list[dict[str, Any]]:
     return notifications
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float,
+    what: str,
+    left: Callable[[], Awaitable[str]] | None = None,
+) -> None:
+    """Until ``check`` holds; past ``timeout`` fail, saying what is ``left`` (a hang's holder)."""
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+            state = await left() if left else ""
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{state}")
         await asyncio.sleep(0.2)
+
+
+async def work_left(warroom: Warroom) -> str:
+    """What a storm that is not worked off still has: payloads, jobs, tasks, pool."""
+    now = utcnow()
+    unapplied = await count(warroom, AlertPayload, col(AlertPayload.state) != "processed")
+    async with session_scope(warroom.engine) as session:
+        pending = (await session.exec(select(Job).where(col(Job.done_at).is_(None)))).all()
+    jobs_left = "\n".join(
+        f"  {job.kind} {job.key}: due {(job.due_at - now).total_seconds():+.1f} s, "
+        f"not before {job.not_before}, locked by {job.locked_by} until {job.locked_until}, "
+        f"{job.attempts} runs, {job.failures} failures, {job.last_error!r}"
+        for job in pending[:20]
+    )
+    tasks = "\n".join(
+        f"  {task.get_name()}: {task.get_stack(limit=3)}"
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task()
+    )
+    return (
+        f"\n{unapplied} payloads unapplied; {len(pending)} jobs pending (first 20):\n{jobs_left}"
+        f"\npool: {warroom.engine.pool.status()}\ntasks:\n{tasks}"
+    )
 
 
 async def send_all(urls: list[str], notifications: list[dict[str, Any]]) -> list[float]:
@@ -121,7 +151,12 @@ async def test_a_storm_of_5000_alerts_opens_one_incident_per_group(
         began = time.perf_counter()
         latencies = await send_all([warroom.url], notifications)
         accepted = time.perf_counter() - began
-        await eventually(lambda: settled(warroom, GROUPS), 300, "the storm to be worked off")
+        await eventually(
+            lambda: settled(warroom, GROUPS),
+            300,
+            "the storm to be worked off",
+            lambda: work_left(warroom),
+        )
         done = time.perf_counter() - began
 
         assert len(await incidents_in(warroom)) == GROUPS
@@ -179,7 +214,12 @@ async def test_two_replicas_open_one_incident_per_group(
         await eventually(lambda: settled(first, 0), 60, "the blips to be recorded")
         assert await incidents_in(first) == []
         await send_all([first.url, second.url], notifications)
-        await eventually(lambda: settled(first, groups), 120, "both replicas to finish")
+        await eventually(
+            lambda: settled(first, groups),
+            120,
+            "both replicas to finish",
+            lambda: work_left(first),
+        )
         assert len(await incidents_in(first)) == groups
         assert len([c for c in slack.channels.values() if c.name.startswith("inc-")]) == groups
         assert await count(first, AlertPayload) == 3 * groups, "every delivery was kept"
