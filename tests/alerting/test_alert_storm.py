@@ -55,19 +55,37 @@ def storm() -> list[dict[str, Any]]:
     return notifications
 
 
-async def eventually(
-    check: Callable[[], Awaitable[bool]],
-    timeout: float,
-    what: str,
-    left: Callable[[], Awaitable[str]] | None = None,
-) -> None:
-    """Until ``check`` holds; past ``timeout`` fail, saying what is ``left`` (a hang's holder)."""
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
-            state = await left() if left else ""
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{state}")
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(0.2)
+
+
+# A storm is CPU-bound: on a loaded machine it takes several times its 35 s, so what fails it
+# is a stall (nothing applied, finished or sent to Slack for this long), not a slow pace.
+STALL_SECONDS = 60.0
+
+
+async def worked_off(warroom: Warroom, incidents: int) -> None:
+    """Until the storm is worked off; fails when it stalls, saying what is left."""
+    progress: tuple[int, ...] = ()
+    last_change = time.monotonic()
+    while not await settled(warroom, incidents):
+        now_seen = (
+            await count(warroom, AlertPayload, col(AlertPayload.state) == "processed"),
+            await count(warroom, Job, col(Job.done_at).is_not(None)),
+            len(warroom.slack.calls),
+        )
+        if now_seen != progress:
+            progress, last_change = now_seen, time.monotonic()
+        elif time.monotonic() - last_change > STALL_SECONDS:
+            pytest.fail(
+                f"the storm stalled: nothing done for {STALL_SECONDS:.0f} s"
+                f"{await work_left(warroom)}"
+            )
+        await asyncio.sleep(0.5)
 
 
 async def work_left(warroom: Warroom) -> str:
@@ -128,6 +146,7 @@ async def settled(warroom: Warroom, incidents: int) -> bool:
     return unapplied is None and waiting is None and len(rooms) >= incidents
 
 
+@pytest.mark.timeout(900)  # a loaded machine's pace; a stall fails it within a minute
 async def test_a_storm_of_5000_alerts_opens_one_incident_per_group(
     slack: SlackEmulator, database_url: str
 ) -> None:
@@ -151,12 +170,7 @@ async def test_a_storm_of_5000_alerts_opens_one_incident_per_group(
         began = time.perf_counter()
         latencies = await send_all([warroom.url], notifications)
         accepted = time.perf_counter() - began
-        await eventually(
-            lambda: settled(warroom, GROUPS),
-            300,
-            "the storm to be worked off",
-            lambda: work_left(warroom),
-        )
+        await worked_off(warroom, GROUPS)
         done = time.perf_counter() - began
 
         assert len(await incidents_in(warroom)) == GROUPS
@@ -214,12 +228,7 @@ async def test_two_replicas_open_one_incident_per_group(
         await eventually(lambda: settled(first, 0), 60, "the blips to be recorded")
         assert await incidents_in(first) == []
         await send_all([first.url, second.url], notifications)
-        await eventually(
-            lambda: settled(first, groups),
-            120,
-            "both replicas to finish",
-            lambda: work_left(first),
-        )
+        await worked_off(first, groups)
         assert len(await incidents_in(first)) == groups
         assert len([c for c in slack.channels.values() if c.name.startswith("inc-")]) == groups
         assert await count(first, AlertPayload) == 3 * groups, "every delivery was kept"
