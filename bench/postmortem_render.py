@@ -22,8 +22,8 @@ from functools import partial
 from jinja2 import Environment
 
 from bot.basics.render import Renderer, builtin_templates_dir
-from bot.postmortem.draft import Language, Record
-from bot.postmortem.posting import render_draft
+from bot.flows.postmortem_posting import render_draft
+from bot.record.postmortem.draft import Language, Record
 from tests.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)

@@ -16,36 +16,26 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # Bottom to top. A module may import its own layer and the layers below. ``name.*`` is a
-# package and everything in it; a plain name is that module only. Feature folders
-# (bot.alerting, bot.postmortem) hold modules of several layers, named one by one.
+# package and everything in it; a plain name is that module only.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("basics", ("bot", "bot.basics.*")),
     ("store", ("bot.store.*",)),
     (
         "record",
-        (
-            "bot.record.*",
-            "bot.alerting",
-            "bot.alerting.payloads",
-            "bot.alerting.routes",
-            "bot.alerting.alerts",
-            "bot.postmortem",
-            "bot.postmortem.draft",
-            "bot.postmortem.edits",
-        ),
+        ("bot.record.*",),
     ),
     ("settings", ("bot.config", "bot.metrics")),
     ("clients", ("bot.clients.*",)),
     ("services", ("bot.services",)),
-    ("flows", ("bot.flows.*", "bot.alerting.intake", "bot.postmortem.posting")),
-    ("incoming", ("bot.slack.*", "commands.*", "bot.web.*", "bot.alerting.webhooks", "bot.keys")),
+    ("flows", ("bot.flows.*",)),
+    ("incoming", ("bot.slack.*", "commands.*", "bot.web.*", "bot.keys")),
     ("application", ("bot.app", "bot.server")),
     ("admin", ("bot.admin.*",)),
     ("command line", ("bot.cli", "bot.__main__")),
 )
 # The Slack emulator stands apart: it imports nothing of the bot, and only the demo (and the
 # command line that starts it) imports it, so it can never become part of what runs in Slack.
-EMULATOR = "bot.emulator"
+EMULATOR = "emulator"
 EMULATOR_USERS = ("bot.admin", "bot.cli")
 
 
@@ -82,7 +72,9 @@ def own_imports(source: str) -> list[tuple[str, int]]:
         else:
             continue
         found += [
-            (name, node.lineno) for name in names if name.split(".")[0] in ("bot", "commands")
+            (name, node.lineno)
+            for name in names
+            if name.split(".")[0] in ("bot", "commands", EMULATOR)
         ]
     return found
 
@@ -116,7 +108,7 @@ def _crosses_emulator(importer: str, imported: str) -> bool:
 
 def source_modules() -> dict[str, Path]:
     modules = {}
-    for top in ("bot", "commands"):
+    for top in ("bot", "commands", EMULATOR):
         for path in sorted((REPO / top).rglob("*.py")):
             if "versions" in path.parts and "migrations" in path.parts:
                 continue  # Alembic revisions are data, loaded by Alembic
@@ -152,12 +144,12 @@ def test_no_import_points_upward() -> None:
         ("bot.store.models", "import bot.record.timeline"),
         ("bot.clients.slack", "from bot.services import Services"),
         ("bot.record.insights", "def late():\n    from bot.config import Settings\n"),
-        ("bot.alerting.alerts", "from bot.alerting import intake"),
+        ("bot.record.alerting.alerts", "from bot.flows import alert_intake"),
         ("bot.flows.recorder", "from bot.slack import listeners"),
         ("bot.web.pages", "from bot.app import create_app"),
         ("commands.start", "from bot.admin.demo import run_demo"),
-        ("bot.emulator.server", "from bot.store.models import Incident"),
-        ("bot.flows.declare", "from bot.emulator.client import SlackEmulator"),
+        ("emulator.server", "from bot.store.models import Incident"),
+        ("bot.flows.declare", "from emulator.client import SlackEmulator"),
         ("bot.newthing", "from bot.basics.numbers import parse_bounded_int"),
     ],
 )
@@ -169,10 +161,10 @@ def test_a_forbidden_import_is_caught(importer: str, source: str) -> None:
     ("importer", "source"),
     [
         ("bot.flows.declare", "from bot.record import incidents, timeline"),
-        ("bot.web.pages", "from bot.postmortem.posting import write_draft"),
+        ("bot.web.pages", "from bot.flows.postmortem_posting import write_draft"),
         ("bot.slack.bolt", "import commands"),
-        ("bot.admin.demo", "from bot.emulator.client import SlackEmulator"),
-        ("bot.emulator.api", "from bot.emulator.models import Channel"),
+        ("bot.admin.demo", "from emulator.client import SlackEmulator"),
+        ("emulator.api", "from emulator.models import Channel"),
     ],
 )
 def test_an_allowed_import_passes(importer: str, source: str) -> None:
@@ -180,7 +172,7 @@ def test_an_allowed_import_passes(importer: str, source: str) -> None:
 
 
 # The Slack SDK stays at the edges: Bolt's incoming side, the outgoing client, the emulator.
-SLACK_SDK_ALLOWED = ("bot.slack", "bot.clients", "bot.emulator")
+SLACK_SDK_ALLOWED = ("bot.slack", "bot.clients", "emulator")
 
 
 def test_slack_sdk_is_imported_only_at_the_edges() -> None:
@@ -210,7 +202,7 @@ def test_no_slack_error_code_is_matched_above_the_client() -> None:
     found = [
         f"{name}:{node.lineno} {node.value!r}"
         for name, path in source_modules().items()
-        if not name.startswith(("bot.clients", "bot.emulator"))
+        if not name.startswith(("bot.clients", "emulator"))
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Constant) and node.value in codes
     ]

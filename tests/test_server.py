@@ -20,9 +20,9 @@ from sqlalchemy import text
 from bot import server
 from bot.app import create_app
 from bot.config import Settings
-from bot.emulator import SlackEmulator
 from bot.server import connect_socket_mode
 from bot.store.db import session_scope
+from emulator import SlackEmulator
 from tests.conftest import ALICE, Warroom, start_warroom
 
 REPO = Path(__file__).resolve().parent.parent

@@ -37,9 +37,9 @@ from bot.clients.trackers import (
     inert_markdown,
 )
 from bot.flows.channel import say_safely
-from bot.postmortem.draft import known_names
 from bot.record import follow_ups, incidents
 from bot.record.follow_ups import FollowUp
+from bot.record.postmortem.draft import known_names
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

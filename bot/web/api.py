@@ -14,8 +14,8 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel
 
-from bot.postmortem.draft import Action, Draft, Metric, known_names
-from bot.postmortem.posting import WrittenDraft, write_draft
+from bot.flows.postmortem_posting import WrittenDraft, write_draft
+from bot.record.postmortem.draft import Action, Draft, Metric, known_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.api_models import (

@@ -10,11 +10,11 @@ from aiohttp import web
 
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import markdown_to_html
-from bot.postmortem.draft import known_names
-from bot.postmortem.edits import EditRefused, save_edit
-from bot.postmortem.posting import schedule_publication, write_draft
+from bot.flows.postmortem_posting import schedule_publication, write_draft
 from bot.record.incident_queries import IncidentQuery, channel_history
 from bot.record.insights import load_insights
+from bot.record.postmortem.draft import known_names
+from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.store.db import session_scope
 from bot.web.auth import (
     SignInNeeded,

@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import BotResponse, SlackEmulator, slack_signature_headers
+from emulator import BotResponse, SlackEmulator, slack_signature_headers
 from tests.fake_bot import error_of, refused, serving
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"

@@ -4,8 +4,8 @@ and a fake PagerDuty Events API.
 Used by `warroom demo` (no workspace needed) and by the test suite.
 """
 
-from bot.emulator.client import SlackEmulator
-from bot.emulator.models import (
+from emulator.client import SlackEmulator
+from emulator.models import (
     ApiCall,
     BotResponse,
     Channel,
@@ -14,7 +14,7 @@ from bot.emulator.models import (
     User,
     slack_signature_headers,
 )
-from bot.emulator.pagerduty import FakePagerDuty
+from emulator.pagerduty import FakePagerDuty
 
 __all__ = [
     "ApiCall",

@@ -25,7 +25,8 @@ from bot.basics.slack_text import to_plain
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed, SlackRefused
 from bot.flows.channel import post
 from bot.flows.filing import file_all
-from bot.postmortem.draft import (
+from bot.record import incidents
+from bot.record.postmortem.draft import (
     Draft,
     Language,
     Record,
@@ -34,7 +35,6 @@ from bot.postmortem.draft import (
     load_record,
     remember_names,
 )
-from bot.record import incidents
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

@@ -25,8 +25,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, markdown_escape, markdown_item_text, readable
 from bot.basics.slack_text import SlackText, mentioned_users
-from bot.postmortem import edits as postmortem_edits
 from bot.record import escalations, follow_ups, public, roles, timeline
+from bot.record.postmortem import edits as postmortem_edits
 from bot.store.models import (
     ActionItem,
     Escalation,

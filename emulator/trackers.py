@@ -31,7 +31,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.emulator.fake_http import FakeHttpServer
+from emulator.fake_http import FakeHttpServer
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.emulator.composer import Workspace, displayed
-from bot.emulator.models import (
+from emulator.composer import Workspace, displayed
+from emulator.models import (
     ApiCall,
     BotResponse,
     Channel,
@@ -323,7 +323,7 @@ class EmulatorState:
         )
 
     def workspace(self) -> Workspace:
-        """Who and what people can name in this workspace (bot.emulator.composer)."""
+        """Who and what people can name in this workspace (emulator.composer)."""
         return Workspace(self.users.values(), self.usergroups.values(), self.channels.values())
 
     def transcript(self, channel_id: str, tz: str = "UTC", *, as_shown: bool = False) -> str:
