@@ -1,7 +1,11 @@
-"""``warroom demo``: a whole incident, played against the built-in Slack emulator on loopback.
+"""``warroom demo``: a whole incident, played against the Slack emulator on loopback.
 
 The bot runs exactly as in production (same application factory, real HTTP, real request
 signatures); only Slack is emulated. Nothing leaves 127.0.0.1.
+
+The emulator (``emulator/``, beside ``bot/``) is part of the repository, not of the package:
+``pip install -e .`` in a clone makes it importable; a wheel install has no demo (bot.cli
+says so).
 """
 
 from __future__ import annotations
