@@ -39,7 +39,7 @@ from bot.clients.trackers import (
 from bot.flows.channel import say_safely
 from bot.record import follow_ups, incidents
 from bot.record.follow_ups import FollowUp
-from bot.record.postmortem.draft import known_names
+from bot.record.people import known_names
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

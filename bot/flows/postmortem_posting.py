@@ -26,15 +26,8 @@ from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed, S
 from bot.flows.channel import post
 from bot.flows.filing import file_all
 from bot.record import incidents
-from bot.record.postmortem.draft import (
-    Draft,
-    Language,
-    Record,
-    build_draft,
-    known_names,
-    load_record,
-    remember_names,
-)
+from bot.record.people import known_names, remember_names
+from bot.record.postmortem.draft import Draft, Language, Record, build_draft, load_record
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

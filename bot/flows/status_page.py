@@ -22,7 +22,7 @@ from bot.flows.channel import Writes, say_safely
 from bot.flows.postmortem_posting import choose_template
 from bot.flows.scheduler import Wait
 from bot.record import incidents, public
-from bot.record.postmortem.draft import known_names
+from bot.record.people import known_names
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, PublicIncident, PublicUpdate, Status

@@ -15,7 +15,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from bot.flows.postmortem_posting import WrittenDraft, write_draft
-from bot.record.postmortem.draft import Action, Draft, Metric, known_names
+from bot.record.people import known_names
+from bot.record.postmortem.draft import Action, Draft, Metric
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.api_models import (

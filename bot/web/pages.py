@@ -13,7 +13,7 @@ from bot.basics.render import markdown_to_html
 from bot.flows.postmortem_posting import schedule_publication, write_draft
 from bot.record.incident_queries import IncidentQuery, channel_history
 from bot.record.insights import load_insights
-from bot.record.postmortem.draft import known_names
+from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.store.db import session_scope
 from bot.web.auth import (

@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from bot.basics.render import markdown_to_html
 from bot.config import Settings
-from bot.record.postmortem.draft import remember_names
+from bot.record.people import remember_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from emulator import Channel, FakePagerDuty, SlackEmulator

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.render import Renderer, markdown_escape, markdown_item_text, readable
 from bot.basics.slack_text import SlackText, mentioned_users
 from bot.record import escalations, follow_ups, public, roles, timeline
+from bot.record.milestones import METRICS
 from bot.record.postmortem import edits as postmortem_edits
 from bot.store.models import (
     ActionItem,
@@ -33,7 +34,6 @@ from bot.store.models import (
     Incident,
     Milestone,
     MilestoneChange,
-    Person,
     PostmortemEdit,
     PublicIncident,
     PublicUpdate,
@@ -42,13 +42,6 @@ from bot.store.models import (
     TrackerIssue,
 )
 
-# How each metric is measured: from one milestone to another.
-METRICS: tuple[tuple[str, Milestone, Milestone], ...] = (
-    ("time_to_detect", Milestone.STARTED, Milestone.DETECTED),
-    ("time_to_acknowledge", Milestone.DECLARED, Milestone.ACKNOWLEDGED),
-    ("time_to_mitigate", Milestone.STARTED, Milestone.MITIGATED),
-    ("time_to_resolve", Milestone.STARTED, Milestone.RESOLVED),
-)
 # Entries that are a line of investigation: a misleading path lasts until the next of these.
 _PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT_CAUSE}
 # Spans shorter than the shortest month are days, hours and minutes whatever the dates.
@@ -544,25 +537,6 @@ async def load_record(session: AsyncSession, incident: Incident) -> Record:
     )
 
 
-async def known_names(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
-    wanted = list(user_ids)
-    if not wanted:
-        return {}
-    people = await session.exec(select(Person).where(col(Person.user_id).in_(wanted)))
-    return {person.user_id: person.name for person in people.all()}
-
-
-async def remember_names(session: AsyncSession, names: Mapping[str, str], at: datetime) -> None:
-    """Keep people's names (the caller commits)."""
-    for user_id, name in names.items():
-        person = await session.get(Person, user_id)
-        if person is None:
-            session.add(Person(user_id=user_id, name=name, updated_at=at))
-        elif person.name != name:
-            person.name, person.updated_at = name, at
-            session.add(person)
-
-
 def build_draft(
     record: Record,
     names: Mapping[str, str],
@@ -784,9 +758,5 @@ __all__ = [
     "build_draft",
     "entry_sentences",
     "escalation_words",
-    "known_names",
     "load_record",
-    "mentioned_users",
-    "readable",
-    "remember_names",
 ]
