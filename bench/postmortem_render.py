@@ -23,7 +23,8 @@ from jinja2 import Environment
 
 from bot.basics.render import Renderer, builtin_templates_dir
 from bot.flows.postmortem_posting import render_draft
-from bot.record.postmortem.draft import Language, Record
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.writing import Record
 from tests.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)

@@ -27,7 +27,9 @@ from bot.flows.channel import post
 from bot.flows.filing import file_all
 from bot.record import incidents
 from bot.record.people import known_names, remember_names
-from bot.record.postmortem.draft import Draft, Language, Record, build_draft, load_record
+from bot.record.postmortem.draft import Draft
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.writing import Record, build_draft, load_record
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.basics.render import Renderer, markdown_to_html
 from bot.flows.postmortem_posting import write_draft
 from bot.record import timeline
-from bot.record.postmortem.draft import escalation_words
+from bot.record.postmortem.writing import escalation_words
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import Escalation, Incident, TimelineEntry, TimelineKind, UTCDateTime
