@@ -22,9 +22,8 @@ from functools import partial
 from jinja2 import Environment
 
 from bot.basics.render import Renderer, builtin_templates_dir
-from bot.flows.postmortem_posting import render_draft
 from bot.record.postmortem.language import Language
-from bot.record.postmortem.writing import Record
+from bot.record.postmortem.writing import Record, render_draft
 from tests.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)

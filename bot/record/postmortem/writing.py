@@ -1,21 +1,30 @@
 """Writing a postmortem draft from the record: what it is written from (``Record``, read by
-``load_record``), and ``build_draft``, which arranges it into a ``Draft``.
+``load_record``), ``build_draft``, which arranges it into a ``Draft``, and ``render_draft``,
+which renders that in a language and style.
+
+``read_draft`` is the whole of it from the database, with the names the record knows: what
+the web view shows. bot.flows.postmortem_posting first asks Slack for the names and links
+the record lacks, and posts the draft.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.render import Renderer, readable
+from bot.basics.render import Renderer, postmortem_template, readable
 from bot.basics.slack_text import SlackText, mentioned_users
 from bot.record import escalations, follow_ups, public, roles, timeline
 from bot.record.milestones import METRICS
+from bot.record.people import known_names
 from bot.record.postmortem import edits as postmortem_edits
 from bot.record.postmortem.draft import (
     Action,
@@ -29,6 +38,7 @@ from bot.record.postmortem.draft import (
     Written,
 )
 from bot.record.postmortem.language import Language
+from bot.store.db import session_scope
 from bot.store.models import (
     ActionItem,
     Escalation,
@@ -48,6 +58,107 @@ _PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
+
+
+@dataclass(frozen=True)
+class WrittenDraft:
+    """A rendered draft and the facts its summary message needs."""
+
+    draft: Draft
+    markdown: str
+
+    @property
+    def gaps(self) -> int:
+        return self.markdown.count(self.draft.language.gap_mark)
+
+
+class NoSuchTemplate(LookupError):
+    """The postmortem style or language asked for has no template."""
+
+
+def template_directory(renderer: Renderer, language: str, style: str) -> Path:
+    """The language's template directory; NoSuchTemplate if it lacks the style."""
+    directory = renderer.find_dir(f"postmortem/{language}")
+    if directory is None or not renderer.exists(postmortem_template(language, style)):
+        choices = renderer.postmortem_choices()
+        raise NoSuchTemplate(
+            f"There is no postmortem style {style!r} in language {language!r}. There are "
+            + "; ".join(f"{code}: {', '.join(styles)}" for code, styles in choices.items())
+            + "."
+        )
+    return directory
+
+
+def render_draft(
+    renderer: Renderer,
+    record: Record,
+    names: Mapping[str, str],
+    *,
+    language: Language,
+    style: str,
+    now: datetime,
+) -> tuple[Draft, str]:
+    """The draft of a record as Markdown, in a language and style."""
+    draft = build_draft(record, names, renderer=renderer, language=language, style=style, now=now)
+    markdown = renderer.render(postmortem_template(language.code, style), draft=draft)
+    return draft, markdown + "\n"
+
+
+def chosen_template(incident: Incident, *, language: str, style: str) -> tuple[str, str]:
+    """(language, style) of the incident's draft: its own choice, else those given."""
+    return (
+        incident.postmortem_language or language,
+        incident.postmortem_style or style,
+    )
+
+
+async def read_record(
+    engine: AsyncEngine, incident_id: int
+) -> tuple[Incident, Record, dict[str, str]]:
+    """The incident, what its draft is written from, and the names the record knows."""
+    async with session_scope(engine) as session:
+        incident = await session.get(Incident, incident_id)
+        if incident is None:
+            raise LookupError(f"no incident with id {incident_id}")
+        record = await load_record(session, incident)
+        names = await known_names(session, record.user_ids())
+    return incident, record, names
+
+
+async def write_in_thread(
+    renderer: Renderer,
+    record: Record,
+    names: Mapping[str, str],
+    *,
+    language: str,
+    style: str,
+    now: datetime,
+) -> WrittenDraft:
+    """The record's draft in ``language`` and ``style``; NoSuchTemplate if there is none."""
+    directory = template_directory(renderer, language, style)
+    # A long record takes seconds to render: off the event loop, which must keep answering Slack.
+    draft, markdown = await asyncio.to_thread(
+        lambda: render_draft(
+            renderer, record, names, language=Language.load(directory), style=style, now=now
+        )
+    )
+    return WrittenDraft(draft, markdown)
+
+
+async def read_draft(
+    engine: AsyncEngine,
+    renderer: Renderer,
+    incident_id: int,
+    *,
+    language: str,
+    style: str,
+    now: datetime,
+) -> WrittenDraft:
+    """The incident's draft from the record as it stands, people by the names the record
+    knows (Slack is not asked): in the incident's own language and style, else those given."""
+    incident, record, names = await read_record(engine, incident_id)
+    language, style = chosen_template(incident, language=language, style=style)
+    return await write_in_thread(renderer, record, names, language=language, style=style, now=now)
 
 
 @dataclass
