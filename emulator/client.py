@@ -39,7 +39,10 @@ class SlackEmulator(LifecycleEmulator):
         bot_id: str = "B0WARROOM",
         app_id: str = "A0WARROOM",
         app_config_token: str = "xoxe.xoxp-1-emulator-config-token",
+        app_name: str = "warroom",
     ) -> None:
+        """The workspace and the app under test: ids, tokens and the app's name (its bot
+        user's name too). The defaults are warroom's demo workspace; any app can pass its own."""
         super().__init__(
             team_id=team_id,
             team_domain=team_domain,
@@ -50,6 +53,7 @@ class SlackEmulator(LifecycleEmulator):
             bot_id=bot_id,
             app_id=app_id,
             app_config_token=app_config_token,
+            app_name=app_name,
         )
 
     # -- lookups used by the client side ---------------------------------------------------
