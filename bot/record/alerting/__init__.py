@@ -1,9 +1,9 @@
-"""Everything alert-shaped, bottom to top: what monitoring systems send (``payloads``), where
-it goes (``routes``), the alerts and their groups in the record (``alerts``), the flow that
-opens incidents and posts in Slack (``intake``), and the webhooks it arrives on
-(``webhooks``). The ``warroom alerts`` verb is ``bot.admin.alerts``.
+"""The alert domain: what monitoring systems send (``payloads``: Alertmanager, Grafana, the
+generic shape), where it goes (``routes``: the routes file), and the alerts and their groups in
+the record (``alerts``). The flow that opens incidents from them is ``bot.flows.alert_intake``;
+the webhooks they arrive on are ``bot.web.alert_webhooks``; ``warroom alerts`` is
+``bot.admin.alerts``.
 
-``payloads``, ``routes`` and ``alerts`` are record-level (they may import ``bot.basics``,
-``bot.store``, ``bot.record``); ``intake`` is a flow; ``webhooks`` is incoming HTTP, beside
-``bot.web`` and ``bot.slack``.
+May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``);
+not ``bot/record/postmortem/``.
 """

@@ -1,8 +1,9 @@
-"""Postmortems, bottom to top: the draft written from the record (``draft``), the sections
-people rewrite (``edits``), and the flow that fetches what the draft needs from Slack and
-posts it (``posting``). The ``warroom postmortem`` verb is ``bot.admin.postmortems``.
+"""Postmortem drafts, from the record: how a language writes dates and durations
+(``language``), the draft and its Markdown rows (``draft``), writing it from the record
+(``writing``: ``read_draft`` from the database), and the sections people rewrite (``edits``).
+The flow that asks Slack for what the draft lacks and posts it is
+``bot.flows.postmortem_posting``; ``warroom postmortem`` is ``bot.admin.postmortems``.
 
-``draft`` and ``edits`` are record-level (they may import ``bot.basics``, ``bot.store``,
-``bot.record``); ``posting`` is a flow (it may also import ``bot.clients``, ``bot.services``
-and ``bot.flows``).
+May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``);
+not ``bot/record/alerting/``.
 """
