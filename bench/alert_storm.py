@@ -39,9 +39,9 @@ import aiohttp
 from sqlalchemy import text
 
 from bench.harness import Cores, MemorySampler, Server, free_port, plan_cores, python, slack_env
-from bot.emulator import SlackEmulator
 from bot.store.db import create_engine
 from bot.store.models import utcnow
+from emulator import SlackEmulator
 from tests.alerts import TOKEN, alert, alertmanager, post_alert
 
 PROG = "python -m bench.alert_storm"

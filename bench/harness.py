@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.emulator import SlackEmulator
+from emulator import SlackEmulator
 
 REPO = Path(__file__).resolve().parent.parent
 # slack_sdk copies HTTP(S)_PROXY into its clients and ignores NO_PROXY: loopback must not proxy.

@@ -64,9 +64,9 @@ from bench.harness import (
     verdict,
 )
 from bench.profiling import Snapshots, sampling
-from bot.emulator import Channel, Message, SlackEmulator, slack_signature_headers
-from bot.emulator.models import new_ts
 from bot.store.db import create_engine
+from emulator import Channel, Message, SlackEmulator, slack_signature_headers
+from emulator.models import new_ts
 
 PROG = "python -m bench.ingestion"
 # The targets (#18), each against bare Bolt in the same run.

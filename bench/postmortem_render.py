@@ -22,8 +22,8 @@ from functools import partial
 from jinja2 import Environment
 
 from bot.basics.render import Renderer, builtin_templates_dir
-from bot.postmortem.draft import Language, Record
-from bot.postmortem.posting import render_draft
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.writing import Record, render_draft
 from tests.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)

@@ -231,7 +231,7 @@ async def statements_per_event() -> dict[str, list[str]]:
     """The SQL statements warroom runs for one message, one plain reaction and one reaction
     that promotes its message: the application in this process, on SQLite, with a listener on
     the engine (the same code the server runs; nothing in the bot is changed)."""
-    from bot.emulator import SlackEmulator
+    from emulator import SlackEmulator
     from tests.conftest import ALICE, BOB, CAROL, open_incident, running_warroom
 
     seen: dict[str, list[str]] = {}

@@ -15,7 +15,6 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.alerting.webhooks import receive_alerts
 from bot.basics.logs import install_log_redaction
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
@@ -46,6 +45,7 @@ from bot.store.db import create_engine, database_reachable
 from bot.store.migrate import upgrade_database
 from bot.store.models import utcnow
 from bot.web import WEB_ROUTES, add_web_view
+from bot.web.alert_webhooks import receive_alerts
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
 from bot.web.routing import Route, RouteKind, add_routes
 from bot.web.tracker_webhooks import receive_tracker_webhook

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.admin.alerts import list_payloads, replay_payloads
-from bot.admin.demo import run_demo
 from bot.admin.manifest import (
     CredentialsFile,
     accepted,
@@ -28,6 +27,11 @@ from bot.server import run_server
 from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
+
+DEMO_NEEDS_THE_EMULATOR = (
+    "warroom: the demo needs the Slack emulator, which is not in this installation: install "
+    "warroom from its repository (git clone, then pip install -e .) to run the demo"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     postmortem.add_argument("--lang", help="a template language (en, fr)")
     postmortem.add_argument("--team", help="the Slack workspace id, when several share the DB")
 
-    demo = sub.add_parser("demo", help="play a whole incident against the built-in Slack emulator")
+    demo = sub.add_parser(
+        "demo", help="play a whole incident against the Slack emulator (from the repository)"
+    )
     demo.add_argument("--output", help="where to write the postmortem draft")
     demo.add_argument(
         "--serve",
@@ -144,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        return asyncio.run(run_demo(os.environ, output=args.output, keep_serving=args.serve))
+        return _demo(args)
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)
@@ -161,6 +167,19 @@ def _run(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     run_server(settings, host=args.host, port=port, socket_mode=args.socket_mode)
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    try:
+        # Imported here: the demo plays against the Slack emulator, which is part of the
+        # repository (emulator/, beside bot/) and not of the package that serves Slack.
+        from bot.admin.demo import run_demo
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != "emulator":
+            raise
+        print(DEMO_NEEDS_THE_EMULATOR, file=sys.stderr)
+        return 1
+    return asyncio.run(run_demo(os.environ, output=args.output, keep_serving=args.serve))
 
 
 def _alerts(args: argparse.Namespace, settings: Settings) -> int:

@@ -16,10 +16,10 @@ from typing import Literal
 
 from dateutil import tz
 
-from bot.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
 from bot.basics.durations import parse_duration
 from bot.basics.render import Renderer, postmortem_template
 from bot.basics.trackers import NO_TRACKERS, TrackerSettings, TrackerSpecError, parse_target
+from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
 from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
 from bot.store.models import SEVERITIES
 

@@ -1,5 +1,5 @@
 """What ``GET /metrics`` shows Prometheus: counters and histograms kept as work happens, and
-gauges read from the database at scrape time.
+gauges read from the database at scrape time (bot.record.gauges reads them).
 
 Each application has its own registry (never prometheus_client's global one): tests build many
 applications in one process, and each must count only its own work.
@@ -7,42 +7,21 @@ applications in one process, and each must count only its own work.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col
 
-from bot.store.models import SEVERITIES, Incident, Job, OutboxMessage, Status
+from bot.record.gauges import DatabaseGauges
 
-log = logging.getLogger(__name__)
 # The text format every Prometheus (2.x and 3.x) parses; recent prometheus_client versions
 # advertise 1.0.0 as "latest", which only matters for UTF-8 metric names (we have none).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Slack wants an answer within 3 s: the buckets are finer below that.
 EVENT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
-DATABASE_TIMEOUT_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class DatabaseGauges:
-    """Counts read from the database for one scrape."""
-
-    open_incidents: Mapping[str, int]  # by severity
-    jobs_due: Mapping[str, int]  # by kind: unfinished and due now (the queue)
-    jobs_later: Mapping[str, int]  # by kind: unfinished and due later (timers, reminders)
-    outbox_waiting: int = 0  # Slack writes kept but not yet taken by Slack
-    outbox_given_up: int = 0  # Slack writes given up (refused for good, or a day of failures)
-    outbox_set_aside: int = 0  # Slack writes refused until a person mends scopes or settings
 
 
 @dataclass(frozen=True)
@@ -212,57 +191,3 @@ def _gauge(
     for label, value in sorted(values.items()):
         family.add_metric([label], value)
     return family
-
-
-_OUTBOX_WAITING = select(func.count()).where(
-    col(OutboxMessage.sent_at).is_(None),
-    col(OutboxMessage.gave_up_at).is_(None),
-    col(OutboxMessage.set_aside_at).is_(None),
-)
-_OUTBOX_SET_ASIDE = select(func.count()).where(col(OutboxMessage.set_aside_at).is_not(None))
-
-
-_OUTBOX_GIVEN_UP = select(func.count()).where(col(OutboxMessage.gave_up_at).is_not(None))
-
-
-async def read_database_gauges(
-    engine: AsyncEngine, *, now: datetime, job_kinds: Iterable[str]
-) -> DatabaseGauges | None:
-    """Open incidents and the job queue, two grouped counts; None if the database does not
-    answer within ``DATABASE_TIMEOUT_SECONDS`` (a scrape never fails for it)."""
-    open_statement = (
-        select(col(Incident.severity), func.count())
-        .where(col(Incident.status) != Status.RESOLVED.value)
-        .group_by(col(Incident.severity))
-    )
-    due = func.sum(case((col(Job.due_at) <= now, 1), else_=0))
-    jobs_statement = (
-        select(col(Job.kind), func.count(), due)
-        .where(col(Job.done_at).is_(None))
-        .group_by(col(Job.kind))
-    )
-    try:
-        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), engine.connect() as connection:
-            open_rows: list[Any] = list(await connection.execute(open_statement))
-            job_rows: list[Any] = list(await connection.execute(jobs_statement))
-            outbox_waiting = (await connection.execute(_OUTBOX_WAITING)).scalar_one()
-            outbox_given_up = (await connection.execute(_OUTBOX_GIVEN_UP)).scalar_one()
-            outbox_set_aside = (await connection.execute(_OUTBOX_SET_ASIDE)).scalar_one()
-    except Exception as error:  # any failure is "down": the scrape reports it, never raises
-        log.debug("metrics: the database did not answer: %s", type(error).__name__)
-        return None
-    open_incidents = dict.fromkeys(SEVERITIES, 0)
-    open_incidents.update({str(severity): int(count) for severity, count in open_rows})
-    jobs_due = dict.fromkeys(job_kinds, 0)
-    jobs_later = dict.fromkeys(job_kinds, 0)
-    for kind, unfinished, due_now in job_rows:
-        jobs_due[str(kind)] = int(due_now or 0)
-        jobs_later[str(kind)] = int(unfinished) - int(due_now or 0)
-    return DatabaseGauges(
-        open_incidents,
-        jobs_due,
-        jobs_later,
-        int(outbox_waiting),
-        int(outbox_given_up),
-        int(outbox_set_aside),
-    )

@@ -1,5 +1,11 @@
 """The ``/incident`` command: one table (``commands.table``) routes every subcommand and
-generates ``/incident help``; one module per subcommand."""
+generates ``/incident help``; one module per subcommand. Incoming code, beside ``bot.slack``,
+whose Bolt app registers it (``register``).
+
+May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
+``bot.clients`` and lower); nothing of ``bot.slack`` or ``bot.web``. Nothing imports it but
+``bot.slack.bolt``.
+"""
 
 from __future__ import annotations
 

@@ -8,8 +8,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.escalation import acknowledge
+from bot.flows.replies import run_and_reply
 from bot.services import Services
-from commands.base import CommandRequest, Subcommand, run_and_reply
+from commands.base import CommandRequest, Subcommand
 
 
 async def ack_command(request: CommandRequest, services: Services) -> None:

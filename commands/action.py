@@ -13,9 +13,10 @@ from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.flows.filing import file_from_button
 from bot.flows.findings import record_action
+from bot.flows.replies import run_and_reply
 from bot.services import Services
 from commands.arguments import first_word, optional_owner, statement
-from commands.base import CommandRequest, Subcommand, run_and_reply
+from commands.base import CommandRequest, Subcommand
 
 FILE_FLAG = "--file"
 

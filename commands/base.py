@@ -6,9 +6,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.services import Services
-from bot.slack.replies import run_and_reply
-
-__all__ = ["CommandRequest", "Subcommand", "run_and_reply"]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from bot.basics.slack_ids import DeclareModal, input_state
 from bot.basics.slack_text import SlackText
 from bot.clients.slack_errors import SlackGone
 from bot.flows.declare import Declaration
+from bot.flows.replies import declare_in_background
 from bot.services import Services
-from bot.slack.replies import declare_in_background
 from bot.store.models import SEVERITIES
 from commands.base import CommandRequest
 from commands.start import TITLE_MAX

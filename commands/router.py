@@ -7,8 +7,9 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import UsageError
+from bot.flows.replies import run_and_reply
 from bot.services import Services
-from commands.base import CommandRequest, Subcommand, run_and_reply
+from commands.base import CommandRequest, Subcommand
 from commands.modal import open_declare_modal
 from commands.table import SUBCOMMANDS
 

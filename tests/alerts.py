@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 from sqlmodel import col, func, select
 
-from bot.alerting.routes import Routes, parse_routes
+from bot.record.alerting.routes import Routes, parse_routes
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Incident
 from tests.conftest import Warroom

@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.emulator import Channel, SlackEmulator
 from bot.keys import engine_key, job_runner_key, outbox_sender_key, services_key
 from bot.services import Services
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
+from emulator import Channel, SlackEmulator
 
 POSTGRES_ENV = "WARROOM_TEST_DATABASE_URL"
 

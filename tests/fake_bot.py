@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
-from bot.emulator import SlackEmulator
+from emulator import SlackEmulator
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.basics.render import Renderer
-from bot.postmortem.draft import Record, entry_sentences
+from bot.record.postmortem.writing import Record, entry_sentences
 from bot.store.models import (
     ActionItem,
     Escalation,

@@ -22,10 +22,10 @@ import aiohttp
 import pytest
 import yaml
 
-from bot.emulator import FakePagerDuty, SlackEmulator
-from bot.emulator.statuspage import FakeStatuspage
-from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear
 from bot.keys import bolt_key
+from emulator import FakePagerDuty, SlackEmulator
+from emulator.statuspage import FakeStatuspage
+from emulator.trackers import FakeGitHub, FakeJira, FakeLinear
 from tests.conftest import ALICE, BOB, open_incident, running_warroom
 from tests.processes import free_port, serve
 from tests.web_view import browser, sign_in_at

@@ -24,8 +24,8 @@ import pytest
 
 from bot.basics.slack_ids import EscalationMessage
 from bot.config import Secret, Settings
-from bot.emulator import SlackEmulator
-from bot.emulator.models import slack_signature_headers
+from emulator import SlackEmulator
+from emulator.models import slack_signature_headers
 from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import ALICE, open_incident, running_warroom
 from tests.flows.test_faults import bot_env

@@ -38,11 +38,11 @@ from sqlmodel import select
 from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
 from bot.basics.render import _escape_line, markdown_escape
 from bot.config import Secret, Settings
-from bot.emulator import SlackEmulator
-from bot.emulator.models import slack_signature_headers
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload, ChannelMessage
 from commands.table import SUBCOMMANDS
+from emulator import SlackEmulator
+from emulator.models import slack_signature_headers
 from tests.alerts import TOKEN, alert, alertmanager, payload
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
 from tests.web_view import web_settings

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import aiohttp
@@ -19,10 +20,11 @@ from sqlalchemy import text
 
 from bot import server
 from bot.app import create_app
+from bot.cli import DEMO_NEEDS_THE_EMULATOR
 from bot.config import Settings
-from bot.emulator import SlackEmulator
 from bot.server import connect_socket_mode
 from bot.store.db import session_scope
+from emulator import SlackEmulator
 from tests.conftest import ALICE, Warroom, start_warroom
 
 REPO = Path(__file__).resolve().parent.parent
@@ -175,28 +177,73 @@ def test_demo_serve_keeps_the_incident_page_open_until_interrupted(tmp_path: Pat
             demo.wait()
 
 
-@pytest.mark.skipif(
+INSTALLS = pytest.mark.skipif(
     os.environ.get("WARROOM_TEST_INSTALL") != "1",
-    reason="installs a wheel into a fresh venv (slow); .ci/run sets WARROOM_TEST_INSTALL=1",
+    reason="installs into a fresh venv (slow); .ci/run sets WARROOM_TEST_INSTALL=1",
 )
-def test_a_non_editable_install_runs_the_demo_from_elsewhere(tmp_path: Path) -> None:
+
+
+def fresh_venv(tmp_path: Path, *install: str) -> Path:
+    """A new virtual environment with ``pip install <install>`` done; its bin directory."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     pip = venv / "bin" / "pip"
-    install = subprocess.run(
-        [str(pip), "install", "--quiet", str(REPO)], capture_output=True, text=True, timeout=900
-    )
-    assert install.returncode == 0, install.stderr[-2000:]
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
     result = subprocess.run(
-        [str(venv / "bin" / "warroom"), "demo"],
+        [str(pip), "install", "--quiet", *install], capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return venv / "bin"
+
+
+def run_installed(
+    bin_dir: Path, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(bin_dir / "warroom"), *args],
         capture_output=True,
         text=True,
         timeout=180,
-        cwd=elsewhere,
-        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        cwd=cwd,
+        env={**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **(env or {})},
     )
+
+
+@INSTALLS
+def test_the_wheel_holds_no_emulator_and_its_demo_says_where_to_get_it(tmp_path: Path) -> None:
+    """The product's wheel is bot/ and commands/ (with templates/): the Slack emulator stays in
+    the repository, and `warroom demo` from the wheel says so in one line."""
+    wheels = tmp_path / "wheels"
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
+    build = subprocess.run(
+        [*pip_wheel, "-w", str(wheels), str(REPO)], capture_output=True, text=True, timeout=600
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = wheels.glob("warroom-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert [name for name in names if "emulator" in name.split("/")[0]] == []
+    assert {name.split("/")[0] for name in names if name.endswith(".py")} == {"bot", "commands"}
+    assert "bot/templates/postmortem/en/language.yaml" in names
+    bin_dir = fresh_venv(tmp_path, str(wheel))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    demo = run_installed(bin_dir, elsewhere, "demo")
+    assert demo.returncode == 1
+    assert demo.stderr == DEMO_NEEDS_THE_EMULATOR + "\n"
+    assert demo.stdout == "" and not list(elsewhere.iterdir())
+    # The rest of the command line works from the wheel, out of the repository.
+    url = f"sqlite:///{elsewhere / 'w.db'}"
+    upgrade = run_installed(bin_dir, elsewhere, "db", "upgrade", env={"DATABASE_URL": url})
+    assert upgrade.returncode == 0, upgrade.stderr[-2000:]
+
+
+@INSTALLS
+def test_the_readme_install_runs_the_demo_from_elsewhere(tmp_path: Path) -> None:
+    """`pip install -e .` (the README's command) puts the repository on sys.path: the emulator
+    is importable and the demo runs from any directory."""
+    bin_dir = fresh_venv(tmp_path, "-e", str(REPO))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_installed(bin_dir, elsewhere, "demo")
     assert result.returncode == 0, result.stderr[-2000:]
     assert list(elsewhere.glob("warroom-demo-postmortem-INC-*.md"))
 

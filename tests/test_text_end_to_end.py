@@ -1,7 +1,7 @@
 """People's words through the running bot: typed in Slack, read in the channel, the web view,
 the draft and the canvas as they were typed (issue #23).
 
-Everything goes through the emulator as Slack sends it (bot.emulator.composer encodes what
+Everything goes through the emulator as Slack sends it (emulator.composer encodes what
 tests type: slash commands escaped, message events, a modal's plain input, a shortcut's
 message) and is read where its reader reads it. The outputs of other systems (trackers,
 Statuspage, /status, the feed, PagerDuty) are in tests/flows/test_text_outputs.py.
@@ -21,11 +21,11 @@ from sqlmodel import select
 
 from bot.basics.slack_ids import DeclareModal, Shortcut
 from bot.basics.slack_text import SlackText, normalize_newlines, to_plain
-from bot.emulator import Channel, SlackEmulator
-from bot.postmortem.posting import write_draft
+from bot.flows.postmortem_posting import write_draft
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import ChannelMessage, Incident, TimelineEntry, UTCDateTime
+from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, settle
 from tests.web_view import browser, sign_in, visible_text, web_warroom
 

@@ -3,7 +3,7 @@
 Text is generated from Slack's alphabet of constructs (``& < >``, URLs, mentions of people,
 channels, user groups and broadcasts, emoji, CJK, every kind of line break, Markdown and HTML
 look-alikes), typed the way a person types it, and turned into what Slack delivers by the
-emulator's own client (bot.emulator.composer): a message event, an escaped slash command, a
+emulator's own client (emulator.composer): a message event, an escaped slash command, a
 modal's plain input. Each output is then read the way its reader reads it: Slack's mrkdwn
 decoded by Slack's rules, HTML by an HTML parser, Markdown by a CommonMark renderer, plain
 text as it is.
@@ -22,9 +22,9 @@ from markdown_it import MarkdownIt
 from bot.basics import slack_text
 from bot.basics.render import markdown_escape
 from bot.basics.slack_text import SlackText, to_html, to_mrkdwn, to_plain, to_readable
-from bot.emulator.composer import Workspace, compose
-from bot.emulator.models import Channel, User
 from bot.record.incidents import channel_name_for
+from emulator.composer import Workspace, compose
+from emulator.models import Channel, User
 from tests.web_view import visible_text
 
 PEOPLE = [User("U0ALICE", "alice", "Alice Moreau"), User("U0BOB00000", "bob", "Bob Okafor")]

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import aiohttp
 
-from bot.emulator import SlackEmulator
+from emulator import SlackEmulator
 from tests.conftest import Clock, Warroom, running_warroom
 
 SESSION_SECRET = "test-session-secret-0123456789abcdef0123456789"

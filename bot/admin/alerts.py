@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import aiohttp
 from sqlmodel import col, select
 
-from bot.alerting.intake import Outcome, apply_payload
 from bot.app import build_services
 from bot.config import Settings
+from bot.flows.alert_intake import Outcome, apply_payload
 from bot.store.db import create_engine, session_scope
 from bot.store.models import AlertPayload
 

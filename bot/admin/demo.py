@@ -1,7 +1,11 @@
-"""``warroom demo``: a whole incident, played against the built-in Slack emulator on loopback.
+"""``warroom demo``: a whole incident, played against the Slack emulator on loopback.
 
 The bot runs exactly as in production (same application factory, real HTTP, real request
 signatures); only Slack is emulated. Nothing leaves 127.0.0.1.
+
+The emulator (``emulator/``, beside ``bot/``) is part of the repository, not of the package:
+``pip install -e .`` in a clone makes it importable; a wheel install has no demo (bot.cli
+says so).
 """
 
 from __future__ import annotations
@@ -21,15 +25,15 @@ from aiohttp import web
 from bot.app import create_app
 from bot.basics.slack_ids import EscalationMessage
 from bot.config import Settings
-from bot.emulator import FakePagerDuty, SlackEmulator
-from bot.emulator.composer import displayed
-from bot.emulator.trackers import FakeGitHub
+from bot.flows.postmortem_posting import write_draft
 from bot.keys import job_runner_key, services_key
-from bot.postmortem.posting import write_draft
 from bot.record.incidents import get_by_channel
 from bot.server import until_stopped
 from bot.store.db import session_scope
 from bot.store.models import Incident
+from emulator import FakePagerDuty, SlackEmulator
+from emulator.composer import displayed
+from emulator.trackers import FakeGitHub
 
 # The people of the scripted incident.
 CAST = {

@@ -1,4 +1,5 @@
-"""Filing an issue in a tracker: what every tracker client shares, and the one call flows make.
+"""Filing an issue in a tracker: what the tracker clients (github, jira, linear) share. Which
+client files a follow-up is bot.flows.filing's choice (``file_issue``, ``find_issue``).
 
 Each tracker's errors become ``TrackerFailure``: ``retryable`` when trying again may help
 (5xx, a dropped connection, no answer in time, a rate limit with the wait it asked for), not
@@ -12,13 +13,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import aiohttp
 
 from bot.basics.render import markdown_escape
-from bot.basics.trackers import TrackerSettings, TrackerTarget
 from bot.clients.vendor_http import Answer, VendorFailure, call_json
 
 TITLE_MAX = 240
@@ -145,43 +144,3 @@ def short(text: str, limit: int = TITLE_MAX) -> str:
     """One line of at most ``limit`` characters (an issue title)."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-async def file_issue(
-    http: aiohttp.ClientSession,
-    settings: TrackerSettings,
-    target: TrackerTarget,
-    draft: IssueDraft,
-) -> FiledIssue:
-    """File ``draft`` in ``target``; raise TrackerFailure unless the tracker made the issue."""
-    # Imported here: each tracker's module imports this one for what they share.
-    from bot.clients import github, jira, linear
-
-    filers = {"github": github.file, "jira": jira.file, "linear": linear.file}
-    return await filers[target.kind](http, settings, _project(settings, target), draft)
-
-
-def _project(settings: TrackerSettings, target: TrackerTarget) -> str:
-    """The target's project; a refusal when its settings are missing."""
-    missing = settings.missing(target.kind)
-    if missing:
-        raise TrackerFailure(f"{', '.join(missing)} not set", retryable=False)
-    project = settings.project_of(target)
-    if not project:
-        raise TrackerFailure(f"no {target.kind} project named", retryable=False)
-    return project
-
-
-async def find_issue(
-    http: aiohttp.ClientSession,
-    settings: TrackerSettings,
-    target: TrackerTarget,
-    marker: str,
-    since: datetime,
-) -> FiledIssue | None:
-    """The issue an earlier attempt made for the follow-up ``marker`` names (asked for at
-    ``since``), or None; raise TrackerFailure when the tracker cannot say."""
-    from bot.clients import github, jira, linear
-
-    finders = {"github": github.find, "jira": jira.find, "linear": linear.find}
-    return await finders[target.kind](http, settings, _project(settings, target), marker, since)

@@ -21,25 +21,25 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import aiohttp
 from sqlmodel import select
 
 from bot.basics.errors import BotError
 from bot.basics.slack_text import mentioned_users, to_plain, to_readable
-from bot.basics.trackers import TrackerChange, TrackerTarget
+from bot.basics.trackers import TrackerChange, TrackerSettings, TrackerTarget
+from bot.clients import github, jira, linear
 from bot.clients.slack_errors import SlackFailure
 from bot.clients.trackers import (
     FiledIssue,
     IssueDraft,
     TrackerFailure,
-    file_issue,
-    find_issue,
     inert,
     inert_markdown,
 )
 from bot.flows.channel import say_safely
-from bot.postmortem.draft import known_names
 from bot.record import follow_ups, incidents
 from bot.record.follow_ups import FollowUp
+from bot.record.people import known_names
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -209,6 +209,41 @@ async def _find_or_file(
             issue.sent_at = services.clock()
             await session.commit()
     return await file_issue(services.http, settings, target, draft)
+
+
+async def file_issue(
+    http: aiohttp.ClientSession,
+    settings: TrackerSettings,
+    target: TrackerTarget,
+    draft: IssueDraft,
+) -> FiledIssue:
+    """File ``draft`` in ``target``; raise TrackerFailure unless the tracker made the issue."""
+    filers = {"github": github.file, "jira": jira.file, "linear": linear.file}
+    return await filers[target.kind](http, settings, _project(settings, target), draft)
+
+
+def _project(settings: TrackerSettings, target: TrackerTarget) -> str:
+    """The target's project; a refusal when its settings are missing."""
+    missing = settings.missing(target.kind)
+    if missing:
+        raise TrackerFailure(f"{', '.join(missing)} not set", retryable=False)
+    project = settings.project_of(target)
+    if not project:
+        raise TrackerFailure(f"no {target.kind} project named", retryable=False)
+    return project
+
+
+async def find_issue(
+    http: aiohttp.ClientSession,
+    settings: TrackerSettings,
+    target: TrackerTarget,
+    marker: str,
+    since: datetime,
+) -> FiledIssue | None:
+    """The issue an earlier attempt made for the follow-up ``marker`` names (asked for at
+    ``since``), or None; raise TrackerFailure when the tracker cannot say."""
+    finders = {"github": github.find, "jira": jira.find, "linear": linear.find}
+    return await finders[target.kind](http, settings, _project(settings, target), marker, since)
 
 
 def issue_marker(incident: Incident, issue: TrackerIssue) -> str:

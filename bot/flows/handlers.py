@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from bot.alerting.intake import (
+from bot.flows.alert_intake import (
     NOTICE_JOB,
     POST_JOB,
     PROCESS_JOB,
@@ -23,11 +23,11 @@ from bot.flows.escalation import (
 )
 from bot.flows.filing import FILE_JOB, send_issue
 from bot.flows.paging import PAGE_JOB, send_page
+from bot.flows.postmortem_posting import PUBLISH_JOB, publish_postmortem
 from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction
 from bot.flows.reminders import REMINDER_JOB, remind_about_updates
 from bot.flows.scheduler import JobHandler, Lane
 from bot.flows.status_page import sync_statuspage
-from bot.postmortem.posting import PUBLISH_JOB, publish_postmortem
 from bot.record.public import STATUSPAGE_JOB
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(

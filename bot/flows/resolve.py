@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flows.channel import Writes, lead_in
 from bot.flows.escalation import stand_down
-from bot.postmortem.posting import schedule_publication
+from bot.flows.postmortem_posting import schedule_publication
 from bot.record import incidents
 from bot.services import Services
 from bot.store.db import session_scope

@@ -19,10 +19,10 @@ from bot.basics.slack_text import SlackText, mentioned_users, to_readable
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
 from bot.flows.changes import UpdatePosted, keep_update
 from bot.flows.channel import Writes, say_safely
+from bot.flows.postmortem_posting import choose_template
 from bot.flows.scheduler import Wait
-from bot.postmortem.draft import known_names
-from bot.postmortem.posting import choose_template
 from bot.record import incidents, public
+from bot.record.people import known_names
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, PublicIncident, PublicUpdate, Status

@@ -20,7 +20,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.postmortem.draft import METRICS, known_names, mentioned_users, readable
+from bot.basics.render import readable
+from bot.basics.slack_text import mentioned_users
+from bot.record.milestones import METRICS
+from bot.record.people import known_names
 from bot.store.models import SEVERITIES, Alert, AlertGroup, Incident, TimelineEntry, TimelineKind
 
 # Rows per ``IN (...)`` list: far below SQLite's and asyncpg's limits on bound parameters.

@@ -13,6 +13,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.store.models import Incident, Milestone, MilestoneChange, Status
 
+# The metrics of an incident (postmortems, insights): each measured from one milestone to
+# another.
+METRICS: tuple[tuple[str, Milestone, Milestone], ...] = (
+    ("time_to_detect", Milestone.STARTED, Milestone.DETECTED),
+    ("time_to_acknowledge", Milestone.DECLARED, Milestone.ACKNOWLEDGED),
+    ("time_to_mitigate", Milestone.STARTED, Milestone.MITIGATED),
+    ("time_to_resolve", Milestone.STARTED, Milestone.RESOLVED),
+)
 # Declared is when warroom was told: a fact of the record, not a reconstruction.
 SETTABLE = (
     Milestone.STARTED,

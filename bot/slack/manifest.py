@@ -4,7 +4,7 @@ at api.slack.com/apps ("From an app manifest").
 It keeps to the limits of Slack's manifest schema 1.0.0 (slackapi/manifest-schema,
 ``schemas/manifest.schema.1.0.0.json``; https://docs.slack.dev/reference/app-manifest): a
 shortcut's name has at most 24 characters, a slash command at most 32, and so on. Slack refuses
-the whole manifest when one field breaks a limit; ``bot.emulator.manifest_rules`` checks them
+the whole manifest when one field breaks a limit; ``emulator.manifest_rules`` checks them
 and the tests run it on both modes' output.
 """
 

@@ -14,9 +14,9 @@ from bot.clients.slack_messages import said_message
 from bot.config import PROMOTABLE_KINDS
 from bot.flows.declare import Declaration
 from bot.flows.recorder import add_message_to_timeline
+from bot.flows.replies import declare_in_background, run_and_reply
 from bot.record.messages import SaidMessage
 from bot.services import Services
-from bot.slack.replies import declare_in_background, run_and_reply
 from bot.store.models import TimelineKind
 
 TITLE_FROM_MESSAGE_MAX = 80

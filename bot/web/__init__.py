@@ -1,8 +1,10 @@
-"""The web view: pages for people, a JSON API for automation, ``/metrics`` for scrapers,
-served by the same process.
+"""The web view and every HTTP route that is not Slack's: pages for people, a JSON API for
+automation, ``/metrics`` for scrapers, the public status page, and the webhooks of alerts
+(``alert_webhooks``) and trackers (``tracker_webhooks``), served by the same process.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
-``bot.clients`` and lower) and ``bot.keys``.
+``bot.clients`` and lower) and ``bot.keys``; nothing of its sibling folders ``bot.slack`` and
+``commands``.
 """
 
 from __future__ import annotations

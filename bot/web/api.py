@@ -14,8 +14,9 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel
 
-from bot.postmortem.draft import Action, Draft, Metric, known_names
-from bot.postmortem.posting import WrittenDraft, write_draft
+from bot.record.people import known_names
+from bot.record.postmortem.draft import Action, Draft, Metric
+from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.api_models import (
@@ -44,7 +45,13 @@ from bot.web.openapi import (
     query_parameter,
     query_parameters,
 )
-from bot.web.reading import NotVisible, incidents_for, requested_incident, team_of
+from bot.web.reading import (
+    NotVisible,
+    incident_draft,
+    incidents_for,
+    requested_incident,
+    team_of,
+)
 from bot.web.visibility import Viewer
 
 _ERRORS: dict[int, type[web.HTTPException]] = {
@@ -200,7 +207,7 @@ async def get_incident(request: web.Request) -> web.Response:
     """GET /api/incidents/{reference}"""
     web_ = web_context(request)
     incident, incident_id = await _visible(request, web_)
-    written = await write_draft(web_.services, incident_id, ask_slack=False)
+    written = await incident_draft(web_, incident_id)
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {incident.commander} - {None})  # type: ignore[arg-type]
     return _json(incident_detail(written, names, web_.services.clock()))
@@ -210,7 +217,7 @@ async def get_postmortem(request: web.Request) -> web.Response:
     """GET /api/incidents/{reference}/postmortem: the draft's Markdown."""
     web_ = web_context(request)
     _, incident_id = await _visible(request, web_)
-    written = await write_draft(web_.services, incident_id, ask_slack=False)
+    written = await incident_draft(web_, incident_id)
     return web.Response(text=written.markdown, content_type="text/markdown", charset="utf-8")
 
 

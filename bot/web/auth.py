@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.basics.numbers import parse_token
 from bot.clients.slack import OAuthApp
 from bot.clients.slack_errors import SlackFailure
-from bot.postmortem.draft import remember_names
+from bot.record.people import remember_names
 from bot.store.db import session_scope
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import read_form, render_page

@@ -14,7 +14,8 @@ from aiohttp.typedefs import Handler
 from bot.basics.logs import incident_scope
 from bot.flows.handlers import JOB_HANDLERS
 from bot.keys import engine_key, metrics_key, services_key
-from bot.metrics import CONTENT_TYPE, Scrape, read_database_gauges
+from bot.metrics import CONTENT_TYPE, Scrape
+from bot.record.gauges import read_database_gauges
 
 UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

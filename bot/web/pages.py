@@ -10,11 +10,11 @@ from aiohttp import web
 
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import markdown_to_html
-from bot.postmortem.draft import known_names
-from bot.postmortem.edits import EditRefused, save_edit
-from bot.postmortem.posting import schedule_publication, write_draft
+from bot.flows.postmortem_posting import schedule_publication
 from bot.record.incident_queries import IncidentQuery, channel_history
 from bot.record.insights import load_insights
+from bot.record.people import known_names
+from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.store.db import session_scope
 from bot.web.auth import (
     SignInNeeded,
@@ -31,6 +31,7 @@ from bot.web.pages_common import FormUnreadable, read_form, render_page
 from bot.web.reading import (
     NotVisible,
     all_incidents_for,
+    incident_draft,
     incidents_for,
     requested_incident,
     team_of,
@@ -141,7 +142,7 @@ async def incident_page(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer, csrf = _viewer_and_csrf(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
-    written = await write_draft(web_.services, incident_id, ask_slack=False)
+    written = await incident_draft(web_, incident_id)
     response = render_page(
         request,
         "web/incident.html.j2",
@@ -186,7 +187,7 @@ async def postmortem_markdown(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer = page_viewer(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
-    written = await write_draft(web_.services, incident_id, ask_slack=False)
+    written = await incident_draft(web_, incident_id)
     filename = f"{incident.reference}-postmortem-draft.md"
     return web.Response(
         text=written.markdown,
@@ -213,7 +214,7 @@ async def save_section(request: web.Request) -> web.Response:
             channel=incident.channel_name or "",
         )
     section = request.match_info["section"]
-    written = await write_draft(web_.services, incident_id, ask_slack=False)
+    written = await incident_draft(web_, incident_id)
     if all(slot.key != section for slot in written.draft.slots):
         raise web.HTTPNotFound(text="This postmortem has no such section.")
     body = form.get("body")

@@ -16,6 +16,7 @@ from bot.record.incident_queries import (
     matches,
     parse_reference,
 )
+from bot.record.postmortem.writing import WrittenDraft, read_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.context import WebContext
@@ -104,3 +105,17 @@ async def requested_incident(
     incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
     assert incident.id is not None
     return incident, incident.id
+
+
+async def incident_draft(web_: WebContext, incident_id: int) -> WrittenDraft:
+    """The incident's postmortem draft as the record stands: people by the names the record
+    knows (a page never asks Slack), in the incident's template, else the settings'."""
+    services, settings = web_.services, web_.settings
+    return await read_draft(
+        services.engine,
+        services.renderer,
+        incident_id,
+        language=settings.language,
+        style=settings.postmortem_style,
+        now=services.clock(),
+    )

@@ -44,11 +44,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.alerting.webhooks import BodyTooLarge, read_body
 from bot.basics.numbers import bounded_json_number
 from bot.basics.trackers import TrackerChange, TrackerSettings
 from bot.flows.filing import change_from_tracker
 from bot.keys import services_key
+from bot.web.alert_webhooks import BodyTooLarge, read_body
 
 log = logging.getLogger(__name__)
 # Linear's advice: refuse a delivery whose timestamp is more than a minute away from now.

@@ -21,12 +21,12 @@ import pytest
 from sqlmodel import col, select
 
 from bot.config import Secret
-from bot.emulator import Channel, SlackEmulator
-from bot.postmortem.posting import write_draft
+from bot.flows.postmortem_posting import write_draft
 from bot.record import timeline
 from bot.record.policies import parse_policies
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Escalation, Incident, Job, TimelineEntry
+from emulator import Channel, SlackEmulator
 from tests.alerts import (
     TOKEN,
     alert,

@@ -23,7 +23,7 @@ from bot.clients.slack_errors import (
     SlackUnavailable,
 )
 from bot.config import Settings
-from bot.emulator import SlackEmulator
+from emulator import SlackEmulator
 from tests.conftest import ALICE
 
 

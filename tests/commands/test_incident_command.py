@@ -8,9 +8,9 @@ import time
 import aiohttp
 from sqlmodel import select
 
-from bot.emulator import Channel, SlackEmulator, slack_signature_headers
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineEntry, TimelineKind
+from emulator import Channel, SlackEmulator, slack_signature_headers
 from tests.conftest import ALICE, BOB, Warroom
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.emulator import Channel, SlackEmulator
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, MilestoneChange, TimelineEntry
+from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
 
 NOW = datetime(2023, 11, 7, 18, 0, tzinfo=UTC)  # 10:00 AM PST

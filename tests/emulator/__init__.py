@@ -1,1 +1,1 @@
-"""Tests of bot/emulator/."""
+"""Tests of emulator/."""

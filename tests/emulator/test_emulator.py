@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import BotResponse, SlackEmulator, slack_signature_headers
+from emulator import BotResponse, SlackEmulator, slack_signature_headers
 from tests.fake_bot import error_of, refused, serving
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
@@ -244,6 +244,21 @@ async def test_users_and_groups(emu: SlackEmulator, web_client: AsyncWebClient) 
     assert members["users"] == [ALICE, BOB]
     nope = await refused(web_client.usergroups_users_list(usergroup="S0NOPE"))
     assert error_of(nope) == "no_such_subteam"
+
+
+async def test_the_app_under_test_is_named_by_its_parameters() -> None:
+    """The emulator plays any app: its name (on its posts, and as its bot user) and its ids
+    are parameters; warroom's are only the defaults."""
+    async with SlackEmulator(
+        app_name="pager-bot", bot_user_id="U0PAGER", bot_id="B0PAGER"
+    ) as slack:
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+        bot = (await client.users_info(user="U0PAGER"))["user"]
+        assert (bot["name"], bot["is_bot"]) == ("pager-bot", True)
+        cid = (await client.conversations_create(name="inc-1"))["channel"]["id"]
+        posted = (await client.chat_postMessage(channel=cid, text="hello"))["message"]
+        assert posted["bot_id"] == "B0PAGER"
+        assert posted["bot_profile"]["name"] == "pager-bot"
 
 
 async def test_views_open_trigger_rules(emu: SlackEmulator, web_client: AsyncWebClient) -> None:

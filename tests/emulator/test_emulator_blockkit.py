@@ -1,4 +1,4 @@
-"""The emulator refuses Block Kit that Slack refuses (bot/emulator/blockkit.py).
+"""The emulator refuses Block Kit that Slack refuses (emulator/blockkit.py).
 
 Unit tests of the validator take each documented limit exactly at the limit (accepted) and one
 past it (refused, with Slack's message and JSON pointer). The over-HTTP tests drive the fake
@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import SlackEmulator
-from bot.emulator.blockkit import (
+from emulator import SlackEmulator
+from emulator.blockkit import (
     MESSAGE_TEXT_MAX,
     TRUNCATION_MESSAGE,
     bare,

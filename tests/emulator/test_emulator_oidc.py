@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.emulator import SlackEmulator
+from emulator import SlackEmulator
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 SLACK = "https://slack.com/"

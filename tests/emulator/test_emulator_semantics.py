@@ -2,7 +2,7 @@
 
 Every test drives a started SlackEmulator over real HTTP: Web API calls with slack_sdk's
 AsyncWebClient, events received by a tiny aiohttp server standing in for the bot. The rules
-and their doc pages are cited in the emulator's docstrings (bot/emulator/).
+and their doc pages are cited in the emulator's docstrings (emulator/).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import Channel, Message, SlackEmulator
-from bot.emulator.models import new_ts
+from emulator import Channel, Message, SlackEmulator
+from emulator.models import new_ts
 from tests.fake_bot import error_of, refused, serving
 
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"

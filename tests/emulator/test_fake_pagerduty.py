@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator.pagerduty import MAX_BODY_BYTES, FakePagerDuty, ReceivedRequest
+from emulator.pagerduty import MAX_BODY_BYTES, FakePagerDuty, ReceivedRequest
 
 KEY = "R0UT1NGKEY0123456789abcdefABCDEF"
 OTHER_KEY = "0THERR0UT1NGKEY0123456789abcdef0"

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator.statuspage import FakeStatuspage
+from emulator.statuspage import FakeStatuspage
 
 
 @pytest.fixture

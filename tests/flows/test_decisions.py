@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.emulator import SlackEmulator
 from bot.record.policies import parse_policies
+from emulator import SlackEmulator
 from tests.conftest import Warroom, command, open_incident, running_warroom
 
 WRITE = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", re.IGNORECASE)

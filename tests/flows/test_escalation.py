@@ -17,10 +17,10 @@ import yaml
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.emulator import Channel, FakePagerDuty, SlackEmulator
-from bot.postmortem.posting import write_draft
+from bot.flows.postmortem_posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, Job, Page, TimelineEntry
+from emulator import Channel, FakePagerDuty, SlackEmulator
 from tests.conftest import (
     ALICE,
     BOB,

@@ -15,8 +15,6 @@ import aiohttp
 from sqlmodel import func, select
 
 from bot.config import Secret
-from bot.emulator import SlackEmulator
-from bot.emulator.models import slack_signature_headers
 from bot.store.db import session_scope
 from bot.store.models import (
     AlertPayload,
@@ -26,6 +24,8 @@ from bot.store.models import (
     TimelineEntry,
     utcnow,
 )
+from emulator import SlackEmulator
+from emulator.models import slack_signature_headers
 from tests.alerting.test_alert_storm import RealClock, eventually
 from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import ALICE, BOB, Warroom, running_warroom

@@ -28,10 +28,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import server
-from bot.emulator import BotResponse, Channel, Message, SlackEmulator, slack_signature_headers
-from bot.emulator.models import new_ts
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
+from emulator import BotResponse, Channel, Message, SlackEmulator, slack_signature_headers
+from emulator.models import new_ts
 from tests.conftest import ALICE, BOB, CAROL, running_warroom
 from tests.processes import ServedBot, serve
 

@@ -16,13 +16,13 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import func, select
 
-from bot.emulator import SlackEmulator
-from bot.emulator.models import slack_signature_headers
 from bot.keys import ingest_key
 from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
 from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, ProcessedEvent, Reaction, TimelineEntry, utcnow
+from emulator import SlackEmulator
+from emulator.models import slack_signature_headers
 from tests.conftest import BOB, Warroom, open_incident
 
 EVENTS = 120

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.emulator import Channel, FakePagerDuty, SlackEmulator
-from bot.postmortem.posting import schedule_publication
+from bot.flows.postmortem_posting import schedule_publication
 from bot.store.db import session_scope
 from bot.store.models import Incident
+from emulator import Channel, FakePagerDuty, SlackEmulator
 from tests.conftest import Warroom, open_incident, running_warroom
 from tests.flows.test_escalation import pagerduty as pagerduty
 from tests.flows.test_escalation import paging_settings as paging_settings

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.emulator import Channel, SlackEmulator
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, OutboxMessage, SlackInstallation, TimelineEntry
+from emulator import Channel, SlackEmulator
 from tests.conftest import (
     ALICE,
     BOB,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.emulator import FakePagerDuty, SlackEmulator
+from emulator import FakePagerDuty, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, reset_postgres
 from tests.processes import serve
 

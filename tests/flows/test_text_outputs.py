@@ -24,12 +24,12 @@ from sqlmodel import select
 
 from bot.basics.render import markdown_to_html
 from bot.config import Settings
-from bot.emulator import Channel, FakePagerDuty, SlackEmulator
-from bot.emulator.statuspage import FakeStatuspage
-from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear
-from bot.postmortem.draft import remember_names
+from bot.record.people import remember_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
+from emulator import Channel, FakePagerDuty, SlackEmulator
+from emulator.statuspage import FakeStatuspage
+from emulator.trackers import FakeGitHub, FakeJira, FakeLinear
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
 from tests.flows.test_status_page import get, statuspage_settings
 from tests.flows.test_trackers import (

@@ -16,11 +16,11 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.emulator import SlackEmulator
-from bot.emulator.trackers import FakeGitHub, FakeJira, FakeLinear, FakeTracker, hex_hmac
-from bot.postmortem.posting import write_draft
+from bot.flows.postmortem_posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, TrackerIssue
+from emulator import SlackEmulator
+from emulator.trackers import FakeGitHub, FakeJira, FakeLinear, FakeTracker, hex_hmac
 from tests.conftest import BOB, Warroom, command, open_incident, running_warroom, settle
 from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 

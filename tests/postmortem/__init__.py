@@ -1,1 +1,1 @@
-"""Tests of bot/postmortem/."""
+"""Tests of bot/record/postmortem/ (drafts, written from the record) and the posting flow."""

@@ -18,10 +18,10 @@ from sqlmodel import col, select
 
 from bot.basics.render import Renderer, builtin_templates_dir, markdown_to_html, record_text
 from bot.basics.slack_text import SlackText
-from bot.postmortem.draft import Language, Record
-from bot.postmortem.edits import EditRefused, current_edits, save_edit
-from bot.postmortem.posting import render_draft
 from bot.record.incidents import open_incident
+from bot.record.postmortem.edits import EditRefused, current_edits, save_edit
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.writing import Record, render_draft
 from bot.store.db import session_scope
 from bot.store.models import PostmortemEdit, TimelineKind
 from tests.records import NAMES, empty_record, entry, full_record, large_record, minutes, section

@@ -16,7 +16,7 @@ import pytest
 from dateutil import tz
 
 from bot.config import Secret
-from bot.emulator import Channel, SlackEmulator
+from emulator import Channel, SlackEmulator
 from tests.alerts import TOKEN, alertmanager, post_alert
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.records import section

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.emulator import Channel, SlackEmulator
 from bot.store.db import session_scope
 from bot.store.models import Incident, IncidentRole, Job, TimelineEntry
+from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
 from tests.records import sentence
 

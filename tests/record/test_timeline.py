@@ -10,8 +10,6 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.basics.timestamps import ts_to_datetime
-from bot.emulator import Channel, SlackEmulator
-from bot.emulator.models import new_ts
 from bot.flows.recorder import FETCH_REACTED_JOB
 from bot.store.db import session_scope
 from bot.store.models import (
@@ -22,6 +20,8 @@ from bot.store.models import (
     Reaction,
     TimelineEntry,
 )
+from emulator import Channel, SlackEmulator
+from emulator.models import new_ts
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
 from tests.conftest import open_incident as declare
 

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.emulator.models import new_ts
 from bot.slack.manifest import BOT_EVENTS
+from emulator.models import new_ts
 from tests.conftest import Warroom
 
 

@@ -1,6 +1,6 @@
 """The Slack app manifest: Slack's schema limits, `warroom manifest`, and the App Manifest API.
 
-The rules are bot/emulator/manifest_rules.py (from slackapi/manifest-schema,
+The rules are emulator/manifest_rules.py (from slackapi/manifest-schema,
 schemas/manifest.schema.1.0.0.json); these tests show that each limit refuses a value one over
 it, with the pointer Slack would give, so the check of the printed manifest can fail.
 """
@@ -28,10 +28,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.basics.slack_ids import Shortcut
 from bot.cli import main
-from bot.emulator import SlackEmulator
-from bot.emulator.manifest_rules import SCOPE_CONFLICT, validate_manifest
-from bot.emulator.server import OAUTH_SCOPES
 from bot.slack.manifest import BOT_SCOPES, build_manifest
+from emulator import SlackEmulator
+from emulator.manifest_rules import SCOPE_CONFLICT, validate_manifest
+from emulator.server import OAUTH_SCOPES
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "https://warroom.example.com"
@@ -87,7 +87,7 @@ def test_bot_scopes_are_the_ones_the_code_uses() -> None:
     # The emulator's auth.test reports the manifest's scopes as the bot token's.
     assert OAUTH_SCOPES.split(",") == BOT_SCOPES
     bot = REPO / "bot"
-    code = "\n".join(path.read_text() for path in bot.rglob("*.py") if "emulator" not in path.parts)
+    code = "\n".join(path.read_text() for path in bot.rglob("*.py"))  # the emulator is beside
     for unused in ("conversations_join", "bookmarks_add", "users_lookupByEmail"):
         assert unused not in code
 

@@ -10,10 +10,10 @@ from typing import Any
 from sqlmodel import select
 
 from bot.clients.slack_limits import SECTION_TEXT_MAX
-from bot.emulator import Channel, SlackEmulator
 from bot.record import reactions
 from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, Escalation, Incident, TimelineEntry, TimelineKind
+from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
 from tests.flows.test_escalation import command, escalation_messages, settle
 

@@ -11,10 +11,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from bot.emulator import Channel, SlackEmulator
 from bot.store import outbox
 from bot.store.db import session_scope
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry, utcnow
+from emulator import Channel, SlackEmulator
 from tests.conftest import (
     ALICE,
     BOB,

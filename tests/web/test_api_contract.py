@@ -10,7 +10,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from bot.emulator import SlackEmulator
+from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
 from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 

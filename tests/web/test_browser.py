@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bot.emulator import SlackEmulator
+from emulator import SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom, open_incident
 from tests.web_view import web_warroom
 

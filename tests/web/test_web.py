@@ -15,10 +15,10 @@ from aiohttp import web
 
 from bot.app import ROUTES, create_app
 from bot.config import Settings
-from bot.emulator import SlackEmulator
 from bot.server import listen_address
 from bot.web.auth import safe_next
 from bot.web.routing import RouteKind
+from emulator import SlackEmulator
 from tests.conftest import (
     ALICE,
     BOB,

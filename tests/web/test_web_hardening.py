@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bot.basics.render import markdown_item, markdown_to_html, prose, record_text
-from bot.emulator import Channel, SlackEmulator
+from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
 from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 

@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerting import alerts
-from bot.alerting.payloads import Notification, parse
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import announce, refresh_channel_header
 from bot.flows.declare import open_war_room
 from bot.record import incidents
+from bot.record.alerting import alerts
+from bot.record.alerting.payloads import Notification, parse
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator import blockkit, events
-from bot.emulator.api import (
+from emulator import blockkit, events
+from emulator.api import (
     ApiError,
     Args,
     Result,
@@ -18,9 +18,9 @@ from bot.emulator.api import (
     require_visible,
     with_warning,
 )
-from bot.emulator.api_conversations import dm_channel
-from bot.emulator.models import Channel, EphemeralMessage, Message, new_ts
-from bot.emulator.state import EmulatorState
+from emulator.api_conversations import dm_channel
+from emulator.models import Channel, EphemeralMessage, Message, new_ts
+from emulator.state import EmulatorState
 
 
 def _blocks(args: Args) -> list[Any] | None:

@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from bot.emulator.fake_http import STALL_STATUS, FakeHttpServer
+from emulator.fake_http import STALL_STATUS, FakeHttpServer
 
 ENQUEUE_PATH = "/v2/enqueue"
 MAX_BODY_BYTES = 512 * 1024

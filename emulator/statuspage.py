@@ -45,7 +45,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.fake_http import FakeHttpServer
+from emulator.fake_http import FakeHttpServer
 
 PAGE_ID = "kctbh9vrtdwd"
 API_KEY = "c2ce8b8f-25c1-4b8c-9d5e-fake-statuspage"

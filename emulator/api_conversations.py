@@ -6,8 +6,8 @@ import re
 import time
 from typing import Any
 
-from bot.emulator import events
-from bot.emulator.api import (
+from emulator import events
+from emulator.api import (
     ApiError,
     Args,
     Result,
@@ -20,8 +20,8 @@ from bot.emulator.api import (
     require_bot_member,
     require_visible,
 )
-from bot.emulator.models import Channel
-from bot.emulator.state import EmulatorState
+from emulator.models import Channel
+from emulator.state import EmulatorState
 
 _NAME_OK = re.compile(r"^[a-z0-9_-]+$")
 _MAX_NAME = 80

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.models import Channel, Message, new_ts
-from bot.emulator.transport import channel_type
+from emulator.models import Channel, Message, new_ts
+from emulator.transport import channel_type
 
 # Slack's own user id: it authors tombstones of deleted thread parents.
 SLACKBOT = "USLACKBOT"

@@ -31,7 +31,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.emulator.fake_http import FakeHttpServer
+from emulator.fake_http import FakeHttpServer
 
 
 @dataclass(frozen=True)
@@ -179,9 +179,10 @@ class FakeGitHub(FakeTracker):
 
     API_VERSIONS = ("2022-11-28", "2026-03-10")
 
-    def __init__(self, *, token: str, repos: set[str]) -> None:
+    def __init__(self, *, token: str, repos: set[str], login: str = "warroom-bot") -> None:
+        """``login``: the account ``token`` belongs to, shown as each issue's author."""
         super().__init__()
-        self.token, self.repos = token, repos
+        self.token, self.repos, self.login = token, repos, login
 
     async def answer(self, request: web.Request, body: bytes) -> web.Response:
         parts = request.path.strip("/").split("/")
@@ -261,7 +262,7 @@ class FakeGitHub(FakeTracker):
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issue.updated_at)),
             "title": issue.title,
             "body": issue.body,
-            "user": {"login": "warroom-bot", "id": 1, "type": "Bot"},
+            "user": {"login": self.login, "id": 1, "type": "Bot"},
             "labels": [],
             "comments": 0,
         }

@@ -8,13 +8,13 @@ import time
 import urllib.parse
 from typing import Any
 
-from bot.emulator import events
-from bot.emulator.api_misc import VIEW_EXTRAS, build_view, public_view
-from bot.emulator.blockkit import message_problems, truncate_text, view_problems
-from bot.emulator.composer import Composed, compose
-from bot.emulator.lifecycle import LifecycleEmulator
-from bot.emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
-from bot.emulator.transport import Outbound, channel_type
+from emulator import events
+from emulator.api_misc import VIEW_EXTRAS, build_view, public_view
+from emulator.blockkit import message_problems, truncate_text, view_problems
+from emulator.composer import Composed, compose
+from emulator.lifecycle import LifecycleEmulator
+from emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
+from emulator.transport import Outbound, channel_type
 
 FORM = "application/x-www-form-urlencoded"
 VERIFICATION_TOKEN = "emulator-verification-token"  # deprecated field Slack still sends
@@ -39,7 +39,10 @@ class SlackEmulator(LifecycleEmulator):
         bot_id: str = "B0WARROOM",
         app_id: str = "A0WARROOM",
         app_config_token: str = "xoxe.xoxp-1-emulator-config-token",
+        app_name: str = "warroom",
     ) -> None:
+        """The workspace and the app under test: ids, tokens and the app's name (its bot
+        user's name too). The defaults are warroom's demo workspace; any app can pass its own."""
         super().__init__(
             team_id=team_id,
             team_domain=team_domain,
@@ -50,6 +53,7 @@ class SlackEmulator(LifecycleEmulator):
             bot_id=bot_id,
             app_id=app_id,
             app_config_token=app_config_token,
+            app_name=app_name,
         )
 
     # -- lookups used by the client side ---------------------------------------------------
@@ -73,7 +77,7 @@ class SlackEmulator(LifecycleEmulator):
 
     def _as_sent(self, typed: str, slack_text: str | None) -> Composed:
         """A message as Slack delivers it: what the person typed, encoded by the client
-        (bot.emulator.composer); or, for what a person can only make with the composer's
+        (emulator.composer); or, for what a person can only make with the composer's
         formatting tools (a labelled link, a date), ``slack_text`` already in Slack's encoding."""
         if slack_text is not None:
             return Composed(slack_text, [])
@@ -95,7 +99,7 @@ class SlackEmulator(LifecycleEmulator):
 
         ``text`` is what the person typed; it arrives encoded, mentions of people with their
         names, when the command escapes channels, users and links (``should_escape``, on in
-        warroom's manifest), and as typed otherwise (bot.emulator.composer). ``slack_text``:
+        warroom's manifest), and as typed otherwise (emulator.composer). ``slack_text``:
         text already in Slack's encoding, for what a person makes with the composer's
         formatting tools (a labelled link)."""
         chan, person = self._channel(channel), self._user(user)

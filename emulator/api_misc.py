@@ -6,8 +6,8 @@ import secrets
 import time
 from typing import Any
 
-from bot.emulator import blockkit
-from bot.emulator.api import (
+from emulator import blockkit
+from emulator.api import (
     ApiError,
     Args,
     Result,
@@ -17,7 +17,7 @@ from bot.emulator.api import (
     require_bot_member,
     require_visible,
 )
-from bot.emulator.state import EmulatorState, Trigger
+from emulator.state import EmulatorState, Trigger
 
 # Keys the emulator adds to stored views for tests; never sent back over the API.
 VIEW_EXTRAS = ("trigger_user", "channel")

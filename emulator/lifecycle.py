@@ -6,9 +6,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bot.emulator import events
-from bot.emulator.models import BotResponse, Channel
-from bot.emulator.server import EmulatorServer
+from emulator import events
+from emulator.models import BotResponse, Channel
+from emulator.server import EmulatorServer
 
 
 class LifecycleEmulator(EmulatorServer):

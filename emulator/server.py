@@ -19,11 +19,11 @@ from typing import Any, Self
 from aiohttp import web
 
 # The api_* and oidc imports register their methods in METHODS; oidc also serves the sign-in page.
-from bot.emulator import api_apps, api_chat, api_conversations, api_misc, oidc  # noqa: F401
-from bot.emulator.api import METHODS, ApiError, Args
-from bot.emulator.blockkit import Refusal, message_problems, truncate_text
-from bot.emulator.models import ApiCall, EphemeralMessage
-from bot.emulator.transport import Courier
+from emulator import api_apps, api_chat, api_conversations, api_misc, oidc  # noqa: F401
+from emulator.api import METHODS, ApiError, Args
+from emulator.blockkit import Refusal, message_problems, truncate_text
+from emulator.models import ApiCall, EphemeralMessage
+from emulator.transport import Courier
 
 _log = logging.getLogger(__name__)
 RATE_WINDOW = 60.0

@@ -1,8 +1,9 @@
-"""The postmortem draft: written from the record, posted as a canvas or a Markdown file.
+"""The postmortem draft posted in the incident's channel, as a canvas or a Markdown file.
 
 Before a draft is rendered, what it needs from Slack is fetched once and kept in the record:
 people's names (``users.info``) and the links to the messages entries came from
-(``chat.getPermalink``). A draft rendered later (``warroom postmortem``) needs no Slack.
+(``chat.getPermalink``). A draft rendered later needs no Slack: the web view reads it with
+bot.record.postmortem.writing.read_draft, which writes every draft.
 """
 
 from __future__ import annotations
@@ -10,31 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import UsageError
-from bot.basics.render import Renderer, markdown_to_html, postmortem_template
+from bot.basics.render import markdown_to_html
 from bot.basics.slack_text import to_plain
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed, SlackRefused
 from bot.flows.channel import post
 from bot.flows.filing import file_all
-from bot.postmortem.draft import (
-    Draft,
-    Language,
-    Record,
-    build_draft,
-    known_names,
-    load_record,
-    remember_names,
-)
 from bot.record import incidents
+from bot.record.people import remember_names
+from bot.record.postmortem.writing import (
+    NoSuchTemplate,
+    Record,
+    WrittenDraft,
+    chosen_template,
+    read_record,
+    template_directory,
+    write_in_thread,
+)
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -48,42 +47,10 @@ CANVAS_MAX_BYTES = 1024 * 1024
 PERMALINK_CONCURRENCY = 8
 
 
-@dataclass(frozen=True)
-class WrittenDraft:
-    """A rendered draft and the facts its summary message needs."""
-
-    draft: Draft
-    markdown: str
-
-    @property
-    def gaps(self) -> int:
-        return self.markdown.count(self.draft.language.gap_mark)
-
-
 def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
     """(language, style): the incident's own choice, else the settings'."""
     settings = services.settings
-    return (
-        incident.postmortem_language or settings.language,
-        incident.postmortem_style or settings.postmortem_style,
-    )
-
-
-class NoSuchTemplate(LookupError):
-    """The postmortem style or language asked for has no template."""
-
-
-def template_directory(renderer: Renderer, language: str, style: str) -> Path:
-    """The language's template directory; NoSuchTemplate if it lacks the style."""
-    directory = renderer.find_dir(f"postmortem/{language}")
-    if directory is None or not renderer.exists(postmortem_template(language, style)):
-        choices = renderer.postmortem_choices()
-        raise NoSuchTemplate(
-            f"There is no postmortem style {style!r} in language {language!r}. There are "
-            + "; ".join(f"{code}: {', '.join(styles)}" for code, styles in choices.items())
-            + "."
-        )
-    return directory
+    return chosen_template(incident, language=settings.language, style=settings.postmortem_style)
 
 
 async def write_draft(
@@ -95,45 +62,20 @@ async def write_draft(
     language: str | None = None,
 ) -> WrittenDraft:
     """Render the incident's draft from the record as it stands (in a style and language other
-    than the incident's, if given)."""
-    async with session_scope(services.engine) as session:
-        incident = await session.get(Incident, incident_id)
-        if incident is None:
-            raise LookupError(f"no incident with id {incident_id}")
-        record = await load_record(session, incident)
-        names = await known_names(session, record.user_ids())
+    than the incident's, if given), with the names and links the record lacks asked of Slack
+    first (``ask_slack``)."""
+    incident, record, names = await read_record(services.engine, incident_id)
     if ask_slack:
         names |= await _complete_from_slack(services, record, names)
     chosen_language, chosen_style = choose_template(services, incident)
-    language_code, style = language or chosen_language, style or chosen_style
-    directory = template_directory(services.renderer, language_code, style)
-    # A long record takes seconds to render: off the event loop, which must keep answering Slack.
-    draft, markdown = await asyncio.to_thread(
-        lambda: render_draft(
-            services.renderer,
-            record,
-            names,
-            language=Language.load(directory),
-            style=style,
-            now=services.clock(),
-        )
+    return await write_in_thread(
+        services.renderer,
+        record,
+        names,
+        language=language or chosen_language,
+        style=style or chosen_style,
+        now=services.clock(),
     )
-    return WrittenDraft(draft, markdown)
-
-
-def render_draft(
-    renderer: Renderer,
-    record: Record,
-    names: Mapping[str, str],
-    *,
-    language: Language,
-    style: str,
-    now: datetime,
-) -> tuple[Draft, str]:
-    """The draft of a record as Markdown, in a language and style."""
-    draft = build_draft(record, names, renderer=renderer, language=language, style=style, now=now)
-    markdown = renderer.render(postmortem_template(language.code, style), draft=draft)
-    return draft, markdown + "\n"
 
 
 def as_html(services: Services, written: WrittenDraft) -> str:

@@ -8,8 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.emulator.models import Channel, Message, ts_key
-from bot.emulator.state import EmulatorState
+from emulator.models import Channel, Message, ts_key
+from emulator.state import EmulatorState
 
 Result = dict[str, Any]
 Handler = Callable[[EmulatorState, "Args"], Result]
@@ -25,7 +25,7 @@ class ApiError(Exception):
     `errors` array of conversations.invite. `messages` are the human-readable lines Slack puts
     in `response_metadata.messages`, e.g. "[ERROR] must be less than 76 characters
     [json-pointer:/view/blocks/0/element/options/0/description/text]" with
-    invalid_blocks / invalid_arguments (see bot/emulator/blockkit.py).
+    invalid_blocks / invalid_arguments (see emulator/blockkit.py).
     """
 
     def __init__(

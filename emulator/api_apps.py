@@ -8,7 +8,7 @@ https://docs.slack.dev/reference/methods/apps.manifest.create:
   bot or app-level token: the server's ``_auth_error`` enforces that;
 - ``manifest`` is the manifest as a JSON-encoded string;
 - a manifest that breaks the schema is answered ``invalid_manifest`` with an ``errors`` array of
-  ``{"message", "pointer"}`` (``bot.emulator.manifest_rules``);
+  ``{"message", "pointer"}`` (``emulator.manifest_rules``);
 - create answers ``app_id``, ``credentials`` (``client_id``, ``client_secret``,
   ``verification_token``, ``signing_secret``) and ``oauth_authorize_url``, the page that
   installs the new app: here the emulator's own ``/oauth/v2/authorize``.
@@ -31,16 +31,16 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.api import ApiError, Args, Result, method
-from bot.emulator.manifest_rules import (
+from emulator.api import ApiError, Args, Result, method
+from emulator.manifest_rules import (
     SCOPE_CONFLICT,
     ManifestProblem,
     invalid_manifest,
     scope_conflict,
     validate_manifest,
 )
-from bot.emulator.oidc import AuthorizeError, error_page, html_document, html_page
-from bot.emulator.state import EmulatorState
+from emulator.oidc import AuthorizeError, error_page, html_document, html_page
+from emulator.state import EmulatorState
 
 INSTALL_PATH = "/oauth/v2/authorize"  # slack.com/oauth/v2/authorize
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.emulator.models import Channel, User
+from emulator.models import Channel, User
 
 _ENCODE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # A URL the client links: http(s) up to whitespace, without the punctuation that ends a

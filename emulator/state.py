@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.emulator.composer import Workspace, displayed
-from bot.emulator.models import (
+from emulator.composer import Workspace, displayed
+from emulator.models import (
     ApiCall,
     BotResponse,
     Channel,
@@ -88,6 +88,7 @@ class EmulatorState:
         bot_id: str,
         app_id: str,
         app_config_token: str = "xoxe.xoxp-1-emulator-config-token",
+        app_name: str = "warroom",
     ) -> None:
         self.team_id, self.team_domain = team_id, team_domain
         self.bot_token, self.signing_secret, self.app_token = bot_token, signing_secret, app_token
@@ -103,10 +104,11 @@ class EmulatorState:
         self.channels: dict[str, Channel] = {}
         self.usergroups: dict[str, dict[str, Any]] = {}
         # The slash command's "Escape channels, users, and links sent to your app" setting
-        # (the manifest's ``should_escape``; on in warroom's): how command text arrives.
+        # (the manifest's ``should_escape``; on by default, as in warroom's): how command text
+        # arrives.
         self.slash_commands_escaped = True
         # The app's name as Slack shows it on its posts (the manifest's display name).
-        self.app_name = "warroom"
+        self.app_name = app_name
         self.calls: list[ApiCall] = []
         self.ephemeral: list[EphemeralMessage] = []
         self.views: dict[str, dict[str, Any]] = {}
@@ -138,7 +140,7 @@ class EmulatorState:
         self._ids = itertools.count(1)
         self._root = ""  # "http://127.0.0.1:PORT", set by the server once it listens
         # The bot is a user too: users.info and transcripts must resolve its id.
-        self.add_user(bot_user_id, "warroom", "warroom").is_bot = True
+        self.add_user(bot_user_id, app_name, app_name).is_bot = True
 
     @property
     def root_url(self) -> str:
@@ -323,7 +325,7 @@ class EmulatorState:
         )
 
     def workspace(self) -> Workspace:
-        """Who and what people can name in this workspace (bot.emulator.composer)."""
+        """Who and what people can name in this workspace (emulator.composer)."""
         return Workspace(self.users.values(), self.usergroups.values(), self.channels.values())
 
     def transcript(self, channel_id: str, tz: str = "UTC", *, as_shown: bool = False) -> str:

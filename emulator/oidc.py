@@ -28,9 +28,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.api import ApiError, Args, Result, method
-from bot.emulator.models import User
-from bot.emulator.state import EmulatorState, OidcCode, OidcToken
+from emulator.api import ApiError, Args, Result, method
+from emulator.models import User
+from emulator.state import EmulatorState, OidcCode, OidcToken
 
 AUTHORIZE_PATH = "/openid/connect/authorize"
 AVATAR_PATH = "/avatars"  # extension: /avatars/<user id> is an SVG, the `picture` claim

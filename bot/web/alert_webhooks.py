@@ -13,9 +13,9 @@ import logging
 
 from aiohttp import web
 
-from bot.alerting.intake import accept_payload
-from bot.alerting.payloads import SOURCES, PayloadError, parse
+from bot.flows.alert_intake import accept_payload
 from bot.keys import metrics_key, services_key
+from bot.record.alerting.payloads import SOURCES, PayloadError, parse
 
 log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024

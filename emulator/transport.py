@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.emulator.models import BotResponse, Channel, Message, slack_signature_headers
-from bot.emulator.state import EmulatorState
+from emulator.models import BotResponse, Channel, Message, slack_signature_headers
+from emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
 

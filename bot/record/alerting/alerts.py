@@ -19,10 +19,10 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerting.payloads import AlertSeen, Notification
-from bot.alerting.routes import Route, Routes
 from bot.basics.slack_text import SlackText
 from bot.record import incidents
+from bot.record.alerting.payloads import AlertSeen, Notification
+from bot.record.alerting.routes import Route, Routes
 from bot.record.timeline import add_entry
 from bot.store.db import insert_once
 from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from dateutil import parser as dateparser
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.store.db import without_nul
 
@@ -37,6 +39,7 @@ _LINK_FIELDS = (
     ("panelURL", "Panel"),
     ("silenceURL", "Silence"),
 )
+T = TypeVar("T")
 _LINK_ANNOTATIONS = (("runbook_url", "Runbook"), ("runbook", "Runbook"), ("dashboard", "Dashboard"))
 
 
@@ -206,113 +209,80 @@ def _alertmanager_alert(raw: object, where: str, problems: list[str]) -> AlertSe
     )
 
 
-def _parse_generic(document: dict[str, Any], received_at: datetime) -> Notification:
-    problems: list[str] = []
-    title = document.get("title")
-    if not isinstance(title, str) or not title.strip():
-        problems.append("title: required, a non-empty string")
-    dedup_key = document.get("dedup_key")
-    if not isinstance(dedup_key, str) or not dedup_key.strip():
-        problems.append("dedup_key: required, a non-empty string")
-    elif len(dedup_key) > 255:
-        problems.append("dedup_key: at most 255 characters")
-    status = _status(document.get("status", "firing"), "status", problems)
-    started_at = _time(document.get("started_at"), "started_at", problems, required=False)
-    ended_at = _time(document.get("ended_at"), "ended_at", problems, required=False)
-    if status == "resolved" and ended_at is None:
-        ended_at = received_at
-    labels = _string_map(document.get("labels"), "labels", problems)
-    severity = document.get("severity")
-    if severity is not None and not isinstance(severity, str):
-        problems.append("severity: must be a string")
-    source = document.get("source", "")
-    if not isinstance(source, str):
-        problems.append("source: must be a string")
-    description = document.get("description", "")
-    if not isinstance(description, str):
-        problems.append("description: must be a string")
-    links = _generic_links(document.get("links"), problems)
-    if problems:
-        raise PayloadError(problems)
-    assert isinstance(title, str) and isinstance(dedup_key, str)
-    labels = {**labels, **({"severity": severity} if severity else {})}
-    labels = {**labels, **({"source": source} if source else {})}
-    annotations = {
-        "summary": title.strip(),
-        **({"description": description} if description else {}),
-    }
-    alert = AlertSeen(
-        fingerprint=dedup_key,
-        status=status,
-        labels=labels,
-        annotations=annotations,
-        starts_at=started_at or received_at,
-        ends_at=ended_at,
-        links=tuple(links),
-        start_given=started_at is not None,
-    )
-    stated = severity.upper() if isinstance(severity, str) else ""
-    return Notification(
-        source="generic",
-        group_key=dedup_key,
-        status=status,
-        alerts=(alert,),
-        common_labels=labels,
-        common_annotations=annotations,
-        title=title.strip(),
-        message=description,
-        severity=stated if stated in {"SEV1", "SEV2", "SEV3", "SEV4"} else None,
-        sender=source or SOURCE_NAMES["generic"],
-    )
-
-
 def labels_fingerprint(labels: Mapping[str, str]) -> str:
     """A stable id for an alert from its labels, for senders that give none."""
     canonical = json.dumps(dict(sorted(labels.items())), separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def _wrong(problem: str) -> PydanticCustomError:
+    """A value that is not what its field needs; ``problem`` says why, without the field."""
+    return PydanticCustomError("alert_payload", "{problem}", {"problem": problem})
+
+
+def _noted(
+    problems: list[str], where: str, check: Callable[[object], T], value: object, fallback: T
+) -> T:
+    """``check(value)``, or ``fallback`` with the problem noted under ``where``."""
+    try:
+        return check(value)
+    except PydanticCustomError as error:
+        problems.append(f"{where}: {error.message()}")
+        return fallback
+
+
 def _status(value: object, where: str, problems: list[str]) -> str:
-    if value not in STATUSES:
-        problems.append(f"{where}: must be 'firing' or 'resolved', got {value!r}")
-        return "firing"
-    return str(value)
+    return _noted(problems, where, _status_of, value, "firing")
 
 
 def _string_map(value: object, where: str, problems: list[str]) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
-        problems.append(f"{where}: must be an object of strings")
-        return {}
-    # Values are strings on the wire; numbers from hand-written senders are kept as text.
-    if not all(isinstance(item, str | int | float | bool) for item in value.values()):
-        problems.append(f"{where}: values must be strings")
-        return {}
-    return {key: str(item) for key, item in value.items()}
+    return _noted(problems, where, _strings_of, value, {})
 
 
 def _time(value: object, where: str, problems: list[str], *, required: bool) -> datetime | None:
+    check = _required_time_of if required else _time_of
+    return _noted(problems, where, check, value, None)
+
+
+def _status_of(value: object) -> str:
+    if value not in STATUSES:
+        raise _wrong(f"must be 'firing' or 'resolved', got {value!r}")
+    return str(value)
+
+
+def _strings_of(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise _wrong("must be an object of strings")
+    # Values are strings on the wire; numbers from hand-written senders are kept as text.
+    if not all(isinstance(item, str | int | float | bool) for item in value.values()):
+        raise _wrong("values must be strings")
+    return {key: str(item) for key, item in value.items()}
+
+
+def _required_time_of(value: object) -> datetime | None:
+    return _time_of(value, required=True)
+
+
+def _time_of(value: object, *, required: bool = False) -> datetime | None:
     """An RFC 3339 time in UTC; Go's zero time and absence are None."""
     if value is None or value == "":
         if required:
-            problems.append(f"{where}: required, an RFC 3339 time")
+            raise _wrong("required, an RFC 3339 time")
         return None
     if not isinstance(value, str):
-        problems.append(f"{where}: must be an RFC 3339 time string")
-        return None
+        raise _wrong("must be an RFC 3339 time string")
     try:
         moment = dateparser.isoparse(value)
     except (ValueError, OverflowError):
-        problems.append(f"{where}: not an RFC 3339 time: {value!r}")
-        return None
+        raise _wrong(f"not an RFC 3339 time: {value!r}") from None
     if moment.year == _GO_ZERO_YEAR:
         if required:
-            problems.append(f"{where}: required, got the zero time")
+            raise _wrong("required, got the zero time")
         return None
     if moment.tzinfo is None:
-        problems.append(f"{where}: needs a UTC offset (Z or +hh:mm): {value!r}")
-        return None
+        raise _wrong(f"needs a UTC offset (Z or +hh:mm): {value!r}")
     try:
         # 9999-12-31T23:59:59-01:00 is a valid time whose UTC is in year 10000: it overflows.
         utc = moment.astimezone(UTC)
@@ -321,9 +291,51 @@ def _time(value: object, where: str, problems: list[str], *, required: bool) -> 
     # A margin of days from the calendar's ends: the time is shown in any zone and has days
     # added to it (reminders, windows) without overflowing there.
     if utc is None or not _EARLIEST <= utc <= _LATEST:
-        problems.append(f"{where}: must fall well within years 1 to 9999 in UTC: {value!r}")
-        return None
+        raise _wrong(f"must fall well within years 1 to 9999 in UTC: {value!r}")
     return utc
+
+
+def _required_text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _wrong("required, a non-empty string")
+    return value
+
+
+def _dedup_key(value: object) -> str:
+    key = _required_text(value)
+    if len(key) > 255:
+        raise _wrong("at most 255 characters")
+    return key
+
+
+def _text_of(value: object) -> str:
+    if not isinstance(value, str):
+        raise _wrong("must be a string")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text_of(value)
+
+
+def _link_list(value: object) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _wrong("must be a list of URLs or {href, text} objects")
+    return value
+
+
+def _link_of(item: object) -> Link:
+    if isinstance(item, str) and _is_url(item):
+        return Link("Link", item)
+    if isinstance(item, dict) and _is_url(item.get("href")):
+        return Link(str(item.get("text") or "Link"), str(item["href"]))
+    raise _wrong("must be an http(s) URL or {href, text}")
+
+
+# A link of the generic shape: a URL, or {href, text}.
+GenericLink = Annotated[Link, BeforeValidator(_link_of)]
 
 
 def _text(value: object) -> str:
@@ -342,18 +354,77 @@ def _annotation_links(annotations: Mapping[str, str]) -> list[Link]:
     ]
 
 
-def _generic_links(value: object, problems: list[str]) -> list[Link]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.append("links: must be a list of URLs or {href, text} objects")
-        return []
-    links = []
-    for index, item in enumerate(value):
-        if isinstance(item, str) and _is_url(item):
-            links.append(Link("Link", item))
-        elif isinstance(item, dict) and _is_url(item.get("href")):
-            links.append(Link(str(item.get("text") or "Link"), str(item["href"])))
-        else:
-            problems.append(f"links[{index}]: must be an http(s) URL or {{href, text}}")
-    return links
+# -- the generic shape ---------------------------------------------------------------------
+class GenericNotification(BaseModel):
+    """The generic shape (README, "Alerts"): one alert, named by ``dedup_key``. Every field's
+    problem is named at once, fields in this order, in the words the Alertmanager shape's
+    checks use (the same checkers)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    title: Annotated[str, BeforeValidator(_required_text)] = Field(
+        default=None, validate_default=True
+    )
+    dedup_key: Annotated[str, BeforeValidator(_dedup_key)] = Field(
+        default=None, validate_default=True
+    )
+    status: Annotated[str, BeforeValidator(_status_of)] = "firing"
+    started_at: Annotated[datetime | None, BeforeValidator(_time_of)] = None
+    ended_at: Annotated[datetime | None, BeforeValidator(_time_of)] = None
+    labels: Annotated[dict[str, str], BeforeValidator(_strings_of)] = Field(default_factory=dict)
+    severity: Annotated[str | None, BeforeValidator(_optional_text)] = None
+    source: Annotated[str, BeforeValidator(_text_of)] = ""
+    description: Annotated[str, BeforeValidator(_text_of)] = ""
+    links: Annotated[list[GenericLink], BeforeValidator(_link_list)] = Field(default_factory=list)
+
+    def notification(self, received_at: datetime) -> Notification:
+        """The notification this body makes; ``received_at`` stands in for missing times."""
+        ended_at = self.ended_at
+        if self.status == "resolved" and ended_at is None:
+            ended_at = received_at
+        severity, source = self.severity, self.source
+        labels = {**self.labels, **({"severity": severity} if severity else {})}
+        labels = {**labels, **({"source": source} if source else {})}
+        annotations = {
+            "summary": self.title.strip(),
+            **({"description": self.description} if self.description else {}),
+        }
+        alert = AlertSeen(
+            fingerprint=self.dedup_key,
+            status=self.status,
+            labels=labels,
+            annotations=annotations,
+            starts_at=self.started_at or received_at,
+            ends_at=ended_at,
+            links=tuple(self.links),
+            start_given=self.started_at is not None,
+        )
+        stated = severity.upper() if severity else ""
+        return Notification(
+            source="generic",
+            group_key=self.dedup_key,
+            status=self.status,
+            alerts=(alert,),
+            common_labels=labels,
+            common_annotations=annotations,
+            title=self.title.strip(),
+            message=self.description,
+            severity=stated if stated in {"SEV1", "SEV2", "SEV3", "SEV4"} else None,
+            sender=source or SOURCE_NAMES["generic"],
+        )
+
+
+def _parse_generic(document: dict[str, Any], received_at: datetime) -> Notification:
+    try:
+        body = GenericNotification.model_validate(document)
+    except ValidationError as error:
+        raise PayloadError([_problem(problem) for problem in error.errors()]) from None
+    return body.notification(received_at)
+
+
+def _problem(error: ErrorDetails) -> str:
+    """``links[0]: must be ...``: where, then what is wrong (the checker's words)."""
+    where = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+    ).lstrip(".")
+    return f"{where}: {error['msg']}"

@@ -1,4 +1,8 @@
-"""Replying privately after the ack: the result of slow work, or a clear error."""
+"""Replying privately after the ack: the result of slow work, or a clear error.
+
+The /incident subcommands (commands/) and the shortcuts (bot/slack/shortcuts.py) both reply
+this way: here, below both, so neither imports the other.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,90 @@
+"""What ``GET /metrics`` reads from the database at scrape time: open incidents by severity,
+the job queue by kind, and the outbox's messages waiting, given up and set aside.
+
+bot.metrics turns them into gauges; a database that does not answer in time is no failure of
+the scrape, only a gauge saying it is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
+
+from bot.store.models import SEVERITIES, Incident, Job, OutboxMessage, Status
+
+log = logging.getLogger(__name__)
+DATABASE_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class DatabaseGauges:
+    """Counts read from the database for one scrape."""
+
+    open_incidents: Mapping[str, int]  # by severity
+    jobs_due: Mapping[str, int]  # by kind: unfinished and due now (the queue)
+    jobs_later: Mapping[str, int]  # by kind: unfinished and due later (timers, reminders)
+    outbox_waiting: int = 0  # Slack writes kept but not yet taken by Slack
+    outbox_given_up: int = 0  # Slack writes given up (refused for good, or a day of failures)
+    outbox_set_aside: int = 0  # Slack writes refused until a person mends scopes or settings
+
+
+_OUTBOX_WAITING = select(func.count()).where(
+    col(OutboxMessage.sent_at).is_(None),
+    col(OutboxMessage.gave_up_at).is_(None),
+    col(OutboxMessage.set_aside_at).is_(None),
+)
+_OUTBOX_SET_ASIDE = select(func.count()).where(col(OutboxMessage.set_aside_at).is_not(None))
+
+
+_OUTBOX_GIVEN_UP = select(func.count()).where(col(OutboxMessage.gave_up_at).is_not(None))
+
+
+async def read_database_gauges(
+    engine: AsyncEngine, *, now: datetime, job_kinds: Iterable[str]
+) -> DatabaseGauges | None:
+    """Open incidents and the job queue, two grouped counts; None if the database does not
+    answer within ``DATABASE_TIMEOUT_SECONDS`` (a scrape never fails for it)."""
+    open_statement = (
+        select(col(Incident.severity), func.count())
+        .where(col(Incident.status) != Status.RESOLVED.value)
+        .group_by(col(Incident.severity))
+    )
+    due = func.sum(case((col(Job.due_at) <= now, 1), else_=0))
+    jobs_statement = (
+        select(col(Job.kind), func.count(), due)
+        .where(col(Job.done_at).is_(None))
+        .group_by(col(Job.kind))
+    )
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), engine.connect() as connection:
+            open_rows: list[Any] = list(await connection.execute(open_statement))
+            job_rows: list[Any] = list(await connection.execute(jobs_statement))
+            outbox_waiting = (await connection.execute(_OUTBOX_WAITING)).scalar_one()
+            outbox_given_up = (await connection.execute(_OUTBOX_GIVEN_UP)).scalar_one()
+            outbox_set_aside = (await connection.execute(_OUTBOX_SET_ASIDE)).scalar_one()
+    except Exception as error:  # any failure is "down": the scrape reports it, never raises
+        log.debug("metrics: the database did not answer: %s", type(error).__name__)
+        return None
+    open_incidents = dict.fromkeys(SEVERITIES, 0)
+    open_incidents.update({str(severity): int(count) for severity, count in open_rows})
+    jobs_due = dict.fromkeys(job_kinds, 0)
+    jobs_later = dict.fromkeys(job_kinds, 0)
+    for kind, unfinished, due_now in job_rows:
+        jobs_due[str(kind)] = int(due_now or 0)
+        jobs_later[str(kind)] = int(unfinished) - int(due_now or 0)
+    return DatabaseGauges(
+        open_incidents,
+        jobs_due,
+        jobs_later,
+        int(outbox_waiting),
+        int(outbox_given_up),
+        int(outbox_set_aside),
+    )

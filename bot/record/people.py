@@ -1,0 +1,32 @@
+"""People's names as the record keeps them: fetched from Slack once (users.info), then read
+from here by drafts, pages and messages, so a draft rendered later needs no Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.models import Person
+
+
+async def known_names(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
+    """The names kept for ``user_ids``, by id (people never seen are left out)."""
+    wanted = list(user_ids)
+    if not wanted:
+        return {}
+    people = await session.exec(select(Person).where(col(Person.user_id).in_(wanted)))
+    return {person.user_id: person.name for person in people.all()}
+
+
+async def remember_names(session: AsyncSession, names: Mapping[str, str], at: datetime) -> None:
+    """Keep people's names (the caller commits)."""
+    for user_id, name in names.items():
+        person = await session.get(Person, user_id)
+        if person is None:
+            session.add(Person(user_id=user_id, name=name, updated_at=at))
+        elif person.name != name:
+            person.name, person.updated_at = name, at
+            session.add(person)
