@@ -320,13 +320,14 @@ async def test_rate_limit_retry_handler_recovers(emu: SlackEmulator) -> None:
 
 
 async def test_delay_does_not_block_loop(emu: SlackEmulator, web_client: AsyncWebClient) -> None:
-    emu.delay("users.info", 0.3)
+    emu.delay("users.info", 2.0)
     started = time.monotonic()
     slow = asyncio.ensure_future(web_client.users_info(user=ALICE))
+    await asyncio.sleep(0)  # users.info is on its way first
     await web_client.auth_test()
-    assert time.monotonic() - started < 0.25  # answered while users.info was sleeping
+    assert not slow.done(), "auth.test was answered while users.info was sleeping"
     await slow
-    assert time.monotonic() - started >= 0.3
+    assert time.monotonic() - started >= 2.0
 
 
 async def test_rate_limits(emu: SlackEmulator, web_client: AsyncWebClient) -> None:
