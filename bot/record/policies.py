@@ -35,8 +35,9 @@ from bot.basics.yaml_files import read_yaml
 from bot.store.models import SEVERITIES
 
 TargetKind = Literal["user", "usergroup", "pagerduty"]
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+# Names operators give things in configuration files (policies, on-call schedules).
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -133,7 +134,7 @@ def parse_policies(document: Any) -> Policies:
 
 def _policy(name: str, body: Any) -> Policy:
     where = f"policy {name!r}"
-    if not _NAME.match(name.lower()):
+    if not NAME.match(name.lower()):
         raise PolicyError(f"{where}: names are lowercase letters, digits, - and _")
     if not isinstance(body, dict) or not isinstance(body.get("levels"), list) or not body["levels"]:
         raise PolicyError(f"{where}: needs a non-empty 'levels' list")
@@ -164,7 +165,7 @@ def _target(where: str, raw: Any) -> Target:
         raise PolicyError(f"{where}: each target is one of user:, usergroup: or pagerduty:")
     ((kind, value),) = raw.items()
     if kind == "user":
-        if not isinstance(value, str) or not _USER_ID.match(value):
+        if not isinstance(value, str) or not USER_ID.match(value):
             raise PolicyError(f"{where}: user must be a Slack user id like U024BE7LH")
         return Target("user", value)
     if kind == "usergroup":

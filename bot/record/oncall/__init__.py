@@ -1,0 +1,6 @@
+"""On call: schedules of who answers when, and the overrides people make on top of them.
+
+Bottom to top: the schedule file (``schedules``), a zone's clock as offset pieces
+(``zones``), the engine that turns rules into shifts in UTC (``engine``), and the overrides
+kept in the database (``overrides``). Record-level: no Slack, no HTTP, no settings object.
+"""

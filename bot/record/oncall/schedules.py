@@ -1,0 +1,392 @@
+"""On-call schedules as operators write them, in YAML (``WARROOM_ONCALL_SCHEDULES``)::
+
+    schedules:
+      payments-primary:
+        timezone: Europe/Paris          # IANA; handoffs happen at this zone's wall-clock time
+        usergroup: payments-oncall      # optional
+        owners: [U0ALICE]               # optional: who looks after the schedule
+        channel: C0PAYMENTS             # optional: where gaps are announced
+        notify_before: 15m              # optional: 15m by default; 0 or off: no notice
+        layers:                         # a later layer wins where it is active
+          - name: weekly
+            start: 2026-03-02 09:00     # the first shift's start, in the schedule's zone
+            rotation: weekly            # daily | weekly | <n>h | <n>d
+            members: [U0ALICE, U0BOB, U0CAROL]
+            restrictions:               # optional: active only inside these windows
+              - {days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}
+
+Parsing checks all it can without Slack (user ids for their form only) and names every
+problem at once, each with its schedule and field. What instants the rules describe is
+``bot.record.oncall.engine``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from bot.basics.durations import parse_duration
+from bot.basics.yaml_files import read_yaml
+from bot.record.oncall.zones import known_zone
+from bot.record.policies import NAME, USER_ID
+
+SCHEDULE_KEYS = ("timezone", "layers", "owners", "channel", "notify_before", "usergroup")
+LAYER_KEYS = ("name", "start", "rotation", "members", "restrictions")
+RESTRICTION_KEYS = ("days", "from", "to")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFAULT_NOTIFY_BEFORE = timedelta(minutes=15)
+# The engine works from 1970 on; a start further ahead than this is a typing mistake.
+EARLIEST_START = datetime(1970, 1, 1)
+LATEST_START_YEARS = 10
+# A longer turn is no rotation anyone runs, and would reach past what the engine covers.
+MAX_ROTATION_DAYS = 366
+_ROTATION = re.compile(r"^(\d{1,6})\s*([hd])$")
+_CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
+
+
+class ScheduleError(ValueError):
+    """The schedule file is not a valid description of on-call schedules: every problem."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """How long each turn lasts.
+
+    Day rotations (``daily``, ``weekly``, ``<n>d``) count wall-clock days in the schedule's
+    zone: a turn handed over at 09:00 ends at 09:00, so a week that contains a clock change
+    lasts 167 or 169 hours. Hour rotations (``<n>h``) are elapsed time in UTC: ``12h`` is
+    twelve real hours whatever the clocks do, so its handoffs drift by an hour on the wall
+    clock across a change.
+    """
+
+    text: str
+    days: int = 0
+    hours: int = 0
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A daily window the layer is active in: on ``days`` (0 is Monday), from ``start_minute``
+    to ``end_minute`` after local midnight (``end_minute`` 1440 is ``24:00``)."""
+
+    days: frozenset[int]
+    start_minute: int
+    end_minute: int
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One rotation: ``members`` take turns from ``start``, a naive wall-clock time in the
+    schedule's zone; with ``restrictions`` the layer is active only inside them."""
+
+    name: str
+    start: datetime
+    rotation: Rotation
+    members: tuple[str, ...]
+    restrictions: tuple[Restriction, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Layers in a zone; a later layer wins where it is active. ``notify_before`` None: off."""
+
+    name: str
+    timezone: str
+    layers: tuple[Layer, ...]
+    owners: tuple[str, ...] = ()
+    channel: str | None = None
+    notify_before: timedelta | None = DEFAULT_NOTIFY_BEFORE
+    usergroup: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """Every configured schedule, by its (lower-case) name, in the file's order."""
+
+    by_name: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
+
+    def get(self, name: str) -> Schedule | None:
+        return self.by_name.get(name.lower())
+
+    def summary(self) -> str:
+        """``2 schedules, 5 layers, 9 people``: what ``warroom oncall check`` prints."""
+        schedules = list(self.by_name.values())
+        layers = [layer for schedule in schedules for layer in schedule.layers]
+        people = {member for layer in layers for member in layer.members}
+        return (
+            f"{_count(len(schedules), 'schedule')}, {_count(len(layers), 'layer')}, "
+            f"{_count(len(people), 'person', 'people')}"
+        )
+
+
+NO_SCHEDULES = Schedules()
+
+
+def load_schedules(path: Path, *, now: datetime) -> Schedules:
+    """Read and check a schedule file; ScheduleError names every problem."""
+    return parse_schedules(read_yaml(path, ScheduleError), now=now)
+
+
+def parse_schedules(document: Any, *, now: datetime) -> Schedules:
+    """Build Schedules from the parsed YAML document (``now`` bounds how far ahead a start
+    may be)."""
+    if not isinstance(document, dict) or not isinstance(document.get("schedules"), dict):
+        raise ScheduleError("expected a mapping with a 'schedules' mapping at the top")
+    problems: list[str] = []
+    _unknown_keys("the file", document, ("schedules",), problems)
+    found: dict[str, Schedule] = {}
+    for raw_name, body in document["schedules"].items():
+        name = str(raw_name).lower()
+        if name in found:
+            problems.append(f"schedule {name!r}: named twice (names ignore case)")
+        schedule = _schedule(name, body, now.astimezone(UTC), problems)
+        if schedule is not None:
+            found[name] = schedule
+    if problems:
+        raise ScheduleError(*problems)
+    return Schedules(MappingProxyType(found))
+
+
+def _schedule(name: str, body: Any, now: datetime, problems: list[str]) -> Schedule | None:
+    where = f"schedule {name!r}"
+    before = len(problems)
+    if not NAME.match(name):
+        problems.append(f"{where}: names are lowercase letters, digits, - and _")
+    if not isinstance(body, dict):
+        problems.append(f"{where}: expected a mapping with 'timezone' and 'layers'")
+        return None
+    _unknown_keys(where, body, SCHEDULE_KEYS, problems)
+    zone = body.get("timezone")
+    if not isinstance(zone, str) or not known_zone(zone):
+        problems.append(f"{where}: timezone: unknown time zone {zone!r} (an IANA name)")
+    layers = _layers(where, body.get("layers"), now, problems)
+    owners = _user_ids(f"{where}: owners", body.get("owners", []), problems, allow_empty=True)
+    channel = _channel(where, body.get("channel"), problems)
+    notify_before = _notify_before(where, body.get("notify_before", "15m"), problems)
+    usergroup = _usergroup(where, body.get("usergroup"), problems)
+    if len(problems) > before:
+        return None
+    return Schedule(name, str(zone), layers, owners, channel, notify_before, usergroup)
+
+
+def _layers(where: str, raw: Any, now: datetime, problems: list[str]) -> tuple[Layer, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"{where}: layers: needs a non-empty list of layers")
+        return ()
+    layers, seen = [], set()
+    for number, body in enumerate(raw, start=1):
+        name = body.get("name") if isinstance(body, dict) else None
+        label = f"{where}: layer {name!r}" if isinstance(name, str) else f"{where}: layer {number}"
+        if isinstance(name, str) and name in seen:
+            problems.append(f"{label}: name: another layer of this schedule has that name")
+        if isinstance(name, str):
+            seen.add(name)
+        layer = _layer(label, body, now, problems)
+        if layer is not None:
+            layers.append(layer)
+    return tuple(layers)
+
+
+def _layer(where: str, body: Any, now: datetime, problems: list[str]) -> Layer | None:
+    if not isinstance(body, dict):
+        problems.append(f"{where}: expected a mapping with name, start, rotation and members")
+        return None
+    before = len(problems)
+    _unknown_keys(where, body, LAYER_KEYS, problems)
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"{where}: name: every layer needs a name")
+    start = _start(where, body.get("start"), now, problems)
+    rotation = _rotation(where, body.get("rotation"), problems)
+    members = _user_ids(f"{where}: members", body.get("members"), problems)
+    restrictions = _restrictions(where, body.get("restrictions", []), problems)
+    if len(problems) > before or start is None or rotation is None:
+        return None
+    return Layer(str(name), start, rotation, members, restrictions)
+
+
+def _start(where: str, raw: Any, now: datetime, problems: list[str]) -> datetime | None:
+    """The first shift's start: wall-clock time in the schedule's zone, to the minute."""
+    start = _wall_time(raw)
+    latest = now.replace(tzinfo=None) + timedelta(days=365 * LATEST_START_YEARS + 3)
+    if start is None:
+        problems.append(
+            f"{where}: start: expected a date and time like 2026-03-02 09:00 "
+            "(wall-clock time in the schedule's zone, no offset)"
+        )
+    elif start.second or start.microsecond:
+        problems.append(f"{where}: start: give hours and minutes only, like 09:00")
+    elif start < EARLIEST_START:
+        problems.append(f"{where}: start: {start:%Y-%m-%d %H:%M} is before 1970")
+    elif start > latest:
+        problems.append(
+            f"{where}: start: {start:%Y-%m-%d %H:%M} is more than {LATEST_START_YEARS} years ahead"
+        )
+    else:
+        return start
+    return None
+
+
+def _wall_time(raw: Any) -> datetime | None:
+    """A naive datetime from what YAML gave: text, a date, or a naive datetime."""
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo is None else None
+    if hasattr(raw, "isoformat") and not isinstance(raw, str):  # a date: midnight
+        return datetime.fromisoformat(raw.isoformat())
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is None else None
+
+
+def _rotation(where: str, raw: Any, problems: list[str]) -> Rotation | None:
+    text = raw.strip().lower() if isinstance(raw, str) else str(raw)
+    if text in ("daily", "weekly"):
+        return Rotation(text, days=1 if text == "daily" else 7)
+    match = _ROTATION.match(text.lstrip("-"))
+    if match is None:
+        problems.append(f"{where}: rotation: expected daily, weekly, <n>h or <n>d, got {raw!r}")
+        return None
+    amount, unit = int(match.group(1)), match.group(2)
+    if text.startswith("-") or amount == 0:
+        problems.append(f"{where}: rotation: must be longer than zero, got {raw!r}")
+        return None
+    if amount > (MAX_ROTATION_DAYS if unit == "d" else MAX_ROTATION_DAYS * 24):
+        problems.append(f"{where}: rotation: at most {MAX_ROTATION_DAYS} days, got {raw!r}")
+        return None
+    return Rotation(text, days=amount) if unit == "d" else Rotation(text, hours=amount)
+
+
+def _restrictions(where: str, raw: Any, problems: list[str]) -> tuple[Restriction, ...]:
+    if not isinstance(raw, list):
+        problems.append(f"{where}: restrictions: expected a list of {{days, from, to}} windows")
+        return ()
+    found = []
+    for number, body in enumerate(raw, start=1):
+        restriction = _restriction(f"{where}: restriction {number}", body, problems)
+        if restriction is not None:
+            found.append(restriction)
+    return tuple(found)
+
+
+def _restriction(where: str, body: Any, problems: list[str]) -> Restriction | None:
+    if not isinstance(body, dict):
+        problems.append(f'{where}: expected {{days: [mon, ...], from: "09:00", to: "18:00"}}')
+        return None
+    before = len(problems)
+    _unknown_keys(where, body, RESTRICTION_KEYS, problems)
+    days = _days(where, body.get("days"), problems)
+    start = _clock(f"{where}: from", body.get("from"), problems, end_of_day=False)
+    end = _clock(f"{where}: to", body.get("to"), problems, end_of_day=True)
+    if start is not None and end is not None and end <= start:
+        problems.append(
+            f"{where}: to: {body.get('to')} is not after from ({body.get('from')}); a window "
+            'across midnight is written as two: {from: "22:00", to: "24:00"} and '
+            '{from: "00:00", to: "06:00"} on the next days'
+        )
+    if len(problems) > before or start is None or end is None:
+        return None
+    return Restriction(days, start, end)
+
+
+def _days(where: str, raw: Any, problems: list[str]) -> frozenset[int]:
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"{where}: days: needs a list of days, like [mon, tue, wed]")
+        return frozenset()
+    days = set()
+    for day in raw:
+        word = str(day).strip().lower()
+        if word in DAY_NAMES or word in _FULL_DAY_NAMES:
+            days.add(DAY_NAMES.index(word[:3]))
+        else:
+            problems.append(f"{where}: days: unknown day {day!r} (use {', '.join(DAY_NAMES)})")
+    return frozenset(days)
+
+
+def _clock(where: str, raw: Any, problems: list[str], *, end_of_day: bool) -> int | None:
+    """Minutes after midnight of ``"HH:MM"``; ``"24:00"`` only as a window's end."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        # YAML 1.1 reads 18:00 unquoted as a base-60 number (1080).
+        problems.append(f'{where}: write the time in quotes, like "18:00"')
+        return None
+    match = _CLOCK.match(raw.strip()) if isinstance(raw, str) else None
+    hours, minutes = (int(match.group(1)), int(match.group(2))) if match else (-1, -1)
+    if end_of_day and (hours, minutes) == (24, 0):
+        return 24 * 60
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        latest = "24:00" if end_of_day else "23:59"
+        problems.append(f'{where}: expected a time from "00:00" to "{latest}", got {raw!r}')
+        return None
+    return hours * 60 + minutes
+
+
+def _user_ids(
+    where: str, raw: Any, problems: list[str], *, allow_empty: bool = False
+) -> tuple[str, ...]:
+    if not isinstance(raw, list) or (not raw and not allow_empty):
+        problems.append(f"{where}: needs a non-empty list of Slack user ids")
+        return ()
+    for user in raw:
+        if not isinstance(user, str) or not USER_ID.match(user):
+            problems.append(f"{where}: {user!r} is not a Slack user id (U… or W…)")
+    return tuple(str(user) for user in raw)
+
+
+def _channel(where: str, raw: Any, problems: list[str]) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not _CHANNEL_ID.match(raw):
+        problems.append(
+            f"{where}: channel: expected a Slack channel id like C024BE91L, got {raw!r}"
+        )
+        return None
+    return raw
+
+
+def _notify_before(where: str, raw: Any, problems: list[str]) -> timedelta | None:
+    # YAML 1.1 reads an unquoted off as False.
+    if raw is False or raw == 0 or (isinstance(raw, str) and raw.strip().lower() in ("off", "0")):
+        return None
+    try:
+        return parse_duration(raw)
+    except (ValueError, TypeError, AttributeError):
+        problems.append(
+            f"{where}: notify_before: expected a duration like 15m, or off; got {raw!r}"
+        )
+        return None
+
+
+def _usergroup(where: str, raw: Any, problems: list[str]) -> str | None:
+    if raw is None:
+        return None
+    handle = raw.strip().lstrip("@") if isinstance(raw, str) else ""
+    if not handle:
+        problems.append(f"{where}: usergroup: expected a user group handle like payments-oncall")
+        return None
+    return handle
+
+
+def _unknown_keys(
+    where: str, body: dict[Any, Any], known: tuple[str, ...], problems: list[str]
+) -> None:
+    unknown = sorted(str(key) for key in body if key not in known)
+    if unknown:
+        problems.append(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(known)})")
+
+
+def _count(number: int, word: str, plural: str | None = None) -> str:
+    return f"{number} {word if number == 1 else plural or word + 's'}"

@@ -1,0 +1,89 @@
+"""An independent, obviously correct reading of a schedule: minute by minute, in local time.
+
+For each UTC minute it asks zoneinfo what the clocks read there, and decides from the rules:
+
+* a day-rotation layer's turn is how many handoffs the clocks have reached: the highest local
+  time read up to this minute (clocks go back in autumn, and a handoff happens only once)
+  less the layer's start, in whole rotations;
+* an hour-rotation layer's turn counts elapsed hours from the first minute the clocks read
+  the layer's start or later (found by reading minutes one after another);
+* a restriction by the local weekday and time of day read at this minute;
+* the last active layer wins, then the newest override holding the minute.
+
+Nothing here is shared with the engine but the parsed Schedule and the Override values; it
+is exact for schedules whose times are whole minutes, which every schedule file's are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.record.oncall.engine import Override
+from bot.record.oncall.schedules import Layer, Schedule
+
+MINUTE = timedelta(minutes=1)
+# Clocks never went back by more than a day (the zones tested: an hour at most), so the
+# highest reading before a window is found within the two days before it.
+WARM_UP = timedelta(days=2)
+
+
+def reference_users(
+    schedule: Schedule, overrides: Sequence[Override], start: datetime, end: datetime
+) -> list[str | None]:
+    """Who is on call at each whole UTC minute from ``start`` up to ``end``."""
+    zone = ZoneInfo(schedule.timezone)
+    newest_first = sorted(overrides, key=lambda o: (o.created_at, o.id or 0), reverse=True)
+    origins = {
+        layer.name: first_minute_reading(zone, layer.start)
+        for layer in schedule.layers
+        if layer.rotation.hours
+    }
+    highest = max(local(zone, start - WARM_UP + n * MINUTE) for n in range(2 * 24 * 60))
+    users = []
+    moment = start
+    while moment < end:
+        reading = local(zone, moment)
+        highest = max(highest, reading)
+        user = None
+        for layer in schedule.layers:
+            user = layer_user(layer, moment, reading, highest, origins.get(layer.name)) or user
+        holder = next((o for o in newest_first if o.start <= moment < o.end), None)
+        users.append(holder.user if holder else user)
+        moment += MINUTE
+    return users
+
+
+def layer_user(
+    layer: Layer, moment: datetime, reading: datetime, highest: datetime, origin: datetime | None
+) -> str | None:
+    """The member of ``layer`` on call at ``moment``, or None where the layer is not active."""
+    if layer.restrictions and not any(
+        reading.weekday() in rule.days
+        and rule.start_minute <= reading.hour * 60 + reading.minute < rule.end_minute
+        for rule in layer.restrictions
+    ):
+        return None
+    if origin is not None:  # elapsed hours
+        if moment < origin:
+            return None
+        turn = (moment - origin) // timedelta(hours=layer.rotation.hours)
+    else:  # handoffs the clocks have reached
+        if highest < layer.start:
+            return None
+        turn = (highest - layer.start) // timedelta(days=layer.rotation.days)
+    return layer.members[turn % len(layer.members)]
+
+
+def first_minute_reading(zone: ZoneInfo, wall: datetime) -> datetime:
+    """The first UTC minute at which the clocks read ``wall`` or later."""
+    moment = wall.replace(tzinfo=ZoneInfo("UTC")) - timedelta(hours=15)  # before any reading
+    while local(zone, moment) < wall:
+        moment += MINUTE
+    return moment
+
+
+def local(zone: ZoneInfo, moment: datetime) -> datetime:
+    """What the clocks of ``zone`` read at ``moment``, as a naive datetime."""
+    return moment.astimezone(zone).replace(tzinfo=None)

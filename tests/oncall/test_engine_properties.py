@@ -1,0 +1,229 @@
+"""The engine against the minute-by-minute reference (tests/oncall/reference.py).
+
+Random schedules (every rotation kind, restrictions, overrides) in zones with the awkward
+clock changes (Lord Howe moves by 30 minutes, Santiago at midnight, Kolkata and UTC never),
+over windows of one to four days around a clock change somewhere from 2021 to 2033, with
+layer starts up to three years earlier and handoff times near the change (inside the hour
+that is skipped or repeated, often). The engine's final schedule, on_call_at and next_shift
+must agree with the reference on every minute of the window.
+
+Examples are derandomized and no example database is kept: CI runs the same ones every time.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.record.oncall.engine import (
+    Override,
+    Shift,
+    final_shifts,
+    layer_shifts,
+    next_shift,
+    on_call_at,
+)
+from bot.record.oncall.schedules import Layer, Restriction, Rotation, Schedule
+from tests.oncall.reference import MINUTE, reference_users
+
+ZONES = (
+    "Europe/Paris",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Asia/Kolkata",
+    "UTC",
+)
+MEMBERS = ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN")
+NAME = "payments"
+Case = tuple[Schedule, list[Override], datetime, datetime]
+
+
+@functools.cache
+def clock_changes(zone: str, year: int) -> tuple[datetime, ...]:
+    """The minutes at which ``zone``'s offset changed in ``year`` (read hour by hour, then
+    minute by minute inside the hour)."""
+    tz, hour = ZoneInfo(zone), datetime(year, 1, 1, tzinfo=UTC)
+    changes, offset = [], hour.astimezone(tz).utcoffset()
+    while hour.year == year:
+        hour += timedelta(hours=1)
+        if hour.astimezone(tz).utcoffset() != offset:
+            minute = hour - timedelta(hours=1)
+            while minute.astimezone(tz).utcoffset() == offset:
+                minute += MINUTE
+            changes.append(minute)
+            offset = hour.astimezone(tz).utcoffset()
+    return tuple(changes)
+
+
+def minute_of_day(change: datetime, zone: str) -> st.SearchStrategy[int]:
+    """A time of day: often inside the wall-clock stretch the change skips or repeats, or
+    near it; else anywhere."""
+    tz = ZoneInfo(zone)
+    before, after = (change - MINUTE).astimezone(tz), change.astimezone(tz)
+    jump = (after.utcoffset() or timedelta(0)) - (before.utcoffset() or timedelta(0))
+    first_read = (before + MINUTE) if jump > timedelta(0) else after  # skipped / repeated
+    first = first_read.hour * 60 + first_read.minute
+    length = max(1, abs(jump) // MINUTE)
+    return st.one_of(
+        st.integers(first, first + length - 1).map(lambda minute: minute % 1440),
+        st.integers(first - 90, first + length + 90).map(lambda minute: minute % 1440),
+        st.integers(0, 1439),
+    )
+
+
+@st.composite
+def rotations(draw: st.DrawFn) -> Rotation:
+    kind = draw(st.sampled_from(["daily", "weekly", "days", "hours"]))
+    if kind in ("daily", "weekly"):
+        return Rotation(kind, days=1 if kind == "daily" else 7)
+    if kind == "days":
+        days = draw(st.integers(1, 10))
+        return Rotation(f"{days}d", days=days)
+    hours = draw(st.integers(1, 72))
+    return Rotation(f"{hours}h", hours=hours)
+
+
+@st.composite
+def restrictions(draw: st.DrawFn, change: datetime, zone: str) -> Restriction:
+    days = draw(st.sets(st.integers(0, 6), min_size=1))
+    start = draw(minute_of_day(change, zone))
+    end = draw(st.one_of(minute_of_day(change, zone), st.just(1440)))
+    start, end = min(start, end), max(start, end)
+    return Restriction(frozenset(days), start, end if end > start else start + 1)
+
+
+@st.composite
+def layers(draw: st.DrawFn, change: datetime, zone: str, number: int) -> Layer:
+    near = change.astimezone(ZoneInfo(zone)).date()
+    day = near + timedelta(days=draw(st.one_of(st.integers(-3 * 365, 2), st.integers(-15, 2))))
+    minutes = draw(minute_of_day(change, zone))
+    members = st.lists(st.sampled_from(MEMBERS), min_size=1, max_size=4, unique=True)
+    return Layer(
+        name=f"layer-{number}",
+        start=datetime.combine(day, time()) + timedelta(minutes=minutes),
+        rotation=draw(rotations()),
+        members=tuple(draw(members)),
+        restrictions=tuple(
+            draw(
+                st.one_of(st.just([]), st.lists(restrictions(change, zone), min_size=1, max_size=2))
+            )
+        ),
+    )
+
+
+@st.composite
+def overrides(draw: st.DrawFn, start: datetime, minutes: int) -> list[Override]:
+    made = []
+    for number in range(1, draw(st.integers(0, 2)) + 1):
+        begin = start + draw(st.integers(-600, minutes)) * MINUTE
+        # Few distinct creation times: ties are decided by id.
+        created = datetime(2020, 1, 1, tzinfo=UTC) + draw(st.integers(0, 3)) * MINUTE
+        user = draw(st.sampled_from((*MEMBERS, "U0OVER")))
+        end = begin + draw(st.integers(1, 2 * 24 * 60)) * MINUTE
+        made.append(Override(number, NAME, user, begin, end, "U0ADMIN", created))
+    return made
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    zone = draw(st.sampled_from(ZONES))
+    year = draw(st.integers(2021, 2033))
+    changes = clock_changes(zone, year)
+    anywhere = datetime(year, 1, 1, tzinfo=UTC) + draw(st.integers(0, 364)) * timedelta(days=1)
+    anchor = draw(st.sampled_from(changes)) if changes else anywhere
+    start = anchor - draw(st.integers(0, 3 * 24 * 60)) * MINUTE
+    minutes = draw(st.integers(1, 4)) * 24 * 60 - draw(st.integers(0, 23 * 60))
+    count = draw(st.integers(1, 3))
+    schedule = Schedule(NAME, zone, tuple(draw(layers(anchor, zone, n)) for n in range(count)))
+    return schedule, draw(overrides(start, minutes)), start, start + minutes * MINUTE
+
+
+def engine_users(
+    schedule: Schedule, made: list[Override], start: datetime, end: datetime
+) -> list[str | None]:
+    """The engine's final schedule read minute by minute, checking its shape on the way."""
+    shifts = final_shifts(schedule, made, start, end)
+    assert shifts[0].start == start and shifts[-1].end == end
+    for before, after in pairwise(shifts):
+        assert before.end == after.start and before.user != after.user, (before, after)
+    return by_minute(shifts, start, end)
+
+
+def by_minute(shifts: list[Shift], start: datetime, end: datetime) -> list[str | None]:
+    """Who the shifts name at each minute (None where none holds it)."""
+    users, index, moment = [], 0, start
+    while moment < end:
+        while index < len(shifts) and shifts[index].end <= moment:
+            index += 1
+        held = index < len(shifts) and shifts[index].start <= moment
+        users.append(shifts[index].user if held else None)
+        moment += MINUTE
+    return users
+
+
+def first_difference(engine: list[str | None], reference: list[str | None], start: datetime) -> str:
+    index = next(i for i, (a, b) in enumerate(zip(engine, reference, strict=True)) if a != b)
+    moment = start + index * MINUTE
+    said = f"the engine says {engine[index]}, the reference {reference[index]}"
+    return f"at {moment:%Y-%m-%d %H:%M} UTC {said}"
+
+
+SETTINGS = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@settings(SETTINGS, max_examples=150)
+@given(case=cases(), data=st.data())
+def test_the_engine_agrees_with_the_minute_by_minute_reference(
+    case: Case, data: st.DataObject
+) -> None:
+    schedule, made, start, end = case
+    expected = reference_users(schedule, made, start, end)
+    engine = engine_users(schedule, made, start, end)
+    assert engine == expected, first_difference(engine, expected, start)
+
+    for index in data.draw(st.lists(st.integers(0, len(expected) - 1), min_size=1, max_size=3)):
+        assert_whole_stretch(on_call_at(schedule, made, start + index * MINUTE), expected, start)
+
+    following = next_shift(schedule, made, start)
+    change = next((i for i in range(1, len(expected)) if expected[i] != expected[i - 1]), None)
+    if change is None:
+        assert following is None or following.start >= end
+    else:
+        assert following is not None
+        assert (following.start, following.user) == (start + change * MINUTE, expected[change])
+
+
+def assert_whole_stretch(shift: object, expected: list[str | None], start: datetime) -> None:
+    """Inside the window, ``shift`` is exactly the run of its person around the minute."""
+    assert isinstance(shift, tuple)
+    begin, finish, user = shift
+    first = max(0, (begin - start) // MINUTE)
+    last = min(len(expected), (finish - start) // MINUTE)
+    assert set(expected[first:last]) == {user}
+    if first > 0:
+        assert expected[first - 1] != user
+    if last < len(expected):
+        assert expected[last] != user
+
+
+@settings(SETTINGS, max_examples=100)
+@given(case=cases())
+def test_each_layer_alone_agrees_with_the_reference(case: Case) -> None:
+    """layer_shifts, one layer at a time: nothing a later layer or an override hides."""
+    schedule, _, start, end = case
+    for layer in schedule.layers:
+        alone = Schedule(NAME, schedule.timezone, (layer,))
+        expected = reference_users(alone, [], start, end)
+        engine = by_minute(layer_shifts(alone, layer, start, end), start, end)
+        assert engine == expected, f"{layer}: {first_difference(engine, expected, start)}"
