@@ -9,7 +9,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -20,6 +20,7 @@ from bot.basics.durations import parse_duration
 from bot.basics.render import Renderer, postmortem_template
 from bot.basics.trackers import NO_TRACKERS, TrackerSettings, TrackerSpecError, parse_target
 from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
+from bot.record.oncall.schedules import NO_SCHEDULES, ScheduleError, Schedules, load_schedules
 from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
 from bot.store.models import SEVERITIES
 
@@ -107,6 +108,8 @@ class Settings:
     update_reminder: timedelta | None = timedelta(minutes=30)
     roles: tuple[str, ...] = DEFAULT_ROLES
     escalation_policies: Policies = NO_POLICIES
+    # On-call schedules (WARROOM_ONCALL_SCHEDULES): bot/record/oncall/schedules.py.
+    oncall_schedules: Schedules = NO_SCHEDULES
     # Routing keys of the policies' PagerDuty targets, by the variable each is read from.
     pager_keys: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
@@ -171,6 +174,7 @@ class Settings:
             update_reminder=_reminder(environ.get("WARROOM_UPDATE_REMINDER")),
             roles=_roles(environ.get("WARROOM_ROLES")),
             escalation_policies=policies,
+            oncall_schedules=_schedules(environ.get("WARROOM_ONCALL_SCHEDULES")),
             pager_keys=MappingProxyType(
                 {name: Secret(environ.get(name, "")) for name in policies.routing_key_envs()}
             ),
@@ -376,6 +380,17 @@ def _policies(raw: str | None) -> Policies:
         return load_policies(Path(raw).expanduser())
     except PolicyError as error:
         raise ConfigError(f"WARROOM_ESCALATION_POLICIES: {error}") from None
+
+
+def _schedules(raw: str | None) -> Schedules:
+    """The schedule file, every problem in it named (not only the first)."""
+    if not raw:
+        return NO_SCHEDULES
+    try:
+        return load_schedules(Path(raw).expanduser(), now=datetime.now(UTC))
+    except ScheduleError as error:
+        problems = "\n  ".join(error.problems)
+        raise ConfigError(f"WARROOM_ONCALL_SCHEDULES: {raw}:\n  {problems}") from None
 
 
 def _routes(raw: str | None) -> Routes:

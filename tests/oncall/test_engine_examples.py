@@ -1,0 +1,226 @@
+"""The engine's rules as readable examples (the property tests check them at random)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.record.oncall.engine import (
+    Override,
+    Shift,
+    displaced,
+    final_shifts,
+    gaps,
+    layer_shifts,
+    next_shift,
+    on_call_at,
+)
+from bot.record.oncall.schedules import Schedule, parse_schedules
+
+ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
+WEEKDAYS_9_TO_6 = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
+
+
+def schedule(zone: str, *layers: dict[str, Any]) -> Schedule:
+    """One schedule, read from the same mapping a schedule file holds."""
+    named = [{"name": f"layer-{n}", **layer} for n, layer in enumerate(layers)]
+    document = {"schedules": {"payments-primary": {"timezone": zone, "layers": named}}}
+    found = parse_schedules(document, now=datetime(2026, 1, 1, tzinfo=UTC)).get("payments-primary")
+    assert found is not None
+    return found
+
+
+def local(zone: str, text: str) -> datetime:
+    """A wall-clock time in ``zone`` (one that happens once) as an aware datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+
+
+def hours(shift: Shift) -> float:
+    return (shift.end - shift.start) / timedelta(hours=1)
+
+
+def read(zone: str, moment: datetime) -> str:
+    return f"{moment.astimezone(ZoneInfo(zone)):%a %Y-%m-%d %H:%M %Z}"
+
+
+PARIS = "Europe/Paris"
+ISSUE_EXAMPLE = (
+    {"start": "2026-03-02 09:00", "rotation": "weekly", "members": [ALICE, BOB, CAROL]},
+    {
+        "start": "2026-03-02 09:00",
+        "rotation": "daily",
+        "members": [DAVE, ERIN],
+        "restrictions": [WEEKDAYS_9_TO_6],
+    },
+)
+
+
+def test_a_weekly_shift_that_holds_a_clock_change_lasts_167_or_169_hours() -> None:
+    weekly = schedule(PARIS, ISSUE_EXAMPLE[0])
+    spring = layer_shifts(
+        weekly, weekly.layers[0], local(PARIS, "2026-03-24 00:00"), local(PARIS, "2026-04-02")
+    )
+    autumn = layer_shifts(
+        weekly, weekly.layers[0], local(PARIS, "2026-10-20 00:00"), local(PARIS, "2026-10-29")
+    )
+    held_spring, held_autumn = spring[0], autumn[0]  # cut at the window's start
+    assert read(PARIS, held_spring.end) == "Mon 2026-03-30 09:00 CEST"
+    assert hours(Shift(local(PARIS, "2026-03-23 09:00"), held_spring.end, None)) == 167
+    assert read(PARIS, held_autumn.end) == "Mon 2026-10-26 09:00 CET"
+    assert hours(Shift(local(PARIS, "2026-10-19 09:00"), held_autumn.end, None)) == 169
+
+
+def test_a_handoff_at_a_time_the_clocks_skip_happens_when_they_jump() -> None:
+    # 2026-03-29 in Paris: 02:00 CET is followed by 03:00 CEST; 02:30 never happens.
+    daily = schedule(
+        PARIS, {"start": "2026-03-20 02:30", "rotation": "daily", "members": [ALICE, BOB]}
+    )
+    shifts = final_shifts(
+        daily, [], local(PARIS, "2026-03-28 02:30"), local(PARIS, "2026-03-30 02:30")
+    )
+    assert [(read(PARIS, s.start), hours(s), s.user) for s in shifts] == [
+        ("Sat 2026-03-28 02:30 CET", 23.5, ALICE),
+        ("Sun 2026-03-29 03:00 CEST", 23.5, BOB),  # the moment the clocks jump past 02:30
+    ]
+
+
+def test_a_handoff_at_a_time_that_happens_twice_takes_the_first() -> None:
+    # 2026-11-01 in New York: 01:00 to 02:00 EDT, then 01:00 to 02:00 again, EST.
+    zone = "America/New_York"
+    daily = schedule(
+        zone, {"start": "2026-10-20 01:30", "rotation": "daily", "members": [ALICE, BOB]}
+    )
+    shifts = final_shifts(
+        daily, [], local(zone, "2026-10-31 12:00"), local(zone, "2026-11-02 12:00")
+    )
+    assert [(read(zone, s.start), hours(s), s.user) for s in shifts[1:]] == [
+        ("Sun 2026-11-01 01:30 EDT", 25.0, ALICE),  # the first 01:30; it holds the repeat
+        ("Mon 2026-11-02 01:30 EST", 10.5, BOB),  # cut at the window's end
+    ]
+
+
+def test_a_handoff_at_midnight_that_santiago_skips_happens_at_one() -> None:
+    # 2026-09-06 in Santiago: the clocks go from 24:00 straight to 01:00.
+    zone = "America/Santiago"
+    daily = schedule(
+        zone, {"start": "2026-09-01 00:00", "rotation": "daily", "members": [ALICE, BOB]}
+    )
+    shift = on_call_at(daily, [], local(zone, "2026-09-06 12:00"))
+    assert read(zone, shift.start) == "Sun 2026-09-06 01:00 -03"
+    assert read(zone, shift.end) == "Mon 2026-09-07 00:00 -03"
+
+
+def test_hour_rotations_are_elapsed_time_and_drift_on_the_wall_clock() -> None:
+    twelve = schedule(
+        PARIS, {"start": "2026-03-28 09:00", "rotation": "12h", "members": [ALICE, BOB]}
+    )
+    shifts = final_shifts(
+        twelve, [], local(PARIS, "2026-03-28 09:00"), local(PARIS, "2026-03-30 12:00")
+    )
+    assert [read(PARIS, s.start) for s in shifts] == [
+        "Sat 2026-03-28 09:00 CET",
+        "Sat 2026-03-28 21:00 CET",
+        "Sun 2026-03-29 10:00 CEST",  # twelve real hours later: the clocks went forward
+        "Sun 2026-03-29 22:00 CEST",
+        "Mon 2026-03-30 10:00 CEST",
+    ]
+    assert {hours(s) for s in shifts[:-1]} == {12.0}
+
+
+def test_a_restricted_layer_wins_inside_its_windows_and_the_weekly_one_elsewhere() -> None:
+    paris = schedule(PARIS, *ISSUE_EXAMPLE)
+    monday = final_shifts(
+        paris, [], local(PARIS, "2026-03-09 00:00"), local(PARIS, "2026-03-10 00:00")
+    )
+    assert [(read(PARIS, s.start), s.user) for s in monday] == [
+        ("Mon 2026-03-09 00:00 CET", ALICE),  # the first week's turn, until 09:00
+        ("Mon 2026-03-09 09:00 CET", ERIN),  # the day layer, in its window
+        ("Mon 2026-03-09 18:00 CET", BOB),  # the second week's turn began at 09:00
+    ]
+    weekend = final_shifts(
+        paris, [], local(PARIS, "2026-03-14 00:00"), local(PARIS, "2026-03-16 00:00")
+    )
+    assert [s.user for s in weekend] == [BOB]
+
+
+def test_an_override_beats_every_layer_and_says_whom_it_displaced() -> None:
+    paris = schedule(PARIS, *ISSUE_EXAMPLE)
+    made = datetime(2026, 3, 1, tzinfo=UTC)
+    weekend = Override(
+        1,
+        paris.name,
+        CAROL,
+        local(PARIS, "2026-03-13 12:00"),
+        local(PARIS, "2026-03-16 12:00"),
+        ALICE,
+        made,
+    )
+    assert [(read(PARIS, s.start), s.user) for s in displaced(paris, [], weekend)] == [
+        ("Fri 2026-03-13 12:00 CET", ERIN),
+        ("Fri 2026-03-13 18:00 CET", BOB),
+        ("Mon 2026-03-16 09:00 CET", DAVE),
+    ]
+    # A newer override on top wins where they overlap, and it displaced Carol's.
+    friday_night = Override(
+        2,
+        paris.name,
+        DAVE,
+        local(PARIS, "2026-03-13 20:00"),
+        local(PARIS, "2026-03-14 08:00"),
+        BOB,
+        made + timedelta(hours=1),
+    )
+    both = [weekend, friday_night]
+    shifts = final_shifts(
+        paris, both, local(PARIS, "2026-03-13 12:00"), local(PARIS, "2026-03-16 12:00")
+    )
+    assert [(read(PARIS, s.start), s.user) for s in shifts] == [
+        ("Fri 2026-03-13 12:00 CET", CAROL),
+        ("Fri 2026-03-13 20:00 CET", DAVE),
+        ("Sat 2026-03-14 08:00 CET", CAROL),
+    ]
+    assert [s.user for s in displaced(paris, both, friday_night)] == [CAROL]
+    assert [s.user for s in displaced(paris, both, weekend)] == [ERIN, BOB, DAVE]
+
+
+def test_nobody_on_call_outside_every_layer_is_a_gap() -> None:
+    office = schedule(
+        PARIS,
+        {
+            "start": "2026-03-02 09:00",
+            "rotation": "daily",
+            "members": [DAVE],
+            "restrictions": [WEEKDAYS_9_TO_6],
+        },
+    )
+    weekend = on_call_at(office, [], local(PARIS, "2026-03-14 12:00"))
+    assert weekend.user is None
+    assert (read(PARIS, weekend.start), read(PARIS, weekend.end)) == (
+        "Fri 2026-03-13 18:00 CET",
+        "Mon 2026-03-16 09:00 CET",
+    )
+    found = gaps(office, [], local(PARIS, "2026-03-13 00:00"), local(PARIS, "2026-03-17 00:00"))
+    assert [(read(PARIS, g.start), read(PARIS, g.end)) for g in found] == [
+        ("Fri 2026-03-13 00:00 CET", "Fri 2026-03-13 09:00 CET"),
+        ("Fri 2026-03-13 18:00 CET", "Mon 2026-03-16 09:00 CET"),
+        ("Mon 2026-03-16 18:00 CET", "Tue 2026-03-17 00:00 CET"),
+    ]
+
+
+def test_on_call_at_gives_the_whole_stretch_even_when_it_is_long() -> None:
+    alone = schedule(PARIS, {"start": "2026-01-05 09:00", "rotation": "weekly", "members": [ALICE]})
+    stretch = on_call_at(alone, [], local(PARIS, "2026-03-10 12:00"))
+    assert (stretch.user, read(PARIS, stretch.start)) == (ALICE, "Mon 2026-01-05 09:00 CET")
+    # Nobody else is ever on call: the end is as far as it looks, a year ahead.
+    assert stretch.end - local(PARIS, "2026-03-10 12:00") >= timedelta(days=365)
+
+
+def test_next_shift_is_the_next_handoff_or_a_persons_next_turn() -> None:
+    paris = schedule(PARIS, *ISSUE_EXAMPLE)
+    saturday = local(PARIS, "2026-03-14 12:00")
+    following = next_shift(paris, [], saturday)
+    assert following is not None
+    assert (read(PARIS, following.start), following.user) == ("Mon 2026-03-16 09:00 CET", DAVE)
+    carol = next_shift(paris, [], saturday, user=CAROL)
+    assert carol is not None and read(PARIS, carol.start) == "Mon 2026-03-16 18:00 CET"
