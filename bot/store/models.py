@@ -729,3 +729,24 @@ class PublicUpdate(SQLModel, table=True):
     @property
     def is_announcement(self) -> bool:
         return not self.texts
+
+
+class OncallOverride(SQLModel, table=True):
+    """Someone taking over an on-call schedule for a while (an override, or one half of a
+    swap). Never deleted: cancelling one sets ``cancelled_at`` and ``cancelled_by``, so the
+    rows say who changed the schedule, when, and who undid it."""
+
+    __tablename__ = "oncall_override"
+    # The engine's question: which overrides of this schedule are not over by then?
+    __table_args__ = (Index("ix_oncall_override_window", "schedule", "end_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule: str
+    user_id: str
+    start_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    end_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    kind: str = "override"  # override | swap
+    created_by: str
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    cancelled_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    cancelled_by: str | None = None

@@ -1,0 +1,149 @@
+"""Overrides and swaps in the database: who took a schedule over, when, and who said so.
+
+Rows are never deleted: cancelling one keeps it, with who cancelled it and when (the audit
+trail). Functions take the session and plain values; the caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from dateutil.relativedelta import relativedelta
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from bot.basics.errors import BotError
+from bot.record.oncall.engine import EARLIEST, LATEST, Override, Shift, displaced
+from bot.record.oncall.schedules import Schedule
+from bot.record.policies import USER_ID
+from bot.store.models import OncallOverride
+
+OverrideKind = Literal["override", "swap"]
+# The longest override: anything longer is a change of the schedule file.
+LONGEST = relativedelta(years=1)
+
+
+class OverrideRefused(BotError):
+    """An override that cannot be kept as asked; the message names the schedule and field."""
+
+
+async def add_override(
+    session: AsyncSession,
+    *,
+    schedule: Schedule,
+    user: str,
+    start: datetime,
+    end: datetime,
+    created_by: str,
+    created_at: datetime,
+    kind: OverrideKind = "override",
+) -> tuple[Override, list[Shift]]:
+    """Keep an override of ``schedule``; return it and the shifts it takes over, as they
+    were (``user`` None where it fills a gap). The caller commits."""
+    _check(schedule.name, user, start, end)
+    earlier = await overrides_between(session, schedule=schedule.name, start=start, end=end)
+    row = OncallOverride(
+        schedule=schedule.name,
+        user_id=user,
+        start_at=start,
+        end_at=end,
+        kind=kind,
+        created_by=created_by,
+        created_at=created_at,
+    )
+    session.add(row)
+    await session.flush()
+    override = as_override(row)
+    return override, displaced(schedule, earlier, override)
+
+
+async def cancel_override(
+    session: AsyncSession, *, override_id: int, by: str, at: datetime
+) -> OncallOverride:
+    """Cancel an override (its row stays, saying who cancelled it and when); the caller
+    commits."""
+    row = await session.get(OncallOverride, override_id)
+    if row is None:
+        raise OverrideRefused(f"there is no override {override_id}")
+    if row.cancelled_at is not None:
+        raise OverrideRefused(
+            f"override {override_id} of schedule {row.schedule!r} was cancelled already, "
+            f"by {row.cancelled_by} at {row.cancelled_at:%Y-%m-%d %H:%M} UTC"
+        )
+    row.cancelled_at, row.cancelled_by = at, by
+    session.add(row)
+    return row
+
+
+async def overrides_between(
+    session: AsyncSession, *, start: datetime, end: datetime, schedule: str | None = None
+) -> list[Override]:
+    """The overrides in force (not cancelled) at some time from ``start`` to ``end``, of one
+    schedule or of all, oldest first."""
+    statement = _touching(start, end, schedule).where(col(OncallOverride.cancelled_at).is_(None))
+    return [as_override(row) for row in (await session.exec(statement)).all()]
+
+
+async def active_overrides(
+    session: AsyncSession, *, now: datetime, schedule: str | None = None
+) -> list[Override]:
+    """The overrides not cancelled and not over at ``now``: in force, or still to come."""
+    return await overrides_between(session, start=now, end=LATEST, schedule=schedule)
+
+
+async def override_history(
+    session: AsyncSession, *, schedule: str, start: datetime, end: datetime
+) -> list[OncallOverride]:
+    """Every override of ``schedule`` touching ``start`` to ``end``, cancelled ones included,
+    oldest first: the audit trail."""
+    return list((await session.exec(_touching(start, end, schedule))).all())
+
+
+def _touching(
+    start: datetime, end: datetime, schedule: str | None
+) -> SelectOfScalar[OncallOverride]:
+    """Overrides whose window overlaps ``start`` to ``end``, oldest first."""
+    statement = (
+        select(OncallOverride)
+        .where(col(OncallOverride.start_at) < end, col(OncallOverride.end_at) > start)
+        .order_by(col(OncallOverride.created_at), col(OncallOverride.id))
+    )
+    if schedule is not None:
+        statement = statement.where(col(OncallOverride.schedule) == schedule)
+    return statement
+
+
+def as_override(row: OncallOverride) -> Override:
+    """The engine's value for a stored override."""
+    return Override(
+        id=row.id,
+        schedule=row.schedule,
+        user=row.user_id,
+        start=row.start_at,
+        end=row.end_at,
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+def _check(schedule: str, user: str, start: datetime, end: datetime) -> None:
+    where = f"schedule {schedule!r}: override"
+    if not USER_ID.match(user):
+        raise OverrideRefused(f"{where} user: {user!r} is not a Slack user id (U… or W…)")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise OverrideRefused(f"{where} start and end: need a time zone")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end <= start:
+        raise OverrideRefused(
+            f"{where} end: {end:%Y-%m-%d %H:%M} UTC is not after its start "
+            f"({start:%Y-%m-%d %H:%M} UTC)"
+        )
+    if end > start + LONGEST:
+        raise OverrideRefused(
+            f"{where} end: more than a year after its start ({start:%Y-%m-%d} to {end:%Y-%m-%d}); "
+            "change the schedule file instead"
+        )
+    if start < EARLIEST or end > LATEST:
+        raise OverrideRefused(f"{where} start: between {EARLIEST:%Y} and {LATEST:%Y} only")
