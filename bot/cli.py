@@ -1,4 +1,4 @@
-"""The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, demo."""
+"""The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, oncall, demo."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.admin.manifest import (
     next_steps,
     unwritten_credentials,
 )
+from bot.admin.oncall import add_oncall_parser, run_oncall
 from bot.admin.postmortems import render_postmortem
 from bot.basics.logs import LOG_FORMATS, configure_logging
 from bot.clients.slack_apps import create_with_slack, validate_with_slack
@@ -113,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     postmortem.add_argument("--lang", help="a template language (en, fr)")
     postmortem.add_argument("--team", help="the Slack workspace id, when several share the DB")
 
+    add_oncall_parser(sub)
+
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
     )
@@ -151,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return _demo(args)
+    if args.command == "oncall":  # `check` needs no settings: it reads only the file it is given
+        return run_oncall(args, os.environ)
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)

@@ -147,9 +147,10 @@ class _Reading:
         return self.tzname is not None or self.tzoffset is not None
 
 
-def parse_moment(text: str, *, zone: str, now: datetime) -> datetime:
+def parse_moment(text: str, *, zone: str, now: datetime, future_ok: bool = False) -> datetime:
     """`text` typed by a person, read in the incident's IANA `zone`; `now` is an aware UTC datetime.
-    Returns an aware datetime in UTC.
+    Returns an aware datetime in UTC. ``future_ok`` takes times after `now` too (who is on call
+    next Friday); an incident's record only takes the past.
 
     Raises MomentRefused (``reason``, ``text`` and details in ``context``) for anything that cannot
     be read in exactly one way; see the module docstring for the rules.
@@ -157,7 +158,7 @@ def parse_moment(text: str, *, zone: str, now: datetime) -> datetime:
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     try:
-        return _parse(text, zone=zone, now=now.astimezone(UTC))
+        return _parse(text, zone=zone, now=now.astimezone(UTC), future_ok=future_ok)
     except _Refused as refusal:
         raise MomentRefused(reason=refusal.reason, text=text, **refusal.details) from None
 
@@ -191,7 +192,7 @@ def zone_abbreviation(zone: str, at: datetime) -> str:
     return moment.astimezone(_zone(zone)).tzname() or zone
 
 
-def _parse(text: str, *, zone: str, now: datetime) -> datetime:
+def _parse(text: str, *, zone: str, now: datetime, future_ok: bool) -> datetime:
     phrase = " ".join(text.split())
     # dateutil skips some control characters as if they were spaces; nobody types them on purpose.
     if not phrase or len(text) > MAX_INPUT_LENGTH or not phrase.isprintable():
@@ -207,7 +208,7 @@ def _parse(text: str, *, zone: str, now: datetime) -> datetime:
     where, where_name = _reading_zone(reading, named_zone, incident_zone, zone, year_hint)
     wall = _date_wall(reading, where, now=now, days_back=days_back)
     moment = _to_utc(wall, where, where_name)
-    if moment > now + FUTURE_TOLERANCE:
+    if moment > now + FUTURE_TOLERANCE and not future_ok:
         raise _Refused(
             "future",
             parsed=moment,

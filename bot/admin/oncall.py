@@ -1,0 +1,187 @@
+"""``warroom oncall who`` and ``warroom oncall check``: on-call schedules on the command line.
+
+``who`` reads the schedules from ``WARROOM_ONCALL_SCHEDULES`` and the overrides from the
+database; ``check`` reads only the file it is given, so it runs anywhere (CI, a laptop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.basics.render import Renderer
+from bot.config import Settings
+from bot.record.moments import MomentRefused, parse_moment
+from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, on_call_at
+from bot.record.oncall.overrides import overrides_between
+from bot.record.oncall.schedules import Schedule, ScheduleError, load_schedules
+from bot.store.db import create_engine, session_scope
+
+USAGE_ERROR = 2
+
+
+def add_oncall_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``warroom oncall ...``: its actions and their options."""
+    oncall = sub.add_parser("oncall", help="on-call schedules: who is on call, check a file")
+    actions = oncall.add_subparsers(dest="oncall_command", required=True, metavar="ACTION")
+    who = actions.add_parser(
+        "who",
+        help="who is on call now (or --at WHEN), with the shift's start and end",
+        description="For each schedule of WARROOM_ONCALL_SCHEDULES (or the one named), the "
+        "person on call, overrides in the database included.",
+    )
+    who.add_argument("schedule", nargs="?", help="one schedule (default: every schedule)")
+    who.add_argument(
+        "--at",
+        metavar="WHEN",
+        help="a time like '2026-03-06 18:00', '14:05' or 'yesterday 09:00 UTC', read in each "
+        "schedule's zone unless it names one (default: now)",
+    )
+    who.add_argument(
+        "--json",
+        action="store_true",
+        help='print a list of {"schedule", "user", "start", "end"} (ISO 8601, UTC; '
+        '"user": null in a gap)',
+    )
+    check = actions.add_parser("check", help="check a schedule file; exit 1 naming each problem")
+    check.add_argument("file", type=Path, help="the schedule file (YAML)")
+
+
+def run_oncall(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run ``warroom oncall``'s action; the exit code."""
+    if args.oncall_command == "check":
+        return check(args.file)
+    settings = Settings.from_env(environ)
+    schedules = _chosen(settings, args.schedule)
+    if isinstance(schedules, str):
+        return _refuse(schedules)
+    try:
+        instants = _instants(schedules, args.at, now=datetime.now(UTC))
+    except MomentRefused as refusal:
+        return _refuse(_refusal_text(settings, refusal))
+    except ValueError as error:
+        return _refuse(str(error))
+    try:
+        overrides = asyncio.run(_read_overrides(settings, list(instants.values())))
+    except (SQLAlchemyError, OSError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(
+            f"warroom: cannot read the overrides from DATABASE_URL ({first_line}); "
+            "is the database there and upgraded (`warroom db upgrade`)?",
+            file=sys.stderr,
+        )
+        return 1
+    shifts = [
+        (schedule, on_call_at(schedule, overrides, instants[schedule.name]))
+        for schedule in schedules
+    ]
+    print(_as_json(shifts) if args.json else "\n".join(_as_lines(shifts)))
+    return 0
+
+
+def check(path: Path) -> int:
+    """Check a schedule file: 0 and a summary when it is fine, 1 and every problem if not."""
+    try:
+        schedules = load_schedules(path, now=datetime.now(UTC))
+    except ScheduleError as error:
+        count = len(error.problems)
+        print(f"{path}: {count} problem{'s' if count != 1 else ''}:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"{path}: fine: {schedules.summary()}")
+    return 0
+
+
+def _chosen(settings: Settings, name: str | None) -> list[Schedule] | str:
+    """The schedules asked about, or why there are none."""
+    configured = list(settings.oncall_schedules.by_name.values())
+    if not configured:
+        return "no schedules: set WARROOM_ONCALL_SCHEDULES to a schedule file (see README)"
+    if name is None:
+        return configured
+    schedule = settings.oncall_schedules.get(name)
+    if schedule is None:
+        known = ", ".join(s.name for s in configured)
+        return f"no schedule named {name!r} (there are: {known})"
+    return [schedule]
+
+
+def _instants(
+    schedules: Sequence[Schedule], when: str | None, *, now: datetime
+) -> dict[str, datetime]:
+    """The instant asked about, for each schedule: ``when`` read in its zone (or now)."""
+    instants = {}
+    for schedule in schedules:
+        at = (
+            now
+            if when is None
+            else parse_moment(when, zone=schedule.timezone, now=now, future_ok=True)
+        )
+        if not EARLIEST <= at < LATEST:
+            raise ValueError(f"--at: {at:%Y-%m-%d} is outside {EARLIEST:%Y} to {LATEST:%Y}")
+        instants[schedule.name] = at
+    return instants
+
+
+async def _read_overrides(settings: Settings, instants: Sequence[datetime]) -> list[Override]:
+    """Every override that can bear on a shift around those instants (on_call_at looks up to
+    HORIZON either way)."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_scope(engine) as session:
+            return await overrides_between(
+                session, start=min(instants) - HORIZON, end=max(instants) + HORIZON
+            )
+    finally:
+        await engine.dispose()
+
+
+def _as_json(shifts: Sequence[tuple[Schedule, Shift]]) -> str:
+    rows = [
+        {
+            "schedule": schedule.name,
+            "user": shift.user,
+            "start": _utc_text(shift.start),
+            "end": _utc_text(shift.end),
+        }
+        for schedule, shift in shifts
+    ]
+    return json.dumps(rows, indent=2)
+
+
+def _as_lines(shifts: Sequence[tuple[Schedule, Shift]]) -> list[str]:
+    """One line per schedule, times in the schedule's zone."""
+    width = max(len(schedule.name) for schedule, _ in shifts)
+    lines = []
+    for schedule, shift in shifts:
+        who = shift.user or "nobody (a gap)"
+        zone = ZoneInfo(schedule.timezone)
+        start, end = shift.start.astimezone(zone), shift.end.astimezone(zone)
+        span = f"{start:%Y-%m-%d %H:%M %Z} to {end:%Y-%m-%d %H:%M %Z}"
+        lines.append(f"{schedule.name:<{width}}  {who:<12}  {span} ({schedule.timezone})")
+    return lines
+
+
+def _utc_text(moment: datetime) -> str:
+    """ISO 8601 in UTC, with Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _refusal_text(settings: Settings, refusal: MomentRefused) -> str:
+    """What /incident time would say about the same input, without Slack's markup."""
+    text = Renderer(settings.templates_dir).render(refusal.template, **refusal.context)
+    return "--at: " + text.strip().removeprefix(":warning:").strip().replace("`", "'")
+
+
+def _refuse(message: str) -> int:
+    print(f"warroom: {message}", file=sys.stderr)
+    return USAGE_ERROR

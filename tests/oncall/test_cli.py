@@ -1,0 +1,184 @@
+"""``warroom oncall who`` and ``warroom oncall check``, run as people run them: the real
+entry point in a process of its own, reading the environment and the database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.record.oncall.overrides import add_override
+from bot.store.db import create_engine, session_scope
+from bot.store.migrate import upgrade_database
+from tests.oncall.test_schedule_file import ISSUE_FILE
+
+REPO = Path(__file__).resolve().parents[2]
+TOKYO = """
+  tokyo-dba:
+    timezone: Asia/Tokyo
+    layers:
+      - {name: days, start: 2026-03-02 09:00, rotation: daily, members: [U0KENJI],
+         restrictions: [{days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}]}
+"""
+
+
+def warroom(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` with none of the caller's warroom settings."""
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "WARROOM_", "DATABASE_URL"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**clean, **(env or {})},
+    )
+
+
+@pytest.fixture
+def schedule_file(tmp_path: Path) -> Path:
+    path = tmp_path / "schedules.yaml"
+    path.write_text(ISSUE_FILE + TOKYO)
+    return path
+
+
+@pytest.fixture
+async def database(tmp_path: Path, schedule_file: Path) -> str:
+    """A migrated SQLite database holding one override: Erin, Friday 20:00 to Saturday 08:00
+    (Paris), made by Bob."""
+    url = f"sqlite:///{tmp_path / 'warroom.db'}"
+    engine = create_engine(url)
+    settings = Settings.from_env({"WARROOM_ONCALL_SCHEDULES": str(schedule_file)})
+    schedule = settings.oncall_schedules.get("payments-primary")
+    assert schedule is not None
+    try:
+        await upgrade_database(engine)
+        async with session_scope(engine) as session:
+            await add_override(
+                session,
+                schedule=schedule,
+                user="U0ERIN",
+                start=datetime(2026, 3, 13, 19, tzinfo=UTC),
+                end=datetime(2026, 3, 14, 7, tzinfo=UTC),
+                created_by="U0BOB",
+                created_at=datetime(2026, 3, 10, tzinfo=UTC),
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return url
+
+
+def test_check_says_a_good_file_is_fine(schedule_file: Path) -> None:
+    done = warroom("oncall", "check", str(schedule_file))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{schedule_file}: fine: 2 schedules, 3 layers, 6 people\n"
+
+
+def test_check_names_each_problem_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        ISSUE_FILE.replace("Europe/Paris", "Paris").replace("rotation: daily", "rotation: 0d")
+    )
+    done = warroom("oncall", "check", str(bad))
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"{bad}: 2 problems:",
+        "  schedule 'payments-primary': timezone: unknown time zone 'Paris' (an IANA name)",
+        "  schedule 'payments-primary': layer 'weekday-days': rotation: must be longer than zero,"
+        " got '0d'",
+    ]
+
+
+def test_who_prints_each_schedules_person_with_the_shift_in_json(
+    schedule_file: Path, database: str
+) -> None:
+    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
+    done = warroom("oncall", "who", "--at", "2026-03-13 21:00", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        {  # the override, read in Paris: 21:00 CET is 20:00 UTC
+            "schedule": "payments-primary",
+            "user": "U0ERIN",
+            "start": "2026-03-13T19:00:00Z",
+            "end": "2026-03-14T07:00:00Z",
+        },
+        {  # 21:00 in Tokyo: after the day's window, nobody until Monday 09:00
+            "schedule": "tokyo-dba",
+            "user": None,
+            "start": "2026-03-13T09:00:00Z",
+            "end": "2026-03-16T00:00:00Z",
+        },
+    ]
+
+
+def test_who_prints_a_line_per_schedule_in_its_zone(schedule_file: Path, database: str) -> None:
+    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
+    done = warroom("oncall", "who", "payments-primary", "--at", "2026-03-09 10:00", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "payments-primary  U0ERIN        2026-03-09 09:00 CET to 2026-03-09 18:00 CET "
+        "(Europe/Paris)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("when", "says"),
+    [
+        ("2026-10-25 02:30", "'2026-10-25 02:30' happens twice in Europe/Paris"),
+        ("2026-03-29 02:30", "'2026-03-29 02:30' never happens in Europe/Paris"),
+        ("03/04/2026 10:00", "could be 2026-03-04 or 2026-04-03"),
+        ("10:00 IST", "'IST' is used by more than one time zone"),
+    ],
+)
+def test_who_refuses_a_time_that_reads_two_ways_as_incident_time_does(
+    schedule_file: Path, database: str, when: str, says: str
+) -> None:
+    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
+    done = warroom("oncall", "who", "payments-primary", "--at", when, env=env)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("warroom: --at: ") and says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_who_says_what_is_missing(schedule_file: Path, tmp_path: Path) -> None:
+    unknown = warroom("oncall", "who", "nope", env={"WARROOM_ONCALL_SCHEDULES": str(schedule_file)})
+    assert unknown.returncode == 2
+    assert "no schedule named 'nope' (there are: payments-primary, tokyo-dba)" in unknown.stderr
+    none = warroom("oncall", "who")
+    assert none.returncode == 2 and "set WARROOM_ONCALL_SCHEDULES" in none.stderr
+    empty_db = f"sqlite:///{tmp_path / 'empty.db'}"
+    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": empty_db}
+    not_upgraded = warroom("oncall", "who", env=env)
+    assert not_upgraded.returncode == 1 and "warroom db upgrade" in not_upgraded.stderr
+    assert "Traceback" not in not_upgraded.stderr
+
+
+def test_serve_names_every_problem_of_the_schedule_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(ISSUE_FILE.replace("U0BOB", "bob").replace('"18:00"', '"08:00"'))
+    done = warroom("serve", env={"WARROOM_ONCALL_SCHEDULES": str(bad)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "members: 'bob' is not a Slack user id" in done.stderr
+    assert "restriction 1: to: 08:00 is not after from (09:00)" in done.stderr
+
+
+def test_who_answers_now_without_at(schedule_file: Path, database: str) -> None:
+    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
+    done = warroom("oncall", "who", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    now = datetime.now(UTC)
+    for row in json.loads(done.stdout):
+        start = datetime.fromisoformat(row["start"])
+        end = datetime.fromisoformat(row["end"])
+        assert start <= now + timedelta(minutes=1) and end >= now - timedelta(minutes=1), row
