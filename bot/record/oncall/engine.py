@@ -21,9 +21,10 @@ schedules is mostly sums and comparisons, and datetimes are made once, for the a
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -82,7 +83,7 @@ def final_shifts(
     """Who is on call from ``start`` to ``end``: consecutive shifts covering the window, each
     a different person (or nobody) from the one before, cut at the window's edges."""
     low, high = _window(start, end)
-    return _contiguous_shifts(_final_segments(schedule, overrides, low, high))
+    return _shifts_of(_final_segments(schedule, overrides, low, high))
 
 
 def layer_shifts(schedule: Schedule, layer: Layer, start: datetime, end: datetime) -> list[Shift]:
@@ -141,10 +142,11 @@ def _final_segments(
     schedule: Schedule, overrides: Iterable[Override], low: int, high: int
 ) -> list[Segment]:
     clock = _clock_for(schedule, low, high)
-    covered: list[Segment] = [(low, high, None)]
-    for layer in schedule.layers:
-        covered = _overlay(covered, _layer_segments(layer, schedule.timezone, clock, low, high))
-    return _merged(_overlay(covered, _override_segments(schedule.name, overrides, low, high)))
+    stack = [
+        _layer_segments(layer, schedule.timezone, clock, low, high) for layer in schedule.layers
+    ]
+    stack.append(_override_segments(schedule.name, overrides, low, high))
+    return _topmost(stack, low, high)
 
 
 def _clock_for(schedule: Schedule, low: int, high: int) -> ZoneClock:
@@ -168,36 +170,45 @@ def _layer_segments(
 
 def _day_turns(layer: Layer, clock: ZoneClock, low: int, high: int) -> list[Segment]:
     """Turns handed over at wall-clock times: start + k rotations, each at its first instant."""
-    step, origin, members = layer.rotation.days * DAY, wall_of(layer.start), layer.members
-    if origin > clock.local(high) + DAY:  # not started by the window's end
+    step, origin = layer.rotation.days * DAY, wall_of(layer.start)
+    reading_low, reading_high = clock.local(low), clock.local(high)
+    if origin > reading_high + DAY:  # not started by the window's end
         return []
-    # The turn the clocks reading at low have reached (in a repeated hour, maybe one before).
-    index = max(0, (clock.local(low) - origin) // step)
-    begin = clock.first_reaching(origin + index * step)
-    turns: list[Segment] = []
-    while begin < high:
-        finish = clock.first_reaching(origin + (index + 1) * step)
-        if finish > low and finish > begin:
-            turns.append((max(begin, low), min(finish, high), members[index % len(members)]))
-        index += 1
-        begin = finish
-    return turns
+    # The turn the clocks reading at low have reached (in a repeated hour, maybe one before),
+    # to the first that begins after the window (the clocks read less than a day back).
+    first = max(0, (reading_low - origin) // step)
+    last = (reading_high + DAY - origin) // step + 1
+    walls = range(origin + first * step, origin + (last + 1) * step, step)
+    return _cut_turns(clock.first_reaching(walls), first, layer.members, low, high)
 
 
 def _hour_turns(layer: Layer, zone: str, low: int, high: int) -> list[Segment]:
     """Turns of so many elapsed hours from the first instant of the layer's start."""
     origin_wall = wall_of(layer.start)
-    origin = ZoneClock(zone, origin_wall - DAY, origin_wall + DAY).first_reaching(origin_wall)
-    step, members = layer.rotation.hours * HOUR, layer.members
-    index = max(0, (low - origin) // step)
-    begin = origin + index * step
-    turns: list[Segment] = []
-    while begin < high:
-        finish = begin + step
-        if finish > low:
-            turns.append((max(begin, low), min(finish, high), members[index % len(members)]))
-        index += 1
-        begin = finish
+    clock = ZoneClock(zone, origin_wall - DAY, origin_wall + DAY)
+    origin = clock.first_reaching([origin_wall])[0]
+    step = layer.rotation.hours * HOUR
+    first, last = max(0, (low - origin) // step), (high - origin) // step + 1
+    handoffs = range(origin + first * step, origin + (last + 1) * step, step)
+    return _cut_turns(handoffs, first, layer.members, low, high)
+
+
+def _cut_turns(
+    handoffs: Sequence[int], first: int, members: Sequence[str], low: int, high: int
+) -> list[Segment]:
+    """Turn ``first + n`` runs from ``handoffs[n]`` to ``handoffs[n + 1]``: those that
+    overlap the window, cut to it (two handoffs in one jump forward make an empty turn)."""
+    count = len(members)
+    turns = [
+        (begin, finish, members[(first + number) % count])
+        for number, (begin, finish) in enumerate(pairwise(handoffs))
+        if finish > low and begin < high and begin < finish
+    ]
+    if turns:
+        begin, finish, user = turns[0]
+        turns[0] = (begin if begin > low else low, finish, user)
+        begin, finish, user = turns[-1]
+        turns[-1] = (begin, finish if finish < high else high, user)
     return turns
 
 
@@ -207,15 +218,14 @@ def _windows(
     """The instants the restrictions allow, as sorted disjoint intervals around the window."""
     first_day = (clock.local(low) - DAY) // DAY * DAY
     last_day = (clock.local(high) + DAY) // DAY * DAY
-    windows: list[tuple[int, int]] = []
-    for day in range(first_day, last_day + 1, DAY):
-        weekday = (day // DAY + 3) % 7  # 1970-01-01 was a Thursday
-        for rule in restrictions:
-            if weekday in rule.days:
-                windows += clock.instants_reading(
-                    day + rule.start_minute * MINUTE, day + rule.end_minute * MINUTE
-                )
-    return _union(sorted(windows))
+    first_weekday = (first_day // DAY + 3) % 7  # 1970-01-01 was a Thursday
+    walls = sorted(
+        (day + rule.start_minute * MINUTE, day + rule.end_minute * MINUTE)
+        for rule in restrictions
+        for weekday in rule.days
+        for day in range(first_day + (weekday - first_weekday) % 7 * DAY, last_day + 1, 7 * DAY)
+    )
+    return _union(sorted(clock.instants_reading(walls)))
 
 
 def _union(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -233,13 +243,15 @@ def _union(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def _intersect(turns: list[Segment], windows: list[tuple[int, int]]) -> list[Segment]:
     """The parts of ``turns`` inside ``windows`` (both sorted)."""
     kept: list[Segment] = []
-    first = 0
+    first, count = 0, len(windows)
     for begin, finish, user in turns:
-        while first < len(windows) and windows[first][1] <= begin:
+        while first < count and windows[first][1] <= begin:
             first += 1
         index = first
-        while index < len(windows) and windows[index][0] < finish:
-            part_begin, part_end = max(begin, windows[index][0]), min(finish, windows[index][1])
+        while index < count and windows[index][0] < finish:
+            opens, closes = windows[index]
+            part_begin = opens if opens > begin else begin
+            part_end = closes if closes < finish else finish
             if part_begin < part_end:
                 kept.append((part_begin, part_end, user))
             index += 1
@@ -263,55 +275,68 @@ def _override_segments(
     return segments
 
 
-def _overlay(under: list[Segment], over: list[Segment]) -> list[Segment]:
-    """``over`` where it has segments, ``under`` (which covers the window) elsewhere."""
-    if not over:
-        return under
-    stacked: list[Segment] = []
-    index, position = 0, under[0][0]
-    for begin, finish, user in over:
-        index = _fill(stacked, under, index, position, begin)
-        stacked.append((begin, finish, user))
-        position = finish
-    _fill(stacked, under, index, position, under[-1][1])
-    return stacked
+def _topmost(stack: list[list[Segment]], low: int, high: int) -> list[Segment]:
+    """Whoever the highest list (the last) names at each instant, nobody where none does: a
+    sorted list covering ``low`` to ``high``. Filled from the top down, so each list is only
+    cut into what is still open below the ones above it."""
+    open_ = [(low, high)]
+    placed: list[Segment] = []
+    for segments in reversed(stack):
+        if segments and open_:
+            kept, open_ = _place(segments, open_)
+            placed += kept
+    placed += [(begin, finish, None) for begin, finish in open_]
+    placed.sort()  # by start: the segments are disjoint, so users are never compared
+    return placed
 
 
-def _fill(out: list[Segment], under: list[Segment], index: int, begin: int, finish: int) -> int:
-    """Append the parts of ``under`` from ``begin`` to ``finish``; the index to go on from."""
-    if begin >= finish:
-        return index
-    while under[index][1] <= begin:
-        index += 1
-    while index < len(under) and under[index][0] < finish:
-        start, end, user = under[index]
-        out.append((max(start, begin), min(end, finish), user))
-        if end > finish:
-            break
-        index += 1
-    return index
+def _place(
+    segments: list[Segment], open_: list[tuple[int, int]]
+) -> tuple[list[Segment], list[tuple[int, int]]]:
+    """The parts of ``segments`` inside the open intervals, and what stays open (all sorted)."""
+    kept: list[Segment] = []
+    still_open: list[tuple[int, int]] = []
+    index, count = 0, len(segments)
+    for hole_begin, hole_end in open_:
+        position = hole_begin
+        while index < count and segments[index][1] <= position:
+            index += 1
+        while index < count and segments[index][0] < hole_end:
+            begin, finish, user = segments[index]
+            if begin > position:
+                still_open.append((position, begin))
+                position = begin
+            cut_end = finish if finish < hole_end else hole_end
+            kept.append((position, cut_end, user))
+            position = cut_end
+            if finish > hole_end:  # it goes on into the next open interval
+                break
+            index += 1
+        if position < hole_end:
+            still_open.append((position, hole_end))
+    return kept, still_open
 
 
-def _merged(segments: list[Segment]) -> list[Segment]:
-    """Consecutive segments of the same person (or of nobody) as one."""
-    merged: list[Segment] = []
-    for begin, finish, user in segments:
-        if merged and merged[-1][2] == user:
-            merged[-1] = (merged[-1][0], finish, user)
-        else:
-            merged.append((begin, finish, user))
-    return merged
-
-
-def _contiguous_shifts(segments: list[Segment]) -> list[Shift]:
-    """Segments that follow each other as Shifts, each boundary's datetime made once."""
+def _shifts_of(segments: list[Segment]) -> list[Shift]:
+    """Consecutive segments as Shifts, those of the same person (or of nobody) joined."""
     shifts = []
-    begin = moment_of(segments[0][0])
-    for _, finish, user in segments:
-        end = moment_of(finish)
-        shifts.append(Shift(begin, end, user))
-        begin = end
+    start, user = _moment(segments[0][0]), segments[0][2]
+    for begin, _, next_user in segments:
+        if next_user != user:
+            end = _moment(begin)
+            shifts.append(_new_shift(Shift, (start, end, user)))
+            start, user = end, next_user
+    shifts.append(_new_shift(Shift, (start, _moment(segments[-1][1]), user)))
     return shifts
+
+
+# Making the answer's objects is much of the work for a year of shifts: Shifts made without a
+# NamedTuple's Python-level __new__, and each instant's datetime made once and shared (they
+# are immutable): the schedules of one zone hand over at the same instants (09:00 on
+# weekdays), and the same schedules are asked about again and again.
+_new_shift: Callable[[type[Shift], tuple[datetime, datetime, str | None]], Shift]
+_new_shift = tuple.__new__  # type: ignore[assignment]
+_moment = lru_cache(maxsize=1 << 16)(moment_of)
 
 
 def _window(start: datetime, end: datetime) -> tuple[int, int]:
