@@ -1,4 +1,4 @@
-"""Every benchmark in order: event ingestion, alert storm, postmortem rendering.
+"""Every benchmark in order: event ingestion, alert storm, postmortem rendering, on-call schedules.
 
 ``python -m bench`` prints the figures and writes nothing. ``python -m bench
 --write-results`` also writes them into ``bench/RESULTS.md`` (or ``--results PATH``): the
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import alert_storm, ingestion, postmortem_render, profiling
+from bench import alert_storm, ingestion, oncall, postmortem_render, profiling
 from bench.harness import REPO, Machine, machine, verdict
 
 PROG = "python -m bench"
@@ -75,16 +75,20 @@ def commit() -> str:
     return f"{head}{' with uncommitted changes' if dirty else ''}"
 
 
-def run_postmortem_render(quick: bool) -> list[str]:
-    """The existing render benchmark, as its own process; its output, also printed."""
-    argv = [sys.executable, "-m", "bench.postmortem_render"]
-    if quick:
-        argv += ["--runs", "1"]
-    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
+def run_alone(module: str, extra: Sequence[str] = ()) -> list[str]:
+    """A CPU-bound benchmark as its own process (a heap of its own: the garbage collector's
+    work depends on everything the process holds); its output, also printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *extra],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     print(done.stdout, end="", flush=True)
     if done.returncode:
         print(done.stderr, file=sys.stderr)
-        raise SystemExit(f"bench.postmortem_render failed ({done.returncode})")
+        raise SystemExit(f"{module} failed ({done.returncode})")
     return done.stdout.splitlines()
 
 
@@ -118,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n== alert storm ==", flush=True)
         storm = alert_storm.main(common)
         print("\n== postmortem render ==", flush=True)
-        render = run_postmortem_render(args.quick)
+        render = run_alone("bench.postmortem_render", ["--runs", "1"] if args.quick else [])
+        print("\n== on-call schedules ==", flush=True)
+        schedules = run_alone("bench.oncall", ["--quick"] if args.quick else [])
         host.extra["load average after"] = load_average()
 
         if not args.write_results:
@@ -127,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile_lines: list[str] = []
         if not all(target.met for target in ingestion.targets(ingest)):
             profile_lines = profile_section(ingest, profile_path if want_profile else None)
-    generated = results(args, host, started, ingest, storm, render, targets, profile_lines)
+    generated = results(
+        args, host, started, ingest, storm, (render, schedules), targets, profile_lines
+    )
     document = args.results.read_text(encoding="utf-8")
     args.results.write_text(splice(document, generated), encoding="utf-8")
     print(f"\nwrote the figures into {args.results}")
@@ -209,6 +217,13 @@ def explanation(
     return lines
 
 
+def _target_row(output: list[str], target: str) -> str:
+    """A results-table row from a benchmark's ``TARGET: figure: VERDICT`` line."""
+    line = next((line for line in output if line.startswith(target)), "")
+    figure, _, said = line.removeprefix(target + ": ").rpartition(": ")
+    return f"| {target} | {figure or 'not measured'} | {said or verdict(False)} |"
+
+
 def storm_note(storm: alert_storm.Outcome) -> list[str]:
     """Why recording lags acceptance, when it does by more than a rate-limit window."""
     m = storm.milestones
@@ -229,15 +244,14 @@ def results(
     started: datetime,
     ingest: ingestion.Outcome,
     storm: alert_storm.Outcome,
-    render: list[str],
+    outputs: tuple[list[str], list[str]],
     targets: list[str],
     profile_lines: list[str],
 ) -> str:
     """What goes between the markers of the results file."""
+    render, schedules = outputs
     m = storm.milestones
     storm_ratio = m.channels / storm.floor if storm.floor else math.nan
-    drafted = next((line for line in render if line.startswith(postmortem_render.TARGET)), "")
-    drafted_figure = drafted.removeprefix(postmortem_render.TARGET + ": ").rpartition(": ")[0]
     command = "python -m bench --write-results" + (" --quick" if args.quick else "")
     parts = [
         "## Latest run",
@@ -263,8 +277,8 @@ def results(
         f"| storm: all channels exist within {STORM_TARGET:g}x the floor Slack's limits set | "
         f"{m.channels:.1f} s against a floor of {storm.floor:.0f} s ({storm_ratio:.2f}x) | "
         f"{verdict(storm_ratio <= STORM_TARGET)} |",
-        f"| {postmortem_render.TARGET} | {drafted_figure or 'not measured'} | "
-        f"{verdict(drafted.endswith(': MET'))} |",
+        _target_row(render, postmortem_render.TARGET),
+        _target_row(schedules, oncall.TARGET),
         "",
         "### Event ingestion",
         "",
@@ -305,6 +319,14 @@ def results(
         "",
         "```",
         *render,
+        "```",
+        "",
+        "### On-call schedules",
+        "",
+        "`python -m bench.oncall`:",
+        "",
+        "```",
+        *schedules,
         "```",
         "",
     ]

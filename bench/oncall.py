@@ -1,0 +1,224 @@
+"""How long the final on-call schedule of a year takes: 50 schedules x 3 layers x 10 members.
+
+Each schedule has a weekly (or daily) layer all week, a daily layer on weekdays 09:00 to
+18:00 and a weekly one on weekends 08:00 to 20:00, ten members each, in one of eight zones
+(clock changes of an hour, of half an hour, and none; both hemispheres). ``final_shifts``
+computes each schedule's 2026, 2026-01-01 to 2027-01-01 UTC. The figure is the median CPU
+time (this process's: work on the other core does not inflate it as it does wall-clock time)
+of several runs, each after clearing the engine's caches (zones' offset tables, instants'
+datetimes: "cold", as after a start), and of as many runs with them kept ("warm", as a bot
+that answers again and again sees it). Where the time goes: the engine's three steps timed
+apart, and the runs again with Python's cyclic garbage collector off.
+
+The baseline, in the same run, is the reference evaluator of the property tests
+(tests/oncall/reference.py: every minute read in local time, the rules applied one by one).
+A whole year that way would take minutes, so it runs on a sample (four schedules, a few
+days each) and the two are compared per minute of schedule computed; the reference's
+warm-up (two days of clock readings before each window) is timed apart and left out. The
+sample is also checked minute by minute against the engine's answer.
+
+Run: ``python -m bench.oncall`` (``--runs N``; ``--quick``: 5 schedules, 3 runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.record.oncall import engine, zones
+from bot.record.oncall.engine import Shift, final_shifts
+from bot.record.oncall.schedules import Schedule, parse_schedules
+from tests.oncall.reference import reference_users
+
+TARGET = "final schedule, 50 schedules x 3 layers x 10 members over a year <= 50 ms"
+TARGET_SECONDS = 0.050
+YEAR_START, YEAR_END = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+ZONES = (
+    "Europe/Paris",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Asia/Kolkata",
+    "UTC",
+    "Europe/London",
+    "Australia/Sydney",
+)
+WEEKDAYS = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
+WEEKENDS = {"days": ["sat", "sun"], "from": "08:00", "to": "20:00"}
+
+
+def build_schedules(count: int, seed: int = 26) -> list[Schedule]:
+    """``count`` schedules of three layers of ten members each, the same for a seed."""
+    rng = random.Random(seed)
+    body = {
+        f"team-{number}": {
+            "timezone": ZONES[number % len(ZONES)],
+            "layers": [
+                _layer(rng, number, "base", rng.choice(("weekly", "daily")), []),
+                _layer(rng, number, "office-hours", "daily", [WEEKDAYS]),
+                _layer(rng, number, "weekends", "weekly", [WEEKENDS]),
+            ],
+        }
+        for number in range(count)
+    }
+    return list(parse_schedules({"schedules": body}, now=YEAR_START).by_name.values())
+
+
+def _layer(
+    rng: random.Random, team: int, name: str, rotation: str, rules: list[dict[str, Any]]
+) -> dict[str, Any]:
+    start = datetime(2025, 12, rng.randint(1, 28), rng.choice((8, 9, 10)), 0)
+    people = [f"U{team:03d}P{member}" for member in range(10)]
+    return {
+        "name": name,
+        "start": f"{start:%Y-%m-%d %H:%M}",
+        "rotation": rotation,
+        "members": rng.sample(people, len(people)),
+        "restrictions": rules,
+    }
+
+
+def year_of_all(schedules: Sequence[Schedule]) -> list[list[Shift]]:
+    return [final_shifts(schedule, [], YEAR_START, YEAR_END) for schedule in schedules]
+
+
+def clear_caches() -> None:
+    """As after a start: no zone's offset table, no instant's datetime made yet."""
+    zones._changes_in.cache_clear()
+    engine._moment.cache_clear()
+
+
+def cpu_seconds(work: Callable[[], object]) -> float:
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
+def median_cpu(work: Callable[[], object], runs: int, *, before: Callable[[], object]) -> float:
+    timings = []
+    for _ in range(runs):
+        before()
+        timings.append(cpu_seconds(work))
+    return statistics.median(timings)
+
+
+def without_gc(work: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        gc.disable()
+        try:
+            return work()
+        finally:
+            gc.enable()
+
+    return run
+
+
+def steps(schedules: Sequence[Schedule], runs: int) -> dict[str, float]:
+    """Median CPU time of the engine's steps (its own private functions, timed one by one):
+    each layer's turns and restrictions, stacking the layers, making the Shifts."""
+    low, high = zones.instant_of(YEAR_START), zones.instant_of(YEAR_END)
+    timings: dict[str, list[float]] = {"layers": [], "stacking": [], "Shifts": []}
+    for _ in range(runs):
+        started = time.process_time()
+        stacks = []
+        for schedule in schedules:
+            clock = engine._clock_for(schedule, low, high)
+            zone = schedule.timezone
+            stacks.append(
+                [engine._layer_segments(one, zone, clock, low, high) for one in schedule.layers]
+            )
+        stacked = time.process_time()
+        tops = [engine._topmost(stack, low, high) for stack in stacks]
+        made = time.process_time()
+        for top in tops:
+            engine._shifts_of(top)
+        done = time.process_time()
+        for name, spent in zip(
+            timings, (stacked - started, made - stacked, done - made), strict=True
+        ):
+            timings[name].append(spent)
+    return {name: statistics.median(spent) for name, spent in timings.items()}
+
+
+def reference_per_minute(schedules: Sequence[Schedule], days: int) -> tuple[float, int, int]:
+    """The reference's CPU time per minute of schedule (warm-up left out), the minutes it
+    read, and how many of them the engine answers differently."""
+    spent, minutes, disagreements = 0.0, 0, 0
+    for number, schedule in enumerate(schedules):
+        start = YEAR_START + timedelta(days=60 + 37 * number)  # late March onwards
+        end = start + timedelta(days=days)
+        warm_up = cpu_seconds(lambda s=schedule, a=start: reference_users(s, [], a, a + MINUTE))
+        answers: list[list[str | None]] = []
+        whole = cpu_seconds(
+            lambda s=schedule, a=start, b=end, out=answers: out.append(reference_users(s, [], a, b))
+        )
+        spent += max(0.0, whole - warm_up)
+        minutes += len(answers[0])
+        engine_answers = engine_minutes(schedule, start, end)
+        disagreements += sum(a != b for a, b in zip(engine_answers, answers[0], strict=True))
+    return spent / minutes, minutes, disagreements
+
+
+def engine_minutes(schedule: Schedule, start: datetime, end: datetime) -> list[str | None]:
+    """The engine's answer read minute by minute."""
+    shifts = final_shifts(schedule, [], start, end)
+    users, index, moment = [], 0, start
+    while moment < end:
+        while shifts[index].end <= moment:
+            index += 1
+        users.append(shifts[index].user)
+        moment += MINUTE
+    return users
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="5 schedules, 3 runs, a day's sample")
+    args = parser.parse_args(argv)
+    count, runs, sample_days = (5, 3, 1) if args.quick else (50, args.runs, 2)
+    schedules = build_schedules(count)
+    every = sum(map(len, year_of_all(schedules)))
+
+    def year() -> object:
+        return year_of_all(schedules)
+
+    cold = median_cpu(year, runs, before=clear_caches)
+    warm = median_cpu(year, runs, before=lambda: None)
+    warm_no_gc = median_cpu(without_gc(year), runs, before=lambda: None)
+    parts = steps(schedules, runs)
+    per_minute, sampled, disagreements = reference_per_minute(schedules[:4], sample_days)
+    year_minutes = count * ((YEAR_END - YEAR_START) // MINUTE)
+    engine_per_minute = cold / year_minutes
+    print(f"on-call schedules: {count} schedules x 3 layers x 10 members over 2026, CPU time")
+    print(f"final shifts: {every:,} ({every / count:.0f} per schedule)")
+    print(f"engine, cold (caches cleared before each run), median of {runs}: {cold * 1e3:.1f} ms")
+    print(f"engine, warm, median of {runs}: {warm * 1e3:.1f} ms")
+    print(
+        f"where it goes (warm): layers {parts['layers'] * 1e3:.1f} ms, stacking "
+        f"{parts['stacking'] * 1e3:.1f} ms, making the Shifts {parts['Shifts'] * 1e3:.1f} ms; "
+        f"with the garbage collector off, {warm_no_gc * 1e3:.1f} ms in all"
+    )
+    print(
+        f"reference (minute by minute): {per_minute * 1e6:.2f} µs per schedule-minute over "
+        f"{sampled:,} sampled minutes; the engine, cold: {engine_per_minute * 1e9:.2f} ns "
+        f"({per_minute / engine_per_minute:,.0f}x less); the reference would take "
+        f"~{per_minute * year_minutes:.0f} s for the whole year"
+    )
+    print(f"engine and reference agree on {sampled - disagreements:,} of {sampled:,} minutes")
+    met = "MET" if cold <= TARGET_SECONDS else "NOT MET"
+    if count != 50:
+        met = f"not judged ({count} schedules, a --quick run)"
+    print(f"{TARGET}: {cold * 1e3:.1f} ms of CPU (cold; warm {warm * 1e3:.1f} ms): {met}")
+    return 1 if disagreements else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
