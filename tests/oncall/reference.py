@@ -24,6 +24,16 @@ from bot.record.oncall.engine import Override
 from bot.record.oncall.schedules import Layer, Schedule
 
 MINUTE = timedelta(minutes=1)
+# The zones it is compared with the engine in: the clock changes that make handoffs hard
+# (Lord Howe moves by 30 minutes, Santiago at midnight, Kolkata and UTC never).
+ZONES = (
+    "Europe/Paris",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Asia/Kolkata",
+    "UTC",
+)
 # Clocks never went back by more than a day (the zones tested: an hour at most), so the
 # highest reading before a window is found within the two days before it.
 WARM_UP = timedelta(days=2)

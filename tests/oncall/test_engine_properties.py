@@ -29,16 +29,8 @@ from bot.record.oncall.engine import (
     on_call_at,
 )
 from bot.record.oncall.schedules import Layer, Restriction, Rotation, Schedule
-from tests.oncall.reference import MINUTE, reference_users
+from tests.oncall.reference import MINUTE, ZONES, reference_users
 
-ZONES = (
-    "Europe/Paris",
-    "America/New_York",
-    "Australia/Lord_Howe",
-    "America/Santiago",
-    "Asia/Kolkata",
-    "UTC",
-)
 MEMBERS = ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN")
 NAME = "payments"
 Case = tuple[Schedule, list[Override], datetime, datetime]
