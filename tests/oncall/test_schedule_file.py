@@ -209,3 +209,11 @@ def test_settings_load_the_file_and_name_every_problem(tmp_path: Path) -> None:
     assert message.startswith(f"WARROOM_ONCALL_SCHEDULES: {bad}:")
     assert "schedule 'payments-primary': timezone: unknown time zone 'Europe/Pariss'" in message
     assert "schedule 'payments-primary': layer 'weekly': members: 'bob' is not a Slack" in message
+
+
+def test_the_readmes_example_is_a_valid_file() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## On call (schedules)", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    schedules = parse_schedules(yaml.safe_load(example), now=NOW)
+    assert schedules.summary() == "1 schedule, 2 layers, 5 people"
