@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.record.oncall.engine import on_call_at
 from bot.record.oncall.overrides import add_override
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
@@ -182,3 +183,23 @@ def test_who_answers_now_without_at(schedule_file: Path, database: str) -> None:
         start = datetime.fromisoformat(row["start"])
         end = datetime.fromisoformat(row["end"])
         assert start <= now + timedelta(minutes=1) and end >= now - timedelta(minutes=1), row
+
+
+def test_who_answers_about_the_future_too(schedule_file: Path, database: str) -> None:
+    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
+    done = warroom(
+        "oncall", "who", "payments-primary", "--at", "2030-01-07 10:00", "--json", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)
+    settings = Settings.from_env({"WARROOM_ONCALL_SCHEDULES": str(schedule_file)})
+    schedule = settings.oncall_schedules.get("payments-primary")
+    assert schedule is not None
+    shift = on_call_at(schedule, [], datetime(2030, 1, 7, 9, tzinfo=UTC))  # 10:00 CET
+    assert row == {
+        "schedule": "payments-primary",
+        "user": shift.user,
+        "start": shift.start.isoformat().replace("+00:00", "Z"),
+        "end": shift.end.isoformat().replace("+00:00", "Z"),
+    }
+    assert shift.user in ("U0DAVE", "U0ERIN")  # a Monday morning: the weekday layer's

@@ -4,6 +4,7 @@ cancelled but never deleted, refused with the schedule and the field when they m
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,9 +30,9 @@ ALICE, BOB, ERIN = "U0ALICE", "U0BOB", "U0ERIN"
 
 def weekly() -> Schedule:
     """Alice and Bob by turns, a week each, handing over on Mondays at 09:00 in Paris."""
-    layer = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
-    document = {"schedules": {"payments": {"timezone": "Europe/Paris", "layers": [layer]}}}
+    layer: dict[str, Any] = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
     layer["members"] = [ALICE, BOB]
+    document = {"schedules": {"payments": {"timezone": "Europe/Paris", "layers": [layer]}}}
     found = parse_schedules(document, now=T0).get("payments")
     assert found is not None
     return found

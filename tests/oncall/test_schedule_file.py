@@ -45,7 +45,7 @@ def problems_of(document: Any) -> list[str]:
 
 
 def one_layer(**changes: Any) -> dict[str, Any]:
-    layer = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
+    layer: dict[str, Any] = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
     layer["members"] = ["U0ALICE"]
     return {"schedules": {"payments": {"timezone": "Europe/Paris", "layers": [layer | changes]}}}
 

@@ -199,7 +199,7 @@ def _cut_turns(
     """Turn ``first + n`` runs from ``handoffs[n]`` to ``handoffs[n + 1]``: those that
     overlap the window, cut to it (two handoffs in one jump forward make an empty turn)."""
     count = len(members)
-    turns = [
+    turns: list[Segment] = [
         (begin, finish, members[(first + number) % count])
         for number, (begin, finish) in enumerate(pairwise(handoffs))
         if finish > low and begin < high and begin < finish
@@ -335,7 +335,7 @@ def _shifts_of(segments: list[Segment]) -> list[Shift]:
 # are immutable): the schedules of one zone hand over at the same instants (09:00 on
 # weekdays), and the same schedules are asked about again and again.
 _new_shift: Callable[[type[Shift], tuple[datetime, datetime, str | None]], Shift]
-_new_shift = tuple.__new__  # type: ignore[assignment]
+_new_shift = tuple.__new__
 _moment = lru_cache(maxsize=1 << 16)(moment_of)
 
 
