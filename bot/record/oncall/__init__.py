@@ -3,4 +3,6 @@
 Bottom to top: the schedule file (``schedules``), a zone's clock as offset pieces
 (``zones``), the engine that turns rules into shifts in UTC (``engine``), and the overrides
 kept in the database (``overrides``). Record-level: no Slack, no HTTP, no settings object.
+
+May import: ``bot.basics``, ``bot.store`` and the rest of ``bot.record``.
 """
