@@ -135,6 +135,20 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
     )
     routes = tmp_path / "routes.yaml"
     routes.write_text(yaml.safe_dump({"default": {"action": "open", "severity": "SEV3"}}))
+    schedules = tmp_path / "schedules.yaml"
+    weekly = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
+    schedules.write_text(
+        yaml.safe_dump(
+            {
+                "schedules": {
+                    "payments-primary": {
+                        "timezone": "Europe/Paris",
+                        "layers": [{**weekly, "members": [BOB]}],
+                    }
+                }
+            }
+        )
+    )
     (tmp_path / "templates").mkdir()
     return {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
@@ -151,6 +165,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_UPDATE_REMINDER": "30m",
         "WARROOM_ROLES": "liaison",
         "WARROOM_ESCALATION_POLICIES": str(policies),
+        "WARROOM_ONCALL_SCHEDULES": str(schedules),
         "WARROOM_SCHEDULER_INTERVAL": "0.2",
         "WARROOM_JOB_CONCURRENCY": "1",
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),
