@@ -132,7 +132,7 @@ class FakeHttpServer:
             await asyncio.wait_for(self._closing.wait(), seconds)
 
     # -- waiting ---------------------------------------------------------------------------
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
         """Poll ``predicate`` until it returns something truthy and return that.
 
         Raises AssertionError after ``timeout`` seconds, with what ``describe`` says the fake

@@ -293,9 +293,12 @@ class EmulatorState:
 
     # -- waiting and reading -----------------------------------------------------------------
     async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
+        self, predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.01
     ) -> Any:
-        """Poll `predicate` (sync or async) until it returns something truthy, and return that."""
+        """Poll `predicate` (sync or async) until it returns something truthy, and return that.
+
+        The default wait is long: it costs nothing when the predicate comes true, and a
+        loaded machine took more than 5 s to open a war room."""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()

@@ -51,6 +51,7 @@ _LINK_SCHEMES = ("http://", "https://", "mailto:")
 # between the backticks keeps the text as typed and takes the markup away.
 _ZWSP = "\u200b"
 _SLACK_QUOTE = re.compile(r"^([ \t]*)(?=&gt;)", re.MULTILINE)
+_BACKTICK_RUN = re.compile(r"`{3,}")
 BROADCASTS = ("here", "channel", "everyone")
 # Who a mention names when nobody knows the name: never an id, in any output but Slack's.
 SOMEONE = "someone"
@@ -253,9 +254,10 @@ def to_mrkdwn(text: str, *, names: Mapping[str, str] | None = None, ping: bool =
 def take_apart_structure(encoded: str) -> str:
     """Encoded Slack text with its quotes (``&gt;`` first on a line) and code fences taken
     apart by a zero-width space: shown the same, never obeyed."""
-    return _SLACK_QUOTE.sub(lambda m: _ZWSP + m.group(1), encoded).replace(
-        "```", f"`{_ZWSP}`{_ZWSP}`"
-    )
+    unquoted = _SLACK_QUOTE.sub(lambda m: _ZWSP + m.group(1), encoded)
+    # Every backtick of a run of three or more apart: replacing "```" once per three left the
+    # end of a longer run ("`````") a fence again.
+    return _BACKTICK_RUN.sub(lambda m: _ZWSP.join(m.group(0)), unquoted)
 
 
 def to_html(
