@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,27 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_warroom(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, clean: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` to its end; ``clean``: none of the caller's warroom settings."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not (clean and key.startswith(("SLACK_", "WARROOM_", "DATABASE_URL")))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**inherited, **(env or {})},
+    )
 
 
 def free_port() -> int:

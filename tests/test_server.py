@@ -26,6 +26,7 @@ from bot.server import connect_socket_mode
 from bot.store.db import session_scope
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Warroom, start_warroom
+from tests.processes import run_warroom
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -69,19 +70,6 @@ async def test_healthz_is_503_with_the_database_down() -> None:
             assert (await response.json())["database"] == "unreachable"
     finally:
         await runner.cleanup()
-
-
-def run_warroom(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_help_lists_the_commands() -> None:

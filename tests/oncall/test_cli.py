@@ -4,9 +4,7 @@ entry point in a process of its own, reading the environment and the database.""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from bot.record.oncall.overrides import add_override
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from tests.oncall.test_schedule_file import ISSUE_FILE
+from tests.processes import run_warroom
 
 REPO = Path(__file__).resolve().parents[2]
 TOKYO = """
@@ -31,19 +30,7 @@ TOKYO = """
 
 def warroom(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m bot ARGS`` with none of the caller's warroom settings."""
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "WARROOM_", "DATABASE_URL"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        env={**clean, **(env or {})},
-    )
+    return run_warroom(*args, env=env, clean=True)
 
 
 @pytest.fixture
