@@ -426,8 +426,7 @@ async def _tell_on_call(
     """A DM to each person an on-call schedule named, once (the caller commits); whom."""
     told = []
     for named in escalation.on_call or []:
-        user, after = named["user"], f"oncall_paged:{escalation.id}:{named['user']}"
-        if user is None or await outbox.written_for(session, after) is not None:
+        if named["user"] is None:
             continue
         text = services.renderer.render(
             "messages/oncall_paged.j2",
@@ -435,16 +434,16 @@ async def _tell_on_call(
             escalation=escalation,
             schedule=named["schedule"],
         )
-        await outbox.enqueue(
+        kept = await outbox.post_once(
             session,
-            channel=user,
-            method=outbox.POST,
-            payload={"text": text},
+            channel=named["user"],
+            text=text,
             now=services.clock(),
-            after=after,
+            after=f"oncall_paged:{escalation.id}:{named['user']}",
             incident_id=incident.id,
         )
-        told.append(user)
+        if kept is not None:
+            told.append(named["user"])
     return told
 
 

@@ -219,18 +219,12 @@ async def _post_once(services: Services, channel: str, text: str, *, after: str)
     """Post ``text`` to ``channel`` (a user id: their DM) through the outbox, unless a run of
     the same job kept it already."""
     async with session_scope(services.engine) as session:
-        if await outbox.written_for(session, after) is not None:
-            return
-        await outbox.enqueue(
-            session,
-            channel=channel,
-            method=outbox.POST,
-            payload={"text": text},
-            now=services.clock(),
-            after=after,
+        kept = await outbox.post_once(
+            session, channel=channel, text=text, now=services.clock(), after=after
         )
         await session.commit()
-    await deliver_now(services, channel)
+    if kept is not None:
+        await deliver_now(services, channel)
 
 
 # -- notices ---------------------------------------------------------------------------------

@@ -197,7 +197,9 @@ def _target(where: str, raw: Any) -> Target:
         return Target("schedule", name)
     if kind == "pagerduty":
         return _pager_target(where, value)
-    raise PolicyError(f"{where}: unknown target kind {kind!r}")
+    raise PolicyError(
+        f"{where}: unknown target kind {kind!r} (user, usergroup, schedule or pagerduty)"
+    )
 
 
 def _pager_target(where: str, value: Any) -> Target:

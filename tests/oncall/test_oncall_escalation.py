@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from sqlmodel import col, select
 from bot.config import ConfigError, Settings
 from bot.flows.postmortem_posting import write_draft
 from bot.record.oncall.overrides import add_override
+from bot.record.policies import PolicyError, parse_policies
 from bot.store.db import session_scope
 from bot.store.models import Escalation, TimelineEntry
 from emulator import Channel, SlackEmulator
@@ -35,6 +39,7 @@ from tests.conftest import (
     open_incident,
     running_warroom,
 )
+from tests.processes import run_warroom
 from tests.records import sentence
 
 T0 = datetime(2026, 3, 13, 16, 50, tzinfo=UTC)  # Friday 17:50 in Paris: Bob's week
@@ -112,6 +117,26 @@ async def people(slack: SlackEmulator) -> SlackEmulator:
     return slack
 
 
+Start = Callable[..., AbstractAsyncContextManager[Warroom]]
+
+
+@pytest.fixture
+def oncall_bot(people: SlackEmulator, sqlite_url: str, tmp_path: Path) -> Start:
+    """Starts the bot with these schedules (and policies), at T0 unless given a clock."""
+
+    def start(
+        oncall: dict[str, Any],
+        escalation: dict[str, Any] | None = None,
+        *,
+        database: str = sqlite_url,
+        clock: Clock | None = None,
+    ) -> AbstractAsyncContextManager[Warroom]:
+        settings = configure(tmp_path, oncall, escalation)
+        return running_warroom(people, database, clock or Clock(T0), **settings)
+
+    return start
+
+
 async def escalations(warroom: Warroom) -> list[Escalation]:
     async with session_scope(warroom.engine) as session:
         return list((await session.exec(select(Escalation).order_by(col(Escalation.id)))).all())
@@ -151,13 +176,19 @@ async def store_override(
         await session.commit()
 
 
+def weekdays_only(start: str, end: str, **keys: Any) -> dict[str, Any]:
+    """Alice and Bob from ``start`` to ``end`` on weekdays only: nobody at other times."""
+    week = [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": start, "to": end}]
+    body = {"timezone": "Europe/Paris", "layers": [{**WEEKLY, "restrictions": week}], **keys}
+    return {"schedules": {"payments-primary": body}}
+
+
 # -- escalation reaches the schedule -----------------------------------------------------------
 async def test_a_sev1_alert_reaches_whom_the_schedule_names_an_override_included(
-    people: SlackEmulator, sqlite_url: str, tmp_path: Path
+    oncall_bot: Start,
 ) -> None:
-    slack = people
-    settings = configure(tmp_path, schedules())
-    async with running_warroom(slack, sqlite_url, Clock(T0), **settings) as warroom:
+    async with oncall_bot(schedules()) as warroom:
+        slack = warroom.slack
         # Erin took the evening over minutes before; Bob's week says Bob.
         await store_override(
             warroom, ERIN, T0 - 5 * MINUTE, T0 + timedelta(hours=3), at=T0 - 5 * MINUTE
@@ -206,11 +237,10 @@ async def test_a_sev1_alert_reaches_whom_the_schedule_names_an_override_included
 
 
 async def test_escalating_to_a_schedule_by_name_reaches_whoever_is_on_call(
-    people: SlackEmulator, sqlite_url: str, tmp_path: Path
+    oncall_bot: Start,
 ) -> None:
-    slack = people
-    settings = configure(tmp_path, schedules())
-    async with running_warroom(slack, sqlite_url, Clock(T0), **settings) as warroom:
+    async with oncall_bot(schedules()) as warroom:
+        slack = warroom.slack
         channel = await open_incident(warroom)
         await command(warroom, channel, "escalate payments-primary card payments failing")
 
@@ -239,19 +269,11 @@ async def test_escalating_to_a_schedule_by_name_reaches_whoever_is_on_call(
 
 
 async def test_nobody_on_call_is_said_and_the_levels_other_targets_still_come(
-    people: SlackEmulator, sqlite_url: str, tmp_path: Path
+    oncall_bot: Start,
 ) -> None:
-    slack = people
-    weekdays = {
-        **WEEKLY,
-        "restrictions": [
-            {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}
-        ],
-    }
-    oncall = {"schedules": {"payments-primary": {"timezone": "Europe/Paris", "layers": [weekdays]}}}
     escalation = policies({"schedule": "payments-primary"}, {"user": CAROL})
-    settings = configure(tmp_path, oncall, escalation)
-    async with running_warroom(slack, sqlite_url, Clock(T0), **settings) as warroom:
+    async with oncall_bot(weekdays_only("09:00", "17:00"), escalation) as warroom:
+        slack = warroom.slack
         channel = await open_incident(warroom)  # Friday 17:50 in Paris: after hours
         await command(warroom, channel, "sev 1")
 
@@ -276,15 +298,14 @@ async def test_nobody_on_call_is_said_and_the_levels_other_targets_still_come(
 
 # -- the user group follows the schedule ---------------------------------------------------------
 async def test_the_user_group_follows_the_schedule_once_per_handoff_with_two_replicas(
-    people: SlackEmulator, database_url: str, tmp_path: Path
+    people: SlackEmulator, database_url: str, oncall_bot: Start
 ) -> None:
     slack = people
     slack.add_usergroup(GROUP, "payments-oncall", [ALICE])  # stale: Bob's week
-    settings = configure(tmp_path, schedules(usergroup="payments-oncall"))
-    clock = Clock(T0)
+    oncall, clock = schedules(usergroup="payments-oncall"), Clock(T0)
     async with (
-        running_warroom(slack, database_url, clock, **settings) as one,
-        running_warroom(slack, database_url, clock, **settings) as two,
+        oncall_bot(oncall, database=database_url, clock=clock) as one,
+        oncall_bot(oncall, database=database_url, clock=clock) as two,
     ):
 
         async def both_run() -> None:
@@ -316,19 +337,18 @@ async def test_the_user_group_follows_the_schedule_once_per_handoff_with_two_rep
         assert len(dms(slack, ALICE)) == 1
 
     # A replica restarted in Alice's week plans nothing anew and changes nothing.
-    async with running_warroom(slack, database_url, clock, **settings) as again:
+    async with oncall_bot(oncall, database=database_url, clock=clock) as again:
         clock.now += timedelta(hours=1)
         await again.run_jobs()
     assert updates(slack) == [BOB, ALICE] and len(dms(slack, ALICE)) == 1
 
 
 async def test_an_override_moves_the_group_and_the_notices_at_once(
-    people: SlackEmulator, sqlite_url: str, tmp_path: Path
+    people: SlackEmulator, oncall_bot: Start
 ) -> None:
     slack = people
     slack.add_usergroup(GROUP, "payments-oncall", [BOB])
-    settings = configure(tmp_path, schedules(usergroup="payments-oncall", notify_before="1h"))
-    async with running_warroom(slack, sqlite_url, Clock(T0), **settings) as warroom:
+    async with oncall_bot(schedules(usergroup="payments-oncall", notify_before="1h")) as warroom:
         await warroom.run_jobs()
         assert updates(slack) == []  # the group was right already
 
@@ -350,13 +370,12 @@ async def test_an_override_moves_the_group_and_the_notices_at_once(
 
 
 async def test_a_free_workspace_is_told_once_and_the_rest_works(
-    people: SlackEmulator, sqlite_url: str, tmp_path: Path
+    people: SlackEmulator, oncall_bot: Start
 ) -> None:
     slack = people
     slack.plan = "free"  # user groups are a paid feature
     ops = slack.create_channel("payments-ops", creator=ALICE, members=[slack.bot_user_id])
-    settings = configure(tmp_path, schedules(usergroup="payments-oncall", channel=ops.id))
-    async with running_warroom(slack, sqlite_url, Clock(T0), **settings) as warroom:
+    async with oncall_bot(schedules(usergroup="payments-oncall", channel=ops.id)) as warroom:
         await warroom.run_jobs()
         (said,) = messages_with(ops, "payments-oncall")
         assert said.startswith(
@@ -378,48 +397,32 @@ async def test_a_free_workspace_is_told_once_and_the_rest_works(
 
 
 async def test_without_a_channel_the_refusal_is_logged_once(
-    people: SlackEmulator, sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    people: SlackEmulator, oncall_bot: Start, caplog: pytest.LogCaptureFixture
 ) -> None:
-    slack = people
-    slack.plan = "free"
-    settings = configure(tmp_path, schedules(usergroup="payments-oncall"))
+    people.plan = "free"
     with caplog.at_level(logging.WARNING, logger="bot.flows.oncall"):
-        async with running_warroom(slack, sqlite_url, Clock(T0), **settings) as warroom:
+        async with oncall_bot(schedules(usergroup="payments-oncall")) as warroom:
             await warroom.run_jobs()
             await warroom.advance(days=3)  # past the handoff
     said = [r.getMessage() for r in caplog.records if "plan_upgrade_required" in r.getMessage()]
     assert len(said) == 1 and "cannot keep @payments-oncall" in said[0]
 
 
-async def test_notify_before_off_sends_no_notice(
-    people: SlackEmulator, sqlite_url: str, tmp_path: Path
-) -> None:
-    slack = people
-    settings = configure(tmp_path, schedules(notify_before="off"))
-    async with running_warroom(slack, sqlite_url, Clock(T0), **settings) as warroom:
+async def test_notify_before_off_sends_no_notice(people: SlackEmulator, oncall_bot: Start) -> None:
+    async with oncall_bot(schedules(notify_before="off")) as warroom:
         await warroom.run_jobs()
         warroom.clock.now = HANDOFF - 15 * MINUTE
         await warroom.run_jobs()
         await warroom.advance(minutes=30)
-    assert dms(slack, ALICE) == []
+    assert dms(people, ALICE) == []
 
 
 # -- gaps ------------------------------------------------------------------------------------------
-def weekdays_only(channel: str) -> dict[str, Any]:
-    """Alice and Bob on weekdays only: every weekend is a gap."""
-    week = [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "00:00", "to": "24:00"}]
-    layer = {**WEEKLY, "restrictions": week}
-    body = {"timezone": "Europe/Paris", "channel": channel, "layers": [layer]}
-    return {"schedules": {"payments-primary": body}}
-
-
 async def test_gaps_in_the_next_14_days_are_posted_once_a_day_until_filled(
-    people: SlackEmulator, sqlite_url: str, tmp_path: Path
+    people: SlackEmulator, oncall_bot: Start
 ) -> None:
-    slack = people
-    ops = slack.create_channel("payments-ops", creator=ALICE, members=[slack.bot_user_id])
-    settings = configure(tmp_path, weekdays_only(ops.id))
-    async with running_warroom(slack, sqlite_url, Clock(T0), **settings) as warroom:
+    ops = people.create_channel("payments-ops", creator=ALICE, members=[people.bot_user_id])
+    async with oncall_bot(weekdays_only("00:00", "24:00", channel=ops.id)) as warroom:
 
         def posted() -> list[str]:
             return messages_with(ops, "has nobody on call")
@@ -457,14 +460,44 @@ async def test_gaps_in_the_next_14_days_are_posted_once_a_day_until_filled(
 
 
 # -- bad input -----------------------------------------------------------------------------------
-def test_a_policy_naming_an_unknown_schedule_is_refused_at_start_up(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as refused:
-        configure(tmp_path, schedules(), policies({"schedule": "payments-secondary"}))
+def test_serve_names_a_policys_unknown_schedule(tmp_path: Path) -> None:
+    (tmp_path / "schedules.yaml").write_text(yaml.safe_dump(schedules()))
+    (tmp_path / "policies.yaml").write_text(
+        yaml.safe_dump(policies({"schedule": "payments-secondary"}))
+    )
+    env = {
+        "WARROOM_ONCALL_SCHEDULES": str(tmp_path / "schedules.yaml"),
+        "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
+    }
+    done = run_warroom("serve", env=env, clean=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
     assert (
-        "WARROOM_ESCALATION_POLICIES: policy 'payments' level 1: schedule: no on-call schedule "
-        "named 'payments-secondary' (schedules: payments-primary)"
-    ) in str(refused.value)
+        "policy 'payments' level 1: schedule: no on-call schedule named 'payments-secondary' "
+        "(schedules: payments-primary)"
+    ) in done.stderr
+
+
+def test_a_schedule_target_is_checked_with_the_schedules(tmp_path: Path) -> None:
     same_name = {"policies": {"payments-primary": {"levels": [{"targets": [{"user": BOB}]}]}}}
     with pytest.raises(ConfigError) as clash:
         configure(tmp_path, schedules(), same_name)
     assert "payments-primary names both a policy and a schedule" in str(clash.value)
+    without = {"policies": {"payments": {"levels": [{"targets": [{"schedule": "primary"}]}]}}}
+    with pytest.raises(ConfigError) as unset:
+        Settings.from_env({"WARROOM_ESCALATION_POLICIES": str(write(tmp_path, without))})
+    assert "no on-call schedule named 'primary' (schedules: none: no WARROOM_ONCALL_SCHEDULES)" in (
+        str(unset.value)
+    )
+    for target, said in (
+        ({"schedule": "Payments Primary!"}, "schedule must name an on-call schedule"),
+        ({"schedule": ["payments-primary"]}, "schedule must name an on-call schedule"),
+        ({"rota": "payments-primary"}, "unknown target kind 'rota' (user, usergroup, schedule"),
+    ):
+        with pytest.raises(PolicyError, match=re.escape(said)):
+            parse_policies({"policies": {"payments": {"levels": [{"targets": [target]}]}}})
+
+
+def write(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "document.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
