@@ -225,6 +225,12 @@ def _parse(
     if phrase.lower() == _NOW:
         return now
     days_back, phrase = _split_day_word(phrase)
+    if days_back is not None and not phrase:
+        if after is None:
+            raise _Refused("unparseable")  # "yesterday" alone: at what time?
+        # Read forward, a day alone is that day (its first instant), as "Fri" is.
+        day = now.astimezone(_zone(zone)).date() - timedelta(days=days_back)
+        return _to_utc(datetime.combine(day, datetime.min.time()), _zone(zone), zone)
     reading_text, named_zone = _split_zone_name(_UTC_PREFIX.sub("", _upper_abbreviation(phrase)))
     reading = _read(reading_text, days_back=days_back, forward=after is not None)
     incident_zone = _zone(zone)
@@ -249,7 +255,9 @@ def _parse(
 
 def _split_day_word(phrase: str) -> tuple[int | None, str]:
     """``yesterday 14:05``, ``today at 09:00``, ``14:05 yesterday``: (days back, the rest);
-    ``tomorrow`` is a day back of -1."""
+    ``tomorrow`` is a day back of -1, and a day word alone leaves no rest."""
+    if phrase.lower() in _DAY_WORDS:
+        return _DAY_WORDS[phrase.lower()], ""
     if first := _DAY_WORD_FIRST.match(phrase):
         return _DAY_WORDS[first[1].lower()], first[2]
     if last := _DAY_WORD_LAST.match(phrase):

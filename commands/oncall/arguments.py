@@ -37,10 +37,10 @@ def person_and_schedule(args: str, *, person_required: bool) -> Addressed:
     person = None
     if match := _PERSON.match(word):
         person, (word, rest) = match.group(1), first_word(rest)
-    elif word.startswith(("@", "<")) or (person_required and not word):
-        raise OncallRefused("person", field="person", text=decode_entities(word))
-    if person is None and person_required:
-        raise OncallRefused("person", field="person", text=decode_entities(word))
+    elif person_required or word.startswith(("@", "<")):
+        # "@someone" Slack did not make a mention of is nobody it knows.
+        typed = decode_entities(word) if word.startswith(("@", "<")) else ""
+        raise OncallRefused("person", field="person", text=typed)
     schedule = decode_entities(word).lower()
     if not schedule:
         raise OncallRefused("missing_schedule", field="schedule")

@@ -8,13 +8,13 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_ids import SwapMessage
 from bot.flows.oncall.common import OncallRefused
 from bot.flows.oncall.swaps import answer_swap, ask_for_swap
 from bot.flows.replies import run_and_reply
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
+from commands.buttons import pressed
 from commands.oncall.arguments import person_and_schedule
 
 
@@ -48,24 +48,19 @@ async def handle_swap_button(ack: AsyncAck, body: dict[str, Any], context: Any) 
     """Accept or Decline on a swap request: answer it (a second press is told it was)."""
     await ack()
     services: Services = context["services"]
-    action = (body.get("actions") or [{}])[0]
-    swap_id = parse_bounded_int(str(action.get("value") or ""), 1, DATABASE_ID_MAX)
-    container = body.get("container") or {}
-    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
-    message_ts = str(container.get("message_ts") or "")
-    user_id = str((body.get("user") or {}).get("id") or "")
-    if swap_id is None or not channel or not message_ts or not user_id:
+    press = pressed(body)
+    if press is None or not press.message_ts:
         return
     work = answer_swap(
         services,
-        swap_id=swap_id,
-        by=user_id,
-        accept=action.get("action_id") == SwapMessage.ACCEPT,
-        channel=channel,
-        message_ts=message_ts,
+        swap_id=press.value_id,
+        by=press.user_id,
+        accept=press.action_id == SwapMessage.ACCEPT,
+        channel=press.channel_id,
+        message_ts=press.message_ts,
     )
     services.background.spawn(
-        run_and_reply(services, str(body.get("response_url") or ""), work),
+        run_and_reply(services, press.response_url, work),
         name="answer a swap",
     )
 
