@@ -10,6 +10,7 @@ weekdays from 09:00 to 18:00 in Tokyo, so now (19:00 there) is a gap.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,17 +84,32 @@ def paris(day: int, hour: int, month: int = 3) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
 
 
-@pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
-    """The bot with the two schedules, its clock at T0; Alice in Los Angeles, Erin in New
-    York, Kenji in Tokyo, Owen (payments-primary's owner) and Dave (in no schedule)."""
+def people(slack: SlackEmulator) -> None:
+    """Alice in Los Angeles, Erin in New York, Kenji in Tokyo, Owen (payments-primary's
+    owner) and Dave (in no schedule) in Paris; Bob and Carol in UTC."""
     slack.users[ALICE].tz = "America/Los_Angeles"
     slack.add_user(ERIN, "erin", "Erin Walsh", tz="America/New_York")
     slack.add_user(KENJI, "kenji", "Kenji Sato", tz="Asia/Tokyo")
     slack.add_user(OWEN, "owen", "Owen Price", tz="Europe/Paris")
     slack.add_user(DAVE, "dave", "Dave Kim", tz="Europe/Paris")
+
+
+@pytest.fixture
+async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+    """The bot with the two schedules, its clock at T0, on SQLite."""
+    people(slack)
     async with running_warroom(
         slack, sqlite_url, Clock(T0), oncall_schedules=schedules()
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def warroom_any_db(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+    """The same on SQLite and on PostgreSQL."""
+    people(slack)
+    async with running_warroom(
+        slack, database_url, Clock(T0), oncall_schedules=schedules()
     ) as running:
         yield running
 
@@ -334,8 +350,8 @@ async def ask(warroom: Warroom, text: str, asker: str, asked: str) -> tuple[str,
     return said, messages[-1]
 
 
-async def test_an_accepted_swap_becomes_a_pair_of_overrides(warroom: Warroom) -> None:
-    slack = warroom.slack
+async def test_an_accepted_swap_becomes_a_pair_of_overrides(warroom_any_db: Warroom) -> None:
+    warroom, slack = warroom_any_db, warroom_any_db.slack
     said, request = await ask(warroom, f"swap @bob {PAYMENTS} 2026-03-23", ALICE, BOB)
     # Alice's week of 23 March (167 hours: the clocks go forward on the 29th) for Bob's next
     # one, the week of 30 March.
@@ -396,8 +412,9 @@ async def test_a_declined_swap_changes_nothing_and_the_asker_is_told(warroom: Wa
 
 
 async def test_a_second_press_or_a_press_by_someone_else_changes_nothing(
-    warroom: Warroom,
+    warroom_any_db: Warroom,
 ) -> None:
+    warroom = warroom_any_db
     _, request = await ask(warroom, f"swap @bob {PAYMENTS} 2026-03-23", ALICE, BOB)
     said = await press(warroom, CAROL, request, SwapMessage.ACCEPT)
     assert f"Swap #1 asks <@{BOB}>, not you: only they can answer it. Nothing changed." in said
@@ -426,6 +443,25 @@ async def warroom_press_stale(
     assert response.status == 200
     await settle(warroom)
     return seen(slack.ephemeral_for(user)[before:])
+
+
+async def test_two_presses_at_once_make_one_pair_of_overrides(warroom_any_db: Warroom) -> None:
+    warroom, slack = warroom_any_db, warroom_any_db.slack
+    _, request = await ask(warroom, f"swap @bob {PAYMENTS} 2026-03-23", ALICE, BOB)
+    channel = next(c for c in slack.channels.values() if request in c.messages)
+    before = len(slack.ephemeral_for(BOB))
+    presses = [
+        slack.click_button(channel.id, request.ts, action, user=BOB)
+        for action in (SwapMessage.ACCEPT, SwapMessage.ACCEPT, SwapMessage.DECLINE)
+    ]
+    assert [r.status for r in await asyncio.gather(*presses)] == [200, 200, 200]
+    await settle(warroom)
+    assert len(await stored_overrides(warroom)) in (0, 2)  # accepted (2) or declined (0)
+    [swap] = await stored_swaps(warroom)
+    told = [m.text for m in slack.ephemeral_for(BOB)[before:]]
+    assert len(told) == 2 and all("was " in text and "Nothing changed" in text for text in told)
+    assert len(await stored_overrides(warroom)) == (2 if swap.status == "accepted" else 0)
+    assert len(dms(slack, ALICE)) == 1  # Alice is told the answer once
 
 
 async def test_someone_with_no_shift_of_their_own_is_asked_to_cover(warroom: Warroom) -> None:
