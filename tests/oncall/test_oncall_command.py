@@ -176,17 +176,15 @@ async def final_user(warroom: Warroom, at: datetime) -> str | None:
 async def test_who_is_on_call_now_and_next_in_the_askers_zone(warroom: Warroom) -> None:
     said = await oncall(warroom, "")
     # Alice reads Los Angeles time (PDT since 8 March): Monday 09:00 in Paris is 01:00 there.
-    assert "(times in America/Los_Angeles)" in said
-    assert (
-        f"*{PAYMENTS}*: <@{BOB}> until Mon 16 Mar 01:00 PDT, then <@{CAROL}> until "
-        "Mon 23 Mar 01:00 PDT" in said
-    )
     # Tokyo: 19:00 on Wednesday, nobody until 09:00 on Thursday (Wednesday 17:00 in LA).
-    assert (
-        "*tokyo-dba*: nobody (a gap) until Wed 11 Mar 17:00 PDT, then <@U0KENJI> until "
-        "Thu 12 Mar 02:00 PDT" in said
-    )
-    assert "Nobody is on call for *tokyo-dba* right now" in said
+    assert said.splitlines() == [
+        "*On call now* (times in America/Los_Angeles)",
+        f"• *{PAYMENTS}*: <@{BOB}> until Mon 16 Mar 01:00 PDT, then <@{CAROL}> until "
+        "Mon 23 Mar 01:00 PDT",
+        f"• *tokyo-dba*: nobody (a gap) until Wed 11 Mar 17:00 PDT, then <@{KENJI}> until "
+        "Thu 12 Mar 02:00 PDT",
+        ":warning: Nobody is on call for *tokyo-dba* right now.",
+    ]
 
     # Erin, in New York, asks about one schedule by name: only that one, in her zone.
     said = await oncall(warroom, PAYMENTS, user=ERIN)
@@ -296,6 +294,19 @@ async def test_bad_input_is_refused_naming_the_schedule_and_the_field(
     assert "Usage: `/oncall override [@person] <schedule> <start> to <end>`" in answer
     assert await stored_overrides(warroom) == []
     assert dms(warroom.slack, ERIN) == [] and dms(warroom.slack, BOB) == []
+
+
+async def test_an_override_never_rewrites_who_was_on_call(warroom: Warroom) -> None:
+    said = await oncall(warroom, f"override {PAYMENTS} yesterday 09:00 to tomorrow 09:00", BOB)
+    [row] = await stored_overrides(warroom)
+    assert (row.start_at, row.end_at) == (T0, paris(12, 9))
+    assert "It starts now, not at Tue 10 Mar 08:00 UTC" in said
+
+    # Once it is over it stays what happened: it can no longer be cancelled.
+    warroom.clock.now = paris(12, 10)
+    said = await oncall(warroom, f"cancel {row.id}", user=BOB)
+    assert f"override #{row.id} (<@{BOB}>) ended at Thu 12 Mar 08:00 UTC" in said
+    assert [r.cancelled_at for r in await stored_overrides(warroom)] == [None]
 
 
 async def test_the_end_is_read_forward_from_the_start(warroom: Warroom) -> None:

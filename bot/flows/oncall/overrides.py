@@ -46,11 +46,14 @@ async def put_on_call(
         raise OncallRefused("not_a_member", schedule=schedule.name, field="person", user=user)
     await require_person(services, schedule, user, "person")
     now = services.clock()
-    start, end = _read_window(schedule, window, now)
+    asked_start, end = _read_window(schedule, window, now)
     if end <= now:
         raise OncallRefused(
-            "over", schedule=schedule.name, field="end", end=end, schedule_zone=schedule.timezone
+            "over", schedule=schedule.name, field="end", end=end, shown_zone=schedule.timezone
         )
+    # Who was on call is history (escalations reached them): an override starts now at the
+    # earliest.
+    start = max(asked_start, now)
     zone, their_zone = await zone_of(services, by), await zone_of(services, user)
     async with session_scope(services.engine) as session:
         try:
@@ -72,7 +75,12 @@ async def put_on_call(
     if user != by:
         await deliver_now(services, user)
     return services.renderer.render(
-        "messages/oncall/override_made.j2", override=override, taken=taken, zone=zone, by=by
+        "messages/oncall/override_made.j2",
+        override=override,
+        taken=taken,
+        zone=zone,
+        by=by,
+        asked_start=asked_start,
     )
 
 
@@ -99,6 +107,10 @@ async def cancel(services: Services, *, by: str, override_id: int) -> str:
         swap = await session.get(OncallSwap, row.swap_id) if row.swap_id else None
         if not _may_cancel(services, row, by, swap):
             raise OncallRefused("not_allowed_to_cancel", schedule=row.schedule, override=row)
+        if row.end_at <= now and row.cancelled_at is None:
+            raise OncallRefused(
+                "override_over", schedule=row.schedule, override=row, shown_zone=zone
+            )
         try:
             await cancel_override(session, override_id=override_id, by=by, at=now)
         except OverrideRefused as error:

@@ -57,7 +57,7 @@ async def ask_for_swap(
             field="shift date",
             moment=moment,
             over=give,
-            schedule_zone=schedule.timezone,
+            shown_zone=schedule.timezone,
         )
     give = Shift(max(give.start, now), give.end, by)
     take = next_shift(schedule, overrides, give.start, user=of)
