@@ -19,6 +19,7 @@ from bot.flows.oncall.common import (
     zone_of,
 )
 from bot.record.oncall import swaps
+from bot.record.oncall.engine import Override, Shift
 from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
 from bot.record.oncall.rights import may_cancel, may_put_on_call
 from bot.record.oncall.schedules import Schedule
@@ -54,7 +55,24 @@ async def put_on_call(
     # Who was on call is history (escalations reached them): an override starts now at the
     # earliest.
     start = max(asked_start, now)
-    zone, their_zone = await zone_of(services, by), await zone_of(services, user)
+    zone = await zone_of(services, by)
+    override, taken = await _keep(services, schedule, by=by, user=user, start=start, end=end)
+    return services.renderer.render(
+        "messages/oncall/override_made.j2",
+        override=override,
+        taken=taken,
+        zone=zone,
+        by=by,
+        asked_start=asked_start,
+    )
+
+
+async def _keep(
+    services: Services, schedule: Schedule, *, by: str, user: str, start: datetime, end: datetime
+) -> tuple[Override, list[Shift]]:
+    """The override and the DM to the person it puts on call, in one transaction; then the
+    DM is sent."""
+    their_zone = await zone_of(services, user)
     async with session_scope(services.engine) as session:
         try:
             override, taken = await add_override(
@@ -64,7 +82,7 @@ async def put_on_call(
                 start=start,
                 end=end,
                 created_by=by,
-                created_at=now,
+                created_at=services.clock(),
             )
         except OverrideRefused as error:
             raise OncallRefused("record", schedule=schedule.name, message=str(error)) from None
@@ -74,14 +92,7 @@ async def put_on_call(
         await session.commit()
     if user != by:
         await deliver_now(services, user)
-    return services.renderer.render(
-        "messages/oncall/override_made.j2",
-        override=override,
-        taken=taken,
-        zone=zone,
-        by=by,
-        asked_start=asked_start,
-    )
+    return override, taken
 
 
 def _read_window(schedule: Schedule, window: Window, now: datetime) -> tuple[datetime, datetime]:
