@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -84,33 +85,33 @@ def paris(day: int, hour: int, month: int = 3) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
 
 
-def people(slack: SlackEmulator) -> None:
-    """Alice in Los Angeles, Erin in New York, Kenji in Tokyo, Owen (payments-primary's
-    owner) and Dave (in no schedule) in Paris; Bob and Carol in UTC."""
+@asynccontextmanager
+async def oncall_warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+    """The bot with the two schedules, its clock at T0. Alice is in Los Angeles, Erin in New
+    York, Kenji in Tokyo, Owen (payments-primary's owner) and Dave (in no schedule) in Paris;
+    Bob and Carol in UTC."""
     slack.users[ALICE].tz = "America/Los_Angeles"
     slack.add_user(ERIN, "erin", "Erin Walsh", tz="America/New_York")
     slack.add_user(KENJI, "kenji", "Kenji Sato", tz="Asia/Tokyo")
     slack.add_user(OWEN, "owen", "Owen Price", tz="Europe/Paris")
     slack.add_user(DAVE, "dave", "Dave Kim", tz="Europe/Paris")
-
-
-@pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
-    """The bot with the two schedules, its clock at T0, on SQLite."""
-    people(slack)
     async with running_warroom(
-        slack, sqlite_url, Clock(T0), oncall_schedules=schedules()
+        slack, database_url, Clock(T0), oncall_schedules=schedules()
     ) as running:
         yield running
 
 
 @pytest.fixture
+async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+    """On SQLite."""
+    async with oncall_warroom(slack, sqlite_url) as running:
+        yield running
+
+
+@pytest.fixture
 async def warroom_any_db(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
-    """The same on SQLite and on PostgreSQL."""
-    people(slack)
-    async with running_warroom(
-        slack, database_url, Clock(T0), oncall_schedules=schedules()
-    ) as running:
+    """On SQLite and on PostgreSQL."""
+    async with oncall_warroom(slack, database_url) as running:
         yield running
 
 
