@@ -26,6 +26,31 @@ from emulator.models import (
     ts_key,
 )
 
+# What warroom's manifest (bot/slack/manifest.py: APP_HOME, BOT_EVENTS) says of its App Home
+# and the events it subscribes to, which a test keeps equal (the emulator does not import the
+# bot). The emulator plays another app's with ``EmulatorState.declare_app_home``.
+WARROOM_APP_HOME = {
+    "home_tab_enabled": True,
+    "messages_tab_enabled": True,
+    "messages_tab_read_only_enabled": True,
+}
+WARROOM_BOT_EVENTS = (
+    "message.channels",
+    "message.groups",
+    "reaction_added",
+    "reaction_removed",
+    "member_joined_channel",
+    "channel_archive",
+    "group_archive",
+    "channel_unarchive",
+    "group_unarchive",
+    "channel_rename",
+    "group_rename",
+    "app_uninstalled",
+    "tokens_revoked",
+    "app_home_opened",
+)
+
 
 @dataclass
 class Trigger:
@@ -112,6 +137,12 @@ class EmulatorState:
         self.calls: list[ApiCall] = []
         self.ephemeral: list[EphemeralMessage] = []
         self.views: dict[str, dict[str, Any]] = {}
+        # Each person's Home tab as the app last published it (views.publish), by user id.
+        self.home_views: dict[str, dict[str, Any]] = {}
+        # The app's App Home tabs and bot events, as its manifest says (``declare_app_home``):
+        # app_home_opened reaches an app that subscribes to it, for a tab it has.
+        self.app_home: dict[str, bool] = dict(WARROOM_APP_HOME)
+        self.bot_events: set[str] = set(WARROOM_BOT_EVENTS)
         self.files: dict[str, dict[str, Any]] = {}
         self.canvases: dict[str, dict[str, Any]] = {}
         self.bookmarks: dict[str, list[dict[str, Any]]] = {}
@@ -160,6 +191,18 @@ class EmulatorState:
         return self.root_url + "/openid/connect/authorize"
 
     # -- setup -----------------------------------------------------------------------------
+    def declare_app_home(self, manifest: dict[str, Any]) -> None:
+        """Play the App Home and the bot events of the app this manifest describes
+        (``features.app_home``, ``settings.event_subscriptions.bot_events``;
+        https://docs.slack.dev/reference/app-manifest). A tab the manifest does not enable is
+        off: the reference gives no default, and when in doubt the emulator refuses."""
+        features = manifest.get("features") or {}
+        subscriptions = (manifest.get("settings") or {}).get("event_subscriptions") or {}
+        self.app_home = {
+            key: value is True for key, value in (features.get("app_home") or {}).items()
+        }
+        self.bot_events = set(subscriptions.get("bot_events") or [])
+
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08X}"
 

@@ -56,7 +56,18 @@ BOT_EVENTS = [
     # No scope needed: the app's own lifecycle (bot/flows/installation.py).
     "app_uninstalled",
     "tokens_revoked",
+    # No scope needed either: someone opened the App Home (bot/slack/home.py publishes its
+    # Home tab; https://docs.slack.dev/reference/events/app_home_opened).
+    "app_home_opened",
 ]
+# The App Home (https://docs.slack.dev/reference/app-manifest, ``features.app_home``): the
+# Home tab lists the person's incidents, the week's and who is on call (bot/flows/home.py);
+# the Messages tab holds the app's direct messages, read-only: nobody writes to the bot there.
+APP_HOME = {
+    "home_tab_enabled": True,
+    "messages_tab_enabled": True,
+    "messages_tab_read_only_enabled": True,
+}
 # Where `warroom serve` receives Sign in with Slack's answer (bot.web.auth.CALLBACK_PATH).
 SIGN_IN_CALLBACK_PATH = "/auth/slack/callback"
 
@@ -103,6 +114,7 @@ def build_manifest(
             "background_color": "#1d1c1d",
         },
         "features": {
+            "app_home": dict(APP_HOME),
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [command],
             "shortcuts": [
