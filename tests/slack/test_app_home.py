@@ -29,11 +29,12 @@ HEADERS = ("Your incidents", "Declared in the last 7 days", "On call now")
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
-    """The bot on SQLite at a fixed time, with a public address for the web view's links."""
+async def warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+    """The bot on SQLite and on PostgreSQL at a fixed time, with a public address for the web
+    view's links."""
     slack.add_user(DAVE, "dave", "Dave Kowalski")
     slack.users[BOB].tz = "America/New_York"
-    async with running_warroom(slack, sqlite_url, Clock(NOW), public_url=WEB) as running:
+    async with running_warroom(slack, database_url, Clock(NOW), public_url=WEB) as running:
         yield running
 
 
@@ -117,7 +118,7 @@ async def test_a_person_sees_their_incidents_with_their_roles_open_first(warroom
     alice = await open_home(warroom, ALICE)
     assert references(alice["Your incidents"]) == ["INC-2", "INC-1"]
     assert "*You:* commander · declared it" in about(alice["Your incidents"], "INC-1")
-    assert "*You:* declared it" in about(alice["Your incidents"], "INC-2")
+    assert "\n*You:* declared it · Led by <@U0BOB>\n" in about(alice["Your incidents"], "INC-2")
     carol = await open_home(warroom, CAROL)
     assert carol["Your incidents"] == [
         "You are in no open incident, nor in one resolved in the last 7 days."
@@ -134,7 +135,7 @@ async def test_escalated_to_and_in_the_channel_count_as_in_it(warroom: Warroom) 
     carol = await open_home(warroom, CAROL)
     assert "*You:* escalated to you" in about(carol["Your incidents"], "INC-1")
     dave = await open_home(warroom, DAVE)
-    assert "*You:* in the channel" in about(dave["Your incidents"], "INC-1")
+    assert "*You:* in the channel · Led by <@U0ALICE>" in about(dave["Your incidents"], "INC-1")
 
 
 async def test_a_private_incident_shows_only_to_its_people(warroom: Warroom) -> None:
