@@ -350,8 +350,7 @@ class SlackWorkspace:
 
     @slack_call
     async def time_zone(self, user_id: str) -> str | None:
-        """The person's time zone as set in Slack (``users.info`` ``tz``, an IANA name), or
-        None when Slack does not say."""
+        """The person's time zone as Slack knows it (``users.info`` ``tz``), if it says."""
         zone = (await self._user(user_id)).get("tz")
         return str(zone) if zone else None
 
@@ -414,6 +413,12 @@ class SlackWorkspace:
         """The user ids in a user group (``S...``)."""
         response = await self.client.usergroups_users_list(usergroup=group_id)
         return [str(user) for user in response.get("users") or []]
+
+    @slack_call
+    async def set_usergroup_members(self, group_id: str, user_ids: Sequence[str]) -> None:
+        """Make ``user_ids`` (at least one) the whole membership of a user group
+        (``usergroups.users.update``, scope ``usergroups:write``)."""
+        await self.client.usergroups_users_update(usergroup=group_id, users=",".join(user_ids))
 
     @slack_call
     async def find_usergroup(self, handle: str) -> str | None:

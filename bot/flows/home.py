@@ -24,13 +24,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dateutil import tz
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, truncate
 from bot.clients.slack_errors import SlackFailure
 from bot.record.involvement import Involvement, incidents_since, involvement_of
-from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, on_call_at
-from bot.record.oncall.overrides import overrides_between
+from bot.record.oncall.engine import Shift, on_call_at
+from bot.record.oncall.overrides import overrides_near
 from bot.record.oncall.zones import known_zone
 from bot.services import Services
 from bot.store.db import session_scope
@@ -102,7 +101,7 @@ async def read_home(
             return None
         incidents = await incidents_since(session, team_id=team, since=since)
         involved = await involvement_of(session, user_id, incidents)
-        overrides = await _overrides_around(session, now) if schedules else []
+        overrides = await overrides_near(session, schedule=None, start=now) if schedules else []
         await session.commit()
     # Slack is asked with no session open: the database is not held while it answers.
     zone = await _zone_of(services, user_id)
@@ -141,13 +140,6 @@ def _mine(
 
 def _shown(incident: Incident, involvement: Involvement | None) -> HomeIncident:
     return HomeIncident(incident, truncate(incident.title, TITLE_MAX), involvement)
-
-
-async def _overrides_around(session: AsyncSession, now: datetime) -> list[Override]:
-    """Every override that can bear on the shift held now (the engine looks up to a
-    HORIZON either way)."""
-    start, end = max(now - HORIZON, EARLIEST), min(now + HORIZON, LATEST)
-    return await overrides_between(session, start=start, end=end)
 
 
 async def _zone_of(services: Services, user_id: str) -> str:
