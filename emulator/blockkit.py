@@ -110,6 +110,22 @@ def view_problems(view: Any) -> list[str]:
     return checker.problems
 
 
+def home_view_problems(view: Any) -> list[str]:
+    """Problems Slack reports for the `view` of views.publish, pointers from `/view`: a Home
+    tab view (https://docs.slack.dev/reference/views/home-tab-views: `type` home, `blocks` at
+    most 100, `private_metadata` at most 3000 characters, `callback_id` at most 255), its
+    blocks held to the rules of every view. views.publish "Create[s] or update[s] the view that
+    comprises an app's Home tab" (https://docs.slack.dev/reference/methods/views.publish): a
+    modal is refused there."""
+    problems = view_problems(view)
+    if problems or not isinstance(view, dict) or view.get("type") == "home":
+        return problems
+    return [
+        _line("failed to match all allowed schemas", "/view"),
+        _line("must be one of: home", "/view/type"),
+    ]
+
+
 def truncate_text(text: str) -> tuple[str, bool]:
     """`text` as Slack stores it (at most 40,000 characters) and whether it was cut.
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from emulator import events
 from emulator.api_misc import VIEW_EXTRAS, build_view, public_view
+from emulator.app_home import AppHomeEmulator
 from emulator.blockkit import message_problems, truncate_text, view_problems
 from emulator.composer import Composed, compose
-from emulator.lifecycle import LifecycleEmulator
 from emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
 from emulator.transport import Outbound, channel_type
 
@@ -31,7 +31,7 @@ class UndeclaredCommand(LookupError):
         self.command = command
 
 
-class SlackEmulator(LifecycleEmulator):
+class SlackEmulator(AppHomeEmulator):
     """Fake Slack for `warroom demo` and the tests: Web API server + signed requests to the bot.
 
     Usage: `async with SlackEmulator() as slack: slack.events_url = ...` and point the bot's
