@@ -47,6 +47,9 @@ SLACK_IDS = SimpleNamespace(
     timeline=slack_ids.TimelineModal,
     escalation=slack_ids.EscalationMessage,
     follow_up=slack_ids.FollowUpMessage,
+    fields=slack_ids.FieldsModal,
+    header=slack_ids.HeaderMessage,
+    field_input=slack_ids.field_input,
 )
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")

@@ -63,6 +63,8 @@ def people_in(facts: Mapping[str, Any] | None) -> set[str]:
     if not facts:
         return set()
     people = {facts.get("user"), facts.get("previous_user")}
+    if facts.get("kind") == "user":  # a custom field that names a person
+        people |= {facts.get("value"), facts.get("previous")}
     targets = [facts.get("target"), *facts.get("targets", [])]
     people |= {t["id"] for t in targets if isinstance(t, Mapping) and t.get("kind") == "user"}
     return {person for person in people if isinstance(person, str) and person}
