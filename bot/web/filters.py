@@ -53,9 +53,9 @@ def parse_filters(
         severities=severities,
         since=since,
         until=_day_after(until) if until else None,
-        incident_types=_choices(
-            [t.lower() for t in query.getall("type", [])], tuple(types.types), "type"
-        ),
+        # A type the file does not have (any more) matches nothing: no error, as old links
+        # to a renamed type still answer.
+        incident_types=tuple(t.strip().lower() for t in query.getall("type", []) if t.strip()),
         fields=_field_filters(query, types),
         page=_number(query.get("page"), "page", 1, PAGE_MAX),
         per_page=_number(query.get("per_page"), "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX),
