@@ -161,7 +161,10 @@ async def test_history_keeps_who_from_what_to_what_and_why(engine: AsyncEngine) 
             incident_type="customer-facing",
         )
         await session.flush()
-        assert await fields.set_field(session, incident, impact, "degraded", by="U0ALICE", at=NOW) is None
+        assert (
+            await fields.set_field(session, incident, impact, "degraded", by="U0ALICE", at=NOW)
+            is None
+        )
         later = NOW + timedelta(minutes=5)
         previous = await fields.set_field(
             session, incident, impact, "outage", by="U0BOB", at=later, cause="workflow:escalate"
