@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import BotError
-from bot.basics.slack_ids import FieldsModal
+from bot.basics.slack_ids import FieldsModal, field_input
 from bot.basics.slack_text import SlackText
 from bot.clients.slack_errors import SlackGone
 from bot.flows.fields import fields_of_channel, set_fields
@@ -20,7 +20,7 @@ from bot.flows.replies import run_and_reply
 from bot.flows.resolve import resolve_incident
 from bot.record.incident_types import TEXT_VALUE_MAX, CustomField
 from bot.services import Services
-from commands.forms import read_fields
+from commands.forms import REQUIRED_MESSAGE, read_fields
 
 # Slack's limit on a view's private_metadata.
 METADATA_MAX = 3000
@@ -44,7 +44,7 @@ def _view(
     fields: tuple[CustomField, ...],
     values: dict[str, Any],
     required: set[str],
-    metadata: dict[str, str],
+    metadata: dict[str, Any],
 ) -> dict[str, Any]:
     return dict(
         services.renderer.render_json(
@@ -93,7 +93,12 @@ async def open_resolve_form(
 ) -> str:
     """Ask for the fields resolving needs; the reply says why the form opened."""
     incident, values = await fields_of_channel(services, channel_id)
-    metadata = {"channel_id": channel_id, "response_url": response_url, "summary": summary}
+    metadata = {
+        "channel_id": channel_id,
+        "response_url": response_url,
+        "summary": summary,
+        "fields": [field.name for field in missing],
+    }
     if len(json.dumps(metadata)) > METADATA_MAX:
         raise BotError(
             "Resolving needs "
@@ -165,9 +170,11 @@ async def handle_resolve_submission(
 ) -> None:
     """Keep the answers resolving asked for, then resolve."""
     services: Services = context["services"]
-    values = (view.get("state") or {}).get("values") or {}
-    required = {key.split(".", 1)[1] for key in values if key.startswith("field.")}
-    answers, errors, metadata = _submitted(services, view, required)
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    required = {str(name) for name in metadata.get("fields") or []}
+    answers, errors, _ = _submitted(services, view, required)
+    for name in sorted(required - {n for n, v in answers.items() if v not in (None, [])}):
+        errors.setdefault(field_input(name), REQUIRED_MESSAGE)
     if errors:
         await ack(response_action="errors", errors=errors)
         return

@@ -176,7 +176,7 @@ async def test_a_type_s_defaults_apply_at_declaration(typed: Typed) -> None:
     # The required role is reminded, like updates, until someone holds it.
     await typed.warroom.advance(minutes=31)
     assert any("needs *comms*" in m.text for m in secret.messages)
-    await command(typed, secret, f"role comms <@{BOB}>")
+    await command(typed, secret, "role comms @bob")
     reminded = sum("needs *comms*" in m.text for m in secret.messages)
     await typed.warroom.advance(minutes=31)
     assert sum("needs *comms*" in m.text for m in secret.messages) == reminded
@@ -224,7 +224,7 @@ async def test_set_takes_each_kind_of_field_and_refuses_what_it_cannot_be(typed:
     await command(typed, channel, "set customer_impact Outage")
     await command(typed, channel, "set regions us, eu")
     await command(typed, channel, "set affected_users 1200")
-    await command(typed, channel, f"set owner <@{BOB}>")
+    await command(typed, channel, "set owner @bob")
     await command(typed, channel, "set notes Card payments & refunds <fail>")
     assert await values(typed, channel) == {
         "customer_impact": "outage",
@@ -404,7 +404,7 @@ async def test_the_declare_form_shows_the_chosen_type_s_fields(typed: Typed) -> 
 async def test_draft_web_api_and_insights_show_the_fields(typed: Typed) -> None:
     first = await start(typed, "start --type customer-facing Checkout returns 500s")
     await command(typed, first, "set customer_impact outage")
-    await command(typed, first, f"set owner <@{BOB}>")
+    await command(typed, first, "set owner @bob")
     second = await start(typed, "start --type customer-facing Search slow")
     await command(typed, second, "set customer_impact degraded")
     await start(typed, "start Disk filling")
