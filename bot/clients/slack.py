@@ -460,6 +460,14 @@ class SlackWorkspace:
             return False
         return True
 
+    async def update_view(self, view_id: str, view: dict[str, Any], view_hash: str = "") -> None:
+        """Replace an open modal's view (a choice in it changed what it asks); ``view_hash``
+        makes Slack refuse (``hash_conflict``) if the view changed meanwhile."""
+        if view_hash:
+            await self.client.views_update(view_id=view_id, view=view, hash=view_hash)
+        else:
+            await self.client.views_update(view_id=view_id, view=view)
+
     @slack_call
     async def reply(self, response_url: str, text: str) -> None:
         """Answer a person privately through the ``response_url`` of their command or modal."""

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from bot.basics.render import readable
+from bot.basics.slack_text import SlackText
+from bot.record import fields
+from bot.record.incident_types import CustomField, FieldValue
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Action, Draft, Metric
 from bot.record.postmortem.writing import WrittenDraft
@@ -83,7 +88,10 @@ def _viewer(request: web.Request) -> Viewer:
 
 
 def incident_summary(
-    incident: Incident, names: dict[str, str], now: datetime
+    incident: Incident,
+    names: dict[str, str],
+    now: datetime,
+    values: Mapping[str, FieldValue] | None = None,
 ) -> IncidentSummaryPublic:
     began = incident.started_at or incident.declared_at
     ended = incident.resolved_at or now
@@ -93,6 +101,11 @@ def incident_summary(
         severity=incident.severity,
         status=incident.status,
         private=incident.is_private,
+        type=incident.incident_type,
+        fields={
+            name: readable(value, names) if isinstance(value, SlackText) else value
+            for name, value in (values or {}).items()
+        },
         commander=_person(incident.commander, names),
         channel=ChannelPublic(id=incident.channel_id, name=incident.channel_name)
         if incident.channel_id
@@ -154,10 +167,15 @@ def _action(action: Action) -> ActionPublic:
     )
 
 
-def incident_detail(written: WrittenDraft, names: dict[str, str], now: datetime) -> IncidentPublic:
+def incident_detail(
+    written: WrittenDraft,
+    names: dict[str, str],
+    now: datetime,
+    values: Mapping[str, FieldValue] | None = None,
+) -> IncidentPublic:
     draft: Draft = written.draft
     return IncidentPublic(
-        **dict(incident_summary(draft.incident, names, now)),
+        **dict(incident_summary(draft.incident, names, now, values)),
         description=draft.description,
         metrics=[_metric(metric) for metric in draft.metrics],
         # The draft's lines carry these fields under the same names.
@@ -178,16 +196,29 @@ async def list_incidents(request: web.Request) -> web.Response:
     viewer = _viewer(request)
     team_id = await team_of(request, web_, viewer)
     try:
-        query = parse_filters(request.query, zone=web_.settings.timezone, team_id=team_id)
+        query = parse_filters(
+            request.query,
+            zone=web_.settings.timezone,
+            team_id=team_id,
+            types=web_.settings.incident_types,
+        )
     except FilterError as error:
         raise _error(400, "bad_filter", str(error)) from None
     page = await incidents_for(web_, viewer, query)
+    custom = web_.settings.incident_types.fields
     async with session_scope(web_.services.engine) as session:
-        names = await known_names(session, {i.commander for i in page.incidents if i.commander})
+        values = await fields.values_for(session, [i.id for i in page.incidents if i.id], custom)
+        names = await known_names(
+            session,
+            {i.commander for i in page.incidents if i.commander} | _people_in(values, custom),
+        )
     now = web_.services.clock()
     return _json(
         IncidentListPublic(
-            items=[incident_summary(incident, names, now) for incident in page.incidents],
+            items=[
+                incident_summary(incident, names, now, values.get(incident.id or 0))
+                for incident in page.incidents
+            ],
             total=page.total,
             page=page.page,
             per_page=page.per_page,
@@ -208,9 +239,24 @@ async def get_incident(request: web.Request) -> web.Response:
     web_ = web_context(request)
     incident, incident_id = await _visible(request, web_)
     written = await incident_draft(web_, incident_id)
+    custom = web_.settings.incident_types.fields
     async with session_scope(web_.services.engine) as session:
-        names = await known_names(session, {incident.commander} - {None})  # type: ignore[arg-type]
-    return _json(incident_detail(written, names, web_.services.clock()))
+        values = await fields.values_of(session, incident_id, custom)
+        people = {incident.commander} - {None} | _people_in({incident_id: values}, custom)
+        names = await known_names(session, people)  # type: ignore[arg-type]
+    return _json(incident_detail(written, names, web_.services.clock(), values))
+
+
+def _people_in(
+    values: Mapping[int, Mapping[str, FieldValue]], custom: Mapping[str, CustomField]
+) -> set[str]:
+    """The user ids user fields name, so answers can give their names."""
+    return {
+        str(value)
+        for by_field in values.values()
+        for name, value in by_field.items()
+        if (field := custom.get(name)) is not None and field.kind == "user"
+    }
 
 
 async def get_postmortem(request: web.Request) -> web.Response:

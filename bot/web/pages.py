@@ -108,7 +108,12 @@ async def incident_list(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer, csrf = _viewer_and_csrf(request)
     team_id = await team_of(request, web_, viewer)
-    query = parse_filters(request.query, zone=web_.settings.timezone, team_id=team_id)
+    query = parse_filters(
+        request.query,
+        zone=web_.settings.timezone,
+        team_id=team_id,
+        types=web_.settings.incident_types,
+    )
     page = await incidents_for(web_, viewer, query)
     async with session_scope(web_.services.engine) as session:
         names = await known_names(
@@ -126,6 +131,7 @@ async def incident_list(request: web.Request) -> web.Response:
         statuses=STATUSES,
         severities=("SEV1", "SEV2", "SEV3", "SEV4"),
         chosen=filter_values(query, request.query),
+        incident_types=web_.settings.incident_types,
         page_url=lambda number: _page_url(request, number),
     )
     return response
@@ -252,7 +258,13 @@ async def insights_page(request: web.Request) -> web.Response:
     since = now - timedelta(days=INSIGHTS_DAYS)
     visible = await all_incidents_for(web_, viewer, IncidentQuery(team_id=team_id, since=since))
     async with session_scope(web_.services.engine) as session:
-        insights = await load_insights(session, visible, now=now, zone=web_.settings.timezone)
+        insights = await load_insights(
+            session,
+            visible,
+            now=now,
+            zone=web_.settings.timezone,
+            custom=list(web_.settings.incident_types.fields.values()),
+        )
     return render_page(
         request,
         "web/insights.html.j2",
