@@ -295,6 +295,12 @@ class EmulatorState:
     def ephemeral_for(self, user: str) -> list[EphemeralMessage]:
         return [msg for msg in self.ephemeral if msg.user == user]
 
+    def direct_messages(self, user: str) -> list[Message]:
+        """What the bot said to ``user`` in their DM with it (emulator.api_conversations.
+        dm_channel names it), oldest first."""
+        channel = self.channels.get("D" + user[1:])
+        return list(channel.messages) if channel else []
+
     def find_message(self, channel: Channel, ts: str) -> Message:
         message = channel.find(ts)
         if message is None:

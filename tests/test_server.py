@@ -131,6 +131,13 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     )
     assert "## Status page updates" in postmortem
     assert "Some card payments fail at checkout." in postmortem
+    # On call: Alice asks who is on call (Bob); Bob hands over to Carol with an override; the
+    # policy's first level reaches the schedule, so Carol, told by DM, in the record too.
+    assert re.search(r"\*checkout-primary\*: @Bob Okafor until .* then @Carol", result.stdout)
+    assert "Override #1: @Carol Tanaka is on call for *checkout-primary*" in result.stdout
+    assert "On call for *checkout-primary*: @Carol Tanaka (told by DM)" in result.stdout
+    assert "You are on call for *checkout-primary*: *INC-1*" in result.stdout
+    assert r"checkout-primary \(on call: @Carol Tanaka\)" in postmortem
 
 
 def test_demo_serve_keeps_the_incident_page_open_until_interrupted(tmp_path: Path) -> None:

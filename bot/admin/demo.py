@@ -17,6 +17,8 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import yaml
@@ -45,7 +47,10 @@ CAST = {
 }
 ALICE, BOB, CAROL, DAVE, ERIN = CAST
 DBA_TEAM = "S0DBATEAM"
-# SEV2 incidents page the checkout on-call (Bob, and a PagerDuty service), then the DBAs.
+# The checkout team's on-call schedule: a weekly rotation of Bob and Carol in Paris, Bob's
+# week now (the demo's start is worked out when it runs: demo_schedules).
+CHECKOUT_SCHEDULE = "checkout-primary"
+# SEV2 incidents page whoever is on call for checkout (and a PagerDuty service), then the DBAs.
 DEMO_POLICIES = {
     "policies": {
         "checkout-oncall": {
@@ -53,7 +58,7 @@ DEMO_POLICIES = {
                 {
                     "timeout": "5m",
                     "targets": [
-                        {"user": BOB},
+                        {"schedule": CHECKOUT_SCHEDULE},
                         {"pagerduty": {"service": "Checkout", "routing_key_env": "DEMO_PD_KEY"}},
                     ],
                 },
@@ -109,6 +114,15 @@ class AlertNotification:
 
 
 @dataclass(frozen=True)
+class OnCall:
+    """Someone runs ``/oncall <text>`` in #general."""
+
+    minutes: int
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Acknowledge:
     """Someone presses the Acknowledge button on the latest escalation message."""
 
@@ -126,10 +140,13 @@ class FixTime:
     at_minute: int
 
 
-# The alert opens the incident; Alice takes the lead. Bob (level 1 of the policy) does not
-# answer in time; the DBAs (level 2) do.
-Step = Say | Run | Acknowledge | AlertNotification | FixTime
+# Bob is on call this week but at the dentist this morning: he hands the pager to Carol. The
+# alert opens the incident, and level 1 of the policy reaches the schedule, so Carol; Alice
+# takes the lead. Nobody acknowledges level 1 in time; the DBAs (level 2) do.
+Step = Say | Run | OnCall | Acknowledge | AlertNotification | FixTime
 SCRIPT: list[Step] = [
+    OnCall(0, ALICE, ""),
+    OnCall(0, BOB, f"override @carol {CHECKOUT_SCHEDULE} now for 4h"),
     AlertNotification(1, "firing"),
     Run(2, ALICE, "lead @alice"),
     Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
@@ -196,12 +213,12 @@ async def run_demo(
         github = await stack.enter_async_context(
             FakeGitHub(token=DEMO_GITHUB_TOKEN, repos={DEMO_REPOSITORY})
         )
-        settings = _demo_settings(environ, slack, pagerduty, workdir, github.url)
+        clock = ScriptedClock()
+        settings = _demo_settings(environ, slack, pagerduty, workdir, github.url, clock.start)
         for user_id, (name, real_name) in CAST.items():
             slack.add_user(user_id, name, real_name, tz=settings.timezone)
         slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
-        slack.create_channel("general", creator=ALICE, members=CAST)
-        clock = ScriptedClock()
+        general = slack.create_channel("general", creator=ALICE, members=CAST)
         runner = web.AppRunner(create_app(settings, clock=clock))
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -221,7 +238,7 @@ async def run_demo(
                 await _settle(runner.app, slack)
                 channel_id = channel_id or await _incident_channel(slack)
                 continue
-            await _play(slack, channel_id, step, clock.now)
+            await _play(slack, channel_id or general.id, step, clock.now)
             await _settle(runner.app, slack)
         await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
         await _resolve(slack, channel_id)
@@ -230,6 +247,12 @@ async def run_demo(
         print("\n" + slack.transcript(channel_id, tz=settings.timezone, as_shown=True))
         print("\nWhat Alice saw privately:")
         for message in slack.ephemeral_for(ALICE):
+            print(f"  {displayed(message.text, slack.workspace())}")
+        print("\nWhat Bob saw privately:")
+        for message in slack.ephemeral_for(BOB):
+            print(f"  {displayed(message.text, slack.workspace())}")
+        print("\nWhat warroom told Carol in a direct message:")
+        for message in slack.direct_messages(CAROL):
             print(f"  {displayed(message.text, slack.workspace())}")
         print("\nWhat PagerDuty received:")
         for event in pagerduty.events:
@@ -271,9 +294,12 @@ def _demo_settings(
     pagerduty: FakePagerDuty,
     workdir: Path,
     github_url: str,
+    start: datetime,
 ) -> Settings:
     policies = workdir / "escalation-policies.yaml"
     policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
+    schedules = workdir / "oncall-schedules.yaml"
+    schedules.write_text(yaml.safe_dump(demo_schedules(start)), encoding="utf-8")
     routes = workdir / "alert-routes.yaml"
     routes.write_text(yaml.safe_dump(DEMO_ROUTES), encoding="utf-8")
     base = Settings.from_env(
@@ -282,6 +308,7 @@ def _demo_settings(
             "DATABASE_URL": f"sqlite:///{workdir / 'warroom.db'}",
             **{name: value for name, value in environ.items() if value},
             "WARROOM_ESCALATION_POLICIES": str(policies),
+            "WARROOM_ONCALL_SCHEDULES": str(schedules),
             "WARROOM_ALERT_ROUTES": str(routes),
             "WARROOM_ALERT_TOKEN": DEMO_ALERT_TOKEN,
             "DEMO_PD_KEY": DEMO_ROUTING_KEY,
@@ -298,6 +325,29 @@ def _demo_settings(
         slack_signing_secret=slack.signing_secret,
         slack_api_url=slack.base_url,
     )
+
+
+def demo_schedules(start: datetime) -> dict[str, Any]:
+    """The checkout schedule, Bob's week holding the whole demo: the rotation began at 09:00
+    in Paris two days before the demo's start, so the next handoff is days away."""
+    zone = "Europe/Paris"
+    began = (start.astimezone(ZoneInfo(zone)) - timedelta(days=2)).replace(hour=9, minute=0)
+    return {
+        "schedules": {
+            CHECKOUT_SCHEDULE: {
+                "timezone": zone,
+                "owners": [ALICE],
+                "layers": [
+                    {
+                        "name": "weekly",
+                        "start": f"{began:%Y-%m-%d %H:%M}",
+                        "rotation": "weekly",
+                        "members": [BOB, CAROL],
+                    }
+                ],
+            }
+        }
+    }
 
 
 async def _post_alert(url: str, status: str, clock: ScriptedClock) -> None:
@@ -356,6 +406,9 @@ async def _play(slack: SlackEmulator, channel_id: str, step: Step, said_at: date
     elif isinstance(step, Run):
         print(f"{name} types: /incident {step.text}")
         await slack.send_command(step.text, user=step.user, channel=channel_id)
+    elif isinstance(step, OnCall):
+        print(f"{name} types in #general: /oncall {step.text}".rstrip())
+        await slack.send_command(step.text, user=step.user, channel=channel_id, command="/oncall")
     elif isinstance(step, FixTime):
         when = (said_at - timedelta(minutes=step.minutes - step.at_minute)).strftime("%H:%M UTC")
         print(f"{name} types: /incident time {step.milestone} {when}")

@@ -139,8 +139,7 @@ def seen(messages: Iterable[EphemeralMessage]) -> str:
 
 def dms(slack: SlackEmulator, user: str) -> list[Message]:
     """What the bot said to ``user`` in their DM with it."""
-    channel = slack.channels.get("D" + user[1:])
-    return list(channel.messages) if channel else []
+    return slack.direct_messages(user)
 
 
 async def press(warroom: Warroom, user: str, request: Message, action: SwapMessage) -> str:

@@ -144,8 +144,7 @@ async def escalations(warroom: Warroom) -> list[Escalation]:
 
 def dms(slack: SlackEmulator, user: str) -> list[str]:
     """What the bot told ``user`` in their DM with it."""
-    channel = slack.channels.get("D" + user[1:])
-    return [message.text for message in channel.messages] if channel else []
+    return [message.text for message in slack.direct_messages(user)]
 
 
 def updates(slack: SlackEmulator) -> list[str]:
