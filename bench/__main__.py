@@ -1,4 +1,5 @@
-"""Every benchmark in order: event ingestion, alert storm, postmortem rendering, on-call schedules.
+"""Every benchmark in order: event ingestion, alert storm, postmortem rendering, on-call schedules
+and the /oncall command.
 
 ``python -m bench`` prints the figures and writes nothing. ``python -m bench
 --write-results`` also writes them into ``bench/RESULTS.md`` (or ``--results PATH``): the
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import alert_storm, ingestion, oncall, postmortem_render, profiling
+from bench import alert_storm, ingestion, oncall, oncall_command, postmortem_render, profiling
 from bench.harness import REPO, Machine, machine, verdict
 
 PROG = "python -m bench"
@@ -125,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         render = run_alone("bench.postmortem_render", ["--runs", "1"] if args.quick else [])
         print("\n== on-call schedules ==", flush=True)
         schedules = run_alone("bench.oncall", ["--quick"] if args.quick else [])
+        print("\n== /oncall ==", flush=True)
+        command = run_alone("bench.oncall_command", ["--quick"] if args.quick else [])
         host.extra["load average after"] = load_average()
 
         if not args.write_results:
@@ -134,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not all(target.met for target in ingestion.targets(ingest)):
             profile_lines = profile_section(ingest, profile_path if want_profile else None)
     generated = results(
-        args, host, started, ingest, storm, (render, schedules), targets, profile_lines
+        args, host, started, ingest, storm, (render, schedules, command), targets, profile_lines
     )
     document = args.results.read_text(encoding="utf-8")
     args.results.write_text(splice(document, generated), encoding="utf-8")
@@ -244,12 +247,12 @@ def results(
     started: datetime,
     ingest: ingestion.Outcome,
     storm: alert_storm.Outcome,
-    outputs: tuple[list[str], list[str]],
+    outputs: tuple[list[str], list[str], list[str]],
     targets: list[str],
     profile_lines: list[str],
 ) -> str:
     """What goes between the markers of the results file."""
-    render, schedules = outputs
+    render, schedules, command = outputs
     m = storm.milestones
     storm_ratio = m.channels / storm.floor if storm.floor else math.nan
     command = "python -m bench --write-results" + (" --quick" if args.quick else "")
@@ -279,6 +282,7 @@ def results(
         f"{verdict(storm_ratio <= STORM_TARGET)} |",
         _target_row(render, postmortem_render.TARGET),
         _target_row(schedules, oncall.TARGET),
+        _target_row(command, oncall_command.TARGET),
         "",
         "### Event ingestion",
         "",
@@ -327,6 +331,14 @@ def results(
         "",
         "```",
         *schedules,
+        "```",
+        "",
+        "### /oncall",
+        "",
+        "`python -m bench.oncall_command`:",
+        "",
+        "```",
+        *command,
         "```",
         "",
     ]

@@ -53,6 +53,12 @@ WEEKENDS = {"days": ["sat", "sun"], "from": "08:00", "to": "20:00"}
 
 def build_schedules(count: int, seed: int = 26) -> list[Schedule]:
     """``count`` schedules of three layers of ten members each, the same for a seed."""
+    document = schedule_document(count, seed)
+    return list(parse_schedules(document, now=YEAR_START).by_name.values())
+
+
+def schedule_document(count: int, seed: int = 26) -> dict[str, Any]:
+    """The schedule file of ``build_schedules``, as YAML would load it."""
     rng = random.Random(seed)
     body = {
         f"team-{number}": {
@@ -65,7 +71,7 @@ def build_schedules(count: int, seed: int = 26) -> list[Schedule]:
         }
         for number in range(count)
     }
-    return list(parse_schedules({"schedules": body}, now=YEAR_START).by_name.values())
+    return {"schedules": body}
 
 
 def _layer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bench.__main__ import _target_row
 from bench.oncall import TARGET
+from bench.oncall_command import TARGET as COMMAND_TARGET
 from tests.test_bench import run_quick
 
 
@@ -25,3 +26,14 @@ def test_a_verdict_line_becomes_a_row_of_the_targets_table() -> None:
         _target_row([line], TARGET) == f"| {TARGET} | 38.1 ms of CPU (cold; warm 30.2 ms) | MET |"
     )
     assert _target_row([], TARGET) == f"| {TARGET} | not measured | NOT MET |"
+
+
+def test_the_oncall_command_benchmark_answers_with_every_schedule() -> None:
+    """A real `warroom serve` with five schedules answers `/oncall` naming all five."""
+    output = run_quick("bench.oncall_command")
+    lines = output.splitlines()
+    assert "/oncall answered with 5 schedules; median " in output, output
+    baseline = "baseline, /incident help through the same server"
+    assert any(line.startswith(baseline) for line in lines), output
+    verdict = next(line for line in lines if line.startswith(COMMAND_TARGET))
+    assert verdict.endswith(": not judged (5 schedules, a --quick run)"), verdict

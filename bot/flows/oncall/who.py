@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.flows.oncall.common import OncallRefused, overrides_around, schedule_named
 from bot.flows.people import zone_of
-from bot.record.oncall.engine import Override, Shift, next_shift, on_call_at
+from bot.record.oncall.engine import HORIZON, Override, Shift, next_shift, on_call_at
 from bot.record.oncall.schedules import Schedule
 from bot.services import Services
 from bot.store.db import session_scope
@@ -52,6 +52,9 @@ def _asked_about(services: Services, name: str | None, named_as_subcommand: bool
 
 
 def _on_call(schedule: Schedule, overrides: Sequence[Override], now: datetime) -> OnCall:
-    return OnCall(
-        schedule, on_call_at(schedule, overrides, now), next_shift(schedule, overrides, now)
-    )
+    shift = on_call_at(schedule, overrides, now)
+    # The next shift begins where this one (the whole stretch of one person) ends, unless the
+    # engine stopped looking at its horizon: then next_shift says whether there is one.
+    if shift.end < now + HORIZON:
+        return OnCall(schedule, shift, on_call_at(schedule, overrides, shift.end))
+    return OnCall(schedule, shift, next_shift(schedule, overrides, now))

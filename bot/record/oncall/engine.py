@@ -128,11 +128,17 @@ def next_shift(
     user: str | None = None,
 ) -> Shift | None:
     """The next shift to begin after ``after`` (a gap included), or ``user``'s next one;
-    None when there is none within HORIZON."""
-    for shift in final_shifts(schedule, overrides, after, min(after + HORIZON, LATEST)):
-        if shift.start > after and (user is None or shift.user == user):
-            return on_call_at(schedule, overrides, shift.start)
-    return None
+    None when there is none within HORIZON. Looked for in a widening window: the next
+    handoff is usually days away, and a year of shifts costs fifty times a week's."""
+    reach = _FIRST_REACH
+    while True:
+        end = min(after + reach, LATEST)
+        for shift in final_shifts(schedule, overrides, after, end):
+            if shift.start > after and (user is None or shift.user == user):
+                return on_call_at(schedule, overrides, shift.start)
+        if reach >= HORIZON or end == LATEST:
+            return None
+        reach = min(reach * 4, HORIZON)
 
 
 def gaps(
