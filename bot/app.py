@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, YIELDING_JOBS
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
+from bot.flows.oncall_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
@@ -178,6 +179,8 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     watch = SlackWatch(app[services_key])
     app[slack_watch_key] = watch
     watch.start()
+    # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
+    await schedule_feed_refreshes(app[services_key])
     runner.start()
     sender.start()
     yield

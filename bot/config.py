@@ -43,6 +43,9 @@ DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 DEFAULT_OIDC_AUTHORIZE_URL = "https://slack.com/openid/connect/authorize"
 DEFAULT_STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 WEB_AUTH_MODES = ("slack", "none")
+DEFAULT_ICAL_REFRESH = timedelta(minutes=15)
+# Sooner than this would only load the calendar tools a team is leaving.
+ICAL_REFRESH_MIN = timedelta(minutes=1)
 # HMAC-SHA256 keys shorter than this are guessable.
 SESSION_SECRET_MIN = 32
 # Roles every incident can have besides its commander; operators add their own.
@@ -110,6 +113,8 @@ class Settings:
     escalation_policies: Policies = NO_POLICIES
     # On-call schedules (WARROOM_ONCALL_SCHEDULES): bot/record/oncall/schedules.py.
     oncall_schedules: Schedules = NO_SCHEDULES
+    # How often each iCal layer's external feed is fetched again (bot/flows/oncall_feeds.py).
+    oncall_ical_refresh: timedelta = DEFAULT_ICAL_REFRESH
     # Routing keys of the policies' PagerDuty targets, by the variable each is read from.
     pager_keys: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
@@ -175,6 +180,7 @@ class Settings:
             roles=_roles(environ.get("WARROOM_ROLES")),
             escalation_policies=policies,
             oncall_schedules=_schedules(environ.get("WARROOM_ONCALL_SCHEDULES")),
+            oncall_ical_refresh=_ical_refresh(environ.get("WARROOM_ONCALL_ICAL_REFRESH")),
             pager_keys=MappingProxyType(
                 {name: Secret(environ.get(name, "")) for name in policies.routing_key_envs()}
             ),
@@ -391,6 +397,19 @@ def _schedules(raw: str | None) -> Schedules:
     except ScheduleError as error:
         problems = "\n  ".join(error.problems)
         raise ConfigError(f"WARROOM_ONCALL_SCHEDULES: {raw}:\n  {problems}") from None
+
+
+def _ical_refresh(raw: str | None) -> timedelta:
+    """``15m`` by default; at least a minute."""
+    if raw is None or not raw.strip():
+        return DEFAULT_ICAL_REFRESH
+    try:
+        every = parse_duration(raw)
+    except ValueError as error:
+        raise ConfigError(f"WARROOM_ONCALL_ICAL_REFRESH: {error}") from None
+    if every < ICAL_REFRESH_MIN:
+        raise ConfigError("WARROOM_ONCALL_ICAL_REFRESH: at least 1m (a minute)")
+    return every
 
 
 def _routes(raw: str | None) -> Routes:
