@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.record.oncall.calendar import (
     FEED_AHEAD,
     FEED_PAST,
+    REACH,
     FeedEntry,
     FeedKind,
     person_entries,
@@ -24,7 +25,6 @@ from bot.record.oncall.calendar_tokens import (
     schedule_feed,
     token_opens,
 )
-from bot.record.oncall.engine import HORIZON
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule
@@ -103,7 +103,7 @@ async def open_feed(services: Services, *, kind: FeedKind, subject: str, token: 
         if not await token_opens(session, feed=feed, token=token) or not exists:
             return None
         overrides = await overrides_between(
-            session, start=now - FEED_PAST - HORIZON, end=now + FEED_AHEAD + HORIZON
+            session, start=now - FEED_PAST - REACH, end=now + FEED_AHEAD + REACH
         )
         schedules = await with_feed_copies(session, schedules)
         if kind == "schedule":

@@ -2,7 +2,8 @@
 
 A schedule's feed has every final shift (gaps too: nobody on call is worth seeing in a
 calendar); a person's feed has their shifts in every schedule. A shift is shown whole, with
-its real start and end even where it reaches past the window, and its ``uid`` depends on
+its real start and end even where it reaches past the window (up to ten years away; a
+stretch longer than that is shown as from and until ever), and its ``uid`` depends on
 the feed, the schedule, the person and the start alone: asked again, a feed names the same
 shift the same way, and a calendar that subscribed updates it in place (an override that
 shortens a shift changes its end, not its identity).
@@ -16,12 +17,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import NAMESPACE_URL, uuid5
 
-from bot.record.oncall.engine import EARLIEST, LATEST, Override, Shift, final_shifts, on_call_at
+from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, final_shifts
 from bot.record.oncall.schedules import Schedule
 
 FEED_PAST = timedelta(days=30)
 FEED_AHEAD = timedelta(days=90)
-_INSTANT = timedelta(microseconds=1)
+# How far a feed looks for the real start of its first shift and the end of its last (a
+# gap before a schedule begins, one person on call for years): in years, the engine's
+# HORIZON each. The overrides read for a feed must reach as far (``REACH``).
+_REACH_YEARS = 10
+REACH = HORIZON * _REACH_YEARS
 FeedKind = Literal["person", "schedule"]
 
 
@@ -66,15 +71,49 @@ def whole_shifts(
     schedule: Schedule, overrides: Sequence[Override], start: datetime, end: datetime
 ) -> list[Shift]:
     """The final shifts overlapping ``start`` to ``end``, the first and last not cut there
-    but reaching as far as they really do (up to the engine's horizon)."""
+    but reaching as far as they really do (``REACH`` at most: beyond, since and until
+    ever), so that neither depends on when the feed is asked for."""
     shifts = final_shifts(schedule, overrides, start, end)
     first, last = shifts[0], shifts[-1]
-    if first.start == start and start > EARLIEST:
-        first = first._replace(start=on_call_at(schedule, overrides, start).start)
-        shifts[0] = first
-    if last.end == end and end < LATEST:
-        shifts[-1] = shifts[-1]._replace(end=on_call_at(schedule, overrides, end - _INSTANT).end)
+    shifts[0] = first._replace(start=_stretch_start(schedule, overrides, start, first.user))
+    shifts[-1] = shifts[-1]._replace(end=_stretch_end(schedule, overrides, end, last.user))
     return shifts
+
+
+def _stretch_start(
+    schedule: Schedule, overrides: Sequence[Override], at: datetime, user: str | None
+) -> datetime:
+    """When ``user`` (or nobody) began to hold the schedule without a break up to ``at``,
+    looked for a year at a time back."""
+    for _ in range(_REACH_YEARS):
+        if at <= EARLIEST:
+            return EARLIEST
+        low = max(at - HORIZON, EARLIEST)
+        before = final_shifts(schedule, overrides, low, at)[-1]
+        if before.user != user:
+            return at  # handed over right there
+        if before.start > low:
+            return before.start
+        at = low
+    return EARLIEST
+
+
+def _stretch_end(
+    schedule: Schedule, overrides: Sequence[Override], at: datetime, user: str | None
+) -> datetime:
+    """Until when ``user`` (or nobody) holds the schedule without a break from ``at``,
+    looked for a year at a time ahead."""
+    for _ in range(_REACH_YEARS):
+        if at >= LATEST:
+            return LATEST
+        high = min(at + HORIZON, LATEST)
+        after = final_shifts(schedule, overrides, at, high)[0]
+        if after.user != user:
+            return at
+        if after.end < high:
+            return after.end
+        at = high
+    return LATEST
 
 
 def shift_uid(kind: FeedKind, schedule: str, shift: Shift) -> str:
