@@ -10,6 +10,7 @@ import re
 from bisect import bisect_right
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -71,14 +72,14 @@ class Feeds:
     database: str
 
 
-@pytest.fixture
-async def feeds(slack: SlackEmulator, sqlite_url: str, tmp_path: Path) -> AsyncIterator[Feeds]:
+@asynccontextmanager
+async def serving(slack: SlackEmulator, database: str, tmp_path: Path) -> AsyncIterator[Feeds]:
     """The bot serving the schedules, with names known and two overrides made."""
     path = tmp_path / "schedules.yaml"
     path.write_text(FILE)
     schedules = load_schedules(path, now=datetime.now(UTC))
     async with running_warroom(
-        slack, sqlite_url, Clock(NOW), oncall_schedules=schedules, public_url=PUBLIC
+        slack, database, Clock(NOW), oncall_schedules=schedules, public_url=PUBLIC
     ) as warroom:
         primary = schedules.get("payments-primary")
         assert primary is not None
@@ -98,7 +99,22 @@ async def feeds(slack: SlackEmulator, sqlite_url: str, tmp_path: Path) -> AsyncI
                     created_at=NOW - timedelta(days=10),
                 )
             await session.commit()
-        yield Feeds(warroom, path, sqlite_url)
+        yield Feeds(warroom, path, database)
+
+
+@pytest.fixture
+async def feeds(slack: SlackEmulator, sqlite_url: str, tmp_path: Path) -> AsyncIterator[Feeds]:
+    async with serving(slack, sqlite_url, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def feeds_any_db(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> AsyncIterator[Feeds]:
+    """The same, on SQLite and on PostgreSQL: where the tokens are kept."""
+    async with serving(slack, database_url, tmp_path) as running:
+        yield running
 
 
 async def ask(feeds: Feeds, user: str, text: str = "") -> str:
@@ -309,7 +325,8 @@ async def test_a_shift_keeps_its_uid_across_requests_and_changes(feeds: Feeds) -
     assert before[spring.uid].end == datetime(2026, 3, 30, 7, tzinfo=UTC)
 
 
-async def test_a_wrong_or_missing_token_opens_nothing_and_says_nothing(feeds: Feeds) -> None:
+async def test_a_wrong_or_missing_token_opens_nothing_and_says_nothing(feeds_any_db: Feeds) -> None:
+    feeds = feeds_any_db
     alices = link_in(await ask(feeds, ALICE))
     platform = link_in(await ask(feeds, ALICE, "platform"))
     token = alices.partition("?token=")[2]
@@ -329,7 +346,8 @@ async def test_a_wrong_or_missing_token_opens_nothing_and_says_nothing(feeds: Fe
     assert (await fetch(feeds, alices))[0] == (await fetch(feeds, platform))[0] == 200
 
 
-async def test_rotating_ends_the_earlier_links_and_only_those(feeds: Feeds) -> None:
+async def test_rotating_ends_the_earlier_links_and_only_those(feeds_any_db: Feeds) -> None:
+    feeds = feeds_any_db
     phone, laptop = link_in(await ask(feeds, ALICE)), link_in(await ask(feeds, ALICE))
     bobs = link_in(await ask(feeds, BOB, "platform"))
     alices_platform = link_in(await ask(feeds, ALICE, "platform"))
@@ -345,7 +363,8 @@ async def test_rotating_ends_the_earlier_links_and_only_those(feeds: Feeds) -> N
     assert (await fetch(feeds, link_in(reply)))[0] == 200
 
 
-async def test_each_ask_gives_a_link_and_five_work_at_once(feeds: Feeds) -> None:
+async def test_each_ask_gives_a_link_and_five_work_at_once(feeds_any_db: Feeds) -> None:
+    feeds = feeds_any_db
     links = [link_in(await ask(feeds, CAROL)) for _ in range(5)]
     sixth = await ask(feeds, CAROL)
     assert "Your oldest link to it stopped working: 5 work at once." in sixth

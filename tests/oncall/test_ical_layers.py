@@ -177,19 +177,19 @@ async def test_a_feed_over_10_mb_is_refused_as_it_streams(
 
 
 async def test_the_copy_serves_every_replica_and_outlives_a_restart(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, source: CalendarSource, clock: Clock
+    slack: SlackEmulator, database_url: str, tmp_path: Path, source: CalendarSource, clock: Clock
 ) -> None:
     path = schedule_file(tmp_path, source.url)
-    async for _ in started(slack, sqlite_url, path, clock):
+    async for _ in started(slack, database_url, path, clock):
         pass
     source.status = 503
-    async for warroom in started(slack, sqlite_url, path, clock):  # the next start
+    async for warroom in started(slack, database_url, path, clock):  # the next start
         assert source.requests == 2  # it asked at once, and was refused
         row = await _copy(warroom)
         assert (
             row.fetched_at == NOW and row.failing_since == NOW and "HTTP 503" in (row.error or "")
         )
-    assert who(path, sqlite_url, "2026-03-29 12:00 UTC")["user"] == BOB
+    assert who(path, database_url, "2026-03-29 12:00 UTC")["user"] == BOB
 
 
 async def test_a_copy_of_another_address_is_not_used(

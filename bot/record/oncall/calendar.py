@@ -75,45 +75,37 @@ def whole_shifts(
     ever), so that neither depends on when the feed is asked for."""
     shifts = final_shifts(schedule, overrides, start, end)
     first, last = shifts[0], shifts[-1]
-    shifts[0] = first._replace(start=_stretch_start(schedule, overrides, start, first.user))
-    shifts[-1] = shifts[-1]._replace(end=_stretch_end(schedule, overrides, end, last.user))
+    shifts[0] = first._replace(start=_stretch_edge(schedule, overrides, start, first.user, -1))
+    shifts[-1] = shifts[-1]._replace(end=_stretch_edge(schedule, overrides, end, last.user, 1))
     return shifts
 
 
-def _stretch_start(
-    schedule: Schedule, overrides: Sequence[Override], at: datetime, user: str | None
+def _stretch_edge(
+    schedule: Schedule,
+    overrides: Sequence[Override],
+    at: datetime,
+    user: str | None,
+    way: Literal[-1, 1],
 ) -> datetime:
-    """When ``user`` (or nobody) began to hold the schedule without a break up to ``at``,
-    looked for a year at a time back."""
+    """Where ``user`` (or nobody), on call without a break up to ``at`` (``way`` -1) or
+    from it (1), began or stops: looked for a year at a time, back or ahead."""
+    limit = EARLIEST if way < 0 else LATEST
     for _ in range(_REACH_YEARS):
-        if at <= EARLIEST:
-            return EARLIEST
-        low = max(at - HORIZON, EARLIEST)
-        before = final_shifts(schedule, overrides, low, at)[-1]
-        if before.user != user:
+        if at == limit:
+            break
+        further = max(at - HORIZON, EARLIEST) if way < 0 else min(at + HORIZON, LATEST)
+        if way < 0:
+            nearest = final_shifts(schedule, overrides, further, at)[-1]
+            edge = nearest.start
+        else:
+            nearest = final_shifts(schedule, overrides, at, further)[0]
+            edge = nearest.end
+        if nearest.user != user:
             return at  # handed over right there
-        if before.start > low:
-            return before.start
-        at = low
-    return EARLIEST
-
-
-def _stretch_end(
-    schedule: Schedule, overrides: Sequence[Override], at: datetime, user: str | None
-) -> datetime:
-    """Until when ``user`` (or nobody) holds the schedule without a break from ``at``,
-    looked for a year at a time ahead."""
-    for _ in range(_REACH_YEARS):
-        if at >= LATEST:
-            return LATEST
-        high = min(at + HORIZON, LATEST)
-        after = final_shifts(schedule, overrides, at, high)[0]
-        if after.user != user:
-            return at
-        if after.end < high:
-            return after.end
-        at = high
-    return LATEST
+        if edge != further:
+            return edge
+        at = further
+    return limit
 
 
 def shift_uid(kind: FeedKind, schedule: str, shift: Shift) -> str:

@@ -107,8 +107,7 @@ async def feed_states(session: AsyncSession, schedules: Iterable[Schedule]) -> l
         for layer in schedule.layers:
             if layer.ical is None:
                 continue
-            row = copies.get((schedule.name, layer.name))
-            current = row if row is not None and row.url == layer.ical.url else None
+            current = _current(copies, schedule, layer)
             states.append(
                 FeedState(
                     schedule=schedule.name,
@@ -135,9 +134,16 @@ def _filled(
     """The layer as it is, or an iCal layer with its copy's shifts."""
     if layer.ical is None:
         return layer
-    row = copies.get((schedule.name, layer.name))
-    current = row if row is not None and row.url == layer.ical.url else None
+    current = _current(copies, schedule, layer)
     return replace(layer, ical=replace(layer.ical, shifts=_reading(layer, current).shifts))
+
+
+def _current(
+    copies: dict[tuple[str, str], OncallIcalCopy], schedule: Schedule, layer: Layer
+) -> OncallIcalCopy | None:
+    """The layer's copy, unless it is of an address the file no longer names."""
+    row = copies.get((schedule.name, layer.name))
+    return row if row is not None and layer.ical and row.url == layer.ical.url else None
 
 
 def _reading(layer: Layer, row: OncallIcalCopy | None) -> LayerReading:
