@@ -106,10 +106,12 @@ async def open_feed(services: Services, *, kind: FeedKind, subject: str, token: 
             session, start=now - FEED_PAST - REACH, end=now + FEED_AHEAD + REACH
         )
         schedules = await with_feed_copies(session, schedules)
-        if kind == "schedule":
-            entries = schedule_entries(schedules[0], overrides, now)
-        else:
-            entries = person_entries(schedules, overrides, subject, now)
-        people = {entry.shift.user for entry in entries if entry.shift.user}
+    # Worked out with no transaction open (SQLite's would hold every writer back meanwhile).
+    if kind == "schedule":
+        entries = schedule_entries(schedules[0], overrides, now)
+    else:
+        entries = person_entries(schedules, overrides, subject, now)
+    people = {entry.shift.user for entry in entries if entry.shift.user}
+    async with session_scope(services.engine) as session:
         names = await known_names(session, people | ({subject} if kind == "person" else set()))
     return Feed(kind, subject, entries, names, now)

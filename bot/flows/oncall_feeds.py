@@ -16,7 +16,13 @@ from datetime import datetime
 
 from bot.clients.ical_feeds import FeedUnreachable, feed_host, fetch_feed
 from bot.record.oncall.feed_copies import keep_copy, note_failure
-from bot.record.oncall.ical_layers import KEEP_AHEAD, KEEP_BEFORE, FeedRefused, read_feed
+from bot.record.oncall.ical_layers import (
+    KEEP_AHEAD,
+    KEEP_BEFORE,
+    FeedEvent,
+    FeedRefused,
+    read_feed,
+)
 from bot.record.oncall.schedules import Layer, Schedule
 from bot.services import Services
 from bot.store import jobs
@@ -71,16 +77,11 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
     assert services.http is not None, "refreshing feeds needs the application's HTTP session"
     try:
         body = await fetch_feed(services.http, url, limit=MAX_FEED_BYTES, timeout=FETCH_TIMEOUT)
-        # Parsing a large calendar takes a while: not on the event loop.
-        events = await asyncio.to_thread(
-            read_feed, body, zone=schedule.timezone, start=now - KEEP_BEFORE, end=now + KEEP_AHEAD
-        )
+        events = await _read(body, schedule, now)
     except (FeedUnreachable, FeedRefused) as failure:
-        reason = (
-            str(failure)
-            if isinstance(failure, FeedUnreachable)
-            else (f"{feed_host(url)} answered something warroom cannot use: {failure}")
-        )
+        reason = str(failure)
+        if isinstance(failure, FeedRefused):
+            reason = f"{feed_host(url)} answered something warroom cannot use: {reason}"
         async with session_scope(services.engine) as session:
             row = await note_failure(
                 session, schedule=schedule.name, layer=layer.name, url=url, reason=reason, at=now
@@ -104,6 +105,22 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
         "schedule %r: layer %r: feed refreshed, %d events", schedule.name, layer.name, len(events)
     )
     return now + services.settings.oncall_ical_refresh
+
+
+async def _read(body: bytes, schedule: Schedule, now: datetime) -> list[FeedEvent]:
+    """The feed's events, read off the event loop (a large calendar takes a while). Whatever
+    the parser raises on bytes from elsewhere is a refusal with its reason (and logged with
+    its traceback): a job that raised would be retried a few times and then given up, and
+    the layer's refreshes would stop without a word."""
+    try:
+        return await asyncio.to_thread(
+            read_feed, body, zone=schedule.timezone, start=now - KEEP_BEFORE, end=now + KEEP_AHEAD
+        )
+    except FeedRefused:
+        raise
+    except Exception as error:
+        log.exception("schedule %r: a feed the calendar parser could not read", schedule.name)
+        raise FeedRefused(f"it cannot be read ({type(error).__name__})") from None
 
 
 def _layer_of(services: Services, key: str) -> tuple[Schedule, Layer] | None:

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 import icalendar
 from aiohttp import web
+from icalendar import vDuration
 
 from bot.flows.oncall_calendars import Feed, open_feed
 from bot.record.oncall.calendar import FeedKind
@@ -74,7 +75,7 @@ def calendar_of(services: Services, feed: Feed) -> bytes:
     calendar.add("name", name)
     calendar.add("x-wr-calname", name)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", vDuration(REFRESH).to_ical().decode())
     for entry in feed.entries:
         shift = entry.shift
         context = {

@@ -1,12 +1,13 @@
 """What the on-call calendar feeds hold: whole shifts from 30 days back to 90 days ahead.
 
-A schedule's feed has every final shift (gaps too: nobody on call is worth seeing in a
-calendar); a person's feed has their shifts in every schedule. A shift is shown whole, with
-its real start and end even where it reaches past the window (up to ten years away; a
-stretch longer than that is shown as from and until ever), and its ``uid`` depends on
-the feed, the schedule, the person and the start alone: asked again, a feed names the same
-shift the same way, and a calendar that subscribed updates it in place (an override that
-shortens a shift changes its end, not its identity).
+A schedule's feed has every final shift, and the gaps between them (nobody on call is worth
+seeing in a calendar; the time before a schedule begins is no gap); a person's feed has
+their shifts in every schedule. A shift is shown whole, with its real start and end even
+where it reaches past the window (up to ten years away; a stretch longer than that is shown
+as from and until ever), and its ``uid`` depends on the feed, the schedule, the person and
+the start alone: asked again, a feed names the same shift the same way, and a calendar that
+subscribed updates it in place (an override that shortens a shift changes its end, not its
+identity).
 """
 
 from __future__ import annotations
@@ -47,10 +48,13 @@ def feed_window(now: datetime) -> tuple[datetime, datetime]:
 def schedule_entries(
     schedule: Schedule, overrides: Sequence[Override], now: datetime
 ) -> list[FeedEntry]:
-    """Every final shift of ``schedule`` (gaps included) that overlaps the window."""
+    """Every final shift of ``schedule`` that overlaps the window, and its gaps: those
+    between shifts, not the time before a schedule begins or after it ends (since or until
+    ever, ``REACH`` away or more), which is no hole in it."""
     return [
         FeedEntry(schedule, shift, shift_uid("schedule", schedule.name, shift))
         for shift in whole_shifts(schedule, overrides, *feed_window(now))
+        if shift.user is not None or (shift.start > EARLIEST and shift.end < LATEST)
     ]
 
 
