@@ -386,7 +386,7 @@ async def test_the_reply_says_what_the_link_is_and_refuses_what_is_not_a_schedul
     feeds: Feeds,
 ) -> None:
     reply = await ask(feeds, ALICE, "Platform")
-    assert reply.startswith(":calendar: Your link to the schedule *platform*:\n`https://")
+    assert reply.startswith(":calendar: A calendar link to the schedule *platform*:\n`https://")
     assert "Google Calendar" in reply and "`/oncall calendar rotate platform`" in reply
     with pytest.raises(calendar.UnknownSchedule) as unknown:
         await ask(feeds, ALICE, "payments")

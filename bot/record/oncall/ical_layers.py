@@ -131,6 +131,8 @@ def _instant(moment: date | datetime, zone: str) -> int:
 
 def _event(occurrence: icalendar.Component, zone: str) -> FeedEvent | None:
     """The occurrence as an event, or None when it takes no time or was cancelled."""
+    if not isinstance(occurrence, icalendar.Event):  # only VEVENTs are asked for
+        return None
     begins, ends = _instant(occurrence.start, zone), _instant(occurrence.end, zone)
     if ends <= begins or str(occurrence.get("STATUS", "")).upper() == "CANCELLED":
         return None
