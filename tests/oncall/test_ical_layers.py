@@ -243,6 +243,22 @@ def test_garbage_is_refused_with_the_reason(body: bytes, reason: str) -> None:
     assert reason in str(refused.value)
 
 
+@pytest.mark.parametrize("tzid", ["Europe/Paris", "W. Europe Standard Time", "Custom Paris"])
+def test_the_feeds_own_vtimezone_is_read_whatever_its_name(tzid: str) -> None:
+    """Outlook names zones its own way, others make names up: the VTIMEZONE's rules count
+    (here Paris's, with its change to summer time on 29 March)."""
+    body = OPSGENIE_STYLE.replace("Europe/Paris", tzid).encode()
+    window = {"start": datetime(2026, 3, 20, tzinfo=UTC), "end": datetime(2026, 4, 1, tzinfo=UTC)}
+    events = read_feed(body, zone="Asia/Tokyo", **window)
+    spring = [(e.start, e.end) for e in events if "Bob" in e.summary]
+    assert spring == [
+        (
+            int(datetime(2026, 3, 23, 8, tzinfo=UTC).timestamp()),
+            int(datetime(2026, 3, 30, 7, tzinfo=UTC).timestamp()),
+        )
+    ]
+
+
 def test_cancelled_and_empty_events_are_no_turns_and_floating_times_are_the_schedules() -> None:
     body = (
         b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"

@@ -33,6 +33,7 @@ import icalendar
 import recurring_ical_events
 
 from bot.record.oncall.schedules import identity_key
+from bot.record.oncall.zones import known_zone
 
 # A copy keeps the events from this long before it was fetched to this long after: the
 # calendar feeds look 30 days back, insights 90, and who is on call up to a year ahead.
@@ -110,6 +111,11 @@ def _calendar(body: bytes) -> icalendar.Calendar:
         raise FeedRefused(f"not a readable iCalendar feed ({_said(str(error))})") from None
     if not isinstance(calendar, icalendar.Calendar):
         raise FeedRefused("not an iCalendar feed (no VCALENDAR)")
+    # Google's X-WR-TIMEZONE says in which zone floating times are: only an IANA name can be
+    # read (the expansion would refuse the whole feed), and the schedule's zone stands in.
+    declared = calendar.get("X-WR-TIMEZONE")
+    if declared is not None and not known_zone(str(declared)):
+        del calendar["X-WR-TIMEZONE"]
     return calendar
 
 
