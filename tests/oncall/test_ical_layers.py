@@ -259,6 +259,83 @@ def test_the_feeds_own_vtimezone_is_read_whatever_its_name(tzid: str) -> None:
     ]
 
 
+def _events_of(text: str, zone: str = "Europe/Paris") -> list[tuple[str, str, str]]:
+    body = ("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\n" + text + "END:VCALENDAR\n").encode()
+    return [
+        (
+            f"{datetime.fromtimestamp(event.start, UTC):%m-%d %H:%M}",
+            f"{datetime.fromtimestamp(event.end, UTC):%m-%d %H:%M}",
+            event.summary,
+        )
+        for event in read_feed(body, zone=zone, **WINDOW)
+    ]
+
+
+def test_recurrences_count_until_rdate_and_moved_or_cancelled_instances() -> None:
+    """Daily 09:00-17:00 in Paris from 2 March, five times; the 4th moved to the afternoon
+    and renamed, the 3rd cancelled; an extra day by RDATE; a weekly one until 16 March, that day included."""
+    text = """BEGIN:VEVENT
+UID:days
+DTSTART;TZID=Europe/Paris:20260302T090000
+DTEND;TZID=Europe/Paris:20260302T170000
+RRULE:FREQ=DAILY;COUNT=5
+RDATE;TZID=Europe/Paris:20260310T090000
+SUMMARY:Alice Smith
+END:VEVENT
+BEGIN:VEVENT
+UID:days
+RECURRENCE-ID;TZID=Europe/Paris:20260305T090000
+DTSTART;TZID=Europe/Paris:20260305T130000
+DTEND;TZID=Europe/Paris:20260305T200000
+SUMMARY:Bob Okafor
+END:VEVENT
+BEGIN:VEVENT
+UID:days
+RECURRENCE-ID;TZID=Europe/Paris:20260304T090000
+DTSTART;TZID=Europe/Paris:20260304T090000
+DTEND;TZID=Europe/Paris:20260304T170000
+STATUS:CANCELLED
+SUMMARY:Alice Smith
+END:VEVENT
+BEGIN:VEVENT
+UID:weeks
+DTSTART:20260302T000000Z
+DTEND:20260302T010000Z
+RRULE:FREQ=WEEKLY;UNTIL=20260316T000000Z
+SUMMARY:weekly
+END:VEVENT
+"""
+    assert _events_of(text) == [
+        ("03-02 00:00", "03-02 01:00", "weekly"),
+        ("03-02 08:00", "03-02 16:00", "Alice Smith"),
+        ("03-03 08:00", "03-03 16:00", "Alice Smith"),
+        ("03-05 12:00", "03-05 19:00", "Bob Okafor"),
+        ("03-06 08:00", "03-06 16:00", "Alice Smith"),
+        ("03-09 00:00", "03-09 01:00", "weekly"),
+        ("03-10 08:00", "03-10 16:00", "Alice Smith"),
+        ("03-16 00:00", "03-16 01:00", "weekly"),  # UNTIL counts itself in
+    ]
+
+
+def test_a_rule_in_local_time_keeps_its_hour_and_an_hour_the_clocks_skip_still_counts() -> None:
+    """An hour every night from 02:30 in Paris: on 29 March the clocks skip 02:00 to 03:00.
+    That night's 02:30 is read with the offset before the jump (RFC 5545, 3.3.5), 01:30 UTC,
+    and it lasts its hour; the next nights are at 02:30 summer time."""
+    text = """BEGIN:VEVENT
+UID:nights
+DTSTART;TZID=Europe/Paris:20260328T023000
+DTEND;TZID=Europe/Paris:20260328T033000
+RRULE:FREQ=DAILY;COUNT=3
+SUMMARY:nights
+END:VEVENT
+"""
+    assert [(start, end) for start, end, _ in _events_of(text)] == [
+        ("03-28 01:30", "03-28 02:30"),
+        ("03-29 01:30", "03-29 02:30"),
+        ("03-30 00:30", "03-30 01:30"),
+    ]
+
+
 def test_cancelled_and_empty_events_are_no_turns_and_floating_times_are_the_schedules() -> None:
     body = (
         b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"

@@ -1,8 +1,8 @@
 """An iCal layer's feed read: its events, recurrences expanded, and whom each one names.
 
 ``read_feed`` turns the bytes an external calendar sent into events between two instants
-(``icalendar`` parses, ``recurring-ical-events`` expands RRULE, RDATE and EXDATE in each
-event's own zone, VTIMEZONE included), or refuses them with the reason: not iCalendar at all
+(``icalendar`` parses; ``recurrence`` expands RRULE, RDATE, EXDATE and moved instances in
+each event's own zone, VTIMEZONE included), or refuses them with the reason: not iCalendar at all
 (a login page, an error message), unreadable, or too many events. ``layer_shifts_of`` then
 says whom each event names, by the layer's ``ical_user_map``:
 
@@ -23,15 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from heapq import heappop, heappush
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
+from bot.record.oncall.recurrence import Occurrence, occurrences
 from bot.record.oncall.schedules import identity_key
 from bot.record.oncall.zones import known_zone
 
@@ -41,7 +40,6 @@ KEEP_BEFORE = timedelta(days=100)
 KEEP_AHEAD = timedelta(days=400)
 # More events than this in that window is no rotation (an RRULE every minute, say).
 MAX_EVENTS = 50_000
-_STEP = timedelta(days=7)
 # How much of an answer that is not iCalendar is quoted back, to recognise it by.
 _QUOTED = 60
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -73,26 +71,21 @@ class FeedEvent:
 
 def read_feed(body: bytes, *, zone: str, start: datetime, end: datetime) -> list[FeedEvent]:
     """The events of the feed ``body`` that overlap ``start`` to ``end``, recurrences expanded,
-    in order of start; times without a zone (floating, all-day) read in ``zone``."""
+    in order of start; times without a zone (floating, all-day) read in the feed's
+    X-WR-TIMEZONE (Google's), else in ``zone``."""
     calendar = _calendar(body)
+    declared = str(calendar.get("X-WR-TIMEZONE", ""))
+    floating = declared if declared and known_zone(declared) else zone
     found: dict[FeedEvent, None] = {}
     try:
         # One unreadable event refuses the whole feed: the copy kept stays whole, never part.
-        query = recurring_ical_events.of(calendar)
-        # A week at a time: the count is checked before an RRULE every minute fills memory
-        # (an event across a week's edge comes in both weeks, and is kept once).
-        week = start
-        while week < end:
-            for occurrence in query.between(week, min(week + _STEP, end)):
-                event = _event(occurrence, zone)
-                if event is not None:
-                    found[event] = None
+        for occurrence in occurrences(calendar, zone=floating, start=start, end=end):
+            found[_event(occurrence)] = None
             if len(found) > MAX_EVENTS:
                 raise FeedRefused(
                     f"more than {MAX_EVENTS:,} events from {start:%Y-%m-%d} to {end:%Y-%m-%d}: "
                     "not an on-call rotation"
                 )
-            week += _STEP
     except _UNREADABLE as error:
         if isinstance(error, FeedRefused):
             raise
@@ -111,11 +104,6 @@ def _calendar(body: bytes) -> icalendar.Calendar:
         raise FeedRefused(f"not a readable iCalendar feed ({_said(str(error))})") from None
     if not isinstance(calendar, icalendar.Calendar):
         raise FeedRefused("not an iCalendar feed (no VCALENDAR)")
-    # Google's X-WR-TIMEZONE says in which zone floating times are: only an IANA name can be
-    # read (the expansion would refuse the whole feed), and the schedule's zone stands in.
-    declared = calendar.get("X-WR-TIMEZONE")
-    if declared is not None and not known_zone(str(declared)):
-        del calendar["X-WR-TIMEZONE"]
     return calendar
 
 
@@ -125,24 +113,9 @@ def _said(text: str) -> str:
     return cleaned if len(cleaned) <= _QUOTED else cleaned[: _QUOTED - 1] + "…"
 
 
-def _instant(moment: date | datetime, zone: str) -> int:
-    """Unix seconds of an event's start or end: a date is midnight in ``zone``, a floating
-    time is read in ``zone``."""
-    if not isinstance(moment, datetime):
-        moment = datetime(moment.year, moment.month, moment.day)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(zone))
-    return int(moment.timestamp())
-
-
-def _event(occurrence: icalendar.Component, zone: str) -> FeedEvent | None:
-    """The occurrence as an event, or None when it takes no time or was cancelled."""
-    if not isinstance(occurrence, icalendar.Event):  # only VEVENTs are asked for
-        return None
-    begins, ends = _instant(occurrence.start, zone), _instant(occurrence.end, zone)
-    if ends <= begins or str(occurrence.get("STATUS", "")).upper() == "CANCELLED":
-        return None
-    raw = occurrence.get("ATTENDEE", [])
+def _event(occurrence: Occurrence) -> FeedEvent:
+    """The occurrence with whom it names, as the feed writes them."""
+    raw = occurrence.event.get("ATTENDEE", [])
     attendees = raw if isinstance(raw, list) else [raw]
     named: list[str] = []
     for attendee in attendees:
@@ -150,7 +123,8 @@ def _event(occurrence: icalendar.Component, zone: str) -> FeedEvent | None:
         common_name = getattr(attendee, "params", {}).get("CN")
         if common_name:
             named.append(str(common_name))
-    return FeedEvent(begins, ends, str(occurrence.get("SUMMARY", "")), tuple(named))
+    summary = str(occurrence.event.get("SUMMARY", ""))
+    return FeedEvent(occurrence.start, occurrence.end, summary, tuple(named))
 
 
 # -- whom the events name ---------------------------------------------------------------------
