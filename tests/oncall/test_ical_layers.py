@@ -273,7 +273,8 @@ def _events_of(text: str, zone: str = "Europe/Paris") -> list[tuple[str, str, st
 
 def test_recurrences_count_until_rdate_and_moved_or_cancelled_instances() -> None:
     """Daily 09:00-17:00 in Paris from 2 March, five times; the 4th moved to the afternoon
-    and renamed, the 3rd cancelled; an extra day by RDATE; a weekly one until 16 March, that day included."""
+    and renamed, the 3rd cancelled; an extra day by RDATE; a weekly one until 16 March,
+    that day included."""
     text = """BEGIN:VEVENT
 UID:days
 DTSTART;TZID=Europe/Paris:20260302T090000
