@@ -24,6 +24,7 @@ from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, YIELDING_JOBS
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.oncall.handoffs import plan_oncall
+from bot.flows.oncall_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
@@ -181,6 +182,8 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Each on-call schedule's handoffs and gap checks: one row each, whichever replica starts.
     await plan_oncall(app[services_key])
     watch.start()
+    # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
+    await schedule_feed_refreshes(app[services_key])
     runner.start()
     sender.start()
     yield

@@ -49,6 +49,9 @@ DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 DEFAULT_OIDC_AUTHORIZE_URL = "https://slack.com/openid/connect/authorize"
 DEFAULT_STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 WEB_AUTH_MODES = ("slack", "none")
+DEFAULT_ICAL_REFRESH = timedelta(minutes=15)
+# Sooner than this would only load the calendar tools a team is leaving.
+ICAL_REFRESH_MIN = timedelta(minutes=1)
 # HMAC-SHA256 keys shorter than this are guessable.
 SESSION_SECRET_MIN = 32
 # Roles every incident can have besides its commander; operators add their own.
@@ -118,6 +121,8 @@ class Settings:
     oncall_schedules: Schedules = NO_SCHEDULES
     # Incident types and custom fields (WARROOM_INCIDENT_TYPES): bot/record/incident_types.py.
     incident_types: IncidentTypes = NO_TYPES
+    # How often each iCal layer's external feed is fetched again (bot/flows/oncall_feeds.py).
+    oncall_ical_refresh: timedelta = DEFAULT_ICAL_REFRESH
     # Routing keys of the policies' PagerDuty targets, by the variable each is read from.
     pager_keys: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
@@ -184,6 +189,7 @@ class Settings:
             escalation_policies=policies,
             oncall_schedules=_schedules(environ.get("WARROOM_ONCALL_SCHEDULES")),
             incident_types=_incident_types(environ.get("WARROOM_INCIDENT_TYPES")),
+            oncall_ical_refresh=_ical_refresh(environ.get("WARROOM_ONCALL_ICAL_REFRESH")),
             pager_keys=MappingProxyType(
                 {name: Secret(environ.get(name, "")) for name in policies.routing_key_envs()}
             ),
@@ -453,6 +459,19 @@ def _incident_types(raw: str | None) -> IncidentTypes:
     except IncidentTypesError as error:
         problems = "\n  ".join(error.problems)
         raise ConfigError(f"WARROOM_INCIDENT_TYPES: {raw}:\n  {problems}") from None
+
+
+def _ical_refresh(raw: str | None) -> timedelta:
+    """``15m`` by default; at least a minute."""
+    if raw is None or not raw.strip():
+        return DEFAULT_ICAL_REFRESH
+    try:
+        every = parse_duration(raw)
+    except ValueError as error:
+        raise ConfigError(f"WARROOM_ONCALL_ICAL_REFRESH: {error}") from None
+    if every < ICAL_REFRESH_MIN:
+        raise ConfigError("WARROOM_ONCALL_ICAL_REFRESH: at least 1m (a minute)")
+    return every
 
 
 def _routes(raw: str | None) -> Routes:

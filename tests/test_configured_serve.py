@@ -166,6 +166,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_ROLES": "liaison",
         "WARROOM_ESCALATION_POLICIES": str(policies),
         "WARROOM_ONCALL_SCHEDULES": str(schedules),
+        "WARROOM_ONCALL_ICAL_REFRESH": "15m",
         "WARROOM_SCHEDULER_INTERVAL": "0.2",
         "WARROOM_JOB_CONCURRENCY": "1",
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),

@@ -1000,8 +1000,11 @@ GET_ROUTES = [
     "/auth/slack/callback",
     "/healthz",
     "/metrics",
+    "/oncall/people/U0ALICE.ics",
+    "/oncall/payments-primary.ics",
 ]
-# The query parameters those routes read (bot/web/filters.py, pages.py, auth.py, reading.py).
+# The query parameters those routes read (bot/web/filters.py, pages.py, auth.py, reading.py,
+# oncall_feeds.py).
 QUERY_NAMES = [
     "page",
     "per_page",
@@ -1016,6 +1019,7 @@ QUERY_NAMES = [
     "state",
     "code",
     "error",
+    "token",
 ]
 # Numbers in the shapes str.isdigit() and int() accept and people do not type.
 NUMBER_LIKE = st.sampled_from(

@@ -1,7 +1,8 @@
-"""``warroom oncall who`` and ``warroom oncall check``: on-call schedules on the command line.
+"""``warroom oncall who``, ``check`` and ``feeds``: on-call schedules on the command line.
 
-``who`` reads the schedules from ``WARROOM_ONCALL_SCHEDULES`` and the overrides from the
-database; ``check`` reads only the file it is given, so it runs anywhere (CI, a laptop).
+``who`` reads the schedules from ``WARROOM_ONCALL_SCHEDULES`` and the overrides and the iCal
+layers' copies of their feeds from the database; ``feeds`` says how each iCal layer's feed
+refreshes go; ``check`` reads only the file it is given, so it runs anywhere (CI, a laptop).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.basics.render import Renderer
 from bot.config import Settings
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, on_call_at
+from bot.record.oncall.feed_copies import SHOWN_UNMATCHED, FeedState, feed_states, with_feed_copies
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule, ScheduleError, load_schedules
 from bot.store.db import create_engine, session_scope
@@ -53,6 +55,13 @@ def add_oncall_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     check = actions.add_parser("check", help="check a schedule file; exit 1 naming each problem")
     check.add_argument("file", type=Path, help="the schedule file (YAML)")
+    feeds = actions.add_parser(
+        "feeds",
+        help="how the iCal layers' feeds refresh; exit 1 when one is failing",
+        description="For each iCal layer (ical_url) of WARROOM_ONCALL_SCHEDULES (or of the "
+        "schedule named): when its feed was last refreshed, and since when and why it fails.",
+    )
+    feeds.add_argument("schedule", nargs="?", help="one schedule (default: every schedule)")
 
 
 def run_oncall(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -63,6 +72,8 @@ def run_oncall(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     schedules = _chosen(settings, args.schedule)
     if isinstance(schedules, str):
         return _refuse(schedules)
+    if args.oncall_command == "feeds":
+        return _feeds(settings, schedules)
     try:
         instants = _instants(schedules, args.at, now=datetime.now(UTC))
     except MomentRefused as refusal:
@@ -70,21 +81,53 @@ def run_oncall(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     except ValueError as error:
         return _refuse(str(error))
     try:
-        overrides = asyncio.run(_read_overrides(settings, list(instants.values())))
+        read = asyncio.run(_read_record(settings, schedules, list(instants.values())))
     except (SQLAlchemyError, OSError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(
-            f"warroom: cannot read the overrides from DATABASE_URL ({first_line}); "
-            "is the database there and upgraded (`warroom db upgrade`)?",
-            file=sys.stderr,
-        )
-        return 1
+        return _unreadable(error)
+    overrides, schedules, states = read
+    _say_failing_feeds(settings, states)
     shifts = [
         (schedule, on_call_at(schedule, overrides, instants[schedule.name]))
         for schedule in schedules
     ]
     print(_as_json(shifts) if args.json else "\n".join(_as_lines(shifts)))
     return 0
+
+
+def _feeds(settings: Settings, schedules: list[Schedule]) -> int:
+    """``warroom oncall feeds``: a line per iCal layer; 1 when one of them fails."""
+    try:
+        states = asyncio.run(_read_states(settings, schedules))
+    except (SQLAlchemyError, OSError) as error:
+        return _unreadable(error, "the iCal layers' feeds")
+    if not states:
+        print("no iCal layers (ical_url) in these schedules")
+        return 0
+    for state in states:
+        print(_state_text(settings, state))
+    return 1 if any(state.failing for state in states) else 0
+
+
+def _say_failing_feeds(settings: Settings, states: Sequence[FeedState]) -> None:
+    """Warn (on stderr, so --json stays clean) of iCal layers whose feed fails."""
+    for state in states:
+        if state.failing:
+            print(f"warroom: {_state_text(settings, state)}", file=sys.stderr)
+
+
+def _state_text(settings: Settings, state: FeedState) -> str:
+    renderer = Renderer(settings.templates_dir)
+    return renderer.render_plain("oncall/feed_state.j2", state=state, shown=SHOWN_UNMATCHED)
+
+
+def _unreadable(error: Exception, what: str = "the overrides") -> int:
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    print(
+        f"warroom: cannot read {what} from DATABASE_URL ({first_line}); "
+        "is the database there and upgraded (`warroom db upgrade`)?",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def check(path: Path) -> int:
@@ -132,15 +175,31 @@ def _instants(
     return instants
 
 
-async def _read_overrides(settings: Settings, instants: Sequence[datetime]) -> list[Override]:
+async def _read_record(
+    settings: Settings, schedules: Sequence[Schedule], instants: Sequence[datetime]
+) -> tuple[list[Override], list[Schedule], list[FeedState]]:
     """Every override that can bear on a shift around those instants (on_call_at looks up to
-    HORIZON either way)."""
+    HORIZON either way), the schedules with their iCal layers' copies, and those feeds' states."""
     engine = create_engine(settings.database_url)
     try:
         async with session_scope(engine) as session:
-            return await overrides_between(
+            overrides = await overrides_between(
                 session, start=min(instants) - HORIZON, end=max(instants) + HORIZON
             )
+            return (
+                overrides,
+                await with_feed_copies(session, schedules),
+                await feed_states(session, schedules),
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _read_states(settings: Settings, schedules: Sequence[Schedule]) -> list[FeedState]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_scope(engine) as session:
+            return await feed_states(session, schedules)
     finally:
         await engine.dispose()
 

@@ -23,6 +23,7 @@ from bot.flows.escalation import (
 )
 from bot.flows.filing import FILE_JOB, send_issue
 from bot.flows.oncall.handoffs import post_gaps, run_handoff, say_group_refused, send_notice
+from bot.flows.oncall_feeds import ICAL_JOB, refresh_ical_layer
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.postmortem_posting import PUBLISH_JOB, publish_postmortem
 from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction
@@ -56,6 +57,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         SHIFT_NOTICE_JOB: send_notice,
         GAPS_JOB: post_gaps,
         GROUP_REFUSED_JOB: say_group_refused,
+        ICAL_JOB: refresh_ical_layer,
     }
 )
 # Kinds whose handlers may stop at any Slack call and be run again from the start: they pick
@@ -80,7 +82,8 @@ YIELDING_JOBS = frozenset(
 )
 # Lanes by what their jobs wait on: escalations, pages and reminders never wait behind a
 # tracker that does not answer (WARROOM_TRACKER_TIMEOUT per try), canvas edits at Slack's
-# canvas limit, Statuspage, or alert work (the Slack lane: WARROOM_JOB_CONCURRENCY slots).
+# canvas limit, Statuspage, an iCal layer's calendar feed, or alert work (the Slack lane:
+# WARROOM_JOB_CONCURRENCY slots).
 JOB_LANES = (
     Lane(
         "paging", frozenset({ESCALATE_JOB, BRING_IN_JOB, PAGE_JOB, REMINDER_JOB, ROLE_REMINDER_JOB})
@@ -88,5 +91,7 @@ JOB_LANES = (
     Lane("trackers", frozenset({FILE_JOB}), apart=True),
     Lane("postmortems", frozenset({PUBLISH_JOB}), apart=True),
     Lane("statuspage", frozenset({STATUSPAGE_JOB}), apart=True),
+    # External calendar feeds of iCal layers: a slow source waits here, never before a page.
+    Lane("calendars", frozenset({ICAL_JOB}), apart=True),
     Lane("slack", slots=None),  # alerts, reacted messages, and any kind not named above
 )

@@ -30,6 +30,7 @@ from bot.clients.slack_errors import SlackFailure
 from bot.flows.people import zone_of
 from bot.record.involvement import Involvement, incidents_since, involvement_of
 from bot.record.oncall.engine import Shift, on_call_at
+from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_near
 from bot.services import Services
 from bot.store.db import session_scope
@@ -102,6 +103,7 @@ async def read_home(
         incidents = await incidents_since(session, team_id=team, since=since)
         involved = await involvement_of(session, user_id, incidents)
         overrides = await overrides_near(session, schedule=None, start=now) if schedules else []
+        schedules = await with_feed_copies(session, schedules)
         await session.commit()
     # Slack is asked with no session open: the database is not held while it answers.
     zone = await zone_of(services, user_id)

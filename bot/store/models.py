@@ -821,3 +821,42 @@ class OncallSwap(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     answered_by: str | None = None
     answered_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
+class OncallCalendarToken(SQLModel, table=True):
+    """A secret that opens one calendar feed (``/oncall/people/U….ics`` or
+    ``/oncall/<schedule>.ics``), held by the person it was given to. Only its SHA-256 is kept:
+    the database never holds a working link. Rotating one sets ``revoked_at``."""
+
+    __tablename__ = "oncall_calendar_token"
+    # The feed's question: which links of this feed still work?
+    __table_args__ = (Index("ix_oncall_calendar_token_feed", "feed", "revoked_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed: str  # "people/U0ALICE" or "schedules/payments-primary"
+    owner: str  # the Slack user it was given to
+    token_hash: str = Field(unique=True)  # hex SHA-256 of the token
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
+class OncallIcalCopy(SQLModel, table=True):
+    """The last good copy of an iCal layer's external feed, and how its refreshes go: shared
+    by every replica and kept across restarts. A refresh that fails leaves ``events`` as they
+    were and says why (``error``, ``failing_since``)."""
+
+    __tablename__ = "oncall_ical_copy"
+    __table_args__ = (UniqueConstraint("schedule", "layer", name="uq_oncall_ical_copy_layer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule: str
+    layer: str
+    # The address the copy came from: a copy of another address (the file changed) is none.
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    # JSON: [[start, end, summary, [attendee, ...]], ...], Unix seconds (None: no copy yet).
+    events: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    event_count: int = 0
+    fetched_at: datetime | None = Field(default=None, sa_column=_utc_column())  # the copy's
+    checked_at: datetime | None = Field(default=None, sa_column=_utc_column())  # last attempt
+    failing_since: datetime | None = Field(default=None, sa_column=_utc_column())
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -1,5 +1,6 @@
 """The web view and every HTTP route that is not Slack's: pages for people, a JSON API for
-automation, ``/metrics`` for scrapers, the public status page, and the webhooks of alerts
+automation, ``/metrics`` for scrapers, the public status page, the on-call calendar feeds
+(``oncall_feeds``), and the webhooks of alerts
 (``alert_webhooks``) and trackers (``tracker_webhooks``), served by the same process.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, pages, status_page
+from bot.web import api, auth, oncall_feeds, pages, status_page
 from bot.web.context import web_context_ctx
 from bot.web.routing import Route, RouteKind
 
@@ -34,6 +35,10 @@ WEB_ROUTES: tuple[Route, ...] = (
     # The public status page is for anyone, at any address, with no sign-in.
     Route("GET", "/status", status_page.status_page, MACHINE),
     Route("GET", "/status/feed.atom", status_page.status_feed, MACHINE),
+    # On-call calendar feeds: calendar apps subscribe from anywhere, with the feed's own
+    # secret token in the address. Before any /oncall/{schedule} page, which would match too.
+    Route("GET", "/oncall/people/{user}.ics", oncall_feeds.person_calendar, MACHINE),
+    Route("GET", "/oncall/{schedule}.ics", oncall_feeds.schedule_calendar, MACHINE),
 )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from commands import help
 from commands.base import Subcommand
-from commands.oncall import cancel, override, swap, who
+from commands.oncall import calendar, cancel, override, swap, who
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     who.SUBCOMMAND,
     override.SUBCOMMAND,
     swap.SUBCOMMAND,
     cancel.SUBCOMMAND,
+    calendar.SUBCOMMAND,
     help.SUBCOMMAND,
 )

@@ -28,6 +28,7 @@ from bot.flows.people import zone_of
 from bot.record.escalations import OnCall
 from bot.record.oncall.engine import HORIZON, LATEST, Override, final_shifts, gaps
 from bot.record.oncall.engine import on_call_at as shift_at
+from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_near, who_is_on_call
 from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.work import (
@@ -63,6 +64,7 @@ async def on_call_now(services: Services, name: str) -> OnCall | None:
     if schedule is None:
         return None
     async with session_scope(services.engine) as session:
+        [schedule] = await with_feed_copies(session, [schedule])
         shift = await who_is_on_call(session, schedule=schedule, at=services.clock())
     return OnCall(schedule.name, shift.user)
 
@@ -74,7 +76,8 @@ async def plan_oncall(services: Services) -> None:
     left as it is (the row of the shift under way was done when it began)."""
     now = services.clock()
     async with session_scope(services.engine) as session:
-        for schedule in services.settings.oncall_schedules.by_name.values():
+        configured = services.settings.oncall_schedules.by_name.values()
+        for schedule in await with_feed_copies(session, configured):
             if _follows(schedule):
                 overrides = await overrides_near(session, schedule=schedule, start=now)
                 current = shift_at(schedule, overrides, now)
@@ -117,6 +120,7 @@ async def run_handoff(services: Services, job: Job) -> None:
         return None
     now = services.clock()
     async with session_scope(services.engine) as session:
+        [schedule] = await with_feed_copies(session, [schedule])
         overrides = await overrides_near(session, schedule=schedule, start=now, end=now + HORIZON)
         current = shift_at(schedule, overrides, now)
         if current.end < LATEST:
@@ -264,6 +268,7 @@ async def post_gaps(services: Services, job: Job) -> None:
     until = now + GAP_WINDOW
     async with session_scope(services.engine) as session:
         await _schedule_gap_check(session, schedule, now, today=False)
+        [schedule] = await with_feed_copies(session, [schedule])
         overrides = await overrides_near(session, schedule=schedule, start=now, end=until)
         await session.commit()
     services.wake_jobs()

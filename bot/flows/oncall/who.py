@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.flows.oncall.common import OncallRefused, overrides_around, schedule_named
 from bot.flows.people import zone_of
 from bot.record.oncall.engine import HORIZON, Override, Shift, next_shift, on_call_at
+from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.schedules import Schedule
 from bot.services import Services
 from bot.store.db import session_scope
@@ -34,6 +35,7 @@ async def who_is_on_call(
     now = services.clock()
     async with session_scope(services.engine) as session:
         overrides = await overrides_around(session, now)
+        schedules = await with_feed_copies(session, schedules)
     rows = [_on_call(schedule, overrides, now) for schedule in schedules]
     return services.renderer.render("messages/oncall/who.j2", rows=rows, zone=zone, now=now)
 

@@ -2,7 +2,11 @@
 
 Bottom to top: the schedule file (``schedules``), a zone's clock as offset pieces
 (``zones``), the engine that turns rules into shifts in UTC (``engine``), and the overrides
-kept in the database (``overrides``). Record-level: no Slack, no HTTP, no settings object.
+kept in the database (``overrides``). Beside them, the calendars: what the .ics feeds hold
+(``calendar``) and their secret links (``calendar_tokens``); an iCal layer's external feed
+read (``ical_layers``) and its last good copy in the database (``feed_copies``, which gives
+the engine schedules whose iCal layers carry their shifts). Record-level: no Slack, no HTTP,
+no settings object.
 
 May import: ``bot.basics``, ``bot.store`` and the rest of ``bot.record``.
 """

@@ -4,7 +4,9 @@ Pure functions of their inputs, so every replica gives the same answer:
 
 * a layer's turns follow each other from its ``start``, one rotation each, its members in
   order. Day rotations hand over at the zone's wall-clock time (a weekly turn that holds a
-  clock change lasts 167 or 169 hours); hour rotations every so many elapsed hours.
+  clock change lasts 167 or 169 hours); hour rotations every so many elapsed hours. An iCal
+  layer's turns are the shifts its feed's last good copy names (``IcalSource.shifts``), and
+  nothing else about it differs.
 * A handoff happens the first instant the zone's clocks read its time or later: a time that
   never happens (spring forward) hands over the moment the clocks jump past it, one that
   happens twice (fall back) the first time.
@@ -21,6 +23,7 @@ schedules is mostly sums and comparisons, and datetimes are made once, for the a
 from __future__ import annotations
 
 import sys
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -202,25 +205,46 @@ def _final_segments(
 def _clock_for(schedule: Schedule, low: int, high: int) -> ZoneClock:
     """A clock wide enough for every handoff that bears on the window (a turn that began up
     to a rotation before it, one that ends up to a rotation after it)."""
-    longest = max((layer.rotation.days for layer in schedule.layers), default=0) * DAY
+    longest = max((layer.rotation.days for layer in schedule.layers if layer.rotation), default=0)
+    longest *= DAY
     return ZoneClock(schedule.timezone, low - longest - 2 * DAY, high + longest + 2 * DAY)
 
 
 def _layer_segments(
     layer: Layer, zone: str, clock: ZoneClock, low: int, high: int, people: _People
 ) -> _Segments:
-    members = people.codes(layer.members)
-    if layer.rotation.hours:
-        turns = _hour_turns(layer, zone, members, low, high)
+    if layer.ical is not None:
+        turns = _feed_turns(layer.ical.shifts, people, low, high)
+    elif layer.rotation is not None and layer.rotation.hours:
+        turns = _hour_turns(layer, zone, people.codes(layer.members), low, high)
     else:
-        turns = _day_turns(layer, clock, members, low, high)
+        turns = _day_turns(layer, clock, people.codes(layer.members), low, high)
     if not layer.restrictions:
         return turns
     return _intersect(turns, _windows(layer.restrictions, clock, low, high))
 
 
+def _feed_turns(
+    shifts: Sequence[tuple[int, int, str]], people: _People, low: int, high: int
+) -> _Segments:
+    """An iCal layer's shifts (sorted and disjoint) that overlap the window, cut to it."""
+    first = bisect_right(shifts, low, key=lambda shift: shift[1])
+    turns: list[tuple[int, int, str]] = []
+    for begin, finish, user in shifts[first:]:
+        if begin >= high:
+            break
+        turns.append((max(begin, low), min(finish, high), user))
+    if not turns:
+        return _NONE
+    begins, ends, users = zip(*turns, strict=True)
+    return _Segments(
+        np.array(begins, dtype=np.int64), np.array(ends, dtype=np.int64), people.codes(users)
+    )
+
+
 def _day_turns(layer: Layer, clock: ZoneClock, members: Codes, low: int, high: int) -> _Segments:
     """Turns handed over at wall-clock times: start + k rotations, each at its first instant."""
+    assert layer.rotation is not None and layer.start is not None
     step, origin = layer.rotation.days * DAY, wall_of(layer.start)
     reading_low, reading_high = clock.local(low), clock.local(high)
     if origin > reading_high + DAY:  # not started by the window's end
@@ -235,6 +259,7 @@ def _day_turns(layer: Layer, clock: ZoneClock, members: Codes, low: int, high: i
 
 def _hour_turns(layer: Layer, zone: str, members: Codes, low: int, high: int) -> _Segments:
     """Turns of so many elapsed hours from the first instant of the layer's start."""
+    assert layer.rotation is not None and layer.start is not None
     origin_wall = wall_of(layer.start)
     clock = ZoneClock(zone, origin_wall - DAY, origin_wall + DAY)
     origin = int(clock.first_reaching(np.array([origin_wall], dtype=np.int64))[0])

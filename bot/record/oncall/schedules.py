@@ -14,6 +14,9 @@
             members: [U0ALICE, U0BOB, U0CAROL]
             restrictions:               # optional: active only inside these windows
               - {days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}
+          - name: from-opsgenie         # or: the turns an external calendar feed names
+            ical_url: https://example.com/schedule.ics
+            ical_user_map: {alice@example.com: U0ALICE, Bob Okafor: U0BOB}
 
 Parsing checks all it can without Slack (user ids for their form only) and names every
 problem at once, each with its schedule and field. What instants the rules describe is
@@ -36,7 +39,12 @@ from bot.record.oncall.zones import known_zone
 from bot.record.policies import NAME, USER_ID
 
 SCHEDULE_KEYS = ("timezone", "layers", "owners", "channel", "notify_before", "usergroup")
-LAYER_KEYS = ("name", "start", "rotation", "members", "restrictions")
+LAYER_KEYS = ("name", "start", "rotation", "members", "restrictions", "ical_url", "ical_user_map")
+# A layer's turns come from its own rotation, or from an external calendar feed.
+ROTATION_KEYS = ("start", "rotation", "members")
+ICAL_KEYS = ("ical_url", "ical_user_map")
+# Longer than any address a calendar tool hands out; a longer one is a pasting mistake.
+ICAL_URL_MAX = 2000
 RESTRICTION_KEYS = ("days", "from", "to")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -49,6 +57,7 @@ MAX_ROTATION_DAYS = 366
 _ROTATION = re.compile(r"^(\d{1,6})\s*([hd])$")
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
+_ICAL_URL = re.compile(r"^(?:https?|webcal)://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
 class ScheduleError(ValueError):
@@ -86,15 +95,37 @@ class Restriction:
 
 
 @dataclass(frozen=True)
+class IcalSource:
+    """Where an iCal layer's turns come from: an external calendar feed (``url``, fetched on
+    a timer by ``bot.flows.oncall_feeds``), and whom the feed's people are in Slack.
+
+    ``user_map`` pairs each identity as the feed writes it (an attendee's e-mail address or a
+    name in the event's summary), case-folded, with a Slack user id. ``shifts`` is what the
+    last good copy of the feed says, as sorted, disjoint ``(start, end, user)`` in integer
+    microseconds (``bot.record.oncall.feed_copies.with_feed_copies`` fills it in from the
+    database); empty until then, and the layer names nobody.
+    """
+
+    url: str
+    user_map: tuple[tuple[str, str], ...]
+    shifts: tuple[tuple[int, int, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Layer:
     """One rotation: ``members`` take turns from ``start``, a naive wall-clock time in the
-    schedule's zone; with ``restrictions`` the layer is active only inside them."""
+    schedule's zone; with ``restrictions`` the layer is active only inside them.
+
+    An iCal layer (``ical`` set) has no ``start`` nor ``rotation``: its turns are the events
+    of an external calendar feed, and its ``members`` are the people its map names.
+    """
 
     name: str
-    start: datetime
-    rotation: Rotation
+    start: datetime | None
+    rotation: Rotation | None
     members: tuple[str, ...]
     restrictions: tuple[Restriction, ...] = ()
+    ical: IcalSource | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +238,8 @@ def _layer(where: str, body: Any, now: datetime, problems: list[str]) -> Layer |
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append(f"{where}: name: every layer needs a name")
+    if any(key in body for key in ICAL_KEYS):
+        return _ical_layer(where, str(name), body, problems, before)
     start = _start(where, body.get("start"), now, problems)
     rotation = _rotation(where, body.get("rotation"), problems)
     members = _user_ids(f"{where}: members", body.get("members"), problems)
@@ -214,6 +247,74 @@ def _layer(where: str, body: Any, now: datetime, problems: list[str]) -> Layer |
     if len(problems) > before or start is None or rotation is None:
         return None
     return Layer(str(name), start, rotation, members, restrictions)
+
+
+def _ical_layer(
+    where: str, name: str, body: dict[Any, Any], problems: list[str], before: int
+) -> Layer | None:
+    """A layer whose turns an external calendar feed names: ``ical_url`` and
+    ``ical_user_map`` instead of ``start``, ``rotation`` and ``members``."""
+    for key in ROTATION_KEYS:
+        if key in body:
+            problems.append(
+                f"{where}: {key}: a layer takes its turns from start, rotation and members, "
+                "or from ical_url and ical_user_map, not both"
+            )
+    url = _ical_url(where, body.get("ical_url"), problems)
+    user_map = _ical_user_map(where, body.get("ical_user_map"), problems)
+    restrictions = _restrictions(where, body.get("restrictions", []), problems)
+    if len(problems) > before or url is None:
+        return None
+    members = tuple(dict.fromkeys(user for _, user in user_map))
+    return Layer(name, None, None, members, restrictions, IcalSource(url, user_map))
+
+
+def _ical_url(where: str, raw: Any, problems: list[str]) -> str | None:
+    """The feed's address; ``webcal://``, as calendar tools hand feeds out, is https."""
+    if raw is None:
+        problems.append(f"{where}: ical_url: needed beside ical_user_map: the feed's address")
+        return None
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not _ICAL_URL.match(text) or len(text) > ICAL_URL_MAX:
+        shown = raw if not isinstance(raw, str) else raw[:80]
+        problems.append(
+            f"{where}: ical_url: expected the feed's address, like "
+            f"https://example.com/schedule.ics, got {shown!r}"
+        )
+        return None
+    scheme, _, rest = text.partition("://")
+    return f"{'https' if scheme.lower() == 'webcal' else scheme.lower()}://{rest}"
+
+
+def _ical_user_map(where: str, raw: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    """Each identity the feed writes (an e-mail address or a name), case-folded, with the
+    Slack user id it stands for."""
+    field_ = f"{where}: ical_user_map"
+    if not isinstance(raw, dict) or not raw:
+        problems.append(
+            f"{field_}: needs a mapping of the people the feed names (e-mail addresses or "
+            "names, as the feed writes them) to Slack user ids, like {alice@example.com: U0ALICE}"
+        )
+        return ()
+    found: dict[str, str] = {}
+    for key, user in raw.items():
+        identity = identity_key(str(key)) if isinstance(key, str) else ""
+        if not identity:
+            problems.append(f"{field_}: {key!r} is not a name or an e-mail address")
+        elif identity in found:
+            problems.append(f"{field_}: {key!r} is given twice (names and addresses ignore case)")
+        if not isinstance(user, str) or not USER_ID.match(user):
+            problems.append(f"{field_}: {key!r} maps to {user!r}, not a Slack user id (U… or W…)")
+        elif identity:
+            found[identity] = user
+    return tuple(found.items())
+
+
+def identity_key(text: str) -> str:
+    """How an identity in a feed is compared: case-folded, blanks collapsed, without the
+    ``mailto:`` of an attendee's address."""
+    words = " ".join(text.split()).casefold()
+    return words.removeprefix("mailto:").strip()
 
 
 def _start(where: str, raw: Any, now: datetime, problems: list[str]) -> datetime | None:

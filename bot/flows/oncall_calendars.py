@@ -1,0 +1,117 @@
+"""The on-call calendar feeds: giving a person a feed's secret link, and reading what a feed
+shows for a link that opens it.
+
+A feed shows the final schedule: the layers (iCal layers from their feed's last good copy)
+and the overrides in the database, the same as ``warroom oncall who`` and the engine say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.record.oncall.calendar import (
+    FEED_AHEAD,
+    FEED_PAST,
+    REACH,
+    FeedEntry,
+    FeedKind,
+    person_entries,
+    schedule_entries,
+)
+from bot.record.oncall.calendar_tokens import (
+    issue_token,
+    person_feed,
+    schedule_feed,
+    token_opens,
+)
+from bot.record.oncall.feed_copies import with_feed_copies
+from bot.record.oncall.overrides import overrides_between
+from bot.record.oncall.schedules import Schedule
+from bot.record.people import known_names
+from bot.record.policies import USER_ID
+from bot.services import Services
+from bot.store.db import session_scope
+
+
+@dataclass(frozen=True)
+class CalendarLink:
+    """A feed's address with a new token in it (shown once), and how many of the person's
+    earlier links of that feed stopped working because of it."""
+
+    url: str
+    schedule: str | None  # None: the person's own feed
+    ended: int
+    rotated: bool
+    # WARROOM_PUBLIC_URL is not set: ``url`` is a path, to be put after warroom's address.
+    relative: bool
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What one feed shows: its shifts, and the names of the people in them."""
+
+    kind: FeedKind
+    subject: str  # the schedule's name, or the person's user id
+    entries: list[FeedEntry]
+    names: dict[str, str]
+    now: datetime
+
+
+def feed_path(schedule: str | None, user: str) -> str:
+    """Where a feed is served: a schedule's, or (``schedule`` None) the person's own."""
+    return f"/oncall/{schedule}.ics" if schedule else f"/oncall/people/{user}.ics"
+
+
+async def calendar_link(
+    services: Services, *, user: str, schedule: Schedule | None, rotate: bool
+) -> CalendarLink:
+    """Give ``user`` a link to their own feed, or to ``schedule``'s; ``rotate`` ends every
+    earlier link they hold for that feed."""
+    feed = schedule_feed(schedule.name) if schedule else person_feed(user)
+    async with session_scope(services.engine) as session:
+        issued = await issue_token(
+            session, feed=feed, owner=user, at=services.clock(), rotate=rotate
+        )
+        await session.commit()
+    path = f"{feed_path(schedule.name if schedule else None, user)}?token={issued.token}"
+    base = services.settings.public_url
+    return CalendarLink(
+        url=f"{base}{path}",
+        schedule=schedule.name if schedule else None,
+        ended=issued.ended,
+        rotated=rotate,
+        relative=not base,
+    )
+
+
+async def open_feed(services: Services, *, kind: FeedKind, subject: str, token: str) -> Feed | None:
+    """What the feed of ``subject`` (a schedule's name, or a user id) shows, if ``token``
+    opens it; None otherwise, whether the feed exists or not (the answer says nothing)."""
+    schedules = list(services.settings.oncall_schedules.by_name.values())
+    if kind == "schedule":
+        schedule = services.settings.oncall_schedules.get(subject)
+        subject = schedule.name if schedule else subject
+        feed = schedule_feed(subject)
+        exists = schedule is not None
+        schedules = [schedule] if schedule else []
+    else:
+        feed, exists = person_feed(subject), bool(USER_ID.match(subject))
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        # Checked even for a feed that does not exist: as long either way.
+        if not await token_opens(session, feed=feed, token=token) or not exists:
+            return None
+        overrides = await overrides_between(
+            session, start=now - FEED_PAST - REACH, end=now + FEED_AHEAD + REACH
+        )
+        schedules = await with_feed_copies(session, schedules)
+    # Worked out with no transaction open (SQLite's would hold every writer back meanwhile).
+    if kind == "schedule":
+        entries = schedule_entries(schedules[0], overrides, now)
+    else:
+        entries = person_entries(schedules, overrides, subject, now)
+    people = {entry.shift.user for entry in entries if entry.shift.user}
+    async with session_scope(services.engine) as session:
+        names = await known_names(session, people | ({subject} if kind == "person" else set()))
+    return Feed(kind, subject, entries, names, now)

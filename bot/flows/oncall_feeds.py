@@ -1,0 +1,132 @@
+"""Refreshing the iCal layers: each layer's external feed fetched on a timer, its last good
+copy kept in the database.
+
+One repeating job per iCal layer (``ICAL_JOB``, keyed by schedule and layer), so however many
+replicas run, each feed is fetched once per round; every start asks for a round at once (the
+file may name a new address). A round that fails (the source down or slow, an answer that
+is no calendar, one over ``MAX_FEED_BYTES``) is logged, and noted on the copy's row with its
+reason; the copy itself stays, and the next round comes at the usual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from bot.clients.ical_feeds import FeedUnreachable, feed_host, fetch_feed
+from bot.record.oncall.feed_copies import keep_copy, note_failure
+from bot.record.oncall.ical_layers import (
+    KEEP_AHEAD,
+    KEEP_BEFORE,
+    FeedEvent,
+    FeedRefused,
+    read_feed,
+)
+from bot.record.oncall.schedules import Layer, Schedule
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.models import Job
+
+log = logging.getLogger(__name__)
+ICAL_JOB = "oncall_ical_refresh"
+_KEY_PREFIX = "oncall-ical:"
+# A feed larger than this is refused (and reading it stops there).
+MAX_FEED_BYTES = 10 * 1024 * 1024
+# Seconds to wait for a feed before the round counts as failed.
+FETCH_TIMEOUT = 30.0
+
+
+def refresh_key(schedule: str, layer: str) -> str:
+    """The job that refreshes one layer (schedule names hold no ``:``, layer names may)."""
+    return f"{_KEY_PREFIX}{schedule}:{layer}"
+
+
+async def schedule_feed_refreshes(services: Services) -> None:
+    """Have every iCal layer's feed fetched now, and from then on every
+    ``WARROOM_ONCALL_ICAL_REFRESH`` (a start-up step: replicas starting together ask for the
+    same jobs, which run once)."""
+    now = services.clock()
+    layers = [
+        (schedule, layer)
+        for schedule in services.settings.oncall_schedules.by_name.values()
+        for layer in schedule.layers
+        if layer.ical is not None
+    ]
+    if not layers:
+        return
+    async with session_scope(services.engine) as session:
+        for schedule, layer in layers:
+            await jobs.run_once_more(
+                session, kind=ICAL_JOB, key=refresh_key(schedule.name, layer.name), due_at=now
+            )
+        await session.commit()
+    services.wake_jobs()
+
+
+async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
+    """The job handler: fetch the layer's feed, keep it as the copy if it reads as a
+    calendar, else say why; come back at the next round (never, once the layer is gone)."""
+    found = _layer_of(services, job.key)
+    if found is None:
+        return None  # the file no longer names it: the job ends with it
+    schedule, layer = found
+    assert layer.ical is not None
+    url, now = layer.ical.url, services.clock()
+    assert services.http is not None, "refreshing feeds needs the application's HTTP session"
+    try:
+        body = await fetch_feed(services.http, url, limit=MAX_FEED_BYTES, timeout=FETCH_TIMEOUT)
+        events = await _read(body, schedule, now)
+    except (FeedUnreachable, FeedRefused) as failure:
+        reason = str(failure)
+        if isinstance(failure, FeedRefused):
+            reason = f"{feed_host(url)} answered something warroom cannot use: {reason}"
+        async with session_scope(services.engine) as session:
+            row = await note_failure(
+                session, schedule=schedule.name, layer=layer.name, url=url, reason=reason, at=now
+            )
+            await session.commit()
+        log.warning(
+            "schedule %r: layer %r: feed refresh failed (failing since %s, last good copy %s): %s",
+            schedule.name,
+            layer.name,
+            row.failing_since,
+            row.fetched_at or "none",
+            reason,
+        )
+        return now + services.settings.oncall_ical_refresh
+    async with session_scope(services.engine) as session:
+        await keep_copy(
+            session, schedule=schedule.name, layer=layer.name, url=url, events=events, at=now
+        )
+        await session.commit()
+    log.info(
+        "schedule %r: layer %r: feed refreshed, %d events", schedule.name, layer.name, len(events)
+    )
+    return now + services.settings.oncall_ical_refresh
+
+
+async def _read(body: bytes, schedule: Schedule, now: datetime) -> list[FeedEvent]:
+    """The feed's events, read off the event loop (a large calendar takes a while). Whatever
+    the parser raises on bytes from elsewhere is a refusal with its reason (and logged with
+    its traceback): a job that raised would be retried a few times and then given up, and
+    the layer's refreshes would stop without a word."""
+    try:
+        return await asyncio.to_thread(
+            read_feed, body, zone=schedule.timezone, start=now - KEEP_BEFORE, end=now + KEEP_AHEAD
+        )
+    except FeedRefused:
+        raise
+    except Exception as error:
+        log.exception("schedule %r: a feed the calendar parser could not read", schedule.name)
+        raise FeedRefused(f"it cannot be read ({type(error).__name__})") from None
+
+
+def _layer_of(services: Services, key: str) -> tuple[Schedule, Layer] | None:
+    name, _, layer_name = key.removeprefix(_KEY_PREFIX).partition(":")
+    schedule = services.settings.oncall_schedules.get(name)
+    if schedule is None:
+        return None
+    layer = next((layer for layer in schedule.layers if layer.name == layer_name), None)
+    return (schedule, layer) if layer is not None and layer.ical is not None else None
