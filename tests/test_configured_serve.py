@@ -149,6 +149,21 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
             }
         )
     )
+    types = tmp_path / "incident-types.yaml"
+    types.write_text(
+        yaml.safe_dump(
+            {
+                "fields": {
+                    "customer_impact": {
+                        "type": "select",
+                        "label": "Customer impact",
+                        "options": ["none", "degraded", "outage"],
+                    }
+                },
+                "types": {"customer-facing": {"description": "Customers can see it"}},
+            }
+        )
+    )
     (tmp_path / "templates").mkdir()
     return {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
@@ -167,6 +182,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_ESCALATION_POLICIES": str(policies),
         "WARROOM_ONCALL_SCHEDULES": str(schedules),
         "WARROOM_ONCALL_ICAL_REFRESH": "15m",
+        "WARROOM_INCIDENT_TYPES": str(types),
         "WARROOM_SCHEDULER_INTERVAL": "0.2",
         "WARROOM_JOB_CONCURRENCY": "1",
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),

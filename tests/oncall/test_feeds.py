@@ -391,7 +391,8 @@ async def test_the_reply_says_what_the_link_is_and_refuses_what_is_not_a_schedul
     assert "Google Calendar" in reply and "`/oncall calendar rotate platform`" in reply
     with pytest.raises(OncallRefused) as unknown:
         await ask(feeds, ALICE, "payments")
-    text = feeds.warroom.services.renderer.render(unknown.value.template, **unknown.value.context)
+    context = {"subcommand": None, **unknown.value.context}  # the router adds the usage
+    text = feeds.warroom.services.renderer.render(unknown.value.template, **context)
     assert "there is no schedule `payments`" in text
     assert "`payments-primary`, `platform`, `night-watch`" in text
     for bad in ("a b", "<@U0BOB>", "rotate a b"):
