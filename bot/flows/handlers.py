@@ -34,8 +34,10 @@ from bot.flows.reminders import (
 )
 from bot.flows.scheduler import JobHandler, Lane
 from bot.flows.status_page import sync_statuspage
+from bot.flows.workflows import run_action, run_timer, run_webhook
 from bot.record.oncall.work import GAPS_JOB, GROUP_REFUSED_JOB, HANDOFF_JOB, SHIFT_NOTICE_JOB
 from bot.record.public import STATUSPAGE_JOB
+from bot.record.workflow_runs import ACTION_JOB, TIMER_JOB, WEBHOOK_JOB
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
     {
@@ -56,6 +58,9 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         SHIFT_NOTICE_JOB: send_notice,
         GAPS_JOB: post_gaps,
         GROUP_REFUSED_JOB: say_group_refused,
+        ACTION_JOB: run_action,
+        WEBHOOK_JOB: run_webhook,
+        TIMER_JOB: run_timer,
     }
 )
 # Kinds whose handlers may stop at any Slack call and be run again from the start: they pick
@@ -88,5 +93,7 @@ JOB_LANES = (
     Lane("trackers", frozenset({FILE_JOB}), apart=True),
     Lane("postmortems", frozenset({PUBLISH_JOB}), apart=True),
     Lane("statuspage", frozenset({STATUSPAGE_JOB}), apart=True),
+    # A workflow's webhook waits on its endpoint (WARROOM_WEBHOOK_TIMEOUT per try).
+    Lane("webhooks", frozenset({WEBHOOK_JOB}), apart=True),
     Lane("slack", slots=None),  # alerts, reacted messages, and any kind not named above
 )
