@@ -517,7 +517,7 @@ def _field_condition(raw: dict[str, Any], where: str, problems: list[str]) -> Co
     values = tuple(value) if test == "in" else (value,)
     # The values are checked against the field's kind by problems_with.
     return Condition(
-        f"{name} {_or([str(v) for v in values], str)}",
+        f"{name} is {_or([str(v) for v in values], str)}",
         _field_test(name, values),
         frozenset({name}),
         ((name, values),),
