@@ -1,4 +1,5 @@
-"""The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, oncall, demo."""
+"""The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, oncall, workflows,
+demo."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.admin.manifest import (
 )
 from bot.admin.oncall import add_oncall_parser, run_oncall
 from bot.admin.postmortems import render_postmortem
+from bot.admin.workflows import add_workflows_parser, run_workflows
 from bot.basics.logs import LOG_FORMATS, configure_logging
 from bot.clients.slack_apps import create_with_slack, validate_with_slack
 from bot.clients.slack_errors import SlackFailure
@@ -115,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     postmortem.add_argument("--team", help="the Slack workspace id, when several share the DB")
 
     add_oncall_parser(sub)
+    add_workflows_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
@@ -154,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return _demo(args)
+    if args.command == "workflows":  # reads only the files: no Slack, no database
+        return run_workflows(args, os.environ)
     if args.command == "oncall":  # `check` needs no settings: it reads only the file it is given
         return run_oncall(args, os.environ)
     settings = Settings.from_env(os.environ)

@@ -28,6 +28,7 @@ from bot.record.incident_types import (
 )
 from bot.record.oncall.schedules import NO_SCHEDULES, ScheduleError, Schedules, load_schedules
 from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
+from bot.record.workflows import NO_WORKFLOWS, WorkflowError, Workflows, load_workflows
 from bot.store.models import SEVERITIES
 
 # Reactions that promote a message into the timeline, and the kind of entry each makes.
@@ -123,6 +124,12 @@ class Settings:
     incident_types: IncidentTypes = NO_TYPES
     # How often each iCal layer's external feed is fetched again (bot/flows/oncall_feeds.py).
     oncall_ical_refresh: timedelta = DEFAULT_ICAL_REFRESH
+    # Workflows (WARROOM_WORKFLOWS): bot/record/workflows.py; their webhooks' signing
+    # secrets, by the variable each is read from.
+    workflows: Workflows = NO_WORKFLOWS
+    webhook_secrets: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
+    # Seconds a workflow's webhook may take to answer before the attempt counts as failed.
+    webhook_timeout: float = 10.0
     # Routing keys of the policies' PagerDuty targets, by the variable each is read from.
     pager_keys: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
@@ -168,6 +175,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Build settings from environment variables, raising ConfigError on bad values."""
         policies = _policies(environ.get("WARROOM_ESCALATION_POLICIES"))
+        workflows = _workflows(environ.get("WARROOM_WORKFLOWS"))
         settings = cls(
             slack_bot_token=Secret(environ.get("SLACK_BOT_TOKEN", "")),
             slack_signing_secret=Secret(environ.get("SLACK_SIGNING_SECRET", "")),
@@ -190,6 +198,11 @@ class Settings:
             oncall_schedules=_schedules(environ.get("WARROOM_ONCALL_SCHEDULES")),
             incident_types=_incident_types(environ.get("WARROOM_INCIDENT_TYPES")),
             oncall_ical_refresh=_ical_refresh(environ.get("WARROOM_ONCALL_ICAL_REFRESH")),
+            workflows=workflows,
+            webhook_secrets=MappingProxyType(
+                {name: Secret(environ.get(name, "")) for name in workflows.secret_envs}
+            ),
+            webhook_timeout=_seconds(environ, "WARROOM_WEBHOOK_TIMEOUT", 10.0),
             pager_keys=MappingProxyType(
                 {name: Secret(environ.get(name, "")) for name in policies.routing_key_envs()}
             ),
@@ -281,6 +294,7 @@ class Settings:
         if self.alert_max_body_bytes <= 0:
             problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
         problems.extend(self._type_problems())
+        problems.extend(self.workflow_problems())
         problems.extend(self._web_problems())
         problems.extend(self._oncall_problems())
         problems.extend(self.trackers.problems())
@@ -310,6 +324,18 @@ class Settings:
                     f"{route.incident_type!r} in WARROOM_INCIDENT_TYPES"
                 )
         return problems
+
+    def workflow_problems(self) -> list[str]:
+        """What the workflows name that the types, policies, schedules and secrets lack."""
+        return [
+            f"WARROOM_WORKFLOWS: {problem}"
+            for problem in self.workflows.problems_with(
+                self.incident_types,
+                policies=list(self.escalation_policies.by_name),
+                schedules=list(self.oncall_schedules.by_name),
+                secrets={name: str(secret) for name, secret in self.webhook_secrets.items()},
+            )
+        ]
 
     def _web_problems(self) -> list[str]:
         problems = []
@@ -472,6 +498,17 @@ def _ical_refresh(raw: str | None) -> timedelta:
     if every < ICAL_REFRESH_MIN:
         raise ConfigError("WARROOM_ONCALL_ICAL_REFRESH: at least 1m (a minute)")
     return every
+
+
+def _workflows(raw: str | None) -> Workflows:
+    """The workflows file, every problem in it named (not only the first)."""
+    if not raw:
+        return NO_WORKFLOWS
+    try:
+        return load_workflows(Path(raw).expanduser())
+    except WorkflowError as error:
+        problems = "\n  ".join(error.problems)
+        raise ConfigError(f"WARROOM_WORKFLOWS: {raw}:\n  {problems}") from None
 
 
 def _routes(raw: str | None) -> Routes:

@@ -13,6 +13,7 @@ from emulator.api import (
     Result,
     get_channel,
     method,
+    require_access,
     require_active,
     require_bot_member,
     require_visible,
@@ -246,7 +247,14 @@ def views_update(emu: EmulatorState, args: Args) -> Result:
 # -- bookmarks -------------------------------------------------------------------------------
 @method("bookmarks.add")
 def bookmarks_add(emu: EmulatorState, args: Args) -> Result:
+    """Add a link to a channel's bookmarks (https://docs.slack.dev/reference/methods/bookmarks.add):
+    scope ``bookmarks:write``; ``channel_id``, ``title`` and ``type`` required, and ``type``
+    is ``link`` only ("The bookmarks.add method currently accepts the following types: link"),
+    which requires a ``link``. The bot acts
+    only in conversations it is a member of (``require_access``)."""
+    require_scope(emu, "bookmarks:write")
     channel = get_channel(emu, args, "channel_id")
+    require_access(emu, channel, public_error="not_in_channel")
     title = args.need("title", "invalid_arguments")
     if args.text("type") != "link":
         raise ApiError("invalid_bookmark_type")

@@ -44,6 +44,7 @@ GRANTED_SCOPES = (
     "usergroups:write",
     "files:write",
     "canvases:write",
+    "bookmarks:write",
 )
 
 # What warroom's manifest (bot/slack/manifest.py: APP_HOME, BOT_EVENTS) says of its App Home

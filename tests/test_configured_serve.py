@@ -164,6 +164,20 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
             }
         )
     )
+    workflows = tmp_path / "workflows.yaml"
+    workflows.write_text(
+        yaml.safe_dump(
+            {
+                "workflows": {
+                    "customer-heads-up": {
+                        "on": "incident.declared",
+                        "when": {"type": "customer-facing"},
+                        "do": [{"post": {"text": "Customers may see {{ incident.title }}"}}],
+                    }
+                }
+            }
+        )
+    )
     (tmp_path / "templates").mkdir()
     return {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
@@ -183,6 +197,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_ONCALL_SCHEDULES": str(schedules),
         "WARROOM_ONCALL_ICAL_REFRESH": "15m",
         "WARROOM_INCIDENT_TYPES": str(types),
+        "WARROOM_WORKFLOWS": str(workflows),
+        "WARROOM_WEBHOOK_TIMEOUT": "10",
         "WARROOM_SCHEDULER_INTERVAL": "0.2",
         "WARROOM_JOB_CONCURRENCY": "1",
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),

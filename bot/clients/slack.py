@@ -125,6 +125,7 @@ class SlackWorkspace:
         self._more = more  # the line that stands for what a too-long message leaves out
         self._users: dict[str, dict[str, Any]] = {}
         self._team_id: str | None = None
+        self._bot_user: str | None = None
 
     @slack_call
     async def create_channel(
@@ -157,6 +158,15 @@ class SlackWorkspace:
             response = await self.client.auth_test()
             self._team_id = str(response["team_id"])
         return self._team_id
+
+    @slack_call
+    async def bot_user(self) -> str:
+        """The bot's own user id (what it does by itself is recorded as its own)."""
+        if self._bot_user is None:
+            response = await self.client.auth_test()
+            self._team_id = str(response["team_id"])
+            self._bot_user = str(response["user_id"])
+        return self._bot_user
 
     async def token_works(self) -> bool:
         """Whether Slack takes the bot's token now (``auth.test``); False when it is revoked,
@@ -200,6 +210,11 @@ class SlackWorkspace:
                 return Invitation.merge([await self.invite(channel_id, [user]) for user in users])
             return Invitation.of(users, [{"user": users[0], "error": slack_code(error)}])
         return Invitation.of(users, data.get("errors") or [])
+
+    @slack_call
+    async def add_bookmark(self, channel_id: str, title: str, link: str) -> None:
+        """Add a link to the channel's bookmarks (``bookmarks.add``, type ``link``)."""
+        await self.client.bookmarks_add(channel_id=channel_id, title=title, type="link", link=link)
 
     @slack_call
     async def set_topic(self, channel_id: str, topic: str) -> None:

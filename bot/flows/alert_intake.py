@@ -9,6 +9,7 @@ each retried on its own and each rate-limited by the Slack client's gate.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,11 +18,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
+from bot.flows import triggers
 from bot.flows.channel import announce, refresh_channel_header
 from bot.flows.declare import by_type, open_war_room
 from bot.record import incidents
 from bot.record.alerting import alerts
 from bot.record.alerting.payloads import Notification, parse
+from bot.record.workflows import ALERT_RECEIVED
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -137,6 +140,17 @@ async def _schedule_slack_work(
             incident_id=incident_id,
             refresh=applied.status_changed,
         )
+    for alert in applied.new_alerts:
+        target = await session.get(Incident, alert.incident_id) if alert.incident_id else None
+        if target is not None and target.is_open:
+            await triggers.started(
+                session,
+                services,
+                target,
+                ALERT_RECEIVED,
+                event=f"alert:{alert.id}",
+                labels=json.loads(alert.labels or "{}"),
+            )
     if route.action == "post" and (applied.new_alerts or applied.resolved_alerts):
         group_id = (applied.new_alerts or applied.resolved_alerts)[0].group_id
         await _schedule(

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.flows import triggers
 from bot.flows.channel import Lead, Writes, announce_failure, as_sent, lead_in
 from bot.flows.declare import start_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
 from bot.record import incidents, roles
+from bot.record.workflows import ROLE_ASSIGNED, SEVERITY_CHANGED, STATUS_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, OutboxMessage, Status
@@ -34,6 +36,9 @@ async def set_lead(services: Services, *, channel_id: str, by: str, lead: str) -
         incident = await incidents.incident_in_channel(session, channel_id)
         previous = await roles.set_commander(
             session, incident, user_id=lead, by=by, at=services.clock()
+        )
+        await triggers.changed(
+            session, services, incident, ROLE_ASSIGNED, "role", "commander", lead
         )
         writes = Writes(services, session, incident)
         await writes.invite([lead])
@@ -54,6 +59,7 @@ async def give_role(
         previous = await roles.assign_role(
             session, incident, role=role, user_id=holder, by=by, at=services.clock()
         )
+        await triggers.changed(session, services, incident, ROLE_ASSIGNED, "role", role, holder)
         writes = Writes(services, session, incident)
         await writes.invite([holder])
         await writes.say(
@@ -77,6 +83,7 @@ async def change_severity(
         )
         # In the same transaction: the policy starts even if Slack fails below.
         await start_policy(session, services, incident)
+        await triggers.changed(session, services, incident, SEVERITY_CHANGED, "severity", severity)
         writes = Writes(services, session, incident)
         await writes.say("messages/severity_changed.j2", by=by, previous=previous)
         await writes.header(lead)
@@ -100,6 +107,7 @@ async def change_status(
         )
         if previous == Status.RESOLVED:
             await schedule_update_reminder(session, services, incident, reopened=True)
+        await triggers.changed(session, services, incident, STATUS_CHANGED, "status", status.value)
         writes = Writes(services, session, incident)
         await writes.say("messages/status_changed.j2", by=by, previous=previous)
         await writes.header(lead)

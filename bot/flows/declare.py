@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited
+from bot.flows import triggers
 from bot.flows.channel import Writes, lead_of
 from bot.flows.escalation import schedule_level
 from bot.flows.reminders import schedule_role_reminder, schedule_update_reminder
@@ -162,6 +163,7 @@ async def open_war_room(
         await schedule_update_reminder(session, services, incident)
         await schedule_role_reminder(session, services, incident)
         await start_policy(session, services, incident, policy, policy_why)
+        await triggers.declared(session, services, incident)
         writes = Writes(services, session, incident)
         await writes.invite(members)
         await writes.header(lead)

@@ -112,6 +112,13 @@ async def escalate(
     return escalation
 
 
+async def group_members(services: Services, ref: str) -> list[str]:
+    """The members of the user group ``ref`` (its id, or its handle with or without @);
+    UnknownTarget says why when Slack has no such group or will not say."""
+    label = f"@{ref.lstrip('@')}"
+    return await _members(services, await _usergroup_id(services, ref.lstrip("@"), label), label)
+
+
 async def _usergroup_id(services: Services, ref: str, label: str) -> str:
     if ref.startswith("S") and ref.isalnum() and ref.isupper():
         return ref

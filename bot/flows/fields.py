@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.flows import triggers
 from bot.flows.channel import Writes, lead_in
 from bot.flows.declare import by_type, start_policy
 from bot.flows.reminders import schedule_role_reminder
 from bot.record import fields, incidents
 from bot.record.fields import NoFieldChange
 from bot.record.incident_types import CustomField, FieldValue
+from bot.record.workflows import FIELD_CHANGED, TYPE_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -50,6 +52,9 @@ async def change_type(
             if policy is not None:
                 await start_policy(session, services, incident, policy, by_type(kind, policy))
             await schedule_role_reminder(session, services, incident)
+        await triggers.changed(
+            session, services, incident, TYPE_CHANGED, "type", kind.name if kind else "none"
+        )
         stays_public = bool(kind and kind.private and not incident.is_private)
         writes = Writes(services, session, incident)
         await writes.say(
@@ -85,6 +90,7 @@ async def set_fields(
             except NoFieldChange:
                 continue
             changed.append((field, value))
+            await triggers.changed(session, services, incident, FIELD_CHANGED, "field", name)
         writes = Writes(services, session, incident)
         if changed:
             await writes.say("messages/fields_changed.j2", by=by, changed=changed)
@@ -105,6 +111,7 @@ async def set_one_field(
         previous = await fields.set_field(
             session, incident, field, value, by=by, at=services.clock()
         )
+        await triggers.changed(session, services, incident, FIELD_CHANGED, "field", field.name)
         writes = Writes(services, session, incident)
         await writes.say(
             "messages/field_changed.j2", by=by, field=field, value=value, previous=previous

@@ -35,8 +35,10 @@ from bot.flows.reminders import (
 )
 from bot.flows.scheduler import JobHandler, Lane
 from bot.flows.status_page import sync_statuspage
+from bot.flows.workflows import run_action, run_timer, run_webhook
 from bot.record.oncall.work import GAPS_JOB, GROUP_REFUSED_JOB, HANDOFF_JOB, SHIFT_NOTICE_JOB
 from bot.record.public import STATUSPAGE_JOB
+from bot.record.workflow_runs import ACTION_JOB, TIMER_JOB, WEBHOOK_JOB
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
     {
@@ -58,6 +60,9 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         GAPS_JOB: post_gaps,
         GROUP_REFUSED_JOB: say_group_refused,
         ICAL_JOB: refresh_ical_layer,
+        ACTION_JOB: run_action,
+        WEBHOOK_JOB: run_webhook,
+        TIMER_JOB: run_timer,
     }
 )
 # Kinds whose handlers may stop at any Slack call and be run again from the start: they pick
@@ -93,5 +98,7 @@ JOB_LANES = (
     Lane("statuspage", frozenset({STATUSPAGE_JOB}), apart=True),
     # External calendar feeds of iCal layers: a slow source waits here, never before a page.
     Lane("calendars", frozenset({ICAL_JOB}), apart=True),
+    # A workflow's webhook waits on its endpoint (WARROOM_WEBHOOK_TIMEOUT per try).
+    Lane("webhooks", frozenset({WEBHOOK_JOB}), apart=True),
     Lane("slack", slots=None),  # alerts, reacted messages, and any kind not named above
 )

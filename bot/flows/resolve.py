@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bot.flows import triggers
 from bot.flows.channel import Writes, lead_in
 from bot.flows.escalation import stand_down
 from bot.flows.postmortem_posting import schedule_publication
 from bot.record import incidents
+from bot.record.workflows import RESOLVED
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -27,6 +29,7 @@ async def resolve_incident(
             session, incident, resolved_by=resolved_by, resolved_at=now, summary=summary
         )
         await stand_down(session, incident, now)
+        await triggers.changed(session, services, incident, RESOLVED, "resolved")
         writes = Writes(services, session, incident)
         await writes.say("messages/incident_resolved.j2", resolved_by=resolved_by)
         await schedule_publication(session, incident, by=resolved_by, now=now)

@@ -18,8 +18,8 @@ import yaml
 from bot.basics.slack_ids import Shortcut
 
 # What the bot calls, and why each scope is here. Nothing asked for "just in case": the bot never
-# joins a channel itself (it is invited), adds bookmarks or reads e-mail addresses, so neither
-# channels:join, bookmarks:write nor users:read.email is requested.
+# joins a channel itself (it is invited) or reads e-mail addresses, so neither channels:join
+# nor users:read.email is requested.
 BOT_SCOPES = [
     "commands",  # /incident, /oncall
     "chat:write",  # chat.postMessage / chat.update (DMs too: the app's Messages tab)
@@ -37,6 +37,7 @@ BOT_SCOPES = [
     "usergroups:write",  # usergroups.users.update: a schedule's group follows who is on call
     "files:write",  # files_upload_v2: text files shared in the channel
     "canvases:write",  # conversations.canvases.create / canvases.edit
+    "bookmarks:write",  # bookmarks.add: a workflow's links (a video bridge, a runbook)
 ]
 # No user scopes: Sign in with Slack (the web view) asks for openid, profile and email in an
 # OAuth flow of its own (bot.web.auth), and Slack refuses them beside these in one flow ("scope

@@ -1,0 +1,131 @@
+"""``warroom workflows check`` and ``warroom workflows test``: workflows on the command line,
+without Slack or a database.
+
+``check`` reads ``WARROOM_INCIDENT_TYPES`` and ``WARROOM_WORKFLOWS`` (or the file given), and
+the policies, schedules and webhook secrets they name, and prints each workflow in plain
+English, or names every problem and exits 1. ``test`` says which workflows an event would
+start, and what they would do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.record.workflows import TRIGGERS, Facts, WorkflowError, load_workflows
+from bot.store.models import SEVERITIES, Status
+
+USAGE_ERROR = 2
+
+
+def add_workflows_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``warroom workflows ...``: its actions and their options."""
+    workflows = sub.add_parser("workflows", help="workflows: check the file, test an event")
+    actions = workflows.add_subparsers(dest="workflows_command", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="check the types and workflows files; print each workflow in plain English",
+        description="Reads WARROOM_INCIDENT_TYPES and WARROOM_WORKFLOWS (or FILE), and the "
+        "policies, schedules and webhook secrets they name; exit 1 naming each problem.",
+    )
+    check.add_argument(
+        "file", nargs="?", type=Path, help="a workflows file (default: $WARROOM_WORKFLOWS)"
+    )
+    test = actions.add_parser(
+        "test", help="which workflows an event would start, and what they would do (no Slack)"
+    )
+    test.add_argument("file", type=Path, help="the workflows file (YAML)")
+    events = [t.split(".", 1)[1] for t in TRIGGERS]
+    test.add_argument("--event", required=True, choices=events, help="what happened")
+    test.add_argument("--severity", default="SEV3", type=str.upper, choices=SEVERITIES)
+    test.add_argument("--status", default="investigating", choices=[s.value for s in Status])
+    test.add_argument("--type", dest="incident_type", default=None, help="the incident type")
+    test.add_argument("--private", action="store_true", help="a private incident")
+    test.add_argument(
+        "--field", action="append", default=[], metavar="NAME=VALUE", help="a field's value"
+    )
+    test.add_argument(
+        "--label", action="append", default=[], metavar="NAME=VALUE", help="an alert's label"
+    )
+
+
+def run_workflows(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    if args.workflows_command == "check":
+        return check(args.file, environ)
+    return test(args)
+
+
+def check(path: Path | None, environ: Mapping[str, str]) -> int:
+    """Check the files (through the settings, as ``warroom serve`` does); print each
+    workflow, or each problem (exit 1)."""
+    if path is not None:
+        environ = {**environ, "WARROOM_WORKFLOWS": str(path)}
+    try:
+        settings = Settings.from_env(environ)
+    except ConfigError as error:
+        print(f"warroom: {error}", file=sys.stderr)
+        return 1
+    if not settings.workflows:
+        print("warroom: no workflows: give a file, or set WARROOM_WORKFLOWS", file=sys.stderr)
+        return 1
+    for workflow in settings.workflows.by_name.values():
+        print(f"{workflow.name}: {workflow.reads()}")
+    print(f"{len(settings.workflows.by_name)} workflow(s), no problems.")
+    return 0
+
+
+def _pairs(given: list[str], what: str) -> dict[str, str] | str:
+    pairs = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            return f"--{what} {item!r}: write it NAME=VALUE"
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def test(args: argparse.Namespace) -> int:
+    """Which workflows the event would start for an incident like the one described."""
+    try:
+        workflows = load_workflows(args.file)
+    except WorkflowError as error:
+        for problem in error.problems:
+            print(f"warroom: {args.file}: {problem}", file=sys.stderr)
+        return 1
+    fields, labels = _pairs(args.field, "field"), _pairs(args.label, "label")
+    for refused in (fields, labels):
+        if isinstance(refused, str):
+            print(f"warroom: {refused}", file=sys.stderr)
+            return USAGE_ERROR
+    assert isinstance(fields, dict) and isinstance(labels, dict)
+    trigger = next(t for t in TRIGGERS if t.endswith(f".{args.event}"))
+    facts = Facts(
+        severity=args.severity,
+        status=args.status,
+        type=args.incident_type.lower() if args.incident_type else None,
+        private=args.private,
+        fields={name: _value(value) for name, value in fields.items()},
+        labels=labels,
+    )
+    started = workflows.matching(trigger, facts)
+    if not started:
+        print(f"No workflow starts on {trigger} for that incident.")
+        return 0
+    for workflow in started:
+        print(f"{workflow.name} would run:")
+        for number, action in enumerate(workflow.actions, 1):
+            print(f"  {number}. {action.words}")
+    return 0
+
+
+def _value(raw: str) -> object:
+    """A field's value as given: a number when it reads as one, a list when it has commas."""
+    if "," in raw:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return float(raw)
+    except ValueError:
+        return raw

@@ -1,0 +1,593 @@
+"""Running workflows' actions: one job per action (bot/record/workflow_runs.py wrote them in
+the transaction of the change that started the workflow).
+
+An action's change to the record, its timeline entry ("workflow exec-heads-up: posted in
+C0EXECUPD1"), its channel writes (through the outbox, keyed by the job) and the job's end
+commit together, so a run cut short and run again does it once. A failing action is said in
+the incident channel once (the action and Slack's reason) and recorded; the job ends, and
+the workflow's other actions (their own jobs) and other workflows still run.
+
+Changes a workflow makes carry ``cause="workflow:<name>"`` and are written here, never
+through the flows that start workflows: a workflow's own changes start no workflow.
+
+Webhooks are jobs of their own lane (``WEBHOOK_JOB``): a slow or failing endpoint waits
+there, retried with backoff, never in front of the incident's other work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from jinja2 import TemplateError
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.errors import BotError
+from bot.basics.slack_text import SlackText, encode, to_mrkdwn, to_plain
+from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
+from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
+from bot.flows.declare import start_policy
+from bot.flows.escalation import EscalationTarget, escalate, group_members
+from bot.flows.oncall.handoffs import on_call_now
+from bot.flows.scheduler import Wait
+from bot.flows.status_page import make_public
+from bot.record import fields, findings, incidents, public, workflow_runs
+from bot.record.fields import NoFieldChange
+from bot.record.incidents import NoChange
+from bot.record.timeline import add_entry
+from bot.record.workflow_runs import ACTION_JOB
+from bot.record.workflows import CAUSE_PREFIX, Action, Workflow, as_field_input, render
+from bot.services import Services
+from bot.store import jobs, outbox
+from bot.store.db import session_scope
+from bot.store.models import Incident, Job, TimelineKind, utcnow
+
+log = logging.getLogger(__name__)
+# A webhook is tried again after these waits, then given up (with a message in the channel).
+WEBHOOK_BACKOFF = (
+    timedelta(seconds=30),
+    timedelta(minutes=1),
+    timedelta(minutes=2),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+)
+# While another replica runs an earlier action of the incident, this one waits its turn.
+TURN_WAIT = timedelta(seconds=1)
+
+
+# -- what templates see ----------------------------------------------------------------------
+async def template_incident(
+    session: AsyncSession, services: Services, incident: Incident, *, plain: bool = False
+) -> dict[str, Any]:
+    """``incident`` as templates see it: people's words as Slack text (``plain``: none)."""
+    types = services.settings.incident_types
+    values = await fields.values_of(session, incident.id or 0, types.fields)
+    words = (lambda text: to_plain(text)) if plain else (lambda text: to_mrkdwn(text, ping=False))
+
+    def shown(name: str, value: object) -> object:
+        field = types.field(name)
+        if field is not None and field.kind == "text":
+            return words(SlackText.of(str(value)))
+        if field is not None and field.kind == "user":
+            return value if plain else f"<@{value}>"
+        if isinstance(value, list):
+            return ", ".join(value) if plain else encode(", ".join(value))
+        return value if plain or not isinstance(value, str) else encode(value)
+
+    commander = incident.commander
+    base = services.settings.public_url.rstrip("/")
+    return {
+        "reference": incident.reference,
+        "title": words(SlackText.of(incident.title)),
+        "severity": incident.severity,
+        "status": incident.status,
+        "type": incident.incident_type or "",
+        "private": incident.is_private,
+        "channel_id": incident.channel_id or "",
+        "commander": (commander or "") if plain else (f"<@{commander}>" if commander else ""),
+        "fields": {name: shown(name, values.get(name, "")) for name in types.fields},
+        "url": f"{base}/incidents/{incident.reference}" if base else "",
+    }
+
+
+# -- the job handlers ------------------------------------------------------------------------
+async def run_action(services: Services, job: Job) -> datetime | Wait | None:
+    """The job handler of one workflow action."""
+    found = await _job_work(services, job)
+    if found is None:
+        return None
+    incident, workflow, action = found
+    if await _earlier_running(services, job):
+        return Wait(services.clock() + TURN_WAIT)
+    by = await services.slack.bot_user()
+    try:
+        await ACTIONS[action.verb](services, job, incident, workflow, action, by)
+    except (SlackRateLimited, SlackTokenRevoked):
+        raise  # the runner puts the job back until Slack allows
+    except (SlackFailure, BotError, TemplateError, ValueError) as error:
+        await _failed(services, job, incident, workflow, action, _reason(error))
+    return None
+
+
+async def run_timer(services: Services, job: Job) -> None:
+    """The job handler of an ``incident.open_for`` timer: its workflow runs if the incident
+    is still open and its conditions hold now."""
+    details = jobs.payload_of(job)
+    workflow = services.settings.workflows.get(str(details.get("workflow")))
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, job.incident_id)
+        if workflow is None or incident is None or not incident.is_open:
+            return
+        facts = await workflow_runs.facts_of(
+            session, incident, services.settings.incident_types, workflow.condition.fields
+        )
+        if workflow.condition.test(facts):
+            await workflow_runs.schedule_actions(
+                session, incident, workflow, event="open_for", now=services.clock()
+            )
+            await session.commit()
+    services.wake_jobs()
+
+
+async def _job_work(services: Services, job: Job) -> tuple[Incident, Workflow, Action] | None:
+    """The job's incident, workflow and action; None when the file no longer has them."""
+    details = jobs.payload_of(job)
+    workflow = services.settings.workflows.get(str(details.get("workflow")))
+    step = int(details.get("step", -1))
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, job.incident_id)
+    if workflow is None or incident is None or not 0 <= step < len(workflow.actions):
+        log.warning("workflow job %s: the workflow or its action is gone; skipped", job.key)
+        return None
+    return incident, workflow, workflow.actions[step]
+
+
+async def _earlier_running(services: Services, job: Job) -> bool:
+    """Whether another replica runs an earlier action of the incident right now: its
+    actions run in the order they were written."""
+    async with session_scope(services.engine) as session:
+        earlier = await session.exec(
+            select(Job.id).where(
+                col(Job.incident_id) == job.incident_id,
+                col(Job.kind) == ACTION_JOB,
+                col(Job.id) < (job.id or 0),
+                col(Job.done_at).is_(None),
+                col(Job.locked_until) > utcnow(),
+                col(Job.locked_by) != job.locked_by,
+            )
+        )
+        return earlier.first() is not None
+
+
+async def _end(session: AsyncSession, job: Job, now: datetime) -> None:
+    """End the job in the caller's transaction, with the action's effects."""
+    await session.exec(  # type: ignore[call-overload]
+        update(Job)
+        .where(col(Job.id) == job.id, col(Job.done_at).is_(None))
+        .values(done_at=now, locked_until=None, locked_by=None)
+    )
+
+
+def _record(
+    session: AsyncSession,
+    incident: Incident,
+    workflow: Workflow,
+    action: Action,
+    *,
+    did: str,
+    by: str,
+    at: datetime,
+    error: str | None = None,
+) -> None:
+    facts: dict[str, Any] = {"workflow": workflow.name, "action": action.verb, "did": did}
+    if error is not None:
+        facts["error"] = error
+    add_entry(session, incident, kind=TimelineKind.WORKFLOW, facts=facts, author=by, occurred_at=at)
+
+
+async def _failed(
+    services: Services,
+    job: Job,
+    incident: Incident,
+    workflow: Workflow,
+    action: Action,
+    reason: str,
+) -> None:
+    """Record the failure, say it in the channel once, and end the job."""
+    log.warning(
+        "%s: workflow %s: %s failed: %s", incident.reference, workflow.name, action.verb, reason
+    )
+    by = await services.slack.bot_user()
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        _record(session, incident, workflow, action, did="", by=by, at=now, error=reason)
+        if incident.channel_id:
+            text = services.renderer.render(
+                "messages/workflow_failed.j2",
+                workflow=workflow.name,
+                action=action.words or action.verb,
+                error=reason,
+            )
+            await outbox.post_once(
+                session,
+                channel=incident.channel_id,
+                text=text,
+                now=now,
+                after=f"{job.key}:failed",
+                incident_id=incident.id,
+            )
+        await _end(session, job, now)
+        await session.commit()
+    if incident.channel_id:
+        await deliver_now(services, incident.channel_id)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, SlackFailure):
+        return f"Slack said {error.code}"
+    if isinstance(error, BotError):
+        context = error.context
+        return str(context.get("reason") or context.get("message") or type(error).__name__)
+    return str(error) or type(error).__name__
+
+
+# -- the actions -----------------------------------------------------------------------------
+async def _change(
+    services: Services,
+    job: Job,
+    incident_id: int,
+    workflow: Workflow,
+    action: Action,
+    by: str,
+    apply: Any,
+) -> None:
+    """Apply a change to the record under the incident's lock, record it, say it, refresh
+    the header, and end the job: one transaction."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        current = await session.get(Incident, incident_id)
+        assert current is not None
+        current = await incidents.lock(session, current)
+        lead = await lead_of(services, current)
+        did = await apply(session, current, now)
+        writes = Writes(services, session, current)
+        if did is not None:
+            _record(session, current, workflow, action, did=did, by=by, at=now)
+            if current.channel_id:
+                await writes.say(
+                    "messages/workflow_acted.j2", workflow=workflow.name, did=did, after=job.key
+                )
+                await writes.header(lead)
+        await _end(session, job, now)
+        await session.commit()
+    services.wake_jobs()
+    await writes.send()
+
+
+def _cause(workflow: Workflow) -> str:
+    return f"{CAUSE_PREFIX}{workflow.name}"
+
+
+async def _set_severity(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    severity = str(action.args["value"])
+
+    async def apply(session: AsyncSession, current: Incident, now: datetime) -> str | None:
+        try:
+            await incidents.set_severity(
+                session, current, severity=severity, by=by, at=now, cause=_cause(workflow)
+            )
+        except NoChange:
+            return None
+        await start_policy(session, services, current)
+        return f"severity set to {severity}"
+
+    await _change(services, job, incident.id or 0, workflow, action, by, apply)
+
+
+async def _set_type(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    kind = services.settings.incident_types.get(str(action.args["value"]))
+
+    async def apply(session: AsyncSession, current: Incident, now: datetime) -> str | None:
+        try:
+            await fields.set_type(
+                session,
+                current,
+                kind.name if kind else None,
+                by=by,
+                at=now,
+                cause=_cause(workflow),
+            )
+        except NoFieldChange:
+            return None
+        return f"type set to {kind.name if kind else 'none'}"
+
+    await _change(services, job, incident.id or 0, workflow, action, by, apply)
+
+
+async def _set_field(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    field = services.settings.incident_types.field(str(action.args["field"]))
+    if field is None:
+        raise ActionFailedValue(f"no field {action.args['field']!r}")
+
+    async def apply(session: AsyncSession, current: Incident, now: datetime) -> str | None:
+        context = await template_incident(session, services, current, plain=True)
+        value = field.checked(as_field_input(field, render(str(action.args["value"]), context)))
+        try:
+            await fields.set_field(
+                session, current, field, value, by=by, at=now, cause=_cause(workflow)
+            )
+        except NoFieldChange:
+            return None
+        shown = ", ".join(value) if isinstance(value, list) else str(value)
+        return f"{field.label} set to {shown}"
+
+    await _change(services, job, incident.id or 0, workflow, action, by, apply)
+
+
+class ActionFailedValue(ValueError):
+    """An action's argument the settings no longer have."""
+
+
+async def _follow_up(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    async def apply(session: AsyncSession, current: Incident, now: datetime) -> str | None:
+        context = await template_incident(session, services, current)
+        text = render(str(action.args["text"]), context).strip()
+        if not text:
+            raise ActionFailedValue("the follow-up's text is empty")
+        findings.note_action(session, current, text=text, owner=None, by=by, at=now)
+        return "follow-up added"
+
+    await _change(services, job, incident.id or 0, workflow, action, by, apply)
+
+
+async def _post(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    channel = str(action.args.get("channel") or incident.channel_id or "")
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        context = await template_incident(session, services, incident)
+        text = render(str(action.args["text"]), context).strip()
+        if not text:
+            raise ActionFailedValue("the message is empty")
+        row = await outbox.written_for(session, job.key)
+        if row is None:
+            row = await outbox.enqueue(
+                session,
+                channel=channel,
+                method=outbox.POST,
+                payload={"text": text},
+                now=now,
+                after=job.key,
+                incident_id=incident.id,
+            )
+        where = "the incident channel" if channel == incident.channel_id else f"channel {channel}"
+        _record(session, incident, workflow, action, did=f"posted in {where}", by=by, at=now)
+        await _end(session, job, now)
+        await session.commit()
+    await deliver_now(services, channel)
+    sent = await as_sent(services, row)
+    if sent.gave_up_at is not None:
+        await _failed(services, job, incident, workflow, action, f"Slack said {sent.last_error}")
+
+
+async def _invite(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    users = [str(user) for user in action.args.get("users", [])]
+    if group := action.args.get("usergroup"):
+        users += await group_members(services, str(group))
+    if schedule := action.args.get("schedule"):
+        named = await on_call_now(services, str(schedule))
+        if named is None or named.user is None:
+            raise ActionFailedValue(f"nobody is on call for {schedule} right now")
+        users.append(named.user)
+    if not incident.channel_id:
+        raise ActionFailedValue("the incident has no channel yet")
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        if await outbox.written_for(session, job.key) is None:
+            await outbox.enqueue(
+                session,
+                channel=incident.channel_id,
+                method=outbox.INVITE,
+                payload={"users": sorted(set(users))},
+                now=now,
+                after=job.key,
+                incident_id=incident.id,
+            )
+        did = f"invited {len(set(users))} {'person' if len(set(users)) == 1 else 'people'}"
+        _record(session, incident, workflow, action, did=did, by=by, at=now)
+        await _end(session, job, now)
+        await session.commit()
+    await deliver_now(services, incident.channel_id)
+
+
+async def _escalate(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    if not incident.channel_id:
+        raise ActionFailedValue("the incident has no channel yet")
+    policy = str(action.args["policy"])
+    reason = str(action.args.get("reason") or f"workflow {workflow.name}")
+    await escalate(
+        services,
+        channel_id=incident.channel_id,
+        requested_by=by,
+        target=EscalationTarget("name", policy),
+        reason=reason,
+    )
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        _record(session, incident, workflow, action, did=f"escalated to {policy}", by=by, at=now)
+        await _end(session, job, now)
+        await session.commit()
+
+
+async def _make_public(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    if incident.is_private:
+        raise ActionFailedValue("a private incident is never shown on the status page")
+    if not incident.channel_id:
+        raise ActionFailedValue("the incident has no channel yet")
+    async with session_scope(services.engine) as session:
+        shown = await public.public_record(session, incident.id or 0)
+    if shown is None:
+        await make_public(services, channel_id=incident.channel_id, by=by, components=[])
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        did = "shown on the status page"
+        _record(session, incident, workflow, action, did=did, by=by, at=now)
+        await _end(session, job, now)
+        await session.commit()
+
+
+async def _bookmark(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    if not incident.channel_id:
+        raise ActionFailedValue("the incident has no channel yet")
+    async with session_scope(services.engine) as session:
+        context = await template_incident(session, services, incident, plain=True)
+    title = render(str(action.args["title"]), context).strip()
+    link = render(str(action.args["link"]), context).strip()
+    if not link.startswith(("https://", "http://")):
+        raise ActionFailedValue(f"the link {link[:80]!r} is not an http(s) address")
+    await services.slack.add_bookmark(incident.channel_id, title, link)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        _record(session, incident, workflow, action, did=f"bookmarked {title}", by=by, at=now)
+        await _end(session, job, now)
+        await session.commit()
+
+
+ACTIONS: Mapping[str, Any] = {
+    "post": _post,
+    "invite": _invite,
+    "escalate": _escalate,
+    "follow_up": _follow_up,
+    "make_public": _make_public,
+    "set_field": _set_field,
+    "set_severity": _set_severity,
+    "set_type": _set_type,
+    "bookmark": _bookmark,
+}
+
+
+# -- webhooks --------------------------------------------------------------------------------
+def signature(secret: str, body: bytes) -> str:
+    """``X-Warroom-Signature``: ``sha256=`` and the hex HMAC-SHA256 of the body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def webhook_body(
+    services: Services, job: Job, incident: Incident, workflow: Workflow
+) -> bytes:
+    """The JSON a webhook sends (README: "Workflows", webhooks)."""
+    async with session_scope(services.engine) as session:
+        shown = await template_incident(session, services, incident, plain=True)
+    details = jobs.payload_of(job)
+    document = {
+        "workflow": workflow.name,
+        "trigger": workflow.trigger,
+        "event": details.get("event"),
+        "delivery": job.key,
+        "incident": shown,
+    }
+    return json.dumps(document, sort_keys=True, default=str).encode()
+
+
+async def run_webhook(services: Services, job: Job) -> datetime | None:
+    """The job handler of a webhook action: sent signed; retried with backoff on a 5xx, a
+    429, a timeout or no connection; given up at once on a redirect (never followed) or
+    another 4xx, and after the last retry, with a message in the channel."""
+    found = await _job_work(services, job)
+    if found is None:
+        return None
+    incident, workflow, action = found
+    url = str(action.args["url"])
+    secret = str(services.settings.webhook_secrets.get(str(action.args["secret_env"]), ""))
+    body = await webhook_body(services, job, incident, workflow)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "warroom",
+        "X-Warroom-Signature": signature(secret, body),
+        "X-Warroom-Delivery": job.key,
+    }
+    assert services.http is not None
+    timeout = aiohttp.ClientTimeout(total=services.settings.webhook_timeout)
+    try:
+        async with services.http.post(
+            url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+        ) as response:
+            status, location = response.status, response.headers.get("Location", "")
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return await _webhook_retry(services, job, incident, workflow, action, _why(error))
+    if 200 <= status < 300:
+        now = services.clock()
+        async with session_scope(services.engine) as session:
+            did = f"webhook sent to {urlsplit(url).hostname} (HTTP {status})"
+            _record(
+                session,
+                incident,
+                workflow,
+                action,
+                did=did,
+                by=await services.slack.bot_user(),
+                at=now,
+            )
+            await _end(session, job, now)
+            await session.commit()
+        return None
+    if 300 <= status < 400:
+        target = urlsplit(location).hostname or urlsplit(url).hostname
+        where = "another host" if target != urlsplit(url).hostname else "another address"
+        reason = f"HTTP {status}: redirected to {where} ({target}), not followed"
+        await _failed(services, job, incident, workflow, action, reason)
+        return None
+    if status >= 500 or status == 429:
+        return await _webhook_retry(services, job, incident, workflow, action, f"HTTP {status}")
+    await _failed(services, job, incident, workflow, action, f"HTTP {status}")
+    return None
+
+
+async def _webhook_retry(
+    services: Services,
+    job: Job,
+    incident: Incident,
+    workflow: Workflow,
+    action: Action,
+    reason: str,
+) -> datetime | None:
+    if job.attempts < len(WEBHOOK_BACKOFF):
+        log.info(
+            "%s: webhook of %s: %s; tried again later", incident.reference, workflow.name, reason
+        )
+        return services.clock() + WEBHOOK_BACKOFF[job.attempts]
+    reason = f"{reason}, given up after {job.attempts + 1} attempts"
+    await _failed(services, job, incident, workflow, action, reason)
+    return None
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    return f"no connection ({type(error).__name__})"

@@ -1,0 +1,115 @@
+"""Workflows started: each matching workflow's actions become job rows, written in the same
+transaction as the change that started them (the caller commits).
+
+One job per action, keyed by the incident, the event, the workflow and the action's place
+(``workflow:<incident>:<event>:<workflow>:<n>``): a change applied once schedules each
+action once, on any replica, and a retried delivery of the change (refused as no change, or
+deduplicated as a Slack event) schedules nothing more. The runner claims an incident's jobs
+in the order they were written (``due_at``, then id), one at a time.
+
+The event names the change: ``declared``; ``severity:<at>:<SEV1>``; ``status:<at>:<status>``;
+``type:<at>:<type>``; ``field:<name>:<at>``; ``role:<role>:<user>:<at>``; ``resolved:<at>``;
+``alert:<alert id>``; ``open_for`` for the timer.
+
+**Loops.** A change a workflow makes never calls ``start`` (the workflow's handler writes the
+record directly, with ``cause="workflow:<name>"``), and ``start`` refuses a cause of that form
+anyway: a workflow's own changes start no workflow, its own included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.record import fields
+from bot.record.incident_types import IncidentTypes
+from bot.record.workflows import OPEN_FOR, Facts, Workflow, Workflows
+from bot.store import jobs
+from bot.store.models import Incident
+
+ACTION_JOB = "workflow_action"
+WEBHOOK_JOB = "workflow_webhook"
+TIMER_JOB = "workflow_timer"
+KINDS = (ACTION_JOB, WEBHOOK_JOB, TIMER_JOB)
+
+
+def event_at(name: str, at: datetime, *parts: str) -> str:
+    """An event's name in the job keys: what changed and when (the clock's instant)."""
+    return ":".join((name, *parts, at.isoformat()))
+
+
+async def facts_of(
+    session: AsyncSession,
+    incident: Incident,
+    types: IncidentTypes,
+    read: frozenset[str] = frozenset(),
+    labels: Mapping[str, str] | None = None,
+) -> Facts:
+    """What conditions read about ``incident`` now; field values only when some are read."""
+    values: Mapping[str, Any] = {}
+    if read and incident.id is not None:
+        wanted = {name: types.fields[name] for name in read if name in types.fields}
+        values = await fields.values_of(session, incident.id, wanted)
+    return Facts(
+        severity=incident.severity,
+        status=incident.status,
+        type=incident.incident_type,
+        private=incident.is_private,
+        fields=values,
+        labels=labels or {},
+    )
+
+
+async def start(
+    session: AsyncSession,
+    workflows: Workflows,
+    types: IncidentTypes,
+    incident: Incident,
+    trigger: str,
+    *,
+    event: str,
+    now: datetime,
+    cause: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> list[Workflow]:
+    """Schedule the actions of the workflows ``trigger`` starts for ``incident``; return
+    those workflows (the caller commits)."""
+    if not workflows.listens(trigger) or incident.id is None:
+        return []
+    facts = await facts_of(session, incident, types, workflows.fields_read[trigger], labels)
+    started = workflows.matching(trigger, facts, cause)
+    for workflow in started:
+        await schedule_actions(session, incident, workflow, event=event, now=now)
+    return started
+
+
+async def schedule_actions(
+    session: AsyncSession, incident: Incident, workflow: Workflow, *, event: str, now: datetime
+) -> None:
+    """One job per action of ``workflow``, in its order (the caller commits)."""
+    for step, action in enumerate(workflow.actions):
+        await jobs.schedule(
+            session,
+            kind=WEBHOOK_JOB if action.verb == "webhook" else ACTION_JOB,
+            key=f"workflow:{incident.id}:{event}:{workflow.name}:{step}",
+            due_at=now,
+            incident_id=incident.id,
+            payload={"workflow": workflow.name, "step": step, "event": event},
+        )
+
+
+async def start_timers(session: AsyncSession, workflows: Workflows, incident: Incident) -> None:
+    """The ``incident.open_for`` timers of a newly declared incident (the caller commits)."""
+    for workflow in workflows.timers():
+        assert workflow.after is not None
+        await jobs.schedule(
+            session,
+            kind=TIMER_JOB,
+            key=f"workflow:{incident.id}:{OPEN_FOR}:{workflow.name}",
+            due_at=incident.declared_at + workflow.after,
+            incident_id=incident.id,
+            payload={"workflow": workflow.name},
+        )

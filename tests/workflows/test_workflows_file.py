@@ -1,0 +1,197 @@
+"""The workflows file: what it reads as, and every problem named (as `warroom serve` and
+`warroom workflows check` say them)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.record.incident_types import parse_incident_types
+from bot.record.workflows import Facts, WorkflowError, parse_workflows
+
+README = Path(__file__).parents[2] / "README.md"
+TYPES = {
+    "fields": {
+        "customer_impact": {
+            "type": "select",
+            "label": "Customer impact",
+            "options": ["none", "degraded", "outage"],
+        },
+        "affected_users": {"type": "number", "label": "Affected users"},
+    },
+    "types": {
+        "customer-facing": {"description": "Customers see it"},
+        "security": {"private": True},
+    },
+}
+ISSUE_EXAMPLE = """
+workflows:
+  exec-heads-up:
+    on: incident.declared
+    when:
+      all:
+        - severity: [SEV1]
+        - type: customer-facing
+    do:
+      - invite: {usergroup: exec}
+      - post: {channel: C0EXECUPD1, text: "Exec heads-up: {{ incident.title }}"}
+"""
+
+
+def facts(**given: object) -> Facts:
+    base: dict[str, object] = {
+        "severity": "SEV1",
+        "status": "investigating",
+        "type": "customer-facing",
+        "private": False,
+    }
+    return Facts(**{**base, **given})  # type: ignore[arg-type]
+
+
+def test_the_issues_example_loads_and_reads_in_plain_english() -> None:
+    workflows = parse_workflows(yaml.safe_load(ISSUE_EXAMPLE))
+    flow = workflows.get("exec-heads-up")
+    assert flow is not None
+    assert flow.reads() == (
+        "When an incident is declared with severity SEV1 and type customer-facing: "
+        "invite @exec, post in channel C0EXECUPD1"
+    )
+    assert workflows.matching("incident.declared", facts()) == [flow]
+    assert workflows.matching("incident.declared", facts(severity="SEV2")) == []
+    assert workflows.matching("incident.resolved", facts()) == []
+    # A workflow's own change starts nothing.
+    assert workflows.matching("incident.declared", facts(), cause="workflow:other") == []
+
+
+def test_nested_conditions_fields_and_labels() -> None:
+    workflows = parse_workflows(
+        {
+            "workflows": {
+                "w": {
+                    "on": "alert.received",
+                    "when": {
+                        "any": [
+                            {"field": "customer_impact", "in": ["degraded", "outage"]},
+                            {"all": [{"labels": {"team": "payments"}}, {"not": {"private": True}}]},
+                        ]
+                    },
+                    "do": [{"set_severity": "sev1"}],
+                }
+            }
+        }
+    )
+    on = "alert.received"
+    assert workflows.matching(on, facts(fields={"customer_impact": "Outage"}))
+    assert workflows.matching(on, facts(labels={"team": "payments"}))
+    assert not workflows.matching(on, facts(labels={"team": "payments"}, private=True))
+    assert not workflows.matching(on, facts(fields={"customer_impact": "none"}))
+
+
+def test_every_problem_is_named() -> None:
+    with pytest.raises(WorkflowError) as raised:
+        parse_workflows(
+            {
+                "workflows": {
+                    "a": {
+                        "on": "incident.exploded",
+                        "when": {"colour": "red"},
+                        "do": [
+                            {"post": {"text": "{{ incident.titel }}"}},
+                            {"webhook": {"url": "http://hooks.example.com/x", "secret_env": "S"}},
+                            {"launch": {}},
+                        ],
+                    }
+                }
+            }
+        )
+    said = "\n".join(raised.value.problems)
+    assert "unknown trigger 'incident.exploded'" in said
+    assert "unknown condition 'colour'" in said
+    assert "the template does not render" in said and "titel" in said
+    assert "url: an https:// address (http:// only to 127.0.0.1)" in said
+    assert "unknown action 'launch'" in said
+
+
+def test_what_the_other_files_own_is_checked_against_them() -> None:
+    workflows = parse_workflows(
+        {
+            "workflows": {
+                "b": {
+                    "on": "incident.declared",
+                    "when": {
+                        "all": [
+                            {"field": "customer_impact", "equals": "catastrophic"},
+                            {"field": "affected_users", "equals": "many"},
+                            {"field": "colour", "is_set": True},
+                            {"type": "secrity"},
+                        ]
+                    },
+                    "do": [
+                        {"post": {"text": "{{ incident.fields.nope }}"}},
+                        {"escalate": "nobody"},
+                        {"invite": {"schedule": "ghost"}},
+                        {"webhook": {"url": "https://h.example.com", "secret_env": "HOOK"}},
+                    ],
+                }
+            }
+        }
+    )
+    problems = workflows.problems_with(
+        parse_incident_types(TYPES), policies=["payments"], schedules=[], secrets={"HOOK": ""}
+    )
+    said = "\n".join(problems)
+    assert "field customer_impact is a select of none, degraded, outage" in said
+    assert "it can never be 'catastrophic'" in said
+    assert "field affected_users is a number" in said
+    assert "unknown field 'colour'" in said
+    assert "no incident type 'secrity'" in said
+    assert "'dict object' has no attribute 'nope'" in said
+    assert "no escalation policy named 'nobody'" in said
+    assert "no on-call schedule named 'ghost'" in said
+    assert "HOOK is not set" in said
+
+
+def test_the_readmes_example_files_load() -> None:
+    text = README.read_text()
+    section = text[text.index("## Workflows") : text.index("## Filing follow-ups")]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        assert parse_workflows(yaml.safe_load(block))
+
+
+def test_warroom_workflows_check_and_test(tmp_path: Path) -> None:
+    types, good, bad = tmp_path / "types.yaml", tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    types.write_text(yaml.safe_dump(TYPES))
+    good.write_text(ISSUE_EXAMPLE)
+    bad.write_text("workflows:\n  x:\n    on: incident.nope\n    do: [{post: {text: hi}}]\n")
+    env = {"WARROOM_INCIDENT_TYPES": str(types), "PATH": "/usr/bin:/bin"}
+    run = [sys.executable, "-m", "bot", "workflows"]
+    checked = subprocess.run([*run, "check", str(good)], env=env, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "exec-heads-up: When an incident is declared with severity SEV1" in checked.stdout
+    refused = subprocess.run([*run, "check", str(bad)], env=env, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert "unknown trigger 'incident.nope'" in refused.stderr
+    tested = subprocess.run(
+        [
+            *run,
+            "test",
+            str(good),
+            "--event",
+            "declared",
+            "--severity",
+            "SEV1",
+            "--type",
+            "customer-facing",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "exec-heads-up would run:\n  1. invite @exec" in tested.stdout

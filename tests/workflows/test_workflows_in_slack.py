@@ -1,0 +1,219 @@
+"""Workflows end to end: signed slash commands into the real server, Slack played by the
+emulator, a webhook receiver on 127.0.0.1 checking the signature."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from types import MappingProxyType
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlmodel import select
+
+from bot.config import Secret
+from bot.record.workflows import Workflows, parse_workflows
+from bot.store.db import session_scope
+from bot.store.models import Incident, PublicIncident, TimelineEntry
+from emulator import Channel, SlackEmulator
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
+from tests.types.test_types_in_slack import POLICIES, types_file
+
+SECRET = "s3cret-for-tests"
+
+
+def workflows_file(exec_channel: str, hook: str = "") -> Workflows:
+    document: dict[str, Any] = {
+        "workflows": {
+            "sev1-exec-comms": {
+                "on": "incident.declared",
+                "when": {"all": [{"severity": ["SEV1"]}, {"type": "customer-facing"}]},
+                "do": [
+                    {"invite": {"usergroup": "exec"}},
+                    {
+                        "post": {
+                            "channel": exec_channel,
+                            "text": "Exec heads-up: {{ incident.reference }} {{ incident.title }}",
+                        }
+                    },
+                    {"make_public": {}},
+                    {
+                        "bookmark": {
+                            "title": "Bridge",
+                            "link": "https://meet.example/{{ incident.reference }}",
+                        }
+                    },
+                    {"follow_up": "Send the customer letter for {{ incident.reference }}"},
+                ],
+            },
+            "security-lockdown": {
+                "on": "incident.declared",
+                "when": {"all": [{"type": "security"}, {"private": True}]},
+                "do": [
+                    {"invite": {"users": [CAROL]}},
+                    {
+                        "set_field": {
+                            "field": "notes",
+                            "value": "Rotate keys for {{ incident.reference }}",
+                        }
+                    },
+                    {"post": {"text": "Security checklist for {{ incident.title }}"}},
+                ],
+            },
+            "raise-on-outage": {
+                "on": "incident.field_changed",
+                "when": {"field": "customer_impact", "equals": "outage"},
+                "do": [{"set_severity": "SEV1"}],
+            },
+            # Would loop with raise-on-outage if a workflow's change started workflows.
+            "outage-on-sev1": {
+                "on": "incident.severity_changed",
+                "when": {"severity": "SEV1"},
+                "do": [{"set_field": {"field": "customer_impact", "value": "degraded"}}],
+            },
+        }
+    }
+    if hook:
+        document["workflows"]["hook"] = {
+            "on": "incident.declared",
+            "when": {"severity": "SEV4"},
+            "do": [{"webhook": {"url": hook, "secret_env": "HOOK_SECRET"}}],
+        }
+    return parse_workflows(document)
+
+
+async def build(slack: SlackEmulator, url: str, hook: str = "") -> Any:
+    status = slack.create_channel("status-updates", creator=ALICE, members=[slack.bot_user_id])
+    exec_channel = slack.create_channel("exec-updates", creator=ALICE, members=[slack.bot_user_id])
+    slack.add_usergroup("S0EXEC0001", "exec", [BOB])
+    return running_warroom(
+        slack,
+        url,
+        incident_types=types_file(status.id),
+        escalation_policies=POLICIES,
+        workflows=workflows_file(exec_channel.id, hook),
+        webhook_secrets=MappingProxyType({"HOOK_SECRET": Secret(SECRET)}),
+    ), exec_channel
+
+
+async def start(warroom: Warroom, slack: SlackEmulator, text: str) -> Channel:
+    general = slack.channel_by_name("general")
+    assert general is not None
+    before = set(slack.channels)
+    await slack.send_command(text, user=ALICE, channel=general.id)
+    channel: Channel = await slack.wait_for(
+        lambda: next(
+            (c for i, c in slack.channels.items() if i not in before and c.name.startswith("inc-")),
+            None,
+        )
+    )
+    await slack.wait_for(lambda: channel.pins)
+    for _ in range(3):
+        await settle(warroom)
+    return channel
+
+
+async def entries(warroom: Warroom, kind: str) -> list[TimelineEntry]:
+    async with session_scope(warroom.engine) as session:
+        rows = await session.exec(select(TimelineEntry).where(TimelineEntry.kind == kind))
+        return list(rows.all())
+
+
+async def test_customer_facing_sev1_runs_the_exec_comms_workflow(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    running, exec_channel = await build(slack, sqlite_url)
+    async with running as warroom:
+        channel = await start(warroom, slack, "start --type customer-facing sev1 Checkout down")
+        # Every action, once: BOB (of @exec) brought in, the exec channel told, a bookmark,
+        # a follow-up, the incident on the status page.
+        assert BOB in channel.members
+        heads_up = [m for m in exec_channel.messages if "Exec heads-up" in m.text]
+        assert len(heads_up) == 1 and "INC-1 Checkout down" in heads_up[0].text
+        marks = slack.bookmarks.get(channel.id, [])
+        assert [b["link"] for b in marks] == ["https://meet.example/INC-1"]
+        async with session_scope(warroom.engine) as session:
+            assert (await session.exec(select(PublicIncident))).first() is not None
+        done = await entries(warroom, "workflow")
+        assert sorted(e.facts["action"] for e in done if e.facts) == sorted(
+            ["invite", "post", "make_public", "bookmark", "follow_up"]
+        )
+        assert not any(e.facts and e.facts.get("error") for e in done)
+        # The security workflow did not run for a customer-facing incident.
+        assert not any("Security checklist" in m.text for m in channel.messages)
+
+
+async def test_a_private_security_incident_runs_its_workflow(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    running, exec_channel = await build(slack, sqlite_url)
+    async with running as warroom:
+        channel = await start(warroom, slack, "start --type security Leaked key")
+        assert channel.is_private
+        assert CAROL in channel.members
+        assert any("Security checklist for Leaked key" in m.text for m in channel.messages)
+        assert any("Workflow *security-lockdown*" in m.text for m in channel.messages)
+        assert not any("Exec heads-up" in m.text for m in exec_channel.messages)
+
+
+async def test_a_workflows_own_change_starts_no_workflow(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    running, _ = await build(slack, sqlite_url)
+    async with running as warroom:
+        channel = await start(warroom, slack, "start --type customer-facing sev2 Slow pages")
+        await slack.send_command("set customer_impact outage", user=ALICE, channel=channel.id)
+        for _ in range(3):
+            await settle(warroom)
+        async with session_scope(warroom.engine) as session:
+            incident = (await session.exec(select(Incident))).one()
+        # raise-on-outage ran (a person's change); outage-on-sev1 did not (a workflow's).
+        assert incident.severity == "SEV1"
+        done = [e.facts["workflow"] for e in await entries(warroom, "workflow") if e.facts]
+        assert "raise-on-outage" in done
+        assert "outage-on-sev1" not in done
+
+
+async def test_a_webhook_is_signed_retried_after_a_500_and_a_redirect_is_not_followed(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    received: list[tuple[bytes, str]] = []
+    answers = [500, 200, 302]
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        received.append((body, request.headers["X-Warroom-Signature"]))
+        status = answers.pop(0)
+        if status == 302:
+            return web.Response(status=302, headers={"Location": "https://elsewhere.example/x"})
+        return web.Response(status=status)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    async with TestServer(app, host="127.0.0.1") as server:
+        await _webhook_scenario(slack, sqlite_url, f"http://127.0.0.1:{server.port}/hook", received)
+
+
+async def _webhook_scenario(
+    slack: SlackEmulator, sqlite_url: str, url: str, received: list[tuple[bytes, str]]
+) -> None:
+    running, _ = await build(slack, sqlite_url, hook=url)
+    async with running as warroom:
+        await start(warroom, slack, "start sev4 Lost rows")
+        assert len(received) == 1  # the 500
+        await warroom.advance(seconds=31)
+        assert len(received) == 2  # retried, and taken
+        body, signed = received[1]
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert signed == expected
+        document = json.loads(body)
+        assert document["workflow"] == "hook" and document["incident"]["reference"] == "INC-1"
+        # A second incident: its endpoint redirects to another host, which is not followed.
+        channel = await start(warroom, slack, "start sev4 More rows")
+        assert len(received) == 3
+        assert any(
+            "could not send a signed webhook" in m.text and "elsewhere.example" in m.text
+            for m in channel.messages
+        )
