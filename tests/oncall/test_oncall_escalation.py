@@ -186,12 +186,22 @@ def weekdays_only(start: str, end: str, **keys: Any) -> dict[str, Any]:
 async def test_a_sev1_alert_reaches_whom_the_schedule_names_an_override_included(
     oncall_bot: Start,
 ) -> None:
-    async with oncall_bot(schedules()) as warroom:
+    async with oncall_bot(schedules(), clock=Clock(T0 - 5 * MINUTE)) as warroom:
         slack = warroom.slack
-        # Erin took the evening over minutes before; Bob's week says Bob.
-        await store_override(
-            warroom, ERIN, T0 - 5 * MINUTE, T0 + timedelta(hours=3), at=T0 - 5 * MINUTE
+        # Erin takes the evening over minutes before, as Bob asks in #general; Bob's week says
+        # Bob.
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command(
+            "override @erin payments-primary now for 3h",
+            user=BOB,
+            channel=general.id,
+            command="/oncall",
         )
+        await warroom.run_jobs()
+        [made] = [m.text for m in slack.ephemeral_for(BOB) if "Override #1" in m.text]
+        assert "<@U0ERIN> is on call for *payments-primary*" in made
+        await warroom.advance(minutes=5)
         firing = alert("CheckoutErrors", "web-1", "2026-03-13T16:48:00Z")
         body = alertmanager(
             "CheckoutErrors", [firing], common={"team": "payments", "severity": "critical"}
@@ -210,7 +220,8 @@ async def test_a_sev1_alert_reaches_whom_the_schedule_names_an_override_included
         (message,) = messages_with(channel, "escalated to")
         assert "On call for *payments-primary*: <@U0ERIN> (told by DM)" in message
         assert "Brought in: <@U0ERIN>" in message
-        (dm,) = dms(slack, ERIN)
+        told, dm = dms(slack, ERIN)  # put on call by Bob, then the escalation
+        assert told.startswith(":pager: <@U0BOB> put you on call for *payments-primary*")
         assert dm.startswith(
             ":rotating_light: You are on call for *payments-primary*: *INC-1* (SEV1)"
         )
