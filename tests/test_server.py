@@ -138,6 +138,13 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "On call for *checkout-primary*: @Carol Tanaka (told by DM)" in result.stdout
     assert "You are on call for *checkout-primary*: *INC-1*" in result.stdout
     assert r"checkout-primary \(on call: @Carol Tanaka\)" in postmortem
+    # A typed incident with a field, and workflows acting on it: the alert route makes it
+    # customer-facing, its workflow posts the comms checklist, Carol's field sets off another.
+    assert "| Type | customer-facing |" in postmortem
+    assert "| Customer impact | degraded |" in postmortem
+    assert "Customers can see INC-1: name a comms lead" in result.stdout
+    assert "Workflow customer-comms: posted in the incident channel" in result.stdout
+    assert "- [ ] Write to the customers who saw INC-1" in postmortem
 
 
 def test_demo_serve_keeps_the_incident_page_open_until_interrupted(tmp_path: Path) -> None:

@@ -73,16 +73,59 @@ DEMO_ALERT_TOKEN = "demo-alert-token"
 # Follow-ups are filed in a fake GitHub repository.
 DEMO_GITHUB_TOKEN = "ghp_demo000000000000000000000000000000"
 DEMO_REPOSITORY = "acme/checkout"
-# Alerts about checkout open SEV2 incidents (which start the checkout on-call policy).
+# Alerts about checkout open customer-facing SEV2 incidents (which start the checkout
+# on-call policy).
 DEMO_ROUTES = {
     "routes": [
         {
             "name": "checkout",
             "match": {"service": "checkout"},
             "severity": "SEV2",
+            "type": "customer-facing",
             "title": "{{ annotations.summary }}",
         }
     ]
+}
+# The team's incident types: a customer-facing incident asks what customers saw before it is
+# resolved.
+DEMO_TYPES = {
+    "fields": {
+        "customer_impact": {
+            "type": "select",
+            "label": "Customer impact",
+            "options": ["none", "degraded", "outage"],
+            "required_at": "resolve",
+        }
+    },
+    "types": {
+        "customer-facing": {
+            "description": "Customers can see it",
+            "fields": ["customer_impact"],
+        }
+    },
+}
+# The team's workflows: a customer-facing incident gets its comms checklist, and one whose
+# customers see an outage gets a follow-up to write to them.
+DEMO_WORKFLOWS = {
+    "workflows": {
+        "customer-comms": {
+            "on": "incident.declared",
+            "when": {"type": "customer-facing"},
+            "do": [
+                {
+                    "post": {
+                        "text": "Customers can see {{ incident.reference }}: name a comms "
+                        "lead, and post to the status page once the impact is known."
+                    }
+                }
+            ],
+        },
+        "tell-customers": {
+            "on": "incident.field_changed",
+            "when": {"field": "customer_impact", "in": ["degraded", "outage"]},
+            "do": [{"follow_up": "Write to the customers who saw {{ incident.reference }}"}],
+        },
+    }
 }
 
 
@@ -160,6 +203,7 @@ SCRIPT: list[Step] = [
     Run(15, CAROL, "public Checkout, Card payments"),
     Run(15, CAROL, "update --public Some card payments fail at checkout. Next update in 30 min."),
     Run(16, CAROL, "impact About 20% of checkouts fail with a card error; no other page is hit"),
+    Run(16, CAROL, "set customer_impact degraded"),
     Say(21, DAVE, "Database is healthy, that was a dead end.", "x"),
     Say(38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
     Run(40, ALICE, "status identified"),
@@ -300,6 +344,10 @@ def _demo_settings(
     policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
     schedules = workdir / "oncall-schedules.yaml"
     schedules.write_text(yaml.safe_dump(demo_schedules(start)), encoding="utf-8")
+    types = workdir / "incident-types.yaml"
+    types.write_text(yaml.safe_dump(DEMO_TYPES), encoding="utf-8")
+    workflows = workdir / "workflows.yaml"
+    workflows.write_text(yaml.safe_dump(DEMO_WORKFLOWS), encoding="utf-8")
     routes = workdir / "alert-routes.yaml"
     routes.write_text(yaml.safe_dump(DEMO_ROUTES), encoding="utf-8")
     base = Settings.from_env(
@@ -309,6 +357,8 @@ def _demo_settings(
             **{name: value for name, value in environ.items() if value},
             "WARROOM_ESCALATION_POLICIES": str(policies),
             "WARROOM_ONCALL_SCHEDULES": str(schedules),
+            "WARROOM_INCIDENT_TYPES": str(types),
+            "WARROOM_WORKFLOWS": str(workflows),
             "WARROOM_ALERT_ROUTES": str(routes),
             "WARROOM_ALERT_TOKEN": DEMO_ALERT_TOKEN,
             "DEMO_PD_KEY": DEMO_ROUTING_KEY,
