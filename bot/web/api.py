@@ -8,17 +8,16 @@ and those models (bot/web/openapi.py), so it describes exactly what is answered.
 from __future__ import annotations
 
 import functools
-import json
 from datetime import datetime
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Action, Draft, Metric
 from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Incident
+from bot.web.api_answers import api_caller, api_error, json_answer, person_public
 from bot.web.api_models import (
     ActionPublic,
     ChannelPublic,
@@ -29,14 +28,13 @@ from bot.web.api_models import (
     IncidentSummaryPublic,
     IssuePublic,
     MetricPublic,
-    PersonPublic,
     PostmortemPublic,
     SectionPublic,
     TimelineLinePublic,
 )
-from bot.web.auth import api_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.filters import FilterError, FilterParameters, parse_filters
+from bot.web.oncall_api import ONCALL_OPERATIONS
 from bot.web.openapi import (
     Answer,
     Operation,
@@ -52,34 +50,6 @@ from bot.web.reading import (
     requested_incident,
     team_of,
 )
-from bot.web.visibility import Viewer
-
-_ERRORS: dict[int, type[web.HTTPException]] = {
-    400: web.HTTPBadRequest,
-    401: web.HTTPUnauthorized,
-    404: web.HTTPNotFound,
-}
-
-
-def _json(model: BaseModel) -> web.Response:
-    """The model as JSON; times come out ISO 8601, UTC ones with a Z."""
-    return web.json_response(model.model_dump(mode="json"))
-
-
-def _error(status: int, code: str, message: str) -> web.HTTPException:
-    headers = {"WWW-Authenticate": 'Bearer realm="warroom"'} if status == 401 else None
-    return _ERRORS[status](
-        text=json.dumps(ErrorPublic(error=code, message=message).model_dump(mode="json")),
-        content_type="application/json",
-        headers=headers,
-    )
-
-
-def _viewer(request: web.Request) -> Viewer:
-    viewer = api_viewer(request)
-    if viewer is None:
-        raise _error(401, "unauthorized", "Sign in, or send Authorization: Bearer <token>.")
-    return viewer
 
 
 def incident_summary(
@@ -93,7 +63,7 @@ def incident_summary(
         severity=incident.severity,
         status=incident.status,
         private=incident.is_private,
-        commander=_person(incident.commander, names),
+        commander=person_public(incident.commander, names),
         channel=ChannelPublic(id=incident.channel_id, name=incident.channel_name)
         if incident.channel_id
         else None,
@@ -107,10 +77,6 @@ def incident_summary(
         duration_seconds=max(0, int((ended - began).total_seconds())),
         url=f"/incidents/{incident.reference}",
     )
-
-
-def _person(user_id: str | None, names: dict[str, str]) -> PersonPublic | None:
-    return PersonPublic(id=user_id, name=names.get(user_id, user_id)) if user_id else None
 
 
 def _metric(metric: Metric) -> MetricPublic:
@@ -175,17 +141,17 @@ def incident_detail(written: WrittenDraft, names: dict[str, str], now: datetime)
 async def list_incidents(request: web.Request) -> web.Response:
     """GET /api/incidents"""
     web_ = web_context(request)
-    viewer = _viewer(request)
+    viewer = api_caller(request)
     team_id = await team_of(request, web_, viewer)
     try:
         query = parse_filters(request.query, zone=web_.settings.timezone, team_id=team_id)
     except FilterError as error:
-        raise _error(400, "bad_filter", str(error)) from None
+        raise api_error(400, "bad_filter", str(error)) from None
     page = await incidents_for(web_, viewer, query)
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {i.commander for i in page.incidents if i.commander})
     now = web_.services.clock()
-    return _json(
+    return json_answer(
         IncidentListPublic(
             items=[incident_summary(incident, names, now) for incident in page.incidents],
             total=page.total,
@@ -198,9 +164,9 @@ async def list_incidents(request: web.Request) -> web.Response:
 
 async def _visible(request: web.Request, web_: WebContext) -> tuple[Incident, int]:
     try:
-        return await requested_incident(request, web_, _viewer(request))
+        return await requested_incident(request, web_, api_caller(request))
     except NotVisible:
-        raise _error(404, "not_found", "No such incident.") from None
+        raise api_error(404, "not_found", "No such incident.") from None
 
 
 async def get_incident(request: web.Request) -> web.Response:
@@ -210,7 +176,7 @@ async def get_incident(request: web.Request) -> web.Response:
     written = await incident_draft(web_, incident_id)
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {incident.commander} - {None})  # type: ignore[arg-type]
-    return _json(incident_detail(written, names, web_.services.clock()))
+    return json_answer(incident_detail(written, names, web_.services.clock()))
 
 
 async def get_postmortem(request: web.Request) -> web.Response:
@@ -266,6 +232,7 @@ OPERATIONS = (
             401: _UNAUTHORIZED,
         },
     ),
+    *ONCALL_OPERATIONS,
 )
 
 

@@ -1,0 +1,324 @@
+"""The on-call pages: every schedule with who is on call now (``/oncall``), and one schedule's
+next two weeks with its overrides, which signed-in people add and cancel there
+(``/oncall/<schedule>``).
+
+Times are shown in the viewer's zone, chosen with ``?tz=`` as on the status page (by default
+the list's in ``WARROOM_TIMEZONE``, a schedule's in its own zone). Overrides are checked as
+from Slack: the record's refusals (``add_override``), and who may put whom on call
+(``bot.record.oncall.rights``); a refusal is the page again with the message, never a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.basics.numbers import parse_bounded_int
+from bot.record.moments import MomentRefused, parse_moment
+from bot.record.oncall.current import on_call_now, overrides_around
+from bot.record.oncall.engine import LATEST, displaced
+from bot.record.oncall.overrides import (
+    OverrideRefused,
+    add_override,
+    as_override,
+    cancel_override,
+    override_history,
+)
+from bot.record.oncall.rights import check_may_cancel, check_may_override, looks_after
+from bot.record.oncall.schedules import Schedule
+from bot.record.policies import USER_ID
+from bot.store.db import session_scope
+from bot.store.models import OncallOverride
+from bot.web.auth import check_csrf, csrf_token, page_viewer
+from bot.web.context import WebContext, web_context
+from bot.web.oncall_charts import timeline
+from bot.web.oncall_reading import (
+    names_of,
+    now_on_call,
+    people_of,
+    schedule_for,
+    schedules_for,
+)
+from bot.web.pages import viewer_and_csrf
+from bot.web.pages_common import read_form, render_page
+from bot.web.status_page import viewer_zone
+from bot.web.visibility import Viewer
+
+log = logging.getLogger(__name__)
+# The timeline's length, and how far back the list of overrides reaches.
+TIMELINE_DAYS = 14
+HISTORY_DAYS = 90
+# Override ids are database integers.
+MAX_OVERRIDE_ID = 2**31 - 1
+
+
+async def oncall_list(request: web.Request) -> web.Response:
+    """GET /oncall: each schedule, who is on call now and until when, and who is next."""
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    if viewer.guest:
+        return _guests_refused(request, viewer, csrf)
+    zone, unknown = viewer_zone(request.query.get("tz"), web_.settings.timezone)
+    schedules = schedules_for(web_, viewer)
+    board = await now_on_call(web_, schedules, web_.services.clock())
+    shifts = [s for entry in board for s in (entry.current, entry.next) if s is not None]
+    return render_page(
+        request,
+        "web/oncall_list.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        board=board,
+        names=await names_of(web_, people_of((), shifts)),
+        zone=zone,
+        unknown_zone=unknown,
+    )
+
+
+async def schedule_page(request: web.Request) -> web.Response:
+    """GET /oncall/<schedule>: the next 14 days, the overrides, and the forms."""
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    if viewer.guest:
+        return _guests_refused(request, viewer, csrf)
+    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    if schedule is None:
+        return _no_schedule(request, viewer, csrf)
+    zone, unknown = viewer_zone(request.query.get("tz"), schedule.timezone)
+    shown = _Shown(
+        zone=zone,
+        unknown_zone=unknown,
+        added=parse_bounded_int(request.query.get("added"), 1, MAX_OVERRIDE_ID),
+        cancelled=parse_bounded_int(request.query.get("cancelled"), 1, MAX_OVERRIDE_ID),
+    )
+    return await _render_schedule(request, web_, viewer, csrf, schedule, shown)
+
+
+async def add_override_form(request: web.Request) -> web.Response:
+    """POST /oncall/<schedule>/overrides: put someone (by default the viewer) on call."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    csrf = csrf_token(request, viewer)
+    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    if schedule is None:
+        return _no_schedule(request, viewer, csrf)
+    fields = {key: _text(form.get(key)) for key in ("user", "start", "end", "tz")}
+    zone, unknown = viewer_zone(fields["tz"] or None, schedule.timezone)
+    shown = _Shown(zone=zone, unknown_zone=None, form=fields)
+    now = web_.services.clock()
+    try:
+        if unknown is not None:
+            raise OverrideRefused(
+                f"schedule {schedule.name!r}: override zone: there is no time zone called "
+                f"{unknown!r}; name one like Europe/Paris or America/New_York"
+            )
+        user = _who(schedule, viewer, fields["user"])
+        start = _moment(web_, schedule, "start", fields["start"], zone, now)
+        end = _moment(web_, schedule, "end", fields["end"], zone, now)
+        if end <= now and start < end:
+            raise OverrideRefused(
+                f"schedule {schedule.name!r}: override end: {fields['end']!r} has passed "
+                "already; an override is for now or later"
+            )
+        async with session_scope(web_.services.engine) as session:
+            override, _ = await add_override(
+                session,
+                schedule=schedule,
+                user=user,
+                start=start,
+                end=end,
+                created_by=viewer.author,
+                created_at=now,
+            )
+            await session.commit()
+    except OverrideRefused as refusal:
+        shown = _Shown(zone=zone, unknown_zone=None, form=fields, error=str(refusal))
+        return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
+    log.info("on call %s: override %s added by %s", schedule.name, override.id, viewer.author)
+    query = urllib.parse.urlencode({"added": override.id, "tz": zone})
+    raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
+
+
+async def cancel_override_form(request: web.Request) -> web.Response:
+    """POST /oncall/<schedule>/overrides/<id>/cancel: cancel an override (its row stays)."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    csrf = csrf_token(request, viewer)
+    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    if schedule is None:
+        return _no_schedule(request, viewer, csrf)
+    zone, _ = viewer_zone(_text(form.get("tz")) or None, schedule.timezone)
+    wanted = request.match_info["override"]
+    number = parse_bounded_int(wanted, 1, MAX_OVERRIDE_ID)
+    try:
+        async with session_scope(web_.services.engine) as session:
+            row = await session.get(OncallOverride, number) if number else None
+            if row is None or row.schedule != schedule.name:
+                raise OverrideRefused(
+                    f"schedule {schedule.name!r}: override {wanted[:20]!r}: this schedule has "
+                    "no such override"
+                )
+            if viewer.user_id:
+                check_may_cancel(schedule, by=viewer.user_id, row=row)
+            await cancel_override(
+                session, override_id=row.id or 0, by=viewer.author, at=web_.services.clock()
+            )
+            await session.commit()
+    except OverrideRefused as refusal:
+        shown = _Shown(zone=zone, unknown_zone=None, error=str(refusal))
+        return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
+    log.info("on call %s: override %s cancelled by %s", schedule.name, number, viewer.author)
+    query = urllib.parse.urlencode({"cancelled": number, "tz": zone})
+    raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
+
+
+# -- the schedule's page -------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Shown:
+    """How the schedule's page is shown: its zone, and what the last request did."""
+
+    zone: str
+    unknown_zone: str | None
+    added: int | None = None
+    cancelled: int | None = None
+    error: str | None = None
+    form: Mapping[str, str] = field(default_factory=dict)
+
+
+async def _render_schedule(
+    request: web.Request,
+    web_: WebContext,
+    viewer: Viewer,
+    csrf: str,
+    schedule: Schedule,
+    shown: _Shown,
+    *,
+    status: int = 200,
+) -> web.Response:
+    now = web_.services.clock()
+    async with session_scope(web_.services.engine) as session:
+        overrides = await overrides_around(session, now, schedule=schedule.name)
+        history = await override_history(
+            session, schedule=schedule.name, start=now - timedelta(days=HISTORY_DAYS), end=LATEST
+        )
+    first_day = now.astimezone(ZoneInfo(shown.zone)).date()
+    board = on_call_now([schedule], overrides, now)[0]
+    people = people_of([schedule], [board.current, *([board.next] if board.next else [])])
+    people |= {name for row in history for name in _people_of_row(row)}
+    if viewer.user_id:
+        people.add(viewer.user_id)
+    names = await names_of(web_, people)
+    drawing = timeline(
+        schedule,
+        overrides,
+        zone=shown.zone,
+        first_day=first_day,
+        days=TIMELINE_DAYS,
+        names=names,
+        now=now,
+    )
+    added = next((row for row in history if row.id == shown.added), None)
+    return render_page(
+        request,
+        "web/oncall_schedule.html.j2",
+        status=status,
+        viewer=viewer,
+        csrf=csrf,
+        schedule=schedule,
+        board=board,
+        timeline=drawing,
+        history_days=HISTORY_DAYS,
+        history=sorted(history, key=lambda row: (row.created_at, row.id or 0), reverse=True),
+        added=added,
+        taken_over=displaced(schedule, overrides, as_override(added)) if added else [],
+        cancelled=next((row for row in history if row.id == shown.cancelled), None),
+        names=names,
+        people=sorted(people, key=lambda user: names.get(user, user).casefold()),
+        now=now,
+        zone=shown.zone,
+        unknown_zone=shown.unknown_zone,
+        error=shown.error,
+        form=shown.form,
+        default_user=viewer.user_id or "",
+        looks_after=looks_after(schedule, viewer.user_id) or viewer.sees_everything,
+        may_cancel=lambda row: _may_cancel(schedule, viewer, row),
+    )
+
+
+def _people_of_row(row: OncallOverride) -> list[str]:
+    return [user for user in (row.user_id, row.created_by, row.cancelled_by) if user]
+
+
+def _may_cancel(schedule: Schedule, viewer: Viewer, row: OncallOverride) -> bool:
+    if viewer.sees_everything:
+        return True
+    if not viewer.user_id:
+        return False
+    try:
+        check_may_cancel(schedule, by=viewer.user_id, row=row)
+    except OverrideRefused:
+        return False
+    return True
+
+
+def _who(schedule: Schedule, viewer: Viewer, typed: str) -> str:
+    """The person the override puts on call: the one typed (``U…``, ``@U…``), else the
+    viewer; refused when the viewer may not put them on call."""
+    user = typed.strip().removeprefix("@").upper() or (viewer.user_id or "")
+    if not user:
+        raise OverrideRefused(
+            f"schedule {schedule.name!r}: override user: say who goes on call (a Slack user "
+            "id like U024BE7LH)"
+        )
+    if not USER_ID.match(user):
+        raise OverrideRefused(
+            f"schedule {schedule.name!r}: override user: {typed[:40]!r} is not a Slack user id "
+            "(U… or W…)"
+        )
+    if viewer.user_id:
+        check_may_override(schedule, by=viewer.user_id, user=user)
+    return user
+
+
+def _moment(
+    web_: WebContext, schedule: Schedule, name: str, typed: str, zone: str, now: datetime
+) -> datetime:
+    """A start or end typed as for ``/oncall override``, read in ``zone``."""
+    try:
+        return parse_moment(typed, zone=zone, now=now, future_ok=True)
+    except MomentRefused as refusal:
+        text = web_.services.renderer.render_plain(refusal.template, **refusal.context)
+        why = text.strip().removeprefix(":warning:").strip().replace("`", "'")
+        raise OverrideRefused(f"schedule {schedule.name!r}: override {name}: {why}") from None
+
+
+def _text(value: object) -> str:
+    """A form field as text (a file upload or a missing field: empty), at most 200 characters."""
+    return value[:200] if isinstance(value, str) else ""
+
+
+def _guests_refused(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
+    return render_page(
+        request, "web/error.html.j2", status=403, problem="oncall_guests", viewer=viewer, csrf=csrf
+    )
+
+
+def _no_schedule(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
+    return render_page(
+        request,
+        "web/error.html.j2",
+        status=404,
+        problem="no_schedule",
+        name=request.match_info["schedule"][:80],
+        viewer=viewer,
+        csrf=csrf,
+    )
