@@ -1,21 +1,44 @@
 """The JSON API against its own OpenAPI document: every answer schemathesis provokes, with
-generated and hand-picked inputs, must match /api/openapi.json, and never be a 5xx."""
+generated and hand-picked inputs, must match /api/openapi.json, and never be a 5xx. The
+on-call operations answer from two configured schedules."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import aiohttp
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from bot.record.oncall.schedules import Schedules, parse_schedules
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
 from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")
+SCHEDULES = ("payments", "PAYMENTS", "support", "nope", "payments.ics", "..%2f")
+# Hand-picked values of each path parameter, beside the generated ones.
+PATH_VALUES = {"reference": REFERENCES, "schedule": SCHEDULES}
+
+
+def _schedules() -> Schedules:
+    """A weekly rotation, and one with gaps (weekdays 09:00 to 18:00 only), so the on-call
+    answers have people, nobody and names in them."""
+    layer = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
+    office = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
+    document = {
+        "schedules": {
+            "payments": {"timezone": "Europe/Paris", "layers": [{**layer, "members": [ALICE]}]},
+            "support": {
+                "timezone": "America/New_York",
+                "layers": [{**layer, "members": [BOB, CAROL], "restrictions": [office]}],
+            },
+        }
+    }
+    return parse_schedules(document, now=datetime(2026, 3, 1, tzinfo=UTC))
 
 
 async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
@@ -68,8 +91,9 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
             checked += 1
 
         generated()
-        for reference in REFERENCES if "reference" in operation.path else ("",):
-            case = operation.Case(path_parameters={"reference": reference} if reference else {})
+        name = next((name for name in PATH_VALUES if "{" + name + "}" in operation.path), None)
+        for value in PATH_VALUES[name] if name else ("",):
+            case = operation.Case(path_parameters={name: value} if name else {})
             for headers, jar in ((BEARER, {}), ({}, cookies), ({}, {})):
                 response = case.call(base_url=base_url, headers=headers, cookies=jar)
                 case.validate_response(response)
@@ -81,7 +105,7 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
 async def test_every_answer_matches_the_openapi_document(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url) as warroom:
+    async with web_warroom(slack, sqlite_url, oncall_schedules=_schedules()) as warroom:
         await _seed(warroom, slack)
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)
