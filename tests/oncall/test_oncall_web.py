@@ -4,57 +4,27 @@ a schedule's timeline with its gaps in red, overrides added and cancelled from t
 
 from __future__ import annotations
 
+import asyncio
 import re
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import aiohttp
+import requests
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 
-from bot.record.oncall.schedules import Schedules, parse_schedules
+from bot.record.oncall.schedules import parse_schedules
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
+from tests.oncall.samples import two_schedules
 from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, visible_text, web_warroom
 
 # Wednesday 11 March 2026, 13:00 in Paris.
 NOW = datetime(2026, 3, 11, 12, tzinfo=UTC)
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
-WEEKDAYS = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
-
-
-def schedules(**extra: Any) -> Schedules:
-    """payments: Alice and Bob a week each from Monday 2 March, 09:00 in Paris (Bob's week
-    now); support: Carol on weekdays from 09:00 to 18:00 only, so every night is a gap."""
-    document = {
-        "schedules": {
-            "payments": {
-                "timezone": "Europe/Paris",
-                "layers": [
-                    {
-                        "name": "weekly",
-                        "start": "2026-03-02 09:00",
-                        "rotation": "weekly",
-                        "members": [ALICE, BOB],
-                    }
-                ],
-                **extra,
-            },
-            "support": {
-                "timezone": "Europe/Paris",
-                "layers": [
-                    {
-                        "name": "office-hours",
-                        "start": "2026-03-02 09:00",
-                        "rotation": "daily",
-                        "members": [CAROL],
-                        "restrictions": [WEEKDAYS],
-                    }
-                ],
-            },
-        }
-    }
-    return parse_schedules(document, now=NOW)
 
 
 @asynccontextmanager
@@ -62,7 +32,7 @@ async def oncall_warroom(
     slack: SlackEmulator, sqlite_url: str, now: datetime = NOW
 ) -> AsyncIterator[Warroom]:
     async with web_warroom(
-        slack, sqlite_url, Clock(now), oncall_schedules=schedules(), timezone="Europe/Paris"
+        slack, sqlite_url, Clock(now), oncall_schedules=two_schedules(NOW), timezone="Europe/Paris"
     ) as warroom:
         yield warroom
 
@@ -402,3 +372,75 @@ async def test_the_api_answers_who_is_on_call_and_the_shifts_of_a_window(
         parameters = paths["/api/oncall/{schedule}"]["get"]["parameters"]
         assert [p["name"] for p in parameters] == ["schedule", "from", "to"]
         assert "OncallShiftsPublic" in document["components"]["schemas"]
+
+
+# Typed times as people type them, and anything else.
+TYPED = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "2026-03-13 18:00",
+            "Fri 18:00",
+            "tomorrow 09:00",
+            "18:00 UTC",
+            "2026-03-29 02:30",
+            "2026-10-25 02:30",
+            "03/04/2026 10:00",
+            "9999-12-31 23:59",
+            "0001-01-01 00:00 +14:00",
+            "10:30 IST",
+        ]
+    ),
+    st.text(st.characters(codec="utf-8"), max_size=40),
+)
+ZONES = st.one_of(
+    st.sampled_from(["", "Europe/Paris", "UTC", "Pacific/Kiritimati", "../../etc/passwd"]),
+    st.text(st.characters(codec="utf-8"), max_size=20),
+)
+USERS = st.one_of(
+    st.sampled_from(["", ALICE, "@U0CAROL", "u0erin", "W0ABC", "bob"]),
+    st.text(st.characters(codec="utf-8"), max_size=20),
+)
+
+
+def _fuzz_the_forms(base: str, cookies: dict[str, str], token: str) -> None:
+    client = requests.Session()
+    client.trust_env = False
+    client.cookies.update(cookies)
+
+    @settings(max_examples=60, deadline=None, database=None, print_blob=False)
+    @seed(26_001)
+    @given(user=USERS, start=TYPED, end=TYPED, tz=ZONES, cancel=st.text(max_size=12))
+    def forms(user: str, start: str, end: str, tz: str, cancel: str) -> None:
+        form = {"csrf": token, "user": user, "start": start, "end": end, "tz": tz}
+        answer = client.post(
+            f"{base}/oncall/payments/overrides", data=form, allow_redirects=False, timeout=30
+        )
+        assert answer.status_code in (303, 400), (form, answer.status_code, answer.text[:300])
+        assert "Traceback" not in answer.text
+        path = urllib.parse.quote(cancel, safe="") or "1"
+        answer = client.post(
+            f"{base}/oncall/payments/overrides/{path}/cancel",
+            data={"csrf": token, "tz": tz},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code in (303, 400, 404), (cancel, answer.status_code)
+
+    try:
+        forms()
+    finally:
+        client.close()
+
+
+async def test_whatever_is_typed_in_the_forms_gets_an_answer_never_a_5xx(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as bob:
+        await sign_in(bob, warroom, BOB)
+        _, html = await page(bob, f"{warroom.url}/oncall/payments")
+        cookies = {cookie.key: cookie.value for cookie in bob.cookie_jar}
+        await asyncio.to_thread(_fuzz_the_forms, warroom.url, cookies, csrf_of(html))
+        # What was kept shows on the page, every row with its maker.
+        status, html = await page(bob, f"{warroom.url}/oncall/payments")
+        assert status == 200

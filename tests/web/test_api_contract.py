@@ -5,16 +5,15 @@ on-call operations answer from two configured schedules."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import aiohttp
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from bot.record.oncall.schedules import Schedules, parse_schedules
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
+from tests.oncall.samples import two_schedules
 from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -22,23 +21,6 @@ REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-99", "inc-1", "INC-0", "INC-1x", "
 SCHEDULES = ("payments", "PAYMENTS", "support", "nope", "payments.ics", "..%2f")
 # Hand-picked values of each path parameter, beside the generated ones.
 PATH_VALUES = {"reference": REFERENCES, "schedule": SCHEDULES}
-
-
-def _schedules() -> Schedules:
-    """A weekly rotation, and one with gaps (weekdays 09:00 to 18:00 only), so the on-call
-    answers have people, nobody and names in them."""
-    layer = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
-    office = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
-    document = {
-        "schedules": {
-            "payments": {"timezone": "Europe/Paris", "layers": [{**layer, "members": [ALICE]}]},
-            "support": {
-                "timezone": "America/New_York",
-                "layers": [{**layer, "members": [BOB, CAROL], "restrictions": [office]}],
-            },
-        }
-    }
-    return parse_schedules(document, now=datetime(2026, 3, 1, tzinfo=UTC))
 
 
 async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
@@ -105,7 +87,7 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
 async def test_every_answer_matches_the_openapi_document(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url, oncall_schedules=_schedules()) as warroom:
+    async with web_warroom(slack, sqlite_url, oncall_schedules=two_schedules()) as warroom:
         await _seed(warroom, slack)
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)
