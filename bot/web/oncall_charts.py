@@ -221,7 +221,7 @@ def _bar(
 
 # -- hours on call, for the insights ------------------------------------------------------
 HOURS_WIDTH = 640
-HOURS_LABEL_WIDTH = 200.0
+HOURS_LABEL_WIDTH = 240.0
 HOURS_VALUE_ROOM = 56.0
 HOURS_ROW_HEIGHT = 46.0
 HOURS_BAR_HEIGHT = 10.0
@@ -295,7 +295,7 @@ def hours_chart(hours: ScheduleHours, names: Mapping[str, str]) -> HoursChart:
             HoursRow(
                 person=person,
                 name=name,
-                label=truncate(name, 28),
+                label=truncate(name, 30),
                 share=hours.share(person),
                 label_y=_round(y + 18),
                 note_y=_round(y + 34),

@@ -287,7 +287,8 @@ async def test_insights_count_hours_nights_and_weekends_per_person(
         assert status == 303
         warroom.clock.now = now
         status, html = await page(alice, f"{warroom.url}/insights")
-    assert status == 200
+    assert status == 200 and "<title>Insights · warroom</title>" in html
+    assert html.count('id="oncall"') == 1
     section = html[html.index('id="oncall"') :]
     rows = {
         cells[0]: " · ".join(cells[1:])
