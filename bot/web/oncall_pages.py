@@ -15,9 +15,11 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot.basics.numbers import parse_bounded_int
 from bot.record.moments import MomentRefused, parse_moment
@@ -101,11 +103,7 @@ async def schedule_page(request: web.Request) -> web.Response:
 
 async def add_override_form(request: web.Request) -> web.Response:
     """POST /oncall/<schedule>/overrides: put someone (by default the viewer) on call."""
-    web_ = web_context(request)
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    csrf = csrf_token(request, viewer)
+    web_, viewer, csrf, form = await _posted(request)
     schedule = schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
@@ -148,11 +146,7 @@ async def add_override_form(request: web.Request) -> web.Response:
 
 async def cancel_override_form(request: web.Request) -> web.Response:
     """POST /oncall/<schedule>/overrides/<id>/cancel: cancel an override (its row stays)."""
-    web_ = web_context(request)
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    csrf = csrf_token(request, viewer)
+    web_, viewer, csrf, form = await _posted(request)
     schedule = schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
@@ -179,6 +173,16 @@ async def cancel_override_form(request: web.Request) -> web.Response:
     log.info("on call %s: override %s cancelled by %s", schedule.name, number, viewer.author)
     query = urllib.parse.urlencode({"cancelled": number, "tz": zone})
     raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
+
+
+async def _posted(request: web.Request) -> tuple[WebContext, Viewer, str, MultiDictProxy[Any]]:
+    """A form posted on a schedule's page: who sent it (its token checked: 403 otherwise),
+    the token the page shown again carries, and the fields."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    return web_, viewer, csrf_token(request, viewer), form
 
 
 # -- the schedule's page -------------------------------------------------------------------

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.record.oncall.engine import Override
 from bot.record.oncall.hours import PersonHours, ScheduleHours, hours_on_call
 from bot.record.oncall.schedules import Schedule, parse_schedules
@@ -54,30 +56,23 @@ def test_a_weekly_rotation_of_two_gives_each_half_with_the_same_nights_and_weeke
     assert counted.gaps == timedelta(0)
 
 
-def test_the_week_the_clocks_go_forward_has_a_short_night_and_a_short_weekend() -> None:
-    # Europe/Paris goes from 02:00 to 03:00 on Sunday 29 March 2026.
-    counted = hours_on_call(
-        schedule(WEEKLY),
-        [],
-        start=paris("2026-03-23 09:00"),
-        end=paris("2026-03-30 09:00"),
-        zones={},
-    )
-    # 167 hours; six 9-hour nights and the 8-hour night of the change; a 47-hour weekend.
-    assert hours(counted) == {BOB: (167, 62, 47)}
-
-
-def test_the_week_the_clocks_go_back_has_a_long_night_and_a_long_weekend() -> None:
-    # Europe/Paris goes from 03:00 back to 02:00 on Sunday 25 October 2026: the hour from
-    # 02:00 is night twice.
-    counted = hours_on_call(
-        schedule(WEEKLY),
-        [],
-        start=paris("2026-10-19 09:00"),
-        end=paris("2026-10-26 09:00"),
-        zones={},
-    )
-    assert hours(counted) == {BOB: (169, 64, 49)}
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # Europe/Paris goes from 02:00 to 03:00 on Sunday 29 March 2026: 167 hours, six
+        # 9-hour nights and the 8-hour night of the change, a 47-hour weekend.
+        ("2026-03-23 09:00", "2026-03-30 09:00", (167, 62, 47)),
+        # It goes from 03:00 back to 02:00 on Sunday 25 October 2026: the hour from 02:00 is
+        # night, and weekend, twice.
+        ("2026-10-19 09:00", "2026-10-26 09:00", (169, 64, 49)),
+    ],
+    ids=["clocks-forward", "clocks-back"],
+)
+def test_a_week_with_a_clock_change_counts_its_nights_and_weekend_as_the_clocks_read(
+    start: str, end: str, expected: tuple[float, float, float]
+) -> None:
+    counted = hours_on_call(schedule(WEEKLY), [], start=paris(start), end=paris(end), zones={})
+    assert hours(counted) == {BOB: expected}
 
 
 def test_an_override_moves_its_hours_to_whoever_took_the_shift() -> None:
