@@ -74,6 +74,19 @@ async def test_the_list_shows_who_is_on_call_now_and_next_in_the_viewers_zone(
         assert "Mon 2026-03-16 04:00 EDT" in text_of(html)
         status, html = await page(alice, f"{warroom.url}/oncall?tz=Mars/Olympus")
         assert status == 200 and "There is no time zone called “Mars/Olympus”" in text_of(html)
+        # A name is text, never markup: Eve takes support for an hour herself.
+        slack.add_user("U0EVE", "eve", "Eve <b>Ops</b> & co")
+        async with browser() as eve:
+            await sign_in(eve, warroom, "U0EVE")
+            _, html = await page(eve, f"{warroom.url}/oncall/support")
+            form = {"csrf": csrf_of(html), "start": "2026-03-11 12:00 UTC", "end": "14:00"}
+            status, _, _ = await post(eve, f"{warroom.url}/oncall/support/overrides", form)
+            assert status == 303
+        _, html = await page(alice, f"{warroom.url}/oncall")
+        assert "Eve &lt;b&gt;Ops&lt;/b&gt; &amp; co" in html and "<b>Ops" not in html
+        assert "support (Europe/Paris) Eve <b>Ops</b> & co since Wed 2026-03-11 13:00" in (
+            text_of(html)
+        )
 
 
 async def test_a_schedule_page_draws_the_next_two_weeks_with_its_gaps_in_red(
