@@ -29,10 +29,14 @@ BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 
 @asynccontextmanager
 async def oncall_warroom(
-    slack: SlackEmulator, sqlite_url: str, now: datetime = NOW
+    slack: SlackEmulator, database_url: str, now: datetime = NOW
 ) -> AsyncIterator[Warroom]:
     async with web_warroom(
-        slack, sqlite_url, Clock(now), oncall_schedules=two_schedules(NOW), timezone="Europe/Paris"
+        slack,
+        database_url,
+        Clock(now),
+        oncall_schedules=two_schedules(NOW),
+        timezone="Europe/Paris",
     ) as warroom:
         yield warroom
 
@@ -124,9 +128,9 @@ async def test_a_schedule_page_draws_the_next_two_weeks_with_its_gaps_in_red(
 
 
 async def test_an_override_added_and_cancelled_from_the_page(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
-    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as bob:
+    async with oncall_warroom(slack, database_url) as warroom, browser() as bob:
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)
         await sign_in(bob, warroom, BOB)
