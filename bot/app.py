@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, YIELDING_JOBS
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
+from bot.flows.oncall import plan_oncall
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
@@ -177,6 +178,8 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Whether the Slack app is still installed: both wait while it is not.
     watch = SlackWatch(app[services_key])
     app[slack_watch_key] = watch
+    # Each on-call schedule's handoffs and gap checks: one row each, whichever replica starts.
+    await plan_oncall(app[services_key])
     watch.start()
     runner.start()
     sender.start()

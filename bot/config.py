@@ -266,6 +266,7 @@ class Settings:
         if self.alert_max_body_bytes <= 0:
             problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
         problems.extend(self._web_problems())
+        problems.extend(self._oncall_problems())
         problems.extend(self.trackers.problems())
         if bool(self.statuspage_page_id) != bool(self.statuspage_api_key):
             problems.append("STATUSPAGE_PAGE_ID and STATUSPAGE_API_KEY: set both, or neither")
@@ -287,6 +288,26 @@ class Settings:
             problems.append("WARROOM_PUBLIC_URL: must start with https:// (or http://)")
         if self.session_hours <= 0:
             problems.append("WARROOM_SESSION_HOURS: must be more than zero")
+        return problems
+
+    def _oncall_problems(self) -> list[str]:
+        """Policies that target a schedule the schedule file does not have, and names that
+        are both a policy and a schedule (``/incident escalate NAME`` would mean either)."""
+        problems = []
+        known = ", ".join(self.oncall_schedules.by_name) or "none: no WARROOM_ONCALL_SCHEDULES"
+        for policy, level, name in self.escalation_policies.schedule_targets():
+            if self.oncall_schedules.get(name) is None:
+                problems.append(
+                    f"WARROOM_ESCALATION_POLICIES: policy {policy!r} level {level}: schedule: "
+                    f"no on-call schedule named {name!r} (schedules: {known})"
+                )
+        both = sorted(set(self.escalation_policies.by_name) & set(self.oncall_schedules.by_name))
+        if both:
+            problems.append(
+                f"WARROOM_ESCALATION_POLICIES and WARROOM_ONCALL_SCHEDULES: {', '.join(both)} "
+                "names both a policy and a schedule, so `/incident escalate` could mean either: "
+                "rename one"
+            )
         return problems
 
     @property

@@ -34,7 +34,8 @@ def user_mention(text: str, what: str = "Name a person") -> str:
 
 
 def escalation_target(text: str) -> EscalationTarget:
-    """A person, a user group (mention or ``@handle``), or an escalation policy's name."""
+    """A person, a user group (mention or ``@handle``), or by name an escalation policy or an
+    on-call schedule."""
     if match := _USER.match(text):
         return EscalationTarget("user", match.group(1))
     if match := _USERGROUP.match(text):
@@ -42,8 +43,11 @@ def escalation_target(text: str) -> EscalationTarget:
     if match := _HANDLE.match(text):
         return EscalationTarget("usergroup", match.group(1).lower())
     if _WORD.match(text):
-        return EscalationTarget("policy", text.lower())
-    raise UsageError("Escalate to an @person, an @user-group, or an escalation policy's name.")
+        return EscalationTarget("name", text.lower())
+    raise UsageError(
+        "Escalate to an @person, an @user-group, or the name of an escalation policy or an "
+        "on-call schedule."
+    )
 
 
 TEXT_MAX = 3000

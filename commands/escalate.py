@@ -1,4 +1,5 @@
-"""``/incident escalate <@person | @group | policy> [reason]``: bring people in now."""
+"""``/incident escalate <@person | @group | policy | schedule> [reason]``: bring people in
+now (a schedule: whoever is on call)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ async def escalate_now(request: CommandRequest, services: Services) -> None:
 
 SUBCOMMAND = Subcommand(
     name="escalate",
-    usage="escalate <@person | @user-group | policy> [reason]",
-    summary="Bring a person, a user group or an escalation policy's next level in",
+    usage="escalate <@person | @user-group | policy | on-call schedule> [reason]",
+    summary="Bring in a person, a user group, a policy's next level, or whoever is on call",
     handler=escalate_now,
     validate=validate,
 )

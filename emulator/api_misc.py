@@ -65,16 +65,80 @@ def users_list(emu: EmulatorState, _args: Args) -> Result:
     return {"members": members, "response_metadata": {"next_cursor": ""}}
 
 
+# -- usergroups ------------------------------------------------------------------------------
+def require_user_groups(emu: EmulatorState) -> None:
+    """User groups are a paid feature: on a free workspace usergroups.list, usergroups.users.list
+    and usergroups.users.update answer ``plan_upgrade_required``, "This workspace does not have
+    access to User Groups, as that feature is only available on Standard and above plans"
+    (the error tables of https://docs.slack.dev/reference/methods/usergroups.list and its
+    siblings)."""
+    if emu.plan == "free":
+        raise ApiError("plan_upgrade_required")
+
+
+def require_scope(emu: EmulatorState, scope: str) -> None:
+    """A method whose scope the token lacks answers ``missing_scope``, with the scope it
+    ``needed`` and those ``provided`` (https://docs.slack.dev/reference/methods, "Common
+    errors"; https://docs.slack.dev/authentication/tokens)."""
+    if scope not in emu.scopes:
+        raise ApiError("missing_scope", {"needed": scope, "provided": ",".join(sorted(emu.scopes))})
+
+
 @method("usergroups.users.list")
 def usergroups_users_list(emu: EmulatorState, args: Args) -> Result:
+    require_user_groups(emu)
     group = emu.usergroups.get(args.text("usergroup") or "")
     if group is None:
         raise ApiError("no_such_subteam")
     return {"users": list(group["users"])}
 
 
+@method("usergroups.users.update")
+def usergroups_users_update(emu: EmulatorState, args: Args) -> Result:
+    """Replace a user group's members (https://docs.slack.dev/reference/methods/usergroups.users.update).
+
+    Scope ``usergroups:write``. Required: ``usergroup`` (an ``S…`` id) and ``users``, "a comma
+    separated string of encoded user IDs that represent the entire list of users for the user
+    group" (a JSON body may give a list). Refused as documented: a free workspace
+    (``plan_upgrade_required``); no ``usergroup`` (``missing_argument``) or an unknown one
+    (``no_such_subteam``, as usergroups.users.list says it); ``users`` missing or empty
+    (``no_users_provided``: "You cannot use this method to remove all members from a user
+    group"); an id that is no user of the workspace (``invalid_users``); "Guests or bot users
+    cannot be added to user groups; attempting to do so will result in an invalid_user error
+    (or in the case of single channel guests, a single_channel_guests_cannot_be_added
+    error)". Answers the group with its new ``users`` (``user_count`` with
+    ``include_count``).
+    """
+    require_scope(emu, "usergroups:write")
+    require_user_groups(emu)
+    group_id = args.text("usergroup")
+    if not group_id:
+        raise ApiError("missing_argument")
+    group = emu.usergroups.get(group_id)
+    if group is None:
+        raise ApiError("no_such_subteam")
+    raw = args.data.get("users")
+    listed = raw if isinstance(raw, list) else str(raw or "").split(",")
+    users = list(dict.fromkeys(str(user).strip() for user in listed if str(user).strip()))
+    if not users:
+        raise ApiError("no_users_provided")
+    found = [emu.users.get(user) for user in users]
+    if any(user is None or user.deleted for user in found):
+        raise ApiError("invalid_users")
+    if any(user is not None and user.is_ultra_restricted for user in found):
+        raise ApiError("single_channel_guests_cannot_be_added")
+    if any(user is not None and (user.is_bot or user.is_restricted) for user in found):
+        raise ApiError("invalid_user")
+    group["users"] = users
+    answer = dict(group)
+    if args.flag("include_count"):
+        answer["user_count"] = len(users)
+    return {"usergroup": answer}
+
+
 @method("usergroups.list")
 def usergroups_list(emu: EmulatorState, args: Args) -> Result:
+    require_user_groups(emu)
     with_users = args.flag("include_users")
     groups = [
         {

@@ -23,6 +23,7 @@ from emulator import api_apps, api_chat, api_conversations, api_misc, oidc  # no
 from emulator.api import METHODS, ApiError, Args
 from emulator.blockkit import Refusal, message_problems, truncate_text
 from emulator.models import ApiCall, EphemeralMessage
+from emulator.state import GRANTED_SCOPES
 from emulator.transport import Courier
 
 _log = logging.getLogger(__name__)
@@ -32,12 +33,9 @@ RATE_WINDOW = 60.0
 POST_RATE = 1.0
 POST_BURST = 3
 # The bot token's scopes (auth.test's x-oauth-scopes): bot/manifest.py's BOT_SCOPES, which a
-# test keeps equal (the emulator does not import the bot's Slack code).
-OAUTH_SCOPES = (
-    "commands,chat:write,channels:manage,channels:read,channels:history,groups:read,"
-    "groups:history,groups:write,reactions:read,reactions:write,pins:write,users:read,"
-    "usergroups:read,files:write,canvases:write"
-)
+# test keeps equal (the emulator does not import the bot's Slack code). A test may take one
+# away (``emulator.scopes``) to see what Slack answers without it.
+OAUTH_SCOPES = ",".join(GRANTED_SCOPES)
 _APP_TOKEN_METHODS = {"apps.connections.open"}
 # The App Manifest APIs take only an app configuration token (xoxe.xoxp-…), never the bot's or
 # the app-level token (https://api.slack.com/authentication/config-tokens).
@@ -298,7 +296,8 @@ class EmulatorServer(Courier):
             result = METHODS[method](self, Args(args, token=token, basic=basic))
         except ApiError as exc:
             return Answer(200, {**exc.extra, "ok": False, "error": exc.code})
-        headers = {"x-oauth-scopes": OAUTH_SCOPES} if method == "auth.test" else {}
+        granted = ",".join(scope for scope in GRANTED_SCOPES if scope in self.scopes)
+        headers = {"x-oauth-scopes": granted} if method == "auth.test" else {}
         return Answer(200, {"ok": True, **result}, headers)
 
     def _auth_error(self, method: str, token: str | None) -> str | None:

@@ -26,6 +26,26 @@ from emulator.models import (
     ts_key,
 )
 
+# The scopes the bot's token carries: bot/manifest.py's BOT_SCOPES (tests keep them equal).
+GRANTED_SCOPES = (
+    "commands",
+    "chat:write",
+    "channels:manage",
+    "channels:read",
+    "channels:history",
+    "groups:read",
+    "groups:history",
+    "groups:write",
+    "reactions:read",
+    "reactions:write",
+    "pins:write",
+    "users:read",
+    "usergroups:read",
+    "usergroups:write",
+    "files:write",
+    "canvases:write",
+)
+
 
 @dataclass
 class Trigger:
@@ -103,6 +123,9 @@ class EmulatorState:
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.usergroups: dict[str, dict[str, Any]] = {}
+        # The scopes the bot's token was granted; a test takes one away to see missing_scope
+        # (checked by the methods that say so, e.g. usergroups.users.update).
+        self.scopes: set[str] = set(GRANTED_SCOPES)
         # The slash command's "Escape channels, users, and links sent to your app" setting
         # (the manifest's ``should_escape``; on by default, as in warroom's): how command text
         # arrives.
@@ -119,7 +142,7 @@ class EmulatorState:
         self.triggers: dict[str, Trigger] = {}
         self.trigger_ttl = 3.0  # Slack's value; tests may shorten it to test expiry quickly
         # The workspace's plan: "paid", or "free" for the documented free-plan limits (one
-        # canvas per channel, no standalone canvases; see api_misc's canvas methods).
+        # canvas per channel, no standalone canvases; no user groups; see api_misc).
         self.plan = "paid"
         # A workspace whose settings limit who may pin: pins.add answers `restricted_action`.
         self.pinning_restricted = False

@@ -357,6 +357,12 @@ class SlackWorkspace:
         profile = user.get("profile") or {}
         return str(user.get("real_name") or profile.get("real_name") or user.get("name") or user_id)
 
+    @slack_call
+    async def time_zone(self, user_id: str) -> str | None:
+        """The person's time zone as Slack knows it (``users.info`` ``tz``), if it says."""
+        zone = (await self._user(user_id)).get("tz")
+        return str(zone) if zone else None
+
     async def _user(self, user_id: str) -> dict[str, Any]:
         if user_id not in self._users:
             try:
@@ -421,6 +427,12 @@ class SlackWorkspace:
         """The user ids in a user group (``S...``)."""
         response = await self.client.usergroups_users_list(usergroup=group_id)
         return [str(user) for user in response.get("users") or []]
+
+    @slack_call
+    async def set_usergroup_members(self, group_id: str, user_ids: Sequence[str]) -> None:
+        """Make ``user_ids`` (at least one) the whole membership of a user group
+        (``usergroups.users.update``, scope ``usergroups:write``)."""
+        await self.client.usergroups_users_update(usergroup=group_id, users=",".join(user_ids))
 
     @slack_call
     async def find_usergroup(self, handle: str) -> str | None:

@@ -68,6 +68,11 @@ _NOT_ALLOWED = frozenset(
         "ekm_access_denied",
         "team_access_not_granted",
         "access_denied",
+        # User groups are a paid feature: on a free workspace usergroups.list, .users.list and
+        # .users.update answer "This workspace does not have access to User Groups, as that
+        # feature is only available on Standard and above plans"
+        # (https://docs.slack.dev/reference/methods/usergroups.users.update).
+        "plan_upgrade_required",
         # What a workspace's plan or settings refuse of canvases
         # (https://docs.slack.dev/reference/methods/conversations.canvases.create): a free
         # workspace has one canvas tab per channel at most, and the channel may have it already.

@@ -1,4 +1,5 @@
-"""Escalating: bring in a person, a user group or a policy's next level; acknowledge; time out.
+"""Escalating: bring in a person, a user group, whoever an on-call schedule names, or a
+policy's next level; acknowledge; time out.
 
 Every escalation is decided in one transaction that holds the incident's row lock, so an
 acknowledgement and a policy's timer never both win, and two replicas escalate a level once.
@@ -22,9 +23,11 @@ from bot.basics.errors import AlreadyResolved, BotError
 from bot.clients.slack import Invitation
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import deliver_now, refresh_channel_header, say, send
+from bot.flows.oncall import on_call_now
 from bot.flows.paging import follow_up_pages, schedule_page
 from bot.flows.postmortem_posting import choose_template
 from bot.record import escalations, incidents
+from bot.record.escalations import OnCall
 from bot.record.policies import Policy, Target
 from bot.services import Services
 from bot.store import jobs, outbox
@@ -42,9 +45,10 @@ class UnknownTarget(BotError):
 
 @dataclass(frozen=True)
 class EscalationTarget:
-    """Whom ``/incident escalate`` names: a user, a user group (id or handle) or a policy."""
+    """Whom ``/incident escalate`` names: a user, a user group (id or handle), or by ``name``
+    an escalation policy or an on-call schedule (the file's names never clash)."""
 
-    kind: Literal["user", "usergroup", "policy"]
+    kind: Literal["user", "usergroup", "name"]
     ref: str
     # How the person typed it (``@dba-team``), when that says more than the id.
     label: str = ""
@@ -57,6 +61,8 @@ class Reach:
     users: list[str] = field(default_factory=list)
     pagers: list[tuple[str, str]] = field(default_factory=list)  # (service, routing key env)
     problems: list[str] = field(default_factory=list)
+    # Whom each on-call schedule among the targets named (user None: nobody was on call).
+    on_call: list[OnCall] = field(default_factory=list)
 
 
 # -- escalating ------------------------------------------------------------------------------
@@ -73,10 +79,13 @@ async def escalate(
         incident = await incidents.incident_in_channel(session, channel_id)
     if not incident.is_open:
         raise AlreadyResolved(reference=incident.reference)
-    if target.kind == "policy":
-        return await _escalate_policy(services, incident, target.ref, requested_by, reason)
+    kind: str = target.kind
     reach, group_id, label = Reach(users=[target.ref]), target.ref, target.ref
-    if target.kind == "usergroup":
+    if target.kind == "name":
+        if services.settings.oncall_schedules.get(target.ref) is None:
+            return await _escalate_policy(services, incident, target.ref, requested_by, reason)
+        kind, reach = "schedule", await _schedule_reach(services, target.ref)
+    elif target.kind == "usergroup":
         label = target.label or f"@{target.ref.lstrip('@')}"
         group_id = await _usergroup_id(services, target.ref, label)
         reach.users = await _members(services, group_id, label)
@@ -87,13 +96,14 @@ async def escalate(
         escalation = await escalations.record_escalation(
             session,
             current,
-            target_kind=target.kind,
+            target_kind=kind,
             target_ref=group_id,
             target=label,
             users=reach.users,
             reason=reason,
             requested_by=requested_by,
             at=services.clock(),
+            on_call=reach.on_call,
         )
         assert escalation is not None  # only policy levels can be taken already
         await _schedule_bring_in(session, escalation, reach, services.clock())
@@ -114,6 +124,16 @@ async def _usergroup_id(services: Services, ref: str, label: str) -> str:
     return found
 
 
+async def _schedule_reach(services: Services, name: str) -> Reach:
+    """Whoever the schedule names now; refused when nobody is on call (a gap)."""
+    named = await on_call_now(services, name)
+    if named is None or named.user is None:
+        raise UnknownTarget(
+            target=name, reason="nobody is on call right now (a gap in the schedule)"
+        )
+    return Reach(users=[named.user], on_call=[named])
+
+
 async def _members(services: Services, group_id: str, label: str) -> list[str]:
     try:
         return await services.slack.usergroup_members(group_id)
@@ -126,7 +146,9 @@ async def _escalate_policy(
 ) -> Escalation:
     policy = services.settings.escalation_policies.get(name)
     if policy is None:
-        raise UnknownTarget(target=name, reason="no such person, group or escalation policy")
+        raise UnknownTarget(
+            target=name, reason="no such person, group, escalation policy or on-call schedule"
+        )
     level = await _next_level(services, incident, policy)
     if policy.level(level) is None:
         raise UnknownTarget(target=name, reason=f"every level of {policy.name} was escalated to")
@@ -186,6 +208,7 @@ async def escalate_to_level(
             at=now,
             policy=policy.name,
             level=number,
+            on_call=reach.on_call,
         )
         if escalation is None:
             return None  # another replica (or a person) escalated this level first
@@ -300,6 +323,16 @@ async def _reach(services: Services, targets: tuple[Target, ...]) -> Reach:
         elif target.kind == "pagerduty":
             assert target.routing_key_env is not None
             reach.pagers.append((target.ref, target.routing_key_env))
+        elif target.kind == "schedule":
+            # Whoever the final schedule names at the instant the level fires; nobody (a gap)
+            # is said in the channel, and the level's other targets still come.
+            named = await on_call_now(services, target.ref)
+            if named is None:
+                reach.problems.append(f"{target.ref}: no such on-call schedule")
+                continue
+            reach.on_call.append(named)
+            if named.user is not None:
+                reach.users.append(named.user)
         else:
             label = f"@{target.ref}"
             try:
@@ -380,9 +413,38 @@ async def bring_in(services: Services, job: Job) -> None:
             after=f"escalation:{escalation.id}",
             incident_id=incident.id,
         )
+        told = await _tell_on_call(session, services, incident, current)
         await session.commit()
-    await deliver_now(services, incident.channel_id)
+    for channel in [incident.channel_id, *told]:
+        await deliver_now(services, channel)
     return None
+
+
+async def _tell_on_call(
+    session: AsyncSession, services: Services, incident: Incident, escalation: Escalation
+) -> list[str]:
+    """A DM to each person an on-call schedule named, once (the caller commits); whom."""
+    told = []
+    for named in escalation.on_call or []:
+        if named["user"] is None:
+            continue
+        text = services.renderer.render(
+            "messages/oncall_paged.j2",
+            incident=incident,
+            escalation=escalation,
+            schedule=named["schedule"],
+        )
+        kept = await outbox.post_once(
+            session,
+            channel=named["user"],
+            text=text,
+            now=services.clock(),
+            after=f"oncall_paged:{escalation.id}:{named['user']}",
+            incident_id=incident.id,
+        )
+        if kept is not None:
+            told.append(named["user"])
+    return told
 
 
 def _escalation_message(

@@ -22,12 +22,14 @@ from bot.flows.escalation import (
     run_escalation_timer,
 )
 from bot.flows.filing import FILE_JOB, send_issue
+from bot.flows.oncall import post_gaps, run_handoff, say_group_refused, send_notice
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.postmortem_posting import PUBLISH_JOB, publish_postmortem
 from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction
 from bot.flows.reminders import REMINDER_JOB, remind_about_updates
 from bot.flows.scheduler import JobHandler, Lane
 from bot.flows.status_page import sync_statuspage
+from bot.record.oncall.work import GAPS_JOB, GROUP_REFUSED_JOB, HANDOFF_JOB, SHIFT_NOTICE_JOB
 from bot.record.public import STATUSPAGE_JOB
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
@@ -44,15 +46,32 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         FILE_JOB: send_issue,
         STATUSPAGE_JOB: sync_statuspage,
         FETCH_REACTED_JOB: apply_fetched_reaction,
+        HANDOFF_JOB: run_handoff,
+        SHIFT_NOTICE_JOB: send_notice,
+        GAPS_JOB: post_gaps,
+        GROUP_REFUSED_JOB: say_group_refused,
     }
 )
 # Kinds whose handlers may stop at any Slack call and be run again from the start: they pick
 # up where they stopped (a channel is made once, alert changes are taken once and restored
 # when a post fails, writes wait in the outbox, a fetched message and its reaction are kept
-# once). Rate-limited, they give their place to other jobs instead of waiting. The others
-# (pages, escalations: a page must not go out twice) wait at Slack's gate inside the job,
-# holding one of the runner's slots.
-YIELDING_JOBS = frozenset({PROCESS_JOB, WAR_ROOM_JOB, NOTICE_JOB, POST_JOB, FETCH_REACTED_JOB})
+# once; on-call handoffs plan under unique keys and set the user group only when it differs,
+# their notices and gap posts are kept once in the outbox). Rate-limited, they give their
+# place to other jobs instead of waiting. The others (pages, escalations: a page must not go
+# out twice) wait at Slack's gate inside the job, holding one of the runner's slots.
+YIELDING_JOBS = frozenset(
+    {
+        PROCESS_JOB,
+        WAR_ROOM_JOB,
+        NOTICE_JOB,
+        POST_JOB,
+        FETCH_REACTED_JOB,
+        HANDOFF_JOB,
+        SHIFT_NOTICE_JOB,
+        GAPS_JOB,
+        GROUP_REFUSED_JOB,
+    }
+)
 # Lanes by what their jobs wait on: escalations, pages and reminders never wait behind a
 # tracker that does not answer (WARROOM_TRACKER_TIMEOUT per try), canvas edits at Slack's
 # canvas limit, Statuspage, or alert work (the Slack lane: WARROOM_JOB_CONCURRENCY slots).

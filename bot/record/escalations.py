@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,15 @@ from bot.basics.errors import BotError
 from bot.record.timeline import add_entry
 from bot.store.db import insert_once
 from bot.store.models import Escalation, Incident, Page, TimelineKind
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """Whom an on-call schedule named when an escalation reached it (``user`` None: nobody
+    was on call then)."""
+
+    schedule: str
+    user: str | None
 
 
 class NothingToAcknowledge(BotError):
@@ -37,12 +47,14 @@ async def record_escalation(
     policy: str | None = None,
     level: int | None = None,
     why: Mapping[str, Any] | None = None,
+    on_call: Sequence[OnCall] = (),
 ) -> Escalation | None:
     """Record an escalation and its timeline entry (the caller commits).
 
     ``reason`` is a person's own words; ``why`` is why a policy escalated by itself, as data
-    (see ``Escalation.why``), so the templates can say it in the incident's language. None
-    when this policy level was already escalated to (another replica got there first).
+    (see ``Escalation.why``), so the templates can say it in the incident's language.
+    ``on_call``: whom each on-call schedule among the targets named (``Escalation.on_call``).
+    None when this policy level was already escalated to (another replica got there first).
     """
     assert incident.id is not None
     escalation = Escalation(
@@ -57,6 +69,7 @@ async def record_escalation(
         requested_by=requested_by,
         escalated_at=at,
         notified_users=" ".join(dict.fromkeys(users)),
+        on_call=[{"schedule": o.schedule, "user": o.user} for o in on_call] or None,
     )
     if not await insert_once(session, escalation):
         return None
@@ -116,7 +129,7 @@ async def acknowledge(
         session,
         incident,
         kind=TimelineKind.ACKNOWLEDGED,
-        facts={"targets": [_target(escalation) for escalation in chosen]},
+        facts={"targets": [target_facts(escalation) for escalation in chosen]},
         author=user_id,
         occurred_at=at,
     )
@@ -125,20 +138,25 @@ async def acknowledge(
 
 def _escalated_facts(escalation: Escalation) -> dict[str, Any]:
     """An escalation entry's facts: its target, and why a policy escalated when it did."""
-    facts: dict[str, Any] = {"target": _target(escalation)}
+    facts: dict[str, Any] = {"target": target_facts(escalation)}
     if escalation.why is not None:
         facts["why"] = escalation.why
     return facts
 
 
-def _target(escalation: Escalation) -> dict[str, Any]:
+def target_facts(escalation: Escalation) -> dict[str, Any]:
     """The target as an entry keeps it: a person or a user group by id (the group with its
-    handle as people typed it), a policy by name and level."""
+    handle as people typed it), an on-call schedule by name with whom it named, a policy by
+    name and level, with whom each schedule among its targets named (``on_call``)."""
     target: dict[str, Any] = {"kind": escalation.target_kind, "id": escalation.target_ref}
     if escalation.target_kind == "usergroup":
         target["name"] = escalation.target
+    elif escalation.target_kind == "schedule":
+        target["user"] = escalation.on_call[0]["user"] if escalation.on_call else None
     elif escalation.target_kind == "policy":
         target["level"] = escalation.level
+        if escalation.on_call:
+            target["on_call"] = [dict(named) for named in escalation.on_call]
     return target
 
 

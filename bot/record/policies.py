@@ -9,6 +9,7 @@ Operators write them in YAML (``WARROOM_ESCALATION_POLICIES``)::
             targets:
               - user: U024BE7LH       # a Slack user id
               - usergroup: dba-team   # a user group handle (or its S... id)
+              - schedule: payments-primary   # whoever the on-call schedule names then
               - pagerduty:
                   service: Payments primary
                   routing_key_env: PAGERDUTY_KEY_PAYMENTS   # the key itself stays in the env
@@ -17,7 +18,9 @@ Operators write them in YAML (``WARROOM_ESCALATION_POLICIES``)::
     severities:                       # incidents of these severities start a policy at once
       SEV1: payments
 
-Parsing only checks the structure; nothing here talks to Slack or PagerDuty.
+Parsing only checks the structure; nothing here talks to Slack or PagerDuty. Whether each
+``schedule:`` names a configured on-call schedule is checked with the settings
+(``bot/config.py``), where both files are known.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from bot.basics.durations import parse_duration
 from bot.basics.yaml_files import read_yaml
 from bot.store.models import SEVERITIES
 
-TargetKind = Literal["user", "usergroup", "pagerduty"]
+TargetKind = Literal["user", "usergroup", "schedule", "pagerduty"]
 # Names operators give things in configuration files (policies, on-call schedules).
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
@@ -47,10 +50,11 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    """Someone a level brings in: a person, a user group, or a PagerDuty service."""
+    """Someone a level brings in: a person, a user group, whoever an on-call schedule names
+    when the level fires, or a PagerDuty service."""
 
     kind: TargetKind
-    # A user id, a user group handle or S... id, or a PagerDuty service's name.
+    # A user id, a user group handle or S... id, a schedule's name, or a PagerDuty service's.
     ref: str
     # For PagerDuty: the environment variable that holds the integration's routing key.
     routing_key_env: str | None = None
@@ -98,6 +102,16 @@ class Policies:
             for target in level.targets
             if target.routing_key_env
         }
+
+    def schedule_targets(self) -> list[tuple[str, int, str]]:
+        """Every ``schedule:`` target, as (policy, level number, schedule name)."""
+        return [
+            (policy.name, level.number, target.ref)
+            for policy in self.by_name.values()
+            for level in policy.levels
+            for target in level.targets
+            if target.kind == "schedule"
+        ]
 
 
 NO_POLICIES = Policies()
@@ -162,7 +176,9 @@ def _level(where: str, number: int, raw: Any) -> Level:
 
 def _target(where: str, raw: Any) -> Target:
     if not isinstance(raw, dict) or len(raw) != 1:
-        raise PolicyError(f"{where}: each target is one of user:, usergroup: or pagerduty:")
+        raise PolicyError(
+            f"{where}: each target is one of user:, usergroup:, schedule: or pagerduty:"
+        )
     ((kind, value),) = raw.items()
     if kind == "user":
         if not isinstance(value, str) or not USER_ID.match(value):
@@ -172,9 +188,18 @@ def _target(where: str, raw: Any) -> Target:
         if not isinstance(value, str) or not value.strip().lstrip("@"):
             raise PolicyError(f"{where}: usergroup must be a handle like dba-team")
         return Target("usergroup", value.strip().lstrip("@"))
+    if kind == "schedule":
+        name = value.strip().lower() if isinstance(value, str) else ""
+        if not NAME.match(name):
+            raise PolicyError(
+                f"{where}: schedule must name an on-call schedule, like payments-primary"
+            )
+        return Target("schedule", name)
     if kind == "pagerduty":
         return _pager_target(where, value)
-    raise PolicyError(f"{where}: unknown target kind {kind!r}")
+    raise PolicyError(
+        f"{where}: unknown target kind {kind!r} (user, usergroup, schedule or pagerduty)"
+    )
 
 
 def _pager_target(where: str, value: Any) -> Target:

@@ -63,6 +63,10 @@ def people_in(facts: Mapping[str, Any] | None) -> set[str]:
     if not facts:
         return set()
     people = {facts.get("user"), facts.get("previous_user")}
-    targets = [facts.get("target"), *facts.get("targets", [])]
-    people |= {t["id"] for t in targets if isinstance(t, Mapping) and t.get("kind") == "user"}
+    named = [facts.get("target"), *facts.get("targets", [])]
+    targets = [t for t in named if isinstance(t, Mapping)]
+    people |= {t["id"] for t in targets if t.get("kind") == "user"}
+    # Whom on-call schedules named: a schedule target's person, a policy level's schedules'.
+    people |= {t.get("user") for t in targets if t.get("kind") == "schedule"}
+    people |= {named.get("user") for t in targets for named in t.get("on_call") or []}
     return {person for person in people if isinstance(person, str) and person}

@@ -34,6 +34,7 @@ BOT_SCOPES = [
     "pins:write",  # the pinned incident header
     "users:read",  # users.info: names and time zones
     "usergroups:read",  # usergroups.list / usergroups.users.list: @group handles
+    "usergroups:write",  # usergroups.users.update: a schedule's group follows who is on call
     "files:write",  # files_upload_v2: text files shared in the channel
     "canvases:write",  # conversations.canvases.create / canvases.edit
 ]

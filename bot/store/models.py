@@ -492,7 +492,8 @@ class IncidentRole(SQLModel, table=True):
 
 
 class Escalation(KeepsSlackText, SQLModel, table=True):
-    """One act of bringing people in: to a person, a user group, or a level of a policy."""
+    """One act of bringing people in: to a person, a user group, whoever an on-call schedule
+    names, or a level of a policy."""
 
     SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"reason"})
 
@@ -503,8 +504,8 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
-    target_kind: str  # user | usergroup | policy
-    target_ref: str  # U..., S..., or the policy's name
+    target_kind: str  # user | usergroup | schedule | policy
+    target_ref: str  # U..., S..., or the schedule's or the policy's name
     # A person's or a user group's label as people typed it; a policy's name (templates add
     # the level; rows from before 0010 keep "<policy> level <n>").
     target: str = Field(sa_column=Column(Text, nullable=False))
@@ -523,6 +524,12 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
     escalated_at: datetime = Field(sa_column=_utc_column(nullable=False))
     # Space-separated Slack user ids brought into the channel.
     notified_users: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Each on-call schedule the escalation reached and whom it named at that instant:
+    # [{"schedule": "payments-primary", "user": "U..." or None (nobody was on call)}]. None:
+    # no schedule was among its targets (and rows from before 0019).
+    on_call: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     # What inviting them did, as JSON {"present": [ids], "refused": [[id, Slack's error]]};
     # None until the escalation's people were invited.
     invitation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -60,6 +60,30 @@ async def enqueue(
     return row
 
 
+async def post_once(
+    session: AsyncSession,
+    *,
+    channel: str,
+    text: str,
+    now: datetime,
+    after: str,
+    incident_id: int | None = None,
+) -> OutboxMessage | None:
+    """Keep a post of ``text`` for ``channel`` (a user id: a DM) recording ``after``, unless
+    one was kept already (a retried job); the caller commits. None: kept before."""
+    if await written_for(session, after) is not None:
+        return None
+    return await enqueue(
+        session,
+        channel=channel,
+        method=POST,
+        payload={"text": text},
+        now=now,
+        after=after,
+        incident_id=incident_id,
+    )
+
+
 def arguments(row: OutboxMessage) -> dict[str, Any]:
     return dict(json.loads(row.payload))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
+import numpy as np
 from markupsafe import Markup
 
 from bot.basics.render import Renderer
@@ -111,9 +112,10 @@ class Timeline:
 def local_midnights(zone: str, first: date, days: int) -> list[datetime]:
     """The first instant of each of ``days + 1`` days from ``first`` as ``zone``'s clocks read
     them (a midnight the clocks skip begins when they jump past it)."""
-    walls = [wall_of(datetime.combine(first + timedelta(days=n), time())) for n in range(days + 1)]
-    clock = ZoneClock(zone, walls[0] - 2 * DAY, walls[-1] + 2 * DAY)
-    return [moment_of(instant) for instant in clock.first_reaching(walls)]
+    first_wall = wall_of(datetime.combine(first, time()))
+    walls = np.arange(first_wall, first_wall + (days + 1) * DAY, DAY, dtype=np.int64)
+    clock = ZoneClock(zone, int(walls[0]) - 2 * DAY, int(walls[-1]) + 2 * DAY)
+    return [moment_of(instant) for instant in clock.first_reaching(walls).tolist()]
 
 
 def timeline(

@@ -140,6 +140,7 @@ async def add_override_form(request: web.Request) -> web.Response:
         shown = _Shown(zone=zone, unknown_zone=None, form=fields, error=str(refusal))
         return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
     log.info("on call %s: override %s added by %s", schedule.name, override.id, viewer.author)
+    web_.services.wake_jobs()  # the handoffs and notices it planned again
     query = urllib.parse.urlencode({"added": override.id, "tz": zone})
     raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
 
@@ -171,6 +172,7 @@ async def cancel_override_form(request: web.Request) -> web.Response:
         shown = _Shown(zone=zone, unknown_zone=None, error=str(refusal))
         return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
     log.info("on call %s: override %s cancelled by %s", schedule.name, number, viewer.author)
+    web_.services.wake_jobs()
     query = urllib.parse.urlencode({"cancelled": number, "tz": zone})
     raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
 

@@ -343,3 +343,47 @@ async def test_message_replied_arrives_without_its_subtype(
     edited, deleted = recorder.events[2:]
     assert (edited["subtype"], edited["hidden"]) == ("message_changed", True)
     assert (deleted["subtype"], deleted["hidden"]) == ("message_deleted", True)
+
+
+async def test_usergroups_users_update_replaces_members_and_refuses_as_slack_does(
+    emu: SlackEmulator, client: AsyncWebClient
+) -> None:
+    emu.add_usergroup("S0ONCALL", "payments-oncall", [ALICE])
+    emu.add_user("U0GUEST", "guest").is_restricted = True
+    emu.add_user("U0SCG", "single").is_ultra_restricted = True
+    update = client.usergroups_users_update
+
+    answer = await update(usergroup="S0ONCALL", users="U0BOB, U0CAROL", include_count=True)
+    assert answer["usergroup"]["users"] == [BOB, CAROL] and answer["usergroup"]["user_count"] == 2
+    assert (await client.usergroups_users_list(usergroup="S0ONCALL"))["users"] == [BOB, CAROL]
+    await update(usergroup="S0ONCALL", users=[DAVE])  # slack_sdk joins a list with commas
+    assert emu.usergroups["S0ONCALL"]["users"] == [DAVE]
+
+    refusals = {
+        "no_users_provided": update(usergroup="S0ONCALL", users=""),
+        "invalid_users": update(usergroup="S0ONCALL", users="U0NOBODY"),
+        "invalid_user": update(usergroup="S0ONCALL", users=f"{ALICE},{emu.bot_user_id}"),
+        "single_channel_guests_cannot_be_added": update(usergroup="S0ONCALL", users="U0SCG"),
+        "no_such_subteam": update(usergroup="S0NONE", users=ALICE),
+    }
+    for code, call in refusals.items():
+        assert error_of(await refused(call)) == code
+    assert error_of(await refused(update(usergroup="S0ONCALL", users="U0GUEST"))) == (
+        "invalid_user"
+    )
+    assert emu.usergroups["S0ONCALL"]["users"] == [DAVE], "a refused call changes nothing"
+
+    emu.scopes.discard("usergroups:write")
+    missing = await refused(update(usergroup="S0ONCALL", users=ALICE))
+    assert error_of(missing) == "missing_scope" and missing.response["needed"] == (
+        "usergroups:write"
+    )
+    emu.scopes.add("usergroups:write")
+
+    emu.plan = "free"  # user groups are a paid feature
+    for call in (
+        update(usergroup="S0ONCALL", users=ALICE),
+        client.usergroups_list(),
+        client.usergroups_users_list(usergroup="S0ONCALL"),
+    ):
+        assert error_of(await refused(call)) == "plan_upgrade_required"

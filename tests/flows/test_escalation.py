@@ -219,9 +219,10 @@ async def test_a_user_group_by_plain_handle_and_unknown_targets(paging: Warroom)
     assert [row.target for row in await escalations(paging)] == ["@dba-team"]
     replies = "\n".join(m.text for m in slack.ephemeral_for(ALICE))
     assert "Cannot escalate to `@nobody-team`: no such user group." in replies
-    assert "Cannot escalate to `no-such-policy`: no such person, group or escalation policy" in (
-        replies
-    )
+    assert (
+        "Cannot escalate to `no-such-policy`: no such person, group, escalation policy or "
+        "on-call schedule"
+    ) in replies
     assert "Say whom to escalate to." in replies
 
 

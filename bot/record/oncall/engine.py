@@ -25,14 +25,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import pairwise
+from itertools import pairwise, repeat
 from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 from bot.record.oncall.schedules import Layer, Restriction, Schedule
 from bot.record.oncall.zones import (
     DAY,
     HOUR,
     MINUTE,
+    Instants,
     ZoneClock,
     instant_of,
     moment_of,
@@ -47,8 +51,8 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 HORIZON = timedelta(days=366)
 _FIRST_REACH = timedelta(days=8)
 
-# (start, end, user) in integer microseconds; user None: nobody.
-Segment = tuple[int, int, str | None]
+# People as the engine's arrays hold them (bot.record.oncall.engine._People).
+Codes = npt.NDArray[np.int64]
 
 
 class Shift(NamedTuple):
@@ -83,15 +87,24 @@ def final_shifts(
     """Who is on call from ``start`` to ``end``: consecutive shifts covering the window, each
     a different person (or nobody) from the one before, cut at the window's edges."""
     low, high = _window(start, end)
-    return _shifts_of(_final_segments(schedule, overrides, low, high))
+    people = _People()
+    begins, users = _final_segments(schedule, overrides, low, high, people)
+    return _shifts_of(begins, users, high, people)
 
 
 def layer_shifts(schedule: Schedule, layer: Layer, start: datetime, end: datetime) -> list[Shift]:
     """One layer's turns from ``start`` to ``end``, restrictions applied (no gaps listed)."""
     low, high = _window(start, end)
     clock = _clock_for(schedule, low, high)
-    segments = _layer_segments(layer, schedule.timezone, clock, low, high)
-    return [Shift(moment_of(s), moment_of(e), user) for s, e, user in segments]
+    people = _People()
+    turns = _layer_segments(layer, schedule.timezone, clock, low, high, people)
+    names = people.names
+    return [
+        Shift(moment_of(begin), moment_of(finish), names[user])
+        for begin, finish, user in zip(
+            turns.begins.tolist(), turns.ends.tolist(), turns.users.tolist(), strict=True
+        )
+    ]
 
 
 def on_call_at(schedule: Schedule, overrides: Sequence[Override], at: datetime) -> Shift:
@@ -138,14 +151,45 @@ def displaced(schedule: Schedule, overrides: Iterable[Override], override: Overr
 
 
 # -- the layers ---------------------------------------------------------------------------
+# The work is done on arrays of int64 microseconds (numpy): a year of a schedule is a few
+# thousand turns and windows, and a loop in Python over each of them cost twice the target
+# (bench/oncall.py). Datetimes and Shifts are made once, for the answer.
+class _People:
+    """Users as small integers, so that arrays can hold them; -1 is nobody (``names[-1]``)."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {}
+        self.names: list[str | None] = [None]
+
+    def codes(self, users: Sequence[str]) -> Codes:
+        for user in users:
+            if user not in self._codes:
+                self._codes[user] = len(self.names) - 1
+                self.names.insert(-1, user)
+        return np.array([self._codes[user] for user in users], dtype=np.int64)
+
+
+class _Segments(NamedTuple):
+    """Sorted, disjoint intervals ``begins[i]`` to ``ends[i]``, each held by ``users[i]``."""
+
+    begins: Instants
+    ends: Instants
+    users: Codes
+
+
+_NOWHERE = np.array([], dtype=np.int64)
+_NONE = _Segments(_NOWHERE, _NOWHERE, _NOWHERE)
+
+
 def _final_segments(
-    schedule: Schedule, overrides: Iterable[Override], low: int, high: int
-) -> list[Segment]:
+    schedule: Schedule, overrides: Iterable[Override], low: int, high: int, people: _People
+) -> tuple[Instants, Codes]:
     clock = _clock_for(schedule, low, high)
     stack = [
-        _layer_segments(layer, schedule.timezone, clock, low, high) for layer in schedule.layers
+        _layer_segments(layer, schedule.timezone, clock, low, high, people)
+        for layer in schedule.layers
     ]
-    stack.append(_override_segments(schedule.name, overrides, low, high))
+    stack.append(_override_segments(schedule.name, overrides, low, high, people))
     return _topmost(stack, low, high)
 
 
@@ -157,177 +201,154 @@ def _clock_for(schedule: Schedule, low: int, high: int) -> ZoneClock:
 
 
 def _layer_segments(
-    layer: Layer, zone: str, clock: ZoneClock, low: int, high: int
-) -> list[Segment]:
+    layer: Layer, zone: str, clock: ZoneClock, low: int, high: int, people: _People
+) -> _Segments:
+    members = people.codes(layer.members)
     if layer.rotation.hours:
-        turns = _hour_turns(layer, zone, low, high)
+        turns = _hour_turns(layer, zone, members, low, high)
     else:
-        turns = _day_turns(layer, clock, low, high)
+        turns = _day_turns(layer, clock, members, low, high)
     if not layer.restrictions:
         return turns
     return _intersect(turns, _windows(layer.restrictions, clock, low, high))
 
 
-def _day_turns(layer: Layer, clock: ZoneClock, low: int, high: int) -> list[Segment]:
+def _day_turns(layer: Layer, clock: ZoneClock, members: Codes, low: int, high: int) -> _Segments:
     """Turns handed over at wall-clock times: start + k rotations, each at its first instant."""
     step, origin = layer.rotation.days * DAY, wall_of(layer.start)
     reading_low, reading_high = clock.local(low), clock.local(high)
     if origin > reading_high + DAY:  # not started by the window's end
-        return []
+        return _NONE
     # The turn the clocks reading at low have reached (in a repeated hour, maybe one before),
     # to the first that begins after the window (the clocks read less than a day back).
     first = max(0, (reading_low - origin) // step)
     last = (reading_high + DAY - origin) // step + 1
-    walls = range(origin + first * step, origin + (last + 1) * step, step)
-    return _cut_turns(clock.first_reaching(walls), first, layer.members, low, high)
+    walls = origin + np.arange(first, last + 1, dtype=np.int64) * step
+    return _cut_turns(clock.first_reaching(walls), first, members, low, high)
 
 
-def _hour_turns(layer: Layer, zone: str, low: int, high: int) -> list[Segment]:
+def _hour_turns(layer: Layer, zone: str, members: Codes, low: int, high: int) -> _Segments:
     """Turns of so many elapsed hours from the first instant of the layer's start."""
     origin_wall = wall_of(layer.start)
     clock = ZoneClock(zone, origin_wall - DAY, origin_wall + DAY)
-    origin = clock.first_reaching([origin_wall])[0]
+    origin = int(clock.first_reaching(np.array([origin_wall], dtype=np.int64))[0])
     step = layer.rotation.hours * HOUR
     first, last = max(0, (low - origin) // step), (high - origin) // step + 1
-    handoffs = range(origin + first * step, origin + (last + 1) * step, step)
-    return _cut_turns(handoffs, first, layer.members, low, high)
+    handoffs = origin + np.arange(first, last + 1, dtype=np.int64) * step
+    return _cut_turns(handoffs, first, members, low, high)
 
 
-def _cut_turns(
-    handoffs: Sequence[int], first: int, members: Sequence[str], low: int, high: int
-) -> list[Segment]:
+def _cut_turns(handoffs: Instants, first: int, members: Codes, low: int, high: int) -> _Segments:
     """Turn ``first + n`` runs from ``handoffs[n]`` to ``handoffs[n + 1]``: those that
     overlap the window, cut to it (two handoffs in one jump forward make an empty turn)."""
-    count = len(members)
-    turns: list[Segment] = [
-        (begin, finish, members[(first + number) % count])
-        for number, (begin, finish) in enumerate(pairwise(handoffs))
-        if finish > low and begin < high and begin < finish
-    ]
-    if turns:
-        begin, finish, user = turns[0]
-        turns[0] = (begin if begin > low else low, finish, user)
-        begin, finish, user = turns[-1]
-        turns[-1] = (begin, finish if finish < high else high, user)
-    return turns
+    begins, ends = handoffs[:-1], handoffs[1:]
+    users = members[np.arange(first, first + len(begins)) % len(members)]
+    kept = (ends > low) & (begins < high) & (begins < ends)
+    begins, ends, users = begins[kept], ends[kept], users[kept]
+    if len(begins):
+        begins[0] = max(int(begins[0]), low)
+        ends[-1] = min(int(ends[-1]), high)
+    return _Segments(begins, ends, users)
 
 
 def _windows(
     restrictions: Sequence[Restriction], clock: ZoneClock, low: int, high: int
-) -> list[tuple[int, int]]:
-    """The instants the restrictions allow, as sorted disjoint intervals around the window."""
+) -> tuple[Instants, Instants]:
+    """The instants the restrictions allow, as sorted disjoint intervals around the window
+    (every local day that bears on it)."""
     first_day = (clock.local(low) - DAY) // DAY * DAY
     last_day = (clock.local(high) + DAY) // DAY * DAY
-    first_weekday = (first_day // DAY + 3) % 7  # 1970-01-01 was a Thursday
-    walls = sorted(
-        (day + rule.start_minute * MINUTE, day + rule.end_minute * MINUTE)
+    monday = first_day - (first_day // DAY + 3) % 7 * DAY  # 1970-01-01 was a Thursday
+    opens, closes = _week_of(tuple(restrictions))
+    weeks = np.arange(monday, last_day + 1, 7 * DAY, dtype=np.int64)[:, np.newaxis]
+    lows, highs = (weeks + opens).ravel(), (weeks + closes).ravel()
+    kept = (highs > first_day) & (lows < last_day + DAY)
+    return clock.instants_reading(lows[kept], highs[kept])
+
+
+@lru_cache(maxsize=1024)
+def _week_of(restrictions: tuple[Restriction, ...]) -> tuple[Instants, Instants]:
+    """The restrictions' windows in a week from Monday 00:00, sorted and disjoint."""
+    windows = sorted(
+        (day * DAY + rule.start_minute * MINUTE, day * DAY + rule.end_minute * MINUTE)
         for rule in restrictions
-        for weekday in rule.days
-        for day in range(first_day + (weekday - first_weekday) % 7 * DAY, last_day + 1, 7 * DAY)
+        for day in rule.days
     )
-    return _union(sorted(clock.instants_reading(walls)))
-
-
-def _union(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted intervals, overlapping or touching ones joined."""
     joined: list[tuple[int, int]] = []
-    for begin, finish in intervals:
+    for begin, finish in windows:
         if joined and begin <= joined[-1][1]:
-            if finish > joined[-1][1]:
-                joined[-1] = (joined[-1][0], finish)
+            joined[-1] = (joined[-1][0], max(finish, joined[-1][1]))
         else:
             joined.append((begin, finish))
-    return joined
+    week = np.array(joined, dtype=np.int64).reshape(-1, 2)
+    return week[:, 0], week[:, 1]
 
 
-def _intersect(turns: list[Segment], windows: list[tuple[int, int]]) -> list[Segment]:
-    """The parts of ``turns`` inside ``windows`` (both sorted)."""
-    kept: list[Segment] = []
-    first, count = 0, len(windows)
-    for begin, finish, user in turns:
-        while first < count and windows[first][1] <= begin:
-            first += 1
-        index = first
-        while index < count and windows[index][0] < finish:
-            opens, closes = windows[index]
-            part_begin = opens if opens > begin else begin
-            part_end = closes if closes < finish else finish
-            if part_begin < part_end:
-                kept.append((part_begin, part_end, user))
-            index += 1
-    return kept
+def _intersect(turns: _Segments, windows: tuple[Instants, Instants]) -> _Segments:
+    """The parts of ``turns`` inside ``windows`` (both sorted and disjoint)."""
+    opens, closes = windows
+    # Window i meets the turns from first[i] (the first to end after it opens) up to the
+    # first to begin at or after it closes: one part for each.
+    first = np.searchsorted(turns.ends, opens, side="right")
+    counts = np.maximum(np.searchsorted(turns.begins, closes, side="left") - first, 0)
+    window = np.repeat(np.arange(len(opens)), counts)
+    turn = np.arange(counts.sum()) + np.repeat(first - (np.cumsum(counts) - counts), counts)
+    begins = np.maximum(turns.begins[turn], opens[window])
+    ends = np.minimum(turns.ends[turn], closes[window])
+    kept = begins < ends
+    return _Segments(begins[kept], ends[kept], turns.users[turn][kept])
 
 
 # -- stacking -----------------------------------------------------------------------------
 def _override_segments(
-    schedule: str, overrides: Iterable[Override], low: int, high: int
-) -> list[Segment]:
+    schedule: str, overrides: Iterable[Override], low: int, high: int, people: _People
+) -> _Segments:
     """Where overrides hold the schedule, the newest on top, as disjoint segments."""
     mine = sorted((o for o in overrides if o.schedule == schedule), key=lambda o: o.age)
     clipped = [(max(instant_of(o.start), low), min(instant_of(o.end), high), o.user) for o in mine]
     clipped = [(s, e, user) for s, e, user in clipped if s < e]
     points = sorted({point for s, e, _ in clipped for point in (s, e)})
-    segments: list[Segment] = []
+    segments: list[tuple[int, int, str]] = []
     for begin, finish in pairwise(points):
         holders = [user for s, e, user in clipped if s <= begin and finish <= e]
         if holders:
             segments.append((begin, finish, holders[-1]))
-    return segments
+    if not segments:
+        return _NONE
+    begins, ends, users = zip(*segments, strict=True)
+    return _Segments(
+        np.array(begins, dtype=np.int64), np.array(ends, dtype=np.int64), people.codes(users)
+    )
 
 
-def _topmost(stack: list[list[Segment]], low: int, high: int) -> list[Segment]:
-    """Whoever the highest list (the last) names at each instant, nobody where none does: a
-    sorted list covering ``low`` to ``high``. Filled from the top down, so each list is only
-    cut into what is still open below the ones above it."""
-    open_ = [(low, high)]
-    placed: list[Segment] = []
-    for segments in reversed(stack):
-        if segments and open_:
-            kept, open_ = _place(segments, open_)
-            placed += kept
-    placed += [(begin, finish, None) for begin, finish in open_]
-    placed.sort()  # by start: the segments are disjoint, so users are never compared
-    return placed
+def _topmost(stack: list[_Segments], low: int, high: int) -> tuple[Instants, Codes]:
+    """Whoever the highest segments (the last) name at each instant, nobody where none do,
+    from ``low`` to ``high``: where each stretch begins and whose it is, a stretch for each
+    change of person. Every segment's edges cut the window into pieces; in each piece, each
+    layer is active throughout or not at all, so the last layer active at a piece's start
+    holds the piece."""
+    edges = [np.array([low, high], dtype=np.int64)]
+    edges += [edge for segments in stack for edge in (segments.begins, segments.ends)]
+    edges = np.sort(np.concatenate(edges))
+    pieces = edges[np.flatnonzero(edges[1:] != edges[:-1])]  # each distinct edge but the last
+    holder = np.full(len(pieces), -1, dtype=np.int64)
+    for segments in stack:
+        if not len(segments.begins):
+            continue
+        index = np.searchsorted(segments.begins, pieces, side="right") - 1
+        within = np.maximum(index, 0)
+        active = (index >= 0) & (segments.ends[within] > pieces)
+        holder = np.where(active, segments.users[within], holder)
+    changes = np.flatnonzero(np.concatenate(([True], holder[1:] != holder[:-1])))
+    return pieces[changes], holder[changes]
 
 
-def _place(
-    segments: list[Segment], open_: list[tuple[int, int]]
-) -> tuple[list[Segment], list[tuple[int, int]]]:
-    """The parts of ``segments`` inside the open intervals, and what stays open (all sorted)."""
-    kept: list[Segment] = []
-    still_open: list[tuple[int, int]] = []
-    index, count = 0, len(segments)
-    for hole_begin, hole_end in open_:
-        position = hole_begin
-        while index < count and segments[index][1] <= position:
-            index += 1
-        while index < count and segments[index][0] < hole_end:
-            begin, finish, user = segments[index]
-            if begin > position:
-                still_open.append((position, begin))
-                position = begin
-            cut_end = finish if finish < hole_end else hole_end
-            kept.append((position, cut_end, user))
-            position = cut_end
-            if finish > hole_end:  # it goes on into the next open interval
-                break
-            index += 1
-        if position < hole_end:
-            still_open.append((position, hole_end))
-    return kept, still_open
-
-
-def _shifts_of(segments: list[Segment]) -> list[Shift]:
-    """Consecutive segments as Shifts, those of the same person (or of nobody) joined."""
-    shifts = []
-    start, user = _moment(segments[0][0]), segments[0][2]
-    for begin, _, next_user in segments:
-        if next_user != user:
-            end = _moment(begin)
-            shifts.append(_new_shift(Shift, (start, end, user)))
-            start, user = end, next_user
-    shifts.append(_new_shift(Shift, (start, _moment(segments[-1][1]), user)))
-    return shifts
+def _shifts_of(begins: Instants, users: Codes, high: int, people: _People) -> list[Shift]:
+    """The stretches as Shifts, the last ending at ``high``."""
+    moments = list(map(_moment, begins.tolist()))
+    moments.append(_moment(high))
+    holders = list(map(people.names.__getitem__, users.tolist()))
+    return list(map(_new_shift, repeat(Shift), zip(moments, moments[1:], holders)))  # noqa: B905
 
 
 # Making the answer's objects is much of the work for a year of shifts: Shifts made without a

@@ -17,9 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from bot.record.oncall.engine import Override, final_shifts
 from bot.record.oncall.schedules import Schedule
-from bot.record.oncall.zones import DAY, HOUR, ZoneClock, instant_of, known_zone
+from bot.record.oncall.zones import DAY, HOUR, Instants, ZoneClock, instant_of, known_zone
 
 # When a night begins and ends, as wall-clock hours (22:00 to 07:00 the next morning).
 NIGHT_FROM_HOUR = 22
@@ -111,12 +113,20 @@ def local_windows(zone: str, low: int, high: int) -> tuple[list[Interval], list[
     night, and when they read a weekend day, as sorted UTC intervals."""
     # Wide enough for every window that touches low to high, whatever the zone's offset.
     clock = ZoneClock(zone, low - 4 * DAY, high + 4 * DAY)
-    days = range(clock.local(low - DAY) // DAY * DAY, clock.local(high + DAY) // DAY * DAY, DAY)
-    nights = [(day + NIGHT_FROM_HOUR * HOUR, day + DAY + NIGHT_TO_HOUR * HOUR) for day in days]
+    first_day = clock.local(low - DAY) // DAY * DAY
+    days = np.arange(first_day, clock.local(high + DAY) // DAY * DAY, DAY, dtype=np.int64)
+    nights = clock.instants_reading(
+        days + NIGHT_FROM_HOUR * HOUR, days + DAY + NIGHT_TO_HOUR * HOUR
+    )
     # 1970-01-01 was a Thursday (3).
-    saturdays = [day for day in days if (day // DAY + 3) % 7 == SATURDAY]
-    weekends = [(day, day + 2 * DAY) for day in saturdays]
-    return clock.instants_reading(nights), clock.instants_reading(weekends)
+    saturdays = days[(days // DAY + 3) % 7 == SATURDAY]
+    weekends = clock.instants_reading(saturdays, saturdays + 2 * DAY)
+    return _pairs(nights), _pairs(weekends)
+
+
+def _pairs(intervals: tuple[Instants, Instants]) -> list[Interval]:
+    begins, ends = intervals
+    return list(zip(begins.tolist(), ends.tolist(), strict=True))
 
 
 def overlap(intervals: Sequence[Interval], windows: Sequence[Interval]) -> int:

@@ -1,7 +1,9 @@
 """Overrides and swaps in the database: who took a schedule over, when, and who said so.
 
 Rows are never deleted: cancelling one keeps it, with who cancelled it and when (the audit
-trail). Functions take the session and plain values; the caller commits.
+trail). Adding or cancelling one also has the schedule's user group and notices worked out
+again (``work.plan_again``), in the same transaction. Functions take the session and plain
+values; the caller commits.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.basics.errors import BotError
-from bot.record.oncall.engine import EARLIEST, LATEST, Override, Shift, displaced
+from bot.record.oncall.engine import (
+    EARLIEST,
+    HORIZON,
+    LATEST,
+    Override,
+    Shift,
+    displaced,
+    on_call_at,
+)
 from bot.record.oncall.schedules import Schedule
+from bot.record.oncall.work import plan_again
 from bot.record.policies import USER_ID
 from bot.store.models import OncallOverride
 
@@ -55,6 +66,8 @@ async def add_override(
     )
     session.add(row)
     await session.flush()
+    # Its start and end are handoffs now: the user group and notices follow them.
+    await plan_again(session, schedule.name, at=created_at, cause=f"override-{row.id}")
     override = as_override(row)
     return override, displaced(schedule, earlier, override)
 
@@ -74,6 +87,7 @@ async def cancel_override(
         )
     row.cancelled_at, row.cancelled_by = at, by
     session.add(row)
+    await plan_again(session, row.schedule, at=at, cause=f"cancel-{override_id}")
     return row
 
 
@@ -91,6 +105,26 @@ async def active_overrides(
 ) -> list[Override]:
     """The overrides not cancelled and not over at ``now``: in force, or still to come."""
     return await overrides_between(session, start=now, end=LATEST, schedule=schedule)
+
+
+async def overrides_near(
+    session: AsyncSession, *, schedule: Schedule, start: datetime, end: datetime | None = None
+) -> list[Override]:
+    """The overrides of ``schedule`` the engine needs to answer about ``start`` to ``end``
+    (``on_call_at`` looks up to HORIZON either way of an instant)."""
+    return await overrides_between(
+        session,
+        start=max(start - HORIZON, EARLIEST),
+        end=min((end or start) + HORIZON, LATEST),
+        schedule=schedule.name,
+    )
+
+
+async def who_is_on_call(session: AsyncSession, *, schedule: Schedule, at: datetime) -> Shift:
+    """The final schedule's shift holding ``at``, stored overrides included (``user`` None:
+    nobody is on call then)."""
+    overrides = await overrides_near(session, schedule=schedule, start=at)
+    return on_call_at(schedule, overrides, at)
 
 
 async def override_history(

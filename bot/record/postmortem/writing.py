@@ -186,6 +186,7 @@ class Record:
             ids |= {escalation.requested_by, escalation.acknowledged_by}
             if escalation.target_kind == "user":
                 ids.add(escalation.target_ref)
+            ids |= {named.get("user") for named in escalation.on_call or []}
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
@@ -319,15 +320,17 @@ def entry_sentences(
 def escalation_words(
     renderer: Renderer, language: str, names: Mapping[str, str]
 ) -> Callable[[Escalation], tuple[str, str]]:
-    """How a document says an escalation's target and reason: a policy level and why the
-    policy escalated in the language's words (templates/entries/), a person's reason as they
-    wrote it. Rows from before escalations kept ``why`` show their stored text."""
+    """How a document says an escalation's target and reason: a policy level (with whom its
+    on-call schedules named) or a schedule and its person, and why the policy escalated, in
+    the language's words (templates/entries/), a person's reason as they wrote it. Rows
+    from before escalations kept ``why`` show their stored text."""
     template = renderer.entries_for(language)
 
     def said(escalation: Escalation) -> tuple[str, str]:
         target, reason = escalation.target, escalation.reason
-        if escalation.target_kind == "policy" and escalation.policy and escalation.level:
-            facts = {"kind": "policy", "id": escalation.policy, "level": escalation.level}
+        policy_level = escalation.target_kind == "policy" and escalation.policy and escalation.level
+        if policy_level or escalation.target_kind == "schedule":
+            facts = escalations.target_facts(escalation)  # with whom each schedule named
             target = renderer.render_plain(template, escalation_target=facts, names=names)
         if escalation.why:
             reason = renderer.render_plain(template, escalation_why=escalation.why, names=names)

@@ -1,8 +1,8 @@
 """A person's time zone as Slack last said it (``users.info`` ``tz``), so the on-call
 insights count a person's nights and weekends by their own clock.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0022
+Revises: 0019
 Create Date: 2026-11-25
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0022"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

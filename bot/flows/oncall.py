@@ -1,0 +1,321 @@
+"""On call in Slack: escalations find whoever is on call, the user group follows the schedule,
+people are told before their shift, and gaps are posted until they are filled.
+
+Every piece is a job row (``bot/record/oncall/work.py`` names them), time-driven by the
+job runner: a schedule's handoff job runs at each instant the person on call changes, sets
+its user group to that person, and plans the next handoff and the notices of the shifts
+that begin before it, each under a key every replica computes alike. Start-up makes sure
+each schedule's chain and its day's gap check exist (``plan_oncall``); adding or cancelling
+an override plans again (``bot/record/oncall/overrides.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clients.slack_errors import (
+    SlackFailure,
+    SlackGone,
+    SlackNotAllowed,
+    SlackRefused,
+    SlackTokenRevoked,
+)
+from bot.flows.channel import deliver_now
+from bot.record.escalations import OnCall
+from bot.record.oncall.engine import HORIZON, LATEST, Override, final_shifts, gaps
+from bot.record.oncall.engine import on_call_at as shift_at
+from bot.record.oncall.overrides import overrides_near, who_is_on_call
+from bot.record.oncall.schedules import Schedule
+from bot.record.oncall.work import (
+    GAPS_JOB,
+    GROUP_REFUSED_JOB,
+    HANDOFF_JOB,
+    SHIFT_NOTICE_JOB,
+    gaps_key,
+    handoff_key,
+    instant_key,
+    notice_key,
+)
+from bot.record.oncall.zones import known_zone
+from bot.services import Services
+from bot.store import jobs, outbox
+from bot.store.db import session_scope
+from bot.store.models import Job
+
+log = logging.getLogger(__name__)
+# Each schedule's gaps are looked for once a day, at this time in its zone.
+GAP_CHECK_AT = time(9, 0)
+GAP_WINDOW = timedelta(days=14)
+# A day's gap message lists at most this many; it says how many more there are.
+GAPS_SHOWN = 10
+# How times read in notices and gap messages: "Fri 13 Mar 18:00 CET".
+WHEN = "%a %d %b %H:%M %Z"
+
+
+# -- escalations -----------------------------------------------------------------------------
+async def on_call_now(services: Services, name: str) -> OnCall | None:
+    """Whom the schedule ``name`` names now, its stored overrides included; None when no
+    schedule has that name."""
+    schedule = services.settings.oncall_schedules.get(name)
+    if schedule is None:
+        return None
+    async with session_scope(services.engine) as session:
+        shift = await who_is_on_call(session, schedule=schedule, at=services.clock())
+    return OnCall(schedule.name, shift.user)
+
+
+# -- start-up --------------------------------------------------------------------------------
+async def plan_oncall(services: Services) -> None:
+    """Make sure each schedule's handoff chain and today's gap check exist. Every replica does
+    this when it starts: the keys make it one row each, and a chain that runs already is
+    left as it is (the row of the shift under way was done when it began)."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        for schedule in services.settings.oncall_schedules.by_name.values():
+            if _follows(schedule):
+                overrides = await overrides_near(session, schedule=schedule, start=now)
+                current = shift_at(schedule, overrides, now)
+                # A stretch longer than the engine looks (one member, say) has no start to
+                # name: one row for it, whenever the replicas start.
+                since = instant_key(current.start) if current.start > now - HORIZON else "open"
+                await _schedule_handoff(session, schedule, since, now)
+            if schedule.channel:
+                await _schedule_gap_check(session, schedule, now, today=True)
+        await session.commit()
+    services.wake_jobs()
+
+
+def _follows(schedule: Schedule) -> bool:
+    """Whether anything happens at the schedule's handoffs: a user group, or notices."""
+    return schedule.usergroup is not None or schedule.notify_before is not None
+
+
+async def _schedule_handoff(
+    session: AsyncSession, schedule: Schedule, at: str, due_at: datetime
+) -> None:
+    await jobs.schedule(
+        session,
+        kind=HANDOFF_JOB,
+        key=handoff_key(schedule.name, at),
+        due_at=due_at,
+        payload={"schedule": schedule.name},
+    )
+
+
+# -- handoffs --------------------------------------------------------------------------------
+async def run_handoff(services: Services, job: Job) -> None:
+    """The job handler: someone new is on call (or the overrides changed). Plan the next
+    handoff and the notices before it, then make the user group the person on call now.
+
+    The plans are committed first: a Slack failure here is retried as any job's, and never
+    ends the chain."""
+    schedule = _schedule_of(services, job)
+    if schedule is None or not _follows(schedule):
+        return None
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        overrides = await overrides_near(session, schedule=schedule, start=now, end=now + HORIZON)
+        current = shift_at(schedule, overrides, now)
+        if current.end < LATEST:
+            await _schedule_handoff(session, schedule, instant_key(current.end), current.end)
+        await _plan_notices(session, schedule, overrides, now, until=current.end)
+        await session.commit()
+    services.wake_jobs()
+    if schedule.usergroup is not None and current.user is not None:
+        # In a gap the group keeps whoever was last on call: Slack does not empty a group
+        # (usergroups.users.update refuses no users), and the gap is posted to the channel.
+        await _follow(services, schedule, schedule.usergroup, current.user)
+    return None
+
+
+async def _plan_notices(
+    session: AsyncSession,
+    schedule: Schedule,
+    overrides: list[Override],
+    now: datetime,
+    *,
+    until: datetime,
+) -> None:
+    """A notice for each shift that begins after ``now`` and is due before the next handoff
+    job (at ``until``) would plan it."""
+    before = schedule.notify_before
+    if before is None:
+        return
+    for shift in final_shifts(schedule, overrides, now, min(until + before, LATEST)):
+        if shift.user is None or shift.start <= now:
+            continue
+        await jobs.schedule(
+            session,
+            kind=SHIFT_NOTICE_JOB,
+            key=notice_key(schedule.name, shift.start, shift.user),
+            due_at=max(shift.start - before, now),
+            payload={
+                "schedule": schedule.name,
+                "user": shift.user,
+                "start": shift.start.isoformat(),
+            },
+        )
+
+
+async def _follow(services: Services, schedule: Schedule, handle: str, user: str) -> None:
+    """Make the schedule's user group the person on call, unless it is already. What Slack
+    will not do until a person changes something (the plan, the app's scopes, the
+    workspace's settings, a group that is not there) is said once; the rest is retried."""
+    slack = services.slack
+    try:
+        group_id = await slack.find_usergroup(handle)
+        if group_id is None:
+            await _group_refused(services, schedule, None)
+            return
+        if set(await slack.usergroup_members(group_id)) == {user}:
+            return
+        await slack.set_usergroup_members(group_id, [user])
+    except (SlackNotAllowed, SlackGone, SlackRefused) as error:
+        if isinstance(error, SlackTokenRevoked):
+            raise  # the app is gone: the runner holds every job until it is back
+        await _group_refused(services, schedule, error.code)
+        return
+    log.info("user group @%s of %s is now %s", handle, schedule.name, user)
+
+
+async def _group_refused(services: Services, schedule: Schedule, code: str | None) -> None:
+    """Have it said, once per schedule and Slack error (``code`` None: the workspace has no
+    group of that handle), that the group cannot follow."""
+    async with session_scope(services.engine) as session:
+        await jobs.schedule(
+            session,
+            kind=GROUP_REFUSED_JOB,
+            key=f"{GROUP_REFUSED_JOB}:{schedule.name}:{code or 'no-group'}",
+            due_at=services.clock(),
+            payload={"schedule": schedule.name, "code": code},
+        )
+        await session.commit()
+    services.wake_jobs()
+
+
+async def say_group_refused(services: Services, job: Job) -> None:
+    """The job handler: tell the schedule's channel (or, without one, the log) once that its
+    user group cannot follow who is on call, why, and that the rest works."""
+    schedule = _schedule_of(services, job)
+    if schedule is None:
+        return None
+    text = services.renderer.render(
+        "messages/oncall_group_refused.j2",
+        schedule=schedule,
+        code=jobs.payload_of(job)["code"],
+    )
+    if schedule.channel is None:
+        log.warning("%s", text)
+        return None
+    await _post_once(services, schedule.channel, text, after=job.key)
+    return None
+
+
+async def _post_once(services: Services, channel: str, text: str, *, after: str) -> None:
+    """Post ``text`` to ``channel`` (a user id: their DM) through the outbox, unless a run of
+    the same job kept it already."""
+    async with session_scope(services.engine) as session:
+        kept = await outbox.post_once(
+            session, channel=channel, text=text, now=services.clock(), after=after
+        )
+        await session.commit()
+    if kept is not None:
+        await deliver_now(services, channel)
+
+
+# -- notices ---------------------------------------------------------------------------------
+async def send_notice(services: Services, job: Job) -> None:
+    """The job handler: tell the person whose shift begins soon, in their own zone, unless
+    the schedule changed since (another shift's notice is planned then) or it is over."""
+    schedule = _schedule_of(services, job)
+    if schedule is None or schedule.notify_before is None:
+        return None
+    payload = jobs.payload_of(job)
+    user, start = str(payload["user"]), datetime.fromisoformat(payload["start"])
+    async with session_scope(services.engine) as session:
+        shift = await who_is_on_call(session, schedule=schedule, at=start)
+    now = services.clock()
+    if shift.user != user or shift.start != start or now >= shift.end:
+        return None
+    zone = await _zone_of(services, user, schedule)
+    text = services.renderer.render(
+        "messages/oncall_shift_soon.j2",
+        schedule=schedule,
+        shift=shift,
+        started=now >= shift.start,
+        zone=zone,
+        when=WHEN,
+    )
+    await _post_once(services, user, text, after=job.key)
+    return None
+
+
+async def _zone_of(services: Services, user: str, schedule: Schedule) -> str:
+    """The person's own zone as Slack knows it, else the schedule's."""
+    try:
+        zone = await services.slack.time_zone(user)
+    except SlackFailure as error:
+        log.warning("users.info for %s failed: %s", user, error.code)
+        return schedule.timezone
+    return zone if zone and known_zone(zone) else schedule.timezone
+
+
+# -- gaps ------------------------------------------------------------------------------------
+async def post_gaps(services: Services, job: Job) -> None:
+    """The job handler: the day's look for gaps in the next 14 days. Plans tomorrow's first;
+    posts the gaps, if any, to the schedule's channel (once a day, until they are filled)."""
+    schedule = _schedule_of(services, job)
+    if schedule is None or schedule.channel is None:
+        return None
+    now = services.clock()
+    until = now + GAP_WINDOW
+    async with session_scope(services.engine) as session:
+        await _schedule_gap_check(session, schedule, now, today=False)
+        overrides = await overrides_near(session, schedule=schedule, start=now, end=until)
+        await session.commit()
+    services.wake_jobs()
+    found = gaps(schedule, overrides, now, until)
+    if not found:
+        return None
+    text = services.renderer.render(
+        "messages/oncall_gaps.j2",
+        schedule=schedule,
+        gaps=found[:GAPS_SHOWN],
+        more=len(found) - GAPS_SHOWN,
+        now=now,
+        window_end=until,
+        zone=schedule.timezone,
+        when=WHEN,
+    )
+    await _post_once(services, schedule.channel, text, after=job.key)
+    return None
+
+
+async def _schedule_gap_check(
+    session: AsyncSession, schedule: Schedule, now: datetime, *, today: bool
+) -> None:
+    """The gap check of today (from start-up: at GAP_CHECK_AT, or now if that is past) or
+    of tomorrow, in the schedule's zone."""
+    zone = ZoneInfo(schedule.timezone)
+    day = now.astimezone(zone).date() + timedelta(days=0 if today else 1)
+    due = datetime.combine(day, GAP_CHECK_AT, tzinfo=zone).astimezone(UTC)
+    await jobs.schedule(
+        session,
+        kind=GAPS_JOB,
+        key=gaps_key(schedule.name, day),
+        due_at=max(due, now),
+        payload={"schedule": schedule.name},
+    )
+
+
+def _schedule_of(services: Services, job: Job) -> Schedule | None:
+    """The job's schedule, as configured now; None (logged) when it is gone from the file."""
+    name = str(jobs.payload_of(job).get("schedule", ""))
+    schedule = services.settings.oncall_schedules.get(name)
+    if schedule is None:
+        log.warning("job %s names schedule %r, which is no longer configured", job.key, name)
+    return schedule

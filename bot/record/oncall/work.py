@@ -1,0 +1,55 @@
+"""The work on-call schedules cause, as job rows: their kinds and keys.
+
+Each schedule with a user group or notices has a chain of ``HANDOFF_JOB`` rows, one per
+instant the person on call changes: it keeps the user group equal to who is on call and
+plans the notices (``SHIFT_NOTICE_JOB``) of the shifts that begin before the next one. A
+schedule with a ``channel`` has a ``GAPS_JOB`` a day. Keys are made of the schedule and
+instants every replica computes alike (``bot.record.oncall.engine`` is deterministic), so two
+replicas plan one row for each, and the job table's claim runs it once. The handlers are
+``bot/flows/oncall.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store import jobs
+
+HANDOFF_JOB = "oncall_handoff"
+SHIFT_NOTICE_JOB = "oncall_notice"
+GAPS_JOB = "oncall_gaps"
+# Said once per schedule and Slack error: the user group could not be kept in step.
+GROUP_REFUSED_JOB = "oncall_group_refused"
+
+
+def instant_key(moment: datetime) -> str:
+    """An instant as keys write it: UTC, to the second (``2026-03-09T08:00:00Z``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def handoff_key(schedule: str, at: str) -> str:
+    """The handoff job of ``schedule`` at ``at`` (an ``instant_key``, or a cause)."""
+    return f"{HANDOFF_JOB}:{schedule}:{at}"
+
+
+def notice_key(schedule: str, start: datetime, user: str) -> str:
+    return f"{SHIFT_NOTICE_JOB}:{schedule}:{instant_key(start)}:{user}"
+
+
+def gaps_key(schedule: str, day: date) -> str:
+    return f"{GAPS_JOB}:{schedule}:{day.isoformat()}"
+
+
+async def plan_again(session: AsyncSession, schedule: str, *, at: datetime, cause: str) -> None:
+    """Have the schedule's user group and notices worked out again from ``at`` (the caller
+    commits): its overrides changed (``cause``, e.g. ``override-7``), so its handoffs may
+    have moved."""
+    await jobs.schedule(
+        session,
+        kind=HANDOFF_JOB,
+        key=handoff_key(schedule, cause),
+        due_at=at,
+        payload={"schedule": schedule},
+    )

@@ -1,0 +1,503 @@
+"""On call in Slack, end to end through the emulator: escalations reach whoever a schedule
+names (overrides included), its user group follows the schedule at each handoff (once, with
+two replicas), people are told before their shifts, and gaps are posted once a day.
+
+Settings are read from files the way an operator writes them; time moves with the test
+clock (``Warroom.advance``), and due jobs run when a test says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlmodel import col, select
+
+from bot.config import ConfigError, Settings
+from bot.flows.postmortem_posting import write_draft
+from bot.record.oncall.overrides import add_override
+from bot.record.policies import PolicyError, parse_policies
+from bot.store.db import session_scope
+from bot.store.models import Escalation, TimelineEntry
+from emulator import Channel, SlackEmulator
+from tests.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert
+from tests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    Clock,
+    Warroom,
+    command,
+    open_incident,
+    running_warroom,
+)
+from tests.processes import run_warroom
+from tests.records import sentence
+
+T0 = datetime(2026, 3, 13, 16, 50, tzinfo=UTC)  # Friday 17:50 in Paris: Bob's week
+HANDOFF = datetime(2026, 3, 16, 8, tzinfo=UTC)  # Monday 09:00 in Paris: Alice's week begins
+ERIN = "U0ERIN"
+GROUP = "S0PAYONCALL"
+MINUTE = timedelta(minutes=1)
+WEEKLY = {
+    "name": "weekly",
+    "start": "2026-03-02 09:00",
+    "rotation": "weekly",
+    "members": [ALICE, BOB],
+}
+
+
+def schedules(**keys: Any) -> dict[str, Any]:
+    """payments-primary: Alice and Bob a week each, handing over on Mondays at 09:00 Paris."""
+    body = {"timezone": "Europe/Paris", "layers": [WEEKLY], **keys}
+    return {"schedules": {"payments-primary": body}}
+
+
+def policies(*targets: dict[str, Any]) -> dict[str, Any]:
+    """The payments policy: level 1 is ``targets`` (the schedule unless said), level 2 Carol."""
+    first = list(targets) or [{"schedule": "payments-primary"}]
+    levels = [{"timeout": "10m", "targets": first}, {"targets": [{"user": CAROL}]}]
+    return {"policies": {"payments": {"levels": levels}}, "severities": {"SEV1": "payments"}}
+
+
+ROUTES = {
+    "routes": [
+        {
+            "name": "payments",
+            "match": {"team": "payments"},
+            "severity": "SEV1",
+            "policy": "payments",
+        }
+    ]
+}
+
+
+def configure(
+    tmp_path: Path, oncall: dict[str, Any], escalation: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Settings from files and the environment, as `warroom serve` reads them; the background
+    runner stays out of the way (tests run due jobs themselves)."""
+    files = {
+        "schedules.yaml": oncall,
+        "policies.yaml": escalation or policies(),
+        "routes.yaml": ROUTES,
+    }
+    for name, document in files.items():
+        (tmp_path / name).write_text(yaml.safe_dump(document))
+    settings = Settings.from_env(
+        {
+            "WARROOM_ONCALL_SCHEDULES": str(tmp_path / "schedules.yaml"),
+            "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
+            "WARROOM_ALERT_ROUTES": str(tmp_path / "routes.yaml"),
+            "WARROOM_ALERT_TOKEN": TOKEN,
+        }
+    )
+    return {
+        "oncall_schedules": settings.oncall_schedules,
+        "escalation_policies": settings.escalation_policies,
+        "alert_routes": settings.alert_routes,
+        "alert_token": settings.alert_token,
+        "scheduler_interval": 3600.0,
+    }
+
+
+@pytest.fixture
+async def people(slack: SlackEmulator) -> SlackEmulator:
+    """Erin too, and Alice in New York: her notices are in her own zone."""
+    slack.add_user(ERIN, "erin", "Erin Ito")
+    slack.users[ALICE].tz = "America/New_York"
+    return slack
+
+
+Start = Callable[..., AbstractAsyncContextManager[Warroom]]
+
+
+@pytest.fixture
+def oncall_bot(people: SlackEmulator, sqlite_url: str, tmp_path: Path) -> Start:
+    """Starts the bot with these schedules (and policies), at T0 unless given a clock."""
+
+    def start(
+        oncall: dict[str, Any],
+        escalation: dict[str, Any] | None = None,
+        *,
+        database: str = sqlite_url,
+        clock: Clock | None = None,
+    ) -> AbstractAsyncContextManager[Warroom]:
+        settings = configure(tmp_path, oncall, escalation)
+        return running_warroom(people, database, clock or Clock(T0), **settings)
+
+    return start
+
+
+async def escalations(warroom: Warroom) -> list[Escalation]:
+    async with session_scope(warroom.engine) as session:
+        return list((await session.exec(select(Escalation).order_by(col(Escalation.id)))).all())
+
+
+def dms(slack: SlackEmulator, user: str) -> list[str]:
+    """What the bot told ``user`` in their DM with it."""
+    channel = slack.channels.get("D" + user[1:])
+    return [message.text for message in channel.messages] if channel else []
+
+
+def updates(slack: SlackEmulator) -> list[str]:
+    """The members each usergroups.users.update set."""
+    return [str(call.args["users"]) for call in slack.calls_to("usergroups.users.update")]
+
+
+def messages_with(channel: Channel, words: str) -> list[str]:
+    return [message.text for message in channel.messages if words in message.text]
+
+
+async def store_override(
+    warroom: Warroom, user: str, start: datetime, end: datetime, *, at: datetime
+) -> None:
+    """An override of payments-primary kept in the record, made by Bob at ``at``."""
+    schedule = warroom.services.settings.oncall_schedules.get("payments-primary")
+    assert schedule is not None
+    async with session_scope(warroom.engine) as session:
+        await add_override(
+            session,
+            schedule=schedule,
+            user=user,
+            start=start,
+            end=end,
+            created_by=BOB,
+            created_at=at,
+        )
+        await session.commit()
+
+
+def weekdays_only(start: str, end: str, **keys: Any) -> dict[str, Any]:
+    """Alice and Bob from ``start`` to ``end`` on weekdays only: nobody at other times."""
+    week = [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": start, "to": end}]
+    body = {"timezone": "Europe/Paris", "layers": [{**WEEKLY, "restrictions": week}], **keys}
+    return {"schedules": {"payments-primary": body}}
+
+
+# -- escalation reaches the schedule -----------------------------------------------------------
+async def test_a_sev1_alert_reaches_whom_the_schedule_names_an_override_included(
+    oncall_bot: Start,
+) -> None:
+    async with oncall_bot(schedules()) as warroom:
+        slack = warroom.slack
+        # Erin took the evening over minutes before; Bob's week says Bob.
+        await store_override(
+            warroom, ERIN, T0 - 5 * MINUTE, T0 + timedelta(hours=3), at=T0 - 5 * MINUTE
+        )
+        firing = alert("CheckoutErrors", "web-1", "2026-03-13T16:48:00Z")
+        body = alertmanager(
+            "CheckoutErrors", [firing], common={"team": "payments", "severity": "critical"}
+        )
+        status, answer = await post_alert(warroom.url, "alertmanager", body)
+        assert status == 202, answer
+        await warroom.run_jobs()
+
+        (incident,) = await incidents_of(warroom)
+        assert incident.severity == "SEV1" and incident.channel_id is not None
+        channel = slack.channels[incident.channel_id]
+        assert ERIN in channel.members and BOB not in channel.members
+        (escalation,) = await escalations(warroom)
+        assert (escalation.policy, escalation.level, escalation.users) == ("payments", 1, [ERIN])
+        assert escalation.on_call == [{"schedule": "payments-primary", "user": ERIN}]
+        (message,) = messages_with(channel, "escalated to")
+        assert "On call for *payments-primary*: <@U0ERIN> (told by DM)" in message
+        assert "Brought in: <@U0ERIN>" in message
+        (dm,) = dms(slack, ERIN)
+        assert dm.startswith(
+            ":rotating_light: You are on call for *payments-primary*: *INC-1* (SEV1)"
+        )
+        assert f"<#{channel.id}>" in dm and "by its escalation policy payments" in dm
+        assert dms(slack, BOB) == []
+
+        await command(warroom, channel, "timeline", user=ERIN)
+        (shown,) = [m.text for m in slack.ephemeral_for(ERIN) if "INC-1 timeline" in m.text]
+        assert "Escalated to payments level 1, payments-primary (on call: <@U0ERIN>)" in shown
+        async with session_scope(warroom.engine) as session:
+            entry = (
+                await session.exec(select(TimelineEntry).where(TimelineEntry.kind == "escalation"))
+            ).one()
+        names = {ERIN: "Erin Ito"}
+        assert sentence(entry, names=names).startswith(
+            "Escalated to payments level 1, payments-primary (on call: @Erin Ito)"
+        )
+        assert "payments, niveau 1 ; payments-primary (d'astreinte : @Erin Ito)" in sentence(
+            entry, language="fr", names=names
+        )
+        draft = (await write_draft(warroom.services, incident.id or 0)).markdown
+        assert "| payments level 1, payments-primary \\(on call: @Erin Ito\\) |" in draft
+
+
+async def test_escalating_to_a_schedule_by_name_reaches_whoever_is_on_call(
+    oncall_bot: Start,
+) -> None:
+    async with oncall_bot(schedules()) as warroom:
+        slack = warroom.slack
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "escalate payments-primary card payments failing")
+
+        assert BOB in channel.members
+        (escalation,) = await escalations(warroom)
+        assert (escalation.target_kind, escalation.target_ref, escalation.users) == (
+            "schedule",
+            "payments-primary",
+            [BOB],
+        )
+        assert escalation.on_call == [{"schedule": "payments-primary", "user": BOB}]
+        (message,) = messages_with(channel, "escalated to")
+        assert message.startswith(
+            ":rotating_light: *INC-1 escalated to* *payments-primary* (on call)"
+        )
+        assert "On call for *payments-primary*: <@U0BOB>" in message
+        (dm,) = dms(slack, BOB)
+        assert "was escalated to you by <@U0ALICE>" in dm
+        await command(warroom, channel, "timeline")
+        shown = "\n".join(m.text for m in slack.ephemeral_for(ALICE))
+        assert "Escalated to payments-primary (on call: <@U0BOB>): card payments failing" in shown
+
+        await command(warroom, channel, "ack", user=BOB)
+        (escalation,) = await escalations(warroom)
+        assert escalation.acknowledged_by == BOB
+
+
+async def test_nobody_on_call_is_said_and_the_levels_other_targets_still_come(
+    oncall_bot: Start,
+) -> None:
+    escalation = policies({"schedule": "payments-primary"}, {"user": CAROL})
+    async with oncall_bot(weekdays_only("09:00", "17:00"), escalation) as warroom:
+        slack = warroom.slack
+        channel = await open_incident(warroom)  # Friday 17:50 in Paris: after hours
+        await command(warroom, channel, "sev 1")
+
+        (level_1,) = await escalations(warroom)
+        assert level_1.on_call == [{"schedule": "payments-primary", "user": None}]
+        assert level_1.users == [CAROL] and CAROL in channel.members
+        (message,) = messages_with(channel, "escalated to")
+        assert (
+            ":warning: Nobody is on call for *payments-primary* right now (a gap in the "
+            "schedule); the level's other targets were brought in."
+        ) in message
+        assert dms(slack, ALICE) == dms(slack, BOB) == []
+
+        await command(warroom, channel, "escalate payments-primary")
+        replies = [m.text for m in slack.ephemeral_for(ALICE)]
+        assert any(
+            "Cannot escalate to `payments-primary`: nobody is on call right now" in text
+            for text in replies
+        )
+        assert len(await escalations(warroom)) == 1
+
+
+# -- the user group follows the schedule ---------------------------------------------------------
+async def test_the_user_group_follows_the_schedule_once_per_handoff_with_two_replicas(
+    people: SlackEmulator, database_url: str, oncall_bot: Start
+) -> None:
+    slack = people
+    slack.add_usergroup(GROUP, "payments-oncall", [ALICE])  # stale: Bob's week
+    oncall, clock = schedules(usergroup="payments-oncall"), Clock(T0)
+    async with (
+        oncall_bot(oncall, database=database_url, clock=clock) as one,
+        oncall_bot(oncall, database=database_url, clock=clock) as two,
+    ):
+
+        async def both_run() -> None:
+            await asyncio.gather(one.run_jobs(), two.run_jobs(), one.run_jobs(), two.run_jobs())
+
+        await both_run()  # both started: one chain, set to who is on call now
+        assert slack.usergroups[GROUP]["users"] == [BOB] and updates(slack) == [BOB]
+
+        clock.now = HANDOFF - 16 * MINUTE
+        await both_run()
+        assert dms(slack, ALICE) == []
+        clock.now = HANDOFF - 15 * MINUTE  # notify_before: 15m by default
+        await both_run()
+        (notice,) = dms(slack, ALICE)
+        assert notice.startswith(
+            ":pager: Your on-call shift for *payments-primary* starts at Mon 16 Mar 04:00 EDT "
+            "and runs until Mon 23 Mar 04:00 EDT."
+        )
+        assert "You will be in @payments-oncall meanwhile." in notice
+        assert updates(slack) == [BOB]
+
+        looks = len(slack.calls_to("usergroups.users.list"))
+        clock.now = HANDOFF
+        await both_run()
+        await both_run()
+        assert slack.usergroups[GROUP]["users"] == [ALICE]
+        assert updates(slack) == [BOB, ALICE]  # the handoff's update, once
+        assert len(slack.calls_to("usergroups.users.list")) == looks + 1, "one handoff job ran"
+        assert len(dms(slack, ALICE)) == 1
+
+    # A replica restarted in Alice's week plans nothing anew and changes nothing.
+    async with oncall_bot(oncall, database=database_url, clock=clock) as again:
+        clock.now += timedelta(hours=1)
+        await again.run_jobs()
+    assert updates(slack) == [BOB, ALICE] and len(dms(slack, ALICE)) == 1
+
+
+async def test_an_override_moves_the_group_and_the_notices_at_once(
+    people: SlackEmulator, oncall_bot: Start
+) -> None:
+    slack = people
+    slack.add_usergroup(GROUP, "payments-oncall", [BOB])
+    async with oncall_bot(schedules(usergroup="payments-oncall", notify_before="1h")) as warroom:
+        await warroom.run_jobs()
+        assert updates(slack) == []  # the group was right already
+
+        start = T0 + timedelta(hours=2)
+        await store_override(warroom, ERIN, start, start + timedelta(hours=4), at=T0)
+        await warroom.advance(minutes=59)
+        assert dms(slack, ERIN) == []
+        await warroom.advance(minutes=1)  # an hour before Erin's evening
+        (notice,) = dms(slack, ERIN)
+        assert "starts at Fri 13 Mar 18:50 UTC and runs until Fri 13 Mar 22:50 UTC" in notice
+        await warroom.advance(hours=1)
+        assert slack.usergroups[GROUP]["users"] == [ERIN]
+        await warroom.advance(hours=3)  # an hour before Bob's week goes on: he is told
+        (back,) = dms(slack, BOB)
+        assert "starts at Fri 13 Mar 22:50 UTC and runs until Mon 16 Mar 08:00 UTC" in back
+        await warroom.advance(hours=1)
+        assert slack.usergroups[GROUP]["users"] == [BOB]
+        assert updates(slack) == [ERIN, BOB]
+
+
+async def test_a_free_workspace_is_told_once_and_the_rest_works(
+    people: SlackEmulator, oncall_bot: Start
+) -> None:
+    slack = people
+    slack.plan = "free"  # user groups are a paid feature
+    ops = slack.create_channel("payments-ops", creator=ALICE, members=[slack.bot_user_id])
+    async with oncall_bot(schedules(usergroup="payments-oncall", channel=ops.id)) as warroom:
+        await warroom.run_jobs()
+        (said,) = messages_with(ops, "payments-oncall")
+        assert said.startswith(
+            ":warning: warroom cannot keep @payments-oncall equal to who is on call for "
+            "*payments-primary*: Slack said `plan_upgrade_required`: user groups are a paid "
+            "Slack feature"
+        )
+        assert "escalations to *payments-primary* still reach whoever is on call" in said
+
+        warroom.clock.now = HANDOFF - 15 * MINUTE
+        await warroom.run_jobs()
+        warroom.clock.now = HANDOFF
+        await warroom.run_jobs()
+        assert len(messages_with(ops, "payments-oncall")) == 1, "said once"
+        assert len(dms(slack, ALICE)) == 1, "notices still go out"
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "escalate payments-primary")
+        assert ALICE in channel.members and len(dms(slack, ALICE)) == 2
+
+
+async def test_without_a_channel_the_refusal_is_logged_once(
+    people: SlackEmulator, oncall_bot: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    people.plan = "free"
+    with caplog.at_level(logging.WARNING, logger="bot.flows.oncall"):
+        async with oncall_bot(schedules(usergroup="payments-oncall")) as warroom:
+            await warroom.run_jobs()
+            await warroom.advance(days=3)  # past the handoff
+    said = [r.getMessage() for r in caplog.records if "plan_upgrade_required" in r.getMessage()]
+    assert len(said) == 1 and "cannot keep @payments-oncall" in said[0]
+
+
+async def test_notify_before_off_sends_no_notice(people: SlackEmulator, oncall_bot: Start) -> None:
+    async with oncall_bot(schedules(notify_before="off")) as warroom:
+        await warroom.run_jobs()
+        warroom.clock.now = HANDOFF - 15 * MINUTE
+        await warroom.run_jobs()
+        await warroom.advance(minutes=30)
+    assert dms(people, ALICE) == []
+
+
+# -- gaps ------------------------------------------------------------------------------------------
+async def test_gaps_in_the_next_14_days_are_posted_once_a_day_until_filled(
+    people: SlackEmulator, oncall_bot: Start
+) -> None:
+    ops = people.create_channel("payments-ops", creator=ALICE, members=[people.bot_user_id])
+    async with oncall_bot(weekdays_only("00:00", "24:00", channel=ops.id)) as warroom:
+
+        def posted() -> list[str]:
+            return messages_with(ops, "has nobody on call")
+
+        await warroom.run_jobs()  # Friday 17:50 in Paris: today's look, at once
+        (first,) = posted()
+        assert first.startswith(
+            ":warning: *payments-primary* has nobody on call at these times in the next 14 days"
+        )
+        assert "• Sat 14 Mar 00:00 CET to Mon 16 Mar 00:00 CET (2 days)" in first
+        assert "• Sat 21 Mar 00:00 CET to Mon 23 Mar 00:00 CET (2 days)" in first
+        assert "/oncall override @someone payments-primary <from> to <to>" in first
+        await warroom.advance(hours=4)
+        assert len(posted()) == 1, "once a day"
+
+        warroom.clock.now = datetime(2026, 3, 14, 7, 59, tzinfo=UTC)
+        await warroom.run_jobs()
+        assert len(posted()) == 1
+        warroom.clock.now = datetime(2026, 3, 14, 8, tzinfo=UTC)  # Saturday 09:00 in Paris
+        await warroom.run_jobs()
+        assert (
+            len(posted()) == 2 and "• now to Mon 16 Mar 00:00 CET (1 day 15 hours)" in posted()[1]
+        )
+
+        warroom.clock.now = datetime(2026, 3, 15, 8, tzinfo=UTC)  # Sunday: the clocks change
+        await warroom.run_jobs()  # on the 29th, inside the 14 days now
+        assert "• Sat 28 Mar 00:00 CET to Sun 29 Mar 10:00 CEST and beyond" in posted()[2]
+
+        filled = datetime(2026, 3, 15, 8, tzinfo=UTC), datetime(2026, 4, 6, tzinfo=UTC)
+        await store_override(warroom, ERIN, *filled, at=warroom.clock.now)
+        warroom.clock.now = datetime(2026, 3, 16, 8, tzinfo=UTC)
+        await warroom.run_jobs()
+        await warroom.advance(days=1)
+        assert len(posted()) == 3, "filled: nothing more to say"
+
+
+# -- bad input -----------------------------------------------------------------------------------
+def test_serve_names_a_policys_unknown_schedule(tmp_path: Path) -> None:
+    (tmp_path / "schedules.yaml").write_text(yaml.safe_dump(schedules()))
+    (tmp_path / "policies.yaml").write_text(
+        yaml.safe_dump(policies({"schedule": "payments-secondary"}))
+    )
+    env = {
+        "WARROOM_ONCALL_SCHEDULES": str(tmp_path / "schedules.yaml"),
+        "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
+    }
+    done = run_warroom("serve", env=env, clean=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (
+        "policy 'payments' level 1: schedule: no on-call schedule named 'payments-secondary' "
+        "(schedules: payments-primary)"
+    ) in done.stderr
+
+
+def test_a_schedule_target_is_checked_with_the_schedules(tmp_path: Path) -> None:
+    same_name = {"policies": {"payments-primary": {"levels": [{"targets": [{"user": BOB}]}]}}}
+    with pytest.raises(ConfigError) as clash:
+        configure(tmp_path, schedules(), same_name)
+    assert "payments-primary names both a policy and a schedule" in str(clash.value)
+    without = {"policies": {"payments": {"levels": [{"targets": [{"schedule": "primary"}]}]}}}
+    with pytest.raises(ConfigError) as unset:
+        Settings.from_env({"WARROOM_ESCALATION_POLICIES": str(write(tmp_path, without))})
+    assert "no on-call schedule named 'primary' (schedules: none: no WARROOM_ONCALL_SCHEDULES)" in (
+        str(unset.value)
+    )
+    for target, said in (
+        ({"schedule": "Payments Primary!"}, "schedule must name an on-call schedule"),
+        ({"schedule": ["payments-primary"]}, "schedule must name an on-call schedule"),
+        ({"rota": "payments-primary"}, "unknown target kind 'rota' (user, usergroup, schedule"),
+    ):
+        with pytest.raises(PolicyError, match=re.escape(said)):
+            parse_policies({"policies": {"payments": {"levels": [{"targets": [target]}]}}})
+
+
+def write(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "document.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
