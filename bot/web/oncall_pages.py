@@ -32,7 +32,7 @@ from bot.record.oncall.overrides import (
     cancel_override,
     override_history,
 )
-from bot.record.oncall.rights import check_may_cancel, check_may_override, looks_after
+from bot.record.oncall.rights import may_cancel, may_put_on_call, members
 from bot.record.oncall.schedules import Schedule
 from bot.record.policies import USER_ID
 from bot.store.db import session_scope
@@ -125,12 +125,14 @@ async def add_override_form(request: web.Request) -> web.Response:
                 f"schedule {schedule.name!r}: override end: {fields['end']!r} has passed "
                 "already; an override is for now or later"
             )
+        # Who was on call is history (escalations reached them): an override starts now at
+        # the earliest, as from Slack.
         async with session_scope(web_.services.engine) as session:
             override, _ = await add_override(
                 session,
                 schedule=schedule,
                 user=user,
-                start=start,
+                start=max(start, now),
                 end=end,
                 created_by=viewer.author,
                 created_at=now,
@@ -162,8 +164,11 @@ async def cancel_override_form(request: web.Request) -> web.Response:
                     f"schedule {schedule.name!r}: override {wanted[:20]!r}: this schedule has "
                     "no such override"
                 )
-            if viewer.user_id:
-                check_may_cancel(schedule, by=viewer.user_id, row=row)
+            if not _may_cancel(schedule, viewer, row):
+                raise OverrideRefused(
+                    f"schedule {schedule.name!r}: override {row.id}: only whoever made it, the "
+                    "person it puts on call, and the schedule's owners may cancel it"
+                )
             await cancel_override(
                 session, override_id=row.id or 0, by=viewer.author, at=web_.services.clock()
             )
@@ -255,7 +260,7 @@ async def _render_schedule(
         error=shown.error,
         form=shown.form,
         default_user=viewer.user_id or "",
-        looks_after=looks_after(schedule, viewer.user_id) or viewer.sees_everything,
+        looks_after=_looks_after(schedule, viewer),
         may_cancel=lambda row: _may_cancel(schedule, viewer, row),
     )
 
@@ -265,15 +270,17 @@ def _people_of_row(row: OncallOverride) -> list[str]:
 
 
 def _may_cancel(schedule: Schedule, viewer: Viewer, row: OncallOverride) -> bool:
-    if viewer.sees_everything:
-        return True
-    if not viewer.user_id:
-        return False
-    try:
-        check_may_cancel(schedule, by=viewer.user_id, row=row)
-    except OverrideRefused:
-        return False
-    return True
+    """Whether the viewer may cancel ``row`` (with sign-in off, anyone on this machine)."""
+    if viewer.user_id:
+        return may_cancel(schedule, row, by=viewer.user_id)
+    return viewer.sees_everything
+
+
+def _looks_after(schedule: Schedule, viewer: Viewer) -> bool:
+    """Whether the viewer may put anyone on call: a member, an owner, or (sign-in off) anyone."""
+    if viewer.user_id:
+        return viewer.user_id in schedule.owners or viewer.user_id in members(schedule)
+    return viewer.sees_everything
 
 
 def _who(schedule: Schedule, viewer: Viewer, typed: str) -> str:
@@ -290,8 +297,11 @@ def _who(schedule: Schedule, viewer: Viewer, typed: str) -> str:
             f"schedule {schedule.name!r}: override user: {typed[:40]!r} is not a Slack user id "
             "(U… or W…)"
         )
-    if viewer.user_id:
-        check_may_override(schedule, by=viewer.user_id, user=user)
+    if viewer.user_id and not may_put_on_call(schedule, by=viewer.user_id, user=user):
+        raise OverrideRefused(
+            f"schedule {schedule.name!r}: override user: only the schedule's members and "
+            "owners may put someone else on call; you may take the shift yourself"
+        )
     return user
 
 

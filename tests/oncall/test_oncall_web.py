@@ -78,17 +78,18 @@ async def test_the_list_shows_who_is_on_call_now_and_next_in_the_viewers_zone(
         assert "Mon 2026-03-16 04:00 EDT" in text_of(html)
         status, html = await page(alice, f"{warroom.url}/oncall?tz=Mars/Olympus")
         assert status == 200 and "There is no time zone called “Mars/Olympus”" in text_of(html)
-        # A name is text, never markup: Eve takes support for an hour herself.
+        # A name is text, never markup: Eve takes support herself, from an hour ago (which is
+        # history: it starts now) to 15:00 in Paris.
         slack.add_user("U0EVE", "eve", "Eve <b>Ops</b> & co")
         async with browser() as eve:
             await sign_in(eve, warroom, "U0EVE")
             _, html = await page(eve, f"{warroom.url}/oncall/support")
-            form = {"csrf": csrf_of(html), "start": "2026-03-11 12:00 UTC", "end": "14:00"}
+            form = {"csrf": csrf_of(html), "start": "2026-03-11 11:00 UTC", "end": "15:00"}
             status, _, _ = await post(eve, f"{warroom.url}/oncall/support/overrides", form)
             assert status == 303
         _, html = await page(alice, f"{warroom.url}/oncall")
         assert "Eve &lt;b&gt;Ops&lt;/b&gt; &amp; co" in html and "<b>Ops" not in html
-        assert "support (Europe/Paris) Eve <b>Ops</b> & co since Wed 2026-03-11 13:00" in (
+        assert "Eve <b>Ops</b> & co since Wed 2026-03-11 13:00 CET Wed 2026-03-11 15:00 CET" in (
             text_of(html)
         )
 
@@ -230,7 +231,11 @@ async def test_overrides_that_cannot_be_kept_are_refused_naming_the_schedule_and
         assert f"{url.removeprefix(warroom.url)}/overrides/1/cancel" in html
         assert f"{url.removeprefix(warroom.url)}/overrides/2/cancel" not in html
         for number, message in (
-            ("2", "override 2: only whoever made it, the person it puts on call"),
+            (
+                "2",
+                "override 2: only whoever made it, the person it puts on call, and the "
+                "schedule's owners may cancel it",
+            ),
             ("99", "override '99': this schedule has no such override"),
             ("x1", "override 'x1': this schedule has no such override"),
         ):

@@ -1,39 +1,28 @@
-"""Who may change a schedule: the same rule from Slack and the web.
+"""Who may change a schedule: as in Opsgenie and Grafana OnCall, the schedule's own people.
 
-Anyone may put themselves on call or take a shift themselves; only the schedule's members
-(anyone in one of its layers) and its owners (``owners:`` in the file) may put someone else
-on call or cancel someone else's override.
+Anyone may put themselves on call (covering is always welcome); putting someone else on call
+takes a member of the schedule (of any layer) or one of its ``owners:``. An override may be
+cancelled by whoever made it, the person it puts on call, or an owner.
+
+The same rule for ``/oncall`` in Slack and the web view's forms.
 """
 
 from __future__ import annotations
 
-from bot.record.oncall.overrides import OverrideRefused
 from bot.record.oncall.schedules import Schedule
 from bot.store.models import OncallOverride
 
 
-def looks_after(schedule: Schedule, user: str | None) -> bool:
-    """Whether ``user`` is one of the schedule's members or owners."""
-    if not user:
-        return False
-    return user in schedule.owners or any(user in layer.members for layer in schedule.layers)
+def members(schedule: Schedule) -> frozenset[str]:
+    """Everyone in a layer of the schedule."""
+    return frozenset(member for layer in schedule.layers for member in layer.members)
 
 
-def check_may_override(schedule: Schedule, *, by: str, user: str) -> None:
-    """Refuse an override ``by`` someone for ``user`` unless the rule allows it."""
-    if by != user and not looks_after(schedule, by):
-        raise OverrideRefused(
-            f"schedule {schedule.name!r}: override user: only the schedule's members and "
-            "owners may put someone else on call; you may take the shift yourself"
-        )
+def may_put_on_call(schedule: Schedule, *, by: str, user: str) -> bool:
+    """Whether ``by`` may put ``user`` on call in ``schedule``."""
+    return by == user or by in schedule.owners or by in members(schedule)
 
 
-def check_may_cancel(schedule: Schedule, *, by: str, row: OncallOverride) -> None:
-    """Refuse cancelling ``row`` unless ``by`` made it, is the one it puts on call, or looks
-    after the schedule."""
-    if by in (row.created_by, row.user_id) or looks_after(schedule, by):
-        return
-    raise OverrideRefused(
-        f"schedule {schedule.name!r}: override {row.id}: only whoever made it, the person it "
-        "puts on call, and the schedule's members and owners may cancel it"
-    )
+def may_cancel(schedule: Schedule, override: OncallOverride, *, by: str) -> bool:
+    """Whether ``by`` may cancel ``override`` (of ``schedule``)."""
+    return by in {override.created_by, override.user_id, *schedule.owners}
