@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, YIELDING_JOBS
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
-from bot.flows.oncall import plan_oncall
+from bot.flows.oncall.handoffs import plan_oncall
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (

@@ -1,6 +1,7 @@
 """The ``/incident`` command: one table (``commands.table``) routes every subcommand and
-generates ``/incident help``; one module per subcommand. Incoming code, beside ``bot.slack``,
-whose Bolt app registers it (``register``).
+generates ``/incident help``; one module per subcommand. ``/oncall`` is its sibling
+(``commands.oncall``), routed the same way from its own table. Incoming code, beside
+``bot.slack``, whose Bolt app registers it (``register``).
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
 ``bot.clients`` and lower); nothing of ``bot.slack`` or ``bot.web``. Nothing imports it but
@@ -12,6 +13,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.basics.slack_ids import DeclareModal, EscalationMessage, FollowUpMessage
+from commands import oncall
 from commands.ack import handle_acknowledge_button
 from commands.action import handle_file_button
 from commands.modal import handle_declare_submission
@@ -19,8 +21,9 @@ from commands.router import handle_incident_command
 
 
 def register(app: AsyncApp) -> None:
-    """Attach the ``/incident`` listeners to the Bolt app."""
+    """Attach the ``/incident`` and ``/oncall`` listeners to the Bolt app."""
     app.command("/incident")(handle_incident_command)
     app.view(DeclareModal.CALLBACK)(handle_declare_submission)
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_acknowledge_button)
     app.action(FollowUpMessage.FILE)(handle_file_button)
+    oncall.register(app)

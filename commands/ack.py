@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.escalation import acknowledge
 from bot.flows.replies import run_and_reply
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
+from commands.buttons import pressed
 
 
 async def ack_command(request: CommandRequest, services: Services) -> None:
@@ -21,18 +21,14 @@ async def handle_acknowledge_button(ack: AsyncAck, body: dict[str, Any], context
     """The button on an escalation message: acknowledge that escalation."""
     await ack()
     services: Services = context["services"]
-    action = (body.get("actions") or [{}])[0]
-    value = str(action.get("value") or "")
-    channel_id = str((body.get("channel") or {}).get("id") or "")
-    user_id = str((body.get("user") or {}).get("id") or "")
-    escalation = parse_bounded_int(value, 1, DATABASE_ID_MAX)
-    if escalation is None or not channel_id or not user_id:
+    press = pressed(body)
+    if press is None:
         return
     services.background.spawn(
         run_and_reply(
             services,
-            str(body.get("response_url") or ""),
-            _acknowledge(services, channel_id, user_id, escalation),
+            press.response_url,
+            _acknowledge(services, press.channel_id, press.user_id, press.value_id),
         ),
         name="acknowledge button",
     )

@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import UsageError
-from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.flows.filing import file_from_button
 from bot.flows.findings import record_action
@@ -17,6 +16,7 @@ from bot.flows.replies import run_and_reply
 from bot.services import Services
 from commands.arguments import first_word, optional_owner, statement
 from commands.base import CommandRequest, Subcommand
+from commands.buttons import pressed
 
 FILE_FLAG = "--file"
 
@@ -61,17 +61,16 @@ async def handle_file_button(ack: AsyncAck, body: dict[str, Any], context: Any) 
     """The button on a follow-up's message: file it in the incident's tracker."""
     await ack()
     services: Services = context["services"]
-    action_ = (body.get("actions") or [{}])[0]
-    item = parse_bounded_int(str(action_.get("value") or ""), 1, DATABASE_ID_MAX)
-    channel_id = str((body.get("channel") or {}).get("id") or "")
-    user_id = str((body.get("user") or {}).get("id") or "")
-    if item is None or not channel_id or not user_id:
+    press = pressed(body)
+    if press is None:
         return
     services.background.spawn(
         run_and_reply(
             services,
-            str(body.get("response_url") or ""),
-            file_from_button(services, channel_id=channel_id, item_id=item, by=user_id),
+            press.response_url,
+            file_from_button(
+                services, channel_id=press.channel_id, item_id=press.value_id, by=press.user_id
+            ),
         ),
         name="file a follow-up",
     )

@@ -1,4 +1,4 @@
-"""The shape every ``/incident`` subcommand shares."""
+"""The shape every subcommand shares, of ``/incident`` and of ``/oncall``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.services import Services
 
 @dataclass(frozen=True)
 class CommandRequest:
-    """One ``/incident`` invocation, as plain values."""
+    """One slash command invocation (``/incident``, ``/oncall``), as plain values."""
 
     team_id: str
     user_id: str
@@ -21,6 +21,8 @@ class CommandRequest:
     trigger_id: str
     # The routing table this request went through, so `help` lists exactly what routes.
     table: Sequence[Subcommand] = field(default=(), repr=False)
+    # The slash command as Slack sent it, for usage and help texts.
+    command: str = "/incident"
 
 
 # A handler does the work and returns the private reply for the person, or None.

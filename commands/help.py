@@ -1,4 +1,5 @@
-"""``/incident help``: list the subcommands, from the same table that routes them."""
+"""``help``: list the subcommands, from the same table that routes them (``/incident help``,
+``/oncall help``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from commands.base import CommandRequest, Subcommand
 
 
 async def show_help(request: CommandRequest, services: Services) -> str:
-    return services.renderer.render("messages/help.j2", subcommands=request.table)
+    """List the request's routing table."""
+    return services.renderer.render(
+        "messages/help.j2", subcommands=request.table, command=request.command
+    )
 
 
 SUBCOMMAND = Subcommand(

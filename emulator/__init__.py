@@ -10,7 +10,7 @@ May import: nothing of warroom's (``bot``, ``commands``); only ``bot.admin.demo`
 tests import it.
 """
 
-from emulator.client import SlackEmulator
+from emulator.client import SlackEmulator, UndeclaredCommand
 from emulator.models import (
     ApiCall,
     BotResponse,
@@ -30,6 +30,7 @@ __all__ = [
     "FakePagerDuty",
     "Message",
     "SlackEmulator",
+    "UndeclaredCommand",
     "User",
     "slack_signature_headers",
 ]

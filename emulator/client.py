@@ -20,6 +20,17 @@ FORM = "application/x-www-form-urlencoded"
 VERIFICATION_TOKEN = "emulator-verification-token"  # deprecated field Slack still sends
 
 
+class UndeclaredCommand(LookupError):
+    """A slash command the app's manifest does not declare: Slack would deliver it to no app."""
+
+    def __init__(self, command: str, declared: tuple[str, ...]) -> None:
+        super().__init__(
+            f"{command} is not a slash command of this app (its manifest declares "
+            f"{', '.join(declared) or 'none'}): Slack would not deliver it"
+        )
+        self.command = command
+
+
 class SlackEmulator(LifecycleEmulator):
     """Fake Slack for `warroom demo` and the tests: Web API server + signed requests to the bot.
 
@@ -97,15 +108,24 @@ class SlackEmulator(LifecycleEmulator):
     ) -> BotResponse:
         """POST a slash command exactly as Slack does (form body, signed) and record its ack.
 
+        Only a command the app's manifest declares (``slash_commands``) reaches the app: a
+        command is made in the app's settings or manifest, with the Request URL Slack sends
+        it to (https://docs.slack.dev/interactivity/implementing-slash-commands, "Creating a
+        slash command"; https://docs.slack.dev/reference/app-manifest, ``features.
+        slash_commands``). Any other is not the app's, and Slack sends it nothing:
+        UndeclaredCommand.
+
         ``text`` is what the person typed; it arrives encoded, mentions of people with their
         names, when the command escapes channels, users and links (``should_escape``, on in
         warroom's manifest), and as typed otherwise (emulator.composer). ``slack_text``:
         text already in Slack's encoding, for what a person makes with the composer's
         formatting tools (a labelled link)."""
+        if command not in self.slash_commands:
+            raise UndeclaredCommand(command, tuple(self.slash_commands))
         chan, person = self._channel(channel), self._user(user)
         if slack_text is not None:
             text = slack_text
-        elif self.slash_commands_escaped:
+        elif self.slash_commands[command]:
             text = compose(text, self.workspace(), labelled_users=True).text
         url_id = self.new_response_url_id(chan.id, user)
         fields = {

@@ -93,6 +93,11 @@ class ResponseUrl:
     message_ts: str | None = None
 
 
+# warroom's slash commands and their should_escape (bot/slack/manifest.py's SLASH_COMMANDS, which
+# a test keeps equal: the emulator does not import the bot).
+WARROOM_SLASH_COMMANDS = (("/incident", True), ("/oncall", True))
+
+
 class EmulatorState:
     """Workspace data plus the records tests assert on. No I/O here."""
 
@@ -126,10 +131,11 @@ class EmulatorState:
         # The scopes the bot's token was granted; a test takes one away to see missing_scope
         # (checked by the methods that say so, e.g. usergroups.users.update).
         self.scopes: set[str] = set(GRANTED_SCOPES)
-        # The slash command's "Escape channels, users, and links sent to your app" setting
-        # (the manifest's ``should_escape``; on by default, as in warroom's): how command text
-        # arrives.
-        self.slash_commands_escaped = True
+        # The app's slash commands, as its manifest declares them (``features.slash_commands``),
+        # each with its "Escape channels, users, and links sent to your app" setting
+        # (``should_escape``): how its text arrives. Slack delivers only these
+        # (emulator.client.SlackEmulator.send_command); warroom's by default.
+        self.slash_commands: dict[str, bool] = dict(WARROOM_SLASH_COMMANDS)
         # The app's name as Slack shows it on its posts (the manifest's display name).
         self.app_name = app_name
         self.calls: list[ApiCall] = []
@@ -183,6 +189,16 @@ class EmulatorState:
         return self.root_url + "/openid/connect/authorize"
 
     # -- setup -----------------------------------------------------------------------------
+    def declare_slash_commands(self, manifest: dict[str, Any]) -> None:
+        """Play the app this manifest describes: its slash commands, and only those, are
+        delivered (with their ``should_escape``); ``should_escape`` is off unless set, as in
+        the manifest reference (https://docs.slack.dev/reference/app-manifest)."""
+        declared = (manifest.get("features") or {}).get("slash_commands") or []
+        self.slash_commands = {
+            str(command["command"]): bool(command.get("should_escape", False))
+            for command in declared
+        }
+
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08X}"
 

@@ -47,6 +47,7 @@ SLACK_IDS = SimpleNamespace(
     timeline=slack_ids.TimelineModal,
     escalation=slack_ids.EscalationMessage,
     follow_up=slack_ids.FollowUpMessage,
+    swap=slack_ids.SwapMessage,
 )
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")

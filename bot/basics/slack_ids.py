@@ -51,6 +51,14 @@ class FollowUpMessage(StrEnum):
     FILE = "file_follow_up"
 
 
+class SwapMessage(StrEnum):
+    """The Accept and Decline buttons of a swap request (``/oncall swap``), sent by DM."""
+
+    BLOCK = "oncall_swap"
+    ACCEPT = "accept_oncall_swap"
+    DECLINE = "decline_oncall_swap"
+
+
 def input_state(values: Mapping[str, Any], input_id: str) -> Mapping[str, Any]:
     """What a submitted view holds for the input whose block and action are both ``input_id``
     (``view.state.values[block_id][action_id]``); empty when it is missing or malformed."""

@@ -359,9 +359,17 @@ class SlackWorkspace:
 
     @slack_call
     async def time_zone(self, user_id: str) -> str | None:
-        """The person's time zone as Slack knows it (``users.info`` ``tz``), if it says."""
+        """The person's time zone as set in Slack (``users.info`` ``tz``, an IANA name), or
+        None when Slack does not say."""
         zone = (await self._user(user_id)).get("tz")
         return str(zone) if zone else None
+
+    @slack_call
+    async def is_person(self, user_id: str) -> bool:
+        """Whether ``user_id`` is someone of the workspace: known to Slack, not deactivated,
+        not a bot."""
+        user = await self._user(user_id)
+        return bool(user) and not user.get("deleted") and not user.get("is_bot")
 
     async def _user(self, user_id: str) -> dict[str, Any]:
         if user_id not in self._users:

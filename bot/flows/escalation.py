@@ -23,7 +23,7 @@ from bot.basics.errors import AlreadyResolved, BotError
 from bot.clients.slack import Invitation
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import deliver_now, refresh_channel_header, say, send
-from bot.flows.oncall import on_call_now
+from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging import follow_up_pages, schedule_page
 from bot.flows.postmortem_posting import choose_template
 from bot.record import escalations, incidents

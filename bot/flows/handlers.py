@@ -22,7 +22,7 @@ from bot.flows.escalation import (
     run_escalation_timer,
 )
 from bot.flows.filing import FILE_JOB, send_issue
-from bot.flows.oncall import post_gaps, run_handoff, say_group_refused, send_notice
+from bot.flows.oncall.handoffs import post_gaps, run_handoff, say_group_refused, send_notice
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.postmortem_posting import PUBLISH_JOB, publish_postmortem
 from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction

@@ -23,13 +23,16 @@ async def run_and_reply(
     response_url: str,
     work: Awaitable[str | None],
     subcommand: object | None = None,
+    *,
+    command: str = "/incident",
 ) -> None:
-    """Run slow work after the ack; send its reply, or a clear error, to the person privately."""
+    """Run slow work after the ack; send its reply, or a clear error, to the person privately
+    (``subcommand`` of the slash ``command``: what a usage message shows)."""
     render = services.renderer.render
     try:
         reply = await work
     except BotError as error:
-        reply = render(error.template, subcommand=subcommand, **error.context)
+        reply = render(error.template, subcommand=subcommand, command=command, **error.context)
     except Exception:
         reference = uuid.uuid4().hex[:8]
         log.exception("command failed (ref %s)", reference)

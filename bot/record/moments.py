@@ -17,7 +17,13 @@ timeline without anyone noticing. What could be read two ways is refused, not gu
 * ``CST``, ``IST``, ``BST``, ``AST``, ``CDT`` and ``ADT`` each name several zones and are refused
   outside their own zones, as are abbreviations nobody here knows;
 * ``03/04/2024`` (March or April?), a wall time that happens twice or never because of a daylight
-  saving change, and a time in the future are refused with a message that says what would work.
+  saving change, a weekday that is not the date's (``Fri 2026-03-07``), and a time in the future
+  are refused with a message that says what would work.
+
+Times ahead (an on-call override: ``Fri 18:00 to Mon 09:00``) are read forward from an instant
+(``after``): a weekday names the first such day from then on, a time without a date the first
+time the clocks read it after that instant (a day with no time: that day, today included), and
+``tomorrow`` is understood. ``now`` is the moment itself.
 """
 
 from __future__ import annotations
@@ -103,9 +109,10 @@ AMBIGUOUS_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 
 _INFO = parser.parserinfo()
 _LOOKS_LIKE_ABBREVIATION = re.compile(r"^[A-Za-z]{2,5}$")
-_DAY_WORDS = {"today": 0, "yesterday": 1}
-_DAY_WORD_FIRST = re.compile(r"^(today|yesterday)(?:\s+at)?\s+(.+)$", re.IGNORECASE)
-_DAY_WORD_LAST = re.compile(r"^(.+?)\s+(today|yesterday)$", re.IGNORECASE)
+_DAY_WORDS = {"today": 0, "yesterday": 1, "tomorrow": -1}
+_DAY_WORD_FIRST = re.compile(r"^(today|yesterday|tomorrow)(?:\s+at)?\s+(.+)$", re.IGNORECASE)
+_DAY_WORD_LAST = re.compile(r"^(.+?)\s+(today|yesterday|tomorrow)$", re.IGNORECASE)
+_NOW = "now"
 # dateutil follows POSIX TZ strings, where "UTC+3" means three hours *behind* UTC; people mean
 # ahead. Dropping the prefix leaves a plain ISO offset, which dateutil reads the way people do.
 _UTC_PREFIX = re.compile(r"\b(?:UTC|GMT)\s*(?=[+-]\d)", re.IGNORECASE)
@@ -137,6 +144,8 @@ class _Reading:
     fields: frozenset[str]
     tzname: str | None
     tzoffset: int | None
+    # The day of the week named without a date (0 is Monday), read forward only.
+    weekday: int | None = None
 
     @property
     def dated(self) -> bool:
@@ -147,18 +156,32 @@ class _Reading:
         return self.tzname is not None or self.tzoffset is not None
 
 
-def parse_moment(text: str, *, zone: str, now: datetime, future_ok: bool = False) -> datetime:
+def parse_moment(
+    text: str,
+    *,
+    zone: str,
+    now: datetime,
+    future_ok: bool = False,
+    after: datetime | None = None,
+) -> datetime:
     """`text` typed by a person, read in the incident's IANA `zone`; `now` is an aware UTC datetime.
     Returns an aware datetime in UTC. ``future_ok`` takes times after `now` too (who is on call
-    next Friday); an incident's record only takes the past.
+    next Friday); an incident's record only takes the past. ``after`` reads forward from that
+    instant (weekdays and times without a date are the next ones; the future is taken).
 
     Raises MomentRefused (``reason``, ``text`` and details in ``context``) for anything that cannot
     be read in exactly one way; see the module docstring for the rules.
     """
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
+    if now.tzinfo is None or (after is not None and after.tzinfo is None):
+        raise ValueError("now and after must be aware datetimes")
     try:
-        return _parse(text, zone=zone, now=now.astimezone(UTC), future_ok=future_ok)
+        return _parse(
+            text,
+            zone=zone,
+            now=now.astimezone(UTC),
+            future_ok=future_ok or after is not None,
+            after=after.astimezone(UTC) if after is not None else None,
+        )
     except _Refused as refusal:
         raise MomentRefused(reason=refusal.reason, text=text, **refusal.details) from None
 
@@ -192,21 +215,32 @@ def zone_abbreviation(zone: str, at: datetime) -> str:
     return moment.astimezone(_zone(zone)).tzname() or zone
 
 
-def _parse(text: str, *, zone: str, now: datetime, future_ok: bool) -> datetime:
+def _parse(
+    text: str, *, zone: str, now: datetime, future_ok: bool, after: datetime | None
+) -> datetime:
     phrase = " ".join(text.split())
     # dateutil skips some control characters as if they were spaces; nobody types them on purpose.
     if not phrase or len(text) > MAX_INPUT_LENGTH or not phrase.isprintable():
         raise _Refused("unparseable")
+    if phrase.lower() == _NOW:
+        return now
     days_back, phrase = _split_day_word(phrase)
+    if days_back is not None and not phrase:
+        if after is None:
+            raise _Refused("unparseable")  # "yesterday" alone: at what time?
+        # Read forward, a day alone is that day (its first instant), as "Fri" is.
+        day = now.astimezone(_zone(zone)).date() - timedelta(days=days_back)
+        return _to_utc(datetime.combine(day, datetime.min.time()), _zone(zone), zone)
     reading_text, named_zone = _split_zone_name(_UTC_PREFIX.sub("", _upper_abbreviation(phrase)))
-    reading = _read(reading_text, days_back=days_back)
+    reading = _read(reading_text, days_back=days_back, forward=after is not None)
     incident_zone = _zone(zone)
     year_hint = (
         reading.wall.year if "year" in reading.fields else now.astimezone(incident_zone).year
     )
     _refuse_day_month_swap(reading_text, reading, year_hint)
     where, where_name = _reading_zone(reading, named_zone, incident_zone, zone, year_hint)
-    wall = _date_wall(reading, where, now=now, days_back=days_back)
+    wall = _date_wall(reading, where, now=now, days_back=days_back, after=after)
+    _refuse_other_weekday(reading, wall)
     moment = _to_utc(wall, where, where_name)
     if moment > now + FUTURE_TOLERANCE and not future_ok:
         raise _Refused(
@@ -220,7 +254,10 @@ def _parse(text: str, *, zone: str, now: datetime, future_ok: bool) -> datetime:
 
 
 def _split_day_word(phrase: str) -> tuple[int | None, str]:
-    """``yesterday 14:05``, ``today at 09:00``, ``14:05 yesterday``: (days back, the rest)."""
+    """``yesterday 14:05``, ``today at 09:00``, ``14:05 yesterday``: (days back, the rest);
+    ``tomorrow`` is a day back of -1, and a day word alone leaves no rest."""
+    if phrase.lower() in _DAY_WORDS:
+        return _DAY_WORDS[phrase.lower()], ""
     if first := _DAY_WORD_FIRST.match(phrase):
         return _DAY_WORDS[first[1].lower()], first[2]
     if last := _DAY_WORD_LAST.match(phrase):
@@ -246,7 +283,7 @@ def _split_zone_name(phrase: str) -> tuple[str, str | None]:
     return (head, found) if found else (phrase, None)
 
 
-def _read(text: str, *, days_back: int | None) -> _Reading:
+def _read(text: str, *, days_back: int | None, forward: bool = False) -> _Reading:
     seen: list[tuple[str | None, int | None]] = []
 
     def record(name: str | None, offset: int | None) -> None:
@@ -261,15 +298,24 @@ def _read(text: str, *, days_back: int | None) -> _Reading:
         if getattr(wall, field) == getattr(other, field)
     )
     date_fields = fields - {"hour", "minute"}
+    weekday = _named_weekday(text)
     # A time of day or a whole date is needed: "10" alone would be midnight on the 10th.
-    if not fields & {"hour", "day"} or date_fields not in _WHOLE_DATES:
+    if not fields & {"hour", "day"} and not (forward and weekday is not None):
         raise _Refused("unparseable")
-    if days_back is not None and date_fields:
+    if date_fields not in _WHOLE_DATES:
+        raise _Refused("unparseable")
+    if days_back is not None and (date_fields or weekday is not None):
         raise _Refused("unparseable")  # "yesterday 2023-11-07 10:00" says the day twice
-    if not date_fields and _names_weekday(text):
+    if not date_fields and weekday is not None and not forward:
         raise _Refused("unparseable")  # dateutil would pick the *next* Monday
     name, offset = seen[-1] if seen else (None, None)
-    return _Reading(wall=wall, fields=fields, tzname=name, tzoffset=offset)
+    return _Reading(
+        wall=wall,
+        fields=fields,
+        tzname=name,
+        tzoffset=offset,
+        weekday=weekday,
+    )
 
 
 def _dateutil_parse(text: str, default: datetime, **options: Any) -> datetime:
@@ -281,8 +327,29 @@ def _dateutil_parse(text: str, default: datetime, **options: Any) -> datetime:
     return result.replace(tzinfo=None)
 
 
-def _names_weekday(text: str) -> bool:
-    return any(_INFO.weekday(word) is not None for word in re.findall(r"[A-Za-z]+", text))
+def _named_weekday(text: str) -> int | None:
+    """The day of the week the text names (0 is Monday), if it names one; refused when it
+    names two."""
+    named = {
+        day for word in re.findall(r"[A-Za-z]+", text) if (day := _INFO.weekday(word)) is not None
+    }
+    if len(named) > 1:
+        raise _Refused("unparseable")
+    return named.pop() if named else None
+
+
+def _refuse_other_weekday(reading: _Reading, wall: datetime) -> None:
+    """``Fri 2026-03-07``: the 7th is a Saturday, so which day is meant?"""
+    if reading.dated and reading.weekday is not None and wall.weekday() != reading.weekday:
+        raise _Refused(
+            "weekday_mismatch",
+            date=wall.date().isoformat(),
+            named=_DAY_NAMES[reading.weekday],
+            actual=_DAY_NAMES[wall.weekday()],
+        )
+
+
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def _refuse_day_month_swap(text: str, reading: _Reading, year: int) -> None:
@@ -357,11 +424,18 @@ def _fixed_offset(name: str | None, seconds: float) -> tzinfo:
 
 
 def _date_wall(
-    reading: _Reading, where: tzinfo, *, now: datetime, days_back: int | None
+    reading: _Reading,
+    where: tzinfo,
+    *,
+    now: datetime,
+    days_back: int | None,
+    after: datetime | None = None,
 ) -> datetime:
     """The wall time on the day the text means, as the calendar runs where it was said."""
     today = now.astimezone(where).date()
     try:
+        if not reading.dated and after is not None and days_back is None:
+            return _next_wall(reading, after.astimezone(where).replace(tzinfo=None))
         if not reading.dated:
             day = today - timedelta(days=days_back or 0)
             return datetime.combine(day, reading.wall.time())
@@ -370,6 +444,20 @@ def _date_wall(
     except (ValueError, OverflowError) as error:  # February 29 in 2023, or before year 1
         raise _Refused("unparseable") from error
     return reading.wall
+
+
+def _next_wall(reading: _Reading, since: datetime) -> datetime:
+    """Read forward from the wall time ``since``: the first such weekday from that day on, and
+    a typed time the first time the clocks read it after ``since`` (a day alone may be today)."""
+    wall = datetime.combine(since.date(), reading.wall.time())
+    step = timedelta(days=1)
+    if reading.weekday is not None:
+        wall += timedelta(days=(reading.weekday - wall.weekday()) % 7)
+        step = timedelta(days=7)
+    timed = "hour" in reading.fields
+    if (wall <= since) if timed else (wall.date() < since.date()):
+        wall += step
+    return wall
 
 
 def _to_utc(wall: datetime, where: tzinfo, where_name: str | None) -> datetime:

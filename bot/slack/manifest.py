@@ -21,8 +21,8 @@ from bot.basics.slack_ids import Shortcut
 # joins a channel itself (it is invited), adds bookmarks or reads e-mail addresses, so neither
 # channels:join, bookmarks:write nor users:read.email is requested.
 BOT_SCOPES = [
-    "commands",  # /incident
-    "chat:write",  # chat.postMessage / chat.update
+    "commands",  # /incident, /oncall
+    "chat:write",  # chat.postMessage / chat.update (DMs too: the app's Messages tab)
     "channels:manage",  # conversations.create / invite / setTopic on public channels
     "channels:read",  # conversations.members, member_joined_channel, channel_archive
     "channels:history",  # conversations.history / replies, message.channels events
@@ -58,6 +58,24 @@ BOT_EVENTS = [
     "app_uninstalled",
     "tokens_revoked",
 ]
+# The slash commands (commands/): Slack delivers only those the manifest declares, each with its
+# own Request URL (https://docs.slack.dev/interactivity/implementing-slash-commands). Command
+# text arrives escaped (mentions as <@U…|name>), which commands/arguments.py reads.
+SLASH_COMMANDS = [
+    {
+        "command": "/incident",
+        "description": "Declare and manage incidents",
+        "usage_hint": "start <title> | note <text> | timeline | resolve [summary] | help",
+        "should_escape": True,
+    },
+    {
+        "command": "/oncall",
+        "description": "Who is on call; overrides and swaps",
+        "usage_hint": "[schedule] | override [@person] <schedule> <start> to <end> | "
+        "swap @person <schedule> <date> | cancel <id> | help",
+        "should_escape": True,
+    },
+]
 # Where `warroom serve` receives Sign in with Slack's answer (bot.web.auth.CALLBACK_PATH).
 SIGN_IN_CALLBACK_PATH = "/auth/slack/callback"
 
@@ -78,17 +96,13 @@ def build_manifest(
     """
     socket_mode = base_url is None
     events_url = None if socket_mode else base_url.rstrip("/") + "/slack/events"
-    command: dict[str, Any] = {
-        "command": "/incident",
-        "description": "Declare and manage incidents",
-        "usage_hint": "start <title> | note <text> | timeline | resolve [summary] | help",
-        "should_escape": True,
-    }
+    commands = [dict(command) for command in SLASH_COMMANDS]
     # Fresh lists: a caller that edits the manifest must not edit the module's constants.
     event_subscriptions: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
     interactivity: dict[str, Any] = {"is_enabled": True}
     if events_url:
-        command["url"] = events_url
+        for command in commands:
+            command["url"] = events_url
         event_subscriptions["request_url"] = events_url
         interactivity["request_url"] = events_url
     oauth_config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
@@ -105,7 +119,14 @@ def build_manifest(
         },
         "features": {
             "bot_user": {"display_name": name, "always_online": True},
-            "slash_commands": [command],
+            # The bot's DMs (an override put you on call, a swap asks you) arrive in the app's
+            # Messages tab; nobody writes to the bot there, so it is read-only.
+            "app_home": {
+                "home_tab_enabled": False,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
+            "slash_commands": commands,
             "shortcuts": [
                 {
                     "name": "Add to incident timeline",

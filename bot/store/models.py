@@ -760,3 +760,26 @@ class OncallOverride(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     cancelled_at: datetime | None = Field(default=None, sa_column=_utc_column())
     cancelled_by: str | None = None
+    # The swap this override is one half of (``kind`` "swap"); None for an override.
+    swap_id: int | None = Field(default=None, foreign_key="oncall_swap.id")
+
+
+class OncallSwap(SQLModel, table=True):
+    """A swap one person asked another for: the asker's shift the other is asked to take and,
+    in return, the other's shift the asker takes (none: a one-sided cover). Kept whatever the
+    answer, with who answered and when; accepting it makes the pair of overrides."""
+
+    __tablename__ = "oncall_swap"
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule: str
+    asked_by: str
+    asked_of: str
+    give_start: datetime = Field(sa_column=_utc_column(nullable=False))
+    give_end: datetime = Field(sa_column=_utc_column(nullable=False))
+    take_start: datetime | None = Field(default=None, sa_column=_utc_column())
+    take_end: datetime | None = Field(default=None, sa_column=_utc_column())
+    status: str = "pending"  # pending | accepted | declined | expired | taken
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    answered_by: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_column=_utc_column())

@@ -400,7 +400,7 @@ async def test_without_a_channel_the_refusal_is_logged_once(
     people: SlackEmulator, oncall_bot: Start, caplog: pytest.LogCaptureFixture
 ) -> None:
     people.plan = "free"
-    with caplog.at_level(logging.WARNING, logger="bot.flows.oncall"):
+    with caplog.at_level(logging.WARNING, logger="bot.flows.oncall.handoffs"):
         async with oncall_bot(schedules(usergroup="payments-oncall")) as warroom:
             await warroom.run_jobs()
             await warroom.advance(days=3)  # past the handoff

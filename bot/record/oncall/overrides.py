@@ -50,9 +50,11 @@ async def add_override(
     created_by: str,
     created_at: datetime,
     kind: OverrideKind = "override",
+    swap_id: int | None = None,
 ) -> tuple[Override, list[Shift]]:
-    """Keep an override of ``schedule``; return it and the shifts it takes over, as they
-    were (``user`` None where it fills a gap). The caller commits."""
+    """Keep an override of ``schedule`` (``swap_id``: the swap it is half of); return it and
+    the shifts it takes over, as they were (``user`` None where it fills a gap). The caller
+    commits."""
     _check(schedule.name, user, start, end)
     earlier = await overrides_between(session, schedule=schedule.name, start=start, end=end)
     row = OncallOverride(
@@ -63,6 +65,7 @@ async def add_override(
         kind=kind,
         created_by=created_by,
         created_at=created_at,
+        swap_id=swap_id,
     )
     session.add(row)
     await session.flush()

@@ -6,7 +6,7 @@ plans the notices (``SHIFT_NOTICE_JOB``) of the shifts that begin before the nex
 schedule with a ``channel`` has a ``GAPS_JOB`` a day. Keys are made of the schedule and
 instants every replica computes alike (``bot.record.oncall.engine`` is deterministic), so two
 replicas plan one row for each, and the job table's claim runs it once. The handlers are
-``bot/flows/oncall.py``.
+``bot/flows/oncall/handoffs.py``.
 """
 
 from __future__ import annotations

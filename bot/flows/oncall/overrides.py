@@ -1,0 +1,145 @@
+"""``/oncall override`` and ``/oncall cancel``: put someone on call for a while, or undo it.
+
+The override and the direct message to the person it puts on call commit in one
+transaction; the message is sent once it has. Who may do what: ``bot.record.oncall.rights``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.flows.channel import deliver_now
+from bot.flows.oncall.common import (
+    OncallRefused,
+    read_time,
+    require_person,
+    schedule_named,
+    tell,
+    zone_of,
+)
+from bot.record.oncall import swaps
+from bot.record.oncall.engine import Override, Shift
+from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
+from bot.record.oncall.rights import may_cancel, may_put_on_call
+from bot.record.oncall.schedules import Schedule
+from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import OncallOverride, OncallSwap
+
+
+@dataclass(frozen=True)
+class Window:
+    """From when to when, as typed: ``start`` to ``end``, or ``start`` for ``length``."""
+
+    start: str
+    end: str | None = None
+    length: timedelta | None = None
+
+
+async def put_on_call(
+    services: Services, *, by: str, user: str, schedule_name: str, window: Window
+) -> str:
+    """Keep an override of the schedule for ``user``; say whom it displaced, and tell the
+    person it puts on call (unless they made it)."""
+    schedule = schedule_named(services, schedule_name)
+    if not may_put_on_call(schedule, by=by, user=user):
+        raise OncallRefused("not_a_member", schedule=schedule.name, field="person", user=user)
+    await require_person(services, schedule, user, "person")
+    now = services.clock()
+    asked_start, end = _read_window(schedule, window, now)
+    if end <= now:
+        raise OncallRefused(
+            "over", schedule=schedule.name, field="end", end=end, shown_zone=schedule.timezone
+        )
+    # Who was on call is history (escalations reached them): an override starts now at the
+    # earliest.
+    start = max(asked_start, now)
+    zone = await zone_of(services, by)
+    override, taken = await _keep(services, schedule, by=by, user=user, start=start, end=end)
+    return services.renderer.render(
+        "messages/oncall/override_made.j2",
+        override=override,
+        taken=taken,
+        zone=zone,
+        by=by,
+        asked_start=asked_start,
+    )
+
+
+async def _keep(
+    services: Services, schedule: Schedule, *, by: str, user: str, start: datetime, end: datetime
+) -> tuple[Override, list[Shift]]:
+    """The override and the DM to the person it puts on call, in one transaction; then the
+    DM is sent."""
+    their_zone = await zone_of(services, user)
+    async with session_scope(services.engine) as session:
+        try:
+            override, taken = await add_override(
+                session,
+                schedule=schedule,
+                user=user,
+                start=start,
+                end=end,
+                created_by=by,
+                created_at=services.clock(),
+            )
+        except OverrideRefused as error:
+            raise OncallRefused("record", schedule=schedule.name, message=str(error)) from None
+        if user != by:
+            template = "messages/oncall/put_on_call.j2"
+            await tell(services, session, user, template, override=override, zone=their_zone)
+        await session.commit()
+    if user != by:
+        await deliver_now(services, user)
+    return override, taken
+
+
+def _read_window(schedule: Schedule, window: Window, now: datetime) -> tuple[datetime, datetime]:
+    start = read_time(schedule, window.start, field="start", now=now, after=now)
+    if window.end is None:
+        assert window.length is not None
+        return start, start + window.length
+    return start, read_time(schedule, window.end, field="end", now=now, after=start)
+
+
+async def cancel(services: Services, *, by: str, override_id: int) -> str:
+    """Cancel an override (its row stays, saying who cancelled it and when); tell the person
+    it had put on call, unless they cancelled it."""
+    async with session_scope(services.engine) as session:
+        found = await session.get(OncallOverride, override_id)
+    if found is None:
+        raise OncallRefused("no_override", field="override id", override_id=override_id)
+    zone, their_zone = await zone_of(services, by), await zone_of(services, found.user_id)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        row = await session.get(OncallOverride, override_id)
+        assert row is not None  # rows are never deleted
+        swap = await session.get(OncallSwap, row.swap_id) if row.swap_id else None
+        if not _may_cancel(services, row, by, swap):
+            raise OncallRefused("not_allowed_to_cancel", schedule=row.schedule, override=row)
+        if row.end_at <= now and row.cancelled_at is None:
+            raise OncallRefused(
+                "override_over", schedule=row.schedule, override=row, shown_zone=zone
+            )
+        try:
+            await cancel_override(session, override_id=override_id, by=by, at=now)
+        except OverrideRefused as error:
+            raise OncallRefused("record", schedule=row.schedule, message=str(error)) from None
+        if row.user_id != by:
+            template = "messages/oncall/override_cancelled_dm.j2"
+            await tell(services, session, row.user_id, template, row=row, by=by, zone=their_zone)
+        other_half = await swaps.other_half(session, row)
+        await session.commit()
+    if row.user_id != by:
+        await deliver_now(services, row.user_id)
+    return services.renderer.render(
+        "messages/oncall/override_cancelled.j2", row=row, other_half=other_half, zone=zone
+    )
+
+
+def _may_cancel(services: Services, row: OncallOverride, by: str, swap: OncallSwap | None) -> bool:
+    schedule = services.settings.oncall_schedules.get(row.schedule)
+    if schedule is None:  # gone from the file: its owners are no longer known
+        return by in {row.created_by, row.user_id}
+    return may_cancel(schedule, row, by=by, swap=swap)

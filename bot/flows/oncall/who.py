@@ -1,0 +1,56 @@
+"""``/oncall``: who is on call now and next, for every schedule or one, in the asker's zone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.flows.oncall.common import OncallRefused, overrides_around, schedule_named, zone_of
+from bot.record.oncall.engine import Override, Shift, next_shift, on_call_at
+from bot.record.oncall.schedules import Schedule
+from bot.services import Services
+from bot.store.db import session_scope
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """One schedule's shift now (``user`` None: a gap) and the one after it (None: nothing
+    within the engine's horizon)."""
+
+    schedule: Schedule
+    now: Shift
+    next: Shift | None
+
+
+async def who_is_on_call(
+    services: Services, *, asker: str, schedule_name: str | None, named_as_subcommand: bool
+) -> str:
+    """Say who is on call now and next, with each shift's end, in the asker's zone.
+    ``named_as_subcommand``: the name came where a subcommand goes (``/oncall foo``)."""
+    schedules = _asked_about(services, schedule_name, named_as_subcommand)
+    zone = await zone_of(services, asker)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        overrides = await overrides_around(session, now)
+    rows = [_on_call(schedule, overrides, now) for schedule in schedules]
+    return services.renderer.render("messages/oncall/who.j2", rows=rows, zone=zone, now=now)
+
+
+def _asked_about(services: Services, name: str | None, named_as_subcommand: bool) -> list[Schedule]:
+    if name is None:
+        schedules = list(services.settings.oncall_schedules.by_name.values())
+        if not schedules:
+            raise OncallRefused("no_schedules")
+        return schedules
+    try:
+        return [schedule_named(services, name)]
+    except OncallRefused as refusal:
+        refusal.context["named_as_subcommand"] = named_as_subcommand
+        raise
+
+
+def _on_call(schedule: Schedule, overrides: Sequence[Override], now: datetime) -> OnCall:
+    return OnCall(
+        schedule, on_call_at(schedule, overrides, now), next_shift(schedule, overrides, now)
+    )

@@ -1,0 +1,41 @@
+"""What a button press (Slack's ``block_actions``) says, read once for every button of ours: the
+value (a database id), who pressed it, and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+
+
+@dataclass(frozen=True)
+class Press:
+    """A press of one of our buttons, whose value is the id of what it acts on."""
+
+    action_id: str
+    value_id: int
+    user_id: str
+    channel_id: str
+    message_ts: str
+    response_url: str
+
+
+def pressed(body: dict[str, Any]) -> Press | None:
+    """The press in a ``block_actions`` body; None when it lacks what every press has (a
+    value that is an id, a person, a channel)."""
+    action = (body.get("actions") or [{}])[0]
+    value_id = parse_bounded_int(str(action.get("value") or ""), 1, DATABASE_ID_MAX)
+    container = body.get("container") or {}
+    channel_id = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    user_id = str((body.get("user") or {}).get("id") or "")
+    if value_id is None or not channel_id or not user_id:
+        return None
+    return Press(
+        action_id=str(action.get("action_id") or ""),
+        value_id=value_id,
+        user_id=user_id,
+        channel_id=channel_id,
+        message_ts=str(container.get("message_ts") or ""),
+        response_url=str(body.get("response_url") or ""),
+    )

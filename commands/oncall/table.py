@@ -1,0 +1,15 @@
+"""The routing table of ``/oncall``: add a subcommand here and it routes and shows in help."""
+
+from __future__ import annotations
+
+from commands import help
+from commands.base import Subcommand
+from commands.oncall import cancel, override, swap, who
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    who.SUBCOMMAND,
+    override.SUBCOMMAND,
+    swap.SUBCOMMAND,
+    cancel.SUBCOMMAND,
+    help.SUBCOMMAND,
+)

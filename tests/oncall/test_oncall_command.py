@@ -1,0 +1,516 @@
+"""``/oncall`` end to end: signed slash commands and button presses into the real server over
+HTTP, Slack played by the emulator, the schedules from a schedule file's shape.
+
+The clock stands on Wednesday 11 March 2026, 10:00 UTC (11:00 in Paris). payments-primary
+hands over on Mondays at 09:00 Paris time: Alice the week of 2 March, Bob the week of 9 March
+(on call now), Carol the week of 16 March, Alice again the week of 23 March (which holds the
+clock change of 29 March: 167 hours), Bob the week of 30 March. tokyo-dba has Kenji on
+weekdays from 09:00 to 18:00 in Tokyo, so now (19:00 there) is a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from bot.basics.slack_ids import SwapMessage
+from bot.basics.slack_text import decode_entities
+from bot.record.oncall.engine import on_call_at
+from bot.record.oncall.overrides import overrides_between
+from bot.record.oncall.schedules import Schedule, Schedules, parse_schedules
+from bot.store.db import session_scope
+from bot.store.models import OncallOverride, OncallSwap
+from commands.oncall.table import SUBCOMMANDS
+from emulator import Channel, EphemeralMessage, Message, SlackEmulator
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom, settle
+
+T0 = datetime(2026, 3, 11, 10, tzinfo=UTC)
+ERIN, KENJI, OWEN, DAVE = "U0ERIN", "U0KENJI", "U0OWEN", "U0DAVE"
+PAYMENTS = "payments-primary"
+
+
+def schedules() -> Schedules:
+    document: dict[str, Any] = {
+        "schedules": {
+            PAYMENTS: {
+                "timezone": "Europe/Paris",
+                "owners": [OWEN],
+                "layers": [
+                    {
+                        "name": "weekly",
+                        "start": "2026-03-02 09:00",
+                        "rotation": "weekly",
+                        "members": [ALICE, BOB, CAROL],
+                    }
+                ],
+            },
+            "tokyo-dba": {
+                "timezone": "Asia/Tokyo",
+                "layers": [
+                    {
+                        "name": "days",
+                        "start": "2026-03-02 09:00",
+                        "rotation": "daily",
+                        "members": [KENJI],
+                        "restrictions": [
+                            {
+                                "days": ["mon", "tue", "wed", "thu", "fri"],
+                                "from": "09:00",
+                                "to": "18:00",
+                            }
+                        ],
+                    }
+                ],
+            },
+        }
+    }
+    return parse_schedules(document, now=T0)
+
+
+def payments() -> Schedule:
+    found = schedules().get(PAYMENTS)
+    assert found is not None
+    return found
+
+
+def paris(day: int, hour: int, month: int = 3) -> datetime:
+    """A wall time in Paris in 2026, as UTC (CET before 29 March, CEST after)."""
+    return datetime(2026, month, day, hour, tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
+
+
+@asynccontextmanager
+async def oncall_warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+    """The bot with the two schedules, its clock at T0. Alice is in Los Angeles, Erin in New
+    York, Kenji in Tokyo, Owen (payments-primary's owner) and Dave (in no schedule) in Paris;
+    Bob and Carol in UTC."""
+    slack.users[ALICE].tz = "America/Los_Angeles"
+    slack.add_user(ERIN, "erin", "Erin Walsh", tz="America/New_York")
+    slack.add_user(KENJI, "kenji", "Kenji Sato", tz="Asia/Tokyo")
+    slack.add_user(OWEN, "owen", "Owen Price", tz="Europe/Paris")
+    slack.add_user(DAVE, "dave", "Dave Kim", tz="Europe/Paris")
+    async with running_warroom(
+        slack, database_url, Clock(T0), oncall_schedules=schedules()
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+    """On SQLite."""
+    async with oncall_warroom(slack, sqlite_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def warroom_any_db(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+    """On SQLite and on PostgreSQL."""
+    async with oncall_warroom(slack, database_url) as running:
+        yield running
+
+
+def general(slack: SlackEmulator) -> str:
+    channel = slack.channel_by_name("general")
+    assert channel is not None
+    return channel.id
+
+
+async def oncall(warroom: Warroom, text: str, user: str = ALICE) -> str:
+    """Type ``/oncall <text>`` in #general as ``user``; what they saw privately (the ack and
+    the reply after it)."""
+    slack = warroom.slack
+    before = len(slack.ephemeral_for(user))
+    response = await slack.send_command(text, user=user, channel=general(slack), command="/oncall")
+    assert response.status == 200
+    await settle(warroom)
+    return seen(slack.ephemeral_for(user)[before:])
+
+
+def seen(messages: Iterable[EphemeralMessage]) -> str:
+    """The messages' text as Slack shows it (entities decoded; mentions left as ids)."""
+    return "\n".join(decode_entities(message.text) for message in messages)
+
+
+def dms(slack: SlackEmulator, user: str) -> list[Message]:
+    """What the bot said to ``user`` in their DM with it."""
+    channel = slack.channels.get("D" + user[1:])
+    return list(channel.messages) if channel else []
+
+
+async def press(warroom: Warroom, user: str, request: Message, action: SwapMessage) -> str:
+    """``user`` presses a button of the swap request ``request``; what they saw privately."""
+    slack = warroom.slack
+    before = len(slack.ephemeral_for(user))
+    channel: Channel = next(c for c in slack.channels.values() if request in c.messages)
+    response = await slack.click_button(channel.id, request.ts, action, user=user)
+    assert response.status == 200
+    await settle(warroom)
+    return seen(slack.ephemeral_for(user)[before:])
+
+
+async def stored_overrides(warroom: Warroom) -> list[OncallOverride]:
+    async with session_scope(warroom.engine) as session:
+        return list((await session.exec(select(OncallOverride))).all())
+
+
+async def stored_swaps(warroom: Warroom) -> list[OncallSwap]:
+    async with session_scope(warroom.engine) as session:
+        return list((await session.exec(select(OncallSwap))).all())
+
+
+async def final_user(warroom: Warroom, at: datetime) -> str | None:
+    """Who the final schedule of payments-primary names at ``at``, overrides included."""
+    async with session_scope(warroom.engine) as session:
+        overrides = await overrides_between(
+            session, start=at - timedelta(days=400), end=at + timedelta(days=400)
+        )
+    return on_call_at(payments(), overrides, at).user
+
+
+# -- who --------------------------------------------------------------------------------------
+async def test_who_is_on_call_now_and_next_in_the_askers_zone(warroom: Warroom) -> None:
+    said = await oncall(warroom, "")
+    # Alice reads Los Angeles time (PDT since 8 March): Monday 09:00 in Paris is 01:00 there.
+    # Tokyo: 19:00 on Wednesday, nobody until 09:00 on Thursday (Wednesday 17:00 in LA).
+    assert said.splitlines() == [
+        "*On call now* (times in America/Los_Angeles)",
+        f"• *{PAYMENTS}*: <@{BOB}> until Mon 16 Mar 01:00 PDT, then <@{CAROL}> until "
+        "Mon 23 Mar 01:00 PDT",
+        f"• *tokyo-dba*: nobody (a gap) until Wed 11 Mar 17:00 PDT, then <@{KENJI}> until "
+        "Thu 12 Mar 02:00 PDT",
+        ":warning: Nobody is on call for *tokyo-dba* right now.",
+    ]
+
+    # Erin, in New York, asks about one schedule by name: only that one, in her zone.
+    said = await oncall(warroom, PAYMENTS, user=ERIN)
+    assert f"<@{BOB}> until Mon 16 Mar 04:00 EDT" in said and "tokyo-dba" not in said
+    assert said == await oncall(warroom, f"who {PAYMENTS}", user=ERIN)
+
+
+async def test_an_unknown_schedule_is_named_with_the_ones_there_are(warroom: Warroom) -> None:
+    said = await oncall(warroom, "payments")
+    assert "there is no schedule `payments`, and no subcommand of that name" in said
+    assert f"`{PAYMENTS}`, `tokyo-dba`" in said
+    assert "Usage: `/oncall who [schedule]`" in said
+
+
+# -- overrides ---------------------------------------------------------------------------------
+async def test_an_override_says_whom_it_displaced_and_tells_the_person_put_on_call(
+    warroom: Warroom,
+) -> None:
+    slack = warroom.slack
+    said = await oncall(warroom, f"override @erin {PAYMENTS} Fri 18:00 to Mon 09:00")
+
+    [row] = await stored_overrides(warroom)
+    # Friday 13 March 18:00 to Monday 16 March 09:00, Paris time, read in the schedule's zone.
+    assert (row.user_id, row.start_at, row.end_at) == (ERIN, paris(13, 18), paris(16, 9))
+    assert (row.created_by, row.created_at, row.kind) == (ALICE, T0, "override")
+    assert f"Override #{row.id}: <@{ERIN}> is on call for *{PAYMENTS}*" in said
+    assert "from Fri 13 Mar 10:00 PDT to Mon 16 Mar 01:00 PDT" in said  # Alice's zone
+    assert f"It displaced:\n• <@{BOB}>, Fri 13 Mar 10:00 PDT to Mon 16 Mar 01:00 PDT" in said
+    assert f"`/oncall cancel {row.id}`" in said
+
+    # Erin is told by DM, in her own zone.
+    [dm] = await slack.wait_for(lambda: dms(slack, ERIN))
+    assert f"<@{ALICE}> put you on call for *{PAYMENTS}*" in dm.text
+    assert "Fri 13 Mar 13:00 EDT to Mon 16 Mar 04:00 EDT" in dm.text
+
+    assert await final_user(warroom, paris(14, 12)) == ERIN
+    assert await final_user(warroom, paris(16, 10)) == CAROL
+
+
+async def test_anyone_may_put_themselves_on_call_and_is_not_told_what_they_did(
+    warroom: Warroom,
+) -> None:
+    slack = warroom.slack
+    said = await oncall(warroom, f"override {PAYMENTS} now for 2h", user=DAVE)
+    [row] = await stored_overrides(warroom)
+    assert (row.user_id, row.start_at, row.end_at, row.created_by) == (
+        DAVE,
+        T0,
+        T0 + timedelta(hours=2),
+        DAVE,
+    )
+    assert f"It displaced:\n• <@{BOB}>" in said
+    assert dms(slack, DAVE) == []
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "said"),
+    [
+        # The clocks go back in Paris on 25 October 2026: 02:30 happens twice.
+        (
+            ALICE,
+            f"override @erin {PAYMENTS} 2026-10-25 02:30 to 2026-10-25 09:00",
+            f"*{PAYMENTS}*, start: `2026-10-25 02:30` happens twice in Europe/Paris",
+        ),
+        # ... and go forward on 29 March: 02:30 never happens.
+        (
+            ALICE,
+            f"override @erin {PAYMENTS} Fri 18:00 to 2026-03-29 02:30",
+            f"*{PAYMENTS}*, end: `2026-03-29 02:30` never happens in Europe/Paris",
+        ),
+        (
+            ALICE,
+            f"override @erin {PAYMENTS} 03/04/2026 10:00 to Mon 09:00",
+            "could be 2026-03-04 or 2026-04-03",
+        ),
+        (
+            ALICE,
+            f"override @erin {PAYMENTS} Fri 2026-03-14 18:00 to Mon 09:00",
+            "2026-03-14 is a Saturday, not a Friday",
+        ),
+        (
+            ALICE,
+            "override @erin payments Fri 18:00 to Mon 09:00",
+            f"there is no schedule `payments`. The schedules are `{PAYMENTS}`, `tokyo-dba`",
+        ),
+        (
+            ERIN,
+            f"override @bob {PAYMENTS} Fri 18:00 to Mon 09:00",
+            f"*{PAYMENTS}*, person: only the schedule's members and owners may put someone "
+            "else on call",
+        ),
+        (ALICE, f"override @erin {PAYMENTS} Fri 18:00", f"*{PAYMENTS}*, when: say from when"),
+        (
+            ALICE,
+            f"override @erin {PAYMENTS} yesterday 09:00 to today 09:00",
+            f"*{PAYMENTS}*, end: it would end at Wed 11 Mar 09:00 CET, which is past",
+        ),
+        (ALICE, "override @erin", "Schedule: name the schedule"),
+        (ALICE, f"override @warroom {PAYMENTS} now for 1h", "cannot be on call: Slack says"),
+    ],
+)
+async def test_bad_input_is_refused_naming_the_schedule_and_the_field(
+    warroom: Warroom, user: str, text: str, said: str
+) -> None:
+    answer = await oncall(warroom, text, user=user)
+    assert said in answer
+    assert "Usage: `/oncall override [@person] <schedule> <start> to <end>`" in answer
+    assert await stored_overrides(warroom) == []
+    assert dms(warroom.slack, ERIN) == [] and dms(warroom.slack, BOB) == []
+
+
+async def test_an_override_never_rewrites_who_was_on_call(warroom: Warroom) -> None:
+    said = await oncall(warroom, f"override {PAYMENTS} yesterday 09:00 to tomorrow 09:00", BOB)
+    [row] = await stored_overrides(warroom)
+    assert (row.start_at, row.end_at) == (T0, paris(12, 9))
+    assert "It starts now, not at Tue 10 Mar 08:00 UTC" in said
+
+    # Once it is over it stays what happened: it can no longer be cancelled.
+    warroom.clock.now = paris(12, 10)
+    said = await oncall(warroom, f"cancel {row.id}", user=BOB)
+    assert f"override #{row.id} (<@{BOB}>) ended at Thu 12 Mar 08:00 UTC" in said
+    assert [r.cancelled_at for r in await stored_overrides(warroom)] == [None]
+
+
+async def test_the_end_is_read_forward_from_the_start(warroom: Warroom) -> None:
+    # "Mon 09:00 to Fri 18:00 UTC": Monday 16 March, then the Friday after it.
+    await oncall(warroom, f"override @erin {PAYMENTS} Mon 09:00 to Fri 18:00 UTC")
+    [row] = await stored_overrides(warroom)
+    assert (row.start_at, row.end_at) == (paris(16, 9), datetime(2026, 3, 20, 18, tzinfo=UTC))
+
+
+# -- cancelling --------------------------------------------------------------------------------
+async def test_only_the_author_the_person_on_call_or_an_owner_may_cancel(
+    warroom: Warroom,
+) -> None:
+    slack = warroom.slack
+    await oncall(warroom, f"override @erin {PAYMENTS} Fri 18:00 to Mon 09:00")
+    await oncall(warroom, f"override @erin {PAYMENTS} Tue 09:00 to Wed 09:00")
+    await oncall(warroom, f"override @erin {PAYMENTS} Thu 09:00 to Fri 09:00")
+    first, second, third = await stored_overrides(warroom)
+
+    said = await oncall(warroom, f"cancel {first.id}", user=DAVE)
+    assert f"override #{first.id} (<@{ERIN}>, made by <@{ALICE}>) may be cancelled only" in said
+    said = await oncall(warroom, f"cancel {first.id}", user=BOB)  # a member, but not its author
+    assert "may be cancelled only by them or by the schedule's owners" in said
+    assert [row.cancelled_at for row in await stored_overrides(warroom)] == [None] * 3
+
+    said = await oncall(warroom, f"cancel {first.id}", user=ALICE)  # its author
+    assert f"Override #{first.id} of *{PAYMENTS}* is cancelled" in said
+    assert f"<@{ALICE}> cancelled override #{first.id}" in dms(slack, ERIN)[-1].text
+    await oncall(warroom, f"cancel #{second.id}", user=ERIN)  # the person it put on call
+    await oncall(warroom, f"cancel {third.id}", user=OWEN)  # the schedule's owner
+    rows = await stored_overrides(warroom)
+    assert [(row.cancelled_by, row.cancelled_at) for row in rows] == [
+        (ALICE, T0),
+        (ERIN, T0),
+        (OWEN, T0),
+    ]
+    assert await final_user(warroom, paris(14, 12)) == BOB  # the rotation holds again
+
+    said = await oncall(warroom, f"cancel {first.id}", user=ALICE)
+    assert "was cancelled already, by U0ALICE" in said
+    assert "there is no override #99" in await oncall(warroom, "cancel 99")
+    assert "give the override's number" in await oncall(warroom, "cancel soon")
+
+
+# -- swaps -------------------------------------------------------------------------------------
+async def ask(warroom: Warroom, text: str, asker: str, asked: str) -> tuple[str, Message]:
+    """``/oncall swap ...`` as ``asker``: what they saw, and the request ``asked`` got."""
+    slack = warroom.slack
+    before = len(dms(slack, asked))
+    said = await oncall(warroom, text, user=asker)
+    messages = await slack.wait_for(lambda: dms(slack, asked)[before:], timeout=5)
+    return said, messages[-1]
+
+
+async def test_an_accepted_swap_becomes_a_pair_of_overrides(warroom_any_db: Warroom) -> None:
+    warroom, slack = warroom_any_db, warroom_any_db.slack
+    said, request = await ask(warroom, f"swap @bob {PAYMENTS} 2026-03-23", ALICE, BOB)
+    # Alice's week of 23 March (167 hours: the clocks go forward on the 29th) for Bob's next
+    # one, the week of 30 March.
+    assert "Swap #1 asked: <@U0BOB> is asked by DM" in said
+    assert "Mon 23 Mar 01:00 PDT to Mon 30 Mar 00:00 PDT" in said  # Alice's zone
+    assert f"<@{ALICE}> asks you to swap *{PAYMENTS}* shifts" in request.text
+    assert "you take theirs: Mon 23 Mar 08:00 UTC to Mon 30 Mar 07:00 UTC" in request.text
+    assert "they take yours: Mon 30 Mar 07:00 UTC to Mon 06 Apr 07:00 UTC" in request.text
+    actions = [b for b in request.blocks or [] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions[0]["elements"]] == [
+        SwapMessage.ACCEPT,
+        SwapMessage.DECLINE,
+    ]
+    assert await stored_overrides(warroom) == []
+
+    assert await press(warroom, BOB, request, SwapMessage.ACCEPT) == ""
+    bob_takes, alice_takes = await stored_overrides(warroom)
+    [swap] = await stored_swaps(warroom)
+    assert (swap.status, swap.answered_by, swap.answered_at) == ("accepted", BOB, T0)
+    assert (bob_takes.user_id, bob_takes.start_at, bob_takes.end_at) == (
+        BOB,
+        paris(23, 9),
+        paris(30, 9),
+    )
+    assert (alice_takes.user_id, alice_takes.start_at, alice_takes.end_at) == (
+        ALICE,
+        paris(30, 9),
+        paris(6, 9, month=4),
+    )
+    assert {row.kind for row in (bob_takes, alice_takes)} == {"swap"}
+    assert {(row.swap_id, row.created_by) for row in (bob_takes, alice_takes)} == {(1, ALICE)}
+    assert await final_user(warroom, paris(25, 12)) == BOB
+    assert await final_user(warroom, paris(1, 12, month=4)) == ALICE
+
+    # The request now says it was accepted, without its buttons; Alice is told by DM.
+    assert "You accepted" in request.text and f"overrides #{bob_takes.id} and" in request.text
+    assert not [b for b in request.blocks or [] if b["type"] == "actions"]
+    told = dms(slack, ALICE)[-1].text
+    assert f"<@{BOB}> accepted swap #1 of *{PAYMENTS}*" in told
+    assert f"<@{BOB}> is on call Mon 23 Mar 01:00 PDT to Mon 30 Mar 00:00 PDT" in told
+
+    # Alice asks who is on call after the week has turned: the swap shows.
+    warroom.clock.now = paris(24, 12)
+    said = await oncall(warroom, PAYMENTS)
+    assert f"<@{BOB}> until Mon 30 Mar 00:00 PDT, then <@{ALICE}> until Mon 06 Apr" in said
+
+
+async def test_a_declined_swap_changes_nothing_and_the_asker_is_told(warroom: Warroom) -> None:
+    slack = warroom.slack
+    _, request = await ask(warroom, f"swap @carol {PAYMENTS} Mon 23 Mar", ALICE, CAROL)
+    assert await press(warroom, CAROL, request, SwapMessage.DECLINE) == ""
+    [swap] = await stored_swaps(warroom)
+    assert (swap.status, swap.answered_by) == ("declined", CAROL)
+    assert await stored_overrides(warroom) == []
+    assert "You declined" in request.text
+    assert f"<@{CAROL}> declined swap #1" in dms(slack, ALICE)[-1].text
+    assert await final_user(warroom, paris(25, 12)) == ALICE
+
+
+async def test_a_second_press_or_a_press_by_someone_else_changes_nothing(
+    warroom_any_db: Warroom,
+) -> None:
+    warroom = warroom_any_db
+    _, request = await ask(warroom, f"swap @bob {PAYMENTS} 2026-03-23", ALICE, BOB)
+    said = await press(warroom, CAROL, request, SwapMessage.ACCEPT)
+    assert f"Swap #1 asks <@{BOB}>, not you: only they can answer it. Nothing changed." in said
+    assert await stored_overrides(warroom) == []
+
+    await press(warroom, BOB, request, SwapMessage.ACCEPT)
+    # Bob's client still showed the buttons: he presses Decline, then Accept again.
+    for action in (SwapMessage.DECLINE, SwapMessage.ACCEPT):
+        said = await warroom_press_stale(warroom, BOB, request, action)
+        assert "Swap #1 was accepted already, at 2026-03-11 10:00 UTC. Nothing changed." in said
+    assert len(await stored_overrides(warroom)) == 2
+    [swap] = await stored_swaps(warroom)
+    assert (swap.status, swap.answered_by) == ("accepted", BOB)
+
+
+async def warroom_press_stale(
+    warroom: Warroom, user: str, request: Message, action: SwapMessage
+) -> str:
+    """A press on the request as it was first shown (a client that has not seen the edit)."""
+    slack = warroom.slack
+    channel = next(c for c in slack.channels.values() if request in c.messages)
+    before = len(slack.ephemeral_for(user))
+    response = await slack.click_button(
+        channel.id, request.ts, action, user=user, value="1", block_id=SwapMessage.BLOCK
+    )
+    assert response.status == 200
+    await settle(warroom)
+    return seen(slack.ephemeral_for(user)[before:])
+
+
+async def test_two_presses_at_once_make_one_pair_of_overrides(warroom_any_db: Warroom) -> None:
+    warroom, slack = warroom_any_db, warroom_any_db.slack
+    _, request = await ask(warroom, f"swap @bob {PAYMENTS} 2026-03-23", ALICE, BOB)
+    channel = next(c for c in slack.channels.values() if request in c.messages)
+    before = len(slack.ephemeral_for(BOB))
+    presses = [
+        slack.click_button(channel.id, request.ts, action, user=BOB)
+        for action in (SwapMessage.ACCEPT, SwapMessage.ACCEPT, SwapMessage.DECLINE)
+    ]
+    assert [r.status for r in await asyncio.gather(*presses)] == [200, 200, 200]
+    await settle(warroom)
+    assert len(await stored_overrides(warroom)) in (0, 2)  # accepted (2) or declined (0)
+    [swap] = await stored_swaps(warroom)
+    told = [m.text for m in slack.ephemeral_for(BOB)[before:]]
+    assert len(told) == 2 and all("was " in text and "Nothing changed" in text for text in told)
+    assert len(await stored_overrides(warroom)) == (2 if swap.status == "accepted" else 0)
+    assert len(dms(slack, ALICE)) == 1  # Alice is told the answer once
+
+
+async def test_someone_with_no_shift_of_their_own_is_asked_to_cover(warroom: Warroom) -> None:
+    said, request = await ask(warroom, f"swap @erin {PAYMENTS} today", BOB, ERIN)
+    assert "one-sided cover" in said and "one-sided cover" in request.text
+    # Bob's week is under way: what is left of it, from now.
+    assert "you take theirs: Wed 11 Mar 06:00 EDT to Mon 16 Mar 04:00 EDT" in request.text
+    await press(warroom, ERIN, request, SwapMessage.ACCEPT)
+    [row] = await stored_overrides(warroom)
+    assert (row.user_id, row.start_at, row.end_at) == (ERIN, T0, paris(16, 9))
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (f"swap {PAYMENTS} 2026-03-23", "Person: name the person with an @-mention"),
+        (f"swap @bob {PAYMENTS}", f"*{PAYMENTS}*, shift date: say the date of your shift"),
+        (f"swap @alice {PAYMENTS} 2026-03-23", "swap with someone else"),
+        (
+            f"swap @bob {PAYMENTS} 2026-03-17",
+            f"*{PAYMENTS}*, shift date: you are not on call on Tue 17 Mar 2026",
+        ),
+        (f"swap @bob {PAYMENTS} someday", f"*{PAYMENTS}*, shift date: I could not read"),
+    ],
+)
+async def test_a_swap_that_cannot_be_asked_is_refused(
+    warroom: Warroom, text: str, said: str
+) -> None:
+    answer = await oncall(warroom, text)
+    assert said in answer and "Usage: `/oncall swap @person <schedule> <shift date>`" in answer
+    assert await stored_swaps(warroom) == [] and dms(warroom.slack, BOB) == []
+
+
+# -- help --------------------------------------------------------------------------------------
+async def test_help_lists_the_table_that_routes(warroom: Warroom) -> None:
+    said = await oncall(warroom, "help")
+    assert said.startswith("*`/oncall` commands*")
+    listed = [line for line in said.splitlines() if line.startswith("• `/oncall ")]
+    assert listed == [f"• `/oncall {sub.usage}`: {sub.summary}" for sub in SUBCOMMANDS]
+    assert "• `/oncall` with no text says who is on call now and next" in said
