@@ -3,9 +3,10 @@ next two weeks with its overrides, which signed-in people add and cancel there
 (``/oncall/<schedule>``).
 
 Times are shown in the viewer's zone, chosen with ``?tz=`` as on the status page (by default
-the list's in ``WARROOM_TIMEZONE``, a schedule's in its own zone). Overrides are checked as
-from Slack: the record's refusals (``add_override``), and who may put whom on call
-(``bot.record.oncall.rights``); a refusal is the page again with the message, never a 5xx.
+the list's in ``WARROOM_TIMEZONE``, a schedule's in its own zone). Overrides are added and
+cancelled through ``/oncall``'s own flows (``bot.flows.oncall.overrides``): the same checks,
+the same rule of who may (``bot.record.oncall.rights``), the same DM to the person; a refusal
+is the page again with a sentence naming the schedule and the field, never a 5xx.
 """
 
 from __future__ import annotations
@@ -14,29 +15,25 @@ import logging
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from bot.basics.numbers import parse_bounded_int
-from bot.record.moments import MomentRefused, parse_moment
+from bot.flows.oncall.common import OncallRefused, read_time, require_person
+from bot.flows.oncall.overrides import cancel_kept, check_put_on_call, keep_override
 from bot.record.oncall.current import on_call_now, overrides_around
 from bot.record.oncall.engine import LATEST, displaced
-from bot.record.oncall.overrides import (
-    OverrideRefused,
-    add_override,
-    as_override,
-    cancel_override,
-    override_history,
-)
-from bot.record.oncall.rights import may_cancel, may_put_on_call, members
+from bot.record.oncall.overrides import as_override, override_history
+from bot.record.oncall.rights import may_cancel, members
 from bot.record.oncall.schedules import Schedule
 from bot.record.policies import USER_ID
 from bot.store.db import session_scope
-from bot.store.models import OncallOverride
+from bot.store.models import OncallOverride, OncallSwap
 from bot.web.auth import check_csrf, csrf_token, page_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.oncall_charts import timeline
@@ -102,53 +99,40 @@ async def schedule_page(request: web.Request) -> web.Response:
 
 
 async def add_override_form(request: web.Request) -> web.Response:
-    """POST /oncall/<schedule>/overrides: put someone (by default the viewer) on call."""
+    """POST /oncall/<schedule>/overrides: put someone (by default the viewer) on call, through
+    ``/oncall override``'s flow: the same checks, and the same DM to the person."""
     web_, viewer, csrf, form = await _posted(request)
     schedule = schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
     fields = {key: _text(form.get(key)) for key in ("user", "start", "end", "tz")}
     zone, unknown = viewer_zone(fields["tz"] or None, schedule.timezone)
-    shown = _Shown(zone=zone, unknown_zone=None, form=fields)
-    now = web_.services.clock()
+    services, now = web_.services, web_.services.clock()
     try:
         if unknown is not None:
-            raise OverrideRefused(
-                f"schedule {schedule.name!r}: override zone: there is no time zone called "
-                f"{unknown!r}; name one like Europe/Paris or America/New_York"
-            )
+            raise OncallRefused("zone", schedule=schedule.name, field="zone", text=unknown)
         user = _who(schedule, viewer, fields["user"])
-        start = _moment(web_, schedule, "start", fields["start"], zone, now)
-        end = _moment(web_, schedule, "end", fields["end"], zone, now)
-        if end <= now and start < end:
-            raise OverrideRefused(
-                f"schedule {schedule.name!r}: override end: {fields['end']!r} has passed "
-                "already; an override is for now or later"
-            )
-        # Who was on call is history (escalations reached them): an override starts now at
-        # the earliest, as from Slack.
-        async with session_scope(web_.services.engine) as session:
-            override, _ = await add_override(
-                session,
-                schedule=schedule,
-                user=user,
-                start=max(start, now),
-                end=end,
-                created_by=viewer.author,
-                created_at=now,
-            )
-            await session.commit()
-    except OverrideRefused as refusal:
-        shown = _Shown(zone=zone, unknown_zone=None, form=fields, error=str(refusal))
+        if viewer.user_id:
+            await check_put_on_call(services, schedule, by=viewer.user_id, user=user)
+        else:  # sign-in off: whoever runs warroom, on this machine, whom the rule does not bind
+            await require_person(services, schedule, user, "person")
+        start = read_time(schedule, fields["start"], field="start", now=now, after=now, zone=zone)
+        end = read_time(schedule, fields["end"], field="end", now=now, after=start, zone=zone)
+        override, _ = await keep_override(
+            services, schedule, by=viewer.author, user=user, start=start, end=end
+        )
+    except OncallRefused as refusal:
+        shown = _Shown(zone=zone, unknown_zone=None, form=fields, refusal=refusal)
         return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
     log.info("on call %s: override %s added by %s", schedule.name, override.id, viewer.author)
-    web_.services.wake_jobs()  # the handoffs and notices it planned again
+    services.wake_jobs()  # the handoffs and notices it planned again
     query = urllib.parse.urlencode({"added": override.id, "tz": zone})
     raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
 
 
 async def cancel_override_form(request: web.Request) -> web.Response:
-    """POST /oncall/<schedule>/overrides/<id>/cancel: cancel an override (its row stays)."""
+    """POST /oncall/<schedule>/overrides/<id>/cancel: cancel an override (its row stays),
+    through ``/oncall cancel``'s flow."""
     web_, viewer, csrf, form = await _posted(request)
     schedule = schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
@@ -157,24 +141,20 @@ async def cancel_override_form(request: web.Request) -> web.Response:
     wanted = request.match_info["override"]
     number = parse_bounded_int(wanted, 1, MAX_OVERRIDE_ID)
     try:
-        async with session_scope(web_.services.engine) as session:
-            row = await session.get(OncallOverride, number) if number else None
-            if row is None or row.schedule != schedule.name:
-                raise OverrideRefused(
-                    f"schedule {schedule.name!r}: override {wanted[:20]!r}: this schedule has "
-                    "no such override"
-                )
-            if not _may_cancel(schedule, viewer, row):
-                raise OverrideRefused(
-                    f"schedule {schedule.name!r}: override {row.id}: only whoever made it, the "
-                    "person it puts on call, and the schedule's owners may cancel it"
-                )
-            await cancel_override(
-                session, override_id=row.id or 0, by=viewer.author, at=web_.services.clock()
+        if number is None:
+            raise OncallRefused(
+                "override_id", schedule=schedule.name, field="override id", text=wanted[:20]
             )
-            await session.commit()
-    except OverrideRefused as refusal:
-        shown = _Shown(zone=zone, unknown_zone=None, error=str(refusal))
+        await cancel_kept(
+            web_.services,
+            by=viewer.author,
+            override_id=number,
+            zone=zone,
+            schedule=schedule.name,
+            operator=viewer.user_id is None,
+        )
+    except OncallRefused as refusal:
+        shown = _Shown(zone=zone, unknown_zone=None, refusal=refusal)
         return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
     log.info("on call %s: override %s cancelled by %s", schedule.name, number, viewer.author)
     web_.services.wake_jobs()
@@ -201,7 +181,7 @@ class _Shown:
     unknown_zone: str | None
     added: int | None = None
     cancelled: int | None = None
-    error: str | None = None
+    refusal: OncallRefused | None = None
     form: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -221,10 +201,16 @@ async def _render_schedule(
         history = await override_history(
             session, schedule=schedule.name, start=now - timedelta(days=HISTORY_DAYS), end=LATEST
         )
+        swaps = {
+            row.swap_id: await session.get(OncallSwap, row.swap_id)
+            for row in history
+            if row.swap_id is not None
+        }
     first_day = now.astimezone(ZoneInfo(shown.zone)).date()
     board = on_call_now([schedule], overrides, now)[0]
     people = people_of([schedule], [board.current, *([board.next] if board.next else [])])
     people |= {name for row in history for name in _people_of_row(row)}
+    people |= _people_of_refusal(shown.refusal)
     if viewer.user_id:
         people.add(viewer.user_id)
     names = await names_of(web_, people)
@@ -257,11 +243,11 @@ async def _render_schedule(
         now=now,
         zone=shown.zone,
         unknown_zone=shown.unknown_zone,
-        error=shown.error,
+        refusal=_refusal_words(web_, shown.refusal, names, shown.zone),
         form=shown.form,
         default_user=viewer.user_id or "",
         looks_after=_looks_after(schedule, viewer),
-        may_cancel=lambda row: _may_cancel(schedule, viewer, row),
+        may_cancel=lambda row: _may_cancel(schedule, viewer, row, swaps.get(row.swap_id)),
     )
 
 
@@ -269,10 +255,32 @@ def _people_of_row(row: OncallOverride) -> list[str]:
     return [user for user in (row.user_id, row.created_by, row.cancelled_by) if user]
 
 
-def _may_cancel(schedule: Schedule, viewer: Viewer, row: OncallOverride) -> bool:
+def _people_of_refusal(refusal: OncallRefused | None) -> set[str]:
+    if refusal is None:
+        return set()
+    override = refusal.context.get("override")
+    found = [refusal.context.get("user")]
+    if isinstance(override, OncallOverride):
+        found += [override.user_id, override.created_by]
+    return {user for user in found if isinstance(user, str) and user}
+
+
+def _refusal_words(
+    web_: WebContext, refusal: OncallRefused | None, names: Mapping[str, str], zone: str
+) -> Markup | None:
+    """Why the form was refused, as the page says it (an HTML fragment)."""
+    if refusal is None:
+        return None
+    context = {**refusal.context, "names": names, "page_zone": zone}
+    return Markup(web_.services.renderer.render("web/_oncall_refused.html.j2", **context))
+
+
+def _may_cancel(
+    schedule: Schedule, viewer: Viewer, row: OncallOverride, swap: OncallSwap | None
+) -> bool:
     """Whether the viewer may cancel ``row`` (with sign-in off, anyone on this machine)."""
     if viewer.user_id:
-        return may_cancel(schedule, row, by=viewer.user_id)
+        return may_cancel(schedule, row, by=viewer.user_id, swap=swap)
     return viewer.sees_everything
 
 
@@ -285,36 +293,11 @@ def _looks_after(schedule: Schedule, viewer: Viewer) -> bool:
 
 def _who(schedule: Schedule, viewer: Viewer, typed: str) -> str:
     """The person the override puts on call: the one typed (``U…``, ``@U…``), else the
-    viewer; refused when the viewer may not put them on call."""
+    viewer."""
     user = typed.strip().removeprefix("@").upper() or (viewer.user_id or "")
-    if not user:
-        raise OverrideRefused(
-            f"schedule {schedule.name!r}: override user: say who goes on call (a Slack user "
-            "id like U024BE7LH)"
-        )
     if not USER_ID.match(user):
-        raise OverrideRefused(
-            f"schedule {schedule.name!r}: override user: {typed[:40]!r} is not a Slack user id "
-            "(U… or W…)"
-        )
-    if viewer.user_id and not may_put_on_call(schedule, by=viewer.user_id, user=user):
-        raise OverrideRefused(
-            f"schedule {schedule.name!r}: override user: only the schedule's members and "
-            "owners may put someone else on call; you may take the shift yourself"
-        )
+        raise OncallRefused("person", schedule=schedule.name, field="person", text=typed[:40])
     return user
-
-
-def _moment(
-    web_: WebContext, schedule: Schedule, name: str, typed: str, zone: str, now: datetime
-) -> datetime:
-    """A start or end typed as for ``/oncall override``, read in ``zone``."""
-    try:
-        return parse_moment(typed, zone=zone, now=now, future_ok=True)
-    except MomentRefused as refusal:
-        text = web_.services.renderer.render_plain(refusal.template, **refusal.context)
-        why = text.strip().removeprefix(":warning:").strip().replace("`", "'")
-        raise OverrideRefused(f"schedule {schedule.name!r}: override {name}: {why}") from None
 
 
 def _text(value: object) -> str:
