@@ -14,7 +14,7 @@ from aiohttp import web
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
-from bot.record.oncall.current import OnCallNow
+from bot.flows.oncall.who import OnCall
 from bot.record.oncall.engine import EARLIEST, LATEST, Shift, final_shifts
 from bot.record.oncall.overrides import overrides_between
 from bot.store.db import session_scope
@@ -103,11 +103,11 @@ def _shift(shift: Shift, names: dict[str, str]) -> OncallShiftPublic:
     )
 
 
-def _now(entry: OnCallNow, names: dict[str, str]) -> OncallNowPublic:
+def _now(entry: OnCall, names: dict[str, str]) -> OncallNowPublic:
     return OncallNowPublic(
         schedule=entry.schedule.name,
         timezone=entry.schedule.timezone,
-        current=_shift(entry.current, names),
+        current=_shift(entry.now, names),
         next=_shift(entry.next, names) if entry.next else None,
         url=f"/oncall/{entry.schedule.name}",
     )
@@ -119,7 +119,7 @@ async def list_oncall(request: web.Request) -> web.Response:
     viewer = api_caller(request)
     now = web_.services.clock()
     board = await now_on_call(web_, schedules_for(web_, viewer), now)
-    shifts = [s for entry in board for s in (entry.current, entry.next) if s is not None]
+    shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]
     names = await names_of(web_, people_of((), shifts))
     return json_answer(OncallListPublic(at=now, items=[_now(entry, names) for entry in board]))
 

@@ -24,9 +24,9 @@ from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from bot.basics.numbers import parse_bounded_int
-from bot.flows.oncall.common import OncallRefused, read_time, require_person
+from bot.flows.oncall.common import OncallRefused, overrides_around, read_time, require_person
 from bot.flows.oncall.overrides import cancel_kept, check_put_on_call, keep_override
-from bot.record.oncall.current import on_call_now, overrides_around
+from bot.flows.oncall.who import on_call
 from bot.record.oncall.engine import LATEST, displaced
 from bot.record.oncall.overrides import as_override, override_history
 from bot.record.oncall.rights import may_cancel, members
@@ -66,7 +66,7 @@ async def oncall_list(request: web.Request) -> web.Response:
     zone, unknown = viewer_zone(request.query.get("tz"), web_.settings.timezone)
     schedules = schedules_for(web_, viewer)
     board = await now_on_call(web_, schedules, web_.services.clock())
-    shifts = [s for entry in board for s in (entry.current, entry.next) if s is not None]
+    shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]
     return render_page(
         request,
         "web/oncall_list.html.j2",
@@ -197,7 +197,7 @@ async def _render_schedule(
 ) -> web.Response:
     now = web_.services.clock()
     async with session_scope(web_.services.engine) as session:
-        overrides = await overrides_around(session, now, schedule=schedule.name)
+        overrides = await overrides_around(session, now)
         history = await override_history(
             session, schedule=schedule.name, start=now - timedelta(days=HISTORY_DAYS), end=LATEST
         )
@@ -207,8 +207,8 @@ async def _render_schedule(
             if row.swap_id is not None
         }
     first_day = now.astimezone(ZoneInfo(shown.zone)).date()
-    board = on_call_now([schedule], overrides, now)[0]
-    people = people_of([schedule], [board.current, *([board.next] if board.next else [])])
+    board = on_call(schedule, overrides, now)
+    people = people_of([schedule], [board.now, *([board.next] if board.next else [])])
     people |= {name for row in history for name in _people_of_row(row)}
     people |= _people_of_refusal(shown.refusal)
     if viewer.user_id:

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.record.oncall.current import OnCallNow, on_call_now, overrides_around
+from bot.flows.oncall.common import overrides_around
+from bot.flows.oncall.who import OnCall, on_call
 from bot.record.oncall.engine import Shift
 from bot.record.oncall.hours import ScheduleHours, hours_on_call
 from bot.record.oncall.overrides import overrides_between
@@ -56,13 +57,13 @@ async def names_of(web_: WebContext, people: Iterable[str]) -> dict[str, str]:
 
 async def now_on_call(
     web_: WebContext, schedules: Sequence[Schedule], at: datetime
-) -> list[OnCallNow]:
+) -> list[OnCall]:
     """Who is on call at ``at`` and next, for each of ``schedules``."""
     if not schedules:
         return []
     async with session_scope(web_.services.engine) as session:
         overrides = await overrides_around(session, at)
-    return on_call_now(schedules, overrides, at)
+    return [on_call(schedule, overrides, at) for schedule in schedules]
 
 
 @dataclass(frozen=True)

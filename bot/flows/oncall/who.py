@@ -33,7 +33,7 @@ async def who_is_on_call(
     now = services.clock()
     async with session_scope(services.engine) as session:
         overrides = await overrides_around(session, now)
-    rows = [_on_call(schedule, overrides, now) for schedule in schedules]
+    rows = [on_call(schedule, overrides, now) for schedule in schedules]
     return services.renderer.render("messages/oncall/who.j2", rows=rows, zone=zone, now=now)
 
 
@@ -50,7 +50,8 @@ def _asked_about(services: Services, name: str | None, named_as_subcommand: bool
         raise
 
 
-def _on_call(schedule: Schedule, overrides: Sequence[Override], now: datetime) -> OnCall:
+def on_call(schedule: Schedule, overrides: Sequence[Override], now: datetime) -> OnCall:
+    """The schedule's shift at ``now`` and the next one (for /oncall and the web view)."""
     return OnCall(
         schedule, on_call_at(schedule, overrides, now), next_shift(schedule, overrides, now)
     )
