@@ -20,6 +20,12 @@ from bot.basics.durations import parse_duration
 from bot.basics.render import Renderer, postmortem_template
 from bot.basics.trackers import NO_TRACKERS, TrackerSettings, TrackerSpecError, parse_target
 from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
+from bot.record.incident_types import (
+    NO_TYPES,
+    IncidentTypes,
+    IncidentTypesError,
+    load_incident_types,
+)
 from bot.record.oncall.schedules import NO_SCHEDULES, ScheduleError, Schedules, load_schedules
 from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
 from bot.store.models import SEVERITIES
@@ -110,6 +116,8 @@ class Settings:
     escalation_policies: Policies = NO_POLICIES
     # On-call schedules (WARROOM_ONCALL_SCHEDULES): bot/record/oncall/schedules.py.
     oncall_schedules: Schedules = NO_SCHEDULES
+    # Incident types and custom fields (WARROOM_INCIDENT_TYPES): bot/record/incident_types.py.
+    incident_types: IncidentTypes = NO_TYPES
     # Routing keys of the policies' PagerDuty targets, by the variable each is read from.
     pager_keys: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
@@ -175,6 +183,7 @@ class Settings:
             roles=_roles(environ.get("WARROOM_ROLES")),
             escalation_policies=policies,
             oncall_schedules=_schedules(environ.get("WARROOM_ONCALL_SCHEDULES")),
+            incident_types=_incident_types(environ.get("WARROOM_INCIDENT_TYPES")),
             pager_keys=MappingProxyType(
                 {name: Secret(environ.get(name, "")) for name in policies.routing_key_envs()}
             ),
@@ -265,6 +274,7 @@ class Settings:
             )
         if self.alert_max_body_bytes <= 0:
             problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
+        problems.extend(self._type_problems())
         problems.extend(self._web_problems())
         problems.extend(self._oncall_problems())
         problems.extend(self.trackers.problems())
@@ -274,6 +284,26 @@ class Settings:
             problems.append("PORT: must be between 1 and 65535")
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+    def _type_problems(self) -> list[str]:
+        """What the types file and the alert routes name that the other settings lack."""
+        renderer = Renderer(self.templates_dir)
+        styles = renderer.postmortem_choices().get(self.language, [])
+        problems = [
+            f"WARROOM_INCIDENT_TYPES: {problem}"
+            for problem in self.incident_types.problems_with(
+                policies=list(self.escalation_policies.by_name),
+                roles=self.roles,
+                styles=styles,
+            )
+        ]
+        for route in (*self.alert_routes.routes, self.alert_routes.default):
+            if route.incident_type and self.incident_types.get(route.incident_type) is None:
+                problems.append(
+                    f"WARROOM_ALERT_ROUTES: route {route.name!r}: no incident type "
+                    f"{route.incident_type!r} in WARROOM_INCIDENT_TYPES"
+                )
+        return problems
 
     def _web_problems(self) -> list[str]:
         problems = []
@@ -412,6 +442,17 @@ def _schedules(raw: str | None) -> Schedules:
     except ScheduleError as error:
         problems = "\n  ".join(error.problems)
         raise ConfigError(f"WARROOM_ONCALL_SCHEDULES: {raw}:\n  {problems}") from None
+
+
+def _incident_types(raw: str | None) -> IncidentTypes:
+    """The types file, every problem in it named (not only the first)."""
+    if not raw:
+        return NO_TYPES
+    try:
+        return load_incident_types(Path(raw).expanduser())
+    except IncidentTypesError as error:
+        problems = "\n  ".join(error.problems)
+        raise ConfigError(f"WARROOM_INCIDENT_TYPES: {raw}:\n  {problems}") from None
 
 
 def _routes(raw: str | None) -> Routes:

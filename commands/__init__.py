@@ -12,11 +12,22 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.basics.slack_ids import DeclareModal, EscalationMessage, FollowUpMessage
+from bot.basics.slack_ids import (
+    DeclareModal,
+    EscalationMessage,
+    FieldsModal,
+    FollowUpMessage,
+    HeaderMessage,
+)
 from commands import oncall
 from commands.ack import handle_acknowledge_button
 from commands.action import handle_file_button
-from commands.modal import handle_declare_submission
+from commands.field_forms import (
+    handle_edit_fields_button,
+    handle_edit_fields_submission,
+    handle_resolve_submission,
+)
+from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.router import handle_incident_command
 
 
@@ -24,6 +35,10 @@ def register(app: AsyncApp) -> None:
     """Attach the ``/incident`` and ``/oncall`` listeners to the Bolt app."""
     app.command("/incident")(handle_incident_command)
     app.view(DeclareModal.CALLBACK)(handle_declare_submission)
+    app.action(DeclareModal.TYPE)(handle_type_chosen)
+    app.view(FieldsModal.EDIT_CALLBACK)(handle_edit_fields_submission)
+    app.view(FieldsModal.RESOLVE_CALLBACK)(handle_resolve_submission)
+    app.action(HeaderMessage.EDIT_FIELDS)(handle_edit_fields_button)
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_acknowledge_button)
     app.action(FollowUpMessage.FILE)(handle_file_button)
     oncall.register(app)

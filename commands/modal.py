@@ -1,39 +1,81 @@
-"""``/incident`` with no text: a modal asking for title, severity and description."""
+"""``/incident`` with no text: a modal asking for title, type, severity, description, the
+custom fields the type asks and visibility.
+
+With incident types configured, the type select dispatches its choice (``dispatch_action``):
+the form is updated at once (``views.update``) to ask that type's fields, with the type's
+severity and privacy chosen, keeping what was typed so far. Fields required at declaration
+are required inputs; fields asked later are optional here.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import BotError
-from bot.basics.slack_ids import DeclareModal, input_state
-from bot.basics.slack_text import SlackText
-from bot.clients.slack_errors import SlackGone
+from bot.basics.slack_ids import DeclareModal, field_input, input_state
+from bot.basics.slack_text import SlackText, to_plain
+from bot.clients.slack_errors import SlackFailure, SlackGone
 from bot.flows.declare import Declaration
 from bot.flows.replies import declare_in_background
+from bot.record.incident_types import TEXT_VALUE_MAX
 from bot.services import Services
 from bot.store.models import SEVERITIES
 from commands.base import CommandRequest
-from commands.start import TITLE_MAX
+from commands.forms import read_fields
 
+TITLE_MAX = 200
 _NO_FORM = (
     "Slack could not open the form in time. Run `/incident` again, "
     "or declare directly with `/incident start <title>`."
 )
 
 
-async def open_declare_modal(request: CommandRequest, services: Services) -> None:
+@dataclass(frozen=True)
+class DeclareForm:
+    """What the declare form shows: empty, or filled from a command or an earlier choice."""
+
+    title: str = ""
+    description: str = ""
+    severity: str | None = None
+    incident_type: str | None = None
+    private: bool = False
+
+
+def declare_view(services: Services, form: DeclareForm, metadata: str) -> dict[str, Any]:
+    """The declare modal for ``form``: the chosen type's fields and defaults."""
+    types = services.settings.incident_types
+    kind = types.get(form.incident_type)
+    return dict(
+        services.renderer.render_json(
+            "views/declare_modal.json.j2",
+            severities=SEVERITIES,
+            default_severity=form.severity
+            or (kind.severity if kind else None)
+            or services.settings.default_severity,
+            private_metadata=metadata,
+            title_max=TITLE_MAX,
+            text_max=TEXT_VALUE_MAX,
+            title=form.title,
+            description=form.description,
+            types=list(types.types.values()),
+            chosen_type=kind,
+            fields=types.asked_by(kind.name if kind else None),
+            required={f.name for f in types.required(kind.name if kind else None, "declare")},
+            private=form.private or bool(kind and kind.private),
+        )
+    )
+
+
+async def open_declare_modal(
+    request: CommandRequest, services: Services, form: DeclareForm | None = None
+) -> None:
     """Open the declare modal; the origin travels in private_metadata for the reply."""
     metadata = json.dumps({"channel_id": request.channel_id, "response_url": request.response_url})
-    view = services.renderer.render_json(
-        "views/declare_modal.json.j2",
-        severities=SEVERITIES,
-        default_severity=services.settings.default_severity,
-        private_metadata=metadata,
-        title_max=TITLE_MAX,
-    )
+    view = declare_view(services, form or DeclareForm(), metadata)
     if not request.trigger_id:
         raise BotError(_NO_FORM)
     try:
@@ -44,20 +86,47 @@ async def open_declare_modal(request: CommandRequest, services: Services) -> Non
     return None
 
 
-def _submitted(view: dict[str, Any]) -> tuple[str, str, str, bool]:
-    values = view.get("state", {}).get("values", {})
+def _form_of(values: dict[str, Any]) -> DeclareForm:
+    """What the form holds now (a plain_text_input's value is what was typed: plain)."""
     title = str(input_state(values, DeclareModal.TITLE).get("value") or "").strip()
     chosen = input_state(values, DeclareModal.SEVERITY).get("selected_option") or {}
+    kind = input_state(values, DeclareModal.TYPE).get("selected_option") or {}
     description = str(input_state(values, DeclareModal.DESCRIPTION).get("value") or "").strip()
     ticked = input_state(values, DeclareModal.VISIBILITY).get("selected_options") or []
-    private = any(isinstance(o, dict) and o.get("value") == "private" for o in ticked)
-    # A modal's input is what the person typed, not Slack text: encoded once, here.
-    return (
-        SlackText.from_plain(" ".join(title.split())),
-        str(chosen.get("value") or ""),
-        SlackText.from_plain(description),
-        private,
+    return DeclareForm(
+        title=" ".join(title.split()),
+        description=description,
+        severity=str(chosen.get("value") or "") or None,
+        incident_type=str(kind.get("value") or "") or None,
+        private=any(isinstance(o, dict) and o.get("value") == "private" for o in ticked),
     )
+
+
+async def handle_type_chosen(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """A type was chosen in the declare form: show its fields and defaults."""
+    await ack()
+    services: Services = context["services"]
+    view = body.get("view") or {}
+    values = (view.get("state") or {}).get("values") or {}
+    form = _form_of(values)
+    kind = services.settings.incident_types.get(form.incident_type)
+    # The type's own severity replaces the one shown; privacy is only ever added.
+    form = DeclareForm(
+        title=form.title,
+        description=form.description,
+        severity=(kind.severity if kind else None) or form.severity,
+        incident_type=form.incident_type,
+        private=form.private,
+    )
+    updated = declare_view(services, form, str(view.get("private_metadata") or ""))
+    try:
+        await services.slack.update_view(
+            str(view.get("id") or ""), updated, str(view.get("hash") or "")
+        )
+    except SlackFailure:
+        # The form changed again meanwhile (hash_conflict) or was closed: the later choice
+        # updates it, and submitting still checks the chosen type's fields.
+        return
 
 
 async def handle_declare_submission(
@@ -65,21 +134,44 @@ async def handle_declare_submission(
 ) -> None:
     """Declare the incident described in the submitted modal."""
     services: Services = context["services"]
-    title, severity, description, private = _submitted(view)
-    if not title:
-        await ack(
-            response_action="errors", errors={DeclareModal.TITLE: "Give the incident a title."}
-        )
+    values = (view.get("state") or {}).get("values") or {}
+    form = _form_of(values)
+    types = services.settings.incident_types
+    kind = types.get(form.incident_type)
+    type_name = kind.name if kind else None
+    required = {f.name for f in types.required(type_name, "declare")}
+    answers, errors = read_fields(values, types.asked_by(type_name), required)
+    # A required field the form did not show (the type changed and the update was lost).
+    for field in types.missing(type_name, answers, "declare"):
+        if field_input(field.name) not in values:
+            errors.setdefault(
+                DeclareModal.TYPE, f"{type_name} asks for {field.label}: choose it again."
+            )
+    if not form.title:
+        errors[DeclareModal.TITLE] = "Give the incident a title."
+    if errors:
+        await ack(response_action="errors", errors=errors)
         return
     await ack()
     metadata = json.loads(view.get("private_metadata") or "{}")
     declaration = Declaration(
         team_id=str(body.get("team", {}).get("id") or view.get("team_id") or ""),
-        title=title,
+        # A modal's input is what the person typed, not Slack text: encoded once, here.
+        title=SlackText.from_plain(form.title),
         declared_by=str(body.get("user", {}).get("id", "")),
-        severity=severity if severity in SEVERITIES else services.settings.default_severity,
-        description=description,
-        private=private,
+        severity=form.severity if form.severity in SEVERITIES else None,
+        description=SlackText.from_plain(form.description),
+        private=form.private,
+        incident_type=type_name,
+        fields={name: value for name, value in answers.items() if value is not None},
     )
-
     declare_in_background(services, declaration, str(metadata.get("response_url", "")))
+
+
+def form_from_command(
+    title: str, severity: str | None, incident_type: str | None, private: bool
+) -> DeclareForm:
+    """The declare form filled from ``/incident start`` (its title was Slack text)."""
+    return DeclareForm(
+        title=to_plain(title), severity=severity, incident_type=incident_type, private=private
+    )

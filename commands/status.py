@@ -7,6 +7,7 @@ from bot.flows.changes import change_status
 from bot.services import Services
 from bot.store.models import Status
 from commands.base import CommandRequest, Subcommand
+from commands.resolve import resolve_or_ask
 
 
 def parse_status(args: str) -> Status:
@@ -16,13 +17,16 @@ def parse_status(args: str) -> Status:
         raise UsageError(f"Say one of: {', '.join(s.value for s in Status)}.") from None
 
 
-async def status(request: CommandRequest, services: Services) -> None:
+async def status(request: CommandRequest, services: Services) -> str | None:
+    if parse_status(request.args) == Status.RESOLVED:
+        return await resolve_or_ask(request, services, "")
     await change_status(
         services,
         channel_id=request.channel_id,
         by=request.user_id,
         status=parse_status(request.args),
     )
+    return None
 
 
 SUBCOMMAND = Subcommand(

@@ -15,12 +15,14 @@ from commands import (
     public,
     resolve,
     role,
+    set,
     sev,
     start,
     status,
     time,
     timeline,
     timezone,
+    type,
     update,
 )
 from commands.base import Subcommand
@@ -28,6 +30,8 @@ from commands.base import Subcommand
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     start.SUBCOMMAND,
     sev.SUBCOMMAND,
+    type.SUBCOMMAND,
+    set.SUBCOMMAND,
     status.SUBCOMMAND,
     lead.SUBCOMMAND,
     role.SUBCOMMAND,

@@ -110,6 +110,22 @@ def view_problems(view: Any) -> list[str]:
     return checker.problems
 
 
+def home_view_problems(view: Any) -> list[str]:
+    """Problems Slack reports for the `view` of views.publish, pointers from `/view`: a Home
+    tab view (https://docs.slack.dev/reference/views/home-tab-views: `type` home, `blocks` at
+    most 100, `private_metadata` at most 3000 characters, `callback_id` at most 255), its
+    blocks held to the rules of every view. views.publish "Create[s] or update[s] the view that
+    comprises an app's Home tab" (https://docs.slack.dev/reference/methods/views.publish): a
+    modal is refused there."""
+    problems = view_problems(view)
+    if problems or not isinstance(view, dict) or view.get("type") == "home":
+        return problems
+    return [
+        _line("failed to match all allowed schemas", "/view"),
+        _line("must be one of: home", "/view/type"),
+    ]
+
+
 def truncate_text(text: str) -> tuple[str, bool]:
     """`text` as Slack stores it (at most 40,000 characters) and whether it was cut.
 
@@ -160,6 +176,7 @@ _SECTION_ACCESSORIES = {
     "button",
     "static_select",
     "multi_static_select",
+    "users_select",
     "checkboxes",
     "radio_buttons",
     "image",
@@ -168,13 +185,16 @@ _ACTIONS_ELEMENTS = {
     "button",
     "static_select",
     "multi_static_select",
+    "users_select",
     "checkboxes",
     "radio_buttons",
 }
 _INPUT_ELEMENTS = {
     "plain_text_input",
+    "number_input",
     "static_select",
     "multi_static_select",
+    "users_select",
     "checkboxes",
     "radio_buttons",
 }
@@ -409,6 +429,8 @@ class _Checker:
             "checkboxes": self.checkboxes,
             "radio_buttons": self.radio_buttons,
             "plain_text_input": self.plain_text_input,
+            "number_input": self.number_input,
+            "users_select": self.users_select,
             "image": self.image_element,
         }
         checks[kind](value, pointer)
@@ -487,6 +509,62 @@ class _Checker:
         self.initial(element, pointer, self.options(element, pointer, 10, mrkdwn=True))
         self.boolean(element, "focus_on_load", pointer)
         self.confirm(element, pointer)
+
+    def number_input(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/number-input-element:
+        `is_decimal_allowed` required; `initial_value`, `min_value` and `max_value` are
+        strings ("cannot be greater than max_value"); `placeholder` at most 150 characters;
+        input blocks of modals only. A whole-number input given a decimal is refused."""
+        fields = (
+            "type",
+            "is_decimal_allowed",
+            "action_id",
+            "initial_value",
+            "min_value",
+            "max_value",
+            "dispatch_action_config",
+            "focus_on_load",
+            "placeholder",
+        )
+        self.object(element, pointer, allowed=fields, required=("is_decimal_allowed",))
+        self.action_id(element, pointer)
+        self.boolean(element, "is_decimal_allowed", pointer)
+        self.boolean(element, "focus_on_load", pointer)
+        numbers = {}
+        for key in ("initial_value", "min_value", "max_value"):
+            if key not in element:
+                continue
+            raw = element[key]
+            try:
+                numbers[key] = float(raw) if isinstance(raw, str) else None
+            except ValueError:
+                numbers[key] = None
+            if numbers[key] is None:
+                self.fail(f"{pointer}/{key}", "must be a number, as a string")
+            elif not element.get("is_decimal_allowed") and not float(raw).is_integer():
+                self.fail(f"{pointer}/{key}", "must be a whole number (is_decimal_allowed false)")
+        low, high = numbers.get("min_value"), numbers.get("max_value")
+        if low is not None and high is not None and low > high:
+            self.fail(f"{pointer}/min_value", "cannot be greater than max_value")
+        if "placeholder" in element:
+            self.text(
+                element["placeholder"], f"{pointer}/placeholder", PLACEHOLDER_MAX, plain_only=True
+            )
+
+    def users_select(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element
+        (select menu of users): `initial_user` a user id, `placeholder` plain_text of at most
+        150 characters, `confirm`, `focus_on_load`."""
+        fields = ("type", "action_id", "initial_user", "confirm", "focus_on_load", "placeholder")
+        self.object(element, pointer, allowed=fields)
+        self.action_id(element, pointer)
+        self.string(element, "initial_user", pointer, 32, min_len=1)
+        self.boolean(element, "focus_on_load", pointer)
+        self.confirm(element, pointer)
+        if "placeholder" in element:
+            self.text(
+                element["placeholder"], f"{pointer}/placeholder", PLACEHOLDER_MAX, plain_only=True
+            )
 
     def plain_text_input(self, element: dict[str, Any], pointer: str) -> None:
         """https://docs.slack.dev/reference/block-kit/block-elements/plain-text-input-element:

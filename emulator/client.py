@@ -10,9 +10,9 @@ from typing import Any
 
 from emulator import events
 from emulator.api_misc import VIEW_EXTRAS, build_view, public_view
+from emulator.app_home import AppHomeEmulator
 from emulator.blockkit import message_problems, truncate_text, view_problems
 from emulator.composer import Composed, compose
-from emulator.lifecycle import LifecycleEmulator
 from emulator.models import BotResponse, Channel, EphemeralMessage, Message, User, new_ts
 from emulator.transport import Outbound, channel_type
 
@@ -31,7 +31,7 @@ class UndeclaredCommand(LookupError):
         self.command = command
 
 
-class SlackEmulator(LifecycleEmulator):
+class SlackEmulator(AppHomeEmulator):
     """Fake Slack for `warroom demo` and the tests: Web API server + signed requests to the bot.
 
     Usage: `async with SlackEmulator() as slack: slack.events_url = ...` and point the bot's
@@ -203,6 +203,55 @@ class SlackEmulator(LifecycleEmulator):
         response = await self.send_interaction(payload)
         self._apply_view_ack(stored, response)
         return response
+
+    async def choose_in_view(
+        self,
+        view_id: str,
+        block_id: str,
+        selected: dict[str, Any],
+        *,
+        user: str,
+        values: dict[str, dict[str, dict[str, Any]]] | None = None,
+    ) -> BotResponse:
+        """A person picks an option in an open modal's input block with ``dispatch_action``:
+        Slack sends ``block_actions`` with a ``view`` container and the view as it stands,
+        its ``state.values`` holding what the form has so far
+        (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload: "To send
+        this block_actions payload for interactive components used within input blocks, you
+        can set dispatch_action to true in those input blocks"). ``selected``: the element's
+        state, e.g. ``{"type": "static_select", "selected_option": {...}}``; the input block
+        must exist and dispatch actions, or this refuses as Slack would send nothing."""
+        stored = self.views.get(view_id)
+        if stored is None:
+            raise LookupError(f"no opened view {view_id!r}; known: {list(self.views)}")
+        block = next((b for b in stored.get("blocks", []) if b.get("block_id") == block_id), None)
+        if block is None or block.get("type") != "input" or not block.get("dispatch_action"):
+            raise LookupError(f"block {block_id!r} of view {view_id} dispatches no actions")
+        element = block["element"]
+        action_id = element.get("action_id", "")
+        state = {**(values or {}), block_id: {action_id: selected}}
+        stored["state"] = {"values": state}
+        action = {
+            "type": element.get("type"),
+            "action_id": action_id,
+            "block_id": block_id,
+            "action_ts": f"{time.time():.6f}",
+            **{k: v for k, v in selected.items() if k != "type"},
+        }
+        payload = {
+            "type": "block_actions",
+            "user": self._user_obj(user),
+            "api_app_id": self.app_id,
+            "token": VERIFICATION_TOKEN,
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": self.issue_trigger_id(user, stored.get("channel")),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": public_view(stored),
+            "actions": [action],
+        }
+        return await self.send_interaction(payload)
 
     def _apply_view_ack(self, stored: dict[str, Any], response: BotResponse) -> None:
         """Follow response_action "update"/"push" so tests see the modal the user now sees."""

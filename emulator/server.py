@@ -19,7 +19,7 @@ from typing import Any, Self
 from aiohttp import web
 
 # The api_* and oidc imports register their methods in METHODS; oidc also serves the sign-in page.
-from emulator import api_apps, api_chat, api_conversations, api_misc, oidc  # noqa: F401
+from emulator import api_apps, api_chat, api_conversations, api_home, api_misc, oidc  # noqa: F401
 from emulator.api import METHODS, ApiError, Args
 from emulator.blockkit import Refusal, message_problems, truncate_text
 from emulator.models import ApiCall, EphemeralMessage

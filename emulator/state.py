@@ -46,6 +46,31 @@ GRANTED_SCOPES = (
     "canvases:write",
 )
 
+# What warroom's manifest (bot/slack/manifest.py: APP_HOME, BOT_EVENTS) says of its App Home
+# and the events it subscribes to, which a test keeps equal (the emulator does not import the
+# bot). The emulator plays another app's with ``EmulatorState.play_manifest``.
+WARROOM_APP_HOME = {
+    "home_tab_enabled": True,
+    "messages_tab_enabled": True,
+    "messages_tab_read_only_enabled": True,
+}
+WARROOM_BOT_EVENTS = (
+    "message.channels",
+    "message.groups",
+    "reaction_added",
+    "reaction_removed",
+    "member_joined_channel",
+    "channel_archive",
+    "group_archive",
+    "channel_unarchive",
+    "group_unarchive",
+    "channel_rename",
+    "group_rename",
+    "app_uninstalled",
+    "tokens_revoked",
+    "app_home_opened",
+)
+
 
 @dataclass
 class Trigger:
@@ -141,6 +166,12 @@ class EmulatorState:
         self.calls: list[ApiCall] = []
         self.ephemeral: list[EphemeralMessage] = []
         self.views: dict[str, dict[str, Any]] = {}
+        # Each person's Home tab as the app last published it (views.publish), by user id.
+        self.home_views: dict[str, dict[str, Any]] = {}
+        # The app's App Home tabs and bot events, as its manifest says (``play_manifest``):
+        # app_home_opened reaches an app that subscribes to it, for a tab it has.
+        self.app_home: dict[str, bool] = dict(WARROOM_APP_HOME)
+        self.bot_events: set[str] = set(WARROOM_BOT_EVENTS)
         self.files: dict[str, dict[str, Any]] = {}
         self.canvases: dict[str, dict[str, Any]] = {}
         self.bookmarks: dict[str, list[dict[str, Any]]] = {}
@@ -189,15 +220,22 @@ class EmulatorState:
         return self.root_url + "/openid/connect/authorize"
 
     # -- setup -----------------------------------------------------------------------------
-    def declare_slash_commands(self, manifest: dict[str, Any]) -> None:
-        """Play the app this manifest describes: its slash commands, and only those, are
-        delivered (with their ``should_escape``); ``should_escape`` is off unless set, as in
-        the manifest reference (https://docs.slack.dev/reference/app-manifest)."""
-        declared = (manifest.get("features") or {}).get("slash_commands") or []
+    def play_manifest(self, manifest: dict[str, Any]) -> None:
+        """Play the app this manifest describes (https://docs.slack.dev/reference/app-manifest):
+        its slash commands, and only those, are delivered, each with its ``should_escape``
+        (off unless set); its App Home tabs are on only where ``features.app_home`` enables
+        them (the reference gives no default, and when in doubt the emulator refuses); only
+        its ``settings.event_subscriptions.bot_events`` are sent."""
+        features = manifest.get("features") or {}
+        subscriptions = (manifest.get("settings") or {}).get("event_subscriptions") or {}
         self.slash_commands = {
             str(command["command"]): bool(command.get("should_escape", False))
-            for command in declared
+            for command in features.get("slash_commands") or []
         }
+        self.app_home = {
+            key: value is True for key, value in (features.get("app_home") or {}).items()
+        }
+        self.bot_events = set(subscriptions.get("bot_events") or [])
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08X}"

@@ -48,6 +48,9 @@ SLACK_IDS = SimpleNamespace(
     escalation=slack_ids.EscalationMessage,
     follow_up=slack_ids.FollowUpMessage,
     swap=slack_ids.SwapMessage,
+    fields=slack_ids.FieldsModal,
+    header=slack_ids.HeaderMessage,
+    field_input=slack_ids.field_input,
 )
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")

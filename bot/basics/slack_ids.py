@@ -27,6 +27,32 @@ class DeclareModal(StrEnum):
     SEVERITY = "severity"
     DESCRIPTION = "description"
     VISIBILITY = "visibility"
+    # The incident type select: choosing one updates the form (dispatch_action).
+    TYPE = "incident_type"
+
+
+class FieldsModal(StrEnum):
+    """The forms that ask for custom fields: "Edit fields" on the header, and the one
+    resolving opens when required fields are missing. Each field's input block and action
+    are ``field_input(name)``."""
+
+    EDIT_CALLBACK = "edit_fields"
+    RESOLVE_CALLBACK = "resolve_with_fields"
+
+
+class HeaderMessage(StrEnum):
+    """The pinned header's "Edit fields" button (when custom fields are configured)."""
+
+    BLOCK = "incident_header"
+    EDIT_FIELDS = "edit_fields_button"
+
+
+FIELD_INPUT_PREFIX = "field."
+
+
+def field_input(name: str) -> str:
+    """The block and action id of a custom field's input in any form."""
+    return f"{FIELD_INPUT_PREFIX}{name}"
 
 
 class TimelineModal(StrEnum):

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.clients.slack_errors import SlackRefused, SlackTokenRevoked, slack_call, slack_code
-from bot.clients.slack_limits import More, fit_message
+from bot.clients.slack_limits import More, fit_message, fit_view_blocks
 from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
 from bot.clients.slack_telemetry import counted
 from bot.config import Settings
@@ -456,6 +456,31 @@ class SlackWorkspace:
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """Open a modal for the person whose action gave ``trigger_id``."""
         await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    @slack_call
+    async def publish_home(
+        self, user_id: str, view: dict[str, Any], *, seen_hash: str | None = None
+    ) -> bool:
+        """Publish ``user_id``'s Home tab (``views.publish``), cut to Slack's limits if it has
+        to be. ``seen_hash``: the hash of the Home as the person opened it; False when it
+        changed since (``hash_conflict``: a newer view is there already,
+        https://docs.slack.dev/reference/methods/views.publish)."""
+        view = fit_view_blocks(view, self._more)
+        try:
+            await self.client.views_publish(user_id=user_id, view=view, hash=seen_hash)
+        except SlackApiError as error:
+            if slack_code(error) != "hash_conflict":
+                raise
+            return False
+        return True
+
+    async def update_view(self, view_id: str, view: dict[str, Any], view_hash: str = "") -> None:
+        """Replace an open modal's view (a choice in it changed what it asks); ``view_hash``
+        makes Slack refuse (``hash_conflict``) if the view changed meanwhile."""
+        if view_hash:
+            await self.client.views_update(view_id=view_id, view=view, hash=view_hash)
+        else:
+            await self.client.views_update(view_id=view_id, view=view)
 
     @slack_call
     async def reply(self, response_url: str, text: str) -> None:

@@ -83,6 +83,9 @@ _NOT_ALLOWED = frozenset(
         "free_team_canvas_tab_already_exists",
         "channel_canvas_creation_failed",
         "canvas_tab_creation_failed",
+        # views.publish: "a home view is published but the Home tab isn't enabled for the
+        # app" (https://docs.slack.dev/reference/methods/views.publish): its settings.
+        "not_enabled",
     }
 )
 _UNAVAILABLE = frozenset(
@@ -99,6 +102,7 @@ _SETTLED_IN_CLIENT = frozenset(
         "already_reacted",
         "no_reaction",
         "invalid_manifest",
+        "hash_conflict",
     }
 )
 # Every code the client knows (tests check that nothing above it matches one).

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import announce, refresh_channel_header
-from bot.flows.declare import open_war_room
+from bot.flows.declare import by_type, open_war_room
 from bot.record import incidents
 from bot.record.alerting import alerts
 from bot.record.alerting.payloads import Notification, parse
@@ -100,6 +100,7 @@ async def apply_payload(services: Services, payload_id: int, *, again: bool) -> 
                 team_id=team_id,
                 timezone=services.settings.timezone,
                 now=services.clock(),
+                types=services.settings.incident_types,
             )
             await _schedule_slack_work(session, services, payload, applied)
             await session.commit()
@@ -209,13 +210,19 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
         return
     route = services.settings.alert_routes.named(details.get("route", ""))
     if incident.channel_id is None:
-        policy = services.settings.escalation_policies.get(route.policy or "")
+        policies = services.settings.escalation_policies
+        policy = policies.get(route.policy or "")
+        why: dict[str, Any] = {"because": "route", "route": route.name, "policy": route.policy}
+        kind = services.settings.incident_types.get(incident.incident_type)
+        if policy is None and kind is not None and kind.policy:
+            policy = policies.get(kind.policy)
+            why = by_type(kind, policy) if policy else why
         await open_war_room(
             services,
             incident,
             prefix=route.channel_prefix or services.settings.channel_prefix,
             policy=policy,
-            policy_why={"because": "route", "route": route.name, "policy": route.policy},
+            policy_why=why,
         )
     else:
         await refresh_channel_header(services, incident)

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.outbox import deliver
-from bot.record import incidents, roles
+from bot.record import fields, incidents, roles
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
@@ -104,7 +104,10 @@ class Writes:
     async def announce(self, template: str, **context: Any) -> OutboxMessage | None:
         """A message in the operator's announcement channel, if set. A private incident is
         never announced: its title alone may say too much."""
-        channel = self.services.settings.announce_channel
+        kind = self.services.settings.incident_types.get(self.incident.incident_type)
+        channel = (
+            kind.announce_channel if kind else None
+        ) or self.services.settings.announce_channel
         if not channel or self.incident.is_private:
             return None
         text = self.services.renderer.render(template, incident=self.incident, **context)
@@ -119,21 +122,68 @@ class Writes:
         name = lead.name if lead.user == incident.commander else incident.commander or NOBODY
         render = self.services.renderer.render
         topic = render("messages/channel_topic.j2", incident=incident, lead_name=name)
-        header = render("messages/incident_header.j2", incident=incident, roles=held)
+        message = await self._header_message(incident, held)
         await self.keep(outbox.TOPIC, {"topic": topic})
         waiting = await outbox.written_for(self.session, f"header:{incident.id}")
         if incident.header_ts:
-            await self.keep(outbox.UPDATE, {"text": header, "ts": incident.header_ts})
+            await self.keep(outbox.UPDATE, {**message, "ts": incident.header_ts})
         elif waiting is not None and waiting.gave_up_at is None:
-            await self.keep(outbox.UPDATE, {"text": header}, ts_of=waiting.id)
+            await self.keep(outbox.UPDATE, message, ts_of=waiting.id)
         else:
-            first = await self.keep(outbox.POST, {"text": header}, after=f"header:{incident.id}")
+            first = await self.keep(outbox.POST, message, after=f"header:{incident.id}")
             await self.keep(outbox.PIN, {}, ts_of=first.id)
+
+    async def _header_message(self, incident: Incident, held: dict[str, str]) -> dict[str, Any]:
+        """The header's text; with custom fields configured, blocks with an "Edit fields"
+        button too (the text stays, as the notification's and the fallback's)."""
+        types = self.services.settings.incident_types
+        kind = types.get(incident.incident_type)
+        values = await fields.values_of(self.session, incident.id or 0, types.fields)
+        shown = [(f, values[f.name]) for f in types.fields.values() if f.name in values]
+        header = self.services.renderer.render(
+            "messages/incident_header.j2",
+            incident=incident,
+            roles=held,
+            fields=shown,
+            unheld=kind.unheld(incident.commander, held) if kind else [],
+        )
+        if not types.fields:
+            return {"text": header}
+        blocks = self.services.renderer.render_json(
+            "blocks/incident_header.json.j2",
+            sections=sections_of(header),
+            incident=incident,
+        )
+        return {"text": header, "blocks": blocks}
 
     async def send(self) -> None:
         """Send the kept writes (once the transaction has committed)."""
         for channel in self.channels:
             await deliver_now(self.services, channel)
+
+
+# A section block's text holds 3,000 characters (https://docs.slack.dev/reference/block-kit/blocks/section-block).
+SECTION_MAX = 3000
+
+
+def sections_of(text: str) -> list[str]:
+    """``text`` in pieces a section block holds, cut between lines where it can."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > SECTION_MAX:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:SECTION_MAX])
+            line = line[SECTION_MAX:]
+        if len(current) + len(line) > SECTION_MAX:
+            pieces.append(current)
+            current = ""
+        current += line
+    if current.strip():
+        pieces.append(current)
+    return [piece for piece in pieces if piece.strip()] or [text[:SECTION_MAX] or " "]
 
 
 async def as_sent(services: Services, row: OutboxMessage) -> OutboxMessage:

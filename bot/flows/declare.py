@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,8 +14,9 @@ from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited
 from bot.flows.channel import Writes, lead_of
 from bot.flows.escalation import schedule_level
-from bot.flows.reminders import schedule_update_reminder
-from bot.record import incidents, timeline
+from bot.flows.reminders import schedule_role_reminder, schedule_update_reminder
+from bot.record import fields, incidents, timeline
+from bot.record.incident_types import FieldValue, IncidentType
 from bot.record.messages import SaidMessage
 from bot.record.policies import Policy
 from bot.services import Services
@@ -33,12 +34,17 @@ class Declaration:
     team_id: str
     title: str
     declared_by: str
-    severity: str
+    # None: the type's severity, else WARROOM_DEFAULT_SEVERITY.
+    severity: str | None
     description: str = ""
     # The message the incident was declared from: its time is the detection time.
     origin: SaidMessage | None = None
     # Fight it in a private channel (only its members see it, here and in the web view).
     private: bool = False
+    # Its incident type (WARROOM_INCIDENT_TYPES), whose defaults apply; and custom field
+    # values, checked by the caller (bot/record/incident_types.py).
+    incident_type: str | None = None
+    fields: Mapping[str, FieldValue] = field(default_factory=dict)
 
 
 class ChannelNotCreated(BotError):
@@ -53,23 +59,39 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
     Declared from a message Slack does not show everyone (a DM, a private channel), it is a
     private incident: its title and description are that message's words.
     """
-    private = declaration.private or (
-        declaration.origin is not None
-        and not await services.slack.is_public_channel(declaration.origin.channel)
+    types = services.settings.incident_types
+    kind = types.get(declaration.incident_type)
+    private = (
+        declaration.private
+        or bool(kind and kind.private)
+        or (
+            declaration.origin is not None
+            and not await services.slack.is_public_channel(declaration.origin.channel)
+        )
     )
+    now = services.clock()
     async with session_scope(services.engine) as session:
         incident = await incidents.open_incident(
             session,
             team_id=declaration.team_id,
             title=declaration.title,
             declared_by=declaration.declared_by,
-            severity=declaration.severity,
+            severity=declaration.severity
+            or (kind.severity if kind else None)
+            or services.settings.default_severity,
             description=declaration.description,
             timezone=services.settings.timezone,
-            declared_at=services.clock(),
+            declared_at=now,
             detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else None,
             is_private=private,
+            incident_type=kind.name if kind else None,
         )
+        apply_type_style(incident, kind)
+        for name, value in declaration.fields.items():
+            if (custom := types.field(name)) is not None:
+                await fields.set_field(
+                    session, incident, custom, value, by=declaration.declared_by, at=now
+                )
         if declaration.origin:
             _record_detection(session, incident, declaration.origin)
         await session.commit()
@@ -81,14 +103,28 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             await writes.say("messages/declared_from_message.j2", origin=origin, link=link)
         await writes.announce("messages/announce_declared.j2")
 
+    policy = services.settings.escalation_policies.get(kind.policy or "") if kind else None
     await open_war_room(
         services,
         incident,
         prefix=services.settings.channel_prefix,
         members=[declaration.declared_by],
+        policy=policy,
+        policy_why=by_type(kind, policy) if kind and policy else None,
         tell=tell,
     )
     return incident
+
+
+def apply_type_style(incident: Incident, kind: IncidentType | None) -> None:
+    """The type's postmortem style, unless the incident chose its own."""
+    if kind is not None and kind.postmortem_style and incident.postmortem_style is None:
+        incident.postmortem_style = kind.postmortem_style
+
+
+def by_type(kind: IncidentType, policy: Policy) -> dict[str, Any]:
+    """Why a policy starts by itself: the incident's type escalates to it."""
+    return {"because": "type", "type": kind.name, "policy": policy.name}
 
 
 async def open_war_room(
@@ -124,6 +160,7 @@ async def open_war_room(
             session, incident, channel_id=channel_id, channel_name=channel_name
         )
         await schedule_update_reminder(session, services, incident)
+        await schedule_role_reminder(session, services, incident)
         await start_policy(session, services, incident, policy, policy_why)
         writes = Writes(services, session, incident)
         await writes.invite(members)

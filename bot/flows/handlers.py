@@ -26,7 +26,12 @@ from bot.flows.oncall.handoffs import post_gaps, run_handoff, say_group_refused,
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.postmortem_posting import PUBLISH_JOB, publish_postmortem
 from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction
-from bot.flows.reminders import REMINDER_JOB, remind_about_updates
+from bot.flows.reminders import (
+    REMINDER_JOB,
+    ROLE_REMINDER_JOB,
+    remind_about_roles,
+    remind_about_updates,
+)
 from bot.flows.scheduler import JobHandler, Lane
 from bot.flows.status_page import sync_statuspage
 from bot.record.oncall.work import GAPS_JOB, GROUP_REFUSED_JOB, HANDOFF_JOB, SHIFT_NOTICE_JOB
@@ -38,6 +43,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         BRING_IN_JOB: bring_in,
         PAGE_JOB: send_page,
         REMINDER_JOB: remind_about_updates,
+        ROLE_REMINDER_JOB: remind_about_roles,
         PROCESS_JOB: process_payload,
         WAR_ROOM_JOB: open_alert_war_room,
         NOTICE_JOB: post_alert_changes,
@@ -76,7 +82,9 @@ YIELDING_JOBS = frozenset(
 # tracker that does not answer (WARROOM_TRACKER_TIMEOUT per try), canvas edits at Slack's
 # canvas limit, Statuspage, or alert work (the Slack lane: WARROOM_JOB_CONCURRENCY slots).
 JOB_LANES = (
-    Lane("paging", frozenset({ESCALATE_JOB, BRING_IN_JOB, PAGE_JOB, REMINDER_JOB})),
+    Lane(
+        "paging", frozenset({ESCALATE_JOB, BRING_IN_JOB, PAGE_JOB, REMINDER_JOB, ROLE_REMINDER_JOB})
+    ),
     Lane("trackers", frozenset({FILE_JOB}), apart=True),
     Lane("postmortems", frozenset({PUBLISH_JOB}), apart=True),
     Lane("statuspage", frozenset({STATUSPAGE_JOB}), apart=True),

@@ -64,7 +64,9 @@ async def write_draft(
     """Render the incident's draft from the record as it stands (in a style and language other
     than the incident's, if given), with the names and links the record lacks asked of Slack
     first (``ask_slack``)."""
-    incident, record, names = await read_record(services.engine, incident_id)
+    incident, record, names = await read_record(
+        services.engine, incident_id, services.settings.incident_types
+    )
     if ask_slack:
         names |= await _complete_from_slack(services, record, names)
     chosen_language, chosen_style = choose_template(services, incident)

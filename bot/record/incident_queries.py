@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.models import ChannelMessage, Incident, IncidentRole
+from bot.store.models import ChannelMessage, Incident, IncidentFieldValue, IncidentRole
 
 REFERENCE = re.compile(r"^INC-([1-9][0-9]{0,8})$", re.IGNORECASE)
 HISTORY_PAGE = 500
@@ -28,6 +28,10 @@ class IncidentQuery:
     # Declared at or after ``since`` and before ``until`` (UTC).
     since: datetime | None = None
     until: datetime | None = None
+    # Incident types (any of them), and custom field values as stored (every pair must hold;
+    # a multi-select holds when one of its options is the value).
+    incident_types: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
     page: int = 1
     per_page: int = 25
 
@@ -62,6 +66,16 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
         conditions.append(col(Incident.declared_at) >= query.since)
     if query.until is not None:
         conditions.append(col(Incident.declared_at) < query.until)
+    if query.incident_types:
+        conditions.append(col(Incident.incident_type).in_(query.incident_types))
+    for name, value in query.fields:
+        conditions.append(
+            col(Incident.id).in_(
+                select(IncidentFieldValue.incident_id).where(
+                    IncidentFieldValue.field == name, IncidentFieldValue.value == value
+                )
+            )
+        )
     return conditions
 
 

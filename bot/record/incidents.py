@@ -61,6 +61,7 @@ async def open_incident(
     commander: str | None = DECLARER,
     previous_incident_id: int | None = None,
     is_private: bool = False,
+    incident_type: str | None = None,
 ) -> Incident:
     """Create the incident with the next ``INC-<n>`` of its workspace and record its declaration
     (the caller commits).
@@ -85,6 +86,7 @@ async def open_incident(
             started_at=detected_at,
             previous_incident_id=previous_incident_id,
             is_private=is_private,
+            incident_type=incident_type,
         )
         try:
             # A savepoint: losing the race must not undo the caller's other work.
@@ -99,7 +101,7 @@ async def open_incident(
             incident,
             kind=TimelineKind.DECLARED,
             text=title,  # the declarer's words; the severity is a fact
-            facts={"severity": severity},
+            facts={"severity": severity, **({"type": incident_type} if incident_type else {})},
             author=declared_by,
             occurred_at=declared_at,
         )
@@ -235,9 +237,18 @@ def _severity_rank(severity: str) -> int:
 
 
 async def set_severity(
-    session: AsyncSession, incident: Incident, *, severity: str, by: str, at: datetime
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    severity: str,
+    by: str,
+    at: datetime,
+    cause: str | None = None,
 ) -> str:
-    """Change the severity (either way) and record it; return the previous one (caller commits)."""
+    """Change the severity (either way) and record it; return the previous one (caller commits).
+
+    ``cause``: what made the change when ``by`` did not ask for it themselves
+    (``workflow:<name>``), kept in the timeline entry's facts."""
     previous = incident.severity
     if severity == previous:
         raise NoChange(field="severity", value=severity, reference=incident.reference)
@@ -251,7 +262,12 @@ async def set_severity(
         session,
         incident,
         kind=TimelineKind.SEVERITY,
-        facts={"severity": severity, "previous_severity": previous, "direction": direction},
+        facts={
+            "severity": severity,
+            "previous_severity": previous,
+            "direction": direction,
+            **({"cause": cause} if cause else {}),
+        },
         author=by,
         occurred_at=at,
     )

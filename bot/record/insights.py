@@ -22,9 +22,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import readable
 from bot.basics.slack_text import mentioned_users
+from bot.record.incident_types import CustomField
 from bot.record.milestones import METRICS
 from bot.record.people import known_names
-from bot.store.models import SEVERITIES, Alert, AlertGroup, Incident, TimelineEntry, TimelineKind
+from bot.store.models import (
+    SEVERITIES,
+    Alert,
+    AlertGroup,
+    Incident,
+    IncidentFieldValue,
+    TimelineEntry,
+    TimelineKind,
+)
 
 # Rows per ``IN (...)`` list: far below SQLite's and asyncpg's limits on bound parameters.
 IN_CHUNK = 500
@@ -93,6 +102,16 @@ class AlertSourceCount:
 
 
 @dataclass(frozen=True)
+class FieldCount:
+    """How many incidents of the range have each option of one select field."""
+
+    field: str
+    label: str
+    counts: tuple[tuple[str, int], ...]  # every option in the file's order, zero included
+    unset: int  # incidents of the range with no value
+
+
+@dataclass(frozen=True)
 class Insights:
     """Everything the insights page shows, for incidents declared from ``since`` to ``until``."""
 
@@ -107,6 +126,8 @@ class Insights:
     alert_sources: tuple[AlertSourceCount, ...]  # most frequent first, at most ``top``
     misleading_entries: int  # every misleading entry of the range, shown or not
     alerts: int  # every alert of the range, shown or not
+    # Incidents per value of each select and multi-select field (WARROOM_INCIDENT_TYPES).
+    fields: tuple[FieldCount, ...] = ()
 
 
 async def load_insights(
@@ -118,6 +139,7 @@ async def load_insights(
     weeks: int = 12,
     months: int = 6,
     top: int = 10,
+    custom: Sequence[CustomField] = (),
 ) -> Insights:
     """Count the incidents of the last ``weeks`` weeks and ``months`` months in ``zone``."""
     if min(weeks, months, top) < 0:
@@ -151,7 +173,41 @@ async def load_insights(
         alert_sources=sources,
         misleading_entries=entries,
         alerts=alerts,
+        fields=await _field_counts(session, in_range, custom),
     )
+
+
+async def _field_counts(
+    session: AsyncSession, incidents: Sequence[Incident], custom: Sequence[CustomField]
+) -> tuple[FieldCount, ...]:
+    """Incidents per option of each field that has options, counted in SQL by chunk."""
+    chosen = [field for field in custom if field.has_options]
+    if not chosen:
+        return ()
+    tally: dict[tuple[str, str], set[int]] = {}
+    for chunk in _chunks(incidents):
+        rows = await session.exec(
+            select(
+                IncidentFieldValue.incident_id, IncidentFieldValue.field, IncidentFieldValue.value
+            ).where(
+                col(IncidentFieldValue.incident_id).in_(list(chunk)),
+                col(IncidentFieldValue.field).in_([field.name for field in chosen]),
+            )
+        )
+        for incident_id, name, value in rows.all():
+            tally.setdefault((name, value), set()).add(incident_id)
+    counts = []
+    for field in chosen:
+        having = set().union(*(tally.get((field.name, o), set()) for o in field.options))
+        counts.append(
+            FieldCount(
+                field=field.name,
+                label=field.label,
+                counts=tuple((o, len(tally.get((field.name, o), set()))) for o in field.options),
+                unset=len(incidents) - len(having),
+            )
+        )
+    return tuple(counts)
 
 
 def normalise_path(text: str) -> str:

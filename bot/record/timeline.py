@@ -63,6 +63,8 @@ def people_in(facts: Mapping[str, Any] | None) -> set[str]:
     if not facts:
         return set()
     people = {facts.get("user"), facts.get("previous_user")}
+    if facts.get("kind") == "user":  # a custom field that names a person
+        people |= {facts.get("value"), facts.get("previous")}
     named = [facts.get("target"), *facts.get("targets", [])]
     targets = [t for t in named if isinstance(t, Mapping)]
     people |= {t["id"] for t in targets if t.get("kind") == "user"}

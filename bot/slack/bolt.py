@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import commands
 from bot.flows.ingestion import IngestWriter
 from bot.services import Services
-from bot.slack import listeners, shortcuts
+from bot.slack import home, listeners, shortcuts
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def build_bolt_app(services: Services, client: AsyncWebClient, ingest: IngestWri
     commands.register(app)
     listeners.register(app)
     shortcuts.register(app)
+    home.register(app)
     return app
 
 

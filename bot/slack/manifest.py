@@ -57,6 +57,9 @@ BOT_EVENTS = [
     # No scope needed: the app's own lifecycle (bot/flows/installation.py).
     "app_uninstalled",
     "tokens_revoked",
+    # No scope needed either: someone opened the App Home (bot/slack/home.py publishes its
+    # Home tab; https://docs.slack.dev/reference/events/app_home_opened).
+    "app_home_opened",
 ]
 # The slash commands (commands/): Slack delivers only those the manifest declares, each with its
 # own Request URL (https://docs.slack.dev/interactivity/implementing-slash-commands). Command
@@ -76,6 +79,15 @@ SLASH_COMMANDS = [
         "should_escape": True,
     },
 ]
+
+# The App Home (https://docs.slack.dev/reference/app-manifest, ``features.app_home``): the
+# Home tab lists the person's incidents, the week's and who is on call (bot/flows/home.py);
+# the Messages tab holds the app's direct messages, read-only: nobody writes to the bot there.
+APP_HOME = {
+    "home_tab_enabled": True,
+    "messages_tab_enabled": True,
+    "messages_tab_read_only_enabled": True,
+}
 # Where `warroom serve` receives Sign in with Slack's answer (bot.web.auth.CALLBACK_PATH).
 SIGN_IN_CALLBACK_PATH = "/auth/slack/callback"
 
@@ -118,14 +130,8 @@ def build_manifest(
             "background_color": "#1d1c1d",
         },
         "features": {
+            "app_home": dict(APP_HOME),
             "bot_user": {"display_name": name, "always_online": True},
-            # The bot's DMs (an override put you on call, a swap asks you) arrive in the app's
-            # Messages tab; nobody writes to the bot there, so it is read-only.
-            "app_home": {
-                "home_tab_enabled": False,
-                "messages_tab_enabled": True,
-                "messages_tab_read_only_enabled": True,
-            },
             "slash_commands": commands,
             "shortcuts": [
                 {

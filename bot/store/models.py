@@ -121,6 +121,8 @@ class TimelineKind(StrEnum):
     IMPACT = "impact"
     RESOLVED = "resolved"
     CHANNEL = "channel"  # the incident channel archived or unarchived
+    TYPE = "type"  # the incident type set or changed
+    FIELD = "field"  # a custom field set, changed or cleared
 
 
 class Milestone(StrEnum):
@@ -178,6 +180,8 @@ class Incident(KeepsSlackText, SQLModel, table=True):
     postmortem_canvas_id: str | None = None
     # Fought in a private channel: only its members see it in the web view.
     is_private: bool = False
+    # Its incident type (WARROOM_INCIDENT_TYPES), by name; None: no type.
+    incident_type: str | None = None
 
     @property
     def reference(self) -> str:
@@ -292,6 +296,43 @@ class MilestoneChange(SQLModel, table=True):
     changed_at: datetime = Field(sa_column=_utc_column(nullable=False))
     slack_channel: str | None = None
     slack_ts: str | None = None
+
+
+class IncidentFieldValue(SQLModel, table=True):
+    """One custom field's value on an incident (bot/record/fields.py): one row per value, so
+    a multi-select has one row per option chosen and lists filter on ``value`` in SQL.
+
+    ``value`` is text: a select's option, a number as written (``42``, ``3.5``), a user id,
+    or a text field's words as Slack text."""
+
+    __tablename__ = "incident_field_value"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "field", "position", name="uq_incident_field_value"),
+        Index("ix_incident_field_value_lookup", "field", "value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    field: str
+    position: int = 0
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class IncidentFieldChange(SQLModel, table=True):
+    """A custom field set, changed or cleared: who, from what, to what, when, and what caused
+    it (None: a person; ``workflow:<name>``, ``alert_route:<name>``...). Values as JSON, as
+    the field keeps them (null: unset)."""
+
+    __tablename__ = "incident_field_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    field: str
+    previous: Any = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    value: Any = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    changed_by: str
+    changed_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    cause: str | None = None
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -8,10 +8,15 @@ and those models (bot/web/openapi.py), so it describes exactly what is answered.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import datetime
 
 from aiohttp import web
 
+from bot.basics.render import readable
+from bot.basics.slack_text import SlackText
+from bot.record import fields
+from bot.record.incident_types import CustomField, FieldValue
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Action, Draft, Metric
 from bot.record.postmortem.writing import WrittenDraft
@@ -53,7 +58,10 @@ from bot.web.reading import (
 
 
 def incident_summary(
-    incident: Incident, names: dict[str, str], now: datetime
+    incident: Incident,
+    names: dict[str, str],
+    now: datetime,
+    values: Mapping[str, FieldValue] | None = None,
 ) -> IncidentSummaryPublic:
     began = incident.started_at or incident.declared_at
     ended = incident.resolved_at or now
@@ -63,6 +71,11 @@ def incident_summary(
         severity=incident.severity,
         status=incident.status,
         private=incident.is_private,
+        type=incident.incident_type,
+        fields={
+            name: readable(value, names) if isinstance(value, SlackText) else value
+            for name, value in (values or {}).items()
+        },
         commander=person_public(incident.commander, names),
         channel=ChannelPublic(id=incident.channel_id, name=incident.channel_name)
         if incident.channel_id
@@ -120,10 +133,15 @@ def _action(action: Action) -> ActionPublic:
     )
 
 
-def incident_detail(written: WrittenDraft, names: dict[str, str], now: datetime) -> IncidentPublic:
+def incident_detail(
+    written: WrittenDraft,
+    names: dict[str, str],
+    now: datetime,
+    values: Mapping[str, FieldValue] | None = None,
+) -> IncidentPublic:
     draft: Draft = written.draft
     return IncidentPublic(
-        **dict(incident_summary(draft.incident, names, now)),
+        **dict(incident_summary(draft.incident, names, now, values)),
         description=draft.description,
         metrics=[_metric(metric) for metric in draft.metrics],
         # The draft's lines carry these fields under the same names.
@@ -144,16 +162,29 @@ async def list_incidents(request: web.Request) -> web.Response:
     viewer = api_caller(request)
     team_id = await team_of(request, web_, viewer)
     try:
-        query = parse_filters(request.query, zone=web_.settings.timezone, team_id=team_id)
+        query = parse_filters(
+            request.query,
+            zone=web_.settings.timezone,
+            team_id=team_id,
+            types=web_.settings.incident_types,
+        )
     except FilterError as error:
         raise api_error(400, "bad_filter", str(error)) from None
     page = await incidents_for(web_, viewer, query)
+    custom = web_.settings.incident_types.fields
     async with session_scope(web_.services.engine) as session:
-        names = await known_names(session, {i.commander for i in page.incidents if i.commander})
+        values = await fields.values_for(session, [i.id for i in page.incidents if i.id], custom)
+        names = await known_names(
+            session,
+            {i.commander for i in page.incidents if i.commander} | _people_in(values, custom),
+        )
     now = web_.services.clock()
     return json_answer(
         IncidentListPublic(
-            items=[incident_summary(incident, names, now) for incident in page.incidents],
+            items=[
+                incident_summary(incident, names, now, values.get(incident.id or 0))
+                for incident in page.incidents
+            ],
             total=page.total,
             page=page.page,
             per_page=page.per_page,
@@ -174,9 +205,24 @@ async def get_incident(request: web.Request) -> web.Response:
     web_ = web_context(request)
     incident, incident_id = await _visible(request, web_)
     written = await incident_draft(web_, incident_id)
+    custom = web_.settings.incident_types.fields
     async with session_scope(web_.services.engine) as session:
-        names = await known_names(session, {incident.commander} - {None})  # type: ignore[arg-type]
-    return json_answer(incident_detail(written, names, web_.services.clock()))
+        values = await fields.values_of(session, incident_id, custom)
+        people = {incident.commander} - {None} | _people_in({incident_id: values}, custom)
+        names = await known_names(session, people)  # type: ignore[arg-type]
+    return json_answer(incident_detail(written, names, web_.services.clock(), values))
+
+
+def _people_in(
+    values: Mapping[int, Mapping[str, FieldValue]], custom: Mapping[str, CustomField]
+) -> set[str]:
+    """The user ids user fields name, so answers can give their names."""
+    return {
+        str(value)
+        for by_field in values.values()
+        for name, value in by_field.items()
+        if (field := custom.get(name)) is not None and field.kind == "user"
+    }
 
 
 async def get_postmortem(request: web.Request) -> web.Response:

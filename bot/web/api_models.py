@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.web.filters import SeverityName, StatusName
 
 Count = Annotated[int, Field(ge=0)]
+# A custom field's value (WARROOM_INCIDENT_TYPES): a select's option, a multi-select's
+# options, a number, a user id, or text (readable: people by name, Slack's markup resolved).
+FieldValuePublic = int | float | str | list[str]
 Seconds = Annotated[int, Field(ge=0)]
 
 
@@ -54,6 +57,10 @@ class IncidentSummaryPublic(PublicModel):
     severity: SeverityName
     status: StatusName
     private: bool
+    type: str | None = Field(description="The incident type (WARROOM_INCIDENT_TYPES); null: none.")
+    fields: dict[str, FieldValuePublic] = Field(
+        description="Custom field values by field name; a field with no value is absent."
+    )
     commander: PersonPublic | None
     channel: ChannelPublic | None
     timezone: str

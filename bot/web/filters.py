@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from dateutil import tz
 from pydantic import BaseModel, Field
 
 from bot.basics.numbers import parse_bounded_int
 from bot.record.incident_queries import IncidentQuery
+from bot.record.incident_types import NO_TYPES, FieldValueError, IncidentTypes
 from bot.store.models import SEVERITIES, Status
 
 PER_PAGE_MAX = 100
@@ -22,18 +23,25 @@ StatusName = Literal[STATUSES]  # type: ignore[valid-type]
 SeverityName = Literal[SEVERITIES]  # type: ignore[valid-type]
 
 
+FIELD_PREFIX = "field."
+
+
 class QueryString(Protocol):
     def getall(self, key: str, default: list[str]) -> list[str]: ...
     def get(self, key: str, default: str | None = None) -> str | None: ...
+    def __iter__(self) -> Any: ...
 
 
 class FilterError(ValueError):
     """A filter value that cannot be used; the message says which and why."""
 
 
-def parse_filters(query: QueryString, *, zone: str, team_id: str | None) -> IncidentQuery:
-    """``status``, ``severity`` (repeatable), ``from`` and ``to`` (dates, inclusive, in the
-    zone given), ``page`` and ``per_page``."""
+def parse_filters(
+    query: QueryString, *, zone: str, team_id: str | None, types: IncidentTypes = NO_TYPES
+) -> IncidentQuery:
+    """``status``, ``severity``, ``type`` (repeatable), ``field.<name>`` (a custom field's
+    value), ``from`` and ``to`` (dates, inclusive, in the zone given), ``page`` and
+    ``per_page``."""
     statuses = _choices(query.getall("status", []), STATUSES, "status")
     severities = _choices([s.upper() for s in query.getall("severity", [])], SEVERITIES, "severity")
     # An end before the start is a range with nothing in it, not an error.
@@ -45,6 +53,10 @@ def parse_filters(query: QueryString, *, zone: str, team_id: str | None) -> Inci
         severities=severities,
         since=since,
         until=_day_after(until) if until else None,
+        # A type the file does not have (any more) matches nothing: no error, as old links
+        # to a renamed type still answer.
+        incident_types=tuple(t.strip().lower() for t in query.getall("type", []) if t.strip()),
+        fields=_field_filters(query, types),
         page=_number(query.get("page"), "page", 1, PAGE_MAX),
         per_page=_number(query.get("per_page"), "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX),
     )
@@ -67,6 +79,10 @@ class FilterParameters(BaseModel):
     to: date | None = Field(
         default=None, description="Declared on or before this day (YYYY-MM-DD)."
     )
+    type: list[str] = Field(
+        default=[],
+        description="Repeatable: incidents of any of these types (WARROOM_INCIDENT_TYPES).",
+    )
     page: int = Field(default=1, ge=1, le=PAGE_MAX)
     per_page: int = Field(default=PER_PAGE_DEFAULT, ge=1, le=PER_PAGE_MAX)
 
@@ -78,7 +94,38 @@ def filter_values(query: IncidentQuery, raw: Mapping[str, str]) -> dict[str, obj
         "severities": query.severities,
         "from": raw.get("from", ""),
         "to": raw.get("to", ""),
+        "types": query.incident_types,
+        "fields": dict(query.fields),
     }
+
+
+def _field_filters(query: QueryString, types: IncidentTypes) -> tuple[tuple[str, str], ...]:
+    """``field.customer_impact=outage``: (field, value as stored) pairs, each value checked
+    against its field (an option's spelling as the file has it, a number as stored)."""
+    pairs = []
+    for key in dict.fromkeys(str(k) for k in query):
+        if not key.startswith(FIELD_PREFIX):
+            continue
+        name = key.removeprefix(FIELD_PREFIX)
+        field = types.field(name)
+        if field is None:
+            known = ", ".join(types.fields) or "none are configured"
+            raise FilterError(f"Unknown field {name[:40]!r}: fields are {known}.")
+        for raw in query.getall(key, []):
+            if not raw.strip():
+                continue
+            try:
+                if field.kind == "number":
+                    number = field.number(raw)
+                    text = repr(number) if isinstance(number, float) else str(number)
+                elif field.has_options:
+                    text = field.option(raw)
+                else:
+                    text = raw.strip()
+            except FieldValueError as error:
+                raise FilterError(str(error)) from None
+            pairs.append((field.name, text))
+    return tuple(pairs)
 
 
 def _choices(values: list[str], allowed: tuple[str, ...], name: str) -> tuple[str, ...]:

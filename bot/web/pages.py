@@ -111,7 +111,12 @@ async def incident_list(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
     team_id = await team_of(request, web_, viewer)
-    query = parse_filters(request.query, zone=web_.settings.timezone, team_id=team_id)
+    query = parse_filters(
+        request.query,
+        zone=web_.settings.timezone,
+        team_id=team_id,
+        types=web_.settings.incident_types,
+    )
     page = await incidents_for(web_, viewer, query)
     async with session_scope(web_.services.engine) as session:
         names = await known_names(
@@ -129,6 +134,7 @@ async def incident_list(request: web.Request) -> web.Response:
         statuses=STATUSES,
         severities=("SEV1", "SEV2", "SEV3", "SEV4"),
         chosen=filter_values(query, request.query),
+        incident_types=web_.settings.incident_types,
         page_url=lambda number: _page_url(request, number),
     )
     return response
@@ -255,7 +261,13 @@ async def insights_page(request: web.Request) -> web.Response:
     since = now - timedelta(days=INSIGHTS_DAYS)
     visible = await all_incidents_for(web_, viewer, IncidentQuery(team_id=team_id, since=since))
     async with session_scope(web_.services.engine) as session:
-        insights = await load_insights(session, visible, now=now, zone=web_.settings.timezone)
+        insights = await load_insights(
+            session,
+            visible,
+            now=now,
+            zone=web_.settings.timezone,
+            custom=list(web_.settings.incident_types.fields.values()),
+        )
     oncall = await hours_for(web_, schedules_for(web_, viewer), now)
     return render_page(
         request,

@@ -118,4 +118,5 @@ async def incident_draft(web_: WebContext, incident_id: int) -> WrittenDraft:
         language=settings.language,
         style=settings.postmortem_style,
         now=services.clock(),
+        types=settings.incident_types,
     )

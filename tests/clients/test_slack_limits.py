@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
 from bot.clients.slack_limits import (
     MESSAGE_BLOCKS_MAX,
     SECTION_TEXT_MAX,
+    VIEW_BLOCKS_MAX,
+    VIEW_BYTES_MAX,
     fit_message,
+    fit_view,
+    fit_view_blocks,
     shorten_lines,
 )
 
@@ -41,3 +49,51 @@ def test_sections_and_block_counts_are_fitted() -> None:
     assert len(fitted[0]["text"]["text"]) <= SECTION_TEXT_MAX
     assert fitted[-1]["elements"][0]["text"] == "…and 12 more"
     assert blocks[0]["text"]["text"] == "word\n" * 1000, "the caller's blocks are not changed"
+
+
+def home_of(lists: list[list[str]]) -> Callable[[list[int]], dict[str, Any]]:
+    """A Home like warroom's: per list a header, a section per item shown and a line saying
+    how many are left out."""
+
+    def render(shown: list[int]) -> dict[str, Any]:
+        blocks: list[dict[str, Any]] = []
+        for items, count in zip(lists, shown, strict=True):
+            blocks.append({"type": "header", "text": {"type": "plain_text", "text": "list"}})
+            blocks += [
+                {"type": "section", "text": {"type": "mrkdwn", "text": item}}
+                for item in items[:count]
+            ]
+            if count < len(items):
+                blocks.append({"type": "context", "elements": [more(len(items) - count)]})
+        return {"type": "home", "blocks": blocks}
+
+    return render
+
+
+def test_a_view_shows_as_many_items_as_its_100_blocks_hold_longest_list_first() -> None:
+    lists = [[f"mine {n}" for n in range(30)], [f"week {n}" for n in range(200)]]
+    view = fit_view(home_of(lists), [30, 200])
+    assert len(view["blocks"]) == VIEW_BLOCKS_MAX
+    texts = [block.get("text", {}).get("text") for block in view["blocks"]]
+    assert texts[1:31] == lists[0]  # the short list is whole
+    assert view["blocks"][-1] == {"type": "context", "elements": [more(200 - 67)]}
+    # Two long lists share the room.
+    view = fit_view(home_of([["a"] * 150, ["b"] * 150]), [150, 150])
+    kept = [block["text"]["text"] for block in view["blocks"] if block["type"] == "section"]
+    assert len(view["blocks"]) == VIEW_BLOCKS_MAX and abs(kept.count("a") - kept.count("b")) <= 1
+
+
+def test_a_view_over_250_kb_shows_fewer_items() -> None:
+    lists = [["x" * 2900] * 90]  # 90 sections of 2,900 characters: about 270 kB
+    view = fit_view(home_of(lists), [90])
+    assert len(json.dumps(view).encode()) <= VIEW_BYTES_MAX
+    shown = [block for block in view["blocks"] if block["type"] == "section"]
+    assert 70 <= len(shown) < 90 and view["blocks"][-1]["elements"] == [more(90 - len(shown))]
+
+
+def test_a_view_too_large_whatever_made_it_is_cut_for_slack() -> None:
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "word\n" * 1000}}
+    fitted = fit_view_blocks({"type": "home", "blocks": [section] * 120}, more)
+    assert len(fitted["blocks"]) == VIEW_BLOCKS_MAX
+    assert all(len(b["text"]["text"]) <= SECTION_TEXT_MAX for b in fitted["blocks"][:-1])
+    assert fitted["blocks"][-1]["elements"][0]["text"] == more(21)

@@ -57,7 +57,7 @@ async def test_oncall_is_delivered_as_slack_sends_it(
     emu: tuple[SlackEmulator, Commands, str],
 ) -> None:
     slack, commands, general = emu
-    slack.declare_slash_commands(build_manifest("https://warroom.example.com"))
+    slack.play_manifest(build_manifest("https://warroom.example.com"))
     await slack.send_command(
         "override @bob payments Fri 18:00 to Mon 09:00",
         user=ALICE,
@@ -79,7 +79,7 @@ async def test_a_command_the_manifest_does_not_declare_is_never_delivered(
     manifest["features"]["slash_commands"] = [
         c for c in declared_in(manifest) if c["command"] != "/oncall"
     ]
-    slack.declare_slash_commands(manifest)
+    slack.play_manifest(manifest)
     with pytest.raises(UndeclaredCommand, match="/oncall is not a slash command of this app"):
         await slack.send_command("", user=ALICE, channel=general, command="/oncall")
     with pytest.raises(UndeclaredCommand):
@@ -95,7 +95,7 @@ async def test_without_should_escape_the_text_arrives_as_typed(
     manifest = build_manifest(None)
     for command in declared_in(manifest):
         command.pop("should_escape")  # off unless set (the manifest reference)
-    slack.declare_slash_commands(manifest)
+    slack.play_manifest(manifest)
     await slack.send_command(
         "swap @bob payments Fri", user=ALICE, channel=general, command="/oncall"
     )

@@ -115,7 +115,7 @@ def test_a_summary_is_answered_as_before_times_in_utc_with_a_z() -> None:
     )
     assert json.dumps(summary.model_dump(mode="json")) == (
         '{"reference": "INC-7", "title": "Checkout returns 500s", "severity": "SEV2",'
-        ' "status": "resolved", "private": true,'
+        ' "status": "resolved", "private": true, "type": null, "fields": {},'
         ' "commander": {"id": "U0ALICE", "name": "Alice Moreau"},'
         ' "channel": {"id": "C1", "name": "inc-7-checkout"}, "timezone": "UTC",'
         ' "started_at": null, "detected_at": null, "declared_at": "2026-03-14T09:30:00Z",'
@@ -138,6 +138,9 @@ class _Recording:
     def get(self, key: str, default: str | None = None) -> str | None:
         self.asked.add(key)
         return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
 
 
 def test_the_documented_filters_are_the_ones_parse_filters_reads() -> None:

@@ -14,7 +14,6 @@ from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule
-from bot.record.oncall.zones import known_zone
 from bot.services import Services
 from bot.store import outbox
 
@@ -42,16 +41,6 @@ def schedule_named(services: Services, name: str) -> Schedule:
             "unknown_schedule", schedule=name, field="schedule", known=list(schedules.by_name)
         )
     return found
-
-
-async def zone_of(services: Services, user: str) -> str:
-    """The person's time zone as Slack has it (``users.info`` ``tz``); warroom's own zone
-    (``WARROOM_TIMEZONE``) when Slack does not say."""
-    try:
-        zone = await services.slack.time_zone(user)
-    except SlackFailure:
-        zone = None
-    return zone if zone and known_zone(zone) else services.settings.timezone
 
 
 async def require_person(services: Services, schedule: Schedule, user: str, field: str) -> None:

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import (
-    SlackFailure,
     SlackGone,
     SlackNotAllowed,
     SlackRefused,
     SlackTokenRevoked,
 )
 from bot.flows.channel import deliver_now
+from bot.flows.people import zone_of
 from bot.record.escalations import OnCall
 from bot.record.oncall.engine import HORIZON, LATEST, Override, final_shifts, gaps
 from bot.record.oncall.engine import on_call_at as shift_at
@@ -40,7 +40,6 @@ from bot.record.oncall.work import (
     instant_key,
     notice_key,
 )
-from bot.record.oncall.zones import known_zone
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
@@ -241,7 +240,7 @@ async def send_notice(services: Services, job: Job) -> None:
     now = services.clock()
     if shift.user != user or shift.start != start or now >= shift.end:
         return None
-    zone = await _zone_of(services, user, schedule)
+    zone = await zone_of(services, user, otherwise=schedule.timezone)
     text = services.renderer.render(
         "messages/oncall_shift_soon.j2",
         schedule=schedule,
@@ -252,16 +251,6 @@ async def send_notice(services: Services, job: Job) -> None:
     )
     await _post_once(services, user, text, after=job.key)
     return None
-
-
-async def _zone_of(services: Services, user: str, schedule: Schedule) -> str:
-    """The person's own zone as Slack knows it, else the schedule's."""
-    try:
-        zone = await services.slack.time_zone(user)
-    except SlackFailure as error:
-        log.warning("users.info for %s failed: %s", user, error.code)
-        return schedule.timezone
-    return zone if zone and known_zone(zone) else schedule.timezone
 
 
 # -- gaps ------------------------------------------------------------------------------------

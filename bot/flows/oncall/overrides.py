@@ -17,8 +17,8 @@ from bot.flows.oncall.common import (
     require_person,
     schedule_named,
     tell,
-    zone_of,
 )
+from bot.flows.people import zone_of
 from bot.record.oncall import swaps
 from bot.record.oncall.engine import Override, Shift
 from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override

@@ -25,8 +25,8 @@ from bot.flows.oncall.common import (
     require_person,
     schedule_named,
     tell,
-    zone_of,
 )
+from bot.flows.people import zone_of
 from bot.record.oncall import swaps
 from bot.record.oncall.engine import Override, Shift, final_shifts, next_shift, on_call_at
 from bot.record.oncall.overrides import add_override

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.flows.oncall.common import OncallRefused, overrides_around, schedule_named, zone_of
+from bot.flows.oncall.common import OncallRefused, overrides_around, schedule_named
+from bot.flows.people import zone_of
 from bot.record.oncall.engine import Override, Shift, next_shift, on_call_at
 from bot.record.oncall.schedules import Schedule
 from bot.services import Services

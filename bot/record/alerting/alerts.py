@@ -23,6 +23,7 @@ from bot.basics.slack_text import SlackText
 from bot.record import incidents
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.alerting.routes import Route, Routes
+from bot.record.incident_types import NO_TYPES, IncidentTypes
 from bot.record.timeline import add_entry
 from bot.store.db import insert_once
 from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind
@@ -73,6 +74,7 @@ async def apply_notification(
     team_id: str,
     timezone: str,
     now: datetime,
+    types: IncidentTypes = NO_TYPES,
 ) -> Applied:
     """Record the notification's alerts; open, update or leave the group's incident (the
     caller commits)."""
@@ -99,6 +101,7 @@ async def apply_notification(
             team_id=team_id,
             timezone=timezone,
             now=now,
+            types=types,
         )
     applied.incident = incident
     _record_changes(session, applied, notification)
@@ -227,6 +230,7 @@ async def _incident_for(
     team_id: str,
     timezone: str,
     now: datetime,
+    types: IncidentTypes,
 ) -> Incident | None:
     """The incident the group's new alerts belong to, opened now if none is open."""
     newly_firing = [alert for alert in applied.new_alerts if alert.status == "firing"]
@@ -241,6 +245,7 @@ async def _incident_for(
             timezone=timezone,
             received_at=payload.received_at,
             now=now,
+            types=types,
         )
         group.incident_id = incident.id
         session.add(group)
@@ -264,8 +269,11 @@ async def _open_for_alerts(
     timezone: str,
     received_at: datetime,
     now: datetime,
+    types: IncidentTypes,
 ) -> Incident:
     route = applied.route
+    # The route's type (WARROOM_INCIDENT_TYPES) fills in what the route and the alert leave.
+    kind = types.get(route.incident_type)
     detected_at = min(alert.starts_at for alert in firing)
     if detected_at > received_at + FUTURE_SKEW:
         # An incident is not detected in the future; the sender's clock is off (flagged).
@@ -276,7 +284,10 @@ async def _open_for_alerts(
         # An alert's words are plain text: encoded once here, as Slack text is kept.
         title=SlackText.from_plain(route.render_title(title_context(notification))),
         declared_by=notification.sender,
-        severity=route.severity or notification.severity or "SEV3",
+        severity=route.severity
+        or notification.severity
+        or (kind.severity if kind else None)
+        or "SEV3",
         timezone=timezone,
         declared_at=now,
         # The alerts' own description first; Grafana's message is a whole rendered template.
@@ -288,7 +299,11 @@ async def _open_for_alerts(
         detected_at=detected_at,
         commander=None,
         previous_incident_id=previous.id if previous else None,
+        is_private=bool(kind and kind.private),
+        incident_type=kind.name if kind else None,
     )
+    if kind is not None and kind.postmortem_style:
+        incident.postmortem_style = kind.postmortem_style
     add_entry(
         session,
         incident,

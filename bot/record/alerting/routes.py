@@ -15,6 +15,7 @@ Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that ma
         channel_prefix: pay
         on_resolved: monitoring       # or "record" (the default): keep the status
         tracker: "jira:PAY"           # where its follow-ups are filed (WARROOM_TRACKER otherwise)
+        type: customer-facing         # an incident type (WARROOM_INCIDENT_TYPES): its defaults
       - name: disk-space
         match: {alertname: DiskSpaceLow}
         action: post                  # no incident: post the alert to a channel
@@ -61,6 +62,7 @@ _ROUTE_KEYS = {
     "channel",
     "on_resolved",
     "tracker",
+    "type",
 }
 # Route titles are operator text rendered with alert data: sandboxed, no access to Python.
 _TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)
@@ -87,6 +89,9 @@ class Route:
     on_resolved: OnResolved = "record"
     # Where this route's incidents file their follow-ups (None: the default tracker).
     tracker: TrackerTarget | None = None
+    # The incident type its incidents get (WARROOM_INCIDENT_TYPES), with the type's defaults
+    # where the route sets nothing itself.
+    incident_type: str | None = None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if any(labels.get(name) != value for name, value in self.match.items()):
@@ -185,6 +190,9 @@ def _route(raw: object, where: str) -> Route:
     policy = raw.get("policy")
     if policy is not None and not isinstance(policy, str):
         raise RouteError(f"{where}: policy must be a policy's name")
+    incident_type = raw.get("type")
+    if incident_type is not None and not (isinstance(incident_type, str) and incident_type):
+        raise RouteError(f"{where}: type must be an incident type's name")
     return Route(
         name=name,
         match=_matchers(raw.get("match"), f"{where}: match"),
@@ -200,6 +208,7 @@ def _route(raw: object, where: str) -> Route:
         channel=channel,
         on_resolved=on_resolved,
         tracker=_tracker(raw.get("tracker"), where),
+        incident_type=incident_type.lower() if incident_type else None,
     )
 
 

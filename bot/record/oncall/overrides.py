@@ -111,15 +111,19 @@ async def active_overrides(
 
 
 async def overrides_near(
-    session: AsyncSession, *, schedule: Schedule, start: datetime, end: datetime | None = None
+    session: AsyncSession,
+    *,
+    schedule: Schedule | None,
+    start: datetime,
+    end: datetime | None = None,
 ) -> list[Override]:
-    """The overrides of ``schedule`` the engine needs to answer about ``start`` to ``end``
-    (``on_call_at`` looks up to HORIZON either way of an instant)."""
+    """The overrides of ``schedule`` (None: of every schedule) the engine needs to answer about
+    ``start`` to ``end`` (``on_call_at`` looks up to HORIZON either way of an instant)."""
     return await overrides_between(
         session,
         start=max(start - HORIZON, EARLIEST),
         end=min((end or start) + HORIZON, LATEST),
-        schedule=schedule.name,
+        schedule=schedule.name if schedule else None,
     )
 
 

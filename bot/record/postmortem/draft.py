@@ -173,6 +173,8 @@ class Draft:
     # The status pages: None when the incident was never made public.
     public: PublicIncident | None = None
     publications: list[Publication] = field(default_factory=list)
+    # The custom fields' (label, value) rows, in the types file's order.
+    fields: list[tuple[str, str]] = field(default_factory=list)
     # People's own text for written sections, by section key.
     written: dict[str, Written] = field(default_factory=dict)
     # The written sections the template asked for while rendering, in order.

@@ -22,7 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, postmortem_template, readable
 from bot.basics.slack_text import SlackText, mentioned_users
-from bot.record import escalations, follow_ups, public, roles, timeline
+from bot.record import escalations, fields, follow_ups, public, roles, timeline
+from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.milestones import METRICS
 from bot.record.people import known_names
 from bot.record.postmortem import edits as postmortem_edits
@@ -113,14 +114,14 @@ def chosen_template(incident: Incident, *, language: str, style: str) -> tuple[s
 
 
 async def read_record(
-    engine: AsyncEngine, incident_id: int
+    engine: AsyncEngine, incident_id: int, types: IncidentTypes = NO_TYPES
 ) -> tuple[Incident, Record, dict[str, str]]:
     """The incident, what its draft is written from, and the names the record knows."""
     async with session_scope(engine) as session:
         incident = await session.get(Incident, incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
-        record = await load_record(session, incident)
+        record = await load_record(session, incident, types)
         names = await known_names(session, record.user_ids())
     return incident, record, names
 
@@ -153,10 +154,12 @@ async def read_draft(
     language: str,
     style: str,
     now: datetime,
+    types: IncidentTypes = NO_TYPES,
 ) -> WrittenDraft:
     """The incident's draft from the record as it stands, people by the names the record
-    knows (Slack is not asked): in the incident's own language and style, else those given."""
-    incident, record, names = await read_record(engine, incident_id)
+    knows (Slack is not asked): in the incident's own language and style, else those given.
+    ``types``: the configured custom fields, which the draft's header table shows."""
+    incident, record, names = await read_record(engine, incident_id, types)
     language, style = chosen_template(incident, language=language, style=style)
     return await write_in_thread(renderer, record, names, language=language, style=style, now=now)
 
@@ -176,6 +179,8 @@ class Record:
     issues: Mapping[str, TrackerIssue] = field(default_factory=dict)
     public: PublicIncident | None = None
     public_updates: Sequence[PublicUpdate] = ()
+    # The incident's custom field values (WARROOM_INCIDENT_TYPES), in the file's order.
+    fields: Sequence[tuple[CustomField, FieldValue]] = ()
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -190,6 +195,7 @@ class Record:
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
+        ids |= {str(value) for field, value in self.fields if field.kind == "user"}
         texts = [entry.text for entry in self.entries] + [item.text for item in self.actions]
         ids |= {match for text in texts for match in mentioned_users(text)}
         return {user for user in ids if user and _USER_ID.match(user)}
@@ -200,8 +206,11 @@ class Record:
         return [row for row in rows if row.slack_ts and row.slack_channel and not row.permalink]
 
 
-async def load_record(session: AsyncSession, incident: Incident) -> Record:
+async def load_record(
+    session: AsyncSession, incident: Incident, types: IncidentTypes = NO_TYPES
+) -> Record:
     incident_id = incident.id or 0
+    values = await fields.values_of(session, incident_id, types.fields)
     actions = await session.exec(
         select(ActionItem)
         .where(ActionItem.incident_id == incident_id)
@@ -223,6 +232,8 @@ async def load_record(session: AsyncSession, incident: Incident) -> Record:
         issues=await follow_ups.issues_of(session, incident_id),
         public=await public.public_record(session, incident_id),
         public_updates=await public.updates_of(session, incident_id),
+        # Configured fields in the file's order; a field no longer configured is left out.
+        fields=[(f, values[f.name]) for f in types.fields.values() if f.name in values],
     )
 
 
@@ -283,7 +294,17 @@ def build_draft(
         },
         public=record.public,
         publications=[_publication(update, record.public) for update in record.public_updates],
+        fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
     )
+
+
+def _field_text(field: CustomField, value: FieldValue, names: Mapping[str, str]) -> str:
+    """A field's value as the draft says it: people by name, options joined, text readable."""
+    if field.kind == "user":
+        return names.get(str(value), str(value))
+    if isinstance(value, list):
+        return ", ".join(value)
+    return readable(value, names) if field.kind == "text" else str(value)
 
 
 def _publication(update: PublicUpdate, record: PublicIncident | None) -> Publication:

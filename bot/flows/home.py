@@ -1,0 +1,164 @@
+"""The App Home: what a person sees on the bot's Home tab, read from the record each time they
+open it.
+
+- Their incidents (bot/record/involvement.py says who is in which): the open ones first,
+  newest first, then those resolved in the last ``RECENT``, the latest resolved first; each
+  with how they are in it.
+- The incidents declared in the last ``RECENT``, newest first; a private one only to its
+  people, as everywhere in Slack. A guest (a restricted or single-channel guest of the
+  workspace) sees only the incidents they are in, as in the web view.
+- With on-call schedules (``WARROOM_ONCALL_SCHEDULES``), who is on call for each now and until
+  when, overrides included.
+
+Times are shown in the person's zone (Slack's ``users.info`` ``tz``), else
+``WARROOM_TIMEZONE``. One opening is read once: its Slack event id is claimed with the reads,
+so a redelivered ``app_home_opened`` finds it claimed and is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from dateutil import tz
+
+from bot.basics.slack_text import SlackText, truncate
+from bot.clients.slack_errors import SlackFailure
+from bot.flows.people import zone_of
+from bot.record.involvement import Involvement, incidents_since, involvement_of
+from bot.record.oncall.engine import Shift, on_call_at
+from bot.record.oncall.overrides import overrides_near
+from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import Incident
+from bot.store.processed_events import claim_event
+
+log = logging.getLogger(__name__)
+# How far back "resolved lately" and "declared lately" reach.
+RECENT = timedelta(days=7)
+# A title is cut where a person would read it cut: a Home lists, the incident's page tells.
+TITLE_MAX = 150
+
+
+@dataclass(frozen=True)
+class HomeIncident:
+    """One incident on a Home, and how the person is in it (None: they are not)."""
+
+    incident: Incident
+    title: SlackText
+    involvement: Involvement | None
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    """A schedule's shift now (``shift.user`` None: nobody is on call)."""
+
+    schedule: str
+    shift: Shift
+
+
+@dataclass(frozen=True)
+class Home:
+    """Everything one person's Home shows."""
+
+    user_id: str
+    zone: str
+    now: datetime
+    mine: Sequence[HomeIncident]
+    recent: Sequence[HomeIncident]
+    on_call: Sequence[OnCallNow]
+    # Where people reach the web view (WARROOM_PUBLIC_URL), its list, and that list from
+    # ``RECENT`` ago; None without a public address.
+    web_url: str | None
+    list_url: str | None
+    recent_url: str | None
+
+    def shown(self, mine: int, recent: int) -> dict[str, Any]:
+        """The template's context with the first ``mine`` and ``recent`` incidents shown."""
+        return {
+            "home": self,
+            "mine": self.mine[:mine],
+            "mine_more": len(self.mine) - mine,
+            "recent": self.recent[:recent],
+            "recent_more": len(self.recent) - recent,
+            "since": self.now - RECENT,
+        }
+
+
+async def read_home(
+    services: Services, *, team_id: str | None, user_id: str, event_id: str
+) -> Home | None:
+    """What ``user_id``'s Home shows now; None when this opening was read already."""
+    now = services.clock()
+    since = now - RECENT
+    team = team_id or await services.slack.team_id()
+    schedules = list(services.settings.oncall_schedules.by_name.values())
+    async with session_scope(services.engine) as session:
+        if not await claim_event(session, event_id):
+            return None
+        incidents = await incidents_since(session, team_id=team, since=since)
+        involved = await involvement_of(session, user_id, incidents)
+        overrides = await overrides_near(session, schedule=None, start=now) if schedules else []
+        await session.commit()
+    # Slack is asked with no session open: the database is not held while it answers.
+    zone = await zone_of(services, user_id)
+    guest = await _is_guest(services, user_id)
+    return Home(
+        user_id=user_id,
+        zone=zone,
+        now=now,
+        mine=_mine(incidents, involved, since),
+        recent=[
+            _shown(incident, involved.get(incident.id or 0))
+            for incident in incidents
+            if incident.declared_at >= since
+            and (incident.id in involved or not (incident.is_private or guest))
+        ],
+        on_call=[
+            OnCallNow(schedule.name, on_call_at(schedule, overrides, now)) for schedule in schedules
+        ],
+        web_url=services.settings.public_url or None,
+        list_url=_list_url(services),
+        recent_url=_list_url(services, since=since),
+    )
+
+
+def _mine(
+    incidents: Sequence[Incident], involved: dict[int, Involvement], since: datetime
+) -> list[HomeIncident]:
+    """The person's incidents: open ones newest first, then those resolved since ``since``,
+    the latest resolved first."""
+    theirs = [i for i in incidents if i.id in involved]
+    open_ = [i for i in theirs if i.is_open]
+    resolved = [i for i in theirs if not i.is_open and i.resolved_at and i.resolved_at >= since]
+    resolved.sort(key=lambda i: i.resolved_at or since, reverse=True)
+    return [_shown(incident, involved[incident.id or 0]) for incident in open_ + resolved]
+
+
+def _shown(incident: Incident, involvement: Involvement | None) -> HomeIncident:
+    return HomeIncident(incident, truncate(incident.title, TITLE_MAX), involvement)
+
+
+async def _is_guest(services: Services, user_id: str) -> bool:
+    """Whether the person is a guest (asked afresh, as at sign-in to the web view); taken for
+    one when Slack will not say: they see less, never more."""
+    try:
+        return await services.slack.is_guest(user_id)
+    except SlackFailure as error:
+        log.info("users.info for %s failed: %s; shown as a guest's", user_id, error.code)
+        return True
+
+
+def _list_url(services: Services, *, since: datetime | None = None) -> str | None:
+    """The web view's incident list (``/``), from ``since`` on (its date filter reads dates
+    in WARROOM_TIMEZONE); None when warroom has no public address."""
+    base = services.settings.public_url
+    if not base:
+        return None
+    if since is None:
+        return f"{base}/"
+    day = since.astimezone(tz.gettz(services.settings.timezone)).date()
+    return f"{base}/?from={day.isoformat()}"

@@ -1,0 +1,25 @@
+"""What flows ask Slack about a person, with the answer when Slack cannot say.
+
+May import: what ``bot.flows`` may (``bot.services`` and everything below it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.clients.slack_errors import SlackFailure
+from bot.record.oncall.zones import known_zone
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def zone_of(services: Services, user: str, *, otherwise: str | None = None) -> str:
+    """The person's time zone as Slack has it (``users.info`` ``tz``, kept once asked); else
+    ``otherwise``, else warroom's own (``WARROOM_TIMEZONE``)."""
+    try:
+        zone = await services.slack.time_zone(user)
+    except SlackFailure as error:
+        log.info("no time zone for %s from Slack: %s", user, error.code)
+        zone = None
+    return zone if zone and known_zone(zone) else otherwise or services.settings.timezone
