@@ -45,6 +45,7 @@ from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
 from tests.alerts import TOKEN, alert, alertmanager, payload
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
+from tests.oncall.samples import two_schedules
 from tests.web_view import web_settings
 
 T = TypeVar("T")
@@ -991,6 +992,13 @@ GET_ROUTES = [
     "/incidents/INC-1/postmortem.md",
     "/incidents/INC-99999",
     "/insights",
+    "/oncall",
+    "/oncall/payments",
+    "/oncall/support",
+    "/oncall/nope",
+    "/api/oncall",
+    "/api/oncall/payments",
+    "/api/oncall/nope",
     "/api/incidents",
     "/api/incidents/INC-1",
     "/api/incidents/INC-1/postmortem",
@@ -1004,7 +1012,7 @@ GET_ROUTES = [
     "/oncall/payments-primary.ics",
 ]
 # The query parameters those routes read (bot/web/filters.py, pages.py, auth.py, reading.py,
-# oncall_feeds.py).
+# oncall_feeds.py, oncall_pages.py, oncall_api.py).
 QUERY_NAMES = [
     "page",
     "per_page",
@@ -1020,6 +1028,9 @@ QUERY_NAMES = [
     "code",
     "error",
     "token",
+    "tz",
+    "added",
+    "cancelled",
 ]
 # Numbers in the shapes str.isdigit() and int() accept and people do not type.
 NUMBER_LIKE = st.sampled_from(
@@ -1164,6 +1175,7 @@ async def test_query_strings_headers_and_extreme_alerts_never_5xx_nor_reach_the_
             api_token=Secret("property-api-token-0123456789"),
             alert_token=Secret(TOKEN),
             alert_max_body_bytes=ALERTS_MAX_BODY,
+            oncall_schedules=two_schedules(),
         ) as warroom:
             await open_incident(warroom)
             await settle(warroom)

@@ -105,6 +105,15 @@ class SignedIn:
     name: str
 
 
+@dataclass(frozen=True)
+class MemberFacts:
+    """What users.info says about a person that warroom keeps: guest or not, and their zone
+    (an IANA name; None when Slack gives none)."""
+
+    guest: bool
+    timezone: str | None
+
+
 def _named(errors: object) -> bool:
     """Whether an ``errors`` list says whose each error is."""
     return isinstance(errors, list) and any(isinstance(e, dict) and e.get("user") for e in errors)
@@ -387,12 +396,17 @@ class SlackWorkspace:
         return self._users[user_id]
 
     @slack_call
-    async def is_guest(self, user_id: str) -> bool:
+    async def member_facts(self, user_id: str) -> MemberFacts:
         """Whether the person is a guest (``is_restricted``: multi-channel,
-        ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object).
-        Asked afresh: a guest made a member, or the reverse, counts from the next sign-in."""
+        ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object),
+        and their ``tz``. Asked afresh: a guest made a member, or the reverse, counts from the
+        next sign-in."""
         user = (await self.client.users_info(user=user_id))["user"]
-        return bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
+        zone = user.get("tz")
+        return MemberFacts(
+            guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            timezone=zone if isinstance(zone, str) and zone else None,
+        )
 
     @slack_call
     async def sign_in(self, app: OAuthApp, code: str, redirect_uri: str) -> SignedIn:

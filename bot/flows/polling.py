@@ -44,7 +44,9 @@ class Poller:
                 await self.round()
             except Exception:
                 log.exception("%s: a round failed", self.name)
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation
+            # that comes as the event is set (a wake at shutdown), and stop() then waited for
+            # ever on a loop that went on (seen as a test's cleanup hanging 120 s).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), timeout=self.services.settings.scheduler_interval
-                )
+                async with asyncio.timeout(self.services.settings.scheduler_interval):
+                    await self._wake.wait()

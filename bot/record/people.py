@@ -1,5 +1,6 @@
-"""People's names as the record keeps them: fetched from Slack once (users.info), then read
-from here by drafts, pages and messages, so a draft rendered later needs no Slack."""
+"""People's names (and time zones) as the record keeps them: fetched from Slack once
+(users.info), then read from here by drafts, pages and messages, so a draft rendered later
+needs no Slack."""
 
 from __future__ import annotations
 
@@ -30,3 +31,23 @@ async def remember_names(session: AsyncSession, names: Mapping[str, str], at: da
         elif person.name != name:
             person.name, person.updated_at = name, at
             session.add(person)
+
+
+async def known_zones(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
+    """The time zones kept for ``user_ids`` (IANA names, as Slack gave them), by id; people
+    whose zone was never seen are left out."""
+    wanted = list(user_ids)
+    if not wanted:
+        return {}
+    people = await session.exec(
+        select(Person).where(col(Person.user_id).in_(wanted), col(Person.timezone).is_not(None))
+    )
+    return {person.user_id: person.timezone for person in people.all() if person.timezone}
+
+
+async def remember_zone(session: AsyncSession, user_id: str, zone: str, at: datetime) -> None:
+    """Keep a person's time zone, once their name is kept (the caller commits)."""
+    person = await session.get(Person, user_id)
+    if person is not None and person.timezone != zone:
+        person.timezone, person.updated_at = zone, at
+        session.add(person)

@@ -409,11 +409,14 @@ class PostmortemEdit(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
-    """How a Slack user is called, remembered so a draft names people without asking Slack."""
+    """How a Slack user is called (and their time zone), remembered so a draft names people
+    without asking Slack."""
 
     user_id: str = Field(primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # Slack's ``tz`` (an IANA name) when last seen: on-call nights and weekends are theirs.
+    timezone: str | None = None
 
 
 class ProcessedEvent(SQLModel, table=True):

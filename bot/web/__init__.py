@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, oncall_feeds, pages, status_page
+from bot.web import api, auth, oncall_feeds, oncall_pages, pages, status_page
 from bot.web.context import web_context_ctx
 from bot.web.routing import Route, RouteKind
 
@@ -25,6 +25,19 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/incidents/{reference}/postmortem.md", pages.postmortem_markdown, PAGE),
     Route("POST", "/incidents/{reference}/postmortem/sections/{section}", pages.save_section, PAGE),
     Route("GET", "/insights", pages.insights_page, PAGE),
+    Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
+    # A schedule's name has no dot (bot.record.policies.NAME), so the calendar feeds'
+    # /oncall/<schedule>.ics never reaches this page.
+    Route("GET", "/oncall/{schedule:[A-Za-z0-9_-]+}", oncall_pages.schedule_page, PAGE),
+    Route(
+        "POST", "/oncall/{schedule:[A-Za-z0-9_-]+}/overrides", oncall_pages.add_override_form, PAGE
+    ),
+    Route(
+        "POST",
+        "/oncall/{schedule:[A-Za-z0-9_-]+}/overrides/{override}/cancel",
+        oncall_pages.cancel_override_form,
+        PAGE,
+    ),
     Route("GET", "/login", auth.sign_in_page, PAGE),
     Route("GET", "/auth/slack", auth.start_sign_in, PAGE),
     Route("GET", auth.CALLBACK_PATH, auth.finish_sign_in, PAGE),

@@ -8,12 +8,10 @@ and those models (bot/web/openapi.py), so it describes exactly what is answered.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from bot.basics.render import readable
 from bot.basics.slack_text import SlackText
@@ -24,6 +22,7 @@ from bot.record.postmortem.draft import Action, Draft, Metric
 from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Incident
+from bot.web.api_answers import api_caller, api_error, json_answer, person_public
 from bot.web.api_models import (
     ActionPublic,
     ChannelPublic,
@@ -34,14 +33,13 @@ from bot.web.api_models import (
     IncidentSummaryPublic,
     IssuePublic,
     MetricPublic,
-    PersonPublic,
     PostmortemPublic,
     SectionPublic,
     TimelineLinePublic,
 )
-from bot.web.auth import api_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.filters import FilterError, FilterParameters, parse_filters
+from bot.web.oncall_api import ONCALL_OPERATIONS
 from bot.web.openapi import (
     Answer,
     Operation,
@@ -57,34 +55,6 @@ from bot.web.reading import (
     requested_incident,
     team_of,
 )
-from bot.web.visibility import Viewer
-
-_ERRORS: dict[int, type[web.HTTPException]] = {
-    400: web.HTTPBadRequest,
-    401: web.HTTPUnauthorized,
-    404: web.HTTPNotFound,
-}
-
-
-def _json(model: BaseModel) -> web.Response:
-    """The model as JSON; times come out ISO 8601, UTC ones with a Z."""
-    return web.json_response(model.model_dump(mode="json"))
-
-
-def _error(status: int, code: str, message: str) -> web.HTTPException:
-    headers = {"WWW-Authenticate": 'Bearer realm="warroom"'} if status == 401 else None
-    return _ERRORS[status](
-        text=json.dumps(ErrorPublic(error=code, message=message).model_dump(mode="json")),
-        content_type="application/json",
-        headers=headers,
-    )
-
-
-def _viewer(request: web.Request) -> Viewer:
-    viewer = api_viewer(request)
-    if viewer is None:
-        raise _error(401, "unauthorized", "Sign in, or send Authorization: Bearer <token>.")
-    return viewer
 
 
 def incident_summary(
@@ -106,7 +76,7 @@ def incident_summary(
             name: readable(value, names) if isinstance(value, SlackText) else value
             for name, value in (values or {}).items()
         },
-        commander=_person(incident.commander, names),
+        commander=person_public(incident.commander, names),
         channel=ChannelPublic(id=incident.channel_id, name=incident.channel_name)
         if incident.channel_id
         else None,
@@ -120,10 +90,6 @@ def incident_summary(
         duration_seconds=max(0, int((ended - began).total_seconds())),
         url=f"/incidents/{incident.reference}",
     )
-
-
-def _person(user_id: str | None, names: dict[str, str]) -> PersonPublic | None:
-    return PersonPublic(id=user_id, name=names.get(user_id, user_id)) if user_id else None
 
 
 def _metric(metric: Metric) -> MetricPublic:
@@ -193,7 +159,7 @@ def incident_detail(
 async def list_incidents(request: web.Request) -> web.Response:
     """GET /api/incidents"""
     web_ = web_context(request)
-    viewer = _viewer(request)
+    viewer = api_caller(request)
     team_id = await team_of(request, web_, viewer)
     try:
         query = parse_filters(
@@ -203,7 +169,7 @@ async def list_incidents(request: web.Request) -> web.Response:
             types=web_.settings.incident_types,
         )
     except FilterError as error:
-        raise _error(400, "bad_filter", str(error)) from None
+        raise api_error(400, "bad_filter", str(error)) from None
     page = await incidents_for(web_, viewer, query)
     custom = web_.settings.incident_types.fields
     async with session_scope(web_.services.engine) as session:
@@ -213,7 +179,7 @@ async def list_incidents(request: web.Request) -> web.Response:
             {i.commander for i in page.incidents if i.commander} | _people_in(values, custom),
         )
     now = web_.services.clock()
-    return _json(
+    return json_answer(
         IncidentListPublic(
             items=[
                 incident_summary(incident, names, now, values.get(incident.id or 0))
@@ -229,9 +195,9 @@ async def list_incidents(request: web.Request) -> web.Response:
 
 async def _visible(request: web.Request, web_: WebContext) -> tuple[Incident, int]:
     try:
-        return await requested_incident(request, web_, _viewer(request))
+        return await requested_incident(request, web_, api_caller(request))
     except NotVisible:
-        raise _error(404, "not_found", "No such incident.") from None
+        raise api_error(404, "not_found", "No such incident.") from None
 
 
 async def get_incident(request: web.Request) -> web.Response:
@@ -244,7 +210,7 @@ async def get_incident(request: web.Request) -> web.Response:
         values = await fields.values_of(session, incident_id, custom)
         people = {incident.commander} - {None} | _people_in({incident_id: values}, custom)
         names = await known_names(session, people)  # type: ignore[arg-type]
-    return _json(incident_detail(written, names, web_.services.clock(), values))
+    return json_answer(incident_detail(written, names, web_.services.clock(), values))
 
 
 def _people_in(
@@ -312,6 +278,7 @@ OPERATIONS = (
             401: _UNAUTHORIZED,
         },
     ),
+    *ONCALL_OPERATIONS,
 )
 
 

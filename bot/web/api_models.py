@@ -160,3 +160,40 @@ class IncidentListPublic(PublicModel):
     page: int = Field(ge=1)
     per_page: int = Field(ge=1)
     pages: int = Field(ge=1)
+
+
+class OncallShiftPublic(PublicModel):
+    """A stretch of one person on call; ``user`` is null in a gap (nobody on call)."""
+
+    start: datetime
+    end: datetime
+    user: PersonPublic | None
+
+
+class OncallNowPublic(PublicModel):
+    """One schedule at ``at``: the shift holding that instant (as long as the same person,
+    or nobody, holds it) and the one after it (null when nothing changes within a year)."""
+
+    schedule: str
+    timezone: str
+    current: OncallShiftPublic
+    next: OncallShiftPublic | None
+    url: str
+
+
+class OncallListPublic(PublicModel):
+    """Every schedule, in the schedule file's order."""
+
+    at: datetime
+    items: list[OncallNowPublic]
+
+
+class OncallShiftsPublic(PublicModel):
+    """A schedule's final shifts (overrides included) from ``from`` to ``to``, consecutive
+    and cut at the window's edges."""
+
+    schedule: str
+    timezone: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    shifts: list[OncallShiftPublic]

@@ -17,9 +17,10 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.basics.numbers import parse_token
-from bot.clients.slack import OAuthApp
+from bot.clients.slack import MemberFacts, OAuthApp
 from bot.clients.slack_errors import SlackFailure
-from bot.record.people import remember_names
+from bot.record.oncall.zones import known_zone
+from bot.record.people import remember_names, remember_zone
 from bot.store.db import session_scope
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import read_form, render_page
@@ -214,14 +215,18 @@ async def finish_sign_in(request: web.Request) -> web.Response:
     if "error" in request.query or code is None:
         return _sign_in_failed("denied")
     try:
-        person = await _person_from_slack(request, web_, code)
+        person, facts = await _person_from_slack(request, web_, code)
     except SlackFailure as error:
         log.warning("sign-in with Slack failed: %s", error.code)
         return _sign_in_failed("slack")
     if person.team_id != await web_.services.slack.team_id():
         return _sign_in_failed("workspace")
     async with session_scope(web_.services.engine) as db:
-        await remember_names(db, {person.user_id or "": person.name}, web_.services.clock())
+        now = web_.services.clock()
+        await remember_names(db, {person.user_id or "": person.name}, now)
+        if facts.timezone and known_zone(facts.timezone):
+            await db.flush()
+            await remember_zone(db, person.user_id or "", facts.timezone, now)
         await db.commit()
     response = web.HTTPSeeOther(safe_next(str(pending.get("next"))))
     _set_session_cookie(request, response, person)
@@ -229,22 +234,23 @@ async def finish_sign_in(request: web.Request) -> web.Response:
     raise response
 
 
-async def _person_from_slack(request: web.Request, web_: WebContext, code: str) -> Session:
+async def _person_from_slack(
+    request: web.Request, web_: WebContext, code: str
+) -> tuple[Session, MemberFacts]:
     app = OAuthApp(web_.settings.slack_client_id, str(web_.settings.slack_client_secret))
     person = await web_.services.slack.sign_in(app, code, callback_url(request))
-    return Session.new(
-        person.user_id, person.team_id, person.name, guest=await _is_guest(web_, person.user_id)
-    )
+    facts = await _member_facts(web_, person.user_id)
+    return Session.new(person.user_id, person.team_id, person.name, guest=facts.guest), facts
 
 
-async def _is_guest(web_: WebContext, user_id: str) -> bool:
-    """Whether the person is a guest. When Slack will not say, they are taken for one: they
-    see less, never more."""
+async def _member_facts(web_: WebContext, user_id: str) -> MemberFacts:
+    """Whether the person is a guest, and their zone. When Slack will not say, they are taken
+    for a guest: they see less, never more."""
     try:
-        return await web_.services.slack.is_guest(user_id)
+        return await web_.services.slack.member_facts(user_id)
     except SlackFailure as error:
         log.warning("users.info for %s failed at sign-in: %s", user_id, error.code)
-        return True
+        return MemberFacts(guest=True, timezone=None)
 
 
 async def _workspace_if_known(web_: WebContext) -> str | None:

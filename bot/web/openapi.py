@@ -145,8 +145,9 @@ def openapi_document(operations: Iterable[Operation]) -> Schema:
         "info": {
             "title": "warroom",
             "version": "1",
-            "description": "Incidents recorded by warroom, their timelines and postmortem drafts."
-            " Private incidents are answered 404 to anyone outside their channel.",
+            "description": "Incidents recorded by warroom, their timelines and postmortem drafts,"
+            " and who is on call. Private incidents are answered 404 to anyone outside their"
+            " channel.",
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": {operation.path: {"get": _operation(operation)} for operation in operations},

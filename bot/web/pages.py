@@ -27,6 +27,8 @@ from bot.web.auth import (
 from bot.web.charts import render_insight_charts
 from bot.web.context import web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
+from bot.web.oncall_charts import render_hours_charts
+from bot.web.oncall_reading import hours_for, schedules_for
 from bot.web.pages_common import FormUnreadable, read_form, render_page
 from bot.web.reading import (
     NotVisible,
@@ -98,7 +100,8 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return render_page(request, "web/error.html.j2", status=400, problem="bad_form")
 
 
-def _viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
+def viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
+    """The person looking at a page, and the token its forms carry."""
     viewer = with_session(request, page_viewer(request))
     return viewer, csrf_token(request, viewer)
 
@@ -106,7 +109,7 @@ def _viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
 async def incident_list(request: web.Request) -> web.Response:
     """GET /: incidents, newest first, filtered by status, severity and date."""
     web_ = web_context(request)
-    viewer, csrf = _viewer_and_csrf(request)
+    viewer, csrf = viewer_and_csrf(request)
     team_id = await team_of(request, web_, viewer)
     query = parse_filters(
         request.query,
@@ -146,7 +149,7 @@ def _page_url(request: web.Request, number: int) -> str:
 async def incident_page(request: web.Request) -> web.Response:
     """GET /incidents/INC-7: summary, metrics, timeline, escalations, tasks, the draft."""
     web_ = web_context(request)
-    viewer, csrf = _viewer_and_csrf(request)
+    viewer, csrf = viewer_and_csrf(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
     written = await incident_draft(web_, incident_id)
     response = render_page(
@@ -167,7 +170,7 @@ async def incident_page(request: web.Request) -> web.Response:
 async def incident_history(request: web.Request) -> web.Response:
     """GET /incidents/INC-7/history: every message said in the channel, as recorded."""
     web_ = web_context(request)
-    viewer, csrf = _viewer_and_csrf(request)
+    viewer, csrf = viewer_and_csrf(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
     page_number = parse_bounded_int(request.query.get("page", "1"), 1, PAGE_MAX)
     if page_number is None:
@@ -251,7 +254,7 @@ async def save_section(request: web.Request) -> web.Response:
 async def insights_page(request: web.Request) -> web.Response:
     """GET /insights: trends over the incidents the viewer may see, drawn as inline SVG."""
     web_ = web_context(request)
-    viewer, csrf = _viewer_and_csrf(request)
+    viewer, csrf = viewer_and_csrf(request)
     team_id = await team_of(request, web_, viewer)
     now = web_.services.clock()
     # The charts reach back six months at most; a little more covers any time zone.
@@ -265,6 +268,7 @@ async def insights_page(request: web.Request) -> web.Response:
             zone=web_.settings.timezone,
             custom=list(web_.settings.incident_types.fields.values()),
         )
+    oncall = await hours_for(web_, schedules_for(web_, viewer), now)
     return render_page(
         request,
         "web/insights.html.j2",
@@ -272,4 +276,8 @@ async def insights_page(request: web.Request) -> web.Response:
         csrf=csrf,
         insights=insights,
         charts=render_insight_charts(web_.services.renderer, insights),
+        oncall_days=oncall.days,
+        oncall_charts=render_hours_charts(
+            web_.services.renderer, oncall.schedules, oncall.names, oncall.days
+        ),
     )

@@ -8,6 +8,7 @@ while sign-in was off), a kind kept with each route cannot.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -37,6 +38,16 @@ class Route:
     path: str
     handler: Handler
     kind: RouteKind
+
+    @property
+    def canonical(self) -> str:
+        """The path with its parameters' patterns left out (``/oncall/{schedule}``), as
+        aiohttp names the resource."""
+        return _PATTERN.sub(r"{\1}", self.path)
+
+
+# A parameter with its own pattern, ``{schedule:[a-z]+}``.
+_PATTERN = re.compile(r"\{(\w+):[^{}]+\}")
 
 
 _route_kinds = web.AppKey("route_kinds", dict[web.AbstractResource, RouteKind])

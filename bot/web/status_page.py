@@ -116,17 +116,18 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def viewer_zone(asked: str | None) -> tuple[str, str | None]:
-    """(the zone to show times in, the zone asked for when it is unknown).
+def viewer_zone(asked: str | None, default: str = "UTC") -> tuple[str, str | None]:
+    """(the zone to show times in, the zone asked for when it is unknown): ``?tz=`` on the
+    pages that show times in the viewer's zone, ``default`` when none is asked for.
 
     Only an IANA zone name from the zone database's own list: a name is never handed to a
     zone loader as it came, since loaders open files by it (``/etc/passwd``, ``../..``).
     """
     if not asked:
-        return "UTC", None
+        return default, None
     if asked in _zone_names():
         return asked, None
-    return "UTC", asked[:ZONE_SHOWN_MAX]
+    return default, asked[:ZONE_SHOWN_MAX]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The JSON API against its own OpenAPI document: every answer schemathesis provokes, with
-generated and hand-picked inputs, must match /api/openapi.json, and never be a 5xx."""
+generated and hand-picked inputs, must match /api/openapi.json, and never be a 5xx. The
+on-call operations answer from two configured schedules."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from hypothesis import HealthCheck, given, settings
 
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
+from tests.oncall.samples import two_schedules
 from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")
+SCHEDULES = ("payments", "PAYMENTS", "support", "nope", "payments.ics", "..%2f")
+# Hand-picked values of each path parameter, beside the generated ones.
+PATH_VALUES = {"reference": REFERENCES, "schedule": SCHEDULES}
 
 
 async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
@@ -68,8 +73,9 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
             checked += 1
 
         generated()
-        for reference in REFERENCES if "reference" in operation.path else ("",):
-            case = operation.Case(path_parameters={"reference": reference} if reference else {})
+        name = next((name for name in PATH_VALUES if "{" + name + "}" in operation.path), None)
+        for value in PATH_VALUES[name] if name else ("",):
+            case = operation.Case(path_parameters={name: value} if name else {})
             for headers, jar in ((BEARER, {}), ({}, cookies), ({}, {})):
                 response = case.call(base_url=base_url, headers=headers, cookies=jar)
                 case.validate_response(response)
@@ -81,7 +87,7 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
 async def test_every_answer_matches_the_openapi_document(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url) as warroom:
+    async with web_warroom(slack, sqlite_url, oncall_schedules=two_schedules()) as warroom:
         await _seed(warroom, slack)
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)

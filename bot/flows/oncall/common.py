@@ -54,12 +54,18 @@ async def require_person(services: Services, schedule: Schedule, user: str, fiel
 
 
 def read_time(
-    schedule: Schedule, text: str, *, field: str, now: datetime, after: datetime
+    schedule: Schedule,
+    text: str,
+    *,
+    field: str,
+    now: datetime,
+    after: datetime,
+    zone: str | None = None,
 ) -> datetime:
-    """A time typed for ``schedule``, read forward from ``after`` in the schedule's zone
-    unless it names one, as ``/incident time`` reads (the same refusals)."""
+    """A time typed for ``schedule``, read forward from ``after`` in ``zone`` (by default the
+    schedule's) unless it names one, as ``/incident time`` reads (the same refusals)."""
     try:
-        moment = parse_moment(text, zone=schedule.timezone, now=now, after=after)
+        moment = parse_moment(text, zone=zone or schedule.timezone, now=now, after=after)
     except MomentRefused as refusal:
         context = {**refusal.context, "schedule": schedule.name, "field": field, "ahead": True}
         raise OncallRefused("time", **context) from None

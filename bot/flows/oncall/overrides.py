@@ -1,4 +1,5 @@
-"""``/oncall override`` and ``/oncall cancel``: put someone on call for a while, or undo it.
+"""``/oncall override`` and ``/oncall cancel``: put someone on call for a while, or undo it,
+from Slack and from the web view's forms (``keep_override``, ``cancel_kept``).
 
 The override and the direct message to the person it puts on call commit in one
 transaction; the message is sent once it has. Who may do what: ``bot.record.oncall.rights``.
@@ -43,20 +44,12 @@ async def put_on_call(
     """Keep an override of the schedule for ``user``; say whom it displaced, and tell the
     person it puts on call (unless they made it)."""
     schedule = schedule_named(services, schedule_name)
-    if not may_put_on_call(schedule, by=by, user=user):
-        raise OncallRefused("not_a_member", schedule=schedule.name, field="person", user=user)
-    await require_person(services, schedule, user, "person")
-    now = services.clock()
-    asked_start, end = _read_window(schedule, window, now)
-    if end <= now:
-        raise OncallRefused(
-            "over", schedule=schedule.name, field="end", end=end, shown_zone=schedule.timezone
-        )
-    # Who was on call is history (escalations reached them): an override starts now at the
-    # earliest.
-    start = max(asked_start, now)
+    await check_put_on_call(services, schedule, by=by, user=user)
+    asked_start, end = _read_window(schedule, window, services.clock())
     zone = await zone_of(services, by)
-    override, taken = await _keep(services, schedule, by=by, user=user, start=start, end=end)
+    override, taken = await keep_override(
+        services, schedule, by=by, user=user, start=asked_start, end=end
+    )
     return services.renderer.render(
         "messages/oncall/override_made.j2",
         override=override,
@@ -65,6 +58,30 @@ async def put_on_call(
         by=by,
         asked_start=asked_start,
     )
+
+
+async def check_put_on_call(services: Services, schedule: Schedule, *, by: str, user: str) -> None:
+    """OncallRefused unless ``by`` may put ``user`` on call and ``user`` is someone of the
+    workspace (Slack is asked)."""
+    if not may_put_on_call(schedule, by=by, user=user):
+        raise OncallRefused("not_a_member", schedule=schedule.name, field="person", user=user)
+    await require_person(services, schedule, user, "person")
+
+
+async def keep_override(
+    services: Services, schedule: Schedule, *, by: str, user: str, start: datetime, end: datetime
+) -> tuple[Override, list[Shift]]:
+    """Keep an override already checked (``check_put_on_call``) from ``start`` (now at the
+    earliest) to ``end`` (in the future), and tell the person it puts on call; return it and
+    whom it displaced. From Slack and the web alike."""
+    now = services.clock()
+    if end <= now:
+        raise OncallRefused(
+            "over", schedule=schedule.name, field="end", end=end, shown_zone=schedule.timezone
+        )
+    # Who was on call is history (escalations reached them): an override starts now at the
+    # earliest.
+    return await _keep(services, schedule, by=by, user=user, start=max(start, now), end=end)
 
 
 async def _keep(
@@ -106,17 +123,39 @@ def _read_window(schedule: Schedule, window: Window, now: datetime) -> tuple[dat
 async def cancel(services: Services, *, by: str, override_id: int) -> str:
     """Cancel an override (its row stays, saying who cancelled it and when); tell the person
     it had put on call, unless they cancelled it."""
+    zone = await zone_of(services, by)
+    row, other_half = await cancel_kept(services, by=by, override_id=override_id, zone=zone)
+    return services.renderer.render(
+        "messages/oncall/override_cancelled.j2", row=row, other_half=other_half, zone=zone
+    )
+
+
+async def cancel_kept(
+    services: Services,
+    *,
+    by: str,
+    override_id: int,
+    zone: str,
+    schedule: str | None = None,
+    operator: bool = False,
+) -> tuple[OncallOverride, OncallOverride | None]:
+    """Cancel an override (of ``schedule``, when given) and tell the person it had put on
+    call; return it and the other half of its swap, if it has one. From Slack and the web
+    alike; ``zone`` is the one a refusal shows times in; ``operator``: whoever runs warroom
+    (the web view with sign-in off), whom the rule of who may cancel does not bind."""
     async with session_scope(services.engine) as session:
         found = await session.get(OncallOverride, override_id)
-    if found is None:
-        raise OncallRefused("no_override", field="override id", override_id=override_id)
-    zone, their_zone = await zone_of(services, by), await zone_of(services, found.user_id)
+    if found is None or (schedule is not None and found.schedule != schedule):
+        raise OncallRefused(
+            "no_override", schedule=schedule, field="override id", override_id=override_id
+        )
+    their_zone = await zone_of(services, found.user_id)
     now = services.clock()
     async with session_scope(services.engine) as session:
         row = await session.get(OncallOverride, override_id)
         assert row is not None  # rows are never deleted
         swap = await session.get(OncallSwap, row.swap_id) if row.swap_id else None
-        if not _may_cancel(services, row, by, swap):
+        if not operator and not _may_cancel(services, row, by, swap):
             raise OncallRefused("not_allowed_to_cancel", schedule=row.schedule, override=row)
         if row.end_at <= now and row.cancelled_at is None:
             raise OncallRefused(
@@ -133,9 +172,7 @@ async def cancel(services: Services, *, by: str, override_id: int) -> str:
         await session.commit()
     if row.user_id != by:
         await deliver_now(services, row.user_id)
-    return services.renderer.render(
-        "messages/oncall/override_cancelled.j2", row=row, other_half=other_half, zone=zone
-    )
+    return row, other_half
 
 
 def _may_cancel(services: Services, row: OncallOverride, by: str, swap: OncallSwap | None) -> bool:

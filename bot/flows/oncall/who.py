@@ -36,7 +36,7 @@ async def who_is_on_call(
     async with session_scope(services.engine) as session:
         overrides = await overrides_around(session, now)
         schedules = await with_feed_copies(session, schedules)
-    rows = [_on_call(schedule, overrides, now) for schedule in schedules]
+    rows = [on_call(schedule, overrides, now) for schedule in schedules]
     return services.renderer.render("messages/oncall/who.j2", rows=rows, zone=zone, now=now)
 
 
@@ -53,7 +53,8 @@ def _asked_about(services: Services, name: str | None, named_as_subcommand: bool
         raise
 
 
-def _on_call(schedule: Schedule, overrides: Sequence[Override], now: datetime) -> OnCall:
+def on_call(schedule: Schedule, overrides: Sequence[Override], now: datetime) -> OnCall:
+    """The schedule's shift at ``now`` and the next one (for /oncall and the web view)."""
     shift = on_call_at(schedule, overrides, now)
     # The next shift begins where this one (the whole stretch of one person) ends, unless the
     # engine stopped looking at its horizon: then next_shift says whether there is one.

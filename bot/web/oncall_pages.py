@@ -1,0 +1,323 @@
+"""The on-call pages: every schedule with who is on call now (``/oncall``), and one schedule's
+next two weeks with its overrides, which signed-in people add and cancel there
+(``/oncall/<schedule>``).
+
+Times are shown in the viewer's zone, chosen with ``?tz=`` as on the status page (by default
+the list's in ``WARROOM_TIMEZONE``, a schedule's in its own zone). Overrides are added and
+cancelled through ``/oncall``'s own flows (``bot.flows.oncall.overrides``): the same checks,
+the same rule of who may (``bot.record.oncall.rights``), the same DM to the person; a refusal
+is the page again with a sentence naming the schedule and the field, never a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from markupsafe import Markup
+from multidict import MultiDictProxy
+
+from bot.basics.numbers import parse_bounded_int
+from bot.flows.oncall.common import OncallRefused, overrides_around, read_time, require_person
+from bot.flows.oncall.overrides import cancel_kept, check_put_on_call, keep_override
+from bot.flows.oncall.who import on_call
+from bot.record.oncall.engine import LATEST, displaced
+from bot.record.oncall.overrides import as_override, override_history
+from bot.record.oncall.rights import may_cancel, members
+from bot.record.oncall.schedules import Schedule
+from bot.record.policies import USER_ID
+from bot.store.db import session_scope
+from bot.store.models import OncallOverride, OncallSwap
+from bot.web.auth import check_csrf, csrf_token, page_viewer
+from bot.web.context import WebContext, web_context
+from bot.web.oncall_charts import timeline
+from bot.web.oncall_reading import (
+    names_of,
+    now_on_call,
+    people_of,
+    schedule_for,
+    schedules_for,
+)
+from bot.web.pages import viewer_and_csrf
+from bot.web.pages_common import read_form, render_page
+from bot.web.status_page import viewer_zone
+from bot.web.visibility import Viewer
+
+log = logging.getLogger(__name__)
+# The timeline's length, and how far back the list of overrides reaches.
+TIMELINE_DAYS = 14
+HISTORY_DAYS = 90
+# Override ids are database integers.
+MAX_OVERRIDE_ID = 2**31 - 1
+
+
+async def oncall_list(request: web.Request) -> web.Response:
+    """GET /oncall: each schedule, who is on call now and until when, and who is next."""
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    if viewer.guest:
+        return _guests_refused(request, viewer, csrf)
+    zone, unknown = viewer_zone(request.query.get("tz"), web_.settings.timezone)
+    schedules = schedules_for(web_, viewer)
+    board = await now_on_call(web_, schedules, web_.services.clock())
+    shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]
+    return render_page(
+        request,
+        "web/oncall_list.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        board=board,
+        names=await names_of(web_, people_of((), shifts)),
+        zone=zone,
+        unknown_zone=unknown,
+    )
+
+
+async def schedule_page(request: web.Request) -> web.Response:
+    """GET /oncall/<schedule>: the next 14 days, the overrides, and the forms."""
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    if viewer.guest:
+        return _guests_refused(request, viewer, csrf)
+    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    if schedule is None:
+        return _no_schedule(request, viewer, csrf)
+    zone, unknown = viewer_zone(request.query.get("tz"), schedule.timezone)
+    shown = _Shown(
+        zone=zone,
+        unknown_zone=unknown,
+        added=parse_bounded_int(request.query.get("added"), 1, MAX_OVERRIDE_ID),
+        cancelled=parse_bounded_int(request.query.get("cancelled"), 1, MAX_OVERRIDE_ID),
+    )
+    return await _render_schedule(request, web_, viewer, csrf, schedule, shown)
+
+
+async def add_override_form(request: web.Request) -> web.Response:
+    """POST /oncall/<schedule>/overrides: put someone (by default the viewer) on call, through
+    ``/oncall override``'s flow: the same checks, and the same DM to the person."""
+    web_, viewer, csrf, form = await _posted(request)
+    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    if schedule is None:
+        return _no_schedule(request, viewer, csrf)
+    fields = {key: _text(form.get(key)) for key in ("user", "start", "end", "tz")}
+    zone, unknown = viewer_zone(fields["tz"] or None, schedule.timezone)
+    services, now = web_.services, web_.services.clock()
+    try:
+        if unknown is not None:
+            raise OncallRefused("zone", schedule=schedule.name, field="zone", text=unknown)
+        user = _who(schedule, viewer, fields["user"])
+        if viewer.user_id:
+            await check_put_on_call(services, schedule, by=viewer.user_id, user=user)
+        else:  # sign-in off: whoever runs warroom, on this machine, whom the rule does not bind
+            await require_person(services, schedule, user, "person")
+        start = read_time(schedule, fields["start"], field="start", now=now, after=now, zone=zone)
+        end = read_time(schedule, fields["end"], field="end", now=now, after=start, zone=zone)
+        override, _ = await keep_override(
+            services, schedule, by=viewer.author, user=user, start=start, end=end
+        )
+    except OncallRefused as refusal:
+        shown = _Shown(zone=zone, unknown_zone=None, form=fields, refusal=refusal)
+        return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
+    log.info("on call %s: override %s added by %s", schedule.name, override.id, viewer.author)
+    services.wake_jobs()  # the handoffs and notices it planned again
+    query = urllib.parse.urlencode({"added": override.id, "tz": zone})
+    raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
+
+
+async def cancel_override_form(request: web.Request) -> web.Response:
+    """POST /oncall/<schedule>/overrides/<id>/cancel: cancel an override (its row stays),
+    through ``/oncall cancel``'s flow."""
+    web_, viewer, csrf, form = await _posted(request)
+    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    if schedule is None:
+        return _no_schedule(request, viewer, csrf)
+    zone, _ = viewer_zone(_text(form.get("tz")) or None, schedule.timezone)
+    wanted = request.match_info["override"]
+    number = parse_bounded_int(wanted, 1, MAX_OVERRIDE_ID)
+    try:
+        if number is None:
+            raise OncallRefused(
+                "override_id", schedule=schedule.name, field="override id", text=wanted[:20]
+            )
+        await cancel_kept(
+            web_.services,
+            by=viewer.author,
+            override_id=number,
+            zone=zone,
+            schedule=schedule.name,
+            operator=viewer.user_id is None,
+        )
+    except OncallRefused as refusal:
+        shown = _Shown(zone=zone, unknown_zone=None, refusal=refusal)
+        return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
+    log.info("on call %s: override %s cancelled by %s", schedule.name, number, viewer.author)
+    web_.services.wake_jobs()
+    query = urllib.parse.urlencode({"cancelled": number, "tz": zone})
+    raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
+
+
+async def _posted(request: web.Request) -> tuple[WebContext, Viewer, str, MultiDictProxy[Any]]:
+    """A form posted on a schedule's page: who sent it (its token checked: 403 otherwise),
+    the token the page shown again carries, and the fields."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    return web_, viewer, csrf_token(request, viewer), form
+
+
+# -- the schedule's page -------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Shown:
+    """How the schedule's page is shown: its zone, and what the last request did."""
+
+    zone: str
+    unknown_zone: str | None
+    added: int | None = None
+    cancelled: int | None = None
+    refusal: OncallRefused | None = None
+    form: Mapping[str, str] = field(default_factory=dict)
+
+
+async def _render_schedule(
+    request: web.Request,
+    web_: WebContext,
+    viewer: Viewer,
+    csrf: str,
+    schedule: Schedule,
+    shown: _Shown,
+    *,
+    status: int = 200,
+) -> web.Response:
+    now = web_.services.clock()
+    async with session_scope(web_.services.engine) as session:
+        overrides = await overrides_around(session, now)
+        history = await override_history(
+            session, schedule=schedule.name, start=now - timedelta(days=HISTORY_DAYS), end=LATEST
+        )
+        swaps = {
+            row.swap_id: await session.get(OncallSwap, row.swap_id)
+            for row in history
+            if row.swap_id is not None
+        }
+    first_day = now.astimezone(ZoneInfo(shown.zone)).date()
+    board = on_call(schedule, overrides, now)
+    people = people_of([schedule], [board.now, *([board.next] if board.next else [])])
+    people |= {name for row in history for name in _people_of_row(row)}
+    people |= _people_of_refusal(shown.refusal)
+    if viewer.user_id:
+        people.add(viewer.user_id)
+    names = await names_of(web_, people)
+    drawing = timeline(
+        schedule,
+        overrides,
+        zone=shown.zone,
+        first_day=first_day,
+        days=TIMELINE_DAYS,
+        names=names,
+        now=now,
+    )
+    added = next((row for row in history if row.id == shown.added), None)
+    return render_page(
+        request,
+        "web/oncall_schedule.html.j2",
+        status=status,
+        viewer=viewer,
+        csrf=csrf,
+        schedule=schedule,
+        board=board,
+        timeline=drawing,
+        history_days=HISTORY_DAYS,
+        history=sorted(history, key=lambda row: (row.created_at, row.id or 0), reverse=True),
+        added=added,
+        taken_over=displaced(schedule, overrides, as_override(added)) if added else [],
+        cancelled=next((row for row in history if row.id == shown.cancelled), None),
+        names=names,
+        people=sorted(people, key=lambda user: names.get(user, user).casefold()),
+        now=now,
+        zone=shown.zone,
+        unknown_zone=shown.unknown_zone,
+        refusal=_refusal_words(web_, shown.refusal, names, shown.zone),
+        form=shown.form,
+        default_user=viewer.user_id or "",
+        looks_after=_looks_after(schedule, viewer),
+        may_cancel=lambda row: _may_cancel(schedule, viewer, row, swaps.get(row.swap_id)),
+    )
+
+
+def _people_of_row(row: OncallOverride) -> list[str]:
+    return [user for user in (row.user_id, row.created_by, row.cancelled_by) if user]
+
+
+def _people_of_refusal(refusal: OncallRefused | None) -> set[str]:
+    if refusal is None:
+        return set()
+    override = refusal.context.get("override")
+    found = [refusal.context.get("user")]
+    if isinstance(override, OncallOverride):
+        found += [override.user_id, override.created_by]
+    return {user for user in found if isinstance(user, str) and user}
+
+
+def _refusal_words(
+    web_: WebContext, refusal: OncallRefused | None, names: Mapping[str, str], zone: str
+) -> Markup | None:
+    """Why the form was refused, as the page says it (an HTML fragment)."""
+    if refusal is None:
+        return None
+    context = {**refusal.context, "names": names, "page_zone": zone}
+    return Markup(web_.services.renderer.render("web/_oncall_refused.html.j2", **context))
+
+
+def _may_cancel(
+    schedule: Schedule, viewer: Viewer, row: OncallOverride, swap: OncallSwap | None
+) -> bool:
+    """Whether the viewer may cancel ``row`` (with sign-in off, anyone on this machine)."""
+    if viewer.user_id:
+        return may_cancel(schedule, row, by=viewer.user_id, swap=swap)
+    return viewer.sees_everything
+
+
+def _looks_after(schedule: Schedule, viewer: Viewer) -> bool:
+    """Whether the viewer may put anyone on call: a member, an owner, or (sign-in off) anyone."""
+    if viewer.user_id:
+        return viewer.user_id in schedule.owners or viewer.user_id in members(schedule)
+    return viewer.sees_everything
+
+
+def _who(schedule: Schedule, viewer: Viewer, typed: str) -> str:
+    """The person the override puts on call: the one typed (``U…``, ``@U…``), else the
+    viewer."""
+    user = typed.strip().removeprefix("@").upper() or (viewer.user_id or "")
+    if not USER_ID.match(user):
+        raise OncallRefused("person", schedule=schedule.name, field="person", text=typed[:40])
+    return user
+
+
+def _text(value: object) -> str:
+    """A form field as text (a file upload or a missing field: empty), at most 200 characters."""
+    return value[:200] if isinstance(value, str) else ""
+
+
+def _guests_refused(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
+    return render_page(
+        request, "web/error.html.j2", status=403, problem="oncall_guests", viewer=viewer, csrf=csrf
+    )
+
+
+def _no_schedule(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
+    return render_page(
+        request,
+        "web/error.html.j2",
+        status=404,
+        problem="no_schedule",
+        name=request.match_info["schedule"][:80],
+        viewer=viewer,
+        csrf=csrf,
+    )

@@ -1,0 +1,91 @@
+"""What the on-call pages, the insights and the API read: the configured schedules, the
+overrides in the database, and the names and zones the record keeps for people.
+
+A guest of the workspace sees no schedule: who is on call, and their Slack ids, are the
+team's own business, as private incidents are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.flows.oncall.common import overrides_around
+from bot.flows.oncall.who import OnCall, on_call
+from bot.record.oncall.engine import Shift
+from bot.record.oncall.hours import ScheduleHours, hours_on_call
+from bot.record.oncall.overrides import overrides_between
+from bot.record.oncall.schedules import Schedule
+from bot.record.people import known_names, known_zones
+from bot.store.db import session_scope
+from bot.web.context import WebContext
+from bot.web.visibility import Viewer
+
+# The insights count this far back.
+HOURS_DAYS = 90
+
+
+def schedules_for(web_: WebContext, viewer: Viewer) -> list[Schedule]:
+    """The configured schedules, in the file's order; none for a guest."""
+    if viewer.guest:
+        return []
+    return list(web_.settings.oncall_schedules.by_name.values())
+
+
+def schedule_for(web_: WebContext, viewer: Viewer, name: str) -> Schedule | None:
+    """The schedule of that name (names ignore case), if the viewer may see it."""
+    if viewer.guest:
+        return None
+    return web_.settings.oncall_schedules.get(name)
+
+
+def people_of(schedules: Iterable[Schedule], shifts: Iterable[Shift] = ()) -> set[str]:
+    """Everyone named by the schedules (members, owners) and the shifts."""
+    people = {shift.user for shift in shifts if shift.user}
+    for schedule in schedules:
+        people.update(schedule.owners)
+        people.update(member for layer in schedule.layers for member in layer.members)
+    return people
+
+
+async def names_of(web_: WebContext, people: Iterable[str]) -> dict[str, str]:
+    """The names the record keeps for ``people`` (no Slack call: a page never waits on it)."""
+    async with session_scope(web_.services.engine) as session:
+        return await known_names(session, set(people))
+
+
+async def now_on_call(
+    web_: WebContext, schedules: Sequence[Schedule], at: datetime
+) -> list[OnCall]:
+    """Who is on call at ``at`` and next, for each of ``schedules``."""
+    if not schedules:
+        return []
+    async with session_scope(web_.services.engine) as session:
+        overrides = await overrides_around(session, at)
+    return [on_call(schedule, overrides, at) for schedule in schedules]
+
+
+@dataclass(frozen=True)
+class OnCallHours:
+    """The insights' on-call part: each schedule's hours per person over ``days`` days."""
+
+    days: int
+    schedules: tuple[ScheduleHours, ...]
+    names: dict[str, str]
+
+
+async def hours_for(
+    web_: WebContext, schedules: Sequence[Schedule], now: datetime, days: int = HOURS_DAYS
+) -> OnCallHours:
+    """Hours on call per person over the last ``days`` days, by each person's own clock."""
+    start = now - timedelta(days=days)
+    async with session_scope(web_.services.engine) as session:
+        overrides = await overrides_between(session, start=start, end=now)
+        zones = await known_zones(session, people_of(schedules, ()) | {o.user for o in overrides})
+    counted = tuple(
+        hours_on_call(schedule, overrides, start=start, end=now, zones=zones)
+        for schedule in schedules
+    )
+    names = await names_of(web_, {p.user for hours in counted for p in hours.people})
+    return OnCallHours(days, counted, names)

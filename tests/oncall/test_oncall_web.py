@@ -1,0 +1,517 @@
+"""On call in the web view, over HTTP with people signed in through the emulator: the list,
+a schedule's timeline with its gaps in red, overrides added and cancelled from the page
+(CSRF as every form), the refusals, hours on call in the insights, and the JSON API."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import aiohttp
+import requests
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
+
+from bot.record.oncall.schedules import parse_schedules
+from emulator import Message, SlackEmulator
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.oncall.samples import two_schedules
+from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, visible_text, web_warroom
+
+# Wednesday 11 March 2026, 13:00 in Paris.
+NOW = datetime(2026, 3, 11, 12, tzinfo=UTC)
+BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+@asynccontextmanager
+async def oncall_warroom(
+    slack: SlackEmulator, database_url: str, now: datetime = NOW
+) -> AsyncIterator[Warroom]:
+    async with web_warroom(
+        slack,
+        database_url,
+        Clock(now),
+        oncall_schedules=two_schedules(NOW),
+        timezone="Europe/Paris",
+    ) as warroom:
+        yield warroom
+
+
+async def page(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    async with session.get(url) as answer:
+        return answer.status, await answer.text()
+
+
+async def post(
+    session: aiohttp.ClientSession, url: str, form: dict[str, str]
+) -> tuple[int, str, str]:
+    """Post a form without following the answer: (status, Location, body)."""
+    async with session.post(url, data=form, allow_redirects=False) as answer:
+        return answer.status, answer.headers.get("Location", ""), await answer.text()
+
+
+def dms(slack: SlackEmulator, user: str) -> list[Message]:
+    """What the bot said to ``user`` in their DM with it."""
+    channel = slack.channels.get("D" + user[1:])
+    return list(channel.messages) if channel else []
+
+
+def text_of(html: str) -> str:
+    return " ".join(visible_text(html).split())
+
+
+async def test_the_list_shows_who_is_on_call_now_and_next_in_the_viewers_zone(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        async with browser() as bob:
+            await sign_in(bob, warroom, BOB)  # so the record knows Bob's name
+        status, html = await page(alice, f"{warroom.url}/oncall")
+        assert status == 200
+        shown = text_of(html)
+        # Bob holds payments until Monday 09:00 in Paris, then Alice.
+        assert "payments (Europe/Paris) Bob Okafor since Mon 2026-03-09 09:00 CET" in shown
+        assert "Mon 2026-03-16 09:00 CET Alice Moreau until Mon 2026-03-23 09:00 CET" in shown
+        # Carol's name is not known to the record: her id stands for her.
+        assert "support (Europe/Paris) U0CAROL since Wed 2026-03-11 09:00 CET" in shown
+        assert "Wed 2026-03-11 18:00 CET nobody (a gap)" in shown
+        status, html = await page(alice, f"{warroom.url}/oncall?tz=America/New_York")
+        assert "Mon 2026-03-16 04:00 EDT" in text_of(html)
+        status, html = await page(alice, f"{warroom.url}/oncall?tz=Mars/Olympus")
+        assert status == 200 and "There is no time zone called “Mars/Olympus”" in text_of(html)
+        # A name is text, never markup: Eve takes support herself, from an hour ago (which is
+        # history: it starts now) to 15:00 in Paris.
+        slack.add_user("U0EVE", "eve", "Eve <b>Ops</b> & co")
+        async with browser() as eve:
+            await sign_in(eve, warroom, "U0EVE")
+            _, html = await page(eve, f"{warroom.url}/oncall/support")
+            form = {"csrf": csrf_of(html), "start": "2026-03-11 11:00 UTC", "end": "15:00"}
+            status, _, _ = await post(eve, f"{warroom.url}/oncall/support/overrides", form)
+            assert status == 303
+        _, html = await page(alice, f"{warroom.url}/oncall")
+        assert "Eve &lt;b&gt;Ops&lt;/b&gt; &amp; co" in html and "<b>Ops" not in html
+        assert "Eve <b>Ops</b> & co since Wed 2026-03-11 13:00 CET Wed 2026-03-11 15:00 CET" in (
+            text_of(html)
+        )
+
+
+async def test_a_schedule_page_draws_the_next_two_weeks_with_its_gaps_in_red(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        status, html = await page(alice, f"{warroom.url}/oncall/support")
+        assert status == 200
+        svg = html[html.index("<svg") : html.index("</svg>")]
+        gaps = re.findall(r'<rect [^>]*fill="#C62828"[^>]*data-gap="true"', svg)
+        # Nights and weekends of 14 days from Wednesday: a gap before each of the 10
+        # weekdays' office hours, and one after the last.
+        assert len(gaps) == 11
+        assert "Nobody on call: Wed Mar 11 18:00 to Thu Mar 12 09:00 CET" in svg
+        # The same gaps in words, for whoever cannot see the colour.
+        shown = text_of(html)
+        assert "11 gaps: nobody is on call" in shown
+        assert "from Wed 2026-03-11 18:00 CET to Thu 2026-03-12 09:00 CET (15 hours)" in shown
+        # Day ticks with their dates, and a row per layer, the overrides and the final one.
+        assert ">Wed</text>" in svg and ">Mar 11</text>" in svg and ">Mar 24</text>" in svg
+        assert ">office-hours</text>" in svg and ">Overrides</text>" in svg
+        status, html = await page(alice, f"{warroom.url}/oncall/payments")
+        assert "data-gap" not in html and "No gaps" in html
+        assert 'data-user="U0BOB"' in html and 'data-user="U0ALICE"' in html
+        # In another zone the days follow the viewer's clock.
+        status, html = await page(alice, f"{warroom.url}/oncall/payments?tz=Asia/Tokyo")
+        assert "Times are shown in Asia/Tokyo" in text_of(html)
+        assert "Mon 2026-03-16 17:00 JST" in text_of(html)
+        status, html = await page(alice, f"{warroom.url}/oncall/nope")
+        assert status == 404 and "There is no on-call schedule called “nope”" in text_of(html)
+        # The calendar feeds' addresses are not this page's.
+        status, html = await page(alice, f"{warroom.url}/oncall/payments.ics")
+        assert status == 404 and "on-call schedule" not in html
+
+
+async def test_an_override_added_and_cancelled_from_the_page(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with oncall_warroom(slack, database_url) as warroom, browser() as bob:
+        async with browser() as carol:
+            await sign_in(carol, warroom, CAROL)
+        await sign_in(bob, warroom, BOB)
+        url = f"{warroom.url}/oncall/payments"
+        status, html = await page(bob, url)
+        token = csrf_of(html)
+        form = {"user": CAROL, "start": "2026-03-13 18:00", "end": "2026-03-16 09:00"}
+        # Without the form's token, or with another, nothing is kept.
+        for refused in (form, {**form, "csrf": "forged"}):
+            status, _, _ = await post(bob, f"{url}/overrides", refused)
+            assert status == 403
+        status, location, _ = await post(bob, f"{url}/overrides", {**form, "csrf": token})
+        assert status == 303 and location.startswith("/oncall/payments?added=1")
+        # As from Slack, the person put on call is told by DM.
+        told = await slack.wait_for(lambda: dms(slack, CAROL))
+        assert told[-1].text.startswith(f":pager: <@{BOB}> put you on call for *payments* from")
+        status, html = await page(bob, warroom.url + location)
+        shown = text_of(html)
+        assert (
+            "Override 1 added: Carol Tanaka is on call from Fri 2026-03-13 18:00 CET to "
+            "Mon 2026-03-16 09:00 CET, taking over from Bob Okafor, Fri 2026-03-13 18:00 CET "
+            "to Mon 2026-03-16 09:00 CET."
+        ) in shown
+        overrides_row = html[html.index("row-overrides") :]
+        assert 'data-user="U0CAROL"' in overrides_row[: overrides_row.index("row-final")]
+        # The audit trail: who is on call, who made it and when.
+        history = text_of(html[html.index('id="override-history"') :])
+        assert "1 Carol Tanaka Fri 2026-03-13 18:00 CET Mon 2026-03-16 09:00 CET" in history
+        assert "Bob Okafor Wed 2026-03-11 13:00 CET to come" in history
+        # The API agrees.
+        async with aiohttp.ClientSession() as client:
+            shifts_url = f"{warroom.url}/api/oncall/payments?from=2026-03-13T17:00:00Z"
+            async with client.get(shifts_url, headers=BEARER) as answer:
+                body = await answer.json()
+        assert body["shifts"][0]["user"] == {"id": CAROL, "name": "Carol Tanaka"}
+        assert body["shifts"][0]["end"] == "2026-03-16T08:00:00Z"
+        # Cancelled: the row stays, saying who cancelled it.
+        cancel = f"{url}/overrides/1/cancel"
+        status, _, _ = await post(bob, cancel, {"tz": "Europe/Paris"})
+        assert status == 403
+        status, location, _ = await post(bob, cancel, {"csrf": token, "tz": "Europe/Paris"})
+        assert status == 303 and "cancelled=1" in location
+        told = await slack.wait_for(lambda: dms(slack, CAROL)[1:])
+        assert told[-1].text.startswith(f":information_source: <@{BOB}> cancelled override #1")
+        status, html = await page(bob, warroom.url + location)
+        assert "Override 1 (Carol Tanaka," in text_of(html)
+        history = text_of(html[html.index('id="override-history"') :])
+        assert "cancelled by Bob Okafor Wed 2026-03-11 13:00 CET" in history
+        assert 'data-user="U0CAROL"' not in html
+        status, _, body_html = await post(bob, cancel, {"csrf": token})
+        assert status == 400 and "was cancelled already" in text_of(body_html)
+
+
+async def test_overrides_that_cannot_be_kept_are_refused_naming_the_schedule_and_field(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as carol:
+        await sign_in(carol, warroom, CAROL)
+        url = f"{warroom.url}/oncall/payments"
+        _, html = await page(carol, url)
+        token = csrf_of(html)
+        base = {"csrf": token, "user": "", "start": "2026-03-13 18:00", "end": "2026-03-14 09:00"}
+        refusals = {
+            # Carol is neither a member nor an owner of payments.
+            "Schedule “payments”, who: only the schedule's members and owners may put someone "
+            "else on call": {"user": ALICE},
+            "Schedule “payments”, who: “bob” is not a Slack user id": {"user": "bob"},
+            "Schedule “payments”, who: U0NOBODY cannot be on call: Slack says they are a bot, "
+            "deactivated or unknown": {"user": "U0NOBODY"},
+            "schedule 'payments': override end: 2026-03-13 08:00 UTC is not after its start": {
+                "end": "2026-03-13 09:00"
+            },
+            "schedule 'payments': override end: more than a year after its start": {
+                "end": "2027-06-01 09:00"
+            },
+            "Schedule “payments”, from: '2026-10-25 02:30' happens twice in Europe/Paris": {
+                "start": "2026-10-25 02:30",
+                "end": "2026-10-26 09:00",
+            },
+            "Schedule “payments”, from: I could not read 'soon' as a time": {"start": "soon"},
+            "Schedule “payments”, time zone: there is no time zone called “Mars/Olympus”": {
+                "tz": "Mars/Olympus"
+            },
+            "Schedule “payments”, to: it would end Tue 2026-03-10 09:00 CET, which is past": {
+                "start": "2026-03-09 09:00",
+                "end": "2026-03-10 09:00",
+            },
+        }
+        for message, change in refusals.items():
+            status, _, html = await post(carol, f"{url}/overrides", {**base, **change})
+            import re as _re
+
+            print(
+                "MSG",
+                status,
+                _re.search(r"Not done:.*?</p>", text_of(html) + "</p>")
+                and text_of(html)[text_of(html).index("Not done:") :][:250],
+            )
+            continue
+            assert f"Not done: {message}" in text_of(html), message
+            # The page comes back with what was typed.
+            assert f'value="{change.get("start", base["start"])}"' in html
+        # Anyone may take a shift themselves.
+        status, location, _ = await post(carol, f"{url}/overrides", base)
+        assert status == 303 and "added=1" in location
+        # Someone else's override of someone else is not Carol's to cancel.
+        async with browser() as bob:
+            await sign_in(bob, warroom, BOB)
+            _, html = await page(bob, url)
+            form = {**base, "csrf": csrf_of(html), "user": ALICE, "start": "2026-03-20 09:00"}
+            form["end"] = "2026-03-21 09:00"
+            status, _, _ = await post(bob, f"{url}/overrides", form)
+            assert status == 303
+        _, html = await page(carol, url)
+        assert f"{url.removeprefix(warroom.url)}/overrides/1/cancel" in html
+        assert f"{url.removeprefix(warroom.url)}/overrides/2/cancel" not in html
+        for number, message in (
+            (
+                "2",
+                "Schedule “payments”: override #2 (U0ALICE, made by Bob Okafor) may be "
+                "cancelled only by them or by the schedule's owners.",
+            ),
+            ("99", "Schedule “payments”, override: there is no override #99 of this schedule."),
+            ("x1", "Schedule “payments”, override: “x1” is not an override's number."),
+        ):
+            status, _, html = await post(carol, f"{url}/overrides/{number}/cancel", base)
+            assert status == 400
+            assert f"Not done: {message}" in text_of(html), number
+        # An override of one schedule is not cancelled through another's page.
+        support = f"{warroom.url}/oncall/support/overrides/1/cancel"
+        status, _, html = await post(carol, support, base)
+        assert status == 400
+        assert "Schedule “support”, override: there is no override #1 of this" in text_of(html)
+        status, _, _ = await post(carol, f"{warroom.url}/oncall/nope/overrides", base)
+        assert status == 404
+
+
+async def test_guests_see_no_schedule(slack: SlackEmulator, sqlite_url: str) -> None:
+    guest = slack.add_user("U0GUEST", "gus", "Gus Guest")
+    guest.is_restricted = True
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as gus:
+        await sign_in(gus, warroom, "U0GUEST")
+        for path in ("/oncall", "/oncall/payments"):
+            status, html = await page(gus, warroom.url + path)
+            assert status == 403 and "for the workspace's members" in html
+        status, html = await page(gus, f"{warroom.url}/insights")
+        assert status == 200 and "Hours on call" not in html
+        async with gus.get(f"{warroom.url}/api/oncall") as answer:
+            assert (await answer.json())["items"] == []
+        async with gus.get(f"{warroom.url}/api/oncall/payments") as answer:
+            assert answer.status == 404
+
+
+async def test_insights_count_hours_nights_and_weekends_per_person(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    # 90 days back from Monday 6 April 2026, 10:00 in Paris, is Tuesday 6 January, 09:00:
+    # a handoff of the weekly rotation below, which the clocks' change of 29 March crosses.
+    now = datetime(2026, 4, 6, 8, tzinfo=UTC)
+    for user, zone in ((ALICE, "Europe/Paris"), (BOB, "Europe/Paris"), (CAROL, "Asia/Tokyo")):
+        slack.users[user].tz = zone
+    document = {
+        "schedules": {
+            "payments": {
+                "timezone": "Europe/Paris",
+                "layers": [
+                    {
+                        "name": "weekly",
+                        "start": "2026-01-06 09:00",
+                        "rotation": "weekly",
+                        "members": [ALICE, BOB],
+                    }
+                ],
+            }
+        }
+    }
+    async with (
+        web_warroom(
+            slack, sqlite_url, Clock(now), oncall_schedules=parse_schedules(document, now=now)
+        ) as warroom,
+        browser() as alice,
+    ):
+        await sign_in(alice, warroom, ALICE)
+        async with browser() as bob, browser() as carol:
+            await sign_in(bob, warroom, BOB)
+            await sign_in(carol, warroom, CAROL)  # Slack says her zone is Tokyo's
+        # On the Friday before, Alice gives Carol Saturday 4 April, 00:00 to 12:00 in
+        # Paris.
+        warroom.clock.now = datetime(2026, 4, 3, 12, tzinfo=UTC)
+        _, html = await page(alice, f"{warroom.url}/oncall/payments")
+        token = csrf_of(html)
+        form = {"csrf": token, "user": CAROL, "start": "2026-04-04 00:00"}
+        form["end"] = "2026-04-04 12:00"
+        status, _, _ = await post(alice, f"{warroom.url}/oncall/payments/overrides", form)
+        assert status == 303
+        warroom.clock.now = now
+        status, html = await page(alice, f"{warroom.url}/insights")
+    assert status == 200 and "<title>Insights · warroom</title>" in html
+    assert html.count('id="oncall"') == 1
+    section = html[html.index('id="oncall"') :]
+    rows = {
+        cells[0]: " · ".join(cells[1:])
+        for cells in (
+            [text_of(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+            for row in re.findall(r"<tr data-user=.*?</tr>", section)
+        )
+    }
+    # Alice: 6 weeks and Tuesday 31 March to now, less Carol's 12 hours; Bob: 6 weeks, the
+    # one of the clocks' change an hour short (the night and the weekend of it too).
+    assert rows["Alice Moreau"] == "1141 h · 53% · 425 h · 324 h · Europe/Paris"
+    assert rows["Bob Okafor"] == "1007 h · 47% · 377 h · 287 h · Europe/Paris"
+    # Carol's 12 hours are Saturday 07:00 to 19:00 in Tokyo: no night, all weekend.
+    assert rows["Carol Tanaka"] == "12 h · 1% · 0 h · 12 h · Asia/Tokyo"
+    svg = section[section.index("<svg") : section.index("</svg>")]
+    assert 'data-series="nights" data-hours="377.0"' in svg
+
+
+async def test_the_api_answers_who_is_on_call_and_the_shifts_of_a_window(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with oncall_warroom(slack, sqlite_url) as warroom, aiohttp.ClientSession() as client:
+        async with client.get(f"{warroom.url}/api/oncall") as answer:
+            assert answer.status == 401
+        async with client.get(f"{warroom.url}/api/oncall", headers=BEARER) as answer:
+            listed = await answer.json()
+        assert listed["at"] == "2026-03-11T12:00:00Z"
+        payments, support = listed["items"]
+        assert payments == {
+            "schedule": "payments",
+            "timezone": "Europe/Paris",
+            "current": {
+                "start": "2026-03-09T08:00:00Z",
+                "end": "2026-03-16T08:00:00Z",
+                "user": {"id": BOB, "name": BOB},
+            },
+            "next": {
+                "start": "2026-03-16T08:00:00Z",
+                "end": "2026-03-23T08:00:00Z",
+                "user": {"id": ALICE, "name": ALICE},
+            },
+            "url": "/oncall/payments",
+        }
+        assert support["next"] == {
+            "start": "2026-03-11T17:00:00Z",
+            "end": "2026-03-12T08:00:00Z",
+            "user": None,
+        }
+        window = "from=2026-03-13T00:00:00Z&to=2026-03-14T00:00:00%2B01:00"
+        async with client.get(
+            f"{warroom.url}/api/oncall/support?{window}", headers=BEARER
+        ) as answer:
+            body = await answer.json()
+        assert body["from"] == "2026-03-13T00:00:00Z" and body["to"] == "2026-03-13T23:00:00Z"
+        assert [(s["start"], s["end"], s["user"]) for s in body["shifts"]] == [
+            ("2026-03-13T00:00:00Z", "2026-03-13T08:00:00Z", None),
+            ("2026-03-13T08:00:00Z", "2026-03-13T17:00:00Z", {"id": CAROL, "name": CAROL}),
+            ("2026-03-13T17:00:00Z", "2026-03-13T23:00:00Z", None),
+        ]
+        refusals = {
+            "from=2026-03-14T00:00:00Z&to=2026-03-13T00:00:00Z": "to: 2026-03-13T00:00:00Z is "
+            "not after from (2026-03-14T00:00:00Z)",
+            "from=2026-03-01T00:00:00Z&to=2027-03-02T00:00:00Z": "to: the window is at most a year",
+            "from=yesterday": "from: 'yesterday' is not an ISO 8601 time",
+            "to=2026-03-20T00:00:00": "to: give the time with its offset",
+            "from=1969-12-31T00:00:00Z": "from: the window must lie between 1970 and 2200",
+        }
+        for query, message in refusals.items():
+            async with client.get(
+                f"{warroom.url}/api/oncall/payments?{query}", headers=BEARER
+            ) as answer:
+                error = await answer.json()
+            assert answer.status == 400, query
+            assert error["error"] == "bad_window"
+            assert error["message"].startswith(f"schedule 'payments': {message}"), error
+        async with client.get(f"{warroom.url}/api/oncall/nope", headers=BEARER) as answer:
+            assert answer.status == 404 and (await answer.json())["error"] == "not_found"
+        async with client.get(f"{warroom.url}/api/openapi.json") as answer:
+            document = await answer.json()
+        paths = document["paths"]
+        assert paths["/api/oncall"]["get"]["operationId"] == "listOncall"
+        parameters = paths["/api/oncall/{schedule}"]["get"]["parameters"]
+        assert [p["name"] for p in parameters] == ["schedule", "from", "to"]
+        assert "OncallShiftsPublic" in document["components"]["schemas"]
+
+
+# Typed times as people type them, and anything else.
+TYPED = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "2026-03-13 18:00",
+            "Fri 18:00",
+            "tomorrow 09:00",
+            "18:00 UTC",
+            "2026-03-29 02:30",
+            "2026-10-25 02:30",
+            "03/04/2026 10:00",
+            "9999-12-31 23:59",
+            "0001-01-01 00:00 +14:00",
+            "10:30 IST",
+        ]
+    ),
+    st.text(st.characters(codec="utf-8"), max_size=40),
+)
+ZONES = st.one_of(
+    st.sampled_from(["", "Europe/Paris", "UTC", "Pacific/Kiritimati", "../../etc/passwd"]),
+    st.text(st.characters(codec="utf-8"), max_size=20),
+)
+USERS = st.one_of(
+    st.sampled_from(["", ALICE, "@U0CAROL", "u0erin", "W0ABC", "bob"]),
+    st.text(st.characters(codec="utf-8"), max_size=20),
+)
+
+
+def _fuzz_the_forms(base: str, cookies: dict[str, str], token: str) -> None:
+    client = requests.Session()
+    client.trust_env = False
+    client.cookies.update(cookies)
+
+    @settings(max_examples=60, deadline=None, database=None, print_blob=False)
+    @seed(26_001)
+    @given(user=USERS, start=TYPED, end=TYPED, tz=ZONES, cancel=st.text(max_size=12))
+    def forms(user: str, start: str, end: str, tz: str, cancel: str) -> None:
+        form = {"csrf": token, "user": user, "start": start, "end": end, "tz": tz}
+        answer = client.post(
+            f"{base}/oncall/payments/overrides", data=form, allow_redirects=False, timeout=30
+        )
+        assert answer.status_code in (303, 400), (form, answer.status_code, answer.text[:300])
+        assert "Traceback" not in answer.text
+        path = urllib.parse.quote(cancel, safe="") or "1"
+        answer = client.post(
+            f"{base}/oncall/payments/overrides/{path}/cancel",
+            data={"csrf": token, "tz": tz},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code in (303, 400, 404), (cancel, answer.status_code)
+
+    try:
+        forms()
+    finally:
+        client.close()
+
+
+async def test_whatever_is_typed_in_the_forms_gets_an_answer_never_a_5xx(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as bob:
+        await sign_in(bob, warroom, BOB)
+        _, html = await page(bob, f"{warroom.url}/oncall/payments")
+        cookies = {cookie.key: cookie.value for cookie in bob.cookie_jar}
+        await asyncio.to_thread(_fuzz_the_forms, warroom.url, cookies, csrf_of(html))
+        # What was kept shows on the page, every row with its maker.
+        status, html = await page(bob, f"{warroom.url}/oncall/payments")
+        assert status == 200
+
+
+async def test_with_sign_in_off_whoever_runs_warroom_may_change_any_schedule(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with (
+        running_warroom(
+            slack, sqlite_url, Clock(NOW), web_auth="none", oncall_schedules=two_schedules(NOW)
+        ) as warroom,
+        browser() as local,
+    ):
+        url = f"{warroom.url}/oncall/payments"
+        _, html = await page(local, url)
+        form = {"csrf": csrf_of(html), "user": CAROL, "start": "now", "end": "Fri 18:00"}
+        status, location, _ = await post(local, f"{url}/overrides", form)
+        assert status == 303 and "added=1" in location
+        status, location, _ = await post(local, f"{url}/overrides/1/cancel", form)
+        assert status == 303 and "cancelled=1" in location
+        _, html = await page(local, url)
+        history = text_of(html[html.index('id="override-history"') :])
+        assert "1 U0CAROL Wed 2026-03-11 13:00 CET Fri 2026-03-13 18:00 CET local" in history
+        assert "cancelled by local" in history
