@@ -34,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, encode, to_mrkdwn, to_plain
 from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
+from bot.flows import filing
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
 from bot.flows.declare import start_policy
 from bot.flows.escalation import EscalationTarget, escalate, group_members
@@ -357,6 +358,23 @@ async def _follow_up(
     await _change(services, job, incident.id or 0, workflow, action, by, apply)
 
 
+async def _file_follow_ups(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    target = await filing.target_for(services, incident)
+    if target is None:
+        raise ActionFailedValue("there is no tracker to file in")
+    tracker = filing.TRACKER_NAMES[target.kind]
+
+    async def apply(session: AsyncSession, current: Incident, now: datetime) -> str | None:
+        asked = await filing.request_unfiled(session, services, current, target, by=by, at=now)
+        if not asked:
+            return f"no follow-up was waiting to be filed in {tracker}"
+        return f"{asked} follow-up{'s' if asked != 1 else ''} sent to {tracker}"
+
+    await _change(services, job, incident.id or 0, workflow, action, by, apply)
+
+
 async def _post(
     services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
 ) -> None:
@@ -484,6 +502,7 @@ ACTIONS: Mapping[str, Any] = {
     "invite": _invite,
     "escalate": _escalate,
     "follow_up": _follow_up,
+    "file_follow_ups": _file_follow_ups,
     "make_public": _make_public,
     "set_field": _set_field,
     "set_severity": _set_severity,

@@ -67,6 +67,7 @@ ACTIONS = (
     "escalate",
     "post",
     "follow_up",
+    "file_follow_ups",
     "make_public",
     "set_field",
     "set_severity",
@@ -196,8 +197,10 @@ class Workflows:
         policies: Collection[str],
         schedules: Collection[str],
         secrets: Mapping[str, str],
+        tracker: bool = False,
     ) -> list[str]:
-        """What the workflows name that the other settings lack."""
+        """What the workflows name that the other settings lack (``tracker``: follow-ups
+        have somewhere to be filed)."""
         problems = []
         for workflow in self.by_name.values():
             where = f"workflow {workflow.name!r}"
@@ -219,6 +222,7 @@ class Workflows:
                     policies=policies,
                     schedules=schedules,
                     secrets=secrets,
+                    tracker=tracker,
                 )
                 for name in TEMPLATED.get(action.verb, ()):
                     try:
@@ -584,6 +588,7 @@ _ACTION_KEYS: Mapping[str, tuple[str, ...]] = {
     "escalate": ("policy", "reason"),
     "post": ("channel", "text"),
     "follow_up": ("text",),
+    "file_follow_ups": (),
     "make_public": (),
     "set_field": ("field", "value"),
     "set_severity": (),
@@ -602,8 +607,8 @@ def _actions(raw: object, where: str, problems: list[str]) -> list[Action]:
     actions = []
     for number, item in enumerate(raw, 1):
         here = f"{where}: do #{number}"
-        if isinstance(item, str) and item == "make_public":
-            item = {"make_public": {}}
+        if isinstance(item, str) and item in ("make_public", "file_follow_ups"):
+            item = {item: {}}
         if not isinstance(item, dict) or len(item) != 1:
             problems.append(f"{here}: one action, like {{post: {{text: ...}}}}")
             continue
@@ -630,7 +635,7 @@ def _action(verb: str, args: object, where: str, problems: list[str]) -> Action 
         return Action(verb, MappingProxyType({"value": value}), f"set the {verb[4:]} to {value}")
     if verb == "escalate" and isinstance(args, str):
         args = {"policy": args}
-    if verb == "make_public" and args in (None, True):
+    if verb in ("make_public", "file_follow_ups") and args in (None, True):
         args = {}
     if verb == "follow_up" and isinstance(args, str):
         args = {"text": args}
@@ -713,6 +718,8 @@ def _check_args(verb: str, args: dict[str, Any], where: str, problems: list[str]
         return "add a follow-up"
     if verb == "make_public":
         return "show it on the status page"
+    if verb == "file_follow_ups":
+        return "file its follow-ups in the tracker"
     if verb == "set_field":
         name = args.get("field")
         if not isinstance(name, str):
@@ -752,8 +759,13 @@ def _action_problems(
     policies: Collection[str],
     schedules: Collection[str],
     secrets: Mapping[str, str],
+    tracker: bool,
 ) -> list[str]:
     args = action.args
+    if action.verb == "file_follow_ups" and not tracker:
+        return [
+            f"{where}: no tracker to file in: set WARROOM_TRACKER (or a tracker on an alert route)"
+        ]
     if action.verb == "invite" and args.get("schedule") and args["schedule"] not in schedules:
         return [f"{where}: schedule: no on-call schedule named {args['schedule']!r}"]
     if action.verb == "escalate" and args["policy"] not in policies:
