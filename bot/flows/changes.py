@@ -17,7 +17,7 @@ from bot.flows.declare import start_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
 from bot.record import incidents, roles
-from bot.record.workflows import ROLE_ASSIGNED, SEVERITY_CHANGED, STATUS_CHANGED
+from bot.record.workflows import ROLE_ASSIGNED, SEVERITY_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, OutboxMessage, Status
@@ -108,12 +108,11 @@ async def change_status(
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await _locked(session, channel_id)
-        previous = await incidents.set_status(
-            session, incident, status=status, by=by, at=services.clock()
-        )
+        now = services.clock()
+        previous = await incidents.set_status(session, incident, status=status, by=by, at=now)
         if previous == Status.RESOLVED:
             await schedule_update_reminder(session, services, incident, reopened=True)
-        await triggers.changed(session, services, incident, STATUS_CHANGED, "status", status.value)
+        await triggers.status_entered(session, services, incident, at=now)
         writes = Writes(services, session, incident)
         await writes.say("messages/status_changed.j2", by=by, previous=previous)
         await writes.header(lead)

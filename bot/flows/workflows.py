@@ -128,6 +128,14 @@ async def run_timer(services: Services, job: Job) -> None:
         incident = await session.get(Incident, job.incident_id)
         if workflow is None or incident is None or not incident.is_open:
             return
+        since = details.get("since")
+        if workflow.in_status is not None and (
+            incident.status != workflow.in_status
+            or not await workflow_runs.in_status_since(
+                session, incident, datetime.fromisoformat(str(since))
+            )
+        ):
+            return  # it left the status meanwhile: a later stint has a timer of its own
         facts = await workflow_runs.facts_of(
             session, incident, services.settings.incident_types, workflow.condition.fields
         )

@@ -144,12 +144,16 @@ class Workflow:
     condition: Condition
     actions: tuple[Action, ...]
     description: str = ""
-    # For the timer: how long the incident has been open when it fires.
+    # For the timer: how long the incident has been open when it fires, and, with
+    # ``in_status``, how long it has been in that status without a break.
     after: timedelta | None = None
+    in_status: str | None = None
 
     def reads(self) -> str:
         """The workflow in plain English."""
-        if self.trigger == OPEN_FOR:
+        if self.trigger == OPEN_FOR and self.in_status:
+            when = f"When an incident has been {self.in_status} for {_words_of(self.after)}"
+        elif self.trigger == OPEN_FOR:
             when = f"When an incident has been open for {_words_of(self.after)}"
         else:
             when = f"When {_TRIGGER_WORDS[self.trigger]}"
@@ -343,7 +347,7 @@ def _workflow(name: str, body: object, where: str, problems: list[str]) -> Workf
     unknown = sorted(set(body) - set(WORKFLOW_KEYS))
     if unknown:
         problems.append(f"{where}: unknown key(s) {', '.join(unknown)} (use on, when, do)")
-    trigger, after = _trigger(body.get("on"), where, problems)
+    trigger, after, in_status = _trigger(body.get("on"), where, problems)
     condition = (
         _condition(body.get("when"), f"{where}: when", problems) if "when" in body else ALWAYS
     )
@@ -353,26 +357,38 @@ def _workflow(name: str, body: object, where: str, problems: list[str]) -> Workf
         problems.append(f"{where}: description: text")
     if len(problems) > before or trigger is None or condition is None:
         return None
-    return Workflow(name, trigger, condition, tuple(actions), str(description), after)
+    return Workflow(name, trigger, condition, tuple(actions), str(description), after, in_status)
 
 
-def _trigger(raw: object, where: str, problems: list[str]) -> tuple[str | None, timedelta | None]:
+# The statuses a timer can count in: an incident is open in each of them.
+TIMER_STATUSES = tuple(s.value for s in Status if s != Status.RESOLVED)
+
+
+def _trigger(
+    raw: object, where: str, problems: list[str]
+) -> tuple[str | None, timedelta | None, str | None]:
     if isinstance(raw, str) and raw.strip() in TRIGGERS:
-        return raw.strip(), None
-    if isinstance(raw, dict) and list(raw) == [OPEN_FOR]:
+        return raw.strip(), None, None
+    if isinstance(raw, dict) and OPEN_FOR in raw and set(raw) <= {OPEN_FOR, "status"}:
         try:
             after = parse_duration(str(raw[OPEN_FOR]))
         except ValueError:
             after = None
         if after is None or after <= timedelta(0):
             problems.append(f"{where}: on: {OPEN_FOR} takes a duration like 30m or 2h")
-            return None, None
-        return OPEN_FOR, after
+            return None, None, None
+        status = raw.get("status")
+        if status is not None and str(status).strip().lower() not in TIMER_STATUSES:
+            problems.append(
+                f"{where}: on: status: {status!r} is not one of {', '.join(TIMER_STATUSES)}"
+            )
+            return None, None, None
+        return OPEN_FOR, after, (str(status).strip().lower() if status is not None else None)
     problems.append(
         f"{where}: on: unknown trigger {raw!r}; use one of {', '.join(TRIGGERS)}, "
-        f"or {{{OPEN_FOR}: 30m}}"
+        f"or {{{OPEN_FOR}: 30m}} (with status: investigating, to count in one status)"
     )
-    return None, None
+    return None, None, None
 
 
 # -- conditions ------------------------------------------------------------------------------
