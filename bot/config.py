@@ -334,6 +334,8 @@ class Settings:
                 policies=list(self.escalation_policies.by_name),
                 schedules=list(self.oncall_schedules.by_name),
                 secrets={name: str(secret) for name, secret in self.webhook_secrets.items()},
+                tracker=self.trackers.default is not None
+                or any(r.tracker for r in (*self.alert_routes.routes, self.alert_routes.default)),
             )
         ]
 

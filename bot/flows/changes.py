@@ -17,7 +17,7 @@ from bot.flows.declare import start_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
 from bot.record import incidents, roles
-from bot.record.workflows import ROLE_ASSIGNED, SEVERITY_CHANGED, STATUS_CHANGED
+from bot.record.workflows import ROLE_ASSIGNED, SEVERITY_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, OutboxMessage, Status
@@ -29,11 +29,17 @@ class UpdateNotPosted(BotError):
     template = "messages/update_not_posted.j2"
 
 
+async def _locked(session: AsyncSession, channel_id: str) -> Incident:
+    """The channel's incident under its row lock: the same change asked twice at once (a
+    command sent again, on another replica) finds it made the second time, and is no change."""
+    return await incidents.lock(session, await incidents.incident_in_channel(session, channel_id))
+
+
 async def set_lead(services: Services, *, channel_id: str, by: str, lead: str) -> Incident:
     """Make ``lead`` the incident commander."""
     named = Lead(lead, await services.slack.display_name(lead))
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await _locked(session, channel_id)
         previous = await roles.set_commander(
             session, incident, user_id=lead, by=by, at=services.clock()
         )
@@ -55,7 +61,7 @@ async def give_role(
     """Give one of the incident's roles (comms, scribe, ...) to ``holder``."""
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await _locked(session, channel_id)
         previous = await roles.assign_role(
             session, incident, role=role, user_id=holder, by=by, at=services.clock()
         )
@@ -77,7 +83,7 @@ async def change_severity(
     """Raise or lower the severity; into a severity with a policy, the policy starts."""
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await _locked(session, channel_id)
         previous = await incidents.set_severity(
             session, incident, severity=severity, by=by, at=services.clock()
         )
@@ -101,13 +107,12 @@ async def change_status(
         return await resolve_incident(services, channel_id=channel_id, resolved_by=by, summary="")
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
-        previous = await incidents.set_status(
-            session, incident, status=status, by=by, at=services.clock()
-        )
+        incident = await _locked(session, channel_id)
+        now = services.clock()
+        previous = await incidents.set_status(session, incident, status=status, by=by, at=now)
         if previous == Status.RESOLVED:
             await schedule_update_reminder(session, services, incident, reopened=True)
-        await triggers.changed(session, services, incident, STATUS_CHANGED, "status", status.value)
+        await triggers.status_entered(session, services, incident, at=now)
         writes = Writes(services, session, incident)
         await writes.say("messages/status_changed.j2", by=by, previous=previous)
         await writes.header(lead)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.slack_text import mentioned_users, to_plain, to_readable
@@ -124,20 +125,55 @@ async def _asked_before(services: Services, row: FollowUp) -> TrackerTarget | No
 async def file_all(services: Services, incident: Incident, *, by: str) -> int:
     """Ask for every follow-up not filed yet to be filed; how many were asked for (none
     when the incident has no tracker to file in)."""
-    if await target_for(services, incident) is None:
+    target = await target_for(services, incident)
+    if target is None:
         log.info("%s: no tracker to file its follow-ups in", incident.reference)
         return 0
     async with session_scope(services.engine) as session:
-        rows = await follow_ups.follow_ups(session, incident.id or 0)
-        issues = await follow_ups.issues_of(session, incident.id or 0)
-    waiting = [
-        row
-        for row in rows
-        if (issue := issues.get(follow_ups.follow_up_ref(row))) is None or issue.state == "refused"
-    ]
-    for row in waiting:
-        await file_follow_up(services, incident, row, by=by)
-    return len(waiting)
+        asked = await request_unfiled(
+            session, services, incident, target, by=by, at=services.clock()
+        )
+        await session.commit()
+    if asked:
+        services.wake_jobs()
+    return asked
+
+
+async def request_unfiled(
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    target: TrackerTarget,
+    *,
+    by: str,
+    at: datetime,
+) -> int:
+    """In the caller's transaction, ask for each follow-up never filed, or refused, to be
+    filed (a refused one where it was asked before, the others in ``target``) and schedule
+    its job; how many were asked for (the caller commits)."""
+    rows = await follow_ups.follow_ups(session, incident.id or 0)
+    issues = await follow_ups.issues_of(session, incident.id or 0)
+    asked = 0
+    for row in rows:
+        earlier = issues.get(follow_ups.follow_up_ref(row))
+        if earlier is not None and earlier.state != "refused":
+            continue
+        where = target
+        if earlier is not None:
+            where = TrackerTarget(earlier.tracker, earlier.project)  # type: ignore[arg-type]
+        issue, starts = await follow_ups.request_issue(
+            session,
+            incident,
+            follow_ups.follow_up_ref(row),
+            where,
+            services.settings.trackers.project_of(where),
+            by=by,
+            at=at,
+        )
+        if starts:
+            await _schedule(session, issue, at)
+        asked += 1
+    return asked
 
 
 async def file_from_button(services: Services, *, channel_id: str, item_id: int, by: str) -> str:

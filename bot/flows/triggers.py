@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record import workflow_runs
-from bot.record.workflows import DECLARED
+from bot.record.workflows import DECLARED, STATUS_CHANGED
 from bot.services import Services
 from bot.store.models import Incident
 
@@ -53,3 +54,12 @@ async def declared(session: AsyncSession, services: Services, incident: Incident
     """An incident's war room is open: its ``incident.declared`` workflows and its timers."""
     await started(session, services, incident, DECLARED, event="declared")
     await workflow_runs.start_timers(session, services.settings.workflows, incident)
+
+
+async def status_entered(
+    session: AsyncSession, services: Services, incident: Incident, *, at: datetime
+) -> None:
+    """The incident's status changed at ``at``: its ``incident.status_changed`` workflows, and
+    the timers counting in the new status start from ``at`` (the caller commits)."""
+    await changed(session, services, incident, STATUS_CHANGED, "status", incident.status)
+    await workflow_runs.status_timers(session, services.settings.workflows, incident, since=at)

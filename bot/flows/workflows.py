@@ -34,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, encode, to_mrkdwn, to_plain
 from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
+from bot.flows import filing
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
 from bot.flows.declare import start_policy
 from bot.flows.escalation import EscalationTarget, escalate, group_members
@@ -127,6 +128,14 @@ async def run_timer(services: Services, job: Job) -> None:
         incident = await session.get(Incident, job.incident_id)
         if workflow is None or incident is None or not incident.is_open:
             return
+        since = details.get("since")
+        if workflow.in_status is not None and (
+            incident.status != workflow.in_status
+            or not await workflow_runs.in_status_since(
+                session, incident, datetime.fromisoformat(str(since))
+            )
+        ):
+            return  # it left the status meanwhile: a later stint has a timer of its own
         facts = await workflow_runs.facts_of(
             session, incident, services.settings.incident_types, workflow.condition.fields
         )
@@ -357,6 +366,23 @@ async def _follow_up(
     await _change(services, job, incident.id or 0, workflow, action, by, apply)
 
 
+async def _file_follow_ups(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
+) -> None:
+    target = await filing.target_for(services, incident)
+    if target is None:
+        raise ActionFailedValue("there is no tracker to file in")
+    tracker = filing.TRACKER_NAMES[target.kind]
+
+    async def apply(session: AsyncSession, current: Incident, now: datetime) -> str | None:
+        asked = await filing.request_unfiled(session, services, current, target, by=by, at=now)
+        if not asked:
+            return f"no follow-up was waiting to be filed in {tracker}"
+        return f"{asked} follow-up{'s' if asked != 1 else ''} sent to {tracker}"
+
+    await _change(services, job, incident.id or 0, workflow, action, by, apply)
+
+
 async def _post(
     services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
 ) -> None:
@@ -484,6 +510,7 @@ ACTIONS: Mapping[str, Any] = {
     "invite": _invite,
     "escalate": _escalate,
     "follow_up": _follow_up,
+    "file_follow_ups": _file_follow_ups,
     "make_public": _make_public,
     "set_field": _set_field,
     "set_severity": _set_severity,

@@ -9,7 +9,8 @@ in the order they were written (``due_at``, then id), one at a time.
 
 The event names the change: ``declared``; ``severity:<at>:<SEV1>``; ``status:<at>:<status>``;
 ``type:<at>:<type>``; ``field:<name>:<at>``; ``role:<role>:<user>:<at>``; ``resolved:<at>``;
-``alert:<alert id>``; ``open_for`` for the timer.
+``alert:<alert id>``; ``open_for`` for the timer. A timer's actions have one key per incident
+whichever status stint fires it: each timer workflow runs at most once per incident.
 
 **Loops.** A change a workflow makes never calls ``start`` (the workflow's handler writes the
 record directly, with ``cause="workflow:<name>"``), and ``start`` refuses a cause of that form
@@ -22,13 +23,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record import fields
 from bot.record.incident_types import IncidentTypes
 from bot.record.workflows import OPEN_FOR, Facts, Workflow, Workflows
 from bot.store import jobs
-from bot.store.models import Incident
+from bot.store.models import Incident, TimelineEntry, TimelineKind
 
 ACTION_JOB = "workflow_action"
 WEBHOOK_JOB = "workflow_webhook"
@@ -102,14 +104,56 @@ async def schedule_actions(
 
 
 async def start_timers(session: AsyncSession, workflows: Workflows, incident: Incident) -> None:
-    """The ``incident.open_for`` timers of a newly declared incident (the caller commits)."""
+    """The ``incident.open_for`` timers of a newly declared incident: those counting from
+    declaration, and those counting in the status it is declared in (the caller commits)."""
     for workflow in workflows.timers():
-        assert workflow.after is not None
-        await jobs.schedule(
-            session,
-            kind=TIMER_JOB,
-            key=f"workflow:{incident.id}:{OPEN_FOR}:{workflow.name}",
-            due_at=incident.declared_at + workflow.after,
-            incident_id=incident.id,
-            payload={"workflow": workflow.name},
-        )
+        if workflow.in_status is None:
+            await _schedule_timer(session, incident, workflow, incident.declared_at, keyed=False)
+        elif workflow.in_status == incident.status:
+            await _schedule_timer(session, incident, workflow, incident.declared_at)
+
+
+async def status_timers(
+    session: AsyncSession, workflows: Workflows, incident: Incident, *, since: datetime
+) -> None:
+    """The incident entered its status at ``since``: the timers counting in that status start
+    again from then (the caller commits)."""
+    for workflow in workflows.timers():
+        if workflow.in_status is not None and workflow.in_status == incident.status:
+            await _schedule_timer(session, incident, workflow, since)
+
+
+async def _schedule_timer(
+    session: AsyncSession,
+    incident: Incident,
+    workflow: Workflow,
+    since: datetime,
+    *,
+    keyed: bool = True,
+) -> None:
+    """One timer job, due ``workflow.after`` after ``since``; a status timer's key and payload
+    name the stint it counts (``since``), so each stint has its own."""
+    assert workflow.after is not None
+    key = f"workflow:{incident.id}:{OPEN_FOR}:{workflow.name}"
+    payload: dict[str, Any] = {"workflow": workflow.name}
+    if keyed:
+        key += f":{since.isoformat()}"
+        payload["since"] = since.isoformat()
+    await jobs.schedule(
+        session,
+        kind=TIMER_JOB,
+        key=key,
+        due_at=since + workflow.after,
+        incident_id=incident.id,
+        payload=payload,
+    )
+
+
+async def in_status_since(session: AsyncSession, incident: Incident, since: datetime) -> bool:
+    """Whether the incident's status has not changed (nor been resolved) after ``since``."""
+    later = select(TimelineEntry.id).where(
+        TimelineEntry.incident_id == incident.id,
+        col(TimelineEntry.kind).in_((TimelineKind.STATUS.value, TimelineKind.RESOLVED.value)),
+        col(TimelineEntry.occurred_at) > since,
+    )
+    return (await session.exec(later.limit(1))).first() is None

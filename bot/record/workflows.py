@@ -67,6 +67,7 @@ ACTIONS = (
     "escalate",
     "post",
     "follow_up",
+    "file_follow_ups",
     "make_public",
     "set_field",
     "set_severity",
@@ -143,12 +144,16 @@ class Workflow:
     condition: Condition
     actions: tuple[Action, ...]
     description: str = ""
-    # For the timer: how long the incident has been open when it fires.
+    # For the timer: how long the incident has been open when it fires, and, with
+    # ``in_status``, how long it has been in that status without a break.
     after: timedelta | None = None
+    in_status: str | None = None
 
     def reads(self) -> str:
         """The workflow in plain English."""
-        if self.trigger == OPEN_FOR:
+        if self.trigger == OPEN_FOR and self.in_status:
+            when = f"When an incident has been {self.in_status} for {_words_of(self.after)}"
+        elif self.trigger == OPEN_FOR:
             when = f"When an incident has been open for {_words_of(self.after)}"
         else:
             when = f"When {_TRIGGER_WORDS[self.trigger]}"
@@ -196,8 +201,10 @@ class Workflows:
         policies: Collection[str],
         schedules: Collection[str],
         secrets: Mapping[str, str],
+        tracker: bool = False,
     ) -> list[str]:
-        """What the workflows name that the other settings lack."""
+        """What the workflows name that the other settings lack (``tracker``: follow-ups
+        have somewhere to be filed)."""
         problems = []
         for workflow in self.by_name.values():
             where = f"workflow {workflow.name!r}"
@@ -219,6 +226,7 @@ class Workflows:
                     policies=policies,
                     schedules=schedules,
                     secrets=secrets,
+                    tracker=tracker,
                 )
                 for name in TEMPLATED.get(action.verb, ()):
                     try:
@@ -339,7 +347,7 @@ def _workflow(name: str, body: object, where: str, problems: list[str]) -> Workf
     unknown = sorted(set(body) - set(WORKFLOW_KEYS))
     if unknown:
         problems.append(f"{where}: unknown key(s) {', '.join(unknown)} (use on, when, do)")
-    trigger, after = _trigger(body.get("on"), where, problems)
+    trigger, after, in_status = _trigger(body.get("on"), where, problems)
     condition = (
         _condition(body.get("when"), f"{where}: when", problems) if "when" in body else ALWAYS
     )
@@ -349,26 +357,38 @@ def _workflow(name: str, body: object, where: str, problems: list[str]) -> Workf
         problems.append(f"{where}: description: text")
     if len(problems) > before or trigger is None or condition is None:
         return None
-    return Workflow(name, trigger, condition, tuple(actions), str(description), after)
+    return Workflow(name, trigger, condition, tuple(actions), str(description), after, in_status)
 
 
-def _trigger(raw: object, where: str, problems: list[str]) -> tuple[str | None, timedelta | None]:
+# The statuses a timer can count in: an incident is open in each of them.
+TIMER_STATUSES = tuple(s.value for s in Status if s != Status.RESOLVED)
+
+
+def _trigger(
+    raw: object, where: str, problems: list[str]
+) -> tuple[str | None, timedelta | None, str | None]:
     if isinstance(raw, str) and raw.strip() in TRIGGERS:
-        return raw.strip(), None
-    if isinstance(raw, dict) and list(raw) == [OPEN_FOR]:
+        return raw.strip(), None, None
+    if isinstance(raw, dict) and OPEN_FOR in raw and set(raw) <= {OPEN_FOR, "status"}:
         try:
             after = parse_duration(str(raw[OPEN_FOR]))
         except ValueError:
             after = None
         if after is None or after <= timedelta(0):
             problems.append(f"{where}: on: {OPEN_FOR} takes a duration like 30m or 2h")
-            return None, None
-        return OPEN_FOR, after
+            return None, None, None
+        status = raw.get("status")
+        if status is not None and str(status).strip().lower() not in TIMER_STATUSES:
+            problems.append(
+                f"{where}: on: status: {status!r} is not one of {', '.join(TIMER_STATUSES)}"
+            )
+            return None, None, None
+        return OPEN_FOR, after, (str(status).strip().lower() if status is not None else None)
     problems.append(
         f"{where}: on: unknown trigger {raw!r}; use one of {', '.join(TRIGGERS)}, "
-        f"or {{{OPEN_FOR}: 30m}}"
+        f"or {{{OPEN_FOR}: 30m}} (with status: investigating, to count in one status)"
     )
-    return None, None
+    return None, None, None
 
 
 # -- conditions ------------------------------------------------------------------------------
@@ -584,6 +604,7 @@ _ACTION_KEYS: Mapping[str, tuple[str, ...]] = {
     "escalate": ("policy", "reason"),
     "post": ("channel", "text"),
     "follow_up": ("text",),
+    "file_follow_ups": (),
     "make_public": (),
     "set_field": ("field", "value"),
     "set_severity": (),
@@ -602,8 +623,8 @@ def _actions(raw: object, where: str, problems: list[str]) -> list[Action]:
     actions = []
     for number, item in enumerate(raw, 1):
         here = f"{where}: do #{number}"
-        if isinstance(item, str) and item == "make_public":
-            item = {"make_public": {}}
+        if isinstance(item, str) and item in ("make_public", "file_follow_ups"):
+            item = {item: {}}
         if not isinstance(item, dict) or len(item) != 1:
             problems.append(f"{here}: one action, like {{post: {{text: ...}}}}")
             continue
@@ -630,7 +651,7 @@ def _action(verb: str, args: object, where: str, problems: list[str]) -> Action 
         return Action(verb, MappingProxyType({"value": value}), f"set the {verb[4:]} to {value}")
     if verb == "escalate" and isinstance(args, str):
         args = {"policy": args}
-    if verb == "make_public" and args in (None, True):
+    if verb in ("make_public", "file_follow_ups") and args in (None, True):
         args = {}
     if verb == "follow_up" and isinstance(args, str):
         args = {"text": args}
@@ -713,6 +734,8 @@ def _check_args(verb: str, args: dict[str, Any], where: str, problems: list[str]
         return "add a follow-up"
     if verb == "make_public":
         return "show it on the status page"
+    if verb == "file_follow_ups":
+        return "file its follow-ups in the tracker"
     if verb == "set_field":
         name = args.get("field")
         if not isinstance(name, str):
@@ -752,8 +775,13 @@ def _action_problems(
     policies: Collection[str],
     schedules: Collection[str],
     secrets: Mapping[str, str],
+    tracker: bool,
 ) -> list[str]:
     args = action.args
+    if action.verb == "file_follow_ups" and not tracker:
+        return [
+            f"{where}: no tracker to file in: set WARROOM_TRACKER (or a tracker on an alert route)"
+        ]
     if action.verb == "invite" and args.get("schedule") and args["schedule"] not in schedules:
         return [f"{where}: schedule: no on-call schedule named {args['schedule']!r}"]
     if action.verb == "escalate" and args["policy"] not in policies:
