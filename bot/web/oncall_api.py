@@ -118,7 +118,7 @@ async def list_oncall(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer = api_caller(request)
     now = web_.services.clock()
-    board = await now_on_call(web_, schedules_for(web_, viewer), now)
+    board = await now_on_call(web_, await schedules_for(web_, viewer), now)
     shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]
     names = await names_of(web_, people_of((), shifts))
     return json_answer(OncallListPublic(at=now, items=[_now(entry, names) for entry in board]))
@@ -129,7 +129,7 @@ async def get_oncall_shifts(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer = api_caller(request)
     name = request.match_info["schedule"]
-    schedule = schedule_for(web_, viewer, name)
+    schedule = await schedule_for(web_, viewer, name)
     if schedule is None:
         raise api_error(404, "not_found", f"There is no schedule called {name[:80]!r}.")
     now = web_.services.clock()

@@ -64,7 +64,7 @@ async def oncall_list(request: web.Request) -> web.Response:
     if viewer.guest:
         return _guests_refused(request, viewer, csrf)
     zone, unknown = viewer_zone(request.query.get("tz"), web_.settings.timezone)
-    schedules = schedules_for(web_, viewer)
+    schedules = await schedules_for(web_, viewer)
     board = await now_on_call(web_, schedules, web_.services.clock())
     shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]
     return render_page(
@@ -85,7 +85,7 @@ async def schedule_page(request: web.Request) -> web.Response:
     viewer, csrf = viewer_and_csrf(request)
     if viewer.guest:
         return _guests_refused(request, viewer, csrf)
-    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    schedule = await schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
     zone, unknown = viewer_zone(request.query.get("tz"), schedule.timezone)
@@ -102,7 +102,7 @@ async def add_override_form(request: web.Request) -> web.Response:
     """POST /oncall/<schedule>/overrides: put someone (by default the viewer) on call, through
     ``/oncall override``'s flow: the same checks, and the same DM to the person."""
     web_, viewer, csrf, form = await _posted(request)
-    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    schedule = await schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
     fields = {key: _text(form.get(key)) for key in ("user", "start", "end", "tz")}
@@ -134,7 +134,7 @@ async def cancel_override_form(request: web.Request) -> web.Response:
     """POST /oncall/<schedule>/overrides/<id>/cancel: cancel an override (its row stays),
     through ``/oncall cancel``'s flow."""
     web_, viewer, csrf, form = await _posted(request)
-    schedule = schedule_for(web_, viewer, request.match_info["schedule"])
+    schedule = await schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
     zone, _ = viewer_zone(_text(form.get("tz")) or None, schedule.timezone)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot.flows.oncall.common import overrides_around
 from bot.flows.oncall.who import OnCall, on_call
 from bot.record.oncall.engine import Shift
+from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.hours import ScheduleHours, hours_on_call
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule
@@ -26,18 +27,27 @@ from bot.web.visibility import Viewer
 HOURS_DAYS = 90
 
 
-def schedules_for(web_: WebContext, viewer: Viewer) -> list[Schedule]:
-    """The configured schedules, in the file's order; none for a guest."""
+async def schedules_for(web_: WebContext, viewer: Viewer) -> list[Schedule]:
+    """The configured schedules, in the file's order, their iCal layers filled from the last
+    good copies of their feeds; none for a guest."""
     if viewer.guest:
         return []
-    return list(web_.settings.oncall_schedules.by_name.values())
+    return await _as_read(web_, web_.settings.oncall_schedules.by_name.values())
 
 
-def schedule_for(web_: WebContext, viewer: Viewer, name: str) -> Schedule | None:
-    """The schedule of that name (names ignore case), if the viewer may see it."""
-    if viewer.guest:
+async def schedule_for(web_: WebContext, viewer: Viewer, name: str) -> Schedule | None:
+    """The schedule of that name (names ignore case), if the viewer may see it, its iCal
+    layers filled as ``schedules_for`` fills them."""
+    schedule = None if viewer.guest else web_.settings.oncall_schedules.get(name)
+    if schedule is None:
         return None
-    return web_.settings.oncall_schedules.get(name)
+    [schedule] = await _as_read(web_, [schedule])
+    return schedule
+
+
+async def _as_read(web_: WebContext, schedules: Iterable[Schedule]) -> list[Schedule]:
+    async with session_scope(web_.services.engine) as session:
+        return await with_feed_copies(session, schedules)
 
 
 def people_of(schedules: Iterable[Schedule], shifts: Iterable[Shift] = ()) -> set[str]:

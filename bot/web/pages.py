@@ -268,7 +268,7 @@ async def insights_page(request: web.Request) -> web.Response:
             zone=web_.settings.timezone,
             custom=list(web_.settings.incident_types.fields.values()),
         )
-    oncall = await hours_for(web_, schedules_for(web_, viewer), now)
+    oncall = await hours_for(web_, await schedules_for(web_, viewer), now)
     return render_page(
         request,
         "web/insights.html.j2",

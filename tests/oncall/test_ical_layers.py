@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlmodel import select
 
@@ -24,6 +25,7 @@ from emulator import SlackEmulator
 from tests.conftest import Clock, Warroom, running_warroom
 from tests.oncall.ical_source import OPSGENIE_STYLE, CalendarSource, calendar_source
 from tests.oncall.test_cli import warroom as run_cli
+from tests.web_view import API_TOKEN, web_warroom
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
@@ -476,3 +478,23 @@ def test_overlapping_events_the_one_that_began_last_holds_the_layer() -> None:
         (4, 12, ALICE),  # Alice's two events, one after the other: one turn
     ]
     assert reading.ambiguous == ("Alice Smith and Bob Okafor",) and reading.unmatched == ()
+
+
+async def test_the_web_api_reads_the_layers_copy_as_slack_does(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, source: CalendarSource, clock: Clock
+) -> None:
+    """The web view and its API read the feed's last good copy, as /oncall and who do: the
+    export's Bob holds his spring week there too, not nobody."""
+    path = schedule_file(tmp_path, source.url)
+    schedules = load_schedules(path, now=datetime.now(UTC))
+    async with (
+        web_warroom(slack, sqlite_url, clock, oncall_schedules=schedules) as warroom,
+        aiohttp.ClientSession() as client,
+    ):
+        await warroom.run_jobs()  # the refresh every start asks for
+        window = "from=2026-03-29T12:00:00Z&to=2026-03-29T13:00:00Z"
+        url = f"{warroom.url}/api/oncall/payments?{window}"
+        async with client.get(url, headers={"Authorization": f"Bearer {API_TOKEN}"}) as answer:
+            assert answer.status == 200, await answer.text()
+            shifts = (await answer.json())["shifts"]
+    assert [shift["user"] and shift["user"]["id"] for shift in shifts] == [BOB]
