@@ -148,7 +148,7 @@ async def _is_guest(services: Services, user_id: str) -> bool:
     """Whether the person is a guest (asked afresh, as at sign-in to the web view); taken for
     one when Slack will not say: they see less, never more."""
     try:
-        return await services.slack.is_guest(user_id)
+        return (await services.slack.member_facts(user_id)).guest
     except SlackFailure as error:
         log.info("users.info for %s failed: %s; shown as a guest's", user_id, error.code)
         return True
