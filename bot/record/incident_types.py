@@ -42,7 +42,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from bot.basics.slack_text import SlackText, decode_entities, to_plain
-from bot.basics.yaml_files import read_yaml
+from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.store.models import SEVERITIES
 
 FieldKind = Literal["select", "multi_select", "text", "number", "user"]
@@ -322,9 +322,8 @@ def _field(name: str, body: object, where: str, problems: list[str]) -> CustomFi
         problems.append(f"{where}: must be a mapping with type and label")
         return None
     before = len(problems)
-    unknown = sorted(map(str, set(body) - set(FIELD_KEYS)))
-    if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}")
+    if problem := unknown_keys(where, body, FIELD_KEYS):
+        problems.append(problem)
     kind = body.get("type")
     if kind not in FIELD_KINDS:
         problems.append(
@@ -404,9 +403,8 @@ def _type(
         problems.append(f"{where}: must be a mapping (description, fields, severity, ...)")
         return None
     before = len(problems)
-    unknown = sorted(map(str, set(body) - set(TYPE_KEYS)))
-    if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}")
+    if problem := unknown_keys(where, body, TYPE_KEYS):
+        problems.append(problem)
     description = body.get("description", "")
     if not isinstance(description, str) or len(description) > TYPE_DESCRIPTION_MAX:
         problems.append(

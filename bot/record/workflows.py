@@ -39,7 +39,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.basics.durations import parse_duration
-from bot.basics.yaml_files import read_yaml
+from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.incident_types import CustomField, FieldValueError, IncidentTypes
 from bot.store.models import SEVERITIES, Status
 
@@ -344,9 +344,8 @@ def _workflow(name: str, body: object, where: str, problems: list[str]) -> Workf
     # YAML 1.1 reads a bare `on` key as the boolean true.
     body = {("on" if key is True else str(key)): value for key, value in body.items()}
     before = len(problems)
-    unknown = sorted(set(body) - set(WORKFLOW_KEYS))
-    if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)} (use on, when, do)")
+    if problem := unknown_keys(where, body, WORKFLOW_KEYS, hint="use on, when, do"):
+        problems.append(problem)
     trigger, after, in_status = _trigger(body.get("on"), where, problems)
     condition = (
         _condition(body.get("when"), f"{where}: when", problems) if "when" in body else ALWAYS
@@ -660,12 +659,9 @@ def _action(verb: str, args: object, where: str, problems: list[str]) -> Action 
         return None
     args = {str(key): value for key, value in args.items()}
     before = len(problems)
-    unknown = sorted(set(args) - set(_ACTION_KEYS[verb]))
-    if unknown:
-        problems.append(
-            f"{where}: unknown key(s) {', '.join(unknown)} "
-            f"(takes {', '.join(_ACTION_KEYS[verb]) or 'nothing'})"
-        )
+    takes = f"takes {', '.join(_ACTION_KEYS[verb]) or 'nothing'}"
+    if problem := unknown_keys(where, args, _ACTION_KEYS[verb], hint=takes):
+        problems.append(problem)
     for name in TEMPLATED.get(verb, ()):
         source = args.get(name)
         if source is None and not (verb == "post" and name == "channel"):

@@ -40,7 +40,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
-from bot.basics.yaml_files import read_yaml
+from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.store.models import SEVERITIES
 
 Action = Literal["open", "post"]
@@ -163,9 +163,8 @@ def parse_routes(document: object) -> Routes:
 def _route(raw: object, where: str) -> Route:
     if not isinstance(raw, dict):
         raise RouteError(f"{where}: must be a mapping")
-    unknown = sorted(set(raw) - _ROUTE_KEYS)
-    if unknown:
-        raise RouteError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    if problem := unknown_keys(where, raw, sorted(_ROUTE_KEYS)):
+        raise RouteError(problem)
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise RouteError(f"{where}: 'name' is required: lowercase letters, digits, - and _")

@@ -34,7 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.basics.durations import parse_duration
-from bot.basics.yaml_files import read_yaml
+from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.oncall.zones import known_zone
 from bot.record.policies import NAME, USER_ID
 
@@ -484,9 +484,8 @@ def _usergroup(where: str, raw: Any, problems: list[str]) -> str | None:
 def _unknown_keys(
     where: str, body: dict[Any, Any], known: tuple[str, ...], problems: list[str]
 ) -> None:
-    unknown = sorted(str(key) for key in body if key not in known)
-    if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    if problem := unknown_keys(where, body, known):
+        problems.append(problem)
 
 
 def _count(number: int, word: str, plural: str | None = None) -> str:
