@@ -55,9 +55,9 @@ from bot.web.tracker_webhooks import receive_tracker_webhook
 log = logging.getLogger(__name__)
 # Work started after an ack (channel creation, replies) may go on until this long after
 # shutdown begins (requests in flight are waited for meanwhile, see bot/server.py); what still
-# runs then is cancelled and gets a second to unwind, so the process exits within 10 s of
-# SIGTERM. Its Slack writes wait in the outbox for the next start; an unanswered event is
-# delivered again by Slack.
+# runs then is cancelled and gets 2.5 s to unwind (UNWIND_SECONDS), so the process exits
+# within 10 s of SIGTERM. Its Slack writes wait in the outbox for the next start; an
+# unanswered event is delivered again by Slack.
 BACKGROUND_GRACE_SECONDS = 7.0
 # Unix seconds stay below 10^11 until the year 5138: a signature timestamp is no larger.
 SLACK_TIMESTAMP_MAX = 10**11

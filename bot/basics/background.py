@@ -8,8 +8,10 @@ from collections.abc import Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
-# How long cancelled work gets to run its cleanup at shutdown.
-UNWIND_SECONDS = 1.0
+# How long cancelled work gets to run its cleanup at shutdown (a delivery gives its outbox
+# lease back: one write, which on a loaded machine behind other writers took more than 1 s).
+# With the 7 s of grace (bot/app.py) the process still ends within 10 s of the signal.
+UNWIND_SECONDS = 2.5
 
 
 class BackgroundTasks:
