@@ -138,8 +138,11 @@ async def _schedule_slack_work(
             f"alert-notice:{incident_id}:{payload.id}",
             now,
             incident_id=incident_id,
-            refresh=applied.status_changed,
+            refresh=applied.moved is not None,
         )
+    if applied.moved is not None:
+        # As a person's status change: its workflows, and the timers counting in monitoring.
+        await triggers.status_entered(session, services, applied.moved, at=now)
     for alert in applied.new_alerts:
         target = await session.get(Incident, alert.incident_id) if alert.incident_id else None
         if target is not None and target.is_open:

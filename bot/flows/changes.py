@@ -20,7 +20,7 @@ from bot.record import incidents, roles
 from bot.record.workflows import ROLE_ASSIGNED, SEVERITY_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import Incident, OutboxMessage, Status
+from bot.store.models import Incident, OutboxMessage, Status, TimelineKind
 
 
 class UpdateNotPosted(BotError):
@@ -29,22 +29,16 @@ class UpdateNotPosted(BotError):
     template = "messages/update_not_posted.j2"
 
 
-async def _locked(session: AsyncSession, channel_id: str) -> Incident:
-    """The channel's incident under its row lock: the same change asked twice at once (a
-    command sent again, on another replica) finds it made the second time, and is no change."""
-    return await incidents.lock(session, await incidents.incident_in_channel(session, channel_id))
-
-
 async def set_lead(services: Services, *, channel_id: str, by: str, lead: str) -> Incident:
     """Make ``lead`` the incident commander."""
     named = Lead(lead, await services.slack.display_name(lead))
     async with session_scope(services.engine) as session:
-        incident = await _locked(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         previous = await roles.set_commander(
             session, incident, user_id=lead, by=by, at=services.clock()
         )
         await triggers.changed(
-            session, services, incident, ROLE_ASSIGNED, "role", "commander", lead
+            session, services, incident, ROLE_ASSIGNED, TimelineKind.COMMANDER, lead
         )
         writes = Writes(services, session, incident)
         await writes.invite([lead])
@@ -61,11 +55,13 @@ async def give_role(
     """Give one of the incident's roles (comms, scribe, ...) to ``holder``."""
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await _locked(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         previous = await roles.assign_role(
             session, incident, role=role, user_id=holder, by=by, at=services.clock()
         )
-        await triggers.changed(session, services, incident, ROLE_ASSIGNED, "role", role, holder)
+        await triggers.changed(
+            session, services, incident, ROLE_ASSIGNED, TimelineKind.ROLE, role, holder
+        )
         writes = Writes(services, session, incident)
         await writes.invite([holder])
         await writes.say(
@@ -83,13 +79,15 @@ async def change_severity(
     """Raise or lower the severity; into a severity with a policy, the policy starts."""
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await _locked(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         previous = await incidents.set_severity(
             session, incident, severity=severity, by=by, at=services.clock()
         )
         # In the same transaction: the policy starts even if Slack fails below.
         await start_policy(session, services, incident)
-        await triggers.changed(session, services, incident, SEVERITY_CHANGED, "severity", severity)
+        await triggers.changed(
+            session, services, incident, SEVERITY_CHANGED, TimelineKind.SEVERITY, severity
+        )
         writes = Writes(services, session, incident)
         await writes.say("messages/severity_changed.j2", by=by, previous=previous)
         await writes.header(lead)
@@ -107,7 +105,7 @@ async def change_status(
         return await resolve_incident(services, channel_id=channel_id, resolved_by=by, summary="")
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await _locked(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         now = services.clock()
         previous = await incidents.set_status(session, incident, status=status, by=by, at=now)
         if previous == Status.RESOLVED:

@@ -22,7 +22,7 @@ from bot.record.incident_types import CustomField, FieldValue
 from bot.record.workflows import FIELD_CHANGED, TYPE_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import Incident
+from bot.store.models import Incident, TimelineKind
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ async def change_type(
     kind = services.settings.incident_types.get(type_name)
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         previous = await fields.set_type(
             session, incident, kind.name if kind else None, by=by, at=services.clock()
         )
@@ -53,7 +53,12 @@ async def change_type(
                 await start_policy(session, services, incident, policy, by_type(kind, policy))
             await schedule_role_reminder(session, services, incident)
         await triggers.changed(
-            session, services, incident, TYPE_CHANGED, "type", kind.name if kind else "none"
+            session,
+            services,
+            incident,
+            TYPE_CHANGED,
+            TimelineKind.TYPE,
+            kind.name if kind else "none",
         )
         stays_public = bool(kind and kind.private and not incident.is_private)
         writes = Writes(services, session, incident)
@@ -79,7 +84,7 @@ async def set_fields(
     types = services.settings.incident_types
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         changed: list[tuple[CustomField, FieldValue | None]] = []
         for name, value in values.items():
             field = types.field(name)
@@ -90,7 +95,9 @@ async def set_fields(
             except NoFieldChange:
                 continue
             changed.append((field, value))
-            await triggers.changed(session, services, incident, FIELD_CHANGED, "field", name)
+            await triggers.changed(
+                session, services, incident, FIELD_CHANGED, TimelineKind.FIELD, name
+            )
         writes = Writes(services, session, incident)
         if changed:
             await writes.say("messages/fields_changed.j2", by=by, changed=changed)
@@ -107,11 +114,13 @@ async def set_one_field(
     already has that value."""
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         previous = await fields.set_field(
             session, incident, field, value, by=by, at=services.clock()
         )
-        await triggers.changed(session, services, incident, FIELD_CHANGED, "field", field.name)
+        await triggers.changed(
+            session, services, incident, FIELD_CHANGED, TimelineKind.FIELD, field.name
+        )
         writes = Writes(services, session, incident)
         await writes.say(
             "messages/field_changed.j2", by=by, field=field, value=value, previous=previous

@@ -10,7 +10,7 @@ from bot.record import incidents
 from bot.record.workflows import RESOLVED
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import Incident
+from bot.store.models import Incident, TimelineKind
 
 
 async def resolve_incident(
@@ -24,12 +24,12 @@ async def resolve_incident(
     lead = await lead_in(services, channel_id)
     now = services.clock()
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         await incidents.resolve_incident(
             session, incident, resolved_by=resolved_by, resolved_at=now, summary=summary
         )
         await stand_down(session, incident, now)
-        await triggers.changed(session, services, incident, RESOLVED, "resolved")
+        await triggers.changed(session, services, incident, RESOLVED, TimelineKind.RESOLVED)
         writes = Writes(services, session, incident)
         await writes.say("messages/incident_resolved.j2", resolved_by=resolved_by)
         await schedule_publication(session, incident, by=resolved_by, now=now)

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.record import workflow_runs
 from bot.record.workflows import DECLARED, STATUS_CHANGED
 from bot.services import Services
-from bot.store.models import Incident
+from bot.store.models import Incident, TimelineKind
 
 
 async def started(
@@ -42,11 +42,12 @@ async def changed(
     services: Services,
     incident: Incident,
     trigger: str,
-    what: str,
+    kind: TimelineKind,
     *parts: str,
 ) -> None:
-    """A change made now: its event is named by ``what``, ``parts`` and the clock's instant."""
-    event = workflow_runs.event_at(what, services.clock(), *parts)
+    """A change just recorded (its timeline entry of ``kind`` written in this session): its
+    event is named by its place among the incident's changes of that kind, and ``parts``."""
+    event = await workflow_runs.change_event(session, incident, kind, *parts)
     await started(session, services, incident, trigger, event=event)
 
 
@@ -61,5 +62,8 @@ async def status_entered(
 ) -> None:
     """The incident's status changed at ``at``: its ``incident.status_changed`` workflows, and
     the timers counting in the new status start from ``at`` (the caller commits)."""
-    await changed(session, services, incident, STATUS_CHANGED, "status", incident.status)
-    await workflow_runs.status_timers(session, services.settings.workflows, incident, since=at)
+    stint = await workflow_runs.change_event(session, incident, TimelineKind.STATUS)
+    await started(session, services, incident, STATUS_CHANGED, event=f"{stint}:{incident.status}")
+    await workflow_runs.status_timers(
+        session, services.settings.workflows, incident, since=at, stint=stint
+    )

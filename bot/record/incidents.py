@@ -179,6 +179,12 @@ async def lock(session: AsyncSession, incident: Incident) -> Incident:
     return (await session.exec(statement)).one()
 
 
+async def locked_in_channel(session: AsyncSession, channel_id: str) -> Incident:
+    """The channel's incident under its row lock: the same change asked twice at once (a
+    command sent again, on another replica) finds it made the second time, and is no change."""
+    return await lock(session, await incident_in_channel(session, channel_id))
+
+
 async def attach_channel(
     session: AsyncSession, incident: Incident, *, channel_id: str, channel_name: str
 ) -> Incident:

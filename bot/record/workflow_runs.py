@@ -7,10 +7,15 @@ action once, on any replica, and a retried delivery of the change (refused as no
 deduplicated as a Slack event) schedules nothing more. The runner claims an incident's jobs
 in the order they were written (``due_at``, then id), one at a time.
 
-The event names the change: ``declared``; ``severity:<at>:<SEV1>``; ``status:<at>:<status>``;
-``type:<at>:<type>``; ``field:<name>:<at>``; ``role:<role>:<user>:<at>``; ``resolved:<at>``;
-``alert:<alert id>``; ``open_for`` for the timer. A timer's actions have one key per incident
-whichever status stint fires it: each timer workflow runs at most once per incident.
+The event names the change by what it made and its place among the incident's changes of
+that kind (``change_event``): ``declared``; ``severity#2:SEV1``; ``status#3:monitoring``;
+``type#1:security``; ``field#4:customer_impact``; ``role#1:comms:U0ALICE``; ``resolved#1``;
+``alert:<alert id>``; ``open_for`` for the timer. Never the clock: the same change seen
+twice names the same event (its actions are scheduled once), two changes at one instant (a
+test clock, a fast hand) name two, and a status stint's timer is keyed by the stint's place
+(``status#3``). Changes take the incident's row lock, so two replicas take turns. A
+timer's actions have one key per incident whichever status stint fires it: each timer
+workflow runs at most once per incident.
 
 **Loops.** A change a workflow makes never calls ``start`` (the workflow's handler writes the
 record directly, with ``cause="workflow:<name>"``), and ``start`` refuses a cause of that form
@@ -23,6 +28,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,9 +44,16 @@ TIMER_JOB = "workflow_timer"
 KINDS = (ACTION_JOB, WEBHOOK_JOB, TIMER_JOB)
 
 
-def event_at(name: str, at: datetime, *parts: str) -> str:
-    """An event's name in the job keys: what changed and when (the clock's instant)."""
-    return ":".join((name, *parts, at.isoformat()))
+async def change_event(
+    session: AsyncSession, incident: Incident, kind: TimelineKind, *parts: str
+) -> str:
+    """The name in the job keys of the change just recorded (its timeline entry written in
+    this session): its kind, its place among the incident's entries of that kind, ``parts``."""
+    counted = select(func.count()).where(
+        col(TimelineEntry.incident_id) == incident.id, col(TimelineEntry.kind) == kind.value
+    )
+    place = (await session.exec(counted)).one()
+    return ":".join((f"{kind.value}#{place}", *parts))
 
 
 async def facts_of(
@@ -108,19 +121,25 @@ async def start_timers(session: AsyncSession, workflows: Workflows, incident: In
     declaration, and those counting in the status it is declared in (the caller commits)."""
     for workflow in workflows.timers():
         if workflow.in_status is None:
-            await _schedule_timer(session, incident, workflow, incident.declared_at, keyed=False)
+            await _schedule_timer(session, incident, workflow, incident.declared_at, stint=None)
         elif workflow.in_status == incident.status:
-            await _schedule_timer(session, incident, workflow, incident.declared_at)
+            stint = f"declared:{incident.status}"
+            await _schedule_timer(session, incident, workflow, incident.declared_at, stint=stint)
 
 
 async def status_timers(
-    session: AsyncSession, workflows: Workflows, incident: Incident, *, since: datetime
+    session: AsyncSession,
+    workflows: Workflows,
+    incident: Incident,
+    *,
+    since: datetime,
+    stint: str,
 ) -> None:
-    """The incident entered its status at ``since``: the timers counting in that status start
-    again from then (the caller commits)."""
+    """The incident entered its status at ``since`` (the change named ``stint``): the timers
+    counting in that status start again from then (the caller commits)."""
     for workflow in workflows.timers():
         if workflow.in_status is not None and workflow.in_status == incident.status:
-            await _schedule_timer(session, incident, workflow, since)
+            await _schedule_timer(session, incident, workflow, since, stint=stint)
 
 
 async def _schedule_timer(
@@ -129,15 +148,15 @@ async def _schedule_timer(
     workflow: Workflow,
     since: datetime,
     *,
-    keyed: bool = True,
+    stint: str | None,
 ) -> None:
-    """One timer job, due ``workflow.after`` after ``since``; a status timer's key and payload
-    name the stint it counts (``since``), so each stint has its own."""
+    """One timer job, due ``workflow.after`` after ``since``; a status timer's key names the
+    stint it counts and its payload when the stint began, so each stint has its own."""
     assert workflow.after is not None
     key = f"workflow:{incident.id}:{OPEN_FOR}:{workflow.name}"
     payload: dict[str, Any] = {"workflow": workflow.name}
-    if keyed:
-        key += f":{since.isoformat()}"
+    if stint is not None:
+        key += f":{stint}"
         payload["since"] = since.isoformat()
     await jobs.schedule(
         session,

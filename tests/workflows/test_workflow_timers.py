@@ -4,12 +4,18 @@ workflow at most once per incident. Signed commands into the real server, the te
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import yaml
 
+from bot.config import Secret
 from bot.record.workflows import WorkflowError, parse_workflows
 from emulator import Channel, SlackEmulator
-from tests.conftest import Warroom, command, open_incident, running_warroom
+from tests.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
+from tests.conftest import Clock, Warroom, command, open_incident, running_warroom
+
+NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
 
 STUCK = """
 workflows:
@@ -83,3 +89,71 @@ def test_the_status_timer_reads_in_plain_english_and_a_wrong_status_is_named() -
     assert "on: status: 'resolved' is not one of investigating, identified, monitoring" in str(
         refused.value
     )
+
+
+BACK_AND_FORTH = """
+workflows:
+  status-said:
+    on: incident.status_changed
+    do:
+      - post: {text: "Status now {{ incident.status }}."}
+  watched:
+    on: {incident.open_for: 1h, status: monitoring}
+    do:
+      - post: {text: "{{ incident.reference }} has been monitoring for an hour."}
+"""
+
+
+async def test_each_status_change_runs_its_workflows_even_at_the_same_instant(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """The test clock stands still: identified, investigating, identified again happen at one
+    instant, and each is its own change (a change's key is its place, never the clock)."""
+    workflows = parse_workflows(yaml.safe_load(BACK_AND_FORTH))
+    async with running_warroom(slack, sqlite_url, workflows=workflows) as warroom:
+        channel = await open_incident(warroom)
+        for status in ("identified", "investigating", "identified"):
+            await command(warroom, channel, f"status {status}")
+        await warroom.run_jobs()
+        said = [m.text for m in channel.messages if m.text.startswith("Status now")]
+        assert said == [
+            "Status now identified.",
+            "Status now investigating.",
+            "Status now identified.",
+        ]
+
+
+async def test_an_alert_route_moving_the_incident_to_monitoring_starts_its_workflows(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """A route with ``on_resolved: monitoring`` changes the status as a person would: the
+    status workflows run and the timers counting in monitoring start."""
+    workflows = parse_workflows(yaml.safe_load(BACK_AND_FORTH))
+    payments = {"team": "payments"}
+    table = {"routes": [{"name": "payments", "match": payments, "on_resolved": "monitoring"}]}
+    async with running_warroom(
+        slack,
+        sqlite_url,
+        Clock(NOW),
+        workflows=workflows,
+        alert_token=Secret(TOKEN),
+        alert_routes=routes(table),
+    ) as warroom:
+        firing = alert("CheckoutErrors", "web-1", "2026-08-01T10:00:00Z", common=payments)
+        await deliver(warroom, alertmanager("CheckoutErrors", [firing], common=payments))
+        resolved = {**firing, "status": "resolved", "endsAt": "2026-08-01T10:30:00Z"}
+        await deliver(warroom, alertmanager("CheckoutErrors", [resolved], common=payments))
+        (incident,) = await incidents_of(warroom)
+        channel = slack.channels[incident.channel_id or ""]
+        assert "Status now monitoring." in [m.text for m in channel.messages]
+        watched = "INC-1 has been monitoring for an hour."
+        await warroom.advance(minutes=59)
+        assert nudges(channel, watched) == 0
+        await warroom.advance(minutes=1)
+        assert nudges(channel, watched) == 1
+
+
+async def deliver(warroom: Warroom, body: dict[str, object]) -> None:
+    status, answer = await post_alert(warroom.url, "alertmanager", body)
+    assert status == 202, answer
+    await warroom.run_jobs()

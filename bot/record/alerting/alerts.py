@@ -46,7 +46,8 @@ class Applied:
     opened: bool = False
     new_alerts: list[Alert] = field(default_factory=list)
     resolved_alerts: list[Alert] = field(default_factory=list)
-    status_changed: bool = False
+    # The incident the notification moved to monitoring (its last alert resolved), if any.
+    moved: Incident | None = None
     # Why new alerts' times look wrong, as data (templates say it: _alerts.j2, entries/).
     flags: list[dict[str, Any]] = field(default_factory=list)
     # The alerts the detection entry of a newly opened incident names.
@@ -380,7 +381,7 @@ async def _follow_resolution(
     await incidents.set_status(
         session, incident, status=Status.MONITORING, by=notification.sender, at=now
     )
-    applied.status_changed = True
+    applied.moved = incident
 
 
 def _by_incident(alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
