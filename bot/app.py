@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, YIELDING_JOBS
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
+from bot.flows.named_channels import say_channel_problems
 from bot.flows.oncall.handoffs import plan_oncall
 from bot.flows.oncall_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
@@ -151,15 +152,25 @@ def build_services(
     return Services(
         settings=settings,
         engine=engine,
-        slack=SlackWorkspace(
-            build_web_client(settings, http, metrics),
-            http,
-            more=lambda count: renderer.render("messages/and_more.j2", count=count),
-        ),
+        slack=build_slack_workspace(settings, http, renderer, metrics),
         renderer=renderer,
         clock=clock,
         http=http,
         metrics=metrics,
+    )
+
+
+def build_slack_workspace(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    renderer: Renderer,
+    metrics: Metrics | None = None,
+) -> SlackWorkspace:
+    """The bot's Slack, as the server and one-off commands use it."""
+    return SlackWorkspace(
+        build_web_client(settings, http, metrics),
+        http,
+        more=lambda count: renderer.render("messages/and_more.j2", count=count),
     )
 
 
@@ -186,6 +197,11 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     await schedule_feed_refreshes(app[services_key])
     runner.start()
     sender.start()
+    # The channels the files name that the bot cannot post in: said in the log, not waited on.
+    services = app[services_key]
+    services.background.spawn(
+        say_channel_problems(services.settings, services.slack), name="warroom channel check"
+    )
     yield
     await sender.stop()
     await runner.stop()

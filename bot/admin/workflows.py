@@ -1,20 +1,28 @@
 """``warroom workflows check`` and ``warroom workflows test``: workflows on the command line,
-without Slack or a database.
+without a database.
 
 ``check`` reads ``WARROOM_INCIDENT_TYPES`` and ``WARROOM_WORKFLOWS`` (or the file given), and
 the policies, schedules and webhook secrets they name, and prints each workflow in plain
-English, or names every problem and exits 1. ``test`` says which workflows an event would
-start, and what they would do.
+English, or names every problem and exits 1; with ``SLACK_BOT_TOKEN`` set it also asks Slack
+whether the bot is in each channel the files name (bot/flows/named_channels.py), and names
+the channels by their names. ``test`` says which workflows an event would start, and what
+they would do, without Slack.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import aiohttp
+
+from bot.app import build_slack_workspace
+from bot.basics.render import Renderer
 from bot.config import ConfigError, Settings
+from bot.flows.named_channels import channel_problems, named_channels
 from bot.record.workflows import TRIGGERS, Facts, WorkflowError, load_workflows
 from bot.store.models import SEVERITIES, Status
 
@@ -71,10 +79,37 @@ def check(path: Path | None, environ: Mapping[str, str]) -> int:
     if not settings.workflows:
         print("warroom: no workflows: give a file, or set WARROOM_WORKFLOWS", file=sys.stderr)
         return 1
+    problems, names = asyncio.run(_channels_checked(settings))
     for workflow in settings.workflows.by_name.values():
-        print(f"{workflow.name}: {workflow.reads()}")
+        print(f"{workflow.name}: {_with_names(workflow.reads(), names)}")
+    if problems:
+        for problem in problems:
+            print(f"warroom: {problem}", file=sys.stderr)
+        return 1
     print(f"{len(settings.workflows.by_name)} workflow(s), no problems.")
     return 0
+
+
+async def _channels_checked(settings: Settings) -> tuple[list[str], dict[str, str]]:
+    """Whether the bot is in each channel the files name: asked of Slack when a token is set;
+    without one, a line says the channels were not checked."""
+    channels = named_channels(settings)
+    if not channels:
+        return [], {}
+    if not str(settings.slack_bot_token):
+        print("Channels not checked: set SLACK_BOT_TOKEN to ask Slack whether the bot is in them.")
+        return [], {}
+    async with aiohttp.ClientSession() as http:
+        slack = build_slack_workspace(settings, http, Renderer(settings.templates_dir))
+        problems, names = await channel_problems(slack, channels)
+    return [str(problem) for problem in problems], names
+
+
+def _with_names(words: str, names: Mapping[str, str]) -> str:
+    """The plain English with each channel Slack named as people know it (#exec-updates)."""
+    for channel_id, name in names.items():
+        words = words.replace(f"channel {channel_id}", f"#{name}")
+    return words
 
 
 def _pairs(given: list[str], what: str) -> dict[str, str] | str:

@@ -114,6 +114,15 @@ class MemberFacts:
     timezone: str | None
 
 
+@dataclass(frozen=True)
+class ChannelFacts:
+    """What conversations.info says of a channel that decides whether warroom can post there."""
+
+    name: str
+    is_member: bool
+    is_archived: bool
+
+
 def _named(errors: object) -> bool:
     """Whether an ``errors`` list says whose each error is."""
     return isinstance(errors, list) and any(isinstance(e, dict) and e.get("user") for e in errors)
@@ -312,6 +321,24 @@ class SlackWorkspace:
         channel = response.get("channel") or {}
         private = ("is_private", "is_im", "is_mpim", "is_group")
         return bool(channel.get("is_channel")) and not any(channel.get(key) for key in private)
+
+    @slack_call
+    async def channel_facts(self, channel_id: str) -> ChannelFacts | None:
+        """The channel's name and whether the bot is in it; None when Slack does not show it
+        to the bot (``channel_not_found``: no such channel, or a private one without the bot,
+        https://docs.slack.dev/reference/methods/conversations.info)."""
+        try:
+            response = await self.client.conversations_info(channel=channel_id)
+        except SlackApiError as error:
+            if slack_code(error) == "channel_not_found":
+                return None
+            raise
+        channel = response.get("channel") or {}
+        return ChannelFacts(
+            name=str(channel.get("name") or channel_id),
+            is_member=bool(channel.get("is_member")),
+            is_archived=bool(channel.get("is_archived")),
+        )
 
     @slack_call
     async def permalink(self, channel_id: str, ts: str) -> str:

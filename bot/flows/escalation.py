@@ -73,8 +73,10 @@ async def escalate(
     requested_by: str,
     target: EscalationTarget,
     reason: str,
+    why: Mapping[str, Any] | None = None,
 ) -> Escalation:
-    """``/incident escalate``: bring the target into the channel's incident now."""
+    """``/incident escalate``: bring the target into the channel's incident now. ``why`` is
+    a policy escalation's cause as data, when no person asked (a workflow)."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
     if not incident.is_open:
@@ -83,7 +85,7 @@ async def escalate(
     reach, group_id, label = Reach(users=[target.ref]), target.ref, target.ref
     if target.kind == "name":
         if services.settings.oncall_schedules.get(target.ref) is None:
-            return await _escalate_policy(services, incident, target.ref, requested_by, reason)
+            return await _escalate_policy(services, incident, target.ref, requested_by, reason, why)
         kind, reach = "schedule", await _schedule_reach(services, target.ref)
     elif target.kind == "usergroup":
         label = target.label or f"@{target.ref.lstrip('@')}"
@@ -149,7 +151,12 @@ async def _members(services: Services, group_id: str, label: str) -> list[str]:
 
 
 async def _escalate_policy(
-    services: Services, incident: Incident, name: str, requested_by: str, reason: str
+    services: Services,
+    incident: Incident,
+    name: str,
+    requested_by: str,
+    reason: str,
+    why: Mapping[str, Any] | None,
 ) -> Escalation:
     policy = services.settings.escalation_policies.get(name)
     if policy is None:
@@ -160,7 +167,7 @@ async def _escalate_policy(
     if policy.level(level) is None:
         raise UnknownTarget(target=name, reason=f"every level of {policy.name} was escalated to")
     escalation = await escalate_to_level(
-        services, incident, policy, level, requested_by=requested_by, reason=reason
+        services, incident, policy, level, requested_by=requested_by, reason=reason, why=why
     )
     if escalation is None:
         raise UnknownTarget(target=name, reason=f"level {level} was escalated to just now")

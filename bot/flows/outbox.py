@@ -178,6 +178,8 @@ async def _call(services: Services, row: OutboxMessage, acted_on_ts: str | None)
         invitation = await slack.invite(row.channel, args["users"])
         for user, reason in invitation.refused:
             log.warning("Slack would not invite %s to %s: %s", user, row.channel, reason)
+    elif row.method == outbox.BOOKMARK:
+        await slack.add_bookmark(row.channel, args["title"], args["link"])
     else:
         raise ValueError(f"unknown outbox method {row.method!r}")
     return ts

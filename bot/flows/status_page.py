@@ -118,17 +118,33 @@ async def make_public(
     """``/incident public``: show the incident on the status pages with these components."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        language, _ = choose_template(services, incident)
-        record = await public.make_public(
-            session, incident, components=components, language=language, by=by, at=services.clock()
+        record, writes = await mark_public(
+            session, services, incident, by=by, components=components
         )
-        writes = Writes(services, session, incident)
-        await writes.say("messages/public_marked.j2", by=by, record=record)
         await session.commit()
     await writes.send()
     mapped = services.settings.statuspage_components
     unmapped = [c for c in record.components if c.lower() not in mapped]
     return MadePublic(incident, record, unmapped if services.settings.statuspage_on else [])
+
+
+async def mark_public(
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    *,
+    by: str,
+    components: Sequence[str],
+) -> tuple[PublicIncident, Writes]:
+    """Show the incident on the status pages, and say so in its channel: the caller commits,
+    then sends the writes."""
+    language, _ = choose_template(services, incident)
+    record = await public.make_public(
+        session, incident, components=components, language=language, by=by, at=services.clock()
+    )
+    writes = Writes(services, session, incident)
+    await writes.say("messages/public_marked.j2", by=by, record=record)
+    return record, writes
 
 
 async def withdraw_public(services: Services, *, channel_id: str, by: str) -> tuple[Incident, int]:

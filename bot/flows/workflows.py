@@ -40,7 +40,7 @@ from bot.flows.declare import start_policy
 from bot.flows.escalation import EscalationTarget, escalate, group_members
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
-from bot.flows.status_page import make_public
+from bot.flows.status_page import mark_public
 from bot.record import fields, findings, incidents, public, workflow_runs
 from bot.record.fields import NoFieldChange
 from bot.record.incidents import NoChange
@@ -50,7 +50,7 @@ from bot.record.workflows import CAUSE_PREFIX, Action, Workflow, as_field_input,
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
-from bot.store.models import Incident, Job, TimelineKind, utcnow
+from bot.store.models import Escalation, Incident, Job, OutboxMessage, TimelineKind, utcnow
 
 log = logging.getLogger(__name__)
 # A webhook is tried again after these waits, then given up (with a message in the channel).
@@ -393,25 +393,64 @@ async def _post(
         text = render(str(action.args["text"]), context).strip()
         if not text:
             raise ActionFailedValue("the message is empty")
-        row = await outbox.written_for(session, job.key)
-        if row is None:
-            row = await outbox.enqueue(
-                session,
-                channel=channel,
-                method=outbox.POST,
-                payload={"text": text},
-                now=now,
-                after=job.key,
-                incident_id=incident.id,
-            )
-        where = "the incident channel" if channel == incident.channel_id else f"channel {channel}"
+        row = await _kept(session, job, incident, channel, outbox.POST, {"text": text}, now)
+        where = await _channel_words(services, channel, incident)
         _record(session, incident, workflow, action, did=f"posted in {where}", by=by, at=now)
         await _end(session, job, now)
         await session.commit()
-    await deliver_now(services, channel)
+    await _sent_or_failed(services, job, incident, workflow, action, row)
+
+
+async def _kept(
+    session: AsyncSession,
+    job: Job,
+    incident: Incident,
+    channel: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> OutboxMessage:
+    """The action's Slack write, kept in the outbox under the job's key (once, however often
+    the job runs); it commits with the job's end."""
+    row = await outbox.written_for(session, job.key)
+    if row is None:
+        row = await outbox.enqueue(
+            session,
+            channel=channel,
+            method=method,
+            payload=payload,
+            now=now,
+            after=job.key,
+            incident_id=incident.id,
+        )
+    return row
+
+
+async def _sent_or_failed(
+    services: Services,
+    job: Job,
+    incident: Incident,
+    workflow: Workflow,
+    action: Action,
+    row: OutboxMessage,
+) -> None:
+    """Send the kept write now; if Slack refused it for good, say so as a failed action."""
+    await deliver_now(services, row.channel)
     sent = await as_sent(services, row)
     if sent.gave_up_at is not None:
         await _failed(services, job, incident, workflow, action, f"Slack said {sent.last_error}")
+
+
+async def _channel_words(services: Services, channel: str, incident: Incident) -> str:
+    """How the timeline names where a workflow posted: ``#exec-updates``, as people know it
+    (the id when Slack does not say the name)."""
+    if channel == incident.channel_id:
+        return "the incident channel"
+    try:
+        facts = await services.slack.channel_facts(channel)
+    except SlackFailure:
+        facts = None
+    return f"#{facts.name}" if facts is not None else f"channel {channel}"
 
 
 async def _invite(
@@ -429,16 +468,8 @@ async def _invite(
         raise ActionFailedValue("the incident has no channel yet")
     now = services.clock()
     async with session_scope(services.engine) as session:
-        if await outbox.written_for(session, job.key) is None:
-            await outbox.enqueue(
-                session,
-                channel=incident.channel_id,
-                method=outbox.INVITE,
-                payload={"users": sorted(set(users))},
-                now=now,
-                after=job.key,
-                incident_id=incident.id,
-            )
+        payload = {"users": sorted(set(users))}
+        await _kept(session, job, incident, incident.channel_id, outbox.INVITE, payload, now)
         did = f"invited {len(set(users))} {'person' if len(set(users)) == 1 else 'people'}"
         _record(session, incident, workflow, action, did=did, by=by, at=now)
         await _end(session, job, now)
@@ -452,19 +483,30 @@ async def _escalate(
     if not incident.channel_id:
         raise ActionFailedValue("the incident has no channel yet")
     policy = str(action.args["policy"])
-    reason = str(action.args.get("reason") or f"workflow {workflow.name}")
-    await escalate(
-        services,
-        channel_id=incident.channel_id,
-        requested_by=by,
-        target=EscalationTarget("name", policy),
-        reason=reason,
-    )
+    # The job's key rides with the escalation: a run cut short after escalating and run
+    # again finds it, and only ends the job.
+    why = {"because": "workflow", "workflow": workflow.name, "policy": policy, "job": job.key}
+    if not await _escalated_by(services, incident, job):
+        await escalate(
+            services,
+            channel_id=incident.channel_id,
+            requested_by=by,
+            target=EscalationTarget("name", policy),
+            reason=str(action.args.get("reason") or ""),
+            why=why,
+        )
     now = services.clock()
     async with session_scope(services.engine) as session:
         _record(session, incident, workflow, action, did=f"escalated to {policy}", by=by, at=now)
         await _end(session, job, now)
         await session.commit()
+
+
+async def _escalated_by(services: Services, incident: Incident, job: Job) -> bool:
+    """Whether this job's escalation is recorded already."""
+    async with session_scope(services.engine) as session:
+        rows = await session.exec(select(Escalation).where(Escalation.incident_id == incident.id))
+        return any((e.why or {}).get("job") == job.key for e in rows.all())
 
 
 async def _make_public(
@@ -474,16 +516,19 @@ async def _make_public(
         raise ActionFailedValue("a private incident is never shown on the status page")
     if not incident.channel_id:
         raise ActionFailedValue("the incident has no channel yet")
-    async with session_scope(services.engine) as session:
-        shown = await public.public_record(session, incident.id or 0)
-    if shown is None:
-        await make_public(services, channel_id=incident.channel_id, by=by, components=[])
     now = services.clock()
+    writes = None
     async with session_scope(services.engine) as session:
+        current = await incidents.lock(session, incident)
+        if await public.public_record(session, incident.id or 0) is None:
+            _, writes = await mark_public(session, services, current, by=by, components=[])
         did = "shown on the status page"
-        _record(session, incident, workflow, action, did=did, by=by, at=now)
+        _record(session, current, workflow, action, did=did, by=by, at=now)
         await _end(session, job, now)
         await session.commit()
+    services.wake_jobs()
+    if writes is not None:
+        await writes.send()
 
 
 async def _bookmark(
@@ -497,12 +542,16 @@ async def _bookmark(
     link = render(str(action.args["link"]), context).strip()
     if not link.startswith(("https://", "http://")):
         raise ActionFailedValue(f"the link {link[:80]!r} is not an http(s) address")
-    await services.slack.add_bookmark(incident.channel_id, title, link)
     now = services.clock()
+    payload = {"title": title, "link": link}
     async with session_scope(services.engine) as session:
+        row = await _kept(
+            session, job, incident, incident.channel_id, outbox.BOOKMARK, payload, now
+        )
         _record(session, incident, workflow, action, did=f"bookmarked {title}", by=by, at=now)
         await _end(session, job, now)
         await session.commit()
+    await _sent_or_failed(services, job, incident, workflow, action, row)
 
 
 ACTIONS: Mapping[str, Any] = {

@@ -31,6 +31,7 @@ UPDATE = "chat.update"
 PIN = "pins.add"
 TOPIC = "conversations.setTopic"
 INVITE = "conversations.invite"
+BOOKMARK = "bookmarks.add"
 
 
 async def enqueue(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import subprocess
 import sys
@@ -12,7 +14,9 @@ import pytest
 import yaml
 
 from bot.record.incident_types import parse_incident_types
-from bot.record.workflows import Facts, WorkflowError, parse_workflows
+from bot.record.workflows import Facts, WorkflowError, load_workflows, parse_workflows
+from emulator import SlackEmulator
+from tests.conftest import ALICE, running_warroom
 
 README = Path(__file__).parents[2] / "README.md"
 TYPES = {
@@ -195,3 +199,87 @@ def test_warroom_workflows_check_and_test(tmp_path: Path) -> None:
         text=True,
     )
     assert "exec-heads-up would run:\n  1. invite @exec" in tested.stdout
+
+
+CHANNELS = """
+workflows:
+  exec-heads-up:
+    on: incident.declared
+    do:
+      - post: {channel: EXEC, text: "Exec heads-up: {{ incident.title }}"}
+  legal:
+    on: incident.declared
+    when: {type: security}
+    do:
+      - post: {channel: LEGAL, text: "Security incident {{ incident.reference }}"}
+      - post: {channel: SECRET, text: "Security incident {{ incident.reference }}"}
+"""
+
+
+def channels_file(tmp_path: Path, slack: SlackEmulator) -> tuple[Path, dict[str, str]]:
+    """#exec-updates with the bot, #legal without it, a private channel without it."""
+    exec_updates = slack.create_channel("exec-updates", creator=ALICE, members=[slack.bot_user_id])
+    legal = slack.create_channel("legal", creator=ALICE)
+    secret = slack.create_channel("secret-room", creator=ALICE, is_private=True)
+    ids = {"EXEC": exec_updates.id, "LEGAL": legal.id, "SECRET": secret.id}
+    text = CHANNELS
+    for placeholder, channel_id in ids.items():
+        text = text.replace(f"channel: {placeholder}", f"channel: {channel_id}")
+    path = tmp_path / "workflows.yaml"
+    path.write_text(text)
+    return path, ids
+
+
+async def test_workflows_check_names_each_channel_the_bot_is_not_in(
+    tmp_path: Path, slack: SlackEmulator
+) -> None:
+    workflows, ids = channels_file(tmp_path, slack)
+    types = tmp_path / "types.yaml"
+    types.write_text(yaml.safe_dump(TYPES))
+    env = {
+        "WARROOM_INCIDENT_TYPES": str(types),
+        "PATH": "/usr/bin:/bin",
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_API_URL": slack.base_url,
+    }
+    code, out, err = await workflows_check(workflows, env)
+    assert code == 1, err
+    assert "exec-heads-up: When an incident is declared: post in #exec-updates" in out.decode()
+    problems = err.decode().splitlines()
+    assert problems == [
+        f"warroom: workflow legal, action 1 (post): the bot is not in #legal ({ids['LEGAL']}): "
+        "invite it there (/invite @bot)",
+        f"warroom: workflow legal, action 2 (post): channel {ids['SECRET']} is not found: no "
+        "such channel, or a private one the bot is not in (invite the bot there)",
+    ]
+    # Without a token the files alone are checked, and it says the channels were not.
+    del env["SLACK_BOT_TOKEN"]
+    code, out, err = await workflows_check(workflows, env)
+    assert code == 0, err
+    assert "Channels not checked: set SLACK_BOT_TOKEN" in out.decode()
+
+
+async def workflows_check(path: Path, env: dict[str, str]) -> tuple[int | None, bytes, bytes]:
+    """``warroom workflows check PATH`` run while the emulator answers in this loop."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "workflows", "check", str(path),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, out, err
+
+
+async def test_serve_names_each_channel_the_bot_is_not_in_at_start_up(
+    tmp_path: Path, slack: SlackEmulator, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, ids = channels_file(tmp_path, slack)
+    caplog.set_level(logging.WARNING, logger="bot.flows.named_channels")
+    async with running_warroom(slack, sqlite_url, workflows=load_workflows(path)):
+        await slack.wait_for(lambda: len(caplog.records) == 2)
+    said = [record.getMessage() for record in caplog.records]
+    assert said[0].startswith(
+        f"channel check: workflow legal, action 1 (post): the bot is not in #legal ({ids['LEGAL']})"
+    )
+    assert said[1].startswith(
+        f"channel check: workflow legal, action 2 (post): channel {ids['SECRET']} is not found"
+    )

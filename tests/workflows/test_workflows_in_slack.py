@@ -11,12 +11,14 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlmodel import select
+from sqlalchemy import delete, update
+from sqlmodel import col, select
 
 from bot.config import Secret
+from bot.record.workflow_runs import ACTION_JOB
 from bot.record.workflows import Workflows, parse_workflows
 from bot.store.db import session_scope
-from bot.store.models import Incident, PublicIncident, TimelineEntry
+from bot.store.models import Escalation, Incident, Job, PublicIncident, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
 from tests.types.test_types_in_slack import POLICIES, types_file
@@ -141,6 +143,9 @@ async def test_customer_facing_sev1_runs_the_exec_comms_workflow(
             ["invite", "post", "make_public", "bookmark", "follow_up"]
         )
         assert not any(e.facts and e.facts.get("error") for e in done)
+        # The timeline names the channel as people know it.
+        posted = [e.facts["did"] for e in done if e.facts and e.facts["action"] == "post"]
+        assert posted == [f"posted in #{exec_channel.name}"]
         # The security workflow did not run for a customer-facing incident.
         assert not any("Security checklist" in m.text for m in channel.messages)
 
@@ -217,3 +222,58 @@ async def _webhook_scenario(
             "could not send a signed webhook" in m.text and "elsewhere.example" in m.text
             for m in channel.messages
         )
+
+
+async def test_an_action_run_again_after_its_work_was_done_does_it_once(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """A replica dying after an action's work but before its job's end: the job runs again
+    and finds the work done (the escalation carries the job's key; the bookmark, the post
+    and the status page's mark commit with the job's end). Here every ended job is made due
+    again, which is what the runner would see."""
+    document = {
+        "workflows": {
+            "everything": {
+                "on": "incident.declared",
+                "do": [
+                    {"escalate": {"policy": "payments"}},
+                    {"bookmark": {"title": "Runbook", "link": "https://runbooks.example/pay"}},
+                    {"make_public": {}},
+                    {"post": {"text": "Declared {{ incident.reference }}"}},
+                ],
+            }
+        }
+    }
+    async with running_warroom(
+        slack, sqlite_url, escalation_policies=POLICIES, workflows=parse_workflows(document)
+    ) as warroom:
+        channel = await start(warroom, slack, "start Checkout down")
+        await once_more(warroom)
+        async with session_scope(warroom.engine) as session:
+            escalations = (await session.exec(select(Escalation))).all()
+        assert [(e.policy, e.level) for e in escalations] == [("payments", 1)]
+        assert escalations[0].why and escalations[0].why["workflow"] == "everything"
+        assert [b["title"] for b in slack.bookmarks.get(channel.id, [])] == ["Runbook"]
+        assert sum("is public" in m.text for m in channel.messages) == 1
+        assert sum(m.text == "Declared INC-1" for m in channel.messages) == 1
+        assert CAROL in channel.members
+        # Each action done once, none failed the second time.
+        done = await entries(warroom, "workflow")
+        assert len(done) == 4 and not any(e.facts and e.facts.get("error") for e in done)
+        assert not any("Workflow *everything*" in m.text for m in channel.messages)
+
+
+async def once_more(warroom: Warroom) -> None:
+    """Every workflow job that ended made due again, its timeline entry gone with its end (as
+    when the transaction that ends it never committed), and run."""
+    async with session_scope(warroom.engine) as session:
+        await session.exec(  # type: ignore[call-overload]
+            update(Job).where(col(Job.kind) == ACTION_JOB).values(done_at=None, attempts=0)
+        )
+        await session.exec(  # type: ignore[call-overload]
+            delete(TimelineEntry).where(col(TimelineEntry.kind) == "workflow")
+        )
+        await session.commit()
+    await warroom.run_jobs()
+    for _ in range(3):
+        await settle(warroom)
