@@ -1,5 +1,5 @@
-"""Every benchmark in order: event ingestion, alert storm, postmortem rendering, on-call schedules
-and the /oncall command.
+"""Every benchmark in order: event ingestion, alert storm, postmortem rendering, on-call schedules,
+the /oncall command and workflow evaluation.
 
 ``python -m bench`` prints the figures and writes nothing. ``python -m bench
 --write-results`` also writes them into ``bench/RESULTS.md`` (or ``--results PATH``): the
@@ -22,7 +22,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import alert_storm, ingestion, oncall, oncall_command, postmortem_render, profiling
+from bench import (
+    alert_storm,
+    ingestion,
+    oncall,
+    oncall_command,
+    postmortem_render,
+    profiling,
+    workflows,
+)
 from bench.harness import REPO, Machine, machine, verdict
 
 PROG = "python -m bench"
@@ -128,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         schedules = run_alone("bench.oncall", ["--quick"] if args.quick else [])
         print("\n== /oncall ==", flush=True)
         command = run_alone("bench.oncall_command", ["--quick"] if args.quick else [])
+        print("\n== workflows ==", flush=True)
+        evaluation = run_alone("bench.workflows", ["--quick"] if args.quick else [])
         host.extra["load average after"] = load_average()
 
         if not args.write_results:
@@ -137,7 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not all(target.met for target in ingestion.targets(ingest)):
             profile_lines = profile_section(ingest, profile_path if want_profile else None)
     generated = results(
-        args, host, started, ingest, storm, (render, schedules, command), targets, profile_lines
+        args,
+        host,
+        started,
+        ingest,
+        storm,
+        (render, schedules, command, evaluation),
+        targets,
+        profile_lines,
     )
     document = args.results.read_text(encoding="utf-8")
     args.results.write_text(splice(document, generated), encoding="utf-8")
@@ -247,19 +264,19 @@ def results(
     started: datetime,
     ingest: ingestion.Outcome,
     storm: alert_storm.Outcome,
-    outputs: tuple[list[str], list[str], list[str]],
+    outputs: tuple[list[str], list[str], list[str], list[str]],
     targets: list[str],
     profile_lines: list[str],
 ) -> str:
     """What goes between the markers of the results file."""
-    render, schedules, command = outputs
+    render, schedules, command, evaluation = outputs
     m = storm.milestones
     storm_ratio = m.channels / storm.floor if storm.floor else math.nan
-    command = "python -m bench --write-results" + (" --quick" if args.quick else "")
+    written_by = "python -m bench --write-results" + (" --quick" if args.quick else "")
     parts = [
         "## Latest run",
         "",
-        f"Written by `{command}` on {started:%Y-%m-%d %H:%M} UTC (commit {commit()}); "
+        f"Written by `{written_by}` on {started:%Y-%m-%d %H:%M} UTC (commit {commit()}); "
         "everything from this heading to the marker below is rewritten by each such run.",
         "",
         "### Machine",
@@ -283,6 +300,7 @@ def results(
         _target_row(render, postmortem_render.TARGET),
         _target_row(schedules, oncall.TARGET),
         _target_row(command, oncall_command.TARGET),
+        _target_row(evaluation, workflows.TARGET),
         "",
         "### Event ingestion",
         "",
@@ -339,6 +357,14 @@ def results(
         "",
         "```",
         *command,
+        "```",
+        "",
+        "### Workflows",
+        "",
+        "`python -m bench.workflows`:",
+        "",
+        "```",
+        *evaluation,
         "```",
         "",
     ]

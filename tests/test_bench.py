@@ -80,3 +80,10 @@ def test_alert_storm_benchmark_runs_and_summarises() -> None:
     output = run_quick("bench.alert_storm")
     assert "alert storm: 25 channels in " in output, output
     assert "all 200 alerts recorded after " in output, output
+
+
+def test_workflows_benchmark_runs_and_judges_by_the_issues_target() -> None:
+    output = run_quick("bench.workflows")
+    assert "workflows: 200 loaded, one incident.declared event" in output
+    (line,) = [line for line in output.splitlines() if line.startswith("200 workflows, one event")]
+    assert line.endswith((": MET", ": NOT MET")), line
