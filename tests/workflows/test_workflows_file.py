@@ -160,13 +160,29 @@ def test_what_the_other_files_own_is_checked_against_them() -> None:
     assert "HOOK is not set" in said
 
 
-def test_the_readmes_example_files_load() -> None:
+def test_the_readmes_example_files_load_and_agree_with_their_types() -> None:
+    """The three examples: each workflows file, and its types file where it has one, load;
+    what the workflows name of fields and types, the types file declares."""
     text = README.read_text()
     section = text[text.index("## Workflows") : text.index("## Filing follow-ups")]
-    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
-    assert len(blocks) == 3
-    for block in blocks:
-        assert parse_workflows(yaml.safe_load(block))
+    examples = re.split(r"\n\*\*A ", section)[1:4]
+    assert [example.split("**")[0].split(":")[0] for example in examples] == [
+        "small team",
+        "regulated company with a security type",
+        "company with a status page",
+    ]
+    for example in examples:
+        documents = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", example, re.S)]
+        types = parse_incident_types(documents[0]) if len(documents) == 2 else None
+        workflows = parse_workflows(documents[-1])
+        assert workflows
+        problems = workflows.problems_with(
+            types or parse_incident_types(None),
+            policies=["platform"],
+            schedules=["primary"],
+            secrets=dict.fromkeys(workflows.secret_envs, "set"),
+        )
+        assert problems == [], problems
 
 
 def test_warroom_workflows_check_and_test(tmp_path: Path) -> None:
