@@ -23,7 +23,8 @@ from bot.app import build_slack_workspace
 from bot.basics.render import Renderer
 from bot.config import ConfigError, Settings
 from bot.flows.named_channels import channel_problems, named_channels
-from bot.record.workflows import TRIGGERS, Facts, WorkflowError, load_workflows
+from bot.record.incident_types import IncidentTypes, IncidentTypesError, load_incident_types
+from bot.record.workflows import OPEN_FOR, TRIGGERS, Facts, WorkflowError, load_workflows
 from bot.store.models import SEVERITIES, Status
 
 USAGE_ERROR = 2
@@ -46,7 +47,7 @@ def add_workflows_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "test", help="which workflows an event would start, and what they would do (no Slack)"
     )
     test.add_argument("file", type=Path, help="the workflows file (YAML)")
-    events = [t.split(".", 1)[1] for t in TRIGGERS]
+    events = [t.split(".", 1)[1] for t in (*TRIGGERS, OPEN_FOR)]
     test.add_argument("--event", required=True, choices=events, help="what happened")
     test.add_argument("--severity", default="SEV3", type=str.upper, choices=SEVERITIES)
     test.add_argument("--status", default="investigating", choices=[s.value for s in Status])
@@ -63,7 +64,7 @@ def add_workflows_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
 def run_workflows(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if args.workflows_command == "check":
         return check(args.file, environ)
-    return test(args)
+    return test(args, environ)
 
 
 def check(path: Path | None, environ: Mapping[str, str]) -> int:
@@ -122,21 +123,25 @@ def _pairs(given: list[str], what: str) -> dict[str, str] | str:
     return pairs
 
 
-def test(args: argparse.Namespace) -> int:
-    """Which workflows the event would start for an incident like the one described."""
+def test(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Which workflows the event would start for an incident like the one described; the
+    type and fields are checked against ``WARROOM_INCIDENT_TYPES`` when it is set."""
+    types_path = environ.get("WARROOM_INCIDENT_TYPES")
     try:
         workflows = load_workflows(args.file)
-    except WorkflowError as error:
+        types = load_incident_types(Path(types_path)) if types_path else None
+    except (WorkflowError, IncidentTypesError) as error:
+        where = args.file if isinstance(error, WorkflowError) else types_path
         for problem in error.problems:
-            print(f"warroom: {args.file}: {problem}", file=sys.stderr)
+            print(f"warroom: {where}: {problem}", file=sys.stderr)
         return 1
     fields, labels = _pairs(args.field, "field"), _pairs(args.label, "label")
-    for refused in (fields, labels):
+    for refused in (fields, labels, _unknown(types, args.incident_type, fields)):
         if isinstance(refused, str):
             print(f"warroom: {refused}", file=sys.stderr)
             return USAGE_ERROR
     assert isinstance(fields, dict) and isinstance(labels, dict)
-    trigger = next(t for t in TRIGGERS if t.endswith(f".{args.event}"))
+    trigger = next(t for t in (*TRIGGERS, OPEN_FOR) if t.endswith(f".{args.event}"))
     facts = Facts(
         severity=args.severity,
         status=args.status,
@@ -146,14 +151,35 @@ def test(args: argparse.Namespace) -> int:
         labels=labels,
     )
     started = workflows.matching(trigger, facts)
+    if trigger == OPEN_FOR:  # a status timer counts in its status only
+        started = [w for w in started if w.in_status in (None, facts.status)]
     if not started:
         print(f"No workflow starts on {trigger} for that incident.")
         return 0
     for workflow in started:
-        print(f"{workflow.name} would run:")
+        when = f" ({workflow.reads().split(':', 1)[0]})" if trigger == OPEN_FOR else ""
+        print(f"{workflow.name} would run{when}:")
         for number, action in enumerate(workflow.actions, 1):
             print(f"  {number}. {action.words}")
     return 0
+
+
+def _unknown(
+    types: IncidentTypes | None, type_name: str | None, fields: dict[str, str] | str
+) -> str | None:
+    """What --type or --field names that the types file does not declare."""
+    if types is None:
+        return None
+    if type_name and types.get(type_name) is None:
+        return f"--type {type_name}: no such type (the file has {_names(types.types)})"
+    unknown = sorted(set(fields) - set(types.fields)) if isinstance(fields, dict) else []
+    if unknown:
+        return f"--field {unknown[0]}: no such field (the file has {_names(types.fields)})"
+    return None
+
+
+def _names(named: Mapping[str, object]) -> str:
+    return ", ".join(named) or "none"
 
 
 def _value(raw: str) -> object:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.flows import triggers
 from bot.flows.channel import Writes, lead_in
 from bot.flows.declare import by_type, start_policy
@@ -44,14 +46,7 @@ async def change_type(
         previous = await fields.set_type(
             session, incident, kind.name if kind else None, by=by, at=services.clock()
         )
-        old = services.settings.incident_types.get(previous)
-        if kind is not None:
-            if incident.postmortem_style in (None, old.postmortem_style if old else None):
-                incident.postmortem_style = kind.postmortem_style
-            policy = services.settings.escalation_policies.get(kind.policy or "")
-            if policy is not None:
-                await start_policy(session, services, incident, policy, by_type(kind, policy))
-            await schedule_role_reminder(session, services, incident)
+        await set_up_type(session, services, incident, previous)
         await triggers.changed(
             session,
             services,
@@ -70,6 +65,24 @@ async def change_type(
     services.wake_jobs()
     await writes.send()
     return TypeChanged(incident, previous, stays_public)
+
+
+async def set_up_type(
+    session: AsyncSession, services: Services, incident: Incident, previous: str | None
+) -> None:
+    """What the incident's new type sets up (the caller commits): its postmortem style
+    unless one was chosen, its escalation policy, and the reminders of its required roles.
+    Whoever changed the type, a person or a workflow."""
+    types = services.settings.incident_types
+    kind, old = types.get(incident.incident_type), types.get(previous)
+    if kind is None:
+        return
+    if incident.postmortem_style in (None, old.postmortem_style if old else None):
+        incident.postmortem_style = kind.postmortem_style
+    policy = services.settings.escalation_policies.get(kind.policy or "")
+    if policy is not None:
+        await start_policy(session, services, incident, policy, by_type(kind, policy))
+    await schedule_role_reminder(session, services, incident)
 
 
 async def set_fields(

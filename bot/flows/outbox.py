@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -178,11 +179,18 @@ async def _call(services: Services, row: OutboxMessage, acted_on_ts: str | None)
         invitation = await slack.invite(row.channel, args["users"])
         for user, reason in invitation.refused:
             log.warning("Slack would not invite %s to %s: %s", user, row.channel, reason)
+        # Sent, and who was refused (kept with the row: a workflow says so in the channel).
+        row.last_error = refusals(invitation.refused) or None
     elif row.method == outbox.BOOKMARK:
         await slack.add_bookmark(row.channel, args["title"], args["link"])
     else:
         raise ValueError(f"unknown outbox method {row.method!r}")
     return ts
+
+
+def refusals(refused: Sequence[tuple[str, str]]) -> str:
+    """``U0BOB (user_not_found), U0EVE (cant_invite)``: whom Slack would not invite, and why."""
+    return ", ".join(f"{user} ({reason})" for user, reason in refused)
 
 
 def _wait_for(error: Exception, attempts: int) -> float | None:

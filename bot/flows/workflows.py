@@ -38,6 +38,7 @@ from bot.flows import filing
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
 from bot.flows.declare import start_policy
 from bot.flows.escalation import EscalationTarget, escalate, group_members
+from bot.flows.fields import set_up_type
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
 from bot.flows.status_page import mark_public
@@ -63,6 +64,10 @@ WEBHOOK_BACKOFF = (
 )
 # While another replica runs an earlier action of the incident, this one waits its turn.
 TURN_WAIT = timedelta(seconds=1)
+# An action of an incident whose war room is not open yet waits for it this many turns (ten
+# minutes), then runs anyway: Slack may never let the channel be made, and the action says
+# why it could not act.
+WAR_ROOM_TRIES = 600
 
 
 # -- what templates see ----------------------------------------------------------------------
@@ -107,6 +112,9 @@ async def run_action(services: Services, job: Job) -> datetime | Wait | None:
     if found is None:
         return None
     incident, workflow, action = found
+    if incident.channel_id is None and incident.is_open and job.attempts < WAR_ROOM_TRIES:
+        # Started with the incident (an alert's alert.received): its war room opens first.
+        return Wait(services.clock() + TURN_WAIT)
     if await _earlier_running(services, job):
         return Wait(services.clock() + TURN_WAIT)
     by = await services.slack.bot_user()
@@ -311,7 +319,7 @@ async def _set_type(
 
     async def apply(session: AsyncSession, current: Incident, now: datetime) -> str | None:
         try:
-            await fields.set_type(
+            previous = await fields.set_type(
                 session,
                 current,
                 kind.name if kind else None,
@@ -321,6 +329,7 @@ async def _set_type(
             )
         except NoFieldChange:
             return None
+        await set_up_type(session, services, current, previous)
         return f"type set to {kind.name if kind else 'none'}"
 
     await _change(services, job, incident.id or 0, workflow, action, by, apply)
@@ -434,11 +443,15 @@ async def _sent_or_failed(
     action: Action,
     row: OutboxMessage,
 ) -> None:
-    """Send the kept write now; if Slack refused it for good, say so as a failed action."""
+    """Send the kept write now; if Slack refused it for good, or refused some of the people
+    an invitation named, say so as a failed action."""
     await deliver_now(services, row.channel)
     sent = await as_sent(services, row)
     if sent.gave_up_at is not None:
         await _failed(services, job, incident, workflow, action, f"Slack said {sent.last_error}")
+    elif sent.method == outbox.INVITE and sent.sent_at is not None and sent.last_error:
+        reason = f"Slack would not invite {sent.last_error}"
+        await _failed(services, job, incident, workflow, action, reason)
 
 
 async def _channel_words(services: Services, channel: str, incident: Incident) -> str:
@@ -469,12 +482,12 @@ async def _invite(
     now = services.clock()
     async with session_scope(services.engine) as session:
         payload = {"users": sorted(set(users))}
-        await _kept(session, job, incident, incident.channel_id, outbox.INVITE, payload, now)
+        row = await _kept(session, job, incident, incident.channel_id, outbox.INVITE, payload, now)
         did = f"invited {len(set(users))} {'person' if len(set(users)) == 1 else 'people'}"
         _record(session, incident, workflow, action, did=did, by=by, at=now)
         await _end(session, job, now)
         await session.commit()
-    await deliver_now(services, incident.channel_id)
+    await _sent_or_failed(services, job, incident, workflow, action, row)
 
 
 async def _escalate(
@@ -593,7 +606,7 @@ async def webhook_body(
 
 async def run_webhook(services: Services, job: Job) -> datetime | None:
     """The job handler of a webhook action: sent signed; retried with backoff on a 5xx, a
-    429, a timeout or no connection; given up at once on a redirect (never followed) or
+    429, a redirect (never followed), a timeout or no connection; given up at once on
     another 4xx, and after the last retry, with a message in the channel."""
     found = await _job_work(services, job)
     if found is None:
@@ -634,11 +647,12 @@ async def run_webhook(services: Services, job: Job) -> datetime | None:
             await session.commit()
         return None
     if 300 <= status < 400:
+        # Never followed (the signed body is for this endpoint only); the endpoint may be
+        # mid-deploy, so it is asked again like a 5xx, then given up.
         target = urlsplit(location).hostname or urlsplit(url).hostname
         where = "another host" if target != urlsplit(url).hostname else "another address"
         reason = f"HTTP {status}: redirected to {where} ({target}), not followed"
-        await _failed(services, job, incident, workflow, action, reason)
-        return None
+        return await _webhook_retry(services, job, incident, workflow, action, reason)
     if status >= 500 or status == 429:
         return await _webhook_retry(services, job, incident, workflow, action, f"HTTP {status}")
     await _failed(services, job, incident, workflow, action, f"HTTP {status}")

@@ -7,16 +7,18 @@ and those models (bot/web/openapi.py), so it describes exactly what is answered.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
 from bot.basics.render import readable
 from bot.basics.slack_text import SlackText
 from bot.record import fields
-from bot.record.incident_types import CustomField, FieldValue
+from bot.record.incident_types import CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Action, Draft, Metric
 from bot.record.postmortem.writing import WrittenDraft
@@ -38,7 +40,7 @@ from bot.web.api_models import (
     TimelineLinePublic,
 )
 from bot.web.context import WebContext, web_context
-from bot.web.filters import FilterError, FilterParameters, parse_filters
+from bot.web.filters import FIELD_PREFIX, FilterError, FilterParameters, parse_filters
 from bot.web.oncall_api import ONCALL_OPERATIONS
 from bot.web.openapi import (
     Answer,
@@ -233,9 +235,11 @@ async def get_postmortem(request: web.Request) -> web.Response:
     return web.Response(text=written.markdown, content_type="text/markdown", charset="utf-8")
 
 
-async def openapi(request: web.Request) -> web.Response:  # noqa: ARG001
-    """GET /api/openapi.json (public: it describes the API, not the incidents)."""
-    return web.json_response(_document())
+async def openapi(request: web.Request) -> web.Response:
+    """GET /api/openapi.json (public: it describes the API, not the incidents), with a
+    ``field.<name>`` filter for each custom field this deployment declares."""
+    types = web_context(request).services.settings.incident_types
+    return web.json_response(_with_field_filters(_document(), types))
 
 
 _REFERENCE = path_parameter("reference", "The incident's reference, e.g. INC-7.")
@@ -286,3 +290,28 @@ OPERATIONS = (
 def _document() -> dict[str, object]:
     """Generated once: the models and the table do not change while the process runs."""
     return openapi_document(OPERATIONS)
+
+
+def _with_field_filters(document: dict[str, Any], types: IncidentTypes) -> dict[str, Any]:
+    """The document with the list's ``field.<name>`` parameters (the fields are the
+    deployment's, so they are added to a copy of the generated document)."""
+    if not types.fields:
+        return document
+    document = copy.deepcopy(document)
+    listing = document["paths"]["/api/incidents"]["get"]
+    listing["parameters"] = [*listing["parameters"], *map(_field_parameter, types.fields.values())]
+    return document
+
+
+def _field_parameter(field: CustomField) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "number" if field.kind == "number" else "string"}
+    if field.has_options:
+        schema["enum"] = list(field.options)
+    return {
+        "name": f"{FIELD_PREFIX}{field.name}",
+        "in": "query",
+        "required": False,
+        "description": f"{field.label}: incidents whose {field.kind} field has this value"
+        + (" (any of its options, for a multi-select)" if field.kind == "multi_select" else ""),
+        "schema": schema,
+    }

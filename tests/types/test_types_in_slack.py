@@ -52,6 +52,7 @@ def types_file(status_channel: str) -> IncidentTypes:
                     "severity": "SEV2",
                     "announce_channel": status_channel,
                     "policy": "payments",
+                    "required_roles": ["comms"],  # the payment outage seed's comms role
                 },
                 "security": {
                     "description": "A security event",
@@ -436,7 +437,12 @@ async def test_draft_web_api_and_insights_show_the_fields(typed: Typed) -> None:
         summary = document["components"]["schemas"]["IncidentSummaryPublic"]["properties"]
         assert {"type", "fields"} <= set(summary)
         parameters = document["paths"]["/api/incidents"]["get"]["parameters"]
-        assert "type" in {p["name"] for p in parameters}
+        named = {p["name"]: p for p in parameters}
+        assert "type" in named
+        # Each custom field's filter, with its options where it has them.
+        assert named["field.customer_impact"]["schema"]["enum"] == ["none", "degraded", "outage"]
+        assert named["field.affected_users"]["schema"] == {"type": "number"}
+        assert {"field.regions", "field.owner", "field.notes"} <= set(named)
         async with http.get(f"{url}/?field.customer_impact=degraded") as answer:
             page = await answer.text()
         assert "Search slow" in page and "Checkout returns 500s" not in page

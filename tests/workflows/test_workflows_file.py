@@ -215,6 +215,39 @@ def test_warroom_workflows_check_and_test(tmp_path: Path) -> None:
         text=True,
     )
     assert "exec-heads-up would run:\n  1. invite @exec" in tested.stdout
+    # With the types file set, a type or field it does not declare is named (exit 2).
+    for given, said in (
+        (["--type", "securty"], "--type securty: no such type (the file has customer-facing"),
+        (
+            ["--field", "colour=red"],
+            "--field colour: no such field (the file has affected_users, customer_impact)",
+        ),
+    ):
+        wrong = subprocess.run(
+            [*run, "test", str(good), "--event", "declared", *given],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert wrong.returncode == 2 and said in wrong.stderr, wrong.stderr
+    # The timer: a status timer starts only for an incident in its status.
+    timers = tmp_path / "timers.yaml"
+    timers.write_text(
+        "workflows:\n  stuck:\n    on: {incident.open_for: 30m, status: investigating}\n"
+        "    do: [{post: {text: Still investigating}}]\n"
+    )
+    for status, runs in (("investigating", True), ("monitoring", False)):
+        timed = subprocess.run(
+            [*run, "test", str(timers), "--event", "open_for", "--status", status],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert timed.returncode == 0, timed.stderr
+        assert (
+            "stuck would run (When an incident has been investigating for 30 minutes):"
+            in timed.stdout
+        ) is runs, timed.stdout
 
 
 CHANNELS = """

@@ -3,6 +3,7 @@ emulator, a webhook receiver on 127.0.0.1 checking the signature."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -86,7 +87,7 @@ def workflows_file(exec_channel: str, hook: str = "") -> Workflows:
     return parse_workflows(document)
 
 
-async def build(slack: SlackEmulator, url: str, hook: str = "") -> Any:
+async def build(slack: SlackEmulator, url: str, hook: str = "", **settings: Any) -> Any:
     status = slack.create_channel("status-updates", creator=ALICE, members=[slack.bot_user_id])
     exec_channel = slack.create_channel("exec-updates", creator=ALICE, members=[slack.bot_user_id])
     slack.add_usergroup("S0EXEC0001", "exec", [BOB])
@@ -97,6 +98,7 @@ async def build(slack: SlackEmulator, url: str, hook: str = "") -> Any:
         escalation_policies=POLICIES,
         workflows=workflows_file(exec_channel.id, hook),
         webhook_secrets=MappingProxyType({"HOOK_SECRET": Secret(SECRET)}),
+        **settings,
     ), exec_channel
 
 
@@ -181,11 +183,13 @@ async def test_a_workflows_own_change_starts_no_workflow(
         assert "outage-on-sev1" not in done
 
 
-async def test_a_webhook_is_signed_retried_after_a_500_and_a_redirect_is_not_followed(
+async def test_a_webhook_is_signed_retried_and_given_up_never_following_a_redirect(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
+    """The first endpoint answers 500 then 200; the second always redirects to another host
+    (asked again, never followed, then given up); the third hangs past the timeout."""
     received: list[tuple[bytes, str]] = []
-    answers = [500, 200, 302]
+    answers = [500, 200] + [302] * 6 + [0] * 6  # 0: no answer in time
 
     async def hook(request: web.Request) -> web.Response:
         body = await request.read()
@@ -193,7 +197,9 @@ async def test_a_webhook_is_signed_retried_after_a_500_and_a_redirect_is_not_fol
         status = answers.pop(0)
         if status == 302:
             return web.Response(status=302, headers={"Location": "https://elsewhere.example/x"})
-        return web.Response(status=status)
+        if status == 0:
+            await asyncio.sleep(2)
+        return web.Response(status=status or 200)
 
     app = web.Application()
     app.router.add_post("/hook", hook)
@@ -204,7 +210,7 @@ async def test_a_webhook_is_signed_retried_after_a_500_and_a_redirect_is_not_fol
 async def _webhook_scenario(
     slack: SlackEmulator, sqlite_url: str, url: str, received: list[tuple[bytes, str]]
 ) -> None:
-    running, _ = await build(slack, sqlite_url, hook=url)
+    running, _ = await build(slack, sqlite_url, hook=url, webhook_timeout=0.3)
     async with running as warroom:
         await start(warroom, slack, "start sev4 Lost rows")
         assert len(received) == 1  # the 500
@@ -215,13 +221,19 @@ async def _webhook_scenario(
         assert signed == expected
         document = json.loads(body)
         assert document["workflow"] == "hook" and document["incident"]["reference"] == "INC-1"
-        # A second incident: its endpoint redirects to another host, which is not followed.
-        channel = await start(warroom, slack, "start sev4 More rows")
-        assert len(received) == 3
-        assert any(
-            "could not send a signed webhook" in m.text and "elsewhere.example" in m.text
-            for m in channel.messages
-        )
+
+        for reason, count in (("elsewhere.example", 8), ("no answer in time", 14)):
+            channel = await start(warroom, slack, "start sev4 More rows")
+            for wait in (30, 60, 120, 300, 900):
+                assert not given_up(channel)
+                await warroom.advance(seconds=wait + 1)
+            assert len(received) == count  # the first try and five more, then given up
+            (said,) = given_up(channel)
+            assert reason in said and "given up after 6 attempts" in said
+
+
+def given_up(channel: Channel) -> list[str]:
+    return [m.text for m in channel.messages if "could not send a signed webhook" in m.text]
 
 
 async def test_an_action_run_again_after_its_work_was_done_does_it_once(
