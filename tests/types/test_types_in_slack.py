@@ -461,3 +461,43 @@ async def test_draft_web_api_and_insights_show_the_fields(typed: Typed) -> None:
         for row in rows
     }
     assert counts == {"none": "0", "degraded": "1", "outage": "1", "not set": "1"}
+
+
+async def test_the_declare_form_has_no_type_select_without_types(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with running_warroom(slack, sqlite_url):
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("", user=ALICE, channel=general.id)
+        await slack.wait_for(lambda: slack.views)
+    (view,) = slack.views.values()
+    assert "incident_type" not in {b.get("block_id") for b in view["blocks"]}
+
+
+async def test_a_type_asking_the_most_fields_fits_in_the_declare_form(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """50 fields (the file's limit), each a select of 100 options of 75 characters: the form
+    opens (the emulator refuses a modal over Block Kit's limits, as Slack does)."""
+    options = [f"{n:02d}" + "x" * 73 for n in range(100)]
+    fields = {
+        f"f{n}": {
+            "type": "select",
+            "label": f"Field {n}",
+            "options": options,
+            "required_at": "declare",
+        }
+        for n in range(50)
+    }
+    types = parse_incident_types({"fields": fields, "types": {"big": {"fields": list(fields)}}})
+    async with running_warroom(slack, sqlite_url, incident_types=types):
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("start --type big Everything", user=ALICE, channel=general.id)
+        opened = await slack.wait_for(lambda: slack.calls_to("views.open"))
+    assert opened[-1].ok, opened[-1].error
+    (view,) = slack.views.values()
+    assert len(view["blocks"]) <= 100
+    asked = [b for b in view["blocks"] if str(b.get("block_id", "")).startswith("field")]
+    assert len(asked) == 50, "every field asked at declaration is in the form"
