@@ -478,6 +478,12 @@ def _schedules(raw: str | None) -> Schedules:
         raise ConfigError(f"WARROOM_ONCALL_SCHEDULES: {raw}:\n  {problems}") from None
 
 
+def incident_types_from_env(environ: Mapping[str, str]) -> IncidentTypes:
+    """``WARROOM_INCIDENT_TYPES`` alone (``warroom workflows test``); ConfigError names every
+    problem of the file."""
+    return _incident_types(environ.get("WARROOM_INCIDENT_TYPES"))
+
+
 def _incident_types(raw: str | None) -> IncidentTypes:
     """The types file, every problem in it named (not only the first)."""
     if not raw:

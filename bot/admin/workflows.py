@@ -21,9 +21,9 @@ import aiohttp
 
 from bot.app import build_slack_workspace
 from bot.basics.render import Renderer
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, incident_types_from_env
 from bot.flows.named_channels import channel_problems, named_channels
-from bot.record.incident_types import IncidentTypes, IncidentTypesError, load_incident_types
+from bot.record.incident_types import IncidentTypes
 from bot.record.workflows import OPEN_FOR, TRIGGERS, Facts, WorkflowError, load_workflows
 from bot.store.models import SEVERITIES, Status
 
@@ -126,14 +126,16 @@ def _pairs(given: list[str], what: str) -> dict[str, str] | str:
 def test(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Which workflows the event would start for an incident like the one described; the
     type and fields are checked against ``WARROOM_INCIDENT_TYPES`` when it is set."""
-    types_path = environ.get("WARROOM_INCIDENT_TYPES")
     try:
         workflows = load_workflows(args.file)
-        types = load_incident_types(Path(types_path)) if types_path else None
-    except (WorkflowError, IncidentTypesError) as error:
-        where = args.file if isinstance(error, WorkflowError) else types_path
+    except WorkflowError as error:
         for problem in error.problems:
-            print(f"warroom: {where}: {problem}", file=sys.stderr)
+            print(f"warroom: {args.file}: {problem}", file=sys.stderr)
+        return 1
+    try:
+        types = incident_types_from_env(environ) or None
+    except ConfigError as error:
+        print(f"warroom: {error}", file=sys.stderr)
         return 1
     fields, labels = _pairs(args.field, "field"), _pairs(args.label, "label")
     for refused in (fields, labels, _unknown(types, args.incident_type, fields)):

@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.basics.render import readable
 from bot.basics.slack_text import SlackText
 from bot.record import fields
-from bot.record.incident_types import CustomField, FieldValue, IncidentTypes
+from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Action, Draft, Metric
 from bot.record.postmortem.writing import WrittenDraft
@@ -39,7 +39,7 @@ from bot.web.api_models import (
     SectionPublic,
     TimelineLinePublic,
 )
-from bot.web.context import WebContext, web_context
+from bot.web.context import WebContext, web_context, web_key
 from bot.web.filters import FIELD_PREFIX, FilterError, FilterParameters, parse_filters
 from bot.web.oncall_api import ONCALL_OPERATIONS
 from bot.web.openapi import (
@@ -238,7 +238,8 @@ async def get_postmortem(request: web.Request) -> web.Response:
 async def openapi(request: web.Request) -> web.Response:
     """GET /api/openapi.json (public: it describes the API, not the incidents), with a
     ``field.<name>`` filter for each custom field this deployment declares."""
-    types = web_context(request).services.settings.incident_types
+    context = request.config_dict.get(web_key)  # absent: an app without the web view
+    types = context.settings.incident_types if context is not None else NO_TYPES
     return web.json_response(_with_field_filters(_document(), types))
 
 

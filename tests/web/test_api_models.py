@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from pydantic import BaseModel, ValidationError, create_model
 
@@ -37,7 +38,8 @@ def _fresh_document() -> Iterator[None]:
 
 
 async def _served() -> dict[str, Any]:
-    answer = await api.openapi(make_mocked_request("GET", "/api/openapi.json"))
+    request = make_mocked_request("GET", "/api/openapi.json", app=web.Application())
+    answer = await api.openapi(request)
     assert answer.body is not None
     return json.loads(answer.body)  # type: ignore[arg-type]
 
