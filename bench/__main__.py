@@ -1,5 +1,5 @@
 """Every benchmark in order: event ingestion, alert storm, postmortem rendering, on-call schedules,
-the /oncall command and workflow evaluation.
+the /oncall command, workflow evaluation and the web pages at 10,000.
 
 ``python -m bench`` prints the figures and writes nothing. ``python -m bench
 --write-results`` also writes them into ``bench/RESULTS.md`` (or ``--results PATH``): the
@@ -29,6 +29,7 @@ from bench import (
     oncall_command,
     postmortem_render,
     profiling,
+    web_pages,
     workflows,
 )
 from bench.harness import REPO, Machine, machine, verdict
@@ -138,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = run_alone("bench.oncall_command", ["--quick"] if args.quick else [])
         print("\n== workflows ==", flush=True)
         evaluation = run_alone("bench.workflows", ["--quick"] if args.quick else [])
+        print("\n== web pages ==", flush=True)
+        pages = run_alone("bench.web_pages", ["--quick"] if args.quick else [])
         host.extra["load average after"] = load_average()
 
         if not args.write_results:
@@ -152,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         started,
         ingest,
         storm,
-        (render, schedules, command, evaluation),
+        (render, schedules, command, evaluation, pages),
         targets,
         profile_lines,
     )
@@ -264,12 +267,12 @@ def results(
     started: datetime,
     ingest: ingestion.Outcome,
     storm: alert_storm.Outcome,
-    outputs: tuple[list[str], list[str], list[str], list[str]],
+    outputs: tuple[list[str], list[str], list[str], list[str], list[str]],
     targets: list[str],
     profile_lines: list[str],
 ) -> str:
     """What goes between the markers of the results file."""
-    render, schedules, command, evaluation = outputs
+    render, schedules, command, evaluation, pages = outputs
     m = storm.milestones
     storm_ratio = m.channels / storm.floor if storm.floor else math.nan
     written_by = "python -m bench --write-results" + (" --quick" if args.quick else "")
@@ -301,6 +304,7 @@ def results(
         _target_row(schedules, oncall.TARGET),
         _target_row(command, oncall_command.TARGET),
         _target_row(evaluation, workflows.TARGET),
+        *(_target_row(pages, target) for target in web_pages.TARGETS),
         "",
         "### Event ingestion",
         "",
@@ -365,6 +369,14 @@ def results(
         "",
         "```",
         *evaluation,
+        "```",
+        "",
+        "### Web pages",
+        "",
+        "`python -m bench.web_pages`:",
+        "",
+        "```",
+        *pages,
         "```",
         "",
     ]

@@ -87,3 +87,10 @@ def test_workflows_benchmark_runs_and_judges_by_the_issues_target() -> None:
     assert "workflows: 200 loaded, one incident.declared event" in output
     (line,) = [line for line in output.splitlines() if line.startswith("200 workflows, one event")]
     assert line.endswith((": MET", ": NOT MET")), line
+
+
+def test_web_pages_benchmark_runs_and_judges_each_page() -> None:
+    output = run_quick("bench.web_pages")
+    for target in ("incident list with", "incident page with", "insights over"):
+        (line,) = [line for line in output.splitlines() if line.startswith(target)]
+        assert line.endswith((": MET", ": NOT MET")), line

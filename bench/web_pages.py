@@ -1,0 +1,191 @@
+"""How long the web view's pages take at the size of a long history: the list with 10,000
+incidents, an incident's page with 10,000 timeline entries, and the insights over 10,000
+incidents (the issue asks 150 ms each, #28).
+
+One ``warroom serve`` (SQLite, sign-in off, its own process) over a database seeded with
+10,000 incidents across a year (severities, statuses, types, resolved ones with their
+milestones) and, on INC-1, 10,000 timeline entries. Each page is asked many times one after
+another; the figure is the median time from the request leaving to its last byte arriving.
+The baseline of each page, in the same run: the same bytes served by a bare aiohttp handler
+in a process of its own (what answering that page costs with no database and no template),
+so the ratio is warroom's work.
+
+Run: ``python -m bench.web_pages`` (``--asks N``; ``--quick``: 1,000 incidents and entries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import sqlalchemy
+
+from bench.harness import Server, free_port, plan_cores, python, slack_env, verdict
+from bot.store.models import Incident, TimelineEntry
+from emulator import SlackEmulator
+
+TARGET_SECONDS = 0.150
+# Each page: its address, and the issue's target for it.
+PAGES = {
+    "incident list": ("/", "incident list with 10,000 incidents <= 150 ms"),
+    "incident page": ("/incidents/INC-1", "incident page with 10,000 entries <= 150 ms"),
+    "insights": ("/insights", "insights over 10,000 incidents <= 150 ms"),
+}
+TARGETS = tuple(target for _, target in PAGES.values())
+START = datetime(2025, 11, 1, tzinfo=UTC)
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+KINDS = ("key_event", "investigation", "update", "misleading", "mitigation")
+
+
+def seed(database: Path, team_id: str, incidents: int, entries: int) -> None:
+    """The incidents and INC-1's entries, written with Core (the bench's set-up, not timed)."""
+    engine = sqlalchemy.create_engine(f"sqlite:///{database}")
+    rows = []
+    for n in range(1, incidents + 1):
+        declared = START + timedelta(minutes=52 * n)
+        resolved = n % 10 != 0
+        rows.append(
+            {
+                "team_id": team_id,
+                "number": n,
+                "title": f"Checkout errors in region {n % 7}",
+                "description": "",
+                "severity": SEVERITIES[n % 4],
+                "status": "resolved" if resolved else ("investigating", "monitoring")[n % 2],
+                "channel_id": f"C{n:09d}",
+                "channel_name": f"inc-{n}",
+                "declared_by": "U0ALICE",
+                "commander": ("U0ALICE", "U0BOB", "U0CAROL")[n % 3],
+                "timezone": "Europe/Paris",
+                "started_at": declared - timedelta(minutes=12),
+                "detected_at": declared - timedelta(minutes=5),
+                "declared_at": declared,
+                "acknowledged_at": declared + timedelta(minutes=3),
+                "mitigated_at": declared + timedelta(minutes=40) if resolved else None,
+                "resolved_at": declared + timedelta(minutes=55) if resolved else None,
+                "is_private": False,
+                "incident_type": None,
+            }
+        )
+    timeline = [
+        {
+            "incident_id": 1,
+            "kind": KINDS[n % len(KINDS)],
+            "text": f"Step {n}: restarted web-{n % 12}, error rate {n % 40}%",
+            "author": ("U0ALICE", "U0BOB", "U0CAROL")[n % 3],
+            "occurred_at": START + timedelta(seconds=30 * n),
+            "slack_channel": "C000000001",
+            "slack_ts": f"{1761955200 + 30 * n}.000100",
+            "recorded_at": START + timedelta(seconds=30 * n),
+        }
+        for n in range(entries)
+    ]
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.insert(Incident.__table__), rows)  # type: ignore[attr-defined]
+        connection.execute(sqlalchemy.insert(TimelineEntry.__table__), timeline)  # type: ignore[attr-defined]
+    engine.dispose()
+
+
+BARE = """
+import sys
+from aiohttp import web
+body = open(sys.argv[2], "rb").read()
+async def page(request):
+    return web.Response(body=body, content_type="text/html")
+app = web.Application()
+app.router.add_get("/{tail:.*}", page)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+
+
+async def median_time(http: aiohttp.ClientSession, url: str, asks: int) -> tuple[float, bytes]:
+    timings, body = [], b""
+    for _ in range(asks):
+        started = time.perf_counter()
+        async with http.get(url) as answer:
+            body = await answer.read()
+            assert answer.status == 200, (url, answer.status, body[:300])
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings), body
+
+
+async def measure(incidents: int, entries: int, asks: int, workdir: Path) -> list[str]:
+    database = workdir / "warroom.db"
+    lines = []
+    async with SlackEmulator() as slack:
+        env = slack_env(slack, DATABASE_URL=f"sqlite:///{database}", WARROOM_WEB_AUTH="none")
+        subprocess.run([python(), "-m", "bot", "db", "upgrade"], env=env, check=True)
+        seed(database, slack.team_id, incidents, entries)
+        port = free_port()
+        server = Server(
+            "warroom serve",
+            [python(), "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            {**env, "WARROOM_LOG_LEVEL": "WARNING"},
+            workdir / "warroom.log",
+            plan_cores(),
+        )
+        try:
+            root = f"http://127.0.0.1:{port}"
+            await server.wait_ready(f"{root}/healthz")
+            async with aiohttp.ClientSession(trust_env=False) as http:
+                for name, (path, target) in PAGES.items():
+                    await median_time(http, root + path, 2)  # warm
+                    seconds, body = await median_time(http, root + path, asks)
+                    bare = await bare_time(body, asks, workdir)
+                    ratio = f"{seconds / bare:.0f}x the bare page"
+                    lines.append(
+                        f"  {name:16} {seconds * 1e3:7.1f} ms   bare {bare * 1e3:6.1f} ms   "
+                        f"{len(body) / 1024:7.0f} KiB   {seconds / bare:5.1f}x"
+                    )
+                    met = verdict(seconds <= TARGET_SECONDS)
+                    lines.append(f"{target}: {seconds * 1e3:.1f} ms (median, {ratio}): {met}")
+        finally:
+            server.stop()
+    return lines
+
+
+async def bare_time(body: bytes, asks: int, workdir: Path) -> float:
+    page = workdir / "page.html"
+    page.write_bytes(body)
+    port = free_port()
+    process = subprocess.Popen([python(), "-c", BARE, str(port), str(page)])
+    try:
+        async with aiohttp.ClientSession(trust_env=False) as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/"):
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            await median_time(http, f"http://127.0.0.1:{port}/", 2)
+            seconds, _ = await median_time(http, f"http://127.0.0.1:{port}/", asks)
+    finally:
+        process.terminate()
+        process.wait()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--asks", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="a smoke run")
+    args = parser.parse_args()
+    size = 1_000 if args.quick else 10_000
+    asks = 3 if args.quick else args.asks
+    with tempfile.TemporaryDirectory(prefix="warroom-pages-") as tmp:
+        lines = asyncio.run(measure(size, size, asks, Path(tmp)))
+    print(f"web pages: {size:,} incidents, {size:,} entries on INC-1, median of {asks} asks")
+    print("\n".join(lines))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
