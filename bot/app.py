@@ -44,6 +44,7 @@ from bot.metrics import Metrics
 from bot.services import Services
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
+from bot.store import outbox
 from bot.store.db import create_engine, database_reachable
 from bot.store.migrate import upgrade_database
 from bot.store.models import utcnow
@@ -125,8 +126,22 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
         yield
         await writer.stop()
         await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
+        await _give_back_channels(services)
 
     return bolt_ctx
+
+
+async def _give_back_channels(services: Services) -> None:
+    """Whatever channel this process still holds, given back as it stops: a delivery cut off
+    at shutdown releases its own, but one still unwinding when the grace ran out (a loaded
+    machine) would leave the next start unable to send there until the lease expired."""
+    try:
+        given = await outbox.release_all(services.engine, services.replica)
+    except Exception:
+        log.exception("giving back the outbox leases at shutdown failed; they expire anyway")
+        return
+    if given:
+        log.info("gave back %d outbox lease(s) at shutdown", given)
 
 
 async def _shutdown_begins(app: web.Application) -> None:
