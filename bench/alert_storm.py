@@ -197,6 +197,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
                 WARROOM_ALERT_TOKEN=TOKEN,
                 WARROOM_ALERT_ROUTES=str(routes),
                 WARROOM_JOB_CONCURRENCY=str(args.job_concurrency),
+                WARROOM_SLACK_RATE_WINDOW=str(outcome.window),
             ),
             workdir / "warroom.log",
             cores,

@@ -20,7 +20,7 @@ from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
 from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
-from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, YIELDING_JOBS
+from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, YIELDING_JOBS
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.named_channels import say_channel_problems
@@ -197,6 +197,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
         yielding=YIELDING_JOBS,
         concurrency=app[settings_key].job_concurrency,
         lanes=JOB_LANES,
+        priorities=JOB_PRIORITIES,
     )
     app[job_runner_key] = runner
     # Slack writes kept in the outbox: what could not be sent at once, and after a restart.

@@ -140,6 +140,12 @@ class Settings:
     # Jobs a replica runs at once (bot/flows/scheduler.py); escalations, pages and reminders
     # run one at a time whatever this says.
     job_concurrency: int = 1
+    # Replicas sharing the Slack workspace: each paces its calls to its share of Slack's
+    # limits (bot/clients/slack_pacing.py).
+    replicas: int = 1
+    # Slack's rate-limit window in seconds: 60, as Slack counts; shorter only against the
+    # emulator with its windows compressed the same way (tests, benchmarks).
+    slack_rate_window: float = 60.0
     # Alert webhooks need this bearer token; without it alert intake stays off.
     alert_token: Secret = NO_SECRET
     alert_routes: Routes = NO_ROUTES
@@ -210,6 +216,8 @@ class Settings:
             pagerduty_timeout=_seconds(environ, "PAGERDUTY_TIMEOUT", 10.0),
             scheduler_interval=_seconds(environ, "WARROOM_SCHEDULER_INTERVAL", 1.0),
             job_concurrency=_int(environ, "WARROOM_JOB_CONCURRENCY", 1),
+            replicas=_int(environ, "WARROOM_REPLICAS", 1),
+            slack_rate_window=_seconds(environ, "WARROOM_SLACK_RATE_WINDOW", 60.0),
             alert_token=Secret(environ.get("WARROOM_ALERT_TOKEN", "").strip()),
             alert_routes=_routes(environ.get("WARROOM_ALERT_ROUTES")),
             alert_max_body_bytes=_int(environ, "WARROOM_ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024),
@@ -277,6 +285,10 @@ class Settings:
             problems.append("WARROOM_SCHEDULER_INTERVAL: must be more than zero seconds")
         if not 1 <= self.job_concurrency <= 32:
             problems.append("WARROOM_JOB_CONCURRENCY: must be between 1 and 32")
+        if not 1 <= self.replicas <= 64:
+            problems.append("WARROOM_REPLICAS: must be between 1 and 64")
+        if not 0 < self.slack_rate_window <= 3600:
+            problems.append("WARROOM_SLACK_RATE_WINDOW: must be more than 0 and at most 3600 s")
         unknown_policies = sorted(
             name
             for name in self.alert_routes.policy_names()

@@ -145,6 +145,8 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "Customers can see INC-1: name a comms lead" in result.stdout
     assert "Workflow customer-comms: posted in the incident channel" in result.stdout
     assert "- [ ] Write to the customers who saw INC-1" in postmortem
+    # Paced under Slack's limits: never answered 429, so nothing said about rate limits.
+    assert "rate-limited" not in result.stderr, result.stderr
 
 
 def test_demo_serve_keeps_the_incident_page_open_until_interrupted(tmp_path: Path) -> None:

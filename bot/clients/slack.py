@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.clients.slack_errors import SlackRefused, SlackTokenRevoked, slack_call, slack_code
 from bot.clients.slack_limits import More, fit_message, fit_view_blocks
+from bot.clients.slack_pacing import SlackPacer
 from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
 from bot.clients.slack_telemetry import counted
 from bot.config import Settings
@@ -51,6 +52,7 @@ def build_web_client(
         retry_handlers = counted(retry_handlers, metrics, settings.slack_api_url)
     return GatedWebClient(
         gate=gate,
+        pacer=SlackPacer(window=settings.slack_rate_window, replicas=settings.replicas),
         token=str(settings.slack_bot_token) or None,
         base_url=settings.slack_api_url,
         session=session,

@@ -34,6 +34,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.basics.numbers import parse_bounded_int
 from bot.clients.slack_errors import RETRY_AFTER_MAX, SlackRateLimited
+from bot.clients.slack_pacing import SlackPacer
 
 log = logging.getLogger(__name__)
 # A rate-limited call waits this many times before its caller sees the 429: with a shared
@@ -138,19 +139,27 @@ class RateLimitRetryHandler(AsyncRetryHandler):
 
 
 class GatedWebClient(AsyncWebClient):
-    """The Web API client whose every call first waits at its method's gate."""
+    """The Web API client whose every call first waits for its turn under Slack's limits
+    (the pacer), then at its method's gate (closed by a 429)."""
 
-    def __init__(self, *, gate: RateLimitGate, **kwargs: Any) -> None:
+    def __init__(
+        self, *, gate: RateLimitGate, pacer: SlackPacer | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.gate = gate
+        self.pacer = pacer or SlackPacer()
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
         arguments = {**(kwargs.get("params") or {}), **(kwargs.get("json") or {})}
         gate = gate_of(api_method, arguments)
+        channel = arguments.get("channel")
+        channel = channel if isinstance(channel, str) and channel else None
         token = _current_gate.set(gate)
         try:
-            if too_long(seconds := self.gate.closed_for(gate)):
+            seconds = max(self.gate.closed_for(gate), self.pacer.expected_wait(api_method, channel))
+            if too_long(seconds):
                 raise SlackRateLimited(api_method, "ratelimited", retry_after=seconds)
+            await self.pacer.take(api_method, channel)
             await self.gate.wait(gate)
             return await super().api_call(api_method, **kwargs)
         finally:

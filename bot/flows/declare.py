@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited
+from bot.clients.slack_pacing import URGENT, paced_as
 from bot.flows import triggers
 from bot.flows.channel import Writes, lead_of
 from bot.flows.escalation import schedule_level
@@ -146,9 +147,12 @@ async def open_war_room(
     (what the channel and the announcements hear) in the same transaction as the channel.
     """
     try:
-        channel_id, channel_name = await services.slack.create_channel(
-            _channel_names(prefix, incident), private=incident.is_private
-        )
+        # A war room opening goes first in the pace of Slack's limits (a person declaring,
+        # or an alert storm's job).
+        with paced_as(URGENT):
+            channel_id, channel_name = await services.slack.create_channel(
+                _channel_names(prefix, incident), private=incident.is_private
+            )
     except SlackFailure as error:
         # Rate-limited, a job runs again once Slack allows: routine in a storm, not an error.
         level = logging.INFO if isinstance(error, SlackRateLimited) else logging.ERROR

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from bot.clients.slack_pacing import BACKGROUND, URGENT
 from bot.flows.alert_intake import (
     NOTICE_JOB,
     POST_JOB,
@@ -83,6 +84,20 @@ YIELDING_JOBS = frozenset(
         SHIFT_NOTICE_JOB,
         GAPS_JOB,
         GROUP_REFUSED_JOB,
+    }
+)
+# Where each kind's Slack calls wait in the pace of Slack's limits
+# (bot/clients/slack_pacing.py): what opens a war room and brings people in first, alert
+# summaries, notices and gap posts last; the rest in between.
+JOB_PRIORITIES = MappingProxyType(
+    {
+        WAR_ROOM_JOB: URGENT,
+        ESCALATE_JOB: URGENT,
+        BRING_IN_JOB: URGENT,
+        NOTICE_JOB: BACKGROUND,
+        POST_JOB: BACKGROUND,
+        SHIFT_NOTICE_JOB: BACKGROUND,
+        GAPS_JOB: BACKGROUND,
     }
 )
 # Lanes by what their jobs wait on: escalations, pages and reminders never wait behind a

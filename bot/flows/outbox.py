@@ -77,6 +77,11 @@ async def _send_next(services: Services, channel: str) -> bool:
         row = await outbox.next_waiting(session, channel)
         if row is None or row.due_at > services.clock():
             return False
+        if await outbox.superseded(session, row):
+            outbox.mark_sent(row, None, services.clock())
+            row.last_error = "replaced by a later write before it was sent"
+            await session.commit()
+            return True
         acted_on = await session.get(OutboxMessage, row.ts_of) if row.ts_of else None
     if acted_on is not None and acted_on.result_ts is None:
         await _without_its_message(services, row, acted_on)

@@ -31,6 +31,7 @@ from typing import TypeVar
 
 from bot.basics.logs import incident_scope
 from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
+from bot.clients.slack_pacing import NORMAL, paced_as
 from bot.clients.slack_ratelimit import waiting_at_most
 from bot.flows import installation
 from bot.flows.polling import Poller
@@ -132,10 +133,12 @@ class JobRunner(Poller):
         yielding: Collection[str] = (),
         concurrency: int = CONCURRENCY,
         lanes: Sequence[Lane] = ONE_LANE,
+        priorities: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__(services, wake=services.job_signal)
         self.handlers = handlers
         self.yielding = frozenset(yielding)
+        self.priorities = priorities or {}
         self.concurrency = concurrency
         (self._default,) = [lane for lane in lanes if not lane.kinds]
         self.lanes = tuple(lanes)
@@ -286,7 +289,7 @@ class JobRunner(Poller):
             if job.incident_id is not None:
                 await self._bind_incident(job.incident_id)
             log.debug("running job %s (%s)", job.key, job.kind)
-            with self._patience(job):
+            with self._patience(job), paced_as(self.priorities.get(job.kind, NORMAL)):
                 again = await handler(self.services, job)
         except Exception as error:
             if (limited := rate_limit_in(error)) is not None:

@@ -119,6 +119,33 @@ async def next_waiting(session: AsyncSession, channel: str) -> OutboxMessage | N
     return rows.first()
 
 
+# Writes whose effect a later one of the same kind replaces whole: an edit of a message (the
+# text and blocks given replace the message's), a channel's topic.
+REPLACEABLE = (UPDATE, TOPIC)
+
+
+async def superseded(session: AsyncSession, row: OutboxMessage) -> bool:
+    """Whether a later write in the channel's line replaces ``row`` whole: a later edit of the
+    same message (the pinned header edited once with the latest state, not once per change),
+    or a later topic. Sending it would spend a call of Slack's budget on a state nobody sees."""
+    if row.method not in REPLACEABLE:
+        return False
+    later = await session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.channel == row.channel,
+            OutboxMessage.method == row.method,
+            col(OutboxMessage.id) > (row.id or 0),
+            *IN_LINE,
+        )
+    )
+    return any(row.method == TOPIC or _edited(other) == _edited(row) for other in later.all())
+
+
+def _edited(row: OutboxMessage) -> tuple[int | None, str | None]:
+    """The message an edit is for: by the row that posts it, or by its ts."""
+    return row.ts_of, arguments(row).get("ts")
+
+
 async def due_channels(session: AsyncSession, now: datetime, limit: int = 100) -> Sequence[str]:
     """Channels whose next write is due now, longest due first (a channel whose next write
     waits has nothing to send, whatever is queued behind it)."""

@@ -134,7 +134,9 @@ async def test_a_slack_failing_a_third_of_its_calls_loses_nothing_and_keeps_the_
         slack.steady()
 
     refused = [call for call in slack.calls if call.status in {429, 500}]
-    assert len(refused) > 20  # the outage was real
+    # The outage was real: both kinds of refusal, many times (how many depends on how many
+    # calls the bot makes, fewer since a queued header edit replaced by a later one is not sent).
+    assert len(refused) > 10 and {call.status for call in refused} == {429, 500}
     posts = await _sent_posts(warroom, channel.id)
     assert posts and all(row.sent_at and not row.gave_up_at for row in posts)
     # What the channel shows, in its order, is exactly what the bot meant to post, in order.

@@ -1,0 +1,211 @@
+"""Pace Slack calls under Slack's published limits, so that warroom needs no 429 to learn them.
+
+Slack limits each Web API method "per API method per workspace per app" by tier
+(https://docs.slack.dev/apis/web-api/rate-limits): Tier 1 "1+ per minute", Tier 2 "20+ per
+minute", Tier 3 "50+ per minute", Tier 4 "100+ per minute"; a method's reference page names
+its tier (https://docs.slack.dev/reference/methods/<method>, "Rate limits"). Posting is a
+special tier: "chat.postMessage generally allows posting one message per second per
+channel", "Short bursts >1 allowed".
+
+Each method gets a lane that lets through at most its tier's floor in any window of a
+minute: a rolling window rather than a refilling bucket, because a bucket of capacity B
+refilled at N a minute lets B + N calls into one minute, over what Slack counts. Each
+channel's posts get a bucket of 1 a second holding 2: the emulator's model of "short bursts"
+(emulator/server.py) holds 3, and one is kept in reserve, as each window keeps a margin of
+2%, because Slack counts a request when it arrives and network delays vary. Every call of
+the process waits in its lane; with several replicas each takes its share
+(``WARROOM_REPLICAS``: a tier's floor divided among them, never below one call a window).
+A 429 still closes the method's gate for ``Retry-After``
+(bot/clients/slack_ratelimit.py); in a normal incident there is none.
+
+Callers waiting in one lane go by priority, then in order: what opens a war room
+(``URGENT``: the channel, its invitations, its first post) before the rest, and alert
+summaries and notices (``BACKGROUND``) last, so each window's budget goes first to the calls
+people are waiting for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+# Calls per minute by tier: each tier's floor as Slack states it.
+TIERS = {1: 1, 2: 20, 3: 50, 4: 100}
+# The methods warroom calls, by tier (each method's reference page). A method not listed is
+# paced as Tier 2, which Slack says "most methods" allow at least.
+METHOD_TIERS = {
+    "apps.manifest.create": 1,
+    "apps.manifest.validate": 1,
+    "bookmarks.add": 2,
+    "conversations.canvases.create": 2,
+    "conversations.create": 2,
+    "conversations.setTopic": 2,
+    "pins.add": 2,
+    "reactions.remove": 2,
+    "usergroups.list": 2,
+    "usergroups.users.list": 2,
+    "usergroups.users.update": 2,
+    "canvases.edit": 3,
+    "chat.update": 3,
+    "conversations.history": 3,
+    "conversations.info": 3,
+    "conversations.invite": 3,
+    "conversations.replies": 3,
+    "openid.connect.token": 3,
+    "reactions.add": 3,
+    "auth.test": 4,  # a special tier, far above warroom's use
+    "chat.getPermalink": 4,  # a special tier, far above warroom's use
+    "conversations.members": 4,
+    "files.completeUploadExternal": 4,
+    "files.getUploadURLExternal": 4,
+    "users.info": 4,
+    "views.open": 4,
+    "views.publish": 4,
+    "views.update": 4,
+}
+DEFAULT_TIER = 2
+# Posting, per channel: one message a second, bursts of three.
+POST_METHOD = "chat.postMessage"
+POST_RATE = 1.0
+POST_BURST = 3
+
+URGENT, NORMAL, BACKGROUND = 0, 1, 2
+_priority: ContextVar[int] = ContextVar("slack_pace_priority", default=NORMAL)
+
+
+@contextmanager
+def paced_as(priority: int) -> Iterator[None]:
+    """Calls made inside wait in their lanes with ``priority`` (``URGENT`` goes first)."""
+    token = _priority.set(priority)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+@dataclass
+class _Window:
+    """At most ``limit`` calls in any ``window`` seconds."""
+
+    limit: int
+    window: float
+    granted: deque[float]
+
+    def free_at(self, now: float) -> float:
+        while self.granted and now - self.granted[0] >= self.window:
+            self.granted.popleft()
+        return now if len(self.granted) < self.limit else self.granted[0] + self.window
+
+    def take(self, now: float) -> None:
+        self.granted.append(now)
+
+    def spacing(self) -> float:
+        return self.window / self.limit
+
+
+@dataclass
+class _Bucket:
+    """``rate`` tokens a second, ``burst`` at most."""
+
+    rate: float
+    burst: float
+    tokens: float
+    at: float
+
+    def free_at(self, now: float) -> float:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        return now if self.tokens >= 1 else now + (1 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self.free_at(now)
+        self.tokens -= 1
+
+    def spacing(self) -> float:
+        return 1 / self.rate
+
+
+class _Lane:
+    """One budget and the callers waiting for it, by priority then in order."""
+
+    def __init__(self, budget: _Window | _Bucket) -> None:
+        self.budget = budget
+        self.waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self.releaser: asyncio.Task[None] | None = None
+
+    def expected_wait(self, now: float) -> float:
+        """Seconds a caller joining now would wait, about."""
+        ahead = sum(1 for *_, future in self.waiting if not future.done())
+        return max(0.0, self.budget.free_at(now) - now) + ahead * self.budget.spacing()
+
+
+class SlackPacer:
+    """Every lane of the process: one per method, one per channel for posts."""
+
+    def __init__(self, *, window: float = 60.0, replicas: int = 1) -> None:
+        self.window = window
+        self.replicas = max(1, replicas)
+        self._lanes: dict[str, _Lane] = {}
+        self._order = itertools.count()
+
+    def per_window(self, method: str) -> int:
+        """Calls of ``method`` this process makes at most in a window."""
+        tier = METHOD_TIERS.get(method, DEFAULT_TIER)
+        return max(1, TIERS[tier] // self.replicas)
+
+    def expected_wait(self, method: str, channel: str | None) -> float:
+        """About how long a call of ``method`` made now would wait for its turn."""
+        return self._lane(method, channel).expected_wait(time.monotonic())
+
+    async def take(self, method: str, channel: str | None) -> None:
+        """Return when the call may go: its lane had room, and no one before it waits."""
+        lane = self._lane(method, channel)
+        now = time.monotonic()
+        if not lane.waiting and lane.budget.free_at(now) <= now:
+            lane.budget.take(now)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(lane.waiting, (_priority.get(), next(self._order), future))
+        if lane.releaser is None or lane.releaser.done():
+            lane.releaser = asyncio.create_task(self._release(lane), name="slack pacing")
+        await future
+
+    async def _release(self, lane: _Lane) -> None:
+        """Let the waiting callers go, one each time the budget has room."""
+        while lane.waiting:
+            now = time.monotonic()
+            free_at = lane.budget.free_at(now)
+            if free_at > now:
+                await asyncio.sleep(free_at - now)
+                continue
+            _, _, future = heapq.heappop(lane.waiting)
+            if future.done():  # its caller gave up (cancelled): the room stays for the next
+                continue
+            lane.budget.take(now)
+            future.set_result(None)
+
+    def _lane(self, method: str, channel: str | None) -> _Lane:
+        key = f"{method} {channel}" if method == POST_METHOD and channel else method
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane(self._budget(method, channel))
+        return lane
+
+    def _budget(self, method: str, channel: str | None) -> _Window | _Bucket:
+        if method == POST_METHOD and channel:
+            # Slack's second is not compressed with its minute (nor is the emulator's). One
+            # message of the burst is kept in reserve: Slack counts when a request arrives,
+            # and two sent a second apart may arrive closer than that.
+            burst = max(1, POST_BURST // self.replicas - 1)
+            return _Bucket(POST_RATE / self.replicas, burst, burst, time.monotonic())
+        # The same margin for a window: a call granted as the window ends may arrive early
+        # in Slack's count of the next (2%, at least a tenth of a second).
+        window = self.window + max(0.1, self.window * 0.02)
+        return _Window(self.per_window(method), window, deque())

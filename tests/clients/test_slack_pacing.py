@@ -1,0 +1,129 @@
+"""Pacing under Slack's limits: warroom keeps to them before Slack says so, so an incident and
+a burst of war rooms get no 429. Signed commands into the real server, the emulator applying
+Slack's posting limit (one a second per channel, bursts of three) and, where a test says so,
+a method's tier; and the pacer's own order of who goes first."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.clients.slack_pacing import BACKGROUND, URGENT, SlackPacer, paced_as
+from emulator import SlackEmulator
+from tests.conftest import ALICE, open_incident, running_warroom, settle
+
+
+def rate_limited(slack: SlackEmulator) -> list[str]:
+    return [call.method for call in slack.calls if call.status == 429]
+
+
+async def test_a_busy_incident_is_posted_at_slacks_pace_with_no_429(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Twelve updates and notes typed at once into one channel: each reaches it, none is
+    answered 429 (the emulator refuses a post over one a second after a burst of three)."""
+    async with running_warroom(slack, sqlite_url) as warroom:
+        channel = await open_incident(warroom)
+        texts = [f"Update {n}: still rolling back" for n in range(12)]
+        await asyncio.gather(
+            *(
+                slack.send_command(f"update {text}", user=ALICE, channel=channel.id)
+                for text in texts
+            )
+        )
+        for _ in range(20):
+            await settle(warroom)
+            if all(any(text in m.text for m in channel.messages) for text in texts):
+                break
+            await asyncio.sleep(0.5)
+        assert all(any(text in m.text for m in channel.messages) for text in texts)
+    assert rate_limited(slack) == []
+
+
+async def test_war_rooms_opened_faster_than_the_tier_allows_wait_their_turn_with_no_429(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """conversations.create is Tier 2, 20 a minute; the emulator enforces it over a window of
+    two seconds here, and so does the bot (its window follows the emulator's): 24 incidents
+    declared at once all get their channels, the last four in the next window, none by a 429."""
+    slack.rate_window = 2.0
+    slack.rate_limits["conversations.create"] = 20
+    async with running_warroom(slack, sqlite_url):
+        general = slack.channel_by_name("general")
+        assert general is not None
+        began = time.monotonic()
+        await asyncio.gather(
+            *(
+                slack.send_command(f"start Outage {n}", user=ALICE, channel=general.id)
+                for n in range(24)
+            )
+        )
+
+        def rooms() -> int:
+            return sum(c.name.startswith("inc-") for c in slack.channels.values())
+
+        await slack.wait_for(lambda: rooms() == 24, timeout=60)
+        took = time.monotonic() - began
+    assert rate_limited(slack) == []
+    created = sorted(call.at for call in slack.calls_to("conversations.create"))
+    assert len(created) == 24
+    assert created[20] - created[0] >= 2.0 - 0.05, "the 21st waited for the window to pass"
+    assert took < 20
+
+
+async def test_what_opens_a_war_room_goes_before_what_can_wait() -> None:
+    """In one lane, waiting callers go by priority, then in order."""
+    pacer = SlackPacer(window=0.5)
+    went: list[str] = []
+
+    async def call(name: str, priority: int) -> None:
+        with paced_as(priority):
+            await pacer.take("pins.add", None)  # Tier 2: 20 a window
+        went.append(name)
+
+    await asyncio.gather(*(call(f"filler-{n}", URGENT) for n in range(20)))
+    waiting = [asyncio.create_task(call(f"summary-{n}", BACKGROUND)) for n in range(3)]
+    await asyncio.sleep(0)
+    waiting.append(asyncio.create_task(call("war-room", URGENT)))
+    await asyncio.gather(*waiting)
+    assert went[20] == "war-room"
+    assert went[21:] == ["summary-0", "summary-1", "summary-2"]
+
+
+def test_replicas_share_each_tier_and_a_channels_burst() -> None:
+    alone, three = SlackPacer(), SlackPacer(replicas=3)
+    assert alone.per_window("conversations.create") == 20
+    assert three.per_window("conversations.create") == 6
+    assert three.per_window("apps.manifest.create") == 1  # never below one a window
+    assert alone.per_window("users.info") == 100
+    assert alone.per_window("some.new.method") == 20  # Tier 2 unless known
+
+
+async def test_the_header_is_edited_once_with_the_latest_state_not_once_per_change(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Six changes at once: each is said in the channel (paced), and the pinned header and
+    topic, queued behind those messages, are written with the last state, not six times."""
+    async with running_warroom(slack, sqlite_url) as warroom:
+        channel = await open_incident(warroom)
+        await settle(warroom)
+        header_ts = channel.pins[0]
+        edits_before = len(
+            [c for c in slack.calls_to("chat.update") if c.args.get("ts") == header_ts]
+        )
+        topics_before = len(slack.calls_to("conversations.setTopic"))
+        changes = ["sev 2", "status identified", "sev 1", "status monitoring", "sev 3", "sev 2"]
+        for change in changes:
+            await slack.send_command(change, user=ALICE, channel=channel.id)
+        await slack.wait_for(
+            lambda: "monitoring" in channel.topic and "SEV2" in channel.topic, timeout=30
+        )
+        for _ in range(10):
+            await settle(warroom)
+        header = next(m for m in channel.messages if m.ts == header_ts)
+        assert "SEV2" in header.text and "monitoring" in header.text.lower()
+        edits = [c for c in slack.calls_to("chat.update") if c.args.get("ts") == header_ts]
+        topics = slack.calls_to("conversations.setTopic")
+    assert len(edits) - edits_before < len(changes)
+    assert len(topics) - topics_before < len(changes)
+    assert rate_limited(slack) == []
