@@ -11,9 +11,10 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
 from sqlalchemy import func
@@ -154,10 +155,14 @@ async def load_insights(
     windows += [(month_starts[0], _month_back(this_month, -1))] if months else []
     since = min((start for start, _ in windows), default=today)
     until = max((end for _, end in windows), default=today)
+    # Each incident's local day, once: the range, the weeks and the months all read it.
+    days = {
+        id(incident): incident.declared_at.astimezone(local_zone).date() for incident in incidents
+    }
     in_range = [
         incident
         for incident in incidents
-        if incident.id is not None and since <= _local_day(incident, local_zone) < until
+        if incident.id is not None and since <= days[id(incident)] < until
     ]
     paths, entries = await _misleading_paths(session, in_range, top)
     sources, alerts = await _alert_sources(session, in_range, top)
@@ -167,8 +172,8 @@ async def load_insights(
         since=since,
         until=until,
         incidents=len(in_range),
-        weeks=tuple(_week_counts(in_range, week_starts, local_zone)),
-        months=tuple(_month_times(in_range, month_starts, local_zone)),
+        weeks=tuple(_week_counts(in_range, week_starts, days)),
+        months=tuple(_month_times(in_range, month_starts, days)),
         misleading_paths=paths,
         alert_sources=sources,
         misleading_entries=entries,
@@ -239,14 +244,15 @@ def metric_duration(incident: Incident, key: str) -> timedelta | None:
 
 # -- weeks and months ----------------------------------------------------------------------
 def _zone(zone: str) -> tzinfo:
-    found = tz.gettz(zone)
+    """The standard library's zone (its conversions are C, dateutil's Python: thousands of
+    incidents are converted per page), dateutil's for a name only it knows."""
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        found = tz.gettz(zone)
     if found is None:
         raise ValueError(f"unknown time zone {zone!r}")
     return found
-
-
-def _local_day(incident: Incident, zone: tzinfo) -> date:
-    return incident.declared_at.astimezone(zone).date()
 
 
 def _monday(day: date) -> date:
@@ -260,11 +266,11 @@ def _month_back(first: date, back: int) -> date:
 
 
 def _week_counts(
-    incidents: Sequence[Incident], starts: Sequence[date], zone: tzinfo
+    incidents: Sequence[Incident], starts: Sequence[date], days: Mapping[int, date]
 ) -> Iterator[WeekCount]:
     buckets: dict[date, list[Incident]] = {start: [] for start in starts}
     for incident in incidents:
-        bucket = buckets.get(_monday(_local_day(incident, zone)))
+        bucket = buckets.get(_monday(days[id(incident)]))
         if bucket is not None:
             bucket.append(incident)
     for start, declared in buckets.items():
@@ -274,11 +280,11 @@ def _week_counts(
 
 
 def _month_times(
-    incidents: Sequence[Incident], starts: Sequence[date], zone: tzinfo
+    incidents: Sequence[Incident], starts: Sequence[date], days: Mapping[int, date]
 ) -> Iterator[MonthTimes]:
     buckets: dict[date, list[Incident]] = {start: [] for start in starts}
     for incident in incidents:
-        bucket = buckets.get(_local_day(incident, zone).replace(day=1))
+        bucket = buckets.get(days[id(incident)].replace(day=1))
         if bucket is not None:
             bucket.append(incident)
     for start, declared in buckets.items():
