@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from typing import Any
@@ -165,13 +166,24 @@ def use_trigger(emu: EmulatorState, args: Args) -> Trigger:
     return trigger
 
 
+# views.open/push/update refuse a view over 250 KB (see _view_arg).
+VIEW_BYTES_MAX = 250_000
+
+
 def _view_arg(args: Args) -> dict[str, Any]:
     """The `view` of views.open/update/push, refused as Slack refuses it: `invalid_arguments`
-    with the problems in `response_metadata.messages` (rules and sources in blockkit.py)."""
+    with the problems in `response_metadata.messages` (rules and sources in blockkit.py), and
+    `view_too_large`, "Error returned if the provided view is greater than 250kb" (the
+    methods' error tables, https://docs.slack.dev/reference/methods/views.open, views.push,
+    views.update; read as 250,000 bytes of its JSON, as views.publish in api_home.py)."""
     view = args.parsed("view")
     if problems := blockkit.view_problems(view):
         raise ApiError("invalid_arguments", messages=problems)
     assert isinstance(view, dict)  # view_problems refuses anything else
+    sent = args.data.get("view")
+    size = sent if isinstance(sent, str) else json.dumps(sent)
+    if len(size.encode()) > VIEW_BYTES_MAX:
+        raise ApiError("view_too_large")
     return view
 
 

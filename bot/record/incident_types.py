@@ -33,6 +33,7 @@ int or a float, a user a Slack user id.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -289,7 +290,44 @@ def parse_incident_types(document: Any) -> IncidentTypes:
     types = _types(document.get("types"), fields, problems)
     if problems:
         raise IncidentTypesError(*problems)
-    return IncidentTypes(MappingProxyType(fields), MappingProxyType(types))
+    parsed = IncidentTypes(MappingProxyType(fields), MappingProxyType(types))
+    if problems := _forms_too_large(parsed):
+        raise IncidentTypesError(*problems)
+    return parsed
+
+
+# Slack refuses a view over 250 KB (`view_too_large`, views.open and views.update:
+# https://docs.slack.dev/reference/methods/views.open). The declare form holds the fields its
+# type asks; its size is estimated from what each field adds to the form's JSON (an option:
+# its text twice and about 70 bytes of structure; a field: about 600 bytes), with room left
+# for the rest of the form (title, description, severity, the type select).
+FORM_BYTES_MAX = 250_000
+FORM_BASE_BYTES = 12_000
+
+
+def form_bytes(fields: Sequence[CustomField]) -> int:
+    """About how many bytes of JSON these fields add to a form."""
+    return sum(
+        600
+        + len(field.label.encode()) * 2
+        + len(field.description.encode())
+        + sum(70 + 2 * len(json.dumps(option).encode()) for option in field.options)
+        for field in fields
+    )
+
+
+def _forms_too_large(types: IncidentTypes) -> list[str]:
+    """Each type (and no type) whose declare form Slack would refuse as too large."""
+    problems = []
+    for name in (None, *types.types):
+        size = FORM_BASE_BYTES + form_bytes(types.asked_by(name))
+        if size > FORM_BYTES_MAX:
+            which = f"types: {name}" if name else "fields no type lists"
+            problems.append(
+                f"{which}: its declare form would be about {size // 1000} KB of Slack's "
+                f"{FORM_BYTES_MAX // 1000} KB: ask fewer fields or shorter options"
+            )
+    return problems
 
 
 def _mapping(raw: object, where: str, problems: list[str]) -> dict[str, Any]:

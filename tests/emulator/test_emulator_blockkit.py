@@ -791,3 +791,26 @@ async def test_a_view_ack_with_a_refused_view_leaves_the_modal(
     bot.reply = lambda: web.json_response({"response_action": "update", "view": updated})
     await emu.submit_view(view_id, {}, user=ALICE)
     assert emu.views[view_id]["title"] == pt("Updated")
+
+
+async def test_views_open_refuses_a_view_over_250_kb(
+    emu: SlackEmulator, web_client: AsyncWebClient
+) -> None:
+    """views.open's error table: `view_too_large`, "greater than 250kb" (250,000 bytes)."""
+
+    def select_of(n: int) -> dict[str, Any]:
+        choices = [option(f"{k:02d}" + X * 73) for k in range(100)]
+        element = {"type": "static_select", "action_id": f"pick{n}", "options": choices}
+        return input_block(element, block_id=f"field{n}")
+
+    big = modal(*(select_of(n) for n in range(13)))
+    assert len(json.dumps(big).encode()) > 250_000
+    answer = await refused_with(
+        web_client.views_open(trigger_id=emu.issue_trigger_id(ALICE), view=big)
+    )
+    assert answer["error"] == "view_too_large"
+    assert not emu.views
+    fits = modal(*(select_of(n) for n in range(10)))
+    assert len(json.dumps(fits).encode()) < 250_000
+    opened = await web_client.views_open(trigger_id=emu.issue_trigger_id(ALICE), view=fits)
+    assert opened["view"]["id"] in emu.views
