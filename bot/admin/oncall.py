@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.admin import USAGE_ERROR
 from bot.basics.render import Renderer
 from bot.config import Settings
 from bot.record.moments import MomentRefused, parse_moment
@@ -26,8 +27,6 @@ from bot.record.oncall.feed_copies import SHOWN_UNMATCHED, FeedState, feed_state
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule, ScheduleError, load_schedules
 from bot.store.db import create_engine, session_scope
-
-USAGE_ERROR = 2
 
 
 def add_oncall_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

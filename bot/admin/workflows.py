@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.admin import USAGE_ERROR
 from bot.app import build_slack_workspace
 from bot.basics.render import Renderer
 from bot.config import ConfigError, Settings, incident_types_from_env
@@ -26,8 +27,6 @@ from bot.flows.named_channels import channel_problems, named_channels
 from bot.record.incident_types import IncidentTypes
 from bot.record.workflows import OPEN_FOR, TRIGGERS, Facts, WorkflowError, load_workflows
 from bot.store.models import SEVERITIES, Status
-
-USAGE_ERROR = 2
 
 
 def add_workflows_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
