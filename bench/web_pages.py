@@ -10,7 +10,7 @@ The baseline of each page, in the same run: the same bytes served by a bare aioh
 in a process of its own (what answering that page costs with no database and no template),
 so the ratio is warroom's work.
 
-Run: ``python -m bench.web_pages`` (``--asks N``; ``--quick``: 1,000 incidents and entries).
+Run: ``python -m bench.web_pages`` (``--asks N``; ``--quick``: 300 of each, a smoke run).
 """
 
 from __future__ import annotations
@@ -178,8 +178,8 @@ def main() -> None:
     parser.add_argument("--asks", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="a smoke run")
     args = parser.parse_args()
-    size = 1_000 if args.quick else 10_000
-    asks = 3 if args.quick else args.asks
+    size = 300 if args.quick else 10_000
+    asks = 2 if args.quick else args.asks
     with tempfile.TemporaryDirectory(prefix="warroom-pages-") as tmp:
         lines = asyncio.run(measure(size, size, asks, Path(tmp)))
     print(f"web pages: {size:,} incidents, {size:,} entries on INC-1, median of {asks} asks")

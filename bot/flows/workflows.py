@@ -396,6 +396,8 @@ async def _post(
     services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
 ) -> None:
     channel = str(action.args.get("channel") or incident.channel_id or "")
+    # Asked of Slack before the transaction: the database is not held while Slack answers.
+    where = await _channel_words(services, channel, incident)
     now = services.clock()
     async with session_scope(services.engine) as session:
         context = await template_incident(session, services, incident)
@@ -403,7 +405,6 @@ async def _post(
         if not text:
             raise ActionFailedValue("the message is empty")
         row = await _kept(session, job, incident, channel, outbox.POST, {"text": text}, now)
-        where = await _channel_words(services, channel, incident)
         _record(session, incident, workflow, action, did=f"posted in {where}", by=by, at=now)
         await _end(session, job, now)
         await session.commit()

@@ -308,11 +308,7 @@ def _field_parameter(field: CustomField) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "number" if field.kind == "number" else "string"}
     if field.has_options:
         schema["enum"] = list(field.options)
-    return {
-        "name": f"{FIELD_PREFIX}{field.name}",
-        "in": "query",
-        "required": False,
-        "description": f"{field.label}: incidents whose {field.kind} field has this value"
-        + (" (any of its options, for a multi-select)" if field.kind == "multi_select" else ""),
-        "schema": schema,
-    }
+    described = f"{field.label}: incidents whose {field.kind} field has this value"
+    if field.kind == "multi_select":
+        described += " (any of its options, for a multi-select)"
+    return {**query_parameter(f"{FIELD_PREFIX}{field.name}", described), "schema": schema}
