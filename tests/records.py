@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.basics.render import Renderer
+from bot.basics.slack_text import SlackText
 from bot.record.postmortem.writing import Record, entry_sentences
+from bot.record.timeline import EntryRow
 from bot.store.models import (
     ActionItem,
     Escalation,
@@ -27,7 +29,7 @@ NAMES = {
 
 
 def sentence(
-    entry: TimelineEntry,
+    entry: TimelineEntry | EntryRow,
     *,
     language: str = "en",
     names: dict[str, str] | None = None,
@@ -82,13 +84,13 @@ def entry(
     author: str | None = "U0DAVE",
     ts: str | None = None,
     facts: dict[str, Any] | None = None,
-) -> TimelineEntry:
+) -> EntryRow:
     moment = minutes(at)
     slack_ts = ts or f"{int(moment.timestamp())}.000100"
-    return TimelineEntry(
-        incident_id=7,
+    return EntryRow(
+        id=None,
         kind=kind.value,
-        text=text,
+        text=SlackText.of(text),
         facts=facts,
         author=author,
         occurred_at=moment,

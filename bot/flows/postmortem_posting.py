@@ -34,6 +34,7 @@ from bot.record.postmortem.writing import (
     template_directory,
     write_in_thread,
 )
+from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -104,7 +105,7 @@ async def _complete_from_slack(
     async with session_scope(services.engine) as session:
         await remember_names(session, fetched, services.clock())
         for row, link in links:
-            table = type(row)
+            table = TimelineEntry if isinstance(row, EntryRow) else ActionItem
             await session.exec(
                 update(table).where(col(table.id) == row.id).values(permalink=link)  # type: ignore[arg-type]
             )
@@ -116,10 +117,10 @@ async def _complete_from_slack(
 
 async def _permalinks(
     services: Services, record: Record
-) -> list[tuple[TimelineEntry | ActionItem, str]]:
+) -> list[tuple[EntryRow | ActionItem, str]]:
     limit = asyncio.Semaphore(PERMALINK_CONCURRENCY)
 
-    async def fetch(row: TimelineEntry | ActionItem) -> tuple[TimelineEntry | ActionItem, str]:
+    async def fetch(row: EntryRow | ActionItem) -> tuple[EntryRow | ActionItem, str]:
         assert row.slack_channel is not None and row.slack_ts is not None
         async with limit:
             try:

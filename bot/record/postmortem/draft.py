@@ -180,7 +180,7 @@ class Draft:
     # The written sections the template asked for while rendering, in order.
     slots: list[Slot] = field(default_factory=list)
     # Each moment's (date, time) as said in the incident's zone and language.
-    _moments: dict[datetime, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _moments: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
     _marked: dict[int, tuple[Line, MarkedLine]] = field(default_factory=dict, repr=False)
     _escapes: dict[str, str] = field(default_factory=dict, repr=False)
     _durations: dict[timedelta, str] = field(default_factory=dict, repr=False)
@@ -227,16 +227,17 @@ class Draft:
         """The date and the time of ``moment``, worked out once per draft and minute: a long
         timeline has several lines a minute and shows each moment several times (its line, a
         misleading path, an escalation). Zones are whole minutes from UTC, so the minute in
-        UTC decides the minute shown."""
-        minute = moment.replace(second=0, microsecond=0)
-        said = self._moments.get(minute)
+        UTC decides the minute shown, kept by its number (hashing an aware datetime costs more
+        than the rest of a cached answer)."""
+        key = int(moment.timestamp()) // 60
+        said = self._moments.get(key)
         if said is None:
-            fields = self.language.fields(self.local(minute))
+            fields = self.language.fields(self.local(moment.replace(second=0, microsecond=0)))
             said = (
                 self.language.date_format.format(**fields),
                 self.language.time_format.format(**fields),
             )
-            self._moments[minute] = said
+            self._moments[key] = said
         return said
 
     def _escaped(self, text: str) -> str:

@@ -39,6 +39,7 @@ from bot.record.postmortem.draft import (
     Written,
 )
 from bot.record.postmortem.language import Language
+from bot.record.timeline import EntryRow
 from bot.store.db import session_scope
 from bot.store.models import (
     ActionItem,
@@ -169,7 +170,7 @@ class Record:
     """What a draft is written from, as stored."""
 
     incident: Incident
-    entries: Sequence[TimelineEntry]
+    entries: Sequence[EntryRow]
     escalations: Sequence[Escalation]
     roles: dict[str, str]
     actions: Sequence[ActionItem]
@@ -200,9 +201,9 @@ class Record:
         ids |= {match for text in texts for match in mentioned_users(text)}
         return {user for user in ids if user and _USER_ID.match(user)}
 
-    def unlinked(self) -> list[TimelineEntry | ActionItem]:
+    def unlinked(self) -> list[EntryRow | ActionItem]:
         """Rows that came from a Slack message whose permalink is not known yet."""
-        rows: list[TimelineEntry | ActionItem] = [*self.entries, *self.actions]
+        rows: list[EntryRow | ActionItem] = [*self.entries, *self.actions]
         return [row for row in rows if row.slack_ts and row.slack_channel and not row.permalink]
 
 
@@ -223,7 +224,7 @@ async def load_record(
     )
     return Record(
         incident=incident,
-        entries=await timeline.entries(session, incident_id),
+        entries=await timeline.entry_rows(session, incident_id),
         escalations=await escalations.escalations_of(session, incident_id),
         roles=await roles.roles_of(session, incident_id),
         actions=actions.all(),
@@ -254,7 +255,7 @@ def build_draft(
     def name(user_id: str | None) -> str | None:
         return names.get(user_id, user_id) if user_id else None
 
-    def line(entry: TimelineEntry) -> Line:
+    def line(entry: EntryRow) -> Line:
         text = sentence(entry)
         return Line(entry.occurred_at, entry.kind, text, name(entry.author), entry.permalink)
 
@@ -323,12 +324,12 @@ def _publication(update: PublicUpdate, record: PublicIncident | None) -> Publica
 
 def entry_sentences(
     renderer: Renderer, language: str, names: Mapping[str, str]
-) -> Callable[[TimelineEntry], str]:
+) -> Callable[[TimelineEntry | EntryRow], str]:
     """How a document says an entry, people by name: warroom's own entries in the language's
     sentences (templates/entries/), a person's words as they wrote them."""
     template = renderer.entries_for(language)
 
-    def sentence(entry: TimelineEntry) -> str:
+    def sentence(entry: TimelineEntry | EntryRow) -> str:
         if entry.facts is None:
             # A person's words, or a row from before entries kept facts: what the template
             # would say (its text, people by name), without a render for each of 10,000 lines.
@@ -398,9 +399,9 @@ def _timeline(lines: list[Line], milestones: dict[str, MilestoneTime]) -> list[L
     ]
     shown = [line for line in lines if line.kind != TimelineKind.IMPACT] + hand_set
     # At the same minute: impact start, then detection, then everything else in record order.
+    # The sort is stable: lines at the same moment and rank stay in record order.
     first = {f"milestone_{Milestone.STARTED}": 0, TimelineKind.DETECTION.value: 1}
-    order = {id(line): index for index, line in enumerate(shown)}
-    return sorted(shown, key=lambda line: (line.at, first.get(line.kind, 2), order[id(line)]))
+    return sorted(shown, key=lambda line: (line.at, first.get(line.kind, 2)))
 
 
 def _misleading_paths(lines: list[Line]) -> list[MisleadingPath]:
