@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import readable
 from bot.basics.slack_text import mentioned_users
+from bot.record.incident_queries import Summarised
 from bot.record.incident_types import CustomField
 from bot.record.milestones import METRICS
 from bot.record.people import known_names
@@ -30,7 +31,6 @@ from bot.store.models import (
     SEVERITIES,
     Alert,
     AlertGroup,
-    Incident,
     IncidentFieldValue,
     TimelineEntry,
     TimelineKind,
@@ -133,7 +133,7 @@ class Insights:
 
 async def load_insights(
     session: AsyncSession,
-    incidents: Sequence[Incident],
+    incidents: Sequence[Summarised],
     *,
     now: datetime,
     zone: str,
@@ -183,7 +183,7 @@ async def load_insights(
 
 
 async def _field_counts(
-    session: AsyncSession, incidents: Sequence[Incident], custom: Sequence[CustomField]
+    session: AsyncSession, incidents: Sequence[Summarised], custom: Sequence[CustomField]
 ) -> tuple[FieldCount, ...]:
     """Incidents per option of each field that has options, counted in SQL by chunk."""
     chosen = [field for field in custom if field.has_options]
@@ -233,7 +233,7 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def metric_duration(incident: Incident, key: str) -> timedelta | None:
+def metric_duration(incident: Summarised, key: str) -> timedelta | None:
     """A postmortem metric (``time_to_resolve``...) of one incident; None when it cannot be
     measured: a milestone is missing, or the end comes before the start (bad data)."""
     start, end = (getattr(incident, milestone.column) for milestone in _METRIC[key])
@@ -266,9 +266,9 @@ def _month_back(first: date, back: int) -> date:
 
 
 def _week_counts(
-    incidents: Sequence[Incident], starts: Sequence[date], days: Mapping[int, date]
+    incidents: Sequence[Summarised], starts: Sequence[date], days: Mapping[int, date]
 ) -> Iterator[WeekCount]:
-    buckets: dict[date, list[Incident]] = {start: [] for start in starts}
+    buckets: dict[date, list[Summarised]] = {start: [] for start in starts}
     for incident in incidents:
         bucket = buckets.get(_monday(days[id(incident)]))
         if bucket is not None:
@@ -280,9 +280,9 @@ def _week_counts(
 
 
 def _month_times(
-    incidents: Sequence[Incident], starts: Sequence[date], days: Mapping[int, date]
+    incidents: Sequence[Summarised], starts: Sequence[date], days: Mapping[int, date]
 ) -> Iterator[MonthTimes]:
-    buckets: dict[date, list[Incident]] = {start: [] for start in starts}
+    buckets: dict[date, list[Summarised]] = {start: [] for start in starts}
     for incident in incidents:
         bucket = buckets.get(days[id(incident)].replace(day=1))
         if bucket is not None:
@@ -296,14 +296,14 @@ def _month_times(
         )
 
 
-def _median_of(incidents: Sequence[Incident], key: str) -> Median:
+def _median_of(incidents: Sequence[Summarised], key: str) -> Median:
     durations = [metric_duration(incident, key) for incident in incidents]
     measured = [duration for duration in durations if duration is not None]
     return Median(median(measured), len(measured))
 
 
 # -- misleading paths and alert sources ----------------------------------------------------
-def _chunks(incidents: Sequence[Incident]) -> Iterator[dict[int, Incident]]:
+def _chunks(incidents: Sequence[Summarised]) -> Iterator[dict[int, Summarised]]:
     for index in range(0, len(incidents), IN_CHUNK):
         yield {incident.id or 0: incident for incident in incidents[index : index + IN_CHUNK]}
 
@@ -313,7 +313,7 @@ class _Tally:
     """A group being counted: its rows, its incidents, and its latest sighting."""
 
     count: int
-    incidents: dict[int, Incident]
+    incidents: dict[int, Summarised]
     last_seen: datetime
     text: str = ""
     latest: tuple[datetime, int] | None = None
@@ -324,7 +324,7 @@ class _Tally:
 
 
 async def _misleading_paths(
-    session: AsyncSession, incidents: Sequence[Incident], top: int
+    session: AsyncSession, incidents: Sequence[Summarised], top: int
 ) -> tuple[tuple[PathCount, ...], int]:
     tallies: dict[str, _Tally] = {}
     entries = 0
@@ -369,7 +369,7 @@ async def _misleading_paths(
 
 
 async def _alert_sources(
-    session: AsyncSession, incidents: Sequence[Incident], top: int
+    session: AsyncSession, incidents: Sequence[Summarised], top: int
 ) -> tuple[tuple[AlertSourceCount, ...], int]:
     tallies: dict[tuple[str, str], _Tally] = {}
     alerts = 0

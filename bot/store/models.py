@@ -147,7 +147,11 @@ class Incident(KeepsSlackText, SQLModel, table=True):
 
     SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"title", "description"})
 
-    __table_args__ = (UniqueConstraint("team_id", "number", name="uq_incident_team_number"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "number", name="uq_incident_team_number"),
+        # The list's and the insights' order (newest first) without sorting every incident.
+        Index("ix_incident_declared", "team_id", "declared_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True)
@@ -202,6 +206,8 @@ class TimelineEntry(KeepsSlackText, SQLModel, table=True):
     __tablename__ = "timeline_entry"
     __table_args__ = (
         UniqueConstraint("slack_channel", "slack_ts", "kind", name="uq_timeline_message_kind"),
+        # An incident's timeline in order, a page of it at a time, without sorting it all.
+        Index("ix_timeline_entry_order", "incident_id", "occurred_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

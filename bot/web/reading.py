@@ -8,6 +8,7 @@ from bot.basics.logs import bind_incident
 from bot.record.incident_queries import (
     IncidentPage,
     IncidentQuery,
+    IncidentSummary,
     find_incidents,
     incident_by_number,
     latest_team,
@@ -70,7 +71,7 @@ async def incidents_for(web_: WebContext, viewer: Viewer, query: IncidentQuery) 
 
 async def all_incidents_for(
     web_: WebContext, viewer: Viewer, query: IncidentQuery
-) -> list[Incident]:
+) -> list[IncidentSummary]:
     """Every incident the filters match that the viewer may see (for the insights): one read
     of the matches and one look at who may see which, not one of each per page of a thousand
     (which read every match again for each page). Slack is asked about the newest

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clients.slack import SlackWorkspace
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed, SlackUnavailable
-from bot.record.incident_queries import held_by
+from bot.record.incident_queries import Summarised, held_by
 from bot.store.db import session_scope
 from bot.store.models import Incident
 
@@ -106,7 +106,7 @@ class Visibility:
         return await self._ask_member(viewer, incident)
 
     async def visible(
-        self, viewer: Viewer, candidates: Sequence[Incident], *, ask_for: Collection[int]
+        self, viewer: Viewer, candidates: Sequence[Summarised], *, ask_for: Collection[int]
     ) -> set[int]:
         """The ids of the ``candidates`` (incidents needing a look: private ones, or all for a
         guest) the viewer may see. Slack is asked only about those in ``ask_for`` that the
@@ -124,7 +124,9 @@ class Visibility:
         seen |= {i.id or 0 for i, yes in zip(unknown, answers, strict=True) if yes}
         return seen
 
-    async def known_members(self, viewer: Viewer, incidents: Sequence[Incident]) -> dict[int, bool]:
+    async def known_members(
+        self, viewer: Viewer, incidents: Sequence[Summarised]
+    ) -> dict[int, bool]:
         """Whether the viewer is in each incident's channel, where Slack said so lately."""
         if not viewer.user_id:
             return {i.id or 0: False for i in incidents}
@@ -141,7 +143,7 @@ class Visibility:
                 known[incident.id] = False
         return known
 
-    async def _ask_member(self, viewer: Viewer, incident: Incident) -> bool:
+    async def _ask_member(self, viewer: Viewer, incident: Summarised) -> bool:
         if not incident.channel_id or not viewer.user_id:
             return False
         return viewer.user_id in await self.members(incident.channel_id)
