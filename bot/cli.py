@@ -28,7 +28,7 @@ from bot.clients.slack_errors import SlackFailure
 from bot.config import ConfigError, LogSettings, Settings
 from bot.server import run_server
 from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
-from bot.store.db import create_engine
+from bot.store.db import create_engine, sqlite_write_problem
 from bot.store.migrate import upgrade_database
 
 DEMO_NEEDS_THE_EMULATOR = (
@@ -164,6 +164,9 @@ def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)
+    if problem := sqlite_write_problem(settings.database_url):
+        print(f"warroom: {problem}", file=sys.stderr)
+        return 1
     if args.command == "db":
         asyncio.run(_upgrade(settings))
         print("database schema is up to date")

@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.cli import DEMO_NEEDS_THE_EMULATOR
 from bot.config import Settings
 from bot.server import connect_socket_mode
-from bot.store.db import session_scope
+from bot.store.db import Identity, session_scope, sqlite_write_problem
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Warroom, start_warroom
 from tests.processes import run_warroom
@@ -87,6 +87,53 @@ def test_serve_names_missing_configuration_without_a_traceback() -> None:
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A ``/data`` owned by root, mode 0755, as a bind mount of a root-owned directory is."""
+    data = tmp_path / "data"
+    data.mkdir()
+    if os.getuid() == 0:
+        os.chown(data, 0, 0)
+    data.chmod(0o755)
+    return data
+
+
+OPENSHIFT = Identity(uid=1000650000, gids=frozenset({0}))  # an arbitrary uid in group 0
+
+
+def test_a_data_directory_another_uid_cannot_write_is_named(data_dir: Path) -> None:
+    url = f"sqlite:///{data_dir / 'warroom.db'}"
+    problem = sqlite_write_problem(url, OPENSHIFT)
+    assert problem is not None
+    assert problem.startswith(f"cannot write the SQLite database {data_dir / 'warroom.db'}: ")
+    owner = data_dir.stat().st_uid
+    assert f"{data_dir} is owned by uid {owner} gid " in problem and "mode 0755" in problem
+    assert "warroom runs as uid 1000650000 in groups 0" in problem
+
+
+def test_a_group_writable_data_directory_lets_any_uid_of_group_0_write(data_dir: Path) -> None:
+    if os.getuid() != 0:
+        pytest.skip("needs root to give the directory to group 0")
+    os.chown(data_dir, 10001, 0)
+    data_dir.chmod(0o775)  # the image's /data: uid 10001's, writable by group 0
+    url = f"sqlite:///{data_dir / 'warroom.db'}"
+    assert sqlite_write_problem(url, OPENSHIFT) is None
+    database = data_dir / "warroom.db"
+    database.touch(mode=0o644)  # left by another uid: the file itself is not group-writable
+    os.chown(database, 10001, 0)
+    problem = sqlite_write_problem(url, OPENSHIFT)
+    assert problem is not None and f"{database} is owned by uid 10001 gid 0" in problem
+
+
+def test_serve_says_in_one_line_where_the_database_cannot_be_written(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-volume" / "warroom.db"
+    result = run_warroom("serve", env={"DATABASE_URL": f"sqlite:///{missing}"})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"warroom: cannot write the SQLite database {missing}: {missing.parent} is not a directory"
+    ]
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -28,6 +30,60 @@ def async_url(database_url: str) -> str:
     if backend not in _ASYNC_DRIVERS:
         raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
     return url.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whom a file must let write: a uid and its groups (the process's by default)."""
+
+    uid: int
+    gids: frozenset[int]
+
+    @classmethod
+    def of_process(cls) -> Identity:
+        return cls(os.getuid(), frozenset({os.getgid(), *os.getgroups()}))
+
+    def may_write(self, facts: os.stat_result, *, directory: bool) -> bool:
+        """By the mode bits (a directory needs search as well as write)."""
+        if self.uid == 0:
+            return True
+        wanted = 0o3 if directory else 0o2
+        if facts.st_uid == self.uid:
+            shift = 6
+        elif facts.st_gid in self.gids:
+            shift = 3
+        else:
+            shift = 0
+        return (facts.st_mode >> shift) & wanted == wanted
+
+
+def sqlite_write_problem(database_url: str, who: Identity | None = None) -> str | None:
+    """Why ``who`` (this process) cannot write the SQLite database the URL names, in one line;
+    None when it can, or the URL names no SQLite file. SQLite writes its journal beside the
+    file, so the directory must be writable as well as the file. Asked before anything opens
+    the database: SQLite's own error ("unable to open database file") names neither the path
+    nor the user."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    who = who or Identity.of_process()
+    path = os.path.abspath(url.database)
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        return f"cannot write the SQLite database {path}: {directory} is not a directory"
+    for place, is_directory in ((directory, True), (path, False)):
+        if not os.path.exists(place):
+            continue
+        facts = os.stat(place)
+        if who.may_write(facts, directory=is_directory) and os.access(place, os.W_OK):
+            continue
+        return (
+            f"cannot write the SQLite database {path}: {place} is owned by uid {facts.st_uid} "
+            f"gid {facts.st_gid} with mode {facts.st_mode & 0o7777:04o}, and warroom runs as "
+            f"uid {who.uid} in groups {', '.join(map(str, sorted(who.gids)))}; make it writable by one of them (chown, or "
+            f"chmod g+w for a group this uid is in) or set DATABASE_URL to another place"
+        )
+    return None
 
 
 def create_engine(database_url: str) -> AsyncEngine:
