@@ -80,8 +80,9 @@ def sqlite_write_problem(database_url: str, who: Identity | None = None) -> str 
         return (
             f"cannot write the SQLite database {path}: {place} is owned by uid {facts.st_uid} "
             f"gid {facts.st_gid} with mode {facts.st_mode & 0o7777:04o}, and warroom runs as "
-            f"uid {who.uid} in groups {', '.join(map(str, sorted(who.gids)))}; make it writable by one of them (chown, or "
-            f"chmod g+w for a group this uid is in) or set DATABASE_URL to another place"
+            f"uid {who.uid} in groups {', '.join(map(str, sorted(who.gids)))}; make it "
+            f"writable by one of them (chown, or chmod g+w for a group this uid is in) or "
+            f"set DATABASE_URL to another place"
         )
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import urllib.parse
 from datetime import timedelta
@@ -53,18 +54,31 @@ _WEB_VIEW = frozenset({RouteKind.PAGE, RouteKind.API})
 
 @web.middleware
 async def loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With sign-in off, the web view answers only requests addressed to this machine: a
-    hostile page whose name was re-pointed at 127.0.0.1 (DNS rebinding) gets nothing."""
-    if web_context(request).sign_in_off and kind_of(request) in _WEB_VIEW:
-        try:
-            host = (request.url.host or "").lower()
-        except ValueError:
-            # A Host header yarl cannot encode (undecodable bytes): no loopback name, and
-            # not a 500 either.
-            host = ""
-        if host not in _LOOPBACK_HOSTS:
-            raise web.HTTPMisdirectedRequest(text="Sign-in is off: open this on 127.0.0.1.")
+    """With sign-in off, the web view answers only this machine: a request from a loopback
+    address (so a server listening on every address, as in a container, shows nothing to the
+    network) addressed to a loopback name (so a hostile page whose name was re-pointed at
+    127.0.0.1, DNS rebinding, gets nothing either)."""
+    guarded = web_context(request).sign_in_off and kind_of(request) in _WEB_VIEW
+    if guarded and not (_from_loopback(request) and _to_loopback(request)):
+        raise web.HTTPMisdirectedRequest(text="Sign-in is off: open this on 127.0.0.1.")
     return await handler(request)
+
+
+def _from_loopback(request: web.Request) -> bool:
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:  # no peer address (a Unix socket), or not an IP: not this machine
+        return False
+
+
+def _to_loopback(request: web.Request) -> bool:
+    try:
+        host = (request.url.host or "").lower()
+    except ValueError:
+        # A Host header yarl cannot encode (undecodable bytes): no loopback name, and not a
+        # 500 either.
+        return False
+    return host in _LOOPBACK_HOSTS
 
 
 @web.middleware

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
+import socket
 import threading
 
 import aiohttp
@@ -322,17 +324,22 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
             assert (answer.status, await answer.json()) == (200, {"status": "ignored"})
 
 
+def sign_in_off(slack: SlackEmulator, database_url: str) -> Settings:
+    """Settings of a bot with sign-in off, for tests that build the application themselves."""
+    return Settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=slack.signing_secret,
+        slack_api_url=slack.base_url,
+        database_url=database_url,
+        web_auth="none",
+    )
+
+
 async def test_a_route_added_outside_the_table_is_taken_for_a_page(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
     """Fail closed: a route someone adds around the table gets the loopback rule."""
-    settings = Settings(
-        slack_bot_token=slack.bot_token,
-        slack_signing_secret=slack.signing_secret,
-        slack_api_url=slack.base_url,
-        database_url=sqlite_url,
-        web_auth="none",
-    )
+    settings = sign_in_off(slack, sqlite_url)
     app = create_app(settings)
 
     async def extra(request: web.Request) -> web.Response:
@@ -356,11 +363,49 @@ async def test_a_route_added_outside_the_table_is_taken_for_a_page(
         await _database_threads_ended(earlier)
 
 
-def test_serve_with_sign_in_off_listens_on_this_machine_only() -> None:
-    off = Settings(web_auth="none")
-    assert listen_address(off, "0.0.0.0") == "127.0.0.1"
-    assert listen_address(off, "localhost") == "localhost"
-    assert listen_address(Settings(), "0.0.0.0") == "0.0.0.0"
+def _address_beyond_loopback() -> str | None:
+    """This machine's address on the interface a route out would take (nothing is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the interface
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+async def test_with_sign_in_off_the_web_view_answers_only_this_machine_on_every_address(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Issue 29, point 6: with sign-in off, ``serve --host 0.0.0.0`` (a container's) listens
+    there, so a published port reaches Slack's endpoint and /healthz; the pages and the API
+    still answer only requests from this machine, whatever Host header they carry."""
+    beyond = _address_beyond_loopback()
+    if beyond is None:
+        pytest.skip("SKIPPED: this machine has no address beyond loopback to ask from")
+    settings = sign_in_off(slack, sqlite_url)
+    assert listen_address(settings, "0.0.0.0") == "0.0.0.0"
+    earlier = set(threading.enumerate())
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    site = web.TCPSite(runner, listen_address(settings, "0.0.0.0"), 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    loopback = {"Host": f"127.0.0.1:{port}"}
+    try:
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"http://127.0.0.1:{port}/api/incidents") as answer:
+                assert answer.status == 200
+            outside = f"http://{beyond}:{port}"
+            async with client.get(f"{outside}/api/incidents", headers=loopback) as answer:
+                assert answer.status == 421
+            async with client.get(f"{outside}/", headers=loopback) as answer:
+                assert answer.status == 421
+            async with client.get(f"{outside}/healthz") as answer:
+                assert answer.status == 200
+    finally:
+        await runner.cleanup()
+        await _database_threads_ended(earlier)
 
 
 async def test_a_web_edit_quietly_brings_the_channel_canvas_up_to_date(
