@@ -274,6 +274,19 @@ def test_the_wheel_holds_no_emulator_and_its_demo_says_where_to_get_it(tmp_path:
     assert [name for name in names if "emulator" in name.split("/")[0]] == []
     assert {name.split("/")[0] for name in names if name.endswith(".py")} == {"bot", "commands"}
     assert "bot/templates/postmortem/en/language.yaml" in names
+    # Exactly what git tracks: nothing a working tree collects (a .env, a database) ships.
+    tracked = subprocess.run(
+        ["git", "ls-files", "bot", "commands", "templates"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    shipped = {name for name in names if ".dist-info/" not in name}
+    assert shipped == {
+        path.replace("templates/", "bot/templates/", 1) if path.startswith("templates/") else path
+        for path in tracked
+    }
     bin_dir = fresh_venv(tmp_path, str(wheel))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -289,9 +302,16 @@ def test_the_wheel_holds_no_emulator_and_its_demo_says_where_to_get_it(tmp_path:
 
 @INSTALLS
 def test_the_readme_install_runs_the_demo_from_elsewhere(tmp_path: Path) -> None:
-    """`pip install -e .` (the README's command) puts the repository on sys.path: the emulator
-    is importable and the demo runs from any directory."""
-    bin_dir = fresh_venv(tmp_path, "-e", str(REPO))
+    """The README's install (the lock, then `pip install --no-deps -e .`) puts the repository
+    on sys.path: the emulator is importable and the demo runs from any directory."""
+    bin_dir = fresh_venv(tmp_path, "-r", str(REPO / "requirements.lock"))
+    installed = subprocess.run(
+        [str(bin_dir / "pip"), "install", "--quiet", "--no-deps", "-e", str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     result = run_installed(bin_dir, elsewhere, "demo")
