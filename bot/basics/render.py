@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -241,6 +241,28 @@ def local_time(moment: datetime | str | None, zone: str, fmt: str = "%H:%M %Z") 
     return moment.astimezone(tz.gettz(zone)).strftime(fmt)
 
 
+def machine_time(moment: datetime) -> str:
+    """A moment as HTML's ``<time datetime>`` and Atom's dates take it: UTC to the second
+    (``2025-03-27T17:05:12Z``); the W3C checker refuses microseconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# What neither HTML nor XML 1.0 lets a document carry: C0 controls but tab, line feed and
+# carriage return (HTML also refuses form feed in text), DEL and the C1 controls, lone
+# surrogates, and the noncharacters (HTML's "control" and "noncharacter" parse errors; XML's
+# Char production). A query string or a person's text may hold any of them.
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(re.escape(chr(plane << 16 | low)) for plane in range(17) for low in (0xFFFE, 0xFFFF))
+    + "]"
+)
+
+
+def without_forbidden_characters(document: str) -> str:
+    """An HTML page or an XML feed without the characters they may not contain (above)."""
+    return _FORBIDDEN.sub("", document)
+
+
 def duration_words(start: datetime | None, end: datetime | None) -> str:
     """``1 hour 45 minutes``; ``unknown`` when either end is missing."""
     if start is None or end is None:
@@ -358,6 +380,7 @@ class Renderer:
             usergroup=usergroup,
             record_text=record_text,
             local_time=local_time,
+            machine_time=machine_time,
             duration_words=duration_words,
             # Seconds kept as data (a policy level's timeout) as configuration writes them: 10m.
             short_duration=lambda seconds: duration_text(timedelta(seconds=seconds)),

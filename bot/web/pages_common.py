@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot.basics.render import without_forbidden_characters
 from bot.web.context import web_context
 
 # Pages load nothing from elsewhere and run no script; styles are inline with a nonce.
@@ -38,6 +39,9 @@ def render_page(
         csrf=context.pop("csrf", ""),
         **context,
     )
+    # Encoded once for HTML: a query string or a person's words may hold characters no HTML
+    # document may carry (U+0000, ESC...), which the page drops rather than repeats.
+    html = without_forbidden_characters(html)
     response = web.Response(text=html, status=status, content_type="text/html")
     authorize = web_.settings.oidc_authorize_url.split("?", 1)[0]
     security_headers(response, nonce, authorize)

@@ -9,13 +9,14 @@ channel. Times are shown in the incident's zone and in the viewer's, chosen with
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import available_timezones
 
 from aiohttp import web
 
+from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import SlackText
 from bot.flows.status_page import public_name, public_names, public_text, update_texts
 from bot.record.public import PublicView, clean, shown_publicly
@@ -185,12 +186,11 @@ async def status_feed(request: web.Request) -> web.Response:
     xml = web_.services.renderer.render(
         "web/status_feed.xml.j2",
         addresses=FeedAddresses(web_.settings.public_url.rstrip("/")),
-        utc=UTC,
         entries=entries,
         updated=entries[0][1].updated if entries else web_.services.clock(),
     )
     return web.Response(
-        text=xml,
+        text=without_forbidden_characters(xml),
         content_type=FEED_TYPE,
         charset="utf-8",
         headers={"Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"},

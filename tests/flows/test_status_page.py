@@ -383,13 +383,18 @@ async def test_a_draft_of_an_incident_never_public_has_no_status_page_section(
     assert "publiée sur /status" not in draft
 
 
+async def publish_checkout(payplug: Warroom) -> None:
+    """An incident with one public update in English: something for the page to show."""
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+
+
 @pytest.mark.parametrize(
     "asked", ["/etc/passwd", "../../etc/passwd", ":/etc/localtime", "UTC+05:00", "x" * 64]
 )
 async def test_an_unknown_viewer_zone_falls_back_to_utc(payplug: Warroom, asked: str) -> None:
-    channel = await open_incident(payplug, "Checkout down")
-    await command(payplug, channel, "public Checkout")
-    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+    await publish_checkout(payplug)
 
     status, page, _ = await get(payplug, f"/status?tz={quote(asked, safe='')}")
 
@@ -397,10 +402,34 @@ async def test_an_unknown_viewer_zone_falls_back_to_utc(payplug: Warroom, asked:
     assert f"There is no time zone called “{html.escape(asked)}”: times are in UTC" in page
 
 
+@pytest.mark.parametrize("asked", ["%00", "%01%1b", "Europe%2FParis%00", "%7f%c2%85%ef%bf%be"])
+async def test_control_characters_asked_for_are_never_echoed(payplug: Warroom, asked: str) -> None:
+    """Issue 30, point 2: `?tz=%00` put U+0000 into the page ("Saw U+0000 in stream")."""
+    await publish_checkout(payplug)
+
+    status, page, _ = await get(payplug, f"/status?tz={asked}")
+
+    assert status == 200 and "There is no time zone called" in page
+    forbidden = [c for c in page if (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F]
+    assert forbidden == [] and "\ufffe" not in page
+
+
+async def test_machine_readable_times_are_to_the_second(payplug: Warroom) -> None:
+    """Issue 30, point 1: `<time datetime>` carried microseconds, which HTML refuses."""
+    payplug.clock.now = payplug.clock.now.replace(microsecond=454577)
+    await publish_checkout(payplug)
+
+    _, page, _ = await get(payplug, "/status")
+
+    stamps = re.findall(r'<time datetime="([^"]*)"', page)
+    assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s) for s in stamps)
+    _, feed, _ = await get(payplug, "/status/feed.atom")
+    dates = re.findall(r"<(?:updated|published)>([^<]*)<", feed)
+    assert dates and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d) for d in dates)
+
+
 async def test_a_known_viewer_zone_is_used(payplug: Warroom) -> None:
-    channel = await open_incident(payplug, "Checkout down")
-    await command(payplug, channel, "public Checkout")
-    await command(payplug, channel, "update --public --lang en Checkout fails for some")
+    await publish_checkout(payplug)
 
     _, page, _ = await get(payplug, "/status?tz=EST5EDT")
 
