@@ -155,7 +155,7 @@ class Settings:
     postmortem_style: str = "default"
     language: str = "en"
     # The web view: "slack" signs people in with Slack (OpenID Connect); "none" is for local
-    # use only (no sign-in, every incident shown, the server listens on 127.0.0.1 alone).
+    # use only (no sign-in, every incident shown, the pages and API to this machine alone).
     web_auth: str = "slack"
     slack_client_id: str = ""
     slack_client_secret: Secret = NO_SECRET

@@ -2,7 +2,7 @@
 
 Pages need a signed-in person; the JSON API also takes ``Authorization: Bearer
 <WARROOM_API_TOKEN>``. With ``WARROOM_WEB_AUTH=none`` nobody signs in and everything shows
-(the server then listens on 127.0.0.1 only).
+(the pages and the API then answer only requests from this machine: ``pages.loopback_only``).
 """
 
 from __future__ import annotations
