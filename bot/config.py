@@ -16,7 +16,8 @@ from typing import Literal
 
 from dateutil import tz
 
-from bot.basics.durations import parse_duration
+from bot.basics.durations import duration_text, parse_duration
+from bot.basics.languages import language_code
 from bot.basics.render import Renderer, postmortem_template
 from bot.basics.trackers import NO_TRACKERS, TrackerSettings, TrackerSpecError, parse_target
 from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
@@ -51,6 +52,9 @@ DEFAULT_OIDC_AUTHORIZE_URL = "https://slack.com/openid/connect/authorize"
 DEFAULT_STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 WEB_AUTH_MODES = ("slack", "none")
 DEFAULT_ICAL_REFRESH = timedelta(minutes=15)
+DEFAULT_PUBLIC_GRACE = timedelta(minutes=2)
+# Past this, a status change would wait longer for people's words than customers wait for news.
+PUBLIC_GRACE_MAX = timedelta(minutes=30)
 # Sooner than this would only load the calendar tools a team is leaving.
 ICAL_REFRESH_MIN = timedelta(minutes=1)
 # HMAC-SHA256 keys shorter than this are guessable.
@@ -176,6 +180,13 @@ class Settings:
     statuspage_api_url: str = DEFAULT_STATUSPAGE_API_URL
     # Component names people give `/incident public`, lowercased, to Statuspage component ids.
     statuspage_components: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Public updates: a status change is announced in warroom's own words only when nobody
+    # published theirs within this long, and a person's update waits at most this long for
+    # its translations (``public_languages``) before Statuspage notifies subscribers.
+    public_grace: timedelta = DEFAULT_PUBLIC_GRACE
+    # The languages the team publishes each public update in (``fr,en,it``); empty: the
+    # incident's language and whichever its earlier updates used.
+    public_languages: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -238,6 +249,8 @@ class Settings:
             .strip()
             .rstrip("/"),
             statuspage_components=_components(environ.get("STATUSPAGE_COMPONENTS")),
+            public_grace=_public_grace(environ.get("WARROOM_PUBLIC_GRACE")),
+            public_languages=_public_languages(environ.get("WARROOM_PUBLIC_LANGUAGES")),
         )
         settings.validate()
         return settings
@@ -462,6 +475,30 @@ def _reminder(raw: str | None) -> timedelta | None:
         return parse_duration(raw) or None
     except ValueError as error:
         raise ConfigError(f"WARROOM_UPDATE_REMINDER: {error}") from None
+
+
+def _public_grace(raw: str | None) -> timedelta:
+    """``2m`` by default; ``0`` announces a status change at once."""
+    if raw is None or not raw.strip():
+        return DEFAULT_PUBLIC_GRACE
+    try:
+        grace = parse_duration(raw)
+    except ValueError as error:
+        raise ConfigError(f"WARROOM_PUBLIC_GRACE: {error}") from None
+    if grace > PUBLIC_GRACE_MAX:
+        raise ConfigError(f"WARROOM_PUBLIC_GRACE: at most {duration_text(PUBLIC_GRACE_MAX)}")
+    return grace
+
+
+def _public_languages(raw: str | None) -> tuple[str, ...]:
+    """``fr,en,it``: ISO 639-1 codes, optionally with a region (``pt-br``)."""
+    languages = [part.strip().lower() for part in (raw or "").split(",") if part.strip()]
+    wrong = [lang for lang in languages if language_code(lang) is None]
+    if wrong:
+        raise ConfigError(
+            f"WARROOM_PUBLIC_LANGUAGES: expected codes like fr,en,it, got {', '.join(wrong)}"
+        )
+    return tuple(dict.fromkeys(languages))
 
 
 def _roles(raw: str | None) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.basics.errors import UsageError
+from bot.basics.languages import language_code
 from bot.basics.slack_text import SlackText
 from bot.flows.escalation import EscalationTarget
 
@@ -70,3 +71,14 @@ def optional_owner(args: str) -> tuple[str | None, str]:
     if match := _USER.match(word):
         return match.group(1), rest
     return None, args.strip()
+
+
+def language_option(asked: str) -> str:
+    """The code ``--lang`` was given (``fr``, ``pt-br``); UsageError for anything else."""
+    code = language_code(asked)
+    if code is None:
+        raise UsageError(
+            f"`{asked[:20]}` is not a language code: give `--lang` an ISO 639-1 code,"
+            " optionally with a region, like `fr`, `en` or `pt-br`."
+        )
+    return code

@@ -11,23 +11,11 @@ from bot.basics.slack_text import SlackText
 from bot.flows.changes import UpdatePosted, post_update
 from bot.flows.status_page import publish_update
 from bot.services import Services
+from commands.arguments import language_option
 from commands.base import CommandRequest, Subcommand
 
 UPDATE_MAX = 3000
 _OPTIONS = re.compile(r"^\s*(--public|--lang(?:=|\s+)(\S+))(?=\s|$)", re.IGNORECASE)
-# A language code and, optionally, a region or script: `fr`, `pt-br`, `zh-hant`.
-_LANGUAGE = re.compile(r"^([a-z]{2})(?:-[a-z0-9]{2,8})?$")
-# ISO 639-1: the two-letter language codes (the `lang` the status page and its feed carry).
-_ISO_639_1_CODES = """
-    aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy
-    da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht
-    hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky
-    la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny
-    oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss
-    st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo
-    za zh zu
-"""
-ISO_639_1 = frozenset(_ISO_639_1_CODES.split())
 
 
 @dataclass(frozen=True)
@@ -43,7 +31,7 @@ def validate(args: str) -> UpdateRequest:
         if match.group(1).lower() == "--public":
             public = True
         else:
-            language = _language(match.group(2))
+            language = language_option(match.group(2))
         rest = rest[match.end() :]
     if language and not public:
         raise UsageError(
@@ -55,17 +43,6 @@ def validate(args: str) -> UpdateRequest:
     if len(text) > UPDATE_MAX:
         raise UsageError(f"Keep an update under {UPDATE_MAX} characters.")
     return UpdateRequest(text, public, language)
-
-
-def _language(asked: str) -> str:
-    code = asked.lower()
-    form = _LANGUAGE.match(code)
-    if form is None or form.group(1) not in ISO_639_1:
-        raise UsageError(
-            f"`{asked[:20]}` is not a language code: give `--lang` an ISO 639-1 code,"
-            " optionally with a region, like `fr`, `en` or `pt-br`."
-        )
-    return code
 
 
 async def update(request: CommandRequest, services: Services) -> str | None:

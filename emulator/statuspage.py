@@ -11,10 +11,14 @@ Its rules come from Statuspage's API reference (https://developer.statuspage.io/
   degraded_performance, partial_outage or major_outage); it answers 201 with the incident,
   its ``incident_updates`` newest first;
 - ``PATCH /v1/pages/{page_id}/incidents/{incident_id}`` ("Update an incident") takes the same
-  fields, adds an incident update when the status or body is given, and answers 200;
+  fields, renames the incident when ``name`` is given, adds an incident update when the
+  status or body is given, and answers 200;
 - ``PATCH /v1/pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}``
   ("Update a previous incident update") takes ``{"incident_update": {"body": ...}}`` and
-  answers 200 with the update;
+  answers 200 with the update, and notifies nobody;
+- ``incident[deliver_notifications]`` ("Deliver notifications to subscribers if this is true.
+  If this is false, create an incident without notifying customers", default true): each
+  update created with it is kept in ``notified``, what subscribers received, as it was sent;
 - ``GET /v1/pages/{page_id}/incidents/unresolved`` ("Get a list of unresolved incidents")
   answers 200 with a JSON array of the incidents in the investigating, identified or
   monitoring state (newest first, ``per_page`` of them, 100 at most as the fake reads it);
@@ -107,6 +111,9 @@ class FakeStatuspage(FakeHttpServer):
         self.components = components or {}
         self.incidents: dict[str, FakeIncident] = {}
         self.requests: list[Received] = []
+        # What subscribers were sent: (incident id, status, body) of each update created
+        # with deliver_notifications, its body as it was then (later edits notify nobody).
+        self.notified: list[tuple[str, str, str]] = []
         self._late: list[float] = []
 
     @property
@@ -193,6 +200,7 @@ class FakeStatuspage(FakeHttpServer):
         incident = self._incident_in(data, creating=False)
         if isinstance(incident, tuple):
             return incident
+        found.name = incident.get("name", found.name)
         found.status = incident.get("status", found.status)
         found.components.update(incident.get("components") or {})
         if "status" in incident or "body" in incident:
@@ -226,13 +234,15 @@ class FakeStatuspage(FakeHttpServer):
     def _problems(self, incident: dict[str, Any], *, creating: bool) -> str:
         problems = []
         name = incident.get("name")
-        if creating and (not isinstance(name, str) or not name.strip()):
+        if (creating or "name" in incident) and (not isinstance(name, str) or not name.strip()):
             problems.append("Name can't be blank")
         status = incident.get("status")
         if status is not None and status not in REALTIME_STATUSES:
             problems.append(f"Status {status!r} is not a status of a realtime incident")
         if "body" in incident and not isinstance(incident["body"], str):
             problems.append("Body must be a string")
+        if not isinstance(incident.get("deliver_notifications", True), bool):
+            problems.append("Deliver notifications must be true or false")
         ids = incident.get("component_ids", [])
         if not isinstance(ids, list) or any(i not in self.components for i in ids):
             problems.append("component_ids must list components of this page")
@@ -246,6 +256,9 @@ class FakeStatuspage(FakeHttpServer):
 
     def _add_update(self, incident: FakeIncident, fields: dict[str, Any]) -> None:
         now = _now()
+        notify = fields.get("deliver_notifications", True)
+        if notify:
+            self.notified.append((incident.id, incident.status, fields.get("body", "")))
         if incident.status == "resolved":
             incident.resolved_at = incident.resolved_at or now
         incident.updates.append(
@@ -257,7 +270,7 @@ class FakeStatuspage(FakeHttpServer):
                 "created_at": now,
                 "updated_at": now,
                 "display_at": now,
-                "deliver_notifications": True,
+                "deliver_notifications": notify,
                 "affected_components": [
                     {"code": key, "name": self.components[key], "new_status": value}
                     for key, value in (fields.get("components") or {}).items()

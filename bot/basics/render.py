@@ -407,6 +407,17 @@ class Renderer:
         """Whether a template of that name is in the search path."""
         return any((path / template_name).is_file() for path in self.search_path)
 
+    def languages_of(self, relative: str) -> list[str]:
+        """The languages a directory of per-language templates has (``web/status`` holds
+        ``en.j2`` and ``fr.j2``: ``["en", "fr"]``), the operator's too, sorted."""
+        found = {
+            path.name.removesuffix(".j2")
+            for root in self.search_path
+            if (root / relative).is_dir()
+            for path in (root / relative).glob("*.j2")
+        }
+        return sorted(found)
+
     def find_dir(self, relative: str) -> Path | None:
         """The first directory of that name in the search path (operator's first)."""
         return next((p / relative for p in self.search_path if (p / relative).is_dir()), None)

@@ -6,7 +6,10 @@ The calls, as the API reference documents them (https://developer.statuspage.io/
   component_ids, components}}`` creates an incident (201, the incident with its
   ``incident_updates``, newest first);
 - ``PATCH /v1/pages/{page_id}/incidents/{incident_id}`` with ``{"incident": {status, body,
-  component_ids, components}}`` adds an update (200, the incident);
+  component_ids, components}}`` adds an update (200, the incident); ``deliver_notifications``
+  (default true) has the new update sent to the page's subscribers (e-mail, SMS, webhooks):
+  creating an update notifies, editing one's text later does not; with only ``name`` it
+  renames the incident and adds no update;
 - ``PATCH /v1/pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}``
   with ``{"incident_update": {body}}`` changes an update's text (200, the update);
 - ``GET /v1/pages/{page_id}/incidents/unresolved`` ("Get a list of unresolved incidents":
@@ -55,6 +58,8 @@ class IncidentChange:
             "body": self.body,
             "component_ids": list(self.components),
             "components": dict(self.components),
+            # Statuspage's default, said out loud: a new update is what subscribers are sent.
+            "deliver_notifications": True,
         }
 
 
@@ -82,6 +87,12 @@ class Statuspage:
             "PATCH", f"/pages/{self.page_id}/incidents/{incident_id}", {"incident": change.fields()}
         )
         return _newest_update(incident)
+
+    async def rename(self, incident_id: str, name: str) -> None:
+        """Give the incident a new name (no status or body: no update, nobody notified)."""
+        await self._call(
+            "PATCH", f"/pages/{self.page_id}/incidents/{incident_id}", {"incident": {"name": name}}
+        )
 
     async def find_unresolved(self, name: str) -> tuple[str, str] | None:
         """The newest unresolved incident called ``name``: (its id, its newest update's id)."""

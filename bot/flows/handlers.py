@@ -35,10 +35,10 @@ from bot.flows.reminders import (
     remind_about_updates,
 )
 from bot.flows.scheduler import JobHandler, Lane
-from bot.flows.status_page import sync_statuspage
+from bot.flows.status_page import announce_status_change, sync_statuspage
 from bot.flows.workflows import run_action, run_timer, run_webhook
 from bot.record.oncall.work import GAPS_JOB, GROUP_REFUSED_JOB, HANDOFF_JOB, SHIFT_NOTICE_JOB
-from bot.record.public import STATUSPAGE_JOB
+from bot.record.public import ANNOUNCEMENT_JOB, STATUSPAGE_JOB
 from bot.record.workflow_runs import ACTION_JOB, TIMER_JOB, WEBHOOK_JOB
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
@@ -55,6 +55,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         PUBLISH_JOB: publish_postmortem,
         FILE_JOB: send_issue,
         STATUSPAGE_JOB: sync_statuspage,
+        ANNOUNCEMENT_JOB: announce_status_change,
         FETCH_REACTED_JOB: apply_fetched_reaction,
         HANDOFF_JOB: run_handoff,
         SHIFT_NOTICE_JOB: send_notice,

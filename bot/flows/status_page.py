@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +24,7 @@ from bot.flows.scheduler import Wait
 from bot.record import incidents, public
 from bot.record.people import known_names
 from bot.services import Services
+from bot.store import jobs
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, PublicIncident, PublicUpdate, Status
 
@@ -48,12 +49,28 @@ def public_template(services: Services, language: str) -> str | None:
     return template if services.renderer.exists(template) else None
 
 
-def public_name(services: Services, incident: Incident, record: PublicIncident) -> str:
-    """The incident's name in public: its reference and components, never its title."""
+def public_name(
+    services: Services, incident: Incident, record: PublicIncident, language: str | None = None
+) -> str:
+    """The incident's name in public, in ``language`` when it has a title in it: the title
+    people gave (``/incident public --title``; else the one in the incident's language, else
+    their first), or a name from its reference and components; never its internal title."""
+    titles = record.titles
+    given = titles.get(language or record.language) or titles.get(record.language)
+    if given or titles:
+        return given or next(iter(titles.values()))
     template = public_template(services, record.language) or "public/en.j2"
     return services.renderer.render_plain(
         template, name=True, reference=incident.reference, components=record.components
     )
+
+
+def statuspage_name(services: Services, incident: Incident, record: PublicIncident) -> str:
+    """The name on Statuspage, which has one name for every reader: each public title, the
+    incident's language first, joined as multilingual pages join them ("Perturbations
+    plateforme de paiement / Payment platform disruptions"); else warroom's own name."""
+    titles = [title for _, title in public.titles_in_order(record)]
+    return " / ".join(titles) if titles else public_name(services, incident, record)
 
 
 def update_texts(
@@ -147,6 +164,29 @@ async def mark_public(
     return record, writes
 
 
+async def set_public_title(
+    services: Services, *, channel_id: str, by: str, title: str, language: str | None
+) -> tuple[Incident, PublicIncident, str]:
+    """``/incident public --title [--lang xx] <title>``: the name customers read in that
+    language (the incident's public language when none is given); (the incident, its public
+    record, the language)."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        current = await public.public_record(session, incident.id or 0)
+        chosen = language or (current.language if current else services.settings.language)
+        record = await public.set_title(
+            session, incident, title=title, language=chosen, at=services.clock()
+        )
+        writes = Writes(services, session, incident)
+        await writes.say(
+            "messages/public_titled.j2", by=by, language=chosen, title=record.titles[chosen]
+        )
+        await session.commit()
+    await writes.send()
+    services.wake_jobs()
+    return incident, record, chosen
+
+
 async def withdraw_public(services: Services, *, channel_id: str, by: str) -> tuple[Incident, int]:
     """``/incident public off``: off warroom's status page; how many updates it had shown."""
     async with session_scope(services.engine) as session:
@@ -204,8 +244,40 @@ async def _publish_or_translate(
     last = updates[-1] if updates else None
     now = services.clock()
     if language and last and last.texts and language not in last.texts:
-        return await public.translate(session, incident, text=text, language=chosen, by=by, at=now)
+        return await public.translate(
+            session,
+            incident,
+            text=text,
+            language=chosen,
+            by=by,
+            at=now,
+            grace=services.settings.public_grace,
+        )
     return await public.publish(session, incident, text=text, language=chosen, by=by, at=now)
+
+
+async def announce_status_change(services: Services, job: Job) -> Wait | None:
+    """The job handler: once ``WARROOM_PUBLIC_GRACE`` has passed since a public incident's
+    status changed, publish the change in warroom's words, unless a person published their
+    own update at that status meanwhile (then theirs is the one subscribers are sent)."""
+    payload = jobs.payload_of(job)
+    changed_at = datetime.fromisoformat(payload["changed_at"])
+    grace_ends = changed_at + services.settings.public_grace
+    if services.clock() < grace_ends:
+        return Wait(grace_ends)
+    async with session_scope(services.engine) as session:
+        update = await public.announce_unless_spoken(
+            session,
+            job.incident_id or 0,
+            status=payload["status"],
+            changed_at=changed_at,
+            at=services.clock(),
+        )
+        await session.commit()
+    if update is not None:
+        log.info("Incident %s: status %s announced in public", job.incident_id, update.status)
+        services.wake_jobs()
+    return None
 
 
 # -- Statuspage ------------------------------------------------------------------------------
@@ -235,6 +307,8 @@ async def sync_statuspage(services: Services, job: Job) -> Wait | None:
             update.statuspage_update_id and update.statuspage_revision >= update.revision
         ):
             continue
+        if held_until := _awaiting_translations(services, update, updates[:index]):
+            return Wait(held_until)
         body = "\n\n".join(
             public_text(text, names)
             for _, text in update_texts(services, record, update, updates[:index])
@@ -254,7 +328,51 @@ async def sync_statuspage(services: Services, job: Job) -> Wait | None:
                 about=_ABOUT,
                 attempts=job.attempts + 1,
             )
+    try:
+        await _rename_if_retitled(services, client, incident)
+    except StatuspageFailure as failure:
+        if failure.retryable:
+            return await _try_again(services, incident, job, failure)
+        log.error("Statuspage refused to rename %s: %s", incident.reference, failure)
     return None
+
+
+async def _rename_if_retitled(services: Services, client: Statuspage, incident: Incident) -> None:
+    """Give the Statuspage incident its public title when people changed it since it was
+    created or last renamed (renaming notifies nobody: it adds no update)."""
+    async with session_scope(services.engine) as session:
+        record = await public.public_record(session, incident.id or 0)
+    if record is None or record.statuspage_id is None:
+        return
+    name = statuspage_name(services, incident, record)
+    if name == record.statuspage_name:
+        return
+    await client.rename(record.statuspage_id, name)
+    async with session_scope(services.engine) as session:
+        await public.record_renamed(session, record.incident_id, name)
+        await session.commit()
+    log.info("%s: renamed on Statuspage", incident.reference)
+
+
+def _awaiting_translations(
+    services: Services,
+    update: PublicUpdate,
+    earlier: Sequence[PublicUpdate],
+) -> datetime | None:
+    """Until when a person's new update waits for its translations before Statuspage gets
+    it: subscribers are notified once, by the update's creation, so it should carry every
+    language the team publishes in (``WARROOM_PUBLIC_LANGUAGES`` and those the incident's
+    earlier updates used), or go without the missing ones once the grace is over. None: send
+    it now (a team that writes in one language never waits)."""
+    if not update.texts or update.statuspage_update_id:
+        return None
+    settings = services.settings
+    expected = set(settings.public_languages)
+    expected |= {language for earlier_update in earlier for language in earlier_update.texts}
+    grace_ends = update.published_at + settings.public_grace
+    if expected <= set(update.texts) or services.clock() >= grace_ends:
+        return None
+    return grace_ends
 
 
 async def _send(
@@ -268,6 +386,7 @@ async def _send(
 ) -> None:
     """One call to Statuspage for ``update``, and what it answered kept on the rows."""
     statuspage_id = await _statuspage_id(services, record.incident_id)
+    created_as = None
     if update.statuspage_update_id and statuspage_id:
         await client.edit_update(statuspage_id, update.statuspage_update_id, body)
         update_id = update.statuspage_update_id
@@ -281,7 +400,8 @@ async def _send(
             update.status, body, _components(services, incident, record, update)
         )
         statuspage_id, update_id = await _create(services, client, job, incident, record, change)
-    await _keep(services, record.incident_id, statuspage_id, update, update_id)
+        created_as = statuspage_name(services, incident, record)
+    await _keep(services, record.incident_id, statuspage_id, update, update_id, created_as)
     log.info("%s: update %s on Statuspage (%s)", incident.reference, update.id, update_id)
 
 
@@ -304,7 +424,7 @@ async def _create(
     """Create the Statuspage incident; after a run that failed (a create may have reached
     Statuspage and its answer been lost to a timeout), first look for it among the unresolved
     ones by its name, and take it with the text it should have now."""
-    name = public_name(services, incident, record)
+    name = statuspage_name(services, incident, record)
     if job.attempts > 0 and (found := await client.find_unresolved(name)) is not None:
         log.warning("%s: Statuspage had %s already; taking it", incident.reference, found[0])
         await client.edit_update(*found, change.body)
@@ -313,13 +433,19 @@ async def _create(
 
 
 async def _keep(
-    services: Services, incident_id: int, statuspage_id: str, update: PublicUpdate, update_id: str
+    services: Services,
+    incident_id: int,
+    statuspage_id: str,
+    update: PublicUpdate,
+    update_id: str,
+    created_as: str | None,
 ) -> None:
     async with session_scope(services.engine) as session:
         await public.record_sent(
             session,
             incident_id,
             statuspage_id=statuspage_id,
+            name=created_as,
             update=update,
             update_id=update_id,
             at=services.clock(),

@@ -26,9 +26,7 @@ from bot.store.models import Incident, PublicIncident, PublicUpdate
 
 log = logging.getLogger(__name__)
 STATUSPAGE_JOB = "statuspage"
-# A person's public update this soon after warroom announced the same status replaces the
-# announcement: one update on the page says it, in the person's words.
-REPLACES_ANNOUNCEMENT_WITHIN = timedelta(minutes=15)
+ANNOUNCEMENT_JOB = "public_announcement"
 # Everything XML 1.0 (the Atom feed) has no room for: control characters, lone surrogates,
 # U+FFFE and U+FFFF. Nobody means them in public words.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -111,6 +109,35 @@ async def make_public(
     return public
 
 
+async def set_title(
+    session: AsyncSession, incident: Incident, *, title: str, language: str, at: datetime
+) -> PublicIncident:
+    """Give the public incident its name in ``language`` (plain text; the caller commits):
+    what customers read on the status pages instead of the name warroom makes from the
+    components; the Statuspage incident is renamed by its sync job."""
+    public = await locked_record(session, incident.id or 0)
+    if public is None or public.withdrawn_at is not None:
+        raise NotPublic(reference=incident.reference)
+    # A new dict: the JSON column notices a new value, not a change inside the old one.
+    public.titles = {**public.titles, language: clean(title)}
+    session.add(public)
+    if public.statuspage_id is not None:
+        await jobs.run_once_more(
+            session,
+            kind=STATUSPAGE_JOB,
+            key=statuspage_key(public.incident_id),
+            due_at=at,
+            incident_id=public.incident_id,
+        )
+    log.info("%s: public title in %s set", incident.reference, language)
+    return public
+
+
+def titles_in_order(public: PublicIncident) -> list[tuple[str, str]]:
+    """(language, title) of the public titles, the incident's language first."""
+    return sorted(public.titles.items(), key=lambda item: item[0] != public.language)
+
+
 async def withdraw(session: AsyncSession, incident: Incident, *, at: datetime) -> int:
     """Take the incident off warroom's status page; how many updates it had published (the
     caller commits)."""
@@ -141,8 +168,6 @@ async def updates_of(session: AsyncSession, incident_id: int) -> list[PublicUpda
 @dataclass(frozen=True)
 class Published:
     update: PublicUpdate
-    # The person's words took the place of warroom's announcement of the same status.
-    replaced_announcement: bool = False
     # The text was a translation added to the last update.
     translated: bool = False
 
@@ -156,18 +181,10 @@ async def publish(
     by: str,
     at: datetime,
 ) -> Published:
-    """Publish a person's update at the incident's current status (the caller commits)."""
+    """Publish a person's update at the incident's current status (the caller commits): a
+    new update, which is what notifies subscribers. A status change announced in warroom's
+    words a moment ago is not edited: people's words are news of their own."""
     public = await _public(session, incident)
-    updates = await updates_of(session, public.incident_id)
-    last = updates[-1] if updates else None
-    if (
-        last is not None
-        and last.is_announcement
-        and last.status == incident.status
-        and at - last.published_at <= REPLACES_ANNOUNCEMENT_WITHIN
-    ):
-        await _set_text(session, last, language, text, by=by, at=at)
-        return Published(last, replaced_announcement=True)
     update = PublicUpdate(
         incident_id=public.incident_id,
         status=incident.status,
@@ -182,43 +199,86 @@ async def publish(
 
 
 async def translate(
-    session: AsyncSession, incident: Incident, *, text: str, language: str, by: str, at: datetime
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    text: str,
+    language: str,
+    by: str,
+    at: datetime,
+    grace: timedelta,
 ) -> Published:
-    """Add (or correct) the last public update's text in ``language`` (the caller commits)."""
+    """Add (or correct) the last public update's text in ``language`` (the caller commits).
+    Within ``grace`` of its publication a text is part of the update (its translations as
+    they arrive); after, it is a correction, and the update shows as edited."""
     public = await _public(session, incident)
     updates = await updates_of(session, public.incident_id)
     if not updates:
         raise NothingToTranslate(reference=incident.reference)
-    await _set_text(session, updates[-1], language, text, by=by, at=at)
-    return Published(updates[-1], translated=True)
-
-
-async def _set_text(
-    session: AsyncSession, update: PublicUpdate, language: str, text: str, *, by: str, at: datetime
-) -> None:
+    last = updates[-1]
     # A new dict: the JSON column notices a new value, not a change inside the old one.
-    update.texts = {**update.texts, language: clean(text)}
-    update.published_by = update.published_by or by
-    update.revision += 1
-    update.edited_at = at
-    session.add(update)
+    last.texts = {**last.texts, language: clean(text)}
+    last.published_by = last.published_by or by
+    last.revision += 1
+    if at - last.published_at > grace:
+        last.edited_at = at
+    session.add(last)
     await session.flush()
-    await schedule_statuspage(session, update)
+    await schedule_statuspage(session, last, at=at)
+    return Published(last, translated=True)
+
+
+def announcement_key(incident: Incident, at: datetime) -> str:
+    return f"public-announcement:{incident.id}:{incident.status}:{at.isoformat()}"
 
 
 async def announce_status(session: AsyncSession, incident: Incident, *, at: datetime) -> None:
-    """If the incident is public, publish its new status (the caller commits): an update with
-    no text of anyone's, worded by the status templates in each language."""
+    """If the incident is public, have its new status announced (the caller commits): a job
+    that, once the grace is over, publishes an update in warroom's words unless a person
+    published their own at this status first (``announce_unless_spoken``)."""
     public = await public_record(session, incident.id or 0)
     if public is None or public.withdrawn_at is not None:
         return
-    update = PublicUpdate(incident_id=public.incident_id, status=incident.status, published_at=at)
+    await jobs.schedule(
+        session,
+        kind=ANNOUNCEMENT_JOB,
+        key=announcement_key(incident, at),
+        due_at=at,
+        incident_id=incident.id,
+        payload={"status": incident.status, "changed_at": at.isoformat()},
+    )
+
+
+async def announce_unless_spoken(
+    session: AsyncSession, incident_id: int, *, status: str, changed_at: datetime, at: datetime
+) -> PublicUpdate | None:
+    """The announcement of ``status`` (an update with no text of anyone's, worded by the
+    status templates), published now (the caller commits); None when there is nothing to
+    announce: the incident is no longer public or no longer at that status, or a person
+    published an update at it since the change."""
+    public = await locked_record(session, incident_id)
+    incident = await session.get(Incident, incident_id)
+    if public is None or public.withdrawn_at is not None or incident is None:
+        return None
+    if incident.status != status:
+        return None  # changed again: that change has its own announcement
+    spoken = select(PublicUpdate.id).where(
+        col(PublicUpdate.incident_id) == incident_id,
+        col(PublicUpdate.status) == status,
+        col(PublicUpdate.published_at) >= changed_at,
+    )
+    if (await session.exec(spoken.limit(1))).first() is not None:
+        return None
+    update = PublicUpdate(incident_id=incident_id, status=status, published_at=at)
     session.add(update)
     await session.flush()
     await schedule_statuspage(session, update)
+    return update
 
 
-async def schedule_statuspage(session: AsyncSession, update: PublicUpdate) -> None:
+async def schedule_statuspage(
+    session: AsyncSession, update: PublicUpdate, *, at: datetime | None = None
+) -> None:
     """Have Statuspage brought up to date with this update's revision (the caller commits;
     the job does nothing when Statuspage is not configured)."""
     # One job per incident: replicas never send one incident's updates at once, and an
@@ -226,10 +286,23 @@ async def schedule_statuspage(session: AsyncSession, update: PublicUpdate) -> No
     await jobs.run_once_more(
         session,
         kind=STATUSPAGE_JOB,
-        key=f"statuspage:{update.incident_id}",
-        due_at=update.edited_at or update.published_at,
+        key=statuspage_key(update.incident_id),
+        due_at=at or update.published_at,
         incident_id=update.incident_id,
     )
+
+
+async def record_renamed(session: AsyncSession, incident_id: int, name: str) -> None:
+    """Keep the name Statuspage was sent (the caller commits)."""
+    await session.exec(
+        sa_update(PublicIncident)
+        .where(col(PublicIncident.incident_id) == incident_id)
+        .values(statuspage_name=name)
+    )
+
+
+def statuspage_key(incident_id: int) -> str:
+    return f"statuspage:{incident_id}"
 
 
 async def record_sent(
@@ -237,20 +310,21 @@ async def record_sent(
     incident_id: int,
     *,
     statuspage_id: str,
+    name: str | None,
     update: PublicUpdate,
     update_id: str,
     at: datetime,
 ) -> None:
     """Keep what Statuspage answered for ``update`` at its revision, compared and set (the
-    caller commits): an incident id already kept stays, and a revision older than the one
-    already recorded as sent never replaces it."""
+    caller commits): an incident id (and the ``name`` it was created with) already kept
+    stays, and a revision older than the one already recorded as sent never replaces it."""
     await session.exec(
         sa_update(PublicIncident)
         .where(
             col(PublicIncident.incident_id) == incident_id,
             col(PublicIncident.statuspage_id).is_(None),
         )
-        .values(statuspage_id=statuspage_id)
+        .values(statuspage_id=statuspage_id, statuspage_name=name)
     )
     await session.exec(
         sa_update(PublicUpdate)
@@ -273,10 +347,12 @@ class PublicView:
     updates: list[PublicUpdate]
 
 
-async def shown_publicly(session: AsyncSession, *, limit: int) -> list[PublicView]:
+async def shown_publicly(
+    session: AsyncSession, *, limit: int, since: datetime | None = None
+) -> list[PublicView]:
     """The public incidents with at least one update, most recently updated first: never a
-    private incident's, never a withdrawn one's. Two queries, however many there are: the
-    ``limit`` incidents, then their updates."""
+    private incident's, never a withdrawn one's; with ``since``, those updated since then.
+    Two queries, however many there are: the ``limit`` incidents, then their updates."""
     latest = (
         select(
             col(PublicUpdate.incident_id).label("incident_id"),
@@ -293,6 +369,8 @@ async def shown_publicly(session: AsyncSession, *, limit: int) -> list[PublicVie
         .order_by(latest.c.published_at.desc(), col(Incident.id).desc())
         .limit(limit)
     )
+    if since is not None:
+        statement = statement.where(latest.c.published_at >= since)
     shown = (await session.exec(statement)).all()
     updates: dict[int, list[PublicUpdate]] = {public.incident_id: [] for _, public in shown}
     statement_updates = (

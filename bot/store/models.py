@@ -755,6 +755,14 @@ class PublicIncident(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_column=_utc_column())
     # The incident's id on Atlassian Statuspage once it was created there.
     statuspage_id: str | None = None
+    # The name customers read, by language ({"fr": "...", "en": "..."}, in the order given):
+    # `/incident public --title`; none: a name warroom makes from the components.
+    titles: dict[str, str] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON(), nullable=False, default=dict, server_default="{}"),
+    )
+    # The name Statuspage was last sent (a changed title is sent once, by the sync job).
+    statuspage_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class PublicUpdate(SQLModel, table=True):

@@ -1,25 +1,37 @@
 """warroom's public status page: ``GET /status`` (HTML) and ``GET /status/feed.atom`` (Atom).
 
 No sign-in: it shows what was published and nothing else. Public, non-private, non-withdrawn
-incidents with their published updates; never an incident's title, timeline, people or
-channel. Times are shown in the incident's zone and in the viewer's, chosen with ``?tz=``
-(the page runs no script, so it cannot ask the browser): UTC when none is given.
+incidents with their published updates, the public title people gave them, when each
+started and was resolved, and the last 90 days per component; never an incident's own
+title, timeline, people or channel. Times are shown in the incident's zone and in the
+viewer's, chosen with ``?tz=`` (the page runs no script, so it cannot ask the browser): UTC
+when none is given. The page's own words (its frame) are in the reader's language when
+warroom has them (``?lang=``, else ``Accept-Language``), else the team's
+(``WARROOM_LANGUAGE``), from ``templates/web/status/<language>.j2``; each update's texts are
+labelled with their language.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import available_timezones
 
 from aiohttp import web
+from dateutil import tz
 
+from bot.basics.languages import preferred_language
 from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import SlackText
-from bot.flows.status_page import public_name, public_names, public_text, update_texts
-from bot.record.public import PublicView, clean, shown_publicly
+from bot.flows.status_page import (
+    public_name,
+    public_names,
+    public_text,
+    update_texts,
+)
+from bot.record.public import PublicView, clean, shown_publicly, titles_in_order
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.web.context import web_context
@@ -27,6 +39,16 @@ from bot.web.pages_common import render_page
 
 # Incidents the page and the feed show at most, most recently updated first.
 SHOWN_MAX = 50
+# The history under the incidents: this many days per component, from this many incidents.
+HISTORY_DAYS = 90
+HISTORY_MAX = 1000
+# The frames the page can be read in: templates/web/status/<language>.j2.
+FRAMES = "web/status/{}.j2"
+RESOLVED = "resolved"
+# How a day with an incident is marked: by the worst public impact that day (the component
+# states Statuspage is sent, bot.flows.status_page.COMPONENT_STATUS).
+IMPACT_BY_SEVERITY = {"SEV1": 3, "SEV2": 2}
+OTHER_IMPACT = 1
 # An unknown zone is named back in the page up to this many characters.
 ZONE_SHOWN_MAX = 64
 FEED_TYPE = "application/atom+xml"
@@ -52,9 +74,19 @@ class ShownUpdate:
 @dataclass(frozen=True)
 class ShownIncident:
     reference: str
+    # The name in the page's language when people gave one in it (``name_language``), else
+    # the one they gave in the incident's language, else warroom's own.
     name: str
+    name_language: str | None
+    # The public titles in the other languages, (language, title).
+    other_names: list[tuple[str, str]]
     components: list[str]
     zone: str
+    started_at: datetime
+    # When it was resolved, once an update published it resolved.
+    resolved_at: datetime | None
+    # Whole minutes from its start to its resolution, or to now while it is not resolved.
+    lasted_minutes: int
     updates: list[ShownUpdate]  # newest first
 
     @property
@@ -63,7 +95,7 @@ class ShownIncident:
         return self.updates[0].status
 
 
-def _shown(services: Services, view: PublicView) -> ShownIncident:
+def _shown(services: Services, view: PublicView, language: str, now: datetime) -> ShownIncident:
     updates = [
         ShownUpdate(
             update.id or 0,
@@ -79,14 +111,39 @@ def _shown(services: Services, view: PublicView) -> ShownIncident:
         )
         for index, update in enumerate(view.updates)
     ]
+    titles = titles_in_order(view.public)
+    # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
+    name = clean(public_name(services, view.incident, view.public, language))
+    name_language = next((lang for lang, title in titles if clean(title) == name), None)
     return ShownIncident(
         reference=view.incident.reference,
-        # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
-        name=clean(public_name(services, view.incident, view.public)),
+        name=name,
+        name_language=name_language,
+        other_names=[(lang, clean(title)) for lang, title in titles if lang != name_language],
         components=[c for c in map(clean, view.public.components) if c],
         zone=view.incident.timezone,
+        started_at=_started(view),
+        resolved_at=_resolved(view),
+        lasted_minutes=max(
+            0, int(((_resolved(view) or now) - _started(view)).total_seconds() // 60)
+        ),
         updates=updates[::-1],
     )
+
+
+def _resolved(view: PublicView) -> datetime | None:
+    """When it was resolved, once its last published update says so (not before: the page
+    never shows a status it was not published at)."""
+    if not view.updates or view.updates[-1].status != RESOLVED:
+        return None
+    return view.incident.resolved_at or view.updates[-1].published_at
+
+
+def _started(view: PublicView) -> datetime:
+    """When the incident started as far as customers are told: when its impact began if
+    that was recorded, else when it was declared."""
+    incident = view.incident
+    return incident.started_at or incident.detected_at or incident.declared_at
 
 
 @dataclass(frozen=True)
@@ -96,11 +153,81 @@ class Published:
     names: dict[str, str]
 
 
-async def _published(services: Services) -> Published:
+async def _published(services: Services, language: str) -> Published:
     async with session_scope(services.engine) as session:
         views = await shown_publicly(session, limit=SHOWN_MAX)
         names = await public_names(session, (u for view in views for u in view.updates))
-    return Published([_shown(services, view) for view in views], names)
+    now = services.clock()
+    return Published([_shown(services, view, language, now) for view in views], names)
+
+
+@dataclass(frozen=True)
+class HistoryDay:
+    day: date
+    impact: int  # 0: no incident; 1 degraded, 2 partial outage, 3 major outage
+    names: list[str]  # the incidents' public names
+
+
+@dataclass(frozen=True)
+class ComponentHistory:
+    component: str
+    days: list[HistoryDay]  # oldest first
+
+    @property
+    def days_with_incidents(self) -> int:
+        return sum(1 for day in self.days if day.impact)
+
+
+async def _history(services: Services, language: str, zone: str) -> list[ComponentHistory]:
+    """The last ``HISTORY_DAYS`` days in ``zone`` for each component named publicly then,
+    each day marked by the worst impact of an incident published as affecting it."""
+    now = services.clock()
+    today = now.astimezone(tz.gettz(zone)).date()
+    first = today - timedelta(days=HISTORY_DAYS - 1)
+    async with session_scope(services.engine) as session:
+        views = await shown_publicly(
+            session, limit=HISTORY_MAX, since=now - timedelta(days=HISTORY_DAYS + 1)
+        )
+    marks: dict[str, dict[date, tuple[int, list[str]]]] = {}
+    for view in views:
+        impact = IMPACT_BY_SEVERITY.get(view.incident.severity, OTHER_IMPACT)
+        name = clean(public_name(services, view.incident, view.public, language))
+        start = max(_local_day(_started(view), zone), first)
+        end = _local_day(_resolved(view) or now, zone)
+        for component in filter(None, map(clean, view.public.components)):
+            days = marks.setdefault(component, {})
+            for offset in range((end - start).days + 1):
+                day = start + timedelta(days=offset)
+                worst, names = days.get(day, (0, []))
+                days[day] = (max(worst, impact), [*names, name])
+    return [
+        ComponentHistory(
+            component,
+            [
+                HistoryDay(day, *days.get(day, (0, [])))
+                for day in (first + timedelta(days=n) for n in range(HISTORY_DAYS))
+            ],
+        )
+        for component, days in sorted(marks.items(), key=lambda item: item[0].lower())
+    ]
+
+
+def _local_day(moment: datetime, zone: str) -> date:
+    return moment.astimezone(tz.gettz(zone)).date()
+
+
+def page_language(request: web.Request, services: Services) -> str:
+    """The language of the page's frame: ``?lang=`` when warroom has that frame, else the
+    first of the reader's ``Accept-Language`` it has, else the team's, else English."""
+    offered = services.renderer.languages_of("web/status")
+    asked = request.query.get("lang", "").strip().lower()
+    if asked in offered:
+        return asked
+    return (
+        preferred_language(request.headers.get("Accept-Language", ""), offered)
+        or (services.settings.language if services.settings.language in offered else None)
+        or "en"
+    )
 
 
 def _as_plain(incident: ShownIncident, names: dict[str, str]) -> ShownIncident:
@@ -157,26 +284,37 @@ def _urn(name: str) -> str:
 
 
 async def status_page(request: web.Request) -> web.Response:
-    """GET /status[?tz=Europe/Paris]: the published updates, newest incident first."""
+    """GET /status[?tz=Europe/Paris][&lang=fr]: the published updates, newest incident first,
+    and the last 90 days of each component."""
     web_ = web_context(request)
     zone, unknown = viewer_zone(request.query.get("tz"))
-    published = await _published(web_.services)
+    language = page_language(request, web_.services)
+    published = await _published(web_.services, language)
     response = render_page(
         request,
         "web/status.html.j2",
+        frame=FRAMES.format(language),
+        language=language,
+        languages=web_.services.renderer.languages_of("web/status"),
         incidents=published.incidents,
+        history=await _history(web_.services, language, zone),
         names=published.names,
         viewer_zone=zone,
         unknown_zone=unknown,
+        # Kept in the language links when the reader chose a zone.
+        chosen_zone=zone if request.query.get("tz") and not unknown else "",
     )
     response.headers["Cache-Control"] = CACHE
+    # The frame follows the reader's Accept-Language: a cache keeps one copy per language.
+    response.headers["Vary"] = "Accept-Language"
     return response
 
 
 async def status_feed(request: web.Request) -> web.Response:
     """GET /status/feed.atom: the same updates as an Atom feed (RFC 4287), an entry each."""
     web_ = web_context(request)
-    published = await _published(web_.services)
+    language = page_language(request, web_.services)
+    published = await _published(web_.services, language)
     incidents = [_as_plain(incident, published.names) for incident in published.incidents]
     entries = sorted(
         ((incident, update) for incident in incidents for update in incident.updates),
@@ -185,6 +323,8 @@ async def status_feed(request: web.Request) -> web.Response:
     )
     xml = web_.services.renderer.render(
         "web/status_feed.xml.j2",
+        frame=FRAMES.format(language),
+        language=language,
         addresses=FeedAddresses(web_.settings.public_url.rstrip("/")),
         entries=entries,
         updated=entries[0][1].updated if entries else web_.services.clock(),

@@ -136,7 +136,7 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
 ) -> None:
     await replay_tsr_1532(payplug)
 
-    status, page, response = await get(payplug, "/status?tz=America/New_York")
+    status, page, response = await get(payplug, "/status?tz=America/New_York&lang=en")
     assert status == 200 and response.content_type == "text/html"
     text = html.unescape(page)
     for words in (FR_MONITORING, EN_MONITORING, FR_RESOLVED, EN_RESOLVED):
@@ -186,7 +186,8 @@ async def test_the_atom_feed_has_an_entry_per_update(payplug: Warroom) -> None:
         assert link is not None and (link.get("href") or "").startswith("/status#update-")
     resolved = "".join(entries[0].find(f"{ATOM}content").itertext())  # type: ignore[union-attr]
     assert FR_RESOLVED in resolved and EN_RESOLVED in resolved
-    assert entries[0].findtext(f"{ATOM}title", "").endswith(": Resolved")
+    # In the team's language (WARROOM_LANGUAGE=fr), as the page reads without Accept-Language.
+    assert entries[0].findtext(f"{ATOM}title", "").endswith(": Résolu")
 
 
 async def test_a_private_incident_never_reaches_the_status_pages(
@@ -209,7 +210,7 @@ async def test_a_private_incident_never_reaches_the_status_pages(
 
     replies = [m.text for m in slack.ephemeral_for(ALICE)]
     assert any("private channel, so it stays off the status pages" in r for r in replies)
-    _, page, _ = await get(payplug, "/status")
+    _, page, _ = await get(payplug, "/status?lang=en")
     _, feed, _ = await get(payplug, "/status/feed.atom")
     for shown in (page, feed):
         assert "Payroll" not in shown and "INC-1" not in shown and "export" not in shown
@@ -223,14 +224,23 @@ async def test_a_status_change_is_published_in_warroom_words_only(
     channel = await open_incident(payplug, "Checkout down after Bob's deploy")
     await command(payplug, channel, "public Checkout")
     await command(payplug, channel, "status identified")
-
-    _, page, _ = await get(payplug, "/status")
     said = "La cause de l'incident est identifiée et un correctif est en préparation"
+
+    # Within WARROOM_PUBLIC_GRACE (2 minutes) people may still say it in their own words.
+    await payplug.advance(seconds=119)
+    _, page, _ = await get(payplug, "/status")
+    assert said not in html.unescape(page) and statuspage.notified == []
+
+    await payplug.advance(seconds=1)
+    _, page, _ = await get(payplug, "/status")
     assert said in html.unescape(page)
     assert "Bob" not in page and "deploy" not in page
     [incident] = statuspage.incidents.values()
     assert incident.updates[0]["status"] == "identified"
     assert "Bob" not in incident.updates[0]["body"]
+    assert [(status, body) for _, status, body in statuspage.notified] == [
+        ("identified", f"{said} (Checkout).")
+    ]
 
 
 async def test_withdrawing_before_anything_was_published(payplug: Warroom) -> None:
@@ -239,7 +249,7 @@ async def test_withdrawing_before_anything_was_published(payplug: Warroom) -> No
     await command(payplug, channel, "public off")
     await command(payplug, channel, "status identified")  # no longer published
 
-    _, page, _ = await get(payplug, "/status")
+    _, page, _ = await get(payplug, "/status?lang=en")
     assert "Nothing to report" in page
     assert said(payplug, "before anything was published")
     await command(payplug, channel, "update --public Back on it")
@@ -335,6 +345,10 @@ async def test_update_usage(payplug: Warroom) -> None:
         ("update --public --lang=zz Hello", "`zz` is not a language code"),
         ("update --public", "Say what is known"),
         ("public a,,b", "Separate the components with commas"),
+        ("public --title", "Give the title customers should read"),
+        ('public --title "Payments" and more', "Give the title customers should read"),
+        ("public --title --lang zz Paiements", "`zz` is not a language code"),
+        (f"public --title {'x' * 121}", "Keep a public title under 120 characters"),
     ]:
         response = await payplug.slack.send_command(text, user=ALICE, channel=channel.id)
         assert answer in response.text, (text, response.text)
@@ -396,7 +410,7 @@ async def publish_checkout(payplug: Warroom) -> None:
 async def test_an_unknown_viewer_zone_falls_back_to_utc(payplug: Warroom, asked: str) -> None:
     await publish_checkout(payplug)
 
-    status, page, _ = await get(payplug, f"/status?tz={quote(asked, safe='')}")
+    status, page, _ = await get(payplug, f"/status?lang=en&tz={quote(asked, safe='')}")
 
     assert status == 200 and "Checkout fails for some" in page
     assert f"There is no time zone called “{html.escape(asked)}”: times are in UTC" in page
@@ -407,7 +421,7 @@ async def test_control_characters_asked_for_are_never_echoed(payplug: Warroom, a
     """Issue 30, point 2: `?tz=%00` put U+0000 into the page ("Saw U+0000 in stream")."""
     await publish_checkout(payplug)
 
-    status, page, _ = await get(payplug, f"/status?tz={asked}")
+    status, page, _ = await get(payplug, f"/status?lang=en&tz={asked}")
 
     assert status == 200 and "There is no time zone called" in page
     forbidden = [c for c in page if (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F]
@@ -421,7 +435,7 @@ async def test_machine_readable_times_are_to_the_second(payplug: Warroom) -> Non
 
     _, page, _ = await get(payplug, "/status")
 
-    stamps = re.findall(r'<time datetime="([^"]*)"', page)
+    stamps = re.findall(r'<time datetime="([^P"][^"]*)"', page)  # moments; PT1H2M: durations
     assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s) for s in stamps)
     _, feed, _ = await get(payplug, "/status/feed.atom")
     dates = re.findall(r"<(?:updated|published)>([^<]*)<", feed)
@@ -575,7 +589,8 @@ async def test_the_page_shows_the_50_latest_in_two_queries(payplug: Warroom) -> 
     shown = re.findall(r"words (\d+)\.2", page)
     assert shown == [str(n) for n in range(59, 9, -1)]  # newest first, the withdrawn one not
     assert "words 59.1" in page and "words 10.1" in page
-    assert len([s for s in statements if "public_update" in s]) == 2
+    # Two for the incidents shown, two for the 90 days under them.
+    assert len([s for s in statements if "public_update" in s]) == 4
 
 
 async def feed_from(warroom: Warroom, host: str) -> ET.Element:
