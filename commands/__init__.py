@@ -18,6 +18,7 @@ from bot.basics.slack_ids import (
     FieldsModal,
     FollowUpMessage,
     HeaderMessage,
+    PublicModal,
 )
 from commands import oncall
 from commands.ack import handle_acknowledge_button
@@ -28,6 +29,7 @@ from commands.field_forms import (
     handle_resolve_submission,
 )
 from commands.modal import handle_declare_submission, handle_type_chosen
+from commands.public_form import handle_public_submission
 from commands.router import handle_incident_command
 
 
@@ -38,6 +40,7 @@ def register(app: AsyncApp) -> None:
     app.action(DeclareModal.TYPE)(handle_type_chosen)
     app.view(FieldsModal.EDIT_CALLBACK)(handle_edit_fields_submission)
     app.view(FieldsModal.RESOLVE_CALLBACK)(handle_resolve_submission)
+    app.view(PublicModal.CALLBACK)(handle_public_submission)
     app.action(HeaderMessage.EDIT_FIELDS)(handle_edit_fields_button)
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_acknowledge_button)
     app.action(FollowUpMessage.FILE)(handle_file_button)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
-from bot.basics.errors import UsageError
+from bot.basics.errors import BotError, UsageError
 from bot.basics.slack_text import to_plain
-from bot.flows.status_page import make_public, set_public_title, withdraw_public
+from bot.clients.slack_errors import SlackGone
+from bot.flows.status_page import make_public, public_form, set_public_title, withdraw_public
 from bot.record.public import clean
 from bot.services import Services
 from commands.arguments import language_option
@@ -35,11 +37,17 @@ class TitleRequest:
 
 
 def validate(args: str) -> list[str] | TitleRequest | None:
-    """The components named (comma-separated), a public title, or None for ``off``."""
+    """The components named (comma-separated), a public title, or None for ``off``; no
+    arguments: ``[]`` (the form opens)."""
     if args.strip().lower() == OFF:
         return None
     if _TITLE_OPTIONS.match(args):
         return _title(args)
+    return components_of(args)
+
+
+def components_of(args: str) -> list[str]:
+    """The components named, comma-separated (Slack text, as a command's arguments)."""
     components = [clean(part) for part in args.split(",")]
     if args.strip() and not all(components):
         raise UsageError("Separate the components with commas, like `checkout, payments API`.")
@@ -80,7 +88,33 @@ def _title_options(args: str) -> tuple[dict[str, str], str]:
     return options, args
 
 
+_NO_FORM = "Slack could not open the form in time: run `/incident public` again."
+
+
+async def open_public_form(request: CommandRequest, services: Services) -> None:
+    """Open the form, filled with what the incident shows now."""
+    form = await public_form(services, channel_id=request.channel_id)
+    metadata = {"channel_id": request.channel_id, "response_url": request.response_url}
+    view = services.renderer.render_json(
+        "views/public_modal.json.j2",
+        form=form,
+        private_metadata=json.dumps(metadata),
+        components_max=COMPONENTS_MAX * (COMPONENT_MAX + 2),
+        title_max=TITLE_MAX,
+    )
+    if not request.trigger_id:
+        raise BotError(_NO_FORM)
+    try:
+        await services.slack.open_view(request.trigger_id, dict(view))
+    except SlackGone:
+        # The trigger_id is malformed, too old (3 s) or already used.
+        raise BotError(_NO_FORM) from None
+
+
 async def public(request: CommandRequest, services: Services) -> str | None:
+    if not request.args.strip():
+        await open_public_form(request, services)
+        return None
     components = validate(request.args)
     if components is None:
         await withdraw_public(services, channel_id=request.channel_id, by=request.user_id)
@@ -107,10 +141,10 @@ async def public(request: CommandRequest, services: Services) -> str | None:
 
 SUBCOMMAND = Subcommand(
     name="public",
-    usage="public [component, ...] | public --title [--lang xx] <title> | public off",
+    usage="public [component, ...] | public --title [--lang xx] <title> | public off | public",
     summary=(
         "Put the incident on the status page with the components it affects, name it for"
-        " customers (--title, per language), or take it off (off)"
+        " customers (--title, per language), or take it off (off); alone, a form for both"
     ),
     handler=public,
     validate=validate,

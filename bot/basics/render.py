@@ -51,6 +51,8 @@ SLACK_IDS = SimpleNamespace(
     fields=slack_ids.FieldsModal,
     header=slack_ids.HeaderMessage,
     field_input=slack_ids.field_input,
+    public=slack_ids.PublicModal,
+    public_title=slack_ids.public_title_input,
 )
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")

@@ -63,6 +63,22 @@ class TimelineModal(StrEnum):
     TEXT = "text"
 
 
+class PublicModal(StrEnum):
+    """The form ``/incident public`` alone opens: the components, and a public title per
+    language (``public_title_input(language)``)."""
+
+    CALLBACK = "public_incident"
+    COMPONENTS = "public_components"
+
+
+PUBLIC_TITLE_PREFIX = "public_title."
+
+
+def public_title_input(language: str) -> str:
+    """The block and action id of the public title's input in ``language``."""
+    return f"{PUBLIC_TITLE_PREFIX}{language}"
+
+
 class EscalationMessage(StrEnum):
     """The escalation message's Acknowledge button."""
 

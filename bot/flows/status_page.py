@@ -130,16 +130,31 @@ class MadePublic:
 
 
 async def make_public(
-    services: Services, *, channel_id: str, by: str, components: Sequence[str]
+    services: Services,
+    *,
+    channel_id: str,
+    by: str,
+    components: Sequence[str],
+    titles: Mapping[str, str] | None = None,
 ) -> MadePublic:
-    """``/incident public``: show the incident on the status pages with these components."""
+    """``/incident public`` (or its form): show the incident on the status pages with these
+    components (Slack text) and, from the form, its public titles by language (plain text),
+    in one transaction."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         record, writes = await mark_public(
             session, services, incident, by=by, components=components
         )
+        await session.flush()
+        for language, title in (titles or {}).items():
+            if title and record.titles.get(language) != title:
+                await public.set_title(
+                    session, incident, title=title, language=language, at=services.clock()
+                )
+                await writes.say("messages/public_titled.j2", by=by, language=language, title=title)
         await session.commit()
     await writes.send()
+    services.wake_jobs()
     mapped = services.settings.statuspage_components
     unmapped = [c for c in record.components if c.lower() not in mapped]
     return MadePublic(incident, record, unmapped if services.settings.statuspage_on else [])
@@ -185,6 +200,35 @@ async def set_public_title(
     await writes.send()
     services.wake_jobs()
     return incident, record, chosen
+
+
+@dataclass(frozen=True)
+class PublicForm:
+    """What the public form shows: the incident's components and titles as they are, and
+    a title field for each language the team publishes in."""
+
+    incident: Incident
+    components: list[str]
+    titles: dict[str, str]
+    languages: list[str]
+
+
+async def public_form(services: Services, *, channel_id: str) -> PublicForm:
+    """The public form's values for the channel's incident (refused in a private one)."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        record = await public.public_record(session, incident.id or 0)
+    if incident.is_private:
+        raise public.PrivateIncident(reference=incident.reference)
+    language = record.language if record else choose_template(services, incident)[0]
+    titles = dict(public.titles_in_order(record)) if record else {}
+    wanted = [language, *services.settings.public_languages, *titles]
+    return PublicForm(
+        incident,
+        list(record.components) if record else [],
+        titles,
+        list(dict.fromkeys(wanted)),
+    )
 
 
 async def withdraw_public(services: Services, *, channel_id: str, by: str) -> tuple[Incident, int]:

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -25,7 +26,7 @@ import pytest
 from bot.config import ConfigError, Settings
 from emulator import Channel, SlackEmulator
 from emulator.statuspage import FakeStatuspage
-from tests.conftest import ALICE, Clock, Warroom, command, open_incident
+from tests.conftest import ALICE, Clock, Warroom, command, open_incident, settle
 from tests.flows.test_status_page import (
     ATOM,
     COMPONENTS,
@@ -308,3 +309,69 @@ async def test_a_title_needs_a_public_incident(payplug: Warroom) -> None:
     await command(payplug, channel, "public --title Payment failures")
     replies = [m.text for m in payplug.slack.ephemeral_for(ALICE)]
     assert any("not on the status page" in reply for reply in replies)
+
+
+async def test_the_form_sets_components_and_a_title_per_language(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    slack = payplug.slack
+    channel = await open_incident(payplug, "Paiements KO: bascule du cluster Redis par Bob")
+    await command(payplug, channel, "public")
+    view_id, view = await slack.wait_for(
+        lambda: next(
+            ((i, v) for i, v in slack.views.items() if v["callback_id"] == "public_incident"),
+            None,
+        )
+    )
+    asked = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    assert asked == [
+        "public_components",
+        "public_title.fr",
+        "public_title.en",
+        "public_title.it",
+    ]
+
+    def typed(block: str, value: str) -> dict[str, dict[str, Any]]:
+        return {block: {"type": "plain_text_input", "value": value}}
+
+    refused = await slack.submit_view(
+        view_id,
+        {"public_components": typed("public_components", "a,,b")},
+        user=ALICE,
+    )
+    assert "Separate the components" in refused.json()["errors"]["public_components"]
+    saved = await slack.submit_view(
+        view_id,
+        {
+            "public_components": typed("public_components", "R&D portal, Payments <EU>"),
+            **{
+                f"public_title.{lang}": typed(f"public_title.{lang}", t)
+                for lang, t in TITLES.items()
+            },
+        },
+        user=ALICE,
+    )
+    assert saved.status == 200 and not saved.text
+    await settle(payplug)
+    await command(payplug, channel, "update --public --lang fr Paiements en échec")
+    await payplug.advance(minutes=3)
+
+    page = await read(payplug, "/status?lang=en")
+    # Typed in a form: plain text, shown as typed (never decoded as Slack's encoding).
+    assert "Affected: R&amp;D portal, Payments &lt;EU&gt;" in page
+    assert '<h2 lang="en">Payment platform disruptions</h2>' in page
+    [incident] = statuspage.incidents.values()
+    assert incident.name == " / ".join(TITLES.values())
+    said = [m.text for m in channel.messages if "on the status pages" in m.text]
+    assert len(said) == 3
+
+    # Opened again, it shows what the incident has.
+    await command(payplug, channel, "public")
+    reopened = [v for v in slack.views.values() if v["callback_id"] == "public_incident"][-1]
+    values = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in reopened["blocks"]
+        if b["type"] == "input"
+    }
+    assert values["public_components"] == "R&D portal, Payments <EU>"
+    assert values["public_title.it"] == TITLES["it"]
