@@ -208,6 +208,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_ALERT_MAX_BODY_BYTES": "4194304",
         "WARROOM_POSTMORTEM_STYLE": "default",
         "WARROOM_LANGUAGE": "en",
+        "WARROOM_PUBLIC_GRACE": "2m",
+        "WARROOM_PUBLIC_LANGUAGES": "en,fr",
         # Bolt's OAuth mode keeps installations under $HOME: never the real one.
         "HOME": str(tmp_path),
     }

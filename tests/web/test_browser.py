@@ -26,6 +26,8 @@ import pytest
 
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom, open_incident
+from tests.flows.test_status_page import at
+from tests.flows.test_status_page_replay import TITLES, replay
 from tests.web_view import web_warroom
 
 if TYPE_CHECKING:
@@ -39,6 +41,10 @@ except ImportError:  # pragma: no cover - depends on the environment
 CHROMIUM = Path(os.environ.get("WARROOM_TEST_CHROMIUM", "/usr/bin/chromium"))
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# The narrowest phone a status page is commonly read on (an iPhone SE or mini).
+SMALL_PHONE = {"width": 375, "height": 667}
+# Where `scripts/status-screenshots` has the status page's screenshots kept (the README's).
+KEEP_SCREENSHOTS = os.environ.get("WARROOM_KEEP_SCREENSHOTS", "")
 # Two days apart, so a date filter can tell the incidents apart.
 FIRST_DECLARED = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 SECOND_DECLARED = FIRST_DECLARED + timedelta(days=2)
@@ -230,7 +236,9 @@ async def no_sideways_scroll(page: Page) -> None:
         " body: document.body.scrollWidth})"
     )
     # A phone zooms out to fit a page that is too wide: the window then grows with it.
-    assert widths["inner"] == PHONE["width"], f"{page.url} overflows (zoomed out): {widths}"
+    viewport = page.viewport_size
+    assert viewport is not None
+    assert widths["inner"] == viewport["width"], f"{page.url} overflows (zoomed out): {widths}"
     assert widths["scroll"] <= widths["inner"] + 1, f"{page.url} overflows: {widths}"
     assert widths["body"] <= widths["inner"] + 1, f"{page.url} overflows: {widths}"
 
@@ -319,3 +327,31 @@ async def test_pages_fit_a_phone(
         await page.wait_for_url(f"{warroom.url}/insights")
         await no_sideways_scroll(page)
         await screenshot(page, tmp_path / "phone-insights.png")
+
+
+async def test_the_status_page_as_customers_see_it_on_a_laptop_and_a_phone(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser, tmp_path: Path
+) -> None:
+    """PayPlug's TSR-1532 replayed (tests/flows/test_status_page_replay.py), then /status read
+    in French at 1280 px and at 375 px: the picture the README shows."""
+    keep = Path(KEEP_SCREENSHOTS) if KEEP_SCREENSHOTS else tmp_path
+    async with web_warroom(
+        slack,
+        sqlite_url,
+        Clock(at(15, 15)),
+        language="fr",
+        public_languages=("fr", "en", "it"),
+        scheduler_interval=3600.0,
+    ) as warroom:
+        await replay(warroom)
+        for name, options in [
+            ("status-1280.png", {"viewport": LAPTOP}),
+            ("status-375.png", {"viewport": SMALL_PHONE, "is_mobile": True, "has_touch": True}),
+        ]:
+            # A French reader's browser: the page's frame follows its Accept-Language.
+            async with watched_page(chromium, warroom, locale="fr-FR", **options) as page:
+                await page.goto(f"{warroom.url}/status?tz=Europe/Paris")
+                await page.get_by_role("heading", name=TITLES["fr"]).wait_for()
+                assert await page.locator("svg.days").count() == 2
+                await no_sideways_scroll(page)
+                await screenshot(page, keep / name)
