@@ -22,6 +22,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/", pages.incident_list, PAGE),
     Route("GET", "/incidents/{reference}", pages.incident_page, PAGE),
     Route("GET", "/incidents/{reference}/history", pages.incident_history, PAGE),
+    Route("GET", "/incidents/{reference}/postmortem", pages.postmortem_page, PAGE),
     Route("GET", "/incidents/{reference}/postmortem.md", pages.postmortem_markdown, PAGE),
     Route("POST", "/incidents/{reference}/postmortem/sections/{section}", pages.save_section, PAGE),
     Route("GET", "/insights", pages.insights_page, PAGE),

@@ -42,6 +42,9 @@ from bot.web.reading import (
 from bot.web.routing import Handler, RouteKind, kind_of
 from bot.web.visibility import Viewer
 
+# Timeline entries an incident page shows at once; the rest are a page away.
+TIMELINE_PAGE = 500
+
 log = logging.getLogger(__name__)
 # Six months of charts, and a few days for the months' edges in any time zone.
 INSIGHTS_DAYS = 190
@@ -161,14 +164,41 @@ def _page_url(request: web.Request, number: int) -> str:
 
 
 async def incident_page(request: web.Request) -> web.Response:
-    """GET /incidents/INC-7: summary, metrics, timeline, escalations, tasks, the draft."""
+    """GET /incidents/INC-7[?timeline=2]: summary, metrics, a page of the timeline,
+    escalations, tasks, and where the postmortem draft is (a page of its own: a long
+    incident's draft is megabytes, which this page never writes)."""
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    incident, incident_id = await requested_incident(request, web_, viewer)
+    page_number = parse_bounded_int(request.query.get("timeline", "1"), 1, PAGE_MAX)
+    if page_number is None:
+        raise FilterError(f"timeline must be a whole number from 1 to {PAGE_MAX}.")
+    written = await incident_draft(web_, incident_id, markdown=False)
+    start = (page_number - 1) * TIMELINE_PAGE
+    return render_page(
+        request,
+        "web/incident.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        incident=incident,
+        draft=written.draft,
+        timeline=written.draft.timeline[start : start + TIMELINE_PAGE],
+        timeline_page=page_number,
+        timeline_first=start + 1,
+        timeline_pages=max(1, -(-len(written.draft.timeline) // TIMELINE_PAGE)),
+    )
+
+
+async def postmortem_page(request: web.Request) -> web.Response:
+    """GET /incidents/INC-7/postmortem: the draft as it reads now, and its written sections
+    to edit (for the incident's people)."""
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
     written = await incident_draft(web_, incident_id)
-    response = render_page(
+    return render_page(
         request,
-        "web/incident.html.j2",
+        "web/postmortem.html.j2",
         viewer=viewer,
         csrf=csrf,
         incident=incident,
@@ -178,7 +208,6 @@ async def incident_page(request: web.Request) -> web.Response:
         saved=request.query.get("saved", ""),
         may_edit=await web_.visibility.can_edit(viewer, incident),
     )
-    return response
 
 
 async def incident_history(request: web.Request) -> web.Response:
@@ -262,7 +291,9 @@ async def save_section(request: web.Request) -> web.Response:
         )
     log.info("%s: postmortem section %s edited by %s", incident.reference, section, viewer.author)
     web_.services.wake_jobs()
-    raise web.HTTPSeeOther(f"/incidents/{incident.reference}?saved={section}#section-{section}")
+    raise web.HTTPSeeOther(
+        f"/incidents/{incident.reference}/postmortem?saved={section}#section-{section}"
+    )
 
 
 async def insights_page(request: web.Request) -> web.Response:

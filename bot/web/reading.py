@@ -109,9 +109,12 @@ async def requested_incident(
     return incident, incident.id
 
 
-async def incident_draft(web_: WebContext, incident_id: int) -> WrittenDraft:
+async def incident_draft(
+    web_: WebContext, incident_id: int, *, markdown: bool = True
+) -> WrittenDraft:
     """The incident's postmortem draft as the record stands: people by the names the record
-    knows (a page never asks Slack), in the incident's template, else the settings'."""
+    knows (a page never asks Slack), in the incident's template, else the settings';
+    ``markdown=False``: its facts only (the incident page), the document not written."""
     services, settings = web_.services, web_.settings
     return await read_draft(
         services.engine,
@@ -121,4 +124,5 @@ async def incident_draft(web_: WebContext, incident_id: int) -> WrittenDraft:
         style=settings.postmortem_style,
         now=services.clock(),
         types=settings.incident_types,
+        markdown=markdown,
     )

@@ -280,22 +280,25 @@ async def test_sign_in_filter_edit_and_screenshots(
         await page.get_by_role("link", name="INC-2", exact=True).click()
         await page.wait_for_url(f"{warroom.url}/incidents/INC-2")
         assert await page.locator("h1").first.inner_text() == "INC-2: Payments queue stalled"
+        await screenshot(page, tmp_path / "incident.png")
+        await page.get_by_role("link", name="Read the draft and write its sections").click()
+        await page.wait_for_url(f"{warroom.url}/incidents/INC-2/postmortem")
         editor = page.locator("form.section-editor").first
         section = (await editor.get_attribute("id") or "").removeprefix("section-")
         assert section, "the postmortem has no section to write"
         assert WRITTEN not in await page.locator("#draft").inner_text()
         await editor.locator("textarea").fill(WRITTEN)
         await editor.get_by_role("button", name="Save").click()
-        await page.wait_for_url(lambda url: f"/incidents/INC-2?saved={section}" in url)
+        await page.wait_for_url(lambda url: f"/incidents/INC-2/postmortem?saved={section}" in url)
         notice = page.get_by_role("status")
         assert await notice.is_visible()
         assert (await notice.inner_text()).startswith("Saved.")
         assert WRITTEN in await page.locator("#draft").inner_text()
-        await page.goto(f"{warroom.url}/incidents/INC-2")
+        await page.goto(f"{warroom.url}/incidents/INC-2/postmortem")
         assert await page.get_by_role("status").count() == 0
         assert WRITTEN in await page.locator("#draft").inner_text()
         assert await page.locator(f"#section-{section} textarea").input_value() == WRITTEN
-        await screenshot(page, tmp_path / "incident.png")
+        await screenshot(page, tmp_path / "postmortem.png")
 
         await page.get_by_role("link", name="Insights").click()
         await page.wait_for_url(f"{warroom.url}/insights")

@@ -10,14 +10,19 @@ import json
 import re
 import socket
 import threading
+from datetime import timedelta
 
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlmodel import select
 
 from bot.app import ROUTES, create_app
 from bot.config import Settings
+from bot.record.timeline import add_entry
 from bot.server import listen_address
+from bot.store.db import session_scope
+from bot.store.models import Incident, TimelineKind
 from bot.web.auth import safe_next
 from bot.web.routing import RouteKind
 from emulator import SlackEmulator
@@ -168,7 +173,7 @@ async def test_with_sign_in_off_everything_shows_and_forms_still_need_their_toke
             url = f"{warroom.url}/incidents/INC-1/postmortem/sections/fix"
             async with session.post(url, data={"body": "Rolled back."}) as answer:
                 assert answer.status == 403  # no page visited yet: no session, no token
-            async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
+            async with session.get(f"{warroom.url}/incidents/INC-1/postmortem") as answer:
                 token = csrf_of(await answer.text())
             async with session.post(url, data={"body": "Rolled back.", "csrf": token}) as answer:
                 assert answer.status == 200 and "Rolled back.</textarea>" in await answer.text()
@@ -427,3 +432,44 @@ async def test_a_web_edit_quietly_brings_the_channel_canvas_up_to_date(
         await warroom.run_jobs()
         assert "Rolled back the deploy." in canvas["markdown"]
         assert len(channel.messages) == messages  # no new message for an edit
+
+
+async def test_a_long_timeline_is_read_a_page_at_a_time(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """The incident page shows 500 entries at a time, oldest first, and never writes the
+    postmortem (a page of its own): 1,201 entries make three pages."""
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        await open_incident(warroom)
+        async with session_scope(warroom.engine) as session_db:
+            incident = (await session_db.exec(select(Incident))).one()
+            start = incident.declared_at
+            for number in range(1, 1201):
+                add_entry(
+                    session_db,
+                    incident,
+                    kind=TimelineKind.KEY_EVENT,
+                    text=f"step {number:04d}",
+                    author=ALICE,
+                    occurred_at=start + timedelta(seconds=number),
+                )
+            await session_db.commit()
+        await sign_in(session, warroom, ALICE)
+
+        pages = []
+        for number in (1, 2, 3):
+            async with session.get(f"{warroom.url}/incidents/INC-1?timeline={number}") as answer:
+                assert answer.status == 200
+                pages.append(await answer.text())
+        async with session.get(f"{warroom.url}/incidents/INC-1?timeline=0") as answer:
+            refused = answer.status
+
+    steps = [re.findall(r"step (\d{4})", page) for page in pages]
+    assert [len(found) for found in steps] == [499, 500, 201]  # and the declaration's entry
+    assert steps[0][0] == "0001" and steps[2][-1] == "1200"
+    assert "Entries 1 to 500 of 1201, oldest first." in pages[0]
+    assert 'href="?timeline=2#timeline">Later' in pages[0] and "Earlier" not in pages[0]
+    assert 'href="?timeline=2#timeline">← Earlier' in pages[2] and "Later →" not in pages[2]
+    assert all('id="draft"' not in page for page in pages)
+    assert 'href="/incidents/INC-1/postmortem">Read the draft' in pages[0]
+    assert refused == 400

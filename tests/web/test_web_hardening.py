@@ -30,7 +30,7 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def _draft_article(page: str) -> str:
-    """The postmortem draft as the incident page shows it."""
+    """The postmortem draft as its page shows it."""
     match = re.search(r'<article class="draft" id="draft">(.*?)</article>', page, re.S)
     assert match, "the page has no draft"
     return match.group(1)
@@ -73,7 +73,7 @@ async def test_only_the_incidents_people_may_edit_and_their_markup_stays_text(
         url = f"{warroom.url}/incidents/INC-1/postmortem/sections/fix"
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)
-            async with carol.get(f"{warroom.url}/incidents/INC-1") as answer:
+            async with carol.get(f"{warroom.url}/incidents/INC-1/postmortem") as answer:
                 page = await answer.text()
             assert answer.status == 200 and 'class="section-editor"' not in page
             token = csrf_of(page)  # the sign-out form's token: the session's own
@@ -141,7 +141,7 @@ async def test_message_line_structure_is_text_in_draft_canvas_and_page(
             await sign_in(alice, warroom, ALICE)
             async with alice.get(f"{warroom.url}/api/incidents/INC-1/postmortem") as answer:
                 markdown = await answer.text()
-            async with alice.get(f"{warroom.url}/incidents/INC-1") as answer:
+            async with alice.get(f"{warroom.url}/incidents/INC-1/postmortem") as answer:
                 page = await answer.text()
         _assert_plain(markdown_to_html(markdown), "draft")
         _assert_plain(markdown_to_html(canvas["markdown"]), "canvas")

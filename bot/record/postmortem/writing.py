@@ -99,11 +99,15 @@ def render_draft(
     language: Language,
     style: str,
     now: datetime,
+    markdown: bool = True,
 ) -> tuple[Draft, str]:
-    """The draft of a record as Markdown, in a language and style."""
+    """The draft of a record as Markdown, in a language and style; with ``markdown=False``,
+    the draft's facts alone (a page that shows them, not the document)."""
     draft = build_draft(record, names, renderer=renderer, language=language, style=style, now=now)
-    markdown = renderer.render(postmortem_template(language.code, style), draft=draft)
-    return draft, markdown + "\n"
+    if not markdown:
+        return draft, ""
+    text = renderer.render(postmortem_template(language.code, style), draft=draft)
+    return draft, text + "\n"
 
 
 def chosen_template(incident: Incident, *, language: str, style: str) -> tuple[str, str]:
@@ -135,16 +139,24 @@ async def write_in_thread(
     language: str,
     style: str,
     now: datetime,
+    markdown: bool = True,
 ) -> WrittenDraft:
-    """The record's draft in ``language`` and ``style``; NoSuchTemplate if there is none."""
+    """The record's draft in ``language`` and ``style``; NoSuchTemplate if there is none.
+    ``markdown=False``: its facts only, the document not written."""
     directory = template_directory(renderer, language, style)
     # A long record takes seconds to render: off the event loop, which must keep answering Slack.
-    draft, markdown = await asyncio.to_thread(
+    draft, text = await asyncio.to_thread(
         lambda: render_draft(
-            renderer, record, names, language=Language.load(directory), style=style, now=now
+            renderer,
+            record,
+            names,
+            language=Language.load(directory),
+            style=style,
+            now=now,
+            markdown=markdown,
         )
     )
-    return WrittenDraft(draft, markdown)
+    return WrittenDraft(draft, text)
 
 
 async def read_draft(
@@ -156,13 +168,17 @@ async def read_draft(
     style: str,
     now: datetime,
     types: IncidentTypes = NO_TYPES,
+    markdown: bool = True,
 ) -> WrittenDraft:
     """The incident's draft from the record as it stands, people by the names the record
     knows (Slack is not asked): in the incident's own language and style, else those given.
-    ``types``: the configured custom fields, which the draft's header table shows."""
+    ``types``: the configured custom fields, which the draft's header table shows;
+    ``markdown=False``: the draft's facts, the document not written."""
     incident, record, names = await read_record(engine, incident_id, types)
     language, style = chosen_template(incident, language=language, style=style)
-    return await write_in_thread(renderer, record, names, language=language, style=style, now=now)
+    return await write_in_thread(
+        renderer, record, names, language=language, style=style, now=now, markdown=markdown
+    )
 
 
 @dataclass
