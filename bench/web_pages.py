@@ -38,8 +38,11 @@ PAGES = {
     "incident list": ("/", "incident list with 10,000 incidents <= 150 ms"),
     "incident page": ("/incidents/INC-1", "incident page with 10,000 entries <= 150 ms"),
     "insights": ("/insights", "insights over 10,000 incidents <= 150 ms"),
+    # Not one of the issue's pages: the draft of INC-1's 10,000 entries on a page of its own
+    # (its target is the draft's, bench.postmortem_render), shown so its cost stays seen.
+    "postmortem page": ("/incidents/INC-1/postmortem", ""),
 }
-TARGETS = tuple(target for _, target in PAGES.values())
+TARGETS = tuple(target for _, target in PAGES.values() if target)
 START = datetime(2025, 11, 1, tzinfo=UTC)
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 KINDS = ("key_event", "investigation", "update", "misleading", "mitigation")
@@ -138,15 +141,24 @@ async def measure(incidents: int, entries: int, asks: int, workdir: Path) -> lis
             async with aiohttp.ClientSession(trust_env=False) as http:
                 for name, (path, target) in PAGES.items():
                     await median_time(http, root + path, 2)  # warm
+                    cpu_before = server.cpu_seconds()
                     seconds, body = await median_time(http, root + path, asks)
+                    # The server's CPU per ask: what the page costs whatever else the machine
+                    # is doing (on a busy machine the wall time also waits for a core).
+                    cpu = (server.cpu_seconds() - cpu_before) / asks
                     bare = await bare_time(body, asks, workdir)
                     ratio = f"{seconds / bare:.0f}x the bare page"
                     lines.append(
-                        f"  {name:16} {seconds * 1e3:7.1f} ms   bare {bare * 1e3:6.1f} ms   "
-                        f"{len(body) / 1024:7.0f} KiB   {seconds / bare:5.1f}x"
+                        f"  {name:16} {seconds * 1e3:7.1f} ms   server CPU {cpu * 1e3:6.1f} ms   "
+                        f"bare {bare * 1e3:6.1f} ms   {len(body) / 1024:7.0f} KiB   "
+                        f"{seconds / bare:5.1f}x"
                     )
-                    met = verdict(seconds <= TARGET_SECONDS)
-                    lines.append(f"{target}: {seconds * 1e3:.1f} ms (median, {ratio}): {met}")
+                    if target:
+                        met = verdict(seconds <= TARGET_SECONDS)
+                        lines.append(
+                            f"{target}: {seconds * 1e3:.1f} ms (median, {ratio}; server CPU"
+                            f" {cpu * 1e3:.1f} ms a page): {met}"
+                        )
         finally:
             server.stop()
     return lines
