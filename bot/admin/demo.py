@@ -221,6 +221,12 @@ SCRIPT: list[Step] = [
     Run(85, ALICE, "timeline"),
 ]
 RESOLVED_AFTER_MINUTES = 95
+RESOLVED_PUBLICLY = Run(
+    RESOLVED_AFTER_MINUTES,
+    CAROL,
+    "update --public Card payments work again: the incident is resolved. We are sorry for the"
+    " failed checkouts.",
+)
 
 
 class ScriptedClock:
@@ -286,6 +292,9 @@ async def run_demo(
             await _settle(runner.app, slack)
         await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
         await _resolve(slack, channel_id)
+        await _settle(runner.app, slack)
+        # Within the grace (WARROOM_PUBLIC_GRACE) her words, not warroom's, tell customers.
+        await _play(slack, channel_id, RESOLVED_PUBLICLY, clock.now)
         await _settle(runner.app, slack)
 
         print("\n" + slack.transcript(channel_id, tz=settings.timezone, as_shown=True))

@@ -175,7 +175,9 @@ async def mark_public(
         session, incident, components=components, language=language, by=by, at=services.clock()
     )
     writes = Writes(services, session, incident)
-    await writes.say("messages/public_marked.j2", by=by, record=record)
+    await writes.say(
+        "messages/public_marked.j2", by=by, record=record, grace=services.settings.public_grace
+    )
     return record, writes
 
 
