@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot.basics.languages import preferred_language
 from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
 from bot.basics.render import _escape_line, markdown_escape
 from bot.config import Secret, Settings
@@ -1472,3 +1473,33 @@ def test_markdown_escape_leaves_alone_only_what_needs_no_escaping(text: str) -> 
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     by_line = "\n".join(_escape_line(line, first=i == 0) for i, line in enumerate(lines))
     assert markdown_escape(text) == by_line
+
+
+ACCEPT_LANGUAGE = st.lists(
+    st.one_of(
+        st.sampled_from(["fr", "fr-CH", "en", "en-GB", "it", "*", "de;q=0", "fr;q=0.5"]),
+        st.builds(
+            "{};q={}".format,
+            st.sampled_from(["fr", "en", "it", "pt-BR"]),
+            st.sampled_from(["1", "0.9", "0", "0.000", "1.5", "x", ""]),
+        ),
+        st.text(max_size=12),
+    ),
+    max_size=40,
+).map(",".join)
+
+
+@given(ACCEPT_LANGUAGE)
+@example("fr-CH, fr;q=0.9, en;q=0.8")
+@example("en;q=0.2, fr;q=0.3")
+def test_accept_language_picks_an_offered_language_or_none(header: str) -> None:
+    """Any header a browser (or anyone) sends: an offered language, the best-weighted one
+    the header names, or None; never an exception."""
+    chosen = preferred_language(header, ["en", "fr"])
+    assert chosen in (None, "en", "fr")
+    if header == "fr-CH, fr;q=0.9, en;q=0.8":
+        assert chosen == "fr"
+    if header == "en;q=0.2, fr;q=0.3":
+        assert chosen == "fr"
+    if chosen is not None:
+        assert chosen in header.lower()

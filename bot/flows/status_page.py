@@ -380,6 +380,13 @@ async def sync_statuspage(services: Services, job: Job) -> Wait | None:
         if failure.retryable:
             return await _try_again(services, incident, job, failure)
         log.error("Statuspage refused to rename %s: %s", incident.reference, failure)
+        await say_safely(
+            services,
+            incident,
+            "messages/statuspage_rename_refused.j2",
+            about=_ABOUT,
+            detail=failure.detail,
+        )
     return None
 
 
@@ -393,11 +400,21 @@ async def _rename_if_retitled(services: Services, client: Statuspage, incident: 
     name = statuspage_name(services, incident, record)
     if name == record.statuspage_name:
         return
-    await client.rename(record.statuspage_id, name)
-    async with session_scope(services.engine) as session:
-        await public.record_renamed(session, record.incident_id, name)
-        await session.commit()
+    try:
+        await client.rename(record.statuspage_id, name)
+    except StatuspageFailure as failure:
+        if not failure.retryable:
+            # Refused for good: not asked again until people change the title again.
+            await _keep_name(services, record.incident_id, name)
+        raise
+    await _keep_name(services, record.incident_id, name)
     log.info("%s: renamed on Statuspage", incident.reference)
+
+
+async def _keep_name(services: Services, incident_id: int, name: str) -> None:
+    async with session_scope(services.engine) as session:
+        await public.record_renamed(session, incident_id, name)
+        await session.commit()
 
 
 def _awaiting_translations(

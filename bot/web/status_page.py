@@ -333,5 +333,10 @@ async def status_feed(request: web.Request) -> web.Response:
         text=without_forbidden_characters(xml),
         content_type=FEED_TYPE,
         charset="utf-8",
-        headers={"Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Cache-Control": CACHE,
+            # Its words (titles, statuses) follow the reader's Accept-Language, as the page's.
+            "Vary": "Accept-Language",
+            "X-Content-Type-Options": "nosniff",
+        },
     )

@@ -179,8 +179,11 @@ async def test_payplug_as_customers_read_it(
     assert [u["body"] for u in incident.updates] == [n[2] for n in statuspage.notified]
     assert set(incident.components.values()) == {"operational"}
 
-    # The feed: one entry per update, each text in its language.
-    feed = ET.fromstring((await read(payplug, "/status/feed.atom")).encode())
+    # The feed: one entry per update, each text in its language, titled in the reader's.
+    feed = ET.fromstring(
+        (await read(payplug, "/status/feed.atom", **{"Accept-Language": "en"})).encode()
+    )
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
     entries = feed.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}published") for e in entries] == [
         "2025-03-27T17:00:00Z",
@@ -188,6 +191,7 @@ async def test_payplug_as_customers_read_it(
     ]
     content = entries[0].find(f"{ATOM}content")
     assert content is not None
+    assert entries[0].findtext(f"{ATOM}title") == f"{TITLES['en']}: Resolved"
     paragraphs = content.findall(".//{http://www.w3.org/1999/xhtml}p")
     assert [(p.get("lang"), p.text) for p in paragraphs] == list(RESOLVED.items())
 
@@ -302,6 +306,31 @@ async def test_the_title_renames_the_statuspage_incident_without_notifying(
     )
     page = await read(payplug, "/status?lang=en")
     assert '<h2 lang="en">Payment failures</h2>' in page and "Bob" not in page
+
+
+async def test_a_refused_rename_is_said_once_and_not_tried_again(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public --lang fr Paiements en échec")
+    await payplug.advance(minutes=2)
+    statuspage.fail(422)
+
+    await command(payplug, channel, "public --title Échecs de paiement")
+    await payplug.advance(minutes=30)
+
+    refusals = [m.text for m in channel.messages if "Statuspage refused to rename INC-1" in m.text]
+    assert len(refusals) == 1 and "HTTP 422" in refusals[0]
+    [incident] = statuspage.incidents.values()
+    assert incident.name == "INC-1 : incident affectant Checkout"
+    assert len([r for r in statuspage.requests if r.method == "PATCH"]) == 1
+    # The next update does not ask again; a new title does.
+    await command(payplug, channel, "update --public --lang fr Paiements rétablis")
+    await payplug.advance(minutes=3)
+    assert len([r for r in statuspage.requests if b'"name"' in r.body]) == 2  # create, rename
+    await command(payplug, channel, "public --title Paiements en échec")
+    assert incident.name == "Paiements en échec"
 
 
 async def test_a_title_needs_a_public_incident(payplug: Warroom) -> None:
