@@ -283,13 +283,19 @@ def test_the_grace_and_the_languages_are_read_from_the_environment() -> None:
             Settings.from_env({name: bad})
 
 
+async def on_statuspage(warroom: Warroom, title: str) -> Channel:
+    """An incident public on Checkout with one update in French, sent to Statuspage."""
+    channel = await open_incident(warroom, title)
+    await command(warroom, channel, "public Checkout")
+    await command(warroom, channel, "update --public --lang fr Paiements en échec")
+    await warroom.advance(minutes=2)
+    return channel
+
+
 async def test_the_title_renames_the_statuspage_incident_without_notifying(
     payplug: Warroom, statuspage: FakeStatuspage
 ) -> None:
-    channel = await open_incident(payplug, "Checkout down after Bob's deploy")
-    await command(payplug, channel, "public Checkout")
-    await command(payplug, channel, "update --public --lang fr Paiements en échec")
-    await payplug.advance(minutes=2)
+    channel = await on_statuspage(payplug, "Checkout down after Bob's deploy")
     [incident] = statuspage.incidents.values()
     assert incident.name == "INC-1 : incident affectant Checkout"
 
@@ -311,10 +317,7 @@ async def test_the_title_renames_the_statuspage_incident_without_notifying(
 async def test_a_refused_rename_is_said_once_and_not_tried_again(
     payplug: Warroom, statuspage: FakeStatuspage
 ) -> None:
-    channel = await open_incident(payplug, "Checkout down")
-    await command(payplug, channel, "public Checkout")
-    await command(payplug, channel, "update --public --lang fr Paiements en échec")
-    await payplug.advance(minutes=2)
+    channel = await on_statuspage(payplug, "Checkout down")
     statuspage.fail(422)
 
     await command(payplug, channel, "public --title Échecs de paiement")
