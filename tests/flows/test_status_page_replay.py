@@ -63,13 +63,14 @@ async def statuspage() -> AsyncIterator[FakeStatuspage]:
 
 @pytest.fixture
 async def payplug(
-    slack: SlackEmulator, sqlite_url: str, statuspage: FakeStatuspage
+    slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
 ) -> AsyncIterator[Warroom]:
-    """warroom as PayPlug would run it: French first, public updates in three languages."""
+    """warroom as PayPlug would run it: French first, public updates in three languages; on
+    SQLite and on PostgreSQL (the announcement takes the public record's row lock)."""
     settings = statuspage_settings(statuspage)
     async with web_warroom(
         slack,
-        sqlite_url,
+        database_url,
         Clock(at(15, 15)),
         public_languages=("fr", "en", "it"),
         **settings,
