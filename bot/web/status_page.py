@@ -151,14 +151,18 @@ class Published:
     incidents: list[ShownIncident]
     # The people the published words mention, by name (``public_names``).
     names: dict[str, str]
+    # The language of the page's frame (``page_language``).
+    language: str
 
 
-async def _published(services: Services, language: str) -> Published:
+async def _published(services: Services, request: web.Request) -> Published:
     async with session_scope(services.engine) as session:
         views = await shown_publicly(session, limit=SHOWN_MAX)
         names = await public_names(session, (u for view in views for u in view.updates))
+    language = page_language(request, services, views[0].public.language if views else None)
     now = services.clock()
-    return Published([_shown(services, view, language, now) for view in views], names)
+    shown = [_shown(services, view, language, now) for view in views]
+    return Published(shown, names, language)
 
 
 @dataclass(frozen=True)
@@ -216,17 +220,17 @@ def _local_day(moment: datetime, zone: str) -> date:
     return moment.astimezone(tz.gettz(zone)).date()
 
 
-def page_language(request: web.Request, services: Services) -> str:
+def page_language(request: web.Request, services: Services, incidents: str | None) -> str:
     """The language of the page's frame: ``?lang=`` when warroom has that frame, else the
-    first of the reader's ``Accept-Language`` it has, else the team's, else English."""
+    first of the reader's ``Accept-Language`` it has, else the language of the incident on
+    top (``incidents``), else the team's, else English."""
     offered = services.renderer.languages_of("web/status")
     asked = request.query.get("lang", "").strip().lower()
     if asked in offered:
         return asked
-    return (
-        preferred_language(request.headers.get("Accept-Language", ""), offered)
-        or (services.settings.language if services.settings.language in offered else None)
-        or "en"
+    defaults = [incidents, services.settings.language, "en"]
+    return preferred_language(request.headers.get("Accept-Language", ""), offered) or next(
+        (language for language in defaults if language in offered), "en"
     )
 
 
@@ -288,8 +292,8 @@ async def status_page(request: web.Request) -> web.Response:
     and the last 90 days of each component."""
     web_ = web_context(request)
     zone, unknown = viewer_zone(request.query.get("tz"))
-    language = page_language(request, web_.services)
-    published = await _published(web_.services, language)
+    published = await _published(web_.services, request)
+    language = published.language
     response = render_page(
         request,
         "web/status.html.j2",
@@ -313,8 +317,8 @@ async def status_page(request: web.Request) -> web.Response:
 async def status_feed(request: web.Request) -> web.Response:
     """GET /status/feed.atom: the same updates as an Atom feed (RFC 4287), an entry each."""
     web_ = web_context(request)
-    language = page_language(request, web_.services)
-    published = await _published(web_.services, language)
+    published = await _published(web_.services, request)
+    language = published.language
     incidents = [_as_plain(incident, published.names) for incident in published.incidents]
     entries = sorted(
         ((incident, update) for incident in incidents for update in incident.updates),

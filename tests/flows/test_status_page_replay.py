@@ -408,3 +408,21 @@ async def test_the_form_sets_components_and_a_title_per_language(
     }
     assert values["public_components"] == "R&D portal, Payments <EU>"
     assert values["public_title.it"] == TITLES["it"]
+
+
+async def test_without_a_readers_choice_the_frame_is_the_incidents_language(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """A team writing in English, an incident its people handle in French: a reader who
+    asks for nothing (no Accept-Language) reads the frame in the incident's language."""
+    async with web_warroom(slack, sqlite_url, Clock(at(15, 15))) as warroom:
+        channel = await open_incident(warroom, "Paiements KO")
+        await command(warroom, channel, "postmortem --lang fr")
+        await command(warroom, channel, "public Paiements")
+        await command(warroom, channel, "update --public Paiements en échec")
+
+        french = await read(warroom, "/status")
+        english = await read(warroom, "/status", **{"Accept-Language": "en-US,en;q=0.9"})
+
+    assert '<html lang="fr">' in french and "Enquête en cours" in french
+    assert '<html lang="en">' in english and "Investigating" in english
