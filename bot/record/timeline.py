@@ -18,7 +18,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
-from bot.store.models import Incident, TimelineEntry, TimelineKind
+from bot.store.models import (
+    Incident,
+    TimelineEntry,
+    TimelineKind,
+    json_from_database,
+    raw_column,
+    utc_from_database,
+)
 
 
 @dataclass(slots=True)
@@ -41,7 +48,9 @@ class EntryRow:
 
 
 _TABLE = TimelineEntry.__table__  # type: ignore[attr-defined]
-_ENTRY_ROWS = core_select(*(_TABLE.c[field.name] for field in fields(EntryRow)))
+# Read as the driver hands them back and converted here (``entry_rows``): SQLAlchemy's type
+# processing took four fifths of reading a 10,000-entry timeline.
+_ENTRY_ROWS = core_select(*(raw_column(_TABLE.c[field.name]) for field in fields(EntryRow)))
 
 
 def add_entry(
@@ -90,7 +99,20 @@ async def entry_rows(session: AsyncSession, incident_id: int) -> list[EntryRow]:
         _TABLE.c.occurred_at, _TABLE.c.id
     )
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
-    return [EntryRow(*row) for row in rows]
+    return [
+        EntryRow(
+            id,
+            kind,
+            SlackText(text),
+            json_from_database(facts),
+            author,
+            utc_from_database(occurred_at),  # type: ignore[arg-type]
+            slack_channel,
+            slack_ts,
+            permalink,
+        )
+        for id, kind, text, facts, author, occurred_at, slack_channel, slack_ts, permalink in rows
+    ]
 
 
 def people_in(facts: Mapping[str, Any] | None) -> set[str]:

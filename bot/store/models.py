@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint, type_coerce
 from sqlalchemy.engine import Dialect
+from sqlalchemy.types import NullType
 from sqlmodel import Column, Field, SQLModel
 
 from bot.basics.slack_text import SlackText
@@ -52,6 +53,29 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _utc_column(nullable: bool = True) -> Column:  # type: ignore[type-arg]
     return Column(UTCDateTime(), nullable=nullable)
+
+
+def utc_from_database(value: datetime | str | None) -> datetime | None:
+    """A ``UTCDateTime`` value as the driver hands it back when read without SQLAlchemy's
+    type processing (``raw_column``): SQLite's text (``2025-03-27 15:42:00.000000``, UTC
+    with no offset) or PostgreSQL's datetime; aware, in UTC, as the column type reads it."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def json_from_database(value: Any) -> Any:
+    """A ``JSON`` value read without type processing: the text SQLite (and a driver with no
+    JSON codec) hands back, parsed; a value the driver parsed already, as it is."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def raw_column(column: Any) -> Any:
+    """``column`` read as the driver hands it back, without SQLAlchemy's per-value type
+    processing: for reading thousands of rows at once (a long incident's timeline), where
+    those Python calls cost more than the query; convert with the functions above."""
+    return type_coerce(column, NullType()).label(column.name)
 
 
 class SlackTextType(TypeDecorator[str]):
