@@ -19,7 +19,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -33,6 +32,7 @@ from bot.store.migrate import upgrade_database
 from emulator import BotResponse, Channel, Message, SlackEmulator, slack_signature_headers
 from emulator.models import new_ts
 from tests.conftest import ALICE, BOB, CAROL, running_warroom
+from tests.network import TcpProxy, host_port, proxy_to
 from tests.processes import ServedBot, serve
 
 # Every test here ends within this many seconds, whatever the bot does: a bound for a hang,
@@ -44,102 +44,6 @@ TEST_LIMIT = 240.0
 # ends it at bot.server.HARD_STOP_SECONDS (a second more here for this test's own measure, on
 # a loaded machine). A shutdown that needed the watchdog leaves every thread's stack in the log.
 EXIT_LIMIT = server.HARD_STOP_SECONDS + 1.0
-
-
-# -- a TCP proxy that fails the way networks do ----------------------------------------------
-class TcpProxy:
-    """Forwards a port on 127.0.0.1 to ``target``, and fails on demand.
-
-    ``cut`` drops every connection and refuses new ones (the server is down); ``restore``
-    listens again on the same port. ``hold`` stops passing bytes on without closing anything
-    (the server hangs). ``sent`` keeps what clients sent, to see when a request went out.
-    """
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.port = 0
-        self.sent = bytearray()
-        self._server: asyncio.Server | None = None
-        self._links: set[asyncio.Task[Any]] = set()
-        self._flowing = asyncio.Event()
-        self._flowing.set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def restore(self) -> None:
-        self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for task in list(self._links):
-            task.cancel()
-        await asyncio.gather(*self._links, return_exceptions=True)
-
-    def hold(self) -> None:
-        self._flowing.clear()
-
-    def release(self) -> None:
-        self._flowing.set()
-
-    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._links.add(task)
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.close()
-            self._links.discard(task)
-            return
-        try:
-            await asyncio.gather(
-                self._pipe(reader, upstream_writer, self.sent),
-                self._pipe(upstream_reader, writer, None),
-            )
-        except asyncio.CancelledError:
-            pass  # cut: asyncio would log a link that ends cancelled as an error
-        finally:
-            upstream_writer.close()
-            writer.close()
-            self._links.discard(task)
-
-    async def _pipe(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, kept: bytearray | None
-    ) -> None:
-        try:
-            while data := await reader.read(65536):
-                if kept is not None:
-                    kept += data
-                await self._flowing.wait()
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-
-@asynccontextmanager
-async def proxy_to(host: str, port: int) -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy(host, port)
-    await proxy.restore()
-    try:
-        yield proxy
-    finally:
-        proxy.release()
-        await proxy.cut()
-
-
-def _host_port(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    assert parts.hostname is not None
-    return parts.hostname, parts.port or 5432
 
 
 def bot_env(slack: SlackEmulator, database_url: str, slack_api_url: str = "") -> dict[str, str]:
@@ -364,7 +268,7 @@ async def outage_for(database_url: str, tmp_path: Path) -> AsyncIterator[Outage]
         directory.mkdir()
         yield SqliteOutage(directory)
         return
-    async with proxy_to(*_host_port(database_url)) as proxy:
+    async with proxy_to(*host_port(database_url)) as proxy:
         yield PostgresOutage(proxy, database_url)
 
 
@@ -510,7 +414,7 @@ async def test_sigterm_lets_slow_work_finish_and_exits_in_time(
     async with (
         asyncio.timeout(TEST_LIMIT),
         database(database_url) as engine,
-        proxy_to(*_host_port(slack.base_url)) as slack_api,
+        proxy_to(*host_port(slack.base_url)) as slack_api,
     ):
         env = bot_env(slack, database_url, f"{slack_api.url}/api/")
         async with serve(env, tmp_path / "first.log") as bot:
@@ -544,7 +448,7 @@ async def test_sigterm_with_slack_hanging_keeps_the_post_and_exits_in_time(
     async with (
         asyncio.timeout(TEST_LIMIT),
         database(database_url) as engine,
-        proxy_to(*_host_port(slack.base_url)) as slack_api,
+        proxy_to(*host_port(slack.base_url)) as slack_api,
     ):
         env = bot_env(slack, database_url, f"{slack_api.url}/api/")
         async with serve(env, tmp_path / "first.log") as bot:

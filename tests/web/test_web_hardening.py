@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from bot.basics.render import markdown_item, markdown_to_html, prose, record_text
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
+from tests.network import host_port, proxy_to
 from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 
 HOSTILE = (
@@ -188,6 +189,11 @@ async def test_membership_look_ups_are_bounded_by_the_page_and_remembered(
 
 
 # -- finding 8: the web view without Slack -------------------------------------------------
+# A page that waited on a Slack that hangs would take the Slack client's timeout (30 s):
+# one answered sooner than this did not, however busy the machine.
+HUNG_SLACK_SHOWS_AFTER = 15.0
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -204,11 +210,14 @@ async def test_the_web_view_answers_from_the_database_when_slack_is_down(
         await slack.send_command("start --private Payroll leak", user=ALICE, channel=general.id)
         await slack.wait_for(lambda: len([c for c in slack.channels.values() if c.pins]) == 2)
         await warroom.services.background.drain(timeout=10)
-    down = f"http://127.0.0.1:{_closed_port()}/api/"
-    async with browser() as alice:
+    async with browser() as alice, proxy_to(*host_port(slack.base_url)) as slack_api:
         async with web_warroom(slack, sqlite_url) as warroom:
             await sign_in(alice, warroom, ALICE)
-        async with web_warroom(slack, sqlite_url, slack_api_url=down) as warroom:
+        async with web_warroom(slack, sqlite_url, slack_api_url=f"{slack_api.url}/api/") as warroom:
+            # Slack hangs: connections open, nothing answered. A page that waited on it would
+            # wait for the client's own timeout (30 s); a page answers after its membership
+            # deadline at most (1.5 s), and on a busy machine its render on top.
+            slack_api.hold()
             headers = {"Authorization": f"Bearer {API_TOKEN}"}
             for path, client_headers in (
                 ("/", {}),
@@ -224,9 +233,7 @@ async def test_the_web_view_answers_from_the_database_when_slack_is_down(
                     body = await answer.text()
                 took = time.monotonic() - began
                 assert answer.status == 200, (path, answer.status, body[:300])
-                # A Slack call to the closed port takes at least 3.5 s (the client's three
-                # retries back off 0.5, 1 and 2 s): an answer sooner did not wait on Slack.
-                assert took < 3.0, (path, took)
+                assert took < HUNG_SLACK_SHOWS_AFTER, (path, took)
                 if path == "/":
                     # Alice declared the private one: her role shows it without Slack.
                     assert "Checkout down" in body and "Payroll leak" in body
