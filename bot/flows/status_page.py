@@ -55,10 +55,8 @@ def public_name(
     """The incident's name in public, in ``language`` when it has a title in it: the title
     people gave (``/incident public --title``; else the one in the incident's language, else
     their first), or a name from its reference and components; never its internal title."""
-    titles = record.titles
-    given = titles.get(language or record.language) or titles.get(record.language)
-    if given or titles:
-        return given or next(iter(titles.values()))
+    if (given := public.public_title(record, language)) is not None:
+        return given[1]
     template = public_template(services, record.language) or "public/en.j2"
     return services.renderer.render_plain(
         template, name=True, reference=incident.reference, components=record.components
@@ -148,10 +146,7 @@ async def make_public(
         await session.flush()
         for language, title in (titles or {}).items():
             if title and record.titles.get(language) != title:
-                await public.set_title(
-                    session, incident, title=title, language=language, at=services.clock()
-                )
-                await writes.say("messages/public_titled.j2", by=by, language=language, title=title)
+                await _title(session, services, writes, incident, by, title, language)
         await session.commit()
     await writes.send()
     services.wake_jobs()
@@ -183,25 +178,36 @@ async def mark_public(
 
 async def set_public_title(
     services: Services, *, channel_id: str, by: str, title: str, language: str | None
-) -> tuple[Incident, PublicIncident, str]:
+) -> None:
     """``/incident public --title [--lang xx] <title>``: the name customers read in that
-    language (the incident's public language when none is given); (the incident, its public
-    record, the language)."""
+    language (the incident's public language when none is given)."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         current = await public.public_record(session, incident.id or 0)
         chosen = language or (current.language if current else services.settings.language)
-        record = await public.set_title(
-            session, incident, title=title, language=chosen, at=services.clock()
-        )
         writes = Writes(services, session, incident)
-        await writes.say(
-            "messages/public_titled.j2", by=by, language=chosen, title=record.titles[chosen]
-        )
+        await _title(session, services, writes, incident, by, title, chosen)
         await session.commit()
     await writes.send()
     services.wake_jobs()
-    return incident, record, chosen
+
+
+async def _title(
+    session: AsyncSession,
+    services: Services,
+    writes: Writes,
+    incident: Incident,
+    by: str,
+    title: str,
+    language: str,
+) -> None:
+    """Set a public title and say so in the channel (the caller commits, then sends)."""
+    record = await public.set_title(
+        session, incident, title=title, language=language, at=services.clock()
+    )
+    await writes.say(
+        "messages/public_titled.j2", by=by, language=language, title=record.titles[language]
+    )
 
 
 @dataclass(frozen=True)
@@ -453,17 +459,15 @@ async def _send(
     if update.statuspage_update_id and statuspage_id:
         await client.edit_update(statuspage_id, update.statuspage_update_id, body)
         update_id = update.statuspage_update_id
-    elif statuspage_id:
-        change = IncidentChange(
-            update.status, body, _components(services, incident, record, update)
-        )
-        update_id = await client.add_update(statuspage_id, change)
     else:
         change = IncidentChange(
             update.status, body, _components(services, incident, record, update)
         )
-        statuspage_id, update_id = await _create(services, client, job, incident, record, change)
-        created_as = statuspage_name(services, incident, record)
+        if statuspage_id:
+            update_id = await client.add_update(statuspage_id, change)
+        else:
+            created_as = statuspage_name(services, incident, record)
+            statuspage_id, update_id = await _create(client, job, incident, created_as, change)
     await _keep(services, record.incident_id, statuspage_id, update, update_id, created_as)
     log.info("%s: update %s on Statuspage (%s)", incident.reference, update.id, update_id)
 
@@ -477,17 +481,11 @@ async def _statuspage_id(services: Services, incident_id: int) -> str | None:
 
 
 async def _create(
-    services: Services,
-    client: Statuspage,
-    job: Job,
-    incident: Incident,
-    record: PublicIncident,
-    change: IncidentChange,
+    client: Statuspage, job: Job, incident: Incident, name: str, change: IncidentChange
 ) -> tuple[str, str]:
-    """Create the Statuspage incident; after a run that failed (a create may have reached
-    Statuspage and its answer been lost to a timeout), first look for it among the unresolved
-    ones by its name, and take it with the text it should have now."""
-    name = statuspage_name(services, incident, record)
+    """Create the Statuspage incident called ``name``; after a run that failed (a create may
+    have reached Statuspage and its answer been lost to a timeout), first look for it among
+    the unresolved ones by its name, and take it with the text it should have now."""
     if job.attempts > 0 and (found := await client.find_unresolved(name)) is not None:
         log.warning("%s: Statuspage had %s already; taking it", incident.reference, found[0])
         await client.edit_update(*found, change.body)

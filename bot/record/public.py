@@ -9,7 +9,6 @@ what is public is the components people named and the texts they published.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import to_plain
 from bot.store import jobs
 from bot.store.models import Incident, PublicIncident, PublicUpdate
@@ -27,9 +27,6 @@ from bot.store.models import Incident, PublicIncident, PublicUpdate
 log = logging.getLogger(__name__)
 STATUSPAGE_JOB = "statuspage"
 ANNOUNCEMENT_JOB = "public_announcement"
-# Everything XML 1.0 (the Atom feed) has no room for: control characters, lone surrogates,
-# U+FFFE and U+FFFF. Nobody means them in public words.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class NotPublic(BotError):
@@ -51,8 +48,9 @@ class NothingToTranslate(BotError):
 
 
 def clean(text: str) -> str:
-    """Public words as XML 1.0 can carry them, trimmed."""
-    return _NOT_XML.sub("", text).strip()
+    """Public words as HTML and XML 1.0 can carry them (``without_forbidden_characters``),
+    trimmed."""
+    return without_forbidden_characters(text).strip()
 
 
 async def public_record(session: AsyncSession, incident_id: int) -> PublicIncident | None:
@@ -131,6 +129,16 @@ async def set_title(
         )
     log.info("%s: public title in %s set", incident.reference, language)
     return public
+
+
+def public_title(public: PublicIncident, language: str | None) -> tuple[str, str] | None:
+    """(language, title) of the title people gave in ``language``, else in the incident's
+    language, else their first; None when they gave none."""
+    titles = public.titles
+    for wanted in (language, public.language):
+        if wanted in titles:
+            return wanted, titles[wanted]
+    return next(iter(titles.items()), None)
 
 
 def titles_in_order(public: PublicIncident) -> list[tuple[str, str]]:
@@ -228,7 +236,7 @@ async def translate(
     return Published(last, translated=True)
 
 
-def announcement_key(incident: Incident, at: datetime) -> str:
+def _announcement_key(incident: Incident, at: datetime) -> str:
     return f"public-announcement:{incident.id}:{incident.status}:{at.isoformat()}"
 
 
@@ -242,7 +250,7 @@ async def announce_status(session: AsyncSession, incident: Incident, *, at: date
     await jobs.schedule(
         session,
         kind=ANNOUNCEMENT_JOB,
-        key=announcement_key(incident, at),
+        key=_announcement_key(incident, at),
         due_at=at,
         incident_id=incident.id,
         payload={"status": incident.status, "changed_at": at.isoformat()},

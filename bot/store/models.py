@@ -816,10 +816,6 @@ class PublicUpdate(SQLModel, table=True):
     statuspage_at: datetime | None = Field(default=None, sa_column=_utc_column())
     statuspage_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
-    @property
-    def is_announcement(self) -> bool:
-        return not self.texts
-
 
 class OncallOverride(SQLModel, table=True):
     """Someone taking over an on-call schedule for a while (an override, or one half of a

@@ -6,9 +6,9 @@ started and was resolved, and the last 90 days per component; never an incident'
 title, timeline, people or channel. Times are shown in the incident's zone and in the
 viewer's, chosen with ``?tz=`` (the page runs no script, so it cannot ask the browser): UTC
 when none is given. The page's own words (its frame) are in the reader's language when
-warroom has them (``?lang=``, else ``Accept-Language``), else the team's
-(``WARROOM_LANGUAGE``), from ``templates/web/status/<language>.j2``; each update's texts are
-labelled with their language.
+warroom has them (``?lang=``, else ``Accept-Language``), else the language of the incident on
+top, else the team's (``WARROOM_LANGUAGE``), from ``templates/web/status/<language>.j2``;
+each update's texts are labelled with their language.
 """
 
 from __future__ import annotations
@@ -31,7 +31,13 @@ from bot.flows.status_page import (
     public_text,
     update_texts,
 )
-from bot.record.public import PublicView, clean, shown_publicly, titles_in_order
+from bot.record.public import (
+    PublicView,
+    clean,
+    public_title,
+    shown_publicly,
+    titles_in_order,
+)
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.web.context import web_context
@@ -111,22 +117,25 @@ def _shown(services: Services, view: PublicView, language: str, now: datetime) -
         )
         for index, update in enumerate(view.updates)
     ]
-    titles = titles_in_order(view.public)
+    titled = public_title(view.public, language)
+    name_language = titled[0] if titled else None
     # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
     name = clean(public_name(services, view.incident, view.public, language))
-    name_language = next((lang for lang, title in titles if clean(title) == name), None)
+    started, resolved = _started(view), _resolved(view)
     return ShownIncident(
         reference=view.incident.reference,
         name=name,
         name_language=name_language,
-        other_names=[(lang, clean(title)) for lang, title in titles if lang != name_language],
+        other_names=[
+            (lang, clean(title))
+            for lang, title in titles_in_order(view.public)
+            if lang != name_language
+        ],
         components=[c for c in map(clean, view.public.components) if c],
         zone=view.incident.timezone,
-        started_at=_started(view),
-        resolved_at=_resolved(view),
-        lasted_minutes=max(
-            0, int(((_resolved(view) or now) - _started(view)).total_seconds() // 60)
-        ),
+        started_at=started,
+        resolved_at=resolved,
+        lasted_minutes=max(0, int(((resolved or now) - started).total_seconds() // 60)),
         updates=updates[::-1],
     )
 
