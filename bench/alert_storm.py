@@ -361,8 +361,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--job-concurrency",
         type=int,
-        default=1,
-        help="WARROOM_JOB_CONCURRENCY for the server (default 1; 8: war rooms side by side)",
+        default=8,
+        help="WARROOM_JOB_CONCURRENCY for the server (default 8, warroom's; 1: one job at a time)",
     )
     args = parser.parse_args(argv)
     quick = args.quick

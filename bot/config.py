@@ -143,7 +143,7 @@ class Settings:
     scheduler_interval: float = 1.0
     # Jobs a replica runs at once (bot/flows/scheduler.py); escalations, pages and reminders
     # run one at a time whatever this says.
-    job_concurrency: int = 1
+    job_concurrency: int = 8
     # Replicas sharing the Slack workspace: each paces its calls to its share of Slack's
     # limits (bot/clients/slack_pacing.py).
     replicas: int = 1
@@ -226,7 +226,7 @@ class Settings:
             pagerduty_events_url=environ.get("PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL),
             pagerduty_timeout=_seconds(environ, "PAGERDUTY_TIMEOUT", 10.0),
             scheduler_interval=_seconds(environ, "WARROOM_SCHEDULER_INTERVAL", 1.0),
-            job_concurrency=_int(environ, "WARROOM_JOB_CONCURRENCY", 1),
+            job_concurrency=_int(environ, "WARROOM_JOB_CONCURRENCY", 8),
             replicas=_int(environ, "WARROOM_REPLICAS", 1),
             slack_rate_window=_seconds(environ, "WARROOM_SLACK_RATE_WINDOW", 60.0),
             alert_token=Secret(environ.get("WARROOM_ALERT_TOKEN", "").strip()),

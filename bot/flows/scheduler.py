@@ -80,12 +80,11 @@ MAX_FAILURES = 8
 # one-message-a-second pause is waited out where it is; a method closed for longer (Slack's
 # Retry-After on conversations.create is tens of seconds) is not.
 JOB_PATIENCE = 3.0
-# Jobs a replica runs at once unless told otherwise (WARROOM_JOB_CONCURRENCY). More lets an
-# alert storm's war rooms open side by side, each at its own Slack gate (bench/alert_storm.py:
-# 8 brought the storm from 1.68x to 1.36x its floor); it stays opt-in until a teardown hang
-# seen once in CI with 8 (bench/RESULTS.md) is understood. Escalations, pages and reminders
-# run one at a time whatever the number.
-CONCURRENCY = 1
+# Jobs of the Slack lane a replica runs at once unless told otherwise (WARROOM_JOB_CONCURRENCY):
+# an alert storm's war rooms open side by side, each at its own Slack gate (bench/alert_storm.py).
+# The jobs of one incident still run one at a time, and escalations, pages and reminders have
+# a lane of their own whatever the number.
+CONCURRENCY = 8
 # The slots one kind of job takes while jobs of other kinds are due: a storm's 500 payloads
 # must not keep its war rooms (or an escalation timer) waiting until they are all applied.
 KIND_SHARE = 4

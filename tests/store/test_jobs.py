@@ -411,9 +411,9 @@ def test_roles_setting() -> None:
         Settings.from_env({"WARROOM_ROLES": "commander"})
 
 
-def test_job_concurrency_is_one_unless_told_and_bounded() -> None:
-    assert Settings.from_env({}).job_concurrency == 1
-    assert Settings.from_env({"WARROOM_JOB_CONCURRENCY": "8"}).job_concurrency == 8
+def test_job_concurrency_is_eight_unless_told_and_bounded() -> None:
+    assert Settings.from_env({}).job_concurrency == 8
+    assert Settings.from_env({"WARROOM_JOB_CONCURRENCY": "1"}).job_concurrency == 1
     for bad in ("0", "33", "many"):
         with pytest.raises(ConfigError, match="WARROOM_JOB_CONCURRENCY"):
             Settings.from_env({"WARROOM_JOB_CONCURRENCY": bad})
