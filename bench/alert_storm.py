@@ -116,6 +116,10 @@ class Outcome:
     rows: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     limited: Counter[str] = field(default_factory=Counter)
+    # Seconds from the first webhook to each limited method's first and last accepted call.
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # The same times, every accepted call's, by method.
+    accepted_at: dict[str, list[float]] = field(default_factory=dict)
     floor: float = 0.0
     floor_method: str = ""
     compress: float = 10.0
@@ -209,6 +213,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             slack.events_url = f"{root}/slack/events"
             memory.start()
             began = time.perf_counter()
+            began_monotonic = time.monotonic()  # the emulator's clock for its calls
             sending = asyncio.create_task(send_all(root, bodies, outcome, began))
             await watch(args, slack, database_url, outcome, began)
             await sending
@@ -225,6 +230,10 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             outcome.calls[call.method] += 1
             if call.status == 429:
                 outcome.limited[call.method] += 1
+            elif call.method in limits:
+                first, _ = outcome.spans.get(call.method, (call.at - began_monotonic, 0.0))
+                outcome.spans[call.method] = (first, call.at - began_monotonic)
+                outcome.accepted_at.setdefault(call.method, []).append(call.at - began_monotonic)
         made = Counter({m: n - outcome.limited[m] for m, n in outcome.calls.items()})
         outcome.floor, outcome.floor_method = floor_seconds(made, limits, outcome.window)
     return outcome
@@ -294,13 +303,16 @@ def report(outcome: Outcome) -> list[str]:
         f"Slack's per-method limits enforced by the emulator, time compressed {compress:g}x: "
         f"Slack's per-minute counts per {outcome.window:g}-second window",
         "",
-        f"{'method':<24} {'tier':<12} {'per min':>7} {'calls':>6} {'429s':>5}",
+        f"{'method':<24} {'tier':<12} {'per min':>7} {'calls':>6} {'429s':>5}"
+        f" {'first':>7} {'last':>7}",
     ]
     for method, (limit, tier) in SLACK_LIMITS.items():
         if outcome.calls[method]:
+            first, last = outcome.spans.get(method, (math.nan, math.nan))
             lines.append(
                 f"{method:<24} {tier.split(':')[0]:<12} {limit:>7} "
                 f"{outcome.calls[method]:>6} {outcome.limited[method]:>5}"
+                f" {first:>6.1f}s {last:>6.1f}s"
             )
     others = sorted(m for m in outcome.calls if m not in SLACK_LIMITS)
     if others:
@@ -315,10 +327,25 @@ def report(outcome: Outcome) -> list[str]:
         f"all {outcome.alerts} alerts recorded after {m.recorded:.1f} s",
         f"every alert shown in its channel, nothing left to do, after {m.shown:.1f} s",
         floor_line(outcome),
+        windows_line(outcome),
         f"memory: peak RSS {outcome.peak_rss_kib / 1024:.0f} MiB sampled",
         outcome.log,
     ]
     return lines
+
+
+def windows_line(outcome: Outcome) -> str:
+    """How the floor's method used its windows, counted from its first accepted call: each
+    window short of the limit is time the storm spent above its floor."""
+    times = outcome.accepted_at.get(outcome.floor_method)
+    if not times:
+        return ""
+    first = times[0]
+    counts = Counter(int((at - first) // outcome.window) for at in times)
+    used = " ".join(str(counts[window]) for window in range(max(counts) + 1))
+    return (
+        f"{outcome.floor_method} calls per {outcome.window:g}-second window from its first: {used}"
+    )
 
 
 def floor_line(outcome: Outcome) -> str:

@@ -146,6 +146,12 @@ class SlackRateLimited(SlackFailure):
     """Too many calls: wait ``retry_after`` seconds (None when Slack did not say)."""
 
 
+class SlackTurnLater(SlackRateLimited):
+    """Not Slack's answer: the call's turn in warroom's own pace of Slack's limits comes in
+    ``retry_after`` seconds, more than its caller would wait. Unlike a closed gate, it says
+    nothing of the calls behind it: each has a turn of its own."""
+
+
 class SlackUnavailable(SlackFailure):
     """Slack did not answer, or failed: the same call may work later."""
 

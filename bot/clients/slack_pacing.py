@@ -106,8 +106,18 @@ class _Window:
     def take(self, now: float) -> None:
         self.granted.append(now)
 
-    def spacing(self) -> float:
-        return self.window / self.limit
+    def turn(self, now: float, ahead: int) -> float:
+        """When a caller with ``ahead`` callers before it gets its call: each call may go
+        once the call ``limit`` places before it is a window old, so a window's burst frees
+        the next window's calls in a burst too (spacing them out would make them late)."""
+        self.free_at(now)
+        granted = list(self.granted)
+        at = now
+        for _ in range(ahead + 1):
+            if len(granted) >= self.limit:
+                at = max(at, granted[-self.limit] + self.window)
+            granted.append(at)
+        return at
 
 
 @dataclass
@@ -128,8 +138,11 @@ class _Bucket:
         self.free_at(now)
         self.tokens -= 1
 
-    def spacing(self) -> float:
-        return 1 / self.rate
+    def turn(self, now: float, ahead: int) -> float:
+        """When a caller with ``ahead`` callers before it gets its call: a token each."""
+        self.free_at(now)  # the tokens refilled until now
+        missing = ahead + 1 - self.tokens
+        return now if missing <= 0 else now + missing / self.rate
 
 
 class _Lane:
@@ -143,7 +156,7 @@ class _Lane:
     def expected_wait(self, now: float) -> float:
         """Seconds a caller joining now would wait, about."""
         ahead = sum(1 for *_, future in self.waiting if not future.done())
-        return max(0.0, self.budget.free_at(now) - now) + ahead * self.budget.spacing()
+        return max(0.0, self.budget.turn(now, ahead) - now)
 
 
 class SlackPacer:

@@ -33,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.basics.numbers import parse_bounded_int
-from bot.clients.slack_errors import RETRY_AFTER_MAX, SlackRateLimited
+from bot.clients.slack_errors import RETRY_AFTER_MAX, SlackRateLimited, SlackTurnLater
 from bot.clients.slack_pacing import SlackPacer
 
 log = logging.getLogger(__name__)
@@ -48,22 +48,31 @@ PER_CHANNEL_METHODS = frozenset({"chat.postMessage"})
 _current_gate: ContextVar[str | None] = ContextVar("slack_rate_limit_gate", default=None)
 # The longest a call may wait at a closed gate (None: as long as the gate says).
 _patience: ContextVar[float | None] = ContextVar("slack_rate_limit_patience", default=None)
+# The longest it may wait for its turn in a method's pace (None: as at a gate).
+_turn_patience: ContextVar[float | None] = ContextVar("slack_turn_patience", default=None)
 
 
 @contextmanager
-def waiting_at_most(seconds: float) -> Iterator[None]:
+def waiting_at_most(seconds: float, *, turns: float | None = None) -> Iterator[None]:
     """Calls made inside raise ``SlackRateLimited`` instead of waiting longer than ``seconds``
-    at a closed gate, so the caller can do other work and come back when it opens."""
-    token = _patience.set(seconds)
+    at a closed gate or for a channel's next post, so the caller can do other work and come
+    back when it opens; and ``SlackTurnLater`` instead of waiting longer than ``turns`` (if
+    given) for their turn in a method's pace, which comes when the calls ahead of it have
+    gone, in a burst when a window frees: a caller back at its turn loses nothing."""
+    token, turn_token = _patience.set(seconds), _turn_patience.set(turns)
     try:
         yield
     finally:
         _patience.reset(token)
+        _turn_patience.reset(turn_token)
 
 
-def too_long(seconds: float) -> bool:
-    """Whether waiting ``seconds`` is beyond the current caller's patience."""
+def too_long(seconds: float, *, turn: bool = False) -> bool:
+    """Whether waiting ``seconds`` (for a turn in a method's pace: ``turn``) is beyond the
+    current caller's patience."""
     patience = _patience.get()
+    if turn and _turn_patience.get() is not None:
+        patience = _turn_patience.get()
     return patience is not None and seconds > patience
 
 
@@ -156,9 +165,12 @@ class GatedWebClient(AsyncWebClient):
         channel = channel if isinstance(channel, str) and channel else None
         token = _current_gate.set(gate)
         try:
-            seconds = max(self.gate.closed_for(gate), self.pacer.expected_wait(api_method, channel))
-            if too_long(seconds):
-                raise SlackRateLimited(api_method, "ratelimited", retry_after=seconds)
+            closed, turn = self.gate.closed_for(gate), self.pacer.expected_wait(api_method, channel)
+            per_channel = gate != api_method  # a channel's posts: waited for as at a gate
+            if too_long(closed) or (per_channel and too_long(turn)):
+                raise SlackRateLimited(api_method, "ratelimited", retry_after=max(closed, turn))
+            if not per_channel and too_long(turn, turn=True):  # a turn in the method's pace
+                raise SlackTurnLater(api_method, "ratelimited", retry_after=turn)
             await self.pacer.take(api_method, channel)
             await self.gate.wait(gate)
             return await super().api_call(api_method, **kwargs)

@@ -30,8 +30,13 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.basics.logs import incident_scope
-from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
-from bot.clients.slack_pacing import NORMAL, paced_as
+from bot.clients.slack_errors import (
+    SlackFailure,
+    SlackRateLimited,
+    SlackTokenRevoked,
+    SlackTurnLater,
+)
+from bot.clients.slack_pacing import NORMAL, URGENT, paced_as
 from bot.clients.slack_ratelimit import waiting_at_most
 from bot.flows import installation
 from bot.flows.polling import Poller
@@ -80,6 +85,10 @@ MAX_FAILURES = 8
 # one-message-a-second pause is waited out where it is; a method closed for longer (Slack's
 # Retry-After on conversations.create is tens of seconds) is not.
 JOB_PATIENCE = 3.0
+# How long a yielding job waits for its turn in a Slack method's pace before it gives up its
+# slot until then: in a storm a war room's turn may be a window away, and a slot held that
+# long is one the payloads declaring the next incidents (or a war room due now) lack.
+TURN_PATIENCE = 0.5
 # Jobs of the Slack lane a replica runs at once unless told otherwise (WARROOM_JOB_CONCURRENCY):
 # an alert storm's war rooms open side by side, each at its own Slack gate (bench/alert_storm.py).
 # The jobs of one incident still run one at a time, and escalations, pages and reminders have
@@ -229,6 +238,16 @@ class JobRunner(Poller):
         # due order, as they always have: a page follows the message that brought people in.
         if not any(job.kind in others for job in running):
             claimed += await self._claim_from(lane, beside, 1, set(self.yielding))
+        # What opens a war room goes before the lane's older work, as its Slack calls go
+        # first in the pace of Slack's limits: in a storm, the payloads received before a war
+        # room was due would otherwise fill every slot until all of them were applied. A war
+        # room whose turn at Slack is far off gives its slot back (TURN_PATIENCE), so the
+        # payloads that declare the next incidents are not kept waiting in turn.
+        urgent = {kind for kind, priority in self.priorities.items() if priority == URGENT}
+        wanted = limit - len(claimed)
+        if urgent and wanted > 0:
+            not_urgent = set(self.handlers) - urgent
+            claimed += await self._claim_from(lane, beside + claimed, wanted, not_urgent)
         kinds = Counter(job.kind for job in running + claimed)
         crowded = {kind for kind, count in kinds.items() if count >= KIND_SHARE} | others
         if len(claimed) < limit:
@@ -275,7 +294,9 @@ class JobRunner(Poller):
             self.services.wake_jobs()
 
     def _patience(self, job: Job) -> AbstractContextManager[None]:
-        return waiting_at_most(JOB_PATIENCE) if job.kind in self.yielding else nullcontext()
+        if job.kind not in self.yielding:
+            return nullcontext()
+        return waiting_at_most(JOB_PATIENCE, turns=TURN_PATIENCE)
 
     async def _run(self, job: Job) -> None:
         engine, clock = self.services.engine, self.services.clock
@@ -322,8 +343,9 @@ class JobRunner(Poller):
         """Have a rate-limited job run again once its gate opens, and look then."""
         wait = timedelta(seconds=limited.retry_after or 1) + GATE_MARGIN
         log.debug("job %s (%s) waits %s for %s", job.key, job.kind, wait, limited.method)
-        self._gates[limited.method] = time.monotonic() + wait.total_seconds()
-        self._waiting[job.id or 0] = limited.method
+        if not isinstance(limited, SlackTurnLater):  # a turn in line closes no gate
+            self._gates[limited.method] = time.monotonic() + wait.total_seconds()
+            self._waiting[job.id or 0] = limited.method
         self.services.metrics.job_run(job.kind, "rate_limited")
         await jobs.put_back(self.services.engine, job, due_at=self.services.clock() + wait)
         asyncio.get_running_loop().call_later(wait.total_seconds(), self.services.wake_jobs)

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 
-from bot.clients.slack_pacing import BACKGROUND, URGENT, SlackPacer, paced_as
+import aiohttp
+import pytest
+
+from bot.clients.slack import build_web_client
+from bot.clients.slack_errors import SlackTurnLater
+from bot.clients.slack_pacing import BACKGROUND, URGENT, SlackPacer, _Bucket, _Window, paced_as
+from bot.clients.slack_ratelimit import waiting_at_most
+from bot.config import Settings
 from emulator import SlackEmulator
 from tests.conftest import ALICE, open_incident, running_warroom, settle
 
@@ -97,6 +105,55 @@ def test_replicas_share_each_tier_and_a_channels_burst() -> None:
     assert three.per_window("apps.manifest.create") == 1  # never below one a window
     assert alone.per_window("users.info") == 100
     assert alone.per_window("some.new.method") == 20  # Tier 2 unless known
+
+
+async def test_a_job_told_its_turn_is_far_gives_way_but_waits_out_a_channels_second(
+    slack: SlackEmulator,
+) -> None:
+    """A job's patience (the job runner's): a turn a window away in a method's pace is said
+    at once (``SlackTurnLater``, with when it comes) so the job gives its slot back until
+    then, while a channel's next post, a second away, is waited for where it is."""
+    settings = Settings(
+        slack_bot_token=slack.bot_token,
+        slack_api_url=slack.base_url,
+        slack_rate_window=10.0,
+    )
+    channel = slack.channel_by_name("general")
+    assert channel is not None
+    channel.members.add(slack.bot_user_id)
+    async with aiohttp.ClientSession() as http:
+        client = build_web_client(settings, http)
+        for number in range(20):  # conversations.setTopic is Tier 2: 20 in a window
+            await client.api_call(
+                "conversations.setTopic", json={"channel": channel.id, "topic": f"{number}"}
+            )
+        with waiting_at_most(3.0, turns=0.5):
+            with pytest.raises(SlackTurnLater) as told:
+                await client.api_call(
+                    "conversations.setTopic", json={"channel": channel.id, "topic": "late"}
+                )
+            started = time.monotonic()
+            for number in range(3):  # the third waits for the channel's next second
+                await client.chat_postMessage(channel=channel.id, text=f"post {number}")
+            waited = time.monotonic() - started
+    assert 9.0 < (told.value.retry_after or 0) <= 10.5
+    assert channel.topic == "19"
+    assert 0.5 < waited < 3.0
+    assert rate_limited(slack) == []
+
+
+def test_a_caller_waiting_in_line_is_told_when_its_turn_comes() -> None:
+    """What a job is told before it gives up its place: a window's burst frees the next
+    window's calls in a burst (told ``ahead`` times the spacing, the later ones of an alert
+    storm's second window were put back late, and each window after lost as much again)."""
+    burst = _Window(limit=3, window=10.0, granted=deque([0.0, 0.0, 0.0]))
+    assert [burst.turn(1.0, ahead) for ahead in range(5)] == [10.0, 10.0, 10.0, 20.0, 20.0]
+    spread = _Window(limit=3, window=10.0, granted=deque([0.0, 1.0, 2.0]))
+    assert [spread.turn(2.5, ahead) for ahead in range(4)] == [10.0, 11.0, 12.0, 20.0]
+    room = _Window(limit=3, window=10.0, granted=deque([0.0]))
+    assert [room.turn(15.0, ahead) for ahead in range(4)] == [15.0, 15.0, 15.0, 25.0]
+    posts = _Bucket(rate=1.0, burst=2.0, tokens=2.0, at=0.0)
+    assert [posts.turn(0.0, ahead) for ahead in range(4)] == [0.0, 0.0, 1.0, 2.0]
 
 
 async def test_the_header_is_edited_once_with_the_latest_state_not_once_per_change(

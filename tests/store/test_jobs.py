@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.basics.durations import duration_text, parse_duration
-from bot.clients.slack_errors import SlackRateLimited
+from bot.clients.slack_errors import SlackRateLimited, SlackTurnLater
+from bot.clients.slack_pacing import URGENT
 from bot.config import ConfigError, Settings
 from bot.flows.scheduler import MAX_FAILURES, JobRunner, failure_backoff
 from bot.services import Services
@@ -262,6 +263,58 @@ async def test_a_rate_limited_job_waits_for_the_gate_without_failing(engine: Asy
     async with session_scope(engine) as session:
         row = (await session.exec(select(Job))).one()
     assert row.done_at is not None and row.failures == 0 and len(runs) == 2
+
+
+async def test_a_war_room_due_behind_a_backlog_starts_before_it(engine: AsyncEngine) -> None:
+    """An alert storm's shape: payloads received first, then the war room one of them asked
+    for. What opens a war room is claimed before the older work, as its calls go first in
+    Slack's pace; one job at a time in due order, it waited for the whole backlog."""
+    started: list[str] = []
+
+    async def work(_services: Services, job: Job) -> None:
+        started.append(job.kind)
+        await asyncio.sleep(0.01)
+
+    runner = JobRunner(
+        job_services(engine, Clock(NOW)),
+        {"payload": work, "war_room": work},
+        yielding={"payload", "war_room"},
+        concurrency=2,
+        priorities={"war_room": URGENT},
+    )
+    async with session_scope(engine) as session:
+        for number in range(10):
+            due_at = NOW - timedelta(seconds=10 - number)
+            await jobs.schedule(session, kind="payload", key=f"payload-{number}", due_at=due_at)
+        await jobs.schedule(session, kind="war_room", key="war-room", due_at=NOW)
+        await session.commit()
+
+    await runner.run_due()
+    assert started[:2].count("war_room") == 1 and len(started) == 11
+
+
+async def test_a_job_whose_turn_is_later_is_held_only_until_its_own_turn(
+    engine: AsyncEngine,
+) -> None:
+    """Jobs told their turn in a method's pace is later each come back at their own turn: a
+    later turn told to another job is no closed gate (a 429's Retry-After would be, and
+    would hold both)."""
+    clock = Clock(NOW)
+    runs: dict[str, int] = {}
+
+    async def open_room(_services: Services, job: Job) -> None:
+        runs[job.key] = runs.get(job.key, 0) + 1
+        if runs[job.key] == 1:
+            turn = 1 if job.key == "job-0" else 5
+            raise SlackTurnLater("conversations.create", "ratelimited", retry_after=turn)
+
+    runner = JobRunner(job_services(engine, clock), {"test": open_room}, yielding={"test"})
+    await add_jobs(engine, NOW, NOW)
+    assert await runner.run_due() == 2  # each told its turn: job-0's in 1 s, job-1's in 5 s
+    clock.now += timedelta(seconds=2)
+    await asyncio.sleep(1.1)  # the runner's memory of gates follows the real clock
+    assert await runner.run_due() == 1
+    assert runs == {"job-0": 2, "job-1": 1}
 
 
 async def test_jobs_run_side_by_side_but_one_per_incident(
