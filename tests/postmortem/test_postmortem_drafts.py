@@ -219,6 +219,19 @@ def test_an_operator_template_shapes_rows_but_reaches_nothing_through_them(
     )
     with pytest.raises(ValueError, match="may name only"):
         draft_of(record, renderer=renderer, style="escape")
+    section = 'draft.rows(draft.updates, row="+ {text} [{source}]", by=" by {}")'
+    (own / "default.md.j2").write_text("{{ " + section + " }}\n")
+    assert draft_of(record, renderer=renderer) == (
+        "+ Rolled back \\*v2\\* &lt;b&gt; [[8:50 AM](https://acme.slack.com/archives/C0CHECKOUT/"
+        "p1000001) by Dave Kowalski]\n"
+    )
+    reaching = section.replace("{text}", "{text.__class__}")
+    (own / "escape.md.j2").write_text("{{ " + reaching + " }}\n")
+    with pytest.raises(ValueError, match="may name only"):
+        draft_of(record, renderer=renderer, style="escape")
+    (own / "escape.md.j2").write_text('{{ draft.rows(["a string"], row="{text}", by="{}") }}\n')
+    with pytest.raises(TypeError, match="not a line of the draft"):
+        draft_of(record, renderer=renderer, style="escape")
 
 
 def test_a_draft_spanning_midnight_and_a_clock_change_says_so() -> None:

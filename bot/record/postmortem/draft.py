@@ -12,6 +12,7 @@ import string
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -312,10 +313,7 @@ class Draft:
         _check_shapes({"followed": followed}, "duration", "next_source", "next_text")
         _check_shapes({"by": by}, "")
         _check_shapes({"unfollowed": unfollowed})
-
-        def source(marked: MarkedLine) -> str:
-            return marked.stamp + (by.format(marked.author) if marked.author else "")
-
+        source = partial(_source, by=by)
         rows = []
         for path in self.misleading:
             marked, after = self.marked(path.line), unfollowed
@@ -328,6 +326,20 @@ class Draft:
                     next_text=following.text,
                 )
             rows.append(row.format(source=source(marked), text=marked.text, next=after))
+        return Markup("\n".join(rows))
+
+    def rows(self, lines: Sequence[Line], *, row: str, by: str) -> Markup:
+        """A section's lines (the impacts, the causes, the mitigations), a row each: ``row``
+        gets ``source`` (the linked time, then ``by`` around the person's name, if any) and
+        ``text``."""
+        _check_shapes({"row": row}, "source", "text")
+        _check_shapes({"by": by}, "")
+        rows = []
+        for line in lines:
+            if not isinstance(line, Line):  # a template hands in the draft's own lines only
+                raise TypeError(f"not a line of the draft: {type(line).__name__}")
+            marked = self.marked(line)
+            rows.append(row.format(source=_source(marked, by=by), text=marked.text))
         return Markup("\n".join(rows))
 
     def update_rows(self, *, row: str, nobody: str) -> Markup:
@@ -374,6 +386,11 @@ class Draft:
     @property
     def end(self) -> MilestoneTime:
         return self.milestones[Milestone.RESOLVED]
+
+
+def _source(marked: MarkedLine, *, by: str) -> str:
+    """Where a line comes from: its linked time, then ``by`` around the person's name."""
+    return marked.stamp + (by.format(marked.author) if marked.author else "")
 
 
 def _check_shapes(shapes: Mapping[str, str], *fields: str) -> None:
