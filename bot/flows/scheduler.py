@@ -240,11 +240,12 @@ class JobRunner(Poller):
             claimed += await self._claim_from(lane, beside, 1, set(self.yielding))
         # What opens a war room goes before the lane's older work, as its Slack calls go
         # first in the pace of Slack's limits: in a storm, the payloads received before a war
-        # room was due would otherwise fill every slot until all of them were applied. A war
-        # room whose turn at Slack is far off gives its slot back (TURN_PATIENCE), so the
-        # payloads that declare the next incidents are not kept waiting in turn.
+        # room was due would otherwise fill every slot until all of them were applied. Up to
+        # its kind's share, so the payloads that declare the next incidents keep slots; and a
+        # war room whose turn at Slack is far off gives its slot back (TURN_PATIENCE).
         urgent = {kind for kind, priority in self.priorities.items() if priority == URGENT}
-        wanted = limit - len(claimed)
+        opening = sum(1 for job in running + claimed if job.kind in urgent)
+        wanted = min(limit - len(claimed), KIND_SHARE - opening)
         if urgent and wanted > 0:
             not_urgent = set(self.handlers) - urgent
             claimed += await self._claim_from(lane, beside + claimed, wanted, not_urgent)

@@ -15,7 +15,7 @@ from bot.basics.durations import duration_text, parse_duration
 from bot.clients.slack_errors import SlackRateLimited, SlackTurnLater
 from bot.clients.slack_pacing import URGENT
 from bot.config import ConfigError, Settings
-from bot.flows.scheduler import MAX_FAILURES, JobRunner, failure_backoff
+from bot.flows.scheduler import KIND_SHARE, MAX_FAILURES, JobRunner, failure_backoff
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -265,10 +265,13 @@ async def test_a_rate_limited_job_waits_for_the_gate_without_failing(engine: Asy
     assert row.done_at is not None and row.failures == 0 and len(runs) == 2
 
 
-async def test_a_war_room_due_behind_a_backlog_starts_before_it(engine: AsyncEngine) -> None:
-    """An alert storm's shape: payloads received first, then the war room one of them asked
-    for. What opens a war room is claimed before the older work, as its calls go first in
-    Slack's pace; one job at a time in due order, it waited for the whole backlog."""
+async def test_war_rooms_due_behind_a_backlog_start_before_it_up_to_their_share(
+    engine: AsyncEngine,
+) -> None:
+    """An alert storm's shape: payloads received first, then the war rooms they asked for.
+    What opens a war room is claimed before the older work, as its calls go first in Slack's
+    pace (in due order, the war rooms waited for the whole backlog), but no more of them at
+    once than a kind's share while payloads wait: those declare the next incidents."""
     started: list[str] = []
 
     async def work(_services: Services, job: Job) -> None:
@@ -279,18 +282,21 @@ async def test_a_war_room_due_behind_a_backlog_starts_before_it(engine: AsyncEng
         job_services(engine, Clock(NOW)),
         {"payload": work, "war_room": work},
         yielding={"payload", "war_room"},
-        concurrency=2,
+        concurrency=8,
         priorities={"war_room": URGENT},
     )
     async with session_scope(engine) as session:
-        for number in range(10):
-            due_at = NOW - timedelta(seconds=10 - number)
+        for number in range(20):
+            due_at = NOW - timedelta(seconds=20 - number)
             await jobs.schedule(session, kind="payload", key=f"payload-{number}", due_at=due_at)
-        await jobs.schedule(session, kind="war_room", key="war-room", due_at=NOW)
+        for number in range(6):
+            await jobs.schedule(session, kind="war_room", key=f"room-{number}", due_at=NOW)
         await session.commit()
 
     await runner.run_due()
-    assert started[:2].count("war_room") == 1 and len(started) == 11
+    first_round = started[:8]
+    assert first_round.count("war_room") == KIND_SHARE and first_round.count("payload") == 4
+    assert len(started) == 26
 
 
 async def test_a_job_whose_turn_is_later_is_held_only_until_its_own_turn(
