@@ -219,8 +219,10 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
         say_channel_problems(services.settings, services.slack), name="warroom channel check"
     )
     yield
+    # The jobs first, within the shutdown's grace, so what they write is sent before the
+    # exit (the sender goes on meanwhile), then the sender.
+    await runner.stop(grace=services.background.time_left(BACKGROUND_GRACE_SECONDS))
     await sender.stop()
-    await runner.stop()
     await watch.stop()
 
 

@@ -43,14 +43,18 @@ class BackgroundTasks:
         """Shutdown has begun: ``drain`` waits no later than ``deadline`` (loop time)."""
         self._deadline = deadline
 
+    def time_left(self, timeout: float) -> float:
+        """``timeout``, or what is left of the shutdown's grace once that has begun if less."""
+        if self._deadline is None:
+            return timeout
+        return max(0.0, min(timeout, self._deadline - asyncio.get_running_loop().time()))
+
     async def drain(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds (and not past the shutdown deadline, once set) for
         running work; cancel what is still running."""
         if not self._tasks:
             return
-        if self._deadline is not None:
-            left = self._deadline - asyncio.get_running_loop().time()
-            timeout = max(0.0, min(timeout, left))
+        timeout = self.time_left(timeout)
         _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
         for task in pending:
             log.warning("cancelling unfinished background task %s at shutdown", task.get_name())

@@ -191,8 +191,14 @@ class JobRunner(Poller):
         while self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Claim nothing more; let the running jobs finish for up to ``grace`` seconds (a job
+        cut off mid-send leaves its write for the next start, and one cut off after its call
+        reached Slack may post it twice), then cancel the rest: each runs again from the
+        start after the restart."""
         await super().stop()
+        if self._running and grace > 0:
+            await asyncio.wait(list(self._running), timeout=grace)
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)

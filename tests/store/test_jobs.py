@@ -323,6 +323,37 @@ async def test_a_job_whose_turn_is_later_is_held_only_until_its_own_turn(
     assert runs == {"job-0": 2, "job-1": 1}
 
 
+async def test_a_stopping_runner_lets_running_jobs_finish_within_its_grace(
+    engine: AsyncEngine,
+) -> None:
+    """SIGTERM with a job mid-send: it finishes within the shutdown's grace (what it writes is
+    sent before the exit); one still running when the grace is over is cancelled and runs
+    again after the restart, unfinished in the table, not counted as failed."""
+    started: list[str] = []
+    ended: list[str] = []
+
+    async def slow_send(_services: Services, job: Job) -> None:
+        started.append(job.key)
+        await asyncio.sleep(0.3 if job.key == "job-0" else 30)
+        ended.append(job.key)
+
+    runner = JobRunner(
+        job_services(engine, Clock(NOW)), {"test": slow_send}, yielding={"test"}, concurrency=2
+    )
+    await add_jobs(engine, NOW, NOW)
+    runner.start()
+    for _ in range(250):
+        if len(started) == 2:
+            break
+        await asyncio.sleep(0.02)
+    await runner.stop(grace=2.0)
+    assert ended == ["job-0"]
+    async with session_scope(engine) as session:
+        rows = {job.key: job for job in (await session.exec(select(Job))).all()}
+    assert rows["job-0"].done_at is not None
+    assert rows["job-1"].done_at is None and rows["job-1"].failures == 0
+
+
 async def test_jobs_run_side_by_side_but_one_per_incident(
     engine: AsyncEngine, incident_id: int
 ) -> None:
