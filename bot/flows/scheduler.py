@@ -250,6 +250,7 @@ class JobRunner(Poller):
         # its kind's share, so the payloads that declare the next incidents keep slots; and a
         # war room whose turn at Slack is far off gives its slot back (TURN_PATIENCE).
         urgent = {kind for kind, priority in self.priorities.items() if priority == URGENT}
+        urgent &= self.yielding  # the other kinds keep their one at a time, in due order
         opening = sum(1 for job in running + claimed if job.kind in urgent)
         wanted = min(limit - len(claimed), KIND_SHARE - opening)
         if urgent and wanted > 0:
@@ -350,10 +351,11 @@ class JobRunner(Poller):
         """Have a rate-limited job run again once its gate opens, and look then."""
         wait = timedelta(seconds=limited.retry_after or 1) + GATE_MARGIN
         log.debug("job %s (%s) waits %s for %s", job.key, job.kind, wait, limited.method)
-        if not isinstance(limited, SlackTurnLater):  # a turn in line closes no gate
+        paced = isinstance(limited, SlackTurnLater)
+        if not paced:  # a turn in warroom's own pace closes no gate for the others
             self._gates[limited.method] = time.monotonic() + wait.total_seconds()
             self._waiting[job.id or 0] = limited.method
-        self.services.metrics.job_run(job.kind, "rate_limited")
+        self.services.metrics.job_run(job.kind, "paced" if paced else "rate_limited")
         await jobs.put_back(self.services.engine, job, due_at=self.services.clock() + wait)
         asyncio.get_running_loop().call_later(wait.total_seconds(), self.services.wake_jobs)
 

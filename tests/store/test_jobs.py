@@ -314,13 +314,19 @@ async def test_a_job_whose_turn_is_later_is_held_only_until_its_own_turn(
             turn = 1 if job.key == "job-0" else 5
             raise SlackTurnLater("conversations.create", "ratelimited", retry_after=turn)
 
-    runner = JobRunner(job_services(engine, clock), {"test": open_room}, yielding={"test"})
+    services = job_services(engine, clock)
+    runner = JobRunner(services, {"test": open_room}, yielding={"test"})
     await add_jobs(engine, NOW, NOW)
     assert await runner.run_due() == 2  # each told its turn: job-0's in 1 s, job-1's in 5 s
     clock.now += timedelta(seconds=2)
     await asyncio.sleep(1.1)  # the runner's memory of gates follows the real clock
     assert await runner.run_due() == 1
     assert runs == {"job-0": 2, "job-1": 1}
+    # Counted as waiting for a turn, not as Slack's rate limit.
+    registry = services.metrics.registry
+    sample = "warroom_jobs_run_total"
+    assert registry.get_sample_value(sample, {"kind": "test", "outcome": "paced"}) == 2
+    assert registry.get_sample_value(sample, {"kind": "test", "outcome": "rate_limited"}) is None
 
 
 async def test_a_stopping_runner_lets_running_jobs_finish_within_its_grace(
