@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.basics.background import UNWIND_SECONDS
 from bot.basics.logs import install_log_redaction
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
@@ -221,7 +222,9 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     # The jobs first, within the shutdown's grace, so what they write is sent before the
     # exit (the sender goes on meanwhile), then the sender.
-    await runner.stop(grace=services.background.time_left(BACKGROUND_GRACE_SECONDS))
+    # What is left of the grace, less the time cancelled work gets to unwind after it.
+    grace = services.background.time_left(BACKGROUND_GRACE_SECONDS) - UNWIND_SECONDS
+    await runner.stop(grace=grace)
     await sender.stop()
     await watch.stop()
 

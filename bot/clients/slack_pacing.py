@@ -153,9 +153,12 @@ class _Lane:
         self.waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self.releaser: asyncio.Task[None] | None = None
 
-    def expected_wait(self, now: float) -> float:
-        """Seconds a caller joining now would wait, about."""
-        ahead = sum(1 for *_, future in self.waiting if not future.done())
+    def expected_wait(self, now: float, priority: int) -> float:
+        """Seconds a caller of ``priority`` joining now would wait, about: behind the callers
+        of its priority or more urgent ones, which go first."""
+        ahead = sum(
+            1 for first, _, future in self.waiting if first <= priority and not future.done()
+        )
         return max(0.0, self.budget.turn(now, ahead) - now)
 
 
@@ -175,7 +178,7 @@ class SlackPacer:
 
     def expected_wait(self, method: str, channel: str | None) -> float:
         """About how long a call of ``method`` made now would wait for its turn."""
-        return self._lane(method, channel).expected_wait(time.monotonic())
+        return self._lane(method, channel).expected_wait(time.monotonic(), _priority.get())
 
     async def take(self, method: str, channel: str | None) -> None:
         """Return when the call may go: its lane had room, and no one before it waits."""

@@ -170,7 +170,7 @@ class GatedWebClient(AsyncWebClient):
             if too_long(closed) or (per_channel and too_long(turn)):
                 raise SlackRateLimited(api_method, "ratelimited", retry_after=max(closed, turn))
             if not per_channel and too_long(turn, turn=True):  # a turn in the method's pace
-                raise SlackTurnLater(api_method, "ratelimited", retry_after=turn)
+                raise SlackTurnLater(api_method, "ratelimited", retry_after=max(closed, turn))
             await self.pacer.take(api_method, channel)
             await self.gate.wait(gate)
             return await super().api_call(api_method, **kwargs)

@@ -25,6 +25,7 @@ from bot.clients.slack_errors import (
     SlackRateLimited,
     SlackRefused,
     SlackTokenRevoked,
+    SlackTurnLater,
 )
 from bot.flows import installation
 from bot.flows.polling import Poller
@@ -121,6 +122,12 @@ async def _not_taken(services: Services, row: OutboxMessage, error: Exception) -
         )
         await _set_aside(services, row, error.code, tell=True)
         return True
+    if isinstance(error, SlackTurnLater):
+        # Not tried: its turn in warroom's own pace of Slack's limits comes later (a job's
+        # delivery, which does not wait that long); the sender sends it then.
+        log.debug("%s in %s waits %.1f s for its turn", row.method, channel, error.retry_after)
+        await _settle(services, row, untried=timedelta(seconds=error.retry_after or 1))
+        return False
     wait = _wait_for(error, row.attempts)
     if wait is not None and services.clock() - row.created_at > GIVE_UP_AFTER:
         wait = None  # a day of trying: the message is stale and blocks the channel
@@ -222,15 +229,19 @@ async def _settle(
     *,
     ts: str | None = None,
     wait: timedelta | None = None,
+    untried: timedelta | None = None,
     error: str = "",
     given_up: str = "",
 ) -> None:
-    """Record how the write went, and what its message means for the record."""
+    """Record how the write went (``untried``: not tried, due again then), and what its
+    message means for the record."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         session.add(row)
         if given_up:
             outbox.mark_given_up(row, now, given_up)
+        elif untried is not None:
+            row.due_at = now + untried
         elif wait is not None:
             outbox.mark_waiting(row, now + wait, error)
         else:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from bot.basics.background import UNWIND_SECONDS
 from bot.basics.logs import incident_scope
 from bot.clients.slack_errors import (
     SlackFailure,
@@ -201,7 +202,8 @@ class JobRunner(Poller):
             await asyncio.wait(list(self._running), timeout=grace)
         for task in self._running:
             task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        if self._running:  # their cleanup (a lease given back), bounded: the exit must come
+            await asyncio.wait(list(self._running), timeout=UNWIND_SECONDS)
 
     async def start_due(self) -> int:
         """Claim due jobs for the free slots of each lane and start them; how many started
@@ -215,7 +217,7 @@ class JobRunner(Poller):
                 free = (lane.slots or self.concurrency) - len(self._in(lane))
                 if free <= 0 or not any(self._lane_of(kind) is lane for kind in due):
                     continue
-                for job in await self._claim(lane, free):
+                for job in await self._claim(lane, free, due):
                     self._waiting.pop(job.id or 0, None)
                     task = asyncio.create_task(self._slot(job), name=f"job {job.key}")
                     self._running[task] = job
@@ -234,7 +236,7 @@ class JobRunner(Poller):
             return self._in(lane)
         return [job for job in self._running.values() if not self._lane_of(job.kind).apart]
 
-    async def _claim(self, lane: Lane, limit: int) -> list[Job]:
+    async def _claim(self, lane: Lane, limit: int, due: Collection[str]) -> list[Job]:
         """Claim up to ``limit`` of the lane's oldest due jobs: one of the other kinds at a
         time, and yielding ones beside it, of kinds below their share first."""
         running, beside = self._in(lane), self._beside(lane)
@@ -250,7 +252,8 @@ class JobRunner(Poller):
         # its kind's share, so the payloads that declare the next incidents keep slots; and a
         # war room whose turn at Slack is far off gives its slot back (TURN_PATIENCE).
         urgent = {kind for kind, priority in self.priorities.items() if priority == URGENT}
-        urgent &= self.yielding  # the other kinds keep their one at a time, in due order
+        # Due now, of this lane; and yielding: the other kinds keep one at a time, in due order.
+        urgent &= {kind for kind in due if self._lane_of(kind) is lane} & self.yielding
         opening = sum(1 for job in running + claimed if job.kind in urgent)
         wanted = min(limit - len(claimed), KIND_SHARE - opening)
         if urgent and wanted > 0:

@@ -6,6 +6,7 @@ a method's tier; and the pacer's own order of who goes first."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 
@@ -17,6 +18,12 @@ from bot.clients.slack_errors import SlackTurnLater
 from bot.clients.slack_pacing import BACKGROUND, URGENT, SlackPacer, _Bucket, _Window, paced_as
 from bot.clients.slack_ratelimit import waiting_at_most
 from bot.config import Settings
+from bot.flows.outbox import deliver
+from bot.keys import outbox_sender_key
+from bot.store import outbox
+from bot.store.db import session_scope
+from bot.store.models import OutboxMessage
+from bot.store.outbox import PIN
 from emulator import SlackEmulator
 from tests.conftest import ALICE, open_incident, running_warroom, settle
 
@@ -184,3 +191,64 @@ async def test_the_header_is_edited_once_with_the_latest_state_not_once_per_chan
     assert len(edits) - edits_before < len(changes)
     assert len(topics) - topics_before < len(changes)
     assert rate_limited(slack) == []
+
+
+async def test_an_urgent_caller_is_told_its_turn_ahead_of_waiting_background_calls() -> None:
+    """What opens a war room is told the turn it will get: before the alert summaries
+    waiting in the same lane, which it passes, not behind them (it would give its slot back
+    for a turn it does not have to wait for)."""
+    pacer = SlackPacer(window=10.0)  # 10.2 s with the margin
+    for _ in range(pacer.per_window("pins.add")):
+        await pacer.take("pins.add", None)
+    with paced_as(BACKGROUND):
+        waiting = [asyncio.create_task(pacer.take("pins.add", None)) for _ in range(25)]
+    await asyncio.sleep(0)
+    try:
+        with paced_as(URGENT):
+            urgent = pacer.expected_wait("pins.add", None)
+        with paced_as(BACKGROUND):
+            background = pacer.expected_wait("pins.add", None)
+        assert 9.5 < urgent < 10.5  # the next window, first
+        assert background > 19.5  # behind the 25: the window after
+    finally:
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+
+
+async def test_a_jobs_write_whose_turn_is_later_waits_untried_and_quietly(
+    slack: SlackEmulator, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job's delivery meets a full window (an alert storm's pins): the write is not tried,
+    not counted as an attempt, not logged as Slack's rate limit, and sent at its turn."""
+    async with running_warroom(slack, sqlite_url) as warroom:
+        channel = await open_incident(warroom)
+        said = await slack.post_message(channel.id, "The gateway broke checkout", user=ALICE)
+        # The write is the job's alone to deliver (the sender's loop would send it, waiting).
+        await warroom.app[outbox_sender_key].stop()
+        pacer = warroom.services.slack.client.pacer
+        while pacer.expected_wait(PIN, None) < 0.8:  # the window full (the harness's: 1 s)
+            await pacer.take(PIN, None)
+        async with session_scope(warroom.engine) as session:
+            row = await outbox.enqueue(
+                session,
+                channel=channel.id,
+                method=PIN,
+                payload={"ts": said.ts},
+                now=warroom.clock(),
+            )
+            await session.commit()
+        with (
+            caplog.at_level(logging.INFO, logger="bot.flows.outbox"),
+            waiting_at_most(3.0, turns=0.5),
+        ):
+            await deliver(warroom.services, channel.id)
+        async with session_scope(warroom.engine) as session:
+            waited = await session.get(OutboxMessage, row.id)
+        assert waited is not None and waited.sent_at is None
+        assert (waited.attempts, waited.last_error) == (0, None)
+        assert waited.due_at > warroom.clock()
+        assert not [r for r in caplog.records if r.name == "bot.flows.outbox"]
+        await asyncio.sleep(1.2)  # the pacer's window passes (the harness's is a second)
+        await warroom.advance(seconds=2)
+        assert said.ts in channel.pins
