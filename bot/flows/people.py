@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack_errors import SlackFailure, SlackTurnLater
 from bot.record.oncall.zones import known_zone
 from bot.services import Services
 
@@ -19,6 +19,8 @@ async def zone_of(services: Services, user: str, *, otherwise: str | None = None
     ``otherwise``, else warroom's own (``WARROOM_TIMEZONE``)."""
     try:
         zone = await services.slack.time_zone(user)
+    except SlackTurnLater:
+        raise  # a job's call whose turn is later: the job runs again then, the zone is asked
     except SlackFailure as error:
         log.info("no time zone for %s from Slack: %s", user, error.code)
         zone = None

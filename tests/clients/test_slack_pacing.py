@@ -19,6 +19,7 @@ from bot.clients.slack_pacing import BACKGROUND, URGENT, SlackPacer, _Bucket, _W
 from bot.clients.slack_ratelimit import waiting_at_most
 from bot.config import Settings
 from bot.flows.outbox import deliver
+from bot.flows.people import zone_of
 from bot.keys import outbox_sender_key
 from bot.store import outbox
 from bot.store.db import session_scope
@@ -252,3 +253,19 @@ async def test_a_jobs_write_whose_turn_is_later_waits_untried_and_quietly(
         await asyncio.sleep(1.2)  # the pacer's window passes (the harness's is a second)
         await warroom.advance(seconds=2)
         assert said.ts in channel.pins
+
+
+async def test_a_jobs_question_whose_turn_is_later_makes_the_job_come_back_not_guess(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """A handoff notice asks Slack for the person's time zone when users.info's window is
+    full: the job gives its slot back and asks again at its turn, where it once said the
+    time in the schedule's zone as if Slack had no answer. A person's command waits."""
+    slack.add_user("U0ZED", "zed", "Zed Ito", tz="Asia/Tokyo")
+    async with running_warroom(slack, sqlite_url) as warroom:
+        pacer = warroom.services.slack.client.pacer
+        while pacer.expected_wait("users.info", None) < 0.8:  # the harness's window: 1 s
+            await pacer.take("users.info", None)
+        with waiting_at_most(3.0, turns=0.5), pytest.raises(SlackTurnLater):
+            await zone_of(warroom.services, "U0ZED", otherwise="Europe/Paris")
+        assert await zone_of(warroom.services, "U0ZED", otherwise="Europe/Paris") == "Asia/Tokyo"
