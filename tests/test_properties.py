@@ -37,7 +37,7 @@ from sqlmodel import select
 
 from bot.basics.languages import preferred_language
 from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
-from bot.basics.render import _escape_line, markdown_escape
+from bot.basics.render import markdown_escape, markdown_escape_each
 from bot.config import Secret, Settings
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload, ChannelMessage
@@ -1466,13 +1466,45 @@ def test_a_number_from_json_is_in_its_range_or_nothing(value: object) -> None:
         assert not isinstance(value, bool | str)
 
 
-@given(st.text(alphabet=st.sampled_from(list("ab 1.\t-+=#*_[]()!|~&<>\\`\n\r9é")), max_size=12))
-def test_markdown_escape_leaves_alone_only_what_needs_no_escaping(text: str) -> None:
-    """The fast path (a value with nothing to escape is returned as it is) answers exactly
-    what escaping line by line would."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    by_line = "\n".join(_escape_line(line, first=i == 0) for i, line in enumerate(lines))
-    assert markdown_escape(text) == by_line
+# What markdown_escape does to a line, written the slow way, line by line, as the reference.
+_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
+_MARKER = re.compile(r"^(?:[-+](?=[-+ \t]|$)|=|\d{1,9}(?=\.(?:[ \t]|$)))")
+
+
+def _escaped_line(line: str, *, first: bool) -> str:
+    indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]
+    rest = _SYNTAX.sub(r"\\\g<0>", line[len(indent) :])
+    rest = rest.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    rest = _MARKER.sub(lambda m: m[0] + "\\" if m[0][0].isdigit() else "\\" + m[0], rest)
+    width = len(indent.expandtabs(4))
+    if indent and (not first or width >= 4):
+        indent = "\u00a0" * width
+    return indent + rest
+
+
+def _escaped_by_line(text: str) -> str:
+    text = text.replace("\x00", "\ufffd").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    return "\n".join(_escaped_line(line, first=i == 0) for i, line in enumerate(lines))
+
+
+MARKDOWN_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab 1.\t-+=#*_[]()!|~&<>\\`\n\r9é\x00٣")), max_size=12
+)
+
+
+@given(MARKDOWN_TEXT)
+def test_markdown_escape_answers_what_escaping_line_by_line_would(text: str) -> None:
+    """The fast path (a value with nothing to escape is returned as it is) and the passes
+    over the whole value answer exactly what escaping each line by itself would."""
+    assert markdown_escape(text) == _escaped_by_line(text)
+
+
+@given(st.lists(MARKDOWN_TEXT, max_size=8))
+def test_markdown_escape_each_escapes_each_value_as_markdown_escape_does(texts: list[str]) -> None:
+    """Escaping a draft's texts together changes nothing about any one of them: a line start,
+    an indentation or a marker never leaks from one value to the next."""
+    assert markdown_escape_each(texts) == [markdown_escape(text) for text in texts]
 
 
 ACCEPT_LANGUAGE = st.lists(

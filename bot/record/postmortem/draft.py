@@ -9,10 +9,11 @@ The draft is built from the record by bot.record.postmortem.writing.
 from __future__ import annotations
 
 import string
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,17 +21,20 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from bot.basics.render import markdown_escape, markdown_item_text
+from bot.basics.render import markdown_escape, markdown_escape_each, markdown_item_text_each
 from bot.record.postmortem.language import Language
 from bot.store.models import Incident, Milestone, PublicIncident, TrackerIssue
 
 # Spans shorter than the shortest month are days, hours and minutes whatever the dates.
 _MONTH_AT_LEAST = timedelta(days=28)
+_MINUTE = timedelta(minutes=1)
+# What a line not marked yet is kept as (no line is ``None``).
+_NOT_KEPT = (None, None)
 
 
-@dataclass(frozen=True)
-class Line:
-    """One fact from the record, as a draft shows it."""
+class Line(NamedTuple):
+    """One fact from the record, as a draft shows it (a tuple: a long draft makes 10,000,
+    and a frozen dataclass's ``__init__`` cost more than the rest of building each)."""
 
     at: datetime
     kind: str
@@ -39,15 +43,15 @@ class Line:
     link: str | None = None  # the Slack message it came from
 
 
-class MarkedLine(NamedTuple):
-    """A line's parts as Markdown, each escaped once: a long draft shows a line in several
-    sections (the timeline, a misleading path and the next, the updates)."""
+class MarkedLines(NamedTuple):
+    """Lines' parts as Markdown, each escaped once, a column per part and a row per line: a
+    long draft shows a line in several sections (the timeline, a misleading path and the
+    next, the updates), and 10,000 lines escaped one call at a time cost more than the rest."""
 
-    day: str
-    clock: str
-    stamp: str  # the time, linked to its Slack message when there is one
-    author: str
-    text: str
+    days: list[str]
+    stamps: list[str]  # the time, linked to its Slack message when there is one
+    authors: list[str]
+    texts: list[str]  # as a list item's text: continuation lines indented
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ class MisleadingPath:
 
     line: Line
     next_line: Line | None
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return (self.line,) if self.next_line is None else (self.line, self.next_line)
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,9 @@ class Draft:
     slots: list[Slot] = field(default_factory=list)
     # Each moment's (date, time) as said in the incident's zone and language.
     _moments: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
-    _marked: dict[int, tuple[Line, MarkedLine]] = field(default_factory=dict, repr=False)
+    # Every line of the draft marked (``marked_lines``), and each one's row there by its id.
+    _marked: MarkedLines | None = field(default=None, repr=False)
+    _marked_row: dict[int, int] = field(default_factory=dict, repr=False)
     _escapes: dict[str, str] = field(default_factory=dict, repr=False)
     _durations: dict[timedelta, str] = field(default_factory=dict, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
@@ -233,7 +243,9 @@ class Draft:
         key = int(moment.timestamp()) // 60
         said = self._moments.get(key)
         if said is None:
-            fields = self.language.fields(self.local(moment.replace(second=0, microsecond=0)))
+            if moment.second or moment.microsecond:
+                moment = moment.replace(second=0, microsecond=0)
+            fields = self.language.fields(self.local(moment))
             said = (
                 self.language.date_format.format(**fields),
                 self.language.time_format.format(**fields),
@@ -248,20 +260,55 @@ class Draft:
             escaped = self._escapes[text] = markdown_escape(text)
         return escaped
 
-    def marked(self, line: Line) -> MarkedLine:
-        """The line's parts as Markdown, escaped once per draft."""
-        kept = self._marked.get(id(line))
-        if kept is not None and kept[0] is line:
-            return kept[1]
-        said_day, said_clock = self._said(line.at)
-        day, clock = self._escaped(said_day), self._escaped(said_clock)
-        stamp = f"[{clock}]({markdown_escape(line.link)})" if line.link else clock
-        author = self._escaped(line.author) if line.author else ""
-        text = markdown_item_text(line.text) if line.text else ""
-        marked = MarkedLine(day, clock, stamp, author, text)
-        # The line is kept with its parts: its id is not reused while the draft holds it.
-        self._marked[id(line)] = (line, marked)
-        return marked
+    def marked_lines(self, lines: Sequence[Line]) -> MarkedLines:
+        """The lines' parts as Markdown. Every line of the draft is marked once, the first
+        time any is asked for; a section takes its lines' rows from there."""
+        if self._marked is None:
+            every = {id(line): line for line in self._lines()}
+            self._marked = self._mark(list(every.values()))
+            self._marked_row = {key: row for row, key in enumerate(every)}
+        try:
+            rows = [self._marked_row[id(line)] for line in lines]
+        except KeyError:  # not one of the draft's lines
+            return self._mark(list(lines))
+        return MarkedLines(*([column[row] for row in rows] for column in self._marked))
+
+    def _lines(self) -> Iterator[Line]:
+        yield from self.timeline
+        for section in (self.impacts, self.causes, self.mitigations, self.updates):
+            yield from section
+        for path in self.misleading:
+            yield from path.lines
+
+    def _mark(self, lines: list[Line]) -> MarkedLines:
+        days, clocks = self._minutes([line.at for line in lines])
+        links = markdown_escape_each([line.link or "" for line in lines])
+        escaped = self._escaped
+        return MarkedLines(
+            days,
+            [
+                f"[{clock}]({link})" if link else clock
+                for clock, link in zip(clocks, links, strict=True)
+            ],
+            [escaped(line.author) if line.author else "" for line in lines],
+            markdown_item_text_each([line.text for line in lines]),
+        )
+
+    def _minutes(self, moments: list[datetime]) -> tuple[list[str], list[str]]:
+        """The date and the time of each moment, escaped. Moments mostly come in time order:
+        the minute of the moment before is tried first."""
+        days, clocks = [], []
+        start = end = None
+        day = clock = ""
+        for moment in moments:
+            if start is None or not start <= moment < end:  # type: ignore[operator]
+                start = moment.replace(second=0, microsecond=0)
+                end = start + _MINUTE
+                said_day, said_clock = self._said(start)
+                day, clock = self._escaped(said_day), self._escaped(said_clock)
+            days.append(day)
+            clocks.append(clock)
+        return days, clocks
 
     # The long sections of a Markdown draft, a row per line. The template gives each row's
     # shape as format strings (its own text, not escaped, like the rest of the template) and
@@ -281,26 +328,28 @@ class Draft:
         """The timeline under a heading per day: ``row`` gets ``stamp``, ``kind``, ``text``
         (``text`` around the line's text, if any) and ``author`` (``author``, or ``set_by`` for
         a milestone set by hand, around the person's name, if any)."""
-        _check_shapes({"row": row}, "stamp", "kind", "text", "author")
+        fill = _shape("row", row, "stamp", "kind", "text", "author")
         _check_shapes({"day": day, "text": text, "author": author, "set_by": set_by}, "")
         kind_names = {kind: markdown_escape(name) for kind, name in kinds.items()}
+        lines = self.timeline
+        marked = self.marked_lines(lines)
+        filled = map(
+            fill,
+            marked.stamps,
+            [
+                kind_names[line.kind] if line.kind in kind_names else markdown_escape(line.kind)
+                for line in lines
+            ],
+            [text.format(said) if said else "" for said in marked.texts],
+            [
+                (set_by if line.kind in set_by_kinds else author).format(name) if name else ""
+                for line, name in zip(lines, marked.authors, strict=True)
+            ],
+        )
         rows: list[str] = []
-        shown = ""
-        for line in self.timeline:
-            marked = self.marked(line)
-            if marked.day != shown:
-                rows += [*([""] if shown else []), day.format(marked.day), ""]
-                shown = marked.day
-            by = set_by if line.kind in set_by_kinds else author
-            kind = kind_names.get(line.kind)
-            rows.append(
-                row.format(
-                    stamp=marked.stamp,
-                    kind=markdown_escape(line.kind) if kind is None else kind,
-                    text=text.format(marked.text) if marked.text else "",
-                    author=by.format(marked.author) if marked.author else "",
-                )
-            )
+        for shown, day_rows in groupby(zip(marked.days, filled, strict=True), key=itemgetter(0)):
+            rows += [*([""] if rows else []), day.format(shown), ""]
+            rows += [filled_row for _, filled_row in day_rows]
         return Markup("\n".join(rows))
 
     def misleading_rows(self, *, row: str, by: str, followed: str, unfollowed: str) -> Markup:
@@ -308,50 +357,46 @@ class Draft:
         ``followed`` (``duration``, ``next_source``, ``next_text``) when the record shows the
         path followed next, else ``unfollowed``. A source is the linked time, then ``by``
         around the person's name if there is one."""
-
-        _check_shapes({"row": row}, "source", "text", "next")
-        _check_shapes({"followed": followed}, "duration", "next_source", "next_text")
+        fill = _shape("row", row, "source", "text", "next")
+        fill_followed = _shape("followed", followed, "duration", "next_source", "next_text")
         _check_shapes({"by": by}, "")
         _check_shapes({"unfollowed": unfollowed})
-        source = partial(_source, by=by)
-        rows = []
-        for path in self.misleading:
-            marked, after = self.marked(path.line), unfollowed
-            if path.next_line is not None:
-                following = self.marked(path.next_line)
-                duration = self.duration(path.line.at, path.next_line.at)
-                after = followed.format(
-                    duration=markdown_escape(duration),
-                    next_source=source(following),
-                    next_text=following.text,
-                )
-            rows.append(row.format(source=source(marked), text=marked.text, next=after))
-        return Markup("\n".join(rows))
+        paths = self.misleading
+        marked = self.marked_lines([path.line for path in paths])
+        nexts = [path.next_line for path in paths if path.next_line is not None]
+        following = iter(zip(*self.marked_lines(nexts)[1:], strict=True))
+        sources = _sources(marked, by)
+        after = []
+        for path in paths:
+            if path.next_line is None:
+                after.append(unfollowed)
+                continue
+            next_stamp, next_author, next_text = next(following)
+            duration = markdown_escape(self.duration(path.line.at, path.next_line.at))
+            next_source = next_stamp + (by.format(next_author) if next_author else "")
+            after.append(fill_followed(duration, next_source, next_text))
+        return Markup("\n".join(map(fill, sources, marked.texts, after)))
 
     def rows(self, lines: Sequence[Line], *, row: str, by: str) -> Markup:
         """A section's lines (the impacts, the causes, the mitigations), a row each: ``row``
         gets ``source`` (the linked time, then ``by`` around the person's name, if any) and
         ``text``."""
-        _check_shapes({"row": row}, "source", "text")
+        fill = _shape("row", row, "source", "text")
         _check_shapes({"by": by}, "")
-        rows = []
         for line in lines:
             if not isinstance(line, Line):  # a template hands in the draft's own lines only
                 raise TypeError(f"not a line of the draft: {type(line).__name__}")
-            marked = self.marked(line)
-            rows.append(row.format(source=_source(marked, by=by), text=marked.text))
-        return Markup("\n".join(rows))
+        marked = self.marked_lines(lines)
+        return Markup("\n".join(map(fill, _sources(marked, by), marked.texts)))
 
     def update_rows(self, *, row: str, nobody: str) -> Markup:
         """The status updates: ``row`` gets ``stamp``, ``author`` (``nobody`` if unknown) and
         ``text``."""
-        _check_shapes({"row": row}, "stamp", "author", "text")
-        rows = []
-        for line in self.updates:
-            marked = self.marked(line)
-            author = marked.author or markdown_escape(nobody)
-            rows.append(row.format(stamp=marked.stamp, author=author, text=marked.text))
-        return Markup("\n".join(rows))
+        fill = _shape("row", row, "stamp", "author", "text")
+        marked = self.marked_lines(self.updates)
+        nobody = markdown_escape(nobody)
+        authors = [name or nobody for name in marked.authors]
+        return Markup("\n".join(map(fill, marked.stamps, authors, marked.texts)))
 
     def abbreviation(self, moment: datetime) -> str:
         """``EAT``: the zone's abbreviation at that moment."""
@@ -388,9 +433,24 @@ class Draft:
         return self.milestones[Milestone.RESOLVED]
 
 
-def _source(marked: MarkedLine, *, by: str) -> str:
-    """Where a line comes from: its linked time, then ``by`` around the person's name."""
-    return marked.stamp + (by.format(marked.author) if marked.author else "")
+def _sources(marked: MarkedLines, by: str) -> list[str]:
+    """Where each line comes from: its linked time, then ``by`` around the person's name."""
+    return [
+        stamp + (by.format(name) if name else "")
+        for stamp, name in zip(marked.stamps, marked.authors, strict=True)
+    ]
+
+
+def _shape(name: str, shape: str, *fields: str) -> Callable[..., str]:
+    """A row's shape as a function of its fields, given in that order (a positional
+    ``str.format``: mapped over columns, no Python call per row)."""
+    _check_shapes({name: shape}, *fields)
+    positional = "".join(
+        literal.replace("{", "{{").replace("}", "}}")
+        + ("" if field is None else f"{{{fields.index(field)}}}")
+        for literal, field, _, _ in string.Formatter().parse(shape)
+    )
+    return positional.format
 
 
 def _check_shapes(shapes: Mapping[str, str], *fields: str) -> None:
