@@ -26,7 +26,7 @@ import traceback
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import pytest
@@ -40,7 +40,7 @@ from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
 from bot.basics.render import markdown_escape, markdown_escape_each
 from bot.config import Secret, Settings
 from bot.store.db import session_scope
-from bot.store.models import AlertPayload, ChannelMessage
+from bot.store.models import AlertPayload, ChannelMessage, in_utc
 from commands.table import SUBCOMMANDS
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
@@ -1535,3 +1535,11 @@ def test_accept_language_picks_an_offered_language_or_none(header: str) -> None:
         assert chosen == "fr"
     if chosen is not None:
         assert chosen in header.lower()
+
+
+@given(st.datetimes())
+def test_a_moment_read_from_the_database_is_the_same_moment_in_utc(moment: datetime) -> None:
+    """The arithmetic that makes a naive UTC datetime aware (``in_utc``) keeps every field."""
+    aware = in_utc(moment)
+    assert aware == moment.replace(tzinfo=UTC) and aware.tzinfo is UTC
+    assert aware.replace(tzinfo=None) == moment

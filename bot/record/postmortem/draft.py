@@ -11,7 +11,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
@@ -27,9 +27,6 @@ from bot.store.models import Incident, Milestone, PublicIncident, TrackerIssue
 
 # Spans shorter than the shortest month are days, hours and minutes whatever the dates.
 _MONTH_AT_LEAST = timedelta(days=28)
-_MINUTE = timedelta(minutes=1)
-# What a line not marked yet is kept as (no line is ``None``).
-_NOT_KEPT = (None, None)
 
 
 class Line(NamedTuple):
@@ -240,17 +237,17 @@ class Draft:
         misleading path, an escalation). Zones are whole minutes from UTC, so the minute in
         UTC decides the minute shown, kept by its number (hashing an aware datetime costs more
         than the rest of a cached answer)."""
-        key = int(moment.timestamp()) // 60
-        said = self._moments.get(key)
+        return self._said_minute(int(moment.timestamp()) // 60)
+
+    def _said_minute(self, minute: int) -> tuple[str, str]:
+        said = self._moments.get(minute)
         if said is None:
-            if moment.second or moment.microsecond:
-                moment = moment.replace(second=0, microsecond=0)
-            fields = self.language.fields(self.local(moment))
+            fields = self.language.fields(self.local(datetime.fromtimestamp(minute * 60, UTC)))
             said = (
                 self.language.date_format.format(**fields),
                 self.language.time_format.format(**fields),
             )
-            self._moments[key] = said
+            self._moments[minute] = said
         return said
 
     def _escaped(self, text: str) -> str:
@@ -296,15 +293,16 @@ class Draft:
 
     def _minutes(self, moments: list[datetime]) -> tuple[list[str], list[str]]:
         """The date and the time of each moment, escaped. Moments mostly come in time order:
-        the minute of the moment before is tried first."""
+        each is compared with the minute of the moment before (by its number: a datetime's
+        ``replace`` costs several times ``timestamp``)."""
         days, clocks = [], []
-        start = end = None
+        shown = None
         day = clock = ""
         for moment in moments:
-            if start is None or not start <= moment < end:  # type: ignore[operator]
-                start = moment.replace(second=0, microsecond=0)
-                end = start + _MINUTE
-                said_day, said_clock = self._said(start)
+            minute = int(moment.timestamp()) // 60
+            if minute != shown:
+                shown = minute
+                said_day, said_clock = self._said_minute(minute)
                 day, clock = self._escaped(said_day), self._escaped(said_clock)
             days.append(day)
             clocks.append(clock)
