@@ -341,9 +341,16 @@ _ALLOWED_BLOCKS = {
 _ALLOWED_INLINE = {"text", "softbreak", "hardbreak", "strong_open", "strong_close"}
 
 
-def _words(text: str) -> str:
-    """What a reader sees: entities decoded, any run of white space one space."""
-    return " ".join(html.unescape(text).replace("\u00a0", " ").replace("\u200b", "").split())
+def _plain_words(text: str) -> str:
+    """Text as a reader takes it in: any run of white space one space."""
+    return " ".join(text.replace("\u00a0", " ").replace("\u200b", "").split())
+
+
+def _words(encoded: str) -> str:
+    """What a reader sees of encoded output (HTML, Slack's ``&amp;``): decoded once. A
+    person's words are never decoded: ``#&#1`` is what they typed (a soak run found the
+    test decoding the typed text too, so the `&#1` it had typed vanished from the oracle)."""
+    return _plain_words(html.unescape(encoded))
 
 
 def _markdown_shows(markdown: str, text: str) -> None:
@@ -353,7 +360,8 @@ def _markdown_shows(markdown: str, text: str) -> None:
     inline = [child for token in tokens if token.children for child in token.children]
     assert {child.type for child in inline} <= _ALLOWED_INLINE, markdown
     shown = " ".join(child.content for child in inline if child.type == "text")
-    assert _words(text) in _words(shown), (markdown, shown)
+    # The parser's text is decoded once already: compared as it is, with the typed text.
+    assert _plain_words(text) in _plain_words(shown), (markdown, shown)
     rendered = markdown_to_html(markdown)
     for tag in ("<h", "<pre", "<code", "<blockquote", "<ol", "<table", "<a ", "<img", "<hr"):
         assert tag not in rendered, (markdown, tag)
@@ -362,6 +370,8 @@ def _markdown_shows(markdown: str, text: str) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MESSAGES)
 @example("`````")  # found by a run: a fence taken apart per three left the run's end whole
+@example("#&#1")  # found by a soak run: a numeric character reference, typed as text
+@example("a &amp; b &lt;c&gt;")  # entities typed as text are shown as typed, not decoded
 def test_any_line_structure_is_shown_as_text_in_every_format(text: str) -> None:
     # Canvas Markdown and HTML: a timeline line as the drafts write it, and a written section.
     _markdown_shows(f"- **12:00** key event: {markdown_item(text)}\n", text)
@@ -370,4 +380,4 @@ def test_any_line_structure_is_shown_as_text_in_every_format(text: str) -> None:
     said = str(record_text(text))
     assert "```" not in said
     assert not any(line.lstrip(" ").startswith(("&gt;", ">")) for line in said.split("\n"))
-    assert _words(said) == _words(text)
+    assert _words(said) == _plain_words(text)
