@@ -11,7 +11,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from bot.basics.render import markdown_escape, markdown_escape_each, markdown_item_text_each
-from bot.record.postmortem.language import Language
+from bot.record.postmortem.language import Language, MinutesSaid
 from bot.store.models import Incident, Milestone, PublicIncident, TrackerIssue
 
 # Spans shorter than the shortest month are days, hours and minutes whatever the dates.
@@ -193,6 +193,7 @@ class Draft:
     _escapes: dict[str, str] = field(default_factory=dict, repr=False)
     _durations: dict[timedelta, str] = field(default_factory=dict, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
+    _minutes_said: MinutesSaid | None = field(default=None, repr=False)
 
     def section(self, key: str, prompt: str) -> Written | None:
         """A written section of the template: what a person wrote for it, if anything.
@@ -215,9 +216,12 @@ class Draft:
         return self.incident.timezone
 
     def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self._local_zone())
+
+    def _local_zone(self) -> tzinfo | None:
         if self._zone is None:
             self._zone = _zone(self.incident.timezone)
-        return moment.astimezone(self._zone)
+        return self._zone
 
     def time(self, moment: datetime) -> str:
         """``3:00 PM`` in the incident's zone."""
@@ -242,12 +246,9 @@ class Draft:
     def _said_minute(self, minute: int) -> tuple[str, str]:
         said = self._moments.get(minute)
         if said is None:
-            fields = self.language.fields(self.local(datetime.fromtimestamp(minute * 60, UTC)))
-            said = (
-                self.language.date_format.format(**fields),
-                self.language.time_format.format(**fields),
-            )
-            self._moments[minute] = said
+            if self._minutes_said is None:
+                self._minutes_said = MinutesSaid(self.language, self._local_zone())
+            said = self._moments[minute] = self._minutes_said(minute)
         return said
 
     def _escaped(self, text: str) -> str:

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import yaml
@@ -28,7 +29,20 @@ class Language:
 
     @classmethod
     def load(cls, directory: Path) -> Language:
-        data = yaml.safe_load((directory / "language.yaml").read_text(encoding="utf-8"))
+        """The language of ``directory``, read again only when its file changes: every draft
+        asks, and YAML's parser took a millisecond and a half of each."""
+        path = directory / "language.yaml"
+        stat = path.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
+        kept = _LOADED.get(path)
+        if kept is None or kept[0] != version:
+            kept = _LOADED[path] = (version, cls.read(path))
+        return kept[1]
+
+    @classmethod
+    def read(cls, path: Path) -> Language:
+        directory = path.parent
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return cls(
             code=directory.name,
             months=tuple(data["months"]),
@@ -63,3 +77,58 @@ class Language:
                 singular, plural = self.units[unit]
                 parts.append(f"{count} {singular if count == 1 else plural}")
         return " ".join(parts) or self.less_than_a_minute
+
+
+# Each language file read, by its path, with the time and size it had then.
+_LOADED: dict[Path, tuple[tuple[int, int], Language]] = {}
+
+
+# The fields a date and a time are made of (``Language.fields``): a format that uses no
+# others can be written once per day, or per time of day, and reused.
+_DAY_FIELDS = frozenset({"year", "month", "day", "zone"})
+_CLOCK_FIELDS = frozenset({"hour", "hour_short", "hour12", "minute", "ampm", "zone"})
+
+
+def _field_names(text: str) -> set[str]:
+    """The fields a format string names (``{month} {day}`` → month, day)."""
+    names = (name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
+    return {name.split(".")[0].split("[")[0] for name in names}
+
+
+class MinutesSaid:
+    """The date and the time a language gives UTC minutes in a zone, for the thousands of
+    minutes of a long timeline. Each minute's local time is found exactly, by the zone's
+    rules; its date is written once per day and zone name and its time once per time of day,
+    where the language's formats allow it (a date format that names the hour does not):
+    writing both for each of 5,000 minutes was a fifth of a 10,000-entry draft's time."""
+
+    def __init__(self, language: Language, zone: tzinfo | None) -> None:
+        self._language = language
+        self._zone = zone
+        self._split = (
+            zone is not None
+            and _field_names(language.date_format) <= _DAY_FIELDS
+            and _field_names(language.time_format) <= _CLOCK_FIELDS
+        )
+        self._days: dict[tuple[int, int, int, str | None], str] = {}
+        self._clocks: dict[tuple[int, int, str | None], str] = {}
+
+    def __call__(self, minute: int) -> tuple[str, str]:
+        """(date, time) of the minute that starts ``minute`` minutes after the epoch."""
+        language = self._language
+        if not self._split:
+            # No zone of that name (the host's, as ``astimezone`` has it) or formats that mix.
+            local = datetime.fromtimestamp(minute * 60, UTC).astimezone(self._zone)
+            fields = language.fields(local)
+            return language.date_format.format(**fields), language.time_format.format(**fields)
+        local = datetime.fromtimestamp(minute * 60, self._zone)
+        zone = local.tzname()
+        day_key = (local.year, local.month, local.day, zone)
+        day = self._days.get(day_key)
+        if day is None:
+            day = self._days[day_key] = language.date_format.format(**language.fields(local))
+        clock_key = (local.hour, local.minute, zone)
+        clock = self._clocks.get(clock_key)
+        if clock is None:
+            clock = self._clocks[clock_key] = language.time_format.format(**language.fields(local))
+        return day, clock
