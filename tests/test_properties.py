@@ -40,7 +40,7 @@ from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
 from bot.basics.render import markdown_escape, markdown_escape_each
 from bot.config import Secret, Settings
 from bot.store.db import session_scope
-from bot.store.models import AlertPayload, ChannelMessage, in_utc
+from bot.store.models import AlertPayload, ChannelMessage, in_utc, utc_from_database
 from commands.table import SUBCOMMANDS
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
@@ -1543,3 +1543,18 @@ def test_a_moment_read_from_the_database_is_the_same_moment_in_utc(moment: datet
     aware = in_utc(moment)
     assert aware == moment.replace(tzinfo=UTC) and aware.tzinfo is UTC
     assert aware.replace(tzinfo=None) == moment
+
+
+@given(
+    st.datetimes(datetime(2, 1, 1), datetime(9998, 12, 31)),  # a UTC moment for every offset
+    st.sampled_from([None, UTC, timezone(timedelta(hours=-5, minutes=-30))]),
+)
+def test_a_moment_read_raw_from_the_database_is_the_same_moment_in_utc(
+    moment: datetime, zone: timezone | None
+) -> None:
+    """``utc_from_database`` of what SQLite hands back (text, as ``UTCDateTime`` stores it:
+    naive UTC; or with an offset) and of what PostgreSQL does (a datetime) is the moment in UTC."""
+    expected = moment.replace(tzinfo=zone or UTC)
+    for raw in (moment.replace(tzinfo=zone).isoformat(" "), moment.replace(tzinfo=zone)):
+        read = utc_from_database(raw)
+        assert read == expected and read.tzinfo is UTC

@@ -71,7 +71,11 @@ def utc_from_database(value: datetime | str | None) -> datetime | None:
     with no offset) or PostgreSQL's datetime; aware, in UTC, as the column type reads it."""
     if value is None:
         return None
-    return in_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+        if value.tzinfo is None:  # as stored: ``in_utc``'s sum, without a call per row
+            return _UTC_EPOCH + (value - _NAIVE_EPOCH)
+    return in_utc(value)
 
 
 def json_from_database(value: Any) -> Any:
