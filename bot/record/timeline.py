@@ -8,11 +8,12 @@ messages, findings) keep their text as Slack delivered it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
+from sqlalchemy import or_
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -47,10 +48,21 @@ class EntryRow:
     permalink: str | None
 
 
+class EntryMoment(NamedTuple):
+    """Where an entry stands in its timeline: its id, kind and moment (``at``, as a line's)."""
+
+    id: int
+    kind: str
+    at: datetime
+
+
 _TABLE = TimelineEntry.__table__  # type: ignore[attr-defined]
 # Read as the driver hands them back and converted here (``entry_rows``): SQLAlchemy's type
 # processing took four fifths of reading a 10,000-entry timeline.
 _ENTRY_ROWS = core_select(*(raw_column(_TABLE.c[field.name]) for field in fields(EntryRow)))
+_ENTRY_MOMENTS = core_select(
+    *(raw_column(_TABLE.c[name]) for name in ("id", "kind", "occurred_at"))
+)
 
 
 def add_entry(
@@ -93,11 +105,20 @@ async def entries(session: AsyncSession, incident_id: int) -> Sequence[TimelineE
     return (await session.exec(statement)).all()
 
 
-async def entry_rows(session: AsyncSession, incident_id: int) -> list[EntryRow]:
-    """``entries`` as plain rows, in one query through SQLAlchemy Core."""
-    statement = _ENTRY_ROWS.where(_TABLE.c.incident_id == incident_id).order_by(
-        _TABLE.c.occurred_at, _TABLE.c.id
-    )
+async def entry_rows(
+    session: AsyncSession,
+    incident_id: int,
+    *,
+    ids: Collection[int] | None = None,
+    kinds: Collection[str] = (),
+) -> list[EntryRow]:
+    """``entries`` as plain rows, in one query through SQLAlchemy Core; with ``ids``, only
+    the entries of those ids and those of ``kinds`` (a page of a long timeline, and what the
+    page's summary shows)."""
+    statement = _ENTRY_ROWS.where(_TABLE.c.incident_id == incident_id)
+    if ids is not None:
+        statement = statement.where(or_(_TABLE.c.id.in_(list(ids)), _TABLE.c.kind.in_(list(kinds))))
+    statement = statement.order_by(_TABLE.c.occurred_at, _TABLE.c.id)
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     return [
         EntryRow(
@@ -112,6 +133,19 @@ async def entry_rows(session: AsyncSession, incident_id: int) -> list[EntryRow]:
             permalink,
         )
         for id, kind, text, facts, author, occurred_at, slack_channel, slack_ts, permalink in rows
+    ]
+
+
+async def entry_moments(session: AsyncSession, incident_id: int) -> list[EntryMoment]:
+    """Every entry's id, kind and moment, in ``entries``' order: where each stands in a long
+    timeline, without reading its text."""
+    statement = _ENTRY_MOMENTS.where(_TABLE.c.incident_id == incident_id).order_by(
+        _TABLE.c.occurred_at, _TABLE.c.id
+    )
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [
+        EntryMoment(id, kind, utc_from_database(occurred_at))  # type: ignore[arg-type]
+        for id, kind, occurred_at in rows
     ]
 
 

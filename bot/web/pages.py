@@ -35,6 +35,7 @@ from bot.web.reading import (
     NotVisible,
     all_incidents_for,
     incident_draft,
+    incident_timeline_page,
     incidents_for,
     requested_incident,
     team_of,
@@ -173,19 +174,20 @@ async def incident_page(request: web.Request) -> web.Response:
     page_number = parse_bounded_int(request.query.get("timeline", "1"), 1, PAGE_MAX)
     if page_number is None:
         raise FilterError(f"timeline must be a whole number from 1 to {PAGE_MAX}.")
-    written = await incident_draft(web_, incident_id, markdown=False)
     start = (page_number - 1) * TIMELINE_PAGE
+    page = await incident_timeline_page(web_, incident_id, start=start, size=TIMELINE_PAGE)
     return render_page(
         request,
         "web/incident.html.j2",
         viewer=viewer,
         csrf=csrf,
         incident=incident,
-        draft=written.draft,
-        timeline=written.draft.timeline[start : start + TIMELINE_PAGE],
+        draft=page.draft,
+        timeline=page.lines,
         timeline_page=page_number,
         timeline_first=start + 1,
-        timeline_pages=max(1, -(-len(written.draft.timeline) // TIMELINE_PAGE)),
+        timeline_total=page.total,
+        timeline_pages=max(1, -(-page.total // TIMELINE_PAGE)),
     )
 
 

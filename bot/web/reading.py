@@ -15,6 +15,7 @@ from bot.record.incident_queries import (
     matches,
     parse_reference,
 )
+from bot.record.postmortem.timeline_page import TimelinePage, read_timeline_page
 from bot.record.postmortem.writing import WrittenDraft, read_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -109,12 +110,9 @@ async def requested_incident(
     return incident, incident.id
 
 
-async def incident_draft(
-    web_: WebContext, incident_id: int, *, markdown: bool = True
-) -> WrittenDraft:
+async def incident_draft(web_: WebContext, incident_id: int) -> WrittenDraft:
     """The incident's postmortem draft as the record stands: people by the names the record
-    knows (a page never asks Slack), in the incident's template, else the settings';
-    ``markdown=False``: its facts only (the incident page), the document not written."""
+    knows (a page never asks Slack), in the incident's template, else the settings'."""
     services, settings = web_.services, web_.settings
     return await read_draft(
         services.engine,
@@ -124,5 +122,23 @@ async def incident_draft(
         style=settings.postmortem_style,
         now=services.clock(),
         types=settings.incident_types,
-        markdown=markdown,
+    )
+
+
+async def incident_timeline_page(
+    web_: WebContext, incident_id: int, *, start: int, size: int
+) -> TimelinePage:
+    """A page of the incident's timeline and the draft's facts, as ``incident_draft`` would
+    give them, without reading the rest of the timeline (the incident page)."""
+    services, settings = web_.services, web_.settings
+    return await read_timeline_page(
+        services.engine,
+        services.renderer,
+        incident_id,
+        start=start,
+        size=size,
+        language=settings.language,
+        style=settings.postmortem_style,
+        now=services.clock(),
+        types=settings.incident_types,
     )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -99,13 +100,9 @@ def render_draft(
     language: Language,
     style: str,
     now: datetime,
-    markdown: bool = True,
 ) -> tuple[Draft, str]:
-    """The draft of a record as Markdown, in a language and style; with ``markdown=False``,
-    the draft's facts alone (a page that shows them, not the document)."""
+    """The draft of a record as Markdown, in a language and style."""
     draft = build_draft(record, names, renderer=renderer, language=language, style=style, now=now)
-    if not markdown:
-        return draft, ""
     text = renderer.render(postmortem_template(language.code, style), draft=draft)
     return draft, text + "\n"
 
@@ -139,10 +136,8 @@ async def write_in_thread(
     language: str,
     style: str,
     now: datetime,
-    markdown: bool = True,
 ) -> WrittenDraft:
-    """The record's draft in ``language`` and ``style``; NoSuchTemplate if there is none.
-    ``markdown=False``: its facts only, the document not written."""
+    """The record's draft in ``language`` and ``style``; NoSuchTemplate if there is none."""
     directory = template_directory(renderer, language, style)
     # A long record takes seconds to render: off the event loop, which must keep answering Slack.
     draft, text = await asyncio.to_thread(
@@ -153,7 +148,6 @@ async def write_in_thread(
             language=Language.load(directory),
             style=style,
             now=now,
-            markdown=markdown,
         )
     )
     return WrittenDraft(draft, text)
@@ -168,17 +162,13 @@ async def read_draft(
     style: str,
     now: datetime,
     types: IncidentTypes = NO_TYPES,
-    markdown: bool = True,
 ) -> WrittenDraft:
     """The incident's draft from the record as it stands, people by the names the record
     knows (Slack is not asked): in the incident's own language and style, else those given.
-    ``types``: the configured custom fields, which the draft's header table shows;
-    ``markdown=False``: the draft's facts, the document not written."""
+    ``types``: the configured custom fields, which the draft's header table shows."""
     incident, record, names = await read_record(engine, incident_id, types)
     language, style = chosen_template(incident, language=language, style=style)
-    return await write_in_thread(
-        renderer, record, names, language=language, style=style, now=now, markdown=markdown
-    )
+    return await write_in_thread(renderer, record, names, language=language, style=style, now=now)
 
 
 @dataclass
@@ -224,8 +214,14 @@ class Record:
 
 
 async def load_record(
-    session: AsyncSession, incident: Incident, types: IncidentTypes = NO_TYPES
+    session: AsyncSession,
+    incident: Incident,
+    types: IncidentTypes = NO_TYPES,
+    *,
+    entries: Sequence[EntryRow] | None = None,
 ) -> Record:
+    """What the incident's draft is written from; ``entries``: those read already (some of
+    them: a page's), instead of all of the timeline."""
     incident_id = incident.id or 0
     values = await fields.values_of(session, incident_id, types.fields)
     actions = await session.exec(
@@ -233,18 +229,13 @@ async def load_record(
         .where(ActionItem.incident_id == incident_id)
         .order_by(col(ActionItem.created_at), col(ActionItem.id))
     )
-    changes = await session.exec(
-        select(MilestoneChange)
-        .where(MilestoneChange.incident_id == incident_id)
-        .order_by(col(MilestoneChange.id))
-    )
     return Record(
         incident=incident,
-        entries=await timeline.entry_rows(session, incident_id),
+        entries=await timeline.entry_rows(session, incident_id) if entries is None else entries,
         escalations=await escalations.escalations_of(session, incident_id),
         roles=await roles.roles_of(session, incident_id),
         actions=actions.all(),
-        milestone_changes=changes.all(),
+        milestone_changes=await milestone_changes(session, incident_id),
         edits=await postmortem_edits.current_edits(session, incident_id),
         issues=await follow_ups.issues_of(session, incident_id),
         public=await public.public_record(session, incident_id),
@@ -252,6 +243,16 @@ async def load_record(
         # Configured fields in the file's order; a field no longer configured is left out.
         fields=[(f, values[f.name]) for f in types.fields.values() if f.name in values],
     )
+
+
+async def milestone_changes(session: AsyncSession, incident_id: int) -> list[MilestoneChange]:
+    """Who set each milestone by hand, in the order they did."""
+    changes = await session.exec(
+        select(MilestoneChange)
+        .where(MilestoneChange.incident_id == incident_id)
+        .order_by(col(MilestoneChange.id))
+    )
+    return list(changes.all())
 
 
 def build_draft(
@@ -276,7 +277,7 @@ def build_draft(
         return Line(entry.occurred_at, entry.kind, text, name(entry.author), entry.permalink)
 
     lines = [line(entry) for entry in record.entries]
-    milestones = _milestones(incident, record.milestone_changes, name)
+    milestones = milestone_times(incident, record.milestone_changes, name)
     of_kind = _by_kind(lines)
     return Draft(
         incident=incident,
@@ -287,7 +288,7 @@ def build_draft(
         roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         milestones=milestones,
         metrics=[Metric(key, milestones[a], milestones[b]) for key, a, b in METRICS],
-        timeline=_timeline(lines, milestones),
+        timeline=curated_timeline(lines, milestones),
         impacts=of_kind(TimelineKind.IMPACT),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
         misleading=_misleading_paths(lines),
@@ -388,7 +389,7 @@ def _by_kind(lines: list[Line]) -> Callable[[TimelineKind], list[Line]]:
     return of_kind
 
 
-def _milestones(
+def milestone_times(
     incident: Incident, changes: Sequence[MilestoneChange], name: Namer
 ) -> dict[str, MilestoneTime]:
     set_by = {change.milestone: change.changed_by for change in changes}
@@ -406,14 +407,32 @@ def _milestones(
     return times
 
 
-def _timeline(lines: list[Line], milestones: dict[str, MilestoneTime]) -> list[Line]:
-    """Curated entries in order, with the milestones people set by hand; impact start first."""
+class Standing(Protocol):
+    """What decides where a line stands in the timeline: its moment and its kind."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+StandingT = TypeVar("StandingT", bound=Standing)
+
+
+def curated_timeline(
+    lines: Sequence[StandingT], milestones: dict[str, MilestoneTime]
+) -> list[StandingT | Line]:
+    """Curated entries in order, with the milestones people set by hand; impact start first.
+    ``lines`` may be lines or anything with their moment and kind (``EntryMoment``: where a
+    page of a long timeline falls, bot/record/postmortem/timeline_page.py)."""
     hand_set = [
         Line(time.at, f"milestone_{time.milestone}", "", time.set_by)
         for time in milestones.values()
         if time.set_by and time.at is not None
     ]
-    shown = [line for line in lines if line.kind != TimelineKind.IMPACT] + hand_set
+    shown: list[StandingT | Line] = [line for line in lines if line.kind != TimelineKind.IMPACT]
+    shown += hand_set
     # At the same minute: impact start, then detection, then everything else in record order.
     # The sort is stable: lines at the same moment and rank stay in record order.
     first = {f"milestone_{Milestone.STARTED}": 0, TimelineKind.DETECTION.value: 1}

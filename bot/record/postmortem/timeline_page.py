@@ -1,0 +1,99 @@
+"""A page of a long incident's timeline and the facts around it, read without the rest.
+
+The incident's web page shows its summary, milestones, escalations and tasks, and 500 lines
+of the curated timeline at a time. Reading and arranging all of a 10,000-entry timeline for
+that took nearly all of the page's time; here every entry's id, kind and moment are read to
+find where the page falls (the curated order, ``curated_timeline``, is decided by moment and
+kind alone), then only the page's entries and those the summary shows are read in full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.basics.render import Renderer
+from bot.record import timeline
+from bot.record.incident_types import NO_TYPES, IncidentTypes
+from bot.record.people import known_names
+from bot.record.postmortem.draft import Draft, Line
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.writing import (
+    build_draft,
+    chosen_template,
+    curated_timeline,
+    load_record,
+    milestone_changes,
+    milestone_times,
+    template_directory,
+)
+from bot.store.db import session_scope
+from bot.store.models import Incident, Milestone, TimelineKind
+
+# The entries the page's summary shows besides its page of the timeline: impact, root cause
+# findings, and follow-ups (its tasks). tests/web/test_timeline_page.py renders the page both
+# ways, so a template that starts showing another kind fails there until it is named here.
+SUMMARY_KINDS = frozenset(
+    {TimelineKind.IMPACT.value, TimelineKind.ROOT_CAUSE.value, TimelineKind.FOLLOW_UP.value}
+)
+# A milestone set by hand is a line of the curated timeline of its own (``curated_timeline``).
+_HAND_SET = frozenset(f"milestone_{milestone.value}" for milestone in Milestone)
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """The incident's facts (``draft``: all but its timeline) and one page of its timeline."""
+
+    draft: Draft
+    lines: list[Line]
+    total: int  # lines in the whole curated timeline
+
+
+async def read_timeline_page(
+    engine: AsyncEngine,
+    renderer: Renderer,
+    incident_id: int,
+    *,
+    start: int,
+    size: int,
+    language: str,
+    style: str,
+    now: datetime,
+    types: IncidentTypes = NO_TYPES,
+) -> TimelinePage:
+    """Lines ``start`` to ``start + size`` (from 0) of the curated timeline, as ``read_draft``
+    would arrange them, and the draft's facts; people by the names the record knows."""
+    async with session_scope(engine) as session:
+        incident = await session.get(Incident, incident_id)
+        if incident is None:
+            raise LookupError(f"no incident with id {incident_id}")
+        # Where each line stands (moments and kinds), in the curated order.
+        milestones = milestone_times(
+            incident, await milestone_changes(session, incident_id), lambda user: user
+        )
+        ordered = curated_timeline(await timeline.entry_moments(session, incident_id), milestones)
+        page = ordered[start : start + size]
+        on_page = {line.id for line in page if isinstance(line, timeline.EntryMoment)}
+        hand_set = {line.kind for line in page if isinstance(line, Line)}
+        entries = await timeline.entry_rows(session, incident_id, ids=on_page, kinds=SUMMARY_KINDS)
+        record = await load_record(session, incident, types, entries=entries)
+        names = await known_names(session, record.user_ids())
+    code, style = chosen_template(incident, language=language, style=style)
+    spoken = Language.load(template_directory(renderer, code, style))
+
+    def arrange(entries: list[timeline.EntryRow]) -> Draft:
+        part = replace(record, entries=entries)
+        return build_draft(part, names, renderer=renderer, language=spoken, style=style, now=now)
+
+    def build() -> TimelinePage:
+        draft = arrange([entry for entry in entries if entry.kind in SUMMARY_KINDS])
+        # The page's entries keep their order among themselves; of the milestones set by
+        # hand, the page keeps those that stand on it.
+        lines = arrange([entry for entry in entries if entry.id in on_page]).timeline
+        lines = [line for line in lines if line.kind not in _HAND_SET or line.kind in hand_set]
+        return TimelinePage(draft, lines, len(ordered))
+
+    return await asyncio.to_thread(build)
