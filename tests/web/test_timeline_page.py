@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.render import Renderer
@@ -56,7 +55,8 @@ async def write_record(engine: AsyncEngine, seed: int) -> int:
         session.add(incident)
         await session.flush()
         assert incident.id is not None
-        session.add(Person(user_id="U0BOB", name="Bob Okafor", updated_at=START))
+        if seed == 0:  # a person whose name the record knows
+            session.add(Person(user_id="U0BOB", name="Bob Okafor", updated_at=START))
         for milestone in rng.sample(list(Milestone), rng.randrange(0, 4)):
             session.add(
                 MilestoneChange(
@@ -76,7 +76,7 @@ async def write_record(engine: AsyncEngine, seed: int) -> int:
                 text=f"step {number} by <@{rng.choice(PEOPLE)}>",
                 author=rng.choice([None, *PEOPLE]),
                 occurred_at=rng.choice(moments),
-                slack_channel="C0INCIDENT",
+                slack_channel=f"C0INCIDENT{seed}",
                 slack_ts=f"{1772949600 + number}.000100",
             )
         for number in range(rng.randrange(0, 3)):
@@ -93,10 +93,13 @@ async def write_record(engine: AsyncEngine, seed: int) -> int:
         return incident.id
 
 
-@pytest.mark.parametrize("seed", range(12))
-async def test_every_page_shows_what_the_whole_draft_showed(engine: AsyncEngine, seed: int) -> None:
-    incident_id = await write_record(engine, seed)
+async def test_every_page_shows_what_the_whole_draft_showed(engine: AsyncEngine) -> None:
     renderer = Renderer()
+    for seed in range(12):
+        await same_pages(engine, renderer, await write_record(engine, seed))
+
+
+async def same_pages(engine: AsyncEngine, renderer: Renderer, incident_id: int) -> None:
     said = {"language": "en", "style": "default", "now": START + timedelta(hours=5)}
     whole = (await read_draft(engine, renderer, incident_id, **said)).draft
     async with session_scope(engine) as session:
