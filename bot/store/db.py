@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store import sqlite_driver
+
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -105,6 +107,7 @@ def create_engine(database_url: str) -> AsyncEngine:
             pool_timeout=30,
             hide_parameters=True,
         )
+        event.listen(engine.sync_engine, "do_connect", _one_hop_driver)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
@@ -169,6 +172,14 @@ def _without_nul_leaf(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("\x00", "") if "\x00" in value else value
     return value
+
+
+def _one_hop_driver(
+    _dialect: object, _record: object, _cargs: object, cparams: dict[str, Any]
+) -> None:
+    # The dialect connects with the creator it is given instead of aiosqlite.connect, with the
+    # same arguments (bot/store/sqlite_driver.py says why).
+    cparams["async_creator_fn"] = sqlite_driver.connect
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

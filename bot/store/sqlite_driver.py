@@ -1,0 +1,116 @@
+"""SQLite through aiosqlite with one hop to its thread per statement, not four.
+
+aiosqlite runs every call on the sqlite3 connection in a thread of its own and hands each
+result back through the event loop. SQLAlchemy's aiosqlite dialect makes four such calls for
+a statement: create a cursor, execute, fetch the rows, close the cursor; each is a queue put,
+a thread switch, a cross-thread wake-up of the loop and a future. Under the event load of
+``bench/ingestion.py`` creating and closing cursors alone were 18% of the server's samples
+(bench/RESULTS.md). Here a statement is one call: the worker thread creates the cursor,
+executes, fetches every row (SQLAlchemy's adapter fetches them all at once anyway, right after
+executing) and closes the cursor, and the cursor object SQLAlchemy holds only carries the
+answers back (rows, ``description``, ``rowcount``, ``lastrowid``).
+
+Everything else stays aiosqlite's own: the thread, the connection, commits and rollbacks, and
+the errors (a sqlite3 error raised in the thread reaches SQLAlchemy exactly as before, and a
+closed connection still raises aiosqlite's ``ValueError``, which SQLAlchemy maps to
+``OperationalError``). It relies on two private names of aiosqlite 0.22 (``_execute``, the
+hand-off, and ``_conn``, the sqlite3 connection), pinned in the lock files;
+``tests/store/test_sqlite_driver.py`` holds it to the stock driver's answers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+# What one statement answers: description, rowcount, lastrowid and the rows.
+Answer = tuple[Any, int, int | None, list[Any]]
+
+
+def _run(connection: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> Answer:
+    """One statement from start to end, in aiosqlite's thread."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        # Read after the rows: a statement with RETURNING counts its rows as they are stepped.
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
+
+
+class OneHopCursor:
+    """The part of aiosqlite's ``Cursor`` that SQLAlchemy's adapter uses, one hop a statement.
+
+    Rows are held here once fetched, so ``fetchone`` and ``fetchmany`` (a server-side cursor,
+    which warroom does not ask for) read from them rather than from the database.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+        self._rows: list[Any] = []
+
+    async def __aenter__(self) -> OneHopCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Any = None) -> OneHopCursor:
+        await self._answer(False, sql, () if parameters is None else parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Any) -> OneHopCursor:
+        await self._answer(True, sql, parameters)
+        return self
+
+    async def _answer(self, many: bool, sql: str, parameters: Any) -> None:
+        connection = self._connection
+        answer = await connection._execute(_run, connection._conn, many, sql, parameters)
+        self.description, self.rowcount, self.lastrowid, self._rows = answer
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def fetchmany(self, size: int | None = None) -> Sequence[Any]:
+        count = self.arraysize if size is None else size
+        rows, self._rows = self._rows[:count], self._rows[count:]
+        return rows
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def close(self) -> None:
+        # The sqlite3 cursor was closed in the thread, right after its statement.
+        self._rows = []
+
+
+class OneHopConnection(aiosqlite.Connection):
+    """aiosqlite's connection whose cursors make one hop a statement."""
+
+    def cursor(self) -> OneHopCursor:  # type: ignore[override]
+        return OneHopCursor(self)
+
+
+def connect(database: str, **kwargs: Any) -> OneHopConnection:
+    """What ``aiosqlite.connect`` does, with ``OneHopConnection``.
+
+    SQLAlchemy's aiosqlite dialect calls it with the arguments it would have given
+    ``aiosqlite.connect`` (``async_creator_fn``, set by ``bot.store.db``), then awaits it.
+    """
+    connection = OneHopConnection(lambda: sqlite3.connect(database, **kwargs), 64)
+    # As the dialect does for aiosqlite's own: a connection never closed must not keep the
+    # interpreter from exiting.
+    connection._thread.daemon = True
+    return connection
