@@ -107,7 +107,8 @@ def create_engine(database_url: str) -> AsyncEngine:
             pool_timeout=30,
             hide_parameters=True,
         )
-        event.listen(engine.sync_engine, "do_connect", _one_hop_driver)
+        if sqlite_driver.fits():
+            event.listen(engine.sync_engine, "do_connect", _one_hop_driver)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine

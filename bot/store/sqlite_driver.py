@@ -14,8 +14,9 @@ Everything else stays aiosqlite's own: the thread, the connection, commits and r
 the errors (a sqlite3 error raised in the thread reaches SQLAlchemy exactly as before, and a
 closed connection still raises aiosqlite's ``ValueError``, which SQLAlchemy maps to
 ``OperationalError``). It relies on two private names of aiosqlite 0.22 (``_execute``, the
-hand-off, and ``_conn``, the sqlite3 connection), pinned in the lock files;
-``tests/store/test_sqlite_driver.py`` holds it to the stock driver's answers.
+hand-off, and ``_conn``, the sqlite3 connection), pinned in the lock files; with any other
+release of aiosqlite (an install without the lock files) ``fits`` says no and the stock driver
+is used. ``tests/store/test_sqlite_driver.py`` holds it to the stock driver's answers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
+
+# The releases whose private names (``_execute``, ``_conn``, ``_thread``) this was written
+# and tested against.
+KNOWN_RELEASES = ("0.22.",)
+
+
+def fits(version: str | None = None) -> bool:
+    """Whether this aiosqlite is one the driver knows; otherwise the stock driver serves."""
+    release = aiosqlite.__version__ if version is None else version
+    return release.startswith(KNOWN_RELEASES)
+
 
 # What one statement answers: description, rowcount, lastrowid and the rows.
 Answer = tuple[Any, int, int | None, list[Any]]

@@ -160,3 +160,13 @@ class _Counting:
     def put_nowait(self, item: object) -> None:
         self.hand_offs += 1
         self.queue.put_nowait(item)
+
+
+def test_only_the_aiosqlite_releases_it_was_written_for_get_the_driver() -> None:
+    """Its private names may change in any release; an install without the lock files gets
+    another aiosqlite, and then the stock driver."""
+    assert sqlite_driver.fits()  # the locked release, which the tests above ran on
+    assert sqlite_driver.fits("0.22.9")
+    assert not sqlite_driver.fits("0.21.0")
+    assert not sqlite_driver.fits("0.23.0")
+    assert not sqlite_driver.fits("1.0.0")
