@@ -21,6 +21,7 @@ from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
 from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
+from bot.flows.alert_intake import PayloadWriter
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, YIELDING_JOBS
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
@@ -37,6 +38,7 @@ from bot.keys import (
     job_runner_key,
     metrics_key,
     outbox_sender_key,
+    payload_writer_key,
     services_key,
     settings_key,
     slack_watch_key,
@@ -123,9 +125,14 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
         writer = IngestWriter(services)
         app[ingest_key] = writer
         writer.start()
+        # Likewise for alert webhooks' bodies (bot/flows/alert_intake.py).
+        payloads = PayloadWriter(services)
+        app[payload_writer_key] = payloads
+        payloads.start()
         app[bolt_key] = build_bolt_app(services, services.slack.client, writer)
         yield
         await writer.stop()
+        await payloads.stop()
         await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
         await _give_back_channels(services)
 

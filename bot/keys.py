@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.flows.alert_intake import PayloadWriter
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.outbox import OutboxSender
@@ -24,3 +25,4 @@ outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
 slack_watch_key = web.AppKey("slack_watch", SlackWatch)
 metrics_key = web.AppKey("metrics", Metrics)
 ingest_key = web.AppKey("ingest", IngestWriter)
+payload_writer_key = web.AppKey("payload_writer", PayloadWriter)

@@ -2,9 +2,13 @@
 
 A webhook's body is stored with its processing job in one transaction before the sender
 hears 202, so a crash, a bug or a Slack outage loses nothing: the job retries, and
-``warroom alerts replay`` applies a stored payload again. What Slack shows follows from the
-record in further jobs (open the war room, post alert changes, post to a route's channel),
-each retried on its own and each rate-limited by the Slack client's gate.
+``warroom alerts replay`` applies a stored payload again. The process's one
+``PayloadWriter`` stores the bodies that arrive together in one transaction (group commit,
+bot/flows/group_commit.py): a burst of hundreds of webhooks as an outage begins is a few
+commits, not hundreds queued for the database ahead of the jobs that open the war rooms.
+What Slack shows follows from the record in further jobs (open the war room, post alert
+changes, post to a route's channel), each retried on its own and each rate-limited by the
+Slack client's gate.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from bot.clients.slack_errors import SlackFailure
 from bot.flows import triggers
 from bot.flows.channel import announce, refresh_channel_header
 from bot.flows.declare import by_type, open_war_room
+from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.record import incidents
 from bot.record.alerting import alerts
 from bot.record.alerting.payloads import Notification, parse
@@ -51,28 +56,50 @@ class Outcome:
     error: str | None = None
 
 
-async def accept_payload(
-    services: Services, *, source: str, body: str, notification: Notification
-) -> AlertPayload:
-    """Store a parsed webhook body and its processing job; the sender may then hear 202."""
-    async with session_scope(services.engine) as session:
-        payload = await alerts.store_payload(
-            session,
+@dataclass(eq=False)
+class _Received(Pending):
+    """A parsed webhook body waiting for its batch."""
+
+    body: alerts.ReceivedBody
+
+    def __str__(self) -> str:
+        return f"a {self.body.source} alert payload"
+
+
+class PayloadWriter(GroupCommit[_Received]):
+    """The process's one writer of accepted webhook bodies and their processing jobs."""
+
+    items = "alert payloads"
+
+    def __init__(self, services: Services, **batching: Any) -> None:
+        super().__init__(**batching)
+        self.services = services
+
+    async def accept(self, *, source: str, body: str, notification: Notification) -> int:
+        """Store a parsed webhook body and its processing job; its payload id once committed
+        (the sender may then hear 202)."""
+        received = alerts.ReceivedBody(
             source=source,
             body=body,
             group_key=notification.group_key,
-            received_at=services.clock(),
+            received_at=self.services.clock(),
         )
-        await _schedule(
-            session,
-            PROCESS_JOB,
-            f"alert-payload:{payload.id}",
-            services.clock(),
-            payload=payload.id,
-        )
-        await session.commit()
-    services.wake_jobs()
-    return payload
+        payload_id: int = await self._submit(_Received(received))
+        return payload_id
+
+    async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
+        now = self.services.clock()
+        async with session_scope(self.services.engine) as session:
+            ids = await alerts.store_payloads(session, [item.body for item in batch])
+            await jobs.schedule_new(
+                session,
+                kind=PROCESS_JOB,
+                due_at=now,
+                keyed=[(f"alert-payload:{id_}", {"payload": id_}) for id_ in ids],
+            )
+            await session.commit()
+        self.services.wake_jobs()
+        return BatchOutcome(results=dict(zip(batch, ids, strict=True)))
 
 
 async def process_payload(services: Services, job: Job) -> None:

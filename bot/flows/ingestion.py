@@ -1,11 +1,10 @@
 """Group commit for Slack events: one writer per process applies many events per transaction.
 
 Every Events API delivery (HTTP and Socket Mode alike) is handed to the process's one
-``IngestWriter`` with a future, and its listener waits on that future; Bolt answers Slack only
-after the listener returns (``process_before_response``), so nothing is answered 2xx before the
-transaction holding it has committed. The writer takes what is queued when it is free (plus
-whatever arrives within ``window`` seconds, up to ``max_batch`` events) and applies it in one
-transaction:
+``IngestWriter`` (a ``GroupCommit``, bot/flows/group_commit.py) with a future, and its listener
+waits on that future; Bolt answers Slack only after the listener returns
+(``process_before_response``), so nothing is answered 2xx before the transaction holding it
+has committed. A batch is applied in one transaction:
 
 - the incident of each channel, from memory. A channel's incident never changes once set
   (``channel_id`` is unique and written once), so a positive answer is kept for good; "not an
@@ -24,23 +23,18 @@ transaction:
 Exactly once stays the database's job: an event id delivered twice in one batch is applied once
 (deduped here), and one claimed by an earlier batch or another replica is left alone by the
 conflict clause. If the batch cannot commit, its events are tried again one per transaction;
-one that still fails raises to its listener (a 5xx: Slack redelivers it). When the error says
-the database is gone (a lost or refused connection), the rest of the batch fails at once
-instead: trying each alone would only make every request wait for the same time-out.
+one that still fails raises to its listener (a 5xx: Slack redelivers it).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending, WriterClosed, database_gone
 from bot.record.incidents import incident_ids_by_channel
 from bot.record.messages import SaidMessage, keep_messages, stored_messages
 from bot.record.reactions import SeenReaction, keep_reactions
@@ -49,72 +43,38 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.store.processed_events import claim_event, claim_events
 
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 # Work on one event inside the batch's transaction: the session and the channel's incident.
 Work = Callable[[AsyncSession, Incident], Awaitable[Any]]
-# Enough to amortise a transaction's fixed cost; small enough that a batch retried one event
-# at a time still answers within Slack's 3 seconds.
-MAX_BATCH = 256
+__all__ = ["IngestWriter", "MessageNotStored", "WriterClosed"]
 
 
 class MessageNotStored(Exception):
     """A reaction on a message the record does not have (yet): fetch it, then ``apply``."""
 
 
-class WriterClosed(RuntimeError):
-    """The process is shutting down: the event is answered 5xx and Slack redelivers it."""
-
-
 @dataclass(eq=False)
-class _Pending:
-    """One event waiting for its batch: what to apply, and the future its listener awaits."""
+class _Pending(Pending):
+    """One event waiting for its batch: what to apply."""
 
     event_id: str
     channel: str
     said: SaidMessage | None = None
     reaction: SeenReaction | None = None
     work: Work | None = None
-    future: asyncio.Future[Any] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+
+    def __str__(self) -> str:
+        return f"Slack event {self.event_id}"
 
 
-@dataclass
-class _Outcome:
-    """What a batch decided for each event, delivered only after the commit."""
-
-    results: dict[_Pending, Any] = field(default_factory=dict)
-    errors: dict[_Pending, BaseException] = field(default_factory=dict)
-
-
-class IngestWriter:
+class IngestWriter(GroupCommit[_Pending]):
     """The process's one writer of Slack events (see the module's docstring)."""
 
-    def __init__(
-        self, services: Services, *, window: float = 0.0, max_batch: int = MAX_BATCH
-    ) -> None:
-        # window 0: a batch is what queued up while the previous one was being written, so
-        # one event alone is written at once (no added latency) and batches grow with load.
+    items = "Slack events"
+
+    def __init__(self, services: Services, **batching: Any) -> None:
+        super().__init__(**batching)
         self.services = services
-        self.window = window
-        self.max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._incidents: dict[str, int] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
-
-    def start(self) -> None:
-        """Start writing (in the application's event loop)."""
-        self._task = asyncio.create_task(self._run(), name="ingest writer")
-
-    async def stop(self) -> None:
-        """Take no more events; write those already queued, then end."""
-        if self._task is None or self._closed:
-            return
-        self._closed = True
-        self._queue.put_nowait(None)
-        await self._task
 
     async def said(self, event_id: str, said: SaidMessage) -> None:
         """Keep a message said in ``said.channel`` (nothing if it is no incident's channel)."""
@@ -134,74 +94,9 @@ class IngestWriter:
         """
         return await self._submit(_Pending(event_id, channel, work=work))
 
-    async def _submit(self, pending: _Pending) -> Any:
-        if self._closed or self._task is None:
-            raise WriterClosed("the event writer is not running")
-        self._queue.put_nowait(pending)
-        # Shielded: a request given up on (a client gone) must not cancel its part of a batch.
-        return await asyncio.shield(pending.future)
-
-    async def _run(self) -> None:
-        while True:
-            first = await self._queue.get()
-            if first is None:
-                return
-            batch, stopping = await self._gather(first)
-            await self._write(batch)
-            if stopping:
-                return
-
-    async def _gather(self, first: _Pending) -> tuple[list[_Pending], bool]:
-        """``first`` and what else arrives within the window, up to ``max_batch`` events."""
-        # One turn of the loop lets requests already read reach the queue.
-        await asyncio.sleep(0)
-        batch = [first]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.window
-        while len(batch) < self.max_batch:
-            try:
-                item = self._queue.get_nowait()
-            except asyncio.QueueEmpty:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
-                    break
-            if item is None:
-                return batch, True
-            batch.append(item)
-        return batch, False
-
-    async def _write(self, batch: list[_Pending]) -> None:
-        """Write ``batch`` in one transaction; if that fails, each event in its own."""
-        try:
-            outcome = await self._transaction(batch)
-        except Exception as error:
-            if len(batch) == 1 or _database_gone(error):
-                log.warning("could not store %d Slack events: %r", len(batch), error)
-                _fail(batch, error)
-                return
-            log.warning("a batch of %d Slack events failed (%r); one at a time", len(batch), error)
-            await self._one_by_one(batch)
-            return
-        _deliver(outcome)
-
-    async def _one_by_one(self, batch: list[_Pending]) -> None:
-        for index, pending in enumerate(batch):
-            try:
-                _deliver(await self._transaction([pending]))
-            except Exception as error:
-                log.warning("could not store Slack event %s: %r", pending.event_id, error)
-                if _database_gone(error):
-                    _fail(batch[index:], error)
-                    return
-                _fail([pending], error)
-
-    async def _transaction(self, batch: list[_Pending]) -> _Outcome:
+    async def _transaction(self, batch: list[_Pending]) -> BatchOutcome:
         """Apply ``batch`` in one transaction and commit; what each event's future gets."""
-        outcome = _Outcome()
+        outcome = BatchOutcome()
         unique = _dedupe(batch, outcome)
         async with session_scope(self.services.engine) as session:
             incidents = await self._incidents_of(session, {p.channel for p in unique})
@@ -228,7 +123,7 @@ class IngestWriter:
         session: AsyncSession,
         plain: list[_Pending],
         incidents: dict[str, int],
-        outcome: _Outcome,
+        outcome: BatchOutcome,
     ) -> None:
         """Claims and rows of messages and plain reactions: a few statements for them all."""
         if not plain:
@@ -253,7 +148,7 @@ class IngestWriter:
         await keep_reactions(connection, seen)
 
     async def _apply_one(
-        self, session: AsyncSession, pending: _Pending, incident_id: int, outcome: _Outcome
+        self, session: AsyncSession, pending: _Pending, incident_id: int, outcome: BatchOutcome
     ) -> None:
         """One edit, deletion or reaction, with its claim, in a savepoint of its own."""
         assert pending.work is not None
@@ -268,12 +163,12 @@ class IngestWriter:
                     return
                 outcome.results[pending] = await pending.work(session, incident)
         except Exception as error:
-            if _database_gone(error):
+            if database_gone(error):
                 raise  # the whole batch fails; nothing in it can commit
             outcome.errors[pending] = error
 
 
-def _dedupe(batch: list[_Pending], outcome: _Outcome) -> list[_Pending]:
+def _dedupe(batch: list[_Pending], outcome: BatchOutcome) -> list[_Pending]:
     """The first delivery of each event id; later copies are answered as a retry would be."""
     seen: set[str] = set()
     unique: list[_Pending] = []
@@ -284,27 +179,3 @@ def _dedupe(batch: list[_Pending], outcome: _Outcome) -> list[_Pending]:
             seen.add(pending.event_id)
             unique.append(pending)
     return unique
-
-
-def _deliver(outcome: _Outcome) -> None:
-    for pending, result in outcome.results.items():
-        if not pending.future.done():
-            pending.future.set_result(result)
-    for pending, error in outcome.errors.items():
-        if not pending.future.done():
-            pending.future.set_exception(error)
-
-
-def _fail(batch: list[_Pending], error: BaseException) -> None:
-    for pending in batch:
-        if not pending.future.done():
-            pending.future.set_exception(error)
-
-
-def _database_gone(error: BaseException) -> bool:
-    """A lost or refused connection, rather than something wrong with one event."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(
-        error, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError
-    )

@@ -50,6 +50,25 @@ async def schedule(
     return await insert_once(session, job)
 
 
+async def schedule_new(
+    session: AsyncSession,
+    *,
+    kind: str,
+    due_at: datetime,
+    keyed: Sequence[tuple[str, dict[str, Any]]],
+) -> None:
+    """Add jobs of one kind whose keys are new, one INSERT for them all (the caller commits).
+
+    For keys made from rows the same transaction inserted (an alert payload's id), which no
+    job can have yet; a key that exists anyway fails the flush, as a bug should.
+    """
+    session.add_all(
+        Job(kind=kind, key=key, due_at=due_at, payload=json.dumps(payload))
+        for key, payload in keyed
+    )
+    await session.flush()
+
+
 def payload_of(job: Job) -> dict[str, Any]:
     return json.loads(job.payload or "{}")
 

@@ -13,8 +13,7 @@ import logging
 
 from aiohttp import web
 
-from bot.flows.alert_intake import accept_payload
-from bot.keys import metrics_key, services_key
+from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting.payloads import SOURCES, PayloadError, parse
 
 log = logging.getLogger(__name__)
@@ -67,13 +66,13 @@ async def _receive(request: web.Request) -> web.Response:
     except PayloadError as error:
         return _error(400, "invalid payload", problems=error.problems)
     try:
-        payload = await accept_payload(
-            services, source=source, body=text, notification=notification
+        payload_id = await request.app[payload_writer_key].accept(
+            source=source, body=text, notification=notification
         )
     except Exception:
         log.exception("storing a %s alert payload failed", source)
         return _error(503, "could not store the payload; send it again")
-    return web.json_response({"status": "accepted", "id": payload.id}, status=202)
+    return web.json_response({"status": "accepted", "id": payload_id}, status=202)
 
 
 def _authorized(header: str, token: str) -> bool:

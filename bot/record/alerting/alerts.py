@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,14 +56,38 @@ class Applied:
     touched_incidents: set[int] = field(default_factory=set)
 
 
-async def store_payload(
-    session: AsyncSession, *, source: str, body: str, group_key: str, received_at: datetime
-) -> AlertPayload:
-    """Keep an accepted webhook body as received, before anything is done with it."""
-    payload = AlertPayload(source=source, body=body, group_key=group_key, received_at=received_at)
-    session.add(payload)
-    await session.flush()
-    return payload
+@dataclass(frozen=True)
+class ReceivedBody:
+    """A webhook body as accepted: where from, its text, its group, when."""
+
+    source: str
+    body: str
+    group_key: str
+    received_at: datetime
+
+
+async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]) -> list[int]:
+    """Keep accepted webhook bodies as received, before anything is done with them: one
+    INSERT for them all; their ids, in ``received``'s order (the caller commits)."""
+    connection = await session.connection()
+    # SQLAlchemy writes a multi-row INSERT only when it needs no order of the returned rows
+    # from SQLite (it would fall back to one INSERT a row). SQLite needs none: its writer is
+    # alone (BEGIN IMMEDIATE) and gives the rows of a VALUES list ascending rowids in order.
+    ordered = connection.dialect.name != "sqlite"
+    statement = insert(AlertPayload).returning(
+        col(AlertPayload.id), sort_by_parameter_order=ordered
+    )
+    rows = [
+        {
+            "source": item.source,
+            "body": item.body,
+            "group_key": item.group_key,
+            "received_at": item.received_at,
+        }
+        for item in received
+    ]
+    ids = [int(row[0]) for row in await connection.execute(statement, rows)]
+    return ids if ordered else sorted(ids)
 
 
 async def apply_notification(

@@ -1,0 +1,180 @@
+"""Group commit: one writer per process applies what many requests bring in one transaction.
+
+A request hands its item to the writer with a future and waits on it; the writer takes what
+is queued when it is free (plus whatever arrives within ``window`` seconds, up to
+``max_batch`` items), applies it in one transaction and, only once that has committed, gives
+each future its answer. So nothing is answered as stored before it is, and a burst costs a
+few commits instead of one each: on SQLite, with its one connection, hundreds of single
+commits queue for that connection ahead of everything else (bench/RESULTS.md).
+
+If a batch cannot commit, its items are tried again one per transaction, and one that still
+fails raises to its request. When the error says the database is gone (a lost or refused
+connection), the rest of the batch fails at once instead: trying each alone would only make
+every request wait for the same time-out.
+
+What a batch does is the subclass's ``_transaction``: Slack events (bot/flows/ingestion.py)
+and alert webhooks (bot/flows/alert_intake.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+log = logging.getLogger(__name__)
+# Enough to amortise a transaction's fixed cost; small enough that a batch retried one item
+# at a time still answers within Slack's 3 seconds.
+MAX_BATCH = 256
+
+
+class WriterClosed(RuntimeError):
+    """The process is shutting down: the request is answered 5xx and its sender retries."""
+
+
+@dataclass(eq=False)
+class Pending:
+    """One item waiting for its batch, and the future its request awaits; its ``str`` names
+    it in a log line."""
+
+    future: asyncio.Future[Any] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future(), kw_only=True
+    )
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch decided for each item, delivered only after the commit."""
+
+    results: dict[Any, Any] = field(default_factory=dict)
+    errors: dict[Any, BaseException] = field(default_factory=dict)
+
+
+P = TypeVar("P", bound=Pending)
+
+
+class GroupCommit(Generic[P]):
+    """A process's one writer of some kind of item (see the module's docstring)."""
+
+    # What the items are, for log lines ("could not store 3 Slack events").
+    items = "items"
+
+    def __init__(self, *, window: float = 0.0, max_batch: int = MAX_BATCH) -> None:
+        # window 0: a batch is what queued up while the previous one was being written, so
+        # one item alone is written at once (no added latency) and batches grow with load.
+        self.window = window
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[P | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def start(self) -> None:
+        """Start writing (in the application's event loop)."""
+        self._task = asyncio.create_task(self._run(), name=f"writer of {self.items}")
+
+    async def stop(self) -> None:
+        """Take no more items; write those already queued, then end."""
+        if self._task is None or self._closed:
+            return
+        self._closed = True
+        self._queue.put_nowait(None)
+        await self._task
+
+    async def _transaction(self, batch: list[P]) -> BatchOutcome:
+        """Apply ``batch`` in one transaction and commit; what each item's future gets."""
+        raise NotImplementedError
+
+    async def _submit(self, pending: P) -> Any:
+        if self._closed or self._task is None:
+            raise WriterClosed(f"the writer of {self.items} is not running")
+        self._queue.put_nowait(pending)
+        # Shielded: a request given up on (a client gone) must not cancel its part of a batch.
+        return await asyncio.shield(pending.future)
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch, stopping = await self._gather(first)
+            await self._write(batch)
+            if stopping:
+                return
+
+    async def _gather(self, first: P) -> tuple[list[P], bool]:
+        """``first`` and what else arrives within the window, up to ``max_batch`` items."""
+        # One turn of the loop lets requests already read reach the queue.
+        await asyncio.sleep(0)
+        batch = [first]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.window
+        while len(batch) < self.max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    async def _write(self, batch: list[P]) -> None:
+        """Write ``batch`` in one transaction; if that fails, each item in its own."""
+        try:
+            outcome = await self._transaction(batch)
+        except Exception as error:
+            if len(batch) == 1 or database_gone(error):
+                log.warning("could not store %d %s: %r", len(batch), self.items, error)
+                _fail(batch, error)
+                return
+            log.warning(
+                "a batch of %d %s failed (%r); one at a time", len(batch), self.items, error
+            )
+            await self._one_by_one(batch)
+            return
+        _deliver(outcome)
+
+    async def _one_by_one(self, batch: list[P]) -> None:
+        for index, pending in enumerate(batch):
+            try:
+                _deliver(await self._transaction([pending]))
+            except Exception as error:
+                log.warning("could not store %s: %r", pending, error)
+                if database_gone(error):
+                    _fail(batch[index:], error)
+                    return
+                _fail([pending], error)
+
+
+def _deliver(outcome: BatchOutcome) -> None:
+    for pending, result in outcome.results.items():
+        if not pending.future.done():
+            pending.future.set_result(result)
+    for pending, error in outcome.errors.items():
+        if not pending.future.done():
+            pending.future.set_exception(error)
+
+
+def _fail(batch: list[Any], error: BaseException) -> None:
+    for pending in batch:
+        if not pending.future.done():
+            pending.future.set_exception(error)
+
+
+def database_gone(error: BaseException) -> bool:
+    """A lost or refused connection, rather than something wrong with one item."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError
+    )
