@@ -4,6 +4,7 @@ and compared with ``warroom oncall who`` and the engine it runs on."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -256,8 +257,11 @@ async def test_the_feeds_give_the_shifts_who_gives_at_1000_instants(feeds: Feeds
         assert done.returncode == 0, done.stderr
         return list(json.loads(done.stdout))
 
+    # In threads the loop awaits, never blocking it: warroom runs in this loop, and a round of
+    # its jobs holding SQLite's lock when the loop stopped would keep every process waiting.
+    loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        said = list(pool.map(who, sample))
+        said = await asyncio.gather(*(loop.run_in_executor(pool, who, at) for at in sample))
     checked = 0
     for at, rows in zip(sample, said, strict=True):
         for row in rows:

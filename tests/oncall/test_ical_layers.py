@@ -5,6 +5,7 @@ and restarts, and read by the engine like any other layer."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -61,7 +62,9 @@ def clock() -> Clock:
 
 
 def cli(path: Path, database: str, *args: str) -> Any:
-    """``warroom oncall ARGS`` as an operator runs it; the finished process."""
+    """``warroom oncall ARGS`` as an operator runs it; the finished process. While a warroom
+    runs in this event loop, call it in a thread (``asyncio.to_thread``): a process waiting
+    on SQLite's lock would otherwise wait on the loop it blocks, holding that lock."""
     env = {"WARROOM_ONCALL_SCHEDULES": str(path), "DATABASE_URL": database}
     return run_cli("oncall", *args, env=env)
 
@@ -140,7 +143,7 @@ async def test_a_failing_source_keeps_the_last_good_copy_and_says_why(
             # The copy is as it was; the row says since when it fails, and why.
             assert (row.events, row.fetched_at) == (good.events, NOW)
             assert row.failing_since == NOW + timedelta(minutes=15) and reason in (row.error or "")
-            done = cli(path, sqlite_url, "feeds")
+            done = await asyncio.to_thread(cli, path, sqlite_url, "feeds")
             assert done.returncode == 1
             assert done.stdout.startswith(
                 "schedule 'payments': layer 'opsgenie': feed last refreshed at 2026-03-20 12:00 "
@@ -148,8 +151,8 @@ async def test_a_failing_source_keeps_the_last_good_copy_and_says_why(
             ), done.stdout
             assert reason in done.stdout
             # Who is on call is read from the copy, with a word on stderr.
-            answer = cli(
-                path, sqlite_url, "who", "payments", "--at", "2026-03-29 12:00 UTC", "--json"
+            answer = await asyncio.to_thread(
+                cli, path, sqlite_url, "who", "payments", "--at", "2026-03-29 12:00 UTC", "--json"
             )
             assert json.loads(answer.stdout)[0]["user"] == BOB
             assert "failing since 2026-03-20 12:15 UTC" in answer.stderr
