@@ -79,10 +79,11 @@ def build_bolt_app(services: Services, client: AsyncWebClient, ingest: IngestWri
         context["ingest"] = ingest
         await next()
 
+    # Events first: they are most of what Slack sends (bot/slack/listeners.py).
+    listeners.register(app, services, ingest)
     app.use(inject_services)
     app.error(_log_unexpected_error)
     commands.register(app)
-    listeners.register(app)
     shortcuts.register(app)
     home.register(app)
     return app

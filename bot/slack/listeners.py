@@ -7,9 +7,16 @@ too often, so every subscribed event has a listener, and a malformed event is lo
 answered 200 (retrying it would not make it well-formed). A database failure, by contrast,
 raises: Slack gets a 5xx and retries, so nothing that was said is lost. Events about the app
 itself (uninstalled, its tokens revoked) stop sending to Slack (``bot/flows/installation.py``),
-and ``app_rate_limited``, which has no inner event, is counted and answered by a middleware.
+and ``app_rate_limited``, which has no inner event, is counted and answered 200.
 No listener calls Slack before Slack has its answer: what needs Slack is a job, or background
 work started after.
+
+Events are routed by ``EventRoutes``, one Bolt middleware with a table from event type to
+listener, placed after Bolt's own (the signature check, the workspace's authorization, URL
+verification) and before everything else: an event is the bulk of what Slack sends, and
+Bolt's listener registry would otherwise match each one against every command, action and
+view listener first, building each matcher's arguments by introspection (a quarter of the
+server's CPU per event under ``bench/ingestion.py``; bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
@@ -166,7 +175,7 @@ async def on_reaction_removed(body: dict[str, Any], event: dict[str, Any], conte
     )
 
 
-async def on_membership(body: dict[str, Any]) -> None:
+async def on_membership(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
     """Joins: subscribed for the record to come; they also arrive as messages."""
 
 
@@ -199,7 +208,7 @@ async def on_archive(body: dict[str, Any], event: dict[str, Any], context: Any) 
     )
 
 
-async def on_app_uninstalled(body: dict[str, Any], context: Any) -> None:
+async def on_app_uninstalled(body: dict[str, Any], _event: dict[str, Any], context: Any) -> None:
     """The app was uninstalled: its tokens are revoked, so stop sending to Slack now."""
     await _stop_sending(body, context, "app_uninstalled")
 
@@ -217,9 +226,7 @@ async def _stop_sending(body: dict[str, Any], context: Any, reason: str) -> None
     await installation.stop(context["services"], reason=reason, team_id=_text(body.get("team_id")))
 
 
-async def on_app_rate_limited(
-    body: dict[str, Any], context: Any, next: Callable[[], Awaitable[None]]
-) -> BoltResponse | None:
+def on_app_rate_limited(services: Services, body: dict[str, Any]) -> BoltResponse:
     """Slack held back this app's events for a minute: count it, log it, answer 200.
 
     ``app_rate_limited`` is POSTed to the Request URL with no inner event
@@ -227,10 +234,6 @@ async def on_app_rate_limited(
     match it and Bolt would answer 404: a failed delivery, the kind that gets an app's
     subscriptions disabled.
     """
-    if body.get("type") != "app_rate_limited":
-        await next()
-        return None
-    services: Services = context["services"]
     services.metrics.events_held_back()
     log.warning(
         "Slack held back events of this app (app_rate_limited, minute %s): more than 30,000 "
@@ -241,16 +244,55 @@ async def on_app_rate_limited(
     return BoltResponse(status=200, body="")
 
 
-def register(app: AsyncApp) -> None:
-    """Attach the event listeners to the Bolt app."""
-    app.use(on_app_rate_limited)
-    app.event("app_uninstalled")(on_app_uninstalled)
-    app.event("tokens_revoked")(on_tokens_revoked)
-    app.event("message")(on_message)
-    app.event("reaction_added")(on_reaction_added)
-    app.event("reaction_removed")(on_reaction_removed)
-    app.event("member_joined_channel")(on_membership)
-    for event_type in ("channel_rename", "group_rename"):
-        app.event(event_type)(on_rename)
-    for event_type in ("channel_archive", "group_archive", "channel_unarchive", "group_unarchive"):
-        app.event(event_type)(on_archive)
+EventListener = Callable[[dict[str, Any], dict[str, Any], Any], Awaitable[None]]
+# Every event type the manifest subscribes to (bot/slack/manifest.py), and its listener.
+EVENT_LISTENERS: dict[str, EventListener] = {
+    "app_uninstalled": on_app_uninstalled,
+    "tokens_revoked": on_tokens_revoked,
+    "message": on_message,
+    "reaction_added": on_reaction_added,
+    "reaction_removed": on_reaction_removed,
+    "member_joined_channel": on_membership,
+    "channel_rename": on_rename,
+    "group_rename": on_rename,
+    "channel_archive": on_archive,
+    "group_archive": on_archive,
+    "channel_unarchive": on_archive,
+    "group_unarchive": on_archive,
+}
+
+
+class EventRoutes(AsyncMiddleware):
+    """Events API deliveries to their listener in ``EVENT_LISTENERS``, answered 200 once it
+    returns (a listener that raises is answered 500 by Bolt's error handler, and Slack
+    retries); anything else goes on down Bolt's chain. See the module's docstring."""
+
+    def __init__(self, services: Services, ingest: IngestWriter) -> None:
+        self.services = services
+        self.ingest = ingest
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,  # noqa: ARG002 (Bolt passes it by name; events start afresh)
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
+        kind = body.get("type")
+        if kind == "app_rate_limited":
+            return on_app_rate_limited(self.services, body)
+        event = body.get("event") if kind == "event_callback" else None
+        listener = EVENT_LISTENERS.get(event.get("type")) if isinstance(event, dict) else None
+        if listener is None:
+            return await next()
+        context = req.context
+        context["services"] = self.services
+        context["ingest"] = self.ingest
+        await listener(body, event, context)
+        return BoltResponse(status=200, body="")
+
+
+def register(app: AsyncApp, services: Services, ingest: IngestWriter) -> None:
+    """Route the Events API deliveries to their listeners (before any other middleware)."""
+    app.middleware(EventRoutes(services, ingest))
