@@ -10,15 +10,16 @@ has committed. A batch is applied in one transaction:
   (``channel_id`` is unique and written once), so a positive answer is kept for good; "not an
   incident channel" is never kept (an incident may open there any moment, on any replica), so
   the unknown channels of a batch are asked of the database in one ``SELECT ... IN``;
-- plain messages and reactions that put nothing in the timeline (the bulk of the traffic) with
-  a few Core statements for the whole batch: one SELECT for which reacted messages are stored
-  (a reaction on one that is not raises ``MessageNotStored``: its listener fetches it from
-  Slack outside any transaction and applies it through ``apply``), the event-id claims
-  (``INSERT ... ON CONFLICT DO NOTHING RETURNING event_id``: only what comes back is new), and
-  the rows of the new ones (``ON CONFLICT DO NOTHING`` on their unique keys);
-- edits, deletions and reactions that change the timeline through the record's own functions,
-  each with its claim inside a SAVEPOINT of its own, so one that fails is rolled back alone and
-  answered 5xx while the others commit.
+- messages and reactions (the bulk of the traffic, including the reactions that put a message
+  in the timeline) with a few Core statements for the whole batch: one SELECT for the reacted
+  messages (a reaction on one the record lacks raises ``MessageNotStored``: its listener
+  claims it with a job that fetches the message from Slack, through ``apply``), the event-id
+  claims (``INSERT ... ON CONFLICT DO NOTHING RETURNING event_id``: only what comes back is
+  new), the rows of the new ones and their timeline entries (``ON CONFLICT DO NOTHING`` on
+  their unique keys);
+- edits, deletions and the rest through the record's own functions, each with its claim
+  inside a SAVEPOINT of its own, so one that fails is rolled back alone and answered 5xx while
+  the others commit.
 
 Exactly once stays the database's job: an event id delivered twice in one batch is applied once
 (deduped here), and one claimed by an earlier batch or another replica is left alone by the
@@ -36,11 +37,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending, WriterClosed, database_gone
 from bot.record.incidents import incident_ids_by_channel
-from bot.record.messages import SaidMessage, keep_messages, stored_messages
-from bot.record.reactions import SeenReaction, keep_reactions
+from bot.record.messages import SaidMessage, keep_messages, kept_as_said, kept_messages
+from bot.record.reactions import Promotion, SeenReaction, keep_reactions, promote_many
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import Incident
+from bot.store.models import Incident, TimelineKind
 from bot.store.processed_events import claim_event, claim_events
 
 # Work on one event inside the batch's transaction: the session and the channel's incident.
@@ -60,6 +61,8 @@ class _Pending(Pending):
     channel: str
     said: SaidMessage | None = None
     reaction: SeenReaction | None = None
+    # The timeline entry the reaction makes of its message, if any.
+    kind: TimelineKind | None = None
     work: Work | None = None
 
     def __str__(self) -> str:
@@ -80,10 +83,15 @@ class IngestWriter(GroupCommit[_Pending]):
         """Keep a message said in ``said.channel`` (nothing if it is no incident's channel)."""
         await self._submit(_Pending(event_id, said.channel, said=said))
 
-    async def react(self, event_id: str, reaction: SeenReaction) -> None:
-        """Keep a reaction that puts nothing in the timeline; ``MessageNotStored`` if its
-        message is not in the record."""
-        await self._submit(_Pending(event_id, reaction.channel, reaction=reaction))
+    async def react(
+        self, event_id: str, reaction: SeenReaction, kind: TimelineKind | None = None
+    ) -> bool:
+        """Keep a reaction, and put its message in the timeline as ``kind`` if given: True
+        when that made a new entry. ``MessageNotStored`` if the message is not in the record
+        (and nothing was kept)."""
+        return bool(
+            await self._submit(_Pending(event_id, reaction.channel, reaction=reaction, kind=kind))
+        )
 
     async def apply(self, event_id: str, channel: str, work: Work) -> Any:
         """Claim ``event_id`` and run ``work`` in a batch; its result once committed.
@@ -125,27 +133,36 @@ class IngestWriter(GroupCommit[_Pending]):
         incidents: dict[str, int],
         outcome: BatchOutcome,
     ) -> None:
-        """Claims and rows of messages and plain reactions: a few statements for them all."""
+        """Claims, rows and timeline entries of messages and reactions: a few statements for
+        them all."""
         if not plain:
             return
         connection = await session.connection()
         reacted = {(p.channel, p.reaction.ts) for p in plain if p.reaction}
         # A message said earlier in this batch counts: its row is written below, before the
         # reactions' (a said event claimed already had its row committed with the claim).
-        said_here = {(p.channel, p.said.ts) for p in plain if p.said}
-        stored = said_here | await stored_messages(connection, reacted - said_here)
-        unseen = [p for p in plain if p.reaction and (p.channel, p.reaction.ts) not in stored]
-        for pending in unseen:
-            del outcome.results[pending]
-            outcome.errors[pending] = MessageNotStored()
+        said_here = {(p.channel, p.said.ts): kept_as_said(p.said) for p in plain if p.said}
+        kept = said_here | await kept_messages(connection, reacted - said_here.keys())
+        for pending in plain:
+            if pending.reaction and (pending.channel, pending.reaction.ts) not in kept:
+                del outcome.results[pending]
+                outcome.errors[pending] = MessageNotStored()
         plain = [p for p in plain if p not in outcome.errors]
         now = self.services.clock()
         new = await claim_events(connection, [p.event_id for p in plain], now)
         fresh = [p for p in plain if p.event_id in new]
         said = [(incidents[p.channel], p.said) for p in fresh if p.said]
         await keep_messages(connection, said, now)
-        seen = [(incidents[p.channel], p.reaction) for p in fresh if p.reaction]
-        await keep_reactions(connection, seen)
+        reactions = [p for p in fresh if p.reaction]
+        await keep_reactions(connection, [(incidents[p.channel], p.reaction) for p in reactions])
+        promoting = [p for p in reactions if p.kind]
+        created = await promote_many(connection, _promotions(promoting, incidents, kept), now)
+        for pending in promoting:
+            assert pending.reaction and pending.kind
+            entry = (pending.channel, pending.reaction.ts, pending.kind.value)
+            # Two reactions making one entry in a batch: the first made it, as one by one.
+            outcome.results[pending] = entry in created
+            created.discard(entry)
 
     async def _apply_one(
         self, session: AsyncSession, pending: _Pending, incident_id: int, outcome: BatchOutcome
@@ -166,6 +183,17 @@ class IngestWriter(GroupCommit[_Pending]):
             if database_gone(error):
                 raise  # the whole batch fails; nothing in it can commit
             outcome.errors[pending] = error
+
+
+def _promotions(
+    promoting: list[_Pending], incidents: dict[str, int], kept: dict[tuple[str, str], Any]
+) -> list[Promotion]:
+    promotions = []
+    for pending in promoting:
+        assert pending.reaction and pending.kind
+        key = (pending.channel, pending.reaction.ts)
+        promotions.append(Promotion(incidents[pending.channel], *key, pending.kind, kept[key]))
+    return promotions
 
 
 def _dedupe(batch: list[_Pending], outcome: BatchOutcome) -> list[_Pending]:

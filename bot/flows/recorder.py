@@ -101,15 +101,15 @@ async def record_reaction(
             return False
         return await _apply_reaction(session, incident, message, reaction)
 
-    if reaction.kind is None:  # most reactions: the batch's Core path, no timeline
-        try:
-            await writer.react(event_id, SeenReaction(channel, ts, name, user, reacted_at))
-            return
-        except MessageNotStored:
-            pass  # the claim was rolled back: claimed below, with the job that fetches it
-    if await writer.apply(event_id, channel, apply):
+    seen = SeenReaction(channel, ts, name, user, reacted_at)
+    try:  # the batch's Core path, timeline entry included
+        promoted = await writer.react(event_id, seen, reaction.kind)
+    except MessageNotStored:
+        # Nothing was claimed: claimed here, with the job that fetches the message.
+        promoted = bool(await writer.apply(event_id, channel, apply))
+        services.wake_jobs()
+    if promoted:
         _spawn_receipt(services, channel, ts)
-    services.wake_jobs()
 
 
 def _spawn_receipt(services: Services, channel: str, ts: str) -> None:

@@ -13,7 +13,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.timestamps import ts_to_datetime
 from bot.store.db import dialect_insert, insert_new, insert_once
-from bot.store.models import ChannelMessage, Incident, MessageRevision, TimelineEntry
+from bot.store.models import (
+    SYSTEM_SUBTYPES,
+    ChannelMessage,
+    Incident,
+    MessageRevision,
+    TimelineEntry,
+)
 
 
 @dataclass(frozen=True)
@@ -106,19 +112,53 @@ def _message_row(incident: Incident, said: SaidMessage) -> ChannelMessage:
     )
 
 
-async def stored_messages(
-    connection: AsyncConnection, keys: Collection[tuple[str, str]]
-) -> set[tuple[str, str]]:
-    """Which of these (channel, ts) are stored, in one SELECT."""
-    if not keys:
-        return set()
-    table = _TABLE
-    statement = select(table.c.channel, table.c.ts).where(
-        table.c.channel.in_({channel for channel, _ in keys}),
-        table.c.ts.in_({ts for _, ts in keys}),
+@dataclass(frozen=True)
+class KeptMessage:
+    """What a reaction needs of the message it is on, in plain values."""
+
+    text: str
+    # Its author: the person, or another app's name for that app's post.
+    author: str | None
+    occurred_at: datetime
+    # Something someone said and still there: a join or a deleted message is no moment.
+    promotable: bool
+
+
+def kept_as_said(said: SaidMessage) -> KeptMessage:
+    """A message of the same batch, as ``kept_messages`` will read it once it is stored."""
+    return KeptMessage(
+        said.text,
+        said.user or said.bot_name,
+        ts_to_datetime(said.ts),
+        said.subtype not in SYSTEM_SUBTYPES,
     )
-    found = {(channel, ts) for channel, ts in await connection.execute(statement)}
-    return found & set(keys)
+
+
+async def kept_messages(
+    connection: AsyncConnection, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], KeptMessage]:
+    """The stored messages among these (channel, ts), in one SELECT."""
+    if not keys:
+        return {}
+    table = _TABLE
+    c = table.c
+    statement = select(
+        c.channel, c.ts, c.text, c.user, c.bot_name, c.occurred_at, c.subtype, c.deleted_at
+    ).where(
+        c.channel.in_({channel for channel, _ in keys}),
+        c.ts.in_({ts for _, ts in keys}),
+    )
+    wanted = set(keys)
+    return {
+        (row.channel, row.ts): KeptMessage(
+            row.text,
+            row.user or row.bot_name,
+            row.occurred_at,
+            row.subtype not in SYSTEM_SUBTYPES and row.deleted_at is None,
+        )
+        for row in await connection.execute(statement)
+        if (row.channel, row.ts) in wanted
+    }
 
 
 async def find_message(session: AsyncSession, channel: str, ts: str) -> ChannelMessage | None:

@@ -16,14 +16,23 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import func, select
 
+from bot.basics.timestamps import ts_to_datetime
 from bot.keys import ingest_key
 from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
 from bot.store.db import session_scope
-from bot.store.models import ChannelMessage, ProcessedEvent, Reaction, TimelineEntry, utcnow
+from bot.store.models import (
+    ChannelMessage,
+    Incident,
+    ProcessedEvent,
+    Reaction,
+    TimelineEntry,
+    TimelineKind,
+    utcnow,
+)
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
-from tests.conftest import BOB, Warroom, open_incident
+from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
 
 EVENTS = 120
 
@@ -298,3 +307,44 @@ async def test_one_message_under_two_event_ids_is_kept_once(warroom_any_db: Warr
     assert set(together) == set(later) == {200}
     in_channel = ChannelMessage.channel == channel.id
     assert await count(warroom.engine, ChannelMessage, in_channel, ChannelMessage.user == BOB) == 20
+
+
+async def test_reactions_in_one_batch_make_each_entry_once_and_the_first_mitigation_counts(
+    warroom_any_db: Warroom,
+) -> None:
+    """Reactions that put messages in the timeline, written together: each message's entry
+    once, True (a receipt to show) for the reaction that made it and no other, and the
+    incident mitigated when the first mitigation of the batch says, as one by one."""
+    warroom = warroom_any_db
+    channel = await open_incident(warroom)
+    await warroom.slack.drain()
+    writer = warroom.app[ingest_key]
+    base = int(time.time()) - 900
+    fix, later_fix, join = (f"{base + n}.000400" for n in range(3))
+    await asyncio.gather(
+        writer.said("EvFIX", SaidMessage(channel.id, fix, "rolled back", user=BOB)),
+        writer.said("EvLATER", SaidMessage(channel.id, later_fix, "flushed", user=CAROL)),
+        writer.said(
+            "EvJOIN", SaidMessage(channel.id, join, "joined", user=CAROL, subtype="channel_join")
+        ),
+    )
+    mitigation = TimelineKind.MITIGATION
+
+    def mitigated(ts: str, user: str) -> SeenReaction:
+        return SeenReaction(channel.id, ts, "white_check_mark", user, utcnow())
+
+    made = await asyncio.gather(
+        writer.react("EvM1", mitigated(fix, ALICE), mitigation),
+        writer.react("EvM2", mitigated(fix, CAROL), mitigation),
+        writer.react("EvM3", mitigated(later_fix, ALICE), mitigation),
+        writer.react("EvM4", mitigated(join, ALICE), mitigation),
+    )
+    assert made == [True, False, True, False]
+    engine = warroom.engine
+    assert await count(engine, Reaction) == 4
+    kinds = TimelineEntry.kind == mitigation.value
+    assert await count(engine, TimelineEntry, kinds, TimelineEntry.slack_ts == fix) == 1
+    assert await count(engine, TimelineEntry, kinds, TimelineEntry.slack_ts == join) == 0
+    async with session_scope(engine) as session:
+        incident = (await session.exec(select(Incident))).one()
+    assert incident.mitigated_at == ts_to_datetime(fix)
