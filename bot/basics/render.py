@@ -63,18 +63,20 @@ _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
 # (CommonMark shows it as U+FFFD, so that is what the escaping writes for it).
 _SEPARATOR = "\x00"
 # The start of a line (a value's first, or one after a line break) that escaping changes:
-# indentation, or what makes a list item, a setext underline or a thematic break once the
-# inline syntax is escaped: `-`, `+` or `=` first, or a number and `.` (`)` is escaped inline).
+# indentation, or what makes a list item, a setext underline, a thematic break or a table's
+# delimiter row once the inline syntax is escaped: `-`, `+` or `=` first, `:` before a `-`
+# (`:-` and `-:` under a line make it a table of one column, `|` or not: a soak run found
+# it), or a number and `.` (`)` is escaped inline).
 # The break before it is part of the match (a lookbehind at every character cost ten times
 # more), and the values are escaped with a separator before the first.
 _LINE_START = re.compile(
-    r"(?P<break>[\n\x00])(?=[ \t=+\-\d])(?P<indent>[ \t]*)"
-    r"(?P<marker>[-+](?=[-+ \t\n\x00]|\Z)|=|\d{1,9}(?=\.(?:[ \t\n\x00]|\Z)))?"
+    r"(?P<break>[\n\x00])(?=[ \t=+\-\d:])(?P<indent>[ \t]*)"
+    r"(?P<marker>[-+](?=[-+: \t\n\x00]|\Z)|:(?=-)|=|\d{1,9}(?=\.(?:[ \t\n\x00]|\Z)))?"
 )
 # Whatever markdown_escape may change: a value with none of it is returned as it is. (A
 # first line's indentation changes only from four columns, a time like `16:45` not at all.)
 _NEEDS_ESCAPING = re.compile(
-    r"[\\`*_\[\]()#!|~&<>\n\r\x00]|^(?:[ \t]{4}|[ \t]*(?:[=\t]|[-+](?=[-+ \t]|$)|\d{1,9}\.))"
+    r"[\\`*_\[\]()#!|~&<>\n\r\x00]|^(?:[ \t]{4}|[ \t]*(?:[=\t]|[-+](?=[-+: \t]|$)|:-|\d{1,9}\.))"
 )
 # Four columns of indentation make a code block.
 _CODE_INDENT = 4
@@ -148,7 +150,7 @@ def markdown_escape_each(values: Sequence[object]) -> list[str]:
 
 def _escape_line_start(match: re.Match[str]) -> str:
     indent, marker = match.group("indent"), match.group("marker") or ""
-    if marker:  # `1.` is escaped at its dot, `-`, `+` and `=` themselves
+    if marker:  # `1.` is escaped at its dot, `-`, `+`, `:` and `=` themselves
         marker = marker + "\\" if marker[0].isdigit() else "\\" + marker
     # A value's first line usually sits in the middle of a template's line, where spaces are
     # spaces; only there is enough of them to start a code block is it taken apart too.

@@ -372,6 +372,8 @@ def _markdown_shows(markdown: str, text: str) -> None:
 @example("`````")  # found by a run: a fence taken apart per three left the run's end whole
 @example("#&#1")  # found by a soak run: a numeric character reference, typed as text
 @example("a &amp; b &lt;c&gt;")  # entities typed as text are shown as typed, not decoded
+@example("#|\n:-")  # found by a soak run: a line and `:-` under it were a table of one column
+@example("#|\n-:")  # the same with the colon after
 def test_any_line_structure_is_shown_as_text_in_every_format(text: str) -> None:
     # Canvas Markdown and HTML: a timeline line as the drafts write it, and a written section.
     _markdown_shows(f"- **12:00** key event: {markdown_item(text)}\n", text)
