@@ -19,9 +19,9 @@ event was due, so a slow answer cannot hide the ones queued behind it): warroom'
 bare Bolt's at that rate. Last, the database is read with plain SQL: every event answered 2xx
 must be stored (warroom answers only once the event is committed).
 
-The verdicts are the group-commit issue's (#18), all against bare Bolt in the same run:
+The verdicts are the speed issue's (#28), all against bare Bolt in the same run:
 throughput at least 85% of bare Bolt's on SQLite (70% on PostgreSQL), CPU per event at most
-1.2 times bare Bolt's at the same concurrency, p99 at half bare Bolt's rate at most twice bare
+1.5 times bare Bolt's at the same concurrency (the group-commit issue, #18, had asked 1.2), p99 at half bare Bolt's rate at most twice bare
 Bolt's p99 at that rate, and every event answered 2xx stored.
 
 Also printed: the server's CPU use per level (share of its core), the load process's (to
@@ -71,7 +71,7 @@ from emulator.models import new_ts
 PROG = "python -m bench.ingestion"
 # The issue's targets (#18), each against bare Bolt in the same run.
 TARGET_RATIO = {"SQLite": 0.85, "PostgreSQL": 0.70}  # of bare Bolt's events/s
-TARGET_CPU = 1.2  # times bare Bolt's CPU per event, at the same concurrency
+TARGET_CPU = 1.5  # times bare Bolt's CPU per event, at the same concurrency (#28)
 TARGET_P99 = 2.0  # times bare Bolt's p99, both at half bare Bolt's best rate
 SLACK_DEADLINE = 3.0  # seconds Slack waits for the answer to an event delivery
 
