@@ -113,10 +113,16 @@ class IngestWriter(GroupCommit[_Pending]):
             outcome.results.update(
                 (p, None) for p in unique if p.work is None or p.channel not in incidents
             )
-            plain = [p for p in mine if p.work is None]
-            await self._keep_plain(session, plain, incidents, outcome)
-            for pending in (p for p in mine if p.work is not None):
+            # In the order the events came: the plain ones between two others together.
+            plain: list[_Pending] = []
+            for pending in mine:
+                if pending.work is None:
+                    plain.append(pending)
+                    continue
+                await self._keep_plain(session, plain, incidents, outcome)
+                plain = []
                 await self._apply_one(session, pending, incidents[pending.channel], outcome)
+            await self._keep_plain(session, plain, incidents, outcome)
             await session.commit()
         return outcome
 
@@ -139,10 +145,11 @@ class IngestWriter(GroupCommit[_Pending]):
             return
         connection = await session.connection()
         reacted = {(p.channel, p.reaction.ts) for p in plain if p.reaction}
-        # A message said earlier in this batch counts: its row is written below, before the
-        # reactions' (a said event claimed already had its row committed with the claim).
+        # A message said in this batch counts: its row is written below, before the
+        # reactions'. The stored row wins over the event: a delivery Slack retried may say
+        # what the message was before an edit or a deletion.
         said_here = {(p.channel, p.said.ts): kept_as_said(p.said) for p in plain if p.said}
-        kept = said_here | await kept_messages(connection, reacted - said_here.keys())
+        kept = said_here | await kept_messages(connection, reacted)
         for pending in plain:
             if pending.reaction and (pending.channel, pending.reaction.ts) not in kept:
                 del outcome.results[pending]
@@ -157,6 +164,9 @@ class IngestWriter(GroupCommit[_Pending]):
         await keep_reactions(connection, [(incidents[p.channel], p.reaction) for p in reactions])
         promoting = [p for p in reactions if p.kind]
         created = await promote_many(connection, _promotions(promoting, incidents, kept), now)
+        if any(kind == TimelineKind.MITIGATION for *_, kind in created):
+            # An incident the session holds may have been mitigated by the statement above.
+            session.expire_all()
         for pending in promoting:
             assert pending.reaction and pending.kind
             entry = (pending.channel, pending.reaction.ts, pending.kind.value)

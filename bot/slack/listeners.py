@@ -283,7 +283,8 @@ class EventRoutes(AsyncMiddleware):
         if kind == "app_rate_limited":
             return on_app_rate_limited(self.services, body)
         event = body.get("event") if kind == "event_callback" else None
-        listener = EVENT_LISTENERS.get(event.get("type")) if isinstance(event, dict) else None
+        event_type = event.get("type") if isinstance(event, dict) else None
+        listener = EVENT_LISTENERS.get(event_type) if isinstance(event_type, str) else None
         if listener is None:
             return await next()
         context = req.context

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import func, select
 
 from bot.basics.timestamps import ts_to_datetime
+from bot.flows import recorder
 from bot.keys import ingest_key
 from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
@@ -348,3 +349,59 @@ async def test_reactions_in_one_batch_make_each_entry_once_and_the_first_mitigat
     async with session_scope(engine) as session:
         incident = (await session.exec(select(Incident))).one()
     assert incident.mitigated_at == ts_to_datetime(fix)
+
+
+async def test_events_of_one_batch_apply_in_the_order_they_came(warroom_any_db: Warroom) -> None:
+    """A deletion before a reaction, a reaction taken back and given again, and a retried
+    delivery of a message since edited, each in one batch: the record ends as if the events
+    had come one at a time (a review found the batch applying reactions before deletions and
+    removals, and promoting a message in the words of a stale retry)."""
+    warroom = warroom_any_db
+    channel = await open_incident(warroom)
+    await warroom.slack.drain()
+    writer = warroom.app[ingest_key]
+    base = int(time.time()) - 1200
+    deleted, again, edited = (f"{base + n}.000500" for n in range(3))
+    said = {ts: SaidMessage(channel.id, ts, f"words {ts}", user=BOB) for ts in (deleted, again)}
+    said[edited] = SaidMessage(channel.id, edited, "first words", user=BOB)
+    await asyncio.gather(*(writer.said(f"EvSAID{ts}", one) for ts, one in said.items()))
+    mitigation = TimelineKind.MITIGATION
+
+    def mitigated(ts: str) -> SeenReaction:
+        return SeenReaction(channel.id, ts, "white_check_mark", ALICE, utcnow())
+
+    assert await writer.react("EvFIRST", mitigated(again), mitigation)
+    await recorder.record_edit(
+        writer,
+        "EvEDIT",
+        channel=channel.id,
+        ts=edited,
+        text="second words",
+        edited_by=BOB,
+        edited_at=utcnow(),
+    )
+    made = await asyncio.gather(
+        recorder.record_deletion(
+            writer, "EvGONE", channel=channel.id, ts=deleted, deleted_at=utcnow()
+        ),
+        writer.react("EvLATE", mitigated(deleted), mitigation),
+        recorder.record_unreaction(
+            writer, "EvTAKEN", channel=channel.id, ts=again, name="white_check_mark", user=ALICE
+        ),
+        writer.react("EvAGAIN", mitigated(again), mitigation),
+        writer.said(f"EvSAID{edited}-retried", said[edited]),
+        writer.react("EvEDITED", mitigated(edited), mitigation),
+    )
+    assert made[1::2] == [False, True, True]
+    engine = warroom.engine
+    async with session_scope(engine) as session:
+        entries = (
+            await session.exec(select(TimelineEntry).where(TimelineEntry.kind == mitigation.value))
+        ).all()
+        incident = (await session.exec(select(Incident))).one()
+    assert sorted((entry.slack_ts, str(entry.text)) for entry in entries) == [
+        (again, f"words {again}"),
+        (edited, "second words"),
+    ]
+    assert await count(engine, Reaction, Reaction.ts == again) == 1
+    assert incident.mitigated_at == ts_to_datetime(again)
