@@ -245,7 +245,8 @@ def on_app_rate_limited(services: Services, body: dict[str, Any]) -> BoltRespons
 
 
 EventListener = Callable[[dict[str, Any], dict[str, Any], Any], Awaitable[None]]
-# Every event type the manifest subscribes to (bot/slack/manifest.py), and its listener.
+# Every event type the manifest subscribes to (bot/slack/manifest.py), and its listener; the
+# App Home's app_home_opened goes by Bolt's registry (bot/slack/home.py), once per opening.
 EVENT_LISTENERS: dict[str, EventListener] = {
     "app_uninstalled": on_app_uninstalled,
     "tokens_revoked": on_tokens_revoked,
