@@ -21,8 +21,9 @@ must be stored (warroom answers only once the event is committed).
 
 The verdicts are the speed issue's (#28), all against bare Bolt in the same run:
 throughput at least 85% of bare Bolt's on SQLite (70% on PostgreSQL), CPU per event at most
-1.5 times bare Bolt's at the same concurrency (the group-commit issue, #18, had asked 1.2), p99 at half bare Bolt's rate at most twice bare
-Bolt's p99 at that rate, and every event answered 2xx stored.
+1.5 times bare Bolt's at the same concurrency (the group-commit issue, #18, had asked 1.2),
+p99 at half bare Bolt's rate at most twice bare Bolt's p99 at that rate, and every event
+answered 2xx stored.
 
 Also printed: the server's CPU use per level (share of its core), the load process's (to
 show the load is not the bottleneck), and the server's resident memory (VmRSS sampled during

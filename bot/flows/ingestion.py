@@ -37,7 +37,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending, WriterClosed, database_gone
 from bot.record.incidents import incident_ids_by_channel
-from bot.record.messages import SaidMessage, keep_messages, kept_as_said, kept_messages
+from bot.record.messages import (
+    KeptMessage,
+    SaidMessage,
+    keep_messages,
+    kept_as_said,
+    kept_messages,
+)
 from bot.record.reactions import Promotion, SeenReaction, keep_reactions, promote_many
 from bot.services import Services
 from bot.store.db import session_scope
@@ -196,7 +202,9 @@ class IngestWriter(GroupCommit[_Pending]):
 
 
 def _promotions(
-    promoting: list[_Pending], incidents: dict[str, int], kept: dict[tuple[str, str], Any]
+    promoting: list[_Pending],
+    incidents: dict[str, int],
+    kept: dict[tuple[str, str], KeptMessage],
 ) -> list[Promotion]:
     promotions = []
     for pending in promoting:

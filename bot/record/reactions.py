@@ -82,6 +82,12 @@ class Promotion:
 _ENTRIES = TimelineEntry.__table__  # type: ignore[attr-defined]
 _INCIDENTS = Incident.__table__  # type: ignore[attr-defined]
 _PROMOTES: dict[str, Any] = {}
+# A new mitigation's moment, unless the incident has one already.
+_FIRST_MITIGATION = (
+    _INCIDENTS.update()
+    .where(_INCIDENTS.c.id == bindparam("incident"), _INCIDENTS.c.mitigated_at.is_(None))
+    .values(mitigated_at=bindparam("mitigated"))
+)
 
 
 async def promote_many(
@@ -131,13 +137,6 @@ async def promote_many(
     if mitigations:
         await connection.execute(_FIRST_MITIGATION, mitigations)
     return created
-
-
-_FIRST_MITIGATION = (
-    _INCIDENTS.update()
-    .where(_INCIDENTS.c.id == bindparam("incident"), _INCIDENTS.c.mitigated_at.is_(None))
-    .values(mitigated_at=bindparam("mitigated"))
-)
 
 
 async def add_reaction(

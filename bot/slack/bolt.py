@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,15 +73,9 @@ def build_bolt_app(services: Services, client: AsyncWebClient, ingest: IngestWri
     if app.oauth_flow is not None or app.installation_store is not None:
         raise RuntimeError("the Bolt app must authorize with the bot token alone")
 
-    async def inject_services(context: Any, next: Callable[[], Awaitable[None]]) -> None:
-        # Inject only: Bolt runs the listener after middleware returns, so no session here.
-        context["services"] = services
-        context["ingest"] = ingest
-        await next()
-
-    # Events first: they are most of what Slack sends (bot/slack/listeners.py).
+    # First after Bolt's own: every listener's services, and events to theirs at once
+    # (they are most of what Slack sends; bot/slack/listeners.py).
     listeners.register(app, services, ingest)
-    app.use(inject_services)
     app.error(_log_unexpected_error)
     commands.register(app)
     shortcuts.register(app)

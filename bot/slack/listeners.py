@@ -264,9 +264,10 @@ EVENT_LISTENERS: dict[str, EventListener] = {
 
 
 class EventRoutes(AsyncMiddleware):
-    """Events API deliveries to their listener in ``EVENT_LISTENERS``, answered 200 once it
-    returns (a listener that raises is answered 500 by Bolt's error handler, and Slack
-    retries); anything else goes on down Bolt's chain. See the module's docstring."""
+    """Every request's context gets the services and the event writer its listener uses;
+    then Events API deliveries go to their listener in ``EVENT_LISTENERS``, answered 200 once
+    it returns (a listener that raises is answered 500 by Bolt's error handler, and Slack
+    retries), and anything else goes on down Bolt's chain. See the module's docstring."""
 
     def __init__(self, services: Services, ingest: IngestWriter) -> None:
         self.services = services
@@ -279,6 +280,10 @@ class EventRoutes(AsyncMiddleware):
         resp: BoltResponse,  # noqa: ARG002 (Bolt passes it by name; events start afresh)
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
+        # Inject only: Bolt runs a listener after the middleware, so no session opens here.
+        context = req.context
+        context["services"] = self.services
+        context["ingest"] = self.ingest
         body = req.body
         kind = body.get("type")
         if kind == "app_rate_limited":
@@ -288,13 +293,11 @@ class EventRoutes(AsyncMiddleware):
         listener = EVENT_LISTENERS.get(event_type) if isinstance(event_type, str) else None
         if listener is None:
             return await next()
-        context = req.context
-        context["services"] = self.services
-        context["ingest"] = self.ingest
         await listener(body, event, context)
         return BoltResponse(status=200, body="")
 
 
 def register(app: AsyncApp, services: Services, ingest: IngestWriter) -> None:
-    """Route the Events API deliveries to their listeners (before any other middleware)."""
+    """Give every listener its services and route the Events API deliveries to theirs
+    (before any other middleware)."""
     app.middleware(EventRoutes(services, ingest))

@@ -18,6 +18,7 @@ from sqlmodel import func, select
 
 from bot.basics.timestamps import ts_to_datetime
 from bot.flows import recorder
+from bot.flows.ingestion import IngestWriter
 from bot.keys import ingest_key
 from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
@@ -32,7 +33,7 @@ from bot.store.models import (
     utcnow,
 )
 from emulator import SlackEmulator
-from emulator.models import slack_signature_headers
+from emulator.models import Channel, slack_signature_headers
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
 
 EVENTS = 120
@@ -118,6 +119,19 @@ def said(channel: str, n: int, base: int) -> dict[str, Any]:
     return {"type": "message", "channel": channel, "user": BOB, "text": f"line {n}", "ts": ts}
 
 
+async def incident_and_writer(warroom: Warroom) -> tuple[Channel, IngestWriter]:
+    """An open incident's channel, the events of its opening delivered, and the process's
+    writer of Slack events."""
+    channel = await open_incident(warroom)
+    await warroom.slack.drain()
+    return channel, warroom.app[ingest_key]
+
+
+def mitigated(channel: Channel, ts: str, user: str = ALICE) -> SeenReaction:
+    """``user`` marking the message at ``ts`` as the mitigation, now."""
+    return SeenReaction(channel.id, ts, "white_check_mark", user, utcnow())
+
+
 async def count(engine: AsyncEngine, model: type, *where: Any) -> int:
     async with session_scope(engine) as db:
         return int((await db.exec(select(func.count()).select_from(model).where(*where))).one())
@@ -178,9 +192,7 @@ async def test_concurrent_events_share_transactions_and_are_each_stored_once(
 
 
 async def test_one_failing_event_costs_only_itself(warroom: Warroom) -> None:
-    channel = await open_incident(warroom)
-    await warroom.slack.drain()
-    writer = warroom.app[ingest_key]
+    channel, writer = await incident_and_writer(warroom)
     base = int(time.time()) - 7200
 
     async def broken(*_: object) -> bool:
@@ -207,9 +219,7 @@ async def test_one_failing_event_costs_only_itself(warroom: Warroom) -> None:
 async def test_a_batch_that_cannot_commit_is_retried_one_event_at_a_time(
     warroom: Warroom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    channel = await open_incident(warroom)
-    await warroom.slack.drain()
-    writer = warroom.app[ingest_key]
+    channel, writer = await incident_and_writer(warroom)
     real = writer._transaction
     sizes: list[int] = []
 
@@ -232,9 +242,7 @@ async def test_a_batch_that_cannot_commit_is_retried_one_event_at_a_time(
 
 
 async def test_a_reaction_finds_a_message_said_in_the_same_batch(warroom: Warroom) -> None:
-    channel = await open_incident(warroom)
-    await warroom.slack.drain()
-    writer = warroom.app[ingest_key]
+    channel, writer = await incident_and_writer(warroom)
     # Slack (the emulator) never had this message: only the batch can make the reaction find it.
     ts = f"{int(time.time()) - 600}.000300"
     message = SaidMessage(channel=channel.id, ts=ts, text="said and reacted to", user=BOB)
@@ -317,9 +325,7 @@ async def test_reactions_in_one_batch_make_each_entry_once_and_the_first_mitigat
     once, True (a receipt to show) for the reaction that made it and no other, and the
     incident mitigated when the first mitigation of the batch says, as one by one."""
     warroom = warroom_any_db
-    channel = await open_incident(warroom)
-    await warroom.slack.drain()
-    writer = warroom.app[ingest_key]
+    channel, writer = await incident_and_writer(warroom)
     base = int(time.time()) - 900
     fix, later_fix, join = (f"{base + n}.000400" for n in range(3))
     await asyncio.gather(
@@ -331,14 +337,11 @@ async def test_reactions_in_one_batch_make_each_entry_once_and_the_first_mitigat
     )
     mitigation = TimelineKind.MITIGATION
 
-    def mitigated(ts: str, user: str) -> SeenReaction:
-        return SeenReaction(channel.id, ts, "white_check_mark", user, utcnow())
-
     made = await asyncio.gather(
-        writer.react("EvM1", mitigated(fix, ALICE), mitigation),
-        writer.react("EvM2", mitigated(fix, CAROL), mitigation),
-        writer.react("EvM3", mitigated(later_fix, ALICE), mitigation),
-        writer.react("EvM4", mitigated(join, ALICE), mitigation),
+        writer.react("EvM1", mitigated(channel, fix, ALICE), mitigation),
+        writer.react("EvM2", mitigated(channel, fix, CAROL), mitigation),
+        writer.react("EvM3", mitigated(channel, later_fix, ALICE), mitigation),
+        writer.react("EvM4", mitigated(channel, join, ALICE), mitigation),
     )
     assert made == [True, False, True, False]
     engine = warroom.engine
@@ -357,9 +360,7 @@ async def test_events_of_one_batch_apply_in_the_order_they_came(warroom_any_db: 
     had come one at a time (a review found the batch applying reactions before deletions and
     removals, and promoting a message in the words of a stale retry)."""
     warroom = warroom_any_db
-    channel = await open_incident(warroom)
-    await warroom.slack.drain()
-    writer = warroom.app[ingest_key]
+    channel, writer = await incident_and_writer(warroom)
     base = int(time.time()) - 1200
     deleted, again, edited = (f"{base + n}.000500" for n in range(3))
     said = {ts: SaidMessage(channel.id, ts, f"words {ts}", user=BOB) for ts in (deleted, again)}
@@ -367,10 +368,7 @@ async def test_events_of_one_batch_apply_in_the_order_they_came(warroom_any_db: 
     await asyncio.gather(*(writer.said(f"EvSAID{ts}", one) for ts, one in said.items()))
     mitigation = TimelineKind.MITIGATION
 
-    def mitigated(ts: str) -> SeenReaction:
-        return SeenReaction(channel.id, ts, "white_check_mark", ALICE, utcnow())
-
-    assert await writer.react("EvFIRST", mitigated(again), mitigation)
+    assert await writer.react("EvFIRST", mitigated(channel, again), mitigation)
     await recorder.record_edit(
         writer,
         "EvEDIT",
@@ -384,13 +382,13 @@ async def test_events_of_one_batch_apply_in_the_order_they_came(warroom_any_db: 
         recorder.record_deletion(
             writer, "EvGONE", channel=channel.id, ts=deleted, deleted_at=utcnow()
         ),
-        writer.react("EvLATE", mitigated(deleted), mitigation),
+        writer.react("EvLATE", mitigated(channel, deleted), mitigation),
         recorder.record_unreaction(
             writer, "EvTAKEN", channel=channel.id, ts=again, name="white_check_mark", user=ALICE
         ),
-        writer.react("EvAGAIN", mitigated(again), mitigation),
+        writer.react("EvAGAIN", mitigated(channel, again), mitigation),
         writer.said(f"EvSAID{edited}-retried", said[edited]),
-        writer.react("EvEDITED", mitigated(edited), mitigation),
+        writer.react("EvEDITED", mitigated(channel, edited), mitigation),
     )
     assert made[1::2] == [False, True, True]
     engine = warroom.engine
