@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 _SLACK_TS = re.compile(r"^(\d{1,12})\.(\d{1,6})$")
 
@@ -19,4 +19,4 @@ def ts_to_datetime(ts: str) -> datetime:
         raise ValueError(f"not a Slack timestamp: {ts!r}")
     seconds, fraction = match.groups()
     micros = int(fraction.ljust(6, "0"))
-    return datetime.fromtimestamp(int(seconds), UTC) + timedelta(microseconds=micros)
+    return datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=micros)

@@ -109,15 +109,19 @@ class _Window:
     def turn(self, now: float, ahead: int) -> float:
         """When a caller with ``ahead`` callers before it gets its call: each call may go
         once the call ``limit`` places before it is a window old, so a window's burst frees
-        the next window's calls in a burst too (spacing them out would make them late)."""
+        the next window's calls in a burst too (spacing them out would make them late).
+
+        So the caller's turn is that of the one ``limit`` places before it plus a window,
+        back to one of the first ``limit`` callers, whose turn the granted calls decide:
+        counted in one step, however many wait (an alert storm's thousands of queued calls
+        each asked this once, and walking the queue each time made the asking quadratic).
+        """
         self.free_at(now)
-        granted = list(self.granted)
-        at = now
-        for _ in range(ahead + 1):
-            if len(granted) >= self.limit:
-                at = max(at, granted[-self.limit] + self.window)
-            granted.append(at)
-        return at
+        windows, place = divmod(ahead, self.limit)
+        # The call ``limit`` places before the first-window caller at ``place``: a granted one.
+        before = len(self.granted) + place - self.limit
+        first = now if before < 0 else max(now, self.granted[before] + self.window)
+        return first + windows * self.window
 
 
 @dataclass
@@ -152,13 +156,31 @@ class _Lane:
         self.budget = budget
         self.waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self.releaser: asyncio.Task[None] | None = None
+        # Callers still waiting, by priority: kept as they come and go, so that asking a
+        # turn does not walk the queue.
+        self.waiting_by_priority: dict[int, int] = {}
+
+    async def wait_in_line(self, priority: int, order: int) -> None:
+        """Wait for a turn behind those of ``priority`` or more urgent (``_release`` lets
+        each go when the budget has room)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self.waiting, (priority, order, future))
+        self.waiting_by_priority[priority] = self.waiting_by_priority.get(priority, 0) + 1
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.cancelled():  # left the line before its turn: its place stays in
+                self.left(priority)  # the heap until popped, no longer counted
+            raise
+
+    def left(self, priority: int) -> None:
+        """One caller of ``priority`` is no longer waiting (let go, or gone)."""
+        self.waiting_by_priority[priority] -= 1
 
     def expected_wait(self, now: float, priority: int) -> float:
         """Seconds a caller of ``priority`` joining now would wait, about: behind the callers
         of its priority or more urgent ones, which go first."""
-        ahead = sum(
-            1 for first, _, future in self.waiting if first <= priority and not future.done()
-        )
+        ahead = sum(count for first, count in self.waiting_by_priority.items() if first <= priority)
         return max(0.0, self.budget.turn(now, ahead) - now)
 
 
@@ -187,11 +209,9 @@ class SlackPacer:
         if not lane.waiting and lane.budget.free_at(now) <= now:
             lane.budget.take(now)
             return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(lane.waiting, (_priority.get(), next(self._order), future))
         if lane.releaser is None or lane.releaser.done():
             lane.releaser = asyncio.create_task(self._release(lane), name="slack pacing")
-        await future
+        await lane.wait_in_line(_priority.get(), next(self._order))
 
     async def _release(self, lane: _Lane) -> None:
         """Let the waiting callers go, one each time the budget has room."""
@@ -201,10 +221,11 @@ class SlackPacer:
             if free_at > now:
                 await asyncio.sleep(free_at - now)
                 continue
-            _, _, future = heapq.heappop(lane.waiting)
+            priority, _, future = heapq.heappop(lane.waiting)
             if future.done():  # its caller gave up (cancelled): the room stays for the next
                 continue
             lane.budget.take(now)
+            lane.left(priority)
             future.set_result(None)
 
     def _lane(self, method: str, channel: str | None) -> _Lane:

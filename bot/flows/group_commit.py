@@ -1,11 +1,11 @@
 """Group commit: one writer per process applies what many requests bring in one transaction.
 
 A request hands its item to the writer with a future and waits on it; the writer takes what
-is queued when it is free (plus whatever arrives within ``window`` seconds, up to
-``max_batch`` items), applies it in one transaction and, only once that has committed, gives
-each future its answer. So nothing is answered as stored before it is, and a burst costs a
-few commits instead of one each: on SQLite, with its one connection, hundreds of single
-commits queue for that connection ahead of everything else (bench/RESULTS.md).
+is queued when it is free (when it is busy, plus whatever arrives within ``linger`` seconds,
+up to ``max_batch`` items), applies it in one transaction and, only once that has committed,
+gives each future its answer. So nothing is answered as stored before it is, and a burst
+costs a few commits instead of one each: on SQLite, with its one connection, hundreds of
+single commits queue for that connection ahead of everything else (bench/RESULTS.md).
 
 If a batch cannot commit, its items are tried again one per transaction, and one that still
 fails raises to its request. When the error says the database is gone (a lost or refused
@@ -63,14 +63,19 @@ class GroupCommit(Generic[P]):
     # What the items are, for log lines ("could not store 3 Slack events").
     items = "items"
 
-    def __init__(self, *, window: float = 0.0, max_batch: int = MAX_BATCH) -> None:
-        # window 0: a batch is what queued up while the previous one was being written, so
-        # one item alone is written at once (no added latency) and batches grow with load.
-        self.window = window
+    def __init__(self, *, linger: float = 0.0, max_batch: int = MAX_BATCH) -> None:
+        # A batch is what queued up while the previous one was being written, so an item
+        # that finds the writer idle is written at once (no added latency) and batches grow
+        # with load. ``linger``: when items did queue meanwhile (the writer is busy), wait
+        # up to that long for more, so that a stream of requests shares fewer, bigger
+        # transactions (each costs its BEGIN, COMMIT and statements whatever its size).
+        self.linger = linger
         self.max_batch = max_batch
         self._queue: asyncio.Queue[P | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        # Set while a busy writer lingers: settled when the linger ends or the batch is full.
+        self._lingering: asyncio.Future[None] | None = None
 
     def start(self) -> None:
         """Start writing (in the application's event loop)."""
@@ -92,41 +97,52 @@ class GroupCommit(Generic[P]):
         if self._closed or self._task is None:
             raise WriterClosed(f"the writer of {self.items} is not running")
         self._queue.put_nowait(pending)
-        # Shielded: a request given up on (a client gone) must not cancel its part of a batch.
-        return await asyncio.shield(pending.future)
+        if self._lingering is not None and self._queue.qsize() + 1 >= self.max_batch:
+            _settle(self._lingering)  # a full batch waits no longer
+        # A request given up on (a client gone) cancels only its wait: the item stays in the
+        # queue or the batch and is written all the same (an answer to a done future is
+        # skipped), so no shield, which cost a second future and two callbacks an item.
+        return await pending.future
 
     async def _run(self) -> None:
         while True:
+            busy = not self._queue.empty()  # items came while the last batch was written
             first = await self._queue.get()
             if first is None:
                 return
-            batch, stopping = await self._gather(first)
+            batch, stopping = await self._gather(first, self.linger if busy else 0.0)
             await self._write(batch)
             if stopping:
                 return
 
-    async def _gather(self, first: P) -> tuple[list[P], bool]:
-        """``first`` and what else arrives within the window, up to ``max_batch`` items."""
+    async def _gather(self, first: P, window: float) -> tuple[list[P], bool]:
+        """``first`` and what else arrives within ``window`` seconds, up to ``max_batch``."""
         # One turn of the loop lets requests already read reach the queue.
         await asyncio.sleep(0)
+        if window > 0 and self._queue.qsize() + 1 < self.max_batch:
+            await self._linger(window)
         batch = [first]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.window
         while len(batch) < self.max_batch:
             try:
                 item = self._queue.get_nowait()
             except asyncio.QueueEmpty:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
-                    break
+                break
             if item is None:
                 return batch, True
             batch.append(item)
         return batch, False
+
+    async def _linger(self, window: float) -> None:
+        """Wait ``window`` seconds, or until a full batch is queued: one timer a batch (a
+        wait for each item as it came cost as much CPU as the bigger batch saved)."""
+        loop = asyncio.get_running_loop()
+        self._lingering = loop.create_future()
+        timer = loop.call_later(window, _settle, self._lingering)
+        try:
+            await self._lingering
+        finally:
+            timer.cancel()
+            self._lingering = None
 
     async def _write(self, batch: list[P]) -> None:
         """Write ``batch`` in one transaction; if that fails, each item in its own."""
@@ -154,6 +170,11 @@ class GroupCommit(Generic[P]):
                     _fail(batch[index:], error)
                     return
                 _fail([pending], error)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _deliver(outcome: BatchOutcome) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolResetState
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,9 +107,13 @@ def create_engine(database_url: str) -> AsyncEngine:
             max_overflow=0,
             pool_timeout=30,
             hide_parameters=True,
+            # A connection given back after its COMMIT needs no ROLLBACK: with the one-hop
+            # driver, _rollback_if_open asks SQLite and rolls back only an open transaction.
+            pool_reset_on_return=None if sqlite_driver.fits() else "rollback",
         )
         if sqlite_driver.fits():
             event.listen(engine.sync_engine, "do_connect", _one_hop_driver)
+            event.listen(engine.sync_engine, "reset", _rollback_if_open)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
@@ -181,6 +186,20 @@ def _one_hop_driver(
     # The dialect connects with the creator it is given instead of aiosqlite.connect, with the
     # same arguments (bot/store/sqlite_driver.py says why).
     cparams["async_creator_fn"] = sqlite_driver.connect
+
+
+def _rollback_if_open(dbapi_connection: Any, _record: object, state: PoolResetState) -> None:
+    """A connection given back to the pool: rolled back if a transaction is still open.
+
+    SQLAlchemy's own reset rolls back every connection given back, also one whose
+    transaction was just committed: one more hop to SQLite's thread for each transaction (an
+    empty one made three: BEGIN, COMMIT, ROLLBACK). SQLite says whether a transaction is open
+    (``sqlite3.Connection.in_transaction``), so it is asked first.
+    """
+    if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
+        return  # as SQLAlchemy's reset: nothing to do, or no loop to do it in
+    if sqlite_driver.in_transaction(dbapi_connection.driver_connection):
+        dbapi_connection.rollback()
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -252,7 +252,8 @@ class TimelineEntry(KeepsSlackText, SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    incident_id: int = Field(foreign_key="incident.id", index=True)
+    # Looked up by incident through ix_timeline_entry_order, which starts with it.
+    incident_id: int = Field(foreign_key="incident.id")
     kind: str
     # A person's words, as Slack delivered them (a note, a message, a title, a reason).
     text: str = Field(sa_column=_slack_text_column())

@@ -108,6 +108,16 @@ class OneHopCursor:
         self._rows = []
 
 
+def in_transaction(connection: aiosqlite.Connection) -> bool:
+    """Whether a transaction is open on ``connection``: SQLite's own answer, read without a
+    hop (it is a flag of the connection, ``sqlite3_get_autocommit``). A closed connection has
+    none (aiosqlite raises ValueError for it; SQLAlchemy's adapter skips its rollback too)."""
+    try:
+        return connection._conn.in_transaction
+    except ValueError:
+        return False
+
+
 class OneHopConnection(aiosqlite.Connection):
     """aiosqlite's connection whose cursors make one hop a statement."""
 

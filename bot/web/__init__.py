@@ -60,9 +60,7 @@ def add_web_view(app: web.Application) -> None:
     """What the pages and the API need around them (after the services exist: see create_app);
     their routes are WEB_ROUTES."""
     app.cleanup_ctx.append(web_context_ctx)
-    app.middlewares.append(pages.loopback_only)
-    app.middlewares.append(pages.private_answers)
-    app.middlewares.append(pages.page_errors)
+    app.middlewares.append(pages.web_view_rules)
 
 
 __all__ = ["WEB_ROUTES", "add_web_view"]

@@ -2,7 +2,7 @@
 
 Pages need a signed-in person; the JSON API also takes ``Authorization: Bearer
 <WARROOM_API_TOKEN>``. With ``WARROOM_WEB_AUTH=none`` nobody signs in and everything shows
-(the pages and the API then answer only requests from this machine: ``pages.loopback_only``).
+(the pages and the API then answer only requests from this machine: ``pages.web_view_rules``).
 """
 
 from __future__ import annotations

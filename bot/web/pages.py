@@ -57,15 +57,28 @@ _WEB_VIEW = frozenset({RouteKind.PAGE, RouteKind.API})
 
 
 @web.middleware
-async def loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With sign-in off, the web view answers only this machine: a request from a loopback
-    address (so a server listening on every address, as in a container, shows nothing to the
-    network) addressed to a loopback name (so a hostile page whose name was re-pointed at
-    127.0.0.1, DNS rebinding, gets nothing either)."""
-    guarded = web_context(request).sign_in_off and kind_of(request) in _WEB_VIEW
-    if guarded and not (_from_loopback(request) and _to_loopback(request)):
+async def web_view_rules(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """What the pages and the API answer under, in one middleware that a machine route (Slack,
+    the webhooks, health) passes with one check: its requests are most of the traffic.
+
+    With sign-in off, only this machine is answered: a request from a loopback address (so a
+    server listening on every address, as in a container, shows nothing to the network)
+    addressed to a loopback name (so a hostile page whose name was re-pointed at 127.0.0.1,
+    DNS rebinding, gets nothing either). Pages answer their errors in HTML. Incident data is
+    not for shared caches, and is never to be sniffed into HTML.
+    """
+    kind = kind_of(request)
+    if kind not in _WEB_VIEW:
+        return await handler(request)
+    if web_context(request).sign_in_off and not (_from_loopback(request) and _to_loopback(request)):
         raise web.HTTPMisdirectedRequest(text="Sign-in is off: open this on 127.0.0.1.")
-    return await handler(request)
+    response = await (
+        _page_answer(request, handler) if kind is RouteKind.PAGE else handler(request)
+    )
+    if not response.prepared:
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def _from_loopback(request: web.Request) -> bool:
@@ -85,21 +98,8 @@ def _to_loopback(request: web.Request) -> bool:
     return host in _LOOPBACK_HOSTS
 
 
-@web.middleware
-async def private_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Incident data is not for shared caches, and is never to be sniffed into HTML."""
-    response = await handler(request)
-    if kind_of(request) in _WEB_VIEW and not response.prepared:
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
-
-
-@web.middleware
-async def page_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Pages answer in HTML: sign-in for strangers, a readable 400 and 404 for the rest."""
-    if kind_of(request) is not RouteKind.PAGE:
-        return await handler(request)
+async def _page_answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A page's answer in HTML: sign-in for strangers, a readable 400 and 404 for the rest."""
     try:
         response = await handler(request)
         keep_new_session(request, response)

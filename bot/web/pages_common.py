@@ -49,7 +49,7 @@ def render_page(
 
 
 class FormUnreadable(ValueError):
-    """A posted form that is not text in its charset: answered 400 by the page (page_errors)."""
+    """A posted form that is not text in its charset: answered 400 by the page (web_view_rules)."""
 
 
 async def read_form(request: web.Request) -> MultiDictProxy[Any]:

@@ -1,6 +1,6 @@
 """What each route is for, said once where it is registered.
 
-The web view's middlewares (the loopback rule with sign-in off, no-store, HTML error pages)
+The web view's rules (the loopback rule with sign-in off, no-store, HTML error pages)
 ask the route a request matched what kind it is, never its path: a path list beside the
 routes drifted once (``/trackers/`` was missing, so tracker webhooks were refused with 421
 while sign-in was off), a kind kept with each route cannot.

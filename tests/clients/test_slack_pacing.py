@@ -12,6 +12,8 @@ from collections import deque
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.clients.slack import build_web_client
 from bot.clients.slack_errors import SlackTurnLater
@@ -164,6 +166,35 @@ def test_a_caller_waiting_in_line_is_told_when_its_turn_comes() -> None:
     assert [posts.turn(0.0, ahead) for ahead in range(4)] == [0.0, 0.0, 1.0, 2.0]
 
 
+def turn_one_by_one(window: _Window, now: float, ahead: int) -> float:
+    """The turn as the callers would get it: each one ``limit`` places after a call,
+    a window later, one caller after another."""
+    granted = [at for at in window.granted if now - at < window.window]
+    at = now
+    for _ in range(ahead + 1):
+        if len(granted) >= window.limit:
+            at = max(at, granted[-window.limit] + window.window)
+        granted.append(at)
+    return at
+
+
+@given(
+    limit=st.integers(1, 6),
+    ages=st.lists(st.integers(0, 120), max_size=8),
+    ahead=st.integers(0, 40),
+)
+def test_a_turn_far_down_a_long_line_is_counted_as_one_by_one(
+    limit: int, ages: list[int], ahead: int
+) -> None:
+    """A storm's thousands of queued calls are told their turns without walking the line,
+    and each is told the turn one-by-one counting gives (tenths of a second, 10 s window)."""
+    now = 100.0
+    granted = deque(sorted(now - age / 10 for age in ages)[-limit:])
+    lane = _Window(limit=limit, window=10.0, granted=granted)
+    expected = turn_one_by_one(lane, now, ahead)
+    assert lane.turn(now, ahead) == pytest.approx(expected)
+
+
 async def test_the_header_is_edited_once_with_the_latest_state_not_once_per_change(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
@@ -211,6 +242,12 @@ async def test_an_urgent_caller_is_told_its_turn_ahead_of_waiting_background_cal
             background = pacer.expected_wait("pins.add", None)
         assert 9.5 < urgent < 10.5  # the next window, first
         assert background > 19.5  # behind the 25: the window after
+        # Callers who leave the line are no longer counted before the next one.
+        for task in waiting[5:]:
+            task.cancel()
+        await asyncio.gather(*waiting[5:], return_exceptions=True)
+        with paced_as(BACKGROUND):
+            assert 9.5 < pacer.expected_wait("pins.add", None) < 10.5  # behind 5 only
     finally:
         for task in waiting:
             task.cancel()

@@ -9,6 +9,9 @@ to SQLite's thread per statement.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +133,22 @@ async def test_a_closed_connection_is_the_databases_error_not_a_crash(tmp_path: 
         await engine.dispose()
 
 
+async def test_a_connection_closed_under_the_pool_goes_back_without_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given back with its SQLite connection gone, there is nothing to roll back: as
+    SQLAlchemy's own reset, not an error in the log."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            await raw.close()
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors == []
+    finally:
+        await engine.dispose()
+
+
 async def test_a_statement_is_one_hand_off_to_sqlites_thread(tmp_path: Path) -> None:
     """What the driver is for: the stock one hands a statement with rows over four times
     (cursor, execute, fetch, close; bench/RESULTS.md)."""
@@ -138,16 +157,59 @@ async def test_a_statement_is_one_hand_off_to_sqlites_thread(tmp_path: Path) -> 
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 0"))  # the transaction's BEGIN, before
             raw = (await connection.get_raw_connection()).driver_connection
-            counting = _Counting(raw._tx)
-            raw._tx = counting
-            try:
+            with _counting(raw) as counting:
                 for _ in range(10):
                     await connection.execute(text("SELECT 1, 2"))
-            finally:
-                raw._tx = counting.queue
         assert counting.hand_offs == 10
     finally:
         await engine.dispose()
+
+
+async def test_a_committed_transaction_is_given_back_without_a_rollback(tmp_path: Path) -> None:
+    """BEGIN, the statement, COMMIT: SQLAlchemy's pool would add a ROLLBACK as the connection
+    is given back, one more hand-off for each transaction."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+        with _counting(raw) as counting:
+            async with engine.begin() as connection:
+                await connection.execute(text("SELECT 1"))
+        assert counting.hand_offs == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_given_back_inside_a_transaction_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    """A transaction SQLAlchemy did not open (so its Connection cannot close it) is still
+    rolled back when the connection goes back: its write is gone, and the next unit of work
+    can begin (BEGIN IMMEDIATE inside a transaction is an error)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE item (name TEXT)"))
+        async with engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            await raw.execute("BEGIN IMMEDIATE")
+            await raw.execute("INSERT INTO item VALUES ('left open')")
+        async with engine.begin() as connection:
+            rows = (await connection.execute(text("SELECT name FROM item"))).all()
+        assert rows == []
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def _counting(raw: Any) -> Iterator[_Counting]:
+    """What is handed to ``raw``'s thread meanwhile, counted."""
+    counting = _Counting(raw._tx)
+    raw._tx = counting
+    try:
+        yield counting
+    finally:
+        raw._tx = counting.queue
 
 
 class _Counting:
