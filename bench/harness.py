@@ -14,6 +14,7 @@ import json
 import math
 import os
 import platform
+import random
 import re
 import signal
 import socket
@@ -77,9 +78,32 @@ def plan_cores() -> Cores:
 
 # -- server processes --------------------------------------------------------------------
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port on 127.0.0.1 that nothing listens on, for a server started next.
+
+    Picked at random below the kernel's ephemeral range and bound once to check it is free.
+    A port the kernel handed out for ``bind(0)`` would be handed out again: the Slack emulator
+    of a test running beside this one (it binds port 0) could take it before the server
+    starts, and answer the server's health check with its own 404.
+    """
+    low = _ephemeral_ports()[0]
+    for _attempt in range(100):
+        port = random.randrange(max(1024, low - 20000), low)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free port below the ephemeral range")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for ``bind(0)`` and outgoing connections (Linux's default if unread)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def slack_env(slack: SlackEmulator, **extra: str) -> dict[str, str]:

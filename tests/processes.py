@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+
+from bench.harness import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,12 +37,6 @@ def run_warroom(
         cwd=cwd,
         env={**inherited, **(env or {})},
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -6,12 +6,12 @@ answer one way and checks what the flows above would see: the kind, Slack's code
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
+from bench.harness import free_port
 from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.clients.slack_errors import (
     SlackFailure,
@@ -110,9 +110,7 @@ async def test_slack_failing_is_unavailable(
 
 
 async def test_no_answer_at_all_is_unavailable(http: aiohttp.ClientSession) -> None:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()
     config = Settings(slack_bot_token="xoxb-1", slack_api_url=f"http://127.0.0.1:{port}/api/")
     slack = SlackWorkspace(build_web_client(config, http), http, more=str)
     error = await failure(slack.team_id())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 import statistics
 import time
 import urllib.parse
@@ -17,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from bench.harness import free_port
 from bot.basics.render import markdown_item, markdown_to_html, prose, record_text
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
@@ -194,12 +194,6 @@ async def test_membership_look_ups_are_bounded_by_the_page_and_remembered(
 HUNG_SLACK_SHOWS_AFTER = 15.0
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_the_web_view_answers_from_the_database_when_slack_is_down(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
@@ -245,7 +239,7 @@ async def test_with_sign_in_off_no_page_waits_on_an_unreachable_slack(
     """Issue 24, item 12: Slack unreachable from start-up and no incident stored yet, so the
     workspace is known from nowhere: every page answers at once (nothing to show is nothing to
     show), never after a wait on auth.test."""
-    down = f"http://127.0.0.1:{_closed_port()}/api/"
+    down = f"http://127.0.0.1:{free_port()}/api/"
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     async with (
         web_warroom(slack, sqlite_url, slack_api_url=down, web_auth="none") as warroom,
@@ -269,7 +263,7 @@ async def test_signing_in_while_slack_is_unreachable_goes_to_slack_without_a_500
     """``GET /auth/slack`` asked Slack which workspace to offer and answered 500 when Slack
     did not say: now the person is sent to Slack's sign-in page without the workspace named
     (the callback still admits this workspace's people only)."""
-    down = f"http://127.0.0.1:{_closed_port()}/api/"
+    down = f"http://127.0.0.1:{free_port()}/api/"
     async with (
         web_warroom(slack, sqlite_url, slack_api_url=down) as warroom,
         aiohttp.ClientSession() as session,
