@@ -145,6 +145,8 @@ def without_nul(value: Any) -> Any:
     """
     if not _is_container(value):
         return _without_nul_leaf(value)
+    if not _holds_nul(value):
+        return value  # nearly every statement: no copy (a batch's rows were copied each time)
     copies: dict[int, Any] = {}
     # Containers are visited twice: first to queue their items, then (once every item has
     # its copy) to build their own copy. Keyed by id(): the input holds on to every object.
@@ -166,6 +168,22 @@ def without_nul(value: Any) -> Any:
         else:
             copies[id(node)] = type(node)(cleaned)
     return copies[id(value)]
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL is in any string of ``value`` (keys too), walked as ``without_nul`` does."""
+    stack, seen = [value], {id(value)}
+    while stack:
+        node = stack.pop()
+        items = [*node, *node.values()] if isinstance(node, dict) else node
+        for item in items:
+            if isinstance(item, str):
+                if "\x00" in item:
+                    return True
+            elif _is_container(item) and id(item) not in seen:
+                seen.add(id(item))
+                stack.append(item)
+    return False
 
 
 def _is_container(value: Any) -> bool:

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.basics.errors import AlreadyResolved
 from bot.record import incidents, timeline
-from bot.store.db import session_scope
+from bot.store.db import session_scope, without_nul
 from bot.store.models import Incident, SQLModel, Status, TimelineKind
 from bot.store.processed_events import claim_event
 
@@ -177,3 +177,25 @@ async def test_a_session_cancelled_mid_rollback_finishes_it_and_loses_its_connec
         assert engine.pool.checkedout() == 0, "the connection went back to the pool"
     async with session_scope(engine) as session:
         assert (await session.exec(select(Incident))).all() == []
+
+
+def test_nul_is_taken_out_wherever_it_nests_and_nothing_else_changes() -> None:
+    """PostgreSQL refuses a statement with a NUL in its text, so every parameter loses its
+    NULs, in keys and values, at any depth, in shared parts too; the rest stays as it was."""
+    deep: list[object] = ["no\x00pe"]
+    for _ in range(5000):  # deeper than a recursive walk could go
+        deep = [deep]
+    cleaned = without_nul([{"text": "fine", "when": 1}, deep])
+    assert cleaned[0] == {"text": "fine", "when": 1}
+    innermost = cleaned[1]
+    while isinstance(innermost[0], list):
+        innermost = innermost[0]
+    assert innermost == ["nope"]
+
+    shared = {"k\x00ey": "value"}  # only a key has one
+    assert without_nul([{"nested": (shared, shared)}]) == [{"nested": ({"key": "value"},) * 2}]
+    rows = [{"text": "fine"}, {"text": "a\x00b"}]
+    assert without_nul(rows) == [{"text": "fine"}, {"text": "ab"}]
+    assert rows[1]["text"] == "a\x00b", "the caller's values are copied, never changed"
+    clean = [{"text": "fine", "nested": {"list": ["a", ("b", 2)]}}]
+    assert without_nul(clean) == clean
