@@ -187,8 +187,8 @@ def _holds_nul(value: Any) -> bool:
 
 
 def _is_container(value: Any) -> bool:
-    # Mappings become plain dicts; lists and tuples only of exactly those types (a named tuple
-    # or a row is left whole), as always.
+    # Dicts, and lists and tuples only of exactly those types (a named tuple or a row is left
+    # whole), as always. A copy (made only when a NUL was found) holds plain dicts.
     return isinstance(value, dict) or type(value) in (list, tuple)
 
 
