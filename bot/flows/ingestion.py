@@ -36,19 +36,15 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending, WriterClosed, database_gone
+from bot.record.event_batch import PlainEvent, keep_plain_events
 from bot.record.incidents import incident_ids_by_channel
-from bot.record.messages import (
-    KeptMessage,
-    SaidMessage,
-    keep_messages,
-    kept_as_said,
-    kept_messages,
-)
-from bot.record.reactions import Promotion, SeenReaction, keep_reactions, promote_many
+from bot.record.messages import SaidMessage
+from bot.record.reactions import SeenReaction
 from bot.services import Services
 from bot.store.db import session_scope
+from bot.store.direct import run_plan
 from bot.store.models import Incident, TimelineKind
-from bot.store.processed_events import claim_event, claim_events
+from bot.store.processed_events import claim_event
 
 # How long a busy writer waits for more events before it writes (GroupCommit's ``linger``):
 # a batch's fixed cost (its BEGIN, COMMIT and statements, each a hand-off to the database)
@@ -155,43 +151,23 @@ class IngestWriter(GroupCommit[_Pending]):
         outcome: BatchOutcome,
     ) -> None:
         """Claims, rows and timeline entries of messages and reactions: a few statements for
-        them all."""
+        them all (bot/record/event_batch.py)."""
         if not plain:
             return
+        events = [
+            PlainEvent(p.event_id, incidents[p.channel], p.said, p.reaction, p.kind) for p in plain
+        ]
         connection = await session.connection()
-        reacted = {(p.channel, p.reaction.ts) for p in plain if p.reaction}
-        # A message said in this batch counts: its row is written below, before the
-        # reactions'. The stored row wins over the event: a delivery Slack retried may say
-        # what the message was before an edit or a deletion.
-        said_here = {
-            key: kept_as_said(p.said)
-            for p in plain
-            if p.said and (key := (p.channel, p.said.ts)) in reacted
-        }
-        kept = said_here | await kept_messages(connection, reacted)
+        kept = await run_plan(connection, keep_plain_events(events, self.services.clock()))
+        if kept.mitigated:
+            # An incident the session holds may have been mitigated by the batch.
+            session.expire_all()
         for pending in plain:
-            if pending.reaction and (pending.channel, pending.reaction.ts) not in kept:
+            if pending.event_id in kept.unknown_message:
                 del outcome.results[pending]
                 outcome.errors[pending] = MessageNotStored()
-        plain = [p for p in plain if p not in outcome.errors]
-        now = self.services.clock()
-        new = await claim_events(connection, [p.event_id for p in plain], now)
-        fresh = [p for p in plain if p.event_id in new]
-        said = [(incidents[p.channel], p.said) for p in fresh if p.said]
-        await keep_messages(connection, said, now)
-        reactions = [p for p in fresh if p.reaction]
-        await keep_reactions(connection, [(incidents[p.channel], p.reaction) for p in reactions])
-        promoting = [p for p in reactions if p.kind]
-        created = await promote_many(connection, _promotions(promoting, incidents, kept), now)
-        if any(kind == TimelineKind.MITIGATION for *_, kind in created):
-            # An incident the session holds may have been mitigated by the statement above.
-            session.expire_all()
-        for pending in promoting:
-            assert pending.reaction and pending.kind
-            entry = (pending.channel, pending.reaction.ts, pending.kind.value)
-            # Two reactions making one entry in a batch: the first made it, as one by one.
-            outcome.results[pending] = entry in created
-            created.discard(entry)
+            elif pending.event_id in kept.new_entries:
+                outcome.results[pending] = kept.new_entries[pending.event_id]
 
     async def _apply_one(
         self, session: AsyncSession, pending: _Pending, incident_id: int, outcome: BatchOutcome
@@ -212,19 +188,6 @@ class IngestWriter(GroupCommit[_Pending]):
             if database_gone(error):
                 raise  # the whole batch fails; nothing in it can commit
             outcome.errors[pending] = error
-
-
-def _promotions(
-    promoting: list[_Pending],
-    incidents: dict[str, int],
-    kept: dict[tuple[str, str], KeptMessage],
-) -> list[Promotion]:
-    promotions = []
-    for pending in promoting:
-        assert pending.reaction and pending.kind
-        key = (pending.channel, pending.reaction.ts)
-        promotions.append(Promotion(incidents[pending.channel], *key, pending.kind, kept[key]))
-    return promotions
 
 
 def _dedupe(batch: list[_Pending], outcome: BatchOutcome) -> list[_Pending]:

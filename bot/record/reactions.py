@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam, func
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import func
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.messages import KeptMessage
-from bot.store.db import dialect_insert, insert_once
+from bot.store.db import insert_once
 from bot.store.models import ChannelMessage, Incident, Reaction, TimelineEntry, TimelineKind
 
 
@@ -31,112 +28,6 @@ class SeenReaction:
     name: str
     user: str
     added_at: datetime
-
-
-_TABLE = Reaction.__table__  # type: ignore[attr-defined]
-# Per dialect, built once; executed with a list of rows it goes out as one multi-row INSERT.
-_KEEPS: dict[str, Any] = {}
-
-
-async def keep_reactions(
-    connection: AsyncConnection, seen: Sequence[tuple[int, SeenReaction]]
-) -> None:
-    """Store many reactions, each with its incident's id, in one statement.
-
-    The batch path of ``add_reaction`` (its timeline entries: ``promote_many``): one Core
-    statement, ``ON CONFLICT DO NOTHING`` on (channel, ts, name, user) as ``insert_once``
-    would. The caller checked that each message is stored.
-    """
-    if not seen:
-        return
-    dialect = connection.dialect.name
-    statement = _KEEPS.get(dialect)
-    if statement is None:
-        statement = _KEEPS[dialect] = dialect_insert(dialect)(_TABLE).on_conflict_do_nothing()
-    rows = [
-        {
-            "incident_id": incident_id,
-            "channel": one.channel,
-            "ts": one.ts,
-            "name": one.name,
-            "user": one.user,
-            "added_at": one.added_at,
-        }
-        for incident_id, one in seen
-    ]
-    await connection.execute(statement, rows)
-
-
-@dataclass(frozen=True)
-class Promotion:
-    """A reaction that puts its message in the timeline as ``kind``: the plain values
-    ``promote_many`` takes."""
-
-    incident_id: int
-    channel: str
-    ts: str
-    kind: TimelineKind
-    message: KeptMessage
-
-
-_ENTRIES = TimelineEntry.__table__  # type: ignore[attr-defined]
-_INCIDENTS = Incident.__table__  # type: ignore[attr-defined]
-_PROMOTES: dict[str, Any] = {}
-# A new mitigation's moment, unless the incident has one already.
-_FIRST_MITIGATION = (
-    _INCIDENTS.update()
-    .where(_INCIDENTS.c.id == bindparam("incident"), _INCIDENTS.c.mitigated_at.is_(None))
-    .values(mitigated_at=bindparam("mitigated"))
-)
-
-
-async def promote_many(
-    connection: AsyncConnection, promotions: Sequence[Promotion], recorded_at: datetime
-) -> set[tuple[str, str, str]]:
-    """The batch path of ``promote`` (no rewording): every promotion's entry in one statement;
-    the (channel, ts, kind) of those that are new.
-
-    ``ON CONFLICT DO NOTHING`` on the entry's unique (channel, ts, kind), as ``insert_once``
-    would; a new mitigation sets its incident's ``mitigated_at`` unless one did already, in
-    the order given, as one ``promote`` after another would. Messages that are not
-    promotable are left out.
-    """
-    wanted = [one for one in promotions if one.message.promotable]
-    if not wanted:
-        return set()
-    dialect = connection.dialect.name
-    statement = _PROMOTES.get(dialect)
-    if statement is None:
-        columns = _ENTRIES.c
-        statement = _PROMOTES[dialect] = (
-            dialect_insert(dialect)(_ENTRIES)
-            .on_conflict_do_nothing()
-            .returning(columns.slack_channel, columns.slack_ts, columns.kind)
-        )
-    rows = [
-        {
-            "incident_id": one.incident_id,
-            "kind": one.kind.value,
-            "text": one.message.text,
-            "facts": None,
-            "author": one.message.author,
-            "occurred_at": one.message.occurred_at,
-            "slack_channel": one.channel,
-            "slack_ts": one.ts,
-            "permalink": None,
-            "recorded_at": recorded_at,
-        }
-        for one in wanted
-    ]
-    created = {tuple(row) for row in await connection.execute(statement, rows)}
-    mitigations = [
-        {"incident": one.incident_id, "mitigated": one.message.occurred_at}
-        for one in wanted
-        if one.kind == TimelineKind.MITIGATION and (one.channel, one.ts, one.kind.value) in created
-    ]
-    if mitigations:
-        await connection.execute(_FIRST_MITIGATION, mitigations)
-    return created
 
 
 async def add_reaction(

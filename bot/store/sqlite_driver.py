@@ -22,8 +22,8 @@ is used. ``tests/store/test_sqlite_driver.py`` holds it to the stock driver's an
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -38,6 +38,7 @@ def fits(version: str | None = None) -> bool:
     return release.startswith(KNOWN_RELEASES)
 
 
+T = TypeVar("T")
 # What one statement answers: description, rowcount, lastrowid and the rows.
 Answer = tuple[Any, int, int | None, list[Any]]
 
@@ -106,6 +107,15 @@ class OneHopCursor:
     async def close(self) -> None:
         # The sqlite3 cursor was closed in the thread, right after its statement.
         self._rows = []
+
+
+async def in_thread(connection: aiosqlite.Connection, work: Callable[..., T], *args: Any) -> T:
+    """``work(sqlite3_connection, *args)`` in SQLite's thread, in one hop; what it returns.
+
+    For work that runs many statements (bot/store/direct.py): each of them in the thread,
+    where a statement through SQLAlchemy would be a hop of its own.
+    """
+    return await connection._execute(work, connection._conn, *args)
 
 
 def in_transaction(connection: aiosqlite.Connection) -> bool:

@@ -1,0 +1,244 @@
+"""A batch of plain Slack events kept in a few statements: messages said, reactions added,
+and the timeline entries those reactions make of their messages.
+
+The bulk of an incident channel's traffic, applied by the Slack event writer
+(bot/flows/ingestion.py) many at a time. ``keep_plain_events`` is the batch's plan, carried
+out by ``bot.store.direct.run_plan`` in the writer's transaction, a statement for the batch
+at each step, whatever its size:
+
+1. the stored messages among those reacted to: a reaction on a message the record lacks keeps
+   nothing and is said back (its listener has the message fetched from Slack);
+2. the claims of the event ids (``ON CONFLICT DO NOTHING RETURNING``: only what comes back is
+   new, so an event delivered again, or applied by another replica, changes nothing);
+3. the rows of the new messages and reactions (``ON CONFLICT DO NOTHING`` on their unique
+   keys: a message stored already, by an earlier event or another replica, stays as it is);
+4. the timeline entries of the new reactions that map to a kind (``RETURNING`` the new ones),
+   and each incident's moment of mitigation, set by its first mitigation.
+
+Each step is what the record's one-at-a-time functions do (``record_message``,
+``add_reaction``, ``promote``), for many events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.basics.timestamps import ts_to_datetime
+from bot.record.messages import SaidMessage, thread_of
+from bot.record.reactions import SeenReaction
+from bot.store.direct import InsertRows, Plan, Row, SelectIn, SetWhereNull
+from bot.store.models import (
+    SYSTEM_SUBTYPES,
+    ChannelMessage,
+    Incident,
+    ProcessedEvent,
+    Reaction,
+    TimelineEntry,
+    TimelineKind,
+    utc_from_database,
+)
+
+
+@dataclass(frozen=True)
+class PlainEvent:
+    """A message said or a reaction added in an incident's channel, in plain values."""
+
+    event_id: str
+    incident_id: int
+    said: SaidMessage | None = None
+    reaction: SeenReaction | None = None
+    # The timeline entry a reaction makes of its message, if its name maps to one.
+    kind: TimelineKind | None = None
+
+
+@dataclass
+class BatchKept:
+    """What a batch kept, by event id."""
+
+    # Reactions on messages the record lacks: nothing of them was kept or claimed.
+    unknown_message: set[str] = field(default_factory=set)
+    # New reactions that map to a kind: whether each made a new timeline entry (of two that
+    # make the same entry, the first did).
+    new_entries: dict[str, bool] = field(default_factory=dict)
+    # Whether an incident's moment of mitigation was set.
+    mitigated: bool = False
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """What a reaction's entry needs of its message."""
+
+    text: str
+    # Its author: the person, or another app's name for that app's post.
+    author: str | None
+    occurred_at: datetime
+    # Something someone said and still there: a join or a deleted message is no moment.
+    promotable: bool
+
+
+_MESSAGES = ChannelMessage.__table__  # type: ignore[attr-defined]
+_KEPT = SelectIn(
+    _MESSAGES,
+    ("channel", "ts", "text", "user", "bot_name", "occurred_at", "subtype", "deleted_at"),
+    where=("channel", "ts"),
+)
+_CLAIMS = InsertRows(
+    ProcessedEvent.__table__,  # type: ignore[attr-defined]
+    ("event_id", "received_at"),
+    returning=("event_id",),
+)
+_NEW_MESSAGES = InsertRows(
+    _MESSAGES,
+    (
+        "incident_id",
+        "channel",
+        "ts",
+        "thread_ts",
+        "user",
+        "bot_id",
+        "bot_name",
+        "subtype",
+        "text",
+        "occurred_at",
+        "recorded_at",
+    ),
+)
+_NEW_REACTIONS = InsertRows(
+    Reaction.__table__,  # type: ignore[attr-defined]
+    ("incident_id", "channel", "ts", "name", "user", "added_at"),
+)
+_NEW_ENTRIES = InsertRows(
+    TimelineEntry.__table__,  # type: ignore[attr-defined]
+    (
+        "incident_id",
+        "kind",
+        "text",
+        "author",
+        "occurred_at",
+        "slack_channel",
+        "slack_ts",
+        "recorded_at",
+    ),
+    returning=("slack_channel", "slack_ts", "kind"),
+)
+_FIRST_MITIGATION = SetWhereNull(
+    Incident.__table__,  # type: ignore[attr-defined]
+    key="id",
+    column="mitigated_at",
+)
+
+
+def keep_plain_events(events: Sequence[PlainEvent], now: datetime) -> Plan[BatchKept]:
+    """The plan that keeps ``events`` (distinct event ids, in the order they came)."""
+    kept_batch = BatchKept()
+    kept = yield from _reacted_messages(events)
+    for event in events:
+        if event.reaction and (event.reaction.channel, event.reaction.ts) not in kept:
+            kept_batch.unknown_message.add(event.event_id)
+    known = [event for event in events if event.event_id not in kept_batch.unknown_message]
+    claimed = yield _CLAIMS, [(event.event_id, now) for event in known]
+    new_ids = {event_id for (event_id,) in claimed}
+    new = [event for event in known if event.event_id in new_ids]
+    yield _NEW_MESSAGES, [_message_row(e.incident_id, e.said, now) for e in new if e.said]
+    reactions = [(event, event.reaction) for event in new if event.reaction]
+    yield _NEW_REACTIONS, [(e.incident_id, *_reaction_values(r)) for e, r in reactions]
+    promoting = [(event, reaction) for event, reaction in reactions if event.kind]
+    wanted = [
+        (event, reaction, message)
+        for event, reaction in promoting
+        if (message := kept[reaction.channel, reaction.ts]).promotable
+    ]
+    created = yield _NEW_ENTRIES, [_entry_row(e, r, m, now) for e, r, m in wanted]
+    made = {tuple(row) for row in created}
+    for event, reaction in promoting:
+        assert event.kind is not None
+        entry = (reaction.channel, reaction.ts, event.kind.value)
+        kept_batch.new_entries[event.event_id] = entry in made
+        made.discard(entry)  # two reactions making one entry: the first made it
+    mitigations = _first_mitigations(wanted, kept_batch.new_entries)
+    if mitigations:
+        yield _FIRST_MITIGATION, mitigations
+        kept_batch.mitigated = True
+    return kept_batch
+
+
+def _reacted_messages(events: Sequence[PlainEvent]) -> Plan[dict[tuple[str, str], _Kept]]:
+    """The messages the batch's reactions are on that are stored or said in the batch."""
+    reacted = {(e.reaction.channel, e.reaction.ts) for e in events if e.reaction}
+    if not reacted:
+        return {}
+    # A message said in this batch counts: its row is written before the reactions'. The
+    # stored row wins over the event: a delivery Slack retried may say what the message was
+    # before an edit or a deletion.
+    kept = {
+        key: _said_as_kept(event.said)
+        for event in events
+        if event.said and (key := (event.said.channel, event.said.ts)) in reacted
+    }
+    channels, stamps = tuple({key[0] for key in reacted}), tuple({key[1] for key in reacted})
+    rows = yield _KEPT, [channels, stamps]
+    for channel, ts, text, user, bot_name, occurred_at, subtype, deleted_at in rows:
+        if (channel, ts) in reacted:
+            occurred = utc_from_database(occurred_at)
+            assert occurred is not None
+            promotable = subtype not in SYSTEM_SUBTYPES and deleted_at is None
+            kept[channel, ts] = _Kept(text, user or bot_name, occurred, promotable)
+    return kept
+
+
+def _said_as_kept(said: SaidMessage) -> _Kept:
+    """A message of the batch, as it will read once stored."""
+    return _Kept(
+        said.text,
+        said.user or said.bot_name,
+        ts_to_datetime(said.ts),
+        said.subtype not in SYSTEM_SUBTYPES,
+    )
+
+
+def _message_row(incident_id: int, said: SaidMessage, now: datetime) -> Row:
+    return (
+        incident_id,
+        said.channel,
+        said.ts,
+        thread_of(said),
+        said.user,
+        said.bot_id,
+        said.bot_name,
+        said.subtype,
+        said.text,
+        ts_to_datetime(said.ts),
+        now,
+    )
+
+
+def _reaction_values(reaction: SeenReaction) -> Row:
+    return (reaction.channel, reaction.ts, reaction.name, reaction.user, reaction.added_at)
+
+
+def _entry_row(event: PlainEvent, reaction: SeenReaction, message: _Kept, now: datetime) -> Row:
+    assert event.kind is not None
+    return (
+        event.incident_id,
+        event.kind.value,
+        message.text,
+        message.author,
+        message.occurred_at,
+        reaction.channel,
+        reaction.ts,
+        now,
+    )
+
+
+def _first_mitigations(
+    wanted: list[tuple[PlainEvent, SeenReaction, _Kept]], new_entries: dict[str, bool]
+) -> list[Row]:
+    """(incident id, moment) of the first new mitigation of each incident, in the batch's
+    order, as one ``promote`` after another would set it."""
+    first: dict[int, datetime] = {}
+    for event, _reaction, message in wanted:
+        if event.kind == TimelineKind.MITIGATION and new_entries.get(event.event_id):
+            first.setdefault(event.incident_id, message.occurred_at)
+    return list(first.items())

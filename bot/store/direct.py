@@ -1,0 +1,299 @@
+"""Statements handed to the database driver as they are: the Slack event batch's path.
+
+For the batch of plain Slack events (bot/record/event_batch.py), SQLAlchemy's own work per
+statement and per row cost more than the database's: a cached compile's lookup, an execution
+context, two bind processors for each datetime, a greenlet switch and, on SQLite, a hop to
+SQLite's thread for every statement (in-process, 58 us of the main thread's CPU an event
+against 17 us in SQLite's thread; bench/RESULTS.md). So that batch is a *plan*: a generator,
+written once for both databases, that yields each statement with its rows and is sent back
+the rows the statement returned. ``run_plan`` carries it out in the caller's transaction:
+
+- on SQLite with the one-hop driver (bot/store/sqlite_driver.py), the whole plan runs in
+  SQLite's thread: one hop for the batch, the sqlite3 module's own calls in between;
+- otherwise (PostgreSQL, or SQLite through the stock aiosqlite) each statement goes through
+  SQLAlchemy's ``exec_driver_sql``: no compiling and no bind processors, but its transaction,
+  its error types and the engine's NUL guard (bot/store/db.py) as for any statement.
+
+The statement shapes render their SQL from the table's own columns (so they follow the models
+and their migrations) and convert values as SQLAlchemy's column types would: a datetime is
+stored as SQLite's text in SQLAlchemy's own format, in UTC, and handed to asyncpg as it is.
+Many rows go out as one multi-row ``VALUES`` on SQLite and as one array a column through
+``unnest`` on PostgreSQL (one prepared statement whatever the number of rows).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store import sqlite_driver
+from bot.store.models import UTCDateTime
+
+Row = tuple[Any, ...]
+# SQLite's limit on a statement's parameters (SQLITE_MAX_VARIABLE_NUMBER, 32,766 since 3.32):
+# a multi-row VALUES of more is sent in parts.
+SQLITE_MAX_PARAMETERS = 32_766
+# SQLAlchemy's storage format for a datetime in SQLite (its DATETIME type), for UTC values.
+_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One statement to send: its SQL, its parameters, and whether it is sent once per row
+    (``executemany``)."""
+
+    sql: str
+    parameters: Any
+    many: bool = False
+
+
+class Statement(Protocol):
+    """A statement's shape: the calls that send it with ``rows`` to a database."""
+
+    def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]: ...
+
+
+# What a plan yields (a statement and its rows) and is sent back (the rows it returned).
+Step = tuple[Statement, Sequence[Row]]
+T = TypeVar("T")
+Plan = Generator[Step, list[Row], T]
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it in SQLite through ``UTCDateTime``: in UTC, as text."""
+    utc = value.astimezone(UTC)
+    return _SQLITE_DATETIME % (
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
+        utc.microsecond,
+    )
+
+
+def _sqlite_value(value: Any) -> Any:
+    return sqlite_datetime(_aware(value)) if isinstance(value, datetime) else value
+
+
+def _postgresql_value(value: Any) -> Any:
+    return _aware(value) if isinstance(value, datetime) else value
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:  # as ``UTCDateTime`` refuses it: its zone would be guessed
+        raise ValueError("naive datetime given for a UTC column")
+    return value
+
+
+@dataclass(frozen=True)
+class InsertRows:
+    """``INSERT ... ON CONFLICT DO NOTHING [RETURNING ...]`` of many rows into ``table``.
+
+    Rows give ``columns`` in order; what comes back is ``returning``'s columns of the rows
+    inserted (a row that conflicts returns nothing).
+    """
+
+    table: Table
+    columns: tuple[str, ...]
+    returning: tuple[str, ...] = ()
+    _sql: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]:
+        if not rows:
+            return []
+        if dialect == "postgresql":
+            return [Call(self._postgresql(), _by_column(rows, len(self.columns)))]
+        width = len(self.columns)
+        rows = [tuple(map(_sqlite_value, row)) for row in rows]
+        if not self.returning:
+            return [
+                Call(
+                    self._head() + "(" + ", ".join("?" * width) + ")" + self._tail(),
+                    rows,
+                    many=True,
+                )
+            ]
+        per_call = SQLITE_MAX_PARAMETERS // width
+        one = "(" + ", ".join("?" * width) + ")"
+        return [
+            Call(
+                self._head() + ", ".join([one] * len(part)) + self._tail(),
+                [value for row in part for value in row],
+            )
+            for part in (rows[at : at + per_call] for at in range(0, len(rows), per_call))
+        ]
+
+    def _head(self) -> str:
+        names = ", ".join(_quoted(name) for name in self.columns)
+        return f"INSERT INTO {_quoted(self.table.name)} ({names}) VALUES "
+
+    def _tail(self) -> str:
+        tail = " ON CONFLICT DO NOTHING"
+        if self.returning:
+            tail += " RETURNING " + ", ".join(_quoted(name) for name in self.returning)
+        return tail
+
+    def _postgresql(self) -> str:
+        sql = self._sql.get("postgresql")
+        if sql is None:
+            arrays = ", ".join(
+                f"${at}::{_array_type(self.table, name)}"
+                for at, name in enumerate(self.columns, start=1)
+            )
+            names = ", ".join(_quoted(name) for name in self.columns)
+            sql = self._sql["postgresql"] = (
+                f"INSERT INTO {_quoted(self.table.name)} ({names}) "
+                f"SELECT * FROM unnest({arrays})" + self._tail()
+            )
+        return sql
+
+
+@dataclass(frozen=True)
+class SelectIn:
+    """``SELECT columns FROM table WHERE a IN (...) AND b IN (...)``: each row given holds the
+    values of one ``where`` column (every row of the table matching one of each comes back)."""
+
+    table: Table
+    columns: tuple[str, ...]
+    where: tuple[str, ...]
+
+    def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]:
+        if not rows or not all(rows):
+            return []
+        names = ", ".join(_quoted(name) for name in self.columns)
+        head = f"SELECT {names} FROM {_quoted(self.table.name)} WHERE "
+        if dialect == "postgresql":
+            tests = [
+                f"{_quoted(name)} = ANY(${at}::{_array_type(self.table, name)})"
+                for at, name in enumerate(self.where, start=1)
+            ]
+            return [
+                Call(
+                    head + " AND ".join(tests),
+                    [list(map(_postgresql_value, values)) for values in rows],
+                )
+            ]
+        tests = [
+            f"{_quoted(name)} IN ({', '.join('?' * len(values))})"
+            for name, values in zip(self.where, rows, strict=True)
+        ]
+        return [
+            Call(head + " AND ".join(tests), [_sqlite_value(v) for values in rows for v in values])
+        ]
+
+
+@dataclass(frozen=True)
+class SetWhereNull:
+    """``UPDATE table SET column = value WHERE key = ? AND column IS NULL``, a row (key, value)
+    each: a value set once, by the first that comes."""
+
+    table: Table
+    key: str
+    column: str
+
+    def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]:
+        if not rows:
+            return []
+        table, key, column = _quoted(self.table.name), _quoted(self.key), _quoted(self.column)
+        if dialect == "postgresql":
+            sql = (
+                f"UPDATE {table} SET {column} = given.value FROM unnest("
+                f"$1::{_array_type(self.table, self.key)}, "
+                f"$2::{_array_type(self.table, self.column)}) AS given(key, value) "
+                f"WHERE {table}.{key} = given.key AND {table}.{column} IS NULL"
+            )
+            return [Call(sql, _by_column(rows, 2))]
+        sql = f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} IS NULL"
+        return [Call(sql, [(_sqlite_value(value), k) for k, value in rows], many=True)]
+
+
+def _by_column(rows: Sequence[Row], width: int) -> list[list[Any]]:
+    """PostgreSQL's arrays, one a column."""
+    return [[_postgresql_value(row[at]) for row in rows] for at in range(width)]
+
+
+def _quoted(name: str) -> str:
+    # Every name quoted: ``user`` is a reserved word in PostgreSQL.
+    return f'"{name}"'
+
+
+def _array_type(table: Table, name: str) -> str:
+    """PostgreSQL's array type of a column, from its SQLAlchemy type (``TEXT[]``)."""
+    column_type = table.c[name].type
+    if isinstance(column_type, UTCDateTime):
+        return "TIMESTAMP WITH TIME ZONE[]"
+    return column_type.compile(dialect=postgresql.dialect()) + "[]"
+
+
+async def run_plan(connection: AsyncConnection, plan: Plan[T]) -> T:
+    """Carry ``plan`` out in ``connection``'s transaction (begun if it was not); its result."""
+    if connection.dialect.name == "sqlite":
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        if isinstance(driver, sqlite_driver.OneHopConnection):
+            return cast(T, await sqlite_driver.in_thread(driver, _run_in_sqlite, plan))
+    return cast(T, await _run_by_statement(connection, plan))
+
+
+class _Steps(Generic[T]):
+    """A plan's statements as calls to send, one statement at a time."""
+
+    def __init__(self, plan: Plan[T], dialect: str) -> None:
+        self.plan, self.dialect = plan, dialect
+        self.result: T | None = None
+
+    def calls(self, returned: list[Row] | None) -> list[Call] | None:
+        """The next statement's calls, given what the last one returned (None to start);
+        None once the plan is done, its result in ``result``."""
+        try:
+            statement, rows = self.plan.send(returned)
+        except StopIteration as done:
+            self.result = done.value
+            return None
+        return statement.calls(self.dialect, rows)
+
+
+def _run_in_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T | None:
+    """The plan, start to end, in SQLite's thread."""
+    steps, returned, cursor = _Steps(plan, "sqlite"), None, connection.cursor()
+    try:
+        while (calls := steps.calls(returned)) is not None:
+            returned = []
+            for call in calls:
+                try:
+                    if call.many:
+                        cursor.executemany(call.sql, call.parameters)
+                    else:
+                        returned += cursor.execute(call.sql, call.parameters).fetchall()
+                except sqlite3.Error as error:
+                    # As SQLAlchemy raises it for any statement (OperationalError for a lost
+                    # or locked database), without the parameters: they hold people's words.
+                    raise DBAPIError.instance(
+                        call.sql, None, error, sqlite3.Error, hide_parameters=True
+                    ) from error
+    finally:
+        cursor.close()
+    return steps.result
+
+
+async def _run_by_statement(connection: AsyncConnection, plan: Plan[T]) -> T | None:
+    """The plan, a statement at a time through SQLAlchemy (its transaction, errors, events)."""
+    steps, returned = _Steps(plan, connection.dialect.name), None
+    while (calls := steps.calls(returned)) is not None:
+        returned = []
+        for call in calls:
+            parameters = call.parameters if call.many else tuple(call.parameters)
+            result = await connection.exec_driver_sql(call.sql, parameters)
+            if result.returns_rows:
+                returned += [tuple(row) for row in result]
+    return steps.result
