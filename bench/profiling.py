@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import re
 import shutil
 import signal
@@ -229,8 +228,8 @@ def summary(profile: Profile, snapshots: Snapshots | None = None, top: int = 12)
 # -- statements per event ----------------------------------------------------------------
 async def statements_per_event() -> dict[str, list[str]]:
     """The SQL statements warroom runs for one message, one plain reaction and one reaction
-    that promotes its message: the application in this process, on SQLite, with a listener on
-    the engine (the same code the server runs; nothing in the bot is changed)."""
+    that promotes its message: the application in this process, on SQLite, with SQLite's trace
+    of its connection (the same code the server runs; nothing in the bot is changed)."""
     from emulator import SlackEmulator
     from tests.conftest import ALICE, BOB, CAROL, open_incident, running_warroom
 
@@ -245,12 +244,12 @@ async def statements_per_event() -> dict[str, list[str]]:
                 channel.members.update({BOB, CAROL})
                 await slack.drain()
                 log = StatementLog()
-                log.listen(warroom.engine.sync_engine)
+                await log.listen(warroom.engine)
                 said = await slack.post_message(channel.id, "p99 is 2 s", user=BOB)
                 await slack.add_reaction(channel.id, said.ts, "eyes", user=CAROL)
                 await slack.add_reaction(channel.id, said.ts, "mag", user=CAROL)
                 await slack.drain()
-                log.remove()
+                await log.remove()
                 seen["message"] = log.transaction_of("INSERT channel_message")
                 reactions = log.transactions_of("INSERT reaction")
                 seen["reaction"] = reactions[0] if reactions else []
@@ -259,59 +258,32 @@ async def statements_per_event() -> dict[str, list[str]]:
 
 
 class StatementLog:
-    """SQL statements per pooled connection, in order, so that one event's transaction can be
-    told apart from whatever else the server does meanwhile (job polls, replies…)."""
+    """The statements SQLite's one connection runs, in order, as SQLite itself traces them
+    (``sqlite3.Connection.set_trace_callback``): what SQLAlchemy sends and what goes to the
+    driver as it is (bot/store/direct.py, which SQLAlchemy's events never see) alike."""
 
     def __init__(self) -> None:
-        self.by_connection: dict[int, list[tuple[int, str]]] = {}
-        self._order = itertools.count()
-        self._engine: Any = None
+        self.statements: list[str] = []
+        self._raw: Any = None
 
-    def _add(self, dbapi_connection: object, statement: str) -> None:
-        entry = (next(self._order), statement)
-        self.by_connection.setdefault(id(dbapi_connection), []).append(entry)
+    async def listen(self, engine: Any) -> None:
+        async with engine.connect() as connection:
+            self._raw = (await connection.get_raw_connection()).driver_connection
+        await self._raw.set_trace_callback(lambda sql: self.statements.append(short_sql(sql)))
 
-    def _execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self._add(conn.connection.dbapi_connection, short_sql(statement))
-
-    def _commit(self, conn: Any) -> None:
-        self._add(conn.connection.dbapi_connection, "COMMIT")
-
-    def _reset(self, dbapi_connection: Any, *_args: Any) -> None:
-        self._add(dbapi_connection, "ROLLBACK (pool reset)")
-
-    def listen(self, engine: Any) -> None:
-        from sqlalchemy import event
-
-        self._engine = engine
-        event.listen(engine, "before_cursor_execute", self._execute)
-        event.listen(engine, "commit", self._commit)
-        event.listen(engine.pool, "reset", self._reset)
-
-    def remove(self) -> None:
-        from sqlalchemy import event
-
-        event.remove(self._engine, "before_cursor_execute", self._execute)
-        event.remove(self._engine, "commit", self._commit)
-        event.remove(self._engine.pool, "reset", self._reset)
+    async def remove(self) -> None:
+        await self._raw.set_trace_callback(None)
 
     def transactions_of(self, marker: str) -> list[list[str]]:
-        """Each transaction holding ``marker``: from its BEGIN to the connection's return."""
-        found = []
-        for entries in self.by_connection.values():
-            statements = [statement for _, statement in entries]
-            for index, statement in enumerate(statements):
-                if statement != marker:
-                    continue
-                begin = max(
-                    (i for i in range(index + 1) if statements[i].startswith("BEGIN")), default=0
-                )
-                end = next(
-                    (i for i in range(index, len(statements)) if statements[i].startswith("ROLL")),
-                    len(statements) - 1,
-                )
-                found.append((entries[begin][0], statements[begin : end + 1]))
-        return [transaction for _, transaction in sorted(found)]
+        """Each transaction holding ``marker``: from its BEGIN to its COMMIT or ROLLBACK."""
+        found, current = [], list[str]()
+        for statement in self.statements:
+            if statement.startswith("BEGIN"):
+                current = []
+            current.append(statement)
+            if statement in ("COMMIT", "ROLLBACK") and marker in current:
+                found.append(current)
+        return found
 
     def transaction_of(self, marker: str) -> list[str]:
         transactions = self.transactions_of(marker)
@@ -322,12 +294,12 @@ def short_sql(sql: str) -> str:
     """``SELECT incident``, ``INSERT processed_event``, ``SAVEPOINT``…"""
     words = sql.split()
     verb = words[0].upper() if words else ""
-    if verb == "SELECT" and (found := re.search(r"\bFROM\s+(\w+)", sql, re.IGNORECASE)):
+    if verb == "SELECT" and (found := re.search(r'\bFROM\s+"?(\w+)', sql, re.IGNORECASE)):
         return f"SELECT {found.group(1)}"
     if verb == "INSERT" and len(words) > 2:
-        return f"INSERT {words[2]}"
+        return f"INSERT {words[2].strip(chr(34))}"
     if verb == "UPDATE" and len(words) > 1:
-        return f"UPDATE {words[1]}"
+        return f"UPDATE {words[1].strip(chr(34))}"
     if verb == "RELEASE":
         return "RELEASE SAVEPOINT"
     return " ".join(words[:2]) if verb == "BEGIN" else verb

@@ -36,13 +36,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending, WriterClosed, database_gone
-from bot.record.event_batch import PlainEvent, keep_plain_events
+from bot.record.event_batch import BatchKept, PlainEvent, keep_plain_events
 from bot.record.incidents import incident_ids_by_channel
 from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.direct import run_plan
+from bot.store.direct import run_plan, run_transaction
 from bot.store.models import Incident, TimelineKind
 from bot.store.processed_events import claim_event
 
@@ -117,23 +117,29 @@ class IngestWriter(GroupCommit[_Pending]):
         """Apply ``batch`` in one transaction and commit; what each event's future gets."""
         outcome = BatchOutcome()
         unique = _dedupe(batch, outcome)
+        # Answered as soon as the batch commits unless said otherwise below: messages,
+        # reactions, and what is no incident's.
+        if all(p.work is None and p.channel in self._incidents for p in unique):
+            # The usual batch: messages and reactions in known incident channels, no session.
+            outcome.results.update((p, None) for p in unique)
+            plan = keep_plain_events(self._plain_events(unique), self.services.clock())
+            self._kept(unique, await run_transaction(self.services.engine, plan), outcome)
+            return outcome
         async with session_scope(self.services.engine) as session:
             incidents = await self._incidents_of(session, {p.channel for p in unique})
-            mine = [p for p in unique if p.channel in incidents]
-            # Answered as soon as the batch commits: messages, and what is no incident's.
             outcome.results.update(
                 (p, None) for p in unique if p.work is None or p.channel not in incidents
             )
             # In the order the events came: the plain ones between two others together.
             plain: list[_Pending] = []
-            for pending in mine:
+            for pending in (p for p in unique if p.channel in incidents):
                 if pending.work is None:
                     plain.append(pending)
                     continue
-                await self._keep_plain(session, plain, incidents, outcome)
+                await self._keep_plain(session, plain, outcome)
                 plain = []
                 await self._apply_one(session, pending, incidents[pending.channel], outcome)
-            await self._keep_plain(session, plain, incidents, outcome)
+            await self._keep_plain(session, plain, outcome)
             await session.commit()
         return outcome
 
@@ -144,24 +150,29 @@ class IngestWriter(GroupCommit[_Pending]):
         return {channel: self._incidents[channel] for channel in channels & self._incidents.keys()}
 
     async def _keep_plain(
-        self,
-        session: AsyncSession,
-        plain: list[_Pending],
-        incidents: dict[str, int],
-        outcome: BatchOutcome,
+        self, session: AsyncSession, plain: list[_Pending], outcome: BatchOutcome
     ) -> None:
         """Claims, rows and timeline entries of messages and reactions: a few statements for
         them all (bot/record/event_batch.py)."""
         if not plain:
             return
-        events = [
-            PlainEvent(p.event_id, incidents[p.channel], p.said, p.reaction, p.kind) for p in plain
-        ]
         connection = await session.connection()
-        kept = await run_plan(connection, keep_plain_events(events, self.services.clock()))
+        plan = keep_plain_events(self._plain_events(plain), self.services.clock())
+        kept = await run_plan(connection, plan)
         if kept.mitigated:
             # An incident the session holds may have been mitigated by the batch.
             session.expire_all()
+        self._kept(plain, kept, outcome)
+
+    def _plain_events(self, plain: list[_Pending]) -> list[PlainEvent]:
+        return [
+            PlainEvent(p.event_id, self._incidents[p.channel], p.said, p.reaction, p.kind)
+            for p in plain
+        ]
+
+    @staticmethod
+    def _kept(plain: list[_Pending], kept: BatchKept, outcome: BatchOutcome) -> None:
+        """What each event's future gets of what its batch kept."""
         for pending in plain:
             if pending.event_id in kept.unknown_message:
                 del outcome.results[pending]

@@ -32,7 +32,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store import sqlite_driver
 from bot.store.models import UTCDateTime
@@ -237,12 +237,60 @@ def _array_type(table: Table, name: str) -> str:
 
 async def run_plan(connection: AsyncConnection, plan: Plan[T]) -> T:
     """Carry ``plan`` out in ``connection``'s transaction (begun if it was not); its result."""
-    if connection.dialect.name == "sqlite":
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        if isinstance(driver, sqlite_driver.OneHopConnection):
-            return cast(T, await sqlite_driver.in_thread(driver, _run_in_sqlite, plan))
+    driver = await _one_hop(connection)
+    if driver is not None:
+        return cast(T, await sqlite_driver.in_thread(driver, _run_in_sqlite, plan))
     return cast(T, await _run_by_statement(connection, plan))
+
+
+async def run_transaction(engine: AsyncEngine, plan: Plan[T]) -> T:
+    """Carry ``plan`` out in a transaction of its own, committed; its result.
+
+    With SQLite's one-hop driver, BEGIN IMMEDIATE, the plan and COMMIT are one hop: each
+    hop waits its turn in the event loop behind every request already read, so under load a
+    transaction of three hops took three such turns before its senders were answered.
+    """
+    async with engine.connect() as connection:
+        driver = await _one_hop(connection)
+        if driver is not None:
+            return cast(T, await sqlite_driver.in_thread(driver, _transaction_in_sqlite, plan))
+        async with connection.begin():
+            return cast(T, await _run_by_statement(connection, plan))
+
+
+async def _one_hop(connection: AsyncConnection) -> Any:
+    """The one-hop driver's connection under ``connection``, if that is what it is."""
+    if connection.dialect.name != "sqlite":
+        return None
+    driver = (await connection.get_raw_connection()).driver_connection
+    return driver if isinstance(driver, sqlite_driver.OneHopConnection) else None
+
+
+def _transaction_in_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T | None:
+    """BEGIN IMMEDIATE (as every transaction here, bot/store/db.py), the plan and COMMIT, in
+    SQLite's thread; rolled back if any of it fails."""
+    _execute(connection, "BEGIN IMMEDIATE")
+    try:
+        result = _run_in_sqlite(connection, plan)
+        _execute(connection, "COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.rollback()
+        raise
+    return result
+
+
+def _execute(connection: sqlite3.Connection, sql: str) -> None:
+    try:
+        connection.execute(sql)
+    except sqlite3.Error as error:
+        raise _as_sqlalchemys(error, sql) from error
+
+
+def _as_sqlalchemys(error: sqlite3.Error, sql: str) -> DBAPIError:
+    """The error as SQLAlchemy raises it for any statement (OperationalError for a lost or
+    locked database), without the parameters: they hold people's words."""
+    return DBAPIError.instance(sql, None, error, sqlite3.Error, hide_parameters=True)
 
 
 class _Steps(Generic[T]):
@@ -276,11 +324,7 @@ def _run_in_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T | None:
                     else:
                         returned += cursor.execute(call.sql, call.parameters).fetchall()
                 except sqlite3.Error as error:
-                    # As SQLAlchemy raises it for any statement (OperationalError for a lost
-                    # or locked database), without the parameters: they hold people's words.
-                    raise DBAPIError.instance(
-                        call.sql, None, error, sqlite3.Error, hide_parameters=True
-                    ) from error
+                    raise _as_sqlalchemys(error, call.sql) from error
     finally:
         cursor.close()
     return steps.result

@@ -25,6 +25,7 @@ from bot.store.direct import (
     SelectIn,
     SetWhereNull,
     run_plan,
+    run_transaction,
     sqlite_datetime,
 )
 from bot.store.models import UTCDateTime
@@ -216,3 +217,31 @@ async def test_the_stock_sqlite_driver_gets_the_same_answers(tmp_path: Path) -> 
             await engine.dispose()
     assert answers[0] == answers[1]
     assert answers[0][1][0][-1] == sqlite_datetime(MOMENTS[1])
+
+
+async def test_a_transaction_of_its_own_commits_or_keeps_nothing(items: AsyncEngine) -> None:
+    """``run_transaction``: committed when the plan ends; when it fails, rolled back and the
+    connection is free for the next unit of work (on SQLite a transaction left open would
+    make the next BEGIN IMMEDIATE fail)."""
+    with pytest.raises(IntegrityError):
+        await run_transaction(items, _good_then_refused())
+    found = await run_transaction(items, _select_then_set(["a"], MOMENTS[0]))
+    assert [name for name, *_ in found] == ["a"]
+    async with items.connect() as connection:
+        names = (await connection.execute(select(ITEMS.c.name))).scalars().all()
+    assert names == ["a"]
+
+
+async def test_a_transaction_of_its_own_is_one_hand_off_on_sqlite(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE, the plan's five statements and COMMIT: one turn of the event loop."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(METADATA.create_all)
+        async with engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+        with _counting(raw) as counting:
+            await run_transaction(engine, _select_then_set(["a", "b"], MOMENTS[0]))
+        assert counting.hand_offs == 1
+    finally:
+        await engine.dispose()
