@@ -69,7 +69,7 @@ Plan = Generator[Step, list[Row], T]
 
 def sqlite_datetime(value: datetime) -> str:
     """A datetime as SQLAlchemy stores it in SQLite through ``UTCDateTime``: in UTC, as text."""
-    utc = value.astimezone(UTC)
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
     return _SQLITE_DATETIME % (
         utc.year,
         utc.month,
@@ -106,15 +106,22 @@ class InsertRows:
     table: Table
     columns: tuple[str, ...]
     returning: tuple[str, ...] = ()
-    _sql: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Built once: the SQL per dialect, and where the moments are.
+    _sql: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]:
         if not rows:
             return []
+        moments = self._moments()
         if dialect == "postgresql":
-            return [Call(self._postgresql(), _by_column(rows, len(self.columns)))]
+            columns = [[row[at] for row in rows] for at in range(len(self.columns))]
+            for at in moments:
+                columns[at] = [_postgresql_value(value) for value in columns[at]]
+            return [Call(self._postgresql(), columns)]
         width = len(self.columns)
-        rows = [tuple(map(_sqlite_value, row)) for row in rows]
+        if moments:
+            texts: dict[datetime, str] = {}  # a batch's rows share their ``now``
+            rows = [_with_texts(row, moments, texts) for row in rows]
         if not self.returning:
             return [
                 Call(
@@ -132,6 +139,17 @@ class InsertRows:
             )
             for part in (rows[at : at + per_call] for at in range(0, len(rows), per_call))
         ]
+
+    def _moments(self) -> tuple[int, ...]:
+        """Where the ``UTCDateTime`` columns are among ``columns``: the values converted."""
+        found = self._sql.get("moments")
+        if found is None:
+            found = self._sql["moments"] = tuple(
+                at
+                for at, name in enumerate(self.columns)
+                if isinstance(self.table.c[name].type, UTCDateTime)
+            )
+        return found
 
     def _head(self) -> str:
         names = ", ".join(_quoted(name) for name in self.columns)
@@ -220,6 +238,19 @@ class SetWhereNull:
 def _by_column(rows: Sequence[Row], width: int) -> list[list[Any]]:
     """PostgreSQL's arrays, one a column."""
     return [[_postgresql_value(row[at]) for row in rows] for at in range(width)]
+
+
+def _with_texts(row: Row, moments: tuple[int, ...], texts: dict[datetime, str]) -> Row:
+    """``row`` with its moments as SQLite's text (each distinct moment formatted once)."""
+    values = list(row)
+    for at in moments:
+        moment = values[at]
+        if moment is not None:
+            text = texts.get(moment)
+            if text is None:
+                text = texts[moment] = sqlite_datetime(_aware(moment))
+            values[at] = text
+    return tuple(values)
 
 
 def _quoted(name: str) -> str:
