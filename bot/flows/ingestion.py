@@ -11,12 +11,14 @@ has committed. A batch is applied in one transaction:
   incident channel" is never kept (an incident may open there any moment, on any replica), so
   the unknown channels of a batch are asked of the database in one ``SELECT ... IN``;
 - messages and reactions (the bulk of the traffic, including the reactions that put a message
-  in the timeline) with a few Core statements for the whole batch: one SELECT for the reacted
-  messages (a reaction on one the record lacks raises ``MessageNotStored``: its listener
-  claims it with a job that fetches the message from Slack, through ``apply``), the event-id
-  claims (``INSERT ... ON CONFLICT DO NOTHING RETURNING event_id``: only what comes back is
-  new), the rows of the new ones and their timeline entries (``ON CONFLICT DO NOTHING`` on
-  their unique keys);
+  in the timeline) with a few statements for the whole batch, handed to the driver as they are
+  (bot/record/event_batch.py, bot/store/direct.py): one SELECT for the reacted messages (a
+  reaction on one the record lacks raises ``MessageNotStored``: its listener claims it with a
+  job that fetches the message from Slack, through ``apply``), the event-id claims (``INSERT
+  ... ON CONFLICT DO NOTHING RETURNING event_id``: only what comes back is new), the rows of
+  the new ones and their timeline entries (``ON CONFLICT DO NOTHING`` on their unique keys).
+  A batch of nothing else, in channels already known, is a transaction without an ORM
+  session: on SQLite, BEGIN, those statements and COMMIT are one hop to SQLite's thread;
 - edits, deletions and the rest through the record's own functions, each with its claim
   inside a SAVEPOINT of its own, so one that fails is rolled back alone and answered 5xx while
   the others commit.
