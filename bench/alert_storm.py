@@ -37,6 +37,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.harness import Cores, MemorySampler, Server, free_port, plan_cores, python, slack_env
 from bot.store.db import create_engine
@@ -134,35 +135,28 @@ class Outcome:
         self.lines.append(line)
 
 
-async def state(database_url: str) -> dict[str, int]:
+async def state(engine: AsyncEngine) -> dict[str, int]:
     """Counts read from the database with plain SQL."""
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as connection:
+    async with engine.connect() as connection:
 
-            async def one(sql: str) -> int:
-                return int((await connection.execute(text(sql))).scalar_one())
+        async def one(sql: str) -> int:
+            return int((await connection.execute(text(sql))).scalar_one())
 
-            return {
-                "alerts": await one("SELECT count(*) FROM alert"),
-                "unposted": await one(
-                    "SELECT count(*) FROM alert WHERE posted_status IS NULL "
-                    "OR posted_status != status"
-                ),
-                "incidents": await one("SELECT count(*) FROM incident"),
-                "rooms": await one(
-                    "SELECT count(*) FROM incident WHERE header_ts IS NOT NULL "
-                    f"AND channel_name LIKE '{PREFIX}-%'"
-                ),
-                "unapplied": await one(
-                    "SELECT count(*) FROM alert_payload WHERE state != 'processed'"
-                ),
-                "pending": await one(
-                    "SELECT count(*) FROM job WHERE done_at IS NULL AND kind LIKE 'alert%'"
-                ),
-            }
-    finally:
-        await engine.dispose()
+        return {
+            "alerts": await one("SELECT count(*) FROM alert"),
+            "unposted": await one(
+                "SELECT count(*) FROM alert WHERE posted_status IS NULL OR posted_status != status"
+            ),
+            "incidents": await one("SELECT count(*) FROM incident"),
+            "rooms": await one(
+                "SELECT count(*) FROM incident WHERE header_ts IS NOT NULL "
+                f"AND channel_name LIKE '{PREFIX}-%'"
+            ),
+            "unapplied": await one("SELECT count(*) FROM alert_payload WHERE state != 'processed'"),
+            "pending": await one(
+                "SELECT count(*) FROM job WHERE done_at IS NULL AND kind LIKE 'alert%'"
+            ),
+        }
 
 
 def floor_seconds(calls: Counter[str], limits: dict[str, int], window: float) -> tuple[float, str]:
@@ -265,13 +259,29 @@ async def watch(
     began: float,
 ) -> None:
     """Poll the emulator's channels and the database until the storm is worked off."""
-    milestones = outcome.milestones
     deadline = began + args.timeout
+    # One engine for the whole watch: a new one every poll opened a thousand connections in
+    # a storm paced by Slack's own minute, and one of them once took past asyncpg's time-out.
+    engine = create_engine(database_url)
+    try:
+        await _watch(slack, engine, outcome, began, deadline)
+    finally:
+        await engine.dispose()
+
+
+async def _watch(
+    slack: SlackEmulator,
+    engine: AsyncEngine,
+    outcome: Outcome,
+    began: float,
+    deadline: float,
+) -> None:
+    milestones = outcome.milestones
     while time.perf_counter() < deadline:
         await asyncio.sleep(0.25)
         now = time.perf_counter() - began
         rooms = [c for c in slack.channels.values() if c.name.startswith(f"{PREFIX}-")]
-        counts = await state(database_url)
+        counts = await state(engine)
         outcome.channels, outcome.incidents, outcome.rows = (
             len(rooms),
             counts["incidents"],
