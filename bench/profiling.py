@@ -281,8 +281,10 @@ class StatementLog:
             if statement.startswith("BEGIN"):
                 current = []
             current.append(statement)
-            if statement in ("COMMIT", "ROLLBACK") and marker in current:
-                found.append(current)
+            if statement in ("COMMIT", "ROLLBACK"):
+                if marker in current:
+                    found.append(current)
+                current = []
         return found
 
     def transaction_of(self, marker: str) -> list[str]:

@@ -49,12 +49,12 @@ from bot.store.models import Incident, TimelineKind
 from bot.store.processed_events import claim_event
 
 # How long a busy writer waits for more events before it writes (GroupCommit's ``linger``):
-# a batch's fixed cost (its BEGIN, COMMIT and statements, each a hand-off to the database)
-# is shared by its events (in-process, 145 us of CPU per event in a batch of 10, 47 us in one
-# of 50: bench/RESULTS.md). Long enough for the senders answered by the last batch to send
-# again (at 64 deliveries in flight, batches of 37 on average where none made 26), short
-# enough not to leave the core idle: 10 ms held batches of 50 but left a quarter of the
-# core unused, so fewer events were answered a second at the same CPU per event.
+# a batch's fixed cost (its BEGIN, COMMIT and statements, and their hand-offs to the
+# database) is shared by its events (in-process, 145 us of CPU per event in a batch of 10,
+# 47 us in one of 50: bench/RESULTS.md). Long enough for the senders answered by the last
+# batch to send again (at 64 deliveries in flight, batches of 37 on average where none made
+# 26), short enough not to leave the core idle: 10 ms held batches of 50 but left a quarter
+# of the core unused, so fewer events were answered a second at the same CPU per event.
 LINGER_SECONDS = 0.002
 
 # Work on one event inside the batch's transaction: the session and the channel's incident.

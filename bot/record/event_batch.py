@@ -3,8 +3,8 @@ and the timeline entries those reactions make of their messages.
 
 The bulk of an incident channel's traffic, applied by the Slack event writer
 (bot/flows/ingestion.py) many at a time. ``keep_plain_events`` is the batch's plan, carried
-out by ``bot.store.direct.run_plan`` in the writer's transaction, a statement for the batch
-at each step, whatever its size:
+out by ``bot.store.direct`` (``run_plan`` in the writer's transaction, or ``run_transaction``
+as one of its own), a statement for the batch at each step, whatever its size:
 
 1. the stored messages among those reacted to: a reaction on a message the record lacks keeps
    nothing and is said back (its listener has the message fetched from Slack);

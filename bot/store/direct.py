@@ -17,21 +17,22 @@ the rows the statement returned. ``run_plan`` carries it out in the caller's tra
 The statement shapes render their SQL from the table's own columns (so they follow the models
 and their migrations) and convert values as SQLAlchemy's column types would: a datetime is
 stored as SQLite's text in SQLAlchemy's own format, in UTC, and handed to asyncpg as it is.
-Many rows go out as one multi-row ``VALUES`` on SQLite and as one array a column through
-``unnest`` on PostgreSQL (one prepared statement whatever the number of rows).
+Many rows go out on SQLite as one ``executemany`` (one multi-row ``VALUES`` when rows must
+come back: ``executemany`` returns none), and on PostgreSQL as one array a column through
+``unnest`` (one prepared statement whatever the number of rows).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store import sqlite_driver
@@ -220,6 +221,10 @@ class SetWhereNull:
     column: str
 
     def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]:
+        first: dict[Any, Any] = {}
+        for key_value, value in rows:
+            first.setdefault(key_value, value)  # a key given twice: its first value is set
+        rows = list(first.items())
         if not rows:
             return []
         table, key, column = _quoted(self.table.name), _quoted(self.key), _quoted(self.column)
@@ -268,9 +273,11 @@ def _array_type(table: Table, name: str) -> str:
 
 async def run_plan(connection: AsyncConnection, plan: Plan[T]) -> T:
     """Carry ``plan`` out in ``connection``'s transaction (begun if it was not); its result."""
+    if not connection.in_transaction():
+        await connection.begin()
     driver = await _one_hop(connection)
     if driver is not None:
-        return cast(T, await sqlite_driver.in_thread(driver, _run_in_sqlite, plan))
+        return await _in_sqlite_thread(connection, driver, _run_in_sqlite, plan)
     return cast(T, await _run_by_statement(connection, plan))
 
 
@@ -284,7 +291,7 @@ async def run_transaction(engine: AsyncEngine, plan: Plan[T]) -> T:
     async with engine.connect() as connection:
         driver = await _one_hop(connection)
         if driver is not None:
-            return cast(T, await sqlite_driver.in_thread(driver, _transaction_in_sqlite, plan))
+            return await _in_sqlite_thread(connection, driver, _transaction_in_sqlite, plan)
         async with connection.begin():
             return cast(T, await _run_by_statement(connection, plan))
 
@@ -295,6 +302,24 @@ async def _one_hop(connection: AsyncConnection) -> Any:
         return None
     driver = (await connection.get_raw_connection()).driver_connection
     return driver if isinstance(driver, sqlite_driver.OneHopConnection) else None
+
+
+async def _in_sqlite_thread(
+    connection: AsyncConnection,
+    driver: Any,
+    work: Callable[[sqlite3.Connection, Plan[T]], T | None],
+    plan: Plan[T],
+) -> T:
+    """``work`` in SQLite's thread; a closed connection is what SQLAlchemy makes of it for
+    any statement: an OperationalError for a lost database, the connection invalidated so
+    that the pool opens a new one, rather than every later batch failing on it too."""
+    try:
+        return cast(T, await sqlite_driver.in_thread(driver, work, plan))
+    except sqlite_driver.ConnectionClosed as error:
+        await connection.invalidate(error)
+        raise OperationalError(
+            "SQLite's connection", None, error, connection_invalidated=True
+        ) from error
 
 
 def _transaction_in_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T | None:

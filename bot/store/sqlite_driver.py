@@ -13,8 +13,10 @@ answers back (rows, ``description``, ``rowcount``, ``lastrowid``).
 Everything else stays aiosqlite's own: the thread, the connection, commits and rollbacks, and
 the errors (a sqlite3 error raised in the thread reaches SQLAlchemy exactly as before, and a
 closed connection still raises aiosqlite's ``ValueError``, which SQLAlchemy maps to
-``OperationalError``). It relies on two private names of aiosqlite 0.22 (``_execute``, the
-hand-off, and ``_conn``, the sqlite3 connection), pinned in the lock files; with any other
+``OperationalError``). ``in_thread`` runs work of many statements in one hop for
+bot/store/direct.py, which maps their errors itself. It relies on private names of aiosqlite
+0.22 (``_execute``, the hand-off; ``_conn`` and ``_connection``, the sqlite3 connection;
+``_running``, ``_thread`` and ``_tx``), pinned in the lock files; with any other
 release of aiosqlite (an install without the lock files) ``fits`` says no and the stock driver
 is used. ``tests/store/test_sqlite_driver.py`` holds it to the stock driver's answers.
 """
@@ -27,8 +29,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-# The releases whose private names (``_execute``, ``_conn``, ``_thread``) this was written
-# and tested against.
+# The releases whose private names (``_execute``, ``_conn``, ``_connection``, ``_running``,
+# ``_thread``, ``_tx``) this was written and tested against.
 KNOWN_RELEASES = ("0.22.",)
 
 
@@ -113,9 +115,17 @@ async def in_thread(connection: aiosqlite.Connection, work: Callable[..., T], *a
     """``work(sqlite3_connection, *args)`` in SQLite's thread, in one hop; what it returns.
 
     For work that runs many statements (bot/store/direct.py): each of them in the thread,
-    where a statement through SQLAlchemy would be a hop of its own.
+    where a statement through SQLAlchemy would be a hop of its own. ``ConnectionClosed`` if
+    the connection is closed (SQLAlchemy is not there to say so: its caller must).
     """
+    if connection._connection is None or not connection._running:
+        # What aiosqlite says of a closed connection (``_execute``), before anything is queued.
+        raise ConnectionClosed("connection closed")
     return await connection._execute(work, connection._conn, *args)
+
+
+class ConnectionClosed(ValueError):
+    """The connection is closed: nothing was sent. A ValueError, as aiosqlite raises it."""
 
 
 def in_transaction(connection: aiosqlite.Connection) -> bool:
