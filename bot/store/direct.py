@@ -28,6 +28,7 @@ import sqlite3
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import Table
@@ -185,30 +186,35 @@ class SelectIn:
     table: Table
     columns: tuple[str, ...]
     where: tuple[str, ...]
+    # PostgreSQL's SQL, built once (SQLite's has a placeholder a value).
+    _sql: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]:
         if not rows or not all(rows):
             return []
-        names = ", ".join(_quoted(name) for name in self.columns)
-        head = f"SELECT {names} FROM {_quoted(self.table.name)} WHERE "
         if dialect == "postgresql":
-            tests = [
-                f"{_quoted(name)} = ANY(${at}::{_array_type(self.table, name)})"
-                for at, name in enumerate(self.where, start=1)
-            ]
-            return [
-                Call(
-                    head + " AND ".join(tests),
-                    [list(map(_postgresql_value, values)) for values in rows],
-                )
-            ]
+            arrays = [list(map(_postgresql_value, values)) for values in rows]
+            return [Call(self._postgresql(), arrays)]
         tests = [
             f"{_quoted(name)} IN ({', '.join('?' * len(values))})"
             for name, values in zip(self.where, rows, strict=True)
         ]
-        return [
-            Call(head + " AND ".join(tests), [_sqlite_value(v) for values in rows for v in values])
-        ]
+        values = [_sqlite_value(value) for values in rows for value in values]
+        return [Call(self._head() + " AND ".join(tests), values)]
+
+    def _head(self) -> str:
+        names = ", ".join(_quoted(name) for name in self.columns)
+        return f"SELECT {names} FROM {_quoted(self.table.name)} WHERE "
+
+    def _postgresql(self) -> str:
+        sql = self._sql.get("postgresql")
+        if sql is None:
+            tests = [
+                f"{_quoted(name)} = ANY(${at}::{_array_type(self.table, name)})"
+                for at, name in enumerate(self.where, start=1)
+            ]
+            sql = self._sql["postgresql"] = self._head() + " AND ".join(tests)
+        return sql
 
 
 @dataclass(frozen=True)
@@ -263,6 +269,7 @@ def _quoted(name: str) -> str:
     return f'"{name}"'
 
 
+@cache
 def _array_type(table: Table, name: str) -> str:
     """PostgreSQL's array type of a column, from its SQLAlchemy type (``TEXT[]``)."""
     column_type = table.c[name].type
