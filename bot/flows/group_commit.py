@@ -1,8 +1,8 @@
 """Group commit: one writer per process applies what many requests bring in one transaction.
 
 A request hands its item to the writer with a future and waits on it; the writer takes what
-is queued when it is free (when it is busy, plus whatever arrives within ``linger`` seconds,
-up to ``max_batch`` items), applies it in one transaction and, only once that has committed,
+is queued when it is free, plus whatever arrives within ``linger`` seconds (up to
+``max_batch`` items), applies it in one transaction and, only once that has committed,
 gives each future its answer. So nothing is answered as stored before it is, and a burst
 costs a few commits instead of one each: on SQLite, with its one connection, hundreds of
 single commits queue for that connection ahead of everything else (bench/RESULTS.md).
@@ -64,17 +64,19 @@ class GroupCommit(Generic[P]):
     items = "items"
 
     def __init__(self, *, linger: float = 0.0, max_batch: int = MAX_BATCH) -> None:
-        # A batch is what queued up while the previous one was being written, so an item
-        # that finds the writer idle is written at once (no added latency) and batches grow
-        # with load. ``linger``: when items did queue meanwhile (the writer is busy), wait
-        # up to that long for more, so that a stream of requests shares fewer, bigger
-        # transactions (each costs its BEGIN, COMMIT and statements whatever its size).
+        # A batch is what queued up while the previous one was being written, so batches
+        # grow with load, plus what comes within ``linger`` seconds of the writer taking its
+        # first item, so that a stream of requests shares fewer, bigger transactions (each
+        # costs its BEGIN, COMMIT and statements whatever its size). The linger applies also
+        # when the first item found the writer idle: the senders a commit answers send again
+        # together, and the first of them, written alone, made every other batch a batch of
+        # one (bench/RESULTS.md). A writer of none (``linger`` 0) writes an item at once.
         self.linger = linger
         self.max_batch = max_batch
         self._queue: asyncio.Queue[P | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        # Set while a busy writer lingers: settled when the linger ends or the batch is full.
+        # Set while the writer lingers: settled when the linger ends or the batch is full.
         self._lingering: asyncio.Future[None] | None = None
 
     def start(self) -> None:
@@ -106,11 +108,10 @@ class GroupCommit(Generic[P]):
 
     async def _run(self) -> None:
         while True:
-            busy = not self._queue.empty()  # items came while the last batch was written
             first = await self._queue.get()
             if first is None:
                 return
-            batch, stopping = await self._gather(first, self.linger if busy else 0.0)
+            batch, stopping = await self._gather(first, self.linger)
             await self._write(batch)
             if stopping:
                 return

@@ -43,11 +43,31 @@ class SlowWriter(GroupCommit[Item]):
         return asyncio.create_task(self._submit(Item(name)))
 
 
-async def test_an_item_that_finds_the_writer_idle_is_written_at_once() -> None:
-    writer = SlowWriter(linger=60.0)
+async def test_an_item_that_finds_the_writer_idle_waits_the_linger_for_others() -> None:
+    """The senders a commit answers send again together: the first of them, written at once
+    and alone, made every other batch a batch of one. It waits the linger for the others."""
+    writer = SlowWriter(linger=60.0, max_batch=2)
     writer.start()
     try:
+        alone = writer.submit("first")
+        await asyncio.sleep(0.05)
+        assert writer.batches == []  # still waiting for company
+        other = writer.submit("50 ms later")
+        # Two make a full batch: written then, not after the 60 s linger.
+        answers = await asyncio.wait_for(asyncio.gather(alone, other), ANSWERED_WITHIN)
+        assert answers == ["first", "50 ms later"]
+        assert writer.batches == [["first", "50 ms later"]]
+    finally:
+        await writer.stop()
+
+
+async def test_an_item_alone_is_written_once_the_linger_ends() -> None:
+    writer = SlowWriter(linger=0.05)
+    writer.start()
+    try:
+        started = asyncio.get_running_loop().time()
         assert await asyncio.wait_for(writer.submit("alone"), ANSWERED_WITHIN) == "alone"
+        assert asyncio.get_running_loop().time() - started >= 0.05
         assert writer.batches == [["alone"]]
     finally:
         await writer.stop()
@@ -60,19 +80,22 @@ async def test_a_busy_writer_waits_for_more_and_writes_them_in_one_transaction()
     writer.start()
     try:
         writer.hold.clear()
-        first = writer.submit("first")
-        await writer.writing.wait()  # the first batch is being written
+        firsts = [writer.submit(name) for name in ("first", "second", "third")]
+        await writer.writing.wait()  # the first batch (full at once) is being written
         during = writer.submit("during")
         await asyncio.sleep(0.05)
         writer.hold.set()  # the first batch commits; "during" waited meanwhile
-        assert await asyncio.wait_for(first, ANSWERED_WITHIN) == "first"
+        await asyncio.wait_for(asyncio.gather(*firsts), ANSWERED_WITHIN)
         later = [writer.submit("after 50 ms")]
         await asyncio.sleep(0.05)
         later.append(writer.submit("after 100 ms"))
         # Three make a full batch: written then, not after the 60 s linger.
         answers = await asyncio.wait_for(asyncio.gather(during, *later), ANSWERED_WITHIN)
         assert answers == ["during", "after 50 ms", "after 100 ms"]
-        assert writer.batches == [["first"], ["during", "after 50 ms", "after 100 ms"]]
+        assert writer.batches == [
+            ["first", "second", "third"],
+            ["during", "after 50 ms", "after 100 ms"],
+        ]
     finally:
         await writer.stop()
 
