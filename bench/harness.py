@@ -149,7 +149,8 @@ class Server:
         return self.process.pid
 
     async def wait_ready(self, url: str, timeout: float = 60.0) -> None:
-        """Poll ``url`` until it answers (any status below 500)."""
+        """Poll ``url`` (a /healthz) until it answers 200: any other answer may be another
+        server's on the same port (a 404 once passed for ready, bench/RESULTS.md)."""
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession(trust_env=False) as session:
             while True:
@@ -157,7 +158,7 @@ class Server:
                     raise RuntimeError(f"{self.name} exited at start:\n{self.log_tail()}")
                 with contextlib.suppress(aiohttp.ClientError, OSError):
                     async with session.get(url) as answer:
-                        if answer.status < 500:
+                        if answer.status == 200:
                             return
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{self.name} not ready after {timeout:.0f} s")
