@@ -120,16 +120,17 @@ class IngestWriter(GroupCommit[_Pending]):
         """Apply ``batch`` in one transaction and commit; what each event's future gets."""
         outcome = BatchOutcome()
         unique = _dedupe(batch, outcome)
-        # Answered as soon as the batch commits unless said otherwise below: messages,
-        # reactions, and what is no incident's.
         if all(p.work is None and p.channel in self._incidents for p in unique):
             # The usual batch: messages and reactions in known incident channels, no session.
+            # Each answered None once committed, unless ``_kept`` says otherwise.
             outcome.results.update((p, None) for p in unique)
             plan = keep_plain_events(self._plain_events(unique), self.services.clock())
             self._kept(unique, await run_transaction(self.services.engine, plan), outcome)
             return outcome
         async with session_scope(self.services.engine) as session:
             incidents = await self._incidents_of(session, {p.channel for p in unique})
+            # Answered as soon as the batch commits: messages, reactions (unless ``_kept``
+            # says otherwise), and what is no incident's.
             outcome.results.update(
                 (p, None) for p in unique if p.work is None or p.channel not in incidents
             )
