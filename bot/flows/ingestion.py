@@ -125,7 +125,8 @@ class IngestWriter(GroupCommit[_Pending]):
             # Each answered None once committed, unless ``_kept`` says otherwise.
             outcome.results.update((p, None) for p in unique)
             plan = keep_plain_events(self._plain_events(unique), self.services.clock())
-            self._kept(unique, await run_transaction(self.services.engine, plan), outcome)
+            kept = await run_transaction(self.services.engine, plan, one_write=True)
+            self._kept(unique, kept, outcome)
             return outcome
         async with session_scope(self.services.engine) as session:
             incidents = await self._incidents_of(session, {p.channel for p in unique})

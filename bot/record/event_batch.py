@@ -21,14 +21,17 @@ Each step is what the record's one-at-a-time functions do (``record_message``,
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from bot.basics.timestamps import ts_to_datetime
 from bot.record.messages import SaidMessage, thread_of
 from bot.record.reactions import SeenReaction
-from bot.store.direct import InsertRows, Plan, Row, SelectIn, SetWhereNull
+from bot.store.direct import Call, InsertRows, Plan, Row, SelectIn, SetWhereNull, quoted
 from bot.store.models import (
     SYSTEM_SUBTYPES,
     ChannelMessage,
@@ -138,30 +141,145 @@ def keep_plain_events(events: Sequence[PlainEvent], now: datetime) -> Plan[Batch
         if event.reaction and (event.reaction.channel, event.reaction.ts) not in kept:
             kept_batch.unknown_message.add(event.event_id)
     known = [event for event in events if event.event_id not in kept_batch.unknown_message]
-    claimed = yield _CLAIMS, [(event.event_id, now) for event in known]
-    new_ids = {event_id for (event_id,) in claimed}
-    new = [event for event in known if event.event_id in new_ids]
-    yield _NEW_MESSAGES, [_message_row(e.incident_id, e.said, now) for e in new if e.said]
-    reactions = [(event, event.reaction) for event in new if event.reaction]
-    yield _NEW_REACTIONS, [(e.incident_id, *_reaction_values(r)) for e, r in reactions]
-    promoting = [(event, reaction) for event, reaction in reactions if event.kind]
+    reactions = [(event, event.reaction) for event in known if event.reaction]
     wanted = [
         (event, reaction, message)
-        for event, reaction in promoting
-        if (message := kept[reaction.channel, reaction.ts]).promotable
+        for event, reaction in reactions
+        if event.kind and (message := kept[reaction.channel, reaction.ts]).promotable
     ]
-    created = yield _NEW_ENTRIES, [_entry_row(e, r, m, now) for e, r, m in wanted]
-    made = {tuple(row) for row in created}
-    for event, reaction in promoting:
-        assert event.kind is not None
-        entry = (reaction.channel, reaction.ts, event.kind.value)
-        kept_batch.new_entries[event.event_id] = entry in made
-        made.discard(entry)  # two reactions making one entry: the first made it
-    mitigations = _first_mitigations(wanted, kept_batch.new_entries)
-    if mitigations:
-        yield _FIRST_MITIGATION, mitigations
-        kept_batch.mitigated = True
+    returned = yield (
+        _KEEP_CLAIMED,
+        _ClaimedRows(
+            claims=[(event.event_id, now) for event in known],
+            messages=[
+                (e.event_id, *_message_row(e.incident_id, e.said, now)) for e in known if e.said
+            ],
+            reactions=[(e.event_id, e.incident_id, *_reaction_values(r)) for e, r in reactions],
+            entries=[(e.event_id, *_entry_row(e, r, m, now)) for e, r, m in wanted],
+        ),
+    )
+    new_ids = {row[1] for row in returned if row[0] == _CLAIMED}
+    made = {tuple(row[1:]) for row in returned if row[0] == _ENTRY}
+    for event, reaction in reactions:
+        if event.kind and event.event_id in new_ids:
+            entry = (reaction.channel, reaction.ts, event.kind.value)
+            kept_batch.new_entries[event.event_id] = entry in made
+            made.discard(entry)  # two reactions making one entry: the first made it
+    kept_batch.mitigated = any(
+        event.kind == TimelineKind.MITIGATION and kept_batch.new_entries.get(event.event_id)
+        for event, _reaction, _message in wanted
+    )
     return kept_batch
+
+
+# What ``_KEEP_CLAIMED`` returns: rows tagged by what they are.
+_CLAIMED = "claimed"  # (_CLAIMED, event id, None, None): a claim that was new
+_ENTRY = "entry"  # (_ENTRY, channel, ts, kind): a new timeline entry
+
+
+@dataclass(frozen=True)
+class _ClaimedRows:
+    """A batch's rows, each after the id of the event it belongs to (not a column): written
+    only if that event's claim is new. ``entries`` in the order their events came."""
+
+    claims: list[Row]
+    messages: list[Row]
+    reactions: list[Row]
+    entries: list[Row]
+
+
+class _KeepClaimed:
+    """The claims of a batch's events, then the rows of those claimed, then the moment each
+    incident was mitigated, set by its first new mitigation entry in the batch's order.
+
+    On PostgreSQL one statement (data-modifying ``WITH`` clauses, each sub-statement seeing
+    what the ones before it returned), so that the batch's write is one round trip and, being
+    atomic alone, needs no transaction block around it (``run_transaction``'s ``one_write``).
+    On SQLite, which has no such clauses, the same statements one after another in the plan's
+    one hop. Both return ``_CLAIMED`` and ``_ENTRY`` rows.
+    """
+
+    def calls(self, dialect: str, rows: _ClaimedRows) -> list[Call] | Plan[list[Row]]:
+        if dialect != "postgresql":
+            return _one_by_one(rows)
+        parameters: list[Any] = _CLAIMS.postgresql_arrays(rows.claims)
+        for statement, given in (
+            (_NEW_MESSAGES, rows.messages),
+            (_NEW_REACTIONS, rows.reactions),
+            (_NEW_ENTRIES, rows.entries),
+        ):
+            parameters.append([row[0] for row in given])
+            parameters += statement.postgresql_arrays([row[1:] for row in given])
+        parameters.append(TimelineKind.MITIGATION.value)
+        return [Call(_keep_claimed_sql(), parameters)]
+
+
+_KEEP_CLAIMED = _KeepClaimed()
+
+
+def _one_by_one(rows: _ClaimedRows) -> Plan[list[Row]]:
+    """``_KeepClaimed`` as one statement after another."""
+    claimed = yield _CLAIMS, rows.claims
+    new_ids = {event_id for (event_id,) in claimed}
+    yield _NEW_MESSAGES, [row[1:] for row in rows.messages if row[0] in new_ids]
+    yield _NEW_REACTIONS, [row[1:] for row in rows.reactions if row[0] in new_ids]
+    entries = [row[1:] for row in rows.entries if row[0] in new_ids]
+    made = yield _NEW_ENTRIES, entries
+    new_entries = {tuple(row) for row in made}
+    first: dict[int, datetime] = {}
+    for incident_id, kind, _text, _author, occurred_at, channel, ts, _now in entries:
+        if kind == TimelineKind.MITIGATION.value and (channel, ts, kind) in new_entries:
+            first.setdefault(incident_id, occurred_at)
+    if first:
+        yield _FIRST_MITIGATION, list(first.items())
+    return [(_CLAIMED, event_id, None, None) for (event_id,) in claimed] + [
+        (_ENTRY, *row) for row in made
+    ]
+
+
+@cache
+def _keep_claimed_sql() -> str:
+    """``_KeepClaimed`` on PostgreSQL; its parameters as ``_KeepClaimed.calls`` lists them."""
+    numbers = itertools.count(1)
+
+    def given(statement: InsertRows, *extra: str) -> str:
+        """The rows given for ``statement`` of the events claimed, after an event id."""
+        first = next(numbers)
+        casts = [f"${first}::VARCHAR[]", *statement.postgresql_casts(first + 1)]
+        for _ in statement.columns:
+            next(numbers)
+        names = ", ".join(quoted(name) for name in ("event_id", *statement.columns, *extra))
+        ordinality = " WITH ORDINALITY" if extra else ""
+        return (
+            f"SELECT * FROM unnest({', '.join(casts)}){ordinality} AS given({names})"
+            f' WHERE "event_id" IN (SELECT "event_id" FROM claimed)'
+        )
+
+    claims = _CLAIMS.postgresql_sql()  # the first parameters
+    for _ in _CLAIMS.columns:
+        next(numbers)
+    messages, reactions = given(_NEW_MESSAGES), given(_NEW_REACTIONS)
+    entries = given(_NEW_ENTRIES, "position")
+    mitigation = f"${next(numbers)}::VARCHAR"
+    incident = quoted(_FIRST_MITIGATION.table.name)
+    key, column = quoted(_FIRST_MITIGATION.key), quoted(_FIRST_MITIGATION.column)
+    return f"""WITH claimed AS ({claims}),
+messages AS ({_NEW_MESSAGES.postgresql_from(f"({messages}) AS given")}),
+reactions AS ({_NEW_REACTIONS.postgresql_from(f"({reactions}) AS given")}),
+given_entries AS ({entries}),
+entries AS ({_NEW_ENTRIES.postgresql_from('given_entries ORDER BY "position"')}),
+mitigated AS (
+  UPDATE {incident} SET {column} = "first"."occurred_at"
+  FROM (
+    SELECT DISTINCT ON (given."incident_id") given."incident_id", given."occurred_at"
+    FROM given_entries AS given JOIN entries USING ("slack_channel", "slack_ts", "kind")
+    WHERE given."kind" = {mitigation}
+    ORDER BY given."incident_id", given."position"
+  ) AS "first"
+  WHERE {incident}.{key} = "first"."incident_id" AND {incident}.{column} IS NULL
+)
+SELECT '{_CLAIMED}'::TEXT, "event_id"::TEXT, NULL::TEXT, NULL::TEXT FROM claimed
+UNION ALL SELECT '{_ENTRY}', "slack_channel", "slack_ts", "kind" FROM entries"""
 
 
 def _reacted_messages(events: Sequence[PlainEvent]) -> Plan[dict[tuple[str, str], _Kept]]:
@@ -230,15 +348,3 @@ def _entry_row(event: PlainEvent, reaction: SeenReaction, message: _Kept, now: d
         reaction.ts,
         now,
     )
-
-
-def _first_mitigations(
-    wanted: list[tuple[PlainEvent, SeenReaction, _Kept]], new_entries: dict[str, bool]
-) -> list[Row]:
-    """(incident id, moment) of the first new mitigation of each incident, in the batch's
-    order, as one ``promote`` after another would set it."""
-    first: dict[int, datetime] = {}
-    for event, _reaction, message in wanted:
-        if event.kind == TimelineKind.MITIGATION and new_entries.get(event.event_id):
-            first.setdefault(event.incident_id, message.occurred_at)
-    return list(first.items())

@@ -58,13 +58,15 @@ class Call:
 
 
 class Statement(Protocol):
-    """A statement's shape: the calls that send it with ``rows`` to a database."""
+    """A statement's shape: the calls that send it with ``rows`` to a database, or, where the
+    database cannot say it in one statement, a plan of simpler statements whose result stands
+    for what the one statement would have returned."""
 
-    def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]: ...
+    def calls(self, dialect: str, rows: Any) -> list[Call] | Plan[list[Row]]: ...
 
 
 # What a plan yields (a statement and its rows) and is sent back (the rows it returned).
-Step = tuple[Statement, Sequence[Row]]
+Step = tuple[Statement, Any]
 T = TypeVar("T")
 Plan = Generator[Step, list[Row], T]
 
@@ -116,10 +118,7 @@ class InsertRows:
             return []
         moments = self._moments()
         if dialect == "postgresql":
-            columns = [[row[at] for row in rows] for at in range(len(self.columns))]
-            for at in moments:
-                columns[at] = [_postgresql_value(value) for value in columns[at]]
-            return [Call(self._postgresql(), columns)]
+            return [Call(self.postgresql_sql(), self.postgresql_arrays(rows))]
         width = len(self.columns)
         if moments:
             texts: dict[datetime, str] = {}  # a batch's rows share their ``now``
@@ -142,6 +141,29 @@ class InsertRows:
             for part in (rows[at : at + per_call] for at in range(0, len(rows), per_call))
         ]
 
+    def postgresql_arrays(self, rows: Sequence[Row]) -> list[list[Any]]:
+        """``rows`` as PostgreSQL's parameters: one array a column."""
+        columns = [[row[at] for row in rows] for at in range(len(self.columns))]
+        for at in self._moments():
+            columns[at] = [_postgresql_value(value) for value in columns[at]]
+        return columns
+
+    def postgresql_casts(self, first: int) -> list[str]:
+        """The array parameters of ``postgresql_arrays``, numbered from ``first``."""
+        return [
+            f"${at}::{_array_type(self.table, name)}"
+            for at, name in enumerate(self.columns, start=first)
+        ]
+
+    def postgresql_from(self, source: str) -> str:
+        """PostgreSQL's INSERT of the rows of ``source`` (a query's FROM), whose columns
+        have the names of the table's."""
+        names = ", ".join(quoted(name) for name in self.columns)
+        return (
+            f"INSERT INTO {quoted(self.table.name)} ({names}) SELECT {names} FROM {source}"
+            + self._tail()
+        )
+
     def _moments(self) -> tuple[int, ...]:
         """Where the ``UTCDateTime`` columns are among ``columns``: the values converted."""
         found = self._sql.get("moments")
@@ -154,26 +176,23 @@ class InsertRows:
         return found
 
     def _head(self) -> str:
-        names = ", ".join(_quoted(name) for name in self.columns)
-        return f"INSERT INTO {_quoted(self.table.name)} ({names}) VALUES "
+        names = ", ".join(quoted(name) for name in self.columns)
+        return f"INSERT INTO {quoted(self.table.name)} ({names}) VALUES "
 
     def _tail(self) -> str:
         tail = " ON CONFLICT DO NOTHING"
         if self.returning:
-            tail += " RETURNING " + ", ".join(_quoted(name) for name in self.returning)
+            tail += " RETURNING " + ", ".join(quoted(name) for name in self.returning)
         return tail
 
-    def _postgresql(self) -> str:
+    def postgresql_sql(self) -> str:
+        """The statement on PostgreSQL, its parameters those of ``postgresql_arrays``."""
         sql = self._sql.get("postgresql")
         if sql is None:
-            arrays = ", ".join(
-                f"${at}::{_array_type(self.table, name)}"
-                for at, name in enumerate(self.columns, start=1)
-            )
-            names = ", ".join(_quoted(name) for name in self.columns)
-            sql = self._sql["postgresql"] = (
-                f"INSERT INTO {_quoted(self.table.name)} ({names}) "
-                f"SELECT * FROM unnest({arrays})" + self._tail()
+            names = ", ".join(quoted(name) for name in self.columns)
+            arrays = ", ".join(self.postgresql_casts(1))
+            sql = self._sql["postgresql"] = self.postgresql_from(
+                f"unnest({arrays}) AS given({names})"
             )
         return sql
 
@@ -194,23 +213,23 @@ class SelectIn:
             return []
         if dialect == "postgresql":
             arrays = [list(map(_postgresql_value, values)) for values in rows]
-            return [Call(self._postgresql(), arrays)]
+            return [Call(self.postgresql_sql(), arrays)]
         tests = [
-            f"{_quoted(name)} IN ({', '.join('?' * len(values))})"
+            f"{quoted(name)} IN ({', '.join('?' * len(values))})"
             for name, values in zip(self.where, rows, strict=True)
         ]
         values = [_sqlite_value(value) for values in rows for value in values]
         return [Call(self._head() + " AND ".join(tests), values)]
 
     def _head(self) -> str:
-        names = ", ".join(_quoted(name) for name in self.columns)
-        return f"SELECT {names} FROM {_quoted(self.table.name)} WHERE "
+        names = ", ".join(quoted(name) for name in self.columns)
+        return f"SELECT {names} FROM {quoted(self.table.name)} WHERE "
 
-    def _postgresql(self) -> str:
+    def postgresql_sql(self) -> str:
         sql = self._sql.get("postgresql")
         if sql is None:
             tests = [
-                f"{_quoted(name)} = ANY(${at}::{_array_type(self.table, name)})"
+                f"{quoted(name)} = ANY(${at}::{_array_type(self.table, name)})"
                 for at, name in enumerate(self.where, start=1)
             ]
             sql = self._sql["postgresql"] = self._head() + " AND ".join(tests)
@@ -233,7 +252,7 @@ class SetWhereNull:
         rows = list(first.items())
         if not rows:
             return []
-        table, key, column = _quoted(self.table.name), _quoted(self.key), _quoted(self.column)
+        table, key, column = quoted(self.table.name), quoted(self.key), quoted(self.column)
         if dialect == "postgresql":
             sql = (
                 f"UPDATE {table} SET {column} = given.value FROM unnest("
@@ -264,7 +283,7 @@ def _with_texts(row: Row, moments: tuple[int, ...], texts: dict[datetime, str]) 
     return tuple(values)
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
     # Every name quoted: ``user`` is a reserved word in PostgreSQL.
     return f'"{name}"'
 
@@ -288,17 +307,27 @@ async def run_plan(connection: AsyncConnection, plan: Plan[T]) -> T:
     return cast(T, await _run_by_statement(connection, plan))
 
 
-async def run_transaction(engine: AsyncEngine, plan: Plan[T]) -> T:
+async def run_transaction(engine: AsyncEngine, plan: Plan[T], *, one_write: bool = False) -> T:
     """Carry ``plan`` out in a transaction of its own, committed; its result.
 
     With SQLite's one-hop driver, BEGIN IMMEDIATE, the plan and COMMIT are one hop: each
     hop waits its turn in the event loop behind every request already read, so under load a
     transaction of three hops took three such turns before its senders were answered.
+
+    ``one_write``: the plan writes with one statement on PostgreSQL (any others only read).
+    That statement is atomic by itself, so there it runs outside a transaction block, each
+    statement committed as it ends: BEGIN and COMMIT would be two more round trips to the
+    server, which the single writer of Slack events waits through for every batch. (What
+    the plan read may change before its write, as in a transaction at PostgreSQL's READ
+    COMMITTED, where each statement sees what was committed when it began.)
     """
     async with engine.connect() as connection:
         driver = await _one_hop(connection)
         if driver is not None:
             return await _in_sqlite_thread(connection, driver, _transaction_in_sqlite, plan)
+        if one_write and connection.dialect.name == "postgresql":
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return cast(T, await _run_by_statement(autocommit, plan))
         async with connection.begin():
             return cast(T, await _run_by_statement(connection, plan))
 
@@ -357,21 +386,32 @@ def _as_sqlalchemys(error: sqlite3.Error, sql: str) -> DBAPIError:
 
 
 class _Steps(Generic[T]):
-    """A plan's statements as calls to send, one statement at a time."""
+    """A plan's statements as calls to send, one statement at a time; a statement that is a
+    plan of its own on this database (``Statement``) is carried out in its place."""
 
     def __init__(self, plan: Plan[T], dialect: str) -> None:
-        self.plan, self.dialect = plan, dialect
+        self.dialect = dialect
+        self.plans: list[Plan[Any]] = [plan]
         self.result: T | None = None
 
     def calls(self, returned: list[Row] | None) -> list[Call] | None:
         """The next statement's calls, given what the last one returned (None to start);
         None once the plan is done, its result in ``result``."""
-        try:
-            statement, rows = self.plan.send(returned)
-        except StopIteration as done:
-            self.result = done.value
-            return None
-        return statement.calls(self.dialect, rows)
+        while True:
+            try:
+                statement, rows = self.plans[-1].send(returned)
+            except StopIteration as done:
+                self.plans.pop()
+                if not self.plans:
+                    self.result = done.value
+                    return None
+                returned = done.value  # what the inner plan stands for
+                continue
+            calls = statement.calls(self.dialect, rows)
+            if isinstance(calls, list):
+                return calls
+            self.plans.append(calls)
+            returned = None
 
 
 def _run_in_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T | None:

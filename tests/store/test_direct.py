@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, text
@@ -22,6 +24,7 @@ from bot.store import sqlite_driver
 from bot.store.db import create_engine
 from bot.store.direct import (
     SQLITE_MAX_PARAMETERS,
+    Call,
     InsertRows,
     Plan,
     Row,
@@ -32,6 +35,7 @@ from bot.store.direct import (
     sqlite_datetime,
 )
 from bot.store.models import UTCDateTime
+from tests.conftest import reset_postgres
 from tests.store.test_sqlite_driver import _counting
 
 METADATA = MetaData()
@@ -246,16 +250,21 @@ async def test_a_transaction_of_its_own_commits_or_keeps_nothing(items: AsyncEng
     assert names == ["a"]
 
 
-async def test_a_transaction_of_its_own_is_one_hand_off_on_sqlite(tmp_path: Path) -> None:
-    """BEGIN IMMEDIATE, the plan's five statements and COMMIT: one turn of the event loop."""
+@pytest.mark.parametrize("inner", [False, True], ids=["plan", "plan-with-an-inner-plan"])
+async def test_a_transaction_of_its_own_is_one_hand_off_on_sqlite(
+    tmp_path: Path, inner: bool
+) -> None:
+    """BEGIN IMMEDIATE, the plan's statements (those of an inner plan among them) and COMMIT:
+    one turn of the event loop."""
     engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
     try:
         async with engine.begin() as connection:
             await connection.run_sync(METADATA.create_all)
         async with engine.connect() as connection:
             raw = (await connection.get_raw_connection()).driver_connection
+        plan = _inner_then_outer() if inner else _select_then_set(["a", "b"], MOMENTS[0])
         with _counting(raw) as counting:
-            await run_transaction(engine, _select_then_set(["a", "b"], MOMENTS[0]))
+            await run_transaction(engine, plan)
         assert counting.hand_offs == 1
     finally:
         await engine.dispose()
@@ -289,5 +298,83 @@ async def test_a_closed_sqlite_connection_is_a_lost_database_and_is_replaced(
         async with engine.connect() as connection:
             names = (await connection.execute(select(ITEMS.c.name))).scalars().all()
         assert names == ["kept"]
+    finally:
+        await engine.dispose()
+
+
+@dataclass(frozen=True)
+class _InsertedNames:
+    """A statement that is a plan of its own everywhere: rows inserted, then their names and
+    ids read back, as one statement would return them."""
+
+    def calls(self, dialect: str, rows: Any) -> Plan[list[Row]]:
+        return self._one_by_one(rows)
+
+    @staticmethod
+    def _one_by_one(rows: Any) -> Plan[list[Row]]:
+        inserted = yield NEW_ITEMS, rows
+        names = [name for (name,) in inserted]
+        found = yield SelectIn(ITEMS, ("name", "id"), where=("name",)), [names]
+        return sorted(found)
+
+
+def _inner_then_outer() -> Plan[list[Row]]:
+    found = yield _InsertedNames(), [("a", None, None, None), ("b", None, None, None)]
+    yield FIRST_SEEN, [(found[0][1], MOMENTS[0])]  # what the inner plan returned
+    return found
+
+
+async def test_a_statement_that_is_a_plan_of_its_own_runs_in_its_place(
+    items: AsyncEngine,
+) -> None:
+    """The inner plan's statements run where the statement stood, and what it returns is sent
+    back as the statement's rows: the outer plan goes on with it."""
+    found = await run_transaction(items, _inner_then_outer())
+    assert [name for name, _ in found] == ["a", "b"]
+    async with items.connect() as connection:
+        seen = dict((await connection.execute(select(ITEMS.c.name, ITEMS.c.seen_at))).all())
+    assert seen == {"a": MOMENTS[0], "b": None}
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """One statement of plain SQL without parameters."""
+
+    sql: str
+
+    def calls(self, dialect: str, rows: Any) -> list[Call]:
+        return [Call(self.sql, ())]
+
+
+def _write_then_ask_if_alone(name: str) -> Plan[list[Row]]:
+    yield QUIET_ITEMS, [(name, None, None, None)]
+    # Whether the row was written by another transaction than this statement's (xmin: the
+    # writer's transaction id).
+    alone = yield (
+        _Sql(
+            "SELECT xmin::text::bigint <> txid_current() % 4294967296"
+            f" FROM item WHERE name = '{name}'"
+        ),
+        (),
+    )
+    return alone
+
+
+async def test_one_write_on_postgresql_is_a_transaction_of_its_own(
+    postgres_url: str | None,
+) -> None:
+    """``one_write``: no BEGIN and COMMIT around the plan's statements on PostgreSQL (two
+    round trips fewer for the Slack event writer's every batch); each statement is its own
+    transaction, committed when it ends. Without it, the plan is one transaction block."""
+    if postgres_url is None:
+        pytest.skip("PostgreSQL variant skipped: set WARROOM_TEST_DATABASE_URL")
+    await reset_postgres(postgres_url)
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(METADATA.create_all)
+        alone = await run_transaction(engine, _write_then_ask_if_alone("a"), one_write=True)
+        assert alone == [(True,)]
+        assert await run_transaction(engine, _write_then_ask_if_alone("b")) == [(False,)]
     finally:
         await engine.dispose()
