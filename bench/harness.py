@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import json
 import math
 import os
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,43 @@ def plan_cores() -> Cores:
     except OSError:
         return Cores(frozenset(), frozenset(), pinned=False)
     return Cores(server, load, pinned=True)
+
+
+# -- the load's own pauses ----------------------------------------------------------------
+@dataclass
+class LoadPauses:
+    """How late this process's event loop woke from 1 ms sleeps during a measured run: a
+    pause here delays every request due meanwhile, and counts as the server's latency."""
+
+    longest: float = 0.0
+
+
+@contextlib.asynccontextmanager
+async def steady_load() -> AsyncIterator[LoadPauses]:
+    """A measured run without this process's garbage collector, its pauses watched.
+
+    The load process holds every pre-built request, and a full collection of its heap paused
+    its event loop for 80 to 120 ms in the middle of runs (seen in bench.ingestion's fixed-rate
+    runs, against warroom and bare Bolt alike): the requests due meanwhile went out late, and
+    that wait was the p99 either server was charged with. A run's garbage is collected after
+    it.
+    """
+    pauses = LoadPauses()
+    gc.collect()
+    gc.disable()
+
+    async def watch() -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.001)
+            pauses.longest = max(pauses.longest, time.perf_counter() - began - 0.001)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield pauses
+    finally:
+        watcher.cancel()
+        gc.enable()
 
 
 # -- server processes --------------------------------------------------------------------

@@ -62,6 +62,7 @@ from bench.harness import (
     plan_cores,
     python,
     slack_env,
+    steady_load,
     verdict,
 )
 from bench.profiling import Snapshots, sampling
@@ -206,6 +207,8 @@ class Run:
     latencies: list[float]
     server_cpu: float  # share of one core
     load_cpu: float
+    # The longest pause of the load's own event loop during the run (``steady_load``).
+    load_pause: float = 0.0
 
     @property
     def ok(self) -> int:
@@ -256,17 +259,19 @@ async def closed_loop(
             statuses[index] = await post(session, url, request)
             latencies.append(time.perf_counter() - began)
 
-    cpu, load = server.cpu_seconds(), time.process_time()
-    began = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    seconds = time.perf_counter() - began
-    return Run(
-        seconds,
-        statuses,
-        latencies,
-        (server.cpu_seconds() - cpu) / seconds,
-        (time.process_time() - load) / seconds,
-    )
+    async with steady_load() as pauses:
+        cpu, load = server.cpu_seconds(), time.process_time()
+        began = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        seconds = time.perf_counter() - began
+        return Run(
+            seconds,
+            statuses,
+            latencies,
+            (server.cpu_seconds() - cpu) / seconds,
+            (time.process_time() - load) / seconds,
+            pauses.longest,
+        )
 
 
 async def open_loop(
@@ -284,23 +289,25 @@ async def open_loop(
         statuses[index] = await post(session, url, request)
         latencies.append(time.perf_counter() - due)
 
-    cpu, load = server.cpu_seconds(), time.process_time()
-    start = time.perf_counter() + 0.01
-    tasks = []
-    for index, request in enumerate(requests):
-        due = start + index / rate
-        if (wait := due - time.perf_counter()) > 0:
-            await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(send(index, request, due)))
-    await asyncio.gather(*tasks)
-    seconds = time.perf_counter() - start
-    return Run(
-        seconds,
-        statuses,
-        latencies,
-        (server.cpu_seconds() - cpu) / seconds,
-        (time.process_time() - load) / seconds,
-    )
+    async with steady_load() as pauses:
+        cpu, load = server.cpu_seconds(), time.process_time()
+        start = time.perf_counter() + 0.01
+        tasks = []
+        for index, request in enumerate(requests):
+            due = start + index / rate
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            tasks.append(asyncio.create_task(send(index, request, due)))
+        await asyncio.gather(*tasks)
+        seconds = time.perf_counter() - start
+        return Run(
+            seconds,
+            statuses,
+            latencies,
+            (server.cpu_seconds() - cpu) / seconds,
+            (time.process_time() - load) / seconds,
+            pauses.longest,
+        )
 
 
 # -- the benchmark -----------------------------------------------------------------------
@@ -544,7 +551,8 @@ async def fixed_rate_runs(
             f"{median_of(runs, 'p', 0.99) * 1000:.1f} ms (each run: {each} ms), "
             f"{sum(run.ok for run in runs)}/{sum(len(run.statuses) for run in runs)} answered "
             f"2xx, {median_of(runs, 'throughput'):.0f} events/s answered, server CPU "
-            f"{median_of(runs, 'server_cpu'):.0%}",
+            f"{median_of(runs, 'server_cpu'):.0%}, the load's longest pause "
+            f"{max(run.load_pause for run in runs) * 1000:.1f} ms",
         )
 
 
