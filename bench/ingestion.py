@@ -45,7 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -259,19 +259,11 @@ async def closed_loop(
             statuses[index] = await post(session, url, request)
             latencies.append(time.perf_counter() - began)
 
-    async with steady_load() as pauses:
-        cpu, load = server.cpu_seconds(), time.process_time()
-        began = time.perf_counter()
+    async def load() -> float:
         await asyncio.gather(*(client() for _ in range(concurrency)))
-        seconds = time.perf_counter() - began
-        return Run(
-            seconds,
-            statuses,
-            latencies,
-            (server.cpu_seconds() - cpu) / seconds,
-            (time.process_time() - load) / seconds,
-            pauses.longest,
-        )
+        return 0.0
+
+    return await measured(server, load, statuses, latencies)
 
 
 async def open_loop(
@@ -289,8 +281,7 @@ async def open_loop(
         statuses[index] = await post(session, url, request)
         latencies.append(time.perf_counter() - due)
 
-    async with steady_load() as pauses:
-        cpu, load = server.cpu_seconds(), time.process_time()
+    async def load() -> float:
         start = time.perf_counter() + 0.01
         tasks = []
         for index, request in enumerate(requests):
@@ -299,13 +290,30 @@ async def open_loop(
                 await asyncio.sleep(wait)
             tasks.append(asyncio.create_task(send(index, request, due)))
         await asyncio.gather(*tasks)
-        seconds = time.perf_counter() - start
+        return 0.01  # the run began when its first delivery was due
+
+    return await measured(server, load, statuses, latencies)
+
+
+async def measured(
+    server: Server,
+    load: Callable[[], Awaitable[float]],
+    statuses: list[int],
+    latencies: list[float],
+) -> Run:
+    """The run that ``load`` sends (it returns how long after its start the run began): its
+    length, the server's and this process's CPU, and the load's own longest pause."""
+    async with steady_load() as pauses:
+        cpu, load_cpu = server.cpu_seconds(), time.process_time()
+        began = time.perf_counter()
+        late_start = await load()
+        seconds = time.perf_counter() - began - late_start
         return Run(
             seconds,
             statuses,
             latencies,
             (server.cpu_seconds() - cpu) / seconds,
-            (time.process_time() - load) / seconds,
+            (time.process_time() - load_cpu) / seconds,
             pauses.longest,
         )
 
