@@ -202,6 +202,8 @@ class _KeepClaimed:
     def calls(self, dialect: str, rows: _ClaimedRows) -> list[Call] | Plan[list[Row]]:
         if dialect != "postgresql":
             return _one_by_one(rows)
+        if not rows.claims:  # every event a reaction on a message the record lacks
+            return []
         parameters: list[Any] = _CLAIMS.postgresql_arrays(rows.claims)
         for statement, given in (
             (_NEW_MESSAGES, rows.messages),

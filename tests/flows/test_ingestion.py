@@ -18,7 +18,7 @@ from sqlmodel import func, select
 
 from bot.basics.timestamps import ts_to_datetime
 from bot.flows import recorder
-from bot.flows.ingestion import IngestWriter
+from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.keys import ingest_key
 from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
@@ -423,3 +423,28 @@ async def test_events_of_one_batch_apply_in_the_order_they_came(warroom_any_db: 
     ]
     assert await count(engine, Reaction, Reaction.ts == again) == 1
     assert incident.mitigated_at == ts_to_datetime(again)
+
+
+async def test_a_reaction_on_a_message_the_record_lacks_keeps_nothing(
+    warroom_any_db: Warroom,
+) -> None:
+    """Alone in its batch (nothing to write) or beside a message that is kept: said back as
+    not stored, with neither its claim nor its row kept, so that the job fetching the message
+    applies it later under the same event id."""
+    warroom = warroom_any_db
+    channel, writer = await incident_and_writer(warroom)
+    base = int(time.time()) - 700
+    unseen, said = f"{base}.000800", f"{base + 1}.000800"
+    with pytest.raises(MessageNotStored):
+        await writer.react("EvALONE", mitigated(channel, unseen), TimelineKind.MITIGATION)
+    beside = await asyncio.gather(
+        writer.said("EvSAID", SaidMessage(channel.id, said, "kept", user=BOB)),
+        writer.react("EvBESIDE", mitigated(channel, unseen), TimelineKind.MITIGATION),
+        return_exceptions=True,
+    )
+    assert beside[0] is None and isinstance(beside[1], MessageNotStored)
+    engine = warroom.engine
+    assert await count(engine, Reaction) == 0
+    lost = ProcessedEvent.event_id.in_(["EvALONE", "EvBESIDE"])  # type: ignore[attr-defined]
+    assert await count(engine, ProcessedEvent, lost) == 0
+    assert await count(engine, ChannelMessage, ChannelMessage.ts == said) == 1
