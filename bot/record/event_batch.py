@@ -15,6 +15,9 @@ as one of its own), a statement for the batch at each step, whatever its size:
 4. the timeline entries of the new reactions that map to a kind (``RETURNING`` the new ones),
    and each incident's moment of mitigation, set by its first mitigation.
 
+Steps 2 to 4 are one statement on PostgreSQL (``_KeepClaimed``), atomic by itself, so the
+batch's write is one round trip; on SQLite they are the statements one after another.
+
 Each step is what the record's one-at-a-time functions do (``record_message``,
 ``add_reaction``, ``promote``), for many events.
 """
