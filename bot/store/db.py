@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import sqlite_driver
+from bot.store.sqlite_pool import LookingAgainPool
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -103,6 +104,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(
             url,
             connect_args={"timeout": 30},
+            poolclass=LookingAgainPool,  # a connection that fails to open wakes no waiter
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,

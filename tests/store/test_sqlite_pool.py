@@ -1,0 +1,79 @@
+"""SQLite's one-connection pool (bot/store/sqlite_pool.py): a connection that cannot be opened
+keeps nobody waiting, and a connection in use is still waited for."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from bot.store.db import create_engine
+
+
+async def test_a_database_that_cannot_be_opened_fails_every_caller_at_once(
+    tmp_path: Path,
+) -> None:
+    """Callers that came while the first was opening the connection get the database's own
+    error within a second or two, not the pool's time-out after 30 s (SQLAlchemy's queue wakes
+    them only for a connection given back, and a failed one never is)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'gone' / 'warroom.db'}")
+
+    async def ask() -> BaseException | None:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            return error
+        return None
+
+    earlier = set(threading.enumerate())
+    began = time.monotonic()
+    try:
+        errors = await asyncio.gather(*(ask() for _ in range(4)))
+    finally:
+        await engine.dispose()
+    assert all(isinstance(error, OperationalError) for error in errors), errors
+    assert time.monotonic() - began < 10
+    del errors  # their tracebacks hold the connections that failed to open
+    await _threads_of_failed_connections_ended(earlier)
+
+
+async def _threads_of_failed_connections_ended(earlier: set[threading.Thread]) -> None:
+    """A connection that failed to open keeps its thread until it is collected, and then the
+    thread answers on this test's event loop: collected here, while the loop still runs."""
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while any(thread.is_alive() for thread in set(threading.enumerate()) - earlier):
+        assert time.monotonic() < deadline, "a database thread outlived the test"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_connection_in_use_is_waited_for_past_a_look_again(tmp_path: Path) -> None:
+    """A caller behind a transaction that lasts longer than a waiter's look gets the
+    connection once it is given back, not an error."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'warroom.db'}")
+    order: list[str] = []
+
+    async def hold() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            order.append("held")
+            await asyncio.sleep(1.2)
+            order.append("giving back")
+
+    async def wait_for_it() -> None:
+        await asyncio.sleep(0.1)
+        async with engine.connect() as connection:
+            order.append("got it")
+            await connection.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.gather(hold(), wait_for_it())
+    finally:
+        await engine.dispose()
+    assert order == ["held", "giving back", "got it"]
