@@ -58,16 +58,18 @@ async def test_a_connection_in_use_is_waited_for_past_a_look_again(tmp_path: Pat
     connection once it is given back, not an error."""
     engine = create_engine(f"sqlite:///{tmp_path / 'warroom.db'}")
     order: list[str] = []
+    held = asyncio.Event()
 
     async def hold() -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
             order.append("held")
+            held.set()
             await asyncio.sleep(1.2)
             order.append("giving back")
 
     async def wait_for_it() -> None:
-        await asyncio.sleep(0.1)
+        await held.wait()
         async with engine.connect() as connection:
             order.append("got it")
             await connection.execute(text("SELECT 1"))
