@@ -24,7 +24,6 @@ Each step is what the record's one-at-a-time functions do (``record_message``,
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -242,30 +241,33 @@ def _one_by_one(rows: _ClaimedRows) -> Plan[list[Row]]:
     ]
 
 
+def _claimed_rows(statement: InsertRows, first: int, extra: tuple[str, ...]) -> str:
+    """The rows given for ``statement`` (its parameters from ``$first``, the event ids first)
+    of the events claimed; ``extra`` names what ``WITH ORDINALITY`` adds, if anything."""
+    casts = [f"${first}::VARCHAR[]", *statement.postgresql_casts(first + 1)]
+    names = ", ".join(quoted(name) for name in ("event_id", *statement.columns, *extra))
+    ordinality = " WITH ORDINALITY" if extra else ""
+    return (
+        f"SELECT * FROM unnest({', '.join(casts)}){ordinality} AS given({names})"
+        f' WHERE "event_id" IN (SELECT "event_id" FROM claimed)'
+    )
+
+
 @cache
 def _keep_claimed_sql() -> str:
     """``_KeepClaimed`` on PostgreSQL; its parameters as ``_KeepClaimed.calls`` lists them."""
-    numbers = itertools.count(1)
-
-    def given(statement: InsertRows, *extra: str) -> str:
-        """The rows given for ``statement`` of the events claimed, after an event id."""
-        first = next(numbers)
-        casts = [f"${first}::VARCHAR[]", *statement.postgresql_casts(first + 1)]
-        for _ in statement.columns:
-            next(numbers)
-        names = ", ".join(quoted(name) for name in ("event_id", *statement.columns, *extra))
-        ordinality = " WITH ORDINALITY" if extra else ""
-        return (
-            f"SELECT * FROM unnest({', '.join(casts)}){ordinality} AS given({names})"
-            f' WHERE "event_id" IN (SELECT "event_id" FROM claimed)'
-        )
-
-    claims = _CLAIMS.postgresql_sql()  # the first parameters
-    for _ in _CLAIMS.columns:
-        next(numbers)
-    messages, reactions = given(_NEW_MESSAGES), given(_NEW_REACTIONS)
-    entries = given(_NEW_ENTRIES, "position")
-    mitigation = f"${next(numbers)}::VARCHAR"
+    first = len(_CLAIMS.columns) + 1  # the claims' parameters come first
+    sources = []
+    for statement, extra in (
+        (_NEW_MESSAGES, ()),
+        (_NEW_REACTIONS, ()),
+        (_NEW_ENTRIES, ("position",)),
+    ):
+        sources.append(_claimed_rows(statement, first, extra))
+        first += 1 + len(statement.columns)  # the event ids, then a parameter a column
+    messages, reactions, entries = sources
+    claims = _CLAIMS.postgresql_sql()
+    mitigation = f"${first}::VARCHAR"
     incident = quoted(_FIRST_MITIGATION.table.name)
     key, column = quoted(_FIRST_MITIGATION.key), quoted(_FIRST_MITIGATION.column)
     return f"""WITH claimed AS ({claims}),

@@ -116,9 +116,9 @@ class InsertRows:
     def calls(self, dialect: str, rows: Sequence[Row]) -> list[Call]:
         if not rows:
             return []
-        moments = self._moments()
         if dialect == "postgresql":
             return [Call(self.postgresql_sql(), self.postgresql_arrays(rows))]
+        moments = self._moments()
         width = len(self.columns)
         if moments:
             texts: dict[datetime, str] = {}  # a batch's rows share their ``now``
