@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import sqlite_driver
-from bot.store.sqlite_pool import LookingAgainPool
+from bot.store.pool import LookingAgainPool
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -120,7 +120,12 @@ def create_engine(database_url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     engine = create_async_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        url,
+        poolclass=LookingAgainPool,  # a connection that fails to open wakes no waiter
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        hide_parameters=True,
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _strip_nul, retval=True)
     return engine

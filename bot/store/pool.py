@@ -1,14 +1,19 @@
-"""SQLite's one-connection pool, whose waiters look again while they wait.
+"""The connection pool of both databases, whose waiters look again while they wait.
 
 SQLAlchemy's queue pool wakes a waiter only when a connection is given back. A connection
-that could not be opened (the database file gone, its directory moved, its disk unmounted)
-is never given back: whoever asked for one while it was being opened slept the whole pool
-timeout, 30 s, while every later attempt failed at once. The Slack event writer was such a
-waiter, so a delivery was answered after 30 s instead of with a 5xx within Slack's 3 s (seen
-once in tests/record/test_timeline.py, reproduced in tests/store/test_sqlite_pool.py).
+that could not be opened (SQLite's file gone, its directory moved, its disk unmounted; a
+PostgreSQL server down or refusing) is never given back: whoever asked for one while the
+pool was full of attempts to open one slept the whole pool timeout, 30 s, while every later
+attempt failed at once. On SQLite, with its one connection, that is anyone who asked while
+the first was opening it: the Slack event writer was such a waiter, so a delivery was
+answered after 30 s instead of with a 5xx within Slack's 3 s (seen once in
+tests/record/test_timeline.py). On PostgreSQL it takes 20 callers at once (10 connections
+and 10 more of overflow), as when a server restarts under Slack's traffic: the 21st waited
+30 s for a server that had refused everyone else in a millisecond (tests/store/test_pool.py
+reproduces both).
 
-Here a waiter looks again every ``LOOK_AGAIN_SECONDS``: once the slot is free it opens the
-connection itself (and fails as fast as the first did). The pool stays fair for the waits
+Here a waiter looks again every ``LOOK_AGAIN_SECONDS``: once a slot is free it opens the
+connection itself (and fails as fast as the others did). The pool stays fair for the waits
 that matter (a writer waiting its turn behind a commit takes milliseconds); one that has
 waited a whole second queues again behind those who came meanwhile.
 

@@ -1,16 +1,18 @@
-"""SQLite's one-connection pool (bot/store/sqlite_pool.py): a connection that cannot be opened
-keeps nobody waiting, and a connection in use is still waited for."""
+"""The connection pool (bot/store/pool.py): a connection that cannot be opened keeps nobody
+waiting, on SQLite and on PostgreSQL, and a connection in use is still waited for."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 import threading
 import time
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import create_engine
 
@@ -22,6 +24,32 @@ async def test_a_database_that_cannot_be_opened_fails_every_caller_at_once(
     error within a second or two, not the pool's time-out after 30 s (SQLAlchemy's queue wakes
     them only for a connection given back, and a failed one never is)."""
     engine = create_engine(f"sqlite:///{tmp_path / 'gone' / 'warroom.db'}")
+    earlier = set(threading.enumerate())
+    errors, took = await _asked_together(engine, 4)
+    assert all(isinstance(error, OperationalError) for error in errors), errors
+    assert took < 10
+    del errors  # their tracebacks hold the connections that failed to open
+    await _threads_of_failed_connections_ended(earlier)
+
+
+async def test_a_postgresql_server_that_refuses_fails_every_caller_at_once() -> None:
+    """More callers than the pool's 20 connections, against a server that refuses them (a
+    port bound and not listening, so no PostgreSQL is needed): each gets the refusal within
+    seconds. SQLAlchemy's queue pool left the 21st and later asleep for its whole 30 s
+    time-out, since the connections that failed to open never came back to wake them."""
+    with socket.socket() as refusing:
+        refusing.bind(("127.0.0.1", 0))
+        port = refusing.getsockname()[1]
+        engine = create_engine(f"postgresql://warroom@127.0.0.1:{port}/warroom")
+        errors, took = await _asked_together(engine, 25)
+    assert all(isinstance(error, OSError) for error in errors), errors
+    assert took < 10
+
+
+async def _asked_together(
+    engine: AsyncEngine, callers: int
+) -> tuple[list[BaseException | None], float]:
+    """What each of ``callers`` asking at once for a connection got, and how long it took."""
 
     async def ask() -> BaseException | None:
         try:
@@ -31,16 +59,12 @@ async def test_a_database_that_cannot_be_opened_fails_every_caller_at_once(
             return error
         return None
 
-    earlier = set(threading.enumerate())
     began = time.monotonic()
     try:
-        errors = await asyncio.gather(*(ask() for _ in range(4)))
+        errors = await asyncio.gather(*(ask() for _ in range(callers)))
     finally:
         await engine.dispose()
-    assert all(isinstance(error, OperationalError) for error in errors), errors
-    assert time.monotonic() - began < 10
-    del errors  # their tracebacks hold the connections that failed to open
-    await _threads_of_failed_connections_ended(earlier)
+    return errors, time.monotonic() - began
 
 
 async def _threads_of_failed_connections_ended(earlier: set[threading.Thread]) -> None:
