@@ -13,8 +13,9 @@ by the ``sqlite3`` module and printed by the bare loop.
 
 Figures are medians and ratios, because these machines are noisy, of CPU time (this
 process's, every thread), which work on the other core does not inflate as it does
-wall-clock time. The read and written draft is measured as in `warroom serve`, with what
-start-up made frozen out of the garbage collector's sight (``gc.freeze``).
+wall-clock time. The read and written draft is measured as in `warroom serve`, with the
+garbage collector as it has it (``settle_the_collector``: what start-up made frozen out of its
+sight, young collections every 10,000 new objects).
 
 Run: ``python -m bench.postmortem_render`` (``--runs N``).
 """
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import sqlite3
 import statistics
@@ -42,6 +42,7 @@ from bench.web_pages import seed
 from bot.basics.render import Renderer, builtin_templates_dir
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.writing import Record, read_draft, render_draft
+from bot.server import settle_the_collector
 from tests.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)
@@ -141,11 +142,11 @@ async def async_median_seconds(work: Callable[[], Awaitable[None]], runs: int) -
 
 
 def freeze_as_serve_does() -> None:
-    """What exists now out of the garbage collector's sight, as `warroom serve` has it once
-    started (bot/server.py), where drafts are written. Without it, the full collections a
+    """The collector as `warroom serve` has it once started (bot/server.py), where drafts are
+    written: what exists now frozen out of its sight. Without it, the full collections a
     10,000-entry draft sets off walk every module's objects too: 20 to 30% of its CPU time
     in this process, which imports far more than the server."""
-    gc.freeze()
+    settle_the_collector()
 
 
 def draft(renderer: Renderer, record: Record, language: Language) -> str:

@@ -36,6 +36,13 @@ LEFTOVER_SECONDS = 2.0
 # stderr and exits. What was not done is kept: Slack delivers an unanswered event again, and
 # writes and jobs wait in the database for the next start.
 HARD_STOP_SECONDS = 12.0
+# New container objects the garbage collector lets pile up before a young collection (CPython's
+# default: 700). A request's objects live for the request, a few milliseconds, and at 64 Slack
+# deliveries in flight thousands are alive at any moment: at 700 the collector ran 310 to 320
+# young collections a benchmark run, each promoting the requests in flight, which set off
+# middle and full ones (up to 20 ms each), 5.5% of the server's CPU in all; at 10,000 it runs
+# two or three a run, at most 3.4 ms each, 0.1 to 0.2% (bench/RESULTS.md, eighth session).
+YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
 LOOPBACK = "127.0.0.1"
@@ -109,6 +116,16 @@ def _exit_if_threads_linger() -> None:
     os._exit(0)  # the threads' atexit joins would wait on them without end
 
 
+def settle_the_collector() -> None:
+    """The garbage collector as a long-running server wants it, once started. What exists now
+    (modules, the apps, settings, templates) lives as long as the process: frozen out of the
+    collector's sight, its full collections walk only what requests made (a year of on-call
+    shifts took half again as long with them walking it, bench/oncall.py). And young
+    collections wait for ``YOUNG_COLLECTION_THRESHOLD`` new objects, not 700."""
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
+
+
 async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) -> None:
     """Serve HTTP (Slack endpoint and /healthz) and, in Socket Mode, the Slack socket too."""
     host = listen_address(settings, host)
@@ -120,10 +137,7 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    # What exists now (modules, the apps, settings, templates) lives as long as the process:
-    # out of the collector's sight, its full collections walk only what requests made. A year
-    # of on-call shifts took half again as long with them walking it (bench/oncall.py).
-    gc.freeze()
+    settle_the_collector()
     socket_handler = None
     if socket_mode:
         socket_handler = await connect_socket_mode(runner.app)
