@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import shutil
+import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -100,10 +103,40 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """A migrated database engine (SQLite and PostgreSQL)."""
+    await migrated_copy(database_url)
     engine = create_engine(database_url)
     await upgrade_database(engine)
     yield engine
     await engine.dispose()
+
+
+# A SQLite database migrated once in this test process (see ``migrated_copy``).
+_MIGRATED_SQLITE: Path | None = None
+
+
+async def migrated_copy(database_url: str) -> None:
+    """A SQLite database file that does not exist yet becomes a copy of one migrated once in
+    this test process: the migrations from nothing take 0.2 to 0.4 s of CPU each time, and
+    most tests start the bot on a new database. The bot's start still runs the migrations
+    (finding nothing to do, as on any restart); the tests of the migrations themselves begin
+    from an empty file of their own, and PostgreSQL's variants from an empty schema."""
+    global _MIGRATED_SQLITE
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or not url.database:
+        return
+    if _MIGRATED_SQLITE is None and not Path(url.database).exists():
+        template = Path(tempfile.mkdtemp(prefix="warroom-migrated-")) / "warroom.db"
+        engine = create_engine(f"sqlite:///{template}")
+        try:
+            await upgrade_database(engine)
+        finally:
+            await engine.dispose()
+        # Everything in the main file, so that one file is the whole database.
+        sqlite3.connect(template).execute("PRAGMA wal_checkpoint(TRUNCATE)").connection.close()
+        _MIGRATED_SQLITE = template
+    # Checked again after the wait above: nothing else may have made the file meanwhile.
+    if _MIGRATED_SQLITE is not None and not Path(url.database).exists():
+        shutil.copyfile(_MIGRATED_SQLITE, url.database)
 
 
 class Clock:
@@ -150,6 +183,7 @@ async def start_warroom(
     slack: SlackEmulator, database_url: str, clock: Clock | None = None, **settings: object
 ) -> tuple[web.AppRunner, Warroom]:
     """Start the real application against ``slack``; the caller cleans the runner up."""
+    await migrated_copy(database_url)
     config = Settings(
         slack_bot_token=slack.bot_token,
         slack_signing_secret=slack.signing_secret,
