@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bench.harness import (
@@ -358,6 +359,8 @@ class Outcome:
     snapshots: Snapshots = field(default_factory=Snapshots)
     profile_concurrency: int = 0
     late: dict[int, int] = field(default_factory=dict)  # answers over 3 s, by concurrency
+    # The server's garbage collections over its life, from its /metrics.
+    collections: GarbageCollections | None = None
 
 
 def out(outcome: Outcome, line: str = "") -> None:
@@ -437,6 +440,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             slack.events_url = f"{warroom_root}/slack/events"
             channel = await declare_incident(slack)
             await run_levels(args, slack, channel, warroom, bare, warroom_root, bare_root, outcome)
+            outcome.collections = await garbage_collections(f"{warroom_root}/metrics")
             hwm = warroom.status().get("VmHWM", 0)
             outcome.hwm_kib = hwm
             keys_stored = await stored_keys(database_url, channel.id)
@@ -656,11 +660,58 @@ def targets(outcome: Outcome) -> list[Target]:
 
 
 def summary(outcome: Outcome) -> list[str]:
-    return [target.line() for target in targets(outcome)] + [
+    lines = [target.line() for target in targets(outcome)] + [
         f"memory: peak RSS {outcome.peak_rss_kib / 1024:.0f} MiB sampled, VmHWM "
         f"{outcome.hwm_kib / 1024:.0f} MiB (RSS {outcome.start_rss_kib / 1024:.0f} MiB "
         "before the load)",
     ]
+    if outcome.collections is not None:
+        lines.append(outcome.collections.line())
+    return lines
+
+
+@dataclass(frozen=True)
+class GarbageCollections:
+    """The server's garbage collections since it started, as its /metrics counts them."""
+
+    # By generation ("0", "1", "2"): how many, and their seconds in all.
+    counts: dict[str, int]
+    seconds: float
+    # The smallest bucket bound that holds every one of them (the longest was at most this).
+    longest_at_most: float
+
+    def line(self) -> str:
+        young, middle, full = (self.counts.get(generation, 0) for generation in "012")
+        if not young + middle + full:
+            return "garbage collections in warroom serve: none (warroom_gc_pause_seconds)"
+        return (
+            f"garbage collections in warroom serve: {young} young, {middle} middle, {full} full, "
+            f"{self.seconds * 1000:.1f} ms in all, each at most "
+            f"{self.longest_at_most * 1000:g} ms (warroom_gc_pause_seconds)"
+        )
+
+
+async def garbage_collections(metrics_url: str) -> GarbageCollections:
+    """The collections ``warroom_gc_pause_seconds`` has counted, read from ``metrics_url``."""
+    async with aiohttp.ClientSession() as client, client.get(metrics_url) as response:
+        text_format = await response.text()
+    counts: dict[str, int] = {}
+    seconds = 0.0
+    buckets: dict[float, int] = {}
+    for family in text_string_to_metric_families(text_format):
+        if family.name != "warroom_gc_pause_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_count"):
+                counts[sample.labels["generation"]] = int(sample.value)
+            elif sample.name.endswith("_sum"):
+                seconds += sample.value
+            elif sample.name.endswith("_bucket"):
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0) + int(sample.value)
+    total = sum(counts.values())
+    longest = min((bound for bound, held in buckets.items() if held >= total), default=math.nan)
+    return GarbageCollections(counts, seconds, longest)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

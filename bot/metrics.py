@@ -7,8 +7,11 @@ applications in one process, and each must count only its own work.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import gc
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -22,6 +25,10 @@ from bot.record.gauges import DatabaseGauges
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Slack wants an answer within 3 s: the buckets are finer below that.
 EVENT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+# A garbage collection takes from a fraction of a millisecond (a young one) to tens of them (a
+# full one over a big heap); every request in the process waits meanwhile.
+GC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+GC_GENERATIONS = ("0", "1", "2")
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,14 @@ class Metrics:
         )
         self._scrape_collector = _ScrapeCollector()
         self.registry.register(self._scrape_collector)
+        self.gc_pauses = Histogram(
+            "warroom_gc_pause_seconds",
+            "Python's garbage collections in this process, by generation, and how long each "
+            "held the interpreter (only in `warroom serve`).",
+            ["generation"],
+            buckets=GC_BUCKETS,
+            registry=self.registry,
+        )
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self.http_requests.labels(endpoint, method, str(status)).inc()
@@ -112,6 +127,26 @@ class Metrics:
 
     def events_held_back(self) -> None:
         self.events_rate_limited.inc()
+
+    def watch_garbage_collections(self) -> Callable[[], None]:
+        """Time each of this process's garbage collections from now on; stop by calling what
+        this returns. For the server's own process: collections belong to the process, and
+        tests build many applications in one."""
+        for generation in GC_GENERATIONS:
+            self.gc_pauses.labels(generation)  # a series from the start, at zero
+        started = 0.0
+
+        # Collections never overlap (each holds the interpreter), so one start time serves.
+        def on_collection(phase: str, info: dict[str, Any]) -> None:
+            nonlocal started
+            if phase == "start":
+                started = time.perf_counter()
+            else:
+                took = time.perf_counter() - started
+                self.gc_pauses.labels(str(info["generation"])).observe(took)
+
+        gc.callbacks.append(on_collection)
+        return lambda: gc.callbacks.remove(on_collection)
 
     def exposition(self, scrape: Scrape) -> bytes:
         """Everything, in Prometheus text format, with ``scrape``'s gauges."""

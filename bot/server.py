@@ -19,7 +19,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from bot.app import create_app
 from bot.basics.logs import PathOnlyAccessLogger
 from bot.config import Settings
-from bot.keys import bolt_key, settings_key
+from bot.keys import bolt_key, metrics_key, settings_key
 
 log = logging.getLogger(__name__)
 # In-flight requests get this long to finish after SIGTERM; aiohttp then waits as long again
@@ -38,10 +38,11 @@ LEFTOVER_SECONDS = 2.0
 HARD_STOP_SECONDS = 12.0
 # New container objects the garbage collector lets pile up before a young collection (CPython's
 # default: 700). A request's objects live for the request, a few milliseconds, and at 64 Slack
-# deliveries in flight thousands are alive at any moment: at 700 the collector ran 310 to 320
+# deliveries in flight thousands are alive at any moment: at 700 the collector ran about 300
 # young collections a benchmark run, each promoting the requests in flight, which set off
-# middle and full ones (up to 20 ms each), 5.5% of the server's CPU in all; at 10,000 it runs
-# two or three a run, at most 3.4 ms each, 0.1 to 0.2% (bench/RESULTS.md, eighth session).
+# middle and full ones (up to 25 or 50 ms each), 92 to 359 ms in all; at 10,000 it runs two to
+# four a run, at most 5 or 10 ms each, 8 to 18 ms in all. Events a second: the same within the
+# benchmark's noise (bench/RESULTS.md, eighth session; warroom_gc_pause_seconds counts them).
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
@@ -138,6 +139,7 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
     site = web.TCPSite(runner, host, port)
     await site.start()
     settle_the_collector()
+    stop_watching_collections = runner.app[metrics_key].watch_garbage_collections()
     socket_handler = None
     if socket_mode:
         socket_handler = await connect_socket_mode(runner.app)
@@ -150,6 +152,7 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()
+        stop_watching_collections()
         log.info("stopped")
 
 

@@ -47,6 +47,7 @@ def test_ingestion_benchmark_runs_and_judges_by_the_issues_targets() -> None:
         "p99 at half bare Bolt's rate <= 2x bare Bolt's p99 there: ",
         "every event answered 2xx is stored: ",
         "memory: ",
+        "garbage collections in warroom serve: ",
     )
     for start in starts:
         assert any(line.startswith(start) for line in output.splitlines()), output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -20,6 +21,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from bot.basics.logs import JsonFormatter, TextFormatter, current_incident, install_log_redaction
 from bot.clients.slack_telemetry import outcome_of
 from bot.config import Secret
+from bot.keys import metrics_key
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
 from tests.test_hardening_inputs import Everything
@@ -165,6 +167,30 @@ async def test_alert_deliveries_are_counted_by_source_and_outcome(
     route = {"endpoint": "/alerts/{source}", "method": "POST"}
     assert value(samples, requests, **route, status="401") == 1
     assert value(samples, requests, **route, status="404") == 1
+
+
+async def test_garbage_collections_are_timed_by_generation_while_watched(warroom: Warroom) -> None:
+    """`warroom serve` watches its process's collections (an in-process bot does not: tests
+    build many in one process); each shows in /metrics under its generation, until the watch
+    stops."""
+    metrics = warroom.app[metrics_key]
+    before = await scrape(warroom)
+    assert value(before, "warroom_gc_pause_seconds_count", generation="2") is None
+    stop_watching = metrics.watch_garbage_collections()
+    try:
+        gc.collect()  # a full collection: generation 2
+        gc.collect(0)
+        watched = await scrape(warroom)
+    finally:
+        stop_watching()
+    full = value(watched, "warroom_gc_pause_seconds_count", generation="2")
+    young = value(watched, "warroom_gc_pause_seconds_count", generation="0")
+    assert full is not None and full >= 1 and young is not None and young >= 1
+    spent = value(watched, "warroom_gc_pause_seconds_sum", generation="2")
+    assert spent is not None and 0 < spent < 5
+    gc.collect()
+    after = await scrape(warroom)
+    assert value(after, "warroom_gc_pause_seconds_count", generation="2") == full
 
 
 def test_an_attempt_without_an_answer_is_a_connection_error() -> None:
