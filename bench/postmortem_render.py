@@ -76,7 +76,11 @@ def main() -> None:
     args = parser.parse_args()
     renderer = Renderer()
     language = Language.load(builtin_templates_dir() / "postmortem" / "en")
-    freeze_as_serve_does()
+    # The collector as `warroom serve` has it once started, where drafts are written:
+    # without the freeze, the full collections a 10,000-entry draft sets off walk every
+    # module's objects too, 20 to 30% of its CPU time in this process, which imports far
+    # more than the server.
+    settle_the_collector()
     print(f"postmortem render, CPU time, median of {args.runs} runs (ratio to a bare Jinja2 loop)")
     print(
         f"{'entries':>8} {'draft':>10} {'baseline':>10} {'ratio':>7} {'per entry':>10} {'size':>9}"
@@ -132,21 +136,13 @@ BARE_ROWS = Environment().from_string(
 
 async def async_median_seconds(work: Callable[[], Awaitable[None]], runs: int) -> float:
     await work()  # warm: templates compiled, connections open
-    freeze_as_serve_does()
+    settle_the_collector()
     timings = []
     for _ in range(runs):
         started = time.process_time()
         await work()
         timings.append(time.process_time() - started)
     return statistics.median(timings)
-
-
-def freeze_as_serve_does() -> None:
-    """The collector as `warroom serve` has it once started (bot/server.py), where drafts are
-    written: what exists now frozen out of its sight. Without it, the full collections a
-    10,000-entry draft sets off walk every module's objects too: 20 to 30% of its CPU time
-    in this process, which imports far more than the server."""
-    settle_the_collector()
 
 
 def draft(renderer: Renderer, record: Record, language: Language) -> str:

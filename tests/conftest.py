@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
 import os
 import shutil
@@ -125,7 +126,9 @@ async def migrated_copy(database_url: str) -> None:
     if not url.drivername.startswith("sqlite") or not url.database:
         return
     if _MIGRATED_SQLITE is None and not Path(url.database).exists():
-        template = Path(tempfile.mkdtemp(prefix="warroom-migrated-")) / "warroom.db"
+        directory = tempfile.mkdtemp(prefix="warroom-migrated-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        template = Path(directory) / "warroom.db"
         engine = create_engine(f"sqlite:///{template}")
         try:
             await upgrade_database(engine)
