@@ -191,6 +191,16 @@ def profile_section(ingest: ingestion.Outcome, profile_path: Path | None) -> lis
         *profiling.summary(profile, ingest.snapshots),
         "",
     ]
+    bare = ingestion.bare_profile(profile_path) if profile_path else None
+    if bare is not None and bare.exists():
+        lines += [
+            "#### What warroom adds to each event, beside bare Bolt",
+            "",
+            "The same deliveries sent to bare Bolt after warroom, sampled the same way.",
+            "",
+            *profiling.per_event(profile, profiling.read_collapsed(bare), ingest.profile_events),
+            "",
+        ]
     return lines
 
 

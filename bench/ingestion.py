@@ -358,6 +358,7 @@ class Outcome:
     acked_keys: set[tuple[str, ...]] = field(default_factory=set, repr=False)
     snapshots: Snapshots = field(default_factory=Snapshots)
     profile_concurrency: int = 0
+    profile_events: int = 0
     late: dict[int, int] = field(default_factory=dict)  # answers over 3 s, by concurrency
     # The server's garbage collections over its life, from its /metrics.
     collections: GarbageCollections | None = None
@@ -513,16 +514,28 @@ async def run_levels(
         if args.profile:
             batch = deliveries.batch(args.profile_events)
             outcome.profile_concurrency = args.profile_concurrency
+            outcome.profile_events = len(batch)
             async with sampling(warroom, args.profile, outcome.snapshots):
                 run = await closed_loop(
                     session, warroom, warroom_url, batch, args.profile_concurrency
                 )
             note_acked(outcome, batch, run)
+            # The same deliveries to bare Bolt, sampled the same way: what warroom adds to
+            # each event, frame by frame (``python -m bench.profiling WARROOM BARE EVENTS``).
+            resign(batch, slack.signing_secret)
+            async with sampling(bare, bare_profile(args.profile)):
+                await closed_loop(session, bare, bare_url, batch, args.profile_concurrency)
             print(
                 f"profiled {len(batch)} events, {args.profile_concurrency} in flight "
-                f"({run.throughput:.0f}/s under the sampler) into {args.profile}",
+                f"({run.throughput:.0f}/s under the sampler) into {args.profile}, bare Bolt "
+                f"the same into {bare_profile(args.profile)}",
                 flush=True,
             )
+
+
+def bare_profile(profile: Path) -> Path:
+    """Where bare Bolt's profile goes, beside warroom's."""
+    return profile.with_name(profile.name + ".bare")
 
 
 async def fixed_rate_runs(

@@ -55,6 +55,7 @@ LAYERS: list[tuple[str, str]] = [
     ("(logging/", "logging"),
 ]
 OTHER = "other"
+RATE = 250  # py-spy's samples a second: each sample stands for 1/RATE s of CPU
 # Frames whose inclusive share says something on its own (not cut off by greenlets).
 INCLUSIVE = [
     ("Session._flush (sqlalchemy", "ORM flush (turning added objects into INSERTs)"),
@@ -118,7 +119,7 @@ async def sampling(
         "--pid",
         str(server.pid),
         "--rate",
-        "250",
+        str(RATE),
         "--format",
         "raw",
         "--threads",
@@ -225,6 +226,37 @@ def summary(profile: Profile, snapshots: Snapshots | None = None, top: int = 12)
     return lines
 
 
+def per_event(mine: Profile, theirs: Profile, events: int, top: int = 15) -> list[str]:
+    """Markdown lines: µs of CPU an event by layer and by innermost frame, warroom beside
+    bare Bolt (both profiles of the same ``events`` deliveries), the frames warroom adds most
+    first: what each would take off warroom's CPU an event."""
+    if not events or not mine.samples or not theirs.samples:
+        return ["(no samples to compare)"]
+    micros = 1e6 / RATE / events  # µs an event for each sample
+
+    def rows(ours: Counter[str], bare: Counter[str]) -> list[str]:
+        extra = Counter({name: ours[name] - bare[name] for name in ours.keys() | bare.keys()})
+        return [
+            f"| {name} | {ours[name] * micros:.1f} | {bare[name] * micros:.1f} "
+            f"| {more * micros:+.1f} |"
+            for name, more in extra.most_common(top)
+        ]
+
+    head = ["| | warroom µs/event | bare Bolt µs/event | added |", "|---|---|---|---|"]
+    return [
+        f"CPU an event by layer ({events} deliveries to each server, py-spy at {RATE}/s; "
+        f"in all {mine.samples * micros:.0f} µs against {theirs.samples * micros:.0f} µs):",
+        "",
+        *head,
+        *rows(mine.layers, theirs.layers),
+        "",
+        "By innermost frame, what warroom adds most:",
+        "",
+        *head,
+        *rows(mine.leaves, theirs.leaves),
+    ]
+
+
 # -- statements per event ----------------------------------------------------------------
 async def statements_per_event() -> dict[str, list[str]]:
     """The SQL statements warroom runs for one message, one plain reaction and one reaction
@@ -315,10 +347,16 @@ def statements_summary(seen: dict[str, list[str]]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m bench.profiling [FILE]``: summarise a py-spy raw profile."""
+    """``python -m bench.profiling [FILE]``: summarise a py-spy raw profile;
+    ``python -m bench.profiling FILE BARE EVENTS``: warroom's CPU an event beside bare Bolt's."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         for line in statements_summary(asyncio.run(statements_per_event())):
+            print(line)
+        return
+    if len(args) == 3:  # warroom's profile, bare Bolt's, the deliveries each received
+        mine, theirs = read_collapsed(Path(args[0])), read_collapsed(Path(args[1]))
+        for line in per_event(mine, theirs, int(args[2])):
             print(line)
         return
     for line in summary(read_collapsed(Path(args[0]))):

@@ -261,11 +261,11 @@ def _signature_headers_well_formed(request: web.Request) -> bool:
     signature: 401, as Bolt answers the others. Every copy of a repeated header is checked,
     since Bolt keeps the last one.
     """
-    timestamps = request.headers.getall("X-Slack-Request-Timestamp", [])
-    signatures = request.headers.getall("X-Slack-Signature", [])
-    return all(
-        parse_bounded_int(timestamp, 0, SLACK_TIMESTAMP_MAX) is not None for timestamp in timestamps
-    ) and all(signature.isascii() for signature in signatures)
+    headers = request.headers
+    for timestamp in headers.getall("X-Slack-Request-Timestamp", ()):
+        if parse_bounded_int(timestamp, 0, SLACK_TIMESTAMP_MAX) is None:
+            return False
+    return all(map(str.isascii, headers.getall("X-Slack-Signature", ())))
 
 
 async def healthz(request: web.Request) -> web.Response:

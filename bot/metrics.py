@@ -8,15 +8,23 @@ applications in one process, and each must count only its own work.
 from __future__ import annotations
 
 import gc
+import math
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from bot.record.gauges import DatabaseGauges
 
@@ -45,17 +53,17 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.http_requests = Counter(
-            "warroom_http_requests_total",
+        # Counted once or twice for every request: tallied in plain Python (see Tally).
+        self.http_requests = Tally(
+            "warroom_http_requests",
             "HTTP requests served, by route, method and status.",
-            ["endpoint", "method", "status"],
-            registry=self.registry,
+            ("endpoint", "method", "status"),
         )
-        self.http_duration = Histogram(
+        self.http_duration = Tally(
             "warroom_http_request_duration_seconds",
             "Time to answer an HTTP request, by route.",
-            ["endpoint"],
-            registry=self.registry,
+            ("endpoint",),
+            buckets=Histogram.DEFAULT_BUCKETS,
         )
         self.slack_calls = Counter(
             "warroom_slack_api_calls_total",
@@ -69,13 +77,14 @@ class Metrics:
             ["method", "reason"],
             registry=self.registry,
         )
-        self.event_processing = Histogram(
+        self.event_processing = Tally(
             "warroom_event_processing_seconds",
             "Time from receiving a Slack request at /slack/events to answering it, by type.",
-            ["type"],
+            ("type",),
             buckets=EVENT_BUCKETS,
-            registry=self.registry,
         )
+        for tally in (self.http_requests, self.http_duration, self.event_processing):
+            self.registry.register(tally)
         self.alert_payloads = Counter(
             "warroom_alert_payloads_total",
             "Alert webhook deliveries, by source and outcome.",
@@ -107,8 +116,8 @@ class Metrics:
         )
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(endpoint, method, str(status)).inc()
-        self.http_duration.labels(endpoint).observe(seconds)
+        self.http_requests.count((endpoint, method, str(status)))
+        self.http_duration.observe((endpoint,), seconds)
 
     def slack_call(self, method: str, outcome: str) -> None:
         self.slack_calls.labels(method, outcome).inc()
@@ -117,7 +126,7 @@ class Metrics:
         self.slack_retries.labels(method, reason).inc()
 
     def observe_slack_request(self, payload_type: str, seconds: float) -> None:
-        self.event_processing.labels(payload_type).observe(seconds)
+        self.event_processing.observe((payload_type,), seconds)
 
     def alert_payload(self, source: str, outcome: str) -> None:
         self.alert_payloads.labels(source, outcome).inc()
@@ -156,6 +165,67 @@ class Metrics:
             return generate_latest(self.registry)
         finally:
             self._scrape_collector.current = None
+
+
+class Tally(Collector):
+    """A counter (no ``buckets``) or a histogram by label values, counted in plain Python.
+
+    prometheus_client's own take a lock for each value they add to and look their labels up
+    through a second lock: three metrics a Slack event cost more CPU than the checks warroom
+    adds to Bolt's (bench/RESULTS.md). These are only added to by the event loop's thread
+    (request handlers, one at a time), so a list a series serves, and its text is the same
+    as prometheus_client's (``_total``; ``_bucket``, ``_count``, ``_sum``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labels: tuple[str, ...],
+        buckets: Iterable[float] = (),
+    ) -> None:
+        self.name, self.documentation, self.labels = name, documentation, labels
+        bounds = [float(bound) for bound in buckets]
+        if bounds and bounds[-1] != math.inf:
+            bounds.append(math.inf)
+        self.bounds = tuple(bounds)
+        # By label values: a histogram's count in each bucket (not cumulative) and its sum
+        # last; a counter's one count.
+        self.series: dict[tuple[str, ...], list[float]] = {}
+
+    def count(self, labels: tuple[str, ...]) -> None:
+        """One more, in the series of ``labels`` (a counter)."""
+        series = self.series.get(labels)
+        if series is None:
+            series = self.series[labels] = [0]
+        series[0] += 1
+
+    def observe(self, labels: tuple[str, ...], value: float) -> None:
+        """``value`` into the series of ``labels`` (a histogram)."""
+        series = self.series.get(labels)
+        if series is None:
+            series = self.series[labels] = [0] * len(self.bounds) + [0.0]
+        series[bisect_left(self.bounds, value)] += 1
+        series[-1] += value
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        labels = list(self.labels)
+        if not self.bounds:
+            counter = CounterMetricFamily(self.name, self.documentation, labels=labels)
+            for values, series in list(self.series.items()):
+                counter.add_metric(list(values), series[0])
+            yield counter
+            return
+        histogram = HistogramMetricFamily(self.name, self.documentation, labels=labels)
+        edges = [floatToGoString(bound) for bound in self.bounds]
+        for values, series in list(self.series.items()):
+            counts, total = series[:-1], series[-1]
+            cumulative = [sum(counts[: at + 1]) for at in range(len(counts))]
+            histogram.add_metric(list(values), list(zip(edges, cumulative, strict=True)), total)
+        yield histogram
 
 
 class _ScrapeCollector(Collector):

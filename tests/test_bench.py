@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench.__main__ import BEGIN, END, splice
 from bench.harness import steady_load
+from bench.profiling import per_event, read_collapsed
 
 REPO = Path(__file__).resolve().parent.parent
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
@@ -113,3 +114,21 @@ async def test_a_measured_run_has_no_garbage_collector_pause_and_says_its_longes
         await asyncio.sleep(0.01)
     assert gc.isenabled()
     assert 0.02 < pauses.longest < 1.0
+
+
+def test_the_profiles_compare_what_each_event_costs_frame_by_frame(tmp_path: Path) -> None:
+    """py-spy's raw output of both servers over the same deliveries: each frame's CPU an event
+    (a sample is 1/250 s), what warroom adds most first."""
+    mine, theirs = tmp_path / "warroom.txt", tmp_path / "bare.txt"
+    mine.write_text(
+        "thread (1): MainThread;handle (aiohttp/web_app.py:10);keep (bot/flows/ingestion.py:5) 50\n"
+        "thread (1): MainThread;handle (aiohttp/web_app.py:12) 100\n"
+    )
+    theirs.write_text("thread (1): MainThread;handle (aiohttp/web_app.py:10) 125\n")
+    lines = per_event(read_collapsed(mine), read_collapsed(theirs), events=1000)
+    # 50 samples over 1,000 events at 250 a second: 200 µs an event.
+    assert "in all 600 µs against 500 µs" in lines[0]
+    frames = lines[lines.index("By innermost frame, what warroom adds most:") :]
+    rows = [line for line in frames if line.startswith("| ") and "µs/event" not in line]
+    assert rows[0] == "| keep (bot/flows/ingestion.py) | 200.0 | 0.0 | +200.0 |"
+    assert rows[1] == "| handle (aiohttp/web_app.py) | 400.0 | 500.0 | -100.0 |"

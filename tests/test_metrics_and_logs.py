@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.http_retry.response import HttpResponse
 
@@ -22,6 +23,7 @@ from bot.basics.logs import JsonFormatter, TextFormatter, current_incident, inst
 from bot.clients.slack_telemetry import outcome_of
 from bot.config import Secret
 from bot.keys import metrics_key
+from bot.metrics import Tally
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
 from tests.test_hardening_inputs import Everything
@@ -191,6 +193,38 @@ async def test_garbage_collections_are_timed_by_generation_while_watched(warroom
     gc.collect()
     after = await scrape(warroom)
     assert value(after, "warroom_gc_pause_seconds_count", generation="2") == full
+
+
+def test_the_plain_tallies_read_as_prometheus_clients_own_metrics() -> None:
+    """The request metrics are tallied without prometheus_client's locks: Prometheus must read
+    the same series from them as from prometheus_client's Counter and Histogram."""
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    buckets = (0.01, 0.1, 1.0)
+    histogram = Tally("t_seconds", "Time.", ("route",), buckets=buckets)
+    counter = Tally("t_requests", "Requests.", ("route", "status"))
+    ours.register(histogram)
+    ours.register(counter)
+    reference = Histogram("t_seconds", "Time.", ["route"], buckets=buckets, registry=theirs)
+    counted = Counter("t_requests", "Requests.", ["route", "status"], registry=theirs)
+    # On a bound, between bounds, above the last, and a second series.
+    for route, seconds in [("/a", 0.01), ("/a", 0.05), ("/a", 7.0), ("/b", 0.0), ("/a", 0.1)]:
+        histogram.observe((route,), seconds)
+        reference.labels(route).observe(seconds)
+        counter.count((route, "200"))
+        counted.labels(route, "200").inc()
+
+    def read(registry: CollectorRegistry) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+        text = generate_latest(registry).decode()
+        return {
+            (sample.name, tuple(sorted(sample.labels.items())), sample.value)
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if not sample.name.endswith("_created")  # when a series began: not kept here
+        }
+
+    assert read(ours) == read(theirs)
+    assert ("t_seconds_bucket", (("le", "0.01"), ("route", "/a")), 1.0) in read(ours)
+    assert ("t_requests_total", (("route", "/a"), ("status", "200")), 4.0) in read(ours)
 
 
 def test_an_attempt_without_an_answer_is_a_connection_error() -> None:

@@ -10,11 +10,48 @@ import yaml
 
 from bot.basics.errors import UsageError
 from bot.basics.render import Renderer, duration_words, local_time
+from bot.basics.timestamps import is_slack_ts, ts_to_datetime
 from bot.config import ConfigError, Settings
 from bot.record.incidents import channel_name_for
 from bot.slack.manifest import build_manifest, manifest_yaml
 from bot.store.db import async_url
 from commands.start import parse_start
+
+
+@pytest.mark.parametrize(
+    ("ts", "moment"),
+    [
+        ("1699375500.000200", datetime(2023, 11, 7, 16, 45, 0, 200, tzinfo=UTC)),
+        ("1699375500.5", datetime(2023, 11, 7, 16, 45, 0, 500000, tzinfo=UTC)),
+        ("0.000001", datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)),
+    ],
+)
+def test_a_slack_ts_is_its_moment_to_the_microsecond(ts: str, moment: datetime) -> None:
+    assert is_slack_ts(ts) and ts_to_datetime(ts) == moment
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        "1699375500",
+        "1699375500.",
+        ".5",
+        "1.2.3",
+        "１２.3",
+        "12.3\n",
+        " 1.2",
+        "-1.2",
+        "1.1234567",
+        "1234567890123.1",
+        "999999999999.1",
+    ],
+)
+def test_what_is_not_a_slack_ts_is_refused_with_a_value_error(ts: str) -> None:
+    """Other scripts' digits, a trailing newline, a sign or too many digits are no Slack ts;
+    twelve digits of seconds pass the shape but not the calendar (past the year 9999)."""
+    with pytest.raises(ValueError, match="not a Slack timestamp"):
+        ts_to_datetime(ts)
+    assert not is_slack_ts(ts) or ts == "999999999999.1"
 
 
 @pytest.mark.parametrize(

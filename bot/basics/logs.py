@@ -291,6 +291,11 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
     """aiohttp's access log without query strings: a sign-in callback's code and state, or
     anything else a URL carries, stay out of the logs."""
 
+    @property
+    def enabled(self) -> bool:
+        # Read by aiohttp once a connection: below INFO it neither times nor calls ``log``.
+        return self.logger.isEnabledFor(logging.INFO)
+
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         self.logger.info(
             "%s %s %s %s in %.1f ms",

@@ -71,16 +71,24 @@ def _bolt_can_read(body: object) -> bool:
     for part in parts:
         if not isinstance(part, dict):
             continue
-        for key in ("user", "channel", "team", "enterprise"):
-            if part.get(key) is not None and not isinstance(part[key], str | dict):
+        for key in _ID_FIELDS:
+            value = part.get(key)
+            if value is not None and not isinstance(value, _ID_TYPES):
                 return False
-        for key in ("authorizations", "response_urls"):
+        for key in _LIST_FIELDS:
             items = part.get(key)
             if items is not None and not (
                 isinstance(items, list) and all(isinstance(item, dict) for item in items)
             ):
                 return False
     return True
+
+
+# What ``_bolt_can_read`` checks (a tuple of types: every Slack request is checked, and
+# ``isinstance`` takes a tuple faster than a union).
+_ID_FIELDS = ("user", "channel", "team", "enterprise")
+_ID_TYPES = (str, dict)
+_LIST_FIELDS = ("authorizations", "response_urls")
 
 
 async def _utf8_body(request: web.Request) -> str:
