@@ -44,7 +44,7 @@ from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.direct import run_plan, run_transaction
+from bot.store.direct import KeptConnection, run_plan
 from bot.store.models import Incident, TimelineKind
 from bot.store.processed_events import claim_event
 
@@ -92,6 +92,13 @@ class IngestWriter(GroupCommit[_Pending]):
         super().__init__(**{"linger": LINGER_SECONDS, **batching})
         self.services = services
         self._incidents: dict[str, int] = {}
+        # Where the usual batch is written: on PostgreSQL one connection, kept.
+        self._connection = KeptConnection(services.engine)
+
+    async def stop(self) -> None:
+        """Write what is queued, then give the kept connection back."""
+        await super().stop()
+        await self._connection.close()
 
     async def said(self, event_id: str, said: SaidMessage) -> None:
         """Keep a message said in ``said.channel`` (nothing if it is no incident's channel)."""
@@ -124,8 +131,8 @@ class IngestWriter(GroupCommit[_Pending]):
             # The usual batch: messages and reactions in known incident channels, no session.
             # Each answered None once committed, unless ``_kept`` says otherwise.
             outcome.results.update((p, None) for p in unique)
-            plan = keep_plain_events(self._plain_events(unique), self.services.clock())
-            kept = await run_transaction(self.services.engine, plan, one_write=True)
+            events, now = self._plain_events(unique), self.services.clock()
+            kept = await self._connection.run_transaction(lambda: keep_plain_events(events, now))
             self._kept(unique, kept, outcome)
             return outcome
         async with session_scope(self.services.engine) as session:

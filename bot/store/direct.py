@@ -332,6 +332,59 @@ async def run_transaction(engine: AsyncEngine, plan: Plan[T], *, one_write: bool
             return cast(T, await _run_by_statement(connection, plan))
 
 
+class KeptConnection:
+    """``run_transaction(..., one_write=True)`` for one writer that runs such transactions one
+    after another all day (the process's writer of Slack events), on a connection it keeps.
+
+    On PostgreSQL every transaction of its own took a connection from the pool and gave it
+    back: the pool's liveness ping (a round trip), greenlet switches and the AUTOCOMMIT
+    option each time, 0.8 ms of CPU and 1 ms of waiting for a batch of one event
+    (bench/RESULTS.md), so the writer keeps one, in AUTOCOMMIT, out of the pool's ten. A kept
+    connection that fails is dropped (the next opens another through the pool, pinged); one
+    that the server closed since the last batch (a restart, an idle timeout, an operator's
+    pg_terminate_backend) is found so by the batch's first statement, which never ran: the
+    batch is run once more on a new connection, as the ping would have done before it.
+
+    On SQLite the pool's one connection serves every transaction of the process (bot/store/
+    db.py): keeping it would leave the rest waiting, so each transaction takes it in turn.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._kept: AsyncConnection | None = None
+
+    async def run_transaction(self, plan: Callable[[], Plan[T]]) -> T:
+        """The plan ``plan()`` makes, carried out as ``run_transaction`` with ``one_write``
+        does; ``plan`` is called again if the batch is run again."""
+        if self.engine.dialect.name != "postgresql":
+            return await run_transaction(self.engine, plan(), one_write=True)
+        fresh = self._kept is None
+        try:
+            return await self._run(plan())
+        except DBAPIError as error:
+            if fresh or not error.connection_invalidated:
+                raise
+        return await self._run(plan())  # the kept connection had been closed meanwhile
+
+    async def _run(self, plan: Plan[T]) -> T:
+        connection = self._kept
+        if connection is None:
+            connection = await self.engine.connect()
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._kept = connection
+        try:
+            return cast(T, await _run_by_statement(connection, plan))
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Give the kept connection back to the pool (a broken one is discarded there)."""
+        connection, self._kept = self._kept, None
+        if connection is not None:
+            await connection.close()
+
+
 async def _one_hop(connection: AsyncConnection) -> Any:
     """The one-hop driver's connection under ``connection``, if that is what it is."""
     if connection.dialect.name != "sqlite":

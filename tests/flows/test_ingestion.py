@@ -448,3 +448,36 @@ async def test_a_reaction_on_a_message_the_record_lacks_keeps_nothing(
     lost = ProcessedEvent.event_id.in_(["EvALONE", "EvBESIDE"])  # type: ignore[attr-defined]
     assert await count(engine, ProcessedEvent, lost) == 0
     assert await count(engine, ChannelMessage, ChannelMessage.ts == said) == 1
+
+
+async def test_the_writer_carries_on_when_the_server_closes_its_connection(
+    warroom_any_db: Warroom,
+) -> None:
+    """On PostgreSQL the writer keeps its connection between batches (no pool round trip for
+    each): when the server closes it meanwhile (a restart, an idle timeout, an operator), the
+    next events are still answered 2xx and kept, as with a connection the pool pings first."""
+    warroom = warroom_any_db
+    if warroom.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no server to close a connection: the writer keeps none there")
+    channel = await open_incident(warroom)
+    await warroom.slack.drain()
+    base = int(time.time()) - 3600
+    async with aiohttp.ClientSession(trust_env=False) as client:
+        for n in range(3):  # one batch each: the writer's connection is the one that wrote
+            assert await post_event(client, warroom, f"EvKEPT{n}", said(channel.id, n, base)) == 200
+        async with warroom.engine.connect() as connection:
+            closed = await connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND query LIKE '%processed_event%'"
+                )
+            )
+            assert closed.all(), "no connection of the writer's to close"
+        statuses = [
+            await post_event(client, warroom, f"EvKEPT{n}", said(channel.id, n, base))
+            for n in range(3, 6)
+        ]
+    assert statuses == [200, 200, 200]
+    in_channel = ChannelMessage.channel == channel.id
+    assert await count(warroom.engine, ChannelMessage, in_channel, ChannelMessage.user == BOB) == 6
