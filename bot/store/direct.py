@@ -35,6 +35,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import await_, greenlet_spawn
 
 from bot.store import sqlite_driver
 from bot.store.models import UTCDateTime
@@ -321,15 +322,41 @@ async def run_transaction(engine: AsyncEngine, plan: Plan[T], *, one_write: bool
     the plan read may change before its write, as in a transaction at PostgreSQL's READ
     COMMITTED, where each statement sees what was committed when it began.)
     """
+    if engine.dialect.name == "sqlite":
+        carried_out, result = await greenlet_spawn(_one_hop_transaction, engine, plan)
+        if carried_out:
+            return cast(T, result)
     async with engine.connect() as connection:
-        driver = await _one_hop(connection)
-        if driver is not None:
-            return await _in_sqlite_thread(connection, driver, _transaction_in_sqlite, plan)
         if one_write and connection.dialect.name == "postgresql":
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             return cast(T, await _run_by_statement(autocommit, plan))
         async with connection.begin():
             return cast(T, await _run_by_statement(connection, plan))
+
+
+def _one_hop_transaction(engine: AsyncEngine, plan: Plan[T]) -> tuple[bool, T | None]:
+    """``run_transaction`` on SQLite with the one-hop driver: (True, its result); (False,
+    None) with another driver, having done nothing.
+
+    Run in one greenlet (SQLAlchemy's bridge from its synchronous pool to the event loop, as
+    its ``AsyncEngine`` does): the pool's connection taken, the one hop, the connection given
+    back. An ``AsyncConnection`` around it took a greenlet for each of the three, an object
+    of its own and a task to give the connection back: as much of the event loop's CPU as the
+    hop itself for a batch of a few events (bench/RESULTS.md).
+    """
+    pooled = engine.sync_engine.raw_connection()
+    try:
+        driver = pooled.driver_connection
+        if not isinstance(driver, sqlite_driver.OneHopConnection):
+            return False, None
+        try:
+            return True, await_(sqlite_driver.in_thread(driver, _transaction_in_sqlite, plan))
+        except sqlite_driver.ConnectionClosed as error:
+            # As ``_in_sqlite_thread``: the pool opens a new connection for the next one.
+            pooled.invalidate(error)
+            raise _closed(error) from error
+    finally:
+        pooled.close()
 
 
 class KeptConnection:
@@ -406,9 +433,12 @@ async def _in_sqlite_thread(
         return cast(T, await sqlite_driver.in_thread(driver, work, plan))
     except sqlite_driver.ConnectionClosed as error:
         await connection.invalidate(error)
-        raise OperationalError(
-            "SQLite's connection", None, error, connection_invalidated=True
-        ) from error
+        raise _closed(error) from error
+
+
+def _closed(error: sqlite_driver.ConnectionClosed) -> OperationalError:
+    """What SQLAlchemy raises for a statement on a closed SQLite connection."""
+    return OperationalError("SQLite's connection", None, error, connection_invalidated=True)
 
 
 def _transaction_in_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T | None:

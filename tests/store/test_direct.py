@@ -229,6 +229,9 @@ async def test_the_stock_sqlite_driver_gets_the_same_answers(tmp_path: Path) -> 
             async with engine.begin() as connection:
                 await connection.run_sync(METADATA.create_all)
                 found = await run_plan(connection, _select_then_set(["a", "b"], MOMENTS[1]))
+            # A transaction of its own as well (its one-hop path is the driver's only).
+            found += await run_transaction(engine, _select_then_set(["c"], MOMENTS[2]))
+            async with engine.connect() as connection:
                 stored = (await connection.exec_driver_sql("SELECT * FROM item ORDER BY id")).all()
             answers.append((sorted(found), stored))
         finally:
