@@ -37,7 +37,7 @@ from sqlmodel import select
 
 from bot.basics.languages import preferred_language
 from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
-from bot.basics.render import markdown_escape, markdown_escape_each
+from bot.basics.render import _one_blank_line, markdown_escape, markdown_escape_each
 from bot.config import Secret, Settings
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload, ChannelMessage, in_utc, utc_from_database
@@ -1558,3 +1558,13 @@ def test_a_moment_read_raw_from_the_database_is_the_same_moment_in_utc(
     for raw in (moment.replace(tzinfo=zone).isoformat(" "), moment.replace(tzinfo=zone)):
         read = utc_from_database(raw)
         assert read == expected and read.tzinfo is UTC
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab \n")), max_size=40))
+def test_a_draft_keeps_one_blank_line_wherever_its_parts_left_more(text: str) -> None:
+    """Runs of blank lines become one blank line, and nothing else changes: what collapsing
+    them one length at a time until none is left would give."""
+    expected = text
+    while "\n\n\n" in expected:
+        expected = expected.replace("\n\n\n", "\n\n")
+    assert _one_blank_line(text) == expected
