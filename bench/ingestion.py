@@ -13,7 +13,8 @@ event when the last is answered); figures are the median of ``--runs`` runs per 
 
 In the same run a bare slack-bolt AsyncApp on aiohttp (``bench/bare_bolt.py``, pinned to the
 same core) receives the same requests and only verifies and acks them: the framework's
-ceiling, to which warroom's throughput is compared. Then both get open-loop runs at half bare
+ceiling, to which warroom's throughput is compared. The two take turns, 500 deliveries each,
+so that both are measured over the same minute of a machine whose speed moves. Then both get open-loop runs at half bare
 Bolt's best throughput, the same deliveries at the same pace (latency counted from when each
 event was due, so a slow answer cannot hide the ones queued behind it): warroom's p99 against
 bare Bolt's at that rate. Last, the database is read with plain SQL: every event answered 2xx
@@ -77,6 +78,9 @@ TARGET_RATIO = {"SQLite": 0.85, "PostgreSQL": 0.70}  # of bare Bolt's events/s
 TARGET_CPU = 1.5  # times bare Bolt's CPU per event, at the same concurrency (#28)
 TARGET_P99 = 2.0  # times bare Bolt's p99, both at half bare Bolt's best rate
 SLACK_DEADLINE = 3.0  # seconds Slack waits for the answer to an event delivery
+# Deliveries sent to warroom, then the same to bare Bolt, in turn, within a run of a level:
+# enough for 64 in flight to be the steady state, not the start and the end.
+CHUNK_EVENTS = 500
 
 COMMANDER = "U0ALICE"
 RESPONDERS = [f"U0BENCH{n:02d}" for n in range(20)]
@@ -192,6 +196,13 @@ def rich_text(said: str, rng: random.Random) -> dict[str, Any]:
     }
 
 
+def chunks(requests: list[Request], size: int) -> list[list[Request]]:
+    """``requests`` in parts of about ``size`` (the last no smaller than half of it)."""
+    count = max(1, round(len(requests) / size))
+    step = math.ceil(len(requests) / count)
+    return [requests[at : at + step] for at in range(0, len(requests), step)]
+
+
 def resign(requests: Sequence[Request], secret: str) -> None:
     """Fresh signatures (Slack's replay window is five minutes) on unchanged bodies."""
     for request in requests:
@@ -231,6 +242,23 @@ class Run:
     def cpu_per_event(self) -> float:
         """Seconds of the server's CPU per event answered: robust to others sharing the core."""
         return self.server_cpu * self.seconds / self.ok if self.ok else math.nan
+
+    @staticmethod
+    def joined(parts: Sequence[Run]) -> Run:
+        """Runs one after another taken as one: their time, answers and CPU summed."""
+        seconds = sum(part.seconds for part in parts)
+
+        def share(of: Callable[[Run], float]) -> float:
+            return sum(of(part) * part.seconds for part in parts) / seconds if seconds else 0.0
+
+        return Run(
+            seconds,
+            [status for part in parts for status in part.statuses],
+            [latency for part in parts for latency in part.latencies],
+            server_cpu=share(lambda part: part.server_cpu),
+            load_cpu=share(lambda part: part.load_cpu),
+            load_pause=max((part.load_pause for part in parts), default=0.0),
+        )
 
 
 async def post(session: aiohttp.ClientSession, url: str, request: Request) -> int:
@@ -494,14 +522,21 @@ async def run_levels(
 
         for run_number in range(args.runs):
             for level in levels:
-                batch = deliveries.batch(args.events)
-                run = await closed_loop(session, warroom, warroom_url, batch, level.concurrency)
-                note_acked(outcome, batch, run)
-                level.warroom.append(run)
-                resign(batch, slack.signing_secret)
-                level.bare.append(
-                    await closed_loop(session, bare, bare_url, batch, level.concurrency)
-                )
+                # In parts of CHUNK_EVENTS, warroom's and bare Bolt's in turn, so that both
+                # meet the machine as it is in the same seconds: on a shared machine whose
+                # speed moves within a minute, a run of each after the other made the ratio
+                # move by tens of points (bench/RESULTS.md).
+                mine, theirs = [], []
+                for chunk in chunks(deliveries.batch(args.events), CHUNK_EVENTS):
+                    run = await closed_loop(session, warroom, warroom_url, chunk, level.concurrency)
+                    note_acked(outcome, chunk, run)
+                    mine.append(run)
+                    resign(chunk, slack.signing_secret)
+                    theirs.append(
+                        await closed_loop(session, bare, bare_url, chunk, level.concurrency)
+                    )
+                level.warroom.append(Run.joined(mine))
+                level.bare.append(Run.joined(theirs))
                 await slack.drain()
             print(f"(run {run_number + 1} of {args.runs} done)", flush=True)
 

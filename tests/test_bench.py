@@ -13,8 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bench.__main__ import BEGIN, END, splice
 from bench.harness import steady_load
+from bench.ingestion import Run, chunks
 from bench.profiling import per_event, read_collapsed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,3 +135,20 @@ def test_the_profiles_compare_what_each_event_costs_frame_by_frame(tmp_path: Pat
     rows = [line for line in frames if line.startswith("| ") and "µs/event" not in line]
     assert rows[0] == "| keep (bot/flows/ingestion.py) | 200.0 | 0.0 | +200.0 |"
     assert rows[1] == "| handle (aiohttp/web_app.py) | 400.0 | 500.0 | -100.0 |"
+
+
+def test_the_servers_take_turns_in_parts_and_a_run_of_parts_adds_up() -> None:
+    """Warroom and bare Bolt get the same deliveries in turns (parts of about 500, none
+    lost or sent twice), and the parts of a run count as one run of their sum."""
+    requests = [object() for _ in range(2100)]
+    parts = chunks(requests, 500)  # type: ignore[arg-type]
+    assert [len(part) for part in parts] == [525, 525, 525, 525]
+    assert [r for part in parts for r in part] == requests
+    assert [len(part) for part in chunks(requests[:60], 500)] == [60]  # type: ignore[arg-type]
+    fast = Run(1.0, [200] * 300, [0.01] * 300, server_cpu=0.9, load_cpu=0.5, load_pause=0.02)
+    slow = Run(3.0, [200] * 299 + [500], [0.03] * 300, server_cpu=0.5, load_cpu=0.5)
+    both = Run.joined([fast, slow])
+    assert both.ok == 599 and both.throughput == 599 / 4.0
+    assert both.server_cpu == pytest.approx((0.9 * 1.0 + 0.5 * 3.0) / 4.0)  # over all seconds
+    assert both.cpu_per_event == pytest.approx((0.9 + 1.5) / 599)
+    assert both.load_pause == 0.02
