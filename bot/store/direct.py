@@ -370,7 +370,9 @@ class KeptConnection:
     connection that fails is dropped (the next opens another through the pool, pinged); one
     that the server closed since the last batch (a restart, an idle timeout, an operator's
     pg_terminate_backend) is found so by the batch's first statement, which never ran: the
-    batch is run once more on a new connection, as the ping would have done before it.
+    batch is run once more on a new connection, as the ping would have done before it. (Had
+    the connection broken while the statement ran, it may have committed: its claims make the
+    second run change nothing, so each event is still kept once.)
 
     On SQLite the pool's one connection serves every transaction of the process (bot/store/
     db.py): keeping it would leave the rest waiting, so each transaction takes it in turn.
