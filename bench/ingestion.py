@@ -14,11 +14,12 @@ event when the last is answered); figures are the median of ``--runs`` runs per 
 In the same run a bare slack-bolt AsyncApp on aiohttp (``bench/bare_bolt.py``, pinned to the
 same core) receives the same requests and only verifies and acks them: the framework's
 ceiling, to which warroom's throughput is compared. The two take turns, 500 deliveries each,
-so that both are measured over the same minute of a machine whose speed moves. Then both get open-loop runs at half bare
-Bolt's best throughput, the same deliveries at the same pace (latency counted from when each
-event was due, so a slow answer cannot hide the ones queued behind it): warroom's p99 against
-bare Bolt's at that rate. Last, the database is read with plain SQL: every event answered 2xx
-must be stored (warroom answers only once the event is committed).
+so that both are measured over the same minute of a machine whose speed moves. Then both get
+open-loop runs at half bare Bolt's best throughput, the same deliveries at the same pace
+(latency counted from when each event was due, so a slow answer cannot hide the ones queued
+behind it): warroom's p99 against bare Bolt's at that rate. Last, the database is read with
+plain SQL: every event answered 2xx must be stored (warroom answers only once the event is
+committed).
 
 The verdicts are the speed issue's (#28), all against bare Bolt in the same run:
 throughput at least 85% of bare Bolt's on SQLite (70% on PostgreSQL), CPU per event at most

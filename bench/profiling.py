@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.harness import Server
 
+WAKE_UPS = "the event loop's cross-thread wake-ups (one per hop to the database's thread)"
 # Innermost-frame layers, in plain words; the first pattern that matches the frame wins.
 LAYERS: list[tuple[str, str]] = [
     ("EpollSelector.select", "waiting for the network (the event loop's select)"),
@@ -40,9 +41,9 @@ LAYERS: list[tuple[str, str]] = [
     ),
     ("(sqlmodel/", "SQLModel and pydantic (model construction)"),
     ("(pydantic", "SQLModel and pydantic (model construction)"),
-    ("_write_to_self", "the event loop's cross-thread wake-ups (one per SQL statement)"),
-    ("_read_from_self", "the event loop's cross-thread wake-ups (one per SQL statement)"),
-    ("call_soon_threadsafe", "the event loop's cross-thread wake-ups (one per SQL statement)"),
+    ("_write_to_self", WAKE_UPS),
+    ("_read_from_self", WAKE_UPS),
+    ("call_soon_threadsafe", WAKE_UPS),
     ("(asyncio/", "the event loop (scheduling callbacks, futures)"),
     ("(slack_bolt/", "slack-bolt (middleware, listener matching, kwargs injection)"),
     ("(slack_sdk/", "slack-sdk (signature check)"),
