@@ -13,6 +13,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -222,9 +223,10 @@ class Tally(Collector):
         histogram = HistogramMetricFamily(self.name, self.documentation, labels=labels)
         edges = [floatToGoString(bound) for bound in self.bounds]
         for values, series in list(self.series.items()):
-            counts, total = series[:-1], series[-1]
-            cumulative = [sum(counts[: at + 1]) for at in range(len(counts))]
-            histogram.add_metric(list(values), list(zip(edges, cumulative, strict=True)), total)
+            cumulative = accumulate(series[:-1])  # Prometheus' buckets count all below too
+            histogram.add_metric(
+                list(values), list(zip(edges, cumulative, strict=True)), series[-1]
+            )
         yield histogram
 
 
