@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, true
 from sqlalchemy import select as core_select
@@ -49,11 +50,12 @@ class IncidentPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentSummary:
+class IncidentSummary(NamedTuple):
     """The columns of an incident that counting it and deciding who sees it read, as plain
     values: the insights and the list's visibility go over every match (10,000 over a year),
-    and building as many ORM objects took most of the insights page's time."""
+    and building as many ORM objects took most of the insights page's time. A named tuple:
+    a frozen dataclass set its twelve fields one ``object.__setattr__`` at a time, an eighth
+    of the insights page's CPU (bench/RESULTS.md)."""
 
     id: int
     team_id: str
@@ -77,7 +79,7 @@ class IncidentSummary:
 Summarised = Incident | IncidentSummary
 
 _INCIDENTS = Incident.__table__  # type: ignore[attr-defined]
-_SUMMARIES = core_select(*(_INCIDENTS.c[field.name] for field in fields(IncidentSummary)))
+_SUMMARIES = core_select(*(_INCIDENTS.c[name] for name in IncidentSummary._fields))
 
 
 def parse_reference(reference: str) -> int | None:
@@ -122,7 +124,7 @@ async def matches(
         _INCIDENTS.c.declared_at.desc(), _INCIDENTS.c.id.desc()
     )
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
-    return [IncidentSummary(*row) for row in rows]
+    return list(map(IncidentSummary._make, rows))
 
 
 async def held_by(session: AsyncSession, user_id: str, incident_ids: Collection[int]) -> set[int]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from operator import attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,9 +39,15 @@ from bot.store.models import (
 
 # Rows per ``IN (...)`` list: far below SQLite's and asyncpg's limits on bound parameters.
 IN_CHUNK = 500
+# A chunk's incident ids, bound when a statement runs: ``in_`` over the ids themselves made an
+# expression of each of them, thousands a page (an eighth of the insights page's CPU,
+# bench/RESULTS.md), where a bound list is expanded by the driver's parameters.
+_CHUNK_IDS = bindparam("incident_ids", expanding=True)
 # A severity outside SEV1..SEV4 (hand-edited data) is still an incident: it is counted here.
 OTHER_SEVERITY = "other"
-_METRIC = {key: (start, end) for key, start, end in METRICS}
+# Each metric's two milestones, read off an incident in one call: ``Milestone.column`` is a
+# property of an enum, which cost more than the subtraction for each of thousands of incidents.
+_METRIC = {key: attrgetter(start.column, end.column) for key, start, end in METRICS}
 # Slack markup (<@U1>, <#C1|name>, <!here>, <https://x|label>), bare URLs, then punctuation.
 _SLACK_TOKEN = re.compile(r"<[^<>]*>")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -195,9 +202,10 @@ async def _field_counts(
             select(
                 IncidentFieldValue.incident_id, IncidentFieldValue.field, IncidentFieldValue.value
             ).where(
-                col(IncidentFieldValue.incident_id).in_(list(chunk)),
+                col(IncidentFieldValue.incident_id).in_(_CHUNK_IDS),
                 col(IncidentFieldValue.field).in_([field.name for field in chosen]),
-            )
+            ),
+            params={_CHUNK_IDS.key: list(chunk)},
         )
         for incident_id, name, value in rows.all():
             tally.setdefault((name, value), set()).add(incident_id)
@@ -236,7 +244,7 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
 def metric_duration(incident: Summarised, key: str) -> timedelta | None:
     """A postmortem metric (``time_to_resolve``...) of one incident; None when it cannot be
     measured: a milestone is missing, or the end comes before the start (bad data)."""
-    start, end = (getattr(incident, milestone.column) for milestone in _METRIC[key])
+    start, end = _METRIC[key](incident)
     if start is None or end is None or end < start:
         return None
     return end - start  # type: ignore[no-any-return]
@@ -269,8 +277,9 @@ def _week_counts(
     incidents: Sequence[Summarised], starts: Sequence[date], days: Mapping[int, date]
 ) -> Iterator[WeekCount]:
     buckets: dict[date, list[Summarised]] = {start: [] for start in starts}
+    week_of = _first_days(days, _monday)
     for incident in incidents:
-        bucket = buckets.get(_monday(days[id(incident)]))
+        bucket = buckets.get(week_of[days[id(incident)]])
         if bucket is not None:
             bucket.append(incident)
     for start, declared in buckets.items():
@@ -283,8 +292,9 @@ def _month_times(
     incidents: Sequence[Summarised], starts: Sequence[date], days: Mapping[int, date]
 ) -> Iterator[MonthTimes]:
     buckets: dict[date, list[Summarised]] = {start: [] for start in starts}
+    month_of = _first_days(days, lambda day: day.replace(day=1))
     for incident in incidents:
-        bucket = buckets.get(days[id(incident)].replace(day=1))
+        bucket = buckets.get(month_of[days[id(incident)]])
         if bucket is not None:
             bucket.append(incident)
     for start, declared in buckets.items():
@@ -296,6 +306,13 @@ def _month_times(
         )
 
 
+def _first_days(days: Mapping[int, date], first: Callable[[date], date]) -> dict[date, date]:
+    """The first day of the period (``first``) of each day the incidents fall on, worked out
+    once a day: a year of incidents falls on a few hundred days, and a date's arithmetic for
+    each of 10,000 incidents was a tenth of the insights page's CPU (bench/RESULTS.md)."""
+    return {day: first(day) for day in set(days.values())}
+
+
 def _median_of(incidents: Sequence[Summarised], key: str) -> Median:
     durations = [metric_duration(incident, key) for incident in incidents]
     measured = [duration for duration in durations if duration is not None]
@@ -303,6 +320,30 @@ def _median_of(incidents: Sequence[Summarised], key: str) -> Median:
 
 
 # -- misleading paths and alert sources ----------------------------------------------------
+_MISLEADING_ENTRIES = select(
+    TimelineEntry.id,
+    TimelineEntry.incident_id,
+    TimelineEntry.text,
+    TimelineEntry.occurred_at,
+).where(
+    col(TimelineEntry.incident_id).in_(_CHUNK_IDS),
+    TimelineEntry.kind == TimelineKind.MISLEADING.value,
+)
+# Grouped in the database: an alert storm is thousands of rows, a few groups.
+_ALERTS_BY_NAME = (
+    select(
+        AlertGroup.source,
+        Alert.name,
+        Alert.incident_id,
+        func.count(col(Alert.id)),
+        func.max(Alert.starts_at),
+    )
+    .join(AlertGroup, col(Alert.group_id) == col(AlertGroup.id))
+    .where(col(Alert.incident_id).in_(_CHUNK_IDS))
+    .group_by(AlertGroup.source, Alert.name, Alert.incident_id)
+)
+
+
 def _chunks(incidents: Sequence[Summarised]) -> Iterator[dict[int, Summarised]]:
     for index in range(0, len(incidents), IN_CHUNK):
         yield {incident.id or 0: incident for incident in incidents[index : index + IN_CHUNK]}
@@ -329,17 +370,7 @@ async def _misleading_paths(
     tallies: dict[str, _Tally] = {}
     entries = 0
     for chunk in _chunks(incidents):
-        rows = await session.exec(
-            select(
-                TimelineEntry.id,
-                TimelineEntry.incident_id,
-                TimelineEntry.text,
-                TimelineEntry.occurred_at,
-            ).where(
-                col(TimelineEntry.incident_id).in_(chunk),
-                TimelineEntry.kind == TimelineKind.MISLEADING.value,
-            )
-        )
+        rows = await session.exec(_MISLEADING_ENTRIES, params={_CHUNK_IDS.key: list(chunk)})
         for entry_id, incident_id, text, occurred_at in rows.all():
             key = normalise_path(text)
             if not key:  # nothing but a mention or a link: no path to group by
@@ -374,19 +405,7 @@ async def _alert_sources(
     tallies: dict[tuple[str, str], _Tally] = {}
     alerts = 0
     for chunk in _chunks(incidents):
-        # Grouped in the database: an alert storm is thousands of rows, a few groups.
-        rows = await session.exec(
-            select(
-                AlertGroup.source,
-                Alert.name,
-                Alert.incident_id,
-                func.count(col(Alert.id)),
-                func.max(Alert.starts_at),
-            )
-            .join(AlertGroup, col(Alert.group_id) == col(AlertGroup.id))
-            .where(col(Alert.incident_id).in_(chunk))
-            .group_by(AlertGroup.source, Alert.name, Alert.incident_id)
-        )
+        rows = await session.exec(_ALERTS_BY_NAME, params={_CHUNK_IDS.key: list(chunk)})
         for source, name, incident_id, count, last_seen in rows.all():
             alerts += count
             tally = tallies.setdefault((source, name), _Tally(0, {}, last_seen))
