@@ -20,7 +20,6 @@ from pathlib import Path
 import aiohttp
 
 from bot.admin import USAGE_ERROR
-from bot.app import build_slack_workspace
 from bot.basics.render import Renderer
 from bot.config import ConfigError, Settings, incident_types_from_env
 from bot.flows.named_channels import channel_problems, named_channels
@@ -99,6 +98,10 @@ async def _channels_checked(settings: Settings) -> tuple[list[str], dict[str, st
     if not str(settings.slack_bot_token):
         print("Channels not checked: set SLACK_BOT_TOKEN to ask Slack whether the bot is in them.")
         return [], {}
+    # Imported here: only this check talks to Slack, and the application's wiring took most
+    # of the start of every other `warroom workflows` command.
+    from bot.app import build_slack_workspace
+
     async with aiohttp.ClientSession() as http:
         slack = build_slack_workspace(settings, http, Renderer(settings.templates_dir))
         problems, names = await channel_problems(slack, channels)

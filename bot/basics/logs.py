@@ -271,6 +271,9 @@ def configure_logging(level: str, fmt: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Alembic announces each of its plugins at INFO when it is first imported, which each
+    # command does when it needs the database's migrations: noise, not news, at any level.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     install_log_redaction()
 
 
