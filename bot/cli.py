@@ -16,11 +16,11 @@ from bot.admin.workflows import add_workflows_parser, run_workflows
 from bot.basics.logs import LOG_FORMATS, configure_logging
 from bot.config import ConfigError, LogSettings, Settings
 from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
-from bot.store.db import sqlite_write_problem
+from bot.store.db import create_engine, sqlite_write_problem
 
 # Each command imports what only it runs, when it runs (below): the web server, the Slack app
-# and its flows took over half of every command's start (``warroom oncall who`` 2.5 s, 1.2 s
-# without them), and the on-call and workflow commands, which people type, need none of it.
+# and its flows were over a third of every command's start (``warroom oncall check`` 2.6 s,
+# 1.7 s without them), and the on-call and workflow commands, which people type, need none.
 
 DEMO_NEEDS_THE_EMULATOR = (
     "warroom: the demo needs the Slack emulator, which is not in this installation: install "
@@ -309,7 +309,6 @@ def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str
 
 
 async def _upgrade(settings: Settings) -> None:
-    from bot.store.db import create_engine
     from bot.store.migrate import upgrade_database
 
     engine = create_engine(settings.database_url)

@@ -55,9 +55,10 @@ from bot.store.processed_events import claim_event
 # batch to send again (at 64 deliveries in flight, batches of 37 on average where none made
 # 26), short enough not to leave the core idle: 10 ms held batches of 50 but left a quarter
 # of the core unused, so fewer events were answered a second at the same CPU per event. An
-# event alone is answered about 3 ms later than it could be (asyncio's timer waits in whole
-# milliseconds, rounded up, and fires once the loop has served what came meanwhile: 3.0 ms
-# at the median at 1,430 events/s, bench/RESULTS.md), far inside Slack's 3 seconds.
+# event alone is answered 2 to 3 ms later than it could be (asyncio's timer rounds its wait
+# up to whole milliseconds, and under load fires only once the loop has served what came
+# meanwhile: 3.0 ms at the median at 1,430 events/s, bench/RESULTS.md), far inside Slack's
+# 3 seconds.
 LINGER_SECONDS = 0.002
 
 # Work on one event inside the batch's transaction: the session and the channel's incident.

@@ -39,9 +39,10 @@ from bot.store.models import (
 
 # Rows per ``IN (...)`` list: far below SQLite's and asyncpg's limits on bound parameters.
 IN_CHUNK = 500
-# A chunk's incident ids, bound when a statement runs: ``in_`` over the ids themselves made an
-# expression of each of them, thousands a page (an eighth of the insights page's CPU,
-# bench/RESULTS.md), where a bound list is expanded by the driver's parameters.
+# A chunk's incident ids, bound when a statement runs: ``in_`` over the ids themselves had
+# SQLAlchemy check each id as it built the statement, and the statement was built again for
+# each chunk (an eighth of the insights page's CPU, bench/RESULTS.md); now each statement is
+# built once, at import, and SQLAlchemy expands the bound list as it runs it.
 _CHUNK_IDS = bindparam("incident_ids", expanding=True)
 # A severity outside SEV1..SEV4 (hand-edited data) is still an incident: it is counted here.
 OTHER_SEVERITY = "other"
