@@ -17,12 +17,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-import aiohttp
-
 from bot.admin import USAGE_ERROR
 from bot.basics.render import Renderer
 from bot.config import ConfigError, Settings, incident_types_from_env
-from bot.flows.named_channels import channel_problems, named_channels
 from bot.record.incident_types import IncidentTypes
 from bot.record.workflows import OPEN_FOR, TRIGGERS, Facts, WorkflowError, load_workflows
 from bot.store.models import SEVERITIES, Status
@@ -92,16 +89,20 @@ def check(path: Path | None, environ: Mapping[str, str]) -> int:
 async def _channels_checked(settings: Settings) -> tuple[list[str], dict[str, str]]:
     """Whether the bot is in each channel the files name: asked of Slack when a token is set;
     without one, a line says the channels were not checked."""
+    # Imported here: only this check reads the channels and talks to Slack, and the Slack
+    # client, aiohttp and the application's wiring were most of the start of every other
+    # `warroom` command that people type (bot/cli.py).
+    import aiohttp
+
+    from bot.app import build_slack_workspace
+    from bot.flows.named_channels import channel_problems, named_channels
+
     channels = named_channels(settings)
     if not channels:
         return [], {}
     if not str(settings.slack_bot_token):
         print("Channels not checked: set SLACK_BOT_TOKEN to ask Slack whether the bot is in them.")
         return [], {}
-    # Imported here: only this check talks to Slack, and the application's wiring took most
-    # of the start of every other `warroom workflows` command.
-    from bot.app import build_slack_workspace
-
     async with aiohttp.ClientSession() as http:
         slack = build_slack_workspace(settings, http, Renderer(settings.templates_dir))
         problems, names = await channel_problems(slack, channels)
