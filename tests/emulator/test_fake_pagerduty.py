@@ -313,10 +313,13 @@ def test_fail_and_stall_reject_bad_arguments():
 
 
 async def test_stall_makes_the_client_time_out_and_is_not_accepted(fake, http):
-    fake.stall(0.5)
+    # The client gives up well before the stall ends, but only after its request has had time
+    # to reach the fake on a busy machine: with 0.1 s it once gave up before the fake took the
+    # request, and the retry was the one stalled (answered 504).
+    fake.stall(2.0)
 
     with pytest.raises(TimeoutError):
-        await post(http, fake, trigger(), timeout=aiohttp.ClientTimeout(total=0.1))
+        await post(http, fake, trigger(), timeout=aiohttp.ClientTimeout(total=0.5))
 
     status, _, _ = await post(http, fake, trigger())  # the retry
     assert status == 202
