@@ -17,9 +17,9 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.app import create_app
-from bot.basics.logs import PathOnlyAccessLogger
 from bot.config import Settings
 from bot.keys import bolt_key, metrics_key, settings_key
+from bot.web.monitoring import PathOnlyAccessLogger
 
 log = logging.getLogger(__name__)
 # In-flight requests get this long to finish after SIGTERM; aiohttp then waits as long again

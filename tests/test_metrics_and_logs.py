@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp.http_exceptions import BadHttpMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.http_retry.response import HttpResponse
@@ -407,3 +409,27 @@ def test_slack_webhook_addresses_are_masked_wherever_they_show() -> None:
         "aiohttp.client", logging.DEBUG, "", 0, "POST %s: 404", (hook,), None
     )
     assert "AbCdEf0123" not in library.getMessage()
+
+
+def test_a_request_aiohttp_cannot_parse_is_one_info_line_without_its_header() -> None:
+    """aiohttp logs a request it cannot parse with a traceback quoting the raw header line (an
+    Authorization value, anyone can send one): the record becomes one INFO line saying what
+    was refused (the logs module no longer imports aiohttp to recognise its error)."""
+    install_log_redaction()
+    try:
+        raise BadHttpMessage("Invalid header value char:\n\n  b'Authorization: Bearer Mk7q'")
+    except BadHttpMessage:
+        record = logging.getLogger("aiohttp.server").makeRecord(
+            "aiohttp.server",
+            logging.ERROR,
+            "",
+            0,
+            "Error handling request from %s",
+            ("127.0.0.1",),
+            sys.exc_info(),
+        )
+    assert (record.levelname, record.exc_info) == ("INFO", None)
+    assert record.getMessage() == (
+        "malformed HTTP request from 127.0.0.1 refused (400: Invalid header value char)"
+    )
+    assert "Mk7q" not in TextFormatter().format(record)

@@ -19,11 +19,6 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.web_request import BaseRequest
-from aiohttp.web_response import StreamResponse
-
 LOG_FORMATS = ("json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -135,9 +130,17 @@ def install_log_redaction() -> None:
     logging.setLogRecordFactory(make_record)
 
 
+def _aiohttp_parse_error(error: BaseException | None) -> bool:
+    """A request aiohttp could not parse. Looked up among the loaded modules, not imported: a
+    process that has not loaded aiohttp has none of its errors, and importing it was a fifth of
+    the start of every command that does not serve."""
+    exceptions = sys.modules.get("aiohttp.http_exceptions")
+    return exceptions is not None and isinstance(error, exceptions.HttpProcessingError)
+
+
 def _redact_library_record(record: logging.LogRecord) -> None:
     error = record.exc_info[1] if record.exc_info else None
-    if isinstance(error, HttpProcessingError) and record.name.startswith("aiohttp"):
+    if _aiohttp_parse_error(error) and record.name.startswith("aiohttp"):
         # A request aiohttp could not parse, answered 400: its traceback quotes the raw header
         # line (an Authorization or Cookie value), and anyone can send one, so it is no ERROR.
         reason = (error.message or "").split("\n", 1)[0].rstrip(": ")
@@ -288,24 +291,3 @@ def _serialisable(value: object) -> bool:
     except (TypeError, ValueError):
         return False
     return True
-
-
-class PathOnlyAccessLogger(AbstractAccessLogger):
-    """aiohttp's access log without query strings: a sign-in callback's code and state, or
-    anything else a URL carries, stay out of the logs."""
-
-    @property
-    def enabled(self) -> bool:
-        # Read by aiohttp once a connection: below INFO it neither times nor calls ``log``.
-        return self.logger.isEnabledFor(logging.INFO)
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        self.logger.info(
-            "%s %s %s %s in %.1f ms",
-            request.remote,
-            request.method,
-            request.path,
-            response.status,
-            time * 1000,
-            extra={"status": response.status, "path": request.path},
-        )

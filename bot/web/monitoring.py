@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from bot.basics.logs import incident_scope
@@ -82,3 +84,24 @@ def slack_payload_type(body: Mapping[str, Any], status: int) -> str:
             return f"event_callback:{event_type}"
         return "event_callback:unknown"
     return kind
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log without query strings: a sign-in callback's code and state, or
+    anything else a URL carries, stay out of the logs."""
+
+    @property
+    def enabled(self) -> bool:
+        # Read by aiohttp once a connection: below INFO it neither times nor calls ``log``.
+        return self.logger.isEnabledFor(logging.INFO)
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %s in %.1f ms",
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time * 1000,
+            extra={"status": response.status, "path": request.path},
+        )
