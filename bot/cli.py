@@ -18,9 +18,10 @@ from bot.config import ConfigError, LogSettings, Settings
 from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
 from bot.store.db import create_engine, sqlite_write_problem
 
-# Each command imports what only it runs, when it runs (below): the web server, the Slack app
-# and its flows were over a third of every command's start (``warroom oncall check`` 2.6 s,
-# 1.7 s without them), and the on-call and workflow commands, which people type, need none.
+# Each command imports what only it runs, when it runs (below): the web server, the Slack app,
+# its flows and aiohttp were most of every command's start (``warroom oncall check`` 2.2 s
+# with them, 1.25 s without), and the on-call and workflow commands, which people type, need
+# none of them.
 
 DEMO_NEEDS_THE_EMULATOR = (
     "warroom: the demo needs the Slack emulator, which is not in this installation: install "

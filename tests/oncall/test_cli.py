@@ -77,8 +77,8 @@ def test_the_oncall_commands_start_without_the_web_server_and_the_slack_app(
     schedule_file: Path,
 ) -> None:
     """A command people type at a shell imports what it runs: the web server, the Slack app
-    and its flows were over a third of each command's start (`warroom oncall check` 2.6 s,
-    1.7 s without them). Python's own import log says what was loaded."""
+    and its flows were most of each command's start (`warroom oncall check` 2.2 s with them,
+    1.25 s without). Python's own import log says what was loaded."""
     done = warroom("oncall", "check", str(schedule_file), env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert done.returncode == 0, done.stderr
     imported = {
