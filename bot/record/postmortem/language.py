@@ -6,7 +6,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import yaml
@@ -97,10 +97,14 @@ def _field_names(text: str) -> set[str]:
 
 class MinutesSaid:
     """The date and the time a language gives UTC minutes in a zone, for the thousands of
-    minutes of a long timeline. Each minute's local time is found exactly, by the zone's
-    rules; its date is written once per day and zone name and its time once per time of day,
-    where the language's formats allow it (a date format that names the hour does not):
-    writing both for each of 5,000 minutes was a fifth of a 10,000-entry draft's time."""
+    minutes of a long timeline. The zone's rules are asked once per UTC hour, at its first and
+    last minute: no zone changes twice within an hour, so an offset and a name the same at both
+    ends hold for every minute between, and a minute's local time is its hour's offset added
+    (a datetime for each of 5,000 minutes was most of their cost). Its date is written once per
+    day and zone name and its time once per time of day, where the language's formats allow
+    it (a date format that names the hour does not): writing both for each minute was a fifth
+    of a 10,000-entry draft's time. An hour in which the zone changes, or whose offset is not
+    whole minutes (local mean time, before standard zones), is worked out minute by minute."""
 
     def __init__(self, language: Language, zone: tzinfo | None) -> None:
         self._language = language
@@ -110,25 +114,49 @@ class MinutesSaid:
             and _field_names(language.date_format) <= _DAY_FIELDS
             and _field_names(language.time_format) <= _CLOCK_FIELDS
         )
-        self._days: dict[tuple[int, int, int, str | None], str] = {}
-        self._clocks: dict[tuple[int, int, str | None], str] = {}
+        # Each UTC hour's (offset in minutes, zone name); None: the zone changes within it.
+        self._hours: dict[int, tuple[int, str | None] | None] = {}
+        # By local day (or time of day) in minutes since the local epoch, and zone name.
+        self._days: dict[tuple[int, str | None], str] = {}
+        self._clocks: dict[tuple[int, str | None], str] = {}
 
     def __call__(self, minute: int) -> tuple[str, str]:
         """(date, time) of the minute that starts ``minute`` minutes after the epoch."""
-        language = self._language
         if not self._split:
             # No zone of that name (the host's, as ``astimezone`` has it) or formats that mix.
-            local = datetime.fromtimestamp(minute * 60, UTC).astimezone(self._zone)
-            fields = language.fields(local)
-            return language.date_format.format(**fields), language.time_format.format(**fields)
-        local = datetime.fromtimestamp(minute * 60, self._zone)
-        zone = local.tzname()
-        day_key = (local.year, local.month, local.day, zone)
-        day = self._days.get(day_key)
-        if day is None:
-            day = self._days[day_key] = language.date_format.format(**language.fields(local))
-        clock_key = (local.hour, local.minute, zone)
-        clock = self._clocks.get(clock_key)
-        if clock is None:
-            clock = self._clocks[clock_key] = language.time_format.format(**language.fields(local))
+            return self._exactly(datetime.fromtimestamp(minute * 60, UTC).astimezone(self._zone))
+        hour = minute // 60
+        if hour in self._hours:
+            steady = self._hours[hour]
+        else:
+            steady = self._hours[hour] = self._steady(hour)
+        if steady is None:
+            return self._exactly(datetime.fromtimestamp(minute * 60, self._zone))
+        offset, zone = steady
+        local = minute + offset
+        day_key, clock_key = (local // _DAY, zone), (local % _DAY, zone)
+        day, clock = self._days.get(day_key), self._clocks.get(clock_key)
+        if day is None or clock is None:
+            day, clock = self._exactly(datetime.fromtimestamp(minute * 60, self._zone))
+            self._days[day_key], self._clocks[clock_key] = day, clock
         return day, clock
+
+    def _steady(self, hour: int) -> tuple[int, str | None] | None:
+        """The hour's offset in whole minutes and its zone name, if the same all hour."""
+        first = datetime.fromtimestamp(hour * 3600, self._zone)
+        last = datetime.fromtimestamp(hour * 3600 + 3540, self._zone)
+        offset = first.utcoffset()
+        if offset is None or offset != last.utcoffset() or first.tzname() != last.tzname():
+            return None
+        if offset % _ONE_MINUTE:
+            return None
+        return offset // _ONE_MINUTE, first.tzname()
+
+    def _exactly(self, local: datetime) -> tuple[str, str]:
+        language = self._language
+        fields = language.fields(local)
+        return language.date_format.format(**fields), language.time_format.format(**fields)
+
+
+_DAY = 24 * 60  # minutes
+_ONE_MINUTE = timedelta(minutes=1)

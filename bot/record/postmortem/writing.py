@@ -193,7 +193,9 @@ class Record:
         """Every person the draft will name, including those mentioned in message text."""
         ids = {self.incident.commander, self.incident.declared_by, *self.roles.values()}
         ids |= {entry.author for entry in self.entries}
-        ids |= {user for entry in self.entries for user in timeline.people_in(entry.facts)}
+        # Only where there is something to look in: a long timeline is mostly people's words.
+        facts = [entry.facts for entry in self.entries if entry.facts]
+        ids |= {user for each in facts for user in timeline.people_in(each)}
         for escalation in self.escalations:
             ids |= {escalation.requested_by, escalation.acknowledged_by}
             if escalation.target_kind == "user":
@@ -204,7 +206,7 @@ class Record:
         ids |= {edit.author for edit in self.edits.values()}
         ids |= {str(value) for field, value in self.fields if field.kind == "user"}
         texts = [entry.text for entry in self.entries] + [item.text for item in self.actions]
-        ids |= {match for text in texts for match in mentioned_users(text)}
+        ids |= {match for text in texts if "<@" in text for match in mentioned_users(text)}
         return {user for user in ids if user and _USER_ID.match(user)}
 
     def unlinked(self) -> list[EntryRow | ActionItem]:
