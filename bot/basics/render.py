@@ -58,7 +58,9 @@ SLACK_IDS = SimpleNamespace(
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 # People's ids begin with U, or W in an Enterprise Grid organisation.
 _USER_ID_FIRST = ("U", "W")
-_MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]()#!|~]")
+# Markdown's inline syntax, each backslashed where a value holds it; the backslash first, so
+# the backslashes the others gain are not escaped again.
+_MARKDOWN_SYNTAX = "\\`*_[]()#!|~"
 # Between the values of one ``markdown_escape_each``: U+0000, which no escaped value holds
 # (CommonMark shows it as U+FFFD, so that is what the escaping writes for it).
 _SEPARATOR = "\x00"
@@ -68,10 +70,16 @@ _SEPARATOR = "\x00"
 # (`:-` and `-:` under a line make it a table of one column, `|` or not: a soak run found
 # it), or a number and `.` (`)` is escaped inline).
 # The break before it is part of the match (a lookbehind at every character cost ten times
-# more), and the values are escaped with a separator before the first.
-_LINE_START = re.compile(
-    r"(?P<break>[\n\x00])(?=[ \t=+\-\d:])(?P<indent>[ \t]*)"
-    r"(?P<marker>[-+](?=[-+: \t\n\x00]|\Z)|:(?=-)|=|\d{1,9}(?=\.(?:[ \t\n\x00]|\Z)))?"
+# more), and the values are escaped with a separator before the first. A value's first line
+# and a line after a break are two patterns, each beginning with its one character: searched
+# for at C speed where a class of two is tried at every character (0.4 ms against 4.3 over
+# 10,000 messages).
+_LINE_STARTS = tuple(
+    re.compile(
+        rf"(?P<break>{line_break})(?=[ \t=+\-\d:])(?P<indent>[ \t]*)"
+        r"(?P<marker>[-+](?=[-+: \t\n\x00]|\Z)|:(?=-)|=|\d{1,9}(?=\.(?:[ \t\n\x00]|\Z)))?"
+    )
+    for line_break in (r"\x00", r"\n")
 )
 # Whatever markdown_escape may change: a value with none of it is returned as it is. (A
 # first line's indentation changes only from four columns, a time like `16:45` not at all.)
@@ -142,10 +150,22 @@ def markdown_escape_each(values: Sequence[object]) -> list[str]:
         joined = _SEPARATOR + _SEPARATOR.join(
             str(value).replace(_SEPARATOR, "\ufffd") for value in values
         )
-    text = _MARKDOWN_SYNTAX.sub(r"\\\g<0>", normalize_newlines(joined))
+    text = _backslashed(normalize_newlines(joined))
     if "&" in text or "<" in text or ">" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _LINE_START.sub(_escape_line_start, text).split(_SEPARATOR)[1:]
+    for line_start in _LINE_STARTS:
+        text = line_start.sub(_escape_line_start, text)
+    return text.split(_SEPARATOR)[1:]
+
+
+def _backslashed(text: str) -> str:
+    """Each character of Markdown's inline syntax backslashed: one ``replace`` a character
+    (a regular expression's substitution calls Python for each match, and code, paths and
+    links in 10,000 messages made 120,000 of them: 114 ms against 5.5)."""
+    for character in _MARKDOWN_SYNTAX:
+        if character in text:
+            text = text.replace(character, "\\" + character)
+    return text
 
 
 def _escape_line_start(match: re.Match[str]) -> str:
