@@ -46,6 +46,19 @@ TARGETS = tuple(target for _, target in PAGES.values() if target)
 START = datetime(2025, 11, 1, tzinfo=UTC)
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 KINDS = ("key_event", "investigation", "update", "misleading", "mitigation")
+# INC-1's messages, as Slack sends a channel's text (entities encoded, links and mentions
+# as constructs): what a war room says, code, links, a mention, an entity, a list, emphasis,
+# and one in eight plain words. Plain words alone had made the draft's escaping look free.
+MESSAGES = (
+    "Seeing 502s from `checkout-api` since the deploy, error rate {n}%",
+    "<@U0BOB> can you check the `db_primary` pool? pool_size=20 looks low",
+    "Dashboard: <https://grafana.example.com/d/abc?orgId=1&amp;from=now-1h|checkout errors>",
+    "Rolled back <https://github.com/acme/checkout/pull/{n}|#{n}>",
+    "Not the CDN: hit ratio is normal (98%) &gt; moving on",
+    "Step {n}: restarted web-3, error rate down to 4%",
+    "1. drain node-7\n2. restart kubelet on node-{n}",
+    "*Update*: customers see _Payment failed_ at checkout ({n} in the last 5 min)",
+)
 
 
 def seed(database: Path, team_id: str, incidents: int, entries: int) -> None:
@@ -82,11 +95,13 @@ def seed(database: Path, team_id: str, incidents: int, entries: int) -> None:
         {
             "incident_id": 1,
             "kind": KINDS[n % len(KINDS)],
-            "text": f"Step {n}: restarted web-{n % 12}, error rate {n % 40}%",
+            "text": MESSAGES[n % len(MESSAGES)].format(n=n),
             "author": ("U0ALICE", "U0BOB", "U0CAROL")[n % 3],
             "occurred_at": START + timedelta(seconds=30 * n),
             "slack_channel": "C000000001",
             "slack_ts": f"{1761955200 + 30 * n}.000100",
+            # As chat.getPermalink gives it: warroom keeps each line's once a draft is posted.
+            "permalink": f"https://acme.slack.com/archives/C000000001/p{1761955200 + 30 * n}000100",
             "recorded_at": START + timedelta(seconds=30 * n),
         }
         for n in range(entries)
