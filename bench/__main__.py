@@ -311,6 +311,7 @@ def results(
         f"{m.channels:.1f} s against a floor of {storm.floor:.0f} s ({storm_ratio:.2f}x) | "
         f"{verdict(storm_ratio <= STORM_TARGET)} |",
         _target_row(render, postmortem_render.TARGET),
+        _target_row(render, postmortem_render.WRITTEN_TARGET),
         _target_row(schedules, oncall.TARGET),
         _target_row(command, oncall_command.TARGET),
         _target_row(evaluation, workflows.TARGET),

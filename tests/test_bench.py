@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.__main__ import BEGIN, END, splice
+from bench import postmortem_render
+from bench.__main__ import BEGIN, END, _target_row, splice
 from bench.harness import steady_load
 from bench.ingestion import Run, chunks
 from bench.profiling import per_event, read_collapsed
@@ -24,10 +25,12 @@ REPO = Path(__file__).resolve().parent.parent
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
 
 
-def run_bench(module: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_bench(
+    module: str, *args: str, timeout: float = 120, quick: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in PROXIES}
     return subprocess.run(
-        [sys.executable, "-m", module, "--quick", *args],
+        [sys.executable, "-m", module, *(["--quick"] if quick else []), *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -96,6 +99,18 @@ def test_workflows_benchmark_runs_and_judges_by_the_issues_target() -> None:
     assert "workflows: 200 loaded, one incident.declared event" in output
     (line,) = [line for line in output.splitlines() if line.startswith("200 workflows, one event")]
     assert line.endswith((": MET", ": NOT MET")), line
+
+
+def test_draft_benchmark_judges_the_render_and_the_draft_read_and_written_apart() -> None:
+    """Both targets, each with its verdict and its own results-table row: the render alone
+    from memory (#18) must not stand for the draft read and written (#28)."""
+    done = run_bench("bench.postmortem_render", "--runs", "1", quick=False)
+    assert done.returncode == 0, done.stderr
+    for target in (postmortem_render.TARGET, postmortem_render.WRITTEN_TARGET):
+        (line,) = [line for line in done.stdout.splitlines() if line.startswith(target + ":")]
+        assert line.endswith((": MET", ": NOT MET")), line
+        row = _target_row(done.stdout.splitlines(), target)
+        assert row.startswith(f"| {target} | ") and row.endswith(("| MET |", "| NOT MET |")), row
 
 
 def test_web_pages_benchmark_runs_and_judges_each_page() -> None:
