@@ -26,7 +26,7 @@ import traceback
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import pytest
@@ -1558,6 +1558,14 @@ def test_a_moment_read_raw_from_the_database_is_the_same_moment_in_utc(
     for raw in (moment.replace(tzinfo=zone).isoformat(" "), moment.replace(tzinfo=zone)):
         read = utc_from_database(raw)
         assert read == expected and read.tzinfo is UTC
+
+
+@given(st.dates(date(2, 1, 1), date(9998, 12, 31)))
+def test_a_day_read_raw_from_the_database_is_its_midnight_in_utc(day: date) -> None:
+    """Text of a day alone, which ``fromisoformat`` would read as a naive moment if given
+    the UTC offset the stored form is read with: midnight UTC, aware, as before."""
+    read = utc_from_database(day.isoformat())
+    assert read == datetime(day.year, day.month, day.day, tzinfo=UTC) and read.tzinfo is UTC
 
 
 @given(st.text(alphabet=st.sampled_from(list("ab \n")), max_size=40))

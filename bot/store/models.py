@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -72,11 +73,16 @@ def utc_from_database(value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        try:  # as stored, naive UTC: aware in one parse, half the cost of parsing then adding
-            return datetime.fromisoformat(value + "+00:00")
-        except ValueError:  # text with an offset of its own
-            value = datetime.fromisoformat(value)
+        if len(value) == _STORED_LENGTH:  # as stored, naive UTC: aware in one parse, half
+            # the cost of parsing then adding (a long timeline reads 10,000)
+            with suppress(ValueError):  # 26 characters with an offset of their own
+                return datetime.fromisoformat(value + "+00:00")
+        value = datetime.fromisoformat(value)
     return in_utc(value)
+
+
+# SQLite's text of a ``UTCDateTime``, always with its microseconds (SQLAlchemy's format).
+_STORED_LENGTH = len("2025-03-27 15:42:00.000000")
 
 
 def json_from_database(value: Any) -> Any:

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import zoneinfo
 from datetime import UTC, datetime
-from zoneinfo import _common  # the pure-Python TZif reader: the transitions themselves
 
 import pytest
 
 from bot.record.oncall import zones
+from tests.tzif import transitions
 
 SINCE_1970 = 0
 
 
 def offset_changes(key: str) -> list[int]:
-    """The instants (seconds) since 1970 at which ``key``'s UTC offset changes, as its TZif
-    file lists them."""
-    for root in zoneinfo.TZPATH:
-        path = os.path.join(root, key)
-        if os.path.isfile(path):
-            with open(path, "rb") as tzif:
-                indices, instants, offsets, *_ = _common.load_data(tzif)
-            break
-    else:
-        with _common.load_tzdata(key) as tzif:
-            indices, instants, offsets, *_ = _common.load_data(tzif)
+    """The instants (seconds) since 1970 at which ``key``'s UTC offset changes."""
     changes, before = [], None
-    for index, instant in zip(indices, instants, strict=True):
-        if offsets[index] != before and instant >= SINCE_1970:
+    for instant, offset, _ in transitions(key):
+        if offset != before and instant >= SINCE_1970:
             changes.append(instant)
-        before = offsets[index]
+        before = offset
     return changes
 
 

@@ -6,7 +6,8 @@ the date and the time."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+import itertools
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -15,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.basics.render import builtin_templates_dir
+from bot.record.postmortem.draft import _zone
 from bot.record.postmortem.language import Language, MinutesSaid
+from tests.tzif import transitions
 
 ENGLISH = Language.load(builtin_templates_dir() / "postmortem" / "en")
 FRENCH = Language.load(builtin_templates_dir() / "postmortem" / "fr")
@@ -34,7 +37,7 @@ FIRST_MINUTE = int(datetime(1900, 1, 1, tzinfo=UTC).timestamp()) // 60
 LAST_MINUTE = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp()) // 60
 
 
-def said_alone(language: Language, zone: ZoneInfo | None, minute: int) -> tuple[str, str]:
+def said_alone(language: Language, zone: tzinfo | None, minute: int) -> tuple[str, str]:
     """Each minute from its own local time, nothing shared."""
     local = datetime.fromtimestamp(minute * 60, UTC).astimezone(zone)
     fields = language.fields(local)
@@ -77,6 +80,31 @@ def test_every_minute_around_a_clock_change(
     first = int((day.replace(tzinfo=UTC) - timedelta(days=1)).timestamp()) // 60
     for minute in range(first, first + 3 * 24 * 60):
         assert said(minute) == said_alone(language, zone, minute)
+
+
+def test_no_iana_zone_changes_twice_within_an_hour() -> None:
+    """What saying a zone's minutes an hour at a time rests on: an offset and a name the same
+    at an hour's first and last minute hold for every minute between."""
+    keys = sorted(available_timezones())
+    if not keys:
+        pytest.skip("no tz database on this machine: zoneinfo finds no zone at all")
+    gap, key, at = min(
+        (later[0] - earlier[0], key, earlier[0])
+        for key in keys
+        for earlier, later in itertools.pairwise(transitions(key))
+    )
+    assert gap > 3600, f"{key} changes twice within {gap} s from {datetime.fromtimestamp(at, UTC)}"
+
+
+def test_a_zone_that_changes_twice_within_an_hour_is_said_minute_by_minute() -> None:
+    """A POSIX TZ string (dateutil reads one; ``WARROOM_TIMEZONE`` may be one) whose summer
+    time lasts half an hour within one UTC hour: every minute as its own local time says."""
+    zone = _zone("AAA3BBB,M3.2.0/2:10,M3.2.0/3:40")  # BBB from 05:10 to 05:40 UTC
+    said = MinutesSaid(ENGLISH, zone)
+    first = int(datetime(2026, 3, 7, 5, tzinfo=UTC).timestamp()) // 60
+    for minute in range(first, first + 2 * 24 * 60):
+        assert said(minute) == said_alone(ENGLISH, zone, minute)
+    assert said(first + 24 * 60 + 20) == ("March 8, 2026", "3:20 AM")  # 05:20 UTC, in BBB
 
 
 def test_a_zone_nobody_knows_is_the_hosts() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from dateutil.relativedelta import relativedelta
@@ -97,10 +98,12 @@ def _field_names(text: str) -> set[str]:
 
 class MinutesSaid:
     """The date and the time a language gives UTC minutes in a zone, for the thousands of
-    minutes of a long timeline. The zone's rules are asked once per UTC hour, at its first and
-    last minute: no zone changes twice within an hour, so an offset and a name the same at both
-    ends hold for every minute between, and a minute's local time is its hour's offset added
-    (5,000 minutes said again: 1.9 ms, where a datetime for each took 4.4). Its date is
+    minutes of a long timeline. An IANA zone's rules are asked once per UTC hour, at its first
+    and last minute: none changes twice within an hour (tests/postmortem/test_minutes_said.py
+    reads every zone's transitions), so an offset and a name the same at both ends hold for
+    every minute between, and a minute's local time is its hour's offset added (5,000 minutes
+    said again: 1.9 ms, where a datetime for each took 4.4). Other zones (a POSIX TZ string
+    in dateutil's hands may change twice in ten minutes) are asked for each minute. Its date is
     written once per day and zone name and its time once per time of day, where the
     language's formats allow it (a date format that names the hour does not): writing both for
     each minute was a fifth of a 10,000-entry draft's time. An hour in which the zone changes,
@@ -144,6 +147,8 @@ class MinutesSaid:
 
     def _steady(self, hour: int) -> tuple[int, str | None] | None:
         """The hour's offset in whole minutes and its zone name, if the same all hour."""
+        if not isinstance(self._zone, ZoneInfo):
+            return None
         first = datetime.fromtimestamp(hour * 3600, self._zone)
         last = datetime.fromtimestamp(hour * 3600 + 3540, self._zone)
         offset = first.utcoffset()
