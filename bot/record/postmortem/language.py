@@ -103,12 +103,12 @@ class MinutesSaid:
     reads every zone's transitions), so an offset and a name the same at both ends hold for
     every minute between, and a minute's local time is its hour's offset added (5,000 minutes
     said again: 1.9 ms, where a datetime for each took 4.4). Other zones (a POSIX TZ string
-    in dateutil's hands may change twice in ten minutes) are asked for each minute. Its date is
-    written once per day and zone name and its time once per time of day, where the
-    language's formats allow it (a date format that names the hour does not): writing both for
-    each minute was a fifth of a 10,000-entry draft's time. An hour in which the zone changes,
-    or whose offset is not whole minutes (local mean time, before standard zones), is worked
-    out minute by minute."""
+    in dateutil's hands may change twice in ten minutes) are said minute by minute. Within the
+    hours said at once, a date is written once per day and zone name and a time once per time
+    of day, where the language's formats allow it (a date format that names the hour does not):
+    writing both for each minute was a fifth of a 10,000-entry draft's time. An hour in which
+    the zone changes, or whose offset is not whole minutes (local mean time, before standard
+    zones), is worked out minute by minute."""
 
     def __init__(self, language: Language, zone: tzinfo | None) -> None:
         self._language = language
