@@ -145,6 +145,11 @@ def markdown_escape_each(values: Sequence[object]) -> list[str]:
     10,000 texts and as many links, where a call per value cost more than the escaping."""
     if not values:
         return []
+    return _escaped_together(values).split(_SEPARATOR)[1:]
+
+
+def _escaped_together(values: Sequence[object]) -> str:
+    """The values escaped, each after a ``_SEPARATOR``."""
     joined = _SEPARATOR + _SEPARATOR.join(map(str, values))
     if joined.count(_SEPARATOR) != len(values):  # a value holds U+0000 itself
         joined = _SEPARATOR + _SEPARATOR.join(
@@ -155,7 +160,7 @@ def markdown_escape_each(values: Sequence[object]) -> list[str]:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for line_start in _LINE_STARTS:
         text = line_start.sub(_escape_line_start, text)
-    return text.split(_SEPARATOR)[1:]
+    return text
 
 
 def _backslashed(text: str) -> str:
@@ -384,7 +389,9 @@ def markdown_item_text(value: object) -> str:
 
 def markdown_item_text_each(values: Sequence[object]) -> list[str]:
     """``markdown_item_text`` of each value, escaped together (``markdown_escape_each``)."""
-    return [text.replace("\n", "\n  ") for text in markdown_escape_each(values)]
+    if not values:
+        return []
+    return _escaped_together(values).replace("\n", "\n  ").split(_SEPARATOR)[1:]
 
 
 def markdown_to_html(markdown: str) -> Markup:

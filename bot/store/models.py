@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from contextlib import suppress
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -74,9 +73,12 @@ def utc_from_database(value: datetime | str | None) -> datetime | None:
         return None
     if isinstance(value, str):
         if len(value) == _STORED_LENGTH:  # as stored, naive UTC: aware in one parse, half
-            # the cost of parsing then adding (a long timeline reads 10,000)
-            with suppress(ValueError):  # 26 characters with an offset of their own
+            # the cost of parsing then adding (a long timeline reads 10,000). ``try``, not
+            # ``suppress``: entering a context manager cost twice the parse.
+            try:
                 return datetime.fromisoformat(value + "+00:00")
+            except ValueError:  # 26 characters with an offset of their own
+                pass
         value = datetime.fromisoformat(value)
     return in_utc(value)
 

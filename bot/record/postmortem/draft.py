@@ -190,6 +190,7 @@ class Draft:
     # Every line of the draft marked (``marked_lines``), and each one's row there by its id.
     _marked: MarkedLines | None = field(default=None, repr=False)
     _marked_row: dict[int, int] = field(default_factory=dict, repr=False)
+    _timeline_marked: MarkedLines | None = field(default=None, repr=False)
     _escapes: dict[str, str] = field(default_factory=dict, repr=False)
     _durations: dict[timedelta, str] = field(default_factory=dict, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
@@ -262,17 +263,27 @@ class Draft:
         """The lines' parts as Markdown. Every line of the draft is marked once, the first
         time any is asked for; a section takes its lines' rows from there."""
         if self._marked is None:
-            every = {id(line): line for line in self._lines()}
+            every = {id(line): line for line in self.timeline}
+            # The timeline's lines are the first rows, when no line is in it twice: the
+            # timeline, most of a draft, takes its rows as they are.
+            timeline_first = len(every) == len(self.timeline)
+            every |= {id(line): line for line in self._sections()}
             self._marked = self._mark(list(every.values()))
             self._marked_row = {key: row for row, key in enumerate(every)}
+            if timeline_first:
+                self._timeline_marked = MarkedLines(
+                    *(column[: len(self.timeline)] for column in self._marked)
+                )
+        if lines is self.timeline and self._timeline_marked is not None:
+            return self._timeline_marked
         try:
             rows = [self._marked_row[id(line)] for line in lines]
         except KeyError:  # not one of the draft's lines
             return self._mark(list(lines))
         return MarkedLines(*([column[row] for row in rows] for column in self._marked))
 
-    def _lines(self) -> Iterator[Line]:
-        yield from self.timeline
+    def _sections(self) -> Iterator[Line]:
+        """The lines of the sections after the timeline."""
         for section in (self.impacts, self.causes, self.mitigations, self.updates):
             yield from section
         for path in self.misleading:
@@ -329,19 +340,21 @@ class Draft:
         a milestone set by hand, around the person's name, if any)."""
         fill = _shape("row", row, "stamp", "kind", "text", "author")
         _check_shapes({"day": day, "text": text, "author": author, "set_by": set_by}, "")
-        kind_names = {kind: markdown_escape(name) for kind, name in kinds.items()}
         lines = self.timeline
+        # Each kind's name escaped and its author's shape chosen once, not once a line (the
+        # template's list of kinds is scanned by ``in``).
+        kind_names = {
+            kind: markdown_escape(kinds.get(kind, kind)) for kind in {line.kind for line in lines}
+        }
+        shapes = {kind: set_by if kind in set_by_kinds else author for kind in kind_names}
         marked = self.marked_lines(lines)
         filled = map(
             fill,
             marked.stamps,
-            [
-                kind_names[line.kind] if line.kind in kind_names else markdown_escape(line.kind)
-                for line in lines
-            ],
+            [kind_names[line.kind] for line in lines],
             [text.format(said) if said else "" for said in marked.texts],
             [
-                (set_by if line.kind in set_by_kinds else author).format(name) if name else ""
+                shapes[line.kind].format(name) if name else ""
                 for line, name in zip(lines, marked.authors, strict=True)
             ],
         )

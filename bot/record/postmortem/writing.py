@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -435,10 +436,14 @@ def curated_timeline(
     ]
     shown: list[StandingT | Line] = [line for line in lines if line.kind != TimelineKind.IMPACT]
     shown += hand_set
-    # At the same minute: impact start, then detection, then everything else in record order.
-    # The sort is stable: lines at the same moment and rank stay in record order.
+    # At the same moment: impact start, then detection, then everything else in record order.
+    # Two stable sorts: the few that go first put in front, in their order, then all by their
+    # moment (one ``(at, rank)`` key a line cost more than the rest of the timeline's order).
     first = {f"milestone_{Milestone.STARTED}": 0, TimelineKind.DETECTION.value: 1}
-    return sorted(shown, key=lambda line: (line.at, first.get(line.kind, 2)))
+    ahead = [line for line in shown if line.kind in first]
+    ahead.sort(key=lambda line: first[line.kind])
+    rest = [line for line in shown if line.kind not in first]
+    return sorted(ahead + rest, key=attrgetter("at"))
 
 
 def _misleading_paths(lines: list[Line]) -> list[MisleadingPath]:
