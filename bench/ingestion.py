@@ -567,6 +567,41 @@ async def run_levels(
                 f"the same into {bare_profile(args.profile)}",
                 flush=True,
             )
+            await profile_half_rate(args, session, slack, deliveries, servers, outcome)
+
+
+def half_rate_profile(profile: Path) -> Path:
+    """Where the profile at half bare Bolt's rate goes, beside the closed loop's."""
+    return profile.with_name(profile.name + ".half")
+
+
+async def profile_half_rate(
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+    slack: SlackEmulator,
+    deliveries: Deliveries,
+    servers: tuple[tuple[Server, str], tuple[Server, str]],
+    outcome: Outcome,
+) -> None:
+    """Both servers sampled through one more open-loop run at the p99 target's rate: what
+    keeps warroom's core busier than bare Bolt's there, function by function
+    (``python -m bench.profiling FILE.half FILE.half.bare EVENTS``)."""
+    (warroom, warroom_url), (bare, bare_url) = servers
+    batch = deliveries.batch(max(int(outcome.fixed_rate * args.fixed_seconds), 20))
+    half = half_rate_profile(args.profile)
+    async with sampling(warroom, half):
+        run = await open_loop(session, warroom, warroom_url, batch, outcome.fixed_rate)
+    note_acked(outcome, batch, run)
+    resign(batch, slack.signing_secret)
+    async with sampling(bare, bare_profile(half)):
+        theirs = await open_loop(session, bare, bare_url, batch, outcome.fixed_rate)
+    await slack.drain()
+    print(
+        f"profiled {len(batch)} events at {outcome.fixed_rate:.0f}/s (half bare Bolt's best) "
+        f"into {half} (p99 {run.p(0.99) * 1000:.1f} ms under the sampler), bare Bolt the same "
+        f"into {bare_profile(half)} (p99 {theirs.p(0.99) * 1000:.1f} ms)",
+        flush=True,
+    )
 
 
 def bare_profile(profile: Path) -> Path:
