@@ -567,7 +567,6 @@ async def run_levels(
                 f"the same into {bare_profile(args.profile)}",
                 flush=True,
             )
-            await profile_half_rate(args, session, slack, deliveries, servers, outcome)
 
 
 def half_rate_profile(profile: Path) -> Path:
@@ -575,33 +574,31 @@ def half_rate_profile(profile: Path) -> Path:
     return profile.with_name(profile.name + ".half")
 
 
-async def profile_half_rate(
-    args: argparse.Namespace,
+async def sampled_half_rate(
     session: aiohttp.ClientSession,
     slack: SlackEmulator,
-    deliveries: Deliveries,
+    batch: list[Request],
     servers: tuple[tuple[Server, str], tuple[Server, str]],
-    outcome: Outcome,
-) -> None:
+    rate: float,
+    output: Path,
+) -> Run:
     """Both servers sampled through one more open-loop run at the p99 target's rate: what
     keeps warroom's core busier than bare Bolt's there, function by function
     (``python -m bench.profiling FILE.half FILE.half.bare EVENTS``)."""
     (warroom, warroom_url), (bare, bare_url) = servers
-    batch = deliveries.batch(max(int(outcome.fixed_rate * args.fixed_seconds), 20))
-    half = half_rate_profile(args.profile)
-    async with sampling(warroom, half):
-        run = await open_loop(session, warroom, warroom_url, batch, outcome.fixed_rate)
-    note_acked(outcome, batch, run)
+    async with sampling(warroom, output):
+        run = await open_loop(session, warroom, warroom_url, batch, rate)
     resign(batch, slack.signing_secret)
-    async with sampling(bare, bare_profile(half)):
-        theirs = await open_loop(session, bare, bare_url, batch, outcome.fixed_rate)
+    async with sampling(bare, bare_profile(output)):
+        theirs = await open_loop(session, bare, bare_url, batch, rate)
     await slack.drain()
     print(
-        f"profiled {len(batch)} events at {outcome.fixed_rate:.0f}/s (half bare Bolt's best) "
-        f"into {half} (p99 {run.p(0.99) * 1000:.1f} ms under the sampler), bare Bolt the same "
-        f"into {bare_profile(half)} (p99 {theirs.p(0.99) * 1000:.1f} ms)",
+        f"profiled {len(batch)} events at {rate:.0f}/s (half bare Bolt's best) into {output} "
+        f"(p99 {run.p(0.99) * 1000:.1f} ms under the sampler), bare Bolt the same into "
+        f"{bare_profile(output)} (p99 {theirs.p(0.99) * 1000:.1f} ms)",
         flush=True,
     )
+    return run
 
 
 def bare_profile(profile: Path) -> Path:
@@ -631,6 +628,12 @@ async def fixed_rate_runs(
         resign(batch, slack.signing_secret)
         theirs.append(await open_loop(session, bare, bare_url, batch, rate))
         await slack.drain()
+    if args.profile:
+        batch = deliveries.batch(count)
+        half = half_rate_profile(args.profile)
+        note_acked(
+            outcome, batch, await sampled_half_rate(session, slack, batch, servers, rate, half)
+        )
     outcome.fixed_rate = rate
     outcome.fixed_p99 = median_of(mine, "p", 0.99)
     outcome.bare_fixed_p99 = median_of(theirs, "p", 0.99)
