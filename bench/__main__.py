@@ -201,6 +201,21 @@ def profile_section(ingest: ingestion.Outcome, profile_path: Path | None) -> lis
             *profiling.per_event(profile, profiling.read_collapsed(bare), ingest.profile_events),
             "",
         ]
+    half = ingestion.half_rate_profile(profile_path) if profile_path else None
+    if half is not None and half.exists() and ingestion.bare_profile(half).exists():
+        lines += [
+            "#### At half bare Bolt's rate (the p99 target), beside bare Bolt",
+            "",
+            f"One more open-loop run of {ingest.half_rate_events} deliveries at "
+            f"{ingest.fixed_rate:.0f}/s to each server, sampled the same way.",
+            "",
+            *profiling.per_event(
+                profiling.read_collapsed(half),
+                profiling.read_collapsed(ingestion.bare_profile(half)),
+                ingest.half_rate_events,
+            ),
+            "",
+        ]
     return lines
 
 

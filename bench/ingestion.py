@@ -375,6 +375,7 @@ class Outcome:
     bare_fixed_p99: float = 0.0  # bare Bolt's, at fixed_rate
     fixed_ok: int = 0
     fixed_sent: int = 0
+    half_rate_events: int = 0  # deliveries in the sampled run at fixed_rate (--profile)
     sent: int = 0
     acked: int = 0
     stored: int = 0
@@ -634,6 +635,7 @@ async def fixed_rate_runs(
         note_acked(
             outcome, batch, await sampled_half_rate(session, slack, batch, servers, rate, half)
         )
+        outcome.half_rate_events = len(batch)
     outcome.fixed_rate = rate
     outcome.fixed_p99 = median_of(mine, "p", 0.99)
     outcome.bare_fixed_p99 = median_of(theirs, "p", 0.99)
