@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +35,11 @@ from bot.store.migrate import upgrade_database
 from emulator import Channel, SlackEmulator
 
 POSTGRES_ENV = "WARROOM_TEST_DATABASE_URL"
+
+# Property tests check what is said, not how fast: Hypothesis's 200 ms deadline an example
+# fails a test on a busy CI machine for nothing it checks. Tests that set their own keep them.
+settings.register_profile("warroom", deadline=None)
+settings.load_profile("warroom")
 
 # slack_sdk copies HTTP(S)_PROXY into its clients and ignores NO_PROXY: loopback must not proxy.
 for _proxy_variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
