@@ -583,8 +583,8 @@ async def sampled_half_rate(
     rate: float,
     output: Path,
 ) -> Run:
-    """Both servers sampled through one more open-loop run at the p99 target's rate: what
-    keeps warroom's core busier than bare Bolt's there, function by function
+    """Both servers sampled through one more open-loop run at the p99 target's rate: where
+    each one's CPU goes there, function by function, warroom's beside bare Bolt's
     (``python -m bench.profiling FILE.half FILE.half.bare EVENTS``)."""
     (warroom, warroom_url), (bare, bare_url) = servers
     async with sampling(warroom, output):
