@@ -73,7 +73,8 @@ async def check_put_on_call(services: Services, schedule: Schedule, *, by: str, 
     if not may_put_on_call(schedule, by=by, user=user):
         raise OncallRefused("not_a_member", schedule=schedule.name, field="person", user=user)
     if needs_owners_accept(schedule, by=by, user=user):
-        raise OncallRefused("needs_owner", schedule=schedule.name, field="person", user=user)
+        problem = "needs_owner" if schedule.owners else "no_owners"
+        raise OncallRefused(problem, schedule=schedule.name, field="person", user=user)
     await require_person(services, schedule, user, "person")
 
 
