@@ -180,6 +180,8 @@ def target_facts(escalation: Escalation) -> dict[str, Any]:
         target["name"] = escalation.target
     elif escalation.target_kind == "schedule":
         target["user"] = escalation.on_call[0]["user"] if escalation.on_call else None
+        if escalation.on_call and escalation.on_call[0].get("guest"):
+            target["guest"] = True  # named, not brought in
     elif escalation.target_kind == "policy":
         target["level"] = escalation.level
         if escalation.on_call:

@@ -343,6 +343,18 @@ async def test_a_guest_on_call_is_named_and_never_invited(oncall_bot: Start) -> 
             assert "not invited" in message and "Brought in: <@U0BOB>" not in message
         assert dms(slack, BOB) == []
         assert not [c for c in slack.calls_to("conversations.invite") if BOB in c.args["users"]]
+        # The timeline says so too, in either language.
+        async with session_scope(warroom.engine) as session:
+            entries = (
+                await session.exec(select(TimelineEntry).where(TimelineEntry.kind == "escalation"))
+            ).all()
+        names = {BOB: "Bob Okafor"}
+        assert sentence(entries[0], names=names).startswith(
+            "Escalated to payments-primary (on call: @Bob Okafor, a guest, not invited)"
+        )
+        assert "payments-primary (d'astreinte : @Bob Okafor, invité de l'espace de travail, " in (
+            sentence(entries[1], language="fr", names=names)
+        )
 
 
 async def test_an_owner_accepted_override_is_named_with_its_owner(oncall_bot: Start) -> None:
