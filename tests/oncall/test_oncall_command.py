@@ -310,6 +310,16 @@ async def test_an_owners_reject_or_no_answer_puts_nobody_on_call(warroom: Warroo
     assert await stored_overrides(warroom) == []
 
 
+async def test_a_request_that_could_not_be_kept_is_refused_before_the_owners_are_asked(
+    warroom: Warroom,
+) -> None:
+    said = await oncall(warroom, f"override {PAYMENTS} now to 2027-06-01 09:00", user=DAVE)
+    assert "override end: more than a year after its start" in said
+    said = await oncall(warroom, f"override {PAYMENTS} yesterday 09:00 to today 09:00", user=DAVE)
+    assert "which is past" in said
+    assert dms(warroom.slack, OWEN) == [] and await stored_overrides(warroom) == []
+
+
 async def test_without_owners_someone_outside_the_schedule_is_told_to_ask_a_member(
     warroom: Warroom,
 ) -> None:

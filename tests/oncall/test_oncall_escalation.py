@@ -358,7 +358,7 @@ async def test_a_guest_on_call_is_named_and_never_invited(oncall_bot: Start) -> 
 
 
 async def test_an_owner_accepted_override_is_named_with_its_owner(oncall_bot: Start) -> None:
-    async with oncall_bot(schedules(owners=[CAROL])) as warroom:
+    async with oncall_bot(schedules(owners=[CAROL, ALICE])) as warroom:
         slack = warroom.slack
         general = slack.channel_by_name("general")
         assert general is not None
@@ -366,14 +366,18 @@ async def test_an_owner_accepted_override_is_named_with_its_owner(oncall_bot: St
             "override payments-primary now for 3h", user=ERIN, channel=general.id, command="/oncall"
         )
         await warroom.run_jobs()
-        (request,) = slack.direct_messages(CAROL)
-        await slack.click_button(
-            next(c.id for c in slack.channels.values() if request in c.messages),
-            request.ts,
-            CoverMessage.ACCEPT,
-            user=CAROL,
-        )
-        await warroom.run_jobs()
+        # Each owner is asked; the first answer decides, a later one changes nothing.
+        for owner in (CAROL, ALICE):
+            (request,) = slack.direct_messages(owner)
+            await slack.click_button(
+                next(c.id for c in slack.channels.values() if request in c.messages),
+                request.ts,
+                CoverMessage.ACCEPT if owner == CAROL else CoverMessage.REJECT,
+                user=owner,
+            )
+            await warroom.run_jobs()
+        (too_late,) = [m.text for m in slack.ephemeral_for(ALICE)]
+        assert "Request #1 was answered already (accepted by <@U0CAROL>" in too_late
         channel = await open_incident(warroom)
         await command(warroom, channel, "escalate payments-primary")
 

@@ -20,7 +20,7 @@ from bot.flows.channel import deliver_now
 from bot.flows.oncall.common import OncallRefused, tell
 from bot.flows.people import zone_of
 from bot.record.oncall import covers
-from bot.record.oncall.overrides import OverrideRefused, add_override
+from bot.record.oncall.overrides import OverrideRefused, add_override, check_override
 from bot.record.oncall.schedules import Schedule
 from bot.services import Services
 from bot.store import outbox
@@ -40,6 +40,10 @@ async def ask_owners(
         raise OncallRefused(
             "over", schedule=schedule.name, field="end", end=end, shown_zone=schedule.timezone
         )
+    try:
+        check_override(schedule.name, user, max(start, now), end)
+    except OverrideRefused as error:
+        raise OncallRefused("record", schedule=schedule.name, message=str(error)) from None
     zones = {owner: await zone_of(services, owner) for owner in schedule.owners}
     zone = await zone_of(services, user)
     async with session_scope(services.engine) as session:

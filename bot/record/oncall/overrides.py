@@ -59,7 +59,7 @@ async def add_override(
     the owner who accepted it, for someone outside the schedule); return it and
     the shifts it takes over, as they were (``user`` None where it fills a gap). The caller
     commits."""
-    _check(schedule.name, user, start, end)
+    check_override(schedule.name, user, start, end)
     earlier = await overrides_between(session, schedule=schedule.name, start=start, end=end)
     row = OncallOverride(
         schedule=schedule.name,
@@ -189,7 +189,9 @@ def as_override(row: OncallOverride) -> Override:
     )
 
 
-def _check(schedule: str, user: str, start: datetime, end: datetime) -> None:
+def check_override(schedule: str, user: str, start: datetime, end: datetime) -> None:
+    """OverrideRefused, naming the schedule and the field, unless such an override can be
+    kept (a request to be on call is checked when asked, not only once accepted)."""
     where = f"schedule {schedule!r}: override"
     if not USER_ID.match(user):
         raise OverrideRefused(f"{where} user: {user!r} is not a Slack user id (U… or W…)")
