@@ -292,6 +292,11 @@ async def test_someone_outside_the_schedule_is_on_call_only_once_an_owner_accept
     told = dms(slack, DAVE)[-1].text
     assert f"<@{OWEN}> accepted your request #1: you are on call for *{PAYMENTS}*" in told
 
+    # On call now, Dave cannot hand the shift on to someone outside the schedule by a swap.
+    said = await oncall(warroom, f"swap @erin {PAYMENTS} today", user=DAVE)
+    assert f"neither you nor <@{ERIN}> is in its layers or among its owners" in said
+    assert await stored_swaps(warroom) == [] and dms(slack, ERIN) == []
+
 
 async def test_an_owners_reject_or_no_answer_puts_nobody_on_call(warroom: Warroom) -> None:
     slack = warroom.slack

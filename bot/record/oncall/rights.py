@@ -3,7 +3,8 @@
 Covering is welcome, inside the schedule: a member of the schedule (in any layer) or one of
 its ``owners:`` may put themselves or anyone else on call at once; someone else may ask to
 put themselves on call, and that waits for an owner's Accept (whoever is on call is invited
-into the schedule's private incidents). A guest of the workspace is never put on call (Slack
+into the schedule's private incidents); a swap needs one of its two people inside the
+schedule. A guest of the workspace is never put on call (Slack
 is asked: ``bot.flows.oncall.common.require_person``). An override may be cancelled by
 whoever made it, the person it puts on call, the two people of the swap it came from, or an
 owner.
@@ -35,6 +36,12 @@ def needs_owners_accept(schedule: Schedule, *, by: str, user: str) -> bool:
     """Whether ``by`` putting ``user`` on call waits for an owner's Accept: someone outside
     the schedule putting themselves on call."""
     return by == user and not inside(schedule, by)
+
+
+def may_swap(schedule: Schedule, *, by: str, of: str) -> bool:
+    """Whether ``by`` may ask ``of`` to swap shifts: one of them is inside the schedule (else
+    someone outside it would take a shift with no member's or owner's say)."""
+    return inside(schedule, by) or inside(schedule, of)
 
 
 def may_cancel(
