@@ -48,6 +48,7 @@ SLACK_IDS = SimpleNamespace(
     escalation=slack_ids.EscalationMessage,
     follow_up=slack_ids.FollowUpMessage,
     swap=slack_ids.SwapMessage,
+    cover=slack_ids.CoverMessage,
     fields=slack_ids.FieldsModal,
     header=slack_ids.HeaderMessage,
     field_input=slack_ids.field_input,

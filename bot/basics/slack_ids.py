@@ -101,6 +101,15 @@ class SwapMessage(StrEnum):
     DECLINE = "decline_oncall_swap"
 
 
+class CoverMessage(StrEnum):
+    """The Accept and Reject buttons of a request to be on call from someone outside the
+    schedule (``/oncall override``), sent by DM to each of its owners."""
+
+    BLOCK = "oncall_cover"
+    ACCEPT = "accept_oncall_cover"
+    REJECT = "reject_oncall_cover"
+
+
 def input_state(values: Mapping[str, Any], input_id: str) -> Mapping[str, Any]:
     """What a submitted view holds for the input whose block and action are both ``input_id``
     (``view.state.values[block_id][action_id]``); empty when it is missing or malformed."""

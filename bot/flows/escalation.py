@@ -134,13 +134,14 @@ async def _usergroup_id(services: Services, ref: str, label: str) -> str:
 
 
 async def _schedule_reach(services: Services, name: str) -> Reach:
-    """Whoever the schedule names now; refused when nobody is on call (a gap)."""
+    """Whoever the schedule names now; refused when nobody is on call (a gap). A guest on
+    call is named and not brought in: the channel is told why."""
     named = await on_call_now(services, name)
     if named is None or named.user is None:
         raise UnknownTarget(
             target=name, reason="nobody is on call right now (a gap in the schedule)"
         )
-    return Reach(users=[named.user], on_call=[named])
+    return Reach(users=[named.reachable] if named.reachable else [], on_call=[named])
 
 
 async def _members(services: Services, group_id: str, label: str) -> list[str]:
@@ -345,8 +346,8 @@ async def _reach(services: Services, targets: tuple[Target, ...]) -> Reach:
                 reach.problems.append(f"{target.ref}: no such on-call schedule")
                 continue
             reach.on_call.append(named)
-            if named.user is not None:
-                reach.users.append(named.user)
+            if named.reachable is not None:
+                reach.users.append(named.reachable)
         else:
             label = f"@{target.ref}"
             try:
@@ -440,7 +441,7 @@ async def _tell_on_call(
     """A DM to each person an on-call schedule named, once (the caller commits); whom."""
     told = []
     for named in escalation.on_call or []:
-        if named["user"] is None:
+        if named["user"] is None or named.get("guest"):
             continue
         text = services.renderer.render(
             "messages/oncall_paged.j2",

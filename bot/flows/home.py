@@ -8,7 +8,7 @@ open it.
   people, as everywhere in Slack. A guest (a restricted or single-channel guest of the
   workspace) sees only the incidents they are in, as in the web view.
 - With on-call schedules (``WARROOM_ONCALL_SCHEDULES``), who is on call for each now and until
-  when, overrides included.
+  when, overrides included; none to a guest, as in the web view.
 
 Times are shown in the person's zone (Slack's ``users.info`` ``tz``), else
 ``WARROOM_TIMEZONE``. One opening is read once: its Slack event id is claimed with the reads,
@@ -17,7 +17,6 @@ so a redelivered ``app_home_opened`` finds it claimed and is left alone.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,8 +25,7 @@ from typing import Any
 from dateutil import tz
 
 from bot.basics.slack_text import SlackText, truncate
-from bot.clients.slack_errors import SlackFailure
-from bot.flows.people import zone_of
+from bot.flows.people import is_guest, zone_of
 from bot.record.involvement import Involvement, incidents_since, involvement_of
 from bot.record.oncall.engine import Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
@@ -37,7 +35,6 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.store.processed_events import claim_event
 
-log = logging.getLogger(__name__)
 # How far back "resolved lately" and "declared lately" reach.
 RECENT = timedelta(days=7)
 # A title is cut where a person would read it cut: a Home lists, the incident's page tells.
@@ -107,7 +104,7 @@ async def read_home(
         await session.commit()
     # Slack is asked with no session open: the database is not held while it answers.
     zone = await zone_of(services, user_id)
-    guest = await _is_guest(services, user_id)
+    guest = await is_guest(services, user_id)
     return Home(
         user_id=user_id,
         zone=zone,
@@ -119,8 +116,11 @@ async def read_home(
             if incident.declared_at >= since
             and (incident.id in involved or not (incident.is_private or guest))
         ],
+        # A guest sees no schedule, as in the web view: who is on call is the workspace's.
         on_call=[
-            OnCallNow(schedule.name, on_call_at(schedule, overrides, now)) for schedule in schedules
+            OnCallNow(schedule.name, on_call_at(schedule, overrides, now))
+            for schedule in schedules
+            if not guest
         ],
         web_url=services.settings.public_url or None,
         list_url=_list_url(services),
@@ -142,16 +142,6 @@ def _mine(
 
 def _shown(incident: Incident, involvement: Involvement | None) -> HomeIncident:
     return HomeIncident(incident, truncate(incident.title, TITLE_MAX), involvement)
-
-
-async def _is_guest(services: Services, user_id: str) -> bool:
-    """Whether the person is a guest (asked afresh, as at sign-in to the web view); taken for
-    one when Slack will not say: they see less, never more."""
-    try:
-        return (await services.slack.member_facts(user_id)).guest
-    except SlackFailure as error:
-        log.info("users.info for %s failed: %s; shown as a guest's", user_id, error.code)
-        return True
 
 
 def _list_url(services: Services, *, since: datetime | None = None) -> str | None:

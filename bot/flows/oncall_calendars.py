@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clients.slack_errors import SlackFailure
 from bot.record.oncall.calendar import (
     FEED_AHEAD,
     FEED_PAST,
@@ -23,7 +24,7 @@ from bot.record.oncall.calendar_tokens import (
     issue_token,
     person_feed,
     schedule_feed,
-    token_opens,
+    token_holder,
 )
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_between
@@ -85,9 +86,26 @@ async def calendar_link(
     )
 
 
+class HolderUnknown(Exception):
+    """Slack would not say whether a schedule feed's link holder is a guest now: the feed is
+    not served this time (the calendar app keeps its copy and asks again)."""
+
+
+async def _guest_now(services: Services, holder: str) -> bool:
+    """Whether the person a schedule feed's link was given to is a guest of the workspace now
+    (a link given before they became one, or before guests were refused it); HolderUnknown
+    when Slack will not say."""
+    try:
+        return (await services.slack.member_facts(holder)).guest
+    except SlackFailure as error:
+        raise HolderUnknown(error.code) from error
+
+
 async def open_feed(services: Services, *, kind: FeedKind, subject: str, token: str) -> Feed | None:
     """What the feed of ``subject`` (a schedule's name, or a user id) shows, if ``token``
-    opens it; None otherwise, whether the feed exists or not (the answer says nothing)."""
+    opens it; None otherwise, whether the feed exists or not (the answer says nothing). A
+    schedule's feed is not shown through a link a guest of the workspace holds: who is on
+    call is the workspace's (HolderUnknown when Slack will not say)."""
     schedules = list(services.settings.oncall_schedules.by_name.values())
     if kind == "schedule":
         schedule = services.settings.oncall_schedules.get(subject)
@@ -100,8 +118,12 @@ async def open_feed(services: Services, *, kind: FeedKind, subject: str, token: 
     now = services.clock()
     async with session_scope(services.engine) as session:
         # Checked even for a feed that does not exist: as long either way.
-        if not await token_opens(session, feed=feed, token=token) or not exists:
+        holder = await token_holder(session, feed=feed, token=token)
+        if holder is None or not exists:
             return None
+    if kind == "schedule" and await _guest_now(services, holder):
+        return None
+    async with session_scope(services.engine) as session:
         overrides = await overrides_between(
             session, start=now - FEED_PAST - REACH, end=now + FEED_AHEAD + REACH
         )

@@ -25,3 +25,17 @@ async def zone_of(services: Services, user: str, *, otherwise: str | None = None
         log.info("no time zone for %s from Slack: %s", user, error.code)
         zone = None
     return zone if zone and known_zone(zone) else otherwise or services.settings.timezone
+
+
+async def is_guest(services: Services, user: str) -> bool:
+    """Whether the person is a guest of the workspace (``users.info`` ``is_restricted`` or
+    ``is_ultra_restricted``, as at sign-in to the web view: ``SlackClient.member_facts``),
+    asked afresh; taken for one when Slack will not say: a guest sees less and is put on call
+    and invited nowhere, never more."""
+    try:
+        return (await services.slack.member_facts(user)).guest
+    except SlackTurnLater:
+        raise  # a job's call whose turn is later: the job runs again then, Slack is asked
+    except SlackFailure as error:
+        log.info("users.info for %s failed: %s; taken for a guest", user, error.code)
+        return True

@@ -477,7 +477,12 @@ async def _invite(
         named = await on_call_now(services, str(schedule))
         if named is None or named.user is None:
             raise ActionFailedValue(f"nobody is on call for {schedule} right now")
-        users.append(named.user)
+        if named.reachable is None:
+            # Never into an incident's channel: it may be private.
+            raise ActionFailedValue(
+                f"whoever is on call for {schedule} is a guest of the workspace: not invited"
+            )
+        users.append(named.reachable)
     if not incident.channel_id:
         raise ActionFailedValue("the incident has no channel yet")
     now = services.clock()

@@ -23,6 +23,33 @@ class OnCall:
 
     schedule: str
     user: str | None
+    # A guest of the workspace (or someone Slack would not say is not one): named, never
+    # brought in, and the channel is told why.
+    guest: bool = False
+    # The override that put ``user`` on call, when one did: who made it (``made_by``) and,
+    # for someone outside the schedule, the owner who accepted it (``accepted_by``).
+    override_id: int | None = None
+    made_by: str | None = None
+    accepted_by: str | None = None
+
+    @property
+    def reachable(self) -> str | None:
+        """The person to bring in: ``user``, unless nobody or a guest."""
+        return None if self.guest else self.user
+
+    def stored(self) -> dict[str, Any]:
+        """As ``Escalation.on_call`` keeps it: the schedule and the person, and the rest only
+        when it says something."""
+        kept: dict[str, Any] = {"schedule": self.schedule, "user": self.user}
+        if self.guest:
+            kept["guest"] = True
+        if self.override_id is not None:
+            kept["override"] = {
+                "id": self.override_id,
+                "made_by": self.made_by,
+                "accepted_by": self.accepted_by,
+            }
+        return kept
 
 
 class NothingToAcknowledge(BotError):
@@ -69,7 +96,7 @@ async def record_escalation(
         requested_by=requested_by,
         escalated_at=at,
         notified_users=" ".join(dict.fromkeys(users)),
-        on_call=[{"schedule": o.schedule, "user": o.user} for o in on_call] or None,
+        on_call=[o.stored() for o in on_call] or None,
     )
     if not await insert_once(session, escalation):
         return None
@@ -153,6 +180,8 @@ def target_facts(escalation: Escalation) -> dict[str, Any]:
         target["name"] = escalation.target
     elif escalation.target_kind == "schedule":
         target["user"] = escalation.on_call[0]["user"] if escalation.on_call else None
+        if escalation.on_call and escalation.on_call[0].get("guest"):
+            target["guest"] = True  # named, not brought in
     elif escalation.target_kind == "policy":
         target["level"] = escalation.level
         if escalation.on_call:

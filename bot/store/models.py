@@ -865,6 +865,8 @@ class OncallOverride(SQLModel, table=True):
     cancelled_by: str | None = None
     # The swap this override is one half of (``kind`` "swap"); None for an override.
     swap_id: int | None = Field(default=None, foreign_key="oncall_swap.id")
+    # The owner who accepted it, when someone outside the schedule asked to be on call.
+    accepted_by: str | None = None
 
 
 class OncallSwap(SQLModel, table=True):
@@ -886,6 +888,25 @@ class OncallSwap(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     answered_by: str | None = None
     answered_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
+class OncallCoverRequest(SQLModel, table=True):
+    """Someone outside a schedule (in none of its layers, not an owner) asking to be put on
+    call for a while: it waits for one of the schedule's owners. Kept whatever the answer,
+    with who answered and when; an owner's Accept makes the override (``override_id``)."""
+
+    __tablename__ = "oncall_cover_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule: str
+    user_id: str
+    start_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    end_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    status: str = "pending"  # pending | accepted | rejected | expired
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    answered_by: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    override_id: int | None = Field(default=None, foreign_key="oncall_override.id")
 
 
 class OncallCalendarToken(SQLModel, table=True):

@@ -12,7 +12,9 @@ not exist: nothing says whether a feed is there. Not 401: a 401 without a
 ``WWW-Authenticate`` challenge is malformed (RFC 9110, 15.5.2), and with a Basic challenge
 Outlook and Apple Calendar ask the person for a password that does not exist; on 404 calendar
 apps simply stop showing the feed. The token is never logged (the access log has paths only)
-and the answer asks browsers not to send the address on (``Referrer-Policy``).
+and the answer asks browsers not to send the address on (``Referrer-Policy``). A schedule's
+feed answers 404 to a link a guest of the workspace holds (Slack is asked each time), and 503
+with ``Retry-After`` when Slack will not say.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import icalendar
 from aiohttp import web
 from icalendar import vDuration
 
-from bot.flows.oncall_calendars import Feed, open_feed
+from bot.flows.oncall_calendars import Feed, HolderUnknown, open_feed
 from bot.record.oncall.calendar import FeedKind
 from bot.services import Services
 from bot.web.context import web_context
@@ -31,6 +33,8 @@ from bot.web.context import web_context
 CALENDAR_TYPE = "text/calendar"
 # How often calendar apps are asked to look again.
 REFRESH = timedelta(hours=1)
+# Seconds a calendar app is asked to wait when Slack cannot say who holds a link.
+RETRY_AFTER = 300
 _HEADERS = {
     # A feed names people and their hours: not for shared caches.
     "Cache-Control": "private, no-store",
@@ -52,7 +56,12 @@ async def person_calendar(request: web.Request) -> web.Response:
 async def _calendar(request: web.Request, kind: FeedKind, subject: str) -> web.Response:
     services = web_context(request).services
     token = request.query.get("token", "")
-    feed = await open_feed(services, kind=kind, subject=subject, token=token)
+    try:
+        feed = await open_feed(services, kind=kind, subject=subject, token=token)
+    except HolderUnknown:
+        # Not a 404: calendar apps drop a feed that answers 404, and Slack will answer again.
+        headers = {**_HEADERS, "Retry-After": str(RETRY_AFTER)}
+        return web.Response(status=503, text="Try again later\n", headers=headers)
     if feed is None:
         return web.Response(status=404, text="Not found\n", headers=_HEADERS)
     return web.Response(

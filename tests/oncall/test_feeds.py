@@ -361,6 +361,25 @@ async def test_a_wrong_or_missing_token_opens_nothing_and_says_nothing(feeds_any
     assert (await fetch(feeds, alices))[0] == (await fetch(feeds, platform))[0] == 200
 
 
+async def test_a_schedules_feed_stops_for_a_link_a_guest_holds(feeds: Feeds) -> None:
+    slack = feeds.warroom.slack
+    platform, own = link_in(await ask(feeds, ALICE, "platform")), link_in(await ask(feeds, ALICE))
+    bobs = link_in(await ask(feeds, BOB, "platform"))
+    slack.users[ALICE].is_restricted = True  # made a guest after she had her links
+    assert (await fetch(feeds, platform))[0] == 404
+    assert (await fetch(feeds, bobs))[0] == (await fetch(feeds, own))[0] == 200
+    # When Slack will not say, the calendar app is asked to come back, not told it is gone.
+    slack.users[ALICE].is_restricted = False
+    slack.fail_with_error("users.info", "fatal_error")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(feeds.warroom.url + platform) as response,
+    ):
+        assert response.status == 503 and response.headers["Retry-After"] == "300"
+        assert "BEGIN:VCALENDAR" not in await response.text()
+    assert (await fetch(feeds, platform))[0] == 200
+
+
 async def test_rotating_ends_the_earlier_links_and_only_those(feeds_any_db: Feeds) -> None:
     feeds = feeds_any_db
     phone, laptop = link_in(await ask(feeds, ALICE)), link_in(await ask(feeds, ALICE))

@@ -20,19 +20,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.basics.slack_ids import SwapMessage
+from bot.basics.slack_ids import CoverMessage, SwapMessage
 from bot.basics.slack_text import decode_entities
 from bot.record.oncall.engine import on_call_at
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule, Schedules, parse_schedules
 from bot.store.db import session_scope
-from bot.store.models import OncallOverride, OncallSwap
+from bot.store.models import OncallCalendarToken, OncallOverride, OncallSwap
 from commands.oncall.table import SUBCOMMANDS
 from emulator import Channel, EphemeralMessage, Message, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom, settle
 
 T0 = datetime(2026, 3, 11, 10, tzinfo=UTC)
 ERIN, KENJI, OWEN, DAVE = "U0ERIN", "U0KENJI", "U0OWEN", "U0DAVE"
+GUEST = "U0GUEST"
 PAYMENTS = "payments-primary"
 
 
@@ -142,8 +143,9 @@ def dms(slack: SlackEmulator, user: str) -> list[Message]:
     return slack.direct_messages(user)
 
 
-async def press(warroom: Warroom, user: str, request: Message, action: SwapMessage) -> str:
-    """``user`` presses a button of the swap request ``request``; what they saw privately."""
+async def press(warroom: Warroom, user: str, request: Message, action: str) -> str:
+    """``user`` presses a button of the swap or cover request ``request``; what they saw
+    privately."""
     slack = warroom.slack
     before = len(slack.ephemeral_for(user))
     channel: Channel = next(c for c in slack.channels.values() if request in c.messages)
@@ -224,20 +226,145 @@ async def test_an_override_says_whom_it_displaced_and_tells_the_person_put_on_ca
     assert await final_user(warroom, paris(16, 10)) == CAROL
 
 
-async def test_anyone_may_put_themselves_on_call_and_is_not_told_what_they_did(
+async def test_a_member_may_put_themselves_on_call_at_once_and_is_not_told_what_they_did(
     warroom: Warroom,
 ) -> None:
     slack = warroom.slack
-    said = await oncall(warroom, f"override {PAYMENTS} now for 2h", user=DAVE)
+    said = await oncall(warroom, f"override {PAYMENTS} now for 2h", user=CAROL)
     [row] = await stored_overrides(warroom)
-    assert (row.user_id, row.start_at, row.end_at, row.created_by) == (
+    assert (row.user_id, row.start_at, row.end_at, row.created_by, row.accepted_by) == (
+        CAROL,
+        T0,
+        T0 + timedelta(hours=2),
+        CAROL,
+        None,
+    )
+    assert f"It displaced:\n• <@{BOB}>" in said
+    assert dms(slack, CAROL) == [] and dms(slack, OWEN) == []
+
+
+# -- someone outside the schedule: an owner's Accept ------------------------------------------
+async def ask_to_cover(warroom: Warroom, text: str, asker: str = DAVE) -> tuple[str, Message]:
+    """``/oncall override ...`` by someone outside the schedule: what they saw, and the
+    request its owner (Owen) got by DM."""
+    slack = warroom.slack
+    before = len(dms(slack, OWEN))
+    said = await oncall(warroom, text, user=asker)
+    messages = await slack.wait_for(lambda: dms(slack, OWEN)[before:], timeout=5)
+    return said, messages[-1]
+
+
+async def test_someone_outside_the_schedule_is_on_call_only_once_an_owner_accepts(
+    warroom_any_db: Warroom,
+) -> None:
+    warroom, slack = warroom_any_db, warroom_any_db.slack
+    said, request = await ask_to_cover(warroom, f"override {PAYMENTS} now for 2h")
+    assert f"You are in none of *{PAYMENTS}*'s layers" in said
+    assert "waits for one of its owners (request #1" in said and f"<@{OWEN}>" in said
+    assert f"<@{DAVE}> asks to be put on call for *{PAYMENTS}*, which you own" in request.text
+    assert "Wed 11 Mar 11:00 CET to Wed 11 Mar 13:00 CET" in request.text  # Owen's zone
+    actions = [b for b in request.blocks or [] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions[0]["elements"]] == [
+        CoverMessage.ACCEPT,
+        CoverMessage.REJECT,
+    ]
+    # Asked is not on call: Bob still is, and no override exists yet.
+    assert await stored_overrides(warroom) == []
+    assert await final_user(warroom, T0 + timedelta(hours=1)) == BOB
+
+    # A member who is no owner cannot answer for the owners.
+    said = await press(warroom, BOB, request, CoverMessage.ACCEPT)
+    assert "waits for an owner of *payments-primary*: only they can answer it" in said
+    assert await stored_overrides(warroom) == []
+
+    assert await press(warroom, OWEN, request, CoverMessage.ACCEPT) == ""
+    [row] = await stored_overrides(warroom)
+    assert (row.user_id, row.start_at, row.end_at, row.created_by, row.accepted_by) == (
         DAVE,
         T0,
         T0 + timedelta(hours=2),
         DAVE,
+        OWEN,
     )
-    assert f"It displaced:\n• <@{BOB}>" in said
-    assert dms(slack, DAVE) == []
+    assert await final_user(warroom, T0 + timedelta(hours=1)) == DAVE
+    assert "You accepted" in request.text and f"override #{row.id} puts <@{DAVE}>" in request.text
+    assert not [b for b in request.blocks or [] if b["type"] == "actions"]
+    told = dms(slack, DAVE)[-1].text
+    assert f"<@{OWEN}> accepted your request #1: you are on call for *{PAYMENTS}*" in told
+
+    # On call now, Dave cannot hand the shift on to someone outside the schedule by a swap.
+    said = await oncall(warroom, f"swap @erin {PAYMENTS} today", user=DAVE)
+    assert f"neither you nor <@{ERIN}> is in its layers or among its owners" in said
+    assert await stored_swaps(warroom) == [] and dms(slack, ERIN) == []
+
+
+async def test_an_owners_reject_or_no_answer_puts_nobody_on_call(warroom: Warroom) -> None:
+    slack = warroom.slack
+    _, unanswered = await ask_to_cover(warroom, f"override {PAYMENTS} now for 2h")
+    _, rejected = await ask_to_cover(warroom, f"override {PAYMENTS} Fri 18:00 to Mon 09:00")
+    assert await press(warroom, OWEN, rejected, CoverMessage.REJECT) == ""
+    assert "You rejected it" in rejected.text
+    assert f"<@{OWEN}> rejected your request #2" in dms(slack, DAVE)[-1].text
+    assert await stored_overrides(warroom) == []
+    assert await final_user(warroom, T0 + timedelta(hours=1)) == BOB
+    assert await final_user(warroom, paris(14, 12)) == BOB
+    # Accepted once the time asked for is over: too late, nothing changes.
+    warroom.clock.now = T0 + timedelta(hours=3)
+    assert await press(warroom, OWEN, unanswered, CoverMessage.ACCEPT) == ""
+    assert "Too late" in unanswered.text
+    assert await stored_overrides(warroom) == []
+
+
+async def test_a_request_that_could_not_be_kept_is_refused_before_the_owners_are_asked(
+    warroom: Warroom,
+) -> None:
+    said = await oncall(warroom, f"override {PAYMENTS} now to 2027-06-01 09:00", user=DAVE)
+    assert "override end: more than a year after its start" in said
+    said = await oncall(warroom, f"override {PAYMENTS} yesterday 09:00 to today 09:00", user=DAVE)
+    assert "which is past" in said
+    assert dms(warroom.slack, OWEN) == [] and await stored_overrides(warroom) == []
+
+
+async def test_without_owners_someone_outside_the_schedule_is_told_to_ask_a_member(
+    warroom: Warroom,
+) -> None:
+    said = await oncall(warroom, "override tokyo-dba now for 2h", user=DAVE)
+    assert "the schedule has no `owners:` in the schedule file" in said
+    assert await stored_overrides(warroom) == []
+
+
+# -- guests of the workspace -------------------------------------------------------------------
+@pytest.mark.parametrize("guest", ["is_restricted", "is_ultra_restricted"])
+async def test_a_guest_gets_none_of_oncall(warroom: Warroom, guest: str) -> None:
+    slack = warroom.slack
+    slack.add_user(GUEST, "gus", "Gus Vendor", tz="Europe/Paris")
+    setattr(slack.users[GUEST], guest, True)
+    for text in (
+        "",
+        PAYMENTS,
+        f"calendar {PAYMENTS}",
+        "calendar",
+        f"override {PAYMENTS} now for 2h",
+    ):
+        said = await oncall(warroom, text, user=GUEST)
+        assert "guests of the workspace cannot see who is on call" in said, text
+        assert "<@" not in said and "token=" not in said, text
+    assert await stored_overrides(warroom) == []
+    assert dms(slack, OWEN) == []
+    async with session_scope(warroom.engine) as session:
+        assert (await session.exec(select(OncallCalendarToken))).all() == []
+
+
+async def test_nobody_may_put_a_guest_on_call(warroom: Warroom) -> None:
+    slack = warroom.slack
+    slack.add_user(GUEST, "gus", "Gus Vendor")
+    slack.users[GUEST].is_restricted = True
+    said = await oncall(warroom, f"override @gus {PAYMENTS} now for 2h", user=OWEN)
+    assert f"<@{GUEST}> cannot be on call: they are a guest of the workspace" in said
+    said = await oncall(warroom, f"swap @gus {PAYMENTS} today", user=BOB)
+    assert f"<@{GUEST}> cannot be on call: they are a guest of the workspace" in said
+    assert await stored_overrides(warroom) == [] and await stored_swaps(warroom) == []
+    assert dms(slack, GUEST) == []
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from sqlmodel import col, select
 
+from bot.basics.slack_ids import CoverMessage
 from bot.config import ConfigError, Settings
 from bot.flows.postmortem_posting import write_draft
 from bot.record.oncall.overrides import add_override
@@ -216,9 +217,19 @@ async def test_a_sev1_alert_reaches_whom_the_schedule_names_an_override_included
         assert ERIN in channel.members and BOB not in channel.members
         (escalation,) = await escalations(warroom)
         assert (escalation.policy, escalation.level, escalation.users) == ("payments", 1, [ERIN])
-        assert escalation.on_call == [{"schedule": "payments-primary", "user": ERIN}]
+        assert escalation.on_call == [
+            {
+                "schedule": "payments-primary",
+                "user": ERIN,
+                "override": {"id": 1, "made_by": BOB, "accepted_by": None},
+            }
+        ]
         (message,) = messages_with(channel, "escalated to")
-        assert "On call for *payments-primary*: <@U0ERIN> (told by DM)" in message
+        # The channel is told whose override put Erin there.
+        assert (
+            "On call for *payments-primary*: <@U0ERIN> (told by DM), through the override "
+            "<@U0BOB> made for them (#1)"
+        ) in message
         assert "Brought in: <@U0ERIN>" in message
         told, dm = dms(slack, ERIN)  # put on call by Bob, then the escalation
         assert told.startswith(":pager: <@U0BOB> put you on call for *payments-primary*")
@@ -304,6 +315,78 @@ async def test_nobody_on_call_is_said_and_the_levels_other_targets_still_come(
             for text in replies
         )
         assert len(await escalations(warroom)) == 1
+
+
+async def test_a_guest_on_call_is_named_and_never_invited(oncall_bot: Start) -> None:
+    escalation = policies({"schedule": "payments-primary"}, {"user": CAROL})
+    async with oncall_bot(schedules(), escalation) as warroom:
+        slack = warroom.slack
+        slack.users[BOB].is_restricted = True  # on call by the schedule file, a guest now
+        channel = await open_incident(warroom, "--private Card payments fail")
+        assert channel.is_private
+        await command(warroom, channel, "escalate payments-primary card payments failing")
+        await command(warroom, channel, "sev 1")
+
+        assert BOB not in channel.members and CAROL in channel.members
+        by_name, level_1 = await escalations(warroom)
+        assert by_name.users == [] and level_1.users == [CAROL]
+        for escalated in (by_name, level_1):
+            assert escalated.on_call == [
+                {"schedule": "payments-primary", "user": BOB, "guest": True}
+            ]
+        messages = messages_with(channel, "escalated to")
+        assert len(messages) == 2
+        for message in messages:
+            assert (
+                ":warning: On call for *payments-primary*: <@U0BOB>, a guest of the workspace"
+            ) in message
+            assert "not invited" in message and "Brought in: <@U0BOB>" not in message
+        assert dms(slack, BOB) == []
+        assert not [c for c in slack.calls_to("conversations.invite") if BOB in c.args["users"]]
+        # The timeline says so too, in either language.
+        async with session_scope(warroom.engine) as session:
+            entries = (
+                await session.exec(select(TimelineEntry).where(TimelineEntry.kind == "escalation"))
+            ).all()
+        names = {BOB: "Bob Okafor"}
+        assert sentence(entries[0], names=names).startswith(
+            "Escalated to payments-primary (on call: @Bob Okafor, a guest, not invited)"
+        )
+        assert "payments-primary (d'astreinte : @Bob Okafor, invité de l'espace de travail, " in (
+            sentence(entries[1], language="fr", names=names)
+        )
+
+
+async def test_an_owner_accepted_override_is_named_with_its_owner(oncall_bot: Start) -> None:
+    async with oncall_bot(schedules(owners=[CAROL, ALICE])) as warroom:
+        slack = warroom.slack
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command(
+            "override payments-primary now for 3h", user=ERIN, channel=general.id, command="/oncall"
+        )
+        await warroom.run_jobs()
+        # Each owner is asked; the first answer decides, a later one changes nothing.
+        for owner in (CAROL, ALICE):
+            (request,) = slack.direct_messages(owner)
+            await slack.click_button(
+                next(c.id for c in slack.channels.values() if request in c.messages),
+                request.ts,
+                CoverMessage.ACCEPT if owner == CAROL else CoverMessage.REJECT,
+                user=owner,
+            )
+            await warroom.run_jobs()
+        (too_late,) = [m.text for m in slack.ephemeral_for(ALICE)]
+        assert "Request #1 was answered already (accepted by <@U0CAROL>" in too_late
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "escalate payments-primary")
+
+        assert ERIN in channel.members and BOB not in channel.members
+        (message,) = messages_with(channel, "escalated to")
+        assert (
+            "On call for *payments-primary*: <@U0ERIN> (told by DM), through the override they "
+            "made themselves, accepted by the schedule's owner <@U0CAROL> (#1)"
+        ) in message
 
 
 # -- the user group follows the schedule ---------------------------------------------------------

@@ -250,6 +250,23 @@ async def test_on_call_now_per_schedule_in_the_person_s_zone(
         )
 
 
+@pytest.mark.parametrize("guest", ["is_restricted", "is_ultra_restricted"])
+async def test_a_guests_home_shows_no_one_on_call(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, guest: str
+) -> None:
+    path = tmp_path / "schedules.yaml"
+    path.write_text(SCHEDULES)
+    slack.add_user(DAVE, "dave", "Dave Kowalski")
+    setattr(slack.users[DAVE], guest, True)
+    schedules = load_schedules(path, now=NOW)
+    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall_schedules=schedules) as w:
+        dave = await open_home(w, DAVE)
+        assert "On call now" not in dave
+        assert "U0BOB" not in "\n".join(slack.home_lines(DAVE))
+        # A member of the workspace sees them.
+        assert len((await open_home(w, CAROL))["On call now"]) == 3
+
+
 async def test_more_incidents_than_a_home_holds_say_how_many_more(warroom: Warroom) -> None:
     async with session_scope(warroom.engine) as session:
         for number in range(1, 131):

@@ -132,3 +132,14 @@ async def test_refused_actions_are_said_once_with_slacks_reason_and_the_rest_sti
     assert said(channel, "Still here for INC-1.") == 1
     await warroom.advance(minutes=5)
     assert sum("Workflow *half-broken*" in m.text for m in channel.messages) == 2
+
+
+async def test_a_workflow_never_invites_a_guest_on_call(warroom: Warroom) -> None:
+    warroom.slack.users[BOB].is_restricted = True  # on call by the schedule file, a guest now
+    channel = await start(warroom, warroom.slack, "start Checkout slow")
+    await command(warroom, channel, "sev 1")
+    await warroom.advance(seconds=5)
+    assert BOB not in channel.members
+    failures = [m.text for m in channel.messages if "Workflow *page-on-call*" in m.text]
+    assert len(failures) == 1, failures
+    assert "is a guest of the workspace: not invited" in failures[0]

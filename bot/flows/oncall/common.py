@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.errors import UsageError
+from bot.basics.errors import BotError, UsageError
 from bot.clients.slack_errors import SlackFailure
+from bot.flows.people import is_guest
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override
 from bot.record.oncall.overrides import overrides_between
@@ -30,6 +31,19 @@ class OncallRefused(UsageError):
         super().__init__(**{**context, "problem": problem})
 
 
+class GuestRefused(BotError):
+    """A guest of the workspace asked for on call: who is on call is the workspace's, as in
+    the web view, which shows guests no schedule."""
+
+    template = "messages/oncall/guest_refused.j2"
+
+
+async def refuse_guests(services: Services, user: str) -> None:
+    """GuestRefused when ``user`` is a guest of the workspace (or Slack will not say)."""
+    if await is_guest(services, user):
+        raise GuestRefused()
+
+
 def schedule_named(services: Services, name: str) -> Schedule:
     """The configured schedule called ``name`` (any case); OncallRefused if there is none."""
     schedules = services.settings.oncall_schedules
@@ -44,13 +58,17 @@ def schedule_named(services: Services, name: str) -> Schedule:
 
 
 async def require_person(services: Services, schedule: Schedule, user: str, field: str) -> None:
-    """OncallRefused unless ``user`` is someone of the workspace (not a bot, not deactivated)."""
+    """OncallRefused unless ``user`` is someone of the workspace (not a bot, not deactivated)
+    and no guest of it: a guest on call would be invited into the schedule's private
+    incidents."""
     try:
         person = await services.slack.is_person(user)
     except SlackFailure:
         person = False
     if not person:
         raise OncallRefused("not_a_person", schedule=schedule.name, field=field, user=user)
+    if await is_guest(services, user):
+        raise OncallRefused("guest", schedule=schedule.name, field=field, user=user)
 
 
 def read_time(

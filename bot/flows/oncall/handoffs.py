@@ -24,12 +24,16 @@ from bot.clients.slack_errors import (
     SlackTokenRevoked,
 )
 from bot.flows.channel import deliver_now
-from bot.flows.people import zone_of
+from bot.flows.people import is_guest, zone_of
 from bot.record.escalations import OnCall
 from bot.record.oncall.engine import HORIZON, LATEST, Override, final_shifts, gaps
 from bot.record.oncall.engine import on_call_at as shift_at
 from bot.record.oncall.feed_copies import with_feed_copies
-from bot.record.oncall.overrides import overrides_near, who_is_on_call
+from bot.record.oncall.overrides import (
+    override_putting_on_call,
+    overrides_near,
+    who_is_on_call,
+)
 from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.work import (
     GAPS_JOB,
@@ -58,15 +62,31 @@ WHEN = "%a %d %b %H:%M %Z"
 
 # -- escalations -----------------------------------------------------------------------------
 async def on_call_now(services: Services, name: str) -> OnCall | None:
-    """Whom the schedule ``name`` names now, its stored overrides included; None when no
-    schedule has that name."""
+    """Whom the schedule ``name`` names now, its stored overrides included, and through whose
+    override, if one; a guest of the workspace is marked so (never to be brought in). None
+    when no schedule has that name."""
     schedule = services.settings.oncall_schedules.get(name)
     if schedule is None:
         return None
+    now = services.clock()
     async with session_scope(services.engine) as session:
         [schedule] = await with_feed_copies(session, [schedule])
-        shift = await who_is_on_call(session, schedule=schedule, at=services.clock())
-    return OnCall(schedule.name, shift.user)
+        shift = await who_is_on_call(session, schedule=schedule, at=now)
+        through = await override_putting_on_call(session, schedule=schedule, shift=shift, at=now)
+    if shift.user is None:
+        return OnCall(schedule.name, None)
+    # Asked with no session open: the database is not held while Slack answers.
+    guest = await is_guest(services, shift.user)
+    if through is None:
+        return OnCall(schedule.name, shift.user, guest=guest)
+    return OnCall(
+        schedule.name,
+        shift.user,
+        guest=guest,
+        override_id=through.id,
+        made_by=through.created_by,
+        accepted_by=through.accepted_by,
+    )
 
 
 # -- start-up --------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 from Slack and from the web view's forms (``keep_override``, ``cancel_kept``).
 
 The override and the direct message to the person it puts on call commit in one
-transaction; the message is sent once it has. Who may do what: ``bot.record.oncall.rights``.
+transaction; the message is sent once it has. Who may do what: ``bot.record.oncall.rights``;
+someone outside the schedule putting themselves on call asks its owners (``covers``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from bot.flows.oncall.common import (
     schedule_named,
     tell,
 )
+from bot.flows.oncall.covers import ask_owners
 from bot.flows.people import zone_of
 from bot.record.oncall import swaps
 from bot.record.oncall.engine import Override, Shift
 from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
-from bot.record.oncall.rights import may_cancel, may_put_on_call
+from bot.record.oncall.rights import may_cancel, may_put_on_call, needs_owners_accept
 from bot.record.oncall.schedules import Schedule
 from bot.services import Services
 from bot.store.db import session_scope
@@ -44,6 +46,10 @@ async def put_on_call(
     """Keep an override of the schedule for ``user``; say whom it displaced, and tell the
     person it puts on call (unless they made it)."""
     schedule = schedule_named(services, schedule_name)
+    if needs_owners_accept(schedule, by=by, user=user):
+        await require_person(services, schedule, user, "person")
+        asked_start, end = _read_window(schedule, window, services.clock())
+        return await ask_owners(services, schedule, user=user, start=asked_start, end=end)
     await check_put_on_call(services, schedule, by=by, user=user)
     asked_start, end = _read_window(schedule, window, services.clock())
     zone = await zone_of(services, by)
@@ -61,10 +67,14 @@ async def put_on_call(
 
 
 async def check_put_on_call(services: Services, schedule: Schedule, *, by: str, user: str) -> None:
-    """OncallRefused unless ``by`` may put ``user`` on call and ``user`` is someone of the
-    workspace (Slack is asked)."""
+    """OncallRefused unless ``by`` may put ``user`` on call at once and ``user`` is someone of
+    the workspace, no guest (Slack is asked). Someone outside the schedule putting themselves
+    on call is refused here: that waits for an owner's Accept (``put_on_call`` asks)."""
     if not may_put_on_call(schedule, by=by, user=user):
         raise OncallRefused("not_a_member", schedule=schedule.name, field="person", user=user)
+    if needs_owners_accept(schedule, by=by, user=user):
+        problem = "needs_owner" if schedule.owners else "no_owners"
+        raise OncallRefused(problem, schedule=schedule.name, field="person", user=user)
     await require_person(services, schedule, user, "person")
 
 

@@ -30,6 +30,7 @@ from bot.flows.people import zone_of
 from bot.record.oncall import swaps
 from bot.record.oncall.engine import Override, Shift, final_shifts, next_shift, on_call_at
 from bot.record.oncall.overrides import add_override
+from bot.record.oncall.rights import may_swap
 from bot.record.oncall.schedules import Schedule
 from bot.services import Services
 from bot.store import outbox
@@ -44,6 +45,8 @@ async def ask_for_swap(
     schedule = schedule_named(services, schedule_name)
     if of == by:
         raise OncallRefused("swap_with_self", schedule=schedule.name, field="person")
+    if not may_swap(schedule, by=by, of=of):
+        raise OncallRefused("swap_outside", schedule=schedule.name, field="person", user=of)
     await require_person(services, schedule, of, "person")
     now = services.clock()
     moment = read_time(schedule, when, field="shift date", now=now, after=now)

@@ -69,17 +69,18 @@ async def issue_token(
     return Issued(token, len(ending))
 
 
-async def token_opens(session: AsyncSession, *, feed: str, token: str) -> bool:
-    """Whether ``token`` is a live token of ``feed``."""
-    statement = select(OncallCalendarToken.token_hash).where(
+async def token_holder(session: AsyncSession, *, feed: str, token: str) -> str | None:
+    """Whom ``token`` was given to, if it is a live token of ``feed``; None otherwise."""
+    statement = select(OncallCalendarToken.token_hash, OncallCalendarToken.owner).where(
         OncallCalendarToken.feed == feed, col(OncallCalendarToken.revoked_at).is_(None)
     )
-    hashes = list((await session.exec(statement)).all()) or [_NO_LINK]
+    rows = list((await session.exec(statement)).all()) or [(_NO_LINK, "")]
     offered = _digest(token) if 0 < len(token) <= _TOKEN_MAX else "x" * 64
-    opens = False
-    for stored in hashes:
-        opens |= hmac.compare_digest(stored, offered)
-    return opens
+    holder = None
+    for stored, owner in rows:
+        if hmac.compare_digest(stored, offered):
+            holder = owner
+    return holder or None
 
 
 async def _live(session: AsyncSession, *, feed: str, owner: str) -> list[OncallCalendarToken]:

@@ -8,7 +8,7 @@ values; the caller commits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from dateutil.relativedelta import relativedelta
@@ -32,6 +32,8 @@ from bot.record.policies import USER_ID
 from bot.store.models import OncallOverride
 
 OverrideKind = Literal["override", "swap"]
+# The shortest stretch of time the record is asked about.
+_INSTANT = timedelta(microseconds=1)
 # The longest override: anything longer is a change of the schedule file.
 LONGEST = relativedelta(years=1)
 
@@ -51,11 +53,13 @@ async def add_override(
     created_at: datetime,
     kind: OverrideKind = "override",
     swap_id: int | None = None,
+    accepted_by: str | None = None,
 ) -> tuple[Override, list[Shift]]:
-    """Keep an override of ``schedule`` (``swap_id``: the swap it is half of); return it and
+    """Keep an override of ``schedule`` (``swap_id``: the swap it is half of; ``accepted_by``:
+    the owner who accepted it, for someone outside the schedule); return it and
     the shifts it takes over, as they were (``user`` None where it fills a gap). The caller
     commits."""
-    _check(schedule.name, user, start, end)
+    check_override(schedule.name, user, start, end)
     earlier = await overrides_between(session, schedule=schedule.name, start=start, end=end)
     row = OncallOverride(
         schedule=schedule.name,
@@ -66,6 +70,7 @@ async def add_override(
         created_by=created_by,
         created_at=created_at,
         swap_id=swap_id,
+        accepted_by=accepted_by,
     )
     session.add(row)
     await session.flush()
@@ -134,6 +139,21 @@ async def who_is_on_call(session: AsyncSession, *, schedule: Schedule, at: datet
     return on_call_at(schedule, overrides, at)
 
 
+async def override_putting_on_call(
+    session: AsyncSession, *, schedule: Schedule, shift: Shift, at: datetime
+) -> OncallOverride | None:
+    """The override through which ``shift.user`` is on call at ``at`` (where overrides overlap
+    the newest wins, as in the engine); None when the schedule's layers put them there."""
+    overrides = await overrides_between(
+        session, schedule=schedule.name, start=at, end=at + _INSTANT
+    )
+    holding = [o for o in overrides if o.start <= at < o.end]
+    winner = max(holding, key=lambda o: o.age, default=None)
+    if winner is None or winner.user != shift.user or winner.id is None:
+        return None
+    return await session.get(OncallOverride, winner.id)
+
+
 async def override_history(
     session: AsyncSession, *, schedule: str, start: datetime, end: datetime
 ) -> list[OncallOverride]:
@@ -169,7 +189,9 @@ def as_override(row: OncallOverride) -> Override:
     )
 
 
-def _check(schedule: str, user: str, start: datetime, end: datetime) -> None:
+def check_override(schedule: str, user: str, start: datetime, end: datetime) -> None:
+    """OverrideRefused, naming the schedule and the field, unless such an override can be
+    kept (a request to be on call is checked when asked, not only once accepted)."""
     where = f"schedule {schedule!r}: override"
     if not USER_ID.match(user):
         raise OverrideRefused(f"{where} user: {user!r} is not a Slack user id (U… or W…)")
