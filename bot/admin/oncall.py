@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.admin import USAGE_ERROR
 from bot.basics.render import Renderer
@@ -26,7 +27,7 @@ from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift,
 from bot.record.oncall.feed_copies import SHOWN_UNMATCHED, FeedState, feed_states, with_feed_copies
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule, ScheduleError, load_schedules
-from bot.store.db import create_engine, session_scope
+from bot.store.db import session_scope
 
 
 def add_oncall_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -179,7 +180,7 @@ async def _read_record(
 ) -> tuple[list[Override], list[Schedule], list[FeedState]]:
     """Every override that can bear on a shift around those instants (on_call_at looks up to
     HORIZON either way), the schedules with their iCal layers' copies, and those feeds' states."""
-    engine = create_engine(settings.database_url)
+    engine = await _engine(settings)
     try:
         async with session_scope(engine) as session:
             overrides = await overrides_between(
@@ -195,12 +196,20 @@ async def _read_record(
 
 
 async def _read_states(settings: Settings, schedules: Sequence[Schedule]) -> list[FeedState]:
-    engine = create_engine(settings.database_url)
+    engine = await _engine(settings)
     try:
         async with session_scope(engine) as session:
             return await feed_states(session, schedules)
     finally:
         await engine.dispose()
+
+
+async def _engine(settings: Settings) -> AsyncEngine:
+    """The database, a fresh SQLite file upgraded first (``command_engine``): imported here,
+    since Alembic would slow ``warroom oncall check``, which opens no database."""
+    from bot.store.migrate import command_engine
+
+    return await command_engine(settings.database_url)
 
 
 def _as_json(shifts: Sequence[tuple[Schedule, Shift]]) -> str:
