@@ -91,6 +91,15 @@ class Invitation:
 
 
 @dataclass(frozen=True)
+class FoundGroup:
+    """A user group found by its handle: its id, and whether it is disabled (its handle is
+    still taken, so it cannot be created again: it is re-enabled)."""
+
+    id: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
 class OAuthApp:
     """The Slack app's OAuth credentials (Sign in with Slack)."""
 
@@ -487,13 +496,17 @@ class SlackWorkspace:
         await self.client.usergroups_users_update(usergroup=group_id, users=",".join(user_ids))
 
     @slack_call
-    async def find_usergroup(self, handle: str) -> str | None:
-        """The id of the user group with this handle (``dba-team``), if there is one."""
-        response = await self.client.usergroups_list()
+    async def find_usergroup(self, handle: str) -> FoundGroup | None:
+        """The user group with this handle (``dba-team``), if there is one, disabled or not:
+        usergroups.list leaves disabled groups out unless asked (``include_disabled``,
+        https://docs.slack.dev/reference/methods/usergroups.list), and a disabled group's
+        handle is taken all the same. Disabled: ``date_delete`` is non-zero
+        (https://docs.slack.dev/reference/methods/usergroups.disable)."""
+        response = await self.client.usergroups_list(include_disabled=True)
         wanted = handle.lstrip("@").lower()
         for group in response.get("usergroups") or []:
             if str(group.get("handle", "")).lower() == wanted or group.get("id") == handle:
-                return str(group["id"])
+                return FoundGroup(str(group["id"]), bool(group.get("date_delete")))
         return None
 
     @slack_call

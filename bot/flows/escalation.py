@@ -130,7 +130,13 @@ async def _usergroup_id(services: Services, ref: str, label: str) -> str:
         raise UnknownTarget(target=label, reason=f"Slack said {error.code}") from error
     if found is None:
         raise UnknownTarget(target=label, reason="no such user group")
-    return found
+    if found.disabled:
+        raise UnknownTarget(
+            target=label,
+            reason="the user group is disabled; re-enable it (in Slack's user group settings "
+            "or with usergroups.enable)",
+        )
+    return found.id
 
 
 async def _schedule_reach(services: Services, name: str) -> Reach:

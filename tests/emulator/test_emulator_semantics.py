@@ -345,6 +345,25 @@ async def test_message_replied_arrives_without_its_subtype(
     assert (deleted["subtype"], deleted["hidden"]) == ("message_deleted", True)
 
 
+async def test_a_disabled_usergroup_is_listed_only_when_asked_for(
+    emu: SlackEmulator, client: AsyncWebClient
+) -> None:
+    """usergroups.list "can optionally include disabled User Groups" (include_disabled); a
+    disabled group's date_delete is non-zero, and usergroups.enable brings it back."""
+    emu.add_usergroup("S0ONCALL", "payments-oncall", [ALICE])
+    disabled = await client.usergroups_disable(usergroup="S0ONCALL")
+    assert disabled["usergroup"]["date_delete"] > 0
+    assert (await client.usergroups_list())["usergroups"] == []
+    [listed] = (await client.usergroups_list(include_disabled=True))["usergroups"]
+    assert listed["handle"] == "payments-oncall" and listed["date_delete"] > 0
+    gone = await refused(client.usergroups_users_list(usergroup="S0ONCALL"))
+    assert error_of(gone) == "no_such_subteam"
+    members = await client.usergroups_users_list(usergroup="S0ONCALL", include_disabled=True)
+    assert members["users"] == [ALICE]
+    assert (await client.usergroups_enable(usergroup="S0ONCALL"))["usergroup"]["date_delete"] == 0
+    assert [g["id"] for g in (await client.usergroups_list())["usergroups"]] == ["S0ONCALL"]
+
+
 async def test_usergroups_users_update_replaces_members_and_refuses_as_slack_does(
     emu: SlackEmulator, client: AsyncWebClient
 ) -> None:
