@@ -302,13 +302,25 @@ def views_update(emu: EmulatorState, args: Args) -> Result:
 
 
 # -- bookmarks -------------------------------------------------------------------------------
+BOOKMARK_TITLE_MAX = 256
+BOOKMARK_LINK_MAX = 2048
+
+
 @method("bookmarks.add")
 def bookmarks_add(emu: EmulatorState, args: Args) -> Result:
     """Add a link to a channel's bookmarks (https://docs.slack.dev/reference/methods/bookmarks.add):
     scope ``bookmarks:write``; ``channel_id``, ``title`` and ``type`` required, and ``type``
     is ``link`` only ("The bookmarks.add method currently accepts the following types: link"),
     which requires a ``link``. The bot acts
-    only in conversations it is a member of (``require_access``)."""
+    only in conversations it is a member of (``require_access``).
+
+    Lengths: a title of more than 256 characters or a link of more than 2,048 is refused
+    (``invalid_arguments``). The method's page names no limit; these are Slack's answers as
+    issue #49 observed them (a longer title or link failed the call), and as others met the
+    link's (https://github.com/jstrieb/link-lock/issues/26: "slack only allows bookmarks of
+    2049 characters"). Which error Slack names is not documented: ``invalid_arguments``, "some
+    detail about the arguments passed is invalid" (the method's common errors), and the fake
+    refuses rather than guess it would take them."""
     require_scope(emu, "bookmarks:write")
     channel = get_channel(emu, args, "channel_id")
     require_access(emu, channel, public_error="not_in_channel")
@@ -318,6 +330,8 @@ def bookmarks_add(emu: EmulatorState, args: Args) -> Result:
     link = args.text("link") or ""
     if not link.startswith(("http://", "https://")):
         raise ApiError("invalid_link")
+    if len(title) > BOOKMARK_TITLE_MAX or len(link) > BOOKMARK_LINK_MAX:
+        raise ApiError("invalid_arguments")
     now = int(time.time())
     bookmark = {
         "id": emu.new_id("Bk"),

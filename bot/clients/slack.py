@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.basics.slack_text import cut_plain
 from bot.clients.slack_errors import SlackRefused, SlackTokenRevoked, slack_call, slack_code
 from bot.clients.slack_limits import More, fit_message, fit_view_blocks
 from bot.clients.slack_pacing import SlackPacer
@@ -29,6 +30,7 @@ from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimit
 from bot.clients.slack_telemetry import counted
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.record.workflows import BOOKMARK_TITLE_MAX
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
@@ -242,7 +244,9 @@ class SlackWorkspace:
 
     @slack_call
     async def add_bookmark(self, channel_id: str, title: str, link: str) -> None:
-        """Add a link to the channel's bookmarks (``bookmarks.add``, type ``link``)."""
+        """Add a link to the channel's bookmarks (``bookmarks.add``, type ``link``), its title
+        cut to what Slack takes (a bookmark kept before titles were cut, too)."""
+        title = cut_plain(title, BOOKMARK_TITLE_MAX)
         await self.client.bookmarks_add(channel_id=channel_id, title=title, type="link", link=link)
 
     @slack_call

@@ -406,3 +406,20 @@ async def test_usergroups_users_update_replaces_members_and_refuses_as_slack_doe
         client.usergroups_users_list(usergroup="S0ONCALL"),
     ):
         assert error_of(await refused(call)) == "plan_upgrade_required"
+
+
+async def test_bookmarks_add_refuses_a_title_or_link_longer_than_slack_takes(
+    emu: SlackEmulator, client: AsyncWebClient
+) -> None:
+    """Title at most 256 characters, link at most 2,048 (bookmarks_add in api_misc.py says
+    where these come from); the bookmark at the limits is taken."""
+    channel = emu.create_channel("bookmarked", creator=ALICE, members=[emu.bot_user_id])
+    link = "https://example.com/" + "a" * (2048 - 20)
+    taken = await client.bookmarks_add(
+        channel_id=channel.id, title="t" * 256, type="link", link=link
+    )
+    assert taken["bookmark"]["title"] == "t" * 256
+    for title, link_ in (("t" * 257, "https://example.com/"), ("t", link + "a")):
+        call = client.bookmarks_add(channel_id=channel.id, title=title, type="link", link=link_)
+        assert error_of(await refused(call)) == "invalid_arguments"
+    assert len(emu.bookmarks[channel.id]) == 1
