@@ -27,6 +27,11 @@ from bot.record.incident_types import (
     IncidentTypesError,
     load_incident_types,
 )
+from bot.record.oncall.feed_addresses import (
+    ALLOWED_HOSTS_ENV,
+    allowed_hosts,
+    feed_address_problems,
+)
 from bot.record.oncall.schedules import NO_SCHEDULES, ScheduleError, Schedules, load_schedules
 from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
 from bot.record.workflows import NO_WORKFLOWS, WorkflowError, Workflows, load_workflows
@@ -128,6 +133,9 @@ class Settings:
     incident_types: IncidentTypes = NO_TYPES
     # How often each iCal layer's external feed is fetched again (bot/flows/oncall_feeds.py).
     oncall_ical_refresh: timedelta = DEFAULT_ICAL_REFRESH
+    # Hosts an iCal feed may be fetched from over http:// or at a loopback, link-local or
+    # private address (WARROOM_ICAL_ALLOWED_HOSTS): bot/record/oncall/feed_addresses.py.
+    ical_allowed_hosts: frozenset[str] = frozenset()
     # Workflows (WARROOM_WORKFLOWS): bot/record/workflows.py; their webhooks' signing
     # secrets, by the variable each is read from.
     workflows: Workflows = NO_WORKFLOWS
@@ -215,6 +223,7 @@ class Settings:
             oncall_schedules=_schedules(environ.get("WARROOM_ONCALL_SCHEDULES")),
             incident_types=_incident_types(environ.get("WARROOM_INCIDENT_TYPES")),
             oncall_ical_refresh=_ical_refresh(environ.get("WARROOM_ONCALL_ICAL_REFRESH")),
+            ical_allowed_hosts=ical_allowed_hosts_from_env(environ),
             workflows=workflows,
             webhook_secrets=MappingProxyType(
                 {name: Secret(environ.get(name, "")) for name in workflows.secret_envs}
@@ -390,6 +399,12 @@ class Settings:
                     f"WARROOM_ESCALATION_POLICIES: policy {policy!r} level {level}: schedule: "
                     f"no on-call schedule named {name!r} (schedules: {known})"
                 )
+        problems.extend(
+            f"WARROOM_ONCALL_SCHEDULES: {problem}"
+            for problem in feed_address_problems(
+                self.oncall_schedules.by_name.values(), self.ical_allowed_hosts
+            )
+        )
         both = sorted(set(self.escalation_policies.by_name) & set(self.oncall_schedules.by_name))
         if both:
             problems.append(
@@ -525,6 +540,11 @@ def _schedules(raw: str | None) -> Schedules:
     except ScheduleError as error:
         problems = "\n  ".join(error.problems)
         raise ConfigError(f"WARROOM_ONCALL_SCHEDULES: {raw}:\n  {problems}") from None
+
+
+def ical_allowed_hosts_from_env(environ: Mapping[str, str]) -> frozenset[str]:
+    """``WARROOM_ICAL_ALLOWED_HOSTS`` alone (``warroom oncall check`` reads no other setting)."""
+    return allowed_hosts(environ.get(ALLOWED_HOSTS_ENV))
 
 
 def incident_types_from_env(environ: Mapping[str, str]) -> IncidentTypes:

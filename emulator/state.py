@@ -262,6 +262,8 @@ class EmulatorState:
             "users": list(user_ids),
             "team_id": self.team_id,
             "is_usergroup": True,
+            # Non-zero once the group is disabled (usergroups.disable).
+            "date_delete": 0,
         }
         self.usergroups[group_id] = group
         return group

@@ -14,13 +14,14 @@ from sqlmodel import col, select
 from bot.app import build_services
 from bot.config import Settings
 from bot.flows.alert_intake import Outcome, apply_payload
-from bot.store.db import create_engine, session_scope
+from bot.store.db import session_scope
+from bot.store.migrate import command_engine
 from bot.store.models import AlertPayload
 
 
 async def list_payloads(settings: Settings, *, state: str | None, limit: int) -> list[str]:
     """One line per stored payload, newest first."""
-    engine = create_engine(settings.database_url)
+    engine = await command_engine(settings.database_url)
     try:
         async with session_scope(engine) as session:
             statement = select(AlertPayload).order_by(col(AlertPayload.id).desc()).limit(limit)
@@ -44,7 +45,7 @@ def _line(payload: AlertPayload) -> str:
 
 async def replay_payloads(settings: Settings, payload_ids: Sequence[int]) -> list[Outcome]:
     """Apply stored payloads again, in order; each failure is reported, not raised."""
-    engine = create_engine(settings.database_url)
+    engine = await command_engine(settings.database_url)
     outcomes = []
     try:
         async with aiohttp.ClientSession() as http:

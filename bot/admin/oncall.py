@@ -17,16 +17,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.admin import USAGE_ERROR
 from bot.basics.render import Renderer
-from bot.config import Settings
+from bot.config import Settings, ical_allowed_hosts_from_env
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, on_call_at
+from bot.record.oncall.feed_addresses import feed_address_problems
 from bot.record.oncall.feed_copies import SHOWN_UNMATCHED, FeedState, feed_states, with_feed_copies
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule, ScheduleError, load_schedules
-from bot.store.db import create_engine, session_scope
+from bot.store.db import session_scope
 
 
 def add_oncall_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,7 +68,7 @@ def add_oncall_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_oncall(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom oncall``'s action; the exit code."""
     if args.oncall_command == "check":
-        return check(args.file)
+        return check(args.file, ical_allowed_hosts_from_env(environ))
     settings = Settings.from_env(environ)
     schedules = _chosen(settings, args.schedule)
     if isinstance(schedules, str):
@@ -129,14 +131,19 @@ def _unreadable(error: Exception, what: str = "the overrides") -> int:
     return 1
 
 
-def check(path: Path) -> int:
-    """Check a schedule file: 0 and a summary when it is fine, 1 and every problem if not."""
+def check(path: Path, allowed_hosts: frozenset[str] = frozenset()) -> int:
+    """Check a schedule file: 0 and a summary when it is fine, 1 and every problem if not;
+    an iCal layer's address is checked against ``allowed_hosts`` (WARROOM_ICAL_ALLOWED_HOSTS)
+    as the start-up checks it."""
     try:
         schedules = load_schedules(path, now=datetime.now(UTC))
+        problems = feed_address_problems(schedules.by_name.values(), allowed_hosts)
     except ScheduleError as error:
-        count = len(error.problems)
+        problems = list(error.problems)
+    if problems:
+        count = len(problems)
         print(f"{path}: {count} problem{'s' if count != 1 else ''}:", file=sys.stderr)
-        for problem in error.problems:
+        for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
     print(f"{path}: fine: {schedules.summary()}")
@@ -179,7 +186,7 @@ async def _read_record(
 ) -> tuple[list[Override], list[Schedule], list[FeedState]]:
     """Every override that can bear on a shift around those instants (on_call_at looks up to
     HORIZON either way), the schedules with their iCal layers' copies, and those feeds' states."""
-    engine = create_engine(settings.database_url)
+    engine = await _engine(settings)
     try:
         async with session_scope(engine) as session:
             overrides = await overrides_between(
@@ -195,12 +202,20 @@ async def _read_record(
 
 
 async def _read_states(settings: Settings, schedules: Sequence[Schedule]) -> list[FeedState]:
-    engine = create_engine(settings.database_url)
+    engine = await _engine(settings)
     try:
         async with session_scope(engine) as session:
             return await feed_states(session, schedules)
     finally:
         await engine.dispose()
+
+
+async def _engine(settings: Settings) -> AsyncEngine:
+    """The database, a fresh SQLite file upgraded first (``command_engine``): imported here,
+    since Alembic would slow ``warroom oncall check``, which opens no database."""
+    from bot.store.migrate import command_engine
+
+    return await command_engine(settings.database_url)
 
 
 def _as_json(shifts: Sequence[tuple[Schedule, Shift]]) -> str:

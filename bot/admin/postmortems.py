@@ -16,7 +16,8 @@ from bot.app import build_services
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.config import Settings
 from bot.flows.postmortem_posting import as_html, write_draft
-from bot.store.db import create_engine, session_scope
+from bot.store.db import session_scope
+from bot.store.migrate import command_engine
 from bot.store.models import Incident
 
 _REFERENCE = re.compile(r"^(?:inc-)?([0-9]+)$", re.IGNORECASE)
@@ -40,7 +41,7 @@ async def render_postmortem(
     number = parse_bounded_int(match.group(1), 1, DATABASE_ID_MAX) if match else None
     if number is None:
         raise PostmortemNotFound(f"{reference!r} is not an incident reference like INC-7")
-    engine = create_engine(settings.database_url)
+    engine = await command_engine(settings.database_url)
     try:
         incident = await _find(engine, number, team)
         async with aiohttp.ClientSession() as http:

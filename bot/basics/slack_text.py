@@ -293,6 +293,19 @@ def to_html(
     return "".join(parts)
 
 
+# What may not end a cut text: a joiner or a variation selector would cling to the ellipsis,
+# and a combining mark without what follows it is half a letter's accents.
+_DANGLING = re.compile(r"[\s\u200d\ufe0e\ufe0f\u0300-\u036f]+$")
+
+
+def cut_plain(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Plain text (no Slack encoding) of at most ``limit`` characters: cut between
+    characters, never inside one, and ended with ``ellipsis`` when it was cut."""
+    if len(text) <= limit:
+        return text
+    return _DANGLING.sub("", text[: limit - len(ellipsis)]) + ellipsis
+
+
 def truncate(text: str, limit: int, ellipsis: str = "…") -> SlackText:
     """At most ``limit`` characters as people read them, cut between runs or inside a
     literal, never inside a construct or an entity; still Slack-encoded."""

@@ -4,15 +4,41 @@ The body is read as it streams and reading stops at ``limit`` bytes (after decom
 a small compressed answer cannot unpack into a large one): a feed that is larger is refused
 without holding more of it. Feed addresses often carry a secret of their own (PagerDuty's and
 Opsgenie's do), so a failure names the host only (``feed_host``), never the whole address.
+
+Where warroom connects (``bot/record/oncall/feed_addresses.py`` says what is allowed): each
+fetch has a connection pool of its own whose resolver drops every loopback, link-local,
+private or reserved address a name resolves to, so the address checked is the address
+connected to, whatever the name resolves to next time (DNS rebinding); a literal IP, which no
+resolver sees, is checked before the request. No proxy from the environment is used. A
+redirect is followed only to the same host, at most ``MAX_REDIRECTS`` times, each new address
+checked again; one to another host is refused, and the reason names it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import socket
+from collections.abc import Collection
+
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from yarl import URL
+
+from bot.record.oncall.feed_addresses import (
+    address_kind,
+    address_refusal,
+    literal_address,
+    normal_host,
+    refused_address,
+)
 
 # Read at a time; the limit is checked after each.
 _CHUNK = 64 * 1024
 HEADERS = {"Accept": "text/calendar, */*;q=0.5", "User-Agent": "warroom (on-call calendar)"}
+# Same-host redirects followed before the fetch counts as failed.
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class FeedUnreachable(Exception):
@@ -26,30 +52,107 @@ def feed_host(url: str) -> str:
     return f"{scheme}://{host}/…"
 
 
-async def fetch_feed(http: aiohttp.ClientSession, url: str, *, limit: int, timeout: float) -> bytes:
-    """GET the feed; its body, at most ``limit`` bytes; FeedUnreachable says why not."""
+class _PublicOnly(AbstractResolver):
+    """The default resolver, keeping only the addresses a feed may be fetched from (all of
+    them for a host the operator allowed by name); ``refused`` says why when none is left."""
+
+    def __init__(self, allowed: Collection[str]) -> None:
+        self._resolver = DefaultResolver()
+        self._allowed = allowed
+        self.refused: str | None = None
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._resolver.resolve(host, port, family)
+        if normal_host(host) in self._allowed:
+            return found
+        kept = []
+        for entry in found:
+            address = literal_address(entry["host"])
+            if address is not None and address_kind(address) is None:
+                kept.append(entry)
+            elif address is not None:
+                self.refused = refused_address(host, address)
+        if not kept:
+            # An OSError is what the connector expects of a resolver: it fails the request.
+            raise OSError(self.refused or f"{host} resolves to no address")
+        return kept
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
+async def fetch_feed(url: str, *, allowed: Collection[str], limit: int, timeout: float) -> bytes:
+    """GET the feed from where it may be fetched; its body, at most ``limit`` bytes;
+    FeedUnreachable says why not (``timeout``: seconds for the whole, redirects included)."""
+    resolver = _PublicOnly(allowed)
+    connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
     try:
-        async with http.get(
-            url, headers=HEADERS, timeout=aiohttp.ClientTimeout(total=timeout)
-        ) as response:
-            if response.status != 200:
-                status = f"{response.status} {response.reason or ''}".strip()
-                raise FeedUnreachable(f"{feed_host(url)} answered HTTP {status}")
-            if (response.content_length or 0) > limit:
-                raise FeedUnreachable(_too_large(url, limit, response.content_length))
-            body = bytearray()
-            async for chunk in response.content.iter_chunked(_CHUNK):
-                body += chunk
-                if len(body) > limit:
-                    raise FeedUnreachable(_too_large(url, limit, None))
-            return bytes(body)
+        async with (
+            aiohttp.ClientSession(connector=connector, trust_env=False) as http,
+            asyncio.timeout(timeout),
+        ):
+            return await _follow(http, url, allowed=allowed, limit=limit)
     except TimeoutError:
         raise FeedUnreachable(f"{feed_host(url)} did not answer within {timeout:g} s") from None
     except aiohttp.ClientError as error:
+        if (refused := resolver.refused) is not None:
+            raise FeedUnreachable(f"not fetched from {feed_host(url)}: {refused}") from None
         # The error's text may quote the address: name its kind and the host only.
         raise FeedUnreachable(
             f"could not fetch from {feed_host(url)} ({type(error).__name__})"
         ) from None
+
+
+async def _follow(
+    http: aiohttp.ClientSession, url: str, *, allowed: Collection[str], limit: int
+) -> bytes:
+    """The feed's body, following same-host redirects."""
+    first = URL(url)
+    current = first
+    for _ in range(MAX_REDIRECTS + 1):
+        if refusal := address_refusal(current.scheme, current.host or "", allowed):
+            raise FeedUnreachable(f"not fetched from {feed_host(str(current))}: {refusal}")
+        async with http.get(current, headers=HEADERS, allow_redirects=False) as response:
+            if response.status not in _REDIRECTS:
+                return await _body(response, url, limit)
+            target = _redirect_target(current, response)
+        if normal_host(target.host or "") != normal_host(first.host or ""):
+            raise FeedUnreachable(
+                f"{feed_host(url)} redirected to another host ({feed_host(str(target))}): "
+                "warroom follows a feed's redirects on its own host only; put the address it "
+                "redirects to in ical_url if that is where the feed is"
+            )
+        current = target
+    raise FeedUnreachable(f"{feed_host(url)} redirected more than {MAX_REDIRECTS} times")
+
+
+def _redirect_target(current: URL, response: aiohttp.ClientResponse) -> URL:
+    location = response.headers.get("Location", "")
+    try:
+        target = current.join(URL(location)) if location else None
+    except ValueError:
+        target = None
+    if target is None or not target.is_absolute():
+        raise FeedUnreachable(
+            f"{feed_host(str(current))} answered HTTP {response.status} with no usable Location"
+        )
+    return target
+
+
+async def _body(response: aiohttp.ClientResponse, url: str, limit: int) -> bytes:
+    if response.status != 200:
+        status = f"{response.status} {response.reason or ''}".strip()
+        raise FeedUnreachable(f"{feed_host(url)} answered HTTP {status}")
+    if (response.content_length or 0) > limit:
+        raise FeedUnreachable(_too_large(url, limit, response.content_length))
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            raise FeedUnreachable(_too_large(url, limit, None))
+    return bytes(body)
 
 
 def _too_large(url: str, limit: int, announced: int | None) -> str:

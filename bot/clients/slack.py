@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.basics.slack_text import cut_plain
 from bot.clients.slack_errors import SlackRefused, SlackTokenRevoked, slack_call, slack_code
 from bot.clients.slack_limits import More, fit_message, fit_view_blocks
 from bot.clients.slack_pacing import SlackPacer
@@ -29,6 +30,7 @@ from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimit
 from bot.clients.slack_telemetry import counted
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.record.workflows import BOOKMARK_TITLE_MAX
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
@@ -88,6 +90,15 @@ class Invitation:
             already_there=tuple(u for part in parts for u in part.already_there),
             refused=tuple(r for part in parts for r in part.refused),
         )
+
+
+@dataclass(frozen=True)
+class FoundGroup:
+    """A user group found by its handle: its id, and whether it is disabled (its handle is
+    still taken, so it cannot be created again: it is re-enabled)."""
+
+    id: str
+    disabled: bool
 
 
 @dataclass(frozen=True)
@@ -233,7 +244,9 @@ class SlackWorkspace:
 
     @slack_call
     async def add_bookmark(self, channel_id: str, title: str, link: str) -> None:
-        """Add a link to the channel's bookmarks (``bookmarks.add``, type ``link``)."""
+        """Add a link to the channel's bookmarks (``bookmarks.add``, type ``link``), its title
+        cut to what Slack takes (a bookmark kept before titles were cut, too)."""
+        title = cut_plain(title, BOOKMARK_TITLE_MAX)
         await self.client.bookmarks_add(channel_id=channel_id, title=title, type="link", link=link)
 
     @slack_call
@@ -487,13 +500,17 @@ class SlackWorkspace:
         await self.client.usergroups_users_update(usergroup=group_id, users=",".join(user_ids))
 
     @slack_call
-    async def find_usergroup(self, handle: str) -> str | None:
-        """The id of the user group with this handle (``dba-team``), if there is one."""
-        response = await self.client.usergroups_list()
+    async def find_usergroup(self, handle: str) -> FoundGroup | None:
+        """The user group with this handle (``dba-team``), if there is one, disabled or not:
+        usergroups.list leaves disabled groups out unless asked (``include_disabled``,
+        https://docs.slack.dev/reference/methods/usergroups.list), and a disabled group's
+        handle is taken all the same. Disabled: ``date_delete`` is non-zero
+        (https://docs.slack.dev/reference/methods/usergroups.disable)."""
+        response = await self.client.usergroups_list(include_disabled=True)
         wanted = handle.lstrip("@").lower()
         for group in response.get("usergroups") or []:
             if str(group.get("handle", "")).lower() == wanted or group.get("id") == handle:
-                return str(group["id"])
+                return FoundGroup(str(group["id"]), bool(group.get("date_delete")))
         return None
 
     @slack_call

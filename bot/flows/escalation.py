@@ -121,6 +121,12 @@ async def group_members(services: Services, ref: str) -> list[str]:
     return await _members(services, await _usergroup_id(services, ref.lstrip("@"), label), label)
 
 
+GROUP_DISABLED = (
+    "the user group is disabled; re-enable it (in Slack's user group settings or with "
+    "usergroups.enable)"
+)
+
+
 async def _usergroup_id(services: Services, ref: str, label: str) -> str:
     if ref.startswith("S") and ref.isalnum() and ref.isupper():
         return ref
@@ -130,7 +136,9 @@ async def _usergroup_id(services: Services, ref: str, label: str) -> str:
         raise UnknownTarget(target=label, reason=f"Slack said {error.code}") from error
     if found is None:
         raise UnknownTarget(target=label, reason="no such user group")
-    return found
+    if found.disabled:
+        raise UnknownTarget(target=label, reason=GROUP_DISABLED)
+    return found.id
 
 
 async def _schedule_reach(services: Services, name: str) -> Reach:
@@ -148,7 +156,19 @@ async def _members(services: Services, group_id: str, label: str) -> list[str]:
     try:
         return await services.slack.usergroup_members(group_id)
     except SlackFailure as error:
-        raise UnknownTarget(target=label, reason=f"Slack said {error.code}") from error
+        reason = f"Slack said {error.code}"
+        if error.code == "no_such_subteam" and await _disabled(services, group_id):
+            reason = GROUP_DISABLED  # a group mentioned by id: not found, being disabled
+        raise UnknownTarget(target=label, reason=reason) from error
+
+
+async def _disabled(services: Services, group_id: str) -> bool:
+    """Whether the group Slack did not find is there, disabled (asked only then)."""
+    try:
+        found = await services.slack.find_usergroup(group_id)
+    except SlackFailure:
+        return False
+    return found is not None and found.disabled
 
 
 async def _escalate_policy(

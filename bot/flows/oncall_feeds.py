@@ -4,8 +4,9 @@ copy kept in the database.
 One repeating job per iCal layer (``ICAL_JOB``, keyed by schedule and layer), so however many
 replicas run, each feed is fetched once per round; every start asks for a round at once (the
 file may name a new address). A round that fails (the source down or slow, an answer that
-is no calendar, one over ``MAX_FEED_BYTES``) is logged, and noted on the copy's row with its
-reason; the copy itself stays, and the next round comes at the usual time.
+is no calendar, one over ``MAX_FEED_BYTES``, an address warroom does not fetch from or a
+redirect to another host: ``bot/clients/ical_feeds.py``) is logged, and noted on the copy's
+row with its reason; the copy itself stays, and the next round comes at the usual time.
 """
 
 from __future__ import annotations
@@ -74,9 +75,13 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
     schedule, layer = found
     assert layer.ical is not None
     url, now = layer.ical.url, services.clock()
-    assert services.http is not None, "refreshing feeds needs the application's HTTP session"
     try:
-        body = await fetch_feed(services.http, url, limit=MAX_FEED_BYTES, timeout=FETCH_TIMEOUT)
+        body = await fetch_feed(
+            url,
+            allowed=services.settings.ical_allowed_hosts,
+            limit=MAX_FEED_BYTES,
+            timeout=FETCH_TIMEOUT,
+        )
         events = await _read(body, schedule, now)
     except (FeedUnreachable, FeedRefused) as failure:
         reason = str(failure)

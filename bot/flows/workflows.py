@@ -32,7 +32,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
-from bot.basics.slack_text import SlackText, encode, to_mrkdwn, to_plain
+from bot.basics.slack_text import SlackText, cut_plain, encode, to_mrkdwn, to_plain
 from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
 from bot.flows import filing
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
@@ -47,7 +47,15 @@ from bot.record.fields import NoFieldChange
 from bot.record.incidents import NoChange
 from bot.record.timeline import add_entry
 from bot.record.workflow_runs import ACTION_JOB
-from bot.record.workflows import CAUSE_PREFIX, Action, Workflow, as_field_input, render
+from bot.record.workflows import (
+    BOOKMARK_TITLE_MAX,
+    CAUSE_PREFIX,
+    Action,
+    Workflow,
+    as_field_input,
+    bookmark_link_problem,
+    render,
+)
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
@@ -561,6 +569,9 @@ async def _bookmark(
     link = render(str(action.args["link"]), context).strip()
     if not link.startswith(("https://", "http://")):
         raise ActionFailedValue(f"the link {link[:80]!r} is not an http(s) address")
+    if problem := bookmark_link_problem(link):
+        raise ActionFailedValue(f"the link is {problem}")
+    title = cut_plain(title, BOOKMARK_TITLE_MAX)
     now = services.clock()
     payload = {"title": title, "link": link}
     async with session_scope(services.engine) as session:

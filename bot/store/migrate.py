@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.db import create_engine, sqlite_write_problem
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same in every replica.
 _POSTGRES_MIGRATION_LOCK = 7_316_424_001
+
+
+class SchemaNotUpgraded(SQLAlchemyError):
+    """Alembic would not bring the schema up to date (a database newer than this warroom, a
+    revision it does not know); the message is Alembic's."""
 
 
 def alembic_config() -> Config:
@@ -34,3 +44,29 @@ def _upgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+async def command_engine(database_url: str) -> AsyncEngine:
+    """The engine a one-off command (``warroom oncall who``, ``alerts``, ``postmortem``) reads
+    through. An embedded SQLite file is brought up to date first, as ``warroom serve`` does
+    at its start: a fresh file has no tables, and nothing else would create them. PostgreSQL
+    is shared by the running replicas, so a command typed on a laptop never changes its schema
+    (``warroom serve`` or ``warroom db upgrade`` do); nor does one whose SQLite file it cannot
+    write (reading says why)."""
+    engine = create_engine(database_url)
+    if engine.dialect.name == "sqlite" and sqlite_write_problem(database_url) is None:
+        # Alembic's INFO lines are for a server's log, not for a person's terminal.
+        migrations = logging.getLogger("alembic")
+        level = migrations.level
+        migrations.setLevel(max(level, logging.WARNING))
+        try:
+            await upgrade_database(engine)
+        except CommandError as error:
+            await engine.dispose()
+            raise SchemaNotUpgraded(str(error)) from None
+        except BaseException:
+            await engine.dispose()
+            raise
+        finally:
+            migrations.setLevel(level)
+    return engine

@@ -345,6 +345,25 @@ async def test_message_replied_arrives_without_its_subtype(
     assert (deleted["subtype"], deleted["hidden"]) == ("message_deleted", True)
 
 
+async def test_a_disabled_usergroup_is_listed_only_when_asked_for(
+    emu: SlackEmulator, client: AsyncWebClient
+) -> None:
+    """usergroups.list "can optionally include disabled User Groups" (include_disabled); a
+    disabled group's date_delete is non-zero, and usergroups.enable brings it back."""
+    emu.add_usergroup("S0ONCALL", "payments-oncall", [ALICE])
+    disabled = await client.usergroups_disable(usergroup="S0ONCALL")
+    assert disabled["usergroup"]["date_delete"] > 0
+    assert (await client.usergroups_list())["usergroups"] == []
+    [listed] = (await client.usergroups_list(include_disabled=True))["usergroups"]
+    assert listed["handle"] == "payments-oncall" and listed["date_delete"] > 0
+    gone = await refused(client.usergroups_users_list(usergroup="S0ONCALL"))
+    assert error_of(gone) == "no_such_subteam"
+    members = await client.usergroups_users_list(usergroup="S0ONCALL", include_disabled=True)
+    assert members["users"] == [ALICE]
+    assert (await client.usergroups_enable(usergroup="S0ONCALL"))["usergroup"]["date_delete"] == 0
+    assert [g["id"] for g in (await client.usergroups_list())["usergroups"]] == ["S0ONCALL"]
+
+
 async def test_usergroups_users_update_replaces_members_and_refuses_as_slack_does(
     emu: SlackEmulator, client: AsyncWebClient
 ) -> None:
@@ -387,3 +406,20 @@ async def test_usergroups_users_update_replaces_members_and_refuses_as_slack_doe
         client.usergroups_users_list(usergroup="S0ONCALL"),
     ):
         assert error_of(await refused(call)) == "plan_upgrade_required"
+
+
+async def test_bookmarks_add_refuses_a_title_or_link_longer_than_slack_takes(
+    emu: SlackEmulator, client: AsyncWebClient
+) -> None:
+    """Title at most 256 characters, link at most 2,048 (bookmarks_add in api_misc.py says
+    where these come from); the bookmark at the limits is taken."""
+    channel = emu.create_channel("bookmarked", creator=ALICE, members=[emu.bot_user_id])
+    link = "https://example.com/" + "a" * (2048 - 20)
+    taken = await client.bookmarks_add(
+        channel_id=channel.id, title="t" * 256, type="link", link=link
+    )
+    assert taken["bookmark"]["title"] == "t" * 256
+    for title, link_ in (("t" * 257, "https://example.com/"), ("t", link + "a")):
+        call = client.bookmarks_add(channel_id=channel.id, title=title, type="link", link=link_)
+        assert error_of(await refused(call)) == "invalid_arguments"
+    assert len(emu.bookmarks[channel.id]) == 1

@@ -211,14 +211,22 @@ async def test_a_user_group_by_plain_handle_and_unknown_targets(paging: Warroom)
     slack = paging.slack
     channel = await open_incident(paging)
 
+    slack.add_usergroup("S0OLDTEAM1", "old-team", [CAROL])
+    slack.usergroups["S0OLDTEAM1"]["date_delete"] = 1_700_000_000  # usergroups.disable
+
     await command(paging, channel, "escalate @dba-team")
     await command(paging, channel, "escalate @nobody-team")
+    await command(paging, channel, "escalate @old-team")
     await command(paging, channel, "escalate no-such-policy")
     await command(paging, channel, "escalate")
 
     assert [row.target for row in await escalations(paging)] == ["@dba-team"]
     replies = "\n".join(m.text for m in slack.ephemeral_for(ALICE))
     assert "Cannot escalate to `@nobody-team`: no such user group." in replies
+    assert (
+        "Cannot escalate to `@old-team`: the user group is disabled; re-enable it (in Slack's "
+        "user group settings or with usergroups.enable)"
+    ) in replies
     assert (
         "Cannot escalate to `no-such-policy`: no such person, group, escalation policy or "
         "on-call schedule"

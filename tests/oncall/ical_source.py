@@ -85,9 +85,13 @@ class CalendarSource:
     requests: int = 0
     sent: int = 0
     aborted: list[str] = field(default_factory=list)
+    # Answered with a 302 to this address (absolute, or a path on the same host) when set.
+    redirect: str = ""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
+        if self.redirect and request.path == "/payments.ics":
+            raise web.HTTPFound(self.redirect)
         if not self.stream_extra:
             return web.Response(status=self.status, body=self.body, content_type=self.content_type)
         response = web.StreamResponse(status=self.status)
@@ -106,15 +110,17 @@ class CalendarSource:
 
 
 @asynccontextmanager
-async def calendar_source() -> AsyncIterator[CalendarSource]:
-    """A CalendarSource listening on 127.0.0.1 until the block ends; ``url`` is its feed."""
+async def calendar_source(host: str = "127.0.0.1") -> AsyncIterator[CalendarSource]:
+    """A CalendarSource listening on ``host`` (a loopback address) until the block ends;
+    ``url`` is its feed, also served at /renamed.ics (a redirect's target)."""
     source = CalendarSource()
     app = web.Application()
     app.router.add_get("/payments.ics", source.handle)
+    app.router.add_get("/renamed.ics", source.handle)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    source.url = f"http://127.0.0.1:{runner.addresses[0][1]}/payments.ics"
+    await web.TCPSite(runner, host, 0).start()
+    source.url = f"http://{host}:{runner.addresses[0][1]}/payments.ics"
     try:
         yield source
     finally:

@@ -3,6 +3,7 @@ entry point in a process of its own, reading the environment and the database.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from bot.record.oncall.engine import on_call_at
 from bot.record.oncall.overrides import add_override
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
+from tests.conftest import reset_postgres
 from tests.oncall.test_schedule_file import ISSUE_FILE
 from tests.processes import run_warroom
 
@@ -162,8 +164,32 @@ def test_who_says_what_is_missing(schedule_file: Path, tmp_path: Path) -> None:
     assert "no schedule named 'nope' (there are: payments-primary, tokyo-dba)" in unknown.stderr
     none = warroom("oncall", "who")
     assert none.returncode == 2 and "set WARROOM_ONCALL_SCHEDULES" in none.stderr
-    empty_db = f"sqlite:///{tmp_path / 'empty.db'}"
-    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": empty_db}
+
+
+def test_who_on_a_fresh_sqlite_file_upgrades_it_as_serve_does(
+    schedule_file: Path, tmp_path: Path
+) -> None:
+    """Right after setting WARROOM_ONCALL_SCHEDULES, on the embedded default: the file has no
+    tables yet; the command creates them, as `warroom serve` would, and answers."""
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": fresh}
+    done = warroom("oncall", "who", "payments-primary", "--at", "2026-03-09 10:00", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("payments-primary  U0"), done.stdout
+    assert "alembic" not in done.stderr  # no migration log in a person's terminal
+    feeds = warroom("oncall", "feeds", env=env)
+    assert feeds.returncode == 0, feeds.stderr
+
+
+def test_who_leaves_an_unupgraded_postgresql_alone(
+    schedule_file: Path, postgres_url: str | None
+) -> None:
+    """PostgreSQL is shared by the running replicas: a command typed on a laptop does not
+    change its schema; it says what to run."""
+    if postgres_url is None:
+        pytest.skip("PostgreSQL variant: set WARROOM_TEST_DATABASE_URL")
+    asyncio.run(reset_postgres(postgres_url))
+    env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": postgres_url}
     not_upgraded = warroom("oncall", "who", env=env)
     assert not_upgraded.returncode == 1 and "warroom db upgrade" in not_upgraded.stderr
     assert "Traceback" not in not_upgraded.stderr

@@ -6,7 +6,9 @@ and restarts, and read by the engine like any other layer."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,8 +18,10 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlmodel import select
+from yarl import URL
 
 from bot.record.oncall.engine import Override, final_shifts, layer_shifts, on_call_at
+from bot.record.oncall.feed_addresses import allowed_hosts, url_refusal
 from bot.record.oncall.ical_layers import FeedEvent, FeedRefused, layer_shifts_of, read_feed
 from bot.record.oncall.schedules import IcalSource, ScheduleError, load_schedules, parse_schedules
 from bot.store.db import session_scope
@@ -61,11 +65,19 @@ def clock() -> Clock:
     return Clock(NOW)
 
 
-def cli(path: Path, database: str, *args: str) -> Any:
+# The feeds are served on 127.0.0.1, over http: the operator allows that host by name.
+LOCAL = frozenset({"127.0.0.1"})
+
+
+def cli(path: Path, database: str, *args: str, allowed: str = "127.0.0.1") -> Any:
     """``warroom oncall ARGS`` as an operator runs it; the finished process. While a warroom
     runs in this event loop, call it in a thread (``asyncio.to_thread``): a process waiting
     on SQLite's lock would otherwise wait on the loop it blocks, holding that lock."""
-    env = {"WARROOM_ONCALL_SCHEDULES": str(path), "DATABASE_URL": database}
+    env = {
+        "WARROOM_ONCALL_SCHEDULES": str(path),
+        "DATABASE_URL": database,
+        "WARROOM_ICAL_ALLOWED_HOSTS": allowed,
+    }
     return run_cli("oncall", *args, env=env)
 
 
@@ -77,10 +89,16 @@ def who(path: Path, database: str, at: str) -> dict[str, Any]:
 
 
 async def started(
-    slack: SlackEmulator, database: str, path: Path, clock: Clock
+    slack: SlackEmulator,
+    database: str,
+    path: Path,
+    clock: Clock,
+    allowed: frozenset[str] = LOCAL,
 ) -> AsyncIterator[Warroom]:
     schedules = load_schedules(path, now=datetime.now(UTC))
-    async with running_warroom(slack, database, clock, oncall_schedules=schedules) as warroom:
+    async with running_warroom(
+        slack, database, clock, oncall_schedules=schedules, ical_allowed_hosts=allowed
+    ) as warroom:
         await warroom.run_jobs()  # the refresh every start asks for
         yield warroom
 
@@ -213,6 +231,140 @@ async def test_a_copy_of_another_address_is_not_used(
     assert done.returncode == 1
     assert "no good copy of the feed yet, failing since 2026-03-20 12:00 UTC" in done.stdout
     assert "answered HTTP 404" in done.stdout and "/moved.ics" not in done.stdout
+
+
+# -- where feeds are fetched from ----------------------------------------------------------
+async def test_a_redirect_to_another_host_is_not_followed_and_the_layer_says_why(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, source: CalendarSource, clock: Clock
+) -> None:
+    """The feed answers 302 to another loopback address (standing in for 169.254.169.254,
+    a cloud's metadata service): warroom does not go there, even with both hosts allowed,
+    and that answer decides nothing; the layer says why."""
+    async with calendar_source("127.0.0.2") as elsewhere:
+        elsewhere.body = OPSGENIE_STYLE.replace("Bob Okafor", "Alice Smith").encode()
+        source.redirect = elsewhere.url
+        path = schedule_file(tmp_path, source.url)
+        both = frozenset({"127.0.0.1", "127.0.0.2"})
+        async for warroom in started(slack, sqlite_url, path, clock, allowed=both):
+            row = await _copy(warroom)
+            assert source.requests == 1 and elsewhere.requests == 0
+            assert row.fetched_at is None and row.failing_since == NOW
+            assert f"redirected to another host (http://127.0.0.2:{URL(elsewhere.url).port}/…)" in (
+                row.error or ""
+            ), row.error
+    feeds = cli(path, sqlite_url, "feeds", allowed="127.0.0.1,127.0.0.2")
+    assert feeds.returncode == 1 and "redirected to another host" in feeds.stdout
+    assert "/payments.ics" not in feeds.stdout  # the host only, never the address's secret
+    # Bob's week is Carol's: the layer names nobody until its own feed answers.
+    assert who(path, sqlite_url, "2026-03-29 12:00 UTC")["user"] == CAROL
+
+
+async def test_a_redirect_on_the_same_host_is_followed(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, source: CalendarSource, clock: Clock
+) -> None:
+    source.redirect = "/renamed.ics"
+    path = schedule_file(tmp_path, source.url)
+    async for warroom in started(slack, sqlite_url, path, clock):
+        row = await _copy(warroom)
+        assert source.requests == 2 and row.fetched_at == NOW and row.error is None
+    assert who(path, sqlite_url, "2026-03-29 12:00 UTC")["user"] == BOB
+
+
+def _this_machine() -> str:
+    """A name of this machine (not ``localhost``, which the file's check refuses by name),
+    resolving to loopback or private addresses only."""
+    name = socket.gethostname()
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(name, 443)}
+    except OSError:
+        pytest.skip(f"this machine's name {name!r} does not resolve")
+    if any(ipaddress.ip_address(address).is_global for address in found):
+        pytest.skip(f"this machine's name {name!r} resolves to a public address")
+    return name
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        (
+            "{url}",
+            "http:// is refused: feeds are fetched over https:// unless "
+            "WARROOM_ICAL_ALLOWED_HOSTS names the host (127.0.0.1)",
+        ),
+        (
+            "https://127.0.0.1:{port}/payments.ics",
+            "127.0.0.1 is a loopback address: warroom fetches no feed from loopback, "
+            "link-local, private or reserved addresses unless WARROOM_ICAL_ALLOWED_HOSTS "
+            "names the host",
+        ),
+        ("https://{machine}:{port}/payments.ics", "resolves to "),
+    ],
+)
+async def test_a_feed_on_this_machine_is_refused_unless_its_host_is_allowed(
+    slack: SlackEmulator,
+    sqlite_url: str,
+    tmp_path: Path,
+    source: CalendarSource,
+    clock: Clock,
+    address: str,
+    reason: str,
+) -> None:
+    """Without WARROOM_ICAL_ALLOWED_HOSTS naming it, a loopback feed is not fetched, whether
+    the address says so or only the name's resolution does (checked as warroom connects)."""
+    machine = _this_machine() if "{machine}" in address else ""
+    url = address.format(url=source.url, port=URL(source.url).port, machine=machine)
+    path = schedule_file(tmp_path, url)
+    async for warroom in started(slack, sqlite_url, path, clock, allowed=frozenset()):
+        row = await _copy(warroom)
+        assert source.requests == 0, "nothing was asked of the feed"
+        assert row.failing_since == NOW and reason in (row.error or ""), row.error
+        if machine:
+            assert "is a loopback address" in (row.error or "") or "private" in (row.error or "")
+
+
+def test_the_schedule_files_check_says_which_feed_addresses_are_refused(tmp_path: Path) -> None:
+    """`warroom oncall check` (and the start-up's check) names each refused address and
+    why; naming the host in WARROOM_ICAL_ALLOWED_HOSTS lets it through."""
+    path = schedule_file(tmp_path, "http://127.0.0.1:8080/payments.ics")
+    refused = run_cli("oncall", "check", str(path), env={})
+    assert refused.returncode == 1, refused.stdout
+    assert (
+        "schedule 'payments': layer 'opsgenie': ical_url: http:// is refused: feeds are "
+        "fetched over https:// unless WARROOM_ICAL_ALLOWED_HOSTS names the host (127.0.0.1)"
+    ) in refused.stderr
+    allowed = run_cli("oncall", "check", str(path), env={"WARROOM_ICAL_ALLOWED_HOSTS": "127.0.0.1"})
+    assert allowed.returncode == 0, allowed.stderr
+    serve = run_cli("serve", env={"WARROOM_ONCALL_SCHEDULES": str(path)})
+    assert serve.returncode == 2 and "Traceback" not in serve.stderr
+    assert "WARROOM_ONCALL_SCHEDULES: schedule 'payments': layer 'opsgenie': ical_url: " in (
+        serve.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed", "refusal"),
+    [
+        ("https://oncall.example.com/p.ics", "", None),
+        ("http://oncall.example.com/p.ics", "", "http:// is refused"),
+        ("http://calendar.internal/p.ics", "Calendar.Internal", None),
+        ("http://calendar.internal/p.ics", "internal", "http:// is refused"),
+        ("https://169.254.169.254/latest/meta-data", "", "is a link-local address"),
+        ("https://10.1.2.3/p.ics", "", "is a private address"),
+        ("https://[::1]:8443/p.ics", "", "is a loopback address"),
+        ("https://[::ffff:127.0.0.1]/p.ics", "", "is a loopback address"),
+        ("https://100.64.0.1/p.ics", "", "is a non-public address"),
+        ("https://224.0.0.1/p.ics", "", "is a multicast address"),
+        ("https://0.0.0.0/p.ics", "", "is a unspecified address"),
+        ("https://localhost/p.ics", "", "localhost is this machine"),
+        ("https://10.1.2.3/p.ics", "10.1.2.3", None),
+        ("https://[::1]/p.ics", "[::1]", None),
+    ],
+)
+def test_which_addresses_a_feed_may_be_fetched_from(
+    url: str, allowed: str, refusal: str | None
+) -> None:
+    said = url_refusal(url, allowed_hosts(allowed))
+    assert (said is None) if refusal is None else (said is not None and refusal in said), said
 
 
 async def _copy(warroom: Warroom) -> OncallIcalCopy:
@@ -491,7 +643,9 @@ async def test_the_web_api_reads_the_layers_copy_as_slack_does(
     path = schedule_file(tmp_path, source.url)
     schedules = load_schedules(path, now=datetime.now(UTC))
     async with (
-        web_warroom(slack, sqlite_url, clock, oncall_schedules=schedules) as warroom,
+        web_warroom(
+            slack, sqlite_url, clock, oncall_schedules=schedules, ical_allowed_hosts=LOCAL
+        ) as warroom,
         aiohttp.ClientSession() as client,
     ):
         await warroom.run_jobs()  # the refresh every start asks for

@@ -489,6 +489,31 @@ async def test_a_free_workspace_is_told_once_and_the_rest_works(
         assert ALICE in channel.members and len(dms(slack, ALICE)) == 2
 
 
+async def test_a_disabled_group_is_said_to_be_disabled_not_missing(
+    people: SlackEmulator, oncall_bot: Start
+) -> None:
+    """Its handle is still taken, so "create it" would fail: re-enabling it is the fix, and
+    the group follows the schedule again once it is back."""
+    slack = people
+    slack.add_usergroup(GROUP, "payments-oncall", [BOB])
+    slack.usergroups[GROUP]["date_delete"] = int(T0.timestamp())  # usergroups.disable
+    ops = slack.create_channel("payments-ops", creator=ALICE, members=[slack.bot_user_id])
+    async with oncall_bot(schedules(usergroup="payments-oncall", channel=ops.id)) as warroom:
+        await warroom.run_jobs()
+        (said,) = messages_with(ops, "payments-oncall")
+        assert said.startswith(
+            ":warning: warroom cannot keep @payments-oncall equal to who is on call for "
+            "*payments-primary*: the user group @payments-oncall is disabled"
+        ), said
+        assert "re-enable it" in said and "usergroups.enable" in said
+        assert "no user group with that handle" not in said and "create it" not in said
+        assert updates(slack) == []
+        slack.usergroups[GROUP]["date_delete"] = 0  # usergroups.enable
+        warroom.clock.now = HANDOFF
+        await warroom.run_jobs()
+        assert slack.usergroups[GROUP]["users"] == [ALICE] and updates(slack) == [ALICE]
+
+
 async def test_without_a_channel_the_refusal_is_logged_once(
     people: SlackEmulator, oncall_bot: Start, caplog: pytest.LogCaptureFixture
 ) -> None:

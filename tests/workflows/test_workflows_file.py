@@ -121,6 +121,35 @@ def test_every_problem_is_named() -> None:
     assert "unknown action 'launch'" in said
 
 
+def test_a_bookmark_link_longer_than_slack_takes_is_refused_at_the_check(
+    tmp_path: Path,
+) -> None:
+    """Slack takes a bookmark link of at most 2,048 characters: a longer one cannot be cut
+    (it would lead elsewhere), so `warroom workflows check` names the workflow and field."""
+    link = "https://runbooks.example/pay?" + "q" * (2100 - 29)
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "workflows": {
+                    "runbook-link": {
+                        "on": "incident.declared",
+                        "do": [{"bookmark": {"title": "Runbook", "link": link}}],
+                    }
+                }
+            }
+        )
+    )
+    run = [sys.executable, "-m", "bot", "workflows", "check", str(path)]
+    refused = subprocess.run(run, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert (
+        "workflow 'runbook-link': do #1 (bookmark): link: 2,100 characters, and Slack takes "
+        "a bookmark link of at most 2,048"
+    ) in refused.stderr, refused.stderr
+    assert link not in refused.stderr  # named, not repeated whole
+
+
 def test_what_the_other_files_own_is_checked_against_them() -> None:
     workflows = parse_workflows(
         {

@@ -236,6 +236,30 @@ def given_up(channel: Channel) -> list[str]:
     return [m.text for m in channel.messages if "could not send a signed webhook" in m.text]
 
 
+async def test_a_bookmark_title_longer_than_slack_takes_is_cut(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Slack takes a bookmark title of at most 256 characters (the emulator refuses more, as
+    Slack does): the workflow's bookmark is made with the title cut, an ellipsis at its end."""
+    title = "Runbook for {{ incident.reference }}: " + "é" * 300
+    document = {
+        "workflows": {
+            "runbook": {
+                "on": "incident.declared",
+                "do": [{"bookmark": {"title": title, "link": "https://runbooks.example/pay"}}],
+            }
+        }
+    }
+    async with running_warroom(slack, sqlite_url, workflows=parse_workflows(document)) as warroom:
+        channel = await start(warroom, slack, "start Checkout down")
+        [mark] = slack.bookmarks.get(channel.id, [])
+        assert len(mark["title"]) == 256 and mark["title"].endswith("é…")
+        assert mark["title"].startswith("Runbook for INC-1: éé")
+        assert mark["link"] == "https://runbooks.example/pay"
+        done = await entries(warroom, "workflow")
+        assert len(done) == 1 and not (done[0].facts and done[0].facts.get("error"))
+
+
 async def test_an_action_run_again_after_its_work_was_done_does_it_once(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:

@@ -58,6 +58,10 @@ GAP_WINDOW = timedelta(days=14)
 GAPS_SHOWN = 10
 # How times read in notices and gap messages: "Fri 13 Mar 18:00 CET".
 WHEN = "%a %d %b %H:%M %Z"
+# Said instead of a Slack error code when the group exists but is disabled: Slack changes
+# nothing about it until someone re-enables it, and creating it again fails (its handle is
+# still taken).
+DISABLED = "disabled"
 
 
 # -- escalations -----------------------------------------------------------------------------
@@ -190,13 +194,13 @@ async def _follow(services: Services, schedule: Schedule, handle: str, user: str
     workspace's settings, a group that is not there) is said once; the rest is retried."""
     slack = services.slack
     try:
-        group_id = await slack.find_usergroup(handle)
-        if group_id is None:
-            await _group_refused(services, schedule, None)
+        group = await slack.find_usergroup(handle)
+        if group is None or group.disabled:
+            await _group_refused(services, schedule, DISABLED if group else None)
             return
-        if set(await slack.usergroup_members(group_id)) == {user}:
+        if set(await slack.usergroup_members(group.id)) == {user}:
             return
-        await slack.set_usergroup_members(group_id, [user])
+        await slack.set_usergroup_members(group.id, [user])
     except (SlackNotAllowed, SlackGone, SlackRefused) as error:
         if isinstance(error, SlackTokenRevoked):
             raise  # the app is gone: the runner holds every job until it is back
@@ -207,7 +211,7 @@ async def _follow(services: Services, schedule: Schedule, handle: str, user: str
 
 async def _group_refused(services: Services, schedule: Schedule, code: str | None) -> None:
     """Have it said, once per schedule and Slack error (``code`` None: the workspace has no
-    group of that handle), that the group cannot follow."""
+    group of that handle; ``DISABLED``: it has, disabled), that the group cannot follow."""
     async with session_scope(services.engine) as session:
         await jobs.schedule(
             session,
