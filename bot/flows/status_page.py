@@ -52,15 +52,28 @@ def public_template(services: Services, language: str) -> str | None:
 def public_name(
     services: Services, incident: Incident, record: PublicIncident, language: str | None = None
 ) -> str:
-    """The incident's name in public, in ``language`` when it has a title in it: the title
-    people gave (``/incident public --title``; else the one in the incident's language, else
-    their first), or a name from its reference and components; never its internal title."""
+    """The incident's name in public (``named_publicly``), without its language."""
+    return named_publicly(services, incident, record, language)[1]
+
+
+def named_publicly(
+    services: Services, incident: Incident, record: PublicIncident, language: str | None = None
+) -> tuple[str, str]:
+    """(language, name) of the incident in public, in ``language`` when it has a title in it:
+    the title people gave (``/incident public --title``; else the one in the incident's
+    language, else their first); else warroom's own name, made from its reference and
+    components (kept as data, never as text) in ``language`` when warroom speaks it, else in
+    the incident's, else in English. Never its internal title."""
     if (given := public.public_title(record, language)) is not None:
-        return given[1]
-    template = public_template(services, record.language) or "public/en.j2"
-    return services.renderer.render_plain(
-        template, name=True, reference=incident.reference, components=record.components
+        return given
+    spoken = next(
+        (lang for lang in (language, record.language) if lang and public_template(services, lang)),
+        "en",
     )
+    name = services.renderer.render_plain(
+        f"public/{spoken}.j2", name=True, reference=incident.reference, components=record.components
+    )
+    return spoken, name
 
 
 def statuspage_name(services: Services, incident: Incident, record: PublicIncident) -> str:

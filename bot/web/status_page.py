@@ -26,6 +26,7 @@ from bot.basics.languages import preferred_language
 from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import SlackText
 from bot.flows.status_page import (
+    named_publicly,
     public_name,
     public_names,
     public_text,
@@ -34,7 +35,6 @@ from bot.flows.status_page import (
 from bot.record.public import (
     PublicView,
     clean,
-    public_title,
     shown_publicly,
     titles_in_order,
 )
@@ -80,10 +80,11 @@ class ShownUpdate:
 @dataclass(frozen=True)
 class ShownIncident:
     reference: str
-    # The name in the page's language when people gave one in it (``name_language``), else
-    # the one they gave in the incident's language, else warroom's own.
+    # The name in the page's language when people gave one in it, else the one they gave in
+    # the incident's language, else warroom's own (in the page's language when warroom has
+    # it); ``name_language`` is the language it is in.
     name: str
-    name_language: str | None
+    name_language: str
     # The public titles in the other languages, (language, title).
     other_names: list[tuple[str, str]]
     components: list[str]
@@ -117,10 +118,9 @@ def _shown(services: Services, view: PublicView, language: str, now: datetime) -
         )
         for index, update in enumerate(view.updates)
     ]
-    titled = public_title(view.public, language)
-    name_language = titled[0] if titled else None
+    name_language, name = named_publicly(services, view.incident, view.public, language)
     # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
-    name = clean(public_name(services, view.incident, view.public, language))
+    name = clean(name)
     started, resolved = _started(view), _resolved(view)
     return ShownIncident(
         reference=view.incident.reference,
