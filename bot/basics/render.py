@@ -196,9 +196,12 @@ def _finalize_markup(context: Context, value: object) -> object:
 @pass_context
 def _finalize_html(context: Context, value: object) -> object:
     """Slack text in a page: people named, links as anchors unless the page says
-    ``text_links = false``; anything else is escaped by autoescaping."""
+    ``text_links = false``; on a page customers read (``public_words``), people and
+    channels as customers may see them; anything else is escaped by autoescaping."""
     if isinstance(value, SlackText):
-        return Markup(to_html(value, _names(context), links=context.get("text_links", True)))
+        links = context.get("text_links", True)
+        public = bool(context.get("public_words", False))
+        return Markup(to_html(value, _names(context), links=links, public=public))
     return value
 
 

@@ -28,7 +28,6 @@ from bot.basics.slack_text import SlackText
 from bot.flows.status_page import (
     named_publicly,
     public_name,
-    public_names,
     public_text,
     update_texts,
 )
@@ -158,8 +157,6 @@ def _started(view: PublicView) -> datetime:
 @dataclass(frozen=True)
 class Published:
     incidents: list[ShownIncident]
-    # The people the published words mention, by name (``public_names``).
-    names: dict[str, str]
     # The language of the page's frame (``page_language``).
     language: str
 
@@ -167,11 +164,10 @@ class Published:
 async def _published(services: Services, request: web.Request) -> Published:
     async with session_scope(services.engine) as session:
         views = await shown_publicly(session, limit=SHOWN_MAX)
-        names = await public_names(session, (u for view in views for u in view.updates))
     language = page_language(request, services, views[0].public.language if views else None)
     now = services.clock()
     shown = [_shown(services, view, language, now) for view in views]
-    return Published(shown, names, language)
+    return Published(shown, language)
 
 
 @dataclass(frozen=True)
@@ -243,10 +239,10 @@ def page_language(request: web.Request, services: Services, incidents: str | Non
     )
 
 
-def _as_plain(incident: ShownIncident, names: dict[str, str]) -> ShownIncident:
+def _as_plain(incident: ShownIncident) -> ShownIncident:
     """The incident with its updates' words as plain text, for the feed."""
     updates = [
-        replace(update, texts=[(lang, public_text(text, names)) for lang, text in update.texts])
+        replace(update, texts=[(lang, public_text(text)) for lang, text in update.texts])
         for update in incident.updates
     ]
     return replace(incident, updates=updates)
@@ -311,7 +307,8 @@ async def status_page(request: web.Request) -> web.Response:
         languages=web_.services.renderer.languages_of("web/status"),
         incidents=published.incidents,
         history=await _history(web_.services, language, zone),
-        names=published.names,
+        # People's words as customers may read them (bot.basics.slack_text.to_public_plain).
+        public_words=True,
         viewer_zone=zone,
         unknown_zone=unknown,
         # Kept in the language links when the reader chose a zone.
@@ -328,7 +325,7 @@ async def status_feed(request: web.Request) -> web.Response:
     web_ = web_context(request)
     published = await _published(web_.services, request)
     language = published.language
-    incidents = [_as_plain(incident, published.names) for incident in published.incidents]
+    incidents = [_as_plain(incident) for incident in published.incidents]
     entries = sorted(
         ((incident, update) for incident in incidents for update in incident.updates),
         key=lambda pair: pair[1].updated,
