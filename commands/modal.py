@@ -10,6 +10,7 @@ are required inputs; fields asked later are optional here.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.store.models import SEVERITIES
 from commands.base import CommandRequest
 from commands.forms import read_fields
 
+log = logging.getLogger(__name__)
 TITLE_MAX = 200
 _NO_FORM = (
     "Slack could not open the form in time. Run `/incident` again, "
@@ -123,9 +125,11 @@ async def handle_type_chosen(ack: AsyncAck, body: dict[str, Any], context: Any) 
         await services.slack.update_view(
             str(view.get("id") or ""), updated, str(view.get("hash") or "")
         )
-    except SlackFailure:
-        # The form changed again meanwhile (hash_conflict) or was closed: the later choice
-        # updates it, and submitting still checks the chosen type's fields.
+    except SlackFailure as failure:
+        # The form changed again meanwhile (hash_conflict: two picks at once, the first
+        # update won) or was closed (not_found): nothing to tell the person, whose later pick
+        # updates the form, and submitting still checks the chosen type's fields.
+        log.info("the declare form was not updated for a type pick: %s", failure.code)
         return
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from bot.basics.errors import BotError, UsageError
-from bot.basics.slack_text import to_plain
+from bot.basics.slack_text import to_public_plain
 from bot.clients.slack_errors import SlackGone
 from bot.flows.status_page import make_public, public_form, set_public_title, withdraw_public
 from bot.record.public import clean
@@ -70,7 +70,7 @@ def _title(args: str) -> TitleRequest:
             raise UsageError(_TITLE_USAGE)
         options.update(after)
         title = title[1:end]
-    title = " ".join(clean(to_plain(title)).split())
+    title = " ".join(clean(to_public_plain(title)).split())
     if not title:
         raise UsageError(_TITLE_USAGE)
     if len(title) > TITLE_MAX:

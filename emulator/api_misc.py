@@ -281,6 +281,10 @@ def views_push(emu: EmulatorState, args: Args) -> Result:
 
 @method("views.update")
 def views_update(emu: EmulatorState, args: Args) -> Result:
+    """Replace a view (https://docs.slack.dev/reference/methods/views.update): `not_found`,
+    "Error returned when the given `view_id` or `external_id` doesn't exist" (a modal the
+    person closed is gone), and `hash_conflict`, "Error returned when the provided `hash`
+    doesn't match the current stored value" (the view was updated since that hash)."""
     raw = _view_arg(args)
     view_id, external_id = args.text("view_id"), args.text("external_id")
     old = emu.views.get(view_id or "") or next(

@@ -204,6 +204,20 @@ class SlackEmulator(AppHomeEmulator):
         self._apply_view_ack(stored, response)
         return response
 
+    def close_view(self, view_id: str) -> None:
+        """The person closes a modal (its close button or the X): the view is gone, so
+        views.update on it answers `not_found`. Slack tells the app only if the view asked
+        (`notify_on_close`: "Indicates whether Slack will send your request URL a
+        view_closed event when a user clicks the close button",
+        https://docs.slack.dev/reference/views/modal-views); the emulator does not send that
+        event yet, so it refuses to close such a view rather than close it silently."""
+        stored = self.views.get(view_id)
+        if stored is None:
+            raise LookupError(f"no opened view {view_id!r}; known: {list(self.views)}")
+        if stored.get("notify_on_close"):
+            raise NotImplementedError("view_closed is not emulated; this view asks for it")
+        del self.views[view_id]
+
     async def choose_in_view(
         self,
         view_id: str,

@@ -14,14 +14,22 @@ from __future__ import annotations
 import html
 import importlib
 import re
+from types import SimpleNamespace
 
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bot.basics import slack_text
-from bot.basics.render import markdown_escape
-from bot.basics.slack_text import SlackText, to_html, to_mrkdwn, to_plain, to_readable
+from bot.basics.render import Renderer, markdown_escape
+from bot.basics.slack_text import (
+    SlackText,
+    to_html,
+    to_mrkdwn,
+    to_plain,
+    to_public_plain,
+    to_readable,
+)
 from bot.record.incidents import channel_name_for
 from emulator.composer import Workspace, compose
 from emulator.models import Channel, User
@@ -176,3 +184,52 @@ def test_text_recorded_before_one_encoding_reads_as_it_did() -> None:
     assert MIGRATION_0014.encoded(encoded) == encoded
     assert MIGRATION_0014.encoded("AT&T p99 > 2s <b>") == "AT&amp;T p99 &gt; 2s &lt;b&gt;"
     assert MIGRATION_0014.encoded("a\r\nb\rc") == "a\nb\nc"
+
+
+def test_outside_the_incident_a_labelled_link_shows_its_address() -> None:
+    """Posted by the bot elsewhere (``addresses``), a link's label never hides where it goes;
+    a label that is the address (Slack labels a bare URL with itself) stays as it came."""
+    text = SlackText(
+        "Log in <https://evil.example/login|Re-authenticate> &amp; see <https://ok.example>"
+    )
+    assert to_mrkdwn(text) == (
+        "Log in <https://evil.example/login|Re-authenticate> &amp; see <https://ok.example>"
+    )
+    assert to_mrkdwn(text, addresses=True) == (
+        "Log in Re-authenticate (<https://evil.example/login>) &amp; see <https://ok.example>"
+    )
+    bare = SlackText("<http://example.com|example.com> <https://example.com/|https://example.com>")
+    assert to_mrkdwn(bare, addresses=True) == bare
+    # A label that is Slack markup in the words stays shown, never obeyed.
+    tricky = SlackText("<https://evil.example|&lt;!here&gt; *bold*>")
+    assert to_mrkdwn(tricky, addresses=True) == "&lt;!here&gt; *bold* (<https://evil.example>)"
+
+
+def test_outside_the_incident_every_slack_output_of_a_template_shows_addresses() -> None:
+    """The renderer's ``outside``: every person's words a template interpolates, the
+    ``words`` and ``quote`` filters too."""
+    renderer = Renderer()
+    title = SlackText("Down <https://evil.example/login|Re-authenticate>")
+    incident = SimpleNamespace(
+        reference="INC-3",
+        severity="SEV1",
+        title=title,
+        commander=None,
+        declared_by="U0ALICE",
+        channel_id="C0INC00001",
+    )
+    inside = renderer.render("messages/announce_declared.j2", incident=incident)
+    outside = renderer.render("messages/announce_declared.j2", outside=True, incident=incident)
+    assert "<https://evil.example/login|Re-authenticate>" in inside
+    assert "Down Re-authenticate (<https://evil.example/login>)" in outside
+    assert "|Re-authenticate>" not in outside
+
+
+def test_public_words_are_what_was_typed_never_the_directory() -> None:
+    typed = SlackText(
+        "thanks <@U0CLAIRE01|claire> and <@U0BOB00000>, see <#C0INC00001|inc-1-falcon-leak>"
+        " and <https://ok.example/x|notes>"
+    )
+    assert to_public_plain(typed) == "thanks @claire and , see  and notes (https://ok.example/x)"
+    shown = to_html(typed, NAMES, public=True)
+    assert "Bob" not in shown and "falcon" not in shown and "@claire" in shown

@@ -117,14 +117,26 @@ def slack_quote(value: object) -> Markup:
     return Markup("\n".join(">" + line for line in lines))
 
 
-def record_text(value: object) -> Markup:
+def record_text(value: object, *, addresses: bool = False) -> Markup:
     """A value in a Slack message: Slack text as the person wrote it (mentions of people and
-    links working, broadcasts and group mentions shown, never obeyed), plain text escaped."""
+    links working, broadcasts and group mentions shown, never obeyed), plain text escaped.
+    ``addresses``: a message outside the incident, where a labelled link shows its address
+    too (``to_mrkdwn``)."""
     if isinstance(value, Markup):
         return value
     if isinstance(value, SlackText):
-        return Markup(to_mrkdwn(value))
+        return Markup(to_mrkdwn(value, addresses=addresses))
     return Markup(slack_escape(value))
+
+
+def record_text_outside(value: object) -> Markup:
+    """``record_text`` in a message outside the incident (``Renderer.render(outside=True)``)."""
+    return record_text(value, addresses=True)
+
+
+def slack_quote_outside(value: object) -> Markup:
+    """``slack_quote`` in a message outside the incident."""
+    return slack_quote(record_text_outside(value))
 
 
 _finalize = record_text
@@ -197,9 +209,12 @@ def _finalize_markup(context: Context, value: object) -> object:
 @pass_context
 def _finalize_html(context: Context, value: object) -> object:
     """Slack text in a page: people named, links as anchors unless the page says
-    ``text_links = false``; anything else is escaped by autoescaping."""
+    ``text_links = false``; on a page customers read (``public_words``), people and
+    channels as customers may see them; anything else is escaped by autoescaping."""
     if isinstance(value, SlackText):
-        return Markup(to_html(value, _names(context), links=context.get("text_links", True)))
+        links = context.get("text_links", True)
+        public = bool(context.get("public_words", False))
+        return Markup(to_html(value, _names(context), links=links, public=public))
     return value
 
 
@@ -274,6 +289,14 @@ _SLACK_PEOPLE: dict[str, Callable[..., object]] = {
     "person": mention,
     "group": usergroup,
     "words": record_text,
+}
+# A Slack message outside the incident: people's words the bot repeats where nobody saw who
+# wrote them, each link showing where it goes.
+_SLACK_OUTSIDE: dict[str, Callable[..., object]] = {
+    **_SLACK_PEOPLE,
+    "words": record_text_outside,
+    "record_text": record_text_outside,
+    "quote": slack_quote_outside,
 }
 _NAMED_PEOPLE: dict[str, Callable[..., object]] = {
     "person": _named_person,
@@ -421,6 +444,9 @@ class Renderer:
         self._env = self._environment(
             loader, autoescape=False, finalize=_finalize, people=_SLACK_PEOPLE
         )
+        self._outside = self._environment(
+            loader, autoescape=False, finalize=record_text_outside, people=_SLACK_OUTSIDE
+        )
         # Macros in Markdown documents return Markup, so their output is escaped only once.
         self._markdown = self._environment(loader, autoescape=True, finalize=_finalize_markup)
         self._html = self._environment(loader, autoescape=True, finalize=_finalize_html)
@@ -467,12 +493,12 @@ class Renderer:
         env.filters.update(people)
         return env
 
-    def _environment_for(self, template_name: str) -> Environment:
+    def _environment_for(self, template_name: str, *, outside: bool = False) -> Environment:
         if template_name.endswith(".md.j2"):
             return self._markdown
         if template_name.endswith((".html.j2", ".xml.j2")):  # HTML's escaping suits XML too
             return self._html
-        return self._env
+        return self._outside if outside else self._env
 
     def exists(self, template_name: str) -> bool:
         """Whether a template of that name is in the search path."""
@@ -503,9 +529,12 @@ class Renderer:
                     choices.setdefault(template.parent.name, set()).add(style)
         return {language: sorted(styles) for language, styles in sorted(choices.items())}
 
-    def render(self, template_name: str, **context: Any) -> str:
-        """Render a template to text."""
-        environment = self._environment_for(template_name)
+    def render(self, template_name: str, *, outside: bool = False, **context: Any) -> str:
+        """Render a template to text. ``outside``: a Slack message (or view) outside the
+        incident's channel (an announcement, a DM, the Home tab, a workflow's post elsewhere),
+        where people's words are repeated by the bot to people who did not see them written:
+        a link whose label is not its address shows its address too."""
+        environment = self._environment_for(template_name, outside=outside)
         text = environment.get_template(template_name).render(**context).strip()
         if environment is self._markdown:
             # Sections rendered by macros bring their own blank lines: one between blocks is enough.
@@ -523,6 +552,6 @@ class Renderer:
         template = entries_template(language)
         return template if self.exists(template) else entries_template("en")
 
-    def render_json(self, template_name: str, **context: Any) -> Any:
+    def render_json(self, template_name: str, *, outside: bool = False, **context: Any) -> Any:
         """Render a template whose output is JSON (Block Kit views) and parse it."""
-        return json.loads(self.render(template_name, **context))
+        return json.loads(self.render(template_name, outside=outside, **context))

@@ -18,11 +18,15 @@ cached) and renders it with one function of its own:
 
 - ``to_mrkdwn``: back into a Slack message (``&<>`` encoded exactly once, people's mentions
   kept, group mentions and broadcasts shown and never obeyed, quotes and code fences taken
-  apart so a person's words cannot swallow the message around them);
+  apart so a person's words cannot swallow the message around them; outside the incident
+  a labelled link shows its address too, ``addresses``);
 - ``to_plain``: no markup at all, for Block Kit's ``plain_text``, channel names, tracker
-  titles, Statuspage, the Atom feed and PagerDuty (people by name, links by label or URL);
+  titles and PagerDuty (people by name, links by label or URL);
 - ``to_html``: the web view and the status page (names, never ids; links as anchors only
   where the page allows them);
+- ``to_public_plain`` (and ``to_html(public=True)``): what customers read (Statuspage, the
+  status page and its feed): what was typed, never the directory: a person by the label the
+  mention carried, else not at all, a channel not at all;
 - Markdown (drafts, canvases, tracker bodies) is ``to_plain`` through Markdown's own
   escaping (``bot.basics.render.markdown_escape``).
 
@@ -192,16 +196,24 @@ def mentioned_users(text: str) -> list[str]:
 
 
 def _named(
-    run: Run, names: Mapping[str, str] | None, *, anonymous: bool, unnamed: str = SOMEONE
+    run: Run,
+    names: Mapping[str, str] | None,
+    *,
+    anonymous: bool,
+    unnamed: str = SOMEONE,
+    public: bool = False,
 ) -> str:
-    """A construct as words: what every output but Slack's shows."""
+    """A construct as words: what every output but Slack's shows (``public``: what customers
+    may read, see ``to_public_plain``)."""
     if isinstance(run, UserMention):
+        if public:
+            return "@" + run.label if run.label else ""
         if anonymous:
             return unnamed
         name = name_of_user(run, names, unnamed)
         return "@" + name if name else ""
     if isinstance(run, ChannelMention):
-        return "#" + (run.label or "channel")
+        return "" if public else "#" + (run.label or "channel")
     if isinstance(run, GroupMention):
         return "@" + (run.label or "group")
     if isinstance(run, Broadcast):
@@ -230,32 +242,76 @@ def to_plain(
 
 
 def to_readable(
-    text: str, names: Mapping[str, str] | None = None, *, anonymous: bool = False
+    text: str,
+    names: Mapping[str, str] | None = None,
+    *,
+    anonymous: bool = False,
+    public: bool = False,
 ) -> str:
     """``to_plain`` keeping every link's address (``label (url)``): a document's text, for
-    Markdown's escaping to make safe."""
+    Markdown's escaping to make safe (``public``: see ``to_public_plain``)."""
     if _is_literal(text):
         return str(text)
     parts = []
     for run in parse(text):
-        if isinstance(run, Link) and run.label and run.label != run.url:
+        if isinstance(run, Link) and hides_address(run):
             parts.append(f"{run.label} ({run.url})")
         else:
-            parts.append(_named(run, names, anonymous=anonymous))
+            parts.append(_named(run, names, anonymous=anonymous, public=public))
     return "".join(parts)
 
 
-def to_mrkdwn(text: str, *, names: Mapping[str, str] | None = None, ping: bool = True) -> str:
+def to_public_plain(text: str) -> str:
+    """What customers read (Statuspage, the status feed, a public title or component): what
+    was typed, never what the directory knows. A person is the label the mention carried
+    (``<@U0CLAIRE01|claire>`` is ``@claire``), else nothing of them; a channel is left out
+    (its name may be an incident's title, and customers cannot open it); links keep their
+    address (``label (url)``)."""
+    return to_readable(text, public=True)
+
+
+def hides_address(link: Link) -> bool:
+    """Whether a link's label is something else than its address (``<https://evil.example/
+    login|Re-authenticate>``). A label that is the address, with or without its scheme or a
+    last ``/``, hides nothing: Slack labels a URL a person typed bare with the URL itself
+    (``<http://example.com|example.com>``)."""
+    if not link.label:
+        return False
+
+    def bare(text: str) -> str:
+        for scheme in _LINK_SCHEMES:
+            if text.lower().startswith(scheme):
+                text = text[len(scheme) :]
+                break
+        return text.rstrip("/")
+
+    return bare(link.label) != bare(link.url)
+
+
+def to_mrkdwn(
+    text: str,
+    *,
+    names: Mapping[str, str] | None = None,
+    ping: bool = True,
+    addresses: bool = False,
+) -> str:
     """Back into a Slack message: characters encoded once, people's mentions kept (``ping``
     false: named instead), channel links and links kept, user groups and broadcasts shown as
     their handles (warroom never pings a group or a channel for a person's words), and a
-    quote or code fence in the words taken apart so it cannot swallow the message."""
+    quote or code fence in the words taken apart so it cannot swallow the message.
+
+    ``addresses``: the words are repeated by the bot outside the incident (another channel,
+    a DM, the Home tab), where nobody saw who wrote them: a link whose label is not its
+    address is shown as its label and its address (``Re-authenticate (<https://…>)``), so
+    the bot never posts a disguised link."""
     parts = []
     for run in parse(text):
         if isinstance(run, Literal):
             parts.append(encode(run.text))
         elif isinstance(run, UserMention) and ping:
             parts.append(f"<@{run.user_id}>")
+        elif addresses and isinstance(run, Link) and hides_address(run):
+            parts.append(f"{encode(run.label or '')} (<{encode(run.url)}>)")
         elif isinstance(run, ChannelMention | Link | SlackDate):
             parts.append(_encoded(run))
         else:
@@ -278,9 +334,11 @@ def to_html(
     *,
     links: bool = True,
     anonymous: bool = False,
+    public: bool = False,
 ) -> str:
     """HTML: characters escaped, people by name, links as anchors (``links`` false: as text)
-    that open apart from the page and pass it no referrer."""
+    that open apart from the page and pass it no referrer. ``public``: a page customers read
+    (the status page): people and channels as ``to_public_plain`` shows them."""
     parts = []
     for run in parse(text):
         if isinstance(run, Link) and links and run.url.startswith(("http://", "https://")):
@@ -289,7 +347,8 @@ def to_html(
                 f"{html.escape(run.label or run.url)}</a>"
             )
         else:
-            parts.append(html.escape(_named(run, names, anonymous=anonymous), quote=False))
+            named = _named(run, names, anonymous=anonymous, public=public)
+            parts.append(html.escape(named, quote=False))
     return "".join(parts)
 
 

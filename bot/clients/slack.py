@@ -535,9 +535,11 @@ class SlackWorkspace:
             return False
         return True
 
+    @slack_call
     async def update_view(self, view_id: str, view: dict[str, Any], view_hash: str = "") -> None:
         """Replace an open modal's view (a choice in it changed what it asks); ``view_hash``
-        makes Slack refuse (``hash_conflict``) if the view changed meanwhile."""
+        makes Slack refuse (``hash_conflict``) if the view changed meanwhile, and a view the
+        person closed is ``not_found`` (https://docs.slack.dev/reference/methods/views.update)."""
         if view_hash:
             await self.client.views_update(view_id=view_id, view=view, hash=view_hash)
         else:

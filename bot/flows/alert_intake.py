@@ -321,6 +321,7 @@ async def post_to_route_channel(services: Services, job: Job) -> None:
         return
     text = services.renderer.render(
         "messages/alert_posted.j2",
+        outside=True,  # a route's channel
         group=group,
         route=details.get("route", ""),
         timezone=services.settings.timezone,

@@ -110,7 +110,9 @@ class Writes:
         ) or self.services.settings.announce_channel
         if not channel or self.incident.is_private:
             return None
-        text = self.services.renderer.render(template, incident=self.incident, **context)
+        text = self.services.renderer.render(
+            template, outside=True, incident=self.incident, **context
+        )
         return await self.keep(outbox.POST, {"text": text}, channel=channel)
 
     async def header(self, lead: Lead) -> None:

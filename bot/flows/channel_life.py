@@ -58,7 +58,9 @@ async def record_archive(
         if not where or incident.is_private:  # a private incident is never announced
             log.warning("%s: its channel was archived; nowhere to tell", incident.reference)
             return None
-        text = services.renderer.render("messages/channel_archived.j2", incident=incident, by=by)
+        text = services.renderer.render(
+            "messages/channel_archived.j2", outside=True, incident=incident, by=by
+        )
         await outbox.enqueue(
             session,
             channel=where,

@@ -465,6 +465,7 @@ async def _tell_on_call(
             continue
         text = services.renderer.render(
             "messages/oncall_paged.j2",
+            outside=True,  # a DM
             incident=incident,
             escalation=escalation,
             schedule=named["schedule"],

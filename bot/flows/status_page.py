@@ -9,20 +9,19 @@ they published; warroom's own words (the incident's name, status announcements) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.slack_text import SlackText, mentioned_users, to_readable
+from bot.basics.slack_text import SlackText, to_public_plain
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
 from bot.flows.changes import UpdatePosted, keep_update
 from bot.flows.channel import Writes, say_safely
 from bot.flows.postmortem_posting import choose_template
 from bot.flows.scheduler import Wait
 from bot.record import incidents, public
-from bot.record.people import known_names
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -52,15 +51,28 @@ def public_template(services: Services, language: str) -> str | None:
 def public_name(
     services: Services, incident: Incident, record: PublicIncident, language: str | None = None
 ) -> str:
-    """The incident's name in public, in ``language`` when it has a title in it: the title
-    people gave (``/incident public --title``; else the one in the incident's language, else
-    their first), or a name from its reference and components; never its internal title."""
+    """The incident's name in public (``named_publicly``), without its language."""
+    return named_publicly(services, incident, record, language)[1]
+
+
+def named_publicly(
+    services: Services, incident: Incident, record: PublicIncident, language: str | None = None
+) -> tuple[str, str]:
+    """(language, name) of the incident in public, in ``language`` when it has a title in it:
+    the title people gave (``/incident public --title``; else the one in the incident's
+    language, else their first); else warroom's own name, made from its reference and
+    components (kept as data, never as text) in ``language`` when warroom speaks it, else in
+    the incident's, else in English. Never its internal title."""
     if (given := public.public_title(record, language)) is not None:
-        return given[1]
-    template = public_template(services, record.language) or "public/en.j2"
-    return services.renderer.render_plain(
-        template, name=True, reference=incident.reference, components=record.components
+        return given
+    spoken = next(
+        (lang for lang in (language, record.language) if lang and public_template(services, lang)),
+        "en",
     )
+    name = services.renderer.render_plain(
+        f"public/{spoken}.j2", name=True, reference=incident.reference, components=record.components
+    )
+    return spoken, name
 
 
 def statuspage_name(services: Services, incident: Incident, record: PublicIncident) -> str:
@@ -99,23 +111,11 @@ def update_texts(
     ]
 
 
-async def public_names(session: AsyncSession, updates: Iterable[PublicUpdate]) -> dict[str, str]:
-    """The names of the people the updates' writers mentioned, as warroom knows them (a public
-    page never asks Slack): a mention is shown by this name, else by the label Slack sent with
-    it, else as "someone"; never by its Slack id."""
-    mentioned = {
-        user
-        for update in updates
-        for text in update.texts.values()
-        for user in mentioned_users(text)
-    }
-    return await known_names(session, mentioned)
-
-
-def public_text(text: SlackText, names: Mapping[str, str]) -> str:
+def public_text(text: SlackText) -> str:
     """Public words as plain text (Statuspage, the Atom feed): characters as they were typed,
-    people by name, links as ``label (url)`` or their URL; no Slack id, construct or entity."""
-    return to_readable(text, names)
+    a person by the label their mention carried (never by the directory's name), no channel,
+    links as ``label (url)`` or their URL; no Slack id, construct or entity."""
+    return to_public_plain(text)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -351,7 +351,6 @@ async def sync_statuspage(services: Services, job: Job) -> Wait | None:
         incident = await incidents.get(session, job.incident_id)
         record = await public.public_record(session, job.incident_id)
         updates = await public.updates_of(session, job.incident_id)
-        names = await public_names(session, updates)
     if incident is None or record is None:
         return None
     for index, update in enumerate(updates):
@@ -362,8 +361,7 @@ async def sync_statuspage(services: Services, job: Job) -> Wait | None:
         if held_until := _awaiting_translations(services, update, updates[:index]):
             return Wait(held_until)
         body = "\n\n".join(
-            public_text(text, names)
-            for _, text in update_texts(services, record, update, updates[:index])
+            public_text(text) for _, text in update_texts(services, record, update, updates[:index])
         )
         try:
             await _send(services, client, job, incident, record, update, body)

@@ -80,12 +80,22 @@ WAR_ROOM_TRIES = 600
 
 # -- what templates see ----------------------------------------------------------------------
 async def template_incident(
-    session: AsyncSession, services: Services, incident: Incident, *, plain: bool = False
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    *,
+    plain: bool = False,
+    outside: bool = False,
 ) -> dict[str, Any]:
-    """``incident`` as templates see it: people's words as Slack text (``plain``: none)."""
+    """``incident`` as templates see it: people's words as Slack text (``plain``: none;
+    ``outside``: for a message outside the incident, links showing their address)."""
     types = services.settings.incident_types
     values = await fields.values_of(session, incident.id or 0, types.fields)
-    words = (lambda text: to_plain(text)) if plain else (lambda text: to_mrkdwn(text, ping=False))
+
+    def words(text: SlackText) -> str:
+        if plain:
+            return to_plain(text)
+        return to_mrkdwn(text, ping=False, addresses=outside)
 
     def shown(name: str, value: object) -> object:
         field = types.field(name)
@@ -408,7 +418,8 @@ async def _post(
     where = await _channel_words(services, channel, incident)
     now = services.clock()
     async with session_scope(services.engine) as session:
-        context = await template_incident(session, services, incident)
+        outside = channel != incident.channel_id  # another channel, or someone's DM
+        context = await template_incident(session, services, incident, outside=outside)
         text = render(str(action.args["text"]), context).strip()
         if not text:
             raise ActionFailedValue("the message is empty")

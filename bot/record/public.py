@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
-from bot.basics.slack_text import to_plain
+from bot.basics.slack_text import to_public_plain
 from bot.store import jobs
 from bot.store.models import Incident, PublicIncident, PublicUpdate
 
@@ -88,8 +88,9 @@ async def make_public(
     if incident.is_private:
         raise PrivateIncident(reference=incident.reference)
     # Named in a slash command, so Slack-encoded: kept as the names people read (``R&D``, not
-    # ``R&amp;D``), which is what the status pages show and Statuspage's settings name.
-    components = [c for c in (clean(to_plain(c)) for c in components) if c]
+    # ``R&amp;D``, and as customers may read them: no directory name, no channel), which is
+    # what the status pages show and Statuspage's settings name.
+    components = [c for c in (clean(to_public_plain(c)) for c in components) if c]
     public = await public_record(session, incident.id or 0)
     if public is None:
         public = PublicIncident(

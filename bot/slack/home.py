@@ -58,7 +58,7 @@ async def publish_home(
     if home is None:
         return  # a second delivery of an opening already published
     view = fit_view(
-        lambda shown: services.renderer.render_json(TEMPLATE, **home.shown(*shown)),
+        lambda shown: services.renderer.render_json(TEMPLATE, outside=True, **home.shown(*shown)),
         (len(home.mine), len(home.recent)),
     )
     try:

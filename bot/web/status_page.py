@@ -26,15 +26,14 @@ from bot.basics.languages import preferred_language
 from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import SlackText
 from bot.flows.status_page import (
+    named_publicly,
     public_name,
-    public_names,
     public_text,
     update_texts,
 )
 from bot.record.public import (
     PublicView,
     clean,
-    public_title,
     shown_publicly,
     titles_in_order,
 )
@@ -80,10 +79,11 @@ class ShownUpdate:
 @dataclass(frozen=True)
 class ShownIncident:
     reference: str
-    # The name in the page's language when people gave one in it (``name_language``), else
-    # the one they gave in the incident's language, else warroom's own.
+    # The name in the page's language when people gave one in it, else the one they gave in
+    # the incident's language, else warroom's own (in the page's language when warroom has
+    # it); ``name_language`` is the language it is in.
     name: str
-    name_language: str | None
+    name_language: str
     # The public titles in the other languages, (language, title).
     other_names: list[tuple[str, str]]
     components: list[str]
@@ -117,10 +117,9 @@ def _shown(services: Services, view: PublicView, language: str, now: datetime) -
         )
         for index, update in enumerate(view.updates)
     ]
-    titled = public_title(view.public, language)
-    name_language = titled[0] if titled else None
+    name_language, name = named_publicly(services, view.incident, view.public, language)
     # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
-    name = clean(public_name(services, view.incident, view.public, language))
+    name = clean(name)
     started, resolved = _started(view), _resolved(view)
     return ShownIncident(
         reference=view.incident.reference,
@@ -158,8 +157,6 @@ def _started(view: PublicView) -> datetime:
 @dataclass(frozen=True)
 class Published:
     incidents: list[ShownIncident]
-    # The people the published words mention, by name (``public_names``).
-    names: dict[str, str]
     # The language of the page's frame (``page_language``).
     language: str
 
@@ -167,11 +164,10 @@ class Published:
 async def _published(services: Services, request: web.Request) -> Published:
     async with session_scope(services.engine) as session:
         views = await shown_publicly(session, limit=SHOWN_MAX)
-        names = await public_names(session, (u for view in views for u in view.updates))
     language = page_language(request, services, views[0].public.language if views else None)
     now = services.clock()
     shown = [_shown(services, view, language, now) for view in views]
-    return Published(shown, names, language)
+    return Published(shown, language)
 
 
 @dataclass(frozen=True)
@@ -243,10 +239,10 @@ def page_language(request: web.Request, services: Services, incidents: str | Non
     )
 
 
-def _as_plain(incident: ShownIncident, names: dict[str, str]) -> ShownIncident:
+def _as_plain(incident: ShownIncident) -> ShownIncident:
     """The incident with its updates' words as plain text, for the feed."""
     updates = [
-        replace(update, texts=[(lang, public_text(text, names)) for lang, text in update.texts])
+        replace(update, texts=[(lang, public_text(text)) for lang, text in update.texts])
         for update in incident.updates
     ]
     return replace(incident, updates=updates)
@@ -311,7 +307,8 @@ async def status_page(request: web.Request) -> web.Response:
         languages=web_.services.renderer.languages_of("web/status"),
         incidents=published.incidents,
         history=await _history(web_.services, language, zone),
-        names=published.names,
+        # People's words as customers may read them (bot.basics.slack_text.to_public_plain).
+        public_words=True,
         viewer_zone=zone,
         unknown_zone=unknown,
         # Kept in the language links when the reader chose a zone.
@@ -328,7 +325,7 @@ async def status_feed(request: web.Request) -> web.Response:
     web_ = web_context(request)
     published = await _published(web_.services, request)
     language = published.language
-    incidents = [_as_plain(incident, published.names) for incident in published.incidents]
+    incidents = [_as_plain(incident) for incident in published.incidents]
     entries = sorted(
         ((incident, update) for incident in incidents for update in incident.updates),
         key=lambda pair: pair[1].updated,

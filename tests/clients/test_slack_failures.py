@@ -6,13 +6,16 @@ answer one way and checks what the flows above would see: the kind, Slack's code
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.harness import free_port
-from bot.clients.slack import SlackWorkspace, build_web_client
+from bot.clients.slack import OAuthApp, SlackWorkspace, build_web_client
 from bot.clients.slack_errors import (
     SlackFailure,
     SlackGone,
@@ -145,3 +148,111 @@ async def test_a_pin_a_workspace_restricts_is_not_allowed(
     error = await failure(client.pin(general(slack), ts))
     assert isinstance(error, SlackNotAllowed) and not isinstance(error, SlackTokenRevoked)
     assert (error.code, error.method) == ("restricted_action", "pins.add")
+
+
+async def test_a_form_changed_or_closed_meanwhile_is_refused_as_ours(
+    slack: SlackEmulator, http: aiohttp.ClientSession
+) -> None:
+    """views.update with a stale hash (``hash_conflict``) or on a closed form (``not_found``)."""
+    client = workspace(slack, http)
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Declare"}, "blocks": []}
+    opened = await client.client.views_open(trigger_id=slack.issue_trigger_id(ALICE), view=modal)
+    view_id, first_hash = opened["view"]["id"], opened["view"]["hash"]
+    await client.update_view(view_id, modal, first_hash)
+    error = await failure(client.update_view(view_id, modal, first_hash))
+    assert isinstance(error, SlackRefused) and error.code == "hash_conflict"
+    slack.close_view(view_id)
+    error = await failure(client.update_view(view_id, modal))
+    assert (error.code, error.method) == ("not_found", "views.update")
+
+
+def _arguments(method: Callable[..., Any], channel: str, response_url: str) -> dict[str, Any]:
+    """Plausible arguments for each parameter of a client method, by its name: a method
+    with a parameter of a new name fails here until the table says what to give it."""
+    table: dict[str, Any] = {
+        "channel_id": channel,
+        "candidate_names": ["inc-walk"],
+        "title": "Walk",
+        "link": "https://example.com/",
+        "topic": "walk",
+        "text": "walk",
+        "ts": "1700000000.000100",
+        "name": "eyes",
+        "markdown": "# walk",
+        "canvas_id": "F0WALK0001",
+        "user_id": ALICE,
+        "user_ids": [ALICE],
+        "group_id": "S0WALK0001",
+        "handle": "walkers",
+        "trigger_id": "1.2.walk",
+        "view_id": "V0WALK0001",
+        "view": {"type": "modal", "title": {"type": "plain_text", "text": "W"}, "blocks": []},
+        "response_url": response_url,
+        "app": OAuthApp("1.2", "secret"),
+        "code": "walk-code",
+        "redirect_uri": "https://warroom.example/login/slack",
+        "filename": "walk.md",
+        "content": "walk",
+        "comment": "walk",
+    }
+    parameters = inspect.signature(method).parameters.values()
+    return {
+        p.name: table[p.name]
+        for p in parameters
+        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.default is p.empty
+    }
+
+
+def _client_methods() -> list[str]:
+    """Every public coroutine of the client: a method added later is walked too."""
+    return [
+        name
+        for name, member in inspect.getmembers(SlackWorkspace, inspect.iscoroutinefunction)
+        if not name.startswith("_")
+    ]
+
+
+async def _outcome(call: Awaitable[object]) -> BaseException | None:
+    try:
+        await call
+    except Exception as error:  # what reached the caller, whatever it is
+        return error
+    return None
+
+
+async def test_every_call_of_the_client_fails_as_ours_when_slack_refuses(
+    slack: SlackEmulator, http: aiohttp.ClientSession
+) -> None:
+    """With a token Slack refuses (``invalid_auth``), each method either copes (answers) or
+    raises one of our failures: never slack_sdk's own error, which a flow's ``except
+    SlackFailure`` would not see."""
+    assert len(_client_methods()) > 30
+    escaped = {}
+    for name in _client_methods():
+        client = workspace(slack, http, slack_bot_token="xoxb-wrong")
+        method = getattr(client, name)
+        outcome = await _outcome(
+            method(**_arguments(method, general(slack), f"{slack.root_url}/response/none"))
+        )
+        if outcome is not None and not isinstance(outcome, SlackFailure):
+            escaped[name] = repr(outcome)
+    assert escaped == {}
+
+
+async def test_every_call_of_the_client_is_unavailable_when_slack_does_not_answer(
+    http: aiohttp.ClientSession,
+) -> None:
+    """Nothing listens where Slack should be: each method raises ``SlackUnavailable`` (the
+    client is built without the retry handlers, whose waits say nothing of the mapping)."""
+    root = f"http://127.0.0.1:{free_port()}"
+    escaped = {}
+    for name in _client_methods():
+        web_client = AsyncWebClient(
+            token="xoxb-1", base_url=f"{root}/api/", session=http, retry_handlers=[]
+        )
+        client = SlackWorkspace(web_client, http, more=str)
+        method = getattr(client, name)
+        outcome = await _outcome(method(**_arguments(method, "C0WALK0001", f"{root}/response/1")))
+        if not isinstance(outcome, SlackUnavailable):
+            escaped[name] = repr(outcome)
+    assert escaped == {}

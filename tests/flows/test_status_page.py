@@ -147,7 +147,12 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
     assert re.findall(r"<strong>(\w+)</strong>", page) == ["Resolved", "Monitoring"]
     assert "2025-03-27 16:42 CET" in page and "2025-03-27 11:42 EDT" in page
     assert "2025-03-27 18:00 CET" in page and "2025-03-27 13:00 EDT" in page
-    assert "INC-1 : incident affectant E-commerce processing, Instore payment" in text
+    # Nobody named it: the name warroom makes is in the reader's language, as the frame is.
+    assert "INC-1: incident affecting E-commerce processing, Instore payment" in text
+    assert "INC-1 : incident" not in text
+    _, french, _ = await get(payplug, "/status?lang=fr")
+    assert "INC-1 : incident affectant E-commerce processing, Instore payment" in french
+    assert "INC-1: incident" not in french
     # Nothing internal: not the title, the channel, the people or the timeline.
     for internal in ("Redis", "Bob", "inc-1", "Alice", "ALICE", "U0ALICE"):
         assert internal not in page
@@ -162,6 +167,45 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
     assert set(incident.components.values()) == {"operational"}
     assert {r.authorization for r in statuspage.requests} == {f"OAuth {statuspage.api_key}"}
     assert all(r.status in (200, 201) for r in statuspage.requests)
+
+
+# The smallest text the status page may show, in CSS pixels: below it text is hard to read
+# (the rest of the page is 12 px and up).
+SMALLEST_TEXT_PX = 12.0
+# A browser's root font size when the page sets none: what ``rem`` is measured against.
+ROOT_PX = 16.0
+
+
+def font_sizes_px(css: str) -> list[tuple[str, float]]:
+    """(rule, size in px) of every font size the style sheet sets (``font-size`` and the
+    ``font`` shorthand); a size in a unit this cannot measure fails the test."""
+    sizes = []
+    for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        for prop, value in re.findall(r"(font-size|font)\s*:\s*([^;]+)", body):
+            size = value.split()[0].split("/")[0] if prop == "font" else value.strip()
+            match = re.fullmatch(r"(\d*\.?\d+)(px|rem)", size)
+            assert match, f"{selector.strip()}: a font size this test cannot measure: {size}"
+            number = float(match.group(1))
+            sizes.append(
+                (selector.strip(), number * ROOT_PX if match.group(2) == "rem" else number)
+            )
+    return sizes
+
+
+async def test_no_text_on_the_status_page_is_under_12_px(payplug: Warroom) -> None:
+    """Every font size the page's style sheet sets is 12 px or more (Chromium measured the
+    language labels at 11.2 px, ``.7rem``); the page sets no root size that would shrink
+    ``rem``, and no size anywhere but in its style sheet."""
+    await replay_tsr_1532(payplug)
+    for language in ("en", "fr"):
+        _, page, _ = await get(payplug, f"/status?lang={language}")
+        (css,) = re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)
+        assert 'class="said"' in page and "lang-label" in page
+        sizes = font_sizes_px(css)
+        assert sizes and not [(rule, px) for rule, px in sizes if px < SMALLEST_TEXT_PX]
+        assert not re.search(r"(^|[},\s])(html|:root)\s*[{,]", css)
+        body = page.split("</style>", 1)[1]
+        assert "<small" not in body and "font-size" not in body and " style=" not in body
 
 
 async def test_the_atom_feed_has_an_entry_per_update(payplug: Warroom) -> None:

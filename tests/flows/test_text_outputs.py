@@ -184,11 +184,12 @@ async def test_an_update_with_links_and_mentions_reads_right_in_every_output(
     (trigger,) = [e for e in pagerduty.events if e["event_action"] == "trigger"]
     assert trigger["payload"]["summary"] == "[INC-1 SEV1] " + TITLE.format(bob="Bob Okafor")
 
-    # Statuspage: the incident's name from its components, the body plain.
+    # Statuspage: the incident's name from its components, the body plain, the person as
+    # the mention's label (what was typed), never the name the directory gave warroom.
     (incident,) = statuspage.incidents.values()
     assert incident.name == "INC-1: incident affecting Images & video, API"
     bodies = [update["body"] for update in incident.updates]
-    assert READ.format(bob="Bob Okafor") in bodies
+    assert READ.format(bob="bob") in bodies
     for body in bodies:
         shows_nothing_of_slack(body)
 
@@ -201,7 +202,7 @@ async def test_an_update_with_links_and_mentions_reads_right_in_every_output(
     )
     assert '<a href="https://status.example.com/incidents/42" rel="nofollow noopener' in page
     shown = html.unescape(re.sub(r"<[^>]+>", "", page))
-    assert TITLE.format(bob="Bob Okafor") in shown
+    assert TITLE.format(bob="bob") in shown and "Okafor" not in shown
     assert "Affected: Images & video, API" in shown
     shows_nothing_of_slack(shown)
     assert "&amp;amp;" not in page
@@ -210,7 +211,7 @@ async def test_an_update_with_links_and_mentions_reads_right_in_every_output(
     _, feed, _ = await get(everything, "/status/feed.atom")
     root = ET.fromstring(feed)
     texts = ["".join(p.itertext()) for p in root.iter("{http://www.w3.org/1999/xhtml}p")]
-    assert READ.format(bob="Bob Okafor") in texts
+    assert READ.format(bob="bob") in texts
     titles = [t.text or "" for t in root.iter("{http://www.w3.org/2005/Atom}title")]
     for text in texts + titles:
         shows_nothing_of_slack(text)
@@ -226,6 +227,49 @@ async def test_an_update_with_links_and_mentions_reads_right_in_every_output(
     )
     inert_in_github(body)
     shows_nothing_of_slack(body)
+
+
+async def test_a_public_update_shows_what_was_typed_never_what_the_directory_knows(
+    everything: Warroom, vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty]
+) -> None:
+    """A person is the label their mention carried (``@claire``), else nothing of them; the
+    war room's channel is never named (its name is the internal title's slug)."""
+    _, statuspage, _ = vendors
+    channel = await declare(everything, "Falcon merger database leak")
+    assert channel.name == "inc-1-falcon-merger-database-leak"
+    async with session_scope(everything.engine) as session:
+        await remember_names(
+            session, {"U0CLAIRE01": "Claire Dubois", BOB: "Bob Okafor"}, everything.clock()
+        )
+        await session.commit()
+    await as_slack_sends(everything, channel.id, "public Checkout")
+    typed = (
+        f"Fixed with <@U0CLAIRE01|claire> and <@{BOB}>, follow"
+        f" <#{channel.id}|{channel.name}> or <https://status.example.com/42|our notes>"
+    )
+    await as_slack_sends(everything, channel.id, f"update --public {typed}")
+    read = "Fixed with @claire and , follow  or our notes"
+
+    def nothing_internal(text: str) -> None:
+        for internal in ("Claire", "Dubois", "Bob", "Okafor", "someone", "falcon", "inc-1"):
+            assert internal not in text, f"{internal!r} in {text!r}"
+        shows_nothing_of_slack(text)
+
+    (incident,) = statuspage.incidents.values()
+    (body,) = [u["body"] for u in incident.updates if "Fixed" in u["body"]]
+    assert body == read.replace("our notes", "our notes (https://status.example.com/42)")
+    nothing_internal(body)
+    _, page, _ = await get(everything, "/status")
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert read in shown
+    nothing_internal(shown)
+    _, feed, _ = await get(everything, "/status/feed.atom")
+    texts = [
+        "".join(p.itertext()) for p in ET.fromstring(feed).iter("{http://www.w3.org/1999/xhtml}p")
+    ]
+    assert body in texts
+    for text in texts:
+        nothing_internal(text)
 
 
 @pytest.mark.parametrize("tracker", ["github", "jira", "linear"])

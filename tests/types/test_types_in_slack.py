@@ -3,6 +3,8 @@ played by the emulator, the web view and the API read over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -400,6 +402,36 @@ async def test_the_declare_form_shows_the_chosen_type_s_fields(typed: Typed) -> 
     incident = await incident_of(typed, channel)
     assert (incident.incident_type, incident.severity) == ("customer-facing", "SEV2")
     assert await values(typed, channel) == {"customer_impact": "degraded"}
+
+
+async def test_a_type_picked_twice_quickly_or_after_closing_the_form_is_no_error(
+    typed: Typed, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two picks at once carry the same hash: the second update finds the form changed
+    (``hash_conflict``); a pick whose form was closed meanwhile finds it gone (``not_found``).
+    Each is answered like any pick (HTTP 200), and nothing is logged as an error."""
+    slack = typed.slack
+    await slack.send_command(
+        "start --type data-loss Backups gone", user=ALICE, channel=typed.general.id
+    )
+    view_id, _ = await slack.wait_for(lambda: next(iter(slack.views.items()), None))
+
+    def pick(kind: str) -> Any:
+        selected = {"type": "static_select", "selected_option": {"value": kind}}
+        return slack.choose_in_view(view_id, "incident_type", selected, user=ALICE)
+
+    async def close() -> None:
+        slack.close_view(view_id)
+
+    with caplog.at_level(logging.ERROR):
+        answers = await asyncio.gather(pick("customer-facing"), pick("security"))
+        await settle(typed.warroom)
+        assert [c.error for c in slack.calls_to("views.update")] == [None, "hash_conflict"]
+        closed, _ = await asyncio.gather(pick("customer-facing"), close())
+        await settle(typed.warroom)
+        assert slack.calls_to("views.update")[-1].error == "not_found"
+    assert [a.status for a in [*answers, closed]] == [200, 200, 200]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_draft_web_api_and_insights_show_the_fields(typed: Typed) -> None:

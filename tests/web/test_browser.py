@@ -26,7 +26,7 @@ import pytest
 
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom, open_incident
-from tests.flows.test_status_page import at
+from tests.flows.test_status_page import SMALLEST_TEXT_PX, at
 from tests.flows.test_status_page_replay import TITLES, replay
 from tests.web_view import web_warroom
 
@@ -229,6 +229,18 @@ async def screenshot(page: Page, path: Path) -> bytes:
     return png
 
 
+async def smallest_text(page: Page) -> float:
+    """The smallest computed font size, in CSS pixels, of an element showing text itself."""
+    smallest: float = await page.evaluate(
+        """() => Math.min(...Array.from(document.body.querySelectorAll('*'))
+            .filter(e => Array.from(e.childNodes).some(
+                n => n.nodeType === Node.TEXT_NODE && n.textContent.trim()))
+            .filter(e => e.getClientRects().length > 0)
+            .map(e => parseFloat(getComputedStyle(e).fontSize)))"""
+    )
+    return smallest
+
+
 async def no_sideways_scroll(page: Page) -> None:
     """The page fits the phone's width: nothing pushes the body sideways."""
     widths = await page.evaluate(
@@ -357,4 +369,5 @@ async def test_the_status_page_as_customers_see_it_on_a_laptop_and_a_phone(
                 await page.get_by_role("heading", name=TITLES["fr"]).wait_for()
                 assert await page.locator("svg.days").count() == 2
                 await no_sideways_scroll(page)
+                assert await smallest_text(page) >= SMALLEST_TEXT_PX
                 await screenshot(page, keep / name)

@@ -152,6 +152,30 @@ async def test_customer_facing_sev1_runs_the_exec_comms_workflow(
         assert not any("Security checklist" in m.text for m in channel.messages)
 
 
+async def test_a_labelled_link_in_a_title_shows_its_address_outside_the_incident(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """``<https://evil.example/login|Re-authenticate>`` in a title: the workflow's post in
+    #exec-updates and the type's announcement in #status-updates, the bot's words to people
+    who never saw who wrote the title, show the label and the address."""
+    running, exec_channel = await build(slack, sqlite_url)
+    async with running as warroom:
+        general = slack.channel_by_name("general")
+        status = slack.channel_by_name("status-updates")
+        assert general is not None and status is not None
+        typed = "start --type customer-facing sev1 Log in again: <https://evil.example/login|Re-authenticate>"
+        await slack.send_command("", slack_text=typed, user=ALICE, channel=general.id)
+        await slack.wait_for(lambda: any("Exec heads-up" in m.text for m in exec_channel.messages))
+        await slack.wait_for(lambda: any("declared" in m.text for m in status.messages))
+        for _ in range(3):
+            await settle(warroom)
+        posted = [m.text for m in [*exec_channel.messages, *status.messages] if "INC-1" in m.text]
+        assert len(posted) == 2
+        for text in posted:
+            assert "Log in again: Re-authenticate (<https://evil.example/login>)" in text, text
+            assert "|Re-authenticate>" not in text
+
+
 async def test_a_private_security_incident_runs_its_workflow(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:

@@ -107,7 +107,7 @@ async def tell(
 ) -> None:
     """Keep a direct message to ``user`` in the outbox (sent once the caller has committed
     and delivers it)."""
-    text = services.renderer.render(template, **context)
+    text = services.renderer.render(template, outside=True, **context)
     await outbox.enqueue(
         session, channel=user, method=outbox.POST, payload={"text": text}, now=services.clock()
     )

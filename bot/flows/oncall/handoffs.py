@@ -232,6 +232,7 @@ async def say_group_refused(services: Services, job: Job) -> None:
         return None
     text = services.renderer.render(
         "messages/oncall_group_refused.j2",
+        outside=True,
         schedule=schedule,
         code=jobs.payload_of(job)["code"],
     )
@@ -271,6 +272,7 @@ async def send_notice(services: Services, job: Job) -> None:
     zone = await zone_of(services, user, otherwise=schedule.timezone)
     text = services.renderer.render(
         "messages/oncall_shift_soon.j2",
+        outside=True,
         schedule=schedule,
         shift=shift,
         started=now >= shift.start,
@@ -301,6 +303,7 @@ async def post_gaps(services: Services, job: Job) -> None:
         return None
     text = services.renderer.render(
         "messages/oncall_gaps.j2",
+        outside=True,
         schedule=schedule,
         gaps=found[:GAPS_SHOWN],
         more=len(found) - GAPS_SHOWN,

@@ -101,7 +101,9 @@ def _shift_on(
 
 async def _ask(services: Services, session: AsyncSession, swap: OncallSwap, zone: str) -> None:
     """The request, with its buttons, in the outbox for the person asked."""
-    text = services.renderer.render("messages/oncall/swap_request.j2", swap=swap, zone=zone)
+    text = services.renderer.render(
+        "messages/oncall/swap_request.j2", outside=True, swap=swap, zone=zone
+    )
     blocks = services.renderer.render_json("blocks/oncall_swap.json.j2", text=text, swap=swap)
     await outbox.enqueue(
         session,
@@ -127,7 +129,9 @@ async def answer_swap(
         swap = answer.swap
         made = await _make_overrides(services, session, swap, now)
         context: dict[str, Any] = {"swap": swap, "made": made, "taken_by": answer.taken_by}
-        text = services.renderer.render("messages/oncall/swap_answered.j2", zone=zone, **context)
+        text = services.renderer.render(
+            "messages/oncall/swap_answered.j2", outside=True, zone=zone, **context
+        )
         blocks = services.renderer.render_json("blocks/oncall_swap.json.j2", text=text, swap=swap)
         await outbox.enqueue(
             session,
