@@ -77,7 +77,9 @@ async def template_incident(
     """``incident`` as templates see it: people's words as Slack text (``plain``: none)."""
     types = services.settings.incident_types
     values = await fields.values_of(session, incident.id or 0, types.fields)
-    words = (lambda text: to_plain(text)) if plain else (lambda text: to_mrkdwn(text, ping=False))
+
+    def words(text: SlackText) -> str:
+        return to_plain(text) if plain else to_mrkdwn(text, ping=False)
 
     def shown(name: str, value: object) -> object:
         field = types.field(name)
@@ -187,7 +189,7 @@ async def _earlier_running(services: Services, job: Job) -> bool:
 
 async def _end(session: AsyncSession, job: Job, now: datetime) -> None:
     """End the job in the caller's transaction, with the action's effects."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Job)
         .where(col(Job.id) == job.id, col(Job.done_at).is_(None))
         .values(done_at=now, locked_until=None, locked_by=None)
