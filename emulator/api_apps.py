@@ -61,7 +61,7 @@ def _manifest(args: Args) -> dict[str, Any]:
     problems = validate_manifest(manifest, strict=True)
     if problems:
         raise ApiError("invalid_manifest", _errors(problems))
-    return manifest
+    return dict(manifest)
 
 
 def _errors(problems: list[ManifestProblem]) -> dict[str, Any]:

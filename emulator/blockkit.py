@@ -440,7 +440,7 @@ class _Checker:
                 # containing block."
                 self.fail(f"{pointer}/action_id", f"duplicate action_id: {action_id}")
             action_ids.add(str(action_id))
-        return kind
+        return str(kind)
 
     def action_id(self, element: dict[str, Any], pointer: str) -> None:
         self.string(element, "action_id", pointer, ACTION_ID_MAX, min_len=1)

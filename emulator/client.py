@@ -316,7 +316,7 @@ class SlackEmulator(AppHomeEmulator):
         if (value := value if value is not None else (button or {}).get("value")) is not None:
             action["value"] = value
         url_id = self.new_response_url_id(chan.id, user, message_ts)
-        container = {
+        container: dict[str, Any] = {
             "type": "message",
             "message_ts": message_ts,
             "channel_id": chan.id,
@@ -324,7 +324,7 @@ class SlackEmulator(AppHomeEmulator):
         }
         if message.is_reply:
             container["thread_ts"] = message.thread_ts
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": self._user_obj(user),
             "api_app_id": self.app_id,

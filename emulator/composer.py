@@ -139,7 +139,9 @@ def displayed(text: str, workspace: Workspace) -> str:
     fallback ("Formatting text for app surfaces", https://api.slack.com/reference/surfaces/formatting)."""
     users = {user.id: user.real_name for user in workspace.users}
     channels = {channel.id: channel.name for channel in workspace.channels}
-    groups = {group["id"]: group.get("handle", "") for group in workspace.usergroups}
+    groups: dict[str, str] = {
+        group["id"]: group.get("handle", "") for group in workspace.usergroups
+    }
 
     def construct(match: re.Match[str]) -> str:
         target, _, label = match.group(1).partition("|")

@@ -531,6 +531,7 @@ class FakeLinear(FakeTracker):
 
     def _rate_limited(self, wait: int) -> web.Response:
         reset = {"X-RateLimit-Requests-Reset": str(int(time.time() * 1000) + wait * 1000)}
+        error: dict[str, Any]
         if self.rate_limit_form == "http":
             error = {"message": "Too many requests"}
             return web.json_response({"errors": [error]}, status=429, headers=reset)

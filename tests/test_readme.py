@@ -17,3 +17,15 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_readme_demo_command_runs_the_demo() -> None:
     readme = (REPO / "README.md").read_text()
     assert "&& .venv/bin/warroom demo\n" in readme
+
+
+def test_ci_and_pre_commit_run_the_same_checks_before_the_tests() -> None:
+    """ruff, ruff format and strict mypy: in .ci/run before the suite, and as pre-commit hooks."""
+    ci = (REPO / ".ci" / "run").read_text()
+    hooks = (REPO / ".pre-commit-config.yaml").read_text()
+    checks = (".venv/bin/ruff check", ".venv/bin/ruff format --check", ".venv/bin/mypy")
+    suite = ci.index("python -m pytest")
+    for check in checks:
+        assert -1 < ci.find(f"\n{check}") < suite, check
+        assert f"entry: {check}" in hooks, check
+    assert "strict = true" in (REPO / "pyproject.toml").read_text()

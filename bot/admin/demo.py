@@ -186,7 +186,9 @@ class FixTime:
 # Bob is on call this week but at the dentist this morning: he hands the pager to Carol. The
 # alert opens the incident, and level 1 of the policy reaches the schedule, so Carol; Alice
 # takes the lead. Nobody acknowledges level 1 in time; the DBAs (level 2) do.
-Step = Say | Run | OnCall | Acknowledge | AlertNotification | FixTime
+# What a person does in Slack; the script's other steps are Alertmanager's.
+Played = Say | Run | OnCall | Acknowledge | FixTime
+Step = Played | AlertNotification
 SCRIPT: list[Step] = [
     OnCall(0, ALICE, ""),
     OnCall(0, BOB, f"override @carol {CHECKOUT_SCHEDULE} now for 4h"),
@@ -305,8 +307,8 @@ async def run_demo(
         for message in slack.ephemeral_for(BOB):
             print(f"  {displayed(message.text, slack.workspace())}")
         print("\nWhat warroom told Carol in a direct message:")
-        for message in slack.direct_messages(CAROL):
-            print(f"  {displayed(message.text, slack.workspace())}")
+        for direct in slack.direct_messages(CAROL):
+            print(f"  {displayed(direct.text, slack.workspace())}")
         print("\nWhat PagerDuty received:")
         for event in pagerduty.events:
             print(f"  {event['event_action']:<12} {event['dedup_key']}")
@@ -456,7 +458,7 @@ async def _incident_channel(slack: SlackEmulator) -> str:
     return str(channel.id)
 
 
-async def _play(slack: SlackEmulator, channel_id: str, step: Step, said_at: datetime) -> None:
+async def _play(slack: SlackEmulator, channel_id: str, step: Played, said_at: datetime) -> None:
     name = CAST[step.user][0]
     if isinstance(step, Say):
         said = await slack.post_message(channel_id, step.text, user=step.user, ts=slack_ts(said_at))

@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+if TYPE_CHECKING:
+    from aiohttp.http_exceptions import HttpProcessingError
 
 LOG_FORMATS = ("json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -130,7 +133,7 @@ def install_log_redaction() -> None:
     logging.setLogRecordFactory(make_record)
 
 
-def _aiohttp_parse_error(error: BaseException | None) -> bool:
+def _aiohttp_parse_error(error: BaseException | None) -> TypeGuard[HttpProcessingError]:
     """A request aiohttp could not parse. Looked up among the loaded modules, not imported: a
     process that has not loaded aiohttp has none of its errors, and importing it was a fifth of
     the start of every command that does not serve."""
@@ -145,7 +148,8 @@ def _redact_library_record(record: logging.LogRecord) -> None:
         # line (an Authorization or Cookie value), and anyone can send one, so it is no ERROR.
         reason = (error.message or "").split("\n", 1)[0].rstrip(": ")
         record.msg = "malformed HTTP request from %s refused (%s: %s)"
-        record.args = (*(record.args or ("?",))[:1], error.code, reason)
+        peer = record.args[:1] if isinstance(record.args, tuple) and record.args else ("?",)
+        record.args = (*peer, error.code, reason)
         record.exc_info, record.exc_text = None, None
         record.levelno, record.levelname = logging.INFO, "INFO"
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypeGuard
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Unix seconds and their fraction, as Slack writes them: 1 to 12 digits, a dot, 1 to 6 digits.
@@ -31,7 +32,7 @@ def _parts(value: object) -> tuple[str, str] | None:
     return None
 
 
-def is_slack_ts(value: object) -> bool:
+def is_slack_ts(value: object) -> TypeGuard[str]:
     return _parts(value) is not None
 
 

@@ -53,7 +53,7 @@ def parse_target(text: str) -> TrackerTarget:
         raise TrackerSpecError(f"{text.strip()!r}: the tracker is one of github, jira, linear")
     if project and not _PROJECTS[kind].match(project):
         raise TrackerSpecError(f"{text.strip()!r}: after {kind}: give {_HINTS[kind]}")
-    return TrackerTarget(kind, project)  # type: ignore[arg-type]
+    return TrackerTarget(kind, project)
 
 
 @dataclass(frozen=True)

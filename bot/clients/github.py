@@ -143,7 +143,7 @@ def _rate_limit_wait(answer: Answer) -> float | None:
 def _said(body: dict[str, Any]) -> str:
     """GitHub's message, with each validation error's field and code."""
     message = str(body.get("message") or "")
-    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    errors = body["errors"] if isinstance(body.get("errors"), list) else []
     parts = [
         f"{error.get('field', '')} {error.get('code', '')}".strip()
         if isinstance(error, dict)

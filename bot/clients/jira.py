@@ -141,6 +141,6 @@ def _filed(settings: TrackerSettings, found: object, what: str) -> FiledIssue:
 
 def _said(body: dict[str, Any]) -> str:
     messages = [str(m) for m in body.get("errorMessages") or [] if m]
-    fields = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+    fields = body["errors"] if isinstance(body.get("errors"), dict) else {}
     messages += [f"{name}: {message}" for name, message in fields.items()]
     return "; ".join(messages)

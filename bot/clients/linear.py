@@ -121,7 +121,7 @@ def _rate_limited(status: int, body: dict[str, Any]) -> bool:
     """A rate limit as Linear's SDK reads one (``parseLinearError``): HTTP 429, or an error
     whose ``extensions.code`` is ``RATELIMITED`` or whose ``extensions.type`` is
     ``ratelimited`` (in any case)."""
-    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    errors = body["errors"] if isinstance(body.get("errors"), list) else []
     for error in errors:
         extensions = error.get("extensions") if isinstance(error, dict) else None
         if isinstance(extensions, dict) and (
@@ -133,7 +133,7 @@ def _rate_limited(status: int, body: dict[str, Any]) -> bool:
 
 
 def _messages(body: dict[str, Any]) -> list[str]:
-    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    errors = body["errors"] if isinstance(body.get("errors"), list) else []
     return [str(error.get("message")) for error in errors if isinstance(error, dict)]
 
 

@@ -158,7 +158,7 @@ class GatedWebClient(AsyncWebClient):
         self.gate = gate
         self.pacer = pacer or SlackPacer()
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         arguments = {**(kwargs.get("params") or {}), **(kwargs.get("json") or {})}
         gate = gate_of(api_method, arguments)
         channel = arguments.get("channel")

@@ -491,7 +491,7 @@ def _escalation_message(
     problems: list[str],
 ) -> tuple[str, list[dict[str, object]]]:
     language, _ = choose_template(services, incident)
-    context = {
+    context: dict[str, Any] = {
         "incident": incident,
         "escalation": escalation,
         "pagers": [page.service for page in pages],

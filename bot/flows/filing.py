@@ -220,8 +220,8 @@ async def send_issue(services: Services, job: Job) -> datetime | None:
         # Anything else would leave the follow-up waiting with no job to file it: said in
         # the channel as a refusal, so it can be filed again (and the retry searches first).
         log.exception("filing a follow-up of %s failed unexpectedly", incident.reference)
-        failure = TrackerFailure(f"unexpected error ({type(error).__name__})", retryable=False)
-        return await _failed(services, incident, issue, row, failure, attempt)
+        unexpected = TrackerFailure(f"unexpected error ({type(error).__name__})", retryable=False)
+        return await _failed(services, incident, issue, row, unexpected, attempt)
     await _filed(services, incident, issue, row, filed, attempt)
     return None
 

@@ -106,9 +106,7 @@ async def _complete_from_slack(
         await remember_names(session, fetched, services.clock())
         for row, link in links:
             table = TimelineEntry if isinstance(row, EntryRow) else ActionItem
-            await session.exec(
-                update(table).where(col(table.id) == row.id).values(permalink=link)  # type: ignore[arg-type]
-            )
+            await session.exec(update(table).where(col(table.id) == row.id).values(permalink=link))
         await session.commit()
     for row, link in links:
         row.permalink = link

@@ -205,7 +205,7 @@ async def _earlier_running(services: Services, job: Job) -> bool:
 
 async def _end(session: AsyncSession, job: Job, now: datetime) -> None:
     """End the job in the caller's transaction, with the action's effects."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Job)
         .where(col(Job.id) == job.id, col(Job.done_at).is_(None))
         .values(done_at=now, locked_until=None, locked_by=None)

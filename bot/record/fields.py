@@ -129,7 +129,7 @@ async def set_field(
     previous = (await values_of(session, incident.id, {field.name: field})).get(field.name)
     if previous == value:
         raise NoFieldChange(field=field.label, value=value, reference=incident.reference)
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         delete(IncidentFieldValue).where(
             col(IncidentFieldValue.incident_id) == incident.id,
             col(IncidentFieldValue.field) == field.name,

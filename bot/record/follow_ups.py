@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.trackers import TrackerChange, TrackerTarget
+from bot.record.timeline import EntryRow
 from bot.store.db import insert_once
 from bot.store.models import (
     ActionItem,
@@ -26,7 +27,7 @@ from bot.store.models import (
 FollowUp = ActionItem | TimelineEntry
 
 
-def follow_up_ref(row: FollowUp) -> str:
+def follow_up_ref(row: FollowUp | EntryRow) -> str:
     return f"{row.__tablename__}:{row.id}"
 
 
@@ -38,10 +39,13 @@ def file_job_key(ref: str) -> str:
 async def follow_up_of(session: AsyncSession, ref: str) -> FollowUp | None:
     """The row ``ref`` names, or None when it is gone or malformed."""
     table, _, key = ref.partition(":")
-    model = {"action_item": ActionItem, "timeline_entry": TimelineEntry}.get(table)
-    if model is None or not key.isascii() or not key.isdigit():
+    if not key.isascii() or not key.isdigit():
         return None
-    return await session.get(model, int(key))
+    if table == ActionItem.__tablename__:
+        return await session.get(ActionItem, int(key))
+    if table == TimelineEntry.__tablename__:
+        return await session.get(TimelineEntry, int(key))
+    return None
 
 
 async def follow_ups(session: AsyncSession, incident_id: int) -> list[FollowUp]:

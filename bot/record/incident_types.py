@@ -377,7 +377,7 @@ def _field(name: str, body: object, where: str, problems: list[str]) -> CustomFi
     if required_at is not None and required_at not in REQUIRED_AT:
         problems.append(f"{where}: required_at: {required_at!r} is not declare or resolve")
     options = _options(kind, body.get("options"), where, problems)
-    if len(problems) > before:
+    if len(problems) > before or kind not in FIELD_KINDS:
         return None
     return CustomField(
         name=name,

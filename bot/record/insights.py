@@ -18,7 +18,7 @@ from operator import attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
-from sqlalchemy import bindparam, func
+from sqlalchemy import BindParameter, bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,7 +43,7 @@ IN_CHUNK = 500
 # SQLAlchemy check each id as it built the statement, and the statement was built again for
 # each chunk (an eighth of the insights page's CPU, bench/RESULTS.md); now each statement is
 # built once, at import, and SQLAlchemy expands the bound list as it runs it.
-_CHUNK_IDS = bindparam("incident_ids", expanding=True)
+_CHUNK_IDS: BindParameter[list[int]] = bindparam("incident_ids", expanding=True)
 # A severity outside SEV1..SEV4 (hand-edited data) is still an incident: it is counted here.
 OTHER_SEVERITY = "other"
 # Each metric's two milestones, read off an incident in one call: ``Milestone.column`` is a
@@ -258,7 +258,7 @@ def _zone(zone: str) -> tzinfo:
     try:
         return ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        found = tz.gettz(zone)
+        found: tzinfo | None = tz.gettz(zone)
     if found is None:
         raise ValueError(f"unknown time zone {zone!r}")
     return found
@@ -332,7 +332,8 @@ _MISLEADING_ENTRIES = select(
 )
 # Grouped in the database: an alert storm is thousands of rows, a few groups.
 _ALERTS_BY_NAME = (
-    select(
+    # sqlmodel's select() is typed for at most four columns; it takes five at run time.
+    select(  # type: ignore[call-overload]
         AlertGroup.source,
         Alert.name,
         Alert.incident_id,

@@ -29,6 +29,7 @@ time the clocks read it after that instant (a day with no time: that day, today 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
@@ -120,7 +121,11 @@ _UTC_PREFIX = re.compile(r"\b(?:UTC|GMT)\s*(?=[+-]\d)", re.IGNORECASE)
 # it as year-day-month when asked for day-first, which is no reading anyone means.
 _YEAR_FIRST = re.compile(r"(?<!\d)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)")
 # The date parts a text may give: none (today), month and day (this year), or all three.
-_WHOLE_DATES = ({"year", "month", "day"}, {"month", "day"}, set())
+_WHOLE_DATES: tuple[frozenset[str], ...] = (
+    frozenset({"year", "month", "day"}),
+    frozenset({"month", "day"}),
+    frozenset(),
+)
 # Two defaults that differ in every field: a field that reads the same under both was typed.
 # Both are leap years, so that a yearless "Feb 29" reads under either.
 _DEFAULT_A = datetime(2000, 1, 1, 0, 0, 0)
@@ -321,7 +326,7 @@ def _read(text: str, *, days_back: int | None, forward: bool = False) -> _Readin
 def _dateutil_parse(text: str, default: datetime, **options: Any) -> datetime:
     """dateutil's parser with every failure it can raise turned into a refusal."""
     try:
-        result = parser.parse(text, default=default, fuzzy=False, **options)
+        result: datetime = parser.parse(text, default=default, fuzzy=False, **options)
     except (ValueError, OverflowError) as error:  # ParserError is a ValueError
         raise _Refused("unparseable") from error
     return result.replace(tzinfo=None)
@@ -510,7 +515,9 @@ def _zone(name: str) -> tzinfo:
 @cache
 def _iana_names() -> dict[str, str]:
     """Every zone name the tz database knows, by its lower-case spelling."""
-    return {name.lower(): name for name in tz.available_iana_timezones()}
+    # New in python-dateutil 4.0; types-python-dateutil describes 2.9 and does not list it.
+    names: Iterable[str] = tz.available_iana_timezones()  # type: ignore[attr-defined]
+    return {name.lower(): name for name in names}
 
 
 def _ambiguous_abbreviation(abbreviation: str, *, text: str) -> MomentRefused:

@@ -213,7 +213,7 @@ class Workflows:
                 if types.field(name) is None:
                     problems.append(f"{where}: when: unknown field {name!r}{_known(types)}")
             problems += _check_conditions(where, workflow.condition, types)
-            for name in sorted(workflow.condition.types - {None}):
+            for name in sorted(kind for kind in workflow.condition.types if kind is not None):
                 if types.get(name) is None:
                     problems.append(
                         f"{where}: when: no incident type {name!r}{_known_types(types)}"

@@ -291,7 +291,7 @@ class EventRoutes(AsyncMiddleware):
         event = body.get("event") if kind == "event_callback" else None
         event_type = event.get("type") if isinstance(event, dict) else None
         listener = EVENT_LISTENERS.get(event_type) if isinstance(event_type, str) else None
-        if listener is None:
+        if listener is None or not isinstance(event, dict):
             return await next()
         await listener(body, event, context)
         return BoltResponse(status=200, body="")

@@ -108,7 +108,7 @@ def build_manifest(
     to the web view cannot work.
     """
     socket_mode = base_url is None
-    events_url = None if socket_mode else base_url.rstrip("/") + "/slack/events"
+    events_url = None if base_url is None else base_url.rstrip("/") + "/slack/events"
     commands = [dict(command) for command in SLASH_COMMANDS]
     # Fresh lists: a caller that edits the manifest must not edit the module's constants.
     event_subscriptions: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}

@@ -289,7 +289,7 @@ async def insert_new(session: AsyncSession, row: SQLModel) -> bool:
         if not (column.primary_key and getattr(row, column.name) is None)
     }
     insert = dialect_insert(session.get_bind().dialect.name)
-    result = await session.exec(insert(table).values(values).on_conflict_do_nothing())  # type: ignore[call-overload]
+    result = await session.exec(insert(table).values(values).on_conflict_do_nothing())
     return bool(result.rowcount)
 
 

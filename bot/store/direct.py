@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Dialect, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -295,7 +295,8 @@ def _array_type(table: Table, name: str) -> str:
     column_type = table.c[name].type
     if isinstance(column_type, UTCDateTime):
         return "TIMESTAMP WITH TIME ZONE[]"
-    return column_type.compile(dialect=postgresql.dialect()) + "[]"
+    dialect: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+    return column_type.compile(dialect=dialect) + "[]"
 
 
 async def run_plan(connection: AsyncConnection, plan: Plan[T]) -> T:
@@ -467,7 +468,10 @@ def _execute(connection: sqlite3.Connection, sql: str) -> None:
 def _as_sqlalchemys(error: sqlite3.Error, sql: str) -> DBAPIError:
     """The error as SQLAlchemy raises it for any statement (OperationalError for a lost or
     locked database), without the parameters: they hold people's words."""
-    return DBAPIError.instance(sql, None, error, sqlite3.Error, hide_parameters=True)
+    found = DBAPIError.instance(sql, None, error, sqlite3.Error, hide_parameters=True)
+    # instance() answers a DBAPIError whenever the error is the driver's (sqlite3.Error).
+    assert isinstance(found, DBAPIError)
+    return found
 
 
 class _Steps(Generic[T]):
@@ -484,7 +488,8 @@ class _Steps(Generic[T]):
         None once the plan is done, its result in ``result``."""
         while True:
             try:
-                statement, rows = self.plans[-1].send(returned)
+                # A plan starts at the first send, which is None (as every generator's is).
+                statement, rows = self.plans[-1].send(returned)  # type: ignore[arg-type]
             except StopIteration as done:
                 self.plans.pop()
                 if not self.plans:

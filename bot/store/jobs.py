@@ -70,7 +70,8 @@ async def schedule_new(
 
 
 def payload_of(job: Job) -> dict[str, Any]:
-    return json.loads(job.payload or "{}")
+    payload: dict[str, Any] = json.loads(job.payload or "{}")
+    return payload
 
 
 async def claim_due(

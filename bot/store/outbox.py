@@ -217,9 +217,7 @@ async def release_all(engine: AsyncEngine, holder: str) -> int:
     """Give back every channel ``holder`` still holds (a stopping process, once its work has
     ended or been cancelled); how many there were."""
     async with session_scope(engine) as session:
-        result = await session.exec(
-            delete(OutboxLease).where(col(OutboxLease.holder) == holder)  # type: ignore[call-overload]
-        )
+        result = await session.exec(delete(OutboxLease).where(col(OutboxLease.holder) == holder))
         await session.commit()
         return int(result.rowcount or 0)
 

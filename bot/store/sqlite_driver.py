@@ -121,7 +121,8 @@ async def in_thread(connection: aiosqlite.Connection, work: Callable[..., T], *a
     if connection._connection is None or not connection._running:
         # What aiosqlite says of a closed connection (``_execute``), before anything is queued.
         raise ConnectionClosed("connection closed")
-    return await connection._execute(work, connection._conn, *args)
+    done: T = await connection._execute(work, connection._conn, *args)
+    return done
 
 
 class ConnectionClosed(ValueError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from dateutil import tz
+from multidict import MultiMapping
 from pydantic import BaseModel, Field
 
 from bot.basics.numbers import parse_bounded_int
@@ -26,10 +27,8 @@ SeverityName = Literal[SEVERITIES]  # type: ignore[valid-type]
 FIELD_PREFIX = "field."
 
 
-class QueryString(Protocol):
-    def getall(self, key: str, default: list[str]) -> list[str]: ...
-    def get(self, key: str, default: str | None = None) -> str | None: ...
-    def __iter__(self) -> Any: ...
+# A request's query, as aiohttp parses it.
+QueryString = MultiMapping[str]
 
 
 class FilterError(ValueError):

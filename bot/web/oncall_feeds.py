@@ -104,4 +104,5 @@ def calendar_of(services: Services, feed: Feed) -> bytes:
         event.add("description", render("calendar/description.j2", **context))
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
-    return calendar.to_ical()
+    written: bytes = calendar.to_ical()
+    return written

@@ -239,7 +239,7 @@ async def _render_schedule(
         taken_over=displaced(schedule, overrides, as_override(added)) if added else [],
         cancelled=next((row for row in history if row.id == shown.cancelled), None),
         names=names,
-        people=sorted(people, key=lambda user: names.get(user, user).casefold()),
+        people=sorted(people, key=lambda user: str(names.get(user, user)).casefold()),
         now=now,
         zone=shown.zone,
         unknown_zone=shown.unknown_zone,

@@ -92,15 +92,19 @@ class Session:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Session | None:
-        values = [payload.get(key) for key in ("sid", "u", "t", "n")]
-        if not isinstance(values[0], str) or not isinstance(values[3], str):
+        session_id, user_id, team_id, name, guest = (
+            payload.get(key) for key in ("sid", "u", "t", "n", "g")
+        )
+        if not isinstance(session_id, str) or not isinstance(name, str):
             return None
-        if not all(value is None or isinstance(value, str) for value in values[1:3]):
+        if not (user_id is None or isinstance(user_id, str)):
+            return None
+        if not (team_id is None or isinstance(team_id, str)):
             return None
         # A cookie from before guests were told apart may be a guest's: sign in again.
-        if not isinstance(payload.get("g"), bool):
+        if not isinstance(guest, bool):
             return None
-        return cls(*values, guest=payload["g"])  # type: ignore[arg-type]
+        return cls(session_id, user_id, team_id, name, guest=guest)
 
 
 def session_expiry(now: datetime, hours: float) -> datetime:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import cast
 from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import available_timezones
 
@@ -242,7 +243,11 @@ def page_language(request: web.Request, services: Services, incidents: str | Non
 def _as_plain(incident: ShownIncident) -> ShownIncident:
     """The incident with its updates' words as plain text, for the feed."""
     updates = [
-        replace(update, texts=[(lang, public_text(text)) for lang, text in update.texts])
+        # Until here each text is Slack text (ShownUpdate.texts); the feed's are plain.
+        replace(
+            update,
+            texts=[(lang, public_text(cast(SlackText, text))) for lang, text in update.texts],
+        )
         for update in incident.updates
     ]
     return replace(incident, updates=updates)

@@ -290,6 +290,7 @@ async def post_gaps(services: Services, job: Job) -> None:
     schedule = _schedule_of(services, job)
     if schedule is None or schedule.channel is None:
         return None
+    channel = schedule.channel
     now = services.clock()
     until = now + GAP_WINDOW
     async with session_scope(services.engine) as session:
@@ -312,7 +313,7 @@ async def post_gaps(services: Services, job: Job) -> None:
         zone=schedule.timezone,
         when=WHEN,
     )
-    await _post_once(services, schedule.channel, text, after=job.key)
+    await _post_once(services, channel, text, after=job.key)
     return None
 
 

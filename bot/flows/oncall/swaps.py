@@ -95,7 +95,7 @@ def _shift_on(
     day_end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
     mine = [s for s in final_shifts(schedule, overrides, day_start, day_end) if s.user == user]
     later = [s for s in mine if s.end > moment]
-    first = (later or mine or [None])[0]
+    first = next(iter(later or mine), None)
     return on_call_at(schedule, overrides, first.start) if first else None
 
 

@@ -86,7 +86,7 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
         }
         for item in received
     ]
-    ids = [int(row[0]) for row in await connection.execute(statement, rows)]
+    ids = [row[0] for row in await connection.execute(statement, rows) if row[0] is not None]
     return ids if ordered else sorted(ids)
 
 

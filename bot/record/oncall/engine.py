@@ -358,9 +358,9 @@ def _topmost(stack: list[_Segments], low: int, high: int) -> tuple[Instants, Cod
     change of person. Every segment's edges cut the window into pieces; in each piece, each
     layer is active throughout or not at all, so the last layer active at a piece's start
     holds the piece."""
-    edges = [np.array([low, high], dtype=np.int64)]
-    edges += [edge for segments in stack for edge in (segments.begins, segments.ends)]
-    edges = np.sort(np.concatenate(edges))
+    bounds = [np.array([low, high], dtype=np.int64)]
+    bounds += [edge for segments in stack for edge in (segments.begins, segments.ends)]
+    edges = np.sort(np.concatenate(bounds))
     pieces = edges[np.flatnonzero(edges[1:] != edges[:-1])]  # each distinct edge but the last
     holder = np.full(len(pieces), -1, dtype=np.int64)
     for segments in stack:

@@ -66,7 +66,7 @@ class FeedEvent:
     @classmethod
     def of_row(cls, row: Sequence[object]) -> FeedEvent:
         start, end, summary, attendees = row
-        return cls(int(start), int(end), str(summary), tuple(map(str, attendees)))  # type: ignore[call-overload, arg-type]
+        return cls(int(start), int(end), str(summary), tuple(map(str, attendees)))  # type: ignore[call-overload]
 
 
 def read_feed(body: bytes, *, zone: str, start: datetime, end: datetime) -> list[FeedEvent]:

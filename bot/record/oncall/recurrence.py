@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import icalendar
 from dateutil.rrule import rrule, rruleset, rrulestr
-from icalendar import vRecur
+from icalendar import vDDDTypes, vRecur
 
 # Wall clocks are at most a day from UTC: the margin around a window read on one.
 _MARGIN = timedelta(days=1)
@@ -48,19 +49,29 @@ def occurrences(
     low, high = int(start.timestamp()), int(end.timestamp())
     masters: list[icalendar.Event] = []
     moved: dict[str, list[icalendar.Event]] = {}
-    for event in calendar.walk("VEVENT"):
+    for component in calendar.walk("VEVENT"):
+        # icalendar builds each VEVENT as an Event; walk() is typed with their base class.
+        event = cast(icalendar.Event, component)
         if "RECURRENCE-ID" in event:
             moved.setdefault(str(event.get("UID", "")), []).append(event)
         else:
             masters.append(event)
     for master in masters:
         instead = moved.get(str(master.get("UID", "")), [])
-        replaced = {_instant(event["RECURRENCE-ID"].dt, zone) for event in instead}
+        replaced = {_instant(_recurrence_id(event), zone) for event in instead}
         yield from _series(master, replaced, zone, low, high)
     for events in moved.values():
         for event in events:
             if not _cancelled(event):
                 yield from _single(event, zone, low, high)
+
+
+def _recurrence_id(event: icalendar.Event) -> date | datetime:
+    """The start of the occurrence that ``event`` replaces (its RECURRENCE-ID)."""
+    moment = cast(vDDDTypes, event["RECURRENCE-ID"]).dt
+    # RFC 5545 3.8.4.4: RECURRENCE-ID is a DATE-TIME, or a DATE.
+    assert isinstance(moment, date)
+    return moment
 
 
 def _series(
@@ -115,7 +126,8 @@ def _rules(master: icalendar.Event, first: date | datetime, clock: tzinfo) -> rr
 def _rule(recur: vRecur, origin: datetime, clock: tzinfo) -> rrule:
     """One RRULE on the wall clock; its UNTIL (UTC when DTSTART has a zone) read there too."""
     parts = {key: value for key, value in recur.items() if key != "UNTIL"}
-    rule = rrulestr(vRecur(parts).to_ical().decode(), dtstart=origin)
+    written: bytes = vRecur(parts).to_ical()
+    rule = rrulestr(written.decode(), dtstart=origin)
     assert isinstance(rule, rrule)
     until = recur.get("UNTIL")
     if not until:

@@ -134,7 +134,7 @@ class ZoneClock:
         (every earlier piece reads less), so it is found by a search over the running
         maximum of where the pieces' readings end."""
         piece = np.searchsorted(self._reach, walls, side="right")
-        found = np.maximum(walls - self._offsets[piece], self._starts[piece])
+        found: Instants = np.maximum(walls - self._offsets[piece], self._starts[piece])
         if len(found):
             self._check(int(found.min()))
             self._check(int(found.max()))

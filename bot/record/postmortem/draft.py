@@ -93,7 +93,8 @@ class Metric:
 
     @property
     def negative(self) -> bool:
-        return self.known and self.end.at < self.start.at
+        start, end = self.start.at, self.end.at
+        return self.known and start is not None and end is not None and end < start
 
 
 @dataclass(frozen=True)

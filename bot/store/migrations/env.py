@@ -1,13 +1,15 @@
 """Alembic environment: runs on a connection handed in by bot.store.migrate (run_sync)."""
 
 from alembic import context
+from sqlalchemy import Connection
+from sqlmodel import SQLModel
 
-from bot.store.models import SQLModel
+import bot.store.models  # noqa: F401  (the tables, registered on SQLModel.metadata)
 
 target_metadata = SQLModel.metadata
 
 
-def run_migrations(connection: object) -> None:
+def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -17,6 +17,7 @@ import html
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -75,7 +76,7 @@ def encoded(stored: str) -> str:
     return "".join(parts)
 
 
-def _rows(connection: sa.Connection, table: str, column: str, after: int) -> list[sa.Row]:
+def _rows(connection: sa.Connection, table: str, column: str, after: int) -> list[sa.Row[Any]]:
     query = sa.text(
         f"SELECT id, {column} FROM {table} WHERE id > :after ORDER BY id LIMIT {_BATCH}"
     )
