@@ -1,29 +1,29 @@
 """The postmortem draft posted in the incident's channel, as a canvas or a Markdown file.
 
 Before a draft is rendered, what it needs from Slack is fetched once and kept in the record:
-people's names (``users.info``) and the links to the messages entries came from
-(``chat.getPermalink``). A draft rendered later needs no Slack: the web view reads it with
-bot.record.postmortem.writing.read_draft, which writes every draft.
+people's names (``users.info``, once per person) and the links to the messages entries came
+from (one ``chat.getPermalink`` per channel, bot/flows/draft_links.py). A draft rendered
+later needs no Slack: the web view reads it with bot.record.postmortem.writing.read_draft,
+which writes every draft.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import UsageError
 from bot.basics.render import markdown_to_html
 from bot.basics.slack_text import to_plain
-from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed, SlackRefused
+from bot.clients.slack_errors import SlackGone, SlackNotAllowed, SlackRefused
 from bot.flows.channel import post
+from bot.flows.draft_links import find_links
 from bot.flows.filing import file_all
 from bot.record import incidents
+from bot.record.message_links import keep_links, remember_base
 from bot.record.people import remember_names
 from bot.record.postmortem.writing import (
     NoSuchTemplate,
@@ -44,8 +44,6 @@ log = logging.getLogger(__name__)
 PUBLISH_JOB = "postmortem_publish"
 # canvases.create takes at most 1 MiB of Markdown; a longer draft goes out as a file.
 CANVAS_MAX_BYTES = 1024 * 1024
-# Links fetched at once: chat.getPermalink is cheap, but a 10,000-entry record must not flood.
-PERMALINK_CONCURRENCY = 8
 
 
 def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
@@ -97,41 +95,24 @@ async def _complete_from_slack(
 ) -> dict[str, str]:
     """Fetch the names and links the record lacks, and keep them; return the new names."""
     fetched: dict[str, str] = {}
+    # Once per person: a name Slack gave is kept (bot/record/people.py) for every later draft.
     for user_id in sorted(record.user_ids() - names.keys()):
         name = await services.slack.full_name(user_id)
         if name != user_id:  # the id itself comes back when Slack would not say
             fetched[user_id] = name
-    links = await _permalinks(services, record)
+    found = await find_links(services, record.unlinked())
+    entries = {row.id: link for row, link in found.links if isinstance(row, EntryRow) and row.id}
+    actions = {row.id: link for row, link in found.links if isinstance(row, ActionItem) and row.id}
     async with session_scope(services.engine) as session:
         await remember_names(session, fetched, services.clock())
-        for row, link in links:
-            table = TimelineEntry if isinstance(row, EntryRow) else ActionItem
-            await session.exec(
-                update(table).where(col(table.id) == row.id).values(permalink=link)  # type: ignore[arg-type]
-            )
+        for channel, base in found.bases.items():
+            await remember_base(session, channel, base, services.clock())
+        await keep_links(session, TimelineEntry, entries)
+        await keep_links(session, ActionItem, actions)
         await session.commit()
-    for row, link in links:
+    for row, link in found.links:
         row.permalink = link
     return fetched
-
-
-async def _permalinks(
-    services: Services, record: Record
-) -> list[tuple[EntryRow | ActionItem, str]]:
-    limit = asyncio.Semaphore(PERMALINK_CONCURRENCY)
-
-    async def fetch(row: EntryRow | ActionItem) -> tuple[EntryRow | ActionItem, str]:
-        assert row.slack_channel is not None and row.slack_ts is not None
-        async with limit:
-            try:
-                return row, await services.slack.permalink(row.slack_channel, row.slack_ts)
-            except SlackFailure as error:
-                # A deleted message has no link; the line is still shown, unlinked.
-                log.info("no permalink for %s/%s: %s", row.slack_channel, row.slack_ts, error)
-                return row, ""
-
-    found = await asyncio.gather(*(fetch(row) for row in record.unlinked()))
-    return [(row, link) for row, link in found if link]
 
 
 # -- publishing ----------------------------------------------------------------------------
