@@ -14,7 +14,7 @@ Its baseline, in the same run: the same Markdown posted to the emulator directly
 slack_sdk, as the bot posted it (a channel canvas and the message, or the file with it as
 its comment): what posting a draft of that size costs whoever posts it.
 
-Run: ``python -m bench.draft_posting`` (``--quick``: 20 and 100 moments).
+Run: ``python -m bench.draft_posting`` (``--quick``: 20 and 100 moments; ``--sizes N …``).
 """
 
 from __future__ import annotations
@@ -230,8 +230,9 @@ async def measure(size: int, workdir: Path) -> tuple[float, float, str, dict[str
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 and 100 moments")
+    parser.add_argument("--sizes", type=int, nargs="+", help="these numbers of moments instead")
     args = parser.parse_args(argv)
-    sizes = QUICK_SIZES if args.quick else SIZES
+    sizes = tuple(args.sizes or (QUICK_SIZES if args.quick else SIZES))
     print("draft posted after /incident resolve, against posting the same draft directly")
     print(
         f"{'moments':>8} {'resolve->posted':>16} {'draft made':>11} {'bare post':>10} "
