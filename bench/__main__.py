@@ -1,5 +1,5 @@
-"""Every benchmark in order: event ingestion, alert storm, postmortem rendering, on-call schedules,
-the /oncall command, workflow evaluation and the web pages at 10,000.
+"""Every benchmark in order: event ingestion, alert storm, postmortem rendering and posting,
+on-call schedules, the /oncall command, workflow evaluation and the web pages at 10,000.
 
 ``python -m bench`` prints the figures and writes nothing. ``python -m bench
 --write-results`` also writes them into ``bench/RESULTS.md`` (or ``--results PATH``): the
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench import (
     alert_storm,
+    draft_posting,
     ingestion,
     oncall,
     oncall_command,
@@ -133,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         storm = alert_storm.main(common)
         print("\n== postmortem render ==", flush=True)
         render = run_alone("bench.postmortem_render", ["--runs", "1"] if args.quick else [])
+        print("\n== postmortem draft posted ==", flush=True)
+        posting = run_alone("bench.draft_posting", ["--quick"] if args.quick else [])
         print("\n== on-call schedules ==", flush=True)
         schedules = run_alone("bench.oncall", ["--quick"] if args.quick else [])
         print("\n== /oncall ==", flush=True)
@@ -155,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         started,
         ingest,
         storm,
-        (render, schedules, command, evaluation, pages),
+        (render, posting, schedules, command, evaluation, pages),
         targets,
         profile_lines,
     )
@@ -292,12 +295,12 @@ def results(
     started: datetime,
     ingest: ingestion.Outcome,
     storm: alert_storm.Outcome,
-    outputs: tuple[list[str], list[str], list[str], list[str], list[str]],
+    outputs: tuple[list[str], list[str], list[str], list[str], list[str], list[str]],
     targets: list[str],
     profile_lines: list[str],
 ) -> str:
     """What goes between the markers of the results file."""
-    render, schedules, command, evaluation, pages = outputs
+    render, posting, schedules, command, evaluation, pages = outputs
     m = storm.milestones
     storm_ratio = m.channels / storm.floor if storm.floor else math.nan
     written_by = "python -m bench --write-results" + (" --quick" if args.quick else "")
@@ -327,6 +330,7 @@ def results(
         f"{verdict(storm_ratio <= STORM_TARGET)} |",
         _target_row(render, postmortem_render.TARGET),
         _target_row(render, postmortem_render.WRITTEN_TARGET),
+        _target_row(posting, draft_posting.TARGET),
         _target_row(schedules, oncall.TARGET),
         _target_row(command, oncall_command.TARGET),
         _target_row(evaluation, workflows.TARGET),
@@ -371,6 +375,14 @@ def results(
         "",
         "```",
         *render,
+        "```",
+        "",
+        "### Postmortem draft posted",
+        "",
+        "`python -m bench.draft_posting`:",
+        "",
+        "```",
+        *posting,
         "```",
         "",
         "### On-call schedules",

@@ -149,7 +149,14 @@ def chat_post_ephemeral(emu: EmulatorState, args: Args) -> Result:
 def chat_get_permalink(emu: EmulatorState, args: Args) -> Result:
     """`channel_not_found` ("Value passed for `channel` was invalid") for a conversation the
     bot cannot see: a DM it is not part of, a private channel it is not in
-    (https://docs.slack.dev/reference/methods/chat.getPermalink)."""
+    (https://docs.slack.dev/reference/methods/chat.getPermalink).
+
+    The link as Slack's examples give it: ``https://<workspace>.slack.com/archives/<channel>/
+    p<ts without its dot>``, and "When the provided message_ts is part of a thread, the
+    permalink format changes": ``?thread_ts=<the parent's ts>&cid=<channel>`` after it
+    (https://api.slack.com/methods/chat.getPermalink). Its rate limit is "Special": "This
+    method allows hundreds of requests per minute" (same page), so, like the tiers, none is
+    enforced unless a test sets one (``rate_limits``)."""
     channel = get_channel(emu, args)
     require_visible(emu, channel)
     message = get_message(channel, args.text("message_ts"))

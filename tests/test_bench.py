@@ -113,6 +113,19 @@ def test_draft_benchmark_judges_the_render_and_the_draft_read_and_written_apart(
         assert row.startswith(f"| {target} | ") and row.endswith(("| MET |", "| NOT MET |")), row
 
 
+def test_draft_posting_benchmark_posts_each_draft_and_asks_one_link_per_channel() -> None:
+    output = run_quick("bench.draft_posting")
+    rows = [
+        line.split() for line in output.splitlines() if line.strip().startswith(("20 ", "100 "))
+    ]
+    assert [row[0] for row in rows] == ["20", "100"], output
+    assert all(
+        line.endswith("1 chat.getPermalink, 3 users.info")
+        for line in output.splitlines()
+        if line.strip().startswith(("20 ", "100 "))
+    ), output
+
+
 def test_web_pages_benchmark_runs_and_judges_each_page() -> None:
     output = run_quick("bench.web_pages")
     for target in ("incident list with", "incident page with", "insights over"):

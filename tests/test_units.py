@@ -1,4 +1,4 @@
-"""Pure pieces: channel names, settings, rendering, the manifest, the command parser."""
+"""Pure pieces: channel names, settings, rendering, the manifest, the command parser, links."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import yaml
 
 from bot.basics.errors import UsageError
 from bot.basics.render import Renderer, duration_words, local_time
+from bot.basics.slack_links import link_base, message_link
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
 from bot.config import ConfigError, Settings
 from bot.record.incidents import channel_name_for
@@ -181,3 +182,54 @@ def test_a_quoted_text_is_quoted_on_every_line_and_its_own_markup_stays_text() -
     assert lines[0] == ">replicas lag &lt;!here&gt;"
     assert lines[1] == ">\u200b&gt; the user's own quote"  # shown, never a nested quote
     assert lines[2] == ">third line"
+
+
+# chat.getPermalink's two examples (https://api.slack.com/methods/chat.getPermalink), and an
+# Enterprise Grid host: the base is whatever comes before /archives/.
+@pytest.mark.parametrize(
+    ("link", "channel", "ts", "thread_ts", "base"),
+    [
+        (
+            "https://ghostbusters.slack.com/archives/C1H9RESGA/p135854651500008",
+            "C1H9RESGA",
+            "1358546515.00008",
+            None,
+            "https://ghostbusters.slack.com",
+        ),
+        (
+            "https://ghostbusters.slack.com/archives/C1H9RESGL/p135854651700023"
+            "?thread_ts=1358546515.000008&cid=C1H9RESGL",
+            "C1H9RESGL",
+            "1358546517.00023",
+            "1358546515.000008",
+            "https://ghostbusters.slack.com",
+        ),
+        (
+            "https://acme.enterprise.slack.com/archives/C1/p1700000000000100",
+            "C1",
+            "1700000000.000100",
+            None,
+            "https://acme.enterprise.slack.com",
+        ),
+    ],
+)
+def test_a_channels_link_form_is_read_from_one_permalink_and_makes_it_again(
+    link: str, channel: str, ts: str, thread_ts: str | None, base: str
+) -> None:
+    assert link_base(link, channel, ts, thread_ts) == base
+    assert message_link(base, channel, ts, thread_ts) == link
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://acme.slack.com/archives/C1/p1700000000000100",  # not https
+        "https://acme.slack.com/archives/C2/p1700000000000100",  # another channel
+        "https://acme.slack.com/archives/C1/p1700000000000200",  # another message
+        "https://acme.slack.com/archives/C1/p1700000000000100?thread_ts=1.2&cid=C1",  # a thread
+        "https://acme.slack.com/archives/C1/p1700000000000100#top",
+        "https://links.example.com/m?id=1",
+    ],
+)
+def test_a_permalink_of_another_form_teaches_nothing(link: str) -> None:
+    assert link_base(link, "C1", "1700000000.000100") is None

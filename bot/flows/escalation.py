@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import AlreadyResolved, BotError
 from bot.clients.slack import Invitation
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack_errors import SlackFailure, SlackGone
 from bot.flows.channel import deliver_now, refresh_channel_header, say, send
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging import follow_up_pages, schedule_page
@@ -157,7 +157,7 @@ async def _members(services: Services, group_id: str, label: str) -> list[str]:
         return await services.slack.usergroup_members(group_id)
     except SlackFailure as error:
         reason = f"Slack said {error.code}"
-        if error.code == "no_such_subteam" and await _disabled(services, group_id):
+        if isinstance(error, SlackGone) and await _disabled(services, group_id):
             reason = GROUP_DISABLED  # a group mentioned by id: not found, being disabled
         raise UnknownTarget(target=label, reason=reason) from error
 

@@ -1,29 +1,29 @@
 """The postmortem draft posted in the incident's channel, as a canvas or a Markdown file.
 
 Before a draft is rendered, what it needs from Slack is fetched once and kept in the record:
-people's names (``users.info``) and the links to the messages entries came from
-(``chat.getPermalink``). A draft rendered later needs no Slack: the web view reads it with
-bot.record.postmortem.writing.read_draft, which writes every draft.
+people's names (``users.info``, once per person) and the links to the messages entries came
+from (one ``chat.getPermalink`` per channel, bot/flows/draft_links.py). A draft rendered
+later needs no Slack: the web view reads it with bot.record.postmortem.writing.read_draft,
+which writes every draft.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import UsageError
 from bot.basics.render import markdown_to_html
 from bot.basics.slack_text import to_plain
-from bot.clients.slack_errors import SlackFailure, SlackGone, SlackNotAllowed, SlackRefused
-from bot.flows.channel import post
+from bot.clients.slack_errors import SlackGone, SlackNotAllowed, SlackRefused
+from bot.flows.channel import deliver_now
+from bot.flows.draft_links import find_links
 from bot.flows.filing import file_all
 from bot.record import incidents
+from bot.record.message_links import keep_links, remember_base
 from bot.record.people import remember_names
 from bot.record.postmortem.writing import (
     NoSuchTemplate,
@@ -36,7 +36,7 @@ from bot.record.postmortem.writing import (
 )
 from bot.record.timeline import EntryRow
 from bot.services import Services
-from bot.store import jobs
+from bot.store import jobs, outbox
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, Job, TimelineEntry
 
@@ -44,8 +44,6 @@ log = logging.getLogger(__name__)
 PUBLISH_JOB = "postmortem_publish"
 # canvases.create takes at most 1 MiB of Markdown; a longer draft goes out as a file.
 CANVAS_MAX_BYTES = 1024 * 1024
-# Links fetched at once: chat.getPermalink is cheap, but a 10,000-entry record must not flood.
-PERMALINK_CONCURRENCY = 8
 
 
 def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
@@ -97,39 +95,24 @@ async def _complete_from_slack(
 ) -> dict[str, str]:
     """Fetch the names and links the record lacks, and keep them; return the new names."""
     fetched: dict[str, str] = {}
+    # Once per person: a name Slack gave is kept (bot/record/people.py) for every later draft.
     for user_id in sorted(record.user_ids() - names.keys()):
         name = await services.slack.full_name(user_id)
         if name != user_id:  # the id itself comes back when Slack would not say
             fetched[user_id] = name
-    links = await _permalinks(services, record)
+    found = await find_links(services, record.unlinked())
+    entries = {row.id: link for row, link in found.links if isinstance(row, EntryRow) and row.id}
+    actions = {row.id: link for row, link in found.links if isinstance(row, ActionItem) and row.id}
     async with session_scope(services.engine) as session:
         await remember_names(session, fetched, services.clock())
-        for row, link in links:
-            table = TimelineEntry if isinstance(row, EntryRow) else ActionItem
-            await session.exec(update(table).where(col(table.id) == row.id).values(permalink=link))
+        for channel, base in found.bases.items():
+            await remember_base(session, channel, base, services.clock())
+        await keep_links(session, TimelineEntry, entries)
+        await keep_links(session, ActionItem, actions)
         await session.commit()
-    for row, link in links:
+    for row, link in found.links:
         row.permalink = link
     return fetched
-
-
-async def _permalinks(
-    services: Services, record: Record
-) -> list[tuple[EntryRow | ActionItem, str]]:
-    limit = asyncio.Semaphore(PERMALINK_CONCURRENCY)
-
-    async def fetch(row: EntryRow | ActionItem) -> tuple[EntryRow | ActionItem, str]:
-        assert row.slack_channel is not None and row.slack_ts is not None
-        async with limit:
-            try:
-                return row, await services.slack.permalink(row.slack_channel, row.slack_ts)
-            except SlackFailure as error:
-                # A deleted message has no link; the line is still shown, unlinked.
-                log.info("no permalink for %s/%s: %s", row.slack_channel, row.slack_ts, error)
-                return row, ""
-
-    found = await asyncio.gather(*(fetch(row) for row in record.unlinked()))
-    return [(row, link) for row, link in found if link]
 
 
 # -- publishing ----------------------------------------------------------------------------
@@ -138,15 +121,31 @@ async def schedule_publication(
 ) -> None:
     """Have the job runner write and post the draft (retried if Slack fails), in the
     transaction of what asked for it (the caller commits, then wakes the jobs). ``quiet``:
-    only bring the channel's canvas up to date, if it has one, without a message (a web edit)."""
+    only bring the channel's canvas up to date, if it has one, without a message (a web edit).
+
+    A request that comes while a draft is waiting or being written joins it: one draft, one
+    announcement (by whoever asked first), the draft run once more after the run under way
+    so that it shows what the request changed. The incident's lock makes requests take turns.
+    """
+    await incidents.lock(session, incident)
+    assert incident.id is not None
+    asked = {"by": by, "quiet": quiet, "asked": uuid.uuid4().hex}
+    pending = await jobs.unfinished(session, kind=PUBLISH_JOB, incident_id=incident.id)
+    if pending is not None:
+        was = jobs.payload_of(pending)
+        # A message is posted if any request wanted one; by the first who did.
+        loud = was if not was.get("quiet") else asked
+        joined = {**asked, "by": loud["by"], "quiet": bool(was.get("quiet")) and quiet}
+        if await jobs.amend(session, pending, joined):
+            return
     await jobs.schedule(
         session,
         kind=PUBLISH_JOB,
-        # Every request is its own job: asking twice in one second writes the draft twice.
+        # A draft asked for once it was posted is a new one: a job of its own.
         key=f"postmortem:{incident.id}:{uuid.uuid4().hex}",
         due_at=now,
         incident_id=incident.id,
-        payload={"by": by, "quiet": quiet},
+        payload=asked,
     )
 
 
@@ -171,18 +170,61 @@ async def publish_postmortem(services: Services, job: Job) -> datetime | None:
         canvas=canvas_id is not None,
         by=payload.get("by"),
     )
+    await _announce(services, incident, job, written, summary, canvas=canvas_id is not None)
+    return None
+
+
+async def _announce(
+    services: Services,
+    incident: Incident,
+    job: Job,
+    written: WrittenDraft,
+    summary: str,
+    *,
+    canvas: bool,
+) -> None:
+    """Say in the channel that the draft is there, once per job: a job run again (asked
+    again while it ran, or retried after a later step failed) finds its message kept and
+    posts nothing more. A canvas's message is kept in the outbox first, with its key; a file
+    is uploaded, then kept as sent."""
     assert incident.channel_id is not None
-    if canvas_id is not None:
-        await post(services, incident, summary)
-        return None
+    key = f"postmortem_posted:{job.id}"
+    async with session_scope(services.engine) as session:
+        if await outbox.written_for(session, key) is not None:
+            return
+        if canvas:
+            await outbox.enqueue(
+                session,
+                channel=incident.channel_id,
+                method=outbox.POST,
+                payload={"text": summary},
+                now=services.clock(),
+                after=key,
+                incident_id=incident.id,
+            )
+            await session.commit()
+    if canvas:
+        await deliver_now(services, incident.channel_id)
+        return
+    filename = f"{incident.reference}-postmortem-draft.md"
     await services.slack.upload_file(
         incident.channel_id,
-        filename=f"{incident.reference}-postmortem-draft.md",
+        filename=filename,
         title=f"Postmortem draft: {incident.reference} {to_plain(incident.title)}",
         content=written.markdown,
         comment=summary,
     )
-    return None
+    async with session_scope(services.engine) as session:
+        await outbox.record_sent(
+            session,
+            channel=incident.channel_id,
+            method="files.completeUploadExternal",
+            payload={"filename": filename},
+            now=services.clock(),
+            after=key,
+            incident_id=incident.id,
+        )
+        await session.commit()
 
 
 # What Slack refuses of a canvas for good; rate limits and outages retry the job instead.
@@ -228,7 +270,7 @@ async def request_postmortem(
 ) -> Incident:
     """``/incident postmortem``: keep the style and language asked for, write the draft again."""
     async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
+        incident = await incidents.locked_in_channel(session, channel_id)
         chosen_language, chosen_style = choose_template(services, incident)
         try:
             template_directory(

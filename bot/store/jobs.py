@@ -69,6 +69,30 @@ async def schedule_new(
     await session.flush()
 
 
+async def unfinished(session: AsyncSession, *, kind: str, incident_id: int) -> Job | None:
+    """The incident's oldest job of ``kind`` not finished: waiting, to be retried, or running."""
+    statement = (
+        select(Job)
+        .where(Job.kind == kind, Job.incident_id == incident_id, col(Job.done_at).is_(None))
+        .order_by(col(Job.id))
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def amend(session: AsyncSession, job: Job, payload: dict[str, Any]) -> bool:
+    """Give an unfinished job ``payload`` (the caller commits); False if it finished
+    meanwhile. A job running now is run once more after this run (its ``finish`` finds the
+    payload changed), so what was asked while it ran is not lost: give a payload that
+    differs from the one it runs with."""
+    changed = await session.exec(
+        update(Job)
+        .where(col(Job.id) == job.id, col(Job.done_at).is_(None))
+        .values(payload=json.dumps(payload))
+    )
+    return bool(changed.rowcount)
+
+
 def payload_of(job: Job) -> dict[str, Any]:
     payload: dict[str, Any] = json.loads(job.payload or "{}")
     return payload

@@ -476,6 +476,18 @@ class Person(SQLModel, table=True):
     timezone: str | None = None
 
 
+class ChannelLinks(SQLModel, table=True):
+    """How Slack links to a channel's messages, learned from one ``chat.getPermalink`` answer
+    (bot/basics/slack_links.py), so a draft's other links in that channel need no call."""
+
+    __tablename__ = "channel_links"
+
+    channel: str = Field(primary_key=True)
+    # What each link starts with: ``https://<workspace>.slack.com``.
+    base: str = Field(sa_column=Column(Text, nullable=False))
+    learned_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
 class ProcessedEvent(SQLModel, table=True):
     """A Slack delivery already applied, so a retried one is applied once."""
 

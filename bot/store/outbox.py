@@ -85,6 +85,32 @@ async def post_once(
     )
 
 
+async def record_sent(
+    session: AsyncSession,
+    *,
+    channel: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    after: str,
+    incident_id: int | None = None,
+) -> None:
+    """Keep, as sent already, a write made without the outbox (a file upload, which it
+    cannot send), so that ``written_for(after)`` finds it: a job run again does not make it
+    twice. The caller commits."""
+    row = await enqueue(
+        session,
+        channel=channel,
+        method=method,
+        payload=payload,
+        now=now,
+        after=after,
+        incident_id=incident_id,
+    )
+    mark_sent(row, None, now)
+    session.add(row)
+
+
 def arguments(row: OutboxMessage) -> dict[str, Any]:
     return dict(json.loads(row.payload))
 

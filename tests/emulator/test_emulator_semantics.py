@@ -161,6 +161,13 @@ async def test_permalink_only_for_conversations_the_bot_can_see(
 
     link = await client.chat_getPermalink(channel=public.id, message_ts=said.ts)
     assert link["permalink"].endswith(f"/archives/{public.id}/p{said.ts.replace('.', '')}")
+    # A thread reply's link names its thread and channel (the method page's second example).
+    reply = await emu.post_message(public.id, "same here", user=BOB, thread_ts=said.ts)
+    link = await client.chat_getPermalink(channel=public.id, message_ts=reply.ts)
+    assert link["permalink"] == (
+        f"https://{emu.team_domain}.slack.com/archives/{public.id}/p{reply.ts.replace('.', '')}"
+        f"?thread_ts={said.ts}&cid={public.id}"
+    )
     for channel, message in ((private, hidden), (dm, whisper)):
         answer = await refused(client.chat_getPermalink(channel=channel.id, message_ts=message.ts))
         assert error_of(answer) == "channel_not_found"

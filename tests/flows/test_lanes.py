@@ -72,7 +72,8 @@ async def test_a_page_goes_out_within_a_second_beside_a_dead_tracker_and_canvas_
     trackers.github.stall(3600, times=100)
     for number in range(6):
         await send(warroom, first, f"action --file follow-up {number}")
-    # 120 saves of a written section, each a canvas edit.
+    # 120 saves of a written section: since #49 the later ones join the first one's job (one
+    # canvas edit), no longer 120 jobs.
     async with session_scope(warroom.engine) as session:
         for _ in range(120):
             await schedule_publication(
