@@ -22,6 +22,8 @@ SHIFT_NOTICE_JOB = "oncall_notice"
 GAPS_JOB = "oncall_gaps"
 # Said once per schedule and Slack error: the user group could not be kept in step.
 GROUP_REFUSED_JOB = "oncall_group_refused"
+# Said once per shift: the schedule file names a guest of the workspace, who cannot be on call.
+GUEST_SHIFT_JOB = "oncall_guest_shift"
 
 
 def instant_key(moment: datetime) -> str:
@@ -36,6 +38,12 @@ def handoff_key(schedule: str, at: str) -> str:
 
 def notice_key(schedule: str, start: datetime, user: str) -> str:
     return f"{SHIFT_NOTICE_JOB}:{schedule}:{instant_key(start)}:{user}"
+
+
+def guest_shift_key(schedule: str, start: datetime, user: str) -> str:
+    """The one warning about the shift of ``user`` (a guest) beginning at ``start``: the
+    shift's notice and its handoff both plan it, whichever comes first."""
+    return f"{GUEST_SHIFT_JOB}:{schedule}:{instant_key(start)}:{user}"
 
 
 def gaps_key(schedule: str, day: date) -> str:
