@@ -465,8 +465,9 @@ async def test_an_override_moves_the_group_and_the_notices_at_once(
 async def test_a_guest_the_file_names_is_never_put_on_call_and_the_channel_is_told(
     people: SlackEmulator, oncall_bot: Start
 ) -> None:
-    """The file gives Alice, a guest of the workspace, the week from HANDOFF: she is not
-    added to the group and not told; the channel is told once the week has nobody on call."""
+    """The file gives Alice, a guest of the workspace, the week from HANDOFF: the day's gap
+    post lists it; she is not added to the group and not told; the channel is told once, at
+    her shift, that it has nobody on call."""
     slack = people
     slack.users[ALICE].is_restricted = True
     slack.add_usergroup(GROUP, "payments-oncall", [BOB])
@@ -474,9 +475,14 @@ async def test_a_guest_the_file_names_is_never_put_on_call_and_the_channel_is_to
     async with oncall_bot(schedules(usergroup="payments-oncall", channel=ops.id)) as warroom:
 
         def said() -> list[str]:
-            return messages_with(ops, "a guest of the workspace")
+            return messages_with(ops, "names <@U0ALICE> for this shift")
 
         await warroom.run_jobs()
+        (daily,) = messages_with(ops, "in the next 14 days")
+        assert (
+            "• Mon 16 Mar 09:00 CET to Mon 23 Mar 09:00 CET (7 days): the file names <@U0ALICE>, "
+            "a guest of the workspace, who cannot be on call"
+        ) in daily, daily
         assert said() == []
         warroom.clock.now = HANDOFF - 15 * MINUTE  # her notice would be due
         await warroom.run_jobs()

@@ -28,7 +28,7 @@ from bot.clients.slack_errors import (
 from bot.flows.channel import deliver_now
 from bot.flows.people import is_guest, zone_of
 from bot.record.escalations import OnCall
-from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts, gaps
+from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts
 from bot.record.oncall.engine import on_call_at as shift_at
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import (
@@ -343,7 +343,8 @@ async def send_notice(services: Services, job: Job) -> None:
 # -- gaps ------------------------------------------------------------------------------------
 async def post_gaps(services: Services, job: Job) -> None:
     """The job handler: the day's look for gaps in the next 14 days. Plans tomorrow's first;
-    posts the gaps, if any, to the schedule's channel (once a day, until they are filled)."""
+    posts the gaps, if any, to the schedule's channel (once a day, until they are filled).
+    A shift the file gives a guest of the workspace is one (said with who is named)."""
     schedule = _schedule_of(services, job)
     if schedule is None or schedule.channel is None:
         return None
@@ -355,7 +356,9 @@ async def post_gaps(services: Services, job: Job) -> None:
         overrides = await overrides_near(session, schedule=schedule, start=now, end=until)
         await session.commit()
     services.wake_jobs()
-    found = gaps(schedule, overrides, now, until)
+    shifts = final_shifts(schedule, overrides, now, until)
+    guests = await _guests_named(services, shifts)
+    found = [shift for shift in shifts if shift.user is None or shift.user in guests]
     if not found:
         return None
     text = services.renderer.render(
@@ -370,6 +373,12 @@ async def post_gaps(services: Services, job: Job) -> None:
     )
     await _post_once(services, schedule.channel, text, after=job.key)
     return None
+
+
+async def _guests_named(services: Services, shifts: list[Shift]) -> set[str]:
+    """Who of the people ``shifts`` name is a guest of the workspace (Slack asked once each)."""
+    named = sorted({shift.user for shift in shifts if shift.user})
+    return {user for user in named if await is_guest(services, user, retried=True)}
 
 
 async def _schedule_gap_check(
