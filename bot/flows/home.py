@@ -25,7 +25,7 @@ from typing import Any
 from dateutil import tz
 
 from bot.basics.slack_text import SlackText, truncate
-from bot.flows.people import is_guest, zone_of
+from bot.flows.people import guests_among, is_guest, zone_of
 from bot.record.involvement import Involvement, incidents_since, involvement_of
 from bot.record.oncall.engine import Override, Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
@@ -132,8 +132,7 @@ async def _on_call_now(
 ) -> list[OnCallNow]:
     """Each schedule's shift now, a guest the file names marked (Slack asked once a person)."""
     shifts = [(schedule.name, on_call_at(schedule, overrides, now)) for schedule in schedules]
-    named = sorted({shift.user for _, shift in shifts if shift.user})
-    guests = {user for user in named if await is_guest(services, user)}
+    guests = await guests_among(services, (shift.user for _, shift in shifts))
     return [OnCallNow(name, shift, shift.user in guests) for name, shift in shifts]
 
 

@@ -6,6 +6,7 @@ May import: what ``bot.flows`` may (``bot.services`` and everything below it).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from bot.clients.slack_errors import (
     SlackFailure,
@@ -49,3 +50,12 @@ async def is_guest(services: Services, user: str, *, retried: bool = False) -> b
             raise
         log.info("users.info for %s failed: %s; taken for a guest", user, error.code)
         return True
+
+
+async def guests_among(
+    services: Services, users: Iterable[str | None], *, retried: bool = False
+) -> frozenset[str]:
+    """Which of ``users`` (None left out) are guests of the workspace: ``is_guest`` asked
+    once a person, in a steady order."""
+    named = sorted({user for user in users if user})
+    return frozenset([user for user in named if await is_guest(services, user, retried=retried)])

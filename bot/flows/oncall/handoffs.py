@@ -26,7 +26,7 @@ from bot.clients.slack_errors import (
     SlackTokenRevoked,
 )
 from bot.flows.channel import deliver_now
-from bot.flows.people import is_guest, zone_of
+from bot.flows.people import guests_among, is_guest, zone_of
 from bot.record.escalations import OnCall
 from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts
 from bot.record.oncall.engine import on_call_at as shift_at
@@ -357,7 +357,7 @@ async def post_gaps(services: Services, job: Job) -> None:
         await session.commit()
     services.wake_jobs()
     shifts = final_shifts(schedule, overrides, now, until)
-    guests = await _guests_named(services, shifts)
+    guests = await guests_among(services, (shift.user for shift in shifts), retried=True)
     found = [shift for shift in shifts if shift.user is None or shift.user in guests]
     if not found:
         return None
@@ -373,12 +373,6 @@ async def post_gaps(services: Services, job: Job) -> None:
     )
     await _post_once(services, schedule.channel, text, after=job.key)
     return None
-
-
-async def _guests_named(services: Services, shifts: list[Shift]) -> set[str]:
-    """Who of the people ``shifts`` name is a guest of the workspace (Slack asked once each)."""
-    named = sorted({shift.user for shift in shifts if shift.user})
-    return {user for user in named if await is_guest(services, user, retried=True)}
 
 
 async def _schedule_gap_check(
