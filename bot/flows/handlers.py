@@ -23,7 +23,13 @@ from bot.flows.escalation import (
     run_escalation_timer,
 )
 from bot.flows.filing import FILE_JOB, send_issue
-from bot.flows.oncall.handoffs import post_gaps, run_handoff, say_group_refused, send_notice
+from bot.flows.oncall.handoffs import (
+    post_gaps,
+    run_handoff,
+    say_group_refused,
+    say_guest_shift,
+    send_notice,
+)
 from bot.flows.oncall_feeds import ICAL_JOB, refresh_ical_layer
 from bot.flows.paging import PAGE_JOB, send_page
 from bot.flows.postmortem_posting import PUBLISH_JOB, publish_postmortem
@@ -37,7 +43,13 @@ from bot.flows.reminders import (
 from bot.flows.scheduler import JobHandler, Lane
 from bot.flows.status_page import announce_status_change, sync_statuspage
 from bot.flows.workflows import run_action, run_timer, run_webhook
-from bot.record.oncall.work import GAPS_JOB, GROUP_REFUSED_JOB, HANDOFF_JOB, SHIFT_NOTICE_JOB
+from bot.record.oncall.work import (
+    GAPS_JOB,
+    GROUP_REFUSED_JOB,
+    GUEST_SHIFT_JOB,
+    HANDOFF_JOB,
+    SHIFT_NOTICE_JOB,
+)
 from bot.record.public import ANNOUNCEMENT_JOB, STATUSPAGE_JOB
 from bot.record.workflow_runs import ACTION_JOB, TIMER_JOB, WEBHOOK_JOB
 
@@ -61,6 +73,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         SHIFT_NOTICE_JOB: send_notice,
         GAPS_JOB: post_gaps,
         GROUP_REFUSED_JOB: say_group_refused,
+        GUEST_SHIFT_JOB: say_guest_shift,
         ICAL_JOB: refresh_ical_layer,
         ACTION_JOB: run_action,
         WEBHOOK_JOB: run_webhook,
@@ -85,6 +98,7 @@ YIELDING_JOBS = frozenset(
         SHIFT_NOTICE_JOB,
         GAPS_JOB,
         GROUP_REFUSED_JOB,
+        GUEST_SHIFT_JOB,
     }
 )
 # Where each kind's Slack calls wait in the pace of Slack's limits
@@ -99,6 +113,7 @@ JOB_PRIORITIES = MappingProxyType(
         POST_JOB: BACKGROUND,
         SHIFT_NOTICE_JOB: BACKGROUND,
         GAPS_JOB: BACKGROUND,
+        GUEST_SHIFT_JOB: BACKGROUND,
     }
 )
 # Lanes by what their jobs wait on: escalations, pages and reminders never wait behind a

@@ -25,11 +25,12 @@ from typing import Any
 from dateutil import tz
 
 from bot.basics.slack_text import SlackText, truncate
-from bot.flows.people import is_guest, zone_of
+from bot.flows.people import guests_among, is_guest, zone_of
 from bot.record.involvement import Involvement, incidents_since, involvement_of
-from bot.record.oncall.engine import Shift, on_call_at
+from bot.record.oncall.engine import Override, Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_near
+from bot.record.oncall.schedules import Schedule
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -52,10 +53,12 @@ class HomeIncident:
 
 @dataclass(frozen=True)
 class OnCallNow:
-    """A schedule's shift now (``shift.user`` None: nobody is on call)."""
+    """A schedule's shift now (``shift.user`` None: nobody is on call; ``guest``: the file
+    names a guest of the workspace, who is never on call, so nobody is)."""
 
     schedule: str
     shift: Shift
+    guest: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,15 +120,20 @@ async def read_home(
             and (incident.id in involved or not (incident.is_private or guest))
         ],
         # A guest sees no schedule, as in the web view: who is on call is the workspace's.
-        on_call=[
-            OnCallNow(schedule.name, on_call_at(schedule, overrides, now))
-            for schedule in schedules
-            if not guest
-        ],
+        on_call=[] if guest else await _on_call_now(services, schedules, overrides, now),
         web_url=services.settings.public_url or None,
         list_url=_list_url(services),
         recent_url=_list_url(services, since=since),
     )
+
+
+async def _on_call_now(
+    services: Services, schedules: Sequence[Schedule], overrides: Sequence[Override], now: datetime
+) -> list[OnCallNow]:
+    """Each schedule's shift now, a guest the file names marked (Slack asked once a person)."""
+    shifts = [(schedule.name, on_call_at(schedule, overrides, now)) for schedule in schedules]
+    guests = await guests_among(services, (shift.user for _, shift in shifts))
+    return [OnCallNow(name, shift, shift.user in guests) for name, shift in shifts]
 
 
 def _mine(

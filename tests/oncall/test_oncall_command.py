@@ -367,6 +367,18 @@ async def test_nobody_may_put_a_guest_on_call(warroom: Warroom) -> None:
     assert dms(slack, GUEST) == []
 
 
+async def test_a_guest_the_file_names_is_shown_as_a_gap_not_on_call(warroom: Warroom) -> None:
+    warroom.slack.users[BOB].is_restricted = True  # on call now by the schedule file
+    said = await oncall(warroom, PAYMENTS)
+    assert said.splitlines() == [
+        "*On call now* (times in America/Los_Angeles)",
+        f"• *{PAYMENTS}*: nobody (<@{BOB}> is named, a guest: cannot be on call) until "
+        f"Mon 16 Mar 01:00 PDT, then <@{CAROL}> until Mon 23 Mar 01:00 PDT",
+        f":warning: Nobody is on call for *{PAYMENTS}* right now: the schedule file names "
+        f"<@{BOB}>, a guest of the workspace, who cannot be on call.",
+    ]
+
+
 @pytest.mark.parametrize(
     ("user", "text", "said"),
     [

@@ -462,6 +462,77 @@ async def test_an_override_moves_the_group_and_the_notices_at_once(
         assert updates(slack) == [ERIN, BOB]
 
 
+async def test_a_guest_the_file_names_is_never_put_on_call_and_the_channel_is_told(
+    people: SlackEmulator, oncall_bot: Start
+) -> None:
+    """The file gives Alice, a guest of the workspace, the week from HANDOFF: the day's gap
+    post lists it; she is not added to the group and not told; the channel is told once, at
+    her shift, that it has nobody on call."""
+    slack = people
+    slack.users[ALICE].is_restricted = True
+    slack.add_usergroup(GROUP, "payments-oncall", [BOB])
+    ops = slack.create_channel("payments-ops", creator=BOB, members=[slack.bot_user_id])
+    async with oncall_bot(schedules(usergroup="payments-oncall", channel=ops.id)) as warroom:
+
+        def said() -> list[str]:
+            return messages_with(ops, "names <@U0ALICE> for this shift")
+
+        await warroom.run_jobs()
+        (daily,) = messages_with(ops, "in the next 14 days")
+        assert (
+            "• Mon 16 Mar 09:00 CET to Mon 23 Mar 09:00 CET (7 days): the file names <@U0ALICE>, "
+            "a guest of the workspace, who cannot be on call"
+        ) in daily, daily
+        assert said() == []
+        warroom.clock.now = HANDOFF - 15 * MINUTE  # her notice would be due
+        await warroom.run_jobs()
+        assert dms(slack, ALICE) == []
+        (warning,) = said()
+        assert warning.startswith(
+            ":warning: *payments-primary* has nobody on call from Mon 16 Mar 09:00 CET to "
+            "Mon 23 Mar 09:00 CET (7 days); escalations to it reach nobody then. The schedule "
+            "file names <@U0ALICE> for this shift, and they are a guest of the workspace: a "
+            "guest cannot be on call, so they are not added to @payments-oncall"
+        ), warning
+        assert "/oncall override @someone payments-primary <from> to <to>" in warning
+
+        warroom.clock.now = HANDOFF
+        await warroom.run_jobs()
+        await warroom.advance(hours=1)
+        assert slack.usergroups[GROUP]["users"] == [BOB] and updates(slack) == []
+        assert dms(slack, ALICE) == [] and len(said()) == 1, "said once for the shift"
+
+        # Bob's week comes back as usual.
+        warroom.clock.now = HANDOFF + timedelta(days=7) - 15 * MINUTE
+        await warroom.run_jobs()
+        (notice,) = dms(slack, BOB)
+        assert "starts at Mon 23 Mar 08:00 UTC" in notice
+        assert len(said()) == 1
+
+
+async def test_a_guest_on_call_at_start_up_is_logged_without_a_channel(
+    people: SlackEmulator, oncall_bot: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bob, on call when warroom starts, became a guest: the group stays as it was, and the
+    log says once that his shift has nobody on call."""
+    slack = people
+    slack.users[BOB].is_ultra_restricted = True
+    slack.add_usergroup(GROUP, "payments-oncall", [ALICE])
+    with caplog.at_level(logging.WARNING, logger="bot.flows.oncall.handoffs"):
+        async with oncall_bot(schedules(usergroup="payments-oncall")) as warroom:
+            await warroom.run_jobs()
+            await warroom.advance(hours=1)
+            assert updates(slack) == [] and slack.usergroups[GROUP]["users"] == [ALICE]
+    logged = [
+        r.getMessage() for r in caplog.records if "a guest of the workspace" in r.getMessage()
+    ]
+    assert len(logged) == 1, logged
+    assert logged[0].startswith(
+        ":warning: *payments-primary* has nobody on call from now to Mon 16 Mar 09:00 CET"
+    )
+    assert "names <@U0BOB> for this shift" in logged[0]
+
+
 async def test_a_free_workspace_is_told_once_and_the_rest_works(
     people: SlackEmulator, oncall_bot: Start
 ) -> None:

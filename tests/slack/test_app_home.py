@@ -267,6 +267,23 @@ async def test_a_guests_home_shows_no_one_on_call(
         assert len((await open_home(w, CAROL))["On call now"]) == 3
 
 
+async def test_a_guest_the_file_names_is_shown_as_nobody_on_call(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "schedules.yaml"
+    path.write_text(SCHEDULES)
+    slack.users[BOB].is_restricted = True  # on call for both schedules by the file
+    schedules = load_schedules(path, now=NOW)
+    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall_schedules=schedules) as w:
+        carol = await open_home(w, CAROL)
+    guest = ":warning: Nobody (<@U0BOB> is named, a guest: cannot be on call)"
+    assert carol["On call now"] == [
+        f"*payments-primary*\n{guest} until Mon 09 Mar 08:00 UTC",
+        f"*db-oncall*\n{guest} until Wed 04 Mar 18:00 UTC",
+        "*search*\n:warning: Nobody (a gap) until Mon 09 Mar 00:00 UTC",
+    ]
+
+
 async def test_more_incidents_than_a_home_holds_say_how_many_more(warroom: Warroom) -> None:
     async with session_scope(warroom.engine) as session:
         for number in range(1, 131):

@@ -1,5 +1,7 @@
 """On call in Slack: escalations find whoever is on call, the user group follows the schedule,
-people are told before their shift, and gaps are posted until they are filled.
+people are told before their shift, and gaps are posted until they are filled. A guest of
+the workspace whom the schedule file names is never put on call: their shifts are gaps, and
+the schedule's channel is told once per shift.
 
 Every piece is a job row (``bot/record/oncall/work.py`` names them), time-driven by the
 job runner: a schedule's handoff job runs at each instant the person on call changes, sets
@@ -24,9 +26,9 @@ from bot.clients.slack_errors import (
     SlackTokenRevoked,
 )
 from bot.flows.channel import deliver_now
-from bot.flows.people import is_guest, zone_of
+from bot.flows.people import guests_among, is_guest, zone_of
 from bot.record.escalations import OnCall
-from bot.record.oncall.engine import HORIZON, LATEST, Override, final_shifts, gaps
+from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts
 from bot.record.oncall.engine import on_call_at as shift_at
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import (
@@ -38,9 +40,11 @@ from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.work import (
     GAPS_JOB,
     GROUP_REFUSED_JOB,
+    GUEST_SHIFT_JOB,
     HANDOFF_JOB,
     SHIFT_NOTICE_JOB,
     gaps_key,
+    guest_shift_key,
     handoff_key,
     instant_key,
     notice_key,
@@ -152,7 +156,13 @@ async def run_handoff(services: Services, job: Job) -> None:
         await _plan_notices(session, schedule, overrides, now, until=current.end)
         await session.commit()
     services.wake_jobs()
-    if schedule.usergroup is not None and current.user is not None:
+    if current.user is None:
+        return None
+    if await is_guest(services, current.user, retried=True):
+        # Never put on call, whatever the file says: a gap, said once for the shift.
+        await _guest_named(services, schedule, current)
+        return None
+    if schedule.usergroup is not None:
         # In a gap the group keeps whoever was last on call: Slack does not empty a group
         # (usergroups.users.update refuses no users), and the gap is posted to the channel.
         await _follow(services, schedule, schedule.usergroup, current.user)
@@ -243,6 +253,52 @@ async def say_group_refused(services: Services, job: Job) -> None:
     return None
 
 
+async def _guest_named(services: Services, schedule: Schedule, shift: Shift) -> None:
+    """Have it said, once for this shift (its notice and its handoff both come here), that
+    the schedule file names a guest of the workspace for it, who is not on call."""
+    async with session_scope(services.engine) as session:
+        await jobs.schedule(
+            session,
+            kind=GUEST_SHIFT_JOB,
+            key=guest_shift_key(schedule.name, shift.start, str(shift.user)),
+            due_at=services.clock(),
+            payload={
+                "schedule": schedule.name,
+                "user": shift.user,
+                "start": shift.start.isoformat(),
+                "end": shift.end.isoformat(),
+            },
+        )
+        await session.commit()
+    services.wake_jobs()
+
+
+async def say_guest_shift(services: Services, job: Job) -> None:
+    """The job handler: tell the schedule's channel (or, without one, the log) that a shift
+    the file gives a guest of the workspace has nobody on call, so its owners fix the file."""
+    schedule = _schedule_of(services, job)
+    if schedule is None:
+        return None
+    payload = jobs.payload_of(job)
+    start, end = datetime.fromisoformat(payload["start"]), datetime.fromisoformat(payload["end"])
+    now = services.clock()
+    text = services.renderer.render(
+        "messages/oncall_guest_shift.j2",
+        schedule=schedule,
+        user=str(payload["user"]),
+        start=start,
+        end=None if end >= now + HORIZON else end,
+        now=now,
+        zone=schedule.timezone,
+        when=WHEN,
+    )
+    if schedule.channel is None:
+        log.warning("%s", text)
+        return None
+    await _post_once(services, schedule.channel, text, after=job.key)
+    return None
+
+
 async def _post_once(services: Services, channel: str, text: str, *, after: str) -> None:
     """Post ``text`` to ``channel`` (a user id: their DM) through the outbox, unless a run of
     the same job kept it already."""
@@ -269,6 +325,9 @@ async def send_notice(services: Services, job: Job) -> None:
     now = services.clock()
     if shift.user != user or shift.start != start or now >= shift.end:
         return None
+    if await is_guest(services, user, retried=True):
+        await _guest_named(services, schedule, shift)
+        return None
     zone = await zone_of(services, user, otherwise=schedule.timezone)
     text = services.renderer.render(
         "messages/oncall_shift_soon.j2",
@@ -286,7 +345,8 @@ async def send_notice(services: Services, job: Job) -> None:
 # -- gaps ------------------------------------------------------------------------------------
 async def post_gaps(services: Services, job: Job) -> None:
     """The job handler: the day's look for gaps in the next 14 days. Plans tomorrow's first;
-    posts the gaps, if any, to the schedule's channel (once a day, until they are filled)."""
+    posts the gaps, if any, to the schedule's channel (once a day, until they are filled).
+    A shift the file gives a guest of the workspace is one (said with who is named)."""
     schedule = _schedule_of(services, job)
     if schedule is None or schedule.channel is None:
         return None
@@ -299,7 +359,9 @@ async def post_gaps(services: Services, job: Job) -> None:
         overrides = await overrides_near(session, schedule=schedule, start=now, end=until)
         await session.commit()
     services.wake_jobs()
-    found = gaps(schedule, overrides, now, until)
+    shifts = final_shifts(schedule, overrides, now, until)
+    guests = await guests_among(services, (shift.user for shift in shifts), retried=True)
+    found = [shift for shift in shifts if shift.user is None or shift.user in guests]
     if not found:
         return None
     text = services.renderer.render(

@@ -3,7 +3,8 @@
 Each schedule with a user group or notices has a chain of ``HANDOFF_JOB`` rows, one per
 instant the person on call changes: it keeps the user group equal to who is on call and
 plans the notices (``SHIFT_NOTICE_JOB``) of the shifts that begin before the next one. A
-schedule with a ``channel`` has a ``GAPS_JOB`` a day. Keys are made of the schedule and
+schedule with a ``channel`` has a ``GAPS_JOB`` a day. A shift the file gives a guest of the
+workspace (never on call) has one ``GUEST_SHIFT_JOB``, planned by its notice or its handoff. Keys are made of the schedule and
 instants every replica computes alike (``bot.record.oncall.engine`` is deterministic), so two
 replicas plan one row for each, and the job table's claim runs it once. The handlers are
 ``bot/flows/oncall/handoffs.py``.
@@ -22,6 +23,8 @@ SHIFT_NOTICE_JOB = "oncall_notice"
 GAPS_JOB = "oncall_gaps"
 # Said once per schedule and Slack error: the user group could not be kept in step.
 GROUP_REFUSED_JOB = "oncall_group_refused"
+# Said once per shift: the schedule file names a guest of the workspace, who cannot be on call.
+GUEST_SHIFT_JOB = "oncall_guest_shift"
 
 
 def instant_key(moment: datetime) -> str:
@@ -36,6 +39,12 @@ def handoff_key(schedule: str, at: str) -> str:
 
 def notice_key(schedule: str, start: datetime, user: str) -> str:
     return f"{SHIFT_NOTICE_JOB}:{schedule}:{instant_key(start)}:{user}"
+
+
+def guest_shift_key(schedule: str, start: datetime, user: str) -> str:
+    """The one warning about the shift of ``user`` (a guest) beginning at ``start``: the
+    shift's notice and its handoff both plan it, whichever comes first."""
+    return f"{GUEST_SHIFT_JOB}:{schedule}:{instant_key(start)}:{user}"
 
 
 def gaps_key(schedule: str, day: date) -> str:
