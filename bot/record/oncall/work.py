@@ -1,13 +1,13 @@
 """The work on-call schedules cause, as job rows: their kinds and keys.
 
-Each schedule with a user group or notices has a chain of ``HANDOFF_JOB`` rows, one per
-instant the person on call changes: it keeps the user group equal to who is on call and
-plans the notices (``SHIFT_NOTICE_JOB``) of the shifts that begin before the next one. A
-schedule with a ``channel`` has a ``GAPS_JOB`` a day. A shift the file gives a guest of the
-workspace (never on call) has one ``GUEST_SHIFT_JOB``, planned by its notice or its handoff.
-Keys are made of the schedule and instants every replica computes alike (``bot.record.oncall.engine`` is deterministic), so two
-replicas plan one row for each, and the job table's claim runs it once. The handlers are
-``bot/flows/oncall/handoffs.py``.
+Each schedule with a user group or notices has a chain of ``HANDOFF_JOB`` rows, one per instant
+the person on call changes: it keeps the user group equal to who is on call and plans the
+notices (``SHIFT_NOTICE_JOB``) of the shifts that begin before the next one. A schedule with a
+``channel`` has a ``GAPS_JOB`` a day. A shift the file gives a guest of the workspace (never on
+call) has one ``GUEST_SHIFT_JOB``, planned by its notice or its handoff. Keys are made of the
+schedule and instants every replica computes alike (``bot.record.oncall.engine`` is
+deterministic), so two replicas plan one row for each, and the job table's claim runs it once.
+The handlers are ``bot/flows/oncall/handoffs.py``.
 """
 
 from __future__ import annotations
