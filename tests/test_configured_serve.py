@@ -196,6 +196,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_ESCALATION_POLICIES": str(policies),
         "WARROOM_ONCALL_SCHEDULES": str(schedules),
         "WARROOM_ONCALL_ICAL_REFRESH": "15m",
+        "WARROOM_ICAL_ALLOWED_HOSTS": "calendar.internal,127.0.0.1",
         "WARROOM_INCIDENT_TYPES": str(types),
         "WARROOM_WORKFLOWS": str(workflows),
         "WARROOM_WEBHOOK_TIMEOUT": "10",
