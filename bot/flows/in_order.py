@@ -3,12 +3,22 @@ on every replica.
 
 A command that acts on a channel's incident (``/incident resolve``, ``/incident time``, the
 Acknowledge button...) is kept in its channel's line (bot/store/received_commands.py) as it
-arrives, before Slack is answered: the process's one ``CommandLine`` writer keeps what its
-requests bring in the order they came (a ``GroupCommit``, bot/flows/group_commit.py). Then
-the channel's commands are applied oldest first, by one replica at a time: the one holding
-the channel's lease (``command:<channel>``, an outbox lease, bot/flows/outbox.py). A command
-arriving while an earlier one is applied waits for its turn, on whichever replica it
-arrived; one that fails gets its private error reply and the next goes on.
+arrives, before Slack is answered, stamped with when it reached this replica (the real
+clock, to the microsecond, never the same twice here): the process's one ``CommandLine``
+writer keeps what its requests bring in the order they came (a ``GroupCommit``,
+bot/flows/group_commit.py). Then the channel's commands are applied oldest first, by one
+replica at a time: the one holding the channel's lease (``command:<channel>``, an outbox
+lease, bot/flows/outbox.py). A command arriving while an earlier one is applied waits for
+its turn, on whichever replica it arrived; one that fails gets its private error reply and
+the next goes on.
+
+One replica keeps what it receives in the order it came, so its commands are applied as
+soon as they are kept. With several (``WARROOM_REPLICAS``), a command typed a millisecond
+before another may reach a different replica and be kept a little later: so each command
+waits until it is ``WARROOM_COMMAND_HOLD`` old (0.5 s) before it is applied, time for the
+other replicas to keep what reached them before it. A replica that takes longer than that
+to keep a command, or whose clock is that far off, can still see its command applied after
+a later one.
 
 The replica that kept a command applies its channel's line at once unless another holds the
 lease; that holder looks again after letting the lease go, so a command kept just as it did
@@ -25,6 +35,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
@@ -34,7 +45,7 @@ from bot.flows.replies import send_reply
 from bot.services import Services
 from bot.store import received_commands
 from bot.store.db import session_scope
-from bot.store.models import ReceivedCommand
+from bot.store.models import ReceivedCommand, utcnow
 
 log = logging.getLogger(__name__)
 # Where a Slack listener finds the process's CommandLine in Bolt's context.
@@ -54,6 +65,7 @@ class _Received(Pending):
     channel: str
     kind: str
     payload: dict[str, Any]
+    received_at: datetime
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.channel}"
@@ -69,18 +81,31 @@ class CommandLine(GroupCommit[_Received]):
         super().__init__()
         self.services = services
         self.appliers = appliers
+        self._last_stamp = utcnow()
 
     async def receive(self, channel: str, kind: str, payload: dict[str, Any]) -> None:
         """Keep a command in ``channel``'s line (kept once this returns: answer Slack then),
         and have the channel's line applied. ``payload`` is JSON, with the ``response_url``
         that answers its sender."""
-        await self._submit(_Received(channel, kind, payload))
+        await self._submit(_Received(channel, kind, payload, self._stamp()))
         self.services.background.spawn(self.apply(channel), name=f"commands in {channel}")
 
+    def _stamp(self) -> datetime:
+        """Now, by the real clock; later than any earlier stamp of this process even when the
+        clock was set back (the order of what this replica received is never in doubt)."""
+        self._last_stamp = max(utcnow(), self._last_stamp + timedelta(microseconds=1))
+        return self._last_stamp
+
+    @property
+    def hold(self) -> timedelta:
+        """How old a command must be before it is applied (see the module's docstring)."""
+        settings = self.services.settings
+        return timedelta(seconds=settings.command_hold if settings.replicas > 1 else 0)
+
     async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
-        received = [(p.channel, p.kind, p.payload) for p in batch]
+        received = [(p.channel, p.kind, p.payload, p.received_at) for p in batch]
         async with session_scope(self.services.engine) as session:
-            await received_commands.keep(session, received, self.services.clock())
+            await received_commands.keep(session, received)
             await session.commit()
         return BatchOutcome(results=dict.fromkeys(batch))
 
@@ -110,19 +135,28 @@ class CommandLine(GroupCommit[_Received]):
             row = await received_commands.next_in_line(session, channel)
             if row is None:
                 return False
+            young = row.received_at + self.hold - utcnow()
             cut_off = row.started_at is not None
-            if not cut_off:
-                row.started_at = self.services.clock()
+            if young <= timedelta(0) and not cut_off:
+                row.started_at = utcnow()
                 session.add(row)
                 await session.commit()
-        if cut_off:
+        if young > timedelta(0):
+            # One typed before it may still be on its way from another replica: looked at
+            # again once it is old enough (the session closed meanwhile).
+            await asyncio.sleep(young.total_seconds())
+        elif cut_off:
             await self._say_cut_off(row)
+            await self._forget(row)
         else:
             await self._apply(row)
+            await self._forget(row)
+        return True
+
+    async def _forget(self, row: ReceivedCommand) -> None:
         async with session_scope(self.services.engine) as session:
             await received_commands.forget(session, row.id or 0)
             await session.commit()
-        return True
 
     async def _apply(self, row: ReceivedCommand) -> None:
         applier = self.appliers.get(row.kind)

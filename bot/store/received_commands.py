@@ -1,10 +1,9 @@
 """Each channel's line of slash commands and button presses, kept until they are applied.
 
 A command is kept as it arrives (before Slack is answered) and applied later by whichever
-replica holds the channel's lease (``bot/flows/in_order.py``), oldest first: the id says the
-order. On PostgreSQL two replicas keeping commands of one channel at once take turns
-(``keep``), so a row never becomes visible after a later one of its channel: an applier
-that sees a row has seen every earlier one.
+replica holds the channel's lease (``bot/flows/in_order.py``), oldest first: by when it
+reached its replica (``received_at``, to the microsecond; never the same twice in one
+replica), then by id.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, text
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,35 +23,20 @@ from bot.store.models import ReceivedCommand
 LEASE_PREFIX = "command:"
 
 
-# Held until the transaction ends; two channels that hash alike only take turns needlessly.
-_TAKE_TURN = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
-
-
 def lease_name(channel: str) -> str:
     return f"{LEASE_PREFIX}{channel}"
 
 
 async def keep(
-    session: AsyncSession, received: Sequence[tuple[str, str, dict[str, Any]]], now: datetime
-) -> list[ReceivedCommand]:
-    """Keep ``(channel, kind, payload)`` in their channels' lines, in this order (the caller
+    session: AsyncSession, received: Sequence[tuple[str, str, dict[str, Any], datetime]]
+) -> None:
+    """Keep ``(channel, kind, payload, received_at)`` in their channels' lines (the caller
     commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Ids come from a sequence when the row is inserted, not when it commits: without
-        # turns, a later command of the channel could commit first and be applied before an
-        # earlier one still being written. SQLite writes one transaction at a time already.
-        connection = await session.connection()
-        for channel in sorted({channel for channel, _, _ in received}):
-            await connection.execute(_TAKE_TURN.bindparams(name=lease_name(channel)))
-    rows = [
-        ReceivedCommand(channel=channel, kind=kind, payload=json.dumps(payload), received_at=now)
-        for channel, kind, payload in received
-    ]
-    for row in rows:
-        # One at a time: each id drawn after the one before it.
-        session.add(row)
-        await session.flush()
-    return rows
+    session.add_all(
+        ReceivedCommand(channel=channel, kind=kind, payload=json.dumps(payload), received_at=at)
+        for channel, kind, payload, at in received
+    )
+    await session.flush()
 
 
 def payload_of(row: ReceivedCommand) -> dict[str, Any]:
@@ -64,7 +48,7 @@ async def next_in_line(session: AsyncSession, channel: str) -> ReceivedCommand |
     rows = await session.exec(
         select(ReceivedCommand)
         .where(ReceivedCommand.channel == channel)
-        .order_by(col(ReceivedCommand.id))
+        .order_by(col(ReceivedCommand.received_at), col(ReceivedCommand.id))
         .limit(1)
     )
     return rows.first()
@@ -80,7 +64,7 @@ async def waiting_channels(session: AsyncSession, limit: int = 100) -> Sequence[
     rows = await session.exec(
         select(ReceivedCommand.channel)
         .group_by(col(ReceivedCommand.channel))
-        .order_by(func.min(ReceivedCommand.id))
+        .order_by(func.min(ReceivedCommand.received_at))
         .limit(limit)
     )
     return rows.all()
