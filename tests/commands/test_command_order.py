@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot.store.db import session_scope
-from bot.store.models import Incident
+from bot.store.db import dialect_insert, session_scope
+from bot.store.models import Incident, OutboxLease, ReceivedCommand, utcnow
 from emulator import SlackEmulator
-from tests.conftest import ALICE, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom
 
 STARTED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # Resolved an hour in; the responder corrects it to when it really was, 40 minutes in.
@@ -131,3 +131,59 @@ async def test_commands_of_one_channel_at_two_replicas_apply_in_order(
         await one.services.background.drain(timeout=30)
         await two.services.background.drain(timeout=30)
         assert refusals(slack) == []
+
+
+async def hold_as_a_dead_replica(warroom: Warroom, channel: str, until: datetime) -> None:
+    """The channel's commands held by a replica killed while applying them: its lease, never
+    given back, runs until ``until``."""
+    ghost = {"channel": f"command:{channel}", "holder": "ghost:1:dead", "until": until}
+    async with session_scope(warroom.engine) as session:
+        insert = dialect_insert(session.get_bind().dialect.name)
+        await session.exec(
+            insert(OutboxLease)  # type: ignore[call-overload]
+            .values(ghost)
+            .on_conflict_do_update(index_elements=["channel"], set_=ghost)
+        )
+        await session.commit()
+
+
+async def test_commands_a_dead_replica_held_are_applied_once_its_lease_runs_out(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with running_warroom(slack, database_url, scheduler_interval=0.05) as warroom:
+        channel = await open_incident(warroom)
+        await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=1))
+        for text in ("impact Checkout failing for a fifth of users", "resolve"):
+            response = await slack.send_command(text, user=ALICE, channel=channel.id)
+            assert response.status == 200  # kept: the sender is not kept waiting
+        # Nobody applies them until the lease runs out; then the sweep does, in order.
+        await slack.wait_for(lambda: any("resolved*" in m.text for m in channel.messages))
+        said = [m.text for m in channel.messages]
+        noted = next(n for n, text in enumerate(said) if "a fifth of users" in text)
+        resolved = next(n for n, text in enumerate(said) if "resolved*" in text)
+        assert noted < resolved
+
+
+async def test_a_command_cut_off_by_a_dead_replica_is_not_run_again_and_its_sender_is_told(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with running_warroom(slack, database_url, scheduler_interval=0.05) as warroom:
+        channel = await open_incident(warroom)
+        await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=1))
+        await slack.send_command("resolve", user=ALICE, channel=channel.id)
+        async with session_scope(warroom.engine) as session:
+            # The replica died after the resolve's work began: its row says so.
+            row = (await session.exec(select(ReceivedCommand))).one()
+            row.started_at = utcnow()
+            session.add(row)
+            await session.commit()
+        await slack.send_command(
+            "impact Checkout failing for a fifth of users", user=ALICE, channel=channel.id
+        )
+        told = await slack.wait_for(
+            lambda: next((m for m in slack.ephemeral_for(ALICE) if "stopped" in m.text), None)
+        )
+        assert "`/incident` command" in told.text and "may not have been done" in told.text
+        # The line goes on after it: the note is applied, the resolve is not run again.
+        await slack.wait_for(lambda: any("a fifth of users" in m.text for m in channel.messages))
+        assert [i.status for i in await incidents(warroom)] == ["investigating"]
