@@ -125,6 +125,11 @@ class CommandLine(GroupCommit[_Received]):
             if not await self._waiting(channel):
                 return
 
+    def _applying(self, channel: str) -> bool:
+        """Whether this process is applying the channel's line now."""
+        lock = self.services.outbox_locks.get(received_commands.lease_name(channel))
+        return lock is not None and lock.locked()
+
     async def _waiting(self, channel: str) -> bool:
         async with session_scope(self.services.engine) as session:
             return await received_commands.next_in_line(session, channel) is not None
@@ -180,9 +185,11 @@ class CommandLine(GroupCommit[_Received]):
         self.services.background.spawn(send_reply(self.services, url, reply), name="reply")
 
     async def sweep(self) -> int:
-        """Apply every channel's waiting commands; how many channels had some."""
+        """Apply every channel's waiting commands; how many channels had some (those this
+        process is applying now are left to it: it looks again before it stops)."""
         async with session_scope(self.services.engine) as session:
-            channels = await received_commands.waiting_channels(session)
+            waiting = await received_commands.waiting_channels(session)
+        channels = [channel for channel in waiting if not self._applying(channel)]
         gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
 
         async def one(channel: str) -> None:
