@@ -23,7 +23,7 @@ from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
 from bot.flows.alert_intake import PayloadWriter
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, YIELDING_JOBS
-from bot.flows.in_order import CommandLine, CommandSweep
+from bot.flows.in_order import ARRIVED_KEY, CommandLine, CommandSweep
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.named_channels import say_channel_problems
@@ -256,7 +256,10 @@ async def slack_events(request: web.Request) -> web.Response:
         log.info("Slack request refused: its signature headers are malformed")
         return web.json_response({"error": "invalid request"}, status=401)
     started = time.perf_counter()
+    # When it reached this replica: the order commands of a channel are applied in.
+    arrived = request.app[command_line_key].stamp()
     bolt_request = await to_bolt_request(request)
+    bolt_request.context[ARRIVED_KEY] = arrived
     bolt_response = await request.app[bolt_key].async_dispatch(bolt_request)
     response = await to_aiohttp_response(bolt_response)
     request.app[metrics_key].observe_slack_request(

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
-from bot.flows.in_order import CONTEXT_KEY, CommandLine
+from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def pressed(body: dict[str, Any]) -> Press | None:
 async def press_in_line(context: Any, press: Press) -> None:
     """Keep the press in its channel's line, to be applied by the applier of its action id."""
     line: CommandLine = context[CONTEXT_KEY]
-    await line.receive(press.channel_id, press.action_id, asdict(press))
+    await line.receive(press.channel_id, press.action_id, asdict(press), context.get(ARRIVED_KEY))
 
 
 def press_kept(payload: dict[str, Any]) -> Press:

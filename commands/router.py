@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import UsageError
-from bot.flows.in_order import CONTEXT_KEY, CommandLine
+from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
 from bot.flows.replies import run_and_reply, run_in_line
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
@@ -60,10 +61,11 @@ async def dispatch(
     services: Services,
     subcommand: Subcommand,
     line: CommandLine | None = None,
+    arrived: datetime | None = None,
 ) -> None:
     """Check the arguments and acknowledge (with the usage when they are wrong), then run the
     subcommand after the ack and reply privately: in the channel's ``line`` when given and
-    the subcommand waits its turn, else at once."""
+    the subcommand waits its turn (in the order of ``arrived``), else at once."""
     render = services.renderer.render
     try:
         subcommand.validate(request.args)
@@ -75,7 +77,8 @@ async def dispatch(
     if line is not None and subcommand.in_order(request.args):
         # Kept before the ack: Slack is answered once the command has its place.
         try:
-            await line.receive(request.channel_id, request.command, _as_sent(request))
+            sent = _as_sent(request)
+            await line.receive(request.channel_id, request.command, sent, arrived)
         except Exception:
             reference = uuid.uuid4().hex[:8]
             log.exception("could not keep a command in its channel's line (ref %s)", reference)
@@ -145,4 +148,5 @@ async def handle_incident_command(ack: AsyncAck, command: dict[str, Any], contex
             )
         )
         return
-    await dispatch(ack, request, services, subcommand, context.get(CONTEXT_KEY))
+    line, arrived = context.get(CONTEXT_KEY), context.get(ARRIVED_KEY)
+    await dispatch(ack, request, services, subcommand, line, arrived)

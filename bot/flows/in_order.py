@@ -48,8 +48,10 @@ from bot.store.db import session_scope
 from bot.store.models import ReceivedCommand, utcnow
 
 log = logging.getLogger(__name__)
-# Where a Slack listener finds the process's CommandLine in Bolt's context.
+# Where a Slack listener finds the process's CommandLine in Bolt's context, and when its
+# request reached this replica (``CommandLine.stamp``, taken as the HTTP request came in).
 CONTEXT_KEY = "command_line"
+ARRIVED_KEY = "arrived_at"
 # Channels whose lines one sweep applies at once.
 SWEEP_CONCURRENCY = 8
 
@@ -83,16 +85,20 @@ class CommandLine(GroupCommit[_Received]):
         self.appliers = appliers
         self._last_stamp = utcnow()
 
-    async def receive(self, channel: str, kind: str, payload: dict[str, Any]) -> None:
+    async def receive(
+        self, channel: str, kind: str, payload: dict[str, Any], arrived: datetime | None = None
+    ) -> None:
         """Keep a command in ``channel``'s line (kept once this returns: answer Slack then),
         and have the channel's line applied. ``payload`` is JSON, with the ``response_url``
-        that answers its sender."""
-        await self._submit(_Received(channel, kind, payload, self._stamp()))
+        that answers its sender; ``arrived``: its request's ``stamp`` (now if not given)."""
+        await self._submit(_Received(channel, kind, payload, arrived or self.stamp()))
         self.services.background.spawn(self.apply(channel), name=f"commands in {channel}")
 
-    def _stamp(self) -> datetime:
+    def stamp(self) -> datetime:
         """Now, by the real clock; later than any earlier stamp of this process even when the
-        clock was set back (the order of what this replica received is never in doubt)."""
+        clock was set back (the order of what this replica received is never in doubt).
+        Taken as a Slack request comes in, before anything of it is awaited: the order the
+        requests reached the replica, not the order Bolt got through them."""
         self._last_stamp = max(utcnow(), self._last_stamp + timedelta(microseconds=1))
         return self._last_stamp
 
