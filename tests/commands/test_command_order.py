@@ -60,10 +60,11 @@ async def open_incidents(warroom: Warroom, count: int) -> list[str]:
 
 
 async def typed_together(
-    slack: SlackEmulator, channel: str, first: Warroom, second: Warroom
+    slack: SlackEmulator, channel: str, first: Warroom, second: Warroom, *, answered: bool = False
 ) -> None:
     """`/incident resolve` sent to ``first``, and 1 ms later the correction to ``second``,
-    each without waiting for the other's answer, as Slack sends them."""
+    each without waiting for the other's answer, as Slack sends them (``answered``: the
+    correction once the resolve is answered, while it still waits to be applied)."""
 
     async def send(warroom: Warroom, text: str) -> None:
         # Read before the first await: the next send may point the emulator elsewhere.
@@ -72,6 +73,8 @@ async def typed_together(
         assert response.status == 200
 
     resolve = asyncio.create_task(send(first, "resolve Rolled back"))
+    if answered:
+        await resolve
     await asyncio.sleep(0.001)
     await asyncio.gather(resolve, send(second, CORRECTION))
 
@@ -112,9 +115,13 @@ async def test_a_correction_typed_right_after_resolve_applies_after_it(
 async def test_commands_of_one_channel_at_two_replicas_apply_in_order(
     slack: SlackEmulator, database_url: str
 ) -> None:
+    """The correction reaches the other replica while the resolve still waits (held: with two
+    replicas a command waits ``command_hold`` before it is applied). Commands a millisecond
+    apart at two replicas are ordered by when each reached its replica; not asserted here,
+    where the emulator and both replicas share one event loop on a busy machine and which
+    request a replica reads first is up to the loop."""
     clock = Clock(STARTED)
-    # Both replicas and the emulator share one event loop on a busy test machine: keeping a
-    # command took up to 0.8 s here, where a replica of its own takes milliseconds.
+    # Keeping a command took up to 0.8 s here, where a replica of its own takes milliseconds.
     replicas = {"replicas": 2, "command_hold": 3.0}
     async with (
         running_warroom(slack, database_url, clock, **replicas) as one,
@@ -125,7 +132,7 @@ async def test_commands_of_one_channel_at_two_replicas_apply_in_order(
         for number, channel in enumerate(channels):
             # Alternately: resolved at one replica and corrected at the other, and back.
             first, second = (one, two) if number % 2 == 0 else (two, one)
-            await typed_together(slack, channel, first, second)
+            await typed_together(slack, channel, first, second, answered=True)
         await assert_applied_in_order(one, 20)
         # Both sent their replies: a refusal would have come from either.
         await one.services.background.drain(timeout=30)
