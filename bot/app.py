@@ -23,6 +23,7 @@ from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
 from bot.flows.alert_intake import PayloadWriter
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, YIELDING_JOBS
+from bot.flows.in_order import ARRIVED_KEY, CommandLine, CommandSweep
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.named_channels import say_channel_problems
@@ -32,6 +33,8 @@ from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
     bolt_key,
+    command_line_key,
+    command_sweep_key,
     engine_key,
     http_session_key,
     ingest_key,
@@ -56,6 +59,7 @@ from bot.web.alert_webhooks import receive_alerts
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
 from bot.web.routing import Route, RouteKind, add_routes
 from bot.web.tracker_webhooks import receive_tracker_webhook
+from commands import APPLIERS
 
 log = logging.getLogger(__name__)
 # Work started after an ack (channel creation, replies) may go on until this long after
@@ -129,10 +133,15 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
         payloads = PayloadWriter(services)
         app[payload_writer_key] = payloads
         payloads.start()
-        app[bolt_key] = build_bolt_app(services, services.slack.client, writer)
+        # And of the commands that wait in their channel's line (bot/flows/in_order.py).
+        line = CommandLine(services, APPLIERS)
+        app[command_line_key] = line
+        line.start()
+        app[bolt_key] = build_bolt_app(services, services.slack.client, writer, line)
         yield
         await writer.stop()
         await payloads.stop()
+        await line.stop()
         await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
         await _give_back_channels(services)
 
@@ -211,6 +220,9 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Slack writes kept in the outbox: what could not be sent at once, and after a restart.
     sender = OutboxSender(app[services_key])
     app[outbox_sender_key] = sender
+    # Commands left waiting in their channel's line: a replica died, or this one restarted.
+    sweep = CommandSweep(app[services_key], app[command_line_key])
+    app[command_sweep_key] = sweep
     # Whether the Slack app is still installed: both wait while it is not.
     watch = SlackWatch(app[services_key])
     app[slack_watch_key] = watch
@@ -221,6 +233,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     await schedule_feed_refreshes(app[services_key])
     runner.start()
     sender.start()
+    sweep.start()
     # The channels the files name that the bot cannot post in: said in the log, not waited on.
     services = app[services_key]
     services.background.spawn(
@@ -232,6 +245,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # What is left of the grace, less the time cancelled work gets to unwind after it.
     grace = services.background.time_left(BACKGROUND_GRACE_SECONDS) - UNWIND_SECONDS
     await runner.stop(grace=grace)
+    await sweep.stop()
     await sender.stop()
     await watch.stop()
 
@@ -242,7 +256,10 @@ async def slack_events(request: web.Request) -> web.Response:
         log.info("Slack request refused: its signature headers are malformed")
         return web.json_response({"error": "invalid request"}, status=401)
     started = time.perf_counter()
+    # When it reached this replica: the order commands of a channel are applied in.
+    arrived = request.app[command_line_key].stamp()
     bolt_request = await to_bolt_request(request)
+    bolt_request.context[ARRIVED_KEY] = arrived
     bolt_response = await request.app[bolt_key].async_dispatch(bolt_request)
     response = await to_aiohttp_response(bolt_response)
     request.app[metrics_key].observe_slack_request(

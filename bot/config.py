@@ -155,6 +155,11 @@ class Settings:
     # Replicas sharing the Slack workspace: each paces its calls to its share of Slack's
     # limits (bot/clients/slack_pacing.py).
     replicas: int = 1
+    # With more than one replica, how long a command waits before it is applied, so that
+    # one typed just before it that reached another replica is in the line first (the
+    # time another replica may take to keep a command, plus the replicas' clock skew;
+    # bot/flows/in_order.py). One replica needs none: what it receives, it keeps in order.
+    command_hold: float = 0.5
     # Slack's rate-limit window in seconds: 60, as Slack counts; shorter only against the
     # emulator with its windows compressed the same way (tests, benchmarks).
     slack_rate_window: float = 60.0
@@ -237,6 +242,7 @@ class Settings:
             scheduler_interval=_seconds(environ, "WARROOM_SCHEDULER_INTERVAL", 1.0),
             job_concurrency=_int(environ, "WARROOM_JOB_CONCURRENCY", 8),
             replicas=_int(environ, "WARROOM_REPLICAS", 1),
+            command_hold=_seconds(environ, "WARROOM_COMMAND_HOLD", 0.5),
             slack_rate_window=_seconds(environ, "WARROOM_SLACK_RATE_WINDOW", 60.0),
             alert_token=Secret(environ.get("WARROOM_ALERT_TOKEN", "").strip()),
             alert_routes=_routes(environ.get("WARROOM_ALERT_ROUTES")),
@@ -309,6 +315,8 @@ class Settings:
             problems.append("WARROOM_JOB_CONCURRENCY: must be between 1 and 32")
         if not 1 <= self.replicas <= 64:
             problems.append("WARROOM_REPLICAS: must be between 1 and 64")
+        if not 0 <= self.command_hold <= 10:
+            problems.append("WARROOM_COMMAND_HOLD: must be between 0 and 10 seconds")
         if not 0 < self.slack_rate_window <= 3600:
             problems.append("WARROOM_SLACK_RATE_WINDOW: must be more than 0 and at most 3600 s")
         unknown_policies = sorted(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.flows.alert_intake import PayloadWriter
+from bot.flows.in_order import CommandLine, CommandSweep
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.outbox import OutboxSender
@@ -26,3 +27,5 @@ slack_watch_key = web.AppKey("slack_watch", SlackWatch)
 metrics_key = web.AppKey("metrics", Metrics)
 ingest_key = web.AppKey("ingest", IngestWriter)
 payload_writer_key = web.AppKey("payload_writer", PayloadWriter)
+command_line_key = web.AppKey("command_line", CommandLine)
+command_sweep_key = web.AppKey("command_sweep", CommandSweep)

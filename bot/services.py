@@ -54,7 +54,8 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     # This process among the replicas: named on the outbox leases it holds.
     replica: str = field(default_factory=replica_name)
-    # One sender per channel in this process; the lease row keeps other replicas out.
+    # One sender per channel in this process (and one applier of its commands, under the
+    # name ``command:<channel>``); the lease row keeps other replicas out.
     outbox_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     # Set when the app is uninstalled or its token revoked: the outbox and the jobs stop.
     presence: SlackPresence = field(default_factory=SlackPresence)

@@ -10,6 +10,8 @@ May import: everything below the incoming layer (``bot.flows``, ``bot.services``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from slack_bolt.async_app import AsyncApp
 
 from bot.basics.slack_ids import (
@@ -20,9 +22,10 @@ from bot.basics.slack_ids import (
     HeaderMessage,
     PublicModal,
 )
+from bot.flows.in_order import Applier
 from commands import oncall
-from commands.ack import handle_acknowledge_button
-from commands.action import handle_file_button
+from commands.ack import apply_acknowledge_press, handle_acknowledge_button
+from commands.action import apply_file_press, handle_file_button
 from commands.field_forms import (
     handle_edit_fields_button,
     handle_edit_fields_submission,
@@ -30,7 +33,15 @@ from commands.field_forms import (
 )
 from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.public_form import handle_public_submission
-from commands.router import handle_incident_command
+from commands.router import INCIDENT, apply_incident_command, handle_incident_command
+
+# What applies each kind of command kept in a channel's line (bot/flows/in_order.py): the
+# slash command, or the button's action id.
+APPLIERS: Mapping[str, Applier] = {
+    INCIDENT: apply_incident_command,
+    EscalationMessage.ACKNOWLEDGE: apply_acknowledge_press,
+    FollowUpMessage.FILE: apply_file_press,
+}
 
 
 def register(app: AsyncApp) -> None:

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.flows.escalation import acknowledge
-from bot.flows.replies import run_and_reply
+from bot.flows.replies import run_in_line
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import pressed
+from commands.buttons import press_in_line, press_kept, pressed
 
 
 async def ack_command(request: CommandRequest, services: Services) -> None:
@@ -18,19 +18,21 @@ async def ack_command(request: CommandRequest, services: Services) -> None:
 
 
 async def handle_acknowledge_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """The button on an escalation message: acknowledge that escalation."""
+    """The button on an escalation message: acknowledge that escalation, in the channel's
+    line."""
     await ack()
-    services: Services = context["services"]
     press = pressed(body)
     if press is None:
         return
-    services.background.spawn(
-        run_and_reply(
-            services,
-            press.response_url,
-            _acknowledge(services, press.channel_id, press.user_id, press.value_id),
-        ),
-        name="acknowledge button",
+    await press_in_line(context, press)
+
+
+async def apply_acknowledge_press(services: Services, payload: dict[str, Any]) -> None:
+    press = press_kept(payload)
+    await run_in_line(
+        services,
+        press.response_url,
+        _acknowledge(services, press.channel_id, press.user_id, press.value_id),
     )
 
 

@@ -12,11 +12,11 @@ from bot.basics.errors import UsageError
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.flows.filing import file_from_button
 from bot.flows.findings import record_action
-from bot.flows.replies import run_and_reply
+from bot.flows.replies import run_in_line
 from bot.services import Services
 from commands.arguments import first_word, optional_owner, statement
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import pressed
+from commands.buttons import press_in_line, press_kept, pressed
 
 FILE_FLAG = "--file"
 
@@ -58,21 +58,23 @@ async def action(request: CommandRequest, services: Services) -> None:
 
 
 async def handle_file_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """The button on a follow-up's message: file it in the incident's tracker."""
+    """The button on a follow-up's message: file it in the incident's tracker, in the
+    channel's line."""
     await ack()
-    services: Services = context["services"]
     press = pressed(body)
     if press is None:
         return
-    services.background.spawn(
-        run_and_reply(
-            services,
-            press.response_url,
-            file_from_button(
-                services, channel_id=press.channel_id, item_id=press.value_id, by=press.user_id
-            ),
+    await press_in_line(context, press)
+
+
+async def apply_file_press(services: Services, payload: dict[str, Any]) -> None:
+    press = press_kept(payload)
+    await run_in_line(
+        services,
+        press.response_url,
+        file_from_button(
+            services, channel_id=press.channel_id, item_id=press.value_id, by=press.user_id
         ),
-        name="file a follow-up",
     )
 
 

@@ -34,6 +34,19 @@ def no_validation(_args: str) -> None:
     """Accept any arguments."""
 
 
+def always(_args: str) -> bool:
+    return True
+
+
+def never(_args: str) -> bool:
+    return False
+
+
+def with_arguments(args: str) -> bool:
+    """Given arguments it acts on the incident; alone it opens a form (``trigger_id``: 3 s)."""
+    return bool(args.strip())
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """A routable subcommand: its name, how to use it, and what runs it."""
@@ -46,3 +59,8 @@ class Subcommand:
     validate: Validator = no_validation
     # Shown at once in the acknowledgement while slow work runs (None: acknowledge silently).
     ack_template: str | None = None
+    # Whether a request with these arguments waits for its turn in the channel's line, after
+    # the commands typed there before it (bot/flows/in_order.py): what acts on the channel's
+    # incident does. Not what needs no order and must be quick: opening a form (Slack's
+    # trigger_id lasts 3 s), declaring a new incident, help.
+    in_order: Callable[[str], bool] = always

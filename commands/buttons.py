@@ -1,12 +1,16 @@
 """What a button press (Slack's ``block_actions``) says, read once for every button of ours: the
-value (a database id), who pressed it, and where."""
+value (a database id), who pressed it, and where; and the line a press that acts on the
+channel's incident waits in, after what was typed or pressed there before it
+(bot/flows/in_order.py). Buttons that open a form ("Edit fields") do not wait: Slack's
+trigger_id lasts 3 s."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,14 @@ def pressed(body: dict[str, Any]) -> Press | None:
         message_ts=str(container.get("message_ts") or ""),
         response_url=str(body.get("response_url") or ""),
     )
+
+
+async def press_in_line(context: Any, press: Press) -> None:
+    """Keep the press in its channel's line, to be applied by the applier of its action id."""
+    line: CommandLine = context[CONTEXT_KEY]
+    await line.receive(press.channel_id, press.action_id, asdict(press), context.get(ARRIVED_KEY))
+
+
+def press_kept(payload: dict[str, Any]) -> Press:
+    """The press a kept payload (``press_in_line``) holds."""
+    return Press(**payload)

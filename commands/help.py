@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bot.services import Services
-from commands.base import CommandRequest, Subcommand
+from commands.base import CommandRequest, Subcommand, never
 
 
 async def show_help(request: CommandRequest, services: Services) -> str:
@@ -19,4 +19,5 @@ SUBCOMMAND = Subcommand(
     usage="help",
     summary="Show this list",
     handler=show_help,
+    in_order=never,
 )

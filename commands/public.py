@@ -14,7 +14,7 @@ from bot.flows.status_page import make_public, public_form, set_public_title, wi
 from bot.record.public import clean
 from bot.services import Services
 from commands.arguments import language_option
-from commands.base import CommandRequest, Subcommand
+from commands.base import CommandRequest, Subcommand, with_arguments
 
 COMPONENT_MAX = 80
 COMPONENTS_MAX = 20
@@ -148,4 +148,5 @@ SUBCOMMAND = Subcommand(
     ),
     handler=public,
     validate=validate,
+    in_order=with_arguments,
 )

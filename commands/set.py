@@ -12,7 +12,7 @@ from bot.flows.fields import set_one_field
 from bot.record.incident_types import FieldValueError
 from bot.services import Services
 from commands.arguments import first_word
-from commands.base import CommandRequest, Subcommand
+from commands.base import CommandRequest, Subcommand, with_arguments
 from commands.field_forms import open_edit_fields
 
 CLEAR = "--clear"
@@ -48,4 +48,5 @@ SUBCOMMAND = Subcommand(
     usage="set [<field> <value>|<field> --clear]",
     summary="Set one of the incident's fields, or edit them all in a form",
     handler=set_field,
+    in_order=with_arguments,
 )

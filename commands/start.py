@@ -15,7 +15,7 @@ from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
 from bot.flows.declare import Declaration, declare_incident
 from bot.services import Services
-from commands.base import CommandRequest, Subcommand
+from commands.base import CommandRequest, Subcommand, never
 from commands.modal import TITLE_MAX, form_from_command, open_declare_modal
 
 _LEADING_SEVERITY = re.compile(r"^sev([1-4])(?:\s+|$)", re.IGNORECASE)
@@ -99,4 +99,5 @@ SUBCOMMAND = Subcommand(
     handler=start,
     validate=validate,
     ack_template="messages/declaring.j2",
+    in_order=never,
 )

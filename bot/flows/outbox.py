@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,27 +49,37 @@ async def deliver(services: Services, channel: str) -> None:
     if services.presence.stopped:
         return  # the app is gone from Slack: the writes wait for it to be installed again
     lock = services.outbox_locks.setdefault(channel, asyncio.Lock())
-    async with lock:
-        if not await outbox.take_channel(services.engine, channel, services.replica):
+    async with lock, leased(services, channel) as held:
+        if not held:
             return  # another replica is sending this channel's writes now
-        # Renewed while sending (one write may wait out many Retry-Afters in the client): a
-        # replica killed mid-write holds the channel a minute at most.
-        heartbeat = asyncio.create_task(_keep_lease(services, channel))
-        try:
-            while await _send_next(services, channel):
-                pass
-        finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
-            await outbox.release_channel(services.engine, channel, services.replica)
+        while await _send_next(services, channel):
+            pass
 
 
-async def _keep_lease(services: Services, channel: str) -> None:
+@contextlib.asynccontextmanager
+async def leased(services: Services, name: str) -> AsyncIterator[bool]:
+    """Hold the lease ``name`` (a channel's outbox; ``command:<channel>``, its commands) for
+    the block: True when this replica took it, False when another live one holds it. Renewed
+    while held (one write may wait out many Retry-Afters in the client, one command may be
+    slow), so a replica killed in the block holds it a minute at most; given back after."""
+    if not await outbox.take_channel(services.engine, name, services.replica):
+        yield False
+        return
+    heartbeat = asyncio.create_task(_keep_lease(services, name))
+    try:
+        yield True
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        await outbox.release_channel(services.engine, name, services.replica)
+
+
+async def _keep_lease(services: Services, name: str) -> None:
     while True:
         await asyncio.sleep(outbox.LEASE.total_seconds() / 3)
         with contextlib.suppress(Exception):  # the next beat tries again
-            await outbox.take_channel(services.engine, channel, services.replica)
+            await outbox.take_channel(services.engine, name, services.replica)
 
 
 async def _send_next(services: Services, channel: str) -> bool:

@@ -28,15 +28,46 @@ async def run_and_reply(
 ) -> None:
     """Run slow work after the ack; send its reply, or a clear error, to the person privately
     (``subcommand`` of the slash ``command``: what a usage message shows)."""
+    reply = await outcome(services, work, subcommand, command=command)
+    await send_reply(services, response_url, reply)
+
+
+async def run_in_line(
+    services: Services,
+    response_url: str,
+    work: Awaitable[str | None],
+    subcommand: object | None = None,
+    *,
+    command: str = "/incident",
+) -> None:
+    """``run_and_reply`` for work applied in its channel's line (bot/flows/in_order.py): the
+    work now, its reply sent beside, so a slow response_url holds up no later command."""
+    reply = await outcome(services, work, subcommand, command=command)
+    if reply and response_url:
+        services.background.spawn(send_reply(services, response_url, reply), name="reply")
+
+
+async def outcome(
+    services: Services,
+    work: Awaitable[str | None],
+    subcommand: object | None = None,
+    *,
+    command: str = "/incident",
+) -> str | None:
+    """Run the work: its reply, or the clear error that says why it failed."""
     render = services.renderer.render
     try:
-        reply = await work
+        return await work
     except BotError as error:
-        reply = render(error.template, subcommand=subcommand, command=command, **error.context)
+        return render(error.template, subcommand=subcommand, command=command, **error.context)
     except Exception:
         reference = uuid.uuid4().hex[:8]
         log.exception("command failed (ref %s)", reference)
-        reply = render("messages/internal_error.j2", reference=reference)
+        return render("messages/internal_error.j2", reference=reference)
+
+
+async def send_reply(services: Services, response_url: str, reply: str | None) -> None:
+    """Say ``reply`` to the person privately through the response_url, if there is one."""
     if reply and response_url:
         try:
             await services.slack.reply(response_url, reply)

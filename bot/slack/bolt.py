@@ -14,6 +14,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 import commands
+from bot.flows.in_order import CommandLine
 from bot.flows.ingestion import IngestWriter
 from bot.services import Services
 from bot.slack import home, listeners, shortcuts
@@ -50,8 +51,11 @@ def _hidden_from_bolt(names: tuple[str, ...]) -> Iterator[None]:
         os.environ.update(kept)
 
 
-def build_bolt_app(services: Services, client: AsyncWebClient, ingest: IngestWriter) -> AsyncApp:
-    """Build the Bolt app that serves HTTP and Socket Mode alike; events go to ``ingest``.
+def build_bolt_app(
+    services: Services, client: AsyncWebClient, ingest: IngestWriter, line: CommandLine
+) -> AsyncApp:
+    """Build the Bolt app that serves HTTP and Socket Mode alike; events go to ``ingest``,
+    commands that act on a channel's incident to its ``line``.
 
     One workspace, one bot token: ``client``'s, which Bolt checks with ``auth.test``
     (single-workspace authorization), whatever the environment holds.
@@ -63,7 +67,8 @@ def build_bolt_app(services: Services, client: AsyncWebClient, ingest: IngestWri
             # Slack gets its answer only after the listener has finished, so an event is
             # answered 200 only once it is in the database: the listener awaits its batch's
             # commit in the IngestWriter (a failure answers 5xx and Slack retries).
-            # Commands and actions ack first and hand slow work to services.background.
+            # Commands and actions ack once kept in their channel's line (or at once, what
+            # needs no order) and hand slow work to services.background.
             process_before_response=True,
             # The bot's own posts are part of the channel's record; its own reactions are
             # filtered in the reaction listener.
@@ -75,7 +80,7 @@ def build_bolt_app(services: Services, client: AsyncWebClient, ingest: IngestWri
 
     # First after Bolt's own: every listener's services, and events to theirs at once
     # (they are most of what Slack sends; bot/slack/listeners.py).
-    listeners.register(app, services, ingest)
+    listeners.register(app, services, ingest, line)
     app.error(_log_unexpected_error)
     commands.register(app)
     shortcuts.register(app)

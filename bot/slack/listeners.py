@@ -34,6 +34,7 @@ from slack_bolt.response import BoltResponse
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
 from bot.clients.slack_messages import said_message
 from bot.flows import channel_life, installation, recorder
+from bot.flows.in_order import CONTEXT_KEY, CommandLine
 from bot.flows.ingestion import IngestWriter
 from bot.record.reactions import base_name
 from bot.services import Services
@@ -264,14 +265,16 @@ EVENT_LISTENERS: dict[str, EventListener] = {
 
 
 class EventRoutes(AsyncMiddleware):
-    """Every request's context gets the services and the event writer its listener uses;
-    then Events API deliveries go to their listener in ``EVENT_LISTENERS``, answered 200 once
-    it returns (a listener that raises is answered 500 by Bolt's error handler, and Slack
-    retries), and anything else goes on down Bolt's chain. See the module's docstring."""
+    """Every request's context gets the services, the event writer and the command line its
+    listener uses; then Events API deliveries go to their listener in ``EVENT_LISTENERS``,
+    answered 200 once it returns (a listener that raises is answered 500 by Bolt's error
+    handler, and Slack retries), and anything else goes on down Bolt's chain. See the
+    module's docstring."""
 
-    def __init__(self, services: Services, ingest: IngestWriter) -> None:
+    def __init__(self, services: Services, ingest: IngestWriter, line: CommandLine) -> None:
         self.services = services
         self.ingest = ingest
+        self.line = line
 
     async def async_process(
         self,
@@ -284,6 +287,7 @@ class EventRoutes(AsyncMiddleware):
         context = req.context
         context["services"] = self.services
         context["ingest"] = self.ingest
+        context[CONTEXT_KEY] = self.line
         body = req.body
         kind = body.get("type")
         if kind == "app_rate_limited":
@@ -297,7 +301,7 @@ class EventRoutes(AsyncMiddleware):
         return BoltResponse(status=200, body="")
 
 
-def register(app: AsyncApp, services: Services, ingest: IngestWriter) -> None:
-    """Give every listener its services and route the Events API deliveries to theirs
-    (before any other middleware)."""
-    app.middleware(EventRoutes(services, ingest))
+def register(app: AsyncApp, services: Services, ingest: IngestWriter, line: CommandLine) -> None:
+    """Give every listener its services (and the line commands wait in) and route the Events
+    API deliveries to theirs (before any other middleware)."""
+    app.middleware(EventRoutes(services, ingest, line))

@@ -447,6 +447,26 @@ class OutboxLease(SQLModel, table=True):
     until: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
+class ReceivedCommand(SQLModel, table=True):
+    """A slash command or button press, kept in its channel's line until it has been applied.
+
+    A channel's rows are applied in id order (the order they arrived in), by one replica at a
+    time: the one holding the channel's ``outbox_lease`` row named ``command:<channel>``. A
+    row is removed once applied; ``started_at`` says its work began, so a row found started
+    by the next holder was cut off (its replica died) and is not run a second time.
+    """
+
+    __tablename__ = "received_command"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(index=True)
+    # What applies it: the slash command ("/incident") or the button's action id.
+    kind: str
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # what Slack sent, JSON
+    received_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
 class PostmortemEdit(SQLModel, table=True):
     """A person's text for a written section of the postmortem draft (the web view's editor).
 

@@ -1,0 +1,222 @@
+"""Slash commands and button presses applied in the order they arrived, channel by channel,
+on every replica.
+
+A command that acts on a channel's incident (``/incident resolve``, ``/incident time``, the
+Acknowledge button...) is kept in its channel's line (bot/store/received_commands.py) as it
+arrives, before Slack is answered, stamped with when it reached this replica (the real
+clock, to the microsecond, never the same twice here): the process's one ``CommandLine``
+writer keeps what its requests bring in the order they came (a ``GroupCommit``,
+bot/flows/group_commit.py). Then the channel's commands are applied oldest first, by one
+replica at a time: the one holding the channel's lease (``command:<channel>``, an outbox
+lease, bot/flows/outbox.py). A command arriving while an earlier one is applied waits for
+its turn, on whichever replica it arrived; one that fails gets its private error reply and
+the next goes on.
+
+One replica keeps what it receives in the order it came, so its commands are applied as
+soon as they are kept. With several (``WARROOM_REPLICAS``), a command typed a millisecond
+before another may reach a different replica and be kept a little later: so each command
+waits until it is ``WARROOM_COMMAND_HOLD`` old (0.5 s) before it is applied, time for the
+other replicas to keep what reached them before it. A replica that takes longer than that
+to keep a command, or whose clock is that far off, can still see its command applied after
+a later one.
+
+The replica that kept a command applies its channel's line at once unless another holds the
+lease; that holder looks again after letting the lease go, so a command kept just as it did
+is not left behind. ``CommandSweep``, in every replica, applies whatever is still waiting:
+after a replica died (its lease expires after a minute) or a restart.
+
+At most once, as before the line: a command whose work began on a replica that died before
+it ended is not run again (part of it may have been done); its sender is told so privately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
+from bot.flows.outbox import leased
+from bot.flows.polling import Poller
+from bot.flows.replies import send_reply
+from bot.services import Services
+from bot.store import received_commands
+from bot.store.db import session_scope
+from bot.store.models import ReceivedCommand, utcnow
+
+log = logging.getLogger(__name__)
+# Where a Slack listener finds the process's CommandLine in Bolt's context, and when its
+# request reached this replica (``CommandLine.stamp``, taken as the HTTP request came in).
+CONTEXT_KEY = "command_line"
+ARRIVED_KEY = "arrived_at"
+# Channels whose lines one sweep applies at once.
+SWEEP_CONCURRENCY = 8
+
+# Applies one kept command: what Slack sent (the payload kept), with its reply to the person.
+# It answers every failure itself, privately (bot/flows/replies.py's ``run_in_line``).
+Applier = Callable[[Services, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class _Received(Pending):
+    """A command waiting for the transaction that keeps it."""
+
+    channel: str
+    kind: str
+    payload: dict[str, Any]
+    received_at: datetime
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.channel}"
+
+
+class CommandLine(GroupCommit[_Received]):
+    """The process's one writer of received commands, and their applier (see the module's
+    docstring). ``appliers``: what applies each kind of command."""
+
+    items = "commands"
+
+    def __init__(self, services: Services, appliers: Mapping[str, Applier]) -> None:
+        super().__init__()
+        self.services = services
+        self.appliers = appliers
+        self._last_stamp = utcnow()
+
+    async def receive(
+        self, channel: str, kind: str, payload: dict[str, Any], arrived: datetime | None = None
+    ) -> None:
+        """Keep a command in ``channel``'s line (kept once this returns: answer Slack then),
+        and have the channel's line applied. ``payload`` is JSON, with the ``response_url``
+        that answers its sender; ``arrived``: its request's ``stamp`` (now if not given)."""
+        await self._submit(_Received(channel, kind, payload, arrived or self.stamp()))
+        self.services.background.spawn(self.apply(channel), name=f"commands in {channel}")
+
+    def stamp(self) -> datetime:
+        """Now, by the real clock; later than any earlier stamp of this process even when the
+        clock was set back (the order of what this replica received is never in doubt).
+        Taken as a Slack request comes in, before anything of it is awaited: the order the
+        requests reached the replica, not the order Bolt got through them."""
+        self._last_stamp = max(utcnow(), self._last_stamp + timedelta(microseconds=1))
+        return self._last_stamp
+
+    @property
+    def hold(self) -> timedelta:
+        """How old a command must be before it is applied (see the module's docstring)."""
+        settings = self.services.settings
+        return timedelta(seconds=settings.command_hold if settings.replicas > 1 else 0)
+
+    async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
+        received = [(p.channel, p.kind, p.payload, p.received_at) for p in batch]
+        async with session_scope(self.services.engine) as session:
+            await received_commands.keep(session, received)
+            await session.commit()
+        return BatchOutcome(results=dict.fromkeys(batch))
+
+    async def apply(self, channel: str) -> None:
+        """Apply the channel's waiting commands, oldest first, unless another replica is."""
+        name = received_commands.lease_name(channel)
+        # One applier of the channel in this process; the lease keeps the other replicas out.
+        lock = self.services.outbox_locks.setdefault(name, asyncio.Lock())
+        while True:
+            async with lock, leased(self.services, name) as held:
+                if not held:
+                    return  # the holder applies them, and looks again before letting go
+                while await self._apply_next(channel):
+                    pass
+            # Looked at again once let go: a command kept meanwhile by a replica that found
+            # the lease taken is applied by nobody else.
+            if not await self._waiting(channel):
+                return
+
+    def _applying(self, channel: str) -> bool:
+        """Whether this process is applying the channel's line now."""
+        lock = self.services.outbox_locks.get(received_commands.lease_name(channel))
+        return lock is not None and lock.locked()
+
+    async def _waiting(self, channel: str) -> bool:
+        async with session_scope(self.services.engine) as session:
+            return await received_commands.next_in_line(session, channel) is not None
+
+    async def _apply_next(self, channel: str) -> bool:
+        """Apply the channel's oldest waiting command; False when none waits."""
+        async with session_scope(self.services.engine) as session:
+            row = await received_commands.next_in_line(session, channel)
+            if row is None:
+                return False
+            young = row.received_at + self.hold - utcnow()
+            cut_off = row.started_at is not None
+            if young <= timedelta(0) and not cut_off:
+                row.started_at = utcnow()
+                session.add(row)
+                await session.commit()
+        if young > timedelta(0):
+            # One typed before it may still be on its way from another replica: looked at
+            # again once it is old enough (the session closed meanwhile).
+            await asyncio.sleep(young.total_seconds())
+        elif cut_off:
+            await self._say_cut_off(row)
+            await self._forget(row)
+        else:
+            await self._apply(row)
+            await self._forget(row)
+        return True
+
+    async def _forget(self, row: ReceivedCommand) -> None:
+        async with session_scope(self.services.engine) as session:
+            await received_commands.forget(session, row.id or 0)
+            await session.commit()
+
+    async def _apply(self, row: ReceivedCommand) -> None:
+        applier = self.appliers.get(row.kind)
+        if applier is None:
+            log.error("no applier for the kept command %r in %s: dropped", row.kind, row.channel)
+            return
+        try:
+            await applier(self.services, received_commands.payload_of(row))
+        except Exception:
+            # An applier answers failures itself; one that still raises must not stop the line.
+            log.exception("applying %r in %s failed", row.kind, row.channel)
+
+    async def _say_cut_off(self, row: ReceivedCommand) -> None:
+        """The command's replica stopped while applying it: tell its sender, run nothing."""
+        payload = received_commands.payload_of(row)
+        log.warning("a %r in %s was cut off by a stop; not run again", row.kind, row.channel)
+        reply = self.services.renderer.render(
+            "messages/command_cut_off.j2", command=payload.get("command"), kind=row.kind
+        )
+        url = str(payload.get("response_url") or "")
+        self.services.background.spawn(send_reply(self.services, url, reply), name="reply")
+
+    async def sweep(self) -> int:
+        """Apply every channel's waiting commands; how many channels had some (those this
+        process is applying now are left to it: it looks again before it stops)."""
+        async with session_scope(self.services.engine) as session:
+            waiting = await received_commands.waiting_channels(session)
+        channels = [channel for channel in waiting if not self._applying(channel)]
+        gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
+
+        async def one(channel: str) -> None:
+            async with gate:
+                await self.apply(channel)
+
+        outcomes = await asyncio.gather(*(one(c) for c in channels), return_exceptions=True)
+        for channel, outcome in zip(channels, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("applying the commands of %s failed: %r", channel, outcome)
+        return len(channels)
+
+
+class CommandSweep(Poller):
+    """Applies the commands left waiting (a replica died, a restart), in each replica."""
+
+    name = "warroom command sweep"
+
+    def __init__(self, services: Services, line: CommandLine) -> None:
+        super().__init__(services)
+        self.line = line
+
+    async def round(self) -> None:
+        await self.line.sweep()

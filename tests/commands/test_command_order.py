@@ -1,0 +1,196 @@
+"""Commands are applied in the order they were typed, channel by channel, on every replica.
+
+Slack sends each slash command as a request of its own and does not wait for the bot's answer
+to one before it sends the next (https://docs.slack.dev/interactivity/implementing-slash-commands:
+each invocation is an HTTP POST to the Request URL): `/incident resolve` and then, a
+millisecond later, `/incident time resolved <when>` arrive together. The second is applied
+after the first, whichever replica each reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.store.db import dialect_insert, session_scope
+from bot.store.models import Incident, OutboxLease, ReceivedCommand, utcnow
+from emulator import SlackEmulator
+from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom
+
+STARTED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+# Resolved an hour in; the responder corrects it to when it really was, 40 minutes in.
+RESOLVING = STARTED + timedelta(hours=1)
+REALLY_RESOLVED = STARTED + timedelta(minutes=40)
+CORRECTION = f"time resolved {REALLY_RESOLVED:%Y-%m-%d %H:%M} UTC"
+# Incidents declared, and pairs of commands sent, at once: a hundred declarations at once
+# would race for incident numbers past their retries.
+AT_ONCE = 10
+
+
+async def incidents(warroom: Warroom) -> Sequence[Incident]:
+    async with session_scope(warroom.engine) as session:
+        return (
+            await session.exec(select(Incident).where(col(Incident.channel_id).is_not(None)))
+        ).all()
+
+
+async def open_incidents(warroom: Warroom, count: int) -> list[str]:
+    """``count`` incidents declared from #general; their channels once each is in the record."""
+    slack = warroom.slack
+    slack.events_url = f"{warroom.url}/slack/events"
+    general = slack.channel_by_name("general")
+    assert general is not None
+    for first in range(0, count, AT_ONCE):
+        declared = min(first + AT_ONCE, count)
+        await asyncio.gather(
+            *(
+                slack.send_command(f"start Checkout down {n}", user=ALICE, channel=general.id)
+                for n in range(first, declared)
+            )
+        )
+
+        async def all_declared(declared: int = declared) -> bool:
+            return len(await incidents(warroom)) == declared
+
+        await slack.wait_for(all_declared)
+    return [str(incident.channel_id) for incident in await incidents(warroom)]
+
+
+async def typed_together(
+    slack: SlackEmulator, channel: str, first: Warroom, second: Warroom, *, answered: bool = False
+) -> None:
+    """`/incident resolve` sent to ``first``, and 1 ms later the correction to ``second``,
+    each without waiting for the other's answer, as Slack sends them (``answered``: the
+    correction once the resolve is answered, while it still waits to be applied)."""
+
+    async def send(warroom: Warroom, text: str) -> None:
+        # Read before the first await: the next send may point the emulator elsewhere.
+        slack.events_url = f"{warroom.url}/slack/events"
+        response = await slack.send_command(text, user=ALICE, channel=channel)
+        assert response.status == 200
+
+    resolve = asyncio.create_task(send(first, "resolve Rolled back"))
+    if answered:
+        await resolve
+    await asyncio.sleep(0.001)
+    await asyncio.gather(resolve, send(second, CORRECTION))
+
+
+def refusals(slack: SlackEmulator) -> list[str]:
+    return [m.text for m in slack.ephemeral_for(ALICE) if "not resolved yet" in m.text]
+
+
+async def assert_applied_in_order(warroom: Warroom, count: int) -> None:
+    """Each incident resolved, then its resolution time corrected; nobody told it was not
+    resolved yet."""
+
+    async def corrected() -> int:
+        return sum(i.resolved_at == REALLY_RESOLVED for i in await incidents(warroom))
+
+    async def answered() -> bool:
+        return await corrected() + len(refusals(warroom.slack)) >= count
+
+    await warroom.slack.wait_for(answered, timeout=60)
+    assert refusals(warroom.slack) == []
+    assert await corrected() == count
+    assert {i.status for i in await incidents(warroom)} == {"resolved"}
+
+
+async def test_a_correction_typed_right_after_resolve_applies_after_it(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    clock = Clock(STARTED)
+    async with running_warroom(slack, database_url, clock) as warroom:
+        channels = await open_incidents(warroom, 100)
+        clock.now = RESOLVING
+        for first in range(0, len(channels), AT_ONCE):
+            group = channels[first : first + AT_ONCE]
+            await asyncio.gather(*(typed_together(slack, c, warroom, warroom) for c in group))
+        await assert_applied_in_order(warroom, 100)
+
+
+async def test_commands_of_one_channel_at_two_replicas_apply_in_order(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """The correction reaches the other replica while the resolve still waits (held: with two
+    replicas a command waits ``command_hold`` before it is applied). Commands a millisecond
+    apart at two replicas are ordered by when each reached its replica; not asserted here,
+    where the emulator and both replicas share one event loop on a busy machine and which
+    request a replica reads first is up to the loop."""
+    clock = Clock(STARTED)
+    # Keeping a command took up to 0.8 s here, where a replica of its own takes milliseconds.
+    replicas = {"replicas": 2, "command_hold": 3.0}
+    async with (
+        running_warroom(slack, database_url, clock, **replicas) as one,
+        running_warroom(slack, database_url, clock, **replicas) as two,
+    ):
+        channels = await open_incidents(one, 20)
+        clock.now = RESOLVING
+        for number, channel in enumerate(channels):
+            # Alternately: resolved at one replica and corrected at the other, and back.
+            first, second = (one, two) if number % 2 == 0 else (two, one)
+            await typed_together(slack, channel, first, second, answered=True)
+        await assert_applied_in_order(one, 20)
+        # Both sent their replies: a refusal would have come from either.
+        await one.services.background.drain(timeout=30)
+        await two.services.background.drain(timeout=30)
+        assert refusals(slack) == []
+
+
+async def hold_as_a_dead_replica(warroom: Warroom, channel: str, until: datetime) -> None:
+    """The channel's commands held by a replica killed while applying them: its lease, never
+    given back, runs until ``until``."""
+    ghost = {"channel": f"command:{channel}", "holder": "ghost:1:dead", "until": until}
+    async with session_scope(warroom.engine) as session:
+        insert = dialect_insert(session.get_bind().dialect.name)
+        await session.exec(
+            insert(OutboxLease)  # type: ignore[call-overload]
+            .values(ghost)
+            .on_conflict_do_update(index_elements=["channel"], set_=ghost)
+        )
+        await session.commit()
+
+
+async def test_commands_a_dead_replica_held_are_applied_once_its_lease_runs_out(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with running_warroom(slack, database_url, scheduler_interval=0.05) as warroom:
+        channel = await open_incident(warroom)
+        await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=1))
+        for text in ("impact Checkout failing for a fifth of users", "resolve"):
+            response = await slack.send_command(text, user=ALICE, channel=channel.id)
+            assert response.status == 200  # kept: the sender is not kept waiting
+        # Nobody applies them until the lease runs out; then the sweep does, in order.
+        await slack.wait_for(lambda: any("resolved*" in m.text for m in channel.messages))
+        said = [m.text for m in channel.messages]
+        noted = next(n for n, text in enumerate(said) if "a fifth of users" in text)
+        resolved = next(n for n, text in enumerate(said) if "resolved*" in text)
+        assert noted < resolved
+
+
+async def test_a_command_cut_off_by_a_dead_replica_is_not_run_again_and_its_sender_is_told(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with running_warroom(slack, database_url, scheduler_interval=0.05) as warroom:
+        channel = await open_incident(warroom)
+        await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=1))
+        await slack.send_command("resolve", user=ALICE, channel=channel.id)
+        async with session_scope(warroom.engine) as session:
+            # The replica died after the resolve's work began: its row says so.
+            row = (await session.exec(select(ReceivedCommand))).one()
+            row.started_at = utcnow()
+            session.add(row)
+            await session.commit()
+        await slack.send_command(
+            "impact Checkout failing for a fifth of users", user=ALICE, channel=channel.id
+        )
+        told = await slack.wait_for(
+            lambda: next((m for m in slack.ephemeral_for(ALICE) if "stopped" in m.text), None)
+        )
+        assert "`/incident` command" in told.text and "may not have been done" in told.text
+        # The line goes on after it: the note is applied, the resolve is not run again.
+        await slack.wait_for(lambda: any("a fifth of users" in m.text for m in channel.messages))
+        assert [i.status for i in await incidents(warroom)] == ["investigating"]
