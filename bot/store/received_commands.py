@@ -56,7 +56,7 @@ async def next_in_line(session: AsyncSession, channel: str) -> ReceivedCommand |
 
 async def forget(session: AsyncSession, row_id: int) -> None:
     """Take an applied command out of its line (the caller commits)."""
-    await session.exec(delete(ReceivedCommand).where(col(ReceivedCommand.id) == row_id))  # type: ignore[call-overload]
+    await session.exec(delete(ReceivedCommand).where(col(ReceivedCommand.id) == row_id))
 
 
 async def waiting_channels(session: AsyncSession, limit: int = 100) -> Sequence[str]:
