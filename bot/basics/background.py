@@ -54,8 +54,17 @@ class BackgroundTasks:
         running work; cancel what is still running."""
         if not self._tasks:
             return
-        timeout = self.time_left(timeout)
-        _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.time_left(timeout)
+        pending: set[asyncio.Task[Any]] = set()
+        # Work may start more work (a command in its channel's line hands the rest of itself
+        # on): waited for too, until none is left or the time is up.
+        while self._tasks:
+            _done, pending = await asyncio.wait(
+                set(self._tasks), timeout=max(0.0, deadline - loop.time())
+            )
+            if pending:
+                break
         for task in pending:
             log.warning("cancelling unfinished background task %s at shutdown", task.get_name())
             task.cancel()

@@ -8,8 +8,10 @@ parts a change from what it says.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,9 +287,21 @@ async def send(
     return await as_sent(services, row)
 
 
+# Set while a command is applied in its channel's line (bot/flows/in_order.py); deliver_now
+# sets it once the command's decisions are committed.
+DECIDED: ContextVar[asyncio.Event | None] = ContextVar("warroom_command_decided", default=None)
+
+
 async def deliver_now(services: Services, channel: str) -> None:
     """Send the channel's writes at once if possible. They are kept: a failure here (the
-    database busy or restarting) leaves them to the outbox sender, never fails the flow."""
+    database busy or restarting) leaves them to the outbox sender, never fails the flow.
+
+    Inside a command applied in its channel's line, the first call says the command's
+    decisions are committed (a flow sends its writes once their transaction has): the line
+    goes on to the next command while these are sent, in the order they were kept."""
+    decided = DECIDED.get()
+    if decided is not None:
+        decided.set()
     try:
         await deliver(services, channel)
     except Exception:

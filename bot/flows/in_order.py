@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.flows.channel import DECIDED
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.outbox import leased
 from bot.flows.polling import Poller
@@ -170,6 +171,25 @@ class CommandLine(GroupCommit[_Received]):
             await session.commit()
 
     async def _apply(self, row: ReceivedCommand) -> None:
+        """Apply the command until its decisions are committed (it hands its first writes to
+        Slack: bot/flows/channel.py's ``deliver_now``) or it ends; what is left of it (its
+        writes sent at Slack's pace, its reply) goes on beside the next command. A burst of
+        commands is applied in milliseconds, and the header edits it queues become one."""
+        decided = asyncio.Event()
+        token = DECIDED.set(decided)  # the task made below runs in a copy of this context
+        try:
+            work = self.services.background.spawn(
+                self._apply_to_the_end(row), name=f"{row.kind} in {row.channel}"
+            )
+        finally:
+            DECIDED.reset(token)
+        committed = asyncio.ensure_future(decided.wait())
+        try:
+            await asyncio.wait({work, committed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            committed.cancel()
+
+    async def _apply_to_the_end(self, row: ReceivedCommand) -> None:
         applier = self.appliers.get(row.kind)
         if applier is None:
             log.error("no applier for the kept command %r in %s: dropped", row.kind, row.channel)
