@@ -28,7 +28,7 @@ from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.named_channels import say_channel_problems
 from bot.flows.oncall.handoffs import plan_oncall
-from bot.flows.oncall_feeds import schedule_feed_refreshes
+from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (

@@ -24,16 +24,16 @@ from bot.basics.slack_ids import (
 )
 from bot.flows.in_order import Applier
 from commands import oncall
-from commands.ack import apply_acknowledge_press, handle_acknowledge_button
 from commands.action import apply_file_press, handle_file_button
+from commands.escalation.ack import apply_acknowledge_press, handle_acknowledge_button
 from commands.field_forms import (
     handle_edit_fields_button,
     handle_edit_fields_submission,
     handle_resolve_submission,
 )
 from commands.modal import handle_declare_submission, handle_type_chosen
-from commands.public_form import handle_public_submission
 from commands.router import INCIDENT, apply_incident_command, handle_incident_command
+from commands.status_page.form import handle_public_submission
 
 # What applies each kind of command kept in a channel's line (bot/flows/in_order.py): the
 # slash command, or the button's action id.

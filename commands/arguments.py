@@ -12,7 +12,7 @@ import re
 from bot.basics.errors import UsageError
 from bot.basics.languages import language_code
 from bot.basics.slack_text import SlackText
-from bot.flows.escalation import EscalationTarget
+from bot.flows.escalation.escalate import EscalationTarget
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|([^>]*))?>$")

@@ -22,14 +22,14 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
-from bot.flows import triggers
 from bot.flows.channel import announce, refresh_channel_header
 from bot.flows.declare import by_type, open_war_room
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
+from bot.flows.workflows import triggers
 from bot.record import incidents
 from bot.record.alerting import alerts
 from bot.record.alerting.payloads import Notification, parse
-from bot.record.workflows import ALERT_RECEIVED
+from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

@@ -16,7 +16,7 @@ from bot.flows.alert_intake import (
     post_to_route_channel,
     process_payload,
 )
-from bot.flows.escalation import (
+from bot.flows.escalation.escalate import (
     BRING_IN_JOB,
     ESCALATE_JOB,
     bring_in,
@@ -30,8 +30,8 @@ from bot.flows.oncall.handoffs import (
     say_guest_shift,
     send_notice,
 )
-from bot.flows.oncall_feeds import ICAL_JOB, refresh_ical_layer
-from bot.flows.paging import PAGE_JOB, send_page
+from bot.flows.oncall.ical_feeds import ICAL_JOB, refresh_ical_layer
+from bot.flows.paging.pagerduty_events import PAGE_JOB, send_page
 from bot.flows.postmortem_posting import PUBLISH_JOB, publish_postmortem
 from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction
 from bot.flows.reminders import (
@@ -41,8 +41,8 @@ from bot.flows.reminders import (
     remind_about_updates,
 )
 from bot.flows.scheduler import JobHandler, Lane
-from bot.flows.status_page import announce_status_change, sync_statuspage
-from bot.flows.workflows import run_action, run_timer, run_webhook
+from bot.flows.status_page.publishing import announce_status_change, sync_statuspage
+from bot.flows.workflows.actions import run_action, run_timer, run_webhook
 from bot.record.oncall.work import (
     GAPS_JOB,
     GROUP_REFUSED_JOB,
@@ -50,8 +50,8 @@ from bot.record.oncall.work import (
     HANDOFF_JOB,
     SHIFT_NOTICE_JOB,
 )
-from bot.record.public import ANNOUNCEMENT_JOB, STATUSPAGE_JOB
-from bot.record.workflow_runs import ACTION_JOB, TIMER_JOB, WEBHOOK_JOB
+from bot.record.status_page.publications import ANNOUNCEMENT_JOB, STATUSPAGE_JOB
+from bot.record.workflows.runs import ACTION_JOB, TIMER_JOB, WEBHOOK_JOB
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
     {

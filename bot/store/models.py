@@ -173,7 +173,7 @@ class TimelineKind(StrEnum):
     CHANNEL = "channel"  # the incident channel archived or unarchived
     TYPE = "type"  # the incident type set or changed
     FIELD = "field"  # a custom field set, changed or cleared
-    WORKFLOW = "workflow"  # a workflow's action done, or failed (bot/flows/workflows.py)
+    WORKFLOW = "workflow"  # a workflow's action done, or failed (bot/flows/workflows/actions.py)
 
 
 class Milestone(StrEnum):

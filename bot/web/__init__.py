@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, oncall_feeds, oncall_pages, pages, status_page
+from bot.web import api, auth, pages
 from bot.web.context import web_context_ctx
+from bot.web.oncall import feeds as oncall_feeds
+from bot.web.oncall import pages as oncall_pages
 from bot.web.routing import Route, RouteKind
+from bot.web.status_page import pages as status_page
 
 PAGE, API, MACHINE = RouteKind.PAGE, RouteKind.API, RouteKind.MACHINE
 # The web view's rows of the route table (bot/app.py adds Slack's, the webhooks', health's).
@@ -27,7 +30,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("POST", "/incidents/{reference}/postmortem/sections/{section}", pages.save_section, PAGE),
     Route("GET", "/insights", pages.insights_page, PAGE),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
-    # A schedule's name has no dot (bot.record.policies.NAME), so the calendar feeds'
+    # A schedule's name has no dot (bot.record.escalation.policies.NAME), so the calendar feeds'
     # /oncall/<schedule>.ics never reaches this page.
     Route("GET", "/oncall/{schedule:[A-Za-z0-9_-]+}", oncall_pages.schedule_page, PAGE),
     Route(

@@ -16,8 +16,8 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from bot.config import Secret
-from bot.record.workflow_runs import ACTION_JOB
-from bot.record.workflows import Workflows, parse_workflows
+from bot.record.workflows.definitions import Workflows, parse_workflows
+from bot.record.workflows.runs import ACTION_JOB
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, Job, PublicIncident, TimelineEntry
 from emulator import Channel, SlackEmulator

@@ -27,7 +27,7 @@ from bot.clients.slack_errors import (
 )
 from bot.flows.channel import deliver_now
 from bot.flows.people import guests_among, is_guest, zone_of
-from bot.record.escalations import OnCall
+from bot.record.escalation.escalations import OnCall
 from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts
 from bot.record.oncall.engine import on_call_at as shift_at
 from bot.record.oncall.feed_copies import with_feed_copies

@@ -35,8 +35,8 @@ from typing import Any
 
 from bot.basics.durations import parse_duration
 from bot.basics.yaml_files import read_yaml, unknown_keys
+from bot.record.escalation.policies import NAME, USER_ID
 from bot.record.oncall.zones import known_zone
-from bot.record.policies import NAME, USER_ID
 
 SCHEDULE_KEYS = ("timezone", "layers", "owners", "channel", "notify_before", "usergroup")
 LAYER_KEYS = ("name", "start", "rotation", "members", "restrictions", "ical_url", "ical_user_map")
@@ -97,7 +97,7 @@ class Restriction:
 @dataclass(frozen=True)
 class IcalSource:
     """Where an iCal layer's turns come from: an external calendar feed (``url``, fetched on
-    a timer by ``bot.flows.oncall_feeds``), and whom the feed's people are in Slack.
+    a timer by ``bot.flows.oncall.ical_feeds``), and whom the feed's people are in Slack.
 
     ``user_map`` pairs each identity as the feed writes it (an attendee's e-mail address or a
     name in the event's summary), case-folded, with a Slack user id. ``shifts`` is what the

@@ -24,7 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, postmortem_template, readable
 from bot.basics.slack_text import SlackText, mentioned_users
-from bot.record import escalations, fields, follow_ups, public, roles, timeline
+from bot.record import fields, follow_ups, roles, timeline
+from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.milestones import METRICS
 from bot.record.people import known_names
@@ -41,6 +42,7 @@ from bot.record.postmortem.draft import (
     Written,
 )
 from bot.record.postmortem.language import Language
+from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
 from bot.store.db import session_scope
 from bot.store.models import (

@@ -1,4 +1,4 @@
-"""Running workflows' actions: one job per action (bot/record/workflow_runs.py wrote them in
+"""Running workflows' actions: one job per action (bot/record/workflows/runs.py wrote them in
 the transaction of the change that started the workflow).
 
 An action's change to the record, its timeline entry ("workflow exec-heads-up: posted in
@@ -37,17 +37,18 @@ from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenR
 from bot.flows import filing
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
 from bot.flows.declare import start_policy
-from bot.flows.escalation import EscalationTarget, escalate, group_members
+from bot.flows.escalation.escalate import EscalationTarget, escalate, group_members
 from bot.flows.fields import set_up_type
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
-from bot.flows.status_page import mark_public
-from bot.record import fields, findings, incidents, public, workflow_runs
+from bot.flows.status_page.publishing import mark_public
+from bot.record import fields, findings, incidents
 from bot.record.fields import NoFieldChange
 from bot.record.incidents import NoChange
+from bot.record.status_page import publications as public
 from bot.record.timeline import add_entry
-from bot.record.workflow_runs import ACTION_JOB
-from bot.record.workflows import (
+from bot.record.workflows import runs as workflow_runs
+from bot.record.workflows.definitions import (
     BOOKMARK_TITLE_MAX,
     CAUSE_PREFIX,
     Action,
@@ -56,6 +57,7 @@ from bot.record.workflows import (
     bookmark_link_problem,
     render,
 )
+from bot.record.workflows.runs import ACTION_JOB
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope

@@ -21,7 +21,7 @@ from bot.clients.pagerduty import (
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import say_safely
 from bot.flows.postmortem_posting import choose_template
-from bot.record.escalations import open_pages
+from bot.record.escalation.escalations import open_pages
 from bot.record.people import known_names
 from bot.record.postmortem.writing import escalation_words
 from bot.services import Services

@@ -24,11 +24,12 @@ from bot.clients.slack import Invitation
 from bot.clients.slack_errors import SlackFailure, SlackGone
 from bot.flows.channel import deliver_now, refresh_channel_header, say, send
 from bot.flows.oncall.handoffs import on_call_now
-from bot.flows.paging import follow_up_pages, schedule_page
+from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
 from bot.flows.postmortem_posting import choose_template
-from bot.record import escalations, incidents
-from bot.record.escalations import OnCall
-from bot.record.policies import Policy, Target
+from bot.record import incidents
+from bot.record.escalation import escalations
+from bot.record.escalation.escalations import OnCall
+from bot.record.escalation.policies import Policy, Target
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope

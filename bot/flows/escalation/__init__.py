@@ -1,0 +1,6 @@
+"""Escalating: bringing in people, user groups, schedules and policy levels, and their
+acknowledgements.
+
+May import: ``bot.services`` (beside this folder, in the same layer) and everything below it
+(``bot.clients``, ``bot.config``, ``bot.metrics``, ``bot.record``, ``bot.store``, ``bot.basics``).
+"""

@@ -1,0 +1,5 @@
+"""Paging: the pages sent to pagers (PagerDuty's Events API), as jobs.
+
+May import: ``bot.services`` (beside this folder, in the same layer) and everything below it
+(``bot.clients``, ``bot.config``, ``bot.metrics``, ``bot.record``, ``bot.store``, ``bot.basics``).
+"""
