@@ -51,9 +51,9 @@ from bot.services import Services
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
 from bot.store import outbox
+from bot.store.columns import utcnow
 from bot.store.db import create_engine, database_reachable
 from bot.store.migrate import upgrade_database
-from bot.store.models import utcnow
 from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alert_webhooks import receive_alerts
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type

@@ -60,8 +60,9 @@ from bot.record.workflows.definitions import (
 from bot.record.workflows.runs import ACTION_JOB
 from bot.services import Services
 from bot.store import jobs, outbox
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.models import Escalation, Incident, Job, OutboxMessage, TimelineKind, utcnow
+from bot.store.models import Escalation, Incident, Job, OutboxMessage, TimelineKind
 
 log = logging.getLogger(__name__)
 # A webhook is tried again after these waits, then given up (with a message in the channel).
