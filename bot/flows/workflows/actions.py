@@ -10,7 +10,7 @@ the workflow's other actions (their own jobs) and other workflows still run.
 Changes a workflow makes carry ``cause="workflow:<name>"`` and are written here, never
 through the flows that start workflows: a workflow's own changes start no workflow.
 
-Webhooks are jobs of their own lane (``WEBHOOK_JOB``): a slow or failing endpoint waits
+Webhooks are jobs of their own lane (``JobKind.WORKFLOW_WEBHOOK``): a slow or failing endpoint waits
 there, retried with backoff, never in front of the incident's other work.
 """
 
@@ -57,11 +57,11 @@ from bot.record.workflows.definitions import (
     bookmark_link_problem,
     render,
 )
-from bot.record.workflows.runs import ACTION_JOB
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, OutboxMessage, TimelineKind
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ async def _earlier_running(services: Services, job: Job) -> bool:
         earlier = await session.exec(
             select(Job.id).where(
                 col(Job.incident_id) == job.incident_id,
-                col(Job.kind) == ACTION_JOB,
+                col(Job.kind) == JobKind.WORKFLOW_ACTION,
                 col(Job.id) < (job.id or 0),
                 col(Job.done_at).is_(None),
                 col(Job.locked_until) > utcnow(),
