@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.basics.slack_patterns import USER_ID
 from bot.clients.slack_errors import SlackFailure
-from bot.record.escalation.policies import USER_ID
 from bot.record.oncall.calendar import (
     FEED_AHEAD,
     FEED_PAST,

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.basics.errors import BotError
-from bot.record.escalation.policies import USER_ID
+from bot.basics.slack_patterns import USER_ID
 from bot.record.oncall.engine import (
     EARLIEST,
     HORIZON,

@@ -34,8 +34,9 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.basics.durations import parse_duration
+from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
-from bot.record.escalation.policies import NAME, USER_ID
+from bot.record.escalation.policies import NAME
 from bot.record.oncall.zones import known_zone
 
 SCHEDULE_KEYS = ("timezone", "layers", "owners", "channel", "notify_before", "usergroup")
@@ -56,7 +57,6 @@ LATEST_START_YEARS = 10
 MAX_ROTATION_DAYS = 366
 _ROTATION = re.compile(r"^(\d{1,6})\s*([hd])$")
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
 _ICAL_URL = re.compile(r"^(?:https?|webcal)://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
@@ -450,7 +450,7 @@ def _user_ids(
 def _channel(where: str, raw: Any, problems: list[str]) -> str | None:
     if raw is None:
         return None
-    if not isinstance(raw, str) or not _CHANNEL_ID.match(raw):
+    if not isinstance(raw, str) or not CHANNEL_ID.match(raw):
         problems.append(
             f"{where}: channel: expected a Slack channel id like C024BE91L, got {raw!r}"
         )

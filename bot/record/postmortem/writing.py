@@ -10,7 +10,6 @@ the record lacks, and posts the draft.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, postmortem_template, readable
+from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users
 from bot.record import fields, follow_ups, roles, timeline
 from bot.record.escalation import escalations
@@ -61,7 +61,6 @@ from bot.store.models import (
 
 # Entries that are a line of investigation: a misleading path lasts until the next of these.
 _PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT_CAUSE}
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
 
@@ -210,7 +209,7 @@ class Record:
         ids |= {str(value) for field, value in self.fields if field.kind == "user"}
         texts = [entry.text for entry in self.entries] + [item.text for item in self.actions]
         ids |= {match for text in texts if "<@" in text for match in mentioned_users(text)}
-        return {user for user in ids if user and _USER_ID.match(user)}
+        return {user for user in ids if user and USER_ID.match(user)}
 
     def unlinked(self) -> list[EntryRow | ActionItem]:
         """Rows that came from a Slack message whose permalink is not known yet."""

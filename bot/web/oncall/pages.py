@@ -24,10 +24,10 @@ from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from bot.basics.numbers import parse_bounded_int
+from bot.basics.slack_patterns import USER_ID
 from bot.flows.oncall.common import OncallRefused, overrides_around, read_time, require_person
 from bot.flows.oncall.overrides import cancel_kept, check_put_on_call, keep_override
 from bot.flows.oncall.who import on_call
-from bot.record.escalation.policies import USER_ID
 from bot.record.oncall.engine import LATEST, displaced
 from bot.record.oncall.overrides import as_override, override_history
 from bot.record.oncall.rights import may_cancel, members
