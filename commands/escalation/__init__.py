@@ -1,5 +1,9 @@
 """``/incident escalate`` and ``/incident ack``.
 
-May import: everything below the incoming layer (``bot.flows``, ``bot.services``, ``bot.clients``
-and lower); nothing of ``bot.slack`` or ``bot.web``. Nothing imports it but ``bot.slack.bolt``.
+- ``escalate``: bring people in now: a person, a group, a policy or a schedule's on-call.
+- ``ack``: ``/incident ack`` and the Acknowledge button.
+
+May import: what ``commands`` may, the modules of ``commands`` and ``commands.oncall``, the
+domain before it; never ``status_page``, which comes after it. Nothing imports it but
+``commands`` (its table and ``register``).
 """

@@ -1,5 +1,9 @@
 """``/incident public`` and its form.
 
-May import: everything below the incoming layer (``bot.flows``, ``bot.services``, ``bot.clients``
-and lower); nothing of ``bot.slack`` or ``bot.web``. Nothing imports it but ``bot.slack.bolt``.
+- ``public``: ``/incident public``: components, public titles, ``off``.
+- ``form``: the status page form, saved.
+
+May import: what ``commands`` may, the modules of ``commands`` and the domains before it
+(``oncall``, ``escalation``). Nothing imports it but ``commands`` (its table and
+``register``).
 """

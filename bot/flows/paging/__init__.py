@@ -1,5 +1,8 @@
 """Paging: the pages sent to pagers (PagerDuty's Events API), as jobs.
 
-May import: ``bot.services`` (beside this folder, in the same layer) and everything below it
-(``bot.clients``, ``bot.config``, ``bot.metrics``, ``bot.record``, ``bot.store``, ``bot.basics``).
+- ``pagerduty_events``: PagerDuty events sent as jobs, retried, failures told in the channel.
+
+May import: ``bot.services`` and everything below it, the flows' own modules
+(``bot/flows/*.py``) and ``bot.flows.oncall``, the domain before it; never one after it
+(``status_page`` on).
 """

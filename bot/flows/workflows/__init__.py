@@ -1,5 +1,8 @@
 """Workflows: where flows start them, and running their actions.
 
-May import: ``bot.services`` (beside this folder, in the same layer) and everything below it
-(``bot.clients``, ``bot.config``, ``bot.metrics``, ``bot.record``, ``bot.store``, ``bot.basics``).
+- ``triggers``: where the flows start workflows, in the transaction of the change.
+- ``actions``: running workflows' actions, one job per action.
+
+May import: ``bot.services`` and everything below it, the flows' own modules
+(``bot/flows/*.py``) and every other domain of the flows: this one is last in the order.
 """

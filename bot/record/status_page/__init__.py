@@ -1,5 +1,8 @@
 """The status page's record: public incidents and the updates published about them.
 
-May import: ``bot.basics``, ``bot.store``. A module of ``alerting/`` or ``postmortem/`` may also
-import the record's own modules (``bot/record/*.py``), but not the other folder.
+- ``publications``: what is public (the components people named, the texts they published).
+
+May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
+the domains before it (``alerting``, ``escalation``, ``oncall``); never ``workflows`` or
+``postmortem``, which come after it.
 """

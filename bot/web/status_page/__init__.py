@@ -1,5 +1,7 @@
 """warroom's public status page and its Atom feed.
 
-May import: everything below the incoming layer (``bot.flows``, ``bot.services``, ``bot.clients``
-and lower) and ``bot.keys``; nothing of its sibling folders ``bot.slack`` and ``commands``.
+- ``pages``: ``GET /status`` and ``GET /status/feed.atom``, with no sign-in.
+
+May import: what ``bot.web`` may, and the web view's own modules (``bot/web/*.py``). No other
+domain of the web view: this one is first in the order.
 """
