@@ -40,8 +40,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.harness import Cores, MemorySampler, Server, free_port, plan_cores, python, slack_env
+from bot.store.columns import utcnow
 from bot.store.db import create_engine
-from bot.store.models import utcnow
 from emulator import SlackEmulator
 from tests.alerts import TOKEN, alert, alertmanager, post_alert
 

@@ -28,7 +28,7 @@ from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.named_channels import say_channel_problems
 from bot.flows.oncall.handoffs import plan_oncall
-from bot.flows.oncall_feeds import schedule_feed_refreshes
+from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
@@ -51,9 +51,9 @@ from bot.services import Services
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
 from bot.store import outbox
+from bot.store.columns import utcnow
 from bot.store.db import create_engine, database_reachable
 from bot.store.migrate import upgrade_database
-from bot.store.models import utcnow
 from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alert_webhooks import receive_alerts
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type

@@ -21,6 +21,7 @@ from bot.basics.languages import language_code
 from bot.basics.render import Renderer, postmortem_template
 from bot.basics.trackers import NO_TRACKERS, TrackerSettings, TrackerSpecError, parse_target
 from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
+from bot.record.escalation.policies import NO_POLICIES, Policies, PolicyError, load_policies
 from bot.record.incident_types import (
     NO_TYPES,
     IncidentTypes,
@@ -33,8 +34,7 @@ from bot.record.oncall.feed_addresses import (
     feed_address_problems,
 )
 from bot.record.oncall.schedules import NO_SCHEDULES, ScheduleError, Schedules, load_schedules
-from bot.record.policies import NO_POLICIES, Policies, PolicyError, load_policies
-from bot.record.workflows import NO_WORKFLOWS, WorkflowError, Workflows, load_workflows
+from bot.record.workflows.definitions import NO_WORKFLOWS, WorkflowError, Workflows, load_workflows
 from bot.store.models import SEVERITIES
 
 # Reactions that promote a message into the timeline, and the kind of entry each makes.
@@ -131,12 +131,12 @@ class Settings:
     oncall_schedules: Schedules = NO_SCHEDULES
     # Incident types and custom fields (WARROOM_INCIDENT_TYPES): bot/record/incident_types.py.
     incident_types: IncidentTypes = NO_TYPES
-    # How often each iCal layer's external feed is fetched again (bot/flows/oncall_feeds.py).
+    # How often each iCal layer's external feed is fetched again (bot/flows/oncall/ical_feeds.py).
     oncall_ical_refresh: timedelta = DEFAULT_ICAL_REFRESH
     # Hosts an iCal feed may be fetched from over http:// or at a loopback, link-local or
     # private address (WARROOM_ICAL_ALLOWED_HOSTS): bot/record/oncall/feed_addresses.py.
     ical_allowed_hosts: frozenset[str] = frozenset()
-    # Workflows (WARROOM_WORKFLOWS): bot/record/workflows.py; their webhooks' signing
+    # Workflows (WARROOM_WORKFLOWS): bot/record/workflows/definitions.py; their webhooks' signing
     # secrets, by the variable each is read from.
     workflows: Workflows = NO_WORKFLOWS
     webhook_secrets: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))

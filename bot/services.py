@@ -18,7 +18,7 @@ from bot.basics.render import Renderer
 from bot.clients.slack import SlackWorkspace
 from bot.config import Settings
 from bot.metrics import Metrics
-from bot.store.models import utcnow
+from bot.store.columns import utcnow
 
 
 def replica_name() -> str:

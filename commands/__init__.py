@@ -1,11 +1,42 @@
-"""The ``/incident`` command: one table (``commands.table``) routes every subcommand and
-generates ``/incident help``; one module per subcommand. ``/oncall`` is its sibling
-(``commands.oncall``), routed the same way from its own table. Incoming code, beside
-``bot.slack``, whose Bolt app registers it (``register``).
+"""The ``/incident`` command: one table routes every subcommand and generates ``/incident
+help``; one module per subcommand. Incoming code, beside ``bot.slack``, whose Bolt app
+registers it (``register``).
+
+The subcommands:
+
+- ``start``: declare an incident from one line; ``modal``: the declare form.
+- ``lead``, ``role``, ``sev``, ``status``: who leads, who holds a role, severity, status.
+- ``update``: a stakeholder update, on the status pages too with ``--public``.
+- ``note``: a key event on the timeline; ``timeline``: the curated timeline so far.
+- ``impact`` and ``cause``: findings for the postmortem, sharing ``finding``.
+- ``action``: a follow-up task, and its "File as issue" button.
+- ``milestone_time``: ``/incident time``: set or correct a milestone time.
+- ``timezone``: the incident's times in another zone.
+- ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
+- ``resolve``: resolve and post the draft; ``postmortem``: write the draft again.
+
+What they share:
+
+- ``table``: the routing table: a subcommand added there routes and shows in help.
+- ``router``: ``parse_command``, ``find``, ``dispatch``: ack first, then work, then reply.
+- ``base``: the shape every subcommand shares, of ``/incident`` and ``/oncall``.
+- ``help_text``: ``help``, from the same table that routes.
+- ``arguments``: people, groups and words read out of slash-command text.
+- ``buttons``: what a button press says: the value, who pressed, where.
+- ``forms``: custom fields in Slack forms, read back as values.
+- ``field_forms``: the "Edit fields" form, and the one resolving opens for missing fields.
+
+Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
+
+- ``oncall/``: the ``/oncall`` command, routed from its own table.
+- ``escalation/``: ``/incident escalate`` and ``/incident ack``.
+- ``status_page/``: ``/incident public`` and its form.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
-``bot.clients`` and lower); nothing of ``bot.slack`` or ``bot.web``. Nothing imports it but
-``bot.slack.bolt``.
+``bot.clients`` and lower) and its domain folders; nothing of its sibling folders
+``bot.slack`` and ``bot.web``, nor ``bot.keys``. A domain imports the modules here
+(``commands/*.py``) and the domains before it, never one after it. Nothing imports
+``commands`` but ``bot.slack.bolt``.
 """
 
 from __future__ import annotations
@@ -24,16 +55,16 @@ from bot.basics.slack_ids import (
 )
 from bot.flows.in_order import Applier
 from commands import oncall
-from commands.ack import apply_acknowledge_press, handle_acknowledge_button
 from commands.action import apply_file_press, handle_file_button
+from commands.escalation.ack import apply_acknowledge_press, handle_acknowledge_button
 from commands.field_forms import (
     handle_edit_fields_button,
     handle_edit_fields_submission,
     handle_resolve_submission,
 )
 from commands.modal import handle_declare_submission, handle_type_chosen
-from commands.public_form import handle_public_submission
 from commands.router import INCIDENT, apply_incident_command, handle_incident_command
+from commands.status_page.form import handle_public_submission
 
 # What applies each kind of command kept in a channel's line (bot/flows/in_order.py): the
 # slash command, or the button's action id.

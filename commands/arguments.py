@@ -11,11 +11,10 @@ import re
 
 from bot.basics.errors import UsageError
 from bot.basics.languages import language_code
+from bot.basics.slack_patterns import USER_MENTION, USERGROUP_MENTION
 from bot.basics.slack_text import SlackText
-from bot.flows.escalation import EscalationTarget
+from bot.flows.escalation.escalate import EscalationTarget
 
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|([^>]*))?>$")
 _HANDLE = re.compile(r"^@([a-z0-9][a-z0-9._-]*)$", re.IGNORECASE)
 _WORD = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
 
@@ -28,7 +27,7 @@ def first_word(args: str) -> tuple[str, str]:
 
 def user_mention(text: str, what: str = "Name a person") -> str:
     """The user id of a ``<@U...>`` mention; UsageError for anything else."""
-    match = _USER.match(text.strip())
+    match = USER_MENTION.match(text.strip())
     if not match:
         raise UsageError(f"{what} with an @-mention, like @alice.")
     return match.group(1)
@@ -37,9 +36,9 @@ def user_mention(text: str, what: str = "Name a person") -> str:
 def escalation_target(text: str) -> EscalationTarget:
     """A person, a user group (mention or ``@handle``), or by name an escalation policy or an
     on-call schedule."""
-    if match := _USER.match(text):
+    if match := USER_MENTION.match(text):
         return EscalationTarget("user", match.group(1))
-    if match := _USERGROUP.match(text):
+    if match := USERGROUP_MENTION.match(text):
         return EscalationTarget("usergroup", match.group(1), match.group(2) or match.group(1))
     if match := _HANDLE.match(text):
         return EscalationTarget("usergroup", match.group(1).lower())
@@ -68,7 +67,7 @@ def statement(args: str, what: str) -> SlackText:
 def optional_owner(args: str) -> tuple[str | None, str]:
     """``"<@U1|bob> fix it"`` -> ``("U1", "fix it")``; no leading mention -> ``(None, args)``."""
     word, rest = first_word(args)
-    if match := _USER.match(word):
+    if match := USER_MENTION.match(word):
         return match.group(1), rest
     return None, args.strip()
 

@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 from commands import (
-    ack,
     action,
     cause,
-    escalate,
-    help,
+    help_text,
     impact,
+    incident_type,
     lead,
+    milestone_time,
     note,
     postmortem,
-    public,
     resolve,
     role,
-    set,
+    set_field,
     sev,
     start,
     status,
-    time,
     timeline,
     timezone,
-    type,
     update,
 )
 from commands.base import Subcommand
+from commands.escalation import ack, escalate
+from commands.status_page import public
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     start.SUBCOMMAND,
     sev.SUBCOMMAND,
-    type.SUBCOMMAND,
-    set.SUBCOMMAND,
+    incident_type.SUBCOMMAND,
+    set_field.SUBCOMMAND,
     status.SUBCOMMAND,
     lead.SUBCOMMAND,
     role.SUBCOMMAND,
@@ -44,9 +43,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     impact.SUBCOMMAND,
     cause.SUBCOMMAND,
     action.SUBCOMMAND,
-    time.SUBCOMMAND,
+    milestone_time.SUBCOMMAND,
     timezone.SUBCOMMAND,
     resolve.SUBCOMMAND,
     postmortem.SUBCOMMAND,
-    help.SUBCOMMAND,
+    help_text.SUBCOMMAND,
 )

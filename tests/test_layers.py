@@ -1,6 +1,8 @@
 """The folders are the layers: no module imports from a layer above its own, nor from a
 sibling folder of its own layer unless that import is listed with its reason, and no two
-modules import each other, however indirectly.
+modules import each other, however indirectly. Inside a layer, a folder per domain
+(escalation, oncall, paging, status_page, workflows...), in a declared order: a domain imports
+the domains before it, never one after it.
 
 Every import of warroom's own code is read from the source (top-level, inside functions and
 under ``TYPE_CHECKING`` alike; relative ones resolved, though ruff's TID252 bans them) and
@@ -36,13 +38,23 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # Inside a layer, a module imports from its own folder, the folders above it and the folders
 # below it (bot/record/alerting/ and bot/record/, bot/web/ and bot/keys.py). Sibling folders
-# (bot/slack/, bot/web/ and commands/; bot/record/alerting/ and bot/record/postmortem/) stay
-# apart: an import between them is listed here, importer and imported, with its reason.
+# that are not domains of one layer folder (bot/slack/, bot/web/ and commands/) stay apart: an
+# import between them is listed here, importer and imported, with its reason. Domains go by
+# DOMAINS, below.
 SIDEWAYS: Mapping[tuple[str, str], str] = {
     ("bot.slack.bolt", "commands"): (
         "the Bolt app registers the /incident listeners (commands.register); commands imports "
         "nothing of bot/slack"
     ),
+}
+# Inside a layer's folder, its domain folders, in order: a domain may import the domains before
+# it and the folder they sit in (the layer's shared modules), never a domain after it; a folder
+# there that is not declared fails. "Where is escalation?": one folder per layer, under its name.
+DOMAINS: Mapping[str, tuple[str, ...]] = {
+    "bot/record/": ("alerting", "escalation", "oncall", "status_page", "workflows", "postmortem"),
+    "bot/flows/": ("oncall", "paging", "status_page", "escalation", "workflows"),
+    "bot/web/": ("status_page", "oncall"),
+    "commands/": ("oncall", "escalation", "status_page"),
 }
 # The Slack emulator stands apart, beside bot/ and outside the product's wheel: it imports
 # nothing of the bot, and only the demo imports it.
@@ -172,12 +184,41 @@ def _broken(found: Import) -> str:
     if imported_rank == importer_rank and (importer, imported) not in SIDEWAYS:
         here, there = folder_of(importer), folder_of(imported)
         if not (_within(here, there) or _within(there, here)):
+            if why := _across_domains(here, there):
+                return why if why != "in order" else ""
             return (
                 f"{_shown(here)} and {_shown(there)} are sibling folders of the "
                 f"{LAYERS[importer_rank][0]} layer: list the import in tests/test_layers.py "
                 "SIDEWAYS with its reason, or move what it needs down a layer"
             )
     return ""
+
+
+def _domain(folder: str) -> tuple[str, int] | None:
+    """(the layer folder, the domain's place in its order) of the domain ``folder`` is in."""
+    for parent, domains in DOMAINS.items():
+        dotted = parent.removesuffix("/").replace("/", ".")
+        name = folder.removeprefix(dotted + ".").split(".")[0]
+        if folder.startswith(dotted + ".") and name in domains:
+            return parent, domains.index(name)
+    return None
+
+
+def _across_domains(here: str, there: str) -> str:
+    """ "in order" when ``here`` and ``there`` are domains of one layer folder and ``there``
+    comes first; why not when it comes after; empty when they are no two such domains."""
+    importer, imported = _domain(here), _domain(there)
+    if importer is None or imported is None or importer[0] != imported[0]:
+        return ""
+    if imported[1] < importer[1]:
+        return "in order"
+    if imported[1] == importer[1]:
+        return ""
+    return (
+        f"the {_shown(there)} domain comes after {_shown(here)} in tests/test_layers.py DOMAINS: "
+        "a domain imports only the domains before it (move what both need into the earlier "
+        "one, or the layer's shared modules)"
+    )
 
 
 def _within(folder: str, outer: str) -> bool:
@@ -321,6 +362,15 @@ def test_every_folder_is_one_layer_and_says_what_it_may_import() -> None:
         )
 
 
+def test_every_domain_folder_is_declared_in_its_order() -> None:
+    """Each folder inside a layer's folder is one of its DOMAINS, and each domain exists."""
+    for entry in (entry for _, layer in LAYERS for entry in layer if entry.endswith("/")):
+        found = {path.parent.name for path in (REPO / entry).glob("*/__init__.py")}
+        declared = set(DOMAINS.get(entry, ()))
+        assert found - declared == set(), f"declare in tests/test_layers.py DOMAINS[{entry!r}]"
+        assert declared - found == set(), f"DOMAINS[{entry!r}] names folders that do not exist"
+
+
 def test_no_import_breaks_the_layering() -> None:
     found = [str(Violation(found, why)) for found in all_imports() if (why := _broken(found))]
     assert found == [], "imports against the layering:\n" + "\n".join(found)
@@ -356,8 +406,12 @@ def test_every_listed_sideways_import_is_made() -> None:
         ("bot.web.pages", "from bot.slack import listeners"),
         ("commands.modal", "from bot.slack.shortcuts import register"),
         ("bot.slack.listeners", "import commands.router"),
-        ("bot.record.postmortem.writing", "from bot.record.alerting import alerts"),
+        ("bot.record.escalation.escalations", "from bot.record.oncall import schedules"),
         ("bot.record.alerting.routes", "from ..postmortem import draft"),
+        # A domain imports only the domains before it in its layer.
+        ("bot.flows.oncall.who", "from bot.flows.escalation import escalate"),
+        ("bot.record.escalation.policies", "from bot.record.workflows import runs"),
+        ("bot.web.status_page.pages", "from bot.web.oncall.reading import names_of"),
         # The emulator.
         ("emulator.server", "from bot.store.models import Incident"),
         ("bot.flows.declare", "from emulator.client import SlackEmulator"),
@@ -379,6 +433,10 @@ def test_a_forbidden_import_is_caught(importer: str, source: str) -> None:
         ("bot.web.api", "from bot.keys import services_key"),
         ("bot.record.insights", "from bot.record.postmortem import draft"),
         ("bot.record.postmortem.writing", "from ..milestones import METRICS"),
+        ("bot.flows.escalation.escalate", "from bot.flows.oncall.handoffs import owners"),
+        ("bot.flows.workflows.actions", "from bot.flows.escalation.escalate import escalate"),
+        ("bot.record.postmortem.writing", "from bot.record.escalation import escalations"),
+        ("bot.record.postmortem.writing", "from bot.record.alerting import alerts"),
         ("bot.admin.demo", "from bot.app import create_app"),
         ("bot.admin.demo", "from emulator.client import SlackEmulator"),
         ("emulator.api", "from emulator.models import Channel"),

@@ -39,8 +39,9 @@ from bot.basics.languages import preferred_language
 from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
 from bot.basics.render import _one_blank_line, markdown_escape, markdown_escape_each
 from bot.config import Secret, Settings
+from bot.store.columns import in_utc, utc_from_database
 from bot.store.db import session_scope
-from bot.store.models import AlertPayload, ChannelMessage, in_utc, utc_from_database
+from bot.store.models import AlertPayload, ChannelMessage
 from commands.table import SUBCOMMANDS
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers

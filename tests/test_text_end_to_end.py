@@ -22,9 +22,10 @@ from sqlmodel import select
 from bot.basics.slack_ids import DeclareModal, Shortcut
 from bot.basics.slack_text import SlackText, normalize_newlines, to_plain
 from bot.flows.postmortem_posting import write_draft
+from bot.store.columns import UTCDateTime
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
-from bot.store.models import ChannelMessage, Incident, TimelineEntry, UTCDateTime
+from bot.store.models import ChannelMessage, Incident, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, settle
 from tests.web_view import browser, sign_in, visible_text, web_warroom

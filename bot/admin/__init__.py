@@ -1,4 +1,11 @@
-"""Command-line verbs beside ``bot.cli``: ``demo``, ``alerts``, ``postmortem``, ``manifest``.
+"""Command-line verbs beside ``bot.cli``.
+
+- ``demo``: ``warroom demo``: a whole incident, played against the Slack emulator.
+- ``alerts``: ``warroom alerts list`` and ``replay``: the stored payloads.
+- ``postmortems``: ``warroom postmortem INC-7``: a draft on the command line.
+- ``manifest``: ``warroom manifest --validate / --create``.
+- ``oncall``: ``warroom oncall who``, ``check`` and ``feeds``.
+- ``workflows``: ``warroom workflows check`` and ``test``, without a database.
 
 May import: anything below, the application factory (``bot.app``) and ``bot.server``
 included; ``demo`` alone imports the emulator (``emulator/``, in the repository, not in the

@@ -1,5 +1,21 @@
-"""Basics: small helpers every layer uses (numbers and Slack timestamps from outside,
-durations, user-facing errors, logging, YAML files, background tasks, the template renderer).
+"""Basics: small helpers every layer uses, so that each is written once and depends on nothing
+of ours.
+
+- ``numbers``: the one reader of numbers and tokens from outside (query strings, headers,
+  buttons, vendors' JSON, cookies, forms).
+- ``timestamps``: Slack message timestamps, both an id and a moment.
+- ``durations``: durations operators write (``90s``, ``15m``, ``1h30m``).
+- ``languages``: language codes as people give them and as browsers ask for them.
+- ``errors``: errors a user can be told about, each with the template that explains it.
+- ``logs``: JSON lines for ``warroom serve``, plain text at a terminal, the incident on each.
+- ``yaml_files``: operator files in YAML, read once, errors named.
+- ``background``: work that runs after Slack was answered, tracked so shutdown waits for it.
+- ``render``: the Jinja2 renderer: everything a person reads, from ``templates/``.
+- ``slack_text``: text people typed in Slack: one model, decoded once, shown right everywhere.
+- ``slack_ids``: every callback, block and action id warroom gives Slack, named once.
+- ``slack_links``: links to Slack messages, made from one permalink per channel.
+- ``slack_patterns``: Slack's ids and mentions as people and files write them.
+- ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
 
 May import: nothing of warroom's own.
 """

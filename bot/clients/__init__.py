@@ -1,9 +1,20 @@
-"""Outgoing clients: everything warroom sends out of the process. The Slack Web API
-(``slack``, with its failures, limits, rate-limit gates and telemetry, and ``slack_apps``, the
-App Manifest API), PagerDuty's Events API (``pagerduty``), Statuspage (``statuspage``), and the
-trackers follow-ups are filed in (``github``, ``jira``, ``linear`` and what they share,
-``trackers``), over ``vendor_http``. Which tracker files a follow-up is ``bot.flows.filing``'s
-choice.
+"""Outgoing clients: everything warroom sends out of the process. Which tracker files a
+follow-up is ``bot.flows.filing``'s choice.
+
+- ``slack``: the Slack Web API verbs warroom uses; nothing above it sees slack_sdk.
+- ``slack_errors``: Slack's failures as five of warroom's own errors, never codes.
+- ``slack_limits``: Slack's size limits on a message, and fitting a message inside them.
+- ``slack_messages``: a Slack message object as plain values.
+- ``slack_pacing``: calls paced under Slack's published limits, before any 429.
+- ``slack_ratelimit``: the 429 gates, honoured by every call the process makes.
+- ``slack_telemetry``: the Slack Web API traffic counted.
+- ``slack_apps``: Slack's App Manifest API (validate, create).
+- ``pagerduty``: PagerDuty's Events API v2.
+- ``statuspage``: Atlassian Statuspage's REST API.
+- ``github``, ``jira``, ``linear``: the trackers follow-ups are filed in.
+- ``trackers``: what the tracker clients share (``TrackerFailure``).
+- ``vendor_http``: the JSON call, answer and failure the vendors' clients share.
+- ``ical_feeds``: an iCal layer's external feed fetched, or why not.
 
 May import: ``bot.basics``, ``bot.store``, ``bot.record``, ``bot.config``, ``bot.metrics``.
 """

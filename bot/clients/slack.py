@@ -30,7 +30,7 @@ from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimit
 from bot.clients.slack_telemetry import counted
 from bot.config import Settings
 from bot.metrics import Metrics
-from bot.record.workflows import BOOKMARK_TITLE_MAX
+from bot.record.workflows.definitions import BOOKMARK_TITLE_MAX
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250

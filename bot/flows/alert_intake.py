@@ -22,24 +22,21 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
-from bot.flows import triggers
 from bot.flows.channel import announce, refresh_channel_header
 from bot.flows.declare import by_type, open_war_room
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
+from bot.flows.workflows import triggers
 from bot.record import incidents
 from bot.record.alerting import alerts
 from bot.record.alerting.payloads import Notification, parse
-from bot.record.workflows import ALERT_RECEIVED
+from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Alert, AlertPayload, Incident, Job
 
 log = logging.getLogger(__name__)
-PROCESS_JOB = "alert_payload"
-WAR_ROOM_JOB = "alert_war_room"
-NOTICE_JOB = "alert_notice"
-POST_JOB = "alert_post"
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,7 @@ class PayloadWriter(GroupCommit[_Received]):
             ids = await alerts.store_payloads(session, [item.body for item in batch])
             await jobs.schedule_new(
                 session,
-                kind=PROCESS_JOB,
+                kind=JobKind.ALERT_PAYLOAD,
                 due_at=now,
                 keyed=[(f"alert-payload:{id_}", {"payload": id_}) for id_ in ids],
             )
@@ -149,7 +146,7 @@ async def _schedule_slack_work(
     if applied.opened and incident is not None:
         await _schedule(
             session,
-            WAR_ROOM_JOB,
+            JobKind.ALERT_WAR_ROOM,
             f"alert-war-room:{incident.id}",
             now,
             incident_id=incident.id,
@@ -161,7 +158,7 @@ async def _schedule_slack_work(
             continue  # the war room job shows the first alerts
         await _schedule(
             session,
-            NOTICE_JOB,
+            JobKind.ALERT_NOTICE,
             f"alert-notice:{incident_id}:{payload.id}",
             now,
             incident_id=incident_id,
@@ -185,7 +182,7 @@ async def _schedule_slack_work(
         group_id = (applied.new_alerts or applied.resolved_alerts)[0].group_id
         await _schedule(
             session,
-            POST_JOB,
+            JobKind.ALERT_POST,
             f"alert-post:{payload.id}",
             now,
             group=group_id,

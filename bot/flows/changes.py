@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
-from bot.flows import triggers
 from bot.flows.channel import Lead, Writes, announce_failure, as_sent, lead_in
 from bot.flows.declare import start_policy
 from bot.flows.reminders import schedule_update_reminder
 from bot.flows.resolve import resolve_incident
+from bot.flows.workflows import triggers
 from bot.record import incidents, roles
-from bot.record.workflows import ROLE_ASSIGNED, SEVERITY_CHANGED
+from bot.record.workflows.definitions import ROLE_ASSIGNED, SEVERITY_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, OutboxMessage, Status, TimelineKind

@@ -13,14 +13,14 @@ from bot.basics.errors import BotError
 from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited
 from bot.clients.slack_pacing import URGENT, paced_as
-from bot.flows import triggers
 from bot.flows.channel import Writes, lead_of
-from bot.flows.escalation import schedule_level
+from bot.flows.escalation.escalate import schedule_level
 from bot.flows.reminders import schedule_role_reminder, schedule_update_reminder
+from bot.flows.workflows import triggers
 from bot.record import fields, incidents, timeline
+from bot.record.escalation.policies import Policy
 from bot.record.incident_types import FieldValue, IncidentType
 from bot.record.messages import SaidMessage
-from bot.record.policies import Policy
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineKind

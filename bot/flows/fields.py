@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.flows import triggers
 from bot.flows.channel import Writes, lead_in
 from bot.flows.declare import by_type, start_policy
 from bot.flows.reminders import schedule_role_reminder
+from bot.flows.workflows import triggers
 from bot.record import fields, incidents
 from bot.record.fields import NoFieldChange
 from bot.record.incident_types import CustomField, FieldValue
-from bot.record.workflows import FIELD_CHANGED, TYPE_CHANGED
+from bot.record.workflows.definitions import FIELD_CHANGED, TYPE_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineKind

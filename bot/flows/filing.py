@@ -44,11 +44,11 @@ from bot.record.people import known_names
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import ActionItem, AlertGroup, Incident, Job, TrackerIssue
 from bot.store.processed_events import claim_event
 
 log = logging.getLogger(__name__)
-FILE_JOB = "file_issue"
 # Waits before each next attempt; the last one repeats: a follow-up is never given up on.
 RETRY_DELAYS = tuple(timedelta(seconds=s) for s in (30, 60, 120, 300, 900, 1800, 3600))
 # GitHub lists issues updated since a time: ours was sent at sent_at by our clock, theirs may
@@ -193,7 +193,7 @@ async def _schedule(session: object, issue: TrackerIssue, now: datetime) -> None
     # A refused issue asked again runs its job again (a job's key is used once).
     await jobs.reschedule(
         session,  # type: ignore[arg-type]
-        kind=FILE_JOB,
+        kind=JobKind.FILE_ISSUE,
         key=follow_ups.file_job_key(issue.follow_up),
         due_at=now,
         incident_id=issue.incident_id,

@@ -7,22 +7,13 @@ from types import MappingProxyType
 
 from bot.clients.slack_pacing import BACKGROUND, URGENT
 from bot.flows.alert_intake import (
-    NOTICE_JOB,
-    POST_JOB,
-    PROCESS_JOB,
-    WAR_ROOM_JOB,
     open_alert_war_room,
     post_alert_changes,
     post_to_route_channel,
     process_payload,
 )
-from bot.flows.escalation import (
-    BRING_IN_JOB,
-    ESCALATE_JOB,
-    bring_in,
-    run_escalation_timer,
-)
-from bot.flows.filing import FILE_JOB, send_issue
+from bot.flows.escalation.escalate import bring_in, run_escalation_timer
+from bot.flows.filing import send_issue
 from bot.flows.oncall.handoffs import (
     post_gaps,
     run_handoff,
@@ -30,54 +21,41 @@ from bot.flows.oncall.handoffs import (
     say_guest_shift,
     send_notice,
 )
-from bot.flows.oncall_feeds import ICAL_JOB, refresh_ical_layer
-from bot.flows.paging import PAGE_JOB, send_page
-from bot.flows.postmortem_posting import PUBLISH_JOB, publish_postmortem
-from bot.flows.recorder import FETCH_REACTED_JOB, apply_fetched_reaction
-from bot.flows.reminders import (
-    REMINDER_JOB,
-    ROLE_REMINDER_JOB,
-    remind_about_roles,
-    remind_about_updates,
-)
+from bot.flows.oncall.ical_feeds import refresh_ical_layer
+from bot.flows.paging.pagerduty_events import send_page
+from bot.flows.postmortem_posting import publish_postmortem
+from bot.flows.recorder import apply_fetched_reaction
+from bot.flows.reminders import remind_about_roles, remind_about_updates
 from bot.flows.scheduler import JobHandler, Lane
-from bot.flows.status_page import announce_status_change, sync_statuspage
-from bot.flows.workflows import run_action, run_timer, run_webhook
-from bot.record.oncall.work import (
-    GAPS_JOB,
-    GROUP_REFUSED_JOB,
-    GUEST_SHIFT_JOB,
-    HANDOFF_JOB,
-    SHIFT_NOTICE_JOB,
-)
-from bot.record.public import ANNOUNCEMENT_JOB, STATUSPAGE_JOB
-from bot.record.workflow_runs import ACTION_JOB, TIMER_JOB, WEBHOOK_JOB
+from bot.flows.status_page.publishing import announce_status_change, sync_statuspage
+from bot.flows.workflows.actions import run_action, run_timer, run_webhook
+from bot.store.job_kinds import JobKind
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
     {
-        ESCALATE_JOB: run_escalation_timer,
-        BRING_IN_JOB: bring_in,
-        PAGE_JOB: send_page,
-        REMINDER_JOB: remind_about_updates,
-        ROLE_REMINDER_JOB: remind_about_roles,
-        PROCESS_JOB: process_payload,
-        WAR_ROOM_JOB: open_alert_war_room,
-        NOTICE_JOB: post_alert_changes,
-        POST_JOB: post_to_route_channel,
-        PUBLISH_JOB: publish_postmortem,
-        FILE_JOB: send_issue,
-        STATUSPAGE_JOB: sync_statuspage,
-        ANNOUNCEMENT_JOB: announce_status_change,
-        FETCH_REACTED_JOB: apply_fetched_reaction,
-        HANDOFF_JOB: run_handoff,
-        SHIFT_NOTICE_JOB: send_notice,
-        GAPS_JOB: post_gaps,
-        GROUP_REFUSED_JOB: say_group_refused,
-        GUEST_SHIFT_JOB: say_guest_shift,
-        ICAL_JOB: refresh_ical_layer,
-        ACTION_JOB: run_action,
-        WEBHOOK_JOB: run_webhook,
-        TIMER_JOB: run_timer,
+        JobKind.ESCALATE: run_escalation_timer,
+        JobKind.BRING_IN: bring_in,
+        JobKind.PAGE: send_page,
+        JobKind.UPDATE_REMINDER: remind_about_updates,
+        JobKind.ROLE_REMINDER: remind_about_roles,
+        JobKind.ALERT_PAYLOAD: process_payload,
+        JobKind.ALERT_WAR_ROOM: open_alert_war_room,
+        JobKind.ALERT_NOTICE: post_alert_changes,
+        JobKind.ALERT_POST: post_to_route_channel,
+        JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
+        JobKind.FILE_ISSUE: send_issue,
+        JobKind.STATUSPAGE: sync_statuspage,
+        JobKind.PUBLIC_ANNOUNCEMENT: announce_status_change,
+        JobKind.FETCH_REACTED_MESSAGE: apply_fetched_reaction,
+        JobKind.ONCALL_HANDOFF: run_handoff,
+        JobKind.ONCALL_NOTICE: send_notice,
+        JobKind.ONCALL_GAPS: post_gaps,
+        JobKind.ONCALL_GROUP_REFUSED: say_group_refused,
+        JobKind.ONCALL_GUEST_SHIFT: say_guest_shift,
+        JobKind.ONCALL_ICAL_REFRESH: refresh_ical_layer,
+        JobKind.WORKFLOW_ACTION: run_action,
+        JobKind.WORKFLOW_WEBHOOK: run_webhook,
+        JobKind.WORKFLOW_TIMER: run_timer,
     }
 )
 # Kinds whose handlers may stop at any Slack call and be run again from the start: they pick
@@ -89,31 +67,31 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
 # out twice) wait at Slack's gate inside the job, holding one of the runner's slots.
 YIELDING_JOBS = frozenset(
     {
-        PROCESS_JOB,
-        WAR_ROOM_JOB,
-        NOTICE_JOB,
-        POST_JOB,
-        FETCH_REACTED_JOB,
-        HANDOFF_JOB,
-        SHIFT_NOTICE_JOB,
-        GAPS_JOB,
-        GROUP_REFUSED_JOB,
-        GUEST_SHIFT_JOB,
+        JobKind.ALERT_PAYLOAD,
+        JobKind.ALERT_WAR_ROOM,
+        JobKind.ALERT_NOTICE,
+        JobKind.ALERT_POST,
+        JobKind.FETCH_REACTED_MESSAGE,
+        JobKind.ONCALL_HANDOFF,
+        JobKind.ONCALL_NOTICE,
+        JobKind.ONCALL_GAPS,
+        JobKind.ONCALL_GROUP_REFUSED,
+        JobKind.ONCALL_GUEST_SHIFT,
     }
 )
 # Where each kind's Slack calls wait in the pace of Slack's limits
 # (bot/clients/slack_pacing.py): what opens a war room and brings people in first, alert
 # summaries, notices and gap posts last; the rest in between.
-JOB_PRIORITIES = MappingProxyType(
+JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
     {
-        WAR_ROOM_JOB: URGENT,
-        ESCALATE_JOB: URGENT,
-        BRING_IN_JOB: URGENT,
-        NOTICE_JOB: BACKGROUND,
-        POST_JOB: BACKGROUND,
-        SHIFT_NOTICE_JOB: BACKGROUND,
-        GAPS_JOB: BACKGROUND,
-        GUEST_SHIFT_JOB: BACKGROUND,
+        JobKind.ALERT_WAR_ROOM: URGENT,
+        JobKind.ESCALATE: URGENT,
+        JobKind.BRING_IN: URGENT,
+        JobKind.ALERT_NOTICE: BACKGROUND,
+        JobKind.ALERT_POST: BACKGROUND,
+        JobKind.ONCALL_NOTICE: BACKGROUND,
+        JobKind.ONCALL_GAPS: BACKGROUND,
+        JobKind.ONCALL_GUEST_SHIFT: BACKGROUND,
     }
 )
 # Lanes by what their jobs wait on: escalations, pages and reminders never wait behind a
@@ -122,14 +100,23 @@ JOB_PRIORITIES = MappingProxyType(
 # WARROOM_JOB_CONCURRENCY slots).
 JOB_LANES = (
     Lane(
-        "paging", frozenset({ESCALATE_JOB, BRING_IN_JOB, PAGE_JOB, REMINDER_JOB, ROLE_REMINDER_JOB})
+        "paging",
+        frozenset(
+            {
+                JobKind.ESCALATE,
+                JobKind.BRING_IN,
+                JobKind.PAGE,
+                JobKind.UPDATE_REMINDER,
+                JobKind.ROLE_REMINDER,
+            }
+        ),
     ),
-    Lane("trackers", frozenset({FILE_JOB}), apart=True),
-    Lane("postmortems", frozenset({PUBLISH_JOB}), apart=True),
-    Lane("statuspage", frozenset({STATUSPAGE_JOB}), apart=True),
+    Lane("trackers", frozenset({JobKind.FILE_ISSUE}), apart=True),
+    Lane("postmortems", frozenset({JobKind.POSTMORTEM_PUBLISH}), apart=True),
+    Lane("statuspage", frozenset({JobKind.STATUSPAGE}), apart=True),
     # External calendar feeds of iCal layers: a slow source waits here, never before a page.
-    Lane("calendars", frozenset({ICAL_JOB}), apart=True),
+    Lane("calendars", frozenset({JobKind.ONCALL_ICAL_REFRESH}), apart=True),
     # A workflow's webhook waits on its endpoint (WARROOM_WEBHOOK_TIMEOUT per try).
-    Lane("webhooks", frozenset({WEBHOOK_JOB}), apart=True),
+    Lane("webhooks", frozenset({JobKind.WORKFLOW_WEBHOOK}), apart=True),
     Lane("slack", slots=None),  # alerts, reacted messages, and any kind not named above
 )

@@ -45,8 +45,9 @@ from bot.flows.polling import Poller
 from bot.flows.replies import send_reply
 from bot.services import Services
 from bot.store import received_commands
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.models import ReceivedCommand, utcnow
+from bot.store.models import ReceivedCommand
 
 log = logging.getLogger(__name__)
 # Where a Slack listener finds the process's CommandLine in Bolt's context, and when its

@@ -38,10 +38,10 @@ from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import ActionItem, Incident, Job, TimelineEntry
 
 log = logging.getLogger(__name__)
-PUBLISH_JOB = "postmortem_publish"
 # canvases.create takes at most 1 MiB of Markdown; a longer draft goes out as a file.
 CANVAS_MAX_BYTES = 1024 * 1024
 
@@ -130,7 +130,9 @@ async def schedule_publication(
     await incidents.lock(session, incident)
     assert incident.id is not None
     asked = {"by": by, "quiet": quiet, "asked": uuid.uuid4().hex}
-    pending = await jobs.unfinished(session, kind=PUBLISH_JOB, incident_id=incident.id)
+    pending = await jobs.unfinished(
+        session, kind=JobKind.POSTMORTEM_PUBLISH, incident_id=incident.id
+    )
     if pending is not None:
         was = jobs.payload_of(pending)
         # A message is posted if any request wanted one; by the first who did.
@@ -140,7 +142,7 @@ async def schedule_publication(
             return
     await jobs.schedule(
         session,
-        kind=PUBLISH_JOB,
+        kind=JobKind.POSTMORTEM_PUBLISH,
         # A draft asked for once it was posted is a new one: a job of its own.
         key=f"postmortem:{incident.id}:{uuid.uuid4().hex}",
         due_at=now,

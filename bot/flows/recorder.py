@@ -27,11 +27,10 @@ from bot.record.timeline import add_entry, entries
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import ChannelMessage, Incident, Job, TimelineEntry, TimelineKind
 
 log = logging.getLogger(__name__)
-# The job that fetches a reacted message the record lacks (the reaction waits in its payload).
-FETCH_REACTED_JOB = "fetch_reacted_message"
 
 
 async def record_said(writer: IngestWriter, event_id: str, said: SaidMessage) -> None:
@@ -130,8 +129,8 @@ async def _fetch_later(
     """Schedule the fetch of a reacted message, in the transaction that claims the event."""
     await jobs.schedule(
         session,
-        kind=FETCH_REACTED_JOB,
-        key=f"{FETCH_REACTED_JOB}:{reaction.event_id}",
+        kind=JobKind.FETCH_REACTED_MESSAGE,
+        key=f"{JobKind.FETCH_REACTED_MESSAGE}:{reaction.event_id}",
         due_at=services.clock(),
         incident_id=incident.id,
         payload={

@@ -17,10 +17,9 @@ from bot.record import roles
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, Job
 
-REMINDER_JOB = "update_reminder"
-ROLE_REMINDER_JOB = "role_reminder"
 # Roles a type requires are reminded of even with update reminders off (the type asks).
 DEFAULT_ROLE_INTERVAL = timedelta(minutes=30)
 
@@ -39,12 +38,12 @@ async def schedule_update_reminder(
     if reopened:
         due_at = services.clock() + interval
         await jobs.reschedule(
-            session, kind=REMINDER_JOB, key=key, due_at=due_at, incident_id=incident.id
+            session, kind=JobKind.UPDATE_REMINDER, key=key, due_at=due_at, incident_id=incident.id
         )
         return
     await jobs.schedule(
         session,
-        kind=REMINDER_JOB,
+        kind=JobKind.UPDATE_REMINDER,
         key=key,
         due_at=incident.declared_at + interval,
         incident_id=incident.id,
@@ -86,7 +85,7 @@ async def schedule_role_reminder(
         return
     await jobs.reschedule(
         session,
-        kind=ROLE_REMINDER_JOB,
+        kind=JobKind.ROLE_REMINDER,
         key=f"roles:{incident.id}",
         due_at=services.clock() + _role_interval(services),
         incident_id=incident.id,

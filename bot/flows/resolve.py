@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.flows import triggers
 from bot.flows.channel import Writes, lead_in
-from bot.flows.escalation import stand_down
+from bot.flows.escalation.escalate import stand_down
 from bot.flows.postmortem_posting import schedule_publication
+from bot.flows.workflows import triggers
 from bot.record import incidents
-from bot.record.workflows import RESOLVED
+from bot.record.workflows.definitions import RESOLVED
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineKind

@@ -1,9 +1,35 @@
-"""The record: what happened in an incident and who did it, kept in the database.
+"""The record: what happened in an incident and who did it, kept in the database. Functions take
+plain values and a session; nothing here knows Slack, HTTP or the settings object. The
+modules here are what the domain folders share.
 
-Domain functions take plain values and a session; nothing here knows Slack, HTTP or the
-settings object. Two folders of the record hold a domain each: ``alerting/`` (alerts, their
-payloads and routes) and ``postmortem/`` (the draft written from the record).
+- ``incidents``: open, find, attach to a channel, resolve.
+- ``incident_queries``: filtered, paginated lists, and one incident by reference.
+- ``incident_types``: incident types and custom fields as operators write them.
+- ``fields``: an incident's type and field values, set with their history.
+- ``timeline``: the curated timeline.
+- ``messages``: the raw history of an incident channel, edits and deletions included.
+- ``message_links``: links to the messages a record came from, learned once per channel.
+- ``reactions``: reactions that promote messages into the timeline, and take them out.
+- ``event_batch``: a batch of plain Slack events kept in a few statements.
+- ``roles``: who leads an incident and who holds its other roles.
+- ``findings``: impact, causes and follow-up tasks people state for the postmortem.
+- ``follow_ups``: follow-ups as tracker issues: filed where, waiting, refused, closed.
+- ``milestones``: milestone times set or corrected after the fact (and ``METRICS``).
+- ``moments``: times people type in Slack and zones they name.
+- ``people``: people's names and zones, fetched from Slack once.
+- ``involvement``: who is in which incident (the App Home's "your incidents").
+- ``insights``: what recent incidents say, counted for the web view.
+- ``gauges``: what ``GET /metrics`` reads from the database at scrape time.
 
-May import: ``bot.basics``, ``bot.store``. A module of ``alerting/`` or ``postmortem/`` may
-also import the record's own modules (``bot/record/*.py``), but not the other folder.
+Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
+
+- ``alerting/``: alerts, their payloads and routes.
+- ``escalation/``: escalations and escalation policies.
+- ``oncall/``: on-call schedules, the engine, overrides, swaps, calendars.
+- ``status_page/``: public incidents and the updates published about them.
+- ``workflows/``: the operators' workflows and the runs they start.
+- ``postmortem/``: the postmortem draft, written from the record.
+
+May import: ``bot.basics``, ``bot.store`` and its domain folders. A domain imports the
+modules here (``bot/record/*.py``) and the domains before it, never one after it.
 """

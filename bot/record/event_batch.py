@@ -33,6 +33,7 @@ from typing import Any
 from bot.basics.timestamps import ts_to_datetime
 from bot.record.messages import SaidMessage, thread_of
 from bot.record.reactions import SeenReaction
+from bot.store.columns import utc_from_database
 from bot.store.direct import Call, InsertRows, Plan, Row, SelectIn, SetWhereNull, quoted
 from bot.store.models import (
     SYSTEM_SUBTYPES,
@@ -42,7 +43,6 @@ from bot.store.models import (
     Reaction,
     TimelineEntry,
     TimelineKind,
-    utc_from_database,
 )
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from bot.basics.slack_patterns import CHANNEL_ID, USER_ID, USER_MENTION
 from bot.basics.slack_text import SlackText, decode_entities, to_plain
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.store.models import SEVERITIES
@@ -77,9 +78,6 @@ _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _TYPE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _POLICY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
-_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
 class IncidentTypesError(ValueError):
@@ -132,7 +130,7 @@ class CustomField:
         if self.kind == "number":
             return self.number(decode_entities(raw))
         if self.kind == "user":
-            match = _USER_MENTION.match(raw)
+            match = USER_MENTION.match(raw)
             if match is None:
                 raise FieldValueError(f"{self.name} is a person: name them with an @-mention.")
             return match.group(1)
@@ -167,7 +165,7 @@ class CustomField:
             return self.number(repr(value))
         if self.kind == "number" and isinstance(value, str):
             return self.number(value)
-        if self.kind == "user" and isinstance(value, str) and _USER_ID.match(value):
+        if self.kind == "user" and isinstance(value, str) and USER_ID.match(value):
             return value
         if self.kind == "text" and isinstance(value, str) and value.strip():
             return SlackText.of(value)
@@ -461,7 +459,7 @@ def _type(
     if private is not None and not isinstance(private, bool):
         problems.append(f"{where}: private: true or false")
     channel = body.get("announce_channel")
-    if channel is not None and not (isinstance(channel, str) and _CHANNEL_ID.match(channel)):
+    if channel is not None and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
         problems.append(
             f"{where}: announce_channel: a channel id like C0123456789, not {channel!r}"
         )

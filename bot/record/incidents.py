@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
 from bot.basics.logs import bind_incident
 from bot.basics.slack_text import to_plain
-from bot.record.public import announce_status
+from bot.record.status_page.publications import announce_status
 from bot.record.timeline import add_entry
 from bot.store.models import Incident, Status, TimelineKind
 

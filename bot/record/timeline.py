@@ -19,14 +19,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
-from bot.store.models import (
-    Incident,
-    TimelineEntry,
-    TimelineKind,
-    json_from_database,
-    raw_column,
-    utc_from_database,
-)
+from bot.store.columns import json_from_database, raw_column, utc_from_database
+from bot.store.models import Incident, TimelineEntry, TimelineKind
 
 
 @dataclass(slots=True)

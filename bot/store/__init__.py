@@ -1,5 +1,21 @@
-"""Storage: the tables (``models``), the engine and sessions (``db``), migrations, and the
-rows that carry work between processes (``jobs``, ``outbox``, ``processed_events``).
+"""Storage: the tables, the engine and sessions, migrations, and the rows that carry work
+between processes and replicas.
+
+- ``models``: every table.
+- ``columns``: the column types (moments in UTC, people's words as ``SlackText``) and reading
+  many rows without SQLAlchemy.
+- ``db``: the engine and sessions, one session per unit of work.
+- ``pool``: the connection pool, whose waiters look again when a connection fails to open.
+- ``sqlite_driver``: SQLite through aiosqlite, one hop to its thread per statement.
+- ``direct``: statements handed to the driver as they are: the Slack event batch's path.
+- ``migrate`` and ``migrations/``: schema migrations with Alembic.
+- ``jobs``: due work as rows: timers and retries, claimed by one replica each.
+- ``job_kinds``: every kind of job, named once.
+- ``outbox``: what the bot means to write in Slack, kept until Slack has taken it.
+- ``received_commands``: each channel's line of commands and button presses, kept until
+  applied.
+- ``processed_events``: Slack deliveries already applied, so replicas agree.
+- ``installation``: whether the Slack app is still installed, as every replica reads it.
 
 May import: ``bot.basics``.
 """

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import await_, greenlet_spawn
 
 from bot.store import sqlite_driver
-from bot.store.models import UTCDateTime
+from bot.store.columns import UTCDateTime
 
 Row = tuple[Any, ...]
 # SQLite's limit on a statement's parameters (SQLITE_MAX_VARIABLE_NUMBER, 32,766 since 3.32):

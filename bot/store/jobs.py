@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.columns import UTCDateTime, utcnow
 from bot.store.db import insert_once, session_scope
-from bot.store.models import Job, UTCDateTime, utcnow
+from bot.store.models import Job
 
 # A claimed job is someone else's until then; after, it counts as abandoned by a dead replica.
 # Well above the slowest handler (a page times out after 10 s; Slack retries take seconds).

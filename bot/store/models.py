@@ -7,134 +7,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint, type_coerce
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import NullType
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
-from bot.basics.slack_text import SlackText
-
-
-def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware column that always hands back UTC (SQLite keeps no zone of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(
-        self,
-        value: datetime | None,
-        dialect: Dialect,  # noqa: ARG002
-    ) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given for a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(
-        self,
-        value: datetime | None,
-        dialect: Dialect,  # noqa: ARG002
-    ) -> datetime | None:
-        return None if value is None else in_utc(value)
-
-
-# A naive UTC datetime made aware by arithmetic: ``datetime.replace(tzinfo=UTC)`` costs ten
-# times as much on CPython 3.11 (2.3 against 0.23 µs here), and every moment read from
-# SQLite, thousands for a long timeline or a year of incidents, comes through here.
-_NAIVE_EPOCH = datetime(1970, 1, 1)
-_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def in_utc(value: datetime) -> datetime:
-    """``value`` aware, in UTC; a naive value is taken to be UTC already."""
-    return _UTC_EPOCH + (value - _NAIVE_EPOCH) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _utc_column(nullable: bool = True) -> Column:  # type: ignore[type-arg]
-    return Column(UTCDateTime(), nullable=nullable)
-
-
-def utc_from_database(value: datetime | str | None) -> datetime | None:
-    """A ``UTCDateTime`` value as the driver hands it back when read without SQLAlchemy's
-    type processing (``raw_column``): SQLite's text (``2025-03-27 15:42:00.000000``, UTC
-    with no offset) or PostgreSQL's datetime; aware, in UTC, as the column type reads it."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if len(value) == _STORED_LENGTH:  # as stored, naive UTC: aware in one parse, half
-            # the cost of parsing then adding (a long timeline reads 10,000). ``try``, not
-            # ``suppress``: entering a context manager cost twice the parse.
-            try:
-                return datetime.fromisoformat(value + "+00:00")
-            except ValueError:  # 26 characters with an offset of their own
-                pass
-        value = datetime.fromisoformat(value)
-    return in_utc(value)
-
-
-# SQLite's text of a ``UTCDateTime``, always with its microseconds (SQLAlchemy's format).
-_STORED_LENGTH = len("2025-03-27 15:42:00.000000")
-
-
-def json_from_database(value: Any) -> Any:
-    """A ``JSON`` value read without type processing: the text SQLite (and a driver with no
-    JSON codec) hands back, parsed; a value the driver parsed already, as it is."""
-    # A tuple, not ``str | bytes``: that union is built again on each of 10,000 calls.
-    return json.loads(value) if isinstance(value, _JSON_TEXT) else value
-
-
-_JSON_TEXT = (str, bytes)
-
-
-def raw_column(column: Any) -> Any:
-    """``column`` read as the driver hands it back, without SQLAlchemy's per-value type
-    processing: for reading thousands of rows at once (a long incident's timeline), where
-    those Python calls cost more than the query; convert with the functions above."""
-    return type_coerce(column, NullType()).label(column.name)
-
-
-class SlackTextType(TypeDecorator[str]):
-    """A person's words in Slack's encoding (bot.basics.slack_text): read back as
-    ``SlackText``, so every output knows to decode them rather than escape them again."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_result_value(
-        self,
-        value: str | None,
-        dialect: Dialect,  # noqa: ARG002
-    ) -> str | None:
-        return None if value is None else SlackText(value)
-
-
-def _slack_text_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
-    return Column(SlackTextType(), nullable=nullable, default="" if not nullable else None)
-
-
-class KeepsSlackText:
-    """A table whose ``SLACK_TEXT`` attributes hold Slack text whenever they are set, as when
-    they are read back: the record's callers give text in Slack's encoding (text that arrives
-    plain is encoded where it enters, bot.basics.slack_text)."""
-
-    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset()
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in self.SLACK_TEXT and isinstance(value, str):
-            value = SlackText.of(value)
-        super().__setattr__(name, value)
-
+from bot.store.columns import (
+    KeepsSlackText,
+    slack_text_column,
+    utc_column,
+    utcnow,
+)
 
 # The severity scale, most severe first: policies, routes, filters and charts all use it.
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -173,7 +58,7 @@ class TimelineKind(StrEnum):
     CHANNEL = "channel"  # the incident channel archived or unarchived
     TYPE = "type"  # the incident type set or changed
     FIELD = "field"  # a custom field set, changed or cleared
-    WORKFLOW = "workflow"  # a workflow's action done, or failed (bot/flows/workflows.py)
+    WORKFLOW = "workflow"  # a workflow's action done, or failed (bot/flows/workflows/actions.py)
 
 
 class Milestone(StrEnum):
@@ -207,8 +92,8 @@ class Incident(KeepsSlackText, SQLModel, table=True):
     team_id: str = Field(index=True)
     number: int
     # The title and description as Slack text (bot.basics.slack_text), like every person's words.
-    title: str = Field(sa_column=_slack_text_column())
-    description: str = Field(default="", sa_column=_slack_text_column())
+    title: str = Field(sa_column=slack_text_column())
+    description: str = Field(default="", sa_column=slack_text_column())
     severity: str = "SEV3"
     status: str = Field(default=Status.INVESTIGATING.value, index=True)
     channel_id: str | None = Field(default=None, unique=True)
@@ -217,15 +102,15 @@ class Incident(KeepsSlackText, SQLModel, table=True):
     declared_by: str
     commander: str | None = None
     timezone: str = "UTC"
-    started_at: datetime | None = Field(default=None, sa_column=_utc_column())
-    detected_at: datetime | None = Field(default=None, sa_column=_utc_column())
-    declared_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
-    acknowledged_at: datetime | None = Field(default=None, sa_column=_utc_column())
-    mitigated_at: datetime | None = Field(default=None, sa_column=_utc_column())
-    resolved_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    started_at: datetime | None = Field(default=None, sa_column=utc_column())
+    detected_at: datetime | None = Field(default=None, sa_column=utc_column())
+    declared_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
+    mitigated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    resolved_at: datetime | None = Field(default=None, sa_column=utc_column())
     # The escalation policy the incident runs, once one has started.
     policy: str | None = None
-    last_update_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    last_update_at: datetime | None = Field(default=None, sa_column=utc_column())
     # The earlier incident of the same alert group, when an alert fired again after it ended.
     previous_incident_id: int | None = Field(default=None, foreign_key="incident.id")
     # The postmortem's template style and language, when this incident overrides the settings.
@@ -265,7 +150,7 @@ class TimelineEntry(KeepsSlackText, SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id")
     kind: str
     # A person's words, as Slack delivered them (a note, a message, a title, a reason).
-    text: str = Field(sa_column=_slack_text_column())
+    text: str = Field(sa_column=slack_text_column())
     # What warroom itself recorded, as data: people as user ids, severities, statuses, the
     # escalation target, the alerts. Templates make it a sentence in each language and for each
     # output (templates/entries/), so no sentence or Slack markup is stored. None: the entry is
@@ -274,12 +159,12 @@ class TimelineEntry(KeepsSlackText, SQLModel, table=True):
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
     )
     author: str | None = None
-    occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    occurred_at: datetime = Field(sa_column=utc_column(nullable=False))
     slack_channel: str | None = None
     slack_ts: str | None = None
     # chat.getPermalink's answer for the message, fetched once for the postmortem.
     permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
 
 class ActionItem(KeepsSlackText, SQLModel, table=True):
@@ -291,10 +176,10 @@ class ActionItem(KeepsSlackText, SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
-    text: str = Field(sa_column=_slack_text_column())
+    text: str = Field(sa_column=slack_text_column())
     owner: str | None = None  # a Slack user id
     created_by: str
-    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
     # The bot's confirmation in the channel: what the postmortem links to.
     slack_channel: str | None = None
     slack_ts: str | None = None
@@ -323,21 +208,21 @@ class TrackerIssue(SQLModel, table=True):
     project: str  # owner/repo, project key, team
     state: str = "waiting"
     requested_by: str
-    requested_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    requested_at: datetime = Field(sa_column=utc_column(nullable=False))
     # What the tracker calls the issue: #12 / OPS-7 / ENG-42, its page, and its own id
     # (GitHub's number, Jira's id, Linear's uuid) that webhooks name it by.
     key: str | None = None
     url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     external_id: str | None = None
-    filed_at: datetime | None = Field(default=None, sa_column=_utc_column())
-    closed_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    filed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column())
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # When an attempt first sent the issue: from then on a retry searches the tracker for it
     # before sending again (the tracker may have made it and answered too late).
-    sent_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column())
     # When the tracker says it last closed or reopened the issue (the webhook payload's own
     # time): a change older than that is a replay or a late delivery, and is not applied.
-    changed_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    changed_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class MilestoneChange(SQLModel, table=True):
@@ -348,10 +233,10 @@ class MilestoneChange(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     milestone: str
-    previous: datetime | None = Field(default=None, sa_column=_utc_column())
-    value: datetime = Field(sa_column=_utc_column(nullable=False))
+    previous: datetime | None = Field(default=None, sa_column=utc_column())
+    value: datetime = Field(sa_column=utc_column(nullable=False))
     changed_by: str
-    changed_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    changed_at: datetime = Field(sa_column=utc_column(nullable=False))
     slack_channel: str | None = None
     slack_ts: str | None = None
 
@@ -389,7 +274,7 @@ class IncidentFieldChange(SQLModel, table=True):
     previous: Any = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     value: Any = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     changed_by: str
-    changed_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    changed_at: datetime = Field(sa_column=utc_column(nullable=False))
     cause: str | None = None
 
 
@@ -412,17 +297,17 @@ class OutboxMessage(SQLModel, table=True):
     # "timeline_entry:<id>", "action_item:<id>".
     after: str | None = Field(default=None, index=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
-    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    due_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    due_at: datetime = Field(sa_column=utc_column(nullable=False))
     attempts: int = 0
-    sent_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column())
     result_ts: str | None = None
-    gave_up_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    gave_up_at: datetime | None = Field(default=None, sa_column=utc_column())
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Refused for a reason a person must mend (scopes, a workspace's settings, the plan): out
     # of the channel's line, so the writes after it go on; back in it once the app is
     # installed again (how scopes are granted). ``last_error`` says why.
-    set_aside_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    set_aside_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class SlackInstallation(SQLModel, table=True):
@@ -433,7 +318,7 @@ class SlackInstallation(SQLModel, table=True):
     __tablename__ = "slack_installation"
 
     team_id: str = Field(primary_key=True)
-    stopped_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    stopped_at: datetime = Field(sa_column=utc_column(nullable=False))
     reason: str
 
 
@@ -444,7 +329,7 @@ class OutboxLease(SQLModel, table=True):
 
     channel: str = Field(primary_key=True)
     holder: str
-    until: datetime = Field(sa_column=_utc_column(nullable=False))
+    until: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class ReceivedCommand(SQLModel, table=True):
@@ -463,8 +348,8 @@ class ReceivedCommand(SQLModel, table=True):
     # What applies it: the slash command ("/incident") or the button's action id.
     kind: str
     payload: str = Field(sa_column=Column(Text, nullable=False))  # what Slack sent, JSON
-    received_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    started_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    received_at: datetime = Field(sa_column=utc_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class PostmortemEdit(SQLModel, table=True):
@@ -482,7 +367,7 @@ class PostmortemEdit(SQLModel, table=True):
     section: str
     body: str = Field(sa_column=Column(Text, nullable=False))
     author: str  # a Slack user id, or "api" for a token holder
-    edited_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    edited_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class Person(SQLModel, table=True):
@@ -491,7 +376,7 @@ class Person(SQLModel, table=True):
 
     user_id: str = Field(primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False))
-    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))
     # Slack's ``tz`` (an IANA name) when last seen: on-call nights and weekends are theirs.
     timezone: str | None = None
 
@@ -505,7 +390,7 @@ class ChannelLinks(SQLModel, table=True):
     channel: str = Field(primary_key=True)
     # What each link starts with: ``https://<workspace>.slack.com``.
     base: str = Field(sa_column=Column(Text, nullable=False))
-    learned_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    learned_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -514,7 +399,7 @@ class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_event"
 
     event_id: str = Field(primary_key=True)
-    received_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
 
 # Message subtypes Slack posts about the channel itself (someone joined, the topic changed, a
@@ -564,11 +449,11 @@ class ChannelMessage(KeepsSlackText, SQLModel, table=True):
     # The posting app's name (``username`` or ``bot_profile.name``) when an app posted it.
     bot_name: str | None = None
     subtype: str | None = None
-    text: str = Field(sa_column=_slack_text_column())
-    occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    edited_at: datetime | None = Field(default=None, sa_column=_utc_column())
-    deleted_at: datetime | None = Field(default=None, sa_column=_utc_column())
-    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    text: str = Field(sa_column=slack_text_column())
+    occurred_at: datetime = Field(sa_column=utc_column(nullable=False))
+    edited_at: datetime | None = Field(default=None, sa_column=utc_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=utc_column())
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
     @property
     def is_bot(self) -> bool:
@@ -589,9 +474,9 @@ class MessageRevision(KeepsSlackText, SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="channel_message.id", index=True)
-    previous_text: str = Field(sa_column=_slack_text_column())
+    previous_text: str = Field(sa_column=slack_text_column())
     edited_by: str | None = None
-    edited_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    edited_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class Reaction(SQLModel, table=True):
@@ -605,7 +490,7 @@ class Reaction(SQLModel, table=True):
     ts: str
     name: str
     user: str
-    added_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    added_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class IncidentRole(SQLModel, table=True):
@@ -619,7 +504,7 @@ class IncidentRole(SQLModel, table=True):
     role: str
     user_id: str
     assigned_by: str
-    assigned_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    assigned_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class Escalation(KeepsSlackText, SQLModel, table=True):
@@ -643,7 +528,7 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
     policy: str | None = None
     level: int | None = None
     # A person's own words (``/incident escalate @x <reason>``); never a sentence of warroom's.
-    reason: str = Field(default="", sa_column=_slack_text_column())
+    reason: str = Field(default="", sa_column=slack_text_column())
     # Why a policy escalated by itself, as data templates say in the incident's language:
     # {"because": "severity", "severity", "policy"}, {"because": "route", "route", "policy"}
     # or {"because": "timeout", "level", "after_seconds"}. None: a person escalated, or the
@@ -652,7 +537,7 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
     )
     requested_by: str | None = None  # None: the policy's timer escalated
-    escalated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    escalated_at: datetime = Field(sa_column=utc_column(nullable=False))
     # Space-separated Slack user ids brought into the channel.
     notified_users: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # Each on-call schedule the escalation reached and whom it named at that instant:
@@ -665,7 +550,7 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
     # None until the escalation's people were invited.
     invitation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     message_ts: str | None = None
-    acknowledged_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
     acknowledged_by: str | None = None
 
     @property
@@ -717,7 +602,7 @@ class Page(SQLModel, table=True):
     dedup_key: str
     # pending -> triggered -> acknowledged -> resolved, or failed
     state: str = "pending"
-    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class Job(SQLModel, table=True):
@@ -735,17 +620,17 @@ class Job(SQLModel, table=True):
     key: str = Field(unique=True)  # one job per key: scheduling twice is a no-op
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
-    due_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    due_at: datetime = Field(sa_column=utc_column(nullable=False))
     # The earliest a vendor lets it run again (its Retry-After): more work asked for meanwhile
     # (``jobs.run_once_more``) never makes it due sooner.
-    not_before: datetime | None = Field(default=None, sa_column=_utc_column())
+    not_before: datetime | None = Field(default=None, sa_column=utc_column())
     attempts: int = 0  # runs so far
     failures: int = 0  # runs in a row that raised; reset by a run that does not
-    locked_until: datetime | None = Field(default=None, sa_column=_utc_column())
+    locked_until: datetime | None = Field(default=None, sa_column=utc_column())
     locked_by: str | None = None
-    done_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    done_at: datetime | None = Field(default=None, sa_column=utc_column())
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
 
 class AlertPayload(SQLModel, table=True):
@@ -760,12 +645,12 @@ class AlertPayload(SQLModel, table=True):
     source: str  # alertmanager | grafana | generic
     body: str = Field(sa_column=Column(Text, nullable=False))
     group_key: str = Field(sa_column=Column(Text, nullable=False))
-    received_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    received_at: datetime = Field(sa_column=utc_column(nullable=False))
     # received -> processed, or failed (with the error) until replayed
     state: str = Field(default="received", index=True)
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     attempts: int = 0
-    processed_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    processed_at: datetime | None = Field(default=None, sa_column=utc_column())
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     # Why the payload's times look wrong (in the future, far past), if they do.
     flags: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -787,8 +672,8 @@ class AlertGroup(SQLModel, table=True):
     group_key: str = Field(sa_column=Column(Text, nullable=False))
     route: str = ""
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
-    first_seen_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    last_seen_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    first_seen_at: datetime = Field(sa_column=utc_column(nullable=False))
+    last_seen_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class Alert(SQLModel, table=True):
@@ -804,8 +689,8 @@ class Alert(SQLModel, table=True):
     fingerprint: str
     name: str = Field(sa_column=Column(Text, nullable=False))
     status: str  # firing | resolved; never back to firing (a new firing has a new start)
-    starts_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    ends_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    starts_at: datetime = Field(sa_column=utc_column(nullable=False))
+    ends_at: datetime | None = Field(default=None, sa_column=utc_column())
     summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     labels: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     annotations: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
@@ -833,9 +718,9 @@ class PublicIncident(SQLModel, table=True):
     # The language its status announcements are written in first (the incident's, then).
     language: str = "en"
     made_public_by: str
-    made_public_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    made_public_at: datetime = Field(sa_column=utc_column(nullable=False))
     # `/incident public off`: shown nowhere from then on (Statuspage keeps what it was sent).
-    withdrawn_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column())
     # The incident's id on Atlassian Statuspage once it was created there.
     statuspage_id: str | None = None
     # The name customers read, by language ({"fr": "...", "en": "..."}, in the order given):
@@ -863,16 +748,16 @@ class PublicUpdate(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON(), nullable=False, default=dict)
     )
     published_by: str | None = None  # None: warroom announced a status change
-    published_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    published_at: datetime = Field(sa_column=utc_column(nullable=False))
     # Bumped by each change of its text (a translation, a person's words replacing an
     # announcement), so Statuspage is sent the change.
     revision: int = 1
-    edited_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    edited_at: datetime | None = Field(default=None, sa_column=utc_column())
     # Statuspage: the incident update's id, the revision it shows, and when it got it; or
     # why Statuspage refused it for good.
     statuspage_update_id: str | None = None
     statuspage_revision: int = 0
-    statuspage_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    statuspage_at: datetime | None = Field(default=None, sa_column=utc_column())
     statuspage_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
@@ -888,12 +773,12 @@ class OncallOverride(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     schedule: str
     user_id: str
-    start_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    end_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    start_at: datetime = Field(sa_column=utc_column(nullable=False))
+    end_at: datetime = Field(sa_column=utc_column(nullable=False))
     kind: str = "override"  # override | swap
     created_by: str
-    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    cancelled_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    cancelled_at: datetime | None = Field(default=None, sa_column=utc_column())
     cancelled_by: str | None = None
     # The swap this override is one half of (``kind`` "swap"); None for an override.
     swap_id: int | None = Field(default=None, foreign_key="oncall_swap.id")
@@ -912,14 +797,14 @@ class OncallSwap(SQLModel, table=True):
     schedule: str
     asked_by: str
     asked_of: str
-    give_start: datetime = Field(sa_column=_utc_column(nullable=False))
-    give_end: datetime = Field(sa_column=_utc_column(nullable=False))
-    take_start: datetime | None = Field(default=None, sa_column=_utc_column())
-    take_end: datetime | None = Field(default=None, sa_column=_utc_column())
+    give_start: datetime = Field(sa_column=utc_column(nullable=False))
+    give_end: datetime = Field(sa_column=utc_column(nullable=False))
+    take_start: datetime | None = Field(default=None, sa_column=utc_column())
+    take_end: datetime | None = Field(default=None, sa_column=utc_column())
     status: str = "pending"  # pending | accepted | declined | expired | taken
-    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
     answered_by: str | None = None
-    answered_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class OncallCoverRequest(SQLModel, table=True):
@@ -932,12 +817,12 @@ class OncallCoverRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     schedule: str
     user_id: str
-    start_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    end_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    start_at: datetime = Field(sa_column=utc_column(nullable=False))
+    end_at: datetime = Field(sa_column=utc_column(nullable=False))
     status: str = "pending"  # pending | accepted | rejected | expired
-    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
     answered_by: str | None = None
-    answered_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column())
     override_id: int | None = Field(default=None, foreign_key="oncall_override.id")
 
 
@@ -954,8 +839,8 @@ class OncallCalendarToken(SQLModel, table=True):
     feed: str  # "people/U0ALICE" or "schedules/payments-primary"
     owner: str  # the Slack user it was given to
     token_hash: str = Field(unique=True)  # hex SHA-256 of the token
-    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    revoked_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class OncallIcalCopy(SQLModel, table=True):
@@ -974,7 +859,7 @@ class OncallIcalCopy(SQLModel, table=True):
     # JSON: [[start, end, summary, [attendee, ...]], ...], Unix seconds (None: no copy yet).
     events: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     event_count: int = 0
-    fetched_at: datetime | None = Field(default=None, sa_column=_utc_column())  # the copy's
-    checked_at: datetime | None = Field(default=None, sa_column=_utc_column())  # last attempt
-    failing_since: datetime | None = Field(default=None, sa_column=_utc_column())
+    fetched_at: datetime | None = Field(default=None, sa_column=utc_column())  # the copy's
+    checked_at: datetime | None = Field(default=None, sa_column=utc_column())  # last attempt
+    failing_since: datetime | None = Field(default=None, sa_column=utc_column())
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

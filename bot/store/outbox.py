@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.columns import utcnow
 from bot.store.db import insert_once, session_scope
-from bot.store.models import OutboxLease, OutboxMessage, utcnow
+from bot.store.models import OutboxLease, OutboxMessage
 
 # A replica that took a channel's lease and died gives it up after this long (real clock);
 # a live one renews it before every write, so only a write slower than this is at risk.

@@ -1,20 +1,45 @@
-"""The web view and every HTTP route that is not Slack's: pages for people, a JSON API for
-automation, ``/metrics`` for scrapers, the public status page, the on-call calendar feeds
-(``oncall_feeds``), and the webhooks of alerts
-(``alert_webhooks``) and trackers (``tracker_webhooks``), served by the same process.
+"""The web view and every HTTP route that is not Slack's, served by the same process. The
+modules here are what the domain folders share.
+
+- ``pages``: the incident list, one incident, its channel history, insights.
+- ``pages_common``: rendering a page: its template, security headers, the viewer's context.
+- ``api``: the JSON API under /api/, its routes in a table (``OPERATIONS``).
+- ``api_models``: the JSON API's answers as models.
+- ``api_answers``: how every JSON API handler answers, and who is calling.
+- ``openapi``: the API's OpenAPI document, generated from the table and the models.
+- ``auth``: Sign in with Slack, the session cookie, CSRF, who is asking.
+- ``sessions``: signed cookies: the session, and a sign-in in progress.
+- ``visibility``: who may see which incident.
+- ``reading``: what pages and the API read, through the viewer's visibility.
+- ``filters``: the incident list's filters, read from a query string.
+- ``charts``: the insights' charts, drawn on the server as inline SVG.
+- ``context``: what every web handler needs, built once per application.
+- ``routing``: what each route is for (a page, the API, a machine), said where it is added.
+- ``monitoring``: every request counted and timed, and ``GET /metrics``.
+- ``alert_webhooks``: ``POST /alerts/...``: alert webhooks in.
+- ``tracker_webhooks``: ``POST /trackers/...``: a tracker says an issue closed or reopened.
+
+Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
+
+- ``status_page/``: the public status page and its Atom feed.
+- ``oncall/``: the on-call pages, charts, calendar feeds and API.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
-``bot.clients`` and lower) and ``bot.keys``; nothing of its sibling folders ``bot.slack`` and
-``commands``.
+``bot.clients`` and lower), ``bot.keys`` and its domain folders; nothing of its sibling
+folders ``bot.slack`` and ``commands``. A domain imports the modules here (``bot/web/*.py``)
+and the domains before it, never one after it.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, oncall_feeds, oncall_pages, pages, status_page
+from bot.web import api, auth, pages
 from bot.web.context import web_context_ctx
+from bot.web.oncall import feeds as oncall_feeds
+from bot.web.oncall import pages as oncall_pages
 from bot.web.routing import Route, RouteKind
+from bot.web.status_page import pages as status_page
 
 PAGE, API, MACHINE = RouteKind.PAGE, RouteKind.API, RouteKind.MACHINE
 # The web view's rows of the route table (bot/app.py adds Slack's, the webhooks', health's).
@@ -27,7 +52,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("POST", "/incidents/{reference}/postmortem/sections/{section}", pages.save_section, PAGE),
     Route("GET", "/insights", pages.insights_page, PAGE),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
-    # A schedule's name has no dot (bot.record.policies.NAME), so the calendar feeds'
+    # A schedule's name has no dot (bot.record.escalation.policies.NAME), so the calendar feeds'
     # /oncall/<schedule>.ics never reaches this page.
     Route("GET", "/oncall/{schedule:[A-Za-z0-9_-]+}", oncall_pages.schedule_page, PAGE),
     Route(

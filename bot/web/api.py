@@ -41,7 +41,7 @@ from bot.web.api_models import (
 )
 from bot.web.context import WebContext, web_context, web_key
 from bot.web.filters import FIELD_PREFIX, FilterError, FilterParameters, parse_filters
-from bot.web.oncall_api import ONCALL_OPERATIONS
+from bot.web.oncall.api import ONCALL_OPERATIONS
 from bot.web.openapi import (
     Answer,
     Operation,

@@ -28,8 +28,8 @@ from bot.web.auth import (
 from bot.web.charts import render_insight_charts
 from bot.web.context import web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
-from bot.web.oncall_charts import render_hours_charts
-from bot.web.oncall_reading import hours_for, schedules_for
+from bot.web.oncall.charts import render_hours_charts
+from bot.web.oncall.reading import hours_for, schedules_for
 from bot.web.pages_common import FormUnreadable, read_form, render_page
 from bot.web.reading import (
     NotVisible,

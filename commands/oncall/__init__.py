@@ -1,10 +1,20 @@
 """The ``/oncall`` command: who is on call, overrides, swaps and their cancelling, routed by its
-own table (``commands.oncall.table``) with the router ``/incident`` uses, one module per
-subcommand; the Accept and Decline buttons of a swap request, and the Accept and Reject
-buttons of a request to be on call from someone outside the schedule.
+own table with the router ``/incident`` uses, one module per subcommand; the Accept and
+Decline buttons of a swap request, and the Accept and Reject buttons of a request to be on
+call from someone outside the schedule.
 
-May import: what ``commands`` may, and ``commands`` itself (the shared router, arguments and
-``help``); nothing imports it but ``commands``.
+- ``table``: the routing table of ``/oncall``.
+- ``router``: routes ``/oncall``; alone or with a schedule's name, it is ``who``.
+- ``arguments``: ``/oncall``'s words: an optional @person, a schedule, the rest.
+- ``who``: who is on call now and next, in your zone.
+- ``override``: put someone on call for a while; the owners' Accept and Reject buttons.
+- ``cancel``: undo an override (its row stays).
+- ``swap``: ask someone to swap shifts; the Accept and Decline buttons.
+- ``calendar``: a calendar feed's secret link, and ``rotate``.
+
+May import: what ``commands`` may, and the modules of ``commands`` (the shared router,
+arguments and ``help``). No other domain of the commands: this one is first in the order.
+Nothing imports it but ``commands``.
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.basics.durations import parse_duration
+from bot.basics.slack_patterns import USER_MENTION
 from bot.basics.slack_text import decode_entities
 from bot.flows.oncall.common import OncallRefused
 from bot.flows.oncall.overrides import Window
 from commands.arguments import first_word
 
-_PERSON = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _UNTIL = re.compile(r"\s+(?:to|until|till)\s+", re.IGNORECASE)
 _FOR = re.compile(r"^(.+?)\s+for\s+(\S+)$", re.IGNORECASE)
 
@@ -35,7 +35,7 @@ def person_and_schedule(args: str, *, person_required: bool) -> Addressed:
     "Fri 18:00")``; OncallRefused naming the field that is missing."""
     word, rest = first_word(args)
     person = None
-    if match := _PERSON.match(word):
+    if match := USER_MENTION.match(word):
         person, (word, rest) = match.group(1), first_word(rest)
     elif person_required or word.startswith(("@", "<")):
         # "@someone" Slack did not make a mention of is nobody it knows.

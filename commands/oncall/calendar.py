@@ -7,15 +7,15 @@ from __future__ import annotations
 import re
 
 from bot.basics.errors import UsageError
+from bot.flows.oncall.calendars import calendar_link
 from bot.flows.oncall.common import schedule_named
-from bot.flows.oncall_calendars import calendar_link
 from bot.record.oncall.calendar import FEED_AHEAD, FEED_PAST
 from bot.record.oncall.calendar_tokens import LINKS_KEPT
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 
 ROTATE = "rotate"
-# Schedule names as the file allows them (bot/record/policies.py NAME), in any case.
+# Schedule names as the file allows them (bot/record/escalation/policies.py NAME), in any case.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$", re.IGNORECASE)
 
 

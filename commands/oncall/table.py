@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import help
+from commands import help_text
 from commands.base import Subcommand
 from commands.oncall import calendar, cancel, override, swap, who
 
@@ -12,5 +12,5 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     swap.SUBCOMMAND,
     cancel.SUBCOMMAND,
     calendar.SUBCOMMAND,
-    help.SUBCOMMAND,
+    help_text.SUBCOMMAND,
 )

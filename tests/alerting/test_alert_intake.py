@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from bot.config import Secret
 from bot.flows.postmortem_posting import write_draft
 from bot.record import timeline
-from bot.record.policies import parse_policies
+from bot.record.escalation.policies import parse_policies
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Escalation, Incident, Job, TimelineEntry
 from emulator import Channel, SlackEmulator

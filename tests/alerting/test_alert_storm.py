@@ -19,8 +19,9 @@ import pytest
 from sqlmodel import col, select
 
 from bot.config import Secret
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.models import Alert, AlertPayload, Incident, Job, utcnow
+from bot.store.models import Alert, AlertPayload, Incident, Job
 from emulator import SlackEmulator
 from tests.alerts import TOKEN, alert, alertmanager, count, post_alert, routes
 from tests.conftest import Clock, Warroom, reset_postgres, running_warroom

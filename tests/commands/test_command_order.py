@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
+from bot.store.columns import utcnow
 from bot.store.db import dialect_insert, session_scope
-from bot.store.models import Incident, OutboxLease, ReceivedCommand, utcnow
+from bot.store.models import Incident, OutboxLease, ReceivedCommand
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.record.policies import parse_policies
+from bot.record.escalation.policies import parse_policies
 from emulator import SlackEmulator
 from tests.conftest import Warroom, command, open_incident, running_warroom
 

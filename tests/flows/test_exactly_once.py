@@ -15,15 +15,9 @@ import aiohttp
 from sqlmodel import func, select
 
 from bot.config import Secret
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.models import (
-    AlertPayload,
-    ChannelMessage,
-    Incident,
-    OutboxMessage,
-    TimelineEntry,
-    utcnow,
-)
+from bot.store.models import AlertPayload, ChannelMessage, Incident, OutboxMessage, TimelineEntry
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
 from tests.alerting.test_alert_storm import RealClock, eventually

@@ -22,6 +22,7 @@ from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.keys import ingest_key
 from bot.record.messages import SaidMessage
 from bot.record.reactions import SeenReaction
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import (
     ChannelMessage,
@@ -30,7 +31,6 @@ from bot.store.models import (
     Reaction,
     TimelineEntry,
     TimelineKind,
-    utcnow,
 )
 from emulator import SlackEmulator
 from emulator.models import Channel, slack_signature_headers

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.flows.postmortem_posting import PUBLISH_JOB
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Job, OutboxMessage
 from emulator import Channel, SlackEmulator
 from emulator.models import slack_signature_headers
@@ -89,7 +89,9 @@ async def _mark_moments(warroom: Warroom, channel: Channel, *, thrice: bool) -> 
 async def _idle(warroom: Warroom) -> bool:
     """No draft left to write and nothing left to send."""
     async with session_scope(warroom.engine) as session:
-        drafting = select(Job.id).where(col(Job.kind) == PUBLISH_JOB, col(Job.done_at).is_(None))
+        drafting = select(Job.id).where(
+            col(Job.kind) == JobKind.POSTMORTEM_PUBLISH, col(Job.done_at).is_(None)
+        )
         job = (await session.exec(drafting)).first()
         waiting = (
             await session.exec(
@@ -151,7 +153,7 @@ async def _run_again(warroom: Warroom) -> None:
     async with session_scope(warroom.engine) as session:
         await session.exec(
             update(Job)
-            .where(col(Job.kind) == PUBLISH_JOB)
+            .where(col(Job.kind) == JobKind.POSTMORTEM_PUBLISH)
             .values(done_at=None, locked_by=None, locked_until=None)
         )
         await session.commit()

@@ -16,9 +16,10 @@ from bot.basics.render import Renderer, markdown_to_html
 from bot.flows.postmortem_posting import write_draft
 from bot.record import timeline
 from bot.record.postmortem.writing import escalation_words
+from bot.store.columns import UTCDateTime
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
-from bot.store.models import Escalation, Incident, TimelineEntry, TimelineKind, UTCDateTime
+from bot.store.models import Escalation, Incident, TimelineEntry, TimelineKind
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
 from tests.flows.test_escalation import DBA_GROUP, command, the_incident

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.basics.timestamps import ts_to_datetime
-from bot.flows.recorder import FETCH_REACTED_JOB
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import (
     ChannelMessage,
     Incident,
@@ -385,7 +385,9 @@ async def test_a_reaction_whose_message_slack_cannot_give_is_not_retried_forever
 async def unfinished_jobs(warroom: Warroom) -> list[Job]:
     """The fetches of reacted messages not done yet."""
     async with session_scope(warroom.engine) as session:
-        query = select(Job).where(col(Job.done_at).is_(None), Job.kind == FETCH_REACTED_JOB)
+        query = select(Job).where(
+            col(Job.done_at).is_(None), Job.kind == JobKind.FETCH_REACTED_MESSAGE
+        )
         return list((await session.exec(query)).all())
 
 

@@ -84,7 +84,7 @@ def test_printed_manifest_passes_slack_rules(
 
 def test_bot_scopes_are_the_ones_the_code_uses() -> None:
     assert not {"channels:join", "users:read.email"} & set(BOT_SCOPES)
-    # Workflows add links to an incident channel's bookmarks (bot/flows/workflows.py).
+    # Workflows add links to an incident channel's bookmarks (bot/flows/workflows/actions.py).
     assert "bookmarks:write" in BOT_SCOPES
     # The emulator's auth.test reports the manifest's scopes as the bot token's.
     assert OAUTH_SCOPES.split(",") == BOT_SCOPES

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.flows.group_commit import database_gone
 from bot.store import sqlite_driver
+from bot.store.columns import UTCDateTime
 from bot.store.db import create_engine
 from bot.store.direct import (
     SQLITE_MAX_PARAMETERS,
@@ -34,7 +35,6 @@ from bot.store.direct import (
     run_transaction,
     sqlite_datetime,
 )
-from bot.store.models import UTCDateTime
 from tests.conftest import reset_postgres
 from tests.store.test_sqlite_driver import _counting
 

@@ -18,8 +18,9 @@ from bot.config import ConfigError, Settings
 from bot.flows.scheduler import KIND_SHARE, MAX_FAILURES, JobRunner, failure_backoff
 from bot.services import Services
 from bot.store import jobs
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.models import Incident, Job, utcnow
+from bot.store.models import Incident, Job
 from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -12,8 +12,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from bot.store import outbox
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry, utcnow
+from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import (
     ALICE,

@@ -12,7 +12,7 @@ import yaml
 from sqlmodel import select
 
 from bot.config import ConfigError, Settings
-from bot.record.workflows import parse_workflows
+from bot.record.workflows.definitions import parse_workflows
 from bot.store.db import session_scope
 from bot.store.models import TimelineEntry
 from emulator import SlackEmulator

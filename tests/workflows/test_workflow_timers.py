@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.config import Secret
-from bot.record.workflows import WorkflowError, parse_workflows
+from bot.record.workflows.definitions import WorkflowError, parse_workflows
 from emulator import Channel, SlackEmulator
 from tests.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
 from tests.conftest import Clock, Warroom, command, open_incident, running_warroom

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.config import Secret
-from bot.record.workflows import parse_workflows
+from bot.record.workflows.definitions import parse_workflows
 from emulator import Channel, SlackEmulator
 from tests.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, command, running_warroom

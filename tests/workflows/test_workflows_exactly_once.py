@@ -21,10 +21,11 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import func, select
 
 from bot.config import Secret
-from bot.record.workflow_runs import KINDS
-from bot.record.workflows import parse_workflows
+from bot.record.workflows.definitions import parse_workflows
+from bot.record.workflows.runs import KINDS
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.models import Incident, Job, OutboxMessage, TimelineEntry, utcnow
+from bot.store.models import Incident, Job, OutboxMessage, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.alerting.test_alert_storm import RealClock, eventually
 from tests.alerts import TOKEN, alert, alertmanager, post_alert

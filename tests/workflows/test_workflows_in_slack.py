@@ -16,9 +16,9 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from bot.config import Secret
-from bot.record.workflow_runs import ACTION_JOB
-from bot.record.workflows import Workflows, parse_workflows
+from bot.record.workflows.definitions import Workflows, parse_workflows
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, PublicIncident, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
@@ -328,7 +328,9 @@ async def once_more(warroom: Warroom) -> None:
     when the transaction that ends it never committed), and run."""
     async with session_scope(warroom.engine) as session:
         await session.exec(  # type: ignore[call-overload]
-            update(Job).where(col(Job.kind) == ACTION_JOB).values(done_at=None, attempts=0)
+            update(Job)
+            .where(col(Job.kind) == JobKind.WORKFLOW_ACTION)
+            .values(done_at=None, attempts=0)
         )
         await session.exec(  # type: ignore[call-overload]
             delete(TimelineEntry).where(col(TimelineEntry.kind) == "workflow")

@@ -1,10 +1,15 @@
-"""On call from Slack: who is on call (``who``), overrides made and cancelled (``overrides``),
-swaps asked and answered (``swaps``), requests to be on call from outside a schedule and its
-owners' answers (``covers``), and what they share (``common``: the schedule named, guests
-refused, people's zones, times read forward, direct messages through the outbox); and what
-follows a schedule by itself (``handoffs``: whom an escalation reaches and through whose
-override, the user group at each handoff, shift notices and gap posts).
+"""On call from Slack, and what follows a schedule by itself.
 
-May import: what ``bot.flows`` may (``bot.services`` and everything below it) and the rest of
-``bot.flows``.
+- ``who``: ``/oncall``: who is on call now and next, in the asker's zone.
+- ``overrides``: ``/oncall override`` and ``/oncall cancel``, from Slack and the web view.
+- ``swaps``: ``/oncall swap``: a swap asked by DM, and its Accept or Decline.
+- ``covers``: someone outside a schedule asks its owners to be put on call.
+- ``common``: what they share: the schedule named, zones, times read forward, DMs.
+- ``handoffs``: whom an escalation reaches, the user group at each handoff, shift notices
+  and gap posts.
+- ``ical_feeds``: the iCal layers' feeds refreshed on a timer.
+- ``calendars``: the calendar feeds' secret links, and what a feed shows.
+
+May import: ``bot.services`` and everything below it, and the flows' own modules
+(``bot/flows/*.py``). No other domain of the flows: this one is first in the order.
 """

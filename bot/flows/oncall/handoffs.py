@@ -27,7 +27,7 @@ from bot.clients.slack_errors import (
 )
 from bot.flows.channel import deliver_now
 from bot.flows.people import guests_among, is_guest, zone_of
-from bot.record.escalations import OnCall
+from bot.record.escalation.escalations import OnCall
 from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts
 from bot.record.oncall.engine import on_call_at as shift_at
 from bot.record.oncall.feed_copies import with_feed_copies
@@ -37,21 +37,11 @@ from bot.record.oncall.overrides import (
     who_is_on_call,
 )
 from bot.record.oncall.schedules import Schedule
-from bot.record.oncall.work import (
-    GAPS_JOB,
-    GROUP_REFUSED_JOB,
-    GUEST_SHIFT_JOB,
-    HANDOFF_JOB,
-    SHIFT_NOTICE_JOB,
-    gaps_key,
-    guest_shift_key,
-    handoff_key,
-    instant_key,
-    notice_key,
-)
+from bot.record.oncall.work import gaps_key, guest_shift_key, handoff_key, instant_key, notice_key
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Job
 
 log = logging.getLogger(__name__)
@@ -129,7 +119,7 @@ async def _schedule_handoff(
 ) -> None:
     await jobs.schedule(
         session,
-        kind=HANDOFF_JOB,
+        kind=JobKind.ONCALL_HANDOFF,
         key=handoff_key(schedule.name, at),
         due_at=due_at,
         payload={"schedule": schedule.name},
@@ -187,7 +177,7 @@ async def _plan_notices(
             continue
         await jobs.schedule(
             session,
-            kind=SHIFT_NOTICE_JOB,
+            kind=JobKind.ONCALL_NOTICE,
             key=notice_key(schedule.name, shift.start, shift.user),
             due_at=max(shift.start - before, now),
             payload={
@@ -225,8 +215,8 @@ async def _group_refused(services: Services, schedule: Schedule, code: str | Non
     async with session_scope(services.engine) as session:
         await jobs.schedule(
             session,
-            kind=GROUP_REFUSED_JOB,
-            key=f"{GROUP_REFUSED_JOB}:{schedule.name}:{code or 'no-group'}",
+            kind=JobKind.ONCALL_GROUP_REFUSED,
+            key=f"{JobKind.ONCALL_GROUP_REFUSED}:{schedule.name}:{code or 'no-group'}",
             due_at=services.clock(),
             payload={"schedule": schedule.name, "code": code},
         )
@@ -259,7 +249,7 @@ async def _guest_named(services: Services, schedule: Schedule, shift: Shift) -> 
     async with session_scope(services.engine) as session:
         await jobs.schedule(
             session,
-            kind=GUEST_SHIFT_JOB,
+            kind=JobKind.ONCALL_GUEST_SHIFT,
             key=guest_shift_key(schedule.name, shift.start, str(shift.user)),
             due_at=services.clock(),
             payload={
@@ -389,7 +379,7 @@ async def _schedule_gap_check(
     due = datetime.combine(day, GAP_CHECK_AT, tzinfo=zone).astimezone(UTC)
     await jobs.schedule(
         session,
-        kind=GAPS_JOB,
+        kind=JobKind.ONCALL_GAPS,
         key=gaps_key(schedule.name, day),
         due_at=max(due, now),
         payload={"schedule": schedule.name},

@@ -1,9 +1,11 @@
-"""The alert domain: what monitoring systems send (``payloads``: Alertmanager, Grafana, the
-generic shape), where it goes (``routes``: the routes file), and the alerts and their groups in
-the record (``alerts``). The flow that opens incidents from them is ``bot.flows.alert_intake``;
-the webhooks they arrive on are ``bot.web.alert_webhooks``; ``warroom alerts`` is
-``bot.admin.alerts``.
+"""The alert domain: what monitoring systems send, where it goes, and the alerts in the record.
+The flow that opens incidents from them is ``bot.flows.alert_intake``; the webhooks they
+arrive on are ``bot.web.alert_webhooks``; ``warroom alerts`` is ``bot.admin.alerts``.
 
-May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``);
-not ``bot/record/postmortem/``.
+- ``payloads``: webhook bodies (Alertmanager, Grafana, the generic shape) in one shape.
+- ``routes``: the routes file: which alerts open incidents, how they look, where the rest go.
+- ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
+
+May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``).
+No other domain of the record: this one is first in the order.
 """

@@ -39,6 +39,7 @@ from typing import Any, Literal
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.basics.slack_patterns import CHANNEL_ID
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.store.models import SEVERITIES
@@ -47,7 +48,6 @@ Action = Literal["open", "post"]
 OnResolved = Literal["record", "monitoring"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
 DEFAULT_TITLE = "{{ annotations.summary or labels.alertname or title or 'Alert from ' ~ source }}"
 _TITLE_MAX = 200
 _ROUTE_KEYS = {
@@ -173,7 +173,7 @@ def _route(raw: object, where: str) -> Route:
     if action not in ("open", "post"):
         raise RouteError(f"{where}: action must be 'open' or 'post'")
     channel = raw.get("channel")
-    if action == "post" and not (isinstance(channel, str) and _CHANNEL_ID.match(channel)):
+    if action == "post" and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
         raise RouteError(f"{where}: a 'post' route needs 'channel', a channel id (C...)")
     if action == "open" and channel is not None:
         raise RouteError(f"{where}: 'channel' is for 'post' routes; use 'channel_prefix'")

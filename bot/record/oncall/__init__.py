@@ -1,14 +1,22 @@
 """On call: schedules of who answers when, and the overrides people make on top of them.
+Record-level: no Slack, no HTTP, no settings object.
 
-Bottom to top: the schedule file (``schedules``), a zone's clock as offset pieces
-(``zones``), the engine that turns rules into shifts in UTC (``engine``), and the overrides
-kept in the database (``overrides``), with the swaps and the requests to be on call from
-outside a schedule that make some of them (``swaps``, ``covers``) and who may do what
-(``rights``). Beside them, the calendars: what the .ics feeds hold
-(``calendar``) and their secret links (``calendar_tokens``); an iCal layer's external feed
-read (``ical_layers``) and its last good copy in the database (``feed_copies``, which gives
-the engine schedules whose iCal layers carry their shifts). Record-level: no Slack, no HTTP,
-no settings object.
+- ``schedules``: the schedule file (``WARROOM_ONCALL_SCHEDULES``).
+- ``zones``: a zone's clock as pieces of constant UTC offset.
+- ``engine``: who is on call when: a schedule's rules turned into shifts in UTC.
+- ``overrides``: overrides in the database, never deleted, and who made or cancelled them.
+- ``swaps``: swaps asked of someone, and how they were answered.
+- ``covers``: requests to be on call from outside a schedule, and the owner's answer.
+- ``rights``: who may change a schedule: its own people.
+- ``work``: the job rows schedules cause (handoffs, notices, gaps), their kinds and keys.
+- ``hours``: hours on call per person, and how many fell at night and at weekends.
+- ``calendar``: what the .ics feeds hold: whole shifts, 30 days back to 90 ahead.
+- ``calendar_tokens``: the feeds' secret links: given out, checked, rotated.
+- ``ical_layers``: an iCal layer's feed read: its events and whom each names.
+- ``recurrence``: recurring calendar events expanded, as RFC 5545 defines them.
+- ``feed_addresses``: which addresses an iCal layer's feed may be fetched from.
+- ``feed_copies``: the last good copy of each feed, and how its refreshes go.
 
-May import: ``bot.basics``, ``bot.store`` and the rest of ``bot.record``.
+May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
+the domains before it (``alerting``, ``escalation``); never one after it (``status_page`` on).
 """

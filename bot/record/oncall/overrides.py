@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.basics.errors import BotError
+from bot.basics.slack_patterns import USER_ID
 from bot.record.oncall.engine import (
     EARLIEST,
     HORIZON,
@@ -28,7 +29,6 @@ from bot.record.oncall.engine import (
 )
 from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.work import plan_again
-from bot.record.policies import USER_ID
 from bot.store.models import OncallOverride
 
 OverrideKind = Literal["override", "swap"]

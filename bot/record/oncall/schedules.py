@@ -34,9 +34,10 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.basics.durations import parse_duration
+from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
+from bot.record.escalation.policies import NAME
 from bot.record.oncall.zones import known_zone
-from bot.record.policies import NAME, USER_ID
 
 SCHEDULE_KEYS = ("timezone", "layers", "owners", "channel", "notify_before", "usergroup")
 LAYER_KEYS = ("name", "start", "rotation", "members", "restrictions", "ical_url", "ical_user_map")
@@ -56,7 +57,6 @@ LATEST_START_YEARS = 10
 MAX_ROTATION_DAYS = 366
 _ROTATION = re.compile(r"^(\d{1,6})\s*([hd])$")
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
 _ICAL_URL = re.compile(r"^(?:https?|webcal)://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
@@ -97,7 +97,7 @@ class Restriction:
 @dataclass(frozen=True)
 class IcalSource:
     """Where an iCal layer's turns come from: an external calendar feed (``url``, fetched on
-    a timer by ``bot.flows.oncall_feeds``), and whom the feed's people are in Slack.
+    a timer by ``bot.flows.oncall.ical_feeds``), and whom the feed's people are in Slack.
 
     ``user_map`` pairs each identity as the feed writes it (an attendee's e-mail address or a
     name in the event's summary), case-folded, with a Slack user id. ``shifts`` is what the
@@ -450,7 +450,7 @@ def _user_ids(
 def _channel(where: str, raw: Any, problems: list[str]) -> str | None:
     if raw is None:
         return None
-    if not isinstance(raw, str) or not _CHANNEL_ID.match(raw):
+    if not isinstance(raw, str) or not CHANNEL_ID.match(raw):
         problems.append(
             f"{where}: channel: expected a Slack channel id like C024BE91L, got {raw!r}"
         )

@@ -1,13 +1,13 @@
 """The work on-call schedules cause, as job rows: their kinds and keys.
 
-Each schedule with a user group or notices has a chain of ``HANDOFF_JOB`` rows, one per instant
-the person on call changes: it keeps the user group equal to who is on call and plans the
-notices (``SHIFT_NOTICE_JOB``) of the shifts that begin before the next one. A schedule with a
-``channel`` has a ``GAPS_JOB`` a day. A shift the file gives a guest of the workspace (never on
-call) has one ``GUEST_SHIFT_JOB``, planned by its notice or its handoff. Keys are made of the
-schedule and instants every replica computes alike (``bot.record.oncall.engine`` is
-deterministic), so two replicas plan one row for each, and the job table's claim runs it once.
-The handlers are ``bot/flows/oncall/handoffs.py``.
+Each schedule with a user group or notices has a chain of ``JobKind.ONCALL_HANDOFF`` rows, one per
+instant the person on call changes: it keeps the user group equal to who is on call and plans the
+notices (``JobKind.ONCALL_NOTICE``) of the shifts that begin before the next one. A schedule with a
+``channel`` has a ``JobKind.ONCALL_GAPS`` a day. A shift the file gives a guest of the workspace
+(never on call) has one ``JobKind.ONCALL_GUEST_SHIFT``, planned by its notice or its handoff. Keys
+are made of the schedule and instants every replica computes alike (``bot.record.oncall.engine`` is
+deterministic), so two replicas plan one row for each, and the job table's claim runs it once. The
+handlers are ``bot/flows/oncall/handoffs.py``.
 """
 
 from __future__ import annotations
@@ -17,14 +17,7 @@ from datetime import UTC, date, datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import jobs
-
-HANDOFF_JOB = "oncall_handoff"
-SHIFT_NOTICE_JOB = "oncall_notice"
-GAPS_JOB = "oncall_gaps"
-# Said once per schedule and Slack error: the user group could not be kept in step.
-GROUP_REFUSED_JOB = "oncall_group_refused"
-# Said once per shift: the schedule file names a guest of the workspace, who cannot be on call.
-GUEST_SHIFT_JOB = "oncall_guest_shift"
+from bot.store.job_kinds import JobKind
 
 
 def instant_key(moment: datetime) -> str:
@@ -34,21 +27,21 @@ def instant_key(moment: datetime) -> str:
 
 def handoff_key(schedule: str, at: str) -> str:
     """The handoff job of ``schedule`` at ``at`` (an ``instant_key``, or a cause)."""
-    return f"{HANDOFF_JOB}:{schedule}:{at}"
+    return f"{JobKind.ONCALL_HANDOFF}:{schedule}:{at}"
 
 
 def notice_key(schedule: str, start: datetime, user: str) -> str:
-    return f"{SHIFT_NOTICE_JOB}:{schedule}:{instant_key(start)}:{user}"
+    return f"{JobKind.ONCALL_NOTICE}:{schedule}:{instant_key(start)}:{user}"
 
 
 def guest_shift_key(schedule: str, start: datetime, user: str) -> str:
     """The one warning about the shift of ``user`` (a guest) beginning at ``start``: the
     shift's notice and its handoff both plan it, whichever comes first."""
-    return f"{GUEST_SHIFT_JOB}:{schedule}:{instant_key(start)}:{user}"
+    return f"{JobKind.ONCALL_GUEST_SHIFT}:{schedule}:{instant_key(start)}:{user}"
 
 
 def gaps_key(schedule: str, day: date) -> str:
-    return f"{GAPS_JOB}:{schedule}:{day.isoformat()}"
+    return f"{JobKind.ONCALL_GAPS}:{schedule}:{day.isoformat()}"
 
 
 async def plan_again(session: AsyncSession, schedule: str, *, at: datetime, cause: str) -> None:
@@ -57,7 +50,7 @@ async def plan_again(session: AsyncSession, schedule: str, *, at: datetime, caus
     have moved."""
     await jobs.schedule(
         session,
-        kind=HANDOFF_JOB,
+        kind=JobKind.ONCALL_HANDOFF,
         key=handoff_key(schedule, cause),
         due_at=at,
         payload={"schedule": schedule},

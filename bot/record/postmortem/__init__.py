@@ -1,9 +1,14 @@
-"""Postmortem drafts, from the record: how a language writes dates and durations
-(``language``), the draft and its Markdown rows (``draft``), writing it from the record
-(``writing``: ``read_draft`` from the database), and the sections people rewrite (``edits``).
-The flow that asks Slack for what the draft lacks and posts it is
-``bot.flows.postmortem_posting``; ``warroom postmortem`` is ``bot.admin.postmortems``.
+"""Postmortem drafts, from the record. The flow that asks Slack for what the draft lacks and
+posts it is ``bot.flows.postmortem_posting``; ``warroom postmortem`` is
+``bot.admin.postmortems``.
 
-May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``);
-not ``bot/record/alerting/``.
+- ``language``: how a language writes dates, times and durations (its ``language.yaml``).
+- ``draft``: the draft (``Draft`` and its lines) and the Markdown rows of its long sections.
+- ``writing``: writing the draft from the record (``build_draft``, ``render_draft``,
+  ``read_draft``).
+- ``edits``: the sections people rewrote, kept so a regenerated draft never overwrites them.
+- ``timeline_page``: one page of a long incident's timeline, read without the rest.
+
+May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
+every other domain of the record: this one is last in the order.
 """

@@ -10,7 +10,6 @@ the record lacks, and posts the draft.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,8 +22,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, postmortem_template, readable
+from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users
-from bot.record import escalations, fields, follow_ups, public, roles, timeline
+from bot.record import fields, follow_ups, roles, timeline
+from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.milestones import METRICS
 from bot.record.people import known_names
@@ -41,6 +42,7 @@ from bot.record.postmortem.draft import (
     Written,
 )
 from bot.record.postmortem.language import Language
+from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
 from bot.store.db import session_scope
 from bot.store.models import (
@@ -59,7 +61,6 @@ from bot.store.models import (
 
 # Entries that are a line of investigation: a misleading path lasts until the next of these.
 _PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT_CAUSE}
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
 
@@ -208,7 +209,7 @@ class Record:
         ids |= {str(value) for field, value in self.fields if field.kind == "user"}
         texts = [entry.text for entry in self.entries] + [item.text for item in self.actions]
         ids |= {match for text in texts if "<@" in text for match in mentioned_users(text)}
-        return {user for user in ids if user and _USER_ID.match(user)}
+        return {user for user in ids if user and USER_ID.match(user)}
 
     def unlinked(self) -> list[EntryRow | ActionItem]:
         """Rows that came from a Slack message whose permalink is not known yet."""

@@ -1,4 +1,4 @@
-"""Running workflows' actions: one job per action (bot/record/workflow_runs.py wrote them in
+"""Running workflows' actions: one job per action (bot/record/workflows/runs.py wrote them in
 the transaction of the change that started the workflow).
 
 An action's change to the record, its timeline entry ("workflow exec-heads-up: posted in
@@ -10,7 +10,7 @@ the workflow's other actions (their own jobs) and other workflows still run.
 Changes a workflow makes carry ``cause="workflow:<name>"`` and are written here, never
 through the flows that start workflows: a workflow's own changes start no workflow.
 
-Webhooks are jobs of their own lane (``WEBHOOK_JOB``): a slow or failing endpoint waits
+Webhooks are jobs of their own lane (``JobKind.WORKFLOW_WEBHOOK``): a slow or failing endpoint waits
 there, retried with backoff, never in front of the incident's other work.
 """
 
@@ -37,17 +37,18 @@ from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenR
 from bot.flows import filing
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
 from bot.flows.declare import start_policy
-from bot.flows.escalation import EscalationTarget, escalate, group_members
+from bot.flows.escalation.escalate import EscalationTarget, escalate, group_members
 from bot.flows.fields import set_up_type
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
-from bot.flows.status_page import mark_public
-from bot.record import fields, findings, incidents, public, workflow_runs
+from bot.flows.status_page.publishing import mark_public
+from bot.record import fields, findings, incidents
 from bot.record.fields import NoFieldChange
 from bot.record.incidents import NoChange
+from bot.record.status_page import publications as public
 from bot.record.timeline import add_entry
-from bot.record.workflow_runs import ACTION_JOB
-from bot.record.workflows import (
+from bot.record.workflows import runs as workflow_runs
+from bot.record.workflows.definitions import (
     BOOKMARK_TITLE_MAX,
     CAUSE_PREFIX,
     Action,
@@ -58,8 +59,10 @@ from bot.record.workflows import (
 )
 from bot.services import Services
 from bot.store import jobs, outbox
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.models import Escalation, Incident, Job, OutboxMessage, TimelineKind, utcnow
+from bot.store.job_kinds import JobKind
+from bot.store.models import Escalation, Incident, Job, OutboxMessage, TimelineKind
 
 log = logging.getLogger(__name__)
 # A webhook is tried again after these waits, then given up (with a message in the channel).
@@ -193,7 +196,7 @@ async def _earlier_running(services: Services, job: Job) -> bool:
         earlier = await session.exec(
             select(Job.id).where(
                 col(Job.incident_id) == job.incident_id,
-                col(Job.kind) == ACTION_JOB,
+                col(Job.kind) == JobKind.WORKFLOW_ACTION,
                 col(Job.id) < (job.id or 0),
                 col(Job.done_at).is_(None),
                 col(Job.locked_until) > utcnow(),

@@ -24,19 +24,19 @@ from bot.clients.slack import Invitation
 from bot.clients.slack_errors import SlackFailure, SlackGone
 from bot.flows.channel import deliver_now, refresh_channel_header, say, send
 from bot.flows.oncall.handoffs import on_call_now
-from bot.flows.paging import follow_up_pages, schedule_page
+from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
 from bot.flows.postmortem_posting import choose_template
-from bot.record import escalations, incidents
-from bot.record.escalations import OnCall
-from bot.record.policies import Policy, Target
+from bot.record import incidents
+from bot.record.escalation import escalations
+from bot.record.escalation.escalations import OnCall
+from bot.record.escalation.policies import Policy, Target
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, Page
 
 log = logging.getLogger(__name__)
-ESCALATE_JOB = "escalate"
-BRING_IN_JOB = "bring_in"
 
 
 class UnknownTarget(BotError):
@@ -300,7 +300,7 @@ async def schedule_level(
     keeping why as data for the escalation it makes."""
     await jobs.schedule(
         session,
-        kind=ESCALATE_JOB,
+        kind=JobKind.ESCALATE,
         key=f"escalate:{incident.id}:{policy.name}:{number}",
         due_at=due_at,
         incident_id=incident.id,
@@ -341,7 +341,7 @@ async def _schedule_bring_in(
     await session.flush()
     await jobs.schedule(
         session,
-        kind=BRING_IN_JOB,
+        kind=JobKind.BRING_IN,
         key=f"bring_in:{escalation.id}",
         due_at=now,
         incident_id=escalation.incident_id,
@@ -525,7 +525,7 @@ async def acknowledge(
             session, incident, user_id=user_id, at=now, escalation_id=escalation_id
         )
         # Someone is on it: no policy escalates further, and no page keeps ringing.
-        await jobs.cancel(session, incident_id=incident.id or 0, kinds=[ESCALATE_JOB], now=now)
+        await jobs.cancel(session, incident_id=incident.id or 0, kinds=[JobKind.ESCALATE], now=now)
         await follow_up_pages(session, incident.id or 0, "acknowledge", now)
         await session.commit()
     services.wake_jobs()
@@ -569,5 +569,5 @@ async def _show_acknowledged(
 
 async def stand_down(session: AsyncSession, incident: Incident, now: datetime) -> None:
     """On resolution: no more policy levels, and every open page resolved (caller commits)."""
-    await jobs.cancel(session, incident_id=incident.id or 0, kinds=[ESCALATE_JOB], now=now)
+    await jobs.cancel(session, incident_id=incident.id or 0, kinds=[JobKind.ESCALATE], now=now)
     await follow_up_pages(session, incident.id or 0, "resolve", now)

@@ -1,8 +1,8 @@
-"""The status page form, saved: ``/incident public`` alone opens it (``commands.public``),
-with the incident's components and a public title for each language the team publishes in
-(``WARROOM_PUBLIC_LANGUAGES``, the incident's, and any it has a title in). Saving makes the
-incident public with them, in one transaction, as ``/incident public <components>`` and
-``--title`` do.
+"""The status page form, saved: ``/incident public`` alone opens it
+(``commands.status_page.public``), with the incident's components and a public title for each
+language the team publishes in (``WARROOM_PUBLIC_LANGUAGES``, the incident's, and any it has a title
+in). Saving makes the incident public with them, in one transaction, as ``/incident public
+<components>`` and ``--title`` do.
 
 A ``plain_text_input`` holds what was typed (plain text, not Slack's encoding): components
 are encoded once here, as the command's arrive; titles are kept plain, as the command
@@ -21,10 +21,10 @@ from bot.basics.errors import UsageError
 from bot.basics.slack_ids import PUBLIC_TITLE_PREFIX, PublicModal, input_state
 from bot.basics.slack_text import SlackText
 from bot.flows.replies import run_and_reply
-from bot.flows.status_page import make_public
-from bot.record.public import clean
+from bot.flows.status_page.publishing import make_public
+from bot.record.status_page.publications import clean
 from bot.services import Services
-from commands.public import TITLE_MAX, components_of
+from commands.status_page.public import TITLE_MAX, components_of
 
 
 def _submitted(values: Mapping[str, Any]) -> tuple[list[str], dict[str, str], dict[str, str]]:

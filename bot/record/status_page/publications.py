@@ -22,11 +22,10 @@ from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import to_public_plain
 from bot.store import jobs
+from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, PublicIncident, PublicUpdate
 
 log = logging.getLogger(__name__)
-STATUSPAGE_JOB = "statuspage"
-ANNOUNCEMENT_JOB = "public_announcement"
 
 
 class NotPublic(BotError):
@@ -123,7 +122,7 @@ async def set_title(
     if public.statuspage_id is not None:
         await jobs.run_once_more(
             session,
-            kind=STATUSPAGE_JOB,
+            kind=JobKind.STATUSPAGE,
             key=statuspage_key(public.incident_id),
             due_at=at,
             incident_id=public.incident_id,
@@ -250,7 +249,7 @@ async def announce_status(session: AsyncSession, incident: Incident, *, at: date
         return
     await jobs.schedule(
         session,
-        kind=ANNOUNCEMENT_JOB,
+        kind=JobKind.PUBLIC_ANNOUNCEMENT,
         key=_announcement_key(incident, at),
         due_at=at,
         incident_id=incident.id,
@@ -294,7 +293,7 @@ async def schedule_statuspage(
     # update published while the job runs makes it run once more.
     await jobs.run_once_more(
         session,
-        kind=STATUSPAGE_JOB,
+        kind=JobKind.STATUSPAGE,
         key=statuspage_key(update.incident_id),
         due_at=at or update.published_at,
         incident_id=update.incident_id,

@@ -34,13 +34,13 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from bot.basics.durations import parse_duration
+from bot.basics.slack_patterns import USER_ID
 from bot.basics.yaml_files import read_yaml
 from bot.store.models import SEVERITIES
 
 TargetKind = Literal["user", "usergroup", "schedule", "pagerduty"]
 # Names operators give things in configuration files (policies, on-call schedules).
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from bot.basics.numbers import parse_bounded_int
+from bot.basics.slack_patterns import USER_ID
 from bot.flows.oncall.common import OncallRefused, overrides_around, read_time, require_person
 from bot.flows.oncall.overrides import cancel_kept, check_put_on_call, keep_override
 from bot.flows.oncall.who import on_call
@@ -31,13 +32,12 @@ from bot.record.oncall.engine import LATEST, displaced
 from bot.record.oncall.overrides import as_override, override_history
 from bot.record.oncall.rights import may_cancel, members
 from bot.record.oncall.schedules import Schedule
-from bot.record.policies import USER_ID
 from bot.store.db import session_scope
 from bot.store.models import OncallOverride, OncallSwap
 from bot.web.auth import check_csrf, csrf_token, page_viewer
 from bot.web.context import WebContext, web_context
-from bot.web.oncall_charts import timeline
-from bot.web.oncall_reading import (
+from bot.web.oncall.charts import timeline
+from bot.web.oncall.reading import (
     names_of,
     now_on_call,
     people_of,
@@ -46,7 +46,7 @@ from bot.web.oncall_reading import (
 )
 from bot.web.pages import viewer_and_csrf
 from bot.web.pages_common import read_form, render_page
-from bot.web.status_page import viewer_zone
+from bot.web.status_page.pages import viewer_zone
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)

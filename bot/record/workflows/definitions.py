@@ -40,6 +40,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.basics.durations import parse_duration
+from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.incident_types import CustomField, FieldValueError, IncidentTypes
 from bot.store.models import SEVERITIES, Status
@@ -82,8 +83,6 @@ MAX_WORKFLOWS = 500
 MAX_ACTIONS = 20
 CAUSE_PREFIX = "workflow:"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 _GROUP = re.compile(r"^(S[A-Z0-9]{2,31}|@?[a-z0-9][a-z0-9._-]{0,79})$")
 _ENV = re.compile(r"^[A-Z][A-Z0-9_]{0,99}$")
 _LOCAL_HOSTS = ("127.0.0.1",)
@@ -717,7 +716,7 @@ def _check_args(verb: str, args: dict[str, Any], where: str, problems: list[str]
         if isinstance(users, str):
             users = args["users"] = [users]
         if not isinstance(users, list) or not all(
-            isinstance(u, str) and _USER_ID.match(u) for u in users
+            isinstance(u, str) and USER_ID.match(u) for u in users
         ):
             problems.append(f"{where}: users: a list of user ids like U0123ABCD")
             users = []
@@ -743,7 +742,7 @@ def _check_args(verb: str, args: dict[str, Any], where: str, problems: list[str]
         return f"escalate to {args['policy']}"
     if verb == "post":
         channel = args.get("channel")
-        if channel is not None and not (isinstance(channel, str) and _CHANNEL_ID.match(channel)):
+        if channel is not None and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
             problems.append(f"{where}: channel: a channel id like C0123456789, not {channel!r}")
         return f"post in channel {channel}" if channel else "post in the incident channel"
     if verb == "follow_up":

@@ -1,12 +1,12 @@
 """Refreshing the iCal layers: each layer's external feed fetched on a timer, its last good
 copy kept in the database.
 
-One repeating job per iCal layer (``ICAL_JOB``, keyed by schedule and layer), so however many
-replicas run, each feed is fetched once per round; every start asks for a round at once (the
-file may name a new address). A round that fails (the source down or slow, an answer that
-is no calendar, one over ``MAX_FEED_BYTES``, an address warroom does not fetch from or a
-redirect to another host: ``bot/clients/ical_feeds.py``) is logged, and noted on the copy's
-row with its reason; the copy itself stays, and the next round comes at the usual time.
+One repeating job per iCal layer (``JobKind.ONCALL_ICAL_REFRESH``, keyed by schedule and layer), so
+however many replicas run, each feed is fetched once per round; every start asks for a round at once
+(the file may name a new address). A round that fails (the source down or slow, an answer that is no
+calendar, one over ``MAX_FEED_BYTES``, an address warroom does not fetch from or a redirect to
+another host: ``bot/clients/ical_feeds.py``) is logged, and noted on the copy's row with its reason;
+the copy itself stays, and the next round comes at the usual time.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from bot.record.oncall.schedules import Layer, Schedule
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Job
 
 log = logging.getLogger(__name__)
-ICAL_JOB = "oncall_ical_refresh"
 _KEY_PREFIX = "oncall-ical:"
 # A feed larger than this is refused (and reading it stops there).
 MAX_FEED_BYTES = 10 * 1024 * 1024
@@ -60,7 +60,10 @@ async def schedule_feed_refreshes(services: Services) -> None:
     async with session_scope(services.engine) as session:
         for schedule, layer in layers:
             await jobs.run_once_more(
-                session, kind=ICAL_JOB, key=refresh_key(schedule.name, layer.name), due_at=now
+                session,
+                kind=JobKind.ONCALL_ICAL_REFRESH,
+                key=refresh_key(schedule.name, layer.name),
+                due_at=now,
             )
         await session.commit()
     services.wake_jobs()

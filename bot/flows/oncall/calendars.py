@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.basics.slack_patterns import USER_ID
 from bot.clients.slack_errors import SlackFailure
 from bot.record.oncall.calendar import (
     FEED_AHEAD,
@@ -30,7 +31,6 @@ from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule
 from bot.record.people import known_names
-from bot.record.policies import USER_ID
 from bot.services import Services
 from bot.store.db import session_scope
 

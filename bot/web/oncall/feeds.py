@@ -25,7 +25,7 @@ import icalendar
 from aiohttp import web
 from icalendar import vDuration
 
-from bot.flows.oncall_calendars import Feed, HolderUnknown, open_feed
+from bot.flows.oncall.calendars import Feed, HolderUnknown, open_feed
 from bot.record.oncall.calendar import FeedKind
 from bot.services import Services
 from bot.web.context import web_context

@@ -1,9 +1,9 @@
 """The status pages: making an incident public, publishing its updates, and keeping
 Atlassian Statuspage in step (a job, retried through outages, refusals said in the channel).
 
-What is public is what ``bot.record.public`` keeps: the components people named and the texts
-they published; warroom's own words (the incident's name, status announcements) come from
-``templates/public/<language>.j2``.
+What is public is what ``bot.record.status_page.publications`` keeps: the components people named
+and the texts they published; warroom's own words (the incident's name, status announcements) come
+from ``templates/public/<language>.j2``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from bot.flows.changes import UpdatePosted, keep_update
 from bot.flows.channel import Writes, say_safely
 from bot.flows.postmortem_posting import choose_template
 from bot.flows.scheduler import Wait
-from bot.record import incidents, public
+from bot.record import incidents
+from bot.record.status_page import publications as public
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

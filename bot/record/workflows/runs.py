@@ -34,14 +34,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record import fields
 from bot.record.incident_types import IncidentTypes
-from bot.record.workflows import OPEN_FOR, Facts, Workflow, Workflows
+from bot.record.workflows.definitions import OPEN_FOR, Facts, Workflow, Workflows
 from bot.store import jobs
+from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, TimelineEntry, TimelineKind
 
-ACTION_JOB = "workflow_action"
-WEBHOOK_JOB = "workflow_webhook"
-TIMER_JOB = "workflow_timer"
-KINDS = (ACTION_JOB, WEBHOOK_JOB, TIMER_JOB)
+KINDS = (JobKind.WORKFLOW_ACTION, JobKind.WORKFLOW_WEBHOOK, JobKind.WORKFLOW_TIMER)
 
 
 async def change_event(
@@ -108,7 +106,7 @@ async def schedule_actions(
     for step, action in enumerate(workflow.actions):
         await jobs.schedule(
             session,
-            kind=WEBHOOK_JOB if action.verb == "webhook" else ACTION_JOB,
+            kind=JobKind.WORKFLOW_WEBHOOK if action.verb == "webhook" else JobKind.WORKFLOW_ACTION,
             key=f"workflow:{incident.id}:{event}:{workflow.name}:{step}",
             due_at=now,
             incident_id=incident.id,
@@ -160,7 +158,7 @@ async def _schedule_timer(
         payload["since"] = since.isoformat()
     await jobs.schedule(
         session,
-        kind=TIMER_JOB,
+        kind=JobKind.WORKFLOW_TIMER,
         key=key,
         due_at=since + workflow.after,
         incident_id=incident.id,

@@ -1,5 +1,5 @@
 """Where the flows start workflows: in the transaction of the change that starts them
-(bot/record/workflow_runs.py schedules their actions as jobs)."""
+(bot/record/workflows/runs.py schedules their actions as jobs)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record import workflow_runs
-from bot.record.workflows import DECLARED, STATUS_CHANGED
+from bot.record.workflows import runs as workflow_runs
+from bot.record.workflows.definitions import DECLARED, STATUS_CHANGED
 from bot.services import Services
 from bot.store.models import Incident, TimelineKind
 

@@ -21,17 +21,17 @@ from bot.clients.pagerduty import (
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import say_safely
 from bot.flows.postmortem_posting import choose_template
-from bot.record.escalations import open_pages
+from bot.record.escalation.escalations import open_pages
 from bot.record.people import known_names
 from bot.record.postmortem.writing import escalation_words
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, Page
 
 log = logging.getLogger(__name__)
 _ABOUT = "its page"  # what a Slack failure to say so is logged about
-PAGE_JOB = "page"
 # Waits before the 2nd, 3rd, 4th and 5th attempt; PagerDuty suggests retrying about 30 s apart.
 RETRY_DELAYS = (
     timedelta(seconds=15),
@@ -56,7 +56,7 @@ async def schedule_page(
     """Send ``action`` for this page as soon as the job runner gets to it (caller commits)."""
     await jobs.schedule(
         session,
-        kind=PAGE_JOB,
+        kind=JobKind.PAGE,
         key=f"page:{page.id}:{action}",
         due_at=now,
         incident_id=page.incident_id,

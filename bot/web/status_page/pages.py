@@ -26,13 +26,13 @@ from dateutil import tz
 from bot.basics.languages import preferred_language
 from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import SlackText
-from bot.flows.status_page import (
+from bot.flows.status_page.publishing import (
     named_publicly,
     public_name,
     public_text,
     update_texts,
 )
-from bot.record.public import (
+from bot.record.status_page.publications import (
     PublicView,
     clean,
     shown_publicly,
@@ -52,7 +52,7 @@ HISTORY_MAX = 1000
 FRAMES = "web/status/{}.j2"
 RESOLVED = "resolved"
 # How a day with an incident is marked: by the worst public impact that day (the component
-# states Statuspage is sent, bot.flows.status_page.COMPONENT_STATUS).
+# states Statuspage is sent, bot.flows.status_page.publishing.COMPONENT_STATUS).
 IMPACT_BY_SEVERITY = {"SEV1": 3, "SEV2": 2}
 OTHER_IMPACT = 1
 # An unknown zone is named back in the page up to this many characters.

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.flows.escalation import acknowledge
+from bot.flows.escalation.escalate import acknowledge
 from bot.flows.replies import run_in_line
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand

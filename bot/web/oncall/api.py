@@ -27,7 +27,7 @@ from bot.web.api_models import (
     OncallShiftsPublic,
 )
 from bot.web.context import web_context
-from bot.web.oncall_reading import names_of, now_on_call, people_of, schedule_for, schedules_for
+from bot.web.oncall.reading import names_of, now_on_call, people_of, schedule_for, schedules_for
 from bot.web.openapi import Answer, Operation, path_parameter, query_parameters
 
 # The window asked for when ``to`` is not given, and the longest one answered.

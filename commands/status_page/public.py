@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from bot.basics.errors import BotError, UsageError
 from bot.basics.slack_text import to_public_plain
 from bot.clients.slack_errors import SlackGone
-from bot.flows.status_page import make_public, public_form, set_public_title, withdraw_public
-from bot.record.public import clean
+from bot.flows.status_page.publishing import (
+    make_public,
+    public_form,
+    set_public_title,
+    withdraw_public,
+)
+from bot.record.status_page.publications import clean
 from bot.services import Services
 from commands.arguments import language_option
 from commands.base import CommandRequest, Subcommand, with_arguments

@@ -1,0 +1,10 @@
+"""Escalating: bringing in people, user groups, schedules and policy levels, and their
+acknowledgements.
+
+- ``escalate``: bring in a person, a group, a schedule's on-call or a policy's next level;
+  acknowledge; time out.
+
+May import: ``bot.services`` and everything below it, the flows' own modules
+(``bot/flows/*.py``) and the domains before it (``oncall``, ``paging``, ``status_page``);
+never ``workflows``, which comes after it.
+"""

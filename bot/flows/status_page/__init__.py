@@ -1,0 +1,9 @@
+"""The status pages: making an incident public and publishing its updates (warroom's page,
+Statuspage).
+
+- ``publishing``: public incidents and their updates, kept in step with Statuspage by a job.
+
+May import: ``bot.services`` and everything below it, the flows' own modules
+(``bot/flows/*.py``) and the domains before it (``oncall``, ``paging``); never
+``escalation`` or ``workflows``, which come after it.
+"""

@@ -1,0 +1,8 @@
+"""Workflows: where flows start them, and running their actions.
+
+- ``triggers``: where the flows start workflows, in the transaction of the change.
+- ``actions``: running workflows' actions, one job per action.
+
+May import: ``bot.services`` and everything below it, the flows' own modules
+(``bot/flows/*.py``) and every other domain of the flows: this one is last in the order.
+"""

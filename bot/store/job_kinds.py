@@ -1,0 +1,75 @@
+"""Every kind of job, named once: a job row's ``kind``.
+
+How an alert becomes a page, by the jobs it causes: an alert webhook's payload is kept and
+``alert_payload`` applies it (grouping, routing); a route that opens incidents has
+``alert_war_room`` open the war room; the incident's severity starts its escalation policy,
+each level an ``escalate`` job (the first due at once, each next one when nobody acknowledged
+in time), which brings people in (``bring_in``) and, for a pager target, sends a ``page``. On
+resolve, ``postmortem_publish`` writes the draft.
+
+Each kind's handler (in ``bot/flows/``, by ``JOB_HANDLERS`` in ``bot/flows/handlers.py``) and
+the lane it runs in (``JOB_LANES`` there):
+
+```
+kind                   handler                                        lane
+alert_notice           alert_intake.post_alert_changes                slack
+alert_payload          alert_intake.process_payload                   slack
+alert_post             alert_intake.post_to_route_channel             slack
+alert_war_room         alert_intake.open_alert_war_room               slack
+bring_in               escalation.escalate.bring_in                   paging
+escalate               escalation.escalate.run_escalation_timer       paging
+fetch_reacted_message  recorder.apply_fetched_reaction                slack
+file_issue             filing.send_issue                              trackers
+oncall_gaps            oncall.handoffs.post_gaps                      slack
+oncall_group_refused   oncall.handoffs.say_group_refused              slack
+oncall_guest_shift     oncall.handoffs.say_guest_shift                slack
+oncall_handoff         oncall.handoffs.run_handoff                    slack
+oncall_ical_refresh    oncall.ical_feeds.refresh_ical_layer           calendars
+oncall_notice          oncall.handoffs.send_notice                    slack
+page                   paging.pagerduty_events.send_page              paging
+postmortem_publish     postmortem_posting.publish_postmortem          postmortems
+public_announcement    status_page.publishing.announce_status_change  slack
+role_reminder          reminders.remind_about_roles                   paging
+statuspage             status_page.publishing.sync_statuspage         statuspage
+update_reminder        reminders.remind_about_updates                 paging
+workflow_action        workflows.actions.run_action                   slack
+workflow_timer         workflows.actions.run_timer                    slack
+workflow_webhook       workflows.actions.run_webhook                  webhooks
+```
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobKind(StrEnum):
+    """What a job row's ``kind`` says; its handler, lane and owner are in the module's
+    docstring."""
+
+    ALERT_NOTICE = "alert_notice"
+    ALERT_PAYLOAD = "alert_payload"
+    ALERT_POST = "alert_post"
+    ALERT_WAR_ROOM = "alert_war_room"
+    BRING_IN = "bring_in"
+    ESCALATE = "escalate"
+    # The job that fetches a reacted message the record lacks (the reaction waits in its payload).
+    FETCH_REACTED_MESSAGE = "fetch_reacted_message"
+    FILE_ISSUE = "file_issue"
+    ONCALL_GAPS = "oncall_gaps"
+    # Said once per schedule and Slack error: the user group could not be kept in step.
+    ONCALL_GROUP_REFUSED = "oncall_group_refused"
+    # Said once per shift: the schedule file names a guest of the workspace, who cannot be on call.
+    ONCALL_GUEST_SHIFT = "oncall_guest_shift"
+    ONCALL_HANDOFF = "oncall_handoff"
+    ONCALL_ICAL_REFRESH = "oncall_ical_refresh"
+    ONCALL_NOTICE = "oncall_notice"
+    PAGE = "page"
+    POSTMORTEM_PUBLISH = "postmortem_publish"
+    PUBLIC_ANNOUNCEMENT = "public_announcement"
+    ROLE_REMINDER = "role_reminder"
+    STATUSPAGE = "statuspage"
+    UPDATE_REMINDER = "update_reminder"
+    WORKFLOW_ACTION = "workflow_action"
+    WORKFLOW_TIMER = "workflow_timer"
+    WORKFLOW_WEBHOOK = "workflow_webhook"

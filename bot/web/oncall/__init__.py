@@ -1,0 +1,11 @@
+"""The on-call part of the web view: pages, charts, calendar feeds and the API.
+
+- ``pages``: ``/oncall`` and one schedule's page, where overrides are added and cancelled.
+- ``api``: ``/api/oncall``: who is on call now, and one schedule's shifts in a window.
+- ``feeds``: the calendar feeds (``GET /oncall/<schedule>.ics``, a person's).
+- ``reading``: what the pages, the insights and the API read.
+- ``charts``: a schedule's next days and the hours on call, as inline SVG.
+
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and
+``bot.web.status_page``, the domain before it.
+"""

@@ -1,0 +1,9 @@
+"""``/incident escalate`` and ``/incident ack``.
+
+- ``escalate``: bring people in now: a person, a group, a policy or a schedule's on-call.
+- ``ack``: ``/incident ack`` and the Acknowledge button.
+
+May import: what ``commands`` may, the modules of ``commands`` and ``commands.oncall``, the
+domain before it; never ``status_page``, which comes after it. Nothing imports it but
+``commands`` (its table and ``register``).
+"""

@@ -1,0 +1,155 @@
+"""The map stays true: each package's ``__init__.py`` docstring names every module and folder in
+it, and README's Layout names every folder of bot/ and commands/ and every module in them, in
+the row of its folder. A module or folder added without a word on where it is fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TOPS = ("bot", "commands")
+# In README's Layout block a row is its layer and path, then its description from this column.
+DESCRIPTION = 28
+
+
+def packages() -> list[Path]:
+    """Every package folder under bot/ and commands/, the two tops included."""
+    return sorted(path.parent for top in TOPS for path in (REPO / top).rglob("__init__.py"))
+
+
+def modules(package: Path) -> list[str]:
+    return sorted(path.stem for path in package.glob("*.py") if path.name != "__init__.py")
+
+
+def folders(package: Path) -> list[str]:
+    """Its subfolders, packages or not (``bot/store/migrations/``)."""
+    return sorted(
+        path.name
+        for path in package.iterdir()
+        if path.is_dir() and path.name != "__pycache__" and not path.name.startswith(".")
+    )
+
+
+def shown(package: Path) -> str:
+    return package.relative_to(REPO).as_posix() + "/"
+
+
+def names(docstring: str, package: str, name: str) -> bool:
+    """Whether the docstring names ``name`` as ``name``, ``name/``, ``name.more`` or
+    ``package.name``."""
+    pattern = rf"``(?:{re.escape(package)}\.)?{re.escape(name)}(?:/|\.[\w.]*)?``"
+    return re.search(pattern, docstring) is not None
+
+
+def test_every_package_docstring_names_its_modules_and_folders() -> None:
+    missing = []
+    for package in packages():
+        init = package / "__init__.py"
+        docstring = ast.get_docstring(ast.parse(init.read_text())) or ""
+        dotted = ".".join(package.relative_to(REPO).parts)
+        missing += [
+            f"{init.relative_to(REPO)}: add ``{name}`` to its docstring, with what it is"
+            for name in modules(package)
+            if not names(docstring, dotted, name)
+        ]
+        missing += [
+            f"{init.relative_to(REPO)}: add ``{name}/`` to its docstring, with what it is"
+            for name in folders(package)
+            if not names(docstring, dotted, name)
+        ]
+    assert missing == [], "the package docstrings miss:\n" + "\n".join(missing)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of README's Layout block: the words before the description column (a layer and a
+    path, or a domain folder indented under the row above), the column its path begins at, and
+    its description, all its lines."""
+
+    head: tuple[str, ...]
+    column: int
+    text: str
+
+
+@cache
+def layout_block() -> tuple[Row, ...]:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("\n## Layout\n")
+    section = readme[start : readme.index("\n## ", start + 1)]
+    block = section.split("\n```\n")[1]
+    rows: list[tuple[list[str], int, list[str]]] = []
+    for line in block.split("\n"):
+        head = line[:DESCRIPTION].split()
+        if head or not rows:
+            rows.append((head, line.rindex(head[-1], 0, DESCRIPTION) if head else 0, []))
+        rows[-1][2].append(line[DESCRIPTION:])
+    return tuple(Row(tuple(head), column, "\n".join(text)) for head, column, text in rows)
+
+
+def row_of(folder: str) -> Row | None:
+    """The row that describes ``folder`` (``bot/record/``, ``bot/record/oncall/``): its own, a
+    domain row under its parent's, or its parent's when the parent names it inline."""
+    rows = layout_block()
+    parent, _, name = folder.removesuffix("/").rpartition("/")
+    if not parent or parent == "bot":
+        return next((row for row in rows if folder in row.head), None)
+    above = row_of(parent + "/")
+    if above is None:
+        return None
+    for row in rows[rows.index(above) + 1 :]:
+        if row.column <= above.column:
+            break  # the next layer, folder or module: no domain row of ``above`` follows
+        if row.head == (name + "/",):
+            return row
+    return above if _word(name + "/", above.text) else None
+
+
+def _word(name: str, text: str) -> bool:
+    """``name`` as a word (``people``, ``people.py``; not ``bot/people`` or ``people_api``)."""
+    return re.search(rf"(?<![\w/]){re.escape(name)}(?![\w])", text) is not None
+
+
+def test_every_folder_is_in_the_readme_layout() -> None:
+    missing = [
+        f"README.md, ## Layout: add {shown(package)}"
+        + (
+            ""
+            if package.parent in (REPO, REPO / "bot")
+            else f" as {package.name}/ under (or in) the row of {shown(package.parent)}"
+        )
+        for package in packages()
+        if package != REPO / "bot" and row_of(shown(package)) is None
+    ]
+    assert missing == [], "the Layout misses folders:\n" + "\n".join(missing)
+
+
+def test_every_module_is_in_the_readme_layout() -> None:
+    block = "\n".join(" ".join(row.head) + " " + row.text for row in layout_block())
+    missing = []
+    for package in packages():
+        folder = shown(package)
+        if folder == "bot/":
+            missing += [
+                f"README.md, ## Layout: add bot/{name}.py"
+                for name in modules(package)
+                if f"bot/{name}.py" not in block
+            ]
+            continue
+        row = row_of(folder)
+        if row is None:
+            continue  # the folder test names it
+        if package.parent not in (REPO, REPO / "bot") and row is row_of(shown(package.parent)):
+            where = f"the row of {shown(package.parent)}, beside {package.name}/"
+        else:
+            where = f"the row of {folder}"
+        missing += [
+            f"README.md, ## Layout: add {name} to {where}"
+            for name in modules(package)
+            if not _word(name, row.text)
+        ]
+    assert missing == [], "the Layout misses modules:\n" + "\n".join(missing)
