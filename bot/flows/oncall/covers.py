@@ -64,7 +64,9 @@ async def _ask(
     services: Services, session: AsyncSession, owner: str, cover: OncallCoverRequest, zone: str
 ) -> None:
     """The request, with its buttons, in the outbox for one owner."""
-    text = services.renderer.render("messages/oncall/cover_request.j2", cover=cover, zone=zone)
+    text = services.renderer.render(
+        "messages/oncall/cover_request.j2", outside=True, cover=cover, zone=zone
+    )
     blocks = services.renderer.render_json("blocks/oncall_cover.json.j2", text=text, cover=cover)
     await outbox.enqueue(
         session,
@@ -93,7 +95,9 @@ async def answer_cover(
         )
         override = await _make_override(session, schedule, cover, now)
         context: dict[str, Any] = {"cover": cover, "override": override}
-        text = services.renderer.render("messages/oncall/cover_answered.j2", zone=zone, **context)
+        text = services.renderer.render(
+            "messages/oncall/cover_answered.j2", outside=True, zone=zone, **context
+        )
         blocks = services.renderer.render_json(
             "blocks/oncall_cover.json.j2", text=text, cover=cover
         )
