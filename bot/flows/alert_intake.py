@@ -29,6 +29,7 @@ from bot.flows.workflows import triggers
 from bot.record import incidents
 from bot.record.alerting import alerts
 from bot.record.alerting.payloads import Notification, parse
+from bot.record.escalation.escalations import Why
 from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
 from bot.store import jobs
@@ -253,7 +254,7 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
     if incident.channel_id is None:
         policies = services.settings.escalation_policies
         policy = policies.get(route.policy or "")
-        why: dict[str, Any] = {"because": "route", "route": route.name, "policy": route.policy}
+        why: Why = {"because": "route", "route": route.name, "policy": route.policy}
         kind = services.settings.incident_types.get(incident.incident_type)
         if policy is None and kind is not None and kind.policy:
             policy = policies.get(kind.policy)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +17,7 @@ from bot.flows.escalation.escalate import schedule_level
 from bot.flows.reminders import schedule_role_reminder, schedule_update_reminder
 from bot.flows.workflows import triggers
 from bot.record import fields, incidents, timeline
+from bot.record.escalation.escalations import Why, WhySeverity, WhyType
 from bot.record.escalation.policies import Policy
 from bot.record.incident_types import FieldValue, IncidentType
 from bot.record.messages import SaidMessage
@@ -124,7 +124,7 @@ def apply_type_style(incident: Incident, kind: IncidentType | None) -> None:
         incident.postmortem_style = kind.postmortem_style
 
 
-def by_type(kind: IncidentType, policy: Policy) -> dict[str, Any]:
+def by_type(kind: IncidentType, policy: Policy) -> WhyType:
     """Why a policy starts by itself: the incident's type escalates to it."""
     return {"because": "type", "type": kind.name, "policy": policy.name}
 
@@ -136,7 +136,7 @@ async def open_war_room(
     prefix: str,
     members: Sequence[str] = (),
     policy: Policy | None = None,
-    policy_why: Mapping[str, Any] | None = None,
+    policy_why: Why | None = None,
     tell: Callable[[Writes], Awaitable[None]] | None = None,
 ) -> None:
     """Create the incident's channel, start its reminders and policy, bring in ``members``,
@@ -183,7 +183,7 @@ async def start_policy(
     services: Services,
     incident: Incident,
     policy: Policy | None = None,
-    why: Mapping[str, Any] | None = None,
+    why: Why | None = None,
 ) -> None:
     """Have level 1 of ``policy`` (else the policy set for the incident's severity) escalated
     now (the caller commits).
@@ -198,7 +198,7 @@ async def start_policy(
     await schedule_level(session, incident, policy, 1, due_at=services.clock(), why=why)
 
 
-def by_severity(incident: Incident, policy: Policy) -> dict[str, Any]:
+def by_severity(incident: Incident, policy: Policy) -> WhySeverity:
     """Why a policy starts by itself: the incident's severity escalates to it."""
     return {"because": "severity", "severity": incident.severity, "policy": policy.name}
 

@@ -11,10 +11,10 @@ outage after the commit delays them; it never loses them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,7 +28,7 @@ from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
 from bot.flows.postmortem_posting import choose_template
 from bot.record import incidents
 from bot.record.escalation import escalations
-from bot.record.escalation.escalations import OnCall
+from bot.record.escalation.escalations import OnCall, Why, WhyTimeout
 from bot.record.escalation.policies import Policy, Target
 from bot.services import Services
 from bot.store import jobs, outbox
@@ -73,7 +73,7 @@ async def escalate(
     requested_by: str,
     target: EscalationTarget,
     reason: str,
-    why: Mapping[str, Any] | None = None,
+    why: Why | None = None,
 ) -> Escalation:
     """``/incident escalate``: bring the target into the channel's incident now. ``why`` is
     a policy escalation's cause as data, when no person asked (a workflow)."""
@@ -177,7 +177,7 @@ async def _escalate_policy(
     name: str,
     requested_by: str,
     reason: str,
-    why: Mapping[str, Any] | None,
+    why: Why | None,
 ) -> Escalation:
     policy = services.settings.escalation_policies.get(name)
     if policy is None:
@@ -213,7 +213,7 @@ async def escalate_to_level(
     *,
     requested_by: str | None,
     reason: str = "",
-    why: Mapping[str, Any] | None = None,
+    why: Why | None = None,
 ) -> Escalation | None:
     """Escalate to one level of a policy, once; schedule the next level if it has a timeout.
 
@@ -294,7 +294,7 @@ async def schedule_level(
     number: int,
     *,
     due_at: datetime,
-    why: Mapping[str, Any] | None,
+    why: Why | None,
 ) -> None:
     """Have the job runner escalate to this level of the policy at ``due_at`` (caller commits),
     keeping why as data for the escalation it makes."""
@@ -308,7 +308,7 @@ async def schedule_level(
     )
 
 
-def timed_out(number: int, timeout: timedelta) -> dict[str, Any]:
+def timed_out(number: int, timeout: timedelta) -> WhyTimeout:
     """Why the level after ``number`` is escalated to: nobody acknowledged in time."""
     return {"because": "timeout", "level": number, "after_seconds": int(timeout.total_seconds())}
 
@@ -397,7 +397,8 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
         payload["level"],
         requested_by=None,
         reason=payload.get("reason", ""),
-        why=payload.get("why"),
+        # As schedule_level kept it in the job.
+        why=cast("Why | None", payload.get("why")),
     )
     if escalation is not None and payload["level"] == 1:
         await refresh_channel_header(services, await _reloaded(services, incident))

@@ -43,6 +43,7 @@ from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import mark_public
 from bot.record import fields, findings, incidents
+from bot.record.escalation.escalations import WhyWorkflow
 from bot.record.fields import NoFieldChange
 from bot.record.incidents import NoChange
 from bot.record.status_page import publications as public
@@ -526,7 +527,12 @@ async def _escalate(
     policy = str(action.args["policy"])
     # The job's key rides with the escalation: a run cut short after escalating and run
     # again finds it, and only ends the job.
-    why = {"because": "workflow", "workflow": workflow.name, "policy": policy, "job": job.key}
+    why: WhyWorkflow = {
+        "because": "workflow",
+        "workflow": workflow.name,
+        "policy": policy,
+        "job": job.key,
+    }
     if not await _escalated_by(services, incident, job):
         await escalate(
             services,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -60,6 +60,52 @@ class AlreadyAcknowledged(BotError):
     template = "messages/already_acknowledged.j2"
 
 
+# Why a policy escalated by itself (``Escalation.why``), kept as data so each output says it
+# in its own words: one shape per cause. A person escalating keeps no ``why`` (None).
+class WhyType(TypedDict):
+    """The incident's type escalates to the policy."""
+
+    because: Literal["type"]
+    type: str
+    policy: str
+
+
+class WhySeverity(TypedDict):
+    """The incident's severity escalates to the policy."""
+
+    because: Literal["severity"]
+    severity: str
+    policy: str
+
+
+class WhyRoute(TypedDict):
+    """The alert route that opened the incident names the policy (or none)."""
+
+    because: Literal["route"]
+    route: str
+    policy: str | None
+
+
+class WhyTimeout(TypedDict):
+    """Nobody acknowledged level ``level`` within ``after_seconds``."""
+
+    because: Literal["timeout"]
+    level: int
+    after_seconds: int
+
+
+class WhyWorkflow(TypedDict):
+    """A workflow's escalate action; ``job`` is its job's key (a run again finds it)."""
+
+    because: Literal["workflow"]
+    workflow: str
+    policy: str
+    job: str
+
+
+Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyWorkflow
+
+
 async def record_escalation(
     session: AsyncSession,
     incident: Incident,
@@ -73,7 +119,7 @@ async def record_escalation(
     at: datetime,
     policy: str | None = None,
     level: int | None = None,
-    why: Mapping[str, Any] | None = None,
+    why: Why | None = None,
     on_call: Sequence[OnCall] = (),
 ) -> Escalation | None:
     """Record an escalation and its timeline entry (the caller commits).
