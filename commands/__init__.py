@@ -55,8 +55,9 @@ from bot.basics.slack_ids import (
 )
 from bot.flows.in_order import Applier
 from commands import oncall
-from commands.action import apply_file_press, handle_file_button
-from commands.escalation.ack import apply_acknowledge_press, handle_acknowledge_button
+from commands.action import apply_file_press
+from commands.buttons import handle_press_in_line
+from commands.escalation.ack import apply_acknowledge_press
 from commands.field_forms import (
     handle_edit_fields_button,
     handle_edit_fields_submission,
@@ -84,6 +85,7 @@ def register(app: AsyncApp) -> None:
     app.view(FieldsModal.RESOLVE_CALLBACK)(handle_resolve_submission)
     app.view(PublicModal.CALLBACK)(handle_public_submission)
     app.action(HeaderMessage.EDIT_FIELDS)(handle_edit_fields_button)
-    app.action(EscalationMessage.ACKNOWLEDGE)(handle_acknowledge_button)
-    app.action(FollowUpMessage.FILE)(handle_file_button)
+    # Both buttons are applied in their channel's line, by their action id's applier.
+    app.action(EscalationMessage.ACKNOWLEDGE)(handle_press_in_line)
+    app.action(FollowUpMessage.FILE)(handle_press_in_line)
     oncall.register(app)

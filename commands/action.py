@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
-
 from bot.basics.errors import UsageError
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.flows.filing import file_from_button
@@ -16,7 +14,7 @@ from bot.flows.replies import run_in_line
 from bot.services import Services
 from commands.arguments import first_word, optional_owner, statement
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import press_in_line, press_kept, pressed
+from commands.buttons import press_kept
 
 FILE_FLAG = "--file"
 
@@ -55,16 +53,6 @@ async def action(request: CommandRequest, services: Services) -> None:
         file=parsed.file,
         asked=parsed.tracker,
     )
-
-
-async def handle_file_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """The button on a follow-up's message: file it in the incident's tracker, in the
-    channel's line."""
-    await ack()
-    press = pressed(body)
-    if press is None:
-        return
-    await press_in_line(context, press)
 
 
 async def apply_file_press(services: Services, payload: dict[str, Any]) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
+
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
 
@@ -49,6 +51,16 @@ async def press_in_line(context: Any, press: Press) -> None:
     """Keep the press in its channel's line, to be applied by the applier of its action id."""
     line: CommandLine = context[CONTEXT_KEY]
     await line.receive(press.channel_id, press.action_id, asdict(press), context.get(ARRIVED_KEY))
+
+
+async def handle_press_in_line(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """The listener of a button applied in its channel's line (Acknowledge, File as issue):
+    answer Slack, keep the press; its action id's applier applies it in turn."""
+    await ack()
+    press = pressed(body)
+    if press is None:
+        return
+    await press_in_line(context, press)
 
 
 def press_kept(payload: dict[str, Any]) -> Press:

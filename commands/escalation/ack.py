@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
-
 from bot.flows.escalation.escalate import acknowledge
 from bot.flows.replies import run_in_line
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import press_in_line, press_kept, pressed
+from commands.buttons import press_kept
 
 
 async def ack_command(request: CommandRequest, services: Services) -> None:
     await acknowledge(services, channel_id=request.channel_id, user_id=request.user_id)
-
-
-async def handle_acknowledge_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """The button on an escalation message: acknowledge that escalation, in the channel's
-    line."""
-    await ack()
-    press = pressed(body)
-    if press is None:
-        return
-    await press_in_line(context, press)
 
 
 async def apply_acknowledge_press(services: Services, payload: dict[str, Any]) -> None:
