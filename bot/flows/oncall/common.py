@@ -102,6 +102,38 @@ async def overrides_around(session: AsyncSession, now: datetime) -> list[Overrid
     return await overrides_between(session, start=start, end=end)
 
 
+async def say_answered(
+    services: Services,
+    session: AsyncSession,
+    *,
+    kind: str,
+    asked: tuple[str, str],
+    zone: str,
+    requester: tuple[str, str] | None,
+    **context: Any,
+) -> None:
+    """An answer to a request that asks for buttons (``kind``: a ``cover`` or a ``swap``):
+    the asked message (``asked``: its channel and ts) edited to say it, and, once the request
+    is decided, its requester (their id and zone) told by DM. The caller commits, then
+    delivers."""
+    channel, message_ts = asked
+    text = services.renderer.render(
+        f"messages/oncall/{kind}_answered.j2", outside=True, zone=zone, **context
+    )
+    blocks = services.renderer.render_json(f"blocks/oncall_{kind}.json.j2", text=text, **context)
+    await outbox.enqueue(
+        session,
+        channel=channel,
+        method=outbox.UPDATE,
+        payload={"ts": message_ts, "text": text, "blocks": blocks},
+        now=services.clock(),
+    )
+    if requester is not None:
+        user, their_zone = requester
+        template = f"messages/oncall/{kind}_reply.j2"
+        await tell(services, session, user, template, zone=their_zone, **context)
+
+
 async def tell(
     services: Services, session: AsyncSession, user: str, template: str, **context: Any
 ) -> None:

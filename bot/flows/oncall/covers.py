@@ -12,12 +12,11 @@ gets a private answer and changes nothing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.channel import deliver_now
-from bot.flows.oncall.common import OncallRefused, tell
+from bot.flows.oncall.common import OncallRefused, say_answered
 from bot.flows.people import zone_of
 from bot.record.oncall import covers
 from bot.record.oncall.overrides import OverrideRefused, add_override, check_override
@@ -94,23 +93,17 @@ async def answer_cover(
             session, request_id=request_id, schedule=schedule, by=by, accept=accept, at=now
         )
         override = await _make_override(session, schedule, cover, now)
-        context: dict[str, Any] = {"cover": cover, "override": override}
-        text = services.renderer.render(
-            "messages/oncall/cover_answered.j2", outside=True, zone=zone, **context
-        )
-        blocks = services.renderer.render_json(
-            "blocks/oncall_cover.json.j2", text=text, cover=cover
-        )
-        await outbox.enqueue(
+        decided = cover.status in ("accepted", "rejected")
+        await say_answered(
+            services,
             session,
-            channel=channel,
-            method=outbox.UPDATE,
-            payload={"ts": message_ts, "text": text, "blocks": blocks},
-            now=now,
+            kind="cover",
+            asked=(channel, message_ts),
+            zone=zone,
+            requester=(cover.user_id, their_zone) if decided else None,
+            cover=cover,
+            override=override,
         )
-        if cover.status in ("accepted", "rejected"):
-            template = "messages/oncall/cover_reply.j2"
-            await tell(services, session, cover.user_id, template, zone=their_zone, **context)
         await session.commit()
     await deliver_now(services, channel)
     await deliver_now(services, cover.user_id)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,8 +22,8 @@ from bot.flows.oncall.common import (
     overrides_around,
     read_time,
     require_person,
+    say_answered,
     schedule_named,
-    tell,
 )
 from bot.flows.people import zone_of
 from bot.record.oncall import swaps
@@ -128,21 +127,18 @@ async def answer_swap(
         answer = await swaps.answer_swap(session, swap_id=swap_id, by=by, accept=accept, at=now)
         swap = answer.swap
         made = await _make_overrides(services, session, swap, now)
-        context: dict[str, Any] = {"swap": swap, "made": made, "taken_by": answer.taken_by}
-        text = services.renderer.render(
-            "messages/oncall/swap_answered.j2", outside=True, zone=zone, **context
-        )
-        blocks = services.renderer.render_json("blocks/oncall_swap.json.j2", text=text, swap=swap)
-        await outbox.enqueue(
+        decided = swap.status in ("accepted", "declined")
+        await say_answered(
+            services,
             session,
-            channel=channel,
-            method=outbox.UPDATE,
-            payload={"ts": message_ts, "text": text, "blocks": blocks},
-            now=now,
+            kind="swap",
+            asked=(channel, message_ts),
+            zone=zone,
+            requester=(swap.asked_by, asker_zone) if decided else None,
+            swap=swap,
+            made=made,
+            taken_by=answer.taken_by,
         )
-        if swap.status in ("accepted", "declined"):
-            template = "messages/oncall/swap_reply.j2"
-            await tell(services, session, swap.asked_by, template, zone=asker_zone, **context)
         await session.commit()
     await deliver_now(services, channel)
     await deliver_now(services, swap.asked_by)
