@@ -105,18 +105,25 @@ def usergroups_users_list(emu: EmulatorState, args: Args) -> Result:
     return {"users": list(group["users"])}
 
 
-def _switch(emu: EmulatorState, args: Args, *, off: bool) -> Result:
-    """usergroups.disable / usergroups.enable: scope ``usergroups:write``, ``usergroup``
-    required (https://docs.slack.dev/reference/methods/usergroups.disable and
-    usergroups.enable); the group answered, ``date_delete`` non-zero while disabled."""
-    require_scope(emu, "usergroups:write")
-    require_user_groups(emu)
+def _named_group(emu: EmulatorState, args: Args) -> dict[str, Any]:
+    """The group ``usergroup`` names: ``missing_argument`` without one, ``no_such_subteam``
+    for an unknown one (as usergroups.users.list and usergroups.disable say)."""
     group_id = args.text("usergroup")
     if not group_id:
         raise ApiError("missing_argument")
     group = emu.usergroups.get(group_id)
     if group is None:
         raise ApiError("no_such_subteam")
+    return group
+
+
+def _switch(emu: EmulatorState, args: Args, *, off: bool) -> Result:
+    """usergroups.disable / usergroups.enable: scope ``usergroups:write``, ``usergroup``
+    required (https://docs.slack.dev/reference/methods/usergroups.disable and
+    usergroups.enable); the group answered, ``date_delete`` non-zero while disabled."""
+    require_scope(emu, "usergroups:write")
+    require_user_groups(emu)
+    group = _named_group(emu, args)
     group["date_delete"] = int(time.time()) if off else 0
     answer = dict(group)
     if args.flag("include_count"):
@@ -152,12 +159,7 @@ def usergroups_users_update(emu: EmulatorState, args: Args) -> Result:
     """
     require_scope(emu, "usergroups:write")
     require_user_groups(emu)
-    group_id = args.text("usergroup")
-    if not group_id:
-        raise ApiError("missing_argument")
-    group = emu.usergroups.get(group_id)
-    if group is None:
-        raise ApiError("no_such_subteam")
+    group = _named_group(emu, args)
     raw = args.data.get("users")
     listed = raw if isinstance(raw, list) else str(raw or "").split(",")
     users = list(dict.fromkeys(str(user).strip() for user in listed if str(user).strip()))
