@@ -82,7 +82,9 @@ def create_app(
     # Here as well as in configure_logging: an app built without the CLI (tests, embedding)
     # must not log what libraries print of requests either.
     install_log_redaction()
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[observe_requests])
+    app = web.Application(
+        client_max_size=settings.runtime.max_body_bytes, middlewares=[observe_requests]
+    )
     app[settings_key] = settings
     app[metrics_key] = Metrics()
     app.cleanup_ctx.append(_http_session_ctx)
@@ -103,7 +105,7 @@ async def _http_session_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _engine_ctx(migrate: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-        engine = create_engine(app[settings_key].database_url)
+        engine = create_engine(app[settings_key].runtime.database_url)
         if migrate:
             await upgrade_database(engine)
         app[engine_key] = engine
@@ -180,7 +182,7 @@ def build_services(
 ) -> Services:
     """The collaborators every flow gets, for the server and for one-off commands alike."""
     metrics = metrics if metrics is not None else Metrics()
-    renderer = Renderer(settings.templates_dir)
+    renderer = Renderer(settings.incidents.templates_dir)
     return Services(
         settings=settings,
         engine=engine,
@@ -212,7 +214,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
         app[services_key],
         JOB_HANDLERS,
         yielding=YIELDING_JOBS,
-        concurrency=app[settings_key].job_concurrency,
+        concurrency=app[settings_key].runtime.job_concurrency,
         lanes=JOB_LANES,
         priorities=JOB_PRIORITIES,
     )

@@ -156,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)
-    if problem := sqlite_write_problem(settings.database_url):
+    if problem := sqlite_write_problem(settings.runtime.database_url):
         print(f"warroom: {problem}", file=sys.stderr)
         return 1
     if args.command == "db":
@@ -169,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
         return _postmortem(args, settings)
     needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
     settings.require(*needs)  # type: ignore[arg-type]
-    port = args.port or settings.port
+    port = args.port or settings.runtime.port
     from bot.server import run_server
 
     run_server(settings, host=args.host, port=port, socket_mode=args.socket_mode)
@@ -253,8 +253,8 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
     # The redirect URL Slack must know is the one `warroom serve` sends: under
     # WARROOM_PUBLIC_URL when it is set, else the address people use (--url in HTTP mode).
     redirects = list(args.redirect_url)
-    if settings.public_url:
-        redirects.append(sign_in_redirect_url(settings.public_url))
+    if settings.web.public_url:
+        redirects.append(sign_in_redirect_url(settings.web.public_url))
     manifest = build_manifest(args.url, redirect_urls=redirects)
     if args.url is None and not manifest["oauth_config"].get("redirect_urls"):
         print(
@@ -271,7 +271,7 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
     try:
         warnings = asyncio.run(validate_with_slack(settings, manifest))
     except SlackFailure as failure:
-        print("\n".join(explain(failure, settings.slack_api_url)), file=sys.stderr)
+        print("\n".join(explain(failure, settings.slack.api_url)), file=sys.stderr)
         return 1
     print("\n".join(accepted(warnings)))
     return 0
@@ -296,7 +296,7 @@ def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str
             credentials.discard()
         if not isinstance(failure, SlackFailure):
             raise
-        print("\n".join(explain(failure, settings.slack_api_url)), file=sys.stderr)
+        print("\n".join(explain(failure, settings.slack.api_url)), file=sys.stderr)
         return 1
     written = None
     if credentials is not None:
@@ -312,7 +312,7 @@ def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str
 async def _upgrade(settings: Settings) -> None:
     from bot.store.migrate import upgrade_database
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.runtime.database_url)
     try:
         await upgrade_database(engine)
     finally:

@@ -55,7 +55,7 @@ def listen_address(settings: Settings, host: str) -> str:
     who can open it, so its pages and API answer only requests from this machine
     (bot/web/pages.py ``web_view_rules``), while Slack, the webhooks, ``/status`` and
     ``/healthz`` answer on ``host`` as always: a container publishes its port to them."""
-    if settings.web_auth == "none" and host not in _LOOPBACK_NAMES:
+    if settings.web.auth == "none" and host not in _LOOPBACK_NAMES:
         log.warning(
             "WARROOM_WEB_AUTH=none: listening on %s, and the web view and API answer only "
             "requests from this machine (sign-in is off)",
@@ -160,7 +160,7 @@ async def connect_socket_mode(app: web.Application) -> AsyncSocketModeHandler:
     """Receive Slack over Socket Mode with the same Bolt app (and listeners) as HTTP mode."""
     bolt = app[bolt_key]
     handler = AsyncSocketModeHandler(
-        bolt, app_token=str(app[settings_key].slack_app_token), web_client=bolt.client
+        bolt, app_token=str(app[settings_key].slack.app_token), web_client=bolt.client
     )
     await handler.connect_async()
     return handler

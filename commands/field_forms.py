@@ -65,7 +65,7 @@ async def open_edit_fields(
     services: Services, trigger_id: str, channel_id: str, response_url: str
 ) -> None:
     """Open the form of every field the incident is asked (and any it has), filled."""
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     incident, values = await fields_of_channel(services, channel_id)
     asked = {f.name for f in types.asked_by(incident.incident_type)}
     shown = tuple(f for f in types.fields.values() if f.name in asked or f.name in values)
@@ -137,7 +137,7 @@ def _submitted(
     services: Services, view: dict[str, Any], required: set[str]
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
     values = (view.get("state") or {}).get("values") or {}
-    fields = tuple(services.settings.incident_types.fields.values())
+    fields = tuple(services.settings.incidents.types.fields.values())
     answers, errors = read_fields(values, fields, required)
     return answers, errors, json.loads(view.get("private_metadata") or "{}")
 

@@ -19,7 +19,7 @@ def validate(args: str) -> str:
 
 async def set_type(request: CommandRequest, services: Services) -> str | None:
     wanted = validate(request.args)
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     if not types.types:
         raise UsageError("No incident types are configured (WARROOM_INCIDENT_TYPES).")
     if not wanted:

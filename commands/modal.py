@@ -49,7 +49,7 @@ class DeclareForm:
 
 def declare_view(services: Services, form: DeclareForm, metadata: str) -> dict[str, Any]:
     """The declare modal for ``form``: the chosen type's fields and defaults."""
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     kind = types.get(form.incident_type)
     return dict(
         services.renderer.render_json(
@@ -57,7 +57,7 @@ def declare_view(services: Services, form: DeclareForm, metadata: str) -> dict[s
             severities=SEVERITIES,
             default_severity=form.severity
             or (kind.severity if kind else None)
-            or services.settings.default_severity,
+            or services.settings.incidents.default_severity,
             private_metadata=metadata,
             title_max=TITLE_MAX,
             text_max=TEXT_VALUE_MAX,
@@ -111,7 +111,7 @@ async def handle_type_chosen(ack: AsyncAck, body: dict[str, Any], context: Any) 
     view = body.get("view") or {}
     values = (view.get("state") or {}).get("values") or {}
     form = _form_of(values)
-    kind = services.settings.incident_types.get(form.incident_type)
+    kind = services.settings.incidents.types.get(form.incident_type)
     # The type's own severity replaces the one shown; privacy is only ever added.
     form = DeclareForm(
         title=form.title,
@@ -140,7 +140,7 @@ async def handle_declare_submission(
     services: Services = context["services"]
     values = (view.get("state") or {}).get("values") or {}
     form = _form_of(values)
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     kind = types.get(form.incident_type)
     type_name = kind.name if kind else None
     required = {f.name for f in types.required(type_name, "declare")}

@@ -25,8 +25,8 @@ async def assign(request: CommandRequest, services: Services) -> None:
     role, holder = parse_role(request.args)
     if role in {"lead", "commander", "ic"}:
         raise UsageError("The commander is set with `/incident lead @person`.")
-    if role not in services.settings.roles:
-        raise UsageError(f"Roles here are: {', '.join(services.settings.roles)}.")
+    if role not in services.settings.incidents.roles:
+        raise UsageError(f"Roles here are: {', '.join(services.settings.incidents.roles)}.")
     await give_role(
         services, channel_id=request.channel_id, by=request.user_id, role=role, holder=holder
     )

@@ -19,7 +19,7 @@ CLEAR = "--clear"
 
 
 async def set_field(request: CommandRequest, services: Services) -> str | None:
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     if not types.fields:
         raise UsageError("No custom fields are configured (WARROOM_INCIDENT_TYPES).")
     name, raw = first_word(request.args)

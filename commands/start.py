@@ -66,8 +66,8 @@ def validate(args: str) -> None:
 
 
 async def start(request: CommandRequest, services: Services) -> str | None:
-    asked = parse_start(request.args, services.settings.default_severity)
-    types = services.settings.incident_types
+    asked = parse_start(request.args, services.settings.incidents.default_severity)
+    types = services.settings.incidents.types
     kind = types.get(asked.incident_type)
     if asked.incident_type and kind is None:
         known = ", ".join(types.types) or "none are configured"

@@ -21,7 +21,7 @@ async def show_timeline(request: CommandRequest, services: Services) -> str:
         sentences=services.renderer.entries_for(language),
         entries=entries[-SHOWN_ENTRIES:],
         hidden=max(len(entries) - SHOWN_ENTRIES, 0),
-        reactions=services.settings.reactions,
+        reactions=services.settings.incidents.reactions,
     )
 
 

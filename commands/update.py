@@ -67,7 +67,7 @@ def _delayed(services: Services, posted: UpdatePosted | None) -> str | None:
         "messages/update_delayed.j2",
         incident=posted.incident,
         waiting=posted.waiting,
-        channel=services.settings.announce_channel,
+        channel=services.settings.incidents.announce_channel,
         announce_error=posted.announce_error,
     )
 
@@ -88,7 +88,7 @@ async def _publish(request: CommandRequest, services: Services, wanted: UpdateRe
         published=done.published,
         language=wanted.language,
         status_url=services.settings.status_page_url,
-        statuspage=services.settings.statuspage_on,
+        statuspage=services.settings.status_page.statuspage_on,
     )
     return "\n".join(part for part in (confirmation, _delayed(services, done.posted)) if part)
 

@@ -33,7 +33,8 @@ after ``seconds``: a client that timed out meanwhile does not know it was taken.
 Errors are answered as the reference's ``ErrorEntity``: ``{"message": "..."}``.
 
     async with FakeStatuspage() as statuspage:
-        settings = settings.replace(statuspage_api_url=statuspage.api_url, ...)
+        status_page = settings.status_page.replace(api_url=statuspage.api_url, ...)
+        settings = settings.replace(status_page=status_page)
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ and can close or reopen an issue the way a person does in the tracker, which sen
 tracker's webhook, signed as the tracker signs it, to the URL given.
 
     async with FakeGitHub(token="ghp_x", repos={"acme/web"}) as github:
-        settings = settings.replace(github_api_url=github.url, ...)
+        trackers = settings.trackers.replace(github_api_url=github.url, ...)
+        settings = settings.replace(trackers=trackers)
         ...
         await github.close_issue(github.issues[0], webhook_url, secret)
         await github.reopen_issue(github.issues[0], webhook_url, secret)

@@ -21,7 +21,7 @@ from bot.store.models import AlertPayload
 
 async def list_payloads(settings: Settings, *, state: str | None, limit: int) -> list[str]:
     """One line per stored payload, newest first."""
-    engine = await command_engine(settings.database_url)
+    engine = await command_engine(settings.runtime.database_url)
     try:
         async with session_scope(engine) as session:
             statement = select(AlertPayload).order_by(col(AlertPayload.id).desc()).limit(limit)
@@ -45,7 +45,7 @@ def _line(payload: AlertPayload) -> str:
 
 async def replay_payloads(settings: Settings, payload_ids: Sequence[int]) -> list[Outcome]:
     """Apply stored payloads again, in order; each failure is reported, not raised."""
-    engine = await command_engine(settings.database_url)
+    engine = await command_engine(settings.runtime.database_url)
     outcomes = []
     try:
         async with aiohttp.ClientSession() as http:

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.basics.slack_ids import EscalationMessage
-from bot.config import Settings
+from bot.config import Secret, Settings
 from bot.flows.postmortem_posting import write_draft
 from bot.keys import job_runner_key, services_key
 from bot.record.incidents import get_by_channel
@@ -268,7 +268,7 @@ async def run_demo(
         clock = ScriptedClock()
         settings = _demo_settings(environ, slack, pagerduty, workdir, github.url, clock.start)
         for user_id, (name, real_name) in CAST.items():
-            slack.add_user(user_id, name, real_name, tz=settings.timezone)
+            slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
         slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
         general = slack.create_channel("general", creator=ALICE, members=CAST)
         runner = web.AppRunner(create_app(settings, clock=clock))
@@ -299,7 +299,7 @@ async def run_demo(
         await _play(slack, channel_id, RESOLVED_PUBLICLY, clock.now)
         await _settle(runner.app, slack)
 
-        print("\n" + slack.transcript(channel_id, tz=settings.timezone, as_shown=True))
+        print("\n" + slack.transcript(channel_id, tz=settings.incidents.timezone, as_shown=True))
         print("\nWhat Alice saw privately:")
         for message in slack.ephemeral_for(ALICE):
             print(f"  {displayed(message.text, slack.workspace())}")
@@ -381,10 +381,12 @@ def _demo_settings(
         }
     )
     return base.replace(
-        web_auth="none",
-        slack_bot_token=slack.bot_token,
-        slack_signing_secret=slack.signing_secret,
-        slack_api_url=slack.base_url,
+        web=base.web.replace(auth="none"),
+        slack=base.slack.replace(
+            bot_token=Secret(slack.bot_token),
+            signing_secret=Secret(slack.signing_secret),
+            api_url=slack.base_url,
+        ),
     )
 
 

@@ -117,7 +117,7 @@ def _say_failing_feeds(settings: Settings, states: Sequence[FeedState]) -> None:
 
 
 def _state_text(settings: Settings, state: FeedState) -> str:
-    renderer = Renderer(settings.templates_dir)
+    renderer = Renderer(settings.incidents.templates_dir)
     return renderer.render_plain("oncall/feed_state.j2", state=state, shown=SHOWN_UNMATCHED)
 
 
@@ -152,12 +152,12 @@ def check(path: Path, allowed_hosts: frozenset[str] = frozenset()) -> int:
 
 def _chosen(settings: Settings, name: str | None) -> list[Schedule] | str:
     """The schedules asked about, or why there are none."""
-    configured = list(settings.oncall_schedules.by_name.values())
+    configured = list(settings.oncall.schedules.by_name.values())
     if not configured:
         return "no schedules: set WARROOM_ONCALL_SCHEDULES to a schedule file (see README)"
     if name is None:
         return configured
-    schedule = settings.oncall_schedules.get(name)
+    schedule = settings.oncall.schedules.get(name)
     if schedule is None:
         known = ", ".join(s.name for s in configured)
         return f"no schedule named {name!r} (there are: {known})"
@@ -215,7 +215,7 @@ async def _engine(settings: Settings) -> AsyncEngine:
     since Alembic would slow ``warroom oncall check``, which opens no database."""
     from bot.store.migrate import command_engine
 
-    return await command_engine(settings.database_url)
+    return await command_engine(settings.runtime.database_url)
 
 
 def _as_json(shifts: Sequence[tuple[Schedule, Shift]]) -> str:
@@ -251,7 +251,7 @@ def _utc_text(moment: datetime) -> str:
 
 def _refusal_text(settings: Settings, refusal: MomentRefused) -> str:
     """What /incident time would say about the same input, without Slack's markup."""
-    text = Renderer(settings.templates_dir).render(refusal.template, **refusal.context)
+    text = Renderer(settings.incidents.templates_dir).render(refusal.template, **refusal.context)
     return "--at: " + text.strip().removeprefix(":warning:").strip().replace("`", "'")
 
 

@@ -41,7 +41,7 @@ async def render_postmortem(
     number = parse_bounded_int(match.group(1), 1, DATABASE_ID_MAX) if match else None
     if number is None:
         raise PostmortemNotFound(f"{reference!r} is not an incident reference like INC-7")
-    engine = await command_engine(settings.database_url)
+    engine = await command_engine(settings.runtime.database_url)
     try:
         incident = await _find(engine, number, team)
         async with aiohttp.ClientSession() as http:
@@ -49,7 +49,7 @@ async def render_postmortem(
             written = await write_draft(
                 services,
                 incident.id or 0,
-                ask_slack=bool(str(settings.slack_bot_token)),
+                ask_slack=bool(str(settings.slack.bot_token)),
                 style=style,
                 language=language,
             )

@@ -82,13 +82,13 @@ def check(path: Path | None, environ: Mapping[str, str]) -> int:
         print("warroom: no workflows: give a file, or set WARROOM_WORKFLOWS", file=sys.stderr)
         return 1
     problems, names = asyncio.run(_channels_checked(settings))
-    for workflow in settings.workflows.by_name.values():
+    for workflow in settings.workflows.definitions.by_name.values():
         print(f"{workflow.name}: {_with_names(workflow.reads(), names)}")
     if problems:
         for problem in problems:
             print(f"warroom: {problem}", file=sys.stderr)
         return 1
-    print(f"{len(settings.workflows.by_name)} workflow(s), no problems.")
+    print(f"{len(settings.workflows.definitions.by_name)} workflow(s), no problems.")
     return 0
 
 
@@ -106,11 +106,11 @@ async def _channels_checked(settings: Settings) -> tuple[list[str], dict[str, st
     channels = named_channels(settings)
     if not channels:
         return [], {}
-    if not str(settings.slack_bot_token):
+    if not str(settings.slack.bot_token):
         print("Channels not checked: set SLACK_BOT_TOKEN to ask Slack whether the bot is in them.")
         return [], {}
     async with aiohttp.ClientSession() as http:
-        slack = build_slack_workspace(settings, http, Renderer(settings.templates_dir))
+        slack = build_slack_workspace(settings, http, Renderer(settings.incidents.templates_dir))
         problems, names = await channel_problems(slack, channels)
     return [str(problem) for problem in problems], names
 

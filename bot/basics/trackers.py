@@ -1,4 +1,5 @@
-"""Where follow-ups are filed: the three trackers, how a destination is written, their settings.
+"""Where follow-ups are filed: the three trackers and how a destination is written (their
+settings: bot/config/trackers.py).
 
 A destination is written ``kind[:project]``: ``github:acme/payments`` (a repository),
 ``jira:OPS`` (a project key), ``linear:<team id>``; a bare ``github``, ``jira`` or ``linear``
@@ -9,7 +10,7 @@ means that tracker's default project from its settings. Settings, routes and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -85,81 +86,6 @@ class TrackerChange:
         )
 
 
-@dataclass(frozen=True)
-class TrackerSettings:
-    """Credentials, default projects and webhook secrets of the three trackers.
-
-    Secrets are kept out of ``repr`` so settings can be logged.
-    """
-
-    # Where follow-ups go when neither the route nor the command says (None: nowhere).
-    default: TrackerTarget | None = None
-    # File every follow-up not filed yet when the postmortem is posted.
-    file_on_postmortem: bool = False
-    github_api_url: str = "https://api.github.com"
-    github_token: str = field(default="", repr=False)
-    github_repo: str = ""
-    github_webhook_secret: str = field(default="", repr=False)
-    jira_url: str = ""  # https://your-site.atlassian.net
-    jira_email: str = ""
-    jira_api_token: str = field(default="", repr=False)
-    jira_project: str = ""
-    jira_issue_type: str = "Task"
-    jira_webhook_secret: str = field(default="", repr=False)
-    linear_api_url: str = "https://api.linear.app/graphql"
-    linear_api_key: str = field(default="", repr=False)
-    linear_team: str = ""
-    linear_webhook_secret: str = field(default="", repr=False)
-    timeout: float = 10.0
-
-    def project_of(self, target: TrackerTarget) -> str:
-        """The target's project, or its tracker's default one ("" when there is none)."""
-        defaults = {
-            "github": self.github_repo,
-            "jira": self.jira_project,
-            "linear": self.linear_team,
-        }
-        return target.project or defaults[target.kind]
-
-    def missing(self, kind: TrackerKind) -> list[str]:
-        """The variables filing in ``kind`` needs that are not set."""
-        needed = {
-            "github": [("WARROOM_GITHUB_TOKEN", self.github_token)],
-            "jira": [
-                ("WARROOM_JIRA_URL", self.jira_url),
-                ("WARROOM_JIRA_EMAIL", self.jira_email),
-                ("WARROOM_JIRA_API_TOKEN", self.jira_api_token),
-            ],
-            "linear": [("WARROOM_LINEAR_API_KEY", self.linear_api_key)],
-        }
-        return [name for name, value in needed[kind] if not value]
-
-    def problems(self) -> list[str]:
-        """What is malformed: URLs, default projects, and a default tracker without credentials."""
-        found = []
-        for name, url in (
-            ("WARROOM_GITHUB_API_URL", self.github_api_url),
-            ("WARROOM_JIRA_URL", self.jira_url),
-            ("WARROOM_LINEAR_API_URL", self.linear_api_url),
-        ):
-            if url and not url.startswith(("https://", "http://")):
-                found.append(f"{name}: must start with https://")
-        for name, kind, project in (
-            ("WARROOM_GITHUB_REPO", "github", self.github_repo),
-            ("WARROOM_JIRA_PROJECT", "jira", self.jira_project),
-            ("WARROOM_LINEAR_TEAM", "linear", self.linear_team),
-        ):
-            if project and not _PROJECTS[kind].match(project):
-                found.append(f"{name}: give {_HINTS[kind]}")
-        if self.default is not None:
-            missing = self.missing(self.default.kind)
-            if missing:
-                found.append(f"WARROOM_TRACKER is {self.default}: set {', '.join(missing)}")
-            elif not self.project_of(self.default):
-                found.append(f"WARROOM_TRACKER is {self.default}: name its project")
-        if self.timeout <= 0:
-            found.append("WARROOM_TRACKER_TIMEOUT: must be more than zero seconds")
-        return found
-
-
-NO_TRACKERS = TrackerSettings()
+def project_problem(kind: TrackerKind, project: str) -> str | None:
+    """What a default project of ``kind`` should look like, when ``project`` does not."""
+    return None if _PROJECTS[kind].match(project) else f"give {_HINTS[kind]}"

@@ -25,7 +25,6 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.basics.numbers import parse_bounded_int
-from bot.basics.trackers import TrackerSettings
 from bot.clients.trackers import (
     FiledIssue,
     IssueDraft,
@@ -37,6 +36,7 @@ from bot.clients.trackers import (
     typed_fields,
 )
 from bot.clients.vendor_http import Answer, seconds_until
+from bot.config.trackers import TrackerSettings
 
 API_VERSION = "2022-11-28"
 # GitHub's advice when a secondary rate limit names no wait.

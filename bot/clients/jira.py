@@ -24,7 +24,6 @@ from typing import Any
 
 import aiohttp
 
-from bot.basics.trackers import TrackerSettings
 from bot.clients.trackers import (
     FiledIssue,
     IssueDraft,
@@ -35,6 +34,7 @@ from bot.clients.trackers import (
     short,
     typed_fields,
 )
+from bot.config.trackers import TrackerSettings
 
 
 def adf_document(draft: IssueDraft) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from typing import Any
 import aiohttp
 
 from bot.basics.numbers import parse_bounded_int
-from bot.basics.trackers import TrackerSettings
 from bot.clients.trackers import (
     FiledIssue,
     IssueDraft,
@@ -35,6 +34,7 @@ from bot.clients.trackers import (
     typed_fields,
 )
 from bot.clients.vendor_http import Answer, seconds_until
+from bot.config.trackers import TrackerSettings
 
 ISSUE_CREATE = (
     "mutation IssueCreate($input: IssueCreateInput!) {"

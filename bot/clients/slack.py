@@ -51,12 +51,12 @@ def build_web_client(
         AsyncServerErrorRetryHandler(max_retry_count=3),
     ]
     if metrics is not None:
-        retry_handlers = counted(retry_handlers, metrics, settings.slack_api_url)
+        retry_handlers = counted(retry_handlers, metrics, settings.slack.api_url)
     return GatedWebClient(
         gate=gate,
-        pacer=SlackPacer(window=settings.slack_rate_window, replicas=settings.replicas),
-        token=str(settings.slack_bot_token) or None,
-        base_url=settings.slack_api_url,
+        pacer=SlackPacer(window=settings.slack.rate_window, replicas=settings.runtime.replicas),
+        token=str(settings.slack.bot_token) or None,
+        base_url=settings.slack.api_url,
         session=session,
         retry_handlers=retry_handlers,
     )

@@ -48,8 +48,8 @@ class CreatedApp:
 
 def _client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
-        token=settings.slack_app_config_token or None,
-        base_url=settings.slack_api_url,
+        token=settings.slack.app_config_token or None,
+        base_url=settings.slack.api_url,
         logger=_quiet,
     )
 

@@ -124,11 +124,11 @@ async def apply_payload(services: Services, payload_id: int, *, again: bool) -> 
                 session,
                 payload,
                 notification,
-                routes=services.settings.alert_routes,
+                routes=services.settings.alerting.routes,
                 team_id=team_id,
-                timezone=services.settings.timezone,
+                timezone=services.settings.incidents.timezone,
                 now=services.clock(),
-                types=services.settings.incident_types,
+                types=services.settings.incidents.types,
             )
             await _schedule_slack_work(session, services, payload, applied)
             await session.commit()
@@ -250,19 +250,19 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
         )
     if incident is None:
         return
-    route = services.settings.alert_routes.named(details.get("route", ""))
+    route = services.settings.alerting.routes.named(details.get("route", ""))
     if incident.channel_id is None:
-        policies = services.settings.escalation_policies
+        policies = services.settings.escalation.policies
         policy = policies.get(route.policy or "")
         why: Why = {"because": "route", "route": route.name, "policy": route.policy}
-        kind = services.settings.incident_types.get(incident.incident_type)
+        kind = services.settings.incidents.types.get(incident.incident_type)
         if policy is None and kind is not None and kind.policy:
             policy = policies.get(kind.policy)
             why = by_type(kind, policy) if policy else why
         await open_war_room(
             services,
             incident,
-            prefix=route.channel_prefix or services.settings.channel_prefix,
+            prefix=route.channel_prefix or services.settings.incidents.channel_prefix,
             policy=policy,
             policy_why=why,
         )
@@ -322,7 +322,7 @@ async def post_to_route_channel(services: Services, job: Job) -> None:
         outside=True,  # a route's channel
         group=group,
         route=details.get("route", ""),
-        timezone=services.settings.timezone,
+        timezone=services.settings.incidents.timezone,
         **_change_views(changes),
     )
     await _post_or_restore(services, str(details["channel"]), text, changes)

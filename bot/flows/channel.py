@@ -106,10 +106,10 @@ class Writes:
     async def announce(self, template: str, **context: Any) -> OutboxMessage | None:
         """A message in the operator's announcement channel, if set. A private incident is
         never announced: its title alone may say too much."""
-        kind = self.services.settings.incident_types.get(self.incident.incident_type)
+        kind = self.services.settings.incidents.types.get(self.incident.incident_type)
         channel = (
             kind.announce_channel if kind else None
-        ) or self.services.settings.announce_channel
+        ) or self.services.settings.incidents.announce_channel
         if not channel or self.incident.is_private:
             return None
         text = self.services.renderer.render(
@@ -140,7 +140,7 @@ class Writes:
     async def _header_message(self, incident: Incident, held: dict[str, str]) -> dict[str, Any]:
         """The header's text; with custom fields configured, blocks with an "Edit fields"
         button too (the text stays, as the notification's and the fallback's)."""
-        types = self.services.settings.incident_types
+        types = self.services.settings.incidents.types
         kind = types.get(incident.incident_type)
         values = await fields.values_of(self.session, incident.id or 0, types.fields)
         shown = [(f, values[f.name]) for f in types.fields.values() if f.name in values]

@@ -46,7 +46,7 @@ async def record_archive(
     """Put the channel's archive (or unarchive) in the timeline; for an archive of an open
     incident, tell its commander in the announcement channel."""
     services = writer.services
-    where = services.settings.announce_channel
+    where = services.settings.incidents.announce_channel
 
     async def change(session: AsyncSession, incident: Incident) -> str | None:
         facts = {"change": "archived" if archived else "unarchived", "user": by}

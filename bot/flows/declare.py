@@ -61,7 +61,7 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
     Declared from a message Slack does not show everyone (a DM, a private channel), it is a
     private incident: its title and description are that message's words.
     """
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     kind = types.get(declaration.incident_type)
     private = (
         declaration.private
@@ -80,9 +80,9 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             declared_by=declaration.declared_by,
             severity=declaration.severity
             or (kind.severity if kind else None)
-            or services.settings.default_severity,
+            or services.settings.incidents.default_severity,
             description=declaration.description,
-            timezone=services.settings.timezone,
+            timezone=services.settings.incidents.timezone,
             declared_at=now,
             detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else None,
             is_private=private,
@@ -105,11 +105,11 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             await writes.say("messages/declared_from_message.j2", origin=origin, link=link)
         await writes.announce("messages/announce_declared.j2")
 
-    policy = services.settings.escalation_policies.get(kind.policy or "") if kind else None
+    policy = services.settings.escalation.policies.get(kind.policy or "") if kind else None
     await open_war_room(
         services,
         incident,
-        prefix=services.settings.channel_prefix,
+        prefix=services.settings.incidents.channel_prefix,
         members=[declaration.declared_by],
         policy=policy,
         policy_why=by_type(kind, policy) if kind and policy else None,
@@ -191,7 +191,7 @@ async def start_policy(
     Nothing happens when the incident already runs a policy or is resolved.
     """
     if policy is None:
-        policy = services.settings.escalation_policies.for_severity(incident.severity)
+        policy = services.settings.escalation.policies.for_severity(incident.severity)
         why = by_severity(incident, policy) if policy else None
     if policy is None or incident.policy is not None or not incident.is_open:
         return

@@ -39,7 +39,7 @@ async def change_type(
     services: Services, *, channel_id: str, by: str, type_name: str | None
 ) -> TypeChanged:
     """Give the channel's incident another type (None: none) and what it sets up."""
-    kind = services.settings.incident_types.get(type_name)
+    kind = services.settings.incidents.types.get(type_name)
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.locked_in_channel(session, channel_id)
@@ -73,13 +73,13 @@ async def set_up_type(
     """What the incident's new type sets up (the caller commits): its postmortem style
     unless one was chosen, its escalation policy, and the reminders of its required roles.
     Whoever changed the type, a person or a workflow."""
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     kind, old = types.get(incident.incident_type), types.get(previous)
     if kind is None:
         return
     if incident.postmortem_style in (None, old.postmortem_style if old else None):
         incident.postmortem_style = kind.postmortem_style
-    policy = services.settings.escalation_policies.get(kind.policy or "")
+    policy = services.settings.escalation.policies.get(kind.policy or "")
     if policy is not None:
         await start_policy(session, services, incident, policy, by_type(kind, policy))
     await schedule_role_reminder(session, services, incident)
@@ -94,7 +94,7 @@ async def set_fields(
 ) -> tuple[Incident, list[CustomField]]:
     """Set several fields of the channel's incident at once (a form); a field given the value
     it has is left alone. Returns the incident and the fields that changed."""
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.locked_in_channel(session, channel_id)
@@ -151,7 +151,7 @@ async def fields_of_channel(
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         values = await fields.values_of(
-            session, incident.id or 0, services.settings.incident_types.fields
+            session, incident.id or 0, services.settings.incidents.types.fields
         )
     return incident, values
 
@@ -161,4 +161,4 @@ async def missing_to_resolve(services: Services, channel_id: str) -> tuple[Custo
     incident, values = await fields_of_channel(services, channel_id)
     if not incident.is_open:
         return ()
-    return services.settings.incident_types.missing(incident.incident_type, values, "resolve")
+    return services.settings.incidents.types.missing(incident.incident_type, values, "resolve")

@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.slack_text import mentioned_users, to_plain, to_readable
-from bot.basics.trackers import TrackerChange, TrackerSettings, TrackerTarget
+from bot.basics.trackers import TrackerChange, TrackerTarget
 from bot.clients import github, jira, linear
 from bot.clients.slack_errors import SlackFailure
 from bot.clients.trackers import (
@@ -37,6 +37,7 @@ from bot.clients.trackers import (
     inert,
     inert_markdown,
 )
+from bot.config.trackers import TrackerSettings
 from bot.flows.channel import say_safely
 from bot.record import follow_ups, incidents
 from bot.record.follow_ups import FollowUp
@@ -79,7 +80,7 @@ async def target_for(
                 select(AlertGroup.route).where(AlertGroup.incident_id == incident.id).limit(1)
             )
         ).first()
-    chosen = services.settings.alert_routes.named(route).tracker if route else None
+    chosen = services.settings.alerting.routes.named(route).tracker if route else None
     return chosen or services.settings.trackers.default
 
 
@@ -302,7 +303,7 @@ async def _draft(
             slack_url = await services.slack.permalink(row.slack_channel, row.slack_ts)
         except SlackFailure as error:
             log.warning("no permalink for a follow-up of %s: %s", incident.reference, error.code)
-    base = services.settings.public_url
+    base = services.settings.web.public_url
     incident_url = f"{base}/incidents/{incident.reference}" if base else None
     private = incident.is_private
     owner = await _name(services, row.owner if isinstance(row, ActionItem) else None, private)

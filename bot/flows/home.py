@@ -96,7 +96,7 @@ async def read_home(
     now = services.clock()
     since = now - RECENT
     team = team_id or await services.slack.team_id()
-    schedules = list(services.settings.oncall_schedules.by_name.values())
+    schedules = list(services.settings.oncall.schedules.by_name.values())
     async with session_scope(services.engine) as session:
         if not await claim_event(session, event_id):
             return None
@@ -121,7 +121,7 @@ async def read_home(
         ],
         # A guest sees no schedule, as in the web view: who is on call is the workspace's.
         on_call=[] if guest else await _on_call_now(services, schedules, overrides, now),
-        web_url=services.settings.public_url or None,
+        web_url=services.settings.web.public_url or None,
         list_url=_list_url(services),
         recent_url=_list_url(services, since=since),
     )
@@ -155,10 +155,10 @@ def _shown(incident: Incident, involvement: Involvement | None) -> HomeIncident:
 def _list_url(services: Services, *, since: datetime | None = None) -> str | None:
     """The web view's incident list (``/``), from ``since`` on (its date filter reads dates
     in WARROOM_TIMEZONE); None when warroom has no public address."""
-    base = services.settings.public_url
+    base = services.settings.web.public_url
     if not base:
         return None
     if since is None:
         return f"{base}/"
-    day = since.astimezone(tz.gettz(services.settings.timezone)).date()
+    day = since.astimezone(tz.gettz(services.settings.incidents.timezone)).date()
     return f"{base}/?from={day.isoformat()}"

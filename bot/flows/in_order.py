@@ -108,7 +108,9 @@ class CommandLine(GroupCommit[_Received]):
     def hold(self) -> timedelta:
         """How old a command must be before it is applied (see the module's docstring)."""
         settings = self.services.settings
-        return timedelta(seconds=settings.command_hold if settings.replicas > 1 else 0)
+        return timedelta(
+            seconds=settings.runtime.command_hold if settings.runtime.replicas > 1 else 0
+        )
 
     async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
         received = [(p.channel, p.kind, p.payload, p.received_at) for p in batch]

@@ -43,22 +43,22 @@ class ChannelProblem:
 def named_channels(settings: Settings) -> list[NamedChannel]:
     """Every channel the settings name, with what names it, in the files' order."""
     named: list[NamedChannel] = []
-    for workflow in settings.workflows.by_name.values():
+    for workflow in settings.workflows.definitions.by_name.values():
         for step, action in enumerate(workflow.actions, 1):
             if action.verb == "post" and action.args.get("channel"):
                 where = f"workflow {workflow.name}, action {step} (post)"
                 named.append(NamedChannel(str(action.args["channel"]), where))
-    for kind in settings.incident_types.types.values():
+    for kind in settings.incidents.types.types.values():
         if kind.announce_channel:
             where = f"incident type {kind.name} (announce_channel)"
             named.append(NamedChannel(kind.announce_channel, where))
-    if settings.announce_channel:
-        named.append(NamedChannel(settings.announce_channel, "WARROOM_ANNOUNCE_CHANNEL"))
-    for schedule in settings.oncall_schedules.by_name.values():
+    if settings.incidents.announce_channel:
+        named.append(NamedChannel(settings.incidents.announce_channel, "WARROOM_ANNOUNCE_CHANNEL"))
+    for schedule in settings.oncall.schedules.by_name.values():
         if schedule.channel:
             where = f"on-call schedule {schedule.name} (channel)"
             named.append(NamedChannel(schedule.channel, where))
-    for route in settings.alert_routes.routes:
+    for route in settings.alerting.routes.routes:
         if route.action == "post" and route.channel:
             named.append(NamedChannel(route.channel, f"alert route {route.name} (channel)"))
     return named

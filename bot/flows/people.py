@@ -31,7 +31,7 @@ async def zone_of(services: Services, user: str, *, otherwise: str | None = None
     except SlackFailure as error:
         log.info("no time zone for %s from Slack: %s", user, error.code)
         zone = None
-    return zone if zone and known_zone(zone) else otherwise or services.settings.timezone
+    return zone if zone and known_zone(zone) else otherwise or services.settings.incidents.timezone
 
 
 async def is_guest(services: Services, user: str, *, retried: bool = False) -> bool:

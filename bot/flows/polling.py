@@ -48,5 +48,5 @@ class Poller:
             # that comes as the event is set (a wake at shutdown), and stop() then waited for
             # ever on a loop that went on (seen as a test's cleanup hanging 120 s).
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.services.settings.scheduler_interval):
+                async with asyncio.timeout(self.services.settings.runtime.scheduler_interval):
                     await self._wake.wait()

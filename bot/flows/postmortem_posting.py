@@ -49,7 +49,9 @@ CANVAS_MAX_BYTES = 1024 * 1024
 def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
     """(language, style): the incident's own choice, else the settings'."""
     settings = services.settings
-    return chosen_template(incident, language=settings.language, style=settings.postmortem_style)
+    return chosen_template(
+        incident, language=settings.incidents.language, style=settings.incidents.postmortem_style
+    )
 
 
 async def write_draft(
@@ -64,7 +66,7 @@ async def write_draft(
     than the incident's, if given), with the names and links the record lacks asked of Slack
     first (``ask_slack``)."""
     incident, record, names = await read_record(
-        services.engine, incident_id, services.settings.incident_types
+        services.engine, incident_id, services.settings.incidents.types
     )
     if ask_slack:
         names |= await _complete_from_slack(services, record, names)

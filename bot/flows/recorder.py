@@ -88,7 +88,7 @@ async def record_reaction(
     waiting, past its 3 seconds when Slack is slow or rate-limits the history.
     """
     services = writer.services
-    kind_name = services.settings.reactions.get(name)
+    kind_name = services.settings.incidents.reactions.get(name)
     reaction = _Reaction(
         event_id, name, user, reacted_at, TimelineKind(kind_name) if kind_name else None
     )
@@ -113,7 +113,7 @@ async def record_reaction(
 
 def _spawn_receipt(services: Services, channel: str, ts: str) -> None:
     services.background.spawn(
-        _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction)),
+        _receipt(services.slack.react(channel, ts, services.settings.incidents.receipt_reaction)),
         name=f"receipt on {channel} {ts}",
     )
 
@@ -167,7 +167,9 @@ async def apply_fetched_reaction(services: Services, job: Job) -> None:
         promoted = await _apply_reaction(session, incident, message, reaction)
         await session.commit()
     if promoted:
-        await _receipt(services.slack.react(channel, ts, services.settings.receipt_reaction))
+        await _receipt(
+            services.slack.react(channel, ts, services.settings.incidents.receipt_reaction)
+        )
 
 
 @dataclass(frozen=True)
@@ -215,13 +217,15 @@ async def record_unreaction(
             ts=ts,
             name=name,
             user=user,
-            mapping=services.settings.reactions,
+            mapping=services.settings.incidents.reactions,
         )
         return removed and not await reactions.still_promoted(session, channel, ts)
 
     if await writer.apply(event_id, channel, unreact):
         services.background.spawn(
-            _receipt(services.slack.unreact(channel, ts, services.settings.receipt_reaction)),
+            _receipt(
+                services.slack.unreact(channel, ts, services.settings.incidents.receipt_reaction)
+            ),
             name=f"remove receipt on {channel} {ts}",
         )
 

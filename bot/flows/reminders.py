@@ -31,7 +31,7 @@ async def schedule_update_reminder(
 
     A reopened incident starts again: its first reminder is one interval from now.
     """
-    interval = services.settings.update_reminder
+    interval = services.settings.incidents.update_reminder
     if interval is None:
         return
     key = f"reminder:{incident.id}"
@@ -52,7 +52,7 @@ async def schedule_update_reminder(
 
 async def remind_about_updates(services: Services, job: Job) -> datetime | None:
     """The job handler: remind if the last update is too old; come back when the next is due."""
-    interval = services.settings.update_reminder
+    interval = services.settings.incidents.update_reminder
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, job.incident_id)
     if interval is None or incident is None or not incident.is_open or not incident.channel_id:
@@ -72,7 +72,7 @@ async def remind_about_updates(services: Services, job: Job) -> datetime | None:
 
 
 def _role_interval(services: Services) -> timedelta:
-    return services.settings.update_reminder or DEFAULT_ROLE_INTERVAL
+    return services.settings.incidents.update_reminder or DEFAULT_ROLE_INTERVAL
 
 
 async def schedule_role_reminder(
@@ -80,7 +80,7 @@ async def schedule_role_reminder(
 ) -> None:
     """Start reminding of the roles the incident's type requires, if it requires any (the
     caller commits): one interval from now, also for a type given later."""
-    kind = services.settings.incident_types.get(incident.incident_type)
+    kind = services.settings.incidents.types.get(incident.incident_type)
     if kind is None or not kind.required_roles:
         return
     await jobs.reschedule(
@@ -94,7 +94,7 @@ async def schedule_role_reminder(
 
 async def missing_roles(session: AsyncSession, services: Services, incident: Incident) -> list[str]:
     """The roles the incident's type requires that nobody holds yet."""
-    kind = services.settings.incident_types.get(incident.incident_type)
+    kind = services.settings.incidents.types.get(incident.incident_type)
     if kind is None:
         return []
     return kind.unheld(incident.commander, await roles.roles_of(session, incident.id or 0))

@@ -63,7 +63,7 @@ def build_bolt_app(
     with _hidden_from_bolt(BOLT_ENVIRONMENT):
         app = AsyncApp(
             client=client,
-            signing_secret=str(services.settings.slack_signing_secret),
+            signing_secret=str(services.settings.slack.signing_secret),
             # Slack gets its answer only after the listener has finished, so an event is
             # answered 200 only once it is in the database: the listener awaits its batch's
             # commit in the IngestWriter (a failure answers 5xx and Slack retries).

@@ -11,7 +11,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.slack_ids import Shortcut, TimelineModal, input_state
 from bot.basics.slack_text import SlackText, normalize_newlines, truncate
 from bot.clients.slack_messages import said_message
-from bot.config import PROMOTABLE_KINDS
+from bot.config.incidents import PROMOTABLE_KINDS
 from bot.flows.declare import Declaration
 from bot.flows.recorder import add_message_to_timeline
 from bot.flows.replies import declare_in_background, run_and_reply
@@ -45,7 +45,7 @@ async def handle_declare_from_message(ack: AsyncAck, body: dict[str, Any], conte
         team_id=str((body.get("team") or {}).get("id", "")),
         title=_title_from(said.text),
         declared_by=str((body.get("user") or {}).get("id", "")),
-        severity=services.settings.default_severity,
+        severity=services.settings.incidents.default_severity,
         description=said.text,
         origin=said,
     )

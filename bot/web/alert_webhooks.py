@@ -50,14 +50,14 @@ async def _receive(request: web.Request) -> web.Response:
         return _error(404, f"unknown alert source {source!r}; use one of {', '.join(SOURCES)}")
     services = request.app[services_key]
     settings = services.settings
-    if not settings.alert_token:
+    if not settings.alerting.token:
         return _error(503, "alert intake is off: WARROOM_ALERT_TOKEN is not set")
-    if not _authorized(request.headers.get("Authorization", ""), str(settings.alert_token)):
+    if not _authorized(request.headers.get("Authorization", ""), str(settings.alerting.token)):
         return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
     try:
-        body = await read_body(request, settings.alert_max_body_bytes)
+        body = await read_body(request, settings.alerting.max_body_bytes)
     except BodyTooLarge:
-        return _error(413, f"body is larger than {settings.alert_max_body_bytes} bytes")
+        return _error(413, f"body is larger than {settings.alerting.max_body_bytes} bytes")
     try:
         text = body.decode("utf-8")
         notification = parse(source, text, received_at=services.clock())

@@ -166,14 +166,14 @@ async def list_incidents(request: web.Request) -> web.Response:
     try:
         query = parse_filters(
             request.query,
-            zone=web_.settings.timezone,
+            zone=web_.settings.incidents.timezone,
             team_id=team_id,
-            types=web_.settings.incident_types,
+            types=web_.settings.incidents.types,
         )
     except FilterError as error:
         raise api_error(400, "bad_filter", str(error)) from None
     page = await incidents_for(web_, viewer, query)
-    custom = web_.settings.incident_types.fields
+    custom = web_.settings.incidents.types.fields
     async with session_scope(web_.services.engine) as session:
         values = await fields.values_for(session, [i.id for i in page.incidents if i.id], custom)
         names = await known_names(
@@ -207,7 +207,7 @@ async def get_incident(request: web.Request) -> web.Response:
     web_ = web_context(request)
     incident, incident_id = await _visible(request, web_)
     written = await incident_draft(web_, incident_id)
-    custom = web_.settings.incident_types.fields
+    custom = web_.settings.incidents.types.fields
     async with session_scope(web_.services.engine) as session:
         values = await fields.values_of(session, incident_id, custom)
         people = {incident.commander} - {None} | _people_in({incident_id: values}, custom)
@@ -239,7 +239,7 @@ async def openapi(request: web.Request) -> web.Response:
     """GET /api/openapi.json (public: it describes the API, not the incidents), with a
     ``field.<name>`` filter for each custom field this deployment declares."""
     context = request.config_dict.get(web_key)  # absent: an app without the web view
-    types = context.settings.incident_types if context is not None else NO_TYPES
+    types = context.settings.incidents.types if context is not None else NO_TYPES
     return web.json_response(_with_field_filters(_document(), types))
 
 

@@ -71,7 +71,7 @@ def api_viewer(request: web.Request) -> Viewer | None:
     """Who calls the API: the token's holder, a signed-in browser, or None."""
     web_ = web_context(request)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    expected = str(web_.settings.api_token)
+    expected = str(web_.settings.web.api_token)
     if scheme.lower() == "bearer" and expected:
         # "replace": bytes aiohttp could not decode arrive as lone surrogates, which a strict
         # encode refuses (a 500 instead of a 401).
@@ -114,18 +114,18 @@ def keep_new_session(request: web.Request, response: web.StreamResponse) -> None
 
 
 def _secure(request: web.Request, web_: WebContext) -> bool:
-    return web_.settings.public_url.startswith("https://") or request.secure
+    return web_.settings.web.public_url.startswith("https://") or request.secure
 
 
 def _set_session_cookie(
     request: web.Request, response: web.StreamResponse, session: Session
 ) -> None:
     web_ = web_context(request)
-    expires = session_expiry(web_.services.clock(), web_.settings.session_hours)
+    expires = session_expiry(web_.services.clock(), web_.settings.web.session_hours)
     response.set_cookie(
         SESSION_COOKIE,
         web_.signer.sign(_SESSION_PURPOSE, session.payload(), expires),
-        max_age=int(web_.settings.session_hours * 3600),
+        max_age=int(web_.settings.web.session_hours * 3600),
         httponly=True,
         secure=_secure(request, web_),
         samesite="Lax",
@@ -149,7 +149,7 @@ def safe_next(target: str | None) -> str:
 
 
 def callback_url(request: web.Request) -> str:
-    base = web_context(request).settings.public_url or f"{request.scheme}://{request.host}"
+    base = web_context(request).settings.web.public_url or f"{request.scheme}://{request.host}"
     return base + CALLBACK_PATH
 
 
@@ -161,9 +161,9 @@ async def sign_in_page(request: web.Request) -> web.Response:
     return render_page(
         request,
         "web/login.html.j2",
-        status=200 if web_.settings.sign_in_ready else 503,
+        status=200 if web_.settings.web.sign_in_ready else 503,
         next=safe_next(request.query.get("next")),
-        ready=web_.settings.sign_in_ready,
+        ready=web_.settings.web.sign_in_ready,
         failed=request.query.get("failed"),
     )
 
@@ -171,7 +171,7 @@ async def sign_in_page(request: web.Request) -> web.Response:
 async def start_sign_in(request: web.Request) -> web.Response:
     """GET /auth/slack: off to Slack's authorize page, with a state only this browser has."""
     web_ = web_context(request)
-    if web_.sign_in_off or not web_.settings.sign_in_ready:
+    if web_.sign_in_off or not web_.settings.web.sign_in_ready:
         raise web.HTTPFound("/login")
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     expires = web_.services.clock() + timedelta(minutes=SIGN_IN_MINUTES)
@@ -180,14 +180,16 @@ async def start_sign_in(request: web.Request) -> web.Response:
         "response_type": "code",
         # Sign in with Slack's scopes, in this flow of their own: never the install's.
         "scope": "openid profile email",
-        "client_id": web_.settings.slack_client_id,
+        "client_id": web_.settings.web.slack_client_id,
         "redirect_uri": callback_url(request),
         "state": state,
         "nonce": nonce,
     }
     if team := await _workspace_if_known(web_):
         query["team"] = team  # Slack then offers this workspace only
-    response = web.HTTPFound(f"{web_.settings.oidc_authorize_url}?{urllib.parse.urlencode(query)}")
+    response = web.HTTPFound(
+        f"{web_.settings.web.oidc_authorize_url}?{urllib.parse.urlencode(query)}"
+    )
     response.set_cookie(
         SIGN_IN_COOKIE,
         web_.signer.sign(_SIGN_IN_PURPOSE, pending, expires),
@@ -237,7 +239,7 @@ async def finish_sign_in(request: web.Request) -> web.Response:
 async def _person_from_slack(
     request: web.Request, web_: WebContext, code: str
 ) -> tuple[Session, MemberFacts]:
-    app = OAuthApp(web_.settings.slack_client_id, str(web_.settings.slack_client_secret))
+    app = OAuthApp(web_.settings.web.slack_client_id, str(web_.settings.web.slack_client_secret))
     person = await web_.services.slack.sign_in(app, code, callback_url(request))
     facts = await _member_facts(web_, person.user_id)
     return Session.new(person.user_id, person.team_id, person.name, guest=facts.guest), facts

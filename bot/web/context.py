@@ -30,7 +30,7 @@ class WebContext:
 
     @property
     def sign_in_off(self) -> bool:
-        return self.settings.web_auth == "none"
+        return self.settings.web.auth == "none"
 
 
 web_key = web.AppKey("web", WebContext)
@@ -43,7 +43,7 @@ async def web_context_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[services_key]
     settings = services.settings
     # Without a configured secret (sign-in off), cookies only need to outlive this process.
-    key = str(settings.session_secret).encode() or secrets.token_bytes(32)
+    key = str(settings.web.session_secret).encode() or secrets.token_bytes(32)
     visibility = Visibility(services.slack, services.engine)
     app[web_key] = WebContext(settings, services, Signer(key), visibility)
     # Learnt now, in the background, so no page waits on auth.test (nor fails with Slack).

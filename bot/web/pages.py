@@ -131,9 +131,9 @@ async def incident_list(request: web.Request) -> web.Response:
     team_id = await team_of(request, web_, viewer)
     query = parse_filters(
         request.query,
-        zone=web_.settings.timezone,
+        zone=web_.settings.incidents.timezone,
         team_id=team_id,
-        types=web_.settings.incident_types,
+        types=web_.settings.incidents.types,
     )
     page = await incidents_for(web_, viewer, query)
     async with session_scope(web_.services.engine) as session:
@@ -148,11 +148,11 @@ async def incident_list(request: web.Request) -> web.Response:
         page=page,
         names=names,
         now=web_.services.clock(),
-        zone=web_.settings.timezone,
+        zone=web_.settings.incidents.timezone,
         statuses=STATUSES,
         severities=("SEV1", "SEV2", "SEV3", "SEV4"),
         chosen=filter_values(query, request.query),
-        incident_types=web_.settings.incident_types,
+        incident_types=web_.settings.incidents.types,
         page_url=lambda number: _page_url(request, number),
     )
     return response
@@ -312,8 +312,8 @@ async def insights_page(request: web.Request) -> web.Response:
             session,
             visible,
             now=now,
-            zone=web_.settings.timezone,
-            custom=list(web_.settings.incident_types.fields.values()),
+            zone=web_.settings.incidents.timezone,
+            custom=list(web_.settings.incidents.types.fields.values()),
         )
     oncall = await hours_for(web_, await schedules_for(web_, viewer), now)
     return render_page(

@@ -43,7 +43,7 @@ def render_page(
     # document may carry (U+0000, ESC...), which the page drops rather than repeats.
     html = without_forbidden_characters(html)
     response = web.Response(text=html, status=status, content_type="text/html")
-    authorize = web_.settings.oidc_authorize_url.split("?", 1)[0]
+    authorize = web_.settings.web.oidc_authorize_url.split("?", 1)[0]
     security_headers(response, nonce, authorize)
     return response
 

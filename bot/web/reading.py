@@ -118,10 +118,10 @@ async def incident_draft(web_: WebContext, incident_id: int) -> WrittenDraft:
         services.engine,
         services.renderer,
         incident_id,
-        language=settings.language,
-        style=settings.postmortem_style,
+        language=settings.incidents.language,
+        style=settings.incidents.postmortem_style,
         now=services.clock(),
-        types=settings.incident_types,
+        types=settings.incidents.types,
     )
 
 
@@ -137,8 +137,8 @@ async def incident_timeline_page(
         incident_id,
         start=start,
         size=size,
-        language=settings.language,
-        style=settings.postmortem_style,
+        language=settings.incidents.language,
+        style=settings.incidents.postmortem_style,
         now=services.clock(),
-        types=settings.incident_types,
+        types=settings.incidents.types,
     )

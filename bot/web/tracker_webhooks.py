@@ -45,7 +45,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.basics.numbers import bounded_json_number
-from bot.basics.trackers import TrackerChange, TrackerSettings
+from bot.basics.trackers import TrackerChange
+from bot.config.trackers import TrackerSettings
 from bot.flows.filing import change_from_tracker
 from bot.keys import services_key
 from bot.web.alert_webhooks import BodyTooLarge, read_body
@@ -184,9 +185,9 @@ async def receive_tracker_webhook(request: web.Request) -> web.Response:
     if not secret:
         return _answer(503, f"{tracker} webhooks are off: its webhook secret is not set")
     try:
-        body = await read_body(request, services.settings.max_body_bytes)
+        body = await read_body(request, services.settings.runtime.max_body_bytes)
     except BodyTooLarge:
-        return _answer(413, f"body is larger than {services.settings.max_body_bytes} bytes")
+        return _answer(413, f"body is larger than {services.settings.runtime.max_body_bytes} bytes")
     if not _signature_ok(secret, body, request.headers.get(header, ""), prefix):
         return _answer(401, f"missing or wrong {header}")
     try:

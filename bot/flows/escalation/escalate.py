@@ -84,7 +84,7 @@ async def escalate(
     kind: str = target.kind
     reach, group_id, label = Reach(users=[target.ref]), target.ref, target.ref
     if target.kind == "name":
-        if services.settings.oncall_schedules.get(target.ref) is None:
+        if services.settings.oncall.schedules.get(target.ref) is None:
             return await _escalate_policy(services, incident, target.ref, requested_by, reason, why)
         kind, reach = "schedule", await _schedule_reach(services, target.ref)
     elif target.kind == "usergroup":
@@ -179,7 +179,7 @@ async def _escalate_policy(
     reason: str,
     why: Why | None,
 ) -> Escalation:
-    policy = services.settings.escalation_policies.get(name)
+    policy = services.settings.escalation.policies.get(name)
     if policy is None:
         raise UnknownTarget(
             target=name, reason="no such person, group, escalation policy or on-call schedule"
@@ -383,7 +383,7 @@ async def _reach(services: Services, targets: tuple[Target, ...]) -> Reach:
 async def run_escalation_timer(services: Services, job: Job) -> None:
     """The job handler: a policy level is due (its start, or the level before timed out)."""
     payload = jobs.payload_of(job)
-    policy = services.settings.escalation_policies.get(payload["policy"])
+    policy = services.settings.escalation.policies.get(payload["policy"])
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, job.incident_id)
     if policy is None or incident is None or policy.level(payload["level"]) is None:

@@ -76,7 +76,7 @@ async def calendar_link(
         )
         await session.commit()
     path = f"{feed_path(schedule.name if schedule else None, user)}?token={issued.token}"
-    base = services.settings.public_url
+    base = services.settings.web.public_url
     return CalendarLink(
         url=f"{base}{path}",
         schedule=schedule.name if schedule else None,
@@ -106,9 +106,9 @@ async def open_feed(services: Services, *, kind: FeedKind, subject: str, token: 
     opens it; None otherwise, whether the feed exists or not (the answer says nothing). A
     schedule's feed is not shown through a link a guest of the workspace holds: who is on
     call is the workspace's (HolderUnknown when Slack will not say)."""
-    schedules = list(services.settings.oncall_schedules.by_name.values())
+    schedules = list(services.settings.oncall.schedules.by_name.values())
     if kind == "schedule":
-        schedule = services.settings.oncall_schedules.get(subject)
+        schedule = services.settings.oncall.schedules.get(subject)
         subject = schedule.name if schedule else subject
         feed = schedule_feed(subject)
         exists = schedule is not None

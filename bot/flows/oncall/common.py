@@ -46,7 +46,7 @@ async def refuse_guests(services: Services, user: str) -> None:
 
 def schedule_named(services: Services, name: str) -> Schedule:
     """The configured schedule called ``name`` (any case); OncallRefused if there is none."""
-    schedules = services.settings.oncall_schedules
+    schedules = services.settings.oncall.schedules
     if not schedules.by_name:
         raise OncallRefused("no_schedules")
     found = schedules.get(name)

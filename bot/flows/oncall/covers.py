@@ -85,7 +85,7 @@ async def answer_cover(
         asked = await session.get(OncallCoverRequest, request_id)
     if asked is None:
         raise covers.CoverRefused(problem="no_cover", cover_id=request_id)
-    schedule = services.settings.oncall_schedules.get(asked.schedule)
+    schedule = services.settings.oncall.schedules.get(asked.schedule)
     zone, their_zone = await zone_of(services, by), await zone_of(services, asked.user_id)
     now = services.clock()
     async with session_scope(services.engine) as session:

@@ -63,7 +63,7 @@ async def on_call_now(services: Services, name: str) -> OnCall | None:
     """Whom the schedule ``name`` names now, its stored overrides included, and through whose
     override, if one; a guest of the workspace is marked so (never to be brought in). None
     when no schedule has that name."""
-    schedule = services.settings.oncall_schedules.get(name)
+    schedule = services.settings.oncall.schedules.get(name)
     if schedule is None:
         return None
     now = services.clock()
@@ -94,7 +94,7 @@ async def plan_oncall(services: Services) -> None:
     left as it is (the row of the shift under way was done when it began)."""
     now = services.clock()
     async with session_scope(services.engine) as session:
-        configured = services.settings.oncall_schedules.by_name.values()
+        configured = services.settings.oncall.schedules.by_name.values()
         for schedule in await with_feed_copies(session, configured):
             if _follows(schedule):
                 overrides = await overrides_near(session, schedule=schedule, start=now)
@@ -389,7 +389,7 @@ async def _schedule_gap_check(
 def _schedule_of(services: Services, job: Job) -> Schedule | None:
     """The job's schedule, as configured now; None (logged) when it is gone from the file."""
     name = str(jobs.payload_of(job).get("schedule", ""))
-    schedule = services.settings.oncall_schedules.get(name)
+    schedule = services.settings.oncall.schedules.get(name)
     if schedule is None:
         log.warning("job %s names schedule %r, which is no longer configured", job.key, name)
     return schedule

@@ -51,7 +51,7 @@ async def schedule_feed_refreshes(services: Services) -> None:
     now = services.clock()
     layers = [
         (schedule, layer)
-        for schedule in services.settings.oncall_schedules.by_name.values()
+        for schedule in services.settings.oncall.schedules.by_name.values()
         for layer in schedule.layers
         if layer.ical is not None
     ]
@@ -81,7 +81,7 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
     try:
         body = await fetch_feed(
             url,
-            allowed=services.settings.ical_allowed_hosts,
+            allowed=services.settings.oncall.ical_allowed_hosts,
             limit=MAX_FEED_BYTES,
             timeout=FETCH_TIMEOUT,
         )
@@ -103,7 +103,7 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
             row.fetched_at or "none",
             reason,
         )
-        return now + services.settings.oncall_ical_refresh
+        return now + services.settings.oncall.ical_refresh
     async with session_scope(services.engine) as session:
         await keep_copy(
             session, schedule=schedule.name, layer=layer.name, url=url, events=events, at=now
@@ -112,7 +112,7 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
     log.info(
         "schedule %r: layer %r: feed refreshed, %d events", schedule.name, layer.name, len(events)
     )
-    return now + services.settings.oncall_ical_refresh
+    return now + services.settings.oncall.ical_refresh
 
 
 async def _read(body: bytes, schedule: Schedule, now: datetime) -> list[FeedEvent]:
@@ -133,7 +133,7 @@ async def _read(body: bytes, schedule: Schedule, now: datetime) -> list[FeedEven
 
 def _layer_of(services: Services, key: str) -> tuple[Schedule, Layer] | None:
     name, _, layer_name = key.removeprefix(_KEY_PREFIX).partition(":")
-    schedule = services.settings.oncall_schedules.get(name)
+    schedule = services.settings.oncall.schedules.get(name)
     if schedule is None:
         return None
     layer = next((layer for layer in schedule.layers if layer.name == layer_name), None)

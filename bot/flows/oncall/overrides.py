@@ -186,7 +186,7 @@ async def cancel_kept(
 
 
 def _may_cancel(services: Services, row: OncallOverride, by: str, swap: OncallSwap | None) -> bool:
-    schedule = services.settings.oncall_schedules.get(row.schedule)
+    schedule = services.settings.oncall.schedules.get(row.schedule)
     if schedule is None:  # gone from the file: its owners are no longer known
         return by in {row.created_by, row.user_id}
     return may_cancel(schedule, row, by=by, swap=swap)

@@ -47,7 +47,7 @@ async def who_is_on_call(
 
 def _asked_about(services: Services, name: str | None, named_as_subcommand: bool) -> list[Schedule]:
     if name is None:
-        schedules = list(services.settings.oncall_schedules.by_name.values())
+        schedules = list(services.settings.oncall.schedules.by_name.values())
         if not schedules:
             raise OncallRefused("no_schedules")
         return schedules

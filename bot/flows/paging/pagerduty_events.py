@@ -97,7 +97,7 @@ async def send_page(services: Services, job: Job) -> datetime | None:
     if page.state not in _SENDS_FROM[action]:
         return None  # cancelled, failed, or already past this step
     assert incident is not None and escalation is not None
-    routing_key = services.settings.pager_keys.get(page.routing_key_env)
+    routing_key = services.settings.escalation.pager_keys.get(page.routing_key_env)
     if not routing_key:
         await _give_up(services, incident, page, action, f"{page.routing_key_env} is not set", 1)
         return None
@@ -111,9 +111,9 @@ async def send_page(services: Services, job: Job) -> datetime | None:
     try:
         await send_event(
             services.http,
-            services.settings.pagerduty_events_url,
+            services.settings.escalation.pagerduty_events_url,
             event,
-            timeout=services.settings.pagerduty_timeout,
+            timeout=services.settings.escalation.pagerduty_timeout,
         )
     except PagerFailure as failure:
         return await _failed(services, incident, page, action, failure, attempt)

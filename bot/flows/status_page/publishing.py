@@ -151,9 +151,11 @@ async def make_public(
         await session.commit()
     await writes.send()
     services.wake_jobs()
-    mapped = services.settings.statuspage_components
+    mapped = services.settings.status_page.components
     unmapped = [c for c in record.components if c.lower() not in mapped]
-    return MadePublic(incident, record, unmapped if services.settings.statuspage_on else [])
+    return MadePublic(
+        incident, record, unmapped if services.settings.status_page.statuspage_on else []
+    )
 
 
 async def mark_public(
@@ -172,7 +174,7 @@ async def mark_public(
     )
     writes = Writes(services, session, incident)
     await writes.say(
-        "messages/public_marked.j2", by=by, record=record, grace=services.settings.public_grace
+        "messages/public_marked.j2", by=by, record=record, grace=services.settings.status_page.grace
     )
     return record, writes
 
@@ -185,7 +187,7 @@ async def set_public_title(
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         current = await public.public_record(session, incident.id or 0)
-        chosen = language or (current.language if current else services.settings.language)
+        chosen = language or (current.language if current else services.settings.incidents.language)
         writes = Writes(services, session, incident)
         await _title(session, services, writes, incident, by, title, chosen)
         await session.commit()
@@ -231,7 +233,7 @@ async def public_form(services: Services, *, channel_id: str) -> PublicForm:
         raise public.PrivateIncident(reference=incident.reference)
     language = record.language if record else choose_template(services, incident)[0]
     titles = dict(public.titles_in_order(record)) if record else {}
-    wanted = [language, *services.settings.public_languages, *titles]
+    wanted = [language, *services.settings.status_page.languages, *titles]
     return PublicForm(
         incident,
         list(record.components) if record else [],
@@ -304,7 +306,7 @@ async def _publish_or_translate(
             language=chosen,
             by=by,
             at=now,
-            grace=services.settings.public_grace,
+            grace=services.settings.status_page.grace,
         )
     return await public.publish(session, incident, text=text, language=chosen, by=by, at=now)
 
@@ -315,7 +317,7 @@ async def announce_status_change(services: Services, job: Job) -> Wait | None:
     own update at that status meanwhile (then theirs is the one subscribers are sent)."""
     payload = jobs.payload_of(job)
     changed_at = datetime.fromisoformat(payload["changed_at"])
-    grace_ends = changed_at + services.settings.public_grace
+    grace_ends = changed_at + services.settings.status_page.grace
     if services.clock() < grace_ends:
         return Wait(grace_ends)
     async with session_scope(services.engine) as session:
@@ -339,14 +341,14 @@ async def sync_statuspage(services: Services, job: Job) -> Wait | None:
     (a new update, or a text changed since). An outage is tried again, without end and in
     order; a refusal (bad key, unknown page, values refused) is final for that update."""
     settings = services.settings
-    if not settings.statuspage_on or job.incident_id is None:
+    if not settings.status_page.statuspage_on or job.incident_id is None:
         return None
     assert services.http is not None, "Statuspage needs the application's HTTP session"
     client = Statuspage(
         services.http,
-        settings.statuspage_api_url,
-        settings.statuspage_page_id,
-        settings.statuspage_api_key,
+        settings.status_page.api_url,
+        settings.status_page.page_id,
+        settings.status_page.api_key,
     )
     async with session_scope(services.engine) as session:
         incident = await incidents.get(session, job.incident_id)
@@ -435,9 +437,9 @@ def _awaiting_translations(
     if not update.texts or update.statuspage_update_id:
         return None
     settings = services.settings
-    expected = set(settings.public_languages)
+    expected = set(settings.status_page.languages)
     expected |= {language for earlier_update in earlier for language in earlier_update.texts}
-    grace_ends = update.published_at + settings.public_grace
+    grace_ends = update.published_at + settings.status_page.grace
     if expected <= set(update.texts) or services.clock() >= grace_ends:
         return None
     return grace_ends
@@ -516,7 +518,7 @@ async def _keep(
 def _components(
     services: Services, incident: Incident, record: PublicIncident, update: PublicUpdate
 ) -> dict[str, str]:
-    mapped = services.settings.statuspage_components
+    mapped = services.settings.status_page.components
     state = (
         "operational"
         if update.status in SETTLED

@@ -93,7 +93,7 @@ async def template_incident(
 ) -> dict[str, Any]:
     """``incident`` as templates see it: people's words as Slack text (``plain``: none;
     ``outside``: for a message outside the incident, links showing their address)."""
-    types = services.settings.incident_types
+    types = services.settings.incidents.types
     values = await fields.values_of(session, incident.id or 0, types.fields)
 
     def words(text: SlackText) -> str:
@@ -112,7 +112,7 @@ async def template_incident(
         return value if plain or not isinstance(value, str) else encode(value)
 
     commander = incident.commander
-    base = services.settings.public_url.rstrip("/")
+    base = services.settings.web.public_url.rstrip("/")
     return {
         "reference": incident.reference,
         "title": words(SlackText.of(incident.title)),
@@ -153,7 +153,7 @@ async def run_timer(services: Services, job: Job) -> None:
     """The job handler of an ``incident.open_for`` timer: its workflow runs if the incident
     is still open and its conditions hold now."""
     details = jobs.payload_of(job)
-    workflow = services.settings.workflows.get(str(details.get("workflow")))
+    workflow = services.settings.workflows.definitions.get(str(details.get("workflow")))
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, job.incident_id)
         if workflow is None or incident is None or not incident.is_open:
@@ -167,7 +167,7 @@ async def run_timer(services: Services, job: Job) -> None:
         ):
             return  # it left the status meanwhile: a later stint has a timer of its own
         facts = await workflow_runs.facts_of(
-            session, incident, services.settings.incident_types, workflow.condition.fields
+            session, incident, services.settings.incidents.types, workflow.condition.fields
         )
         if workflow.condition.test(facts):
             await workflow_runs.schedule_actions(
@@ -180,7 +180,7 @@ async def run_timer(services: Services, job: Job) -> None:
 async def _job_work(services: Services, job: Job) -> tuple[Incident, Workflow, Action] | None:
     """The job's incident, workflow and action; None when the file no longer has them."""
     details = jobs.payload_of(job)
-    workflow = services.settings.workflows.get(str(details.get("workflow")))
+    workflow = services.settings.workflows.definitions.get(str(details.get("workflow")))
     step = int(details.get("step", -1))
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, job.incident_id)
@@ -337,7 +337,7 @@ async def _set_severity(
 async def _set_type(
     services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
 ) -> None:
-    kind = services.settings.incident_types.get(str(action.args["value"]))
+    kind = services.settings.incidents.types.get(str(action.args["value"]))
 
     async def apply(session: AsyncSession, current: Incident, now: datetime) -> str | None:
         try:
@@ -360,7 +360,7 @@ async def _set_type(
 async def _set_field(
     services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action, by: str
 ) -> None:
-    field = services.settings.incident_types.field(str(action.args["field"]))
+    field = services.settings.incidents.types.field(str(action.args["field"]))
     if field is None:
         raise ActionFailedValue(f"no field {action.args['field']!r}")
 
@@ -650,7 +650,9 @@ async def run_webhook(services: Services, job: Job) -> datetime | None:
         return None
     incident, workflow, action = found
     url = str(action.args["url"])
-    secret = str(services.settings.webhook_secrets.get(str(action.args["secret_env"]), ""))
+    secret = str(
+        services.settings.workflows.webhook_secrets.get(str(action.args["secret_env"]), "")
+    )
     body = await webhook_body(services, job, incident, workflow)
     headers = {
         "Content-Type": "application/json",
@@ -659,7 +661,7 @@ async def run_webhook(services: Services, job: Job) -> datetime | None:
         "X-Warroom-Delivery": job.key,
     }
     assert services.http is not None
-    timeout = aiohttp.ClientTimeout(total=services.settings.webhook_timeout)
+    timeout = aiohttp.ClientTimeout(total=services.settings.workflows.webhook_timeout)
     try:
         async with services.http.post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False

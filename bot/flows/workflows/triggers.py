@@ -27,8 +27,8 @@ async def started(
     settings = services.settings
     await workflow_runs.start(
         session,
-        settings.workflows,
-        settings.incident_types,
+        settings.workflows.definitions,
+        settings.incidents.types,
         incident,
         trigger,
         event=event,
@@ -54,7 +54,7 @@ async def changed(
 async def declared(session: AsyncSession, services: Services, incident: Incident) -> None:
     """An incident's war room is open: its ``incident.declared`` workflows and its timers."""
     await started(session, services, incident, DECLARED, event="declared")
-    await workflow_runs.start_timers(session, services.settings.workflows, incident)
+    await workflow_runs.start_timers(session, services.settings.workflows.definitions, incident)
 
 
 async def status_entered(
@@ -65,5 +65,5 @@ async def status_entered(
     stint = await workflow_runs.change_event(session, incident, TimelineKind.STATUS)
     await started(session, services, incident, STATUS_CHANGED, event=f"{stint}:{incident.status}")
     await workflow_runs.status_timers(
-        session, services.settings.workflows, incident, since=at, stint=stint
+        session, services.settings.workflows.definitions, incident, since=at, stint=stint
     )

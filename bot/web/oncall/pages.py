@@ -63,7 +63,7 @@ async def oncall_list(request: web.Request) -> web.Response:
     viewer, csrf = viewer_and_csrf(request)
     if viewer.guest:
         return _guests_refused(request, viewer, csrf)
-    zone, unknown = viewer_zone(request.query.get("tz"), web_.settings.timezone)
+    zone, unknown = viewer_zone(request.query.get("tz"), web_.settings.incidents.timezone)
     schedules = await schedules_for(web_, viewer)
     board = await now_on_call(web_, schedules, web_.services.clock())
     shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]

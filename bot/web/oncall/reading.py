@@ -32,13 +32,13 @@ async def schedules_for(web_: WebContext, viewer: Viewer) -> list[Schedule]:
     good copies of their feeds; none for a guest."""
     if viewer.guest:
         return []
-    return await _as_read(web_, web_.settings.oncall_schedules.by_name.values())
+    return await _as_read(web_, web_.settings.oncall.schedules.by_name.values())
 
 
 async def schedule_for(web_: WebContext, viewer: Viewer, name: str) -> Schedule | None:
     """The schedule of that name (names ignore case), if the viewer may see it, its iCal
     layers filled as ``schedules_for`` fills them."""
-    schedule = None if viewer.guest else web_.settings.oncall_schedules.get(name)
+    schedule = None if viewer.guest else web_.settings.oncall.schedules.get(name)
     if schedule is None:
         return None
     [schedule] = await _as_read(web_, [schedule])

@@ -234,7 +234,7 @@ def page_language(request: web.Request, services: Services, incidents: str | Non
     asked = request.query.get("lang", "").strip().lower()
     if asked in offered:
         return asked
-    defaults = [incidents, services.settings.language, "en"]
+    defaults = [incidents, services.settings.incidents.language, "en"]
     return preferred_language(request.headers.get("Accept-Language", ""), offered) or next(
         (language for language in defaults if language in offered), "en"
     )
@@ -340,7 +340,7 @@ async def status_feed(request: web.Request) -> web.Response:
         "web/status_feed.xml.j2",
         frame=FRAMES.format(language),
         language=language,
-        addresses=FeedAddresses(web_.settings.public_url.rstrip("/")),
+        addresses=FeedAddresses(web_.settings.web.public_url.rstrip("/")),
         entries=entries,
         updated=entries[0][1].updated if entries else web_.services.clock(),
     )

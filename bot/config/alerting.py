@@ -1,0 +1,46 @@
+"""Alert intake: the webhooks' bearer token, the routes file, and how large a body may be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config.reading import NO_SECRET, Feature, Secret, integer, one_problem_file, setting
+from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
+
+
+@dataclass(frozen=True)
+class AlertSettings(Feature):
+    """Who may send alerts and what each opens."""
+
+    # Alert webhooks need this bearer token; without it alert intake stays off.
+    token: Secret = setting(
+        env="WARROOM_ALERT_TOKEN",
+        default=NO_SECRET,
+        parse=Secret,
+        doc="bearer token alert webhooks must send; without it alert intake is off",
+    )
+    routes: Routes = setting(
+        env="WARROOM_ALERT_ROUTES",
+        default=NO_ROUTES,
+        parse=one_problem_file(load_routes, RouteError),
+        doc="path of the alert routes file (above)",
+        shown="every alert opens a SEV3 incident",
+    )
+    # Alertmanager sends every alert of a group in one body: allow more than for Slack.
+    max_body_bytes: int = setting(
+        env="WARROOM_ALERT_MAX_BODY_BYTES",
+        default=4 * 1024 * 1024,
+        parse=integer,
+        doc="largest alert webhook body accepted (413 beyond)",
+    )
+
+    def problems(self) -> list[str]:
+        problems = []
+        if self.routes is not NO_ROUTES and not self.token:
+            problems.append(
+                "WARROOM_ALERT_ROUTES is set but WARROOM_ALERT_TOKEN is not: alert webhooks "
+                "would accept anyone; set a token (e.g. `openssl rand -hex 32`)"
+            )
+        if self.max_body_bytes <= 0:
+            problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
+        return problems

@@ -1,0 +1,82 @@
+"""How warroom runs: its database, its port, request sizes, and how its replicas share work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config.reading import Feature, integer, seconds, setting
+
+
+@dataclass(frozen=True)
+class RuntimeSettings(Feature):
+    """The process and its replicas."""
+
+    database_url: str = setting(
+        env="DATABASE_URL",
+        default="sqlite:///warroom.db",
+        doc="`sqlite:///path.db` or `postgresql://user:pass@host/db` (the async driver is "
+        "chosen inside)",
+    )
+    port: int = setting(env="PORT", default=3000, parse=integer, doc="HTTP port")
+    # Upper bound for an inbound request body; Slack's own payloads are far smaller.
+    max_body_bytes: int = setting(
+        env="WARROOM_MAX_BODY_BYTES",
+        default=1024 * 1024,
+        parse=integer,
+        doc="largest request body accepted (413 beyond)",
+    )
+    # How often each replica looks for due work (escalation timers, pages, reminders).
+    scheduler_interval: float = setting(
+        env="WARROOM_SCHEDULER_INTERVAL",
+        default=1.0,
+        parse=seconds,
+        doc="seconds between each replica's looks for due jobs",
+        shown="`1`",
+    )
+    # Jobs a replica runs at once (bot/flows/scheduler.py); escalations, pages and reminders
+    # run one at a time whatever this says.
+    job_concurrency: int = setting(
+        env="WARROOM_JOB_CONCURRENCY",
+        default=8,
+        parse=integer,
+        doc="jobs of the Slack lane (alert work) a replica runs at once (1 to 32); escalations, "
+        "pages and reminders run one at a time in their own lane, and tracker filing, "
+        "postmortems and Statuspage one each in theirs, whatever it says",
+    )
+    # Replicas sharing the Slack workspace: each paces its calls to its share of Slack's
+    # limits (bot/clients/slack_pacing.py).
+    replicas: int = setting(
+        env="WARROOM_REPLICAS",
+        default=1,
+        parse=integer,
+        doc="how many replicas share the Slack workspace: each paces its calls to its share of "
+        "Slack's limits (1 to 64)",
+    )
+    # With more than one replica, how long a command waits before it is applied, so that
+    # one typed just before it that reached another replica is in the line first (the
+    # time another replica may take to keep a command, plus the replicas' clock skew;
+    # bot/flows/in_order.py). One replica needs none: what it receives, it keeps in order.
+    command_hold: float = setting(
+        env="WARROOM_COMMAND_HOLD",
+        default=0.5,
+        parse=seconds,
+        doc="with several replicas, seconds a command waits after it arrives before it is "
+        "applied, so that one typed just before it that reached another replica goes first "
+        "(0 to 10; unused with one replica)",
+    )
+
+    def problems(self) -> list[str]:
+        problems = []
+        if not self.database_url.startswith(("sqlite", "postgres")):
+            problems.append("DATABASE_URL: only sqlite:/// and postgresql:// URLs are supported")
+        if self.scheduler_interval <= 0:
+            problems.append("WARROOM_SCHEDULER_INTERVAL: must be more than zero seconds")
+        if not 1 <= self.job_concurrency <= 32:
+            problems.append("WARROOM_JOB_CONCURRENCY: must be between 1 and 32")
+        if not 1 <= self.replicas <= 64:
+            problems.append("WARROOM_REPLICAS: must be between 1 and 64")
+        if not 0 <= self.command_hold <= 10:
+            problems.append("WARROOM_COMMAND_HOLD: must be between 0 and 10 seconds")
+        if not 0 < self.port < 65536:
+            problems.append("PORT: must be between 1 and 65535")
+        return problems

@@ -1,0 +1,244 @@
+"""Settings: read once from the environment, validated, then passed in everywhere.
+
+Nothing else in warroom reads ``os.environ``. Each feature's settings are a small frozen
+dataclass in its own module (``slack``, ``incidents``, ``alerting``...); ``Settings`` holds one
+of each, and checks here what one feature's settings name of another's (a route's policy, a
+workflow's schedule).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
+
+from bot.basics.render import Renderer
+from bot.config.alerting import AlertSettings
+from bot.config.escalation import EscalationSettings
+from bot.config.incidents import IncidentSettings
+from bot.config.oncall import OncallSettings
+from bot.config.reading import (
+    ConfigError,
+    Feature,
+    config_error,
+    declared,
+    markdown,
+    read,
+    read_each,
+    setting,
+)
+from bot.config.runtime import RuntimeSettings
+from bot.config.slack import Need, SlackSettings
+from bot.config.status_page import StatusPageSettings
+from bot.config.trackers import TrackerSettings
+from bot.config.web import WebSettings
+from bot.config.workflows import WorkflowSettings
+from bot.record.alerting.routes import Route
+from bot.record.incident_types import IncidentTypes
+
+
+@dataclass(frozen=True)
+class LogSettings(Feature):
+    """How warroom logs. Read apart from Settings, and first: logging must work while the
+    settings themselves are being checked."""
+
+    level: str = setting(env="WARROOM_LOG_LEVEL", default="INFO", doc="log level")
+    # None: the command's own choice.
+    format: str | None = setting(
+        env="WARROOM_LOG_FORMAT",
+        default=None,
+        doc="`json` or `text` (for `serve`)",
+        shown="`json`",
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> LogSettings:
+        return read(cls, environ)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything warroom is configured with, one feature's settings an attribute."""
+
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    oncall: OncallSettings = field(default_factory=OncallSettings)
+    workflows: WorkflowSettings = field(default_factory=WorkflowSettings)
+    alerting: AlertSettings = field(default_factory=AlertSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear).
+    trackers: TrackerSettings = field(default_factory=TrackerSettings)
+    status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from environment variables, raising ConfigError on bad values (every
+        one named, not only the first)."""
+        features = get_type_hints(cls)
+        readers = {each.name: _reader(features[each.name], environ) for each in fields(cls)}
+        found, problems = read_each(readers.values())
+        if problems:
+            raise config_error(problems)
+        settings = cls(**dict(zip(readers, found, strict=True)))  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def replace(self, **changes: Feature) -> Settings:
+        """A copy with some features' settings changed (tests and the demo use this):
+        ``settings.replace(web=settings.web.replace(public_url=...))``."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def validate(self) -> None:
+        """Raise ConfigError naming every value that is malformed."""
+        problems = [*self.incidents.problems(), *self.escalation.problems()]
+        problems.extend(self.runtime.problems())
+        problems.extend(self.slack.problems())
+        problems.extend(self._route_problems())
+        problems.extend(self.alerting.problems())
+        problems.extend(self._type_problems())
+        problems.extend(self.workflow_problems())
+        problems.extend(self.web.problems())
+        problems.extend(self._oncall_problems())
+        problems.extend(self.oncall.problems())
+        problems.extend(self.trackers.problems())
+        problems.extend(self.status_page.problems())
+        if problems:
+            raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+    def _routes(self) -> tuple[Route, ...]:
+        routes = self.alerting.routes
+        return (*routes.routes, routes.default)
+
+    def _route_problems(self) -> list[str]:
+        """Policies the alert routes name that the policies file lacks."""
+        unknown = sorted(
+            name
+            for name in self.alerting.routes.policy_names()
+            if self.escalation.policies.get(name) is None
+        )
+        if unknown:
+            return ["WARROOM_ALERT_ROUTES: no escalation policy named " + ", ".join(unknown)]
+        return []
+
+    def _type_problems(self) -> list[str]:
+        """What the types file and the alert routes name that the other settings lack."""
+        incidents = self.incidents
+        renderer = Renderer(incidents.templates_dir)
+        styles = renderer.postmortem_choices().get(incidents.language, [])
+        problems = [
+            f"WARROOM_INCIDENT_TYPES: {problem}"
+            for problem in incidents.types.problems_with(
+                policies=list(self.escalation.policies.by_name),
+                roles=incidents.roles,
+                styles=styles,
+            )
+        ]
+        for route in self._routes():
+            if route.incident_type and incidents.types.get(route.incident_type) is None:
+                problems.append(
+                    f"WARROOM_ALERT_ROUTES: route {route.name!r}: no incident type "
+                    f"{route.incident_type!r} in WARROOM_INCIDENT_TYPES"
+                )
+        return problems
+
+    def workflow_problems(self) -> list[str]:
+        """What the workflows name that the types, policies, schedules and secrets lack."""
+        secrets = self.workflows.webhook_secrets
+        return [
+            f"WARROOM_WORKFLOWS: {problem}"
+            for problem in self.workflows.definitions.problems_with(
+                self.incidents.types,
+                policies=list(self.escalation.policies.by_name),
+                schedules=list(self.oncall.schedules.by_name),
+                secrets={name: str(secret) for name, secret in secrets.items()},
+                tracker=self.trackers.default is not None
+                or any(route.tracker for route in self._routes()),
+            )
+        ]
+
+    def _oncall_problems(self) -> list[str]:
+        """Policies that target a schedule the schedule file does not have, and names that
+        are both a policy and a schedule (``/incident escalate NAME`` would mean either)."""
+        problems = []
+        schedules = self.oncall.schedules.by_name
+        policies = self.escalation.policies
+        known = ", ".join(schedules) or "none: no WARROOM_ONCALL_SCHEDULES"
+        for policy, level, name in policies.schedule_targets():
+            if name not in schedules:
+                problems.append(
+                    f"WARROOM_ESCALATION_POLICIES: policy {policy!r} level {level}: schedule: "
+                    f"no on-call schedule named {name!r} (schedules: {known})"
+                )
+        both = sorted(set(policies.by_name) & set(schedules))
+        if both:
+            problems.append(
+                f"WARROOM_ESCALATION_POLICIES and WARROOM_ONCALL_SCHEDULES: {', '.join(both)} "
+                "names both a policy and a schedule, so `/incident escalate` could mean either: "
+                "rename one"
+            )
+        return problems
+
+    @property
+    def status_page_url(self) -> str:
+        """Where warroom's public status page is: the full address once WARROOM_PUBLIC_URL
+        says where warroom is, else its path."""
+        return f"{self.web.public_url}/status"
+
+    def require(self, *needs: Need) -> None:
+        """Raise ConfigError naming every missing variable the chosen mode needs."""
+        self.slack.require(*needs)
+
+
+def _reader(cls: Any, environ: Mapping[str, str]) -> Any:
+    """How a feature is read: its own ``from_env`` when it reads more than its fields."""
+    from_env = getattr(cls, "from_env", None)
+    return (lambda: from_env(environ)) if from_env else (lambda: read(cls, environ))
+
+
+# The features in the README's order, each with its heading there.
+FEATURES: tuple[tuple[str, type], ...] = (
+    ("Slack", SlackSettings),
+    ("Running", RuntimeSettings),
+    ("Logs", LogSettings),
+    ("Incidents", IncidentSettings),
+    ("Escalation and paging", EscalationSettings),
+    ("On call", OncallSettings),
+    ("Workflows", WorkflowSettings),
+    ("Alerts", AlertSettings),
+    ("The web view", WebSettings),
+    ("Trackers", TrackerSettings),
+    ("The status page", StatusPageSettings),
+)
+
+
+def configuration_markdown() -> str:
+    """The README's configuration tables, as the settings declare them."""
+    return markdown(FEATURES)
+
+
+def variables() -> frozenset[str]:
+    """Every variable warroom reads by a fixed name (the files name more: routing keys,
+    webhook secrets)."""
+    return frozenset(each.env for _, cls in FEATURES for _, each in declared(cls))
+
+
+def ical_allowed_hosts_from_env(environ: Mapping[str, str]) -> frozenset[str]:
+    """``WARROOM_ICAL_ALLOWED_HOSTS`` alone (``warroom oncall check`` reads no other setting)."""
+    return read(
+        OncallSettings, _only("ical_allowed_hosts", OncallSettings, environ)
+    ).ical_allowed_hosts
+
+
+def incident_types_from_env(environ: Mapping[str, str]) -> IncidentTypes:
+    """``WARROOM_INCIDENT_TYPES`` alone (``warroom workflows test``); ConfigError names every
+    problem of the file."""
+    return read(IncidentSettings, _only("types", IncidentSettings, environ)).types
+
+
+def _only(name: str, cls: type, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with only the variable of ``cls``'s field ``name``."""
+    (env,) = [each.env for field_name, each in declared(cls) if field_name == name]
+    return {env: environ[env]} if env in environ else {}
