@@ -193,17 +193,21 @@ async def start_warroom(
 ) -> tuple[web.AppRunner, Warroom]:
     """Start the real application against ``slack``; the caller cleans the runner up."""
     await migrated_copy(database_url)
-    config = Settings(
-        slack_bot_token=slack.bot_token,
-        slack_signing_secret=slack.signing_secret,
-        slack_api_url=slack.base_url,
-        database_url=database_url,
-        # The bot paces its calls by the emulator's window where a test compresses it, as it
-        # would by Slack's minute. Elsewhere the emulator enforces no tier (only the posting
-        # limit, which the bot paces by the second whatever the window), and a one-second
-        # window keeps a long scenario from waiting out minutes of Tier 2 budget.
-        slack_rate_window=slack.rate_window if slack.rate_limits else 1.0,
-    ).replace(**settings)
+    config = (
+        Settings()
+        .changed(
+            slack__bot_token=slack.bot_token,
+            slack__signing_secret=slack.signing_secret,
+            slack__api_url=slack.base_url,
+            runtime__database_url=database_url,
+            # The bot paces its calls by the emulator's window where a test compresses it, as it
+            # would by Slack's minute. Elsewhere the emulator enforces no tier (only the posting
+            # limit, which the bot paces by the second whatever the window), and a one-second
+            # window keeps a long scenario from waiting out minutes of Tier 2 budget.
+            slack__rate_window=slack.rate_window if slack.rate_limits else 1.0,
+        )
+        .changed(**settings)
+    )
     clock = clock or Clock()
     runner = web.AppRunner(create_app(config, clock=clock))
     await runner.setup()

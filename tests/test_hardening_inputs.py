@@ -189,7 +189,7 @@ async def test_page_numbers_that_are_not_ascii_digits_or_too_large_answer_400(
     slack: SlackEmulator, sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    async with running_warroom(slack, sqlite_url, web_auth="none") as warroom:
+    async with running_warroom(slack, sqlite_url, web__auth="none") as warroom:
         await open_incident(warroom)
         asked = [
             (path, name, value)
@@ -275,7 +275,7 @@ async def test_alert_bodies_with_extreme_dates_or_deep_nesting_get_2xx_or_4xx(
         "labels nested 600 deep": deep,
         "a field nested 600 deep": deep_extra,
     }
-    async with running_warroom(slack, sqlite_url, alert_token=Secret(TOKEN)) as warroom:
+    async with running_warroom(slack, sqlite_url, alerting__token=Secret(TOKEN)) as warroom:
         for why, body in bodies.items():
             source = "generic" if why.startswith("generic") else "alertmanager"
             status, answer = await post_alert(warroom.url, source, json.dumps(body).encode())
@@ -326,7 +326,7 @@ async def test_odd_cookies_form_fields_state_and_linear_timestamps_get_a_4xx_not
 ) -> None:
     caplog.set_level(logging.INFO)
     trackers = Settings.from_env({"WARROOM_LINEAR_WEBHOOK_SECRET": LINEAR_SECRET}).trackers
-    async with running_warroom(slack, sqlite_url, web_auth="none", trackers=trackers) as warroom:
+    async with running_warroom(slack, sqlite_url, web__auth="none", trackers=trackers) as warroom:
         async with aiohttp.ClientSession() as client:
             odd = {"Cookie": "warroom_session=\u00e9t\u00e9.\u00e9t\u00e9"}
             async with client.get(f"{warroom.url}/", headers=odd) as answer:

@@ -155,7 +155,7 @@ async def test_alert_deliveries_are_counted_by_source_and_outcome(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
     async with (
-        running_warroom(slack, sqlite_url, alert_token=Secret("alert-token")) as warroom,
+        running_warroom(slack, sqlite_url, alerting__token=Secret("alert-token")) as warroom,
         aiohttp.ClientSession() as client,
     ):
         wrong = {"Authorization": "Bearer not-it"}

@@ -728,7 +728,9 @@ async def test_any_slack_event_payload_is_answered_without_a_5xx(
     no event, url_verification variants, slash-command forms missing fields, bodies that are
     not JSON, not objects or not UTF-8: 2xx or 4xx, never 5xx; a normal event still lands."""
     caplog.set_level(logging.WARNING)
-    async with running_warroom(slack, database_url, max_body_bytes=EVENTS_MAX_BODY) as warroom:
+    async with running_warroom(
+        slack, database_url, runtime__max_body_bytes=EVENTS_MAX_BODY
+    ) as warroom:
         incident = await open_incident(warroom)
         anchor = await slack.post_message(incident.id, "the message people react to", user=BOB)
         response_url = f"{slack.root_url}/response/{slack.new_response_url_id(incident.id, BOB)}"
@@ -921,7 +923,7 @@ async def test_any_alert_payload_is_answered_clearly_and_every_accepted_one_is_k
     caplog.set_level(logging.WARNING)
     accepted: dict[int, str] = {}
     async with running_warroom(
-        slack, database_url, alert_token=Secret(TOKEN), alert_max_body_bytes=ALERTS_MAX_BODY
+        slack, database_url, alerting__token=Secret(TOKEN), alerting__max_body_bytes=ALERTS_MAX_BODY
     ) as warroom:
         client = http_session()
         headers = {
@@ -1173,11 +1175,11 @@ async def test_query_strings_headers_and_extreme_alerts_never_5xx_nor_reach_the_
         async with running_warroom(
             slack,
             database_url,
-            web_auth="none",
-            api_token=Secret("property-api-token-0123456789"),
-            alert_token=Secret(TOKEN),
-            alert_max_body_bytes=ALERTS_MAX_BODY,
-            oncall_schedules=two_schedules(),
+            web__auth="none",
+            web__api_token=Secret("property-api-token-0123456789"),
+            alerting__token=Secret(TOKEN),
+            alerting__max_body_bytes=ALERTS_MAX_BODY,
+            oncall__schedules=two_schedules(),
         ) as warroom:
             await open_incident(warroom)
             await settle(warroom)

@@ -51,10 +51,10 @@ async def test_healthz_is_200_while_a_long_write_holds_the_sqlite_connection(
 
 async def test_healthz_is_503_with_the_database_down() -> None:
     # Nothing listens on port 9 of loopback: the database is unreachable.
-    settings = Settings(
-        slack_bot_token="xoxb-x",  # type: ignore[arg-type]
-        slack_signing_secret="s",  # type: ignore[arg-type]
-        database_url="postgresql://nobody@127.0.0.1:9/none",
+    settings = Settings().changed(
+        slack__bot_token="xoxb-x",  # type: ignore[arg-type]
+        slack__signing_secret="s",  # type: ignore[arg-type]
+        runtime__database_url="postgresql://nobody@127.0.0.1:9/none",
     )
     runner = web.AppRunner(create_app(settings, migrate=False))
     await runner.setup()
@@ -320,7 +320,7 @@ def test_the_readme_install_runs_the_demo_from_elsewhere(tmp_path: Path) -> None
 
 
 async def test_socket_mode_serves_the_same_listeners(slack: SlackEmulator, sqlite_url: str) -> None:
-    runner, warroom = await start_warroom(slack, sqlite_url, slack_app_token=slack.app_token)
+    runner, warroom = await start_warroom(slack, sqlite_url, slack__app_token=slack.app_token)
     slack.events_url = None  # nothing reaches the bot over HTTP now
     handler = await connect_socket_mode(warroom.app)
     try:

@@ -21,11 +21,11 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 def web_settings(slack: SlackEmulator, **overrides: object) -> dict[str, object]:
     """Settings for Sign in with Slack against the emulator, and an API token."""
     return {
-        "slack_client_id": slack.oidc_client_id,
-        "slack_client_secret": slack.oidc_client_secret,
-        "session_secret": SESSION_SECRET,
-        "oidc_authorize_url": slack.authorize_url,
-        "api_token": API_TOKEN,
+        "web__slack_client_id": slack.oidc_client_id,
+        "web__slack_client_secret": slack.oidc_client_secret,
+        "web__session_secret": SESSION_SECRET,
+        "web__oidc_authorize_url": slack.authorize_url,
+        "web__api_token": API_TOKEN,
         **overrides,
     }
 

@@ -91,6 +91,19 @@ class Settings:
         ``settings.replace(web=settings.web.replace(public_url=...))``."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
+    def changed(self, **changes: object) -> Settings:
+        """A copy with fields of features changed, each named ``feature__field``
+        (``web__public_url=...``), or whole features (``trackers=...``): tests and the demo."""
+        features: dict[str, Feature] = {}
+        for name, value in changes.items():
+            feature, _, field_name = name.partition("__")
+            if not field_name:
+                features[feature] = value  # type: ignore[assignment]
+                continue
+            current = features.get(feature) or getattr(self, feature)
+            features[feature] = current.replace(**{field_name: value})
+        return self.replace(**features)
+
     def validate(self) -> None:
         """Raise ConfigError naming every value that is malformed."""
         problems = [*self.incidents.problems(), *self.escalation.problems()]

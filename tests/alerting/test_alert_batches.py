@@ -37,7 +37,7 @@ BURST = 100
 @pytest.fixture
 async def alerting(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
     async with running_warroom(
-        slack, database_url, Clock(NOW), alert_token=Secret(TOKEN)
+        slack, database_url, Clock(NOW), alerting__token=Secret(TOKEN)
     ) as running:
         yield running
 

@@ -81,9 +81,9 @@ async def alerting(slack: SlackEmulator, database_url: str, ops: Channel) -> Asy
         slack,
         database_url,
         Clock(NOW),
-        alert_token=Secret(TOKEN),
-        alert_routes=routes(alert_routes(ops.id)),
-        escalation_policies=POLICIES,
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes(alert_routes(ops.id)),
+        escalation__policies=POLICIES,
     ) as running:
         yield running
 
@@ -358,7 +358,7 @@ async def test_a_malformed_payload_is_refused_with_what_is_wrong(alerting: Warro
 
 async def test_an_oversized_body_gets_413(slack: SlackEmulator, sqlite_url: str) -> None:
     async with running_warroom(
-        slack, sqlite_url, alert_token=Secret(TOKEN), alert_max_body_bytes=2048
+        slack, sqlite_url, alerting__token=Secret(TOKEN), alerting__max_body_bytes=2048
     ) as warroom:
         big = payload("alertmanager_firing.json")
         big["commonAnnotations"]["description"] = "x" * 4096
@@ -402,7 +402,7 @@ async def test_a_processing_failure_is_kept_and_replayed(
     # Slack is down from the start: the workspace is not known when the payload is processed,
     # and asking for it fails, retries and all.
     slack.fail("auth.test", status=503, times=10_000)
-    async with running_warroom(slack, database_url, alert_token=Secret(TOKEN)) as alerting:
+    async with running_warroom(slack, database_url, alerting__token=Secret(TOKEN)) as alerting:
         await _failed_then_replayed(alerting, database_url)
 
 
@@ -432,7 +432,7 @@ async def _failed_then_replayed(alerting: Warroom, database_url: str) -> None:
 
 
 async def _warroom_cli(warroom: Warroom, database_url: str, *args: str) -> Any:
-    routes_file = warroom.services.settings.alert_routes  # same routes, through a file
+    routes_file = warroom.services.settings.alerting.routes  # same routes, through a file
     assert routes_file is not None
     env = {
         **os.environ,

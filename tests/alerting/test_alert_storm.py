@@ -166,7 +166,11 @@ async def test_a_storm_of_5000_alerts_opens_one_incident_per_group(
     slack.fail("chat.postMessage", status=429, times=3, retry_after=1)
     notifications = storm()
     async with running_warroom(
-        slack, database_url, RealClock(), alert_token=Secret(TOKEN), scheduler_interval=0.2
+        slack,
+        database_url,
+        RealClock(),
+        alerting__token=Secret(TOKEN),
+        runtime__scheduler_interval=0.2,
     ) as warroom:
         began = time.perf_counter()
         latencies = await send_all([warroom.url], notifications)
@@ -220,7 +224,7 @@ async def test_two_replicas_open_one_incident_per_group(
         notifications += [
             alertmanager(name, [alert(name, node, started)]) for node in ("node-1", "node-2")
         ]
-    settings = {"alert_token": Secret(TOKEN), "scheduler_interval": 0.2}
+    settings = {"alerting__token": Secret(TOKEN), "runtime__scheduler_interval": 0.2}
     async with (
         running_warroom(slack, postgres_url, RealClock(), **settings) as first,
         running_warroom(slack, postgres_url, RealClock(), **settings) as second,
@@ -260,9 +264,9 @@ async def test_a_rate_limited_war_room_yields_to_other_jobs(
         slack,
         database_url,
         RealClock(),
-        alert_token=Secret(TOKEN),
-        alert_routes=alert_routes,
-        scheduler_interval=0.2,
+        alerting__token=Secret(TOKEN),
+        alerting__routes=alert_routes,
+        runtime__scheduler_interval=0.2,
     ) as warroom:
         await send_all([warroom.url], [alertmanager("Outage", [alert("Outage", "n1", started)])])
         await eventually(lambda: limited(slack), 10, "Slack to rate-limit the channel")

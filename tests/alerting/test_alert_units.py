@@ -45,7 +45,7 @@ def test_the_first_matching_route_wins_and_the_rest_go_to_the_default() -> None:
 
 
 def test_without_a_routes_file_every_alert_opens_a_sev3_incident() -> None:
-    route = Settings().alert_routes.route_for({"anything": "at all"})
+    route = Settings().alerting.routes.route_for({"anything": "at all"})
     assert (route.action, route.severity) == ("open", None)  # None: the alert's own, else SEV3
 
 

@@ -31,11 +31,15 @@ from tests.conftest import ALICE
 
 
 def workspace(slack: SlackEmulator, http: aiohttp.ClientSession, **settings: str) -> SlackWorkspace:
-    config = Settings(
-        slack_bot_token=slack.bot_token,
-        slack_signing_secret=slack.signing_secret,
-        slack_api_url=slack.base_url,
-    ).replace(**settings)
+    config = (
+        Settings()
+        .changed(
+            slack__bot_token=slack.bot_token,
+            slack__signing_secret=slack.signing_secret,
+            slack__api_url=slack.base_url,
+        )
+        .changed(**settings)
+    )
     return SlackWorkspace(build_web_client(config, http), http, more=lambda n: f"…{n} more")
 
 
@@ -79,7 +83,7 @@ async def test_a_missing_message_is_gone_and_a_deleted_canvas_too(
 async def test_a_revoked_token_is_not_allowed(
     slack: SlackEmulator, http: aiohttp.ClientSession
 ) -> None:
-    error = await failure(workspace(slack, http, slack_bot_token="xoxb-wrong").team_id())
+    error = await failure(workspace(slack, http, slack__bot_token="xoxb-wrong").team_id())
     assert isinstance(error, SlackNotAllowed) and error.code == "invalid_auth"
 
 
@@ -114,7 +118,9 @@ async def test_slack_failing_is_unavailable(
 
 async def test_no_answer_at_all_is_unavailable(http: aiohttp.ClientSession) -> None:
     port = free_port()
-    config = Settings(slack_bot_token="xoxb-1", slack_api_url=f"http://127.0.0.1:{port}/api/")
+    config = Settings().changed(
+        slack__bot_token="xoxb-1", slack__api_url=f"http://127.0.0.1:{port}/api/"
+    )
     slack = SlackWorkspace(build_web_client(config, http), http, more=str)
     error = await failure(slack.team_id())
     assert isinstance(error, SlackUnavailable) and error.method == "team_id"
@@ -229,7 +235,7 @@ async def test_every_call_of_the_client_fails_as_ours_when_slack_refuses(
     assert len(_client_methods()) > 30
     escaped = {}
     for name in _client_methods():
-        client = workspace(slack, http, slack_bot_token="xoxb-wrong")
+        client = workspace(slack, http, slack__bot_token="xoxb-wrong")
         method = getattr(client, name)
         outcome = await _outcome(
             method(**_arguments(method, general(slack), f"{slack.root_url}/response/none"))

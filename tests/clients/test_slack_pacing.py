@@ -123,10 +123,10 @@ async def test_a_job_told_its_turn_is_far_gives_way_but_waits_out_a_channels_sec
     """A job's patience (the job runner's): a turn a window away in a method's pace is said
     at once (``SlackTurnLater``, with when it comes) so the job gives its slot back until
     then, while a channel's next post, a second away, is waited for where it is."""
-    settings = Settings(
-        slack_bot_token=slack.bot_token,
-        slack_api_url=slack.base_url,
-        slack_rate_window=10.0,
+    settings = Settings().changed(
+        slack__bot_token=slack.bot_token,
+        slack__api_url=slack.base_url,
+        slack__rate_window=10.0,
     )
     channel = slack.channel_by_name("general")
     assert channel is not None

@@ -123,7 +123,7 @@ async def test_commands_of_one_channel_at_two_replicas_apply_in_order(
     request a replica reads first is up to the loop."""
     clock = Clock(STARTED)
     # Keeping a command took up to 0.8 s here, where a replica of its own takes milliseconds.
-    replicas = {"replicas": 2, "command_hold": 3.0}
+    replicas = {"runtime__replicas": 2, "runtime__command_hold": 3.0}
     async with (
         running_warroom(slack, database_url, clock, **replicas) as one,
         running_warroom(slack, database_url, clock, **replicas) as two,
@@ -158,7 +158,7 @@ async def hold_as_a_dead_replica(warroom: Warroom, channel: str, until: datetime
 async def test_commands_a_dead_replica_held_are_applied_once_its_lease_runs_out(
     slack: SlackEmulator, database_url: str
 ) -> None:
-    async with running_warroom(slack, database_url, scheduler_interval=0.05) as warroom:
+    async with running_warroom(slack, database_url, runtime__scheduler_interval=0.05) as warroom:
         channel = await open_incident(warroom)
         await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=1))
         for text in ("impact Checkout failing for a fifth of users", "resolve"):
@@ -175,7 +175,7 @@ async def test_commands_a_dead_replica_held_are_applied_once_its_lease_runs_out(
 async def test_a_command_cut_off_by_a_dead_replica_is_not_run_again_and_its_sender_is_told(
     slack: SlackEmulator, database_url: str
 ) -> None:
-    async with running_warroom(slack, database_url, scheduler_interval=0.05) as warroom:
+    async with running_warroom(slack, database_url, runtime__scheduler_interval=0.05) as warroom:
         channel = await open_incident(warroom)
         await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=1))
         await slack.send_command("resolve", user=ALICE, channel=channel.id)

@@ -85,7 +85,7 @@ async def test_the_draft_is_the_channel_canvas_and_regenerating_replaces_it(
 
 async def test_setting_times_after_the_fact(slack: SlackEmulator, database_url: str) -> None:
     async with running_warroom(
-        slack, database_url, Clock(NOW), timezone="America/Los_Angeles"
+        slack, database_url, Clock(NOW), incidents__timezone="America/Los_Angeles"
     ) as warroom:
         channel = await open_incident(warroom)
         await run(warroom, channel, "time started 8:45am")

@@ -273,11 +273,11 @@ def test_the_example_configuration_starts() -> None:
     plain = {name: entry["value"] for name, entry in env().items() if "value" in entry}
     settings = Settings.from_env({**plain, **the("Secret")["stringData"]})
     settings.require("slack_token", "signing_secret")
-    assert settings.database_url.startswith("postgresql://")
-    assert settings.replicas == the("Deployment")["spec"]["replicas"]
-    assert settings.port == the_port()
-    assert settings.sign_in_ready
-    assert settings.public_url.startswith("https://")
+    assert settings.runtime.database_url.startswith("postgresql://")
+    assert settings.runtime.replicas == the("Deployment")["spec"]["replicas"]
+    assert settings.runtime.port == the_port()
+    assert settings.web.sign_in_ready
+    assert settings.web.public_url.startswith("https://")
 
 
 def test_probes_ask_healthz_on_the_container_port() -> None:

@@ -113,8 +113,8 @@ async def test_every_flow_keeps_its_jobs_and_writes_with_its_change(
     async with running_warroom(
         slack,
         database_url,
-        announce_channel=announce,
-        escalation_policies=POLICIES,
+        incidents__announce_channel=announce,
+        escalation__policies=POLICIES,
     ) as warroom:
         with ledger_of(warroom.engine) as ledger:
             channel = await open_incident(warroom)

@@ -80,11 +80,11 @@ def paging_settings(tmp_path: Path, pagerduty: FakePagerDuty) -> dict[str, Any]:
         }
     )
     return {
-        "escalation_policies": settings.escalation_policies,
-        "pager_keys": settings.pager_keys,
-        "pagerduty_events_url": settings.pagerduty_events_url,
+        "escalation__policies": settings.escalation.policies,
+        "escalation__pager_keys": settings.escalation.pager_keys,
+        "escalation__pagerduty_events_url": settings.escalation.pagerduty_events_url,
         # The background runner stays out of the way; tests run due jobs themselves.
-        "scheduler_interval": 3600.0,
+        "runtime__scheduler_interval": 3600.0,
     }
 
 
@@ -529,7 +529,7 @@ async def test_a_pager_that_does_not_answer_in_time_is_retried(
     pagerduty: FakePagerDuty,
 ) -> None:
     pagerduty.stall(5.0)
-    settings = {**paging_settings, "pagerduty_timeout": 0.2}
+    settings = {**paging_settings, "escalation__pagerduty_timeout": 0.2}
     async with running_warroom(slack, sqlite_url, **settings) as room:
         channel = await declare_sev1(room)
         assert "failed (no answer within 0.2 seconds). Retrying" in slack.transcript(channel.id)

@@ -55,7 +55,7 @@ async def _count(warroom: Warroom, model: type, *where: Any) -> int:
 async def test_triple_deliveries_to_two_replicas_change_the_record_once(
     slack: SlackEmulator, database_url: str
 ) -> None:
-    settings = {"alert_token": Secret(TOKEN), "scheduler_interval": 0.1}
+    settings = {"alerting__token": Secret(TOKEN), "runtime__scheduler_interval": 0.1}
     started = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     notification = alertmanager("CheckoutErrors", [alert("CheckoutErrors", "web-1", started)])
     async with (

@@ -278,7 +278,7 @@ async def test_a_database_outage_is_answered_with_5xx_reported_and_recovered_fro
     async with (
         asyncio.timeout(TEST_LIMIT),
         outage_for(database_url, tmp_path) as outage,
-        running_warroom(slack, outage.url, scheduler_interval=0.2) as warroom,
+        running_warroom(slack, outage.url, runtime__scheduler_interval=0.2) as warroom,
         aiohttp.ClientSession(trust_env=False) as client,
     ):
         channel = await declare(slack, "Database flapping")

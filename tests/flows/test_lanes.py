@@ -35,7 +35,7 @@ async def busy(
     paging_settings: dict[str, Any],
 ) -> AsyncIterator[Warroom]:
     env = tracker_env(trackers, WARROOM_TRACKER="github", WARROOM_TRACKER_TIMEOUT="5")
-    settings = settings_from(env) | paging_settings | {"scheduler_interval": 0.05}
+    settings = settings_from(env) | paging_settings | {"runtime__scheduler_interval": 0.05}
     async with running_warroom(slack, sqlite_url, **settings) as running:
         yield running
 

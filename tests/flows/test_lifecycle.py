@@ -102,7 +102,7 @@ async def test_uninstalled_and_installed_again_mid_incident_loses_nothing_and_se
 
     # Installed again: a new token, and the bot restarted with it.
     token = slack.reinstall()
-    async with running_warroom(slack, sqlite_url, clock, slack_bot_token=token) as second:
+    async with running_warroom(slack, sqlite_url, clock, slack__bot_token=token) as second:
         await resumed(second)
         assert (await health(second))["slack"] == "ok"
         await _until_sent(second)
@@ -147,7 +147,9 @@ async def test_an_archived_incident_channel_is_recorded_and_its_commander_told_e
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
     announce = slack.create_channel("incidents", creator=ALICE, members=[slack.bot_user_id])
-    async with running_warroom(slack, sqlite_url, announce_channel=announce.id) as warroom:
+    async with running_warroom(
+        slack, sqlite_url, incidents__announce_channel=announce.id
+    ) as warroom:
         channel = await open_incident(warroom)
         await settle(warroom)
         archived = await slack.archive_channel(channel.id, user=BOB)
@@ -188,7 +190,7 @@ async def test_a_write_set_aside_waits_with_its_pin_and_goes_out_at_reinstall(
         await slack.uninstall()
 
     token = slack.reinstall()  # the admin grants the scope: the app is installed again
-    async with running_warroom(slack, sqlite_url, clock, slack_bot_token=token) as second:
+    async with running_warroom(slack, sqlite_url, clock, slack__bot_token=token) as second:
         await resumed(second)
         await _until_sent(second)
         (pinned,) = channel.pins

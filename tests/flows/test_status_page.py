@@ -82,13 +82,13 @@ def statuspage_settings(statuspage: FakeStatuspage, **environ: str) -> dict[str,
         }
     )
     return {
-        "statuspage_page_id": settings.statuspage_page_id,
-        "statuspage_api_key": settings.statuspage_api_key,
-        "statuspage_api_url": settings.statuspage_api_url,
-        "statuspage_components": settings.statuspage_components,
-        "language": settings.language,
+        "status_page__page_id": settings.status_page.page_id,
+        "status_page__api_key": settings.status_page.api_key,
+        "status_page__api_url": settings.status_page.api_url,
+        "status_page__components": settings.status_page.components,
+        "incidents__language": settings.incidents.language,
         # The background runner stays out of the way; tests run due jobs themselves.
-        "scheduler_interval": 3600.0,
+        "runtime__scheduler_interval": 3600.0,
     }
 
 
@@ -651,7 +651,7 @@ async def test_the_feed_never_takes_its_addresses_from_the_host_header(
     slack: SlackEmulator, sqlite_url: str, public_url: str
 ) -> None:
     async with running_warroom(
-        slack, sqlite_url, public_url=public_url, scheduler_interval=3600.0
+        slack, sqlite_url, web__public_url=public_url, runtime__scheduler_interval=3600.0
     ) as warroom:
         channel = await open_incident(warroom, "Checkout down")
         await command(warroom, channel, "public Checkout")
@@ -672,7 +672,7 @@ async def test_translations_given_at_once_are_all_kept(
     slack: SlackEmulator, database_url: str
 ) -> None:
     languages = ["fr", "de", "it", "es", "nl", "pt"]
-    async with running_warroom(slack, database_url, scheduler_interval=3600.0) as warroom:
+    async with running_warroom(slack, database_url, runtime__scheduler_interval=3600.0) as warroom:
         channel = await open_incident(warroom, "Checkout down")
         await command(warroom, channel, "public Checkout")
         await command(warroom, channel, "update --public --lang en Checkout fails")

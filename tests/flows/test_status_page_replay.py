@@ -72,7 +72,7 @@ async def payplug(
         slack,
         database_url,
         Clock(at(15, 15)),
-        public_languages=("fr", "en", "it"),
+        status_page__languages=("fr", "en", "it"),
         **settings,
     ) as running:
         yield running
@@ -266,14 +266,14 @@ async def test_the_last_90_days_mark_each_components_incidents(payplug: Warroom)
 
 
 def test_the_grace_and_the_languages_are_read_from_the_environment() -> None:
-    assert Settings.from_env({}).public_grace == timedelta(minutes=2)
-    assert Settings.from_env({}).public_languages == ()
+    assert Settings.from_env({}).status_page.grace == timedelta(minutes=2)
+    assert Settings.from_env({}).status_page.languages == ()
     read = Settings.from_env(
         {"WARROOM_PUBLIC_GRACE": "90s", "WARROOM_PUBLIC_LANGUAGES": "FR, en,it,pt-BR,fr"}
     )
-    assert read.public_grace == timedelta(seconds=90)
-    assert read.public_languages == ("fr", "en", "it", "pt-br")
-    assert Settings.from_env({"WARROOM_PUBLIC_GRACE": "0"}).public_grace == timedelta(0)
+    assert read.status_page.grace == timedelta(seconds=90)
+    assert read.status_page.languages == ("fr", "en", "it", "pt-br")
+    assert Settings.from_env({"WARROOM_PUBLIC_GRACE": "0"}).status_page.grace == timedelta(0)
     for name, bad in [
         ("WARROOM_PUBLIC_GRACE", "soon"),
         ("WARROOM_PUBLIC_GRACE", "2h"),

@@ -113,9 +113,9 @@ async def everything(
     settings: dict[str, Any] = {
         **settings_from(tracker_env(trackers, WARROOM_TRACKER="github")),
         **statuspage_settings(statuspage, WARROOM_LANGUAGE="en"),
-        "escalation_policies": paging.escalation_policies,
-        "pager_keys": paging.pager_keys,
-        "pagerduty_events_url": paging.pagerduty_events_url,
+        "escalation__policies": paging.escalation.policies,
+        "escalation__pager_keys": paging.escalation.pager_keys,
+        "escalation__pagerduty_events_url": paging.escalation.pagerduty_events_url,
     }
     async with running_warroom(slack, sqlite_url, **settings) as running:
         yield running

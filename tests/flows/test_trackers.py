@@ -75,8 +75,8 @@ def tracker_env(trackers: Trackers, **extra: str) -> dict[str, str]:
 def settings_from(env: dict[str, str]) -> dict[str, Any]:
     return {
         "trackers": Settings.from_env(env).trackers,
-        "public_url": PUBLIC_URL,
-        "scheduler_interval": 3600.0,  # tests run due jobs themselves
+        "web__public_url": PUBLIC_URL,
+        "runtime__scheduler_interval": 3600.0,  # tests run due jobs themselves
     }
 
 
@@ -314,7 +314,7 @@ async def test_webhooks_refuse_bad_signatures_stale_and_oversized_bodies(
         stale = json.dumps({"type": "Issue", "webhookTimestamp": int((time.time() - 300) * 1000)})
         sig = hex_hmac(SECRETS["linear"], stale.encode())
         assert await deliver("linear", stale.encode(), {"Linear-Signature": sig}) == 401
-        huge = b"{" + b" " * (filing.services.settings.max_body_bytes + 1) + b"}"
+        huge = b"{" + b" " * (filing.services.settings.runtime.max_body_bytes + 1) + b"}"
         assert await deliver("github", huge, {}) == 413
         assert await deliver("gitlab", body, {}) == 404
         # Signed, but about no issue warroom filed: answered, and ignored.
@@ -678,7 +678,9 @@ async def filing_on_the_web(
 ) -> AsyncIterator[Warroom]:
     """Filing in GitHub, with sign-in and an API token as in production (and no public URL:
     signing in comes back to where the bot listens)."""
-    settings = settings_from(tracker_env(trackers, WARROOM_TRACKER="github")) | {"public_url": ""}
+    settings = settings_from(tracker_env(trackers, WARROOM_TRACKER="github")) | {
+        "web__public_url": ""
+    }
     async with web_warroom(slack, sqlite_url, **settings) as running:
         yield running
 

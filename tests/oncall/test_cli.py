@@ -49,7 +49,7 @@ async def database(tmp_path: Path, schedule_file: Path) -> str:
     url = f"sqlite:///{tmp_path / 'warroom.db'}"
     engine = create_engine(url)
     settings = Settings.from_env({"WARROOM_ONCALL_SCHEDULES": str(schedule_file)})
-    schedule = settings.oncall_schedules.get("payments-primary")
+    schedule = settings.oncall.schedules.get("payments-primary")
     assert schedule is not None
     try:
         await upgrade_database(engine)
@@ -223,7 +223,7 @@ def test_who_answers_about_the_future_too(schedule_file: Path, database: str) ->
     assert done.returncode == 0, done.stderr
     (row,) = json.loads(done.stdout)
     settings = Settings.from_env({"WARROOM_ONCALL_SCHEDULES": str(schedule_file)})
-    schedule = settings.oncall_schedules.get("payments-primary")
+    schedule = settings.oncall.schedules.get("payments-primary")
     assert schedule is not None
     shift = on_call_at(schedule, [], datetime(2030, 1, 7, 9, tzinfo=UTC))  # 10:00 CET
     assert row == {

@@ -81,7 +81,7 @@ async def serving(slack: SlackEmulator, database: str, tmp_path: Path) -> AsyncI
     path.write_text(FILE)
     schedules = load_schedules(path, now=datetime.now(UTC))
     async with running_warroom(
-        slack, database, Clock(NOW), oncall_schedules=schedules, public_url=PUBLIC
+        slack, database, Clock(NOW), oncall__schedules=schedules, web__public_url=PUBLIC
     ) as warroom:
         primary = schedules.get("payments-primary")
         assert primary is not None
@@ -200,7 +200,7 @@ async def engine_answers(
 ) -> dict[tuple[str, datetime], tuple[str | None, datetime, datetime]]:
     """What the engine the CLI runs says at each instant, read as ``warroom oncall who`` reads
     the record (overrides around the instants, iCal layers' copies)."""
-    configured = list(feeds.warroom.services.settings.oncall_schedules.by_name.values())
+    configured = list(feeds.warroom.services.settings.oncall.schedules.by_name.values())
     async with session_scope(feeds.warroom.engine) as session:
         overrides = await overrides_between(
             session, start=min(instants) - HORIZON, end=max(instants) + HORIZON
@@ -320,7 +320,7 @@ async def test_a_shift_keeps_its_uid_across_requests_and_changes(feeds: Feeds) -
     assert {(e.uid, e.start) for e in first[1:-1]} <= {(e.uid, e.start) for e in second}
     assert len({e.uid for e in second}) == len(second)
     # An override cuts Bob's spring week short: the same event ends sooner.
-    platform = feeds.warroom.services.settings.oncall_schedules.get("platform")
+    platform = feeds.warroom.services.settings.oncall.schedules.get("platform")
     assert platform is not None
     async with session_scope(feeds.warroom.engine) as session:
         await add_override(
@@ -429,7 +429,7 @@ async def test_without_a_public_address_the_reply_gives_the_path_and_says_so(
     path = tmp_path / "schedules.yaml"
     path.write_text(FILE)
     schedules = load_schedules(path, now=datetime.now(UTC))
-    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall_schedules=schedules) as bot:
+    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall__schedules=schedules) as bot:
         feeds = Feeds(bot, path, sqlite_url)
         reply = await ask(feeds, DAVE)
         assert "`/oncall/people/U0DAVE.ics?token=" in reply

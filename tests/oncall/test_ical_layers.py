@@ -97,7 +97,7 @@ async def started(
 ) -> AsyncIterator[Warroom]:
     schedules = load_schedules(path, now=datetime.now(UTC))
     async with running_warroom(
-        slack, database, clock, oncall_schedules=schedules, ical_allowed_hosts=allowed
+        slack, database, clock, oncall__schedules=schedules, oncall__ical_allowed_hosts=allowed
     ) as warroom:
         await warroom.run_jobs()  # the refresh every start asks for
         yield warroom
@@ -644,7 +644,7 @@ async def test_the_web_api_reads_the_layers_copy_as_slack_does(
     schedules = load_schedules(path, now=datetime.now(UTC))
     async with (
         web_warroom(
-            slack, sqlite_url, clock, oncall_schedules=schedules, ical_allowed_hosts=LOCAL
+            slack, sqlite_url, clock, oncall__schedules=schedules, oncall__ical_allowed_hosts=LOCAL
         ) as warroom,
         aiohttp.ClientSession() as client,
     ):

@@ -97,7 +97,7 @@ async def oncall_warroom(slack: SlackEmulator, database_url: str) -> AsyncIterat
     slack.add_user(OWEN, "owen", "Owen Price", tz="Europe/Paris")
     slack.add_user(DAVE, "dave", "Dave Kim", tz="Europe/Paris")
     async with running_warroom(
-        slack, database_url, Clock(T0), oncall_schedules=schedules()
+        slack, database_url, Clock(T0), oncall__schedules=schedules()
     ) as running:
         yield running
 

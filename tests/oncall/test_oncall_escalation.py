@@ -102,11 +102,11 @@ def configure(
         }
     )
     return {
-        "oncall_schedules": settings.oncall_schedules,
-        "escalation_policies": settings.escalation_policies,
-        "alert_routes": settings.alert_routes,
-        "alert_token": settings.alert_token,
-        "scheduler_interval": 3600.0,
+        "oncall__schedules": settings.oncall.schedules,
+        "escalation__policies": settings.escalation.policies,
+        "alerting__routes": settings.alerting.routes,
+        "alerting__token": settings.alerting.token,
+        "runtime__scheduler_interval": 3600.0,
     }
 
 
@@ -161,7 +161,7 @@ async def store_override(
     warroom: Warroom, user: str, start: datetime, end: datetime, *, at: datetime
 ) -> None:
     """An override of payments-primary kept in the record, made by Bob at ``at``."""
-    schedule = warroom.services.settings.oncall_schedules.get("payments-primary")
+    schedule = warroom.services.settings.oncall.schedules.get("payments-primary")
     assert schedule is not None
     async with session_scope(warroom.engine) as session:
         await add_override(

@@ -35,8 +35,8 @@ async def oncall_warroom(
         slack,
         database_url,
         Clock(now),
-        oncall_schedules=two_schedules(NOW),
-        timezone="Europe/Paris",
+        oncall__schedules=two_schedules(NOW),
+        incidents__timezone="Europe/Paris",
     ) as warroom:
         yield warroom
 
@@ -323,7 +323,7 @@ async def test_insights_count_hours_nights_and_weekends_per_person(
     }
     async with (
         web_warroom(
-            slack, sqlite_url, Clock(now), oncall_schedules=parse_schedules(document, now=now)
+            slack, sqlite_url, Clock(now), oncall__schedules=parse_schedules(document, now=now)
         ) as warroom,
         browser() as alice,
     ):
@@ -507,7 +507,7 @@ async def test_with_sign_in_off_whoever_runs_warroom_may_change_any_schedule(
 ) -> None:
     async with (
         running_warroom(
-            slack, sqlite_url, Clock(NOW), web_auth="none", oncall_schedules=two_schedules(NOW)
+            slack, sqlite_url, Clock(NOW), web__auth="none", oncall__schedules=two_schedules(NOW)
         ) as warroom,
         browser() as local,
     ):

@@ -201,7 +201,7 @@ def test_settings_load_the_file_and_name_every_problem(tmp_path: Path) -> None:
     good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
     good.write_text(ISSUE_FILE)
     settings = Settings.from_env({"WARROOM_ONCALL_SCHEDULES": str(good)})
-    assert list(settings.oncall_schedules.by_name) == ["payments-primary"]
+    assert list(settings.oncall.schedules.by_name) == ["payments-primary"]
     bad.write_text(ISSUE_FILE.replace("Europe/Paris", "Europe/Pariss").replace("U0BOB", "bob"))
     with pytest.raises(ConfigError) as refused:
         Settings.from_env({"WARROOM_ONCALL_SCHEDULES": str(bad)})

@@ -130,7 +130,7 @@ def _announcements(channel: Channel) -> list[str]:
 async def test_resolve_then_postmortem_posts_one_draft_once(
     slack: SlackEmulator, database_url: str, faults: bool
 ) -> None:
-    settings = {"scheduler_interval": 0.1}
+    settings = {"runtime__scheduler_interval": 0.1}
     async with running_warroom(slack, database_url, RealClock(), **settings) as warroom:
         channel = await open_incident(warroom)
         await _replay(warroom, channel, faults=faults)

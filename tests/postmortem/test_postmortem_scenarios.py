@@ -109,8 +109,8 @@ async def nairobi(people: SlackEmulator, database_url: str) -> AsyncIterator[War
         people,
         database_url,
         Clock(datetime(2023, 3, 14, 9, 0, tzinfo=UTC)),
-        alert_token=Secret(TOKEN),
-        timezone="Africa/Nairobi",
+        alerting__token=Secret(TOKEN),
+        incidents__timezone="Africa/Nairobi",
     ) as running:
         yield running
 
@@ -265,8 +265,8 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
         people,
         database_url,
         Clock(datetime(2023, 6, 8, 15, 0, tzinfo=UTC)),
-        alert_token=Secret(TOKEN),
-        timezone="UTC",
+        alerting__token=Secret(TOKEN),
+        incidents__timezone="UTC",
     ) as warroom:
         play = Replay(warroom, "UTC", datetime(2023, 6, 8))
         drop = {

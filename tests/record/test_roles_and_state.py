@@ -89,7 +89,9 @@ async def test_roles_and_leads_refuse_what_they_cannot_use(warroom: Warroom) -> 
 
 
 async def test_operators_add_roles(slack: SlackEmulator, sqlite_url: str) -> None:
-    async with running_warroom(slack, sqlite_url, roles=("comms", "scribe", "liaison")) as room:
+    async with running_warroom(
+        slack, sqlite_url, incidents__roles=("comms", "scribe", "liaison")
+    ) as room:
         channel = await open_incident(room)
         await command(room, channel, "role liaison @bob")
         assert "*Liaison:* <@U0BOB>" in header(slack, channel)
@@ -171,7 +173,9 @@ async def test_state_commands_outside_an_incident_channel(warroom: Warroom) -> N
 async def announced(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
     """warroom announcing in #incidents, with update reminders every 30 minutes."""
     incidents = slack.create_channel("incidents", creator=ALICE, members=[ALICE, slack.bot_user_id])
-    async with running_warroom(slack, sqlite_url, announce_channel=incidents.id) as running:
+    async with running_warroom(
+        slack, sqlite_url, incidents__announce_channel=incidents.id
+    ) as running:
         yield running
 
 
@@ -203,7 +207,7 @@ async def test_an_announcement_channel_without_the_bot_is_reported(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
     execs = slack.create_channel("exec-updates", creator=ALICE, members=[ALICE])
-    async with running_warroom(slack, sqlite_url, announce_channel=execs.id) as room:
+    async with running_warroom(slack, sqlite_url, incidents__announce_channel=execs.id) as room:
         channel = await open_incident(room)
         await command(room, channel, "update Still investigating")
         assert "Still investigating" in slack.transcript(channel.id)

@@ -228,7 +228,7 @@ async def test_a_custom_reaction_mapping_takes_effect(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
     mapping = {"fire": "key_event", "pushpin": "follow_up"}
-    async with running_warroom(slack, sqlite_url, reactions=mapping) as warroom:
+    async with running_warroom(slack, sqlite_url, incidents__reactions=mapping) as warroom:
         channel = await open_incident(warroom)
         said = await slack.post_message(channel.id, "error budget burned", user=BOB)
         await slack.add_reaction(channel.id, said.ts, "fire", user=ALICE)

@@ -34,7 +34,7 @@ async def warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warr
     view's links."""
     slack.add_user(DAVE, "dave", "Dave Kowalski")
     slack.users[BOB].tz = "America/New_York"
-    async with running_warroom(slack, database_url, Clock(NOW), public_url=WEB) as running:
+    async with running_warroom(slack, database_url, Clock(NOW), web__public_url=WEB) as running:
         yield running
 
 
@@ -223,7 +223,7 @@ async def test_on_call_now_per_schedule_in_the_person_s_zone(
     schedules = load_schedules(path, now=NOW)
     slack.users[BOB].tz = "America/New_York"
     slack.users[CAROL].tz = "Asia/Tokyo"
-    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall_schedules=schedules) as w:
+    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall__schedules=schedules) as w:
         async with session_scope(w.engine) as session:
             # Carol takes payments over for two hours from now.
             await add_override(
@@ -259,7 +259,7 @@ async def test_a_guests_home_shows_no_one_on_call(
     slack.add_user(DAVE, "dave", "Dave Kowalski")
     setattr(slack.users[DAVE], guest, True)
     schedules = load_schedules(path, now=NOW)
-    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall_schedules=schedules) as w:
+    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall__schedules=schedules) as w:
         dave = await open_home(w, DAVE)
         assert "On call now" not in dave
         assert "U0BOB" not in "\n".join(slack.home_lines(DAVE))
@@ -274,7 +274,7 @@ async def test_a_guest_the_file_names_is_shown_as_nobody_on_call(
     path.write_text(SCHEDULES)
     slack.users[BOB].is_restricted = True  # on call for both schedules by the file
     schedules = load_schedules(path, now=NOW)
-    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall_schedules=schedules) as w:
+    async with running_warroom(slack, sqlite_url, Clock(NOW), oncall__schedules=schedules) as w:
         carol = await open_home(w, CAROL)
     guest = ":warning: Nobody (<@U0BOB> is named, a guest: cannot be on call)"
     assert carol["On call now"] == [

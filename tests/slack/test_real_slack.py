@@ -180,7 +180,9 @@ async def test_declaring_from_a_dm_is_private_and_says_the_message_cannot_be_lin
     announce = slack.create_channel("incidents", creator=ALICE, members=[slack.bot_user_id])
     dm = _direct_message(slack, BOB, CAROL)
 
-    async with running_warroom(slack, sqlite_url, announce_channel=announce.id) as warroom:
+    async with running_warroom(
+        slack, sqlite_url, incidents__announce_channel=announce.id
+    ) as warroom:
         incident = await _declared_from(warroom, dm, "payments webhook secret leaked in a log")
 
     assert incident.is_private

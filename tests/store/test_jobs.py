@@ -438,7 +438,7 @@ severities: {sev1: payments}
 def test_a_policy_file_is_read_with_its_routing_keys_from_the_environment(tmp_path: Path) -> None:
     settings = Settings.from_env(policy_env(tmp_path, GOOD, PD_KEY="k" * 32))
 
-    policy = settings.escalation_policies.for_severity("SEV1")
+    policy = settings.escalation.policies.for_severity("SEV1")
     assert policy is not None and policy.name == "payments"
     first, last = policy.levels
     assert first.timeout == timedelta(minutes=10) and last.timeout is None
@@ -447,7 +447,7 @@ def test_a_policy_file_is_read_with_its_routing_keys_from_the_environment(tmp_pa
         ("usergroup", "dba-team"),
         ("pagerduty", "Payments primary"),
     ]
-    assert str(settings.pager_keys["PD_KEY"]) == "k" * 32
+    assert str(settings.escalation.pager_keys["PD_KEY"]) == "k" * 32
     assert "k" * 32 not in repr(settings)
 
 
@@ -495,11 +495,11 @@ def test_missing_policy_file(tmp_path: Path) -> None:
     ],
 )
 def test_update_reminder_setting(environ: dict[str, str], expected: timedelta | None) -> None:
-    assert Settings.from_env(environ).update_reminder == expected
+    assert Settings.from_env(environ).incidents.update_reminder == expected
 
 
 def test_roles_setting() -> None:
-    assert Settings.from_env({"WARROOM_ROLES": "Liaison, comms"}).roles == (
+    assert Settings.from_env({"WARROOM_ROLES": "Liaison, comms"}).incidents.roles == (
         "comms",
         "scribe",
         "liaison",
@@ -509,8 +509,8 @@ def test_roles_setting() -> None:
 
 
 def test_job_concurrency_is_eight_unless_told_and_bounded() -> None:
-    assert Settings.from_env({}).job_concurrency == 8
-    assert Settings.from_env({"WARROOM_JOB_CONCURRENCY": "1"}).job_concurrency == 1
+    assert Settings.from_env({}).runtime.job_concurrency == 8
+    assert Settings.from_env({"WARROOM_JOB_CONCURRENCY": "1"}).runtime.job_concurrency == 1
     for bad in ("0", "33", "many"):
         with pytest.raises(ConfigError, match="WARROOM_JOB_CONCURRENCY"):
             Settings.from_env({"WARROOM_JOB_CONCURRENCY": bad})

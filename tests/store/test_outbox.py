@@ -166,7 +166,9 @@ async def test_writes_slack_refused_are_sent_in_order_after_a_restart(
         assert not [m for m in channel.messages if "first" in m.text]
     clock.now += timedelta(hours=1)
     # A new process on the same database: its outbox sender finds the waiting writes.
-    async with running_warroom(slack, database_url, clock, scheduler_interval=0.05) as warroom:
+    async with running_warroom(
+        slack, database_url, clock, runtime__scheduler_interval=0.05
+    ) as warroom:
         await slack.wait_for(
             lambda: sum("third" in m.text for m in channel.messages) == 1, timeout=10
         )
@@ -183,7 +185,7 @@ async def test_writes_slack_refused_are_sent_in_order_after_a_restart(
 async def test_a_channel_held_by_a_replica_that_died_is_taken_over(
     slack: SlackEmulator, database_url: str
 ) -> None:
-    async with running_warroom(slack, database_url, scheduler_interval=0.05) as warroom:
+    async with running_warroom(slack, database_url, runtime__scheduler_interval=0.05) as warroom:
         channel = await open_incident(warroom)
         await _until_idle(warroom)
         async with session_scope(warroom.engine) as session:

@@ -85,10 +85,10 @@ async def typed(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Typed]:
     async with running_warroom(
         slack,
         sqlite_url,
-        incident_types=types_file(status.id),
-        escalation_policies=POLICIES,
-        web_auth="none",
-        api_token=API_TOKEN,
+        incidents__types=types_file(status.id),
+        escalation__policies=POLICIES,
+        web__auth="none",
+        web__api_token=API_TOKEN,
     ) as warroom:
         yield Typed(warroom, slack, general, status)
 
@@ -126,7 +126,7 @@ async def incident_of(typed: Typed, channel: Channel) -> Incident:
 
 async def values(typed: Typed, channel: Channel) -> dict[str, Any]:
     incident = await incident_of(typed, channel)
-    types = typed.warroom.services.settings.incident_types
+    types = typed.warroom.services.settings.incidents.types
     async with session_scope(typed.warroom.engine) as session:
         return await fields.values_of(session, incident.id or 0, types.fields)
 
@@ -532,7 +532,7 @@ async def test_a_type_asking_the_most_fields_that_fit_opens_its_form_and_more_is
     assert "types: big: its declare form would be about" in str(refused.value)
     assert "of Slack's 250 KB" in str(refused.value)
     types = parse_incident_types(document(10))
-    async with running_warroom(slack, sqlite_url, incident_types=types):
+    async with running_warroom(slack, sqlite_url, incidents__types=types):
         general = slack.channel_by_name("general")
         assert general is not None
         await slack.send_command("start --type big Everything", user=ALICE, channel=general.id)

@@ -87,7 +87,7 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
 async def test_every_answer_matches_the_openapi_document(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url, oncall_schedules=two_schedules()) as warroom:
+    async with web_warroom(slack, sqlite_url, oncall__schedules=two_schedules()) as warroom:
         await _seed(warroom, slack)
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)

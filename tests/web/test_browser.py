@@ -354,9 +354,9 @@ async def test_the_status_page_as_customers_see_it_on_a_laptop_and_a_phone(
         slack,
         sqlite_url,
         Clock(at(15, 15)),
-        language="fr",
-        public_languages=("fr", "en", "it"),
-        scheduler_interval=3600.0,
+        incidents__language="fr",
+        status_page__languages=("fr", "en", "it"),
+        runtime__scheduler_interval=3600.0,
     ) as warroom:
         await replay(warroom)
         for name, options in [

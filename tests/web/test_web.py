@@ -87,7 +87,7 @@ async def test_private_incident_is_404_outside_its_channel(
 ) -> None:
     general = slack.channel_by_name("general")
     assert general is not None
-    async with web_warroom(slack, sqlite_url, announce_channel=general.id) as warroom:
+    async with web_warroom(slack, sqlite_url, incidents__announce_channel=general.id) as warroom:
         await slack.send_command(
             "start --private Payroll export leaked", user=ALICE, channel=general.id
         )
@@ -158,7 +158,7 @@ async def test_api_with_token_and_openapi(slack: SlackEmulator, sqlite_url: str)
 async def test_with_sign_in_off_everything_shows_and_forms_still_need_their_token(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    async with running_warroom(slack, sqlite_url, web_auth="none") as warroom:
+    async with running_warroom(slack, sqlite_url, web__auth="none") as warroom:
         general = slack.channel_by_name("general")
         assert general is not None
         await slack.send_command("start --private Payroll", user=ALICE, channel=general.id)
@@ -288,7 +288,7 @@ async def test_with_sign_in_off_only_requests_to_this_machine_are_answered(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
     async with (
-        running_warroom(slack, sqlite_url, web_auth="none") as warroom,
+        running_warroom(slack, sqlite_url, web__auth="none") as warroom,
         aiohttp.ClientSession() as client,
     ):
         rebound = {"Host": "attacker.example"}
@@ -311,7 +311,7 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
     samples |= {"schedule": "payments-primary", "user": "U0ALICE", "override": "1"}
     public = {"Host": "warroom.example.com"}
     async with (
-        running_warroom(slack, sqlite_url, web_auth="none", trackers=trackers) as warroom,
+        running_warroom(slack, sqlite_url, web__auth="none", trackers=trackers) as warroom,
         aiohttp.ClientSession() as client,
     ):
         registered = {resource.canonical for resource in warroom.app.router.resources()}
@@ -331,12 +331,12 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
 
 def sign_in_off(slack: SlackEmulator, database_url: str) -> Settings:
     """Settings of a bot with sign-in off, for tests that build the application themselves."""
-    return Settings(
-        slack_bot_token=slack.bot_token,
-        slack_signing_secret=slack.signing_secret,
-        slack_api_url=slack.base_url,
-        database_url=database_url,
-        web_auth="none",
+    return Settings().changed(
+        slack__bot_token=slack.bot_token,
+        slack__signing_secret=slack.signing_secret,
+        slack__api_url=slack.base_url,
+        runtime__database_url=database_url,
+        web__auth="none",
     )
 
 

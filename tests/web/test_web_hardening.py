@@ -207,7 +207,9 @@ async def test_the_web_view_answers_from_the_database_when_slack_is_down(
     async with browser() as alice, proxy_to(*host_port(slack.base_url)) as slack_api:
         async with web_warroom(slack, sqlite_url) as warroom:
             await sign_in(alice, warroom, ALICE)
-        async with web_warroom(slack, sqlite_url, slack_api_url=f"{slack_api.url}/api/") as warroom:
+        async with web_warroom(
+            slack, sqlite_url, slack__api_url=f"{slack_api.url}/api/"
+        ) as warroom:
             # Slack hangs: connections open, nothing answered. A page that waited on it would
             # wait for the client's own timeout (30 s); a page answers after its membership
             # deadline at most (1.5 s), and on a busy machine its render on top.
@@ -242,7 +244,7 @@ async def test_with_sign_in_off_no_page_waits_on_an_unreachable_slack(
     down = f"http://127.0.0.1:{free_port()}/api/"
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     async with (
-        web_warroom(slack, sqlite_url, slack_api_url=down, web_auth="none") as warroom,
+        web_warroom(slack, sqlite_url, slack__api_url=down, web__auth="none") as warroom,
         browser() as local,
     ):
         took: list[tuple[str, float]] = []
@@ -265,7 +267,7 @@ async def test_signing_in_while_slack_is_unreachable_goes_to_slack_without_a_500
     (the callback still admits this workspace's people only)."""
     down = f"http://127.0.0.1:{free_port()}/api/"
     async with (
-        web_warroom(slack, sqlite_url, slack_api_url=down) as warroom,
+        web_warroom(slack, sqlite_url, slack__api_url=down) as warroom,
         aiohttp.ClientSession() as session,
     ):
         async with session.get(f"{warroom.url}/auth/slack", allow_redirects=False) as answer:

@@ -45,8 +45,8 @@ async def test_resolving_files_the_follow_ups_not_filed_yet(
 ) -> None:
     settings = {
         "trackers": Settings.from_env(github_env(github)).trackers,
-        "workflows": parse_workflows(yaml.safe_load(FILE_ON_RESOLVE)),
-        "scheduler_interval": 3600.0,  # the test runs due jobs itself
+        "workflows__definitions": parse_workflows(yaml.safe_load(FILE_ON_RESOLVE)),
+        "runtime__scheduler_interval": 3600.0,  # the test runs due jobs itself
     }
     async with running_warroom(slack, sqlite_url, **settings) as warroom:
         channel = await open_incident(warroom)

@@ -39,7 +39,7 @@ async def test_the_timer_counts_in_its_status_and_runs_once_per_incident(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
     workflows = parse_workflows(yaml.safe_load(STUCK))
-    async with running_warroom(slack, sqlite_url, workflows=workflows) as warroom:
+    async with running_warroom(slack, sqlite_url, workflows__definitions=workflows) as warroom:
         channel = await open_incident(warroom)
         await stuck_scenario(warroom, channel)
 
@@ -110,7 +110,7 @@ async def test_each_status_change_runs_its_workflows_even_at_the_same_instant(
     """The test clock stands still: identified, investigating, identified again happen at one
     instant, and each is its own change (a change's key is its place, never the clock)."""
     workflows = parse_workflows(yaml.safe_load(BACK_AND_FORTH))
-    async with running_warroom(slack, sqlite_url, workflows=workflows) as warroom:
+    async with running_warroom(slack, sqlite_url, workflows__definitions=workflows) as warroom:
         channel = await open_incident(warroom)
         for status in ("identified", "investigating", "identified"):
             await command(warroom, channel, f"status {status}")
@@ -135,9 +135,9 @@ async def test_an_alert_route_moving_the_incident_to_monitoring_starts_its_workf
         slack,
         sqlite_url,
         Clock(NOW),
-        workflows=workflows,
-        alert_token=Secret(TOKEN),
-        alert_routes=routes(table),
+        workflows__definitions=workflows,
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes(table),
     ) as warroom:
         firing = alert("CheckoutErrors", "web-1", "2026-08-01T10:00:00Z", common=payments)
         await deliver(warroom, alertmanager("CheckoutErrors", [firing], common=payments))

@@ -71,12 +71,12 @@ async def warroom(slack: SlackEmulator, sqlite_url: str) -> Any:
         slack,
         sqlite_url,
         Clock(NOW),
-        incident_types=types_file(status.id),
-        escalation_policies=POLICIES,
-        oncall_schedules=two_schedules(NOW),
-        workflows=workflows(legal.id),
-        alert_token=Secret(TOKEN),
-        alert_routes=routes(table),
+        incidents__types=types_file(status.id),
+        escalation__policies=POLICIES,
+        oncall__schedules=two_schedules(NOW),
+        workflows__definitions=workflows(legal.id),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes(table),
     ) as running:
         yield running
 

@@ -91,9 +91,9 @@ async def test_triple_deliveries_to_two_replicas_run_each_workflow_action_once(
     receiver.router.add_post("/hook", receive)
     async with TestServer(receiver, host="127.0.0.1") as server:
         settings: dict[str, Any] = {
-            "alert_token": Secret(TOKEN),
-            "workflows": workflows(f"http://127.0.0.1:{server.port}/hook"),
-            "webhook_secrets": MappingProxyType({"HOOK_SECRET": Secret("hook-secret")}),
+            "alerting__token": Secret(TOKEN),
+            "workflows__definitions": workflows(f"http://127.0.0.1:{server.port}/hook"),
+            "workflows__webhook_secrets": MappingProxyType({"HOOK_SECRET": Secret("hook-secret")}),
         }
         async with (
             running_warroom(slack, database_url, RealClock(), **settings) as one,

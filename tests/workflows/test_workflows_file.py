@@ -352,7 +352,7 @@ async def test_serve_names_each_channel_the_bot_is_not_in_at_start_up(
 ) -> None:
     path, ids = channels_file(tmp_path, slack)
     caplog.set_level(logging.WARNING, logger="bot.flows.named_channels")
-    async with running_warroom(slack, sqlite_url, workflows=load_workflows(path)):
+    async with running_warroom(slack, sqlite_url, workflows__definitions=load_workflows(path)):
         await slack.wait_for(lambda: len(caplog.records) == 2)
     said = [record.getMessage() for record in caplog.records]
     assert said[0].startswith(

@@ -94,10 +94,10 @@ async def build(slack: SlackEmulator, url: str, hook: str = "", **settings: Any)
     return running_warroom(
         slack,
         url,
-        incident_types=types_file(status.id),
-        escalation_policies=POLICIES,
-        workflows=workflows_file(exec_channel.id, hook),
-        webhook_secrets=MappingProxyType({"HOOK_SECRET": Secret(SECRET)}),
+        incidents__types=types_file(status.id),
+        escalation__policies=POLICIES,
+        workflows__definitions=workflows_file(exec_channel.id, hook),
+        workflows__webhook_secrets=MappingProxyType({"HOOK_SECRET": Secret(SECRET)}),
         **settings,
     ), exec_channel
 
@@ -234,7 +234,7 @@ async def test_a_webhook_is_signed_retried_and_given_up_never_following_a_redire
 async def _webhook_scenario(
     slack: SlackEmulator, sqlite_url: str, url: str, received: list[tuple[bytes, str]]
 ) -> None:
-    running, _ = await build(slack, sqlite_url, hook=url, webhook_timeout=0.3)
+    running, _ = await build(slack, sqlite_url, hook=url, workflows__webhook_timeout=0.3)
     async with running as warroom:
         await start(warroom, slack, "start sev4 Lost rows")
         assert len(received) == 1  # the 500
@@ -274,7 +274,9 @@ async def test_a_bookmark_title_longer_than_slack_takes_is_cut(
             }
         }
     }
-    async with running_warroom(slack, sqlite_url, workflows=parse_workflows(document)) as warroom:
+    async with running_warroom(
+        slack, sqlite_url, workflows__definitions=parse_workflows(document)
+    ) as warroom:
         channel = await start(warroom, slack, "start Checkout down")
         [mark] = slack.bookmarks.get(channel.id, [])
         assert len(mark["title"]) == 256 and mark["title"].endswith("é…")
@@ -305,7 +307,10 @@ async def test_an_action_run_again_after_its_work_was_done_does_it_once(
         }
     }
     async with running_warroom(
-        slack, sqlite_url, escalation_policies=POLICIES, workflows=parse_workflows(document)
+        slack,
+        sqlite_url,
+        escalation__policies=POLICIES,
+        workflows__definitions=parse_workflows(document),
     ) as warroom:
         channel = await start(warroom, slack, "start Checkout down")
         await once_more(warroom)
