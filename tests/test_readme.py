@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.config import configuration_markdown, variables
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -29,3 +31,13 @@ def test_ci_and_pre_commit_run_the_same_checks_before_the_tests() -> None:
         assert -1 < ci.find(f"\n{check}") < suite, check
         assert f"entry: {check}" in hooks, check
     assert "strict = true" in (REPO / "pyproject.toml").read_text()
+
+
+def test_readme_configuration_tables_are_the_declared_settings() -> None:
+    """Every variable the settings declare is in the README with its meaning and default, as
+    declared, and nothing else is: the tables are made from the declarations."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Configuration\n") : readme.index("\n## PostgreSQL")]
+    assert configuration_markdown() in section
+    for name in variables():
+        assert section.count(f"| `{name}` |") == 1, name

@@ -20,7 +20,7 @@ Operators write them in YAML (``WARROOM_ESCALATION_POLICIES``)::
 
 Parsing only checks the structure; nothing here talks to Slack or PagerDuty. Whether each
 ``schedule:`` names a configured on-call schedule is checked with the settings
-(``bot/config.py``), where both files are known.
+(``bot/config/settings.py``), where both files are known.
 """
 
 from __future__ import annotations
