@@ -93,6 +93,19 @@ def test_settings_reject_bad_values_and_hide_secrets() -> None:
     assert "xoxb-very-secret" not in repr(settings)
 
 
+def test_settings_name_every_unreadable_value_at_once() -> None:
+    """Bad values of several features are named together, each as its variable and why."""
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(
+            {"PORT": "eighty", "WARROOM_PUBLIC_GRACE": "1h", "WARROOM_TRACKER": "trello"}
+        )
+    said = str(raised.value).splitlines()
+    assert said[0] == "invalid configuration:"
+    assert "  PORT: expected an integer, got 'eighty'" in said
+    assert "  WARROOM_PUBLIC_GRACE: at most 30m" in said
+    assert any(line.startswith("  WARROOM_TRACKER: 'trello'") for line in said)
+
+
 def test_database_urls_get_async_drivers() -> None:
     assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
     assert async_url("postgresql://u@h:5432/d") == "postgresql+asyncpg://u@h:5432/d"
