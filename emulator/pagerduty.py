@@ -5,7 +5,7 @@ bodies, keeps every request and every accepted event, models alert state per
 (routing_key, dedup_key), and can inject failures (`fail`) and slow answers (`stall`).
 
     async with FakePagerDuty() as pagerduty:
-        settings.pagerduty_events_url = pagerduty.events_url
+        settings = settings.changed(escalation__pagerduty_events_url=pagerduty.events_url)
         ...
         await pagerduty.wait_for(lambda: pagerduty.events_for("warroom-INC-42"))
 """

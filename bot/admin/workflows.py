@@ -78,7 +78,7 @@ def check(path: Path | None, environ: Mapping[str, str]) -> int:
     except ConfigError as error:
         print(f"warroom: {error}", file=sys.stderr)
         return 1
-    if not settings.workflows:
+    if not settings.workflows.definitions:
         print("warroom: no workflows: give a file, or set WARROOM_WORKFLOWS", file=sys.stderr)
         return 1
     problems, names = asyncio.run(_channels_checked(settings))

@@ -86,4 +86,4 @@ def test_filing_follow_ups_without_a_tracker_is_refused_at_start_up(tmp_path: Pa
     )
     env = {"WARROOM_WORKFLOWS": str(path), "WARROOM_GITHUB_API_URL": "http://127.0.0.1:9"}
     env |= {"WARROOM_GITHUB_TOKEN": GITHUB_TOKEN, "WARROOM_GITHUB_REPO": "acme/payments"}
-    assert Settings.from_env({**env, "WARROOM_TRACKER": "github"}).workflows
+    assert Settings.from_env({**env, "WARROOM_TRACKER": "github"}).workflows.definitions
