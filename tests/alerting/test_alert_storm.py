@@ -23,8 +23,8 @@ from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Incident, Job
 from emulator import SlackEmulator
-from tests.alerts import TOKEN, alert, alertmanager, count, post_alert, routes
 from tests.conftest import Clock, Warroom, reset_postgres, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, count, post_alert, routes
 
 GROUPS = 100
 NOTIFICATIONS_PER_GROUP = 5

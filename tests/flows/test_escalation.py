@@ -32,7 +32,7 @@ from tests.conftest import (
     running_warroom,
     settle,
 )
-from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
+from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
 DBA_GROUP = "S0DBATEAM"

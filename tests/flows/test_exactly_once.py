@@ -21,8 +21,8 @@ from bot.store.models import AlertPayload, ChannelMessage, Incident, OutboxMessa
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
 from tests.alerting.test_alert_storm import RealClock, eventually
-from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import ALICE, BOB, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
 
 MESSAGES = 40
 MARKED = 8  # of which this many get a :pushpin: reaction

@@ -32,8 +32,8 @@ from bot.store.migrate import upgrade_database
 from emulator import BotResponse, Channel, Message, SlackEmulator, slack_signature_headers
 from emulator.models import new_ts
 from tests.conftest import ALICE, BOB, CAROL, running_warroom
-from tests.network import TcpProxy, host_port, proxy_to
-from tests.processes import ServedBot, serve
+from tests.helpers.network import TcpProxy, host_port, proxy_to
+from tests.helpers.processes import ServedBot, serve
 
 # Every test here ends within this many seconds, whatever the bot does: a bound for a hang,
 # not a pace (at load 11 on two cores, two starts of the bot and a thousand events took over

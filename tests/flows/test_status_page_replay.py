@@ -37,8 +37,8 @@ from tests.flows.test_status_page import (
     at,
     statuspage_settings,
 )
-from tests.html_checker import html_errors
-from tests.web_view import browser, sign_in, web_warroom
+from tests.helpers.html_checker import html_errors
+from tests.helpers.web_view import browser, sign_in, web_warroom
 
 IT_MONITORING = (
     "Un incidente che ha interessato l'e-commerce e i pagamenti in negozio si è verificato tra"

@@ -12,7 +12,7 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, IncidentRole, Job, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
-from tests.records import sentence
+from tests.helpers.records import sentence
 
 
 async def entries(warroom: Warroom, kind: str) -> list[TimelineEntry]:

@@ -16,6 +16,7 @@ from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry
 from emulator import Channel, SlackEmulator
+from tests.application.test_metrics_and_logs import scrape, value
 from tests.conftest import (
     ALICE,
     BOB,
@@ -28,7 +29,6 @@ from tests.conftest import (
     running_warroom,
     settle,
 )
-from tests.test_metrics_and_logs import scrape, value
 
 INCIDENT = [
     ("say", BOB, "Checkout returns 500s for a fifth of requests", "pushpin"),

@@ -21,7 +21,7 @@ from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, IncidentFieldChange, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
-from tests.web_view import API_TOKEN
+from tests.helpers.web_view import API_TOKEN
 
 POLICIES = parse_policies({"policies": {"payments": {"levels": [{"targets": [{"user": CAROL}]}]}}})
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
+from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 from tests.oncall.samples import two_schedules
-from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")

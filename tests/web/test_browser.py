@@ -28,7 +28,7 @@ from emulator import SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom, open_incident
 from tests.flows.test_status_page import SMALLEST_TEXT_PX, at
 from tests.flows.test_status_page_replay import TITLES, replay
-from tests.web_view import web_warroom
+from tests.helpers.web_view import web_warroom
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page

@@ -34,7 +34,7 @@ from tests.conftest import (
     open_incident,
     running_warroom,
 )
-from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
+from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 
 
 async def test_a_stranger_is_sent_to_sign_in_and_comes_back_signed_in(

@@ -20,8 +20,8 @@ from bench.harness import free_port
 from bot.basics.render import markdown_item, markdown_to_html, prose, record_text
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
-from tests.network import host_port, proxy_to
-from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
+from tests.helpers.network import host_port, proxy_to
+from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 
 HOSTILE = (
     "Ping ![](@U0BOB) and ![](!here).\n"

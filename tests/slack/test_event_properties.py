@@ -45,10 +45,10 @@ from bot.store.models import AlertPayload, ChannelMessage
 from commands.table import SUBCOMMANDS
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
-from tests.alerts import TOKEN, alert, alertmanager, payload
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, payload
+from tests.helpers.web_view import web_settings
 from tests.oncall.samples import two_schedules
-from tests.web_view import web_settings
 
 T = TypeVar("T")
 PEOPLE = (ALICE, BOB, CAROL)

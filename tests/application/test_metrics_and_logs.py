@@ -29,8 +29,8 @@ from bot.keys import metrics_key
 from bot.metrics import Tally
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
-from tests.test_hardening_inputs import Everything
-from tests.web_view import web_settings
+from tests.helpers.web_view import web_settings
+from tests.slack.test_hardening_inputs import Everything
 
 Samples = list[tuple[str, dict[str, str], float]]
 

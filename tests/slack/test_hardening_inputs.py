@@ -26,11 +26,11 @@ from bot.basics.slack_ids import EscalationMessage
 from bot.config import Secret, Settings
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
-from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import ALICE, open_incident, running_warroom
 from tests.flows.test_faults import bot_env
-from tests.processes import serve
-from tests.web_view import browser, web_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
+from tests.helpers.processes import serve
+from tests.helpers.web_view import browser, web_warroom
 
 # Markers in request bodies: none of them may reach a log line.
 LEGACY_TOKEN = "LegacyVerificationTokenMarker7f3a"

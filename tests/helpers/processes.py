@@ -17,7 +17,7 @@ import pytest
 
 from bench.harness import free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_warroom(

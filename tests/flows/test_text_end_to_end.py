@@ -28,7 +28,7 @@ from bot.store.migrate import upgrade_database
 from bot.store.models import ChannelMessage, Incident, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, settle
-from tests.web_view import browser, sign_in, visible_text, web_warroom
+from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
 
 USERNAMES = {ALICE: "alice", BOB: "bob", CAROL: "carol"}
 REAL_NAMES = {ALICE: "Alice Moreau", BOB: "Bob Okafor", CAROL: "Carol Tanaka"}

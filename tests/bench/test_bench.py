@@ -21,7 +21,7 @@ from bench.harness import steady_load
 from bench.ingestion import Run, chunks
 from bench.profiling import per_event, read_collapsed
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
 
 
