@@ -26,7 +26,8 @@ from bot.keys import bolt_key
 from emulator import FakePagerDuty, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from emulator.trackers import FakeGitHub, FakeJira, FakeLinear
-from tests.conftest import ALICE, BOB, open_incident, running_warroom
+from tests.conftest import ALICE, BOB, running_warroom
+from tests.helpers.incidents import open_incident
 from tests.helpers.processes import free_port, serve
 from tests.helpers.web_view import browser, sign_in_at
 

@@ -28,9 +28,10 @@ from bot.config import Secret
 from bot.keys import metrics_key
 from bot.metrics import Tally
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
+from tests.conftest import ALICE, BOB, Warroom, running_warroom
+from tests.helpers.incidents import open_incident
+from tests.helpers.logs import Everything
 from tests.helpers.web_view import web_settings
-from tests.slack.test_hardening_inputs import Everything
 
 Samples = list[tuple[str, dict[str, str], float]]
 

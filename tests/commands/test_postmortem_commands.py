@@ -14,7 +14,8 @@ from sqlmodel import select
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, MilestoneChange, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import open_incident
 
 NOW = datetime(2023, 11, 7, 18, 0, tzinfo=UTC)  # 10:00 AM PST
 

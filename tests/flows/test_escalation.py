@@ -21,17 +21,8 @@ from bot.flows.postmortem_posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, Job, Page, TimelineEntry
 from emulator import Channel, FakePagerDuty, SlackEmulator
-from tests.conftest import (
-    ALICE,
-    BOB,
-    CAROL,
-    Clock,
-    Warroom,
-    command,
-    open_incident,
-    running_warroom,
-    settle,
-)
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"

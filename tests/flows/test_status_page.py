@@ -29,16 +29,8 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, PublicIncident, PublicUpdate
 from emulator import Channel, SlackEmulator
 from emulator.statuspage import FakeStatuspage
-from tests.conftest import (
-    ALICE,
-    Clock,
-    Warroom,
-    command,
-    open_incident,
-    running_warroom,
-    settle,
-    start_warroom,
-)
+from tests.conftest import ALICE, Clock, Warroom, running_warroom, start_warroom
+from tests.helpers.incidents import command, open_incident, settle
 
 FR_MONITORING = (
     "Un incident affectant le e-commerce et les paiements in-store a eu lieu entre 16h11 et"

@@ -27,7 +27,8 @@ from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import ChannelMessage, Incident, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, settle
+from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.incidents import open_incident, settle
 from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
 
 USERNAMES = {ALICE: "alice", BOB: "bob", CAROL: "carol"}

@@ -29,17 +29,9 @@ from bot.record.oncall.overrides import add_override
 from bot.store.db import session_scope
 from bot.store.models import Escalation, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import (
-    ALICE,
-    BOB,
-    CAROL,
-    Clock,
-    Warroom,
-    command,
-    open_incident,
-    running_warroom,
-)
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert
+from tests.helpers.incidents import command, open_incident
 from tests.helpers.processes import run_warroom
 from tests.helpers.records import sentence
 

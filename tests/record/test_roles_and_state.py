@@ -11,7 +11,8 @@ from sqlmodel import select
 from bot.store.db import session_scope
 from bot.store.models import Incident, IncidentRole, Job, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.incidents import open_incident
 from tests.helpers.records import sentence
 
 

@@ -14,8 +14,9 @@ from bot.record import reactions
 from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, Escalation, Incident, TimelineEntry, TimelineKind
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
 from tests.flows.test_escalation import command, escalation_messages, settle
+from tests.helpers.incidents import open_incident
 
 
 async def the_incident(warroom: Warroom) -> Incident:

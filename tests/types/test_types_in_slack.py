@@ -20,7 +20,8 @@ from bot.record.incident_types import IncidentTypes, IncidentTypesError, parse_i
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, IncidentFieldChange, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.incidents import settle
 from tests.helpers.web_view import API_TOKEN
 
 POLICIES = parse_policies({"policies": {"payments": {"levels": [{"targets": [{"user": CAROL}]}]}}})

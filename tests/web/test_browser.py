@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from emulator import SlackEmulator
-from tests.conftest import ALICE, Clock, Warroom, open_incident
+from tests.conftest import ALICE, Clock, Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX, at
 from tests.flows.test_status_page_replay import TITLES, replay
+from tests.helpers.incidents import open_incident
 from tests.helpers.web_view import web_warroom
 
 if TYPE_CHECKING:

@@ -26,14 +26,8 @@ from bot.store.models import Incident, TimelineKind
 from bot.web.auth import safe_next
 from bot.web.routing import RouteKind
 from emulator import SlackEmulator
-from tests.conftest import (
-    ALICE,
-    BOB,
-    CAROL,
-    _database_threads_ended,
-    open_incident,
-    running_warroom,
-)
+from tests.conftest import ALICE, BOB, CAROL, _database_threads_ended, running_warroom
+from tests.helpers.incidents import open_incident
 from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 
 

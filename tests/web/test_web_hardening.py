@@ -19,7 +19,8 @@ from markdown_it import MarkdownIt
 from bench.harness import free_port
 from bot.basics.render import markdown_item, markdown_to_html, prose, record_text
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
+from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.incidents import open_incident
 from tests.helpers.network import host_port, proxy_to
 from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 

@@ -14,8 +14,9 @@ import pytest
 from bot.config import Secret
 from bot.record.workflows.definitions import parse_workflows
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, command, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
+from tests.helpers.incidents import command
 from tests.oncall.samples import two_schedules
 from tests.types.test_types_in_slack import POLICIES, types_file
 from tests.workflows.test_workflows_in_slack import start

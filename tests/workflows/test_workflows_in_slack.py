@@ -21,7 +21,8 @@ from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, PublicIncident, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.incidents import post_saying, settle
 from tests.types.test_types_in_slack import POLICIES, types_file
 
 SECRET = "s3cret-for-tests"
@@ -165,8 +166,8 @@ async def test_a_labelled_link_in_a_title_shows_its_address_outside_the_incident
         assert general is not None and status is not None
         typed = "start --type customer-facing sev1 Log in again: <https://evil.example/login|Re-authenticate>"
         await slack.send_command("", slack_text=typed, user=ALICE, channel=general.id)
-        await slack.wait_for(lambda: any("Exec heads-up" in m.text for m in exec_channel.messages))
-        await slack.wait_for(lambda: any("declared" in m.text for m in status.messages))
+        await post_saying(slack, exec_channel, "Exec heads-up")
+        await post_saying(slack, status, "declared")
         for _ in range(3):
             await settle(warroom)
         posted = [m.text for m in [*exec_channel.messages, *status.messages] if "INC-1" in m.text]

@@ -1,0 +1,23 @@
+"""bot/config.py: what a missing or bad variable is told, and secrets kept out of its repr."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, Settings
+
+
+def test_settings_name_every_missing_variable() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(ConfigError) as raised:
+        settings.require("slack_token", "signing_secret")
+    assert "SLACK_BOT_TOKEN" in str(raised.value) and "SLACK_SIGNING_SECRET" in str(raised.value)
+
+
+def test_settings_reject_bad_values_and_hide_secrets() -> None:
+    with pytest.raises(ConfigError, match="WARROOM_TIMEZONE"):
+        Settings.from_env({"WARROOM_TIMEZONE": "Mars/Olympus"})
+    with pytest.raises(ConfigError, match="PORT"):
+        Settings.from_env({"PORT": "eighty"})
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-very-secret"})
+    assert "xoxb-very-secret" not in repr(settings)
