@@ -78,8 +78,8 @@ def main() -> None:
     language = Language.load(builtin_templates_dir() / "postmortem" / "en")
     # The collector as `warroom serve` has it once started, where drafts are written:
     # without the freeze, the full collections a 10,000-entry draft sets off walk every
-    # module's objects too, 20 to 30% of its CPU time in this process, which imports far
-    # more than the server.
+    # module's objects too, a large part of its CPU time in this process (RESULTS.md, "Figures
+    # behind the code's choices"), which imports far more than the server.
     settle_the_collector()
     print(f"postmortem render, CPU time, median of {args.runs} runs (ratio to a bare Jinja2 loop)")
     print(
