@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,30 +18,9 @@ from bench.__main__ import BEGIN, END, _target_row, splice
 from bench.harness import steady_load
 from bench.ingestion import Run, chunks
 from bench.profiling import per_event, read_collapsed
+from tests.helpers.processes import run_bench, run_quick
 
 REPO = Path(__file__).resolve().parents[2]
-PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
-
-
-def run_bench(
-    module: str, *args: str, timeout: float = 120, quick: bool = True
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in PROXIES}
-    return subprocess.run(
-        [sys.executable, "-m", module, *(["--quick"] if quick else []), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def run_quick(module: str) -> str:
-    done = run_bench(module)
-    assert done.returncode == 0, f"{module} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 def test_ingestion_benchmark_runs_and_judges_by_the_issues_targets() -> None:

@@ -24,7 +24,7 @@ from tests.helpers.properties import (
     shown,
 )
 
-# -- 1. slash commands ---------------------------------------------------------------------------
+# -- slash commands ------------------------------------------------------------------------------
 
 
 async def test_any_incident_command_text_gets_a_clear_answer(

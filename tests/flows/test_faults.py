@@ -34,7 +34,7 @@ from emulator.models import new_ts
 from tests.conftest import ALICE, BOB, CAROL, running_warroom
 from tests.helpers.incidents import declare_incident
 from tests.helpers.network import TcpProxy, host_port, proxy_to
-from tests.helpers.processes import ServedBot, serve
+from tests.helpers.processes import ServedBot, bot_env, serve
 from tests.helpers.slack_requests import event_headers
 
 # Every test here ends within this many seconds, whatever the bot does: a bound for a hang,
@@ -46,17 +46,6 @@ TEST_LIMIT = 240.0
 # ends it at bot.server.HARD_STOP_SECONDS (a second more here for this test's own measure, on
 # a loaded machine). A shutdown that needed the watchdog leaves every thread's stack in the log.
 EXIT_LIMIT = server.HARD_STOP_SECONDS + 1.0
-
-
-def bot_env(slack: SlackEmulator, database_url: str, slack_api_url: str = "") -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack_api_url or slack.base_url,
-        "DATABASE_URL": database_url,
-        "WARROOM_SCHEDULER_INTERVAL": "0.2",
-        "PYTHONUNBUFFERED": "1",
-    }
 
 
 @asynccontextmanager

@@ -3,6 +3,10 @@ helper every test that needs an incident uses."""
 
 from __future__ import annotations
 
+from sqlmodel import select
+
+from bot.store.db import session_scope
+from bot.store.models import Incident
 from emulator import Channel, Message, SlackEmulator
 from tests.conftest import ALICE, Warroom
 
@@ -70,3 +74,9 @@ async def post_saying(
         lambda: next((m for m in channel.messages if text in m.text), None), timeout=timeout
     )
     return message
+
+
+async def the_incident(warroom: Warroom) -> Incident:
+    """The one incident in the bot's database (fails if there are none or several)."""
+    async with session_scope(warroom.engine) as session:
+        return (await session.exec(select(Incident))).one()

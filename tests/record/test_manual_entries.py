@@ -10,8 +10,8 @@ from bot.basics.timestamps import ts_to_datetime
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, Warroom
-from tests.helpers.incidents import post_saying
-from tests.record.test_timeline import open_incident, timeline
+from tests.helpers.incidents import open_incident, post_saying
+from tests.record.test_timeline import timeline
 
 
 async def reply_containing(warroom: Warroom, user: str, text: str) -> str:

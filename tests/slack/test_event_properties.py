@@ -1,14 +1,17 @@
-"""Property-based robustness: whatever Slack or a monitoring system sends, the answer is clear.
+"""Property-based robustness of /slack/events: whatever Slack sends, the answer is clear.
 
 Arbitrary Unicode, huge strings, missing and wrong-typed fields, bodies that are not JSON or
-not even UTF-8: the bot answers 2xx or 4xx, never 5xx, never a traceback, keeps serving, and
-keeps every alert payload it accepted.
+not even UTF-8: the bot answers 2xx or 4xx, never 5xx, never a traceback, and keeps serving
+and recording. The other properties of what comes from outside are beside the code they
+test: commands/test_command_properties.py, alerting/test_alert_properties.py,
+web/test_request_properties.py.
 
 Each test starts ONE real bot (aiohttp on 127.0.0.1, the Slack emulator; SQLite, and
 PostgreSQL when configured) and runs hypothesis in a worker thread: every example goes over
 real HTTP, signed with the emulator's own helpers, while the test's event loop serves it and
 the bot's background work and due jobs run. Seeds are fixed (one per property) and hypothesis
-keeps no example database, so CI runs the same examples every time and writes nothing here.
+keeps no example database, so CI runs the same examples every time and writes nothing here
+(tests/helpers/properties.py holds what the properties share).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ from tests.helpers.properties import (
 )
 from tests.helpers.slack_requests import signed_headers
 
-# -- 2. Slack event payloads ----------------------------------------------------------------------
+# -- Slack event payloads -------------------------------------------------------------------------
 
 EVENT_KEYS = [
     "type",

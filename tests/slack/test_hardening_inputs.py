@@ -21,10 +21,9 @@ from bot.basics.slack_ids import EscalationMessage
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
 from tests.conftest import ALICE, running_warroom
-from tests.flows.test_faults import bot_env
 from tests.helpers.incidents import open_incident
 from tests.helpers.logs import Everything, logged
-from tests.helpers.processes import serve
+from tests.helpers.processes import bot_env, serve
 from tests.helpers.slack_requests import v0_signature
 
 # Markers in request bodies: none of them may reach a log line.

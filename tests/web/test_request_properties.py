@@ -44,7 +44,7 @@ from tests.helpers.slack_requests import signed_headers
 from tests.helpers.web_view import web_settings
 from tests.oncall.samples import two_schedules
 
-# -- 4. everything else a request carries: query strings, headers, dates, what is logged --------
+# -- everything else a request carries: query strings, headers, dates, what is logged -----------
 
 # Every route of the web view and API, with an incident that exists (INC-1), and the rest.
 GET_ROUTES = [
@@ -337,7 +337,7 @@ def _outside_properties(warroom: Warroom) -> None:
         client.close()
 
 
-# -- 5. cookies, form fields, the sign-in state, vendor timestamps (issue 24, item 15) ---------
+# -- cookies, form fields, the sign-in state, vendor timestamps (issue 24, item 15) ------------
 LINEAR_SECRET = "property-linear-webhook-secret-0123"
 
 
