@@ -43,7 +43,7 @@ from bench.harness import Cores, MemorySampler, Server, free_port, plan_cores, p
 from bot.store.columns import utcnow
 from bot.store.db import create_engine
 from emulator import SlackEmulator
-from tests.alerts import TOKEN, alert, alertmanager, post_alert
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
 
 PROG = "python -m bench.alert_storm"
 PREFIX = "storm"

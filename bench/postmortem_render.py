@@ -1,6 +1,6 @@
 """How long a postmortem draft takes to write, by the size of its timeline.
 
-First the render alone: the in-memory record of ``tests/records.py`` with 100, 1,000 and
+First the render alone: the in-memory record of ``tests/helpers/records.py`` with 100, 1,000 and
 10,000 timeline entries through the same code the bot uses (``render_draft``: the Draft
 builder and the sandboxed Markdown template), several times each, the median. Its baseline,
 measured in the same run, is a bare Jinja2 loop printing one line per entry with the same
@@ -43,7 +43,7 @@ from bot.basics.render import Renderer, builtin_templates_dir
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.writing import Record, read_draft, render_draft
 from bot.server import settle_the_collector
-from tests.records import NAMES, large_record, minutes
+from tests.helpers.records import NAMES, large_record, minutes
 
 SIZES = (100, 1_000, 10_000)
 TARGET = "10,000-entry draft rendered from memory <= 100 ms"  # #18's: the render alone
@@ -78,8 +78,8 @@ def main() -> None:
     language = Language.load(builtin_templates_dir() / "postmortem" / "en")
     # The collector as `warroom serve` has it once started, where drafts are written:
     # without the freeze, the full collections a 10,000-entry draft sets off walk every
-    # module's objects too, 20 to 30% of its CPU time in this process, which imports far
-    # more than the server.
+    # module's objects too, a large part of its CPU time in this process (RESULTS.md, "Figures
+    # behind the code's choices"), which imports far more than the server.
     settle_the_collector()
     print(f"postmortem render, CPU time, median of {args.runs} runs (ratio to a bare Jinja2 loop)")
     print(

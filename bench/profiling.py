@@ -264,7 +264,8 @@ async def statements_per_event() -> dict[str, list[str]]:
     that promotes its message: the application in this process, on SQLite, with SQLite's trace
     of its connection (the same code the server runs; nothing in the bot is changed)."""
     from emulator import SlackEmulator
-    from tests.conftest import ALICE, BOB, CAROL, open_incident, running_warroom
+    from tests.conftest import ALICE, BOB, CAROL, running_warroom
+    from tests.helpers.incidents import open_incident
 
     seen: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:

@@ -19,8 +19,8 @@ from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_u
 from bot.store.db import create_engine, sqlite_write_problem
 
 # Each command imports what only it runs, when it runs (below): the web server, the Slack app,
-# its flows and aiohttp were most of every command's start (``warroom oncall check`` 2.2 s
-# with them, 1.25 s without), and the on-call and workflow commands, which people type, need
+# its flows and aiohttp were most of every command's start (measured: bench/RESULTS.md, "Figures
+# behind the code's choices"), and the on-call and workflow commands, which people type, need
 # none of them.
 
 DEMO_NEEDS_THE_EMULATOR = (

@@ -38,11 +38,11 @@ LEFTOVER_SECONDS = 2.0
 HARD_STOP_SECONDS = 12.0
 # New container objects the garbage collector lets pile up before a young collection (CPython's
 # default: 700). A request's objects live for the request, a few milliseconds, and at 64 Slack
-# deliveries in flight thousands are alive at any moment: at 700 the collector ran about 300
-# young collections a benchmark run, each promoting the requests in flight, which set off
-# middle and full ones (up to 25 or 50 ms each), 92 to 359 ms in all; at 10,000 it runs two to
-# four a run, at most 5 or 10 ms each, 8 to 18 ms in all. Events a second: the same within the
-# benchmark's noise (bench/RESULTS.md, eighth session; warroom_gc_pause_seconds counts them).
+# deliveries in flight thousands are alive at any moment: at 700 the collector ran young
+# collections all through a benchmark run, each promoting the requests in flight, which set off
+# middle and full ones that paused the server far longer; at 10,000 it runs a few a run, each
+# short. Events a second: the same within the benchmark's noise (the figures: bench/RESULTS.md,
+# "Figures behind the code's choices"; warroom_gc_pause_seconds counts them).
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 

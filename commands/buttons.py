@@ -1,18 +1,22 @@
 """What a button press (Slack's ``block_actions``) says, read once for every button of ours: the
-value (a database id), who pressed it, and where; and the line a press that acts on the
+value (a database id), who pressed it, and where; the line a press that acts on the
 channel's incident waits in, after what was typed or pressed there before it
-(bot/flows/in_order.py). Buttons that open a form ("Edit fields") do not wait: Slack's
-trigger_id lasts 3 s."""
+(bot/flows/in_order.py); and the one listener of a request's answer buttons (a cover
+request's Accept and Reject, a swap's Accept and Decline). Buttons that open a form ("Edit
+fields") do not wait: Slack's trigger_id lasts 3 s."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
+from bot.flows.replies import run_and_reply
+from bot.services import Services
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,48 @@ async def handle_press_in_line(ack: AsyncAck, body: dict[str, Any], context: Any
 def press_kept(payload: dict[str, Any]) -> Press:
     """The press a kept payload (``press_in_line``) holds."""
     return Press(**payload)
+
+
+class AnswerFlow(Protocol):
+    """A flow that takes a person's answer to a request (its id) asked in a message."""
+
+    def __call__(
+        self,
+        services: Services,
+        request_id: int,
+        /,
+        *,
+        by: str,
+        accept: bool,
+        channel: str,
+        message_ts: str,
+    ) -> Awaitable[None]: ...
+
+
+Listener = Callable[[AsyncAck, dict[str, Any], Any], Awaitable[None]]
+
+
+def answer_buttons(answer: AnswerFlow, accept_id: str, what: str) -> Listener:
+    """The listener of a request's two answer buttons: the press of ``accept_id`` accepts, the
+    other declines; ``answer`` takes it after the ack, and the presser is told privately only
+    when it cannot be taken (a second press: it was answered). ``what`` names the work."""
+
+    async def handle(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+        await ack()
+        services: Services = context["services"]
+        press = pressed(body)
+        if press is None or not press.message_ts:
+            return
+        work = answer(
+            services,
+            press.value_id,
+            by=press.user_id,
+            accept=press.action_id == accept_id,
+            channel=press.channel_id,
+            message_ts=press.message_ts,
+        )
+        services.background.spawn(
+            run_and_reply(services, press.response_url, work), name=f"answer {what}"
+        )
+
+    return handle

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import gc
+import logging
 import os
 import shutil
 import sqlite3
@@ -32,7 +33,8 @@ from bot.keys import engine_key, job_runner_key, outbox_sender_key, services_key
 from bot.services import Services
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
-from emulator import Channel, SlackEmulator
+from emulator import SlackEmulator
+from tests.helpers.logs import Everything
 
 POSTGRES_ENV = "WARROOM_TEST_DATABASE_URL"
 
@@ -222,36 +224,6 @@ async def start_warroom(
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 
 
-async def open_incident(warroom: Warroom, title: str = "Checkout down") -> Channel:
-    """Declare an incident from #general as Alice; its channel once the header is pinned."""
-    channel = await declare_incident(warroom.slack, title)
-    await warroom.slack.wait_for(lambda: channel.pins)
-    return channel
-
-
-async def declare_incident(slack: SlackEmulator, title: str = "Checkout down") -> Channel:
-    """Declare an incident from #general as Alice; its channel once Slack has made it."""
-    general = slack.channel_by_name("general")
-    assert general is not None
-    await slack.send_command(f"start {title}", user=ALICE, channel=general.id)
-    channel: Channel = await slack.wait_for(
-        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
-    )
-    return channel
-
-
-async def settle(warroom: Warroom) -> None:
-    """Let the work set off by a request finish, and the jobs it scheduled run."""
-    await warroom.services.background.drain(timeout=10)
-    await warroom.run_jobs()
-
-
-async def command(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
-    """Run ``/incident <text>`` in ``channel`` as ``user``, then settle."""
-    await warroom.slack.send_command(text, user=user, channel=channel.id)
-    await settle(warroom)
-
-
 @pytest.fixture
 async def slack() -> AsyncIterator[SlackEmulator]:
     """The Slack emulator with three people and a #general channel."""
@@ -321,6 +293,19 @@ async def _database_threads_ended(earlier: set[threading.Thread], timeout: float
     assert not tasks, "tasks outlived the app's cleanup:\n" + "\n".join(
         f"{task!r}: {task.get_stack(limit=5)}" for task in tasks
     )
+
+
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Everything]:
+    """The root logger at DEBUG with a handler that keeps every line (caplog keeps records)."""
+    caplog.set_level(logging.DEBUG)
+    handler = Everything()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
 
 
 @pytest.fixture

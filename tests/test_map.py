@@ -153,3 +153,51 @@ def test_every_module_is_in_the_readme_layout() -> None:
             if not _word(name, row.text)
         ]
     assert missing == [], "the Layout misses modules:\n" + "\n".join(missing)
+
+
+# The suite's root holds the checks of the whole repository and nothing else (tests/__init__.py).
+TESTS_ROOT = {"conftest", "test_layers", "test_map", "test_readme"}
+
+
+def suite_folders() -> list[str]:
+    return folders(REPO / "tests")
+
+
+def layout_row_of_tests() -> str:
+    """The tests/ row of README's Layout block, all its lines."""
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("\ntests/ ", readme.index("\n## Layout\n"))
+    lines = readme[start + 1 :].split("\n")
+    return "\n".join([lines[0], *_continued(lines[1:])])
+
+
+def _continued(lines: list[str]) -> list[str]:
+    taken = []
+    for line in lines:
+        if not line.startswith(" "):
+            break
+        taken.append(line)
+    return taken
+
+
+def test_the_tests_root_holds_only_the_repo_wide_checks() -> None:
+    extra = sorted(set(modules(REPO / "tests")) - TESTS_ROOT)
+    assert extra == [], (
+        f"tests/: move {extra} into the folder of what each tests (tests/<layer or feature>/), "
+        "its helpers into tests/helpers/"
+    )
+
+
+def test_every_tests_folder_is_named_in_its_docstring_and_the_readme_layout() -> None:
+    docstring = ast.get_docstring(ast.parse((REPO / "tests" / "__init__.py").read_text())) or ""
+    row = layout_row_of_tests()
+    missing = [
+        f"tests/__init__.py: add ``{name}/`` to its docstring"
+        for name in suite_folders()
+        if not names(docstring, "tests", name)
+    ] + [
+        f"README.md, ## Layout: add {name}/ to the row of tests/"
+        for name in suite_folders()
+        if not _word(name + "/", row)
+    ]
+    assert missing == [], "\n".join(missing)

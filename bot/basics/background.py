@@ -9,7 +9,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 # How long cancelled work gets to run its cleanup at shutdown (a delivery gives its outbox
-# lease back: one write, which on a loaded machine behind other writers took more than 1 s).
+# lease back: one write, which on a loaded machine waits behind other writers).
 # With the 7 s of grace (bot/app.py) the process still ends within 10 s of the signal.
 UNWIND_SECONDS = 2.5
 

@@ -70,11 +70,11 @@ _SEPARATOR = "\x00"
 # delimiter row once the inline syntax is escaped: `-`, `+` or `=` first, `:` before a `-`
 # (`:-` and `-:` under a line make it a table of one column, `|` or not: a soak run found
 # it), or a number and `.` (`)` is escaped inline).
-# The break before it is part of the match (a lookbehind at every character cost ten times
+# The break before it is part of the match (a lookbehind tried at every character costs far
 # more), and the values are escaped with a separator before the first. A value's first line
 # and a line after a break are two patterns, each beginning with its one character: searched
-# for at C speed where a class of two is tried at every character (0.4 ms against 4.3 over
-# 10,000 messages).
+# for at C speed, where a class of two is tried at every character (the figures:
+# bench/RESULTS.md, "Figures behind the code's choices").
 _LINE_STARTS = tuple(
     re.compile(
         rf"(?P<break>{line_break})(?=[ \t=+\-\d:])(?P<indent>[ \t]*)"
@@ -179,7 +179,8 @@ def _escaped_together(values: Sequence[object]) -> str:
 def _backslashed(text: str) -> str:
     """Each character of Markdown's inline syntax backslashed: one ``replace`` a character
     (a regular expression's substitution calls Python for each match, and code, paths and
-    links in 10,000 messages made 120,000 of them: 114 ms against 5.5)."""
+    links in a long timeline's messages make a great many: bench/RESULTS.md, "Figures behind
+    the code's choices")."""
     for character in _MARKDOWN_SYNTAX:
         if character in text:
             text = text.replace(character, "\\" + character)
@@ -382,8 +383,8 @@ def prose(value: object) -> Markup:
 def _one_blank_line(text: str) -> str:
     """Runs of blank lines made one. A 2.6 MB draft has a dozen, between its sections: each
     found with ``str.find`` and the text between them copied once, where a regular expression
-    took ten times as long and ``str.replace`` copied the whole draft once for each length
-    of run (22 against 6 ms for 10,000 entries, bench/RESULTS.md)."""
+    took far longer and ``str.replace`` copied the whole draft once for each length of run
+    (bench/RESULTS.md, "Figures behind the code's choices")."""
     at = text.find("\n\n\n")
     if at < 0:
         return text

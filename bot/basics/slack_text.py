@@ -184,7 +184,8 @@ def name_of_user(run: UserMention, names: Mapping[str, str] | None, unnamed: str
 
 def _is_literal(text: str) -> bool:
     """Text with no construct, entity or carriage return: every output's words are its own
-    characters (most messages; a long timeline's 10,000 parses were a third of its draft)."""
+    characters (most messages; a long timeline's parses were much of its draft's time:
+    bench/RESULTS.md, "Figures behind the code's choices")."""
     return "<" not in text and "&" not in text and "\r" not in text
 
 

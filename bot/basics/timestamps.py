@@ -15,7 +15,7 @@ def _parts(value: object) -> tuple[str, str] | None:
     """The seconds and the fraction of a Slack ``ts``, in ASCII digits; None if it is none.
 
     String methods rather than a regular expression: every message and reaction Slack sends
-    is read through here (a third of the time a pattern took), and ``\\d`` would take other
+    is read through here (faster than a pattern: bench/RESULTS.md), and ``\\d`` would take other
     scripts' digits, ``$`` a trailing newline.
     """
     if not isinstance(value, str) or not value.isascii():

@@ -50,15 +50,14 @@ from bot.store.processed_events import claim_event
 
 # How long the writer waits for more events before it writes (GroupCommit's ``linger``):
 # a batch's fixed cost (its BEGIN, COMMIT and statements, and their hand-offs to the
-# database) is shared by its events (in-process, 145 us of CPU per event in a batch of 10,
-# 47 us in one of 50: bench/RESULTS.md). Long enough for the senders answered by the last
-# batch to send again (at 64 deliveries in flight, batches of 37 on average where none made
-# 26), short enough not to leave the core idle: 10 ms held batches of 50 but left a quarter
+# database) is shared by its events, so larger batches cost less CPU an event. Long enough for
+# the senders answered by the last batch to send again (batches grow with it under load),
+# short enough not to leave the core idle: a longer linger held larger batches but left part
 # of the core unused, so fewer events were answered a second at the same CPU per event. An
-# event alone is answered 2 to 3 ms later than it could be (asyncio's timer rounds its wait
-# up to whole milliseconds, and under load fires only once the loop has served what came
-# meanwhile: 3.0 ms at the median at 1,430 events/s, bench/RESULTS.md), far inside Slack's
-# 3 seconds.
+# event alone is answered a little later than it could be (asyncio's timer rounds its wait up
+# to whole milliseconds, and under load fires only once the loop has served what came
+# meanwhile), far inside Slack's 3 seconds. The figures behind each of these: bench/RESULTS.md,
+# "Figures behind the code's choices".
 LINGER_SECONDS = 0.002
 
 # Work on one event inside the batch's transaction: the session and the channel's incident.

@@ -54,7 +54,7 @@ class IncidentSummary(NamedTuple):
     """The columns of an incident that counting it and deciding who sees it read, as plain
     values: the insights and the list's visibility go over every match (10,000 over a year),
     and building as many ORM objects took most of the insights page's time. A named tuple:
-    a frozen dataclass set its twelve fields one ``object.__setattr__`` at a time, an eighth
+    a frozen dataclass set its twelve fields one ``object.__setattr__`` at a time, a good part
     of the insights page's CPU (bench/RESULTS.md)."""
 
     id: int

@@ -41,7 +41,7 @@ from bot.store.models import (
 IN_CHUNK = 500
 # A chunk's incident ids, bound when a statement runs: ``in_`` over the ids themselves had
 # SQLAlchemy check each id as it built the statement, and the statement was built again for
-# each chunk (an eighth of the insights page's CPU, bench/RESULTS.md); now each statement is
+# each chunk (a good part of the insights page's CPU, bench/RESULTS.md); now each statement is
 # built once, at import, and SQLAlchemy expands the bound list as it runs it.
 _CHUNK_IDS: BindParameter[list[int]] = bindparam("incident_ids", expanding=True)
 # A severity outside SEV1..SEV4 (hand-edited data) is still an incident: it is counted here.
@@ -310,7 +310,7 @@ def _month_times(
 def _first_days(days: Mapping[int, date], first: Callable[[date], date]) -> dict[date, date]:
     """The first day of the period (``first``) of each day the incidents fall on, worked out
     once a day: a year of incidents falls on a few hundred days, and a date's arithmetic for
-    each of 10,000 incidents was a tenth of the insights page's CPU (bench/RESULTS.md)."""
+    each of 10,000 incidents was a good part of the insights page's CPU (bench/RESULTS.md)."""
     return {day: first(day) for day in set(days.values())}
 
 

@@ -15,8 +15,8 @@ Events are routed by ``EventRoutes``, one Bolt middleware with a table from even
 listener, placed after Bolt's own (the signature check, the workspace's authorization, URL
 verification) and before everything else: an event is the bulk of what Slack sends, and
 Bolt's listener registry would otherwise match each one against every command, action and
-view listener first, building each matcher's arguments by introspection (a quarter of the
-server's CPU per event under ``bench/ingestion.py``; bench/RESULTS.md).
+view listener first, building each matcher's arguments by introspection (a large share of
+the server's CPU per event under ``bench/ingestion.py``; bench/RESULTS.md).
 """
 
 from __future__ import annotations

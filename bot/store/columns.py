@@ -47,9 +47,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else in_utc(value)
 
 
-# A naive UTC datetime made aware by arithmetic: ``datetime.replace(tzinfo=UTC)`` costs ten
-# times as much on CPython 3.11 (2.3 against 0.23 µs here), and every moment read from
-# SQLite, thousands for a long timeline or a year of incidents, comes through here.
+# A naive UTC datetime made aware by arithmetic: ``datetime.replace(tzinfo=UTC)`` costs several
+# times as much on CPython 3.11 (bench/RESULTS.md, "Figures behind the code's choices"), and
+# every moment read from SQLite, thousands for a long timeline or a year of incidents, comes
+# through here.
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

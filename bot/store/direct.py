@@ -3,8 +3,8 @@
 For the batch of plain Slack events (bot/record/event_batch.py), SQLAlchemy's own work per
 statement and per row cost more than the database's: a cached compile's lookup, an execution
 context, two bind processors for each datetime, a greenlet switch and, on SQLite, a hop to
-SQLite's thread for every statement (in-process, 58 us of the main thread's CPU an event
-against 17 us in SQLite's thread; bench/RESULTS.md). So that batch is a *plan*: a generator,
+SQLite's thread for every statement (the main thread's CPU an event several times SQLite's
+own: bench/RESULTS.md). So that batch is a *plan*: a generator,
 written once for both databases, that yields each statement with its rows and is sent back
 the rows the statement returned. ``run_plan`` carries it out in the caller's transaction:
 
@@ -366,7 +366,7 @@ class KeptConnection:
 
     On PostgreSQL every transaction of its own took a connection from the pool and gave it
     back: the pool's liveness ping (a round trip), greenlet switches and the AUTOCOMMIT
-    option each time, 0.8 ms of CPU and 1 ms of waiting for a batch of one event
+    option each time, more CPU and waiting than a batch of one event's own work
     (bench/RESULTS.md), so the writer keeps one, in AUTOCOMMIT, out of the pool's ten. A kept
     connection that fails is dropped (the next opens another through the pool, pinged); one
     that the server closed since the last batch (a restart, an idle timeout, an operator's

@@ -4,8 +4,8 @@ aiosqlite runs every call on the sqlite3 connection in a thread of its own and h
 result back through the event loop. SQLAlchemy's aiosqlite dialect makes four such calls for
 a statement: create a cursor, execute, fetch the rows, close the cursor; each is a queue put,
 a thread switch, a cross-thread wake-up of the loop and a future. Under the event load of
-``bench/ingestion.py`` creating and closing cursors alone were 18% of the server's samples
-(bench/RESULTS.md). Here a statement is one call: the worker thread creates the cursor,
+``bench/ingestion.py`` creating and closing cursors alone were a large share of the server's
+samples (bench/RESULTS.md). Here a statement is one call: the worker thread creates the cursor,
 executes, fetches every row (SQLAlchemy's adapter fetches them all at once anyway, right after
 executing) and closes the cursor, and the cursor object SQLAlchemy holds only carries the
 answers back (rows, ``description``, ``rowcount``, ``lastrowid``).

@@ -4,17 +4,13 @@ Accept and Decline buttons of that request."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.slack_ids import SwapMessage
 from bot.flows.oncall.common import OncallRefused
 from bot.flows.oncall.swaps import answer_swap, ask_for_swap
-from bot.flows.replies import run_and_reply
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import pressed
+from commands.buttons import answer_buttons
 from commands.oncall.arguments import person_and_schedule
 
 
@@ -44,25 +40,8 @@ async def swap(request: CommandRequest, services: Services) -> str:
     )
 
 
-async def handle_swap_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """Accept or Decline on a swap request: answer it (a second press is told it was)."""
-    await ack()
-    services: Services = context["services"]
-    press = pressed(body)
-    if press is None or not press.message_ts:
-        return
-    work = answer_swap(
-        services,
-        swap_id=press.value_id,
-        by=press.user_id,
-        accept=press.action_id == SwapMessage.ACCEPT,
-        channel=press.channel_id,
-        message_ts=press.message_ts,
-    )
-    services.background.spawn(
-        run_and_reply(services, press.response_url, work),
-        name="answer a swap",
-    )
+# Accept or Decline on a swap request: the person asked answers it.
+handle_swap_button = answer_buttons(answer_swap, SwapMessage.ACCEPT, "a swap")
 
 
 SUBCOMMAND = Subcommand(

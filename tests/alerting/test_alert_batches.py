@@ -27,8 +27,8 @@ from bot.config import Secret
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload, Job
 from emulator import SlackEmulator
-from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
 
 NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
 BURST = 100

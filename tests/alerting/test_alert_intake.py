@@ -27,7 +27,8 @@ from bot.record.escalation.policies import parse_policies
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Escalation, Incident, Job, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.alerts import (
+from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
+from tests.helpers.alerts import (
     TOKEN,
     alert,
     alertmanager,
@@ -38,8 +39,7 @@ from tests.alerts import (
     post_alert,
     routes,
 )
-from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
-from tests.records import sentence
+from tests.helpers.records import sentence
 
 # The alerts of these tests fire on the morning of 2026-08-01; the bot hears of them at once.
 NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)

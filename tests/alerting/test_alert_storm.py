@@ -10,8 +10,7 @@ import asyncio
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -23,19 +22,13 @@ from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Incident, Job
 from emulator import SlackEmulator
-from tests.alerts import TOKEN, alert, alertmanager, count, post_alert, routes
-from tests.conftest import Clock, Warroom, reset_postgres, running_warroom
+from tests.conftest import Warroom, reset_postgres, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, count, post_alert, routes
+from tests.helpers.waiting import RealClock, eventually
 
 GROUPS = 100
 NOTIFICATIONS_PER_GROUP = 5
 NEW_ALERTS_PER_NOTIFICATION = 10
-
-
-class RealClock(Clock):
-    """The wall clock: job retries and backoff fall due on their own."""
-
-    def __call__(self) -> datetime:
-        return utcnow()
 
 
 def storm() -> list[dict[str, Any]]:
@@ -54,14 +47,6 @@ def storm() -> list[dict[str, Any]]:
             notifications.append(alertmanager(name, list(alerts)))
     random.Random(7).shuffle(notifications)
     return notifications
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 # A storm is CPU-bound: on a loaded machine it takes several times its 35 s, so what fails it

@@ -11,7 +11,7 @@ import pytest
 from bot.config import ConfigError, Settings
 from bot.record.alerting.payloads import PayloadError, parse
 from bot.record.alerting.routes import RouteError, load_routes, parse_routes
-from tests.alerts import payload
+from tests.helpers.alerts import payload
 
 RECEIVED = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
 ROUTES = {

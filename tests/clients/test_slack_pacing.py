@@ -28,7 +28,8 @@ from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
 from bot.store.outbox import PIN
 from emulator import SlackEmulator
-from tests.conftest import ALICE, open_incident, running_warroom, settle
+from tests.conftest import ALICE, running_warroom
+from tests.helpers.incidents import open_incident, settle
 
 
 def rate_limited(slack: SlackEmulator) -> list[str]:

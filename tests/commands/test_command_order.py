@@ -19,7 +19,8 @@ from bot.store.columns import utcnow
 from bot.store.db import dialect_insert, session_scope
 from bot.store.models import Incident, OutboxLease, ReceivedCommand
 from emulator import SlackEmulator
-from tests.conftest import ALICE, Clock, Warroom, open_incident, running_warroom
+from tests.conftest import ALICE, Clock, Warroom, running_warroom
+from tests.helpers.incidents import open_incident, post_saying
 
 STARTED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # Resolved an hour in; the responder corrects it to when it really was, 40 minutes in.
@@ -165,7 +166,7 @@ async def test_commands_a_dead_replica_held_are_applied_once_its_lease_runs_out(
             response = await slack.send_command(text, user=ALICE, channel=channel.id)
             assert response.status == 200  # kept: the sender is not kept waiting
         # Nobody applies them until the lease runs out; then the sweep does, in order.
-        await slack.wait_for(lambda: any("resolved*" in m.text for m in channel.messages))
+        await post_saying(slack, channel, "resolved*")
         said = [m.text for m in channel.messages]
         noted = next(n for n, text in enumerate(said) if "a fifth of users" in text)
         resolved = next(n for n, text in enumerate(said) if "resolved*" in text)
@@ -193,5 +194,5 @@ async def test_a_command_cut_off_by_a_dead_replica_is_not_run_again_and_its_send
         )
         assert "`/incident` command" in told.text and "may not have been done" in told.text
         # The line goes on after it: the note is applied, the resolve is not run again.
-        await slack.wait_for(lambda: any("a fifth of users" in m.text for m in channel.messages))
+        await post_saying(slack, channel, "a fifth of users")
         assert [i.status for i in await incidents(warroom)] == ["investigating"]

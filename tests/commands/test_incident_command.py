@@ -12,6 +12,7 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineEntry, TimelineKind
 from emulator import Channel, SlackEmulator, slack_signature_headers
 from tests.conftest import ALICE, BOB, Warroom
+from tests.helpers.incidents import post_saying
 
 
 def general(slack: SlackEmulator) -> str:
@@ -178,9 +179,7 @@ async def test_resolve_posts_the_draft_and_updates_the_header(warroom: Warroom) 
     )
     assert response.status == 200
 
-    draft = await slack.wait_for(
-        lambda: next((m for m in channel.messages if "Postmortem draft" in m.text), None)
-    )
+    draft = await post_saying(slack, channel, "Postmortem draft")
     assert "INC-1" in draft.text and "Checkout page returns 500s" in draft.text
     assert "Duration:" in draft.text and "channel's canvas" in draft.text
     (canvas,) = slack.canvases.values()
@@ -205,7 +204,7 @@ async def test_resolving_twice_says_so(warroom: Warroom) -> None:
     await slack.send_command("start Checkout down", user=ALICE, channel=general(slack))
     channel = await incident_channel(slack)
     await slack.send_command("resolve", user=ALICE, channel=channel.id)
-    await slack.wait_for(lambda: any("Postmortem draft" in m.text for m in channel.messages))
+    await post_saying(slack, channel, "Postmortem draft")
     await slack.send_command("resolve", user=ALICE, channel=channel.id)
     assert "already resolved" in await last_reply(slack, ALICE, "already resolved")
 

@@ -12,9 +12,10 @@ import pytest
 from sqlmodel import select
 
 from bot.store.db import session_scope
-from bot.store.models import ActionItem, Incident, MilestoneChange, TimelineEntry
+from bot.store.models import ActionItem, MilestoneChange, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, open_incident, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import open_incident, the_incident
 
 NOW = datetime(2023, 11, 7, 18, 0, tzinfo=UTC)  # 10:00 AM PST
 
@@ -27,11 +28,6 @@ async def run(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) 
 
 def last_private(slack: SlackEmulator, user: str = ALICE) -> str:
     return slack.ephemeral_for(user)[-1].text
-
-
-async def the_incident(warroom: Warroom) -> Incident:
-    async with session_scope(warroom.engine) as session:
-        return (await session.exec(select(Incident))).one()
 
 
 async def test_without_canvases_the_draft_is_a_markdown_file(

@@ -25,7 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from emulator import BotResponse, SlackEmulator, slack_signature_headers
-from tests.fake_bot import error_of, refused, serving
+from tests.helpers.fake_bot import error_of, refused, serving
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 

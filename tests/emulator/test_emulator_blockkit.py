@@ -25,7 +25,7 @@ from emulator.blockkit import (
     truncate_text,
     view_problems,
 )
-from tests.fake_bot import refused, serving
+from tests.helpers.fake_bot import refused, serving
 
 ALICE = "U0ALICE"
 X = "x"

@@ -1,7 +1,7 @@
 """Slash commands reach the app only when its manifest declares them, each as Slack sends it:
 the form body, with its text escaped when the command's ``should_escape`` is set.
 
-A stand-in for the bot (tests.fake_bot) receives what the emulator posts over HTTP.
+A stand-in for the bot (tests.helpers.fake_bot) receives what the emulator posts over HTTP.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.slack.manifest import SLASH_COMMANDS, build_manifest
 from emulator import SlackEmulator, UndeclaredCommand
 from emulator.state import WARROOM_SLASH_COMMANDS
-from tests.fake_bot import serving
+from tests.helpers.fake_bot import serving
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 

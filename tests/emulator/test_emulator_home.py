@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.manifest import APP_HOME, BOT_EVENTS, build_manifest
 from emulator import SlackEmulator
 from emulator.state import WARROOM_APP_HOME, WARROOM_BOT_EVENTS
-from tests.fake_bot import error_of, refused, serving
+from tests.helpers.fake_bot import error_of, refused, serving
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 

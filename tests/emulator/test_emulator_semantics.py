@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from emulator import Channel, Message, SlackEmulator
 from emulator.models import new_ts
-from tests.fake_bot import error_of, refused, serving
+from tests.helpers.fake_bot import error_of, refused, serving
 
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
 

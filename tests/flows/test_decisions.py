@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.record.escalation.policies import parse_policies
 from emulator import SlackEmulator
-from tests.conftest import Warroom, command, open_incident, running_warroom
+from tests.conftest import Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident
 
 WRITE = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", re.IGNORECASE)
 # What a decision causes; every other table written is part of the record.

@@ -19,20 +19,11 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.flows.postmortem_posting import write_draft
 from bot.store.db import session_scope
-from bot.store.models import Escalation, Incident, Job, Page, TimelineEntry
+from bot.store.models import Escalation, Job, Page, TimelineEntry
 from emulator import Channel, FakePagerDuty, SlackEmulator
-from tests.conftest import (
-    ALICE,
-    BOB,
-    CAROL,
-    Clock,
-    Warroom,
-    command,
-    open_incident,
-    running_warroom,
-    settle,
-)
-from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident, settle, the_incident
+from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
 DBA_GROUP = "S0DBATEAM"
@@ -100,11 +91,6 @@ async def paging(
 async def escalations(warroom: Warroom) -> list[Escalation]:
     async with session_scope(warroom.engine) as session:
         return list((await session.exec(select(Escalation).order_by(Escalation.id))).all())
-
-
-async def the_incident(warroom: Warroom) -> Incident:
-    async with session_scope(warroom.engine) as session:
-        return (await session.exec(select(Incident))).one()
 
 
 def escalation_messages(channel: Channel) -> list[Any]:

@@ -19,10 +19,10 @@ from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload, ChannelMessage, Incident, OutboxMessage, TimelineEntry
 from emulator import SlackEmulator
-from emulator.models import slack_signature_headers
-from tests.alerting.test_alert_storm import RealClock, eventually
-from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import ALICE, BOB, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
+from tests.helpers.slack_requests import event_headers
+from tests.helpers.waiting import RealClock, eventually
 
 MESSAGES = 40
 MARKED = 8  # of which this many get a :pushpin: reaction
@@ -37,10 +37,7 @@ async def _deliver_thrice(
     body = json.dumps(envelope)
 
     async def one(url: str, attempt: int) -> int:
-        headers = {"Content-Type": "application/json"}
-        headers |= slack_signature_headers(slack.signing_secret, body)
-        if attempt:
-            headers |= {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"}
+        headers = event_headers(slack.signing_secret, body, retry=attempt)
         async with session.post(f"{url}/slack/events", data=body.encode(), headers=headers) as r:
             return r.status
 

@@ -29,11 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import server
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
-from emulator import BotResponse, Channel, Message, SlackEmulator, slack_signature_headers
+from emulator import BotResponse, Channel, Message, SlackEmulator
 from emulator.models import new_ts
 from tests.conftest import ALICE, BOB, CAROL, running_warroom
-from tests.network import TcpProxy, host_port, proxy_to
-from tests.processes import ServedBot, serve
+from tests.helpers.incidents import declare_incident
+from tests.helpers.network import TcpProxy, host_port, proxy_to
+from tests.helpers.processes import ServedBot, bot_env, serve
+from tests.helpers.slack_requests import event_headers
 
 # Every test here ends within this many seconds, whatever the bot does: a bound for a hang,
 # not a pace (at load 11 on two cores, two starts of the bot and a thousand events took over
@@ -44,35 +46,6 @@ TEST_LIMIT = 240.0
 # ends it at bot.server.HARD_STOP_SECONDS (a second more here for this test's own measure, on
 # a loaded machine). A shutdown that needed the watchdog leaves every thread's stack in the log.
 EXIT_LIMIT = server.HARD_STOP_SECONDS + 1.0
-
-
-def bot_env(slack: SlackEmulator, database_url: str, slack_api_url: str = "") -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack_api_url or slack.base_url,
-        "DATABASE_URL": database_url,
-        "WARROOM_SCHEDULER_INTERVAL": "0.2",
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
-async def declare(slack: SlackEmulator, title: str) -> Channel:
-    """Alice declares an incident from #general; its channel once the header is pinned."""
-    general = slack.channel_by_name("general")
-    assert general is not None
-    before = set(slack.channels)
-    ack = await slack.send_command(f"start {title}", user=ALICE, channel=general.id)
-    assert ack.status == 200
-    channel: Channel = await slack.wait_for(
-        lambda: next(
-            (c for i, c in slack.channels.items() if i not in before and c.name.startswith("inc-")),
-            None,
-        ),
-        timeout=10,
-    )
-    await slack.wait_for(lambda: channel.pins, timeout=10)
-    return channel
 
 
 @asynccontextmanager
@@ -133,7 +106,7 @@ async def test_every_event_answered_2xx_before_a_sigkill_is_in_the_database(
         base = int(time.time()) - 3600
         async with serve(env, tmp_path / "first.log") as bot:
             slack.events_url = bot.events_url
-            channel = await declare(slack, "Checkout down")
+            channel = await declare_incident(slack, "Checkout down", pinned=True, timeout=10)
             await slack.drain()
             stream = [said_event(channel.id, n, base) for n in range(STREAM)]
             answered, failed = await _stream_and_kill(slack, bot, stream)
@@ -187,10 +160,7 @@ async def _stream_and_kill(
             while not queue.empty():
                 event_id, event = queue.get_nowait()
                 body = json.dumps(slack.event_envelope(event, event_id))
-                headers = {
-                    "Content-Type": "application/json",
-                    **slack_signature_headers(slack.signing_secret, body),
-                }
+                headers = event_headers(slack.signing_secret, body)
                 try:
                     async with client.post(
                         bot.events_url, data=body.encode(), headers=headers
@@ -281,7 +251,7 @@ async def test_a_database_outage_is_answered_with_5xx_reported_and_recovered_fro
         running_warroom(slack, outage.url, runtime__scheduler_interval=0.2) as warroom,
         aiohttp.ClientSession(trust_env=False) as client,
     ):
-        channel = await declare(slack, "Database flapping")
+        channel = await declare_incident(slack, "Database flapping", pinned=True, timeout=10)
         await slack.drain()
         event = {
             "type": "message",
@@ -419,7 +389,7 @@ async def test_sigterm_lets_slow_work_finish_and_exits_in_time(
         env = bot_env(slack, database_url, f"{slack_api.url}/api/")
         async with serve(env, tmp_path / "first.log") as bot:
             slack.events_url = bot.events_url
-            channel = await declare(slack, "Search latency")
+            channel = await declare_incident(slack, "Search latency", pinned=True, timeout=10)
             await settled(slack, engine)
             ts = unseen_message(slack, channel, "p99 is 4 s")
             slack.delay("conversations.history", 2.0)
@@ -453,7 +423,7 @@ async def test_sigterm_with_slack_hanging_keeps_the_post_and_exits_in_time(
         env = bot_env(slack, database_url, f"{slack_api.url}/api/")
         async with serve(env, tmp_path / "first.log") as bot:
             slack.events_url = bot.events_url
-            channel = await declare(slack, "Search latency")
+            channel = await declare_incident(slack, "Search latency", pinned=True, timeout=10)
             await settled(slack, engine)
             ts = unseen_message(slack, channel, "p99 is 40 s")
             slack_api.hold()

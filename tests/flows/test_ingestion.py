@@ -33,8 +33,10 @@ from bot.store.models import (
     TimelineKind,
 )
 from emulator import SlackEmulator
-from emulator.models import Channel, slack_signature_headers
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
+from emulator.models import Channel
+from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.incidents import open_incident
+from tests.helpers.slack_requests import event_headers
 
 EVENTS = 120
 
@@ -125,10 +127,7 @@ async def post_event(
     status."""
     slack: SlackEmulator = warroom.slack
     body = json.dumps(slack.event_envelope(payload, event_id))
-    headers = {"Content-Type": "application/json"}
-    headers |= slack_signature_headers(slack.signing_secret, body)
-    if retry:
-        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"}
+    headers = event_headers(slack.signing_secret, body, retry=retry, reason="http_error")
     async with client.post(f"{warroom.url}/slack/events", data=body.encode(), headers=headers) as r:
         return r.status
 

@@ -16,16 +16,8 @@ from sqlmodel import select
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, OutboxMessage, SlackInstallation, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import (
-    ALICE,
-    BOB,
-    Clock,
-    Warroom,
-    declare_incident,
-    open_incident,
-    running_warroom,
-    settle,
-)
+from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
+from tests.helpers.incidents import declare_incident, open_incident, settle
 from tests.store.test_outbox import EXPECTED_KINDS, INCIDENT, _play, _until_sent
 
 

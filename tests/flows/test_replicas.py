@@ -18,7 +18,7 @@ import yaml
 
 from emulator import FakePagerDuty, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, reset_postgres
-from tests.processes import serve
+from tests.helpers.processes import serve
 
 ROUTING_KEY = "fedcba9876543210fedcba9876543210"
 PAGER = {"pagerduty": {"service": "Payments primary", "routing_key_env": "PD_KEY"}}

@@ -29,16 +29,8 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, PublicIncident, PublicUpdate
 from emulator import Channel, SlackEmulator
 from emulator.statuspage import FakeStatuspage
-from tests.conftest import (
-    ALICE,
-    Clock,
-    Warroom,
-    command,
-    open_incident,
-    running_warroom,
-    settle,
-    start_warroom,
-)
+from tests.conftest import ALICE, Clock, Warroom, running_warroom, start_warroom
+from tests.helpers.incidents import command, declare_incident, open_incident, settle
 
 FR_MONITORING = (
     "Un incident affectant le e-commerce et les paiements in-store a eu lieu entre 16h11 et"
@@ -238,15 +230,8 @@ async def test_a_private_incident_never_reaches_the_status_pages(
     payplug: Warroom, statuspage: FakeStatuspage
 ) -> None:
     slack = payplug.slack
-    general = slack.channel_by_name("general")
-    assert general is not None
-    await slack.send_command(
-        "start --private Payroll export leaked", user=ALICE, channel=general.id
-    )
-    channel = await slack.wait_for(
-        lambda: next((c for c in slack.channels.values() if c.is_private), None)
-    )
-    await slack.wait_for(lambda: channel.pins)
+    channel = await declare_incident(slack, "--private Payroll export leaked", pinned=True)
+    assert channel.is_private
 
     await command(payplug, channel, "public Payroll")
     await command(payplug, channel, "update --public The export is stopped")

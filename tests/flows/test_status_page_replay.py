@@ -26,7 +26,7 @@ import pytest
 from bot.config import ConfigError, Settings
 from emulator import Channel, SlackEmulator
 from emulator.statuspage import FakeStatuspage
-from tests.conftest import ALICE, Clock, Warroom, command, open_incident, settle
+from tests.conftest import ALICE, Clock, Warroom
 from tests.flows.test_status_page import (
     ATOM,
     COMPONENTS,
@@ -37,8 +37,9 @@ from tests.flows.test_status_page import (
     at,
     statuspage_settings,
 )
-from tests.html_checker import html_errors
-from tests.web_view import browser, sign_in, web_warroom
+from tests.helpers.html_checker import html_errors
+from tests.helpers.incidents import command, open_incident, settle
+from tests.helpers.web_view import browser, sign_in, web_warroom
 
 IT_MONITORING = (
     "Un incidente che ha interessato l'e-commerce e i pagamenti in negozio si è verificato tra"

@@ -27,10 +27,10 @@ from bot.config import Settings
 from bot.record.people import remember_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
-from emulator import Channel, FakePagerDuty, SlackEmulator
+from emulator import FakePagerDuty, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from emulator.trackers import FakeGitHub, FakeJira, FakeLinear
-from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
 from tests.flows.test_status_page import get, statuspage_settings
 from tests.flows.test_trackers import (
     GITHUB_TOKEN,
@@ -41,6 +41,7 @@ from tests.flows.test_trackers import (
     settings_from,
     tracker_env,
 )
+from tests.helpers.incidents import declare_incident, settle
 
 DBA_GROUP = "S0DBATEAM"
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
@@ -128,19 +129,6 @@ async def as_slack_sends(warroom: Warroom, channel_id: str, text: str, user: str
     await settle(warroom)
 
 
-async def declare(warroom: Warroom, title: str) -> Channel:
-    """``/incident start <title>`` from #general; the incident's channel once pinned."""
-    slack = warroom.slack
-    general = slack.channel_by_name("general")
-    assert general is not None
-    await as_slack_sends(warroom, general.id, f"start {title}")
-    channel: Channel = await slack.wait_for(
-        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
-    )
-    await slack.wait_for(lambda: channel.pins)
-    return channel
-
-
 def shows_nothing_of_slack(text: str) -> None:
     for construct in SLACK_ONLY:
         assert construct not in text, f"{construct!r} in {text!r}"
@@ -164,7 +152,7 @@ async def test_an_update_with_links_and_mentions_reads_right_in_every_output(
     everything: Warroom, vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty]
 ) -> None:
     trackers, statuspage, pagerduty = vendors
-    channel = await declare(everything, WORDS)
+    channel = await declare_incident(everything.slack, WORDS, pinned=True, as_slack_sends=True)
     async with session_scope(everything.engine) as session:
         await remember_names(session, {BOB: "Bob Okafor"}, everything.clock())
         await session.commit()
@@ -235,7 +223,9 @@ async def test_a_public_update_shows_what_was_typed_never_what_the_directory_kno
     """A person is the label their mention carried (``@claire``), else nothing of them; the
     war room's channel is never named (its name is the internal title's slug)."""
     _, statuspage, _ = vendors
-    channel = await declare(everything, "Falcon merger database leak")
+    channel = await declare_incident(
+        everything.slack, "Falcon merger database leak", pinned=True, as_slack_sends=True
+    )
     assert channel.name == "inc-1-falcon-merger-database-leak"
     async with session_scope(everything.engine) as session:
         await remember_names(
@@ -277,7 +267,9 @@ async def test_a_follow_up_notifies_links_and_loads_nothing_in_the_tracker(
     everything: Warroom, vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty], tracker: str
 ) -> None:
     trackers, _, _ = vendors
-    channel = await declare(everything, "Checkout down")
+    channel = await declare_incident(
+        everything.slack, "Checkout down", pinned=True, as_slack_sends=True
+    )
     typed = (
         "check the CDN &amp; DNS with <@U0CAROL|carol> <!subteam^S0DBATEAM|@dba-team> <!here>,"
         " @octocat and @acme/sre, see #123, acme/infra#7 and GH-9, mail ops@acme.example,"
@@ -325,7 +317,9 @@ async def test_a_private_incident_names_nobody_in_the_tracker(
     everything: Warroom, vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty]
 ) -> None:
     trackers, _, _ = vendors
-    channel = await declare(everything, "--private Payroll export leaked")
+    channel = await declare_incident(
+        everything.slack, "--private Payroll export leaked", pinned=True, as_slack_sends=True
+    )
 
     await as_slack_sends(
         everything,
@@ -350,7 +344,12 @@ async def test_a_private_incident_names_nobody_in_the_tracker(
 async def test_a_title_with_entities_and_a_mention_makes_a_clean_channel_name(
     everything: Warroom,
 ) -> None:
-    channel = await declare(everything, "Images &amp; thumbnails &lt;broken&gt; for <@U0BOB|bob>")
+    channel = await declare_incident(
+        everything.slack,
+        "Images &amp; thumbnails &lt;broken&gt; for <@U0BOB|bob>",
+        pinned=True,
+        as_slack_sends=True,
+    )
 
     assert channel.name == "inc-1-images-thumbnails-broken-for-bob"
     async with session_scope(everything.engine) as session:

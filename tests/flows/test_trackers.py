@@ -21,8 +21,9 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, Job, TrackerIssue
 from emulator import SlackEmulator
 from emulator.trackers import FakeGitHub, FakeJira, FakeLinear, FakeTracker, hex_hmac
-from tests.conftest import BOB, Warroom, command, open_incident, running_warroom, settle
-from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
+from tests.conftest import BOB, Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident, settle
+from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 GITHUB_TOKEN = "ghp_" + "t" * 36
 JIRA_TOKEN = "ATATT3x" + "j" * 20

@@ -17,8 +17,8 @@ from bot.record.oncall.overrides import add_override
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from tests.conftest import reset_postgres
+from tests.helpers.processes import run_warroom
 from tests.oncall.test_schedule_file import ISSUE_FILE
-from tests.processes import run_warroom
 
 REPO = Path(__file__).resolve().parents[2]
 TOKYO = """

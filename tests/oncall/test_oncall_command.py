@@ -29,7 +29,8 @@ from bot.store.db import session_scope
 from bot.store.models import OncallCalendarToken, OncallOverride, OncallSwap
 from commands.oncall.table import SUBCOMMANDS
 from emulator import Channel, EphemeralMessage, Message, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom, settle
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import settle
 
 T0 = datetime(2026, 3, 11, 10, tzinfo=UTC)
 ERIN, KENJI, OWEN, DAVE = "U0ERIN", "U0KENJI", "U0OWEN", "U0DAVE"

@@ -29,19 +29,11 @@ from bot.record.oncall.overrides import add_override
 from bot.store.db import session_scope
 from bot.store.models import Escalation, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert
-from tests.conftest import (
-    ALICE,
-    BOB,
-    CAROL,
-    Clock,
-    Warroom,
-    command,
-    open_incident,
-    running_warroom,
-)
-from tests.processes import run_warroom
-from tests.records import sentence
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert
+from tests.helpers.incidents import command, open_incident
+from tests.helpers.processes import run_warroom
+from tests.helpers.records import sentence
 
 T0 = datetime(2026, 3, 13, 16, 50, tzinfo=UTC)  # Friday 17:50 in Paris: Bob's week
 HANDOFF = datetime(2026, 3, 16, 8, tzinfo=UTC)  # Monday 09:00 in Paris: Alice's week begins

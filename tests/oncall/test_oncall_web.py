@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from bot.record.oncall.schedules import parse_schedules
 from emulator import Message, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, visible_text, web_warroom
 from tests.oncall.samples import two_schedules
-from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, visible_text, web_warroom
 
 # Wednesday 11 March 2026, 13:00 in Paris.
 NOW = datetime(2026, 3, 11, 12, tzinfo=UTC)

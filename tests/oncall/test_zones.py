@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.record.oncall import zones
-from tests.tzif import transitions
+from tests.helpers.tzif import transitions
 
 SINCE_1970 = 0
 

@@ -9,7 +9,8 @@ import html
 from slack_sdk.web.async_client import AsyncWebClient
 
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, command, open_incident, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident
 
 SAID = 12  # Bob's messages; every third gets a reply from Carol in its thread
 

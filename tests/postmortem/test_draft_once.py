@@ -21,18 +21,10 @@ from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Job, OutboxMessage
 from emulator import Channel, SlackEmulator
-from emulator.models import slack_signature_headers
-from tests.alerting.test_alert_storm import RealClock, eventually
-from tests.conftest import (
-    ALICE,
-    BOB,
-    CAROL,
-    Warroom,
-    command,
-    open_incident,
-    running_warroom,
-    settle,
-)
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident, settle
+from tests.helpers.slack_requests import event_headers
+from tests.helpers.waiting import RealClock, eventually
 
 ANNOUNCEMENT = ":memo: *Postmortem draft: INC-"
 SAID = 12  # Bob's messages, each pinned as a key moment
@@ -44,10 +36,7 @@ async def _deliver_thrice(
     """An event as Slack sends it when its first tries time out: three times, one id."""
     body = json.dumps(slack.event_envelope(event, "Ev" + event["event_ts"].replace(".", "")))
     for attempt in range(3):
-        headers = {"Content-Type": "application/json"}
-        headers |= slack_signature_headers(slack.signing_secret, body)
-        if attempt:
-            headers |= {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"}
+        headers = event_headers(slack.signing_secret, body, retry=attempt)
         async with http.post(f"{url}/slack/events", data=body.encode(), headers=headers) as r:
             assert r.status == 200
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from bot.basics.render import builtin_templates_dir
 from bot.record.postmortem.draft import _zone
 from bot.record.postmortem.language import Language, MinutesSaid
-from tests.tzif import transitions
+from tests.helpers.tzif import transitions
 
 ENGLISH = Language.load(builtin_templates_dir() / "postmortem" / "en")
 FRENCH = Language.load(builtin_templates_dir() / "postmortem" / "fr")

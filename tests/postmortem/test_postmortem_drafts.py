@@ -24,7 +24,15 @@ from bot.record.postmortem.language import Language
 from bot.record.postmortem.writing import Record, render_draft
 from bot.store.db import session_scope
 from bot.store.models import PostmortemEdit, TimelineKind
-from tests.records import NAMES, empty_record, entry, full_record, large_record, minutes, section
+from tests.helpers.records import (
+    NAMES,
+    empty_record,
+    entry,
+    full_record,
+    large_record,
+    minutes,
+    section,
+)
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 UPDATE = os.environ.get("WARROOM_UPDATE_GOLDEN") == "1"

@@ -17,9 +17,9 @@ from dateutil import tz
 
 from bot.config import Secret
 from emulator import Channel, SlackEmulator
-from tests.alerts import TOKEN, alertmanager, post_alert
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
-from tests.records import section
+from tests.helpers.alerts import TOKEN, alertmanager, post_alert
+from tests.helpers.records import section
 
 DAVE, ERIN, FRANK = "U0DAVE", "U0ERIN", "U0FRANK"
 ENGINEERING, SENIORS, DBAS, APP_DEVS = "S0ENG", "S0SENIOR", "S0DBA", "S0APPDEV"

@@ -21,10 +21,11 @@ from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import Escalation, Incident, TimelineEntry, TimelineKind
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
-from tests.flows.test_escalation import DBA_GROUP, command, the_incident
-from tests.records import sentence
-from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
+from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.flows.test_escalation import DBA_GROUP
+from tests.helpers.incidents import command, open_incident, the_incident
+from tests.helpers.records import sentence
+from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 # Slack markup that must never be stored by warroom itself: a mention, a group, a broadcast.
 MARKUP = ("<@", "<!subteam^", "<!channel", "<!here")

@@ -10,7 +10,8 @@ from bot.basics.timestamps import ts_to_datetime
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, Warroom
-from tests.record.test_timeline import open_incident, timeline
+from tests.helpers.incidents import open_incident, post_saying
+from tests.record.test_timeline import timeline
 
 
 async def reply_containing(warroom: Warroom, user: str, text: str) -> str:
@@ -114,9 +115,7 @@ async def test_declaring_from_a_message_takes_one_click(warroom: Warroom) -> Non
     assert response.status == 200 and response.text == ""
 
     channel = await slack.wait_for(lambda: slack.channel_by_name("inc-1-checkout-500-rate-at-20"))
-    link = await slack.wait_for(
-        lambda: next((m for m in channel.messages if "Declared from" in m.text), None)
-    )
+    link = await post_saying(slack, channel, "Declared from")
     assert f"/archives/{alerts.id}/p" in link.text and "Checkout 500 rate at 20%" in link.text
     async with session_scope(warroom.engine) as session:
         incident = (await session.exec(select(Incident))).one()

@@ -11,8 +11,9 @@ from sqlmodel import select
 from bot.store.db import session_scope
 from bot.store.models import Incident, IncidentRole, Job, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
-from tests.records import sentence
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.incidents import open_incident
+from tests.helpers.records import sentence
 
 
 async def entries(warroom: Warroom, kind: str) -> list[TimelineEntry]:

@@ -23,7 +23,7 @@ from bot.store.models import (
 from emulator import Channel, SlackEmulator
 from emulator.models import new_ts
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
-from tests.conftest import open_incident as declare
+from tests.helpers.incidents import open_incident as declare
 
 DEFAULT_KINDS = {
     "pushpin": "key_event",

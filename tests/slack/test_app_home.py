@@ -19,7 +19,8 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from emulator import Channel, SlackEmulator
 from emulator.models import new_ts
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, command, running_warroom, settle
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident, settle
 
 DAVE = "U0DAVE"
 WEB = "https://warroom.example.com"
@@ -40,17 +41,9 @@ async def warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warr
 
 async def declare(warroom: Warroom, number: int, text: str, user: str = ALICE) -> Channel:
     """``/incident start <text>`` in #general; the channel of INC-<number> once its header is
-    pinned."""
-    slack = warroom.slack
-    general = slack.channel_by_name("general")
-    assert general is not None
-    await slack.send_command(f"start {text}", user=user, channel=general.id)
-    channel: Channel = await slack.wait_for(
-        lambda: next(
-            (c for c in slack.channels.values() if c.name.startswith(f"inc-{number}-") and c.pins),
-            None,
-        )
-    )
+    pinned and the work it set off is done."""
+    channel = await open_incident(warroom, text, user=user)
+    assert channel.name.startswith(f"inc-{number}-"), channel.name
     await settle(warroom)
     return channel
 

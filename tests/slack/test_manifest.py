@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.basics.slack_ids import Shortcut
 from bot.cli import main
-from bot.slack.manifest import BOT_SCOPES, build_manifest
+from bot.slack.manifest import BOT_SCOPES, build_manifest, manifest_yaml
 from emulator import SlackEmulator
 from emulator.manifest_rules import SCOPE_CONFLICT, validate_manifest
 from emulator.server import OAUTH_SCOPES
@@ -684,3 +684,20 @@ async def test_when_the_credentials_cannot_be_written_after_all_it_says_where_to
     assert f"https://api.slack.com/apps/{app_id}/general" in output
     assert "App Credentials" in output
     assert credentials.read_text() == ""
+
+
+def test_manifest_declares_what_the_bot_uses() -> None:
+    http = yaml.safe_load(manifest_yaml("https://warroom.example.com"))
+    command = http["features"]["slash_commands"][0]
+    assert command["command"] == "/incident" and command["should_escape"] is True
+    assert command["url"] == "https://warroom.example.com/slack/events"
+    assert http["settings"]["event_subscriptions"]["request_url"] == command["url"]
+    assert http["settings"]["interactivity"]["request_url"] == command["url"]
+    assert http["settings"]["socket_mode_enabled"] is False
+    scopes = set(http["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "channels:manage", "pins:write", "channels:history"} <= scopes
+    events = set(http["settings"]["event_subscriptions"]["bot_events"])
+    assert {"message.channels", "reaction_added", "reaction_removed"} <= events
+    socket = build_manifest(None)
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "url" not in socket["features"]["slash_commands"][0]

@@ -14,13 +14,9 @@ from bot.record import reactions
 from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, Escalation, Incident, TimelineEntry, TimelineKind
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, running_warroom
-from tests.flows.test_escalation import command, escalation_messages, settle
-
-
-async def the_incident(warroom: Warroom) -> Incident:
-    async with session_scope(warroom.engine) as session:
-        return (await session.exec(select(Incident))).one()
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.flows.test_escalation import escalation_messages
+from tests.helpers.incidents import command, open_incident, settle, the_incident
 
 
 async def kinds_in_timeline(warroom: Warroom) -> list[tuple[str, str]]:

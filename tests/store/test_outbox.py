@@ -16,19 +16,9 @@ from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import (
-    ALICE,
-    BOB,
-    CAROL,
-    Clock,
-    Warroom,
-    command,
-    declare_incident,
-    open_incident,
-    running_warroom,
-    settle,
-)
-from tests.test_metrics_and_logs import scrape, value
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import command, declare_incident, open_incident, settle
+from tests.helpers.metrics import scrape, value
 
 INCIDENT = [
     ("say", BOB, "Checkout returns 500s for a fifth of requests", "pushpin"),

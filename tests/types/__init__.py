@@ -1,0 +1,2 @@
+"""Tests of incident types: bot/record/incident_types.py and fields, the types file, and types in
+Slack."""

@@ -20,8 +20,9 @@ from bot.record.incident_types import IncidentTypes, IncidentTypesError, parse_i
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, IncidentFieldChange, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
-from tests.web_view import API_TOKEN
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.incidents import declare_incident, settle
+from tests.helpers.web_view import API_TOKEN
 
 POLICIES = parse_policies({"policies": {"payments": {"levels": [{"targets": [{"user": CAROL}]}]}}})
 
@@ -93,20 +94,10 @@ async def typed(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Typed]:
         yield Typed(warroom, slack, general, status)
 
 
-async def start(typed: Typed, text: str, user: str = ALICE) -> Channel:
-    before = set(typed.slack.channels)
-    await typed.slack.send_command(text, user=user, channel=typed.general.id)
-    channel: Channel = await typed.slack.wait_for(
-        lambda: next(
-            (
-                c
-                for i, c in typed.slack.channels.items()
-                if i not in before and c.name.startswith("inc-")
-            ),
-            None,
-        )
-    )
-    await typed.slack.wait_for(lambda: channel.pins)
+async def start(typed: Typed, title: str, user: str = ALICE) -> Channel:
+    """``/incident start <title>`` from #general as ``user``; its channel once pinned and
+    settled."""
+    channel = await declare_incident(typed.slack, title, user=user, pinned=True)
     await settle(typed.warroom)
     return channel
 
@@ -148,7 +139,7 @@ def replies(slack: SlackEmulator, user: str = ALICE) -> list[str]:
     ],
 )
 async def test_start_takes_its_options_in_any_order(typed: Typed, text: str) -> None:
-    channel = await start(typed, text)
+    channel = await start(typed, text.removeprefix("start "))
     incident = await incident_of(typed, channel)
     assert (incident.title, incident.severity, incident.incident_type) == (
         "Leaked key",
@@ -159,7 +150,7 @@ async def test_start_takes_its_options_in_any_order(typed: Typed, text: str) -> 
 
 
 async def test_a_type_s_defaults_apply_at_declaration(typed: Typed) -> None:
-    channel = await start(typed, "start --type customer-facing Checkout returns 500s")
+    channel = await start(typed, "--type customer-facing Checkout returns 500s")
     incident = await incident_of(typed, channel)
     assert (incident.severity, incident.is_private, incident.policy) == ("SEV2", False, "payments")
     assert CAROL in channel.members, "the type's escalation policy brought its level 1 in"
@@ -170,7 +161,7 @@ async def test_a_type_s_defaults_apply_at_declaration(typed: Typed) -> None:
     assert any(incident.reference in m.text for m in typed.status.messages)
     assert "*Type:* customer-facing" in header(channel).text
 
-    secret = await start(typed, "start --type security Payroll export leaked")
+    secret = await start(typed, "--type security Payroll export leaked")
     private = await incident_of(typed, secret)
     assert (private.severity, private.is_private, secret.is_private) == ("SEV1", True, True)
     assert private.postmortem_style == "atlassian"
@@ -199,7 +190,7 @@ async def test_an_unknown_type_is_refused_naming_the_types(typed: Typed) -> None
 
 
 async def test_changing_the_type_is_recorded_and_never_makes_private_public(typed: Typed) -> None:
-    secret = await start(typed, "start --private Payroll export leaked")
+    secret = await start(typed, "--private Payroll export leaked")
     await command(typed, secret, "type customer-facing", user=BOB)
     incident = await incident_of(typed, secret)
     assert incident.incident_type == "customer-facing" and incident.is_private
@@ -213,7 +204,7 @@ async def test_changing_the_type_is_recorded_and_never_makes_private_public(type
     ]
     assert not any(incident.reference in m.text for m in typed.status.messages)
 
-    public = await start(typed, "start Checkout slow")
+    public = await start(typed, "Checkout slow")
     await command(typed, public, "type security")
     assert any("stays in its public channel" in m.text for m in public.messages)
     assert not (await incident_of(typed, public)).is_private
@@ -223,7 +214,7 @@ async def test_changing_the_type_is_recorded_and_never_makes_private_public(type
 
 
 async def test_set_takes_each_kind_of_field_and_refuses_what_it_cannot_be(typed: Typed) -> None:
-    channel = await start(typed, "start --type customer-facing Checkout returns 500s")
+    channel = await start(typed, "--type customer-facing Checkout returns 500s")
     await command(typed, channel, "set customer_impact Outage")
     await command(typed, channel, "set regions us, eu")
     await command(typed, channel, "set affected_users 1200")
@@ -263,7 +254,7 @@ async def test_set_takes_each_kind_of_field_and_refuses_what_it_cannot_be(typed:
 
 
 async def test_edit_fields_from_the_header(typed: Typed) -> None:
-    channel = await start(typed, "start --type customer-facing Checkout returns 500s")
+    channel = await start(typed, "--type customer-facing Checkout returns 500s")
     pinned = header(channel)
     answer = await typed.slack.click_button(channel.id, pinned.ts, "edit_fields_button", user=BOB)
     assert answer.status == 200
@@ -307,7 +298,7 @@ async def test_edit_fields_from_the_header(typed: Typed) -> None:
 
 
 async def test_resolving_asks_for_missing_fields_then_resolves(typed: Typed) -> None:
-    channel = await start(typed, "start --type customer-facing Checkout returns 500s")
+    channel = await start(typed, "--type customer-facing Checkout returns 500s")
     await command(typed, channel, "resolve Rolled back")
     assert (await incident_of(typed, channel)).is_open
     assert any("not resolved yet" in t and "Customer impact" in t for t in replies(typed.slack))
@@ -435,12 +426,12 @@ async def test_a_type_picked_twice_quickly_or_after_closing_the_form_is_no_error
 
 
 async def test_draft_web_api_and_insights_show_the_fields(typed: Typed) -> None:
-    first = await start(typed, "start --type customer-facing Checkout returns 500s")
+    first = await start(typed, "--type customer-facing Checkout returns 500s")
     await command(typed, first, "set customer_impact outage")
     await command(typed, first, "set owner @bob")
-    second = await start(typed, "start --type customer-facing Search slow")
+    second = await start(typed, "--type customer-facing Search slow")
     await command(typed, second, "set customer_impact degraded")
-    await start(typed, "start Disk filling")
+    await start(typed, "Disk filling")
     await command(typed, first, "resolve Rolled back")
     await settle(typed.warroom)
     reference = (await incident_of(typed, first)).reference

@@ -12,9 +12,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from emulator import SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
+from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.incidents import declare_incident, open_incident
+from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 from tests.oncall.samples import two_schedules
-from tests.web_view import API_TOKEN, browser, sign_in, web_warroom
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")
@@ -36,17 +37,8 @@ async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
     ):
         await slack.send_command(command, user=ALICE, channel=channel.id)
     await slack.drain()
-    general = slack.channel_by_name("general")
-    assert general is not None
-    for number, text in ((2, "--private sev2 Payroll export"), (3, "sev4 Docs typo")):
-        await slack.send_command(f"start {text}", user=ALICE, channel=general.id)
-        opened = await slack.wait_for(
-            lambda n=number: next(
-                (c for c in slack.channels.values() if c.name.startswith(f"inc-{n}-")), None
-            )
-        )
-        await slack.wait_for(lambda c=opened: c.pins)
-    third = opened
+    await declare_incident(slack, "--private sev2 Payroll export", pinned=True)
+    third = await declare_incident(slack, "sev4 Docs typo", pinned=True)
     await slack.send_command("resolve fixed", user=ALICE, channel=third.id)
     await slack.drain()
     await warroom.run_jobs()

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from emulator import SlackEmulator
-from tests.conftest import ALICE, Clock, Warroom, open_incident
+from tests.conftest import ALICE, Clock, Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX, at
 from tests.flows.test_status_page_replay import TITLES, replay
-from tests.web_view import web_warroom
+from tests.helpers.incidents import declare_incident, open_incident
+from tests.helpers.web_view import web_warroom
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page
@@ -124,11 +125,8 @@ async def seeded(warroom: Warroom) -> None:
     slack = warroom.slack
     await open_incident(warroom, "Checkout returns 500s")
     warroom.clock.now = SECOND_DECLARED
-    general = slack.channel_by_name("general")
-    assert general is not None
-    await slack.send_command("start sev1 Payments queue stalled", user=ALICE, channel=general.id)
+    await declare_incident(slack, "sev1 Payments queue stalled", pinned=True)
     await slack.drain()
-    await slack.wait_for(lambda: len([c for c in slack.channels.values() if c.pins]) >= 2)
 
 
 async def sign_in_with_slack(page: Page, warroom: Warroom) -> None:

@@ -26,15 +26,9 @@ from bot.store.models import Incident, TimelineKind
 from bot.web.auth import safe_next
 from bot.web.routing import RouteKind
 from emulator import SlackEmulator
-from tests.conftest import (
-    ALICE,
-    BOB,
-    CAROL,
-    _database_threads_ended,
-    open_incident,
-    running_warroom,
-)
-from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
+from tests.conftest import ALICE, BOB, CAROL, _database_threads_ended, running_warroom
+from tests.helpers.incidents import declare_incident, open_incident
+from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 
 
 async def test_a_stranger_is_sent_to_sign_in_and_comes_back_signed_in(
@@ -88,13 +82,7 @@ async def test_private_incident_is_404_outside_its_channel(
     general = slack.channel_by_name("general")
     assert general is not None
     async with web_warroom(slack, sqlite_url, incidents__announce_channel=general.id) as warroom:
-        await slack.send_command(
-            "start --private Payroll export leaked", user=ALICE, channel=general.id
-        )
-        channel = await slack.wait_for(
-            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
-        )
-        await slack.wait_for(lambda: channel.pins)
+        channel = await declare_incident(slack, "--private Payroll export leaked", pinned=True)
         assert channel.is_private and CAROL not in channel.members
         # Its title alone may say too much: a private incident is never announced.
         assert not any("Payroll" in message.text for message in general.messages)
@@ -161,10 +149,7 @@ async def test_with_sign_in_off_everything_shows_and_forms_still_need_their_toke
     async with running_warroom(slack, sqlite_url, web__auth="none") as warroom:
         general = slack.channel_by_name("general")
         assert general is not None
-        await slack.send_command("start --private Payroll", user=ALICE, channel=general.id)
-        await slack.wait_for(
-            lambda: any(c.name.startswith("inc-1") for c in slack.channels.values())
-        )
+        await declare_incident(slack, "--private Payroll")
         async with browser() as session:
             async with session.get(f"{warroom.url}/login", allow_redirects=False) as answer:
                 assert answer.status == 302 and answer.headers["Location"] == "/"
@@ -258,11 +243,7 @@ async def test_a_private_incident_is_hidden_everywhere_from_non_members(
     general = slack.channel_by_name("general")
     assert general is not None
     async with web_warroom(slack, sqlite_url) as warroom:
-        await slack.send_command("start --private Payroll", user=ALICE, channel=general.id)
-        channel = await slack.wait_for(
-            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
-        )
-        await slack.wait_for(lambda: channel.pins)
+        channel = await declare_incident(slack, "--private Payroll", pinned=True)
         said = await slack.post_message(channel.id, "Payroll export cron is a dead end", user=ALICE)
         await slack.add_reaction(channel.id, said.ts, "x", user=ALICE)
         await slack.drain()

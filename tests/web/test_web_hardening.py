@@ -19,9 +19,10 @@ from markdown_it import MarkdownIt
 from bench.harness import free_port
 from bot.basics.render import markdown_item, markdown_to_html, prose, record_text
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident
-from tests.network import host_port, proxy_to
-from tests.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
+from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.incidents import declare_incident, open_incident
+from tests.helpers.network import host_port, proxy_to
+from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
 
 HOSTILE = (
     "Ping ![](@U0BOB) and ![](!here).\n"
@@ -201,8 +202,7 @@ async def test_the_web_view_answers_from_the_database_when_slack_is_down(
     assert general is not None
     async with web_warroom(slack, sqlite_url) as warroom:
         await open_incident(warroom, "Checkout down")
-        await slack.send_command("start --private Payroll leak", user=ALICE, channel=general.id)
-        await slack.wait_for(lambda: len([c for c in slack.channels.values() if c.pins]) == 2)
+        await declare_incident(slack, "--private Payroll leak", pinned=True)
         await warroom.services.background.drain(timeout=10)
     async with browser() as alice, proxy_to(*host_port(slack.base_url)) as slack_api:
         async with web_warroom(slack, sqlite_url) as warroom:
@@ -286,11 +286,7 @@ async def test_a_guest_sees_only_the_incidents_of_channels_they_are_in(
     assert general is not None
     async with web_warroom(slack, sqlite_url) as warroom:
         await open_incident(warroom, "Checkout down")
-        await slack.send_command("start Search slow", user=ALICE, channel=general.id)
-        second = await slack.wait_for(
-            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-2")), None)
-        )
-        await slack.wait_for(lambda: second.pins)
+        second = await declare_incident(slack, "Search slow", pinned=True)
         await _invite(slack, second.id, "U0GUEST")
         await warroom.services.background.drain(timeout=10)
         async with browser() as gus:

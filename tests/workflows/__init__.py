@@ -1,0 +1,1 @@
+"""Tests of workflows: bot/record/workflows/, bot/flows/workflows/ and `warroom workflows`."""

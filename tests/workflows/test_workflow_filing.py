@@ -17,7 +17,8 @@ from bot.store.db import session_scope
 from bot.store.models import TimelineEntry
 from emulator import SlackEmulator
 from emulator.trackers import FakeGitHub
-from tests.conftest import Warroom, command, open_incident, running_warroom, settle
+from tests.conftest import Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident, settle
 
 GITHUB_TOKEN = "ghp_" + "t" * 36
 FILE_ON_RESOLVE = (

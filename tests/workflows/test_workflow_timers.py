@@ -12,8 +12,9 @@ import yaml
 from bot.config import Secret
 from bot.record.workflows.definitions import WorkflowError, parse_workflows
 from emulator import Channel, SlackEmulator
-from tests.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
-from tests.conftest import Clock, Warroom, command, open_incident, running_warroom
+from tests.conftest import Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
+from tests.helpers.incidents import command, open_incident
 
 NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
 

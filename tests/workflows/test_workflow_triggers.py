@@ -14,8 +14,9 @@ import pytest
 from bot.config import Secret
 from bot.record.workflows.definitions import parse_workflows
 from emulator import Channel, SlackEmulator
-from tests.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, command, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
+from tests.helpers.incidents import command
 from tests.oncall.samples import two_schedules
 from tests.types.test_types_in_slack import POLICIES, types_file
 from tests.workflows.test_workflows_in_slack import start
@@ -110,7 +111,7 @@ async def test_an_alert_types_its_incident_and_the_type_sets_up_as_a_persons_wou
 async def test_a_persons_type_change_role_and_severity_start_their_workflows(
     warroom: Warroom,
 ) -> None:
-    channel = await start(warroom, warroom.slack, "start Checkout slow")
+    channel = await start(warroom, warroom.slack, "Checkout slow")
     await command(warroom, channel, "type customer-facing")
     assert said(channel, "Now customer-facing: tell the customers.") == 1
     await command(warroom, channel, "role comms @carol")
@@ -124,7 +125,7 @@ async def test_a_persons_type_change_role_and_severity_start_their_workflows(
 async def test_refused_actions_are_said_once_with_slacks_reason_and_the_rest_still_run(
     warroom: Warroom,
 ) -> None:
-    channel = await start(warroom, warroom.slack, "start sev4 Disk filling")
+    channel = await start(warroom, warroom.slack, "sev4 Disk filling")
     failures = [m.text for m in channel.messages if "Workflow *half-broken*" in m.text]
     assert len(failures) == 2, failures
     assert "not_in_channel" in failures[0]
@@ -136,7 +137,7 @@ async def test_refused_actions_are_said_once_with_slacks_reason_and_the_rest_sti
 
 async def test_a_workflow_never_invites_a_guest_on_call(warroom: Warroom) -> None:
     warroom.slack.users[BOB].is_restricted = True  # on call by the schedule file, a guest now
-    channel = await start(warroom, warroom.slack, "start Checkout slow")
+    channel = await start(warroom, warroom.slack, "Checkout slow")
     await command(warroom, channel, "sev 1")
     await warroom.advance(seconds=5)
     assert BOB not in channel.members

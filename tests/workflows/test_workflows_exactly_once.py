@@ -27,9 +27,10 @@ from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, OutboxMessage, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.alerting.test_alert_storm import RealClock, eventually
-from tests.alerts import TOKEN, alert, alertmanager, post_alert
-from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
+from tests.helpers.incidents import settle
+from tests.helpers.waiting import RealClock, eventually
 
 DELIVERIES = 3
 

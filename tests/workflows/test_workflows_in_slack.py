@@ -21,7 +21,8 @@ from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, PublicIncident, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom, settle
+from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
+from tests.helpers.incidents import declare_incident, post_saying, settle
 from tests.types.test_types_in_slack import POLICIES, types_file
 
 SECRET = "s3cret-for-tests"
@@ -102,18 +103,10 @@ async def build(slack: SlackEmulator, url: str, hook: str = "", **settings: Any)
     ), exec_channel
 
 
-async def start(warroom: Warroom, slack: SlackEmulator, text: str) -> Channel:
-    general = slack.channel_by_name("general")
-    assert general is not None
-    before = set(slack.channels)
-    await slack.send_command(text, user=ALICE, channel=general.id)
-    channel: Channel = await slack.wait_for(
-        lambda: next(
-            (c for i, c in slack.channels.items() if i not in before and c.name.startswith("inc-")),
-            None,
-        )
-    )
-    await slack.wait_for(lambda: channel.pins)
+async def start(warroom: Warroom, slack: SlackEmulator, title: str) -> Channel:
+    """``/incident start <title>`` from #general; its channel once pinned and what the
+    workflows it started did is done."""
+    channel = await declare_incident(slack, title, pinned=True)
     for _ in range(3):
         await settle(warroom)
     return channel
@@ -130,7 +123,7 @@ async def test_customer_facing_sev1_runs_the_exec_comms_workflow(
 ) -> None:
     running, exec_channel = await build(slack, sqlite_url)
     async with running as warroom:
-        channel = await start(warroom, slack, "start --type customer-facing sev1 Checkout down")
+        channel = await start(warroom, slack, "--type customer-facing sev1 Checkout down")
         # Every action, once: BOB (of @exec) brought in, the exec channel told, a bookmark,
         # a follow-up, the incident on the status page.
         assert BOB in channel.members
@@ -165,8 +158,8 @@ async def test_a_labelled_link_in_a_title_shows_its_address_outside_the_incident
         assert general is not None and status is not None
         typed = "start --type customer-facing sev1 Log in again: <https://evil.example/login|Re-authenticate>"
         await slack.send_command("", slack_text=typed, user=ALICE, channel=general.id)
-        await slack.wait_for(lambda: any("Exec heads-up" in m.text for m in exec_channel.messages))
-        await slack.wait_for(lambda: any("declared" in m.text for m in status.messages))
+        await post_saying(slack, exec_channel, "Exec heads-up")
+        await post_saying(slack, status, "declared")
         for _ in range(3):
             await settle(warroom)
         posted = [m.text for m in [*exec_channel.messages, *status.messages] if "INC-1" in m.text]
@@ -181,7 +174,7 @@ async def test_a_private_security_incident_runs_its_workflow(
 ) -> None:
     running, exec_channel = await build(slack, sqlite_url)
     async with running as warroom:
-        channel = await start(warroom, slack, "start --type security Leaked key")
+        channel = await start(warroom, slack, "--type security Leaked key")
         assert channel.is_private
         assert CAROL in channel.members
         assert any("Security checklist for Leaked key" in m.text for m in channel.messages)
@@ -194,7 +187,7 @@ async def test_a_workflows_own_change_starts_no_workflow(
 ) -> None:
     running, _ = await build(slack, sqlite_url)
     async with running as warroom:
-        channel = await start(warroom, slack, "start --type customer-facing sev2 Slow pages")
+        channel = await start(warroom, slack, "--type customer-facing sev2 Slow pages")
         await slack.send_command("set customer_impact outage", user=ALICE, channel=channel.id)
         for _ in range(3):
             await settle(warroom)
@@ -236,7 +229,7 @@ async def _webhook_scenario(
 ) -> None:
     running, _ = await build(slack, sqlite_url, hook=url, workflows__webhook_timeout=0.3)
     async with running as warroom:
-        await start(warroom, slack, "start sev4 Lost rows")
+        await start(warroom, slack, "sev4 Lost rows")
         assert len(received) == 1  # the 500
         await warroom.advance(seconds=31)
         assert len(received) == 2  # retried, and taken
@@ -247,7 +240,7 @@ async def _webhook_scenario(
         assert document["workflow"] == "hook" and document["incident"]["reference"] == "INC-1"
 
         for reason, count in (("elsewhere.example", 8), ("no answer in time", 14)):
-            channel = await start(warroom, slack, "start sev4 More rows")
+            channel = await start(warroom, slack, "sev4 More rows")
             for wait in (30, 60, 120, 300, 900):
                 assert not given_up(channel)
                 await warroom.advance(seconds=wait + 1)
@@ -277,7 +270,7 @@ async def test_a_bookmark_title_longer_than_slack_takes_is_cut(
     async with running_warroom(
         slack, sqlite_url, workflows__definitions=parse_workflows(document)
     ) as warroom:
-        channel = await start(warroom, slack, "start Checkout down")
+        channel = await start(warroom, slack, "Checkout down")
         [mark] = slack.bookmarks.get(channel.id, [])
         assert len(mark["title"]) == 256 and mark["title"].endswith("é…")
         assert mark["title"].startswith("Runbook for INC-1: éé")
@@ -312,7 +305,7 @@ async def test_an_action_run_again_after_its_work_was_done_does_it_once(
         escalation__policies=POLICIES,
         workflows__definitions=parse_workflows(document),
     ) as warroom:
-        channel = await start(warroom, slack, "start Checkout down")
+        channel = await start(warroom, slack, "Checkout down")
         await once_more(warroom)
         async with session_scope(warroom.engine) as session:
             escalations = (await session.exec(select(Escalation))).all()

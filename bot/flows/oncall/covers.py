@@ -77,7 +77,7 @@ async def _ask(
 
 
 async def answer_cover(
-    services: Services, *, request_id: int, by: str, accept: bool, channel: str, message_ts: str
+    services: Services, request_id: int, *, by: str, accept: bool, channel: str, message_ts: str
 ) -> None:
     """Take owner ``by``'s answer to a cover request (the message ``message_ts`` in
     ``channel``)."""

@@ -114,7 +114,7 @@ async def _ask(services: Services, session: AsyncSession, swap: OncallSwap, zone
 
 
 async def answer_swap(
-    services: Services, *, swap_id: int, by: str, accept: bool, channel: str, message_ts: str
+    services: Services, swap_id: int, *, by: str, accept: bool, channel: str, message_ts: str
 ) -> None:
     """Take ``by``'s answer to a swap request (the message ``message_ts`` in ``channel``)."""
     async with session_scope(services.engine) as session:

@@ -101,8 +101,8 @@ class MinutesSaid:
     minutes of a long timeline. An IANA zone's rules are asked once per UTC hour, at its first
     and last minute: none changes twice within an hour (tests/postmortem/test_minutes_said.py
     reads every zone's transitions), so an offset and a name the same at both ends hold for
-    every minute between, and a minute's local time is its hour's offset added (5,000 minutes
-    said again: 1.9 ms, where a datetime for each took 4.4). Other zones (a POSIX TZ string
+    every minute between, and a minute's local time is its hour's offset added (cheaper than a
+    datetime for each: bench/RESULTS.md). Other zones (a POSIX TZ string
     in dateutil's hands may change twice in ten minutes) are said minute by minute. Within the
     hours said at once, a date is written once per day and zone name and a time once per time
     of day, where the language's formats allow it (a date format that names the hour does not):

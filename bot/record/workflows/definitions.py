@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -487,20 +487,10 @@ def _one(key: str, value: object, where: str, problems: list[str]) -> Condition 
     if names is None:
         return None
     if key == "severity":
-        wanted = frozenset(name.upper() for name in names)
-        bad = sorted(wanted - set(SEVERITIES))
-        if bad:
-            problems.append(f"{where}: {bad[0]!r} is not one of {', '.join(SEVERITIES)}")
-            return None
-        return Condition(f"severity {_or(names, str.upper)}", lambda f: f.severity in wanted)
+        return _one_of("severity", names, SEVERITIES, str.upper, where, problems)
     if key == "status":
         statuses = [status.value for status in Status]
-        wanted = frozenset(name.lower() for name in names)
-        bad = sorted(wanted - set(statuses))
-        if bad:
-            problems.append(f"{where}: {bad[0]!r} is not one of {', '.join(statuses)}")
-            return None
-        return Condition(f"status {_or(names, str.lower)}", lambda f: f.status in wanted)
+        return _one_of("status", names, statuses, str.lower, where, problems)
     # type: checked against the types file by problems_with; "none" is no type.
     types = frozenset(None if n.lower() == "none" else n.lower() for n in names)
     return Condition(
@@ -609,6 +599,24 @@ def _strings(value: object, where: str, problems: list[str]) -> list[str] | None
         return [str(v) for v in value]
     problems.append(f"{where}: a value or a list of values")
     return None
+
+
+def _one_of(
+    key: Literal["severity", "status"],
+    names: Sequence[str],
+    allowed: Sequence[str],
+    case: Callable[[str], str],
+    where: str,
+    problems: list[str],
+) -> Condition | None:
+    """A condition that the fact ``key`` (``severity``, ``status``) is one of ``names``, each
+    written in ``case`` and among the ``allowed``; None, with the problem said, otherwise."""
+    wanted = frozenset(case(name) for name in names)
+    bad = sorted(wanted - set(allowed))
+    if bad:
+        problems.append(f"{where}: {bad[0]!r} is not one of {', '.join(allowed)}")
+        return None
+    return Condition(f"{key} {_or(names, case)}", lambda facts: getattr(facts, key) in wanted)
 
 
 def _or(names: Sequence[str], case: Callable[[str], str]) -> str:

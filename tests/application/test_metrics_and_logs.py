@@ -28,35 +28,11 @@ from bot.config import Secret
 from bot.keys import metrics_key
 from bot.metrics import Tally
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, Warroom, open_incident, running_warroom
-from tests.test_hardening_inputs import Everything
-from tests.web_view import web_settings
-
-Samples = list[tuple[str, dict[str, str], float]]
-
-
-async def scrape(warroom: Warroom) -> Samples:
-    """GET /metrics as Prometheus would, parsed by prometheus_client's own parser."""
-    async with aiohttp.ClientSession() as client, client.get(f"{warroom.url}/metrics") as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-        text = await response.text()
-    return [
-        (sample.name, dict(sample.labels), sample.value)
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    ]
-
-
-def value(samples: Samples, name: str, **labels: str) -> float | None:
-    """The value of the sample ``name`` with exactly these labels; None if there is none."""
-    found = [v for sample, have, v in samples if sample == name and have == labels]
-    assert len(found) <= 1, (name, labels, found)
-    return found[0] if found else None
-
-
-def names(samples: Samples) -> set[str]:
-    return {name for name, _, _ in samples}
+from tests.conftest import ALICE, BOB, Warroom, running_warroom
+from tests.helpers.incidents import open_incident
+from tests.helpers.logs import Everything
+from tests.helpers.metrics import names, scrape, value
+from tests.helpers.web_view import web_settings
 
 
 async def get(warroom: Warroom, path: str) -> int:
@@ -389,8 +365,8 @@ async def test_a_whole_incident_at_debug_logs_no_response_url_and_no_secret(
         "the bot token": slack.bot_token,
         "the signing secret": slack.signing_secret,
         "the client secret": slack.oidc_client_secret,
-        "the session secret": str(web["session_secret"]),
-        "the API token": str(web["api_token"]),
+        "the session secret": str(web["web__session_secret"]),
+        "the API token": str(web["web__api_token"]),
     }
     assert len(slack.response_urls) >= 5, "every command had its response_url"
     assert "chat.postMessage" in text, "slack_sdk's debug lines are there"

@@ -33,7 +33,7 @@ from bot.basics.slack_text import (
 from bot.record.incidents import channel_name_for
 from emulator.composer import Workspace, compose
 from emulator.models import Channel, User
-from tests.web_view import visible_text
+from tests.helpers.web_view import visible_text
 
 PEOPLE = [User("U0ALICE", "alice", "Alice Moreau"), User("U0BOB00000", "bob", "Bob Okafor")]
 GROUPS = [{"id": "S0ONCALL", "handle": "payments-oncall"}]

@@ -16,7 +16,7 @@ from bot.store.models import Alert, AlertPayload, Incident
 from tests.conftest import Warroom
 
 TOKEN = "test-alert-token-0123456789"
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).parent.parent / "payloads"
 
 
 def routes(document: dict[str, Any]) -> Routes:

@@ -1,4 +1,5 @@
-"""``warroom serve`` as a real process of its own, for tests that stop, kill or race it."""
+"""``warroom serve`` as a real process of its own, for tests that stop, kill or race it (and the
+environment it is given); ``warroom`` commands and the benchmarks, each run as its own process."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import aiohttp
 import pytest
 
 from bench.harness import free_port
+from emulator import SlackEmulator
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_warroom(
@@ -103,3 +105,42 @@ async def until_healthy(url: str, process: asyncio.subprocess.Process, log: Path
                 pass
             await asyncio.sleep(0.1)
     pytest.fail(f"warroom serve never became healthy: {log.read_text()}")
+
+
+def bot_env(slack: SlackEmulator, database_url: str, slack_api_url: str = "") -> dict[str, str]:
+    """The environment of a ``warroom serve`` talking to ``slack`` (or ``slack_api_url``)."""
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack_api_url or slack.base_url,
+        "DATABASE_URL": database_url,
+        "WARROOM_SCHEDULER_INTERVAL": "0.2",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+# slack_sdk and aiohttp in a benchmark's process would send loopback through them.
+PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
+
+
+def run_bench(
+    module: str, *args: str, timeout: float = 120, quick: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE [--quick] ARGS`` from the repository, to its end within ``timeout``."""
+    env = {k: v for k, v in os.environ.items() if k not in PROXIES}
+    return subprocess.run(
+        [sys.executable, "-m", module, *(["--quick"] if quick else []), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_quick(module: str) -> str:
+    """A benchmark's ``--quick`` run, which must succeed; what it printed."""
+    done = run_bench(module)
+    assert done.returncode == 0, f"{module} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout

@@ -26,11 +26,12 @@ from bot.keys import bolt_key
 from emulator import FakePagerDuty, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from emulator.trackers import FakeGitHub, FakeJira, FakeLinear
-from tests.conftest import ALICE, BOB, open_incident, running_warroom
-from tests.processes import free_port, serve
-from tests.web_view import browser, sign_in_at
+from tests.conftest import ALICE, BOB, running_warroom
+from tests.helpers.incidents import open_incident
+from tests.helpers.processes import free_port, serve
+from tests.helpers.web_view import browser, sign_in_at
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 API_TOKEN = secrets.token_hex(16)
 TRACKER_TOKEN = "tracker-token"
 LINEAR_TEAM = "team-ops"

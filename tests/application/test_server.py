@@ -26,9 +26,9 @@ from bot.server import connect_socket_mode
 from bot.store.db import Identity, session_scope, sqlite_write_problem
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Warroom, start_warroom
-from tests.processes import run_warroom
+from tests.helpers.processes import run_warroom
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_healthz_is_200_with_the_database_up(warroom: Warroom) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bench.__main__ import _target_row
 from bench.oncall import TARGET
 from bench.oncall_command import TARGET as COMMAND_TARGET
-from tests.test_bench import run_quick
+from tests.helpers.processes import run_quick
 
 
 def test_the_oncall_benchmark_runs_and_agrees_with_the_reference() -> None:

@@ -1,4 +1,5 @@
-"""Pure pieces: channel names, settings, rendering, the manifest, the command parser, links."""
+"""Pure pieces of bot/basics/: Slack timestamps, rendering (times, durations, quoted text,
+what a template makes of user text) and message links."""
 
 from __future__ import annotations
 
@@ -6,17 +7,10 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
-from bot.basics.errors import UsageError
 from bot.basics.render import Renderer, duration_words, local_time
 from bot.basics.slack_links import link_base, message_link
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
-from bot.config import ConfigError, Settings
-from bot.record.incidents import channel_name_for
-from bot.slack.manifest import build_manifest, manifest_yaml
-from bot.store.db import async_url
-from commands.start import parse_start
 
 
 @pytest.mark.parametrize(
@@ -55,63 +49,6 @@ def test_what_is_not_a_slack_ts_is_refused_with_a_value_error(ts: str) -> None:
     assert not is_slack_ts(ts) or ts == "999999999999.1"
 
 
-@pytest.mark.parametrize(
-    ("title", "expected"),
-    [
-        ("Checkout page returns 500s", "inc-7-checkout-page-returns-500s"),
-        ("  DB: replica lag > 5 min!!  ", "inc-7-db-replica-lag-5-min"),
-        ("Paiement refusé à l'étape 3", "inc-7-paiement-refuse-a-l-etape-3"),
-        ("🔥🔥🔥", "inc-7"),
-        ("snake_case_title", "inc-7-snake_case_title"),
-    ],
-)
-def test_channel_names_follow_slacks_rules(title: str, expected: str) -> None:
-    assert channel_name_for("inc", 7, title) == expected
-
-
-def test_a_long_title_is_cut_to_80_characters_including_the_collision_suffix() -> None:
-    title = "x" * 90
-    first = channel_name_for("inc", 12, title)
-    retry = channel_name_for("inc", 12, title, attempt=3)
-    assert len(first) == 80 and first.startswith("inc-12-xxx")
-    assert len(retry) == 80 and retry.endswith("-3")
-
-
-def test_settings_name_every_missing_variable() -> None:
-    settings = Settings.from_env({})
-    with pytest.raises(ConfigError) as raised:
-        settings.require("slack_token", "signing_secret")
-    assert "SLACK_BOT_TOKEN" in str(raised.value) and "SLACK_SIGNING_SECRET" in str(raised.value)
-
-
-def test_settings_reject_bad_values_and_hide_secrets() -> None:
-    with pytest.raises(ConfigError, match="WARROOM_TIMEZONE"):
-        Settings.from_env({"WARROOM_TIMEZONE": "Mars/Olympus"})
-    with pytest.raises(ConfigError, match="PORT"):
-        Settings.from_env({"PORT": "eighty"})
-    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-very-secret"})
-    assert "xoxb-very-secret" not in repr(settings)
-
-
-def test_settings_name_every_unreadable_value_at_once() -> None:
-    """Bad values of several features are named together, each as its variable and why."""
-    with pytest.raises(ConfigError) as raised:
-        Settings.from_env(
-            {"PORT": "eighty", "WARROOM_PUBLIC_GRACE": "1h", "WARROOM_TRACKER": "trello"}
-        )
-    said = str(raised.value).splitlines()
-    assert said[0] == "invalid configuration:"
-    assert "  PORT: expected an integer, got 'eighty'" in said
-    assert "  WARROOM_PUBLIC_GRACE: at most 30m" in said
-    assert any(line.startswith("  WARROOM_TRACKER: 'trello'") for line in said)
-
-
-def test_database_urls_get_async_drivers() -> None:
-    assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
-    assert async_url("postgresql://u@h:5432/d") == "postgresql+asyncpg://u@h:5432/d"
-    assert async_url("postgres://u@h/d") == "postgresql+asyncpg://u@h/d"
-
-
 def test_times_render_in_the_zone_with_its_abbreviation() -> None:
     moment = datetime(2023, 11, 7, 16, 45, tzinfo=UTC)
     assert local_time(moment, "America/Los_Angeles", "%I:%M %p %Z") == "08:45 AM PST"
@@ -136,46 +73,6 @@ def test_user_text_cannot_ping_or_inject_through_templates() -> None:
     )
     assert "<!channel>" not in topic and "<@U123>" not in topic and "<!here>" not in topic
     assert "&lt;!channel&gt;" in topic and "{{ 7*7 }}" in topic and "&amp; co" in topic
-
-
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        ("Checkout down", ("SEV3", "Checkout down", False)),
-        ("sev1 Checkout   down", ("SEV1", "Checkout down", False)),
-        ("SEV4 minor", ("SEV4", "minor", False)),
-        ("sev9 is a title", ("SEV3", "sev9 is a title", False)),
-        ("--private sev1 Payroll export leaked", ("SEV1", "Payroll export leaked", True)),
-        ("sev2 --PRIVATE Payroll", ("SEV2", "Payroll", True)),
-        ("Private API is down", ("SEV3", "Private API is down", False)),
-    ],
-)
-def test_start_arguments(args: str, expected: tuple[str, str, bool]) -> None:
-    asked = parse_start(args, "SEV3")
-    assert (asked.severity, asked.title, asked.private) == expected
-
-
-@pytest.mark.parametrize("args", ["", "   ", "sev2", "--private", "x" * 201])
-def test_start_without_a_usable_title_is_a_usage_error(args: str) -> None:
-    with pytest.raises(UsageError):
-        parse_start(args, "SEV3")
-
-
-def test_manifest_declares_what_the_bot_uses() -> None:
-    http = yaml.safe_load(manifest_yaml("https://warroom.example.com"))
-    command = http["features"]["slash_commands"][0]
-    assert command["command"] == "/incident" and command["should_escape"] is True
-    assert command["url"] == "https://warroom.example.com/slack/events"
-    assert http["settings"]["event_subscriptions"]["request_url"] == command["url"]
-    assert http["settings"]["interactivity"]["request_url"] == command["url"]
-    assert http["settings"]["socket_mode_enabled"] is False
-    scopes = set(http["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "channels:manage", "pins:write", "channels:history"} <= scopes
-    events = set(http["settings"]["event_subscriptions"]["bot_events"])
-    assert {"message.channels", "reaction_added", "reaction_removed"} <= events
-    socket = build_manifest(None)
-    assert socket["settings"]["socket_mode_enabled"] is True
-    assert "url" not in socket["features"]["slash_commands"][0]
 
 
 def test_a_quoted_text_is_quoted_on_every_line_and_its_own_markup_stays_text() -> None:

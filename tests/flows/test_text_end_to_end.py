@@ -27,8 +27,9 @@ from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import ChannelMessage, Incident, TimelineEntry
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom, open_incident, settle
-from tests.web_view import browser, sign_in, visible_text, web_warroom
+from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.incidents import open_incident, settle, the_incident
+from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
 
 USERNAMES = {ALICE: "alice", BOB: "bob", CAROL: "carol"}
 REAL_NAMES = {ALICE: "Alice Moreau", BOB: "Bob Okafor", CAROL: "Carol Tanaka"}
@@ -152,14 +153,9 @@ async def test_another_app_s_post_is_labelled_with_its_name_and_authors_its_entr
                 await session.exec(select(ChannelMessage).where(ChannelMessage.ts == posted.ts))
             ).one()
         assert (entry.author, stored.bot_name) == ("Grafana", "Grafana")
-        incident = await _the_incident(warroom)
+        incident = await the_incident(warroom)
         draft = (await write_draft(warroom.services, incident.id or 0)).markdown
         assert "Grafana" in draft and "warroom said" not in draft.lower()
-
-
-async def _the_incident(warroom: Warroom) -> Incident:
-    async with session_scope(warroom.engine) as session:
-        return (await session.exec(select(Incident))).one()
 
 
 TYPED = st.lists(
@@ -199,7 +195,7 @@ async def test_any_typed_note_and_message_reads_as_typed_in_slack_the_history_an
 
         await asyncio.to_thread(note_and_say)
         await settle(warroom)
-        await write_draft(warroom.services, (await _the_incident(warroom)).id or 0)  # names
+        await write_draft(warroom.services, (await the_incident(warroom)).id or 0)  # names
         history = visible_text(await page(warroom, "/incidents/INC-1/history"))
         for said in typed_texts:
             # @bob is a mention where the client makes one (not inside a word: an address).

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
-import subprocess
-import sys
+import re
 import time
 from pathlib import Path
 
@@ -20,30 +18,9 @@ from bench.__main__ import BEGIN, END, _target_row, splice
 from bench.harness import steady_load
 from bench.ingestion import Run, chunks
 from bench.profiling import per_event, read_collapsed
+from tests.helpers.processes import run_bench, run_quick
 
-REPO = Path(__file__).resolve().parent.parent
-PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
-
-
-def run_bench(
-    module: str, *args: str, timeout: float = 120, quick: bool = True
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in PROXIES}
-    return subprocess.run(
-        [sys.executable, "-m", module, *(["--quick"] if quick else []), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def run_quick(module: str) -> str:
-    done = run_bench(module)
-    assert done.returncode == 0, f"{module} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_ingestion_benchmark_runs_and_judges_by_the_issues_targets() -> None:
@@ -86,6 +63,47 @@ def test_a_results_file_without_markers_is_refused_before_anything_runs(tmp_path
 def test_the_results_file_has_its_markers() -> None:
     document = (REPO / "bench" / "RESULTS.md").read_text()
     assert splice(document, "x").count(BEGIN) == 1
+
+
+# Modules of bench/ that are no benchmark of their own, each with what it is.
+NOT_BENCHMARKS = {
+    "__init__": "the package",
+    "__main__": "runs every benchmark in order",
+    "harness": "what the benchmarks share",
+    "bare_bolt": "the baseline server the ingestion benchmark measures beside warroom",
+    "profiling": "py-spy profiles for the targets not met",
+}
+
+
+def leading_table(document: str) -> list[list[str]]:
+    """The rows of the first table in RESULTS.md (its header first), cells stripped."""
+    lines = document.split("\n")
+    start = next(n for n, line in enumerate(lines) if line.startswith("|"))
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return [table[0], *table[2:]]
+
+
+def test_results_begin_with_the_current_figure_of_every_benchmark() -> None:
+    document = (REPO / "bench" / "RESULTS.md").read_text()
+    assert document.index("| benchmark |") < document.index(BEGIN), "the table comes first"
+    header, *rows = leading_table(document)
+
+    assert header[:3] == ["benchmark", "target", "figure"] and header[-2:] == ["date", "commit"]
+    named = {row[0].strip("`") for row in rows}
+    modules = sorted(
+        path.stem for path in (REPO / "bench").glob("*.py") if path.stem not in NOT_BENCHMARKS
+    )
+    missing = [module for module in modules if f"bench.{module}" not in named]
+    assert missing == [], f"bench/RESULTS.md's first table has no row for: {missing}"
+    for row in rows:
+        assert len(row) == len(header), row
+        date, commit = row[header.index("date")], row[header.index("commit")]
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", date), f"{row[1]}: no date ({date!r})"
+        assert re.fullmatch(r"[0-9a-f]{7,40}(, [0-9a-f]{7,40})*", commit), f"{row[1]}: {commit!r}"
 
 
 def test_alert_storm_benchmark_runs_and_summarises() -> None:

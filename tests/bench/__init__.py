@@ -1,0 +1,1 @@
+"""Tests of bench/: the benchmarks still run, and bench/RESULTS.md."""

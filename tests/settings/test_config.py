@@ -1,0 +1,36 @@
+"""bot/config/: what a missing or bad variable is told, and secrets kept out of its repr."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, Settings
+
+
+def test_settings_name_every_missing_variable() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(ConfigError) as raised:
+        settings.require("slack_token", "signing_secret")
+    assert "SLACK_BOT_TOKEN" in str(raised.value) and "SLACK_SIGNING_SECRET" in str(raised.value)
+
+
+def test_settings_reject_bad_values_and_hide_secrets() -> None:
+    with pytest.raises(ConfigError, match="WARROOM_TIMEZONE"):
+        Settings.from_env({"WARROOM_TIMEZONE": "Mars/Olympus"})
+    with pytest.raises(ConfigError, match="PORT"):
+        Settings.from_env({"PORT": "eighty"})
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-very-secret"})
+    assert "xoxb-very-secret" not in repr(settings)
+
+
+def test_settings_name_every_unreadable_value_at_once() -> None:
+    """Bad values of several features are named together, each as its variable and why."""
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(
+            {"PORT": "eighty", "WARROOM_PUBLIC_GRACE": "1h", "WARROOM_TRACKER": "trello"}
+        )
+    said = str(raised.value).splitlines()
+    assert said[0] == "invalid configuration:"
+    assert "  PORT: expected an integer, got 'eighty'" in said
+    assert "  WARROOM_PUBLIC_GRACE: at most 30m" in said
+    assert any(line.startswith("  WARROOM_TRACKER: 'trello'") for line in said)
