@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import (
@@ -514,8 +514,11 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
     SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"reason"})
 
     __table_args__ = (
-        # A policy level is escalated to once per incident, however many replicas race on it.
-        UniqueConstraint("incident_id", "policy", "level", name="uq_escalation_policy_level"),
+        # A policy level is escalated to once per incident and round (a policy that repeats
+        # runs its levels again), however many replicas race on it.
+        UniqueConstraint(
+            "incident_id", "policy", "policy_round", "level", name="uq_escalation_policy_level"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -527,6 +530,8 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
     target: str = Field(sa_column=Column(Text, nullable=False))
     policy: str | None = None
     level: int | None = None
+    # Which time the policy runs its levels: 1, then 2 and on when it says ``repeat``.
+    policy_round: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
     # A person's own words (``/incident escalate @x <reason>``); never a sentence of warroom's.
     reason: str = Field(default="", sa_column=slack_text_column())
     # Why a policy escalated by itself, as data templates say in the incident's language:
