@@ -27,7 +27,7 @@ from bot.flows.declare import by_type, open_war_room
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.workflows import triggers
 from bot.record import incidents
-from bot.record.alerting import alerts
+from bot.record.alerting import alerts, maintenance
 from bot.record.alerting.payloads import Notification, parse
 from bot.record.alerting.routes import Routes
 from bot.record.escalation.escalations import Why
@@ -149,6 +149,16 @@ async def apply_payload(services: Services, payload_id: int, *, again: bool) -> 
             if payload.state == "processed" and not again:
                 return _outcome(payload)
             notification = parse(payload.source, payload.body, received_at=payload.received_at)
+            # Alerts a maintenance window matches are kept as silenced by it, and go no further.
+            notification = await maintenance.silence(
+                session, payload, notification, now=services.clock()
+            )
+            if not notification.alerts:
+                payload.state, payload.processed_at = "processed", services.clock()
+                payload.error = None
+                session.add(payload)
+                await session.commit()
+                return _outcome(payload, silenced=True)
             applied = await alerts.apply_notification(
                 session,
                 payload,
@@ -248,10 +258,13 @@ async def _record_failure(services: Services, payload_id: int, error: Exception)
     log.error("alert payload %s failed: %s", payload_id, payload.error)
 
 
-def _outcome(payload: AlertPayload, applied: alerts.Applied | None = None) -> Outcome:
+def _outcome(
+    payload: AlertPayload, applied: alerts.Applied | None = None, *, silenced: bool = False
+) -> Outcome:
     assert payload.id is not None
     if applied is None:
-        return Outcome(payload_id=payload.id, state=payload.state, error=payload.error)
+        state = "silenced" if silenced else payload.state
+        return Outcome(payload_id=payload.id, state=state, error=payload.error)
     incident = applied.incident
     return Outcome(
         payload_id=payload.id,

@@ -1,0 +1,139 @@
+"""Maintenance windows: made from Slack (the emulator) or the command line, alerts posted as
+Alertmanager posts them (bearer token), and what a person then sees: no incident, no page,
+and the window's record of what it silenced."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from bot.config import Secret
+from bot.record.escalation.policies import parse_policies
+from bot.store.db import session_scope
+from bot.store.models import Escalation, MaintenanceWindow, SilencedAlert
+from emulator import SlackEmulator
+from tests.alerts import alert, alertmanager, incidents_of, post_alert, routes
+from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom, settle
+
+# Saturday 2026-08-01, 10:30 UTC.
+NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
+POLICIES = parse_policies({"policies": {"web": {"levels": [{"targets": [{"user": BOB}]}]}}})
+TOKEN = "test-alert-token-0123456789"
+
+
+@pytest.fixture
+async def alerting(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+    async with running_warroom(
+        slack,
+        sqlite_url,
+        Clock(NOW),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes({"routes": [], "default": {"action": "open", "policy": "web"}}),
+        escalation__policies=POLICIES,
+        runtime__scheduler_interval=3600.0,
+    ) as running:
+        yield running
+
+
+async def maintenance(warroom: Warroom, args: str) -> str:
+    """``/incident maintenance …`` in #general as Alice; her private answer."""
+    general = warroom.slack.channel_by_name("general")
+    assert general is not None
+    before = len(warroom.slack.ephemeral_for(ALICE))
+    await warroom.slack.send_command(f"maintenance {args}", user=ALICE, channel=general.id)
+    await settle(warroom)
+    answers = warroom.slack.ephemeral_for(ALICE)[before:]
+    return "\n".join(answer.text for answer in answers)
+
+
+async def fire(warroom: Warroom, group: str, labels: dict[str, str]) -> None:
+    body = alertmanager(group, [alert(group, "web-1", "2026-08-01T10:29:00Z", common=labels)])
+    status, answer = await post_alert(warroom.url, "alertmanager", body)
+    assert status == 202, answer
+    await warroom.run_jobs()
+
+
+async def escalations(warroom: Warroom) -> list[Escalation]:
+    async with session_scope(warroom.engine) as session:
+        return list((await session.exec(select(Escalation))).all())
+
+
+async def test_a_window_silences_a_matching_alert_and_not_another(alerting: Warroom) -> None:
+    said = await maintenance(alerting, "service=checkout,env=prod now to 18:00")
+    assert "Maintenance window #1" in said
+    assert "`env=prod` `service=checkout`" in said
+    assert "Sat 2026-08-01 10:30 UTC to Sat 2026-08-01 18:00 UTC" in said
+
+    await fire(alerting, "CheckoutLatency", {"service": "checkout", "env": "prod"})
+    assert await incidents_of(alerting) == []
+    assert await escalations(alerting) == []  # nobody paged
+    async with session_scope(alerting.engine) as session:
+        (silenced,) = (await session.exec(select(SilencedAlert))).all()
+        window = await session.get(MaintenanceWindow, 1)
+    assert (silenced.window_id, silenced.name) == (1, "CheckoutLatency")
+    assert silenced.labels["service"] == "checkout"
+    assert window is not None and window.created_by == ALICE
+
+    # Staging's alert lacks env=prod, the search service's another service: both open.
+    await fire(alerting, "CheckoutLatencyStaging", {"service": "checkout", "env": "staging"})
+    await fire(alerting, "SearchDown", {"service": "search", "env": "prod"})
+    opened = await incidents_of(alerting)
+    assert [incident.title for incident in opened] == [
+        "CheckoutLatencyStaging is firing",
+        "SearchDown is firing",
+    ]
+    assert len(await escalations(alerting)) == 2
+
+    listed = await maintenance(alerting, "")
+    assert "#1 `env=prod` `service=checkout`" in listed and "1 silenced" in listed
+
+    # Cancelled, it silences nothing more: the same alert fires again, now it opens one.
+    cancelled = await maintenance(alerting, "cancel 1")
+    assert "#1" in cancelled and "cancelled" in cancelled and "1 alert was silenced" in cancelled
+    alerting.clock.now = NOW.replace(minute=45)
+    body = alertmanager(
+        "CheckoutLatency",
+        [
+            alert(
+                "CheckoutLatency",
+                "web-1",
+                "2026-08-01T10:44:00Z",
+                common={"service": "checkout", "env": "prod"},
+            )
+        ],
+    )
+    assert (await post_alert(alerting.url, "alertmanager", body))[0] == 202
+    await alerting.run_jobs()
+    assert len(await incidents_of(alerting)) == 3
+
+
+async def test_a_window_ahead_silences_only_once_it_starts(alerting: Warroom) -> None:
+    said = await maintenance(alerting, "service=checkout Sat 22:00 to Sun 02:00")
+    assert "Sat 2026-08-01 22:00 UTC to Sun 2026-08-02 02:00 UTC" in said
+    await fire(alerting, "CheckoutLatency", {"service": "checkout"})
+    assert len(await incidents_of(alerting)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "answer"),
+    [
+        ("now to 18:00", "Say which alerts and when"),
+        ("service=checkout", "Say which alerts and when"),
+        ("service= now to 18:00", "is not a label and its value"),
+        ("service=a,service=b now to 18:00", "is given two values"),
+        ("service=checkout 2026-08-01 18:00 to 2026-08-01 17:00", "The window would end"),
+        ("service=checkout now to someday", "could not read `someday` as a time"),
+        ("service=checkout now to 2026-10-01 00:00", "31 days at most"),
+        ("cancel 9", "There is no maintenance window #9"),
+        ("cancel x", "by its number"),
+    ],
+)
+async def test_a_window_that_cannot_be_made_is_said_why(
+    alerting: Warroom, args: str, answer: str
+) -> None:
+    assert answer in await maintenance(alerting, args)
+    async with session_scope(alerting.engine) as session:
+        assert (await session.exec(select(MaintenanceWindow))).all() == []
