@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -17,6 +18,7 @@ from bot.store.models import Escalation, MaintenanceWindow, SilencedAlert
 from emulator import SlackEmulator
 from tests.alerts import alert, alertmanager, incidents_of, post_alert, routes
 from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom, settle
+from tests.processes import run_warroom
 
 # Saturday 2026-08-01, 10:30 UTC.
 NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
@@ -137,3 +139,38 @@ async def test_a_window_that_cannot_be_made_is_said_why(
     assert answer in await maintenance(alerting, args)
     async with session_scope(alerting.engine) as session:
         assert (await session.exec(select(MaintenanceWindow))).all() == []
+
+
+def test_the_command_line_makes_lists_and_cancels_windows(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'warroom.db'}"
+    env = {"DATABASE_URL": database, "WARROOM_TIMEZONE": "Europe/Paris"}
+    made = run_warroom(
+        "maintenance",
+        "add",
+        "service=checkout",
+        "env=prod",
+        "--to",
+        "2099-01-01 02:00",
+        "--from",
+        "2098-12-31 22:00",
+        env=env,
+        clean=True,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "maintenance window #1: alerts labelled env=prod,service=checkout" in made.stdout
+    assert "Wed 2098-12-31 22:00 CET to Thu 2099-01-01 02:00 CET" in made.stdout
+
+    refused = run_warroom("maintenance", "add", "checkout", "--to", "18:00", env=env, clean=True)
+    assert refused.returncode == 1
+    assert "`checkout` is not a label and its value" in refused.stderr
+
+    listed = run_warroom("maintenance", "list", env=env, clean=True)
+    assert "#1  env=prod,service=checkout" in listed.stdout and "made by cli:" in listed.stdout
+
+    cancelled = run_warroom("maintenance", "cancel", "1", env=env, clean=True)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "cancelled" in cancelled.stdout
+    listed = run_warroom("maintenance", "list", env=env, clean=True)
+    assert "no maintenance window is under way or to come" in listed.stdout
+    again = run_warroom("maintenance", "cancel", "1", env=env, clean=True)
+    assert again.returncode == 1 and "is over already (cancelled)" in again.stderr
