@@ -41,7 +41,7 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``warroom maintenance``'s action; the exit code."""
     # Imported here: the parser is built for every command, and these bring the flows in.
     from bot.basics.render import Renderer
-    from bot.flows.maintenance import cancel_window, list_windows, open_window
+    from bot.flows.maintenance import cancel_window, list_windows, open_window, refusal_words
     from bot.record.alerting.maintenance import WindowRefused
 
     renderer = Renderer(settings.incidents.templates_dir)
@@ -64,8 +64,7 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
     try:
         print(asyncio.run(_with_services(settings, act)))
     except WindowRefused as refusal:
-        said = renderer.render_plain(refusal.template, **refusal.context)
-        print(f"warroom: {said.removeprefix(':warning: ')}", file=sys.stderr)
+        print(f"warroom: {refusal_words(renderer, refusal)}", file=sys.stderr)
         return 1
     return 0
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.basics.render import Renderer
 from bot.record.alerting import maintenance
+from bot.record.alerting.maintenance import WindowRefused
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import MaintenanceWindow, SilencedAlert
@@ -59,3 +61,9 @@ async def window_and_silenced(
         window = await session.get(MaintenanceWindow, window_id)
         silenced = await maintenance.silenced_by(session, window_id) if window else []
     return window, silenced
+
+
+def refusal_words(renderer: Renderer, refusal: WindowRefused) -> str:
+    """Why a window was refused, as plain text (the command line, a web page)."""
+    said = renderer.render_plain(refusal.template, **refusal.context)
+    return said.removeprefix(":warning:").strip()

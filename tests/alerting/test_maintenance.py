@@ -19,6 +19,7 @@ from emulator import SlackEmulator
 from tests.alerts import alert, alertmanager, incidents_of, post_alert, routes
 from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom, settle
 from tests.processes import run_warroom
+from tests.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
 
 # Saturday 2026-08-01, 10:30 UTC.
 NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
@@ -174,3 +175,67 @@ def test_the_command_line_makes_lists_and_cancels_windows(tmp_path: Path) -> Non
     assert "no maintenance window is under way or to come" in listed.stdout
     again = run_warroom("maintenance", "cancel", "1", env=env, clean=True)
     assert again.returncode == 1 and "is over already (cancelled)" in again.stderr
+
+
+async def test_the_web_view_adds_a_window_shows_what_it_silenced_and_cancels_it(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with (
+        web_warroom(
+            slack,
+            sqlite_url,
+            Clock(NOW),
+            alerting__token=Secret(TOKEN),
+            runtime__scheduler_interval=3600.0,
+        ) as warroom,
+        browser() as alice,
+    ):
+        # Behind sign-in: the page sends a stranger to sign in.
+        async with (
+            browser() as stranger,
+            stranger.get(f"{warroom.url}/maintenance", allow_redirects=False) as answer,
+        ):
+            assert answer.status in (302, 303) and "/login" in answer.headers["Location"]
+        await sign_in(alice, warroom, ALICE)
+        async with alice.get(f"{warroom.url}/maintenance") as answer:
+            html = await answer.text()
+        token = csrf_of(html)
+        form = {"labels": "service=checkout env=prod", "start": "now", "end": "18:00"}
+        for refused in (form, {**form, "csrf": "forged"}):
+            async with alice.post(
+                f"{warroom.url}/maintenance", data=refused, allow_redirects=False
+            ) as answer:
+                assert answer.status == 403
+        bad = {**form, "csrf": token, "end": "someday"}
+        async with alice.post(f"{warroom.url}/maintenance", data=bad) as answer:
+            assert answer.status == 400
+            assert "could not read" in visible_text(await answer.text())
+        async with alice.post(
+            f"{warroom.url}/maintenance", data={**form, "csrf": token}, allow_redirects=False
+        ) as answer:
+            assert answer.status == 303 and answer.headers["Location"] == "/maintenance/1"
+
+        await fire(warroom, "CheckoutLatency", {"service": "checkout", "env": "prod"})
+        await fire(warroom, "SearchDown", {"service": "search", "env": "prod"})
+        assert [i.title for i in await incidents_of(warroom)] == ["SearchDown is firing"]
+
+        async with alice.get(f"{warroom.url}/maintenance/1") as answer:
+            shown = visible_text(await answer.text())
+        assert "Maintenance window #1" in shown
+        assert "env=prod service=checkout" in shown and "under way" in shown
+        assert "Sat 2026-08-01 10:30 UTC to Sat 2026-08-01 18:00 UTC" in shown
+        assert "CheckoutLatency" in shown and "SearchDown" not in shown
+        async with alice.get(f"{warroom.url}/maintenance") as answer:
+            listed = visible_text(await answer.text())
+        assert "#1" in listed and "under way" in listed
+
+        async with alice.post(
+            f"{warroom.url}/maintenance/1/cancel", data={"csrf": token}, allow_redirects=False
+        ) as answer:
+            assert answer.status == 303
+        async with alice.get(f"{warroom.url}/maintenance/1") as answer:
+            assert "cancelled by" in visible_text(await answer.text())
+        async with alice.post(f"{warroom.url}/maintenance/x/cancel", data={"csrf": token}) as a:
+            assert a.status == 400
+        async with alice.get(f"{warroom.url}/maintenance/99") as answer:
+            assert answer.status == 404
