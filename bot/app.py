@@ -23,6 +23,7 @@ from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
 from bot.flows.alert_intake import PayloadWriter
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, YIELDING_JOBS
+from bot.flows.heartbeats import watch_heartbeats
 from bot.flows.in_order import ARRIVED_KEY, CommandLine, CommandSweep
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
@@ -55,7 +56,7 @@ from bot.store.columns import utcnow
 from bot.store.db import create_engine, database_reachable
 from bot.store.migrate import upgrade_database
 from bot.web import WEB_ROUTES, add_web_view
-from bot.web.alert_webhooks import receive_alerts
+from bot.web.alert_webhooks import receive_alerts, receive_heartbeat
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
 from bot.web.routing import Route, RouteKind, add_routes
 from bot.web.tracker_webhooks import receive_tracker_webhook
@@ -230,6 +231,8 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     app[slack_watch_key] = watch
     # Each on-call schedule's handoffs and gap checks: one row each, whichever replica starts.
     await plan_oncall(app[services_key])
+    # Each heartbeat's row and job: kept from earlier starts, made by whichever replica first.
+    await watch_heartbeats(app[services_key])
     watch.start()
     # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
     await schedule_feed_refreshes(app[services_key])
@@ -304,6 +307,7 @@ async def healthz(request: web.Request) -> web.Response:
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/slack/events", slack_events, RouteKind.MACHINE),
     Route("POST", "/alerts/{source}", receive_alerts, RouteKind.MACHINE),
+    Route("POST", "/heartbeats/{name}", receive_heartbeat, RouteKind.MACHINE),
     Route("POST", "/trackers/{tracker}", receive_tracker_webhook, RouteKind.MACHINE),
     Route("GET", "/healthz", healthz, RouteKind.MACHINE),
     Route("GET", "/metrics", serve_metrics, RouteKind.MACHINE),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.admin.maintenance import add_maintenance_parser
 from bot.admin.oncall import add_oncall_parser, run_oncall
 from bot.admin.workflows import add_workflows_parser, run_workflows
 from bot.basics.logs import LOG_FORMATS, configure_logging
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     postmortem.add_argument("--team", help="the Slack workspace id, when several share the DB")
 
     add_oncall_parser(sub)
+    add_maintenance_parser(sub)
     add_workflows_parser(sub)
 
     demo = sub.add_parser(
@@ -167,6 +169,10 @@ def _run(args: argparse.Namespace) -> int:
         return _alerts(args, settings)
     if args.command == "postmortem":
         return _postmortem(args, settings)
+    if args.command == "maintenance":
+        from bot.admin.maintenance import run_maintenance
+
+        return run_maintenance(args, settings)
     needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
     settings.require(*needs)  # type: ignore[arg-type]
     port = args.port or settings.runtime.port

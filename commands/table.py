@@ -9,6 +9,7 @@ from commands import (
     impact,
     incident_type,
     lead,
+    maintenance,
     milestone_time,
     note,
     postmortem,
@@ -47,5 +48,6 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     timezone.SUBCOMMAND,
     resolve.SUBCOMMAND,
     postmortem.SUBCOMMAND,
+    maintenance.SUBCOMMAND,
     help_text.SUBCOMMAND,
 )

@@ -16,6 +16,7 @@ from typing import Any, get_type_hints
 from bot.basics.render import Renderer
 from bot.config.alerting import AlertSettings
 from bot.config.escalation import EscalationSettings
+from bot.config.heartbeats import HeartbeatSettings
 from bot.config.incidents import IncidentSettings
 from bot.config.oncall import OncallSettings
 from bot.config.reading import (
@@ -68,6 +69,7 @@ class Settings:
     oncall: OncallSettings = field(default_factory=OncallSettings)
     workflows: WorkflowSettings = field(default_factory=WorkflowSettings)
     alerting: AlertSettings = field(default_factory=AlertSettings)
+    heartbeats: HeartbeatSettings = field(default_factory=HeartbeatSettings)
     web: WebSettings = field(default_factory=WebSettings)
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear).
     trackers: TrackerSettings = field(default_factory=TrackerSettings)
@@ -111,6 +113,7 @@ class Settings:
         problems.extend(self.slack.problems())
         problems.extend(self._route_problems())
         problems.extend(self.alerting.problems())
+        problems.extend(self._heartbeat_problems())
         problems.extend(self._type_problems())
         problems.extend(self.workflow_problems())
         problems.extend(self.web.problems())
@@ -135,6 +138,26 @@ class Settings:
         if unknown:
             return ["WARROOM_ALERT_ROUTES: no escalation policy named " + ", ".join(unknown)]
         return []
+
+    def _heartbeat_problems(self) -> list[str]:
+        """Heartbeats need the alert token (their check-ins carry it) and name policies the
+        policies file must have."""
+        heartbeats = self.heartbeats.heartbeats
+        if not heartbeats.by_name:
+            return []
+        problems = []
+        if not self.alerting.token:
+            problems.append(
+                "WARROOM_HEARTBEATS is set but WARROOM_ALERT_TOKEN is not: check-ins carry "
+                "that token; set one (e.g. `openssl rand -hex 32`)"
+            )
+        for spec in heartbeats.by_name.values():
+            if spec.policy and self.escalation.policies.get(spec.policy) is None:
+                problems.append(
+                    f"WARROOM_HEARTBEATS: heartbeat {spec.name!r}: no escalation policy "
+                    f"named {spec.policy!r}"
+                )
+        return problems
 
     def _type_problems(self) -> list[str]:
         """What the types file and the alert routes name that the other settings lack."""
@@ -221,6 +244,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("On call", OncallSettings),
     ("Workflows", WorkflowSettings),
     ("Alerts", AlertSettings),
+    ("Heartbeats", HeartbeatSettings),
     ("The web view", WebSettings),
     ("Trackers", TrackerSettings),
     ("The status page", StatusPageSettings),

@@ -27,8 +27,9 @@ from bot.flows.declare import by_type, open_war_room
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.workflows import triggers
 from bot.record import incidents
-from bot.record.alerting import alerts
+from bot.record.alerting import alerts, maintenance
 from bot.record.alerting.payloads import Notification, parse
+from bot.record.alerting.routes import Routes
 from bot.record.escalation.escalations import Why
 from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
@@ -86,18 +87,46 @@ class PayloadWriter(GroupCommit[_Received]):
         return payload_id
 
     async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
-        now = self.services.clock()
         async with session_scope(self.services.engine) as session:
-            ids = await alerts.store_payloads(session, [item.body for item in batch])
-            await jobs.schedule_new(
-                session,
-                kind=JobKind.ALERT_PAYLOAD,
-                due_at=now,
-                keyed=[(f"alert-payload:{id_}", {"payload": id_}) for id_ in ids],
+            ids = await keep_payloads(
+                session, [item.body for item in batch], now=self.services.clock()
             )
             await session.commit()
         self.services.wake_jobs()
         return BatchOutcome(results=dict(zip(batch, ids, strict=True)))
+
+
+async def keep_payloads(
+    session: AsyncSession, bodies: list[alerts.ReceivedBody], *, now: datetime
+) -> list[int]:
+    """Store alert bodies and the jobs that apply them (the caller commits); their ids."""
+    ids = await alerts.store_payloads(session, bodies)
+    await jobs.schedule_new(
+        session,
+        kind=JobKind.ALERT_PAYLOAD,
+        due_at=now,
+        keyed=[(f"alert-payload:{id_}", {"payload": id_}) for id_ in ids],
+    )
+    return ids
+
+
+async def keep_own_alert(session: AsyncSession, services: Services, body: str) -> int:
+    """Store an alert warroom raises itself (a missed heartbeat), in the generic shape, to
+    be applied as any webhook's is (the caller commits)."""
+    now = services.clock()
+    notification = parse("generic", body, received_at=now)
+    received = alerts.ReceivedBody(
+        source="generic", body=body, group_key=notification.group_key, received_at=now
+    )
+    (payload_id,) = await keep_payloads(session, [received], now=now)
+    return payload_id
+
+
+def alert_routes(services: Services) -> Routes:
+    """The routes alerts take: each heartbeat's own, then the routes file's."""
+    return services.settings.heartbeats.heartbeats.routes_before(
+        services.settings.alerting.routes, services.settings.incidents.default_severity
+    )
 
 
 async def process_payload(services: Services, job: Job) -> None:
@@ -120,11 +149,21 @@ async def apply_payload(services: Services, payload_id: int, *, again: bool) -> 
             if payload.state == "processed" and not again:
                 return _outcome(payload)
             notification = parse(payload.source, payload.body, received_at=payload.received_at)
+            # Alerts a maintenance window matches are kept as silenced by it, and go no further.
+            notification = await maintenance.silence(
+                session, payload, notification, now=services.clock()
+            )
+            if not notification.alerts:
+                payload.state, payload.processed_at = "processed", services.clock()
+                payload.error = None
+                session.add(payload)
+                await session.commit()
+                return _outcome(payload, silenced=True)
             applied = await alerts.apply_notification(
                 session,
                 payload,
                 notification,
-                routes=services.settings.alerting.routes,
+                routes=alert_routes(services),
                 team_id=team_id,
                 timezone=services.settings.incidents.timezone,
                 now=services.clock(),
@@ -219,10 +258,13 @@ async def _record_failure(services: Services, payload_id: int, error: Exception)
     log.error("alert payload %s failed: %s", payload_id, payload.error)
 
 
-def _outcome(payload: AlertPayload, applied: alerts.Applied | None = None) -> Outcome:
+def _outcome(
+    payload: AlertPayload, applied: alerts.Applied | None = None, *, silenced: bool = False
+) -> Outcome:
     assert payload.id is not None
     if applied is None:
-        return Outcome(payload_id=payload.id, state=payload.state, error=payload.error)
+        state = "silenced" if silenced else payload.state
+        return Outcome(payload_id=payload.id, state=state, error=payload.error)
     incident = applied.incident
     return Outcome(
         payload_id=payload.id,
@@ -250,7 +292,7 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
         )
     if incident is None:
         return
-    route = services.settings.alerting.routes.named(details.get("route", ""))
+    route = alert_routes(services).named(details.get("route", ""))
     if incident.channel_id is None:
         policies = services.settings.escalation.policies
         policy = policies.get(route.policy or "")

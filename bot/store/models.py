@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import (
@@ -514,8 +514,11 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
     SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"reason"})
 
     __table_args__ = (
-        # A policy level is escalated to once per incident, however many replicas race on it.
-        UniqueConstraint("incident_id", "policy", "level", name="uq_escalation_policy_level"),
+        # A policy level is escalated to once per incident and round (a policy that repeats
+        # runs its levels again), however many replicas race on it.
+        UniqueConstraint(
+            "incident_id", "policy", "policy_round", "level", name="uq_escalation_policy_level"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -527,6 +530,8 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
     target: str = Field(sa_column=Column(Text, nullable=False))
     policy: str | None = None
     level: int | None = None
+    # Which time the policy runs its levels: 1, then 2 and on when it says ``repeat``.
+    policy_round: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
     # A person's own words (``/incident escalate @x <reason>``); never a sentence of warroom's.
     reason: str = Field(default="", sa_column=slack_text_column())
     # Why a policy escalated by itself, as data templates say in the incident's language:
@@ -863,3 +868,52 @@ class OncallIcalCopy(SQLModel, table=True):
     checked_at: datetime | None = Field(default=None, sa_column=utc_column())  # last attempt
     failing_since: datetime | None = Field(default=None, sa_column=utc_column())
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Heartbeat(SQLModel, table=True):
+    """A heartbeat of the heartbeats file (``WARROOM_HEARTBEATS``) and where it stands."""
+
+    name: str = Field(primary_key=True)
+    # The first start that knew it: one never seen is missed counting from then.
+    watched_since: datetime = Field(sa_column=utc_column(nullable=False))
+    last_beat_at: datetime | None = Field(default=None, sa_column=utc_column())
+    beats: int = 0
+    # The start of the miss whose alert is firing (the deadline it passed); None: none open.
+    missed_since: datetime | None = Field(default=None, sa_column=utc_column())
+    misses: int = 0
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """A time during which alerts whose labels all match are recorded and open nothing."""
+
+    __tablename__ = "maintenance_window"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # {"label": "value", ...}: an alert matches when it has every one of them.
+    matchers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = Field(sa_column=utc_column(nullable=False))
+    ends_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # Who made it: a Slack user id (from Slack or the web view), or "cli" (the command line).
+    created_by: str
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    cancelled_at: datetime | None = Field(default=None, sa_column=utc_column())
+    cancelled_by: str | None = None
+
+
+class SilencedAlert(SQLModel, table=True):
+    """An alert a maintenance window kept from opening an incident, as it arrived."""
+
+    __tablename__ = "silenced_alert"
+    __table_args__ = (
+        # A payload applied again (a replay) silences its alerts once.
+        UniqueConstraint("window_id", "payload_id", "fingerprint", name="uq_silenced_alert"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    window_id: int = Field(foreign_key="maintenance_window.id", index=True)
+    payload_id: int = Field(foreign_key="alert_payload.id")
+    fingerprint: str
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    labels: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = Field(sa_column=utc_column(nullable=False))
+    silenced_at: datetime = Field(sa_column=utc_column(nullable=False))

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, pages
+from bot.web import api, auth, maintenance, pages
 from bot.web.context import web_context_ctx
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -64,6 +64,10 @@ WEB_ROUTES: tuple[Route, ...] = (
         oncall_pages.cancel_override_form,
         PAGE,
     ),
+    Route("GET", "/maintenance", maintenance.maintenance_list, PAGE),
+    Route("POST", "/maintenance", maintenance.add_window_form, PAGE),
+    Route("GET", "/maintenance/{window}", maintenance.window_page, PAGE),
+    Route("POST", "/maintenance/{window}/cancel", maintenance.cancel_window_form, PAGE),
     Route("GET", "/login", auth.sign_in_page, PAGE),
     Route("GET", "/auth/slack", auth.start_sign_in, PAGE),
     Route("GET", auth.CALLBACK_PATH, auth.finish_sign_in, PAGE),

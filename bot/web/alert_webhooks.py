@@ -1,4 +1,5 @@
-"""``POST /alerts/{alertmanager,grafana,generic}``: alert webhooks in.
+"""``POST /alerts/{alertmanager,grafana,generic}``: alert webhooks in; ``POST
+/heartbeats/<name>``: check-ins of monitored jobs.
 
 Answer fast and lose nothing: check the token, read at most the configured size, parse,
 store the raw body with its processing job, answer 202. Everything else happens in jobs.
@@ -13,6 +14,7 @@ import logging
 
 from aiohttp import web
 
+from bot.flows.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting.payloads import SOURCES, PayloadError, parse
 
@@ -73,6 +75,24 @@ async def _receive(request: web.Request) -> web.Response:
         log.exception("storing a %s alert payload failed", source)
         return _error(503, "could not store the payload; send it again")
     return web.json_response({"status": "accepted", "id": payload_id}, status=202)
+
+
+async def receive_heartbeat(request: web.Request) -> web.Response:
+    """``POST /heartbeats/<name>``: a monitored job checks in, with the alert token. Its body,
+    if any, is not read: a check-in says only that the job ran."""
+    services = request.app[services_key]
+    token = services.settings.alerting.token
+    if not token or not _authorized(request.headers.get("Authorization", ""), str(token)):
+        return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+    name = request.match_info["name"]
+    try:
+        beat = await record_beat(services, name)
+    except Exception:
+        log.exception("recording a check-in of heartbeat %r failed", name[:80])
+        return _error(503, "could not record the check-in; send it again")
+    if beat is Beat.UNKNOWN:
+        return _error(404, f"no heartbeat named {name[:80]!r} in WARROOM_HEARTBEATS")
+    return web.json_response({"status": beat.value, "heartbeat": name})
 
 
 def _authorized(header: str, token: str) -> bool:

@@ -136,6 +136,12 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
     )
     routes = tmp_path / "routes.yaml"
     routes.write_text(yaml.safe_dump({"default": {"action": "open", "severity": "SEV3"}}))
+    heartbeats = tmp_path / "heartbeats.yaml"
+    heartbeats.write_text(
+        yaml.safe_dump(
+            {"heartbeats": [{"name": "nightly-export", "interval": "24h", "policy": "payments"}]}
+        )
+    )
     schedules = tmp_path / "schedules.yaml"
     weekly = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
     schedules.write_text(
@@ -208,6 +214,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_SLACK_RATE_WINDOW": "60",
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),
         "WARROOM_ALERT_ROUTES": str(routes),
+        "WARROOM_HEARTBEATS": str(heartbeats),
         "WARROOM_ALERT_MAX_BODY_BYTES": "4194304",
         "WARROOM_POSTMORTEM_STYLE": "default",
         "WARROOM_LANGUAGE": "en",
@@ -264,6 +271,16 @@ async def test_serve_with_every_readme_variable_answers_commands_and_records_eve
                 timeout=15,
             )
             incident = await incident_api(bot.url, "INC-1")
+            # The heartbeats file was read: a check-in with the alert token is recorded.
+            token = env["WARROOM_ALERT_TOKEN"]
+            async with (
+                aiohttp.ClientSession() as client,
+                client.post(
+                    f"{bot.url}/heartbeats/nightly-export",
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as beat,
+            ):
+                assert beat.status == 200, await beat.text()
             # Sign-in works beside it, asking for its own scopes in its own flow.
             async with browser() as session:
                 authorize = await sign_in_at(session, bot.url, slack, ALICE)

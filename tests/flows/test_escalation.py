@@ -60,9 +60,15 @@ async def pagerduty() -> AsyncIterator[FakePagerDuty]:
 
 @pytest.fixture
 def paging_settings(tmp_path: Path, pagerduty: FakePagerDuty) -> dict[str, Any]:
+    return policy_settings(tmp_path, pagerduty, POLICIES)
+
+
+def policy_settings(
+    tmp_path: Path, pagerduty: FakePagerDuty, policies: dict[str, Any]
+) -> dict[str, Any]:
     """Settings read from the environment the way an operator writes them."""
     policy_file = tmp_path / "policies.yaml"
-    policy_file.write_text(yaml.safe_dump(POLICIES))
+    policy_file.write_text(yaml.safe_dump(policies))
     settings = Settings.from_env(
         {
             "WARROOM_ESCALATION_POLICIES": str(policy_file),
@@ -634,3 +640,124 @@ async def test_the_api_and_the_web_page_say_why_in_the_incident_language(
             page = await answer.text()
         assert "<td>payments, niveau 1</td>" in page
         assert "<td>les incidents SEV1 sont escaladés vers payments</td>" in page
+
+
+LOOPING = {
+    "policies": {
+        "looping": {
+            "levels": [
+                {
+                    "timeout": "5m",
+                    "targets": [
+                        {"user": BOB},
+                        {"pagerduty": {"service": "Payments primary", "routing_key_env": "PD_KEY"}},
+                    ],
+                }
+            ],
+            "repeat": 2,
+        }
+    },
+    "severities": {"SEV1": "looping"},
+}
+
+
+@pytest.fixture
+async def looping(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, pagerduty: FakePagerDuty
+) -> AsyncIterator[tuple[Warroom, Channel]]:
+    """A policy that says ``repeat: 2``, and an announcement channel."""
+    settings = policy_settings(tmp_path, pagerduty, LOOPING)
+    announce = slack.create_channel("incidents", creator=ALICE, members=[slack.bot_user_id])
+    async with running_warroom(
+        slack, sqlite_url, incidents__announce_channel=announce.id, **settings
+    ) as running:
+        yield running, announce
+
+
+def exhausted(channel: Channel) -> list[str]:
+    return [m.text for m in channel.messages if "exhausted" in m.text]
+
+
+async def test_a_repeating_policy_pages_again_then_says_it_is_exhausted(
+    looping: tuple[Warroom, Channel], pagerduty: FakePagerDuty
+) -> None:
+    warroom, announce = looping
+    channel = await declare_sev1(warroom)
+    assert [e["dedup_key"] for e in trigger_events(pagerduty)] == [
+        "warroom:T0WARROOM:INC-1:looping:L1"
+    ]
+
+    await warroom.advance(minutes=5)
+    await warroom.advance(minutes=5)
+    rows = await escalations(warroom)
+    assert [(r.policy_round, r.level) for r in rows] == [(1, 1), (2, 1), (3, 1)]
+    assert rows[2].why == {"because": "repeat", "round": 3, "after_seconds": 300}
+    # Each round is a new PagerDuty alert, not a repeat of the first one's key.
+    assert [e["dedup_key"] for e in trigger_events(pagerduty)] == [
+        "warroom:T0WARROOM:INC-1:looping:L1",
+        "warroom:T0WARROOM:INC-1:looping:R2L1",
+        "warroom:T0WARROOM:INC-1:looping:R3L1",
+    ]
+    transcript = warroom.slack.transcript(channel.id)
+    assert "*looping level 1* (round 3)" in transcript
+    assert "policy repeated (round 3)" in transcript
+    assert exhausted(channel) == []
+
+    await warroom.advance(minutes=4, seconds=59)
+    assert exhausted(channel) == []
+    await warroom.advance(seconds=1)
+    (said,) = exhausted(channel)
+    assert "policy `looping` exhausted: nobody acknowledged after 3 rounds" in said
+    (announced,) = exhausted(announce)
+    assert "INC-1" in announced and "Payments failing" in announced
+    assert "policy `looping` exhausted: nobody acknowledged after 3 rounds" in announced
+
+    # Nothing more pages, nor is said, however long nobody answers.
+    await warroom.advance(hours=2)
+    assert len(trigger_events(pagerduty)) == 3 and len(exhausted(channel)) == 1
+
+
+async def test_an_acknowledgement_stops_a_repeating_policy_before_it_is_exhausted(
+    looping: tuple[Warroom, Channel], pagerduty: FakePagerDuty
+) -> None:
+    warroom, announce = looping
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=5)
+    await command(warroom, channel, "ack", user=BOB)
+    await warroom.advance(hours=1)
+
+    assert [(r.policy_round, r.level) for r in await escalations(warroom)] == [(1, 1), (2, 1)]
+    assert len(trigger_events(pagerduty)) == 2
+    assert exhausted(channel) == [] and exhausted(announce) == []
+
+
+async def test_a_policy_escalated_by_hand_goes_round_again_when_it_repeats(
+    looping: tuple[Warroom, Channel],
+) -> None:
+    warroom, _ = looping
+    channel = await open_incident(warroom)  # SEV3: the policy starts by hand
+    for _ in range(4):
+        await command(warroom, channel, "escalate looping")
+    rows = await escalations(warroom)
+    assert [(r.policy_round, r.level) for r in rows] == [(1, 1), (2, 1), (3, 1)]
+    replies = "\n".join(m.text for m in warroom.slack.ephemeral_for(ALICE))
+    assert "every level of looping was escalated to" in replies
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"levels": [{"targets": [{"user": BOB}]}], "repeat": 1}, "repeat needs a timeout"),
+        ({"levels": [{"timeout": "5m", "targets": [{"user": BOB}]}], "repeat": -1}, "0 to 20"),
+        ({"levels": [{"timeout": "5m", "targets": [{"user": BOB}]}], "repeat": "2"}, "0 to 20"),
+        ({"levels": [{"timeout": "5m", "targets": [{"user": BOB}]}], "repeats": 2}, "repeats"),
+    ],
+)
+def test_a_policy_s_repeat_is_checked_at_start_up(
+    tmp_path: Path, body: dict[str, Any], said: str
+) -> None:
+    policy_file = tmp_path / "bad.yaml"
+    policy_file.write_text(yaml.safe_dump({"policies": {"looping": body}}))
+    with pytest.raises(ValueError, match=said) as refused:
+        Settings.from_env({"WARROOM_ESCALATION_POLICIES": str(policy_file)})
+    assert "policy 'looping'" in str(refused.value)

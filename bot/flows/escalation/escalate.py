@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import AlreadyResolved, BotError
 from bot.clients.slack import Invitation
 from bot.clients.slack_errors import SlackFailure, SlackGone
-from bot.flows.channel import deliver_now, refresh_channel_header, say, send
+from bot.flows.channel import Writes, deliver_now, refresh_channel_header, say, send
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
 from bot.flows.postmortem_posting import choose_template
@@ -184,11 +184,19 @@ async def _escalate_policy(
         raise UnknownTarget(
             target=name, reason="no such person, group, escalation policy or on-call schedule"
         )
-    level = await _next_level(services, incident, policy)
-    if policy.level(level) is None:
+    following = await _next_level(services, incident, policy)
+    if following is None:
         raise UnknownTarget(target=name, reason=f"every level of {policy.name} was escalated to")
+    policy_round, level = following
     escalation = await escalate_to_level(
-        services, incident, policy, level, requested_by=requested_by, reason=reason, why=why
+        services,
+        incident,
+        policy,
+        level,
+        policy_round=policy_round,
+        requested_by=requested_by,
+        reason=reason,
+        why=why,
     )
     if escalation is None:
         raise UnknownTarget(target=name, reason=f"level {level} was escalated to just now")
@@ -196,13 +204,28 @@ async def _escalate_policy(
     return escalation
 
 
-async def _next_level(services: Services, incident: Incident, policy: Policy) -> int:
+async def _next_level(
+    services: Services, incident: Incident, policy: Policy
+) -> tuple[int, int] | None:
+    """The (round, level) after the policy's furthest escalation, or None when its last
+    round has reached its last level."""
     async with session_scope(services.engine) as session:
-        statement = select(func.max(Escalation.level)).where(
-            col(Escalation.incident_id) == incident.id, col(Escalation.policy) == policy.name
+        statement = (
+            select(Escalation.policy_round, Escalation.level)
+            .where(
+                col(Escalation.incident_id) == incident.id,
+                col(Escalation.policy) == policy.name,
+            )
+            .order_by(col(Escalation.policy_round).desc(), col(Escalation.level).desc())
+            .limit(1)
         )
-        highest = (await session.exec(statement)).one()
-    return (highest or 0) + 1
+        furthest = (await session.exec(statement)).first()
+    if furthest is None:
+        return 1, 1
+    policy_round, level = furthest[0], furthest[1] or 0
+    if policy.level(level + 1) is not None:
+        return policy_round, level + 1
+    return (policy_round + 1, 1) if policy_round < policy.rounds else None
 
 
 async def escalate_to_level(
@@ -212,10 +235,13 @@ async def escalate_to_level(
     number: int,
     *,
     requested_by: str | None,
+    policy_round: int = 1,
     reason: str = "",
     why: Why | None = None,
 ) -> Escalation | None:
-    """Escalate to one level of a policy, once; schedule the next level if it has a timeout.
+    """Escalate to one level of a policy, once per round; schedule what follows if it has a
+    timeout: the next level, the policy again from level 1 (``repeat``), or saying the policy
+    ran out.
 
     ``requested_by`` None is the policy's own timer, which stands down when the incident is
     resolved, or when anything was acknowledged since the level before. ``reason`` is a
@@ -228,7 +254,9 @@ async def escalate_to_level(
     now = services.clock()
     async with session_scope(services.engine) as session:
         current = await incidents.lock(session, incident)
-        if requested_by is None and await _stands_down(session, current, policy, number):
+        if requested_by is None and await _stands_down(
+            session, current, policy, policy_round, number
+        ):
             return None
         escalation = await escalations.record_escalation(
             session,
@@ -243,6 +271,7 @@ async def escalate_to_level(
             at=now,
             policy=policy.name,
             level=number,
+            policy_round=policy_round,
             on_call=reach.on_call,
         )
         if escalation is None:
@@ -251,15 +280,9 @@ async def escalate_to_level(
         session.add(current)
         await session.flush()
         await _schedule_pages(session, current, escalation, reach, now)
-        following = policy.level(number + 1)
-        if level.timeout is not None and following is not None:
-            await schedule_level(
-                session,
-                current,
-                policy,
-                number + 1,
-                due_at=now + level.timeout,
-                why=timed_out(number, level.timeout),
+        if level.timeout is not None:
+            await _schedule_what_follows(
+                session, current, policy, policy_round, number, due_at=now + level.timeout
             )
         await _schedule_bring_in(session, escalation, reach, now)
         await session.commit()
@@ -267,19 +290,62 @@ async def escalate_to_level(
     return escalation
 
 
+async def _schedule_what_follows(
+    session: AsyncSession,
+    incident: Incident,
+    policy: Policy,
+    policy_round: int,
+    number: int,
+    *,
+    due_at: datetime,
+) -> None:
+    """When level ``number`` of round ``policy_round`` times out unanswered: the next level,
+    else the policy again from level 1 while it has rounds left, else saying it ran out."""
+    level = policy.level(number)
+    assert level is not None and level.timeout is not None
+    if policy.level(number + 1) is not None:
+        why: Why = timed_out(number, level.timeout)
+        await schedule_level(
+            session, incident, policy, number + 1, due_at=due_at, why=why, policy_round=policy_round
+        )
+    elif policy_round < policy.rounds:
+        why = {
+            "because": "repeat",
+            "round": policy_round + 1,
+            "after_seconds": int(level.timeout.total_seconds()),
+        }
+        await schedule_level(
+            session, incident, policy, 1, due_at=due_at, why=why, policy_round=policy_round + 1
+        )
+    else:
+        await jobs.schedule(
+            session,
+            kind=JobKind.ESCALATE,
+            key=f"escalate:{incident.id}:{policy.name}:exhausted",
+            due_at=due_at,
+            incident_id=incident.id,
+            payload={"policy": policy.name, "exhausted": policy_round},
+        )
+
+
 async def _stands_down(
-    session: AsyncSession, incident: Incident, policy: Policy, number: int
+    session: AsyncSession, incident: Incident, policy: Policy, policy_round: int, number: int
 ) -> bool:
+    """Whether the policy's timer for level ``number`` of round ``policy_round`` (a level
+    past the last: saying the policy ran out) has nothing to do: the incident is resolved, or
+    someone acknowledged since the level before."""
     if not incident.is_open:
         return True
-    if number == 1:
+    if number == 1 and policy_round == 1:
         return False  # a policy starting (by severity) is never pre-empted
+    before = (policy_round, number - 1) if number > 1 else (policy_round - 1, len(policy.levels))
     previous = (
         await session.exec(
             select(Escalation).where(
                 col(Escalation.incident_id) == incident.id,
                 col(Escalation.policy) == policy.name,
-                col(Escalation.level) == number - 1,
+                col(Escalation.policy_round) == before[0],
+                col(Escalation.level) == before[1],
             )
         )
     ).first()
@@ -295,16 +361,24 @@ async def schedule_level(
     *,
     due_at: datetime,
     why: Why | None,
+    policy_round: int = 1,
 ) -> None:
     """Have the job runner escalate to this level of the policy at ``due_at`` (caller commits),
     keeping why as data for the escalation it makes."""
+    # The first round's keys are those timers had before policies repeated.
+    which = str(number) if policy_round == 1 else f"r{policy_round}:{number}"
     await jobs.schedule(
         session,
         kind=JobKind.ESCALATE,
-        key=f"escalate:{incident.id}:{policy.name}:{number}",
+        key=f"escalate:{incident.id}:{policy.name}:{which}",
         due_at=due_at,
         incident_id=incident.id,
-        payload={"policy": policy.name, "level": number, "why": dict(why) if why else None},
+        payload={
+            "policy": policy.name,
+            "level": number,
+            "round": policy_round,
+            "why": dict(why) if why else None,
+        },
     )
 
 
@@ -316,14 +390,18 @@ def timed_out(number: int, timeout: timedelta) -> WhyTimeout:
 async def _schedule_pages(
     session: AsyncSession, incident: Incident, escalation: Escalation, reach: Reach, now: datetime
 ) -> None:
-    # One PagerDuty alert per incident and level: its acknowledge and resolve name it again.
+    # One PagerDuty alert per incident, round and level: its acknowledge and resolve name it
+    # again.
     dedup_key = ":".join(
         (
             "warroom",
             incident.team_id,
             incident.reference,
             str(escalation.policy),
-            f"L{escalation.level}",
+            # A later round is a new alert: the same key would be merged into the first one.
+            f"L{escalation.level}"
+            if escalation.policy_round == 1
+            else f"R{escalation.policy_round}L{escalation.level}",
         )
     )
     for service, env in reach.pagers:
@@ -386,6 +464,9 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
     policy = services.settings.escalation.policies.get(payload["policy"])
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, job.incident_id)
+    if policy is not None and incident is not None and "exhausted" in payload:
+        await _say_exhausted(services, incident, policy, int(payload["exhausted"]))
+        return None
     if policy is None or incident is None or policy.level(payload["level"]) is None:
         log.warning("escalation timer %s names a policy level no longer configured", job.key)
         return None
@@ -396,6 +477,8 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
         policy,
         payload["level"],
         requested_by=None,
+        # Timers scheduled before policies repeated are of the first round.
+        policy_round=int(payload.get("round", 1)),
         reason=payload.get("reason", ""),
         # As schedule_level kept it in the job.
         why=cast("Why | None", payload.get("why")),
@@ -403,6 +486,26 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
     if escalation is not None and payload["level"] == 1:
         await refresh_channel_header(services, await _reloaded(services, incident))
     return None
+
+
+async def _say_exhausted(
+    services: Services, incident: Incident, policy: Policy, rounds: int
+) -> None:
+    """The policy's last level timed out in its last round with nobody acknowledging: the
+    channel and the announcement channel are told, once (a retried job finds it said)."""
+    said = f"policy_exhausted:{incident.id}:{policy.name}"
+    async with session_scope(services.engine) as session:
+        current = await incidents.lock(session, incident)
+        if await _stands_down(session, current, policy, rounds, len(policy.levels) + 1):
+            return
+        if await outbox.written_for(session, said) is not None:
+            return
+        writes = Writes(services, session, current)
+        context = {"policy": policy.name, "rounds": rounds, "levels": len(policy.levels)}
+        await writes.say("messages/policy_exhausted.j2", after=said, **context)
+        await writes.announce("messages/announce_policy_exhausted.j2", **context)
+        await session.commit()
+    await writes.send()
 
 
 async def bring_in(services: Services, job: Job) -> None:

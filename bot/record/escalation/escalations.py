@@ -94,6 +94,15 @@ class WhyTimeout(TypedDict):
     after_seconds: int
 
 
+class WhyRepeat(TypedDict):
+    """Nobody acknowledged the policy's last level within ``after_seconds``: it starts
+    again from level 1, for the ``round``-th time."""
+
+    because: Literal["repeat"]
+    round: int
+    after_seconds: int
+
+
 class WhyWorkflow(TypedDict):
     """A workflow's escalate action; ``job`` is its job's key (a run again finds it)."""
 
@@ -103,7 +112,7 @@ class WhyWorkflow(TypedDict):
     job: str
 
 
-Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyWorkflow
+Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyRepeat | WhyWorkflow
 
 
 async def record_escalation(
@@ -119,6 +128,7 @@ async def record_escalation(
     at: datetime,
     policy: str | None = None,
     level: int | None = None,
+    policy_round: int = 1,
     why: Why | None = None,
     on_call: Sequence[OnCall] = (),
 ) -> Escalation | None:
@@ -137,6 +147,7 @@ async def record_escalation(
         target=target,
         policy=policy,
         level=level,
+        policy_round=policy_round,
         reason=reason,
         why=dict(why) if why is not None else None,
         requested_by=requested_by,
@@ -220,7 +231,8 @@ def _escalated_facts(escalation: Escalation) -> dict[str, Any]:
 def target_facts(escalation: Escalation) -> dict[str, Any]:
     """The target as an entry keeps it: a person or a user group by id (the group with its
     handle as people typed it), an on-call schedule by name with whom it named, a policy by
-    name and level, with whom each schedule among its targets named (``on_call``)."""
+    name and level (and round, when it repeated), with whom each schedule among its targets
+    named (``on_call``)."""
     target: dict[str, Any] = {"kind": escalation.target_kind, "id": escalation.target_ref}
     if escalation.target_kind == "usergroup":
         target["name"] = escalation.target
@@ -230,6 +242,8 @@ def target_facts(escalation: Escalation) -> dict[str, Any]:
             target["guest"] = True  # named, not brought in
     elif escalation.target_kind == "policy":
         target["level"] = escalation.level
+        if escalation.policy_round > 1:
+            target["round"] = escalation.policy_round
         if escalation.on_call:
             target["on_call"] = [dict(named) for named in escalation.on_call]
     return target

@@ -13,8 +13,10 @@ Operators write them in YAML (``WARROOM_ESCALATION_POLICIES``)::
               - pagerduty:
                   service: Payments primary
                   routing_key_env: PAGERDUTY_KEY_PAYMENTS   # the key itself stays in the env
-          - targets:
+          - timeout: 15m
+            targets:
               - user: U0G9QF9C6
+        repeat: 2                     # then the whole policy again, twice at most
     severities:                       # incidents of these severities start a policy at once
       SEV1: payments
 
@@ -42,6 +44,8 @@ TargetKind = Literal["user", "usergroup", "schedule", "pagerduty"]
 # Names operators give things in configuration files (policies, on-call schedules).
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A policy that ran this many more times unanswered is not going to be answered by running on.
+MAX_REPEAT = 20
 
 
 class PolicyError(ValueError):
@@ -73,6 +77,14 @@ class Level:
 class Policy:
     name: str
     levels: tuple[Level, ...]
+    # How many more times the whole policy runs again from level 1 once its last level's
+    # timeout passes with nobody acknowledging.
+    repeat: int = 0
+
+    @property
+    def rounds(self) -> int:
+        """How many times the policy runs at most: once, and ``repeat`` more."""
+        return self.repeat + 1
 
     def level(self, number: int) -> Level | None:
         """Level ``number`` (1-based), or None past the last one."""
@@ -152,11 +164,22 @@ def _policy(name: str, body: Any) -> Policy:
         raise PolicyError(f"{where}: names are lowercase letters, digits, - and _")
     if not isinstance(body, dict) or not isinstance(body.get("levels"), list) or not body["levels"]:
         raise PolicyError(f"{where}: needs a non-empty 'levels' list")
+    unknown = set(body) - {"levels", "repeat"}
+    if unknown:
+        raise PolicyError(f"{where}: unknown key(s): {', '.join(sorted(map(str, unknown)))}")
     levels = tuple(
         _level(f"{where} level {number}", number, raw)
         for number, raw in enumerate(body["levels"], start=1)
     )
-    return Policy(name=name.lower(), levels=levels)
+    repeat = body.get("repeat", 0)
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or not 0 <= repeat <= MAX_REPEAT:
+        raise PolicyError(f"{where}: repeat must be a whole number from 0 to {MAX_REPEAT}")
+    if repeat and levels[-1].timeout is None:
+        raise PolicyError(
+            f"{where}: repeat needs a timeout on the last level (the policy starts again "
+            "once it passes)"
+        )
+    return Policy(name=name.lower(), levels=levels, repeat=repeat)
 
 
 def _level(where: str, number: int, raw: Any) -> Level:

@@ -1,0 +1,91 @@
+"""``warroom maintenance add | list | cancel``: maintenance windows from the command line,
+through the flows Slack's ``/incident maintenance`` and the web view use."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services import Services
+
+
+def add_maintenance_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``warroom maintenance ...``: its actions and their options."""
+    parser = sub.add_parser(
+        "maintenance", help="maintenance windows: alerts that match open no incident meanwhile"
+    )
+    actions = parser.add_subparsers(dest="maintenance_command", required=True, metavar="ACTION")
+    add = actions.add_parser(
+        "add",
+        help="silence alerts whose labels all match, from --from to --to",
+        description="Times are read as /incident time reads them, forward, in WARROOM_TIMEZONE "
+        "unless they name a zone: 'now', '18:00', 'Sat 22:00', '2026-08-01 22:00 UTC'.",
+    )
+    add.add_argument("labels", nargs="+", metavar="LABEL=VALUE")
+    add.add_argument("--from", dest="start", default="now", metavar="WHEN")
+    add.add_argument("--to", dest="end", required=True, metavar="WHEN")
+    listing = actions.add_parser("list", help="the windows under way or to come")
+    listing.add_argument("--all", action="store_true", help="those over or cancelled too")
+    cancel = actions.add_parser("cancel", help="end a window now")
+    cancel.add_argument("id", type=int, metavar="ID")
+
+
+def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``warroom maintenance``'s action; the exit code."""
+    # Imported here: the parser is built for every command, and these bring the flows in.
+    from bot.basics.render import Renderer
+    from bot.flows.maintenance import cancel_window, list_windows, open_window, refusal_words
+    from bot.record.alerting.maintenance import WindowRefused
+
+    renderer = Renderer(settings.incidents.templates_dir)
+    zone = settings.incidents.timezone
+
+    async def act(services: Services) -> str:
+        if args.maintenance_command == "add":
+            made = await open_window(
+                services, matchers=args.labels, start=args.start, end=args.end, by=_operator()
+            )
+            return renderer.render_plain("maintenance/cli.j2", made=made, zone=zone)
+        if args.maintenance_command == "cancel":
+            window, silenced = await cancel_window(services, args.id, by=_operator())
+            return renderer.render_plain(
+                "maintenance/cli.j2", cancelled=window, silenced=silenced, zone=zone
+            )
+        windows = await list_windows(services, past=args.all)
+        return renderer.render_plain("maintenance/cli.j2", windows=windows, zone=zone)
+
+    try:
+        print(asyncio.run(_with_services(settings, act)))
+    except WindowRefused as refusal:
+        print(f"warroom: {refusal_words(renderer, refusal)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _operator() -> str:
+    """Who made or cancelled a window from the command line: the account that ran it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:{os.getuid()}" if hasattr(os, "getuid") else "cli"
+
+
+async def _with_services(settings: Settings, act: Callable[[Services], Awaitable[str]]) -> str:
+    import aiohttp
+
+    from bot.app import build_services
+    from bot.store.migrate import command_engine
+
+    engine = await command_engine(settings.runtime.database_url)
+    try:
+        async with aiohttp.ClientSession() as http:
+            return await act(build_services(settings, engine, http))
+    finally:
+        await engine.dispose()

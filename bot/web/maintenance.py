@@ -1,0 +1,146 @@
+"""The maintenance windows' pages, behind sign-in: every window with a form to add one and
+buttons to cancel (``/maintenance``), and one window with the alerts it silenced
+(``/maintenance/<id>``). Windows are made and cancelled through the flows ``/incident
+maintenance`` uses; a refusal is the page again with its reason, never a 5xx."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.basics.numbers import parse_bounded_int
+from bot.flows.maintenance import (
+    cancel_window,
+    list_windows,
+    open_window,
+    refusal_words,
+    window_and_silenced,
+)
+from bot.record.alerting.maintenance import WindowRefused, is_active, split_span
+from bot.record.people import known_names
+from bot.store.db import session_scope
+from bot.store.models import MaintenanceWindow
+from bot.web.auth import check_csrf, page_viewer
+from bot.web.context import WebContext, web_context
+from bot.web.pages import viewer_and_csrf
+from bot.web.pages_common import read_form, render_page
+
+log = logging.getLogger(__name__)
+MAX_WINDOW_ID = 2**31 - 1
+
+
+async def maintenance_list(request: web.Request) -> web.Response:
+    """GET /maintenance: the windows (the latest first) and the form to add one."""
+    return await _render_list(request)
+
+
+async def add_window_form(request: web.Request) -> web.Response:
+    """POST /maintenance: a new window from the form's labels, start and end."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    fields = {key: _text(form.get(key)) for key in ("labels", "start", "end")}
+    try:
+        start, end = split_span(f"{fields['start'] or 'now'} to {fields['end']}")
+        window = await open_window(
+            web_.services, matchers=fields["labels"].split(), start=start, end=end, by=viewer.author
+        )
+    except WindowRefused as refusal:
+        said = refusal_words(web_.services.renderer, refusal)
+        return await _render_list(request, refused=said, form=fields, status=400)
+    log.info("maintenance window %s added by %s", window.id, viewer.author)
+    raise web.HTTPSeeOther(f"/maintenance/{window.id}")
+
+
+async def cancel_window_form(request: web.Request) -> web.Response:
+    """POST /maintenance/<id>/cancel: end a window now (its record stays)."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    number = parse_bounded_int(request.match_info["window"], 1, MAX_WINDOW_ID)
+    try:
+        if number is None:
+            raise WindowRefused(why="unknown", id=request.match_info["window"][:20])
+        await cancel_window(web_.services, number, by=viewer.author)
+    except WindowRefused as refusal:
+        said = refusal_words(web_.services.renderer, refusal)
+        return await _render_list(request, refused=said, status=400)
+    log.info("maintenance window %s cancelled by %s", number, viewer.author)
+    raise web.HTTPSeeOther(f"/maintenance/{number}")
+
+
+async def window_page(request: web.Request) -> web.Response:
+    """GET /maintenance/<id>: who made the window, when it runs, what it silenced."""
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    number = parse_bounded_int(request.match_info["window"], 1, MAX_WINDOW_ID)
+    window, silenced = await window_and_silenced(web_.services, number or 0)
+    if window is None:
+        return render_page(
+            request, "web/error.html.j2", status=404, problem="no_window", viewer=viewer, csrf=csrf
+        )
+    return render_page(
+        request,
+        "web/maintenance_window.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        window=window,
+        silenced=silenced,
+        active=is_active(window, web_.services.clock()),
+        open=_open(window, web_.services.clock()),
+        zone=web_.settings.incidents.timezone,
+        names=await _names(web_, [window.created_by, window.cancelled_by or ""]),
+    )
+
+
+async def _render_list(
+    request: web.Request,
+    *,
+    refused: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    windows = await list_windows(web_.services, past=True)
+    now = web_.services.clock()
+    return render_page(
+        request,
+        "web/maintenance.html.j2",
+        status=status,
+        viewer=viewer,
+        csrf=csrf,
+        windows=[
+            (
+                window,
+                count,
+                is_active(window, now),
+                window.cancelled_at is None and window.ends_at > now,
+            )
+            for window, count in reversed(windows)
+        ],
+        refused=refused,
+        form=form or {},
+        names=await _names(web_, [window.created_by for window, _ in windows]),
+        zone=web_.settings.incidents.timezone,
+    )
+
+
+def _open(window: MaintenanceWindow, now: datetime) -> bool:
+    """Whether the window may still be cancelled: not cancelled, not over."""
+    return window.cancelled_at is None and window.ends_at > now
+
+
+async def _names(web_: WebContext, people: list[str]) -> dict[str, str]:
+    """The names the record keeps for those who made or cancelled windows (no Slack call)."""
+    async with session_scope(web_.services.engine) as session:
+        return await known_names(session, {person for person in people if person})
+
+
+def _text(value: object) -> str:
+    """A form field as text (a file upload or a missing field: empty), at most 500 characters."""
+    return value[:500] if isinstance(value, str) else ""

@@ -1,0 +1,241 @@
+"""Maintenance windows: made from Slack (the emulator) or the command line, alerts posted as
+Alertmanager posts them (bearer token), and what a person then sees: no incident, no page,
+and the window's record of what it silenced."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.config import Secret
+from bot.record.escalation.policies import parse_policies
+from bot.store.db import session_scope
+from bot.store.models import Escalation, MaintenanceWindow, SilencedAlert
+from emulator import SlackEmulator
+from tests.alerts import alert, alertmanager, incidents_of, post_alert, routes
+from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom, settle
+from tests.processes import run_warroom
+from tests.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
+
+# Saturday 2026-08-01, 10:30 UTC.
+NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)
+POLICIES = parse_policies({"policies": {"web": {"levels": [{"targets": [{"user": BOB}]}]}}})
+TOKEN = "test-alert-token-0123456789"
+
+
+@pytest.fixture
+async def alerting(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+    async with running_warroom(
+        slack,
+        sqlite_url,
+        Clock(NOW),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes({"routes": [], "default": {"action": "open", "policy": "web"}}),
+        escalation__policies=POLICIES,
+        runtime__scheduler_interval=3600.0,
+    ) as running:
+        yield running
+
+
+async def maintenance(warroom: Warroom, args: str) -> str:
+    """``/incident maintenance …`` in #general as Alice; her private answer."""
+    general = warroom.slack.channel_by_name("general")
+    assert general is not None
+    before = len(warroom.slack.ephemeral_for(ALICE))
+    await warroom.slack.send_command(f"maintenance {args}", user=ALICE, channel=general.id)
+    await settle(warroom)
+    answers = warroom.slack.ephemeral_for(ALICE)[before:]
+    return "\n".join(answer.text for answer in answers)
+
+
+async def fire(warroom: Warroom, group: str, labels: dict[str, str]) -> None:
+    body = alertmanager(group, [alert(group, "web-1", "2026-08-01T10:29:00Z", common=labels)])
+    status, answer = await post_alert(warroom.url, "alertmanager", body)
+    assert status == 202, answer
+    await warroom.run_jobs()
+
+
+async def escalations(warroom: Warroom) -> list[Escalation]:
+    async with session_scope(warroom.engine) as session:
+        return list((await session.exec(select(Escalation))).all())
+
+
+async def test_a_window_silences_a_matching_alert_and_not_another(alerting: Warroom) -> None:
+    said = await maintenance(alerting, "service=checkout,env=prod now to 18:00")
+    assert "Maintenance window #1" in said
+    assert "`env=prod` `service=checkout`" in said
+    assert "Sat 2026-08-01 10:30 UTC to Sat 2026-08-01 18:00 UTC" in said
+
+    await fire(alerting, "CheckoutLatency", {"service": "checkout", "env": "prod"})
+    assert await incidents_of(alerting) == []
+    assert await escalations(alerting) == []  # nobody paged
+    async with session_scope(alerting.engine) as session:
+        (silenced,) = (await session.exec(select(SilencedAlert))).all()
+        window = await session.get(MaintenanceWindow, 1)
+    assert (silenced.window_id, silenced.name) == (1, "CheckoutLatency")
+    assert silenced.labels["service"] == "checkout"
+    assert window is not None and window.created_by == ALICE
+
+    # Staging's alert lacks env=prod, the search service's another service: both open.
+    await fire(alerting, "CheckoutLatencyStaging", {"service": "checkout", "env": "staging"})
+    await fire(alerting, "SearchDown", {"service": "search", "env": "prod"})
+    opened = await incidents_of(alerting)
+    assert [incident.title for incident in opened] == [
+        "CheckoutLatencyStaging is firing",
+        "SearchDown is firing",
+    ]
+    assert len(await escalations(alerting)) == 2
+
+    listed = await maintenance(alerting, "")
+    assert "#1 `env=prod` `service=checkout`" in listed and "1 silenced" in listed
+
+    # Cancelled, it silences nothing more: the same alert fires again, now it opens one.
+    cancelled = await maintenance(alerting, "cancel 1")
+    assert "#1" in cancelled and "cancelled" in cancelled and "1 alert was silenced" in cancelled
+    alerting.clock.now = NOW.replace(minute=45)
+    body = alertmanager(
+        "CheckoutLatency",
+        [
+            alert(
+                "CheckoutLatency",
+                "web-1",
+                "2026-08-01T10:44:00Z",
+                common={"service": "checkout", "env": "prod"},
+            )
+        ],
+    )
+    assert (await post_alert(alerting.url, "alertmanager", body))[0] == 202
+    await alerting.run_jobs()
+    assert len(await incidents_of(alerting)) == 3
+
+
+async def test_a_window_ahead_silences_only_once_it_starts(alerting: Warroom) -> None:
+    said = await maintenance(alerting, "service=checkout Sat 22:00 to Sun 02:00")
+    assert "Sat 2026-08-01 22:00 UTC to Sun 2026-08-02 02:00 UTC" in said
+    await fire(alerting, "CheckoutLatency", {"service": "checkout"})
+    assert len(await incidents_of(alerting)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "answer"),
+    [
+        ("now to 18:00", "Say which alerts and when"),
+        ("service=checkout", "Say which alerts and when"),
+        ("service= now to 18:00", "is not a label and its value"),
+        ("service=a,service=b now to 18:00", "is given two values"),
+        ("service=checkout 2026-08-01 18:00 to 2026-08-01 17:00", "The window would end"),
+        ("service=checkout now to someday", "could not read `someday` as a time"),
+        ("service=checkout now to 2026-10-01 00:00", "31 days at most"),
+        ("cancel 9", "There is no maintenance window #9"),
+        ("cancel x", "by its number"),
+    ],
+)
+async def test_a_window_that_cannot_be_made_is_said_why(
+    alerting: Warroom, args: str, answer: str
+) -> None:
+    assert answer in await maintenance(alerting, args)
+    async with session_scope(alerting.engine) as session:
+        assert (await session.exec(select(MaintenanceWindow))).all() == []
+
+
+def test_the_command_line_makes_lists_and_cancels_windows(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'warroom.db'}"
+    env = {"DATABASE_URL": database, "WARROOM_TIMEZONE": "Europe/Paris"}
+    made = run_warroom(
+        "maintenance",
+        "add",
+        "service=checkout",
+        "env=prod",
+        "--to",
+        "2099-01-01 02:00",
+        "--from",
+        "2098-12-31 22:00",
+        env=env,
+        clean=True,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "maintenance window #1: alerts labelled env=prod,service=checkout" in made.stdout
+    assert "Wed 2098-12-31 22:00 CET to Thu 2099-01-01 02:00 CET" in made.stdout
+
+    refused = run_warroom("maintenance", "add", "checkout", "--to", "18:00", env=env, clean=True)
+    assert refused.returncode == 1
+    assert "`checkout` is not a label and its value" in refused.stderr
+
+    listed = run_warroom("maintenance", "list", env=env, clean=True)
+    assert "#1  env=prod,service=checkout" in listed.stdout and "made by cli:" in listed.stdout
+
+    cancelled = run_warroom("maintenance", "cancel", "1", env=env, clean=True)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "cancelled" in cancelled.stdout
+    listed = run_warroom("maintenance", "list", env=env, clean=True)
+    assert "no maintenance window is under way or to come" in listed.stdout
+    again = run_warroom("maintenance", "cancel", "1", env=env, clean=True)
+    assert again.returncode == 1 and "is over already (cancelled)" in again.stderr
+
+
+async def test_the_web_view_adds_a_window_shows_what_it_silenced_and_cancels_it(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with (
+        web_warroom(
+            slack,
+            sqlite_url,
+            Clock(NOW),
+            alerting__token=Secret(TOKEN),
+            runtime__scheduler_interval=3600.0,
+        ) as warroom,
+        browser() as alice,
+    ):
+        # Behind sign-in: the page sends a stranger to sign in.
+        async with (
+            browser() as stranger,
+            stranger.get(f"{warroom.url}/maintenance", allow_redirects=False) as answer,
+        ):
+            assert answer.status in (302, 303) and "/login" in answer.headers["Location"]
+        await sign_in(alice, warroom, ALICE)
+        async with alice.get(f"{warroom.url}/maintenance") as answer:
+            html = await answer.text()
+        token = csrf_of(html)
+        form = {"labels": "service=checkout env=prod", "start": "now", "end": "18:00"}
+        for refused in (form, {**form, "csrf": "forged"}):
+            async with alice.post(
+                f"{warroom.url}/maintenance", data=refused, allow_redirects=False
+            ) as answer:
+                assert answer.status == 403
+        bad = {**form, "csrf": token, "end": "someday"}
+        async with alice.post(f"{warroom.url}/maintenance", data=bad) as answer:
+            assert answer.status == 400
+            assert "could not read" in visible_text(await answer.text())
+        async with alice.post(
+            f"{warroom.url}/maintenance", data={**form, "csrf": token}, allow_redirects=False
+        ) as answer:
+            assert answer.status == 303 and answer.headers["Location"] == "/maintenance/1"
+
+        await fire(warroom, "CheckoutLatency", {"service": "checkout", "env": "prod"})
+        await fire(warroom, "SearchDown", {"service": "search", "env": "prod"})
+        assert [i.title for i in await incidents_of(warroom)] == ["SearchDown is firing"]
+
+        async with alice.get(f"{warroom.url}/maintenance/1") as answer:
+            shown = visible_text(await answer.text())
+        assert "Maintenance window #1" in shown
+        assert "env=prod service=checkout" in shown and "under way" in shown
+        assert "Sat 2026-08-01 10:30 UTC to Sat 2026-08-01 18:00 UTC" in shown
+        assert "CheckoutLatency" in shown and "SearchDown" not in shown
+        async with alice.get(f"{warroom.url}/maintenance") as answer:
+            listed = visible_text(await answer.text())
+        assert "#1" in listed and "under way" in listed
+
+        async with alice.post(
+            f"{warroom.url}/maintenance/1/cancel", data={"csrf": token}, allow_redirects=False
+        ) as answer:
+            assert answer.status == 303
+        async with alice.get(f"{warroom.url}/maintenance/1") as answer:
+            assert "cancelled by" in visible_text(await answer.text())
+        async with alice.post(f"{warroom.url}/maintenance/x/cancel", data={"csrf": token}) as a:
+            assert a.status == 400
+        async with alice.get(f"{warroom.url}/maintenance/99") as answer:
+            assert answer.status == 404
