@@ -14,6 +14,7 @@ The subcommands:
 - ``timezone``: the incident's times in another zone.
 - ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
 - ``resolve``: resolve and post the draft; ``postmortem``: write the draft again.
+- ``maintenance``: ``/incident maintenance``: silence matching alerts for a while.
 
 What they share:
 

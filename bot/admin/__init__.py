@@ -6,6 +6,7 @@
 - ``manifest``: ``warroom manifest --validate / --create``.
 - ``oncall``: ``warroom oncall who``, ``check`` and ``feeds``.
 - ``workflows``: ``warroom workflows check`` and ``test``, without a database.
+- ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
 
 May import: anything below, the application factory (``bot.app``) and ``bot.server``
 included; ``demo`` alone imports the emulator (``emulator/``, in the repository, not in the

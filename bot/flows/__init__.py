@@ -24,6 +24,8 @@ which flow runs each kind. The modules here are what the domain folders share.
 - ``outbox``: sending the outbox, each channel's writes in order.
 - ``scheduler``: the job runner.
 - ``handlers``: which flow runs each kind of job.
+- ``heartbeats``: check-ins kept, and a missed one raised as an alert.
+- ``maintenance``: maintenance windows made and cancelled, and the alerts they silence.
 - ``polling``: a background task: a round of work, then a wait.
 - ``installation``: the app uninstalled or installed again: sending stops and resumes.
 - ``home``: what a person's App Home shows.

@@ -18,6 +18,7 @@ modules here are what the domain folders share.
 - ``monitoring``: every request counted and timed, and ``GET /metrics``.
 - ``alert_webhooks``: ``POST /alerts/...``: alert webhooks in.
 - ``tracker_webhooks``: ``POST /trackers/...``: a tracker says an issue closed or reopened.
+- ``maintenance``: ``/maintenance``: maintenance windows listed, added and cancelled.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 

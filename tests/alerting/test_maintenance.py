@@ -16,10 +16,11 @@ from bot.record.escalation.policies import parse_policies
 from bot.store.db import session_scope
 from bot.store.models import Escalation, MaintenanceWindow, SilencedAlert
 from emulator import SlackEmulator
-from tests.alerts import alert, alertmanager, incidents_of, post_alert, routes
-from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom, settle
-from tests.processes import run_warroom
-from tests.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
+from tests.helpers.alerts import alert, alertmanager, incidents_of, post_alert, routes
+from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
+from tests.helpers.incidents import settle
+from tests.helpers.processes import run_warroom
+from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
 
 # Saturday 2026-08-01, 10:30 UTC.
 NOW = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)

@@ -5,6 +5,8 @@ arrive on are ``bot.web.alert_webhooks``; ``warroom alerts`` is ``bot.admin.aler
 - ``payloads``: webhook bodies (Alertmanager, Grafana, the generic shape) in one shape.
 - ``routes``: the routes file: which alerts open incidents, how they look, where the rest go.
 - ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
+- ``heartbeats``: the heartbeats file, and each heartbeat's last check-in and open miss.
+- ``maintenance``: maintenance windows, and which alerts they silenced.
 
 May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``).
 No other domain of the record: this one is first in the order.
