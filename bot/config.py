@@ -101,6 +101,64 @@ NO_SECRET = Secret("")
 
 
 @dataclass(frozen=True)
+class AISettings:
+    """The team's own model, asked for the postmortem draft's written sections (README, "The
+    postmortem draft"): any OpenAI-compatible Chat Completions API. Off unless both
+    ``WARROOM_AI_URL`` and ``WARROOM_AI_MODEL`` are set. Read and checked here alone, so the
+    feature's settings move as one piece."""
+
+    # The API's base URL (``http://127.0.0.1:11434/v1`` for Ollama); warroom POSTs to
+    # ``{url}/chat/completions``.
+    url: str = ""
+    model: str = ""
+    # Sent as ``Authorization: Bearer <key>`` when set; local servers need none.
+    key: Secret = NO_SECRET
+    # Whether a private incident's record may be sent to the model.
+    private: bool = False
+    # Seconds the model has to answer before the draft goes out without new suggestions.
+    timeout: float = 60.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url and self.model)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AISettings:
+        """``WARROOM_AI_*``; ConfigError on a value that cannot be read at all."""
+        private = environ.get("WARROOM_AI_PRIVATE", "").strip().lower()
+        if private not in ("", "on", "off", "true", "false", "yes", "no", "1", "0"):
+            raise ConfigError(f"WARROOM_AI_PRIVATE: on or off, not {private!r}")
+        timeout = environ.get("WARROOM_AI_TIMEOUT", "").strip()
+        try:
+            seconds = float(timeout) if timeout else 60.0
+        except ValueError:
+            raise ConfigError(
+                f"WARROOM_AI_TIMEOUT: expected a number of seconds, got {timeout!r}"
+            ) from None
+        return cls(
+            url=environ.get("WARROOM_AI_URL", "").strip().rstrip("/"),
+            model=environ.get("WARROOM_AI_MODEL", "").strip(),
+            key=Secret(environ.get("WARROOM_AI_KEY", "").strip()),
+            private=private in ("on", "true", "yes", "1"),
+            timeout=seconds,
+        )
+
+    def problems(self) -> list[str]:
+        """What is malformed or half set."""
+        found = []
+        if self.url and not self.url.startswith(("http://", "https://")):
+            found.append("WARROOM_AI_URL: must start with https:// (or http://)")
+        if bool(self.url) != bool(self.model):
+            found.append("WARROOM_AI_URL and WARROOM_AI_MODEL: set both, or neither")
+        if not 0 < self.timeout <= 600:
+            found.append("WARROOM_AI_TIMEOUT: more than 0 and at most 600 seconds")
+        return found
+
+
+NO_AI = AISettings()
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything warroom is configured with."""
 
@@ -200,6 +258,8 @@ class Settings:
     # The languages the team publishes each public update in (``fr,en,it``); empty: the
     # incident's language and whichever its earlier updates used.
     public_languages: tuple[str, ...] = ()
+    # The team's own model for the draft's written sections (WARROOM_AI_*): AISettings.
+    ai: AISettings = NO_AI
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -266,6 +326,7 @@ class Settings:
             statuspage_components=_components(environ.get("STATUSPAGE_COMPONENTS")),
             public_grace=_public_grace(environ.get("WARROOM_PUBLIC_GRACE")),
             public_languages=_public_languages(environ.get("WARROOM_PUBLIC_LANGUAGES")),
+            ai=AISettings.from_env(environ),
         )
         settings.validate()
         return settings
@@ -340,6 +401,7 @@ class Settings:
         problems.extend(self._web_problems())
         problems.extend(self._oncall_problems())
         problems.extend(self.trackers.problems())
+        problems.extend(self.ai.problems())
         if bool(self.statuspage_page_id) != bool(self.statuspage_api_key):
             problems.append("STATUSPAGE_PAGE_ID and STATUSPAGE_API_KEY: set both, or neither")
         if not 0 < self.port < 65536:

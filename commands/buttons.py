@@ -6,6 +6,7 @@ trigger_id lasts 3 s."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
+from bot.flows.replies import run_in_line
+from bot.services import Services
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,14 @@ async def handle_press_in_line(ack: AsyncAck, body: dict[str, Any], context: Any
 def press_kept(payload: dict[str, Any]) -> Press:
     """The press a kept payload (``press_in_line``) holds."""
     return Press(**payload)
+
+
+async def apply_kept_press(
+    services: Services,
+    payload: dict[str, Any],
+    work: Callable[[Press], Awaitable[str | None]],
+) -> None:
+    """Apply a press kept in its channel's line, in its turn: ``work`` of the press, what it
+    says (or the clear error it raised) told to whoever pressed."""
+    press = press_kept(payload)
+    await run_in_line(services, press.response_url, work(press))
