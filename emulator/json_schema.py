@@ -109,7 +109,9 @@ class Schemas:
         branches = [self._resolve(branch) for branch in schema[combinator]]
         if value is None and schema.get("nullable"):
             return []
-        chosen = self._discriminated(value, schema, branches)
+        chosen = self._discriminated(value, schema, branches, where)
+        if isinstance(chosen, Problem):
+            return [chosen]
         if chosen is not None:
             return self._check(value, chosen, where)
         fits = [branch for branch in branches if not self._check(value, branch, where)]
@@ -122,18 +124,23 @@ class Schemas:
         return tries[0] if tries else [Problem(where, "matches none of its schemas")]
 
     def _discriminated(
-        self, value: Any, schema: Mapping[str, Any], branches: list[Mapping[str, Any]]
-    ) -> Mapping[str, Any] | None:
+        self, value: Any, schema: Mapping[str, Any], branches: list[Mapping[str, Any]], where: str
+    ) -> Mapping[str, Any] | Problem | None:
         """The branch an OpenAPI discriminator names for ``value`` (its property's value is
-        the one constant a branch allows), if the schema has one and the value says."""
+        the one constant a branch allows), if the schema has one and the value says; a
+        problem naming the values allowed when the value names none."""
         discriminator = (schema.get("discriminator") or {}).get("propertyName")
         if not discriminator or not isinstance(value, dict) or discriminator not in value:
             return None
+        allowed: list[Any] = []
         for branch in branches:
             named = self._resolve((branch.get("properties") or {}).get(discriminator) or {})
             if value[discriminator] in (named.get("enum") or []):
                 return branch
-        return None
+            allowed += named.get("enum") or []
+        inner = f"{where}.{discriminator}" if where else discriminator
+        listed = ", ".join(repr(each) for each in allowed)
+        return Problem(inner, f"{value[discriminator]!r} is not one of {listed}")
 
     def _object(
         self, value: dict[str, Any], schema: Mapping[str, Any], where: str
