@@ -303,6 +303,10 @@ async def test_a_model_that_fails_gives_the_draft_without_suggestions_and_says_w
     assert f"{why}: this draft has no new suggestions._" in draft
     assert "Suggested by" not in draft and "not yet accepted" not in draft
     assert not any("suggests the written sections" in m.text for m in played.channel.messages)
+    posted = next(m for m in played.channel.messages if "Postmortem draft:" in m.text)
+    assert f"{MODEL} gave no new suggestions this time: the draft's first lines say why." in (
+        posted.text
+    )
     # The draft itself is as without a model: posted, with its gaps.
     assert "## Timeline (UTC)" in draft
 
