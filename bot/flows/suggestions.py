@@ -76,7 +76,13 @@ async def ask_model(services: Services, job: Job) -> None:
         # Names and links first, as the draft has them: the model reads people by name, and
         # the suggestions' citations link to their messages.
         names |= await complete_from_slack(services, record, names)
-        asked = await _ask(services, incident, record.entries, names)
+        try:
+            asked = await _ask(services, incident, record.entries, names)
+        except Exception:
+            # Whatever went wrong reading the answer must not keep the draft from the channel
+            # (a job that failed would be run again, and ask again): said, and logged.
+            log.exception("%s: the model's answer could not be checked", incident.reference)
+            asked = Asked(suggestions.FAILED, failure={"kind": "error"})
     await _keep(services, incident, job, by=by, asked=asked)
 
 

@@ -190,6 +190,15 @@ async def played(
         yield each
 
 
+@pytest.fixture
+async def played_any_db(
+    people: SlackEmulator, database_url: str, model: FakeChatModel
+) -> AsyncIterator[Played]:
+    """The same, on SQLite and on PostgreSQL."""
+    async for each in play(people, database_url, model):
+        yield each
+
+
 def _section(draft: str, heading: str) -> str:
     start = draft.index(heading)
     level = heading.split(" ")[0] + " "
@@ -283,13 +292,18 @@ async def test_sentences_the_record_does_not_support_are_left_out_with_why(playe
         ("timeout", "did not answer within 1 second"),
         ("not_json", "answered something that is not JSON"),
         ("not_schema", "answered JSON that is not the sections asked for"),
+        ("down", "could not be reached"),
     ],
 )
 async def test_a_model_that_fails_gives_the_draft_without_suggestions_and_says_why(
     people: SlackEmulator, sqlite_url: str, model: FakeChatModel, mishap: str, why: str
 ) -> None:
-    async for played in play(people, sqlite_url, model, ai=ai(model, timeout=1.0)):
-        if mishap == "500":
+    # "down": nothing listens where WARROOM_AI_URL points (the fake stopped).
+    settings = ai(model, timeout=1.0)
+    async for played in play(people, sqlite_url, model, ai=settings):
+        if mishap == "down":
+            await model.stop()
+        elif mishap == "500":
             model.fail(500)
         elif mishap == "timeout":
             model.stall(5)
@@ -366,8 +380,9 @@ async def test_a_private_incident_is_sent_when_warroom_ai_private_is_on(
 
 # -- accepting -----------------------------------------------------------------------------------
 async def test_carol_accepts_the_summary_in_slack_and_a_later_draft_keeps_it(
-    played: Played,
+    played_any_db: Played,
 ) -> None:
+    played = played_any_db
     played.model.reply(good)
     await played.run("resolve Rolled back the gateway release")
     message = played.suggestions_message()

@@ -155,3 +155,8 @@ def test_a_section_keeps_a_few_sentences() -> None:
     assert [left.why[0]["rule"] for left in checked.unsupported] == ["too_many"] * (
         20 - MAX_SENTENCES
     )
+
+
+def test_a_sentence_too_long_to_read_is_left_out() -> None:
+    long = "Dave suspected the database at 3:30. " * 40
+    assert check(long, "E1") == [{"rule": "too_long", "max": 600}]

@@ -29,7 +29,14 @@ from typing import Any
 from bot.record.moments import ABBREVIATIONS, AMBIGUOUS_ABBREVIATIONS
 from bot.record.postmortem.evidence import Evidence
 from bot.record.postmortem.language import Language
-from bot.record.postmortem.suggestions import MAX_SENTENCES, Checked, Sentence, Unsupported
+from bot.record.postmortem.suggestions import (
+    MAX_CITES,
+    MAX_SENTENCE_CHARS,
+    MAX_SENTENCES,
+    Checked,
+    Sentence,
+    Unsupported,
+)
 
 _CITE = re.compile(r"^\[?\s*([Ee])\s*(\d{1,12})\s*\]?$")
 # A citation the model wrote into its text: taken out before the text is read for facts.
@@ -131,6 +138,10 @@ class _Checker:
             cleaned = Sentence(text, _cites(sentence.cites))
             if index >= MAX_SENTENCES:
                 left.append(Unsupported(cleaned, ({"rule": "too_many", "max": MAX_SENTENCES},)))
+                continue
+            if len(text) > MAX_SENTENCE_CHARS:
+                cut = Sentence(text[:MAX_SENTENCE_CHARS] + "…", cleaned.cites)
+                left.append(Unsupported(cut, ({"rule": "too_long", "max": MAX_SENTENCE_CHARS},)))
                 continue
             why = self.why(cleaned)
             if why:
@@ -330,10 +341,11 @@ def _offset(zone: str, cited: Sequence[Evidence]) -> timedelta | object | None:
 
 def _cites(cites: Iterable[str]) -> tuple[str, ...]:
     """``E12``, ``[E12]``, ``e12``: the references as the record writes them, once each."""
-    found = []
-    for cite in cites:
+    found: list[str] = []
+    for cite in list(cites)[:MAX_CITES]:
         match = _CITE.match(str(cite).strip())
-        ref = f"E{int(match[2])}" if match else str(cite).strip()
+        # What is not a reference is kept as said (shown as not in the record), briefly.
+        ref = f"E{int(match[2])}" if match else str(cite).strip()[:24]
         if ref and ref not in found:
             found.append(ref)
     return tuple(found)

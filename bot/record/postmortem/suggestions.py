@@ -29,8 +29,11 @@ SECTIONS: Mapping[str, str] = {
     "resolution": "fix",
     "lessons": "lessons",
 }
-# A section's sentences past these many are left out (a summary is a few sentences).
+# A section's sentences past these many are left out (a summary is a few sentences), and so is
+# a sentence longer than this; a sentence's citations past these many are not read.
 MAX_SENTENCES = 12
+MAX_SENTENCE_CHARS = 600
+MAX_CITES = 20
 # How a request went.
 ANSWERED, FAILED, PRIVATE = "answered", "failed", "private"
 
@@ -66,7 +69,8 @@ class Checked:
 
 class SuggestionTaken(ValueError):
     """The suggestion cannot be accepted: ``reason`` is ``accepted`` (it was, by ``by`` at
-    ``at``) or ``written`` (the section has the text ``by`` gave at ``at``)."""
+    ``at``), ``written`` (the section has the text ``by`` gave at ``at``) or ``empty`` (no
+    sentence of it is kept: there is nothing to accept)."""
 
     def __init__(self, reason: str, by: str | None, at: datetime) -> None:
         super().__init__(reason)
@@ -201,6 +205,8 @@ async def accept(
     body = check_edit(suggestion.section, joined(suggestion.sentences, suggestion.section))
     if text is not None:
         body = check_edit(suggestion.section, text)
+    if not body:
+        raise SuggestionTaken("empty", None, at)
     edit = PostmortemEdit(
         incident_id=suggestion.incident_id,
         section=suggestion.section,
