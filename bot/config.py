@@ -150,8 +150,10 @@ class AISettings:
             found.append("WARROOM_AI_URL: must start with https:// (or http://)")
         if bool(self.url) != bool(self.model):
             found.append("WARROOM_AI_URL and WARROOM_AI_MODEL: set both, or neither")
-        if not 0 < self.timeout <= 600:
-            found.append("WARROOM_AI_TIMEOUT: more than 0 and at most 600 seconds")
+        # Under a job's lease (bot/store/jobs.py, 5 minutes) with room to read the record and
+        # keep the answer: a longer wait would let another replica take the job and ask again.
+        if not 0 < self.timeout <= 240:
+            found.append("WARROOM_AI_TIMEOUT: more than 0 and at most 240 seconds")
         return found
 
 

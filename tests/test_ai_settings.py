@@ -36,6 +36,7 @@ def test_the_model_settings_are_read_and_the_key_hidden() -> None:
         ({"WARROOM_AI_URL": "https://models.example.com/v1"}, "set both, or neither"),
         ({"WARROOM_AI_MODEL": "llama3.1:8b"}, "set both, or neither"),
         ({"WARROOM_AI_TIMEOUT": "0"}, "WARROOM_AI_TIMEOUT: more than 0"),
+        ({"WARROOM_AI_TIMEOUT": "600"}, "at most 240 seconds"),
         ({"WARROOM_AI_TIMEOUT": "soon"}, "WARROOM_AI_TIMEOUT: expected a number of seconds"),
         ({"WARROOM_AI_PRIVATE": "maybe"}, "WARROOM_AI_PRIVATE: on or off"),
     ],
