@@ -12,9 +12,11 @@ sent unless WARROOM_AI_PRIVATE is on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,7 +34,13 @@ from bot.record.people import every_name
 from bot.record.postmortem import suggestions
 from bot.record.postmortem.checks import check_sections
 from bot.record.postmortem.draft import zone_named
-from bot.record.postmortem.evidence import evidence_of, record_lines, spans_days, within
+from bot.record.postmortem.evidence import (
+    Evidence,
+    evidence_of,
+    record_lines,
+    spans_days,
+    within,
+)
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.suggestions import Checked
 from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
@@ -97,10 +105,21 @@ class Asked:
     links: Mapping[str, str] = field(default_factory=dict)
 
 
-async def _ask(
+@dataclass(frozen=True)
+class _Request:
+    """What the model is sent, and what its answer is checked against."""
+
+    language: Language
+    zone: tzinfo | None
+    evidence: Mapping[str, Evidence]
+    instructions: str
+    record: str
+
+
+def _request(
     services: Services, incident: Incident, entries: Sequence[EntryRow], names: dict[str, str]
-) -> Asked:
-    """Send the record, read the answer, check every sentence."""
+) -> _Request:
+    """The record as the model reads it, and the messages that send it."""
     language_code, style = choose_template(services, incident)
     language = Language.load(template_directory(services.renderer, language_code, style))
     zone = zone_named(incident.timezone)
@@ -109,21 +128,34 @@ async def _ask(
     lines, left_out = within(record_lines(evidence.values(), dated=spans_days(evidence.values())))
     context: dict[str, Any] = {"incident": incident, "language": language.code}
     context |= {"lines": lines, "left_out": left_out}
+    render = services.renderer.render_plain
+    return _Request(
+        language, zone, evidence, render(INSTRUCTIONS, **context), render(RECORD, **context)
+    )
+
+
+async def _ask(
+    services: Services, incident: Incident, entries: Sequence[EntryRow], names: dict[str, str]
+) -> Asked:
+    """Send the record, read the answer, check every sentence. A long record takes seconds
+    to say and to check against: off the event loop, which must keep answering Slack."""
+    sent = await asyncio.to_thread(_request, services, incident, entries, names)
     assert services.http is not None, "asking the model needs the application's HTTP session"
     try:
         answer = await ask_for_sections(
-            services.http,
-            services.settings.ai,
-            instructions=services.renderer.render_plain(INSTRUCTIONS, **context),
-            record=services.renderer.render_plain(RECORD, **context),
+            services.http, services.settings.ai, instructions=sent.instructions, record=sent.record
         )
     except ModelFailure as error:
         log.warning("%s: the model gave no suggestions: %s", incident.reference, error.detail)
         return Asked(suggestions.FAILED, failure=error.reason)
     async with session_scope(services.engine) as session:
         people = await every_name(session) | set(names.values())
-    checked = check_sections(answer, evidence, zone=zone, language=language, people=people)
-    links = {ref: each.link for ref, each in evidence.items() if each.link}
+    checked = await asyncio.to_thread(
+        lambda: check_sections(
+            answer, sent.evidence, zone=sent.zone, language=sent.language, people=people
+        )
+    )
+    links = {ref: each.link for ref, each in sent.evidence.items() if each.link}
     return Asked(suggestions.ANSWERED, checked=checked, links=links)
 
 

@@ -351,8 +351,11 @@ async def test_the_model_is_asked_again_only_on_incident_postmortem(played: Play
     await played.run("status investigating")  # reopened
     await played.run("resolve Rolled back again")
     assert len(played.model.accepted) == 1
-    await played.run("postmortem")
+    await played.run("postmortem --lang fr")
     assert len(played.model.accepted) == 2
+    # Written in the draft's language, and said in it.
+    assert "Write in French." in played.model.accepted[1].texts[0]
+    assert f"Suggéré par {MODEL} le 14 mars 2025" in played.canvas()
 
 
 async def test_a_private_incident_sends_nothing_unless_allowed(
