@@ -10,6 +10,7 @@ The subcommands:
 - ``note``: a key event on the timeline; ``timeline``: the curated timeline so far.
 - ``impact`` and ``cause``: findings for the postmortem, sharing ``finding``.
 - ``action``: a follow-up task, and its "File as issue" button.
+- ``suggestion``: Accept and Edit on the sections the team's model suggested, and Edit's form.
 - ``milestone_time``: ``/incident time``: set or correct a milestone time.
 - ``timezone``: the incident's times in another zone.
 - ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
@@ -53,6 +54,8 @@ from bot.basics.slack_ids import (
     FollowUpMessage,
     HeaderMessage,
     PublicModal,
+    SuggestionMessage,
+    SuggestionModal,
 )
 from bot.flows.in_order import Applier
 from commands import oncall
@@ -67,6 +70,7 @@ from commands.field_forms import (
 from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.router import INCIDENT, apply_incident_command, handle_incident_command
 from commands.status_page.form import handle_public_submission
+from commands.suggestion import apply_accept_press, handle_edit_press, handle_edit_submission
 
 # What applies each kind of command kept in a channel's line (bot/flows/in_order.py): the
 # slash command, or the button's action id.
@@ -74,6 +78,7 @@ APPLIERS: Mapping[str, Applier] = {
     INCIDENT: apply_incident_command,
     EscalationMessage.ACKNOWLEDGE: apply_acknowledge_press,
     FollowUpMessage.FILE: apply_file_press,
+    SuggestionMessage.ACCEPT: apply_accept_press,
 }
 
 
@@ -86,7 +91,10 @@ def register(app: AsyncApp) -> None:
     app.view(FieldsModal.RESOLVE_CALLBACK)(handle_resolve_submission)
     app.view(PublicModal.CALLBACK)(handle_public_submission)
     app.action(HeaderMessage.EDIT_FIELDS)(handle_edit_fields_button)
-    # Both buttons are applied in their channel's line, by their action id's applier.
+    # These buttons are applied in their channel's line, by their action id's applier.
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_press_in_line)
     app.action(FollowUpMessage.FILE)(handle_press_in_line)
+    app.action(SuggestionMessage.ACCEPT)(handle_press_in_line)
+    app.action(SuggestionMessage.EDIT)(handle_edit_press)
+    app.view(SuggestionModal.CALLBACK)(handle_edit_submission)
     oncall.register(app)

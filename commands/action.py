@@ -10,11 +10,10 @@ from bot.basics.errors import UsageError
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.flows.filing import file_from_button
 from bot.flows.findings import record_action
-from bot.flows.replies import run_in_line
 from bot.services import Services
 from commands.arguments import first_word, optional_owner, statement
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import press_kept
+from commands.buttons import apply_kept_press
 
 FILE_FLAG = "--file"
 
@@ -56,11 +55,10 @@ async def action(request: CommandRequest, services: Services) -> None:
 
 
 async def apply_file_press(services: Services, payload: dict[str, Any]) -> None:
-    press = press_kept(payload)
-    await run_in_line(
+    await apply_kept_press(
         services,
-        press.response_url,
-        file_from_button(
+        payload,
+        lambda press: file_from_button(
             services, channel_id=press.channel_id, item_id=press.value_id, by=press.user_id
         ),
     )

@@ -15,7 +15,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
-from bot.flows.replies import run_and_reply
+from bot.flows.replies import run_and_reply, run_in_line
 from bot.services import Services
 
 
@@ -115,3 +115,14 @@ def answer_buttons(answer: AnswerFlow, accept_id: str, what: str) -> Listener:
         )
 
     return handle
+
+
+async def apply_kept_press(
+    services: Services,
+    payload: dict[str, Any],
+    work: Callable[[Press], Awaitable[str | None]],
+) -> None:
+    """Apply a press kept in its channel's line, in its turn: ``work`` of the press, what it
+    says (or the clear error it raised) told to whoever pressed."""
+    press = press_kept(payload)
+    await run_in_line(services, press.response_url, work(press))

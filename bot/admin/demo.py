@@ -25,7 +25,7 @@ import yaml
 from aiohttp import web
 
 from bot.app import create_app
-from bot.basics.slack_ids import EscalationMessage
+from bot.basics.slack_ids import EscalationMessage, SuggestionMessage, suggestion_block
 from bot.config import Secret, Settings
 from bot.flows.postmortem_posting import write_draft
 from bot.keys import job_runner_key, services_key
@@ -35,6 +35,7 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from emulator import FakePagerDuty, SlackEmulator
 from emulator.composer import displayed
+from emulator.openai_chat import ChatRequest, FakeChatModel
 from emulator.trackers import FakeGitHub
 
 # The people of the scripted incident.
@@ -222,6 +223,8 @@ SCRIPT: list[Step] = [
     # Before resolving, Alice reads the curated timeline (shown to her alone).
     Run(85, ALICE, "timeline"),
 ]
+# The team's own model (WARROOM_AI_*), here a fake OpenAI-compatible server on 127.0.0.1.
+DEMO_MODEL = "llama3.1:8b"
 RESOLVED_AFTER_MINUTES = 95
 RESOLVED_PUBLICLY = Run(
     RESOLVED_AFTER_MINUTES,
@@ -265,8 +268,12 @@ async def run_demo(
         github = await stack.enter_async_context(
             FakeGitHub(token=DEMO_GITHUB_TOKEN, repos={DEMO_REPOSITORY})
         )
+        model = await stack.enter_async_context(FakeChatModel(models={DEMO_MODEL}))
+        model.reply(demo_suggestions)
         clock = ScriptedClock()
-        settings = _demo_settings(environ, slack, pagerduty, workdir, github.url, clock.start)
+        settings = _demo_settings(
+            environ, slack, pagerduty, workdir, github.url, clock.start, model.base_url
+        )
         for user_id, (name, real_name) in CAST.items():
             slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
         slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
@@ -298,6 +305,8 @@ async def run_demo(
         # Within the grace (WARROOM_PUBLIC_GRACE) her words, not warroom's, tell customers.
         await _play(slack, channel_id, RESOLVED_PUBLICLY, clock.now)
         await _settle(runner.app, slack)
+        await _accept_suggested_summary(slack, channel_id)
+        await _settle(runner.app, slack)
 
         print("\n" + slack.transcript(channel_id, tz=settings.incidents.timezone, as_shown=True))
         print("\nWhat Alice saw privately:")
@@ -315,6 +324,9 @@ async def run_demo(
         print("\nFollow-ups filed in the fake GitHub:")
         for issue in github.issues:
             print(f"  {issue.key}: {issue.url}")
+        print(f"\nWhat the team's model ({DEMO_MODEL}, a fake on 127.0.0.1) was sent:")
+        for request in model.accepted:
+            print(f"  {len(request.lines)} lines of the record, like: {request.lines[0]}")
         path, reference = await _write_postmortem(runner.app, channel_id, output)
         print(f"\nPostmortem draft written to {path}")
         page = f"http://127.0.0.1:{port}/incidents/{reference}"
@@ -350,6 +362,7 @@ def _demo_settings(
     workdir: Path,
     github_url: str,
     start: datetime,
+    model_url: str,
 ) -> Settings:
     policies = workdir / "escalation-policies.yaml"
     policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
@@ -378,6 +391,8 @@ def _demo_settings(
             "WARROOM_GITHUB_API_URL": github_url,
             "WARROOM_GITHUB_TOKEN": DEMO_GITHUB_TOKEN,
             "WARROOM_GITHUB_REPO": DEMO_REPOSITORY,
+            "WARROOM_AI_URL": model_url,
+            "WARROOM_AI_MODEL": DEMO_MODEL,
         }
     )
     return base.replace(
@@ -486,6 +501,53 @@ async def _play(slack: SlackEmulator, channel_id: str, step: Played, said_at: da
         await slack.click_button(
             channel_id, escalation.ts, EscalationMessage.ACKNOWLEDGE, user=step.user
         )
+
+
+def demo_suggestions(request: ChatRequest) -> dict[str, Any]:
+    """What the demo's model answers: sentences that cite the record, and one that states
+    what no entry it cites holds (the draft lists it under "Not supported by the record")."""
+    impact = request.ref_of("About 20% of checkouts fail")
+    idea, dead_end = request.ref_of("Slow queries"), request.ref_of("Database is healthy")
+    finding, cause = request.ref_of("changed card type validation"), request.ref_of("did not list")
+    rollback, follow_up = request.ref_of("Rolling back"), request.ref_of("integration test")
+
+    def said(text: str, *cites: str) -> dict[str, Any]:
+        return {"text": text, "cites": list(cites)}
+
+    return {
+        "summary": [
+            said("About 20% of checkouts failed with a card error.", impact),
+            said("The payment gateway release at 11:55 changed card type validation.", finding),
+            said("Dave suspected the orders database first; it was a dead end.", idea, dead_end),
+            said("Rolling back the payment gateway release ended the errors.", rollback),
+        ],
+        "underlying_issue": [
+            said("The 11:55 gateway release rejected card types it did not list.", cause)
+        ],
+        "resolution": [
+            said("Alice rolled back the payment gateway release.", rollback),
+            said("The rollback took 5 minutes.", rollback),
+        ],
+        "lessons": [said("Test every supported card type before a gateway release.", follow_up)],
+    }
+
+
+async def _accept_suggested_summary(slack: SlackEmulator, channel_id: str) -> None:
+    """Carol reads the summary the model suggested, and presses its Accept."""
+    message = next(
+        m for m in slack.channels[channel_id].messages if "suggests the written sections" in m.text
+    )
+    actions = [block for block in message.blocks or [] if block.get("type") == "actions"]
+    accept = actions[0]["elements"][0]
+    print("carol presses Accept on the suggested summary")
+    await slack.click_button(
+        channel_id,
+        message.ts,
+        SuggestionMessage.ACCEPT,
+        user=CAROL,
+        value=accept["value"],
+        block_id=suggestion_block(int(accept["value"])),
+    )
 
 
 async def _let_time_pass(

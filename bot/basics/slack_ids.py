@@ -93,6 +93,27 @@ class FollowUpMessage(StrEnum):
     FILE = "file_follow_up"
 
 
+class SuggestionMessage(StrEnum):
+    """The Accept and Edit buttons of each section the team's model suggested for the
+    postmortem draft (one actions block a section: ``suggestion_block(id)``)."""
+
+    BLOCK = "suggestion"
+    ACCEPT = "accept_suggestion"
+    EDIT = "edit_suggestion"
+
+
+def suggestion_block(suggestion_id: int) -> str:
+    """The block id of a suggested section's buttons: unique in its message."""
+    return f"{SuggestionMessage.BLOCK}.{suggestion_id}"
+
+
+class SuggestionModal(StrEnum):
+    """The form Edit opens: the suggested text, to change before it is accepted."""
+
+    CALLBACK = "edit_suggestion_submit"
+    TEXT = "suggestion_text"
+
+
 class SwapMessage(StrEnum):
     """The Accept and Decline buttons of a swap request (``/oncall swap``), sent by DM."""
 

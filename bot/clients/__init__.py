@@ -11,6 +11,8 @@ follow-up is ``bot.flows.filing``'s choice.
 - ``slack_apps``: Slack's App Manifest API (validate, create).
 - ``pagerduty``: PagerDuty's Events API v2.
 - ``statuspage``: Atlassian Statuspage's REST API.
+- ``language_model``: the team's own model (OpenAI's Chat Completions API), asked for the
+  postmortem draft's written sections.
 - ``github``, ``jira``, ``linear``: the trackers follow-ups are filed in.
 - ``trackers``: what the tracker clients share (``TrackerFailure``).
 - ``vendor_http``: the JSON call, answer and failure the vendors' clients share.

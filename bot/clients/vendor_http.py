@@ -25,7 +25,7 @@ RETRY_AFTER_MAX_SECONDS = 86_400
 class VendorFailure(Exception):
     """The vendor did not take the call; ``retryable`` says whether trying again may help,
     ``status`` is the HTTP status answered (None when none came), ``retry_after`` the wait
-    asked for, in seconds."""
+    asked for, in seconds; ``timed_out``: no answer came within the time given."""
 
     def __init__(
         self,
@@ -34,12 +34,14 @@ class VendorFailure(Exception):
         retryable: bool,
         status: int | None = None,
         retry_after: float | None = None,
+        timed_out: bool = False,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,9 @@ async def call_json(
         ) as response:
             return Answer(response.status, await response.text(), response.headers)
     except TimeoutError:
-        raise failure(f"no answer within {timeout:g} seconds", retryable=True) from None
+        raise failure(
+            f"no answer within {timeout:g} seconds", retryable=True, timed_out=True
+        ) from None
     except aiohttp.ClientError as error:
         raise failure(f"connection failed ({type(error).__name__})", retryable=True) from None
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
 from bot.basics.render import Renderer
+from bot.config.ai import AISettings
 from bot.config.alerting import AlertSettings
 from bot.config.escalation import EscalationSettings
 from bot.config.heartbeats import HeartbeatSettings
@@ -74,6 +75,8 @@ class Settings:
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear).
     trackers: TrackerSettings = field(default_factory=TrackerSettings)
     status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
+    # The team's own model for the draft's written sections.
+    ai: AISettings = field(default_factory=AISettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -121,6 +124,7 @@ class Settings:
         problems.extend(self.oncall.problems())
         problems.extend(self.trackers.problems())
         problems.extend(self.status_page.problems())
+        problems.extend(self.ai.problems())
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 
@@ -248,6 +252,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("The web view", WebSettings),
     ("Trackers", TrackerSettings),
     ("The status page", StatusPageSettings),
+    ("The model for postmortem drafts", AISettings),
 )
 
 

@@ -29,6 +29,7 @@ from bot.flows.recorder import apply_fetched_reaction
 from bot.flows.reminders import remind_about_roles, remind_about_updates
 from bot.flows.scheduler import JobHandler, Lane
 from bot.flows.status_page.publishing import announce_status_change, sync_statuspage
+from bot.flows.suggestions import ask_model
 from bot.flows.workflows.actions import run_action, run_timer, run_webhook
 from bot.store.job_kinds import JobKind
 
@@ -44,6 +45,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ALERT_NOTICE: post_alert_changes,
         JobKind.ALERT_POST: post_to_route_channel,
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
+        JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.FILE_ISSUE: send_issue,
         JobKind.HEARTBEAT: check_heartbeat,
         JobKind.STATUSPAGE: sync_statuspage,
@@ -98,8 +100,8 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
 )
 # Lanes by what their jobs wait on: escalations, pages and reminders never wait behind a
 # tracker that does not answer (WARROOM_TRACKER_TIMEOUT per try), canvas edits at Slack's
-# canvas limit, Statuspage, an iCal layer's calendar feed, or alert work (the Slack lane:
-# WARROOM_JOB_CONCURRENCY slots).
+# canvas limit, the team's model (WARROOM_AI_TIMEOUT), Statuspage, an iCal layer's calendar
+# feed, or alert work (the Slack lane: WARROOM_JOB_CONCURRENCY slots).
 JOB_LANES = (
     Lane(
         "paging",
@@ -115,6 +117,8 @@ JOB_LANES = (
     ),
     Lane("trackers", frozenset({JobKind.FILE_ISSUE}), apart=True),
     Lane("postmortems", frozenset({JobKind.POSTMORTEM_PUBLISH}), apart=True),
+    # The team's model takes up to WARROOM_AI_TIMEOUT to answer: drafts without it go on.
+    Lane("models", frozenset({JobKind.POSTMORTEM_SUGGEST}), apart=True),
     Lane("statuspage", frozenset({JobKind.STATUSPAGE}), apart=True),
     # External calendar feeds of iCal layers: a slow source waits here, never before a page.
     Lane("calendars", frozenset({JobKind.ONCALL_ICAL_REFRESH}), apart=True),

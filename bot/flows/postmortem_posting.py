@@ -19,12 +19,14 @@ from bot.basics.errors import UsageError
 from bot.basics.render import markdown_to_html
 from bot.basics.slack_text import to_plain
 from bot.clients.slack_errors import SlackGone, SlackNotAllowed, SlackRefused
+from bot.config.ai import AISettings
 from bot.flows.channel import deliver_now
 from bot.flows.draft_links import find_links
 from bot.flows.filing import file_all
 from bot.record import incidents
 from bot.record.message_links import keep_links, remember_base
 from bot.record.people import remember_names
+from bot.record.postmortem.suggestions import asked_before
 from bot.record.postmortem.writing import (
     NoSuchTemplate,
     Record,
@@ -69,7 +71,7 @@ async def write_draft(
         services.engine, incident_id, services.settings.incidents.types
     )
     if ask_slack:
-        names |= await _complete_from_slack(services, record, names)
+        names |= await complete_from_slack(services, record, names)
     chosen_language, chosen_style = choose_template(services, incident)
     return await write_in_thread(
         services.renderer,
@@ -92,7 +94,7 @@ def as_html(services: Services, written: WrittenDraft) -> str:
     )
 
 
-async def _complete_from_slack(
+async def complete_from_slack(
     services: Services, record: Record, names: dict[str, str]
 ) -> dict[str, str]:
     """Fetch the names and links the record lacks, and keep them; return the new names."""
@@ -118,6 +120,37 @@ async def _complete_from_slack(
 
 
 # -- publishing ----------------------------------------------------------------------------
+async def schedule_draft(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    by: str,
+    now: datetime,
+    ai: AISettings,
+    again: bool = False,
+) -> None:
+    """The draft resolving or ``/incident postmortem`` asks for (the caller commits, then
+    wakes the jobs). With the team's model configured (WARROOM_AI_*) it is asked first for
+    the written sections, by a job that then schedules the publication: when the incident is
+    resolved the first time, and on every ``/incident postmortem`` (``again``), never on
+    anything else. A request while one waits joins it."""
+    assert incident.id is not None
+    if not ai.enabled or not (again or not await asked_before(session, incident.id)):
+        await schedule_publication(session, incident, by=by, now=now)
+        return
+    await incidents.lock(session, incident)
+    if await jobs.unfinished(session, kind=JobKind.POSTMORTEM_SUGGEST, incident_id=incident.id):
+        return
+    await jobs.schedule(
+        session,
+        kind=JobKind.POSTMORTEM_SUGGEST,
+        key=f"suggest:{incident.id}:{uuid.uuid4().hex}",
+        due_at=now,
+        incident_id=incident.id,
+        payload={"by": by},
+    )
+
+
 async def schedule_publication(
     session: AsyncSession, incident: Incident, *, by: str, now: datetime, quiet: bool = False
 ) -> None:
@@ -285,7 +318,9 @@ async def request_postmortem(
         incident.postmortem_language = language or incident.postmortem_language
         incident.postmortem_style = style or incident.postmortem_style
         session.add(incident)
-        await schedule_publication(session, incident, by=by, now=services.clock())
+        await schedule_draft(
+            session, incident, by=by, now=services.clock(), ai=services.settings.ai, again=True
+        )
         await session.commit()
     services.wake_jobs()
     return incident

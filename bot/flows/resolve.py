@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flows.channel import Writes, lead_in
 from bot.flows.escalation.escalate import stand_down
-from bot.flows.postmortem_posting import schedule_publication
+from bot.flows.postmortem_posting import schedule_draft
 from bot.flows.workflows import triggers
 from bot.record import incidents
 from bot.record.workflows.definitions import RESOLVED
@@ -32,7 +32,7 @@ async def resolve_incident(
         await triggers.changed(session, services, incident, RESOLVED, TimelineKind.RESOLVED)
         writes = Writes(services, session, incident)
         await writes.say("messages/incident_resolved.j2", resolved_by=resolved_by)
-        await schedule_publication(session, incident, by=resolved_by, now=now)
+        await schedule_draft(session, incident, by=resolved_by, now=now, ai=services.settings.ai)
         await writes.header(lead)
         await writes.announce("messages/announce_resolved.j2", resolved_by=resolved_by)
         await session.commit()

@@ -22,6 +22,11 @@ async def known_names(session: AsyncSession, user_ids: Iterable[str]) -> dict[st
     return {person.user_id: person.name for person in people.all()}
 
 
+async def every_name(session: AsyncSession) -> set[str]:
+    """The name of everyone warroom knows: what a sentence naming someone is checked for."""
+    return set((await session.exec(select(Person.name))).all())
+
+
 async def remember_names(session: AsyncSession, names: Mapping[str, str], at: datetime) -> None:
     """Keep people's names (the caller commits)."""
     for user_id, name in names.items():

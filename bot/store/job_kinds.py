@@ -5,7 +5,9 @@ How an alert becomes a page, by the jobs it causes: an alert webhook's payload i
 ``alert_war_room`` open the war room; the incident's severity starts its escalation policy,
 each level an ``escalate`` job (the first due at once, each next one when nobody acknowledged
 in time), which brings people in (``bring_in``) and, for a pager target, sends a ``page``. On
-resolve, ``postmortem_publish`` writes the draft.
+resolve, ``postmortem_publish`` writes the draft; with the team's model configured
+(WARROOM_AI_*), ``postmortem_suggest`` asks it for the draft's written sections first, then
+schedules the publication.
 
 Each kind's handler (in ``bot/flows/``, by ``JOB_HANDLERS`` in ``bot/flows/handlers.py``) and
 the lane it runs in (``JOB_LANES`` there):
@@ -29,6 +31,7 @@ oncall_ical_refresh    oncall.ical_feeds.refresh_ical_layer           calendars
 oncall_notice          oncall.handoffs.send_notice                    slack
 page                   paging.pagerduty_events.send_page              paging
 postmortem_publish     postmortem_posting.publish_postmortem          postmortems
+postmortem_suggest     suggestions.ask_model                          models
 public_announcement    status_page.publishing.announce_status_change  slack
 role_reminder          reminders.remind_about_roles                   paging
 statuspage             status_page.publishing.sync_statuspage         statuspage
@@ -69,6 +72,8 @@ class JobKind(StrEnum):
     ONCALL_NOTICE = "oncall_notice"
     PAGE = "page"
     POSTMORTEM_PUBLISH = "postmortem_publish"
+    # The team's model asked for the draft's written sections, before the draft is posted.
+    POSTMORTEM_SUGGEST = "postmortem_suggest"
     PUBLIC_ANNOUNCEMENT = "public_announcement"
     ROLE_REMINDER = "role_reminder"
     STATUSPAGE = "statuspage"

@@ -368,6 +368,47 @@ class PostmortemEdit(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     author: str  # a Slack user id, or "api" for a token holder
     edited_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # The model's suggestion this text accepts (as it was, or as the person edited it).
+    suggestion_id: int | None = Field(default=None, foreign_key="section_suggestion.id")
+
+
+class SuggestionRequest(SQLModel, table=True):
+    """One time the team's model was asked for the draft's written sections (WARROOM_AI_*),
+    and how it went: ``outcome`` is ``answered``, ``failed`` (``failure`` says why, as data a
+    draft says in its language) or ``private`` (not sent: a private incident)."""
+
+    __tablename__ = "suggestion_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    # The job's own key for the request: a job run again finds its request made.
+    key: str = Field(unique=True)
+    model: str
+    asked_by: str | None = None
+    asked_at: datetime = Field(sa_column=utc_column(nullable=False))
+    outcome: str
+    failure: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+
+
+class SectionSuggestion(SQLModel, table=True):
+    """What the model suggested for one written section, checked against the record: the
+    sentences kept (``[{"text", "cites"}]``) and those left out (``[{"text", "cites",
+    "why"}]``); a person's acceptance makes it the section's text (a ``PostmortemEdit``)."""
+
+    __tablename__ = "section_suggestion"
+    __table_args__ = (Index("ix_section_suggestion_section", "incident_id", "section", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="suggestion_request.id")
+    incident_id: int = Field(foreign_key="incident.id")
+    section: str
+    sentences: list[dict[str, Any]] = Field(sa_column=Column(JSON(), nullable=False))
+    unsupported: list[dict[str, Any]] = Field(sa_column=Column(JSON(), nullable=False))
+    made_at: datetime = Field(sa_column=utc_column(nullable=False))
+    accepted_by: str | None = None
+    accepted_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class Person(SQLModel, table=True):

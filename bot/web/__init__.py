@@ -2,6 +2,7 @@
 modules here are what the domain folders share.
 
 - ``pages``: the incident list, one incident, its channel history, insights.
+- ``suggestions``: Accept and Edit, in the web view, on what the team's model suggested.
 - ``pages_common``: rendering a page: its template, security headers, the viewer's context.
 - ``api``: the JSON API under /api/, its routes in a table (``OPERATIONS``).
 - ``api_models``: the JSON API's answers as models.
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, maintenance, pages
+from bot.web import api, auth, maintenance, pages, suggestions
 from bot.web.context import web_context_ctx
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -51,6 +52,12 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/incidents/{reference}/postmortem", pages.postmortem_page, PAGE),
     Route("GET", "/incidents/{reference}/postmortem.md", pages.postmortem_markdown, PAGE),
     Route("POST", "/incidents/{reference}/postmortem/sections/{section}", pages.save_section, PAGE),
+    Route(
+        "POST",
+        "/incidents/{reference}/postmortem/suggestions/{suggestion}/accept",
+        suggestions.accept_page,
+        PAGE,
+    ),
     Route("GET", "/insights", pages.insights_page, PAGE),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
     # A schedule's name has no dot (bot.record.escalation.policies.NAME), so the calendar feeds'

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.basics.numbers import parse_bounded_int
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
 from bot.flows.postmortem_posting import schedule_publication
 from bot.record.incident_queries import IncidentQuery, channel_history
@@ -30,7 +30,7 @@ from bot.web.context import web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.oncall.charts import render_hours_charts
 from bot.web.oncall.reading import hours_for, schedules_for
-from bot.web.pages_common import FormUnreadable, read_form, render_page
+from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
 from bot.web.reading import (
     NotVisible,
     all_incidents_for,
@@ -41,6 +41,7 @@ from bot.web.reading import (
     team_of,
 )
 from bot.web.routing import Handler, RouteKind, kind_of
+from bot.web.suggestions import accepted, suggestion_of_form
 from bot.web.visibility import Viewer
 
 # Timeline entries an incident page shows at once; the rest are a page away.
@@ -208,6 +209,8 @@ async def postmortem_page(request: web.Request) -> web.Response:
         gaps=written.gaps,
         draft_html=markdown_to_html(written.markdown),
         saved=request.query.get("saved", ""),
+        accepted=bool(request.query.get("accepted")),
+        editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
         may_edit=await web_.visibility.can_edit(viewer, incident),
     )
 
@@ -257,21 +260,17 @@ async def save_section(request: web.Request) -> web.Response:
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
     incident, incident_id = await requested_incident(request, web_, viewer)
-    # What is saved goes to the channel's canvas under the bot's name: only the incident's
-    # own people write it, not everyone who may read it.
     if not await web_.visibility.can_edit(viewer, incident):
-        return render_page(
-            request,
-            "web/error.html.j2",
-            status=403,
-            problem="not_allowed",
-            channel=incident.channel_name or "",
-        )
+        return not_allowed(request, incident)
     section = request.match_info["section"]
     written = await incident_draft(web_, incident_id)
     if all(slot.key != section for slot in written.draft.slots):
         raise web.HTTPNotFound(text="This postmortem has no such section.")
     body = form.get("body")
+    edited = suggestion_of_form(form.get("suggestion"))
+    if edited is not None:  # a suggestion's text, as the person edited it: accepted
+        text = body if isinstance(body, str) else ""
+        return await accepted(request, web_, viewer, incident, edited, text=text)
     try:
         async with session_scope(web_.services.engine) as session:
             await save_edit(

@@ -9,6 +9,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.basics.render import without_forbidden_characters
+from bot.store.models import Incident
 from bot.web.context import web_context
 
 # Pages load nothing from elsewhere and run no script; styles are inline with a nonce.
@@ -59,3 +60,15 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
         return await request.post()
     except (ValueError, LookupError) as error:
         raise FormUnreadable from error
+
+
+def not_allowed(request: web.Request, incident: Incident) -> web.Response:
+    """403: only the incident's own people write its postmortem (it goes to the channel's
+    canvas under the bot's name), not everyone who may read it."""
+    return render_page(
+        request,
+        "web/error.html.j2",
+        status=403,
+        problem="not_allowed",
+        channel=incident.channel_name or "",
+    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows.escalation.escalate import acknowledge
-from bot.flows.replies import run_in_line
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import press_kept
+from commands.buttons import apply_kept_press
 
 
 async def ack_command(request: CommandRequest, services: Services) -> None:
@@ -16,11 +15,10 @@ async def ack_command(request: CommandRequest, services: Services) -> None:
 
 
 async def apply_acknowledge_press(services: Services, payload: dict[str, Any]) -> None:
-    press = press_kept(payload)
-    await run_in_line(
+    await apply_kept_press(
         services,
-        press.response_url,
-        _acknowledge(services, press.channel_id, press.user_id, press.value_id),
+        payload,
+        lambda press: _acknowledge(services, press.channel_id, press.user_id, press.value_id),
     )
 
 

@@ -20,8 +20,8 @@ from bot.config import ConfigError, Settings
 from bot.store.db import session_scope
 from bot.store.models import Alert, Escalation
 from emulator import SlackEmulator
-from tests.helpers.alerts import TOKEN, incidents_of
 from tests.conftest import BOB, Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, incidents_of
 
 NOW = datetime(2026, 8, 1, 2, 0, tzinfo=UTC)
 POLICIES = {

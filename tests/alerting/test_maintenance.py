@@ -16,8 +16,8 @@ from bot.record.escalation.policies import parse_policies
 from bot.store.db import session_scope
 from bot.store.models import Escalation, MaintenanceWindow, SilencedAlert
 from emulator import SlackEmulator
-from tests.helpers.alerts import alert, alertmanager, incidents_of, post_alert, routes
 from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
+from tests.helpers.alerts import alert, alertmanager, incidents_of, post_alert, routes
 from tests.helpers.incidents import settle
 from tests.helpers.processes import run_warroom
 from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom

@@ -162,7 +162,8 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     postmortem = path.read_text()
     assert "# Postmortem: INC-1 Checkout page returns 500s" in postmortem
     assert "Incident declared" in postmortem and "Incident resolved" in postmortem
-    assert "_To be written" in postmortem
+    # What a person must write is asked for: suggested by the model and not accepted yet.
+    assert "not yet accepted: accept or edit it in Slack or in the web view._" in postmortem
     assert "Seeing a spike in 500s" in result.stdout  # the transcript was printed
     # One follow-up filed in the fake GitHub, its address shown, and linked in the draft.
     filed = re.search(
@@ -192,6 +193,15 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "Customers can see INC-1: name a comms lead" in result.stdout
     assert "Workflow customer-comms: posted in the incident channel" in result.stdout
     assert "- [ ] Write to the customers who saw INC-1" in postmortem
+    # The team's model (a fake on 127.0.0.1) suggests the written sections; Carol accepts the
+    # summary, which is the draft's summary with her name; a sentence no cited entry holds
+    # is listed, not written.
+    assert "What the team's model (llama3.1:8b, a fake on 127.0.0.1) was sent:" in result.stdout
+    assert "carol presses Accept on the suggested summary" in result.stdout
+    summary = postmortem.split("## Issue summary")[1].split("**Impact:**")[0]
+    assert "About 20% of checkouts failed with a card error. [\\[E" in summary
+    assert "_Suggested by llama3.1:8b, accepted by Carol Tanaka," in summary
+    assert '- "The rollback took 5 minutes." (cites E' in postmortem
     # Paced under Slack's limits: never answered 429, so nothing said about rate limits.
     assert "rate-limited" not in result.stderr, result.stderr
 

@@ -265,9 +265,18 @@ def test_record_text_in_slack_keeps_mentions_and_links_and_obeys_no_broadcast() 
 
 
 SLOTS = {
-    "default": ["underlying_issue", "fix"],
-    "sre": ["summary", "trigger", "went_well", "went_wrong", "got_lucky"],
-    "atlassian": ["summary", "leadup", "five_whys"],
+    "default": ["summary", "underlying_issue", "fix", "lessons"],
+    "sre": [
+        "summary",
+        "underlying_issue",
+        "trigger",
+        "fix",
+        "lessons",
+        "went_well",
+        "went_wrong",
+        "got_lucky",
+    ],
+    "atlassian": ["summary", "leadup", "underlying_issue", "fix", "five_whys", "lessons"],
 }
 
 
@@ -366,8 +375,8 @@ async def test_edits_keep_their_history_and_an_emptied_section_shows_its_gap_aga
     ("language", "heading"), [("en", "## Also written"), ("fr", "## Rédigé aussi")]
 )
 def test_sections_written_for_another_style_are_kept(language: str, heading: str) -> None:
-    record = _with_edits(full_record(), {"underlying_issue": "A cache stampede.", "fix": "TTLs."})
+    record = _with_edits(full_record(), {"leadup": "A cache stampede.", "five_whys": "TTLs."})
     markdown = draft_of(record, style="sre", language=language)
     kept = section(markdown, heading)
     assert "A cache stampede." in kept and "TTLs." in kept
-    assert heading not in draft_of(record, style="default", language=language)
+    assert heading not in draft_of(record, style="atlassian", language=language)

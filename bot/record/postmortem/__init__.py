@@ -7,6 +7,9 @@ posts it is ``bot.flows.postmortem_posting``; ``warroom postmortem`` is
 - ``writing``: writing the draft from the record (``build_draft``, ``render_draft``,
   ``read_draft``).
 - ``edits``: the sections people rewrote, kept so a regenerated draft never overwrites them.
+- ``evidence``: the record as the team's model reads it, an entry a line (``E42``).
+- ``checks``: every sentence the model suggests checked against the entries it cites.
+- ``suggestions``: what the model suggested for each written section, kept, and accepted.
 - ``timeline_page``: one page of a long incident's timeline, read without the rest.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and

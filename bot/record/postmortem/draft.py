@@ -8,6 +8,7 @@ The draft is built from the record by bot.record.postmortem.writing.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,10 +22,18 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from bot.basics.render import markdown_escape, markdown_escape_each, markdown_item_text_each
+from bot.basics.render import (
+    markdown_escape,
+    markdown_escape_each,
+    markdown_item_text_each,
+    prose,
+)
 from bot.record.postmortem.language import Language, MinutesSaid
+from bot.record.postmortem.suggestions import joined
 from bot.store.models import Incident, Milestone, PublicIncident, TrackerIssue
 
+# A citation in accepted text once escaped for Markdown: ``\[E42\]``.
+_ESCAPED_CITE = re.compile(r"\\\[(E\d{1,12})\\\]")
 # Spans shorter than the shortest month are days, hours and minutes whatever the dates.
 _MONTH_AT_LEAST = timedelta(days=28)
 
@@ -141,11 +150,42 @@ class Publication:
 
 @dataclass(frozen=True)
 class Written:
-    """What a person wrote for a section of the draft, in the web view."""
+    """What a person wrote for a section of the draft, in the web view, or the model's
+    suggestion a person accepted (``suggested_by``: the model)."""
 
     text: str
     author: str | None
     at: datetime
+    suggested_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """The model's suggestion for a section, not accepted yet: the sentences the checks
+    kept (text, references) and those they left out (text, references, why as data)."""
+
+    id: int
+    key: str
+    model: str
+    made_at: datetime
+    sentences: list[tuple[str, list[str]]]
+    unsupported: list[tuple[str, list[str], list[Mapping[str, object]]]]
+
+    @property
+    def plain(self) -> str:
+        """Its text as a person edits and accepts it, citations in brackets."""
+        return joined([{"text": text, "cites": cites} for text, cites in self.sentences], self.key)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The latest time the model was asked for the written sections, and how it went
+    (``answered``, ``failed`` with ``failure`` as data, ``private``: not sent)."""
+
+    model: str
+    at: datetime
+    outcome: str
+    failure: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +224,11 @@ class Draft:
     fields: list[tuple[str, str]] = field(default_factory=list)
     # People's own text for written sections, by section key.
     written: dict[str, Written] = field(default_factory=dict)
+    # The model's suggestions not accepted yet, by section key, and its latest request.
+    suggestions: dict[str, Suggested] = field(default_factory=dict)
+    asked: Asked | None = None
+    # Each entry's link to its Slack message, by its reference (E42): what citations link to.
+    links: Mapping[str, str | None] = field(default_factory=dict)
     # The written sections the template asked for while rendering, in order.
     slots: list[Slot] = field(default_factory=list)
     # Each moment's (date, time) as said in the incident's zone and language.
@@ -206,6 +251,32 @@ class Draft:
         if all(slot.key != key for slot in self.slots):
             self.slots.append(Slot(key, prompt))
         return self.written.get(key)
+
+    def suggested(self, key: str) -> Suggested | None:
+        """The model's suggestion for a section nobody has written yet."""
+        return None if key in self.written else self.suggestions.get(key)
+
+    def suggestion_text(self, suggested: Suggested) -> Markup:
+        """A suggestion's kept sentences as Markdown, each followed by its citations, each
+        linked to its Slack message; lessons a line each."""
+        said = [self._cited(text, cites) for text, cites in suggested.sentences]
+        if suggested.key == "lessons":
+            return Markup("\n".join(f"- {each}" for each in said))
+        return Markup(" ".join(said))
+
+    def cited_prose(self, text: str) -> Markup:
+        """Accepted text (as suggested, or edited) as ``prose``, with each citation still in
+        it (``[E42]``) linked to its Slack message."""
+        escaped = str(prose(text))
+        return Markup(_ESCAPED_CITE.sub(lambda match: self._cite(match[1]), escaped))
+
+    def _cited(self, text: str, cites: Sequence[str]) -> str:
+        return " ".join([markdown_escape(text), *(self._cite(ref) for ref in cites)])
+
+    def _cite(self, ref: str) -> str:
+        link = self.links.get(ref)
+        shown = f"\\[{markdown_escape(ref)}\\]"
+        return f"[{shown}]({markdown_escape(link)})" if link else shown
 
     def unused_written(self) -> list[tuple[str, Written]]:
         """What people wrote for sections the template has not asked for (another style's);
@@ -474,6 +545,11 @@ def _check_shapes(shapes: Mapping[str, str], *fields: str) -> None:
         for _, field_name, spec, conversion in string.Formatter().parse(shape):
             if field_name is not None and (field_name not in fields or spec or conversion):
                 raise ValueError(f"the {name} shape {shape!r} may name only {fields}")
+
+
+def zone_named(name: str) -> tzinfo | None:
+    """The zone of that name, as a draft reads its incident's (the record's checks too)."""
+    return _zone(name)
 
 
 def _zone(name: str) -> tzinfo | None:

@@ -30,8 +30,10 @@ from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, Inciden
 from bot.record.milestones import METRICS
 from bot.record.people import known_names
 from bot.record.postmortem import edits as postmortem_edits
+from bot.record.postmortem import suggestions as model_suggestions
 from bot.record.postmortem.draft import (
     Action,
+    Asked,
     Draft,
     EscalationLine,
     Line,
@@ -39,8 +41,10 @@ from bot.record.postmortem.draft import (
     MilestoneTime,
     MisleadingPath,
     Publication,
+    Suggested,
     Written,
 )
+from bot.record.postmortem.evidence import entry_ref
 from bot.record.postmortem.language import Language
 from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
@@ -54,6 +58,8 @@ from bot.store.models import (
     PostmortemEdit,
     PublicIncident,
     PublicUpdate,
+    SectionSuggestion,
+    SuggestionRequest,
     TimelineEntry,
     TimelineKind,
     TrackerIssue,
@@ -190,6 +196,11 @@ class Record:
     public_updates: Sequence[PublicUpdate] = ()
     # The incident's custom field values (WARROOM_INCIDENT_TYPES), in the file's order.
     fields: Sequence[tuple[CustomField, FieldValue]] = ()
+    # The model's suggestions not accepted yet, by section key; the model each of the
+    # incident's suggestions came from, by id; the latest request (WARROOM_AI_*).
+    suggestions: Mapping[str, SectionSuggestion] = field(default_factory=dict)
+    suggestion_models: Mapping[int, str] = field(default_factory=dict)
+    asked: SuggestionRequest | None = None
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -233,6 +244,7 @@ async def load_record(
         .where(ActionItem.incident_id == incident_id)
         .order_by(col(ActionItem.created_at), col(ActionItem.id))
     )
+    suggested, models = await model_suggestions.suggestions_of(session, incident_id)
     return Record(
         incident=incident,
         entries=await timeline.entry_rows(session, incident_id) if entries is None else entries,
@@ -246,6 +258,9 @@ async def load_record(
         public_updates=await public.updates_of(session, incident_id),
         # Configured fields in the file's order; a field no longer configured is left out.
         fields=[(f, values[f.name]) for f in types.fields.values() if f.name in values],
+        suggestions=suggested,
+        suggestion_models=models,
+        asked=await model_suggestions.latest_request(session, incident_id),
     )
 
 
@@ -311,13 +326,40 @@ def build_draft(
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
         written={
-            key: Written(edit.body, name(edit.author), edit.edited_at)
+            key: Written(
+                edit.body,
+                name(edit.author),
+                edit.edited_at,
+                record.suggestion_models.get(edit.suggestion_id or 0),
+            )
             for key, edit in record.edits.items()
         },
+        suggestions={key: _suggested(each, record) for key, each in record.suggestions.items()},
+        asked=_asked(record.asked),
+        links={entry_ref(entry.id): entry.permalink for entry in record.entries if entry.id},
         public=record.public,
         publications=[_publication(update, record.public) for update in record.public_updates],
         fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
     )
+
+
+def _suggested(suggestion: SectionSuggestion, record: Record) -> Suggested:
+    return Suggested(
+        id=suggestion.id or 0,
+        key=suggestion.section,
+        model=record.suggestion_models.get(suggestion.id or 0, ""),
+        made_at=suggestion.made_at,
+        sentences=[(str(s["text"]), list(s["cites"])) for s in suggestion.sentences],
+        unsupported=[
+            (str(s["text"]), list(s["cites"]), list(s["why"])) for s in suggestion.unsupported
+        ],
+    )
+
+
+def _asked(request: SuggestionRequest | None) -> Asked | None:
+    if request is None:
+        return None
+    return Asked(request.model, request.asked_at, request.outcome, request.failure)
 
 
 def _field_text(field: CustomField, value: FieldValue, names: Mapping[str, str]) -> str:

@@ -1,0 +1,169 @@
+"""The team's own model, through OpenAI's Chat Completions API as published: the one call
+that asks it for the postmortem draft's written sections.
+
+``POST {WARROOM_AI_URL}/chat/completions`` (the operation ``createChatCompletion`` of OpenAI's
+OpenAPI description, github.com/openai/openai-openapi) with ``model``, two ``messages``
+(``system``: what to write and how to cite; ``user``: the record, a line per entry) and
+``response_format: {"type": "json_schema", "json_schema": {"name", "strict": true,
+"schema"}}`` (Structured Outputs: every property required, ``additionalProperties: false``).
+``Authorization: Bearer <WARROOM_AI_KEY>`` when a key is set; it goes in that header alone,
+never in a failure's text, a log line or the database.
+
+The answer is read as ``CreateChatCompletionResponse``: ``choices[0].message.content``, a
+JSON text that must be the schema asked for. Every other outcome is a ``ModelFailure`` whose
+``reason`` says what happened as data (``{"kind": "timeout", "seconds": 60}``), which the
+draft says in its language: no answer in time, no connection, an HTTP status other than 200,
+a body or a content that is not JSON, a refusal, or JSON that is not the schema.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import aiohttp
+
+from bot.clients.vendor_http import VendorFailure, call_json
+from bot.config.ai import AISettings
+from bot.record.postmortem.suggestions import SECTIONS, Sentence
+
+FORMAT_NAME = "postmortem_sections"
+_SENTENCE = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string", "description": "One sentence."},
+        "cites": {
+            "type": "array",
+            "description": "The references of the record entries it rests on, like E42.",
+            "items": {"type": "string"},
+        },
+    },
+    "required": ["text", "cites"],
+    "additionalProperties": False,
+}
+SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {name: {"type": "array", "items": _SENTENCE} for name in SECTIONS},
+    "required": list(SECTIONS),
+    "additionalProperties": False,
+}
+
+
+class ModelFailure(VendorFailure):
+    """The model gave no usable answer; ``reason`` says why, as data (no connection, unless
+    said otherwise)."""
+
+    reason: Mapping[str, Any] = MappingProxyType({"kind": "unreachable"})
+
+
+def _failed(failure: ModelFailure, **reason: Any) -> ModelFailure:
+    failure.reason = reason
+    return failure
+
+
+def chat_request(model: str, instructions: str, record: str) -> dict[str, Any]:
+    """The body of the call (``CreateChatCompletionRequest``)."""
+    return {
+        "model": model,
+        "messages": [
+            {"role": "system", "content": instructions},
+            {"role": "user", "content": record},
+        ],
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": FORMAT_NAME, "strict": True, "schema": SCHEMA},
+        },
+    }
+
+
+async def ask_for_sections(
+    http: aiohttp.ClientSession, ai: AISettings, *, instructions: str, record: str
+) -> dict[str, list[Sentence]]:
+    """The sections the model wrote, by the schema's names; ModelFailure otherwise."""
+    headers = {"Authorization": f"Bearer {ai.key}"} if ai.key else None
+    try:
+        answer = await call_json(
+            http,
+            "POST",
+            f"{ai.url}/chat/completions",
+            chat_request(ai.model, instructions, record),
+            timeout=ai.timeout,
+            failure=ModelFailure,
+            headers=headers,
+        )
+    except ModelFailure as failure:
+        if failure.timed_out:
+            raise _failed(failure, kind="timeout", seconds=ai.timeout) from None
+        raise
+    if answer.status != 200:
+        retryable = answer.status == 429 or answer.status >= 500
+        refused = ModelFailure(
+            f"HTTP {answer.status}",
+            retryable=retryable,
+            status=answer.status,
+            retry_after=answer.retry_after,
+        )
+        raise _failed(refused, kind="status", status=answer.status)
+    return sections_in(answer.body)
+
+
+def sections_in(body: Any) -> dict[str, list[Sentence]]:
+    """The sections in a 200 answer's body; ModelFailure when it is not a completion whose
+    content is the schema."""
+    if not isinstance(body, dict):
+        raise _failure("not_json", "the answer is not JSON")
+    choices = body.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, dict):
+        raise _failure("not_schema", "the answer has no choices[0].message", "choices")
+    if message.get("refusal"):
+        raise _failure("refused", "the model refused")
+    if first is not None and first.get("finish_reason") == "length":
+        raise _failure("not_schema", "the answer was cut at the token limit", "content")
+    content = message.get("content")
+    if not isinstance(content, str):
+        raise _failure("not_schema", "the message has no text content", "content")
+    try:
+        sections = json.loads(content)
+    except ValueError:
+        raise _failure("not_json", "the message's content is not JSON") from None
+    return _read_sections(sections)
+
+
+def _read_sections(sections: Any) -> dict[str, list[Sentence]]:
+    """The schema, read strictly: the four sections and nothing else, each a list of
+    sentences of a text and a list of references."""
+    if not isinstance(sections, dict):
+        raise _failure("not_schema", "the content is not an object", "")
+    if set(sections) != set(SECTIONS):
+        missing = sorted(set(SECTIONS) - set(sections))
+        extra = sorted(set(sections) - set(SECTIONS))
+        where = missing[0] if missing else extra[0]
+        raise _failure("not_schema", f"sections missing {missing}, unknown {extra}", where)
+    read: dict[str, list[Sentence]] = {}
+    for name in SECTIONS:
+        items = sections[name]
+        if not isinstance(items, list):
+            raise _failure("not_schema", f"{name} is not a list", name)
+        read[name] = []
+        for index, item in enumerate(items):
+            where = f"{name}[{index}]"
+            if not isinstance(item, dict) or set(item) != {"text", "cites"}:
+                raise _failure("not_schema", f"{where} is not {{text, cites}}", where)
+            text, cites = item["text"], item["cites"]
+            if not isinstance(text, str):
+                raise _failure("not_schema", f"{where}.text is not text", f"{where}.text")
+            if not isinstance(cites, list) or not all(isinstance(c, str) for c in cites):
+                raise _failure(
+                    "not_schema", f"{where}.cites is not a list of text", f"{where}.cites"
+                )
+            read[name].append(Sentence(text, tuple(cites)))
+    return read
+
+
+def _failure(kind: str, detail: str, where: str | None = None) -> ModelFailure:
+    where_said = {} if where is None else {"where": where}
+    return _failed(ModelFailure(detail, retryable=False), kind=kind, **where_said)

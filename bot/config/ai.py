@@ -1,0 +1,81 @@
+"""The team's own model, asked for the postmortem draft's written sections (README, "The
+postmortem draft"): any OpenAI-compatible Chat Completions API, off unless both its address
+and its model are set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config.reading import NO_SECRET, Feature, Secret, seconds, setting, text, url
+
+
+def on_or_off(raw: str) -> bool:
+    """``on``/``off`` (``true``/``false``, ``yes``/``no``, ``1``/``0`` too)."""
+    value = raw.lower()
+    if value not in ("on", "off", "true", "false", "yes", "no", "1", "0"):
+        raise ValueError(f"on or off, not {raw!r}")
+    return value in ("on", "true", "yes", "1")
+
+
+@dataclass(frozen=True)
+class AISettings(Feature):
+    """Where the model is, which one, and what it may be sent."""
+
+    url: str = setting(
+        env="WARROOM_AI_URL",
+        default="",
+        parse=url,
+        doc="base URL of an OpenAI-compatible API (`http://127.0.0.1:11434/v1` for Ollama); "
+        "warroom POSTs to `{url}/chat/completions` for the draft's written sections",
+        shown="none (no suggestions)",
+    )
+    model: str = setting(
+        env="WARROOM_AI_MODEL",
+        default="",
+        parse=text,
+        doc="the model asked (`llama3.1:8b`); set it and `WARROOM_AI_URL`, or neither",
+        shown="none",
+    )
+    # Local servers need none.
+    key: Secret = setting(
+        env="WARROOM_AI_KEY",
+        default=NO_SECRET,
+        parse=Secret,
+        doc="sent as `Authorization: Bearer <key>` when set",
+        shown="none",
+    )
+    private: bool = setting(
+        env="WARROOM_AI_PRIVATE",
+        default=False,
+        parse=on_or_off,
+        doc="`on`: a private incident's record may be sent to the model too",
+        shown="`off`",
+    )
+    timeout: float = setting(
+        env="WARROOM_AI_TIMEOUT",
+        default=60.0,
+        parse=seconds,
+        doc="seconds the model has to answer before the draft goes out without new "
+        "suggestions (more than 0, at most 240)",
+        shown="`60`",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url and self.model)
+
+    def problems(self) -> list[str]:
+        """What is malformed or half set."""
+        found = []
+        if self.url and not self.url.startswith(("http://", "https://")):
+            found.append("WARROOM_AI_URL: must start with https:// (or http://)")
+        if bool(self.url) != bool(self.model):
+            found.append("WARROOM_AI_URL and WARROOM_AI_MODEL: set both, or neither")
+        # Under a job's lease (bot/store/jobs.py) with room to read the record and keep the
+        # answer: a longer wait would let another replica take the job and ask again.
+        if not 0 < self.timeout <= 240:
+            found.append("WARROOM_AI_TIMEOUT: more than 0 and at most 240 seconds")
+        return found
+
+
+NO_AI = AISettings()

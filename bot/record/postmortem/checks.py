@@ -1,0 +1,375 @@
+"""Every sentence the model suggests, checked against the record before anyone reads it.
+
+A sentence is kept when:
+
+- it cites at least one entry, and every entry it cites is in this incident's record;
+- every time it states is the time of an entry it cites, or a time written in one (in the
+  incident's zone: ``3:42`` and ``3:42 AM`` are read there, ``11:42 UTC`` converted to it; a
+  time without AM or PM may be either);
+- every date, number, percentage and release id it states appears in an entry it cites (a
+  date as the day of one; a number of minutes or hours may also be the time between two of
+  them: "ruled out 12 minutes later");
+- every person it names (anyone warroom knows by name, by full or first name, or an
+  ``@handle``) is the author of an entry it cites or named in one.
+
+Anything else is left out of the section's text and listed with why (``Unsupported.why``:
+data, said by the templates). What is not checked: words. "The database was at fault" citing
+an entry that says it was not is kept; the citations are there for the reader to follow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.record.moments import ABBREVIATIONS, AMBIGUOUS_ABBREVIATIONS
+from bot.record.postmortem.evidence import Evidence
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.suggestions import (
+    MAX_CITES,
+    MAX_SENTENCE_CHARS,
+    MAX_SENTENCES,
+    Checked,
+    Sentence,
+    Unsupported,
+)
+
+_CITE = re.compile(r"^\[?\s*([Ee])\s*(\d{1,12})\s*\]?$")
+# A citation the model wrote into its text: taken out before the text is read for facts.
+_REF_IN_TEXT = re.compile(r"\[?\b[Ee]\d{1,12}\b\]?")
+_AMPM = r"(?P<ampm>[aApP]\.?\s?[mM]\b\.?)"
+_ZONE = r"(?P<zone>[A-Z]{2,5}\b|Z\b|[+-]\d{2}:?\d{2}\b)"
+# 3:42, 03:42:10, 15h42, 15 h 42, 3:42 PM, 3:42 a.m., 11:42 UTC, 11:42 +02:00; 3 PM.
+_TIME = re.compile(
+    rf"(?<![\d:.])(?P<hour>[01]?\d|2[0-3])(?:\s?[:hH]\s?(?P<minute>[0-5]\d)(?::[0-5]\d)?"
+    rf"(?:\s?{_AMPM})?|\s?{_AMPM.replace('ampm', 'only')})(?:\s?{_ZONE})?(?![\d:])"
+)
+_ISO_DATE = re.compile(r"(?<!\d)(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?!\d)")
+_PERCENT = re.compile(r"(?<![\w.,])(?P<number>\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b)")
+# v2, v2.4.1, v2.4.1-rc1; 2.4.1; gw-1.4.2, release-42, build_1234, HTTP/2; #4512; a commit.
+_RELEASE = re.compile(
+    r"(?<![\w.#/-])("
+    r"[vV]\d+(?:\.\d+)*(?:[-+][0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?"
+    r"|\d+\.\d+\.\d+(?:\.\d+)*(?:[-+][0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?"
+    r"|[A-Za-z][A-Za-z0-9]*(?:[-_/][A-Za-z0-9]+)*[-_/]\d[0-9A-Za-z]*(?:[-_./][0-9A-Za-z]+)*"
+    r"|#\d+"
+    r"|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}"
+    r")(?![\w-])"
+)
+_NUMBER = re.compile(r"(?<![\w.,])(?P<number>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<fraction>\d+))?")
+_HANDLE = re.compile(r"(?<![\w@])@(?P<handle>[A-Za-z0-9][\w.-]*)")
+_DURATION_WORDS = ("minute", "minutes", "min", "mins", "hour", "hours", "h", "hr", "hrs")
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What a text states, as the checks compare it."""
+
+    times: list[tuple[str, set[tuple[int, int]] | None]]  # as said; None: a zone not read
+    dates: list[tuple[str, tuple[int | None, int, int]]]  # as said; (year or None, month, day)
+    percentages: list[str]
+    releases: list[str]
+    numbers: list[tuple[str, str, str]]  # as said, normalised value, the word after it
+
+
+def check_sections(
+    answer: Mapping[str, Sequence[Sentence]],
+    evidence: Mapping[str, Evidence],
+    *,
+    zone: tzinfo | None,
+    language: Language,
+    people: Iterable[str],
+) -> dict[str, Checked]:
+    """Each section's sentences, kept or left out with why. ``people``: the names of everyone
+    warroom knows (a sentence naming one must cite where they are)."""
+    checker = _Checker(evidence, zone or UTC, language, people)
+    return {name: checker.section(sentences) for name, sentences in answer.items()}
+
+
+class _Checker:
+    def __init__(
+        self,
+        evidence: Mapping[str, Evidence],
+        zone: tzinfo,
+        language: Language,
+        people: Iterable[str],
+    ) -> None:
+        self.evidence = evidence
+        self.zone = zone
+        months = [month.lower() for month in language.months]
+        self.months = {month: number for number, month in enumerate(months, start=1)}
+        alternatives = "|".join(re.escape(month) for month in sorted(months, key=len, reverse=True))
+        self.month_day = re.compile(
+            rf"(?i)\b(?P<month>{alternatives})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
+            rf"(?:,?\s+(?P<year>\d{{4}})\b)?"
+        )
+        self.day_month = re.compile(
+            rf"(?i)(?<![\d:])(?P<day>\d{{1,2}})(?:er|st|nd|rd|th)?\s+(?P<month>{alternatives})\b"
+            rf"(?:\s+(?P<year>\d{{4}})\b)?"
+        )
+        words = {
+            *_DURATION_WORDS,
+            *(form for unit in ("minutes", "hours") for form in language.units[unit]),
+        }
+        self.duration_words = {word.lower() for word in words}
+        self.hour_words = {"hour", "hours", "h", "hr", "hrs", *language.units["hours"]}
+        self.names = _name_forms(people)
+        self.name_pattern = (
+            re.compile(
+                r"(?<![\w@])("
+                + "|".join(re.escape(form) for form in sorted(self.names, key=len, reverse=True))
+                + r")(?![\w])"
+            )
+            if self.names
+            else None
+        )
+
+    def section(self, sentences: Sequence[Sentence]) -> Checked:
+        kept: list[Sentence] = []
+        left: list[Unsupported] = []
+        for index, sentence in enumerate(sentences):
+            text = " ".join(sentence.text.split())
+            if not text:
+                continue
+            cleaned = Sentence(text, _cites(sentence.cites))
+            if index >= MAX_SENTENCES:
+                left.append(Unsupported(cleaned, ({"rule": "too_many", "max": MAX_SENTENCES},)))
+                continue
+            if len(text) > MAX_SENTENCE_CHARS:
+                cut = Sentence(text[:MAX_SENTENCE_CHARS] + "…", cleaned.cites)
+                left.append(Unsupported(cut, ({"rule": "too_long", "max": MAX_SENTENCE_CHARS},)))
+                continue
+            why = self.why(cleaned)
+            if why:
+                left.append(Unsupported(cleaned, tuple(why)))
+            else:
+                kept.append(cleaned)
+        return Checked(tuple(kept), tuple(left))
+
+    def why(self, sentence: Sentence) -> list[dict[str, Any]]:
+        """Why the sentence cannot be kept; empty when it can."""
+        if not sentence.cites:
+            return [{"rule": "no_cite"}]
+        unknown = [ref for ref in sentence.cites if ref not in self.evidence]
+        if unknown:
+            return [{"rule": "unknown_cite", "refs": unknown}]
+        cited = [self.evidence[ref] for ref in sentence.cites]
+        refs = list(sentence.cites)
+        facts = self.facts(_REF_IN_TEXT.sub(" ", sentence.text), cited)
+        sources = [self.facts(each.text) for each in cited]
+        why: list[dict[str, Any]] = []
+        why += self._times(facts, cited, sources, refs)
+        why += self._dates(facts, cited, refs)
+        said_text = " ".join(each.text for each in cited).lower()
+        why += [
+            {"rule": "release", "said": release, "refs": refs}
+            for release in facts.releases
+            if release.lower() not in said_text
+        ]
+        held_percentages = {p for source in sources for p in source.percentages}
+        why += [
+            {"rule": "percentage", "said": f"{value}%", "refs": refs}
+            for value in facts.percentages
+            if value not in held_percentages
+        ]
+        why += self._numbers(facts, cited, sources, refs)
+        why += self._people(sentence.text, cited, said_text, refs)
+        return why
+
+    # -- reading a text ------------------------------------------------------------------------
+    def facts(self, text: str, cited: Sequence[Evidence] | None = None) -> _Facts:
+        """The dates, times, release ids, percentages and numbers a text states, each taken
+        out of the text once read, so that a number is not read again inside a time.
+        ``cited``: the entries a sentence cites (its times' zones are read on their days);
+        None for an entry's own text."""
+        dates: list[tuple[str, tuple[int | None, int, int]]] = []
+        for pattern in (self.month_day, self.day_month):
+            for match in pattern.finditer(text):
+                year = int(match["year"]) if match["year"] else None
+                dates.append(
+                    (match[0], (year, self.months[match["month"].lower()], int(match["day"])))
+                )
+            text = pattern.sub(" ", text)
+        for match in _ISO_DATE.finditer(text):
+            dates.append((match[0], (int(match["year"]), int(match["month"]), int(match["day"]))))
+        text = _ISO_DATE.sub(" ", text)
+        releases = [match[1].rstrip(".") for match in _RELEASE.finditer(text)]
+        text = _RELEASE.sub(" ", text)
+        times = []
+        for match in _TIME.finditer(text):
+            if match["minute"] is None and match["only"] is None:
+                continue
+            times.append((match[0].strip(), self._clock_times(match, cited)))
+        text = _TIME.sub(lambda m: " " if (m["minute"] or m["only"]) else m[0], text)
+        percentages = [_number(m["number"].replace(",", ".")) for m in _PERCENT.finditer(text)]
+        text = _PERCENT.sub(" ", text)
+        numbers = []
+        for match in _NUMBER.finditer(text):
+            whole = match["number"].replace(",", "")
+            value = _number(f"{whole}.{match['fraction']}" if match["fraction"] else whole)
+            after = text[match.end() :].split(maxsplit=1)
+            word = after[0].strip(".,;:()").lower() if after else ""
+            numbers.append((match[0], value, word))
+        return _Facts(times, dates, percentages, releases, numbers)
+
+    def _clock_times(
+        self, match: re.Match[str], cited: Sequence[Evidence] | None
+    ) -> set[tuple[int, int]] | None:
+        """The (hour, minute) a time may be in the incident's zone; None for a zone that names
+        several. In an entry's text (``cited`` None) a time is read as written, zone or not:
+        people's words are left as they wrote them."""
+        hour, minute = int(match["hour"]), int(match["minute"] or 0)
+        ampm = (match["ampm"] or match["only"] or "").lower().replace(".", "").replace(" ", "")
+        if ampm:
+            if hour > 12 or hour == 0:
+                return set()
+            hours = {hour % 12 + (12 if ampm == "pm" else 0)}
+        else:
+            hours = {hour, (hour + 12) % 24} if hour <= 12 else {hour}
+        zone = match["zone"]
+        offset = _offset(zone, cited) if zone and cited is not None else _OWN
+        if offset is None:
+            return None
+        if not isinstance(offset, timedelta):
+            return {(h, minute) for h in hours}
+        shifted = set()
+        for h in hours:
+            for day in {each.at.astimezone(UTC).date() for each in cited or ()}:
+                there = datetime(day.year, day.month, day.day, h, minute, tzinfo=UTC) - offset
+                local = there.astimezone(self.zone)
+                shifted.add((local.hour, local.minute))
+        return shifted
+
+    # -- the rules -----------------------------------------------------------------------------
+    def _times(
+        self, facts: _Facts, cited: list[Evidence], sources: list[_Facts], refs: list[str]
+    ) -> list[dict[str, Any]]:
+        held = {(each.at.hour, each.at.minute) for each in cited}
+        for source in sources:
+            for _, clock in source.times:
+                held |= clock or set()
+        why: list[dict[str, Any]] = []
+        for said, clock in facts.times:
+            if clock is None:
+                why.append({"rule": "zone", "said": said})
+            elif not clock & held:
+                why.append({"rule": "time", "said": said, "refs": refs})
+        return why
+
+    def _dates(self, facts: _Facts, cited: list[Evidence], refs: list[str]) -> list[dict[str, Any]]:
+        days = {(each.at.year, each.at.month, each.at.day) for each in cited}
+        return [
+            {"rule": "date", "said": said, "refs": refs}
+            for said, (year, month, day) in facts.dates
+            if not any(d[1:] == (month, day) and year in (None, d[0]) for d in days)
+        ]
+
+    def _numbers(
+        self, facts: _Facts, cited: list[Evidence], sources: list[_Facts], refs: list[str]
+    ) -> list[dict[str, Any]]:
+        held = {value for source in sources for _, value, _ in source.numbers}
+        held |= {value for source in sources for value in source.percentages}
+        years = {str(each.at.year) for each in cited}
+        minutes = {
+            abs(int((later.at - earlier.at).total_seconds() // 60))
+            for earlier in cited
+            for later in cited
+        } | {
+            abs((later.at.hour * 60 + later.at.minute) - (earlier.at.hour * 60 + earlier.at.minute))
+            for earlier in cited
+            for later in cited
+        }
+        why = []
+        for said, value, word in facts.numbers:
+            if value in held or value in years:
+                continue
+            if word in self.duration_words and value.isdigit():
+                count = int(value)
+                spans = {m // 60 for m in minutes} | {round(m / 60) for m in minutes}
+                if count in (spans if word in self.hour_words else minutes):
+                    continue
+            why.append({"rule": "number", "said": said, "refs": refs})
+        return why
+
+    def _people(
+        self, text: str, cited: list[Evidence], said_text: str, refs: list[str]
+    ) -> list[dict[str, Any]]:
+        present = {name for each in cited for name in each.people}
+        present |= {each.author for each in cited if each.author}
+        why = []
+        named = set()
+        if self.name_pattern is not None:
+            for match in self.name_pattern.finditer(text):
+                form = match[1]
+                full = self.names[form]
+                if full in named:
+                    continue
+                named.add(full)
+                if full not in present and form.lower() not in said_text:
+                    why.append({"rule": "person", "said": form, "refs": refs})
+        for match in _HANDLE.finditer(text):
+            handle = match["handle"].rstrip(".")
+            first_names = {name.split()[0].lower() for name in present if name.split()}
+            if f"@{handle}".lower() not in said_text and handle.lower() not in first_names:
+                why.append({"rule": "person", "said": f"@{handle}", "refs": refs})
+        return why
+
+
+_OWN = object()
+
+
+def _offset(zone: str, cited: Sequence[Evidence]) -> timedelta | object | None:
+    """A zone after a time: its offset from UTC; ``_OWN`` for the incident zone's own name
+    (or a word that names no zone: the time is read in the incident's zone); None for an
+    abbreviation that names several zones."""
+    if zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        return offset if zone[0] == "+" else -offset
+    if zone in {each.at.tzname() for each in cited}:
+        return _OWN
+    if zone in ABBREVIATIONS:
+        return ABBREVIATIONS[zone][1]
+    if zone in AMBIGUOUS_ABBREVIATIONS:
+        return None
+    return _OWN
+
+
+def _cites(cites: Iterable[str]) -> tuple[str, ...]:
+    """``E12``, ``[E12]``, ``e12``: the references as the record writes them, once each."""
+    found: list[str] = []
+    for cite in list(cites)[:MAX_CITES]:
+        match = _CITE.match(str(cite).strip())
+        # What is not a reference is kept as said (shown as not in the record), briefly.
+        ref = f"E{int(match[2])}" if match else str(cite).strip()[:24]
+        if ref and ref not in found:
+            found.append(ref)
+    return tuple(found)
+
+
+def _number(text: str) -> str:
+    """A number written one way for every text: ``1,200`` and ``1200.0`` are ``1200``."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    normal = value.normalize()
+    return format(normal, "f") if normal == normal.to_integral() else str(normal)
+
+
+def _name_forms(people: Iterable[str]) -> dict[str, str]:
+    """Each way a sentence may name someone (full name; first name when no one else has
+    it) -> their full name."""
+    fulls = {name.strip() for name in people if name and name.strip()}
+    forms = {name: name for name in fulls}
+    firsts: dict[str, set[str]] = {}
+    for name in fulls:
+        first = name.split()[0]
+        if len(first) > 1 and first != name:
+            firsts.setdefault(first, set()).add(name)
+    forms |= {first: next(iter(names)) for first, names in firsts.items() if len(names) == 1}
+    return forms

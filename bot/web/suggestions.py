@@ -1,0 +1,87 @@
+"""The web view's Accept and Edit on the sections the team's model suggested (WARROOM_AI_*):
+``POST /incidents/INC-7/postmortem/suggestions/{suggestion}/accept`` accepts one as it is; Edit
+is the section's own form (``GET …/postmortem?edit={suggestion}`` fills its textarea with the
+suggested text, and saving it accepts the suggestion as the person edited it)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.flows.suggestions import SuggestionRefused, accept_suggestion
+from bot.record.people import known_names
+from bot.store.db import session_scope
+from bot.store.models import Incident
+from bot.web.auth import check_csrf, page_viewer
+from bot.web.context import WebContext, web_context
+from bot.web.pages_common import not_allowed, read_form, render_page
+from bot.web.reading import requested_incident
+from bot.web.visibility import Viewer
+
+log = logging.getLogger(__name__)
+
+
+async def accept_page(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/suggestions/{suggestion}/accept: the suggestion as
+    the section's text, accepted by the viewer."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    incident, _ = await requested_incident(request, web_, viewer)
+    suggestion_id = parse_bounded_int(request.match_info["suggestion"], 1, DATABASE_ID_MAX)
+    if suggestion_id is None:
+        raise web.HTTPNotFound(text="This postmortem has no such suggestion.")
+    return await accepted(request, web_, viewer, incident, suggestion_id, text=None)
+
+
+async def accepted(
+    request: web.Request,
+    web_: WebContext,
+    viewer: Viewer,
+    incident: Incident,
+    suggestion_id: int,
+    *,
+    text: str | None,
+) -> web.Response:
+    """Accept (``text`` None) or accept as edited, if the viewer may write the incident's
+    postmortem; back to the draft, or a page that says why not."""
+    if not await web_.visibility.can_edit(viewer, incident):
+        return not_allowed(request, incident)
+    if text is not None and not text.strip():
+        detail = web_.services.renderer.render("messages/suggestion_empty.j2")
+        return render_page(
+            request, "web/error.html.j2", status=400, problem="bad_edit", detail=detail
+        )
+    try:
+        await accept_suggestion(
+            web_.services,
+            incident_id=incident.id or 0,
+            suggestion_id=suggestion_id,
+            by=viewer.author,
+            text=text,
+        )
+    except SuggestionRefused as refused:
+        by = refused.context.get("by")
+        async with session_scope(web_.services.engine) as session:
+            names = await known_names(session, [by] if by else [])
+        return render_page(
+            request,
+            "web/error.html.j2",
+            status=404 if refused.context.get("reason") == "unknown" else 409,
+            problem="suggestion_refused",
+            refused=refused.context,
+            by_name=names.get(by or "", by or "someone"),
+            incident=incident,
+        )
+    log.info("%s: a suggestion accepted in the web view by %s", incident.reference, viewer.author)
+    raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem?accepted=1#draft")
+
+
+def suggestion_of_form(value: object) -> int | None:
+    """The suggestion a section's form edits (its hidden ``suggestion`` field), if any."""
+    if not isinstance(value, str) or not value:
+        return None
+    return parse_bounded_int(value, 1, DATABASE_ID_MAX)
