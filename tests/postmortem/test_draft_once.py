@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import Job, OutboxMessage
+from bot.store.models import Job, OutboxMessage, ReceivedCommand
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
 from tests.helpers.incidents import command, open_incident, settle
@@ -76,12 +76,15 @@ async def _mark_moments(warroom: Warroom, channel: Channel, *, thrice: bool) -> 
 
 
 async def _idle(warroom: Warroom) -> bool:
-    """No draft left to write and nothing left to send."""
+    """Every command applied, a draft asked for and none left to write, nothing left to send
+    (on a busy machine the resolve may not have been applied yet when this is first asked)."""
     async with session_scope(warroom.engine) as session:
-        drafting = select(Job.id).where(
-            col(Job.kind) == JobKind.POSTMORTEM_PUBLISH, col(Job.done_at).is_(None)
-        )
-        job = (await session.exec(drafting)).first()
+        if (await session.exec(select(ReceivedCommand.id))).first() is not None:
+            return False
+        drafts = select(Job.id).where(col(Job.kind) == JobKind.POSTMORTEM_PUBLISH)
+        if (await session.exec(drafts)).first() is None:
+            return False
+        job = (await session.exec(drafts.where(col(Job.done_at).is_(None)))).first()
         waiting = (
             await session.exec(
                 select(OutboxMessage.id).where(
