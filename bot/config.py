@@ -45,11 +45,20 @@ DEFAULT_REACTIONS: Mapping[str, str] = MappingProxyType(
         "x": "misleading",
         "bulb": "root_cause",
         "white_check_mark": "mitigation",
+        "large_green_circle": "recovered",
         "memo": "follow_up",
     }
 )
 PROMOTABLE_KINDS = frozenset(
-    {"key_event", "investigation", "misleading", "root_cause", "mitigation", "follow_up"}
+    {
+        "key_event",
+        "investigation",
+        "misleading",
+        "root_cause",
+        "mitigation",
+        "recovered",
+        "follow_up",
+    }
 )
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
