@@ -484,15 +484,20 @@ class Draft:
 
     def rows(self, lines: Sequence[Line], *, row: str, by: str) -> Markup:
         """A section's lines (the impacts, the causes, the mitigations), a row each: ``row``
-        gets ``source`` (the linked time, then ``by`` around the person's name, if any) and
-        ``text``."""
-        fill = _shape("row", row, "source", "text")
+        gets ``source`` (the linked time, then ``by`` around the person's name, if any),
+        ``text``, and apart: ``stamp`` (the linked time), ``zone`` (its abbreviation in the
+        incident's zone) and ``by`` (``by`` around the person's name, if any)."""
+        fill = _shape("row", row, "source", "text", "stamp", "zone", "by")
         _check_shapes({"by": by}, "")
         for line in lines:
             if not isinstance(line, Line):  # a template hands in the draft's own lines only
                 raise TypeError(f"not a line of the draft: {type(line).__name__}")
         marked = self.marked_lines(lines)
-        return Markup("\n".join(map(fill, _sources(marked, by), marked.texts)))
+        zones = [markdown_escape(self.abbreviation(line.at)) for line in lines]
+        names = [by.format(name) if name else "" for name in marked.authors]
+        return Markup(
+            "\n".join(map(fill, _sources(marked, by), marked.texts, marked.stamps, zones, names))
+        )
 
     def update_rows(self, *, row: str, nobody: str) -> Markup:
         """The status updates: ``row`` gets ``stamp``, ``author`` (``nobody`` if unknown) and
