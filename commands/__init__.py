@@ -25,6 +25,7 @@ What they share:
 - ``buttons``: what a button press says: the value, who pressed, where.
 - ``forms``: custom fields in Slack forms, read back as values.
 - ``field_forms``: the "Edit fields" form, and the one resolving opens for missing fields.
+- ``draft_prompts``: the buttons and the form of the draft's questions in threads.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
@@ -52,11 +53,22 @@ from bot.basics.slack_ids import (
     FollowUpMessage,
     HeaderMessage,
     PublicModal,
+    RuledOutPrompt,
+    WorkedPrompt,
 )
 from bot.flows.in_order import Applier
+from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
 from commands.action import apply_file_press
 from commands.buttons import handle_press_in_line
+from commands.draft_prompts import (
+    apply_idea_press,
+    apply_rules_out_press,
+    apply_worked_now,
+    handle_worked_at_button,
+    handle_worked_at_submission,
+    skip_applier,
+)
 from commands.escalation.ack import apply_acknowledge_press
 from commands.field_forms import (
     handle_edit_fields_button,
@@ -73,6 +85,11 @@ APPLIERS: Mapping[str, Applier] = {
     INCIDENT: apply_incident_command,
     EscalationMessage.ACKNOWLEDGE: apply_acknowledge_press,
     FollowUpMessage.FILE: apply_file_press,
+    RuledOutPrompt.RULES_OUT: apply_rules_out_press,
+    RuledOutPrompt.IDEA: apply_idea_press,
+    RuledOutPrompt.SKIP: skip_applier(RULED_OUT),
+    WorkedPrompt.NOW: apply_worked_now,
+    WorkedPrompt.SKIP: skip_applier(WORKED),
 }
 
 
@@ -88,4 +105,11 @@ def register(app: AsyncApp) -> None:
     # Both buttons are applied in their channel's line, by their action id's applier.
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_press_in_line)
     app.action(FollowUpMessage.FILE)(handle_press_in_line)
+    # The draft's questions (commands/draft_prompts.py): in line too, but for the button
+    # that opens a form.
+    pressed = (RuledOutPrompt.RULES_OUT, RuledOutPrompt.IDEA, RuledOutPrompt.SKIP)
+    for action_id in (*pressed, WorkedPrompt.NOW, WorkedPrompt.SKIP):
+        app.action(action_id)(handle_press_in_line)
+    app.action(WorkedPrompt.AT)(handle_worked_at_button)
+    app.view(WorkedPrompt.CALLBACK)(handle_worked_at_submission)
     oncall.register(app)

@@ -15,6 +15,7 @@ which flow runs each kind. The modules here are what the domain folders share.
 - ``alert_intake``: alerts into incidents: a webhook accepted fast, applied as a job.
 - ``postmortem_posting``: the draft posted in the channel, as a canvas or a file.
 - ``draft_links``: the links a draft gives to the messages its lines came from.
+- ``draft_prompts``: the draft's questions in a marked message's thread, and their answers.
 - ``filing``: follow-ups filed as tracker issues, retried, closed and reopened.
 - ``replies``: replying privately after the ack.
 - ``in_order``: slash commands and button presses applied in the order they arrived.
