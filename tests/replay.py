@@ -13,6 +13,7 @@ from dateutil import tz
 from emulator import Channel
 from emulator.models import BotResponse, Message
 from tests.conftest import ALICE, Warroom
+from tests.records import section
 
 # A timeline line: its stamp, its kind, and what it says.
 _LINE = re.compile(r"^- \*\*.*?\*\* _([^_]+)_(.*)$")
@@ -155,6 +156,12 @@ class Checks:
 
     def done(self) -> None:
         assert not self.failed, "\n\n".join(self.failed)
+
+
+def part(draft: str, heading: str) -> str:
+    """The text under ``heading`` (``section``), empty when the draft has no such heading: a
+    check of a section a draft lacks fails as a check, not as an error."""
+    return section(draft, heading) if heading in draft else ""
 
 
 def timeline_lines(timeline: str) -> list[str]:
