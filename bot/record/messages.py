@@ -154,21 +154,25 @@ def _said_by_people(incident_id: int) -> list[ColumnElement[bool]]:
 async def first_replies(
     session: AsyncSession, incident_id: int, parents: Collection[str]
 ) -> dict[str, ChannelMessage]:
-    """The first reply a person wrote in each thread, by its parent's ts."""
+    """The first reply a person wrote in each thread, by its parent's ts. The incident's
+    replies are read and matched here: an incident has few, where the parents may be
+    thousands (too many for one ``IN``)."""
     if not parents:
         return {}
     rows = await session.exec(
         select(ChannelMessage)
         .where(
             *_said_by_people(incident_id),
-            col(ChannelMessage.thread_ts).in_(list(parents)),
+            col(ChannelMessage.thread_ts).is_not(None),
             col(ChannelMessage.ts) != col(ChannelMessage.thread_ts),
         )
         .order_by(col(ChannelMessage.occurred_at), col(ChannelMessage.id))
     )
     first: dict[str, ChannelMessage] = {}
     for message in rows.all():
-        first.setdefault(message.thread_ts or "", message)
+        parent = message.thread_ts
+        if parent is not None and parent in parents:
+            first.setdefault(parent, message)
     return first
 
 

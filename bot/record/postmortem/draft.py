@@ -432,7 +432,8 @@ class Draft:
             ],
         )
         if also:
-            filled = map(str.__add__, filled, [self._also(line, also, sources) for line in lines])
+            said = [self._also(line, also, sources) if line.also else "" for line in lines]
+            filled = map(str.__add__, filled, said)
         rows: list[str] = []
         for shown, day_rows in groupby(zip(marked.days, filled, strict=True), key=itemgetter(0)):
             rows += [*([""] if rows else []), day.format(shown), ""]

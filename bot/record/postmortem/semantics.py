@@ -72,6 +72,13 @@ MARKED_KINDS = frozenset(
 )
 
 
+# Kinds compared with each of thousands of lines, as plain strings (an enum member's lookup
+# costs more than the comparison).
+_MITIGATION = TimelineKind.MITIGATION.value
+_RECOVERED = TimelineKind.RECOVERED.value
+_MISLEADING = TimelineKind.MISLEADING.value
+
+
 def minute(moment: datetime) -> int:
     """The minute a moment falls in: people type minutes, and Slack's messages have seconds."""
     return int(moment.timestamp()) // 60
@@ -84,7 +91,7 @@ def mitigation_of(
     alerts_resolved: Line | None,
 ) -> Mitigation:
     """The first action marked mitigation, and what confirmed it worked (None: nothing yet)."""
-    started = next((line for line in lines if line.kind == TimelineKind.MITIGATION), None)
+    started = next((line for line in lines if line.kind == _MITIGATION), None)
     mitigated = milestones[Milestone.MITIGATED]
     if mitigated.set_by and mitigated.at is not None:
         confirmed = MilestoneTime(
@@ -97,7 +104,7 @@ def mitigation_of(
     signals: list[tuple[datetime, str, Line | None]] = [
         (line.at, FROM_RECOVERED, line)
         for line in lines
-        if line.kind == TimelineKind.RECOVERED and minute(line.at) >= since
+        if line.kind == _RECOVERED and minute(line.at) >= since
     ]
     if alerts_resolved is not None and minute(alerts_resolved.at) >= since:
         signals.append((alerts_resolved.at, FROM_ALERT, alerts_resolved))
@@ -128,7 +135,7 @@ def impact_end(
 
     if alerts_resolved is not None:
         return proposed(alerts_resolved.at, FROM_ALERT, alerts_resolved)
-    recovered = [line for line in lines if line.kind == TimelineKind.RECOVERED]
+    recovered = [line for line in lines if line.kind == _RECOVERED]
     if recovered:  # the last: a service back in parts is back when its last part is
         return proposed(recovered[-1].at, FROM_RECOVERED, recovered[-1])
     confirmed = mitigation.confirmed
@@ -290,10 +297,8 @@ def misleading_paths(
     (its ts), None for a line that came from none; ``marked_kinds``: the kinds the
     incident's reactions make."""
     result: list[MisleadingPath] = []
-    for index, line in enumerate(lines):
-        if line.kind != TimelineKind.MISLEADING:
-            continue
-        ts = stamps[index]
+    for index in [at for at, line in enumerate(lines) if line.kind == _MISLEADING]:
+        line, ts = lines[index], stamps[index]
         idea = facts.ideas.get(ts) if ts else None
         if idea is not None:  # the marked message is what ruled out an earlier idea
             result.append(MisleadingPath(idea, line, MisleadingPath.ANSWERED))

@@ -427,9 +427,15 @@ def build_draft(
         detections=[
             _detection(entry.facts or {}, drawn)
             for entry, drawn in zip(record.entries, lines, strict=True)
-            if entry.kind == TimelineKind.DETECTION
+            if entry.kind == _DETECTION
         ],
     )
+
+
+# Kinds compared with each of thousands of entries, as plain strings (an enum member's
+# lookup costs more than the comparison).
+_DETECTION = TimelineKind.DETECTION.value
+_ALERT = TimelineKind.ALERT.value
 
 
 def _detection(facts: Mapping[str, Any], line: Line) -> Detection:
@@ -465,7 +471,7 @@ def _alerts_resolved(lines: Sequence[Line], at: datetime | None) -> Line | None:
     when the timeline has none at that moment)."""
     if at is None:
         return None
-    found = [line for line in lines if line.kind == TimelineKind.ALERT and line.at == at]
+    found = [line for line in lines if line.kind == _ALERT and line.at == at]
     return found[-1] if found else Line(at, TimelineKind.ALERT.value, "")
 
 
@@ -569,9 +575,11 @@ def curated_timeline(
     or anything with their moment and kind (``EntryMoment``: where a page of a long timeline
     falls, bot/record/postmortem/timeline_page.py)."""
     placed = places(lines, milestones)
-    shown: list[StandingT | Line] = [
-        placed.place(line) for line in lines if line.kind != TimelineKind.IMPACT
-    ]
+    impact = TimelineKind.IMPACT.value
+    shown: list[StandingT | Line] = [line for line in lines if line.kind != impact]
+    changed = placed.moved.keys() | placed.also.keys()
+    if changed:  # a few lines of thousands: looked up by identity, not each one placed
+        shown = [placed.place(line) if id(line) in changed else line for line in shown]
     shown += [placed.place(line) for line in placed.alone]
     # At the same moment: impact start, then detection, then everything else in record order.
     # Two stable sorts: the few that go first put in front, in their order, then all by their
