@@ -206,6 +206,10 @@ async def test_help_lists_the_postmortem_commands(warroom: Warroom) -> None:
     ):
         escaped = usage.replace("<", "&lt;").replace(">", "&gt;")
         assert f"`/incident {escaped}`" in text
+    # The reactions that mark messages, the new one among them.
+    assert "*Reactions* on a message in an incident channel put it in the timeline:" in text
+    assert ":x: misleading path" in text
+    assert ":large_green_circle: recovered (the service is back: when the impact ended)" in text
     assert response.status == 200
 
 

@@ -210,6 +210,15 @@ async def test_a_message_marked_recovered_proposes_when_the_impact_ended(play: R
     assert "proposed" not in section(draft, "## Key times and metrics")
     assert "- **10:35 AM** _impact ended_ (time set by Alice Moreau)" in draft
 
+    # Set to the minute of the message that says so: one fact, one line.
+    await play.run("10:43 AM", ALICE, "time ended 10:36")
+    timeline = section(await draft_of(play, "10:44 AM"), "## Timeline")
+    assert (
+        "_recovered_: Error rate back to baseline. (Carol Tanaka) — impact ended (time set by"
+        " Alice Moreau)" in timeline
+    )
+    assert "_impact ended_" not in timeline
+
 
 async def test_a_mitigation_set_by_hand_confirms_the_fix(play: Replay) -> None:
     await play.say("10:30 AM", DAVE, "Rolled back the gateway.", "white_check_mark")
