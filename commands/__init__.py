@@ -27,6 +27,7 @@ What they share:
 - ``buttons``: what a button press says: the value, who pressed, where.
 - ``forms``: custom fields in Slack forms, read back as values.
 - ``field_forms``: the "Edit fields" form, and the one resolving opens for missing fields.
+- ``draft_prompts``: the buttons and the form of the draft's questions in threads.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
@@ -54,13 +55,24 @@ from bot.basics.slack_ids import (
     FollowUpMessage,
     HeaderMessage,
     PublicModal,
+    RuledOutPrompt,
     SuggestionMessage,
     SuggestionModal,
+    WorkedPrompt,
 )
 from bot.flows.in_order import Applier
+from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
 from commands.action import apply_file_press
 from commands.buttons import handle_press_in_line
+from commands.draft_prompts import (
+    apply_idea_press,
+    apply_rules_out_press,
+    apply_worked_now,
+    handle_worked_at_button,
+    handle_worked_at_submission,
+    skip_applier,
+)
 from commands.escalation.ack import apply_acknowledge_press
 from commands.field_forms import (
     handle_edit_fields_button,
@@ -79,6 +91,11 @@ APPLIERS: Mapping[str, Applier] = {
     EscalationMessage.ACKNOWLEDGE: apply_acknowledge_press,
     FollowUpMessage.FILE: apply_file_press,
     SuggestionMessage.ACCEPT: apply_accept_press,
+    RuledOutPrompt.RULES_OUT: apply_rules_out_press,
+    RuledOutPrompt.IDEA: apply_idea_press,
+    RuledOutPrompt.SKIP: skip_applier(RULED_OUT),
+    WorkedPrompt.NOW: apply_worked_now,
+    WorkedPrompt.SKIP: skip_applier(WORKED),
 }
 
 
@@ -97,4 +114,11 @@ def register(app: AsyncApp) -> None:
     app.action(SuggestionMessage.ACCEPT)(handle_press_in_line)
     app.action(SuggestionMessage.EDIT)(handle_edit_press)
     app.view(SuggestionModal.CALLBACK)(handle_edit_submission)
+    # The draft's questions (commands/draft_prompts.py): in line too, but for the button
+    # that opens a form.
+    pressed = (RuledOutPrompt.RULES_OUT, RuledOutPrompt.IDEA, RuledOutPrompt.SKIP)
+    for action_id in (*pressed, WorkedPrompt.NOW, WorkedPrompt.SKIP):
+        app.action(action_id)(handle_press_in_line)
+    app.action(WorkedPrompt.AT)(handle_worked_at_button)
+    app.view(WorkedPrompt.CALLBACK)(handle_worked_at_submission)
     oncall.register(app)

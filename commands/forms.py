@@ -19,18 +19,18 @@ from bot.record.incident_types import CustomField, FieldValue, FieldValueError
 from bot.services import Services
 
 REQUIRED_MESSAGE = "Required: answer it before going on."
-_NO_FORM = "Slack could not open the form in time: try again."
+NO_FORM = "Slack could not open the form in time: try again."
 
 
 async def open_form(services: Services, trigger_id: str, view: dict[str, Any]) -> None:
-    """Open a form on a button's or a command's trigger (it lasts 3 s); a clear error when
-    Slack could not open it in time."""
+    """Open a form for the person who pressed; said plainly when Slack's trigger (3 s, once)
+    is missing or spent."""
     if not trigger_id:
-        raise BotError(_NO_FORM)
+        raise BotError(NO_FORM)
     try:
         await services.slack.open_view(trigger_id, view)
     except SlackGone:
-        raise BotError(_NO_FORM) from None
+        raise BotError(NO_FORM) from None
 
 
 def read_fields(

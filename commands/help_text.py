@@ -10,7 +10,10 @@ from commands.base import CommandRequest, Subcommand, never
 async def show_help(request: CommandRequest, services: Services) -> str:
     """List the request's routing table."""
     return services.renderer.render(
-        "messages/help.j2", subcommands=request.table, command=request.command
+        "messages/help.j2",
+        subcommands=request.table,
+        command=request.command,
+        reactions=services.settings.incidents.reactions,
     )
 
 

@@ -25,7 +25,12 @@ import yaml
 from aiohttp import web
 
 from bot.app import create_app
-from bot.basics.slack_ids import EscalationMessage, SuggestionMessage, suggestion_block
+from bot.basics.slack_ids import (
+    EscalationMessage,
+    RuledOutPrompt,
+    SuggestionMessage,
+    suggestion_block,
+)
 from bot.config import Secret, Settings
 from bot.flows.postmortem_posting import write_draft
 from bot.keys import job_runner_key, services_key
@@ -132,12 +137,25 @@ DEMO_WORKFLOWS = {
 
 @dataclass(frozen=True)
 class Say:
-    """Someone says something in the incident channel; a reaction may mark it."""
+    """Someone says something in the incident channel; a reaction may mark it (Alice's,
+    unless ``by`` says whose)."""
 
     minutes: int
     user: str
     text: str
     reaction: str | None = None
+    by: str = ALICE
+
+
+@dataclass(frozen=True)
+class RulesOut:
+    """Someone answers the question under a message marked :x: (the one said at ``said``):
+    it rules out an earlier idea, the one said at ``idea``."""
+
+    minutes: int
+    user: str
+    said: int
+    idea: int
 
 
 @dataclass(frozen=True)
@@ -188,7 +206,7 @@ class FixTime:
 # alert opens the incident, and level 1 of the policy reaches the schedule, so Carol; Alice
 # takes the lead. Nobody acknowledges level 1 in time; the DBAs (level 2) do.
 # What a person does in Slack; the script's other steps are Alertmanager's.
-Played = Say | Run | OnCall | Acknowledge | FixTime
+Played = Say | Run | OnCall | Acknowledge | FixTime | RulesOut
 Step = Played | AlertNotification
 SCRIPT: list[Step] = [
     OnCall(0, ALICE, ""),
@@ -207,11 +225,15 @@ SCRIPT: list[Step] = [
     Run(15, CAROL, "update --public Some card payments fail at checkout. Next update in 30 min."),
     Run(16, CAROL, "impact About 20% of checkouts fail with a card error; no other page is hit"),
     Run(16, CAROL, "set customer_impact degraded"),
-    Say(21, DAVE, "Database is healthy, that was a dead end.", "x"),
+    # Dave marks his own refutation a dead end, and answers its question: it rules out the
+    # idea he had at minute 9 (a 12-minute path in the draft).
+    Say(21, DAVE, "Database is healthy, that was a dead end.", "x", by=DAVE),
+    RulesOut(22, DAVE, said=21, idea=9),
     Say(38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
     Run(40, ALICE, "status identified"),
     Say(52, ALICE, "Rolling back the payment gateway release.", "white_check_mark"),
     Run(53, ALICE, "status monitoring"),
+    # The impact ends here: the draft proposes the alert's resolution as its end.
     AlertNotification(70, "resolved"),
     Say(71, CAROL, "Error rate is back to baseline, checkout works again.", None),
     Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
@@ -480,7 +502,7 @@ async def _play(slack: SlackEmulator, channel_id: str, step: Played, said_at: da
     if isinstance(step, Say):
         said = await slack.post_message(channel_id, step.text, user=step.user, ts=slack_ts(said_at))
         if step.reaction:
-            await slack.add_reaction(channel_id, said.ts, step.reaction, user=ALICE)
+            await slack.add_reaction(channel_id, said.ts, step.reaction, user=step.by)
     elif isinstance(step, Run):
         print(f"{name} types: /incident {step.text}")
         await slack.send_command(step.text, user=step.user, channel=channel_id)
@@ -493,6 +515,8 @@ async def _play(slack: SlackEmulator, channel_id: str, step: Played, said_at: da
         await slack.send_command(
             f"time {step.milestone} {when}", user=step.user, channel=channel_id
         )
+    elif isinstance(step, RulesOut):
+        await _rules_out(slack, channel_id, step, said_at)
     elif isinstance(step, Acknowledge):
         escalation = next(
             m for m in reversed(slack.channels[channel_id].messages) if "escalated to" in m.text
@@ -547,6 +571,43 @@ async def _accept_suggested_summary(slack: SlackEmulator, channel_id: str) -> No
         user=CAROL,
         value=accept["value"],
         block_id=suggestion_block(int(accept["value"])),
+    )
+
+
+async def _rules_out(slack: SlackEmulator, channel_id: str, step: RulesOut, now: datetime) -> None:
+    """Press "It rules out an earlier idea" under the marked message, then the idea."""
+    channel = slack.channels[channel_id]
+    start = now - timedelta(minutes=step.minutes)
+
+    def said(minute: int) -> Any:
+        ts = slack_ts(start + timedelta(minutes=minute))
+        return slack.find_message(channel, ts)
+
+    marked, idea = said(step.said), said(step.idea)
+    question = next(reply for reply in marked.replies if reply.bot_id)
+    print(f"{CAST[step.user][0]} answers the question under the :x:: it rules out an earlier idea")
+    await slack.click_button(channel_id, question.ts, RuledOutPrompt.RULES_OUT, user=step.user)
+    await slack.drain()
+    offered = await slack.wait_for(
+        lambda: next(
+            (
+                block
+                for reply in marked.replies
+                for block in reply.blocks or []
+                if idea.text in str(block.get("text", {}).get("text", ""))
+            ),
+            None,
+        ),
+        timeout=15,
+    )
+    print(f"{CAST[step.user][0]} picks the idea: {idea.text}")
+    await slack.click_button(
+        channel_id,
+        question.ts,
+        RuledOutPrompt.IDEA,
+        user=step.user,
+        value=offered["accessory"]["value"],
+        block_id=offered["block_id"],
     )
 
 

@@ -57,6 +57,8 @@ SLACK_IDS = SimpleNamespace(
     field_input=slack_ids.field_input,
     public=slack_ids.PublicModal,
     public_title=slack_ids.public_title_input,
+    ruled_out=slack_ids.RuledOutPrompt,
+    worked=slack_ids.WorkedPrompt,
 )
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")

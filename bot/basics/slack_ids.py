@@ -114,6 +114,28 @@ class SuggestionModal(StrEnum):
     TEXT = "suggestion_text"
 
 
+class RuledOutPrompt(StrEnum):
+    """The question asked in the thread of a message marked :x: (misleading): what ruled the
+    idea out. "It rules out an earlier idea" offers the earlier messages, a button each."""
+
+    BLOCK = "ruled_out_prompt"
+    RULES_OUT = "prompt_rules_out"
+    IDEA = "prompt_ruled_out_idea"
+    SKIP = "prompt_ruled_out_skip"
+
+
+class WorkedPrompt(StrEnum):
+    """The question asked in the thread of a message marked :white_check_mark: (mitigation):
+    did it work, when did the impact end. "At another time" opens a form with one input."""
+
+    BLOCK = "worked_prompt"
+    NOW = "prompt_worked_now"
+    AT = "prompt_worked_at"
+    SKIP = "prompt_worked_skip"
+    CALLBACK = "prompt_worked_form"
+    WHEN = "impact_ended_when"
+
+
 class SwapMessage(StrEnum):
     """The Accept and Decline buttons of a swap request (``/oncall swap``), sent by DM."""
 

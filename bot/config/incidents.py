@@ -40,11 +40,20 @@ DEFAULT_REACTIONS: Mapping[str, str] = MappingProxyType(
         "x": "misleading",
         "bulb": "root_cause",
         "white_check_mark": "mitigation",
+        "large_green_circle": "recovered",
         "memo": "follow_up",
     }
 )
 PROMOTABLE_KINDS = frozenset(
-    {"key_event", "investigation", "misleading", "root_cause", "mitigation", "follow_up"}
+    {
+        "key_event",
+        "investigation",
+        "misleading",
+        "root_cause",
+        "mitigation",
+        "recovered",
+        "follow_up",
+    }
 )
 # Roles every incident can have besides its commander; operators add their own.
 DEFAULT_ROLES = ("comms", "scribe")
@@ -103,7 +112,8 @@ class IncidentSettings(Feature):
         factory=lambda: DEFAULT_REACTIONS,
         parse=reactions,
         doc="reactions that promote a message, as `emoji=kind,…` with kinds `key_event`, "
-        "`investigation`, `misleading`, `root_cause`, `mitigation`, `follow_up`; replaces the "
+        "`investigation`, `misleading`, `root_cause`, `mitigation`, `recovered`, `follow_up`; "
+        "replaces the "
         "default mapping",
         shown="the table above",
     )

@@ -17,6 +17,7 @@ which flow runs each kind. The modules here are what the domain folders share.
 - ``draft_links``: the links a draft gives to the messages its lines came from.
 - ``suggestions``: the draft's written sections asked of the team's model, checked; a person
   accepting or editing them.
+- ``draft_prompts``: the draft's questions in a marked message's thread, and their answers.
 - ``filing``: follow-ups filed as tracker issues, retried, closed and reopened.
 - ``replies``: replying privately after the ack.
 - ``in_order``: slash commands and button presses applied in the order they arrived.

@@ -30,6 +30,7 @@ from bot.clients.slack_errors import (
 from bot.flows import installation
 from bot.flows.polling import Poller
 from bot.record import findings, incidents
+from bot.record.postmortem import prompts
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
@@ -273,6 +274,8 @@ async def _remember(session: Any, after: str, channel: str, ts: str) -> None:
         if escalation is not None:
             escalation.message_ts = ts
             session.add(escalation)
+    elif kind == "draft_prompt":
+        await prompts.shown_at(session, int(key), ts)
     elif kind in {"timeline_entry", "action_item"}:
         table = TimelineEntry if kind == "timeline_entry" else ActionItem
         row = await session.get(table, int(key))

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.clients.slack_errors import SlackGone
 from bot.clients.slack_messages import said_message
+from bot.flows.draft_prompts import ask_after_mark
 from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.record import incidents, messages, reactions
 from bot.record.incidents import incident_in_channel
@@ -109,6 +110,7 @@ async def record_reaction(
         services.wake_jobs()
     if promoted:
         _spawn_receipt(services, channel, ts)
+        _spawn_prompt(services, channel, ts, reaction.kind)
 
 
 def _spawn_receipt(services: Services, channel: str, ts: str) -> None:
@@ -116,6 +118,16 @@ def _spawn_receipt(services: Services, channel: str, ts: str) -> None:
         _receipt(services.slack.react(channel, ts, services.settings.incidents.receipt_reaction)),
         name=f"receipt on {channel} {ts}",
     )
+
+
+def _spawn_prompt(services: Services, channel: str, ts: str, kind: TimelineKind | None) -> None:
+    """Ask in the message's thread what the draft needs of a mark of this kind, if anything
+    (bot/flows/draft_prompts.py): after the reaction's event is answered, as the receipt."""
+    if kind is not None:
+        services.background.spawn(
+            ask_after_mark(services, channel=channel, ts=ts, kind=kind),
+            name=f"question on {channel} {ts}",
+        )
 
 
 async def _fetch_later(
@@ -170,6 +182,7 @@ async def apply_fetched_reaction(services: Services, job: Job) -> None:
         await _receipt(
             services.slack.react(channel, ts, services.settings.incidents.receipt_reaction)
         )
+        _spawn_prompt(services, channel, ts, reaction.kind)
 
 
 @dataclass(frozen=True)

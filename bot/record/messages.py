@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.timestamps import ts_to_datetime
 from bot.store.db import insert_new, insert_once
 from bot.store.models import (
+    SYSTEM_SUBTYPES,
     ChannelMessage,
     Incident,
     MessageRevision,
@@ -131,3 +134,101 @@ async def delete_message(
         )
     )
     return message
+
+
+def _said_by_people(incident_id: int) -> list[ColumnElement[bool]]:
+    """A person's words in the incident's channel: not an app's (the bot's own questions
+    included), not Slack's note about the channel, not deleted."""
+    return [
+        col(ChannelMessage.incident_id) == incident_id,
+        col(ChannelMessage.user).is_not(None),
+        col(ChannelMessage.bot_id).is_(None),
+        col(ChannelMessage.deleted_at).is_(None),
+        or_(
+            col(ChannelMessage.subtype).is_(None),
+            col(ChannelMessage.subtype).not_in(SYSTEM_SUBTYPES),
+        ),
+    ]
+
+
+async def first_replies(
+    session: AsyncSession, incident_id: int, parents: Collection[str]
+) -> dict[str, ChannelMessage]:
+    """The first reply a person wrote in each thread, by its parent's ts. The incident's
+    replies are read and matched here: an incident has few, where the parents may be
+    thousands (too many for one ``IN``)."""
+    if not parents:
+        return {}
+    rows = await session.exec(
+        select(ChannelMessage)
+        .where(
+            *_said_by_people(incident_id),
+            col(ChannelMessage.thread_ts).is_not(None),
+            col(ChannelMessage.ts) != col(ChannelMessage.thread_ts),
+        )
+        .order_by(col(ChannelMessage.occurred_at), col(ChannelMessage.id))
+    )
+    first: dict[str, ChannelMessage] = {}
+    for message in rows.all():
+        parent = message.thread_ts
+        if parent is not None and parent in parents:
+            first.setdefault(parent, message)
+    return first
+
+
+async def first_said_after(
+    session: AsyncSession, incident_id: int, users: Collection[str], since: datetime
+) -> ChannelMessage | None:
+    """The first thing one of ``users`` said in the channel at or after ``since``."""
+    if not users:
+        return None
+    rows = await session.exec(
+        select(ChannelMessage)
+        .where(
+            *_said_by_people(incident_id),
+            col(ChannelMessage.user).in_(list(users)),
+            col(ChannelMessage.occurred_at) >= since,
+        )
+        .order_by(col(ChannelMessage.occurred_at), col(ChannelMessage.id))
+        .limit(1)
+    )
+    return rows.first()
+
+
+async def said_before(
+    session: AsyncSession, message: ChannelMessage, count: int
+) -> list[ChannelMessage]:
+    """The last ``count`` messages people said in the channel before ``message`` (not in
+    threads), newest first."""
+    rows = await session.exec(
+        select(ChannelMessage)
+        .where(
+            *_said_by_people(message.incident_id),
+            col(ChannelMessage.channel) == message.channel,
+            col(ChannelMessage.occurred_at) <= message.occurred_at,
+            col(ChannelMessage.ts) != message.ts,
+            or_(
+                col(ChannelMessage.thread_ts).is_(None),
+                col(ChannelMessage.thread_ts) == col(ChannelMessage.ts),
+            ),
+        )
+        .order_by(col(ChannelMessage.occurred_at).desc(), col(ChannelMessage.id).desc())
+        .limit(count)
+    )
+    return list(rows.all())
+
+
+async def messages_by_ts(
+    session: AsyncSession, channel: str, timestamps: Collection[str]
+) -> dict[str, ChannelMessage]:
+    """The kept messages of ``channel`` with these timestamps (deleted ones left out)."""
+    if not timestamps:
+        return {}
+    rows = await session.exec(
+        select(ChannelMessage).where(
+            col(ChannelMessage.channel) == channel,
+            col(ChannelMessage.ts).in_(list(timestamps)),
+            col(ChannelMessage.deleted_at).is_(None),
+        )
+    )
+    return {message.ts: message for message in rows.all()}

@@ -44,6 +44,7 @@ class TimelineKind(StrEnum):
     MISLEADING = "misleading"
     ROOT_CAUSE = "root_cause"
     MITIGATION = "mitigation"
+    RECOVERED = "recovered"  # a message saying the service is back: when the impact ended
     FOLLOW_UP = "follow_up"
     SEVERITY = "severity"
     STATUS = "status"
@@ -69,6 +70,7 @@ class Milestone(StrEnum):
     DECLARED = "declared"
     ACKNOWLEDGED = "acknowledged"
     MITIGATED = "mitigated"
+    ENDED = "ended"  # impact ended: the service was back, whenever the incident was resolved
     RESOLVED = "resolved"
 
     @property
@@ -107,6 +109,7 @@ class Incident(KeepsSlackText, SQLModel, table=True):
     declared_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
     mitigated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column())
     resolved_at: datetime | None = Field(default=None, sa_column=utc_column())
     # The escalation policy the incident runs, once one has started.
     policy: str | None = None
@@ -532,6 +535,30 @@ class Reaction(SQLModel, table=True):
     name: str
     user: str
     added_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class DraftPrompt(SQLModel, table=True):
+    """A question asked in a marked message's thread for the postmortem draft, and its
+    answer: at a :x: (``kind`` ``ruled_out``: what ruled the idea out; the answer
+    ``rules_out`` says the marked message is what ruled out an earlier one, ``idea_ts``), at
+    a :white_check_mark: (``worked``: did it work, when did impact end). ``skipped``: the
+    person chose not to answer. One per message and kind."""
+
+    __tablename__ = "draft_prompt"
+    __table_args__ = (UniqueConstraint("channel", "ts", "kind", name="uq_draft_prompt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str
+    channel: str
+    ts: str
+    # The question's own message, once Slack has it (its buttons say which question).
+    prompt_ts: str | None = None
+    asked_at: datetime = Field(sa_column=utc_column(nullable=False))
+    answer: str | None = None
+    idea_ts: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class IncidentRole(SQLModel, table=True):

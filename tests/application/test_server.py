@@ -202,6 +202,21 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "About 20% of checkouts failed with a card error. [\\[E" in summary
     assert "_Suggested by llama3.1:8b, accepted by Carol Tanaka," in summary
     assert '- "The rollback took 5 minutes." (cites E' in postmortem
+    # Dave marks his refutation a dead end and answers its question: it rules out his idea of
+    # twelve minutes before, and the draft shows that path from the idea to the refutation.
+    assert "dave answers the question under the :x:: it rules out an earlier idea" in (
+        result.stdout
+    )
+    paths = postmortem.split("## Misleading investigation paths")[1].split("\n## ")[0]
+    assert re.search(
+        r"- Slow queries on the orders database\? Checking the DB logs\. \(\[\d+:\d\d [AP]M\]"
+        r"\(.*\), Dave Kowalski\) — ruled out \[\d+:\d\d [AP]M\]\(.*\), Dave Kowalski: “Database is"
+        r" healthy, that was a dead end\.”\. 12 minutes\.",
+        paths,
+    ), paths
+    # The impact ends at the alert's resolution (proposed, to confirm), before the resolve.
+    assert "The end is proposed from the alerts' resolution, to confirm" in postmortem
+    assert "(1 hour 13 minutes)" in postmortem.split("**Duration:**")[1].splitlines()[0]
     # Paced under Slack's limits: never answered 429, so nothing said about rate limits.
     assert "rate-limited" not in result.stderr, result.stderr
 

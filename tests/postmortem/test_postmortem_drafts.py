@@ -113,20 +113,21 @@ def test_the_full_default_draft_states_the_record() -> None:
     )
     assert "| Time to acknowledge | 4 minutes |" in draft
     assert "| Time to mitigate | 1 hour 35 minutes |" in draft
-    assert "| Impact started | November 7, 2023, 8:45 AM PST | set by Carol Tanaka with" in draft
+    assert "| Impact started | November 7, 2023, 8:45 AM PST | set by Carol Tanaka |" in draft
     # The impact statement is in the summary, not in the timeline.
     assert "- About 20% of users could not check out ([9:15 AM](https://acme.slack.com/" in draft
     assert "_impact_" not in draft
     # A mention in a message names the person.
     assert "About 20% of /checkout requests fail @Bob Okafor" in draft
-    # Misleading paths with how long each was followed, until the next path.
-    assert "DB slow queries look suspicious (followed for 15 minutes, until the next path at" in (
-        draft
-    )
-    assert "Maybe the CDN? Purging caches (followed for 10 minutes" in draft
+    # Misleading paths, each until what ruled it out: here the next marked message.
+    assert "DB slow queries look suspicious ([9:10 AM](" in draft
+    assert "Dave Kowalski) — ruled out [9:25 AM](" in draft
+    assert "Dave Kowalski: “Looking at the payment gateway logs instead”. 15 minutes." in draft
+    assert "Maybe the CDN? Purging caches ([9:35 AM](" in draft
+    assert ": “Gateway release changed card type validation”. 10 minutes." in draft
     assert (
         "| Bob Okafor | 9:30 AM | Alice Moreau | owns the payment gateway \\| card errors |"
-        " not acknowledged |" in draft
+        " not answered |" in draft
     )
     assert "- [ ] Review every payment gateway integration (owner: Bob Okafor). Noted" in draft
     assert "- [ ] Add a contract test for every card type (owner: _to be assigned_)." in draft
@@ -138,6 +139,19 @@ def test_the_full_default_draft_states_the_record() -> None:
                 or "_status change_" in line
                 or ("_resolved_" in line)
             ), line
+
+
+def test_the_duration_is_the_impact_not_the_resolve_command() -> None:
+    record = full_record()
+    record.incident.ended_at = minutes(98)  # back at 10:23 AM, resolved at 10:30 AM
+    draft = draft_of(record)
+    assert "**Duration:** 8:45 AM to 10:23 AM PST, November 7, 2023 (1 hour 38 minutes)" in draft
+    assert (
+        "| Impact duration | 1 hour 38 minutes | from impact started (November 7, 2023, 8:45 AM"
+        " PST) to impact ended (November 7, 2023, 10:23 AM PST) |" in draft
+    )
+    assert "| Time to resolve | 1 hour 45 minutes |" in draft
+    assert "| Impact ended | November 7, 2023, 10:23 AM PST | recorded by warroom |" in draft
 
 
 @pytest.mark.parametrize("style", ["default", "sre", "atlassian"])

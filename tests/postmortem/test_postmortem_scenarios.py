@@ -1,94 +1,33 @@
 """The two example incidents of ``../shared/examples``, replayed through Slack and the alert
-webhooks at their original times; the draft must state their facts.
+webhooks at their original times; the draft must state their facts as the real postmortems
+state them: the duration (impact started to impact ended), each misleading path with what
+ruled it out and its minutes, when the mitigation started and what confirmed it, who
+answered each escalation and how, each fact on one line, and the alert's labels said once.
 
 Everything goes over real HTTP: Alertmanager and generic webhooks, signed slash commands,
-message and reaction events with the original Slack timestamps. The draft is read where
-people read it: the channel canvas the bot posted.
+message and reaction events with the original Slack timestamps, the bot's questions in
+threads answered (or skipped) by pressing their buttons. The draft is read where people
+read it: the channel canvas the bot posted.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from dateutil import tz
 
+from bot.basics.slack_ids import RuledOutPrompt, WorkedPrompt
 from bot.config import Secret
-from emulator import Channel, SlackEmulator
+from emulator import SlackEmulator
+from emulator.models import Message
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alertmanager, post_alert
 from tests.helpers.records import section
+from tests.helpers.replay import Checks, Replay, facts_on_two_lines, label_dumps, part
 
 DAVE, ERIN, FRANK = "U0DAVE", "U0ERIN", "U0FRANK"
 ENGINEERING, SENIORS, DBAS, APP_DEVS = "S0ENG", "S0SENIOR", "S0DBA", "S0APPDEV"
-
-
-@dataclass
-class Replay:
-    """Plays an incident minute by minute in the incident's own zone."""
-
-    warroom: Warroom
-    zone: str
-    day: datetime
-    channel: Channel | None = None
-
-    def at(self, clock_time: str) -> datetime:
-        """``"12:05 PM"`` on the incident's day, in its zone, as UTC."""
-        local = datetime.strptime(clock_time, "%I:%M %p").time()
-        moment = datetime.combine(self.day.date(), local, tzinfo=tz.gettz(self.zone))
-        return moment.astimezone(UTC)
-
-    async def settle(self) -> None:
-        await self.warroom.services.background.drain(timeout=10)
-        await self.warroom.run_jobs()
-
-    async def now(self, clock_time: str) -> None:
-        self.warroom.clock.now = self.at(clock_time)
-        await self.settle()
-
-    async def say(self, clock_time: str, user: str, text: str, reaction: str | None = None) -> None:
-        await self.now(clock_time)
-        assert self.channel is not None
-        moment = self.at(clock_time)
-        message = await self.warroom.slack.post_message(
-            self.channel.id, text, user=user, ts=f"{int(moment.timestamp())}.000100"
-        )
-        if reaction:
-            await self.warroom.slack.add_reaction(self.channel.id, message.ts, reaction, user=ALICE)
-        await self.settle()
-
-    async def run(self, clock_time: str, user: str, text: str) -> None:
-        await self.now(clock_time)
-        assert self.channel is not None
-        await self.warroom.slack.send_command(text, user=user, channel=self.channel.id)
-        await self.settle()
-
-    async def press_acknowledge(self, clock_time: str, user: str) -> None:
-        await self.now(clock_time)
-        await self.run(clock_time, user, "ack")
-
-    async def find_channel(self) -> Channel:
-        slack = self.warroom.slack
-        self.channel = await slack.wait_for(
-            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
-        )
-        return self.channel
-
-    def link(self, clock_time: str) -> str:
-        """How the draft links a message said at that time."""
-        assert self.channel is not None
-        ts = f"{int(self.at(clock_time).timestamp())}000100"
-        domain = self.warroom.slack.team_domain
-        return f"[{clock_time}](https://{domain}.slack.com/archives/{self.channel.id}/p{ts})"
-
-    def canvas(self) -> str:
-        assert self.channel is not None
-        (canvas,) = [
-            c for c in self.warroom.slack.canvases.values() if c["channel_id"] == self.channel.id
-        ]
-        return str(canvas["markdown"])
 
 
 @pytest.fixture
@@ -116,7 +55,9 @@ async def nairobi(people: SlackEmulator, database_url: str) -> AsyncIterator[War
 
 
 async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
-    """``checkout-page-crash.txt``: 12:00 p.m. to 2:00 p.m. EAT, 20% of users impacted."""
+    """``checkout-page-crash.txt``: 12:00 p.m. to 2:00 p.m. EAT, 20% of users impacted; a
+    database path from 12:10 to 12:20; senior engineers and the supplier notified at 1:00;
+    the fix at 2:00, when users could reach the checkout page again."""
     play = Replay(nairobi, "Africa/Nairobi", datetime(2023, 3, 14))
     await play.now("12:00 PM")
     spike = {
@@ -168,17 +109,25 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
     )
     await play.run("1:00 PM", ALICE, "escalate @frank supplier of the payment gateway")
     await play.press_acknowledge("1:04 PM", FRANK)
+    # Erin, one of the senior engineers, joins the work without acknowledging.
+    await play.say("1:10 PM", ERIN, "Reading the gateway integration code with Frank.")
     await play.say("1:30 PM", FRANK, "Working on a fix with your team.", "pushpin")
     await play.say(
-        "2:00 PM",
-        DAVE,
-        "Fix deployed: the card type is handled, users can reach the checkout page.",
-        "white_check_mark",
+        "1:50 PM", DAVE, "Deploying the fix: the card type is handled.", "white_check_mark"
     )
+    # The fix's question ("Did it work?") is skipped: the alert will say.
+    await play.press("1:51 PM", play.question("1:50 PM"), WorkedPrompt.SKIP, by=DAVE)
+    await play.say("2:00 PM", DAVE, "Users can reach the checkout page again.")
+    resolved = {**spike, "status": "resolved", "endsAt": "2023-03-14T14:00:00+03:00"}
+    status, _ = await post_alert(
+        nairobi.url, "alertmanager", alertmanager("CheckoutErrorSpike", [resolved])
+    )
+    assert status == 202
+    await play.settle()
     await play.run(
         "2:02 PM",
         ALICE,
-        "cause A flaw in the payment gateway integration code crashed checkout for one card type",
+        "cause A flaw in the 11:55 gateway integration release crashed checkout for one card",
     )
     await play.run("2:03 PM", ALICE, "action @erin Review every payment gateway integration")
     await play.run("2:03 PM", ALICE, "action Stricter tests for website and integration changes")
@@ -188,29 +137,97 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
     await play.run("2:13 PM", ALICE, "postmortem")
 
     draft = play.canvas()
-    assert "**Duration:** 12:00 PM to 2:00 PM EAT, March 14, 2023 (2 hours)" in draft
-    assert "about 20% of users could not reach the checkout page" in draft
-    # The alert is the first sign of impact in the record: nothing to measure detection by.
-    assert (
-        "| Time to detect | unknown | impact started is taken from detected, so there is "
-        "nothing to measure |"
-    ) in draft
-    assert "| Impact started | March 14, 2023, 12:00 PM EAT | taken from the detection" in draft
-    assert (
-        "| Time to acknowledge | 6 minutes | from declared (March 14, 2023, 12:00 PM EAT) "
-        "to acknowledged (March 14, 2023, 12:06 PM EAT) |" in draft
+    timeline = part(draft, "## Timeline (Africa/Nairobi)")
+    check = Checks()
+    # Duration: impact started to impact ended, proposed from the alert's resolution.
+    check.contains(
+        "duration",
+        draft,
+        "**Duration:** 12:00 PM to 2:00 PM EAT, March 14, 2023 (2 hours)\n"
+        "The end is proposed from the alerts' resolution, to confirm:",
     )
-    assert "| Time to mitigate | 2 hours |" in draft
-    assert (
-        "| Time to resolve | 2 hours | from impact started (March 14, 2023, 12:00 PM EAT) "
-        "to resolved (March 14, 2023, 2:00 PM EAT) |" in draft
+    check.contains(
+        "impact duration",
+        draft,
+        "| Impact duration | 2 hours | from impact started (March 14, 2023, 12:00 PM EAT) to"
+        " impact ended (March 14, 2023, 2:00 PM EAT, proposed, to confirm) |",
     )
-    assert (
-        "| Resolved | March 14, 2023, 2:00 PM EAT | set by Alice Moreau with `/incident time` |"
+    check.contains(
+        "impact ended, proposed",
+        draft,
+        "| Impact ended | March 14, 2023, 2:00 PM EAT | proposed from the alerts' resolution,",
+    )
+    # The misleading path: the database, from 12:10 to the payment gateway at 12:20.
+    check.contains(
+        "misleading path, what ruled it out and its minutes",
+        part(draft, "## Misleading investigation paths"),
+        "- Looks like the database: checking the DB logs and running queries. "
+        f"({play.link('12:10 PM')}, Dave Kowalski) — ruled out {play.link('12:20 PM')}, Dave"
+        " Kowalski: “It is really the payment gateway integration: reading its logs and"
+        " code.”. 10 minutes.",
+    )
+    # The mitigation: started at 1:50, confirmed by the alert resolving at 2:00.
+    resolution = part(draft, "### Resolution")
+    check.contains(
+        "mitigation started",
+        resolution,
+        f"- Mitigation started at {play.link('1:50 PM')}, Dave Kowalski: Deploying the fix",
+    )
+    check.contains(
+        "mitigation confirmed",
+        resolution,
+        "It worked: confirmed at 2:00 PM EAT, the alerts resolved.",
+    )
+    check.contains("time to mitigate", draft, "| Time to mitigate | 2 hours |")
+    # Escalations: acknowledged, or answered by joining the work.
+    escalations = part(draft, "## Escalations")
+    check.contains(
+        "escalation acknowledged",
+        escalations,
+        "| @engineering | 12:05 PM | Alice Moreau | 500s on checkout "
+        "| 12:06 PM by Dave Kowalski, 1 minute later, acknowledged |",
+    )
+    check.contains(
+        "escalation answered by joining the work",
+        escalations,
+        "| @senior-engineers | 1:00 PM | Alice Moreau | flaw in the gateway integration | "
+        f"{play.link('1:10 PM')} by Erin Achebe, by joining the work, 10 minutes later; no"
+        " acknowledgement |",
+    )
+    # One fact, one line: the resolve typed at 2:10 stands at the 2:00 set for it, and says
+    # that the impact ended then.
+    check.that("no fact on two lines", not facts_on_two_lines(timeline), timeline)
+    check.contains(
+        "resolved and impact ended on one line",
+        timeline,
+        "- **2:00 PM** _resolved_: Incident resolved: Fixed with the gateway supplier (Alice"
+        " Moreau) (time set by Alice Moreau) — impact ended? Proposed from the alerts'"
+        " resolution, to confirm",
+    )
+    # A finding recorded with /incident cause: when, in the incident's zone; the time the
+    # person wrote is theirs, as written.
+    check.that(
+        "a finding with its recording time in the incident's zone",
+        "- A flaw in the 11:55 gateway integration release crashed checkout for one card"
+        " (recorded [2:02 PM]("
         in draft
+        and ") EAT by Alice Moreau)" in part(draft, "**Root cause:**"),
+        part(draft, "**Root cause:**"),
     )
+    # The alert's labels and links once, in Detection; its timeline line names it.
+    check.that("no alert label dump", not label_dumps(draft, timeline), timeline)
+    check.contains(
+        "labels and links once, in Detection",
+        part(draft, "**Detection:**"),
+        "Alertmanager alert firing: CheckoutErrorSpike · Summary: CheckoutErrorSpike is firing"
+        " · Labels: service=checkout, severity=page · Links: [Source](",
+    )
+    check.done()
 
-    timeline = section(draft, "## Timeline (Africa/Nairobi)")
+    # As before: what the record held all along.
+    assert "about 20% of users could not reach the checkout page" in draft
+    assert "| Time to acknowledge | 6 minutes |" in draft
+    assert "| Resolved | March 14, 2023, 2:00 PM EAT | set by Alice Moreau |" in draft
     order = [
         "_detection_: Alertmanager alert firing: CheckoutErrorSpike",
         "_escalation_: Escalated to @engineering",
@@ -220,47 +237,28 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
         "_escalation_: Escalated to @senior-engineers",
         "_escalation_: Escalated to @Frank Gateway-Supplier",
         "_key event_: Working on a fix",
-        "_mitigation_: Fix deployed",
+        "_mitigation_: Deploying the fix",
         "_resolved_: Incident resolved: Fixed with the gateway supplier",
     ]
     positions = [timeline.index(fact) for fact in order]
     assert positions == sorted(positions), timeline
     first = next(line for line in timeline.splitlines() if line.startswith("- "))
     assert first.startswith("- **12:00 PM** _detection_")
-    assert "- **2:00 PM** _milestone_resolved_" not in timeline
-    assert "_resolved_ (time set by Alice Moreau)" in timeline
-
-    misleading = section(draft, "## Misleading investigation paths")
-    assert "Looks like the database" in misleading
-    assert "(followed for 10 minutes, until the next path at" in misleading
-    assert "12:20 PM" in misleading
-
-    escalations = section(draft, "## Escalations")
-    assert (
-        "| @engineering | 12:05 PM | Alice Moreau | 500s on checkout "
-        "| 12:06 PM by Dave Kowalski, 1 minute later |"
-    ) in escalations
-    assert (
-        "| Frank Gateway-Supplier | 1:00 PM | Alice Moreau | supplier of the payment gateway "
-        "| 1:04 PM by Frank Gateway-Supplier, 4 minutes later |"
-    ) in escalations
-
     measures = section(draft, "## Corrective and preventive measures")
     assert "- [ ] Review every payment gateway integration (owner: Erin Achebe)." in measures
-    assert (
-        "- [ ] Stricter tests for website and integration changes (owner: _to be assigned_)."
-        in measures
-    )
-    assert "A flaw in the payment gateway integration code" in section(
+    assert "A flaw in the 11:55 gateway integration release" in section(
         draft, "## Root cause and resolution"
     )
-    # Facts from messages link to the message (chat.getPermalink), at its Slack timestamp.
-    assert play.link("12:10 PM") in misleading
+    # The skipped question says so, and asks no more.
+    skipped = play.question("1:50 PM")
+    assert "Skipped by <@U0DAVE>" in skipped.text and len(skipped.blocks or []) == 1
 
 
 async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str) -> None:
-    """``nuru-payment-outage.md``: June 8, 2023, 3:00 PM to 7:00 PM (UTC), two misleading paths,
-    escalated to the database administrators and then to the application developers."""
+    """``nuru-payment-outage.md``: June 8, 2023, 3:00 PM to 7:00 PM (UTC); the database
+    suspected, then its configuration, until 4:30 PM, when it was found to work; an
+    unrelated error in the logs; the database administrators, then the application
+    developers brought in; the gateway's configuration corrected, payments restored at 7:00."""
     async with running_warroom(
         people,
         database_url,
@@ -282,16 +280,39 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
         await play.find_channel()
         await play.run("3:02 PM", ALICE, "lead @alice")
         await play.say("3:05 PM", BOB, "Database failure after the maintenance? Checking.", "mag")
+        # Bob marks his own dead end; its question goes unanswered.
         await play.say(
-            "3:20 PM", BOB, "Going through the recent database configuration changes.", "x"
+            "3:20 PM", BOB, "Going through the recent database configuration changes.", "x", by=BOB
         )
         await play.run("3:30 PM", ALICE, "escalate @dba-team database suspected")
         await play.press_acknowledge("3:34 PM", DAVE)
-        await play.say("4:30 PM", DAVE, "The database works properly: ruled out.", "pushpin")
+        # Dave marks what ruled the database out, and says which idea it rules out.
+        await play.say("4:30 PM", DAVE, "The database works properly: ruled out.", "x", by=DAVE)
+        question = play.question("4:30 PM")
+        await play.press("4:31 PM", question, RuledOutPrompt.RULES_OUT, by=DAVE)
+        idea = warroom.slack.find_message(play.channel, play.ts("3:05 PM"))  # type: ignore[arg-type]
+        offered = play.question("4:30 PM")
+        assert "Database failure after the maintenance? Checking." in str(offered.blocks)
+        await play.press(
+            "4:31 PM",
+            offered,
+            RuledOutPrompt.IDEA,
+            by=DAVE,
+            value=_message_id(offered, idea.text),
+            block_id=_block_of(offered, idea.text),
+        )
         await play.say("4:45 PM", BOB, "Looking at server logs and network traffic.", "mag")
         await play.say("5:00 PM", BOB, "Unrelated error in the reporting module logs.", "x")
+        # Ruled out in its thread.
+        await play.say(
+            "5:12 PM",
+            BOB,
+            "That error is years old, nothing to do with payments.",
+            thread="5:00 PM",
+        )
         await play.run("5:15 PM", ALICE, "escalate @app-dev-team application layer")
-        await play.press_acknowledge("5:20 PM", ERIN)
+        # Erin joins the work without acknowledging.
+        await play.say("5:18 PM", ERIN, "Here. Looking at the application layer.")
         await play.say(
             "6:00 PM",
             ERIN,
@@ -300,24 +321,104 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
         )
         await play.say("6:30 PM", ERIN, "Corrected the gateway configuration.", "white_check_mark")
         await play.run("6:40 PM", CAROL, "impact Users could not process payments: 100% outage")
+        # Payments flow again at 7:00: Erin answers the fix's question.
+        await play.press("7:00 PM", play.question("6:30 PM"), WorkedPrompt.NOW, by=ERIN)
+        # Resolved later, and its time corrected to the end of the watch: the duration is
+        # the impact's, to 7:00.
         await play.run("7:20 PM", ALICE, "resolve Payments flow again")
-        await play.run("7:21 PM", ALICE, "time resolved 7:00pm")
+        await play.run("7:21 PM", ALICE, "time resolved 7:05pm")
         await play.run("7:22 PM", ALICE, "action @bob Audit payment gateway configurations")
         await play.run("7:23 PM", ALICE, "postmortem --style sre")
         draft = play.canvas()
 
+    timeline = part(draft, "## Timeline (UTC)")
+    check = Checks()
+    check.contains(
+        "duration",
+        draft,
+        "**Duration:** 3:00 PM to 7:00 PM UTC, June 8, 2023 (4 hours)\n\n## Summary",
+    )
+    check.contains(
+        "impact ended, set",
+        draft,
+        "| Impact ended | June 8, 2023, 7:00 PM UTC | set by Erin Achebe |",
+    )
+    check.contains("impact duration", draft, "| Impact duration | 4 hours |")
+    wrong = part(draft, "### What went wrong")
+    check.contains(
+        "the database suspected, ruled out at 4:30 (the answer to the question)",
+        wrong,
+        f"- Database failure after the maintenance? Checking. ({play.link('3:05 PM')}, Bob"
+        f" Okafor) — ruled out {play.link('4:30 PM')}, Dave Kowalski: “The database works"
+        " properly: ruled out.”. 1 hour 25 minutes.",
+    )
+    check.contains(
+        "its configuration, until the next marked message",
+        wrong,
+        f"- Going through the recent database configuration changes. ({play.link('3:20 PM')},"
+        f" Bob Okafor) — ruled out {play.link('4:30 PM')}, Dave Kowalski: “The database works"
+        " properly: ruled out.”. 1 hour 10 minutes.",
+    )
+    check.contains(
+        "the unrelated error, ruled out in its thread",
+        wrong,
+        f"- Unrelated error in the reporting module logs. ({play.link('5:00 PM')}, Bob"
+        " Okafor) — ruled out [5:12 PM](",
+    )
+    check.contains(
+        "... after 12 minutes",
+        wrong,
+        ", Bob Okafor: “That error is years old, nothing to do with payments.”. 12 minutes.",
+    )
+    check.that(
+        "the refutation is not an idea of its own",
+        "The database works properly: ruled out. (" not in wrong,
+        wrong,
+    )
+    resolution = part(draft, "## Resolution")
+    check.contains(
+        "mitigation started",
+        resolution,
+        f"- Mitigation started at {play.link('6:30 PM')}, Erin Achebe: Corrected the gateway",
+    )
+    check.contains(
+        "mitigation confirmed",
+        resolution,
+        "It worked: confirmed at 7:00 PM UTC, impact ended, set by hand.",
+    )
+    check.contains("time to mitigate", draft, "| Time to mitigate | 4 hours |")
+    escalations = part(draft, "### Escalations")
+    check.contains(
+        "escalation acknowledged",
+        escalations,
+        "| @dba-team | 3:30 PM | Alice Moreau | database suspected | 3:34 PM by Dave Kowalski,"
+        " 4 minutes later, acknowledged |",
+    )
+    check.contains(
+        "escalation answered by joining the work",
+        escalations,
+        f"| @app-dev-team | 5:15 PM | Alice Moreau | application layer | {play.link('5:18 PM')}"
+        " by Erin Achebe, by joining the work, 3 minutes later; no acknowledgement |",
+    )
+    check.that("no fact on two lines", not facts_on_two_lines(timeline), timeline)
+    check.that(
+        "impact ended and resolved, two moments: two lines",
+        "- **7:00 PM** _impact ended_ (time set by Erin Achebe)\n- **7:05 PM** _resolved_:"
+        " Incident resolved: Payments flow again (Alice Moreau) (time set by Alice Moreau)\n"
+        in timeline,
+        timeline,
+    )
+    check.that("no alert label dump", not label_dumps(draft, timeline), timeline)
+    check.done()
+
     assert draft.startswith("# INC-1 Postmortem: Nuru Payment System")
-    assert "**Duration:** 3:00 PM to 7:00 PM UTC, June 8, 2023 (4 hours)" in draft
-    assert "| Time to resolve | 4 hours | from impact started (June 8, 2023, 3:00 PM UTC) " in draft
-    assert "| Time to mitigate | 3 hours 30 minutes |" in draft
     assert "| Time to acknowledge | 34 minutes |" in draft
     assert "Users could not process payments: 100% outage" in section(draft, "## Impact")
-    timeline = section(draft, "## Timeline (UTC)")
     facts = [
         "**3:00 PM** _detection_",
         "_misleading path_: Going through the recent database configuration changes.",
         "_escalation_: Escalated to @dba-team: database suspected",
-        "_key event_: The database works properly: ruled out.",
+        "_what ruled out an idea_: The database works properly: ruled out.",
         "_misleading path_: Unrelated error in the reporting module logs.",
         "_escalation_: Escalated to @app-dev-team: application layer",
         "_root cause_: Payment gateway integration misconfigured",
@@ -325,17 +426,17 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
     ]
     positions = [timeline.index(fact) for fact in facts]
     assert positions == sorted(positions)
-    wrong = section(draft, "### What went wrong")
-    assert "Going through the recent database configuration changes. (followed for " in wrong
-    assert "(followed for 1 hour 25 minutes)" in wrong  # until the application layer, at 4:45
-    assert "Unrelated error in the reporting module logs. (followed for 1 hour)" in wrong
-    assert "_To be written: what went wrong in the response._" in wrong
     assert "_To be written: the event or change that set the root cause off._" in draft
-    escalations = section(draft, "### Escalations")
-    assert (
-        "| @dba-team | 3:30 PM | Alice Moreau | database suspected | 3:34 PM by Dave" in escalations
-    )
-    assert "| @app-dev-team | 5:15 PM | Alice Moreau | application layer | 5:20 PM by Erin" in (
-        escalations
-    )
     assert "- [ ] Audit payment gateway configurations (owner: Bob Okafor)." in draft
+
+
+def _block_of(message: Message, text: str) -> str:
+    """The block of the offered idea that quotes ``text``."""
+    (block,) = [b for b in message.blocks or [] if text in str(b.get("text", {}).get("text"))]
+    return str(block["block_id"])
+
+
+def _message_id(message: Message, text: str) -> str:
+    """The value of the offered idea's button."""
+    (block,) = [b for b in message.blocks or [] if text in str(b.get("text", {}).get("text"))]
+    return str(block["accessory"]["value"])

@@ -10,7 +10,7 @@ from bot.basics.timestamps import ts_to_datetime
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, Warroom
-from tests.helpers.incidents import open_incident, post_saying
+from tests.helpers.incidents import open_incident, post_saying, settle
 from tests.record.test_timeline import timeline
 
 
@@ -55,6 +55,7 @@ async def test_the_timeline_is_shown_privately_in_the_incidents_zone(warroom: Wa
     channel = await open_incident(warroom)
     said = await slack.post_message(channel.id, "db failover @channel <b>", user=CAROL)
     await slack.add_reaction(channel.id, said.ts, "x", user=ALICE)
+    await settle(warroom)  # the question the mark asks in its thread
     before = len(channel.messages)
     await slack.send_command("timeline", user=ALICE, channel=channel.id)
     shown = await reply_containing(warroom, ALICE, "INC-1 timeline")

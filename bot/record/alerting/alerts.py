@@ -556,3 +556,14 @@ def shared_labels(alerts: Sequence[Alert]) -> dict[str, str]:
         labels = json.loads(alert.labels)
         shared = {k: v for k, v in shared.items() if labels.get(k) == v}
     return shared
+
+
+async def all_resolved_at(session: AsyncSession, incident_id: int) -> datetime | None:
+    """When the incident's alerts had all stopped firing (the last one's end); None while
+    one still fires, or when it has none."""
+    statement = select(Alert.status, Alert.ends_at).where(Alert.incident_id == incident_id)
+    alerts = (await session.exec(statement)).all()
+    if not alerts or any(status != "resolved" for status, _ in alerts):
+        return None
+    ends = [ends_at for _, ends_at in alerts if ends_at is not None]
+    return max(ends) if ends else None

@@ -11,6 +11,9 @@ posts it is ``bot.flows.postmortem_posting``; ``warroom postmortem`` is
 - ``checks``: every sentence the model suggests checked against the entries it cites.
 - ``suggestions``: what the model suggested for each written section, kept, and accepted.
 - ``timeline_page``: one page of a long incident's timeline, read without the rest.
+- ``semantics``: what the facts mean: when the mitigation worked and the impact ended, where
+  a milestone set by hand stands, each misleading path's end, each escalation's answer.
+- ``prompts``: the questions asked for the draft in a marked message's thread, and answers.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 every other domain of the record: this one is last in the order.

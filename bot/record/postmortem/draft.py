@@ -47,6 +47,17 @@ class Line(NamedTuple):
     text: str
     author: str | None = None  # a person's name
     link: str | None = None  # the Slack message it came from
+    # What else this one line stands for, so that one fact is one line (``ALSO_*``): a
+    # milestone set by hand at its moment, impact ended then (set, or proposed from it).
+    also: tuple[str, ...] = ()
+
+
+# A line's ``also``: the milestone of this line's kind was set by hand to its moment (the
+# person is the milestone's ``set_by``); impact ended at this line's moment, set by hand or
+# proposed from the record (to confirm).
+ALSO_SET = "set"
+ALSO_ENDED = "ended"
+ALSO_ENDED_PROPOSED = "ended_proposed"
 
 
 class MarkedLines(NamedTuple):
@@ -62,14 +73,22 @@ class MarkedLines(NamedTuple):
 
 @dataclass(frozen=True)
 class MisleadingPath:
-    """A path that turned out wrong, and the path followed next (when the record shows one)."""
+    """An idea that turned out a dead end, and what ruled it out (when the record says):
+    ``how`` it is known (``ANSWERED``: a person said, answering the :x:'s prompt, that the
+    marked message ruled out this earlier idea; ``REPLY``: the first reply in the idea's
+    thread; ``MARKED``: the next message marked with one of the incident's reactions)."""
 
-    line: Line
-    next_line: Line | None
+    ANSWERED = "answered"
+    REPLY = "reply"
+    MARKED = "marked"
+
+    line: Line  # the idea
+    ruled_out: Line | None
+    how: str | None = None
 
     @property
     def lines(self) -> tuple[Line, ...]:
-        return (self.line,) if self.next_line is None else (self.line, self.next_line)
+        return (self.line,) if self.ruled_out is None else (self.line, self.ruled_out)
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,41 @@ class MilestoneTime:
     set_by: str | None = None
     # Impact start copied from the detection because the record has no earlier sign of it.
     assumed: bool = False
+    # Read from the record rather than set (``FROM_*``): impact ended proposed from the
+    # alerts' resolution, a message marked recovered or the confirmed mitigation, to be
+    # confirmed by a person; a mitigation confirmed by a recovery signal.
+    source: str | None = None
+    proposed: bool = False
+    # The line it was read from, when there is one.
+    line: Line | None = None
+
+
+# Where a milestone read from the record comes from.
+FROM_ALERT = "alert"  # the incident's alerts all resolved
+FROM_RECOVERED = "recovered"  # a message marked with the recovered reaction
+FROM_MITIGATION = "mitigation"  # the confirmed mitigation
+FROM_ENDED = "ended"  # impact ended, set by hand
+FROM_SET = "set"  # ``/incident time mitigated``
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    """When the fix was applied (the first action marked mitigation) and when it was known
+    to work: the next recovery signal (``confirmed``: its time and source)."""
+
+    started: Line | None
+    confirmed: MilestoneTime | None
+
+
+@dataclass(frozen=True)
+class Detection:
+    """An alert that opened the incident, as the draft's Detection shows it, once: its
+    timeline line (which names the alerts only), the labels that describe them, and their
+    links (text, address)."""
+
+    line: Line
+    labels: list[tuple[str, str]]
+    links: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -114,6 +168,11 @@ class EscalationLine:
     reason: str
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    # Answered: acknowledged, or a person it brought in said something first (``joined``:
+    # that message's line), whichever came first.
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    joined: Line | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +276,10 @@ class Draft:
     actions: list[Action]
     updates: list[Line]
     description: str = ""
+    # When the fix started and what confirmed it worked.
+    mitigation: Mitigation = field(default_factory=lambda: Mitigation(None, None))
+    # The alerts that opened the incident, with their labels and links.
+    detections: list[Detection] = field(default_factory=list)
     # The status pages: None when the incident was never made public.
     public: PublicIncident | None = None
     publications: list[Publication] = field(default_factory=list)
@@ -360,6 +423,9 @@ class Draft:
             yield from section
         for path in self.misleading:
             yield from path.lines
+        for escalation in self.escalations:
+            if escalation.joined is not None:
+                yield escalation.joined
 
     def _mark(self, lines: list[Line]) -> MarkedLines:
         days, clocks = self._minutes([line.at for line in lines])
@@ -406,12 +472,18 @@ class Draft:
         text: str,
         author: str,
         set_by: str,
+        also: Mapping[str, str] | None = None,
+        sources: Mapping[str, str] | None = None,
     ) -> Markup:
         """The timeline under a heading per day: ``row`` gets ``stamp``, ``kind``, ``text``
         (``text`` around the line's text, if any) and ``author`` (``author``, or ``set_by`` for
-        a milestone set by hand, around the person's name, if any)."""
+        a milestone set by hand, around the person's name, if any). What else a line stands
+        for (``Line.also``) follows the row, each in its shape in ``also`` by its key: ``by``
+        (who set the milestone) and ``source`` (where a proposed impact end is read from, in
+        the words of ``sources``)."""
         fill = _shape("row", row, "stamp", "kind", "text", "author")
         _check_shapes({"day": day, "text": text, "author": author, "set_by": set_by}, "")
+        _check_shapes(dict(also or {}), "by", "source")
         lines = self.timeline
         # Each kind's name escaped and its author's shape chosen once, not once a line (the
         # template's list of kinds is scanned by ``in``).
@@ -430,48 +502,74 @@ class Draft:
                 for line, name in zip(lines, marked.authors, strict=True)
             ],
         )
+        if also:
+            said = [self._also(line, also, sources) if line.also else "" for line in lines]
+            filled = map(str.__add__, filled, said)
         rows: list[str] = []
         for shown, day_rows in groupby(zip(marked.days, filled, strict=True), key=itemgetter(0)):
             rows += [*([""] if rows else []), day.format(shown), ""]
             rows += [filled_row for _, filled_row in day_rows]
         return Markup("\n".join(rows))
 
-    def misleading_rows(self, *, row: str, by: str, followed: str, unfollowed: str) -> Markup:
-        """The misleading paths: ``row`` gets ``source`` and ``text`` of the path and ``next``:
-        ``followed`` (``duration``, ``next_source``, ``next_text``) when the record shows the
-        path followed next, else ``unfollowed``. A source is the linked time, then ``by``
-        around the person's name if there is one."""
-        fill = _shape("row", row, "source", "text", "next")
-        fill_followed = _shape("followed", followed, "duration", "next_source", "next_text")
+    def _also(
+        self, line: Line, shapes: Mapping[str, str], sources: Mapping[str, str] | None
+    ) -> str:
+        """What else ``line`` stands for, in the template's shapes."""
+        if not line.also:
+            return ""
+        said = []
+        for mark in line.also:
+            shape = shapes.get(mark)
+            if shape is None:
+                continue
+            milestone = Milestone.ENDED if mark != ALSO_SET else _milestone_of(line.kind)
+            time = self.milestones.get(milestone) if milestone else None
+            by = self._escaped(time.set_by) if time and time.set_by else ""
+            source = (sources or {}).get(time.source or "", "") if time else ""
+            said.append(shape.format(by=by, source=source))
+        return "".join(said)
+
+    def misleading_rows(self, *, row: str, by: str, ruled_out: str, unknown: str) -> Markup:
+        """The misleading paths: ``row`` gets ``source`` and ``text`` of the idea and ``end``:
+        ``ruled_out`` (``source``, ``text`` and ``duration``: what ruled the idea out, and how
+        long after it) when the record says, else ``unknown``. A source is the linked time,
+        then ``by`` around the person's name if there is one."""
+        fill = _shape("row", row, "source", "text", "end")
+        fill_end = _shape("ruled_out", ruled_out, "source", "text", "duration")
         _check_shapes({"by": by}, "")
-        _check_shapes({"unfollowed": unfollowed})
+        _check_shapes({"unknown": unknown})
         paths = self.misleading
         marked = self.marked_lines([path.line for path in paths])
-        nexts = [path.next_line for path in paths if path.next_line is not None]
-        following = iter(zip(*self.marked_lines(nexts)[1:], strict=True))
+        ends = [path.ruled_out for path in paths if path.ruled_out is not None]
+        ending = iter(zip(*self.marked_lines(ends)[1:], strict=True))
         sources = _sources(marked, by)
         after = []
         for path in paths:
-            if path.next_line is None:
-                after.append(unfollowed)
+            if path.ruled_out is None:
+                after.append(unknown)
                 continue
-            next_stamp, next_author, next_text = next(following)
-            duration = markdown_escape(self.duration(path.line.at, path.next_line.at))
-            next_source = next_stamp + (by.format(next_author) if next_author else "")
-            after.append(fill_followed(duration, next_source, next_text))
+            end_stamp, end_author, end_text = next(ending)
+            duration = self.duration(path.line.at, path.ruled_out.at) or ""
+            end_source = end_stamp + (by.format(end_author) if end_author else "")
+            after.append(fill_end(end_source, end_text, markdown_escape(duration)))
         return Markup("\n".join(map(fill, sources, marked.texts, after)))
 
     def rows(self, lines: Sequence[Line], *, row: str, by: str) -> Markup:
         """A section's lines (the impacts, the causes, the mitigations), a row each: ``row``
-        gets ``source`` (the linked time, then ``by`` around the person's name, if any) and
-        ``text``."""
-        fill = _shape("row", row, "source", "text")
+        gets ``source`` (the linked time, then ``by`` around the person's name, if any),
+        ``text``, and apart: ``stamp`` (the linked time), ``zone`` (its abbreviation in the
+        incident's zone) and ``by`` (``by`` around the person's name, if any)."""
+        fill = _shape("row", row, "source", "text", "stamp", "zone", "by")
         _check_shapes({"by": by}, "")
         for line in lines:
             if not isinstance(line, Line):  # a template hands in the draft's own lines only
                 raise TypeError(f"not a line of the draft: {type(line).__name__}")
         marked = self.marked_lines(lines)
-        return Markup("\n".join(map(fill, _sources(marked, by), marked.texts)))
+        zones = [markdown_escape(self.abbreviation(line.at)) for line in lines]
+        names = [by.format(name) if name else "" for name in marked.authors]
+        return Markup(
+            "\n".join(map(fill, _sources(marked, by), marked.texts, marked.stamps, zones, names))
+        )
 
     def update_rows(self, *, row: str, nobody: str) -> Markup:
         """The status updates: ``row`` gets ``stamp``, ``author`` (``nobody`` if unknown) and
@@ -514,7 +612,28 @@ class Draft:
 
     @property
     def end(self) -> MilestoneTime:
+        """When the impact ended: its own milestone, else the resolution."""
+        ended = self.milestones[Milestone.ENDED]
+        return ended if ended.at is not None else self.resolved
+
+    @property
+    def resolved(self) -> MilestoneTime:
         return self.milestones[Milestone.RESOLVED]
+
+
+def _milestone_of(kind: str) -> str | None:
+    """The milestone a line of this kind stands for when one is set by hand to its moment."""
+    return _KIND_MILESTONES.get(kind)
+
+
+_KIND_MILESTONES = {
+    "detection": Milestone.DETECTED.value,
+    "declared": Milestone.DECLARED.value,
+    "acknowledged": Milestone.ACKNOWLEDGED.value,
+    "mitigation": Milestone.MITIGATED.value,
+    "recovered": Milestone.ENDED.value,
+    "resolved": Milestone.RESOLVED.value,
+}
 
 
 def _sources(marked: MarkedLines, by: str) -> list[str]:

@@ -34,10 +34,18 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, Milestone, TimelineKind
 
 # The entries the page's summary shows besides its page of the timeline: impact, root cause
-# findings, and follow-ups (its tasks). tests/web/test_timeline_page.py renders the page both
-# ways, so a template that starts showing another kind fails there until it is named here.
+# findings, and follow-ups (its tasks); and those its milestones are read from: the fixes and
+# the messages marked recovered (when the mitigation worked, a proposed impact end).
+# tests/web/test_timeline_page.py renders the page both ways, so a template that starts
+# showing another kind fails there until it is named here.
 SUMMARY_KINDS = frozenset(
-    {TimelineKind.IMPACT.value, TimelineKind.ROOT_CAUSE.value, TimelineKind.FOLLOW_UP.value}
+    {
+        TimelineKind.IMPACT.value,
+        TimelineKind.ROOT_CAUSE.value,
+        TimelineKind.FOLLOW_UP.value,
+        TimelineKind.MITIGATION.value,
+        TimelineKind.RECOVERED.value,
+    }
 )
 # A milestone set by hand is a line of the curated timeline of its own (``curated_timeline``).
 _HAND_SET = frozenset(f"milestone_{milestone.value}" for milestone in Milestone)
@@ -84,15 +92,17 @@ async def read_timeline_page(
     code, style = chosen_template(incident, language=language, style=style)
     spoken = Language.load(template_directory(renderer, code, style))
 
-    def arrange(entries: list[timeline.EntryRow]) -> Draft:
+    def arrange(entries: list[timeline.EntryRow], known: Draft | None = None) -> Draft:
         part = replace(record, entries=entries)
-        return build_draft(part, names, renderer=renderer, language=spoken, style=style, now=now)
+        return build_draft(
+            part, names, renderer=renderer, language=spoken, style=style, now=now, known=known
+        )
 
     def build() -> TimelinePage:
         draft = arrange([entry for entry in entries if entry.kind in SUMMARY_KINDS])
         # The page's entries keep their order among themselves; of the milestones set by
-        # hand, the page keeps those that stand on it.
-        lines = arrange([entry for entry in entries if entry.id in on_page]).timeline
+        # hand, the page keeps those that stand on it; its milestones are the summary's.
+        lines = arrange([entry for entry in entries if entry.id in on_page], draft).timeline
         lines = [line for line in lines if line.kind not in _HAND_SET or line.kind in hand_set]
         return TimelinePage(draft, lines, len(ordered))
 

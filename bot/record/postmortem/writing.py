@@ -15,18 +15,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer, postmortem_template, readable
+from bot.basics.slack_links import message_link
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users
-from bot.record import fields, follow_ups, roles, timeline
+from bot.record import fields, follow_ups, messages, roles, timeline
+from bot.record.alerting import alerts
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
+from bot.record.message_links import known_bases
 from bot.record.milestones import METRICS
 from bot.record.people import known_names
 from bot.record.postmortem import edits as postmortem_edits
@@ -34,23 +37,35 @@ from bot.record.postmortem import suggestions as model_suggestions
 from bot.record.postmortem.draft import (
     Action,
     Asked,
+    Detection,
     Draft,
     EscalationLine,
     Line,
     Metric,
     MilestoneTime,
-    MisleadingPath,
     Publication,
     Suggested,
     Written,
 )
 from bot.record.postmortem.evidence import entry_ref
 from bot.record.postmortem.language import Language
+from bot.record.postmortem.prompts import ideas_ruled_out
+from bot.record.postmortem.semantics import (
+    MARKED_KINDS,
+    PathFacts,
+    StandingT,
+    answer_of,
+    impact_end,
+    misleading_paths,
+    mitigation_of,
+    places,
+)
 from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
 from bot.store.db import session_scope
 from bot.store.models import (
     ActionItem,
+    ChannelMessage,
     Escalation,
     Incident,
     Milestone,
@@ -65,8 +80,6 @@ from bot.store.models import (
     TrackerIssue,
 )
 
-# Entries that are a line of investigation: a misleading path lasts until the next of these.
-_PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT_CAUSE}
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
 
@@ -201,11 +214,24 @@ class Record:
     suggestions: Mapping[str, SectionSuggestion] = field(default_factory=dict)
     suggestion_models: Mapping[int, str] = field(default_factory=dict)
     asked: SuggestionRequest | None = None
+    # When the incident's alerts had all resolved (None: one still fires, or none ever did).
+    alerts_resolved_at: datetime | None = None
+    # Messages the draft quotes that are not timeline entries, as rows of kind "message": by
+    # a marked message's ts, the first reply in its thread (``replies``) and the earlier idea
+    # its prompt's answer says it rules out (``ideas``); by escalation id, the first message
+    # of a person it brought in (``joined``).
+    replies: Mapping[str, EntryRow] = field(default_factory=dict)
+    ideas: Mapping[str, EntryRow] = field(default_factory=dict)
+    joined: Mapping[int, EntryRow] = field(default_factory=dict)
+
+    def quoted(self) -> list[EntryRow]:
+        return [*self.replies.values(), *self.ideas.values(), *self.joined.values()]
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
         ids = {self.incident.commander, self.incident.declared_by, *self.roles.values()}
         ids |= {entry.author for entry in self.entries}
+        ids |= {row.author for row in self.quoted()}
         # Only where there is something to look in: a long timeline is mostly people's words.
         facts = [entry.facts for entry in self.entries if entry.facts]
         ids |= {user for each in facts for user in timeline.people_in(each)}
@@ -224,7 +250,7 @@ class Record:
 
     def unlinked(self) -> list[EntryRow | ActionItem]:
         """Rows that came from a Slack message whose permalink is not known yet."""
-        rows: list[EntryRow | ActionItem] = [*self.entries, *self.actions]
+        rows: list[EntryRow | ActionItem] = [*self.entries, *self.actions, *self.quoted()]
         return [row for row in rows if row.slack_ts and row.slack_channel and not row.permalink]
 
 
@@ -245,10 +271,14 @@ async def load_record(
         .order_by(col(ActionItem.created_at), col(ActionItem.id))
     )
     suggested, models = await model_suggestions.suggestions_of(session, incident_id)
+    if entries is None:
+        entries = await timeline.entry_rows(session, incident_id)
+    escalated = await escalations.escalations_of(session, incident_id)
+    quoting = await _quoted(session, incident, entries, escalated)
     return Record(
         incident=incident,
-        entries=await timeline.entry_rows(session, incident_id) if entries is None else entries,
-        escalations=await escalations.escalations_of(session, incident_id),
+        entries=entries,
+        escalations=escalated,
         roles=await roles.roles_of(session, incident_id),
         actions=actions.all(),
         milestone_changes=await milestone_changes(session, incident_id),
@@ -261,7 +291,62 @@ async def load_record(
         suggestions=suggested,
         suggestion_models=models,
         asked=await model_suggestions.latest_request(session, incident_id),
+        alerts_resolved_at=await alerts.all_resolved_at(session, incident_id),
+        **quoting,
     )
+
+
+async def _quoted(
+    session: AsyncSession,
+    incident: Incident,
+    entries: Sequence[EntryRow],
+    escalated: Sequence[Escalation],
+) -> dict[str, dict[Any, EntryRow]]:
+    """The messages the draft quotes besides its entries (``Record.replies``, ``ideas``,
+    ``joined``), linked when the channel's link form is known."""
+    incident_id = incident.id or 0
+    marked = {e.slack_ts for e in entries if e.kind == TimelineKind.MISLEADING and e.slack_ts}
+    replies = await messages.first_replies(session, incident_id, marked)
+    chosen = await ideas_ruled_out(session, incident_id)
+    said = await messages.messages_by_ts(session, incident.channel_id or "", set(chosen.values()))
+    ideas = {ts: said[idea] for ts, idea in chosen.items() if ts in marked and idea in said}
+    joined: dict[int, ChannelMessage] = {}
+    for escalation in escalated:
+        brought = escalation.users or (
+            [escalation.target_ref] if escalation.target_kind == "user" else []
+        )
+        first = await messages.first_said_after(
+            session, incident_id, brought, escalation.escalated_at
+        )
+        if first is not None and escalation.id is not None:
+            joined[escalation.id] = first
+    every = [*replies.values(), *ideas.values(), *joined.values()]
+    bases = await known_bases(session, {message.channel for message in every})
+
+    def row(message: ChannelMessage) -> EntryRow:
+        base = bases.get(message.channel)
+        link = message_link(base, message.channel, message.ts, message.thread_ts) if base else None
+        return EntryRow(
+            None,
+            QUOTED,
+            SlackText(message.text),
+            None,
+            message.user,
+            message.occurred_at,
+            message.channel,
+            message.ts,
+            link,
+        )
+
+    return {
+        "replies": {ts: row(message) for ts, message in replies.items()},
+        "ideas": {ts: row(message) for ts, message in ideas.items()},
+        "joined": {key: row(message) for key, message in joined.items()},
+    }
+
+
+# The kind of a quoted message's row: a person's words, in no section of its own.
+QUOTED = "message"
 
 
 async def milestone_changes(session: AsyncSession, incident_id: int) -> list[MilestoneChange]:
@@ -282,10 +367,13 @@ def build_draft(
     language: Language,
     style: str,
     now: datetime,
+    known: Draft | None = None,
 ) -> Draft:
-    """Arrange the record into the sections of a postmortem."""
+    """Arrange the record into the sections of a postmortem. ``known``: a draft of the same
+    record whose milestones this one takes (a page of a long timeline, whose entries alone
+    do not say when the mitigation worked or the impact ended)."""
     incident = record.incident
-    sentence = entry_sentences(renderer, language.code, names)
+    sentence = entry_sentences(renderer, language.code, names, brief=True)
     said = escalation_words(renderer, language.code, names)
 
     def name(user_id: str | None) -> str | None:
@@ -296,7 +384,20 @@ def build_draft(
         return Line(entry.occurred_at, entry.kind, text, name(entry.author), entry.permalink)
 
     lines = [line(entry) for entry in record.entries]
-    milestones = milestone_times(incident, record.milestone_changes, name)
+    if known is not None:
+        milestones, mitigation = dict(known.milestones), known.mitigation
+    else:
+        milestones = milestone_times(incident, record.milestone_changes, name)
+        resolved_alerts = _alerts_resolved(lines, record.alerts_resolved_at)
+        mitigation = mitigation_of(lines, milestones, resolved_alerts)
+        if mitigation.confirmed is not None:
+            milestones[Milestone.MITIGATED] = mitigation.confirmed
+        milestones[Milestone.ENDED] = impact_end(lines, milestones, resolved_alerts, mitigation)
+    paths = PathFacts(
+        replies={ts: line(row) for ts, row in record.replies.items()},
+        ideas={ts: line(row) for ts, row in record.ideas.items()},
+    )
+    joined = {key: line(row) for key, row in record.joined.items()}
     of_kind = _by_kind(lines)
     return Draft(
         incident=incident,
@@ -307,12 +408,17 @@ def build_draft(
         roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         milestones=milestones,
         metrics=[Metric(key, milestones[a], milestones[b]) for key, a, b in METRICS],
-        timeline=curated_timeline(lines, milestones),
+        timeline=curated_timeline(_ruling_out(lines, record), milestones),
         impacts=of_kind(TimelineKind.IMPACT),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
-        misleading=_misleading_paths(lines),
+        misleading=misleading_paths(
+            lines, [entry.slack_ts for entry in record.entries], paths, MARKED_KINDS
+        ),
         mitigations=of_kind(TimelineKind.MITIGATION),
-        escalations=[_escalation(escalation, name, said) for escalation in record.escalations],
+        escalations=[
+            _escalation(escalation, name, said, joined.get(escalation.id or 0))
+            for escalation in record.escalations
+        ],
         actions=_actions(
             [
                 (follow_ups.follow_up_ref(entry), line(entry))
@@ -340,6 +446,12 @@ def build_draft(
         public=record.public,
         publications=[_publication(update, record.public) for update in record.public_updates],
         fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
+        mitigation=mitigation,
+        detections=[
+            _detection(entry.facts or {}, drawn)
+            for entry, drawn in zip(record.entries, lines, strict=True)
+            if entry.kind == _DETECTION
+        ],
     )
 
 
@@ -360,6 +472,49 @@ def _asked(request: SuggestionRequest | None) -> Asked | None:
     if request is None:
         return None
     return Asked(request.model, request.asked_at, request.outcome, request.failure)
+
+
+# Kinds compared with each of thousands of entries, as plain strings (an enum member's
+# lookup costs more than the comparison).
+_DETECTION = TimelineKind.DETECTION.value
+_ALERT = TimelineKind.ALERT.value
+
+
+def _detection(facts: Mapping[str, Any], line: Line) -> Detection:
+    """An alert detection's labels (those its group shares and each alert's own, without the
+    alert's name, which its line says) and links."""
+    labels = dict(facts.get("labels") or {})
+    for alert in facts.get("alerts") or []:
+        labels |= alert.get("labels") or {}
+    labels.pop("alertname", None)
+    links = [(str(link["text"]), str(link["url"])) for link in facts.get("links") or []]
+    return Detection(line, sorted(labels.items()), links)
+
+
+def _ruling_out(lines: list[Line], record: Record) -> list[Line]:
+    """The timeline's lines, a message marked misleading that a person said ruled out an
+    earlier idea shown as what it is: the idea is the path, this its end."""
+    if not record.ideas:
+        return lines
+    return [
+        line._replace(kind=RULED_OUT)
+        if entry.kind == TimelineKind.MISLEADING and entry.slack_ts in record.ideas
+        else line
+        for entry, line in zip(record.entries, lines, strict=True)
+    ]
+
+
+# The kind of a line marked misleading that rules out an earlier idea.
+RULED_OUT = "ruled_out"
+
+
+def _alerts_resolved(lines: Sequence[Line], at: datetime | None) -> Line | None:
+    """The line of the incident's alerts resolving, when they all have (a line of its own
+    when the timeline has none at that moment)."""
+    if at is None:
+        return None
+    found = [line for line in lines if line.kind == _ALERT and line.at == at]
+    return found[-1] if found else Line(at, TimelineKind.ALERT.value, "")
 
 
 def _field_text(field: CustomField, value: FieldValue, names: Mapping[str, str]) -> str:
@@ -386,10 +541,11 @@ def _publication(update: PublicUpdate, record: PublicIncident | None) -> Publica
 
 
 def entry_sentences(
-    renderer: Renderer, language: str, names: Mapping[str, str]
+    renderer: Renderer, language: str, names: Mapping[str, str], *, brief: bool = False
 ) -> Callable[[TimelineEntry | EntryRow], str]:
     """How a document says an entry, people by name: warroom's own entries in the language's
-    sentences (templates/entries/), a person's words as they wrote them."""
+    sentences (templates/entries/), a person's words as they wrote them. ``brief``: alerts
+    by name only, their labels and links left to the draft's Detection."""
     template = renderer.entries_for(language)
 
     def sentence(entry: TimelineEntry | EntryRow) -> str:
@@ -397,7 +553,7 @@ def entry_sentences(
             # A person's words, or a row from before entries kept facts: what the template
             # would say (its text, people by name), without a render for each of 10,000 lines.
             return readable(entry.text, names)
-        return renderer.render_plain(template, entry=entry, names=names)
+        return renderer.render_plain(template, entry=entry, names=names, brief=brief)
 
     return sentence
 
@@ -453,32 +609,20 @@ def milestone_times(
     return times
 
 
-class Standing(Protocol):
-    """What decides where a line stands in the timeline: its moment and its kind."""
-
-    @property
-    def at(self) -> datetime: ...
-
-    @property
-    def kind(self) -> str: ...
-
-
-StandingT = TypeVar("StandingT", bound=Standing)
-
-
 def curated_timeline(
     lines: Sequence[StandingT], milestones: dict[str, MilestoneTime]
 ) -> list[StandingT | Line]:
-    """Curated entries in order, with the milestones people set by hand; impact start first.
-    ``lines`` may be lines or anything with their moment and kind (``EntryMoment``: where a
-    page of a long timeline falls, bot/record/postmortem/timeline_page.py)."""
-    hand_set = [
-        Line(time.at, f"milestone_{time.milestone}", "", time.set_by)
-        for time in milestones.values()
-        if time.set_by and time.at is not None
-    ]
-    shown: list[StandingT | Line] = [line for line in lines if line.kind != TimelineKind.IMPACT]
-    shown += hand_set
+    """Curated entries in order, with the milestones people set by hand where they stand
+    (``semantics.places``: one fact, one line); impact start first. ``lines`` may be lines
+    or anything with their moment and kind (``EntryMoment``: where a page of a long timeline
+    falls, bot/record/postmortem/timeline_page.py)."""
+    placed = places(lines, milestones)
+    impact = TimelineKind.IMPACT.value
+    shown: list[StandingT | Line] = [line for line in lines if line.kind != impact]
+    changed = placed.moved.keys() | placed.also.keys()
+    if changed:  # a few lines of thousands: looked up by identity, not each one placed
+        shown = [placed.place(line) if id(line) in changed else line for line in shown]
+    shown += [placed.place(line) for line in placed.alone]
     # At the same moment: impact start, then detection, then everything else in record order.
     # Two stable sorts: the few that go first put in front, in their order, then all by their
     # moment (one ``(at, rank)`` key a line cost more than the rest of the timeline's order).
@@ -489,31 +633,27 @@ def curated_timeline(
     return sorted(ahead + rest, key=attrgetter("at"))
 
 
-def _misleading_paths(lines: list[Line]) -> list[MisleadingPath]:
-    paths = [line for line in lines if line.kind in _PATHS]
-    result = []
-    for index, path in enumerate(paths):
-        if path.kind != TimelineKind.MISLEADING:
-            continue
-        # By index from here: a copy of the rest for each of 2,500 paths was quadratic.
-        later = (paths[at] for at in range(index + 1, len(paths)) if paths[at].at >= path.at)
-        result.append(MisleadingPath(path, next(later, None)))
-    return result
-
-
 def _escalation(
-    escalation: Escalation, name: Namer, said: Callable[[Escalation], tuple[str, str]]
+    escalation: Escalation,
+    name: Namer,
+    said: Callable[[Escalation], tuple[str, str]],
+    joined: Line | None,
 ) -> EscalationLine:
     target, reason = said(escalation)
     if escalation.target_kind == "user":
         target = name(escalation.target_ref) or target
+    acknowledged_by = name(escalation.acknowledged_by)
+    answer = answer_of(escalation.acknowledged_at, acknowledged_by, joined)
     return EscalationLine(
         target=target,
         at=escalation.escalated_at,
         by=name(escalation.requested_by),
         reason=reason,
         acknowledged_at=escalation.acknowledged_at,
-        acknowledged_by=name(escalation.acknowledged_by),
+        acknowledged_by=acknowledged_by,
+        answered_at=answer.at if answer else None,
+        answered_by=answer.by if answer else None,
+        joined=answer.line if answer else None,
     )
 
 

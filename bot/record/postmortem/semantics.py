@@ -1,0 +1,352 @@
+"""What the record's facts mean for a draft: when the mitigation worked and when the impact
+ended, where a milestone set by hand stands in the timeline, what each misleading path was and
+what ruled it out, and whether each escalation was answered. Pure: the record is read by
+bot.record.postmortem.writing, and nothing here invents a fact. What is read rather than
+recorded says where it comes from, and a proposal says it is one.
+
+The rules, with their reasons (README, "The postmortem draft"):
+
+- A mitigation (an action marked :white_check_mark:) is when the fix started; it is confirmed
+  by the next recovery signal: a message marked recovered, the incident's alerts all
+  resolving, impact ended set by hand, or ``/incident time mitigated``.
+- Impact ended is a milestone of its own. Unset, it is proposed from the alerts' resolution,
+  else the last message marked recovered, else the confirmed mitigation, and marked "to
+  confirm".
+- One fact, one line: a milestone set by hand to the moment of a line of its kind is that
+  line; a resolve typed after a resolution time set by hand stands at that time; impact
+  ended in the same minute as the resolution is said on the resolution's line.
+- A misleading path runs from the idea to what ruled it out: the first reply in the idea's
+  thread, else the next message marked with any of the incident's reactions. A person may
+  say, answering the :x:'s prompt, that the marked message is what ruled out an earlier idea.
+- An escalation is answered by an acknowledgement or by the first message of a person it
+  brought in, whichever came first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, TypeVar, cast
+
+from bot.record.postmortem.draft import (
+    ALSO_ENDED,
+    ALSO_ENDED_PROPOSED,
+    ALSO_SET,
+    FROM_ALERT,
+    FROM_ENDED,
+    FROM_MITIGATION,
+    FROM_RECOVERED,
+    FROM_SET,
+    Line,
+    MilestoneTime,
+    MisleadingPath,
+    Mitigation,
+)
+from bot.record.timeline import EntryMoment
+from bot.store.models import Milestone, TimelineKind
+
+# The kinds of line a milestone set by hand is, when it names that line's moment.
+_MATCHING: Mapping[Milestone, frozenset[str]] = {
+    Milestone.STARTED: frozenset(),
+    Milestone.DETECTED: frozenset({TimelineKind.DETECTION.value}),
+    Milestone.DECLARED: frozenset({TimelineKind.DECLARED.value}),
+    Milestone.ACKNOWLEDGED: frozenset({TimelineKind.ACKNOWLEDGED.value}),
+    Milestone.MITIGATED: frozenset({TimelineKind.MITIGATION.value}),
+    Milestone.ENDED: frozenset({TimelineKind.RECOVERED.value}),
+    Milestone.RESOLVED: frozenset({TimelineKind.RESOLVED.value}),
+}
+
+
+# The kinds of entry a reaction makes of a message (WARROOM_REACTIONS maps only to these).
+MARKED_KINDS = frozenset(
+    {
+        TimelineKind.KEY_EVENT.value,
+        TimelineKind.INVESTIGATION.value,
+        TimelineKind.MISLEADING.value,
+        TimelineKind.ROOT_CAUSE.value,
+        TimelineKind.MITIGATION.value,
+        TimelineKind.RECOVERED.value,
+        TimelineKind.FOLLOW_UP.value,
+    }
+)
+
+
+# Kinds compared with each of thousands of lines, as plain strings (an enum member's lookup
+# costs more than the comparison).
+_MITIGATION = TimelineKind.MITIGATION.value
+_RECOVERED = TimelineKind.RECOVERED.value
+_MISLEADING = TimelineKind.MISLEADING.value
+
+
+def minute(moment: datetime) -> int:
+    """The minute a moment falls in: people type minutes, and Slack's messages have seconds."""
+    return int(moment.timestamp()) // 60
+
+
+# -- mitigation and impact ended -----------------------------------------------------------
+def mitigation_of(
+    lines: Sequence[Line],
+    milestones: Mapping[str, MilestoneTime],
+    alerts_resolved: Line | None,
+) -> Mitigation:
+    """The first action marked mitigation, and what confirmed it worked (None: nothing yet)."""
+    started = next((line for line in lines if line.kind == _MITIGATION), None)
+    mitigated = milestones[Milestone.MITIGATED]
+    if mitigated.set_by and mitigated.at is not None:
+        confirmed = MilestoneTime(
+            Milestone.MITIGATED.value, mitigated.at, mitigated.set_by, source=FROM_SET
+        )
+        return Mitigation(started, confirmed)
+    if started is None:
+        return Mitigation(None, None)
+    since = minute(started.at)
+    signals: list[tuple[datetime, str, Line | None]] = [
+        (line.at, FROM_RECOVERED, line)
+        for line in lines
+        if line.kind == _RECOVERED and minute(line.at) >= since
+    ]
+    if alerts_resolved is not None and minute(alerts_resolved.at) >= since:
+        signals.append((alerts_resolved.at, FROM_ALERT, alerts_resolved))
+    ended = milestones[Milestone.ENDED]
+    if ended.set_by and ended.at is not None and minute(ended.at) >= since:
+        signals.append((ended.at, FROM_ENDED, None))
+    if not signals:
+        return Mitigation(started, None)
+    at, source, line = min(signals, key=lambda signal: signal[0])
+    return Mitigation(
+        started, MilestoneTime(Milestone.MITIGATED.value, at, source=source, line=line)
+    )
+
+
+def impact_end(
+    lines: Sequence[Line],
+    milestones: Mapping[str, MilestoneTime],
+    alerts_resolved: Line | None,
+    mitigation: Mitigation,
+) -> MilestoneTime:
+    """Impact ended as set, else proposed from the record (to confirm), else unknown."""
+    ended = milestones[Milestone.ENDED]
+    if ended.at is not None:
+        return ended
+
+    def proposed(at: datetime, source: str, line: Line | None) -> MilestoneTime:
+        return MilestoneTime(ended.milestone, at, source=source, proposed=True, line=line)
+
+    if alerts_resolved is not None:
+        return proposed(alerts_resolved.at, FROM_ALERT, alerts_resolved)
+    recovered = [line for line in lines if line.kind == _RECOVERED]
+    if recovered:  # the last: a service back in parts is back when its last part is
+        return proposed(recovered[-1].at, FROM_RECOVERED, recovered[-1])
+    confirmed = mitigation.confirmed
+    if confirmed is not None and confirmed.at is not None:
+        return proposed(confirmed.at, FROM_MITIGATION, confirmed.line)
+    return ended
+
+
+# -- where milestones set by hand stand ---------------------------------------------------
+class Standing(Protocol):
+    """What decides where a line stands in the timeline: its moment and its kind."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+StandingT = TypeVar("StandingT", bound=Standing)
+
+
+@dataclass
+class Places:
+    """Where the milestones go in a timeline: lines of their own (``alone``), lines moved to
+    a milestone's moment (by the line's ``id``), and what else a line stands for (``also``)."""
+
+    alone: list[Line] = field(default_factory=list)
+    moved: dict[int, datetime] = field(default_factory=dict)
+    also: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def add(self, line: object, mark: str) -> None:
+        self.also[id(line)] = (*self.also.get(id(line), ()), mark)
+
+    def place(self, line: StandingT) -> StandingT:
+        """The line where it stands, with what else it stands for (lines only)."""
+        key = id(line)
+        moved, also = self.moved.get(key), self.also.get(key)
+        if moved is None and also is None:
+            return line
+        if isinstance(line, Line):
+            changed = line._replace(at=moved or line.at, also=also or line.also)
+            return cast(StandingT, changed)
+        if isinstance(line, EntryMoment) and moved is not None:
+            return cast(StandingT, line._replace(at=moved))
+        return line
+
+
+def places(lines: Sequence[Standing], milestones: Mapping[str, MilestoneTime]) -> Places:
+    """Where each milestone set by hand, and impact ended, stand among ``lines``."""
+    placed = Places()
+    resolution: Standing | None = None
+    for time in milestones.values():
+        milestone = Milestone(time.milestone)
+        if milestone == Milestone.ENDED or not time.set_by or time.at is None:
+            continue
+        target = _named_line(lines, milestone, time.at)
+        if target is None:
+            target = Line(time.at, f"milestone_{milestone.value}", "", time.set_by)
+            placed.alone.append(target)
+        else:
+            placed.add(target, ALSO_SET)
+            if minute(target.at) != minute(time.at):
+                placed.moved[id(target)] = _last_in_minute(lines, time.at)
+        if milestone == Milestone.RESOLVED:
+            resolution = target
+    resolved = milestones.get(Milestone.RESOLVED)
+    if resolution is None and resolved is not None and resolved.at is not None:
+        resolution = _last(lines, {TimelineKind.RESOLVED.value}, minute(resolved.at))
+    ended = milestones.get(Milestone.ENDED)
+    if ended is not None:
+        _place_end(lines, ended, resolution, placed)
+    return placed
+
+
+def _place_end(
+    lines: Sequence[Standing],
+    ended: MilestoneTime,
+    resolution: Standing | None,
+    placed: Places,
+) -> None:
+    """Impact ended: on the resolution's line when in its minute (one line saying both), on
+    the line it was proposed from, on a line marked recovered in its minute, else alone."""
+    if ended.at is None or not (ended.set_by or ended.proposed):
+        return
+    mark = ALSO_ENDED_PROPOSED if ended.proposed else ALSO_ENDED
+    if resolution is not None:
+        standing = placed.moved.get(id(resolution), resolution.at)
+        if minute(standing) == minute(ended.at):
+            placed.add(resolution, mark)
+            return
+    if ended.proposed:
+        source = ended.line
+        if source is not None:  # the line itself, or the same line drawn again (a page's)
+            found = next((line for line in lines if _same(line, source)), None)
+            if found is not None:
+                placed.add(found, mark)
+        return
+    target = _named_line(lines, Milestone.ENDED, ended.at)
+    if target is not None:
+        placed.add(target, mark)
+    else:
+        placed.alone.append(Line(ended.at, f"milestone_{Milestone.ENDED.value}", "", ended.set_by))
+
+
+def _same(line: Standing, other: Line) -> bool:
+    """The same line, or the same one drawn again (a page's): its moment, kind and words;
+    a line the draft made for a moment its timeline did not hold says no words."""
+    if line is other:
+        return True
+    if not isinstance(line, Line) or (line.at, line.kind) != (other.at, other.kind):
+        return False
+    return not other.text or line.text == other.text
+
+
+def _last_in_minute(lines: Sequence[Standing], at: datetime) -> datetime:
+    """``at``, or the latest moment of a line in its minute: a resolve moved back to the time
+    set for it stands after what else happened in that minute (the fix, its confirmation)."""
+    same = [line.at for line in lines if minute(line.at) == minute(at)]
+    return max([at, *same])
+
+
+def _named_line(lines: Sequence[Standing], milestone: Milestone, at: datetime) -> Standing | None:
+    """The line a milestone set by hand names: one of its kind in its minute; for the
+    resolution, the last resolve typed at or after it (the time was set back to the fix)."""
+    kinds = _MATCHING[milestone]
+    if milestone == Milestone.RESOLVED:
+        later = [line for line in lines if line.kind in kinds and minute(line.at) >= minute(at)]
+        return later[-1] if later else None
+    return _last(lines, kinds, minute(at), first=True)
+
+
+def _last(
+    lines: Sequence[Standing], kinds: Collection[str], at_minute: int, *, first: bool = False
+) -> Standing | None:
+    """The last (or ``first``) line of ``kinds`` in that minute."""
+    found = [line for line in lines if line.kind in kinds and minute(line.at) == at_minute]
+    return (found[0] if first else found[-1]) if found else None
+
+
+# -- misleading paths ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class PathFacts:
+    """What the record says about the paths besides their lines: by the marked message's
+    ts, the first reply in its thread and the earlier idea a prompt's answer says it rules
+    out (each as the line a draft shows)."""
+
+    replies: Mapping[str, Line] = field(default_factory=dict)
+    ideas: Mapping[str, Line] = field(default_factory=dict)
+
+
+def misleading_paths(
+    lines: Sequence[Line],
+    stamps: Sequence[str | None],
+    facts: PathFacts,
+    marked_kinds: Collection[str],
+) -> list[MisleadingPath]:
+    """Each misleading path with what ruled it out. ``stamps``: each line's Slack message
+    (its ts), None for a line that came from none; ``marked_kinds``: the kinds the
+    incident's reactions make."""
+    result: list[MisleadingPath] = []
+    for index in [at for at, line in enumerate(lines) if line.kind == _MISLEADING]:
+        line, ts = lines[index], stamps[index]
+        idea = facts.ideas.get(ts) if ts else None
+        if idea is not None:  # the marked message is what ruled out an earlier idea
+            result.append(MisleadingPath(idea, line, MisleadingPath.ANSWERED))
+            continue
+        reply = facts.replies.get(ts) if ts else None
+        if reply is not None:
+            result.append(MisleadingPath(line, reply, MisleadingPath.REPLY))
+            continue
+        marked = _next_marked(lines, stamps, index, marked_kinds)
+        how = MisleadingPath.MARKED if marked is not None else None
+        result.append(MisleadingPath(line, marked, how))
+    return result
+
+
+def _next_marked(
+    lines: Sequence[Line], stamps: Sequence[str | None], index: int, kinds: Collection[str]
+) -> Line | None:
+    """The next line, after ``lines[index]``, of a message marked with any of the reactions
+    (another of the same message's marks does not count)."""
+    line, ts = lines[index], stamps[index]
+    for later in range(index + 1, len(lines)):
+        candidate = lines[later]
+        if candidate.kind in kinds and candidate.at >= line.at and stamps[later] != ts:
+            return candidate
+    return None
+
+
+# -- escalations ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Answer:
+    """How an escalation was answered: when, by whom, and how (``ACKNOWLEDGED`` or
+    ``JOINED``, by a first message), with the message when there is one."""
+
+    ACKNOWLEDGED = "acknowledged"
+    JOINED = "joined"
+
+    at: datetime
+    by: str | None
+    how: str
+    line: Line | None = None
+
+
+def answer_of(
+    acknowledged_at: datetime | None, acknowledged_by: str | None, joined: Line | None
+) -> Answer | None:
+    """The earlier of the acknowledgement and the first message; None if neither."""
+    if joined is not None and (acknowledged_at is None or joined.at < acknowledged_at):
+        return Answer(joined.at, joined.author, Answer.JOINED, joined)
+    if acknowledged_at is not None:
+        return Answer(acknowledged_at, acknowledged_by, Answer.ACKNOWLEDGED)
+    return None
