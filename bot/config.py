@@ -18,6 +18,7 @@ from dateutil import tz
 
 from bot.basics.durations import duration_text, parse_duration
 from bot.basics.languages import language_code
+from bot.basics.prompts import DEFAULT_PROMPTS, PromptSettings
 from bot.basics.render import Renderer, postmortem_template
 from bot.basics.trackers import NO_TRACKERS, TrackerSettings, TrackerSpecError, parse_target
 from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
@@ -187,6 +188,8 @@ class Settings:
     api_token: Secret = NO_SECRET
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear): bot/basics/trackers.py.
     trackers: TrackerSettings = NO_TRACKERS
+    # Follow-up reminders and the day-after lessons question: bot/basics/prompts.py.
+    prompts: PromptSettings = DEFAULT_PROMPTS
     # Atlassian Statuspage: public updates are published there too when both are set.
     statuspage_page_id: str = ""
     statuspage_api_key: Secret = NO_SECRET
@@ -258,6 +261,7 @@ class Settings:
             oidc_authorize_url=environ.get("SLACK_OIDC_AUTHORIZE_URL", DEFAULT_OIDC_AUTHORIZE_URL),
             api_token=Secret(environ.get("WARROOM_API_TOKEN", "").strip()),
             trackers=_trackers(environ),
+            prompts=_prompts(environ),
             statuspage_page_id=environ.get("STATUSPAGE_PAGE_ID", "").strip(),
             statuspage_api_key=Secret(environ.get("STATUSPAGE_API_KEY", "").strip()),
             statuspage_api_url=environ.get("STATUSPAGE_API_URL", DEFAULT_STATUSPAGE_API_URL)
@@ -638,6 +642,29 @@ def _trackers(environ: Mapping[str, str]) -> TrackerSettings:
         linear_webhook_secret=Secret(text("WARROOM_LINEAR_WEBHOOK_SECRET")),
         timeout=_seconds(environ, "WARROOM_TRACKER_TIMEOUT", 10.0),
     )
+
+
+def _prompts(environ: Mapping[str, str]) -> PromptSettings:
+    """Follow-up reminders and the lessons question (README, "Postmortem drafts")."""
+    return PromptSettings(
+        follow_up_reminder=_after(
+            environ, "WARROOM_FOLLOW_UP_REMINDER", DEFAULT_PROMPTS.follow_up_reminder
+        ),
+        lessons_after=_after(environ, "WARROOM_LESSONS_DM", DEFAULT_PROMPTS.lessons_after),
+    )
+
+
+def _after(environ: Mapping[str, str], name: str, default: timedelta | None) -> timedelta | None:
+    """A duration (``24h``), ``off`` for none, or the default when unset."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in {"0", "off", "none"}:
+        return None
+    try:
+        return parse_duration(raw) or None
+    except ValueError as error:
+        raise ConfigError(f"{name}: {error} (or off)") from None
 
 
 def _components(raw: str | None) -> Mapping[str, str]:

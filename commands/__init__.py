@@ -9,7 +9,8 @@ The subcommands:
 - ``update``: a stakeholder update, on the status pages too with ``--public``.
 - ``note``: a key event on the timeline; ``timeline``: the curated timeline so far.
 - ``impact`` and ``cause``: findings for the postmortem, sharing ``finding``.
-- ``action``: a follow-up task, and its "File as issue" button.
+- ``action``: a follow-up task (``--due``), its "File as issue" button, and "Mark done" on
+  its reminder.
 - ``milestone_time``: ``/incident time``: set or correct a milestone time.
 - ``timezone``: the incident's times in another zone.
 - ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
@@ -50,12 +51,13 @@ from bot.basics.slack_ids import (
     EscalationMessage,
     FieldsModal,
     FollowUpMessage,
+    FollowUpReminder,
     HeaderMessage,
     PublicModal,
 )
 from bot.flows.in_order import Applier
 from commands import oncall
-from commands.action import apply_file_press
+from commands.action import apply_file_press, handle_mark_done_button
 from commands.buttons import handle_press_in_line
 from commands.escalation.ack import apply_acknowledge_press
 from commands.field_forms import (
@@ -88,4 +90,6 @@ def register(app: AsyncApp) -> None:
     # Both buttons are applied in their channel's line, by their action id's applier.
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_press_in_line)
     app.action(FollowUpMessage.FILE)(handle_press_in_line)
+    # In the owner's DM, not a channel's line: nothing of the incident's order to keep.
+    app.action(FollowUpReminder.DONE)(handle_mark_done_button)
     oncall.register(app)

@@ -6,6 +6,7 @@ trigger_id lasts 3 s."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
+from bot.flows.replies import run_and_reply
+from bot.services import Services
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,23 @@ async def handle_press_in_line(ack: AsyncAck, body: dict[str, Any], context: Any
 def press_kept(payload: dict[str, Any]) -> Press:
     """The press a kept payload (``press_in_line``) holds."""
     return Press(**payload)
+
+
+# The work a press outside a channel's line asks for, and its private reply (None: none).
+Answer = Callable[[Services, Press], Awaitable[str | None]]
+
+
+async def answer_press(
+    ack: AsyncAck, body: dict[str, Any], context: Any, answer: Answer, *, name: str
+) -> None:
+    """The listener of a button pressed outside any incident channel's line (a DM's Accept,
+    Reject, Mark done...): answer Slack, then ``answer`` the press in the background, its
+    reply sent to the person privately. A press without its message is left alone."""
+    await ack()
+    services: Services = context["services"]
+    press = pressed(body)
+    if press is None or not press.message_ts:
+        return
+    services.background.spawn(
+        run_and_reply(services, press.response_url, answer(services, press)), name=name
+    )

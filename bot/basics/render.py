@@ -47,6 +47,7 @@ SLACK_IDS = SimpleNamespace(
     timeline=slack_ids.TimelineModal,
     escalation=slack_ids.EscalationMessage,
     follow_up=slack_ids.FollowUpMessage,
+    reminder=slack_ids.FollowUpReminder,
     swap=slack_ids.SwapMessage,
     cover=slack_ids.CoverMessage,
     fields=slack_ids.FieldsModal,

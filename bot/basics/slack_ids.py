@@ -93,6 +93,13 @@ class FollowUpMessage(StrEnum):
     FILE = "file_follow_up"
 
 
+class FollowUpReminder(StrEnum):
+    """The "Mark done" button on a follow-up's reminder, sent by DM to its owner."""
+
+    BLOCK = "follow_up_reminder"
+    DONE = "mark_follow_up_done"
+
+
 class SwapMessage(StrEnum):
     """The Accept and Decline buttons of a swap request (``/oncall swap``), sent by DM."""
 

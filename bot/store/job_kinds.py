@@ -20,6 +20,7 @@ bring_in               escalation.escalate.bring_in                   paging
 escalate               escalation.escalate.run_escalation_timer       paging
 fetch_reacted_message  recorder.apply_fetched_reaction                slack
 file_issue             filing.send_issue                              trackers
+follow_up_reminder     follow_ups.remind_follow_up                    slack
 oncall_gaps            oncall.handoffs.post_gaps                      slack
 oncall_group_refused   oncall.handoffs.say_group_refused              slack
 oncall_guest_shift     oncall.handoffs.say_guest_shift                slack
@@ -56,6 +57,8 @@ class JobKind(StrEnum):
     # The job that fetches a reacted message the record lacks (the reaction waits in its payload).
     FETCH_REACTED_MESSAGE = "fetch_reacted_message"
     FILE_ISSUE = "file_issue"
+    # A follow-up's owner told by DM it is due soon, or overdue (one job per reminder).
+    FOLLOW_UP_REMINDER = "follow_up_reminder"
     ONCALL_GAPS = "oncall_gaps"
     # Said once per schedule and Slack error: the user group could not be kept in step.
     ONCALL_GROUP_REFUSED = "oncall_group_refused"

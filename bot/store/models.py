@@ -168,11 +168,14 @@ class TimelineEntry(KeepsSlackText, SQLModel, table=True):
 
 
 class ActionItem(KeepsSlackText, SQLModel, table=True):
-    """A corrective or preventive task someone noted with ``/incident action``."""
+    """A corrective or preventive task someone noted with ``/incident action`` (or the
+    resolve form): its owner, when it is due, and whether it was marked done."""
 
     SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"text"})
 
     __tablename__ = "action_item"
+    # Open follow-ups by owner and due date: the App Home's and the web view's lists.
+    __table_args__ = (Index("ix_action_item_open", "done_at", "owner", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
@@ -180,6 +183,12 @@ class ActionItem(KeepsSlackText, SQLModel, table=True):
     owner: str | None = None  # a Slack user id
     created_by: str
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # When it is due (``--due``): its owner is reminded before, and again once it is past.
+    due_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Marked done by a person (the reminder's button); a tracker's closed issue is the other
+    # way a follow-up is done (TrackerIssue.state).
+    done_at: datetime | None = Field(default=None, sa_column=utc_column())
+    done_by: str | None = None
     # The bot's confirmation in the channel: what the postmortem links to.
     slack_channel: str | None = None
     slack_ts: str | None = None
@@ -368,6 +377,26 @@ class PostmortemEdit(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     author: str  # a Slack user id, or "api" for a token holder
     edited_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class LessonsPrompt(KeepsSlackText, SQLModel, table=True):
+    """The day-after question to one participant of a resolved incident ("One thing that
+    went well, one that did not?"), asked once, and their answer or their skip."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"went_well", "went_wrong"})
+
+    __tablename__ = "lessons_prompt"
+    __table_args__ = (UniqueConstraint("incident_id", "user_id", name="uq_lessons_prompt_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    user_id: str
+    asked_at: datetime = Field(sa_column=utc_column(nullable=False))
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column())
+    skipped_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Their words, encoded once where they entered (a modal's inputs arrive plain).
+    went_well: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
+    went_wrong: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
 
 
 class Person(SQLModel, table=True):

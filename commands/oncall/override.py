@@ -12,10 +12,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.slack_ids import CoverMessage
 from bot.flows.oncall.covers import answer_cover
 from bot.flows.oncall.overrides import Window, put_on_call
-from bot.flows.replies import run_and_reply
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import pressed
+from commands.buttons import Press, answer_press
 from commands.oncall.arguments import person_and_schedule, window
 
 
@@ -47,23 +46,18 @@ async def override(request: CommandRequest, services: Services) -> str:
 async def handle_cover_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
     """Accept or Reject on a request to be on call: an owner answers it (a second press is
     told it was)."""
-    await ack()
-    services: Services = context["services"]
-    press = pressed(body)
-    if press is None or not press.message_ts:
-        return
-    work = answer_cover(
-        services,
-        request_id=press.value_id,
-        by=press.user_id,
-        accept=press.action_id == CoverMessage.ACCEPT,
-        channel=press.channel_id,
-        message_ts=press.message_ts,
-    )
-    services.background.spawn(
-        run_and_reply(services, press.response_url, work),
-        name="answer a cover request",
-    )
+
+    async def answer(services: Services, press: Press) -> None:
+        await answer_cover(
+            services,
+            request_id=press.value_id,
+            by=press.user_id,
+            accept=press.action_id == CoverMessage.ACCEPT,
+            channel=press.channel_id,
+            message_ts=press.message_ts,
+        )
+
+    await answer_press(ack, body, context, answer, name="answer a cover request")
 
 
 SUBCOMMAND = Subcommand(

@@ -11,10 +11,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.slack_ids import SwapMessage
 from bot.flows.oncall.common import OncallRefused
 from bot.flows.oncall.swaps import answer_swap, ask_for_swap
-from bot.flows.replies import run_and_reply
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import pressed
+from commands.buttons import Press, answer_press
 from commands.oncall.arguments import person_and_schedule
 
 
@@ -46,23 +45,18 @@ async def swap(request: CommandRequest, services: Services) -> str:
 
 async def handle_swap_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
     """Accept or Decline on a swap request: answer it (a second press is told it was)."""
-    await ack()
-    services: Services = context["services"]
-    press = pressed(body)
-    if press is None or not press.message_ts:
-        return
-    work = answer_swap(
-        services,
-        swap_id=press.value_id,
-        by=press.user_id,
-        accept=press.action_id == SwapMessage.ACCEPT,
-        channel=press.channel_id,
-        message_ts=press.message_ts,
-    )
-    services.background.spawn(
-        run_and_reply(services, press.response_url, work),
-        name="answer a swap",
-    )
+
+    async def answer(services: Services, press: Press) -> None:
+        await answer_swap(
+            services,
+            swap_id=press.value_id,
+            by=press.user_id,
+            accept=press.action_id == SwapMessage.ACCEPT,
+            channel=press.channel_id,
+            message_ts=press.message_ts,
+        )
+
+    await answer_press(ack, body, context, answer, name="answer a swap")
 
 
 SUBCOMMAND = Subcommand(

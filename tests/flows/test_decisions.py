@@ -124,6 +124,7 @@ async def test_every_flow_keeps_its_jobs_and_writes_with_its_change(
                 "role comms <@U0CAROL|carol>",
                 "status monitoring",
                 "update Payments flow again",
+                "action @bob --due tomorrow add an alert on gateway 5xx",
                 "public Checkout",
                 "update --public Payments flow again",
                 "resolve",

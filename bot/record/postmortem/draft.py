@@ -118,11 +118,20 @@ class Action:
     link: str | None
     # Its tracker issue (key, url, state: waiting, filed, refused, closed), when it has one.
     issue: TrackerIssue | None = None
+    # When it is due (``--due``), and whether that had passed when the draft was written.
+    due_at: datetime | None = None
+    overdue: bool = False
+    # Who marked it done (the reminder's button), when someone did.
+    done_by: str | None = None
+    marked_done: bool = False
+    # The earlier follow-up of the incident this one reads like: a possible duplicate,
+    # flagged for a person to decide, never merged.
+    alike: Action | None = None
 
     @property
     def done(self) -> bool:
-        """Closed in its tracker: the draft ticks its box."""
-        return self.issue is not None and self.issue.state == "closed"
+        """Marked done, or closed in its tracker: the draft ticks its box."""
+        return self.marked_done or (self.issue is not None and self.issue.state == "closed")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
@@ -204,6 +204,7 @@ class Record:
                 ids.add(escalation.target_ref)
             ids |= {named.get("user") for named in escalation.on_call or []}
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
+        ids |= {item.done_by for item in self.actions}
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
         ids |= {str(value) for field, value in self.fields if field.kind == "user"}
@@ -307,6 +308,7 @@ def build_draft(
             record,
             name,
             names,
+            now,
         ),
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
@@ -476,22 +478,39 @@ def _escalation(
 
 
 def _actions(
-    memos: list[tuple[str, Line]], record: Record, name: Namer, names: Mapping[str, str]
+    memos: list[tuple[str, Line]],
+    record: Record,
+    name: Namer,
+    names: Mapping[str, str],
+    now: datetime,
 ) -> list[Action]:
+    """The follow-ups in the order they were noted, each with the earlier one it reads like."""
     issues = record.issues
     noted = [
         Action(memo.text, None, memo.author, memo.at, memo.link, issues.get(ref))
         for ref, memo in memos
     ]
-    noted += [
-        Action(
-            readable(item.text, names),
-            name(item.owner),
-            name(item.created_by),
-            item.created_at,
-            item.permalink,
-            issues.get(follow_ups.follow_up_ref(item)),
+    for item in record.actions:
+        issue = issues.get(follow_ups.follow_up_ref(item))
+        done = follow_ups.is_done(item, issue)
+        noted.append(
+            Action(
+                readable(item.text, names),
+                name(item.owner),
+                name(item.created_by),
+                item.created_at,
+                item.permalink,
+                issue,
+                due_at=item.due_at,
+                overdue=item.due_at is not None and item.due_at <= now and not done,
+                done_by=name(item.done_by),
+                marked_done=item.done_at is not None,
+            )
         )
-        for item in record.actions
-    ]
-    return sorted(noted, key=lambda action: action.at)
+    noted.sort(key=lambda action: action.at)
+    actions: list[Action] = []
+    for action, earlier in zip(
+        noted, follow_ups.earlier_alike([a.text for a in noted]), strict=True
+    ):
+        actions.append(action if earlier is None else replace(action, alike=actions[earlier]))
+    return actions
