@@ -16,6 +16,7 @@ which flow runs each kind. The modules here are what the domain folders share.
 - ``postmortem_posting``: the draft posted in the channel, as a canvas or a file.
 - ``draft_links``: the links a draft gives to the messages its lines came from.
 - ``filing``: follow-ups filed as tracker issues, retried, closed and reopened.
+- ``follow_ups``: follow-ups noted with owner and due date, reminded by DM, marked done.
 - ``replies``: replying privately after the ack.
 - ``in_order``: slash commands and button presses applied in the order they arrived.
 - ``recorder``: what happens in incident channels applied to the record, each event once.

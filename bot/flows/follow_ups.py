@@ -30,7 +30,7 @@ from bot.record.follow_ups import (
     mark_done,
     noted_at,
 )
-from bot.record.moments import parse_due
+from bot.record.moments import MomentRefused, parse_due
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
@@ -106,7 +106,7 @@ async def record_action(
     target = await filing.target_for(services, incident, asked)
     if file and target is None:
         raise filing.NoTracker(filing.NO_TRACKER)
-    due_at = parse_due(due, zone=incident.timezone, now=services.clock()) if due else None
+    due_at = due_moment(due, incident, services.clock()) if due else None
     async with session_scope(services.engine) as session:
         writes = Writes(services, session, incident)
         noted = await note_follow_up(
@@ -123,6 +123,15 @@ async def record_action(
     if file:
         await filing.file_follow_up(services, incident, noted.item, by=by, asked=asked)
     return said_alike(services, incident, [noted])
+
+
+def due_moment(text: str, incident: Incident, now: datetime) -> datetime:
+    """When a follow-up of ``incident`` is due, as ``--due`` (or the form) says; refused with
+    what ``--due`` takes."""
+    try:
+        return parse_due(text, zone=incident.timezone, now=now)
+    except MomentRefused as refusal:
+        raise MomentRefused(**{**refusal.context, "due": True}) from None
 
 
 def said_alike(services: Services, incident: Incident, noted: list[Noted]) -> str | None:

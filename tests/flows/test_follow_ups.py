@@ -25,6 +25,7 @@ from tests.conftest import (
     running_warroom,
     settle,
 )
+from tests.web_view import API_TOKEN, browser, sign_in, visible_text, web_warroom
 
 # A Tuesday morning in Paris.
 MORNING = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -146,6 +147,7 @@ async def test_a_due_date_that_cannot_be_read_or_is_past_is_refused_with_what_wo
             ("action --due 2026-03-01 fix it", "is already past (2026-03-01 17:00 CET)"),
             ("action --due yesterday fix it", "is already past"),
             ("action --due soonish fix it", "I could not read `soonish` as a time"),
+            ("action --due Dec 4 fix it", 'words in quotes: `--due "Dec 4"`'),
             ("action --due", "Give `--due` a day"),
             ('action --due "Dec 4 fix it', "Give `--due` a day"),
         ):
@@ -176,3 +178,51 @@ async def test_a_follow_up_that_reads_like_an_earlier_one_is_flagged_never_merge
         (flagged,) = [line for line in draft.splitlines() if "_Possible duplicate_" in line]
         assert flagged.startswith("- [ ] add an alert for payment gateway 5xx errors")
         assert '("Add alert on payment gateway 5xx")' in flagged
+
+
+async def test_the_web_view_lists_open_follow_ups_overdue_first_to_those_who_may_see_them(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url, Clock(MORNING)) as warroom:
+        channel = await paris_incident(warroom)
+        await command(warroom, channel, "action @bob --due fri write the runbook")
+        await command(warroom, channel, 'action @carol --due "today 12:00" roll back the flag')
+        await command(warroom, channel, "action fix the card type check")
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("start --private Leaked key", user=BOB, channel=general.id)
+        secret = await slack.wait_for(
+            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-2")), None)
+        )
+        await settle(warroom)
+        await command(warroom, secret, "action @bob rotate the signing key", user=BOB)
+        await warroom.advance(hours=3)  # 12:00 UTC, 13:00 CET: Carol's is overdue
+        async with browser() as alice:
+            await sign_in(alice, warroom, ALICE)
+            async with alice.get(f"{warroom.url}/follow-ups") as answer:
+                assert answer.status == 200
+                page = visible_text(await answer.text())
+            async with alice.get(f"{warroom.url}/incidents/INC-1") as answer:
+                incident_page = visible_text(await answer.text())
+        assert "3 follow-ups not done yet, 1 overdue" in page
+        assert page.index("roll back the flag") < page.index("write the runbook")
+        assert page.index("write the runbook") < page.index("fix the card type check")
+        assert "2026-03-10 12:00 CET (overdue)" in page
+        assert "2026-03-13 17:00 CET" in page and "no due date" in page
+        assert "rotate the signing key" not in page  # Bob's private incident
+        assert "due 2026-03-10 12:00 CET, overdue" in incident_page
+        async with browser() as bob:
+            await sign_in(bob, warroom, BOB)
+            async with bob.get(f"{warroom.url}/follow-ups?mine=1") as answer:
+                mine = visible_text(await answer.text())
+        assert "2 follow-ups not done yet owned by you, 0 overdue" in mine
+        assert "rotate the signing key" in mine and "write the runbook" in mine
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+        async with (
+            browser() as api,
+            api.get(f"{warroom.url}/api/incidents/INC-1", headers=headers) as answer,
+        ):
+            actions = (await answer.json())["actions"]
+        overdue = next(a for a in actions if a["text"] == "roll back the flag")
+        assert overdue["due_at"] == "2026-03-10T11:00:00Z" and overdue["overdue"] is True
+        assert overdue["done"] is False and overdue["reads_like"] is None
