@@ -15,6 +15,7 @@ The subcommands:
 - ``timezone``: the incident's times in another zone.
 - ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
 - ``resolve``: resolve and post the draft; ``postmortem``: write the draft again.
+- ``lessons``: the day-after lessons DM's Answer and Skip buttons, and its form.
 
 What they share:
 
@@ -53,6 +54,8 @@ from bot.basics.slack_ids import (
     FollowUpMessage,
     FollowUpReminder,
     HeaderMessage,
+    LessonsMessage,
+    LessonsModal,
     PublicModal,
 )
 from bot.flows.in_order import Applier
@@ -64,6 +67,11 @@ from commands.field_forms import (
     handle_edit_fields_button,
     handle_edit_fields_submission,
     handle_resolve_submission,
+)
+from commands.lessons import (
+    handle_answer_button,
+    handle_lessons_submission,
+    handle_skip_button,
 )
 from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.router import INCIDENT, apply_incident_command, handle_incident_command
@@ -92,4 +100,7 @@ def register(app: AsyncApp) -> None:
     app.action(FollowUpMessage.FILE)(handle_press_in_line)
     # In the owner's DM, not a channel's line: nothing of the incident's order to keep.
     app.action(FollowUpReminder.DONE)(handle_mark_done_button)
+    app.action(LessonsMessage.ANSWER)(handle_answer_button)
+    app.action(LessonsMessage.SKIP)(handle_skip_button)
+    app.view(LessonsModal.CALLBACK)(handle_lessons_submission)
     oncall.register(app)

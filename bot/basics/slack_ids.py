@@ -100,6 +100,22 @@ class FollowUpReminder(StrEnum):
     DONE = "mark_follow_up_done"
 
 
+class LessonsMessage(StrEnum):
+    """The day-after DM to a participant: Answer (opens the form) and Skip."""
+
+    BLOCK = "lessons"
+    ANSWER = "answer_lessons"
+    SKIP = "skip_lessons"
+
+
+class LessonsModal(StrEnum):
+    """The form Answer opens: one thing that went well, one that did not."""
+
+    CALLBACK = "lessons_answer"
+    WENT_WELL = "went_well"
+    WENT_WRONG = "went_wrong"
+
+
 class SwapMessage(StrEnum):
     """The Accept and Decline buttons of a swap request (``/oncall swap``), sent by DM."""
 

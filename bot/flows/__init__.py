@@ -17,6 +17,7 @@ which flow runs each kind. The modules here are what the domain folders share.
 - ``draft_links``: the links a draft gives to the messages its lines came from.
 - ``filing``: follow-ups filed as tracker issues, retried, closed and reopened.
 - ``follow_ups``: follow-ups noted with owner and due date, reminded by DM, marked done.
+- ``lessons``: the day-after lessons DM to each participant, and their answers.
 - ``replies``: replying privately after the ack.
 - ``in_order``: slash commands and button presses applied in the order they arrived.
 - ``recorder``: what happens in incident channels applied to the record, each event once.

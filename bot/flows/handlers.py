@@ -15,6 +15,7 @@ from bot.flows.alert_intake import (
 from bot.flows.escalation.escalate import bring_in, run_escalation_timer
 from bot.flows.filing import send_issue
 from bot.flows.follow_ups import remind_follow_up
+from bot.flows.lessons import ask_for_lessons
 from bot.flows.oncall.handoffs import (
     post_gaps,
     run_handoff,
@@ -46,6 +47,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
         JobKind.FILE_ISSUE: send_issue,
         JobKind.FOLLOW_UP_REMINDER: remind_follow_up,
+        JobKind.LESSONS_ASK: ask_for_lessons,
         JobKind.STATUSPAGE: sync_statuspage,
         JobKind.PUBLIC_ANNOUNCEMENT: announce_status_change,
         JobKind.FETCH_REACTED_MESSAGE: apply_fetched_reaction,

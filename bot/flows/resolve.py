@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.flows.channel import Writes, lead_in
 from bot.flows.escalation.escalate import stand_down
+from bot.flows.lessons import schedule_lessons
 from bot.flows.postmortem_posting import schedule_publication
 from bot.flows.workflows import triggers
 from bot.record import incidents
@@ -33,6 +34,7 @@ async def resolve_incident(
         writes = Writes(services, session, incident)
         await writes.say("messages/incident_resolved.j2", resolved_by=resolved_by)
         await schedule_publication(session, incident, by=resolved_by, now=now)
+        await schedule_lessons(session, services, incident)
         await writes.header(lead)
         await writes.announce("messages/announce_resolved.j2", resolved_by=resolved_by)
         await session.commit()

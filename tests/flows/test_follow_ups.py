@@ -66,10 +66,10 @@ async def paris_incident(warroom: Warroom) -> Channel:
 
 
 async def test_a_follow_up_due_tomorrow_is_reminded_before_and_when_overdue_then_marked_done(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
     slack.users[BOB].tz = "America/New_York"  # the DMs say Bob's own time
-    async with running_warroom(slack, sqlite_url, Clock(MORNING)) as warroom:
+    async with running_warroom(slack, database_url, Clock(MORNING)) as warroom:
         channel = await paris_incident(warroom)
         await command(warroom, channel, "action @bob --due tomorrow add an alert on gateway 5xx")
         # Tomorrow in Paris, at the end of the working day (a day alone is due at 17:00).

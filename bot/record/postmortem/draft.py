@@ -135,6 +135,17 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Lesson:
+    """One participant's answer to the day-after question: a thing that went well, one that
+    did not (either may be missing), as readable text, and who said it when."""
+
+    author: str | None
+    went_well: str | None
+    went_wrong: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Publication:
     """An update published on the status pages: when, at what status, in which languages,
     where (warroom's /status, Statuspage), and its text in the incident's language (None: an
@@ -193,6 +204,8 @@ class Draft:
     fields: list[tuple[str, str]] = field(default_factory=list)
     # People's own text for written sections, by section key.
     written: dict[str, Written] = field(default_factory=dict)
+    # The participants' answers to the day-after question (bot/flows/lessons.py).
+    lessons: list[Lesson] = field(default_factory=list)
     # The written sections the template asked for while rendering, in order.
     slots: list[Slot] = field(default_factory=list)
     # Each moment's (date, time) as said in the incident's zone and language.
@@ -215,6 +228,16 @@ class Draft:
         if all(slot.key != key for slot in self.slots):
             self.slots.append(Slot(key, prompt))
         return self.written.get(key)
+
+    @property
+    def went_well(self) -> list[Lesson]:
+        """The answers that say something went well."""
+        return [lesson for lesson in self.lessons if lesson.went_well]
+
+    @property
+    def went_wrong(self) -> list[Lesson]:
+        """The answers that say something did not."""
+        return [lesson for lesson in self.lessons if lesson.went_wrong]
 
     def unused_written(self) -> list[tuple[str, Written]]:
         """What people wrote for sections the template has not asked for (another style's);

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.render import Renderer, postmortem_template, readable
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users
-from bot.record import fields, follow_ups, roles, timeline
+from bot.record import fields, follow_ups, lessons, roles, timeline
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.milestones import METRICS
@@ -34,6 +34,7 @@ from bot.record.postmortem.draft import (
     Action,
     Draft,
     EscalationLine,
+    Lesson,
     Line,
     Metric,
     MilestoneTime,
@@ -49,6 +50,7 @@ from bot.store.models import (
     ActionItem,
     Escalation,
     Incident,
+    LessonsPrompt,
     Milestone,
     MilestoneChange,
     PostmortemEdit,
@@ -190,6 +192,8 @@ class Record:
     public_updates: Sequence[PublicUpdate] = ()
     # The incident's custom field values (WARROOM_INCIDENT_TYPES), in the file's order.
     fields: Sequence[tuple[CustomField, FieldValue]] = ()
+    # The participants' answers to the day-after question, in the order they came.
+    lessons: Sequence[LessonsPrompt] = ()
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -205,6 +209,7 @@ class Record:
             ids |= {named.get("user") for named in escalation.on_call or []}
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
         ids |= {item.done_by for item in self.actions}
+        ids |= {lesson.user_id for lesson in self.lessons}
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
         ids |= {str(value) for field, value in self.fields if field.kind == "user"}
@@ -247,6 +252,7 @@ async def load_record(
         public_updates=await public.updates_of(session, incident_id),
         # Configured fields in the file's order; a field no longer configured is left out.
         fields=[(f, values[f.name]) for f in types.fields.values() if f.name in values],
+        lessons=await lessons.answers_of(session, incident_id),
     )
 
 
@@ -319,6 +325,15 @@ def build_draft(
         public=record.public,
         publications=[_publication(update, record.public) for update in record.public_updates],
         fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
+        lessons=[
+            Lesson(
+                name(lesson.user_id),
+                readable(lesson.went_well, names) if lesson.went_well else None,
+                readable(lesson.went_wrong, names) if lesson.went_wrong else None,
+                lesson.answered_at or lesson.asked_at,
+            )
+            for lesson in record.lessons
+        ],
     )
 
 
