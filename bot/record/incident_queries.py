@@ -68,6 +68,7 @@ class IncidentSummary(NamedTuple):
     declared_at: datetime
     acknowledged_at: datetime | None
     mitigated_at: datetime | None
+    ended_at: datetime | None
     resolved_at: datetime | None
 
     @property

@@ -2,6 +2,11 @@
 
 Every change is kept (who, from what, to what), and a time that contradicts the others is
 refused rather than stored: an impact cannot start after it was resolved.
+
+Impact ended is not the resolution: a service is often back well before someone types
+``/incident resolve``, and the draft's duration is the impact's. Declared is warroom's own
+record of when it was told, but a declaration made late (the channel opened after the work
+began elsewhere) is back-dated with ``/incident time declared``.
 """
 
 from __future__ import annotations
@@ -19,14 +24,16 @@ METRICS: tuple[tuple[str, Milestone, Milestone], ...] = (
     ("time_to_detect", Milestone.STARTED, Milestone.DETECTED),
     ("time_to_acknowledge", Milestone.DECLARED, Milestone.ACKNOWLEDGED),
     ("time_to_mitigate", Milestone.STARTED, Milestone.MITIGATED),
+    ("impact_duration", Milestone.STARTED, Milestone.ENDED),
     ("time_to_resolve", Milestone.STARTED, Milestone.RESOLVED),
 )
-# Declared is when warroom was told: a fact of the record, not a reconstruction.
 SETTABLE = (
     Milestone.STARTED,
     Milestone.DETECTED,
+    Milestone.DECLARED,
     Milestone.ACKNOWLEDGED,
     Milestone.MITIGATED,
+    Milestone.ENDED,
     Milestone.RESOLVED,
 )
 ALIASES = {
@@ -34,10 +41,18 @@ ALIASES = {
     "impact": Milestone.STARTED,
     "detect": Milestone.DETECTED,
     "detection": Milestone.DETECTED,
+    "declare": Milestone.DECLARED,
+    "declaration": Milestone.DECLARED,
     "ack": Milestone.ACKNOWLEDGED,
     "acknowledge": Milestone.ACKNOWLEDGED,
     "mitigate": Milestone.MITIGATED,
     "mitigation": Milestone.MITIGATED,
+    "end": Milestone.ENDED,
+    "impact-ended": Milestone.ENDED,
+    "impact_ended": Milestone.ENDED,
+    "impact-end": Milestone.ENDED,
+    "recovered": Milestone.ENDED,
+    "recovery": Milestone.ENDED,
     "resolve": Milestone.RESOLVED,
     "resolution": Milestone.RESOLVED,
 }
@@ -49,6 +64,10 @@ _ORDER = (
     (Milestone.DETECTED, Milestone.MITIGATED),
     (Milestone.DETECTED, Milestone.RESOLVED),
     (Milestone.MITIGATED, Milestone.RESOLVED),
+    (Milestone.STARTED, Milestone.ENDED),
+    (Milestone.ENDED, Milestone.RESOLVED),
+    (Milestone.DECLARED, Milestone.ACKNOWLEDGED),
+    (Milestone.DECLARED, Milestone.RESOLVED),
 )
 
 
@@ -75,8 +94,6 @@ def set_milestone(
     at: datetime,
 ) -> MilestoneChange:
     """Set the milestone and keep the change (the caller commits)."""
-    if milestone not in SETTABLE:
-        raise MilestoneRefused(reason="fixed", milestone=milestone.value, incident=incident)
     if milestone == Milestone.RESOLVED and incident.status != Status.RESOLVED:
         raise MilestoneRefused(reason="not_resolved", milestone=milestone.value, incident=incident)
     _check_order(incident, milestone, value)

@@ -69,6 +69,7 @@ class Milestone(StrEnum):
     DECLARED = "declared"
     ACKNOWLEDGED = "acknowledged"
     MITIGATED = "mitigated"
+    ENDED = "ended"  # impact ended: the service was back, whenever the incident was resolved
     RESOLVED = "resolved"
 
     @property
@@ -107,6 +108,7 @@ class Incident(KeepsSlackText, SQLModel, table=True):
     declared_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
     mitigated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column())
     resolved_at: datetime | None = Field(default=None, sa_column=utc_column())
     # The escalation policy the incident runs, once one has started.
     policy: str | None = None

@@ -66,7 +66,8 @@ def incident_summary(
     values: Mapping[str, FieldValue] | None = None,
 ) -> IncidentSummaryPublic:
     began = incident.started_at or incident.declared_at
-    ended = incident.resolved_at or now
+    # The impact's duration: to when it ended, else to the resolution, else to now.
+    ended = incident.ended_at or incident.resolved_at or now
     return IncidentSummaryPublic(
         reference=incident.reference,
         title=incident.title,
@@ -88,6 +89,7 @@ def incident_summary(
         declared_at=incident.declared_at,
         acknowledged_at=incident.acknowledged_at,
         mitigated_at=incident.mitigated_at,
+        ended_at=incident.ended_at,
         resolved_at=incident.resolved_at,
         duration_seconds=max(0, int((ended - began).total_seconds())),
         url=f"/incidents/{incident.reference}",

@@ -69,6 +69,7 @@ class IncidentSummaryPublic(PublicModel):
     declared_at: datetime
     acknowledged_at: datetime | None
     mitigated_at: datetime | None
+    ended_at: datetime | None = Field(description="When the impact ended; null: not set.")
     resolved_at: datetime | None
     duration_seconds: Seconds
     url: str

@@ -104,8 +104,14 @@ async def test_setting_times_after_the_fact(slack: SlackEmulator, database_url: 
         assert "would be before *impact started*" in last_private(slack)
         await run(warroom, channel, "time resolved 9:00")
         assert "not resolved yet" in last_private(slack)
-        await run(warroom, channel, "time declared 9:00")
-        assert "Usage: `/incident time" in last_private(slack)
+        await run(warroom, channel, "time ended 8:30am")  # before the impact started
+        assert "*impact ended* at 2023-11-07 08:30 PST would be before *impact started*" in (
+            last_private(slack)
+        )
+        await run(warroom, channel, "time impact-ended 9:10am")
+        assert "set *impact ended* to 2023-11-07 09:10 PST" in channel.messages[-1].text
+        await run(warroom, channel, "time declared 8:55am")  # declared late: back-dated
+        assert "set *declared* to 2023-11-07 08:55 PST (was " in channel.messages[-1].text
         await run(warroom, channel, "time detected yesterday 23:10")
         assert "would be before *impact started*" in last_private(slack)
         await run(warroom, channel, "time detected 8:50 AM PST")
@@ -113,11 +119,15 @@ async def test_setting_times_after_the_fact(slack: SlackEmulator, database_url: 
         incident = await the_incident(warroom)
         assert incident.started_at == datetime(2023, 11, 7, 16, 40, tzinfo=UTC)
         assert incident.detected_at == datetime(2023, 11, 7, 16, 50, tzinfo=UTC)
+        assert incident.ended_at == datetime(2023, 11, 7, 17, 10, tzinfo=UTC)
+        assert incident.declared_at == datetime(2023, 11, 7, 16, 55, tzinfo=UTC)
         async with session_scope(warroom.engine) as session:
             changes = (await session.exec(select(MilestoneChange))).all()
         assert [(c.milestone, c.changed_by) for c in changes] == [
             ("started", ALICE),
             ("started", ALICE),
+            ("ended", ALICE),
+            ("declared", ALICE),
             ("detected", ALICE),
         ]
         assert changes[1].previous == datetime(2023, 11, 7, 16, 45, tzinfo=UTC)
@@ -190,7 +200,7 @@ async def test_help_lists_the_postmortem_commands(warroom: Warroom) -> None:
         "impact <who and what is affected>",
         "cause <what caused it>",
         "action [--file[=tracker]] [@owner] <task>",
-        "time <started|detected|acknowledged|mitigated|resolved> <when>",
+        "time <started|detected|declared|acknowledged|mitigated|ended|resolved> <when>",
         "timezone <zone>",
         "postmortem [--style default|sre|atlassian] [--lang en|fr]",
     ):

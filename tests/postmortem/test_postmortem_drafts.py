@@ -132,6 +132,19 @@ def test_the_full_default_draft_states_the_record() -> None:
             ), line
 
 
+def test_the_duration_is_the_impact_not_the_resolve_command() -> None:
+    record = full_record()
+    record.incident.ended_at = minutes(98)  # back at 10:23 AM, resolved at 10:30 AM
+    draft = draft_of(record)
+    assert "**Duration:** 8:45 AM to 10:23 AM PST, November 7, 2023 (1 hour 38 minutes)" in draft
+    assert (
+        "| Impact duration | 1 hour 38 minutes | from impact started (November 7, 2023, 8:45 AM"
+        " PST) to impact ended (November 7, 2023, 10:23 AM PST) |" in draft
+    )
+    assert "| Time to resolve | 1 hour 45 minutes |" in draft
+    assert "| Impact ended | November 7, 2023, 10:23 AM PST | recorded by warroom |" in draft
+
+
 @pytest.mark.parametrize("style", ["default", "sre", "atlassian"])
 def test_the_french_template_set(style: str) -> None:
     full = draft_of(full_record(), style=style, language="fr")

@@ -475,6 +475,12 @@ class Draft:
 
     @property
     def end(self) -> MilestoneTime:
+        """When the impact ended: its own milestone, else the resolution."""
+        ended = self.milestones[Milestone.ENDED]
+        return ended if ended.at is not None else self.resolved
+
+    @property
+    def resolved(self) -> MilestoneTime:
         return self.milestones[Milestone.RESOLVED]
 
 

@@ -2,7 +2,7 @@
 participant of a resolved incident, with their answer.
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030 (0029 on its own; 0030, impact ended, came with fix/draft)
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "0031"
-down_revision: str | None = "0029"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
