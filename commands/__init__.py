@@ -16,6 +16,7 @@ The subcommands:
 - ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
 - ``resolve``: resolve and post the draft; ``postmortem``: write the draft again.
 - ``lessons``: the day-after lessons DM's Answer and Skip buttons, and its form.
+- ``wrap_up``: the form offered on resolving: its Wrap up and Skip buttons, and the form.
 
 What they share:
 
@@ -57,6 +58,8 @@ from bot.basics.slack_ids import (
     LessonsMessage,
     LessonsModal,
     PublicModal,
+    WrapUpMessage,
+    WrapUpModal,
 )
 from bot.flows.in_order import Applier
 from commands import oncall
@@ -76,6 +79,11 @@ from commands.lessons import (
 from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.router import INCIDENT, apply_incident_command, handle_incident_command
 from commands.status_page.form import handle_public_submission
+from commands.wrap_up import (
+    handle_skip_wrap_up_button,
+    handle_wrap_up_button,
+    handle_wrap_up_submission,
+)
 
 # What applies each kind of command kept in a channel's line (bot/flows/in_order.py): the
 # slash command, or the button's action id.
@@ -103,4 +111,8 @@ def register(app: AsyncApp) -> None:
     app.action(LessonsMessage.ANSWER)(handle_answer_button)
     app.action(LessonsMessage.SKIP)(handle_skip_button)
     app.view(LessonsModal.CALLBACK)(handle_lessons_submission)
+    # The offer resolving posts: the form opens at once (trigger_id), Skip edits the offer.
+    app.action(WrapUpMessage.OPEN)(handle_wrap_up_button)
+    app.action(WrapUpMessage.SKIP)(handle_skip_wrap_up_button)
+    app.view(WrapUpModal.CALLBACK)(handle_wrap_up_submission)
     oncall.register(app)

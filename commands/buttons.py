@@ -71,6 +71,24 @@ def press_kept(payload: dict[str, Any]) -> Press:
     return Press(**payload)
 
 
+# A form to open for a press, with its trigger_id; its private reply (None: none).
+Opener = Callable[[Services, Press, str], Awaitable[str | None]]
+
+
+async def open_from_press(
+    ack: AsyncAck, body: dict[str, Any], context: Any, opener: Opener
+) -> None:
+    """The listener of a button that opens a form: answer Slack, then open it at once, while
+    the press's trigger_id is good (3 s), outside any channel's line."""
+    await ack()
+    services: Services = context["services"]
+    press = pressed(body)
+    if press is None:
+        return
+    trigger_id = str(body.get("trigger_id") or "")
+    await run_and_reply(services, press.response_url, opener(services, press, trigger_id))
+
+
 # The work a press outside a channel's line asks for, and its private reply (None: none).
 Answer = Callable[[Services, Press], Awaitable[str | None]]
 

@@ -14,9 +14,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.errors import BotError
 from bot.basics.slack_ids import FieldsModal, field_input
 from bot.basics.slack_text import SlackText
-from bot.clients.slack_errors import SlackGone
 from bot.flows.fields import fields_of_channel, set_fields
-from bot.flows.replies import run_and_reply
+from bot.flows.replies import open_form, run_and_reply
 from bot.flows.resolve import resolve_incident
 from bot.record.incident_types import TEXT_VALUE_MAX, CustomField
 from bot.services import Services
@@ -24,16 +23,6 @@ from commands.forms import REQUIRED_MESSAGE, read_fields
 
 # Slack's limit on a view's private_metadata.
 METADATA_MAX = 3000
-_NO_FORM = "Slack could not open the form in time: try again."
-
-
-async def _open(services: Services, trigger_id: str, view: dict[str, Any]) -> None:
-    if not trigger_id:
-        raise BotError(_NO_FORM)
-    try:
-        await services.slack.open_view(trigger_id, view)
-    except SlackGone:
-        raise BotError(_NO_FORM) from None
 
 
 def _view(
@@ -79,7 +68,7 @@ async def open_edit_fields(
         required=required,
         metadata={"channel_id": channel_id, "response_url": response_url},
     )
-    await _open(services, trigger_id, view)
+    await open_form(services, trigger_id, view)
 
 
 async def open_resolve_form(
@@ -114,7 +103,7 @@ async def open_resolve_form(
         required={field.name for field in missing},
         metadata=metadata,
     )
-    await _open(services, trigger_id, view)
+    await open_form(services, trigger_id, view)
     return services.renderer.render(
         "messages/resolve_needs_fields.j2", incident=incident, missing=missing
     )

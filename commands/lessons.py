@@ -13,32 +13,27 @@ from bot.basics.slack_ids import LessonsModal, input_state
 from bot.basics.slack_text import SlackText
 from bot.flows.channel import direct_message
 from bot.flows.lessons import answer_lessons, open_lessons_form, skip_lessons
-from bot.flows.replies import outcome, run_and_reply
+from bot.flows.replies import outcome
 from bot.services import Services
-from commands.buttons import Press, answer_press, pressed
+from commands.buttons import Press, answer_press, open_from_press
 
 ONE_NEEDED = "Say one thing, or close the form and press Skip."
 
 
 async def handle_answer_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """*Answer*: open the form now, while the press's trigger_id is good."""
-    await ack()
-    services: Services = context["services"]
-    press = pressed(body)
-    if press is None:
-        return
-    await run_and_reply(
-        services,
-        press.response_url,
-        open_lessons_form(
+    """*Answer*: the form, opened at once."""
+
+    async def opener(services: Services, press: Press, trigger_id: str) -> str | None:
+        return await open_lessons_form(
             services,
-            trigger_id=str(body.get("trigger_id") or ""),
+            trigger_id=trigger_id,
             prompt_id=press.value_id,
             by=press.user_id,
             channel=press.channel_id,
             message_ts=press.message_ts,
-        ),
-    )
+        )
+
+    await open_from_press(ack, body, context, opener)
 
 
 async def handle_skip_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:

@@ -106,7 +106,7 @@ async def record_action(
     target = await filing.target_for(services, incident, asked)
     if file and target is None:
         raise filing.NoTracker(filing.NO_TRACKER)
-    due_at = due_moment(due, incident, services.clock()) if due else None
+    due_at = due_moment(due, incident.timezone, services.clock()) if due else None
     async with session_scope(services.engine) as session:
         writes = Writes(services, session, incident)
         noted = await note_follow_up(
@@ -125,11 +125,11 @@ async def record_action(
     return said_alike(services, incident, [noted])
 
 
-def due_moment(text: str, incident: Incident, now: datetime) -> datetime:
-    """When a follow-up of ``incident`` is due, as ``--due`` (or the form) says; refused with
-    what ``--due`` takes."""
+def due_moment(text: str, zone: str, now: datetime) -> datetime:
+    """When a follow-up of an incident in ``zone`` is due, as ``--due`` (or the form) says;
+    refused with what ``--due`` takes."""
     try:
-        return parse_due(text, zone=incident.timezone, now=now)
+        return parse_due(text, zone=zone, now=now)
     except MomentRefused as refusal:
         raise MomentRefused(**{**refusal.context, "due": True}) from None
 

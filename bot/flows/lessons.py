@@ -21,18 +21,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText
-from bot.clients.slack_errors import SlackGone
 from bot.flows.channel import Writes, deliver_now
 from bot.flows.people import is_guest
 from bot.flows.postmortem_posting import schedule_publication
+from bot.flows.replies import open_form
 from bot.record import lessons
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, Job, LessonsPrompt
-
-NO_FORM = "Slack could not open the form in time: press Answer again."
 
 
 async def schedule_lessons(session: AsyncSession, services: Services, incident: Incident) -> None:
@@ -112,12 +110,7 @@ async def open_lessons_form(
         answer_max=lessons.ANSWER_MAX,
         private_metadata=json.dumps(metadata),
     )
-    if not trigger_id:
-        raise BotError(NO_FORM)
-    try:
-        await services.slack.open_view(trigger_id, dict(view))
-    except SlackGone:
-        raise BotError(NO_FORM) from None
+    await open_form(services, trigger_id, dict(view))
     return None
 
 

@@ -7,6 +7,7 @@ from bot.flows.escalation.escalate import stand_down
 from bot.flows.lessons import schedule_lessons
 from bot.flows.postmortem_posting import schedule_publication
 from bot.flows.workflows import triggers
+from bot.flows.wrap_up import offer_wrap_up
 from bot.record import incidents
 from bot.record.workflows.definitions import RESOLVED
 from bot.services import Services
@@ -33,6 +34,7 @@ async def resolve_incident(
         await triggers.changed(session, services, incident, RESOLVED, TimelineKind.RESOLVED)
         writes = Writes(services, session, incident)
         await writes.say("messages/incident_resolved.j2", resolved_by=resolved_by)
+        await offer_wrap_up(writes)
         await schedule_publication(session, incident, by=resolved_by, now=now)
         await schedule_lessons(session, services, incident)
         await writes.header(lead)

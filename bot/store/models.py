@@ -59,6 +59,8 @@ class TimelineKind(StrEnum):
     TYPE = "type"  # the incident type set or changed
     FIELD = "field"  # a custom field set, changed or cleared
     WORKFLOW = "workflow"  # a workflow's action done, or failed (bot/flows/workflows/actions.py)
+    # The change that set the incident off, said after the fact (the form offered on resolving).
+    TRIGGER = "trigger"
 
 
 class Milestone(StrEnum):
@@ -305,7 +307,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))  # the call's arguments, JSON
     ts_of: int | None = Field(default=None, foreign_key="outbox_message.id")
     # What to record once Slack has the message: "header:<incident id>", "escalation:<id>",
-    # "timeline_entry:<id>", "action_item:<id>".
+    # "timeline_entry:<id>[,<id>...]", "action_item:<id>".
     after: str | None = Field(default=None, index=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
     created_at: datetime = Field(sa_column=utc_column(nullable=False))

@@ -159,7 +159,9 @@ async def test_impact_cause_and_action_are_recorded_and_linked(
         await run(warroom, channel, "cause Card validation changed in gateway 4.2")
         await run(warroom, channel, "action @bob Add a contract test per card type")
         await run(warroom, channel, "action")
-        usage = "Usage: `/incident action [--file[=tracker]] [--due &lt;day&gt;] [@owner] &lt;task&gt;`"
+        usage = (
+            "Usage: `/incident action [--file[=tracker]] [--due &lt;day&gt;] [@owner] &lt;task&gt;`"
+        )
         assert usage in last_private(slack)
 
         async with session_scope(warroom.engine) as session:

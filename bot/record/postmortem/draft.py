@@ -206,6 +206,8 @@ class Draft:
     written: dict[str, Written] = field(default_factory=dict)
     # The participants' answers to the day-after question (bot/flows/lessons.py).
     lessons: list[Lesson] = field(default_factory=list)
+    # The triggering change, as people said it after the fact (the form offered on resolving).
+    triggers: list[Line] = field(default_factory=list)
     # The written sections the template asked for while rendering, in order.
     slots: list[Slot] = field(default_factory=list)
     # Each moment's (date, time) as said in the incident's zone and language.
@@ -317,7 +319,7 @@ class Draft:
 
     def _sections(self) -> Iterator[Line]:
         """The lines of the sections after the timeline."""
-        for section in (self.impacts, self.causes, self.mitigations, self.updates):
+        for section in (self.impacts, self.causes, self.mitigations, self.updates, self.triggers):
             yield from section
         for path in self.misleading:
             yield from path.lines

@@ -63,6 +63,8 @@ from bot.store.models import (
 
 # Entries that are a line of investigation: a misleading path lasts until the next of these.
 _PATHS = {TimelineKind.INVESTIGATION, TimelineKind.MISLEADING, TimelineKind.ROOT_CAUSE}
+# Statements about the incident, not moments of it: their sections show them, not the timeline.
+_SAID_AFTER = {TimelineKind.IMPACT, TimelineKind.TRIGGER}
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
 
@@ -301,6 +303,7 @@ def build_draft(
         metrics=[Metric(key, milestones[a], milestones[b]) for key, a, b in METRICS],
         timeline=curated_timeline(lines, milestones),
         impacts=of_kind(TimelineKind.IMPACT),
+        triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
         misleading=_misleading_paths(lines),
         mitigations=of_kind(TimelineKind.MITIGATION),
@@ -452,7 +455,7 @@ def curated_timeline(
         for time in milestones.values()
         if time.set_by and time.at is not None
     ]
-    shown: list[StandingT | Line] = [line for line in lines if line.kind != TimelineKind.IMPACT]
+    shown: list[StandingT | Line] = [line for line in lines if line.kind not in _SAID_AFTER]
     shown += hand_set
     # At the same moment: impact start, then detection, then everything else in record order.
     # Two stable sorts: the few that go first put in front, in their order, then all by their
