@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from sqlmodel import select
 
 from bot.basics.slack_ids import WrapUpModal, field_input, follow_up_input
@@ -21,6 +22,7 @@ from bot.store.models import ActionItem, Incident, Job
 from emulator import Channel, Message, SlackEmulator
 from tests.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, command, running_warroom, settle
+from tests.web_view import visible_text
 
 NOW = datetime(2026, 3, 10, 8, 50, tzinfo=UTC)
 COMPONENTS = {"checkout": "8kbf7d35c070", "payments api": "v6z6tpldcw85"}
@@ -128,6 +130,7 @@ async def test_resolve_offers_the_form_and_its_answers_become_the_record_the_dra
         timezone="Europe/Paris",
         statuspage_components=COMPONENTS,
         incident_types=types,
+        web_auth="none",
     ) as warroom:
         channel = await alert_incident(warroom)
         await command(warroom, channel, "type customer-facing")
@@ -239,6 +242,12 @@ async def test_resolve_offers_the_form_and_its_answers_become_the_record_the_dra
         # The channel's canvas, posted on resolving, brought up to date quietly.
         (canvas,) = [c for c in slack.canvases.values() if c["channel_id"] == channel.id]
         assert "Gateway release 4.2 at 08:45 dropped AMEX" in canvas["markdown"]
+
+        url = f"{warroom.url}/incidents/INC-1"
+        async with aiohttp.ClientSession() as web, web.get(url) as page:
+            shown_page = visible_text(await page.text())
+        assert "Trigger:Gateway release 4.2 at 08:45 dropped AMEX" in shown_page
+        assert "Impact in numbers: 1200 customers" in shown_page
 
         # Add more: the form again, the impact end as now set.
         _, again = await form(warroom, channel, CAROL)

@@ -34,10 +34,16 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, Milestone, TimelineKind
 
 # The entries the page's summary shows besides its page of the timeline: impact, root cause
-# findings, and follow-ups (its tasks). tests/web/test_timeline_page.py renders the page both
-# ways, so a template that starts showing another kind fails there until it is named here.
+# findings, the trigger, and follow-ups (its tasks). tests/web/test_timeline_page.py renders
+# the page both ways, so a template that starts showing another kind fails there until it is
+# named here.
 SUMMARY_KINDS = frozenset(
-    {TimelineKind.IMPACT.value, TimelineKind.ROOT_CAUSE.value, TimelineKind.FOLLOW_UP.value}
+    {
+        TimelineKind.IMPACT.value,
+        TimelineKind.ROOT_CAUSE.value,
+        TimelineKind.TRIGGER.value,
+        TimelineKind.FOLLOW_UP.value,
+    }
 )
 # A milestone set by hand is a line of the curated timeline of its own (``curated_timeline``).
 _HAND_SET = frozenset(f"milestone_{milestone.value}" for milestone in Milestone)
