@@ -17,8 +17,6 @@ from bot.flows.replies import outcome
 from bot.services import Services
 from commands.buttons import Press, answer_press, open_from_press
 
-ONE_NEEDED = "Say one thing, or close the form and press Skip."
-
 
 async def handle_answer_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
     """*Answer*: the form, opened at once."""
@@ -66,7 +64,8 @@ async def handle_lessons_submission(
     went_well = _answer(values, LessonsModal.WENT_WELL)
     went_wrong = _answer(values, LessonsModal.WENT_WRONG)
     if went_well is None and went_wrong is None:
-        await ack(response_action="errors", errors={LessonsModal.WENT_WELL: ONE_NEEDED})
+        said = services.renderer.render("messages/form_error.j2", problem="one_lesson")
+        await ack(response_action="errors", errors={LessonsModal.WENT_WELL: said})
         return
     await ack()
     try:

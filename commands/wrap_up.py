@@ -120,11 +120,8 @@ def read_wrap_up(
         if raw := typed(block):
             number = _number(raw, whole=key in WHOLE_NUMBERS)
             if number is None:
-                errors[block] = (
-                    "A whole number, like 1200."
-                    if key in WHOLE_NUMBERS
-                    else ("A number, like 12000 or 12000.50.")
-                )
+                problem = "whole_number" if key in WHOLE_NUMBERS else "number"
+                errors[block] = services.renderer.render("messages/form_error.j2", problem=problem)
             else:
                 numbers[key] = number
     trigger = typed(WrapUpModal.TRIGGER)
@@ -179,7 +176,9 @@ def _follow_ups(
         day = input_state(values, follow_up_input(row, "due")).get("selected_date") or None
         if not text:
             if owner or day:
-                errors[follow_up_input(row, "text")] = "Say what should be done, or clear the row."
+                errors[follow_up_input(row, "text")] = services.renderer.render(
+                    "messages/form_error.j2", problem="task_missing"
+                )
             continue
         due_at = None
         if day:

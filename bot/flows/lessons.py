@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.errors import BotError
+from bot.basics.errors import GoneFromRecord
 from bot.basics.slack_text import SlackText
 from bot.flows.channel import Writes, deliver_now
 from bot.flows.people import is_guest
@@ -87,12 +87,12 @@ async def _ask(services: Services, incident: Incident, user: str) -> None:
 
 
 async def _prompt(services: Services, prompt_id: int, by: str) -> tuple[LessonsPrompt, Incident]:
-    """The question ``by`` was asked, and its incident; BotError when it is not theirs."""
+    """The question ``by`` was asked, and its incident; GoneFromRecord when it is not theirs."""
     async with session_scope(services.engine) as session:
         prompt = await session.get(LessonsPrompt, prompt_id)
         incident = await session.get(Incident, prompt.incident_id) if prompt else None
     if prompt is None or incident is None or prompt.user_id != by:
-        raise BotError("This question is not in the record any more.")
+        raise GoneFromRecord(what="question")
     return prompt, incident
 
 

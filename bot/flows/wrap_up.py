@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.basics.errors import BotError
+from bot.basics.errors import GoneFromRecord
 from bot.basics.slack_text import SlackText
 from bot.flows import filing
 from bot.flows.channel import Writes
@@ -84,7 +84,7 @@ async def open_wrap_up_form(
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, incident_id)
         if incident is None or not incident.channel_id:
-            raise BotError("This incident is not in the record any more.")
+            raise GoneFromRecord(what="incident")
         proposed = await proposed_impact_end(session, incident)
         public = await public_record(session, incident_id)
         values = await fields.values_of(session, incident_id, types.fields)
@@ -187,7 +187,7 @@ async def skip_wrap_up(services: Services, *, incident_id: int, by: str, message
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, incident_id)
         if incident is None or not incident.channel_id:
-            raise BotError("This incident is not in the record any more.")
+            raise GoneFromRecord(what="incident")
         writes = Writes(services, session, incident)
         await _answer_offer(writes, message_ts, "messages/wrap_up_skipped.j2", by=by, again=False)
         await session.commit()
