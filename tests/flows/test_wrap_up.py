@@ -117,14 +117,14 @@ async def alert_incident(warroom: Warroom) -> Channel:
 
 
 async def test_resolve_offers_the_form_and_its_answers_become_the_record_the_draft_shows(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path
+    slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
     types_file = tmp_path / "types.yaml"
     types_file.write_text(TYPES)
     types = incident_types_from_env({"WARROOM_INCIDENT_TYPES": str(types_file)})
     async with running_warroom(
         slack,
-        sqlite_url,
+        database_url,
         Clock(NOW),
         alert_token=TOKEN,
         timezone="Europe/Paris",
