@@ -9,13 +9,16 @@ The subcommands:
 - ``update``: a stakeholder update, on the status pages too with ``--public``.
 - ``note``: a key event on the timeline; ``timeline``: the curated timeline so far.
 - ``impact`` and ``cause``: findings for the postmortem, sharing ``finding``.
-- ``action``: a follow-up task, and its "File as issue" button.
+- ``action``: a follow-up task (``--due``), its "File as issue" button, and "Mark done" on
+  its reminder.
 - ``suggestion``: Accept and Edit on the sections the team's model suggested, and Edit's form.
 - ``milestone_time``: ``/incident time``: set or correct a milestone time.
 - ``timezone``: the incident's times in another zone.
 - ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
 - ``resolve``: resolve and post the draft; ``postmortem``: write the draft again.
 - ``maintenance``: ``/incident maintenance``: silence matching alerts for a while.
+- ``lessons``: the day-after lessons DM's Answer and Skip buttons, and its form.
+- ``wrap_up``: the form offered on resolving: its Wrap up and Skip buttons, and the form.
 
 What they share:
 
@@ -53,17 +56,22 @@ from bot.basics.slack_ids import (
     EscalationMessage,
     FieldsModal,
     FollowUpMessage,
+    FollowUpReminder,
     HeaderMessage,
+    LessonsMessage,
+    LessonsModal,
     PublicModal,
     RuledOutPrompt,
     SuggestionMessage,
     SuggestionModal,
     WorkedPrompt,
+    WrapUpMessage,
+    WrapUpModal,
 )
 from bot.flows.in_order import Applier
 from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
-from commands.action import apply_file_press
+from commands.action import apply_file_press, handle_mark_done_button
 from commands.buttons import handle_press_in_line
 from commands.draft_prompts import (
     apply_idea_press,
@@ -79,10 +87,20 @@ from commands.field_forms import (
     handle_edit_fields_submission,
     handle_resolve_submission,
 )
+from commands.lessons import (
+    handle_answer_button,
+    handle_lessons_submission,
+    handle_skip_button,
+)
 from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.router import INCIDENT, apply_incident_command, handle_incident_command
 from commands.status_page.form import handle_public_submission
 from commands.suggestion import apply_accept_press, handle_edit_press, handle_edit_submission
+from commands.wrap_up import (
+    handle_skip_wrap_up_button,
+    handle_wrap_up_button,
+    handle_wrap_up_submission,
+)
 
 # What applies each kind of command kept in a channel's line (bot/flows/in_order.py): the
 # slash command, or the button's action id.
@@ -121,4 +139,13 @@ def register(app: AsyncApp) -> None:
         app.action(action_id)(handle_press_in_line)
     app.action(WorkedPrompt.AT)(handle_worked_at_button)
     app.view(WorkedPrompt.CALLBACK)(handle_worked_at_submission)
+    # In the owner's DM, not a channel's line: nothing of the incident's order to keep.
+    app.action(FollowUpReminder.DONE)(handle_mark_done_button)
+    app.action(LessonsMessage.ANSWER)(handle_answer_button)
+    app.action(LessonsMessage.SKIP)(handle_skip_button)
+    app.view(LessonsModal.CALLBACK)(handle_lessons_submission)
+    # The offer resolving posts: the form opens at once (trigger_id), Skip edits the offer.
+    app.action(WrapUpMessage.OPEN)(handle_wrap_up_button)
+    app.action(WrapUpMessage.SKIP)(handle_skip_wrap_up_button)
+    app.view(WrapUpModal.CALLBACK)(handle_wrap_up_submission)
     oncall.register(app)

@@ -126,3 +126,41 @@ async def apply_kept_press(
     says (or the clear error it raised) told to whoever pressed."""
     press = press_kept(payload)
     await run_in_line(services, press.response_url, work(press))
+
+
+# A form to open for a press, with its trigger_id; its private reply (None: none).
+Opener = Callable[[Services, Press, str], Awaitable[str | None]]
+
+
+async def open_from_press(
+    ack: AsyncAck, body: dict[str, Any], context: Any, opener: Opener
+) -> None:
+    """The listener of a button that opens a form: answer Slack, then open it at once, while
+    the press's trigger_id is good (3 s), outside any channel's line."""
+    await ack()
+    services: Services = context["services"]
+    press = pressed(body)
+    if press is None:
+        return
+    trigger_id = str(body.get("trigger_id") or "")
+    await run_and_reply(services, press.response_url, opener(services, press, trigger_id))
+
+
+# The work a press outside a channel's line asks for, and its private reply (None: none).
+Answer = Callable[[Services, Press], Awaitable[str | None]]
+
+
+async def answer_press(
+    ack: AsyncAck, body: dict[str, Any], context: Any, answer: Answer, *, name: str
+) -> None:
+    """The listener of a button pressed outside any incident channel's line (a DM's Accept,
+    Reject, Mark done...): answer Slack, then ``answer`` the press in the background, its
+    reply sent to the person privately. A press without its message is left alone."""
+    await ack()
+    services: Services = context["services"]
+    press = pressed(body)
+    if press is None or not press.message_ts:
+        return
+    services.background.spawn(
+        run_and_reply(services, press.response_url, answer(services, press)), name=name
+    )

@@ -16,10 +16,9 @@ from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_ids import WorkedPrompt, input_state
 from bot.flows import draft_prompts
 from bot.flows.in_order import Applier
-from bot.flows.replies import run_and_reply, run_in_line
+from bot.flows.replies import open_form, run_and_reply, run_in_line
 from bot.services import Services
 from commands.buttons import press_kept, pressed
-from commands.forms import open_form
 
 
 async def apply_rules_out_press(services: Services, payload: dict[str, Any]) -> None:

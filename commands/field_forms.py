@@ -15,11 +15,11 @@ from bot.basics.errors import BotError
 from bot.basics.slack_ids import FieldsModal, field_input
 from bot.basics.slack_text import SlackText
 from bot.flows.fields import fields_of_channel, set_fields
-from bot.flows.replies import run_and_reply
+from bot.flows.replies import open_form, run_and_reply
 from bot.flows.resolve import resolve_incident
 from bot.record.incident_types import TEXT_VALUE_MAX, CustomField
 from bot.services import Services
-from commands.forms import REQUIRED_MESSAGE, open_form, read_fields
+from commands.forms import REQUIRED_MESSAGE, read_fields
 
 # Slack's limit on a view's private_metadata.
 METADATA_MAX = 3000

@@ -11,26 +11,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from bot.basics.errors import BotError
 from bot.basics.slack_ids import field_input, input_state
 from bot.basics.slack_text import SlackText
-from bot.clients.slack_errors import SlackGone
 from bot.record.incident_types import CustomField, FieldValue, FieldValueError
-from bot.services import Services
 
 REQUIRED_MESSAGE = "Required: answer it before going on."
-NO_FORM = "Slack could not open the form in time: try again."
-
-
-async def open_form(services: Services, trigger_id: str, view: dict[str, Any]) -> None:
-    """Open a form for the person who pressed; said plainly when Slack's trigger (3 s, once)
-    is missing or spent."""
-    if not trigger_id:
-        raise BotError(NO_FORM)
-    try:
-        await services.slack.open_view(trigger_id, view)
-    except SlackGone:
-        raise BotError(NO_FORM) from None
 
 
 def read_fields(

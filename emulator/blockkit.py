@@ -25,8 +25,8 @@ https://github.com/grafana-cold-storage/oncall/pull/210). Other wordings are the
 
 When the documentation leaves a case open the emulator refuses (project rule): unknown
 block and element types, unknown properties (Slack refuses them: "invalid additional
-property"), and element types the emulator does not model (overflow menus, date pickers,
-user or conversation selects, ...) are all refused as "unsupported type".
+property"), and element types the emulator does not model (overflow menus, time pickers,
+conversation selects, ...) are all refused as "unsupported type".
 
 Lengths are counted the way the pages say, in characters: Python's len() of the string.
 
@@ -36,8 +36,10 @@ a JSON pointer, and checks only some of these limits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 Surface = Literal["message", "modal", "home"]
@@ -172,11 +174,14 @@ _RICH_TEXT_ELEMENTS = {
     "rich_text_quote",
 }
 # Where each element type may appear (the "Works with blocks" of the element pages).
+# A date picker's `initial_date`: "YYYY-MM-DD".
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECTION_ACCESSORIES = {
     "button",
     "static_select",
     "multi_static_select",
     "users_select",
+    "datepicker",
     "checkboxes",
     "radio_buttons",
     "image",
@@ -186,6 +191,7 @@ _ACTIONS_ELEMENTS = {
     "static_select",
     "multi_static_select",
     "users_select",
+    "datepicker",
     "checkboxes",
     "radio_buttons",
 }
@@ -195,6 +201,7 @@ _INPUT_ELEMENTS = {
     "static_select",
     "multi_static_select",
     "users_select",
+    "datepicker",
     "checkboxes",
     "radio_buttons",
 }
@@ -431,6 +438,7 @@ class _Checker:
             "plain_text_input": self.plain_text_input,
             "number_input": self.number_input,
             "users_select": self.users_select,
+            "datepicker": self.datepicker,
             "image": self.image_element,
         }
         checks[kind](value, pointer)
@@ -559,6 +567,30 @@ class _Checker:
         self.object(element, pointer, allowed=fields)
         self.action_id(element, pointer)
         self.string(element, "initial_user", pointer, 32, min_len=1)
+        self.boolean(element, "focus_on_load", pointer)
+        self.confirm(element, pointer)
+        if "placeholder" in element:
+            self.text(
+                element["placeholder"], f"{pointer}/placeholder", PLACEHOLDER_MAX, plain_only=True
+            )
+
+    def datepicker(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/date-picker-element:
+        `initial_date` "in the format YYYY-MM-DD" (a real date), `placeholder` plain_text of
+        at most 150 characters, `confirm`, `focus_on_load`; works in section, actions and
+        input blocks."""
+        fields = ("type", "action_id", "initial_date", "confirm", "focus_on_load", "placeholder")
+        self.object(element, pointer, allowed=fields)
+        self.action_id(element, pointer)
+        if "initial_date" in element:
+            initial = element["initial_date"]
+            try:
+                valid = isinstance(initial, str) and bool(_ISO_DAY.match(initial))
+                valid = valid and date.fromisoformat(initial) is not None
+            except ValueError:
+                valid = False
+            if not valid:
+                self.fail(f"{pointer}/initial_date", "must be a date in the format YYYY-MM-DD")
         self.boolean(element, "focus_on_load", pointer)
         self.confirm(element, pointer)
         if "placeholder" in element:

@@ -27,6 +27,13 @@ class NotIncidentChannel(BotError):
     template = "messages/not_incident_channel.j2"
 
 
+class GoneFromRecord(BotError):
+    """What a button or a form names is no longer in the record (``what``: ``incident``,
+    ``question``) or is not the person's own."""
+
+    template = "messages/gone_from_record.j2"
+
+
 class AlreadyResolved(BotError):
     """The incident is already resolved."""
 

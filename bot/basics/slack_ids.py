@@ -136,6 +136,62 @@ class WorkedPrompt(StrEnum):
     WHEN = "impact_ended_when"
 
 
+class FollowUpReminder(StrEnum):
+    """The "Mark done" button on a follow-up's reminder, sent by DM to its owner."""
+
+    BLOCK = "follow_up_reminder"
+    DONE = "mark_follow_up_done"
+
+
+class WrapUpMessage(StrEnum):
+    """The message resolving posts in the channel: Wrap up (opens the form) and Skip."""
+
+    BLOCK = "wrap_up"
+    OPEN = "open_wrap_up"
+    SKIP = "skip_wrap_up"
+
+
+class WrapUpModal(StrEnum):
+    """The form Wrap up opens: the impact end, the impact in numbers, the trigger, the
+    affected services (the custom fields as ``field_input(name)``), and follow-ups
+    (``follow_up_input(row, part)``)."""
+
+    CALLBACK = "wrap_up"
+    ENDED = "impact_ended"
+    CUSTOMERS = "impact_customers"
+    ORDERS = "impact_orders"
+    MONEY = "impact_money"
+    REQUESTS = "impact_requests"
+    TRIGGER = "trigger"
+    COMPONENTS = "affected_components"
+    SERVICES = "affected_services"
+
+
+FOLLOW_UP_INPUT_PREFIX = "follow_up."
+
+
+def follow_up_input(row: int, part: str) -> str:
+    """The block and action id of a follow-up row's ``part`` (``text``, ``owner``, ``due``) in
+    the wrap-up form."""
+    return f"{FOLLOW_UP_INPUT_PREFIX}{row}.{part}"
+
+
+class LessonsMessage(StrEnum):
+    """The day-after DM to a participant: Answer (opens the form) and Skip."""
+
+    BLOCK = "lessons"
+    ANSWER = "answer_lessons"
+    SKIP = "skip_lessons"
+
+
+class LessonsModal(StrEnum):
+    """The form Answer opens: one thing that went well, one that did not."""
+
+    CALLBACK = "lessons_answer"
+    WENT_WELL = "went_well"
+    WENT_WRONG = "went_wrong"
+
+
 class SwapMessage(StrEnum):
     """The Accept and Decline buttons of a swap request (``/oncall swap``), sent by DM."""
 

@@ -12,10 +12,10 @@ from types import MappingProxyType
 
 from dateutil import tz
 
-from bot.basics.durations import parse_duration
 from bot.basics.render import Renderer, postmortem_template
 from bot.config.reading import (
     Feature,
+    duration_or_off,
     lower,
     pairs,
     path,
@@ -66,13 +66,6 @@ def reactions(raw: str) -> Mapping[str, str]:
     return MappingProxyType(
         {name.strip(":").strip(): kind for name, kind in pairs(raw, shape="emoji=kind")}
     )
-
-
-def reminder(raw: str) -> timedelta | None:
-    """``0`` or ``off`` turns update reminders off."""
-    if raw.lower() in {"0", "off", "none"}:
-        return None
-    return parse_duration(raw) or None
 
 
 def roles(raw: str) -> tuple[str, ...]:
@@ -134,7 +127,7 @@ class IncidentSettings(Feature):
     update_reminder: timedelta | None = setting(
         env="WARROOM_UPDATE_REMINDER",
         default=DEFAULT_UPDATE_REMINDER,
-        parse=reminder,
+        parse=duration_or_off,
         doc="remind the commander after this long without a stakeholder update "
         "(`30m`, `1h`; `off`)",
         shown="`30m`",

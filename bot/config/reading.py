@@ -188,6 +188,13 @@ def duration(
     return parse
 
 
+def duration_or_off(raw: str) -> timedelta | None:
+    """``24h``, ``30m``; ``0`` or ``off`` for none (what it would do is not done)."""
+    if raw.lower() in {"0", "off", "none"}:
+        return None
+    return parse_duration(raw) or None
+
+
 def problems_file(load: Callable[[Path], T], error: type[Exception]) -> Callable[[str], T]:
     """A file whose error lists its ``problems``: ``path:`` then one line per problem."""
 

@@ -20,6 +20,7 @@ from bot.config.escalation import EscalationSettings
 from bot.config.heartbeats import HeartbeatSettings
 from bot.config.incidents import IncidentSettings
 from bot.config.oncall import OncallSettings
+from bot.config.prompts import PromptSettings
 from bot.config.reading import (
     ConfigError,
     Feature,
@@ -75,6 +76,8 @@ class Settings:
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear).
     trackers: TrackerSettings = field(default_factory=TrackerSettings)
     status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
+    # Follow-up reminders and the day-after lessons question.
+    prompts: PromptSettings = field(default_factory=PromptSettings)
     # The team's own model for the draft's written sections.
     ai: AISettings = field(default_factory=AISettings)
 
@@ -252,6 +255,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("The web view", WebSettings),
     ("Trackers", TrackerSettings),
     ("The status page", StatusPageSettings),
+    ("Follow-ups and lessons", PromptSettings),
     ("The model for postmortem drafts", AISettings),
 )
 

@@ -19,6 +19,9 @@ which flow runs each kind. The modules here are what the domain folders share.
   accepting or editing them.
 - ``draft_prompts``: the draft's questions in a marked message's thread, and their answers.
 - ``filing``: follow-ups filed as tracker issues, retried, closed and reopened.
+- ``follow_ups``: follow-ups noted with owner and due date, reminded by DM, marked done.
+- ``lessons``: the day-after lessons DM to each participant, and their answers.
+- ``wrap_up``: the form offered on resolving: impact end, numbers, trigger, services, tasks.
 - ``replies``: replying privately after the ack.
 - ``in_order``: slash commands and button presses applied in the order they arrived.
 - ``recorder``: what happens in incident channels applied to the record, each event once.

@@ -259,6 +259,17 @@ async def post(services: Services, incident: Incident, text: str, **extra: Any) 
     return await send(services, incident, incident.channel_id, {"text": text, **extra}, after=after)
 
 
+async def direct_message(services: Services, user: str, text: str) -> None:
+    """Say ``text`` to ``user`` in their DM with the bot, through the outbox: where a reply
+    goes when there is no response_url to answer through (a form's submission)."""
+    async with session_scope(services.engine) as session:
+        await outbox.enqueue(
+            session, channel=user, method=outbox.POST, payload={"text": text}, now=services.clock()
+        )
+        await session.commit()
+    await deliver_now(services, user)
+
+
 async def invite(services: Services, incident: Incident, users: Iterable[str]) -> None:
     """Bring people into the incident's channel (through the outbox, in order with messages)."""
     async with session_scope(services.engine) as session:

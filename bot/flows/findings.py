@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.basics.trackers import TrackerTarget
-from bot.flows import filing
-from bot.flows.channel import post, refresh_channel_header, say
+from bot.flows.channel import refresh_channel_header, say
 from bot.record import findings, incidents
 from bot.record.milestones import set_milestone
 from bot.record.moments import parse_moment, resolve_zone
@@ -31,51 +29,6 @@ async def record_finding(
         await session.commit()
     await _show(services, incident, entry, "messages/finding_recorded.j2", what=what, entry=entry)
     return incident
-
-
-async def record_action(
-    services: Services,
-    *,
-    channel_id: str,
-    by: str,
-    owner: str | None,
-    text: str,
-    file: bool = False,
-    asked: TrackerTarget | None = None,
-) -> Incident:
-    """Note a follow-up; with ``file``, file it as a tracker issue at once."""
-    async with session_scope(services.engine) as session:
-        incident = await incidents.incident_in_channel(session, channel_id)
-    target = await filing.target_for(services, incident, asked)
-    if file and target is None:
-        raise filing.NoTracker(filing.NO_TRACKER)
-    async with session_scope(services.engine) as session:
-        item = findings.note_action(
-            session, incident, text=text, owner=owner, by=by, at=services.clock()
-        )
-        await session.commit()
-    await _show_action(services, incident, item, None if file else target)
-    if file:
-        await filing.file_follow_up(services, incident, item, by=by, asked=asked)
-    return incident
-
-
-async def _show_action(
-    services: Services, incident: Incident, item: ActionItem, target: TrackerTarget | None
-) -> None:
-    """Confirm in the channel, with a button to file it when there is a tracker to file in."""
-    if target is None:
-        await _show(services, incident, item, "messages/action_recorded.j2", item=item)
-        return
-    render = services.renderer
-    text = render.render("messages/action_recorded.j2", incident=incident, item=item)
-    blocks = render.render_json(
-        "blocks/follow_up.json.j2",
-        text=text,
-        item=item,
-        tracker_name=filing.TRACKER_NAMES[target.kind],
-    )
-    await post(services, incident, text, blocks=blocks, after=f"action_item:{item.id}")
 
 
 async def _show(

@@ -14,7 +14,9 @@ from bot.flows.alert_intake import (
 )
 from bot.flows.escalation.escalate import bring_in, run_escalation_timer
 from bot.flows.filing import send_issue
+from bot.flows.follow_ups import remind_follow_up
 from bot.flows.heartbeats import check_heartbeat
+from bot.flows.lessons import ask_for_lessons
 from bot.flows.oncall.handoffs import (
     post_gaps,
     run_handoff,
@@ -48,6 +50,8 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.FILE_ISSUE: send_issue,
         JobKind.HEARTBEAT: check_heartbeat,
+        JobKind.FOLLOW_UP_REMINDER: remind_follow_up,
+        JobKind.LESSONS_ASK: ask_for_lessons,
         JobKind.STATUSPAGE: sync_statuspage,
         JobKind.PUBLIC_ANNOUNCEMENT: announce_status_change,
         JobKind.FETCH_REACTED_MESSAGE: apply_fetched_reaction,

@@ -9,6 +9,8 @@ open it.
   workspace) sees only the incidents they are in, as in the web view.
 - With on-call schedules (``WARROOM_ONCALL_SCHEDULES``), who is on call for each now and until
   when, overrides included; none to a guest, as in the web view.
+- The follow-ups they own that are not done yet, overdue first, then by due date, each with
+  its incident (the person owns them: a private incident's follow-up included).
 
 Times are shown in the person's zone (Slack's ``users.info`` ``tz``), else
 ``WARROOM_TIMEZONE``. One opening is read once: its Slack event id is claimed with the reads,
@@ -26,6 +28,7 @@ from dateutil import tz
 
 from bot.basics.slack_text import SlackText, truncate
 from bot.flows.people import guests_among, is_guest, zone_of
+from bot.record.follow_ups import OpenFollowUp, open_follow_ups
 from bot.record.involvement import Involvement, incidents_since, involvement_of
 from bot.record.oncall.engine import Override, Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
@@ -71,22 +74,31 @@ class Home:
     mine: Sequence[HomeIncident]
     recent: Sequence[HomeIncident]
     on_call: Sequence[OnCallNow]
+    follow_ups: Sequence[OpenFollowUp]
     # Where people reach the web view (WARROOM_PUBLIC_URL), its list, and that list from
     # ``RECENT`` ago; None without a public address.
     web_url: str | None
     list_url: str | None
     recent_url: str | None
 
-    def shown(self, mine: int, recent: int) -> dict[str, Any]:
-        """The template's context with the first ``mine`` and ``recent`` incidents shown."""
+    def shown(self, mine: int, recent: int, follow_ups: int) -> dict[str, Any]:
+        """The template's context with the first ``mine`` and ``recent`` incidents and
+        ``follow_ups`` follow-ups shown."""
         return {
             "home": self,
             "mine": self.mine[:mine],
             "mine_more": len(self.mine) - mine,
             "recent": self.recent[:recent],
             "recent_more": len(self.recent) - recent,
+            "follow_ups": self.follow_ups[:follow_ups],
+            "follow_ups_more": len(self.follow_ups) - follow_ups,
             "since": self.now - RECENT,
         }
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        """How many items each of its lists has, for ``shown``."""
+        return len(self.mine), len(self.recent), len(self.follow_ups)
 
 
 async def read_home(
@@ -102,6 +114,7 @@ async def read_home(
             return None
         incidents = await incidents_since(session, team_id=team, since=since)
         involved = await involvement_of(session, user_id, incidents)
+        owned = await open_follow_ups(session, team_id=team, owner=user_id)
         overrides = await overrides_near(session, schedule=None, start=now) if schedules else []
         schedules = await with_feed_copies(session, schedules)
         await session.commit()
@@ -121,6 +134,7 @@ async def read_home(
         ],
         # A guest sees no schedule, as in the web view: who is on call is the workspace's.
         on_call=[] if guest else await _on_call_now(services, schedules, overrides, now),
+        follow_ups=owned,
         web_url=services.settings.web.public_url or None,
         list_url=_list_url(services),
         recent_url=_list_url(services, since=since),

@@ -277,11 +277,13 @@ async def _remember(session: Any, after: str, channel: str, ts: str) -> None:
     elif kind == "draft_prompt":
         await prompts.shown_at(session, int(key), ts)
     elif kind in {"timeline_entry", "action_item"}:
+        # One message may show several rows (the wrap-up form's answers): their ids, by commas.
         table = TimelineEntry if kind == "timeline_entry" else ActionItem
-        row = await session.get(table, int(key))
-        if row is not None:
-            findings.link_to_message(row, channel, ts)
-            session.add(row)
+        for each in key.split(","):
+            row = await session.get(table, int(each))
+            if row is not None:
+                findings.link_to_message(row, channel, ts)
+                session.add(row)
 
 
 # -- the sender ----------------------------------------------------------------------------

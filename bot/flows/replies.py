@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable
+from typing import Any
 
 from bot.basics.errors import BotError
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack_errors import SlackFailure, SlackGone
 from bot.flows.declare import Declaration, declare_incident
 from bot.services import Services
 
@@ -74,6 +75,20 @@ async def send_reply(services: Services, response_url: str, reply: str | None) -
         except SlackFailure as error:
             # Nothing else reaches the person; a bad or expired response_url is no bug here.
             log.warning("could not reply through the response_url: %r", error)
+
+
+NO_FORM = "Slack could not open the form in time: try again."
+
+
+async def open_form(services: Services, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open a modal with the trigger a press or a command gave (it lasts 3 s, for one view);
+    BotError, said to the person, when there is none or it went by."""
+    if not trigger_id:
+        raise BotError(NO_FORM)
+    try:
+        await services.slack.open_view(trigger_id, view)
+    except SlackGone:
+        raise BotError(NO_FORM) from None
 
 
 def declare_in_background(services: Services, declaration: Declaration, response_url: str) -> None:

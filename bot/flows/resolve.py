@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bot.flows.channel import Writes, lead_in
 from bot.flows.escalation.escalate import stand_down
+from bot.flows.lessons import schedule_lessons
 from bot.flows.postmortem_posting import schedule_draft
 from bot.flows.workflows import triggers
+from bot.flows.wrap_up import offer_wrap_up
 from bot.record import incidents
 from bot.record.workflows.definitions import RESOLVED
 from bot.services import Services
@@ -32,7 +34,9 @@ async def resolve_incident(
         await triggers.changed(session, services, incident, RESOLVED, TimelineKind.RESOLVED)
         writes = Writes(services, session, incident)
         await writes.say("messages/incident_resolved.j2", resolved_by=resolved_by)
+        await offer_wrap_up(writes)
         await schedule_draft(session, incident, by=resolved_by, now=now, ai=services.settings.ai)
+        await schedule_lessons(session, services, incident)
         await writes.header(lead)
         await writes.announce("messages/announce_resolved.j2", resolved_by=resolved_by)
         await session.commit()

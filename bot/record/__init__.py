@@ -13,7 +13,10 @@ modules here are what the domain folders share.
 - ``event_batch``: a batch of plain Slack events kept in a few statements.
 - ``roles``: who leads an incident and who holds its other roles.
 - ``findings``: impact, causes and follow-up tasks people state for the postmortem.
-- ``follow_ups``: follow-ups as tracker issues: filed where, waiting, refused, closed.
+- ``follow_ups``: follow-ups: possible duplicates, open and overdue ones, done; and as tracker
+  issues: filed where, waiting, refused, closed.
+- ``lessons``: the day-after question to the participants: who, asked once, their answers.
+- ``wrap_up``: what the form offered on resolving records, and the impact end it proposes.
 - ``milestones``: milestone times set or corrected after the fact (and ``METRICS``).
 - ``moments``: times people type in Slack and zones they name.
 - ``people``: people's names and zones, fetched from Slack once.

@@ -38,10 +38,14 @@ def note_action(
     owner: str | None,
     by: str,
     at: datetime,
+    due_at: datetime | None = None,
 ) -> ActionItem:
-    """Record a corrective or preventive task (the caller commits)."""
+    """Record a corrective or preventive task, due at ``due_at`` if given (the caller
+    commits)."""
     assert incident.id is not None
-    item = ActionItem(incident_id=incident.id, text=text, owner=owner, created_by=by, created_at=at)
+    item = ActionItem(
+        incident_id=incident.id, text=text, owner=owner, created_by=by, created_at=at, due_at=due_at
+    )
     session.add(item)
     return item
 

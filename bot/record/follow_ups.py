@@ -1,17 +1,23 @@
-"""Follow-ups as tracker issues: which are filed where, waiting, refused, closed or reopened.
+"""Follow-ups: which read like an earlier one, which are open or overdue and whose, done by a
+person; and as tracker issues: which are filed where, waiting, refused, closed or reopened.
 
-A follow-up is an ``/incident action`` (an ActionItem) or a ``:memo:`` message (a timeline
-entry of kind follow_up); ``follow_up_ref`` names either in one string. No HTTP in here.
+A follow-up is an ``/incident action`` (an ActionItem, which may have an owner and a due
+date) or a ``:memo:`` message (a timeline entry of kind follow_up); ``follow_up_ref`` names
+either in one string. No HTTP in here.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import String, cast, func, literal, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.slack_text import SlackText, to_plain
 from bot.basics.trackers import TrackerChange, TrackerTarget
 from bot.record.timeline import EntryRow
 from bot.store.db import insert_once
@@ -62,11 +68,133 @@ async def follow_ups(session: AsyncSession, incident_id: int) -> list[FollowUp]:
         )
     )
     rows: list[FollowUp] = [*items.all(), *memos.all()]
-    return sorted(rows, key=lambda row: _noted_at(row))
+    return sorted(rows, key=lambda row: noted_at(row))
 
 
-def _noted_at(row: FollowUp) -> datetime:
+def noted_at(row: FollowUp) -> datetime:
+    """When the follow-up was noted: the task's command, or the ``:memo:`` message."""
     return row.created_at if isinstance(row, ActionItem) else row.occurred_at
+
+
+# -- possible duplicates -------------------------------------------------------------------
+# Words that say nothing of what is to be done.
+_FILLER_WORDS = (
+    "a an the to for of and or on in at by with from into onto about we our us i you they "
+    "should must need needs let lets it its this that these those be is are was were will "
+    "can could would so also all any some more "
+    # and the verbs any task starts with
+    "add create write make do implement introduce set up get have"
+)
+_FILLER = frozenset(_FILLER_WORDS.split())
+_WORD = re.compile(r"[a-z0-9]+")
+# Two follow-ups read alike when most of their words are shared (Jaccard), or when one's
+# words are nearly all in the other and there are enough of them to mean something.
+ALIKE = 0.7
+CONTAINED = 0.9
+CONTAINED_WORDS = 3
+
+
+def _stem(word: str) -> str:
+    """``alerts``, ``alerting``, ``alerted`` as ``alert``: plurals and tenses aside."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _words(text: str) -> frozenset[str]:
+    plain = to_plain(SlackText.of(text)).lower()
+    return frozenset(_stem(word) for word in _WORD.findall(plain) if word not in _FILLER)
+
+
+def _alike(first: frozenset[str], second: frozenset[str]) -> bool:
+    if len(first) < 2 or len(second) < 2:
+        return False
+    shared = len(first & second)
+    if shared / len(first | second) >= ALIKE:
+        return True
+    smaller = min(len(first), len(second))
+    return smaller >= CONTAINED_WORDS and shared / smaller >= CONTAINED
+
+
+def reads_like(first: str, second: str) -> bool:
+    """Whether two follow-ups (Slack text) read like the same task, wording aside."""
+    return _alike(_words(first), _words(second))
+
+
+def earlier_alike(texts: Sequence[str]) -> list[int | None]:
+    """For each follow-up (in the order they were noted), the index of the first earlier one
+    it reads like, or None: a possible duplicate, to be flagged, never merged."""
+    words = [_words(text) for text in texts]
+    return [
+        next((earlier for earlier in range(index) if _alike(words[earlier], own)), None)
+        for index, own in enumerate(words)
+    ]
+
+
+async def first_alike(session: AsyncSession, incident_id: int, text: str) -> FollowUp | None:
+    """The incident's first follow-up that reads like ``text`` (a new one), if any."""
+    words = _words(text)
+    rows = await follow_ups(session, incident_id)
+    return next((row for row in rows if _alike(_words(row.text), words)), None)
+
+
+# -- open follow-ups -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class OpenFollowUp:
+    """A follow-up not done yet (neither marked done nor closed in its tracker), with its
+    incident: what the App Home and the web view list."""
+
+    item: ActionItem
+    incident: Incident
+
+    def overdue(self, now: datetime) -> bool:
+        return self.item.due_at is not None and self.item.due_at <= now
+
+
+async def open_follow_ups(
+    session: AsyncSession, *, team_id: str, owner: str | None = None
+) -> list[OpenFollowUp]:
+    """The workspace's follow-ups not done yet (``owner``'s alone when given): those with a
+    due date first, the soonest (the most overdue) first, then the others as noted.
+    ``:memo:`` follow-ups have no owner or due date and are not listed."""
+    statement = (
+        select(ActionItem, Incident)
+        .join(Incident, col(Incident.id) == col(ActionItem.incident_id))
+        .outerjoin(
+            TrackerIssue,
+            col(TrackerIssue.follow_up)
+            == literal(f"{ActionItem.__tablename__}:") + cast(col(ActionItem.id), String),
+        )
+        .where(
+            col(Incident.team_id) == team_id,
+            col(ActionItem.done_at).is_(None),
+            or_(col(TrackerIssue.state).is_(None), col(TrackerIssue.state) != "closed"),
+        )
+        .order_by(
+            col(ActionItem.due_at).is_(None),
+            col(ActionItem.due_at),
+            col(ActionItem.created_at),
+            col(ActionItem.id),
+        )
+    )
+    if owner is not None:
+        statement = statement.where(col(ActionItem.owner) == owner)
+    rows = await session.exec(statement)
+    return [OpenFollowUp(item, incident) for item, incident in rows.all()]
+
+
+def is_done(item: ActionItem, issue: TrackerIssue | None) -> bool:
+    """Marked done by a person, or its issue closed in the tracker as done."""
+    return item.done_at is not None or (issue is not None and issue.state == "closed")
+
+
+def mark_done(item: ActionItem, *, by: str, at: datetime) -> bool:
+    """Mark the follow-up done (the caller adds and commits); False when it was already."""
+    if item.done_at is not None:
+        return False
+    item.done_at, item.done_by = at, by
+    return True
 
 
 async def issues_of(session: AsyncSession, incident_id: int) -> dict[str, TrackerIssue]:

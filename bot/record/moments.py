@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from functools import cache
 from typing import Any
 
@@ -189,6 +189,41 @@ def parse_moment(
         )
     except _Refused as refusal:
         raise MomentRefused(reason=refusal.reason, text=text, **refusal.details) from None
+
+
+# A follow-up due on a day (``--due fri``) is due at the end of that working day there.
+DUE_HOUR = time(17, 0)
+
+
+def parse_due(text: str, *, zone: str, now: datetime) -> datetime:
+    """When a follow-up is due: ``text`` read forward from ``now`` in the incident's ``zone``
+    as ``parse_moment`` reads times ahead (``fri``, ``tomorrow``, ``2026-12-04``, ``Dec 4
+    17:00 CET``); a day without a time is due at ``DUE_HOUR`` that day in ``zone``. Refused
+    (``reason`` ``past``) when that moment has gone by, as every other unreadable time is."""
+    moment = parse_moment(text, zone=zone, now=now, after=now)
+    if not _time_typed(text):
+        day = moment.astimezone(_zone(zone)).date()
+        try:
+            moment = _to_utc(datetime.combine(day, DUE_HOUR), _zone(zone), zone)
+        except _Refused as refusal:
+            raise MomentRefused(reason=refusal.reason, text=text, **refusal.details) from None
+    if moment <= now:
+        raise MomentRefused(reason="past", text=text, parsed=moment, zone=zone)
+    return moment
+
+
+def _time_typed(text: str) -> bool:
+    """Whether ``text`` (which ``parse_moment`` read) names a time of day, not a day alone."""
+    days_back, phrase = _split_day_word(" ".join(text.split()))
+    if not phrase:
+        return False  # "tomorrow"
+    if phrase.lower() == _NOW:
+        return True
+    reading_text, _ = _split_zone_name(_UTC_PREFIX.sub("", _upper_abbreviation(phrase)))
+    try:
+        return "hour" in _read(reading_text, days_back=days_back, forward=True).fields
+    except _Refused:
+        return True  # read already: whatever it is, it is not a day alone
 
 
 def resolve_zone(text: str) -> str:

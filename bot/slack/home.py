@@ -59,7 +59,7 @@ async def publish_home(
         return  # a second delivery of an opening already published
     view = fit_view(
         lambda shown: services.renderer.render_json(TEMPLATE, outside=True, **home.shown(*shown)),
-        (len(home.mine), len(home.recent)),
+        home.counts,
     )
     try:
         published = await services.slack.publish_home(user_id, view, seen_hash=seen_hash)

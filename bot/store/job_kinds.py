@@ -23,6 +23,8 @@ escalate               escalation.escalate.run_escalation_timer       paging
 fetch_reacted_message  recorder.apply_fetched_reaction                slack
 file_issue             filing.send_issue                              trackers
 heartbeat              heartbeats.check_heartbeat                     slack
+follow_up_reminder     follow_ups.remind_follow_up                    slack
+lessons_ask            lessons.ask_for_lessons                        slack
 oncall_gaps            oncall.handoffs.post_gaps                      slack
 oncall_group_refused   oncall.handoffs.say_group_refused              slack
 oncall_guest_shift     oncall.handoffs.say_guest_shift                slack
@@ -62,6 +64,10 @@ class JobKind(StrEnum):
     FILE_ISSUE = "file_issue"
     # One per heartbeat of the file: due when its next check-in is.
     HEARTBEAT = "heartbeat"
+    # A follow-up's owner told by DM it is due soon, or overdue (one job per reminder).
+    FOLLOW_UP_REMINDER = "follow_up_reminder"
+    # The day after a resolution, each participant asked by DM for one lesson each way.
+    LESSONS_ASK = "lessons_ask"
     ONCALL_GAPS = "oncall_gaps"
     # Said once per schedule and Slack error: the user group could not be kept in step.
     ONCALL_GROUP_REFUSED = "oncall_group_refused"

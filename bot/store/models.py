@@ -60,6 +60,8 @@ class TimelineKind(StrEnum):
     TYPE = "type"  # the incident type set or changed
     FIELD = "field"  # a custom field set, changed or cleared
     WORKFLOW = "workflow"  # a workflow's action done, or failed (bot/flows/workflows/actions.py)
+    # The change that set the incident off, said after the fact (the form offered on resolving).
+    TRIGGER = "trigger"
 
 
 class Milestone(StrEnum):
@@ -171,11 +173,14 @@ class TimelineEntry(KeepsSlackText, SQLModel, table=True):
 
 
 class ActionItem(KeepsSlackText, SQLModel, table=True):
-    """A corrective or preventive task someone noted with ``/incident action``."""
+    """A corrective or preventive task someone noted with ``/incident action`` (or the
+    resolve form): its owner, when it is due, and whether it was marked done."""
 
     SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"text"})
 
     __tablename__ = "action_item"
+    # Open follow-ups by owner and due date: the App Home's and the web view's lists.
+    __table_args__ = (Index("ix_action_item_open", "done_at", "owner", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
@@ -183,6 +188,12 @@ class ActionItem(KeepsSlackText, SQLModel, table=True):
     owner: str | None = None  # a Slack user id
     created_by: str
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # When it is due (``--due``): its owner is reminded before, and again once it is past.
+    due_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Marked done by a person (the reminder's button); a tracker's closed issue is the other
+    # way a follow-up is done (TrackerIssue.state).
+    done_at: datetime | None = Field(default=None, sa_column=utc_column())
+    done_by: str | None = None
     # The bot's confirmation in the channel: what the postmortem links to.
     slack_channel: str | None = None
     slack_ts: str | None = None
@@ -297,7 +308,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))  # the call's arguments, JSON
     ts_of: int | None = Field(default=None, foreign_key="outbox_message.id")
     # What to record once Slack has the message: "header:<incident id>", "escalation:<id>",
-    # "timeline_entry:<id>", "action_item:<id>".
+    # "timeline_entry:<id>[,<id>...]", "action_item:<id>".
     after: str | None = Field(default=None, index=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
@@ -412,6 +423,26 @@ class SectionSuggestion(SQLModel, table=True):
     made_at: datetime = Field(sa_column=utc_column(nullable=False))
     accepted_by: str | None = None
     accepted_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class LessonsPrompt(KeepsSlackText, SQLModel, table=True):
+    """The day-after question to one participant of a resolved incident ("One thing that
+    went well, one that did not?"), asked once, and their answer or their skip."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"went_well", "went_wrong"})
+
+    __tablename__ = "lessons_prompt"
+    __table_args__ = (UniqueConstraint("incident_id", "user_id", name="uq_lessons_prompt_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    user_id: str
+    asked_at: datetime = Field(sa_column=utc_column(nullable=False))
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column())
+    skipped_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Their words, encoded once where they entered (a modal's inputs arrive plain).
+    went_well: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
+    went_wrong: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
 
 
 class Person(SQLModel, table=True):

@@ -70,16 +70,18 @@ async def post_once(
     now: datetime,
     after: str,
     incident_id: int | None = None,
+    blocks: list[Any] | None = None,
 ) -> OutboxMessage | None:
-    """Keep a post of ``text`` for ``channel`` (a user id: a DM) recording ``after``, unless
-    one was kept already (a retried job); the caller commits. None: kept before."""
+    """Keep a post of ``text`` (and ``blocks``) for ``channel`` (a user id: a DM) recording
+    ``after``, unless one was kept already (a retried job); the caller commits. None: kept
+    before."""
     if await written_for(session, after) is not None:
         return None
     return await enqueue(
         session,
         channel=channel,
         method=POST,
-        payload={"text": text},
+        payload={"text": text, **({"blocks": blocks} if blocks else {})},
         now=now,
         after=after,
         incident_id=incident_id,

@@ -3,6 +3,7 @@ modules here are what the domain folders share.
 
 - ``pages``: the incident list, one incident, its channel history, insights.
 - ``suggestions``: Accept and Edit, in the web view, on what the team's model suggested.
+- ``follow_ups``: the open follow-ups of every incident the viewer may see.
 - ``pages_common``: rendering a page: its template, security headers, the viewer's context.
 - ``api``: the JSON API under /api/, its routes in a table (``OPERATIONS``).
 - ``api_models``: the JSON API's answers as models.
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, maintenance, pages, suggestions
+from bot.web import api, auth, follow_ups, maintenance, pages, suggestions
 from bot.web.context import web_context_ctx
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -59,6 +60,7 @@ WEB_ROUTES: tuple[Route, ...] = (
         PAGE,
     ),
     Route("GET", "/insights", pages.insights_page, PAGE),
+    Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
     # A schedule's name has no dot (bot.record.escalation.policies.NAME), so the calendar feeds'
     # /oncall/<schedule>.ics never reaches this page.

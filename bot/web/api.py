@@ -134,6 +134,10 @@ def _action(action: Action) -> ActionPublic:
         # The row carries these fields under the same names.
         issue=IssuePublic.model_validate(issue, from_attributes=True) if issue else None,
         done=action.done,
+        due_at=action.due_at,
+        overdue=action.overdue,
+        marked_done_by=action.done_by if action.marked_done else None,
+        reads_like=action.alike.text if action.alike else None,
     )
 
 

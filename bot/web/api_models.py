@@ -116,7 +116,10 @@ class IssuePublic(PublicModel):
 
 
 class ActionPublic(PublicModel):
-    """A follow-up task; ``done`` when its issue was closed in the tracker."""
+    """A follow-up task; ``done`` when its owner marked it done (``marked_done_by``) or its
+    issue was closed in the tracker; ``overdue`` when ``due_at`` has passed and it is not
+    done; ``reads_like``: the text of an earlier follow-up of the incident it may duplicate
+    (both are kept)."""
 
     text: str
     owner: str | None
@@ -125,6 +128,10 @@ class ActionPublic(PublicModel):
     link: str | None
     issue: IssuePublic | None
     done: bool
+    due_at: datetime | None
+    overdue: bool
+    marked_done_by: str | None
+    reads_like: str | None
 
 
 class SectionPublic(PublicModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.basics.logs import bind_incident
+from bot.record.follow_ups import OpenFollowUp, open_follow_ups
 from bot.record.incident_queries import (
     IncidentPage,
     IncidentQuery,
@@ -142,3 +143,26 @@ async def incident_timeline_page(
         now=services.clock(),
         types=settings.incidents.types,
     )
+
+
+async def open_follow_ups_for(web_: WebContext, viewer: Viewer, team_id: str) -> list[OpenFollowUp]:
+    """The workspace's follow-ups not done yet, of the incidents the viewer may see: one look
+    at who may see which, Slack asked about the newest ``MAX_LOOK_UPS`` unknown ones at most
+    (the rest unknown stay out, as on the list)."""
+    async with session_scope(web_.services.engine) as session:
+        found = await open_follow_ups(session, team_id=team_id)
+    if viewer.sees_everything:
+        return found
+    incidents = {row.incident.id: row.incident for row in found}.values()
+    candidates = sorted(
+        (i for i in incidents if i.is_private or viewer.guest),
+        key=lambda incident: incident.declared_at,
+        reverse=True,
+    )
+    ask_for = {i.id for i in candidates[:MAX_LOOK_UPS] if i.id is not None}
+    visible = await web_.visibility.visible(viewer, candidates, ask_for=ask_for)
+    return [
+        row
+        for row in found
+        if row.incident.id in visible or not (row.incident.is_private or viewer.guest)
+    ]

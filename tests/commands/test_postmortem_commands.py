@@ -155,7 +155,9 @@ async def test_impact_cause_and_action_are_recorded_and_linked(
         await run(warroom, channel, "cause Card validation changed in gateway 4.2")
         await run(warroom, channel, "action @bob Add a contract test per card type")
         await run(warroom, channel, "action")
-        usage = "Usage: `/incident action [--file[=tracker]] [@owner] &lt;task&gt;`"
+        usage = (
+            "Usage: `/incident action [--file[=tracker]] [--due &lt;day&gt;] [@owner] &lt;task&gt;`"
+        )
         assert usage in last_private(slack)
 
         async with session_scope(warroom.engine) as session:
@@ -195,7 +197,7 @@ async def test_help_lists_the_postmortem_commands(warroom: Warroom) -> None:
     for usage in (
         "impact <who and what is affected>",
         "cause <what caused it>",
-        "action [--file[=tracker]] [@owner] <task>",
+        "action [--file[=tracker]] [--due <day>] [@owner] <task>",
         "time <started|detected|declared|acknowledged|mitigated|ended|resolved> <when>",
         "timezone <zone>",
         "postmortem [--style default|sre|atlassian] [--lang en|fr]",

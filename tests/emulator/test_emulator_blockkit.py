@@ -535,6 +535,20 @@ def test_plain_text_input() -> None:
     )
 
 
+def test_date_pickers() -> None:
+    """https://docs.slack.dev/reference/block-kit/block-elements/date-picker-element"""
+    picker = {"type": "datepicker", "action_id": "due"}
+    assert view(modal(input_block(picker | {"initial_date": "2026-03-13"}))) == []
+    assert msg(actions(picker), {"type": "section", "text": md("x"), "accessory": picker}) == []
+    pointer = "/view/blocks/0/element/initial_date"
+    for wrong in ("2026-3-13", "2026-02-30", "13/03/2026", 20260313):
+        problems = view(modal(input_block(picker | {"initial_date": wrong})))
+        assert error("must be a date in the format YYYY-MM-DD", pointer) in problems, wrong
+    assert error("invalid additional property: min_date", "/view/blocks/0/element") in view(
+        modal(input_block(picker | {"min_date": "2026-01-01"}))
+    )
+
+
 def test_views() -> None:
     assert view(modal()) == []
     assert view({"type": "home", "blocks": [section()]}) == []

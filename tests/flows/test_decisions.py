@@ -15,15 +15,16 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.record.escalation.policies import parse_policies
-from emulator import SlackEmulator
+from emulator import Channel, SlackEmulator
 from tests.conftest import Warroom, running_warroom
-from tests.helpers.incidents import command, open_incident
+from tests.helpers.incidents import command, open_incident, settle
 
 WRITE = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", re.IGNORECASE)
 # What a decision causes; every other table written is part of the record.
@@ -125,16 +126,43 @@ async def test_every_flow_keeps_its_jobs_and_writes_with_its_change(
                 "role comms <@U0CAROL|carol>",
                 "status monitoring",
                 "update Payments flow again",
+                "action @bob --due tomorrow add an alert on gateway 5xx",
                 "public Checkout",
                 "update --public Payments flow again",
                 "resolve",
                 "status investigating",
+                "resolve",
             ):
                 await command(warroom, channel, text)
+            await _wrap_up(warroom, channel)
         await _settled(warroom)
     assert ledger.committed, "the ledger read nothing"
     alone = ledger.consequences_alone()
     assert not alone, "kept apart from their change:\n" + "\n\n".join(map("\n".join, alone))
+
+
+async def _wrap_up(warroom: Warroom, channel: Channel) -> None:
+    """The form offered on resolving, given an impact end, a trigger and a follow-up due
+    tomorrow (its reminders are jobs)."""
+    slack = warroom.slack
+    offers = [
+        m for m in channel.messages if any(b.get("block_id") == "wrap_up" for b in m.blocks or [])
+    ]
+    await slack.click_button(channel.id, offers[-1].ts, "open_wrap_up", user="U0ALICE")
+    view_id = await slack.wait_for(
+        lambda: next((i for i, v in slack.views.items() if v["callback_id"] == "wrap_up"), None)
+    )
+    tomorrow = (warroom.clock.now + timedelta(days=1)).date().isoformat()
+    states = {
+        "trigger": {"type": "plain_text_input", "value": "Release 4.2"},
+        "follow_up.1.text": {"type": "plain_text_input", "value": "Test it"},
+        "follow_up.1.owner": {"type": "users_select", "selected_user": "U0BOB"},
+        "follow_up.1.due": {"type": "datepicker", "selected_date": tomorrow},
+    }
+    values = {block: {block: state} for block, state in states.items()}
+    answer = await slack.submit_view(view_id, values, user="U0ALICE")
+    assert answer.status == 200 and not answer.text.strip(), answer.text
+    await settle(warroom)
 
 
 async def _settled(warroom: Warroom) -> None:

@@ -26,7 +26,7 @@ DAVE = "U0DAVE"
 WEB = "https://warroom.example.com"
 # A Wednesday: on call below, US clocks move forward on Sunday 8 March.
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
-HEADERS = ("Your incidents", "Declared in the last 7 days", "On call now")
+HEADERS = ("Your incidents", "Declared in the last 7 days", "Your follow-ups", "On call now")
 
 
 @pytest.fixture
@@ -305,6 +305,24 @@ async def test_more_incidents_than_a_home_holds_say_how_many_more(warroom: Warro
     assert recent[-1] == (
         f"…and {130 - len(shown_recent)} more: <{WEB}/?from=2026-02-25|the web view lists them all>"
     )
+
+
+async def test_a_person_sees_the_follow_ups_they_own_overdue_first(warroom: Warroom) -> None:
+    channel = await declare(warroom, 1, "Checkout down")
+    await command(warroom, channel, 'action @bob --due "Mar 5 09:00" page the DBA sooner')
+    await command(warroom, channel, 'action @bob --due "Mar 6" add an alert on gateway 5xx')
+    await command(warroom, channel, "action @bob write the runbook")
+    await command(warroom, channel, 'action @carol --due "Mar 6" rotate the keys')
+    assert "Your follow-ups" not in await open_home(warroom, ALICE)  # she owns none
+    warroom.clock.now = NOW + timedelta(days=1)  # Thursday noon UTC: the first is overdue
+    shown = (await open_home(warroom, BOB))["Your follow-ups"]
+    # In Bob's own zone (New York), with the incident's link.
+    assert shown[0].startswith(":warning: *Overdue* since Thu 05 Mar 04:00 EST · *<")
+    assert shown[0].endswith("page the DBA sooner")
+    assert shown[1].startswith(":alarm_clock: Due Fri 06 Mar 12:00 EST · *<")
+    assert shown[1].endswith("add an alert on gateway 5xx")
+    assert shown[2].startswith("No due date · *<") and shown[2].endswith("write the runbook")
+    assert len(shown) == 3  # Carol's is hers
 
 
 async def test_the_messages_tab_publishes_nothing(warroom: Warroom) -> None:

@@ -54,6 +54,8 @@ GET_ROUTES = [
     "/incidents/INC-1/postmortem.md",
     "/incidents/INC-99999",
     "/insights",
+    "/follow-ups",
+    "/follow-ups?mine=1",
     "/oncall",
     "/oncall/payments",
     "/oncall/support",

@@ -186,11 +186,31 @@ class Action:
     link: str | None
     # Its tracker issue (key, url, state: waiting, filed, refused, closed), when it has one.
     issue: TrackerIssue | None = None
+    # When it is due (``--due``), and whether that had passed when the draft was written.
+    due_at: datetime | None = None
+    overdue: bool = False
+    # Who marked it done (the reminder's button), when someone did.
+    done_by: str | None = None
+    marked_done: bool = False
+    # The earlier follow-up of the incident this one reads like: a possible duplicate,
+    # flagged for a person to decide, never merged.
+    alike: Action | None = None
 
     @property
     def done(self) -> bool:
-        """Closed in its tracker: the draft ticks its box."""
-        return self.issue is not None and self.issue.state == "closed"
+        """Marked done, or closed in its tracker: the draft ticks its box."""
+        return self.marked_done or (self.issue is not None and self.issue.state == "closed")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One participant's answer to the day-after question: a thing that went well, one that
+    did not (either may be missing), as readable text, and who said it when."""
+
+    author: str | None
+    went_well: str | None
+    went_wrong: str | None
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -292,6 +312,10 @@ class Draft:
     asked: Asked | None = None
     # Each entry's link to its Slack message, by its reference (E42): what citations link to.
     links: Mapping[str, str | None] = field(default_factory=dict)
+    # The participants' answers to the day-after question (bot/flows/lessons.py).
+    lessons: list[Lesson] = field(default_factory=list)
+    # The triggering change, as people said it after the fact (the form offered on resolving).
+    triggers: list[Line] = field(default_factory=list)
     # The written sections the template asked for while rendering, in order.
     slots: list[Slot] = field(default_factory=list)
     # Each moment's (date, time) as said in the incident's zone and language.
@@ -340,6 +364,16 @@ class Draft:
         link = self.links.get(ref)
         shown = f"\\[{markdown_escape(ref)}\\]"
         return f"[{shown}]({markdown_escape(link)})" if link else shown
+
+    @property
+    def went_well(self) -> list[Lesson]:
+        """The answers that say something went well."""
+        return [lesson for lesson in self.lessons if lesson.went_well]
+
+    @property
+    def went_wrong(self) -> list[Lesson]:
+        """The answers that say something did not."""
+        return [lesson for lesson in self.lessons if lesson.went_wrong]
 
     def unused_written(self) -> list[tuple[str, Written]]:
         """What people wrote for sections the template has not asked for (another style's);
@@ -419,7 +453,7 @@ class Draft:
 
     def _sections(self) -> Iterator[Line]:
         """The lines of the sections after the timeline."""
-        for section in (self.impacts, self.causes, self.mitigations, self.updates):
+        for section in (self.impacts, self.causes, self.mitigations, self.updates, self.triggers):
             yield from section
         for path in self.misleading:
             yield from path.lines

@@ -34,14 +34,15 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, Milestone, TimelineKind
 
 # The entries the page's summary shows besides its page of the timeline: impact, root cause
-# findings, and follow-ups (its tasks); and those its milestones are read from: the fixes and
-# the messages marked recovered (when the mitigation worked, a proposed impact end).
-# tests/web/test_timeline_page.py renders the page both ways, so a template that starts
+# findings, the trigger, and follow-ups (its tasks); and those its milestones are read from:
+# the fixes and the messages marked recovered (when the mitigation worked, a proposed impact
+# end). tests/web/test_timeline_page.py renders the page both ways, so a template that starts
 # showing another kind fails there until it is named here.
 SUMMARY_KINDS = frozenset(
     {
         TimelineKind.IMPACT.value,
         TimelineKind.ROOT_CAUSE.value,
+        TimelineKind.TRIGGER.value,
         TimelineKind.FOLLOW_UP.value,
         TimelineKind.MITIGATION.value,
         TimelineKind.RECOVERED.value,

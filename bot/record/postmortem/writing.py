@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
@@ -25,7 +25,7 @@ from bot.basics.render import Renderer, postmortem_template, readable
 from bot.basics.slack_links import message_link
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users
-from bot.record import fields, follow_ups, messages, roles, timeline
+from bot.record import fields, follow_ups, lessons, messages, roles, timeline
 from bot.record.alerting import alerts
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
@@ -40,6 +40,7 @@ from bot.record.postmortem.draft import (
     Detection,
     Draft,
     EscalationLine,
+    Lesson,
     Line,
     Metric,
     MilestoneTime,
@@ -68,6 +69,7 @@ from bot.store.models import (
     ChannelMessage,
     Escalation,
     Incident,
+    LessonsPrompt,
     Milestone,
     MilestoneChange,
     PostmortemEdit,
@@ -80,6 +82,8 @@ from bot.store.models import (
     TrackerIssue,
 )
 
+# Statements about the incident, not moments of it: their sections show them, not the timeline.
+_SAID_AFTER = {TimelineKind.IMPACT.value, TimelineKind.TRIGGER.value}
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
 
@@ -227,6 +231,9 @@ class Record:
     def quoted(self) -> list[EntryRow]:
         return [*self.replies.values(), *self.ideas.values(), *self.joined.values()]
 
+    # The participants' answers to the day-after question, in the order they came.
+    lessons: Sequence[LessonsPrompt] = ()
+
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
         ids = {self.incident.commander, self.incident.declared_by, *self.roles.values()}
@@ -241,6 +248,8 @@ class Record:
                 ids.add(escalation.target_ref)
             ids |= {named.get("user") for named in escalation.on_call or []}
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
+        ids |= {item.done_by for item in self.actions}
+        ids |= {lesson.user_id for lesson in self.lessons}
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
         ids |= {str(value) for field, value in self.fields if field.kind == "user"}
@@ -293,6 +302,7 @@ async def load_record(
         asked=await model_suggestions.latest_request(session, incident_id),
         alerts_resolved_at=await alerts.all_resolved_at(session, incident_id),
         **quoting,
+        lessons=await lessons.answers_of(session, incident_id),
     )
 
 
@@ -410,6 +420,7 @@ def build_draft(
         metrics=[Metric(key, milestones[a], milestones[b]) for key, a, b in METRICS],
         timeline=curated_timeline(_ruling_out(lines, record), milestones),
         impacts=of_kind(TimelineKind.IMPACT),
+        triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
         misleading=misleading_paths(
             lines, [entry.slack_ts for entry in record.entries], paths, MARKED_KINDS
@@ -428,6 +439,7 @@ def build_draft(
             record,
             name,
             names,
+            now,
         ),
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
@@ -451,6 +463,15 @@ def build_draft(
             _detection(entry.facts or {}, drawn)
             for entry, drawn in zip(record.entries, lines, strict=True)
             if entry.kind == _DETECTION
+        ],
+        lessons=[
+            Lesson(
+                name(lesson.user_id),
+                readable(lesson.went_well, names) if lesson.went_well else None,
+                readable(lesson.went_wrong, names) if lesson.went_wrong else None,
+                lesson.answered_at or lesson.asked_at,
+            )
+            for lesson in record.lessons
         ],
     )
 
@@ -617,8 +638,7 @@ def curated_timeline(
     or anything with their moment and kind (``EntryMoment``: where a page of a long timeline
     falls, bot/record/postmortem/timeline_page.py)."""
     placed = places(lines, milestones)
-    impact = TimelineKind.IMPACT.value
-    shown: list[StandingT | Line] = [line for line in lines if line.kind != impact]
+    shown: list[StandingT | Line] = [line for line in lines if line.kind not in _SAID_AFTER]
     changed = placed.moved.keys() | placed.also.keys()
     if changed:  # a few lines of thousands: looked up by identity, not each one placed
         shown = [placed.place(line) if id(line) in changed else line for line in shown]
@@ -658,22 +678,39 @@ def _escalation(
 
 
 def _actions(
-    memos: list[tuple[str, Line]], record: Record, name: Namer, names: Mapping[str, str]
+    memos: list[tuple[str, Line]],
+    record: Record,
+    name: Namer,
+    names: Mapping[str, str],
+    now: datetime,
 ) -> list[Action]:
+    """The follow-ups in the order they were noted, each with the earlier one it reads like."""
     issues = record.issues
     noted = [
         Action(memo.text, None, memo.author, memo.at, memo.link, issues.get(ref))
         for ref, memo in memos
     ]
-    noted += [
-        Action(
-            readable(item.text, names),
-            name(item.owner),
-            name(item.created_by),
-            item.created_at,
-            item.permalink,
-            issues.get(follow_ups.follow_up_ref(item)),
+    for item in record.actions:
+        issue = issues.get(follow_ups.follow_up_ref(item))
+        done = follow_ups.is_done(item, issue)
+        noted.append(
+            Action(
+                readable(item.text, names),
+                name(item.owner),
+                name(item.created_by),
+                item.created_at,
+                item.permalink,
+                issue,
+                due_at=item.due_at,
+                overdue=item.due_at is not None and item.due_at <= now and not done,
+                done_by=name(item.done_by),
+                marked_done=item.done_at is not None,
+            )
         )
-        for item in record.actions
-    ]
-    return sorted(noted, key=lambda action: action.at)
+    noted.sort(key=lambda action: action.at)
+    actions: list[Action] = []
+    for action, earlier in zip(
+        noted, follow_ups.earlier_alike([a.text for a in noted]), strict=True
+    ):
+        actions.append(action if earlier is None else replace(action, alike=actions[earlier]))
+    return actions

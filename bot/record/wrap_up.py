@@ -1,0 +1,94 @@
+"""What the form offered on resolving records (bot/flows/wrap_up.py): the impact in numbers,
+the affected services, the triggering change; and the impact end it proposes from the record.
+No Slack payloads in here.
+
+Numbers and services are a person's statement of the impact: a timeline entry of kind
+``impact`` whose facts hold them (``{"numbers": {"customers": "1200", ...}, "services":
+[...]}``), said by templates/entries/; the trigger is a person's words, an entry of kind
+``trigger``. None of them is a moment of the incident, so the timeline leaves them out: the
+draft shows them in its Impact and Trigger sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.slack_text import SlackText
+from bot.record.timeline import add_entry
+from bot.store.models import Alert, Incident, TimelineEntry, TimelineKind
+
+# The impact in numbers the form asks for, in its order: what each counts.
+IMPACT_NUMBERS = ("customers", "orders", "money", "requests")
+# Only money has decimals; the others are counts.
+WHOLE_NUMBERS = frozenset({"customers", "orders", "requests"})
+
+
+@dataclass(frozen=True)
+class ProposedEnd:
+    """When the impact ended, as the record suggests it, and where that comes from:
+    ``ended`` (set already), ``alerts`` (the incident's alerts all resolved, the last at
+    ``at``), ``mitigated`` (the mitigation), or ``resolved`` (the resolution, as a last
+    resort)."""
+
+    at: datetime
+    source: str
+
+
+async def proposed_impact_end(session: AsyncSession, incident: Incident) -> ProposedEnd | None:
+    """The impact end the form proposes: the one set, else the incident's alerts' end when
+    every one of them is resolved, else the mitigation, else the resolution."""
+    if incident.ended_at is not None:
+        return ProposedEnd(incident.ended_at, "ended")
+    alerts = (await session.exec(select(Alert).where(col(Alert.incident_id) == incident.id))).all()
+    ends = [alert.ends_at for alert in alerts if alert.status == "resolved" and alert.ends_at]
+    if alerts and len(ends) == len(alerts):
+        return ProposedEnd(max(ends), "alerts")
+    if incident.mitigated_at is not None:
+        return ProposedEnd(incident.mitigated_at, "mitigated")
+    if incident.resolved_at is not None:
+        return ProposedEnd(incident.resolved_at, "resolved")
+    return None
+
+
+def number_facts(numbers: Mapping[str, Decimal]) -> dict[str, str]:
+    """The numbers as the facts keep them: as written, without an exponent (a float would
+    round money), in the form's order."""
+    return {key: format(numbers[key], "f") for key in IMPACT_NUMBERS if key in numbers}
+
+
+def note_impact(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    numbers: Mapping[str, Decimal],
+    services: Sequence[str],
+    by: str,
+    at: datetime,
+) -> TimelineEntry | None:
+    """The impact in numbers and the services affected, as ``by`` gave them: one entry, shown
+    by one message (the caller commits); None when neither was given."""
+    facts: dict[str, object] = {}
+    if numbers:
+        facts["numbers"] = number_facts(numbers)
+    if services:
+        facts["services"] = list(services)
+    if not facts:
+        return None
+    return add_entry(
+        session, incident, kind=TimelineKind.IMPACT, facts=facts, author=by, occurred_at=at
+    )
+
+
+def note_trigger(
+    session: AsyncSession, incident: Incident, text: SlackText, *, by: str, at: datetime
+) -> TimelineEntry:
+    """The change that set the incident off, in ``by``'s words (the caller commits)."""
+    return add_entry(
+        session, incident, kind=TimelineKind.TRIGGER, text=text, author=by, occurred_at=at
+    )

@@ -1,0 +1,198 @@
+"""The message resolving posts (bot/flows/wrap_up.py): *Wrap up* opens the form at once
+(Slack's trigger_id lasts 3 s), *Skip* says it was skipped; and the form's submission, read
+and checked here (times in the incident's zone, numbers, follow-up rows) so that what is wrong
+is shown on the form, field by field. None of it waits in the channel's line: the incident
+is resolved already, and nothing here changes what a command after it would see."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.basics.errors import BotError
+from bot.basics.slack_ids import WrapUpModal, follow_up_input, input_state
+from bot.basics.slack_text import SlackText
+from bot.flows.follow_ups import due_moment
+from bot.flows.replies import run_and_reply
+from bot.flows.wrap_up import (
+    FOLLOW_UP_ROWS,
+    AskedFollowUp,
+    WrapUp,
+    open_wrap_up_form,
+    skip_wrap_up,
+    wrap_up,
+)
+from bot.record.moments import MomentRefused, parse_moment
+from bot.record.wrap_up import WHOLE_NUMBERS
+from bot.services import Services
+from commands.buttons import Press, answer_press, open_from_press
+from commands.forms import read_fields
+
+NUMBERS = {
+    "customers": WrapUpModal.CUSTOMERS,
+    "orders": WrapUpModal.ORDERS,
+    "money": WrapUpModal.MONEY,
+    "requests": WrapUpModal.REQUESTS,
+}
+# Fifteen digits: more than any count or sum an incident costs, less than a float rounds.
+NUMBER_MAX = Decimal("999999999999999")
+# A form's error is a line under its field.
+ERROR_MAX = 300
+
+
+async def handle_wrap_up_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """*Wrap up* (or *Add more*): the form, opened at once."""
+
+    async def opener(services: Services, press: Press, trigger_id: str) -> None:
+        await open_wrap_up_form(
+            services,
+            trigger_id=trigger_id,
+            incident_id=press.value_id,
+            message_ts=press.message_ts,
+            response_url=press.response_url,
+        )
+
+    await open_from_press(ack, body, context, opener)
+
+
+async def handle_skip_wrap_up_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """*Skip*: the message says who skipped it and how to add the same later."""
+
+    async def skip(services: Services, press: Press) -> None:
+        await skip_wrap_up(
+            services, incident_id=press.value_id, by=press.user_id, message_ts=press.message_ts
+        )
+
+    await answer_press(ack, body, context, skip, name="skip the wrap-up")
+
+
+async def handle_wrap_up_submission(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any
+) -> None:
+    """Check the form; what is wrong is shown under its field, else it is kept (after the
+    ack) and the person told privately of follow-ups that read like earlier ones."""
+    services: Services = context["services"]
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        metadata = {}
+    metadata = metadata if isinstance(metadata, dict) else {}
+    values = (view.get("state") or {}).get("values") or {}
+    given, errors = read_wrap_up(services, values, str(metadata.get("zone") or "UTC"))
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    work = wrap_up(
+        services,
+        channel_id=str(metadata.get("channel") or ""),
+        by=str((body.get("user") or {}).get("id") or ""),
+        given=given,
+        message_ts=str(metadata.get("ts") or ""),
+    )
+    services.background.spawn(
+        run_and_reply(services, str(metadata.get("response_url") or ""), work),
+        name="keep the wrap-up",
+    )
+
+
+def read_wrap_up(
+    services: Services, values: dict[str, Any], zone: str
+) -> tuple[WrapUp, dict[str, str]]:
+    """What the form says, and the errors to show by block id."""
+    errors: dict[str, str] = {}
+    now = services.clock()
+
+    def typed(block: str) -> str:
+        return str(input_state(values, block).get("value") or "").strip()
+
+    ended = None
+    if text := typed(WrapUpModal.ENDED):
+        try:
+            ended = parse_moment(text, zone=zone, now=now)
+        except MomentRefused as refusal:
+            errors[WrapUpModal.ENDED] = _said(services, refusal)
+    numbers: dict[str, Decimal] = {}
+    for key, block in NUMBERS.items():
+        if raw := typed(block):
+            number = _number(raw, whole=key in WHOLE_NUMBERS)
+            if number is None:
+                problem = "whole_number" if key in WHOLE_NUMBERS else "number"
+                errors[block] = services.renderer.render("messages/form_error.j2", problem=problem)
+            else:
+                numbers[key] = number
+    trigger = typed(WrapUpModal.TRIGGER)
+    fields = tuple(services.settings.incidents.types.fields.values())
+    answers, field_errors = read_fields(values, fields)
+    errors |= field_errors
+    follow_ups = _follow_ups(services, values, zone, errors)
+    given = WrapUp(
+        ended=ended,
+        numbers=numbers,
+        trigger=SlackText.from_plain(trigger) if trigger else None,
+        services=_services(values, typed(WrapUpModal.SERVICES)),
+        fields=answers,
+        follow_ups=follow_ups,
+    )
+    return given, errors
+
+
+def _number(raw: str, *, whole: bool) -> Decimal | None:
+    """A number the form took (Slack's number_input sends it as text), or None."""
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number < 0 or number > NUMBER_MAX:
+        return None
+    if whole and number != number.to_integral_value():
+        return None
+    return Decimal(int(number)) if whole else number
+
+
+def _services(values: dict[str, Any], typed: str) -> list[str]:
+    """The components chosen, then the services typed (comma-separated), each once."""
+    chosen = input_state(values, WrapUpModal.COMPONENTS).get("selected_options") or []
+    names = [str(o.get("value") or "") for o in chosen if isinstance(o, dict)]
+    names += typed.split(",")
+    kept: dict[str, str] = {}
+    for name in names:
+        if name.strip():
+            kept.setdefault(name.strip().lower(), name.strip())
+    return list(kept.values())
+
+
+def _follow_ups(
+    services: Services, values: dict[str, Any], zone: str, errors: dict[str, str]
+) -> list[AskedFollowUp]:
+    """The rows given; a row with an owner or a date but no task is an error on its task."""
+    rows = []
+    for row in range(1, FOLLOW_UP_ROWS + 1):
+        text = str(input_state(values, follow_up_input(row, "text")).get("value") or "").strip()
+        owner = input_state(values, follow_up_input(row, "owner")).get("selected_user") or None
+        day = input_state(values, follow_up_input(row, "due")).get("selected_date") or None
+        if not text:
+            if owner or day:
+                errors[follow_up_input(row, "text")] = services.renderer.render(
+                    "messages/form_error.j2", problem="task_missing"
+                )
+            continue
+        due_at = None
+        if day:
+            try:
+                due_at = due_moment(str(day), zone, services.clock())
+            except MomentRefused as refusal:
+                errors[follow_up_input(row, "due")] = _said(services, refusal)
+                continue
+        rows.append(AskedFollowUp(SlackText.from_plain(text), owner and str(owner), due_at))
+    return rows
+
+
+def _said(services: Services, error: BotError) -> str:
+    """A refusal's words as a line under a form's field (no Slack formatting shows there)."""
+    said = services.renderer.render(error.template, **error.context)
+    plain = said.replace(":warning: ", "").replace("`", "").strip()
+    return plain[:ERROR_MAX]
