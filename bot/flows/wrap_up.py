@@ -29,6 +29,7 @@ from bot.flows.replies import open_form
 from bot.record import fields, incidents
 from bot.record.incident_types import FieldValue
 from bot.record.milestones import set_milestone
+from bot.record.postmortem.writing import impact_ended, load_record
 from bot.record.status_page.publications import public_record
 from bot.record.wrap_up import note_impact, note_trigger, proposed_impact_end
 from bot.services import Services
@@ -85,7 +86,9 @@ async def open_wrap_up_form(
         incident = await session.get(Incident, incident_id)
         if incident is None or not incident.channel_id:
             raise GoneFromRecord(what="incident")
-        proposed = await proposed_impact_end(session, incident)
+        ended = impact_ended(await load_record(session, incident, types))
+        source = ended.source if ended.proposed and ended.source else "ended"
+        proposed = proposed_impact_end(incident, ended.at, source)
         public = await public_record(session, incident_id)
         values = await fields.values_of(session, incident_id, types.fields)
     metadata = {

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
 from bot.record.timeline import add_entry
-from bot.store.models import Alert, Incident, TimelineEntry, TimelineKind
+from bot.store.models import Incident, TimelineEntry, TimelineKind
 
 # The impact in numbers the form asks for, in its order: what each counts.
 IMPACT_NUMBERS = ("customers", "orders", "money", "requests")
@@ -32,25 +31,21 @@ WHOLE_NUMBERS = frozenset({"customers", "orders", "requests"})
 @dataclass(frozen=True)
 class ProposedEnd:
     """When the impact ended, as the record suggests it, and where that comes from:
-    ``ended`` (set already), ``alerts`` (the incident's alerts all resolved, the last at
-    ``at``), ``mitigated`` (the mitigation), or ``resolved`` (the resolution, as a last
-    resort)."""
+    ``ended`` (set already), ``alert`` (the incident's alerts all resolved), ``recovered`` (a
+    message marked recovered), ``mitigation`` (the confirmed mitigation), or ``resolved`` (the
+    resolution, as a last resort)."""
 
     at: datetime
     source: str
 
 
-async def proposed_impact_end(session: AsyncSession, incident: Incident) -> ProposedEnd | None:
-    """The impact end the form proposes: the one set, else the incident's alerts' end when
-    every one of them is resolved, else the mitigation, else the resolution."""
-    if incident.ended_at is not None:
-        return ProposedEnd(incident.ended_at, "ended")
-    alerts = (await session.exec(select(Alert).where(col(Alert.incident_id) == incident.id))).all()
-    ends = [alert.ends_at for alert in alerts if alert.status == "resolved" and alert.ends_at]
-    if alerts and len(ends) == len(alerts):
-        return ProposedEnd(max(ends), "alerts")
-    if incident.mitigated_at is not None:
-        return ProposedEnd(incident.mitigated_at, "mitigated")
+def proposed_impact_end(
+    incident: Incident, decided: datetime | None, source: str
+) -> ProposedEnd | None:
+    """The impact end the form proposes: as the draft decides it (``decided``, set by hand or
+    proposed from the record, ``source`` saying which), else the resolution as a last resort."""
+    if decided is not None:
+        return ProposedEnd(decided, source)
     if incident.resolved_at is not None:
         return ProposedEnd(incident.resolved_at, "resolved")
     return None

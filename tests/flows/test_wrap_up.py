@@ -283,3 +283,30 @@ async def test_skipping_the_wrap_up_keeps_nothing_and_says_how_to_add_it_later(
         assert not any(b.get("type") == "actions" for b in skipped.blocks or [])
         assert "Wrap-up" not in said(channel)
         assert (await incident(warroom)).ended_at is None
+
+
+async def test_without_an_alert_the_form_proposes_the_end_the_draft_proposes(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """No alert: the form proposes what the draft does, the message marked recovered, not the
+    resolution, and says so (one rule for both: bot/record/postmortem/writing.py)."""
+    async with running_warroom(slack, sqlite_url, Clock(NOW)) as warroom:
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("start Checkout down", user=ALICE, channel=general.id)
+        channel: Channel = await slack.wait_for(
+            lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None)
+        )
+        await settle(warroom)
+        back = NOW.replace(minute=58)
+        said = await slack.post_message(
+            channel.id, "Error rate back to baseline.", user=BOB, ts=f"{back.timestamp():.6f}"
+        )
+        await slack.add_reaction(channel.id, said.ts, "large_green_circle", user=ALICE)
+        await settle(warroom)
+        warroom.clock.now = NOW.replace(hour=9, minute=20)
+        await command(warroom, channel, "resolve")
+        _, view = await form(warroom, channel, ALICE)
+        ended = {b.get("block_id"): b for b in view["blocks"]}[WrapUpModal.ENDED]
+        assert ended["element"]["initial_value"] == "2026-03-10 08:58"
+        assert ended["hint"]["text"].startswith("Proposed: the message marked recovered.")

@@ -44,6 +44,7 @@ from bot.record.postmortem.draft import (
     Line,
     Metric,
     MilestoneTime,
+    Mitigation,
     Publication,
     Suggested,
     Written,
@@ -397,12 +398,7 @@ def build_draft(
     if known is not None:
         milestones, mitigation = dict(known.milestones), known.mitigation
     else:
-        milestones = milestone_times(incident, record.milestone_changes, name)
-        resolved_alerts = _alerts_resolved(lines, record.alerts_resolved_at)
-        mitigation = mitigation_of(lines, milestones, resolved_alerts)
-        if mitigation.confirmed is not None:
-            milestones[Milestone.MITIGATED] = mitigation.confirmed
-        milestones[Milestone.ENDED] = impact_end(lines, milestones, resolved_alerts, mitigation)
+        milestones, mitigation = decided_milestones(record, lines, name)
     paths = PathFacts(
         replies={ts: line(row) for ts, row in record.replies.items()},
         ideas={ts: line(row) for ts, row in record.ideas.items()},
@@ -610,6 +606,29 @@ def _by_kind(lines: list[Line]) -> Callable[[TimelineKind], list[Line]]:
         return list(grouped.get(kind.value, ()))
 
     return of_kind
+
+
+def decided_milestones(
+    record: Record, lines: Sequence[Line], name: Namer
+) -> tuple[dict[str, MilestoneTime], Mitigation]:
+    """The milestones as the draft states them: set by hand, else decided from the record
+    (the mitigation confirmed by the next recovery signal, impact ended proposed): one rule
+    for the draft and for the wrap-up form's proposal."""
+    milestones = milestone_times(record.incident, record.milestone_changes, name)
+    resolved_alerts = _alerts_resolved(lines, record.alerts_resolved_at)
+    mitigation = mitigation_of(lines, milestones, resolved_alerts)
+    if mitigation.confirmed is not None:
+        milestones[Milestone.MITIGATED] = mitigation.confirmed
+    milestones[Milestone.ENDED] = impact_end(lines, milestones, resolved_alerts, mitigation)
+    return milestones, mitigation
+
+
+def impact_ended(record: Record) -> MilestoneTime:
+    """Impact ended as the draft would state it: set, else proposed (``proposed``, with its
+    ``source``), else unknown (``at`` None)."""
+    lines = [Line(entry.occurred_at, entry.kind, "") for entry in record.entries]
+    milestones, _ = decided_milestones(record, lines, lambda user_id: user_id)
+    return milestones[Milestone.ENDED]
 
 
 def milestone_times(
