@@ -222,6 +222,18 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
         "Alertmanager alert firing: CheckoutErrorSpike · Summary: CheckoutErrorSpike is firing"
         " · Labels: service=checkout, severity=page · Links: [Source](",
     )
+    # Follow-ups as the postmortem lists them: each task with its owner, or a gap for one.
+    measures = part(draft, "## Corrective and preventive measures")
+    check.contains(
+        "a follow-up with its owner",
+        measures,
+        "- [ ] Review every payment gateway integration (owner: Erin Achebe).",
+    )
+    check.contains(
+        "a follow-up without an owner says one is wanted",
+        measures,
+        "- [ ] Stricter tests for website and integration changes (owner: _to be assigned_).",
+    )
     check.done()
 
     # As before: what the record held all along.
