@@ -18,6 +18,7 @@ from bot.config.alerting import AlertSettings
 from bot.config.escalation import EscalationSettings
 from bot.config.incidents import IncidentSettings
 from bot.config.oncall import OncallSettings
+from bot.config.paging import PagingSettings
 from bot.config.reading import (
     ConfigError,
     Feature,
@@ -72,6 +73,8 @@ class Settings:
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear).
     trackers: TrackerSettings = field(default_factory=TrackerSettings)
     status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
+    # Paging people by push, SMS, voice and email (the contacts file, ntfy, Twilio, SMTP).
+    paging: PagingSettings = field(default_factory=PagingSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -118,8 +121,21 @@ class Settings:
         problems.extend(self.oncall.problems())
         problems.extend(self.trackers.problems())
         problems.extend(self.status_page.problems())
+        problems.extend(self.paging.problems())
+        problems.extend(self._paging_problems())
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+    def _paging_problems(self) -> list[str]:
+        """Methods that need warroom's public address: acknowledgement links (ntfy, email)
+        and Twilio's callbacks (SMS, voice) point there."""
+        beyond_slack = sorted(self.paging.contacts.kinds())
+        if beyond_slack and not self.web.public_url:
+            return [
+                f"WARROOM_CONTACTS: {', '.join(beyond_slack)} contacts need WARROOM_PUBLIC_URL "
+                "(acknowledgement links and Twilio's callbacks point there)"
+            ]
+        return []
 
     def _routes(self) -> tuple[Route, ...]:
         routes = self.alerting.routes
@@ -218,6 +234,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("Logs", LogSettings),
     ("Incidents", IncidentSettings),
     ("Escalation and paging", EscalationSettings),
+    ("Paging", PagingSettings),
     ("On call", OncallSettings),
     ("Workflows", WorkflowSettings),
     ("Alerts", AlertSettings),
