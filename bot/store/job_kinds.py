@@ -4,7 +4,8 @@ How an alert becomes a page, by the jobs it causes: an alert webhook's payload i
 ``alert_payload`` applies it (grouping, routing); a route that opens incidents has
 ``alert_war_room`` open the war room; the incident's severity starts its escalation policy,
 each level an ``escalate`` job (the first due at once, each next one when nobody acknowledged
-in time), which brings people in (``bring_in``) and, for a pager target, sends a ``page``. On
+in time), which brings people in (``bring_in``) and, for a pager target, sends a ``page``;
+each person it reaches is paged, each notification of their rules a ``notify`` job. On
 resolve, ``postmortem_publish`` writes the draft.
 
 Each kind's handler (in ``bot/flows/``, by ``JOB_HANDLERS`` in ``bot/flows/handlers.py``) and
@@ -12,6 +13,7 @@ the lane it runs in (``JOB_LANES`` there):
 
 ```
 kind                   handler                                        lane
+notify                 paging.pages.send_notification                 notifications
 alert_notice           alert_intake.post_alert_changes                slack
 alert_payload          alert_intake.process_payload                   slack
 alert_post             alert_intake.post_to_route_channel             slack
@@ -64,6 +66,8 @@ class JobKind(StrEnum):
     ONCALL_HANDOFF = "oncall_handoff"
     ONCALL_ICAL_REFRESH = "oncall_ical_refresh"
     ONCALL_NOTICE = "oncall_notice"
+    # One notification of a person's page (Slack, push, SMS, call, email), due at its rule's offset.
+    NOTIFY = "notify"
     PAGE = "page"
     POSTMORTEM_PUBLISH = "postmortem_publish"
     PUBLIC_ANNOUNCEMENT = "public_announcement"

@@ -25,6 +25,7 @@ from bot.clients.slack_errors import SlackFailure, SlackGone
 from bot.flows.channel import deliver_now, refresh_channel_header, say, send
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
+from bot.flows.paging.pages import start_pages, stop_pages
 from bot.flows.postmortem_posting import choose_template
 from bot.record import incidents
 from bot.record.escalation import escalations
@@ -109,6 +110,7 @@ async def escalate(
         )
         assert escalation is not None  # only policy levels can be taken already
         await _schedule_bring_in(session, escalation, reach, services.clock())
+        await start_pages(session, services, escalation, reach.users, services.clock())
         await session.commit()
     services.wake_jobs()
     return escalation
@@ -262,6 +264,7 @@ async def escalate_to_level(
                 why=timed_out(number, level.timeout),
             )
         await _schedule_bring_in(session, escalation, reach, now)
+        await start_pages(session, services, escalation, reach.users, now)
         await session.commit()
     services.wake_jobs()
     return escalation
@@ -460,7 +463,10 @@ async def _tell_on_call(
     session: AsyncSession, services: Services, incident: Incident, escalation: Escalation
 ) -> list[str]:
     """A DM to each person an on-call schedule named, once (the caller commits); whom."""
-    told = []
+    told: list[str] = []
+    # A person with a page hears of it through their rules (the Slack method's DM says it).
+    if services.settings.paging.contacts.configured:
+        return told
     for named in escalation.on_call or []:
         if named["user"] is None or named.get("guest"):
             continue
@@ -514,20 +520,35 @@ async def _reloaded(services: Services, incident: Incident) -> Incident:
 
 # -- acknowledging ---------------------------------------------------------------------------
 async def acknowledge(
-    services: Services, *, channel_id: str, user_id: str, escalation_id: int | None = None
+    services: Services,
+    *,
+    channel_id: str,
+    user_id: str,
+    escalation_id: int | None = None,
+    via: str | None = None,
 ) -> tuple[Incident, list[Escalation]]:
-    """Acknowledge escalations: every policy timer stops and every ringing page is acknowledged."""
+    """Acknowledge escalations: every policy timer stops, every ringing page is acknowledged,
+    and every person's notifications still to come are cancelled. ``via``: how, when not in
+    Slack (``sms``, ``voice``, ``ntfy``, ``email``)."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         incident = await incidents.lock(
             session, await incidents.incident_in_channel(session, channel_id)
         )
         chosen = await escalations.acknowledge(
-            session, incident, user_id=user_id, at=now, escalation_id=escalation_id
+            session, incident, user_id=user_id, at=now, escalation_id=escalation_id, via=via
         )
         # Someone is on it: no policy escalates further, and no page keeps ringing.
         await jobs.cancel(session, incident_id=incident.id or 0, kinds=[JobKind.ESCALATE], now=now)
         await follow_up_pages(session, incident.id or 0, "acknowledge", now)
+        await stop_pages(
+            session,
+            incident_id=incident.id or 0,
+            escalation_ids=[escalation.id or 0 for escalation in chosen],
+            now=now,
+            by=user_id,
+            via=via or "slack",
+        )
         await session.commit()
     services.wake_jobs()
     for escalation in chosen:
@@ -572,3 +593,4 @@ async def stand_down(session: AsyncSession, incident: Incident, now: datetime) -
     """On resolution: no more policy levels, and every open page resolved (caller commits)."""
     await jobs.cancel(session, incident_id=incident.id or 0, kinds=[JobKind.ESCALATE], now=now)
     await follow_up_pages(session, incident.id or 0, "resolve", now)
+    await stop_pages(session, incident_id=incident.id or 0, escalation_ids=None, now=now)

@@ -1,0 +1,238 @@
+"""Pages to people: started when an escalation reaches them, their notifications sent as jobs
+at their rules' offsets, all of an escalation's stopped by its acknowledgement.
+
+Each notification is a job row written in the transaction that decided the page; the job
+takes its notification (pending -> sending) before calling out, so a cancelled one is never
+sent, and a failure leaves the person's next rule to fire on time. Numbers and addresses are
+read from the contacts when sending and never written to the record, the logs or Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clients.vendor_http import VendorFailure
+from bot.flows.channel import deliver_now, say_safely
+from bot.record.paging import pages
+from bot.record.paging.contacts import SLACK, Method
+from bot.services import Services
+from bot.store import jobs, outbox
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import Escalation, Incident, Job, Notification, PersonPage
+
+log = logging.getLogger(__name__)
+# Waits before the 2nd, 3rd and 4th try of a notification a service could not take: a page
+# late by minutes is worth less than the next rule, which fires on its own time anyway.
+RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=15), timedelta(seconds=45))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# A service's Retry-After longer than this is not waited for: the next rule goes on.
+LONGEST_WAIT = timedelta(minutes=2)
+
+# What sends one method: the service's id for the notification (None when it has none), or
+# a VendorFailure that says whether trying again may help.
+Sender = Callable[[Services, Incident, Escalation, Notification, Method], Awaitable[str | None]]
+
+
+def notification_key(escalation_id: int, notification_id: int) -> str:
+    """The job key of a notification; an escalation's share one prefix, cancelled at once."""
+    return f"notify:{escalation_id}:{notification_id}"
+
+
+async def start_pages(
+    session: AsyncSession,
+    services: Services,
+    escalation: Escalation,
+    users: Sequence[str],
+    now: datetime,
+) -> None:
+    """Start a page to each of ``users`` and schedule each notification its rules send (the
+    caller commits). Without a contacts file nobody is paged beyond Slack's invitation."""
+    contacts = services.settings.paging.contacts
+    if not contacts.configured:
+        return
+    assert escalation.id is not None
+    for user in users:
+        started = await pages.start_page(
+            session,
+            incident_id=escalation.incident_id,
+            escalation_id=escalation.id,
+            person=contacts.person(user),
+            rules=contacts.rules_of(user),
+            at=now,
+        )
+        for notification in started:
+            assert notification.id is not None
+            await jobs.schedule(
+                session,
+                kind=JobKind.NOTIFY,
+                key=notification_key(escalation.id, notification.id),
+                due_at=notification.due_at,
+                incident_id=escalation.incident_id,
+                payload={"notification": notification.id},
+            )
+
+
+async def stop_pages(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    escalation_ids: Collection[int] | None,
+    now: datetime,
+    by: str | None = None,
+    via: str | None = None,
+) -> None:
+    """End the pages of these escalations (None: all, the incident resolved) and cancel every
+    notification still to come (the caller commits): nobody's phone rings after this."""
+    ended = await pages.end_pages(
+        session, incident_id=incident_id, escalation_ids=escalation_ids, at=now, by=by, via=via
+    )
+    for escalation_id in sorted({page.escalation_id for page in ended}):
+        await jobs.cancel(
+            session,
+            incident_id=incident_id,
+            kinds=[JobKind.NOTIFY],
+            now=now,
+            key_prefix=f"notify:{escalation_id}:",
+        )
+
+
+async def send_notification(services: Services, job: Job) -> datetime | None:
+    """The job handler: send one notification, unless its page ended first; on a failure
+    worth trying again, again shortly (the next rule fires on its own time meanwhile)."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        notification = await session.get(Notification, jobs.payload_of(job)["notification"])
+        if notification is None or not await pages.take(session, notification, at=now):
+            return None
+        await session.commit()
+        incident = await session.get(Incident, notification.incident_id)
+        page = await session.get(PersonPage, notification.page_id)
+        assert incident is not None and page is not None
+        escalation = await session.get(Escalation, page.escalation_id)
+        assert escalation is not None
+    method = _method(services, notification)
+    try:
+        if method is None:
+            raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)
+        vendor_id = await SENDERS[notification.method](
+            services, incident, escalation, notification, method
+        )
+    except VendorFailure as failure:
+        return await _failed(services, incident, notification, failure, job.attempts + 1)
+    await _settle(services, incident, notification, pages.SENT, vendor_id=vendor_id)
+    return None
+
+
+def _method(services: Services, notification: Notification) -> Method | None:
+    if notification.method == SLACK:
+        return Method(kind=SLACK, address=notification.user_id)
+    return services.settings.paging.contacts.person(notification.user_id).contacts.get(
+        notification.contact
+    )
+
+
+async def _failed(
+    services: Services,
+    incident: Incident,
+    notification: Notification,
+    failure: VendorFailure,
+    attempt: int,
+) -> datetime | None:
+    # The detail names the service's answer, never the number or address.
+    log.warning(
+        "%s notification %s for %s failed, attempt %d: %s",
+        notification.method,
+        notification.id,
+        incident.reference,
+        attempt,
+        failure.detail,
+    )
+    wait = timedelta(seconds=failure.retry_after or 0)
+    if failure.retryable and attempt < MAX_ATTEMPTS and wait <= LONGEST_WAIT:
+        await _release(services, notification)
+        return services.clock() + max(RETRY_DELAYS[attempt - 1], wait)
+    await _settle(services, incident, notification, pages.FAILED, detail=failure.detail)
+    await say_safely(
+        services,
+        incident,
+        "messages/notification_failed.j2",
+        about="a notification",
+        notification=notification,
+        detail=failure.detail,
+        attempts=attempt,
+    )
+    return None
+
+
+async def _release(services: Services, notification: Notification) -> None:
+    """Put a notification that failed back to pending, to be tried again (unless its page
+    ended meanwhile: then cancelled stays cancelled)."""
+    async with session_scope(services.engine) as session:
+        await session.exec(
+            update(Notification)
+            .where(col(Notification.id) == notification.id, col(Notification.state) == "sending")
+            .values(state="pending", updated_at=services.clock())
+        )
+        await session.commit()
+
+
+async def _settle(
+    services: Services,
+    incident: Incident,
+    notification: Notification,
+    outcome: str,
+    *,
+    vendor_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Keep what became of the notification, and an entry of the incident's record."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        current = await session.get(Notification, notification.id)
+        assert current is not None
+        current.state, current.updated_at, current.detail = outcome, now, detail
+        if outcome == pages.SENT:
+            current.sent_at, current.vendor_id = now, vendor_id
+        session.add(current)
+        pages.record_outcome(session, incident, current, outcome=outcome, at=now, detail=detail)
+        await session.commit()
+
+
+async def _send_slack(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """The built-in method: a direct message naming the incident and who paged, kept in the
+    outbox once (a retried job finds it kept)."""
+    text = services.renderer.render(
+        "messages/page_dm.j2",
+        outside=True,
+        incident=incident,
+        escalation=escalation,
+        user=notification.user_id,
+    )
+    async with session_scope(services.engine) as session:
+        await outbox.post_once(
+            session,
+            channel=method.address,
+            text=text,
+            now=services.clock(),
+            after=f"notification:{notification.id}",
+            incident_id=incident.id,
+        )
+        await session.commit()
+    await deliver_now(services, method.address)
+    return None
+
+
+SENDERS: dict[str, Sender] = {SLACK: _send_slack}
