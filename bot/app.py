@@ -57,6 +57,8 @@ from bot.store.migrate import upgrade_database
 from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alert_webhooks import receive_alerts
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
+from bot.web.paging.links import acknowledge as acknowledge_link
+from bot.web.paging.links import show_acknowledge
 from bot.web.routing import Route, RouteKind, add_routes
 from bot.web.tracker_webhooks import receive_tracker_webhook
 from commands import APPLIERS
@@ -305,6 +307,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/slack/events", slack_events, RouteKind.MACHINE),
     Route("POST", "/alerts/{source}", receive_alerts, RouteKind.MACHINE),
     Route("POST", "/trackers/{tracker}", receive_tracker_webhook, RouteKind.MACHINE),
+    # Acknowledgement links (push buttons, email): the token in the path is the only key.
+    Route("GET", "/ack/{token}", show_acknowledge, RouteKind.MACHINE),
+    Route("POST", "/ack/{token}", acknowledge_link, RouteKind.MACHINE),
     Route("GET", "/healthz", healthz, RouteKind.MACHINE),
     Route("GET", "/metrics", serve_metrics, RouteKind.MACHINE),
     *WEB_ROUTES,

@@ -20,6 +20,7 @@ from emulator.models import (
     User,
     slack_signature_headers,
 )
+from emulator.ntfy import FakeNtfy
 from emulator.pagerduty import FakePagerDuty
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "BotResponse",
     "Channel",
     "EphemeralMessage",
+    "FakeNtfy",
     "FakePagerDuty",
     "Message",
     "SlackEmulator",

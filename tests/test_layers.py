@@ -61,7 +61,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "postmortem",
     ),
     "bot/flows/": ("oncall", "paging", "status_page", "escalation", "workflows"),
-    "bot/web/": ("status_page", "oncall"),
+    "bot/web/": ("status_page", "oncall", "paging"),
     "commands/": ("oncall", "escalation", "status_page"),
 }
 # The Slack emulator stands apart, beside bot/ and outside the product's wheel: it imports

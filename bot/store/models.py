@@ -959,5 +959,6 @@ class AckToken(SQLModel, table=True):
     token_hash: str = Field(primary_key=True)
     page_id: int = Field(foreign_key="person_page.id", index=True)
     incident_id: int = Field(foreign_key="incident.id")
+    method: str  # the notification's method that carried the link: ntfy | email
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=utc_column())

@@ -12,15 +12,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.slack_text import mentioned_users, to_plain
+from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now, say_safely
-from bot.record.paging import pages
+from bot.record.paging import pages, tokens
 from bot.record.paging.contacts import SLACK, Method
+from bot.record.people import known_names
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
@@ -235,4 +239,68 @@ async def _send_slack(
     return None
 
 
-SENDERS: dict[str, Sender] = {SLACK: _send_slack}
+async def _send_ntfy(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """A push through ntfy: priority 5 (rings through Do Not Disturb) for SEV1 and SEV2, 4
+    otherwise; a click to the incident's page, and an Acknowledge button."""
+    paging = services.settings.paging
+    if not paging.ntfy_url:
+        raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
+    words = await _words(services, incident, escalation)
+    push = Push(
+        topic=method.address,
+        title=_render(services, "paging/push_title.j2", words),
+        message=_render(services, "paging/push_message.j2", words),
+        priority=5 if incident.severity in ("SEV1", "SEV2") else 4,
+        click=_incident_url(services, incident),
+        acknowledge_url=await _acknowledge_url(services, notification),
+    )
+    assert services.http is not None, "paging needs the application's HTTP session"
+    return await publish(services.http, paging.ntfy_url, paging.ntfy_token, push)
+
+
+async def _words(services: Services, incident: Incident, escalation: Escalation) -> dict[str, Any]:
+    """What every notification's text is made from: the incident, its title in plain text,
+    and the name of whoever escalated."""
+    async with session_scope(services.engine) as session:
+        wanted = [*mentioned_users(incident.title), *filter(None, [escalation.requested_by])]
+        names = await known_names(session, wanted)
+    return {
+        "incident": incident,
+        "escalation": escalation,
+        "title": to_plain(incident.title, names),
+        "requester": names.get(escalation.requested_by or ""),
+    }
+
+
+def _render(services: Services, template: str, words: dict[str, Any]) -> str:
+    return services.renderer.render_plain(template, **words)
+
+
+def _incident_url(services: Services, incident: Incident) -> str | None:
+    public_url = services.settings.web.public_url
+    return f"{public_url}/incidents/{incident.reference}" if public_url else None
+
+
+async def _acknowledge_url(services: Services, notification: Notification) -> str | None:
+    """A new acknowledgement link for the notification's page (None without a public
+    address: there is nowhere for it to point)."""
+    public_url = services.settings.web.public_url
+    if not public_url:
+        return None
+    async with session_scope(services.engine) as session:
+        page = await session.get(PersonPage, notification.page_id)
+        assert page is not None
+        token = await tokens.issue(session, page, method=notification.method, at=services.clock())
+        await session.commit()
+    return f"{public_url}{ACK_PATH}/{token}"
+
+
+# Where acknowledgement links point: GET shows a button, POST acknowledges.
+ACK_PATH = "/ack"
+SENDERS: dict[str, Sender] = {SLACK: _send_slack, "ntfy": _send_ntfy}

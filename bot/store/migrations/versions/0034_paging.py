@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(), primary_key=True),
         sa.Column("page_id", sa.Integer(), sa.ForeignKey("person_page.id"), nullable=False),
         sa.Column("incident_id", sa.Integer(), sa.ForeignKey("incident.id"), nullable=False),
+        sa.Column("method", sa.String(), nullable=False),
         sa.Column("created_at", utc, nullable=False),
         sa.Column("used_at", utc, nullable=True),
     )

@@ -1,0 +1,7 @@
+"""Paging's routes: acknowledgement links (``/ack/<token>``) and Twilio's webhooks.
+
+- ``links``: an acknowledgement link: GET shows a button, POST acknowledges.
+
+May import: ``bot.flows``, ``bot.services``, everything below them, the web layer's own
+modules (``bot/web/*.py``) and the domains before it (``status_page``, ``oncall``).
+"""
