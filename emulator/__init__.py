@@ -22,6 +22,7 @@ from emulator.models import (
 )
 from emulator.ntfy import FakeNtfy
 from emulator.pagerduty import FakePagerDuty
+from emulator.twilio import FakeTwilio
 
 __all__ = [
     "ApiCall",
@@ -30,6 +31,7 @@ __all__ = [
     "EphemeralMessage",
     "FakeNtfy",
     "FakePagerDuty",
+    "FakeTwilio",
     "Message",
     "SlackEmulator",
     "UndeclaredCommand",

@@ -349,6 +349,17 @@ async def cancel(
     await session.exec(statement.values(done_at=now, last_error="cancelled"))
 
 
+async def cancel_keys(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> None:
+    """End the unfinished jobs with these keys (the caller commits)."""
+    wanted = list(keys)
+    if wanted:
+        await session.exec(
+            update(Job)
+            .where(col(Job.key).in_(wanted), col(Job.done_at).is_(None))
+            .values(done_at=now, last_error="cancelled")
+        )
+
+
 async def any_scheduled(session: AsyncSession, keys: Iterable[str]) -> bool:
     """Whether a job with one of these keys was ever scheduled."""
     statement = select(Job.id).where(col(Job.key).in_(list(keys)))

@@ -19,6 +19,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import mentioned_users, to_plain
+from bot.clients import twilio
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now, say_safely
@@ -105,6 +106,26 @@ async def stop_pages(
             now=now,
             key_prefix=f"notify:{escalation_id}:",
         )
+
+
+async def end_page(services: Services, page_id: int, *, state: str) -> None:
+    """End one person's page (``state``: why, e.g. escalated) and cancel what it still had
+    to send; the escalation's other pages go on."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        page = await session.get(PersonPage, page_id)
+        if page is None or page.state != "open":
+            return
+        page.state = state
+        session.add(page)
+        pending = [n for n in await pages.notifications_of(session, page.incident_id)
+                   if n.page_id == page_id and n.state == "pending"]  # fmt: skip
+        for notification in pending:
+            notification.state, notification.updated_at = pages.CANCELLED, now
+            session.add(notification)
+        keys = [notification_key(page.escalation_id, n.id or 0) for n in pending]
+        await jobs.cancel_keys(session, keys, now=now)
+        await session.commit()
 
 
 async def send_notification(services: Services, job: Job) -> datetime | None:
@@ -251,7 +272,7 @@ async def _send_ntfy(
     paging = services.settings.paging
     if not paging.ntfy_url:
         raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
-    words = await _words(services, incident, escalation)
+    words = await words_of(services, incident, escalation)
     push = Push(
         topic=method.address,
         title=_render(services, "paging/push_title.j2", words),
@@ -264,22 +285,25 @@ async def _send_ntfy(
     return await publish(services.http, paging.ntfy_url, paging.ntfy_token, push)
 
 
-async def _words(services: Services, incident: Incident, escalation: Escalation) -> dict[str, Any]:
+async def words_of(
+    services: Services, incident: Incident, escalation: Escalation, *also: str | None
+) -> dict[str, Any]:
     """What every notification's text is made from: the incident, its title in plain text,
-    and the name of whoever escalated."""
+    the name of whoever escalated, and ``names`` of the people in ``also``."""
     async with session_scope(services.engine) as session:
-        wanted = [*mentioned_users(incident.title), *filter(None, [escalation.requested_by])]
-        names = await known_names(session, wanted)
+        wanted = [*mentioned_users(incident.title), escalation.requested_by, *also]
+        names = await known_names(session, [user for user in wanted if user])
     return {
         "incident": incident,
         "escalation": escalation,
         "title": to_plain(incident.title, names),
         "requester": names.get(escalation.requested_by or ""),
+        "names": names,
     }
 
 
-def _render(services: Services, template: str, words: dict[str, Any]) -> str:
-    return services.renderer.render_plain(template, **words)
+def _render(services: Services, template: str, said: dict[str, Any]) -> str:
+    return services.renderer.render_plain(template, **said)
 
 
 def _incident_url(services: Services, incident: Incident) -> str | None:
@@ -301,6 +325,124 @@ async def _acknowledge_url(services: Services, notification: Notification) -> st
     return f"{public_url}{ACK_PATH}/{token}"
 
 
+def twilio_account(services: Services) -> twilio.TwilioAccount:
+    paging = services.settings.paging
+    if not paging.twilio_on:
+        raise VendorFailure("Twilio is not set (TWILIO_*)", retryable=False)
+    return twilio.TwilioAccount(
+        api_url=paging.twilio_api_url,
+        account_sid=paging.twilio_account_sid,
+        auth_token=paging.twilio_auth_token,
+        from_number=paging.twilio_from,
+    )
+
+
+async def _send_sms(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    _notification: Notification,
+    method: Method,
+) -> str | None:
+    """An SMS naming the incident and who paged, ending "Reply 1 to acknowledge, 2 to
+    escalate"; Twilio reports its delivery to /twilio/status."""
+    account = twilio_account(services)
+    words = await words_of(services, incident, escalation)
+    assert services.http is not None, "paging needs the application's HTTP session"
+    return await twilio.send_sms(
+        services.http,
+        account,
+        to=method.address,
+        body=_render(services, "paging/sms.j2", words),
+        status_callback=_public(services, TWILIO_STATUS_PATH),
+    )
+
+
+async def _send_call(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    _notification: Notification,
+    method: Method,
+) -> str | None:
+    """A call that says the incident and waits for a key: 1 acknowledges, 2 escalates (its
+    ``<Gather>`` action is /twilio/voice); Twilio reports ringing, answered, busy, no-answer
+    to /twilio/status."""
+    account = twilio_account(services)
+    words = await words_of(services, incident, escalation)
+    twiml = twilio.gather(
+        _render(services, "paging/call.j2", {**words, "part": "prompt"}),
+        action=_public(services, TWILIO_VOICE_PATH),
+        retry_say=_render(services, "paging/call.j2", {**words, "part": "again"}),
+        goodbye=_render(services, "paging/call.j2", {**words, "part": "goodbye"}),
+    )
+    assert services.http is not None, "paging needs the application's HTTP session"
+    return await twilio.place_call(
+        services.http,
+        account,
+        to=method.address,
+        twiml=twiml,
+        status_callback=_public(services, TWILIO_STATUS_PATH),
+    )
+
+
+def _public(services: Services, path: str) -> str:
+    return f"{services.settings.web.public_url}{path}"
+
+
+# What Twilio reports, as what became of the notification: (outcome, said in the channel).
+_REPORTED = {
+    "delivered": ("delivered", False),
+    "undelivered": ("failed", True),
+    "failed": ("failed", True),
+    "in-progress": ("answered", False),
+    "busy": ("busy", False),
+    "no-answer": ("no-answer", False),
+}
+
+
+async def record_status(
+    services: Services, *, sid: str, status: str, error_code: str | None
+) -> bool:
+    """Keep what Twilio reports of an SMS or a call (``MessageStatus``/``CallStatus``) as
+    what became of its notification, once (a replayed report changes nothing); False when
+    no notification has that SID."""
+    async with session_scope(services.engine) as session:
+        notification = await pages.by_vendor_id(session, sid)
+        if notification is None:
+            return False
+        incident = await session.get(Incident, notification.incident_id)
+    assert incident is not None
+    if status == "completed" and notification.state == "sent":
+        status = "in-progress"  # answered and ended, its "answered" report lost or late
+    reported = _REPORTED.get(status)
+    if reported is None or notification.state in (reported[0], pages.ANSWERED):
+        return True
+    outcome, say = reported
+    detail = f"the carrier reported error {error_code}" if error_code and say else None
+    await _settle(services, incident, notification, outcome, vendor_id=sid, detail=detail)
+    if say:
+        await say_safely(
+            services,
+            incident,
+            "messages/notification_failed.j2",
+            about="a notification",
+            notification=notification,
+            detail=detail or f"Twilio reported it {status}",
+            attempts=1,
+        )
+    return True
+
+
 # Where acknowledgement links point: GET shows a button, POST acknowledges.
 ACK_PATH = "/ack"
-SENDERS: dict[str, Sender] = {SLACK: _send_slack, "ntfy": _send_ntfy}
+# Twilio's webhooks: status callbacks, the call's keypress, the number's incoming SMS.
+TWILIO_STATUS_PATH = "/twilio/status"
+TWILIO_VOICE_PATH = "/twilio/voice"
+TWILIO_SMS_PATH = "/twilio/sms"
+SENDERS: dict[str, Sender] = {
+    SLACK: _send_slack,
+    "ntfy": _send_ntfy,
+    "sms": _send_sms,
+    "voice": _send_call,
+}

@@ -110,6 +110,14 @@ class Contacts:
         rules = self.person(user).rules
         return rules if rules is not None else self.default_rules
 
+    def user_with_number(self, number: str) -> str | None:
+        """Whose SMS or voice contact ``number`` is (an SMS reply's sender), if anyone's."""
+        for person in self.people.values():
+            for method in person.contacts.values():
+                if method.kind in ("sms", "voice") and method.address == number:
+                    return person.user
+        return None
+
     def kinds(self) -> set[MethodKind]:
         """Every method kind some contact of the file uses."""
         return {m.kind for p in self.people.values() for m in p.contacts.values()}

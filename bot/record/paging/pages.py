@@ -107,6 +107,25 @@ async def end_pages(
     return pages
 
 
+async def latest_open_page(session: AsyncSession, user: str) -> PersonPage | None:
+    """The person's most recent page still waiting for an acknowledgement."""
+    statement = (
+        select(PersonPage)
+        .where(col(PersonPage.user_id) == user, col(PersonPage.state) == "open")
+        .order_by(col(PersonPage.started_at).desc(), col(PersonPage.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def by_vendor_id(session: AsyncSession, vendor_id: str) -> Notification | None:
+    """The notification a service knows by ``vendor_id`` (Twilio's SID)."""
+    if not vendor_id:
+        return None
+    statement = select(Notification).where(col(Notification.vendor_id) == vendor_id)
+    return (await session.exec(statement)).first()
+
+
 async def notifications_of(session: AsyncSession, incident_id: int) -> Sequence[Notification]:
     """Every notification of the incident's pages, in due order."""
     statement = (
