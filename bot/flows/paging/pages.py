@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import mentioned_users, to_plain
 from bot.clients import twilio
+from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now, say_safely
@@ -386,6 +387,31 @@ async def _send_call(
     )
 
 
+async def _send_email(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """A mail in plain text and HTML: the incident, who paged, and an Acknowledge link (to a
+    page with a button: mail scanners that follow links acknowledge nothing)."""
+    paging = services.settings.paging
+    if not paging.smtp_on:
+        raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
+    said = await words_of(services, incident, escalation)
+    said["acknowledge_url"] = await _acknowledge_url(services, notification)
+    said["incident_url"] = _incident_url(services, incident)
+    mail = Mail(
+        sender=paging.smtp_from,
+        to=method.address,
+        subject=_render(services, "paging/push_title.j2", said),
+        text=_render(services, "paging/email.txt.j2", said),
+        html=services.renderer.render("paging/email.html.j2", **said),
+    )
+    return await send_mail(paging.smtp_url, mail)
+
+
 def _public(services: Services, path: str) -> str:
     return f"{services.settings.web.public_url}{path}"
 
@@ -445,4 +471,5 @@ SENDERS: dict[str, Sender] = {
     "ntfy": _send_ntfy,
     "sms": _send_sms,
     "voice": _send_call,
+    "email": _send_email,
 }
