@@ -13,7 +13,7 @@ from bot.basics.errors import AlreadyResolved, BotError
 from bot.flows.escalation.escalate import EscalationTarget, acknowledge, escalate
 from bot.flows.paging.pages import end_page, words_of
 from bot.record.escalation.escalations import AlreadyAcknowledged, NothingToAcknowledge
-from bot.record.paging import pages
+from bot.record.paging import own, pages
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, PersonPage
@@ -78,7 +78,8 @@ async def escalate_page(services: Services, page_id: int) -> Answer:
 async def answer_sms(services: Services, *, sender: str, body: str, message_sid: str) -> str:
     """An SMS reply from ``sender``: act on their most recent open page; the SMS answering
     it. A replayed one (the same MessageSid) is answered without acting twice."""
-    user = services.settings.paging.contacts.user_with_number(sender)
+    async with session_scope(services.engine) as session:
+        user = await own.user_with_number(session, services.settings.paging.contacts, sender)
     if user is None:
         return await _said(services, Answer("unknown_number"))
     async with session_scope(services.engine) as session:

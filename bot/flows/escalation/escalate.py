@@ -31,6 +31,7 @@ from bot.record import incidents
 from bot.record.escalation import escalations
 from bot.record.escalation.escalations import OnCall, Why, WhyTimeout
 from bot.record.escalation.policies import Policy, Target
+from bot.record.paging import pages as person_pages
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
@@ -465,10 +466,9 @@ async def _tell_on_call(
     """A DM to each person an on-call schedule named, once (the caller commits); whom."""
     told: list[str] = []
     # A person with a page hears of it through their rules (the Slack method's DM says it).
-    if services.settings.paging.contacts.configured:
-        return told
+    paged = await person_pages.paged_users(session, escalation.id or 0)
     for named in escalation.on_call or []:
-        if named["user"] is None or named.get("guest"):
+        if named["user"] is None or named.get("guest") or named["user"] in paged:
             continue
         text = services.renderer.render(
             "messages/oncall_paged.j2",

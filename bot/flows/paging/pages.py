@@ -24,7 +24,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now, say_safely
-from bot.record.paging import pages, tokens
+from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
 from bot.record.people import known_names
 from bot.services import Services
@@ -59,18 +59,20 @@ async def start_pages(
     now: datetime,
 ) -> None:
     """Start a page to each of ``users`` and schedule each notification its rules send (the
-    caller commits). Without a contacts file nobody is paged beyond Slack's invitation."""
+    caller commits). Without a contacts file, only those who set their own contacts or rules
+    from Slack are paged beyond Slack's invitation."""
     contacts = services.settings.paging.contacts
-    if not contacts.configured:
-        return
     assert escalation.id is not None
     for user in users:
+        if not contacts.configured and not await own.has_own(session, user):
+            continue
+        person, rules = await own.effective(session, contacts, user)
         started = await pages.start_page(
             session,
             incident_id=escalation.incident_id,
             escalation_id=escalation.id,
-            person=contacts.person(user),
-            rules=contacts.rules_of(user),
+            person=person,
+            rules=rules,
             at=now,
         )
         for notification in started:
@@ -143,7 +145,8 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
         assert incident is not None and page is not None
         escalation = await session.get(Escalation, page.escalation_id)
         assert escalation is not None
-    method = _method(services, notification)
+    async with session_scope(services.engine) as session:
+        method = await _method(session, services, notification)
     try:
         if method is None:
             raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)
@@ -156,12 +159,16 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
     return None
 
 
-def _method(services: Services, notification: Notification) -> Method | None:
+async def _method(
+    session: AsyncSession, services: Services, notification: Notification
+) -> Method | None:
+    """Where the notification goes now (a number changed since the page started is used)."""
     if notification.method == SLACK:
         return Method(kind=SLACK, address=notification.user_id)
-    return services.settings.paging.contacts.person(notification.user_id).contacts.get(
-        notification.contact
-    )
+    contacts = services.settings.paging.contacts
+    person, _ = await own.effective(session, contacts, notification.user_id)
+    found = person.contacts.get(notification.contact)
+    return found if found is not None and found.kind == notification.method else None
 
 
 async def _failed(

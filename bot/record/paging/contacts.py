@@ -202,6 +202,17 @@ def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:
     return contacts
 
 
+def masked(kind: str, address: str) -> str:
+    """An address as a reply may show it to its owner: enough to recognise, not to copy
+    (``+33•••••1234``, ``e•••@example.com``, ``eri•••``)."""
+    if kind in ("sms", "voice"):
+        return address[:3] + "•••••" + address[-4:]
+    if kind == "email":
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}•••@{domain}"
+    return address[:3] + "•••"
+
+
 def method_problem(kind: str, address: Any) -> str | None:
     """Why ``address`` is not one of ``kind`` (or ``kind`` no method); None when it is."""
     if kind not in CONTACT_KINDS:

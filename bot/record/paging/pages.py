@@ -29,6 +29,8 @@ SENT, DELIVERED, FAILED, ANSWERED, CANCELLED = (
     "answered",
     "cancelled",
 )
+# The method of a notification whose rule names a contact the person does not have.
+MISSING = "missing"
 
 
 async def start_page(
@@ -52,7 +54,10 @@ async def start_page(
     notifications = []
     for number, rule in enumerate(rules, start=1):
         for name in rule.notify:
-            method = SLACK if name == SLACK else person.contacts[name].kind
+            # A rule may name a contact since removed or never verified: its notification
+            # fails when due, said in the channel, and the other rules go on.
+            found = person.contacts.get(name)
+            method = SLACK if name == SLACK else found.kind if found else MISSING
             notifications.append(
                 Notification(
                     page_id=page.id,
@@ -105,6 +110,12 @@ async def end_pages(
             .values(state=CANCELLED, updated_at=at)
         )
     return pages
+
+
+async def paged_users(session: AsyncSession, escalation_id: int) -> set[str]:
+    """Who the escalation started a page for."""
+    statement = select(PersonPage.user_id).where(col(PersonPage.escalation_id) == escalation_id)
+    return set((await session.exec(statement)).all())
 
 
 async def latest_open_page(session: AsyncSession, user: str) -> PersonPage | None:
