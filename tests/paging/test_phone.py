@@ -128,6 +128,10 @@ async def test_slack_and_push_at_once_sms_at_2_minutes_a_call_at_5_and_a_keypres
     assert "_notification_: SMS to @Carol Tanaka delivered" in draft
     assert "_notification_: call to @Carol Tanaka answered" in draft
     assert "from the push notification" not in draft and "by keypress (Carol Tanaka)" in draft
+    assert (
+        "| Carol Tanaka: Slack message 2:00 AM sent, push 2:00 AM sent, SMS 2:02 AM delivered, "
+        "call 2:05 AM answered, acknowledged by keypress 2:05 AM |"
+    ) in draft
     assert PHONE not in draft and TOPIC not in draft
     assert PHONE not in "".join(m.text for m in channel.messages)
 

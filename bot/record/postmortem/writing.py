@@ -28,6 +28,7 @@ from bot.record import fields, follow_ups, roles, timeline
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.milestones import METRICS
+from bot.record.paging import pages as paging_pages
 from bot.record.people import known_names
 from bot.record.postmortem import edits as postmortem_edits
 from bot.record.postmortem.draft import (
@@ -39,6 +40,7 @@ from bot.record.postmortem.draft import (
     MilestoneTime,
     MisleadingPath,
     Publication,
+    Reached,
     Written,
 )
 from bot.record.postmortem.language import Language
@@ -51,6 +53,8 @@ from bot.store.models import (
     Incident,
     Milestone,
     MilestoneChange,
+    Notification,
+    PersonPage,
     PostmortemEdit,
     PublicIncident,
     PublicUpdate,
@@ -190,6 +194,9 @@ class Record:
     public_updates: Sequence[PublicUpdate] = ()
     # The incident's custom field values (WARROOM_INCIDENT_TYPES), in the file's order.
     fields: Sequence[tuple[CustomField, FieldValue]] = ()
+    # The pages escalations started for people, and each notification they sent.
+    person_pages: Sequence[PersonPage] = ()
+    notifications: Sequence[Notification] = ()
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -237,6 +244,8 @@ async def load_record(
         incident=incident,
         entries=await timeline.entry_rows(session, incident_id) if entries is None else entries,
         escalations=await escalations.escalations_of(session, incident_id),
+        person_pages=await paging_pages.pages_of(session, incident_id),
+        notifications=await paging_pages.notifications_of(session, incident_id),
         roles=await roles.roles_of(session, incident_id),
         actions=actions.all(),
         milestone_changes=await milestone_changes(session, incident_id),
@@ -297,7 +306,10 @@ def build_draft(
         causes=of_kind(TimelineKind.ROOT_CAUSE),
         misleading=_misleading_paths(lines),
         mitigations=of_kind(TimelineKind.MITIGATION),
-        escalations=[_escalation(escalation, name, said) for escalation in record.escalations],
+        escalations=[
+            _escalation(escalation, name, said, _reached(record, escalation, name))
+            for escalation in record.escalations
+        ],
         actions=_actions(
             [
                 (follow_ups.follow_up_ref(entry), line(entry))
@@ -459,8 +471,33 @@ def _misleading_paths(lines: list[Line]) -> list[MisleadingPath]:
     return result
 
 
+def _reached(record: Record, escalation: Escalation, name: Namer) -> tuple[Reached, ...]:
+    """How each person the escalation paged was reached: the notifications that went out
+    (the method, never the number), and how they acknowledged."""
+    reached = []
+    for page in (p for p in record.person_pages if p.escalation_id == escalation.id):
+        notified = tuple(
+            (n.method, n.sent_at or n.updated_at, n.state)
+            for n in record.notifications
+            if n.page_id == page.id and n.state not in ("pending", "sending", "cancelled")
+        )
+        acknowledged = page.state == "acknowledged" and page.acknowledged_by == page.user_id
+        reached.append(
+            Reached(
+                person=name(page.user_id) or page.user_id,
+                notified=notified,
+                acknowledged_at=page.acknowledged_at if acknowledged else None,
+                via=page.acknowledged_via if acknowledged else None,
+            )
+        )
+    return tuple(reached)
+
+
 def _escalation(
-    escalation: Escalation, name: Namer, said: Callable[[Escalation], tuple[str, str]]
+    escalation: Escalation,
+    name: Namer,
+    said: Callable[[Escalation], tuple[str, str]],
+    reached: tuple[Reached, ...] = (),
 ) -> EscalationLine:
     target, reason = said(escalation)
     if escalation.target_kind == "user":
@@ -472,6 +509,7 @@ def _escalation(
         reason=reason,
         acknowledged_at=escalation.acknowledged_at,
         acknowledged_by=name(escalation.acknowledged_by),
+        reached=reached,
     )
 
 
