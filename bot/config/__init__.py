@@ -15,6 +15,7 @@ dataclass per feature, each field declared once (its variable, default, parser a
 - ``web``: the web view's sign-in, sessions, public address and API token.
 - ``trackers``: GitHub, Jira Cloud and Linear, where follow-ups are filed.
 - ``status_page``: Atlassian Statuspage and how public updates wait.
+- ``paging``: the contacts file, ntfy, Twilio and SMTP.
 
 May import: ``bot.basics``, ``bot.store``, ``bot.record``.
 """
