@@ -83,3 +83,16 @@ async def test_an_acknowledgement_cancels_the_rules_still_to_come(warroom: Warro
     ]
     draft = await write_draft(warroom.services, 1)
     assert "_notification_: Slack message to @Carol Tanaka sent" in draft.markdown
+
+
+async def test_the_slack_button_acknowledges_and_stops_the_rules(warroom: Warroom) -> None:
+    slack = warroom.slack
+    channel = await declare_sev1(warroom)
+    (message,) = [m for m in channel.messages if "escalated to" in m.text]
+    await slack.click_button(channel.id, message.ts, "acknowledge_escalation", user=CAROL)
+    await warroom.run_jobs()
+    await warroom.advance(minutes=30)
+    assert len(slack.direct_messages(CAROL)) == 1
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "slack")
+    assert [n.state for n in await notifications(warroom)] == ["sent", "cancelled"]
