@@ -349,6 +349,23 @@ async def cancel(
     await session.exec(statement.values(done_at=now, last_error="cancelled"))
 
 
+async def hurry(
+    session: AsyncSession, *, incident_id: int, kinds: Iterable[str], now: datetime
+) -> None:
+    """Make the incident's waiting jobs of these kinds due now (the caller commits)."""
+    await session.exec(
+        update(Job)
+        .where(
+            col(Job.incident_id) == incident_id,
+            col(Job.kind).in_(list(kinds)),
+            col(Job.done_at).is_(None),
+            col(Job.locked_by).is_(None),
+            col(Job.due_at) > now,
+        )
+        .values(due_at=now)
+    )
+
+
 async def cancel_keys(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> None:
     """End the unfinished jobs with these keys (the caller commits)."""
     wanted = list(keys)

@@ -41,6 +41,11 @@ from bot.store.models import Escalation, Incident, Job, Page
 log = logging.getLogger(__name__)
 
 
+# How often bringing people in looks again for an alert's war room still being opened (the war
+# room makes it due at once when its channel exists).
+CHANNEL_WAIT = timedelta(seconds=1)
+
+
 class UnknownTarget(BotError):
     template = "messages/unknown_target.j2"
 
@@ -404,16 +409,18 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
         # As schedule_level kept it in the job.
         why=cast("Why | None", payload.get("why")),
     )
-    if escalation is not None and payload["level"] == 1:
-        await refresh_channel_header(services, await _reloaded(services, incident))
+    current = await _reloaded(services, incident)
+    if escalation is not None and payload["level"] == 1 and current.channel_id is not None:
+        await refresh_channel_header(services, current)
     return None
 
 
-async def bring_in(services: Services, job: Job) -> None:
+async def bring_in(services: Services, job: Job) -> datetime | None:
     """The job handler: invite an escalation's people and post it with its Acknowledge button.
 
     The post goes through the outbox (it waits there while Slack fails); one Slack gave up
-    on is posted again when the job runs again.
+    on is posted again when the job runs again. An alert's incident may be escalated (and
+    its people paged) before its channel exists: this waits for the channel.
     """
     payload = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
@@ -425,7 +432,10 @@ async def bring_in(services: Services, job: Job) -> None:
             return None  # posted (or waiting in the outbox) already: this is a retried job
         incident = await session.get(Incident, escalation.incident_id)
         pages = await escalations.pages_of(session, escalation.id or 0)
-    assert incident is not None and incident.channel_id is not None
+    assert incident is not None
+    if incident.channel_id is None:
+        # The war room hurries this job once its channel exists (alert_intake).
+        return services.clock() + CHANNEL_WAIT if incident.is_open else None
     problems = list(payload.get("problems") or [])
     try:
         invitation = await services.slack.invite(incident.channel_id, escalation.users)

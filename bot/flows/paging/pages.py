@@ -192,16 +192,31 @@ async def _failed(
         await _release(services, notification)
         return services.clock() + max(RETRY_DELAYS[attempt - 1], wait)
     await _settle(services, incident, notification, pages.FAILED, detail=failure.detail)
+    await _say_failed(services, incident, notification, failure.detail, attempt)
+    return None
+
+
+async def _say_failed(
+    services: Services, incident: Incident, notification: Notification, detail: str, attempts: int
+) -> None:
+    """Say in the channel that a notification was given up (the record has it already)."""
+    async with session_scope(services.engine) as session:
+        current = await session.get(Incident, incident.id)
+    if current is None or current.channel_id is None:
+        # An alert's war room not opened yet: the record and the log keep it.
+        log.warning(
+            "notification %s failed before %s had a channel", notification.id, incident.reference
+        )
+        return
     await say_safely(
         services,
         incident,
         "messages/notification_failed.j2",
         about="a notification",
         notification=notification,
-        detail=failure.detail,
-        attempts=attempt,
+        detail=detail,
+        attempts=attempts,
     )
-    return None
 
 
 async def _release(services: Services, notification: Notification) -> None:
@@ -455,14 +470,8 @@ async def record_status(
     detail = f"the carrier reported error {error_code}" if error_code and say else None
     await _settle(services, incident, notification, outcome, vendor_id=sid, detail=detail)
     if say:
-        await say_safely(
-            services,
-            incident,
-            "messages/notification_failed.j2",
-            about="a notification",
-            notification=notification,
-            detail=detail or f"Twilio reported it {status}",
-            attempts=1,
+        await _say_failed(
+            services, incident, notification, detail or f"Twilio reported it {status}", 1
         )
     return True
 
