@@ -105,11 +105,14 @@ JOB_LANES = (
     # People's notifications first, beside everything else: a page waits on nothing, not even
     # the incident's escalation messages (the Slack method's DM goes out in its own order).
     Lane("notifications", frozenset({JobKind.NOTIFY}), apart=True),
+    # Policy levels beside the rest of their incident's work: a level reached (and its
+    # people's pages started) never waits for the war room an alert is opening at Slack's pace;
+    # what needs the channel (bringing people in) is in the paging lane and waits for it.
+    Lane("escalations", frozenset({JobKind.ESCALATE}), apart=True),
     Lane(
         "paging",
         frozenset(
             {
-                JobKind.ESCALATE,
                 JobKind.BRING_IN,
                 JobKind.PAGE,
                 JobKind.UPDATE_REMINDER,

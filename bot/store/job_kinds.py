@@ -19,7 +19,7 @@ alert_payload          alert_intake.process_payload                   slack
 alert_post             alert_intake.post_to_route_channel             slack
 alert_war_room         alert_intake.open_alert_war_room               slack
 bring_in               escalation.escalate.bring_in                   paging
-escalate               escalation.escalate.run_escalation_timer       paging
+escalate               escalation.escalate.run_escalation_timer       escalations
 fetch_reacted_message  recorder.apply_fetched_reaction                slack
 file_issue             filing.send_issue                              trackers
 oncall_gaps            oncall.handoffs.post_gaps                      slack

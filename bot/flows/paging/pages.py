@@ -279,7 +279,9 @@ async def _send_slack(
             incident_id=incident.id,
         )
         await session.commit()
-    await deliver_now(services, method.address)
+    # Sent beside the lane, not in it: the DM waits its turn at Slack's pace while the
+    # person's push, SMS or call due at the same instant go out (the outbox keeps the DM).
+    services.background.spawn(deliver_now(services, method.address), name="page DM")
     return None
 
 
