@@ -58,6 +58,9 @@ from bot.store.migrate import upgrade_database
 from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alert_webhooks import receive_alerts, receive_heartbeat
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
+from bot.web.paging.links import acknowledge as acknowledge_link
+from bot.web.paging.links import show_acknowledge
+from bot.web.paging.twilio_webhooks import receive_keypress, receive_sms, receive_status
 from bot.web.routing import Route, RouteKind, add_routes
 from bot.web.tracker_webhooks import receive_tracker_webhook
 from commands import APPLIERS
@@ -309,6 +312,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/alerts/{source}", receive_alerts, RouteKind.MACHINE),
     Route("POST", "/heartbeats/{name}", receive_heartbeat, RouteKind.MACHINE),
     Route("POST", "/trackers/{tracker}", receive_tracker_webhook, RouteKind.MACHINE),
+    # Acknowledgement links (push buttons, email): the token in the path is the only key.
+    Route("GET", "/ack/{token}", show_acknowledge, RouteKind.MACHINE),
+    Route("POST", "/ack/{token}", acknowledge_link, RouteKind.MACHINE),
+    # Twilio's webhooks: each checks X-Twilio-Signature (403 without it).
+    Route("POST", "/twilio/sms", receive_sms, RouteKind.MACHINE),
+    Route("POST", "/twilio/voice", receive_keypress, RouteKind.MACHINE),
+    Route("POST", "/twilio/status", receive_status, RouteKind.MACHINE),
     Route("GET", "/healthz", healthz, RouteKind.MACHINE),
     Route("GET", "/metrics", serve_metrics, RouteKind.MACHINE),
     *WEB_ROUTES,

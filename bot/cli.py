@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.admin.maintenance import add_maintenance_parser
 from bot.admin.oncall import add_oncall_parser, run_oncall
+from bot.admin.paging import add_paging_parser, run_paging
 from bot.admin.workflows import add_workflows_parser, run_workflows
 from bot.basics.logs import LOG_FORMATS, configure_logging
 from bot.config import ConfigError, LogSettings, Settings
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_oncall_parser(sub)
     add_maintenance_parser(sub)
+    add_paging_parser(sub)
     add_workflows_parser(sub)
 
     demo = sub.add_parser(
@@ -153,6 +155,8 @@ def _run(args: argparse.Namespace) -> int:
         return _demo(args)
     if args.command == "workflows":  # reads only the files: no Slack, no database
         return run_workflows(args, os.environ)
+    if args.command == "paging":  # `check` reads only the file it is given
+        return run_paging(args)
     if args.command == "oncall":  # `check` needs no settings: it reads only the file it is given
         return run_oncall(args, os.environ)
     settings = Settings.from_env(os.environ)

@@ -20,14 +20,18 @@ from emulator.models import (
     User,
     slack_signature_headers,
 )
+from emulator.ntfy import FakeNtfy
 from emulator.pagerduty import FakePagerDuty
+from emulator.twilio import FakeTwilio
 
 __all__ = [
     "ApiCall",
     "BotResponse",
     "Channel",
     "EphemeralMessage",
+    "FakeNtfy",
     "FakePagerDuty",
+    "FakeTwilio",
     "Message",
     "SlackEmulator",
     "UndeclaredCommand",

@@ -51,9 +51,17 @@ SIDEWAYS: Mapping[tuple[str, str], str] = {
 # it and the folder they sit in (the layer's shared modules), never a domain after it; a folder
 # there that is not declared fails. "Where is escalation?": one folder per layer, under its name.
 DOMAINS: Mapping[str, tuple[str, ...]] = {
-    "bot/record/": ("alerting", "escalation", "oncall", "status_page", "workflows", "postmortem"),
+    "bot/record/": (
+        "alerting",
+        "escalation",
+        "oncall",
+        "paging",
+        "status_page",
+        "workflows",
+        "postmortem",
+    ),
     "bot/flows/": ("oncall", "paging", "status_page", "escalation", "workflows"),
-    "bot/web/": ("status_page", "oncall"),
+    "bot/web/": ("status_page", "oncall", "paging"),
     "commands/": ("oncall", "escalation", "status_page"),
 }
 # The Slack emulator stands apart, beside bot/ and outside the product's wheel: it imports

@@ -5,6 +5,7 @@
 - ``postmortems``: ``warroom postmortem INC-7``: a draft on the command line.
 - ``manifest``: ``warroom manifest --validate / --create``.
 - ``oncall``: ``warroom oncall who``, ``check`` and ``feeds``.
+- ``paging``: ``warroom paging check``: a contacts file checked.
 - ``workflows``: ``warroom workflows check`` and ``test``, without a database.
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
 

@@ -38,7 +38,7 @@ from bot.record.incidents import get_by_channel
 from bot.server import until_stopped
 from bot.store.db import session_scope
 from bot.store.models import Incident
-from emulator import FakePagerDuty, SlackEmulator
+from emulator import FakeNtfy, FakePagerDuty, FakeTwilio, SlackEmulator
 from emulator.composer import displayed
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from emulator.trackers import FakeGitHub
@@ -92,6 +92,28 @@ DEMO_ROUTES = {
         }
     ]
 }
+# How Carol is reached when paged: her phone gets a push at once, an SMS a minute later, a
+# call a minute after that (a fake ntfy and a fake Twilio on 127.0.0.1 stand for the services).
+CAROL_PHONE = "+15555550123"
+CAROL_TOPIC = "carol-7f3a9c"
+DEMO_CONTACTS = {
+    "people": {
+        CAROL: {
+            "contacts": {
+                "push": {"ntfy": CAROL_TOPIC},
+                "sms": {"sms": CAROL_PHONE},
+                "call": {"voice": CAROL_PHONE},
+            },
+            "rules": [
+                {"after": "0s", "notify": ["slack", "push"]},
+                {"after": "1m", "notify": ["sms"]},
+                {"after": "2m", "notify": ["call"]},
+            ],
+        }
+    }
+}
+# Where Twilio and the ntfy app would reach warroom (the fakes are pointed at the demo's port).
+DEMO_PUBLIC_URL = "https://warroom.example.com"
 # The team's incident types: a customer-facing incident asks what customers saw before it is
 # resolved.
 DEMO_TYPES = {
@@ -193,6 +215,15 @@ class Acknowledge:
 
 
 @dataclass(frozen=True)
+class PressKey:
+    """Someone answers the page's call on their phone and presses a key."""
+
+    minutes: int
+    user: str
+    key: str
+
+
+@dataclass(frozen=True)
 class FixTime:
     """Someone sets a milestone after the fact (``/incident time``) to a minute of the script."""
 
@@ -203,10 +234,11 @@ class FixTime:
 
 
 # Bob is on call this week but at the dentist this morning: he hands the pager to Carol. The
-# alert opens the incident, and level 1 of the policy reaches the schedule, so Carol; Alice
-# takes the lead. Nobody acknowledges level 1 in time; the DBAs (level 2) do.
-# What a person does in Slack; the script's other steps are Alertmanager's.
-Played = Say | Run | OnCall | Acknowledge | FixTime | RulesOut
+# alert opens the incident, and level 1 of the policy reaches the schedule, so Carol: her phone
+# gets the push, then the SMS, then the call, in which she presses 1. Alice takes the lead and
+# brings in the DBAs, whom Dave answers for.
+# What a person does in Slack (or on the phone); the script's other steps are Alertmanager's.
+Played = Say | Run | OnCall | Acknowledge | FixTime | RulesOut | PressKey
 Step = Played | AlertNotification
 SCRIPT: list[Step] = [
     OnCall(0, ALICE, ""),
@@ -214,7 +246,9 @@ SCRIPT: list[Step] = [
     AlertNotification(1, "firing"),
     Run(2, ALICE, "lead @alice"),
     Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
+    PressKey(3, CAROL, "1"),
     Run(3, ALICE, "role comms @carol"),
+    Run(6, ALICE, "escalate @dba-team checkout queries look slow"),
     Acknowledge(7, DAVE),
     Say(9, DAVE, "Slow queries on the orders database? Checking the DB logs.", "mag"),
     Run(12, ALICE, "escalate @erin owns the payment gateway; card errors in its logs"),
@@ -287,6 +321,8 @@ async def run_demo(
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
         slack = await stack.enter_async_context(SlackEmulator())
         pagerduty = await stack.enter_async_context(FakePagerDuty())
+        ntfy = await stack.enter_async_context(FakeNtfy())
+        twilio = await stack.enter_async_context(FakeTwilio())
         github = await stack.enter_async_context(
             FakeGitHub(token=DEMO_GITHUB_TOKEN, repos={DEMO_REPOSITORY})
         )
@@ -294,7 +330,13 @@ async def run_demo(
         model.reply(demo_suggestions)
         clock = ScriptedClock()
         settings = _demo_settings(
-            environ, slack, pagerduty, workdir, github.url, clock.start, model.base_url
+            environ,
+            slack,
+            (pagerduty, ntfy, twilio),
+            workdir,
+            github.url,
+            clock.start,
+            model.base_url,
         )
         for user_id, (name, real_name) in CAST.items():
             slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
@@ -307,6 +349,8 @@ async def run_demo(
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         slack.events_url = f"http://127.0.0.1:{port}/slack/events"
+        twilio.reach = (DEMO_PUBLIC_URL, f"http://127.0.0.1:{port}")
+        twilio.sms_webhook = f"{DEMO_PUBLIC_URL}/twilio/sms"
         print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
 
         alerts_url = f"http://127.0.0.1:{port}/alerts/alertmanager"
@@ -319,7 +363,10 @@ async def run_demo(
                 await _settle(runner.app, slack)
                 channel_id = channel_id or await _incident_channel(slack)
                 continue
-            await _play(slack, channel_id or general.id, step, clock.now)
+            if isinstance(step, PressKey):
+                await _press_key(twilio, step)
+            else:
+                await _play(slack, channel_id or general.id, step, clock.now)
             await _settle(runner.app, slack)
         await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
         await _resolve(slack, channel_id)
@@ -340,6 +387,14 @@ async def run_demo(
         print("\nWhat warroom told Carol in a direct message:")
         for direct in slack.direct_messages(CAROL):
             print(f"  {displayed(direct.text, slack.workspace())}")
+        print("\nWhat Carol's phone received (a fake ntfy and a fake Twilio on 127.0.0.1):")
+        for push in ntfy.phone(CAROL_TOPIC):
+            buttons = ", ".join(action["label"] for action in push.actions)
+            print(f"  push (priority {push.priority}): {push.title}: {push.message} [{buttons}]")
+        for text in twilio.phone(CAROL_PHONE).messages:
+            print(f"  SMS: {text}")
+        for call in twilio.phone(CAROL_PHONE).calls:
+            print(f"  call, answered; after her keypress it said: {' '.join(call.said)}")
         print("\nWhat PagerDuty received:")
         for event in pagerduty.events:
             print(f"  {event['event_action']:<12} {event['dedup_key']}")
@@ -380,7 +435,7 @@ async def _check_page(url: str) -> int:
 def _demo_settings(
     environ: Mapping[str, str],
     slack: SlackEmulator,
-    pagerduty: FakePagerDuty,
+    fakes: tuple[FakePagerDuty, FakeNtfy, FakeTwilio],
     workdir: Path,
     github_url: str,
     start: datetime,
@@ -396,6 +451,9 @@ def _demo_settings(
     workflows.write_text(yaml.safe_dump(DEMO_WORKFLOWS), encoding="utf-8")
     routes = workdir / "alert-routes.yaml"
     routes.write_text(yaml.safe_dump(DEMO_ROUTES), encoding="utf-8")
+    contacts = workdir / "contacts.yaml"
+    contacts.write_text(yaml.safe_dump(DEMO_CONTACTS), encoding="utf-8")
+    pagerduty, ntfy, twilio = fakes
     base = Settings.from_env(
         {
             # A database of its own unless DATABASE_URL names one (empty counts as unset).
@@ -415,6 +473,13 @@ def _demo_settings(
             "WARROOM_GITHUB_REPO": DEMO_REPOSITORY,
             "WARROOM_AI_URL": model_url,
             "WARROOM_AI_MODEL": DEMO_MODEL,
+            "WARROOM_CONTACTS": str(contacts),
+            "WARROOM_NTFY_URL": ntfy.root,
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_FROM": twilio.numbers[0],
+            "TWILIO_API_URL": twilio.root,
+            "WARROOM_PUBLIC_URL": DEMO_PUBLIC_URL,
         }
     )
     return base.replace(
@@ -609,6 +674,14 @@ async def _rules_out(slack: SlackEmulator, channel_id: str, step: RulesOut, now:
         value=offered["accessory"]["value"],
         block_id=offered["block_id"],
     )
+
+
+async def _press_key(twilio: FakeTwilio, step: PressKey) -> None:
+    """The person picks up the page's call and presses ``key``, as Twilio reports it."""
+    call = twilio.calls[-1]
+    print(f"{CAST[step.user][0]}'s phone rings: she answers and presses {step.key}")
+    await twilio.answer(call)
+    await twilio.press(call, step.key)
 
 
 async def _let_time_pass(

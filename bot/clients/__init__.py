@@ -10,6 +10,9 @@ follow-up is ``bot.flows.filing``'s choice.
 - ``slack_telemetry``: the Slack Web API traffic counted.
 - ``slack_apps``: Slack's App Manifest API (validate, create).
 - ``pagerduty``: PagerDuty's Events API v2.
+- ``ntfy``: push notifications published to an ntfy server.
+- ``twilio``: Twilio's SMS and calls, TwiML, and the signature on its webhooks.
+- ``mail``: email by SMTP (STARTTLS or implicit TLS).
 - ``statuspage``: Atlassian Statuspage's REST API.
 - ``language_model``: the team's own model (OpenAI's Chat Completions API), asked for the
   postmortem draft's written sections.

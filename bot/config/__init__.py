@@ -18,6 +18,7 @@ dataclass per feature, each field declared once (its variable, default, parser a
 - ``prompts``: follow-up reminders and the day-after lessons question.
 - ``ai``: the team's own model, for the postmortem draft's written sections.
 - ``heartbeats``: the heartbeats file (``WARROOM_HEARTBEATS``).
+- ``paging``: the contacts file, ntfy, Twilio and SMTP.
 
 May import: ``bot.basics``, ``bot.store``, ``bot.record``.
 """

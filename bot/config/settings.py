@@ -20,6 +20,7 @@ from bot.config.escalation import EscalationSettings
 from bot.config.heartbeats import HeartbeatSettings
 from bot.config.incidents import IncidentSettings
 from bot.config.oncall import OncallSettings
+from bot.config.paging import PagingSettings
 from bot.config.prompts import PromptSettings
 from bot.config.reading import (
     ConfigError,
@@ -80,6 +81,8 @@ class Settings:
     prompts: PromptSettings = field(default_factory=PromptSettings)
     # The team's own model for the draft's written sections.
     ai: AISettings = field(default_factory=AISettings)
+    # Paging people by push, SMS, voice and email (the contacts file, ntfy, Twilio, SMTP).
+    paging: PagingSettings = field(default_factory=PagingSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -128,8 +131,21 @@ class Settings:
         problems.extend(self.trackers.problems())
         problems.extend(self.status_page.problems())
         problems.extend(self.ai.problems())
+        problems.extend(self.paging.problems())
+        problems.extend(self._paging_problems())
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+    def _paging_problems(self) -> list[str]:
+        """Methods that need warroom's public address: acknowledgement links (ntfy, email)
+        and Twilio's callbacks (SMS, voice) point there."""
+        beyond_slack = sorted(self.paging.contacts.kinds())
+        if beyond_slack and not self.web.public_url:
+            return [
+                f"WARROOM_CONTACTS: {', '.join(beyond_slack)} contacts need WARROOM_PUBLIC_URL "
+                "(acknowledgement links and Twilio's callbacks point there)"
+            ]
+        return []
 
     def _routes(self) -> tuple[Route, ...]:
         routes = self.alerting.routes
@@ -248,6 +264,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("Logs", LogSettings),
     ("Incidents", IncidentSettings),
     ("Escalation and paging", EscalationSettings),
+    ("Paging", PagingSettings),
     ("On call", OncallSettings),
     ("Workflows", WorkflowSettings),
     ("Alerts", AlertSettings),

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
 from bot.flows.channel import announce, refresh_channel_header
-from bot.flows.declare import by_type, open_war_room
+from bot.flows.declare import by_type, open_war_room, start_policy
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.workflows import triggers
 from bot.record import incidents
@@ -31,6 +31,7 @@ from bot.record.alerting import alerts, maintenance
 from bot.record.alerting.payloads import Notification, parse
 from bot.record.alerting.routes import Routes
 from bot.record.escalation.escalations import Why
+from bot.record.escalation.policies import Policy
 from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
 from bot.store import jobs
@@ -184,6 +185,11 @@ async def _schedule_slack_work(
     now, route = services.clock(), applied.route
     incident = applied.incident
     if applied.opened and incident is not None:
+        # The policy starts now, in the transaction that opened the incident: its pages go
+        # out while the war room waits its turn at Slack's limits (people are brought into
+        # the channel once it exists; the war room's own start of the policy finds it begun).
+        policy, why = _policy_of(services, incident, route.name, route.policy)
+        await start_policy(session, services, incident, policy, why)
         await _schedule(
             session,
             JobKind.ALERT_WAR_ROOM,
@@ -294,13 +300,7 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
         return
     route = alert_routes(services).named(details.get("route", ""))
     if incident.channel_id is None:
-        policies = services.settings.escalation.policies
-        policy = policies.get(route.policy or "")
-        why: Why = {"because": "route", "route": route.name, "policy": route.policy}
-        kind = services.settings.incidents.types.get(incident.incident_type)
-        if policy is None and kind is not None and kind.policy:
-            policy = policies.get(kind.policy)
-            why = by_type(kind, policy) if policy else why
+        policy, why = _policy_of(services, incident, route.name, route.policy)
         await open_war_room(
             services,
             incident,
@@ -308,6 +308,14 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
             policy=policy,
             policy_why=why,
         )
+        # People the policy reached before the channel existed are brought in now.
+        async with session_scope(services.engine) as session:
+            now = services.clock()
+            await jobs.hurry(
+                session, incident_id=incident.id or 0, kinds=[JobKind.BRING_IN], now=now
+            )
+            await session.commit()
+        services.wake_jobs()
     else:
         await refresh_channel_header(services, incident)
     await _post_changes(
@@ -318,6 +326,20 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
         flags=details.get("flags") or [],
     )
     await announce(services, incident, "messages/announce_declared.j2")
+
+
+def _policy_of(
+    services: Services, incident: Incident, route: str, named: str | None
+) -> tuple[Policy | None, Why]:
+    """The policy an alert's incident starts (its route's, else its type's) and why."""
+    policies = services.settings.escalation.policies
+    policy = policies.get(named or "")
+    why: Why = {"because": "route", "route": route, "policy": named}
+    kind = services.settings.incidents.types.get(incident.incident_type)
+    if policy is None and kind is not None and kind.policy:
+        policy = policies.get(kind.policy)
+        why = by_type(kind, policy) if policy else why
+    return policy, why
 
 
 async def post_alert_changes(services: Services, job: Job) -> None:

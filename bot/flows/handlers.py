@@ -26,6 +26,7 @@ from bot.flows.oncall.handoffs import (
 )
 from bot.flows.oncall.ical_feeds import refresh_ical_layer
 from bot.flows.paging.pagerduty_events import send_page
+from bot.flows.paging.pages import send_notification
 from bot.flows.postmortem_posting import publish_postmortem
 from bot.flows.recorder import apply_fetched_reaction
 from bot.flows.reminders import remind_about_roles, remind_about_updates
@@ -40,6 +41,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ESCALATE: run_escalation_timer,
         JobKind.BRING_IN: bring_in,
         JobKind.PAGE: send_page,
+        JobKind.NOTIFY: send_notification,
         JobKind.UPDATE_REMINDER: remind_about_updates,
         JobKind.ROLE_REMINDER: remind_about_roles,
         JobKind.ALERT_PAYLOAD: process_payload,
@@ -95,6 +97,7 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
         JobKind.ALERT_WAR_ROOM: URGENT,
         JobKind.ESCALATE: URGENT,
         JobKind.BRING_IN: URGENT,
+        JobKind.NOTIFY: URGENT,
         JobKind.ALERT_NOTICE: BACKGROUND,
         JobKind.ALERT_POST: BACKGROUND,
         JobKind.ONCALL_NOTICE: BACKGROUND,
@@ -107,11 +110,17 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
 # canvas limit, the team's model (WARROOM_AI_TIMEOUT), Statuspage, an iCal layer's calendar
 # feed, or alert work (the Slack lane: WARROOM_JOB_CONCURRENCY slots).
 JOB_LANES = (
+    # People's notifications first, beside everything else: a page waits on nothing, not even
+    # the incident's escalation messages (the Slack method's DM goes out in its own order).
+    Lane("notifications", frozenset({JobKind.NOTIFY}), apart=True),
+    # Policy levels beside the rest of their incident's work: a level reached (and its
+    # people's pages started) never waits for the war room an alert is opening at Slack's pace;
+    # what needs the channel (bringing people in) is in the paging lane and waits for it.
+    Lane("escalations", frozenset({JobKind.ESCALATE}), apart=True),
     Lane(
         "paging",
         frozenset(
             {
-                JobKind.ESCALATE,
                 JobKind.BRING_IN,
                 JobKind.PAGE,
                 JobKind.UPDATE_REMINDER,

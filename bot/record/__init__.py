@@ -29,6 +29,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``alerting/``: alerts, their payloads and routes.
 - ``escalation/``: escalations and escalation policies.
 - ``oncall/``: on-call schedules, the engine, overrides, swaps, calendars.
+- ``paging/``: people's contact methods and rules, pages and their notifications.
 - ``status_page/``: public incidents and the updates published about them.
 - ``workflows/``: the operators' workflows and the runs they start.
 - ``postmortem/``: the postmortem draft, written from the record.

@@ -4,7 +4,8 @@ How an alert becomes a page, by the jobs it causes: an alert webhook's payload i
 ``alert_payload`` applies it (grouping, routing); a route that opens incidents has
 ``alert_war_room`` open the war room; the incident's severity starts its escalation policy,
 each level an ``escalate`` job (the first due at once, each next one when nobody acknowledged
-in time), which brings people in (``bring_in``) and, for a pager target, sends a ``page``. On
+in time), which brings people in (``bring_in``) and, for a pager target, sends a ``page``;
+each person it reaches is paged, each notification of their rules a ``notify`` job. On
 resolve, ``postmortem_publish`` writes the draft; with the team's model configured
 (WARROOM_AI_*), ``postmortem_suggest`` asks it for the draft's written sections first, then
 schedules the publication.
@@ -14,12 +15,13 @@ the lane it runs in (``JOB_LANES`` there):
 
 ```
 kind                   handler                                        lane
+notify                 paging.pages.send_notification                 notifications
 alert_notice           alert_intake.post_alert_changes                slack
 alert_payload          alert_intake.process_payload                   slack
 alert_post             alert_intake.post_to_route_channel             slack
 alert_war_room         alert_intake.open_alert_war_room               slack
 bring_in               escalation.escalate.bring_in                   paging
-escalate               escalation.escalate.run_escalation_timer       paging
+escalate               escalation.escalate.run_escalation_timer       escalations
 fetch_reacted_message  recorder.apply_fetched_reaction                slack
 file_issue             filing.send_issue                              trackers
 heartbeat              heartbeats.check_heartbeat                     slack
@@ -76,6 +78,8 @@ class JobKind(StrEnum):
     ONCALL_HANDOFF = "oncall_handoff"
     ONCALL_ICAL_REFRESH = "oncall_ical_refresh"
     ONCALL_NOTICE = "oncall_notice"
+    # One notification of a person's page (Slack, push, SMS, call, email), due at its rule's offset.
+    NOTIFY = "notify"
     PAGE = "page"
     POSTMORTEM_PUBLISH = "postmortem_publish"
     # The team's model asked for the draft's written sections, before the draft is posted.

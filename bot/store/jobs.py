@@ -349,6 +349,34 @@ async def cancel(
     await session.exec(statement.values(done_at=now, last_error="cancelled"))
 
 
+async def hurry(
+    session: AsyncSession, *, incident_id: int, kinds: Iterable[str], now: datetime
+) -> None:
+    """Make the incident's waiting jobs of these kinds due now (the caller commits)."""
+    await session.exec(
+        update(Job)
+        .where(
+            col(Job.incident_id) == incident_id,
+            col(Job.kind).in_(list(kinds)),
+            col(Job.done_at).is_(None),
+            col(Job.locked_by).is_(None),
+            col(Job.due_at) > now,
+        )
+        .values(due_at=now)
+    )
+
+
+async def cancel_keys(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> None:
+    """End the unfinished jobs with these keys (the caller commits)."""
+    wanted = list(keys)
+    if wanted:
+        await session.exec(
+            update(Job)
+            .where(col(Job.key).in_(wanted), col(Job.done_at).is_(None))
+            .values(done_at=now, last_error="cancelled")
+        )
+
+
 async def any_scheduled(session: AsyncSession, keys: Iterable[str]) -> bool:
     """Whether a job with one of these keys was ever scheduled."""
     statement = select(Job.id).where(col(Job.key).in_(list(keys)))

@@ -62,6 +62,9 @@ class TimelineKind(StrEnum):
     WORKFLOW = "workflow"  # a workflow's action done, or failed (bot/flows/workflows/actions.py)
     # The change that set the incident off, said after the fact (the form offered on resolving).
     TRIGGER = "trigger"
+    # A notification of a person's page sent, delivered, failed or answered; the page
+    # acknowledged from a phone (bot/flows/paging/pages.py).
+    NOTIFICATION = "notification"
 
 
 class Milestone(StrEnum):
@@ -1016,3 +1019,99 @@ class SilencedAlert(SQLModel, table=True):
     labels: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     starts_at: datetime = Field(sa_column=utc_column(nullable=False))
     silenced_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class PersonPage(SQLModel, table=True):
+    """A page to one person an escalation reached: their notification rules fire, each a
+    ``Notification``, until anyone acknowledges the escalation (or the incident resolves)."""
+
+    __tablename__ = "person_page"
+    __table_args__ = (
+        # One page per person and escalation, however many replicas decide it.
+        UniqueConstraint("escalation_id", "user_id", name="uq_person_page_escalation_user"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    escalation_id: int = Field(foreign_key="escalation.id", index=True)
+    user_id: str = Field(index=True)
+    started_at: datetime = Field(sa_column=utc_column(nullable=False))
+    state: str = "open"  # open | acknowledged | ended (the incident resolved)
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
+    acknowledged_by: str | None = None
+    # How it was acknowledged: slack (the button, /incident ack), sms, voice, ntfy, email.
+    acknowledged_via: str | None = None
+
+
+class Notification(SQLModel, table=True):
+    """One notification a page's rule sends through one of the person's methods, due at the
+    page's start plus the rule's offset; its job is written in the transaction that decided
+    the page. The number or address stays in the contacts, never here."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("page_id", "rule", "contact", name="uq_notification_page_rule_contact"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    page_id: int = Field(foreign_key="person_page.id", index=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    user_id: str
+    rule: int  # the rule's position among the person's rules, from 1
+    contact: str  # the contact's name, or "slack"
+    method: str  # slack | ntfy | sms | voice | email
+    due_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # pending -> sent -> delivered | answered, or failed, or cancelled (acknowledged first)
+    state: str = "pending"
+    # The service's own id for it (Twilio's SID, ntfy's message id): status callbacks find it.
+    vendor_id: str | None = Field(default=None, index=True)
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # Why it failed, in words without the number or address.
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ContactMethod(SQLModel, table=True):
+    """A contact method a person added from Slack (``/oncall contact add``): used for paging
+    only once verified with the code sent to it. Above the contacts file's entry of the same
+    name."""
+
+    __tablename__ = "contact_method"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_contact_method_user_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(index=True)
+    name: str
+    kind: str  # ntfy | sms | voice | email
+    address: str
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    verified_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # SHA-256 of the verification code sent; None once verified.
+    code_hash: str | None = None
+    code_sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    tested_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class NotificationRules(SQLModel, table=True):
+    """A person's own notification rules, set from Slack (``/oncall rules``): above the
+    contacts file's. [{"after_seconds": 0, "notify": ["slack", "push"]}, ...]"""
+
+    __tablename__ = "notification_rules"
+
+    user_id: str = Field(primary_key=True)
+    rules: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class AckToken(SQLModel, table=True):
+    """An acknowledgement link's secret, bound to one page (one person, one escalation): only
+    its SHA-256 is kept, so the database never holds a working link. Used once."""
+
+    __tablename__ = "ack_token"
+
+    token_hash: str = Field(primary_key=True)
+    page_id: int = Field(foreign_key="person_page.id", index=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    method: str  # the notification's method that carried the link: ntfy | email
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=utc_column())

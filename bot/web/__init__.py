@@ -26,6 +26,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
 - ``status_page/``: the public status page and its Atom feed.
 - ``oncall/``: the on-call pages, charts, calendar feeds and API.
+- ``paging/``: acknowledgement links and Twilio's webhooks.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
 ``bot.clients`` and lower), ``bot.keys`` and its domain folders; nothing of its sibling

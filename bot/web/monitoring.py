@@ -86,9 +86,19 @@ def slack_payload_type(body: Mapping[str, Any], status: int) -> str:
     return kind
 
 
+# Paths whose last part is a secret (an acknowledgement link's token): logged without it.
+_SECRET_PATH = re.compile(r"^(?P<keep>/ack)/[^/]+$")
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as the access log shows it: ``/ack/<token>`` as ``/ack/[redacted]``."""
+    return _SECRET_PATH.sub(lambda match: match.group("keep") + "/[redacted]", path)
+
+
 class PathOnlyAccessLogger(AbstractAccessLogger):
     """aiohttp's access log without query strings: a sign-in callback's code and state, or
-    anything else a URL carries, stay out of the logs."""
+    anything else a URL carries, stay out of the logs; nor the token of an acknowledgement
+    link's path."""
 
     @property
     def enabled(self) -> bool:
@@ -100,8 +110,8 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
             "%s %s %s %s in %.1f ms",
             request.remote,
             request.method,
-            request.path,
+            loggable_path(request.path),
             response.status,
             time * 1000,
-            extra={"status": response.status, "path": request.path},
+            extra={"status": response.status, "path": loggable_path(request.path)},
         )

@@ -11,6 +11,8 @@ call from someone outside the schedule.
 - ``cancel``: undo an override (its row stays).
 - ``swap``: ask someone to swap shifts; the Accept and Decline buttons.
 - ``calendar``: a calendar feed's secret link, and ``rotate``.
+- ``contact``: your own contact methods for pages: add, verify, test, remove.
+- ``rules``: your own notification rules.
 
 May import: what ``commands`` may, and the modules of ``commands`` (the shared router,
 arguments and ``help``). No other domain of the commands: this one is first in the order.

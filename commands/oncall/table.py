@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import help_text
 from commands.base import Subcommand
-from commands.oncall import calendar, cancel, override, swap, who
+from commands.oncall import calendar, cancel, contact, override, rules, swap, who
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     who.SUBCOMMAND,
@@ -12,5 +12,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     swap.SUBCOMMAND,
     cancel.SUBCOMMAND,
     calendar.SUBCOMMAND,
+    contact.SUBCOMMAND,
+    rules.SUBCOMMAND,
     help_text.SUBCOMMAND,
 )

@@ -184,7 +184,16 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert re.search(r"\*checkout-primary\*: @Bob Okafor until .* then @Carol", result.stdout)
     assert "Override #1: @Carol Tanaka is on call for *checkout-primary*" in result.stdout
     assert "On call for *checkout-primary*: @Carol Tanaka (told by DM)" in result.stdout
-    assert "You are on call for *checkout-primary*: *INC-1*" in result.stdout
+    assert (
+        "*INC-1 SEV2* Checkout page returns 500s: you are paged by its escalation policy "
+        "checkout-oncall (level 1), on call for *checkout-primary*"
+    ) in result.stdout
+    # Carol's phone: the push at once, the SMS, then the call in which she presses 1.
+    assert "push (priority 5): INC-1 SEV2 Checkout page returns 500s: Paged by" in result.stdout
+    assert "SMS: INC-1 SEV2 Checkout page returns 500s. Paged by escalation policy" in result.stdout
+    assert "after her keypress it said: Acknowledged INC-1 SEV2" in result.stdout
+    assert "checkout-primary (on call: @Carol Tanaka) by keypress (@Carol Tanaka)" in result.stdout
+    assert "acknowledged by keypress" in postmortem
     assert r"checkout-primary \(on call: @Carol Tanaka\)" in postmortem
     # A typed incident with a field, and workflows acting on it: the alert route makes it
     # customer-facing, its workflow posts the comms checklist, Carol's field sets off another.

@@ -198,3 +198,10 @@ def test_the_servers_take_turns_in_parts_and_a_run_of_parts_adds_up() -> None:
     assert both.server_cpu == pytest.approx((0.9 * 1.0 + 0.5 * 3.0) / 4.0)  # over all seconds
     assert both.cpu_per_event == pytest.approx((0.9 + 1.5) / 599)
     assert both.load_pause == 0.02
+
+
+def test_paging_benchmark_measures_pages_alone_and_in_a_storm() -> None:
+    output = run_quick("bench.paging")
+    assert "alone: 5 pages, median " in output, output
+    assert "during the storm: 5 pages, median " in output, output
+    assert "pages missing after 120 s: 0" in output, output

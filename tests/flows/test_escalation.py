@@ -431,7 +431,7 @@ async def test_the_postmortem_draft_lists_escalations_and_updates(paging: Warroo
     at, acked = clock_time(paging.clock.now - timedelta(minutes=4)), clock_time(paging.clock.now)
     row = (
         f"| Bob Okafor | {at} | Alice Moreau | DB \\| replication lag "
-        f"| {acked} by Bob Okafor, 4 minutes later |"
+        f"| {acked} by Bob Okafor, 4 minutes later, acknowledged |"
     )
     assert row in draft  # people by name; a pipe in the reason does not break the table
     assert "| Time to acknowledge | 4 minutes | from declared (" in draft

@@ -3,6 +3,8 @@ acknowledgements.
 
 - ``escalate``: bring in a person, a group, a schedule's on-call or a policy's next level;
   acknowledge; time out.
+- ``answers``: answers from a phone (a push's button, an email's link, an SMS reply, a
+  keypress): acknowledge, or escalate to the next level.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and the domains before it (``oncall``, ``paging``, ``status_page``);

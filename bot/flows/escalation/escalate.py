@@ -25,11 +25,13 @@ from bot.clients.slack_errors import SlackFailure, SlackGone
 from bot.flows.channel import Writes, deliver_now, refresh_channel_header, say, send
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
+from bot.flows.paging.pages import start_pages, stop_pages
 from bot.flows.postmortem_posting import choose_template
 from bot.record import incidents
 from bot.record.escalation import escalations
 from bot.record.escalation.escalations import OnCall, Why, WhyTimeout
 from bot.record.escalation.policies import Policy, Target
+from bot.record.paging import pages as person_pages
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
@@ -37,6 +39,11 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, Page
 
 log = logging.getLogger(__name__)
+
+
+# How often bringing people in looks again for an alert's war room still being opened (the war
+# room makes it due at once when its channel exists).
+CHANNEL_WAIT = timedelta(seconds=1)
 
 
 class UnknownTarget(BotError):
@@ -109,6 +116,7 @@ async def escalate(
         )
         assert escalation is not None  # only policy levels can be taken already
         await _schedule_bring_in(session, escalation, reach, services.clock())
+        await start_pages(session, services, escalation, reach.users, services.clock())
         await session.commit()
     services.wake_jobs()
     return escalation
@@ -285,6 +293,7 @@ async def escalate_to_level(
                 session, current, policy, policy_round, number, due_at=now + level.timeout
             )
         await _schedule_bring_in(session, escalation, reach, now)
+        await start_pages(session, services, escalation, reach.users, now)
         await session.commit()
     services.wake_jobs()
     return escalation
@@ -483,8 +492,9 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
         # As schedule_level kept it in the job.
         why=cast("Why | None", payload.get("why")),
     )
-    if escalation is not None and payload["level"] == 1:
-        await refresh_channel_header(services, await _reloaded(services, incident))
+    current = await _reloaded(services, incident)
+    if escalation is not None and payload["level"] == 1 and current.channel_id is not None:
+        await refresh_channel_header(services, current)
     return None
 
 
@@ -508,11 +518,12 @@ async def _say_exhausted(
     await writes.send()
 
 
-async def bring_in(services: Services, job: Job) -> None:
+async def bring_in(services: Services, job: Job) -> datetime | None:
     """The job handler: invite an escalation's people and post it with its Acknowledge button.
 
     The post goes through the outbox (it waits there while Slack fails); one Slack gave up
-    on is posted again when the job runs again.
+    on is posted again when the job runs again. An alert's incident may be escalated (and
+    its people paged) before its channel exists: this waits for the channel.
     """
     payload = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
@@ -524,7 +535,10 @@ async def bring_in(services: Services, job: Job) -> None:
             return None  # posted (or waiting in the outbox) already: this is a retried job
         incident = await session.get(Incident, escalation.incident_id)
         pages = await escalations.pages_of(session, escalation.id or 0)
-    assert incident is not None and incident.channel_id is not None
+    assert incident is not None
+    if incident.channel_id is None:
+        # The war room hurries this job once its channel exists (alert_intake).
+        return services.clock() + CHANNEL_WAIT if incident.is_open else None
     problems = list(payload.get("problems") or [])
     try:
         invitation = await services.slack.invite(incident.channel_id, escalation.users)
@@ -563,9 +577,11 @@ async def _tell_on_call(
     session: AsyncSession, services: Services, incident: Incident, escalation: Escalation
 ) -> list[str]:
     """A DM to each person an on-call schedule named, once (the caller commits); whom."""
-    told = []
+    told: list[str] = []
+    # A person with a page hears of it through their rules (the Slack method's DM says it).
+    paged = await person_pages.paged_users(session, escalation.id or 0)
     for named in escalation.on_call or []:
-        if named["user"] is None or named.get("guest"):
+        if named["user"] is None or named.get("guest") or named["user"] in paged:
             continue
         text = services.renderer.render(
             "messages/oncall_paged.j2",
@@ -617,20 +633,35 @@ async def _reloaded(services: Services, incident: Incident) -> Incident:
 
 # -- acknowledging ---------------------------------------------------------------------------
 async def acknowledge(
-    services: Services, *, channel_id: str, user_id: str, escalation_id: int | None = None
+    services: Services,
+    *,
+    channel_id: str,
+    user_id: str,
+    escalation_id: int | None = None,
+    via: str | None = None,
 ) -> tuple[Incident, list[Escalation]]:
-    """Acknowledge escalations: every policy timer stops and every ringing page is acknowledged."""
+    """Acknowledge escalations: every policy timer stops, every ringing page is acknowledged,
+    and every person's notifications still to come are cancelled. ``via``: how, when not in
+    Slack (``sms``, ``voice``, ``ntfy``, ``email``)."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         incident = await incidents.lock(
             session, await incidents.incident_in_channel(session, channel_id)
         )
         chosen = await escalations.acknowledge(
-            session, incident, user_id=user_id, at=now, escalation_id=escalation_id
+            session, incident, user_id=user_id, at=now, escalation_id=escalation_id, via=via
         )
         # Someone is on it: no policy escalates further, and no page keeps ringing.
         await jobs.cancel(session, incident_id=incident.id or 0, kinds=[JobKind.ESCALATE], now=now)
         await follow_up_pages(session, incident.id or 0, "acknowledge", now)
+        await stop_pages(
+            session,
+            incident_id=incident.id or 0,
+            escalation_ids=[escalation.id or 0 for escalation in chosen],
+            now=now,
+            by=user_id,
+            via=via or "slack",
+        )
         await session.commit()
     services.wake_jobs()
     for escalation in chosen:
@@ -675,3 +706,4 @@ async def stand_down(session: AsyncSession, incident: Incident, now: datetime) -
     """On resolution: no more policy levels, and every open page resolved (caller commits)."""
     await jobs.cancel(session, incident_id=incident.id or 0, kinds=[JobKind.ESCALATE], now=now)
     await follow_up_pages(session, incident.id or 0, "resolve", now)
+    await stop_pages(session, incident_id=incident.id or 0, escalation_ids=None, now=now)

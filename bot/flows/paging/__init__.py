@@ -1,6 +1,10 @@
-"""Paging: the pages sent to pagers (PagerDuty's Events API), as jobs.
+"""Paging: pages to people (their notification rules, each notification a job) and to
+pagers (PagerDuty's Events API), as jobs.
 
 - ``pagerduty_events``: PagerDuty events sent as jobs, retried, failures told in the channel.
+- ``pages``: a page per person an escalation reaches; each notification sent (Slack, ntfy,
+  Twilio SMS and voice, email) at its rule's offset, and what Twilio reports of it.
+- ``own_contacts``: ``/oncall contact`` and ``/oncall rules``: people's own methods, verified.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and ``bot.flows.oncall``, the domain before it; never one after it

@@ -186,8 +186,10 @@ async def acknowledge(
     user_id: str,
     at: datetime,
     escalation_id: int | None = None,
+    via: str | None = None,
 ) -> list[Escalation]:
     """Acknowledge escalations and record it (the caller commits); return those acknowledged.
+    ``via``: how, when not in Slack (``sms``, ``voice``, ``ntfy``, ``email``).
 
     With an ``escalation_id`` (the button on its message) that one; otherwise the waiting
     escalations that brought ``user_id`` in, or, if none did, every waiting one: whoever
@@ -209,11 +211,14 @@ async def acknowledge(
     if incident.acknowledged_at is None:
         incident.acknowledged_at = at
         session.add(incident)
+    facts: dict[str, Any] = {"targets": [target_facts(escalation) for escalation in chosen]}
+    if via is not None:
+        facts["via"] = via
     add_entry(
         session,
         incident,
         kind=TimelineKind.ACKNOWLEDGED,
-        facts={"targets": [target_facts(escalation) for escalation in chosen]},
+        facts=facts,
         author=user_id,
         occurred_at=at,
     )

@@ -161,6 +161,17 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class Reached:
+    """How one person an escalation paged was reached: each notification that went out
+    (method, when, what became of it) and their acknowledgement (``via``: how)."""
+
+    person: str
+    notified: tuple[tuple[str, datetime, str], ...]
+    acknowledged_at: datetime | None = None
+    via: str | None = None
+
+
+@dataclass(frozen=True)
 class EscalationLine:
     target: str
     at: datetime
@@ -173,6 +184,8 @@ class EscalationLine:
     answered_at: datetime | None = None
     answered_by: str | None = None
     joined: Line | None = None
+    # Whom the escalation paged and how each was reached (none: nobody was paged beyond Slack).
+    reached: tuple[Reached, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.message_links import known_bases
 from bot.record.milestones import METRICS
+from bot.record.paging import pages as paging_pages
 from bot.record.people import known_names
 from bot.record.postmortem import edits as postmortem_edits
 from bot.record.postmortem import suggestions as model_suggestions
@@ -46,6 +47,7 @@ from bot.record.postmortem.draft import (
     MilestoneTime,
     Mitigation,
     Publication,
+    Reached,
     Suggested,
     Written,
 )
@@ -73,6 +75,8 @@ from bot.store.models import (
     LessonsPrompt,
     Milestone,
     MilestoneChange,
+    Notification,
+    PersonPage,
     PostmortemEdit,
     PublicIncident,
     PublicUpdate,
@@ -234,6 +238,9 @@ class Record:
 
     # The participants' answers to the day-after question, in the order they came.
     lessons: Sequence[LessonsPrompt] = ()
+    # The pages escalations started for people, and each notification they sent.
+    person_pages: Sequence[PersonPage] = ()
+    notifications: Sequence[Notification] = ()
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -289,6 +296,8 @@ async def load_record(
         incident=incident,
         entries=entries,
         escalations=escalated,
+        person_pages=await paging_pages.pages_of(session, incident_id),
+        notifications=await paging_pages.notifications_of(session, incident_id),
         roles=await roles.roles_of(session, incident_id),
         actions=actions.all(),
         milestone_changes=await milestone_changes(session, incident_id),
@@ -423,7 +432,13 @@ def build_draft(
         ),
         mitigations=of_kind(TimelineKind.MITIGATION),
         escalations=[
-            _escalation(escalation, name, said, joined.get(escalation.id or 0))
+            _escalation(
+                escalation,
+                name,
+                said,
+                joined.get(escalation.id or 0),
+                _reached(record, escalation, name),
+            )
             for escalation in record.escalations
         ],
         actions=_actions(
@@ -672,11 +687,34 @@ def curated_timeline(
     return sorted(ahead + rest, key=attrgetter("at"))
 
 
+def _reached(record: Record, escalation: Escalation, name: Namer) -> tuple[Reached, ...]:
+    """How each person the escalation paged was reached: the notifications that went out
+    (the method, never the number), and how they acknowledged."""
+    reached = []
+    for page in (p for p in record.person_pages if p.escalation_id == escalation.id):
+        notified = tuple(
+            (n.method, n.sent_at or n.updated_at, n.state)
+            for n in record.notifications
+            if n.page_id == page.id and n.state not in ("pending", "sending", "cancelled")
+        )
+        acknowledged = page.state == "acknowledged" and page.acknowledged_by == page.user_id
+        reached.append(
+            Reached(
+                person=name(page.user_id) or page.user_id,
+                notified=notified,
+                acknowledged_at=page.acknowledged_at if acknowledged else None,
+                via=page.acknowledged_via if acknowledged else None,
+            )
+        )
+    return tuple(reached)
+
+
 def _escalation(
     escalation: Escalation,
     name: Namer,
     said: Callable[[Escalation], tuple[str, str]],
     joined: Line | None,
+    reached: tuple[Reached, ...] = (),
 ) -> EscalationLine:
     target, reason = said(escalation)
     if escalation.target_kind == "user":
@@ -693,6 +731,7 @@ def _escalation(
         answered_at=answer.at if answer else None,
         answered_by=answer.by if answer else None,
         joined=answer.line if answer else None,
+        reached=reached,
     )
 
 

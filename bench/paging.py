@@ -1,0 +1,226 @@
+"""Paging latency: from an alert's arrival to the first notification leaving warroom, alone and
+during a 5,000-alert storm.
+
+One ``warroom serve`` (SQLite in a temporary directory, or ``--database-url``) against the
+Slack emulator (Slack's per-method limits enforced, their minute compressed ``--compress``
+times, as in ``bench.alert_storm``) and the fake ntfy, both in this process. A route opens a
+SEV1 incident for each ``PageN`` alert and starts a policy whose level reaches Carol, whose
+rule pushes to her phone at once. Each page alert is POSTed from here; its latency is the
+time until ntfy holds Carol's push for it (the first notification leaving warroom: the push
+and the Slack DM are due at the same instant). Alone: page alerts one after another. During
+the storm: the storm's 5,000 Alertmanager alerts in 100 groups (``bench.alert_storm``) are
+POSTed from 64 connections while a page alert is sent every ``--every`` seconds.
+
+Run: ``python -m bench.paging`` (``--pages --compress --every --quick --database-url``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import yaml
+from tests.alerts import TOKEN, alert, alertmanager, post_alert
+
+from bench.alert_storm import ROUTES as STORM_ROUTES
+from bench.alert_storm import SLACK_LIMITS, storm
+from bench.harness import Cores, Server, free_port, plan_cores, python, slack_env
+from emulator import FakeNtfy, SlackEmulator
+
+PROG = "python -m bench.paging"
+TARGET_SECONDS = 2.0
+CAROL, TOPIC = "U0CAROL", "carol-bench"
+
+
+@dataclass
+class Outcome:
+    alone: list[float] = field(default_factory=list)
+    storm: list[float] = field(default_factory=list)
+    missing: int = 0
+    storm_seconds: float = 0.0
+    compress: float = 10.0
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def files(workdir: Path) -> dict[str, str]:
+    routes = yaml.safe_load(STORM_ROUTES)
+    routes["routes"].insert(
+        0,
+        {"name": "page", "match_re": {"alertname": "Page[0-9]+"}, "severity": "SEV1",
+         "policy": "primary", "title": "{{ labels.alertname }}", "channel_prefix": "page"},
+    )  # fmt: skip
+    documents = {
+        "WARROOM_ALERT_ROUTES": routes,
+        "WARROOM_ESCALATION_POLICIES": {
+            "policies": {"primary": {"levels": [{"targets": [{"user": CAROL}]}]}}
+        },
+        "WARROOM_CONTACTS": {
+            "people": {
+                CAROL: {
+                    "contacts": {"push": {"ntfy": TOPIC}},
+                    "rules": [{"after": "0s", "notify": ["slack", "push"]}],
+                }
+            }
+        },
+    }
+    env = {}
+    for variable, document in documents.items():
+        path = workdir / f"{variable.lower()}.yaml"
+        path.write_text(yaml.safe_dump(document))
+        env[variable] = str(path)
+    return env
+
+
+async def page(
+    root: str, ntfy: FakeNtfy, number: int, session: aiohttp.ClientSession
+) -> float | None:
+    """POST one page alert; seconds until its push reached ntfy (None: not within 120 s)."""
+    name = f"Page{number}"
+    body = alertmanager(name, [alert(name, "checkout-1", "2026-11-26T03:00:00Z")])
+    before = len(ntfy.phone(TOPIC))
+    sent = time.monotonic()
+    status, _ = await post_alert(root, "alertmanager", json.dumps(body).encode(), session=session)
+    assert status < 300, status
+    deadline = sent + 120
+    while time.monotonic() < deadline:
+        pushes = ntfy.phone(TOPIC)[before:]
+        mine = [push for push in pushes if push.title.endswith(f" {name}")]
+        if mine:
+            return mine[0].at - sent
+        await asyncio.sleep(0.005)
+    return None
+
+
+async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Outcome:
+    outcome = Outcome(compress=args.compress)
+    window = 60.0 / args.compress
+    async with SlackEmulator() as slack, FakeNtfy() as ntfy:
+        slack.add_user("U0ALICE", "alice", "Alice Moreau")
+        slack.add_user(CAROL, "carol", "Carol Tanaka")
+        slack.create_channel("general", creator="U0ALICE", members=["U0ALICE"])
+        slack.rate_window = window
+        slack.rate_limits.update({m: count for m, (count, _) in SLACK_LIMITS.items()})
+        port = free_port()
+        database_url = args.database_url or f"sqlite:///{workdir / 'warroom.db'}"
+        server = Server(
+            "warroom serve",
+            [python(), "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            slack_env(
+                slack,
+                DATABASE_URL=database_url,
+                WARROOM_WEB_AUTH="none",
+                WARROOM_LOG_LEVEL="WARNING",
+                WARROOM_ALERT_TOKEN=TOKEN,
+                WARROOM_NTFY_URL=ntfy.root,
+                WARROOM_PUBLIC_URL="https://warroom.example.com",
+                WARROOM_SLACK_RATE_WINDOW=str(window),
+                **files(workdir),
+            ),
+            workdir / "warroom.log",
+            cores,
+        )
+        try:
+            root = f"http://127.0.0.1:{port}"
+            await server.wait_ready(f"{root}/healthz")
+            slack.events_url = f"{root}/slack/events"
+            async with aiohttp.ClientSession(trust_env=False) as session:
+                for number in range(args.pages):
+                    took = await page(root, ntfy, number, session)
+                    outcome.alone.append(took) if took is not None else None
+                    outcome.missing += took is None
+                bodies = [json.dumps(b).encode() for b in storm(*args.storm)]
+                began = time.monotonic()
+                storming = asyncio.create_task(_send_all(root, bodies))
+                pages = []
+                for number in range(args.pages, 2 * args.pages):
+                    pages.append(asyncio.create_task(page(root, ntfy, number, session)))
+                    await asyncio.sleep(args.every)
+                for took in await asyncio.gather(*pages):
+                    outcome.storm.append(took) if took is not None else None
+                    outcome.missing += took is None
+                await storming
+                outcome.storm_seconds = time.monotonic() - began
+        except BaseException:
+            print(f"--- {server.name} log:\n{server.log_tail()}", file=sys.stderr)
+            raise
+        finally:
+            await slack.drain()
+            server.stop()
+    return outcome
+
+
+async def _send_all(root: str, bodies: Sequence[bytes]) -> None:
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
+        await asyncio.gather(
+            *(post_alert(root, "alertmanager", body, session=session) for body in bodies)
+        )
+
+
+def report(outcome: Outcome) -> list[str]:
+    lines = [
+        "paging: alert arrival to the first notification leaving (ntfy), Slack's limits at "
+        f"{outcome.compress:g}x"
+    ]
+    for name, values in (("alone", outcome.alone), ("during the storm", outcome.storm)):
+        if not values:
+            lines.append(f"  {name}: no page arrived")
+            continue
+        p99 = percentile(values, 0.99)
+        met = "MET" if p99 <= TARGET_SECONDS else "NOT MET"
+        lines.append(
+            f"  {name}: {len(values)} pages, median {statistics.median(values) * 1e3:.0f} ms, "
+            f"p99 {p99 * 1e3:.0f} ms, max {max(values) * 1e3:.0f} ms (target p99 <= 2 s: {met})"
+        )
+    lines.append(
+        f"  storm POSTed in {outcome.storm_seconds:.1f} s; "
+        f"pages missing after 120 s: {outcome.missing}"
+    )
+    return lines
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--pages", type=int, default=20, help="page alerts alone, and again in the storm"
+    )
+    parser.add_argument(
+        "--every", type=float, default=0.5, help="seconds between page alerts in the storm"
+    )
+    parser.add_argument("--compress", type=float, default=10.0)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--quick", action="store_true", help="5 pages, a 500-alert storm")
+    args = parser.parse_args(argv)
+    args.storm = (10, 5, 10) if args.quick else (100, 5, 10)  # groups, notifications, alerts each
+    if args.quick:
+        args.pages = 5
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> Outcome:
+    args = parse_args(argv)
+    cores = plan_cores()
+    with tempfile.TemporaryDirectory(prefix="warroom-bench-paging-") as tmp:
+        outcome = asyncio.run(benchmark(args, Path(tmp), cores))
+    for line in report(outcome):
+        print(line)
+    return outcome
+
+
+if __name__ == "__main__":
+    main()

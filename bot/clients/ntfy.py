@@ -1,0 +1,84 @@
+"""ntfy (https://docs.ntfy.sh/publish/): a push notification published as JSON to the
+server's root URL, with a priority, a title, a click URL and an ``http`` action button.
+
+The access token is a secret: it goes in the ``Authorization`` header only, never in a
+failure's text. The topic names a person's phone: it is not logged either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.clients.vendor_http import VendorFailure, call_json
+from bot.config import Secret
+
+# Seconds to wait for the server: a push that takes longer is tried again.
+TIMEOUT = 10.0
+
+
+class NtfyFailure(VendorFailure):
+    """The ntfy server did not take the message."""
+
+
+@dataclass(frozen=True)
+class Push:
+    """One notification to one topic; ``acknowledge_url`` becomes its "Acknowledge" button
+    (an ``http`` action: the app POSTs it when tapped, without opening anything)."""
+
+    topic: str
+    title: str
+    message: str
+    priority: int  # 1 min .. 5 max ("Message priority"); 5 rings through Do Not Disturb
+    click: str | None
+    acknowledge_url: str | None
+
+    def body(self) -> dict[str, Any]:
+        """The JSON message ("Publish as JSON")."""
+        body: dict[str, Any] = {
+            "topic": self.topic,
+            "title": self.title,
+            "message": self.message,
+            "priority": self.priority,
+            "tags": ["rotating_light"],
+        }
+        if self.click:
+            body["click"] = self.click
+        if self.acknowledge_url:
+            body["actions"] = [
+                {
+                    "action": "http",
+                    "label": "Acknowledge",
+                    "url": self.acknowledge_url,
+                    "method": "POST",
+                    "clear": True,
+                }
+            ]
+        return body
+
+
+async def publish(
+    http: aiohttp.ClientSession, server: str, token: Secret, push: Push, *, timeout: float = TIMEOUT
+) -> str:
+    """Publish ``push``; the message id ntfy gave it. NtfyFailure says why not: 429 and 5xx
+    (and no answer) may pass, 400 (a message ntfy refuses), 401 and 403 (the token) will not."""
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    answer = await call_json(
+        http,
+        "POST",
+        f"{server}/",
+        push.body(),
+        timeout=timeout,
+        failure=NtfyFailure,
+        headers=headers,
+    )
+    if answer.status == 200:
+        return str(answer.body_object.get("id", ""))
+    retryable = answer.status == 429 or answer.status >= 500
+    said = answer.body_object.get("error")
+    detail = f"ntfy answered HTTP {answer.status}" + (f": {str(said)[:200]}" if said else "")
+    raise NtfyFailure(
+        detail, retryable=retryable, status=answer.status, retry_after=answer.retry_after
+    )

@@ -1,0 +1,177 @@
+"""Twilio's Programmable Messaging and Voice REST API (2010-04-01): an SMS, a call that says
+its TwiML, and the signature Twilio puts on the requests it sends warroom.
+
+Requests are form-encoded with HTTP Basic auth (the account SID and the auth token); an
+answer's error body is ``{"code", "message", "more_info", "status"}``. Twilio's ``message``
+quotes the number it refused, so a failure's text is made from the code alone: numbers stay
+out of the channel, the record and the logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import aiohttp
+
+from bot.clients.vendor_http import Answer, VendorFailure, retry_after_seconds
+from bot.config import Secret
+
+API_VERSION = "2010-04-01"
+TIMEOUT = 10.0
+# Twilio's error codes warroom says in its own words (https://www.twilio.com/docs/api/errors).
+TOO_MANY_REQUESTS = 20429
+REFUSED_FOR_GOOD = {
+    20003: "Twilio refused the account SID or auth token (error 20003)",
+    21211: "Twilio says the number is not a valid phone number (error 21211)",
+    21614: "Twilio says the number cannot receive SMS (error 21614)",
+    21608: "a trial Twilio account may only reach verified numbers (error 21608)",
+    21610: "the person has unsubscribed from this number's SMS (error 21610)",
+}
+# What a call reports to its StatusCallback: each of these, not only "completed".
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+
+
+class TwilioFailure(VendorFailure):
+    """Twilio did not take the request; ``code`` is Twilio's error code when it gave one."""
+
+    def __init__(
+        self, detail: str, *, retryable: bool, code: int | None = None, **rest: object
+    ) -> None:
+        super().__init__(detail, retryable=retryable, **rest)  # type: ignore[arg-type]
+        self.code = code
+
+
+@dataclass(frozen=True)
+class TwilioAccount:
+    """Where and as whom to call Twilio."""
+
+    api_url: str
+    account_sid: str
+    auth_token: Secret
+    from_number: str
+
+    def resource(self, name: str) -> str:
+        return f"{self.api_url}/{API_VERSION}/Accounts/{self.account_sid}/{name}.json"
+
+
+async def send_sms(
+    http: aiohttp.ClientSession, account: TwilioAccount, *, to: str, body: str, status_callback: str
+) -> str:
+    """Send an SMS; its SID (``SM…``). TwilioFailure when Twilio does not take it."""
+    form = [("To", to), ("From", account.from_number), ("Body", body)]
+    form.append(("StatusCallback", status_callback))
+    return await _create(http, account, "Messages", form)
+
+
+async def place_call(
+    http: aiohttp.ClientSession,
+    account: TwilioAccount,
+    *,
+    to: str,
+    twiml: str,
+    status_callback: str,
+) -> str:
+    """Place a call that runs ``twiml``; its SID (``CA…``)."""
+    form = [("To", to), ("From", account.from_number), ("Twiml", twiml)]
+    form.append(("StatusCallback", status_callback))
+    form += [("StatusCallbackEvent", event) for event in CALL_EVENTS]
+    return await _create(http, account, "Calls", form)
+
+
+async def _create(
+    http: aiohttp.ClientSession, account: TwilioAccount, resource: str, form: list[tuple[str, str]]
+) -> str:
+    # HTTP Basic: the account SID as the user, the auth token as the password.
+    auth = aiohttp.BasicAuth(account.account_sid, str(account.auth_token)).encode()
+    try:
+        async with http.post(
+            account.resource(resource),
+            data=form,
+            headers={"Authorization": auth},
+            timeout=aiohttp.ClientTimeout(total=TIMEOUT),
+        ) as response:
+            answer = Answer(response.status, await response.text(), response.headers)
+    except TimeoutError:
+        raise TwilioFailure(
+            f"no answer from Twilio within {TIMEOUT:g} seconds", retryable=True
+        ) from None
+    except aiohttp.ClientError as error:
+        raise TwilioFailure(
+            f"connection to Twilio failed ({type(error).__name__})", retryable=True
+        ) from None
+    if answer.status in (200, 201):
+        return str(answer.body_object.get("sid", ""))
+    raise _failure(answer)
+
+
+def _failure(answer: Answer) -> TwilioFailure:
+    code = answer.body_object.get("code")
+    code = code if isinstance(code, int) else None
+    wait = retry_after_seconds(answer.headers.get("Retry-After"))
+    if answer.status == 429 or code == TOO_MANY_REQUESTS:
+        return TwilioFailure(
+            "Twilio said too many requests (error 20429)",
+            retryable=True,
+            code=code,
+            retry_after=wait,
+            status=answer.status,
+        )
+    if answer.status >= 500:
+        return TwilioFailure(
+            f"Twilio answered HTTP {answer.status}", retryable=True, code=code, status=answer.status
+        )
+    said = (
+        REFUSED_FOR_GOOD.get(code or 0) or f"Twilio refused it (HTTP {answer.status}, error {code})"
+    )
+    return TwilioFailure(said, retryable=False, code=code, status=answer.status)
+
+
+def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
+    """X-Twilio-Signature as Twilio computes it ("Secure webhooks"): the full URL it requested,
+    then each POST parameter's name and value, sorted by name, HMAC-SHA1 with the auth token,
+    in Base64."""
+    signed = url + "".join(name + value for name, value in sorted(params))
+    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def signed_by_twilio(
+    auth_token: str, url: str, params: Iterable[tuple[str, str]], given: str
+) -> bool:
+    """Whether ``given`` is Twilio's signature of this request (compared in constant time)."""
+    return bool(given) and hmac.compare_digest(signature(auth_token, url, params), given)
+
+
+def gather(say: str, *, action: str, retry_say: str, goodbye: str) -> str:
+    """TwiML that says ``say`` and waits for one key, posted to ``action``; said twice before
+    ``goodbye``."""
+    prompt = f"<Say>{escape(say)}</Say>"
+    again = f"<Say>{escape(retry_say)}</Say>"
+    attributes = f'numDigits="1" timeout="8" method="POST" action={quoteattr(action)}'
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f"<Gather {attributes}>{prompt}</Gather>"
+        f"<Gather {attributes}>{again}</Gather>"
+        f"<Say>{escape(goodbye)}</Say></Response>"
+    )
+
+
+def say(text: str) -> str:
+    """TwiML that says ``text`` and hangs up (a Gather action's answer)."""
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Say>{escape(text)}</Say></Response>'
+
+
+def message(text: str | None) -> str:
+    """TwiML that answers an incoming SMS with ``text`` (None: with nothing)."""
+    inner = f"<Message>{escape(text)}</Message>" if text else ""
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>'
+
+
+def form_pairs(form: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    items = form.items() if isinstance(form, Mapping) else form
+    return [(str(k), str(v)) for k, v in items]

@@ -1,0 +1,144 @@
+"""Paging people beyond Slack: who is reached how (the contacts file), and the services that
+carry the notifications (ntfy, Twilio, SMTP)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bot.config.reading import NO_SECRET, Feature, Secret, problems_file, setting, url
+from bot.record.paging.contacts import (
+    E164,
+    NO_CONTACTS,
+    Contacts,
+    ContactsError,
+    load_contacts,
+)
+
+DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+SMTP_SCHEMES = ("smtp", "smtps")
+
+
+def e164(raw: str) -> str:
+    """``+15555550123``: a number Twilio can send from."""
+    if not E164.match(raw):
+        raise ValueError("expected an E.164 number like +15555550123")
+    return raw
+
+
+def smtp_url(raw: str) -> Secret:
+    """``smtp://user:pass@host:587`` (STARTTLS when offered) or ``smtps://…:465`` (TLS)."""
+    parts = urlsplit(raw)
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        # The value may hold a password: only its scheme is named.
+        raise ValueError(
+            f"expected smtp://user:pass@host:587 or smtps://user:pass@host:465, "
+            f"got a {parts.scheme or 'schemeless'} URL"
+        )
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError("the port is not a number") from None
+    return Secret(raw)
+
+
+@dataclass(frozen=True)
+class PagingSettings(Feature):
+    """How people are paged by push, SMS, voice and email."""
+
+    contacts: Contacts = setting(
+        env="WARROOM_CONTACTS",
+        default=NO_CONTACTS,
+        parse=problems_file(load_contacts, ContactsError),
+        doc="path of the contacts file (see Paging): each person's contact methods and "
+        "notification rules",
+        shown="none (Slack only)",
+    )
+    ntfy_url: str = setting(
+        env="WARROOM_NTFY_URL",
+        default="",
+        parse=url,
+        doc="the ntfy server push notifications are published to (`https://ntfy.sh` or your own)",
+        shown="none (no push)",
+    )
+    ntfy_token: Secret = setting(
+        env="WARROOM_NTFY_TOKEN",
+        default=NO_SECRET,
+        parse=Secret,
+        doc="access token for the ntfy server (sent as `Authorization: Bearer`)",
+        shown="none (anonymous)",
+    )
+    twilio_account_sid: str = setting(
+        env="TWILIO_ACCOUNT_SID",
+        default="",
+        doc="Twilio account SID (`AC…`), for SMS and voice calls",
+        shown="none (no SMS, no calls)",
+    )
+    twilio_auth_token: Secret = setting(
+        env="TWILIO_AUTH_TOKEN",
+        default=NO_SECRET,
+        parse=Secret,
+        doc="Twilio auth token: authenticates warroom to Twilio and Twilio's webhooks to warroom",
+        shown="none (no SMS, no calls)",
+    )
+    twilio_from: str = setting(
+        env="TWILIO_FROM",
+        default="",
+        parse=e164,
+        doc="the Twilio number SMS and calls come from (E.164); point its webhooks at "
+        "warroom (see Paging)",
+        shown="none (no SMS, no calls)",
+    )
+    twilio_api_url: str = setting(
+        env="TWILIO_API_URL",
+        default=DEFAULT_TWILIO_API_URL,
+        parse=url,
+        doc="base URL of Twilio's REST API",
+    )
+    smtp_url: Secret = setting(
+        env="WARROOM_SMTP_URL",
+        default=NO_SECRET,
+        parse=smtp_url,
+        doc="the mail server: `smtp://user:pass@host:587` (STARTTLS whenever offered) or "
+        "`smtps://user:pass@host:465` (implicit TLS); certificates checked against the "
+        "system's store (`SSL_CERT_FILE` honoured)",
+        shown="none (no email)",
+    )
+    smtp_from: str = setting(
+        env="WARROOM_SMTP_FROM",
+        default="",
+        doc="the address paging mail comes from",
+        shown="none (no email)",
+    )
+
+    @property
+    def twilio_on(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
+
+    @property
+    def smtp_on(self) -> bool:
+        return bool(self.smtp_url and self.smtp_from)
+
+    def problems(self) -> list[str]:
+        problems = []
+        twilio = [self.twilio_account_sid, self.twilio_auth_token, self.twilio_from]
+        if any(twilio) and not all(twilio):
+            problems.append(
+                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM: set all three, or none"
+            )
+        if bool(self.smtp_url) != bool(self.smtp_from):
+            problems.append("WARROOM_SMTP_URL and WARROOM_SMTP_FROM: set both, or neither")
+        if self.ntfy_token and not self.ntfy_url:
+            problems.append("WARROOM_NTFY_TOKEN: set WARROOM_NTFY_URL too")
+        kinds = self.contacts.kinds()
+        needs = {
+            "ntfy": (bool(self.ntfy_url), "WARROOM_NTFY_URL"),
+            "sms": (self.twilio_on, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"),
+            "voice": (self.twilio_on, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"),
+            "email": (self.smtp_on, "WARROOM_SMTP_URL and WARROOM_SMTP_FROM"),
+        }
+        for kind in sorted(kinds):
+            ready, variables = needs[kind]
+            if not ready:
+                problems.append(f"WARROOM_CONTACTS: {kind} contacts need {variables}")
+        return problems

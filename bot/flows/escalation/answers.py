@@ -1,0 +1,133 @@
+"""Answers that come from a phone rather than Slack: a push notification's button, an email's
+link, an SMS reply, a keypress in a call. 1 (or ``ack``) acknowledges the escalation that
+paged the person, as the Slack button would, and says how; 2 (or ``esc``) moves its policy to
+the next level now and ends this person's page. Each is answered in words saying which
+incident it acted on."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.basics.errors import AlreadyResolved, BotError
+from bot.flows.escalation.escalate import EscalationTarget, acknowledge, escalate
+from bot.flows.paging.pages import end_page, words_of
+from bot.record.escalation.escalations import AlreadyAcknowledged, NothingToAcknowledge
+from bot.record.paging import own, pages
+from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import Escalation, Incident, PersonPage
+from bot.store.processed_events import claim_event
+
+log = logging.getLogger(__name__)
+ACKNOWLEDGE_WORDS = frozenset({"1", "ack", "acknowledge", "yes"})
+ESCALATE_WORDS = frozenset({"2", "esc", "escalate"})
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What answering from a phone did (``outcome``: acknowledged, already, escalated,
+    cannot_escalate, no_page, unknown_number, help), for which incident and escalation; ``by``
+    who acknowledged, ``reason`` why it could not escalate."""
+
+    outcome: str
+    incident: Incident | None = None
+    escalation: Escalation | None = None
+    by: str | None = None
+    reason: str = ""
+
+
+async def acknowledge_page(services: Services, page_id: int, *, via: str) -> Answer:
+    """Acknowledge the escalation that started this page, as the paged person, ``via`` how."""
+    page, incident, escalation = await _page(services, page_id)
+    assert incident.channel_id is not None
+    try:
+        incident, _ = await acknowledge(
+            services,
+            channel_id=incident.channel_id,
+            user_id=page.user_id,
+            escalation_id=page.escalation_id,
+            via=via,
+        )
+    except (AlreadyAcknowledged, NothingToAcknowledge, AlreadyResolved):
+        _, _, current = await _page(services, page_id)
+        return Answer("already", incident, current, by=current.acknowledged_by)
+    return Answer("acknowledged", incident, escalation, by=page.user_id)
+
+
+async def escalate_page(services: Services, page_id: int) -> Answer:
+    """Move the page's policy to its next level now, as the paged person asked."""
+    page, incident, escalation = await _page(services, page_id)
+    if escalation.policy is None or incident.channel_id is None:
+        return Answer("cannot_escalate", incident, escalation, reason="no policy to escalate")
+    try:
+        await escalate(
+            services,
+            channel_id=incident.channel_id,
+            requested_by=page.user_id,
+            target=EscalationTarget("name", escalation.policy),
+            reason="",
+        )
+    except BotError as error:
+        reason = str(error.context.get("reason") or "it could not be escalated")
+        return Answer("cannot_escalate", incident, escalation, reason=reason)
+    await end_page(services, page_id, state="escalated")
+    return Answer("escalated", incident, escalation)
+
+
+async def answer_sms(services: Services, *, sender: str, body: str, message_sid: str) -> str:
+    """An SMS reply from ``sender``: act on their most recent open page; the SMS answering
+    it. A replayed one (the same MessageSid) is answered without acting twice."""
+    async with session_scope(services.engine) as session:
+        user = await own.user_with_number(session, services.settings.paging.contacts, sender)
+    if user is None:
+        return await _said(services, Answer("unknown_number"))
+    async with session_scope(services.engine) as session:
+        page = await pages.latest_open_page(session, user)
+        first = await claim_event(session, f"twilio-sms:{message_sid}")
+        await session.commit()
+    if page is None or not first:
+        return await _said(services, Answer("no_page"))
+    answer = await _act(services, page.id or 0, body.strip().lower(), via="sms")
+    return await _said(services, answer)
+
+
+async def answer_keypress(services: Services, *, call_sid: str, digits: str) -> str:
+    """A key pressed during a page's call: what the call says back."""
+    async with session_scope(services.engine) as session:
+        notification = await pages.by_vendor_id(session, call_sid)
+    if notification is None:
+        return await _said(services, Answer("no_page"))
+    return await _said(services, await _act(services, notification.page_id, digits, via="voice"))
+
+
+async def _act(services: Services, page_id: int, word: str, *, via: str) -> Answer:
+    if word in ACKNOWLEDGE_WORDS:
+        return await acknowledge_page(services, page_id, via=via)
+    if word in ESCALATE_WORDS:
+        return await escalate_page(services, page_id)
+    _, incident, escalation = await _page(services, page_id)
+    return Answer("help", incident, escalation)
+
+
+async def _page(services: Services, page_id: int) -> tuple[PersonPage, Incident, Escalation]:
+    async with session_scope(services.engine) as session:
+        page = await session.get(PersonPage, page_id)
+        assert page is not None
+        incident = await session.get(Incident, page.incident_id)
+        escalation = await session.get(Escalation, page.escalation_id)
+    assert incident is not None and escalation is not None
+    return page, incident, escalation
+
+
+async def _said(services: Services, answer: Answer) -> str:
+    """The answer in words (an SMS's text, or what the call says)."""
+    context: dict[str, object] = {"incident": None, "escalation": None, "title": ""}
+    if answer.incident is not None and answer.escalation is not None:
+        context = await words_of(services, answer.incident, answer.escalation, answer.by)
+    names = context.get("names") or {}
+    assert isinstance(names, dict)
+    by = names.get(answer.by, answer.by) if answer.by else None
+    return services.renderer.render_plain(
+        "paging/answer.j2", **context, outcome=answer.outcome, by=by, reason=answer.reason
+    )

@@ -1,0 +1,212 @@
+"""``/oncall contact`` and ``/oncall rules``: people add their own contact methods (each
+verified with a code sent to it before it pages them), test them, remove them, and set their
+own notification rules. Replies are for the person alone; numbers in them are masked."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+from typing import Any
+
+from bot.basics.durations import parse_duration
+from bot.basics.errors import UsageError
+from bot.clients import twilio
+from bot.clients.mail import Mail, send_mail
+from bot.clients.ntfy import Push, publish
+from bot.clients.vendor_http import VendorFailure
+from bot.flows.paging.pages import TWILIO_STATUS_PATH, twilio_account
+from bot.record.paging import own
+from bot.record.paging.contacts import (
+    CONTACT_KINDS,
+    LONGEST_AFTER,
+    SLACK,
+    Method,
+    Rule,
+    masked,
+    method_problem,
+)
+from bot.services import Services
+from bot.store.db import session_scope
+
+log = logging.getLogger(__name__)
+TEMPLATE = "messages/oncall/contact.j2"
+
+
+async def add_contact(services: Services, *, user: str, kind: str, address: str) -> str:
+    """Add (or replace) the person's ``kind`` method and send it a code to verify it with."""
+    kind = kind.lower()
+    if problem := method_problem(kind, address):
+        raise UsageError(problem)
+    async with session_scope(services.engine) as session:
+        row, code = await own.add_method(
+            session, user=user, name=kind, kind=kind, address=address, at=services.clock()
+        )
+        await session.commit()
+    method = Method(kind=row.kind, address=row.address)  # type: ignore[arg-type]
+    text = services.renderer.render_plain("paging/code.j2", code=code, kind=kind)
+    try:
+        await deliver(services, method, "warroom: your verification code", text)
+    except VendorFailure as failure:
+        return _reply(
+            services, "code_failed", name=kind, where=masked(kind, address), detail=failure.detail
+        )
+    return _reply(services, "code_sent", name=kind, where=masked(kind, address))
+
+
+async def verify_contact(services: Services, *, user: str, name: str, code: str) -> str:
+    """Verify the person's method with the code it received."""
+    async with session_scope(services.engine) as session:
+        row = await own.method_named(session, user, name.lower())
+        if row is None:
+            return _reply(services, "no_such", name=name)
+        if row.verified_at is not None:
+            return _reply(services, "verified_already", name=row.name)
+        if not own.verify(row, code, services.clock()):
+            return _reply(services, "wrong_code", name=row.name)
+        session.add(row)
+        await session.commit()
+    return _reply(services, "verified", name=row.name, where=masked(row.kind, row.address))
+
+
+async def test_contacts(services: Services, *, user: str, name: str | None) -> str:
+    """Send a test through each of the person's verified methods (or the one named)."""
+    async with session_scope(services.engine) as session:
+        person, _ = await own.effective(session, services.settings.paging.contacts, user)
+        rows = {row.name: row for row in await own.methods_of(session, user)}
+    chosen = {n: m for n, m in person.contacts.items() if name is None or n == name.lower()}
+    if not chosen:
+        return _reply(services, "no_such" if name else "none_verified", name=name or "")
+    results: list[tuple[str, str, str | None]] = []
+    text = services.renderer.render_plain("paging/test.j2")
+    for contact, method in chosen.items():
+        try:
+            await deliver(services, method, "warroom: a test page", text)
+            results.append((contact, method.kind, None))
+        except VendorFailure as failure:
+            results.append((contact, method.kind, failure.detail))
+    async with session_scope(services.engine) as session:
+        for contact in chosen:
+            if (row := rows.get(contact)) is not None:
+                row.tested_at = services.clock()
+                session.add(row)
+        await session.commit()
+    return _reply(services, "tested", results=results)
+
+
+async def remove_contact(services: Services, *, user: str, name: str) -> str:
+    async with session_scope(services.engine) as session:
+        row = await own.method_named(session, user, name.lower())
+        if row is None:
+            return _reply(services, "no_such", name=name)
+        await session.delete(row)
+        await session.commit()
+    return _reply(services, "removed", name=row.name)
+
+
+async def list_contacts(services: Services, *, user: str) -> str:
+    """The person's methods (the file's and their own) and the rules that page them."""
+    contacts = services.settings.paging.contacts
+    async with session_scope(services.engine) as session:
+        rows = await own.methods_of(session, user)
+        _, rules = await own.effective(session, contacts, user)
+    from_file = [
+        (name, method.kind, masked(method.kind, method.address))
+        for name, method in contacts.person(user).contacts.items()
+    ]
+    mine = [
+        (
+            row.name,
+            row.kind,
+            masked(row.kind, row.address),
+            row.verified_at is not None,
+            row.tested_at,
+        )
+        for row in rows
+    ]
+    return _reply(services, "list", from_file=from_file, mine=mine, rules=rules)
+
+
+async def set_rules(services: Services, *, user: str, text: str) -> str:
+    """``0s slack push, 2m sms, 5m call``: the person's own rules, each naming slack or one
+    of their contacts (a verified one, or the file's)."""
+    async with session_scope(services.engine) as session:
+        person, rules = await own.effective(session, services.settings.paging.contacts, user)
+        if not text.strip():
+            return _reply(services, "rules", rules=rules)
+        parsed = parse_rules(text, [SLACK, *person.contacts])
+        await own.set_rules(session, user, parsed, services.clock())
+        await session.commit()
+    return _reply(services, "rules_set", rules=parsed)
+
+
+def parse_rules(text: str, known: list[str]) -> tuple[Rule, ...]:
+    """Rules from ``0s slack push, 2m sms``; UsageError naming what is wrong."""
+    rules = []
+    for part in (p.strip() for p in text.split(",")):
+        words = part.split()
+        if len(words) < 2:
+            raise UsageError(f"Each rule is a delay and methods, like `2m sms`; got `{part}`.")
+        try:
+            after = parse_duration(words[0])
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        if after > LONGEST_AFTER:
+            raise UsageError("A rule's delay is at most 24h.")
+        unknown = [w for w in words[1:] if w.lower() not in known]
+        if unknown:
+            raise UsageError(
+                f"Not one of your methods: {', '.join(unknown)} (yours: {', '.join(known)})."
+            )
+        rules.append(Rule(after=after, notify=tuple(dict.fromkeys(w.lower() for w in words[1:]))))
+    return tuple(sorted(rules, key=lambda rule: rule.after))
+
+
+async def deliver(services: Services, method: Method, subject: str, text: str) -> None:
+    """Send ``text`` through ``method`` outside any page (a code, a test)."""
+    paging = services.settings.paging
+    http = services.http
+    assert http is not None, "paging needs the application's HTTP session"
+    public = services.settings.web.public_url
+    if method.kind in ("sms", "voice"):
+        account = twilio_account(services)
+        if method.kind == "sms":
+            await twilio.send_sms(
+                http,
+                account,
+                to=method.address,
+                body=text,
+                status_callback=public + TWILIO_STATUS_PATH,
+            )
+        else:
+            twiml = twilio.say(f"{text} {text}")  # said twice: a code is read as it is heard
+            await twilio.place_call(
+                http,
+                account,
+                to=method.address,
+                twiml=twiml,
+                status_callback=public + TWILIO_STATUS_PATH,
+            )
+    elif method.kind == "email":
+        if not paging.smtp_on:
+            raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
+        await send_mail(
+            paging.smtp_url,
+            Mail(paging.smtp_from, method.address, subject, text, f"<p>{escape(text)}</p>"),
+        )
+    elif method.kind == "ntfy":
+        if not paging.ntfy_url:
+            raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
+        await publish(
+            http,
+            paging.ntfy_url,
+            paging.ntfy_token,
+            Push(method.address, subject, text, 3, None, None),
+        )
+    else:
+        raise VendorFailure(
+            f"{method.kind} is not a method ({', '.join(CONTACT_KINDS)})", retryable=False
+        )
+
+
+def _reply(services: Services, state: str, **context: Any) -> str:
+    return services.renderer.render(TEMPLATE, state=state, **context)

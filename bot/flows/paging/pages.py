@@ -1,0 +1,493 @@
+"""Pages to people: started when an escalation reaches them, their notifications sent as jobs
+at their rules' offsets, all of an escalation's stopped by its acknowledgement.
+
+Each notification is a job row written in the transaction that decided the page; the job
+takes its notification (pending -> sending) before calling out, so a cancelled one is never
+sent, and a failure leaves the person's next rule to fire on time. Numbers and addresses are
+read from the contacts when sending and never written to the record, the logs or Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.slack_text import mentioned_users, to_plain
+from bot.clients import twilio
+from bot.clients.mail import Mail, send_mail
+from bot.clients.ntfy import Push, publish
+from bot.clients.vendor_http import VendorFailure
+from bot.flows.channel import deliver_now, say_safely
+from bot.record.paging import own, pages, tokens
+from bot.record.paging.contacts import SLACK, Method
+from bot.record.people import known_names
+from bot.services import Services
+from bot.store import jobs, outbox
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import Escalation, Incident, Job, Notification, PersonPage
+
+log = logging.getLogger(__name__)
+# Waits before the 2nd, 3rd and 4th try of a notification a service could not take: a page
+# late by minutes is worth less than the next rule, which fires on its own time anyway.
+RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=15), timedelta(seconds=45))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# A service's Retry-After longer than this is not waited for: the next rule goes on.
+LONGEST_WAIT = timedelta(minutes=2)
+
+# What sends one method: the service's id for the notification (None when it has none), or
+# a VendorFailure that says whether trying again may help.
+Sender = Callable[[Services, Incident, Escalation, Notification, Method], Awaitable[str | None]]
+
+
+def notification_key(escalation_id: int, notification_id: int) -> str:
+    """The job key of a notification; an escalation's share one prefix, cancelled at once."""
+    return f"notify:{escalation_id}:{notification_id}"
+
+
+async def start_pages(
+    session: AsyncSession,
+    services: Services,
+    escalation: Escalation,
+    users: Sequence[str],
+    now: datetime,
+) -> None:
+    """Start a page to each of ``users`` and schedule each notification its rules send (the
+    caller commits). Without a contacts file, only those who set their own contacts or rules
+    from Slack are paged beyond Slack's invitation."""
+    contacts = services.settings.paging.contacts
+    assert escalation.id is not None
+    for user in users:
+        if not contacts.configured and not await own.has_own(session, user):
+            continue
+        person, rules = await own.effective(session, contacts, user)
+        started = await pages.start_page(
+            session,
+            incident_id=escalation.incident_id,
+            escalation_id=escalation.id,
+            person=person,
+            rules=rules,
+            at=now,
+        )
+        for notification in started:
+            assert notification.id is not None
+            await jobs.schedule(
+                session,
+                kind=JobKind.NOTIFY,
+                key=notification_key(escalation.id, notification.id),
+                due_at=notification.due_at,
+                incident_id=escalation.incident_id,
+                payload={"notification": notification.id},
+            )
+
+
+async def stop_pages(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    escalation_ids: Collection[int] | None,
+    now: datetime,
+    by: str | None = None,
+    via: str | None = None,
+) -> None:
+    """End the pages of these escalations (None: all, the incident resolved) and cancel every
+    notification still to come (the caller commits): nobody's phone rings after this."""
+    ended = await pages.end_pages(
+        session, incident_id=incident_id, escalation_ids=escalation_ids, at=now, by=by, via=via
+    )
+    for escalation_id in sorted({page.escalation_id for page in ended}):
+        await jobs.cancel(
+            session,
+            incident_id=incident_id,
+            kinds=[JobKind.NOTIFY],
+            now=now,
+            key_prefix=f"notify:{escalation_id}:",
+        )
+
+
+async def end_page(services: Services, page_id: int, *, state: str) -> None:
+    """End one person's page (``state``: why, e.g. escalated) and cancel what it still had
+    to send; the escalation's other pages go on."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        page = await session.get(PersonPage, page_id)
+        if page is None or page.state != "open":
+            return
+        page.state = state
+        session.add(page)
+        pending = [n for n in await pages.notifications_of(session, page.incident_id)
+                   if n.page_id == page_id and n.state == "pending"]  # fmt: skip
+        for notification in pending:
+            notification.state, notification.updated_at = pages.CANCELLED, now
+            session.add(notification)
+        keys = [notification_key(page.escalation_id, n.id or 0) for n in pending]
+        await jobs.cancel_keys(session, keys, now=now)
+        await session.commit()
+
+
+async def send_notification(services: Services, job: Job) -> datetime | None:
+    """The job handler: send one notification, unless its page ended first; on a failure
+    worth trying again, again shortly (the next rule fires on its own time meanwhile)."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        notification = await session.get(Notification, jobs.payload_of(job)["notification"])
+        if notification is None or not await pages.take(session, notification, at=now):
+            return None
+        await session.commit()
+        incident = await session.get(Incident, notification.incident_id)
+        page = await session.get(PersonPage, notification.page_id)
+        assert incident is not None and page is not None
+        escalation = await session.get(Escalation, page.escalation_id)
+        assert escalation is not None
+    async with session_scope(services.engine) as session:
+        method = await _method(session, services, notification)
+    try:
+        if method is None:
+            raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)
+        vendor_id = await SENDERS[notification.method](
+            services, incident, escalation, notification, method
+        )
+    except VendorFailure as failure:
+        return await _failed(services, incident, notification, failure, job.attempts + 1)
+    await _settle(services, incident, notification, pages.SENT, vendor_id=vendor_id)
+    return None
+
+
+async def _method(
+    session: AsyncSession, services: Services, notification: Notification
+) -> Method | None:
+    """Where the notification goes now (a number changed since the page started is used)."""
+    if notification.method == SLACK:
+        return Method(kind=SLACK, address=notification.user_id)
+    contacts = services.settings.paging.contacts
+    person, _ = await own.effective(session, contacts, notification.user_id)
+    found = person.contacts.get(notification.contact)
+    return found if found is not None and found.kind == notification.method else None
+
+
+async def _failed(
+    services: Services,
+    incident: Incident,
+    notification: Notification,
+    failure: VendorFailure,
+    attempt: int,
+) -> datetime | None:
+    # The detail names the service's answer, never the number or address.
+    log.warning(
+        "%s notification %s for %s failed, attempt %d: %s",
+        notification.method,
+        notification.id,
+        incident.reference,
+        attempt,
+        failure.detail,
+    )
+    wait = timedelta(seconds=failure.retry_after or 0)
+    if failure.retryable and attempt < MAX_ATTEMPTS and wait <= LONGEST_WAIT:
+        await _release(services, notification)
+        return services.clock() + max(RETRY_DELAYS[attempt - 1], wait)
+    await _settle(services, incident, notification, pages.FAILED, detail=failure.detail)
+    await _say_failed(services, incident, notification, failure.detail, attempt)
+    return None
+
+
+async def _say_failed(
+    services: Services, incident: Incident, notification: Notification, detail: str, attempts: int
+) -> None:
+    """Say in the channel that a notification was given up (the record has it already)."""
+    async with session_scope(services.engine) as session:
+        current = await session.get(Incident, incident.id)
+    if current is None or current.channel_id is None:
+        # An alert's war room not opened yet: the record and the log keep it.
+        log.warning(
+            "notification %s failed before %s had a channel", notification.id, incident.reference
+        )
+        return
+    await say_safely(
+        services,
+        incident,
+        "messages/notification_failed.j2",
+        about="a notification",
+        notification=notification,
+        detail=detail,
+        attempts=attempts,
+    )
+
+
+async def _release(services: Services, notification: Notification) -> None:
+    """Put a notification that failed back to pending, to be tried again (unless its page
+    ended meanwhile: then cancelled stays cancelled)."""
+    async with session_scope(services.engine) as session:
+        await session.exec(
+            update(Notification)
+            .where(col(Notification.id) == notification.id, col(Notification.state) == "sending")
+            .values(state="pending", updated_at=services.clock())
+        )
+        await session.commit()
+
+
+async def _settle(
+    services: Services,
+    incident: Incident,
+    notification: Notification,
+    outcome: str,
+    *,
+    vendor_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Keep what became of the notification, and an entry of the incident's record."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        current = await session.get(Notification, notification.id)
+        assert current is not None
+        current.state, current.updated_at, current.detail = outcome, now, detail
+        if outcome == pages.SENT:
+            current.sent_at, current.vendor_id = now, vendor_id
+        session.add(current)
+        pages.record_outcome(session, incident, current, outcome=outcome, at=now, detail=detail)
+        await session.commit()
+
+
+async def _send_slack(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """The built-in method: a direct message naming the incident and who paged, kept in the
+    outbox once (a retried job finds it kept)."""
+    text = services.renderer.render(
+        "messages/page_dm.j2",
+        outside=True,
+        incident=incident,
+        escalation=escalation,
+        user=notification.user_id,
+    )
+    async with session_scope(services.engine) as session:
+        await outbox.post_once(
+            session,
+            channel=method.address,
+            text=text,
+            now=services.clock(),
+            after=f"notification:{notification.id}",
+            incident_id=incident.id,
+        )
+        await session.commit()
+    # Sent beside the lane, not in it: the DM waits its turn at Slack's pace while the
+    # person's push, SMS or call due at the same instant go out (the outbox keeps the DM).
+    services.background.spawn(deliver_now(services, method.address), name="page DM")
+    return None
+
+
+async def _send_ntfy(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """A push through ntfy: priority 5 (rings through Do Not Disturb) for SEV1 and SEV2, 4
+    otherwise; a click to the incident's page, and an Acknowledge button."""
+    paging = services.settings.paging
+    if not paging.ntfy_url:
+        raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
+    words = await words_of(services, incident, escalation)
+    push = Push(
+        topic=method.address,
+        title=_render(services, "paging/push_title.j2", words),
+        message=_render(services, "paging/push_message.j2", words),
+        priority=5 if incident.severity in ("SEV1", "SEV2") else 4,
+        click=_incident_url(services, incident),
+        acknowledge_url=await _acknowledge_url(services, notification),
+    )
+    assert services.http is not None, "paging needs the application's HTTP session"
+    return await publish(services.http, paging.ntfy_url, paging.ntfy_token, push)
+
+
+async def words_of(
+    services: Services, incident: Incident, escalation: Escalation, *also: str | None
+) -> dict[str, Any]:
+    """What every notification's text is made from: the incident, its title in plain text,
+    the name of whoever escalated, and ``names`` of the people in ``also``."""
+    async with session_scope(services.engine) as session:
+        wanted = [*mentioned_users(incident.title), escalation.requested_by, *also]
+        names = await known_names(session, [user for user in wanted if user])
+    return {
+        "incident": incident,
+        "escalation": escalation,
+        "title": to_plain(incident.title, names),
+        "requester": names.get(escalation.requested_by or ""),
+        "names": names,
+    }
+
+
+def _render(services: Services, template: str, said: dict[str, Any]) -> str:
+    return services.renderer.render_plain(template, **said)
+
+
+def _incident_url(services: Services, incident: Incident) -> str | None:
+    public_url = services.settings.web.public_url
+    return f"{public_url}/incidents/{incident.reference}" if public_url else None
+
+
+async def _acknowledge_url(services: Services, notification: Notification) -> str | None:
+    """A new acknowledgement link for the notification's page (None without a public
+    address: there is nowhere for it to point)."""
+    public_url = services.settings.web.public_url
+    if not public_url:
+        return None
+    async with session_scope(services.engine) as session:
+        page = await session.get(PersonPage, notification.page_id)
+        assert page is not None
+        token = await tokens.issue(session, page, method=notification.method, at=services.clock())
+        await session.commit()
+    return f"{public_url}{ACK_PATH}/{token}"
+
+
+def twilio_account(services: Services) -> twilio.TwilioAccount:
+    paging = services.settings.paging
+    if not paging.twilio_on:
+        raise VendorFailure("Twilio is not set (TWILIO_*)", retryable=False)
+    return twilio.TwilioAccount(
+        api_url=paging.twilio_api_url,
+        account_sid=paging.twilio_account_sid,
+        auth_token=paging.twilio_auth_token,
+        from_number=paging.twilio_from,
+    )
+
+
+async def _send_sms(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    _notification: Notification,
+    method: Method,
+) -> str | None:
+    """An SMS naming the incident and who paged, ending "Reply 1 to acknowledge, 2 to
+    escalate"; Twilio reports its delivery to /twilio/status."""
+    account = twilio_account(services)
+    words = await words_of(services, incident, escalation)
+    assert services.http is not None, "paging needs the application's HTTP session"
+    return await twilio.send_sms(
+        services.http,
+        account,
+        to=method.address,
+        body=_render(services, "paging/sms.j2", words),
+        status_callback=_public(services, TWILIO_STATUS_PATH),
+    )
+
+
+async def _send_call(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    _notification: Notification,
+    method: Method,
+) -> str | None:
+    """A call that says the incident and waits for a key: 1 acknowledges, 2 escalates (its
+    ``<Gather>`` action is /twilio/voice); Twilio reports ringing, answered, busy, no-answer
+    to /twilio/status."""
+    account = twilio_account(services)
+    words = await words_of(services, incident, escalation)
+    twiml = twilio.gather(
+        _render(services, "paging/call.j2", {**words, "part": "prompt"}),
+        action=_public(services, TWILIO_VOICE_PATH),
+        retry_say=_render(services, "paging/call.j2", {**words, "part": "again"}),
+        goodbye=_render(services, "paging/call.j2", {**words, "part": "goodbye"}),
+    )
+    assert services.http is not None, "paging needs the application's HTTP session"
+    return await twilio.place_call(
+        services.http,
+        account,
+        to=method.address,
+        twiml=twiml,
+        status_callback=_public(services, TWILIO_STATUS_PATH),
+    )
+
+
+async def _send_email(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """A mail in plain text and HTML: the incident, who paged, and an Acknowledge link (to a
+    page with a button: mail scanners that follow links acknowledge nothing)."""
+    paging = services.settings.paging
+    if not paging.smtp_on:
+        raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
+    said = await words_of(services, incident, escalation)
+    said["acknowledge_url"] = await _acknowledge_url(services, notification)
+    said["incident_url"] = _incident_url(services, incident)
+    mail = Mail(
+        sender=paging.smtp_from,
+        to=method.address,
+        subject=_render(services, "paging/push_title.j2", said),
+        text=_render(services, "paging/email.txt.j2", said),
+        html=services.renderer.render("paging/email.html.j2", **said),
+    )
+    return await send_mail(paging.smtp_url, mail)
+
+
+def _public(services: Services, path: str) -> str:
+    return f"{services.settings.web.public_url}{path}"
+
+
+# What Twilio reports, as what became of the notification: (outcome, said in the channel).
+_REPORTED = {
+    "delivered": ("delivered", False),
+    "undelivered": ("failed", True),
+    "failed": ("failed", True),
+    "in-progress": ("answered", False),
+    "busy": ("busy", False),
+    "no-answer": ("no-answer", False),
+}
+
+
+async def record_status(
+    services: Services, *, sid: str, status: str, error_code: str | None
+) -> bool:
+    """Keep what Twilio reports of an SMS or a call (``MessageStatus``/``CallStatus``) as
+    what became of its notification, once (a replayed report changes nothing); False when
+    no notification has that SID."""
+    async with session_scope(services.engine) as session:
+        notification = await pages.by_vendor_id(session, sid)
+        if notification is None:
+            return False
+        incident = await session.get(Incident, notification.incident_id)
+    assert incident is not None
+    if status == "completed" and notification.state == "sent":
+        status = "in-progress"  # answered and ended, its "answered" report lost or late
+    reported = _REPORTED.get(status)
+    if reported is None or notification.state in (reported[0], pages.ANSWERED):
+        return True
+    outcome, say = reported
+    detail = f"the carrier reported error {error_code}" if error_code and say else None
+    await _settle(services, incident, notification, outcome, vendor_id=sid, detail=detail)
+    if say:
+        await _say_failed(
+            services, incident, notification, detail or f"Twilio reported it {status}", 1
+        )
+    return True
+
+
+# Where acknowledgement links point: GET shows a button, POST acknowledges.
+ACK_PATH = "/ack"
+# Twilio's webhooks: status callbacks, the call's keypress, the number's incoming SMS.
+TWILIO_STATUS_PATH = "/twilio/status"
+TWILIO_VOICE_PATH = "/twilio/voice"
+TWILIO_SMS_PATH = "/twilio/sms"
+SENDERS: dict[str, Sender] = {
+    SLACK: _send_slack,
+    "ntfy": _send_ntfy,
+    "sms": _send_sms,
+    "voice": _send_call,
+    "email": _send_email,
+}

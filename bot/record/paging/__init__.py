@@ -1,0 +1,13 @@
+"""Paging people: their contact methods and notification rules, the pages an escalation starts
+for each person it reaches, and each notification those pages send. Record-level: no Slack, no
+HTTP, no settings object.
+
+- ``contacts``: the contacts file (``WARROOM_CONTACTS``): each person's methods and rules.
+- ``pages``: a page per person an escalation reaches, and its notifications, as rows.
+- ``own``: contact methods and rules people set from Slack, verified with a code.
+- ``tokens``: acknowledgement links' secrets (hashed, single use).
+
+May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
+the domains before it (``alerting``, ``escalation``, ``oncall``); never one after it
+(``status_page`` on).
+"""

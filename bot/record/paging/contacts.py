@@ -1,0 +1,292 @@
+"""How each person is reached: contact methods and notification rules (``WARROOM_CONTACTS``).
+
+Operators write them in YAML::
+
+    people:
+      U0ERIN0001:                      # a Slack user id
+        contacts:                      # a name -> one method
+          push: {ntfy: erin-7f3a9c}    # a topic on WARROOM_NTFY_URL
+          sms: {sms: "+15555550123"}   # E.164
+          call: {voice: "+15555550123"}
+          mail: {email: erin@example.com}
+        rules:                         # from the moment a page starts, until it is acknowledged
+          - {after: 0s, notify: [slack, push]}
+          - {after: 2m, notify: [sms]}
+          - {after: 5m, notify: [call]}
+    default_rules:                     # people without rules
+      - {after: 0s, notify: [slack]}
+
+``slack`` is the built-in method (a direct message). Parsing checks everything the file alone
+says; whether the services a method needs are configured is checked with the settings.
+The file's numbers and addresses count as verified by the operator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from bot.basics.durations import parse_duration
+from bot.basics.slack_patterns import USER_ID
+from bot.basics.yaml_files import read_yaml, unknown_keys
+
+MethodKind = Literal["slack", "ntfy", "sms", "voice", "email"]
+# The methods a contact may be, in the order the README lists them; ``slack`` needs none.
+CONTACT_KINDS: tuple[MethodKind, ...] = ("ntfy", "sms", "voice", "email")
+SLACK: MethodKind = "slack"
+# ITU-T E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+# ntfy's topic names: letters, digits, _ and -, at most 64 (docs.ntfy.sh, "Publishing").
+NTFY_TOPIC = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
+# An address SMTP can send to: one @, a dot in the domain, no spaces or angle brackets.
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+CONTACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+# Rules fire while a page waits for its acknowledgement; a day later nobody is waiting.
+LONGEST_AFTER = timedelta(hours=24)
+FILE_KEYS = ("people", "default_rules")
+PERSON_KEYS = ("contacts", "rules")
+RULE_KEYS = ("after", "notify")
+
+
+class ContactsError(ValueError):
+    """The contacts file does not describe how to reach people: every problem."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way to reach a person: ``kind`` and where (a topic, a number, an address)."""
+
+    kind: MethodKind
+    address: str
+
+    def __repr__(self) -> str:  # numbers and addresses stay out of logs and tracebacks
+        return f"Method({self.kind!r})"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At ``after`` from a page's start, notify through each of ``notify`` (contact names, or
+    ``slack``)."""
+
+    after: timedelta
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person's contacts by name, and their own rules (None: the default rules)."""
+
+    user: str
+    contacts: Mapping[str, Method]
+    rules: tuple[Rule, ...] | None = None
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (Rule(after=timedelta(0), notify=(SLACK,)),)
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """Everyone the file names, and the rules of everyone else."""
+
+    people: Mapping[str, Person] = field(default_factory=lambda: MappingProxyType({}))
+    default_rules: tuple[Rule, ...] = DEFAULT_RULES
+    # Whether a file was read: without one, nobody is paged beyond Slack as before.
+    configured: bool = False
+
+    def person(self, user: str) -> Person:
+        """``user`` as the file has them, or with no contacts and the default rules."""
+        return self.people.get(user) or Person(user=user, contacts=MappingProxyType({}))
+
+    def rules_of(self, user: str) -> tuple[Rule, ...]:
+        rules = self.person(user).rules
+        return rules if rules is not None else self.default_rules
+
+    def user_with_number(self, number: str) -> str | None:
+        """Whose SMS or voice contact ``number`` is (an SMS reply's sender), if anyone's."""
+        for person in self.people.values():
+            for method in person.contacts.values():
+                if method.kind in ("sms", "voice") and method.address == number:
+                    return person.user
+        return None
+
+    def kinds(self) -> set[MethodKind]:
+        """Every method kind some contact of the file uses."""
+        return {m.kind for p in self.people.values() for m in p.contacts.values()}
+
+    def summary(self) -> str:
+        people = len(self.people)
+        methods = sum(len(p.contacts) for p in self.people.values())
+        return f"{_count(people, 'person', 'people')}, {_count(methods, 'contact method')}"
+
+
+NO_CONTACTS = Contacts()
+
+
+def load_contacts(path: Path) -> Contacts:
+    """Read and check a contacts file; ContactsError names every problem."""
+    return parse_contacts(read_yaml(path, ContactsError))
+
+
+def parse_contacts(document: Any) -> Contacts:
+    """Build Contacts from the parsed YAML document."""
+    if not isinstance(document, dict) or not isinstance(document.get("people", {}), dict):
+        raise ContactsError("expected a mapping with a 'people' mapping at the top")
+    problems: list[str] = []
+    if problem := unknown_keys("the file", document, FILE_KEYS):
+        problems.append(problem)
+    people: dict[str, Person] = {}
+    for raw_user, body in (document.get("people") or {}).items():
+        person = _person(str(raw_user), body, problems)
+        if person is not None:
+            people[person.user] = person
+    default_rules = DEFAULT_RULES
+    if "default_rules" in document:
+        parsed = parse_rules("default_rules", document["default_rules"], {}, problems)
+        default_rules = parsed if parsed is not None else DEFAULT_RULES
+    if problems:
+        raise ContactsError(*problems)
+    return Contacts(MappingProxyType(people), default_rules, configured=True)
+
+
+def _person(user: str, body: Any, problems: list[str]) -> Person | None:
+    where = f"person {user}"
+    if not USER_ID.match(user):
+        problems.append(f"{where}: not a Slack user id (U… or W…)")
+    if not isinstance(body, dict):
+        problems.append(f"{where}: expected a mapping with 'contacts' and 'rules'")
+        return None
+    if problem := unknown_keys(where, body, PERSON_KEYS):
+        problems.append(problem)
+    raw_contacts = body.get("contacts") or {}
+    contacts = _contacts(where, raw_contacts, problems)
+    # A contact refused above is said once; the rules naming it are not refused again.
+    named = {str(name) for name in raw_contacts} if isinstance(raw_contacts, dict) else set()
+    refused = named - set(contacts)
+    rules = None
+    if "rules" in body:
+        rules = parse_rules(f"{where}: rules", body["rules"], contacts, problems, refused)
+    return Person(user=user, contacts=MappingProxyType(contacts), rules=rules)
+
+
+def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: contacts: expected a mapping of names to methods")
+        return {}
+    contacts: dict[str, Method] = {}
+    for raw_name, body in raw.items():
+        name = str(raw_name)
+        here = f"{where}: contacts: {name}"
+        if name == SLACK or not CONTACT_NAME.match(name):
+            problems.append(
+                f"{here}: names are lowercase letters, digits, - and _ (and not 'slack')"
+            )
+            continue
+        if not isinstance(body, dict) or len(body) != 1:
+            problems.append(f'{here}: expected one method, like {{sms: "+15555550123"}}')
+            continue
+        ((kind, address),) = body.items()
+        problem = method_problem(str(kind), address)
+        if problem:
+            problems.append(f"{here}: {problem}")
+            continue
+        contacts[name] = Method(kind=kind, address=str(address))
+    return contacts
+
+
+def masked(kind: str, address: str) -> str:
+    """An address as a reply may show it to its owner: enough to recognise, not to copy
+    (``+33•••••1234``, ``e•••@example.com``, ``eri•••``)."""
+    if kind in ("sms", "voice"):
+        return address[:3] + "•••••" + address[-4:]
+    if kind == "email":
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}•••@{domain}"
+    return address[:3] + "•••"
+
+
+def method_problem(kind: str, address: Any) -> str | None:
+    """Why ``address`` is not one of ``kind`` (or ``kind`` no method); None when it is."""
+    if kind not in CONTACT_KINDS:
+        return f"unknown method {kind!r} (methods: {', '.join(CONTACT_KINDS)})"
+    value = str(address) if isinstance(address, str | int) else ""
+    if kind in ("sms", "voice") and not E164.match(value):
+        return f"{kind}: {address!r} is not an E.164 number (like +15555550123)"
+    if kind == "ntfy" and not NTFY_TOPIC.match(value):
+        return f"ntfy: {address!r} is not a topic (letters, digits, - and _, at most 64)"
+    if kind == "email" and not EMAIL.match(value):
+        return f"email: {address!r} is not an address (like erin@example.com)"
+    return None
+
+
+def parse_rules(
+    where: str,
+    raw: Any,
+    contacts: Mapping[str, Method],
+    problems: list[str],
+    refused: set[str] | frozenset[str] = frozenset(),
+) -> tuple[Rule, ...] | None:
+    """Rules from a list of ``{after, notify}``, sorted by ``after``; each name must be
+    ``slack`` or one of ``contacts``. None (and problems) when one is wrong."""
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"{where}: expected a list of {{after: 0s, notify: [slack]}}")
+        return None
+    before = len(problems)
+    rules = []
+    for number, body in enumerate(raw, start=1):
+        rule = _rule(f"{where}: rule {number}", body, contacts, problems, refused)
+        if rule is not None:
+            rules.append(rule)
+    if len(problems) > before:
+        return None
+    return tuple(sorted(rules, key=lambda rule: rule.after))
+
+
+def _rule(
+    where: str,
+    body: Any,
+    contacts: Mapping[str, Method],
+    problems: list[str],
+    refused: set[str] | frozenset[str],
+) -> Rule | None:
+    if not isinstance(body, dict):
+        problems.append(f"{where}: expected {{after: 0s, notify: [slack]}}")
+        return None
+    if problem := unknown_keys(where, body, RULE_KEYS):
+        problems.append(problem)
+    before = len(problems)
+    after = timedelta(0)
+    try:
+        after = parse_duration(body.get("after", 0))
+    except ValueError as error:
+        problems.append(f"{where}: after: {error}")
+    if after > LONGEST_AFTER:
+        problems.append(f"{where}: after: at most 24h, got {body.get('after')!r}")
+    notify = body.get("notify")
+    if isinstance(notify, str):
+        notify = [notify]
+    if not isinstance(notify, list) or not notify:
+        problems.append(f"{where}: notify: expected a list of contact names (or slack)")
+        return None
+    known = [SLACK, *contacts]
+    for name in (str(name) for name in notify):
+        if name not in known and name not in refused:
+            problems.append(
+                f"{where}: notify: {name!r} is neither slack nor a contact here "
+                f"(contacts: {', '.join(known)})"
+            )
+    if len(problems) > before:
+        return None
+    return Rule(after=after, notify=tuple(dict.fromkeys(str(name) for name in notify)))
+
+
+def _count(number: int, word: str, plural: str | None = None) -> str:
+    return f"{number} {word if number == 1 else plural or word + 's'}"

@@ -1,0 +1,131 @@
+"""What people set for themselves from Slack (``/oncall contact``, ``/oncall rules``): contact
+methods, verified with a code sent to them before they page anyone, and their own rules.
+Above the contacts file: a verified method of the same name replaces the file's, and rules
+set here replace the file's rules (or the default ones)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.record.paging.contacts import Contacts, Method, Person, Rule
+from bot.store.models import ContactMethod, NotificationRules
+
+# A code is good this long after it was sent, for one method.
+CODE_LIFETIME = timedelta(minutes=15)
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+async def methods_of(session: AsyncSession, user: str) -> Sequence[ContactMethod]:
+    statement = (
+        select(ContactMethod)
+        .where(col(ContactMethod.user_id) == user)
+        .order_by(col(ContactMethod.name))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def method_named(session: AsyncSession, user: str, name: str) -> ContactMethod | None:
+    statement = select(ContactMethod).where(
+        col(ContactMethod.user_id) == user, col(ContactMethod.name) == name
+    )
+    return (await session.exec(statement)).first()
+
+
+async def add_method(
+    session: AsyncSession, *, user: str, name: str, kind: str, address: str, at: datetime
+) -> tuple[ContactMethod, str]:
+    """Add (or replace) a method, unverified, with a new code (the caller commits); the row and
+    the code to send."""
+    code = new_code()
+    row = await method_named(session, user, name) or ContactMethod(
+        user_id=user, name=name, kind=kind, address=address, created_at=at
+    )
+    row.kind, row.address, row.verified_at = kind, address, None
+    row.code_hash, row.code_sent_at = code_hash(code), at
+    session.add(row)
+    await session.flush()
+    return row, code
+
+
+def verify(row: ContactMethod, code: str, at: datetime) -> bool:
+    """Check a code against the method's (the caller commits): True and verified when right
+    and in time."""
+    fresh = row.code_sent_at is not None and at - row.code_sent_at <= CODE_LIFETIME
+    if row.code_hash is None or not fresh:
+        return False
+    if not hmac.compare_digest(row.code_hash, code_hash(code.strip())):
+        return False
+    row.verified_at, row.code_hash = at, None
+    return True
+
+
+async def own_rules(session: AsyncSession, user: str) -> tuple[Rule, ...] | None:
+    row = await session.get(NotificationRules, user)
+    if row is None:
+        return None
+    return tuple(
+        Rule(after=timedelta(seconds=each["after_seconds"]), notify=tuple(each["notify"]))
+        for each in row.rules
+    )
+
+
+async def set_rules(session: AsyncSession, user: str, rules: Sequence[Rule], at: datetime) -> None:
+    """Keep a person's own rules (the caller commits)."""
+    stored: list[dict[str, Any]] = [
+        {"after_seconds": int(rule.after.total_seconds()), "notify": list(rule.notify)}
+        for rule in rules
+    ]
+    row = await session.get(NotificationRules, user)
+    if row is None:
+        row = NotificationRules(user_id=user, rules=stored, updated_at=at)
+    row.rules, row.updated_at = stored, at
+    session.add(row)
+
+
+async def effective(
+    session: AsyncSession, contacts: Contacts, user: str
+) -> tuple[Person, tuple[Rule, ...]]:
+    """The person as paging reaches them: the file's contacts with their verified own ones
+    above, and their own rules, else the file's, else the default ones. A rule naming a
+    contact that is not there (removed, unverified) stays: its notification fails, said."""
+    person = contacts.person(user)
+    methods = dict(person.contacts)
+    for row in await methods_of(session, user):
+        if row.verified_at is not None:
+            methods[row.name] = Method(kind=row.kind, address=row.address)  # type: ignore[arg-type]
+    rules = await own_rules(session, user) or contacts.rules_of(user)
+    return Person(user=user, contacts=MappingProxyType(methods), rules=rules), rules
+
+
+async def has_own(session: AsyncSession, user: str) -> bool:
+    """Whether the person set any contact or rule from Slack."""
+    if await session.get(NotificationRules, user) is not None:
+        return True
+    return bool(await methods_of(session, user))
+
+
+async def user_with_number(session: AsyncSession, contacts: Contacts, number: str) -> str | None:
+    """Whose verified SMS or voice number this is, their own first, then the file's."""
+    statement = select(ContactMethod.user_id).where(
+        col(ContactMethod.address) == number,
+        col(ContactMethod.kind).in_(["sms", "voice"]),
+        col(ContactMethod.verified_at).is_not(None),
+    )
+    found = (await session.exec(statement)).first()
+    return found or contacts.user_with_number(number)

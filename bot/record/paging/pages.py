@@ -1,0 +1,194 @@
+"""Pages to people and the notifications their rules send, as rows.
+
+A page starts when an escalation reaches a person; each of its notifications is a row due at
+the page's start plus its rule's offset, whose job the caller schedules in the same
+transaction. An acknowledgement ends the pages of the escalations it acknowledges, and their
+pending notifications with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.record.paging.contacts import SLACK, Person, Rule
+from bot.record.timeline import add_entry
+from bot.store.db import insert_once
+from bot.store.models import Incident, Notification, PersonPage, TimelineKind
+
+# What a notification may become, and what the record says for each (entries' "outcome").
+SENT, DELIVERED, FAILED, ANSWERED, CANCELLED = (
+    "sent",
+    "delivered",
+    "failed",
+    "answered",
+    "cancelled",
+)
+# The method of a notification whose rule names a contact the person does not have.
+MISSING = "missing"
+
+
+async def start_page(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    escalation_id: int,
+    person: Person,
+    rules: Sequence[Rule],
+    at: datetime,
+) -> list[Notification]:
+    """Start a page to ``person`` and add a notification for each method of each rule (the
+    caller flushes, schedules their jobs and commits); none when this page exists already."""
+    page = PersonPage(
+        incident_id=incident_id, escalation_id=escalation_id, user_id=person.user, started_at=at
+    )
+    if not await insert_once(session, page):
+        return []
+    await session.flush()
+    assert page.id is not None
+    notifications = []
+    for number, rule in enumerate(rules, start=1):
+        for name in rule.notify:
+            # A rule may name a contact since removed or never verified: its notification
+            # fails when due, said in the channel, and the other rules go on.
+            found = person.contacts.get(name)
+            method = SLACK if name == SLACK else found.kind if found else MISSING
+            notifications.append(
+                Notification(
+                    page_id=page.id,
+                    incident_id=incident_id,
+                    user_id=person.user,
+                    rule=number,
+                    contact=name,
+                    method=method,
+                    due_at=at + rule.after,
+                    updated_at=at,
+                )
+            )
+    session.add_all(notifications)
+    await session.flush()
+    return notifications
+
+
+async def end_pages(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    escalation_ids: Collection[int] | None,
+    at: datetime,
+    by: str | None = None,
+    via: str | None = None,
+) -> list[PersonPage]:
+    """End the open pages of these escalations (None: every one of the incident's, on
+    resolution) and cancel their pending notifications (the caller commits and cancels the
+    jobs); the pages ended. ``by`` and ``via`` say who acknowledged and how."""
+    statement = select(PersonPage).where(
+        col(PersonPage.incident_id) == incident_id, col(PersonPage.state) == "open"
+    )
+    if escalation_ids is not None:
+        statement = statement.where(col(PersonPage.escalation_id).in_(list(escalation_ids)))
+    pages = list((await session.exec(statement)).all())
+    for page in pages:
+        if by is None:
+            page.state = "ended"
+        else:
+            page.state = "acknowledged"
+            page.acknowledged_at, page.acknowledged_by, page.acknowledged_via = at, by, via
+        session.add(page)
+    if pages:
+        await session.exec(
+            update(Notification)
+            .where(
+                col(Notification.page_id).in_([page.id for page in pages]),
+                col(Notification.state) == "pending",
+            )
+            .values(state=CANCELLED, updated_at=at)
+        )
+    return pages
+
+
+async def paged_users(session: AsyncSession, escalation_id: int) -> set[str]:
+    """Who the escalation started a page for."""
+    statement = select(PersonPage.user_id).where(col(PersonPage.escalation_id) == escalation_id)
+    return set((await session.exec(statement)).all())
+
+
+async def latest_open_page(session: AsyncSession, user: str) -> PersonPage | None:
+    """The person's most recent page still waiting for an acknowledgement."""
+    statement = (
+        select(PersonPage)
+        .where(col(PersonPage.user_id) == user, col(PersonPage.state) == "open")
+        .order_by(col(PersonPage.started_at).desc(), col(PersonPage.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def by_vendor_id(session: AsyncSession, vendor_id: str) -> Notification | None:
+    """The notification a service knows by ``vendor_id`` (Twilio's SID)."""
+    if not vendor_id:
+        return None
+    statement = select(Notification).where(col(Notification.vendor_id) == vendor_id)
+    return (await session.exec(statement)).first()
+
+
+async def notifications_of(session: AsyncSession, incident_id: int) -> Sequence[Notification]:
+    """Every notification of the incident's pages, in due order."""
+    statement = (
+        select(Notification)
+        .where(col(Notification.incident_id) == incident_id)
+        .order_by(col(Notification.due_at), col(Notification.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def pages_of(session: AsyncSession, incident_id: int) -> Sequence[PersonPage]:
+    statement = (
+        select(PersonPage)
+        .where(col(PersonPage.incident_id) == incident_id)
+        .order_by(col(PersonPage.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def take(session: AsyncSession, notification: Notification, *, at: datetime) -> bool:
+    """Mark a pending notification as being sent, if its page is still open (the caller
+    commits); False when it was cancelled, sent already, or its page ended."""
+    page = await session.get(PersonPage, notification.page_id)
+    if page is None or page.state != "open":
+        return False
+    taken = await session.exec(
+        update(Notification)
+        .where(col(Notification.id) == notification.id, col(Notification.state) == "pending")
+        .values(state="sending", updated_at=at)
+    )
+    return bool(taken.rowcount)
+
+
+def record_outcome(
+    session: AsyncSession,
+    incident: Incident,
+    notification: Notification,
+    *,
+    outcome: str,
+    at: datetime,
+    detail: str | None = None,
+) -> None:
+    """Keep what became of a notification as an entry of the incident's record (the caller
+    commits): which method reached whom, never the number or address."""
+    facts: dict[str, Any] = {
+        "user": notification.user_id,
+        "method": notification.method,
+        "contact": notification.contact,
+        "outcome": outcome,
+    }
+    if detail:
+        facts["detail"] = detail
+    add_entry(
+        session, incident, kind=TimelineKind.NOTIFICATION, facts=facts, author=None, occurred_at=at
+    )

@@ -1,0 +1,8 @@
+"""Paging's routes: acknowledgement links (``/ack/<token>``) and Twilio's webhooks.
+
+- ``links``: an acknowledgement link: GET shows a button, POST acknowledges.
+- ``twilio_webhooks``: SMS replies, a call's keypress, status callbacks; signed by Twilio.
+
+May import: ``bot.flows``, ``bot.services``, everything below them, the web layer's own
+modules (``bot/web/*.py``) and the domains before it (``status_page``, ``oncall``).
+"""

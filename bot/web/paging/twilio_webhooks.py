@@ -1,0 +1,91 @@
+"""Twilio's webhooks: ``POST /twilio/sms`` (the number's "A message comes in"), ``POST
+/twilio/voice`` (a page's call: the key pressed in its ``<Gather>``) and ``POST
+/twilio/status`` (status callbacks of SMS and calls).
+
+Every request must carry Twilio's ``X-Twilio-Signature`` over ``WARROOM_PUBLIC_URL`` plus
+the path and query it was sent to and its form fields, with the auth token (bot/clients/
+twilio.py); anything else is answered 403 and does nothing. Numbers stay out of the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.clients import twilio
+from bot.flows.escalation.answers import answer_keypress, answer_sms
+from bot.flows.paging.pages import record_status
+from bot.web.context import web_context
+
+log = logging.getLogger(__name__)
+TWIML = "text/xml"
+
+
+async def _signed_form(request: web.Request) -> dict[str, str] | None:
+    """The form Twilio sent, when its signature is Twilio's; None otherwise."""
+    settings = web_context(request).settings
+    token = str(settings.paging.twilio_auth_token)
+    public_url = settings.web.public_url
+    try:
+        form = await request.post()
+    except (ValueError, LookupError):
+        return None
+    pairs = twilio.form_pairs((str(k), str(v)) for k, v in form.items())
+    given = request.headers.get("X-Twilio-Signature", "")
+    if not token or not public_url:
+        log.warning("a Twilio webhook came, but Twilio is not set: refused")
+        return None
+    if not twilio.signed_by_twilio(token, public_url + request.path_qs, pairs, given):
+        log.warning("a request to %s without Twilio's signature was refused", request.path)
+        return None
+    return dict(pairs)
+
+
+def _refused() -> web.Response:
+    return web.Response(status=403, text="not signed by Twilio")
+
+
+async def receive_sms(request: web.Request) -> web.Response:
+    """POST /twilio/sms: a reply to a page (1 or ack acknowledges, 2 or esc escalates),
+    answered by SMS saying which incident it acted on."""
+    form = await _signed_form(request)
+    if form is None:
+        return _refused()
+    if "From" not in form or "MessageSid" not in form:
+        return web.Response(status=400, text="From and MessageSid are required")
+    said = await answer_sms(
+        web_context(request).services,
+        sender=form["From"],
+        body=form.get("Body", ""),
+        message_sid=form["MessageSid"],
+    )
+    return web.Response(text=twilio.message(said), content_type=TWIML)
+
+
+async def receive_keypress(request: web.Request) -> web.Response:
+    """POST /twilio/voice: the key pressed during a page's call; what the call says next."""
+    form = await _signed_form(request)
+    if form is None:
+        return _refused()
+    if "CallSid" not in form:
+        return web.Response(status=400, text="CallSid is required")
+    said = await answer_keypress(
+        web_context(request).services, call_sid=form["CallSid"], digits=form.get("Digits", "")
+    )
+    return web.Response(text=twilio.say(said), content_type=TWIML)
+
+
+async def receive_status(request: web.Request) -> web.Response:
+    """POST /twilio/status: an SMS delivered or not, a call answered, busy, unanswered."""
+    form = await _signed_form(request)
+    if form is None:
+        return _refused()
+    sid = form.get("MessageSid") or form.get("CallSid") or ""
+    status = form.get("MessageStatus") or form.get("CallStatus") or ""
+    if not sid or not status:
+        return web.Response(status=400, text="a SID and a status are required")
+    await record_status(
+        web_context(request).services, sid=sid, status=status, error_code=form.get("ErrorCode")
+    )
+    return web.Response(text=twilio.message(None), content_type=TWIML)

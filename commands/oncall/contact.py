@@ -1,0 +1,67 @@
+"""``/oncall contact [add <method> <address> | verify <method> <code> | test [method] |
+remove <method>]``: a person's own contact methods, each verified with a code before it pages
+them; alone, the list of them and the rules that use them."""
+
+from __future__ import annotations
+
+from bot.basics.errors import UsageError
+from bot.basics.slack_text import decode_entities
+from bot.flows.paging.own_contacts import (
+    add_contact,
+    list_contacts,
+    remove_contact,
+    test_contacts,
+    verify_contact,
+)
+from bot.services import Services
+from commands.base import CommandRequest, Subcommand
+
+ACTIONS = ("list", "add", "verify", "test", "remove")
+# Slack wraps what looks like a link or a phone number when it escapes command text:
+# <mailto:erin@example.com|erin@example.com>, <tel:+15555550123|+15555550123>.
+_WRAPPED = ("<mailto:", "<tel:")
+
+
+def validate(args: str) -> tuple[str, list[str]]:
+    """(action, its words); UsageError saying the forms when they are not one."""
+    words = [_unwrapped(word) for word in decode_entities(args).split()]
+    action = words[0].lower() if words else "list"
+    rest = words[1:]
+    wanted = {"list": (0, 0), "add": (2, 2), "verify": (2, 2), "test": (0, 1), "remove": (1, 1)}
+    if action not in wanted or not wanted[action][0] <= len(rest) <= wanted[action][1]:
+        raise UsageError(
+            "Use `/oncall contact`, `add <sms|voice|email|ntfy> <number, address or topic>`, "
+            "`verify <method> <code>`, `test [method]` or `remove <method>`."
+        )
+    return action, rest
+
+
+def _unwrapped(word: str) -> str:
+    if word.startswith(_WRAPPED) and word.endswith(">"):
+        return word[1:-1].split("|", 1)[-1]
+    return word
+
+
+async def contact(request: CommandRequest, services: Services) -> str:
+    action, rest = validate(request.args)
+    user = request.user_id
+    if action == "add":
+        return await add_contact(services, user=user, kind=rest[0], address=rest[1])
+    if action == "verify":
+        return await verify_contact(services, user=user, name=rest[0], code=rest[1])
+    if action == "test":
+        return await test_contacts(services, user=user, name=rest[0] if rest else None)
+    if action == "remove":
+        return await remove_contact(services, user=user, name=rest[0])
+    return await list_contacts(services, user=user)
+
+
+SUBCOMMAND = Subcommand(
+    name="contact",
+    usage="contact [add <method> <address> | verify <method> <code> | test [method] | "
+    "remove <method>]",
+    summary="Your contact methods for pages (SMS, voice, email, ntfy push): add one, verify "
+    "it with the code sent to it, test it",
+    handler=contact,
+    validate=validate,
+)

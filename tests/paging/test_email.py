@@ -1,0 +1,198 @@
+"""Paging by email against a real SMTP server (aiosmtpd on 127.0.0.1): plain SMTP, STARTTLS
+offered by the server (with its certificate trusted through SSL_CERT_FILE), a server that
+refuses the address; the acknowledgement link in the mail, followed as a person would."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+import ssl
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from emulator import SlackEmulator
+from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.paging.scenario import NOW, declare_sev1, entries, paging_settings, person_pages
+
+ADDRESS = "carol@example.com"
+REFUSED = "gone@example.com"
+PUBLIC_URL = "https://warroom.example.com"
+
+
+class Mailbox:
+    """An SMTP server's handler: keeps each message; refuses mail to REFUSED for good."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.tls: list[bool] = []
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address == REFUSED:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.messages.append(email.message_from_bytes(envelope.content))
+        self.tls.append(session.ssl is not None)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, and its key."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture(params=["plain", "starttls"])
+def smtp(
+    request: pytest.FixtureRequest,
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Mailbox, int, bool]]:
+    mailbox = Mailbox()
+    kwargs: dict[str, Any] = {}
+    starttls = request.param == "starttls"
+    if starttls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*map(str, certificate))
+        kwargs = {"tls_context": context, "require_starttls": True}
+        # The system's store, as an operator extends it: OpenSSL reads SSL_CERT_FILE.
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    try:
+        yield mailbox, port, starttls
+    finally:
+        controller.stop()
+
+
+def free_port() -> int:
+    """A port nothing listens on now (aiosmtpd's Controller checks its own by connecting)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def contacts(address: str) -> dict[str, Any]:
+    return {
+        "people": {
+            CAROL: {
+                "contacts": {"mail": {"email": address}},
+                "rules": [
+                    {"after": "0s", "notify": ["mail"]},
+                    {"after": "2m", "notify": ["slack"]},
+                ],
+            }
+        }
+    }
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, smtp: tuple[Mailbox, int, bool]
+) -> AsyncIterator[Warroom]:
+    _, port, _ = smtp
+    settings = paging_settings(
+        tmp_path,
+        contacts(ADDRESS),
+        WARROOM_SMTP_URL=f"smtp://127.0.0.1:{port}",
+        WARROOM_SMTP_FROM="warroom@example.com",
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+    )
+    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+        yield running
+
+
+async def test_the_mail_names_the_incident_and_its_link_acknowledges(
+    warroom: Warroom, smtp: tuple[Mailbox, int, bool]
+) -> None:
+    mailbox, _, starttls = smtp
+    await declare_sev1(warroom)
+    (mail,) = mailbox.messages
+    assert mailbox.tls == [starttls]  # upgraded whenever the server offers STARTTLS
+    assert mail["Subject"] == "INC-1 SEV1 Checkout API returns 500s"
+    assert mail["To"] == ADDRESS and mail["Auto-Submitted"] == "auto-generated"
+    text = next(p for p in mail.walk() if p.get_content_type() == "text/plain").get_payload(
+        decode=True
+    )
+    html = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(
+        decode=True
+    )
+    assert b"Paged by escalation policy primary, level 1." in text
+    assert b">Acknowledge</a>" in html
+    (link,) = re.findall(rb"Acknowledge: (\S+)", text)
+    async with aiohttp.ClientSession() as browser:
+        url = link.decode().replace(PUBLIC_URL, warroom.url)
+        async with browser.get(url) as shown:  # a scanner following the link: nothing happens
+            assert shown.status == 200
+        assert (await person_pages(warroom))[0].state == "open"
+        async with browser.post(url) as pressed:
+            assert pressed.status == 200
+    await warroom.advance(minutes=10)
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "email")
+    assert warroom.slack.direct_messages(CAROL) == []  # the 2-minute rule never fired
+
+
+async def test_a_refused_address_is_said_and_the_next_rule_fires(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, smtp: tuple[Mailbox, int, bool]
+) -> None:
+    _, port, _ = smtp
+    settings = paging_settings(
+        tmp_path,
+        contacts(REFUSED),
+        WARROOM_SMTP_URL=f"smtp://127.0.0.1:{port}",
+        WARROOM_SMTP_FROM="warroom@example.com",
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+    )
+    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as warroom:
+        channel = await declare_sev1(warroom)
+        said = [m.text for m in channel.messages if "Could not reach" in m.text]
+        assert said == [
+            f":warning: Could not reach <@{CAROL}> by email (mail): the mail server refused "
+            "the address (reply 550). Their next notification rule still fires."
+        ]
+        await warroom.advance(minutes=2)
+        assert len(slack.direct_messages(CAROL)) == 1
+        assert [e["outcome"] for e in await entries(warroom, "notification")] == ["failed", "sent"]
+
+
+async def test_a_mail_server_that_is_not_there_is_tried_again_then_said(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = paging_settings(
+        tmp_path,
+        contacts(ADDRESS),
+        WARROOM_SMTP_URL="smtp://127.0.0.1:9",  # nothing listens on the discard port
+        WARROOM_SMTP_FROM="warroom@example.com",
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+    )
+    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as warroom:
+        channel = await declare_sev1(warroom)
+        for wait in (5, 15, 45):
+            await warroom.advance(seconds=wait)
+        said = [m.text for m in channel.messages if "Could not reach" in m.text]
+        assert len(said) == 1 and "could not reach the mail server" in said[0]
+        assert "after 4 attempts" in said[0] and ADDRESS not in said[0]

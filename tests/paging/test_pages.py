@@ -1,0 +1,99 @@
+"""Pages over the wire: an escalation reaches Carol through the on-call schedule, her rules
+fire at their offsets (the test clock), and an acknowledgement stops what is still to come.
+Slack is the emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.flows.postmortem_posting import write_draft
+from emulator import SlackEmulator
+from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import command
+from tests.paging.scenario import (
+    NOW,
+    declare_sev1,
+    entries,
+    notifications,
+    paging_settings,
+    person_pages,
+)
+
+# Carol hears in Slack at once, and again two minutes later while nobody acknowledged.
+CONTACTS = {
+    "people": {
+        CAROL: {
+            "rules": [{"after": "0s", "notify": ["slack"]}, {"after": "2m", "notify": ["slack"]}]
+        }
+    }
+}
+
+
+@pytest.fixture
+async def warroom(slack: SlackEmulator, sqlite_url: str, tmp_path: Path) -> AsyncIterator[Warroom]:
+    settings = paging_settings(tmp_path, CONTACTS)
+    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+        yield running
+
+
+async def test_a_page_follows_the_persons_rules_until_acknowledged(warroom: Warroom) -> None:
+    slack = warroom.slack
+    channel = await declare_sev1(warroom)
+
+    (first,) = slack.direct_messages(CAROL)
+    assert first.text.startswith(
+        ":rotating_light: *INC-1 SEV1* Checkout API returns 500s: you are paged by its "
+        "escalation policy primary (level 1), on call for *night*."
+    )
+    (page,) = await person_pages(warroom)
+    assert (page.user_id, page.state) == (CAROL, "open")
+    assert [(n.rule, n.method, n.state) for n in await notifications(warroom)] == [
+        (1, "slack", "sent"),
+        (2, "slack", "pending"),
+    ]
+
+    await warroom.advance(minutes=1, seconds=59)
+    assert len(slack.direct_messages(CAROL)) == 1
+    await warroom.advance(seconds=1)
+    assert len(slack.direct_messages(CAROL)) == 2
+    await command(warroom, channel, "ack", user=CAROL)
+
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_by, page.acknowledged_via) == (
+        "acknowledged",
+        CAROL,
+        "slack",
+    )
+    assert [e["outcome"] for e in await entries(warroom, "notification")] == ["sent", "sent"]
+
+
+async def test_an_acknowledgement_cancels_the_rules_still_to_come(warroom: Warroom) -> None:
+    slack = warroom.slack
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=1)
+    await command(warroom, channel, "ack", user=CAROL)
+
+    await warroom.advance(minutes=30)
+    assert len(slack.direct_messages(CAROL)) == 1  # the 2-minute rule never fired
+    assert [(n.rule, n.state) for n in await notifications(warroom)] == [
+        (1, "sent"),
+        (2, "cancelled"),
+    ]
+    draft = await write_draft(warroom.services, 1)
+    assert "_notification_: Slack message to @Carol Tanaka sent" in draft.markdown
+
+
+async def test_the_slack_button_acknowledges_and_stops_the_rules(warroom: Warroom) -> None:
+    slack = warroom.slack
+    channel = await declare_sev1(warroom)
+    (message,) = [m for m in channel.messages if "escalated to" in m.text]
+    await slack.click_button(channel.id, message.ts, "acknowledge_escalation", user=CAROL)
+    await warroom.run_jobs()
+    await warroom.advance(minutes=30)
+    assert len(slack.direct_messages(CAROL)) == 1
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "slack")
+    assert [n.state for n in await notifications(warroom)] == ["sent", "cancelled"]

@@ -1,0 +1,231 @@
+"""SMS and calls through Twilio, over the wire: the fake Twilio (emulator/twilio.py) follows
+Twilio's REST API (form fields, Basic auth, documented error bodies) and sends warroom what
+Twilio would (status callbacks, a call's keypress, an SMS reply), signed as Twilio signs.
+Slack is the emulator, push the fake ntfy; time moves with the test clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.flows.postmortem_posting import write_draft
+from emulator import FakeNtfy, FakeTwilio, SlackEmulator
+from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.paging.scenario import (
+    NOW,
+    declare_sev1,
+    entries,
+    notifications,
+    paging_settings,
+    person_pages,
+)
+
+PHONE = "+15555550123"
+TOPIC = "carol-7f3a9c"
+PUBLIC_URL = "https://warroom.example.com"
+CONTACTS = {
+    "people": {
+        CAROL: {
+            "contacts": {"push": {"ntfy": TOPIC}, "sms": {"sms": PHONE}, "call": {"voice": PHONE}},
+            "rules": [
+                {"after": "0s", "notify": ["slack", "push"]},
+                {"after": "2m", "notify": ["sms"]},
+                {"after": "5m", "notify": ["call"]},
+            ],
+        }
+    }
+}
+
+
+@pytest.fixture
+async def phones() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
+    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
+        twilio.sms_webhook = f"{PUBLIC_URL}/twilio/sms"
+        yield twilio, ntfy
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
+) -> AsyncIterator[Warroom]:
+    twilio, ntfy = phones
+    settings = paging_settings(
+        tmp_path,
+        CONTACTS,
+        WARROOM_NTFY_URL=ntfy.root,
+        TWILIO_ACCOUNT_SID=twilio.account_sid,
+        TWILIO_AUTH_TOKEN=twilio.auth_token,
+        TWILIO_FROM=twilio.numbers[0],
+        TWILIO_API_URL=twilio.root,
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+    )
+    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+        twilio.reach = (PUBLIC_URL, running.url)
+        yield running
+
+
+async def sent_anything(warroom: Warroom, twilio: FakeTwilio, ntfy: FakeNtfy) -> tuple[int, ...]:
+    return (
+        len(warroom.slack.direct_messages(CAROL)),
+        len(ntfy.phone(TOPIC)),
+        len(twilio.phone(PHONE).messages),
+        len(twilio.phone(PHONE).calls),
+    )
+
+
+async def test_slack_and_push_at_once_sms_at_2_minutes_a_call_at_5_and_a_keypress_acks(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, ntfy = phones
+    channel = await declare_sev1(warroom)
+    assert await sent_anything(warroom, twilio, ntfy) == (1, 1, 0, 0)
+
+    await warroom.advance(minutes=1, seconds=59)
+    assert await sent_anything(warroom, twilio, ntfy) == (1, 1, 0, 0)
+    await warroom.advance(seconds=1)
+    (sms,) = twilio.messages
+    assert sms.body == (
+        "INC-1 SEV1 Checkout API returns 500s. Paged by escalation policy primary, level 1. "
+        "Reply 1 to acknowledge, 2 to escalate."
+    )
+    assert sms.status_callback == f"{PUBLIC_URL}/twilio/status"
+    assert await twilio.deliver(sms) == 200
+
+    await warroom.advance(minutes=3)
+    (call,) = twilio.phone(PHONE).calls
+    assert "Press 1 to acknowledge, 2 to escalate." in call.twiml
+    assert call.events == ["initiated", "ringing", "answered", "completed"]
+    assert await twilio.answer(call) == 200
+    said = await twilio.press(call, "1")
+    assert said == (
+        "Acknowledged INC-1 SEV1 Checkout API returns 500s. Nothing more will be sent for it."
+    )
+    await warroom.run_jobs()
+
+    await warroom.advance(minutes=60)
+    assert await sent_anything(warroom, twilio, ntfy) == (1, 1, 1, 1)
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "voice")
+    assert [(n.method, n.state) for n in await notifications(warroom)] == [
+        ("slack", "sent"),
+        ("ntfy", "sent"),
+        ("sms", "delivered"),
+        ("voice", "answered"),
+    ]
+    outcomes = [(e["method"], e["outcome"]) for e in await entries(warroom, "notification")]
+    assert outcomes == [
+        ("slack", "sent"),
+        ("ntfy", "sent"),
+        ("sms", "sent"),
+        ("sms", "delivered"),
+        ("voice", "sent"),
+        ("voice", "answered"),
+    ]
+    draft = (await write_draft(warroom.services, 1)).markdown
+    assert "_notification_: SMS to @Carol Tanaka delivered" in draft
+    assert "_notification_: call to @Carol Tanaka answered" in draft
+    assert "from the push notification" not in draft and "by keypress (Carol Tanaka)" in draft
+    assert (
+        "| Carol Tanaka: Slack message 2:00 AM sent, push 2:00 AM sent, SMS 2:02 AM delivered, "
+        "call 2:05 AM answered, acknowledged by keypress 2:05 AM |"
+    ) in draft
+    assert PHONE not in draft and TOPIC not in draft
+    assert PHONE not in "".join(m.text for m in channel.messages)
+
+
+async def test_an_sms_reply_acknowledges_and_says_which_incident(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, ntfy = phones
+    await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    status, reply = await twilio.reply(PHONE, " ACK ")
+    assert status == 200
+    assert reply == (
+        "Acknowledged INC-1 SEV1 Checkout API returns 500s. Nothing more will be sent for it."
+    )
+    await warroom.advance(minutes=60)
+    assert await sent_anything(warroom, twilio, ntfy) == (1, 1, 2, 0)  # the reply is the 2nd
+    (page,) = await person_pages(warroom)
+    assert page.acknowledged_via == "sms"
+    status, reply = await twilio.reply(PHONE, "1")
+    assert reply == "You have no open page right now."
+
+
+async def test_a_reply_of_2_escalates_to_the_next_level_and_ends_her_page(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, _ = phones
+    await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    _, reply = await twilio.reply(PHONE, "2")
+    # The policy has one level only: there is nothing to escalate to, and it says so.
+    assert reply == "INC-1: every level of primary was escalated to."
+    (page,) = await person_pages(warroom)
+    assert page.state == "open"
+    _, reply = await twilio.reply(PHONE, "what?")
+    assert reply == "Reply 1 to acknowledge INC-1, 2 to escalate."
+
+
+async def test_forged_and_unsigned_twilio_requests_are_refused_403(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, _ = phones
+    await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    form = {"MessageSid": "SM1", "From": PHONE, "To": twilio.numbers[0], "Body": "1"}
+    async with aiohttp.ClientSession() as session:
+        for headers in ({}, {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}):
+            for path in ("/twilio/sms", "/twilio/voice", "/twilio/status"):
+                async with session.post(warroom.url + path, data=form, headers=headers) as got:
+                    assert got.status == 403, path
+    (page,) = await person_pages(warroom)
+    assert page.state == "open"  # nothing acknowledged
+
+
+async def test_twilio_refusing_the_number_is_said_and_the_call_still_comes(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, _ = phones
+    twilio.landlines.add(PHONE)
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    said = [m.text for m in channel.messages if "Could not reach" in m.text]
+    assert said == [
+        f":warning: Could not reach <@{CAROL}> by SMS (sms): Twilio says the number cannot "
+        "receive SMS (error 21614). Their next notification rule still fires."
+    ]
+    await warroom.advance(minutes=3)
+    assert len(twilio.phone(PHONE).calls) == 1
+
+
+async def test_too_many_requests_waits_and_tries_again(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, _ = phones
+    twilio.fail(429, retry_after=3)
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    assert twilio.messages == []
+    assert twilio.refused[0]["code"] == 20429
+    await warroom.advance(seconds=5)
+    assert len(twilio.messages) == 1
+    assert not [m for m in channel.messages if "Could not reach" in m.text]
+
+
+async def test_a_call_not_answered_is_recorded_and_a_replayed_report_once(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, _ = phones
+    await declare_sev1(warroom)
+    await warroom.advance(minutes=5)
+    (call,) = twilio.calls
+    await twilio.hang_up(call, "no-answer")
+    await twilio.hang_up(call, "no-answer")  # Twilio retries a callback: kept once
+    outcomes = [
+        e["outcome"] for e in await entries(warroom, "notification") if e["method"] == "voice"
+    ]
+    assert outcomes == ["sent", "no-answer"]
