@@ -163,11 +163,14 @@ class IncidentListPublic(PublicModel):
 
 
 class OncallShiftPublic(PublicModel):
-    """A stretch of one person on call; ``user`` is null in a gap (nobody on call)."""
+    """A stretch of the same people on call: ``users``, in the order of the layers that name
+    them (several only where a schedule has ``overlap: all``), empty in a gap; ``user`` is
+    the first of them, null in a gap."""
 
     start: datetime
     end: datetime
     user: PersonPublic | None
+    users: list[PersonPublic]
 
 
 class OncallNowPublic(PublicModel):

@@ -8,7 +8,9 @@ For each UTC minute it asks zoneinfo what the clocks read there, and decides fro
 * an hour-rotation layer's turn counts elapsed hours from the first minute the clocks read
   the layer's start or later (found by reading minutes one after another);
 * a restriction by the local weekday and time of day read at this minute;
-* the last active layer wins, then the newest override holding the minute.
+* the last active layer wins (``overlap: last``), or every active layer's person is on call,
+  in the layers' order, each once (``overlap: all``); then the newest override holding the
+  minute holds it alone.
 
 Nothing here is shared with the engine but the parsed Schedule and the Override values; it
 is exact for schedules whose times are whole minutes, which every schedule file's are.
@@ -41,8 +43,9 @@ WARM_UP = timedelta(days=2)
 
 def reference_users(
     schedule: Schedule, overrides: Sequence[Override], start: datetime, end: datetime
-) -> list[str | None]:
-    """Who is on call at each whole UTC minute from ``start`` up to ``end``."""
+) -> list[tuple[str, ...]]:
+    """Who is on call at each whole UTC minute from ``start`` up to ``end`` (nobody: an
+    empty tuple)."""
     zone = ZoneInfo(schedule.timezone)
     newest_first = sorted(overrides, key=lambda o: (o.created_at, o.id or 0), reverse=True)
     origins = {
@@ -56,11 +59,14 @@ def reference_users(
     while moment < end:
         reading = local(zone, moment)
         highest = max(highest, reading)
-        user = None
-        for layer in schedule.layers:
-            user = layer_user(layer, moment, reading, highest, origins.get(layer.name)) or user
+        active = [
+            found
+            for layer in schedule.layers
+            if (found := layer_user(layer, moment, reading, highest, origins.get(layer.name)))
+        ]
+        crew = tuple(dict.fromkeys(active)) if schedule.overlap == "all" else tuple(active[-1:])
         holder = next((o for o in newest_first if o.start <= moment < o.end), None)
-        users.append(holder.user if holder else user)
+        users.append((holder.user,) if holder else crew)
         moment += MINUTE
     return users
 

@@ -75,6 +75,68 @@ def test_check_says_a_good_file_is_fine(schedule_file: Path) -> None:
     assert done.stdout == f"{schedule_file}: fine: 2 schedules, 3 layers, 6 people\n"
 
 
+SHADOWED = """
+schedules:
+  payments-primary:
+    timezone: Europe/Paris
+    layers:
+      - {name: primary, start: 2026-03-02 09:00, rotation: weekly, members: [U0ALICE, U0BOB]}
+      - {name: shadow, start: 2026-03-02 09:00, rotation: weekly, members: [U0ERIN]}
+"""
+
+
+def test_check_warns_of_layers_active_at_once_where_only_the_later_is_on_call(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shadowed.yaml"
+    path.write_text(SHADOWED)
+    done = warroom("oncall", "check", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{path}: fine: 1 schedule, 2 layers, 3 people\n"
+    (warning,) = done.stderr.splitlines()
+    assert warning.startswith(
+        "warning: schedule 'payments-primary': layers 'primary' and 'shadow' are both active at "
+        "times (first "
+    )
+    assert warning.endswith(
+        "only the person of 'shadow' is on call then, as a later layer wins; if both should "
+        "be, write overlap: all on the schedule"
+    )
+    path.write_text(SHADOWED.replace("    layers:", "    overlap: all\n    layers:"))
+    done = warroom("oncall", "check", str(path))
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_who_lists_a_row_per_person_with_overlap_all(tmp_path: Path) -> None:
+    path = tmp_path / "shadowed.yaml"
+    path.write_text(SHADOWED.replace("    layers:", "    overlap: all\n    layers:"))
+    env = {
+        "WARROOM_ONCALL_SCHEDULES": str(path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+    }
+    done = warroom("oncall", "who", "--at", "2026-03-10 12:00", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        {
+            "schedule": "payments-primary",
+            "user": "U0BOB",
+            "start": "2026-03-09T08:00:00Z",
+            "end": "2026-03-16T08:00:00Z",
+        },
+        {  # on call all along: since the layer began, until as far as the engine looks
+            "schedule": "payments-primary",
+            "user": "U0ERIN",
+            "start": "2026-03-02T08:00:00Z",
+            "end": json.loads(done.stdout)[1]["end"],
+        },
+    ]
+    lines = warroom("oncall", "who", "--at", "2026-03-10 12:00", env=env).stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["payments-primary", "U0BOB"],
+        ["payments-primary", "U0ERIN"],
+    ]
+
+
 def test_the_oncall_commands_start_without_the_web_server_and_the_slack_app(
     schedule_file: Path,
 ) -> None:

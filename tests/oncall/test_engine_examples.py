@@ -15,6 +15,8 @@ from bot.record.oncall.engine import (
     layer_shifts,
     next_shift,
     on_call_at,
+    on_call_stretches,
+    stretch_of,
 )
 from bot.record.oncall.schedules import Schedule, parse_schedules
 
@@ -66,9 +68,9 @@ def test_a_weekly_shift_that_holds_a_clock_change_lasts_167_or_169_hours() -> No
     )
     held_spring, held_autumn = spring[0], autumn[0]  # cut at the window's start
     assert read(PARIS, held_spring.end) == "Mon 2026-03-30 09:00 CEST"
-    assert hours(Shift(local(PARIS, "2026-03-23 09:00"), held_spring.end, None)) == 167
+    assert hours(Shift(local(PARIS, "2026-03-23 09:00"), held_spring.end, ())) == 167
     assert read(PARIS, held_autumn.end) == "Mon 2026-10-26 09:00 CET"
-    assert hours(Shift(local(PARIS, "2026-10-19 09:00"), held_autumn.end, None)) == 169
+    assert hours(Shift(local(PARIS, "2026-10-19 09:00"), held_autumn.end, ())) == 169
 
 
 def test_a_handoff_at_a_time_the_clocks_skip_happens_when_they_jump() -> None:
@@ -224,3 +226,73 @@ def test_next_shift_is_the_next_handoff_or_a_persons_next_turn() -> None:
     assert (read(PARIS, following.start), following.user) == ("Mon 2026-03-16 09:00 CET", DAVE)
     carol = next_shift(paris, [], saturday, user=CAROL)
     assert carol is not None and read(PARIS, carol.start) == "Mon 2026-03-16 18:00 CET"
+
+
+# -- overlap: all ---------------------------------------------------------------------------
+PRIMARY_AND_SHADOW = (
+    {"start": "2026-03-02 09:00", "rotation": "weekly", "members": [ALICE, BOB]},
+    {"start": "2026-03-02 09:00", "rotation": "daily", "members": [CAROL, DAVE]},
+)
+
+
+def cumulative(zone: str, *layers: dict[str, Any]) -> Schedule:
+    """A schedule whose active layers all put their person on call (Opsgenie's way)."""
+    named = [{"name": f"layer-{n}", **layer} for n, layer in enumerate(layers)]
+    body = {"timezone": zone, "overlap": "all", "layers": named}
+    document = {"schedules": {"payments-primary": body}}
+    found = parse_schedules(document, now=datetime(2026, 1, 1, tzinfo=UTC)).get("payments-primary")
+    assert found is not None
+    return found
+
+
+def test_with_overlap_all_the_primary_and_the_shadow_are_both_on_call() -> None:
+    last = schedule(PARIS, *PRIMARY_AND_SHADOW)
+    both = cumulative(PARIS, *PRIMARY_AND_SHADOW)
+    tuesday = local(PARIS, "2026-03-10 12:00")
+    assert on_call_at(last, [], tuesday).users == (CAROL,)  # a later layer wins
+    shift = on_call_at(both, [], tuesday)
+    assert shift.users == (BOB, CAROL)
+    assert (read(PARIS, shift.start), read(PARIS, shift.end)) == (
+        "Tue 2026-03-10 09:00 CET",  # the shadow handed over: another pair since
+        "Wed 2026-03-11 09:00 CET",
+    )
+    # Each of them is on call for their own stretch: Bob the week, Carol the day.
+    bob, carol = (stretch_of(both, [], user, tuesday) for user in (BOB, CAROL))
+    assert bob is not None and carol is not None
+    assert (read(PARIS, bob.start), read(PARIS, bob.end)) == (
+        "Mon 2026-03-09 09:00 CET",
+        "Mon 2026-03-16 09:00 CET",
+    )
+    assert (read(PARIS, carol.start), read(PARIS, carol.end)) == (
+        "Tue 2026-03-10 09:00 CET",
+        "Wed 2026-03-11 09:00 CET",
+    )
+    assert [s.users for s in on_call_stretches(both, [], tuesday)] == [(BOB,), (CAROL,)]
+    assert stretch_of(both, [], ALICE, tuesday) is None
+
+
+def test_with_overlap_all_a_person_in_two_layers_is_on_call_once() -> None:
+    both = cumulative(
+        PARIS,
+        {"start": "2026-03-02 09:00", "rotation": "weekly", "members": [ALICE, BOB]},
+        {"start": "2026-03-02 09:00", "rotation": "weekly", "members": [BOB, ALICE]},
+    )
+    assert on_call_at(both, [], local(PARIS, "2026-03-03 12:00")).users == (ALICE, BOB)
+    assert on_call_at(both, [], local(PARIS, "2026-03-10 12:00")).users == (BOB, ALICE)
+
+
+def test_with_overlap_all_an_override_takes_the_whole_schedule() -> None:
+    both = cumulative(PARIS, *PRIMARY_AND_SHADOW)
+    made = datetime(2026, 3, 1, tzinfo=UTC)
+    evening = Override(
+        1,
+        both.name,
+        ERIN,
+        local(PARIS, "2026-03-10 18:00"),
+        local(PARIS, "2026-03-10 22:00"),
+        ALICE,
+        made,
+    )
+    assert on_call_at(both, [evening], local(PARIS, "2026-03-10 19:00")).users == (ERIN,)
+    [taken] = displaced(both, [], evening)
+    assert taken.users == (BOB, CAROL)

@@ -27,8 +27,9 @@ from bot.record.oncall.engine import (
     layer_shifts,
     next_shift,
     on_call_at,
+    stretch_of,
 )
-from bot.record.oncall.schedules import Layer, Restriction, Rotation, Schedule
+from bot.record.oncall.schedules import OVERLAPS, Layer, Restriction, Rotation, Schedule
 from tests.oncall.reference import MINUTE, ZONES, reference_users
 
 MEMBERS = ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN")
@@ -132,34 +133,37 @@ def cases(draw: st.DrawFn) -> Case:
     start = anchor - draw(st.integers(0, 3 * 24 * 60)) * MINUTE
     minutes = draw(st.integers(1, 4)) * 24 * 60 - draw(st.integers(0, 23 * 60))
     count = draw(st.integers(1, 3))
-    schedule = Schedule(NAME, zone, tuple(draw(layers(anchor, zone, n)) for n in range(count)))
+    drawn = tuple(draw(layers(anchor, zone, n)) for n in range(count))
+    schedule = Schedule(NAME, zone, drawn, overlap=draw(st.sampled_from(OVERLAPS)))
     return schedule, draw(overrides(start, minutes)), start, start + minutes * MINUTE
 
 
 def engine_users(
     schedule: Schedule, made: list[Override], start: datetime, end: datetime
-) -> list[str | None]:
+) -> list[tuple[str, ...]]:
     """The engine's final schedule read minute by minute, checking its shape on the way."""
     shifts = final_shifts(schedule, made, start, end)
     assert shifts[0].start == start and shifts[-1].end == end
     for before, after in pairwise(shifts):
-        assert before.end == after.start and before.user != after.user, (before, after)
+        assert before.end == after.start and before.users != after.users, (before, after)
     return by_minute(shifts, start, end)
 
 
-def by_minute(shifts: list[Shift], start: datetime, end: datetime) -> list[str | None]:
-    """Who the shifts name at each minute (None where none holds it)."""
+def by_minute(shifts: list[Shift], start: datetime, end: datetime) -> list[tuple[str, ...]]:
+    """Who the shifts name at each minute (nobody where none holds it)."""
     users, index, moment = [], 0, start
     while moment < end:
         while index < len(shifts) and shifts[index].end <= moment:
             index += 1
         held = index < len(shifts) and shifts[index].start <= moment
-        users.append(shifts[index].user if held else None)
+        users.append(shifts[index].users if held else ())
         moment += MINUTE
     return users
 
 
-def first_difference(engine: list[str | None], reference: list[str | None], start: datetime) -> str:
+def first_difference(
+    engine: list[tuple[str, ...]], reference: list[tuple[str, ...]], start: datetime
+) -> str:
     index = next(i for i, (a, b) in enumerate(zip(engine, reference, strict=True)) if a != b)
     moment = start + index * MINUTE
     said = f"the engine says {engine[index]}, the reference {reference[index]}"
@@ -193,11 +197,47 @@ def test_the_engine_agrees_with_the_minute_by_minute_reference(
         assert following is None or following.start >= end
     else:
         assert following is not None
-        assert (following.start, following.user) == (start + change * MINUTE, expected[change])
+        assert (following.start, following.users) == (start + change * MINUTE, expected[change])
+
+    person_stretches(schedule, made, start, expected, data)
 
 
-def assert_whole_stretch(shift: object, expected: list[str | None], start: datetime) -> None:
-    """Inside the window, ``shift`` is exactly the run of its person around the minute."""
+def person_stretches(
+    schedule: Schedule,
+    made: list[Override],
+    start: datetime,
+    expected: list[tuple[str, ...]],
+    data: st.DataObject,
+) -> None:
+    """stretch_of, and next_shift for a person, against the reference: their run of minutes
+    on call, whoever is on call beside them."""
+    index = data.draw(st.integers(0, len(expected) - 1))
+    moment = start + index * MINUTE
+    for user in (*MEMBERS, "U0OVER"):
+        stretch = stretch_of(schedule, made, user, moment)
+        if user not in expected[index]:
+            assert stretch is None, (user, stretch)
+            continue
+        assert stretch is not None
+        held = [user in users for users in expected]
+        first = max(0, (stretch.start - start) // MINUTE)
+        last = min(len(expected), (stretch.end - start) // MINUTE)
+        assert all(held[first:last]) and first <= index < last, (user, stretch)
+        assert first == 0 or not held[first - 1]
+        assert last == len(expected) or not held[last]
+    user = data.draw(st.sampled_from(MEMBERS))
+    following = next_shift(schedule, made, start, user=user)
+    held = [user in users for users in expected]
+    joins = [n for n in range(1, len(held)) if held[n] and not held[n - 1]]
+    if joins:
+        assert following is not None and following.start == start + joins[0] * MINUTE
+        assert following.users == (user,)
+    else:
+        assert following is None or following.start >= start + len(expected) * MINUTE
+
+
+def assert_whole_stretch(shift: object, expected: list[tuple[str, ...]], start: datetime) -> None:
+    """Inside the window, ``shift`` is exactly the run of its people around the minute."""
     assert isinstance(shift, tuple)
     begin, finish, user = shift
     first = max(0, (begin - start) // MINUTE)

@@ -379,11 +379,13 @@ async def test_the_api_answers_who_is_on_call_and_the_shifts_of_a_window(
                 "start": "2026-03-09T08:00:00Z",
                 "end": "2026-03-16T08:00:00Z",
                 "user": {"id": BOB, "name": BOB},
+                "users": [{"id": BOB, "name": BOB}],
             },
             "next": {
                 "start": "2026-03-16T08:00:00Z",
                 "end": "2026-03-23T08:00:00Z",
                 "user": {"id": ALICE, "name": ALICE},
+                "users": [{"id": ALICE, "name": ALICE}],
             },
             "url": "/oncall/payments",
         }
@@ -391,6 +393,7 @@ async def test_the_api_answers_who_is_on_call_and_the_shifts_of_a_window(
             "start": "2026-03-11T17:00:00Z",
             "end": "2026-03-12T08:00:00Z",
             "user": None,
+            "users": [],
         }
         window = "from=2026-03-13T00:00:00Z&to=2026-03-14T00:00:00%2B01:00"
         async with client.get(
@@ -522,3 +525,42 @@ async def test_with_sign_in_off_whoever_runs_warroom_may_change_any_schedule(
         history = text_of(html[html.index('id="override-history"') :])
         assert "1 U0CAROL Wed 2026-03-11 13:00 CET Fri 2026-03-13 18:00 CET local" in history
         assert "cancelled by local" in history
+
+
+async def test_with_overlap_all_the_pages_and_the_api_name_everyone_on_call(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """A primary and a shadow, cumulative: the list, the schedule's page and its timeline,
+    and the API name both, in the layers' order."""
+    layer = {"start": "2026-03-02 09:00", "rotation": "weekly"}
+    body = {
+        "timezone": "Europe/Paris",
+        "overlap": "all",
+        "layers": [
+            {**layer, "name": "primary", "members": [ALICE, BOB]},
+            {**layer, "name": "shadow", "members": [CAROL]},
+        ],
+    }
+    schedules = parse_schedules({"schedules": {"payments": body}}, now=NOW)
+    async with (
+        web_warroom(
+            slack, sqlite_url, Clock(NOW), oncall_schedules=schedules, timezone="Europe/Paris"
+        ) as warroom,
+        browser() as alice,
+    ):
+        await sign_in(alice, warroom, ALICE)
+        status, html = await page(alice, f"{warroom.url}/oncall")
+        assert status == 200
+        assert f"{BOB} + {CAROL} since Mon 2026-03-09 09:00 CET" in text_of(html)
+        status, html = await page(alice, f"{warroom.url}/oncall/payments")
+        assert status == 200
+        assert "every one's person is on call (overlap: all)" in text_of(html)
+        assert f'data-user="{BOB} {CAROL}"' in html and "No gaps" in html
+        async with alice.get(f"{warroom.url}/api/oncall/payments", headers=BEARER) as answer:
+            shifts = (await answer.json())["shifts"]
+        assert [[person["id"] for person in s["users"]] for s in shifts] == [
+            [BOB, CAROL],  # the 14 days from now
+            [ALICE, CAROL],
+            [BOB, CAROL],
+        ]
+        assert [s["user"]["id"] for s in shifts] == [BOB, ALICE, BOB]

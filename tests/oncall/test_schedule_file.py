@@ -159,6 +159,7 @@ def test_a_layers_problem_names_the_layer_and_field(changes: dict[str, Any], pro
         ("notify_before", "soon", "notify_before: expected a duration like 15m, or off"),
         ("usergroup", "@", "usergroup: expected a user group handle"),
         ("layers", [], "layers: needs a non-empty list of layers"),
+        ("overlap", "both", "overlap: expected last (a later layer wins"),
         ("colour", "blue", "unknown key(s) colour"),
     ],
 )
@@ -169,6 +170,14 @@ def test_a_schedules_problem_names_the_schedule_and_field(
     document["schedules"]["payments"][key] = value
     found = problems_of(document)
     assert len(found) == 1 and found[0].startswith(f"schedule 'payments': {problem}"), found
+
+
+def test_overlap_says_whether_a_later_layer_wins_or_everyone_is_on_call() -> None:
+    assert parse_schedules(one_layer(), now=NOW).by_name["payments"].overlap == "last"
+    for written, read in (("all", "all"), ("ALL", "all"), ("last", "last")):
+        document = one_layer()
+        document["schedules"]["payments"]["overlap"] = written
+        assert parse_schedules(document, now=NOW).by_name["payments"].overlap == read
 
 
 @pytest.mark.parametrize("off", [False, 0, "off", "0"])

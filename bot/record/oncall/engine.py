@@ -12,9 +12,10 @@ Pure functions of their inputs, so every replica gives the same answer:
   happens twice (fall back) the first time.
 * Restrictions keep a layer to windows of local weekday and time of day, as the clocks read
   at each instant.
-* Where several layers are active the later one wins; where none is, nobody is on call (a
-  gap: ``user`` None). Overrides beat every layer inside their window; where overrides
-  overlap, the newest (``created_at``, then ``id``) wins.
+* Where several layers are active the later one wins (``overlap: last``, the default), or
+  every active layer's person is on call together (``overlap: all``); where none is, nobody
+  is on call (a gap: ``users`` empty). Overrides beat every layer inside their window; where
+  overrides overlap, the newest (``created_at``, then ``id``) wins.
 
 Internally instants are integer microseconds (``bot.record.oncall.zones``): a year of 50
 schedules is mostly sums and comparisons, and datetimes are made once, for the answer.
@@ -59,11 +60,19 @@ Codes = npt.NDArray[np.int64]
 
 
 class Shift(NamedTuple):
-    """Who is on call from ``start`` to ``end`` (aware UTC datetimes); ``user`` None: nobody."""
+    """Who is on call from ``start`` to ``end`` (aware UTC datetimes): ``users``, in the
+    order of the layers that name them; empty: nobody (a gap). Only a schedule with
+    ``overlap: all`` names several at once."""
 
     start: datetime
     end: datetime
-    user: str | None
+    users: tuple[str, ...]
+
+    @property
+    def user(self) -> str | None:
+        """The person on call, None in a gap: where several are (``overlap: all``), the
+        first; what concerns each of them reads ``users``."""
+        return self.users[0] if self.users else None
 
 
 @dataclass(frozen=True)
@@ -88,11 +97,11 @@ def final_shifts(
     schedule: Schedule, overrides: Iterable[Override], start: datetime, end: datetime
 ) -> list[Shift]:
     """Who is on call from ``start`` to ``end``: consecutive shifts covering the window, each
-    a different person (or nobody) from the one before, cut at the window's edges."""
+    with other people (or nobody) than the one before, cut at the window's edges."""
     low, high = _window(start, end)
     people = _People()
-    begins, users = _final_segments(schedule, overrides, low, high, people)
-    return _shifts_of(begins, users, high, people)
+    begins, crews = _final_segments(schedule, overrides, low, high, people)
+    return _shifts_of(begins, crews, high, people)
 
 
 def layer_shifts(schedule: Schedule, layer: Layer, start: datetime, end: datetime) -> list[Shift]:
@@ -103,7 +112,7 @@ def layer_shifts(schedule: Schedule, layer: Layer, start: datetime, end: datetim
     turns = _layer_segments(layer, schedule.timezone, clock, low, high, people)
     names = people.names
     return [
-        Shift(moment_of(begin), moment_of(finish), names[user])
+        Shift(moment_of(begin), moment_of(finish), (names[user],))
         for begin, finish, user in zip(
             turns.begins.tolist(), turns.ends.tolist(), turns.users.tolist(), strict=True
         )
@@ -111,15 +120,57 @@ def layer_shifts(schedule: Schedule, layer: Layer, start: datetime, end: datetim
 
 
 def on_call_at(schedule: Schedule, overrides: Sequence[Override], at: datetime) -> Shift:
-    """The shift holding ``at``: who (None in a gap), from when to when that same person is
-    on call without a break (up to HORIZON on either side)."""
+    """The shift holding ``at``: who (nobody in a gap), from when to when those same people
+    are on call without a break (up to HORIZON on either side)."""
+    found = _stretch(schedule, overrides, at, None)
+    assert found is not None  # some shift holds every instant
+    return found
+
+
+def stretch_of(
+    schedule: Schedule, overrides: Sequence[Override], user: str, at: datetime
+) -> Shift | None:
+    """``user``'s stretch on call holding ``at``, from when to when they are on call without
+    a break, whoever is on call beside them (up to HORIZON on either side), as a shift of
+    theirs alone; None when they are not on call at ``at``."""
+    return _stretch(schedule, overrides, at, user)
+
+
+def on_call_stretches(
+    schedule: Schedule, overrides: Sequence[Override], at: datetime
+) -> list[Shift]:
+    """Each person on call at ``at`` with their own stretch, a shift each, in the order the
+    layers name them; in a gap, the gap's shift."""
+    shift = on_call_at(schedule, overrides, at)
+    if len(shift.users) < 2:
+        return [shift]
+    found = (stretch_of(schedule, overrides, user, at) for user in shift.users)
+    return [stretch for stretch in found if stretch is not None]
+
+
+def _stretch(
+    schedule: Schedule, overrides: Sequence[Override], at: datetime, user: str | None
+) -> Shift | None:
+    """The stretch holding ``at`` of ``user`` (None: of the people on call then), looked for
+    in a widening window."""
     reach = _FIRST_REACH
     while True:
         low, high = max(at - reach, EARLIEST), min(at + reach, LATEST)
-        shift = next(s for s in final_shifts(schedule, overrides, low, high) if s.end > at)
-        cut = (shift.start == low and low > EARLIEST) or (shift.end == high and high < LATEST)
+        shifts = final_shifts(schedule, overrides, low, high)
+        index = next(n for n, shift in enumerate(shifts) if shift.end > at)
+        users = shifts[index].users
+        if user is not None and user not in users:
+            return None
+        first, last = index, index
+        if user is not None:  # one person's stretch may hold several shifts of others
+            while first > 0 and user in shifts[first - 1].users:
+                first -= 1
+            while last + 1 < len(shifts) and user in shifts[last + 1].users:
+                last += 1
+        begin, finish = shifts[first].start, shifts[last].end
+        cut = (begin == low and low > EARLIEST) or (finish == high and high < LATEST)
         if not cut or reach >= HORIZON:
-            return shift
+            return Shift(begin, finish, users if user is None else (user,))
         reach = min(reach * 4, HORIZON)
 
 
@@ -130,33 +181,50 @@ def next_shift(
     *,
     user: str | None = None,
 ) -> Shift | None:
-    """The next shift to begin after ``after`` (a gap included), or ``user``'s next one;
+    """The next shift to begin after ``after`` (a gap included), or ``user``'s next stretch;
     None when there is none within HORIZON. Looked for in a widening window: the next
     handoff is usually days away, and a year of shifts costs fifty times a week's."""
     reach = _FIRST_REACH
     while True:
         end = min(after + reach, LATEST)
-        for shift in final_shifts(schedule, overrides, after, end):
-            if shift.start > after and (user is None or shift.user == user):
+        shifts = final_shifts(schedule, overrides, after, end)
+        for before, shift in pairwise(shifts):
+            if user is None:
                 return on_call_at(schedule, overrides, shift.start)
+            if user in shift.users and user not in before.users:
+                return stretch_of(schedule, overrides, user, shift.start)
         if reach >= HORIZON or end == LATEST:
             return None
         reach = min(reach * 4, HORIZON)
+
+
+def stretches(shifts: Iterable[Shift], user: str) -> list[Shift]:
+    """``user``'s stretches among consecutive ``shifts``: the shifts that hold them, joined
+    where one follows another, each a shift of theirs alone."""
+    found: list[Shift] = []
+    for shift in shifts:
+        if user not in shift.users:
+            continue
+        if found and found[-1].end == shift.start:
+            found[-1] = found[-1]._replace(end=shift.end)
+        else:
+            found.append(Shift(shift.start, shift.end, (user,)))
+    return found
 
 
 def gaps(
     schedule: Schedule, overrides: Iterable[Override], start: datetime, end: datetime
 ) -> list[Shift]:
     """The stretches from ``start`` to ``end`` with nobody on call."""
-    return [shift for shift in final_shifts(schedule, overrides, start, end) if shift.user is None]
+    return [shift for shift in final_shifts(schedule, overrides, start, end) if not shift.users]
 
 
 def displaced(schedule: Schedule, overrides: Iterable[Override], override: Override) -> list[Shift]:
     """Whom ``override`` takes the schedule from: the final shifts inside its window as they
-    were without it and every newer override (``user`` None: it fills a gap)."""
+    were without it and every newer override (``users`` empty: it fills a gap)."""
     older = [o for o in overrides if o.age < override.age]
     shifts = final_shifts(schedule, older, override.start, override.end)
-    return [shift for shift in shifts if shift.user != override.user]
+    return [shift for shift in shifts if shift.users != (override.user,)]
 
 
 # -- the layers ---------------------------------------------------------------------------
@@ -164,11 +232,14 @@ def displaced(schedule: Schedule, overrides: Iterable[Override], override: Overr
 # thousand turns and windows, and a loop in Python over each of them cost twice the target
 # (bench/oncall.py). Datetimes and Shifts are made once, for the answer.
 class _People:
-    """Users as small integers, so that arrays can hold them; -1 is nobody (``names[-1]``)."""
+    """Users as small integers, so that arrays can hold them; -1 is nobody (``names[-1]``).
+    The people on call together at an instant are a crew, also numbered (``crews``)."""
 
     def __init__(self) -> None:
         self._codes: dict[str, int] = {}
         self.names: list[str | None] = [None]
+        self.crews: list[tuple[str, ...]] = []
+        self._crew_codes: dict[tuple[str, ...], int] = {}
 
     def codes(self, users: Sequence[str]) -> Codes:
         for user in users:
@@ -176,6 +247,18 @@ class _People:
                 self._codes[user] = len(self.names) - 1
                 self.names.insert(-1, user)
         return np.array([self._codes[user] for user in users], dtype=np.int64)
+
+    def crew(self, users: tuple[str, ...]) -> int:
+        """The number of the crew of ``users``, in that order."""
+        code = self._crew_codes.get(users)
+        if code is None:
+            code = self._crew_codes[users] = len(self.crews)
+            self.crews.append(users)
+        return code
+
+    def solos(self) -> Codes:
+        """For each user code, the crew of that person alone; indexed by -1, nobody's."""
+        return np.array([self.crew((name,) if name else ()) for name in self.names], dtype=np.int64)
 
 
 class _Segments(NamedTuple):
@@ -193,13 +276,14 @@ _NONE = _Segments(_NOWHERE, _NOWHERE, _NOWHERE)
 def _final_segments(
     schedule: Schedule, overrides: Iterable[Override], low: int, high: int, people: _People
 ) -> tuple[Instants, Codes]:
+    """Where each stretch begins and its crew (``people.crews``), from ``low`` to ``high``."""
     clock = _clock_for(schedule, low, high)
-    stack = [
+    layers = [
         _layer_segments(layer, schedule.timezone, clock, low, high, people)
         for layer in schedule.layers
     ]
-    stack.append(_override_segments(schedule.name, overrides, low, high, people))
-    return _topmost(stack, low, high)
+    above = _override_segments(schedule.name, overrides, low, high, people)
+    return _stacked(schedule.overlap, layers, above, low, high, people)
 
 
 def _clock_for(schedule: Schedule, low: int, high: int) -> ZoneClock:
@@ -352,33 +436,69 @@ def _override_segments(
     )
 
 
-def _topmost(stack: list[_Segments], low: int, high: int) -> tuple[Instants, Codes]:
-    """Whoever the highest segments (the last) name at each instant, nobody where none do,
-    from ``low`` to ``high``: where each stretch begins and whose it is, a stretch for each
-    change of person. Every segment's edges cut the window into pieces; in each piece, each
-    layer is active throughout or not at all, so the last layer active at a piece's start
-    holds the piece."""
+def _stacked(
+    overlap: str,
+    layers: Sequence[_Segments],
+    above: _Segments,
+    low: int,
+    high: int,
+    people: _People,
+) -> tuple[Instants, Codes]:
+    """Who holds each instant from ``low`` to ``high``, as where each stretch begins and its
+    crew (a stretch for each change of crew). Every segment's edges cut the window into
+    pieces; in each piece, each layer is active throughout or not at all. The overrides
+    (``above``) hold a piece alone; else, with ``overlap`` "last", the last layer active at
+    the piece's start holds it, and with "all" every active layer's person does."""
     bounds = [np.array([low, high], dtype=np.int64)]
-    bounds += [edge for segments in stack for edge in (segments.begins, segments.ends)]
+    bounds += [edge for segments in (*layers, above) for edge in (segments.begins, segments.ends)]
     edges = np.sort(np.concatenate(bounds))
     pieces = edges[np.flatnonzero(edges[1:] != edges[:-1])]  # each distinct edge but the last
-    holder = np.full(len(pieces), -1, dtype=np.int64)
-    for segments in stack:
-        if not len(segments.begins):
-            continue
-        index = np.searchsorted(segments.begins, pieces, side="right") - 1
-        within = np.maximum(index, 0)
-        active = (index >= 0) & (segments.ends[within] > pieces)
-        holder = np.where(active, segments.users[within], holder)
+    if overlap == "all":
+        holder = _everyone(layers, pieces, people)
+    else:
+        holder = np.full(len(pieces), -1, dtype=np.int64)
+        for segments in layers:
+            active, users = _holding(segments, pieces)
+            holder = np.where(active, users, holder)
+        holder = people.solos()[holder]
+    active, users = _holding(above, pieces)
+    holder = np.where(active, people.solos()[users], holder)
     changes = np.flatnonzero(np.concatenate(([True], holder[1:] != holder[:-1])))
     return pieces[changes], holder[changes]
 
 
-def _shifts_of(begins: Instants, users: Codes, high: int, people: _People) -> list[Shift]:
+def _holding(segments: _Segments, pieces: Instants) -> tuple[npt.NDArray[np.bool_], Codes]:
+    """Whether a segment holds each piece's start, and whose it is (meaningless where not)."""
+    if not len(segments.begins):
+        return np.zeros(len(pieces), dtype=bool), np.full(len(pieces), -1, dtype=np.int64)
+    index = np.searchsorted(segments.begins, pieces, side="right") - 1
+    within = np.maximum(index, 0)
+    return (index >= 0) & (segments.ends[within] > pieces), segments.users[within]
+
+
+def _everyone(layers: Sequence[_Segments], pieces: Instants, people: _People) -> Codes:
+    """For each piece, the crew of every active layer's person, in the layers' order (each
+    person once). Crews are found once per distinct combination of the layers' people."""
+    if not layers:
+        return np.full(len(pieces), people.crew(()), dtype=np.int64)
+    rows = []
+    for segments in layers:
+        active, users = _holding(segments, pieces)
+        rows.append(np.where(active, users, -1))
+    combinations, inverse = np.unique(np.stack(rows, axis=1), axis=0, return_inverse=True)
+    names = people.names
+    crews = [
+        people.crew(tuple(dict.fromkeys(str(names[code]) for code in row if code >= 0)))
+        for row in combinations.tolist()
+    ]
+    return np.array(crews, dtype=np.int64)[inverse.reshape(-1)]
+
+
+def _shifts_of(begins: Instants, crews: Codes, high: int, people: _People) -> list[Shift]:
     """The stretches as Shifts, the last ending at ``high``."""
     moments = list(map(_moment, begins.tolist()))
     moments.append(_moment(high))
-    holders = list(map(people.names.__getitem__, users.tolist()))
+    holders = list(map(people.crews.__getitem__, crews.tolist()))
     return list(map(_new_shift, repeat(Shift), zip(moments, moments[1:], holders)))  # noqa: B905
 
 
@@ -386,7 +506,7 @@ def _shifts_of(begins: Instants, users: Codes, high: int, people: _People) -> li
 # NamedTuple's Python-level __new__, and each instant's datetime made once and shared (they
 # are immutable): the schedules of one zone hand over at the same instants (09:00 on
 # weekdays), and the same schedules are asked about again and again.
-_new_shift: Callable[[type[Shift], tuple[datetime, datetime, str | None]], Shift]
+_new_shift: Callable[[type[Shift], tuple[datetime, datetime, tuple[str, ...]]], Shift]
 _new_shift = tuple.__new__
 _moment = lru_cache(maxsize=1 << 16)(moment_of)
 

@@ -26,6 +26,7 @@ from bot.record.oncall.engine import (
     Shift,
     displaced,
     on_call_at,
+    stretch_of,
 )
 from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.work import plan_again
@@ -133,23 +134,32 @@ async def overrides_near(
 
 
 async def who_is_on_call(session: AsyncSession, *, schedule: Schedule, at: datetime) -> Shift:
-    """The final schedule's shift holding ``at``, stored overrides included (``user`` None:
-    nobody is on call then)."""
+    """The final schedule's shift holding ``at``, stored overrides included (``users``
+    empty: nobody is on call then)."""
     overrides = await overrides_near(session, schedule=schedule, start=at)
     return on_call_at(schedule, overrides, at)
 
 
+async def stretch_on_call(
+    session: AsyncSession, *, schedule: Schedule, user: str, at: datetime
+) -> Shift | None:
+    """``user``'s stretch on call holding ``at``, stored overrides included; None when they
+    are not on call then."""
+    overrides = await overrides_near(session, schedule=schedule, start=at)
+    return stretch_of(schedule, overrides, user, at)
+
+
 async def override_putting_on_call(
-    session: AsyncSession, *, schedule: Schedule, shift: Shift, at: datetime
+    session: AsyncSession, *, schedule: Schedule, user: str, at: datetime
 ) -> OncallOverride | None:
-    """The override through which ``shift.user`` is on call at ``at`` (where overrides overlap
+    """The override through which ``user`` is on call at ``at`` (where overrides overlap
     the newest wins, as in the engine); None when the schedule's layers put them there."""
     overrides = await overrides_between(
         session, schedule=schedule.name, start=at, end=at + _INSTANT
     )
     holding = [o for o in overrides if o.start <= at < o.end]
     winner = max(holding, key=lambda o: o.age, default=None)
-    if winner is None or winner.user != shift.user or winner.id is None:
+    if winner is None or winner.user != user or winner.id is None:
         return None
     return await session.get(OncallOverride, winner.id)
 

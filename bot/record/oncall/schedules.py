@@ -7,7 +7,9 @@
         owners: [U0ALICE]               # optional: who looks after the schedule
         channel: C0PAYMENTS             # optional: where gaps are announced
         notify_before: 15m              # optional: 15m by default; 0 or off: no notice
-        layers:                         # a later layer wins where it is active
+        overlap: last                   # optional: last (a later layer wins where it is
+                                        # active) or all (every active layer's person)
+        layers:
           - name: weekly
             start: 2026-03-02 09:00     # the first shift's start, in the schedule's zone
             rotation: weekly            # daily | weekly | <n>h | <n>d
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
@@ -39,7 +41,19 @@ from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.escalation.policies import NAME
 from bot.record.oncall.zones import known_zone
 
-SCHEDULE_KEYS = ("timezone", "layers", "owners", "channel", "notify_before", "usergroup")
+SCHEDULE_KEYS = (
+    "timezone",
+    "layers",
+    "owners",
+    "channel",
+    "notify_before",
+    "usergroup",
+    "overlap",
+)
+# Where several layers are active at once: the last of them wins (PagerDuty's and Grafana
+# OnCall's layers), or every one's person is on call (Opsgenie's rotations).
+Overlap = Literal["last", "all"]
+OVERLAPS: tuple[Overlap, ...] = ("last", "all")
 LAYER_KEYS = ("name", "start", "rotation", "members", "restrictions", "ical_url", "ical_user_map")
 # A layer's turns come from its own rotation, or from an external calendar feed.
 ROTATION_KEYS = ("start", "rotation", "members")
@@ -130,7 +144,8 @@ class Layer:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Layers in a zone; a later layer wins where it is active. ``notify_before`` None: off."""
+    """Layers in a zone; where several are active, a later layer wins (``overlap`` "last")
+    or every active layer's person is on call ("all"). ``notify_before`` None: off."""
 
     name: str
     timezone: str
@@ -139,6 +154,7 @@ class Schedule:
     channel: str | None = None
     notify_before: timedelta | None = DEFAULT_NOTIFY_BEFORE
     usergroup: str | None = None
+    overlap: Overlap = "last"
 
 
 @dataclass(frozen=True)
@@ -206,9 +222,10 @@ def _schedule(name: str, body: Any, now: datetime, problems: list[str]) -> Sched
     channel = _channel(where, body.get("channel"), problems)
     notify_before = _notify_before(where, body.get("notify_before", "15m"), problems)
     usergroup = _usergroup(where, body.get("usergroup"), problems)
+    overlap = _overlap(where, body.get("overlap", "last"), problems)
     if len(problems) > before:
         return None
-    return Schedule(name, str(zone), layers, owners, channel, notify_before, usergroup)
+    return Schedule(name, str(zone), layers, owners, channel, notify_before, usergroup, overlap)
 
 
 def _layers(where: str, raw: Any, now: datetime, problems: list[str]) -> tuple[Layer, ...]:
@@ -479,6 +496,18 @@ def _usergroup(where: str, raw: Any, problems: list[str]) -> str | None:
         problems.append(f"{where}: usergroup: expected a user group handle like payments-oncall")
         return None
     return handle
+
+
+def _overlap(where: str, raw: Any, problems: list[str]) -> Overlap:
+    text = raw.strip().lower() if isinstance(raw, str) else None
+    for overlap in OVERLAPS:
+        if text == overlap:
+            return overlap
+    problems.append(
+        f"{where}: overlap: expected last (a later layer wins where several are active) or "
+        f"all (every active layer's person is on call), got {raw!r}"
+    )
+    return "last"
 
 
 def _unknown_keys(

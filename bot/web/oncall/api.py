@@ -1,6 +1,8 @@
 """The on-call part of the JSON API: who is on call now for every schedule
 (``/api/oncall``), and one schedule's final shifts in a window
-(``/api/oncall/{schedule}?from=&to=``). Times are ISO 8601 in UTC; ``user`` is null in a gap.
+(``/api/oncall/{schedule}?from=&to=``). Times are ISO 8601 in UTC; ``users`` are everyone on
+call (several with ``overlap: all``), empty in a gap, and ``user`` the first of them (null in a
+gap).
 
 ``ONCALL_OPERATIONS`` joins the API's table in api.py, so the route table registers them
 and the OpenAPI document describes them.
@@ -98,8 +100,12 @@ def _utc(moment: datetime) -> str:
 
 
 def _shift(shift: Shift, names: dict[str, str]) -> OncallShiftPublic:
+    everyone = [person_public(user, names) for user in shift.users]
     return OncallShiftPublic(
-        start=shift.start, end=shift.end, user=person_public(shift.user, names)
+        start=shift.start,
+        end=shift.end,
+        user=person_public(shift.user, names),
+        users=[person for person in everyone if person is not None],
     )
 
 

@@ -52,7 +52,7 @@ async def _as_read(web_: WebContext, schedules: Iterable[Schedule]) -> list[Sche
 
 def people_of(schedules: Iterable[Schedule], shifts: Iterable[Shift] = ()) -> set[str]:
     """Everyone named by the schedules (members, owners) and the shifts."""
-    people = {shift.user for shift in shifts if shift.user}
+    people = {user for shift in shifts for user in shift.users}
     for schedule in schedules:
         people.update(schedule.owners)
         people.update(member for layer in schedule.layers for member in layer.members)
