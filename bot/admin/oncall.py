@@ -23,7 +23,7 @@ from bot.admin import USAGE_ERROR
 from bot.basics.render import Renderer
 from bot.config import Settings, ical_allowed_hosts_from_env
 from bot.record.moments import MomentRefused, parse_moment
-from bot.record.oncall.advice import layer_overlaps
+from bot.record.oncall.advice import layer_overlaps, wall_clock_times
 from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, on_call_stretches
 from bot.record.oncall.feed_addresses import feed_address_problems
 from bot.record.oncall.feed_copies import SHOWN_UNMATCHED, FeedState, feed_states, with_feed_copies
@@ -136,10 +136,10 @@ def _unreadable(error: Exception, what: str = "the overrides") -> int:
 
 
 def check(path: Path, allowed_hosts: frozenset[str] = frozenset()) -> int:
-    """Check a schedule file: 0 and a summary when it is fine (with a warning on stderr for
-    each pair of layers active at once where only the later is on call), 1 and every problem
-    if not; an iCal layer's address is checked against ``allowed_hosts``
-    (WARROOM_ICAL_ALLOWED_HOSTS) as the start-up checks it."""
+    """Check a schedule file: 0 and a summary when it is fine, with how each layer hands
+    over (and a warning on stderr for each pair of layers active at once where only the later
+    is on call), 1 and every problem if not; an iCal layer's address is checked against
+    ``allowed_hosts`` (WARROOM_ICAL_ALLOWED_HOSTS) as the start-up checks it."""
     try:
         schedules = load_schedules(path, now=datetime.now(UTC))
         problems = feed_address_problems(schedules.by_name.values(), allowed_hosts)
@@ -152,14 +152,21 @@ def check(path: Path, allowed_hosts: frozenset[str] = frozenset()) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     print(f"{path}: fine: {schedules.summary()}")
-    now = datetime.now(UTC)
-    overlaps = [
-        found for schedule in schedules.by_name.values() for found in layer_overlaps(schedule, now)
-    ]
-    notes = Renderer().render_plain("oncall/check_notes.j2", overlaps=overlaps)
-    if notes.strip():
-        print(notes.strip(), file=sys.stderr)
+    _say_advice(list(schedules.by_name.values()), datetime.now(UTC))
     return 0
+
+
+def _say_advice(schedules: Sequence[Schedule], now: datetime) -> None:
+    """How each layer hands over (stdout), and the layers that overlap (warnings, stderr)."""
+    renderer = Renderer()
+    handovers = renderer.render_plain(
+        "oncall/check_handovers.j2", schedules=schedules, wall_clock_times=wall_clock_times
+    )
+    print(handovers)
+    overlaps = [found for schedule in schedules for found in layer_overlaps(schedule, now)]
+    warnings = renderer.render_plain("oncall/check_warnings.j2", overlaps=overlaps)
+    if warnings:
+        print(warnings, file=sys.stderr)
 
 
 def _chosen(settings: Settings, name: str | None) -> list[Schedule] | str:

@@ -2,11 +2,12 @@
 
 For each UTC minute it asks zoneinfo what the clocks read there, and decides from the rules:
 
-* a day-rotation layer's turn is how many handoffs the clocks have reached: the highest local
-  time read up to this minute (clocks go back in autumn, and a handoff happens only once)
-  less the layer's start, in whole rotations;
-* an hour-rotation layer's turn counts elapsed hours from the first minute the clocks read
-  the layer's start or later (found by reading minutes one after another);
+* a day-rotation layer's turn, and that of an hour rotation whose length divides 24 hours, is
+  how many handoffs the clocks have reached: the highest local time read up to this minute
+  (clocks go back in autumn, and a handoff happens only once) less the layer's start, in
+  whole rotations;
+* another hour-rotation layer's turn counts elapsed hours from the first minute the clocks
+  read the layer's start or later (found by reading minutes one after another);
 * a restriction by the local weekday and time of day read at this minute;
 * the last active layer wins (``overlap: last``), or every active layer's person is on call,
   in the layers' order, each once (``overlap: all``); then the newest override holding the
@@ -51,7 +52,7 @@ def reference_users(
     origins = {
         layer.name: first_minute_reading(zone, layer.start)
         for layer in schedule.layers
-        if layer.rotation.hours
+        if layer.rotation.hours and 24 % layer.rotation.hours
     }
     highest = max(local(zone, start - WARM_UP + n * MINUTE) for n in range(2 * 24 * 60))
     users = []
@@ -88,7 +89,8 @@ def layer_user(
     else:  # handoffs the clocks have reached
         if highest < layer.start:
             return None
-        turn = (highest - layer.start) // timedelta(days=layer.rotation.days)
+        length = timedelta(days=layer.rotation.days, hours=layer.rotation.hours)
+        turn = (highest - layer.start) // length
     return layer.members[turn % len(layer.members)]
 
 

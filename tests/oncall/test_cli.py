@@ -72,7 +72,35 @@ async def database(tmp_path: Path, schedule_file: Path) -> str:
 def test_check_says_a_good_file_is_fine(schedule_file: Path) -> None:
     done = warroom("oncall", "check", str(schedule_file))
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"{schedule_file}: fine: 2 schedules, 3 layers, 6 people\n"
+    assert done.stdout.splitlines() == [
+        f"{schedule_file}: fine: 2 schedules, 3 layers, 6 people",
+        "schedule 'payments-primary': layer 'weekly': weekly turns, handed over at 09:00 on the "
+        "wall clock (Europe/Paris)",
+        "schedule 'payments-primary': layer 'weekday-days': daily turns, handed over at 09:00 on "
+        "the wall clock (Europe/Paris)",
+        "schedule 'tokyo-dba': layer 'days': daily turns, handed over at 09:00 on the wall clock "
+        "(Asia/Tokyo)",
+    ]
+
+
+def test_check_says_which_hour_rotations_hand_over_on_the_wall_clock(tmp_path: Path) -> None:
+    path = tmp_path / "hours.yaml"
+    path.write_text(
+        "schedules:\n  night-ops:\n    timezone: America/New_York\n    layers:\n"
+        "      - {name: halves, start: 2026-03-02 08:00, rotation: 12h, members: [U0A, U0B]}\n"
+        "      - {name: twos, start: 2026-03-02 08:30, rotation: 2h, members: [U0A, U0B]}\n"
+        "      - {name: fives, start: 2026-03-02 08:00, rotation: 5h, members: [U0A, U0B]}\n"
+    )
+    done = warroom("oncall", "check", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        "schedule 'night-ops': layer 'halves': 12h turns, handed over on the wall clock at "
+        "08:00, 20:00 (America/New_York), the same all year",
+        "schedule 'night-ops': layer 'twos': 2h turns, handed over on the wall clock at 08:30, "
+        "10:30, 12:30, … (every 2h) (America/New_York), the same all year",
+        "schedule 'night-ops': layer 'fives': 5h turns of elapsed hours from 2026-03-02 08:00 "
+        "(America/New_York): their wall-clock times move by the clock changes",
+    ]
 
 
 SHADOWED = """
@@ -92,11 +120,11 @@ def test_check_warns_of_layers_active_at_once_where_only_the_later_is_on_call(
     path.write_text(SHADOWED)
     done = warroom("oncall", "check", str(path))
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"{path}: fine: 1 schedule, 2 layers, 3 people\n"
+    assert done.stdout.splitlines()[0] == f"{path}: fine: 1 schedule, 2 layers, 3 people"
     (warning,) = done.stderr.splitlines()
     assert warning.startswith(
         "warning: schedule 'payments-primary': layers 'primary' and 'shadow' are both active at "
-        "times (first "
+        "times (e.g. "
     )
     assert warning.endswith(
         "only the person of 'shadow' is on call then, as a later layer wins; if both should "

@@ -113,21 +113,57 @@ def test_a_handoff_at_midnight_that_santiago_skips_happens_at_one() -> None:
     assert read(zone, shift.end) == "Mon 2026-09-07 00:00 -03"
 
 
-def test_hour_rotations_are_elapsed_time_and_drift_on_the_wall_clock() -> None:
+def test_hour_rotations_that_divide_a_day_hand_over_on_the_wall_clock() -> None:
+    # GoAlert's way: a 12h turn from 08:00 hands over at 08:00 and 20:00 local, all year.
     twelve = schedule(
-        PARIS, {"start": "2026-03-28 09:00", "rotation": "12h", "members": [ALICE, BOB]}
+        PARIS, {"start": "2026-03-28 08:00", "rotation": "12h", "members": [ALICE, BOB]}
     )
     shifts = final_shifts(
-        twelve, [], local(PARIS, "2026-03-28 09:00"), local(PARIS, "2026-03-30 12:00")
+        twelve, [], local(PARIS, "2026-03-28 08:00"), local(PARIS, "2026-03-30 12:00")
+    )
+    assert [(read(PARIS, s.start), s.user) for s in shifts] == [
+        ("Sat 2026-03-28 08:00 CET", ALICE),
+        ("Sat 2026-03-28 20:00 CET", BOB),
+        ("Sun 2026-03-29 08:00 CEST", ALICE),  # eleven real hours: the clocks went forward
+        ("Sun 2026-03-29 20:00 CEST", BOB),
+        ("Mon 2026-03-30 08:00 CEST", ALICE),
+    ]
+    assert [hours(s) for s in shifts[:-1]] == [12.0, 11.0, 12.0, 12.0]
+    autumn = final_shifts(
+        twelve, [], local(PARIS, "2026-10-24 20:00"), local(PARIS, "2026-10-25 20:00")
+    )
+    assert [(read(PARIS, s.start), hours(s)) for s in autumn] == [
+        ("Sat 2026-10-24 20:00 CEST", 13.0),  # the clocks went back: an hour longer
+        ("Sun 2026-10-25 08:00 CET", 12.0),
+    ]
+
+
+def test_an_hourly_turn_the_clocks_skip_is_skipped() -> None:
+    # 2026-03-29 in Paris: 02:00 CET is followed by 03:00 CEST; the 02:00 turn never happens.
+    hourly = schedule(
+        PARIS, {"start": "2026-03-29 00:00", "rotation": "1h", "members": [ALICE, BOB, CAROL]}
+    )
+    shifts = final_shifts(
+        hourly, [], local(PARIS, "2026-03-29 01:00"), local(PARIS, "2026-03-29 05:00")
+    )
+    assert [(read(PARIS, s.start), s.user) for s in shifts] == [
+        ("Sun 2026-03-29 01:00 CET", BOB),
+        ("Sun 2026-03-29 03:00 CEST", ALICE),  # 03:00's turn; 02:00's (Carol's) was skipped
+        ("Sun 2026-03-29 04:00 CEST", BOB),
+    ]
+
+
+def test_other_hour_rotations_are_elapsed_time_and_drift_on_the_wall_clock() -> None:
+    five = schedule(PARIS, {"start": "2026-03-28 09:00", "rotation": "5h", "members": [ALICE, BOB]})
+    shifts = final_shifts(
+        five, [], local(PARIS, "2026-03-29 00:00"), local(PARIS, "2026-03-29 12:00")
     )
     assert [read(PARIS, s.start) for s in shifts] == [
-        "Sat 2026-03-28 09:00 CET",
-        "Sat 2026-03-28 21:00 CET",
-        "Sun 2026-03-29 10:00 CEST",  # twelve real hours later: the clocks went forward
-        "Sun 2026-03-29 22:00 CEST",
-        "Mon 2026-03-30 10:00 CEST",
+        "Sun 2026-03-29 00:00 CET",  # 09:00, 14:00, 19:00 on Saturday, then midnight
+        "Sun 2026-03-29 06:00 CEST",  # five real hours later: the clocks went forward
+        "Sun 2026-03-29 11:00 CEST",
     ]
-    assert {hours(s) for s in shifts[:-1]} == {12.0}
+    assert {hours(s) for s in shifts[:-1]} == {5.0}
 
 
 def test_a_restricted_layer_wins_inside_its_windows_and_the_weekly_one_elsewhere() -> None:

@@ -1,7 +1,8 @@
-"""What ``warroom oncall check`` says of a good schedule file beyond its problems: layers that
-are active at once where only the later one is on call (``overlap: last``), which may be
-meant (a weekday layer above a weekly one) or a rotation's people silently left out (an
-Opsgenie primary and shadow, cumulative there).
+"""What ``warroom oncall check`` says of a good schedule file beyond its problems: how each
+layer hands over (on the wall clock, or after elapsed hours), and layers that are active at
+once where only the later one is on call (``overlap: last``), which may be meant (a weekday
+layer above a weekly one) or a rotation's people silently left out (an Opsgenie primary and
+shadow, cumulative there).
 
 Pure functions of the parsed schedules and the instant asked at, like the engine they read.
 """
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.record.oncall.engine import LATEST, Shift, layer_shifts
 from bot.record.oncall.schedules import Layer, Schedule
 
+DAY_MINUTES = 24 * 60
 # How far from when both layers have begun the check looks for an instant they share: two
 # weeks of any rotation warroom reads, and a month's turn.
 LOOKED_AT = timedelta(weeks=8)
@@ -30,6 +32,19 @@ class LayersOverlap:
     earlier: str
     later: str
     first: datetime
+
+
+def wall_clock_times(layer: Layer) -> list[str]:
+    """The times of day a layer whose turns divide a day hands over at, from its start's:
+    ``["08:00", "20:00"]`` for a 12h rotation from 08:00 (the start's first); one time for day
+    rotations; none
+    for a layer of elapsed hours or a calendar feed."""
+    if layer.start is None or layer.rotation is None or not layer.rotation.on_wall_clock:
+        return []
+    first = layer.start.hour * 60 + layer.start.minute
+    step = layer.rotation.hours * 60 or DAY_MINUTES
+    minutes = [(first + n * step) % DAY_MINUTES for n in range(DAY_MINUTES // step)]
+    return [f"{minute // 60:02d}:{minute % 60:02d}" for minute in minutes]
 
 
 def layer_overlaps(schedule: Schedule, now: datetime) -> list[LayersOverlap]:

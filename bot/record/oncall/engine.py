@@ -3,8 +3,10 @@
 Pure functions of their inputs, so every replica gives the same answer:
 
 * a layer's turns follow each other from its ``start``, one rotation each, its members in
-  order. Day rotations hand over at the zone's wall-clock time (a weekly turn that holds a
-  clock change lasts 167 or 169 hours); hour rotations every so many elapsed hours. An iCal
+  order. Day rotations, and hour rotations whose length divides a day, hand over at the
+  zone's wall-clock times (a weekly turn that holds a clock change lasts 167 or 169 hours, a
+  12h one from 08:00 hands over at 08:00 and 20:00 all year); other hour rotations every so
+  many elapsed hours. An iCal
   layer's turns are the shifts its feed's last good copy names (``IcalSource.shifts``), and
   nothing else about it differs.
 * A handoff happens the first instant the zone's clocks read its time or later: a time that
@@ -299,10 +301,10 @@ def _layer_segments(
 ) -> _Segments:
     if layer.ical is not None:
         turns = _feed_turns(layer.ical.shifts, people, low, high)
-    elif layer.rotation is not None and layer.rotation.hours:
+    elif layer.rotation is not None and not layer.rotation.on_wall_clock:
         turns = _hour_turns(layer, zone, people.codes(layer.members), low, high)
     else:
-        turns = _day_turns(layer, clock, people.codes(layer.members), low, high)
+        turns = _wall_turns(layer, clock, people.codes(layer.members), low, high)
     if not layer.restrictions:
         return turns
     return _intersect(turns, _windows(layer.restrictions, clock, low, high))
@@ -326,10 +328,12 @@ def _feed_turns(
     )
 
 
-def _day_turns(layer: Layer, clock: ZoneClock, members: Codes, low: int, high: int) -> _Segments:
-    """Turns handed over at wall-clock times: start + k rotations, each at its first instant."""
+def _wall_turns(layer: Layer, clock: ZoneClock, members: Codes, low: int, high: int) -> _Segments:
+    """Turns handed over at wall-clock times: start + k rotations, each at its first instant
+    (two handoffs inside one jump forward make an empty turn: its member's is skipped)."""
     assert layer.rotation is not None and layer.start is not None
-    step, origin = layer.rotation.days * DAY, wall_of(layer.start)
+    step = layer.rotation.days * DAY or layer.rotation.hours * HOUR
+    origin = wall_of(layer.start)
     reading_low, reading_high = clock.local(low), clock.local(high)
     if origin > reading_high + DAY:  # not started by the window's end
         return _NONE

@@ -12,7 +12,7 @@
         layers:
           - name: weekly
             start: 2026-03-02 09:00     # the first shift's start, in the schedule's zone
-            rotation: weekly            # daily | weekly | <n>h | <n>d
+            rotation: weekly            # daily | weekly | <n>d | <n>h
             members: [U0ALICE, U0BOB, U0CAROL]
             restrictions:               # optional: active only inside these windows
               - {days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}
@@ -67,6 +67,8 @@ DEFAULT_NOTIFY_BEFORE = timedelta(minutes=15)
 # The engine works from 1970 on; a start further ahead than this is a typing mistake.
 EARLIEST_START = datetime(1970, 1, 1)
 LATEST_START_YEARS = 10
+# Hour rotations of a length that divides a day hand over at the same wall-clock times daily.
+DAY_HOURS = 24
 # A longer turn is no rotation anyone runs, and would reach past what the engine covers.
 MAX_ROTATION_DAYS = 366
 _ROTATION = re.compile(r"^(\d{1,6})\s*([hd])$")
@@ -86,16 +88,23 @@ class ScheduleError(ValueError):
 class Rotation:
     """How long each turn lasts.
 
-    Day rotations (``daily``, ``weekly``, ``<n>d``) count wall-clock days in the schedule's
+    Day rotations (``daily``, ``weekly``, ``<n>d``) count wall-clock days in the layer's
     zone: a turn handed over at 09:00 ends at 09:00, so a week that contains a clock change
-    lasts 167 or 169 hours. Hour rotations (``<n>h``) are elapsed time in UTC: ``12h`` is
-    twelve real hours whatever the clocks do, so its handoffs drift by an hour on the wall
-    clock across a change.
+    lasts 167 or 169 hours. Hour rotations whose length divides a day (``1h`` to ``12h``,
+    and ``24h``) hand over on the wall clock too, as GoAlert's do: a ``12h`` turn from 08:00
+    hands over at 08:00 and 20:00 local all year. Other hour rotations (``5h``, ``36h``) are
+    elapsed time in UTC: so many real hours whatever the clocks do, so their handoffs drift
+    by an hour on the wall clock across a change.
     """
 
     text: str
     days: int = 0
     hours: int = 0
+
+    @property
+    def on_wall_clock(self) -> bool:
+        """Whether turns hand over at wall-clock times (else after elapsed hours)."""
+        return not self.hours or DAY_HOURS % self.hours == 0
 
 
 @dataclass(frozen=True)
