@@ -8,7 +8,10 @@ For each UTC minute it asks zoneinfo what the clocks read there, and decides fro
   whole rotations;
 * another hour-rotation layer's turn counts elapsed hours from the first minute the clocks
   read the layer's start or later (found by reading minutes one after another);
-* a restriction by the local weekday and time of day read at this minute;
+* a restriction by the local weekday and time of day read at this minute: a daily window
+  whose end is not after its start holds from its start on a listed day and before its end
+  on the day after one; a span across days by the minutes since Monday 00:00, wrapping
+  through Sunday when its end is not after its start;
 * the last active layer wins (``overlap: last``), or every active layer's person is on call,
   in the layers' order, each once (``overlap: all``); then the newest override holding the
   minute holds it alone.
@@ -24,7 +27,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.record.oncall.engine import Override
-from bot.record.oncall.schedules import Layer, Schedule
+from bot.record.oncall.schedules import Layer, Restriction, Schedule, Span
 
 MINUTE = timedelta(minutes=1)
 # The zones it is compared with the engine in: the clock changes that make handoffs hard
@@ -76,11 +79,7 @@ def layer_user(
     layer: Layer, moment: datetime, reading: datetime, highest: datetime, origin: datetime | None
 ) -> str | None:
     """The member of ``layer`` on call at ``moment``, or None where the layer is not active."""
-    if layer.restrictions and not any(
-        reading.weekday() in rule.days
-        and rule.start_minute <= reading.hour * 60 + reading.minute < rule.end_minute
-        for rule in layer.restrictions
-    ):
+    if layer.restrictions and not any(allows(rule, reading) for rule in layer.restrictions):
         return None
     if origin is not None:  # elapsed hours
         if moment < origin:
@@ -92,6 +91,21 @@ def layer_user(
         length = timedelta(days=layer.rotation.days, hours=layer.rotation.hours)
         turn = (highest - layer.start) // length
     return layer.members[turn % len(layer.members)]
+
+
+def allows(rule: Restriction | Span, reading: datetime) -> bool:
+    """Whether the clocks reading ``reading`` are inside ``rule``."""
+    day, minute = reading.weekday(), reading.hour * 60 + reading.minute
+    if isinstance(rule, Span):
+        of_week = day * 24 * 60 + minute
+        if rule.start_minute < rule.end_minute:
+            return rule.start_minute <= of_week < rule.end_minute
+        return of_week >= rule.start_minute or of_week < rule.end_minute
+    if rule.start_minute < rule.end_minute:
+        return day in rule.days and rule.start_minute <= minute < rule.end_minute
+    tonight = day in rule.days and minute >= rule.start_minute
+    this_morning = (day - 1) % 7 in rule.days and minute < rule.end_minute
+    return tonight or this_morning
 
 
 def first_minute_reading(zone: ZoneInfo, wall: datetime) -> datetime:

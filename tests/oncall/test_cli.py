@@ -287,11 +287,11 @@ def test_who_leaves_an_unupgraded_postgresql_alone(
 
 def test_serve_names_every_problem_of_the_schedule_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(ISSUE_FILE.replace("U0BOB", "bob").replace('"18:00"', '"08:00"'))
+    bad.write_text(ISSUE_FILE.replace("U0BOB", "bob").replace('"18:00"', '"09:00"'))
     done = warroom("serve", env={"WARROOM_ONCALL_SCHEDULES": str(bad)})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "members: 'bob' is not a Slack user id" in done.stderr
-    assert "restriction 1: to: 08:00 is not after from (09:00)" in done.stderr
+    assert "restriction 1: to: 09:00 is the same time as from (09:00)" in done.stderr
 
 
 def test_who_answers_now_without_at(schedule_file: Path, database: str) -> None:

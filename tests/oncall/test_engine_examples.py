@@ -332,3 +332,77 @@ def test_with_overlap_all_an_override_takes_the_whole_schedule() -> None:
     assert on_call_at(both, [evening], local(PARIS, "2026-03-10 19:00")).users == (ERIN,)
     [taken] = displaced(both, [], evening)
     assert taken.users == (BOB, CAROL)
+
+
+# -- restrictions as the vendors write them --------------------------------------------------
+def test_a_window_across_midnight_runs_into_the_next_morning() -> None:
+    """PagerDuty's "19:00 to 07:00 every weekday": Friday's night ends Saturday 07:00, and no
+    night begins on Sunday, so Monday morning has nobody."""
+    nights = schedule(
+        PARIS,
+        {
+            "start": "2026-03-02 09:00",
+            "rotation": "weekly",
+            "members": [ALICE],
+            "restrictions": [
+                {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "19:00", "to": "07:00"}
+            ],
+        },
+    )
+    shifts = final_shifts(
+        nights, [], local(PARIS, "2026-03-27 12:00"), local(PARIS, "2026-03-31 12:00")
+    )
+    assert [(read(PARIS, s.start), s.user) for s in shifts] == [
+        ("Fri 2026-03-27 12:00 CET", None),
+        ("Fri 2026-03-27 19:00 CET", ALICE),
+        ("Sat 2026-03-28 07:00 CET", None),  # no night from Saturday, none from Sunday
+        ("Mon 2026-03-30 19:00 CEST", ALICE),
+        ("Tue 2026-03-31 07:00 CEST", None),
+    ]
+
+
+def test_a_span_across_days_holds_the_weekend_across_a_clock_change() -> None:
+    """Opsgenie's "weekday and time of day": Friday 18:00 to Monday 08:00, the weekend the
+    clocks go forward an hour shorter; and Monday 08:00 to Friday 17:00 in New York's autumn."""
+    weekend = schedule(
+        PARIS,
+        {
+            "start": "2026-03-02 09:00",
+            "rotation": "weekly",
+            "members": [BOB],
+            "restrictions": [{"from": "fri 18:00", "to": "mon 08:00"}],
+        },
+    )
+    [held] = [
+        s
+        for s in final_shifts(
+            weekend, [], local(PARIS, "2026-03-27 12:00"), local(PARIS, "2026-03-30 12:00")
+        )
+        if s.user
+    ]
+    assert (read(PARIS, held.start), read(PARIS, held.end), hours(held)) == (
+        "Fri 2026-03-27 18:00 CET",
+        "Mon 2026-03-30 08:00 CEST",
+        61.0,
+    )
+    zone = "America/New_York"
+    office = schedule(
+        zone,
+        {
+            "start": "2026-10-01 09:00",
+            "rotation": "weekly",
+            "members": [CAROL],
+            "restrictions": [{"from": "mon 08:00", "to": "fri 17:00"}],
+        },
+    )
+    [week] = [
+        s
+        for s in final_shifts(
+            office, [], local(zone, "2026-10-31 12:00"), local(zone, "2026-11-08 12:00")
+        )
+        if s.user
+    ]
+    assert (read(zone, week.start), read(zone, week.end)) == (
+        "Mon 2026-11-02 08:00 EST",
+        "Fri 2026-11-06 17:00 EST",
+    )

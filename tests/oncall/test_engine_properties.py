@@ -29,7 +29,14 @@ from bot.record.oncall.engine import (
     on_call_at,
     stretch_of,
 )
-from bot.record.oncall.schedules import OVERLAPS, Layer, Restriction, Rotation, Schedule
+from bot.record.oncall.schedules import (
+    OVERLAPS,
+    Layer,
+    Restriction,
+    Rotation,
+    Schedule,
+    Span,
+)
 from tests.oncall.reference import MINUTE, ZONES, reference_users
 
 MEMBERS = ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN")
@@ -84,12 +91,19 @@ def rotations(draw: st.DrawFn) -> Rotation:
 
 
 @st.composite
-def restrictions(draw: st.DrawFn, change: datetime, zone: str) -> Restriction:
-    days = draw(st.sets(st.integers(0, 6), min_size=1))
+def restrictions(draw: st.DrawFn, change: datetime, zone: str) -> Restriction | Span:
+    """A daily window (often one across midnight, into the next morning) or a span across
+    days, its times near the clock change."""
     start = draw(minute_of_day(change, zone))
     end = draw(st.one_of(minute_of_day(change, zone), st.just(1440)))
-    start, end = min(start, end), max(start, end)
-    return Restriction(frozenset(days), start, end if end > start else start + 1)
+    if draw(st.booleans()):
+        first, last = draw(st.integers(0, 6)), draw(st.integers(0, 6))
+        start, end = first * 1440 + start, last * 1440 + end
+        return Span(start, end if end % (7 * 1440) != start else start + 1)
+    days = draw(st.sets(st.integers(0, 6), min_size=1))
+    if draw(st.booleans()):  # a window by day, from the earlier time to the later
+        start, end = min(start, end), max(start, end)
+    return Restriction(frozenset(days), start, end if end != start else start + 1)
 
 
 @st.composite

@@ -564,3 +564,26 @@ async def test_with_overlap_all_the_pages_and_the_api_name_everyone_on_call(
             [BOB, CAROL],
         ]
         assert [s["user"]["id"] for s in shifts] == [BOB, ALICE, BOB]
+
+
+async def test_the_schedule_page_says_restrictions_across_midnight_and_across_days(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    layer = {"name": "nights", "start": "2026-03-02 09:00", "rotation": "weekly"}
+    rules = [
+        {"days": ["mon", "tue"], "from": "19:00", "to": "07:00"},
+        {"from": "fri 18:00", "to": "mon 08:00"},
+    ]
+    body = {
+        "timezone": "Europe/Paris",
+        "layers": [{**layer, "members": [ALICE], "restrictions": rules}],
+    }
+    schedules = parse_schedules({"schedules": {"payments": body}}, now=NOW)
+    async with (
+        web_warroom(slack, sqlite_url, Clock(NOW), oncall_schedules=schedules) as warroom,
+        browser() as alice,
+    ):
+        await sign_in(alice, warroom, ALICE)
+        status, html = await page(alice, f"{warroom.url}/oncall/payments")
+        assert status == 200
+        assert "only Mon/Tue 19:00–07:00 the next morning, Fri 18:00 to Mon 08:00" in text_of(html)

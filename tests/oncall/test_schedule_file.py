@@ -14,6 +14,7 @@ from bot.record.oncall.schedules import (
     Restriction,
     Rotation,
     ScheduleError,
+    Span,
     load_schedules,
     parse_schedules,
 )
@@ -85,6 +86,24 @@ def test_rotations(rotation: str, expected: Rotation) -> None:
     assert schedule is not None and schedule.layers[0].rotation == expected
 
 
+def test_restrictions_as_the_vendors_write_them() -> None:
+    """A daily window across midnight (each listed day's runs into the next morning) and a
+    span across days, as PagerDuty's and Opsgenie's restrictions say them."""
+    nights = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "19:00", "to": "07:00"}
+    office = {"from": "Mon 08:00", "to": "friday 17:00"}
+    weekend = {"from": "fri 18:00", "to": "mon 08:00"}
+    whole_days = {"days": ["sat"], "from": "00:00", "to": "24:00"}
+    document = one_layer(restrictions=[nights, office, weekend, whole_days])
+    schedule = parse_schedules(document, now=NOW).get("payments")
+    assert schedule is not None
+    assert schedule.layers[0].restrictions == (
+        Restriction(frozenset(range(5)), 19 * 60, 7 * 60),
+        Span(8 * 60, 4 * 1440 + 17 * 60),
+        Span(4 * 1440 + 18 * 60, 8 * 60),
+        Restriction(frozenset({5}), 0, 1440),
+    )
+
+
 def test_every_problem_is_named_with_its_schedule_and_field() -> None:
     bad_layers = [
         {"name": "empty", "start": "2026-03-02 09:00", "rotation": "daily", "members": []},
@@ -95,7 +114,7 @@ def test_every_problem_is_named_with_its_schedule_and_field() -> None:
             "start": "2026-03-02 09:00",
             "rotation": "daily",
             "members": ["U0A"],
-            "restrictions": [{"days": ["mon", "funday"], "from": "22:00", "to": "06:00"}],
+            "restrictions": [{"days": ["mon", "funday"], "from": "22:00", "to": "22:00"}],
         },
         {"name": "later", "start": "2040-01-01 09:00", "rotation": "daily", "members": ["U0A"]},
         {"name": "earlier", "start": "1969-12-31 09:00", "rotation": "daily", "members": ["U0A"]},
@@ -117,8 +136,8 @@ def test_every_problem_is_named_with_its_schedule_and_field() -> None:
         "schedule 'payments': layer 'ids': members: 'bob' is not a Slack user id (U… or W…)",
         "schedule 'payments': layer 'negative': rotation: must be longer than zero, got '-2d'",
         "schedule 'payments': layer 'nights': restriction 1: days: unknown day 'funday'",
-        "schedule 'payments': layer 'nights': restriction 1: to: 06:00 is not after from (22:00); "
-        "a window across midnight is written as two",
+        "schedule 'payments': layer 'nights': restriction 1: to: 22:00 is the same time as from "
+        '(22:00); a whole day is from "00:00" to "24:00"',
         "schedule 'payments': layer 'later': start: 2040-01-01 09:00 is more than 10 years ahead",
         "schedule 'payments': layer 'earlier': start: 1969-12-31 09:00 is before 1970",
         "schedule 'payments': layer 'later': name: another layer of this schedule has that name",
@@ -142,6 +161,10 @@ def test_every_problem_is_named_with_its_schedule_and_field() -> None:
         ({"restrictions": [{"days": ["mon"], "from": "24:00", "to": "24:00"}]}, "from: expected"),
         ({"restrictions": [{"days": ["mon"], "from": "9", "to": "18:00"}]}, "from: expected"),
         ({"restrictions": {"days": ["mon"]}}, "restrictions: expected a list"),
+        ({"restrictions": [{"from": "mon 08:00", "to": "mon 08:00"}]}, "a whole week is no"),
+        ({"restrictions": [{"from": "mon 08:00", "to": "funday 17:00"}]}, "to: expected a weekday"),
+        ({"restrictions": [{"from": "mon 08:00", "to": "fri 25:00"}]}, "to: expected a time"),
+        ({"restrictions": [{"from": "mon 08:00", "to": "17:00"}]}, "to: expected a weekday"),
         ({"name": ""}, "name: every layer needs a name"),
     ],
 )

@@ -13,7 +13,8 @@ Pure functions of their inputs, so every replica gives the same answer:
   never happens (spring forward) hands over the moment the clocks jump past it, one that
   happens twice (fall back) the first time.
 * Restrictions keep a layer to windows of local weekday and time of day, as the clocks read
-  at each instant.
+  at each instant: daily windows (one whose end is at or before its start runs into the next
+  morning) and spans across days (``fri 18:00`` to ``mon 08:00``).
 * Where several layers are active the later one wins (``overlap: last``, the default), or
   every active layer's person is on call together (``overlap: all``); where none is, nobody
   is on call (a gap: ``users`` empty). Overrides beat every layer inside their window; where
@@ -37,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from bot.record.oncall.schedules import Layer, Restriction, Schedule
+from bot.record.oncall.schedules import Layer, Restriction, Schedule, Span
 from bot.record.oncall.zones import (
     DAY,
     HOUR,
@@ -57,6 +58,7 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 HORIZON = timedelta(days=366)
 _FIRST_REACH = timedelta(days=8)
 
+WEEK = 7 * DAY
 # People as the engine's arrays hold them (bot.record.oncall.engine._People).
 Codes = npt.NDArray[np.int64]
 
@@ -371,7 +373,7 @@ def _cut_turns(handoffs: Instants, first: int, members: Codes, low: int, high: i
 
 
 def _windows(
-    restrictions: Sequence[Restriction], clock: ZoneClock, low: int, high: int
+    restrictions: Sequence[Restriction | Span], clock: ZoneClock, low: int, high: int
 ) -> tuple[Instants, Instants]:
     """The instants the restrictions allow, as sorted disjoint intervals around the window
     (every local day that bears on it)."""
@@ -386,15 +388,19 @@ def _windows(
 
 
 @lru_cache(maxsize=1024)
-def _week_of(restrictions: tuple[Restriction, ...]) -> tuple[Instants, Instants]:
-    """The restrictions' windows in a week from Monday 00:00, sorted and disjoint."""
-    windows = sorted(
-        (day * DAY + rule.start_minute * MINUTE, day * DAY + rule.end_minute * MINUTE)
-        for rule in restrictions
-        for day in rule.days
-    )
+def _week_of(restrictions: tuple[Restriction | Span, ...]) -> tuple[Instants, Instants]:
+    """The restrictions' windows in a week from Monday 00:00, sorted and disjoint: a window
+    that runs past Sunday (into Monday morning) wraps to the week's start."""
+    windows = []
+    for rule in restrictions:
+        for begin, finish in rule.week_windows():
+            begin, finish = begin * MINUTE, finish * MINUTE
+            if finish > WEEK:
+                windows += [(begin, WEEK), (0, finish - WEEK)]
+            else:
+                windows.append((begin, finish))
     joined: list[tuple[int, int]] = []
-    for begin, finish in windows:
+    for begin, finish in sorted(windows):
         if joined and begin <= joined[-1][1]:
             joined[-1] = (joined[-1][0], max(finish, joined[-1][1]))
         else:

@@ -16,6 +16,8 @@
             members: [U0ALICE, U0BOB, U0CAROL]
             restrictions:               # optional: active only inside these windows
               - {days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}
+              - {days: [mon, tue], from: "19:00", to: "07:00"}   # into the next morning
+              - {from: "fri 18:00", to: "mon 08:00"}             # a span across days
           - name: from-opsgenie         # or: the turns an external calendar feed names
             ical_url: https://example.com/schedule.ics
             ical_user_map: {alice@example.com: U0ALICE, Bob Okafor: U0BOB}
@@ -62,6 +64,8 @@ ICAL_KEYS = ("ical_url", "ical_user_map")
 ICAL_URL_MAX = 2000
 RESTRICTION_KEYS = ("days", "from", "to")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY = 24 * 60  # minutes
+WEEK_MINUTES = 7 * DAY
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_NOTIFY_BEFORE = timedelta(minutes=15)
 # The engine works from 1970 on; a start further ahead than this is a typing mistake.
@@ -73,6 +77,7 @@ DAY_HOURS = 24
 MAX_ROTATION_DAYS = 366
 _ROTATION = re.compile(r"^(\d{1,6})\s*([hd])$")
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
+_DAY_AND_CLOCK = re.compile(r"^([A-Za-z]+)\s+(\S+)$")
 _ICAL_URL = re.compile(r"^(?:https?|webcal)://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
@@ -110,11 +115,35 @@ class Rotation:
 @dataclass(frozen=True)
 class Restriction:
     """A daily window the layer is active in: on ``days`` (0 is Monday), from ``start_minute``
-    to ``end_minute`` after local midnight (``end_minute`` 1440 is ``24:00``)."""
+    to ``end_minute`` after local midnight (``end_minute`` 1440 is ``24:00``). An end at or
+    before the start runs into the next morning: each listed day's window ends the day after
+    (PagerDuty's "19:00 to 07:00 every weekday")."""
 
     days: frozenset[int]
     start_minute: int
     end_minute: int
+
+    def week_windows(self) -> list[tuple[int, int]]:
+        """The windows as minutes from Monday 00:00, each end after its start (one that
+        runs past Sunday ends after ``WEEK_MINUTES``)."""
+        end = self.end_minute if self.end_minute > self.start_minute else self.end_minute + DAY
+        return [(day * DAY + self.start_minute, day * DAY + end) for day in sorted(self.days)]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A weekly span the layer is active in, across days: from ``start_minute`` to
+    ``end_minute`` after Monday 00:00 (Opsgenie's "weekday and time of day", PagerDuty's
+    weekly restriction). An end at or before the start runs through the weekend into the
+    next week (``fri 18:00`` to ``mon 08:00``)."""
+
+    start_minute: int
+    end_minute: int
+
+    def week_windows(self) -> list[tuple[int, int]]:
+        """As ``Restriction.week_windows``: one window."""
+        end = self.end_minute
+        return [(self.start_minute, end if end > self.start_minute else end + WEEK_MINUTES)]
 
 
 @dataclass(frozen=True)
@@ -147,7 +176,7 @@ class Layer:
     start: datetime | None
     rotation: Rotation | None
     members: tuple[str, ...]
-    restrictions: tuple[Restriction, ...] = ()
+    restrictions: tuple[Restriction | Span, ...] = ()
     ical: IcalSource | None = None
 
 
@@ -398,7 +427,7 @@ def _rotation(where: str, raw: Any, problems: list[str]) -> Rotation | None:
     return Rotation(text, days=amount) if unit == "d" else Rotation(text, hours=amount)
 
 
-def _restrictions(where: str, raw: Any, problems: list[str]) -> tuple[Restriction, ...]:
+def _restrictions(where: str, raw: Any, problems: list[str]) -> tuple[Restriction | Span, ...]:
     if not isinstance(raw, list):
         problems.append(f"{where}: restrictions: expected a list of {{days, from, to}} windows")
         return ()
@@ -410,35 +439,78 @@ def _restrictions(where: str, raw: Any, problems: list[str]) -> tuple[Restrictio
     return tuple(found)
 
 
-def _restriction(where: str, body: Any, problems: list[str]) -> Restriction | None:
+def _restriction(where: str, body: Any, problems: list[str]) -> Restriction | Span | None:
     if not isinstance(body, dict):
-        problems.append(f'{where}: expected {{days: [mon, ...], from: "09:00", to: "18:00"}}')
+        problems.append(
+            f'{where}: expected {{days: [mon, ...], from: "09:00", to: "18:00"}} or a span '
+            'across days, {from: "mon 08:00", to: "fri 17:00"}'
+        )
         return None
     before = len(problems)
     _unknown_keys(where, body, RESTRICTION_KEYS, problems)
+    spans_days = any(_DAY_AND_CLOCK.match(str(body.get(key))) for key in ("from", "to"))
+    if "days" not in body and spans_days:
+        return _span(where, body, problems, before)
     days = _days(where, body.get("days"), problems)
     start = _clock(f"{where}: from", body.get("from"), problems, end_of_day=False)
     end = _clock(f"{where}: to", body.get("to"), problems, end_of_day=True)
-    if start is not None and end is not None and end <= start:
+    if start is not None and end is not None and end == start:
         problems.append(
-            f"{where}: to: {body.get('to')} is not after from ({body.get('from')}); a window "
-            'across midnight is written as two: {from: "22:00", to: "24:00"} and '
-            '{from: "00:00", to: "06:00"} on the next days'
+            f"{where}: to: {body.get('to')} is the same time as from ({body.get('from')}); "
+            'a whole day is from "00:00" to "24:00"'
         )
     if len(problems) > before or start is None or end is None:
         return None
     return Restriction(days, start, end)
 
 
+def _span(where: str, body: dict[Any, Any], problems: list[str], before: int) -> Span | None:
+    """``{from: "mon 08:00", to: "fri 17:00"}``: from a weekday and time to another."""
+    start = _day_and_clock(f"{where}: from", body.get("from"), problems, end_of_day=False)
+    end = _day_and_clock(f"{where}: to", body.get("to"), problems, end_of_day=True)
+    if start is not None and end is not None and end % WEEK_MINUTES == start:
+        problems.append(
+            f"{where}: to: {body.get('to')} is the same time as from ({body.get('from')}); a "
+            "whole week is no restriction: leave the layer's restrictions out"
+        )
+    if len(problems) > before or start is None or end is None:
+        return None
+    return Span(start, end)
+
+
+def _day_and_clock(where: str, raw: Any, problems: list[str], *, end_of_day: bool) -> int | None:
+    """Minutes after Monday 00:00 of ``"fri 17:00"`` (``"fri 24:00"`` only as an end)."""
+    match = _DAY_AND_CLOCK.match(raw.strip()) if isinstance(raw, str) else None
+    day = _day_number(match.group(1)) if match else None
+    if match is None or day is None:
+        problems.append(
+            f'{where}: expected a weekday and a time, like "mon 08:00" (a span across days), '
+            f"got {raw!r}"
+        )
+        return None
+    minute = _clock(where, match.group(2), problems, end_of_day=end_of_day)
+    return None if minute is None else day * DAY + minute
+
+
+def _day_number(word: str) -> int | None:
+    word = word.strip().lower()
+    if word in DAY_NAMES or word in _FULL_DAY_NAMES:
+        return DAY_NAMES.index(word[:3])
+    return None
+
+
 def _days(where: str, raw: Any, problems: list[str]) -> frozenset[int]:
     if not isinstance(raw, list) or not raw:
-        problems.append(f"{where}: days: needs a list of days, like [mon, tue, wed]")
+        problems.append(
+            f"{where}: days: needs a list of days, like [mon, tue, wed] (or a span across "
+            'days without days: {from: "mon 08:00", to: "fri 17:00"})'
+        )
         return frozenset()
     days = set()
     for day in raw:
-        word = str(day).strip().lower()
-        if word in DAY_NAMES or word in _FULL_DAY_NAMES:
-            days.add(DAY_NAMES.index(word[:3]))
+        number = _day_number(str(day))
+        if number is not None:
+            days.add(number)
         else:
             problems.append(f"{where}: days: unknown day {day!r} (use {', '.join(DAY_NAMES)})")
     return frozenset(days)
