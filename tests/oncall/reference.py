@@ -12,6 +12,7 @@ For each UTC minute it asks zoneinfo what the clocks read there, and decides fro
   whose end is not after its start holds from its start on a listed day and before its end
   on the day after one; a span across days by the minutes since Monday 00:00, wrapping
   through Sunday when its end is not after its start;
+* a layer whose turn is a ``none`` member's (None) is not active;
 * the last active layer wins (``overlap: last``), or every active layer's person is on call,
   in the layers' order, each once (``overlap: all``); then the newest override holding the
   minute holds it alone.

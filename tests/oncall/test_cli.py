@@ -90,6 +90,7 @@ def test_check_says_which_hour_rotations_hand_over_on_the_wall_clock(tmp_path: P
         "      - {name: halves, start: 2026-03-02 08:00, rotation: 12h, members: [U0A, U0B]}\n"
         "      - {name: twos, start: 2026-03-02 08:30, rotation: 2h, members: [U0A, U0B]}\n"
         "      - {name: fives, start: 2026-03-02 08:00, rotation: 5h, members: [U0A, U0B]}\n"
+        "      - {name: gaps, start: 2026-03-02 08:00, rotation: daily, members: [U0A, none]}\n"
     )
     done = warroom("oncall", "check", str(path))
     assert done.returncode == 0, done.stderr
@@ -100,6 +101,9 @@ def test_check_says_which_hour_rotations_hand_over_on_the_wall_clock(tmp_path: P
         "10:30, 12:30, … (every 2h) (America/New_York), the same all year",
         "schedule 'night-ops': layer 'fives': 5h turns of elapsed hours from 2026-03-02 08:00 "
         "(America/New_York): their wall-clock times move by the clock changes",
+        "schedule 'night-ops': layer 'gaps': daily turns, handed over at 08:00 on the wall clock "
+        "(America/New_York); none holds 1 of its 2 turns: nobody is on call from this layer "
+        "then, a gap where no other layer is active",
     ]
 
 

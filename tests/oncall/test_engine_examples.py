@@ -406,3 +406,27 @@ def test_a_span_across_days_holds_the_weekend_across_a_clock_change() -> None:
         "Mon 2026-11-02 08:00 EST",
         "Fri 2026-11-06 17:00 EST",
     )
+
+
+# -- none: a turn of nobody ------------------------------------------------------------------
+def test_a_none_members_turn_is_a_gap_by_design_or_lets_a_lower_layer_through() -> None:
+    """Opsgenie's "none" participant: nobody is on call from that rotation for its turn."""
+    rota = {"start": "2026-03-02 09:00", "rotation": "daily", "members": [ALICE, "none", BOB]}
+    alone = schedule(PARIS, rota)
+    tuesday = on_call_at(alone, [], local(PARIS, "2026-03-03 12:00"))
+    assert tuesday.users == ()
+    assert (read(PARIS, tuesday.start), read(PARIS, tuesday.end)) == (
+        "Tue 2026-03-03 09:00 CET",
+        "Wed 2026-03-04 09:00 CET",
+    )
+    found = gaps(alone, [], local(PARIS, "2026-03-02 09:00"), local(PARIS, "2026-03-08 09:00"))
+    assert [read(PARIS, g.start) for g in found] == [
+        "Tue 2026-03-03 09:00 CET",
+        "Fri 2026-03-06 09:00 CET",
+    ]
+    # Above a weekly layer, the turn of nobody is no turn: the weekly layer's person is on call.
+    above = schedule(PARIS, ISSUE_EXAMPLE[0], rota)
+    assert on_call_at(above, [], local(PARIS, "2026-03-03 12:00")).users == (ALICE,)
+    both = cumulative(PARIS, ISSUE_EXAMPLE[0], rota)
+    assert on_call_at(both, [], local(PARIS, "2026-03-03 12:00")).users == (ALICE,)
+    assert on_call_at(both, [], local(PARIS, "2026-03-04 12:00")).users == (ALICE, BOB)

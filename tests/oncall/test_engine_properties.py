@@ -111,12 +111,15 @@ def layers(draw: st.DrawFn, change: datetime, zone: str, number: int) -> Layer:
     near = change.astimezone(ZoneInfo(zone)).date()
     day = near + timedelta(days=draw(st.one_of(st.integers(-3 * 365, 2), st.integers(-15, 2))))
     minutes = draw(minute_of_day(change, zone))
-    members = st.lists(st.sampled_from(MEMBERS), min_size=1, max_size=4, unique=True)
+    people = draw(st.lists(st.sampled_from(MEMBERS), min_size=1, max_size=4, unique=True))
+    members: list[str | None] = list(people)
+    for _ in range(draw(st.integers(0, 2))):  # none: a turn of nobody, by design
+        members.insert(draw(st.integers(0, len(members))), None)
     return Layer(
         name=f"layer-{number}",
         start=datetime.combine(day, time()) + timedelta(minutes=minutes),
         rotation=draw(rotations()),
-        members=tuple(draw(members)),
+        members=tuple(members),
         restrictions=tuple(
             draw(
                 st.one_of(st.just([]), st.lists(restrictions(change, zone), min_size=1, max_size=2))

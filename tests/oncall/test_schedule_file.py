@@ -86,6 +86,18 @@ def test_rotations(rotation: str, expected: Rotation) -> None:
     assert schedule is not None and schedule.layers[0].rotation == expected
 
 
+def test_none_is_a_member_for_a_turn_of_nobody() -> None:
+    document = one_layer(members=["U0ALICE", "none", "U0BOB", None, "None"])
+    schedules = parse_schedules(document, now=NOW)
+    layer = schedules.by_name["payments"].layers[0]
+    assert layer.members == ("U0ALICE", None, "U0BOB", None, None)
+    assert layer.people == ("U0ALICE", "U0BOB")
+    assert schedules.summary() == "1 schedule, 1 layer, 2 people"
+    assert problems_of(one_layer(members=["none"])) == [
+        "schedule 'payments': layer 'weekly': members: needs at least one Slack user id beside none"
+    ]
+
+
 def test_restrictions_as_the_vendors_write_them() -> None:
     """A daily window across midnight (each listed day's runs into the next morning) and a
     span across days, as PagerDuty's and Opsgenie's restrictions say them."""

@@ -3,12 +3,12 @@
 Pure functions of their inputs, so every replica gives the same answer:
 
 * a layer's turns follow each other from its ``start``, one rotation each, its members in
-  order. Day rotations, and hour rotations whose length divides a day, hand over at the
-  zone's wall-clock times (a weekly turn that holds a clock change lasts 167 or 169 hours, a
-  12h one from 08:00 hands over at 08:00 and 20:00 all year); other hour rotations every so
-  many elapsed hours. An iCal
-  layer's turns are the shifts its feed's last good copy names (``IcalSource.shifts``), and
-  nothing else about it differs.
+  order; a member ``none`` has turns of nobody, where the layer is not active. Day
+  rotations, and hour rotations whose length divides a day, hand over at the zone's
+  wall-clock times (a weekly turn that holds a clock change lasts 167 or 169 hours, a 12h one
+  from 08:00 hands over at 08:00 and 20:00 all year); other hour rotations every so many
+  elapsed hours. An iCal layer's turns are the shifts its feed's last good copy names
+  (``IcalSource.shifts``), and nothing else about it differs.
 * A handoff happens the first instant the zone's clocks read its time or later: a time that
   never happens (spring forward) hands over the moment the clocks jump past it, one that
   happens twice (fall back) the first time.
@@ -245,12 +245,14 @@ class _People:
         self.crews: list[tuple[str, ...]] = []
         self._crew_codes: dict[tuple[str, ...], int] = {}
 
-    def codes(self, users: Sequence[str]) -> Codes:
+    def codes(self, users: Sequence[str | None]) -> Codes:
         for user in users:
-            if user not in self._codes:
+            if user is not None and user not in self._codes:
                 self._codes[user] = len(self.names) - 1
                 self.names.insert(-1, user)
-        return np.array([self._codes[user] for user in users], dtype=np.int64)
+        return np.array(
+            [-1 if user is None else self._codes[user] for user in users], dtype=np.int64
+        )
 
     def crew(self, users: tuple[str, ...]) -> int:
         """The number of the crew of ``users``, in that order."""
@@ -307,9 +309,17 @@ def _layer_segments(
         turns = _hour_turns(layer, zone, people.codes(layer.members), low, high)
     else:
         turns = _wall_turns(layer, clock, people.codes(layer.members), low, high)
-    if not layer.restrictions:
+    if layer.restrictions:
+        turns = _intersect(turns, _windows(layer.restrictions, clock, low, high))
+    return _someones(turns)
+
+
+def _someones(turns: _Segments) -> _Segments:
+    """The turns of someone: a turn of nobody (a ``none`` member) is no turn of the layer."""
+    kept = turns.users >= 0
+    if kept.all():
         return turns
-    return _intersect(turns, _windows(layer.restrictions, clock, low, high))
+    return _Segments(turns.begins[kept], turns.ends[kept], turns.users[kept])
 
 
 def _feed_turns(

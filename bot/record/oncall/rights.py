@@ -18,7 +18,7 @@ from bot.store.models import OncallOverride, OncallSwap
 
 def members(schedule: Schedule) -> frozenset[str]:
     """Everyone in a layer of the schedule."""
-    return frozenset(member for layer in schedule.layers for member in layer.members)
+    return frozenset(member for layer in schedule.layers for member in layer.people)
 
 
 def inside(schedule: Schedule, user: str) -> bool:

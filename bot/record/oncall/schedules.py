@@ -13,7 +13,7 @@
           - name: weekly
             start: 2026-03-02 09:00     # the first shift's start, in the schedule's zone
             rotation: weekly            # daily | weekly | <n>d | <n>h
-            members: [U0ALICE, U0BOB, U0CAROL]
+            members: [U0ALICE, U0BOB, U0CAROL, none]   # none: a turn of nobody, by design
             restrictions:               # optional: active only inside these windows
               - {days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}
               - {days: [mon, tue], from: "19:00", to: "07:00"}   # into the next morning
@@ -68,6 +68,8 @@ DAY = 24 * 60  # minutes
 WEEK_MINUTES = 7 * DAY
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_NOTIFY_BEFORE = timedelta(minutes=15)
+# A rotation's member that stands for nobody: that turn is a gap, by design.
+NONE = "none"
 # The engine works from 1970 on; a start further ahead than this is a typing mistake.
 EARLIEST_START = datetime(1970, 1, 1)
 LATEST_START_YEARS = 10
@@ -166,7 +168,9 @@ class IcalSource:
 @dataclass(frozen=True)
 class Layer:
     """One rotation: ``members`` take turns from ``start``, a naive wall-clock time in the
-    schedule's zone; with ``restrictions`` the layer is active only inside them.
+    schedule's zone; with ``restrictions`` the layer is active only inside them. A member
+    None (``none`` in the file) is a turn of nobody: the layer is not active then, and where
+    no other layer is, nobody is on call (a gap, by design).
 
     An iCal layer (``ical`` set) has no ``start`` nor ``rotation``: its turns are the events
     of an external calendar feed, and its ``members`` are the people its map names.
@@ -175,9 +179,14 @@ class Layer:
     name: str
     start: datetime | None
     rotation: Rotation | None
-    members: tuple[str, ...]
+    members: tuple[str | None, ...]
     restrictions: tuple[Restriction | Span, ...] = ()
     ical: IcalSource | None = None
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """The members who are people: ``none`` (None) is a turn of nobody, by design."""
+        return tuple(dict.fromkeys(member for member in self.members if member is not None))
 
 
 @dataclass(frozen=True)
@@ -208,7 +217,7 @@ class Schedules:
         """``2 schedules, 5 layers, 9 people``: what ``warroom oncall check`` prints."""
         schedules = list(self.by_name.values())
         layers = [layer for schedule in schedules for layer in schedule.layers]
-        people = {member for layer in layers for member in layer.members}
+        people = {member for layer in layers for member in layer.people}
         return (
             f"{_count(len(schedules), 'schedule')}, {_count(len(layers), 'layer')}, "
             f"{_count(len(people), 'person', 'people')}"
@@ -297,7 +306,7 @@ def _layer(where: str, body: Any, now: datetime, problems: list[str]) -> Layer |
         return _ical_layer(where, str(name), body, problems, before)
     start = _start(where, body.get("start"), now, problems)
     rotation = _rotation(where, body.get("rotation"), problems)
-    members = _user_ids(f"{where}: members", body.get("members"), problems)
+    members = _members(f"{where}: members", body.get("members"), problems)
     restrictions = _restrictions(where, body.get("restrictions", []), problems)
     if len(problems) > before or start is None or rotation is None:
         return None
@@ -531,6 +540,24 @@ def _clock(where: str, raw: Any, problems: list[str], *, end_of_day: bool) -> in
         problems.append(f'{where}: expected a time from "00:00" to "{latest}", got {raw!r}')
         return None
     return hours * 60 + minutes
+
+
+def _members(where: str, raw: Any, problems: list[str]) -> tuple[str | None, ...]:
+    """A rotation's members: Slack user ids, and ``none`` (or YAML's null) for a turn of
+    nobody; at least one person."""
+    if not isinstance(raw, list):
+        return _user_ids(where, raw, problems)
+    members = [None if _is_none(member) else member for member in raw]
+    people = [member for member in members if member is not None]
+    if raw and not people:
+        problems.append(f"{where}: needs at least one Slack user id beside none")
+        return ()
+    found = _user_ids(where, people, problems)
+    return tuple(None if member is None else str(member) for member in members) if found else ()
+
+
+def _is_none(member: Any) -> bool:
+    return member is None or (isinstance(member, str) and member.strip().lower() == NONE)
 
 
 def _user_ids(

@@ -55,7 +55,7 @@ def people_of(schedules: Iterable[Schedule], shifts: Iterable[Shift] = ()) -> se
     people = {user for shift in shifts for user in shift.users}
     for schedule in schedules:
         people.update(schedule.owners)
-        people.update(member for layer in schedule.layers for member in layer.members)
+        people.update(member for layer in schedule.layers for member in layer.people)
     return people
 
 
