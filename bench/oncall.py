@@ -136,8 +136,8 @@ def steps(schedules: Sequence[Schedule], runs: int) -> dict[str, float]:
         started = time.process_time()
         stacks, peoples = [], []
         for schedule in schedules:
-            clock = engine._clock_for(schedule, low, high)
             zone, people = schedule.timezone, engine._People()
+            clock = engine._clock_for(schedule, zone, low, high)
             stacks.append(
                 [
                     engine._layer_segments(one, zone, clock, low, high, people)

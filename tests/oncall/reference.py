@@ -17,6 +17,9 @@ For each UTC minute it asks zoneinfo what the clocks read there, and decides fro
   in the layers' order, each once (``overlap: all``); then the newest override holding the
   minute holds it alone.
 
+Each layer reads the clocks of its own zone (its ``timezone``, else the schedule's), each
+zone's highest reading kept apart.
+
 Nothing here is shared with the engine but the parsed Schedule and the Override values; it
 is exact for schedules whose times are whole minutes, which every schedule file's are.
 """
@@ -51,29 +54,39 @@ def reference_users(
 ) -> list[tuple[str, ...]]:
     """Who is on call at each whole UTC minute from ``start`` up to ``end`` (nobody: an
     empty tuple)."""
-    zone = ZoneInfo(schedule.timezone)
+    named = {layer_zone(schedule, layer) for layer in schedule.layers}
+    zones = {name: ZoneInfo(name) for name in named}
     newest_first = sorted(overrides, key=lambda o: (o.created_at, o.id or 0), reverse=True)
     origins = {
-        layer.name: first_minute_reading(zone, layer.start)
+        layer.name: first_minute_reading(zones[layer_zone(schedule, layer)], layer.start)
         for layer in schedule.layers
         if layer.rotation.hours and 24 % layer.rotation.hours
     }
-    highest = max(local(zone, start - WARM_UP + n * MINUTE) for n in range(2 * 24 * 60))
+    highest = {
+        name: max(local(zone, start - WARM_UP + n * MINUTE) for n in range(2 * 24 * 60))
+        for name, zone in zones.items()
+    }
     users = []
     moment = start
     while moment < end:
-        reading = local(zone, moment)
-        highest = max(highest, reading)
-        active = [
-            found
-            for layer in schedule.layers
-            if (found := layer_user(layer, moment, reading, highest, origins.get(layer.name)))
-        ]
+        readings = {name: local(zone, moment) for name, zone in zones.items()}
+        highest = {name: max(highest[name], reading) for name, reading in readings.items()}
+        active = []
+        for layer in schedule.layers:
+            name = layer_zone(schedule, layer)
+            origin = origins.get(layer.name)
+            if found := layer_user(layer, moment, readings[name], highest[name], origin):
+                active.append(found)
         crew = tuple(dict.fromkeys(active)) if schedule.overlap == "all" else tuple(active[-1:])
         holder = next((o for o in newest_first if o.start <= moment < o.end), None)
         users.append((holder.user,) if holder else crew)
         moment += MINUTE
     return users
+
+
+def layer_zone(schedule: Schedule, layer: Layer) -> str:
+    """The zone a layer reads: its own, else the schedule's."""
+    return layer.timezone or schedule.timezone
 
 
 def layer_user(

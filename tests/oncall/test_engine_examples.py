@@ -430,3 +430,39 @@ def test_a_none_members_turn_is_a_gap_by_design_or_lets_a_lower_layer_through() 
     both = cumulative(PARIS, ISSUE_EXAMPLE[0], rota)
     assert on_call_at(both, [], local(PARIS, "2026-03-03 12:00")).users == (ALICE,)
     assert on_call_at(both, [], local(PARIS, "2026-03-04 12:00")).users == (ALICE, BOB)
+
+
+# -- a layer's own zone ----------------------------------------------------------------------
+def test_follow_the_sun_layers_each_follow_their_own_clock_changes() -> None:
+    """London's day, then New York's, in a schedule kept in UTC: New York's clocks go forward
+    on 8 March, London's on 29 March, and each layer's handoffs move with its own."""
+    office = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "to": "16:00"}
+    day = {"start": "2026-03-02 08:00", "rotation": "weekly", "restrictions": [office]}
+    sun = schedule(
+        "UTC",
+        {**day, "members": [ALICE], "timezone": "Europe/London"},
+        {**day, "members": [BOB], "timezone": "America/New_York"},
+    )
+
+    def monday(date: str) -> list[tuple[str, str | None]]:
+        shifts = final_shifts(sun, [], local("UTC", f"{date} 00:00"), local("UTC", f"{date} 23:59"))
+        return [(f"{s.start:%H:%M}", s.user) for s in shifts]
+
+    assert monday("2026-03-02") == [
+        ("00:00", None),
+        ("08:00", ALICE),
+        ("13:00", BOB),  # 08:00 EST
+        ("21:00", None),
+    ]
+    assert monday("2026-03-09") == [
+        ("00:00", None),
+        ("08:00", ALICE),  # 08:00 GMT still
+        ("12:00", BOB),  # 08:00 EDT: New York's clocks went forward
+        ("20:00", None),
+    ]
+    assert monday("2026-03-30") == [
+        ("00:00", None),
+        ("07:00", ALICE),  # 08:00 BST: London's went forward too
+        ("12:00", BOB),
+        ("20:00", None),
+    ]

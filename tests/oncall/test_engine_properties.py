@@ -115,8 +115,23 @@ def layers(draw: st.DrawFn, change: datetime, zone: str, number: int) -> Layer:
     members: list[str | None] = list(people)
     for _ in range(draw(st.integers(0, 2))):  # none: a turn of nobody, by design
         members.insert(draw(st.integers(0, len(members))), None)
+    # Its own zone sometimes (follow-the-sun): one whose clocks change near the same dates
+    # (the same day in Europe or Australia, another hour in North America), or any.
+    neighbours = {
+        "Europe/Paris": "Europe/London",
+        "America/New_York": "America/Chicago",
+        "Australia/Lord_Howe": "Australia/Sydney",
+    }
+    own = draw(
+        st.one_of(
+            st.none(),
+            st.just(neighbours.get(zone, "Europe/London")),
+            st.sampled_from(ZONES),
+        )
+    )
     return Layer(
         name=f"layer-{number}",
+        timezone=own,
         start=datetime.combine(day, time()) + timedelta(minutes=minutes),
         rotation=draw(rotations()),
         members=tuple(members),

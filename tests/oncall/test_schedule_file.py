@@ -98,6 +98,19 @@ def test_none_is_a_member_for_a_turn_of_nobody() -> None:
     ]
 
 
+def test_a_layer_may_have_its_own_zone() -> None:
+    document = one_layer(timezone="America/New_York")
+    schedule = parse_schedules(document, now=NOW).by_name["payments"]
+    assert schedule.layers[0].timezone == "America/New_York"
+    assert schedule.zone_of(schedule.layers[0]) == "America/New_York"
+    plain = parse_schedules(one_layer(), now=NOW).by_name["payments"]
+    assert plain.zone_of(plain.layers[0]) == "Europe/Paris"
+    assert problems_of(one_layer(timezone="Mars/Olympus")) == [
+        "schedule 'payments': layer 'weekly': timezone: unknown time zone 'Mars/Olympus' "
+        "(an IANA name)"
+    ]
+
+
 def test_restrictions_as_the_vendors_write_them() -> None:
     """A daily window across midnight (each listed day's runs into the next morning) and a
     span across days, as PagerDuty's and Opsgenie's restrictions say them."""

@@ -79,7 +79,7 @@ def _first_shared(
 def _began(schedule: Schedule, layer: Layer) -> datetime:
     """About when the layer's first turn begins (its start read in its zone)."""
     assert layer.start is not None
-    return layer.start.replace(tzinfo=ZoneInfo(schedule.timezone)).astimezone(UTC)
+    return layer.start.replace(tzinfo=ZoneInfo(schedule.zone_of(layer))).astimezone(UTC)
 
 
 def _first_common(ones: Sequence[Shift], others: Sequence[Shift]) -> datetime | None:

@@ -9,6 +9,7 @@ Pure functions of their inputs, so every replica gives the same answer:
   from 08:00 hands over at 08:00 and 20:00 all year); other hour rotations every so many
   elapsed hours. An iCal layer's turns are the shifts its feed's last good copy names
   (``IcalSource.shifts``), and nothing else about it differs.
+* Each layer reads the clocks of its own ``timezone`` when it has one, else the schedule's.
 * A handoff happens the first instant the zone's clocks read its time or later: a time that
   never happens (spring forward) hands over the moment the clocks jump past it, one that
   happens twice (fall back) the first time.
@@ -111,9 +112,9 @@ def final_shifts(
 def layer_shifts(schedule: Schedule, layer: Layer, start: datetime, end: datetime) -> list[Shift]:
     """One layer's turns from ``start`` to ``end``, restrictions applied (no gaps listed)."""
     low, high = _window(start, end)
-    clock = _clock_for(schedule, low, high)
+    zone = schedule.zone_of(layer)
     people = _People()
-    turns = _layer_segments(layer, schedule.timezone, clock, low, high, people)
+    turns = _layer_segments(layer, zone, _clock_for(schedule, zone, low, high), low, high, people)
     names = people.names
     return [
         Shift(moment_of(begin), moment_of(finish), (names[user],))
@@ -283,21 +284,23 @@ def _final_segments(
     schedule: Schedule, overrides: Iterable[Override], low: int, high: int, people: _People
 ) -> tuple[Instants, Codes]:
     """Where each stretch begins and its crew (``people.crews``), from ``low`` to ``high``."""
-    clock = _clock_for(schedule, low, high)
-    layers = [
-        _layer_segments(layer, schedule.timezone, clock, low, high, people)
-        for layer in schedule.layers
-    ]
+    clocks: dict[str, ZoneClock] = {}
+    layers = []
+    for layer in schedule.layers:
+        zone = schedule.zone_of(layer)
+        if zone not in clocks:
+            clocks[zone] = _clock_for(schedule, zone, low, high)
+        layers.append(_layer_segments(layer, zone, clocks[zone], low, high, people))
     above = _override_segments(schedule.name, overrides, low, high, people)
     return _stacked(schedule.overlap, layers, above, low, high, people)
 
 
-def _clock_for(schedule: Schedule, low: int, high: int) -> ZoneClock:
-    """A clock wide enough for every handoff that bears on the window (a turn that began up
-    to a rotation before it, one that ends up to a rotation after it)."""
+def _clock_for(schedule: Schedule, zone: str, low: int, high: int) -> ZoneClock:
+    """A clock of ``zone`` wide enough for every handoff that bears on the window (a turn
+    that began up to a rotation before it, one that ends up to a rotation after it)."""
     longest = max((layer.rotation.days for layer in schedule.layers if layer.rotation), default=0)
     longest *= DAY
-    return ZoneClock(schedule.timezone, low - longest - 2 * DAY, high + longest + 2 * DAY)
+    return ZoneClock(zone, low - longest - 2 * DAY, high + longest + 2 * DAY)
 
 
 def _layer_segments(

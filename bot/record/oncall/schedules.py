@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -56,7 +56,16 @@ SCHEDULE_KEYS = (
 # OnCall's layers), or every one's person is on call (Opsgenie's rotations).
 Overlap = Literal["last", "all"]
 OVERLAPS: tuple[Overlap, ...] = ("last", "all")
-LAYER_KEYS = ("name", "start", "rotation", "members", "restrictions", "ical_url", "ical_user_map")
+LAYER_KEYS = (
+    "name",
+    "start",
+    "rotation",
+    "members",
+    "restrictions",
+    "timezone",
+    "ical_url",
+    "ical_user_map",
+)
 # A layer's turns come from its own rotation, or from an external calendar feed.
 ROTATION_KEYS = ("start", "rotation", "members")
 ICAL_KEYS = ("ical_url", "ical_user_map")
@@ -168,7 +177,8 @@ class IcalSource:
 @dataclass(frozen=True)
 class Layer:
     """One rotation: ``members`` take turns from ``start``, a naive wall-clock time in the
-    schedule's zone; with ``restrictions`` the layer is active only inside them. A member
+    layer's zone (its ``timezone``, else the schedule's); with ``restrictions`` (read on the
+    same clocks) the layer is active only inside them. A member
     None (``none`` in the file) is a turn of nobody: the layer is not active then, and where
     no other layer is, nobody is on call (a gap, by design).
 
@@ -182,6 +192,8 @@ class Layer:
     members: tuple[str | None, ...]
     restrictions: tuple[Restriction | Span, ...] = ()
     ical: IcalSource | None = None
+    # Its own zone (follow-the-sun: each region's clock changes), else the schedule's.
+    timezone: str | None = None
 
     @property
     def people(self) -> tuple[str, ...]:
@@ -202,6 +214,10 @@ class Schedule:
     notify_before: timedelta | None = DEFAULT_NOTIFY_BEFORE
     usergroup: str | None = None
     overlap: Overlap = "last"
+
+    def zone_of(self, layer: Layer) -> str:
+        """The zone whose clocks ``layer``'s start, handoffs and restrictions follow."""
+        return layer.timezone or self.timezone
 
 
 @dataclass(frozen=True)
@@ -302,15 +318,27 @@ def _layer(where: str, body: Any, now: datetime, problems: list[str]) -> Layer |
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append(f"{where}: name: every layer needs a name")
+    zone = _layer_zone(where, body.get("timezone"), problems)
     if any(key in body for key in ICAL_KEYS):
-        return _ical_layer(where, str(name), body, problems, before)
+        layer = _ical_layer(where, str(name), body, problems, before)
+        return replace(layer, timezone=zone) if layer is not None else None
     start = _start(where, body.get("start"), now, problems)
     rotation = _rotation(where, body.get("rotation"), problems)
     members = _members(f"{where}: members", body.get("members"), problems)
     restrictions = _restrictions(where, body.get("restrictions", []), problems)
     if len(problems) > before or start is None or rotation is None:
         return None
-    return Layer(str(name), start, rotation, members, restrictions)
+    return Layer(str(name), start, rotation, members, restrictions, timezone=zone)
+
+
+def _layer_zone(where: str, raw: Any, problems: list[str]) -> str | None:
+    """A layer's own zone, if it names one."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not known_zone(raw):
+        problems.append(f"{where}: timezone: unknown time zone {raw!r} (an IANA name)")
+        return None
+    return raw
 
 
 def _ical_layer(
