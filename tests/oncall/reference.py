@@ -6,6 +6,8 @@ For each UTC minute it asks zoneinfo what the clocks read there, and decides fro
   how many handoffs the clocks have reached: the highest local time read up to this minute
   (clocks go back in autumn, and a handoff happens only once) less the layer's start, in
   whole rotations;
+* a monthly layer's turn is how many of its monthly handoffs (the start's day of each month,
+  else the month's last day) the highest reading has reached;
 * another hour-rotation layer's turn counts elapsed hours from the first minute the clocks
   read the layer's start or later (found by reading minutes one after another);
 * a restriction by the local weekday and time of day read at this minute: a daily window
@@ -26,6 +28,7 @@ is exact for schedules whose times are whole minutes, which every schedule file'
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -99,12 +102,26 @@ def layer_user(
         if moment < origin:
             return None
         turn = (moment - origin) // timedelta(hours=layer.rotation.hours)
+    elif layer.rotation.months:  # monthly handoffs the clocks have reached
+        if highest < layer.start:
+            return None
+        turn = (highest.year - layer.start.year) * 12 + highest.month - layer.start.month
+        if month_handoff(layer.start, turn) > highest:
+            turn -= 1
     else:  # handoffs the clocks have reached
         if highest < layer.start:
             return None
         length = timedelta(days=layer.rotation.days, hours=layer.rotation.hours)
         turn = (highest - layer.start) // length
     return layer.members[turn % len(layer.members)]
+
+
+def month_handoff(start: datetime, months: int) -> datetime:
+    """The wall time ``months`` months after ``start``: its day of the month, or the month's
+    last day when the month is shorter."""
+    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
+    day = min(start.day, monthrange(year, month + 1)[1])
+    return start.replace(year=year, month=month + 1, day=day)
 
 
 def allows(rule: Restriction | Span, reading: datetime) -> bool:

@@ -91,6 +91,8 @@ def test_check_says_which_hour_rotations_hand_over_on_the_wall_clock(tmp_path: P
         "      - {name: twos, start: 2026-03-02 08:30, rotation: 2h, members: [U0A, U0B]}\n"
         "      - {name: fives, start: 2026-03-02 08:00, rotation: 5h, members: [U0A, U0B]}\n"
         "      - {name: gaps, start: 2026-03-02 08:00, rotation: daily, members: [U0A, none]}\n"
+        "      - {name: months, start: 2026-01-31 09:00, rotation: monthly, members: [U0A, U0B],"
+        " timezone: Europe/Paris}\n"
     )
     done = warroom("oncall", "check", str(path))
     assert done.returncode == 0, done.stderr
@@ -104,6 +106,8 @@ def test_check_says_which_hour_rotations_hand_over_on_the_wall_clock(tmp_path: P
         "schedule 'night-ops': layer 'gaps': daily turns, handed over at 08:00 on the wall clock "
         "(America/New_York); none holds 1 of its 2 turns: nobody is on call from this layer "
         "then, a gap where no other layer is active",
+        "schedule 'night-ops': layer 'months': monthly turns, handed over on day 31 of each month "
+        "(the last day of a shorter month) at 09:00 on the wall clock (Europe/Paris)",
     ]
 
 

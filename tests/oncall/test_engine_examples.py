@@ -466,3 +466,21 @@ def test_follow_the_sun_layers_each_follow_their_own_clock_changes() -> None:
         ("12:00", BOB),
         ("20:00", None),
     ]
+
+
+# -- monthly ---------------------------------------------------------------------------------
+def test_a_monthly_turn_hands_over_on_the_same_day_or_the_months_last() -> None:
+    monthly = schedule(
+        PARIS, {"start": "2026-01-31 09:00", "rotation": "monthly", "members": [ALICE, BOB]}
+    )
+    shifts = final_shifts(
+        monthly, [], local(PARIS, "2026-01-31 09:00"), local(PARIS, "2026-06-01 00:00")
+    )
+    assert [(read(PARIS, s.start), s.user) for s in shifts] == [
+        ("Sat 2026-01-31 09:00 CET", ALICE),
+        ("Sat 2026-02-28 09:00 CET", BOB),  # February is shorter: its last day
+        ("Tue 2026-03-31 09:00 CEST", ALICE),  # the 31st again, across the clocks' change
+        ("Thu 2026-04-30 09:00 CEST", BOB),
+        ("Sun 2026-05-31 09:00 CEST", ALICE),
+    ]
+    assert hours(shifts[1]) == 31 * 24 - 1  # a month that holds the spring change

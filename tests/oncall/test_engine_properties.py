@@ -13,6 +13,7 @@ Examples are derandomized and no example database is kept: CI runs the same ones
 from __future__ import annotations
 
 import functools
+from calendar import monthrange
 from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -79,9 +80,11 @@ def minute_of_day(change: datetime, zone: str) -> st.SearchStrategy[int]:
 
 @st.composite
 def rotations(draw: st.DrawFn) -> Rotation:
-    kind = draw(st.sampled_from(["daily", "weekly", "days", "hours"]))
+    kind = draw(st.sampled_from(["daily", "weekly", "days", "hours", "monthly"]))
     if kind in ("daily", "weekly"):
         return Rotation(kind, days=1 if kind == "daily" else 7)
+    if kind == "monthly":
+        return Rotation(kind, months=1)
     if kind == "days":
         days = draw(st.integers(1, 10))
         return Rotation(f"{days}d", days=days)
@@ -110,6 +113,9 @@ def restrictions(draw: st.DrawFn, change: datetime, zone: str) -> Restriction | 
 def layers(draw: st.DrawFn, change: datetime, zone: str, number: int) -> Layer:
     near = change.astimezone(ZoneInfo(zone)).date()
     day = near + timedelta(days=draw(st.one_of(st.integers(-3 * 365, 2), st.integers(-15, 2))))
+    rotation = draw(rotations())
+    if rotation.months and draw(st.booleans()):  # a month's end: shorter months clamp it
+        day = day.replace(day=draw(st.integers(28, monthrange(day.year, day.month)[1])))
     minutes = draw(minute_of_day(change, zone))
     people = draw(st.lists(st.sampled_from(MEMBERS), min_size=1, max_size=4, unique=True))
     members: list[str | None] = list(people)
@@ -133,7 +139,7 @@ def layers(draw: st.DrawFn, change: datetime, zone: str, number: int) -> Layer:
         name=f"layer-{number}",
         timezone=own,
         start=datetime.combine(day, time()) + timedelta(minutes=minutes),
-        rotation=draw(rotations()),
+        rotation=rotation,
         members=tuple(members),
         restrictions=tuple(
             draw(

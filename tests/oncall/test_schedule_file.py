@@ -79,6 +79,7 @@ def test_the_issues_example_reads_as_written(tmp_path: Path) -> None:
         ("12h", Rotation("12h", hours=12)),
         ("3d", Rotation("3d", days=3)),
         ("Weekly", Rotation("weekly", days=7)),
+        ("monthly", Rotation("monthly", months=1)),
     ],
 )
 def test_rotations(rotation: str, expected: Rotation) -> None:
@@ -176,7 +177,7 @@ def test_every_problem_is_named_with_its_schedule_and_field() -> None:
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"rotation": "fortnightly"}, "rotation: expected daily, weekly, <n>h or <n>d"),
+        ({"rotation": "fortnightly"}, "rotation: expected daily, weekly, monthly, <n>h or <n>d"),
         ({"rotation": "400d"}, "rotation: at most 366 days"),
         ({"start": "2026-03-02 09:00+01:00"}, "start: expected a date and time"),
         ({"start": "next monday"}, "start: expected a date and time"),

@@ -7,7 +7,8 @@ Pure functions of their inputs, so every replica gives the same answer:
   rotations, and hour rotations whose length divides a day, hand over at the zone's
   wall-clock times (a weekly turn that holds a clock change lasts 167 or 169 hours, a 12h one
   from 08:00 hands over at 08:00 and 20:00 all year); other hour rotations every so many
-  elapsed hours. An iCal layer's turns are the shifts its feed's last good copy names
+  elapsed hours; monthly ones on the start's day of each month (the last day of a shorter
+  month). An iCal layer's turns are the shifts its feed's last good copy names
   (``IcalSource.shifts``), and nothing else about it differs.
 * Each layer reads the clocks of its own ``timezone`` when it has one, else the schedule's.
 * A handoff happens the first instant the zone's clocks read its time or later: a time that
@@ -38,6 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from dateutil.relativedelta import relativedelta
 
 from bot.record.oncall.schedules import Layer, Restriction, Schedule, Span
 from bot.record.oncall.zones import (
@@ -49,6 +51,7 @@ from bot.record.oncall.zones import (
     instant_of,
     moment_of,
     wall_of,
+    wall_text,
 )
 
 # The instants the engine answers about.
@@ -298,8 +301,8 @@ def _final_segments(
 def _clock_for(schedule: Schedule, zone: str, low: int, high: int) -> ZoneClock:
     """A clock of ``zone`` wide enough for every handoff that bears on the window (a turn
     that began up to a rotation before it, one that ends up to a rotation after it)."""
-    longest = max((layer.rotation.days for layer in schedule.layers if layer.rotation), default=0)
-    longest *= DAY
+    rotations = [layer.rotation for layer in schedule.layers if layer.rotation]
+    longest = max((rotation.longest_days for rotation in rotations), default=0) * DAY
     return ZoneClock(zone, low - longest - 2 * DAY, high + longest + 2 * DAY)
 
 
@@ -310,6 +313,8 @@ def _layer_segments(
         turns = _feed_turns(layer.ical.shifts, people, low, high)
     elif layer.rotation is not None and not layer.rotation.on_wall_clock:
         turns = _hour_turns(layer, zone, people.codes(layer.members), low, high)
+    elif layer.rotation is not None and layer.rotation.months:
+        turns = _month_turns(layer, clock, people.codes(layer.members), low, high)
     else:
         turns = _wall_turns(layer, clock, people.codes(layer.members), low, high)
     if layer.restrictions:
@@ -358,6 +363,33 @@ def _wall_turns(layer: Layer, clock: ZoneClock, members: Codes, low: int, high: 
     last = (reading_high + DAY - origin) // step + 1
     walls = origin + np.arange(first, last + 1, dtype=np.int64) * step
     return _cut_turns(clock.first_reaching(walls), first, members, low, high)
+
+
+def _month_turns(layer: Layer, clock: ZoneClock, members: Codes, low: int, high: int) -> _Segments:
+    """Turns handed over on the start's day of each month at its time (the month's last day
+    when it is shorter), each at its first instant."""
+    assert layer.rotation is not None and layer.start is not None
+    start, step = layer.start, layer.rotation.months
+    reading_low = wall_text(clock.local(low))
+    reading_high = wall_text(clock.local(high) + DAY)
+    if start > reading_high:  # not started by the window's end
+        return _NONE
+    # The turn the clocks reading at low have reached (in a repeated hour, maybe one before),
+    # to the first that begins after the window (the clocks read less than a day back).
+    first = _months_between(start, reading_low) // step
+    if start + relativedelta(months=first * step) > reading_low:
+        first -= 1
+    first = max(0, first)
+    last = _months_between(start, reading_high) // step + 1
+    walls = np.array(
+        [wall_of(start + relativedelta(months=turn * step)) for turn in range(first, last + 1)],
+        dtype=np.int64,
+    )
+    return _cut_turns(clock.first_reaching(walls), first, members, low, high)
+
+
+def _months_between(earlier: datetime, later: datetime) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
 def _hour_turns(layer: Layer, zone: str, members: Codes, low: int, high: int) -> _Segments:

@@ -12,7 +12,7 @@
         layers:
           - name: weekly
             start: 2026-03-02 09:00     # the first shift's start, in the schedule's zone
-            rotation: weekly            # daily | weekly | <n>d | <n>h
+            rotation: weekly            # daily | weekly | monthly | <n>d | <n>h
             members: [U0ALICE, U0BOB, U0CAROL, none]   # none: a turn of nobody, by design
             restrictions:               # optional: active only inside these windows
               - {days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}
@@ -84,6 +84,7 @@ EARLIEST_START = datetime(1970, 1, 1)
 LATEST_START_YEARS = 10
 # Hour rotations of a length that divides a day hand over at the same wall-clock times daily.
 DAY_HOURS = 24
+LONGEST_MONTH_DAYS = 31
 # A longer turn is no rotation anyone runs, and would reach past what the engine covers.
 MAX_ROTATION_DAYS = 366
 _ROTATION = re.compile(r"^(\d{1,6})\s*([hd])$")
@@ -110,17 +111,25 @@ class Rotation:
     and ``24h``) hand over on the wall clock too, as GoAlert's do: a ``12h`` turn from 08:00
     hands over at 08:00 and 20:00 local all year. Other hour rotations (``5h``, ``36h``) are
     elapsed time in UTC: so many real hours whatever the clocks do, so their handoffs drift
-    by an hour on the wall clock across a change.
+    by an hour on the wall clock across a change. ``monthly`` hands over on the start's day
+    of each month at its time (the month's last day when it is shorter: a turn from the 31st
+    hands over on 30 April and 28 February, and the 31st again when there is one).
     """
 
     text: str
     days: int = 0
     hours: int = 0
+    months: int = 0
 
     @property
     def on_wall_clock(self) -> bool:
         """Whether turns hand over at wall-clock times (else after elapsed hours)."""
         return not self.hours or DAY_HOURS % self.hours == 0
+
+    @property
+    def longest_days(self) -> int:
+        """The most days a turn can last."""
+        return self.days or self.months * LONGEST_MONTH_DAYS or -(-self.hours // DAY_HOURS)
 
 
 @dataclass(frozen=True)
@@ -450,9 +459,13 @@ def _rotation(where: str, raw: Any, problems: list[str]) -> Rotation | None:
     text = raw.strip().lower() if isinstance(raw, str) else str(raw)
     if text in ("daily", "weekly"):
         return Rotation(text, days=1 if text == "daily" else 7)
+    if text == "monthly":
+        return Rotation(text, months=1)
     match = _ROTATION.match(text.lstrip("-"))
     if match is None:
-        problems.append(f"{where}: rotation: expected daily, weekly, <n>h or <n>d, got {raw!r}")
+        problems.append(
+            f"{where}: rotation: expected daily, weekly, monthly, <n>h or <n>d, got {raw!r}"
+        )
         return None
     amount, unit = int(match.group(1)), match.group(2)
     if text.startswith("-") or amount == 0:
