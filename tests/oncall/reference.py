@@ -14,10 +14,12 @@ For each UTC minute it asks zoneinfo what the clocks read there, and decides fro
   whose end is not after its start holds from its start on a listed day and before its end
   on the day after one; a span across days by the minutes since Monday 00:00, wrapping
   through Sunday when its end is not after its start;
-* a layer whose turn is a ``none`` member's (None) is not active;
+* where a layer has a turn (a ``none`` member's too), the newest override of that layer
+  holding the minute names its person instead (None: nobody);
+* a layer whose turn is nobody's is not active;
 * the last active layer wins (``overlap: last``), or every active layer's person is on call,
-  in the layers' order, each once (``overlap: all``); then the newest override holding the
-  minute holds it alone.
+  in the layers' order, each once (``overlap: all``); then the newest override of the
+  schedule holding the minute holds it alone (of nobody: a gap).
 
 Each layer reads the clocks of its own zone (its ``timezone``, else the schedule's), each
 zone's highest reading kept apart.
@@ -78,13 +80,25 @@ def reference_users(
         for layer in schedule.layers:
             name = layer_zone(schedule, layer)
             origin = origins.get(layer.name)
-            if found := layer_user(layer, moment, readings[name], highest[name], origin):
+            in_turn, found = layer_turn(layer, moment, readings[name], highest[name], origin)
+            mine = holding(newest_first, moment, layer.name)
+            if in_turn and mine is not None:
+                found = mine.user
+            if found:
                 active.append(found)
         crew = tuple(dict.fromkeys(active)) if schedule.overlap == "all" else tuple(active[-1:])
-        holder = next((o for o in newest_first if o.start <= moment < o.end), None)
-        users.append((holder.user,) if holder else crew)
+        above = holding(newest_first, moment, None)
+        users.append(crew if above is None else (above.user,) if above.user else ())
         moment += MINUTE
     return users
+
+
+def holding(
+    newest_first: Sequence[Override], moment: datetime, layer: str | None
+) -> Override | None:
+    """The newest override of the schedule (``layer`` None) or of that layer holding the
+    minute."""
+    return next((o for o in newest_first if o.layer == layer and o.start <= moment < o.end), None)
 
 
 def layer_zone(schedule: Schedule, layer: Layer) -> str:
@@ -92,28 +106,32 @@ def layer_zone(schedule: Schedule, layer: Layer) -> str:
     return layer.timezone or schedule.timezone
 
 
-def layer_user(
+NO_TURN = (False, None)
+
+
+def layer_turn(
     layer: Layer, moment: datetime, reading: datetime, highest: datetime, origin: datetime | None
-) -> str | None:
-    """The member of ``layer`` on call at ``moment``, or None where the layer is not active."""
+) -> tuple[bool, str | None]:
+    """Whether ``layer`` has a turn at ``moment`` (its rotation has begun and a restriction
+    allows it), and whose (None: a ``none`` member's)."""
     if layer.restrictions and not any(allows(rule, reading) for rule in layer.restrictions):
-        return None
+        return NO_TURN
     if origin is not None:  # elapsed hours
         if moment < origin:
-            return None
+            return NO_TURN
         turn = (moment - origin) // timedelta(hours=layer.rotation.hours)
     elif layer.rotation.months:  # monthly handoffs the clocks have reached
         if highest < layer.start:
-            return None
+            return NO_TURN
         turn = (highest.year - layer.start.year) * 12 + highest.month - layer.start.month
         if month_handoff(layer.start, turn) > highest:
             turn -= 1
     else:  # handoffs the clocks have reached
         if highest < layer.start:
-            return None
+            return NO_TURN
         length = timedelta(days=layer.rotation.days, hours=layer.rotation.hours)
         turn = (highest - layer.start) // length
-    return layer.members[turn % len(layer.members)]
+    return True, layer.members[turn % len(layer.members)]
 
 
 def month_handoff(start: datetime, months: int) -> datetime:

@@ -484,3 +484,45 @@ def test_a_monthly_turn_hands_over_on_the_same_day_or_the_months_last() -> None:
         ("Sun 2026-05-31 09:00 CEST", ALICE),
     ]
     assert hours(shifts[1]) == 31 * 24 - 1  # a month that holds the spring change
+
+
+# -- overrides of one layer, and of nobody ---------------------------------------------------
+def test_an_override_of_one_layer_takes_that_layers_turns_only() -> None:
+    """With overlap: all, Erin stands in for the shadow (Carol and Dave's daily layer) from
+    Tuesday noon to Thursday noon: Bob, the primary, stays on call beside her."""
+    both = cumulative(PARIS, *PRIMARY_AND_SHADOW)
+    made = datetime(2026, 3, 1, tzinfo=UTC)
+    window = (local(PARIS, "2026-03-10 12:00"), local(PARIS, "2026-03-12 12:00"))
+    shadow = Override(1, both.name, ERIN, *window, ALICE, made, layer="layer-1")
+    assert on_call_at(both, [shadow], local(PARIS, "2026-03-11 12:00")).users == (BOB, ERIN)
+    assert on_call_at(both, [shadow], local(PARIS, "2026-03-12 12:00")).users == (BOB, CAROL)
+    assert [(read(PARIS, s.start), s.users) for s in displaced(both, [], shadow)] == [
+        ("Tue 2026-03-10 12:00 CET", (CAROL,)),
+        ("Wed 2026-03-11 09:00 CET", (DAVE,)),
+        ("Thu 2026-03-12 09:00 CET", (CAROL,)),
+    ]
+    # A layer's override keeps to the layer's restrictions: the weekday layer has no turn on
+    # Saturday, so Erin's override of it does not put her on call then.
+    paris = schedule(PARIS, *ISSUE_EXAMPLE)
+    weekend = (local(PARIS, "2026-03-13 12:00"), local(PARIS, "2026-03-16 12:00"))
+    days = Override(2, paris.name, ERIN, *weekend, ALICE, made, layer="layer-1")
+    assert on_call_at(paris, [days], local(PARIS, "2026-03-13 15:00")).users == (ERIN,)
+    assert on_call_at(paris, [days], local(PARIS, "2026-03-14 15:00")).users == (BOB,)
+
+
+def test_an_override_of_nobody_is_a_deliberate_gap() -> None:
+    paris = schedule(PARIS, *ISSUE_EXAMPLE)
+    made = datetime(2026, 3, 1, tzinfo=UTC)
+    evening = (local(PARIS, "2026-03-10 20:00"), local(PARIS, "2026-03-10 22:00"))
+    nobody = Override(1, paris.name, None, *evening, ALICE, made)
+    assert on_call_at(paris, [nobody], local(PARIS, "2026-03-10 21:00")).users == ()
+    assert [g.start for g in gaps(paris, [nobody], *evening)] == [evening[0]]
+    [taken] = displaced(paris, [], nobody)
+    assert taken.users == (BOB,)
+    # Nobody in the weekday layer: the weekly layer below shows through.
+    noon = (local(PARIS, "2026-03-10 12:00"), local(PARIS, "2026-03-10 13:00"))
+    lunch = Override(2, paris.name, None, *noon, ALICE, made, layer="layer-1")
+    assert on_call_at(paris, [lunch], local(PARIS, "2026-03-10 12:30")).users == (BOB,)
+    # An override of a layer the schedule no longer has changes nothing.
+    gone = Override(3, paris.name, ERIN, *noon, ALICE, made, layer="night-shift")
+    assert on_call_at(paris, [gone], local(PARIS, "2026-03-10 12:30")).users == (DAVE,)

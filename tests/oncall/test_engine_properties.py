@@ -151,14 +151,17 @@ def layers(draw: st.DrawFn, change: datetime, zone: str, number: int) -> Layer:
 
 @st.composite
 def overrides(draw: st.DrawFn, start: datetime, minutes: int) -> list[Override]:
+    """Overrides of the schedule or of a layer (one the schedule may not have), of someone
+    or of nobody."""
     made = []
-    for number in range(1, draw(st.integers(0, 2)) + 1):
+    for number in range(1, draw(st.integers(0, 3)) + 1):
         begin = start + draw(st.integers(-600, minutes)) * MINUTE
         # Few distinct creation times: ties are decided by id.
         created = datetime(2020, 1, 1, tzinfo=UTC) + draw(st.integers(0, 3)) * MINUTE
-        user = draw(st.sampled_from((*MEMBERS, "U0OVER")))
+        user = draw(st.sampled_from((*MEMBERS, "U0OVER", None)))
         end = begin + draw(st.integers(1, 2 * 24 * 60)) * MINUTE
-        made.append(Override(number, NAME, user, begin, end, "U0ADMIN", created))
+        layer = draw(st.one_of(st.none(), st.sampled_from(("layer-0", "layer-1", "layer-2"))))
+        made.append(Override(number, NAME, user, begin, end, "U0ADMIN", created, layer))
     return made
 
 
@@ -291,10 +294,12 @@ def assert_whole_stretch(shift: object, expected: list[tuple[str, ...]], start: 
 @settings(SETTINGS, max_examples=100)
 @given(case=cases())
 def test_each_layer_alone_agrees_with_the_reference(case: Case) -> None:
-    """layer_shifts, one layer at a time: nothing a later layer or an override hides."""
-    schedule, _, start, end = case
+    """layer_shifts, one layer at a time, with that layer's overrides: nothing a later layer
+    or an override of the schedule hides."""
+    schedule, made, start, end = case
     for layer in schedule.layers:
         alone = Schedule(NAME, schedule.timezone, (layer,))
-        expected = reference_users(alone, [], start, end)
-        engine = by_minute(layer_shifts(alone, layer, start, end), start, end)
+        mine = [o for o in made if o.layer == layer.name]
+        expected = reference_users(alone, mine, start, end)
+        engine = by_minute(layer_shifts(alone, layer, start, end, made), start, end)
         assert engine == expected, f"{layer}: {first_difference(engine, expected, start)}"

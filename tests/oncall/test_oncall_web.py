@@ -587,3 +587,84 @@ async def test_the_schedule_page_says_restrictions_across_midnight_and_across_da
         status, html = await page(alice, f"{warroom.url}/oncall/payments")
         assert status == 200
         assert "only Mon/Tue 19:00–07:00 the next morning, Fri 18:00 to Mon 08:00" in text_of(html)
+
+
+async def test_scripts_put_on_call_and_cancel_through_the_api_with_its_token(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Leave and holidays by script: POST and DELETE /api/oncall/<schedule>/overrides with the
+    API token (a browser's session is not enough), through /oncall override's flow."""
+    url = "/api/oncall/payments/overrides"
+    holiday = {"user": CAROL, "start": "2026-03-12T08:00:00Z", "end": "2026-03-13T08:00:00Z"}
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        async with alice.post(warroom.url + url, json=holiday) as answer:
+            assert answer.status == 401  # the session is not taken for a change
+        async with alice.post(warroom.url + url, json=holiday, headers=BEARER) as answer:
+            made = await answer.json()
+            assert answer.status == 201, made
+        assert made["user"] == {"id": CAROL, "name": CAROL} and made["layer"] is None
+        assert (made["start"], made["end"], made["created_by"]) == (
+            "2026-03-12T08:00:00Z",
+            "2026-03-13T08:00:00Z",
+            "api",
+        )
+        assert [s["user"]["id"] for s in made["displaced"]] == [BOB]
+        [dm] = await slack.wait_for(lambda: dms(slack, CAROL))
+        assert "Someone, through warroom's API, put you on call for *payments*" in dm.text
+        async with alice.get(
+            f"{warroom.url}/api/oncall/payments?from=2026-03-12T12:00:00Z&to=2026-03-12T13:00:00Z"
+        ) as answer:
+            assert [s["user"]["id"] for s in (await answer.json())["shifts"]] == [CAROL]
+
+        nobody = {**holiday, "user": None, "layer": "weekly"}
+        async with alice.post(warroom.url + url, json=nobody, headers=BEARER) as answer:
+            gap = await answer.json()
+        assert answer.status == 201 and (gap["user"], gap["layer"]) == (None, "weekly")
+
+        refusals = {
+            "not json": "the body must be JSON",
+            '{"user": "U0X", "start": "2026-03-12T08:00:00", "end": "2026-03-13T08:00:00Z"}': (
+                "start: give the time with its offset"
+            ),
+            '{"start": "2026-03-12T08:00:00Z", "end": "2026-03-13T08:00:00Z"}': "user: Field "
+            "required",
+            '{"user": null, "start": "2026-03-12T08:00:00Z", "end": "2026-03-13T08:00:00Z", '
+            '"layer": "nights"}': "it has no layer “nights”; its layers are “weekly”",
+            '{"user": null, "start": "2026-03-10T08:00:00Z", "end": "2026-03-11T08:00:00Z"}': (
+                "which is past: an override must end in the future"
+            ),
+        }
+        for body, message in refusals.items():
+            async with alice.post(
+                warroom.url + url,
+                data=body,
+                headers={**BEARER, "Content-Type": "application/json"},
+            ) as answer:
+                error = await answer.json()
+            assert answer.status == 400, body
+            assert message in error["message"], (body, error)
+        async with alice.post(
+            f"{warroom.url}/api/oncall/nope/overrides", json=holiday, headers=BEARER
+        ) as answer:
+            assert answer.status == 404
+
+        one = f"{warroom.url}{url}/{made['id']}"
+        async with alice.delete(one) as answer:
+            assert answer.status == 401
+        async with alice.delete(one, headers=BEARER) as answer:
+            cancelled = await answer.json()
+        assert answer.status == 200 and cancelled["cancelled_by"] == "api"
+        assert cancelled["cancelled_at"] == "2026-03-11T12:00:00Z"
+        async with alice.delete(one, headers=BEARER) as answer:
+            assert answer.status == 409
+            assert "was cancelled already" in (await answer.json())["message"]
+        for missing in ("999", "x", f"{made['id']}0000000000"):
+            async with alice.delete(f"{warroom.url}{url}/{missing}", headers=BEARER) as answer:
+                assert answer.status == 404, missing
+        async with alice.get(f"{warroom.url}/api/openapi.json") as answer:
+            paths = (await answer.json())["paths"]
+        assert set(paths[url.replace("payments", "{schedule}")]) == {"post"}
+        assert paths["/api/oncall/{schedule}/overrides/{override}"]["delete"]["security"] == [
+            {"bearer": []}
+        ]

@@ -85,20 +85,28 @@ class Shift(NamedTuple):
 
 @dataclass(frozen=True)
 class Override:
-    """Someone taking over a schedule for a while (the record keeps them; here a value)."""
+    """Someone taking over a schedule for a while, or nobody (``user`` None: a deliberate
+    gap); of the whole schedule, above every layer, or of one ``layer`` only, in place of
+    that layer's person wherever the layer has a turn (the record keeps them; here a value)."""
 
     id: int | None
     schedule: str
-    user: str
+    user: str | None
     start: datetime
     end: datetime
     created_by: str
     created_at: datetime
+    layer: str | None = None
 
     @property
     def age(self) -> tuple[datetime, int]:
         """Sorts oldest first; one not stored yet (no id) is the newest of its instant."""
         return (self.created_at, sys.maxsize if self.id is None else self.id)
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        """Whom it puts on call: the person, or nobody."""
+        return (self.user,) if self.user else ()
 
 
 def final_shifts(
@@ -112,12 +120,21 @@ def final_shifts(
     return _shifts_of(begins, crews, high, people)
 
 
-def layer_shifts(schedule: Schedule, layer: Layer, start: datetime, end: datetime) -> list[Shift]:
-    """One layer's turns from ``start`` to ``end``, restrictions applied (no gaps listed)."""
+def layer_shifts(
+    schedule: Schedule,
+    layer: Layer,
+    start: datetime,
+    end: datetime,
+    overrides: Iterable[Override] = (),
+) -> list[Shift]:
+    """One layer's turns from ``start`` to ``end``, restrictions and the overrides of that
+    layer applied (no gaps listed)."""
     low, high = _window(start, end)
     zone = schedule.zone_of(layer)
     people = _People()
-    turns = _layer_segments(layer, zone, _clock_for(schedule, zone, low, high), low, high, people)
+    clock = _clock_for(schedule, zone, low, high)
+    mine = _override_segments(schedule.name, overrides, low, high, people, layer=layer.name)
+    turns = _layer_segments(layer, zone, clock, low, high, people, mine)
     names = people.names
     return [
         Shift(moment_of(begin), moment_of(finish), (names[user],))
@@ -228,11 +245,18 @@ def gaps(
 
 
 def displaced(schedule: Schedule, overrides: Iterable[Override], override: Override) -> list[Shift]:
-    """Whom ``override`` takes the schedule from: the final shifts inside its window as they
-    were without it and every newer override (``users`` empty: it fills a gap)."""
+    """Whom ``override`` takes the schedule from (of a layer's: that layer's turns), inside
+    its window as it was without it and every newer override (``users`` empty: it fills a
+    gap)."""
     older = [o for o in overrides if o.age < override.age]
-    shifts = final_shifts(schedule, older, override.start, override.end)
-    return [shift for shift in shifts if shift.users != (override.user,)]
+    if override.layer is not None:
+        layer = next((one for one in schedule.layers if one.name == override.layer), None)
+        if layer is None:
+            return []
+        shifts = layer_shifts(schedule, layer, override.start, override.end, older)
+    else:
+        shifts = final_shifts(schedule, older, override.start, override.end)
+    return [shift for shift in shifts if shift.users != override.users]
 
 
 # -- the layers ---------------------------------------------------------------------------
@@ -287,13 +311,15 @@ def _final_segments(
     schedule: Schedule, overrides: Iterable[Override], low: int, high: int, people: _People
 ) -> tuple[Instants, Codes]:
     """Where each stretch begins and its crew (``people.crews``), from ``low`` to ``high``."""
+    overrides = list(overrides)
     clocks: dict[str, ZoneClock] = {}
     layers = []
     for layer in schedule.layers:
         zone = schedule.zone_of(layer)
         if zone not in clocks:
             clocks[zone] = _clock_for(schedule, zone, low, high)
-        layers.append(_layer_segments(layer, zone, clocks[zone], low, high, people))
+        mine = _override_segments(schedule.name, overrides, low, high, people, layer=layer.name)
+        layers.append(_layer_segments(layer, zone, clocks[zone], low, high, people, mine))
     above = _override_segments(schedule.name, overrides, low, high, people)
     return _stacked(schedule.overlap, layers, above, low, high, people)
 
@@ -307,8 +333,17 @@ def _clock_for(schedule: Schedule, zone: str, low: int, high: int) -> ZoneClock:
 
 
 def _layer_segments(
-    layer: Layer, zone: str, clock: ZoneClock, low: int, high: int, people: _People
+    layer: Layer,
+    zone: str,
+    clock: ZoneClock,
+    low: int,
+    high: int,
+    people: _People,
+    overrides: _Segments = _NONE,
 ) -> _Segments:
+    """The layer's turns (restrictions applied), its ``overrides`` (disjoint segments, the
+    newest on top) in place of its person wherever it has a turn, a ``none`` member's
+    included; then turns of nobody left out."""
     if layer.ical is not None:
         turns = _feed_turns(layer.ical.shifts, people, low, high)
     elif layer.rotation is not None and not layer.rotation.on_wall_clock:
@@ -319,7 +354,21 @@ def _layer_segments(
         turns = _wall_turns(layer, clock, people.codes(layer.members), low, high)
     if layer.restrictions:
         turns = _intersect(turns, _windows(layer.restrictions, clock, low, high))
+    if len(overrides.begins) and len(turns.begins):
+        turns = _overlaid(turns, _intersect(overrides, (turns.begins, turns.ends)), high)
     return _someones(turns)
+
+
+def _overlaid(below: _Segments, above: _Segments, high: int) -> _Segments:
+    """``below``'s segments, ``above``'s (inside them) holding where they are."""
+    bounds = [edge for segments in (below, above) for edge in (segments.begins, segments.ends)]
+    edges = np.unique(np.concatenate([*bounds, np.array([high], dtype=np.int64)]))
+    pieces, ends = edges[:-1], edges[1:]
+    held_below, users_below = _holding(below, pieces)
+    held_above, users_above = _holding(above, pieces)
+    kept = held_below | held_above
+    users = np.where(held_above, users_above, users_below)
+    return _Segments(pieces[kept], ends[kept], users[kept])
 
 
 def _someones(turns: _Segments) -> _Segments:
@@ -471,14 +520,23 @@ def _intersect(turns: _Segments, windows: tuple[Instants, Instants]) -> _Segment
 
 # -- stacking -----------------------------------------------------------------------------
 def _override_segments(
-    schedule: str, overrides: Iterable[Override], low: int, high: int, people: _People
+    schedule: str,
+    overrides: Iterable[Override],
+    low: int,
+    high: int,
+    people: _People,
+    *,
+    layer: str | None = None,
 ) -> _Segments:
-    """Where overrides hold the schedule, the newest on top, as disjoint segments."""
-    mine = sorted((o for o in overrides if o.schedule == schedule), key=lambda o: o.age)
+    """Where the overrides of the schedule (``layer`` None) or of that layer hold it, the
+    newest on top, as disjoint segments (nobody's: -1)."""
+    mine = sorted(
+        (o for o in overrides if o.schedule == schedule and o.layer == layer), key=lambda o: o.age
+    )
     clipped = [(max(instant_of(o.start), low), min(instant_of(o.end), high), o.user) for o in mine]
     clipped = [(s, e, user) for s, e, user in clipped if s < e]
     points = sorted({point for s, e, _ in clipped for point in (s, e)})
-    segments: list[tuple[int, int, str]] = []
+    segments: list[tuple[int, int, str | None]] = []
     for begin, finish in pairwise(points):
         holders = [user for s, e, user in clipped if s <= begin and finish <= e]
         if holders:

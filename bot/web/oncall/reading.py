@@ -92,7 +92,8 @@ async def hours_for(
     start = now - timedelta(days=days)
     async with session_scope(web_.services.engine) as session:
         overrides = await overrides_between(session, start=start, end=now)
-        zones = await known_zones(session, people_of(schedules, ()) | {o.user for o in overrides})
+        put_on_call = {o.user for o in overrides if o.user}
+        zones = await known_zones(session, people_of(schedules, ()) | put_on_call)
     counted = tuple(
         hours_on_call(schedule, overrides, start=start, end=now, zones=zones)
         for schedule in schedules
