@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.record.oncall.calendar import person_entries, schedule_entries
 from bot.record.oncall.engine import (
     Override,
     Shift,
@@ -526,3 +527,23 @@ def test_an_override_of_nobody_is_a_deliberate_gap() -> None:
     # An override of a layer the schedule no longer has changes nothing.
     gone = Override(3, paris.name, ERIN, *noon, ALICE, made, layer="night-shift")
     assert on_call_at(paris, [gone], local(PARIS, "2026-03-10 12:30")).users == (DAVE,)
+
+
+def test_with_overlap_all_a_persons_calendar_holds_their_own_stretches() -> None:
+    """The calendar feeds: a person's feed has each of their stretches whole, whoever is on
+    call beside them; the schedule's has a shift for each group of people on call together."""
+    both = cumulative(PARIS, *PRIMARY_AND_SHADOW)
+    now = local(PARIS, "2026-03-10 12:00")
+    [bob] = [e.shift for e in person_entries([both], [], BOB, now) if e.shift.start < now]
+    assert (read(PARIS, bob.start), read(PARIS, bob.end), bob.users) == (
+        "Mon 2026-03-09 09:00 CET",
+        "Mon 2026-03-16 09:00 CET",
+        (BOB,),
+    )
+    carol = [e.shift for e in person_entries([both], [], CAROL, now)]
+    assert {hours(shift) for shift in carol} == {24.0, 23.0}  # days, the spring one shorter
+    shared = [e.shift for e in schedule_entries(both, [], now) if e.shift.start <= now]
+    assert shared[-1].users == (BOB, CAROL)
+    assert len({e.uid for e in schedule_entries(both, [], now)}) == len(
+        schedule_entries(both, [], now)
+    )

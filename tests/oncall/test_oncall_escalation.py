@@ -159,9 +159,16 @@ def messages_with(channel: Channel, words: str) -> list[str]:
 
 
 async def store_override(
-    warroom: Warroom, user: str, start: datetime, end: datetime, *, at: datetime
+    warroom: Warroom,
+    user: str,
+    start: datetime,
+    end: datetime,
+    *,
+    at: datetime,
+    layer: str | None = None,
 ) -> None:
-    """An override of payments-primary kept in the record, made by Bob at ``at``."""
+    """An override of payments-primary (of one layer, when given) kept in the record, made
+    by Bob at ``at``."""
     schedule = warroom.services.settings.oncall_schedules.get("payments-primary")
     assert schedule is not None
     async with session_scope(warroom.engine) as session:
@@ -173,6 +180,7 @@ async def store_override(
             end=end,
             created_by=BOB,
             created_at=at,
+            layer=layer,
         )
         await session.commit()
 
@@ -760,3 +768,22 @@ async def test_escalating_to_a_schedule_with_overlap_all_by_name_brings_in_every
         await command(warroom, channel, "timeline")
         shown = "\n".join(m.text for m in warroom.slack.ephemeral_for(ALICE))
         assert "Escalated to payments-primary (on call: <@U0BOB>, <@U0ERIN>)" in shown
+
+
+async def test_someone_standing_in_for_one_layer_is_reached_beside_the_others(
+    oncall_bot: Start,
+) -> None:
+    """Carol covers the shadow layer for the evening: the escalation reaches Bob (primary) and
+    Carol, says whose override put Carol there, and does not reach Erin."""
+    async with oncall_bot(primary_and_shadow()) as warroom:
+        await store_override(warroom, CAROL, T0, T0 + timedelta(hours=4), at=T0, layer="shadow")
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "escalate payments-primary card payments failing")
+        (escalation,) = await escalations(warroom)
+        assert escalation.users == [BOB, CAROL] and ERIN not in channel.members
+        (message,) = messages_with(channel, "escalated to")
+        assert "On call for *payments-primary*: <@U0BOB> (told by DM)\n" in message
+        assert (
+            "On call for *payments-primary*: <@U0CAROL> (told by DM), through the override "
+            "<@U0BOB> made for them (#1)"
+        ) in message
