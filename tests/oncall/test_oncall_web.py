@@ -10,6 +10,7 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import requests
@@ -39,6 +40,23 @@ async def oncall_warroom(
         timezone="Europe/Paris",
     ) as warroom:
         yield warroom
+
+
+@asynccontextmanager
+async def alice_sees(
+    slack: SlackEmulator, database_url: str, schedule: dict[str, Any]
+) -> AsyncIterator[tuple[Warroom, aiohttp.ClientSession]]:
+    """The bot with one schedule, ``payments`` (as the file would hold it), times in Paris,
+    and Alice signed in to the web view."""
+    schedules = parse_schedules({"schedules": {"payments": schedule}}, now=NOW)
+    async with (
+        web_warroom(
+            slack, database_url, Clock(NOW), oncall_schedules=schedules, timezone="Europe/Paris"
+        ) as warroom,
+        browser() as alice,
+    ):
+        await sign_in(alice, warroom, ALICE)
+        yield warroom, alice
 
 
 async def page(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
@@ -541,14 +559,7 @@ async def test_with_overlap_all_the_pages_and_the_api_name_everyone_on_call(
             {**layer, "name": "shadow", "members": [CAROL]},
         ],
     }
-    schedules = parse_schedules({"schedules": {"payments": body}}, now=NOW)
-    async with (
-        web_warroom(
-            slack, sqlite_url, Clock(NOW), oncall_schedules=schedules, timezone="Europe/Paris"
-        ) as warroom,
-        browser() as alice,
-    ):
-        await sign_in(alice, warroom, ALICE)
+    async with alice_sees(slack, sqlite_url, body) as (warroom, alice):
         status, html = await page(alice, f"{warroom.url}/oncall")
         assert status == 200
         assert f"{BOB} + {CAROL} since Mon 2026-03-09 09:00 CET" in text_of(html)
@@ -578,12 +589,7 @@ async def test_the_schedule_page_says_restrictions_across_midnight_and_across_da
         "timezone": "Europe/Paris",
         "layers": [{**layer, "members": [ALICE], "restrictions": rules}],
     }
-    schedules = parse_schedules({"schedules": {"payments": body}}, now=NOW)
-    async with (
-        web_warroom(slack, sqlite_url, Clock(NOW), oncall_schedules=schedules) as warroom,
-        browser() as alice,
-    ):
-        await sign_in(alice, warroom, ALICE)
+    async with alice_sees(slack, sqlite_url, body) as (warroom, alice):
         status, html = await page(alice, f"{warroom.url}/oncall/payments")
         assert status == 200
         assert "only Mon/Tue 19:00–07:00 the next morning, Fri 18:00 to Mon 08:00" in text_of(html)
@@ -668,3 +674,25 @@ async def test_scripts_put_on_call_and_cancel_through_the_api_with_its_token(
         assert paths["/api/oncall/{schedule}/overrides/{override}"]["delete"]["security"] == [
             {"bearer": []}
         ]
+
+
+async def test_the_schedule_page_shows_an_ical_layer_and_a_layers_own_zone(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    weekly = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
+    # An address warroom never fetches from (not a public one): the page is what is asked.
+    feed = {"name": "from-opsgenie", "ical_url": "https://127.0.0.1:9/payments.ics"}
+    body = {
+        "timezone": "Europe/Paris",
+        "layers": [
+            {**weekly, "members": [ALICE, "none"], "timezone": "America/New_York"},
+            {**feed, "ical_user_map": {"bob@example.com": BOB}},
+        ],
+    }
+    async with alice_sees(slack, sqlite_url, body) as (warroom, alice):
+        status, html = await page(alice, f"{warroom.url}/oncall/payments")
+        assert status == 200
+        shown = text_of(html)
+        assert "weekly: weekly from 2026-03-02 09:00 (America/New_York)" in shown
+        assert "none (nobody)" in shown
+        assert "from-opsgenie: turns from its calendar feed (Europe/Paris)" in shown
