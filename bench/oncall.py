@@ -136,8 +136,8 @@ def steps(schedules: Sequence[Schedule], runs: int) -> dict[str, float]:
         started = time.process_time()
         stacks, peoples = [], []
         for schedule in schedules:
-            clock = engine._clock_for(schedule, low, high)
             zone, people = schedule.timezone, engine._People()
+            clock = engine._clock_for(schedule, zone, low, high)
             stacks.append(
                 [
                     engine._layer_segments(one, zone, clock, low, high, people)
@@ -146,10 +146,13 @@ def steps(schedules: Sequence[Schedule], runs: int) -> dict[str, float]:
             )
             peoples.append(people)
         stacked = time.process_time()
-        tops = [engine._topmost(stack, low, high) for stack in stacks]
+        tops = [
+            engine._stacked(schedule.overlap, stack, engine._NONE, low, high, people)
+            for schedule, stack, people in zip(schedules, stacks, peoples, strict=True)
+        ]
         made = time.process_time()
-        for (begins, users), people in zip(tops, peoples, strict=True):
-            engine._shifts_of(begins, users, high, people)
+        for (begins, crews), people in zip(tops, peoples, strict=True):
+            engine._shifts_of(begins, crews, high, people)
         done = time.process_time()
         for name, spent in zip(
             timings, (stacked - started, made - stacked, done - made), strict=True
@@ -176,21 +179,21 @@ def reference_per_minute(schedules: Sequence[Schedule], days: int) -> tuple[floa
 
 def timed_reference(
     schedule: Schedule, start: datetime, end: datetime
-) -> tuple[float, list[str | None]]:
+) -> tuple[float, list[tuple[str, ...]]]:
     """The reference's answer for each minute, and the CPU time it took."""
     started = time.process_time()
     answers = reference_users(schedule, [], start, end)
     return time.process_time() - started, answers
 
 
-def engine_minutes(schedule: Schedule, start: datetime, end: datetime) -> list[str | None]:
+def engine_minutes(schedule: Schedule, start: datetime, end: datetime) -> list[tuple[str, ...]]:
     """The engine's answer read minute by minute."""
     shifts = final_shifts(schedule, [], start, end)
     users, index, moment = [], 0, start
     while moment < end:
         while shifts[index].end <= moment:
             index += 1
-        users.append(shifts[index].user)
+        users.append(shifts[index].users)
         moment += MINUTE
     return users
 

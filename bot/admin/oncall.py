@@ -23,7 +23,8 @@ from bot.admin import USAGE_ERROR
 from bot.basics.render import Renderer
 from bot.config import Settings, ical_allowed_hosts_from_env
 from bot.record.moments import MomentRefused, parse_moment
-from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, on_call_at
+from bot.record.oncall.advice import layer_overlaps, wall_clock_times
+from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, on_call_stretches
 from bot.record.oncall.feed_addresses import feed_address_problems
 from bot.record.oncall.feed_copies import SHOWN_UNMATCHED, FeedState, feed_states, with_feed_copies
 from bot.record.oncall.overrides import overrides_between
@@ -52,7 +53,7 @@ def add_oncall_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--json",
         action="store_true",
         help='print a list of {"schedule", "user", "start", "end"} (ISO 8601, UTC; '
-        '"user": null in a gap)',
+        '"user": null in a gap), a row per person on call',
     )
     check = actions.add_parser("check", help="check a schedule file; exit 1 naming each problem")
     check.add_argument("file", type=Path, help="the schedule file (YAML)")
@@ -87,9 +88,12 @@ def run_oncall(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return _unreadable(error)
     overrides, schedules, states = read
     _say_failing_feeds(settings, states)
+    # A row per person: with overlap: all, several are on call at once, each their own
+    # stretch.
     shifts = [
-        (schedule, on_call_at(schedule, overrides, instants[schedule.name]))
+        (schedule, stretch)
         for schedule in schedules
+        for stretch in on_call_stretches(schedule, overrides, instants[schedule.name])
     ]
     print(_as_json(shifts) if args.json else "\n".join(_as_lines(shifts)))
     return 0
@@ -132,9 +136,10 @@ def _unreadable(error: Exception, what: str = "the overrides") -> int:
 
 
 def check(path: Path, allowed_hosts: frozenset[str] = frozenset()) -> int:
-    """Check a schedule file: 0 and a summary when it is fine, 1 and every problem if not;
-    an iCal layer's address is checked against ``allowed_hosts`` (WARROOM_ICAL_ALLOWED_HOSTS)
-    as the start-up checks it."""
+    """Check a schedule file: 0 and a summary when it is fine, with how each layer hands
+    over (and a warning on stderr for each pair of layers active at once where only the later
+    is on call), 1 and every problem if not; an iCal layer's address is checked against
+    ``allowed_hosts`` (WARROOM_ICAL_ALLOWED_HOSTS) as the start-up checks it."""
     try:
         schedules = load_schedules(path, now=datetime.now(UTC))
         problems = feed_address_problems(schedules.by_name.values(), allowed_hosts)
@@ -147,7 +152,21 @@ def check(path: Path, allowed_hosts: frozenset[str] = frozenset()) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     print(f"{path}: fine: {schedules.summary()}")
+    _say_advice(list(schedules.by_name.values()), datetime.now(UTC))
     return 0
+
+
+def _say_advice(schedules: Sequence[Schedule], now: datetime) -> None:
+    """How each layer hands over (stdout), and the layers that overlap (warnings, stderr)."""
+    renderer = Renderer()
+    handovers = renderer.render_plain(
+        "oncall/check_handovers.j2", schedules=schedules, wall_clock_times=wall_clock_times
+    )
+    print(handovers)
+    overlaps = [found for schedule in schedules for found in layer_overlaps(schedule, now)]
+    warnings = renderer.render_plain("oncall/check_warnings.j2", overlaps=overlaps)
+    if warnings:
+        print(warnings, file=sys.stderr)
 
 
 def _chosen(settings: Settings, name: str | None) -> list[Schedule] | str:
@@ -232,7 +251,7 @@ def _as_json(shifts: Sequence[tuple[Schedule, Shift]]) -> str:
 
 
 def _as_lines(shifts: Sequence[tuple[Schedule, Shift]]) -> list[str]:
-    """One line per schedule, times in the schedule's zone."""
+    """One line per schedule and person on call, times in the schedule's zone."""
     width = max(len(schedule.name) for schedule, _ in shifts)
     lines = []
     for schedule, shift in shifts:

@@ -56,12 +56,17 @@ class HomeIncident:
 
 @dataclass(frozen=True)
 class OnCallNow:
-    """A schedule's shift now (``shift.user`` None: nobody is on call; ``guest``: the file
-    names a guest of the workspace, who is never on call, so nobody is)."""
+    """A schedule's shift now (``shift.users`` empty: nobody is on call; ``guests``: those of
+    them the file names who are guests of the workspace, never on call)."""
 
     schedule: str
     shift: Shift
-    guest: bool = False
+    guests: frozenset[str] = frozenset()
+
+    @property
+    def reachable(self) -> tuple[str, ...]:
+        """The people really on call: those the shift names, guests left out."""
+        return tuple(user for user in self.shift.users if user not in self.guests)
 
 
 @dataclass(frozen=True)
@@ -146,8 +151,8 @@ async def _on_call_now(
 ) -> list[OnCallNow]:
     """Each schedule's shift now, a guest the file names marked (Slack asked once a person)."""
     shifts = [(schedule.name, on_call_at(schedule, overrides, now)) for schedule in schedules]
-    guests = await guests_among(services, (shift.user for _, shift in shifts))
-    return [OnCallNow(name, shift, shift.user in guests) for name, shift in shifts]
+    guests = await guests_among(services, (user for _, shift in shifts for user in shift.users))
+    return [OnCallNow(name, shift, guests.intersection(shift.users)) for name, shift in shifts]
 
 
 def _mine(

@@ -870,8 +870,9 @@ class PublicUpdate(SQLModel, table=True):
 
 class OncallOverride(SQLModel, table=True):
     """Someone taking over an on-call schedule for a while (an override, or one half of a
-    swap). Never deleted: cancelling one sets ``cancelled_at`` and ``cancelled_by``, so the
-    rows say who changed the schedule, when, and who undid it."""
+    swap), or one of its layers, or nobody holding it (a deliberate gap). Never deleted:
+    cancelling one sets ``cancelled_at`` and ``cancelled_by``, so the rows say who changed
+    the schedule, when, and who undid it."""
 
     __tablename__ = "oncall_override"
     # The engine's question: which overrides of this schedule are not over by then?
@@ -879,10 +880,13 @@ class OncallOverride(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     schedule: str
-    user_id: str
+    # Who is put on call; None: nobody (a deliberate gap).
+    user_id: str | None = None
     start_at: datetime = Field(sa_column=utc_column(nullable=False))
     end_at: datetime = Field(sa_column=utc_column(nullable=False))
     kind: str = "override"  # override | swap
+    # The layer it overrides; None: the whole schedule, above every layer.
+    layer: str | None = None
     created_by: str
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     cancelled_at: datetime | None = Field(default=None, sa_column=utc_column())

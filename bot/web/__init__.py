@@ -84,7 +84,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", auth.CALLBACK_PATH, auth.finish_sign_in, PAGE),
     Route("POST", "/logout", auth.sign_out, PAGE),
     # The API's table is also what the OpenAPI document describes.
-    *(Route("GET", operation.path, operation.handler, API) for operation in api.OPERATIONS),
+    *(Route(op.method, op.path, op.handler, API) for op in api.OPERATIONS),
     Route("GET", "/api/openapi.json", api.openapi, API),
     # The public status page is for anyone, at any address, with no sign-in.
     Route("GET", "/status", status_page.status_page, MACHINE),

@@ -9,23 +9,24 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from bot.web.api_models import ErrorPublic, PersonPublic
-from bot.web.auth import api_viewer
+from bot.web.auth import API_TOKEN_HOLDER, api_viewer
 from bot.web.visibility import Viewer
 
 _ERRORS: dict[int, type[web.HTTPException]] = {
     400: web.HTTPBadRequest,
     401: web.HTTPUnauthorized,
     404: web.HTTPNotFound,
+    409: web.HTTPConflict,
 }
 
 
-def json_answer(model: BaseModel) -> web.Response:
+def json_answer(model: BaseModel, status: int = 200) -> web.Response:
     """The model as JSON; times come out ISO 8601, UTC ones with a Z."""
-    return web.json_response(model.model_dump(mode="json"))
+    return web.json_response(model.model_dump(mode="json"), status=status)
 
 
 def api_error(status: int, code: str, message: str) -> web.HTTPException:
-    """An error answer to raise: 400, 401 (with its challenge) or 404."""
+    """An error answer to raise: 400, 401 (with its challenge), 404 or 409."""
     headers = {"WWW-Authenticate": 'Bearer realm="warroom"'} if status == 401 else None
     return _ERRORS[status](
         text=json.dumps(ErrorPublic(error=code, message=message).model_dump(mode="json")),
@@ -39,6 +40,18 @@ def api_caller(request: web.Request) -> Viewer:
     viewer = api_viewer(request)
     if viewer is None:
         raise api_error(401, "unauthorized", "Sign in, or send Authorization: Bearer <token>.")
+    return viewer
+
+
+def token_caller(request: web.Request) -> Viewer:
+    """Who calls an operation that changes something: the API token's holder only (a
+    browser's session is not taken: a form elsewhere could post with its cookie); 401 for
+    anyone else."""
+    viewer = api_viewer(request)
+    if viewer is None or viewer.name != API_TOKEN_HOLDER:
+        raise api_error(
+            401, "unauthorized", "Changes take the API token: Authorization: Bearer <token>."
+        )
     return viewer
 
 

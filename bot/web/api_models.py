@@ -1,4 +1,5 @@
-"""The JSON API's answers as models: the one place their shapes are written down.
+"""The JSON API's answers as models, and the bodies it takes: the one place their shapes are
+written down.
 
 The handlers in api.py build these and answer ``model.model_dump(mode="json")``; openapi.py
 takes the document's component schemas from the same classes, so an answer and its
@@ -171,11 +172,14 @@ class IncidentListPublic(PublicModel):
 
 
 class OncallShiftPublic(PublicModel):
-    """A stretch of one person on call; ``user`` is null in a gap (nobody on call)."""
+    """A stretch of the same people on call: ``users``, in the order of the layers that name
+    them (several only where a schedule has ``overlap: all``), empty in a gap; ``user`` is
+    the first of them, null in a gap."""
 
     start: datetime
     end: datetime
     user: PersonPublic | None
+    users: list[PersonPublic]
 
 
 class OncallNowPublic(PublicModel):
@@ -194,6 +198,45 @@ class OncallListPublic(PublicModel):
 
     at: datetime
     items: list[OncallNowPublic]
+
+
+class OverridePublic(PublicModel):
+    """An override of a schedule (``layer`` null), or of one of its layers: ``user`` on call
+    from ``start`` to ``end`` (null: nobody, a deliberate gap), who made it and when, who
+    cancelled it and when (null while it stands), and whom it displaced when it was made (on
+    a cancelling answer, empty)."""
+
+    id: int
+    schedule: str
+    layer: str | None
+    user: PersonPublic | None
+    start: datetime
+    end: datetime
+    created_by: str
+    created_at: datetime
+    cancelled_by: str | None
+    cancelled_at: datetime | None
+    displaced: list[OncallShiftPublic]
+
+
+# A Slack user id, as the API takes one.
+UserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$", max_length=40)]
+
+
+class OverrideCreate(BaseModel):
+    """The body of ``POST /api/oncall/{schedule}/overrides``: whom to put on call (a Slack
+    user id, or null for nobody: a deliberate gap), from when to when (ISO 8601 with an
+    offset; the start is now at the earliest, the end in the future and at most a year after
+    the start), and the layer it overrides (left out or null: the whole schedule)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user: UserId | None = Field(description="A Slack user id like U024BE7LH, or null: nobody.")
+    start: datetime = Field(description="ISO 8601 with its offset, e.g. 2026-03-13T18:00:00Z.")
+    end: datetime = Field(description="ISO 8601 with its offset, after start.")
+    layer: str | None = Field(
+        default=None, max_length=200, description="One layer's name; null: the whole schedule."
+    )
 
 
 class OncallShiftsPublic(PublicModel):

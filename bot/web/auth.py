@@ -39,6 +39,8 @@ _SESSION_PURPOSE = "session"
 _SIGN_IN_PURPOSE = "sign-in"
 _CSRF_PURPOSE = "csrf"
 _NEW_SESSION = web.RequestKey("new_session", Session)
+# How the API token's holder is named as a viewer.
+API_TOKEN_HOLDER = "API token"
 
 
 class SignInNeeded(Exception):
@@ -76,7 +78,7 @@ def api_viewer(request: web.Request) -> Viewer | None:
         # "replace": bytes aiohttp could not decode arrive as lone surrogates, which a strict
         # encode refuses (a 500 instead of a 401).
         if hmac.compare_digest(token.strip().encode("utf-8", "replace"), expected.encode()):
-            return Viewer(None, "API token", None, True)
+            return Viewer(None, API_TOKEN_HOLDER, None, True)
         return None
     try:
         return page_viewer(request)

@@ -34,7 +34,9 @@ class Answer:
 
 @dataclass(frozen=True)
 class Operation:
-    """A GET route of the API as the document and the router both see it."""
+    """A route of the API as the document and the router both see it: a GET, or a change
+    (``method`` POST or DELETE) that takes the API token only, with the JSON ``body`` it
+    takes."""
 
     path: str
     handler: Handler
@@ -42,6 +44,8 @@ class Operation:
     summary: str
     answers: Mapping[int, Answer]
     parameters: tuple[Schema, ...] = ()
+    method: str = "GET"
+    body: type[BaseModel] | None = None
 
 
 def model_schema(model: type[BaseModel]) -> Schema:
@@ -113,7 +117,7 @@ def _present(prop: Schema) -> Schema:
 
 
 def _operation(operation: Operation) -> Schema:
-    return {
+    described: Schema = {
         "summary": operation.summary,
         "operationId": operation.operation_id,
         "parameters": list(operation.parameters),
@@ -121,6 +125,15 @@ def _operation(operation: Operation) -> Schema:
             str(status): _response(answer) for status, answer in operation.answers.items()
         },
     }
+    if operation.method != "GET":
+        described["security"] = [{"bearer": []}]  # a change takes the API token only
+    if operation.body is not None:
+        reference = {"$ref": REF_TEMPLATE.format(model=operation.body.__name__)}
+        described["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": reference}},
+        }
+    return described
 
 
 def _response(answer: Answer) -> Schema:
@@ -138,8 +151,21 @@ def answer_models(operations: Iterable[Operation]) -> list[type[BaseModel]]:
     return list(dict.fromkeys(models))
 
 
+def body_schemas(operations: Iterable[Operation]) -> dict[str, Schema]:
+    """The bodies the operations take, as they are validated (what a caller may send)."""
+    schemas: dict[str, Schema] = {}
+    for operation in operations:
+        if operation.body is not None:
+            schema = operation.body.model_json_schema(mode="validation", ref_template=REF_TEMPLATE)
+            schemas[operation.body.__name__] = schema
+    return schemas
+
+
 def openapi_document(operations: Iterable[Operation]) -> Schema:
     operations = tuple(operations)
+    paths: dict[str, Schema] = {}
+    for operation in operations:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -150,12 +176,12 @@ def openapi_document(operations: Iterable[Operation]) -> Schema:
             " channel.",
         },
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {operation.path: {"get": _operation(operation)} for operation in operations},
+        "paths": paths,
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "WARROOM_API_TOKEN"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "warroom_session"},
             },
-            "schemas": component_schemas(answer_models(operations)),
+            "schemas": component_schemas(answer_models(operations)) | body_schemas(operations),
         },
     }

@@ -18,6 +18,9 @@ from bot.flows.oncall.overrides import Window
 from commands.arguments import first_word
 
 _UNTIL = re.compile(r"\s+(?:to|until|till)\s+", re.IGNORECASE)
+# A Slack client may make "--" a dash as it is typed.
+_LAYER = re.compile(r"(?:^|\s)(?:--|\u2014|\u2013)layer(?:(?:\s+|=)(\S*)|$)", re.IGNORECASE)
+_NOBODY = re.compile(r"^\s*nobody(?:\s+|$)", re.IGNORECASE)
 _FOR = re.compile(r"^(.+?)\s+for\s+(\S+)$", re.IGNORECASE)
 
 
@@ -45,6 +48,23 @@ def person_and_schedule(args: str, *, person_required: bool) -> Addressed:
     if not schedule:
         raise OncallRefused("missing_schedule", field="schedule")
     return Addressed(person, schedule, decode_entities(rest).strip())
+
+
+def said_nobody(args: str) -> tuple[bool, str]:
+    """Whether the words begin with ``nobody`` (a deliberate gap), and the words after it."""
+    match = _NOBODY.match(args)
+    return (True, args[match.end() :]) if match else (False, args)
+
+
+def layer_option(text: str, schedule: str) -> tuple[str | None, str]:
+    """``--layer NAME`` (or ``--layer=NAME``) wherever it stands, and the words without it;
+    OncallRefused when the name is missing or given twice."""
+    found = _LAYER.findall(text)
+    if not found:
+        return None, text
+    if len(found) > 1 or not found[0]:
+        raise OncallRefused("layer_option", schedule=schedule, field="layer")
+    return found[0], " ".join(_LAYER.sub(" ", text).split())
 
 
 def window(text: str, schedule: str) -> Window:

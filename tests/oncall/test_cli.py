@@ -72,7 +72,105 @@ async def database(tmp_path: Path, schedule_file: Path) -> str:
 def test_check_says_a_good_file_is_fine(schedule_file: Path) -> None:
     done = warroom("oncall", "check", str(schedule_file))
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"{schedule_file}: fine: 2 schedules, 3 layers, 6 people\n"
+    assert done.stdout.splitlines() == [
+        f"{schedule_file}: fine: 2 schedules, 3 layers, 6 people",
+        "schedule 'payments-primary': layer 'weekly': weekly turns, handed over at 09:00 on the "
+        "wall clock (Europe/Paris)",
+        "schedule 'payments-primary': layer 'weekday-days': daily turns, handed over at 09:00 on "
+        "the wall clock (Europe/Paris)",
+        "schedule 'tokyo-dba': layer 'days': daily turns, handed over at 09:00 on the wall clock "
+        "(Asia/Tokyo)",
+    ]
+
+
+def test_check_says_which_hour_rotations_hand_over_on_the_wall_clock(tmp_path: Path) -> None:
+    path = tmp_path / "hours.yaml"
+    path.write_text(
+        "schedules:\n  night-ops:\n    timezone: America/New_York\n    layers:\n"
+        "      - {name: halves, start: 2026-03-02 08:00, rotation: 12h, members: [U0A, U0B]}\n"
+        "      - {name: twos, start: 2026-03-02 08:30, rotation: 2h, members: [U0A, U0B]}\n"
+        "      - {name: fives, start: 2026-03-02 08:00, rotation: 5h, members: [U0A, U0B]}\n"
+        "      - {name: gaps, start: 2026-03-02 08:00, rotation: daily, members: [U0A, none]}\n"
+        "      - {name: months, start: 2026-01-31 09:00, rotation: monthly, members: [U0A, U0B],"
+        " timezone: Europe/Paris}\n"
+    )
+    done = warroom("oncall", "check", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        "schedule 'night-ops': layer 'halves': 12h turns, handed over on the wall clock at "
+        "08:00, 20:00 (America/New_York), the same all year",
+        "schedule 'night-ops': layer 'twos': 2h turns, handed over on the wall clock at 08:30, "
+        "10:30, 12:30, … (every 2h) (America/New_York), the same all year",
+        "schedule 'night-ops': layer 'fives': 5h turns of elapsed hours from 2026-03-02 08:00 "
+        "(America/New_York): their wall-clock times move by the clock changes",
+        "schedule 'night-ops': layer 'gaps': daily turns, handed over at 08:00 on the wall clock "
+        "(America/New_York); none holds 1 of its 2 turns: nobody is on call from this layer "
+        "then, a gap where no other layer is active",
+        "schedule 'night-ops': layer 'months': monthly turns, handed over on day 31 of each month "
+        "(the last day of a shorter month) at 09:00 on the wall clock (Europe/Paris)",
+    ]
+
+
+SHADOWED = """
+schedules:
+  payments-primary:
+    timezone: Europe/Paris
+    layers:
+      - {name: primary, start: 2026-03-02 09:00, rotation: weekly, members: [U0ALICE, U0BOB]}
+      - {name: shadow, start: 2026-03-02 09:00, rotation: weekly, members: [U0ERIN]}
+"""
+
+
+def test_check_warns_of_layers_active_at_once_where_only_the_later_is_on_call(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shadowed.yaml"
+    path.write_text(SHADOWED)
+    done = warroom("oncall", "check", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"{path}: fine: 1 schedule, 2 layers, 3 people"
+    (warning,) = done.stderr.splitlines()
+    assert warning.startswith(
+        "warning: schedule 'payments-primary': layers 'primary' and 'shadow' are both active at "
+        "times (e.g. "
+    )
+    assert warning.endswith(
+        "only the person of 'shadow' is on call then, as a later layer wins; if both should "
+        "be, write overlap: all on the schedule"
+    )
+    path.write_text(SHADOWED.replace("    layers:", "    overlap: all\n    layers:"))
+    done = warroom("oncall", "check", str(path))
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_who_lists_a_row_per_person_with_overlap_all(tmp_path: Path) -> None:
+    path = tmp_path / "shadowed.yaml"
+    path.write_text(SHADOWED.replace("    layers:", "    overlap: all\n    layers:"))
+    env = {
+        "WARROOM_ONCALL_SCHEDULES": str(path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+    }
+    done = warroom("oncall", "who", "--at", "2026-03-10 12:00", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        {
+            "schedule": "payments-primary",
+            "user": "U0BOB",
+            "start": "2026-03-09T08:00:00Z",
+            "end": "2026-03-16T08:00:00Z",
+        },
+        {  # on call all along: since the layer began, until as far as the engine looks
+            "schedule": "payments-primary",
+            "user": "U0ERIN",
+            "start": "2026-03-02T08:00:00Z",
+            "end": json.loads(done.stdout)[1]["end"],
+        },
+    ]
+    lines = warroom("oncall", "who", "--at", "2026-03-10 12:00", env=env).stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["payments-primary", "U0BOB"],
+        ["payments-primary", "U0ERIN"],
+    ]
 
 
 def test_the_oncall_commands_start_without_the_web_server_and_the_slack_app(
@@ -197,11 +295,11 @@ def test_who_leaves_an_unupgraded_postgresql_alone(
 
 def test_serve_names_every_problem_of_the_schedule_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(ISSUE_FILE.replace("U0BOB", "bob").replace('"18:00"', '"08:00"'))
+    bad.write_text(ISSUE_FILE.replace("U0BOB", "bob").replace('"18:00"', '"09:00"'))
     done = warroom("serve", env={"WARROOM_ONCALL_SCHEDULES": str(bad)})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "members: 'bob' is not a Slack user id" in done.stderr
-    assert "restriction 1: to: 08:00 is not after from (09:00)" in done.stderr
+    assert "restriction 1: to: 09:00 is the same time as from (09:00)" in done.stderr
 
 
 def test_who_answers_now_without_at(schedule_file: Path, database: str) -> None:

@@ -244,6 +244,49 @@ async def test_a_member_may_put_themselves_on_call_at_once_and_is_not_told_what_
     assert dms(slack, CAROL) == [] and dms(slack, OWEN) == []
 
 
+async def test_an_override_of_nobody_is_a_deliberate_gap_only_its_people_may_make(
+    warroom: Warroom,
+) -> None:
+    said = await oncall(warroom, f"override nobody {PAYMENTS} now for 2h", user=CAROL)
+    [row] = await stored_overrides(warroom)
+    assert (row.user_id, row.layer, row.start_at, row.end_at) == (
+        None,
+        None,
+        T0,
+        T0 + timedelta(hours=2),
+    )
+    assert f"Override #{row.id}: nobody is on call for *{PAYMENTS}*" in said
+    assert "a deliberate gap: escalations to it reach nobody then" in said
+    assert f"It displaced:\n• <@{BOB}>" in said
+    assert await final_user(warroom, T0 + timedelta(hours=1)) is None
+    said = await oncall(warroom, f"cancel {row.id}", user=CAROL)
+    assert "is cancelled: nobody is no longer on call for it" in said
+    assert await final_user(warroom, T0 + timedelta(hours=1)) == BOB
+
+    refused = await oncall(warroom, f"override nobody {PAYMENTS} now for 2h", user=DAVE)
+    assert "only the schedule's members and owners may put nobody on call" in refused
+    refused = await oncall(warroom, f"override nobody @erin {PAYMENTS} now for 2h", user=BOB)
+    assert "say `nobody` or name a person, not both" in refused
+    assert len(await stored_overrides(warroom)) == 1
+
+
+async def test_an_override_of_one_layer_names_the_layer(warroom: Warroom) -> None:
+    slack = warroom.slack
+    said = await oncall(warroom, f"override @erin {PAYMENTS} --layer weekly now for 2h")
+    [row] = await stored_overrides(warroom)
+    assert (row.user_id, row.layer) == (ERIN, "weekly")
+    assert f"<@{ERIN}> is on call for *{PAYMENTS}* (layer *weekly*)" in said
+    [dm] = await slack.wait_for(lambda: dms(slack, ERIN))
+    assert f"put you on call for *{PAYMENTS}* (layer *weekly*)" in dm.text
+    assert await final_user(warroom, T0 + timedelta(hours=1)) == ERIN
+
+    refused = await oncall(warroom, f"override @erin {PAYMENTS} --layer nights now for 2h")
+    assert f"*{PAYMENTS}*, layer: it has no layer `nights`; its layers are `weekly`" in refused
+    refused = await oncall(warroom, f"override @erin {PAYMENTS} now for 2h --layer")
+    assert "name one layer after `--layer`" in refused
+    assert len(await stored_overrides(warroom)) == 1
+
+
 # -- someone outside the schedule: an owner's Accept ------------------------------------------
 async def ask_to_cover(warroom: Warroom, text: str, asker: str = DAVE) -> tuple[str, Message]:
     """``/oncall override ...`` by someone outside the schedule: what they saw, and the
@@ -431,7 +474,10 @@ async def test_bad_input_is_refused_naming_the_schedule_and_the_field(
 ) -> None:
     answer = await oncall(warroom, text, user=user)
     assert said in answer
-    assert "Usage: `/oncall override [@person] <schedule> <start> to <end>`" in answer
+    assert (
+        "Usage: `/oncall override [@person|nobody] <schedule> [--layer NAME] <start> to <end>`"
+        in answer
+    )
     assert await stored_overrides(warroom) == []
     assert dms(warroom.slack, ERIN) == [] and dms(warroom.slack, BOB) == []
 

@@ -31,7 +31,7 @@ from bot.store.models import Escalation, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert
-from tests.helpers.incidents import command, open_incident
+from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.processes import run_warroom
 from tests.helpers.records import sentence
 
@@ -150,9 +150,16 @@ def messages_with(channel: Channel, words: str) -> list[str]:
 
 
 async def store_override(
-    warroom: Warroom, user: str, start: datetime, end: datetime, *, at: datetime
+    warroom: Warroom,
+    user: str,
+    start: datetime,
+    end: datetime,
+    *,
+    at: datetime,
+    layer: str | None = None,
 ) -> None:
-    """An override of payments-primary kept in the record, made by Bob at ``at``."""
+    """An override of payments-primary (of one layer, when given) kept in the record, made
+    by Bob at ``at``."""
     schedule = warroom.services.settings.oncall.schedules.get("payments-primary")
     assert schedule is not None
     async with session_scope(warroom.engine) as session:
@@ -164,6 +171,7 @@ async def store_override(
             end=end,
             created_by=BOB,
             created_at=at,
+            layer=layer,
         )
         await session.commit()
 
@@ -682,3 +690,91 @@ def write(tmp_path: Path, document: dict[str, Any]) -> Path:
     path = tmp_path / "document.yaml"
     path.write_text(yaml.safe_dump(document))
     return path
+
+
+# -- overlap: all: everyone an active layer names is on call -------------------------------------
+SHADOW = {"name": "shadow", "start": "2026-03-02 09:00", "rotation": "weekly", "members": [ERIN]}
+
+
+def primary_and_shadow(**keys: Any) -> dict[str, Any]:
+    """Opsgenie's primary and shadow rotations, cumulative there: Alice and Bob by weeks, and
+    Erin beside them all along."""
+    body = {"timezone": "Europe/Paris", "overlap": "all", "layers": [WEEKLY, SHADOW], **keys}
+    return {"schedules": {"payments-primary": body}}
+
+
+async def test_with_overlap_all_escalation_the_group_and_who_reach_primary_and_shadow(
+    people: SlackEmulator, oncall_bot: Start
+) -> None:
+    slack = people
+    slack.add_usergroup(GROUP, "payments-oncall", [ALICE])  # stale: Bob's week
+    async with oncall_bot(primary_and_shadow(usergroup="payments-oncall")) as warroom:
+        await warroom.run_jobs()
+        assert sorted(slack.usergroups[GROUP]["users"]) == [BOB, ERIN]
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("", user=CAROL, channel=general.id, command="/oncall")
+        await settle(warroom)
+        (who,) = [m.text for m in slack.ephemeral_for(CAROL) if "On call now" in m.text]
+        assert "*payments-primary*: <@U0BOB> and <@U0ERIN> until Mon 16 Mar" in who
+        assert "then <@U0ALICE> and <@U0ERIN> until Mon 23 Mar" in who
+
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "sev 1")
+        assert {BOB, ERIN} <= set(channel.members)
+        (escalation,) = await escalations(warroom)
+        assert escalation.users == [BOB, ERIN]
+        assert escalation.on_call == [
+            {"schedule": "payments-primary", "user": BOB},
+            {"schedule": "payments-primary", "user": ERIN},
+        ]
+        (message,) = messages_with(channel, "escalated to")
+        assert "On call for *payments-primary*: <@U0BOB> (told by DM)" in message
+        assert "On call for *payments-primary*: <@U0ERIN> (told by DM)" in message
+        assert any("You are on call for *payments-primary*" in dm for dm in dms(slack, ERIN))
+        assert any("You are on call for *payments-primary*" in dm for dm in dms(slack, BOB))
+        await command(warroom, channel, "timeline")
+        shown = "\n".join(m.text for m in slack.ephemeral_for(ALICE))
+        assert "payments-primary (on call: <@U0BOB>, <@U0ERIN>)" in shown
+
+        # Alice's week: she is told before it; Erin, on call all along, is not told again.
+        told_erin = len(dms(slack, ERIN))
+        warroom.clock.now = HANDOFF - 15 * MINUTE
+        await warroom.run_jobs()
+        assert any("Your on-call shift for *payments-primary*" in dm for dm in dms(slack, ALICE))
+        assert len(dms(slack, ERIN)) == told_erin
+        warroom.clock.now = HANDOFF
+        await warroom.run_jobs()
+        assert sorted(slack.usergroups[GROUP]["users"]) == [ALICE, ERIN]
+
+
+async def test_escalating_to_a_schedule_with_overlap_all_by_name_brings_in_everyone(
+    oncall_bot: Start,
+) -> None:
+    async with oncall_bot(primary_and_shadow()) as warroom:
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "escalate payments-primary card payments failing")
+        (escalation,) = await escalations(warroom)
+        assert escalation.users == [BOB, ERIN] and {BOB, ERIN} <= set(channel.members)
+        await command(warroom, channel, "timeline")
+        shown = "\n".join(m.text for m in warroom.slack.ephemeral_for(ALICE))
+        assert "Escalated to payments-primary (on call: <@U0BOB>, <@U0ERIN>)" in shown
+
+
+async def test_someone_standing_in_for_one_layer_is_reached_beside_the_others(
+    oncall_bot: Start,
+) -> None:
+    """Carol covers the shadow layer for the evening: the escalation reaches Bob (primary) and
+    Carol, says whose override put Carol there, and does not reach Erin."""
+    async with oncall_bot(primary_and_shadow()) as warroom:
+        await store_override(warroom, CAROL, T0, T0 + timedelta(hours=4), at=T0, layer="shadow")
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "escalate payments-primary card payments failing")
+        (escalation,) = await escalations(warroom)
+        assert escalation.users == [BOB, CAROL] and ERIN not in channel.members
+        (message,) = messages_with(channel, "escalated to")
+        assert "On call for *payments-primary*: <@U0BOB> (told by DM)\n" in message
+        assert (
+            "On call for *payments-primary*: <@U0CAROL> (told by DM), through the override "
+            "<@U0BOB> made for them (#1)"
+        ) in message

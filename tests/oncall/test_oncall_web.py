@@ -10,6 +10,7 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import requests
@@ -39,6 +40,27 @@ async def oncall_warroom(
         incidents__timezone="Europe/Paris",
     ) as warroom:
         yield warroom
+
+
+@asynccontextmanager
+async def alice_sees(
+    slack: SlackEmulator, database_url: str, schedule: dict[str, Any]
+) -> AsyncIterator[tuple[Warroom, aiohttp.ClientSession]]:
+    """The bot with one schedule, ``payments`` (as the file would hold it), times in Paris,
+    and Alice signed in to the web view."""
+    schedules = parse_schedules({"schedules": {"payments": schedule}}, now=NOW)
+    async with (
+        web_warroom(
+            slack,
+            database_url,
+            Clock(NOW),
+            oncall__schedules=schedules,
+            incidents__timezone="Europe/Paris",
+        ) as warroom,
+        browser() as alice,
+    ):
+        await sign_in(alice, warroom, ALICE)
+        yield warroom, alice
 
 
 async def page(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
@@ -379,11 +401,13 @@ async def test_the_api_answers_who_is_on_call_and_the_shifts_of_a_window(
                 "start": "2026-03-09T08:00:00Z",
                 "end": "2026-03-16T08:00:00Z",
                 "user": {"id": BOB, "name": BOB},
+                "users": [{"id": BOB, "name": BOB}],
             },
             "next": {
                 "start": "2026-03-16T08:00:00Z",
                 "end": "2026-03-23T08:00:00Z",
                 "user": {"id": ALICE, "name": ALICE},
+                "users": [{"id": ALICE, "name": ALICE}],
             },
             "url": "/oncall/payments",
         }
@@ -391,6 +415,7 @@ async def test_the_api_answers_who_is_on_call_and_the_shifts_of_a_window(
             "start": "2026-03-11T17:00:00Z",
             "end": "2026-03-12T08:00:00Z",
             "user": None,
+            "users": [],
         }
         window = "from=2026-03-13T00:00:00Z&to=2026-03-14T00:00:00%2B01:00"
         async with client.get(
@@ -522,3 +547,156 @@ async def test_with_sign_in_off_whoever_runs_warroom_may_change_any_schedule(
         history = text_of(html[html.index('id="override-history"') :])
         assert "1 U0CAROL Wed 2026-03-11 13:00 CET Fri 2026-03-13 18:00 CET local" in history
         assert "cancelled by local" in history
+
+
+async def test_with_overlap_all_the_pages_and_the_api_name_everyone_on_call(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """A primary and a shadow, cumulative: the list, the schedule's page and its timeline,
+    and the API name both, in the layers' order."""
+    layer = {"start": "2026-03-02 09:00", "rotation": "weekly"}
+    body = {
+        "timezone": "Europe/Paris",
+        "overlap": "all",
+        "layers": [
+            {**layer, "name": "primary", "members": [ALICE, BOB]},
+            {**layer, "name": "shadow", "members": [CAROL]},
+        ],
+    }
+    async with alice_sees(slack, sqlite_url, body) as (warroom, alice):
+        status, html = await page(alice, f"{warroom.url}/oncall")
+        assert status == 200
+        assert f"{BOB} + {CAROL} since Mon 2026-03-09 09:00 CET" in text_of(html)
+        status, html = await page(alice, f"{warroom.url}/oncall/payments")
+        assert status == 200
+        assert "every one's person is on call (overlap: all)" in text_of(html)
+        assert f'data-user="{BOB} {CAROL}"' in html and "No gaps" in html
+        async with alice.get(f"{warroom.url}/api/oncall/payments", headers=BEARER) as answer:
+            shifts = (await answer.json())["shifts"]
+        assert [[person["id"] for person in s["users"]] for s in shifts] == [
+            [BOB, CAROL],  # the 14 days from now
+            [ALICE, CAROL],
+            [BOB, CAROL],
+        ]
+        assert [s["user"]["id"] for s in shifts] == [BOB, ALICE, BOB]
+
+
+async def test_the_schedule_page_says_restrictions_across_midnight_and_across_days(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    layer = {"name": "nights", "start": "2026-03-02 09:00", "rotation": "weekly"}
+    rules = [
+        {"days": ["mon", "tue"], "from": "19:00", "to": "07:00"},
+        {"from": "fri 18:00", "to": "mon 08:00"},
+    ]
+    body = {
+        "timezone": "Europe/Paris",
+        "layers": [{**layer, "members": [ALICE], "restrictions": rules}],
+    }
+    async with alice_sees(slack, sqlite_url, body) as (warroom, alice):
+        status, html = await page(alice, f"{warroom.url}/oncall/payments")
+        assert status == 200
+        assert "only Mon/Tue 19:00–07:00 the next morning, Fri 18:00 to Mon 08:00" in text_of(html)
+
+
+async def test_scripts_put_on_call_and_cancel_through_the_api_with_its_token(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Leave and holidays by script: POST and DELETE /api/oncall/<schedule>/overrides with the
+    API token (a browser's session is not enough), through /oncall override's flow."""
+    url = "/api/oncall/payments/overrides"
+    holiday = {"user": CAROL, "start": "2026-03-12T08:00:00Z", "end": "2026-03-13T08:00:00Z"}
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        async with alice.post(warroom.url + url, json=holiday) as answer:
+            assert answer.status == 401  # the session is not taken for a change
+        async with alice.post(warroom.url + url, json=holiday, headers=BEARER) as answer:
+            made = await answer.json()
+            assert answer.status == 201, made
+        assert made["user"] == {"id": CAROL, "name": CAROL} and made["layer"] is None
+        assert (made["start"], made["end"], made["created_by"]) == (
+            "2026-03-12T08:00:00Z",
+            "2026-03-13T08:00:00Z",
+            "api",
+        )
+        assert [s["user"]["id"] for s in made["displaced"]] == [BOB]
+        [dm] = await slack.wait_for(lambda: dms(slack, CAROL))
+        assert "Someone, through warroom's API, put you on call for *payments*" in dm.text
+        async with alice.get(
+            f"{warroom.url}/api/oncall/payments?from=2026-03-12T12:00:00Z&to=2026-03-12T13:00:00Z"
+        ) as answer:
+            assert [s["user"]["id"] for s in (await answer.json())["shifts"]] == [CAROL]
+
+        nobody = {**holiday, "user": None, "layer": "weekly"}
+        async with alice.post(warroom.url + url, json=nobody, headers=BEARER) as answer:
+            gap = await answer.json()
+        assert answer.status == 201 and (gap["user"], gap["layer"]) == (None, "weekly")
+
+        refusals = {
+            "not json": "the body must be JSON",
+            '{"user": "U0X", "start": "2026-03-12T08:00:00", "end": "2026-03-13T08:00:00Z"}': (
+                "start: give the time with its offset"
+            ),
+            '{"start": "2026-03-12T08:00:00Z", "end": "2026-03-13T08:00:00Z"}': "user: Field "
+            "required",
+            '{"user": null, "start": "2026-03-12T08:00:00Z", "end": "2026-03-13T08:00:00Z", '
+            '"layer": "nights"}': "it has no layer “nights”; its layers are “weekly”",
+            '{"user": null, "start": "2026-03-10T08:00:00Z", "end": "2026-03-11T08:00:00Z"}': (
+                "which is past: an override must end in the future"
+            ),
+        }
+        for body, message in refusals.items():
+            async with alice.post(
+                warroom.url + url,
+                data=body,
+                headers={**BEARER, "Content-Type": "application/json"},
+            ) as answer:
+                error = await answer.json()
+            assert answer.status == 400, body
+            assert message in error["message"], (body, error)
+        async with alice.post(
+            f"{warroom.url}/api/oncall/nope/overrides", json=holiday, headers=BEARER
+        ) as answer:
+            assert answer.status == 404
+
+        one = f"{warroom.url}{url}/{made['id']}"
+        async with alice.delete(one) as answer:
+            assert answer.status == 401
+        async with alice.delete(one, headers=BEARER) as answer:
+            cancelled = await answer.json()
+        assert answer.status == 200 and cancelled["cancelled_by"] == "api"
+        assert cancelled["cancelled_at"] == "2026-03-11T12:00:00Z"
+        async with alice.delete(one, headers=BEARER) as answer:
+            assert answer.status == 409
+            assert "was cancelled already" in (await answer.json())["message"]
+        for missing in ("999", "x", f"{made['id']}0000000000"):
+            async with alice.delete(f"{warroom.url}{url}/{missing}", headers=BEARER) as answer:
+                assert answer.status == 404, missing
+        async with alice.get(f"{warroom.url}/api/openapi.json") as answer:
+            paths = (await answer.json())["paths"]
+        assert set(paths[url.replace("payments", "{schedule}")]) == {"post"}
+        assert paths["/api/oncall/{schedule}/overrides/{override}"]["delete"]["security"] == [
+            {"bearer": []}
+        ]
+
+
+async def test_the_schedule_page_shows_an_ical_layer_and_a_layers_own_zone(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    weekly = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
+    # An address warroom never fetches from (not a public one): the page is what is asked.
+    feed = {"name": "from-opsgenie", "ical_url": "https://127.0.0.1:9/payments.ics"}
+    body = {
+        "timezone": "Europe/Paris",
+        "layers": [
+            {**weekly, "members": [ALICE, "none"], "timezone": "America/New_York"},
+            {**feed, "ical_user_map": {"bob@example.com": BOB}},
+        ],
+    }
+    async with alice_sees(slack, sqlite_url, body) as (warroom, alice):
+        status, html = await page(alice, f"{warroom.url}/oncall/payments")
+        assert status == 200
+        shown = text_of(html)
+        assert "weekly: weekly from 2026-03-02 09:00 (America/New_York)" in shown
+        assert "none (nobody)" in shown
+        assert "from-opsgenie: turns from its calendar feed (Europe/Paris)" in shown

@@ -4,9 +4,12 @@ cancelled but never deleted, refused with the schedule and the field when they m
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +24,8 @@ from bot.record.oncall.overrides import (
     overrides_between,
 )
 from bot.record.oncall.schedules import Schedule, parse_schedules
-from bot.store.db import session_scope
+from bot.store.db import create_engine, session_scope
+from bot.store.migrate import alembic_config, upgrade_database
 
 T0 = datetime(2026, 3, 13, 17, tzinfo=UTC)  # Friday 18:00 in Paris
 HOUR = timedelta(hours=1)
@@ -43,18 +47,21 @@ async def add(
     *,
     start: datetime = T0,
     end: datetime = T0 + HOUR,
-    user: str = ERIN,
+    user: str | None = ERIN,
     by: str = BOB,
     at: datetime = T0 - HOUR,
     kind: OverrideKind = "override",
+    layer: str | None = None,
 ) -> tuple[Override, list[Shift]]:
-    """An override of the weekly schedule (Erin's, made by Bob an hour before, unless said)."""
+    """An override of the weekly schedule (Erin's, made by Bob an hour before, unless said;
+    of one layer when given)."""
     return await add_override(
         session,
         schedule=weekly(),
         user=user,
         start=start,
         end=end,
+        layer=layer,
         created_by=by,
         created_at=at,
         kind=kind,
@@ -160,3 +167,62 @@ async def test_a_year_long_override_is_the_longest_taken(engine: AsyncEngine) ->
     async with session_scope(engine) as session:
         override, _ = await add(session, start=start, end=end)
     assert override.end - override.start == timedelta(days=365)
+
+
+async def test_an_override_of_a_layer_or_of_nobody_is_kept_and_read_back(
+    engine: AsyncEngine,
+) -> None:
+    async with session_scope(engine) as session:
+        gap, taken = await add(session, user=None)
+        layer, _ = await add(session, start=T0 + 2 * HOUR, end=T0 + 3 * HOUR, layer="weekly")
+        await session.commit()
+    assert (gap.user, gap.layer, [s.users for s in taken]) == (None, None, [(BOB,)])
+    assert (layer.user, layer.layer) == (ERIN, "weekly")
+    async with session_scope(engine) as session:
+        stored = await overrides_between(session, start=T0, end=T0 + 3 * HOUR)
+        with pytest.raises(OverrideRefused, match="layer: 'nights' is none of its layers"):
+            await add(session, layer="nights")
+    assert stored == [gap, layer]
+    assert on_call_at(weekly(), stored, T0 + HOUR / 2).users == ()
+    assert on_call_at(weekly(), stored, T0 + 2.5 * HOUR).users == (ERIN,)
+
+
+async def test_migration_0033_down_keeps_the_overrides_it_cannot_say_cancelled(
+    tmp_path: Path,
+) -> None:
+    """Before 0033 an override took the whole schedule and named someone: a downgrade keeps
+    one of a layer or of nobody in the record, cancelled, and upgrading again reads them."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'warroom.db'}")
+    try:
+        await upgrade_database(engine)
+        async with session_scope(engine) as session:
+            await add(session, user=None)
+            await add(session, layer="weekly")
+            await add(session)
+            await session.commit()
+
+        def downgrade(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0029")
+
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT user_id, cancelled_by FROM oncall_override ORDER BY id")
+                )
+            ).all()
+        assert [tuple(row) for row in rows] == [
+            ("", "migration 0033 downgrade"),
+            (ERIN, "migration 0033 downgrade"),
+            (ERIN, None),
+        ]
+        await upgrade_database(engine)
+        async with session_scope(engine) as session:
+            assert [o.user for o in await overrides_between(session, start=T0, end=T0 + HOUR)] == [
+                ERIN
+            ]
+    finally:
+        await engine.dispose()

@@ -14,6 +14,7 @@ from bot.record.oncall.schedules import (
     Restriction,
     Rotation,
     ScheduleError,
+    Span,
     load_schedules,
     parse_schedules,
 )
@@ -78,11 +79,55 @@ def test_the_issues_example_reads_as_written(tmp_path: Path) -> None:
         ("12h", Rotation("12h", hours=12)),
         ("3d", Rotation("3d", days=3)),
         ("Weekly", Rotation("weekly", days=7)),
+        ("monthly", Rotation("monthly", months=1)),
     ],
 )
 def test_rotations(rotation: str, expected: Rotation) -> None:
     schedule = parse_schedules(one_layer(rotation=rotation), now=NOW).get("payments")
     assert schedule is not None and schedule.layers[0].rotation == expected
+
+
+def test_none_is_a_member_for_a_turn_of_nobody() -> None:
+    document = one_layer(members=["U0ALICE", "none", "U0BOB", None, "None"])
+    schedules = parse_schedules(document, now=NOW)
+    layer = schedules.by_name["payments"].layers[0]
+    assert layer.members == ("U0ALICE", None, "U0BOB", None, None)
+    assert layer.people == ("U0ALICE", "U0BOB")
+    assert schedules.summary() == "1 schedule, 1 layer, 2 people"
+    assert problems_of(one_layer(members=["none"])) == [
+        "schedule 'payments': layer 'weekly': members: needs at least one Slack user id beside none"
+    ]
+
+
+def test_a_layer_may_have_its_own_zone() -> None:
+    document = one_layer(timezone="America/New_York")
+    schedule = parse_schedules(document, now=NOW).by_name["payments"]
+    assert schedule.layers[0].timezone == "America/New_York"
+    assert schedule.zone_of(schedule.layers[0]) == "America/New_York"
+    plain = parse_schedules(one_layer(), now=NOW).by_name["payments"]
+    assert plain.zone_of(plain.layers[0]) == "Europe/Paris"
+    assert problems_of(one_layer(timezone="Mars/Olympus")) == [
+        "schedule 'payments': layer 'weekly': timezone: unknown time zone 'Mars/Olympus' "
+        "(an IANA name)"
+    ]
+
+
+def test_restrictions_as_the_vendors_write_them() -> None:
+    """A daily window across midnight (each listed day's runs into the next morning) and a
+    span across days, as PagerDuty's and Opsgenie's restrictions say them."""
+    nights = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "19:00", "to": "07:00"}
+    office = {"from": "Mon 08:00", "to": "friday 17:00"}
+    weekend = {"from": "fri 18:00", "to": "mon 08:00"}
+    whole_days = {"days": ["sat"], "from": "00:00", "to": "24:00"}
+    document = one_layer(restrictions=[nights, office, weekend, whole_days])
+    schedule = parse_schedules(document, now=NOW).get("payments")
+    assert schedule is not None
+    assert schedule.layers[0].restrictions == (
+        Restriction(frozenset(range(5)), 19 * 60, 7 * 60),
+        Span(8 * 60, 4 * 1440 + 17 * 60),
+        Span(4 * 1440 + 18 * 60, 8 * 60),
+        Restriction(frozenset({5}), 0, 1440),
+    )
 
 
 def test_every_problem_is_named_with_its_schedule_and_field() -> None:
@@ -95,7 +140,7 @@ def test_every_problem_is_named_with_its_schedule_and_field() -> None:
             "start": "2026-03-02 09:00",
             "rotation": "daily",
             "members": ["U0A"],
-            "restrictions": [{"days": ["mon", "funday"], "from": "22:00", "to": "06:00"}],
+            "restrictions": [{"days": ["mon", "funday"], "from": "22:00", "to": "22:00"}],
         },
         {"name": "later", "start": "2040-01-01 09:00", "rotation": "daily", "members": ["U0A"]},
         {"name": "earlier", "start": "1969-12-31 09:00", "rotation": "daily", "members": ["U0A"]},
@@ -117,8 +162,8 @@ def test_every_problem_is_named_with_its_schedule_and_field() -> None:
         "schedule 'payments': layer 'ids': members: 'bob' is not a Slack user id (U… or W…)",
         "schedule 'payments': layer 'negative': rotation: must be longer than zero, got '-2d'",
         "schedule 'payments': layer 'nights': restriction 1: days: unknown day 'funday'",
-        "schedule 'payments': layer 'nights': restriction 1: to: 06:00 is not after from (22:00); "
-        "a window across midnight is written as two",
+        "schedule 'payments': layer 'nights': restriction 1: to: 22:00 is the same time as from "
+        '(22:00); a whole day is from "00:00" to "24:00"',
         "schedule 'payments': layer 'later': start: 2040-01-01 09:00 is more than 10 years ahead",
         "schedule 'payments': layer 'earlier': start: 1969-12-31 09:00 is before 1970",
         "schedule 'payments': layer 'later': name: another layer of this schedule has that name",
@@ -132,7 +177,7 @@ def test_every_problem_is_named_with_its_schedule_and_field() -> None:
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"rotation": "fortnightly"}, "rotation: expected daily, weekly, <n>h or <n>d"),
+        ({"rotation": "fortnightly"}, "rotation: expected daily, weekly, monthly, <n>h or <n>d"),
         ({"rotation": "400d"}, "rotation: at most 366 days"),
         ({"start": "2026-03-02 09:00+01:00"}, "start: expected a date and time"),
         ({"start": "next monday"}, "start: expected a date and time"),
@@ -142,6 +187,10 @@ def test_every_problem_is_named_with_its_schedule_and_field() -> None:
         ({"restrictions": [{"days": ["mon"], "from": "24:00", "to": "24:00"}]}, "from: expected"),
         ({"restrictions": [{"days": ["mon"], "from": "9", "to": "18:00"}]}, "from: expected"),
         ({"restrictions": {"days": ["mon"]}}, "restrictions: expected a list"),
+        ({"restrictions": [{"from": "mon 08:00", "to": "mon 08:00"}]}, "a whole week is no"),
+        ({"restrictions": [{"from": "mon 08:00", "to": "funday 17:00"}]}, "to: expected a weekday"),
+        ({"restrictions": [{"from": "mon 08:00", "to": "fri 25:00"}]}, "to: expected a time"),
+        ({"restrictions": [{"from": "mon 08:00", "to": "17:00"}]}, "to: expected a weekday"),
         ({"name": ""}, "name: every layer needs a name"),
     ],
 )
@@ -159,6 +208,7 @@ def test_a_layers_problem_names_the_layer_and_field(changes: dict[str, Any], pro
         ("notify_before", "soon", "notify_before: expected a duration like 15m, or off"),
         ("usergroup", "@", "usergroup: expected a user group handle"),
         ("layers", [], "layers: needs a non-empty list of layers"),
+        ("overlap", "both", "overlap: expected last (a later layer wins"),
         ("colour", "blue", "unknown key(s) colour"),
     ],
 )
@@ -169,6 +219,14 @@ def test_a_schedules_problem_names_the_schedule_and_field(
     document["schedules"]["payments"][key] = value
     found = problems_of(document)
     assert len(found) == 1 and found[0].startswith(f"schedule 'payments': {problem}"), found
+
+
+def test_overlap_says_whether_a_later_layer_wins_or_everyone_is_on_call() -> None:
+    assert parse_schedules(one_layer(), now=NOW).by_name["payments"].overlap == "last"
+    for written, read in (("all", "all"), ("ALL", "all"), ("last", "last")):
+        document = one_layer()
+        document["schedules"]["payments"]["overlap"] = written
+        assert parse_schedules(document, now=NOW).by_name["payments"].overlap == read
 
 
 @pytest.mark.parametrize("off", [False, 0, "off", "0"])

@@ -5,6 +5,7 @@ on-call operations answer from two configured schedules."""
 from __future__ import annotations
 
 import asyncio
+from itertools import zip_longest
 
 import aiohttp
 import requests
@@ -20,8 +21,9 @@ from tests.oncall.samples import two_schedules
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")
 SCHEDULES = ("payments", "PAYMENTS", "support", "nope", "payments.ics", "..%2f")
+OVERRIDES = ("1", "2", "999", "0", "x", "99999999999999999999", "..%2f")
 # Hand-picked values of each path parameter, beside the generated ones.
-PATH_VALUES = {"reference": REFERENCES, "schedule": SCHEDULES}
+PATH_VALUES = {"reference": REFERENCES, "schedule": SCHEDULES, "override": OVERRIDES}
 
 
 async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
@@ -65,9 +67,13 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
             checked += 1
 
         generated()
-        name = next((name for name in PATH_VALUES if "{" + name + "}" in operation.path), None)
-        for value in PATH_VALUES[name] if name else ("",):
-            case = operation.Case(path_parameters={name: value} if name else {})
+        names = [name for name in PATH_VALUES if "{" + name + "}" in operation.path]
+        for values in zip_longest(*(PATH_VALUES[name] for name in names)) if names else [()]:
+            chosen = {
+                name: value or PATH_VALUES[name][0]
+                for name, value in zip(names, values, strict=True)
+            }
+            case = operation.Case(path_parameters=chosen)
             for headers, jar in ((BEARER, {}), ({}, cookies), ({}, {})):
                 response = case.call(base_url=base_url, headers=headers, cookies=jar)
                 case.validate_response(response)

@@ -150,14 +150,15 @@ async def _usergroup_id(services: Services, ref: str, label: str) -> str:
 
 
 async def _schedule_reach(services: Services, name: str) -> Reach:
-    """Whoever the schedule names now; refused when nobody is on call (a gap). A guest on
-    call is named and not brought in: the channel is told why."""
+    """Whoever the schedule names now (everyone, with ``overlap: all``); refused when nobody
+    is on call (a gap). A guest on call is named and not brought in: the channel is told
+    why."""
     named = await on_call_now(services, name)
-    if named is None or named.user is None:
+    if not named or named[0].user is None:
         raise UnknownTarget(
             target=name, reason="nobody is on call right now (a gap in the schedule)"
         )
-    return Reach(users=[named.reachable] if named.reachable else [], on_call=[named])
+    return Reach(users=[n.reachable for n in named if n.reachable], on_call=named)
 
 
 async def _members(services: Services, group_id: str, label: str) -> list[str]:
@@ -446,15 +447,15 @@ async def _reach(services: Services, targets: tuple[Target, ...]) -> Reach:
             assert target.routing_key_env is not None
             reach.pagers.append((target.ref, target.routing_key_env))
         elif target.kind == "schedule":
-            # Whoever the final schedule names at the instant the level fires; nobody (a gap)
-            # is said in the channel, and the level's other targets still come.
+            # Whoever the final schedule names at the instant the level fires (everyone, with
+            # overlap: all); nobody (a gap) is said in the channel, and the level's other
+            # targets still come.
             named = await on_call_now(services, target.ref)
             if named is None:
                 reach.problems.append(f"{target.ref}: no such on-call schedule")
                 continue
-            reach.on_call.append(named)
-            if named.reachable is not None:
-                reach.users.append(named.reachable)
+            reach.on_call += named
+            reach.users += [one.reachable for one in named if one.reachable is not None]
         else:
             label = f"@{target.ref}"
             try:

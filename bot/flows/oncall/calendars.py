@@ -133,7 +133,7 @@ async def open_feed(services: Services, *, kind: FeedKind, subject: str, token: 
         entries = schedule_entries(schedules[0], overrides, now)
     else:
         entries = person_entries(schedules, overrides, subject, now)
-    people = {entry.shift.user for entry in entries if entry.shift.user}
+    people = {user for entry in entries for user in entry.shift.users}
     async with session_scope(services.engine) as session:
         names = await known_names(session, people | ({subject} if kind == "person" else set()))
     return Feed(kind, subject, entries, names, now)

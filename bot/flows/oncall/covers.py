@@ -40,7 +40,7 @@ async def ask_owners(
             "over", schedule=schedule.name, field="end", end=end, shown_zone=schedule.timezone
         )
     try:
-        check_override(schedule.name, user, max(start, now), end)
+        check_override(schedule, user, max(start, now), end)
     except OverrideRefused as error:
         raise OncallRefused("record", schedule=schedule.name, message=str(error)) from None
     zones = {owner: await zone_of(services, owner) for owner in schedule.owners}

@@ -14,7 +14,9 @@ an override plans again (``bot/record/oncall/overrides.py``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,12 +30,13 @@ from bot.clients.slack_errors import (
 from bot.flows.channel import deliver_now
 from bot.flows.people import guests_among, is_guest, zone_of
 from bot.record.escalation.escalations import OnCall
-from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts
+from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts, stretch_of
 from bot.record.oncall.engine import on_call_at as shift_at
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import (
     override_putting_on_call,
     overrides_near,
+    stretch_on_call,
     who_is_on_call,
 )
 from bot.record.oncall.schedules import Schedule
@@ -59,10 +62,11 @@ DISABLED = "disabled"
 
 
 # -- escalations -----------------------------------------------------------------------------
-async def on_call_now(services: Services, name: str) -> OnCall | None:
-    """Whom the schedule ``name`` names now, its stored overrides included, and through whose
-    override, if one; a guest of the workspace is marked so (never to be brought in). None
-    when no schedule has that name."""
+async def on_call_now(services: Services, name: str) -> list[OnCall] | None:
+    """Whom the schedule ``name`` names now, its stored overrides included: one OnCall per
+    person (several with ``overlap: all``), each with the override that put them there if
+    one did, a guest of the workspace marked so (never to be brought in); one OnCall of
+    nobody in a gap. None when no schedule has that name."""
     schedule = services.settings.oncall.schedules.get(name)
     if schedule is None:
         return None
@@ -70,21 +74,27 @@ async def on_call_now(services: Services, name: str) -> OnCall | None:
     async with session_scope(services.engine) as session:
         [schedule] = await with_feed_copies(session, [schedule])
         shift = await who_is_on_call(session, schedule=schedule, at=now)
-        through = await override_putting_on_call(session, schedule=schedule, shift=shift, at=now)
-    if shift.user is None:
-        return OnCall(schedule.name, None)
+        through = [
+            await override_putting_on_call(session, schedule=schedule, user=user, at=now)
+            for user in shift.users
+        ]
+    if not shift.users:
+        return [OnCall(schedule.name, None)]
     # Asked with no session open: the database is not held while Slack answers.
-    guest = await is_guest(services, shift.user)
-    if through is None:
-        return OnCall(schedule.name, shift.user, guest=guest)
-    return OnCall(
-        schedule.name,
-        shift.user,
-        guest=guest,
-        override_id=through.id,
-        made_by=through.created_by,
-        accepted_by=through.accepted_by,
-    )
+    guests = await guests_among(services, shift.users)
+    return [
+        OnCall(schedule.name, user, guest=user in guests)
+        if override is None
+        else OnCall(
+            schedule.name,
+            user,
+            guest=user in guests,
+            override_id=override.id,
+            made_by=override.created_by,
+            accepted_by=override.accepted_by,
+        )
+        for user, override in zip(shift.users, through, strict=True)
+    ]
 
 
 # -- start-up --------------------------------------------------------------------------------
@@ -146,16 +156,17 @@ async def run_handoff(services: Services, job: Job) -> None:
         await _plan_notices(session, schedule, overrides, now, until=current.end)
         await session.commit()
     services.wake_jobs()
-    if current.user is None:
-        return None
-    if await is_guest(services, current.user, retried=True):
-        # Never put on call, whatever the file says: a gap, said once for the shift.
-        await _guest_named(services, schedule, current)
-        return None
-    if schedule.usergroup is not None:
+    guests = await guests_among(services, current.users, retried=True)
+    for guest in current.users:
+        if guest in guests:
+            # Never put on call, whatever the file says: said once for their stretch.
+            stretch = stretch_of(schedule, overrides, guest, now) or current
+            await _guest_named(services, schedule, stretch, guest)
+    reachable = [user for user in current.users if user not in guests]
+    if schedule.usergroup is not None and reachable:
         # In a gap the group keeps whoever was last on call: Slack does not empty a group
         # (usergroups.users.update refuses no users), and the gap is posted to the channel.
-        await _follow(services, schedule, schedule.usergroup, current.user)
+        await _follow(services, schedule, schedule.usergroup, reachable)
     return None
 
 
@@ -167,29 +178,30 @@ async def _plan_notices(
     *,
     until: datetime,
 ) -> None:
-    """A notice for each shift that begins after ``now`` and is due before the next handoff
-    job (at ``until``) would plan it."""
+    """A notice for each person whose stretch begins after ``now`` and is due before the
+    next handoff job (at ``until``) would plan it (someone on call already, beside whom
+    others come and go with ``overlap: all``, is not told again)."""
     before = schedule.notify_before
     if before is None:
         return
-    for shift in final_shifts(schedule, overrides, now, min(until + before, LATEST)):
-        if shift.user is None or shift.start <= now:
-            continue
-        await jobs.schedule(
-            session,
-            kind=JobKind.ONCALL_NOTICE,
-            key=notice_key(schedule.name, shift.start, shift.user),
-            due_at=max(shift.start - before, now),
-            payload={
-                "schedule": schedule.name,
-                "user": shift.user,
-                "start": shift.start.isoformat(),
-            },
-        )
+    shifts = final_shifts(schedule, overrides, now, min(until + before, LATEST))
+    for earlier, shift in pairwise(shifts):
+        for user in shift.users:
+            if user in earlier.users:
+                continue
+            await jobs.schedule(
+                session,
+                kind=JobKind.ONCALL_NOTICE,
+                key=notice_key(schedule.name, shift.start, user),
+                due_at=max(shift.start - before, now),
+                payload={"schedule": schedule.name, "user": user, "start": shift.start.isoformat()},
+            )
 
 
-async def _follow(services: Services, schedule: Schedule, handle: str, user: str) -> None:
-    """Make the schedule's user group the person on call, unless it is already. What Slack
+async def _follow(
+    services: Services, schedule: Schedule, handle: str, users: Sequence[str]
+) -> None:
+    """Make the schedule's user group the people on call, unless it is already. What Slack
     will not do until a person changes something (the plan, the app's scopes, the
     workspace's settings, a group that is not there) is said once; the rest is retried."""
     slack = services.slack
@@ -198,15 +210,15 @@ async def _follow(services: Services, schedule: Schedule, handle: str, user: str
         if group is None or group.disabled:
             await _group_refused(services, schedule, DISABLED if group else None)
             return
-        if set(await slack.usergroup_members(group.id)) == {user}:
+        if set(await slack.usergroup_members(group.id)) == set(users):
             return
-        await slack.set_usergroup_members(group.id, [user])
+        await slack.set_usergroup_members(group.id, list(users))
     except (SlackNotAllowed, SlackGone, SlackRefused) as error:
         if isinstance(error, SlackTokenRevoked):
             raise  # the app is gone: the runner holds every job until it is back
         await _group_refused(services, schedule, error.code)
         return
-    log.info("user group @%s of %s is now %s", handle, schedule.name, user)
+    log.info("user group @%s of %s is now %s", handle, schedule.name, ", ".join(users))
 
 
 async def _group_refused(services: Services, schedule: Schedule, code: str | None) -> None:
@@ -243,18 +255,19 @@ async def say_group_refused(services: Services, job: Job) -> None:
     return None
 
 
-async def _guest_named(services: Services, schedule: Schedule, shift: Shift) -> None:
-    """Have it said, once for this shift (its notice and its handoff both come here), that
-    the schedule file names a guest of the workspace for it, who is not on call."""
+async def _guest_named(services: Services, schedule: Schedule, shift: Shift, user: str) -> None:
+    """Have it said, once for this stretch of theirs (its notice and its handoff both come
+    here), that the schedule file names ``user``, a guest of the workspace, who is not on
+    call."""
     async with session_scope(services.engine) as session:
         await jobs.schedule(
             session,
             kind=JobKind.ONCALL_GUEST_SHIFT,
-            key=guest_shift_key(schedule.name, shift.start, str(shift.user)),
+            key=guest_shift_key(schedule.name, shift.start, user),
             due_at=services.clock(),
             payload={
                 "schedule": schedule.name,
-                "user": shift.user,
+                "user": user,
                 "start": shift.start.isoformat(),
                 "end": shift.end.isoformat(),
             },
@@ -311,12 +324,13 @@ async def send_notice(services: Services, job: Job) -> None:
     payload = jobs.payload_of(job)
     user, start = str(payload["user"]), datetime.fromisoformat(payload["start"])
     async with session_scope(services.engine) as session:
-        shift = await who_is_on_call(session, schedule=schedule, at=start)
+        [schedule] = await with_feed_copies(session, [schedule])
+        shift = await stretch_on_call(session, schedule=schedule, user=user, at=start)
     now = services.clock()
-    if shift.user != user or shift.start != start or now >= shift.end:
+    if shift is None or shift.start != start or now >= shift.end:
         return None
     if await is_guest(services, user, retried=True):
-        await _guest_named(services, schedule, shift)
+        await _guest_named(services, schedule, shift, user)
         return None
     zone = await zone_of(services, user, otherwise=schedule.timezone)
     text = services.renderer.render(
@@ -350,8 +364,9 @@ async def post_gaps(services: Services, job: Job) -> None:
         await session.commit()
     services.wake_jobs()
     shifts = final_shifts(schedule, overrides, now, until)
-    guests = await guests_among(services, (shift.user for shift in shifts), retried=True)
-    found = [shift for shift in shifts if shift.user is None or shift.user in guests]
+    guests = await guests_among(services, (u for s in shifts for u in s.users), retried=True)
+    # Nobody on call, or only guests of the workspace, whom the file names.
+    found = [shift for shift in shifts if guests.issuperset(shift.users)]
     if not found:
         return None
     text = services.renderer.render(

@@ -85,7 +85,7 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
             limit=MAX_FEED_BYTES,
             timeout=FETCH_TIMEOUT,
         )
-        events = await _read(body, schedule, now)
+        events = await _read(body, schedule, schedule.zone_of(layer), now)
     except (FeedUnreachable, FeedRefused) as failure:
         reason = str(failure)
         if isinstance(failure, FeedRefused):
@@ -115,14 +115,15 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
     return now + services.settings.oncall.ical_refresh
 
 
-async def _read(body: bytes, schedule: Schedule, now: datetime) -> list[FeedEvent]:
-    """The feed's events, read off the event loop (a large calendar takes a while). Whatever
+async def _read(body: bytes, schedule: Schedule, zone: str, now: datetime) -> list[FeedEvent]:
+    """The feed's events, read off the event loop (a large calendar takes a while), floating
+    times in ``zone`` (the layer's) unless the feed names one. Whatever
     the parser raises on bytes from elsewhere is a refusal with its reason (and logged with
     its traceback): a job that raised would be retried a few times and then given up, and
     the layer's refreshes would stop without a word."""
     try:
         return await asyncio.to_thread(
-            read_feed, body, zone=schedule.timezone, start=now - KEEP_BEFORE, end=now + KEEP_AHEAD
+            read_feed, body, zone=zone, start=now - KEEP_BEFORE, end=now + KEEP_AHEAD
         )
     except FeedRefused:
         raise

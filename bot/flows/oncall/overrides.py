@@ -41,12 +41,22 @@ class Window:
 
 
 async def put_on_call(
-    services: Services, *, by: str, user: str, schedule_name: str, window: Window
+    services: Services,
+    *,
+    by: str,
+    user: str | None,
+    schedule_name: str,
+    window: Window,
+    layer: str | None = None,
 ) -> str:
-    """Keep an override of the schedule for ``user``; say whom it displaced, and tell the
-    person it puts on call (unless they made it)."""
+    """Keep an override of the schedule (of its ``layer`` only, when named) for ``user``
+    (None: nobody, a deliberate gap); say whom it displaced, and tell the person it puts on
+    call (unless they made it)."""
     schedule = schedule_named(services, schedule_name)
-    if needs_owners_accept(schedule, by=by, user=user):
+    layer = layer_named(schedule, layer)
+    if user is not None and needs_owners_accept(schedule, by=by, user=user):
+        if layer is not None:
+            raise OncallRefused("outside_layer", schedule=schedule.name, field="layer")
         await require_person(services, schedule, user, "person")
         asked_start, end = _read_window(schedule, window, services.clock())
         return await ask_owners(services, schedule, user=user, start=asked_start, end=end)
@@ -54,7 +64,7 @@ async def put_on_call(
     asked_start, end = _read_window(schedule, window, services.clock())
     zone = await zone_of(services, by)
     override, taken = await keep_override(
-        services, schedule, by=by, user=user, start=asked_start, end=end
+        services, schedule, by=by, user=user, start=asked_start, end=end, layer=layer
     )
     return services.renderer.render(
         "messages/oncall/override_made.j2",
@@ -66,24 +76,72 @@ async def put_on_call(
     )
 
 
-async def check_put_on_call(services: Services, schedule: Schedule, *, by: str, user: str) -> None:
-    """OncallRefused unless ``by`` may put ``user`` on call at once and ``user`` is someone of
-    the workspace, no guest (Slack is asked). Someone outside the schedule putting themselves
-    on call is refused here: that waits for an owner's Accept (``put_on_call`` asks)."""
+async def put_on_call_for_operator(
+    services: Services,
+    schedule: Schedule,
+    *,
+    by: str,
+    user: str | None,
+    start: datetime,
+    end: datetime,
+    layer: str | None = None,
+) -> tuple[Override, list[Shift]]:
+    """Keep an override asked by whoever runs warroom (the API token's holder, scripting
+    leave and holidays): the rule of who may put whom on call does not bind them, but the
+    person must be someone of the workspace and no guest (Slack is asked); otherwise as
+    ``keep_override``."""
+    layer = layer_named(schedule, layer)
+    if user is not None:
+        await require_person(services, schedule, user, "user")
+    return await keep_override(
+        services, schedule, by=by, user=user, start=start, end=end, layer=layer
+    )
+
+
+async def check_put_on_call(
+    services: Services, schedule: Schedule, *, by: str, user: str | None
+) -> None:
+    """OncallRefused unless ``by`` may put ``user`` (None: nobody) on call at once and
+    ``user`` is someone of the workspace, no guest (Slack is asked). Someone outside the
+    schedule putting themselves on call is refused here: that waits for an owner's Accept
+    (``put_on_call`` asks)."""
     if not may_put_on_call(schedule, by=by, user=user):
-        raise OncallRefused("not_a_member", schedule=schedule.name, field="person", user=user)
+        problem = "nobody_not_a_member" if user is None else "not_a_member"
+        raise OncallRefused(problem, schedule=schedule.name, field="person", user=user)
+    if user is None:
+        return
     if needs_owners_accept(schedule, by=by, user=user):
         problem = "needs_owner" if schedule.owners else "no_owners"
         raise OncallRefused(problem, schedule=schedule.name, field="person", user=user)
     await require_person(services, schedule, user, "person")
 
 
+def layer_named(schedule: Schedule, name: str | None) -> str | None:
+    """The schedule's layer called ``name`` (as the file writes it), None for none asked;
+    OncallRefused naming its layers when it has no such layer."""
+    if name is None:
+        return None
+    layers = [layer.name for layer in schedule.layers]
+    if name not in layers:
+        raise OncallRefused(
+            "unknown_layer", schedule=schedule.name, field="layer", text=name, known=layers
+        )
+    return name
+
+
 async def keep_override(
-    services: Services, schedule: Schedule, *, by: str, user: str, start: datetime, end: datetime
+    services: Services,
+    schedule: Schedule,
+    *,
+    by: str,
+    user: str | None,
+    start: datetime,
+    end: datetime,
+    layer: str | None = None,
 ) -> tuple[Override, list[Shift]]:
     """Keep an override already checked (``check_put_on_call``) from ``start`` (now at the
     earliest) to ``end`` (in the future), and tell the person it puts on call; return it and
-    whom it displaced. From Slack and the web alike."""
+    whom it displaced. From Slack, the web and the API alike."""
     now = services.clock()
     if end <= now:
         raise OncallRefused(
@@ -91,15 +149,25 @@ async def keep_override(
         )
     # Who was on call is history (escalations reached them): an override starts now at the
     # earliest.
-    return await _keep(services, schedule, by=by, user=user, start=max(start, now), end=end)
+    return await _keep(
+        services, schedule, by=by, user=user, start=max(start, now), end=end, layer=layer
+    )
 
 
 async def _keep(
-    services: Services, schedule: Schedule, *, by: str, user: str, start: datetime, end: datetime
+    services: Services,
+    schedule: Schedule,
+    *,
+    by: str,
+    user: str | None,
+    start: datetime,
+    end: datetime,
+    layer: str | None,
 ) -> tuple[Override, list[Shift]]:
     """The override and the DM to the person it puts on call, in one transaction; then the
     DM is sent."""
-    their_zone = await zone_of(services, user)
+    told = user if user is not None and user != by else None
+    their_zone = await zone_of(services, told) if told else schedule.timezone
     async with session_scope(services.engine) as session:
         try:
             override, taken = await add_override(
@@ -110,15 +178,16 @@ async def _keep(
                 end=end,
                 created_by=by,
                 created_at=services.clock(),
+                layer=layer,
             )
         except OverrideRefused as error:
             raise OncallRefused("record", schedule=schedule.name, message=str(error)) from None
-        if user != by:
+        if told:
             template = "messages/oncall/put_on_call.j2"
-            await tell(services, session, user, template, override=override, zone=their_zone)
+            await tell(services, session, told, template, override=override, zone=their_zone)
         await session.commit()
-    if user != by:
-        await deliver_now(services, user)
+    if told:
+        await deliver_now(services, told)
     return override, taken
 
 
@@ -159,7 +228,8 @@ async def cancel_kept(
         raise OncallRefused(
             "no_override", schedule=schedule, field="override id", override_id=override_id
         )
-    their_zone = await zone_of(services, found.user_id)
+    told = found.user_id
+    their_zone = await zone_of(services, told) if told else "UTC"
     now = services.clock()
     async with session_scope(services.engine) as session:
         row = await session.get(OncallOverride, override_id)
@@ -175,13 +245,13 @@ async def cancel_kept(
             await cancel_override(session, override_id=override_id, by=by, at=now)
         except OverrideRefused as error:
             raise OncallRefused("record", schedule=row.schedule, message=str(error)) from None
-        if row.user_id != by:
+        if told and told != by:
             template = "messages/oncall/override_cancelled_dm.j2"
-            await tell(services, session, row.user_id, template, row=row, by=by, zone=their_zone)
+            await tell(services, session, told, template, row=row, by=by, zone=their_zone)
         other_half = await swaps.other_half(session, row)
         await session.commit()
-    if row.user_id != by:
-        await deliver_now(services, row.user_id)
+    if told and told != by:
+        await deliver_now(services, told)
     return row, other_half
 
 

@@ -27,7 +27,14 @@ from bot.flows.oncall.common import (
 )
 from bot.flows.people import zone_of
 from bot.record.oncall import swaps
-from bot.record.oncall.engine import Override, Shift, final_shifts, next_shift, on_call_at
+from bot.record.oncall.engine import (
+    Override,
+    Shift,
+    final_shifts,
+    next_shift,
+    stretch_of,
+    stretches,
+)
 from bot.record.oncall.overrides import add_override
 from bot.record.oncall.rights import may_swap
 from bot.record.oncall.schedules import Schedule
@@ -42,6 +49,8 @@ async def ask_for_swap(
 ) -> str:
     """Ask ``of`` by DM to take ``by``'s shift on ``when`` (and give theirs in return)."""
     schedule = schedule_named(services, schedule_name)
+    if schedule.overlap == "all":
+        raise OncallRefused("swap_overlap", schedule=schedule.name)
     if of == by:
         raise OncallRefused("swap_with_self", schedule=schedule.name, field="person")
     if not may_swap(schedule, by=by, of=of):
@@ -61,7 +70,7 @@ async def ask_for_swap(
             over=give,
             shown_zone=schedule.timezone,
         )
-    give = Shift(max(give.start, now), give.end, by)
+    give = Shift(max(give.start, now), give.end, (by,))
     take = next_shift(schedule, overrides, give.start, user=of)
     zone, their_zone = await zone_of(services, by), await zone_of(services, of)
     async with session_scope(services.engine) as session:
@@ -85,17 +94,17 @@ def _shift_on(
 ) -> Shift | None:
     """``user``'s stretch on call holding ``moment``, else the first that starts on its day
     (in the schedule's zone); None when they have none."""
-    held = on_call_at(schedule, overrides, moment)
-    if held.user == user:
+    held = stretch_of(schedule, overrides, user, moment)
+    if held is not None:
         return held
     zone = ZoneInfo(schedule.timezone)
     day = moment.astimezone(zone).date()
     day_start = datetime.combine(day, time(), zone).astimezone(UTC)
     day_end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
-    mine = [s for s in final_shifts(schedule, overrides, day_start, day_end) if s.user == user]
+    mine = stretches(final_shifts(schedule, overrides, day_start, day_end), user)
     later = [s for s in mine if s.end > moment]
     first = next(iter(later or mine), None)
-    return on_call_at(schedule, overrides, first.start) if first else None
+    return stretch_of(schedule, overrides, user, first.start) if first else None
 
 
 async def _ask(services: Services, session: AsyncSession, swap: OncallSwap, zone: str) -> None:

@@ -17,7 +17,7 @@ from bot.store.db import session_scope
 
 @dataclass(frozen=True)
 class OnCall:
-    """One schedule's shift now (``user`` None: a gap) and the one after it (None: nothing
+    """One schedule's shift now (``users`` empty: a gap) and the one after it (None: nothing
     within the engine's horizon)."""
 
     schedule: Schedule
@@ -39,7 +39,7 @@ async def who_is_on_call(
     rows = [on_call(schedule, overrides, now) for schedule in schedules]
     # The file may name a guest, who is never on call: their shift is a gap, as at handoffs.
     shifts = (shift for row in rows for shift in (row.now, row.next) if shift)
-    guests = await guests_among(services, (shift.user for shift in shifts))
+    guests = await guests_among(services, (user for shift in shifts for user in shift.users))
     return services.renderer.render(
         "messages/oncall/who.j2", rows=rows, guests=guests, zone=zone, now=now
     )

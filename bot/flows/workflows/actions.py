@@ -498,14 +498,15 @@ async def _invite(
         users += await group_members(services, str(group))
     if schedule := action.args.get("schedule"):
         named = await on_call_now(services, str(schedule))
-        if named is None or named.user is None:
+        if not named or named[0].user is None:
             raise ActionFailedValue(f"nobody is on call for {schedule} right now")
-        if named.reachable is None:
+        reachable = [one.reachable for one in named if one.reachable is not None]
+        if not reachable:
             # Never into an incident's channel: it may be private.
             raise ActionFailedValue(
                 f"whoever is on call for {schedule} is a guest of the workspace: not invited"
             )
-        users.append(named.reachable)
+        users += reachable
     if not incident.channel_id:
         raise ActionFailedValue("the incident has no channel yet")
     now = services.clock()

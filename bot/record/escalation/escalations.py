@@ -245,6 +245,8 @@ def target_facts(escalation: Escalation) -> dict[str, Any]:
         target["user"] = escalation.on_call[0]["user"] if escalation.on_call else None
         if escalation.on_call and escalation.on_call[0].get("guest"):
             target["guest"] = True  # named, not brought in
+        if escalation.on_call and len(escalation.on_call) > 1:  # overlap: all
+            target["on_call"] = [dict(named) for named in escalation.on_call]
     elif escalation.target_kind == "policy":
         target["level"] = escalation.level
         if escalation.policy_round > 1:

@@ -4,6 +4,7 @@ Record-level: no Slack, no HTTP, no settings object.
 - ``schedules``: the schedule file (``WARROOM_ONCALL_SCHEDULES``).
 - ``zones``: a zone's clock as pieces of constant UTC offset.
 - ``engine``: who is on call when: a schedule's rules turned into shifts in UTC.
+- ``advice``: what ``warroom oncall check`` says of a good file: layers that overlap.
 - ``overrides``: overrides in the database, never deleted, and who made or cancelled them.
 - ``swaps``: swaps asked of someone, and how they were answered.
 - ``covers``: requests to be on call from outside a schedule, and the owner's answer.

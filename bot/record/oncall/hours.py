@@ -58,11 +58,12 @@ class ScheduleHours:
 
     @property
     def covered(self) -> timedelta:
-        """The time somebody was on call."""
+        """The hours people were on call, added up (with ``overlap: all``, an hour two
+        people held counts twice: a share is of the hours held)."""
         return sum((person.total for person in self.people), timedelta(0))
 
     def share(self, person: PersonHours) -> float:
-        """The person's part of the covered time, from 0 to 1."""
+        """The person's part of the hours held, from 0 to 1."""
         covered = self.covered
         return person.total / covered if covered else 0.0
 
@@ -83,10 +84,10 @@ def hours_on_call(
     gaps = 0
     for shift in shifts:
         interval = (instant_of(shift.start), instant_of(shift.end))
-        if shift.user is None:
+        if not shift.users:
             gaps += interval[1] - interval[0]
-        else:
-            by_person.setdefault(shift.user, []).append(interval)
+        for user in shift.users:  # with overlap: all, each of them holds it whole
+            by_person.setdefault(user, []).append(interval)
     low, high = instant_of(start), instant_of(end)
     people = []
     for user, intervals in by_person.items():

@@ -26,6 +26,7 @@ from bot.record.oncall.engine import (
     Shift,
     displaced,
     on_call_at,
+    stretch_of,
 )
 from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.work import plan_again
@@ -46,7 +47,7 @@ async def add_override(
     session: AsyncSession,
     *,
     schedule: Schedule,
-    user: str,
+    user: str | None,
     start: datetime,
     end: datetime,
     created_by: str,
@@ -54,12 +55,14 @@ async def add_override(
     kind: OverrideKind = "override",
     swap_id: int | None = None,
     accepted_by: str | None = None,
+    layer: str | None = None,
 ) -> tuple[Override, list[Shift]]:
-    """Keep an override of ``schedule`` (``swap_id``: the swap it is half of; ``accepted_by``:
-    the owner who accepted it, for someone outside the schedule); return it and
-    the shifts it takes over, as they were (``user`` None where it fills a gap). The caller
-    commits."""
-    check_override(schedule.name, user, start, end)
+    """Keep an override of ``schedule`` (of its ``layer`` only, when given), putting ``user``
+    on call (None: nobody, a deliberate gap); ``swap_id``: the swap it is half of;
+    ``accepted_by``: the owner who accepted it, for someone outside the schedule. Return it
+    and the shifts it takes over, as they were (``users`` empty where it fills a gap). The
+    caller commits."""
+    check_override(schedule, user, start, end, layer=layer)
     earlier = await overrides_between(session, schedule=schedule.name, start=start, end=end)
     row = OncallOverride(
         schedule=schedule.name,
@@ -71,6 +74,7 @@ async def add_override(
         created_at=created_at,
         swap_id=swap_id,
         accepted_by=accepted_by,
+        layer=layer,
     )
     session.add(row)
     await session.flush()
@@ -133,25 +137,46 @@ async def overrides_near(
 
 
 async def who_is_on_call(session: AsyncSession, *, schedule: Schedule, at: datetime) -> Shift:
-    """The final schedule's shift holding ``at``, stored overrides included (``user`` None:
-    nobody is on call then)."""
+    """The final schedule's shift holding ``at``, stored overrides included (``users``
+    empty: nobody is on call then)."""
     overrides = await overrides_near(session, schedule=schedule, start=at)
     return on_call_at(schedule, overrides, at)
 
 
+async def stretch_on_call(
+    session: AsyncSession, *, schedule: Schedule, user: str, at: datetime
+) -> Shift | None:
+    """``user``'s stretch on call holding ``at``, stored overrides included; None when they
+    are not on call then."""
+    overrides = await overrides_near(session, schedule=schedule, start=at)
+    return stretch_of(schedule, overrides, user, at)
+
+
 async def override_putting_on_call(
-    session: AsyncSession, *, schedule: Schedule, shift: Shift, at: datetime
+    session: AsyncSession, *, schedule: Schedule, user: str, at: datetime
 ) -> OncallOverride | None:
-    """The override through which ``shift.user`` is on call at ``at`` (where overrides overlap
-    the newest wins, as in the engine); None when the schedule's layers put them there."""
+    """The override through which ``user`` is on call at ``at``: the newest of the schedule's
+    holding ``at`` (as in the engine), else the newest of a layer's that names them; None
+    when the schedule's layers put them there."""
     overrides = await overrides_between(
         session, schedule=schedule.name, start=at, end=at + _INSTANT
     )
     holding = [o for o in overrides if o.start <= at < o.end]
-    winner = max(holding, key=lambda o: o.age, default=None)
-    if winner is None or winner.user != shift.user or winner.id is None:
+    above = max((o for o in holding if o.layer is None), key=lambda o: o.age, default=None)
+    if above is not None:
+        return await _row_of(session, above if above.user == user else None)
+    for layer in schedule.layers:
+        mine = [o for o in holding if o.layer == layer.name]
+        newest = max(mine, key=lambda o: o.age, default=None)
+        if newest is not None and newest.user == user:
+            return await _row_of(session, newest)
+    return None
+
+
+async def _row_of(session: AsyncSession, override: Override | None) -> OncallOverride | None:
+    if override is None or override.id is None:
         return None
-    return await session.get(OncallOverride, winner.id)
+    return await session.get(OncallOverride, override.id)
 
 
 async def override_history(
@@ -186,15 +211,28 @@ def as_override(row: OncallOverride) -> Override:
         end=row.end_at,
         created_by=row.created_by,
         created_at=row.created_at,
+        layer=row.layer,
     )
 
 
-def check_override(schedule: str, user: str, start: datetime, end: datetime) -> None:
+def check_override(
+    schedule: Schedule,
+    user: str | None,
+    start: datetime,
+    end: datetime,
+    *,
+    layer: str | None = None,
+) -> None:
     """OverrideRefused, naming the schedule and the field, unless such an override can be
     kept (a request to be on call is checked when asked, not only once accepted)."""
-    where = f"schedule {schedule!r}: override"
-    if not USER_ID.match(user):
+    where = f"schedule {schedule.name!r}: override"
+    if user is not None and not USER_ID.match(user):
         raise OverrideRefused(f"{where} user: {user!r} is not a Slack user id (U… or W…)")
+    layers = [one.name for one in schedule.layers]
+    if layer is not None and layer not in layers:
+        raise OverrideRefused(
+            f"{where} layer: {layer!r} is none of its layers ({', '.join(layers)})"
+        )
     if start.tzinfo is None or end.tzinfo is None:
         raise OverrideRefused(f"{where} start and end: need a time zone")
     start, end = start.astimezone(UTC), end.astimezone(UTC)

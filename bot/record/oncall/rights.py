@@ -1,7 +1,8 @@
 """Who may change a schedule: as in Opsgenie and Grafana OnCall, the schedule's own people.
 
 Covering is welcome, inside the schedule: a member of the schedule (in any layer) or one of
-its ``owners:`` may put themselves or anyone else on call at once; someone else may ask to
+its ``owners:`` may put themselves or anyone else on call at once, or nobody (a deliberate
+gap); someone else may ask to
 put themselves on call, and that waits for an owner's Accept (whoever is on call is invited
 into the schedule's private incidents); a swap needs one of its two people inside the
 schedule. A guest of the workspace is never put on call (Slack
@@ -18,7 +19,7 @@ from bot.store.models import OncallOverride, OncallSwap
 
 def members(schedule: Schedule) -> frozenset[str]:
     """Everyone in a layer of the schedule."""
-    return frozenset(member for layer in schedule.layers for member in layer.members)
+    return frozenset(member for layer in schedule.layers for member in layer.people)
 
 
 def inside(schedule: Schedule, user: str) -> bool:
@@ -26,9 +27,10 @@ def inside(schedule: Schedule, user: str) -> bool:
     return user in schedule.owners or user in members(schedule)
 
 
-def may_put_on_call(schedule: Schedule, *, by: str, user: str) -> bool:
+def may_put_on_call(schedule: Schedule, *, by: str, user: str | None) -> bool:
     """Whether ``by`` may put ``user`` on call in ``schedule`` (at once, or once an owner
-    accepts: ``needs_owners_accept``)."""
+    accepts: ``needs_owners_accept``); ``user`` None: nobody, a deliberate gap, which only
+    the schedule's own people may make."""
     return by == user or inside(schedule, by)
 
 

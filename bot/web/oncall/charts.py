@@ -45,10 +45,11 @@ GAP_COLOURS = ("#C62828", "#ffffff")
 
 @dataclass(frozen=True)
 class Bar:
-    """One stretch of a row: a person's (``user``), or nobody's (a gap, in the final row)."""
+    """One stretch of a row: a person's, several people's together (``overlap: all``), or
+    nobody's (a gap, in the final row)."""
 
-    user: str | None
-    name: str  # the person's name, or "" for a gap
+    users: tuple[str, ...]
+    name: str  # the people's names, or "" for a gap
     start: datetime
     end: datetime
     rect: Rect
@@ -60,7 +61,7 @@ class Bar:
 
     @property
     def gap(self) -> bool:
-        return self.user is None
+        return not self.users
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class DayTick:
 
 @dataclass(frozen=True)
 class LegendEntry:
-    user: str
+    users: tuple[str, ...]
     name: str
     fill: str
 
@@ -106,7 +107,7 @@ class Timeline:
 
     @property
     def gaps(self) -> tuple[Shift, ...]:
-        return tuple(shift for shift in self.final if shift.user is None)
+        return tuple(shift for shift in self.final if not shift.users)
 
 
 def local_midnights(zone: str, first: date, days: int) -> list[datetime]:
@@ -140,7 +141,7 @@ def timeline(
         ("layer", layer.name, layer_shifts(schedule, layer, start, end))
         for layer in schedule.layers
     ]
-    rows_shifts.append(("overrides", "", [s for s in overridden if s.user is not None]))
+    rows_shifts.append(("overrides", "", [s for s in overridden if s.users]))
     rows_shifts.append(("final", "", final))
     colours = _colours([final, *(shifts for _, _, shifts in rows_shifts)])
     rows = []
@@ -166,7 +167,7 @@ def timeline(
         ticks=ticks,
         now_x=x_of(now) if start <= now <= end else None,
         legend=tuple(
-            LegendEntry(user, names.get(user, user), fill) for user, (fill, _) in colours.items()
+            LegendEntry(users, _names(users, names), fill) for users, (fill, _) in colours.items()
         ),
         final=tuple(final),
     )
@@ -181,34 +182,40 @@ def _x_scale(start: datetime, end: datetime, plot: Box) -> Callable[[datetime], 
     return x_of
 
 
-def _colours(rows: Iterable[Sequence[Shift]]) -> dict[str, tuple[str, str]]:
-    """A colour for each person, in the order they first appear (the final row's first)."""
-    colours: dict[str, tuple[str, str]] = {}
+def _colours(rows: Iterable[Sequence[Shift]]) -> dict[tuple[str, ...], tuple[str, str]]:
+    """A colour for each person, and for each group of people on call together (``overlap:
+    all``), in the order they first appear (the final row's first)."""
+    colours: dict[tuple[str, ...], tuple[str, str]] = {}
     for shifts in rows:
         for shift in shifts:
-            if shift.user is not None and shift.user not in colours:
-                colours[shift.user] = PERSON_COLOURS[len(colours) % len(PERSON_COLOURS)]
+            if shift.users and shift.users not in colours:
+                colours[shift.users] = PERSON_COLOURS[len(colours) % len(PERSON_COLOURS)]
     return colours
+
+
+def _names(users: Sequence[str], names: Mapping[str, str]) -> str:
+    """``Alice + Bob``: people on call together, by the names the record keeps."""
+    return " + ".join(names.get(user, user) for user in users)
 
 
 def _bar(
     shift: Shift,
     y: float,
     x_of: Callable[[datetime], float],
-    colours: Mapping[str, tuple[str, str]],
+    colours: Mapping[tuple[str, ...], tuple[str, str]],
     names: Mapping[str, str],
 ) -> Bar:
     left, right = x_of(shift.start), x_of(shift.end)
     rect = Rect(left, _round(y + (ROW_HEIGHT - BAR_HEIGHT) / 2), _round(right - left), BAR_HEIGHT)
-    if shift.user is None:
+    if not shift.users:
         name, (fill, ink), text = "", GAP_COLOURS, "gap"
     else:
-        name = names.get(shift.user, shift.user)
-        (fill, ink), text = colours[shift.user], name
+        name = _names(shift.users, names)
+        (fill, ink), text = colours[shift.users], name
     fits = int((rect.width - 6) / CHAR_WIDTH)
     label = truncate(text, fits) if fits >= 3 else ""
     return Bar(
-        user=shift.user,
+        users=shift.users,
         name=name,
         start=shift.start,
         end=shift.end,

@@ -90,7 +90,7 @@ def calendar_of(services: Services, feed: Feed) -> bytes:
         context = {
             "kind": feed.kind,
             "schedule": entry.schedule,
-            "user": shift.user,
+            "users": shift.users,
             "names": feed.names,
             "start": shift.start,
             "end": shift.end,

@@ -23,7 +23,7 @@ from aiohttp import web
 from markupsafe import Markup
 from multidict import MultiDictProxy
 
-from bot.basics.numbers import parse_bounded_int
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_patterns import USER_ID
 from bot.flows.oncall.common import OncallRefused, overrides_around, read_time, require_person
 from bot.flows.oncall.overrides import cancel_kept, check_put_on_call, keep_override
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 TIMELINE_DAYS = 14
 HISTORY_DAYS = 90
 # Override ids are database integers.
-MAX_OVERRIDE_ID = 2**31 - 1
+MAX_OVERRIDE_ID = DATABASE_ID_MAX
 
 
 async def oncall_list(request: web.Request) -> web.Response:

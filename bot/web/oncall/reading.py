@@ -52,10 +52,10 @@ async def _as_read(web_: WebContext, schedules: Iterable[Schedule]) -> list[Sche
 
 def people_of(schedules: Iterable[Schedule], shifts: Iterable[Shift] = ()) -> set[str]:
     """Everyone named by the schedules (members, owners) and the shifts."""
-    people = {shift.user for shift in shifts if shift.user}
+    people = {user for shift in shifts for user in shift.users}
     for schedule in schedules:
         people.update(schedule.owners)
-        people.update(member for layer in schedule.layers for member in layer.members)
+        people.update(member for layer in schedule.layers for member in layer.people)
     return people
 
 
@@ -92,7 +92,8 @@ async def hours_for(
     start = now - timedelta(days=days)
     async with session_scope(web_.services.engine) as session:
         overrides = await overrides_between(session, start=start, end=now)
-        zones = await known_zones(session, people_of(schedules, ()) | {o.user for o in overrides})
+        put_on_call = {o.user for o in overrides if o.user}
+        zones = await known_zones(session, people_of(schedules, ()) | put_on_call)
     counted = tuple(
         hours_on_call(schedule, overrides, start=start, end=now, zones=zones)
         for schedule in schedules
