@@ -186,6 +186,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         )
     )
     (tmp_path / "templates").mkdir()
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(yaml.safe_dump({"default_rules": [{"after": "0s", "notify": ["slack"]}]}))
     return {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
         "PORT": str(port),
@@ -220,6 +222,24 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_LANGUAGE": "en",
         "WARROOM_PUBLIC_GRACE": "2m",
         "WARROOM_PUBLIC_LANGUAGES": "en,fr",
+        "WARROOM_FOLLOW_UP_REMINDER": "24h",
+        "WARROOM_LESSONS_DM": "24h",
+        # Nothing answers there: a draft would say the model did not answer.
+        "WARROOM_AI_URL": "http://127.0.0.1:9/v1",
+        "WARROOM_AI_MODEL": "llama3.1:8b",
+        "WARROOM_AI_KEY": secrets.token_hex(16),
+        "WARROOM_AI_PRIVATE": "off",
+        "WARROOM_AI_TIMEOUT": "5",
+        # Paging: methods set up (nobody here is paged beyond Slack).
+        "WARROOM_CONTACTS": str(contacts),
+        "WARROOM_NTFY_URL": "http://127.0.0.1:9",
+        "WARROOM_NTFY_TOKEN": secrets.token_hex(16),
+        "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        "TWILIO_FROM": "+15005550006",
+        "TWILIO_API_URL": "http://127.0.0.1:9",
+        "WARROOM_SMTP_URL": "smtp://127.0.0.1:9",
+        "WARROOM_SMTP_FROM": "warroom@example.com",
         # Bolt's OAuth mode keeps installations under $HOME: never the real one.
         "HOME": str(tmp_path),
     }
