@@ -19,6 +19,7 @@ from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.scenario import NOW, paging_settings, phone_environ
 from tests.paging.test_email import Mailbox, free_port
+from tests.slack.test_app_home import open_home
 
 PHONE = "+15555550123"
 TOPIC = "carol-7f3a9c"
@@ -132,3 +133,29 @@ async def test_without_a_verified_method_nothing_is_sent_and_it_says_why(
         assert (await session.exec(select(PageTest))).all() == []
     said = await oncall(warroom, "test-page now", user=BOB)
     assert "`/oncall test-page` takes nothing more" in said
+
+
+async def test_the_home_shows_her_methods_masked_her_rules_and_her_last_test(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, _ = phones
+    home = await open_home(warroom, CAROL)
+    (methods, last) = home["How pages reach you"]
+    assert "• `call` call +1 •••• 0123 (the contacts file's)" in methods
+    assert "• `mail` email c•••@example.com (the contacts file's)" in methods
+    assert "*Your rules* (the defaults): after 0s: slack" in methods
+    assert last == "*No test page yet*: `/oncall test-page` tries every verified method."
+
+    twilio.landlines.add(PHONE)
+    await oncall(warroom, "test-page", user=CAROL)
+    await oncall(warroom, "rules 0s slack push, 2m call", user=CAROL)
+    (methods, last) = (await open_home(warroom, CAROL))["How pages reach you"]
+    assert "*Your rules* (your own): after 0s: slack, push; after 2m: call" in methods
+    assert last.startswith("*Your last test page*: Tue 03 Mar 02:00 UTC: went out through slack,")
+    assert last.endswith("; failed through sms")
+    assert PHONE not in methods + last and ADDRESS not in methods
+
+    # Bob: no contacts file entry, nothing of his own: the file's default rules still page
+    # him, and the Home says so.
+    (methods, _) = (await open_home(warroom, BOB))["How pages reach you"]
+    assert "None: only Slack reaches you." in methods
