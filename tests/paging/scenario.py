@@ -42,11 +42,16 @@ SCHEDULES = {
 }
 
 
-def paging_settings(tmp_path: Path, contacts: dict[str, Any], **environ: str) -> dict[str, Any]:
+def paging_settings(
+    tmp_path: Path,
+    contacts: dict[str, Any],
+    policies_file: dict[str, Any] = POLICIES,
+    **environ: str,
+) -> dict[str, Any]:
     """Settings as an operator writes them: the policy, the schedule, the contacts file and
     the services' variables (``environ``)."""
     policies = tmp_path / "policies.yaml"
-    policies.write_text(yaml.safe_dump(POLICIES))
+    policies.write_text(yaml.safe_dump(policies_file))
     schedules = tmp_path / "schedules.yaml"
     schedules.write_text(yaml.safe_dump(SCHEDULES))
     contacts_file = tmp_path / "contacts.yaml"
