@@ -11,6 +11,9 @@ open it.
   when, overrides included; none to a guest, as in the web view.
 - The follow-ups they own that are not done yet, overdue first, then by due date, each with
   its incident (the person owns them: a private incident's follow-up included).
+- How pages reach them (with a contacts file, or once they set their own): their contact
+  methods, masked, and whose; the rules in force and whose (their own, the file's, the
+  defaults); their last test page.
 
 Times are shown in the person's zone (Slack's ``users.info`` ``tz``), else
 ``WARROOM_TIMEZONE``. One opening is read once: its Slack event id is claimed with the reads,
@@ -34,6 +37,7 @@ from bot.record.oncall.engine import Override, Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_near
 from bot.record.oncall.schedules import Schedule
+from bot.record.paging.own import Reachable, reachable
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -80,6 +84,8 @@ class Home:
     recent: Sequence[HomeIncident]
     on_call: Sequence[OnCallNow]
     follow_ups: Sequence[OpenFollowUp]
+    # How pages reach them; None when paging concerns them not (no file, nothing of theirs).
+    paging: Reachable | None
     # Where people reach the web view (WARROOM_PUBLIC_URL), its list, and that list from
     # ``RECENT`` ago; None without a public address.
     web_url: str | None
@@ -122,6 +128,7 @@ async def read_home(
         owned = await open_follow_ups(session, team_id=team, owner=user_id)
         overrides = await overrides_near(session, schedule=None, start=now) if schedules else []
         schedules = await with_feed_copies(session, schedules)
+        paging = await reachable(session, services.settings.paging.contacts, user_id)
         await session.commit()
     # Slack is asked with no session open: the database is not held while it answers.
     zone = await zone_of(services, user_id)
@@ -140,6 +147,7 @@ async def read_home(
         # A guest sees no schedule, as in the web view: who is on call is the workspace's.
         on_call=[] if guest else await _on_call_now(services, schedules, overrides, now),
         follow_ups=owned,
+        paging=paging if paging.concerned else None,
         web_url=services.settings.web.public_url or None,
         list_url=_list_url(services),
         recent_url=_list_url(services, since=since),

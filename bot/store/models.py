@@ -1107,6 +1107,19 @@ class NotificationRules(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
+class PageTest(SQLModel, table=True):
+    """A test page a person sent themselves (``/oncall test-page``): outside any incident,
+    what went out through each method and what failed, in words without the number or
+    address. [{"contact": "sms", "method": "sms", "failure": null}, ...]"""
+
+    __tablename__ = "page_test"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(index=True)
+    tested_at: datetime = Field(sa_column=utc_column(nullable=False))
+    results: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+
+
 class AckToken(SQLModel, table=True):
     """An acknowledgement link's secret, bound to one page (one person, one escalation): only
     its SHA-256 is kept, so the database never holds a working link. Used once."""

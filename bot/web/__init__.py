@@ -42,6 +42,7 @@ from bot.web import api, auth, follow_ups, maintenance, pages, suggestions
 from bot.web.context import web_context_ctx
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
+from bot.web.oncall import people as oncall_people
 from bot.web.routing import Route, RouteKind
 from bot.web.status_page import pages as status_page
 
@@ -63,6 +64,8 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/insights", pages.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
+    # A Slack user id, never a schedule's page (whose names have no "/").
+    Route("GET", "/oncall/people/{user:[UW][A-Z0-9]+}", oncall_people.person_page, PAGE),
     # A schedule's name has no dot (bot.record.escalation.policies.NAME), so the calendar feeds'
     # /oncall/<schedule>.ics never reaches this page.
     Route("GET", "/oncall/{schedule:[A-Za-z0-9_-]+}", oncall_pages.schedule_page, PAGE),

@@ -13,6 +13,7 @@ call from someone outside the schedule.
 - ``calendar``: a calendar feed's secret link, and ``rotate``.
 - ``contact``: your own contact methods for pages: add, verify, test, remove.
 - ``rules``: your own notification rules.
+- ``test_page``: a test page to yourself through every verified method.
 
 May import: what ``commands`` may, and the modules of ``commands`` (the shared router,
 arguments and ``help``). No other domain of the commands: this one is first in the order.

@@ -10,9 +10,9 @@ from bot.flows.paging.own_contacts import (
     add_contact,
     list_contacts,
     remove_contact,
-    test_contacts,
     verify_contact,
 )
+from bot.flows.paging.trying import test_page
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 
@@ -50,7 +50,7 @@ async def contact(request: CommandRequest, services: Services) -> str:
     if action == "verify":
         return await verify_contact(services, user=user, name=rest[0], code=rest[1])
     if action == "test":
-        return await test_contacts(services, user=user, name=rest[0] if rest else None)
+        return await test_page(services, user=user, name=rest[0] if rest else None)
     if action == "remove":
         return await remove_contact(services, user=user, name=rest[0])
     return await list_contacts(services, user=user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import help_text
 from commands.base import Subcommand
-from commands.oncall import calendar, cancel, contact, override, rules, swap, who
+from commands.oncall import calendar, cancel, contact, override, rules, swap, test_page, who
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     who.SUBCOMMAND,
@@ -14,5 +14,6 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     calendar.SUBCOMMAND,
     contact.SUBCOMMAND,
     rules.SUBCOMMAND,
+    test_page.SUBCOMMAND,
     help_text.SUBCOMMAND,
 )

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.store.db import session_scope
 from bot.store.models import Notification, PersonPage, TimelineEntry
-from emulator import Channel
+from emulator import Channel, FakeNtfy, FakeTwilio
 from tests.conftest import CAROL, Warroom
 from tests.helpers.incidents import command, open_incident
 
@@ -42,11 +42,16 @@ SCHEDULES = {
 }
 
 
-def paging_settings(tmp_path: Path, contacts: dict[str, Any], **environ: str) -> dict[str, Any]:
+def paging_settings(
+    tmp_path: Path,
+    contacts: dict[str, Any],
+    policies_file: dict[str, Any] = POLICIES,
+    **environ: str,
+) -> dict[str, Any]:
     """Settings as an operator writes them: the policy, the schedule, the contacts file and
     the services' variables (``environ``)."""
     policies = tmp_path / "policies.yaml"
-    policies.write_text(yaml.safe_dump(POLICIES))
+    policies.write_text(yaml.safe_dump(policies_file))
     schedules = tmp_path / "schedules.yaml"
     schedules.write_text(yaml.safe_dump(SCHEDULES))
     contacts_file = tmp_path / "contacts.yaml"
@@ -66,6 +71,18 @@ def paging_settings(tmp_path: Path, contacts: dict[str, Any], **environ: str) ->
         "web__public_url": settings.web.public_url,
         # The background runner stays out of the way; tests run due jobs themselves.
         "runtime__scheduler_interval": 3600.0,
+    }
+
+
+def phone_environ(twilio: FakeTwilio, ntfy: FakeNtfy, public_url: str) -> dict[str, str]:
+    """The variables an operator sets for ntfy and Twilio, pointed at the fakes."""
+    return {
+        "WARROOM_NTFY_URL": ntfy.root,
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_FROM": twilio.numbers[0],
+        "TWILIO_API_URL": twilio.root,
+        "WARROOM_PUBLIC_URL": public_url,
     }
 
 

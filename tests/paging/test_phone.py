@@ -21,6 +21,7 @@ from tests.paging.scenario import (
     notifications,
     paging_settings,
     person_pages,
+    phone_environ,
 )
 
 PHONE = "+15555550123"
@@ -55,12 +56,7 @@ async def warroom(
     settings = paging_settings(
         tmp_path,
         CONTACTS,
-        WARROOM_NTFY_URL=ntfy.root,
-        TWILIO_ACCOUNT_SID=twilio.account_sid,
-        TWILIO_AUTH_TOKEN=twilio.auth_token,
-        TWILIO_FROM=twilio.numbers[0],
-        TWILIO_API_URL=twilio.root,
-        WARROOM_PUBLIC_URL=PUBLIC_URL,
+        **phone_environ(twilio, ntfy, PUBLIC_URL),
     )
     async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
         twilio.reach = (PUBLIC_URL, running.url)

@@ -26,7 +26,13 @@ DAVE = "U0DAVE"
 WEB = "https://warroom.example.com"
 # A Wednesday: on call below, US clocks move forward on Sunday 8 March.
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
-HEADERS = ("Your incidents", "Declared in the last 7 days", "Your follow-ups", "On call now")
+HEADERS = (
+    "Your incidents",
+    "Declared in the last 7 days",
+    "Your follow-ups",
+    "On call now",
+    "How pages reach you",
+)
 
 
 @pytest.fixture

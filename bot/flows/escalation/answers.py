@@ -55,8 +55,9 @@ async def acknowledge_page(services: Services, page_id: int, *, via: str) -> Ans
     return Answer("acknowledged", incident, escalation, by=page.user_id)
 
 
-async def escalate_page(services: Services, page_id: int) -> Answer:
-    """Move the page's policy to its next level now, as the paged person asked."""
+async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer:
+    """Move the page's policy to its next level now, as the paged person asked ``via`` their
+    phone (sms, voice): the escalation says who, and from where."""
     page, incident, escalation = await _page(services, page_id)
     if escalation.policy is None or incident.channel_id is None:
         return Answer("cannot_escalate", incident, escalation, reason="no policy to escalate")
@@ -67,6 +68,7 @@ async def escalate_page(services: Services, page_id: int) -> Answer:
             requested_by=page.user_id,
             target=EscalationTarget("name", escalation.policy),
             reason="",
+            why={"because": "phone", "via": via, "level": escalation.level or 0},
         )
     except BotError as error:
         reason = str(error.context.get("reason") or "it could not be escalated")
@@ -105,7 +107,7 @@ async def _act(services: Services, page_id: int, word: str, *, via: str) -> Answ
     if word in ACKNOWLEDGE_WORDS:
         return await acknowledge_page(services, page_id, via=via)
     if word in ESCALATE_WORDS:
-        return await escalate_page(services, page_id)
+        return await escalate_page(services, page_id, via=via)
     _, incident, escalation = await _page(services, page_id)
     return Answer("help", incident, escalation)
 

@@ -83,7 +83,8 @@ async def escalate(
     why: Why | None = None,
 ) -> Escalation:
     """``/incident escalate``: bring the target into the channel's incident now. ``why`` is
-    a policy escalation's cause as data, when no person asked (a workflow)."""
+    a policy escalation's cause as data, when no person asked (a workflow), or where the
+    person asked from (their phone)."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
     if not incident.is_open:

@@ -5,6 +5,7 @@ pagers (PagerDuty's Events API), as jobs.
 - ``pages``: a page per person an escalation reaches; each notification sent (Slack, ntfy,
   Twilio SMS and voice, email) at its rule's offset, and what Twilio reports of it.
 - ``own_contacts``: ``/oncall contact`` and ``/oncall rules``: people's own methods, verified.
+- ``trying``: ``/oncall test-page``: a test through each verified method, kept, answered.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and ``bot.flows.oncall``, the domain before it; never one after it

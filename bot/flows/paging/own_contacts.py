@@ -1,6 +1,7 @@
 """``/oncall contact`` and ``/oncall rules``: people add their own contact methods (each
-verified with a code sent to it before it pages them), test them, remove them, and set their
-own notification rules. Replies are for the person alone; numbers in them are masked."""
+verified with a code sent to it before it pages them), remove them, and set their own
+notification rules (testing them is ``trying``'s). Replies are for the person alone;
+numbers in them are masked."""
 
 from __future__ import annotations
 
@@ -66,31 +67,6 @@ async def verify_contact(services: Services, *, user: str, name: str, code: str)
         session.add(row)
         await session.commit()
     return _reply(services, "verified", name=row.name, where=masked(row.kind, row.address))
-
-
-async def test_contacts(services: Services, *, user: str, name: str | None) -> str:
-    """Send a test through each of the person's verified methods (or the one named)."""
-    async with session_scope(services.engine) as session:
-        person, _ = await own.effective(session, services.settings.paging.contacts, user)
-        rows = {row.name: row for row in await own.methods_of(session, user)}
-    chosen = {n: m for n, m in person.contacts.items() if name is None or n == name.lower()}
-    if not chosen:
-        return _reply(services, "no_such" if name else "none_verified", name=name or "")
-    results: list[tuple[str, str, str | None]] = []
-    text = services.renderer.render_plain("paging/test.j2")
-    for contact, method in chosen.items():
-        try:
-            await deliver(services, method, "warroom: a test page", text)
-            results.append((contact, method.kind, None))
-        except VendorFailure as failure:
-            results.append((contact, method.kind, failure.detail))
-    async with session_scope(services.engine) as session:
-        for contact in chosen:
-            if (row := rows.get(contact)) is not None:
-                row.tested_at = services.clock()
-                session.add(row)
-        await session.commit()
-    return _reply(services, "tested", results=results)
 
 
 async def remove_contact(services: Services, *, user: str, name: str) -> str:

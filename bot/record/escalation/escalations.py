@@ -61,7 +61,8 @@ class AlreadyAcknowledged(BotError):
 
 
 # Why a policy escalated by itself (``Escalation.why``), kept as data so each output says it
-# in its own words: one shape per cause. A person escalating keeps no ``why`` (None).
+# in its own words: one shape per cause. A person escalating keeps no ``why`` (None), but
+# from a phone, which it says.
 class WhyType(TypedDict):
     """The incident's type escalates to the policy."""
 
@@ -112,7 +113,17 @@ class WhyWorkflow(TypedDict):
     job: str
 
 
-Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyRepeat | WhyWorkflow
+class WhyPhone(TypedDict):
+    """The person paged at level ``level`` asked from their phone for the next level now:
+    ``via`` sms (a reply of 2 or esc) or voice (2 pressed in the call). ``requested_by``
+    names them."""
+
+    because: Literal["phone"]
+    via: str
+    level: int
+
+
+Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyRepeat | WhyWorkflow | WhyPhone
 
 
 async def record_escalation(

@@ -203,14 +203,32 @@ def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:
 
 
 def masked(kind: str, address: str) -> str:
-    """An address as a reply may show it to its owner: enough to recognise, not to copy
-    (``+33•••••1234``, ``e•••@example.com``, ``eri•••``)."""
+    """An address as its owner (or a colleague on the web view) may see it: enough to
+    recognise, not to copy (``+1 •••• 0123``, ``+33 •••• 1234``, ``e•••@example.com``,
+    ``eri•••``)."""
     if kind in ("sms", "voice"):
-        return address[:3] + "•••••" + address[-4:]
+        return f"+{_country_code(address)} •••• {address[-4:]}"
     if kind == "email":
         local, _, domain = address.partition("@")
         return f"{local[:1]}•••@{domain}"
     return address[:3] + "•••"
+
+
+# ITU-T E.164's country codes of one and two digits (every other code has three): the part of
+# a number a masked one keeps, so its owner knows which phone it is.
+_ONE_DIGIT_CODES = frozenset({"1", "7"})
+_TWO_DIGIT_CODES = frozenset(
+    {"20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+     "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+     "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98"}
+)  # fmt: skip
+
+
+def _country_code(number: str) -> str:
+    digits = number.lstrip("+")
+    if digits[:1] in _ONE_DIGIT_CODES:
+        return digits[:1]
+    return digits[:2] if digits[:2] in _TWO_DIGIT_CODES else digits[:3]
 
 
 def method_problem(kind: str, address: Any) -> str | None:

@@ -9,15 +9,16 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.paging.contacts import Contacts, Method, Person, Rule
-from bot.store.models import ContactMethod, NotificationRules
+from bot.record.paging.contacts import Contacts, Method, Person, Rule, masked
+from bot.store.models import ContactMethod, NotificationRules, PageTest
 
 # A code is good this long after it was sent, for one method.
 CODE_LIFETIME = timedelta(minutes=15)
@@ -129,3 +130,74 @@ async def user_with_number(session: AsyncSession, contacts: Contacts, number: st
     )
     found = (await session.exec(statement)).first()
     return found or contacts.user_with_number(number)
+
+
+async def keep_test(
+    session: AsyncSession, user: str, results: Sequence[dict[str, Any]], at: datetime
+) -> PageTest:
+    """Keep a test page and what became of each of its methods (the caller commits)."""
+    row = PageTest(user_id=user, tested_at=at, results=list(results))
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def last_test(session: AsyncSession, user: str) -> PageTest | None:
+    statement = (
+        select(PageTest)
+        .where(col(PageTest.user_id) == user)
+        .order_by(col(PageTest.tested_at).desc(), col(PageTest.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One contact method as the App Home and the web view show it: masked, and whose."""
+
+    name: str
+    kind: str
+    where: str
+    set_by: Literal["file", "own"]
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Reachable:
+    """How paging reaches a person, to show them or a colleague: their methods (masked),
+    the rules in force and whose they are, and their last test page."""
+
+    methods: tuple[Shown, ...]
+    rules: tuple[Rule, ...]
+    rules_from: Literal["own", "file", "default"]
+    last_test: PageTest | None
+    # Whether anything about paging concerns them: a contacts file, or their own settings.
+    concerned: bool
+
+
+async def reachable(session: AsyncSession, contacts: Contacts, user: str) -> Reachable:
+    """What the App Home and the web view say of how paging reaches ``user``."""
+    rows = await methods_of(session, user)
+    own_names = {row.name for row in rows if row.verified_at is not None}
+    shown = [
+        Shown(name, m.kind, masked(m.kind, m.address), "file", True)
+        for name, m in contacts.person(user).contacts.items()
+        if name not in own_names  # a verified one of the same name is used instead
+    ]
+    shown += [
+        Shown(r.name, r.kind, masked(r.kind, r.address), "own", r.verified_at is not None)
+        for r in rows
+    ]
+    mine = await own_rules(session, user)
+    from_file = contacts.person(user).rules
+    rules_from: Literal["own", "file", "default"] = (
+        "own" if mine else "file" if from_file is not None else "default"
+    )
+    return Reachable(
+        methods=tuple(sorted(shown, key=lambda m: m.name)),
+        rules=mine or contacts.rules_of(user),
+        rules_from=rules_from,
+        last_test=await last_test(session, user),
+        concerned=contacts.configured or bool(rows) or mine is not None,
+    )

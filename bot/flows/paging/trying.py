@@ -1,0 +1,114 @@
+"""``/oncall test-page`` (and ``/oncall contact test [method]``): a test sent through each
+of the person's verified methods and Slack, each saying it is a test, kept as a test page of
+theirs (in no incident), and answered with what went out and what failed.
+
+The services are called first, one after the other; then one transaction keeps the test
+and the Slack DM (in the outbox); the DM is sent at once after it, and the record says what
+Slack did with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clients.vendor_http import VendorFailure
+from bot.flows.channel import deliver_now
+from bot.flows.paging.own_contacts import TEMPLATE, deliver
+from bot.flows.people import zone_of
+from bot.record.paging import own
+from bot.record.paging.contacts import SLACK, Method, masked
+from bot.services import Services
+from bot.store import outbox
+from bot.store.db import session_scope
+from bot.store.models import PageTest
+
+SUBJECT = "warroom: a test page"
+
+
+@dataclass(frozen=True)
+class Tried:
+    """One method of a test page: ``failure`` in words without the address, None: sent."""
+
+    contact: str
+    method: str
+    where: str
+    failure: str | None
+
+
+async def test_page(services: Services, *, user: str, name: str | None = None) -> str:
+    """Send a test through each of ``user``'s verified methods and Slack (or the one
+    ``name``d); the reply saying what went out and what failed, or why nothing was sent."""
+    async with session_scope(services.engine) as session:
+        person, _ = await own.effective(session, services.settings.paging.contacts, user)
+        waiting = [row.name for row in await own.methods_of(session, user) if not row.verified_at]
+    wanted = name.lower() if name else None
+    chosen = {n: m for n, m in person.contacts.items() if wanted in (None, n)}
+    if wanted is not None and wanted != SLACK and not chosen:
+        return _reply(services, "no_such", name=name or "")
+    if wanted is None and not chosen:
+        # Slack alone is no test of being woken: it is what paging does without contacts.
+        return _reply(services, "none_verified", waiting=waiting)
+    text = services.renderer.render_plain("paging/test.j2")
+    tried = [await _try(services, contact, method, text) for contact, method in chosen.items()]
+    with_slack = wanted in (None, SLACK)
+    async with session_scope(services.engine) as session:
+        row = await own.keep_test(session, user, [_kept(t) for t in tried], services.clock())
+        if with_slack:
+            await outbox.post_once(
+                session,
+                channel=user,
+                text=services.renderer.render("paging/test.j2"),
+                now=services.clock(),
+                after=_dm_key(row),
+            )
+        for own_row in await own.methods_of(session, user):
+            if own_row.name in chosen:
+                own_row.tested_at = services.clock()
+                session.add(own_row)
+        await session.commit()
+    if with_slack:
+        await deliver_now(services, user)
+        tried.insert(0, await _slack_outcome(services, row))
+    zone = await zone_of(services, user)
+    return _reply(services, "tested", tried=tried, at=row.tested_at, zone=zone)
+
+
+async def _try(services: Services, contact: str, method: Method, text: str) -> Tried:
+    where = masked(method.kind, method.address)
+    try:
+        await deliver(services, method, SUBJECT, text)
+    except VendorFailure as failure:
+        return Tried(contact, method.kind, where, failure.detail)
+    return Tried(contact, method.kind, where, None)
+
+
+async def _slack_outcome(services: Services, row: PageTest) -> Tried:
+    """What Slack did with the test's DM, kept with the test: sent, given up, or waiting
+    (Slack slow to take it: the outbox sends it later)."""
+    async with session_scope(services.engine) as session:
+        written = await outbox.written_for(session, _dm_key(row))
+        failure = None
+        if written is None or written.gave_up_at is not None:
+            failure = "Slack refused the direct message"
+        elif written.sent_at is None:
+            failure = "Slack has not taken it yet; it is sent as soon as Slack does"
+        current = await session.get(PageTest, row.id)
+        assert current is not None
+        tried = Tried(SLACK, SLACK, "direct message", failure)
+        current.results = [_kept(tried), *current.results]
+        session.add(current)
+        await session.commit()
+    return tried
+
+
+def _kept(tried: Tried) -> dict[str, Any]:
+    return {"contact": tried.contact, "method": tried.method, "failure": tried.failure}
+
+
+def _dm_key(row: PageTest) -> str:
+    return f"page_test:{row.id}"
+
+
+def _reply(services: Services, state: str, **context: Any) -> str:
+    return services.renderer.render(TEMPLATE, state=state, **context)

@@ -1,0 +1,113 @@
+"""Escalating from a phone, end to end: a policy of two levels, Carol on call at level 1 and
+Bob at level 2, each with a phone on the fake Twilio. Carol's reply of ``esc`` to the SMS, or
+her pressing 2 in the call, moves the policy to level 2 now: Bob is paged (his Slack DM and
+his SMS), Carol's own page ends (no call follows), and the channel says who escalated, from
+where."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from emulator import Channel, FakeNtfy, FakeTwilio, SlackEmulator
+from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
+from tests.paging.scenario import NOW, declare_sev1, paging_settings, person_pages, phone_environ
+
+CAROL_PHONE = "+15555550123"
+BOB_PHONE = "+447700900123"
+PUBLIC_URL = "https://warroom.example.com"
+POLICIES = {
+    "policies": {
+        "primary": {
+            "levels": [
+                {"targets": [{"schedule": "night"}], "timeout": "30m"},
+                {"targets": [{"user": BOB}]},
+            ]
+        },
+    },
+    "severities": {"SEV1": "primary"},
+}
+CONTACTS = {
+    "people": {
+        CAROL: {
+            "contacts": {"sms": {"sms": CAROL_PHONE}, "call": {"voice": CAROL_PHONE}},
+            "rules": [
+                {"after": "0s", "notify": ["slack"]},
+                {"after": "2m", "notify": ["sms"]},
+                {"after": "5m", "notify": ["call"]},
+            ],
+        },
+        BOB: {
+            "contacts": {"sms": {"sms": BOB_PHONE}},
+            "rules": [{"after": "0s", "notify": ["slack", "sms"]}],
+        },
+    }
+}
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    async with FakeTwilio() as fake:
+        fake.sms_webhook = f"{PUBLIC_URL}/twilio/sms"
+        yield fake
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, twilio: FakeTwilio
+) -> AsyncIterator[Warroom]:
+    async with FakeNtfy() as ntfy:  # named, as operators set it; nobody here has a topic
+        environ = phone_environ(twilio, ntfy, PUBLIC_URL)
+    settings = paging_settings(tmp_path, CONTACTS, POLICIES, **environ)
+    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+        twilio.reach = (PUBLIC_URL, running.url)
+        yield running
+
+
+def said_in(channel: Channel, words: str) -> list[str]:
+    return [m.text for m in channel.messages if words in m.text]
+
+
+async def bob_is_paged_and_carols_page_ends(
+    warroom: Warroom, twilio: FakeTwilio, channel: Channel, how: str
+) -> None:
+    await warroom.run_jobs()
+    assert len(warroom.slack.direct_messages(BOB)) == 1
+    (bob_sms,) = twilio.phone(BOB_PHONE).messages
+    assert bob_sms.startswith("INC-1 SEV1 Checkout API returns 500s. Paged by")
+    (escalated,) = said_in(channel, "escalated to* *primary level 2* by")
+    assert f"by <@{CAROL}>" in escalated
+    assert f"escalated from their phone: {how} of level 1" in escalated
+    assert f"<@{BOB}>" in escalated
+    pages = {page.user_id: page.state for page in await person_pages(warroom)}
+    assert pages == {CAROL: "escalated", BOB: "open"}
+    await warroom.advance(minutes=60)  # past level 1's timeout: level 2 is not paged again
+    assert len(twilio.phone(BOB_PHONE).messages) == 1
+    assert CAROL_PHONE not in escalated and BOB_PHONE not in escalated
+
+
+async def test_a_reply_of_esc_pages_level_2_now_and_the_channel_says_who_from_where(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    assert twilio.phone(BOB_PHONE).messages == []
+    status, reply = await twilio.reply(CAROL_PHONE, "esc")
+    assert (status, reply) == (200, "Escalated INC-1 to the next level of primary.")
+    await bob_is_paged_and_carols_page_ends(warroom, twilio, channel, "replied 2 to the SMS")
+    assert twilio.phone(CAROL_PHONE).calls == []  # her page ended: the call at 5m never came
+
+
+async def test_pressing_2_in_the_call_pages_level_2_now(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=5)
+    (call,) = twilio.phone(CAROL_PHONE).calls
+    assert await twilio.answer(call) == 200
+    said = await twilio.press(call, "2")
+    assert said == "Escalated INC-1 to the next level of primary."
+    await bob_is_paged_and_carols_page_ends(warroom, twilio, channel, "pressed 2 in the call")
+    assert len(twilio.phone(CAROL_PHONE).calls) == 1  # no other call to her
