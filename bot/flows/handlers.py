@@ -30,7 +30,7 @@ from bot.flows.paging.pages import send_notification
 from bot.flows.postmortem_posting import publish_postmortem
 from bot.flows.recorder import apply_fetched_reaction
 from bot.flows.reminders import remind_about_roles, remind_about_updates
-from bot.flows.scheduler import JobHandler, Lane
+from bot.flows.scheduler import KIND_SHARE, JobHandler, Lane
 from bot.flows.status_page.publishing import announce_status_change, sync_statuspage
 from bot.flows.suggestions import ask_model
 from bot.flows.workflows.actions import run_action, run_timer, run_webhook
@@ -115,9 +115,9 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
 JOB_LANES = (
     # Alert payloads whose route starts a policy, ahead of the rest: in a storm, the Slack
     # lane's payloads received before one are applied a few at a time, and its page would
-    # wait for all of them. Two at a time: a storm of paging alerts keeps one applying while
-    # the other waits for the database.
-    Lane("alert pages", frozenset({JobKind.ALERT_PAGING_PAYLOAD}), slots=2),
+    # wait for all of them. As many at once as payloads take of the Slack lane, so a storm
+    # of alerts that all page is worked off no slower than before.
+    Lane("paging_alerts", frozenset({JobKind.ALERT_PAGING_PAYLOAD}), slots=KIND_SHARE),
     # People's notifications first, beside everything else: a page waits on nothing, not even
     # the incident's escalation messages (the Slack method's DM goes out in its own order).
     Lane("notifications", frozenset({JobKind.NOTIFY}), apart=True),

@@ -20,7 +20,7 @@ kind                   handler                                        lane
 notify                 paging.pages.send_notification                 notifications
 alert_notice           alert_intake.post_alert_changes                slack
 alert_payload          alert_intake.process_payload                   slack
-alert_paging_payload   alert_intake.process_payload                   alert pages
+alert_paging_payload   alert_intake.process_payload                   paging_alerts
 alert_post             alert_intake.post_to_route_channel             slack
 alert_war_room         alert_intake.open_alert_war_room               slack
 bring_in               escalation.escalate.bring_in                   paging
