@@ -20,12 +20,13 @@ from bot.web import api, api_models
 from bot.web.filters import FilterParameters, parse_filters
 
 REF = "#/components/schemas/{model}"
+# What the API answers (PublicModel) and what it takes (request bodies, e.g. OverrideCreate).
 MODELS = [
     model
     for model in vars(api_models).values()
     if isinstance(model, type)
-    and issubclass(model, api_models.PublicModel)
-    and model is not api_models.PublicModel
+    and issubclass(model, BaseModel)
+    and model not in (BaseModel, api_models.PublicModel)
 ]
 
 
