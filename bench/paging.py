@@ -29,12 +29,12 @@ from pathlib import Path
 
 import aiohttp
 import yaml
-from tests.alerts import TOKEN, alert, alertmanager, post_alert
 
 from bench.alert_storm import ROUTES as STORM_ROUTES
 from bench.alert_storm import SLACK_LIMITS, storm
 from bench.harness import Cores, Server, free_port, plan_cores, python, slack_env
 from emulator import FakeNtfy, SlackEmulator
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
 
 PROG = "python -m bench.paging"
 TARGET_SECONDS = 2.0
