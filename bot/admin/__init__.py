@@ -7,6 +7,8 @@
 - ``oncall``: ``warroom oncall who``, ``check`` and ``feeds``.
 - ``paging``: ``warroom paging check``: a contacts file checked.
 - ``workflows``: ``warroom workflows check`` and ``test``, without a database.
+- ``importing``: ``warroom import <vendor> --out DIR``: schedules, policies and overrides
+  carried over from Opsgenie, PagerDuty or Grafana OnCall.
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
 
 May import: anything below, the application factory (``bot.app``) and ``bot.server``

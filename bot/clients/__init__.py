@@ -20,6 +20,8 @@ follow-up is ``bot.flows.filing``'s choice.
 - ``trackers``: what the tracker clients share (``TrackerFailure``).
 - ``vendor_http``: the JSON call, answer and failure the vendors' clients share.
 - ``ical_feeds``: an iCal layer's external feed fetched, or why not.
+- ``importing``: what ``warroom import`` asks of a vendor's client (``Vendor``), and the
+  HTTP they share (pages, 429s, one-line failures).
 
 May import: ``bot.basics``, ``bot.store``, ``bot.record``, ``bot.config``, ``bot.metrics``.
 """

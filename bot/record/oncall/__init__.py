@@ -17,6 +17,8 @@ Record-level: no Slack, no HTTP, no settings object.
 - ``recurrence``: recurring calendar events expanded, as RFC 5545 defines them.
 - ``feed_addresses``: which addresses an iCal layer's feed may be fetched from.
 - ``feed_copies``: the last good copy of each feed, and how its refreshes go.
+- ``importing/``: another tool's account (Opsgenie, PagerDuty, Grafana OnCall) translated
+  into schedules, policies, overrides and a report.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 the domains before it (``alerting``, ``escalation``); never one after it (``status_page`` on).

@@ -1,0 +1,7 @@
+"""Another tool's account translated into warroom's files: no HTTP, no Slack, no settings.
+
+- ``drafts``: the one typed result every vendor's translator returns (``Translation``), and
+  how a vendor plugs in.
+
+May import: what ``bot.record.oncall`` may, and ``bot.record.oncall``'s own modules.
+"""
