@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.clients.importing import Vendor
+from bot.clients.pagerduty_rest import PagerDuty
 
 # Every vendor ``warroom import`` reads, by its word on the command line.
-VENDORS: Mapping[str, Vendor] = {}
+VENDORS: Mapping[str, Vendor] = {"pagerduty": PagerDuty()}
 
 EXACT = 0
 FAILED = 1

@@ -1,0 +1,672 @@
+"""A fake PagerDuty REST API v2 (what ``warroom import pagerduty`` reads) on 127.0.0.1.
+
+It follows PagerDuty's OpenAPI description, cut into ``emulator/fixtures/pagerduty_rest_api.json``
+(with its licence note): the GET operations of ``/users``, ``/teams``, ``/schedules``,
+``/schedules/{id}``, ``/schedules/{id}/overrides``, ``/escalation_policies`` and ``/oncalls``,
+each taking the query parameters the description lists and nothing else. The account it serves
+(``Account``) is made of plain objects in the API's shape; ``documented_account`` builds one
+from the description's own example objects. Who is on call (a schedule's
+``final_schedule`` and ``GET /oncalls``) is worked out by ``emulator.pagerduty_schedules``,
+written from PagerDuty's documentation and not from warroom's engine.
+
+Kept apart from ``emulator/pagerduty.py`` (the Events API v2, another host and another
+contract: a routing key in the body, no token).
+
+    async with FakePagerDutyRest(documented_account(2027)) as pagerduty:
+        ... --api-url pagerduty.root --token pagerduty.token ...
+        pagerduty.rate_limit(times=1, reset_seconds=1)     # the next request answers 429
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+
+from emulator.fake_http import FakeHttpServer
+from emulator.pagerduty_schedules import (
+    Entry,
+    PdLayer,
+    PdOverride,
+    PdRestriction,
+    ScheduleRender,
+)
+
+DESCRIPTION = json.loads(
+    (Path(__file__).parent / "fixtures" / "pagerduty_rest_api.json").read_text()
+)
+# The versioning header every request sends (the description's ``header_Accept``).
+ACCEPT = "application/vnd.pagerduty+json;version=2"
+TOKEN = "y_NbAkKc66ryYTWUXYEu"  # the shape of a PagerDuty API key (20 characters)
+# PagerDuty's classic pagination: "limit" at most 100, 25 when not given
+# (https://developer.pagerduty.com/docs/pagination).
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+# GET /oncalls and the overrides reach at most 90 days ahead of now (the description's
+# ``since``/``until`` of /oncalls: "On-call shifts are limited to 90 days in the future");
+# the fake allows a range of up to a year, which is all the import asks.
+LONGEST_RANGE = timedelta(days=366)
+# What a 429 says about the limit (https://support.pagerduty.com/docs/rest-api-rate-limits:
+# ``ratelimit-limit``, ``ratelimit-remaining``, ``ratelimit-reset`` in seconds to wait).
+RATE_LIMIT = 960
+
+
+@dataclass
+class Account:
+    """What the fake serves: objects in the API's shape (``id``, ``type``, ``name``...)."""
+
+    users: list[dict[str, Any]] = field(default_factory=list)
+    teams: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+    overrides: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by schedule id
+    escalation_policies: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakePagerDutyRest(FakeHttpServer):
+    """PagerDuty's REST API v2, strict: a request the description does not document is
+    refused (400, in PagerDuty's error body), not guessed at.
+
+    ``requests`` lists each request's path and query; ``rate_limit`` and ``answer_garbage``
+    queue a 429 or a 200 whose body is not JSON for the next requests; ``fail`` (from
+    ``FakeHttpServer``) any other status.
+    """
+
+    def __init__(self, account: Account, *, token: str = TOKEN) -> None:
+        super().__init__()
+        self.account = account
+        self.token = token
+        self.requests: list[str] = []
+        self._rate_limited: list[int] = []
+        self._garbage = 0
+
+    def rate_limit(self, *, times: int = 1, reset_seconds: int = 1) -> None:
+        """Answer the next ``times`` requests 429 with ``ratelimit-reset: reset_seconds``."""
+        self._rate_limited.extend([reset_seconds] * times)
+
+    def answer_garbage(self, *, times: int = 1) -> None:
+        """Answer the next ``times`` requests 200 with an HTML page (a proxy's, say)."""
+        self._garbage += times
+
+    # -- answering --------------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(request.path_qs)
+        mishap = await self.next_mishap()
+        if mishap is not None:
+            return _error(mishap.status, "Internal Server Error" if mishap.status >= 500 else "")
+        if self._rate_limited:
+            return _rate_limited(self._rate_limited.pop(0))
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        if self._garbage:
+            self._garbage -= 1
+            return web.Response(status=200, text="<html><body>Bad gateway</body></html>")
+        route = _route(request.path)
+        if route is None:
+            return _error(404, "Not Found", code=2100)
+        operation, ids = route
+        query = request.query
+        unknown = sorted(set(query) - _query_names(operation))
+        if unknown:
+            return _argument_error(
+                f"{name} is not a parameter of GET {operation}" for name in unknown
+            )
+        try:
+            body = ANSWERS[operation](self, ids, query)
+        except ArgumentError as error:
+            return _argument_error([str(error)])
+        if body is None:
+            return _error(404, "Not Found", code=2100)
+        # GET /schedules/{id}/overrides is documented with 201, not 200.
+        status = 201 if operation == "/schedules/{id}/overrides" else 200
+        return web.json_response(body, status=status)
+
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        """The description's security scheme: ``Authorization: Token token=<API_KEY>``; its
+        ``header_Accept``: the versioning header, required. Only GET is served."""
+        if request.headers.get("Authorization") != f"Token token={self.token}":
+            return _error(401, "Authentication failed", code=2006)
+        if request.headers.get("Accept") != ACCEPT:
+            return _argument_error([f"the Accept header must be {ACCEPT}"])
+        if request.method != "GET":
+            return _error(405, "Method Not Allowed")
+        return None
+
+    # -- the operations ---------------------------------------------------------------------
+    def list_users(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
+        return _page("users", self.account.users, query)
+
+    def list_teams(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
+        return _page("teams", self.account.teams, query)
+
+    def list_schedules(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
+        """The list leaves out the layers (the description's "Basic Example")."""
+        listed = [_without(schedule, "schedule_layers") for schedule in self.account.schedules]
+        return _page("schedules", listed, query)
+
+    def get_schedule(self, ids: list[str], query: Mapping[str, str]) -> dict[str, Any] | None:
+        """One schedule with its layers; with ``since`` or ``until`` its ``final_schedule``
+        (each missing end two weeks from the other, as the description says)."""
+        schedule = self._schedule(ids[0])
+        if schedule is None:
+            return None
+        if query.get("overflow", "false") != "false":
+            raise ArgumentError("overflow=true is not rendered by this fake")
+        answer = dict(schedule)
+        if "since" in query or "until" in query:
+            since, until = _range(query, default=timedelta(days=14))
+            zone = _zone(query.get("time_zone") or schedule["time_zone"])
+            render = self.render(schedule["id"])
+            answer["final_schedule"] = {
+                "name": "Final Schedule",
+                "rendered_schedule_entries": [
+                    self._entry(entry, zone) for entry in render.entries(since, until)
+                ],
+            }
+        return {"schedule": answer}
+
+    def list_overrides(self, ids: list[str], query: Mapping[str, str]) -> dict[str, Any] | None:
+        """Overrides that overlap ``since``..``until`` (both required)."""
+        if self._schedule(ids[0]) is None:
+            return None
+        if "since" not in query or "until" not in query:
+            raise ArgumentError("since and until are required")
+        since, until = _range(query, default=timedelta(0))
+        return {
+            "overrides": [
+                override
+                for override in self.account.overrides.get(ids[0], [])
+                if _when(override["start"]) < until and _when(override["end"]) > since
+            ]
+        }
+
+    def list_escalation_policies(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
+        return _page("escalation_policies", self.account.escalation_policies, query)
+
+    def list_oncalls(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
+        """Each escalation policy's rules: a schedule target's final schedule entries in the
+        range (``since``/``until``, now by default), a user target always on call."""
+        since, until = _range(query, default=timedelta(0), now=datetime.now(UTC))
+        wanted = {name: set(_listed(query, name)) for name in _ONCALL_FILTERS}
+        found: list[dict[str, Any]] = []
+        for policy in self.account.escalation_policies:
+            for level, rule in enumerate(policy["escalation_rules"], start=1):
+                for target in rule["targets"]:
+                    found.extend(self._oncalls(policy, level, target, since, until))
+        found = [oncall for oncall in found if _kept(oncall, wanted)]
+        if query.get("earliest") == "true":
+            found = _earliest(found)
+        return _page("oncalls", found, query)
+
+    def _oncalls(
+        self,
+        policy: dict[str, Any],
+        level: int,
+        target: dict[str, Any],
+        since: datetime,
+        until: datetime,
+    ) -> list[dict[str, Any]]:
+        base = {"escalation_policy": _reference(policy), "escalation_level": level}
+        if target["type"] == "user_reference":
+            return [{**base, "user": target, "schedule": None, "start": None, "end": None}]
+        schedule = self._schedule(target["id"])
+        if schedule is None:
+            return []
+        zone = ZoneInfo(schedule["time_zone"])
+        return [
+            {**base, "schedule": _reference(schedule), **self._entry(entry, zone)}
+            for entry in self.render(schedule["id"]).entries(since, until)
+        ]
+
+    # -- the account as the renderer sees it ------------------------------------------------
+    def render(self, schedule_id: str) -> ScheduleRender:
+        """The schedule's layers and overrides, for ``emulator.pagerduty_schedules``."""
+        schedule = self._schedule(schedule_id)
+        if schedule is None:
+            raise KeyError(schedule_id)
+        layers = [_layer(layer) for layer in schedule["schedule_layers"]]
+        overrides = [
+            PdOverride(item["user"]["id"], _when(item["start"]), _when(item["end"]))
+            for item in self.account.overrides.get(schedule_id, [])
+        ]
+        return ScheduleRender(schedule["time_zone"], layers, overrides)
+
+    def _schedule(self, schedule_id: str) -> dict[str, Any] | None:
+        return next((s for s in self.account.schedules if s["id"] == schedule_id), None)
+
+    def _user_reference(self, user_id: str) -> dict[str, Any]:
+        user = next((u for u in self.account.users if u["id"] == user_id), {"id": user_id})
+        return _reference(user)
+
+    def _entry(self, entry: Entry, zone: ZoneInfo) -> dict[str, Any]:
+        return {
+            "user": self._user_reference(entry.user),
+            "start": entry.start.astimezone(zone).isoformat(),
+            "end": entry.end.astimezone(zone).isoformat(),
+        }
+
+
+class ArgumentError(ValueError):
+    """The request's arguments are not what the description documents: 400."""
+
+
+_ONCALL_FILTERS = ("user_ids[]", "escalation_policy_ids[]", "schedule_ids[]")
+ANSWERS: dict[str, Callable[[FakePagerDutyRest, list[str], Mapping[str, str]], Any]] = {
+    "/users": FakePagerDutyRest.list_users,
+    "/teams": FakePagerDutyRest.list_teams,
+    "/schedules": FakePagerDutyRest.list_schedules,
+    "/schedules/{id}": FakePagerDutyRest.get_schedule,
+    "/schedules/{id}/overrides": FakePagerDutyRest.list_overrides,
+    "/escalation_policies": FakePagerDutyRest.list_escalation_policies,
+    "/oncalls": FakePagerDutyRest.list_oncalls,
+}
+
+
+def _route(path: str) -> tuple[str, list[str]] | None:
+    """The described operation ``path`` is (``/schedules/{id}``) and its ids."""
+    parts = path.strip("/").split("/")
+    for operation in ANSWERS:
+        pattern = operation.strip("/").split("/")
+        if len(pattern) == len(parts) and all(
+            p == q or (p == "{id}" and q) for p, q in zip(pattern, parts, strict=True)
+        ):
+            return operation, [q for p, q in zip(pattern, parts, strict=True) if p == "{id}"]
+    return None
+
+
+def _query_names(operation: str) -> set[str]:
+    """The query parameters the description lists for GET ``operation``."""
+    parameters = DESCRIPTION["components"]["parameters"]
+    names = set()
+    for item in DESCRIPTION["paths"][operation]["get"]["parameters"]:
+        parameter = parameters[item["$ref"].rsplit("/", 1)[1]] if "$ref" in item else item
+        if parameter["in"] == "query":
+            names.add(parameter["name"])
+    return names
+
+
+def _page(key: str, items: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
+    """Classic pagination: ``offset`` and ``limit`` in, ``more`` and ``total`` (null unless
+    ``total=true``) out (the description's Pagination)."""
+    offset = _integer(query, "offset", 0)
+    limit = _integer(query, "limit", DEFAULT_LIMIT)
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ArgumentError(f"limit must be between 1 and {MAX_LIMIT}")
+    total = query.get("total", "false")
+    if total not in ("true", "false"):
+        raise ArgumentError("total must be true or false")
+    return {
+        key: items[offset : offset + limit],
+        "limit": limit,
+        "offset": offset,
+        "more": offset + limit < len(items),
+        "total": len(items) if total == "true" else None,
+    }
+
+
+def _integer(query: Mapping[str, str], name: str, default: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ArgumentError(f"{name} must be a whole number, got {raw!r}")
+    return int(raw)
+
+
+def _range(
+    query: Mapping[str, str], *, default: timedelta, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """``since`` and ``until`` (ISO 8601 with an offset); one missing is ``default`` away from
+    the other (or ``now`` when both are)."""
+    given_since, given_until = _instant(query, "since"), _instant(query, "until")
+    if given_since is None:
+        until = given_until or now or datetime.now(UTC)
+        since = until - default if given_until is not None else until
+    else:
+        since = given_since
+        until = given_until if given_until is not None else since + default
+    if until < since:
+        raise ArgumentError("until cannot be before since")
+    if until - since > LONGEST_RANGE:
+        raise ArgumentError("the range is longer than this fake renders (a year)")
+    return since, until
+
+
+def _instant(query: Mapping[str, str], name: str) -> datetime | None:
+    raw = query.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ArgumentError(f"{name} is not an ISO 8601 date and time: {raw!r}") from None
+    if moment.tzinfo is None:
+        raise ArgumentError(f"{name} needs an offset or Z: {raw!r}")
+    return moment
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ArgumentError(f"time_zone: unknown time zone {name!r}") from None
+
+
+def _listed(query: Any, name: str) -> list[str]:
+    return list(query.getall(name, []))
+
+
+def _kept(oncall: dict[str, Any], wanted: dict[str, set[str]]) -> bool:
+    keys = {
+        "user_ids[]": oncall["user"]["id"],
+        "escalation_policy_ids[]": oncall["escalation_policy"]["id"],
+        "schedule_ids[]": (oncall["schedule"] or {}).get("id", "null"),
+    }
+    return all(not wanted[name] or keys[name] in wanted[name] for name in _ONCALL_FILTERS)
+
+
+def _earliest(oncalls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``earliest=true``: the first on-call of each policy, level and user."""
+    seen: set[tuple[str, int, str]] = set()
+    kept = []
+    for oncall in sorted(oncalls, key=lambda o: o["start"] or ""):
+        key = (oncall["escalation_policy"]["id"], oncall["escalation_level"], oncall["user"]["id"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(oncall)
+    return kept
+
+
+def _layer(raw: dict[str, Any]) -> PdLayer:
+    return PdLayer(
+        start=_when(raw["start"]),
+        end=_when(raw["end"]) if raw.get("end") else None,
+        virtual_start=_when(raw["rotation_virtual_start"]),
+        turn_seconds=int(raw["rotation_turn_length_seconds"]),
+        users=tuple(item["user"]["id"] for item in raw["users"]),
+        restrictions=tuple(
+            PdRestriction(
+                time.fromisoformat(item["start_time_of_day"]),
+                int(item["duration_seconds"]),
+                item.get("start_day_of_week") if item["type"] == "weekly_restriction" else None,
+            )
+            for item in raw.get("restrictions", [])
+        ),
+    )
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _reference(item: dict[str, Any]) -> dict[str, Any]:
+    kind = item.get("type", "user")
+    return {
+        "id": item["id"],
+        "type": kind if kind.endswith("_reference") else f"{kind}_reference",
+        "summary": item.get("name") or item.get("summary", ""),
+    }
+
+
+def _without(item: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != key}
+
+
+def _error(status: int, message: str, *, code: int | None = None) -> web.Response:
+    """PagerDuty's error body (the description's generic error response): ``{"error":
+    {"message", "code"}}``."""
+    error: dict[str, Any] = {"message": message or f"HTTP {status}"}
+    if code is not None:
+        error["code"] = code
+    return web.json_response({"error": error}, status=status)
+
+
+def _argument_error(errors: Any) -> web.Response:
+    """400 ArgumentError: "Retrying with the same arguments will *not* work"."""
+    return web.json_response(
+        {"error": {"message": "Invalid Input Provided", "code": 2001, "errors": list(errors)}},
+        status=400,
+    )
+
+
+def _rate_limited(reset_seconds: int) -> web.Response:
+    """429 with the rate-limit headers PagerDuty documents."""
+    response = _error(429, "Rate Limit Exceeded")
+    response.headers["ratelimit-limit"] = str(RATE_LIMIT)
+    response.headers["ratelimit-remaining"] = "0"
+    response.headers["ratelimit-reset"] = str(reset_seconds)
+    return response
+
+
+# -- the documented account ------------------------------------------------------------------
+def _example(path: str, key: str) -> list[dict[str, Any]]:
+    """The description's example objects of GET ``path`` (its response's ``key`` list)."""
+    content = DESCRIPTION["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    example = next(iter(content["examples"].values()))["value"]
+    items = example[key]
+    return list(items) if isinstance(items, list) else [items]
+
+
+def _user(user_id: str, name: str, email: str, zone: str) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "type": "user",
+        "summary": name,
+        "name": name,
+        "email": email,
+        "time_zone": zone,
+        "role": "user",
+    }
+
+
+def _layer_object(
+    layer_id: str,
+    name: str,
+    virtual_start: str,
+    turn_seconds: int,
+    users: list[str],
+    restrictions: list[dict[str, Any]],
+    start: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": layer_id,
+        "name": name,
+        "start": start or virtual_start,
+        "end": None,
+        "rotation_virtual_start": virtual_start,
+        "rotation_turn_length_seconds": turn_seconds,
+        "users": [{"user": {"id": user, "type": "user_reference"}} for user in users],
+        "restrictions": restrictions,
+    }
+
+
+def _weekly(day: int, at: str, seconds: int) -> dict[str, Any]:
+    return {
+        "type": "weekly_restriction",
+        "start_day_of_week": day,
+        "start_time_of_day": at,
+        "duration_seconds": seconds,
+    }
+
+
+def _daily(at: str, seconds: int) -> dict[str, Any]:
+    return {"type": "daily_restriction", "start_time_of_day": at, "duration_seconds": seconds}
+
+
+def _schedule_reference(schedule_id: str) -> dict[str, Any]:
+    return {"id": schedule_id, "type": "schedule_reference"}
+
+
+def _user_target(user_id: str) -> dict[str, Any]:
+    return {"id": user_id, "type": "user_reference"}
+
+
+def _second_sunday_of_march(year: int) -> date:
+    first = date(year, 3, 1)
+    return first + timedelta(days=(6 - first.weekday()) % 7 + 7)
+
+
+def documented_account(year: int) -> Account:
+    """The description's example objects, and beside them what a team migrating has: a
+    schedule of weeknights ("19:00-07:00 every weekday", as weekly restrictions) and
+    weekends (a weekly restriction from Friday 18:00 to Monday 08:00), follow-the-sun
+    layers written in three regions' offsets, a layer of 36-hour turns, an override across
+    the US clock change of ``year``, two escalation policies (one with ``num_loops`` and a
+    round-robin level), and a team."""
+    users = _example("/users", "users")  # Earline Greenholt, Kyler Kuhn (with e-mails)
+    earline, kyler = users[0]["id"], users[1]["id"]
+    users += [
+        _user("PEYSGVF", "Aurelio Rice", "aurelio.rice@example.com", "America/New_York"),
+        _user("PT23IWX", "Tim Wright", "tim.wright@example.com", "America/Chicago"),
+        _user("PSYD001", "Mei Tanaka", "mei.tanaka@example.com", "Australia/Sydney"),
+        _user("PLON001", "Sam Okafor", "sam.okafor@example.com", "Europe/London"),
+        _user("PNYC001", "Rosa Diaz", "rosa.diaz@example.com", "America/New_York"),
+        _user("PBER001", "Jonas Weber", "jonas.weber@example.com", "Europe/Berlin"),
+        _user("PBER002", "Lena Vogel", "lena.vogel@example.com", "Europe/Berlin"),
+    ]
+    teams = _example("/teams", "teams")  # Engineering
+    # The description's schedule (GET /schedules/{id}): Layer 1, daily, 08:00 for 9 hours.
+    documented: dict[str, Any] = json.loads(json.dumps(_example("/schedules/{id}", "schedule")[0]))
+    for key in ("final_schedule", "overrides_subschedule", "next_oncall_for_user"):
+        documented.pop(key, None)
+    documented_layer = documented["schedule_layers"][0]
+    documented_layer.pop("rendered_schedule_entries", None)
+    documented_layer.pop("rendered_coverage_percentage", None)
+    documented_layer["users"] = [
+        {"user": {"id": earline, "type": "user_reference"}},
+        {"user": {"id": kyler, "type": "user_reference"}},
+    ]
+    documented["schedule_layers"] = [
+        documented_layer,
+        _layer_object(
+            "PNIGHTS",
+            "Weeknights",
+            "2026-01-05T19:00:00-05:00",
+            7 * 86_400,
+            ["PEYSGVF", "PT23IWX"],
+            [_weekly(day, "19:00:00", 12 * 3600) for day in range(1, 6)],
+        ),
+        _layer_object(
+            "PWKENDS",
+            "Weekends",
+            "2026-01-09T18:00:00-05:00",
+            7 * 86_400,
+            ["PT23IWX", "PEYSGVF", earline],
+            [_weekly(5, "18:00:00", 62 * 3600)],
+        ),
+    ]
+    follow_the_sun: dict[str, Any] = {
+        "id": "PFTS001",
+        "type": "schedule",
+        "summary": "Follow the Sun",
+        "name": "Follow the Sun",
+        "time_zone": "UTC",
+        "description": "Sydney, London and New York, each in its office hours",
+        "schedule_layers": [
+            _layer_object(
+                "PFTSAPC",
+                "Sydney",
+                "2026-01-05T10:00:00+11:00",
+                7 * 86_400,
+                ["PSYD001", kyler],
+                [_daily("23:00:00", 8 * 3600)],
+            ),
+            _layer_object(
+                "PFTSEMA",
+                "London",
+                "2026-01-05T07:00:00+00:00",
+                7 * 86_400,
+                ["PLON001", earline],
+                [_daily("07:00:00", 8 * 3600)],
+            ),
+            _layer_object(
+                "PFTSAMR",
+                "New York",
+                "2026-01-05T10:00:00-05:00",
+                7 * 86_400,
+                ["PNYC001", "PEYSGVF"],
+                [_daily("15:00:00", 8 * 3600)],
+            ),
+        ],
+    }
+    platform: dict[str, Any] = {
+        "id": "PPLT036",
+        "type": "schedule",
+        "summary": "Platform 36h",
+        "name": "Platform 36h",
+        "time_zone": "Europe/Berlin",
+        "description": "Turns of a day and a half",
+        "schedule_layers": [
+            _layer_object(
+                "PPLTL01",
+                "Layer 1",
+                "2026-01-05T08:00:00+01:00",
+                36 * 3600,
+                ["PBER001", "PBER002", "PLON001"],
+                [],
+            )
+        ],
+    }
+    change = _second_sunday_of_march(year)
+    override = {
+        "id": "PQ47DCP",
+        "start": f"{change - timedelta(days=2)}T18:00:00-05:00",
+        "end": f"{change + timedelta(days=1)}T09:00:00-04:00",
+        "user": {"id": "PNYC001", "type": "user_reference", "summary": "Rosa Diaz"},
+    }
+    engineering = _example("/escalation_policies", "escalation_policies")[0]
+    engineering = {
+        **engineering,
+        "num_loops": 2,
+        "escalation_rules": [
+            {
+                "id": "PRULE01",
+                "escalation_delay_in_minutes": 30,
+                "targets": [_schedule_reference(documented["id"])],
+            },
+            {
+                "id": "PRULE02",
+                "escalation_delay_in_minutes": 15,
+                "targets": [_user_target(kyler), _schedule_reference(platform["id"])],
+            },
+            # The description's own rule: round robin among its targets.
+            {
+                "id": "PRULE03",
+                "escalation_delay_in_minutes": 30,
+                "targets": [_user_target("PEYSGVF"), _user_target("PT23IWX")],
+                "escalation_rule_assignment_strategy": "round_robin",
+            },
+        ],
+    }
+    sun = {
+        "id": "PSUNEP1",
+        "type": "escalation_policy",
+        "summary": "Follow the Sun",
+        "name": "Follow the Sun",
+        "num_loops": 0,
+        "escalation_rules": [
+            {
+                "id": "PRULE11",
+                "escalation_delay_in_minutes": 10,
+                "targets": [_schedule_reference(follow_the_sun["id"])],
+            },
+            {
+                "id": "PRULE12",
+                "escalation_delay_in_minutes": 20,
+                "targets": [_user_target(earline)],
+            },
+        ],
+    }
+    return Account(
+        users=users,
+        teams=teams,
+        schedules=[documented, follow_the_sun, platform],
+        overrides={documented["id"]: [override]},
+        escalation_policies=[engineering, sun],
+    )
