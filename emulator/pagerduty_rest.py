@@ -55,6 +55,8 @@ LONGEST_RANGE = timedelta(days=366)
 # What a 429 says about the limit (https://support.pagerduty.com/docs/rest-api-rate-limits:
 # ``ratelimit-limit``, ``ratelimit-remaining``, ``ratelimit-reset`` in seconds to wait).
 RATE_LIMIT = 960
+# How far past the range GET /oncalls looks for the ends of the stretches it lists.
+ONCALL_MARGIN = timedelta(days=7)
 
 
 @dataclass
@@ -219,9 +221,14 @@ class FakePagerDutyRest(FakeHttpServer):
         if schedule is None:
             return []
         zone = ZoneInfo(schedule["time_zone"])
+        # An on-call is the whole stretch, not cut at the range (the Oncall schema's "start
+        # of the on-call"): rendered a week wider each side, those that overlap the range
+        # (or hold its instant, when since is until) kept.
+        wide = self.render(schedule["id"]).entries(since - ONCALL_MARGIN, until + ONCALL_MARGIN)
         return [
             {**base, "schedule": _reference(schedule), **self._entry(entry, zone)}
-            for entry in self.render(schedule["id"]).entries(since, until)
+            for entry in wide
+            if entry.start <= since < entry.end or (since < entry.end and entry.start < until)
         ]
 
     # -- the account as the renderer sees it ------------------------------------------------
