@@ -37,6 +37,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from bot.record.oncall.importing.drafts import (
     DAYS,
     DailyWindow,
@@ -54,7 +56,7 @@ from bot.record.oncall.importing.drafts import (
     VendorUser,
     WeekSpan,
 )
-from bot.record.oncall.zones import known_zone
+from bot.record.oncall.zones import DAY, ZoneClock, known_zone, moment_of, wall_of
 
 DAY_SECONDS = 86_400
 WEEK_SECONDS = 7 * DAY_SECONDS
@@ -65,8 +67,6 @@ LONGEST_TURN_DAYS = 366
 LONGEST_REPEAT = 20
 # How far ahead a zone is looked at for clock changes (an hour turn is exact without any).
 CLOCK_CHANGE_YEARS = 10
-_MINUTE = timedelta(minutes=1)
-_SECOND = timedelta(seconds=1)
 
 
 class UnexpectedObject(ValueError):
@@ -335,20 +335,11 @@ def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _first_instant(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The first instant ``zone``'s clocks read ``wall``, or jump past it (as warroom's
-    handoffs: "it happens the first instant the clocks read its time")."""
-    early = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if early.astimezone(zone).replace(tzinfo=None) == wall:
-        return early
-    low = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    low, high = min(low, early), max(low, early)
-    while high - low > _SECOND:
-        middle = low + (high - low) / 2
-        if middle.astimezone(zone).replace(tzinfo=None) >= wall:
-            high = middle
-        else:
-            low = middle
-    return high
+    """The first instant ``zone``'s clocks read ``wall``, or jump past it: when warroom hands
+    over at that wall-clock time (``ZoneClock.first_reaching``)."""
+    reading = wall_of(wall)
+    clock = ZoneClock(zone.key, reading - DAY, reading + DAY)
+    return moment_of(int(clock.first_reaching(np.array([reading], dtype=np.int64))[0]))
 
 
 # -- restrictions ------------------------------------------------------------------------------
