@@ -32,6 +32,7 @@ from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
 from bot.basics.render import Renderer
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
+from bot.clients.opsgenie import OPSGENIE
 from bot.clients.slack_errors import SlackFailure
 from bot.config import Settings
 from bot.record.escalation.policies import PolicyError, parse_policies
@@ -52,7 +53,7 @@ from bot.store.db import session_scope
 from bot.store.models import OncallOverride
 
 # Every vendor ``warroom import`` reads, by its word on the command line.
-VENDORS: Mapping[str, Vendor] = {}
+VENDORS: Mapping[str, Vendor] = {OPSGENIE.name: OPSGENIE}
 
 EXACT = 0
 FAILED = 1
