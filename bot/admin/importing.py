@@ -32,7 +32,8 @@ from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
 from bot.basics.render import Renderer
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
-from bot.clients.pagerduty_rest import PagerDuty
+from bot.clients.opsgenie import OPSGENIE
+from bot.clients.pagerduty_rest import PAGERDUTY
 from bot.clients.slack_errors import SlackFailure
 from bot.config import Settings
 from bot.record.escalation.policies import PolicyError, parse_policies
@@ -53,7 +54,7 @@ from bot.store.db import session_scope
 from bot.store.models import OncallOverride
 
 # Every vendor ``warroom import`` reads, by its word on the command line.
-VENDORS: Mapping[str, Vendor] = {"pagerduty": PagerDuty()}
+VENDORS: Mapping[str, Vendor] = {vendor.name: vendor for vendor in (OPSGENIE, PAGERDUTY)}
 
 EXACT = 0
 FAILED = 1

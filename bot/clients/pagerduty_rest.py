@@ -172,3 +172,7 @@ def _id(api: VendorApi, item: Mapping[str, Any], path: str) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# The one PagerDuty ``warroom import`` reads through (``bot.admin.importing.VENDORS``).
+PAGERDUTY = PagerDuty()
