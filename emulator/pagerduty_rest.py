@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,13 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 
 from emulator.fake_http import FakeHttpServer
-from emulator.pagerduty_schedules import (
-    Entry,
-    PdLayer,
-    PdOverride,
-    PdRestriction,
-    ScheduleRender,
-)
+from emulator.pagerduty_schedules import Entry, PdOverride, ScheduleRender, layer_from_api
 
 DESCRIPTION = json.loads(
     (Path(__file__).parent / "fixtures" / "pagerduty_rest_api.json").read_text()
@@ -237,7 +231,7 @@ class FakePagerDutyRest(FakeHttpServer):
         schedule = self._schedule(schedule_id)
         if schedule is None:
             raise KeyError(schedule_id)
-        layers = [_layer(layer) for layer in schedule["schedule_layers"]]
+        layers = [layer_from_api(layer) for layer in schedule["schedule_layers"]]
         overrides = [
             PdOverride(item["user"]["id"], _when(item["start"]), _when(item["end"]))
             for item in self.account.overrides.get(schedule_id, [])
@@ -388,24 +382,6 @@ def _earliest(oncalls: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(key)
             kept.append(oncall)
     return kept
-
-
-def _layer(raw: dict[str, Any]) -> PdLayer:
-    return PdLayer(
-        start=_when(raw["start"]),
-        end=_when(raw["end"]) if raw.get("end") else None,
-        virtual_start=_when(raw["rotation_virtual_start"]),
-        turn_seconds=int(raw["rotation_turn_length_seconds"]),
-        users=tuple(item["user"]["id"] for item in raw["users"]),
-        restrictions=tuple(
-            PdRestriction(
-                time.fromisoformat(item["start_time_of_day"]),
-                int(item["duration_seconds"]),
-                item.get("start_day_of_week") if item["type"] == "weekly_restriction" else None,
-            )
-            for item in raw.get("restrictions", [])
-        ),
-    )
 
 
 def _when(text: str) -> datetime:

@@ -28,10 +28,11 @@ against this, so the two must not share a line):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DAY_SECONDS = 86_400
@@ -198,3 +199,22 @@ class ScheduleRender:
             for restriction in layer.restrictions:
                 for start, end in self._windows(restriction, since, until):
                     yield from (start, end)
+
+
+def layer_from_api(raw: Mapping[str, Any]) -> PdLayer:
+    """A ``ScheduleLayer`` object of the API as the rules read it."""
+    return PdLayer(
+        start=datetime.fromisoformat(raw["start"]),
+        end=datetime.fromisoformat(raw["end"]) if raw.get("end") else None,
+        virtual_start=datetime.fromisoformat(raw["rotation_virtual_start"]),
+        turn_seconds=int(raw["rotation_turn_length_seconds"]),
+        users=tuple(item["user"]["id"] for item in raw["users"]),
+        restrictions=tuple(
+            PdRestriction(
+                time.fromisoformat(item["start_time_of_day"]),
+                int(item["duration_seconds"]),
+                item.get("start_day_of_week") if item["type"] == "weekly_restriction" else None,
+            )
+            for item in raw.get("restrictions", [])
+        ),
+    )

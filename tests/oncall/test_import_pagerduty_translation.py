@@ -240,3 +240,14 @@ def test_an_object_unlike_the_description_is_named() -> None:
     broken = layer(rotation_turn_length_seconds="a day")
     with pytest.raises(UnexpectedObject, match="rotation_turn_length_seconds"):
         translated(schedule(broken))
+
+
+def test_a_restriction_edge_in_the_repeated_hour_is_approximate() -> None:
+    """00:30 for an hour ends at 01:30, which New York's clocks read twice in November."""
+    daily = {"type": "daily_restriction", "start_time_of_day": "00:30:00", "duration_seconds": 3600}
+    said = item(translated(schedule(layer(restrictions=[daily]))), "layer")
+    assert said.carried == "approximate" and "clocks repeat" in said.detail
+    in_utc = translated(schedule(layer(restrictions=[daily]), zone="UTC"))
+    assert item(in_utc, "layer").carried == "exact"
+    whole_hours = {**daily, "start_time_of_day": "00:00:00", "duration_seconds": 7200}
+    assert item(translated(schedule(layer(restrictions=[whole_hours]))), "layer").carried == "exact"

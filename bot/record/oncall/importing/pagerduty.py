@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -248,6 +249,7 @@ def _layer(
             f"delete the layer {name!r} from schedules.yaml on {end:%Y-%m-%d %H:%M} UTC",
         )
     restrictions = _restrictions(raw, verdict)
+    _edges_in_repeated_hour(raw, zone, now, verdict)
     rotated = members[index % len(members) :] + members[: index % len(members)]
     report.append(_layer_item(item_id, item_name, verdict))
     return LayerDraft(
@@ -343,6 +345,57 @@ def _first_instant(wall: datetime, zone: ZoneInfo) -> datetime:
 
 
 # -- restrictions ------------------------------------------------------------------------------
+def _edges_in_repeated_hour(
+    raw: Mapping[str, Any], zone: ZoneInfo, now: datetime, verdict: _Verdict
+) -> None:
+    """A restriction that begins or ends inside the hour the clocks repeat (01:30 in New
+    York): PagerDuty's window is taken to end the first time the clocks read its end, where
+    warroom reads the clock at each instant, so on that night warroom's layer is on call
+    again (or off) for the repeated part."""
+    repeated = _repeated_minutes(zone.key, now.year)
+    for item in _list(raw, "restrictions"):
+        start = _minute_of_day(_text(item, "start_time_of_day"), _Verdict())
+        end = (start + _integer(item, "duration_seconds") // 60) % (DAY_SECONDS // 60)
+        inside = [edge for edge in (start, end) for low, high in repeated if low < edge < high]
+        if inside:
+            verdict.differ(
+                f"a restriction begins or ends at {_clock(inside[0])}, inside the hour the "
+                "clocks repeat when they go back: that night warroom reads the clock at each "
+                "instant, so the layer is on call (or not) once more for the repeated part",
+                "move the edge out of that hour if it matters (PagerDuty's own behaviour then "
+                "is not documented)",
+            )
+            return
+
+
+@lru_cache(maxsize=64)
+def _repeated_minutes(zone: str, year: int) -> tuple[tuple[int, int], ...]:
+    """The wall-clock minutes of day ``zone``'s clocks read twice when they go back, in the
+    years from ``year`` on (checked day by day, each change found to the minute)."""
+    clocks = ZoneInfo(zone)
+    found: set[tuple[int, int]] = set()
+    day = datetime(year, 1, 1, tzinfo=UTC)
+    for _ in range(366 * CLOCK_CHANGE_YEARS):
+        after = day + timedelta(days=1)
+        before_offset, after_offset = (
+            day.astimezone(clocks).utcoffset(),
+            after.astimezone(clocks).utcoffset(),
+        )
+        if before_offset is not None and after_offset is not None and after_offset < before_offset:
+            low, high = day, after
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if middle.astimezone(clocks).utcoffset() == before_offset:
+                    low = middle
+                else:
+                    high = middle
+            wall = high.astimezone(clocks)
+            first = wall.hour * 60 + wall.minute
+            found.add((first, first + (before_offset - after_offset) // timedelta(minutes=1)))
+        day = after
+    return tuple(sorted(found))
+
+
 def _restrictions(raw: Mapping[str, Any], verdict: _Verdict) -> tuple[Restriction, ...]:
     """PagerDuty's restrictions as windows and spans; none where one covers everything."""
     daily: list[tuple[int, int]] = []
