@@ -108,11 +108,9 @@ class FakePagerDutyRest(FakeHttpServer):
             return _error(404, "Not Found", code=2100)
         operation, ids = route
         query = request.query
-        unknown = sorted(set(query) - _query_names(operation))
-        if unknown:
-            return _argument_error(
-                f"{name} is not a parameter of GET {operation}" for name in unknown
-            )
+        problems = _query_problems(operation, query)
+        if problems:
+            return _argument_error(problems)
         try:
             body = ANSWERS[operation](self, ids, query)
         except ArgumentError as error:
@@ -281,27 +279,70 @@ def _route(path: str) -> tuple[str, list[str]] | None:
     return None
 
 
-def _query_names(operation: str) -> set[str]:
-    """The query parameters the description lists for GET ``operation``."""
+def _query_problems(operation: str, query: Any) -> list[str]:
+    """What is wrong with the query by the description's parameters of GET ``operation``:
+    one it does not list, a value not of its schema's type, format or enum, a single-valued
+    one given twice."""
+    described = _query_parameters(operation)
+    problems = []
+    for name in sorted(set(query)):
+        schema = described.get(name)
+        if schema is None:
+            problems.append(f"{name} is not a parameter of GET {operation}")
+            continue
+        values = query.getall(name)
+        # ``include[]`` is typed a string with uniqueItems in the description: a name ending
+        # in [] is a list all the same.
+        if schema.get("type") != "array" and not name.endswith("[]") and len(values) > 1:
+            problems.append(f"{name} is given {len(values)} times")
+        problems += [f"{name}: {problem}" for v in values if (problem := _value_problem(schema, v))]
+    return problems
+
+
+def _value_problem(schema: Mapping[str, Any], value: str) -> str | None:
+    kind, enum = schema.get("type"), schema.get("enum")
+    if kind == "integer" and not value.isdigit():
+        return f"{value!r} is not a whole number"
+    if kind == "boolean" and value not in ("true", "false"):
+        return f"{value!r} is not true or false"
+    if enum is not None and value not in enum:
+        return f"{value!r} is not one of {', '.join(enum)}"
+    if schema.get("format") == "date-time":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return f"{value!r} is not an ISO 8601 date and time"
+        if moment.tzinfo is None:
+            return f"{value!r} has no offset"
+    if schema.get("format") == "tzinfo":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            return f"{value!r} is not a time zone"
+    return None
+
+
+def _query_parameters(operation: str) -> dict[str, Mapping[str, Any]]:
+    """The query parameters the description lists for GET ``operation``, with their schemas."""
     parameters = DESCRIPTION["components"]["parameters"]
-    names = set()
+    found = {}
     for item in DESCRIPTION["paths"][operation]["get"]["parameters"]:
         parameter = parameters[item["$ref"].rsplit("/", 1)[1]] if "$ref" in item else item
         if parameter["in"] == "query":
-            names.add(parameter["name"])
-    return names
+            found[parameter["name"]] = parameter["schema"]
+    return found
 
 
 def _page(key: str, items: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
     """Classic pagination: ``offset`` and ``limit`` in, ``more`` and ``total`` (null unless
     ``total=true``) out (the description's Pagination)."""
-    offset = _integer(query, "offset", 0)
-    limit = _integer(query, "limit", DEFAULT_LIMIT)
+    offset = int(query.get("offset", 0))
+    limit = int(query.get("limit", DEFAULT_LIMIT))
     if limit < 1 or limit > MAX_LIMIT:
         raise ArgumentError(f"limit must be between 1 and {MAX_LIMIT}")
     total = query.get("total", "false")
-    if total not in ("true", "false"):
-        raise ArgumentError("total must be true or false")
+    if "query" in query:  # "showing only the records whose name matches the query"
+        items = [i for i in items if query["query"].lower() in str(i.get("name", "")).lower()]
     return {
         key: items[offset : offset + limit],
         "limit": limit,
@@ -309,15 +350,6 @@ def _page(key: str, items: list[dict[str, Any]], query: Mapping[str, str]) -> di
         "more": offset + limit < len(items),
         "total": len(items) if total == "true" else None,
     }
-
-
-def _integer(query: Mapping[str, str], name: str, default: int) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise ArgumentError(f"{name} must be a whole number, got {raw!r}")
-    return int(raw)
 
 
 def _range(

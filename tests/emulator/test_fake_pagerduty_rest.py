@@ -196,3 +196,26 @@ async def test_oncalls_follow_the_policies_and_their_schedules(
     status, body, _ = await get(http, fake, f"/oncalls?since={at}&until={at}&user_ids[]=PXPGF42")
     permanent = [o for o in body["oncalls"] if o["schedule"] is None]
     assert [(o["escalation_policy"]["id"], o["start"]) for o in permanent] == [("PSUNEP1", None)]
+
+
+async def test_values_follow_the_described_types_and_enums(
+    fake: FakePagerDutyRest, http: aiohttp.ClientSession
+) -> None:
+    for path, said in [
+        ("/users?include[]=secrets", "include[]: 'secrets' is not one of"),
+        ("/users?total=yes", "total: 'yes' is not true or false"),
+        ("/users?limit=ten", "limit: 'ten' is not a whole number"),
+        ("/users?limit=10&limit=20", "limit is given 2 times"),
+        ("/schedules/PI7DH85?since=yesterday", "since: 'yesterday' is not an ISO 8601"),
+        (
+            "/schedules/PI7DH85?time_zone=Mars/Olympus",
+            "time_zone: 'Mars/Olympus' is not a time zone",
+        ),
+    ]:
+        status, body, _ = await get(http, fake, path)
+        assert status == 400, path
+        assert any(e.startswith(said) for e in body["error"]["errors"]), body
+    status, body, _ = await get(http, fake, "/users?include[]=teams&include[]=contact_methods")
+    assert status == 200
+    status, body, _ = await get(http, fake, "/schedules?query=sun")
+    assert [s["name"] for s in body["schedules"]] == ["Follow the Sun"]
