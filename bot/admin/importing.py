@@ -208,15 +208,21 @@ async def _import(request: Request, settings: Settings, now: datetime) -> tuple[
         _place(request.out, _files(request, carried, settings))
         lines: list[str] = []
         if request.compare_from is not None:
-            lines = await compare(
-                api,
-                request.vendor,
-                carried,
-                schedules,
-                people,
-                request.compare_from,
-                timedelta(days=request.compare_days),
-            )
+            try:
+                lines = await compare(
+                    api,
+                    request.vendor,
+                    carried,
+                    schedules,
+                    people,
+                    request.compare_from,
+                    timedelta(days=request.compare_days),
+                )
+            except ImportFailure as failure:
+                raise ImportFailure(
+                    f"{request.out} is written, but --compare stopped: {failure.detail}",
+                    retryable=failure.retryable,
+                ) from None
     return carried, lines
 
 
