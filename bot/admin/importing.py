@@ -209,15 +209,21 @@ async def _import(request: Request, settings: Settings, now: datetime) -> tuple[
         _place(request.out, _files(request, carried, settings))
         lines: list[str] = []
         if request.compare_from is not None:
-            lines = await compare(
-                api,
-                request.vendor,
-                carried,
-                schedules,
-                people,
-                request.compare_from,
-                timedelta(days=request.compare_days),
-            )
+            try:
+                lines = await compare(
+                    api,
+                    request.vendor,
+                    carried,
+                    schedules,
+                    people,
+                    request.compare_from,
+                    timedelta(days=request.compare_days),
+                )
+            except ImportFailure as failure:
+                raise ImportFailure(
+                    f"{request.out} is written, but --compare stopped: {failure.detail}",
+                    retryable=failure.retryable,
+                ) from None
     return carried, lines
 
 
@@ -285,13 +291,14 @@ async def _keep_overrides(
 ) -> None:
     """Keep the imported overrides not kept yet, made by the import; cancel those an earlier
     import of these schedules kept that the vendor no longer has. A second run adds none."""
-    from bot.store.db import create_engine
-    from bot.store.migrate import upgrade_database
+    from bot.store.migrate import command_engine
 
     made_by = _made_by(vendor)
-    engine = create_engine(settings.runtime.database_url)
     try:
-        await upgrade_database(engine)
+        engine = await command_engine(settings.runtime.database_url, upgrade_any=True)
+    except (SQLAlchemyError, OSError, ValueError) as error:
+        raise _database_failure(error) from None
+    try:
         async with session_scope(engine) as session:
             rows = await session.exec(
                 select(OncallOverride).where(
@@ -324,13 +331,18 @@ async def _keep_overrides(
     except OverrideRefused as refusal:
         raise ImportFailure(f"an override was refused: {refusal}", retryable=False) from None
     except (SQLAlchemyError, OSError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ImportFailure(
-            f"cannot keep the overrides in DATABASE_URL's database ({first[:200]})",
-            retryable=True,
-        ) from None
+        raise _database_failure(error) from None
     finally:
         await engine.dispose()
+
+
+def _database_failure(error: Exception) -> ImportFailure:
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return ImportFailure(
+        f"cannot keep the overrides in DATABASE_URL's database ({first[:200]}); nothing "
+        "was written",
+        retryable=True,
+    )
 
 
 def _made_by(vendor: Vendor) -> str:

@@ -22,6 +22,7 @@ follow-up is ``bot.flows.filing``'s choice.
 - ``ical_feeds``: an iCal layer's external feed fetched, or why not.
 - ``importing``: what ``warroom import`` asks of a vendor's client (``Vendor``), and the
   HTTP they share (pages, 429s, one-line failures).
+- ``opsgenie``: Opsgenie's REST API as ``warroom import opsgenie`` reads it.
 - ``pagerduty_rest``: PagerDuty's REST API v2, read by ``warroom import pagerduty``.
 
 May import: ``bot.basics``, ``bot.store``, ``bot.record``, ``bot.config``, ``bot.metrics``.

@@ -152,7 +152,11 @@ def _schedule(raw: Json, now: datetime, found: _Found) -> ScheduleDraft | None:
                     names[str(key)] = layer.name
     if not layers:
         found.say(
-            "schedule", raw, "not carried", "none of its rotations could be carried", "see them"
+            "schedule",
+            raw,
+            "not carried",
+            "none of its rotations could be carried",
+            "see its rotations in this report",
         )
         return None
     found.layers[str(raw["id"])] = names
@@ -301,7 +305,7 @@ def _restrictions(raw: Any) -> tuple[tuple[Restriction, ...], list[str]]:
             return (), [f"its time-of-day restriction {dict(window)} was left out"]
         return (DailyWindow(DAYS, start, end),), []
     if kind == "weekday-and-time-of-day":
-        spans: list[Restriction] = []
+        spans: list[WeekSpan] = []
         lost = []
         for each in raw.get("restrictions") or []:
             span = _span(each)
@@ -309,8 +313,24 @@ def _restrictions(raw: Any) -> tuple[tuple[Restriction, ...], list[str]]:
                 lost.append(f"its restriction {dict(each)} was left out")
             else:
                 spans.append(span)
-        return tuple(spans), lost
+        return _daily_where_possible(spans), lost
     return (), [f"its restriction of type {kind!r} was left out"]
+
+
+def _daily_where_possible(spans: Sequence[WeekSpan]) -> tuple[Restriction, ...]:
+    """Spans that start and end on the same day, at the same times, as one daily window of
+    those days (the Opsgenie UI's "weekdays 08:00-18:00" is five such spans); the rest as they
+    are. The same instants either way."""
+    same_day: dict[tuple[str, str], list[str]] = {}
+    others: list[Restriction] = []
+    for span in spans:
+        (first, start), (last, end) = span.start.split(), span.end.split()
+        if first == last and start < end:
+            same_day.setdefault((start, end), []).append(first)
+        else:
+            others.append(span)
+    windows = [DailyWindow(tuple(days), start, end) for (start, end), days in same_day.items()]
+    return (*windows, *others)
 
 
 def _span(raw: Json) -> WeekSpan | None:
@@ -376,7 +396,8 @@ def _override(schedule_id: str, raw: Json, now: datetime, found: _Found) -> list
             "make it with /oncall override --layer once the schedule is in place",
         )
         return []
-    found.say("override", label, "exact", "kept in the database" if rotations else "")
+    whose = f"of layer(s) {', '.join(layers[r] for r in rotations)}" if rotations else ""
+    found.say("override", label, "exact", whose or "of the whole schedule")
     ref = ScheduleRef(schedule_id)
     if not rotations:
         return [OverrideDraft(ref, person, start, end)]
