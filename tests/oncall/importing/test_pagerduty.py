@@ -6,8 +6,6 @@ Europe and Sydney, the report says what was carried how, and each failure is one
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import pytest
 import yaml
 
 from emulator.pagerduty_rest import Account, FakePagerDutyRest, documented_account
-from tests.helpers.processes import run_warroom
+from tests.oncall.importing.running import Ran, warroom
 
 
 def spring_year() -> int:
@@ -39,9 +37,8 @@ def users_map(account: Account, path: Path) -> Path:
 
 async def run_import(
     fake: FakePagerDutyRest, tmp_path: Path, *args: str, token: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``warroom import pagerduty --out tmp/out`` against the fake (the fake answers while
-    the command runs: the command runs in a thread)."""
+) -> Ran:
+    """``warroom import pagerduty --out tmp/out`` against the fake."""
     command = (
         "import",
         "pagerduty",
@@ -56,7 +53,7 @@ async def run_import(
         *args,
     )
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}"}
-    return await asyncio.to_thread(run_warroom, *command, env=env, clean=True)
+    return await warroom(*command, env=env)
 
 
 def report_section(tmp_path: Path, title: str) -> str:
@@ -75,10 +72,10 @@ async def test_the_documented_account_compares_clean_over_both_clock_changes(
 ) -> None:
     async with FakePagerDutyRest(documented_account(YEAR)) as fake:
         done = await run_import(fake, tmp_path, "--compare", "56", "--from", COMPARE_FROM)
-    assert done.returncode == 3, done.stderr  # a round-robin level, a team
-    assert done.stdout.splitlines()[-1] == "no disagreement"
-    checked = run_warroom("oncall", "check", str(tmp_path / "out" / "schedules.yaml"), clean=True)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert done.code == 3, done.err  # a round-robin level, a team
+    assert done.out.splitlines()[-1] == "no disagreement"
+    checked = await warroom("oncall", "check", str(tmp_path / "out" / "schedules.yaml"))
+    assert checked.code == 0, checked.out + checked.err
     schedules = written(tmp_path, "schedules.yaml")["schedules"]
     nights = schedules["daily-engineering-rotation"]["layers"][1]
     assert nights["restrictions"] == [
@@ -92,7 +89,7 @@ async def test_the_documented_account_compares_clean_over_both_clock_changes(
 async def test_the_report_says_what_was_carried_how(tmp_path: Path) -> None:
     async with FakePagerDutyRest(documented_account(YEAR)) as fake:
         done = await run_import(fake, tmp_path, "--dry-run")
-    assert done.returncode == 3, done.stderr
+    assert done.code == 3, done.err
     not_carried = report_section(tmp_path, "Not carried")
     assert "| team | Engineering | PQ9K7I8 |" in not_carried
     approximate = report_section(tmp_path, "Carried approximately")
@@ -108,7 +105,7 @@ async def test_a_second_run_writes_the_same_files(tmp_path: Path) -> None:
         first = await run_import(fake, tmp_path)
         files = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
         second = await run_import(fake, tmp_path, "--force")
-    assert (first.returncode, second.returncode) == (3, 3), second.stderr
+    assert (first.code, second.code) == (3, 3), second.err
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == files
 
 
@@ -125,8 +122,8 @@ def exact_account() -> Account:
 async def test_an_account_carried_exactly_exits_0(tmp_path: Path) -> None:
     async with FakePagerDutyRest(exact_account()) as fake:
         done = await run_import(fake, tmp_path, "--compare", "56", "--from", COMPARE_FROM)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.splitlines()[-1] == "no disagreement"
+    assert done.code == 0, done.out + done.err
+    assert done.out.splitlines()[-1] == "no disagreement"
 
 
 async def test_twelve_hour_turns_are_approximate_and_compare_shows_the_hour(
@@ -156,10 +153,10 @@ async def test_twelve_hour_turns_are_approximate_and_compare_shows_the_hour(
     account.escalation_policies = []
     async with FakePagerDutyRest(account) as fake:
         done = await run_import(fake, tmp_path, "--compare", "56", "--from", COMPARE_FROM)
-    assert done.returncode == 3, done.stderr
+    assert done.code == 3, done.err
     assert "an hour apart" in report_section(tmp_path, "Carried approximately")
-    lines = [line for line in done.stdout.splitlines() if " halves vendor=" in line]
-    assert lines, done.stdout
+    lines = [line for line in done.out.splitlines() if " halves vendor=" in line]
+    assert lines, done.out
     instants = [datetime.fromisoformat(line.split()[0]) for line in lines]
     assert min(instants) >= datetime(YEAR, 3, 14, 7, tzinfo=UTC)
     assert {at.hour for at in instants} == {0, 12}
@@ -173,8 +170,8 @@ async def test_each_failure_is_one_line_and_exit_1(tmp_path: Path, mishap: str) 
         if mishap == "garbage":
             fake.answer_garbage()
         done = await run_import(fake, tmp_path, token="wrong-token" if mishap == "token" else None)
-    assert done.returncode == 1
-    [line] = done.stderr.splitlines()
+    assert done.code == 1
+    [line] = done.err.splitlines()
     assert line.startswith("warroom: import: PagerDuty ")
     assert "wrong-token" not in line
     assert not (tmp_path / "out").exists()
@@ -184,5 +181,5 @@ async def test_a_rate_limit_is_waited_out(tmp_path: Path) -> None:
     async with FakePagerDutyRest(exact_account()) as fake:
         fake.rate_limit(times=2, reset_seconds=1)
         done = await run_import(fake, tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.err
     assert fake.requests[:3] == ["/users?limit=100&offset=0"] * 3
