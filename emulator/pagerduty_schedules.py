@@ -20,7 +20,11 @@ against this, so the two must not share a line):
   ``start_time_of_day`` for ``duration_seconds`` (19:00 for 12 hours ends at 07:00 the next
   morning, https://support.pagerduty.com/hc/en-us/articles/202830160), a
   ``weekly_restriction`` from ``start_day_of_week`` (ISO: 1 is Monday) at that time for its
-  duration; the layer is on call only inside one of them.
+  duration; the layer is on call only inside one of them. Each window runs from the first
+  instant the clocks read its start to the first instant they read its end (the night they go
+  back, a window ending at 01:30 is not entered again in the repeated hour). PagerDuty does not
+  document the night the clocks change; this is the fake's reading, and --compare against a
+  real account is the check.
 - "In a schedule with multiple layers, the lowest layer always takes precedence": the last
   layer of ``schedule_layers`` that is on call wins (https://support.pagerduty.com/docs/schedules).
 - An override beats every layer inside its window; of two overlapping ones, the later listed.

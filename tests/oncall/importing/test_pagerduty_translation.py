@@ -119,7 +119,7 @@ def test_a_turn_of_minutes_is_not_carried() -> None:
     translation = translated(
         schedule(layer(), layer(id="PODD", name="Odd", rotation_turn_length_seconds=5400))
     )
-    assert [lay.name for lay in translation.schedules[0].layers] == ["Layer 1"]
+    assert [lay.name for lay in translation.schedules[0].layers] == ["layer-1"]
     odd = next(i for i in translation.report if i.name == "Payments: Odd")
     assert odd.carried == "not carried" and "1:30:00" in odd.detail
 
@@ -154,11 +154,11 @@ def test_ended_layers_are_left_out_and_one_that_will_end_is_approximate() -> Non
     ended = layer(id="POLD", name="Old", end="2026-02-01T00:00:00Z")
     ending = layer(id="PEND", name="Ending", end="2027-02-01T00:00:00Z")
     translation = translated(schedule(ended, ending))
-    assert [lay.name for lay in translation.schedules[0].layers] == ["Ending"]
+    assert [lay.name for lay in translation.schedules[0].layers] == ["ending"]
     said = {i.name: i for i in translation.report if i.kind == "layer"}
     assert said["Payments: Old"].carried == "exact"
     assert said["Payments: Ending"].carried == "approximate"
-    assert "delete the layer 'Ending'" in said["Payments: Ending"].todo
+    assert "delete the layer 'ending'" in said["Payments: Ending"].todo
 
 
 def test_a_zone_warroom_does_not_know_leaves_the_schedule_out_saying_why() -> None:
@@ -251,3 +251,13 @@ def test_a_restriction_edge_in_the_repeated_hour_is_approximate() -> None:
     assert item(in_utc, "layer").carried == "exact"
     whole_hours = {**daily, "start_time_of_day": "00:00:00", "duration_seconds": 7200}
     assert item(translated(schedule(layer(restrictions=[whole_hours]))), "layer").carried == "exact"
+
+
+def test_layers_are_named_by_slugs_their_ids_appended_where_two_match() -> None:
+    twins = (
+        layer(id="PONE", name="Primary"),
+        layer(id="PTWO", name="primary"),
+        layer(id="P3", name=""),
+    )
+    names = [lay.name for lay in translated(schedule(*twins)).schedules[0].layers]
+    assert names == ["primary-pone", "primary-ptwo", "layer-3"]

@@ -57,6 +57,7 @@ from bot.record.oncall.importing.drafts import (
     VendorUser,
     WeekSpan,
 )
+from bot.record.oncall.importing.naming import unique_names
 from bot.record.oncall.zones import DAY, ZoneClock, known_zone, moment_of, wall_of
 
 DAY_SECONDS = 86_400
@@ -141,10 +142,14 @@ def _schedule(
         )
         return None
     layers: list[LayerDraft] = []
-    names: set[str] = set()
-    for number, layer in enumerate(_list(raw, "schedule_layers"), start=1):
-        label = _layer_name(layer, number, names)
-        draft = _layer(schedule_id, name, label, layer, ZoneInfo(zone), now, report)
+    raw_layers = _list(raw, "schedule_layers")
+    labels = [str(layer.get("name") or f"Layer {n}") for n, layer in enumerate(raw_layers, 1)]
+    keys = [str(layer.get("id") or n) for n, layer in enumerate(raw_layers, 1)]
+    # The file's names: slugs ("Layer 1" → layer-1), the layer's id appended where two match.
+    names = unique_names(zip(keys, labels, strict=True), "layer")
+    for key, label, layer in zip(keys, labels, raw_layers, strict=True):
+        where = (schedule_id, f"{name}: {label}", names[key])
+        draft = _layer(where, layer, ZoneInfo(zone), now, report)
         if draft is not None:
             layers.append(draft)
     if not layers:
@@ -163,16 +168,6 @@ def _schedule(
     return ScheduleDraft(schedule_id, name, zone, tuple(layers), overlap="last")
 
 
-def _layer_name(raw: Mapping[str, Any], number: int, taken: set[str]) -> str:
-    """The layer's name, ``Layer <n>`` without one, made unique in its schedule."""
-    name = str(raw.get("name") or f"Layer {number}").strip() or f"Layer {number}"
-    unique, extra = name, 2
-    while unique.lower() in taken:
-        unique, extra = f"{name} {extra}", extra + 1
-    taken.add(unique.lower())
-    return unique
-
-
 @dataclass
 class _Verdict:
     """What became of a layer: each approximation with what to do about it."""
@@ -186,15 +181,15 @@ class _Verdict:
 
 
 def _layer(
-    schedule_id: str,
-    schedule_name: str,
-    name: str,
+    where: tuple[str, str, str],
     raw: Mapping[str, Any],
     zone: ZoneInfo,
     now: datetime,
     report: list[ReportItem],
 ) -> LayerDraft | None:
-    item_id, item_name = f"{schedule_id}/{_text(raw, 'id', name)}", f"{schedule_name}: {name}"
+    """``where``: the schedule's id, the layer's name in the report, its name in the file."""
+    schedule_id, item_name, name = where
+    item_id = f"{schedule_id}/{_text(raw, 'id', name)}"
     start = _instant(raw, "start")
     end = _instant(raw, "end") if raw.get("end") else None
     if end is not None and end <= now:
