@@ -137,18 +137,19 @@ async def test_weeknights_run_into_the_next_morning_and_the_later_layer_wins(
 
 
 async def test_a_daily_handoff_stays_at_its_local_time_across_the_clock_change(
-    fake: FakePagerDutyRest, http: aiohttp.ClientSession
+    fake: FakePagerDutyRest,
 ) -> None:
-    """Layer 1 turns daily at 20:00 New York time: its 08:00-17:00 window is held by the
-    same person all day, the day after the change too (13:00 UTC, then 12:00 UTC)."""
+    """Layer 1 turns daily at 20:00 New York time from November 2015: 01:00 UTC in winter,
+    00:00 UTC in summer; its 08:00-17:00 window ends at 17:00 on the clock either way."""
     render = fake.render("PI7DH85")
-    before = datetime(YEAR, 3, 10, 13, 30, tzinfo=UTC)  # 08:30 EST, a Wednesday
-    after = datetime(YEAR, 3, 17, 12, 30, tzinfo=UTC)  # 08:30 EDT, a Wednesday
-    assert render.on_call(before) is not None and render.on_call(after) is not None
-    assert render.on_call(datetime(YEAR, 3, 17, 12, 30, tzinfo=UTC)) == render.on_call(
-        datetime(YEAR, 3, 17, 20, 59, tzinfo=UTC)
-    )
-    assert render.on_call(datetime(YEAR, 3, 17, 21, 0, tzinfo=UTC)) is None  # 17:00 EDT
+    layer = render.layers[0]
+    first = render.turn(layer, datetime(YEAR, 1, 4, tzinfo=UTC))
+    handoffs = [render.handoff(layer, n) for n in range(first, first + 240)]
+    assert {h.astimezone(render.zone).hour for h in handoffs} == {20}
+    assert {h.hour for h in handoffs if h.month == 1} == {1}
+    assert {h.hour for h in handoffs if h.month == 7} == {0}
+    assert render.layer_user(layer, datetime(YEAR, 7, 7, 20, 59, tzinfo=UTC)) is not None
+    assert render.layer_user(layer, datetime(YEAR, 7, 7, 21, 0, tzinfo=UTC)) is None
 
 
 async def test_turns_of_36_hours_count_elapsed_time(fake: FakePagerDutyRest) -> None:
