@@ -6,13 +6,15 @@ Europe and Sydney, the report says what was carried how, and each failure is one
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from bot.config import Settings
 from emulator.pagerduty_rest import Account, FakePagerDutyRest, documented_account
 from tests.oncall.importing.running import Ran, warroom
 
@@ -36,7 +38,11 @@ def users_map(account: Account, path: Path) -> Path:
 
 
 async def run_import(
-    fake: FakePagerDutyRest, tmp_path: Path, *args: str, token: str | None = None
+    fake: FakePagerDutyRest,
+    tmp_path: Path,
+    *args: str,
+    token: str | None = None,
+    database_url: str | None = None,
 ) -> Ran:
     """``warroom import pagerduty --out tmp/out`` against the fake."""
     command = (
@@ -52,7 +58,7 @@ async def run_import(
         str(users_map(fake.account, tmp_path / "users.csv")),
         *args,
     )
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}"}
+    env = {"DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'warroom.db'}"}
     return await warroom(*command, env=env)
 
 
@@ -68,10 +74,13 @@ def written(tmp_path: Path, name: str) -> Any:
 
 
 async def test_the_documented_account_compares_clean_over_both_clock_changes(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
-    async with FakePagerDutyRest(documented_account(YEAR)) as fake:
-        done = await run_import(fake, tmp_path, "--compare", "56", "--from", COMPARE_FROM)
+    account = documented_account(YEAR)
+    async with FakePagerDutyRest(account) as fake:
+        done = await run_import(
+            fake, tmp_path, "--compare", "56", "--from", COMPARE_FROM, database_url=database_url
+        )
     assert done.code == 3, done.err  # a round-robin level, a team
     assert done.out.splitlines()[-1] == "no disagreement"
     checked = await warroom("oncall", "check", str(tmp_path / "out" / "schedules.yaml"))
@@ -84,6 +93,29 @@ async def test_the_documented_account_compares_clean_over_both_clock_changes(
     assert schedules["platform-36h"]["layers"][0]["rotation"] == "36h"
     policies = written(tmp_path, "policies.yaml")["policies"]
     assert policies["engineering-escalation-policy"]["repeat"] == 2
+
+    # The files load together (every policy's schedule is there), and the override is
+    # warroom's now: Rosa Diaz (the users map's U0PD0006) on call across the clock change.
+    environment = {
+        "WARROOM_ONCALL_SCHEDULES": str(tmp_path / "out" / "schedules.yaml"),
+        "WARROOM_ESCALATION_POLICIES": str(tmp_path / "out" / "policies.yaml"),
+    }
+    settings = Settings.from_env(environment)
+    policy = settings.escalation.policies.get("engineering-escalation-policy")
+    assert policy is not None and [lv.timeout for lv in policy.levels][-1] is not None
+    override = account.overrides["PI7DH85"][0]
+    during = datetime.fromisoformat(override["start"]) + timedelta(days=1)
+    who = await warroom(
+        "oncall",
+        "who",
+        "daily-engineering-rotation",
+        "--at",
+        f"{during.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+        "--json",
+        env={"DATABASE_URL": database_url, **environment},
+    )
+    assert who.code == 0, who.err
+    assert [row["user"] for row in json.loads(who.out)] == ["U0PD0006"]
 
 
 async def test_the_report_says_what_was_carried_how(tmp_path: Path) -> None:
