@@ -1,5 +1,5 @@
 """Slack emulator: a fake Slack Web API plus signed requests to the bot, all on 127.0.0.1;
-and fake PagerDuty, GitHub, Jira, Linear and Statuspage servers.
+and fake PagerDuty, GitHub, Jira, Linear, Statuspage and Grafana OnCall servers.
 
 Used by `warroom demo` (no workspace needed) and by the test suite. It sits beside ``bot/``
 in the repository and is not in the product's wheel: ``pip install -e .`` from a clone makes

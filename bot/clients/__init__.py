@@ -22,6 +22,8 @@ follow-up is ``bot.flows.filing``'s choice.
 - ``ical_feeds``: an iCal layer's external feed fetched, or why not.
 - ``importing``: what ``warroom import`` asks of a vendor's client (``Vendor``), and the
   HTTP they share (pages, 429s, one-line failures).
+- ``grafana_oncall``: Grafana OnCall's HTTP API v1 read for ``warroom import grafana-oncall``
+  (users, schedules, shifts, escalation chains; final shifts for ``--compare``).
 
 May import: ``bot.basics``, ``bot.store``, ``bot.record``, ``bot.config``, ``bot.metrics``.
 """
