@@ -56,8 +56,9 @@ Raw = Mapping[str, Any]
 ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
+# The frames whose turns warroom counts on the wall clock in days (monthly aside).
+UNITS = {"daily": DAY, "weekly": WEEK}
 HOURS_IN_DAY = 24
-SHORTEST_MONTH_DAYS = 28
 # on_call_shifts.md: week_start defaults to Sunday.
 DEFAULT_WEEK_START = "SU"
 # Grafana OnCall's "Repeat escalation from the beginning (5 times max)" (escalation_policies).
@@ -425,8 +426,13 @@ def _every_frame(
     notes: list[str],
 ) -> LayerDraft:
     """Each frame of ``interval`` hours, days, weeks or months is the next group's; its event
-    lasts ``duration`` from the frame's start."""
-    rotation, frame = _rotation_word(frequency, interval, shift, notes)
+    lasts ``duration`` from the frame's start. Frames of several days or weeks whose event
+    fits in the first day or week are turns of a day or week, each group's followed by turns
+    of nobody (``none``) for the rest of its frame."""
+    unit = UNITS.get(frequency)
+    if unit is not None and interval > 1 and shift.duration <= unit:
+        members, interval = _padded(members, interval), 1
+    rotation, frame = _rotation_word(frequency, interval, notes)
     restrictions: tuple[Restriction, ...] = ()
     if frame is not None and shift.duration > frame:
         notes.append(
@@ -438,9 +444,12 @@ def _every_frame(
     return LayerDraft(shift.name, shift.start, rotation, members, restrictions, shift.own_zone)
 
 
-def _rotation_word(
-    frequency: str, interval: int, shift: _Shift, notes: list[str]
-) -> tuple[str, timedelta | None]:
+def _padded(members: tuple[Person | None, ...], frame: int) -> tuple[Person | None, ...]:
+    """Each member's turn followed by ``frame - 1`` turns of nobody."""
+    return tuple(slot for member in members for slot in (member, *[None] * (frame - 1)))
+
+
+def _rotation_word(frequency: str, interval: int, notes: list[str]) -> tuple[str, timedelta | None]:
     """The file's rotation word and the frame's length (None: a month)."""
     if frequency == "hourly":
         if HOURS_IN_DAY % interval:
@@ -454,17 +463,12 @@ def _rotation_word(
         return ("daily" if interval == 1 else f"{interval}d"), DAY * interval
     if frequency == "weekly":
         return ("weekly" if interval == 1 else f"{7 * interval}d"), WEEK * interval
-    if interval != 1 or shift.start.day > SHORTEST_MONTH_DAYS:
-        notes.append(
-            "a monthly turn warroom cannot say exactly: monthly turns of one month "
-            "only, and warroom hands over on a short month's last day where "
-            "Grafana OnCall (iCal) skips that month"
-        )
-    if shift.duration < DAY * SHORTEST_MONTH_DAYS:
-        notes.append(
-            "its monthly events are shorter than the month: warroom's layer is "
-            "active the whole month"
-        )
+    notes.append(
+        "a monthly shift: warroom's monthly turn lasts the whole month and hands over on a "
+        "short month's last day, where Grafana OnCall's event lasts its duration and (as "
+        "iCal) skips a month without that day"
+        + ("" if interval == 1 else f"; every {interval} months is carried as every month")
+    )
     return "monthly", None
 
 
@@ -501,11 +505,8 @@ def _weekly_by_day(
     week_start = raw.get("week_start") or DEFAULT_WEEK_START
     if week_start not in ICAL_DAYS:
         raise UnexpectedObject(f"on-call shift {shift.ident}: week_start {week_start!r}")
-    if interval != 1:
-        notes.append(
-            f"every {interval} weeks with days: warroom's turn lasts {interval} "
-            "weeks and is active on those days each week"
-        )
+    if interval > 1:  # only the first week of each frame has events: then weeks of nobody
+        members = _padded(members, interval)
     if shift.duration >= DAY:
         notes.append(
             "events of a day or more on given days: carried as daily windows of at most a day"
@@ -517,9 +518,8 @@ def _weekly_by_day(
     )
     if back and _aware(shift.start, shift.zone) > now:
         notes.append("its first week begins before its start in warroom")
-    rotation = "weekly" if interval == 1 else f"{7 * interval}d"
     window = _day_window(shift, tuple(DAYS[day] for day in by_day))
-    return [LayerDraft(shift.name, turn_start, rotation, members, (window,), shift.own_zone)]
+    return [LayerDraft(shift.name, turn_start, "weekly", members, (window,), shift.own_zone)]
 
 
 def _daily_by_day(
