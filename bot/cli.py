@@ -1,5 +1,5 @@
 """The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, oncall, workflows,
-demo."""
+import, demo."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.admin.importing import add_import_parser, run_import
 from bot.admin.maintenance import add_maintenance_parser
 from bot.admin.oncall import add_oncall_parser, run_oncall
 from bot.admin.paging import add_paging_parser, run_paging
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_maintenance_parser(sub)
     add_paging_parser(sub)
     add_workflows_parser(sub)
+    add_import_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
@@ -159,6 +161,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_paging(args)
     if args.command == "oncall":  # `check` needs no settings: it reads only the file it is given
         return run_oncall(args, os.environ)
+    if args.command == "import":  # reads the vendor, Slack and the database it is pointed at
+        return run_import(args, os.environ)
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)

@@ -54,6 +54,10 @@ def users_info(emu: EmulatorState, args: Args) -> Result:
 
 @method("users.lookupByEmail")
 def users_lookup_by_email(emu: EmulatorState, args: Args) -> Result:
+    """The user with that email; ``users_not_found`` when none has it. The token needs
+    ``users:read.email`` (https://docs.slack.dev/reference/methods/users.lookupByEmail,
+    "Required scopes")."""
+    require_scope(emu, "users:read.email")
     email = (args.text("email") or "").lower()
     user = next((u for u in emu.users.values() if u.address.lower() == email), None)
     if user is None:

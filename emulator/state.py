@@ -40,6 +40,7 @@ GRANTED_SCOPES = (
     "reactions:write",
     "pins:write",
     "users:read",
+    "users:read.email",
     "usergroups:read",
     "usergroups:write",
     "files:write",

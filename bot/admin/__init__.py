@@ -9,6 +9,8 @@
 - ``workflows``: ``warroom workflows check`` and ``test``, without a database.
 - ``importing``: ``warroom import <vendor> --out DIR``: schedules, policies and overrides
   carried over from Opsgenie, PagerDuty or Grafana OnCall.
+- ``import_compare``: ``warroom import ... --compare DAYS``: the vendor and warroom asked who
+  is on call, each disagreement said.
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
 
 May import: anything below, the application factory (``bot.app``) and ``bot.server``

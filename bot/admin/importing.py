@@ -5,7 +5,8 @@ The vendors' clients (``bot.clients.opsgenie``...) read the account through thei
 REST API and translate it (``bot.record.oncall.importing``); this module does the rest, the
 same for every vendor: people matched to Slack, names given, ``schedules.yaml``,
 ``policies.yaml`` and ``import-report.md`` written into DIR in one move, the overrides kept in
-the database, and ``--compare`` asking the vendor and warroom's engine who is on call.
+the database, and ``--compare`` asking the vendor and warroom's engine who is on call
+(``bot.admin.import_compare``).
 
 Exit 0: everything carried exactly; 3: something approximate or left out; 1: an error (one
 line on stderr saying which); 2: the command line itself.
@@ -14,10 +15,41 @@ line on stderr saying which); 2: the command line itself.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import shutil
+import sys
+import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.clients.importing import Vendor
+import aiohttp
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col, select
+
+from bot.admin import USAGE_ERROR
+from bot.admin.import_compare import compare
+from bot.basics.render import Renderer
+from bot.clients.importing import ImportFailure, Vendor, VendorApi
+from bot.clients.slack_errors import SlackFailure
+from bot.config import Settings
+from bot.record.escalation.policies import PolicyError, parse_policies
+from bot.record.moments import MomentRefused, parse_moment
+from bot.record.oncall.importing.carrying import (
+    Carried,
+    ImportedOverride,
+    People,
+    carry,
+    file_text,
+    people_used,
+)
+from bot.record.oncall.importing.drafts import Translation
+from bot.record.oncall.importing.people import UsersMapError, read_users_map
+from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
+from bot.record.oncall.schedules import ScheduleError, Schedules, parse_schedules
+from bot.store.db import session_scope
+from bot.store.models import OncallOverride
 
 # Every vendor ``warroom import`` reads, by its word on the command line.
 VENDORS: Mapping[str, Vendor] = {}
@@ -25,6 +57,11 @@ VENDORS: Mapping[str, Vendor] = {}
 EXACT = 0
 FAILED = 1
 APPROXIMATE = 3
+SCHEDULES_FILE = "schedules.yaml"
+POLICIES_FILE = "policies.yaml"
+REPORT_FILE = "import-report.md"
+# The longest --compare: a year of hours is already 8,760 questions per schedule.
+LONGEST_COMPARE_DAYS = 366
 
 
 def add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,3 +103,315 @@ def add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="WHEN",
         help="with --compare: where the days begin (default now), e.g. '2026-03-01 00:00 UTC'",
     )
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the command line asked for, checked."""
+
+    vendor: Vendor
+    token: str
+    api_url: str
+    out: Path
+    force: bool
+    dry_run: bool
+    users_map: Mapping[str, str] | None
+    compare_from: datetime | None
+    compare_days: int
+
+
+def run_import(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run ``warroom import``; the exit code."""
+    now = datetime.now(UTC)
+    settings = Settings.from_env(environ)
+    request = _request(args, settings, now)
+    if isinstance(request, int):
+        return request
+    try:
+        carried, lines = asyncio.run(_import(request, settings, now))
+    except ImportFailure as failure:
+        return _fail(failure.detail)
+    renderer = Renderer(settings.incidents.templates_dir)
+    print(
+        renderer.render_plain(
+            "importing/summary.j2", request=request, carried=carried, report=REPORT_FILE
+        )
+    )
+    if request.compare_from is not None:
+        print("\n".join(lines) if lines else "no disagreement")
+    return EXACT if carried.all_exact else APPROXIMATE
+
+
+def _request(args: argparse.Namespace, settings: Settings, now: datetime) -> Request | int:
+    """The command line checked, or the exit code of a refusal already said."""
+    vendor = VENDORS[args.vendor]
+    token = (args.token or str(settings.importing.token(vendor.token_env))).strip()
+    if not token:
+        return _fail(f"no {vendor.title} API key: give --token or set {vendor.token_env}")
+    if problem := _out_problem(args.out, force=args.force):
+        return _fail(problem)
+    users_map = None
+    if args.users_map is not None:
+        try:
+            users_map = read_users_map(args.users_map.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            return _fail(f"--users-map: cannot read {args.users_map} ({type(error).__name__})")
+        except UsersMapError as error:
+            return _fail(f"--users-map: {args.users_map}: {error}")
+    compare_from = None
+    if args.compare is not None:
+        if not 1 <= args.compare <= LONGEST_COMPARE_DAYS:
+            return _usage(f"--compare: a number of days from 1 to {LONGEST_COMPARE_DAYS}")
+        try:
+            compare_from = (
+                parse_moment(args.compare_from, zone="UTC", now=now, future_ok=True)
+                if args.compare_from
+                else now
+            )
+        except (MomentRefused, ValueError):
+            return _usage(f"--from: cannot read {args.compare_from!r} as a time")
+    elif args.compare_from:
+        return _usage("--from goes with --compare")
+    return Request(
+        vendor=vendor,
+        token=token,
+        api_url=args.api_url or vendor.default_api_url,
+        out=args.out,
+        force=args.force,
+        dry_run=args.dry_run,
+        users_map=users_map,
+        compare_from=compare_from,
+        compare_days=args.compare or 0,
+    )
+
+
+def _out_problem(out: Path, *, force: bool) -> str | None:
+    """Why DIR cannot be written, or None."""
+    if out.exists() and not out.is_dir():
+        return f"--out: {out} is a file, not a folder"
+    if out.is_dir() and any(out.iterdir()) and not force:
+        return f"--out: {out} is not empty (--force replaces what it holds)"
+    return None
+
+
+async def _import(request: Request, settings: Settings, now: datetime) -> tuple[Carried, list[str]]:
+    """Read, translate, match, check, keep the overrides, write DIR, and compare."""
+    async with aiohttp.ClientSession() as http:
+        api = VendorApi(http, request.vendor, request.api_url, request.token)
+        translation = await request.vendor.read_account(api, now)
+        people = await _people(translation, request.users_map, settings, http)
+        carried = carry(translation, people)
+        schedules = _checked(carried, now)
+        if not request.dry_run:
+            await _keep_overrides(settings, request.vendor, schedules, carried.overrides, now)
+        _place(request.out, _files(request, carried, settings))
+        lines: list[str] = []
+        if request.compare_from is not None:
+            lines = await compare(
+                api,
+                request.vendor,
+                carried,
+                schedules,
+                people,
+                request.compare_from,
+                timedelta(days=request.compare_days),
+            )
+    return carried, lines
+
+
+# -- people ----------------------------------------------------------------------------------
+async def _people(
+    translation: Translation,
+    users_map: Mapping[str, str] | None,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+) -> People:
+    """Each user a schedule, policy or override names, matched to a Slack user by email (the
+    map, else Slack); None where nobody matches."""
+    used = people_used(translation)
+    emails = {u.vendor_id: u.email.strip().lower() for u in translation.users if u.email}
+    wanted = {vendor_id: emails[vendor_id] for vendor_id in sorted(used) if vendor_id in emails}
+    if users_map is not None:
+        return {vendor_id: users_map.get(email) for vendor_id, email in wanted.items()}
+    if not str(settings.slack.bot_token):
+        raise ImportFailure(
+            "no SLACK_BOT_TOKEN to match the vendor's users by email: set it or give "
+            "--users-map FILE (email,slack_user_id lines)",
+            retryable=False,
+        )
+    from bot.app import build_slack_workspace
+
+    slack = build_slack_workspace(settings, http, Renderer(settings.incidents.templates_dir))
+    found: dict[str, str | None] = {}
+    try:
+        for email in sorted(set(wanted.values())):
+            found[email] = await slack.user_by_email(email)
+    except SlackFailure as failure:
+        raise ImportFailure(
+            f"Slack refused users.lookupByEmail ({failure.code}): the app needs the "
+            "users:read.email scope (reinstall it from `warroom manifest`), or give "
+            "--users-map FILE",
+            retryable=False,
+        ) from None
+    return {vendor_id: found[email] for vendor_id, email in wanted.items()}
+
+
+# -- checking --------------------------------------------------------------------------------
+def _checked(carried: Carried, now: datetime) -> Schedules:
+    """The written files as warroom reads them; ImportFailure if warroom would refuse them
+    (a translation that is wrong: said, never written)."""
+    try:
+        schedules = parse_schedules(carried.schedules, now=now)
+        policies = parse_policies(carried.policies)
+    except (ScheduleError, PolicyError) as error:
+        first = str(error).splitlines()[0]
+        raise ImportFailure(
+            f"the translation is not a file warroom reads ({first}); nothing was written",
+            retryable=False,
+        ) from None
+    assert all(name in schedules.by_name for _, _, name in policies.schedule_targets())
+    return schedules
+
+
+# -- the overrides ---------------------------------------------------------------------------
+async def _keep_overrides(
+    settings: Settings,
+    vendor: Vendor,
+    schedules: Schedules,
+    overrides: tuple[ImportedOverride, ...],
+    now: datetime,
+) -> None:
+    """Keep the imported overrides not kept yet, made by the import; cancel those an earlier
+    import of these schedules kept that the vendor no longer has. A second run adds none."""
+    from bot.store.db import create_engine
+    from bot.store.migrate import upgrade_database
+
+    made_by = _made_by(vendor)
+    engine = create_engine(settings.runtime.database_url)
+    try:
+        await upgrade_database(engine)
+        async with session_scope(engine) as session:
+            rows = await session.exec(
+                select(OncallOverride).where(
+                    col(OncallOverride.created_by) == made_by,
+                    col(OncallOverride.cancelled_at).is_(None),
+                    col(OncallOverride.end_at) > now,
+                    col(OncallOverride.schedule).in_(list(schedules.by_name)),
+                )
+            )
+            kept = {_key_of(row): row for row in rows.all()}
+            wanted = {_key(o) for o in overrides}
+            for key, row in sorted(kept.items(), key=lambda item: item[1].id or 0):
+                if key not in wanted and row.id is not None:
+                    await cancel_override(session, override_id=row.id, by=made_by, at=now)
+            for step, override in enumerate(overrides):
+                if _key(override) in kept:
+                    continue
+                await add_override(
+                    session,
+                    schedule=schedules.by_name[override.schedule],
+                    user=override.user,
+                    start=override.start,
+                    end=override.end,
+                    created_by=made_by,
+                    # A microsecond apart: the later of two that overlap is the newer.
+                    created_at=now + timedelta(microseconds=step),
+                    layer=override.layer,
+                )
+            await session.commit()
+    except OverrideRefused as refusal:
+        raise ImportFailure(f"an override was refused: {refusal}", retryable=False) from None
+    except (SQLAlchemyError, OSError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ImportFailure(
+            f"cannot keep the overrides in DATABASE_URL's database ({first[:200]})",
+            retryable=True,
+        ) from None
+    finally:
+        await engine.dispose()
+
+
+def _made_by(vendor: Vendor) -> str:
+    """Who the import's overrides say made them (``opsgenie-import``)."""
+    return f"{vendor.name}-import"
+
+
+Key = tuple[str, str | None, str | None, datetime, datetime]
+
+
+def _key(override: ImportedOverride) -> Key:
+    return (override.schedule, override.layer, override.user, override.start, override.end)
+
+
+def _key_of(row: OncallOverride) -> Key:
+    start, end = row.start_at.astimezone(UTC), row.end_at.astimezone(UTC)
+    return (row.schedule, row.layer, row.user_id, start, end)
+
+
+# -- the folder ------------------------------------------------------------------------------
+def _files(request: Request, carried: Carried, settings: Settings) -> dict[str, str]:
+    renderer = Renderer(settings.incidents.templates_dir)
+    title = request.vendor.title
+    return {
+        SCHEDULES_FILE: file_text(
+            carried.schedules, renderer.render_plain("importing/heading.j2", vendor=title)
+        ),
+        POLICIES_FILE: file_text(
+            carried.policies, renderer.render_plain("importing/heading.j2", vendor=title)
+        ),
+        REPORT_FILE: renderer.render(
+            "importing/report.md.j2",
+            vendor=title,
+            carried=carried,
+            dry_run=request.dry_run,
+            made_by=_made_by(request.vendor),
+        )
+        + "\n",
+    }
+
+
+def _place(out: Path, files: Mapping[str, str]) -> None:
+    """Write ``files`` into a folder beside ``out`` and move it into place: ``out`` holds
+    either what it held or every file, never some. ``out``'s old content goes (--force)."""
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-", dir=parent))
+    except OSError as error:
+        raise ImportFailure(
+            f"--out: cannot write in {parent} ({error.strerror})", retryable=False
+        ) from None
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8", newline="\n")
+        _swap_in(staging, out.absolute())
+    except OSError as error:
+        raise ImportFailure(
+            f"--out: cannot write {out} ({error.strerror}); it is as it was", retryable=False
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    if not out.exists():
+        staging.rename(out)
+        return
+    old = staging.with_name(staging.name + "-old")
+    out.rename(old)
+    try:
+        staging.rename(out)
+    except OSError:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _fail(line: str) -> int:
+    print(f"warroom: import: {line}", file=sys.stderr)
+    return FAILED
+
+
+def _usage(line: str) -> int:
+    print(f"warroom: import: {line}", file=sys.stderr)
+    return USAGE_ERROR

@@ -23,7 +23,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.basics.slack_text import cut_plain
-from bot.clients.slack_errors import SlackRefused, SlackTokenRevoked, slack_call, slack_code
+from bot.clients.slack_errors import (
+    SlackGone,
+    SlackRefused,
+    SlackTokenRevoked,
+    slack_call,
+    slack_code,
+    translated,
+)
 from bot.clients.slack_limits import More, fit_message, fit_view_blocks
 from bot.clients.slack_pacing import SlackPacer
 from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
@@ -427,6 +434,17 @@ class SlackWorkspace:
         not a bot."""
         user = await self._user(user_id)
         return bool(user) and not user.get("deleted") and not user.get("is_bot")
+
+    async def user_by_email(self, email: str) -> str | None:
+        """The Slack user id of whoever has ``email`` (``users.lookupByEmail``, which needs
+        the ``users:read.email`` scope); None when nobody of the workspace has it."""
+        try:
+            with translated("users.lookupByEmail"):
+                response = await self.client.users_lookupByEmail(email=email)
+        except SlackGone:  # users_not_found
+            return None
+        user = response.get("user") or {}
+        return str(user["id"]) if user.get("id") else None
 
     async def _user(self, user_id: str) -> dict[str, Any]:
         if user_id not in self._users:

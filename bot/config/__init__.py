@@ -19,6 +19,7 @@ dataclass per feature, each field declared once (its variable, default, parser a
 - ``ai``: the team's own model, for the postmortem draft's written sections.
 - ``heartbeats``: the heartbeats file (``WARROOM_HEARTBEATS``).
 - ``paging``: the contacts file, ntfy, Twilio and SMTP.
+- ``importing``: ``warroom import``'s API keys of Opsgenie, PagerDuty and Grafana OnCall.
 
 May import: ``bot.basics``, ``bot.store``, ``bot.record``.
 """

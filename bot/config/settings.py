@@ -18,6 +18,7 @@ from bot.config.ai import AISettings
 from bot.config.alerting import AlertSettings
 from bot.config.escalation import EscalationSettings
 from bot.config.heartbeats import HeartbeatSettings
+from bot.config.importing import ImportSettings
 from bot.config.incidents import IncidentSettings
 from bot.config.oncall import OncallSettings
 from bot.config.paging import PagingSettings
@@ -83,6 +84,8 @@ class Settings:
     ai: AISettings = field(default_factory=AISettings)
     # Paging people by push, SMS, voice and email (the contacts file, ntfy, Twilio, SMTP).
     paging: PagingSettings = field(default_factory=PagingSettings)
+    # `warroom import`: the other tools' API keys.
+    importing: ImportSettings = field(default_factory=ImportSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -274,6 +277,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("The status page", StatusPageSettings),
     ("Follow-ups and lessons", PromptSettings),
     ("The model for postmortem drafts", AISettings),
+    ("Importing from Opsgenie, PagerDuty or Grafana OnCall", ImportSettings),
 )
 
 

@@ -18,8 +18,7 @@ import yaml
 from bot.basics.slack_ids import Shortcut
 
 # What the bot calls, and why each scope is here. Nothing asked for "just in case": the bot never
-# joins a channel itself (it is invited) or reads e-mail addresses, so neither channels:join
-# nor users:read.email is requested.
+# joins a channel itself (it is invited), so channels:join is not requested.
 BOT_SCOPES = [
     "commands",  # /incident, /oncall
     "chat:write",  # chat.postMessage / chat.update (DMs too: the app's Messages tab)
@@ -33,6 +32,7 @@ BOT_SCOPES = [
     "reactions:write",  # the receipt reaction
     "pins:write",  # the pinned incident header
     "users:read",  # users.info: names and time zones
+    "users:read.email",  # users.lookupByEmail: `warroom import` matches a vendor's users by email
     "usergroups:read",  # usergroups.list / usergroups.users.list: @group handles
     "usergroups:write",  # usergroups.users.update: a schedule's group follows who is on call
     "files:write",  # files_upload_v2: text files shared in the channel

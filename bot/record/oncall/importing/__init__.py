@@ -2,6 +2,10 @@
 
 - ``drafts``: the one typed result every vendor's translator returns (``Translation``), and
   how a vendor plugs in.
+- ``naming``: the slugs schedules and policies are named by, a vendor id where two collide.
+- ``carrying``: a translation with its people matched: the two files, the overrides, the
+  report's items; unmatched people never guessed.
+- ``people``: ``--users-map``, a CSV of email,slack_user_id lines.
 - ``grafana_oncall``: a Grafana OnCall account (shifts by level, rolling users, overrides,
   escalation chains) translated.
 

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-Carried = Literal["exact", "approximate", "not carried"]
+# "not needed": nothing of it is missing in warroom (a user on no schedule, policy or override).
+Carried = Literal["exact", "approximate", "not carried", "not needed"]
 Overlap = Literal["last", "all"]
 # The days as the schedule file writes them, Monday first.
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -141,7 +142,8 @@ class PolicyDraft:
 class OverrideDraft:
     """An override of the vendor's, current or future: ``person`` on call (None: nobody) for
     ``schedule`` (of its ``layer`` only, by the layer draft's name, when given), from ``start``
-    to ``end`` (aware, any zone)."""
+    to ``end`` (aware, any zone). A translation lists them in the order the vendor applies
+    them: where two overlap, the later one wins (as warroom's newest override does)."""
 
     schedule: ScheduleRef
     person: Person | None
@@ -155,9 +157,9 @@ class ReportItem:
     """One object of the vendor's account and what became of it.
 
     ``kind``: the vendor's word for it ("schedule", "rotation", "escalation", "team"...);
-    ``carried``: exact, approximate or not carried; ``detail``: for an approximate one how it
-    was carried and what differs, for one not carried why; ``todo``: what to do about it
-    (empty when nothing is to be done)."""
+    ``carried``: exact, approximate, not carried, or not needed; ``detail``: for an
+    approximate one how it was carried and what differs, for one not carried why; ``todo``:
+    what to do about it (empty when nothing is to be done)."""
 
     kind: str
     vendor_id: str
