@@ -31,6 +31,7 @@ from sqlmodel import col, select
 from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
 from bot.basics.render import Renderer
+from bot.clients.grafana_oncall import GrafanaOnCall
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
 from bot.clients.slack_errors import SlackFailure
 from bot.config import Settings
@@ -52,7 +53,7 @@ from bot.store.db import session_scope
 from bot.store.models import OncallOverride
 
 # Every vendor ``warroom import`` reads, by its word on the command line.
-VENDORS: Mapping[str, Vendor] = {}
+VENDORS: Mapping[str, Vendor] = {vendor.name: vendor for vendor in (GrafanaOnCall(),)}
 
 EXACT = 0
 FAILED = 1

@@ -14,8 +14,10 @@ The account is translated by ``bot.record.oncall.importing.grafana_oncall``.
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -48,9 +50,7 @@ class GrafanaOnCall:
     def __init__(self) -> None:
         # --compare asks who is on call at every hour: each schedule's final shifts are
         # fetched a window of days at a time, kept per API (one import, one API).
-        self._final: weakref.WeakKeyDictionary[VendorApi, dict[str, dict[date, _Shifts]]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._final: weakref.WeakKeyDictionary[VendorApi, _Known] = weakref.WeakKeyDictionary()
 
     def auth_headers(self, token: str) -> dict[str, str]:
         """_index.md, "Authentication": ``Authorization: <api_key>``, no scheme word."""
@@ -87,12 +87,25 @@ class GrafanaOnCall:
         self, api: VendorApi, schedule: ScheduleRef, at: datetime
     ) -> frozenset[Person]:
         """Whose final shift holds ``at`` (schedules.md, "Export a schedule's final shifts")."""
-        windows = self._final.setdefault(api, {}).setdefault(schedule.vendor_id, {})
-        first = next((day for day in windows if _holds(day, at)), None)
-        if first is None:
-            first = at.astimezone(UTC).date() - timedelta(days=1)
-            windows[first] = await _final_shifts(api, schedule.vendor_id, first)
+        known = self._final.setdefault(api, _Known())
+        async with known.lock(schedule.vendor_id):  # --compare asks several at once
+            windows = known.windows.setdefault(schedule.vendor_id, {})
+            first = next((day for day in windows if _holds(day, at)), None)
+            if first is None:
+                first = at.astimezone(UTC).date() - timedelta(days=1)
+                windows[first] = await _final_shifts(api, schedule.vendor_id, first)
         return frozenset(Person(user) for start, end, user in windows[first] if start <= at < end)
+
+
+@dataclass
+class _Known:
+    """The final shifts fetched so far, by schedule and first day; a lock per schedule."""
+
+    windows: dict[str, dict[date, _Shifts]] = field(default_factory=dict)
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def lock(self, schedule: str) -> asyncio.Lock:
+        return self.locks.setdefault(schedule, asyncio.Lock())
 
 
 def _holds(first: date, at: datetime) -> bool:

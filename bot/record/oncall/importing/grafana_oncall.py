@@ -406,9 +406,13 @@ def _rotation(
         layers = [_every_frame(shift, members, frequency, interval, notes)]
     out.layers += [(shift.level, layer) for layer in layers]
     out.levels[shift.ident] = shift.level
-    verdict: Carried = "approximate" if notes else "exact"
-    todo = "check it with --compare, and edit the layer in schedules.yaml" if notes else ""
-    out.items.append(_item(shift, verdict, "; ".join(notes), todo))
+    names = ", ".join(f"'{layer.name}'" for layer in layers)
+    said = "; ".join([f"layer {names}" if len(layers) == 1 else f"layers {names}", *notes])
+    if notes:
+        todo = "check it with --compare, and edit the layer in schedules.yaml"
+        out.items.append(_item(shift, "approximate", said, todo))
+    else:
+        out.items.append(_item(shift, "exact", said))
 
 
 def _by_day(raw: Raw) -> tuple[int, ...]:

@@ -1,0 +1,220 @@
+"""``warroom import grafana-oncall``, run as a team leaving Grafana OnCall runs it: the real
+command in a process of its own, against the fake Grafana OnCall API (``emulator/
+grafana_oncall.py``, which computes its final shifts from Grafana's documented semantics, not
+from warroom's engine) over HTTP on 127.0.0.1, writing into a folder and a SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emulator.grafana_oncall import FakeGrafanaOnCall
+from tests.helpers.processes import run_warroom
+
+KEY = "glsa_meowmeowmeow-secret"
+TEAM = {
+    "alice": "U0ALICE",
+    "bob": "U0BOB",
+    "carol": "U0CAROL",
+    "dave": "U0DAVE",
+    "erin": "U0ERIN",
+    "alex": "U0ALEX",
+}
+# The next spring's clock changes: New York's (second Sunday of March), Europe's (last Sunday
+# of March) and Sydney's autumn one (first Sunday of April), all inside the 8 weeks compared.
+YEAR = datetime.now(UTC).year + 1
+COMPARE_FROM = f"{YEAR}-03-01 00:00 UTC"
+
+
+@pytest.fixture
+async def grafana() -> AsyncIterator[FakeGrafanaOnCall]:
+    async with FakeGrafanaOnCall(KEY, page_size=2) as fake:
+        yield fake
+
+
+@pytest.fixture
+def users_map(tmp_path: Path) -> Path:
+    path = tmp_path / "users.csv"
+    lines = ["email,slack_user_id"]
+    lines += [f"{name}@example.com,{user}" for name, user in TEAM.items() if name != "alex"]
+    lines.append(f"public-api-demo-user-1@grafana.com,{TEAM['alex']}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def warroom_import(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path, *args: str, token: str = KEY
+) -> subprocess.CompletedProcess[str]:
+    """``warroom import grafana-oncall`` into ``tmp_path/out``, the token from the
+    environment as the README says; run in a thread so the fake keeps answering."""
+    env = {
+        "GRAFANA_ONCALL_API_TOKEN": token,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
+    }
+    command = (
+        "import",
+        "grafana-oncall",
+        "--out",
+        str(tmp_path / "out"),
+        "--api-url",
+        grafana.root,
+        "--users-map",
+        str(users_map),
+        *args,
+    )
+    return await asyncio.to_thread(run_warroom, *command, env=env, clean=True)
+
+
+def add_override(grafana: FakeGrafanaOnCall) -> None:
+    """Carol covers Wednesday 17 March 10:00-16:00 New York for the payments schedule: over
+    the weekday layer's person, in the week after the clocks go forward."""
+    grafana.add(
+        "on_call_shifts",
+        {
+            "id": "OCAR0LC0VERS1",
+            "name": "carol covers",
+            "type": "override",
+            "team_id": None,
+            "time_zone": None,
+            "level": 0,
+            "start": f"{YEAR}-03-17T10:00:00",
+            "duration": 21600,
+            "users": ["UCAR0LXQ3M2ZB"],
+            "schedule": "SPAYM3NTSPR1M",
+        },
+    )
+
+
+async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    grafana.load("team")
+    add_override(grafana)
+    done = await warroom_import(
+        grafana, tmp_path, users_map, "--compare", "56", "--from", COMPARE_FROM
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().endswith("no disagreement"), done.stdout
+    out = tmp_path / "out"
+    check = run_warroom("oncall", "check", str(out / "schedules.yaml"), clean=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    # 12-hour turns of New York's wall clock, and each layer its own region's zone.
+    assert "12h turns, handed over on the wall clock at 08:00, 20:00 (America/New_York)" in (
+        check.stdout
+    )
+    schedules = yaml.safe_load((out / "schedules.yaml").read_text())["schedules"]
+    sun = schedules["follow-the-sun"]["layers"]
+    assert [layer.get("timezone") for layer in sun] == [
+        "America/New_York",
+        "Europe/London",
+        "Australia/Sydney",
+    ]
+    nights = next(x for x in schedules["payments-primary"]["layers"] if x["name"] == "Weeknights")
+    assert nights["members"] == ["U0BOB", "none"]
+    policy = yaml.safe_load((out / "policies.yaml").read_text())["policies"]["payments"]
+    assert policy["repeat"] == 5
+    assert policy["levels"][0]["targets"] == [{"schedule": "payments-primary"}]
+    assert "| payments-primary | all | U0CAROL |" in (out / "import-report.md").read_text()
+
+
+async def test_the_compare_says_where_grafana_and_warroom_part(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    """Two shifts of one level that overlap: Grafana OnCall has both people on call, warroom
+    the later layer's. The report says so, and the comparison finds each such hour."""
+    grafana.load("team")
+    grafana.add(
+        "on_call_shifts",
+        {
+            "id": "OPAIRINGWEDSX",
+            "name": "Pairing",
+            "type": "rolling_users",
+            "team_id": None,
+            "time_zone": None,
+            "level": 1,
+            "start": "2026-01-07T10:00:00",
+            "duration": 3600,
+            "frequency": "weekly",
+            "interval": 1,
+            "week_start": "MO",
+            "by_day": ["WE"],
+            "rolling_users": [["U7S8H84ARFTGN"]],
+            "schedule": "SPAYM3NTSPR1M",
+        },
+    )
+    done = await warroom_import(
+        grafana, tmp_path, users_map, "--compare", "7", "--from", COMPARE_FROM
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if " payments-primary " in line]
+    assert lines, done.stdout
+    assert all(
+        re.fullmatch(r"\S+Z payments-primary vendor=\S+\+\S+ warroom=U0BOB", line) for line in lines
+    ), lines
+    report = (tmp_path / "out" / "import-report.md").read_text()
+    assert "share a level" in report.split("## Carried approximately")[1]
+
+
+async def test_the_documented_examples_get_the_report_s_verdicts(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    grafana.load("documented")
+    done = await warroom_import(grafana, tmp_path, users_map)
+    assert done.returncode == 3, done.stdout + done.stderr
+    report = (tmp_path / "out" / "import-report.md").read_text()
+    not_carried = report.split("## Not carried")[1].split("## Carried approximately")[0]
+    approximate = report.split("## Carried approximately")[1].split("## Carried exactly")[0]
+    exact = report.split("## Carried exactly")[1]
+    assert "Demo schedule iCal" in not_carried and r"meow\_calendar.ics" in not_carried
+    assert "Demo single event" in not_carried and "ended" in not_carried
+    assert "Demo recurrent event" in exact
+    assert "default" in approximate and "next each time" in approximate
+    # Every two weeks on Monday, Wednesday and Friday: alex's week, then a week of nobody.
+    schedules = yaml.safe_load((tmp_path / "out" / "schedules.yaml").read_text())["schedules"]
+    layer = schedules["demo-schedule-calendar"]["layers"][0]
+    assert (layer["rotation"], layer["members"]) == ("weekly", ["U0ALEX", "none"])
+
+
+@pytest.mark.parametrize(
+    ("mishap", "said"),
+    [
+        ("token", "Grafana OnCall refused the token (HTTP 401"),
+        ("5xx", "Grafana OnCall answered HTTP 503"),
+        ("garbage", "with something that is not JSON"),
+        ("429", "still answered 429"),
+    ],
+)
+async def test_each_failure_is_one_clear_line_and_nothing_is_written(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path, mishap: str, said: str
+) -> None:
+    grafana.load("team")
+    token = "not-the-key" if mishap == "token" else KEY
+    if mishap == "5xx":
+        grafana.fail(503, times=100)
+    elif mishap == "garbage":
+        grafana.garble(100)
+    elif mishap == "429":
+        grafana.fail(429, times=100, retry_after=0)
+    done = await warroom_import(grafana, tmp_path, users_map, token=token)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0], done.stderr
+    assert KEY not in done.stderr and "not-the-key" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+async def test_a_429_is_waited_out(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    grafana.load("team")
+    grafana.fail(429, times=2, retry_after=1)
+    done = await warroom_import(grafana, tmp_path, users_map)
+    assert done.returncode == 0, done.stderr
+    assert grafana.requests[0] == grafana.requests[1] == grafana.requests[2]
