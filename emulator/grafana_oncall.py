@@ -85,12 +85,15 @@ class FakeGrafanaOnCall(FakeHttpServer):
         self.requests: list[str] = []
         self._recent: deque[float] = deque()
         self._garbled = 0
+        # Final shifts computed, by schedule and days: each page of them is asked apart.
+        self._finals: dict[tuple[str, date, date], list[dict[str, Any]]] = {}
 
     # -- the account ---------------------------------------------------------------------------
     def load(self, account: str) -> None:
         """Serve the fixtures' ``account`` ("documented": the reference's own examples;
         "team": a team's account built from the documented fields)."""
         accounts = json.loads(FIXTURES.read_text())
+        self._finals.clear()
         for name in LISTS:
             self.objects[name] = [dict(one) for one in accounts[account].get(name, [])]
 
@@ -98,6 +101,7 @@ class FakeGrafanaOnCall(FakeHttpServer):
         """Add an object to a list (``on_call_shifts``...); a shift with a ``schedule`` is
         listed in that calendar schedule's ``shifts``."""
         self.objects[kind].append(obj)
+        self._finals.clear()
         if kind == "on_call_shifts" and obj.get("schedule"):
             for schedule in self.objects["schedules"]:
                 if schedule["id"] == obj["schedule"] and schedule.get("type") == "calendar":
@@ -213,12 +217,18 @@ class FakeGrafanaOnCall(FakeHttpServer):
             return _detail(400, "start_date and end_date are required ISO 8601 dates")
         if last < first or (last - first).days > MAX_FINAL_SHIFT_DAYS:
             return _detail(400, "end_date must be on or after start_date, at most 365 days")
+        key = (ident, first, last)
+        if key not in self._finals:
+            self._finals[key] = self._computed(schedule, first, last)
+        return self._page(request, self._finals[key])
+
+    def _computed(self, schedule: dict[str, Any], first: date, last: date) -> list[dict[str, Any]]:
         low = datetime(first.year, first.month, first.day, tzinfo=UTC)
         high = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
-        shifts = [s for s in self.objects["on_call_shifts"] if s.get("schedule") == ident]
+        shifts = [s for s in self.objects["on_call_shifts"] if s.get("schedule") == schedule["id"]]
         rows = final_shifts(shifts, schedule.get("time_zone") or "UTC", low, high)
         users = {user["id"]: user for user in self.objects["users"]}
-        return self._page(request, [_final_row(row, users) for row in rows])
+        return [_final_row(row, users) for row in rows]
 
 
 def _final_row(row: tuple[datetime, datetime, str], users: dict[str, Any]) -> dict[str, Any]:

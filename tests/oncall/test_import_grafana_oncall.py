@@ -35,7 +35,8 @@ COMPARE_FROM = f"{YEAR}-03-01 00:00 UTC"
 
 @pytest.fixture
 async def grafana() -> AsyncIterator[FakeGrafanaOnCall]:
-    async with FakeGrafanaOnCall(KEY, page_size=2) as fake:
+    # Pages of 4: the users, a chain's steps and the final shifts come in several.
+    async with FakeGrafanaOnCall(KEY, page_size=4) as fake:
         yield fake
 
 
@@ -122,6 +123,89 @@ async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
     assert policy["repeat"] == 5
     assert policy["levels"][0]["targets"] == [{"schedule": "payments-primary"}]
     assert "| payments-primary | all | U0CAROL |" in (out / "import-report.md").read_text()
+
+
+def rolling(ident: str, name: str, level: int, **fields: object) -> dict[str, object]:
+    """A rolling-users shift of the "shapes" schedule (Europe/Berlin), alice and bob."""
+    return {
+        "id": ident,
+        "name": name,
+        "type": "rolling_users",
+        "team_id": None,
+        "time_zone": None,
+        "level": level,
+        "interval": 1,
+        "week_start": "SU",
+        "by_day": None,
+        "rolling_users": [["UC2CHRT5SD34X"], ["U7S8H84ARFTGN"]],
+        "schedule": "SSHAPESBERL1N",
+        **fields,
+    }
+
+
+async def test_more_shapes_of_shifts_page_the_same_people(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    """Frames of two weeks with short events, two users on weekdays (one daily layer), 8-hour
+    frames with 6-hour events, a rotation started from its second user, a Sunday week start."""
+    grafana.load("team")
+    grafana.add(
+        "schedules",
+        {
+            "id": "SSHAPESBERL1N",
+            "name": "Shapes",
+            "type": "web",
+            "team_id": None,
+            "time_zone": "Europe/Berlin",
+            "on_call_now": [],
+            "slack": None,
+        },
+    )
+    for shift in (
+        rolling(
+            "OFORTNIGHTLY1",
+            "Fortnightly",
+            0,
+            start="2026-02-02T06:00:00",
+            duration=5 * 86400,
+            frequency="weekly",
+            interval=2,
+        ),
+        rolling(
+            "OWEEKDAYPAIR2",
+            "Weekday pair",
+            1,
+            start="2026-02-02T09:00:00",
+            duration=9 * 3600,
+            frequency="daily",
+            by_day=["MO", "TU", "WE", "TH", "FR"],
+        ),
+        rolling(
+            "OEIGHTHOURS03",
+            "Eights",
+            2,
+            start="2026-02-01T00:00:00",
+            duration=6 * 3600,
+            frequency="hourly",
+            interval=8,
+            start_rotation_from_user_index=1,
+        ),
+        rolling(
+            "OSUNDAYWEEK04",
+            "Weekends",
+            3,
+            start="2026-02-04T18:00:00",
+            duration=10 * 3600,
+            frequency="weekly",
+            by_day=["SA", "SU"],
+        ),
+    ):
+        grafana.add("on_call_shifts", shift)
+    done = await warroom_import(
+        grafana, tmp_path, users_map, "--compare", "56", "--from", COMPARE_FROM
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().endswith("no disagreement"), done.stdout
 
 
 async def test_the_compare_says_where_grafana_and_warroom_part(
