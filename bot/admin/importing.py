@@ -31,8 +31,9 @@ from sqlmodel import col, select
 from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
 from bot.basics.render import Renderer
-from bot.clients.grafana_oncall import GrafanaOnCall
+from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
+from bot.clients.opsgenie import OPSGENIE
 from bot.clients.slack_errors import SlackFailure
 from bot.config import Settings
 from bot.record.escalation.policies import PolicyError, parse_policies
@@ -53,7 +54,7 @@ from bot.store.db import session_scope
 from bot.store.models import OncallOverride
 
 # Every vendor ``warroom import`` reads, by its word on the command line.
-VENDORS: Mapping[str, Vendor] = {vendor.name: vendor for vendor in (GrafanaOnCall(),)}
+VENDORS: Mapping[str, Vendor] = {vendor.name: vendor for vendor in (OPSGENIE, GRAFANA_ONCALL)}
 
 EXACT = 0
 FAILED = 1
@@ -284,13 +285,14 @@ async def _keep_overrides(
 ) -> None:
     """Keep the imported overrides not kept yet, made by the import; cancel those an earlier
     import of these schedules kept that the vendor no longer has. A second run adds none."""
-    from bot.store.db import create_engine
-    from bot.store.migrate import upgrade_database
+    from bot.store.migrate import command_engine
 
     made_by = _made_by(vendor)
-    engine = create_engine(settings.runtime.database_url)
     try:
-        await upgrade_database(engine)
+        engine = await command_engine(settings.runtime.database_url, upgrade_any=True)
+    except (SQLAlchemyError, OSError, ValueError) as error:
+        raise _database_failure(error) from None
+    try:
         async with session_scope(engine) as session:
             rows = await session.exec(
                 select(OncallOverride).where(
@@ -323,13 +325,18 @@ async def _keep_overrides(
     except OverrideRefused as refusal:
         raise ImportFailure(f"an override was refused: {refusal}", retryable=False) from None
     except (SQLAlchemyError, OSError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ImportFailure(
-            f"cannot keep the overrides in DATABASE_URL's database ({first[:200]})",
-            retryable=True,
-        ) from None
+        raise _database_failure(error) from None
     finally:
         await engine.dispose()
+
+
+def _database_failure(error: Exception) -> ImportFailure:
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return ImportFailure(
+        f"cannot keep the overrides in DATABASE_URL's database ({first[:200]}); nothing "
+        "was written",
+        retryable=True,
+    )
 
 
 def _made_by(vendor: Vendor) -> str:

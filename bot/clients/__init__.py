@@ -22,6 +22,7 @@ follow-up is ``bot.flows.filing``'s choice.
 - ``ical_feeds``: an iCal layer's external feed fetched, or why not.
 - ``importing``: what ``warroom import`` asks of a vendor's client (``Vendor``), and the
   HTTP they share (pages, 429s, one-line failures).
+- ``opsgenie``: Opsgenie's REST API as ``warroom import opsgenie`` reads it.
 - ``grafana_oncall``: Grafana OnCall's HTTP API v1 read for ``warroom import grafana-oncall``
   (users, schedules, shifts, escalation chains; final shifts for ``--compare``).
 

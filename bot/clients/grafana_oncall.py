@@ -108,6 +108,9 @@ class _Known:
         return self.locks.setdefault(schedule, asyncio.Lock())
 
 
+GRAFANA_ONCALL = GrafanaOnCall()
+
+
 def _holds(first: date, at: datetime) -> bool:
     """Whether final shifts fetched from ``first`` answer for ``at`` (a day's margin each
     side, for shifts that began before the window)."""

@@ -46,15 +46,17 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-async def command_engine(database_url: str) -> AsyncEngine:
+async def command_engine(database_url: str, *, upgrade_any: bool = False) -> AsyncEngine:
     """The engine a one-off command (``warroom oncall who``, ``alerts``, ``postmortem``) reads
     through. An embedded SQLite file is brought up to date first, as ``warroom serve`` does
     at its start: a fresh file has no tables, and nothing else would create them. PostgreSQL
     is shared by the running replicas, so a command typed on a laptop never changes its schema
     (``warroom serve`` or ``warroom db upgrade`` do); nor does one whose SQLite file it cannot
-    write (reading says why)."""
+    write (reading says why). ``upgrade_any``: an operator's set-up step (``warroom import``,
+    which keeps overrides) upgrades any database first, as ``warroom db upgrade`` does."""
     engine = create_engine(database_url)
-    if engine.dialect.name == "sqlite" and sqlite_write_problem(database_url) is None:
+    writable = engine.dialect.name != "sqlite" or sqlite_write_problem(database_url) is None
+    if (engine.dialect.name == "sqlite" or upgrade_any) and writable:
         # Alembic's INFO lines are for a server's log, not for a person's terminal.
         migrations = logging.getLogger("alembic")
         level = migrations.level

@@ -6,6 +6,7 @@
 - ``carrying``: a translation with its people matched: the two files, the overrides, the
   report's items; unmatched people never guessed.
 - ``people``: ``--users-map``, a CSV of email,slack_user_id lines.
+- ``opsgenie``: an Opsgenie account's objects translated (what maps exactly, what is said).
 - ``grafana_oncall``: a Grafana OnCall account (shifts by level, rolling users, overrides,
   escalation chains) translated.
 

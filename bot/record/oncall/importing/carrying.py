@@ -166,7 +166,7 @@ def _unmatched_in_layer(
     draft: ScheduleDraft, layer: LayerDraft, missing: list[str], kept: bool
 ) -> ReportItem:
     what = (
-        "their turns are `none` (gaps) in the layer"
+        "their turns are none (gaps) in the layer"
         if kept
         else "the layer is left out: nobody in it is matched"
     )
@@ -192,18 +192,21 @@ def _layer(layer: LayerDraft, members: list[str]) -> dict[str, Any]:
     return body
 
 
-def _key(restriction: Restriction) -> tuple[int, str, str, str]:
+def _key(restriction: Restriction) -> tuple[int, int, str, str]:
+    """Daily windows first, by their first day and times; then spans, by where they start in
+    the week."""
     if isinstance(restriction, DailyWindow):
         first = min((DAYS.index(day) for day in restriction.days), default=0)
-        return (0, str(first), restriction.start, restriction.end)
-    return (1, "", restriction.start, restriction.end)
+        return (0, first, restriction.start, restriction.end)
+    day, _, clock = restriction.start.partition(" ")
+    return (1, DAYS.index(day) if day in DAYS else len(DAYS), clock, restriction.end)
 
 
-def _restriction(restriction: Restriction) -> dict[str, Any]:
+def _restriction(restriction: Restriction) -> _Flow:
     if isinstance(restriction, DailyWindow):
         days = sorted(set(restriction.days), key=DAYS.index)
-        return {"days": days, "from": restriction.start, "to": restriction.end}
-    return {"from": restriction.start, "to": restriction.end}
+        return _Flow(days=days, **{"from": restriction.start, "to": restriction.end})
+    return _Flow(**{"from": restriction.start, "to": restriction.end})
 
 
 # -- policies --------------------------------------------------------------------------------
@@ -378,10 +381,30 @@ def people_used(translation: Translation) -> set[str]:
 
 
 # -- the files -------------------------------------------------------------------------------
+class _Flow(dict[str, Any]):
+    """A mapping written on one line: a restriction, as the README writes them."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """YAML as people write the schedule file: restrictions and day lists on one line."""
+
+
+def _flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", dict(data), flow_style=True)
+
+
+_Dumper.add_representer(_Flow, _flow)
+
+
 def file_text(document: dict[str, Any], heading: str) -> str:
     """A document as YAML, under a comment ``heading``: the same text for the same document."""
-    body = yaml.safe_dump(
-        document, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100
+    body = yaml.dump(
+        document,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=100,
     )
     comment = "".join(f"# {line}\n" if line else "#\n" for line in heading.splitlines())
     return comment + body

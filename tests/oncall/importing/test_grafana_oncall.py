@@ -1,13 +1,11 @@
 """``warroom import grafana-oncall``, run as a team leaving Grafana OnCall runs it: the real
-command in a process of its own, against the fake Grafana OnCall API (``emulator/
+command in a process of its own (``running``), against the fake Grafana OnCall API (``emulator/
 grafana_oncall.py``, which computes its final shifts from Grafana's documented semantics, not
 from warroom's engine) over HTTP on 127.0.0.1, writing into a folder and a SQLite database."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 import yaml
 
 from emulator.grafana_oncall import FakeGrafanaOnCall
-from tests.helpers.processes import run_warroom
+from tests.oncall.importing.running import Ran, warroom
 
 KEY = "glsa_meowmeowmeow-secret"
 TEAM = {
@@ -52,9 +50,9 @@ def users_map(tmp_path: Path) -> Path:
 
 async def warroom_import(
     grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path, *args: str, token: str = KEY
-) -> subprocess.CompletedProcess[str]:
+) -> Ran:
     """``warroom import grafana-oncall`` into ``tmp_path/out``, the token from the
-    environment as the README says; run in a thread so the fake keeps answering."""
+    environment as the README says."""
     env = {
         "GRAFANA_ONCALL_API_TOKEN": token,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
@@ -70,7 +68,7 @@ async def warroom_import(
         str(users_map),
         *args,
     )
-    return await asyncio.to_thread(run_warroom, *command, env=env, clean=True)
+    return await warroom(*command, env=env)
 
 
 def add_override(grafana: FakeGrafanaOnCall) -> None:
@@ -101,14 +99,14 @@ async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
     done = await warroom_import(
         grafana, tmp_path, users_map, "--compare", "56", "--from", COMPARE_FROM
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.strip().endswith("no disagreement"), done.stdout
+    assert done.code == 0, done.out + done.err
+    assert done.out.strip().endswith("no disagreement"), done.out
     out = tmp_path / "out"
-    check = run_warroom("oncall", "check", str(out / "schedules.yaml"), clean=True)
-    assert check.returncode == 0, check.stdout + check.stderr
+    check = await warroom("oncall", "check", str(out / "schedules.yaml"))
+    assert check.code == 0, check.out + check.err
     # 12-hour turns of New York's wall clock, and each layer its own region's zone.
     assert "12h turns, handed over on the wall clock at 08:00, 20:00 (America/New_York)" in (
-        check.stdout
+        check.out
     )
     schedules = yaml.safe_load((out / "schedules.yaml").read_text())["schedules"]
     sun = schedules["follow-the-sun"]["layers"]
@@ -204,8 +202,8 @@ async def test_more_shapes_of_shifts_page_the_same_people(
     done = await warroom_import(
         grafana, tmp_path, users_map, "--compare", "56", "--from", COMPARE_FROM
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.strip().endswith("no disagreement"), done.stdout
+    assert done.code == 0, done.out + done.err
+    assert done.out.strip().endswith("no disagreement"), done.out
 
 
 async def test_the_compare_says_where_grafana_and_warroom_part(
@@ -236,9 +234,9 @@ async def test_the_compare_says_where_grafana_and_warroom_part(
     done = await warroom_import(
         grafana, tmp_path, users_map, "--compare", "7", "--from", COMPARE_FROM
     )
-    assert done.returncode == 3, done.stdout + done.stderr
-    lines = [line for line in done.stdout.splitlines() if " payments-primary " in line]
-    assert lines, done.stdout
+    assert done.code == 3, done.out + done.err
+    lines = [line for line in done.out.splitlines() if " payments-primary " in line]
+    assert lines, done.out
     assert all(
         re.fullmatch(r"\S+Z payments-primary vendor=\S+\+\S+ warroom=U0BOB", line) for line in lines
     ), lines
@@ -251,7 +249,7 @@ async def test_the_documented_examples_get_the_report_s_verdicts(
 ) -> None:
     grafana.load("documented")
     done = await warroom_import(grafana, tmp_path, users_map)
-    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.code == 3, done.out + done.err
     report = (tmp_path / "out" / "import-report.md").read_text()
     not_carried = report.split("## Not carried")[1].split("## Carried approximately")[0]
     approximate = report.split("## Carried approximately")[1].split("## Carried exactly")[0]
@@ -287,10 +285,10 @@ async def test_each_failure_is_one_clear_line_and_nothing_is_written(
     elif mishap == "429":
         grafana.fail(429, times=100, retry_after=0)
     done = await warroom_import(grafana, tmp_path, users_map, token=token)
-    assert done.returncode == 1
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and said in lines[0], done.stderr
-    assert KEY not in done.stderr and "not-the-key" not in done.stderr
+    assert done.code == 1
+    lines = done.err.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0], done.err
+    assert KEY not in done.err and "not-the-key" not in done.err
     assert not (tmp_path / "out").exists()
 
 
@@ -300,5 +298,5 @@ async def test_a_429_is_waited_out(
     grafana.load("team")
     grafana.fail(429, times=2, retry_after=1)
     done = await warroom_import(grafana, tmp_path, users_map)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.err
     assert grafana.requests[0] == grafana.requests[1] == grafana.requests[2]

@@ -1,0 +1,105 @@
+"""Opsgenie's REST API, as ``warroom import opsgenie`` reads it (https://docs.opsgenie.com/docs/api-overview).
+
+- Every call carries ``Authorization: GenieKey <key>`` ("Authentication": an API
+  integration's key; read access is enough).
+- ``GET /v2/users`` is paged with ``offset`` and ``limit`` (100 at most), the answer's
+  ``paging.next`` the next page's address (absent on the last): followed, on the API's host
+  only (``VendorApi``).
+- ``GET /v2/teams``, ``GET /v2/schedules?expand=rotation``, ``GET
+  /v2/schedules/{id}/overrides?scheduleIdentifierType=id`` and ``GET /v2/escalations`` answer
+  every object at once, under ``data``.
+- ``GET /v2/schedules/{id}/on-calls?scheduleIdentifierType=id&date=…`` answers who is on call
+  at ``date`` (``data.onCallParticipants``): ``--compare``'s vendor side.
+- Over the rate limit Opsgenie answers 429 with ``X-RateLimit-State: THROTTLED`` and
+  ``X-RateLimit-Period-In-Sec``, the period the limit is counted over ("API Rate Limiting"):
+  that long is waited unless ``Retry-After`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.basics.numbers import parse_bounded_int
+from bot.clients.importing import VendorApi, retry_after_header
+from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS
+from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
+from bot.record.oncall.importing.opsgenie import OpsgenieAccount, translate
+
+# The largest page ``GET /v2/users`` gives ("limit": "Number of users to retrieve", 100).
+USERS_PAGE = 100
+
+
+class Opsgenie:
+    """``warroom import opsgenie``."""
+
+    name = "opsgenie"
+    title = "Opsgenie"
+    token_env = "OPSGENIE_API_KEY"
+    default_api_url = "https://api.opsgenie.com"
+
+    def auth_headers(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"GenieKey {token}"}
+
+    def rate_limit_wait(self, headers: Mapping[str, str]) -> float | None:
+        asked = retry_after_header(headers)
+        if asked is not None:
+            return asked
+        period = parse_bounded_int(headers.get("X-RateLimit-Period-In-Sec"), 0, 10**9)
+        return float(min(period, RETRY_AFTER_MAX_SECONDS)) if period is not None else None
+
+    async def read_account(self, api: VendorApi, now: datetime) -> Translation:
+        users = [
+            user
+            async for page in api.pages("/v2/users", {"limit": str(USERS_PAGE)}, _next_page)
+            for user in _data_list(api, page, "/v2/users")
+        ]
+        teams = _data_list(api, await api.get("/v2/teams"), "/v2/teams")
+        schedules = _data_list(
+            api, await api.get("/v2/schedules", {"expand": "rotation"}), "/v2/schedules"
+        )
+        overrides = {}
+        for schedule in schedules:
+            path = f"/v2/schedules/{schedule.get('id')}/overrides"
+            body = await api.get(path, {"scheduleIdentifierType": "id"})
+            overrides[str(schedule.get("id"))] = _data_list(api, body, path)
+        escalations = _data_list(api, await api.get("/v2/escalations"), "/v2/escalations")
+        account = OpsgenieAccount(users, teams, schedules, overrides, escalations)
+        return translate(account, now)
+
+    async def on_call(
+        self, api: VendorApi, schedule: ScheduleRef, at: datetime
+    ) -> frozenset[Person]:
+        path = f"/v2/schedules/{schedule.vendor_id}/on-calls"
+        moment = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = await api.get(path, {"scheduleIdentifierType": "id", "date": moment})
+        data = body.get("data") if isinstance(body, dict) else None
+        participants = data.get("onCallParticipants") if isinstance(data, dict) else None
+        if not isinstance(participants, list):
+            raise api.unexpected("a list of on-call participants", api.url(path))
+        return frozenset(_participant(each) for each in participants if isinstance(each, dict))
+
+
+OPSGENIE = Opsgenie()
+
+
+def _participant(raw: dict[str, Any]) -> Person:
+    """A user by their id; anything else (a team, an escalation) by its type and id, which no
+    Slack user matches."""
+    kind, ident = raw.get("type"), str(raw.get("id") or raw.get("name") or "")
+    return Person(ident if kind == "user" else f"{kind}:{ident}")
+
+
+def _next_page(body: Any, _url: str) -> str | None:
+    paging = body.get("paging") if isinstance(body, dict) else None
+    following = paging.get("next") if isinstance(paging, dict) else None
+    return following if isinstance(following, str) and following else None
+
+
+def _data_list(api: VendorApi, body: Any, path: str) -> list[dict[str, Any]]:
+    """The objects under ``data``; a failure naming the request when there is no such list."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list) or not all(isinstance(each, dict) for each in data):
+        raise api.unexpected("a list of objects under 'data'", api.url(path))
+    return data

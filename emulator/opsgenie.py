@@ -1,0 +1,270 @@
+"""A fake Opsgenie REST API (the read side ``warroom import opsgenie`` uses) on 127.0.0.1.
+
+It serves the GET operations of Opsgenie's OpenAPI description that are cut, unchanged, into
+``emulator/fixtures/opsgenie_openapi.json`` (from opsgenie/opsgenie-oas, Apache-2.0, its licence
+beside it), over an account of objects (``emulator.opsgenie_samples``), and applies these rules:
+
+- Authentication ("securityDefinitions": ``GenieKey``, an ``Authorization`` header; Opsgenie's
+  API overview: ``Authorization: GenieKey <key>``): a missing or wrong key is answered 401,
+  "apiKey is invalid or integration is disabled" (the description's ``Unauthorized``).
+- Only the query parameters each operation declares are taken; another, or a value outside
+  its ``enum`` or type, is answered 422 (``UnprocessableEntity``). An unknown path is 404; a
+  method the fake does not serve is 405 (when in doubt the fake refuses).
+- Errors are the description's ``ErrorResponse``: ``{"message", "took", "requestId"}``.
+- ``GET /v2/users`` is paged: ``offset`` (default 0) and ``limit`` (default 100, at most 100),
+  ``totalCount``, and ``paging`` with ``first``, ``last`` and, but on the last page, ``next``
+  (full addresses, ``ListUsersResponse``'s ``PageDetails``).
+- ``GET /v2/schedules`` lists rotations only with ``expand=rotation`` (its ``expand``
+  parameter: "Possible value is 'rotation'").
+- ``{identifier}`` is a schedule's id, or its name with ``scheduleIdentifierType=name``.
+- ``GET /v2/schedules/{identifier}/on-calls?date=`` answers who is on call at ``date`` (default
+  now), computed by ``emulator.opsgenie_oncall`` from the same objects.
+- Rate limiting ("API Rate Limiting"): ``throttle(times, period)`` has the next requests
+  answered 429 with ``X-RateLimit-State: THROTTLED``, ``X-RateLimit-Reason`` and
+  ``X-RateLimit-Period-In-Sec``; ``fail(status)`` injects other statuses and ``garbage()`` an
+  answer that is not JSON (a proxy's error page).
+
+    async with FakeOpsgenie(api_key="k") as opsgenie:
+        ... warroom import opsgenie --api-url {opsgenie.root} --token k ...
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from emulator import opsgenie_samples as samples
+from emulator.fake_http import FakeHttpServer
+from emulator.opsgenie_oncall import CannotSay, on_call, parse_instant
+
+FIXTURE = Path(__file__).parent / "fixtures" / "opsgenie_openapi.json"
+API_KEY = "eb243592-faa2-4ba2-a551q-1afdf565c889"
+USERS_LIMIT = 100
+
+
+@cache
+def description() -> dict[str, Any]:
+    """Opsgenie's OpenAPI description, the part the fake serves."""
+    loaded: dict[str, Any] = json.loads(FIXTURE.read_text())
+    return loaded
+
+
+@dataclass
+class OpsgenieAccount:
+    """The objects the fake serves."""
+
+    users: list[dict[str, Any]] = field(default_factory=list)
+    teams: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+    overrides: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def sample(cls, year: int) -> OpsgenieAccount:
+        """``emulator.opsgenie_samples``' account, its dates in ``year``."""
+        return cls(
+            samples.users(),
+            samples.teams(),
+            samples.schedules(year),
+            samples.overrides(year),
+            samples.escalations(),
+        )
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    query: Mapping[str, str]
+
+
+class FakeOpsgenie(FakeHttpServer):
+    """Opsgenie's read API over ``account``, for the key ``api_key``."""
+
+    def __init__(self, account: OpsgenieAccount, *, api_key: str = API_KEY) -> None:
+        super().__init__()
+        self.account = account
+        self.api_key = api_key
+        self.received: list[Received] = []
+        self._throttled = 0
+        self._period = 1
+        self._garbage = 0
+
+    def throttle(self, times: int = 1, *, period: int = 1) -> None:
+        """Answer the next ``times`` requests 429, asking to wait ``period`` seconds."""
+        self._throttled += times
+        self._period = period
+
+    def garbage(self, times: int = 1) -> None:
+        """Answer the next ``times`` requests 200 with an HTML page."""
+        self._garbage += times
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.received.append(Received(request.method, request.path, dict(request.query)))
+        if request.headers.get("Authorization") != f"GenieKey {self.api_key}":
+            return _error(401, "apiKey is invalid or integration is disabled")
+        if self._throttled:
+            self._throttled -= 1
+            return _throttled(self._period)
+        mishap = await self.next_mishap()
+        if mishap is not None:
+            return _error(mishap.status, "Internal Server Error", mishap.headers)
+        if self._garbage:
+            self._garbage -= 1
+            return web.Response(
+                text="<html><body>502 Bad Gateway</body></html>", content_type="text/html"
+            )
+        if request.method != "GET":
+            return _error(405, f"{request.method} is not served by this fake")
+        return self._get(request)
+
+    def _get(self, request: web.Request) -> web.StreamResponse:
+        operation, path_params = _operation(request.path)
+        if operation is None:
+            return _error(404, f"No such endpoint: {request.path}")
+        problem = _query_problem(operation, request.query)
+        if problem:
+            return _error(422, problem)
+        template = operation["template"]
+        if template == "/v2/users":
+            return self._users(request)
+        if template == "/v2/teams":
+            return _ok({"data": self.account.teams, "expandable": ["member"]})
+        if template == "/v2/escalations":
+            return _ok({"data": self.account.escalations})
+        if template == "/v2/schedules":
+            expand = request.query.get("expand", "").split(",")
+            return _ok(
+                {
+                    "data": [_listed(s, "rotation" in expand) for s in self.account.schedules],
+                    "expandable": ["rotation"],
+                }
+            )
+        schedule = self._schedule(path_params["identifier"], request.query)
+        if schedule is None:
+            return _error(404, "Schedule with identifier ... doesn't exist")
+        overrides = self.account.overrides.get(schedule["id"], [])
+        if template.endswith("/overrides"):
+            return _ok({"data": overrides})
+        return self._on_calls(schedule, overrides, request.query)
+
+    def _users(self, request: web.Request) -> web.StreamResponse:
+        offset = int(request.query.get("offset", "0"))
+        limit = int(request.query.get("limit", str(USERS_LIMIT)))
+        if offset < 0 or not 1 <= limit <= USERS_LIMIT:
+            return _error(422, f"limit must be from 1 to {USERS_LIMIT}, offset 0 or more")
+        ordered = sorted(self.account.users, key=lambda u: str(u["username"]))
+        page = ordered[offset : offset + limit]
+        base = f"{self.root}/v2/users"
+
+        def at(where: int) -> str:
+            query = {"limit": limit, "offset": where, "order": "asc", "sortField": "username"}
+            return f"{base}?{urlencode(query)}"
+
+        paging = {"first": at(0), "last": at(max((len(ordered) - 1) // limit * limit, 0))}
+        if offset + limit < len(ordered):
+            paging["next"] = at(offset + limit)
+        if offset > 0:
+            paging["prev"] = at(max(offset - limit, 0))
+        return _ok({"totalCount": len(ordered), "data": page, "paging": paging})
+
+    def _schedule(self, identifier: str, query: Mapping[str, str]) -> dict[str, Any] | None:
+        key = "name" if query.get("scheduleIdentifierType") == "name" else "id"
+        return next((s for s in self.account.schedules if s[key] == identifier), None)
+
+    def _on_calls(
+        self,
+        schedule: dict[str, Any],
+        overrides: Sequence[dict[str, Any]],
+        query: Mapping[str, str],
+    ) -> web.StreamResponse:
+        try:
+            at = parse_instant(query["date"]) if "date" in query else datetime.now(UTC)
+        except ValueError:
+            return _error(422, "date must be a date-time like 2017-01-15T08:00:00+02:00")
+        try:
+            participants = on_call(schedule, overrides, at)
+        except CannotSay as error:
+            return _error(422, f"the fake cannot say who is on call: {error}")
+        parent = {"id": schedule["id"], "name": schedule["name"], "enabled": schedule["enabled"]}
+        if query.get("flat") == "true":
+            return _ok(
+                {"data": {"_parent": parent, "onCallRecipients": [p["name"] for p in participants]}}
+            )
+        return _ok({"data": {"_parent": parent, "onCallParticipants": participants}})
+
+
+def _listed(schedule: dict[str, Any], with_rotations: bool) -> dict[str, Any]:
+    return schedule if with_rotations else {k: v for k, v in schedule.items() if k != "rotations"}
+
+
+def _operation(path: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The GET operation whose path template ``path`` matches, with the template and the
+    path's parameters."""
+    parts = path.rstrip("/").split("/")
+    for template, methods in description()["paths"].items():
+        pattern = template.split("/")
+        if len(pattern) != len(parts):
+            continue
+        found = {}
+        for want, got in zip(pattern, parts, strict=True):
+            if want.startswith("{") and want.endswith("}") and got:
+                found[want[1:-1]] = got
+            elif want != got:
+                break
+        else:
+            return {**methods["get"], "template": template}, found
+    return None, {}
+
+
+def _query_problem(operation: Mapping[str, Any], query: Mapping[str, str]) -> str | None:
+    """Why the query does not fit the operation's declared parameters, or None."""
+    declared = {}
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = description()["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        if parameter["in"] == "query":
+            declared[parameter["name"]] = parameter
+    for name, value in query.items():
+        parameter = declared.get(name)
+        if parameter is None:
+            return f"unknown parameter {name!r}"
+        kind = parameter.get("type")
+        if kind == "integer" and not value.lstrip("-").isdigit():
+            return f"{name} must be an integer"
+        if kind == "boolean" and value not in ("true", "false"):
+            return f"{name} must be true or false"
+        if "enum" in parameter and value not in parameter["enum"]:
+            return f"{name} must be one of {', '.join(parameter['enum'])}"
+    return None
+
+
+def _ok(body: dict[str, Any]) -> web.Response:
+    return web.json_response({**body, "took": 0.01, "requestId": str(uuid.uuid4())})
+
+
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    body = {"message": message, "took": 0.0, "requestId": str(uuid.uuid4())}
+    return web.json_response(body, status=status, headers=dict(headers or {}))
+
+
+def _throttled(period: int) -> web.Response:
+    headers = {
+        "X-RateLimit-State": "THROTTLED",
+        "X-RateLimit-Reason": "INTEGRATION",
+        "X-RateLimit-Period-In-Sec": str(period),
+    }
+    return _error(
+        429,
+        "You are making too many requests! To avoid errors, we recommend you limit requests.",
+        headers,
+    )
