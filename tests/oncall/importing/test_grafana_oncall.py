@@ -258,6 +258,12 @@ async def test_the_documented_examples_get_the_report_s_verdicts(
     assert "Demo single event" in not_carried and "ended" in not_carried
     assert "Demo recurrent event" in exact
     assert "default" in approximate and "next each time" in approximate
+    # A second run gives the same files, byte for byte.
+    names = ("schedules.yaml", "policies.yaml", "import-report.md")
+    first = {name: (tmp_path / "out" / name).read_bytes() for name in names}
+    again = await warroom_import(grafana, tmp_path, users_map, "--force")
+    assert again.code == 3, again.err
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in names} == first
     # Every two weeks on Monday, Wednesday and Friday: alex's week, then a week of nobody.
     schedules = yaml.safe_load((tmp_path / "out" / "schedules.yaml").read_text())["schedules"]
     layer = schedules["demo-schedule-calendar"]["layers"][0]
@@ -289,6 +295,51 @@ async def test_each_failure_is_one_clear_line_and_nothing_is_written(
     lines = done.err.strip().splitlines()
     assert len(lines) == 1 and said in lines[0], done.err
     assert KEY not in done.err and "not-the-key" not in done.err
+    assert not (tmp_path / "out").exists()
+
+
+async def test_a_zone_warroom_does_not_know_is_a_line_of_the_report(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    grafana.load("team")
+    grafana.add(
+        "schedules",
+        {
+            "id": "SMARSBASE0001",
+            "name": "Mars base",
+            "type": "calendar",
+            "team_id": None,
+            "time_zone": "Mars/Olympus_Mons",
+            "on_call_now": [],
+            "shifts": [],
+            "slack": None,
+        },
+    )
+    shift = {
+        **grafana.objects["on_call_shifts"][0],
+        "id": "OM00NSHIFT001",
+        "name": "Moon",
+        "time_zone": "Moon/Tranquility",
+    }
+    grafana.add("on_call_shifts", shift)
+    done = await warroom_import(grafana, tmp_path, users_map)
+    assert done.code == 3, done.err
+    not_carried = (tmp_path / "out" / "import-report.md").read_text().split("## Carried")[0]
+    assert "| Mars base | SMARSBASE0001 | its time zone 'Mars/Olympus\\_Mons'" in not_carried
+    assert "| Moon | OM00NSHIFT001 | its time zone 'Moon/Tranquility'" in not_carried
+
+
+async def test_an_object_not_as_documented_is_one_line_naming_it(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    grafana.load("team")
+    grafana.objects["on_call_shifts"][0]["duration"] = "1 week"
+    done = await warroom_import(grafana, tmp_path, users_map)
+    assert done.code == 1
+    assert done.err.strip() == (
+        "warroom: import: Grafana OnCall answered on-call shift OWEEKLYPR1MRY: "
+        "duration '1 week' is not seconds"
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -280,6 +280,19 @@ class _Shift:
 
 
 def _shift(raw: Raw, schedule: ScheduleRef, zone: str, now: datetime, out: _Carried) -> None:
+    own = raw.get("time_zone")
+    if own is not None and (not isinstance(own, str) or not known_zone(own)):
+        out.items.append(
+            ReportItem(
+                "on-call shift",
+                _id(raw),
+                _text(raw, "name"),
+                "not carried",
+                f"its time zone {own!r} is not one warroom knows",
+                "add the layer by hand with an IANA zone",
+            )
+        )
+        return
     shift = _read_shift(raw, zone)
     if shift.kind in ("override", "single_event"):
         _one_off(shift, schedule, now, out)
@@ -300,9 +313,7 @@ def _shift(raw: Raw, schedule: ScheduleRef, zone: str, now: datetime, out: _Carr
 
 
 def _read_shift(raw: Raw, schedule_zone: str) -> _Shift:
-    own = raw.get("time_zone")
-    if own is not None and (not isinstance(own, str) or not known_zone(own)):
-        raise UnexpectedObject(f"on-call shift {_id(raw)}: time_zone {own!r} is not a zone")
+    own = raw.get("time_zone")  # a zone warroom knows (``_shift``)
     duration = raw.get("duration")
     if not isinstance(duration, int) or isinstance(duration, bool) or duration <= 0:
         raise UnexpectedObject(f"on-call shift {_id(raw)}: duration {duration!r} is not seconds")
