@@ -258,6 +258,7 @@ async def test_the_documented_examples_get_the_report_s_verdicts(
     assert "Demo single event" in not_carried and "ended" in not_carried
     assert "Demo recurrent event" in exact
     assert "default" in approximate and "next each time" in approximate
+    assert r"add usergroup: meow\_group to the schedule" in approximate
     # A second run gives the same files, byte for byte.
     names = ("schedules.yaml", "policies.yaml", "import-report.md")
     first = {name: (tmp_path / "out" / name).read_bytes() for name in names}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -109,8 +109,10 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
     schedules: list[ScheduleDraft] = []
     overrides: list[OverrideDraft] = []
     report: list[ReportItem] = []
+    slack_handles = {_slack_id(group): _group_handle(group) for group in account.user_groups}
     for raw in account.schedules:
-        draft, found, items = _schedule(raw, account.shifts.get(_id(raw), ()), now)
+        shifts = account.shifts.get(_id(raw), ())
+        draft, found, items = _schedule(raw, shifts, now, slack_handles)
         schedules += [draft] if draft is not None else []
         overrides += found
         report += items
@@ -138,6 +140,13 @@ def _group_handle(raw: Raw) -> str | None:
     return handle if isinstance(handle, str) and handle else None
 
 
+def _slack_id(raw: Raw) -> str | None:
+    """The Slack id of a user group (user_groups.md: ``slack.id``)."""
+    slack = raw.get("slack")
+    ident = slack.get("id") if isinstance(slack, Mapping) else None
+    return ident if isinstance(ident, str) else None
+
+
 def _group_item(raw: Raw) -> ReportItem:
     handle = _group_handle(raw)
     name = f"@{handle}" if handle else _id(raw)
@@ -159,50 +168,30 @@ def _group_item(raw: Raw) -> ReportItem:
 
 
 def _schedule(
-    raw: Raw, shifts: Sequence[Raw], now: datetime
+    raw: Raw, shifts: Sequence[Raw], now: datetime, slack_handles: Mapping[str | None, str | None]
 ) -> tuple[ScheduleDraft | None, list[OverrideDraft], list[ReportItem]]:
     """A schedule and its shifts; an iCal schedule, or one in a zone warroom does not know,
     is reported, not carried."""
     ident, name = _id(raw), _text(raw, "name")
     kind = raw.get("type")
-    items: list[ReportItem] = []
     if kind == "ical":
         url = raw.get("ical_url_primary") or "its iCal address"
-        return (
-            None,
-            [],
-            [
-                ReportItem(
-                    "schedule",
-                    ident,
-                    name,
-                    "not carried",
-                    "an iCal schedule: its shifts live in "
-                    "an external calendar, not in Grafana OnCall",
-                    f"add a layer with ical_url: {url} and an ical_user_map (README, On call)",
-                )
-            ],
+        return _left_out(
+            raw,
+            "an iCal schedule: its shifts live in an external calendar, not in Grafana OnCall",
+            f"add a layer with ical_url: {url} and an ical_user_map (README, On call)",
         )
     zone = raw.get("time_zone") or "UTC"
     if not isinstance(zone, str) or not known_zone(zone):
-        return (
-            None,
-            [],
-            [
-                ReportItem(
-                    "schedule",
-                    ident,
-                    name,
-                    "not carried",
-                    f"its time zone {zone!r} is not one warroom knows",
-                    "write the schedule by hand with an IANA zone",
-                )
-            ],
+        return _left_out(
+            raw,
+            f"its time zone {zone!r} is not one warroom knows",
+            "write the schedule by hand with an IANA zone",
         )
     carried = _Carried()
     for shift in shifts:
         _shift(shift, ScheduleRef(ident), zone, now, carried)
-    items += _schedule_notes(raw, carried)
+    items = _schedule_notes(raw, carried, slack_handles)
     layers = _named_layers(carried.layers)
     if not layers:
         items.append(
@@ -220,7 +209,20 @@ def _schedule(
     return draft, carried.overrides, carried.items + items
 
 
-def _schedule_notes(raw: Raw, carried: _Carried) -> list[ReportItem]:
+def _left_out(
+    raw: Raw, why: str, todo: str
+) -> tuple[ScheduleDraft | None, list[OverrideDraft], list[ReportItem]]:
+    """A schedule not carried, nor anything of it."""
+    return (
+        None,
+        [],
+        [ReportItem("schedule", _id(raw), _text(raw, "name"), "not carried", why, todo)],
+    )
+
+
+def _schedule_notes(
+    raw: Raw, carried: _Carried, slack_handles: Mapping[str | None, str | None]
+) -> list[ReportItem]:
     """The schedule's own item: exact, or what of it is not carried."""
     ident, name = _id(raw), _text(raw, "name")
     notes: list[str] = []
@@ -232,7 +234,8 @@ def _schedule_notes(raw: Raw, carried: _Carried) -> list[ReportItem]:
     group = slack.get("user_group_id") if isinstance(slack, Mapping) else None
     if group:
         notes.append(f"its Slack user group {group} is not set from the schedule")
-        todos.append(f"add usergroup: <the handle of {group}> to the schedule")
+        handle = slack_handles.get(group) or f"<the handle of {group}>"
+        todos.append(f"add usergroup: {handle} to the schedule")
     levels = list(carried.levels.values())
     if len(levels) != len(set(levels)):
         notes.append(
@@ -253,11 +256,7 @@ def _named_layers(layers: list[tuple[int, LayerDraft]]) -> tuple[LayerDraft, ...
     for number, layer in enumerate(ordered, start=1):
         name = layer.name if layer.name.lower() not in seen else f"{layer.name} {number}"
         seen.add(name.lower())
-        named.append(
-            LayerDraft(
-                name, layer.start, layer.rotation, layer.members, layer.restrictions, layer.timezone
-            )
-        )
+        named.append(replace(layer, name=name))
     return tuple(named)
 
 
@@ -382,7 +381,12 @@ def _rotation(
     frequency = raw.get("frequency")
     interval = raw.get("interval") or 1
     by_day = _by_day(raw)
-    if frequency not in ("hourly", "daily", "weekly", "monthly") or not isinstance(interval, int):
+    if (
+        frequency not in ("hourly", "daily", "weekly", "monthly")
+        or not isinstance(interval, int)
+        or isinstance(interval, bool)
+        or interval < 1
+    ):
         out.items.append(
             _item(
                 shift,
