@@ -34,7 +34,7 @@ from bot.basics.render import Renderer
 from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
 from bot.clients.opsgenie import OPSGENIE
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack_errors import SlackFailure, SlackNotAllowed
 from bot.config import Settings
 from bot.record.escalation.policies import PolicyError, parse_policies
 from bot.record.moments import MomentRefused, parse_moment
@@ -150,6 +150,9 @@ def _request(args: argparse.Namespace, settings: Settings, now: datetime) -> Req
     token = (args.token or str(settings.importing.token(vendor.token_env))).strip()
     if not token:
         return _fail(f"no {vendor.title} API key: give --token or set {vendor.token_env}")
+    api_url = (args.api_url or vendor.default_api_url).strip()
+    if not api_url.startswith(("https://", "http://")):
+        return _usage(f"--api-url: {vendor.title}'s API address, like https://… (none given)")
     if problem := _out_problem(args.out, force=args.force):
         return _fail(problem)
     users_map = None
@@ -177,7 +180,7 @@ def _request(args: argparse.Namespace, settings: Settings, now: datetime) -> Req
     return Request(
         vendor=vendor,
         token=token,
-        api_url=args.api_url or vendor.default_api_url,
+        api_url=api_url,
         out=args.out,
         force=args.force,
         dry_run=args.dry_run,
@@ -209,15 +212,21 @@ async def _import(request: Request, settings: Settings, now: datetime) -> tuple[
         _place(request.out, _files(request, carried, settings))
         lines: list[str] = []
         if request.compare_from is not None:
-            lines = await compare(
-                api,
-                request.vendor,
-                carried,
-                schedules,
-                people,
-                request.compare_from,
-                timedelta(days=request.compare_days),
-            )
+            try:
+                lines = await compare(
+                    api,
+                    request.vendor,
+                    carried,
+                    schedules,
+                    people,
+                    request.compare_from,
+                    timedelta(days=request.compare_days),
+                )
+            except ImportFailure as failure:
+                raise ImportFailure(
+                    f"{request.out} is written, but --compare stopped: {failure.detail}",
+                    retryable=failure.retryable,
+                ) from None
     return carried, lines
 
 
@@ -248,12 +257,18 @@ async def _people(
     try:
         for email in sorted(set(wanted.values())):
             found[email] = await slack.user_by_email(email)
-    except SlackFailure as failure:
+    except SlackNotAllowed as failure:
         raise ImportFailure(
             f"Slack refused users.lookupByEmail ({failure.code}): the app needs the "
             "users:read.email scope (reinstall it from `warroom manifest`), or give "
             "--users-map FILE",
             retryable=False,
+        ) from None
+    except SlackFailure as failure:
+        raise ImportFailure(
+            f"Slack did not answer users.lookupByEmail ({failure.code}): try again, or give "
+            "--users-map FILE",
+            retryable=True,
         ) from None
     return {vendor_id: found[email] for vendor_id, email in wanted.items()}
 

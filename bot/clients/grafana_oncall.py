@@ -29,9 +29,10 @@ from bot.record.oncall.importing.grafana_oncall import (
     translate,
 )
 
-# Grafana Cloud's OnCall API in the United States (the address in schedules.md's example
-# script); each stack shows its own on OnCall's Settings page, given with --api-url.
-DEFAULT_API_URL = "https://oncall-prod-us-central-0.grafana.net/oncall"
+# None: each stack has its own address (OnCall's Settings page shows it; Grafana Cloud's are
+# per region, like https://oncall-prod-us-central-0.grafana.net/oncall), so --api-url is
+# required rather than the key sent to a stack that is not the team's.
+DEFAULT_API_URL = ""
 API = "/api/v1"
 # The days of final shifts asked at once for --compare (schedules.md: at most 365).
 COMPARE_WINDOW_DAYS = 35

@@ -344,6 +344,20 @@ async def test_an_object_not_as_documented_is_one_line_naming_it(
     assert not (tmp_path / "out").exists()
 
 
+async def test_the_stack_s_address_is_asked_for(tmp_path: Path) -> None:
+    """Grafana OnCall has no one address: without --api-url the key goes nowhere."""
+    done = await warroom(
+        "import",
+        "grafana-oncall",
+        "--out",
+        str(tmp_path / "out"),
+        env={"GRAFANA_ONCALL_API_TOKEN": KEY},
+    )
+    assert done.code == 2
+    assert "--api-url" in done.err and KEY not in done.err
+    assert not (tmp_path / "out").exists()
+
+
 async def test_a_429_is_waited_out(
     grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
 ) -> None:

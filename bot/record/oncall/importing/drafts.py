@@ -86,9 +86,11 @@ Restriction = DailyWindow | WeekSpan
 
 @dataclass(frozen=True)
 class LayerDraft:
-    """A layer of the schedule file. ``start`` is naive wall-clock time in the layer's zone
-    (``timezone``, else the schedule's); ``rotation`` is the file's word (``daily``,
-    ``weekly``, ``monthly``, ``<n>d``, ``<n>h``); a member None is ``none``, a turn of nobody."""
+    """A layer of the schedule file. ``name`` is unique in its schedule (overrides of one
+    layer name it); ``start`` is naive wall-clock time in the layer's zone (``timezone``, else
+    the schedule's); ``rotation`` is the file's word (``daily``, ``weekly``, ``monthly``,
+    ``<n>d``, ``<n>h``); a member None is ``none``, a turn of nobody. A translation the
+    schedule file would refuse is never written: the import stops, saying why."""
 
     name: str
     start: datetime
