@@ -5,6 +5,7 @@ from warroom's engine) over HTTP on 127.0.0.1, writing into a folder and a SQLit
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -49,13 +50,19 @@ def users_map(tmp_path: Path) -> Path:
 
 
 async def warroom_import(
-    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path, *args: str, token: str = KEY
+    grafana: FakeGrafanaOnCall,
+    tmp_path: Path,
+    users_map: Path,
+    *args: str,
+    token: str = KEY,
+    database_url: str = "",
 ) -> Ran:
     """``warroom import grafana-oncall`` into ``tmp_path/out``, the token from the
-    environment as the README says."""
+    environment as the README says (the database a SQLite file in ``tmp_path`` unless
+    given)."""
     env = {
         "GRAFANA_ONCALL_API_TOKEN": token,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
+        "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'warroom.db'}",
     }
     command = (
         "import",
@@ -92,12 +99,19 @@ def add_override(grafana: FakeGrafanaOnCall) -> None:
 
 
 async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
-    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path, database_url: str
 ) -> None:
     grafana.load("team")
     add_override(grafana)
     done = await warroom_import(
-        grafana, tmp_path, users_map, "--compare", "56", "--from", COMPARE_FROM
+        grafana,
+        tmp_path,
+        users_map,
+        "--compare",
+        "56",
+        "--from",
+        COMPARE_FROM,
+        database_url=database_url,
     )
     assert done.code == 0, done.out + done.err
     assert done.out.strip().endswith("no disagreement"), done.out
@@ -121,6 +135,18 @@ async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
     assert policy["repeat"] == 5
     assert policy["levels"][0]["targets"] == [{"schedule": "payments-primary"}]
     assert "| payments-primary | all | U0CAROL |" in (out / "import-report.md").read_text()
+    # The override is warroom's now: `oncall who` names Carol in its hours.
+    who = await warroom(
+        "oncall",
+        "who",
+        "payments-primary",
+        "--at",
+        f"{YEAR}-03-17 11:00",
+        "--json",
+        env={"DATABASE_URL": database_url, "WARROOM_ONCALL_SCHEDULES": str(out / "schedules.yaml")},
+    )
+    assert who.code == 0, who.err
+    assert [row["user"] for row in json.loads(who.out)] == ["U0CAROL"]
 
 
 def rolling(ident: str, name: str, level: int, **fields: object) -> dict[str, object]:
