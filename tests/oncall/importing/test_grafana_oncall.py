@@ -80,22 +80,28 @@ async def warroom_import(
 
 def add_override(grafana: FakeGrafanaOnCall) -> None:
     """Carol covers Wednesday 17 March 10:00-16:00 New York for the payments schedule: over
-    the weekday layer's person, in the week after the clocks go forward."""
-    grafana.add(
-        "on_call_shifts",
-        {
-            "id": "OCAR0LC0VERS1",
-            "name": "carol covers",
-            "type": "override",
-            "team_id": None,
-            "time_zone": None,
-            "level": 0,
-            "start": f"{YEAR}-03-17T10:00:00",
-            "duration": 21600,
-            "users": ["UCAR0LXQ3M2ZB"],
-            "schedule": "SPAYM3NTSPR1M",
-        },
-    )
+    the weekday layer's person, in the week after the clocks go forward; and Erin from 02:30
+    the night they go forward, a time New York's clocks skip (both sides read it as the
+    instant they jump)."""
+    second_sunday = min(d for d in range(8, 15) if datetime(YEAR, 3, d).weekday() == 6)
+    for ident, user, start, seconds in (
+        ("OCAR0LC0VERS1", "UCAR0LXQ3M2ZB", f"{YEAR}-03-17T10:00:00", 21600),
+        ("OER1NSK1PPED2", "UER1NB5TF9XJ2", f"{YEAR}-03-{second_sunday}T02:30:00", 10800),
+    ):
+        grafana.add(
+            "on_call_shifts",
+            {
+                "id": ident,
+                "name": f"cover {ident}",
+                "type": "override",
+                "team_id": None,
+                "time_zone": None,
+                "start": start,
+                "duration": seconds,
+                "users": [user],
+                "schedule": "SPAYM3NTSPR1M",
+            },
+        )
 
 
 async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(

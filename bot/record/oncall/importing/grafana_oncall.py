@@ -30,6 +30,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from bot.record.oncall.importing.drafts import (
     DAYS,
     Carried,
@@ -49,7 +51,7 @@ from bot.record.oncall.importing.drafts import (
     VendorUser,
     WeekSpan,
 )
-from bot.record.oncall.zones import known_zone
+from bot.record.oncall.zones import ZoneClock, instant_of, known_zone, moment_of, wall_of
 
 Raw = Mapping[str, Any]
 # iCal's day words (on_call_shifts.md: by_day, week_start), Monday first as DAYS.
@@ -760,5 +762,10 @@ def _naive(raw: Raw, key: str) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-def _aware(moment: datetime, zone: str) -> datetime:
-    return moment.replace(tzinfo=ZoneInfo(zone))
+def _aware(wall: datetime, zone: str) -> datetime:
+    """The first instant the zone's clocks read ``wall`` (or jump past it), as warroom reads
+    a wall-clock time everywhere (``ZoneClock.first_reaching``)."""
+    guess = instant_of(wall.replace(tzinfo=ZoneInfo(zone)))
+    clock = ZoneClock(zone, guess, guess)
+    first = clock.first_reaching(np.array([wall_of(wall)], dtype=np.int64))
+    return moment_of(int(first[0]))
