@@ -1,8 +1,9 @@
 """Slack emulator: a fake Slack Web API plus signed requests to the bot, all on 127.0.0.1;
 and fake PagerDuty (Events API: ``pagerduty``; REST API: ``pagerduty_rest``, its schedules
-worked out by ``pagerduty_schedules``), GitHub, Jira, Linear, Statuspage and Opsgenie servers
-(Opsgenie's: ``opsgenie``, who it says is on call in ``opsgenie_oncall``, its account in
-``opsgenie_samples``).
+worked out by ``pagerduty_schedules``), GitHub, Jira, Linear, Statuspage, Opsgenie and Grafana
+OnCall servers (Opsgenie's: ``opsgenie``, who it says is on call in ``opsgenie_oncall``, its
+account in ``opsgenie_samples``; Grafana OnCall's: ``grafana_oncall``, its final shifts in
+``grafana_oncall_shifts``).
 
 Used by `warroom demo` (no workspace needed) and by the test suite. It sits beside ``bot/``
 in the repository and is not in the product's wheel: ``pip install -e .`` from a clone makes

@@ -31,6 +31,7 @@ from sqlmodel import col, select
 from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
 from bot.basics.render import Renderer
+from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
 from bot.clients.opsgenie import OPSGENIE
 from bot.clients.pagerduty_rest import PAGERDUTY
@@ -54,7 +55,9 @@ from bot.store.db import session_scope
 from bot.store.models import OncallOverride
 
 # Every vendor ``warroom import`` reads, by its word on the command line.
-VENDORS: Mapping[str, Vendor] = {vendor.name: vendor for vendor in (OPSGENIE, PAGERDUTY)}
+VENDORS: Mapping[str, Vendor] = {
+    vendor.name: vendor for vendor in (OPSGENIE, PAGERDUTY, GRAFANA_ONCALL)
+}
 
 EXACT = 0
 FAILED = 1

@@ -24,6 +24,8 @@ follow-up is ``bot.flows.filing``'s choice.
   HTTP they share (pages, 429s, one-line failures).
 - ``opsgenie``: Opsgenie's REST API as ``warroom import opsgenie`` reads it.
 - ``pagerduty_rest``: PagerDuty's REST API v2, read by ``warroom import pagerduty``.
+- ``grafana_oncall``: Grafana OnCall's HTTP API v1 read for ``warroom import grafana-oncall``
+  (users, schedules, shifts, escalation chains; final shifts for ``--compare``).
 
 May import: ``bot.basics``, ``bot.store``, ``bot.record``, ``bot.config``, ``bot.metrics``.
 """

@@ -27,7 +27,9 @@ async def warroom(*args: str, env: dict[str, str] | None = None) -> Ran:
     inherited = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "WARROOM_", "DATABASE_URL", "OPSGENIE_", "PAGERDUTY_"))
+        if not key.startswith(
+            ("SLACK_", "WARROOM_", "DATABASE_URL", "OPSGENIE_", "PAGERDUTY_", "GRAFANA_")
+        )
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -9,6 +9,8 @@
 - ``opsgenie``: an Opsgenie account's objects translated (what maps exactly, what is said).
 - ``pagerduty``: a PagerDuty account (REST API v2 objects) translated, what is exact and what
   is not said in the report.
+- ``grafana_oncall``: a Grafana OnCall account (shifts by level, rolling users, overrides,
+  escalation chains) translated.
 
 May import: what ``bot.record.oncall`` may, and ``bot.record.oncall``'s own modules.
 """
