@@ -200,6 +200,7 @@ def _arguments(method: Callable[..., Any], channel: str, response_url: str) -> d
         "filename": "walk.md",
         "content": "walk",
         "comment": "walk",
+        "email": "walk@example.com",
     }
     parameters = inspect.signature(method).parameters.values()
     return {
