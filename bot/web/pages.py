@@ -27,6 +27,7 @@ from bot.web.auth import (
 )
 from bot.web.charts import render_insight_charts
 from bot.web.context import web_context
+from bot.web.draft_places import new_places_token, place_sections
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.oncall.charts import render_hours_charts
 from bot.web.oncall.reading import hours_for, schedules_for
@@ -198,7 +199,8 @@ async def postmortem_page(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
-    written = await incident_draft(web_, incident_id)
+    token = new_places_token()
+    written = await incident_draft(web_, incident_id, places=token)
     return render_page(
         request,
         "web/postmortem.html.j2",
@@ -206,10 +208,9 @@ async def postmortem_page(request: web.Request) -> web.Response:
         csrf=csrf,
         incident=incident,
         draft=written.draft,
-        gaps=written.gaps,
-        draft_html=markdown_to_html(written.markdown),
+        placed=place_sections(written.draft, markdown_to_html(written.markdown), token),
         saved=request.query.get("saved", ""),
-        accepted=bool(request.query.get("accepted")),
+        accepted=request.query.get("accepted", ""),
         editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
         may_edit=await web_.visibility.can_edit(viewer, incident),
     )
@@ -270,7 +271,7 @@ async def save_section(request: web.Request) -> web.Response:
     edited = suggestion_of_form(form.get("suggestion"))
     if edited is not None:  # a suggestion's text, as the person edited it: accepted
         text = body if isinstance(body, str) else ""
-        return await accepted(request, web_, viewer, incident, edited, text=text)
+        return await accepted(request, web_, viewer, incident, edited, text=text, section=section)
     try:
         async with session_scope(web_.services.engine) as session:
             await save_edit(
