@@ -147,4 +147,3 @@ def _with_record_gaps(
         for part in parts
     )
     return PlacedDraft(anchored_parts, unplaced, tuple(found))
-
