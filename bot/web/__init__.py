@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, follow_ups, maintenance, pages, suggestions
+from bot.web import api, auth, follow_ups, insights_page, maintenance, pages, suggestions
 from bot.web.context import web_context_ctx
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -61,7 +61,7 @@ WEB_ROUTES: tuple[Route, ...] = (
         suggestions.accept_page,
         PAGE,
     ),
-    Route("GET", "/insights", pages.insights_page, PAGE),
+    Route("GET", "/insights", insights_page.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
     # A Slack user id, never a schedule's page (whose names have no "/").
