@@ -1,7 +1,9 @@
 """The web view and every HTTP route that is not Slack's, served by the same process. The
 modules here are what the domain folders share.
 
-- ``pages``: the incident list, one incident, its channel history, insights.
+- ``pages``: the incident list, one incident, its channel history, the postmortem draft.
+- ``draft_places``: the draft's page cut where its written sections stand, and its checklist.
+- ``insights_page``: ``/insights``: headline numbers and charts over the filters' period.
 - ``suggestions``: Accept and Edit, in the web view, on what the team's model suggested.
 - ``follow_ups``: the open follow-ups of every incident the viewer may see.
 - ``pages_common``: rendering a page: its template, security headers, the viewer's context.

@@ -99,6 +99,13 @@ class Layout:
     def id_suffix(self) -> str:
         return "" if self.name == "wide" else f"-{self.name}"
 
+    def label_at(self, centre: float, chars: int) -> tuple[float, str]:
+        """Where a label of ``chars`` characters under a column goes, and its anchor: centred
+        on the column, unless that would cut it off at the chart's right edge."""
+        if centre + chars * self.char / 2 > self.width - 2:
+            return float(self.width - 2), "end"
+        return centre, "middle"
+
 
 WIDE = Layout(
     "wide", 640, 300, Box(52.0, 40.0, 628.0, 252.0), 11, 6.2, MIN_LABEL_SPACING, 0.0,
@@ -176,6 +183,8 @@ class WeekColumn:
     segments: tuple[Segment, ...]
     labelled: bool  # whether the date is written under it (crowded axes skip some)
     show_year: bool
+    label_x: float  # the date's x, and its anchor (the last column's may end at the edge)
+    label_anchor: str
 
 
 @dataclass(frozen=True)
@@ -215,6 +224,8 @@ class MonthColumn:
     bar: MedianBar
     labelled: bool  # whether the month is written under it (crowded axes skip some)
     show_year: bool
+    label_x: float  # the month's x, and its anchor (the last column's may end at the edge)
+    label_anchor: str
 
 
 @dataclass(frozen=True)
@@ -310,7 +321,7 @@ def weekly_chart(weeks: Sequence[WeekCount], layout: Layout = WIDE) -> WeeklyCha
     scale = nice_scale(max((week.total for week in weeks), default=0), integer=True)
     slot = plot.width / max(len(weeks), 1)
     every = label_every(len(weeks), slot, layout.min_label_spacing)
-    columns = []
+    columns, year_shown = [], 0
     for index, week in enumerate(weeks):
         bar_x, bar_width = plot.left + slot * index + slot * 0.15, slot * 0.7
         top, segments = plot.bottom, []
@@ -322,16 +333,23 @@ def weekly_chart(weeks: Sequence[WeekCount], layout: Layout = WIDE) -> WeeklyCha
             top = _round(top - height)
             rect = Rect(_round(bar_x), top, _round(bar_width), height)
             segments.append(Segment(severity, value, SEVERITY_COLOURS[severity], rect))
-        new_year = index > 0 and week.start.year != weeks[index - 1].start.year
+        labelled = (len(weeks) - 1 - index) % every == 0
+        # The year under the first labelled column, and under the first of each new year.
+        show_year = labelled and week.start.year != year_shown
+        year_shown = week.start.year if show_year else year_shown
+        centre = _round(bar_x + bar_width / 2)
+        label_x, label_anchor = layout.label_at(centre, len("Sep 30"))
         columns.append(
             WeekColumn(
                 week=week,
-                centre=_round(bar_x + bar_width / 2),
+                centre=centre,
+                label_x=label_x,
+                label_anchor=label_anchor,
                 top=top,
                 total_y=_round(top - 4),
                 segments=tuple(segments),
-                labelled=(len(weeks) - 1 - index) % every == 0,
-                show_year=index == 0 or new_year,
+                labelled=labelled,
+                show_year=show_year,
             )
         )
     return WeeklyChart(
@@ -366,7 +384,7 @@ def median_chart(months: Sequence[MonthTimes], series: str, layout: Layout = WID
     slot = plot.width / max(len(months), 1)
     every = label_every(len(months), slot, layout.min_label_spacing)
     bar_width = slot * 0.6
-    columns = []
+    columns, year_shown = [], 0
     for index, (month, median) in enumerate(zip(months, medians, strict=True)):
         x = _round(plot.left + slot * index + slot * 0.2)
         value = None if median.value is None else median.value.total_seconds() / seconds
@@ -382,14 +400,20 @@ def median_chart(months: Sequence[MonthTimes], series: str, layout: Layout = WID
             label_x=_round(x + bar_width / 2),
             label_y=_round(rect.y - 4),
         )
-        new_year = index > 0 and month.start.year != months[index - 1].start.year
+        labelled = (len(months) - 1 - index) % every == 0
+        show_year = labelled and month.start.year != year_shown
+        year_shown = month.start.year if show_year else year_shown
+        centre = _round(x + bar_width / 2)
+        label_x, label_anchor = layout.label_at(centre, len("2026"))
         columns.append(
             MonthColumn(
                 month=month,
-                centre=_round(x + bar_width / 2),
+                centre=centre,
+                label_x=label_x,
+                label_anchor=label_anchor,
                 bar=bar,
-                labelled=(len(months) - 1 - index) % every == 0,
-                show_year=index == 0 or new_year,
+                labelled=labelled,
+                show_year=show_year,
             )
         )
     return MedianChart(
