@@ -133,3 +133,26 @@ async def test_only_the_incidents_people_get_the_forms_and_a_forged_token_saves_
     assert 'class="section-editor"' in page and 'class="section-editor"' not in seen
     assert checklist(seen) == checklist(page)
     assert "can write its sections" in seen
+
+
+async def test_the_five_whys_are_one_section_to_write_not_five_facts_to_record(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """The Atlassian style lists five numbered "why?" gaps until someone writes the five
+    whys: they are that one section's gap, written here, not facts recorded from Slack."""
+    async with (
+        web_warroom(slack, sqlite_url, incidents__postmortem_style="atlassian") as warroom,
+        browser() as http,
+    ):
+        await open_incident(warroom)
+        await sign_in(http, warroom, ALICE)
+        page = await get(http, f"{warroom.url}{PAGE}")
+        markdown = await get(http, f"{warroom.url}{PAGE}.md")
+    listed = checklist(page)
+    assert listed["five_whys"] == "todo"
+    whys = article(page).split('id="place-five_whys"', 1)[1].split('id="section-five_whys"', 1)[0]
+    assert whys.count("To be written: why?") == 4 and "why did the incident happen?" in whys
+    recorded = page.split('<ul class="checklist">', 1)[1].split("</ul>", 1)[0]
+    assert "why?" not in recorded
+    # Every gap of the draft is on the checklist: the five whys' five are its one item.
+    assert len(listed) == markdown.count("_To be written:") - 4
