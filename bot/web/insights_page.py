@@ -67,10 +67,10 @@ def parse_insight_filters(query: QueryString, *, today: date) -> InsightFilters:
         raise FilterError(
             f"Unknown severity {wrong[0][:40]!r}: use one of {', '.join(SEVERITIES)}."
         )
+    days = _period_days(query.get("period"))  # checked even when the dates replace it
     start, end = _day(query.get("from"), "from"), _day(query.get("to"), "to")
     if start or end:
         return InsightFilters(_range(start, end), None, severities)
-    days = _period_days(query.get("period"))
     last = Period(today - timedelta(days=days - 1), today + timedelta(days=1))
     return InsightFilters(last, days, severities)
 

@@ -152,6 +152,7 @@ async def test_acknowledge_and_resolve_each_have_a_chart_and_an_axis(
     [
         ("period=7", "The period must be 30, 90 or 365 (days)"),
         ("period=abc", "The period must be 30, 90 or 365 (days)"),
+        ("period=7&from=2026-03-01&to=2026-03-10", "The period must be 30, 90 or 365 (days)"),
         ("severity=SEV9", "Unknown severity &#39;SEV9&#39;: use one of SEV1, SEV2, SEV3, SEV4."),
         ("from=2026-03-01", "Give both a from and a to date"),
         ("from=2026-03-10&to=2026-03-01", "The to date (2026-03-01) is before the from date"),
