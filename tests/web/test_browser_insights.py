@@ -10,8 +10,9 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page
 
+from bot.record.oncall.schedules import parse_schedules
 from emulator import SlackEmulator
-from tests.conftest import Clock
+from tests.conftest import ALICE, BOB, Clock
 from tests.helpers.web_view import web_warroom
 from tests.web.test_browser import (  # noqa: F401 (chromium is a fixture)
     LAPTOP,
@@ -58,7 +59,11 @@ async def test_chart_text_is_readable_on_a_phone_and_never_cut_off(
     chromium: Browser,  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
 ) -> None:
-    async with web_warroom(slack, sqlite_url, Clock(NOW)) as warroom:
+    # A rota too, for the hours on call that the page charts below the incidents.
+    layer = {"name": "weekly", "start": "2025-12-01 09:00", "rotation": "weekly"}
+    rota = {"timezone": "UTC", "layers": [{**layer, "members": [ALICE, BOB]}]}
+    schedules = parse_schedules({"schedules": {"payments": rota}}, now=NOW)
+    async with web_warroom(slack, sqlite_url, Clock(NOW), oncall__schedules=schedules) as warroom:
         await seed(warroom)
         for viewport, drawing, smallest in ((SMALL_PHONE, "narrow", 12.0), (LAPTOP, "wide", 11.0)):
             # Not zoomed out as a phone would a page wider than it: sizes as drawn.
@@ -66,6 +71,7 @@ async def test_chart_text_is_readable_on_a_phone_and_never_cut_off(
                 await sign_in_with_slack(page, warroom)
                 await page.goto(f"{warroom.url}/insights?period=365")
                 texts = await chart_texts(page)
+                assert await page.locator("figure.insight-chart[id^=oncall-hours] svg").count()
                 assert {text["svg"] for text in texts} == {drawing}
                 small = [t for t in texts if float(str(t["px"])) < smallest]
                 assert not small, small[:5]
