@@ -121,6 +121,77 @@ class FieldCount:
 
 
 @dataclass(frozen=True)
+class Period:
+    """Days in the insights' zone: from ``start`` (included) to ``end`` (excluded)."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def previous(self) -> Period:
+        """The period of the same length just before this one: what changes are against."""
+        return Period(self.start - timedelta(days=self.days), self.start)
+
+    def holds(self, day: date) -> bool:
+        return self.start <= day < self.end
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """The headline numbers of one period: incidents declared, and their median times."""
+
+    period: Period
+    incidents: int
+    acknowledge: Median  # time to acknowledge: declared -> acknowledged
+    mitigate: Median  # time to mitigate: impact started -> mitigated
+    resolve: Median  # time to resolve: impact started -> resolved
+
+
+@dataclass(frozen=True)
+class Change:
+    """One headline number against the previous period's: ``None`` where either is missing.
+    ``ratio`` is the change over the previous value (0.25: a quarter more), ``None`` when the
+    previous value is zero (no ratio of nothing)."""
+
+    difference: float | None  # incidents, or seconds for a time
+    ratio: float | None
+
+    @property
+    def size(self) -> timedelta | None:
+        """A time's change, however it went, as a duration."""
+        return None if self.difference is None else timedelta(seconds=abs(self.difference))
+
+    @classmethod
+    def of(cls, now: float | None, before: float | None) -> Change:
+        if now is None or before is None:
+            return cls(None, None)
+        return cls(now - before, (now - before) / before if before else None)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The period's figures, the previous period's, and each change."""
+
+    current: PeriodFigures
+    previous: PeriodFigures
+
+    def change(self, figure: str) -> Change:
+        """``incidents``, ``acknowledge``, ``mitigate`` or ``resolve``."""
+        now, before = getattr(self.current, figure), getattr(self.previous, figure)
+        if isinstance(now, Median) and isinstance(before, Median):
+            return Change.of(_seconds(now.value), _seconds(before.value))
+        return Change.of(float(now), float(before))
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+@dataclass(frozen=True)
 class Insights:
     """Everything the insights page shows, for incidents declared from ``since`` to ``until``."""
 
@@ -137,6 +208,13 @@ class Insights:
     alerts: int  # every alert of the range, shown or not
     # Incidents per value of each select and multi-select field (WARROOM_INCIDENT_TYPES).
     fields: tuple[FieldCount, ...] = ()
+    # With a period asked for: its figures against the previous period of the same length.
+    headline: Headline | None = None
+
+    @property
+    def last_day(self) -> date:
+        """The last day counted (``until`` is the day after)."""
+        return self.until - timedelta(days=1)
 
 
 async def load_insights(
@@ -149,20 +227,21 @@ async def load_insights(
     months: int = 6,
     top: int = 10,
     custom: Sequence[CustomField] = (),
+    period: Period | None = None,
 ) -> Insights:
-    """Count the incidents of the last ``weeks`` weeks and ``months`` months in ``zone``."""
+    """Count the incidents of the last ``weeks`` weeks and ``months`` months in ``zone``; or,
+    with ``period``, those declared in it, in the weeks and months it touches, with the
+    headline figures against the previous period of the same length (whose incidents the
+    caller passes too)."""
     if min(weeks, months, top) < 0:
         raise ValueError("weeks, months and top cannot be negative")
     local_zone = _zone(zone)
     today = now.astimezone(local_zone).date()
-    this_week, this_month = _monday(today), today.replace(day=1)
-    week_starts = [this_week - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
-    month_starts = [_month_back(this_month, back) for back in range(months - 1, -1, -1)]
-    # Both windows end with the current period, so together they make one range.
-    windows = [(week_starts[0], this_week + timedelta(weeks=1))] if weeks else []
-    windows += [(month_starts[0], _month_back(this_month, -1))] if months else []
-    since = min((start for start, _ in windows), default=today)
-    until = max((end for _, end in windows), default=today)
+    if period is None:
+        week_starts, month_starts, since, until = _recent_windows(today, weeks, months)
+    else:
+        week_starts, month_starts = _windows_of(period)
+        since, until = period.start, period.end
     # Each incident's local day, once: the range, the weeks and the months all read it.
     days = {
         id(incident): incident.declared_at.astimezone(local_zone).date() for incident in incidents
@@ -172,6 +251,11 @@ async def load_insights(
         for incident in incidents
         if incident.id is not None and since <= days[id(incident)] < until
     ]
+    headline = None
+    if period is not None:
+        before = period.previous
+        earlier = [i for i in incidents if i.id is not None and before.holds(days[id(i)])]
+        headline = Headline(_figures(period, in_range), _figures(before, earlier))
     paths, entries = await _misleading_paths(session, in_range, top)
     sources, alerts = await _alert_sources(session, in_range, top)
     return Insights(
@@ -187,6 +271,45 @@ async def load_insights(
         misleading_entries=entries,
         alerts=alerts,
         fields=await _field_counts(session, in_range, custom),
+        headline=headline,
+    )
+
+
+def _recent_windows(
+    today: date, weeks: int, months: int
+) -> tuple[list[date], list[date], date, date]:
+    """The last ``weeks`` weeks and ``months`` months up to today's, and the range both make."""
+    this_week, this_month = _monday(today), today.replace(day=1)
+    week_starts = [this_week - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+    month_starts = [_month_back(this_month, back) for back in range(months - 1, -1, -1)]
+    # Both windows end with the current period, so together they make one range.
+    windows = [(week_starts[0], this_week + timedelta(weeks=1))] if weeks else []
+    windows += [(month_starts[0], _month_back(this_month, -1))] if months else []
+    since = min((start for start, _ in windows), default=today)
+    until = max((end for _, end in windows), default=today)
+    return week_starts, month_starts, since, until
+
+
+def _windows_of(period: Period) -> tuple[list[date], list[date]]:
+    """The Mondays of the weeks and the first days of the months the period touches (the
+    first and last may be partly outside it: only the period's incidents are in them)."""
+    last = period.end - timedelta(days=1)
+    weeks = [_monday(period.start)]
+    while weeks[-1] + timedelta(weeks=1) <= last:
+        weeks.append(weeks[-1] + timedelta(weeks=1))
+    months = [period.start.replace(day=1)]
+    while _month_back(months[-1], -1) <= last:
+        months.append(_month_back(months[-1], -1))
+    return weeks, months
+
+
+def _figures(period: Period, incidents: Sequence[Summarised]) -> PeriodFigures:
+    return PeriodFigures(
+        period=period,
+        incidents=len(incidents),
+        acknowledge=_median_of(incidents, "time_to_acknowledge"),
+        mitigate=_median_of(incidents, "time_to_mitigate"),
+        resolve=_median_of(incidents, "time_to_resolve"),
     )
 
 
@@ -438,10 +561,14 @@ def _order(tally: _Tally) -> float:
 
 __all__ = [
     "AlertSourceCount",
+    "Change",
+    "Headline",
     "Insights",
     "Median",
     "MonthTimes",
     "PathCount",
+    "Period",
+    "PeriodFigures",
     "WeekCount",
     "load_insights",
     "median",

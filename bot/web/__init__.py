@@ -1,7 +1,9 @@
 """The web view and every HTTP route that is not Slack's, served by the same process. The
 modules here are what the domain folders share.
 
-- ``pages``: the incident list, one incident, its channel history, insights.
+- ``pages``: the incident list, one incident, its channel history, the postmortem draft.
+- ``draft_places``: the draft's page cut where its written sections stand, and its checklist.
+- ``insights_page``: ``/insights``: headline numbers and charts over the filters' period.
 - ``suggestions``: Accept and Edit, in the web view, on what the team's model suggested.
 - ``follow_ups``: the open follow-ups of every incident the viewer may see.
 - ``pages_common``: rendering a page: its template, security headers, the viewer's context.
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, follow_ups, maintenance, pages, suggestions
+from bot.web import api, auth, follow_ups, insights_page, maintenance, pages, suggestions
 from bot.web.context import web_context_ctx
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -61,7 +63,7 @@ WEB_ROUTES: tuple[Route, ...] = (
         suggestions.accept_page,
         PAGE,
     ),
-    Route("GET", "/insights", pages.insights_page, PAGE),
+    Route("GET", "/insights", insights_page.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
     # A Slack user id, never a schedule's page (whose names have no "/").

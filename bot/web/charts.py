@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from dateutil import tz
@@ -27,12 +27,11 @@ from bot.record.insights import (
 )
 from bot.store.models import SEVERITIES
 
-# The SVG coordinate system: 640 wide, scaled to the page's width by the viewBox.
-WIDTH = 640
-COLUMN_HEIGHT = 300
-COLUMN_PLOT = (44.0, 40.0, 628.0, 252.0)  # left, top, right, bottom
+# Each chart is drawn twice, each for the screens it suits (CSS shows one): wide, 640 units
+# scaled to the page's width; and narrow, 320 units with larger text, for phones, where a
+# 375 px screen leaves about 310 px for it: its 13-unit text stays above 12 px there.
 ROW_HEIGHT = 40
-ROW_LABEL_WIDTH = 270.0  # the text column left of horizontal bars
+ROW_LABEL_WIDTH = 270.0  # the text column left of horizontal bars (wide)
 ROW_VALUE_ROOM = 44.0  # right of the longest bar, for its count
 LABEL_CHARS = 34  # what fits in the text column at the labels' font size
 NOTE_CHARS = 44
@@ -45,7 +44,8 @@ SEVERITY_COLOURS = {
     "SEV4": "#999999",  # grey
     OTHER_SEVERITY: "#CC79A7",  # reddish purple
 }
-MEDIAN_COLOURS = {"acknowledge": "#0072B2", "resolve": "#E69F00"}
+# Each median chart's own colour: blue, and a dark orange that keeps 3:1 against white.
+MEDIAN_COLOURS = {"acknowledge": "#0072B2", "resolve": "#B35806"}
 RANK_COLOURS = {"misleading_paths": "#0072B2", "alert_sources": "#009E73"}
 # The unit of a duration axis, picked by its largest median: (unit, seconds, below this many).
 Units = tuple[tuple[str, int, int | None], ...]
@@ -54,7 +54,8 @@ AXIS_UNITS: Units = (("minutes", 60, 2 * 3600), ("hours", 3600, 72 * 3600), ("da
 LABEL_UNITS: Units = (("minutes", 60, 3600), ("hours", 3600, 48 * 3600), ("days", 86400, None))
 TEMPLATES = {
     "weekly": "web/charts/weekly_by_severity.html.j2",
-    "monthly": "web/charts/monthly_medians.html.j2",
+    "acknowledge": "web/charts/monthly_medians.html.j2",
+    "resolve": "web/charts/monthly_medians.html.j2",
     "misleading_paths": "web/charts/misleading_paths.html.j2",
     "alert_sources": "web/charts/alert_sources.html.j2",
 }
@@ -78,6 +79,46 @@ class Box:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """How big a chart is drawn, and how large its text: one for wide screens, one for phones."""
+
+    name: str  # wide | narrow: the SVG's class, which the stylesheet shows or hides
+    width: int
+    height: int  # of the column charts
+    plot: Box  # the column charts' plotting area (the weekly chart's top moves below its legend)
+    font: int  # every text, in the SVG's units
+    char: float  # about one character's width at ``font``, to know what fits
+    min_label_spacing: float  # below this, only every n-th column is labelled
+    bar_labels_from: float  # a column narrower than this leaves its number to the table
+    row_height: float  # ranked bars
+    row_label_width: float  # the text column left of ranked bars; 0: the text is above them
+    label_chars: int
+    note_chars: int
+
+    @property
+    def id_suffix(self) -> str:
+        return "" if self.name == "wide" else f"-{self.name}"
+
+    def label_at(self, centre: float, chars: int) -> tuple[float, str]:
+        """Where a label of ``chars`` characters under a column goes, and its anchor: centred
+        on the column, unless that would cut it off at the chart's right edge."""
+        if centre + chars * self.char / 2 > self.width - 2:
+            return float(self.width - 2), "end"
+        return centre, "middle"
+
+
+WIDE = Layout(
+    "wide", 640, 300, Box(52.0, 40.0, 628.0, 252.0), 11, 6.2, MIN_LABEL_SPACING, 0.0,
+    ROW_HEIGHT, ROW_LABEL_WIDTH, LABEL_CHARS, NOTE_CHARS,
+)  # fmt: skip
+NARROW = Layout(
+    "narrow", 320, 300, Box(40.0, 44.0, 312.0, 244.0), 13, 7.4, 52.0, 34.0,
+    58.0, 0.0, 40, 40,
+)  # fmt: skip
+LAYOUTS = (WIDE, NARROW)
+
+
+@dataclass(frozen=True)
 class Tick:
     value: float
     position: float  # y on a vertical axis
@@ -95,12 +136,12 @@ class Scale:
     def length(self, value: float, extent: float) -> float:
         return _round(extent * value / self.maximum) if self.maximum else 0.0
 
-    def ticks(self, box: Box) -> tuple[Tick, ...]:
+    def ticks(self, box: Box, font: int = 11) -> tuple[Tick, ...]:
         count = round(self.maximum / self.step)
         values = [self.step * index for index in range(count + 1)]
         positions = [_round(box.bottom - self.length(value, box.height)) for value in values]
         return tuple(
-            Tick(value, position, number(value), _round(position + 4))
+            Tick(value, position, number(value), _round(position + font * 0.36))
             for value, position in zip(values, positions, strict=True)
         )
 
@@ -142,10 +183,13 @@ class WeekColumn:
     segments: tuple[Segment, ...]
     labelled: bool  # whether the date is written under it (crowded axes skip some)
     show_year: bool
+    label_x: float  # the date's x, and its anchor (the last column's may end at the edge)
+    label_anchor: str
 
 
 @dataclass(frozen=True)
 class WeeklyChart:
+    layout: Layout
     width: int
     height: int
     plot: Box
@@ -155,6 +199,7 @@ class WeeklyChart:
     series: tuple[str, ...]  # SEV1..SEV4, and ``other`` when a week has one
     totals: dict[str, int]  # per series, over all the weeks
     total: int
+    bar_labels: bool  # every column is wide enough for its total (else the labelled ones)
 
     @property
     def empty(self) -> bool:
@@ -163,12 +208,10 @@ class WeeklyChart:
 
 @dataclass(frozen=True)
 class MedianBar:
-    series: str  # acknowledge | resolve
     median: Median
     value: float | None  # in the chart's unit
     label: str  # the value as written above the bar, in ``label_unit``
     label_unit: str  # minutes | hours | days: the one that suits this value
-    colour: str
     rect: Rect
     label_x: float
     label_y: float
@@ -178,24 +221,33 @@ class MedianBar:
 class MonthColumn:
     month: MonthTimes
     centre: float
-    bars: tuple[MedianBar, ...]
+    bar: MedianBar
+    labelled: bool  # whether the month is written under it (crowded axes skip some)
     show_year: bool
+    label_x: float  # the month's x, and its anchor (the last column's may end at the edge)
+    label_anchor: str
 
 
 @dataclass(frozen=True)
-class MonthlyChart:
+class MedianChart:
+    """One median time per month (to acknowledge, or to resolve), on an axis of its own:
+    on a shared one, minutes to acknowledge were slivers beside hours to resolve."""
+
+    layout: Layout
+    series: str  # acknowledge | resolve
+    colour: str
     width: int
     height: int
     plot: Box
     unit: str  # minutes | hours | days
     ticks: tuple[Tick, ...]
     columns: tuple[MonthColumn, ...]
-    legend: tuple[LegendItem, ...]
+    bar_labels: bool  # the columns are wide enough for their numbers
     measured: int  # incidents behind all the medians
 
     @property
     def empty(self) -> bool:
-        return all(bar.value is None for column in self.columns for bar in column.bars)
+        return all(column.bar.value is None for column in self.columns)
 
 
 @dataclass(frozen=True)
@@ -215,6 +267,7 @@ class RankRow:
 
 @dataclass(frozen=True)
 class RankChart:
+    layout: Layout
     width: int
     height: int
     colour: str
@@ -228,36 +281,47 @@ class RankChart:
 @dataclass(frozen=True)
 class InsightCharts:
     weekly: WeeklyChart
-    monthly: MonthlyChart
+    acknowledge: MedianChart
+    resolve: MedianChart
     misleading_paths: RankChart
     alert_sources: RankChart
 
 
 # -- building ------------------------------------------------------------------------------
-def build_charts(insights: Insights) -> InsightCharts:
+def build_charts(insights: Insights, layout: Layout = WIDE) -> InsightCharts:
     """Lay out every chart of the insights page."""
     return InsightCharts(
-        weekly=weekly_chart(insights.weeks),
-        monthly=monthly_chart(insights.months),
+        weekly=weekly_chart(insights.weeks, layout),
+        acknowledge=median_chart(insights.months, "acknowledge", layout),
+        resolve=median_chart(insights.months, "resolve", layout),
         misleading_paths=rank_chart(
             [(path, path.text, path.count) for path in insights.misleading_paths],
             RANK_COLOURS["misleading_paths"],
+            layout,
         ),
         alert_sources=rank_chart(
             [(source, source.name, source.alerts) for source in insights.alert_sources],
             RANK_COLOURS["alert_sources"],
+            layout,
         ),
     )
 
 
-def weekly_chart(weeks: Sequence[WeekCount]) -> WeeklyChart:
+# What the legend writes for a series, when it is longer than the series' key.
+LEGEND_TEXT_CHARS = {OTHER_SEVERITY: 14}
+
+
+def weekly_chart(weeks: Sequence[WeekCount], layout: Layout = WIDE) -> WeeklyChart:
     """Stacked bars of incidents per week, SEV1 at the bottom."""
     series = SEVERITIES + ((OTHER_SEVERITY,) if any(week.other for week in weeks) else ())
-    plot = Box(*COLUMN_PLOT)
+    key = legend(series, SEVERITY_COLOURS, layout)
+    # The plot starts below the legend (two rows of it on a phone), and the totals above it.
+    legend_bottom = max(item.y for item in key)
+    plot = replace(layout.plot, top=max(layout.plot.top, legend_bottom + layout.font + 10))
     scale = nice_scale(max((week.total for week in weeks), default=0), integer=True)
     slot = plot.width / max(len(weeks), 1)
-    every = label_every(len(weeks), slot)
-    columns = []
+    every = label_every(len(weeks), slot, layout.min_label_spacing)
+    columns, year_shown = [], 0
     for index, week in enumerate(weeks):
         bar_x, bar_width = plot.left + slot * index + slot * 0.15, slot * 0.7
         top, segments = plot.bottom, []
@@ -269,28 +333,37 @@ def weekly_chart(weeks: Sequence[WeekCount]) -> WeeklyChart:
             top = _round(top - height)
             rect = Rect(_round(bar_x), top, _round(bar_width), height)
             segments.append(Segment(severity, value, SEVERITY_COLOURS[severity], rect))
-        new_year = index > 0 and week.start.year != weeks[index - 1].start.year
+        labelled = (len(weeks) - 1 - index) % every == 0
+        # The year under the first labelled column, and under the first of each new year.
+        show_year = labelled and week.start.year != year_shown
+        year_shown = week.start.year if show_year else year_shown
+        centre = _round(bar_x + bar_width / 2)
+        label_x, label_anchor = layout.label_at(centre, len("Sep 30"))
         columns.append(
             WeekColumn(
                 week=week,
-                centre=_round(bar_x + bar_width / 2),
+                centre=centre,
+                label_x=label_x,
+                label_anchor=label_anchor,
                 top=top,
                 total_y=_round(top - 4),
                 segments=tuple(segments),
-                labelled=(len(weeks) - 1 - index) % every == 0,
-                show_year=index == 0 or new_year,
+                labelled=labelled,
+                show_year=show_year,
             )
         )
     return WeeklyChart(
-        width=WIDTH,
-        height=COLUMN_HEIGHT,
+        layout=layout,
+        width=layout.width,
+        height=layout.height,
         plot=plot,
-        ticks=scale.ticks(plot),
+        ticks=scale.ticks(plot, layout.font),
         columns=tuple(columns),
-        legend=legend(series, SEVERITY_COLOURS, plot.left, 16.0),
+        legend=key,
         series=series,
         totals={name: _series_total(weeks, name) for name in series},
         total=sum(week.total for week in weeks),
+        bar_labels=slot >= 2 * layout.font,
     )
 
 
@@ -300,81 +373,96 @@ def _series_total(weeks: Sequence[WeekCount], series: str) -> int:
     return sum(week.counts[series] for week in weeks)
 
 
-def monthly_chart(months: Sequence[MonthTimes]) -> MonthlyChart:
-    """Two bars a month, the median times to acknowledge and to resolve, on one duration axis."""
-    plot = Box(*COLUMN_PLOT)
-    medians = [m.value for month in months for m in (month.acknowledge, month.resolve)]
-    longest = max((m for m in medians if m is not None), default=timedelta(0))
+def median_chart(months: Sequence[MonthTimes], series: str, layout: Layout = WIDE) -> MedianChart:
+    """A bar a month: the median time to acknowledge (``series`` "acknowledge"), or to
+    resolve ("resolve"), on an axis in the unit that suits its own longest median."""
+    plot = layout.plot
+    medians = [getattr(month, series) for month in months]
+    longest = max((m.value for m in medians if m.value is not None), default=timedelta(0))
     unit, seconds = duration_unit(longest)
     scale = nice_scale(longest.total_seconds() / seconds)
     slot = plot.width / max(len(months), 1)
-    bar_width = slot * 0.35
-    columns = []
-    for index, month in enumerate(months):
-        left = plot.left + slot * index + slot * 0.15
-        bars = []
-        for offset, (series, median) in enumerate(
-            (("acknowledge", month.acknowledge), ("resolve", month.resolve))
-        ):
-            value = None if median.value is None else median.value.total_seconds() / seconds
-            height = scale.length(value or 0.0, plot.height)
-            x = _round(left + offset * bar_width)
-            rect = Rect(x, _round(plot.bottom - height), _round(bar_width), height)
-            label_unit, label = duration_label(median.value)
-            bars.append(
-                MedianBar(
-                    series=series,
-                    median=median,
-                    value=value,
-                    label=label,
-                    label_unit=label_unit,
-                    colour=MEDIAN_COLOURS[series],
-                    rect=rect,
-                    label_x=_round(x + bar_width / 2),
-                    label_y=_round(rect.y - 4),
-                )
-            )
-        new_year = index > 0 and month.start.year != months[index - 1].start.year
-        columns.append(
-            MonthColumn(month, _round(left + bar_width), tuple(bars), index == 0 or new_year)
+    every = label_every(len(months), slot, layout.min_label_spacing)
+    bar_width = slot * 0.6
+    columns, year_shown = [], 0
+    for index, (month, median) in enumerate(zip(months, medians, strict=True)):
+        x = _round(plot.left + slot * index + slot * 0.2)
+        value = None if median.value is None else median.value.total_seconds() / seconds
+        height = scale.length(value or 0.0, plot.height)
+        rect = Rect(x, _round(plot.bottom - height), _round(bar_width), height)
+        label_unit, label = duration_label(median.value)
+        bar = MedianBar(
+            median=median,
+            value=value,
+            label=label,
+            label_unit=label_unit,
+            rect=rect,
+            label_x=_round(x + bar_width / 2),
+            label_y=_round(rect.y - 4),
         )
-    return MonthlyChart(
-        width=WIDTH,
-        height=COLUMN_HEIGHT,
+        labelled = (len(months) - 1 - index) % every == 0
+        show_year = labelled and month.start.year != year_shown
+        year_shown = month.start.year if show_year else year_shown
+        centre = _round(x + bar_width / 2)
+        label_x, label_anchor = layout.label_at(centre, len("2026"))
+        columns.append(
+            MonthColumn(
+                month=month,
+                centre=centre,
+                label_x=label_x,
+                label_anchor=label_anchor,
+                bar=bar,
+                labelled=labelled,
+                show_year=show_year,
+            )
+        )
+    return MedianChart(
+        layout=layout,
+        series=series,
+        colour=MEDIAN_COLOURS[series],
+        width=layout.width,
+        height=layout.height,
         plot=plot,
         unit=unit,
-        ticks=scale.ticks(plot),
+        ticks=scale.ticks(plot, layout.font),
         columns=tuple(columns),
-        legend=legend(tuple(MEDIAN_COLOURS), MEDIAN_COLOURS, plot.left, 16.0, spacing=200.0),
-        measured=sum(month.acknowledge.n + month.resolve.n for month in months),
+        bar_labels=slot >= layout.bar_labels_from,
+        measured=sum(median.n for median in medians),
     )
 
 
 def rank_chart(
-    items: Sequence[tuple[PathCount | AlertSourceCount, str, int]], colour: str
+    items: Sequence[tuple[PathCount | AlertSourceCount, str, int]],
+    colour: str,
+    layout: Layout = WIDE,
 ) -> RankChart:
-    """Horizontal bars, most frequent on top: (item, its label, its count) each."""
+    """Horizontal bars, most frequent on top: (item, its label, its count) each. Wide: the
+    text left of the bars; narrow: the text above each bar, across the whole width."""
     longest = max((count for _, _, count in items), default=0)
-    bar_left = ROW_LABEL_WIDTH
-    extent = WIDTH - bar_left - ROW_VALUE_ROOM
+    beside = layout.row_label_width > 0
+    bar_left = layout.row_label_width if beside else 8.0
+    extent = layout.width - bar_left - ROW_VALUE_ROOM
     rows = []
     for index, (item, label, count) in enumerate(items):
-        top = 8.0 + index * ROW_HEIGHT
+        top = 8.0 + index * layout.row_height
         width = _round(extent * count / longest) if longest else 0.0
+        label_y, note_y = top + layout.font + 5, top + 2 * layout.font + 10
+        bar_y = top + 4.0 if beside else note_y + 6
         rows.append(
             RankRow(
                 item=item,
                 label=label,
-                short=truncate(label, LABEL_CHARS),
-                references=truncate(", ".join(item.references), NOTE_CHARS),
+                short=truncate(label, layout.label_chars),
+                references=truncate(", ".join(item.references), layout.note_chars),
                 value=count,
-                rect=Rect(bar_left, top + 4.0, width, 16.0),
-                label_y=top + 16.0,
-                note_y=top + 32.0,
+                rect=Rect(bar_left, bar_y, width, 16.0 if beside else 12.0),
+                label_y=label_y,
+                note_y=note_y,
                 value_x=_round(bar_left + width + 6.0),
             )
         )
-    return RankChart(WIDTH, 16 + len(rows) * ROW_HEIGHT, colour, tuple(rows))
+    height = int(16 + len(rows) * layout.row_height)
+    return RankChart(layout, layout.width, height, colour, tuple(rows))
 
 
 # -- scales and text -----------------------------------------------------------------------
@@ -392,9 +480,9 @@ def nice_scale(largest: float, *, integer: bool = False, ticks: int = 5) -> Scal
     return Scale(_round(steps * step, 6), _round(step, 6))
 
 
-def label_every(columns: int, slot: float) -> int:
+def label_every(columns: int, slot: float, spacing: float = MIN_LABEL_SPACING) -> int:
     """Label every n-th column so the labels under a crowded axis do not overlap."""
-    return max(1, math.ceil(MIN_LABEL_SPACING / slot)) if columns else 1
+    return max(1, math.ceil(spacing / slot)) if columns else 1
 
 
 def duration_unit(longest: timedelta, units: Units = AXIS_UNITS) -> tuple[str, int]:
@@ -415,17 +503,17 @@ def duration_label(value: timedelta | None) -> tuple[str, str]:
 
 
 def legend(
-    series: Sequence[str],
-    colours: dict[str, str],
-    left: float,
-    y: float,
-    spacing: float = 72.0,
+    series: Sequence[str], colours: dict[str, str], layout: Layout
 ) -> tuple[LegendItem, ...]:
-    lefts = [_round(left + index * spacing) for index in range(len(series))]
-    return tuple(
-        LegendItem(name, colours[name], x, y, _round(y - 9), _round(x + 14))
-        for name, x in zip(series, lefts, strict=True)
-    )
+    """A swatch and a name per series, left to right, onto a new row when one is full."""
+    items, x, y = [], 8.0, 16.0
+    for name in series:
+        room = 14 + layout.char * LEGEND_TEXT_CHARS.get(name, len(name)) + 16
+        if x > 8.0 and x + room > layout.width:
+            x, y = 8.0, y + layout.font + 6
+        items.append(LegendItem(name, colours[name], x, y, _round(y - 9), _round(x + 14)))
+        x = _round(x + room)
+    return tuple(items)
 
 
 def number(value: float) -> str:
@@ -458,21 +546,24 @@ def render_insight_charts(
     id_prefix: str = "insights",
     captions: bool = False,
 ) -> dict[str, Markup]:
-    """Render each chart as an HTML ``<figure>``: its SVG, then its numbers in a ``<table>``
+    """Render each chart as an HTML ``<figure>``: its SVG drawn wide and narrow (the
+    stylesheet shows the one that suits the screen), then its numbers in a ``<table>``
     inside a ``<details>``.
 
-    Keys, in page order: ``weekly``, ``monthly``, ``misleading_paths``, ``alert_sources``.
-    ``id_prefix`` keeps the SVGs' element ids unique on the page; ``captions`` adds a visible
-    ``<figcaption>`` title, for a page that gives the chart no heading of its own.
+    Keys, in page order: ``weekly``, ``acknowledge``, ``resolve``, ``misleading_paths``,
+    ``alert_sources``. ``id_prefix`` keeps the SVGs' element ids unique on the page;
+    ``captions`` adds a visible ``<figcaption>`` title, for a page that gives the chart no
+    heading of its own.
     """
-    charts = build_charts(insights)
+    wide, narrow = (build_charts(insights, layout) for layout in LAYOUTS)
     zone = tz.gettz(insights.zone)
     abbreviation = insights.now.astimezone(zone).tzname() if zone else None
     return {
         key: Markup(
             renderer.render(
                 template,
-                chart=getattr(charts, key),
+                chart=getattr(wide, key),
+                drawings=(getattr(wide, key), getattr(narrow, key)),
                 insights=insights,
                 id=f"{id_prefix}-{key.replace('_', '-')}",
                 zone_abbreviation=abbreviation or insights.zone,
@@ -485,7 +576,8 @@ def render_insight_charts(
 
 __all__ = [
     "InsightCharts",
-    "MonthlyChart",
+    "Layout",
+    "MedianChart",
     "RankChart",
     "WeeklyChart",
     "build_charts",

@@ -5,15 +5,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import urllib.parse
-from datetime import timedelta
 
 from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
 from bot.flows.postmortem_posting import schedule_publication
-from bot.record.incident_queries import IncidentQuery, channel_history
-from bot.record.insights import load_insights
+from bot.record.incident_queries import channel_history
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.store.db import session_scope
@@ -25,15 +23,12 @@ from bot.web.auth import (
     page_viewer,
     with_session,
 )
-from bot.web.charts import render_insight_charts
 from bot.web.context import web_context
+from bot.web.draft_places import new_places_token, place_sections
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
-from bot.web.oncall.charts import render_hours_charts
-from bot.web.oncall.reading import hours_for, schedules_for
 from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
 from bot.web.reading import (
     NotVisible,
-    all_incidents_for,
     incident_draft,
     incident_timeline_page,
     incidents_for,
@@ -198,7 +193,8 @@ async def postmortem_page(request: web.Request) -> web.Response:
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
-    written = await incident_draft(web_, incident_id)
+    token = new_places_token()
+    written = await incident_draft(web_, incident_id, places=token)
     return render_page(
         request,
         "web/postmortem.html.j2",
@@ -206,10 +202,9 @@ async def postmortem_page(request: web.Request) -> web.Response:
         csrf=csrf,
         incident=incident,
         draft=written.draft,
-        gaps=written.gaps,
-        draft_html=markdown_to_html(written.markdown),
+        placed=place_sections(written.draft, markdown_to_html(written.markdown), token),
         saved=request.query.get("saved", ""),
-        accepted=bool(request.query.get("accepted")),
+        accepted=request.query.get("accepted", ""),
         editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
         may_edit=await web_.visibility.can_edit(viewer, incident),
     )
@@ -270,7 +265,7 @@ async def save_section(request: web.Request) -> web.Response:
     edited = suggestion_of_form(form.get("suggestion"))
     if edited is not None:  # a suggestion's text, as the person edited it: accepted
         text = body if isinstance(body, str) else ""
-        return await accepted(request, web_, viewer, incident, edited, text=text)
+        return await accepted(request, web_, viewer, incident, edited, text=text, section=section)
     try:
         async with session_scope(web_.services.engine) as session:
             await save_edit(
@@ -294,36 +289,4 @@ async def save_section(request: web.Request) -> web.Response:
     web_.services.wake_jobs()
     raise web.HTTPSeeOther(
         f"/incidents/{incident.reference}/postmortem?saved={section}#section-{section}"
-    )
-
-
-async def insights_page(request: web.Request) -> web.Response:
-    """GET /insights: trends over the incidents the viewer may see, drawn as inline SVG."""
-    web_ = web_context(request)
-    viewer, csrf = viewer_and_csrf(request)
-    team_id = await team_of(request, web_, viewer)
-    now = web_.services.clock()
-    # The charts reach back six months at most; a little more covers any time zone.
-    since = now - timedelta(days=INSIGHTS_DAYS)
-    visible = await all_incidents_for(web_, viewer, IncidentQuery(team_id=team_id, since=since))
-    async with session_scope(web_.services.engine) as session:
-        insights = await load_insights(
-            session,
-            visible,
-            now=now,
-            zone=web_.settings.incidents.timezone,
-            custom=list(web_.settings.incidents.types.fields.values()),
-        )
-    oncall = await hours_for(web_, await schedules_for(web_, viewer), now)
-    return render_page(
-        request,
-        "web/insights.html.j2",
-        viewer=viewer,
-        csrf=csrf,
-        insights=insights,
-        charts=render_insight_charts(web_.services.renderer, insights),
-        oncall_days=oncall.days,
-        oncall_charts=render_hours_charts(
-            web_.services.renderer, oncall.schedules, oncall.names, oncall.days
-        ),
     )

@@ -111,9 +111,10 @@ async def requested_incident(
     return incident, incident.id
 
 
-async def incident_draft(web_: WebContext, incident_id: int) -> WrittenDraft:
+async def incident_draft(web_: WebContext, incident_id: int, *, places: str = "") -> WrittenDraft:
     """The incident's postmortem draft as the record stands: people by the names the record
-    knows (a page never asks Slack), in the incident's template, else the settings'."""
+    knows (a page never asks Slack), in the incident's template, else the settings'.
+    ``places``: the token the draft's page finds each written section by (``Draft.places``)."""
     services, settings = web_.services, web_.settings
     return await read_draft(
         services.engine,
@@ -123,6 +124,7 @@ async def incident_draft(web_: WebContext, incident_id: int) -> WrittenDraft:
         style=settings.incidents.postmortem_style,
         now=services.clock(),
         types=settings.incidents.types,
+        places=places,
     )
 
 

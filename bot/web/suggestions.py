@@ -6,6 +6,7 @@ suggested text, and saving it accepts the suggestion as the person edited it).""
 from __future__ import annotations
 
 import logging
+import re
 
 from aiohttp import web
 
@@ -21,6 +22,9 @@ from bot.web.reading import requested_incident
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
+# A section's key as templates name them (``underlying_issue``): what a form may send back
+# to say where the page returns to.
+_SECTION_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 async def accept_page(request: web.Request) -> web.Response:
@@ -34,7 +38,11 @@ async def accept_page(request: web.Request) -> web.Response:
     suggestion_id = parse_bounded_int(request.match_info["suggestion"], 1, DATABASE_ID_MAX)
     if suggestion_id is None:
         raise web.HTTPNotFound(text="This postmortem has no such suggestion.")
-    return await accepted(request, web_, viewer, incident, suggestion_id, text=None)
+    section = form.get("section")
+    back_to = section if isinstance(section, str) and _SECTION_KEY.fullmatch(section) else None
+    return await accepted(
+        request, web_, viewer, incident, suggestion_id, text=None, section=back_to
+    )
 
 
 async def accepted(
@@ -45,9 +53,11 @@ async def accepted(
     suggestion_id: int,
     *,
     text: str | None,
+    section: str | None,
 ) -> web.Response:
     """Accept (``text`` None) or accept as edited, if the viewer may write the incident's
-    postmortem; back to the draft, or a page that says why not."""
+    postmortem; back to the draft where ``section`` stands (its confirmation beside its
+    form), or a page that says why not."""
     if not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     if text is not None and not text.strip():
@@ -77,7 +87,8 @@ async def accepted(
             incident=incident,
         )
     log.info("%s: a suggestion accepted in the web view by %s", incident.reference, viewer.author)
-    raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem?accepted=1#draft")
+    where = f"?accepted={section}#section-{section}" if section else "?accepted=1#draft"
+    raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem{where}")
 
 
 def suggestion_of_form(value: object) -> int | None:

@@ -490,8 +490,16 @@ async def test_accept_and_edit_in_the_web_view(
             csrf = csrf_of(page)
             summary_id = _suggestion_id(played.suggestions_message(), "Summary")
             accept = f"{base}/suggestions/{summary_id}/accept"
-            async with http.post(accept, data={"csrf": csrf}, allow_redirects=False) as answer:
+            async with http.post(
+                accept, data={"csrf": csrf, "section": "summary"}, allow_redirects=False
+            ) as answer:
                 assert answer.status == 303
+                # Back to the section, where its confirmation shows beside its form.
+                location = answer.headers["Location"]
+                assert location.endswith("/postmortem?accepted=summary#section-summary")
+            accepted = await _get(http, f"{played.warroom.url}{location}")
+            confirmed = accepted.split('id="section-summary"', 1)[1].split("</form>", 1)[0]
+            assert 'role="status">Accepted.' in confirmed
             # Edit: the section's textarea holds the suggestion, and saving accepts it as edited.
             lessons_id = _suggestion_id(played.suggestions_message(), "Lessons learned")
             page = await _get(http, f"{base}?edit={lessons_id}")

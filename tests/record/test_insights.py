@@ -368,8 +368,9 @@ def rendered(found: Insights) -> dict[str, ET.Element]:
     }
 
 
-def svg_of(figure: ET.Element) -> ET.Element:
-    svg = figure.find(f"{SVG}svg")
+def svg_of(figure: ET.Element, layout: str = "wide") -> ET.Element:
+    """The chart as drawn for wide screens (or ``narrow``, for phones)."""
+    svg = next((s for s in figure.iter(f"{SVG}svg") if s.get("class") == layout), None)
     assert svg is not None
     return svg
 
@@ -377,16 +378,25 @@ def svg_of(figure: ET.Element) -> ET.Element:
 def test_every_chart_is_an_accessible_scalable_svg_with_a_table() -> None:
     figures = rendered(sample_insights())
 
-    assert list(figures) == ["weekly", "monthly", "misleading_paths", "alert_sources"]
+    assert list(figures) == [
+        "weekly",
+        "acknowledge",
+        "resolve",
+        "misleading_paths",
+        "alert_sources",
+    ]
+    ids = []
     for key, figure in figures.items():
-        svg = svg_of(figure)
-        assert svg.get("role") == "img" and svg.get("width") == "100%"
-        assert svg.get("viewBox", "").startswith("0 0 640 ")
-        title_id, desc_id = svg.get("aria-labelledby", "").split()
-        assert svg.find(f"{SVG}title").get("id") == title_id  # type: ignore[union-attr]
-        assert svg.find(f"{SVG}desc").get("id") == desc_id  # type: ignore[union-attr]
-        assert title_id.startswith(f"insights-{key.replace('_', '-')}")
-        assert figure.find("details/table") is not None
+        for layout, width in (("wide", 640), ("narrow", 320)):
+            svg = svg_of(figure, layout)
+            assert svg.get("role") == "img" and svg.get("width") == "100%"
+            assert svg.get("viewBox", "").startswith(f"0 0 {width} ")
+            title_id, desc_id = svg.get("aria-labelledby", "").split()
+            assert svg.find(f"{SVG}title").get("id") == title_id  # type: ignore[union-attr]
+            assert svg.find(f"{SVG}desc").get("id") == desc_id  # type: ignore[union-attr]
+            assert title_id.startswith(f"insights-{key.replace('_', '-')}")
+            ids += [title_id, desc_id]
+        assert len(figure.findall("details/table")) == 1  # one table for both drawings
         assert not list(svg.iter(f"{SVG}script")) and not list(svg.iter(f"{SVG}image"))
         assert figure.find("figcaption") is None  # the page gives each chart its heading
 
@@ -396,7 +406,8 @@ def test_captions_title_the_figures_for_a_page_without_headings() -> None:
     captions = [ET.fromstring(str(figure)).findtext("figcaption") for figure in figures.values()]
     assert captions == [
         "Incidents per week by severity",
-        "Median time to acknowledge and to resolve per month",
+        "Median time to acknowledge per month",
+        "Median time to resolve per month",
         "Most frequent misleading paths",
         "Most frequent alert sources",
     ]
@@ -420,16 +431,49 @@ def test_weekly_bars_are_stacked_and_proportional_to_the_counts() -> None:
 
 
 def test_median_bars_are_proportional_and_labelled_in_a_fitting_unit() -> None:
-    svg = svg_of(rendered(sample_insights())["monthly"])
+    figures = rendered(sample_insights())
+    acknowledge, resolve = svg_of(figures["acknowledge"]), svg_of(figures["resolve"])
 
-    bars = [rect for rect in svg.iter(f"{SVG}rect") if rect.get("data-series")]
-    assert len(bars) == 8  # four months of each; the missing medians draw no bar
-    ratios = {float(r.get("height", 0)) / int(r.get("data-seconds", 0)) for r in bars}
-    assert max(ratios) - min(ratios) < 0.001
-    texts = [text.text for text in svg.iter(f"{SVG}text")]
-    assert "hours" in texts  # the axis' unit, for medians up to four hours
-    assert {"10 min", "2 h", "30 min", "4 h", "1 h", "n/a"} <= set(texts)
-    assert texts.count("n/a") == 4
+    for svg, series in ((acknowledge, "acknowledge"), (resolve, "resolve")):
+        bars = [rect for rect in svg.iter(f"{SVG}rect") if rect.get("data-series")]
+        assert len(bars) == 4 and {bar.get("data-series") for bar in bars} == {series}
+        ratios = {float(r.get("height", 0)) / int(r.get("data-seconds", 0)) for r in bars}
+        assert max(ratios) - min(ratios) < 0.001
+    # Each on an axis of its own: minutes to acknowledge, hours to resolve.
+    said = [text.text for text in acknowledge.iter(f"{SVG}text")]
+    assert "minutes" in said and {"10 min", "30 min", "5 min", "20 min"} <= set(said)
+    assert said.count("n/a") == 2
+    said = [text.text for text in resolve.iter(f"{SVG}text")]
+    assert "hours" in said and {"2 h", "4 h", "1 h", "3 h"} <= set(said)
+    # The tallest bar of each reaches most of the way up its own plot.
+    tallest = max(float(r.get("height", 0)) for r in acknowledge.iter(f"{SVG}rect"))
+    assert tallest > 0.7 * (charts.WIDE.plot.height)
+
+
+def test_no_axis_label_starts_left_of_the_chart() -> None:
+    """An end-anchored text must end where its width fits: the unit above the axis used to
+    end at x=38 and was cut off on the left."""
+    for figure in rendered(sample_insights()).values():
+        for layout in ("wide", "narrow"):
+            for text in svg_of(figure, layout).iter(f"{SVG}text"):
+                x, words = float(text.get("x", 0)), text.text or ""
+                font = float(svg_of(figure, layout).get("font-size", 11))
+                width = 0.62 * font * len(words)
+                left = x - width if text.get("text-anchor") == "end" else x
+                left = x - width / 2 if text.get("text-anchor") == "middle" else left
+                assert left >= 0, (layout, words, x)
+
+
+def test_phones_get_a_narrow_drawing_with_text_of_at_least_12_px() -> None:
+    """At 375 px wide the chart gets about 310 px: the narrow drawing is 320 units wide, so
+    a unit is about 0.97 px, and every text in it is 13 units or more."""
+    for figure in rendered(sample_insights()).values():
+        narrow = svg_of(figure, "narrow")
+        width = float(narrow.get("viewBox", "").split()[2])
+        scale = 310 / width
+        base = float(narrow.get("font-size", 0))
+        sizes = [float(t.get("font-size", base)) for t in narrow.iter(f"{SVG}text")]
+        assert sizes and min(sizes) * scale >= 12
 
 
 def test_ranked_bars_are_proportional_and_long_text_is_truncated() -> None:
@@ -447,7 +491,7 @@ def test_ranked_bars_are_proportional_and_long_text_is_truncated() -> None:
     widths = [float(row.find(f"{SVG}rect").get("width", 0)) for row in rows]  # type: ignore[union-attr]
     assert widths[0] == pytest.approx(4 * widths[1], abs=0.2)
     label = rows[0].findall(f"{SVG}text")[0].text or ""
-    assert label.endswith("…") and len(label) <= charts.LABEL_CHARS
+    assert label.endswith("…") and len(label) <= charts.WIDE.label_chars
     assert long_text in (rows[0].find(f"{SVG}title").text or "")  # type: ignore[union-attr]
 
 
@@ -501,8 +545,9 @@ def test_charts_without_data_say_so() -> None:
     figures = rendered(found)
 
     messages = {
-        "weekly": "No incidents were declared in the 12 weeks since Jan 1, 2024.",
-        "monthly": "No incidents were declared in the 6 months since October 2023.",
+        "weekly": "No incidents were declared from Oct 1, 2023 to Mar 31, 2024.",
+        "acknowledge": "No incidents were declared from Oct 1, 2023 to Mar 31, 2024.",
+        "resolve": "No incidents were declared from Oct 1, 2023 to Mar 31, 2024.",
         "misleading_paths": "No misleading path was noted",
         "alert_sources": "No alert belongs to the incidents",
     }
@@ -518,10 +563,10 @@ def test_months_without_measurable_incidents_say_why() -> None:
     found = sample_insights(
         months=tuple(MonthTimes(m.start, 1, Median(None, 0), Median(None, 0)) for m in base.months)
     )
-    empty = rendered(found)["monthly"].find("p")
+    empty = rendered(found)["resolve"].find("p")
     assert empty is not None and empty.text == (
-        "None of the 6 incidents declared since October 2023 has the milestones these times "
-        "are measured between."
+        "None of the 6 incidents declared from Oct 1, 2023 to Mar 31, 2024 has the milestones "
+        "its time to resolve is measured between."
     )
 
 

@@ -331,6 +331,10 @@ class Draft:
     triggers: list[Line] = field(default_factory=list)
     # The written sections the template asked for while rendering, in order.
     slots: list[Slot] = field(default_factory=list)
+    # For the web view only: a token unique to this rendering that ``place`` writes around
+    # each written section, so the page can put the section's form where it stands. Empty
+    # (no marks at all) for the draft people read and download.
+    places: str = ""
     # Each moment's (date, time) as said in the incident's zone and language.
     _moments: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
     # Every line of the draft marked (``marked_lines``), and each one's row there by its id.
@@ -351,6 +355,16 @@ class Draft:
         if all(slot.key != key for slot in self.slots):
             self.slots.append(Slot(key, prompt))
         return self.written.get(key)
+
+    def place(self, key: str, edge: str) -> str:
+        """Where a written section starts (``edge`` "start") or ends ("end"), as a paragraph
+        of its own holding ``places``, the section's number and the edge; nothing unless the
+        web view asked for the marks. The number, not the key: a key's underscores are
+        Markdown."""
+        if not self.places:
+            return ""
+        number = next(index for index, slot in enumerate(self.slots) if slot.key == key)
+        return f"\n\n{self.places}-{edge}-{number}\n\n"
 
     def suggested(self, key: str) -> Suggested | None:
         """The model's suggestion for a section nobody has written yet."""

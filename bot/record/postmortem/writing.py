@@ -130,9 +130,12 @@ def render_draft(
     language: Language,
     style: str,
     now: datetime,
+    places: str = "",
 ) -> tuple[Draft, str]:
-    """The draft of a record as Markdown, in a language and style."""
+    """The draft of a record as Markdown, in a language and style; ``places``: the token the
+    web view finds its written sections by (``Draft.places``), none by default."""
     draft = build_draft(record, names, renderer=renderer, language=language, style=style, now=now)
+    draft.places = places
     text = renderer.render(postmortem_template(language.code, style), draft=draft)
     return draft, text + "\n"
 
@@ -166,6 +169,7 @@ async def write_in_thread(
     language: str,
     style: str,
     now: datetime,
+    places: str = "",
 ) -> WrittenDraft:
     """The record's draft in ``language`` and ``style``; NoSuchTemplate if there is none."""
     directory = template_directory(renderer, language, style)
@@ -178,6 +182,7 @@ async def write_in_thread(
             language=Language.load(directory),
             style=style,
             now=now,
+            places=places,
         )
     )
     return WrittenDraft(draft, text)
@@ -192,13 +197,17 @@ async def read_draft(
     style: str,
     now: datetime,
     types: IncidentTypes = NO_TYPES,
+    places: str = "",
 ) -> WrittenDraft:
     """The incident's draft from the record as it stands, people by the names the record
     knows (Slack is not asked): in the incident's own language and style, else those given.
-    ``types``: the configured custom fields, which the draft's header table shows."""
+    ``types``: the configured custom fields, which the draft's header table shows;
+    ``places``: the web view's token around each written section (``Draft.places``)."""
     incident, record, names = await read_record(engine, incident_id, types)
     language, style = chosen_template(incident, language=language, style=style)
-    return await write_in_thread(renderer, record, names, language=language, style=style, now=now)
+    return await write_in_thread(
+        renderer, record, names, language=language, style=style, now=now, places=places
+    )
 
 
 @dataclass

@@ -20,7 +20,7 @@ from bot.record.oncall.engine import Override, Shift, final_shifts, layer_shifts
 from bot.record.oncall.hours import PersonHours, ScheduleHours
 from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.zones import DAY, ZoneClock, instant_of, moment_of, wall_of
-from bot.web.charts import Box, Rect, Tick, nice_scale, truncate
+from bot.web.charts import NARROW, WIDE, Box, Layout, Rect, Tick, nice_scale, truncate
 
 TIMELINE_WIDTH = 960
 LABEL_WIDTH = 132.0  # the rows' names, left of the plot
@@ -260,45 +260,70 @@ class HoursRow:
 
 
 @dataclass(frozen=True)
+class HoursKey:
+    """One series in the legend: its swatch's left and its text's baseline."""
+
+    series: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
 class HoursChart:
     """One schedule's people, most hours first, each with three bars on one hour scale."""
 
     hours: ScheduleHours
+    layout: Layout  # wide: names left of the bars; narrow (phones): names above them
     width: int
     height: int
     plot: Box
     ticks: tuple[Tick, ...]
     rows: tuple[HoursRow, ...]
     colours: Mapping[str, str]
+    legend: tuple[HoursKey, ...]
+    value_font: int  # the hours written after each bar
 
     @property
     def empty(self) -> bool:
         return not self.rows
 
 
-def hours_chart(hours: ScheduleHours, names: Mapping[str, str]) -> HoursChart:
-    """Lay out one schedule's hours on call per person."""
-    top = 24.0
+def hours_chart(
+    hours: ScheduleHours, names: Mapping[str, str], layout: Layout = WIDE
+) -> HoursChart:
+    """Lay out one schedule's hours on call per person: on wide screens each name left of
+    its three bars, on phones (``NARROW``) above them, the bars across the whole width."""
+    beside = layout is not NARROW
+    bar_height, bar_step = (HOURS_BAR_HEIGHT, HOURS_BAR_HEIGHT + 2) if beside else (12.0, 16.0)
+    # Room above each row's bars: none beside the name, the name and its note above them.
+    above = 6.0 if beside else 2 * layout.font + 18
+    legend = tuple(
+        HoursKey(series, 8.0 + index * 170, 15.0)
+        if beside
+        else HoursKey(series, 8.0, 16.0 + index * (layout.font + 6))
+        for index, series in enumerate(HOURS_SERIES)
+    )
+    top = 24.0 if beside else legend[-1].y + 12
+    row_height = HOURS_ROW_HEIGHT if beside else above + 3 * bar_step + 8
     plot = Box(
-        HOURS_LABEL_WIDTH,
+        HOURS_LABEL_WIDTH if beside else 8.0,
         top,
-        HOURS_WIDTH - HOURS_VALUE_ROOM,
-        top + len(hours.people) * HOURS_ROW_HEIGHT,
+        layout.width - HOURS_VALUE_ROOM,
+        top + len(hours.people) * row_height,
     )
     longest = max((_hours(person.total) for person in hours.people), default=0.0)
     scale = nice_scale(longest, integer=True)
     rows = []
     for index, person in enumerate(hours.people):
-        y = top + index * HOURS_ROW_HEIGHT
+        y = top + index * row_height
         bars = []
         for number, series in enumerate(HOURS_SERIES):
             value = _hours(getattr(person, series))
             width = scale.length(value, plot.width)
-            bar_y = _round(y + 6 + number * (HOURS_BAR_HEIGHT + 2))
-            rect = Rect(plot.left, bar_y, width, HOURS_BAR_HEIGHT)
-            bars.append(
-                HoursBar(series, value, rect, _round(plot.left + width + 4), _round(bar_y + 9))
-            )
+            bar_y = _round(y + above + number * bar_step)
+            rect = Rect(plot.left, bar_y, width, bar_height)
+            value_y = _round(bar_y + bar_height - 1)
+            bars.append(HoursBar(series, value, rect, _round(plot.left + width + 4), value_y))
         name = names.get(person.user, person.user)
         rows.append(
             HoursRow(
@@ -307,7 +332,7 @@ def hours_chart(hours: ScheduleHours, names: Mapping[str, str]) -> HoursChart:
                 label=truncate(name, 30),
                 share=hours.share(person),
                 label_y=_round(y + 18),
-                note_y=_round(y + 34),
+                note_y=_round(y + 34 if beside else y + 2 * layout.font + 10),
                 bars=tuple(bars),
             )
         )
@@ -317,12 +342,16 @@ def hours_chart(hours: ScheduleHours, names: Mapping[str, str]) -> HoursChart:
     )
     return HoursChart(
         hours=hours,
-        width=HOURS_WIDTH,
+        layout=layout,
+        width=layout.width,
         height=int(plot.bottom + 8),
         plot=plot,
-        ticks=ticks,
+        # The grid would cross the names written above the bars on a phone.
+        ticks=ticks if beside else (),
         rows=tuple(rows),
         colours=HOURS_COLOURS,
+        legend=legend,
+        value_font=10 if beside else layout.font,
     )
 
 
@@ -343,6 +372,7 @@ def render_hours_charts(
             renderer.render(
                 "web/charts/oncall_hours.html.j2",
                 chart=hours_chart(hours, names),
+                drawings=(hours_chart(hours, names), hours_chart(hours, names, NARROW)),
                 days=days,
                 id=f"oncall-hours-{hours.schedule}",
             )

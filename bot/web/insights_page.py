@@ -1,0 +1,164 @@
+"""GET /insights: the headline numbers of a period against the previous one, then the charts
+and tables, every one of them over the period and severities the filters chose.
+
+The filters are GET parameters, so a view can be bookmarked and shared:
+
+- ``period``: the last 30, 90 (the default) or 365 days, today included;
+- ``from`` and ``to``: days (YYYY-MM-DD, in warroom's time zone, both included), instead of
+  ``period`` when given;
+- ``severity``: repeatable, SEV1 to SEV4; none is every severity.
+
+A value that cannot be used is a 400 page saying which and why (FilterError), never a 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from aiohttp import web
+from dateutil import tz
+
+from bot.record.incident_queries import IncidentQuery
+from bot.record.insights import Period, load_insights
+from bot.store.db import session_scope
+from bot.store.models import SEVERITIES
+from bot.web.auth import csrf_token, page_viewer, with_session
+from bot.web.charts import render_insight_charts
+from bot.web.context import web_context
+from bot.web.filters import FilterError, QueryString
+from bot.web.oncall.charts import render_hours_charts
+from bot.web.oncall.reading import hours_for, schedules_for
+from bot.web.pages_common import render_page
+from bot.web.reading import all_incidents_for, team_of
+
+PERIODS = (30, 90, 365)
+DEFAULT_PERIOD = 90
+# Ten years: a range the charts can still draw a bar a month for.
+LONGEST_RANGE = 3660
+
+
+@dataclass(frozen=True)
+class InsightFilters:
+    """What the page counts: declared in ``period`` (days in the zone), of ``severities``."""
+
+    period: Period
+    days: int | None  # the preset (30, 90, 365), or None for a from-to range
+    severities: tuple[str, ...]  # none: every severity
+
+    def form(self) -> dict[str, object]:
+        """What the filter form shows again."""
+        custom = self.days is None
+        return {
+            "period": "" if custom else str(self.days),
+            "from": self.period.start.isoformat() if custom else "",
+            "to": (self.period.end - timedelta(days=1)).isoformat() if custom else "",
+            "severities": self.severities,
+        }
+
+
+def parse_insight_filters(query: QueryString, *, today: date) -> InsightFilters:
+    """The page's filters from its query string; FilterError names what is wrong."""
+    severities = tuple(
+        dict.fromkeys(s.strip().upper() for s in query.getall("severity", []) if s.strip())
+    )
+    wrong = [s for s in severities if s not in SEVERITIES]
+    if wrong:
+        raise FilterError(
+            f"Unknown severity {wrong[0][:40]!r}: use one of {', '.join(SEVERITIES)}."
+        )
+    days = _period_days(query.get("period"))  # checked even when the dates replace it
+    start, end = _day(query.get("from"), "from"), _day(query.get("to"), "to")
+    if start or end:
+        return InsightFilters(_range(start, end), None, severities)
+    last = Period(today - timedelta(days=days - 1), today + timedelta(days=1))
+    return InsightFilters(last, days, severities)
+
+
+def _period_days(value: str | None) -> int:
+    if value is None or not value.strip():
+        return DEFAULT_PERIOD
+    if value.strip() in {str(days) for days in PERIODS}:
+        return int(value)
+    raise FilterError(
+        f"The period must be {', '.join(map(str, PERIODS[:-1]))} or {PERIODS[-1]} (days),"
+        " or give from and to dates instead."
+    )
+
+
+def _range(start: date | None, end: date | None) -> Period:
+    if start is None or end is None:
+        raise FilterError("Give both a from and a to date (2026-03-14), or a period.")
+    if end < start:
+        raise FilterError(f"The to date ({end}) is before the from date ({start}).")
+    if (end - start).days + 1 > LONGEST_RANGE:
+        raise FilterError(f"The dates are more than {LONGEST_RANGE} days apart.")
+    return Period(start, end + timedelta(days=1))
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise FilterError(f"The {name} date must be a day such as 2026-03-14.") from None
+    # The previous period needs days before it, and the charts' months an end after it.
+    if not 1970 <= day.year <= 9000:
+        raise FilterError(f"The {name} date must be a day such as 2026-03-14.")
+    return day
+
+
+def _utc(day: date, zone: str) -> datetime:
+    """The start of a day in the zone, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=tz.gettz(zone)).astimezone(UTC)
+
+
+async def insights_page(request: web.Request) -> web.Response:
+    """GET /insights: trends over the incidents the viewer may see, drawn as inline SVG."""
+    web_ = web_context(request)
+    viewer = with_session(request, page_viewer(request))
+    csrf = csrf_token(request, viewer)
+    zone = web_.settings.incidents.timezone
+    now = web_.services.clock()
+    today = now.astimezone(tz.gettz(zone)).date()
+    filters = parse_insight_filters(request.query, today=today)
+    team_id = await team_of(request, web_, viewer)
+    # The previous period too: the headline's changes are against it.
+    query = IncidentQuery(
+        team_id=team_id,
+        severities=filters.severities,
+        since=_utc(filters.period.previous.start, zone),
+        until=_utc(filters.period.end, zone),
+    )
+    visible = await all_incidents_for(web_, viewer, query)
+    async with session_scope(web_.services.engine) as session:
+        insights = await load_insights(
+            session,
+            visible,
+            now=now,
+            zone=zone,
+            custom=list(web_.settings.incidents.types.fields.values()),
+            period=filters.period,
+        )
+    # Hours on call over the same days, up to now (the rota's future is not hours worked):
+    # the last 30, 90 or 365 days to this hour; or the days of a range.
+    until = min(now, _utc(filters.period.end, zone))
+    days = filters.days or max(1, (until - _utc(filters.period.start, zone)).days)
+    oncall = await hours_for(web_, await schedules_for(web_, viewer), until, days)
+    return render_page(
+        request,
+        "web/insights.html.j2",
+        viewer=viewer,
+        csrf=csrf,
+        insights=insights,
+        filters=filters,
+        chosen=filters.form(),
+        periods=PERIODS,
+        severities=SEVERITIES,
+        charts=render_insight_charts(web_.services.renderer, insights),
+        oncall_days=oncall.days,
+        oncall_charts=render_hours_charts(
+            web_.services.renderer, oncall.schedules, oncall.names, oncall.days
+        ),
+    )
