@@ -79,6 +79,8 @@ WIDTHS: dict[str, dict[str, Any]] = {
     "1280": {"viewport": LAPTOP},
     "375": {"viewport": SMALL_PHONE, "is_mobile": True, "has_touch": True},
 }
+# The README's pictures show a page's first screens, not all of a long page (the API docs).
+README_TALLEST = 3000
 # A Slack user id as a person would see it on a page.
 SLACK_USER_ID = re.compile(r"\b[UW]0[A-Z0-9]{2,}\b")
 # The incident page's four time metrics, in the words its header uses.
@@ -246,9 +248,15 @@ def _unfilter(kind: int, row: bytearray, up: bytearray, bpp: int) -> None:
         raise AssertionError(f"unknown PNG filter {kind}")
 
 
-async def screenshot(page: Page, path: Path) -> bytes:
-    """Save the page as ``path`` and check the picture is not blank."""
-    png = await page.screenshot(path=path, full_page=True)
+async def screenshot(page: Page, path: Path, tallest: int | None = None) -> bytes:
+    """Save the page as ``path`` (its top ``tallest`` pixels at most) and check the picture is
+    not blank."""
+    clip = None
+    if tallest is not None:
+        height = await page.evaluate("() => document.scrollingElement.scrollHeight")
+        width = page.viewport_size["width"] if page.viewport_size else 0
+        clip = {"x": 0, "y": 0, "width": width, "height": min(height, tallest)}
+    png = await page.screenshot(path=path, full_page=True, clip=clip)
     width, height, colours = png_colours(png)
     viewport = page.viewport_size
     assert viewport is not None and width == viewport["width"] and height >= viewport["height"]
@@ -484,7 +492,7 @@ async def test_every_page_passes_axe_and_fits_the_width(
                 problems.append(f"{name} at {width} px:\n{described(violations)}")
             if overflow := await scrolls_sideways(page):
                 problems.append(f"{name} at {width} px scrolls sideways: {overflow}")
-            await screenshot(page, keep / f"web-{name}-{width}.png")
+            await screenshot(page, keep / f"web-{name}-{width}.png", tallest=README_TALLEST)
     assert not problems, "\n".join(problems)
 
 
