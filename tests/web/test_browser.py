@@ -40,7 +40,7 @@ from tests.helpers.web_view import API_TOKEN, web_warroom
 from tests.oncall.samples import two_schedules
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page
+    from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Locator, Page
 
 try:
     from playwright.async_api import async_playwright
@@ -483,6 +483,41 @@ async def scrolls_sideways(page: Page) -> dict[str, int] | None:
     return widths if widths["scroll"] > widths["inner"] else None
 
 
+# WCAG 2.2 1.4.11: a field's edge against what is around it, 3:1 at least. axe-core does not
+# check it; this does, in the page, from the computed colours (sRGB, as the WCAG formula).
+FIELD_BORDERS_JS = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const behind = e => {
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      const c = rgb(getComputedStyle(a).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const ratio = (a, b) => {
+    const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
+  const fields = 'input:not([type=hidden]):not([type=checkbox]):not([type=radio]),'
+    + ' select, textarea';
+  return Array.from(document.querySelectorAll(fields))
+    .filter(e => e.getClientRects().length > 0)
+    .map(e => ({field: e.id || e.name,
+                ratio: ratio(rgb(getComputedStyle(e).borderTopColor).slice(0, 3), behind(e))}))
+    .filter(f => f.ratio < 3)
+    .map(f => `${f.field} ${f.ratio.toFixed(2)}:1`);
+}"""
+
+
+async def faint_field_borders(page: Page) -> list[str]:
+    """The fields whose border is below 3:1 against their background."""
+    faint: list[str] = await page.evaluate(FIELD_BORDERS_JS)
+    return faint
+
+
 async def heading_levels(page: Page) -> list[int]:
     """The levels of the page's headings, in document order (the SVG titles aside)."""
     levels: list[int] = await page.evaluate(
@@ -514,6 +549,8 @@ async def test_every_page_passes_axe_and_fits_the_width(
             await open_page(page, warroom, name)
             if violations := await axe_violations(page):
                 problems.append(f"{name} at {width} px:\n{described(violations)}")
+            if faint := await faint_field_borders(page):
+                problems.append(f"{name} at {width} px: field borders below 3:1: {faint}")
             if overflow := await scrolls_sideways(page):
                 problems.append(f"{name} at {width} px scrolls sideways: {overflow}")
             pictures = keep if name in README_PAGES else tmp_path
@@ -563,15 +600,31 @@ async def test_headings_skip_link_focus_and_the_keyboard(
         await page.wait_for_url(lambda url: "severity=SEV1" in url)
         assert await listed(page) == ["INC-2"]
 
+        # An override, by keyboard alone: Tab to its From and To fields, type, Tab to the
+        # button, Enter; nobody named, so the signed-in person (Alice, a member) is put on call.
+        await open_page(page, warroom, "schedule")
+        form = page.locator("form.override-form")
+        await tab_to(page, form.get_by_label("From"))
+        await page.keyboard.type("2026-03-14 18:00")
+        await tab_to(page, form.get_by_label("To", exact=True))
+        await page.keyboard.type("2026-03-15 09:00")
+        await tab_to(page, form.get_by_role("button"))
+        await page.keyboard.press("Enter")
+        notice = page.get_by_role("status")
+        await notice.wait_for()
+        assert "Alice Moreau is on call from Sat 2026-03-14 18:00" in await notice.inner_text()
 
-async def tab_to(page: Page, selector: str, presses: int = 60) -> None:
-    """Press Tab until ``selector`` has the focus; fails when it never gets it."""
-    target = page.locator(selector)
+
+async def tab_to(page: Page, target: str | Locator, presses: int = 60) -> None:
+    """Press Tab until ``target`` (a selector or a locator) has the focus; fails when it never
+    gets it."""
+    if isinstance(target, str):
+        target = page.locator(target)
     for _ in range(presses):
         await page.keyboard.press("Tab")
         if await target.evaluate("e => e === document.activeElement"):
             return
-    raise AssertionError(f"Tab never reached {selector}")
+    raise AssertionError(f"Tab never reached {target}")
 
 
 async def test_the_incident_page_answers_in_its_first_screen(
