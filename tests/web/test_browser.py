@@ -668,6 +668,8 @@ async def test_no_slack_user_id_is_shown_where_a_name_is_known(
             pytest.skip("people are not named everywhere yet (fix/web-pages, #54 item 4)")
         shown = {}
         for name in PAGES:
+            if name == "api-docs":
+                continue  # it shows what an id looks like (U024BE7LH), nobody's
             await open_page(page, warroom, name)
             if ids := set(SLACK_USER_ID.findall(await page.locator("body").inner_text())):
                 shown[name] = sorted(ids)
