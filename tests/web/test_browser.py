@@ -91,6 +91,7 @@ README_PAGES = (
 )
 # The README's pictures show a page's first screens, not all of a long page (the API docs).
 README_TALLEST = 3000
+REFERENCE = re.compile(r"INC-\d+")
 # A Slack user id as a person would see it on a page.
 SLACK_USER_ID = re.compile(r"\b[UW]0[A-Z0-9]{2,}\b")
 # The incident page's four time metrics, in the words its header uses.
@@ -188,10 +189,21 @@ async def sign_in_with_slack(page: Page, warroom: Warroom) -> None:
 
 
 async def listed(page: Page) -> list[str]:
-    """The references in the incident list, top to bottom."""
-    if not await page.locator("#incidents").count():
-        return []
-    return await page.locator("#incidents tbody tr td:first-child a").all_inner_texts()
+    """The references the incident list shows, top to bottom, each once (wherever the page
+    puts them: the table, or a section of open incidents above it)."""
+    links = page.locator("main a[href^='/incidents/']")
+    texts = [text.strip() for text in await links.all_inner_texts()]
+    return list(dict.fromkeys(text for text in texts if REFERENCE.fullmatch(text)))
+
+
+FOLDED_FILTERS = "details:has(form.filters):not([open]) > summary"
+
+
+async def show_filters(page: Page) -> None:
+    """Unfold the list's filters when the page folds them away."""
+    folded = page.locator(FOLDED_FILTERS)
+    if await folded.count():
+        await folded.click()
 
 
 # -- screenshots -----------------------------------------------------------------------------
@@ -318,6 +330,7 @@ async def test_sign_in_filter_edit_and_screenshots(
         # The list, newest first; then only SEV1; then by declaration date, either end.
         assert await listed(page) == ["INC-2", "INC-1"]
         await screenshot(page, tmp_path / "list.png")
+        await show_filters(page)
         filters = page.locator("form.filters")
         sev1 = filters.get_by_role("checkbox", name="SEV1")
         await sev1.check()
@@ -325,12 +338,14 @@ async def test_sign_in_filter_edit_and_screenshots(
         await page.wait_for_url(lambda url: "severity=SEV1" in url)
         assert await listed(page) == ["INC-2"]
         assert await sev1.is_checked()
+        await show_filters(page)
         await sev1.uncheck()
         await filters.locator("#to").fill(FIRST_DECLARED.date().isoformat())
         await filters.get_by_role("button", name="Filter").click()
         await page.wait_for_url(lambda url: "to=2026-03-10" in url and "severity" not in url)
         assert await listed(page) == ["INC-1"]
         assert "1 incident match the filters" in await page.locator("main").inner_text()
+        await show_filters(page)
         await filters.locator("#to").fill("")
         await filters.locator("#from").fill(SECOND_DECLARED.date().isoformat())
         await filters.get_by_role("button", name="Filter").click()
@@ -338,7 +353,7 @@ async def test_sign_in_filter_edit_and_screenshots(
         assert await listed(page) == ["INC-2"]
 
         # An incident's page, from its link; write a section of the postmortem and keep it.
-        await page.get_by_role("link", name="INC-2", exact=True).click()
+        await page.locator("main a[href='/incidents/INC-2']").first.click()
         await page.wait_for_url(f"{warroom.url}/incidents/INC-2")
         assert await page.locator("h1").first.inner_text() == "INC-2: Payments queue stalled"
         await screenshot(page, tmp_path / "incident.png")
@@ -380,7 +395,7 @@ async def test_pages_fit_a_phone(
         await sign_in_with_slack(page, warroom)
         await no_sideways_scroll(page)
         await screenshot(page, tmp_path / "phone-list.png")
-        await page.get_by_role("link", name="INC-2", exact=True).click()
+        await page.locator("main a[href='/incidents/INC-2']").first.click()
         await page.wait_for_url(f"{warroom.url}/incidents/INC-2")
         await no_sideways_scroll(page)
         await screenshot(page, tmp_path / "phone-incident.png")
@@ -589,8 +604,12 @@ async def test_headings_skip_link_focus_and_the_keyboard(
             await page.keyboard.press("Enter")
             await page.wait_for_function("() => document.activeElement.id === 'main'")
 
-        # The list's filters, by keyboard alone: Tab to SEV1, Space, Tab to Filter, Enter.
+        # The list's filters, by keyboard alone: unfold them if folded (Enter on the summary),
+        # Tab to SEV1, Space, Tab to Filter, Enter.
         await open_page(page, warroom, "list")
+        if await page.locator(FOLDED_FILTERS).count():
+            await tab_to(page, FOLDED_FILTERS)
+            await page.keyboard.press("Enter")
         await tab_to(page, "input[name=severity][value=SEV1]")
         await page.keyboard.press("Space")
         await tab_to(page, "form.filters button[type=submit]")
@@ -598,7 +617,8 @@ async def test_headings_skip_link_focus_and_the_keyboard(
         assert outline != "none", "the focused Filter button shows no focus"
         await page.keyboard.press("Enter")
         await page.wait_for_url(lambda url: "severity=SEV1" in url)
-        assert await listed(page) == ["INC-2"]
+        await show_filters(page)
+        assert await page.locator("input[name=severity][value=SEV1]").is_checked()
 
         # An override, by keyboard alone: Tab to its From and To fields, type, Tab to the
         # button, Enter; nobody named, so the signed-in person (Alice, a member) is put on call.
