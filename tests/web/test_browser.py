@@ -91,7 +91,8 @@ README_PAGES = (
 )
 # The README's pictures show a page's first screens, not all of a long page (the API docs).
 README_TALLEST = 3000
-REFERENCE = re.compile(r"INC-\d+")
+# An incident's own page, whose reference the list links to.
+INCIDENT_ADDRESS = re.compile(r"/incidents/(INC-\d+)")
 # A Slack user id as a person would see it on a page.
 SLACK_USER_ID = re.compile(r"\b[UW]0[A-Z0-9]{2,}\b")
 # The incident page's four time metrics, in the words its header uses.
@@ -191,9 +192,11 @@ async def sign_in_with_slack(page: Page, warroom: Warroom) -> None:
 async def listed(page: Page) -> list[str]:
     """The references the incident list shows, top to bottom, each once (wherever the page
     puts them: the table, or a section of open incidents above it)."""
-    links = page.locator("main a[href^='/incidents/']")
-    texts = [text.strip() for text in await links.all_inner_texts()]
-    return list(dict.fromkeys(text for text in texts if REFERENCE.fullmatch(text)))
+    addresses: list[str] = await page.locator("main a[href^='/incidents/']").evaluate_all(
+        "links => links.map(link => link.getAttribute('href'))"
+    )
+    found = (INCIDENT_ADDRESS.fullmatch(address) for address in addresses)
+    return list(dict.fromkeys(match.group(1) for match in found if match))
 
 
 FOLDED_FILTERS = "details:has(form.filters):not([open]) > summary"
