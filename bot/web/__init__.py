@@ -11,6 +11,7 @@ modules here are what the domain folders share.
 - ``api_models``: the JSON API's answers as models.
 - ``api_answers``: how every JSON API handler answers, and who is calling.
 - ``openapi``: the API's OpenAPI document, generated from the table and the models.
+- ``api_docs``: ``/api/docs``: that document as a page a person reads.
 - ``auth``: Sign in with Slack, the session cookie, CSRF, who is asking.
 - ``sessions``: signed cookies: the session, and a sign-in in progress.
 - ``visibility``: who may see which incident.
@@ -40,7 +41,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import api, auth, follow_ups, insights_page, maintenance, pages, suggestions
+from bot.web import (
+    api,
+    api_docs,
+    auth,
+    follow_ups,
+    insights_page,
+    maintenance,
+    pages,
+    suggestions,
+)
 from bot.web.context import web_context_ctx
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -91,6 +101,8 @@ WEB_ROUTES: tuple[Route, ...] = (
     # The API's table is also what the OpenAPI document describes.
     *(Route(op.method, op.path, op.handler, API) for op in api.OPERATIONS),
     Route("GET", "/api/openapi.json", api.openapi, API),
+    # The same document for people: a page (HTML errors), public as the JSON is.
+    Route("GET", "/api/docs", api_docs.api_docs_page, PAGE),
     # The public status page is for anyone, at any address, with no sign-in.
     Route("GET", "/status", status_page.status_page, MACHINE),
     Route("GET", "/status/feed.atom", status_page.status_feed, MACHINE),

@@ -244,9 +244,15 @@ async def get_postmortem(request: web.Request) -> web.Response:
 async def openapi(request: web.Request) -> web.Response:
     """GET /api/openapi.json (public: it describes the API, not the incidents), with a
     ``field.<name>`` filter for each custom field this deployment declares."""
+    return web.json_response(current_document(request))
+
+
+def current_document(request: web.Request) -> dict[str, Any]:
+    """The OpenAPI document of this deployment: the generated one, with the list's filters on
+    the custom fields it declares (what /api/openapi.json answers and /api/docs shows)."""
     context = request.config_dict.get(web_key)  # absent: an app without the web view
     types = context.settings.incidents.types if context is not None else NO_TYPES
-    return web.json_response(_with_field_filters(_document(), types))
+    return _with_field_filters(_document(), types)
 
 
 _REFERENCE = path_parameter("reference", "The incident's reference, e.g. INC-7.")

@@ -638,8 +638,9 @@ async def test_the_api_and_the_web_page_say_why_in_the_incident_language(
         await sign_in(session, warroom, ALICE)
         async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
             page = await answer.text()
-        assert "<td>payments, niveau 1</td>" in page
-        assert "<td>les incidents SEV1 sont escaladés vers payments</td>" in page
+        # Each cell carries its column's name, which a phone shows beside it (data-label).
+        assert '<td data-label="To">payments, niveau 1</td>' in page
+        assert '<td data-label="Why">les incidents SEV1 sont escaladés vers payments</td>' in page
 
 
 LOOPING = {

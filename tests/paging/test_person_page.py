@@ -56,12 +56,15 @@ async def test_a_persons_page_shows_how_pages_reach_them_masked_to_members_only(
             status, html = await page(alice, f"{warroom.url}/oncall/people/{CAROL}")
             assert status == 200
             shown = text_of(html)
+            # Each cell names its column (data-label), which a phone shows beside it.
             assert (
-                "<td><code>sms</code></td><td>SMS</td><td>+1 •••• 0123</td><td>themselves<" in html
-            )
+                '<td data-label="Name"><code>sms</code></td><td data-label="Method">SMS</td>'
+                '<td data-label="Where">+1 •••• 0123</td><td data-label="Set by">themselves<'
+            ) in html
             assert (
-                "<td><code>mail</code></td><td>email</td><td>c•••@example.com</td>"
-                "<td>themselves, not verified yet (pages nobody)<"
+                '<td data-label="Name"><code>mail</code></td><td data-label="Method">email</td>'
+                '<td data-label="Where">c•••@example.com</td>'
+                '<td data-label="Set by">themselves, not verified yet (pages nobody)<'
             ) in html
             assert "Rules (their own): after 0s: slack; after 2m: sms" in shown
             assert (

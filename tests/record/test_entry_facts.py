@@ -149,8 +149,10 @@ async def test_the_web_page_and_the_api_name_people(slack: SlackEmulator, sqlite
         await sign_in(session, warroom, ALICE)
         async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
             page = await answer.text()
-        assert "<td>Incident commander: @Bob Okafor (was @Alice Moreau)</td>" in page
-        assert "<td>Escalated to @dba-team: replication lag</td>" in page
+        # The timeline's Entry column (each cell names its column for phones: data-label).
+        entry = '<td data-label="Entry">'
+        assert f"{entry}Incident commander: @Bob Okafor (was @Alice Moreau)</td>" in page
+        assert f"{entry}Escalated to @dba-team: replication lag</td>" in page
         headers = {"Authorization": f"Bearer {API_TOKEN}"}
         async with aiohttp.ClientSession() as client:
             url = f"{warroom.url}/api/incidents/INC-1"

@@ -11,6 +11,7 @@ import re
 import socket
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -27,8 +28,16 @@ from bot.web.auth import safe_next
 from bot.web.routing import RouteKind
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, _database_threads_ended, running_warroom
+from tests.helpers.html_checker import html_errors
 from tests.helpers.incidents import declare_incident, open_incident
-from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, web_warroom
+from tests.helpers.web_view import (
+    API_TOKEN,
+    browser,
+    csrf_of,
+    sign_in,
+    visible_text,
+    web_warroom,
+)
 
 
 async def test_a_stranger_is_sent_to_sign_in_and_comes_back_signed_in(
@@ -141,6 +150,45 @@ async def test_api_with_token_and_openapi(slack: SlackEmulator, sqlite_url: str)
         assert detail["timeline"][0]["kind"] == "declared"
         async with client.get(f"{warroom.url}/api/openapi.json") as answer:
             assert (await answer.json())["openapi"].startswith("3.")
+
+
+async def test_the_api_docs_page_shows_the_whole_document_to_anyone(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    """/api/docs, public as /api/openapi.json is: every operation with its parameters, request
+    body and answers, and every schema with each of its fields, linked from the navigation,
+    in HTML the W3C checker accepts and with nothing from elsewhere."""
+    async with web_warroom(slack, sqlite_url) as warroom, aiohttp.ClientSession() as client:
+        async with client.get(f"{warroom.url}/api/openapi.json") as answer:
+            document = await answer.json()
+        async with client.get(f"{warroom.url}/api/docs", allow_redirects=False) as answer:
+            assert answer.status == 200, "the docs need no sign-in, as the JSON document"
+            assert answer.content_type == "text/html"
+            assert "script-src" not in answer.headers["Content-Security-Policy"]
+            page = await answer.text()
+    shown = visible_text(page)
+    assert '<a href="/api/docs">API</a>' in page, "the navigation links to the docs"
+    assert not re.search(r"""(src|href)="(https?:)?//""", page), "something from elsewhere"
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert f"{method.upper()} {path}" in shown
+            assert f'id="op-{operation["operationId"]}"' in page
+            assert operation["summary"] in shown
+            for parameter in operation["parameters"]:
+                assert parameter["name"] in shown
+            for status, response in operation["responses"].items():
+                assert f'<td data-label="Status">{status}</td>' in page
+                assert response["description"] in shown
+    body = document["paths"]["/api/oncall/{schedule}/overrides"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]["$ref"].endswith("/OverrideCreate")
+    assert 'JSON: <a href="#schema-OverrideCreate">OverrideCreate</a>.' in page
+    for name, schema in document["components"]["schemas"].items():
+        section = page.split(f'id="schema-{name}"', 1)[1].split("</section>", 1)[0]
+        for field in schema.get("properties", {}):
+            assert f"<code>{field}</code>" in section, (name, field)
+        for value in schema.get("enum", ()):
+            assert f"<code>{value}</code>" in section, (name, value)
+    assert await html_errors({"api-docs": page}, tmp_path) == []
 
 
 async def test_with_sign_in_off_everything_shows_and_forms_still_need_their_token(
