@@ -184,7 +184,7 @@ async def apply_payload(services: Services, payload_id: int, *, again: bool) -> 
             log.warning("alert payload %s applied alone: %r", payload_id, error)
             outcome = await _apply_in_order(services, payload_id, team_id, again=again, alone=True)
     except Exception as error:
-        await _record_failure(services, payload_id, error)
+        await _record_failure(services, payload_id, error, again=again)
         raise
     services.wake_jobs()
     return outcome
@@ -194,11 +194,7 @@ async def _apply_in_order(
     services: Services, payload_id: int, team_id: str, *, again: bool, alone: bool = False
 ) -> Outcome:
     async with session_scope(services.engine) as session:
-        if alone:
-            payload = await session.get(AlertPayload, payload_id)
-            ordered = [payload] if payload is not None else []
-        else:
-            ordered = await alerts.in_group_order(session, payload_id)
+        ordered = await alerts.in_group_order(session, payload_id, alone=alone)
         if not ordered or ordered[-1].id != payload_id:
             raise LookupError(f"no alert payload {payload_id}")
         *earlier, payload = ordered
@@ -314,10 +310,13 @@ async def _schedule(
     )
 
 
-async def _record_failure(services: Services, payload_id: int, error: Exception) -> None:
+async def _record_failure(
+    services: Services, payload_id: int, error: Exception, *, again: bool
+) -> None:
     async with session_scope(services.engine) as session:
-        payload = await session.get(AlertPayload, payload_id)
-        if payload is None:
+        payload = await session.get(AlertPayload, payload_id, with_for_update=True)
+        if payload is None or (payload.state == "processed" and not again):
+            # Applied meanwhile, in order before a later payload of its group: kept so.
             return
         payload.state = "failed"
         payload.attempts += 1

@@ -25,7 +25,7 @@ from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.alerting.routes import Route, Routes
 from bot.record.incident_types import NO_TYPES, IncidentType, IncidentTypes
 from bot.record.timeline import add_entry
-from bot.store.db import insert_once
+from bot.store.db import insert_once, take_turns
 from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind
 
 # Alert times this far off the moment of receipt are kept but flagged: a sender's clock is off,
@@ -93,33 +93,43 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
     return ids if ordered else sorted(ids)
 
 
-async def in_group_order(session: AsyncSession, payload_id: int) -> list[AlertPayload]:
+# The namespace of the locks that make the transactions applying one group's payloads take
+# turns (bot/store/db.py take_turns).
+GROUP_TURNS = 5_241_001
+
+
+async def in_group_order(
+    session: AsyncSession, payload_id: int, *, alone: bool = False
+) -> list[AlertPayload]:
     """The payload, after those of its group received before it and not applied yet, in the
-    order received, each locked (the caller commits).
+    order received, each locked (the caller commits); ``alone``: the payload only.
 
     Applying a group's payloads in that order whichever of their jobs runs first keeps the
     order a group's notifications were sent in, however their jobs are run: at once beside
-    each other, or one ahead of the others because it may page someone. Locked in that one
-    order, so two jobs of one group never wait for each other's rows; one finds what the
-    other applied marked processed. A payload that failed is not taken: it waits for its
-    own job's retry (or a replay), and holds back none of its group's later payloads.
+    each other, or one ahead of the others because it may page someone. The transactions
+    applying one group take turns (one lock per group, taken before any row's): row locks
+    alone would deadlock on PostgreSQL, as a job that applies a payload updates its group's
+    alerts, whose foreign keys share-lock payload rows another job of the group has locked
+    for update. Whoever comes next finds what the one before applied marked processed. A
+    payload that failed is not taken: it waits for its own job's retry (or a replay), and
+    holds back none of its group's later payloads.
     """
     own = await session.get(AlertPayload, payload_id)
     if own is None:
         return []
+    await take_turns(session, GROUP_TURNS, f"{own.source}\n{own.group_key}")
+    wanted = col(AlertPayload.id) == payload_id
+    if not alone:
+        earlier = and_(
+            col(AlertPayload.state) == "received",
+            col(AlertPayload.id) < payload_id,
+            col(AlertPayload.source) == own.source,
+            col(AlertPayload.group_key) == own.group_key,
+        )
+        wanted = or_(wanted, earlier)
     statement = (
         select(AlertPayload)
-        .where(
-            or_(
-                col(AlertPayload.id) == payload_id,
-                and_(
-                    col(AlertPayload.state) == "received",
-                    col(AlertPayload.id) < payload_id,
-                    col(AlertPayload.source) == own.source,
-                    col(AlertPayload.group_key) == own.group_key,
-                ),
-            )
-        )
+        .where(wanted)
         .order_by(col(AlertPayload.id))
         .with_for_update()
         .execution_options(populate_existing=True)
