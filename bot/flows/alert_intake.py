@@ -22,9 +22,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
-from bot.flows.channel import announce, refresh_channel_header
+from bot.flows.channel import announce, deliver_now, refresh_channel_header
 from bot.flows.declare import by_type, open_war_room, start_policy
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
+from bot.flows.paging.pages import say_failures
 from bot.flows.workflows import triggers
 from bot.record import incidents
 from bot.record.alerting import alerts, maintenance
@@ -388,6 +389,18 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
         flags=details.get("flags") or [],
     )
     await announce(services, incident, "messages/announce_declared.j2")
+    await _say_earlier_failures(services, incident)
+
+
+async def _say_earlier_failures(services: Services, incident: Incident) -> None:
+    """Say the notifications of its pages that were given up before the channel existed
+    (a page starts as the alert is applied, its push may fail before the war room opens)."""
+    async with session_scope(services.engine) as session:
+        locked = await incidents.lock(session, incident)
+        said = await say_failures(session, services, locked)
+        await session.commit()
+    if said and locked.channel_id is not None:
+        await deliver_now(services, locked.channel_id)
 
 
 def _policy_of(
