@@ -11,9 +11,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.config import Secret
 from bot.flows.postmortem_posting import write_draft
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.paging.scenario import (
     NOW,
     declare_sev1,
@@ -58,7 +60,14 @@ async def warroom(
         CONTACTS,
         **phone_environ(twilio, ntfy, PUBLIC_URL),
     )
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+    async with running_warroom(
+        slack,
+        sqlite_url,
+        Clock(NOW),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes({"routes": [], "default": {"action": "open", "severity": "SEV1"}}),
+        **settings,
+    ) as running:
         twilio.reach = (PUBLIC_URL, running.url)
         yield running
 
@@ -130,6 +139,67 @@ async def test_slack_and_push_at_once_sms_at_2_minutes_a_call_at_5_and_a_keypres
     ) in draft
     assert PHONE not in draft and TOPIC not in draft
     assert PHONE not in "".join(m.text for m in channel.messages)
+
+
+async def fire_sev1_alert(warroom: Warroom) -> None:
+    """Alertmanager's webhook for a checkout outage, which the route opens as a SEV1."""
+    one = alert("CheckoutErrors", "api-1", "2026-03-03T01:59:00Z")
+    status, answer = await post_alert(warroom.url, "alertmanager", alertmanager("Checkout", [one]))
+    assert status == 202, answer
+    await warroom.run_jobs()
+
+
+async def test_a_sev1_alert_reaches_her_by_her_rules_and_pressing_1_ends_it(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    """From the alert's arrival: its incident's policy reaches the schedule's person on call."""
+    twilio, ntfy = phones
+    await fire_sev1_alert(warroom)
+    (room,) = [c for c in warroom.slack.channels.values() if c.name.startswith("inc-")]
+    assert await sent_anything(warroom, twilio, ntfy) == (1, 1, 0, 0)
+    (push,) = ntfy.phone(TOPIC)
+    assert push.title is not None and push.title.startswith("INC-1 SEV1 ")
+    await warroom.advance(minutes=2)
+    assert await sent_anything(warroom, twilio, ntfy) == (1, 1, 1, 0)
+    await warroom.advance(minutes=3)
+    (call,) = twilio.phone(PHONE).calls
+    await twilio.answer(call)
+    assert (await twilio.press(call, "1")).startswith("Acknowledged INC-1 SEV1 ")
+    await warroom.advance(minutes=60)
+    assert await sent_anything(warroom, twilio, ntfy) == (1, 1, 1, 1)
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "voice")
+    draft = (await write_draft(warroom.services, 1)).markdown
+    assert "acknowledged by keypress 2:05 AM" in draft
+    assert PHONE not in draft and PHONE not in warroom.slack.transcript(room.id)
+
+
+async def test_a_notification_failed_before_the_war_room_existed_is_said_once_it_does(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    _, ntfy = phones
+    warroom.slack.fail("conversations.create", status=500, times=50)
+    ntfy.fail(503, times=4)
+    await fire_sev1_alert(warroom)
+    for wait in (5, 15, 45):  # the push retried 5 s, 15 s and 45 s later, then given up
+        await warroom.advance(seconds=wait)
+    assert [n.state for n in await notifications(warroom) if n.method == "ntfy"] == ["failed"]
+    assert not [c for c in warroom.slack.channels.values() if c.name.startswith("inc-")]
+
+    warroom.slack.recover("conversations.create")
+    for _ in range(30):  # the war room's job tries again on its own time
+        await warroom.advance(minutes=1)
+        rooms = [c for c in warroom.slack.channels.values() if c.name.startswith("inc-")]
+        if rooms:
+            break
+    (room,) = rooms
+    said = [m.text for m in room.messages if "Could not reach" in m.text]
+    assert said == [
+        f":warning: Could not reach <@{CAROL}> by push (push): ntfy answered HTTP 503: "
+        "injected failure, after 4 attempts. Their next notification rule still fires."
+    ]
+    await warroom.advance(minutes=30)  # said once, however often its jobs run
+    assert len([m for m in room.messages if "Could not reach" in m.text]) == 1
 
 
 async def test_an_sms_reply_acknowledges_and_says_which_incident(
