@@ -5,6 +5,7 @@ Slack is the emulator, push the fake ntfy; time moves with the test clock."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bot.flows.postmortem_posting import write_draft
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
+from tests.helpers.incidents import command, open_incident
 from tests.paging.scenario import (
     NOW,
     declare_sev1,
@@ -150,9 +152,11 @@ async def fire_sev1_alert(warroom: Warroom) -> None:
 
 
 async def test_a_sev1_alert_reaches_her_by_her_rules_and_pressing_1_ends_it(
-    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """From the alert's arrival: its incident's policy reaches the schedule's person on call."""
+    """From the alert's arrival: its incident's policy reaches the schedule's person on call.
+    Her number and her push topic are in no log line above DEBUG, the channel nor the draft."""
+    caplog.set_level(logging.DEBUG)
     twilio, ntfy = phones
     await fire_sev1_alert(warroom)
     (room,) = [c for c in warroom.slack.channels.values() if c.name.startswith("inc-")]
@@ -171,7 +175,73 @@ async def test_a_sev1_alert_reaches_her_by_her_rules_and_pressing_1_ends_it(
     assert (page.state, page.acknowledged_via) == ("acknowledged", "voice")
     draft = (await write_draft(warroom.services, 1)).markdown
     assert "acknowledged by keypress 2:05 AM" in draft
-    assert PHONE not in draft and PHONE not in warroom.slack.transcript(room.id)
+    for said in (draft, warroom.slack.transcript(room.id), _logged_above_debug(caplog)):
+        assert PHONE not in said and TOPIC not in said
+
+
+def _logged_above_debug(caplog: pytest.LogCaptureFixture) -> str:
+    """What warroom logged at INFO and above (the fakes' own lines are the phones' side)."""
+    return "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno > logging.DEBUG and not record.name.startswith("emulator")
+    )
+
+
+@pytest.mark.parametrize(
+    ("how", "via", "sent"),
+    [
+        ("ntfy", "from the push 2:00 AM", (1, 1, 0, 0)),
+        ("slack", "in Slack 2:00 AM", (1, 1, 0, 0)),
+        ("sms", "by SMS reply 2:02 AM", (1, 1, 2, 0)),  # the SMS, and the answer to the reply
+    ],
+)
+async def test_a_sev1_alert_acknowledged_from_the_push_slack_or_an_sms_sends_nothing_more(
+    warroom: Warroom,
+    phones: tuple[FakeTwilio, FakeNtfy],
+    how: str,
+    via: str,
+    sent: tuple[int, ...],
+) -> None:
+    twilio, ntfy = phones
+    await fire_sev1_alert(warroom)
+    (room,) = [c for c in warroom.slack.channels.values() if c.name.startswith("inc-")]
+    if how == "ntfy":
+        (push,) = ntfy.phone(TOPIC)
+        assert await ntfy.tap(push, "Acknowledge", reach=(PUBLIC_URL, warroom.url)) == 200
+    elif how == "slack":
+        (message,) = [m for m in room.messages if "escalated to" in m.text]
+        await warroom.slack.click_button(room.id, message.ts, "acknowledge_escalation", user=CAROL)
+    else:
+        await warroom.advance(minutes=2)
+        assert (await twilio.reply(PHONE, "1"))[1] == (
+            "Acknowledged INC-1 SEV1 Checkout is firing. Nothing more will be sent for it."
+        )
+    await warroom.run_jobs()
+    await warroom.advance(minutes=60)
+    assert await sent_anything(warroom, twilio, ntfy) == sent
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", how)
+    assert {n.state for n in await notifications(warroom)} <= {"sent", "delivered", "cancelled"}
+    draft = (await write_draft(warroom.services, 1)).markdown
+    assert f"acknowledged {via} |" in draft
+
+
+async def test_a_replayed_sms_reply_acts_once_not_on_her_next_page(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    """Twilio sends a webhook again when it got no answer, and anyone who captured a signed
+    request can send it again: the same MessageSid is answered, and acts once."""
+    twilio, _ = phones
+    await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    _, reply = await twilio.reply(PHONE, "1", message_sid="SM" + "5" * 32)
+    assert reply is not None and reply.startswith("Acknowledged INC-1 ")
+    second = await open_incident(warroom, "Search is slow")
+    await command(warroom, second, "sev 1")
+    status, again = await twilio.reply(PHONE, "1", message_sid="SM" + "5" * 32)
+    assert (status, again) == (200, "You have no open page right now.")
+    assert [p.state for p in await person_pages(warroom)] == ["acknowledged", "open"]
 
 
 async def test_a_notification_failed_before_the_war_room_existed_is_said_once_it_does(
