@@ -15,6 +15,7 @@ import pytest
 from bot.config import Secret
 from bot.flows.postmortem_posting import write_draft
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
+from emulator.twilio import twilio_signature
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import command, open_incident
@@ -365,3 +366,41 @@ async def test_a_call_not_answered_is_recorded_and_a_replayed_report_once(
         e["outcome"] for e in await entries(warroom, "notification") if e["method"] == "voice"
     ]
     assert outcomes == ["sent", "no-answer"]
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "answer"),
+    [
+        ("/twilio/sms", {"Body": "1"}, (400, "From and MessageSid are required")),
+        ("/twilio/voice", {"Digits": "1"}, (400, "CallSid is required")),
+        ("/twilio/status", {"MessageSid": "SM1"}, (400, "a SID and a status are required")),
+        # Signed, well formed, about nothing warroom sent: answered, nothing changes.
+        ("/twilio/status", {"MessageSid": "SM404", "MessageStatus": "failed"}, (200, None)),
+        ("/twilio/voice", {"CallSid": "CA404", "Digits": "1"}, (200, None)),
+        ("/twilio/sms", {"MessageSid": "SM9", "From": "+15555550999", "Body": "1"}, (200, None)),
+    ],
+)
+async def test_signed_requests_missing_what_twilio_sends_are_answered_4xx_and_change_nothing(
+    warroom: Warroom,
+    phones: tuple[FakeTwilio, FakeNtfy],
+    path: str,
+    fields: dict[str, str],
+    answer: tuple[int, str | None],
+) -> None:
+    twilio, _ = phones
+    await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    signature = twilio_signature(twilio.auth_token, PUBLIC_URL + path, fields)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            warroom.url + path, data=fields, headers={"X-Twilio-Signature": signature}
+        ) as got,
+    ):
+        status, text = got.status, await got.text()
+    assert status == answer[0], text
+    if answer[1] is not None:
+        assert text == answer[1]
+    (page,) = await person_pages(warroom)
+    assert page.state == "open"
+    assert [n.state for n in await notifications(warroom)] == ["sent", "sent", "sent", "pending"]
