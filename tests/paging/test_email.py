@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.config import Secret
+from bot.flows.postmortem_posting import write_draft
 from emulator import SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.paging.scenario import NOW, declare_sev1, entries, paging_settings, person_pages
@@ -157,6 +158,11 @@ async def test_the_mail_names_the_incident_and_its_link_acknowledges(
     (page,) = await person_pages(warroom)
     assert (page.state, page.acknowledged_via) == ("acknowledged", "email")
     assert warroom.slack.direct_messages(CAROL) == []  # the 2-minute rule never fired
+    draft = (await write_draft(warroom.services, 1)).markdown
+    assert "| Carol Tanaka: email 2:00 AM sent, acknowledged from the email's link 2:00 AM |" in (
+        draft
+    )
+    assert ADDRESS not in draft
 
 
 async def test_a_refused_address_is_said_and_the_next_rule_fires(
