@@ -216,10 +216,15 @@ class FakeTwilio(FakeHttpServer):
         call.said += said
         return " ".join(said)
 
-    async def reply(self, from_number: str, body: str) -> tuple[int, str | None]:
+    async def reply(
+        self, from_number: str, body: str, *, message_sid: str | None = None
+    ) -> tuple[int, str | None]:
         """An SMS from ``from_number`` to the account's number: the number's messaging webhook
-        gets it; the status answered and the SMS its TwiML sends back (``<Message>``)."""
-        fields = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": self.account_sid,
+        gets it; the status answered and the SMS its TwiML sends back (``<Message>``). The
+        same ``message_sid`` again is the same request again, signed alike: Twilio's retry of
+        a webhook it got no answer to, or a captured request replayed."""
+        message_sid = message_sid or "SM" + secrets.token_hex(16)
+        fields = {"MessageSid": message_sid, "AccountSid": self.account_sid,
                   "From": from_number, "To": self.numbers[0], "Body": body,
                   "NumMedia": "0"}  # fmt: skip
         status, text = await self._post(self.sms_webhook, fields)

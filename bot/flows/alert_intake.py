@@ -22,9 +22,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack_errors import SlackFailure
-from bot.flows.channel import announce, refresh_channel_header
+from bot.flows.channel import announce, deliver_now, refresh_channel_header
 from bot.flows.declare import by_type, open_war_room, start_policy
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
+from bot.flows.paging.pages import say_failures
 from bot.flows.workflows import triggers
 from bot.record import incidents
 from bot.record.alerting import alerts, maintenance
@@ -32,6 +33,7 @@ from bot.record.alerting.payloads import Notification, parse
 from bot.record.alerting.routes import Routes
 from bot.record.escalation.escalations import Why
 from bot.record.escalation.policies import Policy
+from bot.record.incident_types import IncidentType
 from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
 from bot.store import jobs
@@ -83,6 +85,7 @@ class PayloadWriter(GroupCommit[_Received]):
             body=body,
             group_key=notification.group_key,
             received_at=self.services.clock(),
+            pages=may_page(self.services, notification),
         )
         payload_id: int = await self._submit(_Received(received))
         return payload_id
@@ -100,14 +103,21 @@ class PayloadWriter(GroupCommit[_Received]):
 async def keep_payloads(
     session: AsyncSession, bodies: list[alerts.ReceivedBody], *, now: datetime
 ) -> list[int]:
-    """Store alert bodies and the jobs that apply them (the caller commits); their ids."""
+    """Store alert bodies and the jobs that apply them (the caller commits); their ids.
+
+    A body whose route starts a policy is applied by a job of its own kind, in a lane of its
+    own: in a storm, the payloads received before it would otherwise be applied first, and
+    the page it starts would wait for all of them.
+    """
     ids = await alerts.store_payloads(session, bodies)
-    await jobs.schedule_new(
-        session,
-        kind=JobKind.ALERT_PAYLOAD,
-        due_at=now,
-        keyed=[(f"alert-payload:{id_}", {"payload": id_}) for id_ in ids],
-    )
+    for kind, pages in ((JobKind.ALERT_PAGING_PAYLOAD, True), (JobKind.ALERT_PAYLOAD, False)):
+        keyed = [
+            (f"alert-payload:{id_}", {"payload": id_})
+            for id_, body in zip(ids, bodies, strict=True)
+            if body.pages is pages
+        ]
+        if keyed:
+            await jobs.schedule_new(session, kind=kind, due_at=now, keyed=keyed)
     return ids
 
 
@@ -117,7 +127,11 @@ async def keep_own_alert(session: AsyncSession, services: Services, body: str) -
     now = services.clock()
     notification = parse("generic", body, received_at=now)
     received = alerts.ReceivedBody(
-        source="generic", body=body, group_key=notification.group_key, received_at=now
+        source="generic",
+        body=body,
+        group_key=notification.group_key,
+        received_at=now,
+        pages=may_page(services, notification),
     )
     (payload_id,) = await keep_payloads(session, [received], now=now)
     return payload_id
@@ -130,52 +144,98 @@ def alert_routes(services: Services) -> Routes:
     )
 
 
+def may_page(services: Services, notification: Notification) -> bool:
+    """Whether applying the notification may page someone: it has a firing alert, and the
+    incident its route would open starts a policy (the route's, its type's, or its
+    severity's). Decided as the payload is received, so that it is applied ahead of the
+    payloads that cannot page; whether it does open an incident (its group may have one
+    open, a maintenance window may silence it) is known only when it is applied."""
+    route = alert_routes(services).route_for(notification.route_labels)
+    if route.action != "open" or not any(a.status == "firing" for a in notification.alerts):
+        return False
+    kind = services.settings.incidents.types.get(route.incident_type)
+    if _route_policy(services, kind, route.name, route.policy)[0] is not None:
+        return True
+    severity = alerts.opening_severity(route, notification, kind)
+    return services.settings.escalation.policies.for_severity(severity) is not None
+
+
 async def process_payload(services: Services, job: Job) -> None:
     """The job handler: apply a stored payload unless that was done already."""
     await apply_payload(services, int(jobs.payload_of(job)["payload"]), again=False)
 
 
 async def apply_payload(services: Services, payload_id: int, *, again: bool) -> Outcome:
-    """Apply a stored payload to the record and schedule what Slack should show.
+    """Apply a stored payload to the record and schedule what Slack should show; the
+    payloads of its group received before it and not applied yet are applied first, in
+    order (``alerts.in_group_order``).
 
     ``again`` applies one already processed (a replay); alerts already recorded are not
     recorded twice. A failure is kept on the payload row and raised.
     """
     try:
         team_id = await services.slack.team_id()
-        async with session_scope(services.engine) as session:
-            payload = await session.get(AlertPayload, payload_id)
-            if payload is None:
-                raise LookupError(f"no alert payload {payload_id}")
-            if payload.state == "processed" and not again:
-                return _outcome(payload)
-            notification = parse(payload.source, payload.body, received_at=payload.received_at)
-            # Alerts a maintenance window matches are kept as silenced by it, and go no further.
-            notification = await maintenance.silence(
-                session, payload, notification, now=services.clock()
-            )
-            if not notification.alerts:
-                payload.state, payload.processed_at = "processed", services.clock()
-                payload.error = None
-                session.add(payload)
-                await session.commit()
-                return _outcome(payload, silenced=True)
-            applied = await alerts.apply_notification(
-                session,
-                payload,
-                notification,
-                routes=alert_routes(services),
-                team_id=team_id,
-                timezone=services.settings.incidents.timezone,
-                now=services.clock(),
-                types=services.settings.incidents.types,
-            )
-            await _schedule_slack_work(session, services, payload, applied)
-            await session.commit()
+        try:
+            outcome = await _apply_in_order(services, payload_id, team_id, again=again)
+        except Exception as error:
+            if not await _has_earlier(services, payload_id):
+                raise
+            # One of the earlier payloads failed (or the group moved on meanwhile): the
+            # payload is applied alone, and the earlier one's own job retries and records it.
+            log.warning("alert payload %s applied alone: %r", payload_id, error)
+            outcome = await _apply_in_order(services, payload_id, team_id, again=again, alone=True)
     except Exception as error:
-        await _record_failure(services, payload_id, error)
+        await _record_failure(services, payload_id, error, again=again)
         raise
     services.wake_jobs()
+    return outcome
+
+
+async def _apply_in_order(
+    services: Services, payload_id: int, team_id: str, *, again: bool, alone: bool = False
+) -> Outcome:
+    async with session_scope(services.engine) as session:
+        ordered = await alerts.in_group_order(session, payload_id, alone=alone)
+        if not ordered or ordered[-1].id != payload_id:
+            raise LookupError(f"no alert payload {payload_id}")
+        *earlier, payload = ordered
+        if payload.state == "processed" and not again:
+            return _outcome(payload)
+        for each in earlier:
+            await _apply_one(session, services, each, team_id)
+        outcome = await _apply_one(session, services, payload, team_id)
+        await session.commit()
+    return outcome
+
+
+async def _has_earlier(services: Services, payload_id: int) -> bool:
+    async with session_scope(services.engine) as session:
+        return len(await alerts.in_group_order(session, payload_id)) > 1
+
+
+async def _apply_one(
+    session: AsyncSession, services: Services, payload: AlertPayload, team_id: str
+) -> Outcome:
+    """Apply one payload in the caller's transaction (the caller commits)."""
+    notification = parse(payload.source, payload.body, received_at=payload.received_at)
+    # Alerts a maintenance window matches are kept as silenced by it, and go no further.
+    notification = await maintenance.silence(session, payload, notification, now=services.clock())
+    if not notification.alerts:
+        payload.state, payload.processed_at = "processed", services.clock()
+        payload.error = None
+        session.add(payload)
+        return _outcome(payload, silenced=True)
+    applied = await alerts.apply_notification(
+        session,
+        payload,
+        notification,
+        routes=alert_routes(services),
+        team_id=team_id,
+        timezone=services.settings.incidents.timezone,
+        now=services.clock(),
+        types=services.settings.incidents.types,
+    )
+    await _schedule_slack_work(session, services, payload, applied)
     return _outcome(payload, applied)
 
 
@@ -251,10 +311,13 @@ async def _schedule(
     )
 
 
-async def _record_failure(services: Services, payload_id: int, error: Exception) -> None:
+async def _record_failure(
+    services: Services, payload_id: int, error: Exception, *, again: bool
+) -> None:
     async with session_scope(services.engine) as session:
-        payload = await session.get(AlertPayload, payload_id)
-        if payload is None:
+        payload = await session.get(AlertPayload, payload_id, with_for_update=True)
+        if payload is None or (payload.state == "processed" and not again):
+            # Applied meanwhile, in order before a later payload of its group: kept so.
             return
         payload.state = "failed"
         payload.attempts += 1
@@ -326,16 +389,35 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
         flags=details.get("flags") or [],
     )
     await announce(services, incident, "messages/announce_declared.j2")
+    await _say_earlier_failures(services, incident)
+
+
+async def _say_earlier_failures(services: Services, incident: Incident) -> None:
+    """Say the notifications of its pages that were given up before the channel existed
+    (a page starts as the alert is applied, its push may fail before the war room opens)."""
+    async with session_scope(services.engine) as session:
+        locked = await incidents.lock(session, incident)
+        said = await say_failures(session, services, locked)
+        await session.commit()
+    if said and locked.channel_id is not None:
+        await deliver_now(services, locked.channel_id)
 
 
 def _policy_of(
     services: Services, incident: Incident, route: str, named: str | None
 ) -> tuple[Policy | None, Why]:
     """The policy an alert's incident starts (its route's, else its type's) and why."""
+    kind = services.settings.incidents.types.get(incident.incident_type)
+    return _route_policy(services, kind, route, named)
+
+
+def _route_policy(
+    services: Services, kind: IncidentType | None, route: str, named: str | None
+) -> tuple[Policy | None, Why]:
+    """The policy an incident of type ``kind`` opened by ``route`` starts, and why."""
     policies = services.settings.escalation.policies
     policy = policies.get(named or "")
     why: Why = {"because": "route", "route": route, "policy": named}
-    kind = services.settings.incidents.types.get(incident.incident_type)
     if policy is None and kind is not None and kind.policy:
         policy = policies.get(kind.policy)
         why = by_type(kind, policy) if policy else why

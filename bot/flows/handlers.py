@@ -30,7 +30,7 @@ from bot.flows.paging.pages import send_notification
 from bot.flows.postmortem_posting import publish_postmortem
 from bot.flows.recorder import apply_fetched_reaction
 from bot.flows.reminders import remind_about_roles, remind_about_updates
-from bot.flows.scheduler import JobHandler, Lane
+from bot.flows.scheduler import KIND_SHARE, JobHandler, Lane
 from bot.flows.status_page.publishing import announce_status_change, sync_statuspage
 from bot.flows.suggestions import ask_model
 from bot.flows.workflows.actions import run_action, run_timer, run_webhook
@@ -45,6 +45,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.UPDATE_REMINDER: remind_about_updates,
         JobKind.ROLE_REMINDER: remind_about_roles,
         JobKind.ALERT_PAYLOAD: process_payload,
+        JobKind.ALERT_PAGING_PAYLOAD: process_payload,
         JobKind.ALERT_WAR_ROOM: open_alert_war_room,
         JobKind.ALERT_NOTICE: post_alert_changes,
         JobKind.ALERT_POST: post_to_route_channel,
@@ -78,6 +79,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
 YIELDING_JOBS = frozenset(
     {
         JobKind.ALERT_PAYLOAD,
+        JobKind.ALERT_PAGING_PAYLOAD,
         JobKind.ALERT_WAR_ROOM,
         JobKind.ALERT_NOTICE,
         JobKind.ALERT_POST,
@@ -94,6 +96,7 @@ YIELDING_JOBS = frozenset(
 # summaries, notices and gap posts last; the rest in between.
 JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
     {
+        JobKind.ALERT_PAGING_PAYLOAD: URGENT,
         JobKind.ALERT_WAR_ROOM: URGENT,
         JobKind.ESCALATE: URGENT,
         JobKind.BRING_IN: URGENT,
@@ -110,6 +113,11 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
 # canvas limit, the team's model (WARROOM_AI_TIMEOUT), Statuspage, an iCal layer's calendar
 # feed, or alert work (the Slack lane: WARROOM_JOB_CONCURRENCY slots).
 JOB_LANES = (
+    # Alert payloads whose route starts a policy, ahead of the rest: in a storm, the Slack
+    # lane's payloads received before one are applied a few at a time, and its page would
+    # wait for all of them. As many at once as payloads take of the Slack lane, so a storm
+    # of alerts that all page is worked off no slower than before.
+    Lane("paging_alerts", frozenset({JobKind.ALERT_PAGING_PAYLOAD}), slots=KIND_SHARE),
     # People's notifications first, beside everything else: a page waits on nothing, not even
     # the incident's escalation messages (the Slack method's DM goes out in its own order).
     Lane("notifications", frozenset({JobKind.NOTIFY}), apart=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -11,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, func, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import PoolResetState
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import sqlite_driver
@@ -251,6 +252,23 @@ async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """Open a session for one unit of work; the caller commits, anything unfinished rolls back."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
         yield session
+
+
+async def take_turns(session: AsyncSession, namespace: int, name: str) -> None:
+    """Hold the lock called ``name`` (in ``namespace``, one per kind of thing locked) until
+    the session's transaction ends, so that transactions about one thing, on any replica,
+    run one after the other: a PostgreSQL transaction-level advisory lock.
+
+    Taken first in a transaction, before any row lock, it cannot be part of a deadlock: who
+    waits for it holds nothing yet. Two names may share a lock (a 32-bit hash of the name),
+    which makes their transactions take turns too, and nothing worse. SQLite needs none:
+    each of its transactions holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(name.encode(), digest_size=4).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    await session.exec(select(func.pg_advisory_xact_lock(namespace, key)))
 
 
 async def database_reachable(engine: AsyncEngine, timeout: float = 2.0) -> bool:

@@ -1,7 +1,9 @@
 """Every kind of job, named once: a job row's ``kind``.
 
 How an alert becomes a page, by the jobs it causes: an alert webhook's payload is kept and
-``alert_payload`` applies it (grouping, routing); a route that opens incidents has
+``alert_payload`` applies it (grouping, routing), or ``alert_paging_payload`` when its route
+starts a policy (decided on receipt, so that it is applied ahead of the others, in a lane of
+its own); a route that opens incidents has
 ``alert_war_room`` open the war room; the incident's severity starts its escalation policy,
 each level an ``escalate`` job (the first due at once, each next one when nobody acknowledged
 in time), which brings people in (``bring_in``) and, for a pager target, sends a ``page``;
@@ -18,6 +20,7 @@ kind                   handler                                        lane
 notify                 paging.pages.send_notification                 notifications
 alert_notice           alert_intake.post_alert_changes                slack
 alert_payload          alert_intake.process_payload                   slack
+alert_paging_payload   alert_intake.process_payload                   paging_alerts
 alert_post             alert_intake.post_to_route_channel             slack
 alert_war_room         alert_intake.open_alert_war_room               slack
 bring_in               escalation.escalate.bring_in                   paging
@@ -57,6 +60,8 @@ class JobKind(StrEnum):
 
     ALERT_NOTICE = "alert_notice"
     ALERT_PAYLOAD = "alert_payload"
+    # A payload whose route starts a policy: applied the same way, ahead of the others.
+    ALERT_PAGING_PAYLOAD = "alert_paging_payload"
     ALERT_POST = "alert_post"
     ALERT_WAR_ROOM = "alert_war_room"
     BRING_IN = "bring_in"

@@ -4,6 +4,7 @@ refuses the address; the acknowledgement link in the mail, followed as a person 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import re
 import socket
@@ -19,6 +20,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from bot.clients.mail import Mail, MailFailure, send_mail
+from bot.config import Secret
+from bot.flows.postmortem_posting import write_draft
 from emulator import SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.paging.scenario import NOW, declare_sev1, entries, paging_settings, person_pages
@@ -154,6 +158,11 @@ async def test_the_mail_names_the_incident_and_its_link_acknowledges(
     (page,) = await person_pages(warroom)
     assert (page.state, page.acknowledged_via) == ("acknowledged", "email")
     assert warroom.slack.direct_messages(CAROL) == []  # the 2-minute rule never fired
+    draft = (await write_draft(warroom.services, 1)).markdown
+    assert "| Carol Tanaka: email 2:00 AM sent, acknowledged from the email's link 2:00 AM |" in (
+        draft
+    )
+    assert ADDRESS not in draft
 
 
 async def test_a_refused_address_is_said_and_the_next_rule_fires(
@@ -196,3 +205,26 @@ async def test_a_mail_server_that_is_not_there_is_tried_again_then_said(
         said = [m.text for m in channel.messages if "Could not reach" in m.text]
         assert len(said) == 1 and "could not reach the mail server" in said[0]
         assert "after 4 attempts" in said[0] and ADDRESS not in said[0]
+
+
+async def test_a_mail_server_that_never_answers_is_given_up_on_and_tried_again() -> None:
+    """A server that takes the connection and never greets (no 220): the client stops
+    waiting after its time-out, says so without the address, and the failure may pass (the
+    notification is tried again, as for a server that is not there, above)."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client hangs up
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    mail = Mail("warroom@example.com", ADDRESS, "INC-1", "text", "<p>html</p>")
+    try:
+        with pytest.raises(MailFailure) as failed:
+            await send_mail(Secret(f"smtp://127.0.0.1:{port}"), mail, timeout=0.5)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert failed.value.retryable
+    assert str(failed.value.detail) == "no answer from the mail server within 0.5 seconds"
+    assert ADDRESS not in str(failed.value)

@@ -97,3 +97,32 @@ async def test_the_slack_button_acknowledges_and_stops_the_rules(warroom: Warroo
     (page,) = await person_pages(warroom)
     assert (page.state, page.acknowledged_via) == ("acknowledged", "slack")
     assert [n.state for n in await notifications(warroom)] == ["sent", "cancelled"]
+
+
+# The policy again from level 1 twice after its level's 5 minutes: three rounds in all.
+LOOPING = {
+    "policies": {
+        "primary": {"levels": [{"timeout": "5m", "targets": [{"schedule": "night"}]}], "repeat": 2}
+    },
+    "severities": {"SEV1": "primary"},
+}
+
+
+async def test_repeat_2_pages_her_three_times_then_says_the_policy_is_exhausted(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = paging_settings(tmp_path, CONTACTS, LOOPING)
+    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as warroom:
+        channel = await declare_sev1(warroom)
+        for _ in range(3):  # each round: her rules' DM at once and at 2 minutes
+            await warroom.advance(minutes=4, seconds=59)
+            assert not [m for m in channel.messages if "exhausted" in m.text]
+            await warroom.advance(seconds=1)
+        assert len(slack.direct_messages(CAROL)) == 6
+        assert [p.state for p in await person_pages(warroom)] == ["open"] * 3
+        (said,) = [m.text for m in channel.messages if "exhausted" in m.text]
+        assert "policy `primary` exhausted: nobody acknowledged after 3 rounds" in said
+
+        await warroom.advance(hours=2)
+        assert len(slack.direct_messages(CAROL)) == 6  # nothing more, however long
+        assert len([m for m in channel.messages if "exhausted" in m.text]) == 1

@@ -23,7 +23,8 @@ from bot.clients import twilio
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
-from bot.flows.channel import deliver_now, say_safely
+from bot.flows.channel import deliver_now
+from bot.record import incidents
 from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
 from bot.record.people import known_names
@@ -191,32 +192,45 @@ async def _failed(
     if failure.retryable and attempt < MAX_ATTEMPTS and wait <= LONGEST_WAIT:
         await _release(services, notification)
         return services.clock() + max(RETRY_DELAYS[attempt - 1], wait)
-    await _settle(services, incident, notification, pages.FAILED, detail=failure.detail)
-    await _say_failed(services, incident, notification, failure.detail, attempt)
+    await _settle(
+        services, incident, notification, pages.FAILED, detail=failure.detail, attempts=attempt
+    )
     return None
 
 
-async def _say_failed(
-    services: Services, incident: Incident, notification: Notification, detail: str, attempts: int
-) -> None:
-    """Say in the channel that a notification was given up (the record has it already)."""
-    async with session_scope(services.engine) as session:
-        current = await session.get(Incident, incident.id)
-    if current is None or current.channel_id is None:
-        # An alert's war room not opened yet: the record and the log keep it.
-        log.warning(
-            "notification %s failed before %s had a channel", notification.id, incident.reference
+async def say_failures(session: AsyncSession, services: Services, incident: Incident) -> bool:
+    """Keep, for the incident's channel, a message for each of its notifications given up
+    and not said yet (the caller holds the incident's lock and commits); whether any was.
+
+    Called in the transaction that records a failure, and in the one after the channel of an
+    alert's incident is made: a notification may fail before its war room exists (a page
+    starts as the alert is applied), and is said once it does. Under the incident's lock,
+    which the channel's transaction holds too: one of the two sees the other's work.
+    """
+    if incident.channel_id is None:
+        return False
+    attempts = await pages.failed_attempts(session, incident.id or 0)
+    kept = False
+    for notification in await pages.notifications_of(session, incident.id or 0):
+        if notification.state != pages.FAILED:
+            continue
+        text = services.renderer.render(
+            "messages/notification_failed.j2",
+            incident=incident,
+            notification=notification,
+            detail=notification.detail or "",
+            attempts=attempts.get(notification.id or 0, 1),
         )
-        return
-    await say_safely(
-        services,
-        incident,
-        "messages/notification_failed.j2",
-        about="a notification",
-        notification=notification,
-        detail=detail,
-        attempts=attempts,
-    )
+        written = await outbox.post_once(
+            session,
+            channel=incident.channel_id,
+            text=text,
+            now=services.clock(),
+            after=f"notification_failed:{notification.id}",
+            incident_id=incident.id,
+        )
+        kept = kept or written is not None
+    return kept
 
 
 async def _release(services: Services, notification: Notification) -> None:
@@ -239,18 +253,36 @@ async def _settle(
     *,
     vendor_id: str | None = None,
     detail: str | None = None,
+    attempts: int = 1,
 ) -> None:
-    """Keep what became of the notification, and an entry of the incident's record."""
+    """Keep what became of the notification, and an entry of the incident's record; one
+    given up is said in the incident's channel in the same transaction (once it has one)."""
     now = services.clock()
+    said = False
     async with session_scope(services.engine) as session:
+        if outcome == pages.FAILED:
+            # The incident's lock first, as acknowledgements take it before notifications.
+            incident = await incidents.lock(session, incident)
         current = await session.get(Notification, notification.id)
         assert current is not None
         current.state, current.updated_at, current.detail = outcome, now, detail
         if outcome == pages.SENT:
             current.sent_at, current.vendor_id = now, vendor_id
         session.add(current)
-        pages.record_outcome(session, incident, current, outcome=outcome, at=now, detail=detail)
+        pages.record_outcome(
+            session, incident, current, outcome=outcome, at=now, detail=detail, attempts=attempts
+        )
+        if outcome == pages.FAILED:
+            said = await say_failures(session, services, incident)
+            if incident.channel_id is None:
+                log.warning(
+                    "notification %s failed before %s had a channel: said once it has one",
+                    notification.id,
+                    incident.reference,
+                )
         await session.commit()
+    if said and incident.channel_id is not None:
+        await deliver_now(services, incident.channel_id)
 
 
 async def _send_slack(
@@ -469,12 +501,11 @@ async def record_status(
     if reported is None or notification.state in (reported[0], pages.ANSWERED):
         return True
     outcome, say = reported
-    detail = f"the carrier reported error {error_code}" if error_code and say else None
+    detail = None
+    if say:  # a failure: said in the channel by _settle, in its words
+        detail = f"the carrier reported error {error_code}" if error_code else None
+        detail = detail or f"Twilio reported it {status}"
     await _settle(services, incident, notification, outcome, vendor_id=sid, detail=detail)
-    if say:
-        await _say_failed(
-            services, incident, notification, detail or f"Twilio reported it {status}", 1
-        )
     return True
 
 

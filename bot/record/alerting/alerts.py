@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import and_, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,9 +23,9 @@ from bot.basics.slack_text import SlackText
 from bot.record import incidents
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.alerting.routes import Route, Routes
-from bot.record.incident_types import NO_TYPES, IncidentTypes
+from bot.record.incident_types import NO_TYPES, IncidentType, IncidentTypes
 from bot.record.timeline import add_entry
-from bot.store.db import insert_once
+from bot.store.db import insert_once, take_turns
 from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind
 
 # Alert times this far off the moment of receipt are kept but flagged: a sender's clock is off,
@@ -64,6 +64,9 @@ class ReceivedBody:
     body: str
     group_key: str
     received_at: datetime
+    # Its route starts a policy (decided on receipt, from the routes): applying it may page
+    # someone, so it is applied ahead of the payloads that cannot.
+    pages: bool = False
 
 
 async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]) -> list[int]:
@@ -88,6 +91,50 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
     ]
     ids = [row[0] for row in await connection.execute(statement, rows) if row[0] is not None]
     return ids if ordered else sorted(ids)
+
+
+# The namespace of the locks that make the transactions applying one group's payloads take
+# turns (bot/store/db.py take_turns).
+GROUP_TURNS = 5_241_001
+
+
+async def in_group_order(
+    session: AsyncSession, payload_id: int, *, alone: bool = False
+) -> list[AlertPayload]:
+    """The payload, after those of its group received before it and not applied yet, in the
+    order received, each locked (the caller commits); ``alone``: the payload only.
+
+    Applying a group's payloads in that order whichever of their jobs runs first keeps the
+    order a group's notifications were sent in, however their jobs are run: at once beside
+    each other, or one ahead of the others because it may page someone. The transactions
+    applying one group take turns (one lock per group, taken before any row's): row locks
+    alone would deadlock on PostgreSQL, as a job that applies a payload updates its group's
+    alerts, whose foreign keys share-lock payload rows another job of the group has locked
+    for update. Whoever comes next finds what the one before applied marked processed. A
+    payload that failed is not taken: it waits for its own job's retry (or a replay), and
+    holds back none of its group's later payloads.
+    """
+    own = await session.get(AlertPayload, payload_id)
+    if own is None:
+        return []
+    await take_turns(session, GROUP_TURNS, f"{own.source}\n{own.group_key}")
+    wanted = col(AlertPayload.id) == payload_id
+    if not alone:
+        earlier = and_(
+            col(AlertPayload.state) == "received",
+            col(AlertPayload.id) < payload_id,
+            col(AlertPayload.source) == own.source,
+            col(AlertPayload.group_key) == own.group_key,
+        )
+        wanted = or_(wanted, earlier)
+    statement = (
+        select(AlertPayload)
+        .where(wanted)
+        .order_by(col(AlertPayload.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.exec(statement)).all())
 
 
 async def apply_notification(
@@ -309,10 +356,7 @@ async def _open_for_alerts(
         # An alert's words are plain text: encoded once here, as Slack text is kept.
         title=SlackText.from_plain(route.render_title(title_context(notification))),
         declared_by=notification.sender,
-        severity=route.severity
-        or notification.severity
-        or (kind.severity if kind else None)
-        or "SEV3",
+        severity=opening_severity(route, notification, kind),
         timezone=timezone,
         declared_at=now,
         # The alerts' own description first; Grafana's message is a whole rendered template.
@@ -338,6 +382,12 @@ async def _open_for_alerts(
         occurred_at=detected_at,
     )
     return incident
+
+
+def opening_severity(route: Route, notification: Notification, kind: IncidentType | None) -> str:
+    """The severity of an incident the notification opens: the route's, else the one the
+    alert states, else its type's, else SEV3."""
+    return route.severity or notification.severity or (kind.severity if kind else None) or "SEV3"
 
 
 def title_context(notification: Notification) -> dict[str, object]:

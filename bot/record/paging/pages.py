@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.record.paging.contacts import SLACK, Person, Rule
 from bot.record.timeline import add_entry
 from bot.store.db import insert_once
-from bot.store.models import Incident, Notification, PersonPage, TimelineKind
+from bot.store.models import Incident, Notification, PersonPage, TimelineEntry, TimelineKind
 
 # What a notification may become, and what the record says for each (entries' "outcome").
 SENT, DELIVERED, FAILED, ANSWERED, CANCELLED = (
@@ -178,6 +178,7 @@ def record_outcome(
     outcome: str,
     at: datetime,
     detail: str | None = None,
+    attempts: int = 1,
 ) -> None:
     """Keep what became of a notification as an entry of the incident's record (the caller
     commits): which method reached whom, never the number or address."""
@@ -186,9 +187,26 @@ def record_outcome(
         "method": notification.method,
         "contact": notification.contact,
         "outcome": outcome,
+        "notification": notification.id,
     }
     if detail:
         facts["detail"] = detail
+    if attempts > 1:
+        facts["attempts"] = attempts
     add_entry(
         session, incident, kind=TimelineKind.NOTIFICATION, facts=facts, author=None, occurred_at=at
     )
+
+
+async def failed_attempts(session: AsyncSession, incident_id: int) -> dict[int, int]:
+    """How many tries each of the incident's notifications given up took, by its id (from
+    the record's entries: once is not written down)."""
+    statement = select(TimelineEntry).where(
+        TimelineEntry.incident_id == incident_id, TimelineEntry.kind == TimelineKind.NOTIFICATION
+    )
+    attempts: dict[int, int] = {}
+    for entry in (await session.exec(statement)).all():
+        facts = entry.facts or {}
+        if facts.get("outcome") == FAILED and facts.get("notification") is not None:
+            attempts[int(facts["notification"])] = int(facts.get("attempts") or 1)
+    return attempts
