@@ -230,6 +230,10 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_AI_KEY": secrets.token_hex(16),
         "WARROOM_AI_PRIVATE": "off",
         "WARROOM_AI_TIMEOUT": "5",
+        # Read by `warroom import` only; serve must start with them set all the same.
+        "OPSGENIE_API_KEY": secrets.token_hex(16),
+        "PAGERDUTY_API_TOKEN": secrets.token_hex(16),
+        "GRAFANA_ONCALL_API_TOKEN": secrets.token_hex(16),
         # Paging: methods set up (nobody here is paged beyond Slack).
         "WARROOM_CONTACTS": str(contacts),
         "WARROOM_NTFY_URL": "http://127.0.0.1:9",

@@ -122,10 +122,10 @@ async def test_the_filters_change_every_number_on_the_page(
     # The charts' tables count the same incidents as the headline.
     for page, count in ((month, 3), (year, 6), (sev1, 2), (dates, 2)):
         weeks = page.split('id="insights-weekly"', 1)[1].split("</figure>", 1)[0]
-        totals = re.findall(r"<td>(\d+)</td></tr>", weeks.split("<tbody>", 1)[1])
+        totals = re.findall(r"<td[^>]*>(\d+)</td></tr>", weeks.split("<tbody>", 1)[1])
         assert sum(map(int, totals)) == count
         months = page.split('id="insights-resolve"', 1)[1].split("</figure>", 1)[0]
-        declared = re.findall(r'<th scope="row">[^<]+</th><td>(\d+)</td>', months)
+        declared = re.findall(r'<th scope="row">[^<]+</th><td[^>]*>(\d+)</td>', months)
         assert sum(map(int, declared)) == count
     # The form shows the filters chosen.
     assert 'value="SEV1" checked' in sev1 and 'value="2026-02-01"' in dates
@@ -144,7 +144,7 @@ async def test_acknowledge_and_resolve_each_have_a_chart_and_an_axis(
     # Drawn for wide screens and for phones, with one table of the numbers.
     for figure in (acknowledge, resolve):
         assert 'class="wide"' in figure and 'class="narrow"' in figure
-        assert figure.count("<table>") == 1
+        assert figure.count("<table") == 1
 
 
 @pytest.mark.parametrize(
