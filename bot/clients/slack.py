@@ -128,6 +128,15 @@ class MemberFacts:
 
 
 @dataclass(frozen=True)
+class Named:
+    """How users.info names a person (their full name) and their zone (None when Slack
+    gives none)."""
+
+    name: str
+    timezone: str | None
+
+
+@dataclass(frozen=True)
 class ChannelFacts:
     """What conversations.info says of a channel that decides whether warroom can post there."""
 
@@ -157,6 +166,8 @@ class SlackWorkspace:
         self._users: dict[str, dict[str, Any]] = {}
         self._team_id: str | None = None
         self._bot_user: str | None = None
+        # The workspace's address (auth.test's ``url``), kept from the first answer.
+        self._workspace_url: str | None = None
 
     @slack_call
     async def create_channel(
@@ -182,12 +193,18 @@ class SlackWorkspace:
         """The workspace, if Slack has said it already: known without a call."""
         return self._team_id
 
+    @property
+    def known_workspace_url(self) -> str | None:
+        """The workspace's address (``https://acme.slack.com/``), if Slack has said it
+        already (auth.test's ``url``): known without a call."""
+        return self._workspace_url
+
     @slack_call
     async def team_id(self) -> str:
         """The workspace the bot is installed in (incidents are numbered per workspace)."""
         if self._team_id is None:
-            response = await self.client.auth_test()
-            self._team_id = str(response["team_id"])
+            self._keep_auth(await self.client.auth_test())
+        assert self._team_id is not None
         return self._team_id
 
     @slack_call
@@ -195,9 +212,17 @@ class SlackWorkspace:
         """The bot's own user id (what it does by itself is recorded as its own)."""
         if self._bot_user is None:
             response = await self.client.auth_test()
-            self._team_id = str(response["team_id"])
+            self._keep_auth(response)
             self._bot_user = str(response["user_id"])
         return self._bot_user
+
+    def _keep_auth(self, response: Any) -> None:
+        """Keep what auth.test says of the workspace: its id, and its address (``url``:
+        https://docs.slack.dev/reference/methods/auth.test)."""
+        self._team_id = str(response["team_id"])
+        url = response.get("url")
+        if isinstance(url, str) and url.startswith("https://"):
+            self._workspace_url = url
 
     async def token_works(self) -> bool:
         """Whether Slack takes the bot's token now (``auth.test``); False when it is revoked,
@@ -210,8 +235,7 @@ class SlackWorkspace:
 
     @slack_call
     async def _auth_test(self) -> None:
-        response = await self.client.auth_test()
-        self._team_id = str(response["team_id"])
+        self._keep_auth(await self.client.auth_test())
 
     @slack_call
     async def invite(self, channel_id: str, user_ids: Iterable[str]) -> Invitation:
@@ -413,6 +437,26 @@ class SlackWorkspace:
         user = await self._user(user_id)
         profile = user.get("profile") or {}
         return str(user.get("real_name") or profile.get("real_name") or user.get("name") or user_id)
+
+    @slack_call
+    async def named(self, user_id: str) -> Named | None:
+        """The person's full name and zone as Slack has them (``users.info``); None when
+        Slack knows nobody by that id (``user_not_found``: a mistyped id, or one made up in a
+        schedule file), which is an answer, not a failure."""
+        try:
+            user = dict((await self.client.users_info(user=user_id))["user"])
+        except SlackApiError as error:
+            if slack_code(error) == "user_not_found":
+                log.debug("users.info: no user %s", user_id)
+                return None
+            raise
+        self._users[user_id] = user
+        profile = user.get("profile") or {}
+        name = user.get("real_name") or profile.get("real_name") or user.get("name")
+        zone = user.get("tz")
+        if not name:
+            return None
+        return Named(str(name), zone if isinstance(zone, str) and zone else None)
 
     @slack_call
     async def time_zone(self, user_id: str) -> str | None:

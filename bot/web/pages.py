@@ -5,18 +5,23 @@ from __future__ import annotations
 import ipaddress
 import logging
 import urllib.parse
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
+from bot.basics.slack_links import channel_link
 from bot.flows.postmortem_posting import schedule_publication
-from bot.record.incident_queries import IncidentQuery, channel_history
+from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
 from bot.record.insights import load_insights
+from bot.record.message_links import known_bases
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.store.db import session_scope
+from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
     SignInNeeded,
     check_csrf,
@@ -26,7 +31,7 @@ from bot.web.auth import (
     with_session,
 )
 from bot.web.charts import render_insight_charts
-from bot.web.context import web_context
+from bot.web.context import WebContext, web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.oncall.charts import render_hours_charts
 from bot.web.oncall.reading import hours_for, schedules_for
@@ -44,6 +49,8 @@ from bot.web.routing import Handler, RouteKind, kind_of
 from bot.web.suggestions import accepted, suggestion_of_form
 from bot.web.visibility import Viewer
 
+# Open incidents the list shows at the top at most ("Active now").
+ACTIVE_MAX = 100
 # Timeline entries an incident page shows at once; the rest are a page away.
 TIMELINE_PAGE = 500
 
@@ -126,7 +133,9 @@ def viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
 
 
 async def incident_list(request: web.Request) -> web.Response:
-    """GET /: incidents, newest first, filtered by status, severity and date."""
+    """GET /: what is on fire now (the open incidents, worst severity first), then the
+    resolved ones, newest first, a page at a time; both filtered by severity, type, fields
+    and date, and by status when statuses are chosen."""
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
     team_id = await team_of(request, web_, viewer)
@@ -136,27 +145,54 @@ async def incident_list(request: web.Request) -> web.Response:
         team_id=team_id,
         types=web_.settings.incidents.types,
     )
-    page = await incidents_for(web_, viewer, query)
+    chosen_statuses = query.statuses or STATUSES
+    open_statuses = tuple(s for s in chosen_statuses if s != Status.RESOLVED)
+    active = await _active_now(web_, viewer, replace(query, statuses=open_statuses))
+    page = (
+        await incidents_for(web_, viewer, replace(query, statuses=(Status.RESOLVED.value,)))
+        if Status.RESOLVED in chosen_statuses
+        else None
+    )
+    shown = [*active, *(page.incidents if page else [])]
     async with session_scope(web_.services.engine) as session:
-        names = await known_names(
-            session, {i.commander for i in page.incidents if i.commander} - {None}
-        )
+        names = await known_names(session, {i.commander for i in shown if i.commander})
+        updated = await latest_updates(session, [i.id for i in active if i.id is not None])
     response = render_page(
         request,
         "web/list.html.j2",
         viewer=viewer,
         csrf=csrf,
+        active=active,
+        updated=updated,
+        slack_links=await slack_links_of(web_, active),
         page=page,
         names=names,
         now=web_.services.clock(),
         zone=web_.settings.incidents.timezone,
         statuses=STATUSES,
-        severities=("SEV1", "SEV2", "SEV3", "SEV4"),
+        severities=SEVERITIES,
         chosen=filter_values(query, request.query),
         incident_types=web_.settings.incidents.types,
         page_url=lambda number: _page_url(request, number),
     )
     return response
+
+
+async def _active_now(web_: WebContext, viewer: Viewer, query: IncidentQuery) -> list[Incident]:
+    """The open incidents the filters match (``ACTIVE_MAX`` at most), worst severity first,
+    then the longest running."""
+    if not query.statuses:
+        return []
+    found = await incidents_for(web_, viewer, replace(query, page=1, per_page=ACTIVE_MAX))
+    return sorted(
+        found.incidents,
+        key=lambda i: (_severity_rank(i.severity), i.started_at or i.declared_at),
+    )
+
+
+def _severity_rank(severity: str) -> int:
+    """SEV1 first; a severity of no known kind last."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def _page_url(request: web.Request, number: int) -> str:
@@ -183,6 +219,8 @@ async def incident_page(request: web.Request) -> web.Response:
         viewer=viewer,
         csrf=csrf,
         incident=incident,
+        slack_link=await slack_link_of(web_, incident),
+        now=web_.services.clock(),
         draft=page.draft,
         timeline=page.lines,
         timeline_page=page_number,
@@ -190,6 +228,29 @@ async def incident_page(request: web.Request) -> web.Response:
         timeline_total=page.total,
         timeline_pages=max(1, -(-page.total // TIMELINE_PAGE)),
     )
+
+
+async def slack_link_of(web_: WebContext, incident: Incident) -> str | None:
+    """Where "Open in Slack" goes for the incident's channel (None without one)."""
+    return (await slack_links_of(web_, [incident])).get(incident.reference)
+
+
+async def slack_links_of(web_: WebContext, incidents: Sequence[Incident]) -> dict[str, str]:
+    """Where "Open in Slack" goes for each incident with a channel, by reference: the
+    channel's page in the workspace, whose address auth.test gave at start-up (kept, never
+    asked per view) or a permalink of that channel did; else Slack's deep link. Slack is
+    never asked here: the pages answer while it is down."""
+    channels = {i.reference: i.channel_id for i in incidents if i.channel_id}
+    base = web_.services.slack.known_workspace_url
+    bases: dict[str, str] = {}
+    if base is None and channels:
+        async with session_scope(web_.services.engine) as session:
+            bases = await known_bases(session, channels.values())
+    return {
+        i.reference: channel_link(base or bases.get(i.channel_id), i.team_id, i.channel_id)
+        for i in incidents
+        if i.channel_id
+    }
 
 
 async def postmortem_page(request: web.Request) -> web.Response:
