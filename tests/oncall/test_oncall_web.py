@@ -247,13 +247,15 @@ async def test_overrides_that_cannot_be_kept_are_refused_naming_the_schedule_and
             form = {**bobs, "user": ALICE, "start": "2026-03-20 09:00", "end": "2026-03-21 09:00"}
             status, _, _ = await post(bob, f"{url}/overrides", form)
             assert status == 303
+        # Alice, seen now for the first time (put on call), is named from Slack from then on.
+        await warroom.services.background.drain(timeout=10)
         _, html = await page(carol, url)
         assert f"{url.removeprefix(warroom.url)}/overrides/1/cancel" in html
         assert f"{url.removeprefix(warroom.url)}/overrides/2/cancel" not in html
         for number, message in (
             (
                 "2",
-                "Schedule “payments”: override #2 (U0ALICE, made by Bob Okafor) may be "
+                "Schedule “payments”: override #2 (Alice Moreau, made by Bob Okafor) may be "
                 "cancelled only by them or by the schedule's owners.",
             ),
             ("99", "Schedule “payments”, override: there is no override #99 of this schedule."),
@@ -543,9 +545,11 @@ async def test_with_sign_in_off_whoever_runs_warroom_may_change_any_schedule(
         assert status == 303 and "added=1" in location
         status, location, _ = await post(local, f"{url}/overrides/1/cancel", form)
         assert status == 303 and "cancelled=1" in location
+        # Carol, put on call, is named from Slack (users.info) from then on.
+        await warroom.services.background.drain(timeout=10)
         _, html = await page(local, url)
         history = text_of(html[html.index('id="override-history"') :])
-        assert "1 U0CAROL Wed 2026-03-11 13:00 CET Fri 2026-03-13 18:00 CET local" in history
+        assert "1 Carol Tanaka Wed 2026-03-11 13:00 CET Fri 2026-03-13 18:00 CET local" in history
         assert "cancelled by local" in history
 
 
