@@ -443,14 +443,16 @@ class SlackWorkspace:
         """The person's full name and zone as Slack has them (``users.info``); None when
         Slack knows nobody by that id (``user_not_found``: a mistyped id, or one made up in a
         schedule file), which is an answer, not a failure."""
-        try:
-            user = dict((await self.client.users_info(user=user_id))["user"])
-        except SlackApiError as error:
-            if slack_code(error) == "user_not_found":
-                log.debug("users.info: no user %s", user_id)
-                return None
-            raise
-        self._users[user_id] = user
+        user = self._users.get(user_id)
+        if not user:  # not asked yet here (an empty answer: asked and failed, so ask again)
+            try:
+                user = dict((await self.client.users_info(user=user_id))["user"])
+            except SlackApiError as error:
+                if slack_code(error) == "user_not_found":
+                    log.debug("users.info: no user %s", user_id)
+                    return None
+                raise
+            self._users[user_id] = user
         profile = user.get("profile") or {}
         name = user.get("real_name") or profile.get("real_name") or user.get("name")
         zone = user.get("tz")

@@ -228,4 +228,4 @@ async def latest_updates(
         )
         .group_by(col(TimelineEntry.incident_id))
     )
-    return {incident_id: at for incident_id, at in rows.all()}
+    return dict(rows.all())
