@@ -194,6 +194,11 @@ class SlackWorkspace:
         return self._team_id
 
     @property
+    def known_bot_user(self) -> str | None:
+        """The bot's own user id, if Slack has said it already: known without a call."""
+        return self._bot_user
+
+    @property
     def known_workspace_url(self) -> str | None:
         """The workspace's address (``https://acme.slack.com/``), if Slack has said it
         already (auth.test's ``url``): known without a call."""

@@ -84,7 +84,12 @@ def saw(services: Services, users: Iterable[str | None]) -> None:
     names = services.names
     if time.monotonic() < names.resting_until:
         return
-    new = [user for user in users if user and USER_ID.match(user) and user not in names.asked]
+    bot = services.slack.known_bot_user  # warroom itself, whose own posts come back
+    new = [
+        user
+        for user in users
+        if user and user != bot and USER_ID.match(user) and user not in names.asked
+    ]
     if not new:
         return
     for user in new:

@@ -291,7 +291,9 @@ class EventRoutes(AsyncMiddleware):
         context["ingest"] = self.ingest
         context[CONTEXT_KEY] = self.line
         body = req.body
-        saw(self.services, people_in(body))
+        # Bolt's authorization, before this, said who the bot is: its own posts name nobody.
+        bot = context.bot_user_id
+        saw(self.services, [person for person in people_in(body) if person != bot])
         kind = body.get("type")
         if kind == "app_rate_limited":
             return on_app_rate_limited(self.services, body)
@@ -306,10 +308,14 @@ class EventRoutes(AsyncMiddleware):
 
 def people_in(body: dict[str, Any]) -> list[str | None]:
     """Who a delivery from Slack shows: who acted (an event's ``user``, a reaction's author,
-    an inviter, a command's ``user_id``, an action's ``user.id``) and who a message mentions."""
+    an inviter, a command's ``user_id``, an action's ``user.id``) and who a message mentions.
+    Shapes: https://docs.slack.dev/reference/events/message,
+    https://docs.slack.dev/interactivity/implementing-slash-commands."""
     event = _object(body.get("event"))
     message = _object(event.get("message"))
-    people = [_text(event.get(key)) for key in ("user", "item_user", "inviter")]
+    # A bot's post (warroom's own come back too) names no person.
+    people = [None if event.get("bot_id") else _text(event.get("user"))]
+    people += [_text(event.get(key)) for key in ("item_user", "inviter")]
     people += [_text(message.get("user")), _text(body.get("user_id"))]
     people.append(_text(_object(body.get("user")).get("id")))
     for text in (_text(event.get("text")), _text(message.get("text"))):
