@@ -164,6 +164,8 @@ class SlackWorkspace:
         self._session = session
         self._more = more  # the line that stands for what a too-long message leaves out
         self._users: dict[str, dict[str, Any]] = {}
+        # Ids Slack said it knows nobody by (``user_not_found``): not named, not asked again.
+        self._nobody: set[str] = set()
         self._team_id: str | None = None
         self._bot_user: str | None = None
         # The workspace's address (auth.test's ``url``), kept from the first answer.
@@ -448,6 +450,8 @@ class SlackWorkspace:
         """The person's full name and zone as Slack has them (``users.info``); None when
         Slack knows nobody by that id (``user_not_found``: a mistyped id, or one made up in a
         schedule file), which is an answer, not a failure."""
+        if user_id in self._nobody:
+            return None
         user = self._users.get(user_id)
         if not user:  # not asked yet here (an empty answer: asked and failed, so ask again)
             try:
@@ -455,6 +459,7 @@ class SlackWorkspace:
             except SlackApiError as error:
                 if slack_code(error) == "user_not_found":
                     log.debug("users.info: no user %s", user_id)
+                    self._nobody.add(user_id)
                     return None
                 raise
             self._users[user_id] = user
@@ -484,7 +489,10 @@ class SlackWorkspace:
             try:
                 self._users[user_id] = dict((await self.client.users_info(user=user_id))["user"])
             except SlackApiError as error:
-                log.warning("users.info for %s failed: %s", user_id, slack_code(error))
+                code = slack_code(error)
+                if code == "user_not_found":
+                    self._nobody.add(user_id)
+                log.warning("users.info for %s failed: %s", user_id, code)
                 return {}
         return self._users[user_id]
 
@@ -494,7 +502,13 @@ class SlackWorkspace:
         ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object),
         and their ``tz``. Asked afresh: a guest made a member, or the reverse, counts from the
         next sign-in."""
-        user = (await self.client.users_info(user=user_id))["user"]
+        try:
+            user = dict((await self.client.users_info(user=user_id))["user"])
+        except SlackApiError as error:
+            if slack_code(error) == "user_not_found":
+                self._nobody.add(user_id)
+            raise
+        self._users[user_id] = user  # what names them too (``named``), with no second call
         zone = user.get("tz")
         return MemberFacts(
             guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),

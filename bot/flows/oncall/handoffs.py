@@ -156,8 +156,9 @@ async def run_handoff(services: Services, job: Job) -> None:
         await _plan_notices(session, schedule, overrides, now, until=current.end)
         await session.commit()
     services.wake_jobs()
-    saw(services, current.users)  # named on every page from now on
     guests = await guests_among(services, current.users, retried=True)
+    # Named on every page from now on, from the answers guests_among just had (no more calls).
+    saw(services, current.users)
     for guest in current.users:
         if guest in guests:
             # Never put on call, whatever the file says: said once for their stretch.
