@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from aiohttp import web
@@ -153,10 +153,12 @@ async def incident_list(request: web.Request) -> web.Response:
         if Status.RESOLVED in chosen_statuses
         else None
     )
-    shown = [*active, *(page.incidents if page else [])]
+    shown = [*active.incidents, *(page.incidents if page else [])]
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {i.commander for i in shown if i.commander})
-        updated = await latest_updates(session, [i.id for i in active if i.id is not None])
+        updated = await latest_updates(
+            session, [i.id for i in active.incidents if i.id is not None]
+        )
     response = render_page(
         request,
         "web/list.html.j2",
@@ -164,7 +166,7 @@ async def incident_list(request: web.Request) -> web.Response:
         csrf=csrf,
         active=active,
         updated=updated,
-        slack_links=await slack_links_of(web_, active),
+        slack_links=await slack_links_of(web_, active.incidents),
         page=page,
         names=names,
         now=web_.services.clock(),
@@ -178,21 +180,27 @@ async def incident_list(request: web.Request) -> web.Response:
     return response
 
 
-async def _active_now(web_: WebContext, viewer: Viewer, query: IncidentQuery) -> list[Incident]:
-    """The open incidents the filters match (``ACTIVE_MAX`` at most), worst severity first,
-    then the longest running."""
+async def _active_now(web_: WebContext, viewer: Viewer, query: IncidentQuery) -> ActiveNow:
+    """The open incidents the filters match, worst severity first (each severity's newest
+    first), ``ACTIVE_MAX`` at most: one page a severity, so a flood of SEV3s never hides a
+    SEV1."""
+    active = ActiveNow([], 0)
     if not query.statuses:
-        return []
-    found = await incidents_for(web_, viewer, replace(query, page=1, per_page=ACTIVE_MAX))
-    return sorted(
-        found.incidents,
-        key=lambda i: (_severity_rank(i.severity), i.started_at or i.declared_at),
-    )
+        return active
+    for severity in query.severities or SEVERITIES:
+        wanted = replace(query, severities=(severity,), page=1, per_page=ACTIVE_MAX)
+        found = await incidents_for(web_, viewer, wanted)
+        active.total += found.total
+        active.incidents += found.incidents[: ACTIVE_MAX - len(active.incidents)]
+    return active
 
 
-def _severity_rank(severity: str) -> int:
-    """SEV1 first; a severity of no known kind last."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+@dataclass
+class ActiveNow:
+    """What "Active now" shows, and how many open incidents the filters match in all."""
+
+    incidents: list[Incident]
+    total: int
 
 
 def _page_url(request: web.Request, number: int) -> str:
