@@ -5,6 +5,7 @@ go", and people are named from Slack (users.info, through the emulator) on first
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bench.harness import free_port
 from bot.record.oncall.schedules import parse_schedules
@@ -12,6 +13,12 @@ from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
+from tests.web.test_browser import chromium
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+__all__ = ["chromium"]  # the fixture, from the browser tests: Chromium or a skip
 
 DAVE = "U0DAVE"
 GHOST = "U0GHOST"  # nobody Slack knows
@@ -169,3 +176,31 @@ async def test_nobody_in_a_schedule_file_is_asked_about_at_start_up(
         await warroom.services.background.drain(timeout=10)
         asked = {call.args.get("user") for call in slack.calls_to("users.info")}
         assert not asked & set(made_up)
+
+
+LAPTOP_FOLD = {"width": 1280, "height": 900}
+
+
+async def test_the_incident_header_fits_the_first_900_px_of_a_laptop(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser
+) -> None:
+    """Open in Slack and the four metrics are on the first screen at 1280 px, even with a long
+    title and a long latest update."""
+    async with web_warroom(slack, sqlite_url, web__auth="none") as warroom:
+        title = "Checkout returns 500s for card payments in every region after the 14:02 deploy"
+        channel = await open_incident(warroom, title)
+        await command(warroom, channel, "update " + "Rolling back deploy 4812; " * 30)
+        context = await chromium.new_context(viewport=LAPTOP_FOLD)
+        try:
+            page = await context.new_page()
+            await page.goto(f"{warroom.url}/incidents/INC-1")
+            for selector in ("#open-in-slack", "#head-metrics", "#latest-update"):
+                box = await page.locator(selector).bounding_box()
+                assert box is not None, selector
+                assert box["y"] + box["height"] <= LAPTOP_FOLD["height"], (selector, box)
+            for metric in ("Time to detect", "Time to acknowledge", "Time to mitigate"):
+                dt = page.locator("#head-metrics").get_by_text(metric, exact=True)
+                box = await dt.bounding_box()
+                assert box is not None and box["y"] + box["height"] <= LAPTOP_FOLD["height"]
+        finally:
+            await context.close()
