@@ -49,8 +49,6 @@ from bot.web.routing import Handler, RouteKind, kind_of
 from bot.web.suggestions import accepted, suggestion_of_form
 from bot.web.visibility import Viewer
 
-# Open incidents the list shows at the top at most ("Active now").
-ACTIVE_MAX = 100
 # Timeline entries an incident page shows at once; the rest are a page away.
 TIMELINE_PAGE = 500
 
@@ -182,16 +180,17 @@ async def incident_list(request: web.Request) -> web.Response:
 
 async def _active_now(web_: WebContext, viewer: Viewer, query: IncidentQuery) -> ActiveNow:
     """The open incidents the filters match, worst severity first (each severity's newest
-    first), ``ACTIVE_MAX`` at most: one page a severity, so a flood of SEV3s never hides a
-    SEV1."""
+    first), a page of them at most (``per_page``, 25 unless asked): one page a severity, so
+    a flood of SEV3s never hides a SEV1, and Slack asked about no more private channels for
+    each than a page of the list asks about."""
     active = ActiveNow([], 0)
     if not query.statuses:
         return active
     for severity in query.severities or SEVERITIES:
-        wanted = replace(query, severities=(severity,), page=1, per_page=ACTIVE_MAX)
+        wanted = replace(query, severities=(severity,), page=1)
         found = await incidents_for(web_, viewer, wanted)
         active.total += found.total
-        active.incidents += found.incidents[: ACTIVE_MAX - len(active.incidents)]
+        active.incidents += found.incidents[: query.per_page - len(active.incidents)]
     return active
 
 

@@ -145,9 +145,9 @@ async def sign_in_with_slack(page: Page, warroom: Warroom) -> None:
 
 async def listed(page: Page) -> list[str]:
     """The references in the incident list, top to bottom."""
-    if not await page.locator("#incidents").count():
-        return []
-    return await page.locator("#incidents tbody tr td:first-child a").all_inner_texts()
+    # "Active now" (the open ones, worst first), then the resolved ones' table.
+    links = page.locator("#active a.incident-ref, #incidents tbody tr td:first-child a")
+    return await links.all_inner_texts()
 
 
 # -- screenshots -----------------------------------------------------------------------------
@@ -268,6 +268,7 @@ async def test_sign_in_filter_edit_and_screenshots(
         # The list, newest first; then only SEV1; then by declaration date, either end.
         assert await listed(page) == ["INC-2", "INC-1"]
         await screenshot(page, tmp_path / "list.png")
+        await page.locator("details.filters-box > summary").click()  # folded away at first
         filters = page.locator("form.filters")
         sev1 = filters.get_by_role("checkbox", name="SEV1")
         await sev1.check()
