@@ -9,8 +9,6 @@ import logging
 import time
 from collections.abc import Iterable
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.basics.slack_patterns import USER_ID
 from bot.clients.slack import Named
 from bot.clients.slack_errors import (
@@ -137,14 +135,9 @@ async def _keep_names(services: Services, learned: dict[str, Named]) -> None:
     if not learned:
         return
     now = services.clock()
-    try:
-        async with session_scope(services.engine) as session:
-            await remember_names(session, {u: named.name for u, named in learned.items()}, now)
-            await session.flush()
-            for user, named in learned.items():
-                if named.timezone and known_zone(named.timezone):
-                    await remember_zone(session, user, named.timezone, now)
-            await session.commit()
-    except IntegrityError:
-        # Another replica (or a draft being written) kept one of them first: theirs stands.
-        log.info("names learned here were kept elsewhere first: %s", sorted(learned))
+    async with session_scope(services.engine) as session:
+        await remember_names(session, {u: named.name for u, named in learned.items()}, now)
+        for user, named in learned.items():
+            if named.timezone and known_zone(named.timezone):
+                await remember_zone(session, user, named.timezone, now)
+        await session.commit()
