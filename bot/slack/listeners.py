@@ -308,7 +308,8 @@ class EventRoutes(AsyncMiddleware):
 
 def people_in(body: dict[str, Any]) -> list[str | None]:
     """Who a delivery from Slack shows: who acted (an event's ``user``, a reaction's author,
-    an inviter, a command's ``user_id``, an action's ``user.id``) and who a message mentions.
+    an inviter, a command's ``user_id``, an action's ``user.id``) and who a message or a
+    command's text mentions.
     Shapes: https://docs.slack.dev/reference/events/message,
     https://docs.slack.dev/interactivity/implementing-slash-commands."""
     event = _object(body.get("event"))
@@ -318,7 +319,7 @@ def people_in(body: dict[str, Any]) -> list[str | None]:
     people += [_text(event.get(key)) for key in ("item_user", "inviter")]
     people += [_text(message.get("user")), _text(body.get("user_id"))]
     people.append(_text(_object(body.get("user")).get("id")))
-    for text in (_text(event.get("text")), _text(message.get("text"))):
+    for text in (_text(event.get("text")), _text(message.get("text")), _text(body.get("text"))):
         if text and "<@" in text:
             people += mentioned_users(text)
     return people
