@@ -23,7 +23,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.basics.slack_text import cut_plain
-from bot.clients.slack_errors import SlackRefused, SlackTokenRevoked, slack_call, slack_code
+from bot.clients.slack_errors import (
+    SlackGone,
+    SlackRefused,
+    SlackTokenRevoked,
+    slack_call,
+    slack_code,
+)
 from bot.clients.slack_limits import More, fit_message, fit_view_blocks
 from bot.clients.slack_pacing import SlackPacer
 from bot.clients.slack_ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
@@ -485,14 +491,18 @@ class SlackWorkspace:
         return bool(user) and not user.get("deleted") and not user.get("is_bot")
 
     async def _user(self, user_id: str) -> dict[str, Any]:
+        if user_id in self._nobody:
+            return {}
         if user_id not in self._users:
             try:
                 self._users[user_id] = dict((await self.client.users_info(user=user_id))["user"])
             except SlackApiError as error:
                 code = slack_code(error)
-                if code == "user_not_found":
+                if code == "user_not_found":  # an answer (a made-up id), not a failure
                     self._nobody.add(user_id)
-                log.warning("users.info for %s failed: %s", user_id, code)
+                    log.info("users.info: Slack knows no user %s", user_id)
+                else:
+                    log.warning("users.info for %s failed: %s", user_id, code)
                 return {}
         return self._users[user_id]
 
@@ -502,6 +512,8 @@ class SlackWorkspace:
         ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object),
         and their ``tz``. Asked afresh: a guest made a member, or the reverse, counts from the
         next sign-in."""
+        if user_id in self._nobody:  # Slack never reuses an id: asking again changes nothing
+            raise SlackGone("users.info", "user_not_found")
         try:
             user = dict((await self.client.users_info(user=user_id))["user"])
         except SlackApiError as error:
