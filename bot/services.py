@@ -34,6 +34,20 @@ class SlackPresence:
     stopped: str | None = None
 
 
+@dataclass
+class NamesToLearn:
+    """People seen whose names this process has not asked Slack yet: learned in the
+    background, one ``users.info`` each, and kept (``bot.flows.people.saw``)."""
+
+    # In the order seen (a dict as an ordered set).
+    waiting: dict[str, None] = field(default_factory=dict)
+    # Asked in this process already (named, or unknown to Slack): not asked again here.
+    asked: set[str] = field(default_factory=set)
+    learning: bool = False
+    # After Slack failed to answer, nothing is asked before this (``time.monotonic``).
+    resting_until: float = 0.0
+
+
 @dataclass(frozen=True)
 class Services:
     """The application's collaborators: settings, database, Slack, templates and the clock."""
@@ -59,6 +73,8 @@ class Services:
     outbox_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     # Set when the app is uninstalled or its token revoked: the outbox and the jobs stop.
     presence: SlackPresence = field(default_factory=SlackPresence)
+    # People seen whose names are still to be learned from Slack.
+    names: NamesToLearn = field(default_factory=NamesToLearn)
 
     def wake_jobs(self) -> None:
         """Ask the job runner to look for due work now (new work was just scheduled)."""

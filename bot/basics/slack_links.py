@@ -12,7 +12,7 @@ message's link is then asked of Slack).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 
 def message_link(base: str, channel: str, ts: str, thread_ts: str | None = None) -> str:
@@ -34,3 +34,13 @@ def link_base(permalink: str, channel: str, ts: str, thread_ts: str | None = Non
     base = f"{parts.scheme}://{parts.netloc}"
     # The whole answer, query included: a reply's link must name its own thread and channel.
     return base if message_link(base, channel, ts, thread_ts) == permalink else None
+
+
+def channel_link(base: str | None, team: str, channel: str) -> str:
+    """Where "Open in Slack" goes for ``channel``: its page in the workspace, when the
+    workspace's address is known (``base``: auth.test's ``url``, or a permalink's start),
+    else Slack's deep link, which opens the app on the channel
+    (``slack://channel?team=T…&id=C…``: https://docs.slack.dev/interactivity/deep-linking)."""
+    if base:
+        return f"{base.rstrip('/')}/archives/{channel}"
+    return f"slack://channel?{urlencode({'team': team, 'id': channel})}"

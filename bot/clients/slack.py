@@ -135,6 +135,15 @@ class MemberFacts:
 
 
 @dataclass(frozen=True)
+class Named:
+    """How users.info names a person (their full name) and their zone (None when Slack
+    gives none)."""
+
+    name: str
+    timezone: str | None
+
+
+@dataclass(frozen=True)
 class ChannelFacts:
     """What conversations.info says of a channel that decides whether warroom can post there."""
 
@@ -162,8 +171,12 @@ class SlackWorkspace:
         self._session = session
         self._more = more  # the line that stands for what a too-long message leaves out
         self._users: dict[str, dict[str, Any]] = {}
+        # Ids Slack said it knows nobody by (``user_not_found``): not named, not asked again.
+        self._nobody: set[str] = set()
         self._team_id: str | None = None
         self._bot_user: str | None = None
+        # The workspace's address (auth.test's ``url``), kept from the first answer.
+        self._workspace_url: str | None = None
 
     @slack_call
     async def create_channel(
@@ -189,12 +202,23 @@ class SlackWorkspace:
         """The workspace, if Slack has said it already: known without a call."""
         return self._team_id
 
+    @property
+    def known_bot_user(self) -> str | None:
+        """The bot's own user id, if Slack has said it already: known without a call."""
+        return self._bot_user
+
+    @property
+    def known_workspace_url(self) -> str | None:
+        """The workspace's address (``https://acme.slack.com/``), if Slack has said it
+        already (auth.test's ``url``): known without a call."""
+        return self._workspace_url
+
     @slack_call
     async def team_id(self) -> str:
         """The workspace the bot is installed in (incidents are numbered per workspace)."""
         if self._team_id is None:
-            response = await self.client.auth_test()
-            self._team_id = str(response["team_id"])
+            self._keep_auth(await self.client.auth_test())
+        assert self._team_id is not None
         return self._team_id
 
     @slack_call
@@ -202,9 +226,17 @@ class SlackWorkspace:
         """The bot's own user id (what it does by itself is recorded as its own)."""
         if self._bot_user is None:
             response = await self.client.auth_test()
-            self._team_id = str(response["team_id"])
+            self._keep_auth(response)
             self._bot_user = str(response["user_id"])
         return self._bot_user
+
+    def _keep_auth(self, response: Any) -> None:
+        """Keep what auth.test says of the workspace: its id, and its address (``url``:
+        https://docs.slack.dev/reference/methods/auth.test)."""
+        self._team_id = str(response["team_id"])
+        url = response.get("url")
+        if isinstance(url, str) and url.startswith("https://"):
+            self._workspace_url = url
 
     async def token_works(self) -> bool:
         """Whether Slack takes the bot's token now (``auth.test``); False when it is revoked,
@@ -217,8 +249,7 @@ class SlackWorkspace:
 
     @slack_call
     async def _auth_test(self) -> None:
-        response = await self.client.auth_test()
-        self._team_id = str(response["team_id"])
+        self._keep_auth(await self.client.auth_test())
 
     @slack_call
     async def invite(self, channel_id: str, user_ids: Iterable[str]) -> Invitation:
@@ -422,6 +453,31 @@ class SlackWorkspace:
         return str(user.get("real_name") or profile.get("real_name") or user.get("name") or user_id)
 
     @slack_call
+    async def named(self, user_id: str) -> Named | None:
+        """The person's full name and zone as Slack has them (``users.info``); None when
+        Slack knows nobody by that id (``user_not_found``: a mistyped id, or one made up in a
+        schedule file), which is an answer, not a failure."""
+        if user_id in self._nobody:
+            return None
+        user = self._users.get(user_id)
+        if not user:  # not asked yet here (an empty answer: asked and failed, so ask again)
+            try:
+                user = dict((await self.client.users_info(user=user_id))["user"])
+            except SlackApiError as error:
+                if slack_code(error) == "user_not_found":
+                    log.debug("users.info: no user %s", user_id)
+                    self._nobody.add(user_id)
+                    return None
+                raise
+            self._users[user_id] = user
+        profile = user.get("profile") or {}
+        name = user.get("real_name") or profile.get("real_name") or user.get("name")
+        zone = user.get("tz")
+        if not name:
+            return None
+        return Named(str(name), zone if isinstance(zone, str) and zone else None)
+
+    @slack_call
     async def time_zone(self, user_id: str) -> str | None:
         """The person's time zone as set in Slack (``users.info`` ``tz``, an IANA name), or
         None when Slack does not say."""
@@ -447,11 +503,18 @@ class SlackWorkspace:
         return str(user["id"]) if user.get("id") else None
 
     async def _user(self, user_id: str) -> dict[str, Any]:
+        if user_id in self._nobody:
+            return {}
         if user_id not in self._users:
             try:
                 self._users[user_id] = dict((await self.client.users_info(user=user_id))["user"])
             except SlackApiError as error:
-                log.warning("users.info for %s failed: %s", user_id, slack_code(error))
+                code = slack_code(error)
+                if code == "user_not_found":  # an answer (a made-up id), not a failure
+                    self._nobody.add(user_id)
+                    log.info("users.info: Slack knows no user %s", user_id)
+                else:
+                    log.warning("users.info for %s failed: %s", user_id, code)
                 return {}
         return self._users[user_id]
 
@@ -461,7 +524,15 @@ class SlackWorkspace:
         ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object),
         and their ``tz``. Asked afresh: a guest made a member, or the reverse, counts from the
         next sign-in."""
-        user = (await self.client.users_info(user=user_id))["user"]
+        if user_id in self._nobody:  # Slack never reuses an id: asking again changes nothing
+            raise SlackGone("users.info", "user_not_found")
+        try:
+            user = dict((await self.client.users_info(user=user_id))["user"])
+        except SlackApiError as error:
+            if slack_code(error) == "user_not_found":
+                self._nobody.add(user_id)
+            raise
+        self._users[user_id] = user  # what names them too (``named``), with no second call
         zone = user.get("tz")
         return MemberFacts(
             guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),

@@ -6,8 +6,11 @@ May import: what ``bot.flows`` may (``bot.services`` and everything below it).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
+from bot.basics.slack_patterns import USER_ID
+from bot.clients.slack import Named
 from bot.clients.slack_errors import (
     SlackFailure,
     SlackRateLimited,
@@ -16,7 +19,9 @@ from bot.clients.slack_errors import (
     SlackUnavailable,
 )
 from bot.record.oncall.zones import known_zone
+from bot.record.people import known_names, remember_names, remember_zone
 from bot.services import Services
+from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +64,80 @@ async def guests_among(
     once a person, in a steady order."""
     named = sorted({user for user in users if user})
     return frozenset([user for user in named if await is_guest(services, user, retried=retried)])
+
+
+# -- names, learned on first sight -----------------------------------------------------------
+# People looked up in the database at once before Slack is asked about those not kept.
+LEARN_BATCH = 50
+# After Slack failed to answer, people seen are not asked about for this long (they are
+# asked when next seen after it).
+REST_SECONDS = 30.0
+
+
+def saw(services: Services, users: Iterable[str | None]) -> None:
+    """People were seen (in an event, a command, an override, a handoff): those this process
+    has not asked about yet are named from ``users.info`` in the background and kept
+    (``person``), so every page names them without asking Slack. Nothing waits for it, and
+    nobody is asked about at start-up: a schedule's file may name hundreds."""
+    names = services.names
+    if time.monotonic() < names.resting_until:
+        return
+    bot = services.slack.known_bot_user  # warroom itself, whose own posts come back
+    new = [
+        user
+        for user in users
+        if user and user != bot and USER_ID.match(user) and user not in names.asked
+    ]
+    if not new:
+        return
+    for user in new:
+        names.asked.add(user)
+        names.waiting[user] = None
+    if not names.learning:
+        names.learning = True
+        services.background.spawn(_learn_names(services), name="learn names")
+
+
+async def _learn_names(services: Services) -> None:
+    names = services.names
+    try:
+        while names.waiting:
+            batch = list(names.waiting)[:LEARN_BATCH]
+            async with session_scope(services.engine) as session:
+                kept = await known_names(session, batch)
+            learned: dict[str, Named] = {}
+            for user in batch:
+                if user not in kept:
+                    try:
+                        named = await services.slack.named(user)
+                    except SlackFailure as error:
+                        _rest(services, error)
+                        break
+                    if named is not None:
+                        learned[user] = named
+                names.waiting.pop(user, None)
+            await _keep_names(services, learned)
+    finally:
+        names.learning = False
+
+
+def _rest(services: Services, error: SlackFailure) -> None:
+    """Slack cannot say now: those waiting are forgotten (asked again when next seen, after a
+    rest), never retried in a loop while Slack is down."""
+    names = services.names
+    log.info("names not learned now (%s); %d waiting forgotten", error.code, len(names.waiting))
+    names.asked.difference_update(names.waiting)
+    names.waiting.clear()
+    names.resting_until = time.monotonic() + REST_SECONDS
+
+
+async def _keep_names(services: Services, learned: dict[str, Named]) -> None:
+    if not learned:
+        return
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        await remember_names(session, {u: named.name for u, named in learned.items()}, now)
+        for user, named in learned.items():
+            if named.timezone and known_zone(named.timezone):
+                await remember_zone(session, user, named.timezone, now)
+        await session.commit()

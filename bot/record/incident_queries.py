@@ -14,7 +14,14 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.models import ChannelMessage, Incident, IncidentFieldValue, IncidentRole
+from bot.store.models import (
+    ChannelMessage,
+    Incident,
+    IncidentFieldValue,
+    IncidentRole,
+    TimelineEntry,
+    TimelineKind,
+)
 
 REFERENCE = re.compile(r"^INC-([1-9][0-9]{0,8})$", re.IGNORECASE)
 HISTORY_PAGE = 500
@@ -204,3 +211,21 @@ async def channel_history(
     )
     messages = rows.all()
     return messages[:HISTORY_PAGE], len(messages) > HISTORY_PAGE
+
+
+async def latest_updates(
+    session: AsyncSession, incident_ids: Collection[int]
+) -> dict[int, datetime]:
+    """When each of the incidents last had a stakeholder update (``/incident update``), for
+    those that had one."""
+    if not incident_ids:
+        return {}
+    rows = await session.exec(
+        select(col(TimelineEntry.incident_id), func.max(col(TimelineEntry.occurred_at)))
+        .where(
+            col(TimelineEntry.incident_id).in_(list(incident_ids)),
+            col(TimelineEntry.kind) == TimelineKind.UPDATE.value,
+        )
+        .group_by(col(TimelineEntry.incident_id))
+    )
+    return dict(rows.all())

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.db import insert_once
 from bot.store.models import Person
 
 
@@ -28,12 +29,16 @@ async def every_name(session: AsyncSession) -> set[str]:
 
 
 async def remember_names(session: AsyncSession, names: Mapping[str, str], at: datetime) -> None:
-    """Keep people's names (the caller commits)."""
+    """Keep people's names (the caller commits). Two writers may learn one person at once (a
+    draft and the names learned on first sight, or two replicas): the first row stands, and
+    the other's transaction goes on."""
     for user_id, name in names.items():
         person = await session.get(Person, user_id)
         if person is None:
-            session.add(Person(user_id=user_id, name=name, updated_at=at))
-        elif person.name != name:
+            if await insert_once(session, Person(user_id=user_id, name=name, updated_at=at)):
+                continue
+            person = await session.get(Person, user_id, populate_existing=True)
+        if person is not None and person.name != name:
             person.name, person.updated_at = name, at
             session.add(person)
 

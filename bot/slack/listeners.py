@@ -31,11 +31,13 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.basics.slack_text import mentioned_users
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
 from bot.clients.slack_messages import said_message
 from bot.flows import channel_life, installation, recorder
 from bot.flows.in_order import CONTEXT_KEY, CommandLine
 from bot.flows.ingestion import IngestWriter
+from bot.flows.people import saw
 from bot.record.reactions import base_name
 from bot.services import Services
 
@@ -289,6 +291,9 @@ class EventRoutes(AsyncMiddleware):
         context["ingest"] = self.ingest
         context[CONTEXT_KEY] = self.line
         body = req.body
+        # Bolt's authorization, before this, said who the bot is: its own posts name nobody.
+        bot = context.bot_user_id
+        saw(self.services, [person for person in people_in(body) if person != bot])
         kind = body.get("type")
         if kind == "app_rate_limited":
             return on_app_rate_limited(self.services, body)
@@ -299,6 +304,25 @@ class EventRoutes(AsyncMiddleware):
             return await next()
         await listener(body, event, context)
         return BoltResponse(status=200, body="")
+
+
+def people_in(body: dict[str, Any]) -> list[str | None]:
+    """Who a delivery from Slack shows: who acted (an event's ``user``, a reaction's author,
+    an inviter, a command's ``user_id``, an action's ``user.id``) and who a message or a
+    command's text mentions.
+    Shapes: https://docs.slack.dev/reference/events/message,
+    https://docs.slack.dev/interactivity/implementing-slash-commands."""
+    event = _object(body.get("event"))
+    message = _object(event.get("message"))
+    # A bot's post (warroom's own come back too) names no person.
+    people = [None if event.get("bot_id") else _text(event.get("user"))]
+    people += [_text(event.get(key)) for key in ("item_user", "inviter")]
+    people += [_text(message.get("user")), _text(body.get("user_id"))]
+    people.append(_text(_object(body.get("user")).get("id")))
+    for text in (_text(event.get("text")), _text(message.get("text")), _text(body.get("text"))):
+        if text and "<@" in text:
+            people += mentioned_users(text)
+    return people
 
 
 def register(app: AsyncApp, services: Services, ingest: IngestWriter, line: CommandLine) -> None:

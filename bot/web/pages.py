@@ -5,16 +5,21 @@ from __future__ import annotations
 import ipaddress
 import logging
 import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
+from bot.basics.slack_links import channel_link
 from bot.flows.postmortem_posting import schedule_publication
-from bot.record.incident_queries import channel_history
+from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
+from bot.record.message_links import known_bases
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.store.db import session_scope
+from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
     SignInNeeded,
     check_csrf,
@@ -23,7 +28,7 @@ from bot.web.auth import (
     page_viewer,
     with_session,
 )
-from bot.web.context import web_context
+from bot.web.context import WebContext, web_context
 from bot.web.draft_places import new_places_token, place_sections
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
@@ -121,7 +126,9 @@ def viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
 
 
 async def incident_list(request: web.Request) -> web.Response:
-    """GET /: incidents, newest first, filtered by status, severity and date."""
+    """GET /: what is on fire now (the open incidents, worst severity first), then the
+    resolved ones, newest first, a page at a time; both filtered by severity, type, fields
+    and date, and by status when statuses are chosen."""
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
     team_id = await team_of(request, web_, viewer)
@@ -131,27 +138,63 @@ async def incident_list(request: web.Request) -> web.Response:
         team_id=team_id,
         types=web_.settings.incidents.types,
     )
-    page = await incidents_for(web_, viewer, query)
+    chosen_statuses = query.statuses or STATUSES
+    open_statuses = tuple(s for s in chosen_statuses if s != Status.RESOLVED)
+    active = await _active_now(web_, viewer, replace(query, statuses=open_statuses))
+    page = (
+        await incidents_for(web_, viewer, replace(query, statuses=(Status.RESOLVED.value,)))
+        if Status.RESOLVED in chosen_statuses
+        else None
+    )
+    shown = [*active.incidents, *(page.incidents if page else [])]
     async with session_scope(web_.services.engine) as session:
-        names = await known_names(
-            session, {i.commander for i in page.incidents if i.commander} - {None}
+        names = await known_names(session, {i.commander for i in shown if i.commander})
+        updated = await latest_updates(
+            session, [i.id for i in active.incidents if i.id is not None]
         )
     response = render_page(
         request,
         "web/list.html.j2",
         viewer=viewer,
         csrf=csrf,
+        active=active,
+        updated=updated,
+        slack_links=await slack_links_of(web_, active.incidents),
         page=page,
         names=names,
         now=web_.services.clock(),
         zone=web_.settings.incidents.timezone,
         statuses=STATUSES,
-        severities=("SEV1", "SEV2", "SEV3", "SEV4"),
+        severities=SEVERITIES,
         chosen=filter_values(query, request.query),
         incident_types=web_.settings.incidents.types,
         page_url=lambda number: _page_url(request, number),
     )
     return response
+
+
+async def _active_now(web_: WebContext, viewer: Viewer, query: IncidentQuery) -> ActiveNow:
+    """The open incidents the filters match, worst severity first (each severity's newest
+    first), a page of them at most (``per_page``, 25 unless asked): one page a severity, so
+    a flood of SEV3s never hides a SEV1, and Slack asked about no more private channels for
+    each than a page of the list asks about."""
+    active = ActiveNow([], 0)
+    if not query.statuses:
+        return active
+    for severity in query.severities or SEVERITIES:
+        wanted = replace(query, severities=(severity,), page=1)
+        found = await incidents_for(web_, viewer, wanted)
+        active.total += found.total
+        active.incidents += found.incidents[: query.per_page - len(active.incidents)]
+    return active
+
+
+@dataclass
+class ActiveNow:
+    """What "Active now" shows, and how many open incidents the filters match in all."""
+
+    incidents: list[Incident]
+    total: int
 
 
 def _page_url(request: web.Request, number: int) -> str:
@@ -178,6 +221,8 @@ async def incident_page(request: web.Request) -> web.Response:
         viewer=viewer,
         csrf=csrf,
         incident=incident,
+        slack_link=await slack_link_of(web_, incident),
+        now=web_.services.clock(),
         draft=page.draft,
         timeline=page.lines,
         timeline_page=page_number,
@@ -185,6 +230,29 @@ async def incident_page(request: web.Request) -> web.Response:
         timeline_total=page.total,
         timeline_pages=max(1, -(-page.total // TIMELINE_PAGE)),
     )
+
+
+async def slack_link_of(web_: WebContext, incident: Incident) -> str | None:
+    """Where "Open in Slack" goes for the incident's channel (None without one)."""
+    return (await slack_links_of(web_, [incident])).get(incident.reference)
+
+
+async def slack_links_of(web_: WebContext, incidents: Sequence[Incident]) -> dict[str, str]:
+    """Where "Open in Slack" goes for each incident with a channel, by reference: the
+    channel's page in the workspace, whose address auth.test gave at start-up (kept, never
+    asked per view) or a permalink of that channel did; else Slack's deep link. Slack is
+    never asked here: the pages answer while it is down."""
+    channels = {i.reference: i.channel_id for i in incidents if i.channel_id}
+    base = web_.services.slack.known_workspace_url
+    bases: dict[str, str] = {}
+    if base is None and channels:
+        async with session_scope(web_.services.engine) as session:
+            bases = await known_bases(session, channels.values())
+    return {
+        i.reference: channel_link(base or bases.get(i.channel_id), i.team_id, i.channel_id)
+        for i in incidents
+        if i.channel_id
+    }
 
 
 async def postmortem_page(request: web.Request) -> web.Response:

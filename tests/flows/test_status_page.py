@@ -272,6 +272,44 @@ async def test_a_status_change_is_published_in_warroom_words_only(
     ]
 
 
+def overall_of(page: str) -> str:
+    """What the status page says first: its overall state, as text."""
+    start = page.index('id="overall"')
+    return " ".join(
+        re.sub(
+            r"<[^>]+>", " ", page[page.index(">", start) + 1 : page.index("</p>", start)]
+        ).split()
+    )
+
+
+async def test_the_status_page_opens_with_its_overall_state(payplug: Warroom) -> None:
+    _, page, _ = await get(payplug, "/status?lang=en")
+    assert overall_of(page) == "All systems operational"
+    _, page, _ = await get(payplug, "/status?lang=fr")
+    assert overall_of(page) == "Tous les services fonctionnent normalement"
+    minor = await open_incident(payplug, "Search slow")
+    await command(payplug, minor, "public Search")
+    await command(payplug, minor, "update --public --lang en Search is slow for some")
+    major = await open_incident(payplug, "Checkout down")
+    await command(payplug, major, "sev 1")
+    await command(payplug, major, "public Checkout, Payments")
+    await command(payplug, major, "update --public --lang en Checkout is failing")
+    _, page, _ = await get(payplug, "/status?lang=en")
+    # The worst impact under way and the components it touches, before any incident.
+    assert overall_of(page) == "Major outage · Affected: Checkout, Payments"
+    assert page.index('id="overall"') < page.index("Checkout is failing")
+    _, page, _ = await get(payplug, "/status?lang=fr")
+    assert overall_of(page) == "Panne majeure · Concerne : Checkout, Payments"
+    await command(payplug, major, "resolve")
+    await command(payplug, major, "update --public --lang en Checkout is back")
+    _, page, _ = await get(payplug, "/status?lang=en")
+    assert overall_of(page) == "Degraded performance · Affected: Search"
+    await command(payplug, minor, "resolve")
+    await command(payplug, minor, "update --public --lang en Search is fast again")
+    _, page, _ = await get(payplug, "/status?lang=en")
+    assert overall_of(page) == "All systems operational"
+
+
 async def test_withdrawing_before_anything_was_published(payplug: Warroom) -> None:
     channel = await open_incident(payplug, "Checkout down")
     await command(payplug, channel, "public Checkout")

@@ -285,7 +285,9 @@ async def test_a_follow_up_notifies_links_and_loads_nothing_in_the_tracker(
     assert title.startswith("check the CDN & DNS with @Carol") or title.startswith(
         "check the CDN & DNS with @carol"
     ), title
-    assert "<img src=https://evil.example/y.png>" in title  # characters, in plain text
+    # Characters, in plain text (the title may be cut after them: Carol is named from Slack
+    # on first sight, "@Carol Tanaka").
+    assert "<img src=https://evil.example" in title
     shows_nothing_of_slack(title)
     if tracker == "jira":
         # Atlassian Document Format: text nodes, shown as they are; no mention, media or

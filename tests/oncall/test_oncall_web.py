@@ -216,6 +216,57 @@ async def test_an_override_added_and_cancelled_from_the_page(
         assert status == 400 and "was cancelled already" in text_of(body_html)
 
 
+async def test_the_override_form_picks_a_member_by_name_a_layer_or_nobody(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with oncall_warroom(slack, database_url) as warroom, browser() as bob:
+        await sign_in(bob, warroom, BOB)
+        url = f"{warroom.url}/oncall/payments"
+        _, html = await page(bob, url)
+        start = html.index('id="override-user"')
+        form_html = html[start : html.index("</form>", start)]
+        # A list of the schedule's people, not a field for a Slack user id: Bob first as
+        # himself, Alice (never seen yet) by her id, then nobody; every layer or one.
+        assert "Slack user id" not in form_html
+        options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', form_html)
+        assert options[:3] == [
+            ("", "You (Bob Okafor)"),
+            (ALICE, ALICE),
+            ("nobody", "Nobody (a deliberate gap)"),
+        ]
+        assert ("weekly", "layer weekly only") in options
+        # Alice asks /oncall in Slack: she is named from then on, in the list too.
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("payments", command="/oncall", user=ALICE, channel=general.id)
+        await warroom.services.background.drain(timeout=10)
+        _, html = await page(bob, url)
+        assert f'<option value="{ALICE}">Alice Moreau</option>' in html
+        # Nobody on the weekly layer for a night: a deliberate gap, shown as such.
+        token = csrf_of(html)
+        gap = {"csrf": token, "user": "nobody", "layer": "weekly"}
+        gap |= {"start": "2026-03-12 20:00", "end": "2026-03-13 07:00"}
+        status, location, _ = await post(bob, f"{url}/overrides", gap)
+        assert status == 303 and "added=1" in location
+        _, html = await page(bob, warroom.url + location)
+        history = text_of(html[html.index('id="override-history"') :])
+        assert (
+            "1 nobody (a gap) (layer weekly) Thu 2026-03-12 20:00 CET Fri 2026-03-13 07:00 CET"
+            in (history)
+        )
+        async with aiohttp.ClientSession() as client:
+            window = f"{warroom.url}/api/oncall/payments?from=2026-03-12T19:00:00Z"
+            async with client.get(window + "&to=2026-03-13T06:00:00Z", headers=BEARER) as answer:
+                assert (await answer.json())["shifts"][0]["user"] is None
+        # A layer the schedule does not have is refused naming its layers, what was chosen kept.
+        status, _, html = await post(bob, f"{url}/overrides", {**gap, "layer": "nightly"})
+        assert status == 400
+        assert "Schedule “payments”, layer: it has no layer “nightly”; its layers are “weekly”" in (
+            text_of(html)
+        )
+        assert '<option value="nobody" selected>' in html
+
+
 async def test_overrides_that_cannot_be_kept_are_refused_naming_the_schedule_and_field(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
@@ -247,13 +298,15 @@ async def test_overrides_that_cannot_be_kept_are_refused_naming_the_schedule_and
             form = {**bobs, "user": ALICE, "start": "2026-03-20 09:00", "end": "2026-03-21 09:00"}
             status, _, _ = await post(bob, f"{url}/overrides", form)
             assert status == 303
+        # Alice, seen now for the first time (put on call), is named from Slack from then on.
+        await warroom.services.background.drain(timeout=10)
         _, html = await page(carol, url)
         assert f"{url.removeprefix(warroom.url)}/overrides/1/cancel" in html
         assert f"{url.removeprefix(warroom.url)}/overrides/2/cancel" not in html
         for number, message in (
             (
                 "2",
-                "Schedule “payments”: override #2 (U0ALICE, made by Bob Okafor) may be "
+                "Schedule “payments”: override #2 (Alice Moreau, made by Bob Okafor) may be "
                 "cancelled only by them or by the schedule's owners.",
             ),
             ("99", "Schedule “payments”, override: there is no override #99 of this schedule."),
@@ -543,9 +596,11 @@ async def test_with_sign_in_off_whoever_runs_warroom_may_change_any_schedule(
         assert status == 303 and "added=1" in location
         status, location, _ = await post(local, f"{url}/overrides/1/cancel", form)
         assert status == 303 and "cancelled=1" in location
+        # Carol, put on call, is named from Slack (users.info) from then on.
+        await warroom.services.background.drain(timeout=10)
         _, html = await page(local, url)
         history = text_of(html[html.index('id="override-history"') :])
-        assert "1 U0CAROL Wed 2026-03-11 13:00 CET Fri 2026-03-13 18:00 CET local" in history
+        assert "1 Carol Tanaka Wed 2026-03-11 13:00 CET Fri 2026-03-13 18:00 CET local" in history
         assert "cancelled by local" in history
 
 
@@ -608,12 +663,17 @@ async def test_scripts_put_on_call_and_cancel_through_the_api_with_its_token(
     holiday = {"user": CAROL, "start": "2026-03-12T08:00:00Z", "end": "2026-03-13T08:00:00Z"}
     async with oncall_warroom(slack, sqlite_url) as warroom, browser() as alice:
         await sign_in(alice, warroom, ALICE)
+        # Carol asked /oncall in Slack once: warroom knows her name since.
+        general = slack.channel_by_name("general")
+        assert general is not None
+        await slack.send_command("", command="/oncall", user=CAROL, channel=general.id)
+        await warroom.services.background.drain(timeout=10)
         async with alice.post(warroom.url + url, json=holiday) as answer:
             assert answer.status == 401  # the session is not taken for a change
         async with alice.post(warroom.url + url, json=holiday, headers=BEARER) as answer:
             made = await answer.json()
             assert answer.status == 201, made
-        assert made["user"] == {"id": CAROL, "name": CAROL} and made["layer"] is None
+        assert made["user"] == {"id": CAROL, "name": "Carol Tanaka"} and made["layer"] is None
         assert (made["start"], made["end"], made["created_by"]) == (
             "2026-03-12T08:00:00Z",
             "2026-03-13T08:00:00Z",

@@ -119,6 +119,8 @@ async def same_pages(engine: AsyncEngine, renderer: Renderer, incident_id: int) 
             "viewer": None,
             "csrf": "",
             "incident": incident,
+            "slack_link": "slack://channel?team=T1&id=C1",
+            "now": incident.declared_at + timedelta(hours=2),
             "timeline_page": number,
             "timeline_first": start + 1,
             "timeline_total": total,

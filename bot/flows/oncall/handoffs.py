@@ -28,7 +28,7 @@ from bot.clients.slack_errors import (
     SlackTokenRevoked,
 )
 from bot.flows.channel import deliver_now
-from bot.flows.people import guests_among, is_guest, zone_of
+from bot.flows.people import guests_among, is_guest, saw, zone_of
 from bot.record.escalation.escalations import OnCall
 from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts, stretch_of
 from bot.record.oncall.engine import on_call_at as shift_at
@@ -157,6 +157,8 @@ async def run_handoff(services: Services, job: Job) -> None:
         await session.commit()
     services.wake_jobs()
     guests = await guests_among(services, current.users, retried=True)
+    # Named on every page from now on, from the answers guests_among just had (no more calls).
+    saw(services, current.users)
     for guest in current.users:
         if guest in guests:
             # Never put on call, whatever the file says: said once for their stretch.

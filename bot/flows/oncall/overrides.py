@@ -20,7 +20,7 @@ from bot.flows.oncall.common import (
     tell,
 )
 from bot.flows.oncall.covers import ask_owners
-from bot.flows.people import zone_of
+from bot.flows.people import saw, zone_of
 from bot.record.oncall import swaps
 from bot.record.oncall.engine import Override, Shift
 from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
@@ -188,6 +188,7 @@ async def _keep(
         await session.commit()
     if told:
         await deliver_now(services, told)
+    saw(services, [user, *(who for shift in taken for who in shift.users)])
     return override, taken
 
 

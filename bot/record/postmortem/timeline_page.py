@@ -34,7 +34,8 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, Milestone, TimelineKind
 
 # The entries the page's summary shows besides its page of the timeline: impact, root cause
-# findings, the trigger, and follow-ups (its tasks); and those its milestones are read from:
+# findings, the trigger, follow-ups (its tasks) and the stakeholder updates (its header shows
+# the latest); and those its milestones are read from:
 # the fixes and the messages marked recovered (when the mitigation worked, a proposed impact
 # end). tests/web/test_timeline_page.py renders the page both ways, so a template that starts
 # showing another kind fails there until it is named here.
@@ -46,6 +47,7 @@ SUMMARY_KINDS = frozenset(
         TimelineKind.FOLLOW_UP.value,
         TimelineKind.MITIGATION.value,
         TimelineKind.RECOVERED.value,
+        TimelineKind.UPDATE.value,
     }
 )
 # A milestone set by hand is a line of the curated timeline of its own (``curated_timeline``).

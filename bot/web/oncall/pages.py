@@ -26,7 +26,12 @@ from multidict import MultiDictProxy
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_patterns import USER_ID
 from bot.flows.oncall.common import OncallRefused, overrides_around, read_time, require_person
-from bot.flows.oncall.overrides import cancel_kept, check_put_on_call, keep_override
+from bot.flows.oncall.overrides import (
+    cancel_kept,
+    check_put_on_call,
+    keep_override,
+    layer_named,
+)
 from bot.flows.oncall.who import on_call
 from bot.record.oncall.engine import LATEST, displaced
 from bot.record.oncall.overrides import as_override, override_history
@@ -53,6 +58,8 @@ log = logging.getLogger(__name__)
 # The timeline's length, and how far back the list of overrides reaches.
 TIMELINE_DAYS = 14
 HISTORY_DAYS = 90
+# What the form's list sends for "nobody on call" (a deliberate gap).
+NOBODY = "nobody"
 # Override ids are database integers.
 MAX_OVERRIDE_ID = DATABASE_ID_MAX
 
@@ -105,21 +112,22 @@ async def add_override_form(request: web.Request) -> web.Response:
     schedule = await schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
-    fields = {key: _text(form.get(key)) for key in ("user", "start", "end", "tz")}
+    fields = {key: _text(form.get(key)) for key in ("user", "layer", "start", "end", "tz")}
     zone, unknown = viewer_zone(fields["tz"] or None, schedule.timezone)
     services, now = web_.services, web_.services.clock()
     try:
         if unknown is not None:
             raise OncallRefused("zone", schedule=schedule.name, field="zone", text=unknown)
         user = _who(schedule, viewer, fields["user"])
+        layer = layer_named(schedule, fields["layer"] or None)
         if viewer.user_id:
             await check_put_on_call(services, schedule, by=viewer.user_id, user=user)
-        else:  # sign-in off: whoever runs warroom, on this machine, whom the rule does not bind
+        elif user is not None:  # sign-in off: whoever runs warroom, whom the rule does not bind
             await require_person(services, schedule, user, "person")
         start = read_time(schedule, fields["start"], field="start", now=now, after=now, zone=zone)
         end = read_time(schedule, fields["end"], field="end", now=now, after=start, zone=zone)
         override, _ = await keep_override(
-            services, schedule, by=viewer.author, user=user, start=start, end=end
+            services, schedule, by=viewer.author, user=user, start=start, end=end, layer=layer
         )
     except OncallRefused as refusal:
         shown = _Shown(zone=zone, unknown_zone=None, form=fields, refusal=refusal)
@@ -239,7 +247,7 @@ async def _render_schedule(
         taken_over=displaced(schedule, overrides, as_override(added)) if added else [],
         cancelled=next((row for row in history if row.id == shown.cancelled), None),
         names=names,
-        people=sorted(people, key=lambda user: str(names.get(user, user)).casefold()),
+        choices=_choices(schedule, names),
         now=now,
         zone=shown.zone,
         unknown_zone=shown.unknown_zone,
@@ -249,6 +257,13 @@ async def _render_schedule(
         looks_after=_looks_after(schedule, viewer),
         may_cancel=lambda row: _may_cancel(schedule, viewer, row, swaps.get(row.swap_id)),
     )
+
+
+def _choices(schedule: Schedule, names: Mapping[str, str]) -> list[str]:
+    """Whom the form offers to put on call: the schedule's members and owners by name (the
+    viewer among them, when they are one), those without a kept name last."""
+    people = members(schedule) | set(schedule.owners)
+    return sorted(people, key=lambda user: (user not in names, names.get(user, user).casefold()))
 
 
 def _people_of_row(row: OncallOverride) -> list[str]:
@@ -291,12 +306,15 @@ def _looks_after(schedule: Schedule, viewer: Viewer) -> bool:
     return viewer.sees_everything
 
 
-def _who(schedule: Schedule, viewer: Viewer, typed: str) -> str:
-    """The person the override puts on call: the one typed (``U…``, ``@U…``), else the
-    viewer."""
-    user = typed.strip().removeprefix("@").upper() or (viewer.user_id or "")
+def _who(schedule: Schedule, viewer: Viewer, chosen: str) -> str | None:
+    """The person the override puts on call: the one chosen from the form's list (a Slack
+    user id; ``U…`` or ``@U…`` typed by hand is read too), ``nobody`` for a deliberate gap
+    (None), else the viewer."""
+    if chosen.strip().lower() == NOBODY:
+        return None
+    user = chosen.strip().removeprefix("@").upper() or (viewer.user_id or "")
     if not USER_ID.match(user):
-        raise OncallRefused("person", schedule=schedule.name, field="person", text=typed[:40])
+        raise OncallRefused("person", schedule=schedule.name, field="person", text=chosen[:40])
     return user
 
 

@@ -95,6 +95,8 @@ class ShownIncident:
     # Whole minutes from its start to its resolution, or to now while it is not resolved.
     lasted_minutes: int
     updates: list[ShownUpdate]  # newest first
+    # Its public impact, as the history marks its days (``IMPACT_BY_SEVERITY``).
+    impact: int
 
     @property
     def status(self) -> str:
@@ -137,7 +139,30 @@ def _shown(services: Services, view: PublicView, language: str, now: datetime) -
         resolved_at=resolved,
         lasted_minutes=max(0, int(((resolved or now) - started).total_seconds() // 60)),
         updates=updates[::-1],
+        impact=impact_of(view),
     )
+
+
+def impact_of(view: PublicView) -> int:
+    """How bad an incident is for customers: 3 major outage (SEV1), 2 partial outage (SEV2),
+    1 degraded performance (any other), as the days of the history are marked."""
+    return IMPACT_BY_SEVERITY.get(view.incident.severity, OTHER_IMPACT)
+
+
+@dataclass(frozen=True)
+class Overall:
+    """What the page says first: the worst impact of the incidents not resolved yet (0: all
+    systems operational) and the components those incidents touch, by name."""
+
+    impact: int
+    components: list[str]
+
+
+def overall_state(incidents: list[ShownIncident]) -> Overall:
+    current = [incident for incident in incidents if incident.resolved_at is None]
+    worst = max((incident.impact for incident in current), default=0)
+    touched = {c for i in current if i.impact == worst for c in i.components}
+    return Overall(worst, sorted(touched, key=str.lower))
 
 
 def _resolved(view: PublicView) -> datetime | None:
@@ -200,7 +225,7 @@ async def _history(services: Services, language: str, zone: str) -> list[Compone
         )
     marks: dict[str, dict[date, tuple[int, list[str]]]] = {}
     for view in views:
-        impact = IMPACT_BY_SEVERITY.get(view.incident.severity, OTHER_IMPACT)
+        impact = impact_of(view)
         name = clean(public_name(services, view.incident, view.public, language))
         start = max(_local_day(_started(view), zone), first)
         end = _local_day(_resolved(view) or now, zone)
@@ -311,6 +336,7 @@ async def status_page(request: web.Request) -> web.Response:
         language=language,
         languages=web_.services.renderer.languages_of("web/status"),
         incidents=published.incidents,
+        overall=overall_state(published.incidents),
         history=await _history(web_.services, language, zone),
         # People's words as customers may read them (bot.basics.slack_text.to_public_plain).
         public_words=True,
