@@ -8,6 +8,7 @@ of the failures in ``bot.clients.slack_errors``: nothing above this module sees 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,9 @@ from bot.record.workflows.definitions import BOOKMARK_TITLE_MAX
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
+# How old an answer of users.info may be for a guest check (``member_facts``): a check again
+# within it would spend users.info's minute (Tier 4, 100 calls) on what it was just told.
+FACTS_FRESH_SECONDS = 60.0
 # Per-person answers of conversations.invite that mean "nothing to do", not a failure.
 _NOT_INVITED = frozenset({"already_in_channel", "cant_invite_self"})
 
@@ -173,6 +177,8 @@ class SlackWorkspace:
         self._users: dict[str, dict[str, Any]] = {}
         # Ids Slack said it knows nobody by (``user_not_found``): not named, not asked again.
         self._nobody: set[str] = set()
+        # When each person's guest flag was last had from users.info (monotonic seconds).
+        self._facts_at: dict[str, float] = {}
         self._team_id: str | None = None
         self._bot_user: str | None = None
         # The workspace's address (auth.test's ``url``), kept from the first answer.
@@ -507,11 +513,10 @@ class SlackWorkspace:
             return {}
         if user_id not in self._users:
             try:
-                self._users[user_id] = dict((await self.client.users_info(user=user_id))["user"])
+                await self._ask_user(user_id)
             except SlackApiError as error:
                 code = slack_code(error)
                 if code == "user_not_found":  # an answer (a made-up id), not a failure
-                    self._nobody.add(user_id)
                     log.info("users.info: Slack knows no user %s", user_id)
                 else:
                     log.warning("users.info for %s failed: %s", user_id, code)
@@ -522,10 +527,23 @@ class SlackWorkspace:
     async def member_facts(self, user_id: str) -> MemberFacts:
         """Whether the person is a guest (``is_restricted``: multi-channel,
         ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object),
-        and their ``tz``. Asked afresh: a guest made a member, or the reverse, counts from the
-        next sign-in."""
+        and their ``tz``. Asked afresh, or from an answer at most ``FACTS_FRESH_SECONDS``
+        old: a guest made a member, or the reverse, counts within that, as it counts in the
+        web view from the next sign-in."""
         if user_id in self._nobody:  # Slack never reuses an id: asking again changes nothing
             raise SlackGone("users.info", "user_not_found")
+        asked_at = self._facts_at.get(user_id)
+        if asked_at is None or time.monotonic() - asked_at >= FACTS_FRESH_SECONDS:
+            await self._ask_user(user_id)
+        user = self._users[user_id]
+        zone = user.get("tz")
+        return MemberFacts(
+            guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            timezone=zone if isinstance(zone, str) and zone else None,
+        )
+
+    async def _ask_user(self, user_id: str) -> None:
+        """users.info for the person, kept with when it was had."""
         try:
             user = dict((await self.client.users_info(user=user_id))["user"])
         except SlackApiError as error:
@@ -533,11 +551,7 @@ class SlackWorkspace:
                 self._nobody.add(user_id)
             raise
         self._users[user_id] = user  # what names them too (``named``), with no second call
-        zone = user.get("tz")
-        return MemberFacts(
-            guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
-            timezone=zone if isinstance(zone, str) and zone else None,
-        )
+        self._facts_at[user_id] = time.monotonic()
 
     @slack_call
     async def sign_in(self, app: OAuthApp, code: str, redirect_uri: str) -> SignedIn:

@@ -18,15 +18,22 @@ the process waits in its lane; with several replicas each takes its share
 A 429 still closes the method's gate for ``Retry-After``
 (bot/clients/slack_ratelimit.py); in a normal incident there is none.
 
-Callers waiting in one lane go by priority, then in order: what opens a war room
-(``URGENT``: the channel, its invitations, its first post) before the rest, and alert
-summaries and notices (``BACKGROUND``) last, so each window's budget goes first to the calls
-people are waiting for.
+Callers waiting in one lane go by priority, then in order: what a person is waiting on now
+(``ANSWER``: a slash command's own work and answer), then what opens a war room (``URGENT``:
+the channel, its invitations, its first post), then the rest, and alert summaries and notices
+(``BACKGROUND``) last, so each window's budget goes first to the calls people are waiting for.
+
+Priority orders those waiting; it cannot give back what was already spent. So each method's
+window also keeps a reserve (``ANSWER_RESERVE``, a tenth of it: ten calls of a Tier 4 method's
+hundred) that only ``ANSWER`` calls may spend: background work that comes first (a start-up's
+on-call handoffs asking ``users.info`` of a hundred people) leaves it, and a person who asks
+in that minute is answered at once instead of a minute later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import time
@@ -78,7 +85,10 @@ POST_METHOD = "chat.postMessage"
 POST_RATE = 1.0
 POST_BURST = 3
 
-URGENT, NORMAL, BACKGROUND = 0, 1, 2
+ANSWER, URGENT, NORMAL, BACKGROUND = 0, 1, 2, 3
+# The share of each method's window only ANSWER calls may spend (none of a Tier 1 method's
+# one call a minute): a person's command asks a few calls, background work may ask hundreds.
+ANSWER_RESERVE = 0.1
 _priority: ContextVar[int] = ContextVar("slack_pace_priority", default=NORMAL)
 
 
@@ -92,26 +102,44 @@ def paced_as(priority: int) -> Iterator[None]:
         _priority.reset(token)
 
 
+@contextmanager
+def paced_at_least(priority: int) -> Iterator[None]:
+    """``paced_as(priority)``, unless the calls are more urgent already (a person's command
+    that opens a war room keeps its ``ANSWER``)."""
+    with paced_as(min(priority, _priority.get())):
+        yield
+
+
 @dataclass
 class _Window:
-    """At most ``limit`` calls in any ``window`` seconds."""
+    """At most ``limit`` calls in any ``window`` seconds, the last ``reserve`` of them for
+    ``ANSWER`` calls only."""
 
     limit: int
     window: float
     granted: deque[float]
+    reserve: int = 0
 
-    def free_at(self, now: float) -> float:
+    def room(self, priority: int) -> int:
+        """How many calls of a window a caller of ``priority`` may be granted."""
+        return self.limit if priority <= ANSWER else self.limit - self.reserve
+
+    def free_at(self, now: float, priority: int = ANSWER) -> float:
         while self.granted and now - self.granted[0] >= self.window:
             self.granted.popleft()
-        return now if len(self.granted) < self.limit else self.granted[0] + self.window
+        room = self.room(priority)
+        if len(self.granted) < room:
+            return now
+        # Free once enough of the oldest calls are a window old to leave one of ``room``.
+        return self.granted[len(self.granted) - room] + self.window
 
     def take(self, now: float) -> None:
         self.granted.append(now)
 
-    def turn(self, now: float, ahead: int) -> float:
+    def turn(self, now: float, ahead: int, priority: int = ANSWER) -> float:
         """When a caller with ``ahead`` callers before it gets its call: each call may go
-        once the call ``limit`` places before it is a window old, so a window's burst frees
-        the next window's calls in a burst too (spacing them out would make them late).
+        once the call ``room`` places before it is a window old, so a window's burst frees the
+        next window's calls in a burst too (spacing them out would make them late).
 
         So the caller's turn is that of the one ``limit`` places before it plus a window,
         back to one of the first ``limit`` callers, whose turn the granted calls decide:
@@ -119,9 +147,10 @@ class _Window:
         each asked this once, and walking the queue each time made the asking quadratic).
         """
         self.free_at(now)
-        windows, place = divmod(ahead, self.limit)
-        # The call ``limit`` places before the first-window caller at ``place``: a granted one.
-        before = len(self.granted) + place - self.limit
+        room = self.room(priority)
+        windows, place = divmod(ahead, room)
+        # The call ``room`` places before the first-window caller at ``place``: a granted one.
+        before = len(self.granted) + place - room
         first = now if before < 0 else max(now, self.granted[before] + self.window)
         return first + windows * self.window
 
@@ -135,7 +164,9 @@ class _Bucket:
     tokens: float
     at: float
 
-    def free_at(self, now: float) -> float:
+    def free_at(self, now: float, priority: int = ANSWER) -> float:
+        """When a call may go."""
+        del priority  # a channel's posts keep no reserve: a person's go in their turn
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
         self.at = now
         return now if self.tokens >= 1 else now + (1 - self.tokens) / self.rate
@@ -144,8 +175,9 @@ class _Bucket:
         self.free_at(now)
         self.tokens -= 1
 
-    def turn(self, now: float, ahead: int) -> float:
+    def turn(self, now: float, ahead: int, priority: int = ANSWER) -> float:
         """When a caller with ``ahead`` callers before it gets its call: a token each."""
+        del priority  # no reserve
         self.free_at(now)  # the tokens refilled until now
         missing = ahead + 1 - self.tokens
         return now if missing <= 0 else now + missing / self.rate
@@ -161,6 +193,8 @@ class _Lane:
         # Callers still waiting, by priority: kept as they come and go, so that asking a
         # turn does not walk the queue.
         self.waiting_by_priority: dict[int, int] = {}
+        # Set when an ANSWER caller joins: it may go before the window frees (the reserve).
+        self.answer_joined = asyncio.Event()
 
     async def wait_in_line(self, priority: int, order: int) -> None:
         """Wait for a turn behind those of ``priority`` or more urgent (``_release`` lets
@@ -168,12 +202,22 @@ class _Lane:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self.waiting, (priority, order, future))
         self.waiting_by_priority[priority] = self.waiting_by_priority.get(priority, 0) + 1
+        if priority <= ANSWER:
+            self.answer_joined.set()
         try:
             await future
         except asyncio.CancelledError:
             if future.cancelled():  # left the line before its turn: its place stays in
                 self.left(priority)  # the heap until popped, no longer counted
             raise
+
+    async def sleep_until_answer_joins(self, seconds: float) -> None:
+        """Sleep ``seconds``, or until an ANSWER caller joins the line, whose room may be
+        free already."""
+        self.answer_joined.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.answer_joined.wait()
 
     def left(self, priority: int) -> None:
         """One caller of ``priority`` is no longer waiting (let go, or gone)."""
@@ -183,7 +227,7 @@ class _Lane:
         """Seconds a caller of ``priority`` joining now would wait, about: behind the callers
         of its priority or more urgent ones, which go first."""
         ahead = sum(count for first, count in self.waiting_by_priority.items() if first <= priority)
-        return max(0.0, self.budget.turn(now, ahead) - now)
+        return max(0.0, self.budget.turn(now, ahead, priority) - now)
 
 
 class SlackPacer:
@@ -207,25 +251,28 @@ class SlackPacer:
     async def take(self, method: str, channel: str | None) -> None:
         """Return when the call may go: its lane had room, and no one before it waits."""
         lane = self._lane(method, channel)
-        now = time.monotonic()
-        if not lane.waiting and lane.budget.free_at(now) <= now:
+        now, priority = time.monotonic(), _priority.get()
+        if not lane.waiting and lane.budget.free_at(now, priority) <= now:
             lane.budget.take(now)
             return
         if lane.releaser is None or lane.releaser.done():
             lane.releaser = asyncio.create_task(self._release(lane), name="slack pacing")
-        await lane.wait_in_line(_priority.get(), next(self._order))
+        await lane.wait_in_line(priority, next(self._order))
 
     async def _release(self, lane: _Lane) -> None:
-        """Let the waiting callers go, one each time the budget has room."""
+        """Let the waiting callers go, one each time the budget has room for the first in
+        line (the most urgent: if it may not go, nobody behind it may)."""
         while lane.waiting:
-            now = time.monotonic()
-            free_at = lane.budget.free_at(now)
-            if free_at > now:
-                await asyncio.sleep(free_at - now)
-                continue
-            priority, _, future = heapq.heappop(lane.waiting)
+            priority, _, future = lane.waiting[0]
             if future.done():  # its caller gave up (cancelled): the room stays for the next
+                heapq.heappop(lane.waiting)
                 continue
+            now = time.monotonic()
+            free_at = lane.budget.free_at(now, priority)
+            if free_at > now:
+                await lane.sleep_until_answer_joins(free_at - now)
+                continue
+            heapq.heappop(lane.waiting)
             lane.budget.take(now)
             lane.left(priority)
             future.set_result(None)
@@ -247,4 +294,5 @@ class SlackPacer:
         # The same margin for a window: a call granted as the window ends may arrive early
         # in Slack's count of the next (2%, at least a tenth of a second).
         window = self.window + max(0.1, self.window * 0.02)
-        return _Window(self.per_window(method), window, deque())
+        limit = self.per_window(method)
+        return _Window(limit, window, deque(), reserve=int(limit * ANSWER_RESERVE))

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited
-from bot.clients.slack_pacing import URGENT, paced_as
+from bot.clients.slack_pacing import URGENT, paced_at_least
 from bot.flows.channel import Writes, lead_of
 from bot.flows.escalation.escalate import schedule_level
 from bot.flows.reminders import schedule_role_reminder, schedule_update_reminder
@@ -147,9 +147,9 @@ async def open_war_room(
     (what the channel and the announcements hear) in the same transaction as the channel.
     """
     try:
-        # A war room opening goes first in the pace of Slack's limits (a person declaring,
-        # or an alert storm's job).
-        with paced_as(URGENT):
+        # A war room opening goes first in the pace of Slack's limits (an alert storm's job),
+        # a person declaring before it (their command's calls are ANSWER already).
+        with paced_at_least(URGENT):
             channel_id, channel_name = await services.slack.create_channel(
                 _channel_names(prefix, incident), private=incident.is_private
             )

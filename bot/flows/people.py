@@ -18,6 +18,7 @@ from bot.clients.slack_errors import (
     SlackTurnLater,
     SlackUnavailable,
 )
+from bot.clients.slack_ratelimit import waiting_at_most
 from bot.record.oncall.zones import known_zone
 from bot.record.people import known_names, remember_names, remember_zone
 from bot.services import Services
@@ -64,6 +65,32 @@ async def guests_among(
     once a person, in a steady order."""
     named = sorted({user for user in users if user})
     return frozenset([user for user in named if await is_guest(services, user, retried=retried)])
+
+
+# How long a listing a person waits for (/oncall) waits for its turn to ask
+# users.info whether someone it names is a guest, when the method's minute is spent.
+LISTING_PATIENCE = 2.0
+
+
+async def guests_listed(services: Services, users: Iterable[str | None]) -> frozenset[str]:
+    """``guests_among`` for a listing a person is waiting for: someone whose users.info turn
+    is more than ``LISTING_PATIENCE`` away (the minute spent: a start-up's handoffs asked of a
+    hundred people, the reserve kept for answers too) is taken for a guest, as when Slack
+    does not say, rather than the person waiting a minute for the listing. The listing grants
+    nothing: a handoff and an escalation ask again and wait for the answer."""
+    guests: set[str] = set()
+    for user in sorted({user for user in users if user}):
+        try:
+            with waiting_at_most(LISTING_PATIENCE, turns=LISTING_PATIENCE):
+                guest = await is_guest(services, user)
+        except SlackTurnLater:
+            log.info(
+                "users.info for %s is not asked now (its turn is later): taken for a guest", user
+            )
+            guest = True
+        if guest:
+            guests.add(user)
+    return frozenset(guests)
 
 
 # -- names, learned on first sight -----------------------------------------------------------

@@ -17,7 +17,16 @@ from hypothesis import strategies as st
 
 from bot.clients.slack import build_web_client
 from bot.clients.slack_errors import SlackTurnLater
-from bot.clients.slack_pacing import BACKGROUND, URGENT, SlackPacer, _Bucket, _Window, paced_as
+from bot.clients.slack_pacing import (
+    ANSWER,
+    BACKGROUND,
+    NORMAL,
+    URGENT,
+    SlackPacer,
+    _Bucket,
+    _Window,
+    paced_as,
+)
 from bot.clients.slack_ratelimit import waiting_at_most
 from bot.config import Settings
 from bot.flows.outbox import deliver
@@ -100,13 +109,41 @@ async def test_what_opens_a_war_room_goes_before_what_can_wait() -> None:
             await pacer.take("pins.add", None)  # Tier 2: 20 a window
         went.append(name)
 
-    await asyncio.gather(*(call(f"filler-{n}", URGENT) for n in range(20)))
+    # The window filled, its reserve for a person's answers too.
+    await asyncio.gather(*(call(f"filler-{n}", ANSWER) for n in range(20)))
     waiting = [asyncio.create_task(call(f"summary-{n}", BACKGROUND)) for n in range(3)]
     await asyncio.sleep(0)
     waiting.append(asyncio.create_task(call("war-room", URGENT)))
     await asyncio.gather(*waiting)
     assert went[20] == "war-room"
     assert went[21:] == ["summary-0", "summary-1", "summary-2"]
+
+
+async def test_background_work_leaves_a_reserve_a_persons_command_goes_through_at_once() -> None:
+    """A start-up's handoffs ask users.info of more people than its window holds: they stop
+    short of the last tenth, and wait for the next window. A person's command asked then (its
+    calls ``ANSWER``) is let through at once, ahead of the handoffs waiting, never over the
+    window's limit."""
+    pacer = SlackPacer(window=10.0)  # 10.2 s with the margin
+    limit = pacer.per_window("users.info")
+    went: list[str] = []
+
+    async def call(name: str, priority: int) -> None:
+        with paced_as(priority):
+            await pacer.take("users.info", None)
+        went.append(name)
+
+    handoffs = [asyncio.create_task(call(f"handoff-{n}", NORMAL)) for n in range(limit + 5)]
+    await asyncio.sleep(0.05)
+    assert len(went) == limit - limit // 10  # 90: ten kept
+    answers = [asyncio.create_task(call(f"answer-{n}", ANSWER)) for n in range(limit // 10)]
+    await asyncio.wait_for(asyncio.gather(*answers), timeout=5.0)  # the window is 10.2 s
+    assert went[limit - limit // 10 :] == [f"answer-{n}" for n in range(limit // 10)]
+    with paced_as(ANSWER):  # the window is full now, for answers too
+        assert pacer.expected_wait("users.info", None) > 9.0
+    for task in handoffs:
+        task.cancel()
+    await asyncio.gather(*handoffs, return_exceptions=True)
 
 
 def test_replicas_share_each_tier_and_a_channels_burst() -> None:
@@ -134,10 +171,11 @@ async def test_a_job_told_its_turn_is_far_gives_way_but_waits_out_a_channels_sec
     channel.members.add(slack.bot_user_id)
     async with aiohttp.ClientSession() as http:
         client = build_web_client(settings, http)
-        for number in range(20):  # conversations.setTopic is Tier 2: 20 in a window
-            await client.api_call(
-                "conversations.setTopic", json={"channel": channel.id, "topic": f"{number}"}
-            )
+        with paced_as(ANSWER):  # the whole window, the reserve for answers too
+            for number in range(20):  # conversations.setTopic is Tier 2: 20 in a window
+                await client.api_call(
+                    "conversations.setTopic", json={"channel": channel.id, "topic": f"{number}"}
+                )
         with waiting_at_most(3.0, turns=0.5):
             with pytest.raises(SlackTurnLater) as told:
                 await client.api_call(
@@ -231,8 +269,9 @@ async def test_an_urgent_caller_is_told_its_turn_ahead_of_waiting_background_cal
     waiting in the same lane, which it passes, not behind them (it would give its slot back
     for a turn it does not have to wait for)."""
     pacer = SlackPacer(window=10.0)  # 10.2 s with the margin
-    for _ in range(pacer.per_window("pins.add")):
-        await pacer.take("pins.add", None)
+    with paced_as(ANSWER):  # the whole window, the reserve for answers too
+        for _ in range(pacer.per_window("pins.add")):
+            await pacer.take("pins.add", None)
     with paced_as(BACKGROUND):
         waiting = [asyncio.create_task(pacer.take("pins.add", None)) for _ in range(25)]
     await asyncio.sleep(0)

@@ -11,6 +11,7 @@ weekdays from 09:00 to 18:00 in Tokyo, so now (19:00 there) is a gap.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -699,3 +700,52 @@ async def test_help_lists_the_table_that_routes(warroom: Warroom) -> None:
     listed = [line for line in said.splitlines() if line.startswith("• `/oncall ")]
     assert listed == [f"• `/oncall {sub.usage}`: {sub.summary}" for sub in SUBCOMMANDS]
     assert "• `/oncall` with no text says who is on call now and next" in said
+
+
+async def test_oncall_answers_at_once_after_a_start_ups_handoffs_spent_users_info(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """95 schedules, one person each: at start-up each handoff asks users.info whether its
+    person is a guest, more calls than the method's minute (Tier 4: 100, the emulator
+    enforcing it over 20 s here) leaves once a person's command has asked too. Alice types
+    /oncall as they go: she is answered before that window passes (she once waited for it),
+    every person on call named as on call (not taken for a guest for want of an answer), and
+    Slack answered no call 429."""
+    window = 20.0
+    slack.rate_window = window
+    slack.rate_limits["users.info"] = 100
+    people = [f"U0P{number:03d}" for number in range(95)]
+    for person in people:
+        slack.add_user(person, person.lower(), f"Person {person[3:]}")
+    document: dict[str, Any] = {
+        "schedules": {
+            f"team-{number}": {
+                "timezone": "UTC",
+                "layers": [
+                    {
+                        "name": "all",
+                        "start": "2026-03-02 09:00",
+                        "rotation": "weekly",
+                        "members": [person],
+                    }
+                ],
+            }
+            for number, person in enumerate(people)
+        }
+    }
+    async with running_warroom(
+        slack, sqlite_url, oncall__schedules=parse_schedules(document, now=datetime.now(UTC))
+    ) as warroom:
+        # The handoffs have spent what background work may of the minute.
+        await slack.wait_for(lambda: len(slack.calls_to("users.info")) >= 90, timeout=window)
+        first_asked = slack.calls_to("users.info")[0].at
+        before = len(slack.ephemeral_for(ALICE))
+        await slack.send_command("", user=ALICE, channel=general(slack), command="/oncall")
+        await slack.wait_for(lambda: len(slack.ephemeral_for(ALICE)) > before, timeout=2 * window)
+        answered = time.monotonic()
+        said = seen(slack.ephemeral_for(ALICE)[before:])
+        await settle(warroom)
+    assert answered < first_asked + window, "the answer waited for users.info's next window"
+    assert all(f"*team-{number}*: <@{person}>" in said for number, person in enumerate(people))
+    assert "guest" not in said
+    assert [call.method for call in slack.calls if call.status == 429] == []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.flows.oncall.common import OncallRefused, overrides_around, schedule_named
-from bot.flows.people import guests_among, zone_of
+from bot.flows.people import guests_listed, zone_of
 from bot.record.oncall.engine import HORIZON, Override, Shift, next_shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.schedules import Schedule
@@ -39,7 +39,7 @@ async def who_is_on_call(
     rows = [on_call(schedule, overrides, now) for schedule in schedules]
     # The file may name a guest, who is never on call: their shift is a gap, as at handoffs.
     shifts = (shift for row in rows for shift in (row.now, row.next) if shift)
-    guests = await guests_among(services, (user for shift in shifts for user in shift.users))
+    guests = await guests_listed(services, (user for shift in shifts for user in shift.users))
     return services.renderer.render(
         "messages/oncall/who.j2", rows=rows, guests=guests, zone=zone, now=now
     )
