@@ -42,9 +42,6 @@ from bot.record.workflows.definitions import BOOKMARK_TITLE_MAX
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
-# How old an answer of users.info may be for a guest check (``member_facts``): a check again
-# within it would spend users.info's minute (Tier 4, 100 calls) on what it was just told.
-FACTS_FRESH_SECONDS = 60.0
 # Per-person answers of conversations.invite that mean "nothing to do", not a failure.
 _NOT_INVITED = frozenset({"already_in_channel", "cant_invite_self"})
 
@@ -524,16 +521,16 @@ class SlackWorkspace:
         return self._users[user_id]
 
     @slack_call
-    async def member_facts(self, user_id: str) -> MemberFacts:
+    async def member_facts(self, user_id: str, *, within: float = 0.0) -> MemberFacts:
         """Whether the person is a guest (``is_restricted``: multi-channel,
         ``is_ultra_restricted``: single-channel; https://docs.slack.dev/reference/objects/user-object),
-        and their ``tz``. Asked afresh, or from an answer at most ``FACTS_FRESH_SECONDS``
-        old: a guest made a member, or the reverse, counts within that, as it counts in the
-        web view from the next sign-in."""
+        and their ``tz``. Asked afresh (a guest made a member, or the reverse, counts from the
+        next sign-in), or from an answer at most ``within`` seconds old when the caller
+        allows it."""
         if user_id in self._nobody:  # Slack never reuses an id: asking again changes nothing
             raise SlackGone("users.info", "user_not_found")
         asked_at = self._facts_at.get(user_id)
-        if asked_at is None or time.monotonic() - asked_at >= FACTS_FRESH_SECONDS:
+        if asked_at is None or time.monotonic() - asked_at >= within:
             await self._ask_user(user_id)
         user = self._users[user_id]
         zone = user.get("tz")

@@ -40,15 +40,26 @@ async def zone_of(services: Services, user: str, *, otherwise: str | None = None
     return zone if zone and known_zone(zone) else otherwise or services.settings.incidents.timezone
 
 
-async def is_guest(services: Services, user: str, *, retried: bool = False) -> bool:
+# How old a users.info answer may be when the guest check is about someone a schedule names
+# (a handoff, a notice, the day's gaps, /oncall's listing), not about who is acting now: Slack
+# counts users.info's budget by the minute (Tier 4, 100 calls), and a schedule names many.
+RECENT_SECONDS = 60.0
+
+
+async def is_guest(
+    services: Services, user: str, *, retried: bool = False, recent: bool = False
+) -> bool:
     """Whether the person is a guest of the workspace (``users.info`` ``is_restricted`` or
     ``is_ultra_restricted``, as at sign-in to the web view: ``SlackClient.member_facts``),
     asked afresh; taken for one when Slack will not say: a guest sees less and is put on call
     and invited nowhere, never more. ``retried``: a job that runs again on a failure asks,
     and a failure that may pass (Slack down or rate-limited, the app's token revoked) is raised, so
-    that someone is not said to be a guest because Slack did not answer once."""
+    that someone is not said to be a guest because Slack did not answer once. ``recent``: an
+    answer up to ``RECENT_SECONDS`` old will do (a person the schedule names, who acts in
+    nothing: a change of their role counts within a minute, as if the check had run then)."""
+    within = RECENT_SECONDS if recent else 0.0
     try:
-        return (await services.slack.member_facts(user)).guest
+        return (await services.slack.member_facts(user, within=within)).guest
     except SlackTurnLater:
         raise  # a job's call whose turn is later: the job runs again then, Slack is asked
     except SlackFailure as error:
@@ -59,12 +70,18 @@ async def is_guest(services: Services, user: str, *, retried: bool = False) -> b
 
 
 async def guests_among(
-    services: Services, users: Iterable[str | None], *, retried: bool = False
+    services: Services,
+    users: Iterable[str | None],
+    *,
+    retried: bool = False,
+    recent: bool = False,
 ) -> frozenset[str]:
     """Which of ``users`` (None left out) are guests of the workspace: ``is_guest`` asked
     once a person, in a steady order."""
     named = sorted({user for user in users if user})
-    return frozenset([user for user in named if await is_guest(services, user, retried=retried)])
+    return frozenset(
+        [user for user in named if await is_guest(services, user, retried=retried, recent=recent)]
+    )
 
 
 # How long a listing a person waits for (/oncall) waits for its turn to ask
@@ -76,13 +93,14 @@ async def guests_listed(services: Services, users: Iterable[str | None]) -> froz
     """``guests_among`` for a listing a person is waiting for: someone whose users.info turn
     is more than ``LISTING_PATIENCE`` away (the minute spent: a start-up's handoffs asked of a
     hundred people, the reserve kept for answers too) is taken for a guest, as when Slack
-    does not say, rather than the person waiting a minute for the listing. The listing grants
-    nothing: a handoff and an escalation ask again and wait for the answer."""
+    does not say, rather than the person waiting a minute for the listing. An answer up to
+    ``RECENT_SECONDS`` old will do (the handoffs' at start-up). The listing grants nothing: an
+    escalation asks afresh, and a handoff waits for its answer."""
     guests: set[str] = set()
     for user in sorted({user for user in users if user}):
         try:
             with waiting_at_most(LISTING_PATIENCE, turns=LISTING_PATIENCE):
-                guest = await is_guest(services, user)
+                guest = await is_guest(services, user, recent=True)
         except SlackTurnLater:
             log.info(
                 "users.info for %s is not asked now (its turn is later): taken for a guest", user

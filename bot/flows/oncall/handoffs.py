@@ -156,7 +156,7 @@ async def run_handoff(services: Services, job: Job) -> None:
         await _plan_notices(session, schedule, overrides, now, until=current.end)
         await session.commit()
     services.wake_jobs()
-    guests = await guests_among(services, current.users, retried=True)
+    guests = await guests_among(services, current.users, retried=True, recent=True)
     # Named on every page from now on, from the answers guests_among just had (no more calls).
     saw(services, current.users)
     for guest in current.users:
@@ -331,7 +331,7 @@ async def send_notice(services: Services, job: Job) -> None:
     now = services.clock()
     if shift is None or shift.start != start or now >= shift.end:
         return None
-    if await is_guest(services, user, retried=True):
+    if await is_guest(services, user, retried=True, recent=True):
         await _guest_named(services, schedule, shift, user)
         return None
     zone = await zone_of(services, user, otherwise=schedule.timezone)
@@ -366,7 +366,9 @@ async def post_gaps(services: Services, job: Job) -> None:
         await session.commit()
     services.wake_jobs()
     shifts = final_shifts(schedule, overrides, now, until)
-    guests = await guests_among(services, (u for s in shifts for u in s.users), retried=True)
+    guests = await guests_among(
+        services, (u for s in shifts for u in s.users), retried=True, recent=True
+    )
     # Nobody on call, or only guests of the workspace, whom the file names.
     found = [shift for shift in shifts if guests.issuperset(shift.users)]
     if not found:
