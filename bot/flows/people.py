@@ -18,6 +18,7 @@ from bot.clients.slack_errors import (
     SlackTurnLater,
     SlackUnavailable,
 )
+from bot.clients.slack_pacing import URGENT, paced_as
 from bot.clients.slack_ratelimit import waiting_at_most
 from bot.record.oncall.zones import known_zone
 from bot.record.people import known_names, remember_names, remember_zone
@@ -92,14 +93,19 @@ LISTING_PATIENCE = 2.0
 async def guests_listed(services: Services, users: Iterable[str | None]) -> frozenset[str]:
     """``guests_among`` for a listing a person is waiting for: someone whose users.info turn
     is more than ``LISTING_PATIENCE`` away (the minute spent: a start-up's handoffs asked of a
-    hundred people, the reserve kept for answers too) is taken for a guest, as when Slack
+    hundred people) is taken for a guest, as when Slack
     does not say, rather than the person waiting a minute for the listing. An answer up to
     ``RECENT_SECONDS`` old will do (the handoffs' at start-up). The listing grants nothing: an
     escalation asks afresh, and a handoff waits for its answer."""
     guests: set[str] = set()
     for user in sorted({user for user in users if user}):
         try:
-            with waiting_at_most(LISTING_PATIENCE, turns=LISTING_PATIENCE):
+            # Ahead of background work in line, but not from the reserve kept for a person's
+            # own calls (ANSWER): a listing asks of a hundred people, and would spend it all.
+            with (
+                paced_as(URGENT),
+                waiting_at_most(LISTING_PATIENCE, turns=LISTING_PATIENCE),
+            ):
                 guest = await is_guest(services, user, recent=True)
         except SlackTurnLater:
             log.info(

@@ -33,7 +33,7 @@ def _members_only(subcommand: Subcommand) -> Handler:
     ack: users.info may take longer than Slack waits)."""
 
     async def handler(request: CommandRequest, services: Services) -> str | None:
-        await refuse_guests(services, request.user_id)
+        await refuse_guests(services, request.user_id, reading=subcommand is who.SUBCOMMAND)
         return await subcommand.handler(request, services)
 
     return handler

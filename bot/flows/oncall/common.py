@@ -38,9 +38,12 @@ class GuestRefused(BotError):
     template = "messages/oncall/guest_refused.j2"
 
 
-async def refuse_guests(services: Services, user: str) -> None:
-    """GuestRefused when ``user`` is a guest of the workspace (or Slack will not say)."""
-    if await is_guest(services, user):
+async def refuse_guests(services: Services, user: str, *, reading: bool = False) -> None:
+    """GuestRefused when ``user`` is a guest of the workspace (or Slack will not say).
+    ``reading``: only who is on call, which they could read a minute before: an answer up to
+    ``RECENT_SECONDS`` old will do (someone asking again and again spends no users.info call
+    each time); anything that changes on call asks afresh."""
+    if await is_guest(services, user, recent=reading):
         raise GuestRefused()
 
 
