@@ -124,7 +124,8 @@ async def _next_number(session: AsyncSession, team_id: str) -> int:
     committed waits on PostgreSQL for that one to end, and then fails and tries the next:
     during an alert storm, each incident an alert opened (a page's too) waited in turn for the
     whole transaction of every other opening one (bench/RESULTS.md, paging). A number whose
-    transaction is rolled back is free again, so numbers keep no gaps.
+    transaction is rolled back is taken by the next incident, unless a higher one was
+    committed meanwhile: then it is left unused, a gap (before, the other waited and took it).
     """
     statement = select(func.max(Incident.number)).where(Incident.team_id == team_id)
     number = ((await session.exec(statement)).one() or 0) + 1
