@@ -178,6 +178,7 @@ class SlackWorkspace:
         self._facts_at: dict[str, float] = {}
         self._team_id: str | None = None
         self._bot_user: str | None = None
+        self._bot_name: str | None = None
         # The workspace's address (auth.test's ``url``), kept from the first answer.
         self._workspace_url: str | None = None
 
@@ -211,6 +212,12 @@ class SlackWorkspace:
         return self._bot_user
 
     @property
+    def known_bot_name(self) -> str | None:
+        """The bot's own name in the workspace (auth.test's ``user``), if Slack has said it
+        already: how pages name the bot's own messages, which it never asks users.info of."""
+        return self._bot_name
+
+    @property
     def known_workspace_url(self) -> str | None:
         """The workspace's address (``https://acme.slack.com/``), if Slack has said it
         already (auth.test's ``url``): known without a call."""
@@ -230,13 +237,19 @@ class SlackWorkspace:
         if self._bot_user is None:
             response = await self.client.auth_test()
             self._keep_auth(response)
-            self._bot_user = str(response["user_id"])
+        assert self._bot_user is not None
         return self._bot_user
 
     def _keep_auth(self, response: Any) -> None:
-        """Keep what auth.test says of the workspace: its id, and its address (``url``:
+        """Keep what auth.test says of the workspace and the bot: the workspace's id and
+        address (``url``), the bot's user id and name (``user_id``, ``user``:
         https://docs.slack.dev/reference/methods/auth.test)."""
         self._team_id = str(response["team_id"])
+        if response.get("user_id"):
+            self._bot_user = str(response["user_id"])
+        name = response.get("user")
+        if isinstance(name, str) and name:
+            self._bot_name = name
         url = response.get("url")
         if isinstance(url, str) and url.startswith("https://"):
             self._workspace_url = url

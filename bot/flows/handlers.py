@@ -120,11 +120,15 @@ JOB_LANES = (
     Lane("paging_alerts", frozenset({JobKind.ALERT_PAGING_PAYLOAD}), slots=KIND_SHARE),
     # People's notifications first, beside everything else: a page waits on nothing, not even
     # the incident's escalation messages (the Slack method's DM goes out in its own order).
-    Lane("notifications", frozenset({JobKind.NOTIFY}), apart=True),
+    # Several at once, a page's push beside its DM: during an alert storm on PostgreSQL a
+    # notification took 0.45 s, and one at a time fell behind pages due every half second
+    # (bench/RESULTS.md). Each is about its own row, taken by one job (pages.take).
+    Lane("notifications", frozenset({JobKind.NOTIFY}), apart=True, slots=KIND_SHARE, together=True),
     # Policy levels beside the rest of their incident's work: a level reached (and its
     # people's pages started) never waits for the war room an alert is opening at Slack's pace;
     # what needs the channel (bringing people in) is in the paging lane and waits for it.
-    Lane("escalations", frozenset({JobKind.ESCALATE}), apart=True),
+    # Several incidents' at once, as notifications.
+    Lane("escalations", frozenset({JobKind.ESCALATE}), apart=True, slots=KIND_SHARE),
     Lane(
         "paging",
         frozenset(

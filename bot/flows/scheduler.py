@@ -70,13 +70,17 @@ class Lane:
     ``kinds``: the kinds it runs (empty: every kind no other lane names). ``slots``: how many
     at once (None: the runner's ``concurrency``). ``apart``: its jobs neither rely on nor are
     relied on by other lanes' jobs of their incident (an issue filed, a canvas, Statuspage),
-    so they run beside those; the others' jobs of one incident run one at a time.
+    so they run beside those, up to its slots at once, one per incident; the others' jobs of
+    one incident run one at a time, and their kinds that do not yield one at a time.
     """
 
     name: str
     kinds: frozenset[str] = frozenset()
     slots: int | None = 1
     apart: bool = False
+    # Of an apart lane: its jobs of one incident run at once too (each is about a row of its
+    # own, such as a notification).
+    together: bool = False
 
 
 # One lane for every kind: the runner as it was, for callers that name no lanes.
@@ -240,6 +244,12 @@ class JobRunner(Poller):
         """Claim up to ``limit`` of the lane's oldest due jobs: one of the other kinds at a
         time, and yielding ones beside it, of kinds below their share first."""
         running, beside = self._in(lane), self._beside(lane)
+        if lane.apart:
+            # Its jobs rely on no other lane's: up to its slots at once, one per incident
+            # unless they run together, in due order (claim_due).
+            if lane.together:
+                return await self._claim_from(lane, [], limit, set(), per_incident=False)
+            return await self._claim_from(lane, beside, limit, set())
         others = set(self.handlers) - self.yielding
         claimed: list[Job] = []
         # The other kinds (escalations, pages, reminders) rely on running one at a time, in
@@ -269,7 +279,13 @@ class JobRunner(Poller):
         return claimed
 
     async def _claim_from(
-        self, lane: Lane, beside: list[Job], limit: int, crowded: set[str]
+        self,
+        lane: Lane,
+        beside: list[Job],
+        limit: int,
+        crowded: set[str],
+        *,
+        per_incident: bool = True,
     ) -> list[Job]:
         return list(
             await jobs.claim_due(
@@ -281,6 +297,7 @@ class JobRunner(Poller):
                 kinds=lane.kinds or None,
                 crowded=crowded if lane.kinds else crowded | self._named,
                 limit=limit,
+                per_incident=per_incident,
             )
         )
 

@@ -18,6 +18,7 @@ from bot.basics.logs import bind_incident
 from bot.basics.slack_text import to_plain
 from bot.record.status_page.publications import announce_status
 from bot.record.timeline import add_entry
+from bot.store.db import take_if_free
 from bot.store.models import Incident, Status, TimelineKind
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,10 @@ async def open_incident(
     (the caller commits).
 
     The declarer leads unless ``commander`` says otherwise (an alert opens incidents nobody
-    leads yet). Two replicas may number at once; the unique (team, number) constraint decides
-    and the loser takes the next number.
+    leads yet). Transactions may number at once, on one replica or several: each skips the
+    numbers the others are opening incidents with (``_next_number``), and the unique
+    (team, number) constraint decides against one committed meanwhile: the loser takes the
+    next number.
     """
     for _ in range(_NUMBERING_ATTEMPTS):
         number = await _next_number(session, team_id)
@@ -109,10 +112,26 @@ async def open_incident(
     raise RuntimeError(f"could not allocate an incident number for team {team_id}")
 
 
+# The namespace of the locks held on the numbers being given (bot/store/db.py take_if_free).
+NUMBER_TURNS = 5_241_002
+
+
 async def _next_number(session: AsyncSession, team_id: str) -> int:
+    """The lowest number above the workspace's highest that no other transaction is opening
+    an incident with, locked until this one ends.
+
+    Without the lock, a transaction inserting the number another has inserted but not yet
+    committed waits on PostgreSQL for that one to end, and then fails and tries the next:
+    during an alert storm, each incident an alert opened (a page's too) waited in turn for the
+    whole transaction of every other opening one (bench/RESULTS.md, paging). A number whose
+    transaction is rolled back is taken by the next incident, unless a higher one was
+    committed meanwhile: then it is left unused, a gap (before, the other waited and took it).
+    """
     statement = select(func.max(Incident.number)).where(Incident.team_id == team_id)
-    highest = (await session.exec(statement)).one()
-    return (highest or 0) + 1
+    number = ((await session.exec(statement)).one() or 0) + 1
+    while not await take_if_free(session, NUMBER_TURNS, f"{team_id}\n{number}"):
+        number += 1
+    return number
 
 
 async def get(session: AsyncSession, incident_id: int) -> Incident | None:

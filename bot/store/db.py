@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,9 +17,9 @@ from sqlalchemy import Connection, event, func, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import PoolResetState
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -123,13 +124,41 @@ def create_engine(database_url: str) -> AsyncEngine:
     engine = create_async_engine(
         url,
         poolclass=LookingAgainPool,  # a connection that fails to open wakes no waiter
-        pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
         hide_parameters=True,
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _strip_nul, retval=True)
+    for name, listener in (
+        ("connect", _note_use),
+        ("checkin", _note_use),
+        ("checkout", _ping_if_idle),
+    ):
+        event.listen(engine.sync_engine.pool, name, listener)
     return engine
+
+
+# A PostgreSQL connection idle longer than this is pinged before it is lent again. Not every
+# connection (SQLAlchemy's pool_pre_ping): asyncpg's ping is three round trips (BEGIN, an
+# empty query, ROLLBACK), as many as a short transaction's own, and during an alert storm on
+# a loaded machine each round trip waits to be scheduled (bench/RESULTS.md, paging). A
+# connection given back within the second is alive but for a server restart in that second,
+# which its first statement meets: SQLAlchemy then discards every connection of the pool.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _note_use(_dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+    record.info["used_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: object) -> None:
+    used_at = record.info.get("used_at")
+    if used_at is not None and time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:  # the pool opens another connection in its place
+        raise DisconnectionError(f"connection lost while idle: {error!r}") from error
 
 
 def _strip_nul(
@@ -266,9 +295,23 @@ async def take_turns(session: AsyncSession, namespace: int, name: str) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
+    await session.exec(select(func.pg_advisory_xact_lock(namespace, _lock_key(name))))
+
+
+async def take_if_free(session: AsyncSession, namespace: int, name: str) -> bool:
+    """Take the lock ``take_turns`` waits for, if nobody holds it; whether it was taken. Held
+    until the session's transaction ends. Never waits, so it is never part of a deadlock.
+    SQLite: always taken (its one writer holds the database)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    taken = func.pg_try_advisory_xact_lock(namespace, _lock_key(name))
+    return bool((await session.exec(select(taken))).one())
+
+
+def _lock_key(name: str) -> int:
+    """A lock's name as PostgreSQL's 32-bit advisory lock key."""
     digest = hashlib.blake2b(name.encode(), digest_size=4).digest()
-    key = int.from_bytes(digest, "big", signed=True)
-    await session.exec(select(func.pg_advisory_xact_lock(namespace, key)))
+    return int.from_bytes(digest, "big", signed=True)
 
 
 async def database_reachable(engine: AsyncEngine, timeout: float = 2.0) -> bool:

@@ -109,6 +109,7 @@ async def claim_due(
     kinds: Collection[str] | None = None,
     crowded: Collection[str] = (),
     limit: int = CLAIM_BATCH,
+    per_incident: bool = True,
 ) -> Sequence[Job]:
     """Take the due, unclaimed jobs for ``owner``; no two replicas get the same job.
 
@@ -118,7 +119,7 @@ async def claim_due(
     alone too: the owner knows they would only meet a Slack rate limit again, and so are
     jobs of the kinds in ``crowded`` (the owner runs its share of them already), and, when
     ``kinds`` is given, jobs of any other kind (another lane's). At most ``limit`` jobs, each
-    of which the owner starts at once.
+    of which the owner starts at once; one per incident unless not ``per_incident``.
     """
     lease_now = utcnow()
     async with session_scope(engine) as session:
@@ -145,7 +146,8 @@ async def claim_due(
             # SQLite has no row locks; its write transaction (BEGIN IMMEDIATE) serializes claims.
             .with_for_update(skip_locked=True)
         )
-        jobs = _one_per_incident((await session.exec(statement)).all(), limit)
+        candidates = (await session.exec(statement)).all()
+        jobs = _one_per_incident(candidates, limit) if per_incident else candidates[:limit]
         for job in jobs:
             job.locked_until = lease_now + LEASE
             job.locked_by = owner

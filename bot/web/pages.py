@@ -292,6 +292,8 @@ async def incident_history(request: web.Request) -> web.Response:
     return render_page(
         request,
         "web/history.html.j2",
+        bot_user=web_.services.slack.known_bot_user,
+        bot_name=web_.services.slack.known_bot_name,
         viewer=viewer,
         csrf=csrf,
         incident=incident,
