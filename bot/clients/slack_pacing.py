@@ -23,11 +23,11 @@ Callers waiting in one lane go by priority, then in order: what a person is wait
 the channel, its invitations, its first post), then the rest, and alert summaries and notices
 (``BACKGROUND``) last, so each window's budget goes first to the calls people are waiting for.
 
-Priority orders those waiting; it cannot give back what was already spent. So each method's
-window also keeps a reserve (``ANSWER_RESERVE``, a tenth of it: ten calls of a Tier 4 method's
-hundred) that only ``ANSWER`` calls may spend: background work that comes first (a start-up's
-on-call handoffs asking ``users.info`` of a hundred people) leaves it, and a person who asks
-in that minute is answered at once instead of a minute later.
+Priority orders those waiting; it cannot give back what was already spent. So the window of
+each Tier 3 or 4 method also keeps a reserve (``ANSWER_RESERVE``, a tenth of it: ten calls of
+a Tier 4 method's hundred) that only ``ANSWER`` calls may spend: background work that comes
+first (a start-up's on-call handoffs asking ``users.info`` of a hundred people) leaves it, and
+a person who asks in that minute is answered at once instead of a minute later.
 """
 
 from __future__ import annotations
@@ -89,6 +89,9 @@ ANSWER, URGENT, NORMAL, BACKGROUND = 0, 1, 2, 3
 # The share of each method's window only ANSWER calls may spend (none of a Tier 1 method's
 # one call a minute): a person's command asks a few calls, background work may ask hundreds.
 ANSWER_RESERVE = 0.1
+# Only windows this large keep one (Tier 3 and 4: the methods background work asks by the
+# hundred, users.info above all).
+RESERVE_FROM = 50
 _priority: ContextVar[int] = ContextVar("slack_pace_priority", default=NORMAL)
 
 
@@ -295,4 +298,7 @@ class SlackPacer:
         # in Slack's count of the next (2%, at least a tenth of a second).
         window = self.window + max(0.1, self.window * 0.02)
         limit = self.per_window(method)
-        return _Window(limit, window, deque(), reserve=int(limit * ANSWER_RESERVE))
+        # Tier 2 methods (a war room's channel, pin and topic) keep none: a storm opens war
+        # rooms at their whole rate, and a person's own call goes first in line anyway.
+        reserve = int(limit * ANSWER_RESERVE) if limit >= RESERVE_FROM else 0
+        return _Window(limit, window, deque(), reserve=reserve)

@@ -146,6 +146,16 @@ async def test_background_work_leaves_a_reserve_a_persons_command_goes_through_a
     await asyncio.gather(*handoffs, return_exceptions=True)
 
 
+async def test_a_tier_2_window_keeps_no_reserve_so_a_storm_opens_war_rooms_at_its_rate() -> None:
+    """conversations.create (Tier 2, 20 a window) is what a storm of alerts opens war rooms
+    with: all twenty go in the window, none held back for a person's command."""
+    pacer = SlackPacer(window=10.0)  # 10.2 s with the margin
+    with paced_as(URGENT):
+        for _ in range(pacer.per_window("conversations.create")):
+            await asyncio.wait_for(pacer.take("conversations.create", None), timeout=5.0)
+        assert pacer.expected_wait("conversations.create", None) > 9.0  # and then it is full
+
+
 def test_replicas_share_each_tier_and_a_channels_burst() -> None:
     alone, three = SlackPacer(), SlackPacer(replicas=3)
     assert alone.per_window("conversations.create") == 20
