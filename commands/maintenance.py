@@ -1,5 +1,7 @@
 """``/incident maintenance <label>=<value>[,…] <start> to <end>``: silence matching alerts for
-a while; ``/incident maintenance`` lists the windows, ``… cancel <id>`` ends one."""
+a while; ``/incident maintenance`` lists the windows, ``… cancel <id>`` ends one. Guests of
+the workspace get none of it; making and cancelling are a right
+(``bot/flows/maintenance_rights.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.basics.errors import UsageError
 from bot.flows.maintenance import cancel_window, list_windows, open_window
+from bot.flows.maintenance_rights import refuse_guest
 from bot.record.alerting.maintenance import split_span
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand, never
@@ -53,6 +56,7 @@ async def maintenance(request: CommandRequest, services: Services) -> str:
         window, silenced = await cancel_window(services, parsed.cancel, by=request.user_id)
         return render("messages/maintenance.j2", cancelled=window, silenced=silenced, zone=zone)
     if not parsed.matchers:
+        await refuse_guest(services, request.user_id)
         windows = await list_windows(services)
         return render("messages/maintenance.j2", windows=windows, zone=zone)
     made = await open_window(

@@ -50,11 +50,16 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
     async def act(services: Services) -> str:
         if args.maintenance_command == "add":
             made = await open_window(
-                services, matchers=args.labels, start=args.start, end=args.end, by=_operator()
+                services,
+                matchers=args.labels,
+                start=args.start,
+                end=args.end,
+                by=_operator(),
+                operator=True,
             )
             return renderer.render_plain("maintenance/cli.j2", made=made, zone=zone)
         if args.maintenance_command == "cancel":
-            window, silenced = await cancel_window(services, args.id, by=_operator())
+            window, silenced = await cancel_window(services, args.id, by=_operator(), operator=True)
             return renderer.render_plain(
                 "maintenance/cli.j2", cancelled=window, silenced=silenced, zone=zone
             )

@@ -18,6 +18,7 @@ dataclass per feature, each field declared once (its variable, default, parser a
 - ``prompts``: follow-up reminders and the day-after lessons question.
 - ``ai``: the team's own model, for the postmortem draft's written sections.
 - ``heartbeats``: the heartbeats file (``WARROOM_HEARTBEATS``).
+- ``maintenance``: who may make maintenance windows, and how long one lasts at most.
 - ``paging``: the contacts file, ntfy, Twilio and SMTP.
 - ``importing``: ``warroom import``'s API keys of Opsgenie, PagerDuty and Grafana OnCall.
 

@@ -20,6 +20,7 @@ from bot.config.escalation import EscalationSettings
 from bot.config.heartbeats import HeartbeatSettings
 from bot.config.importing import ImportSettings
 from bot.config.incidents import IncidentSettings
+from bot.config.maintenance import MaintenanceSettings
 from bot.config.oncall import OncallSettings
 from bot.config.paging import PagingSettings
 from bot.config.prompts import PromptSettings
@@ -74,6 +75,8 @@ class Settings:
     workflows: WorkflowSettings = field(default_factory=WorkflowSettings)
     alerting: AlertSettings = field(default_factory=AlertSettings)
     heartbeats: HeartbeatSettings = field(default_factory=HeartbeatSettings)
+    # Who may make maintenance windows beyond the owners, and how long one lasts at most.
+    maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     web: WebSettings = field(default_factory=WebSettings)
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear).
     trackers: TrackerSettings = field(default_factory=TrackerSettings)
@@ -272,6 +275,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("Workflows", WorkflowSettings),
     ("Alerts", AlertSettings),
     ("Heartbeats", HeartbeatSettings),
+    ("Maintenance windows", MaintenanceSettings),
     ("The web view", WebSettings),
     ("Trackers", TrackerSettings),
     ("The status page", StatusPageSettings),

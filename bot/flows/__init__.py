@@ -32,6 +32,7 @@ which flow runs each kind. The modules here are what the domain folders share.
 - ``handlers``: which flow runs each kind of job.
 - ``heartbeats``: check-ins kept, and a missed one raised as an alert.
 - ``maintenance``: maintenance windows made and cancelled, and the alerts they silence.
+- ``maintenance_rights``: who may make and cancel a window: what its alerts reach, and whose.
 - ``polling``: a background task: a round of work, then a wait.
 - ``installation``: the app uninstalled or installed again: sending stops and resumes.
 - ``home``: what a person's App Home shows.

@@ -17,6 +17,7 @@ from bot.flows.filing import send_issue
 from bot.flows.follow_ups import remind_follow_up
 from bot.flows.heartbeats import check_heartbeat
 from bot.flows.lessons import ask_for_lessons
+from bot.flows.maintenance import announce_window_end
 from bot.flows.oncall.handoffs import (
     post_gaps,
     run_handoff,
@@ -55,6 +56,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.HEARTBEAT: check_heartbeat,
         JobKind.FOLLOW_UP_REMINDER: remind_follow_up,
         JobKind.LESSONS_ASK: ask_for_lessons,
+        JobKind.MAINTENANCE_END: announce_window_end,
         JobKind.STATUSPAGE: sync_statuspage,
         JobKind.PUBLIC_ANNOUNCEMENT: announce_status_change,
         JobKind.FETCH_REACTED_MESSAGE: apply_fetched_reaction,
@@ -103,6 +105,7 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
         JobKind.NOTIFY: URGENT,
         JobKind.ALERT_NOTICE: BACKGROUND,
         JobKind.ALERT_POST: BACKGROUND,
+        JobKind.MAINTENANCE_END: BACKGROUND,
         JobKind.ONCALL_NOTICE: BACKGROUND,
         JobKind.ONCALL_GAPS: BACKGROUND,
         JobKind.ONCALL_GUEST_SHIFT: BACKGROUND,

@@ -30,6 +30,7 @@ file_issue             filing.send_issue                              trackers
 heartbeat              heartbeats.check_heartbeat                     slack
 follow_up_reminder     follow_ups.remind_follow_up                    slack
 lessons_ask            lessons.ask_for_lessons                        slack
+maintenance_end        maintenance.announce_window_end                slack
 oncall_gaps            oncall.handoffs.post_gaps                      slack
 oncall_group_refused   oncall.handoffs.say_group_refused              slack
 oncall_guest_shift     oncall.handoffs.say_guest_shift                slack
@@ -75,6 +76,8 @@ class JobKind(StrEnum):
     FOLLOW_UP_REMINDER = "follow_up_reminder"
     # The day after a resolution, each participant asked by DM for one lesson each way.
     LESSONS_ASK = "lessons_ask"
+    # A maintenance window's end, said where it was announced (one per window, due at its end).
+    MAINTENANCE_END = "maintenance_end"
     ONCALL_GAPS = "oncall_gaps"
     # Said once per schedule and Slack error: the user group could not be kept in step.
     ONCALL_GROUP_REFUSED = "oncall_group_refused"

@@ -1,7 +1,10 @@
 """The maintenance windows' pages, behind sign-in: every window with a form to add one and
 buttons to cancel (``/maintenance``), and one window with the alerts it silenced
 (``/maintenance/<id>``). Windows are made and cancelled through the flows ``/incident
-maintenance`` uses; a refusal is the page again with its reason, never a 5xx."""
+maintenance`` uses, with the same rights: a refusal naming who may is the page again, 403. A
+guest of the workspace gets none of it (403): their session says so, or Slack does, asked
+afresh on each page and form. Any other refusal is the page again with its reason (400),
+never a 5xx."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from bot.flows.maintenance import (
     refusal_words,
     window_and_silenced,
 )
+from bot.flows.people import is_guest
 from bot.record.alerting.maintenance import WindowRefused, is_active, split_span
 from bot.record.people import known_names
 from bot.store.db import session_scope
@@ -25,7 +29,8 @@ from bot.store.models import MaintenanceWindow
 from bot.web.auth import check_csrf, page_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.pages import viewer_and_csrf
-from bot.web.pages_common import read_form, render_page
+from bot.web.pages_common import guests_refused, read_form, render_page
+from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
 MAX_WINDOW_ID = 2**31 - 1
@@ -33,6 +38,9 @@ MAX_WINDOW_ID = 2**31 - 1
 
 async def maintenance_list(request: web.Request) -> web.Response:
     """GET /maintenance: the windows (the latest first) and the form to add one."""
+    viewer, csrf = viewer_and_csrf(request)
+    if await _guest(request, viewer):
+        return _guests_refused(request, viewer, csrf)
     return await _render_list(request)
 
 
@@ -42,15 +50,21 @@ async def add_window_form(request: web.Request) -> web.Response:
     viewer = page_viewer(request)
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
+    if await _guest(request, viewer):
+        return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     fields = {key: _text(form.get(key)) for key in ("labels", "start", "end")}
     try:
         start, end = split_span(f"{fields['start'] or 'now'} to {fields['end']}")
         window = await open_window(
-            web_.services, matchers=fields["labels"].split(), start=start, end=end, by=viewer.author
+            web_.services,
+            matchers=fields["labels"].split(),
+            start=start,
+            end=end,
+            by=viewer.author,
+            operator=viewer.user_id is None,
         )
     except WindowRefused as refusal:
-        said = refusal_words(web_.services.renderer, refusal)
-        return await _render_list(request, refused=said, form=fields, status=400)
+        return await _refused(request, viewer, refusal, form=fields)
     log.info("maintenance window %s added by %s", window.id, viewer.author)
     raise web.HTTPSeeOther(f"/maintenance/{window.id}")
 
@@ -61,14 +75,17 @@ async def cancel_window_form(request: web.Request) -> web.Response:
     viewer = page_viewer(request)
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
+    if await _guest(request, viewer):
+        return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     number = parse_bounded_int(request.match_info["window"], 1, MAX_WINDOW_ID)
     try:
         if number is None:
             raise WindowRefused(why="unknown", id=request.match_info["window"][:20])
-        await cancel_window(web_.services, number, by=viewer.author)
+        await cancel_window(
+            web_.services, number, by=viewer.author, operator=viewer.user_id is None
+        )
     except WindowRefused as refusal:
-        said = refusal_words(web_.services.renderer, refusal)
-        return await _render_list(request, refused=said, status=400)
+        return await _refused(request, viewer, refusal)
     log.info("maintenance window %s cancelled by %s", number, viewer.author)
     raise web.HTTPSeeOther(f"/maintenance/{number}")
 
@@ -77,6 +94,8 @@ async def window_page(request: web.Request) -> web.Response:
     """GET /maintenance/<id>: who made the window, when it runs, what it silenced."""
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
+    if await _guest(request, viewer):
+        return _guests_refused(request, viewer, csrf)
     number = parse_bounded_int(request.match_info["window"], 1, MAX_WINDOW_ID)
     window, silenced = await window_and_silenced(web_.services, number or 0)
     if window is None:
@@ -128,6 +147,36 @@ async def _render_list(
         names=await _names(web_, [window.created_by for window, _ in windows]),
         zone=web_.settings.incidents.timezone,
     )
+
+
+async def _refused(
+    request: web.Request,
+    viewer: Viewer,
+    refusal: WindowRefused,
+    *,
+    form: dict[str, str] | None = None,
+) -> web.Response:
+    """A window refused: a guest's 403; one the viewer has no right to, the page again with
+    who may (403); anything else typed wrong, the page again with why (400)."""
+    why = refusal.context.get("why")
+    if why == "guest":
+        return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
+    said = refusal_words(web_context(request).services.renderer, refusal)
+    status = 403 if why == "not_allowed" else 400
+    return await _render_list(request, refused=said, form=form, status=status)
+
+
+async def _guest(request: web.Request, viewer: Viewer) -> bool:
+    """Whether the viewer is a guest of the workspace: their session says so, or Slack does
+    now (``users.info``, asked afresh: a member made a guest since signing in sees nothing)."""
+    if viewer.guest:
+        return True
+    services = web_context(request).services
+    return viewer.user_id is not None and await is_guest(services, viewer.user_id)
+
+
+def _guests_refused(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
+    return guests_refused(request, "maintenance_guests", viewer=viewer, csrf=csrf)
 
 
 def _open(window: MaintenanceWindow, now: datetime) -> bool:

@@ -49,6 +49,12 @@ def render_page(
     return response
 
 
+def guests_refused(request: web.Request, problem: str, **context: Any) -> web.Response:
+    """403: a page of the workspace's members (on call, maintenance windows) asked for by a
+    guest of the workspace; ``problem`` names which (templates/web/error.html.j2)."""
+    return render_page(request, "web/error.html.j2", status=403, problem=problem, **context)
+
+
 class FormUnreadable(ValueError):
     """A posted form that is not text in its charset: answered 400 by the page (web_view_rules)."""
 

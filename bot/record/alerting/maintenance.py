@@ -25,7 +25,8 @@ from bot.store.models import AlertPayload, MaintenanceWindow, SilencedAlert
 # Prometheus's label names (the data model page): what alerts can carry.
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UNTIL = re.compile(r"\s+(?:to|until|till)\s+", re.IGNORECASE)
-# Longer than this is not maintenance: it is a route that should not open incidents.
+# Longer than this is not maintenance: it is a route that should not open incidents
+# (WARROOM_MAINTENANCE_MAX says how long below it).
 LONGEST = timedelta(days=31)
 
 
@@ -52,9 +53,11 @@ def parse_matchers(parts: Sequence[str]) -> dict[str, str]:
     return matchers
 
 
-def read_span(start: str, end: str, *, zone: str, now: datetime) -> tuple[datetime, datetime]:
+def read_span(
+    start: str, end: str, *, zone: str, now: datetime, longest: timedelta = LONGEST
+) -> tuple[datetime, datetime]:
     """``now`` to ``18:00``, ``Sat 22:00`` to ``Sun 02:00``: read forward, as ``/incident
-    time`` reads times (a zone named in the text wins over ``zone``)."""
+    time`` reads times (a zone named in the text wins over ``zone``); ``longest`` at most."""
     try:
         starts_at = parse_moment(start, zone=zone, now=now, after=now)
         ends_at = parse_moment(end, zone=zone, now=now, after=starts_at)
@@ -62,8 +65,8 @@ def read_span(start: str, end: str, *, zone: str, now: datetime) -> tuple[dateti
         raise WindowRefused(why="time", ahead=True, **refusal.context) from None
     if ends_at <= starts_at:
         raise WindowRefused(why="backwards", starts_at=starts_at, ends_at=ends_at, zone=zone)
-    if ends_at - starts_at > LONGEST:
-        raise WindowRefused(why="too_long", days=LONGEST.days)
+    if ends_at - starts_at > min(longest, LONGEST):
+        raise WindowRefused(why="too_long", longest=min(longest, LONGEST))
     return starts_at, ends_at
 
 

@@ -17,6 +17,7 @@ Operators write them in YAML (``WARROOM_ESCALATION_POLICIES``)::
             targets:
               - user: U0G9QF9C6
         repeat: 2                     # then the whole policy again, twice at most
+        owners: [U0ALICE]             # optional: who looks after it (maintenance windows)
     severities:                       # incidents of these severities start a policy at once
       SEV1: payments
 
@@ -80,6 +81,9 @@ class Policy:
     # How many more times the whole policy runs again from level 1 once its last level's
     # timeout passes with nobody acknowledging.
     repeat: int = 0
+    # Who looks after the policy: with the owners of the schedules it pages, they may switch
+    # its alerts off for a while (maintenance windows).
+    owners: tuple[str, ...] = ()
 
     @property
     def rounds(self) -> int:
@@ -164,7 +168,7 @@ def _policy(name: str, body: Any) -> Policy:
         raise PolicyError(f"{where}: names are lowercase letters, digits, - and _")
     if not isinstance(body, dict) or not isinstance(body.get("levels"), list) or not body["levels"]:
         raise PolicyError(f"{where}: needs a non-empty 'levels' list")
-    unknown = set(body) - {"levels", "repeat"}
+    unknown = set(body) - {"levels", "repeat", "owners"}
     if unknown:
         raise PolicyError(f"{where}: unknown key(s): {', '.join(sorted(map(str, unknown)))}")
     levels = tuple(
@@ -179,7 +183,12 @@ def _policy(name: str, body: Any) -> Policy:
             f"{where}: repeat needs a timeout on the last level (the policy starts again "
             "once it passes)"
         )
-    return Policy(name=name.lower(), levels=levels, repeat=repeat)
+    owners = body.get("owners") or []
+    if not isinstance(owners, list) or not all(
+        isinstance(owner, str) and USER_ID.match(owner) for owner in owners
+    ):
+        raise PolicyError(f"{where}: owners must be a list of Slack user ids like U024BE7LH")
+    return Policy(name=name.lower(), levels=levels, repeat=repeat, owners=tuple(owners))
 
 
 def _level(where: str, number: int, raw: Any) -> Level:

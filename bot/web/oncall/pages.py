@@ -50,7 +50,7 @@ from bot.web.oncall.reading import (
     schedules_for,
 )
 from bot.web.pages import viewer_and_csrf
-from bot.web.pages_common import read_form, render_page
+from bot.web.pages_common import guests_refused, read_form, render_page
 from bot.web.status_page.pages import viewer_zone
 from bot.web.visibility import Viewer
 
@@ -324,9 +324,7 @@ def _text(value: object) -> str:
 
 
 def _guests_refused(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
-    return render_page(
-        request, "web/error.html.j2", status=403, problem="oncall_guests", viewer=viewer, csrf=csrf
-    )
+    return guests_refused(request, "oncall_guests", viewer=viewer, csrf=csrf)
 
 
 def _no_schedule(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
