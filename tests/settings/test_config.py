@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.config import ConfigError, Settings
@@ -34,3 +36,21 @@ def test_settings_name_every_unreadable_value_at_once() -> None:
     assert "  PORT: expected an integer, got 'eighty'" in said
     assert "  WARROOM_PUBLIC_GRACE: at most 30m" in said
     assert any(line.startswith("  WARROOM_TRACKER: 'trello'") for line in said)
+
+
+def test_maintenance_settings_name_people_and_one_group_and_bound_the_length() -> None:
+    settings = Settings.from_env(
+        {"WARROOM_MAINTENANCE_ALLOWED": "U024BE7LH, @sre-leads", "WARROOM_MAINTENANCE_MAX": "12h"}
+    )
+    assert settings.maintenance.people == {"U024BE7LH"}
+    assert settings.maintenance.group == "@sre-leads"
+    assert settings.maintenance.longest == timedelta(hours=12)
+    assert Settings.from_env({}).maintenance.longest == timedelta(days=7)
+    for raw, said in (
+        ("U024BE7LH,@sre,@ops", "one user group at most"),
+        ("Bob Smith", "expected Slack user ids"),
+    ):
+        with pytest.raises(ConfigError, match=said):
+            Settings.from_env({"WARROOM_MAINTENANCE_ALLOWED": raw})
+    with pytest.raises(ConfigError, match="WARROOM_MAINTENANCE_MAX: at most 744h"):
+        Settings.from_env({"WARROOM_MAINTENANCE_MAX": "800h"})
