@@ -10,7 +10,8 @@ it; its end is a job (``maintenance_end``) due when it ends."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import Job, MaintenanceWindow, SilencedAlert
 
 ANNOUNCED = "messages/maintenance_announced.j2"
+# The emoji a refusal starts with in Slack (``:warning:``), left out of plain text.
+_EMOJI = re.compile(r"^:[a-z0-9_+-]+:")
 
 
 def _key(window_id: int | None) -> str:
@@ -139,10 +142,13 @@ async def window_and_silenced(
     return window, silenced
 
 
-def refusal_words(renderer: Renderer, refusal: WindowRefused) -> str:
-    """Why a window was refused, as plain text (the command line, a web page)."""
-    said = renderer.render_plain(refusal.template, **refusal.context)
-    return said.removeprefix(":warning:").strip()
+def refusal_words(
+    renderer: Renderer, refusal: WindowRefused, names: Mapping[str, str] | None = None
+) -> str:
+    """Why a window was refused, as plain text (the command line, a web page), people by
+    their ``names``."""
+    said = renderer.render_plain(refusal.template, names=names or {}, **refusal.context)
+    return _EMOJI.sub("", said, count=1).strip()
 
 
 def _channels(services: Services, found: Reach) -> tuple[str, ...]:

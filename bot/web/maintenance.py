@@ -161,7 +161,10 @@ async def _refused(
     why = refusal.context.get("why")
     if why == "guest":
         return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
-    said = refusal_words(web_context(request).services.renderer, refusal)
+    web_ = web_context(request)
+    owners = refusal.context.get("owners", {})
+    people = [*refusal.context.get("people", ()), *(p for some in owners.values() for p in some)]
+    said = refusal_words(web_.services.renderer, refusal, await _names(web_, people))
     status = 403 if why == "not_allowed" else 400
     return await _render_list(request, refused=said, form=form, status=status)
 

@@ -220,6 +220,11 @@ async def test_each_window_made_cancelled_and_ended_is_announced(warroom: Warroo
     assert said_in(warroom, "payments-oncall")[-1] == ended
     await warroom.advance(hours=1)
     assert said_in(warroom, "announcements").count(ended) == 1
+    # Window #2 was cancelled before its end: said once, when it was.
+    assert [text for text in said_in(warroom, "announcements") if "#2" in text] == [
+        said_in(warroom, "announcements")[1],
+        cancelled,
+    ]
 
 
 async def test_the_web_view_refuses_guests_and_those_without_the_right(
@@ -263,6 +268,7 @@ async def test_the_web_view_refuses_guests_and_those_without_the_right(
                 shown = visible_text(await answer.text())
             assert answer.status == 403, path
             assert "Only the owners of what the window's alerts would page" in shown, path
+            assert "policy `payments`: @owen" in shown and "<@" not in shown, path
         # Made a guest after signing in: the next page asks Slack again.
         slack.users[DAVE].is_restricted = True
         async with dave.get(f"{warroom.url}/maintenance/1") as answer:
