@@ -70,7 +70,7 @@ SUBCOMMAND = Subcommand(
     usage="maintenance [<label>=<value>[,…] <start> to <end> | cancel <id>]",
     summary="Silence alerts whose labels match for a while (they are recorded, open no "
     "incident and page nobody), like `maintenance service=checkout now to 18:00`; alone, "
-    "list the windows",
+    "list the windows. For the owners of what the alerts page",
     handler=maintenance,
     validate=validate,
     in_order=never,
