@@ -56,10 +56,13 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
                 end=args.end,
                 by=_operator(),
                 operator=True,
+                send=False,
             )
             return renderer.render_plain("maintenance/cli.j2", made=made, zone=zone)
         if args.maintenance_command == "cancel":
-            window, silenced = await cancel_window(services, args.id, by=_operator(), operator=True)
+            window, silenced = await cancel_window(
+                services, args.id, by=_operator(), operator=True, send=False
+            )
             return renderer.render_plain(
                 "maintenance/cli.j2", cancelled=window, silenced=silenced, zone=zone
             )

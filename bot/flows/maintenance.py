@@ -45,9 +45,12 @@ async def open_window(
     end: str,
     by: str,
     operator: bool = False,
+    send: bool = True,
 ) -> MaintenanceWindow:
     """A new window, said where it silences; WindowRefused says what is wrong with what was
-    typed, or who may make it. ``operator``: the command line, whom no right binds."""
+    typed, or who may make it. ``operator``: whoever runs warroom (the command line, the web
+    view with sign-in off), whom no right binds; ``send``: False where the server's outbox
+    sends what was kept (the command line)."""
     labels = maintenance.parse_matchers(matchers)
     now = services.clock()
     starts_at, ends_at = maintenance.read_span(
@@ -67,12 +70,12 @@ async def open_window(
         )
         channels = await _announce(services, session, found, made=window, by=by)
         await session.commit()
-    await _deliver(services, channels, operator=operator)
+    await _deliver(services, channels, send=send)
     return window
 
 
 async def cancel_window(
-    services: Services, window_id: int, *, by: str, operator: bool = False
+    services: Services, window_id: int, *, by: str, operator: bool = False, send: bool = True
 ) -> tuple[MaintenanceWindow, int]:
     """End a window now, said where it silenced; it and how many alerts it silenced."""
     async with session_scope(services.engine) as session:
@@ -90,7 +93,7 @@ async def cancel_window(
             services, session, found, cancelled=window, by=by, silenced=silenced
         )
         await session.commit()
-    await _deliver(services, channels, operator=operator)
+    await _deliver(services, channels, send=send)
     return window, silenced
 
 
@@ -117,7 +120,7 @@ async def announce_window_end(services: Services, job: Job) -> datetime | None:
                 after=f"{job.key}:{channel}",
             )
         await session.commit()
-    await _deliver(services, channels, operator=False)
+    await _deliver(services, channels, send=True)
     return None
 
 
@@ -175,10 +178,10 @@ async def _announce(
     return channels
 
 
-async def _deliver(services: Services, channels: Sequence[str], *, operator: bool) -> None:
-    """Send what was kept now; from the command line, the server's outbox sends it."""
+async def _deliver(services: Services, channels: Sequence[str], *, send: bool) -> None:
+    """Send what was kept now (unless not ``send``: the server's outbox sends it)."""
     services.wake_jobs()
-    if operator:
+    if not send:
         return
     for channel in channels:
         await deliver_now(services, channel)
