@@ -115,7 +115,7 @@ async def ask_for_sections(
     http: aiohttp.ClientSession, ai: AISettings, *, instructions: str, record: str
 ) -> dict[str, list[Sentence]]:
     """The sections the model wrote, by the schema's names; ModelFailure otherwise."""
-    body = await _complete(http, ai, chat_request(ai.model, instructions, record), ai.timeout)
+    body = await complete(http, ai, chat_request(ai.model, instructions, record), ai.timeout)
     return sections_in(body)
 
 
@@ -132,10 +132,10 @@ async def ask_for_verdicts(
     body = chat_request(
         ai.model, instructions, sentences, name=VERDICTS_FORMAT, schema=VERDICTS_SCHEMA
     )
-    return verdicts_in(await _complete(http, ai, body, timeout))
+    return verdicts_in(await complete(http, ai, body, timeout))
 
 
-async def _complete(
+async def complete(
     http: aiohttp.ClientSession, ai: AISettings, body: Mapping[str, Any], timeout: float
 ) -> Any:
     """POST the request; the 200 answer's body, ModelFailure otherwise."""
