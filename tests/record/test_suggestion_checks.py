@@ -213,6 +213,9 @@ def test_a_duration_is_the_time_between_cited_entries_or_a_metric() -> None:
         {"rule": "duration", "said": "10 minutes", "refs": ["E3"]}
     ]
     assert check("The payments failed for twenty-five minutes.", "E3", metrics=(25,)) == []
+    assert check("A ten-minute failure of the payments.", "E3", metrics=(25,)) == [
+        {"rule": "duration", "said": "10 minute", "refs": ["E3"]}
+    ]
 
 
 def test_a_citation_that_shares_no_word_with_its_sentence_is_padding() -> None:

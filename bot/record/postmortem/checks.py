@@ -270,7 +270,7 @@ class _Checker:
             whole = match["number"].replace(",", "")
             value = _number(f"{whole}.{match['fraction']}" if match["fraction"] else whole)
             after = text[match.end() :].split(maxsplit=1)
-            word = after[0].strip(".,;:()").lower() if after else ""
+            word = after[0].strip(".,;:()-").lower() if after else ""
             numbers.append((match[0], value, word))
         return _Facts(times, dates, percentages, releases, numbers, durations)
 

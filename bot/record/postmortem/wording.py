@@ -78,7 +78,7 @@ _JOINERS = ("and", "et")
 _ALONE_NOT_A_NUMBER = frozenset({"one", "un", "une"})
 _WORD = "|".join(sorted((*_VALUES, *_SCALES), key=len, reverse=True))
 _NUMBER_WORDS = re.compile(
-    rf"(?<![\w-])(?<!per\s)(?<!pour\s)(?:{_WORD})(?:(?:[\s-]+(?:(?:{'|'.join(_JOINERS)})[\s-]+)?)(?:{_WORD}))*(?![\w-])",
+    rf"(?<![\w-])(?<!per\s)(?<!pour\s)(?:{_WORD})(?:(?:[\s-]+(?:(?:{'|'.join(_JOINERS)})[\s-]+)?)(?:{_WORD}))*(?!\w)",
     re.IGNORECASE,
 )
 
