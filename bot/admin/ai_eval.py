@@ -21,10 +21,11 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -193,8 +194,9 @@ class Result:
 
 
 def evidence_of_replay(replay: Replay) -> dict[str, Evidence]:
-    """The replay's entries as the checks and the model read them (in UTC)."""
-    start = datetime.fromisoformat(replay.start).astimezone(UTC)
+    """The replay's entries as the checks and the model read them (in its zone)."""
+    zone = ZoneInfo(replay.zone)
+    start = datetime.fromisoformat(replay.start).astimezone(zone)
     found = {}
     for entry in replay.entries:
         people = {entry.author} | {
@@ -203,7 +205,7 @@ def evidence_of_replay(replay: Replay) -> dict[str, Evidence]:
         found[entry.ref] = Evidence(
             ref=entry.ref,
             kind=entry.kind,
-            at=start + timedelta(minutes=entry.minute),
+            at=(start + timedelta(minutes=entry.minute)).astimezone(zone),
             author=entry.author,
             text=entry.text,
             people=frozenset(people),
@@ -218,7 +220,7 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
     language = Language.load(_directory(renderer))
     evidence = evidence_of_replay(replay)
     incident = SimpleNamespace(
-        reference=replay.reference, title=replay.title, severity="SEV2", timezone="UTC"
+        reference=replay.reference, title=replay.title, severity="SEV2", timezone=replay.zone
     )
     result = Result(replay, ai.model)
 
@@ -226,7 +228,7 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
         return check_sections(
             sections,
             evidence,
-            zone=UTC,
+            zone=ZoneInfo(replay.zone),
             language=language,
             people=replay.people,
             metrics=replay.metrics,

@@ -2,11 +2,13 @@
 record of an incident, entry by entry as the model reads it, and sentences about it, each
 labelled with what it is (a category) and whether the record supports it.
 
-The one replay shipped is the demo's incident (``warroom demo``, bot/admin/demo.py), its
-entries as its draft reads them. Categories (issue 60): ``true``; ``wrong_meaning`` (every
-fact in order, the meaning not: only the model can tell); ``padded_citation`` (a citation
-that says nothing of the sentence, or hides a wrong person); ``number_in_words``;
-``negation``; ``wrong_blame``; ``address`` (an address no cited entry holds, or one it does).
+Two replays are shipped: the demo's incident (``warroom demo``, bot/admin/demo.py) and the
+checkout page crash the tests replay (tests/postmortem/test_postmortem_scenarios.py, in
+Nairobi's zone), their entries as their drafts read them. Categories (issue 60): ``true``;
+``wrong_meaning`` (every fact in order, the meaning not: only the model can tell);
+``padded_citation`` (a citation that says nothing of the sentence, or hides a wrong person);
+``number_in_words``; ``negation``; ``wrong_blame``; ``address`` (an address no cited entry
+holds, or one it does).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class Replay:
     name: str
     reference: str
     title: str
-    start: str  # ISO 8601, UTC
+    start: str  # ISO 8601
+    zone: str  # the incident's zone (times in sentences are read there)
     people: tuple[str, ...]
     metrics: tuple[int, ...]
     entries: tuple[Entry, ...]
@@ -73,6 +76,7 @@ DEMO = Replay(
     reference="INC-1",
     title="Checkout page returns 500s",
     start="2025-06-12T17:20:00+00:00",
+    zone="UTC",
     people=("Alice Moreau", "Bob Okafor", "Carol Tanaka", "Dave Kowalski", "Erin Achebe"),
     # Impact duration and time to mitigate (impact started at minute 0, ended at 70).
     metrics=(70,),
@@ -275,4 +279,203 @@ DEMO = Replay(
         _false("Call +1 415 555 0100 about the status page.", "E14", category="address"),
     ),
 )
-REPLAYS: tuple[Replay, ...] = (DEMO,)
+CHECKOUT_CRASH = Replay(
+    name="checkout-crash",
+    reference="INC-1",
+    title="Spike in 500 errors on the checkout page",
+    start="2023-03-14T12:00:00+03:00",
+    zone="Africa/Nairobi",
+    people=(
+        "Alice Moreau",
+        "Carol Tanaka",
+        "Dave Kowalski",
+        "Erin Achebe",
+        "Frank Gateway-Supplier",
+    ),
+    # Impact duration and time to mitigate: from 12:00 to 2:00 PM.
+    metrics=(120,),
+    entries=(
+        Entry(
+            "E1",
+            0,
+            "detection",
+            "Alertmanager",
+            "Alertmanager alert firing: CheckoutErrorSpike · Summary: Spike in 500 errors on the "
+            "checkout page · Links: Source http://prometheus/graph?g0.expr=checkout_5xx",
+        ),
+        Entry(
+            "E2",
+            5,
+            "escalation",
+            "Alice Moreau",
+            "Alice Moreau escalated to the engineering team: 500s on checkout.",
+        ),
+        Entry("E3", 6, "acknowledged", "Dave Kowalski", "Dave Kowalski acknowledged the page."),
+        Entry(
+            "E4",
+            10,
+            "misleading",
+            "Dave Kowalski",
+            "Looks like the database: checking the DB logs and running queries.",
+        ),
+        Entry(
+            "E5",
+            20,
+            "investigation",
+            "Dave Kowalski",
+            "It is really the payment gateway integration: reading its logs and code.",
+        ),
+        Entry(
+            "E6",
+            30,
+            "impact",
+            "Carol Tanaka",
+            "Potential purchases lost: about 20% of users could not reach the checkout page",
+        ),
+        Entry(
+            "E7",
+            40,
+            "root_cause",
+            "Dave Kowalski",
+            "The checkout page crashes when customers pay with one specific credit card type.",
+        ),
+        Entry(
+            "E8",
+            60,
+            "escalation",
+            "Alice Moreau",
+            "Alice Moreau escalated to Frank Gateway-Supplier, supplier of the payment gateway.",
+        ),
+        Entry(
+            "E9",
+            70,
+            "key_event",
+            "Erin Achebe",
+            "Reading the gateway integration code with Frank.",
+        ),
+        Entry("E10", 90, "key_event", "Frank Gateway-Supplier", "Working on a fix with your team."),
+        Entry(
+            "E11",
+            110,
+            "mitigation",
+            "Dave Kowalski",
+            "Deploying the fix: the card type is handled.",
+        ),
+        Entry("E12", 120, "recovered", "Dave Kowalski", "Users can reach the checkout page again."),
+        Entry(
+            "E13",
+            122,
+            "root_cause",
+            "Alice Moreau",
+            "A flaw in the 11:55 gateway integration release crashed checkout for one card type.",
+        ),
+    ),
+    sentences=(
+        _s("A spike in 500 errors hit the checkout page.", "E1"),
+        _s("About 20% of users could not reach the checkout page.", "E6"),
+        _s("Dave first looked at the database logs.", "E4"),
+        _s("Dave turned to the payment gateway integration at 12:20.", "E5"),
+        _s("The checkout page crashed for one specific credit card type.", "E7"),
+        _s("Dave moved from the database to the gateway integration 10 minutes later.", "E4", "E5"),
+        _s("Alice escalated to the supplier of the payment gateway.", "E8"),
+        _s("Erin read the gateway integration code with Frank.", "E9"),
+        _s("Frank worked on a fix with the team.", "E10"),
+        _s("Dave deployed the fix, which handles the card type.", "E11"),
+        _s("Users could reach the checkout page again at 2:00 PM.", "E12"),
+        _s(
+            "Users reached the checkout page again 10 minutes after the fix was deployed.",
+            "E11",
+            "E12",
+        ),
+        _s("Checkout errors lasted 2 hours.", "E1", "E12"),
+        _s(
+            "A flaw in the 11:55 gateway integration release crashed checkout for one card type.",
+            "E13",
+        ),
+        _false("The database logs showed the crash.", "E4", category="wrong_meaning"),
+        _false("Every user could not reach the checkout page.", "E6", category="wrong_meaning"),
+        _false("The fix removed the card type from checkout.", "E11", category="wrong_meaning"),
+        _false("Erin rewrote the gateway integration code.", "E9", category="wrong_meaning"),
+        _false("The payment gateway integration was ruled out.", "E5", category="wrong_meaning"),
+        _false("Frank's team deployed the fix.", "E10", category="wrong_meaning"),
+        _false("Frank deployed the fix.", "E11", "E10", category="padded_citation"),
+        _s(
+            "Dave looked into the payment gateway integration.",
+            "E5",
+            "E1",
+            category="padded_citation",
+        ),
+        _false(
+            "Customers paid with a specific credit card type.", "E6", category="padded_citation"
+        ),
+        _false("Alice led the response.", "E2", category="padded_citation"),
+        _s("Users could reach the checkout page again.", "E12", "E3", category="padded_citation"),
+        _s(
+            "About twenty percent of users could not reach the checkout page.",
+            "E6",
+            category="number_in_words",
+        ),
+        _s(
+            "Dave moved from the database to the gateway integration ten minutes later.",
+            "E4",
+            "E5",
+            category="number_in_words",
+        ),
+        _false(
+            "Dave moved from the database to the gateway integration thirty minutes later.",
+            "E4",
+            "E5",
+            category="number_in_words",
+        ),
+        _s("Checkout errors lasted two hours.", "E1", "E12", category="number_in_words"),
+        _false("Checkout errors lasted three hours.", "E1", "E12", category="number_in_words"),
+        _false(
+            "About forty percent of users could not reach the checkout page.",
+            "E6",
+            category="number_in_words",
+        ),
+        _false("Users never reached the checkout page again.", "E12", category="negation"),
+        _false("Dave did not deploy the fix.", "E11", category="negation"),
+        _s("Some users could not reach the checkout page.", "E6", category="negation"),
+        _false("The gateway integration was not involved.", "E5", category="negation"),
+        _s(
+            "The database was not the problem: the gateway integration was.",
+            "E4",
+            "E5",
+            category="negation",
+        ),
+        _false("The database caused the checkout crash.", "E4", category="wrong_blame"),
+        _false("The payment gateway supplier was at fault.", "E8", category="wrong_blame"),
+        _s("The crash was due to one specific credit card type.", "E7", category="wrong_blame"),
+        _s(
+            "A flaw in the gateway integration release caused the crash.",
+            "E13",
+            category="wrong_blame",
+        ),
+        _false(
+            "The checkout page crashed because of the vendor's card type list.",
+            "E7",
+            category="wrong_blame",
+        ),
+        _s(
+            "The alert's source graph is http://prometheus/graph?g0.expr=checkout_5xx.",
+            "E1",
+            category="address",
+        ),
+        _false(
+            "Users were told to reach the checkout page through https://nuru-support.example/reset.",
+            "E12",
+            category="address",
+        ),
+        _false(
+            "The supplier of the payment gateway answers at frank@gateway.example.",
+            "E8",
+            category="address",
+        ),
+        _false(
+            "Users reach the checkout page at checkout.shop.example.", "E12", category="address"
+        ),
+        _false("Call +254 700 000 000 to reach the checkout page team.", "E12", category="address"),
+    ),
+)
+REPLAYS: tuple[Replay, ...] = (DEMO, CHECKOUT_CRASH)

@@ -66,50 +66,55 @@ def test_the_labelled_set_has_every_category_and_forty_sentences_a_replay() -> N
 async def test_a_truthful_model_passes_and_nothing_wrong_is_kept(
     model: FakeChatModel, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    model.verdicts(answering(honest=True))
+    model.verdicts(answering(honest=True), times=len(REPLAYS))
     out = tmp_path / "eval.json"
     assert await _evaluate_all(settings(model), out) == 0
 
     printed = capsys.readouterr().out
     assert "replay demo (INC-1 Checkout page returns 500s): 14 entries" in printed
+    assert "replay checkout-crash (INC-1 Spike in 500 errors on the checkout page)" in printed
     assert "sections request: " in printed and "prompt +" in printed
     assert "  wrong_meaning            6     0         6            0" in printed
     assert "precision of what was kept: 1.00" in printed
     assert "true sentences kept: 1.00" in printed
     assert "though" not in printed
-    (figures,) = json.loads(out.read_text())
-    assert figures["precision"] == 1.0 and figures["kept_not_true"] == []
-    assert figures["left_out_true"] == []
-    # Both requests, each the format a draft uses.
+    for figures in json.loads(out.read_text()):
+        assert figures["precision"] == 1.0 and figures["kept_not_true"] == []
+        assert figures["left_out_true"] == []
+    # Both requests a replay, each the format a draft uses.
     assert [each.format_name for each in model.accepted] == [
         "postmortem_sections",
         "warroom_verdicts",
-    ]
+    ] * len(REPLAYS)
 
 
 async def test_a_model_that_agrees_with_everything_fails_the_thresholds(
     model: FakeChatModel, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model.verdicts(answering(honest=False))
+    model.verdicts(answering(honest=False), times=len(REPLAYS))
     assert await _evaluate_all(settings(model), None) == 1
     captured = capsys.readouterr()
     assert "kept, though not true: The orders database was overloaded." in captured.out
-    assert "below the thresholds: demo: precision 0.76 < 0.95" in captured.err
+    assert (
+        "below the thresholds: demo: precision 0.76 < 0.95; checkout-crash: precision 0.75 < 0.95"
+        in captured.err
+    )
 
 
 async def test_invented_quotes_are_never_accepted(
     model: FakeChatModel, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model.verdicts(answering(honest=False, quote="Everything went as planned"))
+    model.verdicts(answering(honest=False, quote="Everything went as planned"), times=len(REPLAYS))
     assert await _evaluate_all(settings(model), None) == 1
     printed = capsys.readouterr().out
-    assert "precision of what was kept: 0.00 (0 of 0 kept are true)" in printed
+    assert printed.count("precision of what was kept: 0.00 (0 of 0 kept are true)") == 2
 
 
 async def test_a_model_that_cannot_give_verdicts_fails(
     model: FakeChatModel, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model.fail_for("warroom_verdicts", 503)
+    for _ in REPLAYS:
+        model.fail_for("warroom_verdicts", 503)
     assert await _evaluate_all(settings(model), None) == 1
     captured = capsys.readouterr()
     assert "verdicts request: failed (status)" in captured.out

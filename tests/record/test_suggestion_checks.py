@@ -16,7 +16,7 @@ from bot.record.postmortem.language import Language
 from bot.record.postmortem.suggestions import MAX_SENTENCES, Sentence
 
 PARIS = ZoneInfo("Europe/Paris")
-PEOPLE = {"Dave Kowalski", "Carol Tanaka", "Erin Achebe", "Bob Okafor"}
+PEOPLE = {"Dave Kowalski", "Carol Tanaka", "Erin Achebe", "Bob Okafor", "Alice Moreau"}
 
 
 def entry(
@@ -239,6 +239,11 @@ def test_a_citation_that_shares_no_word_with_its_sentence_is_padding() -> None:
     }
     assert check("Erin rolled back.", "E3", "E6", record=record) == [
         {"rule": "padding", "refs": ["E3", "E6"]}
+    ]
+    # Names are compared as the words they are read as ("Alice" is "alic").
+    record["E12"] = entry("E12", "2025-03-14 03:40", "Alice Moreau", "Alice Moreau paged the DBAs.")
+    assert check("Alice led the response.", "E12", record=record) == [
+        {"rule": "padding", "refs": ["E12"]}
     ]
     assert check("Carol rolled back.", "E4", "E3") == [
         {"rule": "person", "said": "Carol", "refs": ["E4"]}

@@ -197,18 +197,20 @@ def _stem(word: str) -> str:
 
 
 def content_words(text: str, ignored: Collection[str] = ()) -> set[str]:
-    """The words that say something (stop words, numbers and ``ignored``, folded, left out),
-    each as its stem: "rolled", "rolling" and "rollback" are read as "roll", "rollback"."""
+    """The words that say something (stop words, numbers and ``ignored``: stems, as this
+    returns them, left out), each as its stem: "rolled", "rolling" and "rollback" are read
+    as "roll", "rollback"."""
     words = set()
     for token in _TOKEN.findall(text):
         folded = _fold(token.replace("’", "'"))
         for part in folded.split("'"):
             # Numbers are not words: they are checked as numbers, and a clock's "03" and
             # "20" say nothing of what happened.
-            if part in _STOP or part in ignored or not any(c.isalpha() for c in part):
+            if part in _STOP or not any(c.isalpha() for c in part) or len(part) < 3:
                 continue
-            if len(part) >= 3:
-                words.add(_stem(part))
+            stem = _stem(part)
+            if stem not in ignored:
+                words.add(stem)
     return words
 
 
