@@ -1,5 +1,5 @@
 """The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, oncall, workflows,
-import, demo."""
+import, ai eval, demo."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.admin.ai_eval import add_ai_parser, run_ai
 from bot.admin.importing import add_import_parser, run_import
 from bot.admin.maintenance import add_maintenance_parser
 from bot.admin.oncall import add_oncall_parser, run_oncall
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_paging_parser(sub)
     add_workflows_parser(sub)
     add_import_parser(sub)
+    add_ai_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
@@ -163,6 +165,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_oncall(args, os.environ)
     if args.command == "import":  # reads the vendor, Slack and the database it is pointed at
         return run_import(args, os.environ)
+    if args.command == "ai":  # reads only the model it is pointed at
+        return run_ai(args)
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)

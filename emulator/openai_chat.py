@@ -10,10 +10,14 @@ which commit and which parts), and from the Structured Outputs guide
 (https://platform.openai.com/docs/guides/structured-outputs, "Supported schemas") for what a
 ``strict`` JSON schema may be. Each rule is in the docstring of the method that checks it.
 
-What it answers is scripted: ``reply`` queues the content of the next answers (a dict sent as
-JSON, a string sent as it is, or a function of the request that returns either), ``answer_raw``
-an HTTP body that is not JSON at all, and ``fail`` / ``stall`` (from FakeHttpServer) a 4xx/5xx
-or no answer in time. Unscripted, it answers every section empty.
+What it answers is scripted per ``response_format.json_schema.name`` (warroom asks for two:
+``postmortem_sections``, then ``warroom_verdicts``): ``reply`` queues the content of the next
+answers to the sections (``verdicts``: to the verdicts; ``to=``: to any other name), as a dict
+sent as JSON, a string sent as it is, or a function of the request that returns either;
+``answer_raw`` an HTTP body that is not JSON at all; ``fail`` / ``stall`` (from
+FakeHttpServer) a 4xx/5xx or no answer in time to the next request, ``fail_for`` /
+``stall_for`` to the next request for one format. Unscripted, it answers the smallest value
+of the schema asked for: every section empty, no verdicts.
 
     async with FakeChatModel(models={"llama3.1:8b"}) as model:
         settings = settings.replace(ai=AISettings(url=model.base_url, model="llama3.1:8b"))
@@ -78,8 +82,13 @@ STRICT_KEYWORDS = frozenset(
 # total, with up to 10 levels of nesting."
 STRICT_MAX_DEPTH = 10
 STRICT_MAX_PROPERTIES = 5000
-# A record line as warroom sends it: "[E42] 03:42 UTC Dave: ...".
+# A record line as warroom sends it: "[E42] 03:42 UTC Dave: ...", and a sentence to judge:
+# "[S3] The rollback ended the errors."
 _REF = re.compile(r"^\[(E\d+)\]")
+_SENTENCE = re.compile(r"^\[S(\d+)\] (.*)$")
+# The formats warroom asks for (bot/clients/language_model.py).
+SECTIONS = "postmortem_sections"
+VERDICTS = "warroom_verdicts"
 
 Content = dict[str, Any] | str
 Reply = Content | Callable[["ChatRequest"], Content]
@@ -113,6 +122,35 @@ class ChatRequest:
                 content = "".join(part.get("text", "") for part in content)
             texts.append(str(content or ""))
         return texts
+
+    @property
+    def format_name(self) -> str | None:
+        """The ``json_schema.name`` of the format asked for, if any."""
+        response_format = self.body.get("response_format") or {}
+        return (response_format.get("json_schema") or {}).get("name")
+
+    @property
+    def sentences(self) -> dict[int, tuple[str, list[str]]]:
+        """The sentences to judge, by number: each one's text and the references of the
+        record lines after it (the entries it cites)."""
+        found: dict[int, tuple[str, list[str]]] = {}
+        current: list[str] | None = None
+        for text in self.texts:
+            for line in text.splitlines():
+                sentence = _SENTENCE.match(line)
+                if sentence:
+                    current = []
+                    found[int(sentence.group(1))] = (sentence.group(2), current)
+                elif current is not None and (ref := _REF.match(line)):
+                    current.append(ref.group(1))
+        return found
+
+    def entry_text(self, ref: str) -> str:
+        """The text of the record line of ``ref`` (after its author's colon)."""
+        for line in self.lines:
+            if line.startswith(f"[{ref}] "):
+                return line.split(": ", 1)[1]
+        raise LookupError(f"no record line {ref}; lines: {self.lines}")
 
     @property
     def lines(self) -> list[str]:
@@ -166,7 +204,8 @@ class FakeChatModel(FakeHttpServer):
         self.key = key
         self.requests: list[Received] = []
         self.accepted: list[ChatRequest] = []
-        self._replies: deque[Reply | RawAnswer] = deque()
+        self._replies: dict[str | None, deque[Reply | RawAnswer]] = {}
+        self._mishaps_for: dict[str, deque[tuple[int | None, float | None]]] = {}
         self._schemas = Schemas(description())
 
     @property
@@ -175,14 +214,35 @@ class FakeChatModel(FakeHttpServer):
         return self.root + BASE_PATH
 
     # -- scripting -------------------------------------------------------------------------
-    def reply(self, content: Reply, *, times: int = 1) -> None:
-        """Answer the next ``times`` valid requests with ``content`` as the message's content
-        (a dict is sent as JSON text; a function gets the request and returns either)."""
-        self._replies.extend([content] * times)
+    def reply(self, content: Reply, *, times: int = 1, to: str | None = SECTIONS) -> None:
+        """Answer the next ``times`` valid requests for the format ``to`` (None: a request
+        without one) with ``content`` as the message's content (a dict is sent as JSON text;
+        a function gets the request and returns either)."""
+        self._replies.setdefault(to, deque()).extend([content] * times)
 
-    def answer_raw(self, text: str, *, status: int = 200, content_type: str = "text/plain") -> None:
-        """Answer the next valid request with a body that is not the API's JSON."""
-        self._replies.append(RawAnswer(status, text, content_type))
+    def verdicts(self, content: Reply, *, times: int = 1) -> None:
+        """Answer the next ``times`` requests for verdicts with ``content``."""
+        self.reply(content, times=times, to=VERDICTS)
+
+    def answer_raw(
+        self,
+        text: str,
+        *,
+        status: int = 200,
+        content_type: str = "text/plain",
+        to: str | None = SECTIONS,
+    ) -> None:
+        """Answer the next valid request for the format ``to`` with a body that is not the
+        API's JSON."""
+        self._replies.setdefault(to, deque()).append(RawAnswer(status, text, content_type))
+
+    def fail_for(self, name: str, status: int) -> None:
+        """Answer the next valid request for the format ``name`` with HTTP ``status``."""
+        self._mishaps_for.setdefault(name, deque()).append((status, None))
+
+    def stall_for(self, name: str, seconds: float) -> None:
+        """Hold the next valid request for the format ``name`` for ``seconds`` (then 504)."""
+        self._mishaps_for.setdefault(name, deque()).append((None, seconds))
 
     def describe(self) -> str:
         if not self.requests:
@@ -224,6 +284,13 @@ class FakeChatModel(FakeHttpServer):
             text = f"The model `{payload['model']}` does not exist or you do not have access to it."
             return _error(404, text, code="model_not_found"), False
         chat = ChatRequest(payload, dict(request.headers))
+        pending = self._mishaps_for.get(chat.format_name or "")
+        if pending:
+            status, seconds = pending.popleft()
+            if seconds is not None:
+                await self.hold(seconds)
+                return _error(STALL_STATUS, "The server took too long."), True
+            return _error(status or 500, "The server had an error processing your request."), False
         self.accepted.append(chat)
         return self._completion(chat), False
 
@@ -284,7 +351,8 @@ class FakeChatModel(FakeHttpServer):
         """A ``CreateChatCompletionResponse``: ``id``, ``object: chat.completion``,
         ``created``, ``model``, ``choices`` (``index``, ``message`` with ``role: assistant``,
         ``content`` and ``refusal``, ``finish_reason``, ``logprobs``) and ``usage``."""
-        reply = self._replies.popleft() if self._replies else _EMPTY
+        queued = self._replies.get(chat.format_name)
+        reply = queued.popleft() if queued else _smallest(chat.body)
         if isinstance(reply, RawAnswer):
             return web.Response(
                 status=reply.status, text=reply.text, content_type=reply.content_type
@@ -378,7 +446,25 @@ def check_strict_schema(schema: Any) -> list[Problem]:
     return problems
 
 
-_EMPTY: Content = {"summary": [], "underlying_issue": [], "resolution": [], "lessons": []}
+def _smallest(body: Mapping[str, Any]) -> Content:
+    """The smallest value of the schema a request asks for: its objects with every property,
+    arrays empty, text empty, numbers 0, an enum's first value (every section empty; no
+    verdicts). A request without a schema gets an empty object."""
+    response_format = body.get("response_format") or {}
+    schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
+
+    def smallest(node: Mapping[str, Any]) -> Any:
+        if "enum" in node:
+            return node["enum"][0]
+        kind = node.get("type")
+        if kind == "object":
+            return {name: smallest(inner) for name, inner in (node.get("properties") or {}).items()}
+        return {"array": [], "string": "", "integer": 0, "number": 0, "boolean": False}.get(
+            str(kind)
+        )
+
+    value = smallest(schema)
+    return value if isinstance(value, dict) else {}
 
 
 def _error(

@@ -12,6 +12,8 @@
 - ``import_compare``: ``warroom import ... --compare DAYS``: the vendor and warroom asked who
   is on call, each disagreement said.
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
+- ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.
+- ``eval_set``: those replays, and their sentences labelled by category and truth.
 
 May import: anything below, the application factory (``bot.app``) and ``bot.server``
 included; ``demo`` alone imports the emulator (``emulator/``, in the repository, not in the

@@ -328,6 +328,7 @@ async def run_demo(
         )
         model = await stack.enter_async_context(FakeChatModel(models={DEMO_MODEL}))
         model.reply(demo_suggestions)
+        model.verdicts(demo_verdicts)
         clock = ScriptedClock()
         settings = _demo_settings(
             environ,
@@ -403,9 +404,15 @@ async def run_demo(
             print(f"  {issue.key}: {issue.url}")
         print(f"\nWhat the team's model ({DEMO_MODEL}, a fake on 127.0.0.1) was sent:")
         for request in model.accepted:
-            print(f"  {len(request.lines)} lines of the record, like: {request.lines[0]}")
+            if request.sentences:
+                print(f"  then {len(request.sentences)} sentences, each with the entries it cites")
+            else:
+                print(f"  {len(request.lines)} lines of the record, like: {request.lines[0]}")
         path, reference = await _write_postmortem(runner.app, channel_id, output)
         print(f"\nPostmortem draft written to {path}")
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if "found it contradicted by" in line:
+                print(f"Left out for its meaning: {line.removeprefix('- ')}")
         page = f"http://127.0.0.1:{port}/incidents/{reference}"
         status = await _check_page(page)
         print(f"Incident page (sign-in off, this machine only): {page} (answered {status})")
@@ -611,7 +618,9 @@ def demo_suggestions(request: ChatRequest) -> dict[str, Any]:
             said("Rolling back the payment gateway release ended the errors.", rollback),
         ],
         "underlying_issue": [
-            said("The 11:55 gateway release rejected card types it did not list.", cause)
+            said("The 11:55 gateway release rejected card types it did not list.", cause),
+            # Wrong in meaning, every fact in order: the model, asked again, says so.
+            said("The orders database was overloaded, which slowed checkout.", dead_end),
         ],
         "resolution": [
             said("Alice rolled back the payment gateway release.", rollback),
@@ -619,6 +628,20 @@ def demo_suggestions(request: ChatRequest) -> dict[str, Any]:
         ],
         "lessons": [said("Test every supported card type before a gateway release.", follow_up)],
     }
+
+
+def demo_verdicts(request: ChatRequest) -> dict[str, Any]:
+    """What the demo's model answers when asked whether each sentence is stated by the entries
+    it cites: supported, quoting the entry, except the overloaded database, which Dave's dead
+    end contradicts."""
+    verdicts = []
+    for number, (text, refs) in request.sentences.items():
+        if "overloaded" in text:
+            said, quote = "contradicted", "Database is healthy"
+        else:
+            said, quote = "supported", request.entry_text(refs[0])
+        verdicts.append({"sentence": number, "verdict": said, "entry": refs[0], "quote": quote})
+    return {"verdicts": verdicts}
 
 
 async def _accept_suggested_summary(slack: SlackEmulator, channel_id: str) -> None:

@@ -1,5 +1,6 @@
-"""The team's own model, through OpenAI's Chat Completions API as published: the one call
-that asks it for the postmortem draft's written sections.
+"""The team's own model, through OpenAI's Chat Completions API as published: the two calls
+that ask it for the postmortem draft's written sections, then (a second, separate request)
+for a verdict on each sentence kept, against the words of the entries it cites.
 
 ``POST {WARROOM_AI_URL}/chat/completions`` (the operation ``createChatCompletion`` of OpenAI's
 OpenAPI description, github.com/openai/openai-openapi) with ``model``, two ``messages``
@@ -8,6 +9,10 @@ OpenAPI description, github.com/openai/openai-openapi) with ``model``, two ``mes
 "schema"}}`` (Structured Outputs: every property required, ``additionalProperties: false``).
 ``Authorization: Bearer <WARROOM_AI_KEY>`` when a key is set; it goes in that header alone,
 never in a failure's text, a log line or the database.
+
+The verdicts' request is the same call with the format ``warroom_verdicts``: ``{"verdicts":
+[{"sentence": 3, "verdict": "supported" | "contradicted" | "not_stated", "entry": "E42",
+"quote": "…"}]}``.
 
 The answer is read as ``CreateChatCompletionResponse``: ``choices[0].message.content``, a
 JSON text that must be the schema asked for. Every other outcome is a ``ModelFailure`` whose
@@ -28,8 +33,10 @@ import aiohttp
 from bot.clients.vendor_http import VendorFailure, call_json
 from bot.config.ai import AISettings
 from bot.record.postmortem.suggestions import SECTIONS, Sentence
+from bot.record.postmortem.verification import VERDICTS, Verdict
 
 FORMAT_NAME = "postmortem_sections"
+VERDICTS_FORMAT = "warroom_verdicts"
 _SENTENCE = {
     "type": "object",
     "properties": {
@@ -51,6 +58,25 @@ SCHEMA: Mapping[str, Any] = {
 }
 
 
+_VERDICT = {
+    "type": "object",
+    "properties": {
+        "sentence": {"type": "integer", "description": "The sentence's number, as in [S3]."},
+        "verdict": {"type": "string", "enum": list(VERDICTS)},
+        "entry": {"type": "string", "description": "The entry the quote is from, like E42."},
+        "quote": {"type": "string", "description": "Words copied exactly from that entry."},
+    },
+    "required": ["sentence", "verdict", "entry", "quote"],
+    "additionalProperties": False,
+}
+VERDICTS_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {"verdicts": {"type": "array", "items": _VERDICT}},
+    "required": ["verdicts"],
+    "additionalProperties": False,
+}
+
+
 class ModelFailure(VendorFailure):
     """The model gave no usable answer; ``reason`` says why, as data (no connection, unless
     said otherwise)."""
@@ -63,8 +89,15 @@ def _failed(failure: ModelFailure, **reason: Any) -> ModelFailure:
     return failure
 
 
-def chat_request(model: str, instructions: str, record: str) -> dict[str, Any]:
-    """The body of the call (``CreateChatCompletionRequest``)."""
+def chat_request(
+    model: str,
+    instructions: str,
+    record: str,
+    *,
+    name: str = FORMAT_NAME,
+    schema: Mapping[str, Any] = SCHEMA,
+) -> dict[str, Any]:
+    """The body of the call (``CreateChatCompletionRequest``): the sections' by default."""
     return {
         "model": model,
         "messages": [
@@ -73,7 +106,7 @@ def chat_request(model: str, instructions: str, record: str) -> dict[str, Any]:
         ],
         "response_format": {
             "type": "json_schema",
-            "json_schema": {"name": FORMAT_NAME, "strict": True, "schema": SCHEMA},
+            "json_schema": {"name": name, "strict": True, "schema": schema},
         },
     }
 
@@ -82,20 +115,44 @@ async def ask_for_sections(
     http: aiohttp.ClientSession, ai: AISettings, *, instructions: str, record: str
 ) -> dict[str, list[Sentence]]:
     """The sections the model wrote, by the schema's names; ModelFailure otherwise."""
+    body = await complete(http, ai, chat_request(ai.model, instructions, record), ai.timeout)
+    return sections_in(body)
+
+
+async def ask_for_verdicts(
+    http: aiohttp.ClientSession,
+    ai: AISettings,
+    *,
+    instructions: str,
+    sentences: str,
+    timeout: float,
+) -> list[Verdict]:
+    """The model's verdict on each sentence (``sentences``: the ``[S3]`` lines, each with its
+    entries' lines); ModelFailure when it gives none that can be read."""
+    body = chat_request(
+        ai.model, instructions, sentences, name=VERDICTS_FORMAT, schema=VERDICTS_SCHEMA
+    )
+    return verdicts_in(await complete(http, ai, body, timeout))
+
+
+async def complete(
+    http: aiohttp.ClientSession, ai: AISettings, body: Mapping[str, Any], timeout: float
+) -> Any:
+    """POST the request; the 200 answer's body, ModelFailure otherwise."""
     headers = {"Authorization": f"Bearer {ai.key}"} if ai.key else None
     try:
         answer = await call_json(
             http,
             "POST",
             f"{ai.url}/chat/completions",
-            chat_request(ai.model, instructions, record),
-            timeout=ai.timeout,
+            dict(body),
+            timeout=timeout,
             failure=ModelFailure,
             headers=headers,
         )
     except ModelFailure as failure:
         if failure.timed_out:
-            raise _failed(failure, kind="timeout", seconds=ai.timeout) from None
+            raise _failed(failure, kind="timeout", seconds=timeout) from None
         raise
     if answer.status != 200:
         retryable = answer.status == 429 or answer.status >= 500
@@ -106,12 +163,45 @@ async def ask_for_sections(
             retry_after=answer.retry_after,
         )
         raise _failed(refused, kind="status", status=answer.status)
-    return sections_in(answer.body)
+    return answer.body
 
 
 def sections_in(body: Any) -> dict[str, list[Sentence]]:
     """The sections in a 200 answer's body; ModelFailure when it is not a completion whose
     content is the schema."""
+    return _read_sections(_content(body))
+
+
+def verdicts_in(body: Any) -> list[Verdict]:
+    """The verdicts in a 200 answer's body, read strictly: ModelFailure when it is not a
+    completion whose content is the verdicts' schema."""
+    content = _content(body)
+    if not isinstance(content, dict) or set(content) != {"verdicts"}:
+        raise _failure("not_schema", "the content is not {verdicts}", "")
+    items = content["verdicts"]
+    if not isinstance(items, list):
+        raise _failure("not_schema", "verdicts is not a list", "verdicts")
+    read = []
+    for index, item in enumerate(items):
+        where = f"verdicts[{index}]"
+        if not isinstance(item, dict) or set(item) != {"sentence", "verdict", "entry", "quote"}:
+            raise _failure(
+                "not_schema", f"{where} is not {{sentence, verdict, entry, quote}}", where
+            )
+        number, verdict = item["sentence"], item["verdict"]
+        entry, quote = item["entry"], item["quote"]
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise _failure("not_schema", f"{where}.sentence is not an integer", where)
+        if verdict not in VERDICTS:
+            raise _failure("not_schema", f"{where}.verdict is not one of {VERDICTS}", where)
+        if not isinstance(entry, str) or not isinstance(quote, str):
+            raise _failure("not_schema", f"{where}.entry or .quote is not text", where)
+        read.append(Verdict(number, verdict, entry.strip().strip("[]").upper(), quote))
+    return read
+
+
+def _content(body: Any) -> Any:
+    """The JSON content of a completion's first choice."""
     if not isinstance(body, dict):
         raise _failure("not_json", "the answer is not JSON")
     choices = body.get("choices")
@@ -127,10 +217,9 @@ def sections_in(body: Any) -> dict[str, list[Sentence]]:
     if not isinstance(content, str):
         raise _failure("not_schema", "the message has no text content", "content")
     try:
-        sections = json.loads(content)
+        return json.loads(content)
     except ValueError:
         raise _failure("not_json", "the message's content is not JSON") from None
-    return _read_sections(sections)
 
 
 def _read_sections(sections: Any) -> dict[str, list[Sentence]]:

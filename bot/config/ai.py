@@ -51,6 +51,15 @@ class AISettings(Feature):
         doc="`on`: a private incident's record may be sent to the model too",
         shown="`off`",
     )
+    verify: bool = setting(
+        env="WARROOM_AI_VERIFY",
+        default=True,
+        parse=on_or_off,
+        doc="`on`: after the mechanical checks, the model is asked a second question, whether "
+        "each suggested sentence is stated by the entries it cites, and must quote their words; "
+        "`off`: mechanical checks only (every suggestion then says so)",
+        shown="`on`",
+    )
     timeout: float = setting(
         env="WARROOM_AI_TIMEOUT",
         default=60.0,

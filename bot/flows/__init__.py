@@ -17,6 +17,7 @@ which flow runs each kind. The modules here are what the domain folders share.
 - ``draft_links``: the links a draft gives to the messages its lines came from.
 - ``suggestions``: the draft's written sections asked of the team's model, checked; a person
   accepting or editing them.
+- ``verification``: the suggested sentences' meaning asked of the model (a second request).
 - ``draft_prompts``: the draft's questions in a marked message's thread, and their answers.
 - ``filing``: follow-ups filed as tracker issues, retried, closed and reopened.
 - ``follow_ups``: follow-ups noted with owner and due date, reminded by DM, marked done.

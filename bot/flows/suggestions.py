@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -29,6 +30,7 @@ from bot.flows.postmortem_posting import (
     complete_from_slack,
     schedule_publication,
 )
+from bot.flows.verification import metric_minutes, verify_meaning
 from bot.record import incidents
 from bot.record.people import every_name
 from bot.record.postmortem import suggestions
@@ -43,7 +45,13 @@ from bot.record.postmortem.evidence import (
 )
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.suggestions import Checked
-from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
+from bot.record.postmortem.verification import meaning_of
+from bot.record.postmortem.writing import (
+    Record,
+    entry_sentences,
+    read_record,
+    template_directory,
+)
 from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs, outbox
@@ -85,7 +93,7 @@ async def ask_model(services: Services, job: Job) -> None:
         # the suggestions' citations link to their messages.
         names |= await complete_from_slack(services, record, names)
         try:
-            asked = await _ask(services, incident, record.entries, names)
+            asked = await _ask(services, incident, record, names)
         except Exception:
             # Whatever went wrong reading the answer must not keep the draft from the channel
             # (a job that failed would be run again, and ask again): said, and logged.
@@ -135,12 +143,14 @@ def _request(
 
 
 async def _ask(
-    services: Services, incident: Incident, entries: Sequence[EntryRow], names: dict[str, str]
+    services: Services, incident: Incident, record: Record, names: dict[str, str]
 ) -> Asked:
-    """Send the record, read the answer, check every sentence. A long record takes seconds
-    to say and to check against: off the event loop, which must keep answering Slack."""
-    sent = await asyncio.to_thread(_request, services, incident, entries, names)
+    """Send the record, read the answer, check every sentence, then have the model check
+    their meaning (bot/flows/verification.py). A long record takes seconds to say and to
+    check against: off the event loop, which must keep answering Slack."""
+    sent = await asyncio.to_thread(_request, services, incident, record.entries, names)
     assert services.http is not None, "asking the model needs the application's HTTP session"
+    started = time.monotonic()
     try:
         answer = await ask_for_sections(
             services.http, services.settings.ai, instructions=sent.instructions, record=sent.record
@@ -150,11 +160,18 @@ async def _ask(
         return Asked(suggestions.FAILED, failure=error.reason)
     async with session_scope(services.engine) as session:
         people = await every_name(session) | set(names.values())
+    metrics = metric_minutes(record)
     checked = await asyncio.to_thread(
         lambda: check_sections(
-            answer, sent.evidence, zone=sent.zone, language=sent.language, people=people
+            answer,
+            sent.evidence,
+            zone=sent.zone,
+            language=sent.language,
+            people=people,
+            metrics=metrics,
         )
     )
+    checked = await verify_meaning(services, incident, checked, sent.evidence, started=started)
     links = {ref: each.link for ref, each in sent.evidence.items() if each.link}
     return Asked(suggestions.ANSWERED, checked=checked, links=links)
 
@@ -204,6 +221,7 @@ def suggestions_message(
     render = services.renderer
     context: dict[str, Any] = {"incident": incident, "request": request, "suggestions": made}
     context["left_out"] = sum(len(each.unsupported) for each in made)
+    context["meaning"] = meaning_of([sentence for each in made for sentence in each.sentences])
     intro = render.render("messages/suggestions.j2", **context)
     blocks = render.render_json(
         "blocks/suggestions.json.j2", intro=intro, links=links, edited=set(edited), **context

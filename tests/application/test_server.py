@@ -163,7 +163,7 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "# Postmortem: INC-1 Checkout page returns 500s" in postmortem
     assert "Incident declared" in postmortem and "Incident resolved" in postmortem
     # What a person must write is asked for: suggested by the model and not accepted yet.
-    assert "not yet accepted: accept or edit it in Slack or in the web view._" in postmortem
+    assert "not yet accepted**: accept or edit it in Slack or in the web view." in postmortem
     assert "Seeing a spike in 500s" in result.stdout  # the transcript was printed
     # One follow-up filed in the fake GitHub, its address shown, and linked in the draft.
     filed = re.search(
@@ -208,9 +208,23 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "What the team's model (llama3.1:8b, a fake on 127.0.0.1) was sent:" in result.stdout
     assert "carol presses Accept on the suggested summary" in result.stdout
     summary = postmortem.split("## Issue summary")[1].split("**Impact:**")[0]
-    assert "About 20% of checkouts failed with a card error. [\\[E" in summary
+    assert re.search(
+        r"About 20% of checkouts failed with a card error\. \(\[\d+:\d\d [AP]M, Carol Tanaka\]",
+        summary,
+    ), summary
     assert "_Suggested by llama3.1:8b, accepted by Carol Tanaka," in summary
-    assert '- "The rollback took 5 minutes." (cites E' in postmortem
+    assert '- "The rollback took 5 minutes." (cites [' in postmortem
+    # The model, asked again, finds a sentence wrong in meaning, and says which words
+    # contradict it; the sentences kept show the words that prove them.
+    assert "then 8 sentences, each with the entries it cites" in result.stdout
+    assert re.search(
+        r'Left out for its meaning: "The orders database was overloaded, which slowed '
+        r'checkout\." \(cites .*\): llama3\.1:8b found it contradicted by \[\d+:\d\d [AP]M\]'
+        r"\(.*\), Dave Kowalski: “Database is healthy”\.",
+        result.stdout,
+    ), result.stdout
+    assert "meaning checked by llama3.1:8b against the quoted words" in postmortem
+    assert "> _— “Rolling back the payment gateway release.” ([" in postmortem
     # Dave marks his refutation a dead end and answers its question: it rules out his idea of
     # twelve minutes before, and the draft shows that path from the idea to the refutation.
     assert "dave answers the question under the :x:: it rules out an earlier idea" in (

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.clients.language_model import SCHEMA, chat_request
+from bot.clients.language_model import SCHEMA, VERDICTS_FORMAT, VERDICTS_SCHEMA, chat_request
 from emulator.json_schema import Schemas
 from emulator.openai_chat import FakeChatModel, description
 
@@ -63,6 +63,48 @@ async def test_warrooms_request_is_taken_and_answered_as_the_description_says(
     (taken,) = fake.accepted
     assert taken.lines == ["[E1] 03:42 UTC (key event) Dave: hello"]
     assert taken.ref_of("Dave") == "E1"
+
+
+async def test_warrooms_verdicts_request_is_taken_and_answered_by_its_own_script(
+    fake: FakeChatModel, http: aiohttp.ClientSession
+) -> None:
+    body = chat_request(
+        MODEL,
+        "Check the sentences.",
+        "[S1] Dave said hello.\n[E1] 03:42 UTC (key event) Dave: hello",
+        name=VERDICTS_FORMAT,
+        schema=VERDICTS_SCHEMA,
+    )
+    fake.reply({"summary": [], "underlying_issue": [], "resolution": [], "lessons": []})
+    # Unscripted, the verdicts are the schema's smallest answer: none.
+    status, answer = await post(fake, http, body)
+    assert status == 200, answer
+    assert json.loads(answer["choices"][0]["message"]["content"]) == {"verdicts": []}
+    fake.verdicts(
+        lambda request: {
+            "verdicts": [
+                {"sentence": n, "verdict": "supported", "entry": refs[0], "quote": "hello"}
+                for n, (_, refs) in request.sentences.items()
+            ]
+        }
+    )
+    status, answer = await post(fake, http, body)
+    content = json.loads(answer["choices"][0]["message"]["content"])
+    assert content["verdicts"] == [
+        {"sentence": 1, "verdict": "supported", "entry": "E1", "quote": "hello"}
+    ]
+    (_, taken) = fake.accepted
+    assert taken.format_name == VERDICTS_FORMAT
+    assert taken.sentences == {1: ("Dave said hello.", ["E1"])}
+    assert taken.entry_text("E1") == "hello"
+    # The sections' reply waits for a sections request.
+    status, answer = await post(fake, http, warrooms())
+    assert set(json.loads(answer["choices"][0]["message"]["content"])) == {
+        "summary",
+        "underlying_issue",
+        "resolution",
+        "lessons",
+    }
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,8 @@ def some_unsupported(request: ChatRequest) -> dict[str, Any]:
         {"text": "The outage began in the payments service.", "cites": ["E999999"]},
         {"text": "The rollback finished at 4:25.", "cites": [fix]},
         {"text": "About 40% of payments failed.", "cites": [bulb]},
-        {"text": "Three hundred and 12 customers called support.", "cites": [bulb]},
+        {"text": "Three hundred and 12 card payments failed.", "cites": [bulb]},
+        {"text": "Customers called support.", "cites": [bulb]},
         {"text": "Alice approved the rollback.", "cites": [fix]},
         {"text": "Everyone worked well together.", "cites": []},
     ]
@@ -201,6 +202,11 @@ async def played_any_db(
         yield each
 
 
+def sections_asked(model: FakeChatModel) -> list[ChatRequest]:
+    """The requests for the written sections (each is followed by one for verdicts)."""
+    return [each for each in model.accepted if each.format_name == "postmortem_sections"]
+
+
 def _section(draft: str, heading: str) -> str:
     start = draft.index(heading)
     level = heading.split(" ")[0] + " "
@@ -217,9 +223,10 @@ async def test_the_model_gets_the_record_as_openai_publishes_the_request(played:
     played.model.reply(good)
     await played.run("resolve Rolled back the gateway release")
 
-    (request,) = played.model.accepted
-    assert [r.status for r in played.model.requests] == [200]
-    (sent,) = played.model.requests
+    request, verdicts = played.model.accepted
+    assert verdicts.format_name == "warroom_verdicts"
+    assert [r.status for r in played.model.requests] == [200, 200]
+    sent = played.model.requests[0]
     assert sent.path == "/v1/chat/completions"
     assert sent.headers["Authorization"] == f"Bearer {KEY}"
     assert request.model == MODEL
@@ -244,7 +251,7 @@ async def test_a_good_answer_is_suggested_with_its_citations_linked(played: Play
     assert "Card payments failed after gateway release gw-2.14.1 broke card validation." in summary
     request = played.model.accepted[0]
     bulb = request.ref_of("gw-2.14.1 at 03:20")
-    assert f"[\\[{bulb}\\]]({played.link(50)})" in summary
+    assert f"([3:50 AM, Carol Tanaka]({played.link(50)}))" in summary
     assert f"Suggested by {MODEL} on March 14, 2025" in summary and "not yet accepted" in summary
     # The times and the 12 minutes are the cited entries' own: kept.
     assert "ruled it out at 3:42, 12 minutes later." in summary
@@ -255,7 +262,9 @@ async def test_a_good_answer_is_suggested_with_its_citations_linked(played: Play
     assert "| Time to resolve |" in draft
 
     message = played.suggestions_message()
-    assert f"<{played.link(50)}|[{bulb}]>" in json.dumps(message.blocks)
+    # Cited as the draft cites, never as [E12].
+    assert f"<{played.link(50)}|03:50 UTC, Carol Tanaka>" in json.dumps(message.blocks)
+    assert f"[{bulb}]" not in json.dumps(message.blocks)
 
 
 # -- sentences the record does not support ---------------------------------------------------
@@ -270,7 +279,8 @@ async def test_sentences_the_record_does_not_support_are_left_out_with_why(playe
         "The outage began in the payments service.",
         "The rollback finished at 4:25.",
         "About 40% of payments failed.",
-        "Three hundred and 12 customers called support.",
+        "Three hundred and 12 card payments failed.",
+        "Customers called support.",
         "Alice approved the rollback.",
         "Everyone worked well together.",
     ):
@@ -279,7 +289,12 @@ async def test_sentences_the_record_does_not_support_are_left_out_with_why(playe
     assert "cites E999999, not in this incident's record" in left_out
     assert "states 4:25, a time none of the entries it cites holds" in left_out
     assert "states 40%, a percentage none of the entries it cites holds" in left_out
+    assert "states 300, a number none of the entries it cites holds" in left_out
     assert "states 12, a number none of the entries it cites holds" in left_out
+    assert (
+        f"no entry it cites shares a word with it ([3:50 AM]({played.link(50)}), Carol Tanaka)"
+        in left_out
+    )
     assert "names Alice, who is in none of the entries it cites" in left_out
     assert "it cites no entry of the record" in left_out
     # The good sentences stay.
@@ -349,14 +364,14 @@ async def test_earlier_suggestions_stay_when_the_model_fails_later(played: Playe
 async def test_the_model_is_asked_again_only_on_incident_postmortem(played: Played) -> None:
     played.model.reply(good, times=3)
     await played.run("resolve Rolled back the gateway release")
-    assert len(played.model.accepted) == 1
+    assert len(sections_asked(played.model)) == 1
     await played.run("status investigating")  # reopened
     await played.run("resolve Rolled back again")
-    assert len(played.model.accepted) == 1
+    assert len(sections_asked(played.model)) == 1
     await played.run("postmortem --lang fr")
-    assert len(played.model.accepted) == 2
+    assert len(sections_asked(played.model)) == 2
     # Written in the draft's language, and said in it.
-    assert "Write in French." in played.model.accepted[1].texts[0]
+    assert "Write in French." in sections_asked(played.model)[1].texts[0]
     assert f"Suggéré par {MODEL} le 14 mars 2025" in played.canvas()
 
 
@@ -379,7 +394,7 @@ async def test_a_private_incident_is_sent_when_warroom_ai_private_is_on(
         model.reply(good)
         await played.run("resolve Rolled back the gateway release")
         draft = played.canvas()
-    assert len(model.accepted) == 1
+    assert len(sections_asked(model)) == 1
     assert "Suggested by llama3.1:8b" in draft
 
 
@@ -400,8 +415,7 @@ async def test_carol_accepts_the_summary_in_slack_and_a_later_draft_keeps_it(
     assert "Card payments failed after gateway release gw-2.14.1" in summary
     assert f"_Suggested by {MODEL}, accepted by Carol Tanaka, March 14, 2025" in summary
     assert "not yet accepted" not in summary
-    bulb = played.model.accepted[0].ref_of("gw-2.14.1 at 03:20")
-    assert f"[\\[{bulb}\\]]({played.link(50)})" in summary
+    assert f"([3:50 AM, Carol Tanaka]({played.link(50)}))" in summary
     updated = played.suggestions_message()
     assert "Accepted by <@U0CAROL>" in json.dumps(updated.blocks)
     assert f'"block_id": "suggestion.{summary_id}"' not in json.dumps(updated.blocks)
@@ -471,7 +485,7 @@ async def test_edit_in_slack_opens_the_text_and_accepts_it_as_edited(played: Pla
 
     resolution = _section(played.canvas(), "### Resolution")
     assert "Bob rolled back gw-2.14.1 at 04:10, which stopped the errors." in resolution
-    assert f"[\\[{fix}\\]]({played.link(70)})" in resolution
+    assert f"([4:10 AM, Bob Okafor]({played.link(70)}))" in resolution
     assert f"_Suggested by {MODEL}, accepted by Carol Tanaka" in resolution
     assert "Edited and accepted by <@U0CAROL>" in json.dumps(played.suggestions_message().blocks)
 
@@ -525,7 +539,7 @@ async def test_accept_and_edit_in_the_web_view(
     assert "accepted by Carol Tanaka" in summary
     lessons = _section(draft, "## Lessons learned")
     assert "Test card validation, every card type, before a gateway release." in lessons
-    assert f"[\\[{bulb}\\]]({played.link(50)})" in lessons
+    assert f"([3:50 AM, Carol Tanaka]({played.link(50)}))" in lessons
     assert "Edited and accepted by" in json.dumps(played.suggestions_message().blocks)
 
 
@@ -535,7 +549,8 @@ def _suggestion_id(message: Any, heading: str) -> int:
     for index, block in enumerate(blocks):
         text = (block.get("text") or {}).get("text", "")
         if block.get("type") == "section" and text.startswith(f"*{heading}*"):
-            buttons = blocks[index + 1]
+            # Its sentences' evidence (a context block), then its buttons.
+            buttons = next(b for b in blocks[index + 1 :] if b["type"] != "context")
             assert buttons["type"] == "actions", buttons
             return int(buttons["elements"][0]["value"])
     raise LookupError(heading)

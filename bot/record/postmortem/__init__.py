@@ -9,6 +9,9 @@ posts it is ``bot.flows.postmortem_posting``; ``warroom postmortem`` is
 - ``edits``: the sections people rewrote, kept so a regenerated draft never overwrites them.
 - ``evidence``: the record as the team's model reads it, an entry a line (``E42``).
 - ``checks``: every sentence the model suggests checked against the entries it cites.
+- ``wording``: what those checks read in words (numbers in words, durations, content words,
+  negation, blame, addresses), in English and French.
+- ``verification``: the model's verdicts on the sentences' meaning, judged against its quotes.
 - ``suggestions``: what the model suggested for each written section, kept, and accepted.
 - ``timeline_page``: one page of a long incident's timeline, read without the rest.
 - ``semantics``: what the facts mean: when the mitigation worked and the impact ended, where

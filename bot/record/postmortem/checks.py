@@ -37,6 +37,19 @@ from bot.record.postmortem.suggestions import (
     Sentence,
     Unsupported,
 )
+from bot.record.postmortem.verification import where_of
+from bot.record.postmortem.wording import (
+    COMPOUND_DURATION,
+    addresses,
+    blame,
+    content_words,
+    held_in,
+    language_of,
+    negates,
+    numbers_as_digits,
+    share,
+)
+from bot.store.models import TimelineKind
 
 _CITE = re.compile(r"^\[?\s*([Ee])\s*(\d{1,12})\s*\]?$")
 # A citation the model wrote into its text: taken out before the text is read for facts.
@@ -49,7 +62,9 @@ _TIME = re.compile(
     rf"(?:\s?{_AMPM})?|\s?{_AMPM.replace('ampm', 'only')})(?:\s?{_ZONE})?(?![\d:])"
 )
 _ISO_DATE = re.compile(r"(?<!\d)(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?!\d)")
-_PERCENT = re.compile(r"(?<![\w.,])(?P<number>\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b)")
+_PERCENT = re.compile(
+    r"(?<![\w.,])(?P<number>\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b|pour cent\b)"
+)
 # v2, v2.4.1, v2.4.1-rc1; 2.4.1; gw-1.4.2, release-42, build_1234, HTTP/2; #4512; a commit.
 _RELEASE = re.compile(
     r"(?<![\w.#/-])("
@@ -74,6 +89,7 @@ class _Facts:
     percentages: list[str]
     releases: list[str]
     numbers: list[tuple[str, str, str]]  # as said, normalised value, the word after it
+    durations: list[tuple[str, int]]  # "1 hour 45 minutes" as said, and in minutes
 
 
 def check_sections(
@@ -83,10 +99,12 @@ def check_sections(
     zone: tzinfo | None,
     language: Language,
     people: Iterable[str],
+    metrics: Iterable[int] = (),
 ) -> dict[str, Checked]:
     """Each section's sentences, kept or left out with why. ``people``: the names of everyone
-    warroom knows (a sentence naming one must cite where they are)."""
-    checker = _Checker(evidence, zone or UTC, language, people)
+    warroom knows (a sentence naming one must cite where they are); ``metrics``: the draft's
+    metrics in minutes (a duration a sentence states may be one of them)."""
+    checker = _Checker(evidence, zone or UTC, language, people, metrics)
     return {name: checker.section(sentences) for name, sentences in answer.items()}
 
 
@@ -97,9 +115,11 @@ class _Checker:
         zone: tzinfo,
         language: Language,
         people: Iterable[str],
+        metrics: Iterable[int] = (),
     ) -> None:
         self.evidence = evidence
         self.zone = zone
+        self.metrics = frozenset(metrics)
         months = [month.lower() for month in language.months]
         self.months = {month: number for number, month in enumerate(months, start=1)}
         alternatives = "|".join(re.escape(month) for month in sorted(months, key=len, reverse=True))
@@ -118,6 +138,9 @@ class _Checker:
         self.duration_words = {word.lower() for word in words}
         self.hour_words = {"hour", "hours", "h", "hr", "hrs", *language.units["hours"]}
         self.names = _name_forms(people)
+        # Names are not what a sentence and an entry must share: a citation there only for
+        # a name is one that hides a wrong person.
+        self.name_words = {word for name in self.names for word in content_words(name)}
         self.name_pattern = (
             re.compile(
                 r"(?<![\w@])("
@@ -143,25 +166,50 @@ class _Checker:
                 cut = Sentence(text[:MAX_SENTENCE_CHARS] + "…", cleaned.cites)
                 left.append(Unsupported(cut, ({"rule": "too_long", "max": MAX_SENTENCE_CHARS},)))
                 continue
-            why = self.why(cleaned)
+            why, cleaned = self.why(cleaned)
             if why:
                 left.append(Unsupported(cleaned, tuple(why)))
             else:
                 kept.append(cleaned)
         return Checked(tuple(kept), tuple(left))
 
-    def why(self, sentence: Sentence) -> list[dict[str, Any]]:
-        """Why the sentence cannot be kept; empty when it can."""
+    def why(self, sentence: Sentence) -> tuple[list[dict[str, Any]], Sentence]:
+        """Why the sentence cannot be kept (empty when it can), and the sentence with the
+        citations it keeps (those that share no content word with it are dropped)."""
         if not sentence.cites:
-            return [{"rule": "no_cite"}]
+            return [{"rule": "no_cite"}], sentence
         unknown = [ref for ref in sentence.cites if ref not in self.evidence]
         if unknown:
-            return [{"rule": "unknown_cite", "refs": unknown}]
+            return [{"rule": "unknown_cite", "refs": unknown}], sentence
+        said, text = addresses(_REF_IN_TEXT.sub(" ", sentence.text))
+        text = numbers_as_digits(text)
+        words = content_words(text, self.name_words)
+        # An entry in another language than the sentence (a French draft of English
+        # messages) cannot be compared word for word: it is not called padding.
+        language = language_of(text)
+        padding = [
+            ref
+            for ref in sentence.cites
+            if _comparable(language, language_of(self.evidence[ref].text))
+            and not share(words, content_words(self.evidence[ref].text, self.name_words))
+        ]
+        if padding:
+            sentence = Sentence(
+                sentence.text, tuple(ref for ref in sentence.cites if ref not in padding)
+            )
+            if not sentence.cites:
+                return [{"rule": "padding", "refs": padding}], sentence
         cited = [self.evidence[ref] for ref in sentence.cites]
         refs = list(sentence.cites)
-        facts = self.facts(_REF_IN_TEXT.sub(" ", sentence.text), cited)
+        facts = self.facts(text, cited, read=True)
         sources = [self.facts(each.text) for each in cited]
         why: list[dict[str, Any]] = []
+        why += [
+            {"rule": "address", "said": address.said, "refs": refs}
+            for address in said
+            if not any(held_in(address, each.text) for each in cited)
+        ]
+        why += self._meaning(text, cited)
         why += self._times(facts, cited, sources, refs)
         why += self._dates(facts, cited, refs)
         said_text = " ".join(each.text for each in cited).lower()
@@ -178,14 +226,19 @@ class _Checker:
         ]
         why += self._numbers(facts, cited, sources, refs)
         why += self._people(sentence.text, cited, said_text, refs)
-        return why
+        return why, sentence
 
     # -- reading a text ------------------------------------------------------------------------
-    def facts(self, text: str, cited: Sequence[Evidence] | None = None) -> _Facts:
-        """The dates, times, release ids, percentages and numbers a text states, each taken
-        out of the text once read, so that a number is not read again inside a time.
-        ``cited``: the entries a sentence cites (its times' zones are read on their days);
-        None for an entry's own text."""
+    def facts(
+        self, text: str, cited: Sequence[Evidence] | None = None, *, read: bool = False
+    ) -> _Facts:
+        """The dates, times, release ids, percentages, durations and numbers a text states,
+        each taken out of the text once read, so that a number is not read again inside a
+        time. ``cited``: the entries a sentence cites (its times' zones are read on their
+        days); None for an entry's own text. ``read``: its addresses were taken out and its
+        numbers in words read already."""
+        if not read:
+            text = numbers_as_digits(addresses(text)[1])
         dates: list[tuple[str, tuple[int | None, int, int]]] = []
         for pattern in (self.month_day, self.day_month):
             for match in pattern.finditer(text):
@@ -197,6 +250,11 @@ class _Checker:
         for match in _ISO_DATE.finditer(text):
             dates.append((match[0], (int(match["year"]), int(match["month"]), int(match["day"]))))
         text = _ISO_DATE.sub(" ", text)
+        durations = [
+            (match[0], int(match["hours"]) * 60 + int(match["minutes"]))
+            for match in COMPOUND_DURATION.finditer(text)
+        ]
+        text = COMPOUND_DURATION.sub(" ", text)
         releases = [match[1].rstrip(".") for match in _RELEASE.finditer(text)]
         text = _RELEASE.sub(" ", text)
         times = []
@@ -212,9 +270,9 @@ class _Checker:
             whole = match["number"].replace(",", "")
             value = _number(f"{whole}.{match['fraction']}" if match["fraction"] else whole)
             after = text[match.end() :].split(maxsplit=1)
-            word = after[0].strip(".,;:()").lower() if after else ""
+            word = after[0].strip(".,;:()-").lower() if after else ""
             numbers.append((match[0], value, word))
-        return _Facts(times, dates, percentages, releases, numbers)
+        return _Facts(times, dates, percentages, releases, numbers, durations)
 
     def _clock_times(
         self, match: re.Match[str], cited: Sequence[Evidence] | None
@@ -268,31 +326,71 @@ class _Checker:
             if not any(d[1:] == (month, day) and year in (None, d[0]) for d in days)
         ]
 
+    def _spans(self, cited: list[Evidence]) -> set[int]:
+        """The minutes between two cited entries (by their moments, and by their clocks'
+        minutes), and the draft's metrics: what a duration a sentence states may be."""
+        return (
+            {
+                abs(int((later.at - earlier.at).total_seconds() // 60))
+                for earlier in cited
+                for later in cited
+            }
+            | {
+                abs(
+                    (later.at.hour * 60 + later.at.minute)
+                    - (earlier.at.hour * 60 + earlier.at.minute)
+                )
+                for earlier in cited
+                for later in cited
+            }
+            | set(self.metrics)
+        )
+
     def _numbers(
         self, facts: _Facts, cited: list[Evidence], sources: list[_Facts], refs: list[str]
     ) -> list[dict[str, Any]]:
         held = {value for source in sources for _, value, _ in source.numbers}
         held |= {value for source in sources for value in source.percentages}
         years = {str(each.at.year) for each in cited}
-        minutes = {
-            abs(int((later.at - earlier.at).total_seconds() // 60))
-            for earlier in cited
-            for later in cited
-        } | {
-            abs((later.at.hour * 60 + later.at.minute) - (earlier.at.hour * 60 + earlier.at.minute))
-            for earlier in cited
-            for later in cited
+        minutes = self._spans(cited)
+        # A duration an entry states ("10 minutes") holds that duration, not a bare number.
+        said_durations = {
+            (value, word in self.hour_words)
+            for source in sources
+            for _, value, word in source.numbers
+            if word in self.duration_words
         }
-        why = []
+        why: list[dict[str, Any]] = []
         for said, value, word in facts.numbers:
-            if value in held or value in years:
-                continue
             if word in self.duration_words and value.isdigit():
+                hours = word in self.hour_words
                 count = int(value)
                 spans = {m // 60 for m in minutes} | {round(m / 60) for m in minutes}
-                if count in (spans if word in self.hour_words else minutes):
+                if (value, hours) in said_durations or count in (spans if hours else minutes):
                     continue
+                why.append({"rule": "duration", "said": f"{said} {word}", "refs": refs})
+                continue
+            if value in held or value in years:
+                continue
             why.append({"rule": "number", "said": said, "refs": refs})
+        held_durations = {total for source in sources for _, total in source.durations}
+        why += [
+            {"rule": "duration", "said": said, "refs": refs}
+            for said, total in facts.durations
+            if total not in minutes and total not in held_durations
+        ]
+        return why
+
+    def _meaning(self, text: str, cited: list[Evidence]) -> list[dict[str, Any]]:
+        """What words alone decide: a sentence that says something did not happen when the
+        one entry it cites says no such thing; blame (a cause, a vendor, a fault) that no
+        cited entry marked as the cause, or the trigger, holds."""
+        why: list[dict[str, Any]] = []
+        if len(cited) == 1 and negates(text) and not negates(cited[0].text):
+            why.append({"rule": "negation", "refs": [cited[0].ref], **where_of(cited[0])})
+        blamed = blame(text)
+        if blamed and not any(each.kind in CAUSE_KINDS for each in cited):
+            why.append({"rule": "blame", "said": blamed, "refs": [each.ref for each in cited]})
         return why
 
     def _people(
@@ -320,6 +418,14 @@ class _Checker:
 
 
 _OWN = object()
+# The entries that may hold blame: a message marked as the cause (or /incident cause), and
+# the trigger said in the wrap-up form.
+CAUSE_KINDS = frozenset({TimelineKind.ROOT_CAUSE.value, TimelineKind.TRIGGER.value})
+
+
+def _comparable(one: str | None, other: str | None) -> bool:
+    """Whether texts in these languages can be compared word for word (unknown: they can)."""
+    return one is None or other is None or one == other
 
 
 def _offset(zone: str, cited: Sequence[Evidence]) -> timedelta | object | None:

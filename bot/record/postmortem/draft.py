@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from itertools import groupby
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
@@ -25,11 +25,14 @@ from markupsafe import Markup
 from bot.basics.render import (
     markdown_escape,
     markdown_escape_each,
+    markdown_item,
     markdown_item_text_each,
     prose,
 )
 from bot.record.postmortem.language import Language, MinutesSaid
 from bot.record.postmortem.suggestions import joined
+from bot.record.postmortem.verification import meaning_of
+from bot.record.postmortem.wording import defanged
 from bot.store.models import Incident, Milestone, PublicIncident, TrackerIssue
 
 # A citation in accepted text once escaped for Markdown: ``\[E42\]``.
@@ -254,19 +257,25 @@ class Written:
 @dataclass(frozen=True)
 class Suggested:
     """The model's suggestion for a section, not accepted yet: the sentences the checks
-    kept (text, references) and those they left out (text, references, why as data)."""
+    kept and those they left out, as kept (``SectionSuggestion``: text, cites, sources,
+    meaning, quote; and why, for those left out)."""
 
     id: int
     key: str
     model: str
     made_at: datetime
-    sentences: list[tuple[str, list[str]]]
-    unsupported: list[tuple[str, list[str], list[Mapping[str, object]]]]
+    sentences: list[Mapping[str, Any]]
+    unsupported: list[Mapping[str, Any]]
 
     @property
     def plain(self) -> str:
         """Its text as a person edits and accepts it, citations in brackets."""
-        return joined([{"text": text, "cites": cites} for text, cites in self.sentences], self.key)
+        return joined(self.sentences, self.key)
+
+    @property
+    def meaning(self) -> str:
+        """Whether its sentences' meaning was checked (``verification.meaning_of``)."""
+        return meaning_of(self.sentences)
 
 
 @dataclass(frozen=True)
@@ -323,8 +332,10 @@ class Draft:
     # The model's suggestions not accepted yet, by section key, and its latest request.
     suggestions: dict[str, Suggested] = field(default_factory=dict)
     asked: Asked | None = None
-    # Each entry's link to its Slack message, by its reference (E42): what citations link to.
+    # Each entry's link to its Slack message, by its reference (E42): what citations link to;
+    # and its moment and author's name: what citations say ("(3:42 AM, Dave Kowalski)").
     links: Mapping[str, str | None] = field(default_factory=dict)
+    sources: Mapping[str, tuple[datetime, str | None]] = field(default_factory=dict)
     # The participants' answers to the day-after question (bot/flows/lessons.py).
     lessons: list[Lesson] = field(default_factory=list)
     # The triggering change, as people said it after the fact (the form offered on resolving).
@@ -370,26 +381,59 @@ class Draft:
         """The model's suggestion for a section nobody has written yet."""
         return None if key in self.written else self.suggestions.get(key)
 
-    def suggestion_text(self, suggested: Suggested) -> Markup:
-        """A suggestion's kept sentences as Markdown, each followed by its citations, each
-        linked to its Slack message; lessons a line each."""
-        said = [self._cited(text, cites) for text, cites in suggested.sentences]
-        if suggested.key == "lessons":
-            return Markup("\n".join(f"- {each}" for each in said))
-        return Markup(" ".join(said))
+    def cited(self, sentence: Mapping[str, Any]) -> Markup:
+        """A suggested sentence as Markdown, followed by its citations as the draft cites,
+        each linked to its Slack message: ``… rolled back. ([4:10 AM, Bob Okafor](…))``."""
+        cites = [self._citation(ref, sentence) for ref in sentence.get("cites") or []]
+        said = markdown_escape(str(sentence["text"]))
+        return Markup(f"{said} ({'; '.join(cites)})" if cites else said)
+
+    def citations(self, sentence: Mapping[str, Any]) -> Markup:
+        """The citations alone: ``[4:10 AM, Bob Okafor](…); E99`` (a reference not in the
+        record is said as the model wrote it)."""
+        return Markup("; ".join(self._citation(ref, sentence) for ref in sentence["cites"]))
 
     def cited_prose(self, text: str) -> Markup:
-        """Accepted text (as suggested, or edited) as ``prose``, with each citation still in
-        it (``[E42]``) linked to its Slack message."""
+        """Accepted text (as suggested, or edited) as ``prose``, with each citation in it
+        (``[E42]``) said as the draft cites, linked to its Slack message."""
         escaped = str(prose(text))
-        return Markup(_ESCAPED_CITE.sub(lambda match: self._cite(match[1]), escaped))
+        return Markup(_ESCAPED_CITE.sub(lambda match: f"({self._citation(match[1], {})})", escaped))
 
-    def _cited(self, text: str, cites: Sequence[str]) -> str:
-        return " ".join([markdown_escape(text), *(self._cite(ref) for ref in cites)])
+    def left_out(self, text: str) -> Markup:
+        """A sentence left out, as a list item says it: escaped, its addresses unclickable
+        (``https[:]//evil[.]example``)."""
+        return Markup(markdown_item(defanged(text)))
 
-    def _cite(self, ref: str) -> str:
+    def where(self, said: Mapping[str, Any]) -> Markup:
+        """Where a quote or a reason's entry is (``ref``, ``at``, ``author``): its time linked
+        to its Slack message, and its author: ``[9:20 AM](…), Bob Okafor``."""
+        ref = str(said.get("ref") or "")
+        at = said.get("at")
+        moment = datetime.fromisoformat(at) if isinstance(at, str) else self.sources.get(ref)
+        if isinstance(moment, tuple):
+            moment = moment[0]
+        if not isinstance(moment, datetime):
+            return Markup(markdown_escape(ref))
         link = self.links.get(ref)
-        shown = f"\\[{markdown_escape(ref)}\\]"
+        time = self._escaped(self.time(moment))
+        shown = f"[{time}]({markdown_escape(link)})" if link else time
+        author = said.get("author")
+        return Markup(f"{shown}, {self._escaped(str(author))}" if author else shown)
+
+    def _citation(self, ref: str, sentence: Mapping[str, Any]) -> str:
+        """``[3:42 AM, Dave Kowalski](link)``: the entry's time and author, as the record
+        has them now, else as they were when the sentence was checked."""
+        source = self.sources.get(ref)
+        kept = (sentence.get("sources") or {}).get(ref)
+        if source is None and kept:
+            source = (datetime.fromisoformat(kept["at"]), kept.get("author"))
+        if source is None:
+            return markdown_escape(ref)
+        moment, author = source
+        shown = self._escaped(self.time(moment))
+        if author:
+            shown += f", {self._escaped(author)}"
+        link = self.links.get(ref)
         return f"[{shown}]({markdown_escape(link)})" if link else shown
 
     @property

@@ -40,10 +40,29 @@ ANSWERED, FAILED, PRIVATE = "answered", "failed", "private"
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence the model wrote, and the record entries it cites (``E42``)."""
+    """One sentence the model wrote, and the record entries it cites (``E42``). Once its
+    meaning was looked at (bot/record/postmortem/verification.py): where each cited entry is
+    (``sources``: its moment in ISO 8601 and its author, by reference), whether its meaning
+    was checked (``meaning``: ``{"state": "checked" | "not_checked" | "off", "why": …}``)
+    and the words that prove it (``quote``: the entry's reference, moment, author and the
+    words)."""
 
     text: str
     cites: tuple[str, ...]
+    sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    meaning: Mapping[str, Any] | None = None
+    quote: Mapping[str, Any] | None = None
+
+    def kept(self) -> dict[str, Any]:
+        """As the database keeps it (``SectionSuggestion.sentences``)."""
+        said: dict[str, Any] = {"text": self.text, "cites": list(self.cites)}
+        if self.sources:
+            said["sources"] = {ref: dict(source) for ref, source in self.sources.items()}
+        if self.meaning is not None:
+            said["meaning"] = dict(self.meaning)
+        if self.quote is not None:
+            said["quote"] = dict(self.quote)
+        return said
 
 
 @dataclass(frozen=True)
@@ -134,13 +153,9 @@ async def keep_request(
             request_id=request.id or 0,
             incident_id=incident_id,
             section=SECTIONS[name],
-            sentences=[{"text": s.text, "cites": list(s.cites)} for s in checked.kept],
+            sentences=[sentence.kept() for sentence in checked.kept],
             unsupported=[
-                {
-                    "text": left.sentence.text,
-                    "cites": list(left.sentence.cites),
-                    "why": [dict(reason) for reason in left.why],
-                }
+                {**left.sentence.kept(), "why": [dict(reason) for reason in left.why]}
                 for left in checked.unsupported
             ],
             made_at=at,

@@ -475,6 +475,17 @@ def build_draft(
         suggestions={key: _suggested(each, record) for key, each in record.suggestions.items()},
         asked=_asked(record.asked),
         links={entry_ref(entry.id): entry.permalink for entry in record.entries if entry.id},
+        # What citations say: only a draft with the model's text cites (a long timeline's
+        # draft without it does not pay for a map of every entry).
+        sources=(
+            {
+                entry_ref(entry.id): (entry.occurred_at, name(entry.author))
+                for entry in record.entries
+                if entry.id
+            }
+            if record.suggestions or any(edit.suggestion_id for edit in record.edits.values())
+            else {}
+        ),
         public=record.public,
         publications=[_publication(update, record.public) for update in record.public_updates],
         fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
@@ -502,10 +513,8 @@ def _suggested(suggestion: SectionSuggestion, record: Record) -> Suggested:
         key=suggestion.section,
         model=record.suggestion_models.get(suggestion.id or 0, ""),
         made_at=suggestion.made_at,
-        sentences=[(str(s["text"]), list(s["cites"])) for s in suggestion.sentences],
-        unsupported=[
-            (str(s["text"]), list(s["cites"]), list(s["why"])) for s in suggestion.unsupported
-        ],
+        sentences=list(suggestion.sentences),
+        unsupported=list(suggestion.unsupported),
     )
 
 

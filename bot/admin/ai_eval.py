@@ -1,0 +1,335 @@
+"""``warroom ai eval [--out FILE]``: the team's model measured before it is trusted with
+drafts (README, "The postmortem draft").
+
+For each replay shipped (bot/admin/eval_set.py) it sends the model both requests a draft
+makes: the record for the written sections (checked as a draft's are), then the labelled
+sentences, after the mechanical checks, for its verdicts. It prints, per category, how many
+sentences were kept and left out, the precision of what was kept (the share of kept sentences
+the record supports), how many true sentences were kept, the sentences whose meaning could
+not be checked, each request's latency and tokens; and exits 1 below the thresholds:
+precision ``MIN_PRECISION``, true sentences kept ``MIN_RECALL``, every sentence's meaning
+checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from bot.admin.eval_set import CATEGORIES, REPLAYS, Replay
+from bot.basics.render import Renderer
+from bot.clients.language_model import (
+    VERDICTS_FORMAT,
+    VERDICTS_SCHEMA,
+    ModelFailure,
+    chat_request,
+    complete,
+    sections_in,
+    verdicts_in,
+)
+from bot.config import Settings
+from bot.config.ai import AISettings
+from bot.record.postmortem.checks import check_sections
+from bot.record.postmortem.evidence import Evidence, record_lines
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.suggestions import MAX_SENTENCES, Checked, Sentence
+from bot.record.postmortem.verification import CHECKED, judged, numbered, question_lines
+
+# Below these, the model is not fit to check a team's drafts (README).
+MIN_PRECISION = 0.95
+MIN_RECALL = 0.8
+_SECTION = "labelled"
+
+
+def add_ai_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``warroom ai eval``: its options."""
+    ai = sub.add_parser("ai", help="the team's model (WARROOM_AI_*): measure it")
+    actions = ai.add_subparsers(dest="ai_command", required=True, metavar="ACTION")
+    evaluate = actions.add_parser(
+        "eval",
+        help="run the configured model over the shipped replays; exit 1 below the thresholds",
+        description="Sends WARROOM_AI_MODEL at WARROOM_AI_URL both requests a draft makes, "
+        "over replays shipped with warroom and labelled sentences, and prints per category "
+        f"what was kept and left out. Exits 1 when the precision of what was kept is below "
+        f"{MIN_PRECISION:.0%}, when fewer than {MIN_RECALL:.0%} of the true sentences are "
+        "kept, or when a sentence's meaning could not be checked.",
+    )
+    evaluate.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
+
+
+def run_ai(args: argparse.Namespace) -> int:
+    """Run ``warroom ai``'s action; the exit code."""
+    ai = Settings.from_env(os.environ).ai
+    if not ai.enabled:
+        print("warroom: ai eval: set WARROOM_AI_URL and WARROOM_AI_MODEL", file=sys.stderr)
+        return 2
+    return asyncio.run(_evaluate_all(ai, args.out))
+
+
+async def _evaluate_all(ai: AISettings, out: Path | None) -> int:
+    async with aiohttp.ClientSession() as http:
+        results = [await evaluate(http, ai, replay) for replay in REPLAYS]
+    for result in results:
+        print(result.table())
+    failing = [problem for result in results for problem in result.problems()]
+    if out is not None:
+        out.write_text(json.dumps([result.figures() for result in results], indent=2) + "\n")
+    if failing:
+        print("below the thresholds: " + "; ".join(failing), file=sys.stderr)
+        return 1
+    return 0
+
+
+@dataclass
+class Request:
+    """How one request went: seconds, tokens (prompt, completion), and what failed."""
+
+    seconds: float = 0.0
+    tokens: tuple[int, int] = (0, 0)
+    failure: Mapping[str, Any] | None = None
+
+    def said(self) -> str:
+        if self.failure is not None:
+            return f"failed ({self.failure.get('kind')}) after {self.seconds:.2f} s"
+        prompt, completion = self.tokens
+        return f"{self.seconds:.2f} s, {prompt} prompt + {completion} completion tokens"
+
+
+@dataclass
+class Result:
+    """One replay's figures."""
+
+    replay: Replay
+    model: str
+    sections: Request = field(default_factory=Request)
+    sections_kept: int = 0
+    sections_left: int = 0
+    verdicts: Request = field(default_factory=Request)
+    # Per category: [sentences, kept, left out, meaning not checked]; kept and true.
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    kept_true: int = 0
+    kept_false: list[str] = field(default_factory=list)
+    true_left: list[str] = field(default_factory=list)
+
+    @property
+    def kept(self) -> int:
+        return sum(each[1] for each in self.counts.values())
+
+    @property
+    def precision(self) -> float:
+        return self.kept_true / self.kept if self.kept else 0.0
+
+    @property
+    def recall(self) -> float:
+        true = sum(1 for each in self.replay.sentences if each.true)
+        return self.kept_true / true if true else 1.0
+
+    @property
+    def not_checked(self) -> int:
+        return sum(each[3] for each in self.counts.values())
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.precision < MIN_PRECISION:
+            found.append(f"{self.replay.name}: precision {self.precision:.2f} < {MIN_PRECISION}")
+        if self.recall < MIN_RECALL:
+            found.append(f"{self.replay.name}: true kept {self.recall:.2f} < {MIN_RECALL}")
+        if self.not_checked:
+            found.append(f"{self.replay.name}: {self.not_checked} sentences' meaning not checked")
+        return found
+
+    def table(self) -> str:
+        lines = [
+            f"replay {self.replay.name} ({self.replay.reference} {self.replay.title}): "
+            f"{len(self.replay.entries)} entries, {len(self.replay.sentences)} labelled "
+            f"sentences, model {self.model}",
+            f"  sections request: {self.sections.said()}; {self.sections_kept} sentences kept, "
+            f"{self.sections_left} left out by the checks",
+            f"  verdicts request: {self.verdicts.said()}",
+            f"  {'category':<16} {'sentences':>9} {'kept':>5} {'left out':>9} {'not checked':>12}",
+        ]
+        for category in CATEGORIES:
+            total, kept, left, unchecked = self.counts.get(category, [0, 0, 0, 0])
+            lines.append(f"  {category:<16} {total:>9} {kept:>5} {left:>9} {unchecked:>12}")
+        lines.append(
+            f"  precision of what was kept: {self.precision:.2f} ({self.kept_true} of "
+            f"{self.kept} kept are true); true sentences kept: {self.recall:.2f}"
+        )
+        lines += [f"  kept, though not true: {text}" for text in self.kept_false]
+        lines += [f"  left out, though true: {text}" for text in self.true_left]
+        return "\n".join(lines)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "replay": self.replay.name,
+            "model": self.model,
+            "categories": {
+                name: dict(
+                    zip(("sentences", "kept", "left_out", "not_checked"), counts, strict=True)
+                )
+                for name, counts in self.counts.items()
+            },
+            "precision": self.precision,
+            "true_kept": self.recall,
+            "requests": {
+                "sections": {"seconds": self.sections.seconds, "tokens": self.sections.tokens},
+                "verdicts": {"seconds": self.verdicts.seconds, "tokens": self.verdicts.tokens},
+            },
+            "kept_not_true": self.kept_false,
+            "left_out_true": self.true_left,
+        }
+
+
+def evidence_of_replay(replay: Replay) -> dict[str, Evidence]:
+    """The replay's entries as the checks and the model read them (in its zone)."""
+    zone = ZoneInfo(replay.zone)
+    start = datetime.fromisoformat(replay.start).astimezone(zone)
+    found = {}
+    for entry in replay.entries:
+        people = {entry.author} | {
+            name for name in replay.people if name.split()[0] in entry.text or name in entry.text
+        }
+        found[entry.ref] = Evidence(
+            ref=entry.ref,
+            kind=entry.kind,
+            at=(start + timedelta(minutes=entry.minute)).astimezone(zone),
+            author=entry.author,
+            text=entry.text,
+            people=frozenset(people),
+            link=None,
+        )
+    return found
+
+
+async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) -> Result:
+    """Both requests over one replay, and its figures."""
+    renderer = Renderer()
+    language = Language.load(_directory(renderer))
+    evidence = evidence_of_replay(replay)
+    incident = SimpleNamespace(
+        reference=replay.reference, title=replay.title, severity="SEV2", timezone=replay.zone
+    )
+    result = Result(replay, ai.model)
+
+    def check(sections: Mapping[str, list[Sentence]]) -> dict[str, Checked]:
+        return check_sections(
+            sections,
+            evidence,
+            zone=ZoneInfo(replay.zone),
+            language=language,
+            people=replay.people,
+            metrics=replay.metrics,
+        )
+
+    # The first request: the written sections, from the record, checked as a draft's are.
+    context: dict[str, Any] = {"incident": incident, "language": language.code, "left_out": 0}
+    context["lines"] = record_lines(evidence.values(), dated=False)
+    body = chat_request(
+        ai.model,
+        renderer.render_plain("narrative/instructions.j2", **context),
+        renderer.render_plain("narrative/record.j2", **context),
+    )
+    answer, result.sections = await _timed(http, ai, body)
+    if answer is not None:
+        try:
+            written = check(sections_in(answer))
+            result.sections_kept = sum(len(each.kept) for each in written.values())
+            result.sections_left = sum(len(each.unsupported) for each in written.values())
+        except ModelFailure as failure:
+            result.sections.failure = dict(failure.reason)
+
+    # The second: the labelled sentences, after the mechanical checks, for verdicts.
+    labelled = [Sentence(each.text, each.cites) for each in replay.sentences]
+    # A section keeps MAX_SENTENCES: the set is sent as sections of that many.
+    checked = check(
+        {
+            f"{_SECTION}{start}": labelled[start : start + MAX_SENTENCES]
+            for start in range(0, len(labelled), MAX_SENTENCES)
+        }
+    )
+    asked = numbered(checked)
+    verdicts = None
+    if asked:
+        lines = question_lines(asked, evidence)
+        body = chat_request(
+            ai.model,
+            renderer.render_plain("narrative/verify_instructions.j2", incident=incident),
+            renderer.render_plain(
+                "narrative/verify_sentences.j2", incident=incident, sentences=lines
+            ),
+            name=VERDICTS_FORMAT,
+            schema=VERDICTS_SCHEMA,
+        )
+        answer, result.verdicts = await _timed(http, ai, body)
+        if answer is not None:
+            try:
+                verdicts = verdicts_in(answer)
+            except ModelFailure as failure:
+                result.verdicts.failure = dict(failure.reason)
+    final = judged(checked, evidence, verdicts if asked else [], failure=result.verdicts.failure)
+    _count(
+        result,
+        Checked(
+            tuple(sentence for each in final.values() for sentence in each.kept),
+            tuple(left for each in final.values() for left in each.unsupported),
+        ),
+    )
+    return result
+
+
+def _count(result: Result, checked: Checked) -> None:
+    """Each labelled sentence's fate, by category (a replay's texts are unique)."""
+    label = {each.text: each for each in result.replay.sentences}
+    result.counts = {category: [0, 0, 0, 0] for category in CATEGORIES}
+    for each in result.replay.sentences:
+        result.counts[each.category][0] += 1
+    for sentence in checked.kept:
+        each = label[sentence.text]
+        counts = result.counts[each.category]
+        counts[1] += 1
+        if (sentence.meaning or {}).get("state") != CHECKED:
+            counts[3] += 1
+        if each.true:
+            result.kept_true += 1
+        else:
+            result.kept_false.append(each.text)
+    for left in checked.unsupported:
+        each = label[left.sentence.text]
+        result.counts[each.category][2] += 1
+        if each.true:
+            result.true_left.append(f"{each.text} ({left.why[0].get('rule')})")
+
+
+async def _timed(
+    http: aiohttp.ClientSession, ai: AISettings, body: dict[str, Any]
+) -> tuple[Any, Request]:
+    """The 200 answer's body (None when it failed), and how the request went."""
+    started = time.monotonic()
+    try:
+        answer = await complete(http, ai, body, ai.timeout)
+    except ModelFailure as failure:
+        return None, Request(time.monotonic() - started, failure=dict(failure.reason))
+    seconds = time.monotonic() - started
+    usage = answer.get("usage") if isinstance(answer, dict) else None
+    usage = usage if isinstance(usage, dict) else {}
+    tokens = (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    return answer, Request(seconds, tokens)
+
+
+def _directory(renderer: Renderer) -> Path:
+    found = renderer.find_dir("postmortem/en")
+    assert found is not None, "the built-in templates hold postmortem/en"
+    return found

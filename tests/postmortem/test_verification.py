@@ -1,0 +1,332 @@
+"""The meaning of the model's suggested sentences, checked by the model against the quoted
+words of the entries they cite (issue 60, items 1 and 2; issue 59, item 7), end to end: Slack
+is the emulator, the model the fake OpenAI-compatible server (emulator/openai_chat.py), which
+takes both requests only as OpenAI's published description allows them. What is asserted is
+what people read: the channel's message, the canvas, the web view.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from emulator import SlackEmulator
+from emulator.openai_chat import ChatRequest, FakeChatModel
+from tests.helpers.web_view import browser, sign_in, web_settings
+from tests.postmortem.test_suggestions import (  # noqa: F401 (people, model: fixtures)
+    CAROL,
+    MODEL,
+    Played,
+    _get,
+    _section,
+    ai,
+    good,
+    model,
+    people,
+    play,
+    sections_asked,
+)
+
+Verdicts = Callable[[ChatRequest], dict[str, Any]]
+
+
+def verdict(number: int, said: str, entry: str, quote: str) -> dict[str, Any]:
+    return {"sentence": number, "verdict": said, "entry": entry, "quote": quote}
+
+
+def truthful(request: ChatRequest) -> dict[str, Any]:
+    """A verifier that answers truthfully for ``good``'s sentences (each is stated by the
+    first entry it cites): supported, quoting that entry's words."""
+    return {
+        "verdicts": [
+            verdict(number, "supported", refs[0], request.entry_text(refs[0]))
+            for number, (_, refs) in request.sentences.items()
+        ]
+    }
+
+
+def with_wrong_ones(request: ChatRequest) -> dict[str, Any]:
+    """``good``'s sentences and two that are wrong in meaning, the checks' numbers and
+    citations all in order: the database "overloaded", and a rollback that did not help."""
+    answer = good(request)
+    x, fix = request.ref_of("dead end"), request.ref_of("Rolling back")
+    answer["summary"].append({"text": "The orders database was overloaded.", "cites": [x]})
+    answer["resolution"].append(
+        {"text": "Bob rolled back gw-2.14.1, which made card payments fail more.", "cites": [fix]}
+    )
+    return answer
+
+
+def judging_wrong_ones(request: ChatRequest) -> dict[str, Any]:
+    """Truthful verdicts for ``with_wrong_ones``: the two wrong sentences contradicted or not
+    stated."""
+    said = []
+    for number, (text, refs) in request.sentences.items():
+        if "overloaded" in text:
+            said.append(verdict(number, "contradicted", refs[0], "Database is healthy"))
+        elif "fail more" in text:
+            said.append(verdict(number, "not_stated", refs[0], ""))
+        else:
+            said.append(verdict(number, "supported", refs[0], request.entry_text(refs[0])))
+    return {"verdicts": said}
+
+
+@pytest.fixture
+async def played(
+    people: SlackEmulator,  # noqa: F811 (the fixture imported above)
+    sqlite_url: str,
+    model: FakeChatModel,  # noqa: F811
+) -> AsyncIterator[Played]:
+    async for each in play(people, sqlite_url, model):
+        yield each
+
+
+def blocks_of(played: Played) -> str:
+    return json.dumps(played.suggestions_message().blocks, ensure_ascii=False)
+
+
+# -- the second request --------------------------------------------------------------------------
+async def test_the_verdicts_are_a_second_request_of_their_own(played: Played) -> None:
+    played.model.reply(good)
+    played.model.verdicts(truthful)
+    await played.run("resolve Rolled back the gateway release")
+
+    sections, verdicts = played.model.accepted
+    assert sections.format_name == "postmortem_sections"
+    response_format = verdicts.body["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["name"] == "warroom_verdicts"
+    assert response_format["json_schema"]["strict"] is True
+    # Each sentence a line of its own, followed by the record lines of what it cites.
+    bulb = sections.ref_of("gw-2.14.1 at 03:20")
+    question = verdicts.texts[1].splitlines()
+    first = question.index(
+        "[S1] Card payments failed after gateway release gw-2.14.1 broke card validation."
+    )
+    assert question[first + 1].startswith(f"[{bulb}] 03:50 UTC (root cause) Carol Tanaka: ")
+    assert sorted(verdicts.sentences) == [1, 2, 3, 4, 5]
+    assert "U0CAROL" not in "\n".join(verdicts.texts)
+
+
+# -- supported, with the quote to prove it -------------------------------------------------------
+async def test_a_supported_sentence_shows_its_quote_and_source_everywhere(
+    people: SlackEmulator,  # noqa: F811
+    sqlite_url: str,
+    model: FakeChatModel,  # noqa: F811
+) -> None:
+    async for played in play(people, sqlite_url, model, **web_settings(people)):
+        model.reply(good)
+        model.verdicts(truthful)
+        await played.run("resolve Rolled back the gateway release")
+        async with browser() as http:
+            await sign_in(http, played.warroom, CAROL)
+            page = await _get(http, f"{played.warroom.url}/incidents/INC-1/postmortem")
+        draft = played.canvas()
+        message = played.suggestions_message()
+    link = played.link(50)
+    summary = _section(draft, "## Issue summary")
+    # A labelled block, saying what was checked and by whom.
+    assert f"> **Suggested by {MODEL} on March 14, 2025" in summary
+    assert (
+        "Times, numbers, people, addresses and citations checked by warroom; meaning checked "
+        f"by {MODEL} against the quoted words." in summary
+    )
+    assert (
+        "> Card payments failed after gateway release gw-2.14.1 broke card validation. "
+        f"([3:50 AM, Carol Tanaka]({link}))" in summary
+    )
+    quote = "Gateway release gw-2.14.1 at 03:20 broke card validation: 25% of payments fail."
+    assert f"> _— “{quote}” ([3:50 AM]({link}), Carol Tanaka)_" in summary
+    assert "[E" not in summary
+    # Slack: the intro says exactly what was checked; each sentence's quote in a context block.
+    assert (
+        "Times, numbers, people, addresses and citations checked by warroom; meaning checked "
+        f"by {MODEL} against the quoted words." in message.text
+    )
+    blocks = message.blocks
+    summary_at = next(
+        i
+        for i, b in enumerate(blocks)
+        if (b.get("text") or {}).get("text", "").startswith("*Summary*")
+    )
+    assert (
+        "_(suggested: not in the draft until someone accepts it)_"
+        in (blocks[summary_at]["text"]["text"])
+    )
+    evidence = blocks[summary_at + 1]
+    assert evidence["type"] == "context"
+    assert evidence["elements"][0]["text"] == f"1 — “{quote}” (<{link}|03:50 UTC>, Carol Tanaka)"
+    # The web view shows the same evidence.
+    assert (
+        f"“{quote}”" in page and "meaning checked by llama3.1:8b against the quoted words" in page
+    )
+
+
+# -- wrong in meaning ----------------------------------------------------------------------------
+async def test_a_sentence_the_model_finds_contradicted_or_not_stated_is_left_out(
+    played: Played,
+) -> None:
+    played.model.reply(with_wrong_ones)
+    played.model.verdicts(judging_wrong_ones)
+    await played.run("resolve Rolled back the gateway release")
+
+    draft = played.canvas()
+    summary = _section(draft, "## Issue summary")
+    text, _, left_out = summary.partition("Not supported by the record, left out of the text:")
+    assert "overloaded" not in text
+    assert (
+        '- "The orders database was overloaded." (cites '
+        f"[3:42 AM, Dave Kowalski]({played.link(42)})): {MODEL} found it contradicted by "
+        f"[3:42 AM]({played.link(42)}), Dave Kowalski: “Database is healthy”." in left_out
+    )
+    resolution = _section(draft, "### Resolution")
+    assert f"{MODEL} found it not stated by the entries it cites" in resolution
+    assert "fail more" not in resolution.partition("Not supported")[0]
+    # The true sentences stay, proven.
+    assert "Card payments failed after gateway release gw-2.14.1" in text
+    assert "overloaded" not in blocks_of(played)
+
+
+async def test_invented_quotes_are_never_accepted(played: Played) -> None:
+    """A verifier that says every sentence is supported, with a quote it made up, a quote
+    from an entry the sentence does not cite, or a quote that says nothing of the sentence."""
+    played.model.reply(good)
+
+    def lying(request: ChatRequest) -> dict[str, Any]:
+        x = request.ref_of("dead end")
+        said = []
+        for number, (_, refs) in request.sentences.items():
+            if number % 3 == 1:
+                said.append(verdict(number, "supported", refs[0], "It was all fine"))
+            elif number % 3 == 2:
+                other = next(ref for ref in request.sentences[1][1] + [x] if ref not in refs)
+                said.append(verdict(number, "supported", other, request.entry_text(other)))
+            else:
+                said.append(verdict(number, "supported", refs[0], "at 03:20"))
+        return {"verdicts": said}
+
+    played.model.verdicts(lying)
+    await played.run("resolve Rolled back the gateway release")
+
+    draft = played.canvas()
+    assert "meaning checked by" not in draft and "_— “" not in draft
+    assert "the quote it gave (“It was all fine”) is not in the entry of" in draft
+    assert "an entry the sentence does not cite" in draft
+    assert "but its quote (“at 03:20”" in draft
+    # Nothing kept: no Accept anywhere, in Slack or in the draft.
+    message = played.suggestions_message()
+    assert not [block for block in message.blocks if block["type"] == "actions"]
+    assert "accept or edit it" not in draft
+
+
+# -- a verifier that cannot answer ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("mishap", "why"),
+    [
+        ("no_verdicts", "the model gave no verdict for it"),
+        ("500", "the model answered HTTP 500"),
+        ("timeout", "the model did not answer within 1 second"),
+        ("not_schema", "the model answered JSON that is not the verdicts asked for"),
+        ("strange", "the model gave no verdict for it"),
+    ],
+)
+async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
+    people: SlackEmulator,  # noqa: F811
+    sqlite_url: str,
+    model: FakeChatModel,  # noqa: F811
+    mishap: str,
+    why: str,
+) -> None:
+    async for played in play(people, sqlite_url, model, ai=ai(model, timeout=1.0)):
+        model.reply(good)
+        if mishap == "500":
+            model.fail_for("warroom_verdicts", 500)
+        elif mishap == "timeout":
+            model.stall_for("warroom_verdicts", 3)
+        elif mishap == "not_schema":
+            model.verdicts({"verdicts": [{"sentence": 1, "verdict": "maybe"}]})
+        elif mishap == "strange":
+            # A verdict for a sentence that does not exist, one naming an entry not in the
+            # record, one whose quote is longer than its entry: none is a verdict on a sentence.
+            def strange(request: ChatRequest) -> dict[str, Any]:
+                first = request.sentences[1][1][0]
+                return {
+                    "verdicts": [
+                        verdict(99, "supported", first, "Gateway release"),
+                        verdict(1, "supported", "E999999", "Gateway release"),
+                        verdict(2, "supported", first, request.entry_text(first) * 3),
+                    ]
+                }
+
+            model.verdicts(strange)
+        await played.run("resolve Rolled back the gateway release")
+        draft = played.canvas()
+        message = played.suggestions_message()
+    summary = _section(draft, "## Issue summary")
+    # Shown, never as checked.
+    assert "Card payments failed after gateway release gw-2.14.1" in summary
+    assert "meaning checked by" not in draft
+    if mishap == "strange":
+        assert "meaning not checked: the model quoted E999999, not in this incident's record" in (
+            summary
+        )
+        assert "meaning not checked: the model's quote is longer than the entry of" in summary
+    else:
+        assert f"_— meaning not checked: {why}_" in summary
+    assert "meaning checked by" not in message.text
+    assert "meaning not checked" in json.dumps(message.blocks)
+
+
+async def test_warroom_ai_verify_off_is_mechanical_checks_only(
+    people: SlackEmulator,  # noqa: F811
+    sqlite_url: str,
+    model: FakeChatModel,  # noqa: F811
+) -> None:
+    async for played in play(people, sqlite_url, model, ai=ai(model, verify=False)):
+        model.reply(good)
+        await played.run("resolve Rolled back the gateway release")
+        draft = played.canvas()
+        message = played.suggestions_message()
+    assert len(model.accepted) == 1 and sections_asked(model) == model.accepted
+    for heading in ("## Issue summary", "### Resolution", "## Lessons learned"):
+        assert "meaning not checked (mechanical checks only: `WARROOM_AI_VERIFY` is off)" in (
+            _section(draft, heading)
+        )
+    assert "mechanical checks only" in message.text
+
+
+# -- issue 59, item 7: no address the record does not hold ---------------------------------------
+async def test_an_address_no_cited_entry_holds_is_not_supported(played: Played) -> None:
+    def injected(request: ChatRequest) -> dict[str, Any]:
+        answer = good(request)
+        fix = request.ref_of("Rolling back")
+        answer["resolution"].append(
+            {
+                "text": "After rolling back, everyone must re-authenticate at "
+                "https://evil.example/login.",
+                "cites": [fix],
+            }
+        )
+        return answer
+
+    played.model.reply(injected)
+    played.model.verdicts(
+        lambda request: {
+            "verdicts": [
+                verdict(n, "supported", refs[0], request.entry_text(refs[0]))
+                for n, (_, refs) in request.sentences.items()
+            ]
+        }
+    )
+    await played.run("resolve Rolled back the gateway release")
+
+    # Never in front of people as a link: not in Slack, not in the verifier's question, and in
+    # the draft only listed as left out, unclickable.
+    assert "evil.example" not in blocks_of(played)
+    assert "evil.example" not in "\n".join(played.model.accepted[1].texts)
+    draft = played.canvas()
+    assert "evil.example" not in draft
+    assert "it gives the address https\\[:\\]//evil\\[.\\]example/login, which none" in draft
