@@ -39,9 +39,16 @@ class Tried:
 async def test_page(services: Services, *, user: str, name: str | None = None) -> str:
     """Send a test through each of ``user``'s verified methods and Slack (or the one
     ``name``d); the reply saying what went out and what failed, or why nothing was sent."""
+    every = services.settings.paging.test_page_every
     async with session_scope(services.engine) as session:
+        last = await own.last_test(session, user)
         person, _ = await own.effective(session, services.settings.paging.contacts, user)
         waiting = [row.name for row in await own.methods_of(session, user) if not row.verified_at]
+    if last is not None and services.clock() - last.tested_at < every:
+        zone = await zone_of(services, user)
+        return _reply(
+            services, "test_limit", every=every, next_at=last.tested_at + every, zone=zone
+        )
     wanted = name.lower() if name else None
     chosen = {n: m for n, m in person.contacts.items() if wanted in (None, n)}
     if wanted is not None and wanted != SLACK and not chosen:
