@@ -16,6 +16,7 @@ ntfy's publishing API), SMS replies signed as Twilio signs them.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -175,8 +176,9 @@ async def test_the_code_names_who_asked_and_where_and_says_to_ignore_it_otherwis
 
 
 async def test_a_code_is_void_after_five_wrong_tries(
-    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     twilio, _ = phones
     await oncall(warroom, f"contact add sms {MINE}", user=ALICE)
     (code,) = codes(twilio, MINE)
@@ -193,6 +195,8 @@ async def test_a_code_is_void_after_five_wrong_tries(
     assert said.startswith(":x: The code sent to your sms is void")
     said = await oncall(warroom, "contact test sms", user=ALICE)
     assert "no contact method called `sms`" in said  # it never became one that pages
+    assert MINE not in caplog.text and MINE[-4:] + " " not in caplog.text
+    assert code not in caplog.text and wrong not in caplog.text
 
 
 async def test_a_number_or_address_the_file_or_someone_else_holds_cannot_be_claimed(
@@ -244,16 +248,22 @@ async def test_an_sms_reply_acts_for_the_person_the_file_gives_the_number_to(
 
 
 async def test_an_ntfy_topic_is_warrooms_random_and_shown_once(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
+    slack: SlackEmulator,
+    sqlite_url: str,
+    tmp_path: Path,
+    phones: tuple[FakeTwilio, FakeNtfy],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     # Signed in at the server's own address (the emulator's sign-in returns there).
     async with started(
         slack, sqlite_url, tmp_path, phones, Clock(NOW), web__public_url=""
     ) as warroom:
-        await _topic_shown_once(warroom, phones[1])
+        topic, code = await _topic_shown_once(warroom, phones[1])
+    assert topic not in caplog.text and code not in caplog.text
 
 
-async def _topic_shown_once(warroom: Warroom, ntfy: FakeNtfy) -> None:
+async def _topic_shown_once(warroom: Warroom, ntfy: FakeNtfy) -> tuple[str, str]:
     said = await oncall(warroom, "contact add ntfy alice-pages", user=ALICE)
     assert said.startswith(":no_entry: warroom makes your ntfy topic")
     assert ntfy.published == []
@@ -277,6 +287,7 @@ async def _topic_shown_once(warroom: Warroom, ntfy: FakeNtfy) -> None:
         status, html = await page(bob, f"{warroom.url}/oncall/people/{ALICE}")
         assert status == 200 and "••••••" in text_of(html)
         assert topic not in html and topic[:4] not in html
+    return topic, code
 
 
 async def test_test_pages_are_one_a_minute(
