@@ -101,11 +101,12 @@ def codes(twilio: FakeTwilio, number: str) -> list[str]:
 
 
 async def test_codes_are_limited_per_person_and_per_destination_across_restarts(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
+    slack: SlackEmulator, database_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
 ) -> None:
+    """On SQLite and on PostgreSQL (the counts and their times are the database's)."""
     twilio, _ = phones
     clock = Clock(NOW)
-    async with started(slack, sqlite_url, tmp_path, phones, clock) as warroom:
+    async with started(slack, database_url, tmp_path, phones, clock) as warroom:
         for _ in range(3):
             said = await oncall(warroom, f"contact add sms {MINE}", user=ALICE)
             assert "A code went to your sms +1 •••• 0199" in said
@@ -117,7 +118,7 @@ async def test_codes_are_limited_per_person_and_per_destination_across_restarts(
     assert len(codes(twilio, MINE)) == 3 and twilio.phone(MINE).calls == []
 
     # Counted in the database: warroom started again (or another replica) counts the same.
-    async with started(slack, sqlite_url, tmp_path, phones, clock) as warroom:
+    async with started(slack, database_url, tmp_path, phones, clock) as warroom:
         said = await oncall(warroom, f"contact add sms {THEIRS}", user=ALICE)
         assert said.startswith(":hourglass: No code sent: you have asked for 3 codes")
         # Another person asking for the same number: it had 3 codes this hour, whoever asked.
