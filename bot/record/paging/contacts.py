@@ -5,7 +5,7 @@ Operators write them in YAML::
     people:
       U0ERIN0001:                      # a Slack user id
         contacts:                      # a name -> one method
-          push: {ntfy: erin-7f3a9c}    # a topic on WARROOM_NTFY_URL
+          push: {ntfy: Zr4hVq9LxT2mWc7NbK1pYs8EdJ3fGa6u}  # a random topic: a secret
           sms: {sms: "+15555550123"}   # E.164
           call: {voice: "+15555550123"}
           mail: {email: erin@example.com}
