@@ -101,6 +101,8 @@ async def test_bad_contact_commands_say_how_to_use_them(warroom: Warroom) -> Non
     assert "'0555' is not an E.164 number" in said
     said = await oncall(warroom, "contact add fax +14155550199", user=CAROL)
     assert "unknown method 'fax'" in said
+    said = await oncall(warroom, "contact add sms", user=CAROL)
+    assert "`/oncall contact add sms` needs the number or address to add." in said
     said = await oncall(warroom, "contact verify sms 123456", user=CAROL)
     assert "no contact method called `sms`" in said
     said = await oncall(warroom, "rules soon slack", user=CAROL)
