@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from bot.config import Settings
+from bot.config.reading import ConfigError
 from bot.store.db import session_scope
 from bot.store.models import ContactMethod
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
@@ -308,3 +310,13 @@ async def test_test_pages_are_one_a_minute(
     said = await oncall(warroom, "contact test sms", user=CAROL)
     assert ":white_check_mark: sms (SMS +1 •••• 0123): sent" in said
     assert len(twilio.phone(CAROL_PHONE).messages) == 2
+
+
+def test_a_country_list_that_names_no_country_is_refused_at_start() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"WARROOM_PHONE_COUNTRIES": "US, xx", "WARROOM_CODES_PER_HOUR": "0"})
+    assert "WARROOM_PHONE_COUNTRIES" in str(refused.value)
+    assert "not ISO 3166-1 alpha-2 country codes: XX" in str(refused.value)
+    assert "WARROOM_CODES_PER_HOUR" in str(refused.value) and "at least 1, got 0" in str(
+        refused.value
+    )
