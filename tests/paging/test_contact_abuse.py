@@ -16,6 +16,7 @@ ntfy's publishing API), SMS replies signed as Twilio signs them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -31,8 +32,9 @@ from bot.store.db import session_scope
 from bot.store.models import ContactMethod
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, sign_in, web_settings
-from tests.oncall.test_oncall_command import oncall
+from tests.oncall.test_oncall_command import general, oncall
 from tests.oncall.test_oncall_web import page, text_of
 from tests.paging.scenario import NOW, declare_sev1, paging_settings, person_pages, phone_environ
 from tests.slack.test_app_home import open_home
@@ -88,9 +90,10 @@ async def started(
 
 @pytest.fixture
 async def warroom(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
+    slack: SlackEmulator, database_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
 ) -> AsyncIterator[Warroom]:
-    async with started(slack, sqlite_url, tmp_path, phones, Clock(NOW)) as running:
+    """On SQLite and on PostgreSQL: the limits' locks and counts are the database's."""
+    async with started(slack, database_url, tmp_path, phones, Clock(NOW)) as running:
         yield running
 
 
@@ -320,3 +323,26 @@ def test_a_country_list_that_names_no_country_is_refused_at_start() -> None:
     assert "WARROOM_CODES_PER_HOUR" in str(refused.value) and "at least 1, got 0" in str(
         refused.value
     )
+
+
+async def test_requests_typed_at_once_pass_a_limit_no_more_often_than_one_after_another(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    """Six code requests and three test pages arriving together (several replicas, or a
+    script): three codes, one test."""
+    twilio, _ = phones
+    slack = warroom.slack
+
+    async def typed(text: str, user: str) -> None:
+        answer = await slack.send_command(
+            text, user=user, channel=general(slack), command="/oncall"
+        )
+        assert answer.status == 200
+
+    await asyncio.gather(*(typed(f"contact add sms {MINE}", ALICE) for _ in range(6)))
+    await asyncio.gather(*(typed("test-page", CAROL) for _ in range(3)))
+    await settle(warroom)
+    assert len(codes(twilio, MINE)) == 3
+    assert len(twilio.phone(CAROL_PHONE).messages) == 1
+    said = "\n".join(m.text for m in slack.ephemeral_for(ALICE))
+    assert said.count(":hourglass: No code sent") == 3

@@ -115,6 +115,7 @@ async def _reserve(
     a second test typed while this one is on its way (the services take seconds) finds it
     and waits its turn. Without a row: the reply's state and context saying why not."""
     paging = services.settings.paging
+    await own.one_at_a_time(session, "tests")
     last = await own.last_test(session, user)
     now = services.clock()
     if last is not None and now - last.tested_at < paging.test_page_every:

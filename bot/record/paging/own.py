@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
+from sqlalchemy import text
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +29,18 @@ MAX_TRIES = 5
 PHONE_KINDS = ("sms", "voice")
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 Verified = Literal["verified", "wrong", "void", "expired"]
+# PostgreSQL advisory locks (class 59, after the issue) that make a limit's check and its
+# count one step across replicas: codes (per person and per destination), test pages.
+_LOCKS = {"codes": 1, "tests": 2}
+
+
+async def one_at_a_time(session: AsyncSession, what: Literal["codes", "tests"]) -> None:
+    """Hold ``what``'s lock until the transaction ends, so two replicas (or two requests)
+    never both pass a limit that only one may: on PostgreSQL an advisory lock; SQLite's
+    transactions write one at a time already (BEGIN IMMEDIATE)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text(f"SELECT pg_advisory_xact_lock(59, {_LOCKS[what]})"))
 
 
 def code_hash(code: str) -> str:
@@ -129,6 +142,7 @@ async def code_limit(
 ) -> CodeLimit | None:
     """The limit a new code for ``user`` to ``address`` would pass, if any: at most
     ``per_hour`` codes in an hour and ``per_day`` in a day, per person and per destination."""
+    await one_at_a_time(session, "codes")
     target = destination(kind, address)
     for person, where in (
         (True, col(ContactCode.user_id) == user),
