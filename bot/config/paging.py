@@ -4,9 +4,19 @@ carry the notifications (ntfy, Twilio, SMTP)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from bot.config.reading import NO_SECRET, Feature, Secret, problems_file, setting, url
+from bot.config.reading import (
+    NO_SECRET,
+    Feature,
+    Secret,
+    duration,
+    integer,
+    problems_file,
+    setting,
+    url,
+)
 from bot.record.paging.contacts import (
     E164,
     NO_CONTACTS,
@@ -14,6 +24,24 @@ from bot.record.paging.contacts import (
     ContactsError,
     load_contacts,
 )
+from bot.record.paging.numbers import is_country
+
+
+def countries(raw: str) -> frozenset[str]:
+    """``US, CA, FR``: ISO 3166-1 alpha-2 codes libphonenumber knows."""
+    found = frozenset(part.strip().upper() for part in raw.split(",") if part.strip())
+    unknown = sorted(code for code in found if not is_country(code))
+    if unknown:
+        raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(unknown)}")
+    return found
+
+
+def at_least_one(raw: str) -> int:
+    number = integer(raw)
+    if number < 1:
+        raise ValueError(f"at least 1, got {number}")
+    return number
+
 
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
 SMTP_SCHEMES = ("smtp", "smtps")
@@ -109,6 +137,38 @@ class PagingSettings(Feature):
         default="",
         doc="the address paging mail comes from",
         shown="none (no email)",
+    )
+
+    phone_countries: frozenset[str] = setting(
+        env="WARROOM_PHONE_COUNTRIES",
+        default=frozenset(),
+        parse=countries,
+        doc="the countries whose numbers people may add for themselves (`/oncall contact "
+        "add`), as ISO codes (`US,CA,FR`); set it to the countries you enable in Twilio's "
+        "Messaging and Voice Geo Permissions. Premium-rate, shared-cost and unknown numbers "
+        "are refused whatever this says",
+        shown="any country",
+    )
+    codes_per_hour: int = setting(
+        env="WARROOM_CODES_PER_HOUR",
+        default=3,
+        parse=at_least_one,
+        doc="verification codes (`/oncall contact add`) one person may ask for in an hour, "
+        "and one number or address may receive in an hour, whoever asks",
+    )
+    codes_per_day: int = setting(
+        env="WARROOM_CODES_PER_DAY",
+        default=6,
+        parse=at_least_one,
+        doc="the same in a day (24 hours)",
+    )
+    test_page_every: timedelta = setting(
+        env="WARROOM_TEST_PAGE_EVERY",
+        default=timedelta(minutes=1),
+        parse=duration(at_least=timedelta(seconds=1)),
+        doc="how often one person may send a test page (`/oncall test-page`, `/oncall contact "
+        "test`)",
+        shown="`1m`",
     )
 
     @property

@@ -1093,7 +1093,24 @@ class ContactMethod(SQLModel, table=True):
     # SHA-256 of the verification code sent; None once verified.
     code_hash: str | None = None
     code_sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Wrong codes typed since the last one was sent: at 5 the code is void.
+    code_tries: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
     tested_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class ContactCode(SQLModel, table=True):
+    """A verification code sent for ``/oncall contact add``: counted against the limits per
+    person and per destination (kept here, so every replica counts alike). ``destination`` is
+    a digest of the method and its address, never the address."""
+
+    __tablename__ = "contact_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(index=True)
+    destination: str = Field(index=True)
+    sent_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class NotificationRules(SQLModel, table=True):

@@ -27,10 +27,11 @@ def validate(args: str) -> tuple[str, list[str]]:
     words = [_unwrapped(word) for word in decode_entities(args).split()]
     action = words[0].lower() if words else "list"
     rest = words[1:]
-    wanted = {"list": (0, 0), "add": (2, 2), "verify": (2, 2), "test": (0, 1), "remove": (1, 1)}
+    wanted = {"list": (0, 0), "add": (1, 2), "verify": (2, 2), "test": (0, 1), "remove": (1, 1)}
     if action not in wanted or not wanted[action][0] <= len(rest) <= wanted[action][1]:
         raise UsageError(
-            "Use `/oncall contact`, `add <sms|voice|email|ntfy> <number, address or topic>`, "
+            "Use `/oncall contact`, `add <sms|voice|email> <number or address>`, `add ntfy` "
+            "(warroom makes your topic), "
             "`verify <method> <code>`, `test [method]` or `remove <method>`."
         )
     return action, rest
@@ -46,7 +47,8 @@ async def contact(request: CommandRequest, services: Services) -> str:
     action, rest = validate(request.args)
     user = request.user_id
     if action == "add":
-        return await add_contact(services, user=user, kind=rest[0], address=rest[1])
+        address = rest[1] if len(rest) > 1 else None
+        return await add_contact(services, user=user, kind=rest[0], address=address)
     if action == "verify":
         return await verify_contact(services, user=user, name=rest[0], code=rest[1])
     if action == "test":
@@ -58,7 +60,7 @@ async def contact(request: CommandRequest, services: Services) -> str:
 
 SUBCOMMAND = Subcommand(
     name="contact",
-    usage="contact [add <method> <address> | verify <method> <code> | test [method] | "
+    usage="contact [add <method> [<address>] | verify <method> <code> | test [method] | "
     "remove <method>]",
     summary="Your contact methods for pages (SMS, voice, email, ntfy push): add one, verify "
     "it with the code sent to it, test it",

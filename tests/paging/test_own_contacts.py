@@ -17,7 +17,7 @@ from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.scenario import NOW, POLICIES, SCHEDULES, declare_sev1
 
-NUMBER = "+15555550199"
+NUMBER = "+14155550199"
 PUBLIC_URL = "https://warroom.example.com"
 
 
@@ -99,8 +99,10 @@ async def test_bad_contact_commands_say_how_to_use_them(warroom: Warroom) -> Non
     assert "Usage" in said or "Use `/oncall contact`" in said
     said = await oncall(warroom, "contact add sms 0555", user=CAROL)
     assert "'0555' is not an E.164 number" in said
-    said = await oncall(warroom, "contact add fax +15555550199", user=CAROL)
+    said = await oncall(warroom, "contact add fax +14155550199", user=CAROL)
     assert "unknown method 'fax'" in said
+    said = await oncall(warroom, "contact add sms", user=CAROL)
+    assert "`/oncall contact add sms` needs the number or address to add." in said
     said = await oncall(warroom, "contact verify sms 123456", user=CAROL)
     assert "no contact method called `sms`" in said
     said = await oncall(warroom, "rules soon slack", user=CAROL)

@@ -98,7 +98,7 @@ async def test_a_test_page_goes_out_through_every_method_and_says_what_failed(
     assert ":test_tube: Test page sent Tue 03 Mar 02:00 UTC, each saying it is a test: 4 " in said
     assert "went out, 1 failed." in said
     assert ":white_check_mark: slack (Slack direct message): sent" in said
-    assert ":white_check_mark: push (push car•••): sent" in said
+    assert ":white_check_mark: push (push ••••••): sent" in said
     assert ":white_check_mark: call (call +1 •••• 0123): sent" in said
     assert ":white_check_mark: mail (email c•••@example.com): sent" in said
     assert ":x: sms (SMS +1 •••• 0123): Twilio says the number cannot receive SMS" in said
@@ -123,7 +123,7 @@ async def test_without_a_verified_method_nothing_is_sent_and_it_says_why(
     warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
 ) -> None:
     twilio, _ = phones
-    await oncall(warroom, "contact add sms +15555550199", user=BOB)  # a code, not verified
+    await oncall(warroom, "contact add sms +14155550199", user=BOB)  # a code, not verified
     said = await oncall(warroom, "test-page", user=BOB)
     assert ":no_entry: Nothing was sent: you have no verified contact method to test" in said
     assert "or verify `sms` with the code sent to it" in said

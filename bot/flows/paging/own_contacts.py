@@ -6,16 +6,21 @@ numbers in them are masked."""
 from __future__ import annotations
 
 import logging
+import secrets
+from contextlib import suppress
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.basics.durations import parse_duration
 from bot.basics.errors import UsageError
 from bot.clients import twilio
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
+from bot.clients.slack_errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.paging.pages import TWILIO_STATUS_PATH, twilio_account
+from bot.flows.people import zone_of
 from bot.record.paging import own
 from bot.record.paging.contacts import (
     CONTACT_KINDS,
@@ -26,46 +31,113 @@ from bot.record.paging.contacts import (
     masked,
     method_problem,
 )
+from bot.record.paging.numbers import canonical, number_problem
 from bot.services import Services
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 TEMPLATE = "messages/oncall/contact.j2"
+# An ntfy topic warroom makes: 24 random bytes, 192 bits (the issue asks 128 at least).
+TOPIC_BYTES = 24
 
 
-async def add_contact(services: Services, *, user: str, kind: str, address: str) -> str:
-    """Add (or replace) the person's ``kind`` method and send it a code to verify it with."""
+async def add_contact(services: Services, *, user: str, kind: str, address: str | None) -> str:
+    """Add (or replace) the person's ``kind`` method and send it a code to verify it with:
+    refused, said, when the number's type or country is not allowed, when the file or another
+    person holds the address, or when a limit on codes is reached. An ntfy topic is warroom's
+    own, random (``address`` None); a topic chosen by the person is refused."""
     kind = kind.lower()
+    paging = services.settings.paging
+    if kind == "ntfy":
+        if address is not None:
+            return _reply(services, "topic_chosen")
+        address = new_topic()
+    elif address is None:
+        raise UsageError(f"`/oncall contact add {kind}` needs the number or address to add.")
     if problem := method_problem(kind, address):
         raise UsageError(problem)
+    if kind in own.PHONE_KINDS:
+        if problem := number_problem(address, paging.phone_countries):
+            return _reply(services, "number_refused", name=kind, problem=problem)
+        address = canonical(address)
+    at = services.clock()
     async with session_scope(services.engine) as session:
+        held = await own.holder(session, paging.contacts, user=user, kind=kind, address=address)
+        if held is not None:
+            return _reply(services, "held", name=kind, held=held)
+        limit = await own.code_limit(
+            session,
+            user=user,
+            kind=kind,
+            address=address,
+            at=at,
+            per_hour=paging.codes_per_hour,
+            per_day=paging.codes_per_day,
+        )
+        if limit is not None:
+            zone = await zone_of(services, user)
+            return _reply(services, "code_limit", name=kind, limit=limit, zone=zone)
         row, code = await own.add_method(
-            session, user=user, name=kind, kind=kind, address=address, at=services.clock()
+            session, user=user, name=kind, kind=kind, address=address, at=at
         )
         await session.commit()
     method = Method(kind=row.kind, address=row.address)  # type: ignore[arg-type]
-    text = services.renderer.render_plain("paging/code.j2", code=code, kind=kind)
+    asker, workspace = await _asker(services, user)
+    text = services.renderer.render_plain(
+        "paging/code.j2", code=code, kind=kind, asker=asker, workspace=workspace
+    )
+    where = masked(kind, address)
     try:
         await deliver(services, method, "warroom: your verification code", text)
     except VendorFailure as failure:
-        return _reply(
-            services, "code_failed", name=kind, where=masked(kind, address), detail=failure.detail
-        )
-    return _reply(services, "code_sent", name=kind, where=masked(kind, address))
+        return _reply(services, "code_failed", name=kind, where=where, detail=failure.detail)
+    topic = _topic_link(paging.ntfy_url, address) if kind == "ntfy" else None
+    return _reply(services, "code_sent", name=kind, where=where, topic=topic)
+
+
+def new_topic() -> str:
+    """A topic nobody can guess: 192 random bits in ntfy's topic letters (32 of them)."""
+    return secrets.token_urlsafe(TOPIC_BYTES)
+
+
+def _topic_link(server: str, topic: str) -> str:
+    """Where the person subscribes to their topic (told once, to them alone)."""
+    return f"{server}/{topic}"
+
+
+async def _asker(services: Services, user: str) -> tuple[str, str]:
+    """Who asked for a code and in which workspace, as the code's message names them: the
+    person's full name (their id when Slack will not say) and the workspace's address."""
+    try:
+        name = await services.slack.full_name(user)
+    except SlackFailure:
+        name = user
+    if services.slack.known_workspace_url is None:
+        with suppress(SlackFailure):
+            await services.slack.team_id()  # auth.test, which says the workspace's address
+    url = services.slack.known_workspace_url
+    return name, (urlsplit(url).hostname or url) if url else "a Slack workspace"
 
 
 async def verify_contact(services: Services, *, user: str, name: str, code: str) -> str:
-    """Verify the person's method with the code it received."""
+    """Verify the person's method with the code it received: void after ``MAX_TRIES`` wrong
+    tries; refused when the file or another person has come to hold the address since."""
+    contacts = services.settings.paging.contacts
     async with session_scope(services.engine) as session:
         row = await own.method_named(session, user, name.lower())
         if row is None:
             return _reply(services, "no_such", name=name)
         if row.verified_at is not None:
             return _reply(services, "verified_already", name=row.name)
-        if not own.verify(row, code, services.clock()):
-            return _reply(services, "wrong_code", name=row.name)
+        held = await own.holder(session, contacts, user=user, kind=row.kind, address=row.address)
+        if held is not None:
+            return _reply(services, "held", name=row.name, held=held)
+        outcome = own.verify(row, code, services.clock())
         session.add(row)
         await session.commit()
+    if outcome != "verified":
+        left = own.MAX_TRIES - row.code_tries
+        return _reply(services, f"code_{outcome}", name=row.name, left=left)
     return _reply(services, "verified", name=row.name, where=masked(row.kind, row.address))
 
 

@@ -2,15 +2,18 @@
 of the person's verified methods and Slack, each saying it is a test, kept as a test page of
 theirs (in no incident), and answered with what went out and what failed.
 
-The services are called first, one after the other; then one transaction keeps the test
-and the Slack DM (in the outbox); the DM is sent at once after it, and the record says what
-Slack did with it.
+The test is kept first (so a second one within ``WARROOM_TEST_PAGE_EVERY`` is refused, even
+while this one is on its way); the services are called one after the other; then one
+transaction keeps what became of each and the Slack DM (in the outbox); the DM is sent at
+once after it, and the record says what Slack did with it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
@@ -38,22 +41,25 @@ class Tried:
 
 async def test_page(services: Services, *, user: str, name: str | None = None) -> str:
     """Send a test through each of ``user``'s verified methods and Slack (or the one
-    ``name``d); the reply saying what went out and what failed, or why nothing was sent."""
-    async with session_scope(services.engine) as session:
-        person, _ = await own.effective(session, services.settings.paging.contacts, user)
-        waiting = [row.name for row in await own.methods_of(session, user) if not row.verified_at]
+    ``name``d); the reply saying what went out and what failed, or why nothing was sent (at
+    most one test every ``WARROOM_TEST_PAGE_EVERY``)."""
     wanted = name.lower() if name else None
-    chosen = {n: m for n, m in person.contacts.items() if wanted in (None, n)}
-    if wanted is not None and wanted != SLACK and not chosen:
-        return _reply(services, "no_such", name=name or "")
-    if wanted is None and not chosen:
-        # Slack alone is no test of being woken: it is what paging does without contacts.
-        return _reply(services, "none_verified", waiting=waiting)
+    async with session_scope(services.engine) as session:
+        answer, chosen, row = await _reserve(services, session, user, wanted)
+        await session.commit()
+    if row is None:
+        state, context = answer
+        if state == "test_limit":
+            context["zone"] = await zone_of(services, user)
+        return _reply(services, state, **context)
     text = services.renderer.render_plain("paging/test.j2")
     tried = [await _try(services, contact, method, text) for contact, method in chosen.items()]
     with_slack = wanted in (None, SLACK)
     async with session_scope(services.engine) as session:
-        row = await own.keep_test(session, user, [_kept(t) for t in tried], services.clock())
+        current = await session.get(PageTest, row.id)
+        assert current is not None
+        current.results = [_kept(t) for t in tried]
+        session.add(current)
         if with_slack:
             await outbox.post_once(
                 session,
@@ -100,6 +106,30 @@ async def _slack_outcome(services: Services, row: PageTest) -> Tried:
         session.add(current)
         await session.commit()
     return tried
+
+
+async def _reserve(
+    services: Services, session: AsyncSession, user: str, wanted: str | None
+) -> tuple[tuple[str, dict[str, Any]], dict[str, Method], PageTest | None]:
+    """The methods to test and the test kept before anything is sent (the caller commits):
+    a second test typed while this one is on its way (the services take seconds) finds it
+    and waits its turn. Without a row: the reply's state and context saying why not."""
+    paging = services.settings.paging
+    await own.one_at_a_time(session, "tests")
+    last = await own.last_test(session, user)
+    now = services.clock()
+    if last is not None and now - last.tested_at < paging.test_page_every:
+        every = paging.test_page_every
+        return ("test_limit", {"every": every, "next_at": last.tested_at + every}), {}, None
+    person, _ = await own.effective(session, paging.contacts, user)
+    chosen = {n: m for n, m in person.contacts.items() if wanted in (None, n)}
+    if wanted is not None and wanted != SLACK and not chosen:
+        return ("no_such", {"name": wanted}), {}, None
+    if wanted is None and not chosen:
+        # Slack alone is no test of being woken: it is what paging does without contacts.
+        waiting = [row.name for row in await own.methods_of(session, user) if not row.verified_at]
+        return ("none_verified", {"waiting": waiting}), {}, None
+    return ("", {}), chosen, await own.keep_test(session, user, [], now)
 
 
 def _kept(tried: Tried) -> dict[str, Any]:

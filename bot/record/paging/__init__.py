@@ -4,7 +4,10 @@ HTTP, no settings object.
 
 - ``contacts``: the contacts file (``WARROOM_CONTACTS``): each person's methods and rules.
 - ``pages``: a page per person an escalation reaches, and its notifications, as rows.
-- ``own``: contact methods and rules people set from Slack, verified with a code.
+- ``own``: contact methods and rules people set from Slack, verified with a code; the codes'
+  limits, and who holds a number or address.
+- ``numbers``: numbers people add, classified (libphonenumber): premium-rate and the like
+  refused, countries allowed.
 - ``tokens``: acknowledgement links' secrets (hashed, single use).
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and

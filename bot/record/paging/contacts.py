@@ -5,7 +5,7 @@ Operators write them in YAML::
     people:
       U0ERIN0001:                      # a Slack user id
         contacts:                      # a name -> one method
-          push: {ntfy: erin-7f3a9c}    # a topic on WARROOM_NTFY_URL
+          push: {ntfy: Zr4hVq9LxT2mWc7NbK1pYs8EdJ3fGa6u}  # a random topic: a secret
           sms: {sms: "+15555550123"}   # E.164
           call: {voice: "+15555550123"}
           mail: {email: erin@example.com}
@@ -45,6 +45,8 @@ E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 NTFY_TOPIC = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
 # An address SMTP can send to: one @, a dot in the domain, no spaces or angle brackets.
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# How an ntfy topic is shown (masked): no character of it.
+SECRET_TOPIC = "••••••"
 CONTACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Rules fire while a page waits for its acknowledgement; a day later nobody is waiting.
 LONGEST_AFTER = timedelta(hours=24)
@@ -204,14 +206,15 @@ def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:
 
 def masked(kind: str, address: str) -> str:
     """An address as its owner (or a colleague on the web view) may see it: enough to
-    recognise, not to copy (``+1 •••• 0123``, ``+33 •••• 1234``, ``e•••@example.com``,
-    ``eri•••``)."""
+    recognise, not to copy (``+1 •••• 0123``, ``+33 •••• 1234``, ``e•••@example.com``); an
+    ntfy topic shows no character at all (``••••••``): on a public server the topic is the one
+    secret between the pages and whoever subscribes to it."""
     if kind in ("sms", "voice"):
         return f"+{_country_code(address)} •••• {address[-4:]}"
     if kind == "email":
         local, _, domain = address.partition("@")
         return f"{local[:1]}•••@{domain}"
-    return address[:3] + "•••"
+    return SECRET_TOPIC
 
 
 # ITU-T E.164's country codes of one and two digits (every other code has three): the part of

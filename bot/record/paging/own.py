@@ -14,14 +14,33 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
-from sqlmodel import col, select
+from sqlalchemy import text
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.paging.contacts import Contacts, Method, Person, Rule, masked
-from bot.store.models import ContactMethod, NotificationRules, PageTest
+from bot.store.models import ContactCode, ContactMethod, NotificationRules, PageTest
 
 # A code is good this long after it was sent, for one method.
 CODE_LIFETIME = timedelta(minutes=15)
+# Wrong codes typed before the code is void (a new one is asked for by adding it again):
+# one in a million each, five tries in all.
+MAX_TRIES = 5
+PHONE_KINDS = ("sms", "voice")
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+Verified = Literal["verified", "wrong", "void", "expired"]
+# PostgreSQL advisory locks (class 59, after the issue) that make a limit's check and its
+# count one step across replicas: codes (per person and per destination), test pages.
+_LOCKS = {"codes": 1, "tests": 2}
+
+
+async def one_at_a_time(session: AsyncSession, what: Literal["codes", "tests"]) -> None:
+    """Hold ``what``'s lock until the transaction ends, so two replicas (or two requests)
+    never both pass a limit that only one may: on PostgreSQL an advisory lock; SQLite's
+    transactions write one at a time already (BEGIN IMMEDIATE)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text(f"SELECT pg_advisory_xact_lock(59, {_LOCKS[what]})"))
 
 
 def code_hash(code: str) -> str:
@@ -52,28 +71,124 @@ async def add_method(
     session: AsyncSession, *, user: str, name: str, kind: str, address: str, at: datetime
 ) -> tuple[ContactMethod, str]:
     """Add (or replace) a method, unverified, with a new code (the caller commits); the row and
-    the code to send."""
+    the code to send. The code counts against the limits (``code_limit``)."""
     code = new_code()
     row = await method_named(session, user, name) or ContactMethod(
         user_id=user, name=name, kind=kind, address=address, created_at=at
     )
     row.kind, row.address, row.verified_at = kind, address, None
-    row.code_hash, row.code_sent_at = code_hash(code), at
+    row.code_hash, row.code_sent_at, row.code_tries = code_hash(code), at, 0
     session.add(row)
+    session.add(ContactCode(user_id=user, destination=destination(kind, address), sent_at=at))
+    # What no limit counts any more is forgotten.
+    await session.exec(delete(ContactCode).where(col(ContactCode.sent_at) < at - DAY))
     await session.flush()
     return row, code
 
 
-def verify(row: ContactMethod, code: str, at: datetime) -> bool:
-    """Check a code against the method's (the caller commits): True and verified when right
-    and in time."""
-    fresh = row.code_sent_at is not None and at - row.code_sent_at <= CODE_LIFETIME
-    if row.code_hash is None or not fresh:
-        return False
+def verify(row: ContactMethod, code: str, at: datetime) -> Verified:
+    """Check a code against the method's (the caller commits, whatever the answer: a wrong
+    try counts): ``verified`` when right and in time; ``wrong``; ``void`` after ``MAX_TRIES``
+    wrong ones (and from then on); ``expired`` when none is waiting or it is too old."""
+    if row.code_hash is None:
+        return "void" if row.code_tries >= MAX_TRIES else "expired"
+    if row.code_sent_at is None or at - row.code_sent_at > CODE_LIFETIME:
+        return "expired"
     if not hmac.compare_digest(row.code_hash, code_hash(code.strip())):
-        return False
-    row.verified_at, row.code_hash = at, None
-    return True
+        row.code_tries += 1
+        if row.code_tries >= MAX_TRIES:
+            row.code_hash = None
+            return "void"
+        return "wrong"
+    row.verified_at, row.code_hash, row.code_tries = at, None, 0
+    return "verified"
+
+
+def same_address(kind: str, address: str) -> str:
+    """What two addresses of one place have in common: a number whichever method (SMS or
+    voice) uses it, an e-mail address in lower case, a topic as it is."""
+    if kind in PHONE_KINDS:
+        return f"phone:{address}"
+    if kind == "email":
+        return f"email:{address.lower()}"
+    return f"{kind}:{address}"
+
+
+def destination(kind: str, address: str) -> str:
+    """The digest a code's destination is counted by (the address itself is not kept twice)."""
+    return hashlib.sha256(same_address(kind, address).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CodeLimit:
+    """A limit on codes that is reached: whose (``person``: the asker's own; else the
+    destination's, whoever asked), over which span, and when the next code may be asked."""
+
+    person: bool
+    span: Literal["hour", "day"]
+    most: int
+    next_at: datetime
+
+
+async def code_limit(
+    session: AsyncSession,
+    *,
+    user: str,
+    kind: str,
+    address: str,
+    at: datetime,
+    per_hour: int,
+    per_day: int,
+) -> CodeLimit | None:
+    """The limit a new code for ``user`` to ``address`` would pass, if any: at most
+    ``per_hour`` codes in an hour and ``per_day`` in a day, per person and per destination."""
+    await one_at_a_time(session, "codes")
+    target = destination(kind, address)
+    for person, where in (
+        (True, col(ContactCode.user_id) == user),
+        (False, col(ContactCode.destination) == target),
+    ):
+        statement = (
+            select(ContactCode.sent_at)
+            .where(where, col(ContactCode.sent_at) > at - DAY)
+            .order_by(col(ContactCode.sent_at).desc())
+        )
+        sent = list((await session.exec(statement)).all())
+        in_hour = [each for each in sent if each > at - HOUR]
+        if len(in_hour) >= per_hour:
+            return CodeLimit(person, "hour", per_hour, in_hour[per_hour - 1] + HOUR)
+        if len(sent) >= per_day:
+            return CodeLimit(person, "day", per_day, sent[per_day - 1] + DAY)
+    return None
+
+
+async def holder(
+    session: AsyncSession, contacts: Contacts, *, user: str, kind: str, address: str
+) -> Literal["file", "other"] | None:
+    """Who else holds ``address`` already: the contacts file (for another person: the file
+    wins), another person's verified method, or nobody (None)."""
+    wanted = same_address(kind, address)
+    for person in contacts.people.values():
+        if person.user != user and any(
+            same_address(m.kind, m.address) == wanted for m in person.contacts.values()
+        ):
+            return "file"
+    for row in await _verified_elsewhere(session, user, kind):
+        if same_address(row.kind, row.address) == wanted:
+            return "other"
+    return None
+
+
+async def _verified_elsewhere(
+    session: AsyncSession, user: str, kind: str
+) -> Sequence[ContactMethod]:
+    kinds = list(PHONE_KINDS) if kind in PHONE_KINDS else [kind]
+    statement = select(ContactMethod).where(
+        col(ContactMethod.user_id) != user,
+        col(ContactMethod.kind).in_(kinds),
+        col(ContactMethod.verified_at).is_not(None),
+    )
+    return (await session.exec(statement)).all()
 
 
 async def own_rules(session: AsyncSession, user: str) -> tuple[Rule, ...] | None:
@@ -108,7 +223,7 @@ async def effective(
     person = contacts.person(user)
     methods = dict(person.contacts)
     for row in await methods_of(session, user):
-        if row.verified_at is not None:
+        if row.verified_at is not None and not _files_elsewhere(contacts, user, row):
             methods[row.name] = Method(kind=row.kind, address=row.address)  # type: ignore[arg-type]
     rules = await own_rules(session, user) or contacts.rules_of(user)
     return Person(user=user, contacts=MappingProxyType(methods), rules=rules), rules
@@ -121,15 +236,30 @@ async def has_own(session: AsyncSession, user: str) -> bool:
     return bool(await methods_of(session, user))
 
 
+def _files_elsewhere(contacts: Contacts, user: str, row: ContactMethod) -> bool:
+    """Whether the contacts file gives ``row``'s address to someone else: the file wins (a
+    number verified before the operator gave it to another person pages that person only)."""
+    wanted = same_address(row.kind, row.address)
+    return any(
+        person.user != user
+        and any(same_address(m.kind, m.address) == wanted for m in person.contacts.values())
+        for person in contacts.people.values()
+    )
+
+
 async def user_with_number(session: AsyncSession, contacts: Contacts, number: str) -> str | None:
-    """Whose verified SMS or voice number this is, their own first, then the file's."""
+    """Whose SMS or voice number this is (an SMS reply's sender): the file's person first
+    (the file wins), else the one person who verified it; None when nobody, or when more
+    than one did (a reply then acts for nobody rather than for the wrong person)."""
+    if (from_file := contacts.user_with_number(number)) is not None:
+        return from_file
     statement = select(ContactMethod.user_id).where(
         col(ContactMethod.address) == number,
-        col(ContactMethod.kind).in_(["sms", "voice"]),
+        col(ContactMethod.kind).in_(list(PHONE_KINDS)),
         col(ContactMethod.verified_at).is_not(None),
     )
-    found = (await session.exec(statement)).first()
-    return found or contacts.user_with_number(number)
+    found = set((await session.exec(statement)).all())
+    return found.pop() if len(found) == 1 else None
 
 
 async def keep_test(
