@@ -338,7 +338,7 @@ class JobRunner(Poller):
                 await self._bind_incident(job.incident_id)
             log.debug("running job %s (%s)", job.key, job.kind)
             with self._patience(job), paced_as(self.priorities.get(job.kind, NORMAL)):
-                again = await handler(self.services, job)
+                again = await self._holding_claim(job, handler(self.services, job))
         except Exception as error:
             if (limited := rate_limit_in(error)) is not None:
                 await self._put_back(job, limited)
@@ -366,6 +366,29 @@ class JobRunner(Poller):
             metrics.job_run(job.kind, "again")
             wait = again if isinstance(again, Wait) else Wait(again)
             await jobs.run_again(engine, job, due_at=wait.at, not_before=wait.not_before)
+
+    async def _holding_claim(
+        self, job: Job, running: Awaitable[datetime | Wait | None]
+    ) -> datetime | Wait | None:
+        """Run a handler; a job with a short claim (``jobs.SHORT_LEASES``) has it renewed
+        meanwhile, so only a replica that died (or stalled for the whole lease) loses it."""
+        if job.kind not in jobs.SHORT_LEASES:
+            return await running
+        renewing = asyncio.create_task(self._renew(job), name=f"claim of {job.key}")
+        try:
+            return await running
+        finally:
+            renewing.cancel()
+
+    async def _renew(self, job: Job) -> None:
+        while True:
+            await asyncio.sleep(jobs.RENEW_EVERY.total_seconds())
+            try:
+                if not await jobs.renew(self.services.engine, job):
+                    return
+            except Exception:
+                # The database is away: the next renewal tries again, within the lease.
+                log.warning("renewing the claim of job %s failed", job.key, exc_info=True)
 
     async def _put_back(self, job: Job, limited: SlackRateLimited) -> None:
         """Have a rate-limited job run again once its gate opens, and look then."""
