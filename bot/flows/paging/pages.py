@@ -29,7 +29,7 @@ from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
 from bot.record.people import known_names
 from bot.services import Services
-from bot.store import jobs, outbox
+from bot.store import jobs, outbox, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, Notification, PersonPage
@@ -60,10 +60,12 @@ async def start_pages(
     now: datetime,
 ) -> None:
     """Start a page to each of ``users`` and schedule each notification its rules send (the
-    caller commits). Without a contacts file, only those who set their own contacts or rules
+    caller commits, then wakes this process's job runner; other replicas' are told at the
+    commit). Without a contacts file, only those who set their own contacts or rules
     from Slack are paged beyond Slack's invitation."""
     contacts = services.settings.paging.contacts
     assert escalation.id is not None
+    due_now = False
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
             continue
@@ -86,6 +88,10 @@ async def start_pages(
                 incident_id=escalation.incident_id,
                 payload={"notification": notification.id},
             )
+            due_now = due_now or notification.due_at <= now
+    if due_now:
+        # Whichever replica is free sends them as this commits, not at its next poll.
+        await wakeups.announce(session)
 
 
 async def stop_pages(
