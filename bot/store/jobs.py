@@ -47,6 +47,28 @@ async def schedule(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Add a job unless one with ``key`` exists (the caller commits); True if added."""
+    return (
+        await schedule_job(
+            session, kind=kind, key=key, due_at=due_at, incident_id=incident_id, payload=payload
+        )
+        is not None
+    )
+
+
+async def schedule_job(
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    incident_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    claimed_by: str | None = None,
+) -> Job | None:
+    """``schedule``, giving the job added (None when one with ``key`` exists). With
+    ``claimed_by``, the job is claimed for that owner as it is written, for the owner to run
+    it once the transaction commits (no claim of its own); if the owner dies first, the claim
+    runs out as any other's (``lease_of``) and another replica runs it."""
     job = Job(
         kind=kind,
         key=key,
@@ -54,7 +76,9 @@ async def schedule(
         incident_id=incident_id,
         payload=json.dumps(payload or {}),
     )
-    return await insert_once(session, job)
+    if claimed_by is not None:
+        job.locked_by, job.locked_until = claimed_by, utcnow() + lease_of(kind)
+    return job if await insert_once(session, job) else None
 
 
 async def schedule_new(

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -65,7 +65,10 @@ async def start_pages(
     from Slack are paged beyond Slack's invitation."""
     contacts = services.settings.paging.contacts
     assert escalation.id is not None
-    due_now = False
+    # The first ones are this replica's to send as soon as this commits, when it runs jobs;
+    # else (a one-off command) the replicas that do are told at the commit.
+    owner = services.replica if services.handed.taken else None
+    first: list[Job] = []
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
             continue
@@ -80,18 +83,32 @@ async def start_pages(
         )
         for notification in started:
             assert notification.id is not None
-            await jobs.schedule(
+            due_now = notification.due_at <= now
+            job = await jobs.schedule_job(
                 session,
                 kind=JobKind.NOTIFY,
                 key=notification_key(escalation.id, notification.id),
                 due_at=notification.due_at,
                 incident_id=escalation.incident_id,
                 payload={"notification": notification.id},
+                claimed_by=owner if due_now else None,
             )
-            due_now = due_now or notification.due_at <= now
-    if due_now:
-        # Whichever replica is free sends them as this commits, not at its next poll.
+            if job is not None and due_now:
+                first.append(job)
+    if first and owner is not None:
+        _hand_over_at_commit(session, services, first)
+    elif first:
         await wakeups.announce(session)
+
+
+def _hand_over_at_commit(session: AsyncSession, services: Services, first: list[Job]) -> None:
+    """Have this replica's job runner send ``first`` once the caller's transaction commits
+    (never if it rolls back: then they were never written)."""
+
+    def committed(_session: object) -> None:
+        services.hand_over(first)
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)
 
 
 async def stop_pages(
