@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # no stubs; the pool reaches it through SQLAlchemy
 from sqlalchemy import make_url, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
