@@ -11,19 +11,27 @@ and the Slack DM are due at the same instant). Alone: page alerts one after anot
 the storm: the storm's 5,000 Alertmanager alerts in 100 groups (``bench.alert_storm``) are
 POSTed from 64 connections while a page alert is sent every ``--every`` seconds.
 
-Run: ``python -m bench.paging`` (``--pages --compress --every --quick --database-url``).
+``--background-load``: a busy loop on every core of the machine, started by the benchmark
+(after the server is ready) and stopped at its end, at the same priority as the rest: a host
+whose CPUs other work keeps busy.
+
+Run: ``python -m bench.paging`` (``--pages --compress --every --quick --database-url
+--background-load``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +56,8 @@ class Outcome:
     missing: int = 0
     storm_seconds: float = 0.0
     compress: float = 10.0
+    busy_loops: int = 0
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -86,6 +96,29 @@ def files(workdir: Path) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def busy_loops(wanted: bool) -> Iterator[int]:
+    """A busy loop pinned to each of the machine's cores while the block runs (none unless
+    ``wanted``); how many."""
+    cpus = range(os.cpu_count() or 1) if wanted else range(0)
+    loops = [
+        subprocess.Popen([python(), "-c", "while True: pass"], preexec_fn=_pinned_to(cpu))
+        for cpu in cpus
+    ]
+    try:
+        yield len(loops)
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+
+
+def _pinned_to(cpu: int) -> Callable[[], None] | None:
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
 async def page(
     root: str, ntfy: FakeNtfy, number: int, session: aiohttp.ClientSession
 ) -> float | None:
@@ -99,7 +132,7 @@ async def page(
     deadline = sent + 120
     while time.monotonic() < deadline:
         pushes = ntfy.phone(TOPIC)[before:]
-        mine = [push for push in pushes if push.title.endswith(f" {name}")]
+        mine = [push for push in pushes if (push.title or "").endswith(f" {name}")]
         if mine:
             return mine[0].at - sent
         await asyncio.sleep(0.005)
@@ -107,7 +140,7 @@ async def page(
 
 
 async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Outcome:
-    outcome = Outcome(compress=args.compress)
+    outcome = Outcome(compress=args.compress, load=os.getloadavg())
     window = 60.0 / args.compress
     async with SlackEmulator() as slack, FakeNtfy() as ntfy:
         slack.add_user("U0ALICE", "alice", "Alice Moreau")
@@ -139,22 +172,8 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             await server.wait_ready(f"{root}/healthz")
             slack.events_url = f"{root}/slack/events"
             async with aiohttp.ClientSession(trust_env=False) as session:
-                for number in range(args.pages):
-                    took = await page(root, ntfy, number, session)
-                    outcome.alone.append(took) if took is not None else None
-                    outcome.missing += took is None
-                bodies = [json.dumps(b).encode() for b in storm(*args.storm)]
-                began = time.monotonic()
-                storming = asyncio.create_task(_send_all(root, bodies))
-                pages = []
-                for number in range(args.pages, 2 * args.pages):
-                    pages.append(asyncio.create_task(page(root, ntfy, number, session)))
-                    await asyncio.sleep(args.every)
-                for took in await asyncio.gather(*pages):
-                    outcome.storm.append(took) if took is not None else None
-                    outcome.missing += took is None
-                await storming
-                outcome.storm_seconds = time.monotonic() - began
+                with busy_loops(args.background_load) as outcome.busy_loops:
+                    await _measure(args, root, ntfy, session, outcome)
         except BaseException:
             print(f"--- {server.name} log:\n{server.log_tail()}", file=sys.stderr)
             raise
@@ -162,6 +181,32 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             await slack.drain()
             server.stop()
     return outcome
+
+
+async def _measure(
+    args: argparse.Namespace,
+    root: str,
+    ntfy: FakeNtfy,
+    session: aiohttp.ClientSession,
+    outcome: Outcome,
+) -> None:
+    """Pages alone, then during the storm."""
+    for number in range(args.pages):
+        took = await page(root, ntfy, number, session)
+        outcome.alone.append(took) if took is not None else None
+        outcome.missing += took is None
+    bodies = [json.dumps(b).encode() for b in storm(*args.storm)]
+    began = time.monotonic()
+    storming = asyncio.create_task(_send_all(root, bodies))
+    pages = []
+    for number in range(args.pages, 2 * args.pages):
+        pages.append(asyncio.create_task(page(root, ntfy, number, session)))
+        await asyncio.sleep(args.every)
+    for took in await asyncio.gather(*pages):
+        outcome.storm.append(took) if took is not None else None
+        outcome.missing += took is None
+    await storming
+    outcome.storm_seconds = time.monotonic() - began
 
 
 async def _send_all(root: str, bodies: Sequence[bytes]) -> None:
@@ -187,6 +232,9 @@ def report(outcome: Outcome) -> list[str]:
             f"  {name}: {len(values)} pages, median {statistics.median(values) * 1e3:.0f} ms, "
             f"p99 {p99 * 1e3:.0f} ms, max {max(values) * 1e3:.0f} ms (target p99 <= 2 s: {met})"
         )
+    lines.append("  load average before: " + " ".join(f"{v:.2f}" for v in outcome.load))
+    if outcome.busy_loops:
+        lines.append(f"  background load: a busy loop on each of {outcome.busy_loops} cores")
     lines.append(
         f"  storm POSTed in {outcome.storm_seconds:.1f} s; "
         f"pages missing after 120 s: {outcome.missing}"
@@ -205,6 +253,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compress", type=float, default=10.0)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--quick", action="store_true", help="5 pages, a 500-alert storm")
+    parser.add_argument(
+        "--background-load",
+        action="store_true",
+        help="a busy loop on every core while measuring (a host other work keeps busy)",
+    )
     args = parser.parse_args(argv)
     args.storm = (10, 5, 10) if args.quick else (100, 5, 10)  # groups, notifications, alerts each
     if args.quick:

@@ -55,6 +55,7 @@ from bot.store import outbox
 from bot.store.columns import utcnow
 from bot.store.db import create_engine, database_reachable
 from bot.store.migrate import upgrade_database
+from bot.store.wakeups import Wakeups, listens
 from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alert_webhooks import receive_alerts, receive_heartbeat
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
@@ -242,6 +243,11 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     runner.start()
     sender.start()
     sweep.start()
+    # On PostgreSQL, work another replica announces wakes this one's runner at once.
+    wakeups = None
+    if listens(app[settings_key].runtime.database_url):
+        wakeups = Wakeups(app[settings_key].runtime.database_url, app[services_key].wake_jobs)
+        wakeups.start()
     # The channels the files name that the bot cannot post in: said in the log, not waited on.
     services = app[services_key]
     services.background.spawn(
@@ -252,6 +258,8 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # exit (the sender goes on meanwhile), then the sender.
     # What is left of the grace, less the time cancelled work gets to unwind after it.
     grace = services.background.time_left(BACKGROUND_GRACE_SECONDS) - UNWIND_SECONDS
+    if wakeups is not None:
+        await wakeups.stop()
     await runner.stop(grace=grace)
     await sweep.stop()
     await sender.stop()

@@ -6,7 +6,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from bot.clients.slack import SlackWorkspace
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.store.columns import utcnow
+from bot.store.models import Job
 
 
 def replica_name() -> str:
@@ -48,6 +49,16 @@ class NamesToLearn:
     resting_until: float = 0.0
 
 
+@dataclass
+class HandedJobs:
+    """Jobs claimed for this process as they were written, for its job runner to start once
+    their transaction committed; ``taken`` while the runner runs (a one-off command has none:
+    its work is left to the replicas that do)."""
+
+    taken: bool = False
+    jobs: list[Job] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Services:
     """The application's collaborators: settings, database, Slack, templates and the clock."""
@@ -64,6 +75,8 @@ class Services:
     http: aiohttp.ClientSession | None = None
     # Set to have the job runner look for due jobs now instead of at its next poll.
     job_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # Jobs claimed for this replica in the transaction that wrote them (``hand_over``).
+    handed: HandedJobs = field(default_factory=HandedJobs)
     # What GET /metrics shows; one-off commands get a registry nobody reads.
     metrics: Metrics = field(default_factory=Metrics)
     # This process among the replicas: named on the outbox leases it holds.
@@ -78,4 +91,10 @@ class Services:
 
     def wake_jobs(self) -> None:
         """Ask the job runner to look for due work now (new work was just scheduled)."""
+        self.job_signal.set()
+
+    def hand_over(self, jobs: Iterable[Job]) -> None:
+        """Give the job runner jobs claimed for this replica as they were written (a
+        person's first notifications), to start at once, once their transaction committed."""
+        self.handed.jobs.extend(jobs)
         self.job_signal.set()

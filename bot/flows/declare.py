@@ -13,7 +13,7 @@ from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack_errors import SlackFailure, SlackGone, SlackRateLimited
 from bot.clients.slack_pacing import URGENT, paced_at_least
 from bot.flows.channel import Writes, lead_of
-from bot.flows.escalation.escalate import schedule_level
+from bot.flows.escalation.escalate import schedule_level, start_level_one
 from bot.flows.reminders import schedule_role_reminder, schedule_update_reminder
 from bot.flows.workflows import triggers
 from bot.record import fields, incidents, timeline
@@ -185,8 +185,9 @@ async def start_policy(
     policy: Policy | None = None,
     why: Why | None = None,
 ) -> None:
-    """Have level 1 of ``policy`` (else the policy set for the incident's severity) escalated
-    now (the caller commits).
+    """Escalate to level 1 of ``policy`` (else the policy set for the incident's severity)
+    now (the caller commits, then wakes the job runner): in this transaction when its people
+    are known without asking Slack, with their first notifications; else by a job due now.
 
     Nothing happens when the incident already runs a policy or is resolved.
     """
@@ -195,7 +196,8 @@ async def start_policy(
         why = by_severity(incident, policy) if policy else None
     if policy is None or incident.policy is not None or not incident.is_open:
         return
-    await schedule_level(session, incident, policy, 1, due_at=services.clock(), why=why)
+    if not await start_level_one(session, services, incident, policy, why):
+        await schedule_level(session, incident, policy, 1, due_at=services.clock(), why=why)
 
 
 def by_severity(incident: Incident, policy: Policy) -> WhySeverity:

@@ -44,6 +44,7 @@ from bot.flows.polling import Poller
 from bot.record import incidents
 from bot.services import Services
 from bot.store import jobs
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import Job
 
@@ -105,6 +106,9 @@ KIND_SHARE = 4
 # A rate-limited job is due this long after its gate opens, so the jobs that waited do not
 # all reach Slack in the same instant the gate opens (the gate itself adds its own jitter).
 GATE_MARGIN = timedelta(milliseconds=50)
+# A job handed over by the transaction that wrote it is started only while its claim has
+# more than this left (its renewals begin when it starts).
+HANDED_MARGIN = timedelta(seconds=5)
 # How long the runner remembers why it put a job back once that gate is open again.
 REMEMBER_GATES = 60.0
 
@@ -169,6 +173,10 @@ class JobRunner(Poller):
         self._gates: dict[str, float] = {}
         self._waiting: dict[int, str] = {}
 
+    def start(self) -> None:
+        super().start()
+        self.services.handed.taken = True
+
     async def round(self) -> None:
         """Start due jobs while there are free slots; each one that ends asks for a look."""
         while await self.start_due():
@@ -201,6 +209,7 @@ class JobRunner(Poller):
         cut off mid-send leaves its write for the next start, and one cut off after its call
         reached Slack may post it twice), then cancel the rest: each runs again from the
         start after the restart."""
+        self.services.handed.taken = False
         await super().stop()
         if self._running and grace > 0:
             await asyncio.wait(list(self._running), timeout=grace)
@@ -215,18 +224,35 @@ class JobRunner(Poller):
         if self.services.presence.stopped:
             return 0  # the app is gone from Slack: the jobs wait, unclaimed, for it to return
         async with self._claiming:
-            started = 0
+            started = self._start_handed()
             due = await jobs.due_kinds(self.services.engine, now=self.services.clock())
             for lane in self.lanes:
                 free = (lane.slots or self.concurrency) - len(self._in(lane))
                 if free <= 0 or not any(self._lane_of(kind) is lane for kind in due):
                     continue
                 for job in await self._claim(lane, free, due):
-                    self._waiting.pop(job.id or 0, None)
-                    task = asyncio.create_task(self._slot(job), name=f"job {job.key}")
-                    self._running[task] = job
+                    self._start(job)
                     started += 1
             return started
+
+    def _start_handed(self) -> int:
+        """Start the jobs claimed for this replica as they were written (``hand_over``): no
+        claim to make, whatever the lanes' slots (a page's first notifications)."""
+        handed = self.services.handed.jobs
+        mine = [job for job in handed if job.kind in self.handlers]
+        handed[:] = [job for job in handed if job.kind not in self.handlers]
+        # One whose claim is nearly out waited too long (the app was away from Slack): it is
+        # left to be claimed as any other once the claim has run out, never run twice.
+        soon = utcnow() + HANDED_MARGIN
+        mine = [job for job in mine if job.locked_until is not None and job.locked_until > soon]
+        for job in mine:
+            self._start(job)
+        return len(mine)
+
+    def _start(self, job: Job) -> None:
+        self._waiting.pop(job.id or 0, None)
+        task = asyncio.create_task(self._slot(job), name=f"job {job.key}")
+        self._running[task] = job
 
     def _lane_of(self, kind: str) -> Lane:
         return next((lane for lane in self.lanes if kind in lane.kinds), self._default)
@@ -338,7 +364,7 @@ class JobRunner(Poller):
                 await self._bind_incident(job.incident_id)
             log.debug("running job %s (%s)", job.key, job.kind)
             with self._patience(job), paced_as(self.priorities.get(job.kind, NORMAL)):
-                again = await handler(self.services, job)
+                again = await self._holding_claim(job, handler(self.services, job))
         except Exception as error:
             if (limited := rate_limit_in(error)) is not None:
                 await self._put_back(job, limited)
@@ -366,6 +392,29 @@ class JobRunner(Poller):
             metrics.job_run(job.kind, "again")
             wait = again if isinstance(again, Wait) else Wait(again)
             await jobs.run_again(engine, job, due_at=wait.at, not_before=wait.not_before)
+
+    async def _holding_claim(
+        self, job: Job, running: Awaitable[datetime | Wait | None]
+    ) -> datetime | Wait | None:
+        """Run a handler; a job with a short claim (``jobs.SHORT_LEASES``) has it renewed
+        meanwhile, so only a replica that died (or stalled for the whole lease) loses it."""
+        if job.kind not in jobs.SHORT_LEASES:
+            return await running
+        renewing = asyncio.create_task(self._renew(job), name=f"claim of {job.key}")
+        try:
+            return await running
+        finally:
+            renewing.cancel()
+
+    async def _renew(self, job: Job) -> None:
+        while True:
+            await asyncio.sleep(jobs.RENEW_EVERY.total_seconds())
+            try:
+                if not await jobs.renew(self.services.engine, job):
+                    return
+            except Exception:
+                # The database is away: the next renewal tries again, within the lease.
+                log.warning("renewing the claim of job %s failed", job.key, exc_info=True)
 
     async def _put_back(self, job: Job, limited: SlackRateLimited) -> None:
         """Have a rate-limited job run again once its gate opens, and look then."""

@@ -11,6 +11,7 @@ between processes and replicas.
 - ``migrate`` and ``migrations/``: schema migrations with Alembic.
 - ``jobs``: due work as rows: timers and retries, claimed by one replica each.
 - ``job_kinds``: every kind of job, named once.
+- ``wakeups``: new work told to every replica at once (PostgreSQL's LISTEN/NOTIFY).
 - ``outbox``: what the bot means to write in Slack, kept until Slack has taken it.
 - ``received_commands``: each channel's line of commands and button presses, kept until
   applied.

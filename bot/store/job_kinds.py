@@ -3,14 +3,30 @@
 How an alert becomes a page, by the jobs it causes: an alert webhook's payload is kept and
 ``alert_payload`` applies it (grouping, routing), or ``alert_paging_payload`` when its route
 starts a policy (decided on receipt, so that it is applied ahead of the others, in a lane of
-its own); a route that opens incidents has
-``alert_war_room`` open the war room; the incident's severity starts its escalation policy,
-each level an ``escalate`` job (the first due at once, each next one when nobody acknowledged
-in time), which brings people in (``bring_in``) and, for a pager target, sends a ``page``;
-each person it reaches is paged, each notification of their rules a ``notify`` job. On
-resolve, ``postmortem_publish`` writes the draft; with the team's model configured
-(WARROOM_AI_*), ``postmortem_suggest`` asks it for the draft's written sections first, then
-schedules the publication.
+its own); a route that opens incidents has ``alert_war_room`` open the war room. The
+incident's severity (or its route, or its type) starts its escalation policy, and when the
+policy's first level names only people and PagerDuty services (nothing to ask Slack), that
+level is escalated to in the transaction that opened the incident: each person it reaches is
+paged there, each notification of their rules a ``notify`` job written with it, the first
+ones (``after: 0s``) due at once and sent as soon as it commits (the job runner is woken in
+the process, and every replica by PostgreSQL's NOTIFY). So a page is two hops, the payload's
+job and the notification's:
+
+    webhook -> alert_paging_payload -> notify (after: 0s) ....... the push leaves
+                                    -> notify (after: 2m), ...    later rules, at their offset
+                                    -> escalate (level 2, ...)    when nobody acknowledged
+                                    -> bring_in, page             people into the channel,
+                                                                  PagerDuty
+                                    -> alert_war_room             the channel
+
+A first level that names a user group or an on-call schedule is an ``escalate`` job due at
+once (who is in it is Slack's answer, never waited for inside a transaction), which then does
+the same. A command that escalates (``/incident escalate``, a severity that starts a policy)
+writes the level's notifications in its own transaction likewise. Each later level is an
+``escalate`` job, due when nobody acknowledged in time; each level brings people in
+(``bring_in``) and, for a pager target, sends a ``page``. On resolve, ``postmortem_publish``
+writes the draft; with the team's model configured (WARROOM_AI_*), ``postmortem_suggest``
+asks it for the draft's written sections first, then schedules the publication.
 
 Each kind's handler (in ``bot/flows/``, by ``JOB_HANDLERS`` in ``bot/flows/handlers.py``) and
 the lane it runs in (``JOB_LANES`` there):

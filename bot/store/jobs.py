@@ -19,11 +19,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.columns import UTCDateTime, utcnow
 from bot.store.db import insert_once, session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Job
 
 # A claimed job is someone else's until then; after, it counts as abandoned by a dead replica.
 # Well above the slowest handler (a page times out after 10 s; Slack retries take seconds).
 LEASE = timedelta(minutes=5)
+# Kinds whose claim is short and renewed while their handler runs (``renew``, every
+# ``RENEW_EVERY``): a person's notification left by a replica that died mid-send is sent
+# again by another within half a minute (the lease, then a poll), not after five.
+SHORT_LEASES: dict[str, timedelta] = {JobKind.NOTIFY: timedelta(seconds=20)}
+RENEW_EVERY = timedelta(seconds=5)
 # One job per claim unless the caller starts more at once: a job waiting in a claimed batch
 # could outlive its lease and run twice.
 CLAIM_BATCH = 1
@@ -41,6 +47,28 @@ async def schedule(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Add a job unless one with ``key`` exists (the caller commits); True if added."""
+    return (
+        await schedule_job(
+            session, kind=kind, key=key, due_at=due_at, incident_id=incident_id, payload=payload
+        )
+        is not None
+    )
+
+
+async def schedule_job(
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    incident_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    claimed_by: str | None = None,
+) -> Job | None:
+    """``schedule``, giving the job added (None when one with ``key`` exists). With
+    ``claimed_by``, the job is claimed for that owner as it is written, for the owner to run
+    it once the transaction commits (no claim of its own); if the owner dies first, the claim
+    runs out as any other's (``lease_of``) and another replica runs it."""
     job = Job(
         kind=kind,
         key=key,
@@ -48,7 +76,9 @@ async def schedule(
         incident_id=incident_id,
         payload=json.dumps(payload or {}),
     )
-    return await insert_once(session, job)
+    if claimed_by is not None:
+        job.locked_by, job.locked_until = claimed_by, utcnow() + lease_of(kind)
+    return job if await insert_once(session, job) else None
 
 
 async def schedule_new(
@@ -149,11 +179,27 @@ async def claim_due(
         candidates = (await session.exec(statement)).all()
         jobs = _one_per_incident(candidates, limit) if per_incident else candidates[:limit]
         for job in jobs:
-            job.locked_until = lease_now + LEASE
+            job.locked_until = lease_now + lease_of(job.kind)
             job.locked_by = owner
             session.add(job)
         await session.commit()
         return jobs
+
+
+def lease_of(kind: str) -> timedelta:
+    """How long a claim of ``kind`` holds without being renewed."""
+    return SHORT_LEASES.get(kind, LEASE)
+
+
+async def renew(engine: AsyncEngine, job: Job) -> bool:
+    """Extend the claim of a job whose handler still runs; False when it is no longer this
+    owner's (it ended, or it was taken as abandoned)."""
+    async with session_scope(engine) as session:
+        renewed = await session.exec(
+            _claimed(job).values(locked_until=utcnow() + lease_of(job.kind))
+        )
+        await session.commit()
+    return bool(renewed.rowcount)
 
 
 async def due_kinds(engine: AsyncEngine, *, now: datetime) -> set[str]:

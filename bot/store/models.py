@@ -1065,7 +1065,8 @@ class Notification(SQLModel, table=True):
     contact: str  # the contact's name, or "slack"
     method: str  # slack | ntfy | sms | voice | email
     due_at: datetime = Field(sa_column=utc_column(nullable=False))
-    # pending -> sent -> delivered | answered, or failed, or cancelled (acknowledged first)
+    # pending -> sending -> sent -> delivered | answered, or failed, or cancelled (acknowledged
+    # first); resending: taken again after a sender stopped mid-send (bot/record/paging/pages.py)
     state: str = "pending"
     # The service's own id for it (Twilio's SID, ntfy's message id): status callbacks find it.
     vendor_id: str | None = Field(default=None, index=True)

@@ -261,43 +261,100 @@ async def escalate_to_level(
     level = policy.level(number)
     assert level is not None
     reach = await _reach(services, level.targets)
-    now = services.clock()
     async with session_scope(services.engine) as session:
         current = await incidents.lock(session, incident)
         if requested_by is None and await _stands_down(
             session, current, policy, policy_round, number
         ):
             return None
-        escalation = await escalations.record_escalation(
+        escalation = await _escalate_in(
             session,
+            services,
             current,
-            target_kind="policy",
-            target_ref=policy.name,
-            target=policy.name,  # the level is its own column; templates say both
-            users=reach.users,
+            policy,
+            number,
+            reach,
+            requested_by=requested_by,
+            policy_round=policy_round,
             reason=reason,
             why=why,
-            requested_by=requested_by,
-            at=now,
-            policy=policy.name,
-            level=number,
-            policy_round=policy_round,
-            on_call=reach.on_call,
         )
         if escalation is None:
             return None  # another replica (or a person) escalated this level first
-        current.policy = current.policy or policy.name
-        session.add(current)
-        await session.flush()
-        await _schedule_pages(session, current, escalation, reach, now)
-        if level.timeout is not None:
-            await _schedule_what_follows(
-                session, current, policy, policy_round, number, due_at=now + level.timeout
-            )
-        await _schedule_bring_in(session, escalation, reach, now)
-        await start_pages(session, services, escalation, reach.users, now)
         await session.commit()
     services.wake_jobs()
+    return escalation
+
+
+async def start_level_one(
+    session: AsyncSession, services: Services, incident: Incident, policy: Policy, why: Why | None
+) -> bool:
+    """Escalate to level 1 of ``policy`` in the caller's transaction, the one that decided
+    the policy starts (the caller commits, then wakes the job runner): its people's pages
+    start and their first notifications (``after: 0s``) are written with it, due now, so
+    they leave as soon as it commits, with no escalation job between. Only a level whose
+    people are known without asking Slack (users and PagerDuty services); False, and nothing
+    done, for one that names a user group or an on-call schedule (who is in it, whether they
+    are a guest: Slack's answer is never waited for inside a transaction)."""
+    level = policy.level(1)
+    assert level is not None
+    if any(target.kind not in KNOWN_NOW for target in level.targets):
+        return False
+    reach = Reach()
+    for target in level.targets:
+        _add_known(reach, target)
+    reach.users = list(dict.fromkeys(reach.users))
+    await _escalate_in(session, services, incident, policy, 1, reach, requested_by=None, why=why)
+    return True
+
+
+async def _escalate_in(
+    session: AsyncSession,
+    services: Services,
+    current: Incident,
+    policy: Policy,
+    number: int,
+    reach: Reach,
+    *,
+    requested_by: str | None,
+    policy_round: int = 1,
+    reason: str = "",
+    why: Why | None = None,
+) -> Escalation | None:
+    """Record the escalation to a level and write what follows in the caller's transaction:
+    PagerDuty pages, the next level's timer, bringing people in, each person's page and its
+    notifications' jobs. None when the level was escalated to already."""
+    level = policy.level(number)
+    assert level is not None
+    now = services.clock()
+    escalation = await escalations.record_escalation(
+        session,
+        current,
+        target_kind="policy",
+        target_ref=policy.name,
+        target=policy.name,  # the level is its own column; templates say both
+        users=reach.users,
+        reason=reason,
+        why=why,
+        requested_by=requested_by,
+        at=now,
+        policy=policy.name,
+        level=number,
+        policy_round=policy_round,
+        on_call=reach.on_call,
+    )
+    if escalation is None:
+        return None
+    current.policy = current.policy or policy.name
+    session.add(current)
+    await session.flush()
+    await _schedule_pages(session, current, escalation, reach, now)
+    if level.timeout is not None:
+        await _schedule_what_follows(
+            session, current, policy, policy_round, number, due_at=now + level.timeout
+        )
+    await _schedule_bring_in(session, escalation, reach, now)
+    await start_pages(session, services, escalation, reach.users, now)
     return escalation
 
 
@@ -438,15 +495,24 @@ async def _schedule_bring_in(
     )
 
 
+# Targets whose people (or pager) are known from the file alone, with nothing to ask Slack.
+KNOWN_NOW = frozenset({"user", "pagerduty"})
+
+
+def _add_known(reach: Reach, target: Target) -> None:
+    if target.kind == "user":
+        reach.users.append(target.ref)
+    else:
+        assert target.routing_key_env is not None
+        reach.pagers.append((target.ref, target.routing_key_env))
+
+
 async def _reach(services: Services, targets: tuple[Target, ...]) -> Reach:
     """Who a policy level's targets are; a Slack failure on one target never stops the rest."""
     reach = Reach()
     for target in targets:
-        if target.kind == "user":
-            reach.users.append(target.ref)
-        elif target.kind == "pagerduty":
-            assert target.routing_key_env is not None
-            reach.pagers.append((target.ref, target.routing_key_env))
+        if target.kind in KNOWN_NOW:
+            _add_known(reach, target)
         elif target.kind == "schedule":
             # Whoever the final schedule names at the instant the level fires (everyone, with
             # overlap: all); nobody (a gap) is said in the channel, and the level's other

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,7 +29,7 @@ from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
 from bot.record.people import known_names
 from bot.services import Services
-from bot.store import jobs, outbox
+from bot.store import jobs, outbox, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, Notification, PersonPage
@@ -60,10 +60,15 @@ async def start_pages(
     now: datetime,
 ) -> None:
     """Start a page to each of ``users`` and schedule each notification its rules send (the
-    caller commits). Without a contacts file, only those who set their own contacts or rules
+    caller commits, then wakes this process's job runner; other replicas' are told at the
+    commit). Without a contacts file, only those who set their own contacts or rules
     from Slack are paged beyond Slack's invitation."""
     contacts = services.settings.paging.contacts
     assert escalation.id is not None
+    # The first ones are this replica's to send as soon as this commits, when it runs jobs;
+    # else (a one-off command) the replicas that do are told at the commit.
+    owner = services.replica if services.handed.taken else None
+    first: list[Job] = []
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
             continue
@@ -78,14 +83,32 @@ async def start_pages(
         )
         for notification in started:
             assert notification.id is not None
-            await jobs.schedule(
+            due_now = notification.due_at <= now
+            job = await jobs.schedule_job(
                 session,
                 kind=JobKind.NOTIFY,
                 key=notification_key(escalation.id, notification.id),
                 due_at=notification.due_at,
                 incident_id=escalation.incident_id,
                 payload={"notification": notification.id},
+                claimed_by=owner if due_now else None,
             )
+            if job is not None and due_now:
+                first.append(job)
+    if first and owner is not None:
+        _hand_over_at_commit(session, services, first)
+    elif first:
+        await wakeups.announce(session)
+
+
+def _hand_over_at_commit(session: AsyncSession, services: Services, first: list[Job]) -> None:
+    """Have this replica's job runner send ``first`` once the caller's transaction commits
+    (never if it rolls back: then they were never written)."""
+
+    def committed(_session: object) -> None:
+        services.hand_over(first)
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)
 
 
 async def stop_pages(
@@ -134,11 +157,16 @@ async def end_page(services: Services, page_id: int, *, state: str) -> None:
 
 async def send_notification(services: Services, job: Job) -> datetime | None:
     """The job handler: send one notification, unless its page ended first; on a failure
-    worth trying again, again shortly (the next rule fires on its own time meanwhile)."""
+    worth trying again, again shortly (the next rule fires on its own time meanwhile).
+
+    One a sender took and never settled (its replica died mid-send: the job's short claim ran
+    out) is sent once more, kept in the record as a possible repeat; one that stopped a
+    sender twice is given up, never sent a third time."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         notification = await session.get(Notification, jobs.payload_of(job)["notification"])
-        if notification is None or not await pages.take(session, notification, at=now):
+        taken = None if notification is None else await pages.take(session, notification, at=now)
+        if notification is None or taken is None:
             return None
         await session.commit()
         incident = await session.get(Incident, notification.incident_id)
@@ -146,8 +174,13 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
         assert incident is not None and page is not None
         escalation = await session.get(Escalation, page.escalation_id)
         assert escalation is not None
-    async with session_scope(services.engine) as session:
         method = await _method(session, services, notification)
+    again = taken != pages.SENDING
+    if taken == pages.STOPPED_TWICE:
+        stopped = VendorFailure(STOPPED_TWICE, retryable=False)
+        return await _failed(services, incident, notification, stopped, MAX_ATTEMPTS, again)
+    if again:
+        log.warning("notification %s was being sent when warroom stopped: sent again", job.key)
     try:
         if method is None:
             raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)
@@ -155,9 +188,15 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
             services, incident, escalation, notification, method
         )
     except VendorFailure as failure:
-        return await _failed(services, incident, notification, failure, job.attempts + 1)
-    await _settle(services, incident, notification, pages.SENT, vendor_id=vendor_id)
+        return await _failed(services, incident, notification, failure, job.attempts + 1, again)
+    await _settle(
+        services, incident, notification, pages.SENT, vendor_id=vendor_id, possible_repeat=again
+    )
     return None
+
+
+# Why a notification that stopped its sender twice is not sent a third time.
+STOPPED_TWICE = "warroom stopped twice while sending it; it may have gone out"
 
 
 async def _method(
@@ -178,6 +217,7 @@ async def _failed(
     notification: Notification,
     failure: VendorFailure,
     attempt: int,
+    possible_repeat: bool = False,
 ) -> datetime | None:
     # The detail names the service's answer, never the number or address.
     log.warning(
@@ -193,7 +233,13 @@ async def _failed(
         await _release(services, notification)
         return services.clock() + max(RETRY_DELAYS[attempt - 1], wait)
     await _settle(
-        services, incident, notification, pages.FAILED, detail=failure.detail, attempts=attempt
+        services,
+        incident,
+        notification,
+        pages.FAILED,
+        detail=failure.detail,
+        attempts=attempt,
+        possible_repeat=possible_repeat,
     )
     return None
 
@@ -235,13 +281,17 @@ async def say_failures(session: AsyncSession, services: Services, incident: Inci
 
 async def _release(services: Services, notification: Notification) -> None:
     """Put a notification that failed back to pending, to be tried again (unless its page
-    ended meanwhile: then cancelled stays cancelled)."""
+    ended meanwhile: then cancelled stays cancelled); one being sent once more after a
+    sender stopped goes back to being sent, so its next try is still said as a possible
+    repeat and a sender stopping then is its second (``pages.take``)."""
+    now = services.clock()
     async with session_scope(services.engine) as session:
-        await session.exec(
-            update(Notification)
-            .where(col(Notification.id) == notification.id, col(Notification.state) == "sending")
-            .values(state="pending", updated_at=services.clock())
-        )
+        for was, back in ((pages.SENDING, "pending"), (pages.RESENDING, pages.SENDING)):
+            await session.exec(
+                update(Notification)
+                .where(col(Notification.id) == notification.id, col(Notification.state) == was)
+                .values(state=back, updated_at=now)
+            )
         await session.commit()
 
 
@@ -254,6 +304,7 @@ async def _settle(
     vendor_id: str | None = None,
     detail: str | None = None,
     attempts: int = 1,
+    possible_repeat: bool = False,
 ) -> None:
     """Keep what became of the notification, and an entry of the incident's record; one
     given up is said in the incident's channel in the same transaction (once it has one)."""
@@ -270,7 +321,14 @@ async def _settle(
             current.sent_at, current.vendor_id = now, vendor_id
         session.add(current)
         pages.record_outcome(
-            session, incident, current, outcome=outcome, at=now, detail=detail, attempts=attempts
+            session,
+            incident,
+            current,
+            outcome=outcome,
+            at=now,
+            detail=detail,
+            attempts=attempts,
+            possible_repeat=possible_repeat,
         )
         if outcome == pages.FAILED:
             said = await say_failures(session, services, incident)

@@ -29,6 +29,9 @@ SENT, DELIVERED, FAILED, ANSWERED, CANCELLED = (
     "answered",
     "cancelled",
 )
+# Being sent; being sent once more after a sender stopped mid-send (it may have gone out);
+# found being sent once more by a sender that stopped again (given up, not sent a third time).
+SENDING, RESENDING, STOPPED_TWICE = "sending", "resending", "stopped_twice"
 # The method of a notification whose rule names a contact the person does not have.
 MISSING = "missing"
 
@@ -156,18 +159,25 @@ async def pages_of(session: AsyncSession, incident_id: int) -> Sequence[PersonPa
     return (await session.exec(statement)).all()
 
 
-async def take(session: AsyncSession, notification: Notification, *, at: datetime) -> bool:
-    """Mark a pending notification as being sent, if its page is still open (the caller
-    commits); False when it was cancelled, sent already, or its page ended."""
+async def take(session: AsyncSession, notification: Notification, *, at: datetime) -> str | None:
+    """Mark a notification as being sent, if its page is still open (the caller commits):
+    ``SENDING`` when it was pending; ``RESENDING`` when a sender took it before and stopped
+    mid-send (its replica died: the job's claim ran out), so it may have gone out already and
+    is sent once more; None when it was cancelled, sent already, its page ended, or it was
+    sent once more already (``STOPPED_TWICE``: the caller gives it up)."""
     page = await session.get(PersonPage, notification.page_id)
     if page is None or page.state != "open":
-        return False
-    taken = await session.exec(
-        update(Notification)
-        .where(col(Notification.id) == notification.id, col(Notification.state) == "pending")
-        .values(state="sending", updated_at=at)
-    )
-    return bool(taken.rowcount)
+        return None
+    for was, now in (("pending", SENDING), (SENDING, RESENDING)):
+        taken = await session.exec(
+            update(Notification)
+            .where(col(Notification.id) == notification.id, col(Notification.state) == was)
+            .values(state=now, updated_at=at)
+        )
+        if taken.rowcount:
+            return now
+    current = await session.get(Notification, notification.id)
+    return STOPPED_TWICE if current is not None and current.state == RESENDING else None
 
 
 def record_outcome(
@@ -179,9 +189,11 @@ def record_outcome(
     at: datetime,
     detail: str | None = None,
     attempts: int = 1,
+    possible_repeat: bool = False,
 ) -> None:
     """Keep what became of a notification as an entry of the incident's record (the caller
-    commits): which method reached whom, never the number or address."""
+    commits): which method reached whom, never the number or address; ``possible_repeat``:
+    sent again after a sender stopped mid-send, so the person may have had it twice."""
     facts: dict[str, Any] = {
         "user": notification.user_id,
         "method": notification.method,
@@ -193,6 +205,8 @@ def record_outcome(
         facts["detail"] = detail
     if attempts > 1:
         facts["attempts"] = attempts
+    if possible_repeat:
+        facts["possible_repeat"] = True
     add_entry(
         session, incident, kind=TimelineKind.NOTIFICATION, facts=facts, author=None, occurred_at=at
     )

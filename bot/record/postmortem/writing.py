@@ -713,7 +713,8 @@ def _reached(record: Record, escalation: Escalation, name: Namer) -> tuple[Reach
         notified = tuple(
             (n.method, n.sent_at or n.updated_at, n.state)
             for n in record.notifications
-            if n.page_id == page.id and n.state not in ("pending", "sending", "cancelled")
+            if n.page_id == page.id
+            and n.state not in ("pending", "sending", "resending", "cancelled")
         )
         acknowledged = page.state == "acknowledged" and page.acknowledged_by == page.user_id
         reached.append(

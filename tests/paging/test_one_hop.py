@@ -1,0 +1,129 @@
+"""The first notification in one hop: when an alert (or a command) starts a policy whose first
+level names people, their ``after: 0s`` notifications are written in the transaction that
+decided the level, with the incident, the escalation and the page; no escalation job stands
+between the alert and the push. Later rules stay jobs due at their offsets.
+
+On PostgreSQL the rows' ``xmin`` (the id of the transaction that wrote each) shows it is one
+transaction; on both databases, that no escalation job was ever scheduled for the level.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Secret
+from bot.flows.handlers import JOB_HANDLERS, JOB_LANES
+from bot.flows.scheduler import JobRunner, Lane
+from bot.keys import job_runner_key
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import Escalation, Incident, Job, Notification
+from emulator import FakeNtfy, SlackEmulator
+from tests.alerting.test_alert_intake import NOW, alert_routes
+from tests.conftest import ALICE, BOB, Clock, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
+from tests.paging.scenario import paging_settings
+
+POLICIES = {"policies": {"dba": {"levels": [{"timeout": "10m", "targets": [{"user": BOB}]}]}}}
+CONTACTS = {
+    "people": {
+        BOB: {
+            "contacts": {"push": {"ntfy": "bob-topic"}, "mail": {"email": "bob@example.com"}},
+            "rules": [
+                {"after": "0s", "notify": ["slack", "push"]},
+                {"after": "2m", "notify": ["mail"]},
+            ],
+        }
+    }
+}
+CRITICAL = {"team": "db", "severity": "critical"}
+
+
+async def test_an_alert_writes_its_first_notifications_with_the_level_it_decides(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id])
+    async with FakeNtfy() as ntfy:
+        paging: dict[str, Any] = paging_settings(
+            tmp_path,
+            CONTACTS,
+            POLICIES,
+            WARROOM_NTFY_URL=ntfy.root,
+            WARROOM_PUBLIC_URL="https://warroom.example.com",
+            WARROOM_SMTP_URL="smtp://127.0.0.1:2525",
+            WARROOM_SMTP_FROM="warroom@example.com",
+        )
+        async with running_warroom(
+            slack,
+            database_url,
+            Clock(NOW),
+            alerting__token=Secret(TOKEN),
+            alerting__routes=routes(alert_routes(ops.id)),
+            **paging,
+        ) as warroom:
+            body = alertmanager(
+                "DbDown", [alert("DbDown", "db-1", "2026-08-01T10:29:00Z", common=CRITICAL)],
+                common=CRITICAL,
+            )  # fmt: skip
+            # The app's own runner stops polling; the test runs the jobs, the alert's first.
+            await warroom.app[job_runner_key].stop()
+            status, answer = await post_alert(warroom.url, "alertmanager", body)
+            assert status == 202, answer
+            alone = JobRunner(warroom.services, JOB_HANDLERS, lanes=ALERTS_ONLY, concurrency=0)
+            assert await alone.run_due() == 1
+
+            # That one job, the alert's, decided the level and wrote Bob's first notifications.
+            async with session_scope(warroom.engine) as session:
+                incident = (await session.exec(select(Incident))).one()
+                escalation = (await session.exec(select(Escalation))).one()
+                notifications = (await session.exec(select(Notification))).all()
+                jobs = (await session.exec(select(Job).order_by(col(Job.id)))).all()
+                written_by = await _transactions(session, database_url)
+            assert escalation.incident_id == incident.id and escalation.level == 1
+            # Level 1 was never a job: only what follows its timeout is (the policy ran out).
+            escalate_jobs = [job.key for job in jobs if job.kind == JobKind.ESCALATE]
+            assert escalate_jobs == [f"escalate:{incident.id}:dba:exhausted"]
+            assert sorted((n.due_at, n.contact, n.state) for n in notifications) == [
+                (NOW, "push", "pending"),
+                (NOW, "slack", "pending"),
+                (NOW + timedelta(minutes=2), "mail", "pending"),
+            ]
+            # Each notification a job of its own, due at its rule's offset.
+            assert sorted(job.due_at for job in jobs if job.kind == JobKind.NOTIFY) == [
+                NOW,
+                NOW,
+                NOW + timedelta(minutes=2),
+            ]
+            # On PostgreSQL: the payload applied, the incident and Bob's notifications were
+            # written by one transaction.
+            assert written_by is None or len(written_by) == 1, written_by
+
+            await warroom.run_jobs()
+            pushed = [message.title for message in ntfy.phone("bob-topic")]
+            assert pushed == ["INC-1 SEV1 DbDown on db: DbDown is firing"]
+
+
+# The alert payloads that page, alone: every other lane has no slot.
+ALERTS_ONLY = (JOB_LANES[0], Lane("others", slots=None))
+# Rows the deciding transaction wrote outside a savepoint (a row inserted through one, as
+# ``insert_once`` does, carries its subtransaction's own id): the payload marked applied, the
+# incident it opened, and the notifications of the page that level started.
+WRITTEN_BY = (
+    "SELECT xmin::text FROM alert_payload UNION SELECT xmin::text FROM incident"
+    " UNION SELECT xmin::text FROM notification"
+)
+
+
+async def _transactions(session: AsyncSession, database_url: str) -> set[str] | None:
+    """The ids of the transactions that wrote the rows (PostgreSQL's ``xmin``); None on
+    SQLite, which keeps no such id."""
+    if not database_url.startswith("postgresql"):
+        return None
+    rows = await session.exec(text(WRITTEN_BY))  # type: ignore[call-overload]
+    return {row[0] for row in rows.all()}
