@@ -244,6 +244,13 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "TWILIO_API_URL": "http://127.0.0.1:9",
         "WARROOM_SMTP_URL": "smtp://127.0.0.1:9",
         "WARROOM_SMTP_FROM": "warroom@example.com",
+        "WARROOM_PHONE_COUNTRIES": "US,CA,FR",
+        "WARROOM_CODES_PER_HOUR": "3",
+        "WARROOM_CODES_PER_DAY": "6",
+        "WARROOM_TEST_PAGE_EVERY": "1m",
+        "WARROOM_MAINTENANCE_ALLOWED": "U0OPERATOR",
+        "WARROOM_MAINTENANCE_MAX": "168h",
+        "WARROOM_AI_VERIFY": "on",
         # Bolt's OAuth mode keeps installations under $HOME: never the real one.
         "HOME": str(tmp_path),
     }
