@@ -96,13 +96,8 @@ def answer_buttons(answer: AnswerFlow, accept_id: str, what: str) -> Listener:
     other declines; ``answer`` takes it after the ack, and the presser is told privately only
     when it cannot be taken (a second press: it was answered). ``what`` names the work."""
 
-    async def handle(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-        await ack()
-        services: Services = context["services"]
-        press = pressed(body)
-        if press is None or not press.message_ts:
-            return
-        work = answer(
+    async def take(services: Services, press: Press) -> None:
+        await answer(
             services,
             press.value_id,
             by=press.user_id,
@@ -110,9 +105,9 @@ def answer_buttons(answer: AnswerFlow, accept_id: str, what: str) -> Listener:
             channel=press.channel_id,
             message_ts=press.message_ts,
         )
-        services.background.spawn(
-            run_and_reply(services, press.response_url, work), name=f"answer {what}"
-        )
+
+    async def handle(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+        await answer_press(ack, body, context, take, name=f"answer {what}")
 
     return handle
 

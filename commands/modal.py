@@ -16,12 +16,11 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.basics.errors import BotError
 from bot.basics.slack_ids import DeclareModal, field_input, input_state
 from bot.basics.slack_text import SlackText, to_plain
-from bot.clients.slack_errors import SlackFailure, SlackGone
+from bot.clients.slack_errors import SlackFailure
 from bot.flows.declare import Declaration
-from bot.flows.replies import declare_in_background
+from bot.flows.replies import declare_in_background, open_form
 from bot.record.incident_types import TEXT_VALUE_MAX
 from bot.services import Services
 from bot.store.models import SEVERITIES
@@ -78,14 +77,7 @@ async def open_declare_modal(
     """Open the declare modal; the origin travels in private_metadata for the reply."""
     metadata = json.dumps({"channel_id": request.channel_id, "response_url": request.response_url})
     view = declare_view(services, form or DeclareForm(), metadata)
-    if not request.trigger_id:
-        raise BotError(_NO_FORM)
-    try:
-        await services.slack.open_view(request.trigger_id, view)
-    except SlackGone:
-        # The trigger_id is malformed, too old (3 s) or already used.
-        raise BotError(_NO_FORM) from None
-    return None
+    await open_form(services, request.trigger_id, view, again=_NO_FORM)
 
 
 def _form_of(values: dict[str, Any]) -> DeclareForm:

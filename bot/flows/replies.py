@@ -80,15 +80,18 @@ async def send_reply(services: Services, response_url: str, reply: str | None) -
 NO_FORM = "Slack could not open the form in time: try again."
 
 
-async def open_form(services: Services, trigger_id: str, view: dict[str, Any]) -> None:
+async def open_form(
+    services: Services, trigger_id: str, view: dict[str, Any], *, again: str = NO_FORM
+) -> None:
     """Open a modal with the trigger a press or a command gave (it lasts 3 s, for one view);
-    BotError, said to the person, when there is none or it went by."""
+    BotError ``again``, said to the person, when there is none or it went by (malformed, too
+    old or already used)."""
     if not trigger_id:
-        raise BotError(NO_FORM)
+        raise BotError(again)
     try:
         await services.slack.open_view(trigger_id, view)
     except SlackGone:
-        raise BotError(NO_FORM) from None
+        raise BotError(again) from None
 
 
 def declare_in_background(services: Services, declaration: Declaration, response_url: str) -> None:

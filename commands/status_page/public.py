@@ -7,9 +7,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from bot.basics.errors import BotError, UsageError
+from bot.basics.errors import UsageError
 from bot.basics.slack_text import to_public_plain
-from bot.clients.slack_errors import SlackGone
+from bot.flows.replies import open_form
 from bot.flows.status_page.publishing import (
     make_public,
     public_form,
@@ -107,13 +107,7 @@ async def open_public_form(request: CommandRequest, services: Services) -> None:
         components_max=COMPONENTS_MAX * (COMPONENT_MAX + 2),
         title_max=TITLE_MAX,
     )
-    if not request.trigger_id:
-        raise BotError(_NO_FORM)
-    try:
-        await services.slack.open_view(request.trigger_id, dict(view))
-    except SlackGone:
-        # The trigger_id is malformed, too old (3 s) or already used.
-        raise BotError(_NO_FORM) from None
+    await open_form(services, request.trigger_id, dict(view), again=_NO_FORM)
 
 
 async def public(request: CommandRequest, services: Services) -> str | None:
