@@ -137,14 +137,21 @@ def origin(url: URL) -> str:
     return f"{url.scheme}://{url.raw_host or ''}:{url.port}" if url.host else url.scheme + "://?"
 
 
-def _redirect_target(current: URL, answer: Answer, failure: type[VendorFailure]) -> URL:
-    """Where a redirect sends the call, when that is the same scheme, host and port."""
-    location = answer.headers.get("Location", "")
+def redirect_location(current: URL, headers: Any) -> URL | None:
+    """The absolute address a redirect's ``Location`` names (relative to ``current``); None
+    when it names none that can be read."""
+    location = headers.get("Location", "")
     try:
         target = current.join(URL(location)) if location else None
     except ValueError:
-        target = None
-    if target is None or not target.is_absolute():
+        return None
+    return target if target is not None and target.is_absolute() else None
+
+
+def _redirect_target(current: URL, answer: Answer, failure: type[VendorFailure]) -> URL:
+    """Where a redirect sends the call, when that is the same scheme, host and port."""
+    target = redirect_location(current, answer.headers)
+    if target is None:
         raise failure(
             f"{origin(current)} answered HTTP {answer.status} with no usable Location",
             retryable=False,
