@@ -14,6 +14,7 @@ import pytest
 
 from emulator import Channel, FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import command
 from tests.paging.scenario import NOW, declare_sev1, paging_settings, person_pages, phone_environ
 
 CAROL_PHONE = "+15555550123"
@@ -130,3 +131,17 @@ async def test_a_replayed_keypress_answers_twilio_and_escalates_nothing_more(
     await warroom.run_jobs()
     assert said_in(channel, "primary level 3") == []
     assert warroom.slack.direct_messages(ALICE) == []
+
+
+async def test_a_keypress_after_her_page_ended_escalates_nothing(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=5)
+    (call,) = twilio.phone(CAROL_PHONE).calls
+    assert await twilio.answer(call) == 200
+    await command(warroom, channel, "ack", user=CAROL)  # from Slack while the call rings
+    assert await twilio.press(call, "2") == "You have no open page right now."
+    await warroom.run_jobs()
+    assert said_in(channel, "primary level 2") == []
+    assert warroom.slack.direct_messages(BOB) == []
