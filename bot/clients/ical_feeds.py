@@ -25,6 +25,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
+from bot.clients.vendor_http import redirect_location
 from bot.record.oncall.feed_addresses import (
     address_kind,
     address_refusal,
@@ -129,12 +130,8 @@ async def _follow(
 
 
 def _redirect_target(current: URL, response: aiohttp.ClientResponse) -> URL:
-    location = response.headers.get("Location", "")
-    try:
-        target = current.join(URL(location)) if location else None
-    except ValueError:
-        target = None
-    if target is None or not target.is_absolute():
+    target = redirect_location(current, response.headers)
+    if target is None:
         raise FeedUnreachable(
             f"{feed_host(str(current))} answered HTTP {response.status} with no usable Location"
         )

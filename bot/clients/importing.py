@@ -155,7 +155,7 @@ class VendorApi:
         except ImportFailure as failure:
             raise ImportFailure(
                 f"cannot reach {self._vendor.title} at {self.base_url}: {failure.detail}",
-                retryable=True,
+                retryable=failure.retryable,
                 timed_out=failure.timed_out,
             ) from None
 

@@ -1,8 +1,13 @@
-"""Email by SMTP (``WARROOM_SMTP_URL``): ``smtp://user:pass@host:587`` upgraded with STARTTLS
-whenever the server offers it, ``smtps://user:pass@host:465`` in TLS from the start;
-certificates are checked against the system's store (OpenSSL's default paths, so
-``SSL_CERT_FILE`` is honoured). aiosmtplib, on the event loop: a slow server holds only its
-own notification.
+"""Email by SMTP (``WARROOM_SMTP_URL``): ``smtp://user:pass@host:587`` upgraded with STARTTLS,
+``smtps://user:pass@host:465`` in TLS from the start; certificates are checked against the
+system's store (OpenSSL's default paths, so ``SSL_CERT_FILE`` is honoured). aiosmtplib, on the
+event loop: a slow server holds only its own notification.
+
+Nothing goes in clear text: the password, and each page mail's acknowledgement link, which
+acknowledges for whoever holds it. A server that offers no STARTTLS (or whose offer an
+attacker on the way strips) gets no AUTH and no mail, and the failure says why. Only
+``WARROOM_SMTP_PLAINTEXT``, for a relay without credentials on a network the operator trusts,
+lets a mail go in clear when the server offers no STARTTLS.
 
 A failure's text says the server's reply code and never the address, nor the password (the
 URL is a Secret). 4xx replies, time-outs and refused connections may pass; 5xx will not.
@@ -49,23 +54,40 @@ class Mail:
         return message
 
 
-async def send_mail(smtp_url: Secret, mail: Mail, *, timeout: float = TIMEOUT) -> str:
-    """Send ``mail`` through the server ``smtp_url`` names; the message's Message-ID."""
+class NoTls(MailFailure):
+    """The server offers no STARTTLS, and the mail may not go in clear text."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the mail server offers no STARTTLS, and warroom sends no password or "
+            "acknowledgement link in clear text (use smtps:// or a server with STARTTLS)",
+            retryable=False,
+        )
+
+
+async def send_mail(
+    smtp_url: Secret, mail: Mail, *, plaintext: bool = False, timeout: float = TIMEOUT
+) -> str:
+    """Send ``mail`` through the server ``smtp_url`` names, over TLS (``plaintext``: in clear
+    when the server offers no STARTTLS and the URL holds no credentials); its Message-ID."""
     parts = urlsplit(str(smtp_url))
     implicit = parts.scheme == "smtps"
     message = mail.message(domain=mail.sender.rpartition("@")[2] or "warroom")
+    client = aiosmtplib.SMTP(
+        hostname=parts.hostname,
+        port=parts.port or (465 if implicit else 587),
+        use_tls=implicit,
+        start_tls=False,  # upgraded below, where a server without STARTTLS is refused
+        tls_context=ssl.create_default_context(),
+        timeout=timeout,
+    )
     try:
-        await aiosmtplib.send(
-            message,
-            hostname=parts.hostname,
-            port=parts.port or (465 if implicit else 587),
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            use_tls=implicit,
-            start_tls=None if not implicit else False,  # None: STARTTLS when offered
-            tls_context=ssl.create_default_context(),
-            timeout=timeout,
-        )
+        async with client:
+            if not implicit:
+                await _upgrade(client, in_clear=plaintext and not parts.username)
+            if parts.username:
+                await client.login(unquote(parts.username), unquote(parts.password or ""))
+            await client.send_message(message)
     except aiosmtplib.SMTPRecipientsRefused as refused:
         codes = [recipient.code for recipient in refused.recipients] or [550]
         raise MailFailure(
@@ -86,3 +108,12 @@ async def send_mail(smtp_url: Secret, mail: Mail, *, timeout: float = TIMEOUT) -
             f"could not reach the mail server ({type(error).__name__})", retryable=True
         ) from None
     return str(message["Message-ID"])
+
+
+async def _upgrade(client: aiosmtplib.SMTP, *, in_clear: bool) -> None:
+    """STARTTLS (RFC 3207); without it, NoTls unless the mail may go ``in_clear``."""
+    await client.ehlo()
+    if client.supports_extension("starttls"):
+        await client.starttls()
+    elif not in_clear:
+        raise NoTls()

@@ -94,6 +94,8 @@ async def _create(
             data=form,
             headers={"Authorization": auth},
             timeout=aiohttp.ClientTimeout(total=TIMEOUT),
+            # A number and a page's words go to Twilio only: a redirect is a failure.
+            allow_redirects=False,
         ) as response:
             answer = Answer(response.status, await response.text(), response.headers)
     except TimeoutError:

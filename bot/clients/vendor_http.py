@@ -1,9 +1,16 @@
-"""What the clients of PagerDuty, the trackers and Statuspage share: one JSON call, its answer
-read, and the failure that says whether trying again may help.
+"""What the clients of the vendors share (the importers, the model, ntfy, PagerDuty, the
+trackers, Statuspage): one JSON call, its answer read, and the failure that says whether
+trying again may help.
 
 A connection that fails or an answer that never comes is always worth trying again; what an
 answer's status means is each vendor's to say. Secrets go in headers or the body only: never
 in a failure's text, which is shown in Slack and kept on rows.
+
+Redirects: a call goes where the operator pointed it, and nowhere else. A redirect to the same
+scheme, host and port is followed (at most ``MAX_REDIRECTS``; 307 and 308 keep the method and
+the body, others become a GET without one, as browsers do); one to another scheme, host or
+port is refused, whatever its status, and the failure names both places (never their paths,
+which may hold a key), so no token, incident record or page is re-sent elsewhere.
 """
 
 from __future__ import annotations
@@ -15,11 +22,17 @@ from functools import cached_property
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from bot.basics.numbers import parse_bounded_int
 
 # A longer Retry-After is read as a day: the call is retried, not parked for years.
 RETRY_AFTER_MAX_SECONDS = 86_400
+# Same-place redirects followed before the call counts as failed.
+MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Redirects that keep the method and the body (RFC 9110, 15.4.8 and 15.4.9).
+KEEP_METHOD = frozenset({307, 308})
 
 
 class VendorFailure(Exception):
@@ -81,13 +94,34 @@ async def call_json(
     failure: type[VendorFailure],
     headers: dict[str, str] | None = None,
 ) -> Answer:
-    """Send ``payload`` as JSON (none for a GET) and read the answer, whatever its status;
-    raise ``failure`` (retryable) when the connection fails or no answer comes within
-    ``timeout`` seconds."""
+    """Send ``payload`` as JSON (none for a GET) and read the answer, whatever its status,
+    following redirects to the same place only; raise ``failure`` (retryable) when the
+    connection fails or no answer comes within ``timeout`` seconds, (not retryable) when the
+    vendor redirects elsewhere or too often."""
+    target = URL(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        answer = await _call_once(http, method, target, payload, timeout, failure, headers)
+        if answer.status not in REDIRECTS:
+            return answer
+        target = _redirect_target(target, answer, failure)
+        if answer.status not in KEEP_METHOD and method != "HEAD":
+            method, payload = "GET", None
+    raise failure(f"{origin(URL(url))} redirected more than {MAX_REDIRECTS} times", retryable=False)
+
+
+async def _call_once(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    payload: dict[str, Any] | None,
+    timeout: float,
+    failure: type[VendorFailure],
+    headers: dict[str, str] | None,
+) -> Answer:
     try:
         limit = aiohttp.ClientTimeout(total=timeout)
         async with http.request(
-            method, url, json=payload, headers=headers, timeout=limit
+            method, url, json=payload, headers=headers, timeout=limit, allow_redirects=False
         ) as response:
             return Answer(response.status, await response.text(), response.headers)
     except TimeoutError:
@@ -96,6 +130,40 @@ async def call_json(
         ) from None
     except aiohttp.ClientError as error:
         raise failure(f"connection failed ({type(error).__name__})", retryable=True) from None
+
+
+def origin(url: URL) -> str:
+    """``https://host:port``: where a call goes, without its path or query (a key's place)."""
+    return f"{url.scheme}://{url.raw_host or ''}:{url.port}" if url.host else url.scheme + "://?"
+
+
+def redirect_location(current: URL, headers: Any) -> URL | None:
+    """The absolute address a redirect's ``Location`` names (relative to ``current``); None
+    when it names none that can be read."""
+    location = headers.get("Location", "")
+    try:
+        target = current.join(URL(location)) if location else None
+    except ValueError:
+        return None
+    return target if target is not None and target.is_absolute() else None
+
+
+def _redirect_target(current: URL, answer: Answer, failure: type[VendorFailure]) -> URL:
+    """Where a redirect sends the call, when that is the same scheme, host and port."""
+    target = redirect_location(current, answer.headers)
+    if target is None:
+        raise failure(
+            f"{origin(current)} answered HTTP {answer.status} with no usable Location",
+            retryable=False,
+        )
+    if origin(target).lower() != origin(current).lower():
+        raise failure(
+            f"{origin(current)} redirected to another address ({origin(target)}): warroom "
+            "follows a vendor's redirects on the same scheme, host and port only; set the "
+            "address it redirects to if that is where the service is",
+            retryable=False,
+        )
+    return target
 
 
 def retry_after_seconds(raw: str | None) -> float | None:

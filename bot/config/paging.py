@@ -11,6 +11,7 @@ from bot.config.reading import (
     NO_SECRET,
     Feature,
     Secret,
+    boolean,
     duration,
     integer,
     problems_file,
@@ -55,7 +56,7 @@ def e164(raw: str) -> str:
 
 
 def smtp_url(raw: str) -> Secret:
-    """``smtp://user:pass@host:587`` (STARTTLS when offered) or ``smtps://…:465`` (TLS)."""
+    """``smtp://user:pass@host:587`` (STARTTLS) or ``smtps://…:465`` (TLS)."""
     parts = urlsplit(raw)
     if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
         # The value may hold a password: only its scheme is named.
@@ -127,10 +128,20 @@ class PagingSettings(Feature):
         env="WARROOM_SMTP_URL",
         default=NO_SECRET,
         parse=smtp_url,
-        doc="the mail server: `smtp://user:pass@host:587` (STARTTLS whenever offered) or "
+        doc="the mail server: `smtp://user:pass@host:587` (upgraded with STARTTLS) or "
         "`smtps://user:pass@host:465` (implicit TLS); certificates checked against the "
-        "system's store (`SSL_CERT_FILE` honoured)",
+        "system's store (`SSL_CERT_FILE` honoured). A server that offers no STARTTLS gets no "
+        "password and no mail",
         shown="none (no email)",
+    )
+    smtp_plaintext: bool = setting(
+        env="WARROOM_SMTP_PLAINTEXT",
+        default=False,
+        parse=boolean,
+        doc="`true`: mail to a relay that offers no STARTTLS goes in clear text (its "
+        "acknowledgement link readable on the way); only for a relay on a network you trust, "
+        "and refused with a user name or password in `WARROOM_SMTP_URL`",
+        shown="`false`",
     )
     smtp_from: str = setting(
         env="WARROOM_SMTP_FROM",
@@ -188,6 +199,11 @@ class PagingSettings(Feature):
             )
         if bool(self.smtp_url) != bool(self.smtp_from):
             problems.append("WARROOM_SMTP_URL and WARROOM_SMTP_FROM: set both, or neither")
+        if self.smtp_plaintext and urlsplit(str(self.smtp_url)).username:
+            problems.append(
+                "WARROOM_SMTP_PLAINTEXT: a password is never sent in clear text; remove the "
+                "credentials from WARROOM_SMTP_URL or the setting"
+            )
         if self.ntfy_token and not self.ntfy_url:
             problems.append("WARROOM_NTFY_TOKEN: set WARROOM_NTFY_URL too")
         kinds = self.contacts.kinds()

@@ -244,6 +244,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "TWILIO_API_URL": "http://127.0.0.1:9",
         "WARROOM_SMTP_URL": "smtp://127.0.0.1:9",
         "WARROOM_SMTP_FROM": "warroom@example.com",
+        "WARROOM_SMTP_PLAINTEXT": "true",
         "WARROOM_PHONE_COUNTRIES": "US,CA,FR",
         "WARROOM_CODES_PER_HOUR": "3",
         "WARROOM_CODES_PER_DAY": "6",

@@ -139,6 +139,19 @@ def test_the_locks_pin_every_dependency_and_agree() -> None:
         assert "--hash=sha256:" in text and "--index-url" not in text and "file://" not in text
 
 
+# Libraries that decide where warroom connects (aiohttp: which host spellings it resolves,
+# which redirects and headers it follows): no release older than the one the tests ran on.
+TESTED_FLOOR = ("aiohttp",)
+
+
+@pytest.mark.parametrize("name", TESTED_FLOOR)
+def test_the_declared_range_starts_at_the_version_the_tests_run(name: str) -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    (declared,) = [r for r in project["dependencies"] if _name(r) == name]
+    tested = _pins(LOCKS["requirements-test.lock"])[name]
+    assert f">={tested}," in declared.replace(" ", ""), (declared, tested)
+
+
 def test_the_test_command_installs_the_lock() -> None:
     readme = (REPO / "README.md").read_text()
     assert "pip install -q -r requirements-test.lock" in readme

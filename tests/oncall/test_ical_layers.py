@@ -20,6 +20,7 @@ import pytest
 from sqlmodel import select
 from yarl import URL
 
+from bot.clients.ical_feeds import FeedUnreachable, fetch_feed
 from bot.record.oncall.engine import Override, final_shifts, layer_shifts, on_call_at
 from bot.record.oncall.feed_addresses import allowed_hosts, url_refusal
 from bot.record.oncall.ical_layers import FeedEvent, FeedRefused, layer_shifts_of, read_feed
@@ -341,6 +342,26 @@ def test_the_schedule_files_check_says_which_feed_addresses_are_refused(tmp_path
     )
 
 
+@pytest.mark.parametrize("host", ["127.1", "2130706434", "0177.0.0.2", "0x7f000002"])
+async def test_numeric_spellings_of_loopback_are_refused_before_any_connection(
+    tmp_path: Path, host: str
+) -> None:
+    """inet_aton's spellings of 127.0.0.1 and 127.0.0.2 (where a feed server listens): the
+    schedule file's check refuses them, and so does the fetch, before connecting, even with
+    127.0.0.2 allowed by its dotted name; whatever the HTTP library would make of them."""
+    async with calendar_source("127.0.0.2") as feed:
+        url = f"https://{host}:{URL(feed.url).port}/payments.ics"
+        path = schedule_file(tmp_path, url)
+        refused = run_cli("oncall", "check", str(path), env={})
+        with pytest.raises(FeedUnreachable) as fetched:
+            await fetch_feed(url, allowed=frozenset({"127.0.0.2"}), limit=10**6, timeout=5)
+        assert feed.requests == 0
+    assert refused.returncode == 1, refused.stdout
+    assert f"ical_url: {host} resolves to 127.0.0." in refused.stderr
+    assert "which is a loopback address" in refused.stderr
+    assert "is a loopback address" in str(fetched.value)
+
+
 @pytest.mark.parametrize(
     ("url", "allowed", "refusal"),
     [
@@ -356,6 +377,13 @@ def test_the_schedule_files_check_says_which_feed_addresses_are_refused(tmp_path
         ("https://224.0.0.1/p.ics", "", "is a multicast address"),
         ("https://0.0.0.0/p.ics", "", "is a unspecified address"),
         ("https://localhost/p.ics", "", "localhost is this machine"),
+        ("https://0x7f.1/p.ics", "", "resolves to 127.0.0.1, which is a loopback address"),
+        ("https://10.258/p.ics", "", "resolves to 10.0.1.2, which is a private address"),
+        ("https://3232235777/p.ics", "", "resolves to 192.168.1.1, which is a private address"),
+        ("https://0251.0376.0251.0376/p.ics", "", "169.254.169.254, which is a link-local"),
+        ("https://0x/p.ics", "", "resolves to 0.0.0.0, which is a unspecified address"),
+        ("https://1e100.net/p.ics", "", None),
+        ("https://08.8.8.8/p.ics", "", None),
         ("https://10.1.2.3/p.ics", "10.1.2.3", None),
         ("https://[::1]/p.ics", "[::1]", None),
     ],

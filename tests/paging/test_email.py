@@ -1,6 +1,9 @@
-"""Paging by email against a real SMTP server (aiosmtpd on 127.0.0.1): plain SMTP, STARTTLS
-offered by the server (with its certificate trusted through SSL_CERT_FILE), a server that
-refuses the address; the acknowledgement link in the mail, followed as a person would."""
+"""Paging by email against a real SMTP server (aiosmtpd on 127.0.0.1): plain SMTP to a relay
+the operator allowed (WARROOM_SMTP_PLAINTEXT), STARTTLS offered by the server (with its
+certificate trusted through SSL_CERT_FILE), a server that refuses the address; the
+acknowledgement link in the mail, followed as a person would. A server that offers no
+STARTTLS (RFC 3207), or whose offer is stripped on the way, gets neither the password (no
+AUTH, RFC 4954) nor the mail."""
 
 from __future__ import annotations
 
@@ -18,10 +21,10 @@ from typing import Any
 import aiohttp
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from bot.clients.mail import Mail, MailFailure, send_mail
-from bot.config import Secret
+from bot.config import ConfigError, Secret, Settings
 from bot.flows.postmortem_posting import write_draft
 from emulator import SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
@@ -99,6 +102,11 @@ def free_port() -> int:
         return port
 
 
+def plaintext(starttls: bool) -> str:
+    """A relay without STARTTLS is used only when the operator says so (no credentials)."""
+    return "false" if starttls else "true"
+
+
 def contacts(address: str) -> dict[str, Any]:
     return {
         "people": {
@@ -117,12 +125,13 @@ def contacts(address: str) -> dict[str, Any]:
 async def warroom(
     slack: SlackEmulator, sqlite_url: str, tmp_path: Path, smtp: tuple[Mailbox, int, bool]
 ) -> AsyncIterator[Warroom]:
-    _, port, _ = smtp
+    _, port, starttls = smtp
     settings = paging_settings(
         tmp_path,
         contacts(ADDRESS),
         WARROOM_SMTP_URL=f"smtp://127.0.0.1:{port}",
         WARROOM_SMTP_FROM="warroom@example.com",
+        WARROOM_SMTP_PLAINTEXT=plaintext(starttls),
         WARROOM_PUBLIC_URL=PUBLIC_URL,
     )
     async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
@@ -168,12 +177,13 @@ async def test_the_mail_names_the_incident_and_its_link_acknowledges(
 async def test_a_refused_address_is_said_and_the_next_rule_fires(
     slack: SlackEmulator, sqlite_url: str, tmp_path: Path, smtp: tuple[Mailbox, int, bool]
 ) -> None:
-    _, port, _ = smtp
+    _, port, starttls = smtp
     settings = paging_settings(
         tmp_path,
         contacts(REFUSED),
         WARROOM_SMTP_URL=f"smtp://127.0.0.1:{port}",
         WARROOM_SMTP_FROM="warroom@example.com",
+        WARROOM_SMTP_PLAINTEXT=plaintext(starttls),
         WARROOM_PUBLIC_URL=PUBLIC_URL,
     )
     async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as warroom:
@@ -228,3 +238,100 @@ async def test_a_mail_server_that_never_answers_is_given_up_on_and_tried_again()
     assert failed.value.retryable
     assert str(failed.value.detail) == "no answer from the mail server within 0.5 seconds"
     assert ADDRESS not in str(failed.value)
+
+
+PASSWORD = "hunter2-s3cret"
+
+
+class Logins:
+    """aiosmtpd's authenticator: each AUTH the client sent (login, password), all accepted."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[bytes, bytes]] = []
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        self.seen.append((data.login, data.password))
+        return AuthResult(success=True)
+
+
+def server_with_auth(
+    mailbox: Mailbox, logins: Logins, tls: ssl.SSLContext | None = None
+) -> Controller:
+    """A submission server offering AUTH; STARTTLS too when given a certificate, else AUTH in
+    clear text (what a misconfigured server, or an attacker stripping STARTTLS, offers)."""
+    kwargs: dict[str, Any] = (
+        {"tls_context": tls, "auth_required": True} if tls else {"auth_require_tls": False}
+    )
+    return Controller(
+        mailbox, hostname="127.0.0.1", port=free_port(), authenticator=logins, **kwargs
+    )
+
+
+@pytest.mark.parametrize("credentials", [f"warroom:{PASSWORD}@", ""])
+async def test_a_server_without_starttls_gets_no_password_and_no_mail(
+    slack: SlackEmulator,
+    sqlite_url: str,
+    tmp_path: Path,
+    credentials: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mailbox, logins = Mailbox(), Logins()
+    controller = server_with_auth(mailbox, logins)
+    controller.start()
+    settings = paging_settings(
+        tmp_path,
+        contacts(ADDRESS),
+        WARROOM_SMTP_URL=f"smtp://{credentials}127.0.0.1:{controller.port}",
+        WARROOM_SMTP_FROM="warroom@example.com",
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+    )
+    try:
+        async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as warroom:
+            channel = await declare_sev1(warroom)
+            await warroom.advance(minutes=2)  # her next rule fires; the mail is not tried again
+            said = [m.text for m in channel.messages if "Could not reach" in m.text]
+            assert len(slack.direct_messages(CAROL)) == 1
+    finally:
+        controller.stop()
+    assert logins.seen == [] and mailbox.messages == []
+    assert said == [
+        f":warning: Could not reach <@{CAROL}> by email (mail): the mail server offers no "
+        "STARTTLS, and warroom sends no password or acknowledgement link in clear text (use "
+        "smtps:// or a server with STARTTLS). Their next notification rule still fires."
+    ]
+    assert PASSWORD not in caplog.text
+
+
+async def test_with_starttls_the_login_and_the_mail_go_over_tls(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*map(str, certificate))
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    mailbox, logins = Mailbox(), Logins()
+    controller = server_with_auth(mailbox, logins, context)
+    controller.start()
+    mail = Mail("warroom@example.com", ADDRESS, "INC-1", "text", "<p>html</p>")
+    url = f"smtp://warroom:{PASSWORD}@127.0.0.1:{controller.port}"
+    try:
+        await send_mail(Secret(url), mail)
+    finally:
+        controller.stop()
+    assert logins.seen == [(b"warroom", PASSWORD.encode())]
+    assert mailbox.tls == [True]
+
+
+def test_sending_a_password_in_clear_text_cannot_be_configured() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(
+            {
+                "WARROOM_SMTP_URL": f"smtp://warroom:{PASSWORD}@mail.example.com:587",
+                "WARROOM_SMTP_FROM": "warroom@example.com",
+                "WARROOM_SMTP_PLAINTEXT": "true",
+            }
+        )
+    assert "WARROOM_SMTP_PLAINTEXT: a password is never sent in clear text" in str(refused.value)
+    assert PASSWORD not in str(refused.value)

@@ -1,8 +1,9 @@
-"""Escalating from a phone, end to end: a policy of two levels, Carol on call at level 1 and
-Bob at level 2, each with a phone on the fake Twilio. Carol's reply of ``esc`` to the SMS, or
-her pressing 2 in the call, moves the policy to level 2 now: Bob is paged (his Slack DM and
-his SMS), Carol's own page ends (no call follows), and the channel says who escalated, from
-where."""
+"""Escalating from a phone, end to end: a policy of three levels, Carol on call at level 1,
+Bob at level 2 and Alice at level 3; Carol and Bob have a phone on the fake Twilio. Carol's
+reply of ``esc`` to the SMS, or her pressing 2 in the call, moves the policy to level 2 now:
+Bob is paged (his Slack DM and his SMS), Carol's own page ends (no call follows), and the
+channel says who escalated, from where. A replayed keypress acts no more: level 3 is never
+reached."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from emulator import Channel, FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.incidents import command
 from tests.paging.scenario import NOW, declare_sev1, paging_settings, person_pages, phone_environ
 
 CAROL_PHONE = "+15555550123"
@@ -23,7 +25,8 @@ POLICIES = {
         "primary": {
             "levels": [
                 {"targets": [{"schedule": "night"}], "timeout": "30m"},
-                {"targets": [{"user": BOB}]},
+                {"targets": [{"user": BOB}], "timeout": "2h"},
+                {"targets": [{"user": ALICE}]},
             ]
         },
     },
@@ -111,3 +114,34 @@ async def test_pressing_2_in_the_call_pages_level_2_now(
     assert said == "Escalated INC-1 to the next level of primary."
     await bob_is_paged_and_carols_page_ends(warroom, twilio, channel, "pressed 2 in the call")
     assert len(twilio.phone(CAROL_PHONE).calls) == 1  # no other call to her
+
+
+async def test_a_replayed_keypress_answers_twilio_and_escalates_nothing_more(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=5)
+    (call,) = twilio.phone(CAROL_PHONE).calls
+    assert await twilio.answer(call) == 200
+    assert await twilio.press(call, "2") == "Escalated INC-1 to the next level of primary."
+    # The same signed request again (a captured one replayed, or Twilio's retry): answered
+    # 200 with TwiML (press checks both), and it acts no more.
+    assert await twilio.press(call, "2") == "You have no open page right now."
+    await bob_is_paged_and_carols_page_ends(warroom, twilio, channel, "pressed 2 in the call")
+    await warroom.run_jobs()
+    assert said_in(channel, "primary level 3") == []
+    assert warroom.slack.direct_messages(ALICE) == []
+
+
+async def test_a_keypress_after_her_page_ended_escalates_nothing(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=5)
+    (call,) = twilio.phone(CAROL_PHONE).calls
+    assert await twilio.answer(call) == 200
+    await command(warroom, channel, "ack", user=CAROL)  # from Slack while the call rings
+    assert await twilio.press(call, "2") == "You have no open page right now."
+    await warroom.run_jobs()
+    assert said_in(channel, "primary level 2") == []
+    assert warroom.slack.direct_messages(BOB) == []

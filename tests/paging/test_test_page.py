@@ -72,6 +72,7 @@ async def warroom(
         **phone_environ(twilio, ntfy, PUBLIC_URL),
         WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox[1]}",
         WARROOM_SMTP_FROM="warroom@example.com",
+        WARROOM_SMTP_PLAINTEXT="true",  # a local relay without STARTTLS, as the operator says
     )
     async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
         twilio.reach = (PUBLIC_URL, running.url)

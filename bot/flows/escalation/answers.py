@@ -95,12 +95,21 @@ async def answer_sms(services: Services, *, sender: str, body: str, message_sid:
 
 
 async def answer_keypress(services: Services, *, call_sid: str, digits: str) -> str:
-    """A key pressed during a page's call: what the call says back."""
+    """A key pressed during a page's call: what the call says back. It acts once per call
+    (the call hangs up after its answer, so the same CallSid again is Twilio's retry or a
+    captured request replayed) and only while the call's page is open."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, call_sid)
-    if notification is None:
+        page = await session.get(PersonPage, notification.page_id) if notification else None
+        first = (
+            page is not None
+            and page.state == "open"
+            and await claim_event(session, f"twilio-voice:{call_sid}")
+        )
+        await session.commit()
+    if page is None or not first:
         return await _said(services, Answer("no_page"))
-    return await _said(services, await _act(services, notification.page_id, digits, via="voice"))
+    return await _said(services, await _act(services, page.id or 0, digits, via="voice"))
 
 
 async def _act(services: Services, page_id: int, word: str, *, via: str) -> Answer:

@@ -240,6 +240,7 @@ async def deliver(services: Services, method: Method, subject: str, text: str) -
         await send_mail(
             paging.smtp_url,
             Mail(paging.smtp_from, method.address, subject, text, f"<p>{escape(text)}</p>"),
+            plaintext=paging.smtp_plaintext,
         )
     elif method.kind == "ntfy":
         if not paging.ntfy_url:

@@ -523,7 +523,7 @@ async def _send_email(
         text=_render(services, "paging/email.txt.j2", said),
         html=services.renderer.render("paging/email.html.j2", **said),
     )
-    return await send_mail(paging.smtp_url, mail)
+    return await send_mail(paging.smtp_url, mail, plaintext=paging.smtp_plaintext)
 
 
 def _public(services: Services, path: str) -> str:

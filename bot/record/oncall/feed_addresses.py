@@ -12,11 +12,18 @@ addresses under another name.
 Pure functions: the file's check (``feed_address_problems``) sees what the address says
 (its scheme, a literal IP, ``localhost``); the fetch (``bot/clients/ical_feeds.py``) checks
 every address a name resolves to, as it connects, and every redirect.
+
+A literal IP is read here, not left to the HTTP library: besides the dotted quad, IPv4 has the
+spellings inet_aton(3) takes and getaddrinfo passes on (``127.1``, ``2130706434``,
+``0177.0.0.2``, ``0x7f000002``), which some releases of aiohttp and yarl connect to without
+asking the resolver. warroom reads them as inet_aton does and refuses them by the same rules,
+whatever the library's version.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Collection, Iterable
 from urllib.parse import urlsplit
 
@@ -54,11 +61,39 @@ def address_kind(address: IpAddress) -> str | None:
 
 
 def literal_address(host: str) -> IpAddress | None:
-    """The IP address ``host`` is written as, if it is one."""
+    """The IP address ``host`` is written as, if it is one (any of inet_aton's spellings)."""
+    host = normal_host(host)
     try:
-        return ipaddress.ip_address(normal_host(host))
+        return ipaddress.ip_address(host)
     except ValueError:
+        return inet_aton_address(host)
+
+
+# One part of inet_aton's spelling: hexadecimal (0x…, "0x" alone being 0), octal (a leading
+# 0) or decimal.
+_HEX, _OCTAL, _DECIMAL = (re.compile(p) for p in (r"0[xX][0-9a-fA-F]*", r"0[0-7]*", r"[1-9]\d*"))
+
+
+def inet_aton_address(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inet_aton(3) reads ``host`` as: one to four dot-separated numbers, the
+    last filling the bytes the others leave (``127.1`` is 127.0.0.1, ``2130706434`` is
+    127.0.0.2); None when it reads no address there (a name)."""
+    numbers = [_inet_number(part) for part in host.split(".")]
+    if not 1 <= len(numbers) <= 4 or None in numbers:
         return None
+    *leading, last = [n for n in numbers if n is not None]
+    if any(n > 255 for n in leading) or last >= 256 ** (4 - len(leading)):
+        return None
+    value = last + sum(n << (8 * (3 - i)) for i, n in enumerate(leading))
+    return ipaddress.IPv4Address(value)
+
+
+def _inet_number(part: str) -> int | None:
+    if _HEX.fullmatch(part):
+        return int(part[2:] or "0", 16)
+    if _OCTAL.fullmatch(part):
+        return int(part, 8)
+    return int(part) if _DECIMAL.fullmatch(part) else None
 
 
 def refused_address(host: str, address: IpAddress) -> str:

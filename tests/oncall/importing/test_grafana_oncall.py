@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aiohttp import web
 
+from emulator.fake_http import FakeHttpServer
 from emulator.grafana_oncall import FakeGrafanaOnCall
 from tests.oncall.importing.running import Ran, warroom
 
@@ -398,3 +400,44 @@ async def test_a_429_is_waited_out(
     done = await warroom_import(grafana, tmp_path, users_map)
     assert done.code == 0, done.err
     assert grafana.requests[0] == grafana.requests[1] == grafana.requests[2]
+
+
+class Impostor(FakeGrafanaOnCall):
+    """Another host answering as Grafana OnCall does, whatever key it is sent (aiohttp drops
+    the Authorization header on a redirect to another host; an impostor needs none)."""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        return await super().handle(request.clone(headers={"Authorization": self.api_key}))
+
+
+class Moved(FakeHttpServer):
+    """A vendor address that answers every request 307 to the same path on ``elsewhere``
+    (RFC 9110, 15.4.8: Temporary Redirect, the method and body kept)."""
+
+    def __init__(self, elsewhere: str) -> None:
+        super().__init__()
+        self.elsewhere = elsewhere
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPTemporaryRedirect(self.elsewhere + request.path_qs)
+
+
+async def test_a_redirect_to_another_host_is_refused_and_nothing_is_imported(
+    tmp_path: Path, users_map: Path
+) -> None:
+    async with Impostor(KEY, page_size=4) as impostor, Moved("") as moved:
+        await impostor.stop()
+        await impostor.start(host="127.0.0.2")  # another host, this machine
+        impostor.load("team")
+        moved.elsewhere = impostor.root
+        done = await warroom(
+            "import", "grafana-oncall", "--out", str(tmp_path / "out"),
+            "--api-url", moved.root, "--users-map", str(users_map),
+            env={"GRAFANA_ONCALL_API_TOKEN": KEY,
+                 "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}"},
+        )  # fmt: skip
+    assert done.code != 0, done.out
+    assert impostor.requests == []
+    assert f"redirected to another address ({impostor.root})" in done.err
+    assert not (tmp_path / "out" / "schedules.yaml").exists()
+    assert KEY not in done.err + done.out
