@@ -87,10 +87,12 @@ class EscalationMessage(StrEnum):
 
 
 class FollowUpMessage(StrEnum):
-    """The "File as issue" button on a follow-up's message (``/incident action``)."""
+    """The "File as issue" button on a follow-up's message (``/incident action``), and
+    "Merge" when it is possibly the same as an earlier follow-up of the incident."""
 
     BLOCK = "follow_up"
     FILE = "file_follow_up"
+    MERGE = "merge_follow_up"
 
 
 class SuggestionMessage(StrEnum):

@@ -18,6 +18,7 @@ from bot.basics.slack_text import SlackText
 from bot.basics.trackers import TrackerTarget
 from bot.flows import filing
 from bot.flows.channel import Writes, deliver_now
+from bot.flows.follow_up_model import check_with_model
 from bot.flows.people import zone_of
 from bot.flows.postmortem_posting import schedule_publication
 from bot.record import findings, incidents
@@ -74,14 +75,15 @@ async def note_follow_up(
     await session.flush()
     await schedule_reminders(session, services, item, now)
     render = services.renderer
-    said = render.render("messages/action_recorded.j2", incident=incident, item=item)
+    said = render.render("messages/action_recorded.j2", incident=incident, item=item, alike=alike)
     payload: dict[str, object] = {"text": said}
-    if target is not None:
+    if target is not None or alike is not None:
         payload["blocks"] = render.render_json(
             "blocks/follow_up.json.j2",
             text=said,
             item=item,
-            tracker_name=filing.TRACKER_NAMES[target.kind],
+            alike=alike,
+            tracker_name=filing.TRACKER_NAMES[target.kind] if target else None,
         )
     await writes.keep(outbox.POST, payload, after=f"action_item:{item.id}")
     return Noted(item, alike)
@@ -120,9 +122,22 @@ async def record_action(
         await session.commit()
     await writes.send()
     services.wake_jobs()
+    ask_model(services, [noted])
     if file:
         await filing.file_follow_up(services, incident, noted.item, by=by, asked=asked)
     return said_alike(services, incident, [noted])
+
+
+def ask_model(services: Services, noted: list[Noted]) -> None:
+    """In the background, the team's model asked about each follow-up its words found no
+    earlier one for (bot/flows/follow_up_model.py)."""
+    if not services.settings.ai.enabled:
+        return
+    for each in noted:
+        if each.alike is None and each.item.id is not None:
+            services.background.spawn(
+                check_with_model(services, each.item.id), name="ask the model about a follow-up"
+            )
 
 
 def due_moment(text: str, zone: str, now: datetime) -> datetime:

@@ -23,7 +23,7 @@ from bot.basics.slack_text import SlackText
 from bot.flows import filing
 from bot.flows.channel import Writes
 from bot.flows.fields import set_fields
-from bot.flows.follow_ups import Noted, note_follow_up, said_alike
+from bot.flows.follow_ups import Noted, ask_model, note_follow_up, said_alike
 from bot.flows.postmortem_posting import schedule_publication
 from bot.flows.replies import open_form
 from bot.record import fields, incidents
@@ -168,6 +168,7 @@ async def wrap_up(
         await session.commit()
     await writes.send()
     services.wake_jobs()
+    ask_model(services, noted)
     if given.fields:
         await set_fields(services, channel_id=channel_id, by=by, values=given.fields)
     return said_alike(services, incident, noted)

@@ -208,9 +208,11 @@ class Action:
     # Who marked it done (the reminder's button), when someone did.
     done_by: str | None = None
     marked_done: bool = False
-    # The earlier follow-up of the incident this one reads like: a possible duplicate,
-    # flagged for a person to decide, never merged.
+    # The earlier follow-up of the incident this one is possibly the same as (its words, or
+    # the team's model): flagged for a person to merge with one click, never merged by itself.
     alike: Action | None = None
+    # The follow-up it is (``action_item:7``, ``timeline_entry:12``): what a merge names.
+    ref: str = ""
 
     @property
     def done(self) -> bool:
