@@ -56,6 +56,7 @@ SLACK_IDS = SimpleNamespace(
     wrap_up=slack_ids.WrapUpMessage,
     wrap_up_form=slack_ids.WrapUpModal,
     follow_up_input=slack_ids.follow_up_input,
+    memo_owner_input=slack_ids.memo_owner_input,
     lessons_form=slack_ids.LessonsModal,
     swap=slack_ids.SwapMessage,
     cover=slack_ids.CoverMessage,

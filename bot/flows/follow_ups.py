@@ -22,6 +22,7 @@ from bot.flows.follow_up_model import check_with_model
 from bot.flows.people import zone_of
 from bot.flows.postmortem_posting import schedule_publication
 from bot.record import findings, incidents
+from bot.record.follow_up_merges import is_merged
 from bot.record.follow_ups import (
     FollowUp,
     first_alike,
@@ -193,8 +194,11 @@ async def remind_follow_up(services: Services, job: Job) -> None:
         item = await session.get(ActionItem, int(payload.get("item") or 0))
         incident = await session.get(Incident, item.incident_id) if item else None
         issue = await issue_of(session, follow_up_ref(item)) if item else None
+        merged = await is_merged(session, follow_up_ref(item)) if item else False
     if item is None or incident is None or item.owner is None or item.due_at is None:
         return None
+    if merged:
+        return None  # one task with another now: that one's reminders speak for it
     if is_done(item, issue):
         return None
     zone = await zone_of(services, item.owner, otherwise=incident.timezone)
