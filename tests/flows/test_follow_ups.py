@@ -163,7 +163,10 @@ async def test_a_follow_up_that_reads_like_an_earlier_one_is_flagged_never_merge
         reply = replies(slack, ALICE, before)
         new = "add an alert for payment gateway 5xx errors"
         assert f'"{new}" reads like "Add alert on payment gateway 5xx"' in reply
-        assert "Possibly the same as a follow-up noted earlier in INC-1 (2026-03-10 10:00 CET)" in reply
+        assert (
+            "Possibly the same as a follow-up noted earlier in INC-1 (2026-03-10 10:00 CET)"
+            in reply
+        )
         draft = await draft_of(warroom)
         assert draft.count("- [ ] ") == 3  # both kept
         (flagged,) = [line for line in draft.splitlines() if "_Possibly the same as_" in line]
