@@ -151,9 +151,9 @@ async def test_a_rephrased_follow_up_is_flagged_and_merge_makes_them_one(
 
 
 async def test_merge_carries_the_owner_and_due_date_the_older_lacks(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
-    async with running_warroom(slack, sqlite_url, Clock(MORNING)) as warroom:
+    async with running_warroom(slack, database_url, Clock(MORNING)) as warroom:
         channel = await open_incident(warroom)
         await command(warroom, channel, "action add a circuit breaker to the checkout service")
         await command(
@@ -277,10 +277,10 @@ async def resolve_and_open_form(warroom: Warroom, channel: Channel) -> tuple[str
     [("en", "Follow-ups without an owner"), ("fr", "Suivis sans responsable")],
 )
 async def test_the_wrap_up_form_lists_memo_tasks_without_an_owner_and_saves_owners(
-    slack: SlackEmulator, sqlite_url: str, language: str, header: str
+    slack: SlackEmulator, database_url: str, language: str, header: str
 ) -> None:
     async with running_warroom(
-        slack, sqlite_url, Clock(MORNING), incidents__language=language
+        slack, database_url, Clock(MORNING), incidents__language=language
     ) as warroom:
         channel = await open_incident(warroom)
         await memo(warroom, channel, "Follow-up: write the failover runbook")
@@ -342,10 +342,10 @@ async def resolve_and_open_form_again(
 
 
 async def test_the_web_view_flags_and_merges_with_its_form_and_refuses_a_guest(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
     slack.add_user(GUEST, "gus")
-    async with web_warroom(slack, sqlite_url, Clock(MORNING)) as warroom:
+    async with web_warroom(slack, database_url, Clock(MORNING)) as warroom:
         channel = await open_incident(warroom)
         await command(warroom, channel, "action @bob add alert on payment latency")
         await command(warroom, channel, "action --due fri alerting on payments latency")
