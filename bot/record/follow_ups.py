@@ -112,7 +112,7 @@ def reads_like(first: str, second: str) -> bool:
 
 def earlier_alike(texts: Sequence[str]) -> list[int | None]:
     """For each follow-up (in the order they were noted), the index of the first earlier one
-    it reads like, or None: a possible duplicate, to be flagged, never merged."""
+    it reads like, or None: possibly the same task, flagged until a person merges them."""
     words = [_words(text) for text in texts]
     return [
         next((earlier for earlier in range(index) if _alike(words[earlier], own)), None)

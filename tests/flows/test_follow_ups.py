@@ -1,6 +1,6 @@
 """Follow-ups with owners and due dates, end to end through the Slack emulator: the due date
 read in the incident's zone, the owner reminded by DM before it is due and again once it is
-overdue, "Mark done" in that DM, possible duplicates flagged (never merged), and the draft,
+overdue, "Mark done" in that DM, possible duplicates flagged (merged by a person), and the draft,
 the App Home and the web view listing them."""
 
 from __future__ import annotations
