@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from bot.basics.slack_ids import memo_owner_input
 from bot.basics.slack_text import decode_entities
+from bot.config import Settings
 from bot.config.ai import AISettings
 from bot.config.reading import Secret
 from bot.flows.postmortem_posting import write_draft
@@ -22,6 +23,7 @@ from bot.store.db import session_scope
 from bot.store.models import ActionItem, FollowUpAlike, FollowUpMerge, Incident, Job, TimelineEntry
 from emulator import Channel, Message, SlackEmulator
 from emulator.openai_chat import ChatRequest, FakeChatModel
+from emulator.trackers import FakeGitHub
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
@@ -30,6 +32,7 @@ MORNING = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 GUEST = "U0GUEST"
 MODEL, KEY = "llama3.1:8b", "sk-test-key"
 SAME = "warroom_same_task"
+GITHUB_TOKEN = "ghp_" + "t" * 36
 
 
 def said(channel: Channel) -> str:
@@ -391,3 +394,38 @@ async def test_the_web_view_flags_and_merges_with_its_form_and_refuses_a_guest(
         kept = (await items(warroom))[0]
         assert kept.owner == BOB and kept.due_at is not None  # the due date carried over
         assert "<@U0ALICE> merged two follow-ups" in said(channel)
+
+
+async def test_a_task_filed_in_a_tracker_is_never_dropped_by_a_merge(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with FakeGitHub(token=GITHUB_TOKEN, repos={"acme/payments"}) as github:
+        env = {
+            "WARROOM_GITHUB_API_URL": github.url,
+            "WARROOM_GITHUB_TOKEN": GITHUB_TOKEN,
+            "WARROOM_GITHUB_REPO": "acme/payments",
+            "WARROOM_TRACKER": "github",
+        }
+        trackers = Settings.from_env(env).trackers
+        async with running_warroom(slack, sqlite_url, Clock(MORNING), trackers=trackers) as warroom:
+            channel = await open_incident(warroom)
+            await command(warroom, channel, "action --file add alert on payment latency")
+            await command(warroom, channel, "action --file alerting on payments latency")
+            (both,) = with_merge(channel)
+            await press_merge(warroom, channel, both, ALICE)
+            assert (
+                "Not merged: both follow-ups are filed in the tracker "
+                "(acme/payments#1 and acme/payments#2)" in replies(slack, ALICE)
+            )
+            assert not await merges(warroom)
+
+            await command(warroom, channel, "action add a canary for the checkout service")
+            await command(warroom, channel, "action --file add canaries for checkout services")
+            (one,) = [m for m in with_merge(channel) if "canar" in m.text]
+            await press_merge(warroom, channel, one, ALICE)
+            (merge,) = await merges(warroom)
+            assert merge.carried == "issue"
+            assert "took its issue acme/payments#3" in said(channel)
+            (line,) = [t for t in tasks_in(await draft_of(warroom)) if "canar" in t]
+            assert line.startswith("- [ ] add a canary for the checkout service")
+            assert "#3" in line  # the older task carries the filed issue
