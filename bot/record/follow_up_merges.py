@@ -75,6 +75,19 @@ async def merges_of(session: AsyncSession, incident_id: int) -> list[FollowUpMer
     return list(rows.all())
 
 
+async def merge_notes(
+    session: AsyncSession, incident_id: int
+) -> dict[str, list[tuple[str, str, datetime]]]:
+    """By the task kept, each task merged into it by a person: its words, who, when."""
+    notes: dict[str, list[tuple[str, str, datetime]]] = {}
+    for merge_row in await merges_of(session, incident_id):
+        gone = await follow_up_of(session, merge_row.merged)
+        if gone is not None:
+            said = (gone.text, merge_row.merged_by, merge_row.merged_at)
+            notes.setdefault(merge_row.kept, []).append(said)
+    return notes
+
+
 async def is_merged(session: AsyncSession, ref: str) -> bool:
     row = await session.exec(select(FollowUpMerge.id).where(FollowUpMerge.merged == ref))
     return row.first() is not None

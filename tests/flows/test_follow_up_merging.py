@@ -145,6 +145,13 @@ async def test_a_rephrased_follow_up_is_flagged_and_merge_makes_them_one(
         draft = await draft_of(warroom)
         tasks = tasks_in(draft)
         assert len(tasks) == 2 and "_Possibly the same as_" not in draft
+        merged_words = again.split(" ", 2)[2] if again.startswith("Suivi") else again
+        (kept_line,) = [t for t in tasks if "Merged with" in t or "Fusionnée avec" in t]
+        assert f'Merged with "{merged_words}" by Carol' in kept_line
+        async with session_scope(warroom.engine) as session:
+            incident = (await session.exec(select(Incident))).one()
+        french = await write_draft(warroom.services, incident.id or 0, language="fr")
+        assert f"Fusionnée avec « {merged_words} » par Carol" in french.markdown
         kept = next(t for t in tasks if "(owner" in t or "Bob" in t)
         assert first.split(" ", 3)[3] in kept  # the older stays, with its owner
         # Merged once: a second press is told, nothing changes.

@@ -192,6 +192,15 @@ class EscalationLine:
 
 
 @dataclass(frozen=True)
+class MergeNote:
+    """A follow-up merged into another by a person: its words, who merged it, when."""
+
+    text: str
+    by: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Action:
     """A corrective or preventive task: a ``:memo:`` message or an ``/incident action``."""
 
@@ -213,6 +222,8 @@ class Action:
     alike: Action | None = None
     # The follow-up it is (``action_item:7``, ``timeline_entry:12``): what a merge names.
     ref: str = ""
+    # The tasks people merged into this one (the incident's record of who and when).
+    merged_from: tuple[MergeNote, ...] = ()
 
     @property
     def done(self) -> bool:

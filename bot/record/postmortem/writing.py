@@ -44,6 +44,7 @@ from bot.record.postmortem.draft import (
     EscalationLine,
     Lesson,
     Line,
+    MergeNote,
     Metric,
     MilestoneTime,
     Mitigation,
@@ -228,6 +229,8 @@ class Record:
     # the earlier follow-up the team's model found each to be the same task as.
     merged: frozenset[str] = frozenset()
     model_alike: Mapping[str, str] = field(default_factory=dict)
+    # The merges people made, by the task kept: the merged task's words, who, when.
+    merges: Mapping[str, Sequence[tuple[str, str, datetime]]] = field(default_factory=dict)
     public: PublicIncident | None = None
     public_updates: Sequence[PublicUpdate] = ()
     # The incident's custom field values (WARROOM_INCIDENT_TYPES), in the file's order.
@@ -271,6 +274,7 @@ class Record:
             ids |= {named.get("user") for named in escalation.on_call or []}
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
         ids |= {item.done_by for item in self.actions}
+        ids |= {by for notes in self.merges.values() for _, by, _ in notes}
         ids |= {lesson.user_id for lesson in self.lessons}
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
@@ -305,6 +309,7 @@ async def load_record(
     merged = await follow_up_merges.merged_refs(session, incident_id)
     if entries is None:
         entries = await timeline.entry_rows(session, incident_id)
+    notes = await follow_up_merges.merge_notes(session, incident_id)
     escalated = await escalations.escalations_of(session, incident_id)
     quoting = await _quoted(session, incident, entries, escalated)
     return Record(
@@ -317,6 +322,7 @@ async def load_record(
         actions=[a for a in actions.all() if follow_ups.follow_up_ref(a) not in merged],
         merged=frozenset(merged),
         model_alike=await follow_up_merges.model_alike(session, incident_id),
+        merges=notes,
         milestone_changes=await milestone_changes(session, incident_id),
         edits=await postmortem_edits.current_edits(session, incident_id),
         issues=await follow_ups.issues_of(session, incident_id),
@@ -763,6 +769,14 @@ def _escalation(
     )
 
 
+def _merged_into(
+    record: Record, ref: str, name: Namer, names: Mapping[str, str]
+) -> tuple[MergeNote, ...]:
+    """The tasks merged into the follow-up ``ref``: their words, who merged them, when."""
+    merges = record.merges.get(ref, ())
+    return tuple(MergeNote(task_text(readable(t, names)), name(by), at) for t, by, at in merges)
+
+
 def _actions(
     memos: list[tuple[str, Line]],
     record: Record,
@@ -797,6 +811,10 @@ def _actions(
                 ref=follow_ups.follow_up_ref(item),
             )
         )
+    noted = [
+        replace(action, merged_from=_merged_into(record, action.ref, name, names))
+        for action in noted
+    ]
     noted.sort(key=lambda action: action.at)
     actions: list[Action] = []
     by_ref: dict[str, Action] = {}
