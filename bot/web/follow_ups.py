@@ -13,13 +13,13 @@ from aiohttp import web
 
 from bot.basics.errors import BotError
 from bot.flows.follow_up_merging import merge_follow_ups
-from bot.flows.people import is_guest
 from bot.record.follow_up_merges import MergeRefused, model_alike, possibly_same
 from bot.record.follow_ups import OpenFollowUp, follow_up_ref, follow_ups
 from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.auth import check_csrf, csrf_token, page_viewer, with_session
 from bot.web.context import WebContext, web_context
+from bot.web.maintenance import guest_viewer
 from bot.web.pages_common import not_allowed, read_form, render_page
 from bot.web.reading import open_follow_ups_for, requested_incident, team_of
 from bot.web.visibility import Viewer
@@ -84,7 +84,7 @@ async def merge_form(request: web.Request) -> web.Response:
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
     incident, incident_id = await requested_incident(request, web_, viewer)
-    if await _guest(web_, viewer) or not await web_.visibility.can_edit(viewer, incident):
+    if await guest_viewer(request, viewer) or not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     first, second = (str(form.get(key) or "")[:REF_MAX] for key in ("first", "second"))
     try:
@@ -95,13 +95,6 @@ async def merge_form(request: web.Request) -> web.Response:
         return _refused(request, web_, viewer, refused)
     log.info("%s: follow-ups merged by %s", incident.reference, viewer.author)
     raise web.HTTPSeeOther("/follow-ups")
-
-
-async def _guest(web_: WebContext, viewer: Viewer) -> bool:
-    """A guest by their session, or by Slack asked now (a member made a guest since)."""
-    if viewer.guest:
-        return True
-    return viewer.user_id is not None and await is_guest(web_.services, viewer.user_id)
 
 
 def _refused(
