@@ -71,7 +71,7 @@ from bot.basics.slack_ids import (
 from bot.flows.in_order import Applier
 from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
-from commands.action import apply_file_press, handle_mark_done_button
+from commands.action import apply_file_press, apply_merge_press, handle_mark_done_button
 from commands.buttons import handle_press_in_line
 from commands.draft_prompts import (
     apply_idea_press,
@@ -108,6 +108,7 @@ APPLIERS: Mapping[str, Applier] = {
     INCIDENT: apply_incident_command,
     EscalationMessage.ACKNOWLEDGE: apply_acknowledge_press,
     FollowUpMessage.FILE: apply_file_press,
+    FollowUpMessage.MERGE: apply_merge_press,
     SuggestionMessage.ACCEPT: apply_accept_press,
     RuledOutPrompt.RULES_OUT: apply_rules_out_press,
     RuledOutPrompt.IDEA: apply_idea_press,
@@ -129,6 +130,7 @@ def register(app: AsyncApp) -> None:
     # These buttons are applied in their channel's line, by their action id's applier.
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_press_in_line)
     app.action(FollowUpMessage.FILE)(handle_press_in_line)
+    app.action(FollowUpMessage.MERGE)(handle_press_in_line)
     app.action(SuggestionMessage.ACCEPT)(handle_press_in_line)
     app.action(SuggestionMessage.EDIT)(handle_edit_press)
     app.view(SuggestionModal.CALLBACK)(handle_edit_submission)

@@ -13,6 +13,7 @@ from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.flows.filing import file_from_button
+from bot.flows.follow_up_merging import merge_from_button
 from bot.flows.follow_ups import mark_follow_up_done, record_action
 from bot.services import Services
 from commands.arguments import first_word, optional_owner, statement
@@ -118,6 +119,18 @@ async def apply_file_press(services: Services, payload: dict[str, Any]) -> None:
             services, channel_id=press.channel_id, item_id=press.value_id, by=press.user_id
         ),
     )
+
+
+async def apply_merge_press(services: Services, payload: dict[str, Any]) -> None:
+    """*Merge* on a follow-up's message: one task with the earlier one it is possibly the same
+    as; the channel is told, or the person told privately why not."""
+
+    async def merge(press: Press) -> None:
+        await merge_from_button(
+            services, channel_id=press.channel_id, item_id=press.value_id, by=press.user_id
+        )
+
+    await apply_kept_press(services, payload, merge)
 
 
 SUBCOMMAND = Subcommand(

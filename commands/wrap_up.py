@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import BotError
-from bot.basics.slack_ids import WrapUpModal, follow_up_input, input_state
+from bot.basics.slack_ids import MEMO_OWNER_PREFIX, WrapUpModal, follow_up_input, input_state
 from bot.basics.slack_text import SlackText
 from bot.flows.follow_ups import due_moment
 from bot.flows.replies import run_and_reply
@@ -39,6 +39,8 @@ NUMBERS = {
 }
 # Fifteen digits: more than any count or sum an incident costs, less than a float rounds.
 NUMBER_MAX = Decimal("999999999999999")
+# A database id's digits at most (a 64-bit integer).
+ID_DIGITS = 18
 # A form's error is a line under its field.
 ERROR_MAX = 300
 
@@ -136,8 +138,22 @@ def read_wrap_up(
         services=_services(values, typed(WrapUpModal.SERVICES)),
         fields=answers,
         follow_ups=follow_ups,
+        memo_owners=_memo_owners(values),
     )
     return given, errors
+
+
+def _memo_owners(values: dict[str, Any]) -> dict[int, str]:
+    """The owners chosen for :memo: follow-ups, by the timeline entry's id."""
+    owners = {}
+    for block in values:
+        key = str(block).removeprefix(MEMO_OWNER_PREFIX)
+        if key == block or not key.isascii() or not key.isdigit() or len(key) > ID_DIGITS:
+            continue
+        owner = input_state(values, block).get("selected_user")
+        if isinstance(owner, str) and owner:
+            owners[int(key)] = owner
+    return owners
 
 
 def _number(raw: str, *, whole: bool) -> Decimal | None:

@@ -15,6 +15,7 @@ of ours.
 - ``slack_ids``: every callback, block and action id warroom gives Slack, named once.
 - ``slack_links``: links to Slack messages, made from one permalink per channel.
 - ``slack_patterns``: Slack's ids and mentions as people and files write them.
+- ``task_words``: a follow-up's task without "Follow-up:", and its content words (en, fr).
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.

@@ -39,6 +39,7 @@ from bot.basics.slack_text import (
     to_plain,
     to_readable,
 )
+from bot.basics.task_words import task_text
 from bot.basics.timestamps import ts_to_datetime
 
 SLACK_IDS = SimpleNamespace(
@@ -55,6 +56,7 @@ SLACK_IDS = SimpleNamespace(
     wrap_up=slack_ids.WrapUpMessage,
     wrap_up_form=slack_ids.WrapUpModal,
     follow_up_input=slack_ids.follow_up_input,
+    memo_owner_input=slack_ids.memo_owner_input,
     lessons_form=slack_ids.LessonsModal,
     swap=slack_ids.SwapMessage,
     cover=slack_ids.CoverMessage,
@@ -498,6 +500,8 @@ class Renderer:
             # A Markdown table cell is one line (the Markdown escaping takes care of pipes).
             table_cell=lambda value: " ".join(str(value).split()),
             item=markdown_item,
+            # A follow-up's task without the "Follow-up:" it was written after.
+            task=task_text,
             prose=prose,
             quote=slack_quote,
             plain_text=_plain_text,

@@ -87,10 +87,12 @@ class EscalationMessage(StrEnum):
 
 
 class FollowUpMessage(StrEnum):
-    """The "File as issue" button on a follow-up's message (``/incident action``)."""
+    """The "File as issue" button on a follow-up's message (``/incident action``), and
+    "Merge" when it is possibly the same as an earlier follow-up of the incident."""
 
     BLOCK = "follow_up"
     FILE = "file_follow_up"
+    MERGE = "merge_follow_up"
 
 
 class SuggestionMessage(StrEnum):
@@ -168,12 +170,19 @@ class WrapUpModal(StrEnum):
 
 
 FOLLOW_UP_INPUT_PREFIX = "follow_up."
+MEMO_OWNER_PREFIX = "memo_owner."
 
 
 def follow_up_input(row: int, part: str) -> str:
     """The block and action id of a follow-up row's ``part`` (``text``, ``owner``, ``due``) in
     the wrap-up form."""
     return f"{FOLLOW_UP_INPUT_PREFIX}{row}.{part}"
+
+
+def memo_owner_input(entry_id: int) -> str:
+    """The block and action id of the owner chosen for a ``:memo:`` follow-up (a timeline
+    entry's id) in the wrap-up form."""
+    return f"{MEMO_OWNER_PREFIX}{entry_id}"
 
 
 class LessonsMessage(StrEnum):

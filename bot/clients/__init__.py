@@ -16,6 +16,7 @@ follow-up is ``bot.flows.filing``'s choice.
 - ``statuspage``: Atlassian Statuspage's REST API.
 - ``language_model``: the team's own model (OpenAI's Chat Completions API), asked for the
   postmortem draft's written sections.
+- ``follow_up_model``: the same model asked whether a new follow-up repeats an earlier one.
 - ``github``, ``jira``, ``linear``: the trackers follow-ups are filed in.
 - ``trackers``: what the tracker clients share (``TrackerFailure``).
 - ``vendor_http``: the JSON call, answer and failure the vendors' clients share.

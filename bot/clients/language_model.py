@@ -200,6 +200,11 @@ def verdicts_in(body: Any) -> list[Verdict]:
     return read
 
 
+def content_of(body: Any) -> Any:
+    """The JSON content of a completion's first choice; ModelFailure when there is none."""
+    return _content(body)
+
+
 def _content(body: Any) -> Any:
     """The JSON content of a completion's first choice."""
     if not isinstance(body, dict):

@@ -21,6 +21,8 @@ which flow runs each kind. The modules here are what the domain folders share.
 - ``draft_prompts``: the draft's questions in a marked message's thread, and their answers.
 - ``filing``: follow-ups filed as tracker issues, retried, closed and reopened.
 - ``follow_ups``: follow-ups noted with owner and due date, reminded by DM, marked done.
+- ``follow_up_merging``: two follow-ups that are one task merged in one click (Slack, web).
+- ``follow_up_model``: the team's model asked whether a new follow-up repeats an earlier one.
 - ``lessons``: the day-after lessons DM to each participant, and their answers.
 - ``wrap_up``: the form offered on resolving: impact end, numbers, trigger, services, tasks.
 - ``replies``: replying privately after the ack.

@@ -18,9 +18,11 @@ from bot.basics.slack_text import SlackText
 from bot.basics.trackers import TrackerTarget
 from bot.flows import filing
 from bot.flows.channel import Writes, deliver_now
+from bot.flows.follow_up_model import check_with_model
 from bot.flows.people import zone_of
 from bot.flows.postmortem_posting import schedule_publication
 from bot.record import findings, incidents
+from bot.record.follow_up_merges import is_merged
 from bot.record.follow_ups import (
     FollowUp,
     first_alike,
@@ -74,14 +76,15 @@ async def note_follow_up(
     await session.flush()
     await schedule_reminders(session, services, item, now)
     render = services.renderer
-    said = render.render("messages/action_recorded.j2", incident=incident, item=item)
+    said = render.render("messages/action_recorded.j2", incident=incident, item=item, alike=alike)
     payload: dict[str, object] = {"text": said}
-    if target is not None:
+    if target is not None or alike is not None:
         payload["blocks"] = render.render_json(
             "blocks/follow_up.json.j2",
             text=said,
             item=item,
-            tracker_name=filing.TRACKER_NAMES[target.kind],
+            alike=alike,
+            tracker_name=filing.TRACKER_NAMES[target.kind] if target else None,
         )
     await writes.keep(outbox.POST, payload, after=f"action_item:{item.id}")
     return Noted(item, alike)
@@ -120,9 +123,22 @@ async def record_action(
         await session.commit()
     await writes.send()
     services.wake_jobs()
+    ask_model(services, [noted])
     if file:
         await filing.file_follow_up(services, incident, noted.item, by=by, asked=asked)
     return said_alike(services, incident, [noted])
+
+
+def ask_model(services: Services, noted: list[Noted]) -> None:
+    """In the background, the team's model asked about each follow-up its words found no
+    earlier one for (bot/flows/follow_up_model.py)."""
+    if not services.settings.ai.enabled:
+        return
+    for each in noted:
+        if each.alike is None and each.item.id is not None:
+            services.background.spawn(
+                check_with_model(services, each.item.id), name="ask the model about a follow-up"
+            )
 
 
 def due_moment(text: str, zone: str, now: datetime) -> datetime:
@@ -178,8 +194,11 @@ async def remind_follow_up(services: Services, job: Job) -> None:
         item = await session.get(ActionItem, int(payload.get("item") or 0))
         incident = await session.get(Incident, item.incident_id) if item else None
         issue = await issue_of(session, follow_up_ref(item)) if item else None
+        merged = await is_merged(session, follow_up_ref(item)) if item else False
     if item is None or incident is None or item.owner is None or item.due_at is None:
         return None
+    if merged:
+        return None  # one task with another now: that one's reminders speak for it
     if is_done(item, issue):
         return None
     zone = await zone_of(services, item.owner, otherwise=incident.timezone)

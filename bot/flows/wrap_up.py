@@ -12,7 +12,7 @@ channel's canvas is brought up to date quietly.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -23,10 +23,12 @@ from bot.basics.slack_text import SlackText
 from bot.flows import filing
 from bot.flows.channel import Writes
 from bot.flows.fields import set_fields
-from bot.flows.follow_ups import Noted, note_follow_up, said_alike
+from bot.flows.follow_up_merging import language_of
+from bot.flows.follow_ups import Noted, ask_model, note_follow_up, said_alike
 from bot.flows.postmortem_posting import schedule_publication
 from bot.flows.replies import open_form
-from bot.record import fields, incidents
+from bot.record import fields, follow_ups, incidents
+from bot.record.follow_up_merges import give_owner, ownerless_memos
 from bot.record.incident_types import FieldValue
 from bot.record.milestones import set_milestone
 from bot.record.postmortem.writing import impact_ended, load_record
@@ -35,12 +37,14 @@ from bot.record.wrap_up import note_impact, note_trigger, proposed_impact_end
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
-from bot.store.models import Incident, Milestone, TimelineEntry
+from bot.store.models import ActionItem, Incident, Milestone, TimelineEntry, TimelineKind
 
 # Follow-up rows the form offers (three inputs each: a block holds one element).
 FOLLOW_UP_ROWS = 3
 # Block Kit's limit on a select's options.
 OPTIONS_MAX = 100
+# The :memo: follow-ups without an owner the form lists (a modal holds 100 blocks): the first.
+MEMOS_MAX = 20
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class WrapUp:
     services: Sequence[str] = ()
     fields: dict[str, FieldValue | None] = field(default_factory=dict)
     follow_ups: Sequence[AskedFollowUp] = ()
+    # Owners given to :memo: follow-ups, by the timeline entry's id.
+    memo_owners: Mapping[int, str] = field(default_factory=dict)
 
 
 async def offer_wrap_up(writes: Writes) -> None:
@@ -91,6 +97,7 @@ async def open_wrap_up_form(
         proposed = proposed_impact_end(incident, ended.at, source)
         public = await public_record(session, incident_id)
         values = await fields.values_of(session, incident_id, types.fields)
+        memos = ownerless_memos(await follow_ups.follow_ups(session, incident_id))
     metadata = {
         "incident": incident_id,
         "channel": incident.channel_id,
@@ -107,6 +114,8 @@ async def open_wrap_up_form(
         values=values,
         required=set(),
         rows=range(1, FOLLOW_UP_ROWS + 1),
+        memos=memos[:MEMOS_MAX],
+        language=language_of(services, incident),
         private_metadata=json.dumps(metadata),
     )
     await open_form(services, trigger_id, dict(view))
@@ -138,6 +147,7 @@ async def wrap_up(
         if given.ended is not None and given.ended != incident.ended_at:
             set_milestone(session, incident, Milestone.ENDED, given.ended, by=by, at=now)
         entries = _entries(session, incident, given, by=by, at=now)
+        owned = await _give_owners(session, incident, given.memo_owners, by=by, at=now)
         await session.flush()
         render = services.renderer
         text = render.render(
@@ -162,15 +172,36 @@ async def wrap_up(
             )
             for asked in given.follow_ups
         ]
+        if owned:
+            await writes.say("messages/follow_up_owners_given.j2", owned=owned, by=by)
         if message_ts:
             await _answer_offer(writes, message_ts, "messages/wrap_up_thanks.j2", by=by, again=True)
         await schedule_publication(session, incident, by=by, now=now, quiet=True)
         await session.commit()
     await writes.send()
     services.wake_jobs()
+    ask_model(services, noted)
     if given.fields:
         await set_fields(services, channel_id=channel_id, by=by, values=given.fields)
     return said_alike(services, incident, noted)
+
+
+async def _give_owners(
+    session: Any, incident: Incident, owners: Mapping[int, str], *, by: str, at: datetime
+) -> list[ActionItem]:
+    """Each :memo: follow-up of the incident given an owner in the form, a task of that
+    owner's now; one that is not the incident's, or was given one already, is left alone."""
+    owned = []
+    for entry_id, owner in owners.items():
+        memo = await session.get(TimelineEntry, entry_id)
+        if memo is None or memo.incident_id != incident.id:
+            continue
+        if memo.kind != TimelineKind.FOLLOW_UP:
+            continue
+        item = await give_owner(session, memo, owner, by=by, at=at)
+        if item is not None:
+            owned.append(item)
+    return owned
 
 
 def _entries(

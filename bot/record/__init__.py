@@ -15,6 +15,7 @@ modules here are what the domain folders share.
 - ``findings``: impact, causes and follow-up tasks people state for the postmortem.
 - ``follow_ups``: follow-ups: possible duplicates, open and overdue ones, done; and as tracker
   issues: filed where, waiting, refused, closed.
+- ``follow_up_merges``: follow-ups possibly the same, merged into one, given an owner.
 - ``lessons``: the day-after question to the participants: who, asked once, their answers.
 - ``wrap_up``: what the form offered on resolving records, and the impact end it proposes.
 - ``milestones``: milestone times set or corrected after the fact (and ``METRICS``).

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.task_words import task_text
 from bot.record.timeline import add_entry
 from bot.store.models import ActionItem, Incident, TimelineEntry, TimelineKind
 
@@ -41,10 +42,15 @@ def note_action(
     due_at: datetime | None = None,
 ) -> ActionItem:
     """Record a corrective or preventive task, due at ``due_at`` if given (the caller
-    commits)."""
+    commits); its text without the "Follow-up:" it may have been written after."""
     assert incident.id is not None
     item = ActionItem(
-        incident_id=incident.id, text=text, owner=owner, created_by=by, created_at=at, due_at=due_at
+        incident_id=incident.id,
+        text=task_text(text),
+        owner=owner,
+        created_by=by,
+        created_at=at,
+        due_at=due_at,
     )
     session.add(item)
     return item

@@ -8,7 +8,6 @@ either in one string. No HTTP in here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,11 +17,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, to_plain
+from bot.basics.task_words import content_words
 from bot.basics.trackers import TrackerChange, TrackerTarget
 from bot.record.timeline import EntryRow
 from bot.store.db import insert_once
 from bot.store.models import (
     ActionItem,
+    FollowUpMerge,
     Incident,
     Job,
     TimelineEntry,
@@ -55,7 +56,12 @@ async def follow_up_of(session: AsyncSession, ref: str) -> FollowUp | None:
 
 
 async def follow_ups(session: AsyncSession, incident_id: int) -> list[FollowUp]:
-    """Every follow-up of the incident, in the order they were noted."""
+    """Every follow-up of the incident, in the order they were noted; those merged into
+    another (or given an owner, a task of their own now) left out."""
+    gone = await session.exec(
+        select(FollowUpMerge.merged).where(FollowUpMerge.incident_id == incident_id)
+    )
+    merged = set(gone.all())
     items = await session.exec(
         select(ActionItem)
         .where(ActionItem.incident_id == incident_id)
@@ -68,7 +74,8 @@ async def follow_ups(session: AsyncSession, incident_id: int) -> list[FollowUp]:
         )
     )
     rows: list[FollowUp] = [*items.all(), *memos.all()]
-    return sorted(rows, key=lambda row: noted_at(row))
+    kept = [row for row in rows if follow_up_ref(row) not in merged]
+    return sorted(kept, key=lambda row: noted_at(row))
 
 
 def noted_at(row: FollowUp) -> datetime:
@@ -77,34 +84,15 @@ def noted_at(row: FollowUp) -> datetime:
 
 
 # -- possible duplicates -------------------------------------------------------------------
-# Words that say nothing of what is to be done.
-_FILLER_WORDS = (
-    "a an the to for of and or on in at by with from into onto about we our us i you they "
-    "should must need needs let lets it its this that these those be is are was were will "
-    "can could would so also all any some more "
-    # and the verbs any task starts with
-    "add create write make do implement introduce set up get have"
-)
-_FILLER = frozenset(_FILLER_WORDS.split())
-_WORD = re.compile(r"[a-z0-9]+")
-# Two follow-ups read alike when most of their words are shared (Jaccard), or when one's
-# words are nearly all in the other and there are enough of them to mean something.
+# Two follow-ups read alike when most of their content words are shared (Jaccard), or when
+# one's words are nearly all in the other and there are enough of them to mean something.
 ALIKE = 0.7
 CONTAINED = 0.9
 CONTAINED_WORDS = 3
 
 
-def _stem(word: str) -> str:
-    """``alerts``, ``alerting``, ``alerted`` as ``alert``: plurals and tenses aside."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
 def _words(text: str) -> frozenset[str]:
-    plain = to_plain(SlackText.of(text)).lower()
-    return frozenset(_stem(word) for word in _WORD.findall(plain) if word not in _FILLER)
+    return content_words(to_plain(SlackText.of(text)))
 
 
 def _alike(first: frozenset[str], second: frozenset[str]) -> bool:
@@ -124,7 +112,7 @@ def reads_like(first: str, second: str) -> bool:
 
 def earlier_alike(texts: Sequence[str]) -> list[int | None]:
     """For each follow-up (in the order they were noted), the index of the first earlier one
-    it reads like, or None: a possible duplicate, to be flagged, never merged."""
+    it reads like, or None: possibly the same task, flagged until a person merges them."""
     words = [_words(text) for text in texts]
     return [
         next((earlier for earlier in range(index) if _alike(words[earlier], own)), None)
@@ -157,7 +145,8 @@ async def open_follow_ups(
 ) -> list[OpenFollowUp]:
     """The workspace's follow-ups not done yet (``owner``'s alone when given): those with a
     due date first, the soonest (the most overdue) first, then the others as noted.
-    ``:memo:`` follow-ups have no owner or due date and are not listed."""
+    ``:memo:`` follow-ups have no owner or due date and are not listed, nor are follow-ups
+    merged into another."""
     statement = (
         select(ActionItem, Incident)
         .join(Incident, col(Incident.id) == col(ActionItem.incident_id))
@@ -166,9 +155,15 @@ async def open_follow_ups(
             col(TrackerIssue.follow_up)
             == literal(f"{ActionItem.__tablename__}:") + cast(col(ActionItem.id), String),
         )
+        .outerjoin(
+            FollowUpMerge,
+            col(FollowUpMerge.merged)
+            == literal(f"{ActionItem.__tablename__}:") + cast(col(ActionItem.id), String),
+        )
         .where(
             col(Incident.team_id) == team_id,
             col(ActionItem.done_at).is_(None),
+            col(FollowUpMerge.id).is_(None),
             or_(col(TrackerIssue.state).is_(None), col(TrackerIssue.state) != "closed"),
         )
         .order_by(

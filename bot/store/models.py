@@ -242,6 +242,42 @@ class TrackerIssue(SQLModel, table=True):
     changed_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
+class FollowUpMerge(SQLModel, table=True):
+    """A follow-up that is no longer a task of its own: ``merged`` (a follow-up ref, as
+    TrackerIssue.follow_up names it) went into ``kept``. ``reason`` is ``merged`` (a person
+    merged two that were one task; ``carried`` lists what the kept one took from it: ``owner``,
+    ``due``, ``issue``) or ``owned`` (a ``:memo:`` follow-up given an owner in the wrap-up
+    form, a task of its own with that owner now). The incident's record of who and when."""
+
+    __tablename__ = "follow_up_merge"
+    __table_args__ = (UniqueConstraint("merged", name="uq_follow_up_merge_merged"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    merged: str
+    kept: str
+    reason: str = "merged"
+    carried: str = ""
+    merged_by: str
+    merged_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class FollowUpAlike(SQLModel, table=True):
+    """The earlier follow-up (``alike``) the team's model found ``follow_up`` to be the same
+    task as, when their words did not say so: flagged as a possible duplicate like those
+    the words find (``found_by``: the model's name)."""
+
+    __tablename__ = "follow_up_alike"
+    __table_args__ = (UniqueConstraint("follow_up", name="uq_follow_up_alike_follow_up"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    follow_up: str
+    alike: str
+    found_by: str
+    found_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
 class MilestoneChange(SQLModel, table=True):
     """A milestone time a person set or corrected (``/incident time``): who, from what, to what."""
 

@@ -39,7 +39,7 @@ MAX_WINDOW_ID = 2**31 - 1
 async def maintenance_list(request: web.Request) -> web.Response:
     """GET /maintenance: the windows (the latest first) and the form to add one."""
     viewer, csrf = viewer_and_csrf(request)
-    if await _guest(request, viewer):
+    if await guest_viewer(request, viewer):
         return _guests_refused(request, viewer, csrf)
     return await _render_list(request)
 
@@ -50,7 +50,7 @@ async def add_window_form(request: web.Request) -> web.Response:
     viewer = page_viewer(request)
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
-    if await _guest(request, viewer):
+    if await guest_viewer(request, viewer):
         return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     fields = {key: _text(form.get(key)) for key in ("labels", "start", "end")}
     try:
@@ -75,7 +75,7 @@ async def cancel_window_form(request: web.Request) -> web.Response:
     viewer = page_viewer(request)
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
-    if await _guest(request, viewer):
+    if await guest_viewer(request, viewer):
         return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     number = parse_bounded_int(request.match_info["window"], 1, MAX_WINDOW_ID)
     try:
@@ -94,7 +94,7 @@ async def window_page(request: web.Request) -> web.Response:
     """GET /maintenance/<id>: who made the window, when it runs, what it silenced."""
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
-    if await _guest(request, viewer):
+    if await guest_viewer(request, viewer):
         return _guests_refused(request, viewer, csrf)
     number = parse_bounded_int(request.match_info["window"], 1, MAX_WINDOW_ID)
     window, silenced = await window_and_silenced(web_.services, number or 0)
@@ -169,7 +169,7 @@ async def _refused(
     return await _render_list(request, refused=said, form=form, status=status)
 
 
-async def _guest(request: web.Request, viewer: Viewer) -> bool:
+async def guest_viewer(request: web.Request, viewer: Viewer) -> bool:
     """Whether the viewer is a guest of the workspace: their session says so, or Slack does
     now (``users.info``, asked afresh: a member made a guest since signing in sees nothing)."""
     if viewer.guest:

@@ -1,6 +1,6 @@
 """Follow-ups with owners and due dates, end to end through the Slack emulator: the due date
 read in the incident's zone, the owner reminded by DM before it is due and again once it is
-overdue, "Mark done" in that DM, possible duplicates flagged (never merged), and the draft,
+overdue, "Mark done" in that DM, possible duplicates flagged (merged by a person), and the draft,
 the App Home and the web view listing them."""
 
 from __future__ import annotations
@@ -158,15 +158,18 @@ async def test_a_follow_up_that_reads_like_an_earlier_one_is_flagged_never_merge
         await warroom.advance(minutes=5)
         await command(warroom, channel, "action add a test for card types")
         before = len(slack.ephemeral_for(ALICE))
-        assert "Possible duplicate" not in replies(slack, ALICE)
+        assert "Possibly the same" not in replies(slack, ALICE)
         await command(warroom, channel, "action add an alert for payment gateway 5xx errors")
         reply = replies(slack, ALICE, before)
         new = "add an alert for payment gateway 5xx errors"
-        assert f'Possible duplicate: "{new}" reads like' in reply
-        assert '(2026-03-10 10:00 CET): "Add alert on payment gateway 5xx"' in reply
+        assert f'"{new}" reads like "Add alert on payment gateway 5xx"' in reply
+        assert (
+            "Possibly the same as a follow-up noted earlier in INC-1 (2026-03-10 10:00 CET)"
+            in reply
+        )
         draft = await draft_of(warroom)
         assert draft.count("- [ ] ") == 3  # both kept
-        (flagged,) = [line for line in draft.splitlines() if "_Possible duplicate_" in line]
+        (flagged,) = [line for line in draft.splitlines() if "_Possibly the same as_" in line]
         assert flagged.startswith("- [ ] add an alert for payment gateway 5xx errors")
         assert '("Add alert on payment gateway 5xx")' in flagged
 

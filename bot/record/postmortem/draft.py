@@ -192,6 +192,15 @@ class EscalationLine:
 
 
 @dataclass(frozen=True)
+class MergeNote:
+    """A follow-up merged into another by a person: its words, who merged it, when."""
+
+    text: str
+    by: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Action:
     """A corrective or preventive task: a ``:memo:`` message or an ``/incident action``."""
 
@@ -208,9 +217,13 @@ class Action:
     # Who marked it done (the reminder's button), when someone did.
     done_by: str | None = None
     marked_done: bool = False
-    # The earlier follow-up of the incident this one reads like: a possible duplicate,
-    # flagged for a person to decide, never merged.
+    # The earlier follow-up of the incident this one is possibly the same as (its words, or
+    # the team's model): flagged for a person to merge with one click, never merged by itself.
     alike: Action | None = None
+    # The follow-up it is (``action_item:7``, ``timeline_entry:12``): what a merge names.
+    ref: str = ""
+    # The tasks people merged into this one (the incident's record of who and when).
+    merged_from: tuple[MergeNote, ...] = ()
 
     @property
     def done(self) -> bool:

@@ -25,7 +25,8 @@ from bot.basics.render import Renderer, postmortem_template, readable
 from bot.basics.slack_links import message_link
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users
-from bot.record import fields, follow_ups, lessons, messages, roles, timeline
+from bot.basics.task_words import task_text
+from bot.record import fields, follow_up_merges, follow_ups, lessons, messages, roles, timeline
 from bot.record.alerting import alerts
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
@@ -43,6 +44,7 @@ from bot.record.postmortem.draft import (
     EscalationLine,
     Lesson,
     Line,
+    MergeNote,
     Metric,
     MilestoneTime,
     Mitigation,
@@ -223,6 +225,12 @@ class Record:
     edits: Mapping[str, PostmortemEdit] = field(default_factory=dict)
     # Tracker issues by the follow-up each files (bot/record/follow_ups.py).
     issues: Mapping[str, TrackerIssue] = field(default_factory=dict)
+    # Follow-ups merged into another (or given an owner: a task of their own now), left out;
+    # the earlier follow-up the team's model found each to be the same task as.
+    merged: frozenset[str] = frozenset()
+    model_alike: Mapping[str, str] = field(default_factory=dict)
+    # The merges people made, by the task kept: the merged task's words, who, when.
+    merges: Mapping[str, Sequence[tuple[str, str, datetime]]] = field(default_factory=dict)
     public: PublicIncident | None = None
     public_updates: Sequence[PublicUpdate] = ()
     # The incident's custom field values (WARROOM_INCIDENT_TYPES), in the file's order.
@@ -266,6 +274,7 @@ class Record:
             ids |= {named.get("user") for named in escalation.on_call or []}
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
         ids |= {item.done_by for item in self.actions}
+        ids |= {by for notes in self.merges.values() for _, by, _ in notes}
         ids |= {lesson.user_id for lesson in self.lessons}
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
@@ -297,8 +306,10 @@ async def load_record(
         .order_by(col(ActionItem.created_at), col(ActionItem.id))
     )
     suggested, models = await model_suggestions.suggestions_of(session, incident_id)
+    merged = await follow_up_merges.merged_refs(session, incident_id)
     if entries is None:
         entries = await timeline.entry_rows(session, incident_id)
+    notes = await follow_up_merges.merge_notes(session, incident_id)
     escalated = await escalations.escalations_of(session, incident_id)
     quoting = await _quoted(session, incident, entries, escalated)
     return Record(
@@ -308,7 +319,10 @@ async def load_record(
         person_pages=await paging_pages.pages_of(session, incident_id),
         notifications=await paging_pages.notifications_of(session, incident_id),
         roles=await roles.roles_of(session, incident_id),
-        actions=actions.all(),
+        actions=[a for a in actions.all() if follow_ups.follow_up_ref(a) not in merged],
+        merged=frozenset(merged),
+        model_alike=await follow_up_merges.model_alike(session, incident_id),
+        merges=notes,
         milestone_changes=await milestone_changes(session, incident_id),
         edits=await postmortem_edits.current_edits(session, incident_id),
         issues=await follow_ups.issues_of(session, incident_id),
@@ -455,6 +469,7 @@ def build_draft(
                 (follow_ups.follow_up_ref(entry), line(entry))
                 for entry in record.entries
                 if entry.kind == TimelineKind.FOLLOW_UP
+                and follow_ups.follow_up_ref(entry) not in record.merged
             ],
             record,
             name,
@@ -754,6 +769,14 @@ def _escalation(
     )
 
 
+def _merged_into(
+    record: Record, ref: str, name: Namer, names: Mapping[str, str]
+) -> tuple[MergeNote, ...]:
+    """The tasks merged into the follow-up ``ref``: their words, who merged them, when."""
+    merges = record.merges.get(ref, ())
+    return tuple(MergeNote(task_text(readable(t, names)), name(by), at) for t, by, at in merges)
+
+
 def _actions(
     memos: list[tuple[str, Line]],
     record: Record,
@@ -761,10 +784,13 @@ def _actions(
     names: Mapping[str, str],
     now: datetime,
 ) -> list[Action]:
-    """The follow-ups in the order they were noted, each with the earlier one it reads like."""
+    """The follow-ups in the order they were noted, each with the earlier one it is possibly
+    the same as (by their words, or the team's model)."""
     issues = record.issues
     noted = [
-        Action(memo.text, None, memo.author, memo.at, memo.link, issues.get(ref))
+        Action(
+            task_text(memo.text), None, memo.author, memo.at, memo.link, issues.get(ref), ref=ref
+        )
         for ref, memo in memos
     ]
     for item in record.actions:
@@ -772,7 +798,7 @@ def _actions(
         done = follow_ups.is_done(item, issue)
         noted.append(
             Action(
-                readable(item.text, names),
+                task_text(readable(item.text, names)),
                 name(item.owner),
                 name(item.created_by),
                 item.created_at,
@@ -782,12 +808,21 @@ def _actions(
                 overdue=item.due_at is not None and item.due_at <= now and not done,
                 done_by=name(item.done_by),
                 marked_done=item.done_at is not None,
+                ref=follow_ups.follow_up_ref(item),
             )
         )
+    noted = [
+        replace(action, merged_from=_merged_into(record, action.ref, name, names))
+        for action in noted
+    ]
     noted.sort(key=lambda action: action.at)
     actions: list[Action] = []
+    by_ref: dict[str, Action] = {}
     for action, earlier in zip(
         noted, follow_ups.earlier_alike([a.text for a in noted]), strict=True
     ):
-        actions.append(action if earlier is None else replace(action, alike=actions[earlier]))
+        alike = actions[earlier] if earlier is not None else None
+        alike = alike or by_ref.get(record.model_alike.get(action.ref, ""))
+        actions.append(action if alike is None else replace(action, alike=alike))
+        by_ref[action.ref] = actions[-1]
     return actions
