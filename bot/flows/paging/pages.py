@@ -3,8 +3,9 @@ at their rules' offsets, all of an escalation's stopped by its acknowledgement.
 
 Each notification is a job row written in the transaction that decided the page; the job
 takes its notification (pending -> sending) before calling out, so a cancelled one is never
-sent, and a failure leaves the person's next rule to fire on time. Numbers and addresses are
-read from the contacts when sending and never written to the record, the logs or Slack.
+sent, and a failure brings the person's next rule forward (bot/flows/paging/fallback.py).
+Numbers and addresses are read from the contacts when sending and never written to the
+record, the logs or Slack.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
+from bot.flows.paging.fallback import fire_next_rule
 from bot.record import incidents
 from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
@@ -228,6 +230,8 @@ async def _failed(
         attempt,
         failure.detail,
     )
+    # Tried again or not, the person's next rule does not wait for its offset.
+    await fire_next_rule(services, incident, notification, failure.detail)
     wait = timedelta(seconds=failure.retry_after or 0)
     if failure.retryable and attempt < MAX_ATTEMPTS and wait <= LONGEST_WAIT:
         await _release(services, notification)
@@ -539,6 +543,8 @@ _REPORTED = {
     "busy": ("busy", False),
     "no-answer": ("no-answer", False),
 }
+# Reports after which the person was not reached that way: their next rule fires at once.
+_NOT_REACHED = {"undelivered", "failed", "busy", "no-answer"}
 
 
 async def record_status(
@@ -564,6 +570,9 @@ async def record_status(
         detail = f"the carrier reported error {error_code}" if error_code else None
         detail = detail or f"Twilio reported it {status}"
     await _settle(services, incident, notification, outcome, vendor_id=sid, detail=detail)
+    if status in _NOT_REACHED:
+        why = detail or f"Twilio reported it {status}"
+        await fire_next_rule(services, incident, notification, why)
     return True
 
 
