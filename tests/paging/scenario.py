@@ -68,6 +68,7 @@ def paging_settings(
         "escalation__policies": settings.escalation.policies,
         "oncall__schedules": settings.oncall.schedules,
         "paging": settings.paging,
+        "hooks": settings.hooks,
         "web__public_url": settings.web.public_url,
         # The background runner stays out of the way; tests run due jobs themselves.
         "runtime__scheduler_interval": 3600.0,

@@ -26,6 +26,7 @@ from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging.fallback import fire_next_rule
+from bot.flows.paging.hooks import page_document, send_to
 from bot.record import incidents
 from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
@@ -230,10 +231,10 @@ async def _failed(
         attempt,
         failure.detail,
     )
-    # Tried again or not, the person's next rule does not wait for its offset.
-    await fire_next_rule(services, incident, notification, failure.detail)
     wait = timedelta(seconds=failure.retry_after or 0)
+    # Tried again or not, the person's next rule does not wait for its offset.
     if failure.retryable and attempt < MAX_ATTEMPTS and wait <= LONGEST_WAIT:
+        await fire_next_rule(services, incident, notification, failure.detail)
         await _release(services, notification)
         return services.clock() + max(RETRY_DELAYS[attempt - 1], wait)
     await _settle(
@@ -245,6 +246,7 @@ async def _failed(
         attempts=attempt,
         possible_repeat=possible_repeat,
     )
+    await fire_next_rule(services, incident, notification, failure.detail)
     return None
 
 
@@ -530,6 +532,30 @@ async def _send_email(
     return await send_mail(paging.smtp_url, mail)
 
 
+async def _send_webhook(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """A signed JSON POST to the destination the contact names (README: "Paging webhooks"),
+    with an acknowledgement link in it."""
+    words = await words_of(services, incident, escalation, notification.user_id)
+    now = services.clock()
+    document = page_document(
+        incident,
+        escalation,
+        notification,
+        words=words,
+        incident_url=_incident_url(services, incident),
+        acknowledge_url=await _acknowledge_url(services, notification),
+        at=now,
+    )
+    await send_to(services, method.address, document, at=now, delivery=str(notification.id))
+    return None
+
+
 def _public(services: Services, path: str) -> str:
     return f"{services.settings.web.public_url}{path}"
 
@@ -588,4 +614,5 @@ SENDERS: dict[str, Sender] = {
     "sms": _send_sms,
     "voice": _send_call,
     "email": _send_email,
+    "webhook": _send_webhook,
 }
