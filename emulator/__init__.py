@@ -27,6 +27,7 @@ from emulator.models import (
 from emulator.ntfy import FakeNtfy
 from emulator.pagerduty import FakePagerDuty
 from emulator.paging_webhook import FakeWebhookReceiver
+from emulator.teams import FakeTeamsWorkflow
 from emulator.twilio import FakeTwilio
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "EphemeralMessage",
     "FakeNtfy",
     "FakePagerDuty",
+    "FakeTeamsWorkflow",
     "FakeTwilio",
     "FakeWebhookReceiver",
     "Message",

@@ -198,6 +198,7 @@ class PagingSettings(Feature):
             "email": (self.smtp_on, "WARROOM_SMTP_URL and WARROOM_SMTP_FROM"),
             # Checked against WARROOM_PAGING_WEBHOOKS by Settings (another feature's file).
             "webhook": (True, ""),
+            "teams": (True, ""),
         }
         for kind in sorted(kinds):
             ready, variables = needs[kind]

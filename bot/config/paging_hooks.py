@@ -5,6 +5,8 @@ YAML file), each a URL the team runs and the variable holding its signing secret
       signal-bridge:
         url: https://bridge.example.com/warroom/page
         secret_env: WARROOM_SIGNAL_BRIDGE_SECRET
+      ops-teams:                       # a Microsoft Teams Workflows webhook (``teams`` contacts)
+        teams_url_env: WARROOM_OPS_TEAMS_URL   # its URL carries its signature: a secret
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bot.record.workflows.definitions import webhook_url_allowed
 
 _ENV = re.compile(r"^[A-Z][A-Z0-9_]*$")
 KEYS = ("url", "secret_env")
+TEAMS_KEYS = ("teams_url_env",)
 
 
 class HooksError(ValueError):
@@ -35,10 +38,16 @@ class HooksError(ValueError):
 
 @dataclass(frozen=True)
 class Destination:
-    """Where a page is POSTed, and the variable holding the secret it is signed with."""
+    """Where a page is POSTed, and the variable holding the secret it is signed with; for a
+    Teams Workflows webhook (``teams``), the variable holding its whole URL."""
 
     url: str
     secret_env: str
+    teams: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "teams" if self.teams else "webhook"
 
 
 @dataclass(frozen=True)
@@ -73,8 +82,14 @@ def parse_hooks(document: Any) -> Destinations:
         if not isinstance(name, str) or not CONTACT_NAME.match(name):
             problems.append(f"{where}: a name of lowercase letters, digits, - and _")
             continue
+        if isinstance(body, dict) and set(body) == set(TEAMS_KEYS):
+            if not isinstance(body["teams_url_env"], str) or not _ENV.match(body["teams_url_env"]):
+                problems.append(f"{where}: teams_url_env: the variable holding the Workflows URL")
+            else:
+                found[name] = Destination(url="", secret_env=body["teams_url_env"], teams=True)
+            continue
         if not isinstance(body, dict) or set(body) != set(KEYS):
-            problems.append(f"{where}: exactly url and secret_env")
+            problems.append(f"{where}: exactly url and secret_env (or teams_url_env)")
             continue
         url, secret_env = body["url"], body["secret_env"]
         if not isinstance(url, str) or not webhook_url_allowed(url):
@@ -100,8 +115,9 @@ class PagingHookSettings(Feature):
         default=NO_HOOKS,
         parse=problems_file(load_hooks, HooksError),
         doc="path of the paging webhooks file (see Paging): each destination's `url` and the "
-        "`secret_env` variable holding its signing secret",
-        shown="none (no webhook method)",
+        "`secret_env` variable holding its signing secret, or for Microsoft Teams the "
+        "`teams_url_env` variable holding the Workflows URL",
+        shown="none (no webhook or Teams method)",
     )
     # The destinations' signing secrets, by destination name (read from their variables).
     secrets: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
@@ -117,8 +133,13 @@ class PagingHookSettings(Feature):
         return found.replace(secrets=MappingProxyType(secrets))
 
     def problems(self) -> list[str]:
-        return [
-            f"WARROOM_PAGING_WEBHOOKS: {name}: set {hook.secret_env} (its signing secret)"
-            for name, hook in self.destinations.items()
-            if not self.secrets.get(name)
-        ]
+        problems = []
+        for name, hook in self.destinations.items():
+            value = str(self.secrets.get(name) or "")
+            if not value:
+                what = "its Workflows URL" if hook.teams else "its signing secret"
+                problems.append(f"WARROOM_PAGING_WEBHOOKS: {name}: set {hook.secret_env} ({what})")
+            elif hook.teams and not webhook_url_allowed(value):
+                # The URL is a secret: only its variable is named.
+                problems.append(f"WARROOM_PAGING_WEBHOOKS: {name}: {hook.secret_env}: an https URL")
+        return problems

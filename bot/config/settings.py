@@ -159,17 +159,22 @@ class Settings:
         return []
 
     def _hook_problems(self) -> list[str]:
-        """Webhook contacts name destinations of the paging webhooks file."""
+        """Webhook and Teams contacts name destinations of their kind in the paging webhooks
+        file."""
         named = {
-            method.address
+            (method.kind, method.address)
             for person in self.paging.contacts.people.values()
             for method in person.contacts.values()
-            if method.kind == "webhook"
+            if method.kind in ("webhook", "teams")
         }
-        unknown = sorted(named - set(self.hooks.destinations))
+        unknown = sorted(
+            f"{address} ({kind})"
+            for kind, address in named
+            if (found := self.hooks.destinations.get(address)) is None or found.kind != kind
+        )
         if unknown:
             return [
-                "WARROOM_CONTACTS: no destination in WARROOM_PAGING_WEBHOOKS named "
+                "WARROOM_CONTACTS: no destination of that kind in WARROOM_PAGING_WEBHOOKS: "
                 + ", ".join(unknown)
             ]
         return []

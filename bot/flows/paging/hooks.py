@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.basics.slack_links import channel_link
+from bot.clients.teams import Card, page_card, post_card
 from bot.clients.vendor_http import VendorFailure
 from bot.clients.webhook import post_page
 from bot.services import Services
@@ -74,3 +75,37 @@ async def send_to(
         timestamp=int(at.timestamp()),
         delivery=delivery,
     )
+
+
+def slack_https_link(incident: Incident) -> str | None:
+    """The incident's channel as an https link (Slack's app_redirect), for clients such as
+    Teams that open only web links."""
+    if not incident.channel_id:
+        return None
+    return f"https://slack.com/app_redirect?channel={incident.channel_id}&team={incident.team_id}"
+
+
+async def send_card(
+    services: Services,
+    name: str,
+    incident: Incident,
+    facts: tuple[tuple[str, str], ...],
+    *,
+    words: dict[str, Any],
+    incident_url: str | None,
+    acknowledge_url: str | None,
+) -> None:
+    """Post the page's Adaptive Card to the Teams destination ``name``."""
+    found = services.settings.hooks.destinations.get(name)
+    if found is None or not found.teams:
+        raise VendorFailure(f"no Teams destination {name!r}", retryable=False)
+    card = Card(
+        title=f"{incident.reference} {incident.severity} {words['title']}",
+        facts=facts,
+        slack_url=slack_https_link(incident),
+        acknowledge_url=acknowledge_url,
+        incident_url=incident_url,
+        urgent=incident.severity in ("SEV1", "SEV2"),
+    )
+    assert services.http is not None, "paging needs the application's HTTP session"
+    await post_card(services.http, services.settings.hooks.secrets[name], page_card(card))

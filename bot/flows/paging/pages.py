@@ -26,7 +26,7 @@ from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging.fallback import fire_next_rule
-from bot.flows.paging.hooks import page_document, send_to
+from bot.flows.paging.hooks import page_document, send_card, send_to
 from bot.record import incidents
 from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
@@ -556,6 +556,35 @@ async def _send_webhook(
     return None
 
 
+async def _send_teams(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """An Adaptive Card in a Teams channel through its Workflows webhook: the incident, its
+    severity, who is paged, Acknowledge and Open in Slack."""
+    words = await words_of(services, incident, escalation, notification.user_id)
+    paged = words["names"].get(notification.user_id) or notification.user_id
+    facts = (
+        ("Severity", incident.severity),
+        ("Status", str(incident.status)),
+        ("Paged", f"{paged} (rule {notification.rule})"),
+        ("Paged by", _render(services, "paging/teams_paged_by.j2", words)),
+    )
+    await send_card(
+        services,
+        method.address,
+        incident,
+        facts,
+        words=words,
+        incident_url=_incident_url(services, incident),
+        acknowledge_url=await _acknowledge_url(services, notification),
+    )
+    return None
+
+
 def _public(services: Services, path: str) -> str:
     return f"{services.settings.web.public_url}{path}"
 
@@ -615,4 +644,5 @@ SENDERS: dict[str, Sender] = {
     "voice": _send_call,
     "email": _send_email,
     "webhook": _send_webhook,
+    "teams": _send_teams,
 }

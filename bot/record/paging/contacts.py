@@ -35,13 +35,13 @@ from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
 
-MethodKind = Literal["slack", "ntfy", "sms", "voice", "email", "webhook"]
+MethodKind = Literal["slack", "ntfy", "sms", "voice", "email", "webhook", "teams"]
 # The methods a person may add for themselves, in the order the README lists them; ``slack``
 # needs none.
 CONTACT_KINDS: tuple[MethodKind, ...] = ("ntfy", "sms", "voice", "email")
 # Only in the contacts file: a webhook names a destination of WARROOM_PAGING_WEBHOOKS, which
 # the operator runs, never an address a person types.
-FILE_KINDS: tuple[MethodKind, ...] = (*CONTACT_KINDS, "webhook")
+FILE_KINDS: tuple[MethodKind, ...] = (*CONTACT_KINDS, "webhook", "teams")
 SLACK: MethodKind = "slack"
 # ITU-T E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -218,8 +218,8 @@ def masked(kind: str, address: str) -> str:
     if kind == "email":
         local, _, domain = address.partition("@")
         return f"{local[:1]}•••@{domain}"
-    if kind == "webhook":
-        return f"webhook {address}"  # a destination's name: the operator's, no secret
+    if kind in ("webhook", "teams"):
+        return f"{kind} {address}"  # a destination's name: the operator's, no secret
     return SECRET_TOPIC
 
 
@@ -254,8 +254,8 @@ def method_problem(
         return f"ntfy: {address!r} is not a topic (letters, digits, - and _, at most 64)"
     if kind == "email" and not EMAIL.match(value):
         return f"email: {address!r} is not an address (like erin@example.com)"
-    if kind == "webhook" and not CONTACT_NAME.match(value):
-        return f"webhook: {address!r} is not a destination's name (of WARROOM_PAGING_WEBHOOKS)"
+    if kind in ("webhook", "teams") and not CONTACT_NAME.match(value):
+        return f"{kind}: {address!r} is not a destination's name (of WARROOM_PAGING_WEBHOOKS)"
     return None
 
 
