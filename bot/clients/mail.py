@@ -68,9 +68,11 @@ async def send_mail(smtp_url: Secret, mail: Mail, *, timeout: float = TIMEOUT) -
         )
     except aiosmtplib.SMTPRecipientsRefused as refused:
         codes = [recipient.code for recipient in refused.recipients] or [550]
+        retryable = all(400 <= code < 500 for code in codes)
         raise MailFailure(
             f"the mail server refused the address (reply {codes[0]})",
-            retryable=all(400 <= code < 500 for code in codes),
+            retryable=retryable,
+            bad_address=not retryable,
         ) from None
     except aiosmtplib.SMTPResponseException as error:
         retryable = 400 <= error.code < 500

@@ -27,6 +27,7 @@ from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
+from bot.flows.paging.trouble import tell_trouble
 from bot.record import incidents
 from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
@@ -230,6 +231,13 @@ async def _failed(
         incident.reference,
         attempt,
         failure.detail,
+    )
+    await tell_trouble(
+        services,
+        user=notification.user_id,
+        contact=notification.contact,
+        method=notification.method,
+        failure=failure,
     )
     wait = timedelta(seconds=failure.retry_after or 0)
     # Tried again or not, the person's next rule does not wait for its offset.
