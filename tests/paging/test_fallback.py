@@ -59,7 +59,7 @@ async def providers() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
 @pytest.fixture
 async def warroom(
     slack: SlackEmulator,
-    sqlite_url: str,
+    database_url: str,
     tmp_path: Path,
     providers: tuple[FakeTwilio, FakeNtfy],
     mailbox: tuple[Mailbox, int],
@@ -72,7 +72,7 @@ async def warroom(
         WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox[1]}",
         WARROOM_SMTP_FROM="warroom@example.com",
     )
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+    async with running_warroom(slack, database_url, Clock(NOW), **settings) as running:
         twilio.reach = (PUBLIC_URL, running.url)
         yield running
 
