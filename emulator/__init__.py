@@ -26,6 +26,8 @@ from emulator.models import (
 )
 from emulator.ntfy import FakeNtfy
 from emulator.pagerduty import FakePagerDuty
+from emulator.paging_webhook import FakeWebhookReceiver
+from emulator.teams import FakeTeamsWorkflow
 from emulator.twilio import FakeTwilio
 
 __all__ = [
@@ -35,7 +37,9 @@ __all__ = [
     "EphemeralMessage",
     "FakeNtfy",
     "FakePagerDuty",
+    "FakeTeamsWorkflow",
     "FakeTwilio",
+    "FakeWebhookReceiver",
     "Message",
     "SlackEmulator",
     "UndeclaredCommand",

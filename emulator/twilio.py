@@ -43,6 +43,8 @@ _ERRORS = {
     21212: (400, "The 'From' number {from_} is not a valid phone number."),
     21602: (400, "Message body is required."),
     21614: (400, "'To' number {to} is not a valid mobile number"),
+    # https://www.twilio.com/docs/api/errors/21610: the recipient replied STOP.
+    21610: (400, "Attempt to send to unsubscribed recipient"),
 }
 
 
@@ -94,6 +96,7 @@ class FakeTwilio(FakeHttpServer):
         self.calls: list[PlacedCall] = []
         self.refused: list[dict[str, Any]] = []
         self.landlines: set[str] = set()  # numbers that cannot receive SMS (21614)
+        self.unsubscribed: set[str] = set()  # numbers that replied STOP (21610)
         # Where Twilio's requests go: (public address, the server it leads to).
         self.reach = ("", "")
         # The number's "A message comes in" webhook, as set in Twilio's console.
@@ -137,6 +140,8 @@ class FakeTwilio(FakeHttpServer):
                 return self._twilio_error(21602)
             if to in self.landlines:
                 return self._twilio_error(21614, to=to)
+            if to in self.unsubscribed:
+                return self._twilio_error(21610)
             self.messages.append(SentMessage(sid, to, from_, str(form["Body"]), callback))
         else:
             if not form.get("Twiml") and not form.get("Url"):

@@ -60,6 +60,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "workflows",
         "postmortem",
     ),
+    "bot/clients/": ("webhook", "teams"),
     "bot/flows/": ("oncall", "paging", "status_page", "escalation", "workflows"),
     "bot/web/": ("status_page", "oncall", "paging"),
     "commands/": ("oncall", "escalation", "status_page"),

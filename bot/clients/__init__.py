@@ -13,6 +13,8 @@ follow-up is ``bot.flows.filing``'s choice.
 - ``ntfy``: push notifications published to an ntfy server.
 - ``twilio``: Twilio's SMS and calls, TwiML, and the signature on its webhooks.
 - ``mail``: email by SMTP (STARTTLS or implicit TLS).
+- ``webhook/``: a page as signed JSON POSTed to a URL the team runs.
+- ``teams/``: a page as an Adaptive Card through a Teams Workflows webhook.
 - ``statuspage``: Atlassian Statuspage's REST API.
 - ``language_model``: the team's own model (OpenAI's Chat Completions API), asked for the
   postmortem draft's written sections.

@@ -90,9 +90,11 @@ async def send_mail(
             await client.send_message(message)
     except aiosmtplib.SMTPRecipientsRefused as refused:
         codes = [recipient.code for recipient in refused.recipients] or [550]
+        retryable = all(400 <= code < 500 for code in codes)
         raise MailFailure(
             f"the mail server refused the address (reply {codes[0]})",
-            retryable=all(400 <= code < 500 for code in codes),
+            retryable=retryable,
+            bad_address=not retryable,
         ) from None
     except aiosmtplib.SMTPResponseException as error:
         retryable = 400 <= error.code < 500

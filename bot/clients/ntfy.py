@@ -80,5 +80,10 @@ async def publish(
     said = answer.body_object.get("error")
     detail = f"ntfy answered HTTP {answer.status}" + (f": {str(said)[:200]}" if said else "")
     raise NtfyFailure(
-        detail, retryable=retryable, status=answer.status, retry_after=answer.retry_after
+        detail,
+        retryable=retryable,
+        status=answer.status,
+        retry_after=answer.retry_after,
+        # 403: the token may not write to this topic (reserved by someone else, or denied).
+        bad_address=answer.status == 403,
     )

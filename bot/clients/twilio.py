@@ -32,6 +32,8 @@ REFUSED_FOR_GOOD = {
     21608: "a trial Twilio account may only reach verified numbers (error 21608)",
     21610: "the person has unsubscribed from this number's SMS (error 21610)",
 }
+# Codes that say the number itself will not work: its owner is told (bot/flows/paging/trouble.py).
+BAD_NUMBER = frozenset({21211, 21610, 21614})
 # What a call reports to its StatusCallback: each of these, not only "completed".
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 
@@ -130,7 +132,8 @@ def _failure(answer: Answer) -> TwilioFailure:
     said = (
         REFUSED_FOR_GOOD.get(code or 0) or f"Twilio refused it (HTTP {answer.status}, error {code})"
     )
-    return TwilioFailure(said, retryable=False, code=code, status=answer.status)
+    bad = code in BAD_NUMBER
+    return TwilioFailure(said, retryable=False, code=code, status=answer.status, bad_address=bad)
 
 
 def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:

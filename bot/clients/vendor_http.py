@@ -38,7 +38,8 @@ KEEP_METHOD = frozenset({307, 308})
 class VendorFailure(Exception):
     """The vendor did not take the call; ``retryable`` says whether trying again may help,
     ``status`` is the HTTP status answered (None when none came), ``retry_after`` the wait
-    asked for, in seconds; ``timed_out``: no answer came within the time given."""
+    asked for, in seconds; ``timed_out``: no answer came within the time given;
+    ``bad_address``: the address itself is refused for good."""
 
     def __init__(
         self,
@@ -48,6 +49,7 @@ class VendorFailure(Exception):
         status: int | None = None,
         retry_after: float | None = None,
         timed_out: bool = False,
+        bad_address: bool = False,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -55,6 +57,9 @@ class VendorFailure(Exception):
         self.status = status
         self.retry_after = retry_after
         self.timed_out = timed_out
+        # The service says the number, address or topic itself will not work (unsubscribed,
+        # invalid, bouncing, forbidden): its owner should hear of it, not only the channel.
+        self.bad_address = bad_address
 
 
 @dataclass(frozen=True)

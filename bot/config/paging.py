@@ -212,6 +212,9 @@ class PagingSettings(Feature):
             "sms": (self.twilio_on, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"),
             "voice": (self.twilio_on, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"),
             "email": (self.smtp_on, "WARROOM_SMTP_URL and WARROOM_SMTP_FROM"),
+            # Checked against WARROOM_PAGING_WEBHOOKS by Settings (another feature's file).
+            "webhook": (True, ""),
+            "teams": (True, ""),
         }
         for kind in sorted(kinds):
             ready, variables = needs[kind]

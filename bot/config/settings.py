@@ -23,6 +23,7 @@ from bot.config.incidents import IncidentSettings
 from bot.config.maintenance import MaintenanceSettings
 from bot.config.oncall import OncallSettings
 from bot.config.paging import PagingSettings
+from bot.config.paging_hooks import PagingHookSettings
 from bot.config.prompts import PromptSettings
 from bot.config.reading import (
     ConfigError,
@@ -87,6 +88,8 @@ class Settings:
     ai: AISettings = field(default_factory=AISettings)
     # Paging people by push, SMS, voice and email (the contacts file, ntfy, Twilio, SMTP).
     paging: PagingSettings = field(default_factory=PagingSettings)
+    # Where `webhook` contacts are paged (the paging webhooks file) and their secrets.
+    hooks: PagingHookSettings = field(default_factory=PagingHookSettings)
     # `warroom import`: the other tools' API keys.
     importing: ImportSettings = field(default_factory=ImportSettings)
 
@@ -139,6 +142,8 @@ class Settings:
         problems.extend(self.ai.problems())
         problems.extend(self.paging.problems())
         problems.extend(self._paging_problems())
+        problems.extend(self.hooks.problems())
+        problems.extend(self._hook_problems())
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 
@@ -150,6 +155,27 @@ class Settings:
             return [
                 f"WARROOM_CONTACTS: {', '.join(beyond_slack)} contacts need WARROOM_PUBLIC_URL "
                 "(acknowledgement links and Twilio's callbacks point there)"
+            ]
+        return []
+
+    def _hook_problems(self) -> list[str]:
+        """Webhook and Teams contacts name destinations of their kind in the paging webhooks
+        file."""
+        named = {
+            (method.kind, method.address)
+            for person in self.paging.contacts.people.values()
+            for method in person.contacts.values()
+            if method.kind in ("webhook", "teams")
+        }
+        unknown = sorted(
+            f"{address} ({kind})"
+            for kind, address in named
+            if (found := self.hooks.destinations.get(address)) is None or found.kind != kind
+        )
+        if unknown:
+            return [
+                "WARROOM_CONTACTS: no destination of that kind in WARROOM_PAGING_WEBHOOKS: "
+                + ", ".join(unknown)
             ]
         return []
 
@@ -271,6 +297,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("Incidents", IncidentSettings),
     ("Escalation and paging", EscalationSettings),
     ("Paging", PagingSettings),
+    ("Paging webhooks", PagingHookSettings),
     ("On call", OncallSettings),
     ("Workflows", WorkflowSettings),
     ("Alerts", AlertSettings),

@@ -188,6 +188,9 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
     (tmp_path / "templates").mkdir()
     contacts = tmp_path / "contacts.yaml"
     contacts.write_text(yaml.safe_dump({"default_rules": [{"after": "0s", "notify": ["slack"]}]}))
+    hooks = tmp_path / "hooks.yaml"
+    bridge = {"url": "http://127.0.0.1:9/page", "secret_env": "WARROOM_BRIDGE_SECRET"}
+    hooks.write_text(yaml.safe_dump({"destinations": {"bridge": bridge}}))
     return {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
         "PORT": str(port),
@@ -249,6 +252,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_CODES_PER_HOUR": "3",
         "WARROOM_CODES_PER_DAY": "6",
         "WARROOM_TEST_PAGE_EVERY": "1m",
+        "WARROOM_PAGING_WEBHOOKS": str(hooks),
+        "WARROOM_BRIDGE_SECRET": secrets.token_hex(16),
         "WARROOM_MAINTENANCE_ALLOWED": "U0OPERATOR",
         "WARROOM_MAINTENANCE_MAX": "168h",
         "WARROOM_AI_VERIFY": "on",

@@ -46,6 +46,7 @@ def paging_settings(
     tmp_path: Path,
     contacts: dict[str, Any],
     policies_file: dict[str, Any] = POLICIES,
+    schedules_file: dict[str, Any] = SCHEDULES,
     **environ: str,
 ) -> dict[str, Any]:
     """Settings as an operator writes them: the policy, the schedule, the contacts file and
@@ -53,7 +54,7 @@ def paging_settings(
     policies = tmp_path / "policies.yaml"
     policies.write_text(yaml.safe_dump(policies_file))
     schedules = tmp_path / "schedules.yaml"
-    schedules.write_text(yaml.safe_dump(SCHEDULES))
+    schedules.write_text(yaml.safe_dump(schedules_file))
     contacts_file = tmp_path / "contacts.yaml"
     contacts_file.write_text(yaml.safe_dump(contacts))
     settings = Settings.from_env(
@@ -68,6 +69,7 @@ def paging_settings(
         "escalation__policies": settings.escalation.policies,
         "oncall__schedules": settings.oncall.schedules,
         "paging": settings.paging,
+        "hooks": settings.hooks,
         "web__public_url": settings.web.public_url,
         # The background runner stays out of the way; tests run due jobs themselves.
         "runtime__scheduler_interval": 3600.0,

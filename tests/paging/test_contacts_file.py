@@ -93,7 +93,8 @@ def test_check_names_each_problem_with_the_person_the_field_and_the_value(tmp_pa
         "  person U0ERIN0001: rules: rule 3: after: expected a duration like 90s, 15m, 1h30m "
         "or 2h, got '2 minutes'",
         "  person bob: not a Slack user id (U… or W…)",
-        "  person bob: contacts: mail: unknown method 'fax' (methods: ntfy, sms, voice, email)",
+        "  person bob: contacts: mail: unknown method 'fax' (methods: ntfy, sms, voice, email, "
+        "webhook, teams)",
         "  default_rules: rule 2: notify: 'push' is neither slack nor a contact here (contacts:"
         " slack)",
     ]

@@ -194,7 +194,15 @@ async def test_a_refused_address_is_said_and_the_next_rule_fires(
             "the address (reply 550). Their next notification rule still fires."
         ]
         await warroom.advance(minutes=2)
-        assert len(slack.direct_messages(CAROL)) == 1
+        dms = [m.text for m in slack.direct_messages(CAROL)]
+        # The page's DM (the next rule, at once), and once, that the address bounces.
+        assert len([t for t in dms if "does not work" not in t]) == 1
+        assert [t for t in dms if "does not work" in t] == [
+            ":warning: Your email contact *mail* does not work: the mail server refused the "
+            "address (reply 550). Pages will not reach you that way until it is fixed: change "
+            "it in the contacts file or with `/oncall contact`, then check it with `/oncall "
+            "contact test mail`."
+        ]
         assert [e["outcome"] for e in await entries(warroom, "notification")] == ["failed", "sent"]
 
 

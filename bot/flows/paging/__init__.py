@@ -4,6 +4,9 @@ pagers (PagerDuty's Events API), as jobs.
 - ``pagerduty_events``: PagerDuty events sent as jobs, retried, failures told in the channel.
 - ``pages``: a page per person an escalation reaches; each notification sent (Slack, ntfy,
   Twilio SMS and voice, email) at its rule's offset, and what Twilio reports of it.
+- ``fallback``: a method that failed brings the person's next rule forward, said in the channel.
+- ``hooks``: the ``webhook`` method's JSON document (the page as a receiver gets it).
+- ``trouble``: a contact a service refuses for good, said once to its person and owners.
 - ``own_contacts``: ``/oncall contact`` and ``/oncall rules``: people's own methods, verified.
 - ``trying``: ``/oncall test-page``: a test through each verified method, kept, answered.
 

@@ -19,6 +19,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.slack_errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
+from bot.flows.paging.hooks import send_to
 from bot.flows.paging.pages import TWILIO_STATUS_PATH, twilio_account
 from bot.flows.people import zone_of
 from bot.record.paging import own
@@ -251,10 +252,20 @@ async def deliver(services: Services, method: Method, subject: str, text: str) -
             paging.ntfy_token,
             Push(method.address, subject, text, 3, None, None),
         )
+    elif method.kind == "webhook":
+        await _deliver_webhook(services, method, text)
     else:
         raise VendorFailure(
             f"{method.kind} is not a method ({', '.join(CONTACT_KINDS)})", retryable=False
         )
+
+
+async def _deliver_webhook(services: Services, method: Method, text: str) -> None:
+    """A test to a webhook destination: ``{"type": "test", "text": ...}``, signed as a page."""
+    now = services.clock()
+    document = {"version": 1, "type": "test", "text": text, "sent_at": now.isoformat()}
+    stamp = int(now.timestamp())
+    await send_to(services, method.address, document, at=now, delivery=f"test-{stamp}")
 
 
 def _reply(services: Services, state: str, **context: Any) -> str:

@@ -3,8 +3,9 @@ at their rules' offsets, all of an escalation's stopped by its acknowledgement.
 
 Each notification is a job row written in the transaction that decided the page; the job
 takes its notification (pending -> sending) before calling out, so a cancelled one is never
-sent, and a failure leaves the person's next rule to fire on time. Numbers and addresses are
-read from the contacts when sending and never written to the record, the logs or Slack.
+sent, and a failure brings the person's next rule forward (bot/flows/paging/fallback.py).
+Numbers and addresses are read from the contacts when sending and never written to the
+record, the logs or Slack.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
+from bot.flows.paging.fallback import fire_next_rule
+from bot.flows.paging.hooks import page_document, send_card, send_to
+from bot.flows.paging.trouble import tell_trouble
 from bot.record import incidents
 from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import SLACK, Method
@@ -228,8 +232,17 @@ async def _failed(
         attempt,
         failure.detail,
     )
+    await tell_trouble(
+        services,
+        user=notification.user_id,
+        contact=notification.contact,
+        method=notification.method,
+        failure=failure,
+    )
     wait = timedelta(seconds=failure.retry_after or 0)
+    # Tried again or not, the person's next rule does not wait for its offset.
     if failure.retryable and attempt < MAX_ATTEMPTS and wait <= LONGEST_WAIT:
+        await fire_next_rule(services, incident, notification, failure.detail)
         await _release(services, notification)
         return services.clock() + max(RETRY_DELAYS[attempt - 1], wait)
     await _settle(
@@ -241,6 +254,7 @@ async def _failed(
         attempts=attempt,
         possible_repeat=possible_repeat,
     )
+    await fire_next_rule(services, incident, notification, failure.detail)
     return None
 
 
@@ -526,6 +540,59 @@ async def _send_email(
     return await send_mail(paging.smtp_url, mail, plaintext=paging.smtp_plaintext)
 
 
+async def _send_webhook(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """A signed JSON POST to the destination the contact names (README: "Paging webhooks"),
+    with an acknowledgement link in it."""
+    words = await words_of(services, incident, escalation, notification.user_id)
+    now = services.clock()
+    document = page_document(
+        incident,
+        escalation,
+        notification,
+        words=words,
+        incident_url=_incident_url(services, incident),
+        acknowledge_url=await _acknowledge_url(services, notification),
+        at=now,
+    )
+    await send_to(services, method.address, document, at=now, delivery=str(notification.id))
+    return None
+
+
+async def _send_teams(
+    services: Services,
+    incident: Incident,
+    escalation: Escalation,
+    notification: Notification,
+    method: Method,
+) -> str | None:
+    """An Adaptive Card in a Teams channel through its Workflows webhook: the incident, its
+    severity, who is paged, Acknowledge and Open in Slack."""
+    words = await words_of(services, incident, escalation, notification.user_id)
+    paged = words["names"].get(notification.user_id) or notification.user_id
+    facts = (
+        ("Severity", incident.severity),
+        ("Status", str(incident.status)),
+        ("Paged", f"{paged} (rule {notification.rule})"),
+        ("Paged by", _render(services, "paging/teams_paged_by.j2", words)),
+    )
+    await send_card(
+        services,
+        method.address,
+        incident,
+        facts,
+        words=words,
+        incident_url=_incident_url(services, incident),
+        acknowledge_url=await _acknowledge_url(services, notification),
+    )
+    return None
+
+
 def _public(services: Services, path: str) -> str:
     return f"{services.settings.web.public_url}{path}"
 
@@ -539,6 +606,8 @@ _REPORTED = {
     "busy": ("busy", False),
     "no-answer": ("no-answer", False),
 }
+# Reports after which the person was not reached that way: their next rule fires at once.
+_NOT_REACHED = {"undelivered", "failed", "busy", "no-answer"}
 
 
 async def record_status(
@@ -564,6 +633,9 @@ async def record_status(
         detail = f"the carrier reported error {error_code}" if error_code else None
         detail = detail or f"Twilio reported it {status}"
     await _settle(services, incident, notification, outcome, vendor_id=sid, detail=detail)
+    if status in _NOT_REACHED:
+        why = detail or f"Twilio reported it {status}"
+        await fire_next_rule(services, incident, notification, why)
     return True
 
 
@@ -579,4 +651,6 @@ SENDERS: dict[str, Sender] = {
     "sms": _send_sms,
     "voice": _send_call,
     "email": _send_email,
+    "webhook": _send_webhook,
+    "teams": _send_teams,
 }

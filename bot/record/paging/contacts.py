@@ -35,9 +35,13 @@ from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
 
-MethodKind = Literal["slack", "ntfy", "sms", "voice", "email"]
-# The methods a contact may be, in the order the README lists them; ``slack`` needs none.
+MethodKind = Literal["slack", "ntfy", "sms", "voice", "email", "webhook", "teams"]
+# The methods a person may add for themselves, in the order the README lists them; ``slack``
+# needs none.
 CONTACT_KINDS: tuple[MethodKind, ...] = ("ntfy", "sms", "voice", "email")
+# Only in the contacts file: a webhook names a destination of WARROOM_PAGING_WEBHOOKS, which
+# the operator runs, never an address a person types.
+FILE_KINDS: tuple[MethodKind, ...] = (*CONTACT_KINDS, "webhook", "teams")
 SLACK: MethodKind = "slack"
 # ITU-T E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -196,7 +200,7 @@ def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:
             problems.append(f'{here}: expected one method, like {{sms: "+15555550123"}}')
             continue
         ((kind, address),) = body.items()
-        problem = method_problem(str(kind), address)
+        problem = method_problem(str(kind), address, FILE_KINDS)
         if problem:
             problems.append(f"{here}: {problem}")
             continue
@@ -214,6 +218,8 @@ def masked(kind: str, address: str) -> str:
     if kind == "email":
         local, _, domain = address.partition("@")
         return f"{local[:1]}•••@{domain}"
+    if kind in ("webhook", "teams"):
+        return f"{kind} {address}"  # a destination's name: the operator's, no secret
     return SECRET_TOPIC
 
 
@@ -234,10 +240,13 @@ def _country_code(number: str) -> str:
     return digits[:2] if digits[:2] in _TWO_DIGIT_CODES else digits[:3]
 
 
-def method_problem(kind: str, address: Any) -> str | None:
-    """Why ``address`` is not one of ``kind`` (or ``kind`` no method); None when it is."""
-    if kind not in CONTACT_KINDS:
-        return f"unknown method {kind!r} (methods: {', '.join(CONTACT_KINDS)})"
+def method_problem(
+    kind: str, address: Any, kinds: tuple[MethodKind, ...] = CONTACT_KINDS
+) -> str | None:
+    """Why ``address`` is not one of ``kind`` (or ``kind`` not one of ``kinds``); None when
+    it is."""
+    if kind not in kinds:
+        return f"unknown method {kind!r} (methods: {', '.join(kinds)})"
     value = str(address) if isinstance(address, str | int) else ""
     if kind in ("sms", "voice") and not E164.match(value):
         return f"{kind}: {address!r} is not an E.164 number (like +15555550123)"
@@ -245,6 +254,8 @@ def method_problem(kind: str, address: Any) -> str | None:
         return f"ntfy: {address!r} is not a topic (letters, digits, - and _, at most 64)"
     if kind == "email" and not EMAIL.match(value):
         return f"email: {address!r} is not an address (like erin@example.com)"
+    if kind in ("webhook", "teams") and not CONTACT_NAME.match(value):
+        return f"{kind}: {address!r} is not a destination's name (of WARROOM_PAGING_WEBHOOKS)"
     return None
 
 

@@ -19,7 +19,13 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.paging.contacts import Contacts, Method, Person, Rule, masked
-from bot.store.models import ContactCode, ContactMethod, NotificationRules, PageTest
+from bot.store.models import (
+    ContactCode,
+    ContactMethod,
+    Notification,
+    NotificationRules,
+    PageTest,
+)
 
 # A code is good this long after it was sent, for one method.
 CODE_LIFETIME = timedelta(minutes=15)
@@ -291,6 +297,26 @@ class Shown:
     where: str
     set_by: Literal["file", "own"]
     verified: bool
+    # Why its latest notification failed, when it did (a later one that went clears it).
+    failing: str | None = None
+
+
+async def failing_contacts(session: AsyncSession, user: str) -> dict[str, str]:
+    """Each of ``user``'s contacts whose latest notification failed, with the reason."""
+    statement = (
+        select(Notification)
+        .where(col(Notification.user_id) == user, col(Notification.state).in_(SETTLED))
+        .order_by(col(Notification.updated_at).desc(), col(Notification.id).desc())
+        .limit(200)
+    )
+    latest: dict[str, Notification] = {}
+    for notification in (await session.exec(statement)).all():
+        latest.setdefault(notification.contact, notification)
+    return {name: n.detail or "it failed" for name, n in latest.items() if n.state == "failed"}
+
+
+# A notification's states that say whether its method worked.
+SETTLED = ("sent", "delivered", "answered", "failed")
 
 
 @dataclass(frozen=True)
@@ -310,13 +336,21 @@ async def reachable(session: AsyncSession, contacts: Contacts, user: str) -> Rea
     """What the App Home and the web view say of how paging reaches ``user``."""
     rows = await methods_of(session, user)
     own_names = {row.name for row in rows if row.verified_at is not None}
+    failing = await failing_contacts(session, user)
     shown = [
-        Shown(name, m.kind, masked(m.kind, m.address), "file", True)
+        Shown(name, m.kind, masked(m.kind, m.address), "file", True, failing.get(name))
         for name, m in contacts.person(user).contacts.items()
         if name not in own_names  # a verified one of the same name is used instead
     ]
     shown += [
-        Shown(r.name, r.kind, masked(r.kind, r.address), "own", r.verified_at is not None)
+        Shown(
+            r.name,
+            r.kind,
+            masked(r.kind, r.address),
+            "own",
+            r.verified_at is not None,
+            failing.get(r.name),
+        )
         for r in rows
     ]
     mine = await own_rules(session, user)

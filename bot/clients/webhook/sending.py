@@ -1,0 +1,90 @@
+"""One page to one destination: signed, sent, its answer read (see the package's docstring).
+
+The secret goes into the signature only; a failure's text names the status and the host,
+never the secret nor the body (which names the person paged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from bot.clients.vendor_http import VendorFailure, retry_after_seconds
+from bot.config import Secret
+
+TIMEOUT = 10.0
+SIGNATURE_HEADER = "X-Warroom-Signature"
+TIMESTAMP_HEADER = "X-Warroom-Timestamp"
+DELIVERY_HEADER = "X-Warroom-Delivery"
+
+
+class WebhookFailure(VendorFailure):
+    """The destination did not take the page."""
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``v1=`` and the hex HMAC-SHA256 of ``<timestamp>.<body>`` with ``secret``."""
+    signed = str(timestamp).encode() + b"." + body
+    return "v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+async def post_page(
+    http: aiohttp.ClientSession,
+    url: str,
+    secret: Secret,
+    document: dict[str, Any],
+    *,
+    timestamp: int,
+    delivery: str,
+    timeout: float = TIMEOUT,
+) -> None:
+    """POST ``document``; WebhookFailure unless the destination answers 2xx (5xx, 429, no
+    answer: worth trying again; a redirect or another 4xx: not)."""
+    body = json.dumps(document, sort_keys=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "warroom",
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(str(secret), timestamp, body),
+        DELIVERY_HEADER: delivery,
+    }
+    host = urlsplit(url).hostname or "the destination"
+    try:
+        async with http.post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            allow_redirects=False,
+        ) as response:
+            status, wait = response.status, response.headers.get("Retry-After")
+    except TimeoutError:
+        raise WebhookFailure(
+            f"no answer from {host} within {timeout:g} seconds", retryable=True, timed_out=True
+        ) from None
+    except aiohttp.ClientError as error:
+        raise WebhookFailure(
+            f"connection to {host} failed ({type(error).__name__})", retryable=True
+        ) from None
+    if 200 <= status < 300:
+        return
+    raise _failure(host, status, retry_after_seconds(wait))
+
+
+def _failure(host: str, status: int, wait: float | None) -> WebhookFailure:
+    if 300 <= status < 400:
+        # Never followed: the signature is for this destination only.
+        return WebhookFailure(
+            f"{host} answered HTTP {status} (a redirect, not followed)",
+            retryable=False,
+            status=status,
+        )
+    retryable = status == 429 or status >= 500
+    return WebhookFailure(
+        f"{host} answered HTTP {status}", retryable=retryable, status=status, retry_after=wait
+    )

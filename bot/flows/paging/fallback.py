@@ -1,0 +1,93 @@
+"""No single provider: when a method fails (the service refused it, answered 5xx or nothing,
+or reported it failed, undelivered or unanswered), the person's next notification rule fires
+at once instead of at its offset, and the incident's channel says so.
+
+The next rule is the lowest rule of the same page after the failed one's that still has
+notifications waiting; only those not yet due are brought forward, so a failure said twice
+(a retried send, a replayed status callback) brings nothing forward twice and is said once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from bot.flows.channel import deliver_now
+from bot.record import incidents
+from bot.record.paging import pages
+from bot.services import Services
+from bot.store import outbox, wakeups
+from bot.store.db import session_scope
+from bot.store.models import Incident, Job, Notification, PersonPage
+
+log = logging.getLogger(__name__)
+
+
+def _key(escalation_id: int, notification_id: int) -> str:
+    # The same as pages.notification_key (not imported: pages imports this module).
+    return f"notify:{escalation_id}:{notification_id}"
+
+
+async def fire_next_rule(
+    services: Services, incident: Incident, notification: Notification, why: str
+) -> bool:
+    """Make the person's next rule due now (its jobs too) and keep a message for the
+    incident's channel saying so; whether a rule was brought forward."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        incident = await incidents.lock(session, incident)
+        page = await session.get(PersonPage, notification.page_id)
+        if page is None or page.state != "open":
+            return False
+        waiting = [n for n in await pages.notifications_of(session, incident.id or 0)
+                   if n.page_id == page.id and n.state == "pending"
+                   and n.rule > notification.rule]  # fmt: skip
+        if not waiting:
+            return False
+        rule = min(n.rule for n in waiting)
+        later = [n for n in waiting if n.rule == rule and n.due_at > now]
+        if not later:
+            return False
+        for found in later:
+            found.due_at, found.updated_at = now, now
+            session.add(found)
+        keys = [_key(page.escalation_id, found.id or 0) for found in later]
+        await session.exec(
+            update(Job)
+            .where(col(Job.key).in_(keys), col(Job.done_at).is_(None), col(Job.due_at) > now)
+            .values(due_at=now)
+        )
+        said = False
+        if incident.channel_id is not None:
+            text = services.renderer.render(
+                "messages/notification_fallback.j2",
+                language=services.settings.incidents.language,
+                notification=notification,
+                detail=why,
+                rule=rule,
+                methods=sorted({n.method for n in later}),
+            )
+            written = await outbox.post_once(
+                session,
+                channel=incident.channel_id,
+                text=text,
+                now=now,
+                after=f"notification_fallback:{notification.id}",
+                incident_id=incident.id,
+            )
+            said = written is not None
+        await wakeups.announce(session)
+        await session.commit()
+    log.info(
+        "%s notification %s of %s failed: rule %d brought forward",
+        notification.method,
+        notification.id,
+        incident.reference,
+        rule,
+    )
+    services.wake_jobs()
+    if said and incident.channel_id is not None:
+        await deliver_now(services, incident.channel_id)
+    return True
