@@ -17,10 +17,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from html.parser import HTMLParser
 
 import cmarkgfm
 from cmarkgfm.cmark import Options
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.basics.render import Renderer
+from bot.record.incident_types import NO_TYPES, IncidentTypes
+from bot.record.incidents import get_by_channel
+from bot.record.postmortem.writing import read_record, write_in_thread
+from bot.store.db import session_scope
 
 # The words that ask a person to accept a suggestion, in each language of the drafts.
 ACCEPT_PROMPTS = ("accept or edit it", "acceptez-le ou modifiez-le")
@@ -151,3 +159,29 @@ def assert_reads_well(markdown: str, name: str = "the draft") -> None:
     """Fail naming every problem ``gfm_problems`` finds in ``markdown``."""
     problems = gfm_problems(markdown)
     assert not problems, f"{name} does not render as written:\n" + "\n".join(problems)
+
+
+async def every_draft_reads_well(
+    engine: AsyncEngine,
+    renderer: Renderer,
+    channel_id: str,
+    *,
+    now: datetime,
+    types: IncidentTypes = NO_TYPES,
+) -> int:
+    """The draft of the incident fought in that channel, in every style of every language,
+    each ``assert_reads_well``; how many were checked."""
+    async with session_scope(engine) as session:
+        incident = await get_by_channel(session, channel_id)
+    assert incident is not None and incident.id is not None
+    _, record, names = await read_record(engine, incident.id, types)
+    checked = 0
+    for language, styles in renderer.postmortem_choices().items():
+        for style in styles:
+            written = await write_in_thread(
+                renderer, record, names, language=language, style=style, now=now
+            )
+            name = f"{incident.reference}'s draft in {style} ({language})"
+            assert_reads_well(written.markdown, name)
+            checked += 1
+    return checked
