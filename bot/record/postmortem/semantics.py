@@ -85,7 +85,6 @@ _RECOVERED = TimelineKind.RECOVERED.value
 _MISLEADING = TimelineKind.MISLEADING.value
 _INVESTIGATION = TimelineKind.INVESTIGATION.value
 _KEY_EVENT = TimelineKind.KEY_EVENT.value
-_NOTIFICATION = TimelineKind.NOTIFICATION.value
 # A message marked misleading that a person said rules out an earlier idea (writing.RULED_OUT).
 _RULED_OUT = "ruled_out"
 
@@ -336,7 +335,8 @@ def one_line_each(
     """The timeline's lines with each fact once. ``stamps``: each line's Slack message (its
     ts); ``paged``: by the index of an escalation's line, its target and whom it paged how.
 
-    - Paging notifications are said on their escalation's line, not as lines of their own.
+    - An escalation's line says whom it paged and how (its notifications are no lines of
+      their own: ``curated_timeline`` leaves them out).
     - A message marked investigation and then otherwise (a dead end, the cause) is one line,
       of the other kind, saying it was followed first.
     - A message marked key event that announces an escalation its author made in the same
@@ -344,27 +344,33 @@ def one_line_each(
     """
     shown: list[Line | None] = list(lines)
     for index, line in enumerate(lines):
-        if line.kind == _NOTIFICATION:
-            shown[index] = None
-        elif index in paged and paged[index][1]:
+        if index in paged and paged[index][1]:
             shown[index] = line._replace(paged=paged[index][1], also=(*line.also, ALSO_PAGED))
-    marks: dict[str, list[int]] = {}
-    for index, (line, ts) in enumerate(zip(lines, stamps, strict=True)):
-        if ts and (line.kind in MARKED_KINDS or line.kind == _RULED_OUT):
-            marks.setdefault(ts, []).append(index)
-    for indexes in marks.values():
-        followed = [at for at in indexes if lines[at].kind == _INVESTIGATION]
-        other = [at for at in indexes if lines[at].kind != _INVESTIGATION]
-        if followed and other:
-            for at in followed:
-                shown[at] = None
-            later = shown[other[-1]]
-            assert later is not None
-            shown[other[-1]] = later._replace(also=(*later.also, ALSO_FOLLOWED))
+    for followed, later in followed_first([line.kind for line in lines], stamps).items():
+        shown[followed] = None
+        kept = shown[later]
+        if kept is not None and ALSO_FOLLOWED not in kept.also:
+            shown[later] = kept._replace(also=(*kept.also, ALSO_FOLLOWED))
     for index, line in enumerate(lines):
         if line.kind == _KEY_EVENT and line.author:
             _announced(shown, index, line, paged)
     return [line for line in shown if line is not None]
+
+
+def followed_first(kinds: Sequence[str], stamps: Sequence[str | None]) -> dict[int, int]:
+    """By its index, each line of a message marked investigation that was also marked
+    otherwise (a dead end, the cause): the index of the line that says both (the last other
+    mark). A long timeline's pages decide the same from the entries' moments."""
+    marks: dict[str, list[int]] = {}
+    for index, (kind, ts) in enumerate(zip(kinds, stamps, strict=True)):
+        if ts and (kind in MARKED_KINDS or kind == _RULED_OUT):
+            marks.setdefault(ts, []).append(index)
+    said: dict[int, int] = {}
+    for indexes in marks.values():
+        other = [at for at in indexes if kinds[at] != _INVESTIGATION]
+        if other:
+            said |= {at: other[-1] for at in indexes if kinds[at] == _INVESTIGATION}
+    return said
 
 
 def _announced(

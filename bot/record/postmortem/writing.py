@@ -90,6 +90,8 @@ from bot.store.models import (
 
 # Statements about the incident, not moments of it: their sections show them, not the timeline.
 _SAID_AFTER = {TimelineKind.IMPACT.value, TimelineKind.TRIGGER.value}
+# Said elsewhere: a page's notifications on its escalation's line and in its table.
+_NOT_LINES = {*_SAID_AFTER, TimelineKind.NOTIFICATION.value}
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
 
@@ -699,7 +701,7 @@ def curated_timeline(
     or anything with their moment and kind (``EntryMoment``: where a page of a long timeline
     falls, bot/record/postmortem/timeline_page.py)."""
     placed = places(lines, milestones)
-    shown: list[StandingT | Line] = [line for line in lines if line.kind not in _SAID_AFTER]
+    shown: list[StandingT | Line] = [line for line in lines if line.kind not in _NOT_LINES]
     changed = placed.moved.keys() | placed.also.keys()
     if changed:  # a few lines of thousands: looked up by identity, not each one placed
         shown = [placed.place(line) if id(line) in changed else line for line in shown]
