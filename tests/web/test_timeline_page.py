@@ -1,7 +1,8 @@
 """The incident page reads only its page of the timeline (``read_timeline_page``), and shows
 what it showed when it read the whole draft: the same lines on every page, in the same order
 (moments shared by many entries, detections first at their moment, milestones set by hand
-between them, impacts left out, a message marked twice one line), and the same summary, milestones, escalations and tasks.
+between them, impacts left out, a message marked twice one line), and the same summary,
+milestones, escalations and tasks.
 
 Each record is written to the database (SQLite and PostgreSQL) and the page rendered both
 ways, from the whole draft and from the page alone: the HTML must be the same.
