@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,15 +19,18 @@ from aiohttp import web
 from bot.basics.render import readable
 from bot.basics.slack_text import SlackText
 from bot.record import fields
+from bot.record.alerting.alerts import alerts_of
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Action, Draft, Metric
 from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
-from bot.store.models import Incident
+from bot.store.models import Alert, Incident
 from bot.web.api_answers import api_caller, api_error, json_answer, person_public
 from bot.web.api_models import (
     ActionPublic,
+    AlertLinkPublic,
+    AlertPublic,
     ChannelPublic,
     ErrorPublic,
     EscalationPublic,
@@ -141,11 +145,31 @@ def _action(action: Action) -> ActionPublic:
     )
 
 
+def _alert(alert: Alert) -> AlertPublic:
+    """An alert as the monitoring system last said it (labels, annotations and links are
+    kept as JSON text)."""
+    return AlertPublic(
+        name=alert.name,
+        fingerprint=alert.fingerprint,
+        status="resolved" if alert.status == "resolved" else "firing",
+        starts_at=alert.starts_at,
+        ends_at=alert.ends_at,
+        summary=alert.summary,
+        labels={str(k): str(v) for k, v in json.loads(alert.labels).items()},
+        annotations={str(k): str(v) for k, v in json.loads(alert.annotations).items()},
+        links=[
+            AlertLinkPublic(text=str(link["text"]), url=str(link["url"]))
+            for link in json.loads(alert.links)
+        ],
+    )
+
+
 def incident_detail(
     written: WrittenDraft,
     names: dict[str, str],
     now: datetime,
     values: Mapping[str, FieldValue] | None = None,
+    alerts: Sequence[Alert] = (),
 ) -> IncidentPublic:
     draft: Draft = written.draft
     return IncidentPublic(
@@ -156,6 +180,7 @@ def incident_detail(
         timeline=[
             TimelineLinePublic.model_validate(x, from_attributes=True) for x in draft.timeline
         ],
+        alerts=[_alert(alert) for alert in alerts],
         escalations=[
             EscalationPublic.model_validate(x, from_attributes=True) for x in draft.escalations
         ],
@@ -218,7 +243,8 @@ async def get_incident(request: web.Request) -> web.Response:
         values = await fields.values_of(session, incident_id, custom)
         people = {incident.commander} - {None} | _people_in({incident_id: values}, custom)
         names = await known_names(session, people)  # type: ignore[arg-type]
-    return json_answer(incident_detail(written, names, web_.services.clock(), values))
+        alerts = await alerts_of(session, incident_id)
+    return json_answer(incident_detail(written, names, web_.services.clock(), values, alerts))
 
 
 def _people_in(

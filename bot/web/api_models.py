@@ -150,12 +150,35 @@ class PostmortemPublic(PublicModel):
     sections: list[SectionPublic]
 
 
+class AlertLinkPublic(PublicModel):
+    text: str
+    url: str
+
+
+class AlertPublic(PublicModel):
+    """One firing of an alert of the incident (its fingerprint and start), as the monitoring
+    system last said it: every label and annotation, and the links it gave."""
+
+    name: str
+    fingerprint: str
+    status: Literal["firing", "resolved"]
+    starts_at: datetime
+    ends_at: datetime | None = Field(description="When it stopped firing; null: it fires.")
+    summary: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    links: list[AlertLinkPublic]
+
+
 class IncidentPublic(IncidentSummaryPublic):
     """One incident with its record: the summary's fields first, then these."""
 
     description: str
     metrics: list[MetricPublic]
     timeline: list[TimelineLinePublic]
+    alerts: list[AlertPublic] = Field(
+        description="The alerts that opened or joined the incident, oldest first."
+    )
     escalations: list[EscalationPublic]
     actions: list[ActionPublic]
     postmortem: PostmortemPublic

@@ -17,15 +17,19 @@ import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import text
+from sqlmodel import select
 
 from bot import server
 from bot.app import create_app
+from bot.basics.render import Renderer
 from bot.cli import DEMO_NEEDS_THE_EMULATOR
 from bot.config import Settings
 from bot.server import connect_socket_mode
-from bot.store.db import Identity, session_scope, sqlite_write_problem
+from bot.store.db import Identity, create_engine, session_scope, sqlite_write_problem
+from bot.store.models import Incident
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Warroom, start_warroom
+from tests.helpers.gfm import assert_reads_well, every_draft_reads_well
 from tests.helpers.processes import run_warroom
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,7 +150,9 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
 
 
 def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    # Its database kept where the test can read it: its draft in every style and language.
+    database_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = {**os.environ, "DATABASE_URL": database_url}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
         capture_output=True,
@@ -242,6 +248,22 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "(1 hour 13 minutes)" in postmortem.split("**Duration:**")[1].splitlines()[0]
     # Paced under Slack's limits: never answered 429, so nothing said about rate limits.
     assert "rate-limited" not in result.stderr, result.stderr
+    # Read as GitHub reads Markdown, its draft and the draft in every style and language.
+    assert_reads_well(postmortem, "the demo's draft")
+    assert asyncio.run(_every_demo_draft(database_url)) == 6
+
+
+async def _every_demo_draft(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with session_scope(engine) as session:
+            (incident,) = (await session.exec(select(Incident))).all()
+        assert incident.channel_id is not None and incident.resolved_at is not None
+        return await every_draft_reads_well(
+            engine, Renderer(), incident.channel_id, now=incident.resolved_at
+        )
+    finally:
+        await engine.dispose()
 
 
 def test_demo_serve_keeps_the_incident_page_open_until_interrupted(tmp_path: Path) -> None:

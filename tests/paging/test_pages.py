@@ -83,7 +83,9 @@ async def test_an_acknowledgement_cancels_the_rules_still_to_come(warroom: Warro
         (2, "cancelled"),
     ]
     draft = await write_draft(warroom.services, 1)
-    assert "_notification_: Slack message to @Carol Tanaka sent" in draft.markdown
+    assert "_notification_" not in draft.markdown
+    assert " — paged Carol Tanaka by Slack message\n" in draft.markdown
+    assert "| Carol Tanaka: Slack message " in draft.markdown
 
 
 async def test_the_slack_button_acknowledges_and_stops_the_rules(warroom: Warroom) -> None:

@@ -133,8 +133,9 @@ async def test_slack_and_push_at_once_sms_at_2_minutes_a_call_at_5_and_a_keypres
         ("voice", "answered"),
     ]
     draft = (await write_draft(warroom.services, 1)).markdown
-    assert "_notification_: SMS to @Carol Tanaka delivered" in draft
-    assert "_notification_: call to @Carol Tanaka answered" in draft
+    # Said on the escalation's line and in its table, not as lines of their own.
+    assert "_notification_" not in draft
+    assert " — paged Carol Tanaka by Slack message, push, SMS, call\n" in draft
     assert "from the push notification" not in draft and "by keypress (Carol Tanaka)" in draft
     assert (
         "| Carol Tanaka: Slack message 2:00 AM sent, push 2:00 AM sent, SMS 2:02 AM delivered, "

@@ -23,6 +23,7 @@ from emulator import SlackEmulator
 from emulator.models import Message
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alertmanager, post_alert
+from tests.helpers.gfm import assert_reads_well, every_draft_reads_well
 from tests.helpers.records import section
 from tests.helpers.replay import Checks, Replay, facts_on_two_lines, label_dumps, part
 
@@ -137,6 +138,15 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
     await play.run("2:13 PM", ALICE, "postmortem")
 
     draft = play.canvas()
+    assert_reads_well(draft, "the canvas")
+    assert play.channel is not None
+    services = nairobi.services
+    assert (
+        await every_draft_reads_well(
+            services.engine, services.renderer, play.channel.id, now=services.clock()
+        )
+        == 6
+    )
     timeline = part(draft, "## Timeline (Africa/Nairobi)")
     check = Checks()
     # Duration: impact started to impact ended, proposed from the alert's resolution.
@@ -342,6 +352,15 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
         await play.run("7:22 PM", ALICE, "action @bob Audit payment gateway configurations")
         await play.run("7:23 PM", ALICE, "postmortem --style sre")
         draft = play.canvas()
+        assert_reads_well(draft, "the canvas")
+        assert play.channel is not None
+        services = play.warroom.services
+        assert (
+            await every_draft_reads_well(
+                services.engine, services.renderer, play.channel.id, now=services.clock()
+            )
+            == 6
+        )
 
     timeline = part(draft, "## Timeline (UTC)")
     check = Checks()

@@ -12,14 +12,16 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from bot.config.reading import Secret
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.alerts import TOKEN, payload, post_alert
 from tests.helpers.incidents import declare_incident, open_incident
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 from tests.oncall.samples import two_schedules
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
-REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")
+REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-4", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")
 SCHEDULES = ("payments", "PAYMENTS", "support", "nope", "payments.ics", "..%2f")
 OVERRIDES = ("1", "2", "999", "0", "x", "99999999999999999999", "..%2f")
 # Hand-picked values of each path parameter, beside the generated ones.
@@ -44,6 +46,16 @@ async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
     await slack.send_command("resolve fixed", user=ALICE, channel=third.id)
     await slack.drain()
     await warroom.run_jobs()
+
+
+async def _seed_alert(warroom: Warroom) -> None:
+    """An incident Alertmanager opened (the documented payload: labels and annotations)."""
+    status, answer = await post_alert(
+        warroom.url, "alertmanager", payload("alertmanager_firing.json")
+    )
+    assert status == 202, answer
+    await warroom.run_jobs()
+    await warroom.slack.drain()
 
 
 def _conform(base_url: str, cookies: dict[str, str]) -> int:
@@ -85,8 +97,11 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
 async def test_every_answer_matches_the_openapi_document(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url, oncall__schedules=two_schedules()) as warroom:
+    async with web_warroom(
+        slack, sqlite_url, oncall__schedules=two_schedules(), alerting__token=Secret(TOKEN)
+    ) as warroom:
         await _seed(warroom, slack)
+        await _seed_alert(warroom)
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)
             cookies = {c.key: c.value for c in carol.cookie_jar}
@@ -118,3 +133,44 @@ async def test_outside_a_private_channel_the_api_answers_404(
             async with client.get(f"{warroom.url}/api/incidents/INC-2", headers=BEARER) as answer:
                 detail = await answer.json()
             assert answer.status == 200 and detail["private"] is True
+
+
+async def test_an_incident_answers_its_alerts_with_their_labels_and_annotations(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """The alerts behind an incident, as Alertmanager sent them, and as the document says."""
+    async with web_warroom(slack, sqlite_url, alerting__token=Secret(TOKEN)) as warroom:
+        await _seed_alert(warroom)
+        document = await asyncio.to_thread(
+            lambda: requests.get(f"{warroom.url}/api/openapi.json", timeout=10).json()
+        )
+        operation = schemathesis.openapi.from_dict(document)["/api/incidents/{reference}"]["GET"]
+        case = operation.Case(path_parameters={"reference": "INC-1"})
+        response = await asyncio.to_thread(case.call, base_url=warroom.url, headers=BEARER)
+        # Its checks call the API again: from a thread, while the bot answers.
+        await asyncio.to_thread(case.validate_response, response)
+    (alert,) = response.json()["alerts"]
+    assert alert == {
+        "name": "HighLatency",
+        "fingerprint": "c6eadffa33fcdf37",
+        "status": "firing",
+        "starts_at": "2026-08-01T10:00:00Z",
+        "ends_at": None,
+        "summary": "p99 latency of the orders database above 2s",
+        "labels": {
+            "alertname": "HighLatency",
+            "severity": "critical",
+            "team": "db",
+            "instance": "db-1:9187",
+        },
+        "annotations": {
+            "summary": "p99 latency of the orders database above 2s",
+            "runbook_url": "https://runbooks.example.com/db/high-latency",
+        },
+        "links": alert["links"],
+    }
+    assert {"text": "Runbook", "url": "https://runbooks.example.com/db/high-latency"} in (
+        alert["links"]
+    )
+    schema = document["components"]["schemas"]["IncidentPublic"]
+    assert "alerts" in schema["required"], "the document says every incident has its alerts"

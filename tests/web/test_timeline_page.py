@@ -1,7 +1,8 @@
 """The incident page reads only its page of the timeline (``read_timeline_page``), and shows
 what it showed when it read the whole draft: the same lines on every page, in the same order
 (moments shared by many entries, detections first at their moment, milestones set by hand
-between them, impacts left out), and the same summary, milestones, escalations and tasks.
+between them, impacts left out, a message marked twice one line), and the same summary,
+milestones, escalations and tasks.
 
 Each record is written to the database (SQLite and PostgreSQL) and the page rendered both
 ways, from the whole draft and from the page alone: the HTML must be the same.
@@ -79,6 +80,20 @@ async def write_record(engine: AsyncEngine, seed: int) -> int:
                 slack_channel=f"C0INCIDENT{seed}",
                 slack_ts=f"{1772949600 + number}.000100",
             )
+        # A message marked investigation, then a dead end: one line of the whole draft.
+        for number in range(rng.randrange(0, 3)):
+            said_at = rng.choice(moments)
+            for kind in (TimelineKind.INVESTIGATION, TimelineKind.MISLEADING):
+                add_entry(
+                    session,
+                    incident,
+                    kind=kind,
+                    text=f"idea {number}",
+                    author=rng.choice(PEOPLE),
+                    occurred_at=said_at,
+                    slack_channel=f"C0INCIDENT{seed}",
+                    slack_ts=f"{1772959600 + number}.000100",
+                )
         for number in range(rng.randrange(0, 3)):
             session.add(
                 ActionItem(

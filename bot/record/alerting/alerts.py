@@ -608,6 +608,16 @@ def shared_labels(alerts: Sequence[Alert]) -> dict[str, str]:
     return shared
 
 
+async def alerts_of(session: AsyncSession, incident_id: int) -> list[Alert]:
+    """The incident's alerts, each firing once, oldest first."""
+    statement = (
+        select(Alert)
+        .where(Alert.incident_id == incident_id)
+        .order_by(col(Alert.starts_at), col(Alert.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
 async def all_resolved_at(session: AsyncSession, incident_id: int) -> datetime | None:
     """When the incident's alerts had all stopped firing (the last one's end); None while
     one still fires, or when it has none."""

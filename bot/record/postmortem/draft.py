@@ -53,6 +53,11 @@ class Line(NamedTuple):
     # What else this one line stands for, so that one fact is one line (``ALSO_*``): a
     # milestone set by hand at its moment, impact ended then (set, or proposed from it).
     also: tuple[str, ...] = ()
+    # An escalation's line: whom it paged and by what (each person's name, and the methods
+    # of the notifications that went out, in order), said on the line and not apart; and the
+    # words of the message marked key event that announced it in the same minute.
+    paged: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    said: str = ""
 
 
 # A line's ``also``: the milestone of this line's kind was set by hand to its moment (the
@@ -61,6 +66,14 @@ class Line(NamedTuple):
 ALSO_SET = "set"
 ALSO_ENDED = "ended"
 ALSO_ENDED_PROPOSED = "ended_proposed"
+# The line's message was first marked investigation (followed), then as this line's kind.
+ALSO_FOLLOWED = "followed"
+# A milestone of another kind than the line's set by hand to its minute by its author: the
+# milestone's own line kind after this prefix (``milestone_started``).
+ALSO_MILESTONE = "milestone_"
+# Whom an escalation's line paged (``Line.paged``); the key event that announced it.
+ALSO_PAGED = "paged"
+ALSO_SAID = "said"
 
 
 class MarkedLines(NamedTuple):
@@ -592,16 +605,22 @@ class Draft:
         set_by: str,
         also: Mapping[str, str] | None = None,
         sources: Mapping[str, str] | None = None,
+        paged_person: str = "{person} ({methods})",
+        methods: Mapping[str, str] | None = None,
     ) -> Markup:
         """The timeline under a heading per day: ``row`` gets ``stamp``, ``kind``, ``text``
         (``text`` around the line's text, if any) and ``author`` (``author``, or ``set_by`` for
         a milestone set by hand, around the person's name, if any). What else a line stands
         for (``Line.also``) follows the row, each in its shape in ``also`` by its key: ``by``
-        (who set the milestone) and ``source`` (where a proposed impact end is read from, in
-        the words of ``sources``)."""
+        (who set the milestone), ``source`` (where a proposed impact end is read from, in
+        the words of ``sources``), ``milestone`` (the name, from ``kinds``, of a milestone
+        set on a line of another kind), ``at`` (the line's time), ``people`` (whom an
+        escalation paged: each ``paged_person``, its ``person`` and ``methods``, named by
+        ``methods``) and ``said`` (the words of the key event that announced it)."""
         fill = _shape("row", row, "stamp", "kind", "text", "author")
         _check_shapes({"day": day, "text": text, "author": author, "set_by": set_by}, "")
-        _check_shapes(dict(also or {}), "by", "source")
+        _check_shapes(dict(also or {}), "by", "source", "milestone", "at", "people", "said")
+        _check_shapes({"paged_person": paged_person}, "person", "methods")
         lines = self.timeline
         # Each kind's name escaped and its author's shape chosen once, not once a line (the
         # template's list of kinds is scanned by ``in``).
@@ -621,7 +640,8 @@ class Draft:
             ],
         )
         if also:
-            said = [self._also(line, also, sources) if line.also else "" for line in lines]
+            words = _AlsoWords(also, sources or {}, kinds, paged_person, methods or {})
+            said = [self._also(line, words) if line.also else "" for line in lines]
             filled = map(str.__add__, filled, said)
         rows: list[str] = []
         for shown, day_rows in groupby(zip(marked.days, filled, strict=True), key=itemgetter(0)):
@@ -629,23 +649,40 @@ class Draft:
             rows += [filled_row for _, filled_row in day_rows]
         return Markup("\n".join(rows))
 
-    def _also(
-        self, line: Line, shapes: Mapping[str, str], sources: Mapping[str, str] | None
-    ) -> str:
+    def _also(self, line: Line, words: _AlsoWords) -> str:
         """What else ``line`` stands for, in the template's shapes."""
-        if not line.also:
-            return ""
         said = []
         for mark in line.also:
-            shape = shapes.get(mark)
+            shape = words.shapes.get(_ALSO_SHAPE.get(mark, mark))
             if shape is None:
                 continue
-            milestone = Milestone.ENDED if mark != ALSO_SET else _milestone_of(line.kind)
+            milestone = _milestone_named(mark, line.kind)
             time = self.milestones.get(milestone) if milestone else None
             by = self._escaped(time.set_by) if time and time.set_by else ""
-            source = (sources or {}).get(time.source or "", "") if time else ""
-            said.append(shape.format(by=by, source=source))
+            source = words.sources.get(time.source or "", "") if time else ""
+            said.append(
+                shape.format(
+                    by=by,
+                    source=source,
+                    milestone=markdown_escape(words.kinds.get(mark, "")),
+                    at=self._escaped(self.time(line.at)),
+                    people=self._paged(line, words) if mark == ALSO_PAGED else "",
+                    said=markdown_item(line.said) if mark == ALSO_SAID else "",
+                )
+            )
         return "".join(said)
+
+    def _paged(self, line: Line, words: _AlsoWords) -> str:
+        """Whom an escalation's line paged, and by what, in the template's words."""
+        return "; ".join(
+            words.paged_person.format(
+                person=self._escaped(person),
+                methods=", ".join(
+                    markdown_escape(words.methods.get(method, method)) for method in methods
+                ),
+            )
+            for person, methods in line.paged
+        )
 
     def misleading_rows(self, *, row: str, by: str, ruled_out: str, unknown: str) -> Markup:
         """The misleading paths: ``row`` gets ``source`` and ``text`` of the idea and ``end``:
@@ -737,6 +774,32 @@ class Draft:
     @property
     def resolved(self) -> MilestoneTime:
         return self.milestones[Milestone.RESOLVED]
+
+
+@dataclass(frozen=True)
+class _AlsoWords:
+    """The template's words for what else a line stands for (``Draft.timeline_rows``)."""
+
+    shapes: Mapping[str, str]
+    sources: Mapping[str, str]
+    kinds: Mapping[str, str]
+    paged_person: str
+    methods: Mapping[str, str]
+
+
+# The shape a mark is said in, when it is not the mark itself.
+_ALSO_SHAPE = {f"{ALSO_MILESTONE}{milestone.value}": "milestone" for milestone in Milestone}
+
+
+def _milestone_named(mark: str, kind: str) -> str | None:
+    """The milestone a mark on a line of ``kind`` is about, if any."""
+    if mark == ALSO_SET:
+        return _milestone_of(kind)
+    if mark in (ALSO_ENDED, ALSO_ENDED_PROPOSED):
+        return Milestone.ENDED.value
+    if mark.startswith(ALSO_MILESTONE):
+        return mark.removeprefix(ALSO_MILESTONE)
+    return None
 
 
 def _milestone_of(kind: str) -> str | None:

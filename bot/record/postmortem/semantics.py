@@ -13,7 +13,8 @@ The rules, with their reasons (README, "The postmortem draft"):
   else the last message marked recovered, else the confirmed mitigation, and marked "to
   confirm".
 - One fact, one line: a milestone set by hand to the moment of a line of its kind is that
-  line; a resolve typed after a resolution time set by hand stands at that time; impact
+  line, else the line of a message its setter said in that minute and marked with a
+  reaction; a resolve typed after a resolution time set by hand stands at that time; impact
   ended in the same minute as the resolution is said on the resolution's line.
 - A misleading path runs from the idea to what ruled it out: the first reply in the idea's
   thread, else the next message marked with any of the incident's reactions. A person may
@@ -24,6 +25,7 @@ The rules, with their reasons (README, "The postmortem draft"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +34,10 @@ from typing import Protocol, TypeVar, cast
 from bot.record.postmortem.draft import (
     ALSO_ENDED,
     ALSO_ENDED_PROPOSED,
+    ALSO_FOLLOWED,
+    ALSO_MILESTONE,
+    ALSO_PAGED,
+    ALSO_SAID,
     ALSO_SET,
     FROM_ALERT,
     FROM_ENDED,
@@ -77,6 +83,10 @@ MARKED_KINDS = frozenset(
 _MITIGATION = TimelineKind.MITIGATION.value
 _RECOVERED = TimelineKind.RECOVERED.value
 _MISLEADING = TimelineKind.MISLEADING.value
+_INVESTIGATION = TimelineKind.INVESTIGATION.value
+_KEY_EVENT = TimelineKind.KEY_EVENT.value
+# A message marked misleading that a person said rules out an earlier idea (writing.RULED_OUT).
+_RULED_OUT = "ruled_out"
 
 
 def minute(moment: datetime) -> int:
@@ -177,7 +187,7 @@ class Places:
         if moved is None and also is None:
             return line
         if isinstance(line, Line):
-            changed = line._replace(at=moved or line.at, also=also or line.also)
+            changed = line._replace(at=moved or line.at, also=(*line.also, *(also or ())))
             return cast(StandingT, changed)
         if isinstance(line, EntryMoment) and moved is not None:
             return cast(StandingT, line._replace(at=moved))
@@ -193,7 +203,11 @@ def places(lines: Sequence[Standing], milestones: Mapping[str, MilestoneTime]) -
         if milestone == Milestone.ENDED or not time.set_by or time.at is None:
             continue
         target = _named_line(lines, milestone, time.at)
-        if target is None:
+        said = None if target is not None else _said_then(lines, time.set_by, time.at)
+        if said is not None:
+            placed.add(said, f"{ALSO_MILESTONE}{milestone.value}")
+            target = said
+        elif target is None:
             target = Line(time.at, f"milestone_{milestone.value}", "", time.set_by)
             placed.alone.append(target)
         else:
@@ -235,10 +249,30 @@ def _place_end(
                 placed.add(found, mark)
         return
     target = _named_line(lines, Milestone.ENDED, ended.at)
+    said = _said_then(lines, ended.set_by, ended.at) if target is None else None
     if target is not None:
         placed.add(target, mark)
+    elif said is not None:
+        placed.add(said, f"{ALSO_MILESTONE}{Milestone.ENDED.value}")
     else:
         placed.alone.append(Line(ended.at, f"milestone_{Milestone.ENDED.value}", "", ended.set_by))
+
+
+def _said_then(lines: Sequence[Standing], person: str | None, at: datetime) -> Standing | None:
+    """The first message ``person`` said in ``at``'s minute that a reaction marked: a
+    milestone they set by hand to that minute is what they said then, one line."""
+    if not person:
+        return None
+    return next(
+        (
+            line
+            for line in lines
+            if line.kind in MARKED_KINDS
+            and getattr(line, "author", None) == person
+            and minute(line.at) == minute(at)
+        ),
+        None,
+    )
 
 
 def _same(line: Standing, other: Line) -> bool:
@@ -274,6 +308,91 @@ def _last(
     """The last (or ``first``) line of ``kinds`` in that minute."""
     found = [line for line in lines if line.kind in kinds and minute(line.at) == at_minute]
     return (found[0] if first else found[-1]) if found else None
+
+
+# -- one fact, one line: a message's marks, an escalation's pages and its announcement ----
+# Words that say a message announces an escalation (en, fr), by how they begin.
+_ESCALATING = ("escalat", "escalad", "paging", "bringing in", "looping in", "j'appelle")
+_WORD = re.compile(r"\w{3,}")
+_TARGET_NOISE = frozenset({"level", "niveau", "call", "astreinte", "the", "team"})
+
+
+def announces(said: str, target: str) -> bool:
+    """Whether a person's words announce an escalation to ``target``: they say they
+    escalate (page, bring in), or name the target (a person, a group, a schedule)."""
+    words = said.casefold()
+    if any(marker in words for marker in _ESCALATING):
+        return True
+    named = set(_WORD.findall(target.casefold())) - _TARGET_NOISE
+    return bool(named & set(_WORD.findall(words)))
+
+
+def one_line_each(
+    lines: Sequence[Line],
+    stamps: Sequence[str | None],
+    paged: Mapping[int, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]],
+) -> list[Line]:
+    """The timeline's lines with each fact once. ``stamps``: each line's Slack message (its
+    ts); ``paged``: by the index of an escalation's line, its target and whom it paged how.
+
+    - An escalation's line says whom it paged and how (its notifications are no lines of
+      their own: ``curated_timeline`` leaves them out).
+    - A message marked investigation and then otherwise (a dead end, the cause) is one line,
+      of the other kind, saying it was followed first.
+    - A message marked key event that announces an escalation its author made in the same
+      minute is that escalation's line, linked to the message and quoting it.
+    """
+    shown: list[Line | None] = list(lines)
+    for index, line in enumerate(lines):
+        if index in paged and paged[index][1]:
+            shown[index] = line._replace(paged=paged[index][1], also=(*line.also, ALSO_PAGED))
+    for followed, later in followed_first([line.kind for line in lines], stamps).items():
+        shown[followed] = None
+        kept = shown[later]
+        if kept is not None and ALSO_FOLLOWED not in kept.also:
+            shown[later] = kept._replace(also=(*kept.also, ALSO_FOLLOWED))
+    for index, line in enumerate(lines):
+        if line.kind == _KEY_EVENT and line.author:
+            _announced(shown, index, line, paged)
+    return [line for line in shown if line is not None]
+
+
+def followed_first(kinds: Sequence[str], stamps: Sequence[str | None]) -> dict[int, int]:
+    """By its index, each line of a message marked investigation that was also marked
+    otherwise (a dead end, the cause): the index of the line that says both (the last other
+    mark). A long timeline's pages decide the same from the entries' moments."""
+    marks: dict[str, list[int]] = {}
+    for index, (kind, ts) in enumerate(zip(kinds, stamps, strict=True)):
+        if ts and (kind in MARKED_KINDS or kind == _RULED_OUT):
+            marks.setdefault(ts, []).append(index)
+    said: dict[int, int] = {}
+    for indexes in marks.values():
+        other = [at for at in indexes if kinds[at] != _INVESTIGATION]
+        if other:
+            said |= {at: other[-1] for at in indexes if kinds[at] == _INVESTIGATION}
+    return said
+
+
+def _announced(
+    shown: list[Line | None],
+    index: int,
+    key: Line,
+    paged: Mapping[int, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]],
+) -> None:
+    """The key event at ``index`` said on the line of the escalation it announces, if any."""
+    for at, (target, _) in paged.items():
+        line = shown[at]
+        if (
+            line is not None
+            and line.author == key.author
+            and minute(line.at) == minute(key.at)
+            and announces(key.text, target)
+        ):
+            shown[at] = line._replace(
+                link=key.link or line.link, said=key.text, also=(*line.also, ALSO_SAID)
+            )
+            shown[index] = None
+            return
 
 
 # -- misleading paths ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from bot.record.incident_types import NO_TYPES, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft, Line
 from bot.record.postmortem.language import Language
+from bot.record.postmortem.semantics import followed_first
 from bot.record.postmortem.writing import (
     build_draft,
     chosen_template,
@@ -85,9 +86,18 @@ async def read_timeline_page(
         milestones = milestone_times(
             incident, await milestone_changes(session, incident_id), lambda user: user
         )
-        ordered = curated_timeline(await timeline.entry_moments(session, incident_id), milestones)
+        moments = await timeline.entry_moments(session, incident_id)
+        # A message marked investigation, then otherwise, is one line (``one_line_each``):
+        # the investigation's entry goes with the page of the line that says both.
+        followed = followed_first([m.kind for m in moments], [m.ts for m in moments])
+        partners: dict[int, list[int]] = {}
+        for first, later in followed.items():
+            partners.setdefault(moments[later].id, []).append(moments[first].id)
+        shown = [moment for index, moment in enumerate(moments) if index not in followed]
+        ordered = curated_timeline(shown, milestones)
         page = ordered[start : start + size]
         on_page = {line.id for line in page if isinstance(line, timeline.EntryMoment)}
+        on_page |= {first for line in list(on_page) for first in partners.get(line, ())}
         hand_set = {line.kind for line in page if isinstance(line, Line)}
         entries = await timeline.entry_rows(session, incident_id, ids=on_page, kinds=SUMMARY_KINDS)
         record = await load_record(session, incident, types, entries=entries)

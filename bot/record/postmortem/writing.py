@@ -64,6 +64,7 @@ from bot.record.postmortem.semantics import (
     impact_end,
     misleading_paths,
     mitigation_of,
+    one_line_each,
     places,
 )
 from bot.record.status_page import publications as public
@@ -91,6 +92,8 @@ from bot.store.models import (
 
 # Statements about the incident, not moments of it: their sections show them, not the timeline.
 _SAID_AFTER = {TimelineKind.IMPACT.value, TimelineKind.TRIGGER.value}
+# Said elsewhere: a page's notifications on its escalation's line and in its table.
+_NOT_LINES = {*_SAID_AFTER, TimelineKind.NOTIFICATION.value}
 # A user id to the person's name (None stays None).
 Namer = Callable[[str | None], str | None]
 
@@ -446,7 +449,14 @@ def build_draft(
         roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         milestones=milestones,
         metrics=[Metric(key, milestones[a], milestones[b]) for key, a, b in METRICS],
-        timeline=curated_timeline(_ruling_out(lines, record), milestones),
+        timeline=curated_timeline(
+            one_line_each(
+                _ruling_out(lines, record),
+                [entry.slack_ts for entry in record.entries],
+                _paged_lines(record, said, name),
+            ),
+            milestones,
+        ),
         impacts=of_kind(TimelineKind.IMPACT),
         triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
@@ -543,6 +553,7 @@ def _asked(request: SuggestionRequest | None) -> Asked | None:
 # lookup costs more than the comparison).
 _DETECTION = TimelineKind.DETECTION.value
 _ALERT = TimelineKind.ALERT.value
+_ESCALATION = TimelineKind.ESCALATION.value
 
 
 def _detection(facts: Mapping[str, Any], line: Line) -> Detection:
@@ -705,7 +716,7 @@ def curated_timeline(
     or anything with their moment and kind (``EntryMoment``: where a page of a long timeline
     falls, bot/record/postmortem/timeline_page.py)."""
     placed = places(lines, milestones)
-    shown: list[StandingT | Line] = [line for line in lines if line.kind not in _SAID_AFTER]
+    shown: list[StandingT | Line] = [line for line in lines if line.kind not in _NOT_LINES]
     changed = placed.moved.keys() | placed.also.keys()
     if changed:  # a few lines of thousands: looked up by identity, not each one placed
         shown = [placed.place(line) if id(line) in changed else line for line in shown]
@@ -718,6 +729,40 @@ def curated_timeline(
     ahead.sort(key=lambda line: first[line.kind])
     rest = [line for line in shown if line.kind not in first]
     return sorted(ahead + rest, key=attrgetter("at"))
+
+
+def _paged_lines(
+    record: Record, said: Callable[[Escalation], tuple[str, str]], name: Namer
+) -> dict[int, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]]:
+    """By the index of each escalation's entry: its target as the draft says it, and whom
+    it paged with the methods of the notifications that went out (the entry is the
+    escalation's of the same moment and target)."""
+    found: dict[int, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
+    for index, entry in enumerate(record.entries):
+        if entry.kind != _ESCALATION:
+            continue
+        target = (entry.facts or {}).get("target")
+        escalation = next(
+            (
+                each
+                for each in record.escalations
+                if each.escalated_at == entry.occurred_at
+                and escalations.target_facts(each) == target
+            ),
+            None,
+        )
+        if escalation is None:
+            continue
+        people = tuple(
+            (reached.person, tuple(dict.fromkeys(method for method, _, _ in reached.notified)))
+            for reached in _reached(record, escalation, name)
+            if reached.notified
+        )
+        shown = said(escalation)[0]
+        if escalation.target_kind == "user":
+            shown = name(escalation.target_ref) or shown
+        found[index] = (shown, people)
+    return found
 
 
 def _reached(record: Record, escalation: Escalation, name: Namer) -> tuple[Reached, ...]:
