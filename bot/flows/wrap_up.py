@@ -24,7 +24,7 @@ from bot.flows import filing
 from bot.flows.channel import Writes
 from bot.flows.fields import set_fields
 from bot.flows.follow_ups import Noted, note_follow_up, said_alike
-from bot.flows.postmortem_posting import schedule_publication
+from bot.flows.postmortem_posting import schedule_publication, wrap_up_said
 from bot.flows.replies import open_form
 from bot.record import fields, incidents
 from bot.record.incident_types import FieldValue
@@ -165,6 +165,7 @@ async def wrap_up(
         if message_ts:
             await _answer_offer(writes, message_ts, "messages/wrap_up_thanks.j2", by=by, again=True)
         await schedule_publication(session, incident, by=by, now=now, quiet=True)
+        await wrap_up_said(session, incident, now=now)
         await session.commit()
     await writes.send()
     services.wake_jobs()
@@ -193,8 +194,10 @@ async def skip_wrap_up(services: Services, *, incident_id: int, by: str, message
             raise GoneFromRecord(what="incident")
         writes = Writes(services, session, incident)
         await _answer_offer(writes, message_ts, "messages/wrap_up_skipped.j2", by=by, again=False)
+        await wrap_up_said(session, incident, now=services.clock())
         await session.commit()
     await writes.send()
+    services.wake_jobs()
 
 
 async def _answer_offer(
