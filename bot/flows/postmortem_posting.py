@@ -160,9 +160,7 @@ async def wrap_up_said(session: AsyncSession, incident: Incident, *, now: dateti
     """The wrap-up form answered or skipped: the model waiting for it is asked now (the
     caller commits, then wakes the jobs). Nothing when none waits: it is asked once."""
     assert incident.id is not None
-    await jobs.hurry(
-        session, incident_id=incident.id, kinds=[JobKind.POSTMORTEM_SUGGEST], now=now
-    )
+    await jobs.hurry(session, incident_id=incident.id, kinds=[JobKind.POSTMORTEM_SUGGEST], now=now)
 
 
 async def schedule_publication(

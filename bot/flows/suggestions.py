@@ -156,7 +156,9 @@ def whole_entry(
     entry and a sentence citing it holds its numbers: the detection with the alert's own
     description, a marked message with the answer in its thread (a :x:'s "what ruled it
     out?")."""
-    description = readable(record.incident.description, names) if record.incident.description else ""
+    description = (
+        readable(record.incident.description, names) if record.incident.description else ""
+    )
 
     def said(entry: EntryRow) -> str:
         text = sentence(entry)
