@@ -145,14 +145,16 @@ async def schedule_draft(
         if again:
             await wrap_up_said(session, incident, now=now)
         return
+    # A private incident's record is not sent (unless WARROOM_AI_PRIVATE): nothing to wait for.
+    wait = not again and (ai.private or not incident.is_private)
     await jobs.schedule(
         session,
         kind=JobKind.POSTMORTEM_SUGGEST,
         key=f"suggest:{incident.id}:{uuid.uuid4().hex}",
-        due_at=now if again else now + ai.wrap_up_wait,
+        due_at=now + ai.wrap_up_wait if wait else now,
         incident_id=incident.id,
         # A job waiting for the wrap-up is for a resolved incident: reopened, it asks nothing.
-        payload={"by": by, "wrap_up": not again},
+        payload={"by": by, "wrap_up": wait},
     )
 
 

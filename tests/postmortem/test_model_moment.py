@@ -75,6 +75,10 @@ async def test_the_model_is_asked_once_the_wrap_up_is_answered_with_everything_s
     await played.at(85)
     # Resolved, the form not answered yet: the model not asked, the draft waits for it.
     assert played.model.accepted == []
+    assert (
+        "The draft, with llama3.1:8b's suggestions, is written once you wrap up or skip, or in"
+        " 10 minutes if nobody does." in played.wrap_up_offer().text
+    )
     assert canvases(played) == []
 
     view_id, _ = await form(played.warroom, played.channel, ALICE)
