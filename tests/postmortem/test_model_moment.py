@@ -8,11 +8,8 @@ Slack is the emulator, the model the fake OpenAI-compatible server (emulator/ope
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-
-import pytest
 
 from bot.basics.slack_ids import WrapUpModal, follow_up_input
 from emulator import SlackEmulator
@@ -30,22 +27,13 @@ from tests.postmortem.test_suggestions import (  # noqa: F401 (people, model: fi
     model,
     people,
     play,
+    played,
     sections_asked,
 )
 
 
-@pytest.fixture
-async def played(
-    people: SlackEmulator,  # noqa: F811 (the fixture imported above)
-    sqlite_url: str,
-    model: FakeChatModel,  # noqa: F811
-) -> AsyncIterator[Played]:
-    async for each in play(people, sqlite_url, model):
-        yield each
-
-
-def canvases(played: Played) -> list[Any]:
-    return [c for c in played.slack.canvases.values() if c["channel_id"] == played.channel.id]
+def canvases(run: Played) -> list[Any]:
+    return [c for c in run.slack.canvases.values() if c["channel_id"] == run.channel.id]
 
 
 def citing_impact(request: ChatRequest) -> dict[str, Any]:
@@ -59,7 +47,7 @@ def citing_impact(request: ChatRequest) -> dict[str, Any]:
 
 
 async def test_the_model_is_asked_once_the_wrap_up_is_answered_with_everything_said(
-    played: Played,
+    played: Played,  # noqa: F811 (the fixture imported above)
 ) -> None:
     played.model.reply(citing_impact, times=2)
     # The :x:'s question answered in its thread (42 minutes in: "dead end").
@@ -115,7 +103,9 @@ async def test_the_model_is_asked_once_the_wrap_up_is_answered_with_everything_s
     assert len(sections_asked(played.model)) == 1
 
 
-async def test_skipping_the_wrap_up_asks_the_model(played: Played) -> None:
+async def test_skipping_the_wrap_up_asks_the_model(
+    played: Played,  # noqa: F811 (the fixture imported above)
+) -> None:
     played.model.reply(good)
     await played.resolve("Rolled back the gateway release", wrap_up="none")
     assert played.model.accepted == []
@@ -129,30 +119,30 @@ async def test_skipping_the_wrap_up_asks_the_model(played: Played) -> None:
 
 async def test_left_unanswered_the_model_is_asked_after_warroom_wrap_up_wait(
     people: SlackEmulator,  # noqa: F811
-    sqlite_url: str,
+    database_url: str,
     model: FakeChatModel,  # noqa: F811
 ) -> None:
     settings = ai(model, wrap_up_wait=timedelta(minutes=15))
-    async for played in play(people, sqlite_url, model, ai=settings):
+    async for run in play(people, database_url, model, ai=settings):
         model.reply(good, times=2)
-        await played.resolve("Rolled back the gateway release", wrap_up="none")
-        await played.at(80 + 14)
-        assert model.accepted == [] and canvases(played) == []
-        await played.at(80 + 15)
+        await run.resolve("Rolled back the gateway release", wrap_up="none")
+        await run.at(80 + 14)
+        assert model.accepted == [] and canvases(run) == []
+        await run.at(80 + 15)
         assert len(sections_asked(model)) == 1
-        assert "Suggested by" in str(canvases(played)[0]["markdown"])
-        posted = [m for m in played.channel.messages if "Postmortem draft:" in m.text]
+        assert "Suggested by" in str(canvases(run)[0]["markdown"])
+        posted = [m for m in run.channel.messages if "Postmortem draft:" in m.text]
         assert len(posted) == 1
         # The form answered afterwards brings the draft up to date, and asks nothing.
-        await played.slack.click_button(
-            played.channel.id, played.wrap_up_offer().ts, "skip_wrap_up", user=BOB
+        await run.slack.click_button(
+            run.channel.id, run.wrap_up_offer().ts, "skip_wrap_up", user=BOB
         )
-        await played.at(80 + 40)
+        await run.at(80 + 40)
         assert len(sections_asked(model)) == 1
 
 
 async def test_reopened_while_waiting_nothing_is_asked_until_resolved_again(
-    played: Played,
+    played: Played,  # noqa: F811 (the fixture imported above)
 ) -> None:
     played.model.reply(good, times=2)
     await played.resolve("Rolled back the gateway release", wrap_up="none")
@@ -163,7 +153,9 @@ async def test_reopened_while_waiting_nothing_is_asked_until_resolved_again(
     assert len(sections_asked(played.model)) == 1
 
 
-async def test_incident_postmortem_asks_at_once_while_the_wrap_up_waits(played: Played) -> None:
+async def test_incident_postmortem_asks_at_once_while_the_wrap_up_waits(
+    played: Played,  # noqa: F811 (the fixture imported above)
+) -> None:
     played.model.reply(good, times=2)
     await played.resolve("Rolled back the gateway release", wrap_up="none")
     await played.run("postmortem")

@@ -5,17 +5,17 @@ its link; negated, asked or hoped for, it is not. The words in en and fr are lis
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.record.postmortem.back_words import says_service_back
-from emulator import SlackEmulator
-from tests.conftest import ALICE, CAROL, Clock, running_warroom
-from tests.helpers.incidents import open_incident
+from tests.conftest import ALICE, CAROL
 from tests.helpers.records import section
 from tests.helpers.replay import Replay
-from tests.postmortem.test_draft_prompts import DAVE, DAY, draft_of
+from tests.postmortem.test_draft_prompts import (  # noqa: F401 (play: a fixture)
+    DAVE,
+    draft_of,
+    play,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,22 +62,14 @@ def test_these_do_not(text: str) -> None:
     assert not says_service_back(text)
 
 
-def url_of(play: Replay, clock_time: str) -> str:
+def url_of(replay: Replay, clock_time: str) -> str:
     """The address of the message said at that time."""
-    return play.link(clock_time).split("](", 1)[1].removesuffix(")")
+    return replay.link(clock_time).split("](", 1)[1].removesuffix(")")
 
 
-@pytest.fixture
-async def play(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Replay]:
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    async with running_warroom(slack, sqlite_url, Clock(DAY)) as warroom:
-        replay = Replay(warroom, "UTC", DAY)
-        replay.channel = await open_incident(warroom, "Checkout returns 500s")
-        await replay.run("10:00 AM", ALICE, "time started 10:00")
-        yield replay
-
-
-async def test_a_message_saying_it_is_back_proposes_the_end_with_its_link(play: Replay) -> None:
+async def test_a_message_saying_it_is_back_proposes_the_end_with_its_link(
+    play: Replay,  # noqa: F811 (the fixture imported above)
+) -> None:
     await play.say("10:20 AM", CAROL, "Error rate is 20%, not back to normal.")
     await play.say("10:30 AM", DAVE, "Rolled back the gateway.", "white_check_mark")
     await play.say("10:33 AM", CAROL, "Not back to normal yet, still some 500s.")
@@ -104,7 +96,9 @@ async def test_a_message_saying_it_is_back_proposes_the_end_with_its_link(play: 
     assert "proposed" not in section(draft, "## Key times and metrics").split("Impact ended")[1]
 
 
-async def test_in_french_and_negated_it_is_not_proposed(play: Replay) -> None:
+async def test_in_french_and_negated_it_is_not_proposed(
+    play: Replay,  # noqa: F811 (the fixture imported above)
+) -> None:
     await play.run("10:01 AM", ALICE, "postmortem --lang fr")
     await play.say("10:30 AM", DAVE, "Rollback de la passerelle.", "white_check_mark")
     await play.say("10:33 AM", CAROL, "Le paiement n'est pas rétabli.")
@@ -125,7 +119,9 @@ async def test_in_french_and_negated_it_is_not_proposed(play: Replay) -> None:
     assert f"Elle semble avoir marché : à [10 h 45]({link}) UTC, Carol Tanaka a dit" in draft
 
 
-async def test_a_message_before_the_fix_proposes_nothing(play: Replay) -> None:
+async def test_a_message_before_the_fix_proposes_nothing(
+    play: Replay,  # noqa: F811 (the fixture imported above)
+) -> None:
     await play.say("10:20 AM", CAROL, "Checkout is back to normal.")
     await play.say("10:30 AM", DAVE, "Rolled back the gateway.", "white_check_mark")
     draft = await draft_of(play, "10:40 AM")
