@@ -141,7 +141,8 @@ def _request(
     lines, left_out = within(record_lines(evidence.values(), dated=spans_days(evidence.values())))
     context: dict[str, Any] = {"incident": incident, "language": language.code}
     context |= {"lines": lines, "left_out": left_out, "follow_ups": follow_up_lines(record, names)}
-    context["public"] = public_lines(record, names, zone)
+    texts = [each.text for each in evidence.values()]
+    context["public"] = public_lines(record, names, zone, said=texts)
     render = services.renderer.render_plain
     return _Request(
         language, zone, evidence, render(INSTRUCTIONS, **context), render(RECORD, **context)
@@ -173,13 +174,18 @@ def whole_entry(
     return said
 
 
-def public_lines(record: Record, names: Mapping[str, str], zone: tzinfo | None) -> list[str]:
-    """What the status pages said, each update once, in the language it was first given
-    (a status announcement warroom worded says its status alone)."""
+def public_lines(
+    record: Record, names: Mapping[str, str], zone: tzinfo | None, *, said: Sequence[str]
+) -> list[str]:
+    """What the status pages said and no entry of the record says (``said``: the entries'
+    texts; ``/incident update --public`` is an entry too), each update once, in the language
+    it was first given (a status announcement warroom worded says its status alone)."""
     lines = []
     for update in record.public_updates:
         at = update.published_at.astimezone(zone)
         text = next(iter(update.texts.values()), "")
+        if text and any(text in entry for entry in said):
+            continue
         by = names.get(update.published_by, update.published_by) if update.published_by else None
         said = f"{at:%H:%M} {update.status}" + (f", by {by}" if by else "")
         lines.append(f"{said}: {text}" if text else said)

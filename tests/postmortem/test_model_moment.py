@@ -107,13 +107,19 @@ async def test_skipping_the_wrap_up_asks_the_model(
     played: Played,  # noqa: F811 (the fixture imported above)
 ) -> None:
     played.model.reply(good)
+    await played.run("public Card payments")
+    await played.run("update --public Some card payments fail at checkout, 25% of them.")
     await played.resolve("Rolled back the gateway release", wrap_up="none")
     assert played.model.accepted == []
     await played.slack.click_button(
         played.channel.id, played.wrap_up_offer().ts, "skip_wrap_up", user=BOB
     )
     await settle(played.warroom)
-    assert len(sections_asked(played.model)) == 1
+    (request,) = sections_asked(played.model)
+    # What the status page said, each update once: here, an entry of its own.
+    said = "\n".join(request.texts)
+    assert said.count("Some card payments fail at checkout, 25% of them.") == 1
+    assert request.ref_of("Some card payments fail at checkout")
     assert "Suggested by" in str(canvases(played)[0]["markdown"])
 
 
