@@ -29,6 +29,8 @@ from bot.basics.slack_ids import (
     EscalationMessage,
     RuledOutPrompt,
     SuggestionMessage,
+    WrapUpMessage,
+    WrapUpModal,
     suggestion_block,
 )
 from bot.config import Secret, Settings
@@ -371,6 +373,9 @@ async def run_demo(
             await _settle(runner.app, slack)
         await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
         await _resolve(slack, channel_id)
+        await _settle(runner.app, slack)
+        # The model is asked once the wrap-up is answered: the draft follows it.
+        await _wrap_up(slack, channel_id)
         await _settle(runner.app, slack)
         # Within the grace (WARROOM_PUBLIC_GRACE) her words, not warroom's, tell customers.
         await _play(slack, channel_id, RESOLVED_PUBLICLY, clock.now)
@@ -730,10 +735,41 @@ async def _resolve(slack: SlackEmulator, channel_id: str) -> None:
     await slack.send_command(
         "resolve Rolled back the payment gateway release", user=ALICE, channel=channel_id
     )
-    channel = slack.channels[channel_id]
-    await slack.wait_for(
-        lambda: any("Postmortem draft" in m.text for m in channel.messages), timeout=15
+    await slack.wait_for(lambda: _wrap_up_offer(slack, channel_id), timeout=15)
+
+
+def _wrap_up_offer(slack: SlackEmulator, channel_id: str) -> Any:
+    return next(
+        (
+            m
+            for m in slack.channels[channel_id].messages
+            if any(b.get("block_id") == WrapUpMessage.BLOCK for b in m.blocks or [])
+        ),
+        None,
     )
+
+
+async def _wrap_up(slack: SlackEmulator, channel_id: str) -> None:
+    """Alice presses Wrap up and says the trigger, the services and the impact in numbers;
+    the model is asked then, and the draft posted with its suggestions."""
+    print("alice presses Wrap up and gives the trigger, the services and the impact")
+    before = set(slack.views)
+    offer = _wrap_up_offer(slack, channel_id)
+    await slack.click_button(channel_id, offer.ts, WrapUpMessage.OPEN, user=ALICE)
+    view_id = await slack.wait_for(
+        lambda: next((i for i, v in slack.views.items() if i not in before), None), timeout=15
+    )
+
+    def typed(block: str, value: str, kind: str = "plain_text_input") -> dict[str, Any]:
+        return {block: {block: {"type": kind, "value": value}}}
+
+    trigger = "Payment gateway release at 11:55 rejected card types it did not list"
+    values = {
+        **typed(WrapUpModal.CUSTOMERS, "1840", "number_input"),
+        **typed(WrapUpModal.TRIGGER, trigger),
+        **typed(WrapUpModal.SERVICES, "Checkout, Card payments"),
+    }
+    await slack.submit_view(view_id, values, user=ALICE)
 
 
 async def _write_postmortem(

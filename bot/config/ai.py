@@ -5,8 +5,18 @@ and its model are set."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from bot.config.reading import NO_SECRET, Feature, Secret, seconds, setting, text, url
+from bot.config.reading import (
+    NO_SECRET,
+    Feature,
+    Secret,
+    duration,
+    seconds,
+    setting,
+    text,
+    url,
+)
 
 
 def on_or_off(raw: str) -> bool:
@@ -67,6 +77,17 @@ class AISettings(Feature):
         doc="seconds the model has to answer before the draft goes out without new "
         "suggestions (more than 0, at most 240)",
         shown="`60`",
+    )
+    # The model is asked once the team has said what it knows: the wrap-up form answered or
+    # skipped, or left unanswered this long after the resolution.
+    wrap_up_wait: timedelta = setting(
+        env="WARROOM_WRAP_UP_WAIT",
+        default=timedelta(minutes=10),
+        parse=duration(at_least=timedelta(0), at_most=timedelta(hours=24)),
+        doc="with a model: how long after resolving it waits for the wrap-up form to be "
+        "answered or skipped before it is asked without it, and the draft posted (`10m`, "
+        "`0s` to ask at once; at most `24h`)",
+        shown="`10m`",
     )
 
     @property

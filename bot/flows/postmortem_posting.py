@@ -131,24 +131,38 @@ async def schedule_draft(
 ) -> None:
     """The draft resolving or ``/incident postmortem`` asks for (the caller commits, then
     wakes the jobs). With the team's model configured (WARROOM_AI_*) it is asked first for
-    the written sections, by a job that then schedules the publication: when the incident is
-    resolved the first time, and on every ``/incident postmortem`` (``again``), never on
-    anything else. A request while one waits joins it."""
+    the written sections, by a job that then schedules the publication, once the team has
+    said what it knows: on the first resolution the job waits for the wrap-up form to be
+    answered or skipped (``wrap_up_said``), at most WARROOM_WRAP_UP_WAIT; on every
+    ``/incident postmortem`` (``again``) it is due at once. A request while one waits joins
+    it (sooner, for ``again``)."""
     assert incident.id is not None
     if not ai.enabled or not (again or not await asked_before(session, incident.id)):
         await schedule_publication(session, incident, by=by, now=now)
         return
     await incidents.lock(session, incident)
     if await jobs.unfinished(session, kind=JobKind.POSTMORTEM_SUGGEST, incident_id=incident.id):
+        if again:
+            await wrap_up_said(session, incident, now=now)
         return
+    # A private incident's record is not sent (unless WARROOM_AI_PRIVATE): nothing to wait for.
+    wait = not again and (ai.private or not incident.is_private)
     await jobs.schedule(
         session,
         kind=JobKind.POSTMORTEM_SUGGEST,
         key=f"suggest:{incident.id}:{uuid.uuid4().hex}",
-        due_at=now,
+        due_at=now + ai.wrap_up_wait if wait else now,
         incident_id=incident.id,
-        payload={"by": by},
+        # A job waiting for the wrap-up is for a resolved incident: reopened, it asks nothing.
+        payload={"by": by, "wrap_up": wait},
     )
+
+
+async def wrap_up_said(session: AsyncSession, incident: Incident, *, now: datetime) -> None:
+    """The wrap-up form answered or skipped: the model waiting for it is asked now (the
+    caller commits, then wakes the jobs). Nothing when none waits: it is asked once."""
+    assert incident.id is not None
+    await jobs.hurry(session, incident_id=incident.id, kinds=[JobKind.POSTMORTEM_SUGGEST], now=now)
 
 
 async def schedule_publication(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -23,6 +23,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.render import readable
+from bot.basics.slack_text import SlackText
 from bot.clients.language_model import ModelFailure, ask_for_sections
 from bot.flows.channel import Writes
 from bot.flows.postmortem_posting import (
@@ -56,7 +58,7 @@ from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
-from bot.store.models import Incident, Job, SectionSuggestion, SuggestionRequest
+from bot.store.models import Incident, Job, SectionSuggestion, SuggestionRequest, TimelineKind
 
 log = logging.getLogger(__name__)
 # What the model's request is written from (templates/narrative/): what to write, the record.
@@ -84,7 +86,10 @@ async def ask_model(services: Services, job: Job) -> None:
     incident, record, names = await read_record(
         services.engine, job.incident_id, services.settings.incidents.types
     )
-    by = str(jobs.payload_of(job).get("by") or "") or None
+    payload = jobs.payload_of(job)
+    if payload.get("wrap_up") and incident.is_open:
+        return  # reopened while waiting for the wrap-up: the next resolution asks
+    by = str(payload.get("by") or "") or None
     asked = Asked(outcome=suggestions.PRIVATE)
     if not ai.enabled:
         asked = Asked(outcome="")  # the model was configured away since the job was scheduled
@@ -125,21 +130,77 @@ class _Request:
 
 
 def _request(
-    services: Services, incident: Incident, entries: Sequence[EntryRow], names: dict[str, str]
+    services: Services, incident: Incident, record: Record, names: dict[str, str]
 ) -> _Request:
     """The record as the model reads it, and the messages that send it."""
     language_code, style = choose_template(services, incident)
     language = Language.load(template_directory(services.renderer, language_code, style))
     zone = zone_named(incident.timezone)
-    sentence = entry_sentences(services.renderer, language.code, names)
-    evidence = evidence_of(entries, names, sentence, zone)
+    said = whole_entry(record, entry_sentences(services.renderer, language.code, names), names)
+    evidence = evidence_of(record.entries, names, said, zone)
     lines, left_out = within(record_lines(evidence.values(), dated=spans_days(evidence.values())))
     context: dict[str, Any] = {"incident": incident, "language": language.code}
-    context |= {"lines": lines, "left_out": left_out}
+    context |= {"lines": lines, "left_out": left_out, "follow_ups": follow_up_lines(record, names)}
+    texts = [each.text for each in evidence.values()]
+    context["public"] = public_lines(record, names, zone, said=texts)
     render = services.renderer.render_plain
     return _Request(
         language, zone, evidence, render(INSTRUCTIONS, **context), render(RECORD, **context)
     )
+
+
+def whole_entry(
+    record: Record, sentence: Callable[[EntryRow], str], names: Mapping[str, str]
+) -> Callable[[EntryRow], str]:
+    """An entry as the model reads it and its sentences are checked against it: as the draft
+    says it, with what was said of it elsewhere in the record, so that each fact is in one
+    entry and a sentence citing it holds its numbers: the detection with the alert's own
+    description, a marked message with the answer in its thread (a :x:'s "what ruled it
+    out?")."""
+    description = (
+        readable(record.incident.description, names) if record.incident.description else ""
+    )
+
+    def said(entry: EntryRow) -> str:
+        text = sentence(entry)
+        if entry.kind == TimelineKind.DETECTION and description:
+            text = f"{text} · Description: {description}"
+        reply = record.replies.get(entry.slack_ts or "") if entry.slack_ts else None
+        if reply is not None:
+            by = names.get(reply.author or "", reply.author or "")
+            text = f"{text} · Answered in its thread by {by}: {sentence(reply)}"
+        return text
+
+    return said
+
+
+def public_lines(
+    record: Record, names: Mapping[str, str], zone: tzinfo | None, *, said: Sequence[str]
+) -> list[str]:
+    """What the status pages said and no entry of the record says (``said``: the entries'
+    texts; ``/incident update --public`` is an entry too), each update once, in the language
+    it was first given (a status announcement warroom worded says its status alone)."""
+    lines = []
+    for update in record.public_updates:
+        at = update.published_at.astimezone(zone)
+        text = next(iter(update.texts.values()), "")
+        if text and any(text in entry for entry in said):
+            continue
+        by = names.get(update.published_by, update.published_by) if update.published_by else None
+        said = f"{at:%H:%M} {update.status}" + (f", by {by}" if by else "")
+        lines.append(f"{said}: {text}" if text else said)
+    return lines
+
+
+def follow_up_lines(record: Record, names: Mapping[str, str]) -> list[str]:
+    """The follow-ups agreed (the wrap-up form's, 📝's, ``/incident follow-up``'s), each once,
+    with its owner: the model reads them for the lessons, as the draft lists them."""
+    lines = []
+    for action in record.actions:
+        owner = names.get(action.owner, action.owner) if action.owner else None
+        text = readable(SlackText(action.text), names)
+        lines.append(f"{text} (owner: {owner})" if owner else text)
+    return lines
 
 
 async def _ask(
@@ -148,7 +209,7 @@ async def _ask(
     """Send the record, read the answer, check every sentence, then have the model check
     their meaning (bot/flows/verification.py). A long record takes seconds to say and to
     check against: off the event loop, which must keep answering Slack."""
-    sent = await asyncio.to_thread(_request, services, incident, record.entries, names)
+    sent = await asyncio.to_thread(_request, services, incident, record, names)
     assert services.http is not None, "asking the model needs the application's HTTP session"
     started = time.monotonic()
     try:

@@ -19,18 +19,21 @@ from decimal import Decimal
 from typing import Any
 
 from bot.basics.errors import GoneFromRecord
+from bot.basics.render import duration_words
 from bot.basics.slack_text import SlackText
+from bot.config.ai import AISettings
 from bot.flows import filing
 from bot.flows.channel import Writes
 from bot.flows.fields import set_fields
 from bot.flows.follow_up_merging import language_of
 from bot.flows.follow_ups import Noted, ask_model, note_follow_up, said_alike
-from bot.flows.postmortem_posting import schedule_publication
+from bot.flows.postmortem_posting import schedule_publication, wrap_up_said
 from bot.flows.replies import open_form
 from bot.record import fields, follow_ups, incidents
 from bot.record.follow_up_merges import give_owner, ownerless_memos
 from bot.record.incident_types import FieldValue
 from bot.record.milestones import set_milestone
+from bot.record.postmortem.suggestions import asked_before
 from bot.record.postmortem.writing import impact_ended, load_record
 from bot.record.status_page.publications import public_record
 from bot.record.wrap_up import note_impact, note_trigger, proposed_impact_end
@@ -73,9 +76,25 @@ class WrapUp:
 async def offer_wrap_up(writes: Writes) -> None:
     """The message with *Wrap up* and *Skip*, kept with the resolution (the caller commits)."""
     render = writes.services.renderer
-    text = render.render("messages/wrap_up_offer.j2", incident=writes.incident)
+    ai = writes.services.settings.ai
+    # With a model, the draft waits for the answer (postmortem_posting.schedule_draft): said.
+    text = render.render(
+        "messages/wrap_up_offer.j2",
+        incident=writes.incident,
+        model=ai.model if await _model_waits(writes, ai) else None,
+        wait=duration_words(datetime.min, datetime.min + ai.wrap_up_wait),
+    )
     blocks = render.render_json("blocks/wrap_up.json.j2", text=text, incident=writes.incident)
     await writes.keep(outbox.POST, {"text": text, "blocks": blocks})
+
+
+async def _model_waits(writes: Writes, ai: AISettings) -> bool:
+    """Whether this resolution's draft waits for the wrap-up to ask the model: the first,
+    with a model configured, of an incident it may be sent."""
+    incident = writes.incident
+    if not ai.enabled or (incident.is_private and not ai.private):
+        return False
+    return not await asked_before(writes.session, incident.id or 0)
 
 
 async def open_wrap_up_form(
@@ -177,6 +196,7 @@ async def wrap_up(
         if message_ts:
             await _answer_offer(writes, message_ts, "messages/wrap_up_thanks.j2", by=by, again=True)
         await schedule_publication(session, incident, by=by, now=now, quiet=True)
+        await wrap_up_said(session, incident, now=now)
         await session.commit()
     await writes.send()
     services.wake_jobs()
@@ -224,8 +244,10 @@ async def skip_wrap_up(services: Services, *, incident_id: int, by: str, message
             raise GoneFromRecord(what="incident")
         writes = Writes(services, session, incident)
         await _answer_offer(writes, message_ts, "messages/wrap_up_skipped.j2", by=by, again=False)
+        await wrap_up_said(session, incident, now=services.clock())
         await session.commit()
     await writes.send()
+    services.wake_jobs()
 
 
 async def _answer_offer(

@@ -195,6 +195,20 @@ async def first_said_after(
     return rows.first()
 
 
+async def said_since(
+    session: AsyncSession, incident_id: int, since: datetime, *, limit: int = 500
+) -> list[ChannelMessage]:
+    """What people said in the channel at or after ``since``, oldest first, at most ``limit``
+    messages (an incident's channel after its fix says little more)."""
+    rows = await session.exec(
+        select(ChannelMessage)
+        .where(*_said_by_people(incident_id), col(ChannelMessage.occurred_at) >= since)
+        .order_by(col(ChannelMessage.occurred_at), col(ChannelMessage.id))
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
 async def said_before(
     session: AsyncSession, message: ChannelMessage, count: int
 ) -> list[ChannelMessage]:

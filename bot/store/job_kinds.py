@@ -24,9 +24,16 @@ once (who is in it is Slack's answer, never waited for inside a transaction), wh
 the same. A command that escalates (``/incident escalate``, a severity that starts a policy)
 writes the level's notifications in its own transaction likewise. Each later level is an
 ``escalate`` job, due when nobody acknowledged in time; each level brings people in
-(``bring_in``) and, for a pager target, sends a ``page``. On resolve, ``postmortem_publish``
-writes the draft; with the team's model configured (WARROOM_AI_*), ``postmortem_suggest``
-asks it for the draft's written sections first, then schedules the publication.
+(``bring_in``) and, for a pager target, sends a ``page``.
+
+On resolve, ``postmortem_publish`` writes the draft. With the team's model configured
+(WARROOM_AI_*), ``postmortem_suggest`` asks it for the draft's written sections first, once
+the team has said what it knows, then schedules the publication; the wrap-up form's answer
+or Skip makes the waiting job due at once (one job: asked once, whichever comes first):
+
+    resolve -> postmortem_suggest (due in WARROOM_WRAP_UP_WAIT) -> postmortem_publish
+    wrap-up answered or skipped -> the same job, due now
+    /incident postmortem -> postmortem_suggest (due now) -> postmortem_publish
 
 Each kind's handler (in ``bot/flows/``, by ``JOB_HANDLERS`` in ``bot/flows/handlers.py``) and
 the lane it runs in (``JOB_LANES`` there):
@@ -106,7 +113,8 @@ class JobKind(StrEnum):
     NOTIFY = "notify"
     PAGE = "page"
     POSTMORTEM_PUBLISH = "postmortem_publish"
-    # The team's model asked for the draft's written sections, before the draft is posted.
+    # The team's model asked for the draft's written sections, before the draft is posted:
+    # once the wrap-up form is answered or skipped, or WARROOM_WRAP_UP_WAIT after resolving.
     POSTMORTEM_SUGGEST = "postmortem_suggest"
     PUBLIC_ANNOUNCEMENT = "public_announcement"
     ROLE_REMINDER = "role_reminder"

@@ -62,6 +62,24 @@ class Played:
         await self.slack.send_command(text, user=user, channel=self.channel.id)
         await settle(self.warroom)
 
+    async def resolve(self, summary: str, *, wrap_up: str = "skip") -> None:
+        """Resolve, then answer the wrap-up's offer as the team does: ``skip`` (Bob presses
+        Skip), or ``none`` (left unanswered). The model is asked once it is answered."""
+        await self.run(f"resolve {summary}")
+        if wrap_up == "skip":
+            await self.slack.click_button(
+                self.channel.id, self.wrap_up_offer().ts, "skip_wrap_up", user=BOB
+            )
+            await settle(self.warroom)
+
+    def wrap_up_offer(self) -> Any:
+        """The latest message with the wrap-up's buttons."""
+        return [
+            m
+            for m in self.channel.messages
+            if any(b.get("block_id") == "wrap_up" for b in m.blocks or [])
+        ][-1]
+
     def canvas(self) -> str:
         """The channel's canvas as a reader's Markdown reads its escapes."""
         (canvas,) = [c for c in self.slack.canvases.values() if c["channel_id"] == self.channel.id]
@@ -221,7 +239,7 @@ def _section(draft: str, heading: str) -> str:
 # -- what the model is sent ------------------------------------------------------------------
 async def test_the_model_gets_the_record_as_openai_publishes_the_request(played: Played) -> None:
     played.model.reply(good)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
 
     request, verdicts = played.model.accepted
     assert verdicts.format_name == "warroom_verdicts"
@@ -244,7 +262,7 @@ async def test_the_model_gets_the_record_as_openai_publishes_the_request(played:
 # -- a good answer ---------------------------------------------------------------------------
 async def test_a_good_answer_is_suggested_with_its_citations_linked(played: Played) -> None:
     played.model.reply(good)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
 
     draft = played.canvas()
     summary = _section(draft, "## Issue summary")
@@ -270,7 +288,7 @@ async def test_a_good_answer_is_suggested_with_its_citations_linked(played: Play
 # -- sentences the record does not support ---------------------------------------------------
 async def test_sentences_the_record_does_not_support_are_left_out_with_why(played: Played) -> None:
     played.model.reply(some_unsupported)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
 
     draft = played.canvas()
     summary = _section(draft, "## Issue summary")
@@ -328,7 +346,7 @@ async def test_a_model_that_fails_gives_the_draft_without_suggestions_and_says_w
             model.answer_raw("<html>Bad gateway</html>", content_type="text/html")
         else:
             model.reply({"summary": "Card payments failed."})
-        await played.run("resolve Rolled back the gateway release")
+        await played.resolve("Rolled back the gateway release")
         draft = played.canvas()
     assert f"_{MODEL} was asked for the written sections on March 14, 2025" in draft
     assert f"{why}: this draft has no new suggestions._" in draft
@@ -344,7 +362,7 @@ async def test_a_model_that_fails_gives_the_draft_without_suggestions_and_says_w
 
 async def test_earlier_suggestions_stay_when_the_model_fails_later(played: Played) -> None:
     played.model.reply(good)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
     played.model.fail(503)
     await played.at(120)
     await played.run("postmortem")
@@ -363,10 +381,10 @@ async def test_earlier_suggestions_stay_when_the_model_fails_later(played: Playe
 # -- when the model is asked -------------------------------------------------------------------
 async def test_the_model_is_asked_again_only_on_incident_postmortem(played: Played) -> None:
     played.model.reply(good, times=3)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
     assert len(sections_asked(played.model)) == 1
     await played.run("status investigating")  # reopened
-    await played.run("resolve Rolled back again")
+    await played.resolve("Rolled back again")
     assert len(sections_asked(played.model)) == 1
     await played.run("postmortem --lang fr")
     assert len(sections_asked(played.model)) == 2
@@ -380,7 +398,7 @@ async def test_a_private_incident_sends_nothing_unless_allowed(
 ) -> None:
     async for played in play(people, sqlite_url, model, private=True):
         model.reply(good)
-        await played.run("resolve Rolled back the gateway release")
+        await played.resolve("Rolled back the gateway release")
         draft = played.canvas()
     assert model.requests == []
     assert "not sent to llama3.1:8b for the written sections: the incident is private" in draft
@@ -392,7 +410,7 @@ async def test_a_private_incident_is_sent_when_warroom_ai_private_is_on(
 ) -> None:
     async for played in play(people, sqlite_url, model, private=True, ai=ai(model, private=True)):
         model.reply(good)
-        await played.run("resolve Rolled back the gateway release")
+        await played.resolve("Rolled back the gateway release")
         draft = played.canvas()
     assert len(sections_asked(model)) == 1
     assert "Suggested by llama3.1:8b" in draft
@@ -404,7 +422,7 @@ async def test_carol_accepts_the_summary_in_slack_and_a_later_draft_keeps_it(
 ) -> None:
     played = played_any_db
     played.model.reply(good)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
     message = played.suggestions_message()
     summary_id = _suggestion_id(message, "Summary")
     await played.press(message, SuggestionMessage.ACCEPT, summary_id, CAROL)
@@ -447,7 +465,7 @@ async def test_carol_accepts_the_summary_in_slack_and_a_later_draft_keeps_it(
 
 async def test_edit_in_slack_opens_the_text_and_accepts_it_as_edited(played: Played) -> None:
     played.model.reply(good)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
     message = played.suggestions_message()
     fix_id = _suggestion_id(message, "Resolution")
     await played.press(message, SuggestionMessage.EDIT, fix_id, CAROL)
@@ -495,7 +513,7 @@ async def test_accept_and_edit_in_the_web_view(
 ) -> None:
     async for played in play(people, sqlite_url, model, **web_settings(people)):
         model.reply(good)
-        await played.run("resolve Rolled back the gateway release")
+        await played.resolve("Rolled back the gateway release")
         base = f"{played.warroom.url}/incidents/INC-1/postmortem"
         async with browser() as http:
             await sign_in(http, played.warroom, CAROL)

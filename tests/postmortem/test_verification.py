@@ -92,7 +92,7 @@ def blocks_of(played: Played) -> str:
 async def test_the_verdicts_are_a_second_request_of_their_own(played: Played) -> None:
     played.model.reply(good)
     played.model.verdicts(truthful)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
 
     sections, verdicts = played.model.accepted
     assert sections.format_name == "postmortem_sections"
@@ -120,7 +120,7 @@ async def test_a_supported_sentence_shows_its_quote_and_source_everywhere(
     async for played in play(people, sqlite_url, model, **web_settings(people)):
         model.reply(good)
         model.verdicts(truthful)
-        await played.run("resolve Rolled back the gateway release")
+        await played.resolve("Rolled back the gateway release")
         async with browser() as http:
             await sign_in(http, played.warroom, CAROL)
             page = await _get(http, f"{played.warroom.url}/incidents/INC-1/postmortem")
@@ -171,7 +171,7 @@ async def test_a_sentence_the_model_finds_contradicted_or_not_stated_is_left_out
 ) -> None:
     played.model.reply(with_wrong_ones)
     played.model.verdicts(judging_wrong_ones)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
 
     draft = played.canvas()
     summary = _section(draft, "## Issue summary")
@@ -209,7 +209,7 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
         return {"verdicts": said}
 
     played.model.verdicts(lying)
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
 
     draft = played.canvas()
     assert "meaning checked by" not in draft and "_— “" not in draft
@@ -262,7 +262,7 @@ async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
                 }
 
             model.verdicts(strange)
-        await played.run("resolve Rolled back the gateway release")
+        await played.resolve("Rolled back the gateway release")
         draft = played.canvas()
         message = played.suggestions_message()
     summary = _section(draft, "## Issue summary")
@@ -287,7 +287,7 @@ async def test_warroom_ai_verify_off_is_mechanical_checks_only(
 ) -> None:
     async for played in play(people, sqlite_url, model, ai=ai(model, verify=False)):
         model.reply(good)
-        await played.run("resolve Rolled back the gateway release")
+        await played.resolve("Rolled back the gateway release")
         draft = played.canvas()
         message = played.suggestions_message()
     assert len(model.accepted) == 1 and sections_asked(model) == model.accepted
@@ -321,7 +321,7 @@ async def test_an_address_no_cited_entry_holds_is_not_supported(played: Played) 
             ]
         }
     )
-    await played.run("resolve Rolled back the gateway release")
+    await played.resolve("Rolled back the gateway release")
 
     # Never in front of people as a link: not in Slack, not in the verifier's question, and in
     # the draft only listed as left out, unclickable.

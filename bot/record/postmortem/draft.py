@@ -131,6 +131,9 @@ FROM_RECOVERED = "recovered"  # a message marked with the recovered reaction
 FROM_MITIGATION = "mitigation"  # the confirmed mitigation
 FROM_ENDED = "ended"  # impact ended, set by hand
 FROM_SET = "set"  # ``/incident time mitigated``
+# A message after the mitigation saying the service is back, nobody having marked recovery
+# (bot/record/postmortem/back_words.py): proposed, never confirmed.
+FROM_SAID = "said"
 
 
 @dataclass(frozen=True)

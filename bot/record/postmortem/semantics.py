@@ -43,6 +43,7 @@ from bot.record.postmortem.draft import (
     FROM_ENDED,
     FROM_MITIGATION,
     FROM_RECOVERED,
+    FROM_SAID,
     FROM_SET,
     Line,
     MilestoneTime,
@@ -99,8 +100,11 @@ def mitigation_of(
     lines: Sequence[Line],
     milestones: Mapping[str, MilestoneTime],
     alerts_resolved: Line | None,
+    said_back: Sequence[Line] = (),
 ) -> Mitigation:
-    """The first action marked mitigation, and what confirmed it worked (None: nothing yet)."""
+    """The first action marked mitigation, and what confirmed it worked (None: nothing yet).
+    ``said_back``: messages after it saying the service is back, when nobody marked
+    recovery; the first is proposed, to confirm, when nothing else says it worked."""
     started = next((line for line in lines if line.kind == _MITIGATION), None)
     mitigated = milestones[Milestone.MITIGATED]
     if mitigated.set_by and mitigated.at is not None:
@@ -122,7 +126,13 @@ def mitigation_of(
     if ended.set_by and ended.at is not None and minute(ended.at) >= since:
         signals.append((ended.at, FROM_ENDED, None))
     if not signals:
-        return Mitigation(started, None)
+        back = next((line for line in said_back if minute(line.at) >= since), None)
+        if back is None:
+            return Mitigation(started, None)
+        proposed = MilestoneTime(
+            Milestone.MITIGATED.value, back.at, source=FROM_SAID, proposed=True, line=back
+        )
+        return Mitigation(started, proposed)
     at, source, line = min(signals, key=lambda signal: signal[0])
     return Mitigation(
         started, MilestoneTime(Milestone.MITIGATED.value, at, source=source, line=line)
@@ -134,6 +144,7 @@ def impact_end(
     milestones: Mapping[str, MilestoneTime],
     alerts_resolved: Line | None,
     mitigation: Mitigation,
+    said_back: Sequence[Line] = (),
 ) -> MilestoneTime:
     """Impact ended as set, else proposed from the record (to confirm), else unknown."""
     ended = milestones[Milestone.ENDED]
@@ -149,8 +160,13 @@ def impact_end(
     if recovered:  # the last: a service back in parts is back when its last part is
         return proposed(recovered[-1].at, FROM_RECOVERED, recovered[-1])
     confirmed = mitigation.confirmed
-    if confirmed is not None and confirmed.at is not None:
+    if confirmed is not None and confirmed.at is not None and confirmed.source != FROM_SAID:
         return proposed(confirmed.at, FROM_MITIGATION, confirmed.line)
+    if mitigation.started is not None:
+        since = minute(mitigation.started.at)
+        back = [line for line in said_back if minute(line.at) >= since]
+        if back:  # the last, as for messages marked recovered
+            return proposed(back[-1].at, FROM_SAID, back[-1])
     return ended
 
 

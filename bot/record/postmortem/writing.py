@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.render import Renderer, postmortem_template, readable
 from bot.basics.slack_links import message_link
 from bot.basics.slack_patterns import USER_ID
-from bot.basics.slack_text import SlackText, mentioned_users
+from bot.basics.slack_text import SlackText, mentioned_users, to_plain
 from bot.basics.task_words import task_text
 from bot.record import fields, follow_up_merges, follow_ups, lessons, messages, roles, timeline
 from bot.record.alerting import alerts
@@ -36,6 +36,7 @@ from bot.record.paging import pages as paging_pages
 from bot.record.people import known_names
 from bot.record.postmortem import edits as postmortem_edits
 from bot.record.postmortem import suggestions as model_suggestions
+from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.draft import (
     Action,
     Asked,
@@ -252,9 +253,17 @@ class Record:
     replies: Mapping[str, EntryRow] = field(default_factory=dict)
     ideas: Mapping[str, EntryRow] = field(default_factory=dict)
     joined: Mapping[int, EntryRow] = field(default_factory=dict)
+    # When nobody marked recovery: the messages after the mitigation that say the service is
+    # back, by ts (bot/record/postmortem/back_words.py), proposed as the impact's end.
+    said_back: Mapping[str, EntryRow] = field(default_factory=dict)
 
     def quoted(self) -> list[EntryRow]:
-        return [*self.replies.values(), *self.ideas.values(), *self.joined.values()]
+        return [
+            *self.replies.values(),
+            *self.ideas.values(),
+            *self.joined.values(),
+            *self.said_back.values(),
+        ]
 
     # The participants' answers to the day-after question, in the order they came.
     lessons: Sequence[LessonsPrompt] = ()
@@ -366,7 +375,8 @@ async def _quoted(
         )
         if first is not None and escalation.id is not None:
             joined[escalation.id] = first
-    every = [*replies.values(), *ideas.values(), *joined.values()]
+    back = await _said_back(session, incident_id, entries)
+    every = [*replies.values(), *ideas.values(), *joined.values(), *back]
     bases = await known_bases(session, {message.channel for message in every})
 
     def row(message: ChannelMessage) -> EntryRow:
@@ -388,7 +398,27 @@ async def _quoted(
         "replies": {ts: row(message) for ts, message in replies.items()},
         "ideas": {ts: row(message) for ts, message in ideas.items()},
         "joined": {key: row(message) for key, message in joined.items()},
+        "said_back": {message.ts: row(message) for message in back},
     }
+
+
+async def _said_back(
+    session: AsyncSession, incident_id: int, entries: Sequence[EntryRow]
+) -> list[ChannelMessage]:
+    """When nobody marked recovery: the messages after the first mitigation that say the
+    service is back (bot/record/postmortem/back_words.py), which the draft proposes as the
+    impact's end, to confirm."""
+    if any(entry.kind == TimelineKind.RECOVERED for entry in entries):
+        return []
+    fix = next((entry for entry in entries if entry.kind == TimelineKind.MITIGATION), None)
+    if fix is None:
+        return []
+    since = await messages.said_since(session, incident_id, fix.occurred_at)
+    return [
+        message
+        for message in since
+        if message.ts != fix.slack_ts and says_service_back(to_plain(SlackText(message.text)))
+    ]
 
 
 # The kind of a quoted message's row: a person's words, in no section of its own.
@@ -675,10 +705,14 @@ def decided_milestones(
     for the draft and for the wrap-up form's proposal."""
     milestones = milestone_times(record.incident, record.milestone_changes, name)
     resolved_alerts = _alerts_resolved(lines, record.alerts_resolved_at)
-    mitigation = mitigation_of(lines, milestones, resolved_alerts)
+    back = [
+        Line(row.occurred_at, QUOTED, readable(row.text), name(row.author), row.permalink)
+        for row in record.said_back.values()
+    ]
+    mitigation = mitigation_of(lines, milestones, resolved_alerts, back)
     if mitigation.confirmed is not None:
         milestones[Milestone.MITIGATED] = mitigation.confirmed
-    milestones[Milestone.ENDED] = impact_end(lines, milestones, resolved_alerts, mitigation)
+    milestones[Milestone.ENDED] = impact_end(lines, milestones, resolved_alerts, mitigation, back)
     return milestones, mitigation
 
 
