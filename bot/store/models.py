@@ -1138,6 +1138,26 @@ class PageTest(SQLModel, table=True):
     results: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
 
 
+class DrillCheck(SQLModel, table=True):
+    """One provider exercised by a paging drill (``warroom paging drill``, or
+    ``WARROOM_PAGING_DRILL``'s schedule): pending until the provider's outcome is known
+    (Twilio's status callback finds it by ``vendor_id``), then ok or failed with why, in words
+    without the number or address. The checks of one drill share its ``drill`` key."""
+
+    __tablename__ = "drill_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    drill: str = Field(index=True)  # the drill's key: when and how it was started
+    provider: str  # ntfy | twilio | smtp
+    method: str  # ntfy | sms | voice | email
+    user_id: str | None = None  # the person who opted in and was reached, None: nobody
+    state: str = "pending"  # pending -> ok | failed
+    vendor_id: str | None = Field(default=None, index=True)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    started_at: datetime = Field(sa_column=utc_column(nullable=False))
+    settled_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
 class AckToken(SQLModel, table=True):
     """An acknowledgement link's secret, bound to one page (one person, one escalation): only
     its SHA-256 is kept, so the database never holds a working link. Used once."""

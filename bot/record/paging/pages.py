@@ -132,6 +132,22 @@ async def latest_open_page(session: AsyncSession, user: str) -> PersonPage | Non
     return (await session.exec(statement)).first()
 
 
+async def first_sent_after(
+    session: AsyncSession, notification: Notification, at: datetime
+) -> float | None:
+    """Seconds from the page's start to ``notification`` leaving at ``at``, when it is the
+    first of its page to leave (None otherwise): the pager's time to first notification."""
+    earlier = select(Notification.id).where(
+        col(Notification.page_id) == notification.page_id,
+        col(Notification.id) != notification.id,
+        col(Notification.sent_at).is_not(None),
+    )
+    if (await session.exec(earlier.limit(1))).first() is not None:
+        return None
+    page = await session.get(PersonPage, notification.page_id)
+    return None if page is None else (at - page.started_at).total_seconds()
+
+
 async def by_vendor_id(session: AsyncSession, vendor_id: str) -> Notification | None:
     """The notification a service knows by ``vendor_id`` (Twilio's SID)."""
     if not vendor_id:
