@@ -60,6 +60,14 @@ class PagingFigures:
     windows: Sequence[PagingWindow]
     last_drill: Sequence[DrillCheck]  # the checks of the latest drill, none if never drilled
 
+    @property
+    def providers(self) -> list[str]:
+        """Every provider that settled a notification in any window."""
+        return sorted({p.provider for window in self.windows for p in window.providers})
+
+    def provider(self, window: PagingWindow, name: str) -> ProviderFigures | None:
+        return next((p for p in window.providers if p.provider == name), None)
+
 
 def percentile(values: Sequence[float], share: float) -> float | None:
     """The nearest-rank percentile (``share`` 0.5: the median); None of nothing."""
