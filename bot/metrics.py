@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from bot.record.gauges import DatabaseGauges
+from bot.record.paging.contacts import provider_of
 
 # The text format every Prometheus (2.x and 3.x) parses; recent prometheus_client versions
 # advertise 1.0.0 as "latest", which only matters for UTF-8 metric names (we have none).
@@ -42,13 +43,6 @@ GC_GENERATIONS = ("0", "1", "2")
 # acknowledgement takes a person minutes.
 FIRST_NOTIFICATION_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 ACKNOWLEDGEMENT_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
-# Which company carries each method, as the delivery metrics name it.
-PROVIDERS = {"slack": "slack", "ntfy": "ntfy", "sms": "twilio", "voice": "twilio", "email": "smtp"}
-
-
-def provider_of(method: str) -> str:
-    """The company that carries ``method`` (``unknown`` for a contact since removed)."""
-    return PROVIDERS.get(method, "unknown")
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,15 @@ PERSON_KEYS = ("contacts", "rules", "drill")
 RULE_KEYS = ("after", "notify")
 
 
+# Which company carries each method, as the delivery metrics and the Paging panel name it.
+PROVIDERS = {"slack": "slack", "ntfy": "ntfy", "sms": "twilio", "voice": "twilio", "email": "smtp"}
+
+
+def provider_of(method: str) -> str:
+    """The company that carries ``method`` (``unknown`` for a contact since removed)."""
+    return PROVIDERS.get(method, "unknown")
+
+
 class ContactsError(ValueError):
     """The contacts file does not describe how to reach people: every problem."""
 

@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.metrics import provider_of
+from bot.record.paging.contacts import provider_of
 from bot.record.paging.pages import ANSWERED, DELIVERED, FAILED, SENT
 from bot.store.models import DrillCheck, Notification, PersonPage
 
