@@ -65,7 +65,7 @@ def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
     except DrillRefused as refusal:
         print(f"warroom: {refusal}", file=sys.stderr)
         return 2
-    print(report, end="")
+    print(report)
     return 1 if any(check.state == "failed" for check in checks) else 0
 
 
