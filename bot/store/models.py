@@ -1045,6 +1045,8 @@ class PersonPage(SQLModel, table=True):
     acknowledged_by: str | None = None
     # How it was acknowledged: slack (the button, /incident ack), sms, voice, ntfy, email.
     acknowledged_via: str | None = None
+    # When its first notification left: set once, by whichever sender settles first.
+    first_sent_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class Notification(SQLModel, table=True):

@@ -80,7 +80,7 @@ async def phones() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
 @pytest.fixture
 async def warroom(
     slack: SlackEmulator,
-    sqlite_url: str,
+    database_url: str,
     tmp_path: Path,
     phones: tuple[FakeTwilio, FakeNtfy],
     mailbox: tuple[Mailbox, int],
@@ -97,7 +97,7 @@ async def warroom(
     )
     async with running_warroom(
         slack,
-        sqlite_url,
+        database_url,
         Clock(NOW),
         alerting__routes=routes({"routes": [], "default": {"action": "open", "severity": "SEV3"}}),
         **settings,

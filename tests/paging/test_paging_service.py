@@ -22,11 +22,11 @@ from tests.paging.test_phone import CONTACTS, PHONE, PUBLIC_URL
 
 @pytest.fixture
 async def warroom(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path
+    slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[Warroom, FakeTwilio]]:
     async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
         settings = paging_settings(tmp_path, CONTACTS, **phone_environ(twilio, ntfy, PUBLIC_URL))
-        async with web_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+        async with web_warroom(slack, database_url, Clock(NOW), **settings) as running:
             twilio.reach = (PUBLIC_URL, running.url)
             yield running, twilio
 
@@ -76,10 +76,10 @@ SLACK_ONLY = {
 
 
 async def test_the_insights_paging_panel_reads_the_record(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path
+    slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
     settings = paging_settings(tmp_path, SLACK_ONLY)
-    async with web_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+    async with web_warroom(slack, database_url, Clock(NOW), **settings) as running:
         channel = await declare_sev1(running)
         await running.advance(minutes=3)
         await command(running, channel, "ack", user=CAROL)

@@ -136,13 +136,15 @@ async def first_sent_after(
     session: AsyncSession, notification: Notification, at: datetime
 ) -> float | None:
     """Seconds from the page's start to ``notification`` leaving at ``at``, when it is the
-    first of its page to leave (None otherwise): the pager's time to first notification."""
-    earlier = select(Notification.id).where(
-        col(Notification.page_id) == notification.page_id,
-        col(Notification.id) != notification.id,
-        col(Notification.sent_at).is_not(None),
+    first of its page to leave (None otherwise): the pager's time to first notification.
+    Marked on the page by one conditional update, so two notifications sent at once (a push
+    beside the Slack DM) never both count as the first."""
+    marked = await session.exec(
+        update(PersonPage)
+        .where(col(PersonPage.id) == notification.page_id, col(PersonPage.first_sent_at).is_(None))
+        .values(first_sent_at=at)
     )
-    if (await session.exec(earlier.limit(1))).first() is not None:
+    if not marked.rowcount:
         return None
     page = await session.get(PersonPage, notification.page_id)
     return None if page is None else (at - page.started_at).total_seconds()

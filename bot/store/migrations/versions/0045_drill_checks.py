@@ -1,4 +1,5 @@
-"""Paging drills: each provider a drill exercised, and what became of it.
+"""Paging drills: each provider a drill exercised, and what became of it; and when each
+page's first notification left (the pager's time to first notification).
 
 Revision ID: 0045
 Revises: 0038
@@ -17,6 +18,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column(
+        "person_page", sa.Column("first_sent_at", sa.DateTime(timezone=True), nullable=True)
+    )
     op.create_table(
         "drill_check",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -38,3 +42,4 @@ def downgrade() -> None:
     op.drop_index("ix_drill_check_vendor_id", table_name="drill_check")
     op.drop_index("ix_drill_check_drill", table_name="drill_check")
     op.drop_table("drill_check")
+    op.drop_column("person_page", "first_sent_at")
