@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from bot.cli import main
 from bot.flows.paging.drills import DrillRefused, run_drill
 from bot.store.models import DrillCheck
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
@@ -185,3 +187,32 @@ async def test_a_person_who_did_not_opt_in_is_never_drilled(
     with pytest.raises(DrillRefused, match="has not opted in"):
         await run_drill(warroom.services, person=BOB)
     assert (twilio.messages, twilio.calls, ntfy.phone(BOB_TOPIC), mailbox[0].to) == ([], [], [], [])
+
+
+def test_the_command_drills_carol_by_mail_and_refuses_bob(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    mailbox: tuple[Mailbox, int],
+) -> None:
+    """``warroom paging drill``, as an operator types it, against a SQLite file."""
+    contacts = {
+        "people": {
+            CAROL: {"contacts": {"mail": {"email": CAROL_MAIL}}, "drill": True},
+            BOB: {"contacts": {"mail": {"email": BOB_MAIL}}},
+        }
+    }
+    (tmp_path / "contacts.yaml").write_text(yaml.safe_dump(contacts))
+    for name, setting in {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
+        "WARROOM_CONTACTS": str(tmp_path / "contacts.yaml"),
+        "WARROOM_SMTP_URL": f"smtp://127.0.0.1:{mailbox[1]}",
+        "WARROOM_SMTP_FROM": "warroom@example.com",
+        "WARROOM_PUBLIC_URL": PUBLIC_URL,
+    }.items():
+        monkeypatch.setenv(name, setting)
+    assert main(["paging", "drill", "--person", BOB]) == 2
+    assert "U0BOB has not opted in to drills" in capsys.readouterr().err
+    assert main(["paging", "drill", "--all"]) == 0
+    assert "  smtp email: ok (through U0CAROL)\n" in capsys.readouterr().out
+    assert mailbox[0].to == [CAROL_MAIL]
