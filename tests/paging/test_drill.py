@@ -6,6 +6,7 @@ never reached, whatever the drill is asked."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.cli import main
 from bot.flows.paging.drills import DrillRefused, run_drill
+from bot.record.paging.service import paging_figures
+from bot.store.db import session_scope
 from bot.store.models import DrillCheck
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
@@ -164,6 +167,13 @@ async def test_twilio_answering_500_opens_an_incident_naming_twilio(
     samples = await scrape(warroom)
     assert value(samples, "warroom_paging_drill_last_ok", provider="twilio") == 0
     assert value(samples, "warroom_paging_drill_last_ok", provider="ntfy") == 1
+    # The insights' Paging panel shows the drill, from the record.
+    async with session_scope(warroom.engine) as session:
+        figures = await paging_figures(session, now=warroom.clock())
+    panel = warroom.services.renderer.render("web/paging_panel.html.j2", paging=figures)
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", panel))
+    assert "twilio sms: failed : Twilio answered HTTP 500" in said, said
+    assert "ntfy ntfy: ok" in said
 
 
 async def test_a_delivery_report_of_undelivered_fails_the_drill(
