@@ -31,6 +31,7 @@ from bot.flows.named_channels import say_channel_problems
 from bot.flows.oncall.handoffs import plan_oncall
 from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
+from bot.flows.paging.drills import schedule_drills
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
     bolt_key,
@@ -237,6 +238,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     await plan_oncall(app[services_key])
     # Each heartbeat's row and job: kept from earlier starts, made by whichever replica first.
     await watch_heartbeats(app[services_key])
+    await schedule_drills(app[services_key])
     watch.start()
     # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
     await schedule_feed_refreshes(app[services_key])

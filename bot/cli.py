@@ -159,8 +159,8 @@ def _run(args: argparse.Namespace) -> int:
         return _demo(args)
     if args.command == "workflows":  # reads only the files: no Slack, no database
         return run_workflows(args, os.environ)
-    if args.command == "paging":  # `check` reads only the file it is given
-        return run_paging(args)
+    if args.command == "paging":  # `check` reads only the file it is given; `drill` all
+        return run_paging(args, os.environ)
     if args.command == "oncall":  # `check` needs no settings: it reads only the file it is given
         return run_oncall(args, os.environ)
     if args.command == "import":  # reads the vendor, Slack and the database it is pointed at

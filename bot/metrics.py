@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from bot.record.gauges import DatabaseGauges
+from bot.record.paging.contacts import provider_of
 
 # The text format every Prometheus (2.x and 3.x) parses; recent prometheus_client versions
 # advertise 1.0.0 as "latest", which only matters for UTF-8 metric names (we have none).
@@ -38,6 +39,10 @@ EVENT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 # full one over a big heap); every request in the process waits meanwhile.
 GC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
 GC_GENERATIONS = ("0", "1", "2")
+# A page's first notification should leave within seconds (README, "Paging": 2 s at p99); an
+# acknowledgement takes a person minutes.
+FIRST_NOTIFICATION_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+ACKNOWLEDGEMENT_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,35 @@ class Metrics:
             "Minutes Slack held back this app's events (app_rate_limited: over 30,000 an hour).",
             registry=self.registry,
         )
+        self.notifications = Counter(
+            "warroom_notifications_total",
+            "What became of people's notifications, by provider, method and outcome (sent, "
+            "delivered, answered, failed, undelivered, no_answer, busy).",
+            ["provider", "method", "outcome"],
+            registry=self.registry,
+        )
+        self.first_notification = Histogram(
+            "warroom_page_first_notification_seconds",
+            "From a page's start (the alert or command that reached the person) to its first "
+            "notification leaving, by method.",
+            ["method"],
+            buckets=FIRST_NOTIFICATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.acknowledgements = Histogram(
+            "warroom_page_acknowledgement_seconds",
+            "From a page's start to its acknowledgement, by how (slack, sms, voice, ntfy, email).",
+            ["via"],
+            buckets=ACKNOWLEDGEMENT_BUCKETS,
+            registry=self.registry,
+        )
+        self.drill_checks = Counter(
+            "warroom_paging_drill_checks_total",
+            "Providers exercised by the paging drill in this process, by provider and "
+            "outcome (ok, failed).",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
         self._scrape_collector = _ScrapeCollector()
         self.registry.register(self._scrape_collector)
         self.gc_pauses = Histogram(
@@ -131,6 +165,19 @@ class Metrics:
 
     def alert_payload(self, source: str, outcome: str) -> None:
         self.alert_payloads.labels(source, outcome).inc()
+
+    def notification(self, method: str, outcome: str) -> None:
+        outcome = outcome.replace("-", "_")  # Twilio's no-answer, as a label value
+        self.notifications.labels(provider_of(method), method, outcome).inc()
+
+    def first_notification_sent(self, method: str, seconds: float) -> None:
+        self.first_notification.labels(method).observe(max(seconds, 0.0))
+
+    def page_acknowledged(self, via: str, seconds: float) -> None:
+        self.acknowledgements.labels(via).observe(max(seconds, 0.0))
+
+    def drill_checked(self, provider: str, ok: bool) -> None:
+        self.drill_checks.labels(provider, "ok" if ok else "failed").inc()
 
     def job_run(self, kind: str, outcome: str) -> None:
         self.jobs_run.labels(kind, outcome).inc()
@@ -255,6 +302,16 @@ class _ScrapeCollector(Collector):
         )
         if scrape.database is None:
             return
+        drill_at = GaugeMetricFamily(
+            "warroom_paging_drill_last_run_timestamp_seconds",
+            "When the paging drill last exercised each provider (Unix time), from the record.",
+            labels=["provider"],
+        )
+        drill_ok = GaugeMetricFamily(
+            "warroom_paging_drill_last_ok",
+            "1 when the provider passed its last drill, 0 when it failed (alert on it).",
+            labels=["provider"],
+        )
         yield _gauge(
             "warroom_open_incidents",
             "Incidents not resolved, by severity.",
@@ -283,6 +340,11 @@ class _ScrapeCollector(Collector):
             "settings; the channel's other writes went on (alert on it).",
             value=scrape.database.outbox_set_aside,
         )
+        for provider, (at, ok) in sorted(scrape.database.drills.items()):
+            drill_at.add_metric([provider], at)
+            drill_ok.add_metric([provider], 1 if ok else 0)
+        yield drill_at
+        yield drill_ok
         yield _gauge(
             "warroom_jobs_scheduled",
             "Unfinished jobs due later (escalation timers, reminders), by kind.",

@@ -10,6 +10,7 @@ says so).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from collections.abc import Mapping
@@ -34,9 +35,11 @@ from bot.basics.slack_ids import (
     suggestion_block,
 )
 from bot.config import Secret, Settings
+from bot.flows.paging.drills import run_drill
 from bot.flows.postmortem_posting import write_draft
 from bot.keys import job_runner_key, services_key
 from bot.record.incidents import get_by_channel
+from bot.record.paging.service import paging_figures
 from bot.server import until_stopped
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -111,6 +114,8 @@ DEMO_CONTACTS = {
                 {"after": "1m", "notify": ["sms"]},
                 {"after": "2m", "notify": ["call"]},
             ],
+            # Carol opted in to the weekly paging drill, which the demo runs at its end.
+            "drill": True,
         }
     }
 }
@@ -413,6 +418,7 @@ async def run_demo(
                 print(f"  then {len(request.sentences)} sentences, each with the entries it cites")
             else:
                 print(f"  {len(request.lines)} lines of the record, like: {request.lines[0]}")
+        await _drill(runner.app, twilio, port)
         path, reference = await _write_postmortem(runner.app, channel_id, output)
         print(f"\nPostmortem draft written to {path}")
         for line in Path(path).read_text(encoding="utf-8").splitlines():
@@ -436,6 +442,38 @@ async def run_demo(
         else:
             print("The page closes with the demo; `warroom demo --serve` keeps it open.")
     return 0
+
+
+async def _drill(app: web.Application, twilio: FakeTwilio, port: int) -> None:
+    """``warroom paging drill``: Carol's phone takes the drill's SMS and call as Twilio reports
+    them; then the Paging panel's figures, as /insights shows them."""
+    services = app[services_key]
+    print("\nwarroom paging drill (Carol opted in):")
+    sent = (len(twilio.messages), len(twilio.calls))
+    phone = asyncio.create_task(_drill_phone(twilio, sent))
+    checks = await run_drill(services)
+    await phone
+    report = services.renderer.render_plain("paging/drill_report.j2", checks=checks)
+    print("  " + report.strip().replace("\n", "\n  "))
+    async with session_scope(services.engine) as session:
+        figures = await paging_figures(session, now=services.clock())
+    week = figures.windows[0]
+    print(
+        f"Paging panel (http://127.0.0.1:{port}/insights), last {week.days} days: "
+        f"pages {week.pages}, first notification p50 {week.first_p50:.1f} s, "
+        f"p99 {week.first_p99:.1f} s; acknowledged "
+        + ", ".join(f"{count} by {via}" for via, count in week.acknowledged.items())
+        + f"; reached nobody: {week.reached_nobody}; "
+        + ", ".join(f"{p.provider} {p.reached} of {p.settled}" for p in week.providers)
+    )
+
+
+async def _drill_phone(twilio: FakeTwilio, sent: tuple[int, int]) -> None:
+    """The drill's SMS delivered and its call rung, reported as Twilio does."""
+    while len(twilio.messages) <= sent[0] or len(twilio.calls) <= sent[1]:
+        await asyncio.sleep(0.05)
+    await twilio.deliver(twilio.messages[-1])
+    await twilio.hang_up(twilio.calls[-1], "no-answer")
 
 
 async def _check_page(url: str) -> int:

@@ -25,6 +25,7 @@ from bot.record.paging.contacts import (
     ContactsError,
     load_contacts,
 )
+from bot.record.paging.drill_schedule import DrillSchedule, parse_drill_schedule
 from bot.record.paging.numbers import is_country
 
 
@@ -180,6 +181,24 @@ class PagingSettings(Feature):
         doc="how often one person may send a test page (`/oncall test-page`, `/oncall contact "
         "test`)",
         shown="`1m`",
+    )
+    drill: DrillSchedule | None = setting(
+        env="WARROOM_PAGING_DRILL",
+        default=None,
+        parse=parse_drill_schedule,
+        doc="when the weekly paging drill runs, as a day, a time and a time zone (`mon 10:00 "
+        "Europe/Paris`): each provider set is exercised, through the people who opted in "
+        "(`drill: true` in the contacts file), and one that fails opens an incident (see "
+        "Paging)",
+        shown="none (no scheduled drill; `warroom paging drill` still works)",
+    )
+    drill_wait: timedelta = setting(
+        env="WARROOM_PAGING_DRILL_WAIT",
+        default=timedelta(minutes=2),
+        parse=duration(at_least=timedelta(seconds=1)),
+        doc="how long a drill waits for a provider's outcome (Twilio's status callback) "
+        "before counting it failed",
+        shown="`2m`",
     )
 
     @property

@@ -26,6 +26,7 @@ from bot.flows.oncall.handoffs import (
     send_notice,
 )
 from bot.flows.oncall.ical_feeds import refresh_ical_layer
+from bot.flows.paging.drills import run_scheduled_drill
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
 from bot.flows.postmortem_posting import publish_postmortem
@@ -54,6 +55,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.FILE_ISSUE: send_issue,
         JobKind.HEARTBEAT: check_heartbeat,
+        JobKind.PAGING_DRILL: run_scheduled_drill,
         JobKind.FOLLOW_UP_REMINDER: remind_follow_up,
         JobKind.LESSONS_ASK: ask_for_lessons,
         JobKind.MAINTENANCE_END: announce_window_end,
@@ -150,6 +152,8 @@ JOB_LANES = (
     Lane("statuspage", frozenset({JobKind.STATUSPAGE}), apart=True),
     # External calendar feeds of iCal layers: a slow source waits here, never before a page.
     Lane("calendars", frozenset({JobKind.ONCALL_ICAL_REFRESH}), apart=True),
+    # The paging drill waits for its providers' reports (WARROOM_PAGING_DRILL_WAIT).
+    Lane("drills", frozenset({JobKind.PAGING_DRILL}), apart=True),
     # A workflow's webhook waits on its endpoint (WARROOM_WEBHOOK_TIMEOUT per try).
     Lane("webhooks", frozenset({JobKind.WORKFLOW_WEBHOOK}), apart=True),
     Lane("slack", slots=None),  # alerts, reacted messages, and any kind not named above

@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from bot.store.models import SEVERITIES, Incident, Job, OutboxMessage, Status
+from bot.store.models import SEVERITIES, DrillCheck, Incident, Job, OutboxMessage, Status
 
 log = logging.getLogger(__name__)
 DATABASE_TIMEOUT_SECONDS = 2.0
@@ -34,6 +34,8 @@ class DatabaseGauges:
     outbox_waiting: int = 0  # Slack writes kept but not yet taken by Slack
     outbox_given_up: int = 0  # Slack writes given up (refused for good, or a day of failures)
     outbox_set_aside: int = 0  # Slack writes refused until a person mends scopes or settings
+    # By provider: when the paging drill last settled its check (Unix time), and whether ok.
+    drills: Mapping[str, tuple[float, bool]] = field(default_factory=dict)
 
 
 _OUTBOX_WAITING = select(func.count()).where(
@@ -44,6 +46,13 @@ _OUTBOX_WAITING = select(func.count()).where(
 _OUTBOX_SET_ASIDE = select(func.count()).where(col(OutboxMessage.set_aside_at).is_not(None))
 
 
+# The latest settled checks first: the first of each provider is its last drill.
+_DRILLS = (
+    select(col(DrillCheck.provider), col(DrillCheck.state), col(DrillCheck.settled_at))
+    .where(col(DrillCheck.settled_at).is_not(None))
+    .order_by(col(DrillCheck.settled_at).desc())
+    .limit(100)
+)
 _OUTBOX_GIVEN_UP = select(func.count()).where(col(OutboxMessage.gave_up_at).is_not(None))
 
 
@@ -70,6 +79,7 @@ async def read_database_gauges(
             outbox_waiting = (await connection.execute(_OUTBOX_WAITING)).scalar_one()
             outbox_given_up = (await connection.execute(_OUTBOX_GIVEN_UP)).scalar_one()
             outbox_set_aside = (await connection.execute(_OUTBOX_SET_ASIDE)).scalar_one()
+            drill_rows: list[Any] = list(await connection.execute(_DRILLS))
     except Exception as error:  # any failure is "down": the scrape reports it, never raises
         log.debug("metrics: the database did not answer: %s", type(error).__name__)
         return None
@@ -87,4 +97,14 @@ async def read_database_gauges(
         int(outbox_waiting),
         int(outbox_given_up),
         int(outbox_set_aside),
+        _last_drills(drill_rows),
     )
+
+
+def _last_drills(rows: Iterable[Any]) -> dict[str, tuple[float, bool]]:
+    last: dict[str, tuple[float, bool]] = {}
+    for provider, state, settled_at in rows:
+        if provider not in last:
+            at = settled_at if settled_at.tzinfo else settled_at.replace(tzinfo=UTC)
+            last[str(provider)] = (at.timestamp(), state == "ok")
+    return last

@@ -61,6 +61,7 @@ oncall_handoff         oncall.handoffs.run_handoff                    slack
 oncall_ical_refresh    oncall.ical_feeds.refresh_ical_layer           calendars
 oncall_notice          oncall.handoffs.send_notice                    slack
 page                   paging.pagerduty_events.send_page              paging
+paging_drill           paging.drills.run_scheduled_drill              drills
 postmortem_publish     postmortem_posting.publish_postmortem          postmortems
 postmortem_suggest     suggestions.ask_model                          models
 public_announcement    status_page.publishing.announce_status_change  slack
@@ -112,6 +113,8 @@ class JobKind(StrEnum):
     # One notification of a person's page (Slack, push, SMS, call, email), due at its rule's offset.
     NOTIFY = "notify"
     PAGE = "page"
+    # The weekly paging drill (WARROOM_PAGING_DRILL): one job, due at the next drill time.
+    PAGING_DRILL = "paging_drill"
     POSTMORTEM_PUBLISH = "postmortem_publish"
     # The team's model asked for the draft's written sections, before the draft is posted:
     # once the wrap-up form is answered or skipped, or WARROOM_WRAP_UP_WAIT after resolving.

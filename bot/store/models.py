@@ -1081,6 +1081,8 @@ class PersonPage(SQLModel, table=True):
     acknowledged_by: str | None = None
     # How it was acknowledged: slack (the button, /incident ack), sms, voice, ntfy, email.
     acknowledged_via: str | None = None
+    # When its first notification left: set once, by whichever sender settles first.
+    first_sent_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class Notification(SQLModel, table=True):
@@ -1172,6 +1174,26 @@ class PageTest(SQLModel, table=True):
     user_id: str = Field(index=True)
     tested_at: datetime = Field(sa_column=utc_column(nullable=False))
     results: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class DrillCheck(SQLModel, table=True):
+    """One provider exercised by a paging drill (``warroom paging drill``, or
+    ``WARROOM_PAGING_DRILL``'s schedule): pending until the provider's outcome is known
+    (Twilio's status callback finds it by ``vendor_id``), then ok or failed with why, in words
+    without the number or address. The checks of one drill share its ``drill`` key."""
+
+    __tablename__ = "drill_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    drill: str = Field(index=True)  # the drill's key: when and how it was started
+    provider: str  # ntfy | twilio | smtp
+    method: str  # ntfy | sms | voice | email
+    user_id: str | None = None  # the person who opted in and was reached, None: nobody
+    state: str = "pending"  # pending -> ok | failed
+    vendor_id: str | None = Field(default=None, index=True)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    started_at: datetime = Field(sa_column=utc_column(nullable=False))
+    settled_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class AckToken(SQLModel, table=True):

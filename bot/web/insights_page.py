@@ -1,5 +1,6 @@
-"""GET /insights: the headline numbers of a period against the previous one, then the charts
-and tables, every one of them over the period and severities the filters chose.
+"""GET /insights: the headline numbers of a period against the previous one, the Paging panel
+(the last 7 and 30 days of pages, and the latest drill), then the charts and tables, every one
+of them over the period and severities the filters chose.
 
 The filters are GET parameters, so a view can be bookmarked and shared:
 
@@ -21,6 +22,7 @@ from dateutil import tz
 
 from bot.record.incident_queries import IncidentQuery
 from bot.record.insights import Period, load_insights
+from bot.record.paging.service import paging_figures
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES
 from bot.web.auth import csrf_token, page_viewer, with_session
@@ -141,6 +143,7 @@ async def insights_page(request: web.Request) -> web.Response:
             custom=list(web_.settings.incidents.types.fields.values()),
             period=filters.period,
         )
+        paging = await paging_figures(session, now=now)
     # Hours on call over the same days, up to now (the rota's future is not hours worked):
     # the last 30, 90 or 365 days to this hour; or the days of a range.
     until = min(now, _utc(filters.period.end, zone))
@@ -157,6 +160,7 @@ async def insights_page(request: web.Request) -> web.Response:
         periods=PERIODS,
         severities=SEVERITIES,
         charts=render_insight_charts(web_.services.renderer, insights),
+        paging=paging,
         oncall_days=oncall.days,
         oncall_charts=render_hours_charts(
             web_.services.renderer, oncall.schedules, oncall.names, oncall.days

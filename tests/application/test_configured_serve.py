@@ -254,6 +254,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_TEST_PAGE_EVERY": "1m",
         "WARROOM_PAGING_WEBHOOKS": str(hooks),
         "WARROOM_BRIDGE_SECRET": secrets.token_hex(16),
+        "WARROOM_PAGING_DRILL": "mon 10:00 Europe/Paris",
+        "WARROOM_PAGING_DRILL_WAIT": "2m",
         "WARROOM_MAINTENANCE_ALLOWED": "U0OPERATOR",
         "WARROOM_MAINTENANCE_MAX": "168h",
         "WARROOM_AI_VERIFY": "on",

@@ -246,6 +246,14 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     # The impact ends at the alert's resolution (proposed, to confirm), before the resolve.
     assert "The end is proposed from the alerts' resolution, to confirm" in postmortem
     assert "(1 hour 13 minutes)" in postmortem.split("**Duration:**")[1].splitlines()[0]
+    # The paging drill reaches Carol, who opted in, through each provider; the Paging panel's
+    # figures are printed beside the insights' address.
+    drill = result.stdout.split("warroom paging drill (Carol opted in):")[1]
+    for check in ("ntfy ntfy: ok", "twilio sms: ok", "twilio voice: ok"):
+        assert f"{check} (through U0CAROL)" in drill, drill
+    assert re.search(
+        r"Paging panel \(http://127\.0\.0\.1:\d+/insights\), last 7 days: pages \d+", drill
+    )
     # Paced under Slack's limits: never answered 429, so nothing said about rate limits.
     assert "rate-limited" not in result.stderr, result.stderr
     # Read as GitHub reads Markdown, its draft and the draft in every style and language.

@@ -722,7 +722,7 @@ async def acknowledge(
         # Someone is on it: no policy escalates further, and no page keeps ringing.
         await jobs.cancel(session, incident_id=incident.id or 0, kinds=[JobKind.ESCALATE], now=now)
         await follow_up_pages(session, incident.id or 0, "acknowledge", now)
-        await stop_pages(
+        acknowledged = await stop_pages(
             session,
             incident_id=incident.id or 0,
             escalation_ids=[escalation.id or 0 for escalation in chosen],
@@ -731,6 +731,8 @@ async def acknowledge(
             via=via or "slack",
         )
         await session.commit()
+    for page in acknowledged:
+        services.metrics.page_acknowledged(via or "slack", (now - page.started_at).total_seconds())
     services.wake_jobs()
     for escalation in chosen:
         await _show_acknowledged(services, incident, escalation)

@@ -210,8 +210,9 @@ def parse_rules(text: str, known: list[str]) -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda rule: rule.after))
 
 
-async def deliver(services: Services, method: Method, subject: str, text: str) -> None:
-    """Send ``text`` through ``method`` outside any page (a code, a test)."""
+async def deliver(services: Services, method: Method, subject: str, text: str) -> str | None:
+    """Send ``text`` through ``method`` outside any page (a code, a test, a drill); the
+    service's id for it (Twilio's SID, ntfy's message id, the mail's Message-ID)."""
     paging = services.settings.paging
     http = services.http
     assert http is not None, "paging needs the application's HTTP session"
@@ -219,7 +220,7 @@ async def deliver(services: Services, method: Method, subject: str, text: str) -
     if method.kind in ("sms", "voice"):
         account = twilio_account(services)
         if method.kind == "sms":
-            await twilio.send_sms(
+            return await twilio.send_sms(
                 http,
                 account,
                 to=method.address,
@@ -228,7 +229,7 @@ async def deliver(services: Services, method: Method, subject: str, text: str) -
             )
         else:
             twiml = twilio.say(f"{text} {text}")  # said twice: a code is read as it is heard
-            await twilio.place_call(
+            return await twilio.place_call(
                 http,
                 account,
                 to=method.address,
@@ -238,7 +239,7 @@ async def deliver(services: Services, method: Method, subject: str, text: str) -
     elif method.kind == "email":
         if not paging.smtp_on:
             raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
-        await send_mail(
+        return await send_mail(
             paging.smtp_url,
             Mail(paging.smtp_from, method.address, subject, text, f"<p>{escape(text)}</p>"),
             plaintext=paging.smtp_plaintext,
@@ -246,7 +247,7 @@ async def deliver(services: Services, method: Method, subject: str, text: str) -
     elif method.kind == "ntfy":
         if not paging.ntfy_url:
             raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
-        await publish(
+        return await publish(
             http,
             paging.ntfy_url,
             paging.ntfy_token,
@@ -254,6 +255,7 @@ async def deliver(services: Services, method: Method, subject: str, text: str) -
         )
     elif method.kind == "webhook":
         await _deliver_webhook(services, method, text)
+        return None  # a webhook's receiver gives no id of its own
     else:
         raise VendorFailure(
             f"{method.kind} is not a method ({', '.join(CONTACT_KINDS)})", retryable=False

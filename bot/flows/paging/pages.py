@@ -123,9 +123,10 @@ async def stop_pages(
     now: datetime,
     by: str | None = None,
     via: str | None = None,
-) -> None:
+) -> list[PersonPage]:
     """End the pages of these escalations (None: all, the incident resolved) and cancel every
-    notification still to come (the caller commits): nobody's phone rings after this."""
+    notification still to come (the caller commits): nobody's phone rings after this. The
+    pages ended (acknowledged ones when ``by`` is given)."""
     ended = await pages.end_pages(
         session, incident_id=incident_id, escalation_ids=escalation_ids, at=now, by=by, via=via
     )
@@ -137,6 +138,7 @@ async def stop_pages(
             now=now,
             key_prefix=f"notify:{escalation_id}:",
         )
+    return ended
 
 
 async def end_page(services: Services, page_id: int, *, state: str) -> None:
@@ -319,11 +321,15 @@ async def _settle(
     detail: str | None = None,
     attempts: int = 1,
     possible_repeat: bool = False,
+    reported: str | None = None,
 ) -> None:
     """Keep what became of the notification, and an entry of the incident's record; one
-    given up is said in the incident's channel in the same transaction (once it has one)."""
+    given up is said in the incident's channel in the same transaction (once it has one).
+    Counted on /metrics as ``reported`` (the provider's word: undelivered, no-answer) or
+    ``outcome``; a page's first notification sent, with the time since the page started."""
     now = services.clock()
     said = False
+    first_after: float | None = None
     async with session_scope(services.engine) as session:
         if outcome == pages.FAILED:
             # The incident's lock first, as acknowledgements take it before notifications.
@@ -333,6 +339,7 @@ async def _settle(
         current.state, current.updated_at, current.detail = outcome, now, detail
         if outcome == pages.SENT:
             current.sent_at, current.vendor_id = now, vendor_id
+            first_after = await pages.first_sent_after(session, current, now)
         session.add(current)
         pages.record_outcome(
             session,
@@ -353,6 +360,9 @@ async def _settle(
                     incident.reference,
                 )
         await session.commit()
+    services.metrics.notification(notification.method, reported or outcome)
+    if first_after is not None:
+        services.metrics.first_notification_sent(notification.method, first_after)
     if said and incident.channel_id is not None:
         await deliver_now(services, incident.channel_id)
 
@@ -632,7 +642,16 @@ async def record_status(
     if say:  # a failure: said in the channel by _settle, in its words
         detail = f"the carrier reported error {error_code}" if error_code else None
         detail = detail or f"Twilio reported it {status}"
-    await _settle(services, incident, notification, outcome, vendor_id=sid, detail=detail)
+    reported_as = "answered" if status == "in-progress" else status
+    await _settle(
+        services,
+        incident,
+        notification,
+        outcome,
+        vendor_id=sid,
+        detail=detail,
+        reported=reported_as,
+    )
     if status in _NOT_REACHED:
         why = detail or f"Twilio reported it {status}"
         await fire_next_rule(services, incident, notification, why)

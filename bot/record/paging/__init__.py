@@ -9,6 +9,10 @@ HTTP, no settings object.
 - ``numbers``: numbers people add, classified (libphonenumber): premium-rate and the like
   refused, countries allowed.
 - ``tokens``: acknowledgement links' secrets (hashed, single use).
+- ``service``: paging measured as a service from the record (the insights' Paging panel), and
+  the drill's checks.
+- ``drills``: a provider's failed drill as a generic alert, and its resolution.
+- ``drill_schedule``: ``WARROOM_PAGING_DRILL``'s weekly time, and the next one.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 the domains before it (``alerting``, ``escalation``, ``oncall``); never one after it

@@ -55,8 +55,25 @@ CONTACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Rules fire while a page waits for its acknowledgement; a day later nobody is waiting.
 LONGEST_AFTER = timedelta(hours=24)
 FILE_KEYS = ("people", "default_rules")
-PERSON_KEYS = ("contacts", "rules")
+PERSON_KEYS = ("contacts", "rules", "drill")
 RULE_KEYS = ("after", "notify")
+
+
+# Which company carries each method, as the delivery metrics and the Paging panel name it.
+PROVIDERS = {
+    "slack": "slack",
+    "ntfy": "ntfy",
+    "sms": "twilio",
+    "voice": "twilio",
+    "email": "smtp",
+    "webhook": "webhook",
+    "teams": "teams",
+}
+
+
+def provider_of(method: str) -> str:
+    """The company that carries ``method`` (``unknown`` for a contact since removed)."""
+    return PROVIDERS.get(method, "unknown")
 
 
 class ContactsError(ValueError):
@@ -94,6 +111,8 @@ class Person:
     user: str
     contacts: Mapping[str, Method]
     rules: tuple[Rule, ...] | None = None
+    # Opted in to the weekly paging drill: a drill may text, call, push and mail them.
+    drill: bool = False
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (Rule(after=timedelta(0), notify=(SLACK,)),)
@@ -180,7 +199,11 @@ def _person(user: str, body: Any, problems: list[str]) -> Person | None:
     rules = None
     if "rules" in body:
         rules = parse_rules(f"{where}: rules", body["rules"], contacts, problems, refused)
-    return Person(user=user, contacts=MappingProxyType(contacts), rules=rules)
+    drill = body.get("drill", False)
+    if not isinstance(drill, bool):
+        problems.append(f"{where}: drill: true (the drill may reach them) or false")
+        drill = False
+    return Person(user=user, contacts=MappingProxyType(contacts), rules=rules, drill=drill)
 
 
 def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:

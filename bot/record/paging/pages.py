@@ -132,6 +132,24 @@ async def latest_open_page(session: AsyncSession, user: str) -> PersonPage | Non
     return (await session.exec(statement)).first()
 
 
+async def first_sent_after(
+    session: AsyncSession, notification: Notification, at: datetime
+) -> float | None:
+    """Seconds from the page's start to ``notification`` leaving at ``at``, when it is the
+    first of its page to leave (None otherwise): the pager's time to first notification.
+    Marked on the page by one conditional update, so two notifications sent at once (a push
+    beside the Slack DM) never both count as the first."""
+    marked = await session.exec(
+        update(PersonPage)
+        .where(col(PersonPage.id) == notification.page_id, col(PersonPage.first_sent_at).is_(None))
+        .values(first_sent_at=at)
+    )
+    if not marked.rowcount:
+        return None
+    page = await session.get(PersonPage, notification.page_id)
+    return None if page is None else (at - page.started_at).total_seconds()
+
+
 async def by_vendor_id(session: AsyncSession, vendor_id: str) -> Notification | None:
     """The notification a service knows by ``vendor_id`` (Twilio's SID)."""
     if not vendor_id:

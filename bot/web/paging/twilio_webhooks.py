@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.clients import twilio
 from bot.flows.escalation.answers import answer_keypress, answer_sms
+from bot.flows.paging.drills import record_drill_status
 from bot.flows.paging.pages import record_status
 from bot.web.context import web_context
 
@@ -85,7 +86,7 @@ async def receive_status(request: web.Request) -> web.Response:
     status = form.get("MessageStatus") or form.get("CallStatus") or ""
     if not sid or not status:
         return web.Response(status=400, text="a SID and a status are required")
-    await record_status(
-        web_context(request).services, sid=sid, status=status, error_code=form.get("ErrorCode")
-    )
+    services, error_code = web_context(request).services, form.get("ErrorCode")
+    if not await record_status(services, sid=sid, status=status, error_code=error_code):
+        await record_drill_status(services, sid=sid, status=status, error_code=error_code)
     return web.Response(text=twilio.message(None), content_type=TWIML)
