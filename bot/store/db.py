@@ -24,7 +24,7 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import sqlite_driver
-from bot.store.pool import LookingAgainPool
+from bot.store.pool import FairPool
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -106,7 +106,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(
             url,
             connect_args={"timeout": 30},
-            poolclass=LookingAgainPool,  # a connection that fails to open wakes no waiter
+            poolclass=FairPool,  # first come, first served; a failed connection wakes the next
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,
@@ -123,7 +123,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         return engine
     engine = create_async_engine(
         url,
-        poolclass=LookingAgainPool,  # a connection that fails to open wakes no waiter
+        poolclass=FairPool,  # first come, first served; a failed connection wakes the next
         pool_size=10,
         max_overflow=10,
         hide_parameters=True,
