@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.store.db import create_engine, session_scope
+from bot.store.pool import FairPool
 
 
 async def test_a_database_that_cannot_be_opened_fails_every_caller_at_once(
@@ -117,6 +118,7 @@ async def test_a_waiter_is_served_before_tasks_that_come_back_for_more(tmp_path:
     at a commit to whoever asked next (the task that committed, running its next statement
     at once) and sent the waiter woken for it to the end of the line: it failed after 3 s."""
     engine = create_engine(f"sqlite:///{tmp_path / 'warroom.db'}")
+    assert isinstance(engine.pool, FairPool)
     engine.pool._timeout = 3  # the 30 s of production, shortened
     stop = asyncio.Event()
     began = asyncio.Event()
