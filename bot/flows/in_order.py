@@ -92,6 +92,7 @@ class CommandLine(GroupCommit[_Received]):
     docstring). ``appliers``: what applies each kind of command."""
 
     items = "commands"
+    answers_slack = True
 
     def __init__(self, services: Services, appliers: Mapping[str, Applier]) -> None:
         super().__init__()

@@ -9,6 +9,11 @@ the job runner, the command sweep and a channel's applying task each failed so (
 Here a connection given back goes to the oldest waiter, and a newcomer queues behind anyone
 waiting (tests/store/test_pool.py).
 
+Slack's answers first. A writer whose commit answers Slack (the Slack events' and the
+commands' writers: Slack shows a failure after 3 s) waits ``ahead_in_line``: in a line of its
+own served before the rest, first come, first served within each. Under an alert storm the
+rest is the storm's own writes and jobs, which have minutes, not seconds.
+
 Looking again. A connection that could not be opened (SQLite's file gone, its directory
 moved, its disk unmounted; a PostgreSQL server down or refusing) is never given back, so
 nobody would be woken for it: the oldest waiter is woken when a slot comes free, and every
@@ -28,6 +33,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +46,18 @@ from sqlalchemy.util.concurrency import await_
 
 # How long the head of the line waits before it looks whether a slot came free unannounced.
 LOOK_AGAIN_SECONDS = 0.5
+# Whether this task's waits go in the line served first (``ahead_in_line``).
+_AHEAD: ContextVar[bool] = ContextVar("warroom_pool_ahead", default=False)
+
+
+@contextmanager
+def ahead_in_line() -> Iterator[None]:
+    """This task's waits for a connection go ahead of the others' (see the docstring)."""
+    token = _AHEAD.set(True)
+    try:
+        yield
+    finally:
+        _AHEAD.reset(token)
 
 
 @dataclass(eq=False)
@@ -54,7 +74,13 @@ class FairPool(AsyncAdaptedQueuePool):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._line: deque[_Waiter] = deque()
+        self._ahead: deque[_Waiter] = deque()  # Slack's answers wait here, served first
+        self._rest: deque[_Waiter] = deque()
+
+    @property
+    def _line(self) -> deque[_Waiter]:
+        """The line served next: the one ahead while anyone waits in it."""
+        return self._ahead or self._rest
 
     def _do_get(self) -> ConnectionPoolEntry:
         if not self._line:  # nobody waits: a newcomer may take what is free
@@ -93,7 +119,7 @@ class FairPool(AsyncAdaptedQueuePool):
 
     def _wait_in_line(self) -> ConnectionPoolEntry:
         waiter = _Waiter(asyncio.get_running_loop())
-        self._line.append(waiter)
+        (self._ahead if _AHEAD.get() else self._rest).append(waiter)
         deadline = time.monotonic() + self._timeout
         served = False
         try:
@@ -123,8 +149,9 @@ class FairPool(AsyncAdaptedQueuePool):
     def _leave(self, waiter: _Waiter) -> None:
         """A waiter leaving without its connection (timed out, cancelled, or the connection
         it opened failed): one handed to it goes to the next, and the next looks at once."""
-        if waiter in self._line:
-            self._line.remove(waiter)
+        for line in (self._ahead, self._rest):
+            if waiter in line:
+                line.remove(waiter)
         if waiter.entry is not None:
             self._do_return_conn(waiter.entry)
         elif self._line:
