@@ -16,6 +16,7 @@ of ours.
 - ``slack_links``: links to Slack messages, made from one permalink per channel.
 - ``slack_patterns``: Slack's ids and mentions as people and files write them.
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
+- ``stalls``: event-loop stalls over half a second, logged with the code that ran.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.
 

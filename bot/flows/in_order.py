@@ -214,7 +214,7 @@ class CommandLine(GroupCommit[_Received]):
         while True:
             try:
                 async with session_scope(self.services.engine) as session:
-                    await received_commands.forget(session, row.id or 0)
+                    await received_commands.forget(session, row)
                     await session.commit()
                 return
             except Exception as error:
@@ -236,7 +236,7 @@ class CommandLine(GroupCommit[_Received]):
         decided = asyncio.Event()
         token = DECIDED.set(decided)  # the task made below runs in a copy of this context
         try:
-            with received_commands.forgotten_with_decision(row.id or 0):
+            with received_commands.forgotten_with_decision(row):
                 work = self.services.background.spawn(
                     self._apply_to_the_end(row), name=f"{row.kind} in {row.channel}"
                 )

@@ -41,7 +41,7 @@ def replica_lease(replica: str) -> str:
 
 @dataclass
 class _Applying:
-    row_id: int
+    row: ReceivedCommand
     forgotten: bool = False
 
 
@@ -50,10 +50,10 @@ _APPLYING: ContextVar[_Applying | None] = ContextVar("warroom_command_applying",
 
 
 @contextmanager
-def forgotten_with_decision(row_id: int) -> Iterator[None]:
-    """While the command ``row_id`` is applied in this context, the first transaction
-    committed here deletes its row: its decision and its leaving the line are one."""
-    token = _APPLYING.set(_Applying(row_id))
+def forgotten_with_decision(row: ReceivedCommand) -> Iterator[None]:
+    """While the command ``row`` is applied in this context, the first transaction committed
+    here deletes its row: its decision and its leaving the line are one."""
+    token = _APPLYING.set(_Applying(row))
     try:
         yield
     finally:
@@ -65,7 +65,7 @@ def _forget_in_the_decision(session: Session) -> None:
     applying = _APPLYING.get()
     if applying is None or applying.forgotten:
         return
-    session.execute(delete(ReceivedCommand).where(col(ReceivedCommand.id) == applying.row_id))
+    session.execute(_exactly(applying.row))
     applying.forgotten = True  # a commit that fails after this leaves it to ``forget``
 
 
@@ -101,9 +101,20 @@ def mark_started(row: ReceivedCommand, replica: str, now: datetime) -> None:
     row.started_at, row.started_by = now, replica
 
 
-async def forget(session: AsyncSession, row_id: int) -> None:
+async def forget(session: AsyncSession, row: ReceivedCommand) -> None:
     """Take an applied command out of its line (the caller commits)."""
-    await session.exec(delete(ReceivedCommand).where(col(ReceivedCommand.id) == row_id))
+    await session.exec(_exactly(row))
+
+
+def _exactly(row: ReceivedCommand) -> Any:
+    """The deletion of ``row`` and of no other: SQLite gives a deleted row's id to the next
+    row kept once the table is empty, so a command forgotten late (after its decision took
+    it out) would take out the one kept after it; its start's stamp is its own."""
+    started = col(ReceivedCommand.started_at)
+    return delete(ReceivedCommand).where(
+        col(ReceivedCommand.id) == row.id,
+        started.is_(None) if row.started_at is None else started == row.started_at,
+    )
 
 
 async def waiting_channels(session: AsyncSession, limit: int = 100) -> Sequence[str]:
