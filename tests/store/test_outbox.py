@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.store import columns, outbox
+from bot.store import columns, outbox, received_commands
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry
@@ -89,10 +89,13 @@ async def _until_sent(warroom: Warroom, rounds: int = 40) -> None:
 
 
 async def _until_idle(warroom: Warroom) -> None:
-    """Until no replica is sending (no lease held) and nothing waits."""
+    """Until no replica is sending (no lease held but the replicas' own) and nothing waits."""
+    sending = select(OutboxLease).where(
+        ~col(OutboxLease.channel).startswith(received_commands.REPLICA_PREFIX)
+    )
     for _ in range(100):
         async with session_scope(warroom.engine) as session:
-            busy = (await session.exec(select(OutboxLease))).first() or (
+            busy = (await session.exec(sending)).first() or (
                 await session.exec(
                     select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
                 )
