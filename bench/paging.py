@@ -9,7 +9,10 @@ rule pushes to her phone at once. Each page alert is POSTed from here; its laten
 time until ntfy holds Carol's push for it (the first notification leaving warroom: the push
 and the Slack DM are due at the same instant). Alone: page alerts one after another. During
 the storm: the storm's 5,000 Alertmanager alerts in 100 groups (``bench.alert_storm``) are
-POSTed from 64 connections while a page alert is sent every ``--every`` seconds.
+POSTed from 64 connections while a page alert is sent every ``--every`` seconds, and a
+slash command (``/incident impact ...``, kept in its channel's line before it is answered)
+every ``--every`` / 2 seconds into the incident channels the pages alone opened: the time of
+Slack's HTTP answer to each (Slack shows the person a failure after 3 s; target p99 <= 1 s).
 
 ``--background-load``: a busy loop on every core of the machine, started by the benchmark
 (after the server is ready) and stopped at its end, at the same priority as the rest: a host
@@ -33,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 
 import aiohttp
@@ -46,13 +50,18 @@ from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
 
 PROG = "python -m bench.paging"
 TARGET_SECONDS = 2.0
+# Slack's answer to a slash command: p99 within this, and none past Slack's 3 s.
+ANSWER_TARGET_SECONDS, SLACK_DEADLINE_SECONDS = 1.0, 3.0
 CAROL, TOPIC = "U0CAROL", "carol-bench"
+ALICE = "U0ALICE"
 
 
 @dataclass
 class Outcome:
     alone: list[float] = field(default_factory=list)
     storm: list[float] = field(default_factory=list)
+    commands: list[float] = field(default_factory=list)  # Slack's answers during the storm
+    commands_refused: int = 0  # answered other than 200
     missing: int = 0
     storm_seconds: float = 0.0
     compress: float = 10.0
@@ -143,9 +152,9 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
     outcome = Outcome(compress=args.compress, load=os.getloadavg())
     window = 60.0 / args.compress
     async with SlackEmulator() as slack, FakeNtfy() as ntfy:
-        slack.add_user("U0ALICE", "alice", "Alice Moreau")
+        slack.add_user(ALICE, "alice", "Alice Moreau")
         slack.add_user(CAROL, "carol", "Carol Tanaka")
-        slack.create_channel("general", creator="U0ALICE", members=["U0ALICE"])
+        slack.create_channel("general", creator=ALICE, members=[ALICE])
         slack.rate_window = window
         slack.rate_limits.update({m: count for m, (count, _) in SLACK_LIMITS.items()})
         port = free_port()
@@ -173,7 +182,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             slack.events_url = f"{root}/slack/events"
             async with aiohttp.ClientSession(trust_env=False) as session:
                 with busy_loops(args.background_load) as outcome.busy_loops:
-                    await _measure(args, root, ntfy, session, outcome)
+                    await _measure(args, root, (slack, ntfy), session, outcome)
         except BaseException:
             print(f"--- {server.name} log:\n{server.log_tail()}", file=sys.stderr)
             raise
@@ -186,11 +195,12 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
 async def _measure(
     args: argparse.Namespace,
     root: str,
-    ntfy: FakeNtfy,
+    fakes: tuple[SlackEmulator, FakeNtfy],
     session: aiohttp.ClientSession,
     outcome: Outcome,
 ) -> None:
-    """Pages alone, then during the storm."""
+    """Pages alone, then during the storm (with slash commands typed)."""
+    slack, ntfy = fakes
     for number in range(args.pages):
         took = await page(root, ntfy, number, session)
         outcome.alone.append(took) if took is not None else None
@@ -199,14 +209,33 @@ async def _measure(
     began = time.monotonic()
     storming = asyncio.create_task(_send_all(root, bodies))
     pages = []
+    typing = asyncio.create_task(_type_commands(slack, args, outcome))
     for number in range(args.pages, 2 * args.pages):
         pages.append(asyncio.create_task(page(root, ntfy, number, session)))
         await asyncio.sleep(args.every)
+    await typing
     for took in await asyncio.gather(*pages):
         outcome.storm.append(took) if took is not None else None
         outcome.missing += took is None
     await storming
     outcome.storm_seconds = time.monotonic() - began
+
+
+async def _type_commands(slack: SlackEmulator, args: argparse.Namespace, outcome: Outcome) -> None:
+    """Slash commands into the incidents' channels while the pages of the storm are sent;
+    the time of each HTTP answer (not of its reply, which comes later by response_url)."""
+    channels = [c.id for c in slack.channels.values() if c.name != "general"]
+    if not channels:
+        return
+    sent = []
+    for number in range(2 * args.pages):
+        channel = channels[number % len(channels)]
+        text = f"impact Checkout slow for some users, note {number}"
+        sent.append(asyncio.create_task(slack.send_command(text, user=ALICE, channel=channel)))
+        await asyncio.sleep(args.every / 2)
+    for response in await asyncio.gather(*sent):
+        outcome.commands.append(response.elapsed)
+        outcome.commands_refused += response.status != HTTPStatus.OK
 
 
 async def _send_all(root: str, bodies: Sequence[bytes]) -> None:
@@ -231,6 +260,15 @@ def report(outcome: Outcome) -> list[str]:
         lines.append(
             f"  {name}: {len(values)} pages, median {statistics.median(values) * 1e3:.0f} ms, "
             f"p99 {p99 * 1e3:.0f} ms, max {max(values) * 1e3:.0f} ms (target p99 <= 2 s: {met})"
+        )
+    if outcome.commands:
+        p99, worst = percentile(outcome.commands, 0.99), max(outcome.commands)
+        answered = p99 <= ANSWER_TARGET_SECONDS and worst <= SLACK_DEADLINE_SECONDS
+        lines.append(
+            f"  slash commands answered during the storm: {len(outcome.commands)}, median "
+            f"{statistics.median(outcome.commands) * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms, "
+            f"max {worst * 1e3:.0f} ms, not 200: {outcome.commands_refused} (target p99 <= 1 s, "
+            f"none over 3 s: {'MET' if answered else 'NOT MET'})"
         )
     lines.append("  load average before: " + " ".join(f"{v:.2f}" for v in outcome.load))
     if outcome.busy_loops:

@@ -19,6 +19,7 @@ from bot.basics.background import UNWIND_SECONDS
 from bot.basics.logs import install_log_redaction
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
+from bot.basics.stalls import StallWatch
 from bot.clients.slack import SlackWorkspace, build_web_client
 from bot.config import Settings
 from bot.flows.alert_intake import PayloadWriter
@@ -93,6 +94,7 @@ def create_app(
     )
     app[settings_key] = settings
     app[metrics_key] = Metrics()
+    app.cleanup_ctx.append(_stall_watch_ctx)
     app.cleanup_ctx.append(_http_session_ctx)
     app.cleanup_ctx.append(_engine_ctx(migrate))
     app.cleanup_ctx.append(_bolt_ctx(clock))
@@ -212,6 +214,14 @@ def build_slack_workspace(
         http,
         more=lambda count: renderer.render("messages/and_more.j2", count=count),
     )
+
+
+async def _stall_watch_ctx(app: web.Application) -> AsyncIterator[None]:  # noqa: ARG001
+    # A stall of the event loop over half a second is logged with what ran (Slack's 3 s).
+    watch = StallWatch()
+    watch.start()
+    yield
+    await watch.stop()
 
 
 async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:

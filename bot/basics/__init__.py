@@ -17,6 +17,7 @@ of ours.
 - ``slack_patterns``: Slack's ids and mentions as people and files write them.
 - ``task_words``: a follow-up's task without "Follow-up:", and its content words (en, fr).
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
+- ``stalls``: event-loop stalls over half a second, logged with the code that ran.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.
 

@@ -27,16 +27,24 @@ after a replica died (its lease expires after a minute) or a restart.
 
 At most once, as before the line: a command whose work began on a replica that died before
 it ended is not run again (part of it may have been done); its sender is told so privately.
+A replica is dead when its ``replica:<name>`` lease ran out (renewed each sweep round, by the
+database's clock): a failure in a live replica is no stop. A command leaves the line in the
+transaction of its decision (bot/store/received_commands.py), so one applied is never said
+cut off; one answered without a decision (a refusal, an error) is forgotten after, and a
+failure to forget it is tried again in place while the line waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.channel import DECIDED
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
@@ -44,7 +52,7 @@ from bot.flows.outbox import leased
 from bot.flows.polling import Poller
 from bot.flows.replies import send_reply
 from bot.services import Services
-from bot.store import received_commands
+from bot.store import outbox, received_commands
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import ReceivedCommand
@@ -56,6 +64,10 @@ CONTEXT_KEY = "command_line"
 ARRIVED_KEY = "arrived_at"
 # Channels whose lines one sweep applies at once.
 SWEEP_CONCURRENCY = 8
+# Forgetting an applied command that failed (the database busy) is tried again after this
+# long, doubling up to the most.
+FORGET_RETRY_SECONDS = 0.2
+FORGET_RETRY_MAX_SECONDS = 5.0
 
 # Applies one kept command: what Slack sent (the payload kept), with its reply to the person.
 # It answers every failure itself, privately (bot/flows/replies.py's ``run_in_line``).
@@ -80,12 +92,14 @@ class CommandLine(GroupCommit[_Received]):
     docstring). ``appliers``: what applies each kind of command."""
 
     items = "commands"
+    answers_slack = True
 
     def __init__(self, services: Services, appliers: Mapping[str, Applier]) -> None:
         super().__init__()
         self.services = services
         self.appliers = appliers
         self._last_stamp = utcnow()
+        self._renew_at = 0.0  # when this replica's lease is renewed next (monotonic)
 
     async def receive(
         self, channel: str, kind: str, payload: dict[str, Any], arrived: datetime | None = None
@@ -142,36 +156,77 @@ class CommandLine(GroupCommit[_Received]):
 
     async def _waiting(self, channel: str) -> bool:
         async with session_scope(self.services.engine) as session:
-            return await received_commands.next_in_line(session, channel) is not None
+            return await self._next_for_here(session, channel) is not None
+
+    async def _next_for_here(self, session: AsyncSession, channel: str) -> ReceivedCommand | None:
+        """The channel's oldest command, unless another live replica is applying it (that one
+        forgets it; the sweep comes back to the line after)."""
+        row = await received_commands.next_in_line(session, channel)
+        if row is None or row.started_at is None or row.started_by == self.services.replica:
+            return row
+        return None if await self._alive(session, row.started_by) else row
 
     async def _apply_next(self, channel: str) -> bool:
-        """Apply the channel's oldest waiting command; False when none waits."""
+        """Apply the channel's oldest waiting command; False when none waits, or when the
+        oldest is another live replica's to finish."""
         async with session_scope(self.services.engine) as session:
-            row = await received_commands.next_in_line(session, channel)
+            row = await self._next_for_here(session, channel)
             if row is None:
                 return False
             young = row.received_at + self.hold - utcnow()
-            cut_off = row.started_at is not None
-            if young <= timedelta(0) and not cut_off:
-                row.started_at = utcnow()
+            started = row.started_at is not None
+            if young <= timedelta(0) and not started:
+                received_commands.mark_started(row, self.services.replica, utcnow())
                 session.add(row)
                 await session.commit()
-        if young > timedelta(0):
+        if young > timedelta(0) and not started:
             # One typed before it may still be on its way from another replica: looked at
             # again once it is old enough (the session closed meanwhile).
             await asyncio.sleep(young.total_seconds())
-        elif cut_off:
+            return True
+        if started and row.started_by != self.services.replica:
             await self._say_cut_off(row)
-            await self._forget(row)
-        else:
+        elif not started:
             await self._apply(row)
-            await self._forget(row)
+        # Out of the line (a no-op when its decision's transaction took it out already).
+        await self._forget(row)
         return True
 
+    async def _alive(self, session: AsyncSession, replica: str | None) -> bool:
+        """Whether ``replica`` still runs (its lease is live, by the database's clock)."""
+        if replica is None:
+            return False  # started before replicas were named: as before, cut off
+        return await outbox.holds(session, received_commands.replica_lease(replica), replica)
+
+    async def keep_alive(self) -> None:
+        """Renew this replica's lease, which says its commands being applied are not cut off
+        (from sweep rounds, a third of the lease apart: it outlives two missed renewals)."""
+        if time.monotonic() < self._renew_at:
+            return
+        name = received_commands.replica_lease(self.services.replica)
+        await outbox.take_channel(self.services.engine, name, self.services.replica)
+        self._renew_at = time.monotonic() + outbox.LEASE.total_seconds() / 3
+
     async def _forget(self, row: ReceivedCommand) -> None:
-        async with session_scope(self.services.engine) as session:
-            await received_commands.forget(session, row.id or 0)
-            await session.commit()
+        """Take the command out of its line; tried again in place while this replica lives (a
+        database busy or restarting), so the line waits rather than calling it cut off."""
+        pause = FORGET_RETRY_SECONDS
+        while True:
+            try:
+                async with session_scope(self.services.engine) as session:
+                    await received_commands.forget(session, row)
+                    await session.commit()
+                return
+            except Exception as error:
+                log.warning(
+                    "forgetting the applied %r in %s failed (%s); trying again in %.1f s",
+                    row.kind,
+                    row.channel,
+                    type(error).__name__,
+                    pause,
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, FORGET_RETRY_MAX_SECONDS)
 
     async def _apply(self, row: ReceivedCommand) -> None:
         """Apply the command until its decisions are committed (it hands its first writes to
@@ -181,9 +236,10 @@ class CommandLine(GroupCommit[_Received]):
         decided = asyncio.Event()
         token = DECIDED.set(decided)  # the task made below runs in a copy of this context
         try:
-            work = self.services.background.spawn(
-                self._apply_to_the_end(row), name=f"{row.kind} in {row.channel}"
-            )
+            with received_commands.forgotten_with_decision(row):
+                work = self.services.background.spawn(
+                    self._apply_to_the_end(row), name=f"{row.kind} in {row.channel}"
+                )
         finally:
             DECIDED.reset(token)
         committed = asyncio.ensure_future(decided.wait())
@@ -242,4 +298,8 @@ class CommandSweep(Poller):
         self.line = line
 
     async def round(self) -> None:
+        try:
+            await self.line.keep_alive()
+        except Exception as error:  # tried again next round, well within the lease
+            log.warning("renewing this replica's lease failed: %s", type(error).__name__)
         await self.line.sweep()

@@ -89,6 +89,7 @@ class IngestWriter(GroupCommit[_Pending]):
     """The process's one writer of Slack events (see the module's docstring)."""
 
     items = "Slack events"
+    answers_slack = True
 
     def __init__(self, services: Services, **batching: Any) -> None:
         super().__init__(**{"linger": LINGER_SECONDS, **batching})

@@ -5,7 +5,8 @@ between processes and replicas.
 - ``columns``: the column types (moments in UTC, people's words as ``SlackText``) and reading
   many rows without SQLAlchemy.
 - ``db``: the engine and sessions, one session per unit of work.
-- ``pool``: the connection pool, whose waiters look again when a connection fails to open.
+- ``pool``: the connection pool: first come, first served (Slack's answers ahead), and its
+  waiters look again when a connection fails to open.
 - ``sqlite_driver``: SQLite through aiosqlite, one hop to its thread per statement.
 - ``direct``: statements handed to the driver as they are: the Slack event batch's path.
 - ``migrate`` and ``migrations/``: schema migrations with Alembic.

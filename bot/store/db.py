@@ -10,10 +10,11 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import Connection, event, func, text
+from sqlalchemy import ColumnElement, Connection, event, func, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -24,7 +25,7 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import sqlite_driver
-from bot.store.pool import LookingAgainPool
+from bot.store.pool import FairPool
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -106,7 +107,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(
             url,
             connect_args={"timeout": 30},
-            poolclass=LookingAgainPool,  # a connection that fails to open wakes no waiter
+            poolclass=FairPool,  # first come, first served; a failed connection wakes the next
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,
@@ -123,7 +124,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         return engine
     engine = create_async_engine(
         url,
-        poolclass=LookingAgainPool,  # a connection that fails to open wakes no waiter
+        poolclass=FairPool,  # first come, first served; a failed connection wakes the next
         pool_size=10,
         max_overflow=10,
         hide_parameters=True,
@@ -366,6 +367,18 @@ async def insert_once(session: AsyncSession, row: SQLModel) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def database_now(dialect: str, later: timedelta = timedelta(0)) -> ColumnElement[Any]:
+    """The database's clock (``later`` on), for leases every replica compares: one clock for
+    all of them, so a replica whose own clock steps (NTP, a VM resumed) neither takes a live
+    lease early nor waits the step's size. PostgreSQL's server clock; SQLite's is the host's,
+    which is every replica's there (a step of it moves all leases alike), in the text form
+    ``UTCDateTime`` stores (``2025-03-27 15:42:00.123000``: SQLite keeps milliseconds)."""
+    seconds = later.total_seconds()
+    if dialect == "postgresql":
+        return func.clock_timestamp() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+    return func.strftime("%Y-%m-%d %H:%M:%f", "now", f"{seconds:+f} seconds").concat("000")
 
 
 def dialect_insert(dialect: str) -> Any:

@@ -390,8 +390,10 @@ class ReceivedCommand(SQLModel, table=True):
 
     A channel's rows are applied in id order (the order they arrived in), by one replica at a
     time: the one holding the channel's ``outbox_lease`` row named ``command:<channel>``. A
-    row is removed once applied; ``started_at`` says its work began, so a row found started
-    by the next holder was cut off (its replica died) and is not run a second time.
+    row is removed in the transaction of the command's decision (or once it is answered);
+    ``started_at`` says its work began and ``started_by`` on which replica: a row found
+    started by a replica that is gone (its ``replica:<name>`` lease ran out) was cut off, and
+    is not run a second time.
     """
 
     __tablename__ = "received_command"
@@ -403,6 +405,7 @@ class ReceivedCommand(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))  # what Slack sent, JSON
     received_at: datetime = Field(sa_column=utc_column(nullable=False))
     started_at: datetime | None = Field(default=None, sa_column=utc_column())
+    started_by: str | None = None  # the replica (``Services.replica``) applying it
 
 
 class PostmortemEdit(SQLModel, table=True):

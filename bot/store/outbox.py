@@ -20,12 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.columns import utcnow
-from bot.store.db import insert_once, session_scope
+from bot.store.db import database_now, dialect_insert, session_scope
 from bot.store.models import OutboxLease, OutboxMessage
 
-# A replica that took a channel's lease and died gives it up after this long (real clock);
-# a live one renews it before every write, so only a write slower than this is at risk.
+# A replica that took a channel's lease and died gives it up after this long (the database's
+# clock); a live one renews it while it holds it.
 LEASE = timedelta(seconds=60)
 POST = "chat.postMessage"
 UPDATE = "chat.update"
@@ -221,25 +220,41 @@ async def put_back_set_aside(session: AsyncSession, now: datetime) -> int:
 
 
 async def take_channel(engine: AsyncEngine, channel: str, holder: str) -> bool:
-    """Take the channel's lease unless another live replica holds it."""
-    now = utcnow()
+    """Take the channel's lease unless another live replica holds it (by the database's
+    clock: ``database_now``)."""
     async with session_scope(engine) as session:
+        dialect = session.get_bind().dialect.name
+        now, until = database_now(dialect), database_now(dialect, LEASE)
         taken = await session.exec(
             update(OutboxLease)
             .where(
                 col(OutboxLease.channel) == channel,
                 or_(col(OutboxLease.until) < now, col(OutboxLease.holder) == holder),
             )
-            .values(holder=holder, until=now + LEASE)
+            .values(holder=holder, until=until)
         )
-        if taken.rowcount:
-            await session.commit()
-            return True
-        inserted = await insert_once(
-            session, OutboxLease(channel=channel, holder=holder, until=now + LEASE)
-        )
+        if not taken.rowcount:
+            insert = dialect_insert(dialect)
+            taken = await session.exec(
+                insert(OutboxLease)
+                .values(channel=channel, holder=holder, until=until)
+                .on_conflict_do_nothing(index_elements=["channel"])
+            )
         await session.commit()
-        return inserted
+        return bool(taken.rowcount)
+
+
+async def holds(session: AsyncSession, channel: str, holder: str) -> bool:
+    """Whether ``holder``'s lease of ``channel`` is still live, by the database's clock."""
+    now = database_now(session.get_bind().dialect.name)
+    rows = await session.exec(
+        select(OutboxLease.channel).where(
+            col(OutboxLease.channel) == channel,
+            col(OutboxLease.holder) == holder,
+            col(OutboxLease.until) > now,
+        )
+    )
+    return rows.first() is not None
 
 
 async def release_all(engine: AsyncEngine, holder: str) -> int:

@@ -1,62 +1,177 @@
-"""The connection pool of both databases, whose waiters look again while they wait.
+"""The connection pool of both databases: first come, first served, and a waiter looks again.
 
-SQLAlchemy's queue pool wakes a waiter only when a connection is given back. A connection
-that could not be opened (SQLite's file gone, its directory moved, its disk unmounted; a
-PostgreSQL server down or refusing) is never given back: whoever asked for one while the
-pool was full of attempts to open one slept the whole pool timeout, 30 s, while every later
-attempt failed at once. On SQLite, with its one connection, that is anyone who asked while
-the first was opening it: the Slack event writer was such a waiter, so a delivery was
-answered after 30 s instead of with a 5xx within Slack's 3 s (seen once in
-tests/record/test_timeline.py). On PostgreSQL it takes 20 callers at once (10 connections
-and 10 more of overflow), as when a server restarts under Slack's traffic: the 21st waited
-30 s for a server that had refused everyone else in a millisecond (tests/store/test_pool.py
-reproduces both).
+First come, first served. SQLAlchemy's queue pool hands a connection given back to whoever
+asks next: a task that commits and runs its next statement at once (a session used for two
+transactions, a loop of short ones) takes it again ahead of the task woken for it, and that
+one goes back to the end of the line. Under saturation a waiter was passed over for the
+whole 30 s time-out although every hold lasted milliseconds: in a replay on a loaded machine
+the job runner, the command sweep and a channel's applying task each failed so (issue 61).
+Here a connection given back goes to the oldest waiter, and a newcomer queues behind anyone
+waiting (tests/store/test_pool.py).
 
-Here a waiter looks again every ``LOOK_AGAIN_SECONDS``: once a slot is free it opens the
-connection itself (and fails as fast as the others did). The pool stays fair for the waits
-that matter (a writer waiting its turn behind a commit takes milliseconds); one that has
-waited a whole second queues again behind those who came meanwhile.
+Slack's answers first. A writer whose commit answers Slack (the Slack events' and the
+commands' writers: Slack shows a failure after 3 s) waits ``ahead_in_line``: in a line of its
+own served before the rest, first come, first served within each. Under an alert storm the
+rest is the storm's own writes and jobs, which have minutes, not seconds.
+
+Looking again. A connection that could not be opened (SQLite's file gone, its directory
+moved, its disk unmounted; a PostgreSQL server down or refusing) is never given back, so
+nobody would be woken for it: the oldest waiter is woken when a slot comes free, and every
+waiter at the head of the line looks again each ``LOOK_AGAIN_SECONDS`` in case. Once a slot
+is free the head opens the connection itself, and fails as fast as the others did, and the
+next in line then looks at once (a server restarting under Slack's traffic answers each
+caller its refusal in milliseconds, not the 21st after 30 s).
 
 It relies on ``QueuePool``'s own parts (its queue, its overflow count, ``_create_connection``),
-as ``QueuePool._do_get`` does, for the SQLAlchemy release the lock files pin.
+as ``QueuePool._do_get`` does, for the SQLAlchemy release the lock files pin. All of it runs
+on the event loop's thread (the async engine's greenlets); a connection given back from
+another thread (a garbage-collected one) wakes its waiter through the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from sqlalchemy import exc
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util import queue
+from sqlalchemy.util.concurrency import await_
 
-# How long a waiter waits in the queue before it looks whether the slot came free.
+# How long the head of the line waits before it looks whether a slot came free unannounced.
 LOOK_AGAIN_SECONDS = 0.5
+# Whether this task's waits go in the line served first (``ahead_in_line``).
+_AHEAD: ContextVar[bool] = ContextVar("warroom_pool_ahead", default=False)
 
 
-class LookingAgainPool(AsyncAdaptedQueuePool):
-    """``AsyncAdaptedQueuePool`` whose waiters look again (see the module's docstring)."""
+@contextmanager
+def ahead_in_line() -> Iterator[None]:
+    """This task's waits for a connection go ahead of the others' (see the docstring)."""
+    token = _AHEAD.set(True)
+    try:
+        yield
+    finally:
+        _AHEAD.reset(token)
+
+
+@dataclass(eq=False)
+class _Waiter:
+    """One task waiting for a connection: handed one (``entry``), or woken to look."""
+
+    loop: asyncio.AbstractEventLoop
+    woken: asyncio.Event = field(default_factory=asyncio.Event)
+    entry: ConnectionPoolEntry | None = None
+
+
+class FairPool(AsyncAdaptedQueuePool):
+    """``AsyncAdaptedQueuePool`` serving its waiters in turn (see the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ahead: deque[_Waiter] = deque()  # Slack's answers wait here, served first
+        self._rest: deque[_Waiter] = deque()
+
+    @property
+    def _line(self) -> deque[_Waiter]:
+        """The line served next: the one ahead while anyone waits in it."""
+        return self._ahead or self._rest
 
     def _do_get(self) -> ConnectionPoolEntry:
+        if not self._line:  # nobody waits: a newcomer may take what is free
+            entry = self._take_free()
+            if entry is not None:
+                return entry
+        return self._wait_in_line()
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        if self._line:
+            waiter = self._line.popleft()
+            waiter.entry = record
+            _wake(waiter)
+            return
+        super()._do_return_conn(record)
+
+    def _dec_overflow(self) -> Literal[True]:
+        freed = super()._dec_overflow()
+        if self._line:  # a slot came free with no connection given back: the head looks
+            _wake(self._line[0])
+        return freed
+
+    def _take_free(self) -> ConnectionPoolEntry | None:
+        """An idle connection, or a new one in a free slot; None when every slot is taken."""
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            pass
+        if not self._inc_overflow():
+            return None
+        try:
+            return self._create_connection()
+        except BaseException:
+            self._dec_overflow()
+            raise
+
+    def _wait_in_line(self) -> ConnectionPoolEntry:
+        waiter = _Waiter(asyncio.get_running_loop())
+        (self._ahead if _AHEAD.get() else self._rest).append(waiter)
         deadline = time.monotonic() + self._timeout
-        while True:
-            try:
-                return self._pool.get(False)  # an idle connection
-            except queue.Empty:
-                pass
-            if self._inc_overflow():  # the slot is free: open the connection here
-                try:
-                    return self._create_connection()
-                except BaseException:
-                    self._dec_overflow()
-                    raise
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise exc.TimeoutError(
-                    f"QueuePool limit of size {self.size()} overflow {self.overflow()} "
-                    f"reached, connection timed out, timeout {self._timeout:.2f}",
-                    code="3o7r",
-                )
-            try:
-                return self._pool.get(True, min(remaining, LOOK_AGAIN_SECONDS))
-            except queue.Empty:
-                continue
+        served = False
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if waiter.entry is None and remaining > 0:
+                    await_(_woken_within(waiter, min(remaining, LOOK_AGAIN_SECONDS)))
+                if waiter.entry is not None:
+                    served = True
+                    return waiter.entry
+                if self._line and self._line[0] is waiter:
+                    entry = self._take_free()
+                    if entry is not None:
+                        self._line.popleft()
+                        served = True
+                        return entry
+                if time.monotonic() >= deadline:
+                    raise exc.TimeoutError(
+                        f"QueuePool limit of size {self.size()} overflow {self.overflow()} "
+                        f"reached, connection timed out, timeout {self._timeout:.2f}",
+                        code="3o7r",
+                    )
+        finally:
+            if not served:
+                self._leave(waiter)
+
+    def _leave(self, waiter: _Waiter) -> None:
+        """A waiter leaving without its connection (timed out, cancelled, or the connection
+        it opened failed): one handed to it goes to the next, and the next looks at once."""
+        for line in (self._ahead, self._rest):
+            if waiter in line:
+                line.remove(waiter)
+        if waiter.entry is not None:
+            self._do_return_conn(waiter.entry)
+        elif self._line:
+            _wake(self._line[0])
+
+
+async def _woken_within(waiter: _Waiter, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(waiter.woken.wait(), seconds)
+    except TimeoutError:
+        return
+    waiter.woken.clear()
+
+
+def _wake(waiter: _Waiter) -> None:
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is waiter.loop:
+        waiter.woken.set()
+    else:
+        waiter.loop.call_soon_threadsafe(waiter.woken.set)

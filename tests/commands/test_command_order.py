@@ -196,3 +196,73 @@ async def test_a_command_cut_off_by_a_dead_replica_is_not_run_again_and_its_send
         # The line goes on after it: the note is applied, the resolve is not run again.
         await post_saying(slack, channel, "a fifth of users")
         assert [i.status for i in await incidents(warroom)] == ["investigating"]
+
+
+# A failure at the database when a command leaves its line: its row cannot be deleted (a
+# trigger refusing, as a lock held or a disk error would), until the trigger is dropped.
+REFUSE_FORGET = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_forget BEFORE DELETE ON received_command "
+        "BEGIN SELECT RAISE(ABORT, 'forget refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_forget() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'forget refused'; END $$",
+        "CREATE TRIGGER refuse_forget BEFORE DELETE ON received_command "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_forget()",
+    ],
+}
+ALLOW_FORGET = {
+    "sqlite": ["DROP TRIGGER refuse_forget"],
+    "postgresql": [
+        "DROP TRIGGER refuse_forget ON received_command",
+        "DROP FUNCTION refuse_forget()",
+    ],
+}
+
+
+async def run_ddl(warroom: Warroom, statements: dict[str, list[str]]) -> None:
+    async with warroom.engine.begin() as connection:
+        for statement in statements[connection.dialect.name]:
+            await connection.exec_driver_sql(statement)
+
+
+async def waiting_commands(warroom: Warroom) -> Sequence[ReceivedCommand]:
+    async with session_scope(warroom.engine) as session:
+        return (await session.exec(select(ReceivedCommand))).all()
+
+
+async def test_a_command_whose_forgetting_fails_in_a_live_replica_is_not_called_cut_off(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """The database refuses, for a while, to take an answered command out of its line: the
+    live replica tries again in place. Its sender is not told "warroom stopped", the command
+    is answered once, and the next command is applied after it. Before, the failure left the
+    row started, and the next apply took it for a stop."""
+    async with running_warroom(slack, database_url, runtime__scheduler_interval=0.05) as warroom:
+        channel = await open_incident(warroom)
+        await slack.send_command("resolve", user=ALICE, channel=channel.id)
+        await post_saying(slack, channel, "resolved*")
+        await run_ddl(warroom, REFUSE_FORGET)
+        # Answered without a decision (a refusal): the row leaves the line after the answer.
+        await slack.send_command("resolve", user=ALICE, channel=channel.id)
+
+        def already_resolved() -> list[str]:
+            return [m.text for m in slack.ephemeral_for(ALICE) if "already resolved" in m.text]
+
+        await slack.wait_for(already_resolved)
+        await asyncio.sleep(1)  # sweeps at 0.05 s: time for many to look at the row
+        assert len(await waiting_commands(warroom)) == 1  # not forgotten: the trigger holds
+        await run_ddl(warroom, ALLOW_FORGET)
+
+        async def forgotten() -> bool:
+            return not await waiting_commands(warroom)
+
+        await slack.wait_for(forgotten, timeout=30)
+        await slack.send_command(
+            "impact Checkout failing for a fifth of users", user=ALICE, channel=channel.id
+        )
+        await post_saying(slack, channel, "a fifth of users")
+        await warroom.services.background.drain(timeout=10)
+    assert [m.text for m in slack.ephemeral_for(ALICE) if "stopped" in m.text] == []
+    assert len(already_resolved()) == 1

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
+import pytest
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.store import outbox
+from bot.store import columns, outbox, received_commands
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry
@@ -87,10 +89,13 @@ async def _until_sent(warroom: Warroom, rounds: int = 40) -> None:
 
 
 async def _until_idle(warroom: Warroom) -> None:
-    """Until no replica is sending (no lease held) and nothing waits."""
+    """Until no replica is sending (no lease held but the replicas' own) and nothing waits."""
+    sending = select(OutboxLease).where(
+        ~col(OutboxLease.channel).startswith(received_commands.REPLICA_PREFIX)
+    )
     for _ in range(100):
         async with session_scope(warroom.engine) as session:
-            busy = (await session.exec(select(OutboxLease))).first() or (
+            busy = (await session.exec(sending)).first() or (
                 await session.exec(
                     select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
                 )
@@ -225,3 +230,31 @@ async def test_a_refused_pin_is_set_aside_said_once_and_the_channel_goes_on(
     samples = await scrape(warroom)
     assert value(samples, "warroom_outbox_set_aside") == 1
     assert value(samples, "warroom_outbox_given_up") == 0
+
+
+class _SixtySecondsAhead(datetime):
+    """The wall clock of a replica stepped 60 s forward (an NTP step, a VM resumed)."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _SixtySecondsAhead:
+        ahead = datetime.now(tz) + timedelta(seconds=60)
+        return cls.fromtimestamp(ahead.timestamp(), tz)
+
+
+async def test_a_replica_whose_clock_jumps_ahead_does_not_take_a_live_lease(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lease's expiry is the database's clock, not the replica's: one whose clock jumped a
+    minute (past the lease's length) does not take the channel another replica holds and
+    renews. With each replica's own clock, it took it and both sent the channel's writes."""
+    assert await outbox.take_channel(engine, "C1", "replica-a")
+    monkeypatch.setattr(columns, "datetime", _SixtySecondsAhead)  # this process's clock
+    assert columns.utcnow() > datetime.now(UTC) + timedelta(seconds=59)
+    assert not await outbox.take_channel(engine, "C1", "replica-b")
+    async with session_scope(engine) as session:
+        assert await outbox.holds(session, "C1", "replica-a")
+        assert not await outbox.holds(session, "C1", "replica-b")
+    # The holder renews it and gives it back as before; then the other takes it.
+    assert await outbox.take_channel(engine, "C1", "replica-a")
+    await outbox.release_channel(engine, "C1", "replica-a")
+    assert await outbox.take_channel(engine, "C1", "replica-b")

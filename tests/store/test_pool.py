@@ -13,8 +13,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
-from bot.store.db import create_engine
+from bot.store.db import create_engine, session_scope
+from bot.store.pool import FairPool
 
 
 async def test_a_database_that_cannot_be_opened_fails_every_caller_at_once(
@@ -103,3 +105,47 @@ async def test_a_connection_in_use_is_waited_for_past_a_look_again(tmp_path: Pat
     finally:
         await engine.dispose()
     assert order == ["held", "giving back", "got it"]
+
+
+# Tasks running transactions back to back: more than a look-again's worth of them.
+BUSY = 3
+
+
+async def test_a_waiter_is_served_before_tasks_that_come_back_for_more(tmp_path: Path) -> None:
+    """One connection, a 3 s time-out, three tasks each running ~100 ms transactions back to
+    back in one session each: a fourth arriving gets the connection after the transactions
+    queued ahead of it, not the pool's time-out. The queue pool gave a connection given back
+    at a commit to whoever asked next (the task that committed, running its next statement
+    at once) and sent the waiter woken for it to the end of the line: it failed after 3 s."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'warroom.db'}")
+    assert isinstance(engine.pool, FairPool)
+    engine.pool._timeout = 3  # the 30 s of production, shortened
+    stop = asyncio.Event()
+    began = asyncio.Event()
+
+    async def busy() -> None:
+        async with session_scope(engine) as session:
+            while not stop.is_set():
+                await session.exec(select(1))  # its connection, taken back from the pool
+                began.set()
+                await asyncio.sleep(0.1)
+                await session.commit()  # and given back
+
+    async def arrive() -> float:
+        await began.wait()
+        await asyncio.sleep(0.35)
+        asked = time.monotonic()
+        async with session_scope(engine) as session:
+            await session.exec(select(1))
+            await session.commit()
+        return time.monotonic() - asked
+
+    busy_tasks = [asyncio.create_task(busy()) for _ in range(BUSY)]
+    try:
+        waited = await arrive()
+    finally:
+        stop.set()
+        await asyncio.gather(*busy_tasks)
+        await engine.dispose()
+    # Behind at most the three others' transactions: about 0.3 s on a quiet machine.
+    assert waited < 2.5

@@ -671,18 +671,12 @@ async def run_webhook(services: Services, job: Job) -> datetime | None:
     except (aiohttp.ClientError, TimeoutError) as error:
         return await _webhook_retry(services, job, incident, workflow, action, _why(error))
     if 200 <= status < 300:
+        # Asked of Slack before the session: no connection held across a Slack call.
+        by = await services.slack.bot_user()
         now = services.clock()
         async with session_scope(services.engine) as session:
             did = f"webhook sent to {urlsplit(url).hostname} (HTTP {status})"
-            _record(
-                session,
-                incident,
-                workflow,
-                action,
-                did=did,
-                by=await services.slack.bot_user(),
-                at=now,
-            )
+            _record(session, incident, workflow, action, did=did, by=by, at=now)
             await _end(session, job, now)
             await session.commit()
         return None
