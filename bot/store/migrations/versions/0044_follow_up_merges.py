@@ -3,7 +3,7 @@
 earlier follow-up the team's model found a new one to be the same as.
 
 Revision ID: 0044
-Revises: 0038
+Revises: 0042
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0044"
-down_revision: str | None = "0038"
+down_revision: str | None = "0042"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 page's first notification left (the pager's time to first notification).
 
 Revision ID: 0045
-Revises: 0038
+Revises: 0044
 Create Date: 2026-11-27
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0045"
-down_revision: str | None = "0038"
+down_revision: str | None = "0044"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
