@@ -20,11 +20,12 @@ from bot.basics.logs import install_log_redaction
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
 from bot.basics.stalls import StallWatch
-from bot.clients.slack import SlackWorkspace, build_web_client
+from bot.clients.slack.web_api import SlackWorkspace, build_web_client
 from bot.config import Settings
-from bot.flows.alert_intake import PayloadWriter
+from bot.flows.alerting.drills import schedule_drills
+from bot.flows.alerting.heartbeats import watch_heartbeats
+from bot.flows.alerting.intake import PayloadWriter
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, YIELDING_JOBS
-from bot.flows.heartbeats import watch_heartbeats
 from bot.flows.in_order import ARRIVED_KEY, CommandLine, CommandSweep
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
@@ -32,7 +33,6 @@ from bot.flows.named_channels import say_channel_problems
 from bot.flows.oncall.handoffs import plan_oncall
 from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
-from bot.flows.paging.drills import schedule_drills
 from bot.flows.scheduler import JobRunner
 from bot.keys import (
     bolt_key,
@@ -139,7 +139,7 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
         writer = IngestWriter(services)
         app[ingest_key] = writer
         writer.start()
-        # Likewise for alert webhooks' bodies (bot/flows/alert_intake.py).
+        # Likewise for alert webhooks' bodies (bot/flows/alerting/intake.py).
         payloads = PayloadWriter(services)
         app[payload_writer_key] = payloads
         payloads.start()

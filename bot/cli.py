@@ -258,8 +258,8 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
 
 def _manifest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.admin.manifest import accepted, explain
-    from bot.clients.slack_apps import validate_with_slack
-    from bot.clients.slack_errors import SlackFailure
+    from bot.clients.slack.apps import validate_with_slack
+    from bot.clients.slack.errors import SlackFailure
 
     for option, url in [("--url", args.url), *(("--redirect-url", u) for u in args.redirect_url)]:
         if url is not None and not url.startswith(("https://", "http://")):
@@ -297,8 +297,8 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str, Any]) -> int:
     from bot.admin.manifest import CredentialsFile, explain, next_steps, unwritten_credentials
-    from bot.clients.slack_apps import create_with_slack
-    from bot.clients.slack_errors import SlackFailure
+    from bot.clients.slack.apps import create_with_slack
+    from bot.clients.slack.errors import SlackFailure
 
     credentials: CredentialsFile | None = None
     if args.credentials_file is not None:

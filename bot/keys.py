@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.flows.alert_intake import PayloadWriter
+from bot.flows.alerting.intake import PayloadWriter
 from bot.flows.in_order import CommandLine, CommandSweep
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.background import BackgroundTasks
 from bot.basics.render import Renderer
-from bot.clients.slack import SlackWorkspace
+from bot.clients.slack.web_api import SlackWorkspace
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.store.columns import utcnow

@@ -12,9 +12,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
-from bot.flows.filing import file_from_button
-from bot.flows.follow_up_merging import merge_from_button
-from bot.flows.follow_ups import mark_follow_up_done, record_action
+from bot.flows.follow_ups.filing import file_from_button
+from bot.flows.follow_ups.merging import merge_from_button
+from bot.flows.follow_ups.owners import mark_follow_up_done, record_action
 from bot.services import Services
 from commands.arguments import first_word, optional_owner, statement
 from commands.base import CommandRequest, Subcommand

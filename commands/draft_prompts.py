@@ -1,5 +1,5 @@
 """The buttons of the questions asked for the draft in a marked message's thread
-(bot/flows/draft_prompts.py): applied in their channel's line like every press that acts on
+(bot/flows/postmortem/prompts.py): applied in their channel's line like every press that acts on
 an incident, but for "It ended at another time", which opens its form at once (Slack's
 trigger_id lasts 3 s), and that form's submission.
 """
@@ -14,8 +14,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.errors import BotError
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_ids import WorkedPrompt, input_state
-from bot.flows import draft_prompts
 from bot.flows.in_order import Applier
+from bot.flows.postmortem import prompts as draft_prompts
 from bot.flows.replies import open_form, run_and_reply, run_in_line
 from bot.services import Services
 from commands.buttons import press_kept, pressed

@@ -14,9 +14,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.errors import BotError
 from bot.basics.slack_ids import FieldsModal, field_input
 from bot.basics.slack_text import SlackText
-from bot.flows.fields import fields_of_channel, set_fields
+from bot.flows.incident.fields import fields_of_channel, set_fields
+from bot.flows.incident.resolve import resolve_incident
 from bot.flows.replies import open_form, run_and_reply
-from bot.flows.resolve import resolve_incident
 from bot.record.incident_types import TEXT_VALUE_MAX, CustomField
 from bot.services import Services
 from commands.forms import REQUIRED_MESSAGE, read_fields

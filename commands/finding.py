@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows.findings import record_finding
+from bot.flows.incident.findings import record_finding
 from bot.services import Services
 from commands.arguments import statement
 from commands.base import CommandRequest, Subcommand

@@ -4,7 +4,7 @@ it. The change is recorded (who, from, to, when); a private incident stays priva
 from __future__ import annotations
 
 from bot.basics.errors import UsageError
-from bot.flows.fields import change_type, fields_of_channel
+from bot.flows.incident.fields import change_type, fields_of_channel
 from bot.record.incident_types import NO_TYPE
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows.changes import set_lead
+from bot.flows.incident.changes import set_lead
 from bot.services import Services
 from commands.arguments import user_mention
 from commands.base import CommandRequest, Subcommand

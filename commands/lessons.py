@@ -1,5 +1,5 @@
-"""The day-after lessons DM (bot/flows/lessons.py): its *Answer* button, which opens the form
-at once (Slack's trigger_id lasts 3 s), its *Skip* button, and the form's submission. In the
+"""The day-after lessons DM (bot/flows/postmortem/lessons.py): its *Answer* button, which opens the
+form at once (Slack's trigger_id lasts 3 s), its *Skip* button, and the form's submission. In the
 person's DM, not an incident channel's line: nothing of an incident's order to keep."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.slack_ids import LessonsModal, input_state
 from bot.basics.slack_text import SlackText
 from bot.flows.channel import direct_message
-from bot.flows.lessons import answer_lessons, open_lessons_form, skip_lessons
+from bot.flows.postmortem.lessons import answer_lessons, open_lessons_form, skip_lessons
 from bot.flows.replies import outcome
 from bot.services import Services
 from commands.buttons import Press, answer_press, open_from_press

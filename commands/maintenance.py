@@ -1,15 +1,15 @@
 """``/incident maintenance <label>=<value>[,…] <start> to <end>``: silence matching alerts for
 a while; ``/incident maintenance`` lists the windows, ``… cancel <id>`` ends one. Guests of
 the workspace get none of it; making and cancelling are a right
-(``bot/flows/maintenance_rights.py``)."""
+(``bot/flows/alerting/maintenance_rights.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.basics.errors import UsageError
-from bot.flows.maintenance import cancel_window, list_windows, open_window
-from bot.flows.maintenance_rights import refuse_guest
+from bot.flows.alerting.maintenance import cancel_window, list_windows, open_window
+from bot.flows.alerting.maintenance_rights import refuse_guest
 from bot.record.alerting.maintenance import split_span
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand, never

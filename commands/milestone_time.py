@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.basics.errors import UsageError
-from bot.flows.findings import fix_milestone
+from bot.flows.incident.findings import fix_milestone
 from bot.record.milestones import SETTABLE, milestone_named
 from bot.services import Services
 from bot.store.models import Milestone

@@ -18,9 +18,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.slack_ids import DeclareModal, field_input, input_state
 from bot.basics.slack_text import SlackText, to_plain
-from bot.clients.slack_errors import SlackFailure
-from bot.flows.declare import Declaration
-from bot.flows.replies import declare_in_background, open_form
+from bot.clients.slack.errors import SlackFailure
+from bot.flows.incident.declare import Declaration, declare_in_background
+from bot.flows.replies import open_form
 from bot.record.incident_types import TEXT_VALUE_MAX
 from bot.services import Services
 from bot.store.models import SEVERITIES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
-from bot.flows.recorder import add_note
+from bot.flows.incident.recorder import add_note
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

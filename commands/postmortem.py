@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.basics.errors import UsageError
-from bot.flows.postmortem_posting import request_postmortem
+from bot.flows.postmortem.posting import request_postmortem
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

@@ -6,8 +6,8 @@ once they are given (commands/field_forms.py)."""
 from __future__ import annotations
 
 from bot.basics.slack_text import SlackText
-from bot.flows.fields import missing_to_resolve
-from bot.flows.resolve import resolve_incident
+from bot.flows.incident.fields import missing_to_resolve
+from bot.flows.incident.resolve import resolve_incident
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 from commands.field_forms import open_resolve_form

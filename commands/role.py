@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.basics.errors import UsageError
-from bot.flows.changes import give_role
+from bot.flows.incident.changes import give_role
 from bot.services import Services
 from commands.arguments import first_word, user_mention
 from commands.base import CommandRequest, Subcommand

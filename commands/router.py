@@ -22,7 +22,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import UsageError
-from bot.clients.slack_pacing import ANSWER, paced_as
+from bot.clients.slack.pacing import ANSWER, paced_as
 from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
 from bot.flows.replies import run_and_reply, run_in_line
 from bot.services import Services
@@ -76,7 +76,7 @@ async def dispatch(
         return
     acked = render(subcommand.ack_template, request=request) if subcommand.ack_template else ""
     # Its Slack calls go first in the pace of Slack's limits, and may spend the reserve kept
-    # for a person waiting (bot/clients/slack_pacing.py): the work spawned here carries it.
+    # for a person waiting (bot/clients/slack/pacing.py): the work spawned here carries it.
     with paced_as(ANSWER):
         await _run_after_ack(ack, acked, request, services, subcommand, line, arrived)
 

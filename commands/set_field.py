@@ -8,7 +8,7 @@ by commas, a number, a person as an @-mention, or text.
 from __future__ import annotations
 
 from bot.basics.errors import UsageError
-from bot.flows.fields import set_one_field
+from bot.flows.incident.fields import set_one_field
 from bot.record.incident_types import FieldValueError
 from bot.services import Services
 from commands.arguments import first_word

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.basics.errors import UsageError
-from bot.flows.changes import change_severity
+from bot.flows.incident.changes import change_severity
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
-from bot.flows.declare import Declaration, declare_incident
+from bot.flows.incident.declare import Declaration, declare_incident
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand, never
 from commands.modal import TITLE_MAX, form_from_command, open_declare_modal

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.basics.errors import UsageError
-from bot.flows.changes import change_status
+from bot.flows.incident.changes import change_status
 from bot.services import Services
 from bot.store.models import Status
 from commands.base import CommandRequest, Subcommand

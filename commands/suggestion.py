@@ -12,8 +12,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.errors import BotError
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_ids import SuggestionModal, input_state
+from bot.flows.postmortem.suggestions import accept_in_channel, editable_text
 from bot.flows.replies import open_form, run_and_reply
-from bot.flows.suggestions import accept_in_channel, editable_text
 from bot.services import Services
 from commands.buttons import apply_kept_press, pressed
 

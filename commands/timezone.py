@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.basics.errors import UsageError
-from bot.flows.findings import change_timezone
+from bot.flows.incident.findings import change_timezone
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
-from bot.flows.changes import UpdatePosted, post_update
+from bot.flows.incident.changes import UpdatePosted, post_update
 from bot.flows.status_page.publishing import publish_update
 from bot.services import Services
 from commands.arguments import language_option

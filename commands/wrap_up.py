@@ -1,4 +1,4 @@
-"""The message resolving posts (bot/flows/wrap_up.py): *Wrap up* opens the form at once
+"""The message resolving posts (bot/flows/incident/wrap_up.py): *Wrap up* opens the form at once
 (Slack's trigger_id lasts 3 s), *Skip* says it was skipped; and the form's submission, read
 and checked here (times in the incident's zone, numbers, follow-up rows) so that what is wrong
 is shown on the form, field by field. None of it waits in the channel's line: the incident
@@ -15,9 +15,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.basics.errors import BotError
 from bot.basics.slack_ids import MEMO_OWNER_PREFIX, WrapUpModal, follow_up_input, input_state
 from bot.basics.slack_text import SlackText
-from bot.flows.follow_ups import due_moment
-from bot.flows.replies import run_and_reply
-from bot.flows.wrap_up import (
+from bot.flows.follow_ups.owners import due_moment
+from bot.flows.incident.wrap_up import (
     FOLLOW_UP_ROWS,
     AskedFollowUp,
     WrapUp,
@@ -25,6 +24,7 @@ from bot.flows.wrap_up import (
     skip_wrap_up,
     wrap_up,
 )
+from bot.flows.replies import run_and_reply
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.wrap_up import WHOLE_NUMBERS
 from bot.services import Services

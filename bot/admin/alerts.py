@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.app import build_services
 from bot.config import Settings
-from bot.flows.alert_intake import Outcome, apply_payload
+from bot.flows.alerting.intake import Outcome, apply_payload
 from bot.store.db import session_scope
 from bot.store.migrate import command_engine
 from bot.store.models import AlertPayload

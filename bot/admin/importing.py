@@ -34,8 +34,8 @@ from bot.basics.render import Renderer
 from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
 from bot.clients.opsgenie import OPSGENIE
-from bot.clients.pagerduty_rest import PAGERDUTY
-from bot.clients.slack_errors import SlackFailure, SlackNotAllowed
+from bot.clients.pagerduty.rest import PAGERDUTY
+from bot.clients.slack.errors import SlackFailure, SlackNotAllowed
 from bot.config import Settings
 from bot.record.escalation.policies import PolicyError, parse_policies
 from bot.record.moments import MomentRefused, parse_moment

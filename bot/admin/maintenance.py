@@ -41,7 +41,12 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``warroom maintenance``'s action; the exit code."""
     # Imported here: the parser is built for every command, and these bring the flows in.
     from bot.basics.render import Renderer
-    from bot.flows.maintenance import cancel_window, list_windows, open_window, refusal_words
+    from bot.flows.alerting.maintenance import (
+        cancel_window,
+        list_windows,
+        open_window,
+        refusal_words,
+    )
     from bot.record.alerting.maintenance import WindowRefused
 
     renderer = Renderer(settings.incidents.templates_dir)

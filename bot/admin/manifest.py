@@ -1,6 +1,6 @@
 """`warroom manifest --validate / --create`: what the verb prints and writes.
 
-The calls to Slack's App Manifest API are ``bot.clients.slack_apps``. Configuration tokens
+The calls to Slack's App Manifest API are ``bot.clients.slack.apps``. Configuration tokens
 (``xoxe.xoxp-…``) are generated at https://api.slack.com/apps ("Your App Configuration
 Tokens").
 """
@@ -12,13 +12,8 @@ import re
 import shlex
 from pathlib import Path
 
-from bot.clients.slack_apps import CreatedApp, ManifestWarning
-from bot.clients.slack_errors import (
-    SlackFailure,
-    SlackNotAllowed,
-    SlackRefused,
-    SlackUnavailable,
-)
+from bot.clients.slack.apps import CreatedApp, ManifestWarning
+from bot.clients.slack.errors import SlackFailure, SlackNotAllowed, SlackRefused, SlackUnavailable
 
 CONFIG_TOKENS_URL = "https://api.slack.com/apps"  # "Your App Configuration Tokens"
 _PLAIN_VALUE = re.compile(r"^[A-Za-z0-9._-]+$")

@@ -20,7 +20,7 @@ import aiohttp
 
 from bot.app import build_services
 from bot.config import Settings
-from bot.flows.paging.drills import DrillRefused, run_drill
+from bot.flows.alerting.drills import DrillRefused, run_drill
 from bot.record.paging.contacts import ContactsError, load_contacts
 from bot.store.migrate import command_engine
 from bot.store.models import DrillCheck

@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.app import build_services
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.config import Settings
-from bot.flows.postmortem_posting import as_html, write_draft
+from bot.flows.postmortem.posting import as_html, write_draft
 from bot.store.db import session_scope
 from bot.store.migrate import command_engine
 from bot.store.models import Incident

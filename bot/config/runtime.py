@@ -44,7 +44,7 @@ class RuntimeSettings(Feature):
         "postmortems and Statuspage one each in theirs, whatever it says",
     )
     # Replicas sharing the Slack workspace: each paces its calls to its share of Slack's
-    # limits (bot/clients/slack_pacing.py).
+    # limits (bot/clients/slack/pacing.py).
     replicas: int = setting(
         env="WARROOM_REPLICAS",
         default=1,

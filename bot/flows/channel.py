@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack.errors import SlackFailure
 from bot.flows.outbox import deliver
 from bot.record import fields, incidents, roles
 from bot.services import Services

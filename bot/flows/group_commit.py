@@ -13,7 +13,7 @@ connection), the rest of the batch fails at once instead: trying each alone woul
 every request wait for the same time-out.
 
 What a batch does is the subclass's ``_transaction``: Slack events (bot/flows/ingestion.py)
-and alert webhooks (bot/flows/alert_intake.py).
+and alert webhooks (bot/flows/alerting/intake.py).
 """
 
 from __future__ import annotations

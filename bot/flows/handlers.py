@@ -5,19 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from bot.clients.slack_pacing import BACKGROUND, URGENT
-from bot.flows.alert_intake import (
+from bot.clients.slack.pacing import BACKGROUND, URGENT
+from bot.flows.alerting.drills import run_scheduled_drill
+from bot.flows.alerting.heartbeats import check_heartbeat
+from bot.flows.alerting.intake import (
     open_alert_war_room,
     post_alert_changes,
     post_to_route_channel,
     process_payload,
 )
+from bot.flows.alerting.maintenance import announce_window_end
 from bot.flows.escalation.escalate import bring_in, run_escalation_timer
-from bot.flows.filing import send_issue
-from bot.flows.follow_ups import remind_follow_up
-from bot.flows.heartbeats import check_heartbeat
-from bot.flows.lessons import ask_for_lessons
-from bot.flows.maintenance import announce_window_end
+from bot.flows.follow_ups.filing import send_issue
+from bot.flows.follow_ups.owners import remind_follow_up
+from bot.flows.incident.recorder import apply_fetched_reaction
+from bot.flows.incident.reminders import remind_about_roles, remind_about_updates
 from bot.flows.oncall.handoffs import (
     post_gaps,
     run_handoff,
@@ -26,15 +28,13 @@ from bot.flows.oncall.handoffs import (
     send_notice,
 )
 from bot.flows.oncall.ical_feeds import refresh_ical_layer
-from bot.flows.paging.drills import run_scheduled_drill
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
-from bot.flows.postmortem_posting import publish_postmortem
-from bot.flows.recorder import apply_fetched_reaction
-from bot.flows.reminders import remind_about_roles, remind_about_updates
+from bot.flows.postmortem.lessons import ask_for_lessons
+from bot.flows.postmortem.posting import publish_postmortem
+from bot.flows.postmortem.suggestions import ask_model
 from bot.flows.scheduler import KIND_SHARE, JobHandler, Lane
 from bot.flows.status_page.publishing import announce_status_change, sync_statuspage
-from bot.flows.suggestions import ask_model
 from bot.flows.workflows.actions import run_action, run_timer, run_webhook
 from bot.store.job_kinds import JobKind
 
@@ -96,7 +96,7 @@ YIELDING_JOBS = frozenset(
     }
 )
 # Where each kind's Slack calls wait in the pace of Slack's limits
-# (bot/clients/slack_pacing.py): what opens a war room and brings people in first, alert
+# (bot/clients/slack/pacing.py): what opens a war room and brings people in first, alert
 # summaries, notices and gap posts last; the rest in between.
 JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
     {

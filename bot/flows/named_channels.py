@@ -18,8 +18,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.clients.slack import SlackWorkspace
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack.errors import SlackFailure
+from bot.clients.slack.web_api import SlackWorkspace
 from bot.config import Settings
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.clients.slack_errors import (
+from bot.clients.slack.errors import (
     SlackFailure,
     SlackGone,
     SlackNotAllowed,

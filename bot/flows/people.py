@@ -10,16 +10,16 @@ import time
 from collections.abc import Iterable
 
 from bot.basics.slack_patterns import USER_ID
-from bot.clients.slack import Named
-from bot.clients.slack_errors import (
+from bot.clients.slack.errors import (
     SlackFailure,
     SlackRateLimited,
     SlackTokenRevoked,
     SlackTurnLater,
     SlackUnavailable,
 )
-from bot.clients.slack_pacing import URGENT, paced_as
-from bot.clients.slack_ratelimit import waiting_at_most
+from bot.clients.slack.pacing import URGENT, paced_as
+from bot.clients.slack.ratelimit import waiting_at_most
+from bot.clients.slack.web_api import Named
 from bot.record.oncall.zones import known_zone
 from bot.record.people import known_names, remember_names, remember_zone
 from bot.services import Services

@@ -12,8 +12,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from bot.basics.errors import BotError
-from bot.clients.slack_errors import SlackFailure, SlackGone
-from bot.flows.declare import Declaration, declare_incident
+from bot.clients.slack.errors import SlackFailure, SlackGone
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -92,15 +91,3 @@ async def open_form(
         await services.slack.open_view(trigger_id, view)
     except SlackGone:
         raise BotError(again) from None
-
-
-def declare_in_background(services: Services, declaration: Declaration, response_url: str) -> None:
-    """Declare after the ack; tell the declarer where the war room is (or what went wrong)."""
-
-    async def declare() -> str:
-        incident = await declare_incident(services, declaration)
-        return services.renderer.render("messages/incident_opened.j2", incident=incident)
-
-    services.background.spawn(
-        run_and_reply(services, response_url, declare()), name=f"declare {declaration.title!r}"
-    )

@@ -31,14 +31,14 @@ from typing import TypeVar
 
 from bot.basics.background import UNWIND_SECONDS
 from bot.basics.logs import incident_scope
-from bot.clients.slack_errors import (
+from bot.clients.slack.errors import (
     SlackFailure,
     SlackRateLimited,
     SlackTokenRevoked,
     SlackTurnLater,
 )
-from bot.clients.slack_pacing import NORMAL, URGENT, paced_as
-from bot.clients.slack_ratelimit import waiting_at_most
+from bot.clients.slack.pacing import NORMAL, URGENT, paced_as
+from bot.clients.slack.ratelimit import waiting_at_most
 from bot.flows import installation
 from bot.flows.polling import Poller
 from bot.record import incidents

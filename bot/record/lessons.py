@@ -4,7 +4,8 @@ skipped. No Slack payloads in here.
 
 A participant is a person who wrote in the incident's channel (a thread reply counts): not an
 app (its posts carry a ``bot_id``) and not Slack's own notes about the channel (a join, a
-topic). Whether they are a guest of the workspace is Slack's to say (bot/flows/lessons.py).
+topic). Whether they are a guest of the workspace is Slack's to say
+(bot/flows/postmortem/lessons.py).
 """
 
 from __future__ import annotations

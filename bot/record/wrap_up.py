@@ -1,6 +1,6 @@
-"""What the form offered on resolving records (bot/flows/wrap_up.py): the impact in numbers,
-the affected services, the triggering change; and the impact end it proposes from the record.
-No Slack payloads in here.
+"""What the form offered on resolving records (bot/flows/incident/wrap_up.py): the impact in
+numbers, the affected services, the triggering change; and the impact end it proposes from the
+record. No Slack payloads in here.
 
 Numbers and services are a person's statement of the impact: a timeline entry of kind
 ``impact`` whose facts hold them (``{"numbers": {"customers": "1200", ...}, "services":

@@ -1,4 +1,4 @@
-"""Incoming Slack. What warroom sends to Slack is ``bot.clients.slack``.
+"""Incoming Slack. What warroom sends to Slack is ``bot.clients.slack.web_api``.
 
 - ``bolt``: the Bolt app: signature checks, dependency injection, listeners, one error path.
 - ``listeners``: the Events API's listeners: parse, then hand to the recorder.

@@ -15,8 +15,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.clients.slack_errors import SlackFailure
-from bot.clients.slack_limits import fit_view
+from bot.clients.slack.errors import SlackFailure
+from bot.clients.slack.limits import fit_view
 from bot.flows.home import read_home
 from bot.services import Services
 

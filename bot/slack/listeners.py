@@ -33,9 +33,10 @@ from slack_bolt.response import BoltResponse
 
 from bot.basics.slack_text import mentioned_users
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
-from bot.clients.slack_messages import said_message
-from bot.flows import channel_life, installation, recorder
+from bot.clients.slack.messages import said_message
+from bot.flows import installation
 from bot.flows.in_order import CONTEXT_KEY, CommandLine
+from bot.flows.incident import channel_life, recorder
 from bot.flows.ingestion import IngestWriter
 from bot.flows.people import saw
 from bot.record.reactions import base_name

@@ -10,11 +10,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.slack_ids import Shortcut, TimelineModal, input_state
 from bot.basics.slack_text import SlackText, normalize_newlines, truncate
-from bot.clients.slack_messages import said_message
+from bot.clients.slack.messages import said_message
 from bot.config.incidents import PROMOTABLE_KINDS
-from bot.flows.declare import Declaration
-from bot.flows.recorder import add_message_to_timeline
-from bot.flows.replies import declare_in_background, run_and_reply
+from bot.flows.incident.declare import Declaration, declare_in_background
+from bot.flows.incident.recorder import add_message_to_timeline
+from bot.flows.replies import run_and_reply
 from bot.record.messages import SaidMessage
 from bot.services import Services
 from bot.store.models import TimelineKind

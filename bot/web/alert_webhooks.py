@@ -14,7 +14,7 @@ import logging
 
 from aiohttp import web
 
-from bot.flows.heartbeats import Beat, record_beat
+from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting.payloads import SOURCES, PayloadError, parse
 

@@ -17,8 +17,8 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.basics.numbers import parse_token
-from bot.clients.slack import MemberFacts, OAuthApp
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack.errors import SlackFailure
+from bot.clients.slack.web_api import MemberFacts, OAuthApp
 from bot.record.oncall.zones import known_zone
 from bot.record.people import remember_names, remember_zone
 from bot.store.db import session_scope

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.clients.slack import SlackWorkspace
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack.errors import SlackFailure
+from bot.clients.slack.web_api import SlackWorkspace
 from bot.config import Settings
 from bot.keys import services_key
 from bot.services import Services

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bot.basics.errors import BotError
-from bot.flows.follow_up_merging import merge_follow_ups
+from bot.flows.follow_ups.merging import merge_follow_ups
 from bot.record.follow_up_merges import MergeRefused, model_alike, possibly_same
 from bot.record.follow_ups import OpenFollowUp, follow_up_ref, follow_ups
 from bot.record.people import known_names

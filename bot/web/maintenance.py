@@ -14,7 +14,7 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.basics.numbers import parse_bounded_int
-from bot.flows.maintenance import (
+from bot.flows.alerting.maintenance import (
     cancel_window,
     list_windows,
     open_window,

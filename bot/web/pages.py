@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
 from bot.basics.slack_links import channel_link
-from bot.flows.postmortem_posting import schedule_publication
+from bot.flows.publication import schedule_publication
 from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
 from bot.record.message_links import known_bases
 from bot.record.people import known_names

@@ -11,7 +11,7 @@ import re
 from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
-from bot.flows.suggestions import SuggestionRefused, accept_suggestion
+from bot.flows.postmortem.suggestions import SuggestionRefused, accept_suggestion
 from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import Incident

@@ -47,7 +47,7 @@ from aiohttp import web
 from bot.basics.numbers import bounded_json_number
 from bot.basics.trackers import TrackerChange
 from bot.config.trackers import TrackerSettings
-from bot.flows.filing import change_from_tracker
+from bot.flows.follow_ups.filing import change_from_tracker
 from bot.keys import services_key
 from bot.web.alert_webhooks import BodyTooLarge, read_body
 

@@ -3,7 +3,7 @@
 As an outage begins, Alertmanager sends hundreds of notifications at once. Each was stored in
 a transaction of its own, and on SQLite's one connection those commits queued ahead of the
 jobs that open the war rooms (bench/RESULTS.md, the storm). Now the bodies that arrive
-together are stored together (bot/flows/alert_intake.py's ``PayloadWriter``); what a sender
+together are stored together (bot/flows/alerting/intake.py's ``PayloadWriter``); what a sender
 sees stays the same: 202 only once its body and its processing job are committed, with the id
 of its own payload.
 """

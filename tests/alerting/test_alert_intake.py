@@ -21,7 +21,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.config import Secret
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.record import timeline
 from bot.record.escalation.policies import parse_policies
 from bot.store.db import session_scope

@@ -1,7 +1,7 @@
 """Two ``warroom serve`` processes on one PostgreSQL database, one alert group's notifications
 posted to both at once, as two replicas behind a load balancer get them: each notification is
 applied once, in the order they were received, with no deadlock, while the ones that may page
-go ahead in their own lane (bot/flows/alert_intake.py, bot/record/alerting/alerts.py).
+go ahead in their own lane (bot/flows/alerting/intake.py, bot/record/alerting/alerts.py).
 
 Real processes, real time, Alertmanager's webhooks over HTTP with the bearer token.
 """

@@ -1,11 +1,12 @@
-"""Which alert routes a maintenance window's labels reach (bot/flows/maintenance_rights.py),
-and a policy's ``owners:``: pure, from the files as operators write them."""
+"""Which alert routes a maintenance window's labels reach
+(bot/flows/alerting/maintenance_rights.py), and a policy's ``owners:``: pure, from the files as
+operators write them."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.flows.maintenance_rights import routes_reached
+from bot.flows.alerting.maintenance_rights import routes_reached
 from bot.record.escalation.policies import PolicyError, parse_policies
 from tests.helpers.alerts import routes
 

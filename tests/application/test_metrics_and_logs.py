@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.http_retry.response import HttpResponse
 
 from bot.basics.logs import JsonFormatter, TextFormatter, current_incident, install_log_redaction
-from bot.clients.slack_telemetry import outcome_of
+from bot.clients.slack.telemetry import outcome_of
 from bot.config import Secret
 from bot.keys import metrics_key
 from bot.metrics import Tally

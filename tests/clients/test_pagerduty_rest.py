@@ -1,4 +1,4 @@
-"""PagerDuty's REST API read by ``bot.clients.pagerduty_rest``, against the fake PagerDuty
+"""PagerDuty's REST API read by ``bot.clients.pagerduty.rest``, against the fake PagerDuty
 (``emulator/pagerduty_rest.py``) over real HTTP on 127.0.0.1: every page followed, a 429
 waited out for what ``ratelimit-reset`` says, each failure one line, and who is on call asked
 of the schedule's final schedule a week at a time."""
@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.clients.importing import ImportFailure, VendorApi
-from bot.clients.pagerduty_rest import PagerDuty
+from bot.clients.pagerduty.rest import PagerDuty
 from bot.record.oncall.importing.drafts import Person, ScheduleRef
 from emulator.pagerduty_rest import Account, FakePagerDutyRest, documented_account
 

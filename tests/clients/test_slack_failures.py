@@ -1,6 +1,6 @@
 """Slack's failures leave the outgoing client as the five failures of ours, over real HTTP.
 
-The client (``bot.clients.slack``) talks to the emulator on 127.0.0.1; each test makes Slack
+The client (``bot.clients.slack.web_api``) talks to the emulator on 127.0.0.1; each test makes Slack
 answer one way and checks what the flows above would see: the kind, Slack's code, the method.
 """
 
@@ -15,8 +15,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.harness import free_port
-from bot.clients.slack import OAuthApp, SlackWorkspace, build_web_client
-from bot.clients.slack_errors import (
+from bot.clients.slack.errors import (
     SlackFailure,
     SlackGone,
     SlackNotAllowed,
@@ -25,6 +24,7 @@ from bot.clients.slack_errors import (
     SlackTokenRevoked,
     SlackUnavailable,
 )
+from bot.clients.slack.web_api import OAuthApp, SlackWorkspace, build_web_client
 from bot.config import Settings
 from emulator import SlackEmulator
 from tests.conftest import ALICE

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.clients.slack_limits import (
+from bot.clients.slack.limits import (
     MESSAGE_BLOCKS_MAX,
     SECTION_TEXT_MAX,
     VIEW_BLOCKS_MAX,

@@ -15,9 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.clients.slack import build_web_client
-from bot.clients.slack_errors import SlackTurnLater
-from bot.clients.slack_pacing import (
+from bot.clients.slack.errors import SlackTurnLater
+from bot.clients.slack.pacing import (
     ANSWER,
     BACKGROUND,
     NORMAL,
@@ -27,7 +26,8 @@ from bot.clients.slack_pacing import (
     _Window,
     paced_as,
 )
-from bot.clients.slack_ratelimit import waiting_at_most
+from bot.clients.slack.ratelimit import waiting_at_most
+from bot.clients.slack.web_api import build_web_client
 from bot.config import Settings
 from bot.flows.outbox import deliver
 from bot.flows.people import zone_of

@@ -17,7 +17,7 @@ import yaml
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Job, Page, TimelineEntry
 from emulator import Channel, FakePagerDuty, SlackEmulator

@@ -18,7 +18,7 @@ from bot.basics.slack_text import decode_entities
 from bot.config import Settings
 from bot.config.ai import AISettings
 from bot.config.reading import Secret
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, FollowUpAlike, FollowUpMerge, Incident, Job, TimelineEntry
 from emulator import Channel, Message, SlackEmulator

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from bot.basics.slack_text import decode_entities
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, Job
 from emulator import Channel, Message, SlackEmulator

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import func, select
 
 from bot.basics.timestamps import ts_to_datetime
-from bot.flows import recorder
+from bot.flows.incident import recorder
 from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.keys import ingest_key
 from bot.record.messages import SaidMessage

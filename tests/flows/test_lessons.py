@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.basics.slack_ids import LessonsModal
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident, LessonsPrompt
 from emulator import Channel, Message, SlackEmulator

@@ -24,7 +24,7 @@ from sqlmodel import select
 
 import bot.clients.statuspage as statuspage_client
 from bot.config import Settings
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident, PublicIncident, PublicUpdate
 from emulator import Channel, SlackEmulator

@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from bot.basics.slack_ids import DeclareModal, Shortcut
 from bot.basics.slack_text import SlackText, normalize_newlines, to_plain
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.store.columns import UTCDateTime
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database

@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident, Job, TrackerIssue
 from emulator import SlackEmulator

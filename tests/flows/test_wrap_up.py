@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.basics.slack_ids import WrapUpModal, field_input, follow_up_input
 from bot.basics.slack_text import decode_entities
 from bot.config import incident_types_from_env
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, Job
 from emulator import Channel, Message, SlackEmulator

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 
 from bot.basics.slack_ids import CoverMessage
 from bot.config import ConfigError, Settings
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.record.escalation.policies import PolicyError, parse_policies
 from bot.record.oncall.overrides import add_override
 from bot.store.db import session_scope

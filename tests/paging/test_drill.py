@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.cli import main
-from bot.flows.paging.drills import DrillRefused, run_drill
+from bot.flows.alerting.drills import DrillRefused, run_drill
 from bot.record.paging.service import paging_figures
 from bot.store.db import session_scope
 from bot.store.models import DrillCheck

@@ -25,7 +25,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.config import ConfigError, Secret, Settings
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from emulator import SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.paging.scenario import NOW, declare_sev1, entries, paging_settings, person_pages

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from emulator import SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import command

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from bot.config import Secret
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from emulator.twilio import twilio_signature
 from tests.conftest import CAROL, Clock, Warroom, running_warroom

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from emulator import FakeNtfy, SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.paging.scenario import (

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.basics.render import Renderer, markdown_to_html
-from bot.flows.postmortem_posting import write_draft
+from bot.flows.postmortem.posting import write_draft
 from bot.record import timeline
 from bot.record.postmortem.writing import escalation_words
 from bot.store.columns import UTCDateTime

@@ -84,7 +84,7 @@ def test_printed_manifest_passes_slack_rules(
 
 def test_bot_scopes_are_the_ones_the_code_uses() -> None:
     assert "channels:join" not in BOT_SCOPES
-    # `warroom import` matches a vendor's users by email (bot/clients/slack.py).
+    # `warroom import` matches a vendor's users by email (bot/clients/slack/web_api.py).
     assert "users:read.email" in BOT_SCOPES
     # Workflows add links to an incident channel's bookmarks (bot/flows/workflows/actions.py).
     assert "bookmarks:write" in BOT_SCOPES

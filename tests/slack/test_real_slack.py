@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.clients.slack_limits import SECTION_TEXT_MAX
+from bot.clients.slack.limits import SECTION_TEXT_MAX
 from bot.record import reactions
 from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, Escalation, Incident, TimelineEntry, TimelineKind

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.basics.durations import duration_text, parse_duration
-from bot.clients.slack_errors import SlackRateLimited, SlackTurnLater
-from bot.clients.slack_pacing import URGENT
+from bot.clients.slack.errors import SlackRateLimited, SlackTurnLater
+from bot.clients.slack.pacing import URGENT
 from bot.config import ConfigError, Settings
 from bot.flows.scheduler import KIND_SHARE, MAX_FAILURES, JobRunner, failure_backoff
 from bot.services import Services

@@ -20,13 +20,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import AlreadyResolved, BotError
-from bot.clients.slack import Invitation
-from bot.clients.slack_errors import SlackFailure, SlackGone
+from bot.clients.slack.errors import SlackFailure, SlackGone
+from bot.clients.slack.web_api import Invitation
 from bot.flows.channel import Writes, deliver_now, refresh_channel_header, say, send
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
 from bot.flows.paging.pages import start_pages, stop_pages
-from bot.flows.postmortem_posting import choose_template
+from bot.flows.postmortem.posting import choose_template
 from bot.record import incidents
 from bot.record.escalation import escalations
 from bot.record.escalation.escalations import OnCall, Why, WhyTimeout

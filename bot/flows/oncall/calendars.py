@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.basics.slack_patterns import USER_ID
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack.errors import SlackFailure
 from bot.record.oncall.calendar import (
     FEED_AHEAD,
     FEED_PAST,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError, UsageError
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack.errors import SlackFailure
 from bot.flows.people import is_guest
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override

@@ -21,12 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clients.slack_errors import (
-    SlackGone,
-    SlackNotAllowed,
-    SlackRefused,
-    SlackTokenRevoked,
-)
+from bot.clients.slack.errors import SlackGone, SlackNotAllowed, SlackRefused, SlackTokenRevoked
 from bot.flows.channel import deliver_now
 from bot.flows.people import guests_among, is_guest, saw, zone_of
 from bot.record.escalation.escalations import OnCall

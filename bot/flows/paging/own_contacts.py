@@ -17,7 +17,7 @@ from bot.basics.errors import UsageError
 from bot.clients import twilio
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.paging.hooks import send_to
 from bot.flows.paging.pages import TWILIO_STATUS_PATH, twilio_account

@@ -10,7 +10,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, mentioned_users, to_plain
-from bot.clients.pagerduty import (
+from bot.clients.pagerduty.events import (
     EventAction,
     PagerAlert,
     PagerFailure,
@@ -18,9 +18,9 @@ from bot.clients.pagerduty import (
     send_event,
     trigger_event,
 )
-from bot.clients.slack_errors import SlackFailure
+from bot.clients.slack.errors import SlackFailure
 from bot.flows.channel import say_safely
-from bot.flows.postmortem_posting import choose_template
+from bot.flows.postmortem.posting import choose_template
 from bot.record.escalation.escalations import open_pages
 from bot.record.people import known_names
 from bot.record.postmortem.writing import escalation_words

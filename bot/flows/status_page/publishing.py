@@ -17,9 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, to_public_plain
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
-from bot.flows.changes import UpdatePosted, keep_update
 from bot.flows.channel import Writes, say_safely
-from bot.flows.postmortem_posting import choose_template
+from bot.flows.incident.changes import UpdatePosted, keep_update
+from bot.flows.postmortem.posting import choose_template
 from bot.flows.scheduler import Wait
 from bot.record import incidents
 from bot.record.status_page import publications as public

@@ -1,6 +1,5 @@
 """Workflows: where flows start them, and running their actions.
 
-- ``triggers``: where the flows start workflows, in the transaction of the change.
 - ``actions``: running workflows' actions, one job per action.
 
 May import: ``bot.services`` and everything below it, the flows' own modules

@@ -33,12 +33,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, cut_plain, encode, to_mrkdwn, to_plain
-from bot.clients.slack_errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
-from bot.flows import filing
+from bot.clients.slack.errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
-from bot.flows.declare import start_policy
 from bot.flows.escalation.escalate import EscalationTarget, escalate, group_members
-from bot.flows.fields import set_up_type
+from bot.flows.follow_ups import filing
+from bot.flows.incident.declare import start_policy
+from bot.flows.incident.fields import set_up_type
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import mark_public

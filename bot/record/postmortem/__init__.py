@@ -1,5 +1,5 @@
 """Postmortem drafts, from the record. The flow that asks Slack for what the draft lacks and
-posts it is ``bot.flows.postmortem_posting``; ``warroom postmortem`` is
+posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 ``bot.admin.postmortems``.
 
 - ``language``: how a language writes dates, times and durations (its ``language.yaml``).

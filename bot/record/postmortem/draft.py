@@ -365,7 +365,7 @@ class Draft:
     # and its moment and author's name: what citations say ("(3:42 AM, Dave Kowalski)").
     links: Mapping[str, str | None] = field(default_factory=dict)
     sources: Mapping[str, tuple[datetime, str | None]] = field(default_factory=dict)
-    # The participants' answers to the day-after question (bot/flows/lessons.py).
+    # The participants' answers to the day-after question (bot/flows/postmortem/lessons.py).
     lessons: list[Lesson] = field(default_factory=list)
     # The triggering change, as people said it after the fact (the form offered on resolving).
     triggers: list[Line] = field(default_factory=list)

@@ -12,7 +12,8 @@ sentence the model gave no usable verdict for (no answer, not the schema, no ver
 an entry not in the record, a quote longer than its entry) is kept, marked "meaning not
 checked" with why: never as checked.
 
-Pure: the request's text and the model's answer come and go through bot/flows/verification.py.
+Pure: the request's text and the model's answer come and go through
+bot/flows/postmortem/verification.py.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 which renders that in a language and style.
 
 ``read_draft`` is the whole of it from the database, with the names the record knows: what
-the web view shows. bot.flows.postmortem_posting first asks Slack for the names and links
+the web view shows. bot.flows.postmortem.posting first asks Slack for the names and links
 the record lacks, and posts the draft.
 """
 

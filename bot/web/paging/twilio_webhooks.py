@@ -14,8 +14,8 @@ import logging
 from aiohttp import web
 
 from bot.clients import twilio
+from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms
-from bot.flows.paging.drills import record_drill_status
 from bot.flows.paging.pages import record_status
 from bot.web.context import web_context
 

@@ -1,4 +1,4 @@
-"""A PagerDuty account (REST API v2 objects, as ``bot.clients.pagerduty_rest`` reads them)
+"""A PagerDuty account (REST API v2 objects, as ``bot.clients.pagerduty.rest`` reads them)
 translated into warroom's schedules and escalation policies: pure, no HTTP.
 
 What maps exactly:

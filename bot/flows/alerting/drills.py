@@ -1,0 +1,283 @@
+"""The paging drill: each provider set (ntfy, Twilio, SMTP) exercised through the people who
+opted in (``drill: true`` in the contacts file), its outcome waited for, and a provider that
+failed raised as an alert on the normal alert path, so a broken account is found at the drill,
+not at 3 a.m.
+
+Each check is kept pending before anything is sent; ntfy's answer and the SMTP server's
+acceptance settle it at once, Twilio's status callback (to whichever replica it reaches)
+settles an SMS or a call, and the drill waits for it up to ``WARROOM_PAGING_DRILL_WAIT``. A
+person who did not opt in is never reached: without anyone opted in with a method, its check
+is skipped (mail goes to WARROOM_SMTP_FROM's own mailbox instead).
+
+Scheduled by ``WARROOM_PAGING_DRILL``: one ``paging_drill`` job, claimed by one replica, which
+runs the drill and is due again at the next drill time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clients.vendor_http import VendorFailure
+from bot.flows.alerting.intake import keep_own_alert
+from bot.flows.paging.own_contacts import deliver
+from bot.record.paging import drills as drill_alerts
+from bot.record.paging import own
+from bot.record.paging.contacts import Method, Person
+from bot.record.paging.service import check_by_vendor_id, settle
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import DrillCheck, Job
+
+log = logging.getLogger(__name__)
+JOB_KEY = "paging_drill"
+# Each provider and the methods that exercise it.
+PROVIDER_METHODS = (("ntfy", ("ntfy",)), ("twilio", ("sms", "voice")), ("smtp", ("email",)))
+POLL_SECONDS = 0.5
+# What Twilio reports of a drill's SMS or call that settles it: ok (Twilio carried it; a call
+# nobody picked up still rang), or failed.
+_TWILIO_OK = {"delivered", "in-progress", "completed", "busy", "no-answer"}
+_TWILIO_FAILED = {"failed", "undelivered", "canceled"}
+
+
+class DrillRefused(ValueError):
+    """A drill asked for someone who did not opt in: nobody is reached."""
+
+
+async def run_drill(
+    services: Services, *, person: str | None = None, everyone: bool = False, why: str = "command"
+) -> list[DrillCheck]:
+    """Exercise each provider set and wait for the outcomes; the drill's checks. ``person``:
+    only them (they must have opted in); ``everyone``: every person who opted in; neither:
+    the first person who opted in with each method."""
+    paging = services.settings.paging
+    people = [p for p in paging.contacts.people.values() if p.drill]
+    if person is not None:
+        people = [p for p in people if p.user == person]
+        if not people:
+            raise DrillRefused(
+                f"{person} has not opted in to drills (drill: true in the contacts file)"
+            )
+    now = services.clock()
+    key = f"{why}:{now.isoformat()}"
+    async with session_scope(services.engine) as session:
+        planned = await _plan(session, services, people, every=everyone or person is not None)
+        checks = []
+        for provider, method, target in planned:
+            user = None if target is None else target[0]
+            check = DrillCheck(
+                drill=key, provider=provider, method=method, user_id=user, started_at=now
+            )
+            if target is None:
+                check.state = "skipped"
+                check.detail = f"nobody who opted in to drills has a {method} contact"
+            session.add(check)
+            checks.append((check, target))
+        await session.commit()
+        for check, _ in checks:
+            await session.refresh(check)
+    text = services.renderer.render_plain("paging/drill.j2").strip()
+    for check, target in checks:
+        if target is not None:
+            await _exercise(services, check, target[1], text)
+    await _wait(services, [check.id or 0 for check, _ in checks])
+    return await _conclude(services, key)
+
+
+async def _plan(
+    session: AsyncSession, services: Services, people: Sequence[Person], *, every: bool
+) -> list[tuple[str, str, tuple[str | None, Method] | None]]:
+    """Which provider and method each check exercises, through whom (None: nobody)."""
+    paging = services.settings.paging
+    ready = {"ntfy": bool(paging.ntfy_url), "twilio": paging.twilio_on, "smtp": paging.smtp_on}
+    reachable = []
+    for person in people:
+        effective, _ = await own.effective(session, paging.contacts, person.user)
+        reachable.append((person.user, effective.contacts))
+    planned: list[tuple[str, str, tuple[str | None, Method] | None]] = []
+    for provider, methods in PROVIDER_METHODS:
+        if not ready[provider]:
+            continue
+        for method in methods:
+            found: list[tuple[str | None, Method]] = [
+                (user, contact)
+                for user, contacts in reachable
+                for contact in _first_of(contacts.values(), method)
+            ]
+            if not every:
+                found = found[:1]
+            if not found and method == "email":
+                found = [(None, Method(kind="email", address=paging.smtp_from))]
+            planned.extend((provider, method, target) for target in found)
+            if not found:
+                planned.append((provider, method, None))
+    return planned
+
+
+def _first_of(methods: Iterable[Method], kind: str) -> list[Method]:
+    return [method for method in methods if method.kind == kind][:1]
+
+
+async def _exercise(services: Services, check: DrillCheck, method: Method, text: str) -> None:
+    """Send the drill's message; ntfy's and SMTP's acceptance settles it, Twilio's answer
+    gives the SID its status callback settles."""
+    waits = check.provider == "twilio" and bool(services.settings.web.public_url)
+    try:
+        vendor_id = await deliver(services, method, "warroom: paging drill", text)
+    except VendorFailure as failure:
+        await _keep(services, check, ok=False, detail=failure.detail)
+        return
+    detail = None
+    if check.provider == "twilio" and not waits:
+        detail = "Twilio accepted it; without WARROOM_PUBLIC_URL its delivery is not reported"
+    await _keep(services, check, ok=None if waits else True, detail=detail, vendor_id=vendor_id)
+
+
+async def _keep(
+    services: Services,
+    check: DrillCheck,
+    *,
+    ok: bool | None,
+    detail: str | None,
+    vendor_id: str | None = None,
+) -> None:
+    async with session_scope(services.engine) as session:
+        current = await session.get(DrillCheck, check.id)
+        assert current is not None
+        current.vendor_id = vendor_id or current.vendor_id
+        if ok is not None:
+            settle(current, ok=ok, detail=detail, at=services.clock())
+        session.add(current)
+        await session.commit()
+
+
+async def _wait(services: Services, ids: list[int]) -> None:
+    """Until none of the checks is pending, or ``WARROOM_PAGING_DRILL_WAIT`` has passed (in
+    real time: callbacks come in real time); those still pending then failed."""
+    deadline = (
+        asyncio.get_running_loop().time() + services.settings.paging.drill_wait.total_seconds()
+    )
+    statement = select(DrillCheck).where(col(DrillCheck.id).in_(ids), DrillCheck.state == "pending")
+    while True:
+        async with session_scope(services.engine) as session:
+            pending = list((await session.exec(statement)).all())
+            if pending and asyncio.get_running_loop().time() >= deadline:
+                for check in pending:
+                    wait = services.settings.paging.drill_wait
+                    settle(
+                        check,
+                        ok=False,
+                        detail=f"no delivery report within {wait}",
+                        at=services.clock(),
+                    )
+                    session.add(check)
+                await session.commit()
+                return
+        if not pending:
+            return
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def _conclude(services: Services, key: str) -> list[DrillCheck]:
+    """Count the checks, and raise (or resolve) each provider's alert in one transaction."""
+    async with session_scope(services.engine) as session:
+        statement = select(DrillCheck).where(DrillCheck.drill == key).order_by(col(DrillCheck.id))
+        checks = list((await session.exec(statement)).all())
+        for provider, _ in PROVIDER_METHODS:
+            mine = [c for c in checks if c.provider == provider and c.state in ("ok", "failed")]
+            if not mine:
+                continue
+            failed = [c for c in mine if c.state == "failed"]
+            for check in mine:
+                services.metrics.drill_checked(provider, check.state == "ok")
+            body = await _alert_for(session, services, provider, key, failed)
+            if body is not None:
+                await keep_own_alert(session, services, body)
+        await session.commit()
+    if any(c.state == "failed" for c in checks):
+        log.warning(
+            "paging drill %s: %s",
+            key,
+            ", ".join(f"{c.provider} {c.method} {c.state}" for c in checks),
+        )
+        services.wake_jobs()
+    return checks
+
+
+async def _alert_for(
+    session: AsyncSession, services: Services, provider: str, key: str, failed: list[DrillCheck]
+) -> str | None:
+    """The alert a drill raises for ``provider``: firing when it failed; resolved when it
+    passed after failing last time; None otherwise."""
+    now = services.clock()
+    if failed:
+        detail = "; ".join(f"{c.method}: {c.detail or 'failed'}" for c in failed)
+        return drill_alerts.failed_alert(provider, detail=detail, at=now)
+    statement = (
+        select(DrillCheck)
+        .where(
+            DrillCheck.provider == provider,
+            DrillCheck.drill != key,
+            col(DrillCheck.state).in_(["ok", "failed"]),
+        )
+        .order_by(col(DrillCheck.id).desc())
+        .limit(1)
+    )
+    before = (await session.exec(statement)).first()
+    if before is None or before.state != "failed":
+        return None
+    return drill_alerts.passed_alert(provider, failed_at=before.started_at, at=now)
+
+
+async def record_drill_status(
+    services: Services, *, sid: str, status: str, error_code: str | None
+) -> bool:
+    """Twilio's status callback for a drill's SMS or call: settles its check (once); False
+    when no check has that SID."""
+    async with session_scope(services.engine) as session:
+        check = await check_by_vendor_id(session, sid)
+        if check is None:
+            return False
+        if status in _TWILIO_OK or status in _TWILIO_FAILED:
+            detail = None
+            if status in _TWILIO_FAILED:
+                detail = f"Twilio reported it {status}" + (
+                    f" (error {error_code})" if error_code else ""
+                )
+            settle(check, ok=status in _TWILIO_OK, detail=detail, at=services.clock())
+            session.add(check)
+            await session.commit()
+    return True
+
+
+# -- the schedule ------------------------------------------------------------------------------
+async def schedule_drills(services: Services) -> None:
+    """At start-up: the drill's one job, due at the next drill time (the schedule may have
+    changed since it was planned); none without ``WARROOM_PAGING_DRILL``."""
+    schedule = services.settings.paging.drill
+    if schedule is None:
+        return
+    async with session_scope(services.engine) as session:
+        await jobs.run_once_more(
+            session,
+            kind=JobKind.PAGING_DRILL,
+            key=JOB_KEY,
+            due_at=schedule.next_after(services.clock()),
+        )
+        await session.commit()
+
+
+async def run_scheduled_drill(services: Services, _job: Job) -> datetime | None:
+    """The job handler: run the drill, then be due at the next drill time."""
+    schedule = services.settings.paging.drill
+    if schedule is None:
+        return None
+    await run_drill(services, why="schedule")
+    return schedule.next_after(services.clock())

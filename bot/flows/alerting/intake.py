@@ -1,0 +1,510 @@
+"""Alerts into incidents: accept a webhook fast, apply it as a job, show it in Slack.
+
+A webhook's body is stored with its processing job in one transaction before the sender
+hears 202, so a crash, a bug or a Slack outage loses nothing: the job retries, and
+``warroom alerts replay`` applies a stored payload again. The process's one
+``PayloadWriter`` stores the bodies that arrive together in one transaction (group commit,
+bot/flows/group_commit.py): a burst of hundreds of webhooks as an outage begins is a few
+commits, not hundreds queued for the database ahead of the jobs that open the war rooms.
+What Slack shows follows from the record in further jobs (open the war room, post alert
+changes, post to a route's channel), each retried on its own and each rate-limited by the
+Slack client's gate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clients.slack.errors import SlackFailure
+from bot.flows.channel import announce, deliver_now, refresh_channel_header
+from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
+from bot.flows.incident import triggers
+from bot.flows.incident.declare import by_type, open_war_room, start_policy
+from bot.flows.paging.pages import say_failures
+from bot.record import incidents
+from bot.record.alerting import alerts, maintenance
+from bot.record.alerting.payloads import Notification, parse
+from bot.record.alerting.routes import Routes
+from bot.record.escalation.escalations import Why
+from bot.record.escalation.policies import Policy
+from bot.record.incident_types import IncidentType
+from bot.record.workflows.definitions import ALERT_RECEIVED
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import Alert, AlertPayload, Incident, Job
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying a stored payload did, as the replay command reports it."""
+
+    payload_id: int
+    state: str
+    incident: str | None = None
+    opened: bool = False
+    route: str = ""
+    new_alerts: int = 0
+    resolved_alerts: int = 0
+    error: str | None = None
+
+
+@dataclass(eq=False)
+class _Received(Pending):
+    """A parsed webhook body waiting for its batch."""
+
+    body: alerts.ReceivedBody
+
+    def __str__(self) -> str:
+        return f"a {self.body.source} alert payload"
+
+
+class PayloadWriter(GroupCommit[_Received]):
+    """The process's one writer of accepted webhook bodies and their processing jobs."""
+
+    items = "alert payloads"
+
+    def __init__(self, services: Services, **batching: Any) -> None:
+        super().__init__(**batching)
+        self.services = services
+
+    async def accept(self, *, source: str, body: str, notification: Notification) -> int:
+        """Store a parsed webhook body and its processing job; its payload id once committed
+        (the sender may then hear 202)."""
+        received = alerts.ReceivedBody(
+            source=source,
+            body=body,
+            group_key=notification.group_key,
+            received_at=self.services.clock(),
+            pages=may_page(self.services, notification),
+        )
+        payload_id: int = await self._submit(_Received(received))
+        return payload_id
+
+    async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
+        async with session_scope(self.services.engine) as session:
+            ids = await keep_payloads(
+                session, [item.body for item in batch], now=self.services.clock()
+            )
+            await session.commit()
+        self.services.wake_jobs()
+        return BatchOutcome(results=dict(zip(batch, ids, strict=True)))
+
+
+async def keep_payloads(
+    session: AsyncSession, bodies: list[alerts.ReceivedBody], *, now: datetime
+) -> list[int]:
+    """Store alert bodies and the jobs that apply them (the caller commits); their ids.
+
+    A body whose route starts a policy is applied by a job of its own kind, in a lane of its
+    own: in a storm, the payloads received before it would otherwise be applied first, and
+    the page it starts would wait for all of them.
+    """
+    ids = await alerts.store_payloads(session, bodies)
+    for kind, pages in ((JobKind.ALERT_PAGING_PAYLOAD, True), (JobKind.ALERT_PAYLOAD, False)):
+        keyed = [
+            (f"alert-payload:{id_}", {"payload": id_})
+            for id_, body in zip(ids, bodies, strict=True)
+            if body.pages is pages
+        ]
+        if keyed:
+            await jobs.schedule_new(session, kind=kind, due_at=now, keyed=keyed)
+    return ids
+
+
+async def keep_own_alert(session: AsyncSession, services: Services, body: str) -> int:
+    """Store an alert warroom raises itself (a missed heartbeat), in the generic shape, to
+    be applied as any webhook's is (the caller commits)."""
+    now = services.clock()
+    notification = parse("generic", body, received_at=now)
+    received = alerts.ReceivedBody(
+        source="generic",
+        body=body,
+        group_key=notification.group_key,
+        received_at=now,
+        pages=may_page(services, notification),
+    )
+    (payload_id,) = await keep_payloads(session, [received], now=now)
+    return payload_id
+
+
+def alert_routes(services: Services) -> Routes:
+    """The routes alerts take: each heartbeat's own, then the routes file's."""
+    return services.settings.heartbeats.heartbeats.routes_before(
+        services.settings.alerting.routes, services.settings.incidents.default_severity
+    )
+
+
+def may_page(services: Services, notification: Notification) -> bool:
+    """Whether applying the notification may page someone: it has a firing alert, and the
+    incident its route would open starts a policy (the route's, its type's, or its
+    severity's). Decided as the payload is received, so that it is applied ahead of the
+    payloads that cannot page; whether it does open an incident (its group may have one
+    open, a maintenance window may silence it) is known only when it is applied."""
+    route = alert_routes(services).route_for(notification.route_labels)
+    if route.action != "open" or not any(a.status == "firing" for a in notification.alerts):
+        return False
+    kind = services.settings.incidents.types.get(route.incident_type)
+    if _route_policy(services, kind, route.name, route.policy)[0] is not None:
+        return True
+    severity = alerts.opening_severity(route, notification, kind)
+    return services.settings.escalation.policies.for_severity(severity) is not None
+
+
+async def process_payload(services: Services, job: Job) -> None:
+    """The job handler: apply a stored payload unless that was done already."""
+    await apply_payload(services, int(jobs.payload_of(job)["payload"]), again=False)
+
+
+async def apply_payload(services: Services, payload_id: int, *, again: bool) -> Outcome:
+    """Apply a stored payload to the record and schedule what Slack should show; the
+    payloads of its group received before it and not applied yet are applied first, in
+    order (``alerts.in_group_order``).
+
+    ``again`` applies one already processed (a replay); alerts already recorded are not
+    recorded twice. A failure is kept on the payload row and raised.
+    """
+    try:
+        team_id = await services.slack.team_id()
+        try:
+            outcome = await _apply_in_order(services, payload_id, team_id, again=again)
+        except Exception as error:
+            if not await _has_earlier(services, payload_id):
+                raise
+            # One of the earlier payloads failed (or the group moved on meanwhile): the
+            # payload is applied alone, and the earlier one's own job retries and records it.
+            log.warning("alert payload %s applied alone: %r", payload_id, error)
+            outcome = await _apply_in_order(services, payload_id, team_id, again=again, alone=True)
+    except Exception as error:
+        await _record_failure(services, payload_id, error, again=again)
+        raise
+    services.wake_jobs()
+    return outcome
+
+
+async def _apply_in_order(
+    services: Services, payload_id: int, team_id: str, *, again: bool, alone: bool = False
+) -> Outcome:
+    async with session_scope(services.engine) as session:
+        ordered = await alerts.in_group_order(session, payload_id, alone=alone)
+        if not ordered or ordered[-1].id != payload_id:
+            raise LookupError(f"no alert payload {payload_id}")
+        *earlier, payload = ordered
+        if payload.state == "processed" and not again:
+            return _outcome(payload)
+        for each in earlier:
+            await _apply_one(session, services, each, team_id)
+        outcome = await _apply_one(session, services, payload, team_id)
+        await session.commit()
+    return outcome
+
+
+async def _has_earlier(services: Services, payload_id: int) -> bool:
+    async with session_scope(services.engine) as session:
+        return len(await alerts.in_group_order(session, payload_id)) > 1
+
+
+async def _apply_one(
+    session: AsyncSession, services: Services, payload: AlertPayload, team_id: str
+) -> Outcome:
+    """Apply one payload in the caller's transaction (the caller commits)."""
+    notification = parse(payload.source, payload.body, received_at=payload.received_at)
+    # Alerts a maintenance window matches are kept as silenced by it, and go no further.
+    notification = await maintenance.silence(session, payload, notification, now=services.clock())
+    if not notification.alerts:
+        payload.state, payload.processed_at = "processed", services.clock()
+        payload.error = None
+        session.add(payload)
+        return _outcome(payload, silenced=True)
+    applied = await alerts.apply_notification(
+        session,
+        payload,
+        notification,
+        routes=alert_routes(services),
+        team_id=team_id,
+        timezone=services.settings.incidents.timezone,
+        now=services.clock(),
+        types=services.settings.incidents.types,
+    )
+    await _schedule_slack_work(session, services, payload, applied)
+    return _outcome(payload, applied)
+
+
+async def _schedule_slack_work(
+    session: AsyncSession, services: Services, payload: AlertPayload, applied: alerts.Applied
+) -> None:
+    now, route = services.clock(), applied.route
+    incident = applied.incident
+    if applied.opened and incident is not None:
+        # The policy starts now, in the transaction that opened the incident: its pages go
+        # out while the war room waits its turn at Slack's limits (people are brought into
+        # the channel once it exists; the war room's own start of the policy finds it begun).
+        policy, why = _policy_of(services, incident, route.name, route.policy)
+        await start_policy(session, services, incident, policy, why)
+        await _schedule(
+            session,
+            JobKind.ALERT_WAR_ROOM,
+            f"alert-war-room:{incident.id}",
+            now,
+            incident_id=incident.id,
+            route=route.name,
+            flags=applied.flags,
+        )
+    for incident_id in sorted(applied.touched_incidents):
+        if applied.opened and incident is not None and incident_id == incident.id:
+            continue  # the war room job shows the first alerts
+        await _schedule(
+            session,
+            JobKind.ALERT_NOTICE,
+            f"alert-notice:{incident_id}:{payload.id}",
+            now,
+            incident_id=incident_id,
+            refresh=applied.moved is not None,
+        )
+    if applied.moved is not None:
+        # As a person's status change: its workflows, and the timers counting in monitoring.
+        await triggers.status_entered(session, services, applied.moved, at=now)
+    for alert in applied.new_alerts:
+        target = await session.get(Incident, alert.incident_id) if alert.incident_id else None
+        if target is not None and target.is_open:
+            await triggers.started(
+                session,
+                services,
+                target,
+                ALERT_RECEIVED,
+                event=f"alert:{alert.id}",
+                labels=json.loads(alert.labels or "{}"),
+            )
+    if route.action == "post" and (applied.new_alerts or applied.resolved_alerts):
+        group_id = (applied.new_alerts or applied.resolved_alerts)[0].group_id
+        await _schedule(
+            session,
+            JobKind.ALERT_POST,
+            f"alert-post:{payload.id}",
+            now,
+            group=group_id,
+            channel=route.channel,
+            route=route.name,
+        )
+
+
+async def _schedule(
+    session: AsyncSession,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    *,
+    incident_id: int | None = None,
+    **payload: Any,
+) -> None:
+    await jobs.schedule(
+        session, kind=kind, key=key, due_at=due_at, incident_id=incident_id, payload=payload
+    )
+
+
+async def _record_failure(
+    services: Services, payload_id: int, error: Exception, *, again: bool
+) -> None:
+    async with session_scope(services.engine) as session:
+        payload = await session.get(AlertPayload, payload_id, with_for_update=True)
+        if payload is None or (payload.state == "processed" and not again):
+            # Applied meanwhile, in order before a later payload of its group: kept so.
+            return
+        payload.state = "failed"
+        payload.attempts += 1
+        payload.error = f"{type(error).__name__}: {error}"[:2000]
+        session.add(payload)
+        await session.commit()
+    log.error("alert payload %s failed: %s", payload_id, payload.error)
+
+
+def _outcome(
+    payload: AlertPayload, applied: alerts.Applied | None = None, *, silenced: bool = False
+) -> Outcome:
+    assert payload.id is not None
+    if applied is None:
+        state = "silenced" if silenced else payload.state
+        return Outcome(payload_id=payload.id, state=state, error=payload.error)
+    incident = applied.incident
+    return Outcome(
+        payload_id=payload.id,
+        state=payload.state,
+        incident=incident.reference if incident else None,
+        opened=applied.opened,
+        route=applied.route.name,
+        new_alerts=len(applied.new_alerts),
+        resolved_alerts=len(applied.resolved_alerts),
+    )
+
+
+async def open_alert_war_room(services: Services, job: Job) -> None:
+    """The job handler: the channel of an incident an alert opened, its policy, its first post.
+
+    Run again after a failure, it picks up where it stopped (the channel is made once).
+    """
+    details = jobs.payload_of(job)
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, job.incident_id)
+        previous = (
+            await session.get(Incident, incident.previous_incident_id)
+            if incident and incident.previous_incident_id
+            else None
+        )
+    if incident is None:
+        return
+    route = alert_routes(services).named(details.get("route", ""))
+    if incident.channel_id is None:
+        policy, why = _policy_of(services, incident, route.name, route.policy)
+        await open_war_room(
+            services,
+            incident,
+            prefix=route.channel_prefix or services.settings.incidents.channel_prefix,
+            policy=policy,
+            policy_why=why,
+        )
+        # People the policy reached before the channel existed are brought in now.
+        async with session_scope(services.engine) as session:
+            now = services.clock()
+            await jobs.hurry(
+                session, incident_id=incident.id or 0, kinds=[JobKind.BRING_IN], now=now
+            )
+            await session.commit()
+        services.wake_jobs()
+    else:
+        await refresh_channel_header(services, incident)
+    await _post_changes(
+        services,
+        incident,
+        "messages/alert_opened.j2",
+        previous=previous,
+        flags=details.get("flags") or [],
+    )
+    await announce(services, incident, "messages/announce_declared.j2")
+    await _say_earlier_failures(services, incident)
+
+
+async def _say_earlier_failures(services: Services, incident: Incident) -> None:
+    """Say the notifications of its pages that were given up before the channel existed
+    (a page starts as the alert is applied, its push may fail before the war room opens)."""
+    async with session_scope(services.engine) as session:
+        locked = await incidents.lock(session, incident)
+        said = await say_failures(session, services, locked)
+        await session.commit()
+    if said and locked.channel_id is not None:
+        await deliver_now(services, locked.channel_id)
+
+
+def _policy_of(
+    services: Services, incident: Incident, route: str, named: str | None
+) -> tuple[Policy | None, Why]:
+    """The policy an alert's incident starts (its route's, else its type's) and why."""
+    kind = services.settings.incidents.types.get(incident.incident_type)
+    return _route_policy(services, kind, route, named)
+
+
+def _route_policy(
+    services: Services, kind: IncidentType | None, route: str, named: str | None
+) -> tuple[Policy | None, Why]:
+    """The policy an incident of type ``kind`` opened by ``route`` starts, and why."""
+    policies = services.settings.escalation.policies
+    policy = policies.get(named or "")
+    why: Why = {"because": "route", "route": route, "policy": named}
+    if policy is None and kind is not None and kind.policy:
+        policy = policies.get(kind.policy)
+        why = by_type(kind, policy) if policy else why
+    return policy, why
+
+
+async def post_alert_changes(services: Services, job: Job) -> None:
+    """The job handler: show alerts that started or stopped firing in the incident's channel."""
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, job.incident_id)
+    # Without a channel yet, the war room job shows these alerts once it has made one.
+    if incident is None or incident.channel_id is None:
+        return
+    await _post_changes(services, incident, "messages/alert_changes.j2")
+    if jobs.payload_of(job).get("refresh"):
+        await refresh_channel_header(services, incident)
+
+
+async def _post_changes(
+    services: Services, incident: Incident, template: str, **context: Any
+) -> None:
+    """Post the incident's alert changes not shown yet, once, however many jobs ask (a retried
+    job finds them shown and posts nothing)."""
+    assert incident.channel_id is not None
+    async with session_scope(services.engine) as session:
+        await incidents.lock(session, incident)
+        changes = await alerts.take_unposted(session, incident_id=incident.id)
+        await session.commit()
+    if not changes:
+        return
+    text = services.renderer.render(
+        template, incident=incident, **_change_views(changes), **context
+    )
+    await _post_or_restore(services, incident.channel_id, text, changes)
+
+
+async def post_to_route_channel(services: Services, job: Job) -> None:
+    """The job handler: a ``post`` route shows its group's alert changes in its channel."""
+    details = jobs.payload_of(job)
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_group(session, int(details["group"]))
+        changes = await alerts.take_unposted(session, group_id=group.id) if group else []
+        await session.commit()
+    if not changes or group is None:
+        return
+    text = services.renderer.render(
+        "messages/alert_posted.j2",
+        outside=True,  # a route's channel
+        group=group,
+        route=details.get("route", ""),
+        timezone=services.settings.incidents.timezone,
+        **_change_views(changes),
+    )
+    await _post_or_restore(services, str(details["channel"]), text, changes)
+
+
+async def _post_or_restore(
+    services: Services, channel: str, text: str, changes: list[alerts.AlertChange]
+) -> None:
+    try:
+        await services.slack.post(channel, text)
+    except SlackFailure as error:
+        log.warning("posting alert changes to %s failed: %s", channel, error.code)
+        async with session_scope(services.engine) as session:
+            await alerts.restore_unposted(session, changes)
+            await session.commit()
+        raise
+
+
+def _change_views(changes: list[alerts.AlertChange]) -> dict[str, Any]:
+    """Alerts as templates show them: newly firing, and resolved (with when they started)."""
+    rows = [change.alert for change in changes]
+    shared = alerts.shared_labels(rows)
+    firing = [_view(c.alert, shared) for c in changes if c.alert.status == "firing"]
+    resolved = [_view(c.alert, shared) for c in changes if c.alert.status == "resolved"]
+    return {
+        "firing": firing,
+        "resolved": resolved,
+        "labels": shared,
+        "links": alerts.alert_links(rows),
+    }
+
+
+def _view(alert: Alert, shared: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": alerts.describe(alert, shared),
+        "summary": alert.summary,
+        "starts_at": alert.starts_at,
+        "ends_at": alert.ends_at,
+    }

@@ -1,0 +1,120 @@
+"""Follow-ups the team's model reads as one task when their words do not (README, "Follow-up
+tasks"): asked in the background once a follow-up is noted, never in anyone's way; a same
+task found is kept (FollowUpAlike) and flagged in the channel with *Merge*. A model that fails
+or answers outside the schema changes nothing: the words' match stands, the task is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clients.follow_up_model import ask_same_task
+from bot.clients.language_model import ModelFailure
+from bot.flows.channel import Writes
+from bot.flows.publication import schedule_publication
+from bot.record import follow_ups, incidents
+from bot.record.follow_up_merges import alike_row, is_merged, model_alike, possibly_same
+from bot.services import Services
+from bot.store import outbox
+from bot.store.db import insert_once, session_scope
+from bot.store.models import ActionItem, Incident
+
+log = logging.getLogger(__name__)
+SAME_INSTRUCTIONS = "narrative/same_task_instructions.j2"
+SAME_TASKS = "narrative/same_task_tasks.j2"
+# A follow-up's check is a courtesy after it is noted: not worth waiting a draft's minute.
+SAME_TIMEOUT = 20.0
+
+
+async def earlier_same(session: AsyncSession, item: ActionItem) -> follow_ups.FollowUp | None:
+    """The earlier follow-up of its incident ``item`` is possibly the same as, if any."""
+    rows = await follow_ups.follow_ups(session, item.incident_id)
+    found = possibly_same(
+        rows, [row.text for row in rows], await model_alike(session, item.incident_id)
+    )
+    return found.get(follow_ups.follow_up_ref(item))
+
+
+async def check_with_model(services: Services, item_id: int) -> None:
+    """After a follow-up is noted: when its words match no earlier one, ask the team's model
+    (if configured, and allowed for a private incident); a same task found is flagged in the
+    channel with *Merge*. A model that fails changes nothing: the words' match stands."""
+    ai = services.settings.ai
+    if not ai.enabled or services.http is None:
+        return
+    async with session_scope(services.engine) as session:
+        item = await session.get(ActionItem, item_id)
+        incident = await session.get(Incident, item.incident_id) if item else None
+        if item is None or incident is None or (incident.is_private and not ai.private):
+            return
+        rows = await follow_ups.follow_ups(session, item.incident_id)
+        if await earlier_same(session, item) is not None:
+            return  # flagged by its words already
+    earlier = [row for row in rows if follow_ups.noted_at(row) <= item.created_at]
+    earlier = [row for row in earlier if follow_ups.follow_up_ref(row) != f"action_item:{item_id}"]
+    if not earlier:
+        return
+    same = await _ask(services, incident, [row.text for row in earlier], item.text)
+    if same is None:
+        return
+    await _flag(services, incident, item, earlier[same], model=ai.model)
+
+
+async def _ask(services: Services, incident: Incident, earlier: list[str], new: str) -> int | None:
+    """The index in ``earlier`` of the task the model says ``new`` repeats, or None."""
+    ai = services.settings.ai
+    render = services.renderer.render_plain
+    assert services.http is not None
+    try:
+        said = await ask_same_task(
+            services.http,
+            ai,
+            instructions=render(SAME_INSTRUCTIONS),
+            tasks=render(SAME_TASKS, earlier=earlier, new=new),
+            timeout=min(ai.timeout, SAME_TIMEOUT),
+        )
+    except ModelFailure as failure:
+        log.info(
+            "%s: the model did not say whether a follow-up repeats one: %s",
+            incident.reference,
+            failure.detail,
+        )
+        return None
+    number = said[1:] if said and said.startswith("T") else ""
+    if not number.isdigit() or not 1 <= int(number) <= len(earlier):
+        return None  # a task it was not given: taken for no answer
+    return int(number) - 1
+
+
+async def _flag(
+    services: Services,
+    incident: Incident,
+    item: ActionItem,
+    earlier: follow_ups.FollowUp,
+    *,
+    model: str,
+) -> None:
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        locked = await incidents.lock(session, incident)
+        kept = await session.get(ActionItem, item.id)
+        if kept is None or await is_merged(session, follow_ups.follow_up_ref(kept)):
+            return
+        if not await insert_once(session, alike_row(kept, earlier, model=model, at=now)):
+            return
+        writes = Writes(services, session, locked)
+        render = services.renderer
+        text = render.render(
+            "messages/follow_up_model_alike.j2", item=kept, earlier=earlier, model=model
+        )
+        blocks = render.render_json(
+            "blocks/follow_up.json.j2", text=text, item=kept, alike=earlier, tracker_name=None
+        )
+        if locked.channel_id:
+            await writes.keep(outbox.POST, {"text": text, "blocks": blocks})
+            await schedule_publication(session, locked, by=item.created_by, now=now, quiet=True)
+        await session.commit()
+    await writes.send()
+    services.wake_jobs()

@@ -1,0 +1,243 @@
+"""Declaring an incident: the record, its channel, its people, and its policy if any."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.errors import BotError
+from bot.basics.timestamps import ts_to_datetime
+from bot.clients.slack.errors import SlackFailure, SlackGone, SlackRateLimited
+from bot.clients.slack.pacing import URGENT, paced_at_least
+from bot.flows.channel import Writes, lead_of
+from bot.flows.escalation.escalate import schedule_level, start_level_one
+from bot.flows.incident import triggers
+from bot.flows.incident.reminders import schedule_role_reminder, schedule_update_reminder
+from bot.flows.replies import run_and_reply
+from bot.record import fields, incidents, timeline
+from bot.record.escalation.escalations import Why, WhySeverity, WhyType
+from bot.record.escalation.policies import Policy
+from bot.record.incident_types import FieldValue, IncidentType
+from bot.record.messages import SaidMessage
+from bot.services import Services
+from bot.store.db import session_scope
+from bot.store.models import Incident, TimelineKind
+
+log = logging.getLogger(__name__)
+_CHANNEL_NAME_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What someone asked for when declaring an incident."""
+
+    team_id: str
+    title: str
+    declared_by: str
+    # None: the type's severity, else WARROOM_DEFAULT_SEVERITY.
+    severity: str | None
+    description: str = ""
+    # The message the incident was declared from: its time is the detection time.
+    origin: SaidMessage | None = None
+    # Fight it in a private channel (only its members see it, here and in the web view).
+    private: bool = False
+    # Its incident type (WARROOM_INCIDENT_TYPES), whose defaults apply; and custom field
+    # values, checked by the caller (bot/record/incident_types.py).
+    incident_type: str | None = None
+    fields: Mapping[str, FieldValue] = field(default_factory=dict)
+
+
+class ChannelNotCreated(BotError):
+    """The incident is recorded but Slack refused its channel."""
+
+    template = "messages/channel_not_created.j2"
+
+
+async def declare_incident(services: Services, declaration: Declaration) -> Incident:
+    """Record a new incident, open its channel, bring in its declarer and post the header.
+
+    Declared from a message Slack does not show everyone (a DM, a private channel), it is a
+    private incident: its title and description are that message's words.
+    """
+    types = services.settings.incidents.types
+    kind = types.get(declaration.incident_type)
+    private = (
+        declaration.private
+        or bool(kind and kind.private)
+        or (
+            declaration.origin is not None
+            and not await services.slack.is_public_channel(declaration.origin.channel)
+        )
+    )
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        incident = await incidents.open_incident(
+            session,
+            team_id=declaration.team_id,
+            title=declaration.title,
+            declared_by=declaration.declared_by,
+            severity=declaration.severity
+            or (kind.severity if kind else None)
+            or services.settings.incidents.default_severity,
+            description=declaration.description,
+            timezone=services.settings.incidents.timezone,
+            declared_at=now,
+            detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else None,
+            is_private=private,
+            incident_type=kind.name if kind else None,
+        )
+        apply_type_style(incident, kind)
+        for name, value in declaration.fields.items():
+            if (custom := types.field(name)) is not None:
+                await fields.set_field(
+                    session, incident, custom, value, by=declaration.declared_by, at=now
+                )
+        if declaration.origin:
+            _record_detection(session, incident, declaration.origin)
+        await session.commit()
+    origin = declaration.origin
+    link = await _origin_link(services, origin) if origin else None
+
+    async def tell(writes: Writes) -> None:
+        if origin:
+            await writes.say("messages/declared_from_message.j2", origin=origin, link=link)
+        await writes.announce("messages/announce_declared.j2")
+
+    policy = services.settings.escalation.policies.get(kind.policy or "") if kind else None
+    await open_war_room(
+        services,
+        incident,
+        prefix=services.settings.incidents.channel_prefix,
+        members=[declaration.declared_by],
+        policy=policy,
+        policy_why=by_type(kind, policy) if kind and policy else None,
+        tell=tell,
+    )
+    return incident
+
+
+def apply_type_style(incident: Incident, kind: IncidentType | None) -> None:
+    """The type's postmortem style, unless the incident chose its own."""
+    if kind is not None and kind.postmortem_style and incident.postmortem_style is None:
+        incident.postmortem_style = kind.postmortem_style
+
+
+def by_type(kind: IncidentType, policy: Policy) -> WhyType:
+    """Why a policy starts by itself: the incident's type escalates to it."""
+    return {"because": "type", "type": kind.name, "policy": policy.name}
+
+
+async def open_war_room(
+    services: Services,
+    incident: Incident,
+    *,
+    prefix: str,
+    members: Sequence[str] = (),
+    policy: Policy | None = None,
+    policy_why: Why | None = None,
+    tell: Callable[[Writes], Awaitable[None]] | None = None,
+) -> None:
+    """Create the incident's channel, start its reminders and policy, bring in ``members``,
+    and post and pin its header.
+
+    ``policy`` (else the one set for the incident's severity, if any) starts at level 1;
+    ``policy_why`` says why it does, as data (``Escalation.why``). ``tell`` keeps more writes
+    (what the channel and the announcements hear) in the same transaction as the channel.
+    """
+    try:
+        # A war room opening goes first in the pace of Slack's limits (an alert storm's job),
+        # a person declaring before it (their command's calls are ANSWER already).
+        with paced_at_least(URGENT):
+            channel_id, channel_name = await services.slack.create_channel(
+                _channel_names(prefix, incident), private=incident.is_private
+            )
+    except SlackFailure as error:
+        # Rate-limited, a job runs again once Slack allows: routine in a storm, not an error.
+        level = logging.INFO if isinstance(error, SlackRateLimited) else logging.ERROR
+        log.log(level, "creating the channel of %s failed: %s", incident.reference, error.code)
+        raise ChannelNotCreated(reference=incident.reference, error=error.code) from error
+    lead = await lead_of(services, incident)
+    async with session_scope(services.engine) as session:
+        session.add(incident)
+        await incidents.attach_channel(
+            session, incident, channel_id=channel_id, channel_name=channel_name
+        )
+        await schedule_update_reminder(session, services, incident)
+        await schedule_role_reminder(session, services, incident)
+        await start_policy(session, services, incident, policy, policy_why)
+        await triggers.declared(session, services, incident)
+        writes = Writes(services, session, incident)
+        await writes.invite(members)
+        await writes.header(lead)
+        if tell is not None:
+            await tell(writes)
+        await session.commit()
+    services.wake_jobs()
+    await writes.send()
+
+
+async def start_policy(
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    policy: Policy | None = None,
+    why: Why | None = None,
+) -> None:
+    """Escalate to level 1 of ``policy`` (else the policy set for the incident's severity)
+    now (the caller commits, then wakes the job runner): in this transaction when its people
+    are known without asking Slack, with their first notifications; else by a job due now.
+
+    Nothing happens when the incident already runs a policy or is resolved.
+    """
+    if policy is None:
+        policy = services.settings.escalation.policies.for_severity(incident.severity)
+        why = by_severity(incident, policy) if policy else None
+    if policy is None or incident.policy is not None or not incident.is_open:
+        return
+    if not await start_level_one(session, services, incident, policy, why):
+        await schedule_level(session, incident, policy, 1, due_at=services.clock(), why=why)
+
+
+def by_severity(incident: Incident, policy: Policy) -> WhySeverity:
+    """Why a policy starts by itself: the incident's severity escalates to it."""
+    return {"because": "severity", "severity": incident.severity, "policy": policy.name}
+
+
+def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMessage) -> None:
+    timeline.add_entry(
+        session,
+        incident,
+        kind=TimelineKind.DETECTION,
+        text=origin.text,
+        author=origin.user,
+        occurred_at=ts_to_datetime(origin.ts),
+        slack_channel=origin.channel,
+        slack_ts=origin.ts,
+    )
+
+
+async def _origin_link(services: Services, origin: SaidMessage) -> str | None:
+    try:
+        return await services.slack.permalink(origin.channel, origin.ts)
+    except SlackGone:
+        return None  # a DM or a channel the bot is not in: said so, never a failure
+
+
+def _channel_names(prefix: str, incident: Incident) -> Iterator[str]:
+    for attempt in range(1, _CHANNEL_NAME_ATTEMPTS + 1):
+        yield incidents.channel_name_for(prefix, incident.number, incident.title, attempt)
+
+
+def declare_in_background(services: Services, declaration: Declaration, response_url: str) -> None:
+    """Declare after the ack; tell the declarer where the war room is (or what went wrong)."""
+
+    async def declare() -> str:
+        incident = await declare_incident(services, declaration)
+        return services.renderer.render("messages/incident_opened.j2", incident=incident)
+
+    services.background.spawn(
+        run_and_reply(services, response_url, declare()), name=f"declare {declaration.title!r}"
+    )

@@ -1,0 +1,15 @@
+"""Postmortem: the draft posted, its links and questions, the model's written sections,
+and the day-after lessons.
+
+- ``posting``: the draft posted in the channel, as a canvas or a file.
+- ``links``: the links a draft gives to the messages its lines came from.
+- ``suggestions``: the draft's written sections asked of the team's model, checked; a person
+  accepting or editing them.
+- ``verification``: the suggested sentences' meaning asked of the model (a second request).
+- ``prompts``: the draft's questions in a marked message's thread, and their answers.
+- ``lessons``: the day-after lessons DM to each participant, and their answers.
+
+May import: ``bot.services`` and everything below it, the flows' own modules
+(``bot/flows/*.py``) and the domains before this one in ``DOMAINS``
+(tests/test_layers.py): ``oncall``, ``follow_ups``.
+"""
