@@ -1,7 +1,7 @@
 """Storage: the tables, the engine and sessions, migrations, and the rows that carry work
 between processes and replicas.
 
-- ``models``: every table.
+- ``models/``: every table, a module per domain (re-exported).
 - ``columns``: the column types (moments in UTC, people's words as ``SlackText``) and reading
   many rows without SQLAlchemy.
 - ``db``: the engine and sessions, one session per unit of work.

@@ -1,0 +1,144 @@
+"""The record: tables for incidents, their timelines and the Slack deliveries already applied.
+
+Every timestamp is stored as UTC and read back as an aware UTC datetime, on SQLite too.
+
+A module per domain; every name is imported here, so ``from bot.store.models import X``
+works for every table and Alembic's env.py, importing this package, sees them all.
+
+- ``incident``: incidents, their timelines, roles, fields, people, the channel's messages.
+- ``delivery``: what waits to be done: jobs, the outbox, commands, events, the installation.
+- ``follow_ups``: follow-ups and their tracker issues.
+- ``postmortem``: the draft's edits, prompts, the model's suggestions, lessons.
+- ``escalation``: escalations and the PagerDuty pages they send.
+- ``paging``: pages to people, their notifications, contact methods and rules.
+- ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies.
+- ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows.
+- ``status_page``: public incidents and their updates.
+
+May import: ``bot.store`` (its column types) and ``bot.basics``; a module here imports the
+others' names it uses, ``incident`` importing none.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from bot.store.models.alerting import (
+    Alert,
+    AlertGroup,
+    AlertPayload,
+    Heartbeat,
+    MaintenanceWindow,
+    SilencedAlert,
+)
+from bot.store.models.delivery import (
+    Job,
+    OutboxLease,
+    OutboxMessage,
+    ProcessedEvent,
+    ReceivedCommand,
+    SlackInstallation,
+)
+from bot.store.models.escalation import Escalation, Page
+from bot.store.models.follow_ups import ActionItem, FollowUpAlike, FollowUpMerge, TrackerIssue
+from bot.store.models.incident import (
+    SEVERITIES,
+    SYSTEM_SUBTYPES,
+    ChannelLinks,
+    ChannelMessage,
+    Incident,
+    IncidentFieldChange,
+    IncidentFieldValue,
+    IncidentRole,
+    MessageRevision,
+    Milestone,
+    MilestoneChange,
+    Person,
+    Reaction,
+    Status,
+    TimelineEntry,
+    TimelineKind,
+)
+from bot.store.models.oncall import (
+    OncallCalendarToken,
+    OncallCoverRequest,
+    OncallIcalCopy,
+    OncallOverride,
+    OncallSwap,
+)
+from bot.store.models.paging import (
+    AckToken,
+    ContactCode,
+    ContactMethod,
+    DrillCheck,
+    Notification,
+    NotificationRules,
+    PageTest,
+    PersonPage,
+)
+from bot.store.models.postmortem import (
+    DraftPrompt,
+    LessonsPrompt,
+    PostmortemEdit,
+    SectionSuggestion,
+    SuggestionRequest,
+)
+from bot.store.models.status_page import PublicIncident, PublicUpdate
+
+__all__ = [
+    "SEVERITIES",
+    "SYSTEM_SUBTYPES",
+    "AckToken",
+    "ActionItem",
+    "Alert",
+    "AlertGroup",
+    "AlertPayload",
+    "ChannelLinks",
+    "ChannelMessage",
+    "ContactCode",
+    "ContactMethod",
+    "DraftPrompt",
+    "DrillCheck",
+    "Escalation",
+    "FollowUpAlike",
+    "FollowUpMerge",
+    "Heartbeat",
+    "Incident",
+    "IncidentFieldChange",
+    "IncidentFieldValue",
+    "IncidentRole",
+    "Job",
+    "LessonsPrompt",
+    "MaintenanceWindow",
+    "MessageRevision",
+    "Milestone",
+    "MilestoneChange",
+    "Notification",
+    "NotificationRules",
+    "OncallCalendarToken",
+    "OncallCoverRequest",
+    "OncallIcalCopy",
+    "OncallOverride",
+    "OncallSwap",
+    "OutboxLease",
+    "OutboxMessage",
+    "Page",
+    "PageTest",
+    "Person",
+    "PersonPage",
+    "PostmortemEdit",
+    "ProcessedEvent",
+    "PublicIncident",
+    "PublicUpdate",
+    "Reaction",
+    "ReceivedCommand",
+    "SQLModel",
+    "SectionSuggestion",
+    "SilencedAlert",
+    "SlackInstallation",
+    "Status",
+    "SuggestionRequest",
+    "TimelineEntry",
+    "TimelineKind",
+    "TrackerIssue",
+]

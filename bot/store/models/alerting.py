@@ -1,0 +1,129 @@
+"""The tables of alert payloads, groups, alerts, heartbeats, maintenance windows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+from bot.store.columns import (
+    utc_column,
+)
+
+
+class AlertPayload(SQLModel, table=True):
+    """A webhook body from a monitoring system, stored raw before it is processed.
+
+    Processing reads it back from here, so a failure can be replayed and nothing is lost.
+    """
+
+    __tablename__ = "alert_payload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str  # alertmanager | grafana | generic
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    group_key: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # received -> processed, or failed (with the error) until replayed
+    state: str = Field(default="received", index=True)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attempts: int = 0
+    processed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    # Why the payload's times look wrong (in the future, far past), if they do.
+    flags: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class AlertGroup(SQLModel, table=True):
+    """Alerts a source groups together (Alertmanager's ``groupKey``, a generic dedup key).
+
+    One incident per group at a time: the row is locked while a notification is applied.
+    """
+
+    __tablename__ = "alert_group"
+    __table_args__ = (UniqueConstraint("source", "key_hash", name="uq_alert_group_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    # SHA-256 of the group key: group keys are long, and unique indexes want short values.
+    key_hash: str
+    group_key: str = Field(sa_column=Column(Text, nullable=False))
+    route: str = ""
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    first_seen_at: datetime = Field(sa_column=utc_column(nullable=False))
+    last_seen_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class Alert(SQLModel, table=True):
+    """One firing of one alert (fingerprint and start time), as its group's notifications said."""
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "fingerprint", "starts_at", name="uq_alert_firing"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_group.id", index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    fingerprint: str
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    status: str  # firing | resolved; never back to firing (a new firing has a new start)
+    starts_at: datetime = Field(sa_column=utc_column(nullable=False))
+    ends_at: datetime | None = Field(default=None, sa_column=utc_column())
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    labels: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    annotations: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    links: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    first_payload_id: int = Field(foreign_key="alert_payload.id")
+    last_payload_id: int = Field(foreign_key="alert_payload.id")
+    # The status last shown in the incident channel, so each change is posted once.
+    posted_status: str | None = None
+
+
+class Heartbeat(SQLModel, table=True):
+    """A heartbeat of the heartbeats file (``WARROOM_HEARTBEATS``) and where it stands."""
+
+    name: str = Field(primary_key=True)
+    # The first start that knew it: one never seen is missed counting from then.
+    watched_since: datetime = Field(sa_column=utc_column(nullable=False))
+    last_beat_at: datetime | None = Field(default=None, sa_column=utc_column())
+    beats: int = 0
+    # The start of the miss whose alert is firing (the deadline it passed); None: none open.
+    missed_since: datetime | None = Field(default=None, sa_column=utc_column())
+    misses: int = 0
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """A time during which alerts whose labels all match are recorded and open nothing."""
+
+    __tablename__ = "maintenance_window"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # {"label": "value", ...}: an alert matches when it has every one of them.
+    matchers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = Field(sa_column=utc_column(nullable=False))
+    ends_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # Who made it: a Slack user id (from Slack or the web view), or "cli" (the command line).
+    created_by: str
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    cancelled_at: datetime | None = Field(default=None, sa_column=utc_column())
+    cancelled_by: str | None = None
+
+
+class SilencedAlert(SQLModel, table=True):
+    """An alert a maintenance window kept from opening an incident, as it arrived."""
+
+    __tablename__ = "silenced_alert"
+    __table_args__ = (
+        # A payload applied again (a replay) silences its alerts once.
+        UniqueConstraint("window_id", "payload_id", "fingerprint", name="uq_silenced_alert"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    window_id: int = Field(foreign_key="maintenance_window.id", index=True)
+    payload_id: int = Field(foreign_key="alert_payload.id")
+    fingerprint: str
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    labels: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = Field(sa_column=utc_column(nullable=False))
+    silenced_at: datetime = Field(sa_column=utc_column(nullable=False))
