@@ -11,8 +11,10 @@ tests of what is there; a file that tested several went to the folder of each:
 - data: ``golden/`` (the expected drafts) and ``payloads/`` (alert bodies as monitors send them).
 
 At this root only the checks of the whole repository: ``test_layers`` (who may import whom),
-``test_map`` (the README's Layout and the package docstrings agree with the tree, and this
-folder keeps to the rule above), ``test_readme`` (the README's commands are CI's), and
+``test_map`` (the manual's Layout and the package docstrings agree with the tree, and this
+folder keeps to the rule above), ``test_readme`` (the README's commands are CI's),
+``test_manual`` (docs/ builds as a site with no broken link, and the README's links
+resolve), and
 ``conftest`` (the fixtures every test uses). tests/test_map.py fails on any other module here
 and on a folder this docstring or the README's Layout does not name.
 """

@@ -1,6 +1,7 @@
 """The map stays true: each package's ``__init__.py`` docstring names every module and folder in
-it, and README's Layout names every folder of bot/ and commands/ and every module in them, in
-the row of its folder. A module or folder added without a word on where it is fails here.
+it, and the manual's Layout (docs/architecture.md) names every folder of bot/ and commands/
+and every module in them, in the row of its folder. A module or folder added without a word
+on where it is fails here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TOPS = ("bot", "commands")
-# In README's Layout block a row is its layer and path, then its description from this column.
+# In the Layout block (docs/architecture.md) a row is its layer and path, then its
+# description from this column.
 DESCRIPTION = 28
 
 
@@ -67,9 +69,9 @@ def test_every_package_docstring_names_its_modules_and_folders() -> None:
 
 @dataclass(frozen=True)
 class Row:
-    """A row of README's Layout block: the words before the description column (a layer and a
-    path, or a domain folder indented under the row above), the column its path begins at, and
-    its description, all its lines."""
+    """A row of the Layout block (docs/architecture.md): the words before the description
+    column (a layer and a path, or a domain folder indented under the row above), the column
+    its path begins at, and its description, all its lines."""
 
     head: tuple[str, ...]
     column: int
@@ -78,9 +80,7 @@ class Row:
 
 @cache
 def layout_block() -> tuple[Row, ...]:
-    readme = (REPO / "README.md").read_text()
-    start = readme.index("\n## Layout\n")
-    section = readme[start : readme.index("\n## ", start + 1)]
+    section = (REPO / "docs" / "architecture.md").read_text()
     block = section.split("\n```\n")[1]
     rows: list[tuple[list[str], int, list[str]]] = []
     for line in block.split("\n"):
@@ -116,7 +116,7 @@ def _word(name: str, text: str) -> bool:
 
 def test_every_folder_is_in_the_readme_layout() -> None:
     missing = [
-        f"README.md, ## Layout: add {shown(package)}"
+        f"docs/architecture.md: add {shown(package)}"
         + (
             ""
             if package.parent in (REPO, REPO / "bot")
@@ -135,7 +135,7 @@ def test_every_module_is_in_the_readme_layout() -> None:
         folder = shown(package)
         if folder == "bot/":
             missing += [
-                f"README.md, ## Layout: add bot/{name}.py"
+                f"docs/architecture.md: add bot/{name}.py"
                 for name in modules(package)
                 if f"bot/{name}.py" not in block
             ]
@@ -148,7 +148,7 @@ def test_every_module_is_in_the_readme_layout() -> None:
         else:
             where = f"the row of {folder}"
         missing += [
-            f"README.md, ## Layout: add {name} to {where}"
+            f"docs/architecture.md: add {name} to {where}"
             for name in modules(package)
             if not _word(name, row.text)
         ]
@@ -156,7 +156,7 @@ def test_every_module_is_in_the_readme_layout() -> None:
 
 
 # The suite's root holds the checks of the whole repository and nothing else (tests/__init__.py).
-TESTS_ROOT = {"conftest", "test_layers", "test_map", "test_readme"}
+TESTS_ROOT = {"conftest", "test_layers", "test_manual", "test_map", "test_readme"}
 
 
 def suite_folders() -> list[str]:
@@ -164,9 +164,9 @@ def suite_folders() -> list[str]:
 
 
 def layout_row_of_tests() -> str:
-    """The tests/ row of README's Layout block, all its lines."""
-    readme = (REPO / "README.md").read_text()
-    start = readme.index("\ntests/ ", readme.index("\n## Layout\n"))
+    """The tests/ row of the manual's Layout (docs/architecture.md) block, all its lines."""
+    readme = (REPO / "docs" / "architecture.md").read_text()
+    start = readme.index("\ntests/ ")
     lines = readme[start + 1 :].split("\n")
     return "\n".join([lines[0], *_continued(lines[1:])])
 
@@ -196,7 +196,7 @@ def test_every_tests_folder_is_named_in_its_docstring_and_the_readme_layout() ->
         for name in suite_folders()
         if not names(docstring, "tests", name)
     ] + [
-        f"README.md, ## Layout: add {name}/ to the row of tests/"
+        f"docs/architecture.md: add {name}/ to the row of tests/"
         for name in suite_folders()
         if not _word(name + "/", row)
     ]

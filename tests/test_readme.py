@@ -34,10 +34,9 @@ def test_ci_and_pre_commit_run_the_same_checks_before_the_tests() -> None:
 
 
 def test_readme_configuration_tables_are_the_declared_settings() -> None:
-    """Every variable the settings declare is in the README with its meaning and default, as
+    """Every variable the settings declare is in the manual with its meaning and default, as
     declared, and nothing else is: the tables are made from the declarations."""
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Configuration\n") : readme.index("\n## PostgreSQL")]
+    section = (REPO / "docs" / "configuration.md").read_text()
     assert configuration_markdown() in section
     for name in variables():
         assert section.count(f"| `{name}` |") == 1, name

@@ -50,7 +50,7 @@ class OncallSettings(Feature):
         parse=allowed_hosts,
         doc="hosts (comma-separated, whole names or IPs, no wildcards) an iCal feed may be "
         "fetched from over plain http:// or at a loopback, link-local or private address "
-        "([Security](#security))",
+        "([Security](security.md))",
         shown="none",
     )
 

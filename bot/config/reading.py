@@ -247,5 +247,5 @@ def markdown(features: Iterable[tuple[str, type]]) -> str:
     for title, cls in features:
         rows = ["| variable | meaning | default |", "|---|---|---|"]
         rows.extend(f"| `{each.env}` | {each.doc} | {each.shown} |" for _, each in declared(cls))
-        parts.append(f"### {title}\n\n" + "\n".join(rows))
+        parts.append(f"## {title}\n\n" + "\n".join(rows))
     return "\n\n".join(parts) + "\n"

@@ -39,8 +39,7 @@ LINEAR_TEAM = "team-ops"
 
 def configuration_variables() -> list[str]:
     """The variables the README's configuration table lists, in its order."""
-    readme = (REPO / "README.md").read_text()
-    table = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    table = (REPO / "docs" / "configuration.md").read_text()
     return [
         name
         for line in table.splitlines()

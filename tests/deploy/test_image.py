@@ -107,7 +107,7 @@ def test_data_belongs_to_group_0_and_is_a_volume() -> None:
     assert "chown 10001:0 /data" in final and "chmod 0775 /data" in final
     assert re.search(r"^USER 10001:0$", final, re.MULTILINE)
     assert re.search(r"^VOLUME /data$", final, re.MULTILINE)
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "deploying.md").read_text()
     runs = re.findall(r"(?:docker|podman) run [^\n`]*", readme)
     assert runs, "the README shows how to run the image"
     assert all(re.search(r"(-v|--volume|--mount) \S+:/data", run) for run in runs), runs
@@ -161,7 +161,7 @@ def test_buildah_is_told_the_docker_format() -> None:
     """Point 7: buildah and podman default to OCI, which drops the HEALTHCHECK silently."""
     script = (REPO / "scripts" / "build-image").read_text()
     assert re.search(r"\bbud\b[^\n]*--format docker", script)
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "deploying.md").read_text()
     assert "--format docker" in readme
     assert re.search(r"^HEALTHCHECK ", DOCKERFILE, re.MULTILINE)
 
