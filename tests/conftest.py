@@ -34,6 +34,7 @@ from bot.services import Services
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
 from emulator import SlackEmulator
+from emulator.openai_chat import FakeChatModel
 from tests.helpers.logs import Everything
 
 POSTGRES_ENV = "WARROOM_TEST_DATABASE_URL"
@@ -320,3 +321,23 @@ async def warroom_any_db(slack: SlackEmulator, database_url: str) -> AsyncIterat
     """The bot on SQLite and on PostgreSQL."""
     async with running_warroom(slack, database_url) as running:
         yield running
+
+
+# The team's model, as the postmortem tests and the command tests that hold it ask for it:
+# an OpenAI-compatible fake serving MODEL to whoever holds KEY.
+MODEL = "llama3.1:8b"
+KEY = "sk-local-0000000000000000"
+
+
+@pytest.fixture
+async def model() -> AsyncIterator[FakeChatModel]:
+    async with FakeChatModel(models={MODEL}, key=KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def people(slack: SlackEmulator) -> SlackEmulator:
+    """The workspace with Dave and Erin, whom the replayed incidents name, beside the others."""
+    slack.add_user("U0DAVE", "dave", "Dave Kowalski")
+    slack.add_user("U0ERIN", "erin", "Erin Achebe")
+    return slack

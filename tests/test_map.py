@@ -201,3 +201,31 @@ def test_every_tests_folder_is_named_in_its_docstring_and_the_readme_layout() ->
         if not _word(name + "/", row)
     ]
     assert missing == [], "\n".join(missing)
+
+
+def _fixtures_of(path: Path) -> set[str]:
+    """The names a test module defines as pytest fixtures."""
+    tree = ast.parse(path.read_text())
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and any("fixture" in ast.unparse(each) for each in node.decorator_list)
+    }
+
+
+def test_no_test_module_imports_another_ones_fixtures() -> None:
+    """Fixtures shared by several modules live in the conftest.py of the folder they share."""
+    fixtures = {
+        ".".join(path.relative_to(REPO).with_suffix("").parts): _fixtures_of(path)
+        for path in (REPO / "tests").rglob("test_*.py")
+    }
+    imported = [
+        f"{path.relative_to(REPO)} imports the fixture {alias.name} of {node.module}"
+        for path in (REPO / "tests").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module in fixtures
+        for alias in node.names
+        if alias.name in fixtures[node.module]
+    ]
+    assert imported == []

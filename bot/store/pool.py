@@ -159,8 +159,12 @@ class FairPool(AsyncAdaptedQueuePool):
 
 
 async def _woken_within(waiter: _Waiter, seconds: float) -> None:
+    # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation that
+    # comes as the event is set, and the cancelled task (a poller being stopped) then went on
+    # for ever, its later timeouts read as its own (seen as a test's cleanup hanging 120 s).
     try:
-        await asyncio.wait_for(waiter.woken.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await waiter.woken.wait()
     except TimeoutError:
         return
     waiter.woken.clear()

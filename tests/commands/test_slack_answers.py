@@ -24,10 +24,8 @@ from bot.store.models import ReceivedCommand, TimelineEntry, TimelineKind
 from emulator import SlackEmulator
 from emulator.openai_chat import SECTIONS, FakeChatModel
 from tests.conftest import ALICE
-from tests.postmortem.test_suggestions import (  # noqa: F401 (people, model: fixtures)
+from tests.postmortem.test_suggestions import (
     ai,
-    model,
-    people,
     play,
 )
 
@@ -36,9 +34,9 @@ SLACK_DEADLINE = 3.0
 
 
 async def test_every_answer_within_three_seconds_while_slack_and_the_model_hold(
-    people: SlackEmulator,  # noqa: F811
+    people: SlackEmulator,
     database_url: str,
-    model: FakeChatModel,  # noqa: F811
+    model: FakeChatModel,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING)

@@ -52,17 +52,6 @@ POLICIES = {
 }
 
 
-@pytest.fixture
-async def pagerduty() -> AsyncIterator[FakePagerDuty]:
-    async with FakePagerDuty() as fake:
-        yield fake
-
-
-@pytest.fixture
-def paging_settings(tmp_path: Path, pagerduty: FakePagerDuty) -> dict[str, Any]:
-    return policy_settings(tmp_path, pagerduty, POLICIES)
-
-
 def policy_settings(
     tmp_path: Path, pagerduty: FakePagerDuty, policies: dict[str, Any]
 ) -> dict[str, Any]:

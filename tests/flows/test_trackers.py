@@ -43,16 +43,6 @@ class Trackers:
         return {"github": self.github, "jira": self.jira, "linear": self.linear}[kind]
 
 
-@pytest.fixture
-async def trackers() -> AsyncIterator[Trackers]:
-    async with (
-        FakeGitHub(token=GITHUB_TOKEN, repos={"acme/payments"}) as github,
-        FakeJira(email="bot@acme.example", token=JIRA_TOKEN, projects={"OPS"}) as jira,
-        FakeLinear(api_key=LINEAR_KEY, teams={LINEAR_TEAM: "ENG"}) as linear,
-    ):
-        yield Trackers(github, jira, linear)
-
-
 def tracker_env(trackers: Trackers, **extra: str) -> dict[str, str]:
     """The variables an operator sets (README, "Filing follow-ups in trackers")."""
     return {

@@ -6,36 +6,21 @@ answered in one click or one line, or skipped, through the Slack emulator.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlmodel import select
 
 from bot.basics.slack_ids import RuledOutPrompt, WorkedPrompt
 from bot.config import Settings
 from bot.store.db import session_scope
 from bot.store.models import DraftPrompt, Incident
-from emulator import SlackEmulator
 from tests.commands.test_postmortem_commands import last_private
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
-from tests.helpers.incidents import open_incident
+from tests.conftest import ALICE, BOB, CAROL, Warroom
 from tests.helpers.records import section
 from tests.helpers.replay import Replay
 
 DAVE = "U0DAVE"
 DAY = datetime(2023, 11, 7, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def play(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Replay]:
-    """An incident declared at 10:00 UTC on November 7, 2023, ready to be played."""
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    async with running_warroom(slack, sqlite_url, Clock(DAY)) as warroom:
-        replay = Replay(warroom, "UTC", DAY)
-        replay.channel = await open_incident(warroom, "Checkout returns 500s")
-        await replay.run("10:00 AM", ALICE, "time started 10:00")
-        yield replay
 
 
 async def draft_of(play: Replay, clock_time: str) -> str:

@@ -18,16 +18,13 @@ from tests.conftest import ALICE, BOB, CAROL, Clock, running_warroom
 from tests.flows.test_wrap_up import chosen, form, typed
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.helpers.incidents import settle
-from tests.postmortem.test_suggestions import (  # noqa: F401 (people, model: fixtures)
+from tests.postmortem.test_suggestions import (
     DAVE,
     START,
     Played,
     ai,
     good,
-    model,
-    people,
     play,
-    played,
     sections_asked,
 )
 
@@ -47,7 +44,7 @@ def citing_impact(request: ChatRequest) -> dict[str, Any]:
 
 
 async def test_the_model_is_asked_once_the_wrap_up_is_answered_with_everything_said(
-    played: Played,  # noqa: F811 (the fixture imported above)
+    played: Played,
 ) -> None:
     played.model.reply(citing_impact, times=2)
     # The :x:'s question answered in its thread (42 minutes in: "dead end").
@@ -104,7 +101,7 @@ async def test_the_model_is_asked_once_the_wrap_up_is_answered_with_everything_s
 
 
 async def test_skipping_the_wrap_up_asks_the_model(
-    played: Played,  # noqa: F811 (the fixture imported above)
+    played: Played,
 ) -> None:
     played.model.reply(good)
     await played.run("public Card payments")
@@ -124,9 +121,9 @@ async def test_skipping_the_wrap_up_asks_the_model(
 
 
 async def test_left_unanswered_the_model_is_asked_after_warroom_wrap_up_wait(
-    people: SlackEmulator,  # noqa: F811
+    people: SlackEmulator,
     database_url: str,
-    model: FakeChatModel,  # noqa: F811
+    model: FakeChatModel,
 ) -> None:
     settings = ai(model, wrap_up_wait=timedelta(minutes=15))
     async for run in play(people, database_url, model, ai=settings):
@@ -148,7 +145,7 @@ async def test_left_unanswered_the_model_is_asked_after_warroom_wrap_up_wait(
 
 
 async def test_reopened_while_waiting_nothing_is_asked_until_resolved_again(
-    played: Played,  # noqa: F811 (the fixture imported above)
+    played: Played,
 ) -> None:
     played.model.reply(good, times=2)
     await played.resolve("Rolled back the gateway release", wrap_up="none")
@@ -160,7 +157,7 @@ async def test_reopened_while_waiting_nothing_is_asked_until_resolved_again(
 
 
 async def test_incident_postmortem_asks_at_once_while_the_wrap_up_waits(
-    played: Played,  # noqa: F811 (the fixture imported above)
+    played: Played,
 ) -> None:
     played.model.reply(good, times=2)
     await played.resolve("Rolled back the gateway release", wrap_up="none")
@@ -172,9 +169,9 @@ async def test_incident_postmortem_asks_at_once_while_the_wrap_up_waits(
 
 
 async def test_the_alerts_description_and_labels_reach_the_model(
-    people: SlackEmulator,  # noqa: F811
+    people: SlackEmulator,
     sqlite_url: str,
-    model: FakeChatModel,  # noqa: F811
+    model: FakeChatModel,
 ) -> None:
     model.reply(good_for_alert)
     async with running_warroom(

@@ -11,10 +11,9 @@ from bot.record.postmortem.back_words import says_service_back
 from tests.conftest import ALICE, CAROL
 from tests.helpers.records import section
 from tests.helpers.replay import Replay
-from tests.postmortem.test_draft_prompts import (  # noqa: F401 (play: a fixture)
+from tests.postmortem.test_draft_prompts import (
     DAVE,
     draft_of,
-    play,
 )
 
 
@@ -68,7 +67,7 @@ def url_of(replay: Replay, clock_time: str) -> str:
 
 
 async def test_a_message_saying_it_is_back_proposes_the_end_with_its_link(
-    play: Replay,  # noqa: F811 (the fixture imported above)
+    play: Replay,
 ) -> None:
     await play.say("10:20 AM", CAROL, "Error rate is 20%, not back to normal.")
     await play.say("10:30 AM", DAVE, "Rolled back the gateway.", "white_check_mark")
@@ -97,7 +96,7 @@ async def test_a_message_saying_it_is_back_proposes_the_end_with_its_link(
 
 
 async def test_in_french_and_negated_it_is_not_proposed(
-    play: Replay,  # noqa: F811 (the fixture imported above)
+    play: Replay,
 ) -> None:
     await play.run("10:01 AM", ALICE, "postmortem --lang fr")
     await play.say("10:30 AM", DAVE, "Rollback de la passerelle.", "white_check_mark")
@@ -120,7 +119,7 @@ async def test_in_french_and_negated_it_is_not_proposed(
 
 
 async def test_a_message_before_the_fix_proposes_nothing(
-    play: Replay,  # noqa: F811 (the fixture imported above)
+    play: Replay,
 ) -> None:
     await play.say("10:20 AM", CAROL, "Checkout is back to normal.")
     await play.say("10:30 AM", DAVE, "Rolled back the gateway.", "white_check_mark")

@@ -22,13 +22,11 @@ from bot.config import Secret
 from bot.config.ai import AISettings
 from emulator import Channel, SlackEmulator
 from emulator.openai_chat import ChatRequest, FakeChatModel
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, KEY, MODEL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, web_settings
 
 DAVE = "U0DAVE"
-MODEL = "llama3.1:8b"
-KEY = "sk-local-0000000000000000"
 START = datetime(2025, 3, 14, 3, 0, tzinfo=UTC)
 # What is said in the channel, minutes after the start, and the reaction that marks it.
 SAID = [
@@ -150,19 +148,6 @@ def some_unsupported(request: ChatRequest) -> dict[str, Any]:
     return answer
 
 
-@pytest.fixture
-def people(slack: SlackEmulator) -> SlackEmulator:
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    slack.add_user("U0ERIN", "erin", "Erin Achebe")
-    return slack
-
-
-@pytest.fixture
-async def model() -> AsyncIterator[FakeChatModel]:
-    async with FakeChatModel(models={MODEL}, key=KEY) as fake:
-        yield fake
-
-
 def ai(model: FakeChatModel, **changes: Any) -> AISettings:
     settings = AISettings(url=model.base_url, model=MODEL, key=Secret(KEY), timeout=5.0)
     return AISettings(**{**settings.__dict__, **changes})
@@ -201,14 +186,6 @@ async def play(
             await people.add_reaction(channel.id, said.ts, reaction, user=ALICE)
         await played.at(80)
         yield played
-
-
-@pytest.fixture
-async def played(
-    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
-) -> AsyncIterator[Played]:
-    async for each in play(people, sqlite_url, model):
-        yield each
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from emulator import SlackEmulator
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from tests.helpers.web_view import browser, sign_in, web_settings
-from tests.postmortem.test_suggestions import (  # noqa: F401 (people, model: fixtures)
+from tests.postmortem.test_suggestions import (
     CAROL,
     MODEL,
     Played,
@@ -24,8 +24,6 @@ from tests.postmortem.test_suggestions import (  # noqa: F401 (people, model: fi
     _section,
     ai,
     good,
-    model,
-    people,
     play,
     sections_asked,
 )
@@ -76,9 +74,9 @@ def judging_wrong_ones(request: ChatRequest) -> dict[str, Any]:
 
 @pytest.fixture
 async def played(
-    people: SlackEmulator,  # noqa: F811 (the fixture imported above)
+    people: SlackEmulator,
     sqlite_url: str,
-    model: FakeChatModel,  # noqa: F811
+    model: FakeChatModel,
 ) -> AsyncIterator[Played]:
     async for each in play(people, sqlite_url, model):
         yield each
@@ -113,9 +111,9 @@ async def test_the_verdicts_are_a_second_request_of_their_own(played: Played) ->
 
 # -- supported, with the quote to prove it -------------------------------------------------------
 async def test_a_supported_sentence_shows_its_quote_and_source_everywhere(
-    people: SlackEmulator,  # noqa: F811
+    people: SlackEmulator,
     sqlite_url: str,
-    model: FakeChatModel,  # noqa: F811
+    model: FakeChatModel,
 ) -> None:
     async for played in play(people, sqlite_url, model, **web_settings(people)):
         model.reply(good)
@@ -234,9 +232,9 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
     ],
 )
 async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
-    people: SlackEmulator,  # noqa: F811
+    people: SlackEmulator,
     sqlite_url: str,
-    model: FakeChatModel,  # noqa: F811
+    model: FakeChatModel,
     mishap: str,
     why: str,
 ) -> None:
@@ -281,9 +279,9 @@ async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
 
 
 async def test_warroom_ai_verify_off_is_mechanical_checks_only(
-    people: SlackEmulator,  # noqa: F811
+    people: SlackEmulator,
     sqlite_url: str,
-    model: FakeChatModel,  # noqa: F811
+    model: FakeChatModel,
 ) -> None:
     async for played in play(people, sqlite_url, model, ai=ai(model, verify=False)):
         model.reply(good)

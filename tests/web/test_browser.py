@@ -42,12 +42,6 @@ from tests.oncall.samples import two_schedules
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Locator, Page
 
-try:
-    from playwright.async_api import async_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    async_playwright = None
-
-CHROMIUM = Path(os.environ.get("WARROOM_TEST_CHROMIUM", "/usr/bin/chromium"))
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # The narrowest phone a status page is commonly read on (an iPhone SE or mini).
@@ -98,27 +92,6 @@ SLACK_USER_ID = re.compile(r"\b[UW]0[A-Z0-9]{2,}\b")
 # The incident page's four time metrics, in the words its header uses.
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 FOUR_METRICS = ("Time to detect", "Time to acknowledge", "Time to mitigate", "Time to resolve")
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    """Headless Chromium, in the test's event loop; skipped, loudly, when it cannot run here."""
-    if async_playwright is None:
-        pytest.skip(
-            "browser tests skipped: the playwright package is missing: pip install playwright"
-        )
-    if not CHROMIUM.is_file():
-        pytest.skip(f"browser tests skipped: {CHROMIUM} not found: apt-get install chromium")
-    # Chromium's sandbox refuses to start as root (in containers, typically).
-    args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=args
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 @dataclass

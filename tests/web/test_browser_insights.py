@@ -14,10 +14,9 @@ from bot.record.oncall.schedules import parse_schedules
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, Clock
 from tests.helpers.web_view import web_warroom
-from tests.web.test_browser import (  # noqa: F401 (chromium is a fixture)
+from tests.web.test_browser import (
     LAPTOP,
     SMALL_PHONE,
-    chromium,
     sign_in_with_slack,
     watched_page,
 )
@@ -56,7 +55,7 @@ async def chart_texts(page: Page) -> list[dict[str, object]]:
 async def test_chart_text_is_readable_on_a_phone_and_never_cut_off(
     slack: SlackEmulator,
     sqlite_url: str,
-    chromium: Browser,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
     tmp_path: Path,
 ) -> None:
     # A rota too, for the hours on call that the page charts below the incidents.

@@ -13,12 +13,9 @@ from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
-from tests.web.test_browser import chromium
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
-
-__all__ = ["chromium"]  # the fixture, from the browser tests: Chromium or a skip
 
 DAVE = "U0DAVE"
 GHOST = "U0GHOST"  # nobody Slack knows
