@@ -140,18 +140,21 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
     assert "2025-03-27 16:42 CET" in page and "2025-03-27 11:42 EDT" in page
     assert "2025-03-27 18:00 CET" in page and "2025-03-27 13:00 EDT" in page
     # Nobody named it: the name warroom makes is in the reader's language, as the frame is.
-    assert "INC-1: incident affecting E-commerce processing, Instore payment" in text
-    assert "INC-1 : incident" not in text
+    # Never with the internal reference, anywhere customers look.
+    assert "Incident affecting E-commerce processing, Instore payment" in text
+    assert "Incident affectant" not in text and "INC-1" not in text
     _, french, _ = await get(payplug, "/status?lang=fr")
-    assert "INC-1 : incident affectant E-commerce processing, Instore payment" in french
-    assert "INC-1: incident" not in french
+    assert "Incident affectant E-commerce processing, Instore payment" in french
+    assert "Incident affecting" not in french and "INC-1" not in french
+    _, feed, _ = await get(payplug, "/status/feed.atom")
+    assert "Incident affect" in feed and "INC-1" not in feed
     # Nothing internal: not the title, the channel, the people or the timeline.
     for internal in ("Redis", "Bob", "inc-1", "Alice", "ALICE", "U0ALICE"):
         assert internal not in page
 
     # Statuspage: one incident, the same two updates, each with both texts.
     [incident] = statuspage.incidents.values()
-    assert incident.name == "INC-1 : incident affectant E-commerce processing, Instore payment"
+    assert incident.name == "Incident affectant E-commerce processing, Instore payment"
     assert [(u["status"], u["body"]) for u in incident.updates] == [
         ("monitoring", f"{FR_MONITORING}\n\n{EN_MONITORING}"),
         ("resolved", f"{FR_RESOLVED}\n\n{EN_RESOLVED}"),
