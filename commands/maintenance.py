@@ -37,7 +37,9 @@ class MaintenanceArgs:
 def validate(args: str) -> MaintenanceArgs:
     args, public = _split_public(args)
     words = args.split()
-    if not words and public is None:
+    if not words:
+        if public is not None:
+            raise UsageError(USAGE)
         return MaintenanceArgs()
     if words[0].lower() == "cancel" and public is None:
         if (

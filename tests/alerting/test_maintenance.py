@@ -296,9 +296,12 @@ async def test_a_public_window_is_shown_scheduled_then_in_progress_then_gone(
     assert "service=" not in page and "search" not in page.lower()
     assert "In progress" not in page
 
+    assert "All systems operational" in page
     alerting.clock.now = datetime(2026, 8, 1, 22, 30, tzinfo=UTC)
     page = await status_page(alerting)
     assert "In progress" in page and UPGRADE in page and "Scheduled" not in page
+    # No incident under way: the banner says maintenance is.
+    assert "Maintenance in progress" in page and "All systems operational" not in page
 
     alerting.clock.now = datetime(2026, 8, 2, 2, 0, tzinfo=UTC) + timedelta(seconds=1)
     assert UPGRADE not in await status_page(alerting)

@@ -440,6 +440,9 @@ async def test_the_status_page_as_customers_see_it_on_a_laptop_and_a_phone(
                 await screenshot(page, keep / name)
 
 
+DB_WORK = "Reports may lag while we move the main database."
+
+
 async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
     slack: SlackEmulator, sqlite_url: str, chromium: Browser
 ) -> None:
@@ -448,7 +451,11 @@ async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
     under a banner the window's width saying "Major outage", no name carries the internal
     reference, axe-core finds nothing serious, no text under 12 px."""
     async with web_warroom(
-        slack, sqlite_url, Clock(FIRST_DECLARED), runtime__scheduler_interval=3600.0
+        slack,
+        sqlite_url,
+        Clock(FIRST_DECLARED),
+        maintenance__allowed=(ALICE,),
+        runtime__scheduler_interval=3600.0,
     ) as warroom:
         older = await open_incident(warroom, "Search index stale")
         await command(warroom, older, "public Search")
@@ -461,6 +468,9 @@ async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
         warroom.clock.now = SECOND_DECLARED + timedelta(minutes=30)
         await command(warroom, older, "resolve")
         await command(warroom, older, "update --public --lang en Search is up to date again")
+        # Planned maintenance, one under way and one to come: between the two groups.
+        await command(warroom, older, f"maintenance db=main now to 18:00 --public {DB_WORK}")
+        await command(warroom, older, "maintenance cdn=edge Sat 22:00 to Sun 02:00 --public CDN")
         for width, options in WIDTHS.items():
             async with watched_page(chromium, warroom, **options) as page:
                 await page.goto(f"{warroom.url}/status?lang=en")
@@ -469,7 +479,10 @@ async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
                 first = await cards.first.inner_text()
                 assert "Incident affecting Checkout" in first, (width, first)
                 assert "Card payments are failing" in first and "Resolved" not in first
-                assert "Search" in await cards.nth(1).inner_text()
+                assert DB_WORK in await cards.nth(1).inner_text()
+                assert "In progress" in await cards.nth(1).inner_text()
+                assert "Scheduled" in await cards.nth(2).inner_text()
+                assert "Search" in await cards.nth(3).inner_text()
                 banner = page.locator("header .banner")
                 assert "Major outage" in await banner.inner_text()
                 box = await banner.bounding_box()

@@ -379,6 +379,7 @@ async def status_page(request: web.Request) -> web.Response:
     zone, unknown = viewer_zone(request.query.get("tz"))
     published = await _published(web_.services, request)
     language = published.language
+    maintenance = await _maintenance(web_.services)
     response = render_page(
         request,
         "web/status.html.j2",
@@ -387,7 +388,9 @@ async def status_page(request: web.Request) -> web.Response:
         languages=web_.services.renderer.languages_of("web/status"),
         incidents=published.incidents,
         overall=overall_state(published.incidents),
-        maintenance=await _maintenance(web_.services),
+        maintenance=maintenance,
+        # What the banner says when no incident is under way but a window is.
+        under_maintenance=any(window.in_progress for window in maintenance),
         team_zone=web_.settings.incidents.timezone,
         history=await _history(web_.services, language, zone),
         # People's words as customers may read them (bot.basics.slack_text.to_public_plain).
