@@ -612,6 +612,34 @@ async def test_a_create_answered_after_the_timeout_is_found_not_made_again(
     assert len(statuspage.incidents) == 1
 
 
+async def test_a_lost_create_never_takes_another_incident_of_the_same_name(
+    payplug: Warroom, statuspage: FakeStatuspage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Public names carry no reference: two incidents on the same component share one. A
+    create retried after a failure takes an unresolved incident of that name only if it is
+    not another incident's (before, the second took the first's and rewrote its text)."""
+    monkeypatch.setattr(statuspage_client, "TIMEOUT_SECONDS", 0.5)
+    first = await open_incident(payplug, "Checkout down")
+    await command(payplug, first, "public E-commerce processing")
+    await command(payplug, first, "update --public --lang en Checkout fails for some")
+    second = await open_incident(payplug, "Checkout slow")
+    await command(payplug, second, "public E-commerce processing")
+    # The create fails (Statuspage made nothing); the retry looks for a lost create by name.
+    statuspage.fail(503, times=1)
+    await command(payplug, second, "update --public --lang en Checkout is slow")
+
+    await payplug.advance(seconds=20)
+
+    bodies = sorted(
+        [u["body"] for u in incident.updates] for incident in statuspage.incidents.values()
+    )
+    # The first incident's (same name, unresolved) is not taken: the second gets its own.
+    assert bodies == [["Checkout fails for some"], ["Checkout is slow"]]
+    assert {i.name for i in statuspage.incidents.values()} == {
+        "Incident affectant E-commerce processing"
+    }
+
+
 async def test_the_page_shows_the_50_latest_in_two_queries(payplug: Warroom) -> None:
     """Incidents published over the years: the page reads the 50 most recently updated and
     their updates, not every public incident ever made."""
