@@ -31,6 +31,11 @@ def add_maintenance_parser(sub: argparse._SubParsersAction[argparse.ArgumentPars
     add.add_argument("labels", nargs="+", metavar="LABEL=VALUE")
     add.add_argument("--from", dest="start", default="now", metavar="WHEN")
     add.add_argument("--to", dest="end", required=True, metavar="WHEN")
+    add.add_argument(
+        "--public",
+        metavar="DESCRIPTION",
+        help="show it on the status page (scheduled, then in progress) with these words",
+    )
     listing = actions.add_parser("list", help="the windows under way or to come")
     listing.add_argument("--all", action="store_true", help="those over or cancelled too")
     cancel = actions.add_parser("cancel", help="end a window now")
@@ -62,6 +67,7 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
                 by=_operator(),
                 operator=True,
                 send=False,
+                public=args.public,
             )
             return renderer.render_plain("maintenance/cli.j2", made=made, zone=zone)
         if args.maintenance_command == "cancel":

@@ -94,14 +94,21 @@ class Statuspage:
             "PATCH", f"/pages/{self.page_id}/incidents/{incident_id}", {"incident": {"name": name}}
         )
 
-    async def find_unresolved(self, name: str) -> tuple[str, str] | None:
-        """The newest unresolved incident called ``name``: (its id, its newest update's id)."""
+    async def find_unresolved(
+        self, name: str, held: frozenset[str] = frozenset()
+    ) -> tuple[str, str] | None:
+        """The newest unresolved incident called ``name`` that is none of ``held`` (those other
+        incidents of ours are already): (its id, its newest update's id)."""
         found = await self._call(
             "GET", f"/pages/{self.page_id}/incidents/unresolved?per_page={UNRESOLVED_PAGE}", None
         )
         if not isinstance(found, list):
             raise StatuspageFailure("the list of incidents is not a list", retryable=True)
-        named = [i for i in found if isinstance(i, dict) and i.get("name") == name]
+        named = [
+            i
+            for i in found
+            if isinstance(i, dict) and i.get("name") == name and i.get("id") not in held
+        ]
         newest = max(named, key=lambda i: str(i.get("created_at", "")), default=None)
         return None if newest is None else (_incident_id(newest), _newest_update(newest))
 

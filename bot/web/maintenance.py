@@ -53,6 +53,8 @@ async def add_window_form(request: web.Request) -> web.Response:
     if await guest_viewer(request, viewer):
         return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     fields = {key: _text(form.get(key)) for key in ("labels", "start", "end")}
+    # Whole: a description too long is refused in words, never cut.
+    fields["public"] = _text(form.get("public"), whole=True)
     try:
         start, end = split_span(f"{fields['start'] or 'now'} to {fields['end']}")
         window = await open_window(
@@ -62,6 +64,8 @@ async def add_window_form(request: web.Request) -> web.Response:
             end=end,
             by=viewer.author,
             operator=viewer.user_id is None,
+            # An empty box: a window for the team only.
+            public=fields["public"] if fields["public"].strip() else None,
         )
     except WindowRefused as refusal:
         return await _refused(request, viewer, refusal, form=fields)
@@ -193,6 +197,9 @@ async def _names(web_: WebContext, people: list[str]) -> dict[str, str]:
         return await known_names(session, {person for person in people if person})
 
 
-def _text(value: object) -> str:
-    """A form field as text (a file upload or a missing field: empty), at most 500 characters."""
-    return value[:500] if isinstance(value, str) else ""
+def _text(value: object, *, whole: bool = False) -> str:
+    """A form field as text (a file upload or a missing field: empty), at most 500 characters
+    unless ``whole`` (the form's size is bounded by ``read_form``)."""
+    if not isinstance(value, str):
+        return ""
+    return value if whole else value[:500]

@@ -5,9 +5,10 @@ and the window's record of what it silenced."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlmodel import select
 
@@ -136,6 +137,10 @@ async def test_a_window_ahead_silences_only_once_it_starts(alerting: Warroom) ->
         ("service=checkout now to 2026-08-09 00:00", "7 days at most"),
         ("cancel 9", "There is no maintenance window #9"),
         ("cancel x", "by its number"),
+        ("service=checkout now to 18:00 --public", "Say what customers should read"),
+        ("service=checkout now to 18:00 --public   ", "Say what customers should read"),
+        (f"service=checkout now to 18:00 --public {'x' * 501}", "500 characters at most"),
+        ("--public Upgrading", "Say which alerts and when"),
     ],
 )
 async def test_a_window_that_cannot_be_made_is_said_why(
@@ -171,6 +176,23 @@ def test_the_command_line_makes_lists_and_cancels_windows(tmp_path: Path) -> Non
 
     listed = run_warroom("maintenance", "list", env=env, clean=True)
     assert "#1  env=prod,service=checkout" in listed.stdout and "made by cli:" in listed.stdout
+    assert "public" not in listed.stdout
+
+    public = run_warroom(
+        *("maintenance", "add", "service=search", "--to", "2099-01-01 02:00"),
+        *("--from", "2098-12-31 22:00", "--public", "Search may be slow."),
+        env=env,
+        clean=True,
+    )
+    assert public.returncode == 0, public.stderr
+    assert "shown on the status page: Search may be slow." in public.stdout
+    empty = run_warroom(
+        *("maintenance", "add", "service=search", "--to", "18:00", "--public", ""),
+        env=env,
+        clean=True,
+    )
+    assert empty.returncode == 1 and "Say what customers should read" in empty.stderr
+    run_warroom("maintenance", "cancel", "2", env=env, clean=True)
 
     cancelled = run_warroom("maintenance", "cancel", "1", env=env, clean=True)
     assert cancelled.returncode == 0, cancelled.stderr
@@ -244,3 +266,86 @@ async def test_the_web_view_adds_a_window_shows_what_it_silenced_and_cancels_it(
             assert a.status == 400
         async with alice.get(f"{warroom.url}/maintenance/99") as answer:
             assert answer.status == 404
+
+
+UPGRADE = "Checkout may be slow while we upgrade its database."
+
+
+async def status_page(warroom: Warroom) -> str:
+    """What a customer reads on /status (no sign-in), as text."""
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{warroom.url}/status?lang=en") as answer,
+    ):
+        assert answer.status == 200
+        return visible_text(await answer.text())
+
+
+async def test_a_public_window_is_shown_scheduled_then_in_progress_then_gone(
+    alerting: Warroom,
+) -> None:
+    said = await maintenance(
+        alerting, f"service=checkout Sat 22:00 to Sun 02:00 --public {UPGRADE}"
+    )
+    assert "Maintenance window #1" in said and "on the status page" in said
+    # An internal window is never shown to customers.
+    await maintenance(alerting, "service=search now to 23:00")
+    page = await status_page(alerting)
+    assert "Scheduled" in page and UPGRADE in page
+    assert "2026-08-01 22:00 UTC – 2026-08-02 02:00 UTC" in page
+    assert "service=" not in page and "search" not in page.lower()
+    assert "In progress" not in page
+
+    assert "All systems operational" in page
+    alerting.clock.now = datetime(2026, 8, 1, 22, 30, tzinfo=UTC)
+    page = await status_page(alerting)
+    assert "In progress" in page and UPGRADE in page and "Scheduled" not in page
+    # No incident under way: the banner says maintenance is.
+    assert "Maintenance in progress" in page and "All systems operational" not in page
+
+    alerting.clock.now = datetime(2026, 8, 2, 2, 0, tzinfo=UTC) + timedelta(seconds=1)
+    assert UPGRADE not in await status_page(alerting)
+
+
+async def test_a_cancelled_public_window_leaves_the_status_page(alerting: Warroom) -> None:
+    await maintenance(alerting, f"service=checkout now to 18:00 --public {UPGRADE}")
+    assert UPGRADE in await status_page(alerting)
+    assert "is cancelled" in await maintenance(alerting, "cancel 1")
+    assert UPGRADE not in await status_page(alerting)
+
+
+async def test_the_web_form_makes_a_window_public_and_refuses_too_long_words(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with (
+        web_warroom(
+            slack,
+            sqlite_url,
+            Clock(NOW),
+            maintenance__allowed=(ALICE,),
+            runtime__scheduler_interval=3600.0,
+        ) as warroom,
+        browser() as alice,
+    ):
+        await sign_in(alice, warroom, ALICE)
+        async with alice.get(f"{warroom.url}/maintenance") as answer:
+            token = csrf_of(await answer.text())
+        form = {"labels": "service=checkout", "start": "now", "end": "18:00", "csrf": token}
+        long = {**form, "public": "y" * 501}
+        async with alice.post(f"{warroom.url}/maintenance", data=long) as answer:
+            page = await answer.text()
+            assert answer.status == 400
+            assert "500 characters at most; this one is 501" in visible_text(page)
+            assert "y" * 501 in page  # the form is kept as typed, nothing cut
+        async with alice.post(
+            f"{warroom.url}/maintenance", data={**form, "public": f"  {UPGRADE}  "}
+        ) as answer:
+            assert answer.status == 200
+            assert f"On the status page, for customers: “{UPGRADE}”" in visible_text(
+                await answer.text()
+            )
+        # An empty box: an internal window.
+        async with alice.post(f"{warroom.url}/maintenance", data={**form, "public": " "}) as answer:
+            assert "Not on the status page" in visible_text(await answer.text())
+        page = await status_page(warroom)
+        assert page.count(UPGRADE) == 1 and "In progress" in page

@@ -160,6 +160,12 @@ async def test_only_the_owners_of_what_it_silences_and_those_named_may(warroom: 
         warroom, "env=prod now to 12:00", user=CAROL
     )
 
+    # Showing a window to customers is part of making it: the same right.
+    said = await maintenance(
+        warroom, "service=checkout now to 18:00 --public Checkout is paused", user=DAVE
+    )
+    assert "Only the owners" in said and len(await windows(warroom)) == 2
+
     assert "Only the owners" in await maintenance(warroom, "cancel 1", user=DAVE)
     assert "Only the owners" in await maintenance(warroom, "cancel 2", user=OWEN)
     assert "is cancelled" in await maintenance(warroom, "cancel 1", user=OWEN)

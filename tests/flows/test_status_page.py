@@ -140,18 +140,21 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
     assert "2025-03-27 16:42 CET" in page and "2025-03-27 11:42 EDT" in page
     assert "2025-03-27 18:00 CET" in page and "2025-03-27 13:00 EDT" in page
     # Nobody named it: the name warroom makes is in the reader's language, as the frame is.
-    assert "INC-1: incident affecting E-commerce processing, Instore payment" in text
-    assert "INC-1 : incident" not in text
+    # Never with the internal reference, anywhere customers look.
+    assert "Incident affecting E-commerce processing, Instore payment" in text
+    assert "Incident affectant" not in text and "INC-1" not in text
     _, french, _ = await get(payplug, "/status?lang=fr")
-    assert "INC-1 : incident affectant E-commerce processing, Instore payment" in french
-    assert "INC-1: incident" not in french
+    assert "Incident affectant E-commerce processing, Instore payment" in french
+    assert "Incident affecting" not in french and "INC-1" not in french
+    _, feed, _ = await get(payplug, "/status/feed.atom")
+    assert "Incident affect" in feed and "INC-1" not in feed
     # Nothing internal: not the title, the channel, the people or the timeline.
     for internal in ("Redis", "Bob", "inc-1", "Alice", "ALICE", "U0ALICE"):
         assert internal not in page
 
     # Statuspage: one incident, the same two updates, each with both texts.
     [incident] = statuspage.incidents.values()
-    assert incident.name == "INC-1 : incident affectant E-commerce processing, Instore payment"
+    assert incident.name == "Incident affectant E-commerce processing, Instore payment"
     assert [(u["status"], u["body"]) for u in incident.updates] == [
         ("monitoring", f"{FR_MONITORING}\n\n{EN_MONITORING}"),
         ("resolved", f"{FR_RESOLVED}\n\n{EN_RESOLVED}"),
@@ -607,6 +610,34 @@ async def test_a_create_answered_after_the_timeout_is_found_not_made_again(
     await command(payplug, channel, "update --public --lang en Fixed")
     assert [u["body"] for u in incident.updates][-1] == "Fixed"
     assert len(statuspage.incidents) == 1
+
+
+async def test_a_lost_create_never_takes_another_incident_of_the_same_name(
+    payplug: Warroom, statuspage: FakeStatuspage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Public names carry no reference: two incidents on the same component share one. A
+    create retried after a failure takes an unresolved incident of that name only if it is
+    not another incident's (before, the second took the first's and rewrote its text)."""
+    monkeypatch.setattr(statuspage_client, "TIMEOUT_SECONDS", 0.5)
+    first = await open_incident(payplug, "Checkout down")
+    await command(payplug, first, "public E-commerce processing")
+    await command(payplug, first, "update --public --lang en Checkout fails for some")
+    second = await open_incident(payplug, "Checkout slow")
+    await command(payplug, second, "public E-commerce processing")
+    # The create fails (Statuspage made nothing); the retry looks for a lost create by name.
+    statuspage.fail(503, times=1)
+    await command(payplug, second, "update --public --lang en Checkout is slow")
+
+    await payplug.advance(seconds=20)
+
+    bodies = sorted(
+        [u["body"] for u in incident.updates] for incident in statuspage.incidents.values()
+    )
+    # The first incident's (same name, unresolved) is not taken: the second gets its own.
+    assert bodies == [["Checkout fails for some"], ["Checkout is slow"]]
+    assert {i.name for i in statuspage.incidents.values()} == {
+        "Incident affectant E-commerce processing"
+    }
 
 
 async def test_the_page_shows_the_50_latest_in_two_queries(payplug: Warroom) -> None:

@@ -129,8 +129,8 @@ async def test_payplug_as_customers_read_it(
     assert '<html lang="en">' in english and "<h1>Status</h1>" in english
     assert '<html lang="en">' in italian_reader
     # The title people gave, in the reader's language, the others beside it.
-    assert '<h2 lang="fr">Perturbations plateforme de paiement</h2>' in french
-    assert '<h2 lang="en">Payment platform disruptions</h2>' in english
+    assert '<h3 lang="fr">Perturbations plateforme de paiement</h3>' in french
+    assert '<h3 lang="en">Payment platform disruptions</h3>' in english
     assert '<span lang="it">Perturbazioni della piattaforma di pagamento</span>' in english
     assert "INC-1" not in html.unescape(re.sub(r'id="[^"]*"', "", french))
     # Each update's languages labelled; every text in its own paragraph and language.
@@ -299,7 +299,7 @@ async def test_the_title_renames_the_statuspage_incident_without_notifying(
 ) -> None:
     channel = await on_statuspage(payplug, "Checkout down after Bob's deploy")
     [incident] = statuspage.incidents.values()
-    assert incident.name == "INC-1 : incident affectant Checkout"
+    assert incident.name == "Incident affectant Checkout"
 
     await command(payplug, channel, "public --title --lang en Payment failures")
     await command(payplug, channel, "public --title Échecs de paiement")
@@ -313,7 +313,7 @@ async def test_the_title_renames_the_statuspage_incident_without_notifying(
         for m in channel.messages
     )
     page = await read(payplug, "/status?lang=en")
-    assert '<h2 lang="en">Payment failures</h2>' in page and "Bob" not in page
+    assert '<h3 lang="en">Payment failures</h3>' in page and "Bob" not in page
 
 
 async def test_a_refused_rename_is_said_once_and_not_tried_again(
@@ -328,7 +328,7 @@ async def test_a_refused_rename_is_said_once_and_not_tried_again(
     refusals = [m.text for m in channel.messages if "Statuspage refused to rename INC-1" in m.text]
     assert len(refusals) == 1 and "HTTP 422" in refusals[0]
     [incident] = statuspage.incidents.values()
-    assert incident.name == "INC-1 : incident affectant Checkout"
+    assert incident.name == "Incident affectant Checkout"
     assert len([r for r in statuspage.requests if r.method == "PATCH"]) == 1
     # The next update does not ask again; a new title does.
     await command(payplug, channel, "update --public --lang fr Paiements rétablis")
@@ -393,7 +393,7 @@ async def test_the_form_sets_components_and_a_title_per_language(
     page = await read(payplug, "/status?lang=en")
     # Typed in a form: plain text, shown as typed (never decoded as Slack's encoding).
     assert "Affected: R&amp;D portal, Payments &lt;EU&gt;" in page
-    assert '<h2 lang="en">Payment platform disruptions</h2>' in page
+    assert '<h3 lang="en">Payment platform disruptions</h3>' in page
     [incident] = statuspage.incidents.values()
     assert incident.name == " / ".join(TITLES.values())
     said = [m.text for m in channel.messages if "on the status pages" in m.text]

@@ -175,7 +175,7 @@ async def test_an_update_with_links_and_mentions_reads_right_in_every_output(
     # Statuspage: the incident's name from its components, the body plain, the person as
     # the mention's label (what was typed), never the name the directory gave warroom.
     (incident,) = statuspage.incidents.values()
-    assert incident.name == "INC-1: incident affecting Images & video, API"
+    assert incident.name == "Incident affecting Images & video, API"
     bodies = [update["body"] for update in incident.updates]
     assert READ.format(bob="bob") in bodies
     for body in bodies:

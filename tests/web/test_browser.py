@@ -35,7 +35,7 @@ from emulator import SlackEmulator
 from tests.conftest import ALICE, CAROL, Clock, Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX, at
 from tests.flows.test_status_page_replay import TITLES, replay
-from tests.helpers.incidents import declare_incident, open_incident
+from tests.helpers.incidents import command, declare_incident, open_incident
 from tests.helpers.web_view import API_TOKEN, web_warroom
 from tests.oncall.samples import two_schedules
 
@@ -411,6 +411,62 @@ async def test_the_status_page_as_customers_see_it_on_a_laptop_and_a_phone(
                 await no_sideways_scroll(page)
                 assert await smallest_text(page) >= SMALLEST_TEXT_PX
                 await screenshot(page, keep / name)
+
+
+DB_WORK = "Reports may lag while we move the main database."
+
+
+async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser
+) -> None:
+    """An older SEV3 published, a SEV1 under way, then the SEV3 resolved (its update is the
+    newest): at 1280 and 375 px the first card a customer sees is the SEV1 with its status,
+    under a banner the window's width saying "Major outage", no name carries the internal
+    reference, axe-core finds nothing serious, no text under 12 px."""
+    async with web_warroom(
+        slack,
+        sqlite_url,
+        Clock(FIRST_DECLARED),
+        maintenance__allowed=(ALICE,),
+        runtime__scheduler_interval=3600.0,
+    ) as warroom:
+        older = await open_incident(warroom, "Search index stale")
+        await command(warroom, older, "public Search")
+        await command(warroom, older, "update --public --lang en Search results are out of date")
+        warroom.clock.now = SECOND_DECLARED
+        major = await open_incident(warroom, "Payments queue stalled")
+        await command(warroom, major, "sev 1")
+        await command(warroom, major, "public Checkout")
+        await command(warroom, major, "update --public --lang en Card payments are failing")
+        warroom.clock.now = SECOND_DECLARED + timedelta(minutes=30)
+        await command(warroom, older, "resolve")
+        await command(warroom, older, "update --public --lang en Search is up to date again")
+        # Planned maintenance, one under way and one to come: between the two groups.
+        await command(warroom, older, f"maintenance db=main now to 18:00 --public {DB_WORK}")
+        await command(warroom, older, "maintenance cdn=edge Sat 22:00 to Sun 02:00 --public CDN")
+        for width, options in WIDTHS.items():
+            async with watched_page(chromium, warroom, **options) as page:
+                await page.goto(f"{warroom.url}/status?lang=en")
+                cards = page.locator("main section.card")
+                await cards.first.wait_for()
+                first = await cards.first.inner_text()
+                assert "Incident affecting Checkout" in first, (width, first)
+                assert "Card payments are failing" in first and "Resolved" not in first
+                assert DB_WORK in await cards.nth(1).inner_text()
+                assert "In progress" in await cards.nth(1).inner_text()
+                assert "Scheduled" in await cards.nth(2).inner_text()
+                assert "Search" in await cards.nth(3).inner_text()
+                banner = page.locator("header .banner")
+                assert "Major outage" in await banner.inner_text()
+                box = await banner.bounding_box()
+                assert box is not None and box["width"] == options["viewport"]["width"]
+                # The banner comes before the first card, on the first screen.
+                first_box = await cards.first.bounding_box()
+                assert first_box is not None and box["y"] < first_box["y"]
+                assert not re.search(r"INC-\d", await page.content())
+                assert not (found := await axe_violations(page)), described(found)
+                assert await smallest_text(page) >= SMALLEST_TEXT_PX
+                await no_sideways_scroll(page)
 
 
 # -- accessibility, every page at both widths ------------------------------------------------

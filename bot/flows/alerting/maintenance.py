@@ -46,12 +46,15 @@ async def open_window(
     by: str,
     operator: bool = False,
     send: bool = True,
+    public: str | None = None,
 ) -> MaintenanceWindow:
     """A new window, said where it silences; WindowRefused says what is wrong with what was
     typed, or who may make it. ``operator``: whoever runs warroom (the command line, the web
     view with sign-in off), whom no right binds; ``send``: False where the server's outbox
-    sends what was kept (the command line)."""
+    sends what was kept (the command line); ``public``: what customers read of it on the status
+    page (None: not shown there). Showing it is part of making it: the same right."""
     labels = maintenance.parse_matchers(matchers)
+    described = maintenance.public_description(public)
     now = services.clock()
     starts_at, ends_at = maintenance.read_span(
         start,
@@ -63,7 +66,13 @@ async def open_window(
     found = reach(services, labels) if operator else await check_may_change(services, by, labels)
     async with session_scope(services.engine) as session:
         window = await maintenance.add_window(
-            session, matchers=labels, starts_at=starts_at, ends_at=ends_at, by=by, now=now
+            session,
+            matchers=labels,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            by=by,
+            now=now,
+            public=described,
         )
         await jobs.schedule(
             session, kind=JobKind.MAINTENANCE_END, key=_key(window.id), due_at=ends_at
@@ -133,6 +142,12 @@ async def list_windows(
         found = await maintenance.windows(session, now=services.clock(), past=past)
         counts = await maintenance.silenced_counts(session)
     return [(window, counts.get(window.id or 0, 0)) for window in found]
+
+
+async def public_windows(services: Services) -> list[MaintenanceWindow]:
+    """The public windows to come or under way, the soonest first (the status page's)."""
+    async with session_scope(services.engine) as session:
+        return await maintenance.public_windows(session, now=services.clock())
 
 
 async def window_and_silenced(

@@ -49,21 +49,19 @@ def public_template(services: Services, language: str) -> str | None:
     return template if services.renderer.exists(template) else None
 
 
-def public_name(
-    services: Services, incident: Incident, record: PublicIncident, language: str | None = None
-) -> str:
+def public_name(services: Services, record: PublicIncident, language: str | None = None) -> str:
     """The incident's name in public (``named_publicly``), without its language."""
-    return named_publicly(services, incident, record, language)[1]
+    return named_publicly(services, record, language)[1]
 
 
 def named_publicly(
-    services: Services, incident: Incident, record: PublicIncident, language: str | None = None
+    services: Services, record: PublicIncident, language: str | None = None
 ) -> tuple[str, str]:
     """(language, name) of the incident in public, in ``language`` when it has a title in it:
     the title people gave (``/incident public --title``; else the one in the incident's
-    language, else their first); else warroom's own name, made from its reference and
-    components (kept as data, never as text) in ``language`` when warroom speaks it, else in
-    the incident's, else in English. Never its internal title."""
+    language, else their first); else warroom's own name, made from its components
+    (kept as data, never as text) in ``language`` when warroom speaks it, else in the
+    incident's, else in English. Never its internal title nor its reference (``INC-7``)."""
     if (given := public.public_title(record, language)) is not None:
         return given
     spoken = next(
@@ -71,17 +69,17 @@ def named_publicly(
         "en",
     )
     name = services.renderer.render_plain(
-        f"public/{spoken}.j2", name=True, reference=incident.reference, components=record.components
+        f"public/{spoken}.j2", name=True, components=record.components
     )
     return spoken, name
 
 
-def statuspage_name(services: Services, incident: Incident, record: PublicIncident) -> str:
+def statuspage_name(services: Services, record: PublicIncident) -> str:
     """The name on Statuspage, which has one name for every reader: each public title, the
     incident's language first, joined as multilingual pages join them ("Perturbations
     plateforme de paiement / Payment platform disruptions"); else warroom's own name."""
     titles = [title for _, title in public.titles_in_order(record)]
-    return " / ".join(titles) if titles else public_name(services, incident, record)
+    return " / ".join(titles) if titles else public_name(services, record)
 
 
 def update_texts(
@@ -404,7 +402,7 @@ async def _rename_if_retitled(services: Services, client: Statuspage, incident: 
         record = await public.public_record(session, incident.id or 0)
     if record is None or record.statuspage_id is None:
         return
-    name = statuspage_name(services, incident, record)
+    name = statuspage_name(services, record)
     if name == record.statuspage_name:
         return
     try:
@@ -467,8 +465,10 @@ async def _send(
         if statuspage_id:
             update_id = await client.add_update(statuspage_id, change)
         else:
-            created_as = statuspage_name(services, incident, record)
-            statuspage_id, update_id = await _create(client, job, incident, created_as, change)
+            created_as = statuspage_name(services, record)
+            statuspage_id, update_id = await _create(
+                services, client, job, incident, created_as, change
+            )
     await _keep(services, record.incident_id, statuspage_id, update, update_id, created_as)
     log.info("%s: update %s on Statuspage (%s)", incident.reference, update.id, update_id)
 
@@ -482,16 +482,34 @@ async def _statuspage_id(services: Services, incident_id: int) -> str | None:
 
 
 async def _create(
-    client: Statuspage, job: Job, incident: Incident, name: str, change: IncidentChange
+    services: Services,
+    client: Statuspage,
+    job: Job,
+    incident: Incident,
+    name: str,
+    change: IncidentChange,
 ) -> tuple[str, str]:
     """Create the Statuspage incident called ``name``; after a run that failed (a create may
     have reached Statuspage and its answer been lost to a timeout), first look for it among
     the unresolved ones by its name, and take it with the text it should have now."""
-    if job.attempts > 0 and (found := await client.find_unresolved(name)) is not None:
+    if (
+        job.attempts > 0
+        and (found := await _lost_create(services, client, incident, name)) is not None
+    ):
         log.warning("%s: Statuspage had %s already; taking it", incident.reference, found[0])
         await client.edit_update(*found, change.body)
         return found
     return await client.create_incident(name, change)
+
+
+async def _lost_create(
+    services: Services, client: Statuspage, incident: Incident, name: str
+) -> tuple[str, str] | None:
+    """The Statuspage incident a lost create made, if any: called ``name`` and not another of
+    ours (public names carry no reference, so two incidents can share one)."""
+    async with session_scope(services.engine) as session:
+        held = await public.statuspage_ids_held(session, incident.id or 0)
+    return await client.find_unresolved(name, frozenset(held))
 
 
 async def _keep(

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.render import without_forbidden_characters
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.moments import MomentRefused, parse_moment
 from bot.store.db import insert_once
@@ -28,6 +29,8 @@ _UNTIL = re.compile(r"\s+(?:to|until|till)\s+", re.IGNORECASE)
 # Longer than this is not maintenance: it is a route that should not open incidents
 # (WARROOM_MAINTENANCE_MAX says how long below it).
 LONGEST = timedelta(days=31)
+# What customers read of a public window on the status page: a paragraph, not an essay.
+PUBLIC_DESCRIPTION_MAX = 500
 
 
 class WindowRefused(BotError):
@@ -51,6 +54,19 @@ def parse_matchers(parts: Sequence[str]) -> dict[str, str]:
             raise WindowRefused(why="matcher_twice", label=label)
         matchers[label] = value
     return matchers
+
+
+def public_description(text: str | None) -> str | None:
+    """The words customers read of a window (None: an internal window), as given, without the
+    characters HTML and XML forbid; refused when empty or longer than a paragraph."""
+    if text is None:
+        return None
+    said = without_forbidden_characters(text).strip()
+    if not said:
+        raise WindowRefused(why="public_empty")
+    if len(said) > PUBLIC_DESCRIPTION_MAX:
+        raise WindowRefused(why="public_long", longest=PUBLIC_DESCRIPTION_MAX, length=len(said))
+    return said
 
 
 def read_span(
@@ -86,14 +102,16 @@ async def add_window(
     ends_at: datetime,
     by: str,
     now: datetime,
+    public: str | None = None,
 ) -> MaintenanceWindow:
-    """Keep a window (the caller commits)."""
+    """Keep a window (the caller commits); ``public``: what customers read of it, if anything."""
     window = MaintenanceWindow(
         matchers=dict(matchers),
         starts_at=starts_at,
         ends_at=ends_at,
         created_by=by,
         created_at=now,
+        public_description=public,
     )
     session.add(window)
     await session.flush()
@@ -189,3 +207,17 @@ async def silenced_counts(session: AsyncSession) -> dict[int, int]:
     for window_id in rows:
         counts[window_id] = counts.get(window_id, 0) + 1
     return counts
+
+
+async def public_windows(session: AsyncSession, *, now: datetime) -> list[MaintenanceWindow]:
+    """The public windows not cancelled and not over, the soonest first: the status page's."""
+    found = await session.exec(
+        select(MaintenanceWindow)
+        .where(
+            col(MaintenanceWindow.public_description).is_not(None),
+            col(MaintenanceWindow.cancelled_at).is_(None),
+            col(MaintenanceWindow.ends_at) > now,
+        )
+        .order_by(col(MaintenanceWindow.starts_at), col(MaintenanceWindow.id))
+    )
+    return list(found)

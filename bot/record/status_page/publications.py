@@ -309,6 +309,18 @@ async def record_renamed(session: AsyncSession, incident_id: int, name: str) -> 
     )
 
 
+async def statuspage_ids_held(session: AsyncSession, incident_id: int) -> set[str]:
+    """The Statuspage incidents other public incidents than ``incident_id`` are kept as:
+    public names carry no reference, so two incidents may share a name there."""
+    held = await session.exec(
+        select(PublicIncident.statuspage_id).where(
+            col(PublicIncident.statuspage_id).is_not(None),
+            col(PublicIncident.incident_id) != incident_id,
+        )
+    )
+    return {found for found in held if found}
+
+
 def statuspage_key(incident_id: int) -> str:
     return f"statuspage:{incident_id}"
 

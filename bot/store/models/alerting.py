@@ -108,6 +108,8 @@ class MaintenanceWindow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     cancelled_at: datetime | None = Field(default=None, sa_column=utc_column())
     cancelled_by: str | None = None
+    # What customers read of it on the status page; None: an internal window, never shown.
+    public_description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SilencedAlert(SQLModel, table=True):

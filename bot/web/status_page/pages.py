@@ -26,6 +26,7 @@ from dateutil import tz
 from bot.basics.languages import preferred_language
 from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import SlackText
+from bot.flows.alerting.maintenance import public_windows
 from bot.flows.status_page.publishing import (
     named_publicly,
     public_name,
@@ -40,6 +41,7 @@ from bot.record.status_page.publications import (
 )
 from bot.services import Services
 from bot.store.db import session_scope
+from bot.store.models import SEVERITIES
 from bot.web.context import web_context
 from bot.web.pages_common import render_page
 
@@ -79,7 +81,11 @@ class ShownUpdate:
 
 @dataclass(frozen=True)
 class ShownIncident:
+    # Internal: only ever hashed into the feed's ids, never shown (``anchor`` is the page's).
     reference: str
+    # Its id on the page (``#incident-12``): its first published update's number, never the
+    # internal reference nor the record's own id (which counts the team's incidents).
+    anchor: str
     # The name in the page's language when people gave one in it, else the one they gave in
     # the incident's language, else warroom's own (in the page's language when warroom has
     # it); ``name_language`` is the language it is in.
@@ -97,6 +103,8 @@ class ShownIncident:
     updates: list[ShownUpdate]  # newest first
     # Its public impact, as the history marks its days (``IMPACT_BY_SEVERITY``).
     impact: int
+    # Its severity's place in SEVERITIES (0: SEV1), to put the worst first among equal impacts.
+    severity_rank: int
 
     @property
     def status(self) -> str:
@@ -120,12 +128,13 @@ def _shown(services: Services, view: PublicView, language: str, now: datetime) -
         )
         for index, update in enumerate(view.updates)
     ]
-    name_language, name = named_publicly(services, view.incident, view.public, language)
+    name_language, name = named_publicly(services, view.public, language)
     # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
     name = clean(name)
     started, resolved = _started(view), _resolved(view)
     return ShownIncident(
         reference=view.incident.reference,
+        anchor=f"incident-{view.updates[0].id if view.updates else 0}",
         name=name,
         name_language=name_language,
         other_names=[
@@ -140,7 +149,22 @@ def _shown(services: Services, view: PublicView, language: str, now: datetime) -
         lasted_minutes=max(0, int(((resolved or now) - started).total_seconds() // 60)),
         updates=updates[::-1],
         impact=impact_of(view),
+        severity_rank=_severity_rank(view.incident.severity),
     )
+
+
+def _severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def in_page_order(incidents: list[ShownIncident]) -> list[ShownIncident]:
+    """What a customer reads first: the incidents under way, worst first (impact, then
+    severity, then the latest started), then the resolved ones, the last resolved first."""
+    ongoing = [incident for incident in incidents if incident.resolved_at is None]
+    ongoing.sort(key=lambda i: (-i.impact, i.severity_rank, -i.started_at.timestamp()))
+    resolved = [incident for incident in incidents if incident.resolved_at is not None]
+    resolved.sort(key=lambda i: i.resolved_at or i.started_at, reverse=True)
+    return ongoing + resolved
 
 
 def impact_of(view: PublicView) -> int:
@@ -193,7 +217,32 @@ async def _published(services: Services, request: web.Request) -> Published:
     language = page_language(request, services, views[0].public.language if views else None)
     now = services.clock()
     shown = [_shown(services, view, language, now) for view in views]
-    return Published(shown, language)
+    return Published(in_page_order(shown), language)
+
+
+@dataclass(frozen=True)
+class ShownMaintenance:
+    """A public maintenance window as customers read it: what the team said, and when."""
+
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    in_progress: bool
+
+
+async def _maintenance(services: Services) -> list[ShownMaintenance]:
+    """The public windows in progress, then those scheduled, the soonest first."""
+    now = services.clock()
+    shown = [
+        ShownMaintenance(
+            clean(window.public_description or ""),
+            window.starts_at,
+            window.ends_at,
+            window.starts_at <= now,
+        )
+        for window in await public_windows(services)
+    ]
+    return sorted(shown, key=lambda m: not m.in_progress)
 
 
 @dataclass(frozen=True)
@@ -226,7 +275,7 @@ async def _history(services: Services, language: str, zone: str) -> list[Compone
     marks: dict[str, dict[date, tuple[int, list[str]]]] = {}
     for view in views:
         impact = impact_of(view)
-        name = clean(public_name(services, view.incident, view.public, language))
+        name = clean(public_name(services, view.public, language))
         start = max(_local_day(_started(view), zone), first)
         end = _local_day(_resolved(view) or now, zone)
         for component in filter(None, map(clean, view.public.components)):
@@ -323,12 +372,14 @@ def _urn(name: str) -> str:
 
 
 async def status_page(request: web.Request) -> web.Response:
-    """GET /status[?tz=Europe/Paris][&lang=fr]: the published updates, newest incident first,
-    and the last 90 days of each component."""
+    """GET /status[?tz=Europe/Paris][&lang=fr]: the overall state, the incidents under way
+    (worst first), the resolved ones (last resolved first), and the last 90 days of each
+    component."""
     web_ = web_context(request)
     zone, unknown = viewer_zone(request.query.get("tz"))
     published = await _published(web_.services, request)
     language = published.language
+    maintenance = await _maintenance(web_.services)
     response = render_page(
         request,
         "web/status.html.j2",
@@ -337,6 +388,10 @@ async def status_page(request: web.Request) -> web.Response:
         languages=web_.services.renderer.languages_of("web/status"),
         incidents=published.incidents,
         overall=overall_state(published.incidents),
+        maintenance=maintenance,
+        # What the banner says when no incident is under way but a window is.
+        under_maintenance=any(window.in_progress for window in maintenance),
+        team_zone=web_.settings.incidents.timezone,
         history=await _history(web_.services, language, zone),
         # People's words as customers may read them (bot.basics.slack_text.to_public_plain).
         public_words=True,
