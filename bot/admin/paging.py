@@ -18,9 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.app import build_services
 from bot.config import Settings
-from bot.flows.alerting.drills import DrillRefused, run_drill
 from bot.record.paging.contacts import ContactsError, load_contacts
 from bot.store.migrate import command_engine
 from bot.store.models import DrillCheck
@@ -60,6 +58,9 @@ def run_paging(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
     """0 when every provider passed (or was skipped), 1 when one failed, 2 when refused."""
+    # Imported here: `warroom paging check` and the other commands start without the app.
+    from bot.flows.alerting.drills import DrillRefused
+
     try:
         checks, report = asyncio.run(_drill(settings, person, everyone))
     except DrillRefused as refusal:
@@ -72,6 +73,9 @@ def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
 async def _drill(
     settings: Settings, person: str | None, everyone: bool
 ) -> tuple[list[DrillCheck], str]:
+    from bot.app import build_services
+    from bot.flows.alerting.drills import run_drill
+
     engine = await command_engine(settings.runtime.database_url)
     try:
         async with aiohttp.ClientSession() as http:

@@ -96,6 +96,8 @@ async def warroom(
         CONTACTS,
         **phone_environ(twilio, ntfy, PUBLIC_URL),
         WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox[1]}",
+        # A relay on 127.0.0.1 without credentials or STARTTLS, as the operator allows.
+        WARROOM_SMTP_PLAINTEXT="true",
         WARROOM_SMTP_FROM="warroom@example.com",
         WARROOM_PAGING_DRILL="mon 10:00 Europe/Paris",
         WARROOM_PAGING_DRILL_WAIT="10s",
@@ -217,6 +219,7 @@ def test_the_command_drills_carol_by_mail_and_refuses_bob(
         "DATABASE_URL": f"sqlite:///{tmp_path / 'warroom.db'}",
         "WARROOM_CONTACTS": str(tmp_path / "contacts.yaml"),
         "WARROOM_SMTP_URL": f"smtp://127.0.0.1:{mailbox[1]}",
+        "WARROOM_SMTP_PLAINTEXT": "true",
         "WARROOM_SMTP_FROM": "warroom@example.com",
         "WARROOM_PUBLIC_URL": PUBLIC_URL,
     }.items():

@@ -70,6 +70,8 @@ async def warroom(
         CONTACTS,
         **phone_environ(twilio, ntfy, PUBLIC_URL),
         WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox[1]}",
+        # A relay on 127.0.0.1 without credentials or STARTTLS, as the operator allows.
+        WARROOM_SMTP_PLAINTEXT="true",
         WARROOM_SMTP_FROM="warroom@example.com",
     )
     async with running_warroom(slack, database_url, Clock(NOW), **settings) as running:
