@@ -416,8 +416,10 @@ async def run_demo(
         for request in model.accepted:
             if request.sentences:
                 print(f"  then {len(request.sentences)} sentences, each with the entries it cites")
-            else:
+            elif request.lines:
                 print(f"  {len(request.lines)} lines of the record, like: {request.lines[0]}")
+            else:  # a question of its own, as whether two follow-ups are one
+                print(f"  a question answered as {request.format_name}")
         await _drill(runner.app, twilio, port)
         path, reference = await _write_postmortem(runner.app, channel_id, output)
         print(f"\nPostmortem draft written to {path}")
