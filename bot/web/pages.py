@@ -23,10 +23,9 @@ from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
     SignInNeeded,
     check_csrf,
-    csrf_token,
     keep_new_session,
     page_viewer,
-    with_session,
+    viewer_and_csrf,
 )
 from bot.web.context import WebContext, web_context
 from bot.web.draft_places import new_places_token, place_sections
@@ -117,12 +116,6 @@ async def _page_answer(request: web.Request, handler: Handler) -> web.StreamResp
         )
     except FormUnreadable:
         return render_page(request, "web/error.html.j2", status=400, problem="bad_form")
-
-
-def viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
-    """The person looking at a page, and the token its forms carry."""
-    viewer = with_session(request, page_viewer(request))
-    return viewer, csrf_token(request, viewer)
 
 
 async def incident_list(request: web.Request) -> web.Response:
