@@ -28,9 +28,10 @@ from bot.web.auth import (
     viewer_and_csrf,
 )
 from bot.web.context import WebContext, web_context
-from bot.web.draft_places import new_places_token, place_sections
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
+from bot.web.postmortem.draft_places import new_places_token, place_sections
+from bot.web.postmortem.suggestions import accepted, suggestion_of_form
 from bot.web.reading import (
     NotVisible,
     incident_draft,
@@ -40,7 +41,6 @@ from bot.web.reading import (
     team_of,
 )
 from bot.web.routing import Handler, RouteKind, kind_of
-from bot.web.suggestions import accepted, suggestion_of_form
 from bot.web.visibility import Viewer
 
 # Timeline entries an incident page shows at once; the rest are a page away.
