@@ -97,11 +97,6 @@ LOOSE_EXCEPTIONS: Mapping[str, str] = {
     "bot.web": "the route table: it mounts every domain's pages and handlers",
     "commands": "registers every subcommand's listeners, every domain's included",
     "commands.table": "the subcommand table: it names every subcommand, in whichever domain",
-    # Not a table: what it imports is to move.
-    "bot.record.incidents": (
-        "a status change announces itself on the public page (status_page.publications): to "
-        "move the announcement to the status_page domain, called by the flows"
-    ),
 }
 # Folders inside a layer's folder that are parts of it, not domains: no order, and its loose
 # modules may import them.
