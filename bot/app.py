@@ -59,13 +59,13 @@ from bot.store.db import create_engine, database_reachable
 from bot.store.migrate import upgrade_database
 from bot.store.wakeups import Wakeups, listens
 from bot.web import WEB_ROUTES, add_web_view
-from bot.web.alert_webhooks import receive_alerts, receive_heartbeat
+from bot.web.alerting.webhooks import receive_alerts, receive_heartbeat
+from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
 from bot.web.paging.links import acknowledge as acknowledge_link
 from bot.web.paging.links import show_acknowledge
 from bot.web.paging.twilio_webhooks import receive_keypress, receive_sms, receive_status
 from bot.web.routing import Route, RouteKind, add_routes
-from bot.web.tracker_webhooks import receive_tracker_webhook
 from commands import APPLIERS
 
 log = logging.getLogger(__name__)

@@ -53,7 +53,7 @@ _LOOPBACK_NAMES = {LOOPBACK, "::1", "localhost"}
 def listen_address(settings: Settings, host: str) -> str:
     """Where to listen: ``host``. With sign-in off the web view shows every incident to anyone
     who can open it, so its pages and API answer only requests from this machine
-    (bot/web/pages.py ``web_view_rules``), while Slack, the webhooks, ``/status`` and
+    (bot/web/incident/pages.py ``web_view_rules``), while Slack, the webhooks, ``/status`` and
     ``/healthz`` answer on ``host`` as always: a container publishes its port to them."""
     if settings.web.auth == "none" and host not in _LOOPBACK_NAMES:
         log.warning(

@@ -2,23 +2,9 @@
 help``; one module per subcommand. Incoming code, beside ``bot.slack``, whose Bolt app
 registers it (``register``).
 
-The subcommands:
-
-- ``start``: declare an incident from one line; ``modal``: the declare form.
-- ``lead``, ``role``, ``sev``, ``status``: who leads, who holds a role, severity, status.
-- ``update``: a stakeholder update, on the status pages too with ``--public``.
-- ``note``: a key event on the timeline; ``timeline``: the curated timeline so far.
-- ``impact`` and ``cause``: findings for the postmortem, sharing ``finding``.
-- ``action``: a follow-up task (``--due``), its "File as issue" button, and "Mark done" on
-  its reminder.
-- ``suggestion``: Accept and Edit on the sections the team's model suggested, and Edit's form.
-- ``milestone_time``: ``/incident time``: set or correct a milestone time.
-- ``timezone``: the incident's times in another zone.
-- ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
-- ``resolve``: resolve and post the draft; ``postmortem``: write the draft again.
-- ``maintenance``: ``/incident maintenance``: silence matching alerts for a while.
-- ``lessons``: the day-after lessons DM's Answer and Skip buttons, and its form.
-- ``wrap_up``: the form offered on resolving: its Wrap up and Skip buttons, and the form.
+The subcommands here: ``action``: a follow-up task (``--due``), its "File as issue" button,
+and "Mark done" on its reminder; ``maintenance``: ``/incident maintenance``: silence matching
+alerts for a while; ``modal``: the declare form (``/incident`` alone).
 
 What they share:
 
@@ -29,13 +15,13 @@ What they share:
 - ``arguments``: people, groups and words read out of slash-command text.
 - ``buttons``: what a button press says: the value, who pressed, where.
 - ``forms``: custom fields in Slack forms, read back as values.
-- ``field_forms``: the "Edit fields" form, and the one resolving opens for missing fields.
-- ``draft_prompts``: the buttons and the form of the draft's questions in threads.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
 - ``oncall/``: the ``/oncall`` command, routed from its own table.
+- ``postmortem/``: findings, the draft again, its questions, suggestions, lessons, wrap-up.
 - ``escalation/``: ``/incident escalate`` and ``/incident ack``.
+- ``incident/``: declaring, severity, status, roles, updates, notes, fields, resolving.
 - ``status_page/``: ``/incident public`` and its form.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
@@ -73,7 +59,14 @@ from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
 from commands.action import apply_file_press, apply_merge_press, handle_mark_done_button
 from commands.buttons import handle_press_in_line
-from commands.draft_prompts import (
+from commands.escalation.ack import apply_acknowledge_press
+from commands.incident.field_forms import (
+    handle_edit_fields_button,
+    handle_edit_fields_submission,
+    handle_resolve_submission,
+)
+from commands.modal import handle_declare_submission, handle_type_chosen
+from commands.postmortem.draft_prompts import (
     apply_idea_press,
     apply_rules_out_press,
     apply_worked_now,
@@ -81,26 +74,23 @@ from commands.draft_prompts import (
     handle_worked_at_submission,
     skip_applier,
 )
-from commands.escalation.ack import apply_acknowledge_press
-from commands.field_forms import (
-    handle_edit_fields_button,
-    handle_edit_fields_submission,
-    handle_resolve_submission,
-)
-from commands.lessons import (
+from commands.postmortem.lessons import (
     handle_answer_button,
     handle_lessons_submission,
     handle_skip_button,
 )
-from commands.modal import handle_declare_submission, handle_type_chosen
-from commands.router import INCIDENT, apply_incident_command, handle_incident_command
-from commands.status_page.form import handle_public_submission
-from commands.suggestion import apply_accept_press, handle_edit_press, handle_edit_submission
-from commands.wrap_up import (
+from commands.postmortem.suggestion import (
+    apply_accept_press,
+    handle_edit_press,
+    handle_edit_submission,
+)
+from commands.postmortem.wrap_up import (
     handle_skip_wrap_up_button,
     handle_wrap_up_button,
     handle_wrap_up_submission,
 )
+from commands.router import INCIDENT, apply_incident_command, handle_incident_command
+from commands.status_page.form import handle_public_submission
 
 # What applies each kind of command kept in a channel's line (bot/flows/in_order.py): the
 # slash command, or the button's action id.
@@ -134,7 +124,7 @@ def register(app: AsyncApp) -> None:
     app.action(SuggestionMessage.ACCEPT)(handle_press_in_line)
     app.action(SuggestionMessage.EDIT)(handle_edit_press)
     app.view(SuggestionModal.CALLBACK)(handle_edit_submission)
-    # The draft's questions (commands/draft_prompts.py): in line too, but for the button
+    # The draft's questions (commands/postmortem/draft_prompts.py): in line too, but for the button
     # that opens a form.
     pressed = (RuledOutPrompt.RULES_OUT, RuledOutPrompt.IDEA, RuledOutPrompt.SKIP)
     for action_id in (*pressed, WorkedPrompt.NOW, WorkedPrompt.SKIP):

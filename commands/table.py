@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from commands import (
-    action,
-    cause,
-    help_text,
-    impact,
+from commands import action, help_text, maintenance
+from commands.base import Subcommand
+from commands.escalation import ack, escalate
+from commands.incident import (
     incident_type,
     lead,
-    maintenance,
-    milestone_time,
     note,
-    postmortem,
     resolve,
     role,
     set_field,
@@ -23,8 +19,8 @@ from commands import (
     timezone,
     update,
 )
-from commands.base import Subcommand
-from commands.escalation import ack, escalate
+from commands.postmortem import cause, impact, milestone_time
+from commands.postmortem import draft as postmortem
 from commands.status_page import public
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (

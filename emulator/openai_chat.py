@@ -86,7 +86,7 @@ STRICT_MAX_PROPERTIES = 5000
 # "[S3] The rollback ended the errors."
 _REF = re.compile(r"^\[(E\d+)\]")
 _SENTENCE = re.compile(r"^\[S(\d+)\] (.*)$")
-# The formats warroom asks for (bot/clients/language_model.py).
+# The formats warroom asks for (bot/clients/ai.py).
 SECTIONS = "postmortem_sections"
 VERDICTS = "warroom_verdicts"
 

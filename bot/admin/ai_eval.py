@@ -31,7 +31,7 @@ import aiohttp
 
 from bot.admin.eval_set import CATEGORIES, REPLAYS, Replay
 from bot.basics.render import Renderer
-from bot.clients.language_model import (
+from bot.clients.ai import (
     VERDICTS_FORMAT,
     VERDICTS_SCHEMA,
     ModelFailure,
@@ -239,8 +239,8 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
     context["lines"] = record_lines(evidence.values(), dated=False)
     body = chat_request(
         ai.model,
-        renderer.render_plain("narrative/instructions.j2", **context),
-        renderer.render_plain("narrative/record.j2", **context),
+        renderer.render_plain("ai/instructions.j2", **context),
+        renderer.render_plain("ai/record.j2", **context),
     )
     answer, result.sections = await _timed(http, ai, body)
     if answer is not None:
@@ -266,10 +266,8 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
         lines = question_lines(asked, evidence)
         body = chat_request(
             ai.model,
-            renderer.render_plain("narrative/verify_instructions.j2", incident=incident),
-            renderer.render_plain(
-                "narrative/verify_sentences.j2", incident=incident, sentences=lines
-            ),
+            renderer.render_plain("ai/verify_instructions.j2", incident=incident),
+            renderer.render_plain("ai/verify_sentences.j2", incident=incident, sentences=lines),
             name=VERDICTS_FORMAT,
             schema=VERDICTS_SCHEMA,
         )

@@ -7,7 +7,7 @@ follow-up is ``bot.flows.follow_ups.filing``'s choice.
 - ``webhook/``: a page as signed JSON POSTed to a URL the team runs.
 - ``teams/``: a page as an Adaptive Card through a Teams Workflows webhook.
 - ``statuspage``: Atlassian Statuspage's REST API.
-- ``language_model``: the team's own model (OpenAI's Chat Completions API), asked for the
+- ``ai``: the team's own model (OpenAI's Chat Completions API), asked for the
   postmortem draft's written sections.
 - ``follow_up_model``: the same model asked whether a new follow-up repeats an earlier one.
 - ``vendor_http``: the JSON call, answer and failure the vendors' clients share.

@@ -1,6 +1,6 @@
 """The team's model asked whether a new follow-up is the same task as an earlier one of its
 incident, in other words: the same Chat Completions call as the draft's
-(bot/clients/language_model.py, OpenAI's ``createChatCompletion``), with the format
+(bot/clients/ai.py, OpenAI's ``createChatCompletion``), with the format
 ``warroom_same_task``: ``{"same_as": "T2"}`` (the earlier task's number as sent) or
 ``{"same_as": "none"}``. Anything else is a ModelFailure: the words' match stands alone.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.clients.language_model import ModelFailure, chat_request, complete, content_of
+from bot.clients.ai import ModelFailure, chat_request, complete, content_of
 from bot.config.ai import AISettings
 
 FORMAT_NAME = "warroom_same_task"

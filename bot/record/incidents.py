@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
 from bot.basics.logs import bind_incident
 from bot.basics.slack_text import to_plain
-from bot.record.status_page.publications import announce_status
 from bot.record.timeline import add_entry
 from bot.store.db import take_if_free
 from bot.store.models import Incident, Status, TimelineKind
@@ -230,7 +229,8 @@ async def resolve_incident(
     resolved_at: datetime,
     summary: str = "",
 ) -> Incident:
-    """Mark the incident resolved and record it in the timeline (the caller commits)."""
+    """Mark the incident resolved and record it in the timeline (the caller commits; the
+    flows announce it on the status page, ``status_page.publications.announce_status``)."""
     if incident.status == Status.RESOLVED:
         raise AlreadyResolved(reference=incident.reference)
     previous = incident.status
@@ -247,7 +247,6 @@ async def resolve_incident(
         author=resolved_by,
         occurred_at=resolved_at,
     )
-    await announce_status(session, incident, at=resolved_at)
     return incident
 
 
@@ -303,7 +302,7 @@ async def set_status(
     session: AsyncSession, incident: Incident, *, status: Status, by: str, at: datetime
 ) -> Status:
     """Move the incident to ``status`` (backwards too) and record it; return the previous one
-    (the caller commits).
+    (the caller commits; the flows announce it on the status page, ``announce_status``).
 
     Resolving goes through ``resolve_incident``; moving a resolved incident back reopens it.
     """
@@ -326,7 +325,6 @@ async def set_status(
         author=by,
         occurred_at=at,
     )
-    await announce_status(session, incident, at=at)
     return previous
 
 

@@ -1,35 +1,34 @@
 """The web view and every HTTP route that is not Slack's, served by the same process. The
 modules here are what the domain folders share.
 
-- ``pages``: the incident list, one incident, its channel history, the postmortem draft.
-- ``draft_places``: the draft's page cut where its written sections stand, and its checklist.
-- ``insights_page``: ``/insights``: headline numbers and charts over the filters' period.
-- ``suggestions``: Accept and Edit, in the web view, on what the team's model suggested.
-- ``follow_ups``: the open follow-ups of every incident the viewer may see.
-- ``pages_common``: rendering a page: its template, security headers, the viewer's context.
-- ``api``: the JSON API under /api/, its routes in a table (``OPERATIONS``).
+- ``pages_common``: rendering a page: its template, security headers, the viewer's context;
+  reading a request's body within a limit.
 - ``api_models``: the JSON API's answers as models.
 - ``api_answers``: how every JSON API handler answers, and who is calling.
 - ``openapi``: the API's OpenAPI document, generated from the table and the models.
-- ``api_docs``: ``/api/docs``: that document as a page a person reads.
-- ``auth``: Sign in with Slack, the session cookie, CSRF, who is asking.
+- ``auth``: Sign in with Slack, the session cookie, CSRF, who is asking (and whether a guest).
 - ``sessions``: signed cookies: the session, and a sign-in in progress.
 - ``visibility``: who may see which incident.
 - ``reading``: what pages and the API read, through the viewer's visibility.
 - ``filters``: the incident list's filters, read from a query string.
-- ``charts``: the insights' charts, drawn on the server as inline SVG.
+- ``charts``: the charts' geometry, drawn on the server as inline SVG.
 - ``context``: what every web handler needs, built once per application.
 - ``routing``: what each route is for (a page, the API, a machine), said where it is added.
 - ``monitoring``: every request counted and timed, and ``GET /metrics``.
-- ``alert_webhooks``: ``POST /alerts/...``: alert webhooks in.
-- ``tracker_webhooks``: ``POST /trackers/...``: a tracker says an issue closed or reopened.
-- ``maintenance``: ``/maintenance``: maintenance windows listed, added and cancelled.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
 - ``status_page/``: the public status page and its Atom feed.
 - ``oncall/``: the on-call pages, charts, calendar feeds and API.
+- ``insights/``: ``/insights``: headline numbers and charts over the filters' period.
+- ``follow_ups/``: the open follow-ups of every incident the viewer may see; the trackers'
+  webhooks (an issue closed or reopened).
+- ``postmortem/``: the draft's page cut where its written sections stand; Accept and Edit on
+  what the team's model suggested.
 - ``paging/``: acknowledgement links and Twilio's webhooks.
+- ``incident/``: the incident list, one incident, its channel history, the postmortem draft.
+- ``alerting/``: the alert and heartbeat webhooks; the maintenance windows' pages.
+- ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
 ``bot.clients`` and lower), ``bot.keys`` and its domain folders; nothing of its sibling
@@ -41,20 +40,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import (
-    api,
-    api_docs,
-    auth,
-    follow_ups,
-    insights_page,
-    maintenance,
-    pages,
-    suggestions,
-)
+from bot.web import auth
+from bot.web.alerting import maintenance
+from bot.web.api import docs as api_docs
+from bot.web.api import operations as api
 from bot.web.context import web_context_ctx
+from bot.web.follow_ups import pages as follow_ups
+from bot.web.incident import pages
+from bot.web.insights import page as insights_page
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
 from bot.web.oncall import people as oncall_people
+from bot.web.postmortem import suggestions
 from bot.web.routing import Route, RouteKind
 from bot.web.status_page import pages as status_page
 

@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.basics.numbers import parse_token
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.web_api import MemberFacts, OAuthApp
+from bot.flows.people import is_guest
 from bot.record.oncall.zones import known_zone
 from bot.record.people import remember_names, remember_zone
 from bot.store.db import session_scope
@@ -278,3 +279,18 @@ async def sign_out(request: web.Request) -> web.Response:
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
+
+
+def viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
+    """The person looking at a page, and the token its forms carry."""
+    viewer = with_session(request, page_viewer(request))
+    return viewer, csrf_token(request, viewer)
+
+
+async def guest_viewer(request: web.Request, viewer: Viewer) -> bool:
+    """Whether the viewer is a guest of the workspace: their session says so, or Slack does
+    now (``users.info``, asked afresh: a member made a guest since signing in sees nothing)."""
+    if viewer.guest:
+        return True
+    services = web_context(request).services
+    return viewer.user_id is not None and await is_guest(services, viewer.user_id)

@@ -12,6 +12,8 @@ from bot.basics.render import without_forbidden_characters
 from bot.store.models import Incident
 from bot.web.context import web_context
 
+_CHUNK = 64 * 1024
+
 # Pages load nothing from elsewhere and run no script; styles are inline with a nonce.
 _CSP = (
     "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
@@ -78,3 +80,20 @@ def not_allowed(request: web.Request, incident: Incident) -> web.Response:
         problem="not_allowed",
         channel=incident.channel_name or "",
     )
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, refused early by its declared length and again while reading it."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge()
+    chunks, size = [], 0
+    while chunk := await request.content.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)

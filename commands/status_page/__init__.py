@@ -4,6 +4,6 @@
 - ``form``: the status page form, saved.
 
 May import: what ``commands`` may, the modules of ``commands`` and the domains before it
-(``oncall``, ``escalation``). Nothing imports it but ``commands`` (its table and
-``register``).
+(``oncall``, ``postmortem``, ``escalation``, ``incident``). Nothing imports it but
+``commands`` (its table and ``register``).
 """

@@ -1,2 +1,2 @@
 """Tests of the alerts: bot/record/alerting/, bot/flows/alerting/intake.py and
-bot/web/alert_webhooks.py."""
+bot/web/alerting/webhooks.py."""

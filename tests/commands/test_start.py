@@ -1,11 +1,11 @@
-"""commands/start.py: what /incident start reads from its words."""
+"""commands/incident/start.py: what /incident start reads from its words."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.basics.errors import UsageError
-from commands.start import parse_start
+from commands.incident.start import parse_start
 
 
 @pytest.mark.parametrize(

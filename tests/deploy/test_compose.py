@@ -484,7 +484,7 @@ def test_web_view_listens_where_the_proxy_reaches_it(
     warroom: dict[str, Service], example: dict[str, str]
 ) -> None:
     """WARROOM_WEB_AUTH=none keeps the web view to requests from inside the container
-    (bot/web/pages.py web_view_rules): through the proxy every page would answer 421."""
+    (bot/web/incident/pages.py web_view_rules): through the proxy every page would answer 421."""
     for name, service in warroom.items():
         mode = environment_of(service).get("WARROOM_WEB_AUTH", example.get("WARROOM_WEB_AUTH"))
         assert (mode or "slack").strip().lower() != "none", (

@@ -1,6 +1,6 @@
 """The fake OpenAI-compatible model (emulator/openai_chat.py), over real HTTP on 127.0.0.1: it
 takes what OpenAI's published description allows and refuses the rest, in OpenAI's words, and
-warroom's own request (bot/clients/language_model.py) is one it takes."""
+warroom's own request (bot/clients/ai.py) is one it takes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.clients.language_model import SCHEMA, VERDICTS_FORMAT, VERDICTS_SCHEMA, chat_request
+from bot.clients.ai import SCHEMA, VERDICTS_FORMAT, VERDICTS_SCHEMA, chat_request
 from emulator.json_schema import Schemas
 from emulator.openai_chat import FakeChatModel, description
 

@@ -16,7 +16,8 @@ from aiohttp.test_utils import make_mocked_request
 from pydantic import BaseModel, ValidationError, create_model
 
 from bot.store.models import Incident
-from bot.web import api, api_models
+from bot.web import api_models
+from bot.web.api import operations as api
 from bot.web.filters import FilterParameters, parse_filters
 
 REF = "#/components/schemas/{model}"

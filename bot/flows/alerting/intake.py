@@ -34,6 +34,7 @@ from bot.record.alerting.routes import Routes
 from bot.record.escalation.escalations import Why
 from bot.record.escalation.policies import Policy
 from bot.record.incident_types import IncidentType
+from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
 from bot.store import jobs
@@ -271,7 +272,9 @@ async def _schedule_slack_work(
             refresh=applied.moved is not None,
         )
     if applied.moved is not None:
-        # As a person's status change: its workflows, and the timers counting in monitoring.
+        # As a person's status change: its announcement on the status page, its workflows, and
+        # the timers counting in monitoring.
+        await announce_status(session, applied.moved, at=now)
         await triggers.status_entered(session, services, applied.moved, at=now)
     for alert in applied.new_alerts:
         target = await session.get(Incident, alert.incident_id) if alert.incident_id else None

@@ -10,8 +10,8 @@ import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clients.ai import ModelFailure
 from bot.clients.follow_up_model import ask_same_task
-from bot.clients.language_model import ModelFailure
 from bot.flows.channel import Writes
 from bot.flows.publication import schedule_publication
 from bot.record import follow_ups, incidents
@@ -22,8 +22,8 @@ from bot.store.db import insert_once, session_scope
 from bot.store.models import ActionItem, Incident
 
 log = logging.getLogger(__name__)
-SAME_INSTRUCTIONS = "narrative/same_task_instructions.j2"
-SAME_TASKS = "narrative/same_task_tasks.j2"
+SAME_INSTRUCTIONS = "ai/same_task_instructions.j2"
+SAME_TASKS = "ai/same_task_tasks.j2"
 # A follow-up's check is a courtesy after it is noted: not worth waiting a draft's minute.
 SAME_TIMEOUT = 20.0
 

@@ -17,6 +17,7 @@ from bot.flows.incident.declare import start_policy
 from bot.flows.incident.reminders import schedule_update_reminder
 from bot.flows.incident.resolve import resolve_incident
 from bot.record import incidents, roles
+from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import ROLE_ASSIGNED, SEVERITY_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope
@@ -108,6 +109,7 @@ async def change_status(
         incident = await incidents.locked_in_channel(session, channel_id)
         now = services.clock()
         previous = await incidents.set_status(session, incident, status=status, by=by, at=now)
+        await announce_status(session, incident, at=now)
         if previous == Status.RESOLVED:
             await schedule_update_reminder(session, services, incident, reopened=True)
         await triggers.status_entered(session, services, incident, at=now)

@@ -9,6 +9,7 @@ from bot.flows.incident.wrap_up import offer_wrap_up
 from bot.flows.postmortem.lessons import schedule_lessons
 from bot.flows.postmortem.posting import schedule_draft
 from bot.record import incidents
+from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import RESOLVED
 from bot.services import Services
 from bot.store.db import session_scope
@@ -30,6 +31,7 @@ async def resolve_incident(
         await incidents.resolve_incident(
             session, incident, resolved_by=resolved_by, resolved_at=now, summary=summary
         )
+        await announce_status(session, incident, at=now)
         await stand_down(session, incident, now)
         await triggers.changed(session, services, incident, RESOLVED, TimelineKind.RESOLVED)
         writes = Writes(services, session, incident)

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.render import readable
 from bot.basics.slack_text import SlackText
-from bot.clients.language_model import ModelFailure, ask_for_sections
+from bot.clients.ai import ModelFailure, ask_for_sections
 from bot.flows.channel import Writes
 from bot.flows.postmortem.posting import choose_template, complete_from_slack
 from bot.flows.postmortem.verification import metric_minutes, verify_meaning
@@ -58,9 +58,9 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, Job, SectionSuggestion, SuggestionRequest, TimelineKind
 
 log = logging.getLogger(__name__)
-# What the model's request is written from (templates/narrative/): what to write, the record.
-INSTRUCTIONS = "narrative/instructions.j2"
-RECORD = "narrative/record.j2"
+# What the model's request is written from (templates/ai/): what to write, the record.
+INSTRUCTIONS = "ai/instructions.j2"
+RECORD = "ai/record.j2"
 # Slack takes a plain-text input of at most 3,000 characters: a longer text is edited on the web.
 EDIT_MAX_CHARS = 3000
 

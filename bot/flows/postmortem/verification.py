@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from bot.clients.language_model import ModelFailure, ask_for_verdicts
+from bot.clients.ai import ModelFailure, ask_for_verdicts
 from bot.record.milestones import METRICS
 from bot.record.postmortem.draft import Line
 from bot.record.postmortem.evidence import Evidence
@@ -23,8 +23,8 @@ from bot.services import Services
 from bot.store.models import Incident
 
 log = logging.getLogger(__name__)
-INSTRUCTIONS = "narrative/verify_instructions.j2"
-SENTENCES = "narrative/verify_sentences.j2"
+INSTRUCTIONS = "ai/verify_instructions.j2"
+SENTENCES = "ai/verify_sentences.j2"
 # Both requests run under one job's lease (bot/store/jobs.py, 5 minutes): the second gets
 # WARROOM_AI_TIMEOUT, or what is left of this many seconds since the first was sent, if less.
 BUDGET_SECONDS = 270.0

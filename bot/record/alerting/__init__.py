@@ -1,6 +1,6 @@
 """The alert domain: what monitoring systems send, where it goes, and the alerts in the record.
 The flow that opens incidents from them is ``bot.flows.alerting.intake``; the webhooks they
-arrive on are ``bot.web.alert_webhooks``; ``warroom alerts`` is ``bot.admin.alerts``.
+arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.alerts``.
 
 - ``payloads``: webhook bodies (Alertmanager, Grafana, the generic shape) in one shape.
 - ``routes``: the routes file: which alerts open incidents, how they look, where the rest go.

@@ -76,7 +76,7 @@ def evidence_of(
 
 
 def record_lines(evidence: Iterable[Evidence], *, dated: bool) -> list[dict[str, Any]]:
-    """What the template of the model's request (templates/narrative/) makes a line each:
+    """What the template of the model's request (templates/ai/) makes a line each:
     reference, time in the incident's zone (``03:42 UTC``; with the date first when the
     incident spans days: ``dated``), kind, author and text."""
     lines = []

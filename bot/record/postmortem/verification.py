@@ -66,7 +66,7 @@ def numbered(checked: Mapping[str, Checked]) -> list[Numbered]:
 
 
 def question_lines(asked: Sequence[Numbered], evidence: Mapping[str, Evidence]) -> list[Any]:
-    """What the template of the question (templates/narrative/verify.j2) makes lines of: each
+    """What the template of the question (templates/ai/verify.j2) makes lines of: each
     sentence (number, text), then the record lines of the entries it cites."""
     cited = [evidence[ref] for each in asked for ref in each.sentence.cites if ref in evidence]
     dated = spans_days(cited)

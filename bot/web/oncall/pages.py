@@ -39,7 +39,7 @@ from bot.record.oncall.rights import may_cancel, members
 from bot.record.oncall.schedules import Schedule
 from bot.store.db import session_scope
 from bot.store.models import OncallOverride, OncallSwap
-from bot.web.auth import check_csrf, csrf_token, page_viewer
+from bot.web.auth import check_csrf, csrf_token, page_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
 from bot.web.oncall.charts import timeline
 from bot.web.oncall.reading import (
@@ -49,7 +49,6 @@ from bot.web.oncall.reading import (
     schedule_for,
     schedules_for,
 )
-from bot.web.pages import viewer_and_csrf
 from bot.web.pages_common import guests_refused, read_form, render_page
 from bot.web.status_page.pages import viewer_zone
 from bot.web.visibility import Viewer

@@ -8,9 +8,9 @@ from aiohttp import web
 
 from bot.record.paging.own import reachable
 from bot.store.db import session_scope
+from bot.web.auth import viewer_and_csrf
 from bot.web.context import web_context
 from bot.web.oncall.reading import names_of
-from bot.web.pages import viewer_and_csrf
 from bot.web.pages_common import render_page
 from bot.web.status_page.pages import viewer_zone
 

@@ -17,9 +17,9 @@ from aiohttp import web
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting.payloads import SOURCES, PayloadError, parse
+from bot.web.pages_common import BodyTooLarge, read_body
 
 log = logging.getLogger(__name__)
-_CHUNK = 64 * 1024
 # warroom_alert_payloads_total's outcome, from the answer's status.
 _OUTCOMES = {
     202: "accepted",
@@ -29,10 +29,6 @@ _OUTCOMES = {
     413: "too_large",
     503: "unavailable",
 }
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 async def receive_alerts(request: web.Request) -> web.Response:
@@ -103,19 +99,6 @@ def _authorized(header: str, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(
         given.strip().encode("utf-8", "replace"), token.encode()
     )
-
-
-async def read_body(request: web.Request, limit: int) -> bytes:
-    """The body, refused early by its declared length and again while reading it."""
-    if request.content_length is not None and request.content_length > limit:
-        raise BodyTooLarge()
-    chunks, size = [], 0
-    while chunk := await request.content.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(

@@ -21,14 +21,12 @@ from bot.flows.alerting.maintenance import (
     refusal_words,
     window_and_silenced,
 )
-from bot.flows.people import is_guest
 from bot.record.alerting.maintenance import WindowRefused, is_active, split_span
 from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import MaintenanceWindow
-from bot.web.auth import check_csrf, page_viewer
+from bot.web.auth import check_csrf, guest_viewer, page_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
-from bot.web.pages import viewer_and_csrf
 from bot.web.pages_common import guests_refused, read_form, render_page
 from bot.web.visibility import Viewer
 
@@ -171,15 +169,6 @@ async def _refused(
     said = refusal_words(web_.services.renderer, refusal, await _names(web_, people))
     status = 403 if why == "not_allowed" else 400
     return await _render_list(request, refused=said, form=form, status=status)
-
-
-async def guest_viewer(request: web.Request, viewer: Viewer) -> bool:
-    """Whether the viewer is a guest of the workspace: their session says so, or Slack does
-    now (``users.info``, asked afresh: a member made a guest since signing in sees nothing)."""
-    if viewer.guest:
-        return True
-    services = web_context(request).services
-    return viewer.user_id is not None and await is_guest(services, viewer.user_id)
 
 
 def _guests_refused(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:

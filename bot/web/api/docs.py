@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.api import current_document
+from bot.web.api.operations import current_document
 from bot.web.auth import SignInNeeded, csrf_token, page_viewer
 from bot.web.openapi import REF_TEMPLATE
 from bot.web.pages_common import render_page

@@ -13,7 +13,7 @@ from bot.record.incident_types import FieldValueError
 from bot.services import Services
 from commands.arguments import first_word
 from commands.base import CommandRequest, Subcommand, with_arguments
-from commands.field_forms import open_edit_fields
+from commands.incident.field_forms import open_edit_fields
 
 CLEAR = "--clear"
 

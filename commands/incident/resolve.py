@@ -1,7 +1,7 @@
 """``/incident resolve [summary]``: resolve the channel's incident and post the draft postmortem.
 
 When the incident's type requires fields not answered yet, a form asks for them and resolves
-once they are given (commands/field_forms.py)."""
+once they are given (commands/incident/field_forms.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.flows.incident.fields import missing_to_resolve
 from bot.flows.incident.resolve import resolve_incident
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.field_forms import open_resolve_form
+from commands.incident.field_forms import open_resolve_form
 
 
 async def resolve_or_ask(request: CommandRequest, services: Services, summary: str) -> str | None:

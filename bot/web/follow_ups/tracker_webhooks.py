@@ -49,7 +49,7 @@ from bot.basics.trackers import TrackerChange
 from bot.config.trackers import TrackerSettings
 from bot.flows.follow_ups.filing import change_from_tracker
 from bot.keys import services_key
-from bot.web.alert_webhooks import BodyTooLarge, read_body
+from bot.web.pages_common import BodyTooLarge, read_body
 
 log = logging.getLogger(__name__)
 # Linear's advice: refuse a delivery whose timestamp is more than a minute away from now.

@@ -7,7 +7,7 @@ from bot.flows.incident.changes import change_status
 from bot.services import Services
 from bot.store.models import Status
 from commands.base import CommandRequest, Subcommand
-from commands.resolve import resolve_or_ask
+from commands.incident.resolve import resolve_or_ask
 
 
 def parse_status(args: str) -> Status:

@@ -23,15 +23,15 @@ from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
     SignInNeeded,
     check_csrf,
-    csrf_token,
     keep_new_session,
     page_viewer,
-    with_session,
+    viewer_and_csrf,
 )
 from bot.web.context import WebContext, web_context
-from bot.web.draft_places import new_places_token, place_sections
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
+from bot.web.postmortem.draft_places import new_places_token, place_sections
+from bot.web.postmortem.suggestions import accepted, suggestion_of_form
 from bot.web.reading import (
     NotVisible,
     incident_draft,
@@ -41,7 +41,6 @@ from bot.web.reading import (
     team_of,
 )
 from bot.web.routing import Handler, RouteKind, kind_of
-from bot.web.suggestions import accepted, suggestion_of_form
 from bot.web.visibility import Viewer
 
 # Timeline entries an incident page shows at once; the rest are a page away.
@@ -117,12 +116,6 @@ async def _page_answer(request: web.Request, handler: Handler) -> web.StreamResp
         )
     except FormUnreadable:
         return render_page(request, "web/error.html.j2", status=400, problem="bad_form")
-
-
-def viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
-    """The person looking at a page, and the token its forms carry."""
-    viewer = with_session(request, page_viewer(request))
-    return viewer, csrf_token(request, viewer)
 
 
 async def incident_list(request: web.Request) -> web.Response:

@@ -17,9 +17,8 @@ from bot.record.follow_up_merges import MergeRefused, model_alike, possibly_same
 from bot.record.follow_ups import OpenFollowUp, follow_up_ref, follow_ups
 from bot.record.people import known_names
 from bot.store.db import session_scope
-from bot.web.auth import check_csrf, csrf_token, page_viewer, with_session
+from bot.web.auth import check_csrf, csrf_token, guest_viewer, page_viewer, with_session
 from bot.web.context import WebContext, web_context
-from bot.web.maintenance import guest_viewer
 from bot.web.pages_common import not_allowed, read_form, render_page
 from bot.web.reading import open_follow_ups_for, requested_incident, team_of
 from bot.web.visibility import Viewer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.finding import finding_subcommand
+from commands.postmortem.finding import finding_subcommand
 
 SUBCOMMAND = finding_subcommand(
     "cause",

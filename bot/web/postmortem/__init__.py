@@ -1,0 +1,8 @@
+"""The postmortem draft's parts of the web view.
+
+- ``draft_places``: the draft cut where its written sections stand, each form at its gap.
+- ``suggestions``: Accept and Edit on the sections the team's model suggested.
+
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
+domains before it (``status_page``, ``oncall``, ``insights``, ``follow_ups``).
+"""

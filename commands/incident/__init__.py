@@ -1,0 +1,15 @@
+"""The incident's own subcommands: declaring it and changing what it is.
+
+- ``start``: declare an incident from one line (the form is ``commands.modal``).
+- ``lead``, ``role``, ``sev``, ``status``: who leads, who holds a role, severity, status.
+- ``update``: a stakeholder update, on the status pages too with ``--public``.
+- ``note``: a key event on the timeline; ``timeline``: the curated timeline so far.
+- ``timezone``: the incident's times in another zone.
+- ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
+- ``field_forms``: the "Edit fields" form, and the one resolving opens for missing fields.
+- ``resolve``: resolve and post the draft.
+
+May import: what ``commands`` may, the modules of ``commands`` and the domains before it
+(``oncall``, ``postmortem``, ``escalation``). Nothing imports it but ``commands`` (its table
+and ``register``).
+"""
