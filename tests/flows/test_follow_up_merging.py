@@ -7,6 +7,7 @@ giving :memo: tasks an owner."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -208,23 +209,36 @@ def ai(model: FakeChatModel) -> AISettings:
     return AISettings(url=model.base_url, model=MODEL, key=Secret(KEY), timeout=5.0)
 
 
+@asynccontextmanager
+async def incident_with_model(
+    slack: SlackEmulator, database_url: str, model: FakeChatModel
+) -> AsyncIterator[tuple[Warroom, Channel]]:
+    """The bot asking the team's model (the fake), and INC-1's channel open."""
+    async with running_warroom(slack, database_url, Clock(MORNING), ai=ai(model)) as warroom:
+        yield warroom, await open_incident(warroom)
+
+
+def asked_same(model: FakeChatModel) -> list[ChatRequest]:
+    """The same-task questions the model was asked and answered."""
+    return [r for r in model.accepted if r.format_name == SAME]
+
+
 def same_as_first(request: ChatRequest) -> dict[str, Any]:
-    """A model that reads the new task as the first earlier one, when the new one is about
+    """A model that reads the new task as the first earlier one when the new one is about
     replicas falling behind; else as none."""
-    asked = request.texts[1]  # the user message: the tasks
-    return {"same_as": "T1" if "replicas fall behind" in asked else "none"}
+    new = request.texts[1].partition("[NEW]")[2]  # the user message: the tasks, the new last
+    return {"same_as": "T1" if "replicas fall behind" in new else "none"}
 
 
 async def test_the_model_finds_the_same_task_the_words_do_not(
     slack: SlackEmulator, sqlite_url: str, model: FakeChatModel
 ) -> None:
     model.reply(same_as_first, times=5, to=SAME)
-    async with running_warroom(slack, sqlite_url, Clock(MORNING), ai=ai(model)) as warroom:
-        channel = await open_incident(warroom)
+    async with incident_with_model(slack, sqlite_url, model) as (warroom, channel):
         await command(warroom, channel, "action page the DBA on replication lag")
         await command(warroom, channel, "action add a test for card types")
         await command(warroom, channel, "action tell on-call when replicas fall behind")
-        asked = [r for r in model.accepted if r.format_name == SAME]
+        asked = asked_same(model)
         assert len(asked) == 2  # the first had nothing earlier to compare with
         assert "[T1] page the DBA on replication lag" in asked[-1].texts[1]
         assert "[NEW] tell on-call when replicas fall behind" in asked[-1].texts[1]
@@ -252,8 +266,7 @@ async def test_a_model_that_fails_loses_no_task_and_flags_nothing(
         model.reply('{"same": true}', to=SAME)
     else:
         model.reply({"same_as": "T9"}, to=SAME)
-    async with running_warroom(slack, sqlite_url, Clock(MORNING), ai=ai(model)) as warroom:
-        channel = await open_incident(warroom)
+    async with incident_with_model(slack, sqlite_url, model) as (warroom, channel):
         await command(warroom, channel, "action page the DBA on replication lag")
         await command(warroom, channel, "action tell on-call when replicas fall behind")
         assert len(model.requests) == 1  # asked once, about the second task
@@ -263,9 +276,96 @@ async def test_a_model_that_fails_loses_no_task_and_flags_nothing(
             assert not (await session.exec(select(FollowUpAlike))).all()
 
 
-async def resolve_and_open_form(warroom: Warroom, channel: Channel) -> tuple[str, dict[str, Any]]:
+@pytest.mark.parametrize("says", ["same", "different"])
+async def test_a_memo_rephrasing_a_noted_task_is_asked_of_the_model_as_a_command_is(
+    slack: SlackEmulator, database_url: str, model: FakeChatModel, says: str
+) -> None:
+    model.reply({"same_as": "T1" if says == "same" else "none"}, to=SAME)
+    async with incident_with_model(slack, database_url, model) as (warroom, channel):
+        await command(warroom, channel, "action @carol page the DBA on replication lag")
+        await memo(warroom, channel, "Follow-up: tell on-call when replicas fall behind")
+        (asked,) = asked_same(model)  # the same question a command's task is asked
+        assert "[T1] page the DBA on replication lag" in asked.texts[1]
+        assert "[NEW] tell on-call when replicas fall behind" in asked.texts[1]
+        async with session_scope(warroom.engine) as session:
+            found = (await session.exec(select(FollowUpAlike))).all()
+        if says == "different":
+            assert not with_merge(channel) and not found
+            assert len(tasks_in(await draft_of(warroom))) == 2
+            return
+        (flagged,) = with_merge(channel)
+        text = decode_entities(flagged.text)
+        assert '"tell on-call when replicas fall behind"' in text
+        assert "the team's model, llama3.1:8b, reads them as one" in text
+        (line,) = [t for t in tasks_in(await draft_of(warroom)) if "replicas fall behind" in t]
+        assert "_Possibly the same as_" in line
+        await press_merge(warroom, channel, flagged, ALICE)
+        (merge,) = await merges(warroom)
+        assert merge.merged.startswith("timeline_entry:") and merge.merged_by == ALICE
+        (task,) = tasks_in(await draft_of(warroom))
+        assert task.startswith("- [ ] page the DBA on replication lag")
+        assert 'Merged with "tell on-call when replicas fall behind"' in task
+
+
+async def home_of(warroom: Warroom, user: str) -> list[str]:
+    """``user`` opens the App Home: its lines once warroom has published it."""
+    published = len(warroom.slack.calls_to("views.publish"))
+    answer = await warroom.slack.open_app_home(user)
+    assert answer is not None and answer.status == 200, answer
+    await settle(warroom)
+    await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
+    return warroom.slack.home_lines(user)
+
+
+async def press_merge_on_home(warroom: Warroom, user: str) -> list[str]:
+    """``user`` presses *Merge* on their Home tab; its lines once published afresh."""
+    published = len(warroom.slack.calls_to("views.publish"))
+    answer = await warroom.slack.click_home_button(user, "merge_follow_up")
+    assert answer.status == 200, answer
+    await settle(warroom)
+    await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
+    return warroom.slack.home_lines(user)
+
+
+async def test_the_app_home_flags_a_follow_up_and_merges_it_with_the_channel_s_button(
+    slack: SlackEmulator, database_url: str, model: FakeChatModel
+) -> None:
+    model.reply(same_as_first, times=3, to=SAME)
+    async with incident_with_model(slack, database_url, model) as (warroom, channel):
+        await command(warroom, channel, "action @bob --due fri page the DBA on replication lag")
+        await memo(warroom, channel, "we should tell on-call when replicas fall behind")
+        await command(warroom, channel, "action @bob add alert on payment latency")
+        await command(warroom, channel, "action alerting on payments latency", user=CAROL)
+        lines = await home_of(warroom, BOB)
+        flags = [line for line in lines if "Possibly the same as" in line]
+        assert len(flags) == 2  # by the model (a :memo:), by the words (a command's)
+        assert any('"we should tell on-call when replicas fall behind"' in f for f in flags)
+        assert any('"alerting on payments latency"' in f for f in flags)
+        home = slack.home_view(BOB) or {}
+        buttons = [
+            b["accessory"] for b in home["blocks"] if (b.get("accessory") or {}).get("action_id")
+        ]
+        assert {b["action_id"] for b in buttons} == {"merge_follow_up"}  # the channel's id
+
+        after = await press_merge_on_home(warroom, BOB)  # the first flagged: the :memo:'s
+        (merge,) = await merges(warroom)
+        assert merge.merged_by == BOB and merge.merged.startswith("timeline_entry:")
+        assert "<@U0BOB> merged two follow-ups" in said(channel)
+        assert len([line for line in after if "Possibly the same as" in line]) == 1
+        assert not any("replicas fall behind" in line for line in after)
+
+        # Merged meanwhile in the channel: the Home's button says why not, at its top.
+        (flagged,) = [m for m in with_merge(channel) if "payments" in decode_entities(m.text)]
+        await press_merge(warroom, channel, flagged, CAROL)
+        stale = await press_merge_on_home(warroom, BOB)
+        assert stale[0].startswith(":warning: Not merged")
+        assert len(await merges(warroom)) == 2
+        assert not any("Possibly the same as" in line for line in stale)
+
+
+async def open_wrap_up_form(warroom: Warroom, channel: Channel) -> tuple[str, dict[str, Any]]:
+    """Alice opens the wrap-up form from the offer resolving posted; its view id and view."""
     slack = warroom.slack
-    await command(warroom, channel, "resolve")
     offer = next(
         m for m in channel.messages if any(b.get("block_id") == "wrap_up" for b in m.blocks or [])
     )
@@ -303,7 +403,8 @@ async def test_the_wrap_up_form_lists_memo_tasks_without_an_owner_and_saves_owne
                 await session.exec(select(TimelineEntry).where(TimelineEntry.kind == "follow_up"))
             ).all()
         runbook = next(m for m in memos if "runbook" in m.text)
-        view_id, view = await resolve_and_open_form(warroom, channel)
+        await command(warroom, channel, "resolve")
+        view_id, view = await open_wrap_up_form(warroom, channel)
         texts = [(b.get("text") or {}).get("text") for b in view["blocks"] if b["type"] == "header"]
         assert header in texts
         blocks = {b.get("block_id"): b for b in view["blocks"]}
@@ -325,32 +426,10 @@ async def test_the_wrap_up_form_lists_memo_tasks_without_an_owner_and_saves_owne
         assert len(tasks) == 3  # the memo is that task now, not a second line
         assert next(t for t in tasks if "runbook" in t).count("runbook") == 1
         # Asked again, the form lists only the task still without an owner.
-        _, again = await resolve_and_open_form_again(warroom, channel)
+        _, again = await open_wrap_up_form(warroom, channel)
         assert (
             sum(1 for b in again["blocks"] if str(b.get("block_id")).startswith("memo_owner.")) == 1
         )
-
-
-async def resolve_and_open_form_again(
-    warroom: Warroom, channel: Channel
-) -> tuple[str, dict[str, Any]]:
-    slack = warroom.slack
-    offer = next(
-        m for m in channel.messages if any(b.get("block_id") == "wrap_up" for b in m.blocks or [])
-    )
-    before = set(slack.views)
-    await slack.click_button(channel.id, offer.ts, "open_wrap_up", user=ALICE)
-    found: tuple[str, dict[str, Any]] = await slack.wait_for(
-        lambda: next(
-            (
-                (i, v)
-                for i, v in slack.views.items()
-                if i not in before and v["callback_id"] == "wrap_up"
-            ),
-            None,
-        )
-    )
-    return found
 
 
 async def test_the_web_view_flags_and_merges_with_its_form_and_refuses_a_guest(

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.clients.slack.errors import SlackGone
 from bot.clients.slack.messages import said_message
+from bot.flows.follow_ups.model import Marked, ask_in_background
 from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.flows.postmortem.prompts import ask_after_mark
 from bot.record import incidents, messages, reactions
@@ -122,12 +123,16 @@ def _spawn_receipt(services: Services, channel: str, ts: str) -> None:
 
 def _spawn_prompt(services: Services, channel: str, ts: str, kind: TimelineKind | None) -> None:
     """Ask in the message's thread what the draft needs of a mark of this kind, if anything
-    (bot/flows/postmortem/prompts.py): after the reaction's event is answered, as the receipt."""
+    (bot/flows/postmortem/prompts.py): after the reaction's event is answered, as the receipt.
+    A :memo: follow-up has the team's model asked whether it repeats an earlier follow-up,
+    as one noted by command (bot/flows/follow_ups/model.py)."""
     if kind is not None:
         services.background.spawn(
             ask_after_mark(services, channel=channel, ts=ts, kind=kind),
             name=f"question on {channel} {ts}",
         )
+    if kind == TimelineKind.FOLLOW_UP:
+        ask_in_background(services, Marked(channel, ts))
 
 
 async def _fetch_later(
