@@ -6,7 +6,7 @@ giving :memo: tasks an owner."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, FollowUpAlike, FollowUpMerge, Incident, Job, TimelineEntry
 from emulator import Channel, Message, SlackEmulator
+from emulator.models import BotResponse
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from emulator.trackers import FakeGitHub
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
@@ -34,6 +35,8 @@ GUEST = "U0GUEST"
 MODEL, KEY = "llama3.1:8b", "sk-test-key"
 SAME = "warroom_same_task"
 GITHUB_TOKEN = "ghp_" + "t" * 36
+# Two tasks whose words share nothing: only the team's model can read them as one.
+DBA, REPLICAS = "page the DBA on replication lag", "tell on-call when replicas fall behind"
 
 
 def said(channel: Channel) -> str:
@@ -84,6 +87,12 @@ async def memo(warroom: Warroom, channel: Channel, text: str, user: str = BOB) -
     await warroom.slack.add_reaction(channel.id, message.ts, "memo", user=ALICE)
     await settle(warroom)
     return message
+
+
+async def note_actions(warroom: Warroom, channel: Channel, *tasks: str, user: str = ALICE) -> None:
+    """``user`` notes each task by ``/incident action``, one after the other."""
+    for task in tasks:
+        await command(warroom, channel, f"action {task}", user=user)
 
 
 async def press_merge(warroom: Warroom, channel: Channel, message: Message, user: str) -> None:
@@ -235,9 +244,7 @@ async def test_the_model_finds_the_same_task_the_words_do_not(
 ) -> None:
     model.reply(same_as_first, times=5, to=SAME)
     async with incident_with_model(slack, sqlite_url, model) as (warroom, channel):
-        await command(warroom, channel, "action page the DBA on replication lag")
-        await command(warroom, channel, "action add a test for card types")
-        await command(warroom, channel, "action tell on-call when replicas fall behind")
+        await note_actions(warroom, channel, DBA, "add a test for card types", REPLICAS)
         asked = asked_same(model)
         assert len(asked) == 2  # the first had nothing earlier to compare with
         assert "[T1] page the DBA on replication lag" in asked[-1].texts[1]
@@ -267,8 +274,7 @@ async def test_a_model_that_fails_loses_no_task_and_flags_nothing(
     else:
         model.reply({"same_as": "T9"}, to=SAME)
     async with incident_with_model(slack, sqlite_url, model) as (warroom, channel):
-        await command(warroom, channel, "action page the DBA on replication lag")
-        await command(warroom, channel, "action tell on-call when replicas fall behind")
+        await note_actions(warroom, channel, DBA, REPLICAS)
         assert len(model.requests) == 1  # asked once, about the second task
         assert not with_merge(channel)
         assert len(tasks_in(await draft_of(warroom))) == 2
@@ -309,19 +315,23 @@ async def test_a_memo_rephrasing_a_noted_task_is_asked_of_the_model_as_a_command
 
 async def home_of(warroom: Warroom, user: str) -> list[str]:
     """``user`` opens the App Home: its lines once warroom has published it."""
-    published = len(warroom.slack.calls_to("views.publish"))
-    answer = await warroom.slack.open_app_home(user)
-    assert answer is not None and answer.status == 200, answer
-    await settle(warroom)
-    await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
-    return warroom.slack.home_lines(user)
+    return await republished(warroom, user, warroom.slack.open_app_home(user))
 
 
 async def press_merge_on_home(warroom: Warroom, user: str) -> list[str]:
-    """``user`` presses *Merge* on their Home tab; its lines once published afresh."""
+    """``user`` presses *Merge* on their Home tab: its lines once published afresh."""
+    return await republished(
+        warroom, user, warroom.slack.click_home_button(user, "merge_follow_up")
+    )
+
+
+async def republished(
+    warroom: Warroom, user: str, request: Awaitable[BotResponse | None]
+) -> list[str]:
+    """The lines of ``user``'s Home tab once ``request`` (sent to warroom) has it published."""
     published = len(warroom.slack.calls_to("views.publish"))
-    answer = await warroom.slack.click_home_button(user, "merge_follow_up")
-    assert answer.status == 200, answer
+    answer = await request
+    assert answer is not None and answer.status == 200, answer
     await settle(warroom)
     await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
     return warroom.slack.home_lines(user)
@@ -332,10 +342,10 @@ async def test_the_app_home_flags_a_follow_up_and_merges_it_with_the_channel_s_b
 ) -> None:
     model.reply(same_as_first, times=3, to=SAME)
     async with incident_with_model(slack, database_url, model) as (warroom, channel):
-        await command(warroom, channel, "action @bob --due fri page the DBA on replication lag")
+        await note_actions(warroom, channel, "@bob --due fri page the DBA on replication lag")
         await memo(warroom, channel, "we should tell on-call when replicas fall behind")
-        await command(warroom, channel, "action @bob add alert on payment latency")
-        await command(warroom, channel, "action alerting on payments latency", user=CAROL)
+        await note_actions(warroom, channel, "@bob add alert on payment latency")
+        await note_actions(warroom, channel, "alerting on payments latency", user=CAROL)
         lines = await home_of(warroom, BOB)
         flags = [line for line in lines if "Possibly the same as" in line]
         assert len(flags) == 2  # by the model (a :memo:), by the words (a command's)
