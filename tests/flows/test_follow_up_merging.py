@@ -282,14 +282,35 @@ async def test_a_model_that_fails_loses_no_task_and_flags_nothing(
             assert not (await session.exec(select(FollowUpAlike))).all()
 
 
-@pytest.mark.parametrize("says", ["same", "different"])
+async def by_shortcut(warroom: Warroom, channel: Channel, text: str) -> None:
+    """Bob says ``text`` and Alice puts it in the timeline as a follow-up with the "Add to
+    timeline" message shortcut: a follow-up from a message, as :memo: makes."""
+    slack = warroom.slack
+    message = await slack.post_message(channel.id, text, user=BOB)
+    await slack.message_shortcut(channel.id, message.ts, "add_to_timeline", user=ALICE)
+    view_id = await slack.wait_for(
+        lambda: next(
+            (i for i, v in slack.views.items() if v["callback_id"] == "add_to_timeline_submit"),
+            None,
+        )
+    )
+    chosen = {"type": "static_select", "selected_option": {"value": "follow_up"}}
+    answer = await slack.submit_view(view_id, {"kind": {"kind": chosen}}, user=ALICE)
+    assert answer.status == 200
+    await settle(warroom)
+
+
+@pytest.mark.parametrize(
+    ("made", "says"), [("memo", "same"), ("memo", "different"), ("shortcut", "same")]
+)
 async def test_a_memo_rephrasing_a_noted_task_is_asked_of_the_model_as_a_command_is(
-    slack: SlackEmulator, database_url: str, model: FakeChatModel, says: str
+    slack: SlackEmulator, database_url: str, model: FakeChatModel, made: str, says: str
 ) -> None:
     model.reply({"same_as": "T1" if says == "same" else "none"}, to=SAME)
     async with incident_with_model(slack, database_url, model) as (warroom, channel):
         await command(warroom, channel, "action @carol page the DBA on replication lag")
-        await memo(warroom, channel, "Follow-up: tell on-call when replicas fall behind")
+        mark = memo if made == "memo" else by_shortcut
+        await mark(warroom, channel, "Follow-up: tell on-call when replicas fall behind")
         (asked,) = asked_same(model)  # the same question a command's task is asked
         assert "[T1] page the DBA on replication lag" in asked.texts[1]
         assert "[NEW] tell on-call when replicas fall behind" in asked.texts[1]

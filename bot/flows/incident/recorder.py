@@ -123,14 +123,18 @@ def _spawn_receipt(services: Services, channel: str, ts: str) -> None:
 
 def _spawn_prompt(services: Services, channel: str, ts: str, kind: TimelineKind | None) -> None:
     """Ask in the message's thread what the draft needs of a mark of this kind, if anything
-    (bot/flows/postmortem/prompts.py): after the reaction's event is answered, as the receipt.
-    A :memo: follow-up has the team's model asked whether it repeats an earlier follow-up,
-    as one noted by command (bot/flows/follow_ups/model.py)."""
+    (bot/flows/postmortem/prompts.py): after the reaction's event is answered, as the receipt."""
     if kind is not None:
         services.background.spawn(
             ask_after_mark(services, channel=channel, ts=ts, kind=kind),
             name=f"question on {channel} {ts}",
         )
+    _ask_if_follow_up(services, channel, ts, kind)
+
+
+def _ask_if_follow_up(services: Services, channel: str, ts: str, kind: TimelineKind | None) -> None:
+    """A message made a follow-up (:memo:, or the shortcut) has the team's model asked whether
+    it repeats another follow-up, as one noted by command is (bot/flows/follow_ups/model.py)."""
     if kind == TimelineKind.FOLLOW_UP:
         ask_in_background(services, Marked(channel, ts))
 
@@ -324,6 +328,7 @@ async def add_message_to_timeline(
         await reactions.promote(session, incident, message, kind=kind, text=text)
         await session.commit()
     _spawn_receipt(services, channel, ts)
+    _ask_if_follow_up(services, channel, ts, kind)
     return incident
 
 
