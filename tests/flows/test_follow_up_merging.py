@@ -1,8 +1,9 @@
 """Follow-ups that are one task, end to end through the Slack emulator, the fake model and the
 web view over HTTP: "Follow-up:" dropped from the task, rephrasings flagged "possibly the same
 as" in English and French (different tasks not), the team's model asked when the words do not
-say, *Merge* making them one (recorded, who and when), a guest refused, and the wrap-up form
-giving :memo: tasks an owner."""
+say (about a :memo: or the shortcut's follow-up as about a command's), *Merge* making them one
+(recorded, who and when; from the channel, the web view or the App Home), a guest refused, and
+the wrap-up form giving :memo: tasks an owner."""
 
 from __future__ import annotations
 
