@@ -180,6 +180,7 @@ async def read_home(
 
 
 def _same(owned: Sequence[OpenFollowUp], pairs: Mapping[str, SamePair]) -> dict[int, PossiblySame]:
+    """Of the person's follow-ups, those possibly the same as another, by the task's id."""
     same = {}
     for row in owned:
         ref = follow_up_ref(row.item)
@@ -200,16 +201,12 @@ async def publish_home(
 ) -> None:
     """Read the person's Home, render it within Slack's limits for a view, publish it;
     ``notice`` said at its top."""
-    home = await read_home(services, team_id=team_id, user_id=user_id, event_id=event_id)
-    if home is None:
+    found = await read_home(services, team_id=team_id, user_id=user_id, event_id=event_id)
+    if found is None:
         return  # a second delivery of an opening already published
-    if notice:
-        home = replace(home, notice=notice)
-    shown = home
+    home = replace(found, notice=notice) if notice else found
     view = fit_view(
-        lambda counts: services.renderer.render_json(
-            TEMPLATE, outside=True, **shown.shown(*counts)
-        ),
+        lambda counts: services.renderer.render_json(TEMPLATE, outside=True, **home.shown(*counts)),
         home.counts,
     )
     try:
