@@ -57,7 +57,12 @@ from bot.basics.slack_ids import (
 from bot.flows.in_order import Applier
 from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
-from commands.action import apply_file_press, apply_merge_press, handle_mark_done_button
+from commands.action import (
+    apply_file_press,
+    apply_merge_press,
+    handle_mark_done_button,
+    handle_merge_press,
+)
 from commands.buttons import handle_press_in_line
 from commands.escalation.ack import apply_acknowledge_press
 from commands.incident.field_forms import (
@@ -120,7 +125,7 @@ def register(app: AsyncApp) -> None:
     # These buttons are applied in their channel's line, by their action id's applier.
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_press_in_line)
     app.action(FollowUpMessage.FILE)(handle_press_in_line)
-    app.action(FollowUpMessage.MERGE)(handle_press_in_line)
+    app.action(FollowUpMessage.MERGE)(handle_merge_press)  # in line too, Home or channel
     app.action(SuggestionMessage.ACCEPT)(handle_press_in_line)
     app.action(SuggestionMessage.EDIT)(handle_edit_press)
     app.view(SuggestionModal.CALLBACK)(handle_edit_submission)

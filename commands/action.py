@@ -1,24 +1,30 @@
 """``/incident action [--file[=tracker]] [--due <day>] [@owner] <task>``: a follow-up task for
 the postmortem, due when ``--due`` says (its owner is reminded); and the "File as issue" button
-on its message, and "Mark done" on the reminder."""
+on its message, "Merge" on it (and on its owner's App Home), and "Mark done" on the
+reminder."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import UsageError
+from bot.basics.slack_ids import FollowUpMessage
 from bot.basics.slack_text import SlackText
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.flows.follow_ups.filing import file_from_button
-from bot.flows.follow_ups.merging import merge_from_button
+from bot.flows.follow_ups.merging import channel_of, merge_from_button
 from bot.flows.follow_ups.owners import mark_follow_up_done, record_action
+from bot.flows.home import publish_home
+from bot.flows.replies import outcome
+from bot.record.follow_ups import pressed_ref
 from bot.services import Services
 from commands.arguments import first_word, optional_owner, statement
 from commands.base import CommandRequest, Subcommand
-from commands.buttons import Press, answer_press, apply_kept_press
+from commands.buttons import Press, answer_press, apply_kept_press, press_in_line
 
 FILE_FLAG = "--file"
 DUE_FLAG = "--due"
@@ -121,14 +127,58 @@ async def apply_file_press(services: Services, payload: dict[str, Any]) -> None:
     )
 
 
+async def handle_merge_press(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """*Merge*, on a follow-up's message in its incident's channel or beside the follow-up on
+    its owner's App Home: answer Slack, keep the press in the incident channel's line (a Home
+    has no channel: its follow-up's incident's), where ``apply_merge_press`` applies it."""
+    await ack()
+    action = (body.get("actions") or [{}])[0]
+    ref = pressed_ref(str(action.get("value") or ""))
+    user_id = str((body.get("user") or {}).get("id") or "")
+    container = body.get("container") or {}
+    if ref is None or not user_id:
+        return
+    on_home = container.get("type") == "view"
+    channel_id = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    if on_home:
+        channel_id = await channel_of(context["services"], ref) or ""
+    if not channel_id:
+        return
+    press = Press(
+        action_id=FollowUpMessage.MERGE,
+        value_id=int(ref.rpartition(":")[2]),
+        user_id=user_id,
+        channel_id=channel_id,
+        message_ts=str(container.get("message_ts") or ""),
+        response_url=str(body.get("response_url") or ""),
+        ref=ref,
+        on_home=on_home,
+    )
+    await press_in_line(context, press)
+
+
 async def apply_merge_press(services: Services, payload: dict[str, Any]) -> None:
-    """*Merge* on a follow-up's message: one task with the earlier one it is possibly the same
-    as; the channel is told, or the person told privately why not."""
+    """*Merge*: one task with the other it is possibly the same as; the channel is told, or
+    the person told privately why not (on the App Home: at its top, published afresh)."""
 
     async def merge(press: Press) -> None:
-        await merge_from_button(
-            services, channel_id=press.channel_id, item_id=press.value_id, by=press.user_id
+        work = merge_from_button(
+            services,
+            channel_id=press.channel_id,
+            ref=press.ref or f"action_item:{press.value_id}",
+            by=press.user_id,
         )
+        if not press.on_home:
+            return await work
+        refused = await outcome(services, work)
+        await publish_home(
+            services,
+            team_id=None,
+            user_id=press.user_id,
+            event_id=f"merge:{press.ref}:{uuid.uuid4().hex}",
+            notice=refused,
+        )
+        return None
 
     await apply_kept_press(services, payload, merge)
 

@@ -29,6 +29,10 @@ class Press:
     channel_id: str
     message_ts: str
     response_url: str
+    # What the button names when its value is not a bare id (a follow-up's ref, "Merge"),
+    # and whether it was pressed on the person's App Home (no message, no response_url).
+    ref: str = ""
+    on_home: bool = False
 
 
 def pressed(body: dict[str, Any]) -> Press | None:

@@ -342,6 +342,44 @@ class SlackEmulator(AppHomeEmulator):
         }
         return await self.send_interaction(payload)
 
+    async def click_home_button(self, user: str, action_id: str) -> BotResponse:
+        """``user`` presses a button of their Home tab (the view the app published for them
+        with views.publish): ``block_actions`` from a view, as Slack sends it
+        (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload, whose
+        "Properties" table marks what differs by source): a ``view`` container with the
+        view's id and the ``view`` itself, no ``channel``, no ``message`` and no
+        ``response_url`` (a message's alone). The first button with ``action_id``, in a
+        block's ``elements`` or its ``accessory``."""
+        view = self.home_views.get(user)
+        if view is None:
+            raise LookupError(f"no Home tab published for {user!r}")
+        block_id, button = _find_element(view.get("blocks"), action_id)
+        if button is None:
+            raise LookupError(f"no element {action_id!r} on the Home tab of {user!r}")
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": "button",
+            "text": button.get("text"),
+            "action_ts": f"{time.time():.6f}",
+        }
+        if "value" in button:
+            action["value"] = button["value"]
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user_obj(user),
+            "api_app_id": self.app_id,
+            "token": VERIFICATION_TOKEN,
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": self.issue_trigger_id(user),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": public_view(view),
+            "actions": [action],
+        }
+        return await self.send_interaction(payload)
+
     async def message_shortcut(
         self, channel: str, message_ts: str, callback_id: str, *, user: str
     ) -> BotResponse:

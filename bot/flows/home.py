@@ -10,28 +10,36 @@ open it.
 - With on-call schedules (``WARROOM_ONCALL_SCHEDULES``), who is on call for each now and until
   when, overrides included; none to a guest, as in the web view.
 - The follow-ups they own that are not done yet, overdue first, then by due date, each with
-  its incident (the person owns them: a private incident's follow-up included).
+  its incident (the person owns them: a private incident's follow-up included); one possibly
+  the same as another of its incident says so, with *Merge* (the channel message's button:
+  commands/action.py), as in the channel and the web view.
 - How pages reach them (with a contacts file, or once they set their own): their contact
   methods, masked, and whose; the rules in force and whose (their own, the file's, the
   defaults); their last test page.
 
 Times are shown in the person's zone (Slack's ``users.info`` ``tz``), else
 ``WARROOM_TIMEZONE``. One opening is read once: its Slack event id is claimed with the reads,
-so a redelivered ``app_home_opened`` finds it claimed and is left alone.
+so a redelivered ``app_home_opened`` finds it claimed and is left alone. ``publish_home``
+renders it within Slack's limits for a view and publishes it (``views.publish``): when the
+person opens the tab (bot/slack/home.py), and again after they press *Merge* on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from dateutil import tz
 
 from bot.basics.slack_text import SlackText, truncate
+from bot.clients.slack.errors import SlackFailure
+from bot.clients.slack.limits import fit_view
 from bot.flows.people import guests_among, is_guest, zone_of
-from bot.record.follow_ups import OpenFollowUp, open_follow_ups
+from bot.record.follow_up_merges import SamePair, same_pairs
+from bot.record.follow_ups import FollowUp, OpenFollowUp, follow_up_ref, open_follow_ups
 from bot.record.involvement import Involvement, incidents_since, involvement_of
 from bot.record.oncall.engine import Override, Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
@@ -43,6 +51,8 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.store.processed_events import claim_event
 
+log = logging.getLogger(__name__)
+TEMPLATE = "views/home.json.j2"
 # How far back "resolved lately" and "declared lately" reach.
 RECENT = timedelta(days=7)
 # A title is cut where a person would read it cut: a Home lists, the incident's page tells.
@@ -74,6 +84,15 @@ class OnCallNow:
 
 
 @dataclass(frozen=True)
+class PossiblySame:
+    """Another follow-up of its incident a listed one is possibly the same as, and the ref
+    *Merge* names (the later of the two, as on the channel's message)."""
+
+    other: FollowUp
+    press: str
+
+
+@dataclass(frozen=True)
 class Home:
     """Everything one person's Home shows."""
 
@@ -91,6 +110,10 @@ class Home:
     web_url: str | None
     list_url: str | None
     recent_url: str | None
+    # Follow-ups shown possibly the same as another, by the task's id.
+    same: Mapping[int, PossiblySame] = field(default_factory=dict)
+    # Said at the top: why a *Merge* pressed on this Home did not merge.
+    notice: str | None = None
 
     def shown(self, mine: int, recent: int, follow_ups: int) -> dict[str, Any]:
         """The template's context with the first ``mine`` and ``recent`` incidents and
@@ -126,6 +149,7 @@ async def read_home(
         incidents = await incidents_since(session, team_id=team, since=since)
         involved = await involvement_of(session, user_id, incidents)
         owned = await open_follow_ups(session, team_id=team, owner=user_id)
+        pairs = await same_pairs(session, (row.item.incident_id for row in owned))
         overrides = await overrides_near(session, schedule=None, start=now) if schedules else []
         schedules = await with_feed_copies(session, schedules)
         paging = await reachable(session, services.settings.paging.contacts, user_id)
@@ -151,7 +175,48 @@ async def read_home(
         web_url=services.settings.web.public_url or None,
         list_url=_list_url(services),
         recent_url=_list_url(services, since=since),
+        same=_same(owned, pairs),
     )
+
+
+def _same(owned: Sequence[OpenFollowUp], pairs: Mapping[str, SamePair]) -> dict[int, PossiblySame]:
+    """Of the person's follow-ups, those possibly the same as another, by the task's id."""
+    same = {}
+    for row in owned:
+        ref = follow_up_ref(row.item)
+        if ref in pairs and row.item.id is not None:
+            pair = pairs[ref]
+            same[row.item.id] = PossiblySame(pair.other(ref), follow_up_ref(pair.later))
+    return same
+
+
+async def publish_home(
+    services: Services,
+    *,
+    team_id: str | None,
+    user_id: str,
+    event_id: str,
+    seen_hash: str | None = None,
+    notice: str | None = None,
+) -> None:
+    """Read the person's Home, render it within Slack's limits for a view, publish it;
+    ``notice`` said at its top."""
+    found = await read_home(services, team_id=team_id, user_id=user_id, event_id=event_id)
+    if found is None:
+        return  # a second delivery of an opening already published
+    home = replace(found, notice=notice) if notice else found
+    view = fit_view(
+        lambda counts: services.renderer.render_json(TEMPLATE, outside=True, **home.shown(*counts)),
+        home.counts,
+    )
+    try:
+        published = await services.slack.publish_home(user_id, view, seen_hash=seen_hash)
+    except SlackFailure as error:
+        # Nobody to tell but the log: the next opening tries again.
+        log.warning("the Home tab of %s was not published: %s", user_id, error.code)
+        return
+    if not published:
+        log.info("the Home tab of %s changed meanwhile: a newer view stays", user_id)
 
 
 async def _on_call_now(

@@ -9,7 +9,7 @@ never dropped: when both are filed (or one is being filed) the merge is refused,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from bot.record.follow_ups import (
     earlier_alike,
     follow_up_of,
     follow_up_ref,
+    follow_ups,
     issue_of,
     noted_at,
 )
@@ -124,6 +125,37 @@ def possibly_same(
         elif by_model.get(ref) in by_ref:
             found[ref] = by_ref[by_model[ref]]
     return found
+
+
+@dataclass(frozen=True)
+class SamePair:
+    """Two follow-ups of an incident possibly the same task: ``later`` reads like (or the
+    model read it as) ``earlier``. *Merge* is pressed on ``later`` (its ref in the button)."""
+
+    earlier: FollowUp
+    later: FollowUp
+
+    def other(self, ref: str) -> FollowUp:
+        """The follow-up of the pair that is not ``ref``."""
+        return self.earlier if follow_up_ref(self.later) == ref else self.later
+
+
+async def same_pairs(session: AsyncSession, incident_ids: Iterable[int]) -> dict[str, SamePair]:
+    """By the ref of each follow-up of these incidents that is possibly the same as another,
+    that pair: the earlier one it reads like, else a later one that reads like it. What the
+    web view's follow-ups and the App Home flag, with *Merge*."""
+    pairs: dict[str, SamePair] = {}
+    for incident_id in sorted(set(incident_ids)):
+        noted = await follow_ups(session, incident_id)
+        found = possibly_same(
+            noted, [row.text for row in noted], await model_alike(session, incident_id)
+        )
+        by_ref = {follow_up_ref(row): row for row in noted}
+        for ref, earlier in found.items():
+            pair = SamePair(earlier, by_ref[ref])
+            pairs.setdefault(ref, pair)
+            pairs.setdefault(follow_up_ref(earlier), pair)
+    return pairs
 
 
 async def merge(

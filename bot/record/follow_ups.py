@@ -43,6 +43,19 @@ def file_job_key(ref: str) -> str:
     return f"file:{ref}"
 
 
+def pressed_ref(value: str) -> str | None:
+    """The follow-up a button's value names: its ref (``action_item:7``,
+    ``timeline_entry:12``), or a bare id, an ``/incident action``'s (messages posted before
+    buttons named refs); None when it names none."""
+    table, _, key = value.rpartition(":")
+    if not key.isascii() or not key.isdigit() or not 0 < int(key) < 2**63:
+        return None
+    table = table or ActionItem.__tablename__
+    if table not in (ActionItem.__tablename__, TimelineEntry.__tablename__):
+        return None
+    return f"{table}:{int(key)}"
+
+
 async def follow_up_of(session: AsyncSession, ref: str) -> FollowUp | None:
     """The row ``ref`` names, or None when it is gone or malformed."""
     table, _, key = ref.partition(":")
@@ -53,6 +66,18 @@ async def follow_up_of(session: AsyncSession, ref: str) -> FollowUp | None:
     if table == TimelineEntry.__tablename__:
         return await session.get(TimelineEntry, int(key))
     return None
+
+
+async def memo_of(session: AsyncSession, *, channel: str, ts: str) -> TimelineEntry | None:
+    """The ``:memo:`` follow-up a message is (its timeline entry of kind follow_up), if any."""
+    rows = await session.exec(
+        select(TimelineEntry).where(
+            TimelineEntry.slack_channel == channel,
+            TimelineEntry.slack_ts == ts,
+            TimelineEntry.kind == TimelineKind.FOLLOW_UP,
+        )
+    )
+    return rows.first()
 
 
 async def follow_ups(session: AsyncSession, incident_id: int) -> list[FollowUp]:

@@ -5,24 +5,19 @@ its Messages tab alike (``tab``: ``home`` or ``messages``;
 https://docs.slack.dev/reference/events/app_home_opened): only the Home tab has a view to
 publish. The event is answered at once; the Home is read, rendered and published after (a
 listener never waits on Slack), so a slow Slack or database never makes Slack retry. What it
-shows is bot/flows/home.py's; how, templates/views/home.json.j2.
+shows is bot/flows/home.py's (which publishes it); how, templates/views/home.json.j2.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.clients.slack.errors import SlackFailure
-from bot.clients.slack.limits import fit_view
-from bot.flows.home import read_home
+from bot.flows.home import publish_home
 from bot.services import Services
 
-log = logging.getLogger(__name__)
 HOME_TAB = "home"
-TEMPLATE = "views/home.json.j2"
 
 
 async def on_app_home_opened(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
@@ -43,32 +38,6 @@ async def on_app_home_opened(body: dict[str, Any], event: dict[str, Any], contex
         ),
         name=f"publish the Home tab of {user}",
     )
-
-
-async def publish_home(
-    services: Services,
-    *,
-    team_id: str | None,
-    user_id: str,
-    event_id: str,
-    seen_hash: str | None,
-) -> None:
-    """Read the person's Home, render it within Slack's limits for a view, publish it."""
-    home = await read_home(services, team_id=team_id, user_id=user_id, event_id=event_id)
-    if home is None:
-        return  # a second delivery of an opening already published
-    view = fit_view(
-        lambda shown: services.renderer.render_json(TEMPLATE, outside=True, **home.shown(*shown)),
-        home.counts,
-    )
-    try:
-        published = await services.slack.publish_home(user_id, view, seen_hash=seen_hash)
-    except SlackFailure as error:
-        # Nobody to tell but the log: the next opening tries again.
-        log.warning("the Home tab of %s was not published: %s", user_id, error.code)
-        return
-    if not published:
-        log.info("the Home tab of %s changed meanwhile: a newer view stays", user_id)
 
 
 def _opening_id(body: dict[str, Any], event: dict[str, Any], user: str) -> str:

@@ -211,3 +211,31 @@ async def test_app_home_opened_reaches_only_an_app_that_has_the_tab_and_the_even
         await emu.open_app_home("U0NOBODY")
     with pytest.raises(ValueError, match="tabs"):
         await emu.open_app_home(ALICE, tab="about")
+
+
+async def test_a_button_pressed_on_a_home_tab_sends_block_actions_from_the_view(
+    emu: SlackEmulator, client: AsyncWebClient
+) -> None:
+    kept: list[dict[str, Any]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        kept.append(json.loads(str((await request.post())["payload"])))
+        return web.Response()
+
+    button = {"type": "button", "action_id": "go", "value": "v1"}
+    button["text"] = {"type": "plain_text", "text": "Go"}
+    shown = home(section(), {**section("press"), "accessory": button})
+    published = (await client.views_publish(user_id=ALICE, view=shown))["view"]
+    with pytest.raises(LookupError):
+        await emu.click_home_button(BOB, "go")  # Bob has no Home published
+    async with serving(emu, handle):
+        answer = await emu.click_home_button(ALICE, "go")
+    assert answer.status == 200
+    (payload,) = kept
+    assert payload["type"] == "block_actions" and payload["user"]["id"] == ALICE
+    assert payload["container"] == {"type": "view", "view_id": published["id"]}
+    assert payload["view"]["id"] == published["id"] and payload["view"]["type"] == "home"
+    (action,) = payload["actions"]
+    assert (action["action_id"], action["value"], action["type"]) == ("go", "v1", "button")
+    # A view's press has no message, no channel and no response_url: a message's alone.
+    assert not {"message", "channel", "response_url"} & set(payload)

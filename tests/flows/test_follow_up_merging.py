@@ -1,12 +1,14 @@
 """Follow-ups that are one task, end to end through the Slack emulator, the fake model and the
 web view over HTTP: "Follow-up:" dropped from the task, rephrasings flagged "possibly the same
 as" in English and French (different tasks not), the team's model asked when the words do not
-say, *Merge* making them one (recorded, who and when), a guest refused, and the wrap-up form
-giving :memo: tasks an owner."""
+say (about a :memo: or the shortcut's follow-up as about a command's), *Merge* making them one
+(recorded, who and when; from the channel, the web view or the App Home), a guest refused, and
+the wrap-up form giving :memo: tasks an owner."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +24,7 @@ from bot.flows.postmortem.posting import write_draft
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, FollowUpAlike, FollowUpMerge, Incident, Job, TimelineEntry
 from emulator import Channel, Message, SlackEmulator
+from emulator.models import BotResponse
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from emulator.trackers import FakeGitHub
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
@@ -33,6 +36,8 @@ GUEST = "U0GUEST"
 MODEL, KEY = "llama3.1:8b", "sk-test-key"
 SAME = "warroom_same_task"
 GITHUB_TOKEN = "ghp_" + "t" * 36
+# Two tasks whose words share nothing: only the team's model can read them as one.
+DBA, REPLICAS = "page the DBA on replication lag", "tell on-call when replicas fall behind"
 
 
 def said(channel: Channel) -> str:
@@ -83,6 +88,12 @@ async def memo(warroom: Warroom, channel: Channel, text: str, user: str = BOB) -
     await warroom.slack.add_reaction(channel.id, message.ts, "memo", user=ALICE)
     await settle(warroom)
     return message
+
+
+async def note_actions(warroom: Warroom, channel: Channel, *tasks: str, user: str = ALICE) -> None:
+    """``user`` notes each task by ``/incident action``, one after the other."""
+    for task in tasks:
+        await command(warroom, channel, f"action {task}", user=user)
 
 
 async def press_merge(warroom: Warroom, channel: Channel, message: Message, user: str) -> None:
@@ -208,23 +219,34 @@ def ai(model: FakeChatModel) -> AISettings:
     return AISettings(url=model.base_url, model=MODEL, key=Secret(KEY), timeout=5.0)
 
 
+@asynccontextmanager
+async def incident_with_model(
+    slack: SlackEmulator, database_url: str, model: FakeChatModel
+) -> AsyncIterator[tuple[Warroom, Channel]]:
+    """The bot asking the team's model (the fake), and INC-1's channel open."""
+    async with running_warroom(slack, database_url, Clock(MORNING), ai=ai(model)) as warroom:
+        yield warroom, await open_incident(warroom)
+
+
+def asked_same(model: FakeChatModel) -> list[ChatRequest]:
+    """The same-task questions the model was asked and answered."""
+    return [r for r in model.accepted if r.format_name == SAME]
+
+
 def same_as_first(request: ChatRequest) -> dict[str, Any]:
-    """A model that reads the new task as the first earlier one, when the new one is about
+    """A model that reads the new task as the first earlier one when the new one is about
     replicas falling behind; else as none."""
-    asked = request.texts[1]  # the user message: the tasks
-    return {"same_as": "T1" if "replicas fall behind" in asked else "none"}
+    new = request.texts[1].partition("[NEW]")[2]  # the user message: the tasks, the new last
+    return {"same_as": "T1" if "replicas fall behind" in new else "none"}
 
 
 async def test_the_model_finds_the_same_task_the_words_do_not(
     slack: SlackEmulator, sqlite_url: str, model: FakeChatModel
 ) -> None:
     model.reply(same_as_first, times=5, to=SAME)
-    async with running_warroom(slack, sqlite_url, Clock(MORNING), ai=ai(model)) as warroom:
-        channel = await open_incident(warroom)
-        await command(warroom, channel, "action page the DBA on replication lag")
-        await command(warroom, channel, "action add a test for card types")
-        await command(warroom, channel, "action tell on-call when replicas fall behind")
-        asked = [r for r in model.accepted if r.format_name == SAME]
+    async with incident_with_model(slack, sqlite_url, model) as (warroom, channel):
+        await note_actions(warroom, channel, DBA, "add a test for card types", REPLICAS)
+        asked = asked_same(model)
         assert len(asked) == 2  # the first had nothing earlier to compare with
         assert "[T1] page the DBA on replication lag" in asked[-1].texts[1]
         assert "[NEW] tell on-call when replicas fall behind" in asked[-1].texts[1]
@@ -252,10 +274,8 @@ async def test_a_model_that_fails_loses_no_task_and_flags_nothing(
         model.reply('{"same": true}', to=SAME)
     else:
         model.reply({"same_as": "T9"}, to=SAME)
-    async with running_warroom(slack, sqlite_url, Clock(MORNING), ai=ai(model)) as warroom:
-        channel = await open_incident(warroom)
-        await command(warroom, channel, "action page the DBA on replication lag")
-        await command(warroom, channel, "action tell on-call when replicas fall behind")
+    async with incident_with_model(slack, sqlite_url, model) as (warroom, channel):
+        await note_actions(warroom, channel, DBA, REPLICAS)
         assert len(model.requests) == 1  # asked once, about the second task
         assert not with_merge(channel)
         assert len(tasks_in(await draft_of(warroom))) == 2
@@ -263,9 +283,121 @@ async def test_a_model_that_fails_loses_no_task_and_flags_nothing(
             assert not (await session.exec(select(FollowUpAlike))).all()
 
 
-async def resolve_and_open_form(warroom: Warroom, channel: Channel) -> tuple[str, dict[str, Any]]:
+async def by_shortcut(warroom: Warroom, channel: Channel, text: str) -> None:
+    """Bob says ``text`` and Alice puts it in the timeline as a follow-up with the "Add to
+    timeline" message shortcut: a follow-up from a message, as :memo: makes."""
     slack = warroom.slack
-    await command(warroom, channel, "resolve")
+    message = await slack.post_message(channel.id, text, user=BOB)
+    await slack.message_shortcut(channel.id, message.ts, "add_to_timeline", user=ALICE)
+    view_id = await slack.wait_for(
+        lambda: next(
+            (i for i, v in slack.views.items() if v["callback_id"] == "add_to_timeline_submit"),
+            None,
+        )
+    )
+    chosen = {"type": "static_select", "selected_option": {"value": "follow_up"}}
+    answer = await slack.submit_view(view_id, {"kind": {"kind": chosen}}, user=ALICE)
+    assert answer.status == 200
+    await settle(warroom)
+
+
+@pytest.mark.parametrize(
+    ("made", "says"), [("memo", "same"), ("memo", "different"), ("shortcut", "same")]
+)
+async def test_a_memo_rephrasing_a_noted_task_is_asked_of_the_model_as_a_command_is(
+    slack: SlackEmulator, database_url: str, model: FakeChatModel, made: str, says: str
+) -> None:
+    model.reply({"same_as": "T1" if says == "same" else "none"}, to=SAME)
+    async with incident_with_model(slack, database_url, model) as (warroom, channel):
+        await command(warroom, channel, "action @carol page the DBA on replication lag")
+        mark = memo if made == "memo" else by_shortcut
+        await mark(warroom, channel, "Follow-up: tell on-call when replicas fall behind")
+        (asked,) = asked_same(model)  # the same question a command's task is asked
+        assert "[T1] page the DBA on replication lag" in asked.texts[1]
+        assert "[NEW] tell on-call when replicas fall behind" in asked.texts[1]
+        async with session_scope(warroom.engine) as session:
+            found = (await session.exec(select(FollowUpAlike))).all()
+        if says == "different":
+            assert not with_merge(channel) and not found
+            assert len(tasks_in(await draft_of(warroom))) == 2
+            return
+        (flagged,) = with_merge(channel)
+        text = decode_entities(flagged.text)
+        assert '"tell on-call when replicas fall behind"' in text
+        assert "the team's model, llama3.1:8b, reads them as one" in text
+        (line,) = [t for t in tasks_in(await draft_of(warroom)) if "replicas fall behind" in t]
+        assert "_Possibly the same as_" in line
+        await press_merge(warroom, channel, flagged, ALICE)
+        (merge,) = await merges(warroom)
+        assert merge.merged.startswith("timeline_entry:") and merge.merged_by == ALICE
+        (task,) = tasks_in(await draft_of(warroom))
+        assert task.startswith("- [ ] page the DBA on replication lag")
+        assert 'Merged with "tell on-call when replicas fall behind"' in task
+
+
+async def home_of(warroom: Warroom, user: str) -> list[str]:
+    """``user`` opens the App Home: its lines once warroom has published it."""
+    return await republished(warroom, user, warroom.slack.open_app_home(user))
+
+
+async def press_merge_on_home(warroom: Warroom, user: str) -> list[str]:
+    """``user`` presses *Merge* on their Home tab: its lines once published afresh."""
+    return await republished(
+        warroom, user, warroom.slack.click_home_button(user, "merge_follow_up")
+    )
+
+
+async def republished(
+    warroom: Warroom, user: str, request: Awaitable[BotResponse | None]
+) -> list[str]:
+    """The lines of ``user``'s Home tab once ``request`` (sent to warroom) has it published."""
+    published = len(warroom.slack.calls_to("views.publish"))
+    answer = await request
+    assert answer is not None and answer.status == 200, answer
+    await settle(warroom)
+    await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
+    return warroom.slack.home_lines(user)
+
+
+async def test_the_app_home_flags_a_follow_up_and_merges_it_with_the_channel_s_button(
+    slack: SlackEmulator, database_url: str, model: FakeChatModel
+) -> None:
+    model.reply(same_as_first, times=3, to=SAME)
+    async with incident_with_model(slack, database_url, model) as (warroom, channel):
+        await note_actions(warroom, channel, "@bob --due fri page the DBA on replication lag")
+        await memo(warroom, channel, "we should tell on-call when replicas fall behind")
+        await note_actions(warroom, channel, "@bob add alert on payment latency")
+        await note_actions(warroom, channel, "alerting on payments latency", user=CAROL)
+        lines = await home_of(warroom, BOB)
+        flags = [line for line in lines if "Possibly the same as" in line]
+        assert len(flags) == 2  # by the model (a :memo:), by the words (a command's)
+        assert any('"we should tell on-call when replicas fall behind"' in f for f in flags)
+        assert any('"alerting on payments latency"' in f for f in flags)
+        home = slack.home_view(BOB) or {}
+        buttons = [
+            b["accessory"] for b in home["blocks"] if (b.get("accessory") or {}).get("action_id")
+        ]
+        assert {b["action_id"] for b in buttons} == {"merge_follow_up"}  # the channel's id
+
+        after = await press_merge_on_home(warroom, BOB)  # the first flagged: the :memo:'s
+        (merge,) = await merges(warroom)
+        assert merge.merged_by == BOB and merge.merged.startswith("timeline_entry:")
+        assert "<@U0BOB> merged two follow-ups" in said(channel)
+        assert len([line for line in after if "Possibly the same as" in line]) == 1
+        assert not any("replicas fall behind" in line for line in after)
+
+        # Merged meanwhile in the channel: the Home's button says why not, at its top.
+        (flagged,) = [m for m in with_merge(channel) if "payments" in decode_entities(m.text)]
+        await press_merge(warroom, channel, flagged, CAROL)
+        stale = await press_merge_on_home(warroom, BOB)
+        assert stale[0].startswith(":warning: Not merged")
+        assert len(await merges(warroom)) == 2
+        assert not any("Possibly the same as" in line for line in stale)
+
+
+async def open_wrap_up_form(warroom: Warroom, channel: Channel) -> tuple[str, dict[str, Any]]:
+    """Alice opens the wrap-up form from the offer resolving posted; its view id and view."""
+    slack = warroom.slack
     offer = next(
         m for m in channel.messages if any(b.get("block_id") == "wrap_up" for b in m.blocks or [])
     )
@@ -303,7 +435,8 @@ async def test_the_wrap_up_form_lists_memo_tasks_without_an_owner_and_saves_owne
                 await session.exec(select(TimelineEntry).where(TimelineEntry.kind == "follow_up"))
             ).all()
         runbook = next(m for m in memos if "runbook" in m.text)
-        view_id, view = await resolve_and_open_form(warroom, channel)
+        await command(warroom, channel, "resolve")
+        view_id, view = await open_wrap_up_form(warroom, channel)
         texts = [(b.get("text") or {}).get("text") for b in view["blocks"] if b["type"] == "header"]
         assert header in texts
         blocks = {b.get("block_id"): b for b in view["blocks"]}
@@ -325,32 +458,10 @@ async def test_the_wrap_up_form_lists_memo_tasks_without_an_owner_and_saves_owne
         assert len(tasks) == 3  # the memo is that task now, not a second line
         assert next(t for t in tasks if "runbook" in t).count("runbook") == 1
         # Asked again, the form lists only the task still without an owner.
-        _, again = await resolve_and_open_form_again(warroom, channel)
+        _, again = await open_wrap_up_form(warroom, channel)
         assert (
             sum(1 for b in again["blocks"] if str(b.get("block_id")).startswith("memo_owner.")) == 1
         )
-
-
-async def resolve_and_open_form_again(
-    warroom: Warroom, channel: Channel
-) -> tuple[str, dict[str, Any]]:
-    slack = warroom.slack
-    offer = next(
-        m for m in channel.messages if any(b.get("block_id") == "wrap_up" for b in m.blocks or [])
-    )
-    before = set(slack.views)
-    await slack.click_button(channel.id, offer.ts, "open_wrap_up", user=ALICE)
-    found: tuple[str, dict[str, Any]] = await slack.wait_for(
-        lambda: next(
-            (
-                (i, v)
-                for i, v in slack.views.items()
-                if i not in before and v["callback_id"] == "wrap_up"
-            ),
-            None,
-        )
-    )
-    return found
 
 
 async def test_the_web_view_flags_and_merges_with_its_form_and_refuses_a_guest(

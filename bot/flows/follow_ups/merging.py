@@ -28,24 +28,34 @@ from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident
 
 
-async def merge_from_button(services: Services, *, channel_id: str, item_id: int, by: str) -> None:
-    """The *Merge* button on a follow-up's message: merged with the earlier one it is
-    possibly the same as; MergeRefused (said to the person privately) otherwise."""
+async def merge_from_button(services: Services, *, channel_id: str, ref: str, by: str) -> None:
+    """The *Merge* button on a follow-up's message, or beside it on its owner's App Home:
+    merged with the other one it is possibly the same as; MergeRefused (said to the person
+    privately) otherwise."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        item = await session.get(ActionItem, item_id)
+        item = await follow_ups.follow_up_of(session, ref)
         if item is None or item.incident_id != incident.id:
             raise MergeRefused(why="gone")
-        earlier = await earlier_same(session, item)
-    if earlier is None:
+        other = await earlier_same(session, item)
+    if other is None:
         raise MergeRefused(why="nothing_alike")
     await merge_follow_ups(
         services,
         incident_id=item.incident_id,
-        first=follow_ups.follow_up_ref(earlier),
-        second=follow_ups.follow_up_ref(item),
+        first=follow_ups.follow_up_ref(other),
+        second=ref,
         by=by,
     )
+
+
+async def channel_of(services: Services, ref: str) -> str | None:
+    """The channel of the incident of the follow-up ``ref`` (the line a *Merge* pressed on
+    the App Home waits in), if it has one."""
+    async with session_scope(services.engine) as session:
+        item = await follow_ups.follow_up_of(session, ref)
+        incident = await session.get(Incident, item.incident_id) if item else None
+    return incident.channel_id if incident else None
 
 
 async def merge_follow_ups(

@@ -18,7 +18,7 @@ from bot.basics.slack_text import SlackText
 from bot.basics.trackers import TrackerTarget
 from bot.flows.channel import Writes, deliver_now
 from bot.flows.follow_ups import filing
-from bot.flows.follow_ups.model import check_with_model
+from bot.flows.follow_ups.model import ask_in_background
 from bot.flows.people import zone_of
 from bot.flows.publication import schedule_publication
 from bot.record import findings, incidents
@@ -83,6 +83,7 @@ async def note_follow_up(
             "blocks/follow_up.json.j2",
             text=said,
             item=item,
+            ref=follow_up_ref(item),
             alike=alike,
             tracker_name=filing.TRACKER_NAMES[target.kind] if target else None,
         )
@@ -132,13 +133,9 @@ async def record_action(
 def ask_model(services: Services, noted: list[Noted]) -> None:
     """In the background, the team's model asked about each follow-up its words found no
     earlier one for (bot/flows/follow_ups/model.py)."""
-    if not services.settings.ai.enabled:
-        return
     for each in noted:
         if each.alike is None and each.item.id is not None:
-            services.background.spawn(
-                check_with_model(services, each.item.id), name="ask the model about a follow-up"
-            )
+            ask_in_background(services, follow_up_ref(each.item))
 
 
 def due_moment(text: str, zone: str, now: datetime) -> datetime:

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.clients.slack.errors import SlackGone
 from bot.clients.slack.messages import said_message
+from bot.flows.follow_ups.model import Marked, ask_in_background
 from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.flows.postmortem.prompts import ask_after_mark
 from bot.record import incidents, messages, reactions
@@ -128,6 +129,14 @@ def _spawn_prompt(services: Services, channel: str, ts: str, kind: TimelineKind 
             ask_after_mark(services, channel=channel, ts=ts, kind=kind),
             name=f"question on {channel} {ts}",
         )
+    _ask_if_follow_up(services, channel, ts, kind)
+
+
+def _ask_if_follow_up(services: Services, channel: str, ts: str, kind: TimelineKind | None) -> None:
+    """A message made a follow-up (:memo:, or the shortcut) has the team's model asked whether
+    it repeats another follow-up, as one noted by command is (bot/flows/follow_ups/model.py)."""
+    if kind == TimelineKind.FOLLOW_UP:
+        ask_in_background(services, Marked(channel, ts))
 
 
 async def _fetch_later(
@@ -319,6 +328,7 @@ async def add_message_to_timeline(
         await reactions.promote(session, incident, message, kind=kind, text=text)
         await session.commit()
     _spawn_receipt(services, channel, ts)
+    _ask_if_follow_up(services, channel, ts, kind)
     return incident
 
 

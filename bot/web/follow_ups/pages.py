@@ -13,8 +13,8 @@ from aiohttp import web
 
 from bot.basics.errors import BotError
 from bot.flows.follow_ups.merging import merge_follow_ups
-from bot.record.follow_up_merges import MergeRefused, model_alike, possibly_same
-from bot.record.follow_ups import OpenFollowUp, follow_up_ref, follow_ups
+from bot.record.follow_up_merges import MergeRefused, same_pairs
+from bot.record.follow_ups import OpenFollowUp, follow_up_ref
 from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.auth import check_csrf, csrf_token, guest_viewer, page_viewer, with_session
@@ -59,20 +59,12 @@ async def _possibly_same(
     web_: WebContext, rows: Sequence[OpenFollowUp]
 ) -> dict[str, tuple[str, str]]:
     """For each listed follow-up (by ref), another of its incident it is possibly the same
-    as (its ref and text): the earlier one it reads like, else a later one that reads like
-    it."""
-    same: dict[str, tuple[str, str]] = {}
+    as: its ref and text (bot/record/follow_up_merges.py, ``same_pairs``)."""
     async with session_scope(web_.services.engine) as session:
-        for incident_id in {row.item.incident_id for row in rows}:
-            noted = await follow_ups(session, incident_id)
-            found = possibly_same(
-                noted, [row.text for row in noted], await model_alike(session, incident_id)
-            )
-            for ref, earlier in found.items():
-                later = next(row for row in noted if follow_up_ref(row) == ref)
-                same.setdefault(ref, (follow_up_ref(earlier), earlier.text))
-                same.setdefault(follow_up_ref(earlier), (ref, later.text))
-    return same
+        pairs = await same_pairs(session, (row.item.incident_id for row in rows))
+    return {
+        ref: (follow_up_ref(pair.other(ref)), pair.other(ref).text) for ref, pair in pairs.items()
+    }
 
 
 async def merge_form(request: web.Request) -> web.Response:
