@@ -200,6 +200,18 @@ class PagingSettings(Feature):
         "before counting it failed",
         shown="`2m`",
     )
+    # Two minutes: Twilio's delivery reports come within seconds, a call rings up to 60 s
+    # (its default Timeout) before it is reported unanswered; and the next rule of a person's
+    # usual rules (2m, 5m, 10m) is still brought forward, not left at its own time.
+    delivery_wait: timedelta = setting(
+        env="WARROOM_PAGING_DELIVERY_WAIT",
+        default=timedelta(minutes=2),
+        parse=duration(at_least=timedelta(seconds=10)),
+        doc="how long an SMS or a call may go without Twilio reporting it delivered or "
+        "answered before the person's next rule fires at once, as for a failure (needs "
+        "WARROOM_PUBLIC_URL, where Twilio reports)",
+        shown="`2m`",
+    )
 
     @property
     def twilio_on(self) -> bool:
