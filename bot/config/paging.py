@@ -188,8 +188,8 @@ class PagingSettings(Feature):
         parse=parse_drill_schedule,
         doc="when the weekly paging drill runs, as a day, a time and a time zone (`mon 10:00 "
         "Europe/Paris`): each provider set is exercised, through the people who opted in "
-        "(`drill: true` in the contacts file), and one that fails opens an incident (see "
-        "Paging)",
+        "(`/oncall contact drill on`, or `drill: true` in the contacts file), and one that "
+        "fails opens an incident (see Paging)",
         shown="none (no scheduled drill; `warroom paging drill` still works)",
     )
     drill_wait: timedelta = setting(
