@@ -103,6 +103,8 @@ async def test_bob_opts_in_from_slack_and_carol_opts_out(
         "*Paging drills*: you take part (your choice): a drill may try your methods, each saying "
         "it is a drill; `/oncall contact drill off` leaves it."
     )
+    listed = await oncall(warroom, "contact", user=BOB)
+    assert "*Paging drills:* you take part (`/oncall contact drill off` leaves it)" in listed
     assert drill_line(await open_home(warroom, CAROL)).startswith(
         "*Paging drills*: you take part (the contacts file's)"
     )

@@ -158,6 +158,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
     async with session_scope(services.engine) as session:
         rows = await own.methods_of(session, user)
         _, rules = await own.effective(session, contacts, user)
+        drill, _ = await own.in_drills(session, contacts, user)
     from_file = [
         (name, method.kind, masked(method.kind, method.address))
         for name, method in contacts.person(user).contacts.items()
@@ -172,7 +173,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
         )
         for row in rows
     ]
-    return _reply(services, "list", from_file=from_file, mine=mine, rules=rules)
+    return _reply(services, "list", from_file=from_file, mine=mine, rules=rules, drill=drill)
 
 
 async def drill_choice(services: Services, *, user: str, on: bool | None) -> str:

@@ -395,7 +395,7 @@ async def reachable(session: AsyncSession, contacts: Contacts, user: str) -> Rea
         rules=mine or contacts.rules_of(user),
         rules_from=rules_from,
         last_test=await last_test(session, user),
-        concerned=contacts.configured or bool(rows) or mine is not None,
+        concerned=contacts.configured or bool(rows) or mine is not None or drill_from == "own",
         drill=drill,
         drill_from=drill_from,
     )
