@@ -113,7 +113,8 @@ class Metrics:
         self.notifications = Counter(
             "warroom_notifications_total",
             "What became of people's notifications, by provider, method and outcome (sent, "
-            "delivered, answered, failed, undelivered, no_answer, busy).",
+            "delivered, answered, failed, undelivered, no_answer, busy; unconfirmed: no delivery "
+            "report within WARROOM_PAGING_DELIVERY_WAIT).",
             ["provider", "method", "outcome"],
             registry=self.registry,
         )

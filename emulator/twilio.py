@@ -188,13 +188,18 @@ class FakeTwilio(FakeHttpServer):
         return web.json_response(body, status=status, headers=headers)
 
     # -- what phones do, as Twilio reports it ----------------------------------------------
-    async def deliver(self, sms: SentMessage, status: str = "delivered") -> int:
-        """The carrier's report on an SMS: ``MessageStatus`` to its StatusCallback."""
+    async def deliver(
+        self, sms: SentMessage, status: str = "delivered", *, error_code: int = 30003
+    ) -> int:
+        """The carrier's report on an SMS: ``MessageStatus`` to its StatusCallback; a failed
+        or undelivered one carries the ``ErrorCode`` saying why (Twilio's error dictionary,
+        log type CARRIER: 30003 handset unreachable, 30005 unknown number, 30006 landline,
+        30007 filtered, 21610 unsubscribed...)."""
         sms.status = status
         fields = {"MessageSid": sms.sid, "MessageStatus": status, "AccountSid": self.account_sid,
                   "From": sms.from_, "To": sms.to}  # fmt: skip
         if status in ("failed", "undelivered"):
-            fields["ErrorCode"] = "30003"
+            fields["ErrorCode"] = str(error_code)
         return await self._callback(sms.status_callback, fields)
 
     async def answer(self, call: PlacedCall) -> int:

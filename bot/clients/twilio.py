@@ -34,6 +34,36 @@ REFUSED_FOR_GOOD = {
 }
 # Codes that say the number itself will not work: its owner is told (bot/flows/paging/trouble.py).
 BAD_NUMBER = frozenset({21211, 21610, 21614})
+# What a status callback's ErrorCode says of an SMS or a call that did not arrive (Twilio's
+# error dictionary, https://www.twilio.com/docs/api/errors/<code>: log type CARRIER).
+CARRIER_ERRORS = {
+    30003: "the carrier could not reach the phone: off, out of coverage or roaming (error 30003)",
+    30004: "the carrier or the person blocks messages from warroom's number (error 30004)",
+    30005: "the carrier does not know the number: inactive or no longer in service (error 30005)",
+    30006: "the number is a landline or its carrier cannot be reached (error 30006)",
+    30007: "the carrier filtered the message as unwanted (error 30007)",
+    30008: "the carrier failed for a reason it did not say (error 30008)",
+    21610: "the person has unsubscribed from this number's SMS (error 21610)",
+    21614: "Twilio says the number cannot receive SMS (error 21614)",
+    21211: "Twilio says the number is not a valid phone number (error 21211)",
+}
+# Those that say the number itself will not take pages until someone changes something (it
+# is unknown, a landline, blocking, unsubscribed): its owner and their schedules' owners are
+# told. 30003 (phone off), 30007 (the carrier's filter of warroom's text or number) and 30008
+# pass or are the operator's: the next rule fires, nobody is told their number is wrong.
+BAD_NUMBER_REPORTED = frozenset({30004, 30005, 30006, 21211, 21610, 21614})
+
+
+def reported_error(code: str | None) -> tuple[str | None, bool]:
+    """A status callback's ``ErrorCode`` in words (None without one), and whether it says the
+    number itself will not work."""
+    if not code:
+        return None, False
+    number = int(code) if code.isdigit() else None
+    words = CARRIER_ERRORS.get(number or 0) or f"the carrier reported error {code}"
+    return words, number in BAD_NUMBER_REPORTED
+
+
 # What a call reports to its StatusCallback: each of these, not only "completed".
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 

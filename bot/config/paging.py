@@ -188,8 +188,8 @@ class PagingSettings(Feature):
         parse=parse_drill_schedule,
         doc="when the weekly paging drill runs, as a day, a time and a time zone (`mon 10:00 "
         "Europe/Paris`): each provider set is exercised, through the people who opted in "
-        "(`drill: true` in the contacts file), and one that fails opens an incident (see "
-        "Paging)",
+        "(`/oncall contact drill on`, or `drill: true` in the contacts file), and one that "
+        "fails opens an incident (see Paging)",
         shown="none (no scheduled drill; `warroom paging drill` still works)",
     )
     drill_wait: timedelta = setting(
@@ -198,6 +198,18 @@ class PagingSettings(Feature):
         parse=duration(at_least=timedelta(seconds=1)),
         doc="how long a drill waits for a provider's outcome (Twilio's status callback) "
         "before counting it failed",
+        shown="`2m`",
+    )
+    # Two minutes: Twilio's delivery reports come within seconds, a call rings up to 60 s
+    # (its default Timeout) before it is reported unanswered; and the next rule of a person's
+    # usual rules (2m, 5m, 10m) is still brought forward, not left at its own time.
+    delivery_wait: timedelta = setting(
+        env="WARROOM_PAGING_DELIVERY_WAIT",
+        default=timedelta(minutes=2),
+        parse=duration(at_least=timedelta(seconds=10)),
+        doc="how long an SMS or a call may go without Twilio reporting it delivered or "
+        "answered before the person's next rule fires at once, as for a failure (needs "
+        "WARROOM_PUBLIC_URL, where Twilio reports)",
         shown="`2m`",
     )
 

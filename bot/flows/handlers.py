@@ -28,6 +28,7 @@ from bot.flows.oncall.handoffs import (
     send_notice,
 )
 from bot.flows.oncall.ical_feeds import refresh_ical_layer
+from bot.flows.paging.delivery import check_delivery
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
 from bot.flows.postmortem.lessons import ask_for_lessons
@@ -44,6 +45,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.BRING_IN: bring_in,
         JobKind.PAGE: send_page,
         JobKind.NOTIFY: send_notification,
+        JobKind.DELIVERY_WAIT: check_delivery,
         JobKind.UPDATE_REMINDER: remind_about_updates,
         JobKind.ROLE_REMINDER: remind_about_roles,
         JobKind.ALERT_PAYLOAD: process_payload,
@@ -128,7 +130,13 @@ JOB_LANES = (
     # Several at once, a page's push beside its DM: during an alert storm on PostgreSQL a
     # notification took 0.45 s, and one at a time fell behind pages due every half second
     # (bench/RESULTS.md). Each is about its own row, taken by one job (pages.take).
-    Lane("notifications", frozenset({JobKind.NOTIFY}), apart=True, slots=KIND_SHARE, together=True),
+    Lane(
+        "notifications",
+        frozenset({JobKind.NOTIFY, JobKind.DELIVERY_WAIT}),
+        apart=True,
+        slots=KIND_SHARE,
+        together=True,
+    ),
     # Policy levels beside the rest of their incident's work: a level reached (and its
     # people's pages started) never waits for the war room an alert is opening at Slack's pace;
     # what needs the channel (bringing people in) is in the paging lane and waits for it.

@@ -13,6 +13,9 @@ the process, and every replica by PostgreSQL's NOTIFY). So a page is two hops, t
 job and the notification's:
 
     webhook -> alert_paging_payload -> notify (after: 0s) ....... the push leaves
+                                       -> delivery_wait ......... an SMS or call not reported
+                                                                  delivered in time: the next
+                                                                  rule's notify due now
                                     -> notify (after: 2m), ...    later rules, at their offset
                                     -> escalate (level 2, ...)    when nobody acknowledged
                                     -> bring_in, page             people into the channel,
@@ -47,6 +50,7 @@ alert_paging_payload   alerting.intake.process_payload                paging_ale
 alert_post             alerting.intake.post_to_route_channel          slack
 alert_war_room         alerting.intake.open_alert_war_room            slack
 bring_in               escalation.escalate.bring_in                   paging
+delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
 fetch_reacted_message  incident.recorder.apply_fetched_reaction       slack
 file_issue             follow_ups.filing.send_issue                   trackers
@@ -90,6 +94,9 @@ class JobKind(StrEnum):
     ALERT_POST = "alert_post"
     ALERT_WAR_ROOM = "alert_war_room"
     BRING_IN = "bring_in"
+    # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
+    # next rule forward when Twilio has reported neither delivered nor answered by then.
+    DELIVERY_WAIT = "delivery_wait"
     ESCALATE = "escalate"
     # The job that fetches a reacted message the record lacks (the reaction waits in its payload).
     FETCH_REACTED_MESSAGE = "fetch_reacted_message"

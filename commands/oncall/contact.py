@@ -1,6 +1,7 @@
 """``/oncall contact [add <method> <address> | verify <method> <code> | test [method] |
-remove <method>]``: a person's own contact methods, each verified with a code before it pages
-them; alone, the list of them and the rules that use them."""
+remove <method> | drill [on|off]]``: a person's own contact methods, each verified with a code
+before it pages them, and whether paging drills may reach them; alone, the list of them and
+the rules that use them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from bot.basics.errors import UsageError
 from bot.basics.slack_text import decode_entities
 from bot.flows.paging.own_contacts import (
     add_contact,
+    drill_choice,
     list_contacts,
     remove_contact,
     verify_contact,
@@ -16,7 +18,8 @@ from bot.flows.paging.trying import test_page
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 
-ACTIONS = ("list", "add", "verify", "test", "remove")
+ACTIONS = ("list", "add", "verify", "test", "remove", "drill")
+DRILL_WORDS = {"on": True, "off": False}
 # Slack wraps what looks like a link or a phone number when it escapes command text:
 # <mailto:erin@example.com|erin@example.com>, <tel:+15555550123|+15555550123>.
 _WRAPPED = ("<mailto:", "<tel:")
@@ -27,12 +30,17 @@ def validate(args: str) -> tuple[str, list[str]]:
     words = [_unwrapped(word) for word in decode_entities(args).split()]
     action = words[0].lower() if words else "list"
     rest = words[1:]
-    wanted = {"list": (0, 0), "add": (1, 2), "verify": (2, 2), "test": (0, 1), "remove": (1, 1)}
-    if action not in wanted or not wanted[action][0] <= len(rest) <= wanted[action][1]:
+    wanted = {"list": (0, 0), "add": (1, 2), "verify": (2, 2), "test": (0, 1), "remove": (1, 1),
+              "drill": (0, 1)}  # fmt: skip
+    if (
+        action not in wanted
+        or not wanted[action][0] <= len(rest) <= wanted[action][1]
+        or (action == "drill" and rest and rest[0].lower() not in DRILL_WORDS)
+    ):
         raise UsageError(
             "Use `/oncall contact`, `add <sms|voice|email> <number or address>`, `add ntfy` "
             "(warroom makes your topic), "
-            "`verify <method> <code>`, `test [method]` or `remove <method>`."
+            "`verify <method> <code>`, `test [method]`, `remove <method>` or `drill on|off`."
         )
     return action, rest
 
@@ -55,15 +63,18 @@ async def contact(request: CommandRequest, services: Services) -> str:
         return await test_page(services, user=user, name=rest[0] if rest else None)
     if action == "remove":
         return await remove_contact(services, user=user, name=rest[0])
+    if action == "drill":
+        on = DRILL_WORDS[rest[0].lower()] if rest else None
+        return await drill_choice(services, user=user, on=on)
     return await list_contacts(services, user=user)
 
 
 SUBCOMMAND = Subcommand(
     name="contact",
     usage="contact [add <method> [<address>] | verify <method> <code> | test [method] | "
-    "remove <method>]",
+    "remove <method> | drill on|off]",
     summary="Your contact methods for pages (SMS, voice, email, ntfy push): add one, verify "
-    "it with the code sent to it, test it",
+    "it with the code sent to it, test it; take part in paging drills or not",
     handler=contact,
     validate=validate,
 )

@@ -255,6 +255,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_BRIDGE_SECRET": secrets.token_hex(16),
         "WARROOM_PAGING_DRILL": "mon 10:00 Europe/Paris",
         "WARROOM_PAGING_DRILL_WAIT": "2m",
+        "WARROOM_PAGING_DELIVERY_WAIT": "3m",
         "WARROOM_MAINTENANCE_ALLOWED": "U0OPERATOR",
         "WARROOM_MAINTENANCE_MAX": "168h",
         "WARROOM_AI_VERIFY": "on",

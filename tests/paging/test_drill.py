@@ -186,7 +186,11 @@ async def test_a_delivery_report_of_undelivered_fails_the_drill(
     checks = await run_drill(warroom.services)
     await answering
     (sms,) = [c for c in checks if c.method == "sms"]
-    assert (sms.state, sms.detail) == ("failed", "Twilio reported it undelivered (error 30003)")
+    assert (sms.state, sms.detail) == (
+        "failed",
+        "Twilio reported it undelivered: the carrier could not reach the phone: off, out of "
+        "coverage or roaming (error 30003)",
+    )
     await warroom.run_jobs()
     (incident,) = await incidents_of(warroom)
     assert incident.title == "Paging drill: Twilio failed"

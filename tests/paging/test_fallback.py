@@ -126,8 +126,9 @@ async def test_an_sms_twilio_reports_not_delivered_brings_the_next_rule_forward(
     await warroom.run_jobs()
     assert len(ntfy.phone(TOPIC)) == 1 and len(mailbox[0].messages) == 1
     assert said([m.text for m in channel.messages]) == [
-        f":rotating_light: SMS (sms) to <@{CAROL}> failed: the carrier reported error 30003. "
-        "Their rule 2 (email, push) fires now instead of at its offset."
+        f":rotating_light: SMS (sms) to <@{CAROL}> failed: the carrier could not reach the "
+        "phone: off, out of coverage or roaming (error 30003). Their rule 2 (email, push) fires "
+        "now instead of at its offset."
     ]
     assert await twilio.deliver(sms, status) == 200  # Twilio retries its callback: once
     await warroom.run_jobs()

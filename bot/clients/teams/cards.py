@@ -24,6 +24,8 @@ class Card:
     acknowledge_url: str | None
     incident_url: str | None
     urgent: bool
+    # A line under the title (a workflow's own words), None: none.
+    text: str | None = None
 
 
 def page_card(card: Card) -> dict[str, Any]:
@@ -50,6 +52,7 @@ def page_card(card: Card) -> dict[str, Any]:
                 "wrap": True,
                 "color": "Attention" if card.urgent else "Warning",
             },
+            *([{"type": "TextBlock", "text": card.text, "wrap": True}] if card.text else []),
             {
                 "type": "FactSet",
                 "facts": [{"title": title, "value": value} for title, value in card.facts],

@@ -1,5 +1,6 @@
 """The paging drill: each provider set (ntfy, Twilio, SMTP) exercised through the people who
-opted in (``drill: true`` in the contacts file), its outcome waited for, and a provider that
+opted in (``/oncall contact drill on``, or ``drill: true`` in the contacts file; an opt-out
+from Slack wins over the file), its outcome waited for, and a provider that
 failed raised as an alert on the normal alert path, so a broken account is found at the drill,
 not at 3 a.m.
 
@@ -23,12 +24,13 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clients import twilio
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.alerting.intake import keep_own_alert
 from bot.flows.paging.own_contacts import deliver
 from bot.record.paging import drills as drill_alerts
 from bot.record.paging import own
-from bot.record.paging.contacts import Method, Person
+from bot.record.paging.contacts import Method
 from bot.record.paging.service import check_by_vendor_id, settle
 from bot.services import Services
 from bot.store import jobs
@@ -58,16 +60,17 @@ async def run_drill(
     only them (they must have opted in); ``everyone``: every person who opted in; neither:
     the first person who opted in with each method."""
     paging = services.settings.paging
-    people = [p for p in paging.contacts.people.values() if p.drill]
-    if person is not None:
-        people = [p for p in people if p.user == person]
-        if not people:
-            raise DrillRefused(
-                f"{person} has not opted in to drills (drill: true in the contacts file)"
-            )
     now = services.clock()
     key = f"{why}:{now.isoformat()}"
     async with session_scope(services.engine) as session:
+        people = await own.drill_people(session, paging.contacts)
+        if person is not None:
+            people = [user for user in people if user == person]
+            if not people:
+                raise DrillRefused(
+                    f"{person} has not opted in to drills (`/oncall contact drill on`, or "
+                    "drill: true in the contacts file)"
+                )
         planned = await _plan(session, services, people, every=everyone or person is not None)
         checks = []
         for provider, method, target in planned:
@@ -92,15 +95,16 @@ async def run_drill(
 
 
 async def _plan(
-    session: AsyncSession, services: Services, people: Sequence[Person], *, every: bool
+    session: AsyncSession, services: Services, people: Sequence[str], *, every: bool
 ) -> list[tuple[str, str, tuple[str | None, Method] | None]]:
-    """Which provider and method each check exercises, through whom (None: nobody)."""
+    """Which provider and method each check exercises, through whom (None: nobody): each
+    person's methods as paging reaches them (the file's and their verified own)."""
     paging = services.settings.paging
     ready = {"ntfy": bool(paging.ntfy_url), "twilio": paging.twilio_on, "smtp": paging.smtp_on}
     reachable = []
-    for person in people:
-        effective, _ = await own.effective(session, paging.contacts, person.user)
-        reachable.append((person.user, effective.contacts))
+    for user in people:
+        effective, _ = await own.effective(session, paging.contacts, user)
+        reachable.append((user, effective.contacts))
     planned: list[tuple[str, str, tuple[str | None, Method] | None]] = []
     for provider, methods in PROVIDER_METHODS:
         if not ready[provider]:
@@ -248,9 +252,8 @@ async def record_drill_status(
         if status in _TWILIO_OK or status in _TWILIO_FAILED:
             detail = None
             if status in _TWILIO_FAILED:
-                detail = f"Twilio reported it {status}" + (
-                    f" (error {error_code})" if error_code else ""
-                )
+                words, _ = twilio.reported_error(error_code)
+                detail = f"Twilio reported it {status}" + (f": {words}" if words else "")
             settle(check, ok=status in _TWILIO_OK, detail=detail, at=services.clock())
             session.add(check)
             await session.commit()

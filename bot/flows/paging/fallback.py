@@ -1,5 +1,6 @@
 """No single provider: when a method fails (the service refused it, answered 5xx or nothing,
-or reported it failed, undelivered or unanswered), the person's next notification rule fires
+or reported it failed, undelivered or unanswered) or is not reported delivered in time
+(bot/flows/paging/delivery.py), the person's next notification rule fires
 at once instead of at its offset, and the incident's channel says so.
 
 The next rule is the lowest rule of the same page after the failed one's that still has
@@ -31,10 +32,16 @@ def _key(escalation_id: int, notification_id: int) -> str:
 
 
 async def fire_next_rule(
-    services: Services, incident: Incident, notification: Notification, why: str
+    services: Services,
+    incident: Incident,
+    notification: Notification,
+    why: str,
+    *,
+    unconfirmed: bool = False,
 ) -> bool:
     """Make the person's next rule due now (its jobs too) and keep a message for the
-    incident's channel saying so; whether a rule was brought forward."""
+    incident's channel saying so; whether a rule was brought forward. ``unconfirmed``: the
+    method was not reported delivered in time (bot/flows/paging/delivery.py), not refused."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         incident = await incidents.lock(session, incident)
@@ -68,6 +75,7 @@ async def fire_next_rule(
                 detail=why,
                 rule=rule,
                 methods=sorted({n.method for n in later}),
+                unconfirmed=unconfirmed,
             )
             written = await outbox.post_once(
                 session,
@@ -81,10 +89,11 @@ async def fire_next_rule(
         await wakeups.announce(session)
         await session.commit()
     log.info(
-        "%s notification %s of %s failed: rule %d brought forward",
+        "%s notification %s of %s %s: rule %d brought forward",
         notification.method,
         notification.id,
         incident.reference,
+        "not confirmed in time" if unconfirmed else "failed",
         rule,
     )
     services.wake_jobs()

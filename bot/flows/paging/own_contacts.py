@@ -158,6 +158,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
     async with session_scope(services.engine) as session:
         rows = await own.methods_of(session, user)
         _, rules = await own.effective(session, contacts, user)
+        drill, _ = await own.in_drills(session, contacts, user)
     from_file = [
         (name, method.kind, masked(method.kind, method.address))
         for name, method in contacts.person(user).contacts.items()
@@ -172,7 +173,27 @@ async def list_contacts(services: Services, *, user: str) -> str:
         )
         for row in rows
     ]
-    return _reply(services, "list", from_file=from_file, mine=mine, rules=rules)
+    return _reply(services, "list", from_file=from_file, mine=mine, rules=rules, drill=drill)
+
+
+async def drill_choice(services: Services, *, user: str, on: bool | None) -> str:
+    """``/oncall contact drill [on|off]``: whether paging drills may reach the person's
+    methods, as they say (above the contacts file's ``drill:``); alone, what holds now."""
+    contacts = services.settings.paging.contacts
+    async with session_scope(services.engine) as session:
+        if on is not None:
+            await own.set_drill(session, user, on, services.clock())
+            await session.commit()
+        found, whose = await own.in_drills(session, contacts, user)
+    schedule = services.settings.paging.drill
+    return _reply(
+        services,
+        "drill",
+        on=found,
+        drill_from=whose,
+        changed=on is not None,
+        scheduled=str(schedule) if schedule is not None else None,
+    )
 
 
 async def set_rules(services: Services, *, user: str, text: str) -> str:

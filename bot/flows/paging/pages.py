@@ -25,6 +25,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
+from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
 from bot.flows.paging.trouble import tell_trouble
@@ -340,6 +341,7 @@ async def _settle(
         if outcome == pages.SENT:
             current.sent_at, current.vendor_id = now, vendor_id
             first_after = await pages.first_sent_after(session, current, now)
+            await wait_for_report(session, services, current, now)
         session.add(current)
         pages.record_outcome(
             session,
@@ -638,9 +640,9 @@ async def record_status(
     if reported is None or notification.state in (reported[0], pages.ANSWERED):
         return True
     outcome, say = reported
-    detail = None
+    detail, bad_number = None, False
     if say:  # a failure: said in the channel by _settle, in its words
-        detail = f"the carrier reported error {error_code}" if error_code else None
+        detail, bad_number = twilio.reported_error(error_code)
         detail = detail or f"Twilio reported it {status}"
     reported_as = "answered" if status == "in-progress" else status
     await _settle(
@@ -655,6 +657,17 @@ async def record_status(
     if status in _NOT_REACHED:
         why = detail or f"Twilio reported it {status}"
         await fire_next_rule(services, incident, notification, why)
+    if bad_number and detail:
+        # The number itself will not take pages (unknown, a landline, unsubscribed): its
+        # owner and their schedules' owners are told, once, as when Twilio refuses it.
+        trouble = VendorFailure(detail, retryable=False, bad_address=True)
+        await tell_trouble(
+            services,
+            user=notification.user_id,
+            contact=notification.contact,
+            method=notification.method,
+            failure=trouble,
+        )
     return True
 
 

@@ -1,6 +1,7 @@
 """Workflows: where flows start them, and running their actions.
 
 - ``actions``: running workflows' actions, one job per action.
+- ``teams``: the ``teams`` action's Adaptive Card, posted to a Teams Workflows webhook.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and every other domain of the flows: this one is last in the order.

@@ -10,8 +10,9 @@ the workflow's other actions (their own jobs) and other workflows still run.
 Changes a workflow makes carry ``cause="workflow:<name>"`` and are written here, never
 through the flows that start workflows: a workflow's own changes start no workflow.
 
-Webhooks are jobs of their own lane (``JobKind.WORKFLOW_WEBHOOK``): a slow or failing endpoint waits
-there, retried with backoff, never in front of the incident's other work.
+Webhooks and Teams cards (bot/flows/workflows/teams.py) are jobs of their own lane
+(``JobKind.WORKFLOW_WEBHOOK``): a slow or failing endpoint waits there, retried with backoff,
+never in front of the incident's other work.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, cut_plain, encode, to_mrkdwn, to_plain
 from bot.clients.slack.errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
+from bot.clients.teams import TeamsFailure
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
 from bot.flows.escalation.escalate import EscalationTarget, escalate, group_members
 from bot.flows.follow_ups import filing
@@ -42,6 +44,7 @@ from bot.flows.incident.fields import set_up_type
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import mark_public
+from bot.flows.workflows.teams import post_workflow_card
 from bot.record import fields, findings, incidents
 from bot.record.escalation.escalations import WhyWorkflow
 from bot.record.fields import NoFieldChange
@@ -650,6 +653,8 @@ async def run_webhook(services: Services, job: Job) -> datetime | None:
     if found is None:
         return None
     incident, workflow, action = found
+    if action.verb == "teams":
+        return await _run_teams(services, job, incident, workflow, action)
     url = str(action.args["url"])
     secret = str(
         services.settings.workflows.webhook_secrets.get(str(action.args["secret_env"]), "")
@@ -690,6 +695,31 @@ async def run_webhook(services: Services, job: Job) -> datetime | None:
     if status >= 500 or status == 429:
         return await _webhook_retry(services, job, incident, workflow, action, f"HTTP {status}")
     await _failed(services, job, incident, workflow, action, f"HTTP {status}")
+    return None
+
+
+async def _run_teams(
+    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action
+) -> datetime | None:
+    """The ``teams`` action: the card posted, retried like a webhook on a 5xx, a 429 or no
+    answer, given up at once on another 4xx (Teams' words, never the URL)."""
+    async with session_scope(services.engine) as session:
+        shown = await template_incident(session, services, incident, plain=True)
+    try:
+        await post_workflow_card(services, incident, workflow, action, shown)
+    except TeamsFailure as failure:
+        if failure.retryable:
+            return await _webhook_retry(services, job, incident, workflow, action, failure.detail)
+        await _failed(services, job, incident, workflow, action, failure.detail)
+        return None
+    # Asked of Slack before the session: no connection held across a Slack call.
+    by = await services.slack.bot_user()
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        did = "card posted in Microsoft Teams"
+        _record(session, incident, workflow, action, did=did, by=by, at=now)
+        await _end(session, job, now)
+        await session.commit()
     return None
 
 

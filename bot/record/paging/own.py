@@ -22,6 +22,7 @@ from bot.record.paging.contacts import Contacts, Method, Person, Rule, masked
 from bot.store.models import (
     ContactCode,
     ContactMethod,
+    DrillChoice,
     Notification,
     NotificationRules,
     PageTest,
@@ -253,6 +254,33 @@ def _files_elsewhere(contacts: Contacts, user: str, row: ContactMethod) -> bool:
     )
 
 
+async def set_drill(session: AsyncSession, user: str, on: bool, at: datetime) -> None:
+    """Keep whether ``user`` takes part in paging drills (the caller commits)."""
+    row = await session.get(DrillChoice, user) or DrillChoice(user_id=user, drill=on, updated_at=at)
+    row.drill, row.updated_at = on, at
+    session.add(row)
+
+
+async def in_drills(
+    session: AsyncSession, contacts: Contacts, user: str
+) -> tuple[bool, Literal["own", "file"]]:
+    """Whether a drill may reach ``user``, and whose word that is: their own from Slack,
+    else the contacts file's ``drill:`` (false when the file does not name them)."""
+    row = await session.get(DrillChoice, user)
+    if row is not None:
+        return row.drill, "own"
+    return contacts.person(user).drill, "file"
+
+
+async def drill_people(session: AsyncSession, contacts: Contacts) -> list[str]:
+    """Everyone a drill may reach, in the file's order then by id: the file's ``drill:
+    true`` people who did not opt out from Slack, and those who opted in from Slack."""
+    choices = {row.user_id: row.drill for row in (await session.exec(select(DrillChoice))).all()}
+    from_file = [p.user for p in contacts.people.values() if choices.get(p.user, p.drill)]
+    from_slack = sorted(user for user, on in choices.items() if on and user not in from_file)
+    return [*from_file, *from_slack]
+
+
 async def user_with_number(session: AsyncSession, contacts: Contacts, number: str) -> str | None:
     """Whose SMS or voice number this is (an SMS reply's sender): the file's person first
     (the file wins), else the one person who verified it; None when nobody, or when more
@@ -330,6 +358,9 @@ class Reachable:
     last_test: PageTest | None
     # Whether anything about paging concerns them: a contacts file, or their own settings.
     concerned: bool
+    # Whether paging drills may reach them, and whose word that is (own: from Slack).
+    drill: bool = False
+    drill_from: Literal["own", "file"] = "file"
 
 
 async def reachable(session: AsyncSession, contacts: Contacts, user: str) -> Reachable:
@@ -354,6 +385,7 @@ async def reachable(session: AsyncSession, contacts: Contacts, user: str) -> Rea
         for r in rows
     ]
     mine = await own_rules(session, user)
+    drill, drill_from = await in_drills(session, contacts, user)
     from_file = contacts.person(user).rules
     rules_from: Literal["own", "file", "default"] = (
         "own" if mine else "file" if from_file is not None else "default"
@@ -363,5 +395,7 @@ async def reachable(session: AsyncSession, contacts: Contacts, user: str) -> Rea
         rules=mine or contacts.rules_of(user),
         rules_from=rules_from,
         last_test=await last_test(session, user),
-        concerned=contacts.configured or bool(rows) or mine is not None,
+        concerned=contacts.configured or bool(rows) or mine is not None or drill_from == "own",
+        drill=drill,
+        drill_from=drill_from,
     )

@@ -10,6 +10,7 @@
         do:
           - invite: {usergroup: exec}
           - post: {channel: C0EXECUPD1, text: "Exec heads-up: {{ incident.title }}"}
+          - teams: {url_env: WARROOM_EXEC_TEAMS_URL}   # an Adaptive Card in a Teams channel
 
 A workflow is a trigger, conditions and actions. Parsing checks everything it can without
 Slack and names every problem at once; ``problems_with`` checks what the other files own
@@ -76,6 +77,7 @@ ACTIONS = (
     "set_type",
     "bookmark",
     "webhook",
+    "teams",
 )
 CONDITIONS = ("all", "any", "not", "severity", "status", "type", "private", "field", "labels")
 WORKFLOW_KEYS = ("on", "when", "do", "description")
@@ -86,6 +88,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _GROUP = re.compile(r"^(S[A-Z0-9]{2,31}|@?[a-z0-9][a-z0-9._-]{0,79})$")
 _ENV = re.compile(r"^[A-Z][A-Z0-9_]{0,99}$")
 _LOCAL_HOSTS = ("127.0.0.1",)
+# The argument naming the variable an action's secret is read from.
+SECRET_ARGS = {"webhook": "secret_env", "teams": "url_env"}
 
 
 class WorkflowError(ValueError):
@@ -172,7 +176,7 @@ class Workflows:
     )
     # Per trigger: the fields its workflows' conditions read (only those are loaded).
     fields_read: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
-    # The variables webhook secrets are read from.
+    # The variables webhook secrets (and Teams Workflows URLs, secrets too) are read from.
     secret_envs: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
@@ -294,7 +298,10 @@ TEMPLATED = {
     "follow_up": ("text",),
     "bookmark": ("title", "link"),
     "set_field": ("value",),
+    "teams": ("text",),
 }
+# Templates an action may leave out.
+OPTIONAL_TEMPLATES = frozenset({("teams", "text")})
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -338,10 +345,10 @@ def index(workflows: Collection[Workflow]) -> Workflows:
     for workflow in workflows:
         by_trigger.setdefault(workflow.trigger, []).append(workflow)
     secrets = {
-        str(action.args["secret_env"])
+        str(action.args[SECRET_ARGS[action.verb]])
         for workflow in workflows
         for action in workflow.actions
-        if action.verb == "webhook"
+        if action.verb in SECRET_ARGS
     }
     return Workflows(
         MappingProxyType({w.name: w for w in workflows}),
@@ -637,6 +644,7 @@ _ACTION_KEYS: Mapping[str, tuple[str, ...]] = {
     "set_type": (),
     "bookmark": ("title", "link"),
     "webhook": ("url", "secret_env"),
+    "teams": ("url_env", "text"),
 }
 
 
@@ -691,6 +699,8 @@ def _action(verb: str, args: object, where: str, problems: list[str]) -> Action 
         problems.append(problem)
     for name in TEMPLATED.get(verb, ()):
         source = args.get(name)
+        if source is None and (verb, name) in OPTIONAL_TEMPLATES:
+            continue
         if source is None and not (verb == "post" and name == "channel"):
             problems.append(f"{where}: {name}: required")
             continue
@@ -775,6 +785,14 @@ def _check_args(verb: str, args: dict[str, Any], where: str, problems: list[str]
                 if problem := bookmark_link_problem(render(link, SAMPLE_INCIDENT_FOR_CHECKS)):
                     problems.append(f"{where}: link: {problem}")
         return f"bookmark {args.get('title')}"
+    if verb == "teams":
+        variable = args.get("url_env")
+        if not isinstance(variable, str) or not _ENV.match(variable):
+            problems.append(
+                f"{where}: url_env: the environment variable holding the Teams Workflows "
+                "URL (like WARROOM_EXEC_TEAMS_URL): the URL carries its signature, a secret"
+            )
+        return f"post a card in Microsoft Teams ({variable})"
     # webhook
     url, secret = args.get("url"), args.get("secret_env")
     if not isinstance(url, str) or not webhook_url_allowed(url):
@@ -830,6 +848,13 @@ def _action_problems(
                 return [f"{where}: {error}"]
     if action.verb == "webhook" and not secrets.get(args["secret_env"]):
         return [f"{where}: secret_env: {args['secret_env']} is not set"]
+    if action.verb == "teams":
+        url = secrets.get(args["url_env"])
+        if not url:
+            return [f"{where}: url_env: {args['url_env']} is not set"]
+        if not webhook_url_allowed(url):
+            # The URL is a secret: only its variable is named.
+            return [f"{where}: url_env: {args['url_env']}: an https URL"]
     return []
 
 

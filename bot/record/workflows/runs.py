@@ -40,6 +40,8 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, TimelineEntry, TimelineKind
 
 KINDS = (JobKind.WORKFLOW_ACTION, JobKind.WORKFLOW_WEBHOOK, JobKind.WORKFLOW_TIMER)
+# Actions that call a service outside Slack: jobs of the webhooks' lane, retried with backoff.
+CALLS_OUT = frozenset({"webhook", "teams"})
 
 
 async def change_event(
@@ -106,7 +108,7 @@ async def schedule_actions(
     for step, action in enumerate(workflow.actions):
         await jobs.schedule(
             session,
-            kind=JobKind.WORKFLOW_WEBHOOK if action.verb == "webhook" else JobKind.WORKFLOW_ACTION,
+            kind=JobKind.WORKFLOW_WEBHOOK if action.verb in CALLS_OUT else JobKind.WORKFLOW_ACTION,
             key=f"workflow:{incident.id}:{event}:{workflow.name}:{step}",
             due_at=now,
             incident_id=incident.id,

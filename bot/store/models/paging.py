@@ -160,3 +160,15 @@ class AckToken(SQLModel, table=True):
     method: str  # the notification's method that carried the link: ntfy | email
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class DrillChoice(SQLModel, table=True):
+    """Whether a person takes part in paging drills, as they said from Slack (``/oncall
+    contact drill on|off``): above the contacts file's ``drill:``. A drill reaches only those
+    whose choice (or, without one, the file) says yes."""
+
+    __tablename__ = "drill_choice"
+
+    user_id: str = Field(primary_key=True)
+    drill: bool
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))

@@ -1,0 +1,81 @@
+"""Not delivered in time: an SMS or a call Twilio took but never reported delivered or
+answered within ``WARROOM_PAGING_DELIVERY_WAIT`` counts as not reaching the person, and
+their next rule fires at once (bot/flows/paging/fallback.py), said in the incident's channel.
+
+Only SMS and calls wait: their outcome comes later, in Twilio's status callback (delivered;
+a call answered, busy, unanswered). ntfy's, the mail server's, a webhook's and Teams'
+acceptance is their answer to the send itself, and Slack's DM goes through the outbox. The
+wait is a ``delivery_wait`` job written in the transaction that kept the notification sent,
+so it survives a restart; it does nothing once the report came, the page ended, or the next
+rule is due anyway. Without ``WARROOM_PUBLIC_URL`` Twilio has nowhere to report to: no wait.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.flows.paging.fallback import fire_next_rule
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import Incident, Job, Notification
+
+log = logging.getLogger(__name__)
+# Methods whose delivery is reported after the send (Twilio's status callbacks).
+REPORTED_LATER = frozenset({"sms", "voice"})
+
+
+def delivery_key(notification_id: int) -> str:
+    return f"delivery:{notification_id}"
+
+
+async def wait_for_report(
+    session: AsyncSession, services: Services, notification: Notification, sent_at: datetime
+) -> None:
+    """Schedule the check that ``notification``, just sent, was reported delivered or
+    answered in time (the caller commits); nothing for methods answered at once."""
+    if notification.method not in REPORTED_LATER or not services.settings.web.public_url:
+        return
+    await jobs.schedule_job(
+        session,
+        kind=JobKind.DELIVERY_WAIT,
+        key=delivery_key(notification.id or 0),
+        due_at=sent_at + services.settings.paging.delivery_wait,
+        incident_id=notification.incident_id,
+        payload={"notification": notification.id},
+    )
+
+
+async def check_delivery(services: Services, job: Job) -> None:
+    """The job handler: a notification still only ``sent`` (no report) brings the person's
+    next rule forward, said in the channel as not confirmed in time."""
+    async with session_scope(services.engine) as session:
+        notification = await session.get(Notification, jobs.payload_of(job)["notification"])
+        if notification is None or notification.state != "sent":
+            return
+        incident = await session.get(Incident, notification.incident_id)
+    if incident is None:
+        return
+    wait = services.settings.paging.delivery_wait
+    why = _not_reported(notification.method, wait)
+    if await fire_next_rule(services, incident, notification, why, unconfirmed=True):
+        services.metrics.notification(notification.method, "unconfirmed")
+        log.info(
+            "%s notification %s of %s not confirmed within %s",
+            notification.method,
+            notification.id,
+            incident.reference,
+            wait,
+        )
+
+
+def _not_reported(method: str, wait: timedelta) -> str:
+    minutes, seconds = divmod(int(wait.total_seconds()), 60)
+    span = f"{minutes} min" if not seconds else f"{int(wait.total_seconds())} s"
+    if method == "voice":
+        return f"Twilio did not report the call answered within {span}"
+    return f"Twilio did not report it delivered within {span}"
