@@ -16,7 +16,8 @@ URL is a Secret). 4xx replies, time-outs and refused connections may pass; 5xx w
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlsplit
@@ -42,6 +43,8 @@ class Mail:
     subject: str
     text: str
     html: str
+    # Headers of its own (a status page notice's List-Unsubscribe, RFC 8058).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def message(self, domain: str) -> EmailMessage:
         message = EmailMessage()
@@ -49,6 +52,8 @@ class Mail:
         message["Message-ID"] = make_msgid(domain=domain)
         # Auto-Submitted: paging mail is sent by a machine; out-of-office replies stay away.
         message["Auto-Submitted"] = "auto-generated"
+        for name, value in self.headers.items():
+            message[name] = value
         message.set_content(self.text)
         message.add_alternative(self.html, subtype="html")
         return message
