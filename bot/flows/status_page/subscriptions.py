@@ -122,9 +122,7 @@ async def unsubscribe(services: Services, token: str) -> bool:
 async def known_components(services: Services) -> list[str]:
     """The components a subscriber may choose: those named publicly, by name."""
     async with session_scope(services.engine) as session:
-        views = await public.shown_publicly(session, limit=1000)
-    names = {c.casefold(): c for view in views for c in map(public.clean, view.public.components)}
-    return sorted((name for name in names.values() if name), key=str.casefold)
+        return [public.clean(name) for name in await subscribers.public_components(session)]
 
 
 # -- the jobs -------------------------------------------------------------------------------

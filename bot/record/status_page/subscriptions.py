@@ -21,7 +21,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.models import StatusDelivery, StatusSignUp, StatusSubscription
+from bot.store.models import PublicIncident, StatusDelivery, StatusSignUp, StatusSubscription
 
 EMAIL_KIND = "email"
 WEBHOOK_KIND = "webhook"
@@ -120,6 +120,26 @@ def token_hash(token: str) -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+# The public incidents whose components are offered to subscribers, the latest first.
+COMPONENTS_FROM = 1000
+
+
+async def public_components(session: AsyncSession) -> list[str]:
+    """The components public incidents name (withdrawn ones aside), as first written, each
+    once whatever its case, sorted: what a subscriber may choose from."""
+    rows = await session.exec(
+        select(PublicIncident.components)
+        .where(col(PublicIncident.withdrawn_at).is_(None))
+        .order_by(col(PublicIncident.made_public_at).desc())
+        .limit(COMPONENTS_FROM)
+    )
+    names: dict[str, str] = {}
+    for components in rows.all():
+        for name in components:
+            names.setdefault(name.strip().casefold(), name.strip())
+    return sorted((name for name in names.values() if name), key=str.casefold)
 
 
 # -- limits --------------------------------------------------------------------------------

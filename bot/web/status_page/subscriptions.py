@@ -26,6 +26,16 @@ PAGE = "web/subscribe.html.j2"
 # A field no person sees (hidden from view and from screen readers): only a robot fills it.
 HONEYPOT = "website"
 KINDS = (subscribers.EMAIL_KIND, subscribers.WEBHOOK_KIND)
+# What the template reads on every page, when the page has nothing to say of it.
+_DEFAULTS: dict[str, Any] = {
+    "kind": subscribers.EMAIL_KIND,
+    "problem": "",
+    "typed": "",
+    "secret": None,
+    "token": "",
+    "components": [],
+    "chosen": [],
+}
 
 
 def _viewer(request: web.Request) -> Viewer:
@@ -38,7 +48,7 @@ def _viewer(request: web.Request) -> Viewer:
 def _answer(request: web.Request, status: int = 200, **context: Any) -> web.Response:
     web_ = web_context(request)
     response = render_page(
-        request, PAGE, status=status, **{"kind": subscribers.EMAIL_KIND, **context}
+        request, PAGE, status=status, **{**_DEFAULTS, **context}
     )
     if not web_.settings.subscriptions.enabled:
         return web.Response(status=404, text="Subscriptions are off.")

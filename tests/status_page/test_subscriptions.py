@@ -1,0 +1,315 @@
+"""Customers subscribed to the status page, against a real SMTP server (aiosmtpd on 127.0.0.1)
+and a receiving webhook on 127.0.0.1: signing up through the page's form, the confirmation
+mail's link followed, one mail per public update with RFC 8058's headers
+(``List-Unsubscribe: <https://…>`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``,
+RFC 8058 section 3.1) and none after the one-click POST (section 3.2: the body
+``List-Unsubscribe=One-Click``); webhook documents signed as the paging webhooks' are; bad
+addresses refused at the field; no address on a page or in the logs above DEBUG."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import hmac
+import logging
+import re
+from datetime import timedelta
+from collections.abc import AsyncIterator, Iterator
+from email.message import Message
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlmodel import select
+
+from bot.config import Secret
+from bot.store.db import session_scope
+from bot.store.models import StatusSubscription
+from emulator import SlackEmulator
+from tests.conftest import Warroom, running_warroom
+from tests.helpers.incidents import command, open_incident
+from tests.paging.test_email import free_port
+
+ADDRESS = "dana.customer@example.com"
+# http: the session cookie of an https address is Secure, and the test talks plain HTTP.
+PUBLIC_URL = "http://status.example.com"
+
+
+class Mailbox:
+    """An SMTP server's handler: keeps each message; refuses the addresses in ``refused``."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def text_of(message: Message) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+class Receiver:
+    """A subscriber's webhook: keeps each request's headers and raw body."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append((dict(request.headers), await request.read()))
+        return web.Response(status=204)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    hook = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", hook.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield hook, f"http://127.0.0.1:{port}/hook"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, sqlite_url: str, mailbox: tuple[Mailbox, int]
+) -> AsyncIterator[Warroom]:
+    async with running_warroom(
+        slack,
+        sqlite_url,
+        paging__smtp_url=Secret(f"smtp://127.0.0.1:{mailbox[1]}"),
+        paging__smtp_from="status@example.com",
+        paging__smtp_plaintext=True,
+        web__public_url=PUBLIC_URL,
+        subscriptions__private_webhooks=True,
+        runtime__scheduler_interval=3600.0,
+    ) as running:
+        yield running
+
+
+def local(warroom: Warroom, link: str) -> str:
+    """A link of a mail (made with WARROOM_PUBLIC_URL) on the test's server."""
+    assert link.startswith(PUBLIC_URL), link
+    return warroom.url + link.removeprefix(PUBLIC_URL)
+
+
+async def sign_up(
+    warroom: Warroom, client: aiohttp.ClientSession, **fields: str
+) -> tuple[int, str]:
+    async with client.get(warroom.url + "/status/subscribe") as page:
+        html = await page.text()
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    async with client.post(
+        warroom.url + "/status/subscribe", data={"csrf": found.group(1), **fields}
+    ) as answer:
+        return answer.status, await answer.text()
+
+
+def jar() -> aiohttp.CookieJar:
+    return aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+
+
+async def test_a_subscriber_gets_one_mail_per_public_update_and_none_after_unsubscribing(
+    warroom: Warroom, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    box, _ = mailbox
+    caplog.set_level(logging.DEBUG)
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+        async with client.get(warroom.url + "/status") as status:
+            assert 'href="/status/subscribe"' in await status.text()
+        status_code, page = await sign_up(warroom, client, kind="email", address=ADDRESS)
+        assert status_code == 200 and "Check your inbox" in page
+        assert ADDRESS not in page
+        # The same answer for an address known already, and nothing more is mailed for it
+        # until the first link is followed than the limit allows.
+        warroom.clock.now += timedelta(minutes=1)
+        again_code, again = await sign_up(warroom, client, kind="email", address=ADDRESS)
+        assert (again_code, again) == (status_code, page.replace(*_csrf_pair(page, again)))
+        await warroom.run_jobs()
+        confirmations = [m for m in box.messages if "Confirm" in str(m["Subject"])]
+        assert len(confirmations) == 2
+        assert confirmations[0]["To"] == ADDRESS
+        assert "List-Unsubscribe" not in confirmations[0]
+        # Only the last link works: the second sign-up made a new one.
+        link = re.search(r"http://\S+/status/confirm/\S+", text_of(confirmations[-1]))
+        assert link
+        async with client.get(local(warroom, link.group(0))) as opened:
+            assert "Confirm your subscription" in await opened.text()  # a scanner confirms nothing
+        async with client.post(local(warroom, link.group(0))) as confirmed:
+            assert confirmed.status == 200 and "Subscribed" in await confirmed.text()
+        box.messages.clear()
+
+        channel = await open_incident(warroom, "Checkout returns 500s")
+        await command(warroom, channel, "public Payments")
+        await command(warroom, channel, "update --public Card payments fail for some customers.")
+        await warroom.run_jobs()
+        assert len(box.messages) == 1
+        mail = box.messages[0]
+        assert "Card payments fail for some customers." in text_of(mail)
+        assert "INC-" not in str(mail["Subject"]) + text_of(mail)
+        unsubscribe = str(mail["List-Unsubscribe"]).strip("<>")
+        assert unsubscribe.startswith(PUBLIC_URL + "/status/unsubscribe/")
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert unsubscribe in text_of(mail)
+
+        await command(warroom, channel, "update --public The fix is rolling out.")
+        await warroom.run_jobs()
+        await warroom.run_jobs()  # run again: sent once all the same
+        assert len(box.messages) == 2
+
+        # RFC 8058's one-click POST, as a mail client sends it: no cookie, no CSRF token.
+        async with aiohttp.ClientSession() as mail_client, mail_client.post(
+            local(warroom, unsubscribe), data={"List-Unsubscribe": "One-Click"}
+        ) as done:
+            assert done.status == 200
+        await command(warroom, channel, "update --public Fixed for everyone.")
+        await command(warroom, channel, "resolve")
+        await warroom.advance(minutes=5)
+        assert len(box.messages) == 2
+        # Signing up again asks for a new confirmation: no update before it.
+        await sign_up(warroom, client, kind="email", address=ADDRESS)
+        await warroom.run_jobs()
+        assert [str(m["Subject"]) for m in box.messages[2:]] == [
+            "Confirm your subscription to status updates"
+        ]
+    # warroom's logs (and aiohttp's access log), not the test's SMTP server's ("mail.log").
+    above_debug = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno > logging.DEBUG and not r.name.startswith("mail.")
+    ]
+    assert not [line for line in above_debug if ADDRESS in line]
+
+
+def _csrf_pair(first: str, second: str) -> tuple[str, str]:
+    """The pages differ by nothing but their forms' tokens (none on an answer page)."""
+    return ("", "") if first == second else (first, second)
+
+
+async def test_a_bouncing_address_is_mailed_no_more(
+    warroom: Warroom, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, _ = mailbox
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+        await sign_up(warroom, client, kind="email", address=ADDRESS)
+        await warroom.run_jobs()
+        link = re.search(r"http://\S+/status/confirm/\S+", text_of(box.messages[-1]))
+        assert link
+        async with client.post(local(warroom, link.group(0))) as confirmed:
+            assert confirmed.status == 200
+    box.refused.add(ADDRESS)  # the mailbox is closed since
+    channel = await open_incident(warroom, "Search is slow")
+    await command(warroom, channel, "public Search")
+    await command(warroom, channel, "update --public Searches take ten seconds.")
+    await warroom.run_jobs()
+    async with session_scope(warroom.engine) as session:
+        (subscription,) = (await session.exec(select(StatusSubscription))).all()
+    assert subscription.bounced_at is not None
+    box.refused.clear()
+    await command(warroom, channel, "update --public Back to normal.")
+    await warroom.run_jobs()
+    assert len(box.messages) == 1  # the confirmation only
+
+
+async def test_a_webhook_gets_signed_documents_for_its_components_only(
+    warroom: Warroom, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+        payments = await open_incident(warroom, "Checkout returns 500s")
+        await command(warroom, payments, "public Payments")
+        search = await open_incident(warroom, "Search is slow")
+        await command(warroom, search, "public Search")
+        status, page = await sign_up(
+            warroom, client, kind="webhook", address=url, component="Payments"
+        )
+        assert status == 200
+        secret = re.search(r'<code class="secret">([^<]+)</code>', page)
+        assert secret
+    await command(warroom, search, "update --public Searches take ten seconds.")
+    await command(warroom, payments, "update --public Card payments fail.")
+    await warroom.run_jobs()
+    assert len(hook.received) == 1, [b for _, b in hook.received]
+    headers, body = hook.received[0]
+    signed = headers["X-Warroom-Timestamp"].encode() + b"." + body
+    expected = hmac.new(secret.group(1).encode(), signed, hashlib.sha256).hexdigest()
+    assert headers["X-Warroom-Signature"] == "v1=" + expected
+    assert b"Card payments fail." in body and b"Searches" not in body
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "said"),
+    [
+        ("email", "not-an-address", "That is not an e-mail address"),
+        ("email", "a@b@example.com", "That is not an e-mail address"),
+        ("email", "", "Type an e-mail address"),
+        ("webhook", "ftp://example.com/hook", "That is not a webhook URL"),
+    ],
+)
+async def test_a_bad_address_is_refused_at_its_field_with_the_form_kept(
+    warroom: Warroom, kind: str, typed: str, said: str
+) -> None:
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+        status, page = await sign_up(warroom, client, kind=kind, address=typed)
+    assert status == 400
+    assert said in page and 'aria-invalid="true"' in page and 'name="csrf"' in page
+
+
+async def test_a_sign_up_without_the_form_token_is_refused(warroom: Warroom) -> None:
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client, client.post(
+        warroom.url + "/status/subscribe", data={"kind": "email", "address": ADDRESS}
+    ) as answer:
+        assert answer.status == 403
+
+
+async def test_a_filled_hidden_field_and_too_many_sign_ups_subscribe_nobody(
+    warroom: Warroom, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, _ = mailbox
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+        status, page = await sign_up(
+            warroom, client, kind="email", address=ADDRESS, website="http://spam.example"
+        )
+        assert status == 200 and "Check your inbox" in page
+        statuses = [
+            (await sign_up(warroom, client, kind="email", address=f"p{n}@example.com"))[0]
+            for n in range(6)
+        ]
+    assert statuses == [200] * 5 + [429]
+    await warroom.run_jobs()
+    assert ADDRESS not in [m["To"] for m in box.messages]
