@@ -11,10 +11,11 @@ from __future__ import annotations
 import email
 import hashlib
 import hmac
+import json
 import logging
 import re
-from datetime import timedelta
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from email.message import Message
 from typing import Any
 
@@ -26,6 +27,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
 from bot.config import Secret
+from bot.flows.alerting.maintenance import cancel_window, open_window
 from bot.store.db import session_scope
 from bot.store.models import StatusSubscription
 from emulator import SlackEmulator
@@ -193,9 +195,12 @@ async def test_a_subscriber_gets_one_mail_per_public_update_and_none_after_unsub
         assert len(box.messages) == 2
 
         # RFC 8058's one-click POST, as a mail client sends it: no cookie, no CSRF token.
-        async with aiohttp.ClientSession() as mail_client, mail_client.post(
-            local(warroom, unsubscribe), data={"List-Unsubscribe": "One-Click"}
-        ) as done:
+        async with (
+            aiohttp.ClientSession() as mail_client,
+            mail_client.post(
+                local(warroom, unsubscribe), data={"List-Unsubscribe": "One-Click"}
+            ) as done,
+        ):
             assert done.status == 200
         await command(warroom, channel, "update --public Fixed for everyone.")
         await command(warroom, channel, "resolve")
@@ -291,9 +296,12 @@ async def test_a_bad_address_is_refused_at_its_field_with_the_form_kept(
 
 
 async def test_a_sign_up_without_the_form_token_is_refused(warroom: Warroom) -> None:
-    async with aiohttp.ClientSession(cookie_jar=jar()) as client, client.post(
-        warroom.url + "/status/subscribe", data={"kind": "email", "address": ADDRESS}
-    ) as answer:
+    async with (
+        aiohttp.ClientSession(cookie_jar=jar()) as client,
+        client.post(
+            warroom.url + "/status/subscribe", data={"kind": "email", "address": ADDRESS}
+        ) as answer,
+    ):
         assert answer.status == 403
 
 
@@ -313,3 +321,41 @@ async def test_a_filled_hidden_field_and_too_many_sign_ups_subscribe_nobody(
     assert statuses == [200] * 5 + [429]
     await warroom.run_jobs()
     assert ADDRESS not in [m["To"] for m in box.messages]
+
+
+async def test_a_public_maintenance_window_and_its_cancellation_are_sent_once_each(
+    warroom: Warroom, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+        await sign_up(warroom, client, kind="webhook", address=url)
+    # As `warroom maintenance add ... --public` makes one (the operator's command line).
+    window = await open_window(
+        warroom.services,
+        matchers=["service=search"],
+        start="2098-12-31 22:00",
+        end="2099-01-01 02:00",
+        by="cli",
+        operator=True,
+        send=False,
+        public="Search may be slow.",
+    )
+    await open_window(
+        warroom.services,
+        matchers=["service=checkout"],
+        start="2098-12-31 22:00",
+        end="2099-01-01 02:00",
+        by="cli",
+        operator=True,
+        send=False,
+    )  # not public: customers are told nothing of it
+    await warroom.run_jobs()
+    await cancel_window(warroom.services, window.id or 0, by="cli", operator=True, send=False)
+    await warroom.run_jobs()
+    documents = [json.loads(body) for _, body in hook.received]
+    assert [(d["type"], d["maintenance"]["cancelled"]) for d in documents] == [
+        ("maintenance", False),
+        ("maintenance", True),
+    ]
+    assert documents[0]["maintenance"]["description"] == "Search may be slow."
+    assert documents[0]["unsubscribe_url"].startswith(PUBLIC_URL + "/status/unsubscribe/")

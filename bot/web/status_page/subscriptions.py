@@ -47,9 +47,7 @@ def _viewer(request: web.Request) -> Viewer:
 
 def _answer(request: web.Request, status: int = 200, **context: Any) -> web.Response:
     web_ = web_context(request)
-    response = render_page(
-        request, PAGE, status=status, **{**_DEFAULTS, **context}
-    )
+    response = render_page(request, PAGE, status=status, **{**_DEFAULTS, **context})
     if not web_.settings.subscriptions.enabled:
         return web.Response(status=404, text="Subscriptions are off.")
     keep_new_session(request, response)
