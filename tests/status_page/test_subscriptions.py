@@ -107,12 +107,12 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, mailbox: tuple[Mailbox, int]
+async def warroom(  # on SQLite and on PostgreSQL (database_url)
+    slack: SlackEmulator, database_url: str, mailbox: tuple[Mailbox, int]
 ) -> AsyncIterator[Warroom]:
     async with running_warroom(
         slack,
-        sqlite_url,
+        database_url,
         paging__smtp_url=Secret(f"smtp://127.0.0.1:{mailbox[1]}"),
         paging__smtp_from="status@example.com",
         paging__smtp_plaintext=True,
