@@ -30,6 +30,7 @@ from bot.config import Secret
 from bot.flows.alerting.maintenance import cancel_window, open_window
 from bot.store.db import session_scope
 from bot.store.models import StatusSubscription
+from bot.web.monitoring import loggable_path
 from emulator import SlackEmulator
 from tests.conftest import Warroom, running_warroom
 from tests.helpers.incidents import command, open_incident
@@ -359,3 +360,10 @@ async def test_a_public_maintenance_window_and_its_cancellation_are_sent_once_ea
     ]
     assert documents[0]["maintenance"]["description"] == "Search may be slow."
     assert documents[0]["unsubscribe_url"].startswith(PUBLIC_URL + "/status/unsubscribe/")
+
+
+def test_the_access_log_shows_no_subscriber_link() -> None:
+    """The server's access log (PathOnlyAccessLogger) drops the links' tokens."""
+    assert loggable_path("/status/confirm/AbC-123_x") == "/status/confirm/[redacted]"
+    assert loggable_path("/status/unsubscribe/AbC-123_x") == "/status/unsubscribe/[redacted]"
+    assert loggable_path("/status/subscribe") == "/status/subscribe"

@@ -184,6 +184,8 @@ async def send_subscriber_notice(services: Services, job: Job) -> Wait | None:
     A failure that may pass is tried again later (the others are not held up); a mail server
     refusing the address for good stops that address being mailed; a webhook that refuses
     it (4xx) is not sent it again."""
+    if not services.settings.subscriptions.enabled:
+        return None  # turned off: subscribers are sent nothing (their deliveries stay unsent)
     notice = str(jobs.payload_of(job)["notice"])
     async with session_scope(services.engine) as session:
         waiting = await subscribers.unsent(session, notice)

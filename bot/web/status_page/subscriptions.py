@@ -46,16 +46,21 @@ def _viewer(request: web.Request) -> Viewer:
 
 
 def _answer(request: web.Request, status: int = 200, **context: Any) -> web.Response:
-    web_ = web_context(request)
     response = render_page(request, PAGE, status=status, **{**_DEFAULTS, **context})
-    if not web_.settings.subscriptions.enabled:
-        return web.Response(status=404, text="Subscriptions are off.")
     keep_new_session(request, response)
     return response
 
 
+def _subscriptions_on(request: web.Request) -> None:
+    """404 when the operator turned subscriptions off (WARROOM_STATUS_SUBSCRIPTIONS); the
+    unsubscribe links keep working."""
+    if not web_context(request).settings.subscriptions.enabled:
+        raise web.HTTPNotFound(text="This status page offers no subscriptions.")
+
+
 async def subscribe_page(request: web.Request) -> web.Response:
     """GET /status/subscribe: the form (e-mail or webhook, all or chosen components)."""
+    _subscriptions_on(request)
     viewer = _viewer(request)
     services = web_context(request).services
     return _answer(
@@ -71,6 +76,7 @@ async def subscribe_page(request: web.Request) -> web.Response:
 async def subscribe_form(request: web.Request) -> web.Response:
     """POST /status/subscribe: a refused address is said at its field (400, the form kept);
     otherwise the same answer for every address."""
+    _subscriptions_on(request)
     web_ = web_context(request)
     viewer = _viewer(request)
     try:
@@ -116,11 +122,13 @@ async def subscribe_form(request: web.Request) -> web.Response:
 
 async def confirm_page(request: web.Request) -> web.Response:
     """GET /status/confirm/<token>: a button that confirms (a link opened confirms nothing)."""
+    _subscriptions_on(request)
     return _answer(request, page="confirm", token=request.match_info["token"])
 
 
 async def confirm_form(request: web.Request) -> web.Response:
     """POST /status/confirm/<token>: subscribed from now on, or the link no longer works."""
+    _subscriptions_on(request)
     confirmed = await flow.confirm(web_context(request).services, request.match_info["token"])
     return _answer(request, 200 if confirmed else 404, page="confirmed" if confirmed else "expired")
 
