@@ -8,6 +8,7 @@ addresses refused at the field; no address on a page or in the logs above DEBUG.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import hashlib
 import hmac
@@ -382,3 +383,31 @@ def test_the_access_log_shows_no_subscriber_link() -> None:
     assert loggable_path("/status/confirm/AbC-123_x") == "/status/confirm/[redacted]"
     assert loggable_path("/status/unsubscribe/AbC-123_x") == "/status/unsubscribe/[redacted]"
     assert loggable_path("/status/subscribe") == "/status/subscribe"
+
+
+async def test_one_address_signed_up_twice_at_once_is_answered_alike_and_kept_once(
+    warroom: Warroom,
+) -> None:
+    async def post_at_once(client: aiohttp.ClientSession, token: str) -> int:
+        async with client.post(
+            warroom.url + "/status/subscribe",
+            data={"csrf": token, "kind": "email", "address": ADDRESS},
+        ) as answer:
+            return answer.status
+
+    async with (
+        aiohttp.ClientSession(cookie_jar=jar()) as first,
+        aiohttp.ClientSession(cookie_jar=jar()) as second,
+    ):
+        tokens = []
+        for client in (first, second):
+            async with client.get(warroom.url + "/status/subscribe") as page:
+                found = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+                assert found
+                tokens.append(found.group(1))
+        statuses = await asyncio.gather(
+            post_at_once(first, tokens[0]), post_at_once(second, tokens[1])
+        )
+    assert statuses == [200, 200]
+    async with session_scope(warroom.engine) as session:
+        assert len((await session.exec(select(StatusSubscription))).all()) == 1

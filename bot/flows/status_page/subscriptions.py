@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.clients.vendor_http import VendorFailure
 from bot.clients.webhook import post_page
@@ -65,6 +67,17 @@ async def subscribe(
     ``webhook_url``) for ``components`` (empty: all). E-mail waits for its confirmation,
     mailed by a job; the answer is the same for a new, waiting, confirmed, unsubscribed or
     bouncing address. TooManySignUps past a limit that names no address."""
+    try:
+        return await _sign_up(services, kind, address, components, client)
+    except IntegrityError:
+        # The same address signed up at the same moment by another request, which won the
+        # row: this one is a sign-up of a known address now.
+        return await _sign_up(services, kind, address, components, client)
+
+
+async def _sign_up(
+    services: Services, kind: str, address: str, components: Sequence[str], client: str
+) -> Subscribed:
     limits = services.settings.subscriptions
     now = services.clock()
     async with session_scope(services.engine) as session:
