@@ -18,6 +18,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -34,6 +35,7 @@ from bot.store.models import StatusSubscription
 from bot.web.monitoring import loggable_path
 from emulator import SlackEmulator
 from tests.conftest import Warroom, running_warroom
+from tests.helpers.html_checker import html_errors
 from tests.helpers.incidents import command, open_incident
 from tests.paging.test_email import free_port
 
@@ -411,3 +413,30 @@ async def test_one_address_signed_up_twice_at_once_is_answered_alike_and_kept_on
     assert statuses == [200, 200]
     async with session_scope(warroom.engine) as session:
         assert len((await session.exec(select(StatusSubscription))).all()) == 1
+
+
+async def test_the_subscription_pages_are_valid_html(
+    warroom: Warroom, tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    """The form, the refused form, the answer and the links' pages, as the W3C Nu HTML
+    Checker reads them: no error."""
+    box, _ = mailbox
+    pages: dict[str, str] = {}
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+        async with client.get(warroom.url + "/status/subscribe") as form:
+            pages["form"] = await form.text()
+        pages["refused"] = (await sign_up(warroom, client, kind="email", address="x"))[1]
+        pages["sent"] = (await sign_up(warroom, client, kind="email", address=ADDRESS))[1]
+        pages["secret"] = (
+            await sign_up(warroom, client, kind="webhook", address="http://127.0.0.1:9/h")
+        )[1]
+        await warroom.run_jobs()
+        link = re.search(r"http://\S+/status/confirm/\S+", text_of(box.messages[-1]))
+        assert link
+        async with client.get(local(warroom, link.group(0))) as confirm_page:
+            pages["confirm"] = await confirm_page.text()
+        async with client.post(local(warroom, link.group(0))) as confirmed:
+            pages["confirmed"] = await confirmed.text()
+        async with client.post(local(warroom, link.group(0))) as expired:
+            pages["expired"] = await expired.text()
+    assert await html_errors(pages, tmp_path) == []
