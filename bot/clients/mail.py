@@ -15,10 +15,12 @@ URL is a Secret). 4xx replies, time-outs and refused connections may pass; 5xx w
 
 from __future__ import annotations
 
+import email.policy
 import ssl
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -27,6 +29,10 @@ from bot.clients.vendor_http import VendorFailure
 from bot.config import Secret
 
 TIMEOUT = 20.0
+# A header of a mail's own is a URL in angle brackets (List-Unsubscribe), which mail clients
+# read only as it is: folded at 78 characters it would be encoded (RFC 2047) instead. Such a
+# mail is written with RFC 5322's limit of a line (section 2.1.1), 998 characters.
+_LONG_LINES = email.policy.SMTP.clone(max_line_length=998)
 
 
 class MailFailure(VendorFailure):
@@ -42,6 +48,8 @@ class Mail:
     subject: str
     text: str
     html: str
+    # Headers of its own (a status page notice's List-Unsubscribe, RFC 8058).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def message(self, domain: str) -> EmailMessage:
         message = EmailMessage()
@@ -49,6 +57,8 @@ class Mail:
         message["Message-ID"] = make_msgid(domain=domain)
         # Auto-Submitted: paging mail is sent by a machine; out-of-office replies stay away.
         message["Auto-Submitted"] = "auto-generated"
+        for name, value in self.headers.items():
+            message[name] = value
         message.set_content(self.text)
         message.add_alternative(self.html, subtype="html")
         return message
@@ -87,7 +97,11 @@ async def send_mail(
                 await _upgrade(client, in_clear=plaintext and not parts.username)
             if parts.username:
                 await client.login(unquote(parts.username), unquote(parts.password or ""))
-            await client.send_message(message)
+            if mail.headers:
+                sender = parseaddr(mail.sender)[1] or mail.sender
+                await client.sendmail(sender, [mail.to], message.as_bytes(policy=_LONG_LINES))
+            else:
+                await client.send_message(message)
     except aiosmtplib.SMTPRecipientsRefused as refused:
         codes = [recipient.code for recipient in refused.recipients] or [550]
         retryable = all(400 <= code < 500 for code in codes)

@@ -38,6 +38,7 @@ from bot.config.reading import (
 from bot.config.runtime import RuntimeSettings
 from bot.config.slack import Need, SlackSettings
 from bot.config.status_page import StatusPageSettings
+from bot.config.subscriptions import SubscriptionSettings
 from bot.config.trackers import TrackerSettings
 from bot.config.web import WebSettings
 from bot.config.workflows import WorkflowSettings
@@ -82,6 +83,8 @@ class Settings:
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear).
     trackers: TrackerSettings = field(default_factory=TrackerSettings)
     status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
+    # Customers subscribed to the status page by e-mail or webhook, and sign-up limits.
+    subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     # Follow-up reminders and the day-after lessons question.
     prompts: PromptSettings = field(default_factory=PromptSettings)
     # The team's own model for the draft's written sections.
@@ -306,6 +309,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("The web view", WebSettings),
     ("Trackers", TrackerSettings),
     ("The status page", StatusPageSettings),
+    ("Status page subscriptions", SubscriptionSettings),
     ("Follow-ups and lessons", PromptSettings),
     ("The model for postmortem drafts", AISettings),
     ("Importing from Opsgenie, PagerDuty or Grafana OnCall", ImportSettings),

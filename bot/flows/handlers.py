@@ -36,6 +36,10 @@ from bot.flows.postmortem.posting import publish_postmortem
 from bot.flows.postmortem.suggestions import ask_model
 from bot.flows.scheduler import KIND_SHARE, JobHandler, Lane
 from bot.flows.status_page.publishing import announce_status_change, sync_statuspage
+from bot.flows.status_page.subscriptions import (
+    send_subscriber_confirmation,
+    send_subscriber_notice,
+)
 from bot.flows.workflows.actions import run_action, run_timer, run_webhook
 from bot.store.job_kinds import JobKind
 
@@ -62,6 +66,8 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.LESSONS_ASK: ask_for_lessons,
         JobKind.MAINTENANCE_END: announce_window_end,
         JobKind.STATUSPAGE: sync_statuspage,
+        JobKind.SUBSCRIBER_CONFIRM: send_subscriber_confirmation,
+        JobKind.SUBSCRIBER_NOTICE: send_subscriber_notice,
         JobKind.PUBLIC_ANNOUNCEMENT: announce_status_change,
         JobKind.FETCH_REACTED_MESSAGE: apply_fetched_reaction,
         JobKind.ONCALL_HANDOFF: run_handoff,
@@ -158,6 +164,12 @@ JOB_LANES = (
     # The team's model takes up to WARROOM_AI_TIMEOUT to answer: drafts without it go on.
     Lane("models", frozenset({JobKind.POSTMORTEM_SUGGEST}), apart=True),
     Lane("statuspage", frozenset({JobKind.STATUSPAGE}), apart=True),
+    # Status page subscribers: a slow mail server or subscriber's webhook waits here.
+    Lane(
+        "subscribers",
+        frozenset({JobKind.SUBSCRIBER_CONFIRM, JobKind.SUBSCRIBER_NOTICE}),
+        apart=True,
+    ),
     # External calendar feeds of iCal layers: a slow source waits here, never before a page.
     Lane("calendars", frozenset({JobKind.ONCALL_ICAL_REFRESH}), apart=True),
     # The paging drill waits for its providers' reports (WARROOM_PAGING_DRILL_WAIT).

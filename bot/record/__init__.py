@@ -24,6 +24,8 @@ modules here are what the domain folders share.
 - ``involvement``: who is in which incident (the App Home's "your incidents").
 - ``insights``: what recent incidents say, counted for the web view.
 - ``gauges``: what ``GET /metrics`` reads from the database at scrape time.
+- ``status_notices``: a public update's or maintenance window's delivery to each status page
+  subscriber, written with it (shared by ``alerting`` and ``status_page``).
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
@@ -31,7 +33,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``escalation/``: escalations and escalation policies.
 - ``oncall/``: on-call schedules, the engine, overrides, swaps, calendars.
 - ``paging/``: people's contact methods and rules, pages and their notifications.
-- ``status_page/``: public incidents and the updates published about them.
+- ``status_page/``: public incidents, the updates published about them, their subscribers.
 - ``workflows/``: the operators' workflows and the runs they start.
 - ``postmortem/``: the postmortem draft, written from the record.
 

@@ -71,6 +71,8 @@ postmortem_suggest     postmortem.suggestions.ask_model               models
 public_announcement    status_page.publishing.announce_status_change  slack
 role_reminder          incident.reminders.remind_about_roles          paging
 statuspage             status_page.publishing.sync_statuspage         statuspage
+subscriber_confirm     status_page.subscriptions.send_subscriber_confirmation  subscribers
+subscriber_notice      status_page.subscriptions.send_subscriber_notice        subscribers
 update_reminder        incident.reminders.remind_about_updates        paging
 workflow_action        workflows.actions.run_action                   slack
 workflow_timer         workflows.actions.run_timer                    slack
@@ -129,6 +131,10 @@ class JobKind(StrEnum):
     PUBLIC_ANNOUNCEMENT = "public_announcement"
     ROLE_REMINDER = "role_reminder"
     STATUSPAGE = "statuspage"
+    # A status page sign-up's confirmation mail (its link made when it is sent).
+    SUBSCRIBER_CONFIRM = "subscriber_confirm"
+    # A public update or maintenance window sent to its subscribers (one per notice).
+    SUBSCRIBER_NOTICE = "subscriber_notice"
     UPDATE_REMINDER = "update_reminder"
     WORKFLOW_ACTION = "workflow_action"
     WORKFLOW_TIMER = "workflow_timer"

@@ -54,6 +54,7 @@ from bot.web.oncall import people as oncall_people
 from bot.web.postmortem import suggestions
 from bot.web.routing import Route, RouteKind
 from bot.web.status_page import pages as status_page
+from bot.web.status_page import subscriptions as status_subscriptions
 
 PAGE, API, MACHINE = RouteKind.PAGE, RouteKind.API, RouteKind.MACHINE
 # The web view's rows of the route table (bot/app.py adds Slack's, the webhooks', health's).
@@ -104,6 +105,14 @@ WEB_ROUTES: tuple[Route, ...] = (
     # The public status page is for anyone, at any address, with no sign-in.
     Route("GET", "/status", status_page.status_page, MACHINE),
     Route("GET", "/status/feed.atom", status_page.status_feed, MACHINE),
+    # Subscribing: public too; the form carries an anonymous session's CSRF token, the
+    # confirm and unsubscribe links their own random tokens.
+    Route("GET", "/status/subscribe", status_subscriptions.subscribe_page, MACHINE),
+    Route("POST", "/status/subscribe", status_subscriptions.subscribe_form, MACHINE),
+    Route("GET", "/status/confirm/{token}", status_subscriptions.confirm_page, MACHINE),
+    Route("POST", "/status/confirm/{token}", status_subscriptions.confirm_form, MACHINE),
+    Route("GET", "/status/unsubscribe/{token}", status_subscriptions.unsubscribe_page, MACHINE),
+    Route("POST", "/status/unsubscribe/{token}", status_subscriptions.unsubscribe_form, MACHINE),
     # On-call calendar feeds: calendar apps subscribe from anywhere, with the feed's own
     # secret token in the address. Before any /oncall/{schedule} page, which would match too.
     Route("GET", "/oncall/people/{user}.ics", oncall_feeds.person_calendar, MACHINE),

@@ -224,6 +224,12 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_LANGUAGE": "en",
         "WARROOM_PUBLIC_GRACE": "2m",
         "WARROOM_PUBLIC_LANGUAGES": "en,fr",
+        "WARROOM_STATUS_SUBSCRIPTIONS": "true",
+        "WARROOM_SUBSCRIBE_PER_CLIENT_HOUR": "5",
+        "WARROOM_SUBSCRIBE_PER_ADDRESS_DAY": "3",
+        "WARROOM_SUBSCRIBE_PENDING_MAX": "1000",
+        "WARROOM_SUBSCRIBE_CONFIRM_WITHIN": "48h",
+        "WARROOM_SUBSCRIBE_PRIVATE_WEBHOOKS": "false",
         "WARROOM_FOLLOW_UP_REMINDER": "24h",
         "WARROOM_LESSONS_DM": "24h",
         # Nothing answers there: a draft would say the model did not answer.

@@ -2,6 +2,7 @@
 Statuspage).
 
 - ``publishing``: public incidents and their updates, kept in step with Statuspage by a job.
+- ``subscriptions``: customers subscribed by e-mail or webhook; their confirmation and notices.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and the domains before it (``oncall``, ``paging``); never

@@ -20,6 +20,12 @@ from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.moments import MomentRefused, parse_moment
+from bot.record.status_notices import (
+    MAINTENANCE,
+    MAINTENANCE_CANCELLED,
+    notice_key,
+    notify_subscribers,
+)
 from bot.store.db import insert_once
 from bot.store.models import AlertPayload, MaintenanceWindow, SilencedAlert
 
@@ -115,6 +121,11 @@ async def add_window(
     )
     session.add(window)
     await session.flush()
+    if public:
+        # Customers subscribed to the status page are told of it, once each.
+        await notify_subscribers(
+            session, notice=notice_key(MAINTENANCE, window.id), components=None, at=now
+        )
     return window
 
 
@@ -129,6 +140,10 @@ async def cancel_window(
         raise WindowRefused(why="over", window=window)
     window.cancelled_at, window.cancelled_by = now, by
     session.add(window)
+    if window.public_description:
+        await notify_subscribers(
+            session, notice=notice_key(MAINTENANCE_CANCELLED, window.id), components=None, at=now
+        )
     return window
 
 

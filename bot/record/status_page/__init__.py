@@ -1,6 +1,8 @@
 """The status page's record: public incidents and the updates published about them.
 
 - ``publications``: what is public (the components people named, the texts they published).
+- ``subscriptions``: customers subscribed to it: sign-ups, their limits, confirmations,
+  unsubscribes, bouncing addresses, what each notice still has to send.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 the domains before it (``alerting``, ``escalation``, ``oncall``); never ``workflows`` or

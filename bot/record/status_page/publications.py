@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import to_public_plain
+from bot.record import status_notices
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, PublicIncident, PublicUpdate
@@ -203,6 +204,7 @@ async def publish(
     session.add(update)
     await session.flush()
     await schedule_statuspage(session, update)
+    await notify_subscribers(session, public, update)
     return Published(update)
 
 
@@ -281,7 +283,21 @@ async def announce_unless_spoken(
     session.add(update)
     await session.flush()
     await schedule_statuspage(session, update)
+    await notify_subscribers(session, public, update)
     return update
+
+
+async def notify_subscribers(
+    session: AsyncSession, public: PublicIncident, update: PublicUpdate
+) -> None:
+    """Have a new update sent to each confirmed subscriber of its components, once (the
+    caller commits): a translation or correction of it is not sent again."""
+    await status_notices.notify_subscribers(
+        session,
+        notice=status_notices.notice_key(status_notices.UPDATE, update.id),
+        components=public.components,
+        at=update.published_at,
+    )
 
 
 async def schedule_statuspage(

@@ -13,7 +13,7 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``paging``: pages to people, their notifications, contact methods and rules.
 - ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies.
 - ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows.
-- ``status_page``: public incidents and their updates.
+- ``status_page``: public incidents and their updates; status page subscribers.
 
 May import: ``bot.store`` (its column types) and ``bot.basics``; a module here imports the
 others' names it uses, ``incident`` importing none.
@@ -84,7 +84,13 @@ from bot.store.models.postmortem import (
     SectionSuggestion,
     SuggestionRequest,
 )
-from bot.store.models.status_page import PublicIncident, PublicUpdate
+from bot.store.models.status_page import (
+    PublicIncident,
+    PublicUpdate,
+    StatusDelivery,
+    StatusSignUp,
+    StatusSubscription,
+)
 
 __all__ = [
     "SEVERITIES",
@@ -139,6 +145,9 @@ __all__ = [
     "SilencedAlert",
     "SlackInstallation",
     "Status",
+    "StatusDelivery",
+    "StatusSignUp",
+    "StatusSubscription",
     "SuggestionRequest",
     "TimelineEntry",
     "TimelineKind",

@@ -1,10 +1,10 @@
-"""The tables of public incidents and their updates."""
+"""The tables of public incidents and their updates, and of the customers subscribed to them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Text
+from sqlalchemy import JSON, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import (
@@ -70,3 +70,75 @@ class PublicUpdate(SQLModel, table=True):
     statuspage_revision: int = 0
     statuspage_at: datetime | None = Field(default=None, sa_column=utc_column())
     statuspage_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class StatusSubscription(SQLModel, table=True):
+    """A customer subscribed to the status page's updates, by e-mail or by webhook.
+
+    E-mail is double opt-in: mailed nothing but its confirmation until ``confirmed_at``. An
+    unsubscribed or bouncing row is kept (``unsubscribed_at``, ``bounced_at``): it is mailed
+    nothing, and signing up again asks for a new confirmation.
+    """
+
+    __tablename__ = "status_subscription"
+    __table_args__ = (
+        UniqueConstraint("kind", "address_key", name="uq_status_subscription_address"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # email | webhook
+    # The address mail goes to, or the webhook's URL: never shown back, never logged.
+    address: str = Field(sa_column=Column(Text, nullable=False))
+    # SHA-256 of the address as compared (lowercased): the unique key and the rate limit's.
+    address_key: str
+    # The components it wants updates of (as named publicly); empty: all of them.
+    components: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON(), nullable=False, default=list)
+    )
+    # Hex SHA-256 of the confirmation mail's link while it waits for it (the link itself is
+    # made when the mail is sent, and is kept nowhere).
+    confirm_hash: str | None = Field(default=None, unique=True)
+    confirm_sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # The random token of the link in every mail (and webhook document) that unsubscribes: kept
+    # as it is, since every mail carries it; it can do nothing else.
+    unsubscribe_token: str = Field(unique=True)
+    # A webhook's HMAC-SHA256 key, shown once when it signs up.
+    secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    confirmed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    unsubscribed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # The mail server refused the address for good (a 5xx at RCPT): mailed no more.
+    bounced_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class StatusSignUp(SQLModel, table=True):
+    """One sign-up asked for on the status page: what its rate limits count (by the hashed
+    client address and the hashed subscriber address, never either in clear)."""
+
+    __tablename__ = "status_sign_up"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_key: str = Field(index=True)
+    address_key: str = Field(index=True)
+    at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class StatusDelivery(SQLModel, table=True):
+    """One notice (a public update, a public maintenance window) for one subscriber: written
+    with the notice, in its transaction, once per subscriber; sent by the notice's job."""
+
+    __tablename__ = "status_delivery"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "notice", name="uq_status_delivery_notice"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="status_subscription.id")
+    # ``update:<id>`` or ``maintenance:<id>``.
+    notice: str = Field(index=True)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Not sent, for good (a bouncing address, a webhook that refused it), and why.
+    gave_up_at: datetime | None = Field(default=None, sa_column=utc_column())
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -399,6 +399,7 @@ async def status_page(request: web.Request) -> web.Response:
         unknown_zone=unknown,
         # Kept in the language links when the reader chose a zone.
         chosen_zone=zone if request.query.get("tz") and not unknown else "",
+        subscriptions_on=web_.settings.subscriptions.enabled,
     )
     response.headers["Cache-Control"] = CACHE
     # The frame follows the reader's Accept-Language: a cache keeps one copy per language.

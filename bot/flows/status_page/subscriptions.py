@@ -1,0 +1,384 @@
+"""Customers subscribed to the status page: signing up (e-mail double opt-in, webhooks),
+confirming, unsubscribing, and the jobs that send each confirmation and each notice.
+
+A notice (a public update, a public maintenance window) is written once per confirmed
+subscriber in the transaction that publishes it (``bot.record.status_notices``); its job sends
+each delivery and records it, so a subscriber is sent it once, retried through a mail server's
+or a webhook's outage. An address is never logged (a subscription is named by its id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.clients.mail import Mail, MailFailure, send_mail
+from bot.clients.vendor_http import VendorFailure
+from bot.clients.webhook import post_page
+from bot.config import Secret
+from bot.flows.scheduler import Wait
+from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
+from bot.record import status_notices
+from bot.record.status_page import publications as public
+from bot.record.status_page import subscriptions as subscribers
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import Job, MaintenanceWindow, PublicUpdate, StatusSubscription
+
+log = logging.getLogger(__name__)
+# Waits before sending a notice's remaining deliveries again: 30 s, 1 min ... then hourly.
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+# A delivery that failed this many times is given up (about a day at the longest wait).
+ATTEMPTS_MAX = 30
+MAIL_TEMPLATES = "subscribe/mail"
+
+
+class TooManySignUps(Exception):
+    """A sign-up refused by a limit that says nothing of the address: the client's, or the
+    number waiting for their confirmation."""
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """What a sign-up's page says: nothing of the address; a webhook's secret, once."""
+
+    kind: str
+    secret: str | None = None
+
+
+async def subscribe(
+    services: Services,
+    *,
+    kind: str,
+    address: str,
+    components: Sequence[str],
+    client: str,
+) -> Subscribed:
+    """Sign up ``address`` (checked already: ``subscriptions.email_address`` or
+    ``webhook_url``) for ``components`` (empty: all). E-mail waits for its confirmation,
+    mailed by a job; the answer is the same for a new, waiting, confirmed, unsubscribed or
+    bouncing address. TooManySignUps past a limit that names no address."""
+    try:
+        return await _sign_up(services, kind, address, components, client)
+    except IntegrityError:
+        # The same address signed up at the same moment by another request, which won the
+        # row: this one is a sign-up of a known address now.
+        return await _sign_up(services, kind, address, components, client)
+
+
+async def _sign_up(
+    services: Services, kind: str, address: str, components: Sequence[str], client: str
+) -> Subscribed:
+    limits = services.settings.subscriptions
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        if await subscribers.client_sign_ups(session, client, now=now) >= limits.per_client_hour:
+            raise TooManySignUps
+        if kind == subscribers.WEBHOOK_KIND:
+            subscribers.count_sign_up(session, client, address, now=now)
+            signed = await subscribers.sign_up_webhook(session, address, components, now=now)
+            await session.commit()
+            log.info("Status page: webhook subscription %s", signed.subscription.id)
+            return Subscribed(kind, signed.secret)
+        waiting = await subscribers.pending(session, now=now, within=limits.confirm_within)
+        if waiting >= limits.pending_max:
+            raise TooManySignUps
+        over = await subscribers.address_sign_ups(session, address, now=now)
+        subscribers.count_sign_up(session, client, address, now=now)
+        signed = await subscribers.sign_up_email(session, address, components, now=now)
+        if signed.to_confirm and over < limits.per_address_day:
+            await jobs.schedule(
+                session,
+                kind=JobKind.SUBSCRIBER_CONFIRM,
+                key=f"subscriber-confirm:{signed.subscription.id}:{now.isoformat()}",
+                due_at=now,
+                payload={"subscription": signed.subscription.id},
+            )
+        await session.commit()
+    services.wake_jobs()
+    return Subscribed(kind)
+
+
+async def confirm(services: Services, token: str) -> bool:
+    """The confirmation link's button: subscribed from now on; False for a link unknown,
+    used or expired."""
+    async with session_scope(services.engine) as session:
+        found = await subscribers.confirm(
+            session,
+            token,
+            now=services.clock(),
+            within=services.settings.subscriptions.confirm_within,
+        )
+        await session.commit()
+    if found is not None:
+        log.info("Status page: subscription %s confirmed", found.id)
+    return found is not None
+
+
+async def unsubscribe(services: Services, token: str) -> bool:
+    """The unsubscribe link (a person's button, or a mail client's one-click POST)."""
+    async with session_scope(services.engine) as session:
+        done = await subscribers.unsubscribe(session, token, now=services.clock())
+        await session.commit()
+    return done
+
+
+async def known_components(services: Services) -> list[str]:
+    """The components a subscriber may choose: those named publicly, by name."""
+    async with session_scope(services.engine) as session:
+        return [public.clean(name) for name in await subscribers.public_components(session)]
+
+
+# -- the jobs -------------------------------------------------------------------------------
+def _url(services: Services, path: str) -> str:
+    return f"{services.settings.web.public_url.rstrip('/')}{path}"
+
+
+def unsubscribe_url(services: Services, subscription: StatusSubscription) -> str:
+    return _url(services, f"/status/unsubscribe/{quote(subscription.unsubscribe_token)}")
+
+
+def _mail_on(services: Services) -> bool:
+    return services.settings.paging.smtp_on and bool(services.settings.web.public_url)
+
+
+async def send_subscriber_confirmation(services: Services, job: Job) -> Wait | None:
+    """The job handler: mail a waiting sign-up its confirmation link (made now, kept only
+    hashed). A server's refusal of the address for good marks it bouncing."""
+    if not _mail_on(services):
+        log.error("Status page: a confirmation mail needs WARROOM_SMTP_URL, _FROM and PUBLIC_URL")
+        return None
+    async with session_scope(services.engine) as session:
+        started = await subscribers.start_confirmation(
+            session, int(jobs.payload_of(job)["subscription"]), now=services.clock()
+        )
+        await session.commit()
+    if started is None:
+        return None
+    subscription, token = started
+    words = {
+        "confirm_url": _url(services, f"/status/confirm/{quote(token)}"),
+        "within": services.settings.subscriptions.confirm_within.total_seconds(),
+        "page_url": _url(services, "/status"),
+    }
+    try:
+        await _mail(services, subscription, "confirm", words, unsubscribe=False)
+    except MailFailure as failure:
+        if failure.retryable and job.attempts < ATTEMPTS_MAX:
+            return Wait(services.clock() + _backoff(job.attempts))
+        await _bounced(services, subscription, failure)
+    return None
+
+
+async def _bounced(
+    services: Services, subscription: StatusSubscription, failure: Exception
+) -> None:
+    log.warning("Status page: subscription %s not mailed: %s", subscription.id, failure)
+    if isinstance(failure, VendorFailure) and failure.bad_address:
+        async with session_scope(services.engine) as session:
+            stored = await session.get(StatusSubscription, subscription.id)
+            if stored is not None and stored.bounced_at is None:
+                stored.bounced_at = services.clock()
+                session.add(stored)
+                await session.commit()
+
+
+async def send_subscriber_notice(services: Services, job: Job) -> Wait | None:
+    """The job handler: send a notice to each subscriber it was written for and not sent yet.
+    A failure that may pass is tried again later (the others are not held up); a mail server
+    refusing the address for good stops that address being mailed; a webhook that refuses
+    it (4xx) is not sent it again."""
+    if not services.settings.subscriptions.enabled:
+        return None  # turned off: subscribers are sent nothing (their deliveries stay unsent)
+    notice = str(jobs.payload_of(job)["notice"])
+    async with session_scope(services.engine) as session:
+        waiting = await subscribers.unsent(session, notice)
+        content = await _notice(services, session, notice)
+    later = False
+    for delivery in waiting:
+        async with session_scope(services.engine) as session:
+            subscription = await session.get(StatusSubscription, delivery.subscription_id)
+        if content is None or subscription is None or not subscribers.active(subscription):
+            await _record(services, delivery.id or 0, error="not sent: no longer subscribed")
+            continue
+        try:
+            await _deliver(services, subscription, notice, content)
+        except VendorFailure as failure:
+            retry = failure.retryable and delivery.attempts + 1 < ATTEMPTS_MAX
+            later |= retry
+            log.warning(
+                "Status page: %s to subscription %s failed: %s", notice, subscription.id, failure
+            )
+            await _record(
+                services,
+                delivery.id or 0,
+                error=failure.detail,
+                final=not retry,
+                bounced=failure.bad_address and subscription.kind == subscribers.EMAIL_KIND,
+            )
+            continue
+        await _record(services, delivery.id or 0)
+    return Wait(services.clock() + _backoff(job.attempts)) if later else None
+
+
+def _backoff(attempts: int) -> timedelta:
+    wait: timedelta = min(FIRST_RETRY * 2**attempts, LONGEST_RETRY)
+    return wait
+
+
+async def _record(services: Services, delivery_id: int, **outcome: Any) -> None:
+    async with session_scope(services.engine) as session:
+        await subscribers.record_delivery(session, delivery_id, now=services.clock(), **outcome)
+        await session.commit()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a notice says, for every subscriber alike: the mail's words and the webhook's
+    document (each gets its own unsubscribe link added)."""
+
+    words: dict[str, Any]
+    document: dict[str, Any]
+
+
+async def _notice(services: Services, session: Any, notice: str) -> Notice | None:
+    kind, _, row_id = notice.partition(":")
+    if kind in (status_notices.MAINTENANCE, status_notices.MAINTENANCE_CANCELLED):
+        window = await session.get(MaintenanceWindow, int(row_id))
+        if window is None or not window.public_description:
+            return None
+        return _maintenance_notice(
+            services, notice, window, cancelled=kind == status_notices.MAINTENANCE_CANCELLED
+        )
+    update = await session.get(PublicUpdate, int(row_id))
+    record = await public.public_record(session, update.incident_id) if update else None
+    if update is None or record is None or record.withdrawn_at is not None:
+        return None
+    updates = await public.updates_of(session, record.incident_id)
+    earlier = [u for u in updates if (u.id or 0) < (update.id or 0)]
+    language, name = named_publicly(services, record, record.language)
+    texts = {
+        lang: public_text(text) for lang, text in update_texts(services, record, update, earlier)
+    }
+    first = updates[0].id if updates else update.id
+    url = _url(services, f"/status#incident-{first}")
+    words = {
+        "kind": "update",
+        "name": public.clean(name),
+        "status": update.status,
+        "components": [public.clean(c) for c in record.components],
+        "texts": texts,
+        "at": update.published_at,
+        "url": url,
+    }
+    document = {
+        "type": "incident_update",
+        "notice": notice,
+        "incident": {
+            "name": words["name"],
+            "name_language": language,
+            "components": words["components"],
+            "url": url,
+        },
+        "update": {
+            "status": update.status,
+            "published_at": _iso(update.published_at),
+            "texts": texts,
+        },
+    }
+    return Notice(words, document)
+
+
+def _maintenance_notice(
+    services: Services, notice: str, window: MaintenanceWindow, *, cancelled: bool
+) -> Notice:
+    description = public.clean(window.public_description or "")
+    url = _url(services, "/status#maintenance")
+    words = {
+        "kind": "maintenance",
+        "description": description,
+        "starts_at": window.starts_at,
+        "ends_at": window.ends_at,
+        "cancelled": cancelled,
+        "zone": services.settings.incidents.timezone,
+        "url": url,
+    }
+    document = {
+        "type": "maintenance",
+        "notice": notice,
+        "maintenance": {
+            "description": description,
+            "starts_at": _iso(window.starts_at),
+            "ends_at": _iso(window.ends_at),
+            "cancelled": cancelled,
+            "url": url,
+        },
+    }
+    return Notice(words, document)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+async def _deliver(
+    services: Services, subscription: StatusSubscription, notice: str, content: Notice
+) -> None:
+    if subscription.kind == subscribers.WEBHOOK_KIND:
+        assert services.http is not None, "webhooks need the application's HTTP session"
+        await post_page(
+            services.http,
+            subscription.address,
+            Secret(subscription.secret or ""),
+            {**content.document, "unsubscribe_url": unsubscribe_url(services, subscription)},
+            timestamp=int(services.clock().timestamp()),
+            delivery=f"{notice}:{subscription.id}",
+        )
+        return
+    if not _mail_on(services):
+        raise VendorFailure(
+            "WARROOM_SMTP_URL, _FROM or WARROOM_PUBLIC_URL is not set", retryable=False
+        )
+    await _mail(services, subscription, "notice", content.words, unsubscribe=True)
+
+
+async def _mail(
+    services: Services,
+    subscription: StatusSubscription,
+    template: str,
+    words: dict[str, Any],
+    *,
+    unsubscribe: bool,
+) -> None:
+    """One mail from ``templates/subscribe/mail/<template>.{subject,txt,html}.j2``; with
+    ``unsubscribe``, the link in its text and RFC 8058's one-click headers."""
+    link = unsubscribe_url(services, subscription) if unsubscribe else ""
+    said = {**words, "unsubscribe_url": link, "page_url": _url(services, "/status")}
+    renderer = services.renderer
+    headers = (
+        {
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        if unsubscribe
+        else {}
+    )
+    paging = services.settings.paging
+    mail = Mail(
+        sender=paging.smtp_from,
+        to=subscription.address,
+        subject=renderer.render_plain(f"{MAIL_TEMPLATES}/{template}.subject.j2", **said),
+        text=renderer.render_plain(f"{MAIL_TEMPLATES}/{template}.txt.j2", **said),
+        html=renderer.render(f"{MAIL_TEMPLATES}/{template}.html.j2", **said),
+        headers=headers,
+    )
+    await send_mail(paging.smtp_url, mail, plaintext=paging.smtp_plaintext)

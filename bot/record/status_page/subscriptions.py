@@ -1,0 +1,363 @@
+"""Customers subscribed to the status page: signing up (e-mail double opt-in, webhooks), the
+limits on signing up, confirming, unsubscribing, a bouncing address, and what each notice
+still has to send.
+
+An address is never written to a log and never shown back: what a page answers a sign-up is
+the same whether the address was new, waiting, confirmed or unsubscribed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.models import PublicIncident, StatusDelivery, StatusSignUp, StatusSubscription
+
+EMAIL_KIND = "email"
+WEBHOOK_KIND = "webhook"
+# RFC 5321's limits: 254 characters a path, 64 the local part; the domain a dotted host name.
+ADDRESS_MAX = 254
+LOCAL_MAX = 64
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+URL_MAX = 2000
+TOKEN_BYTES = 32
+# A client's sign-ups are counted over this long, an address's over a day.
+CLIENT_WINDOW = timedelta(hours=1)
+ADDRESS_WINDOW = timedelta(days=1)
+# The local names a webhook may not be sent to unless private webhooks are allowed.
+_LOCAL_NAMES = ("localhost", "localhost.localdomain")
+
+
+class BadAddress(ValueError):
+    """What a person typed is not an address warroom can send to: ``why`` names the problem
+    (the form's words are ``templates/web/subscribe/<language>.j2``'s ``problems``)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def email_address(raw: str) -> str:
+    """The address typed, checked: one ``local@domain.tld`` with no space, no quoting, no
+    comment and no second address; BadAddress otherwise."""
+    address = raw.strip()
+    if not address:
+        raise BadAddress("empty")
+    if len(address) > ADDRESS_MAX or address.count("@") != 1:
+        raise BadAddress("email")
+    local, domain = address.split("@")
+    labels = domain.split(".")
+    if (
+        not local
+        or len(local) > LOCAL_MAX
+        or not _LOCAL.match(local)
+        or local.startswith(".")
+        or local.endswith(".")
+        or ".." in local
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise BadAddress("email")
+    return address
+
+
+def webhook_url(raw: str, *, private_allowed: bool) -> str:
+    """The URL typed, checked: ``https://`` (``http://`` only where private addresses are
+    allowed), with a host, no user or password, and no loopback, private or link-local
+    address unless ``private_allowed``; BadAddress otherwise."""
+    url = raw.strip()
+    if not url:
+        raise BadAddress("empty")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise BadAddress("url") from None
+    schemes = ("https", "http") if private_allowed else ("https",)
+    if len(url) > URL_MAX or parts.scheme not in schemes or not parts.hostname:
+        raise BadAddress("url")
+    if parts.username or parts.password or any(c.isspace() for c in url):
+        raise BadAddress("url")
+    if not private_allowed and _private_host(parts.hostname):
+        raise BadAddress("private")
+    return url
+
+
+def _private_host(host: str) -> bool:
+    if host.lower().rstrip(".") in _LOCAL_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: resolved when sent (see the manual's limits)
+    return not address.is_global
+
+
+def address_key(address: str) -> str:
+    """The hashed address the table and the limits compare (lowercased)."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def client_key(client: str) -> str:
+    return hashlib.sha256(f"client:{client}".encode()).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+# The public incidents whose components are offered to subscribers, the latest first.
+COMPONENTS_FROM = 1000
+
+
+async def public_components(session: AsyncSession) -> list[str]:
+    """The components public incidents name (withdrawn ones aside), as first written, each
+    once whatever its case, sorted: what a subscriber may choose from."""
+    rows = await session.exec(
+        select(PublicIncident.components)
+        .where(col(PublicIncident.withdrawn_at).is_(None))
+        .order_by(col(PublicIncident.made_public_at).desc())
+        .limit(COMPONENTS_FROM)
+    )
+    names: dict[str, str] = {}
+    for components in rows.all():
+        for name in components:
+            names.setdefault(name.strip().casefold(), name.strip())
+    return sorted((name for name in names.values() if name), key=str.casefold)
+
+
+# -- limits --------------------------------------------------------------------------------
+async def client_sign_ups(session: AsyncSession, client: str, *, now: datetime) -> int:
+    """Sign-ups from this client address in the last hour."""
+    return await _count(
+        session,
+        col(StatusSignUp.client_key) == client_key(client),
+        col(StatusSignUp.at) > now - CLIENT_WINDOW,
+    )
+
+
+async def address_sign_ups(session: AsyncSession, address: str, *, now: datetime) -> int:
+    """Sign-ups for this address in the last day, from anyone."""
+    return await _count(
+        session,
+        col(StatusSignUp.address_key) == address_key(address),
+        col(StatusSignUp.at) > now - ADDRESS_WINDOW,
+    )
+
+
+async def _count(session: AsyncSession, *where: object) -> int:
+    rows = await session.exec(select(func.count()).select_from(StatusSignUp).where(*where))  # type: ignore[arg-type]
+    return int(rows.one())
+
+
+async def pending(session: AsyncSession, *, now: datetime, within: timedelta) -> int:
+    """E-mail sign-ups waiting for their confirmation, whose link still works."""
+    rows = await session.exec(
+        select(func.count())
+        .select_from(StatusSubscription)
+        .where(
+            col(StatusSubscription.confirmed_at).is_(None),
+            col(StatusSubscription.confirm_sent_at) > now - within,
+        )
+    )
+    return int(rows.one())
+
+
+def count_sign_up(session: AsyncSession, client: str, address: str, *, now: datetime) -> None:
+    session.add(
+        StatusSignUp(client_key=client_key(client), address_key=address_key(address), at=now)
+    )
+
+
+# -- signing up ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SignedUp:
+    subscription: StatusSubscription
+    # E-mail: whether a confirmation mail is to be sent (not to a confirmed or bouncing one).
+    to_confirm: bool
+    # Webhook: its secret, to show once (None: the URL was subscribed already).
+    secret: str | None = None
+
+
+async def _by_address(session: AsyncSession, kind: str, address: str) -> StatusSubscription | None:
+    rows = await session.exec(
+        select(StatusSubscription)
+        .where(
+            StatusSubscription.kind == kind,
+            StatusSubscription.address_key == address_key(address),
+        )
+        .with_for_update()
+    )
+    return rows.first()
+
+
+async def sign_up_email(
+    session: AsyncSession, address: str, components: Sequence[str], *, now: datetime
+) -> SignedUp:
+    """Keep an e-mail sign-up, waiting for its confirmation (the caller commits). A confirmed
+    address keeps its subscription (its components are not changed by a stranger); an
+    unsubscribed one must confirm again; a bouncing one is sent nothing."""
+    found = await _by_address(session, EMAIL_KIND, address)
+    if found is None:
+        found = StatusSubscription(
+            kind=EMAIL_KIND,
+            address=address,
+            address_key=address_key(address),
+            components=list(components),
+            unsubscribe_token=new_token(),
+            created_at=now,
+        )
+        session.add(found)
+        await session.flush()
+        return SignedUp(found, to_confirm=True)
+    if found.bounced_at is not None:
+        return SignedUp(found, to_confirm=False)
+    if found.confirmed_at is not None and found.unsubscribed_at is None:
+        return SignedUp(found, to_confirm=False)
+    # Waiting, or unsubscribed: a new confirmation, for the components asked for now.
+    found.components = list(components)
+    found.confirmed_at = None
+    session.add(found)
+    return SignedUp(found, to_confirm=True)
+
+
+async def sign_up_webhook(
+    session: AsyncSession, url: str, components: Sequence[str], *, now: datetime
+) -> SignedUp:
+    """Subscribe a webhook at once, with a new secret (the caller commits). A URL subscribed
+    already is left as it is (no secret shown: it would let a stranger read its documents'
+    signatures); an unsubscribed one is subscribed again with a new secret."""
+    found = await _by_address(session, WEBHOOK_KIND, url)
+    if found is not None and found.unsubscribed_at is None:
+        return SignedUp(found, to_confirm=False)
+    secret = new_token()
+    if found is None:
+        found = StatusSubscription(
+            kind=WEBHOOK_KIND,
+            address=url,
+            address_key=address_key(url),
+            unsubscribe_token=new_token(),
+            created_at=now,
+        )
+    found.components, found.secret = list(components), secret
+    found.confirmed_at, found.unsubscribed_at = now, None
+    session.add(found)
+    await session.flush()
+    return SignedUp(found, to_confirm=False, secret=secret)
+
+
+async def start_confirmation(
+    session: AsyncSession, subscription_id: int, *, now: datetime
+) -> tuple[StatusSubscription, str] | None:
+    """A new confirmation link for a waiting sign-up (the caller commits, then mails it): the
+    subscription and the link's token, kept only hashed; None when it needs none now."""
+    found = await session.get(StatusSubscription, subscription_id)
+    if found is None or found.confirmed_at is not None or found.bounced_at is not None:
+        return None
+    token = new_token()
+    found.confirm_hash, found.confirm_sent_at = token_hash(token), now
+    session.add(found)
+    return found, token
+
+
+async def confirm(
+    session: AsyncSession, token: str, *, now: datetime, within: timedelta
+) -> StatusSubscription | None:
+    """Confirm the sign-up whose link this is (the caller commits); None for a link unknown,
+    used, or older than ``within``."""
+    rows = await session.exec(
+        select(StatusSubscription).where(StatusSubscription.confirm_hash == token_hash(token))
+    )
+    found = rows.first()
+    if found is None or found.confirm_sent_at is None or found.confirm_sent_at < now - within:
+        return None
+    found.confirm_hash, found.confirmed_at, found.unsubscribed_at = None, now, None
+    session.add(found)
+    return found
+
+
+async def by_unsubscribe_token(session: AsyncSession, token: str) -> StatusSubscription | None:
+    rows = await session.exec(
+        select(StatusSubscription).where(StatusSubscription.unsubscribe_token == token)
+    )
+    return rows.first()
+
+
+async def unsubscribe(session: AsyncSession, token: str, *, now: datetime) -> bool:
+    """Unsubscribe whoever holds this link (the caller commits); kept, so that signing up again
+    asks for a new confirmation. False for an unknown link; True again for one unsubscribed."""
+    found = await by_unsubscribe_token(session, token)
+    if found is None:
+        return False
+    if found.unsubscribed_at is None:
+        found.unsubscribed_at, found.confirm_hash = now, None
+        session.add(found)
+    return True
+
+
+# -- sending -------------------------------------------------------------------------------
+def active(subscription: StatusSubscription) -> bool:
+    """Whether it is sent notices: confirmed, not unsubscribed, not bouncing."""
+    return (
+        subscription.confirmed_at is not None
+        and subscription.unsubscribed_at is None
+        and subscription.bounced_at is None
+    )
+
+
+async def unsent(session: AsyncSession, notice: str) -> list[StatusDelivery]:
+    """The notice's deliveries neither sent nor given up, oldest first."""
+    rows = await session.exec(
+        select(StatusDelivery)
+        .where(
+            StatusDelivery.notice == notice,
+            col(StatusDelivery.sent_at).is_(None),
+            col(StatusDelivery.gave_up_at).is_(None),
+        )
+        .order_by(col(StatusDelivery.id))
+    )
+    return list(rows.all())
+
+
+async def record_delivery(
+    session: AsyncSession,
+    delivery_id: int,
+    *,
+    now: datetime,
+    error: str | None = None,
+    final: bool = False,
+    bounced: bool = False,
+) -> None:
+    """What sending a delivery came to (the caller commits): sent (no ``error``), to try again,
+    or given up (``final``); ``bounced``: the address is mailed no more."""
+    delivery = await session.get(StatusDelivery, delivery_id)
+    if delivery is None:
+        return
+    delivery.attempts += 1
+    delivery.last_error = error
+    if error is None:
+        delivery.sent_at = now
+    elif final:
+        delivery.gave_up_at = now
+    session.add(delivery)
+    if bounced:
+        subscription = await session.get(StatusSubscription, delivery.subscription_id)
+        if subscription is not None and subscription.bounced_at is None:
+            subscription.bounced_at = now
+            session.add(subscription)

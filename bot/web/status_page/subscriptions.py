@@ -1,0 +1,145 @@
+"""Subscribing to the status page: ``/status/subscribe`` (the form), ``/status/confirm/<token>``
+and ``/status/unsubscribe/<token>`` (a page with a button, and its POST: mail scanners that
+open links confirm and unsubscribe nothing; a mail client's RFC 8058 one-click POST does).
+
+No sign-in: the form's CSRF token is an anonymous session's, as the web view's forms carry.
+No page says an address back, nor whether it was known: a sign-up answers the same for a
+new, waiting, confirmed, unsubscribed or bouncing address.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.flows.status_page import subscriptions as flow
+from bot.record.status_page import subscriptions as subscribers
+from bot.web.auth import check_csrf, csrf_token, keep_new_session, session_of, with_session
+from bot.web.context import web_context
+from bot.web.pages_common import FormUnreadable, read_form, render_page
+from bot.web.visibility import Viewer
+
+log = logging.getLogger(__name__)
+PAGE = "web/subscribe.html.j2"
+# A field no person sees (hidden from view and from screen readers): only a robot fills it.
+HONEYPOT = "website"
+KINDS = (subscribers.EMAIL_KIND, subscribers.WEBHOOK_KIND)
+# What the template reads on every page, when the page has nothing to say of it.
+_DEFAULTS: dict[str, Any] = {
+    "kind": subscribers.EMAIL_KIND,
+    "problem": "",
+    "typed": "",
+    "secret": None,
+    "token": "",
+    "components": [],
+    "chosen": [],
+}
+
+
+def _viewer(request: web.Request) -> Viewer:
+    """Whoever is on the page: an anonymous session (made on the first visit) for CSRF."""
+    session = session_of(request)
+    viewer = Viewer(None, "public", None, False, session.session_id if session else "")
+    return with_session(request, viewer)
+
+
+def _answer(request: web.Request, status: int = 200, **context: Any) -> web.Response:
+    response = render_page(request, PAGE, status=status, **{**_DEFAULTS, **context})
+    keep_new_session(request, response)
+    return response
+
+
+def _subscriptions_on(request: web.Request) -> None:
+    """404 when the operator turned subscriptions off (WARROOM_STATUS_SUBSCRIPTIONS); the
+    unsubscribe links keep working."""
+    if not web_context(request).settings.subscriptions.enabled:
+        raise web.HTTPNotFound(text="This status page offers no subscriptions.")
+
+
+async def subscribe_page(request: web.Request) -> web.Response:
+    """GET /status/subscribe: the form (e-mail or webhook, all or chosen components)."""
+    _subscriptions_on(request)
+    viewer = _viewer(request)
+    services = web_context(request).services
+    return _answer(
+        request,
+        page="form",
+        csrf=csrf_token(request, viewer),
+        components=await flow.known_components(services),
+        chosen=[],
+        typed="",
+    )
+
+
+async def subscribe_form(request: web.Request) -> web.Response:
+    """POST /status/subscribe: a refused address is said at its field (400, the form kept);
+    otherwise the same answer for every address."""
+    _subscriptions_on(request)
+    web_ = web_context(request)
+    viewer = _viewer(request)
+    try:
+        form = await read_form(request)
+    except FormUnreadable:
+        raise web.HTTPBadRequest(text="The form could not be read.") from None
+    check_csrf(request, viewer, form.get("csrf"))
+    kind = str(form.get("kind", subscribers.EMAIL_KIND))
+    kind = kind if kind in KINDS else subscribers.EMAIL_KIND
+    components = await flow.known_components(web_.services)
+    chosen = [c for c in form.getall("component", []) if c in components]
+    raw = str(form.get("address", ""))
+    kept = {
+        "csrf": csrf_token(request, viewer),
+        "components": components,
+        "chosen": chosen,
+        "kind": kind,
+    }
+    try:
+        if kind == subscribers.EMAIL_KIND:
+            address = subscribers.email_address(raw)
+        else:
+            address = subscribers.webhook_url(
+                raw, private_allowed=web_.settings.subscriptions.private_webhooks
+            )
+    except subscribers.BadAddress as bad:
+        return _answer(request, 400, page="form", problem=bad.why, typed=raw[:300], **kept)
+    if str(form.get(HONEYPOT, "")).strip():
+        log.debug("Status page: a sign-up with the hidden field filled was dropped")
+        return _answer(request, page="sent", kind=kind)
+    try:
+        done = await flow.subscribe(
+            web_.services,
+            kind=kind,
+            address=address,
+            components=chosen,
+            client=request.remote or "",
+        )
+    except flow.TooManySignUps:
+        return _answer(request, 429, page="form", problem="too_many", typed="", **kept)
+    return _answer(request, page="sent", kind=kind, secret=done.secret)
+
+
+async def confirm_page(request: web.Request) -> web.Response:
+    """GET /status/confirm/<token>: a button that confirms (a link opened confirms nothing)."""
+    _subscriptions_on(request)
+    return _answer(request, page="confirm", token=request.match_info["token"])
+
+
+async def confirm_form(request: web.Request) -> web.Response:
+    """POST /status/confirm/<token>: subscribed from now on, or the link no longer works."""
+    _subscriptions_on(request)
+    confirmed = await flow.confirm(web_context(request).services, request.match_info["token"])
+    return _answer(request, 200 if confirmed else 404, page="confirmed" if confirmed else "expired")
+
+
+async def unsubscribe_page(request: web.Request) -> web.Response:
+    """GET /status/unsubscribe/<token>: a button that unsubscribes."""
+    return _answer(request, page="unsubscribe", token=request.match_info["token"])
+
+
+async def unsubscribe_form(request: web.Request) -> web.Response:
+    """POST /status/unsubscribe/<token>: the button, or a mail client's one-click POST
+    (RFC 8058, body ``List-Unsubscribe=One-Click``): unsubscribed, kept unsubscribed."""
+    done = await flow.unsubscribe(web_context(request).services, request.match_info["token"])
+    return _answer(request, 200 if done else 404, page="unsubscribed" if done else "expired")

@@ -1,0 +1,87 @@
+"""The status page's subscription form in Chromium, at 1280 and 375 px, as a customer uses it:
+the status page links it; an address that is not one is refused at its field (400, the form
+kept, the problem said beside the field); a good one is answered without being shown back.
+axe-core (WCAG 2.2 AA) finds nothing serious on either page, nothing scrolls sideways, no text
+is under 12 px."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from emulator import SlackEmulator
+from tests.conftest import Warroom
+from tests.flows.test_status_page import SMALLEST_TEXT_PX
+from tests.helpers.incidents import command, open_incident
+from tests.helpers.web_view import web_warroom
+from tests.web.test_browser import (
+    TIMEOUT_MS,
+    WIDTHS,
+    axe_violations,
+    described,
+    scrolls_sideways,
+    smallest_text,
+)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
+ADDRESS = "dana.customer@example.com"
+
+
+@pytest.fixture
+async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+    async with web_warroom(slack, sqlite_url) as running:
+        channel = await open_incident(running, "Checkout returns 500s")
+        await command(running, channel, "public Payments, Card terminals")
+        await command(running, channel, "update --public Card payments fail for some customers.")
+        yield running
+
+
+async def checked(page: Page, where: str) -> list[str]:
+    problems = []
+    if violations := await axe_violations(page):
+        problems.append(f"{where}:\n{described(violations)}")
+    if overflow := await scrolls_sideways(page):
+        problems.append(f"{where} scrolls sideways: {overflow}")
+    if (smallest := await smallest_text(page)) < SMALLEST_TEXT_PX:
+        problems.append(f"{where}: text of {smallest} px")
+    return problems
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_customer_subscribes_from_the_status_page(
+    warroom: Warroom, chromium: Browser, width: str
+) -> None:
+    context = await chromium.new_context(**WIDTHS[width])
+    context.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    try:
+        page = await context.new_page()
+        await page.goto(f"{warroom.url}/status")
+        await page.get_by_role("link", name="Subscribe to updates").click()
+        await page.get_by_role("heading", name="Subscribe to updates").wait_for()
+        problems += await checked(page, f"the form at {width} px")
+        # The components public incidents named, to choose from.
+        await page.get_by_label("Payments").check()
+        await page.get_by_label("E-mail address or webhook URL").fill("dana at example")
+        async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+            await page.get_by_role("button", name="Subscribe").click()
+        assert (await answer.value).status == 400
+        problem = page.get_by_role("alert")
+        assert "That is not an e-mail address" in await problem.inner_text()
+        field = page.get_by_label("E-mail address or webhook URL")
+        assert await field.input_value() == "dana at example"
+        assert await page.get_by_label("Payments").is_checked()
+        problems += await checked(page, f"the refused form at {width} px")
+
+        await field.fill(ADDRESS)
+        await page.get_by_role("button", name="Subscribe").click()
+        await page.get_by_role("heading", name="Check your inbox").wait_for()
+        assert ADDRESS not in await page.content()
+        problems += await checked(page, f"the answer at {width} px")
+    finally:
+        await context.close()
+    assert not problems, "\n".join(problems)
