@@ -2,7 +2,7 @@
 sign-ups their rate limits count, and each notice's delivery to each subscriber.
 
 Revision ID: 0052
-Revises: 0047
+Revises: 0050
 Create Date: 2026-11-27
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0052"
-down_revision: str | None = "0047"
+down_revision: str | None = "0050"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
