@@ -20,11 +20,11 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import mentioned_users, to_plain
-from bot.clients import twilio
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
+from bot.flows.paging import phones
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
 from bot.flows.paging.trouble import tell_trouble
@@ -339,6 +339,8 @@ async def _settle(
         current.state, current.updated_at, current.detail = outcome, now, detail
         if outcome == pages.SENT:
             current.sent_at, current.vendor_id = now, vendor_id
+            # An SMS or a call: who carried it (bot/flows/paging/phones.py).
+            current.provider = notification.provider or current.provider
             first_after = await pages.first_sent_after(session, current, now)
         session.add(current)
         pages.record_outcome(
@@ -360,7 +362,8 @@ async def _settle(
                     incident.reference,
                 )
         await session.commit()
-    services.metrics.notification(notification.method, reported or outcome)
+    carrier = notification.provider or current.provider
+    services.metrics.notification(notification.method, reported or outcome, provider=carrier)
     if first_after is not None:
         services.metrics.first_notification_sent(notification.method, first_after)
     if said and incident.channel_id is not None:
@@ -464,65 +467,42 @@ async def _acknowledge_url(services: Services, notification: Notification) -> st
     return f"{public_url}{ACK_PATH}/{token}"
 
 
-def twilio_account(services: Services) -> twilio.TwilioAccount:
-    paging = services.settings.paging
-    if not paging.twilio_on:
-        raise VendorFailure("Twilio is not set (TWILIO_*)", retryable=False)
-    return twilio.TwilioAccount(
-        api_url=paging.twilio_api_url,
-        account_sid=paging.twilio_account_sid,
-        auth_token=paging.twilio_auth_token,
-        from_number=paging.twilio_from,
-    )
-
-
 async def _send_sms(
     services: Services,
     incident: Incident,
     escalation: Escalation,
-    _notification: Notification,
+    notification: Notification,
     method: Method,
 ) -> str | None:
     """An SMS naming the incident and who paged, ending "Reply 1 to acknowledge, 2 to
-    escalate"; Twilio reports its delivery to /twilio/status."""
-    account = twilio_account(services)
+    escalate", through the contact's provider (its fallback at once if that fails); Twilio
+    reports its delivery to /twilio/status, Vonage to /vonage/status."""
     words = await words_of(services, incident, escalation)
-    assert services.http is not None, "paging needs the application's HTTP session"
-    return await twilio.send_sms(
-        services.http,
-        account,
-        to=method.address,
-        body=_render(services, "paging/sms.j2", words),
-        status_callback=_public(services, TWILIO_STATUS_PATH),
-    )
+    text = _render(services, "paging/sms.j2", words)
+    ref = f"warroom-notification-{notification.id}"
+    attempts = phones.sms_attempts(services, method.address, text, ref)
+    return await phones.through_providers(services, incident, notification, method, attempts)
 
 
 async def _send_call(
     services: Services,
     incident: Incident,
     escalation: Escalation,
-    _notification: Notification,
+    notification: Notification,
     method: Method,
 ) -> str | None:
-    """A call that says the incident and waits for a key: 1 acknowledges, 2 escalates (its
-    ``<Gather>`` action is /twilio/voice); Twilio reports ringing, answered, busy, no-answer
-    to /twilio/status."""
-    account = twilio_account(services)
+    """A call that says the incident and waits for a key: 1 acknowledges, 2 escalates
+    (Twilio's ``<Gather>`` posts it to /twilio/voice, Vonage's ``input`` to /vonage/input);
+    ringing, answered, busy, unanswered are reported to /twilio/status or /vonage/event."""
     words = await words_of(services, incident, escalation)
-    twiml = twilio.gather(
-        _render(services, "paging/call.j2", {**words, "part": "prompt"}),
-        action=_public(services, TWILIO_VOICE_PATH),
-        retry_say=_render(services, "paging/call.j2", {**words, "part": "again"}),
+    attempts = phones.call_attempts(
+        services,
+        method.address,
+        prompt=_render(services, "paging/call.j2", {**words, "part": "prompt"}),
+        again=_render(services, "paging/call.j2", {**words, "part": "again"}),
         goodbye=_render(services, "paging/call.j2", {**words, "part": "goodbye"}),
     )
-    assert services.http is not None, "paging needs the application's HTTP session"
-    return await twilio.place_call(
-        services.http,
-        account,
-        to=method.address,
-        twiml=twiml,
-        status_callback=_public(services, TWILIO_STATUS_PATH),
-    )
+    return await phones.through_providers(services, incident, notification, method, attempts)
 
 
 async def _send_email(
@@ -603,10 +583,6 @@ async def _send_teams(
     return None
 
 
-def _public(services: Services, path: str) -> str:
-    return f"{services.settings.web.public_url}{path}"
-
-
 # What Twilio reports, as what became of the notification: (outcome, said in the channel).
 _REPORTED = {
     "delivered": ("delivered", False),
@@ -621,11 +597,18 @@ _NOT_REACHED = {"undelivered", "failed", "busy", "no-answer"}
 
 
 async def record_status(
-    services: Services, *, sid: str, status: str, error_code: str | None
+    services: Services,
+    *,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    provider: str = "Twilio",
+    said: str | None = None,
 ) -> bool:
     """Keep what Twilio reports of an SMS or a call (``MessageStatus``/``CallStatus``) as
     what became of its notification, once (a replayed report changes nothing); False when
-    no notification has that SID."""
+    no notification has that SID. Vonage's reports come here in Twilio's words (``status``),
+    ``provider`` and ``said`` (its own word) naming them in the channel."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, sid)
         if notification is None:
@@ -641,7 +624,7 @@ async def record_status(
     detail = None
     if say:  # a failure: said in the channel by _settle, in its words
         detail = f"the carrier reported error {error_code}" if error_code else None
-        detail = detail or f"Twilio reported it {status}"
+        detail = detail or f"{provider} reported it {said or status}"
     reported_as = "answered" if status == "in-progress" else status
     await _settle(
         services,
@@ -653,17 +636,13 @@ async def record_status(
         reported=reported_as,
     )
     if status in _NOT_REACHED:
-        why = detail or f"Twilio reported it {status}"
+        why = detail or f"{provider} reported it {said or status}"
         await fire_next_rule(services, incident, notification, why)
     return True
 
 
 # Where acknowledgement links point: GET shows a button, POST acknowledges.
 ACK_PATH = "/ack"
-# Twilio's webhooks: status callbacks, the call's keypress, the number's incoming SMS.
-TWILIO_STATUS_PATH = "/twilio/status"
-TWILIO_VOICE_PATH = "/twilio/voice"
-TWILIO_SMS_PATH = "/twilio/sms"
 SENDERS: dict[str, Sender] = {
     SLACK: _send_slack,
     "ntfy": _send_ntfy,
