@@ -8,7 +8,10 @@ status webhook, a call's events, the DTMF input event), signed as Vonage signs w
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -16,7 +19,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
+from bot.basics.rsa import read_private_key
+from bot.clients.vonage import application_token
+from bot.config import ConfigError, Settings
 from bot.flows.alerting.drills import run_drill
 from emulator import FakeTwilio, FakeVonage, SlackEmulator
 from emulator.vonage import application_key, webhook_token
@@ -64,7 +71,7 @@ async def providers(tmp_path: Path) -> AsyncIterator[tuple[FakeVonage, FakeTwili
 
 def start(
     slack: SlackEmulator,
-    sqlite_url: str,
+    database_url: str,
     tmp_path: Path,
     providers: tuple[FakeVonage, FakeTwilio, Path],
     contacts_file: dict[str, Any],
@@ -86,7 +93,7 @@ def start(
         WARROOM_VONAGE_API_URL=vonage.root,
         WARROOM_PAGING_DRILL_WAIT="20s",
     )
-    return running_warroom(slack, sqlite_url, Clock(NOW), **settings)
+    return running_warroom(slack, database_url, Clock(NOW), **settings)
 
 
 @pytest.fixture
@@ -103,24 +110,25 @@ async def through_vonage(
 @pytest.fixture
 async def with_fallback(
     slack: SlackEmulator,
-    sqlite_url: str,
+    database_url: str,
     tmp_path: Path,
     providers: tuple[FakeVonage, FakeTwilio, Path],
 ) -> AsyncIterator[Warroom]:
-    async with serving(slack, sqlite_url, tmp_path, providers, TWILIO_THEN_VONAGE) as running:
+    """On SQLite and PostgreSQL: who carried each notification is a column of its row."""
+    async with serving(slack, database_url, tmp_path, providers, TWILIO_THEN_VONAGE) as running:
         yield running
 
 
 @asynccontextmanager
 async def serving(
     slack: SlackEmulator,
-    sqlite_url: str,
+    database_url: str,
     tmp_path: Path,
     providers: tuple[FakeVonage, FakeTwilio, Path],
     contacts_file: dict[str, Any],
 ) -> AsyncIterator[Warroom]:
     """warroom with these contacts, both fakes' callbacks reaching it."""
-    async with start(slack, sqlite_url, tmp_path, providers, contacts_file) as running:
+    async with start(slack, database_url, tmp_path, providers, contacts_file) as running:
         providers[0].reach = providers[1].reach = (PUBLIC_URL, running.url)
         yield running
 
@@ -307,3 +315,53 @@ async def test_secrets_and_numbers_stay_out_of_the_logs(
     for secret in (vonage.signature_secret, key_body, PHONE, "15555550123", "Bearer"):
         assert secret not in logged
     assert "Twilio failed" not in logged or "trying Vonage at once" in logged
+
+
+def test_the_tokens_warroom_signs_are_rs256_as_openssl_verifies_them(tmp_path: Path) -> None:
+    """The JWT of each request, signed in Python, verified by openssl with the public key
+    (RFC 7518 RS256: RSASSA-PKCS1-v1_5 with SHA-256 over ``header.claims``)."""
+    key_file, public_key = application_key(tmp_path)
+    token = application_token("app-id", read_private_key(key_file), now=1_700_000_000)
+    header, claims, signature = token.split(".")
+    (tmp_path / "public.pem").write_text(public_key)
+    (tmp_path / "signed").write_bytes(f"{header}.{claims}".encode())
+    (tmp_path / "signature").write_bytes(base64.urlsafe_b64decode(signature + "=="))
+    verified = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-verify", str(tmp_path / "public.pem"),
+         "-signature", str(tmp_path / "signature"), str(tmp_path / "signed")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert verified.stdout.strip() == "Verified OK", verified.stderr
+    said = json.loads(base64.urlsafe_b64decode(claims + "=="))
+    assert said["application_id"] == "app-id" and said["exp"] - said["iat"] == 300
+    assert json.loads(base64.urlsafe_b64decode(header + "=="))["alg"] == "RS256"
+    assert repr(read_private_key(key_file)) == "PrivateKey(2048 bits)"
+
+
+@pytest.mark.parametrize(
+    ("contact", "problem"),
+    [
+        ({"sms": PHONE, "provider": "plivo"}, "provider: 'plivo' is not a provider"),
+        ({"voice": PHONE, "fallback": "twilio"}, "fallback: the same provider"),
+        ({"email": "erin@example.com", "fallback": "vonage"}, "only for sms and voice"),
+    ],
+)
+def test_the_contacts_file_refuses_a_provider_it_cannot_use(
+    tmp_path: Path, contact: dict[str, str], problem: str
+) -> None:
+    path = tmp_path / "contacts.yaml"
+    path.write_text(yaml.safe_dump({"people": {CAROL: {"contacts": {"phone": contact}}}}))
+    with pytest.raises(ConfigError, match=problem):
+        Settings.from_env({"WARROOM_CONTACTS": str(path)})
+
+
+def test_a_contact_naming_vonage_needs_vonage_set(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.yaml"
+    path.write_text(yaml.safe_dump(TWILIO_THEN_VONAGE))
+    twilio = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
+              "TWILIO_FROM": "+15005550006", "WARROOM_PUBLIC_URL": PUBLIC_URL}  # fmt: skip
+    with pytest.raises(ConfigError, match="call, sms contacts name Vonage"):
+        Settings.from_env({"WARROOM_CONTACTS": str(path), **twilio})
+    (tmp_path / "bad.key").write_text("not a key")
+    with pytest.raises(ConfigError, match="expected a PEM RSA private key"):
+        Settings.from_env({"WARROOM_VONAGE_PRIVATE_KEY_FILE": str(tmp_path / "bad.key")})
