@@ -341,6 +341,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/twilio/voice", receive_keypress, RouteKind.MACHINE),
     Route("POST", "/twilio/status", receive_status, RouteKind.MACHINE),
     Route("POST", "/vonage/status", vonage_webhooks.receive_message_status, RouteKind.MACHINE),
+    Route("POST", "/vonage/inbound", vonage_webhooks.receive_sms, RouteKind.MACHINE),
     Route("POST", "/vonage/event", vonage_webhooks.receive_call_event, RouteKind.MACHINE),
     Route("POST", "/vonage/input", vonage_webhooks.receive_keypress, RouteKind.MACHINE),
     Route("GET", "/healthz", healthz, RouteKind.MACHINE),

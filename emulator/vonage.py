@@ -117,8 +117,9 @@ class FakeVonage(FakeHttpServer):
         self.refused: list[dict[str, Any]] = []
         # Where Vonage's requests go: (public address, the server it leads to).
         self.reach = ("", "")
-        # The application's Messages Status URL, as set in Vonage's dashboard.
+        # The application's Messages Status and Inbound URLs, as set in Vonage's dashboard.
         self.status_url = ""
+        self.inbound_url = ""
         self.callbacks: list[tuple[str, int]] = []  # (URL, status answered)
 
     def phone(self, number: str) -> tuple[list[str], list[PlacedCall]]:
@@ -276,6 +277,19 @@ class FakeVonage(FakeHttpServer):
                 "instance": str(uuid.uuid4()),
             }
         return await self._callback(self.status_url, document)
+
+    async def reply(self, from_number: str, text: str, *, message_uuid: str = "") -> int:
+        """An SMS from ``from_number`` (E.164 with its +) to the account's number: the
+        inbound message webhook gets it (Messages API, "Inbound message", SMS) with the
+        numbers without their +. The same ``message_uuid`` again is the same request again:
+        Vonage's retry, or a captured request replayed."""
+        document = {
+            "channel": "sms", "message_uuid": message_uuid or str(uuid.uuid4()),
+            "to": self.numbers[0], "from": from_number.removeprefix("+"), "text": text,
+            "timestamp": _now(), "message_type": "text",
+            "sms": {"num_messages": "1"},
+        }  # fmt: skip
+        return await self._callback(self.inbound_url, document)
 
     async def answer(self, call: PlacedCall) -> int:
         """The person picks up: the ``answered`` event."""

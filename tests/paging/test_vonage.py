@@ -66,6 +66,7 @@ async def providers(tmp_path: Path) -> AsyncIterator[tuple[FakeVonage, FakeTwili
     key_file, public_key = application_key(tmp_path)
     async with FakeVonage(public_key=public_key) as vonage, FakeTwilio() as twilio:
         vonage.status_url = f"{PUBLIC_URL}/vonage/status"
+        vonage.inbound_url = f"{PUBLIC_URL}/vonage/inbound"
         yield vonage, twilio, key_file
 
 
@@ -178,6 +179,25 @@ async def test_an_sms_and_a_call_through_vonage_and_a_keypress_acknowledges(
     }
 
 
+async def test_an_sms_reply_to_the_vonage_number_acknowledges_once_and_is_answered(
+    through_vonage: Warroom, providers: tuple[FakeVonage, FakeTwilio, Path]
+) -> None:
+    warroom, vonage = through_vonage, providers[0]
+    await declare_sev1(warroom)
+    await warroom.run_jobs()
+    assert await vonage.reply(PHONE, "1", message_uuid="inbound-1") == 204
+    texts, _ = vonage.phone(PHONE)
+    assert texts[-1] == (
+        "Acknowledged INC-1 SEV1 Checkout API returns 500s. Nothing more will be sent for it."
+    )
+    assert await vonage.reply(PHONE, "1", message_uuid="inbound-1") == 204  # Vonage's retry
+    assert vonage.phone(PHONE)[0][-1] == "You have no open page right now."
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "sms")
+    assert await vonage.reply("+15555550999", "1") == 204  # nobody's number: acts on nothing
+    assert vonage.phone("+15555550999")[0] == ["This number is not on call here."]
+
+
 async def test_no_key_says_the_prompt_once_more_then_goodbye_and_a_second_press_acts_once(
     through_vonage: Warroom, providers: tuple[FakeVonage, FakeTwilio, Path]
 ) -> None:
@@ -274,6 +294,11 @@ async def test_a_webhook_not_signed_by_vonage_is_refused_and_changes_nothing(
         secret="not-the-secret",
     )
     assert call_status == 401
+    reply = {"channel": "sms", "message_uuid": "m1", "from": PHONE[1:], "text": "1"}
+    (reply_status, _) = await vonage.post(
+        f"{warroom.url}/vonage/inbound", reply, secret="not-the-secret"
+    )
+    assert reply_status == 401 and len(vonage.messages) == 1  # nothing answered either
     (page,) = await person_pages(warroom)
     assert page.state == "open"
 

@@ -77,16 +77,19 @@ async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer
     return Answer("escalated", incident, escalation)
 
 
-async def answer_sms(services: Services, *, sender: str, body: str, message_sid: str) -> str:
+async def answer_sms(
+    services: Services, *, sender: str, body: str, message_sid: str, source: str = "twilio"
+) -> str:
     """An SMS reply from ``sender``: act on their most recent open page; the SMS answering
-    it. A replayed one (the same MessageSid) is answered without acting twice."""
+    it. A replayed one (the same message id of ``source``'s) is answered without acting
+    twice."""
     async with session_scope(services.engine) as session:
         user = await own.user_with_number(session, services.settings.paging.contacts, sender)
     if user is None:
         return await _said(services, Answer("unknown_number"))
     async with session_scope(services.engine) as session:
         page = await pages.latest_open_page(session, user)
-        first = await claim_event(session, f"twilio-sms:{message_sid}")
+        first = await claim_event(session, f"{source}-sms:{message_sid}")
         await session.commit()
     if page is None or not first:
         return await _said(services, Answer("no_page"))

@@ -31,7 +31,8 @@ NAMES = {"twilio": "Twilio", "vonage": "Vonage"}
 TWILIO_STATUS_PATH = "/twilio/status"
 TWILIO_VOICE_PATH = "/twilio/voice"
 TWILIO_SMS_PATH = "/twilio/sms"
-# Vonage's: a message's status (the application's Status URL), a call's events, its keypress.
+# Vonage's: a message's status and an SMS reply (the application's Status and Inbound URLs),
+# a call's events, its keypress.
 VONAGE_STATUS_PATH = "/vonage/status"
 VONAGE_EVENT_PATH = "/vonage/event"
 VONAGE_INPUT_PATH = "/vonage/input"

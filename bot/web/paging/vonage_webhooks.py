@@ -1,5 +1,6 @@
 """Vonage's webhooks: ``POST /vonage/status`` (the Messages API's status webhook: an SMS
-submitted, delivered, rejected, undelivered), ``POST /vonage/event`` (a call's events:
+submitted, delivered, rejected, undelivered), ``POST /vonage/inbound`` (its inbound webhook:
+an SMS reply to the Vonage number, answered by SMS), ``POST /vonage/event`` (a call's events:
 ringing, answered, completed, busy, timeout, unanswered, failed...) and ``POST
 /vonage/input`` (the key pressed in a page's call: the NCCO ``input`` action's DTMF event,
 answered with the call's next NCCO).
@@ -19,10 +20,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.clients import vonage
+from bot.clients.vendor_http import VendorFailure
 from bot.flows.alerting.drills import record_drill_status
-from bot.flows.escalation.answers import answer_keypress, call_words
+from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
 from bot.flows.paging.pages import record_status
-from bot.flows.paging.phones import VONAGE_INPUT_PATH
+from bot.flows.paging.phones import VONAGE_INPUT_PATH, vonage_account
 from bot.web.context import web_context
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,33 @@ async def receive_message_status(request: web.Request) -> web.Response:
     if not uuid or not status:
         return web.Response(status=400, text="message_uuid and status are required")
     await _record(request, uuid, status, MESSAGE_STATUSES.get(status))
+    return web.Response(status=204)
+
+
+async def receive_sms(request: web.Request) -> web.Response:
+    """POST /vonage/inbound: a reply to a page (1 or ack acknowledges, 2 or esc escalates),
+    answered by an SMS through the Messages API saying which incident it acted on."""
+    document = await _signed_json(request)
+    if document is None:
+        return _refused()
+    sender, uuid = str(document.get("from", "")), str(document.get("message_uuid", ""))
+    if not sender or not uuid or document.get("channel", "sms") != "sms":
+        return web.Response(status=400, text="an SMS's from and message_uuid are required")
+    services = web_context(request).services
+    said = await answer_sms(
+        services,
+        sender="+" + sender.removeprefix("+"),
+        body=str(document.get("text", "")),
+        message_sid=uuid,
+        source="vonage",
+    )
+    assert services.http is not None, "paging needs the application's HTTP session"
+    try:
+        await vonage.send_sms(
+            services.http, vonage_account(services), to=sender, text=said, client_ref="warroom"
+        )
+    except VendorFailure as failure:  # acted on all the same; only the answer is lost
+        log.warning("the answer to an SMS reply could not be sent: %s", failure.detail)
     return web.Response(status=204)
 
 
