@@ -252,6 +252,28 @@ async def test_twilio_answering_500_sends_through_vonage_at_once_and_says_so(
     assert PHONE not in warroom.slack.transcript(channel.id)
 
 
+async def test_an_sms_twilio_reports_undelivered_goes_through_vonage_at_once(
+    with_fallback: Warroom, providers: tuple[FakeVonage, FakeTwilio, Path]
+) -> None:
+    warroom, (vonage, twilio, _) = with_fallback, providers
+    channel = await declare_sev1(warroom)
+    await warroom.run_jobs()
+    (taken,) = twilio.messages
+    assert vonage.messages == []
+    assert await twilio.deliver(taken, "undelivered") == 200
+    (sms,) = vonage.messages
+    assert sms.text == taken.body
+    assert [m.text for m in channel.messages if "instead" in m.text and ":repeat:" in m.text] == [
+        f":repeat: SMS (sms) to <@{CAROL}>: Twilio failed (the carrier reported error 30003), "
+        "sent through Vonage at once instead."
+    ]
+    assert await twilio.deliver(taken, "undelivered") == 200  # Twilio repeats its report
+    assert len(vonage.messages) == 1
+    assert await vonage.deliver(sms) == 204
+    notification = (await notifications(warroom))[0]
+    assert (notification.state, notification.provider) == ("delivered", "vonage")
+
+
 async def test_a_twilio_sms_that_works_leaves_vonage_alone(
     with_fallback: Warroom, providers: tuple[FakeVonage, FakeTwilio, Path]
 ) -> None:

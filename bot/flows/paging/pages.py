@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -638,7 +639,37 @@ async def record_status(
     if status in _NOT_REACHED:
         why = detail or f"{provider} reported it {said or status}"
         await fire_next_rule(services, incident, notification, why)
+    if outcome == pages.FAILED:
+        await _through_fallback(services, incident, notification, detail or status)
     return True
+
+
+async def _through_fallback(
+    services: Services, incident: Incident, notification: Notification, why: str
+) -> None:
+    """A provider took an SMS or a call, then reported it failed or undelivered: the
+    contact's fallback provider carries it at once (its page still open), said in the
+    channel. Its new id is the fallback's: the first provider repeating its report finds
+    nothing to act on."""
+    async with session_scope(services.engine) as session:
+        current = await session.get(Notification, notification.id)
+        page = await session.get(PersonPage, notification.page_id)
+        method = None if current is None else await _method(session, services, current)
+        escalation = None if page is None else await session.get(Escalation, page.escalation_id)
+    if current is None or page is None or escalation is None or method is None:
+        return
+    first = current.provider or method.carrier
+    if page.state != "open" or not method.fallback or method.fallback == first:
+        return
+    backup = replace(method, provider=method.fallback, fallback="")
+    try:
+        vendor_id = await SENDERS[current.method](services, incident, escalation, current, backup)
+    except VendorFailure as failure:
+        log.warning("%s notification %s: the fallback failed too: %s", current.method,
+                    current.id, failure.detail)  # fmt: skip
+        return
+    await _settle(services, incident, current, pages.SENT, vendor_id=vendor_id)
+    await phones.say_fallback(services, incident, current, why, first, method.fallback)
 
 
 # Where acknowledgement links point: GET shows a button, POST acknowledges.
