@@ -62,6 +62,7 @@ from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alerting.webhooks import receive_alerts, receive_heartbeat
 from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
+from bot.web.paging import vonage_webhooks
 from bot.web.paging.links import acknowledge as acknowledge_link
 from bot.web.paging.links import show_acknowledge
 from bot.web.paging.twilio_webhooks import receive_keypress, receive_sms, receive_status
@@ -339,6 +340,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/twilio/sms", receive_sms, RouteKind.MACHINE),
     Route("POST", "/twilio/voice", receive_keypress, RouteKind.MACHINE),
     Route("POST", "/twilio/status", receive_status, RouteKind.MACHINE),
+    Route("POST", "/vonage/status", vonage_webhooks.receive_message_status, RouteKind.MACHINE),
+    Route("POST", "/vonage/inbound", vonage_webhooks.receive_sms, RouteKind.MACHINE),
+    Route("POST", "/vonage/event", vonage_webhooks.receive_call_event, RouteKind.MACHINE),
+    Route("POST", "/vonage/input", vonage_webhooks.receive_keypress, RouteKind.MACHINE),
     Route("GET", "/healthz", healthz, RouteKind.MACHINE),
     Route("GET", "/metrics", serve_metrics, RouteKind.MACHINE),
     *WEB_ROUTES,

@@ -167,9 +167,11 @@ class Metrics:
     def alert_payload(self, source: str, outcome: str) -> None:
         self.alert_payloads.labels(source, outcome).inc()
 
-    def notification(self, method: str, outcome: str) -> None:
+    def notification(self, method: str, outcome: str, *, provider: str | None = None) -> None:
+        """One notification's outcome; ``provider``: who carried it when not the method's
+        own company (an SMS through Vonage)."""
         outcome = outcome.replace("-", "_")  # Twilio's no-answer, as a label value
-        self.notifications.labels(provider_of(method), method, outcome).inc()
+        self.notifications.labels(provider or provider_of(method), method, outcome).inc()
 
     def first_notification_sent(self, method: str, seconds: float) -> None:
         self.first_notification.labels(method).observe(max(seconds, 0.0))

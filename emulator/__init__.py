@@ -29,6 +29,7 @@ from emulator.pagerduty import FakePagerDuty
 from emulator.paging_webhook import FakeWebhookReceiver
 from emulator.teams import FakeTeamsWorkflow
 from emulator.twilio import FakeTwilio
+from emulator.vonage import FakeVonage
 
 __all__ = [
     "ApiCall",
@@ -39,6 +40,7 @@ __all__ = [
     "FakePagerDuty",
     "FakeTeamsWorkflow",
     "FakeTwilio",
+    "FakeVonage",
     "FakeWebhookReceiver",
     "Message",
     "SlackEmulator",

@@ -63,7 +63,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "workflows",
         "postmortem",
     ),
-    "bot/clients/": ("slack", "pagerduty", "trackers", "webhook", "teams"),
+    "bot/clients/": ("slack", "pagerduty", "trackers", "webhook", "teams", "vonage"),
     "bot/flows/": (
         "oncall",
         "follow_ups",

@@ -18,6 +18,7 @@ of ours.
 - ``task_words``: a follow-up's task without "Follow-up:", and its content words (en, fr).
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
 - ``stalls``: event-loop stalls over half a second, logged with the code that ran.
+- ``rsa``: an RSA private key from PEM, and RS256 signatures (Vonage's tokens).
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.
 

@@ -3,6 +3,7 @@ follow-up is ``bot.flows.follow_ups.filing``'s choice.
 
 - ``ntfy``: push notifications published to an ntfy server.
 - ``twilio``: Twilio's SMS and calls, TwiML, and the signature on its webhooks.
+- ``vonage/``: Vonage's Messages and Voice APIs, NCCO, and the JWTs of its webhooks.
 - ``mail``: email by SMTP (STARTTLS or implicit TLS).
 - ``webhook/``: a page as signed JSON POSTed to a URL the team runs.
 - ``teams/``: a page as an Adaptive Card through a Teams Workflows webhook.

@@ -40,6 +40,7 @@ from bot.config.slack import Need, SlackSettings
 from bot.config.status_page import StatusPageSettings
 from bot.config.subscriptions import SubscriptionSettings
 from bot.config.trackers import TrackerSettings
+from bot.config.vonage import VonageSettings
 from bot.config.web import WebSettings
 from bot.config.workflows import WorkflowSettings
 from bot.record.alerting.routes import Route
@@ -93,6 +94,8 @@ class Settings:
     paging: PagingSettings = field(default_factory=PagingSettings)
     # Where `webhook` contacts are paged (the paging webhooks file) and their secrets.
     hooks: PagingHookSettings = field(default_factory=PagingHookSettings)
+    # Vonage, the second SMS and voice provider (per contact, or Twilio's fallback).
+    vonage: VonageSettings = field(default_factory=VonageSettings)
     # `warroom import`: the other tools' API keys.
     importing: ImportSettings = field(default_factory=ImportSettings)
 
@@ -147,6 +150,8 @@ class Settings:
         problems.extend(self._paging_problems())
         problems.extend(self.hooks.problems())
         problems.extend(self._hook_problems())
+        problems.extend(self.vonage.problems())
+        problems.extend(self._vonage_problems())
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 
@@ -179,6 +184,21 @@ class Settings:
             return [
                 "WARROOM_CONTACTS: no destination of that kind in WARROOM_PAGING_WEBHOOKS: "
                 + ", ".join(unknown)
+            ]
+        return []
+
+    def _vonage_problems(self) -> list[str]:
+        """Contacts that name Vonage (``provider: vonage`` or ``fallback: vonage``) need it."""
+        named = {
+            name
+            for person in self.paging.contacts.people.values()
+            for name, method in person.contacts.items()
+            if "vonage" in (method.provider, method.fallback)
+        }
+        if named and not self.vonage.on:
+            return [
+                f"WARROOM_CONTACTS: {', '.join(sorted(named))} contacts name Vonage: set "
+                "WARROOM_VONAGE_APPLICATION_ID and the other WARROOM_VONAGE_* settings"
             ]
         return []
 
@@ -301,6 +321,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("Escalation and paging", EscalationSettings),
     ("Paging", PagingSettings),
     ("Paging webhooks", PagingHookSettings),
+    ("Vonage", VonageSettings),
     ("On call", OncallSettings),
     ("Workflows", WorkflowSettings),
     ("Alerts", AlertSettings),

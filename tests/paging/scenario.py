@@ -70,6 +70,7 @@ def paging_settings(
         "oncall__schedules": settings.oncall.schedules,
         "paging": settings.paging,
         "hooks": settings.hooks,
+        "vonage": settings.vonage,
         "web__public_url": settings.web.public_url,
         # The background runner stays out of the way; tests run due jobs themselves.
         "runtime__scheduler_interval": 3600.0,

@@ -1,14 +1,15 @@
-"""The paging drill: each provider set (ntfy, Twilio, SMTP) exercised through the people who
-opted in (``/oncall contact drill on``, or ``drill: true`` in the contacts file; an opt-out
-from Slack wins over the file), its outcome waited for, and a provider that
-failed raised as an alert on the normal alert path, so a broken account is found at the drill,
-not at 3 a.m.
+"""The paging drill: each provider set (ntfy, Twilio, Vonage, SMTP) exercised through the
+people who opted in (``/oncall contact drill on``, or ``drill: true`` in the contacts file; an
+opt-out from Slack wins over the file), its outcome waited for, and a provider that failed
+raised as an alert on the normal alert path, so a broken account is found at the drill, not at
+3 a.m.
 
 Each check is kept pending before anything is sent; ntfy's answer and the SMTP server's
-acceptance settle it at once, Twilio's status callback (to whichever replica it reaches)
-settles an SMS or a call, and the drill waits for it up to ``WARROOM_PAGING_DRILL_WAIT``. A
-person who did not opt in is never reached: without anyone opted in with a method, its check
-is skipped (mail goes to WARROOM_SMTP_FROM's own mailbox instead).
+acceptance settle it at once, Twilio's status callback or Vonage's status or event webhook
+(to whichever replica it reaches) settles an SMS or a call, and the drill waits for it up to
+``WARROOM_PAGING_DRILL_WAIT``. A person who did not opt in is never reached: without anyone
+opted in with a method, its check is skipped (mail goes to WARROOM_SMTP_FROM's own mailbox
+instead). Vonage is drilled through the same people's SMS and voice numbers as Twilio.
 
 Scheduled by ``WARROOM_PAGING_DRILL``: one ``paging_drill`` job, claimed by one replica, which
 runs the drill and is due again at the next drill time.
@@ -41,7 +42,14 @@ from bot.store.models import DrillCheck, Job
 log = logging.getLogger(__name__)
 JOB_KEY = "paging_drill"
 # Each provider and the methods that exercise it.
-PROVIDER_METHODS = (("ntfy", ("ntfy",)), ("twilio", ("sms", "voice")), ("smtp", ("email",)))
+PROVIDER_METHODS = (
+    ("ntfy", ("ntfy",)),
+    ("twilio", ("sms", "voice")),
+    ("vonage", ("sms", "voice")),
+    ("smtp", ("email",)),
+)
+# The providers whose outcome comes later, by webhook: the drill waits for it.
+REPORTED_LATER = frozenset({"twilio", "vonage"})
 POLL_SECONDS = 0.5
 # What Twilio reports of a drill's SMS or call that settles it: ok (Twilio carried it; a call
 # nobody picked up still rang), or failed.
@@ -100,7 +108,12 @@ async def _plan(
     """Which provider and method each check exercises, through whom (None: nobody): each
     person's methods as paging reaches them (the file's and their verified own)."""
     paging = services.settings.paging
-    ready = {"ntfy": bool(paging.ntfy_url), "twilio": paging.twilio_on, "smtp": paging.smtp_on}
+    ready = {
+        "ntfy": bool(paging.ntfy_url),
+        "twilio": paging.twilio_on,
+        "vonage": services.settings.vonage.on,
+        "smtp": paging.smtp_on,
+    }
     reachable = []
     for user in people:
         effective, _ = await own.effective(session, paging.contacts, user)
@@ -130,17 +143,23 @@ def _first_of(methods: Iterable[Method], kind: str) -> list[Method]:
 
 
 async def _exercise(services: Services, check: DrillCheck, method: Method, text: str) -> None:
-    """Send the drill's message; ntfy's and SMTP's acceptance settles it, Twilio's answer
-    gives the SID its status callback settles."""
-    waits = check.provider == "twilio" and bool(services.settings.web.public_url)
+    """Send the drill's message; ntfy's and SMTP's acceptance settles it, Twilio's or
+    Vonage's answer gives the id its status callback settles."""
+    later = check.provider in REPORTED_LATER
+    waits = later and bool(services.settings.web.public_url)
+    # An SMS or a call goes through the provider drilled, whoever carries the contact's pages.
+    provider = check.provider if later else None
     try:
-        vendor_id = await deliver(services, method, "warroom: paging drill", text)
+        vendor_id = await deliver(
+            services, method, "warroom: paging drill", text, provider=provider
+        )
     except VendorFailure as failure:
         await _keep(services, check, ok=False, detail=failure.detail)
         return
     detail = None
-    if check.provider == "twilio" and not waits:
-        detail = "Twilio accepted it; without WARROOM_PUBLIC_URL its delivery is not reported"
+    if later and not waits:
+        name = drill_alerts.PROVIDER_NAMES[check.provider]
+        detail = f"{name} accepted it; without WARROOM_PUBLIC_URL its delivery is not reported"
     await _keep(services, check, ok=None if waits else True, detail=detail, vendor_id=vendor_id)
 
 
@@ -241,10 +260,17 @@ async def _alert_for(
 
 
 async def record_drill_status(
-    services: Services, *, sid: str, status: str, error_code: str | None
+    services: Services,
+    *,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    provider: str = "Twilio",
+    said: str | None = None,
 ) -> bool:
-    """Twilio's status callback for a drill's SMS or call: settles its check (once); False
-    when no check has that SID."""
+    """Twilio's status callback for a drill's SMS or call (or Vonage's webhook, its status
+    in Twilio's words, ``said`` in its own): settles its check (once); False when no check
+    has that id."""
     async with session_scope(services.engine) as session:
         check = await check_by_vendor_id(session, sid)
         if check is None:
@@ -252,8 +278,11 @@ async def record_drill_status(
         if status in _TWILIO_OK or status in _TWILIO_FAILED:
             detail = None
             if status in _TWILIO_FAILED:
-                words, _ = twilio.reported_error(error_code)
-                detail = f"Twilio reported it {status}" + (f": {words}" if words else "")
+                words = twilio.reported_error(error_code)[0] if provider == "Twilio" else None
+                words = words or (f"error {error_code}" if error_code else None)
+                detail = f"{provider} reported it {said or status}" + (
+                    f": {words}" if words else ""
+                )
             settle(check, ok=status in _TWILIO_OK, detail=detail, at=services.clock())
             session.add(check)
             await session.commit()

@@ -77,16 +77,19 @@ async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer
     return Answer("escalated", incident, escalation)
 
 
-async def answer_sms(services: Services, *, sender: str, body: str, message_sid: str) -> str:
+async def answer_sms(
+    services: Services, *, sender: str, body: str, message_sid: str, source: str = "twilio"
+) -> str:
     """An SMS reply from ``sender``: act on their most recent open page; the SMS answering
-    it. A replayed one (the same MessageSid) is answered without acting twice."""
+    it. A replayed one (the same message id of ``source``'s) is answered without acting
+    twice."""
     async with session_scope(services.engine) as session:
         user = await own.user_with_number(session, services.settings.paging.contacts, sender)
     if user is None:
         return await _said(services, Answer("unknown_number"))
     async with session_scope(services.engine) as session:
         page = await pages.latest_open_page(session, user)
-        first = await claim_event(session, f"twilio-sms:{message_sid}")
+        first = await claim_event(session, f"{source}-sms:{message_sid}")
         await session.commit()
     if page is None or not first:
         return await _said(services, Answer("no_page"))
@@ -94,22 +97,38 @@ async def answer_sms(services: Services, *, sender: str, body: str, message_sid:
     return await _said(services, answer)
 
 
-async def answer_keypress(services: Services, *, call_sid: str, digits: str) -> str:
+async def answer_keypress(
+    services: Services, *, call_sid: str, digits: str, source: str = "twilio"
+) -> str:
     """A key pressed during a page's call: what the call says back. It acts once per call
-    (the call hangs up after its answer, so the same CallSid again is Twilio's retry or a
-    captured request replayed) and only while the call's page is open."""
+    (the call hangs up after its answer, so the same call's id again is the provider's
+    retry or a captured request replayed) and only while the call's page is open.
+    ``source``: the provider (twilio, or vonage: its DTMF input event)."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, call_sid)
         page = await session.get(PersonPage, notification.page_id) if notification else None
         first = (
             page is not None
             and page.state == "open"
-            and await claim_event(session, f"twilio-voice:{call_sid}")
+            and await claim_event(session, f"{source}-voice:{call_sid}")
         )
         await session.commit()
     if page is None or not first:
         return await _said(services, Answer("no_page"))
     return await _said(services, await _act(services, page.id or 0, digits, via="voice"))
+
+
+async def call_words(services: Services, *, call_id: str, part: str) -> str:
+    """What a page's call says when no key came (``part``: again, or goodbye), for the
+    incident of the call ``call_id``; the goodbye alone when no page has that call."""
+    async with session_scope(services.engine) as session:
+        notification = await pages.by_vendor_id(session, call_id)
+        page = await session.get(PersonPage, notification.page_id) if notification else None
+    if page is None or page.state != "open":
+        return services.renderer.render_plain("paging/call.j2", part="goodbye")
+    _, incident, escalation = await _page(services, page.id or 0)
+    words = await words_of(services, incident, escalation)
+    return services.renderer.render_plain("paging/call.j2", **words, part=part)
 
 
 async def _act(services: Services, page_id: int, word: str, *, via: str) -> Answer:

@@ -14,13 +14,18 @@ from urllib.parse import urlsplit
 
 from bot.basics.durations import parse_duration
 from bot.basics.errors import UsageError
-from bot.clients import twilio
+from bot.clients import twilio, vonage
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.paging.hooks import send_to
-from bot.flows.paging.pages import TWILIO_STATUS_PATH, twilio_account
+from bot.flows.paging.phones import (
+    TWILIO_STATUS_PATH,
+    VONAGE_EVENT_PATH,
+    twilio_account,
+    vonage_account,
+)
 from bot.flows.people import zone_of
 from bot.record.paging import own
 from bot.record.paging.contacts import (
@@ -231,13 +236,29 @@ def parse_rules(text: str, known: list[str]) -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda rule: rule.after))
 
 
-async def deliver(services: Services, method: Method, subject: str, text: str) -> str | None:
+async def deliver(
+    services: Services, method: Method, subject: str, text: str, *, provider: str | None = None
+) -> str | None:
     """Send ``text`` through ``method`` outside any page (a code, a test, a drill); the
-    service's id for it (Twilio's SID, ntfy's message id, the mail's Message-ID)."""
+    service's id for it (Twilio's SID, Vonage's uuid, ntfy's message id, the mail's
+    Message-ID). An SMS or a call goes through ``provider``, else the contact's own."""
     paging = services.settings.paging
     http = services.http
     assert http is not None, "paging needs the application's HTTP session"
     public = services.settings.web.public_url
+    if method.kind in ("sms", "voice") and (provider or method.carrier) == "vonage":
+        by_vonage = vonage_account(services)
+        if method.kind == "sms":
+            return await vonage.send_sms(
+                http, by_vonage, to=method.address, text=text, client_ref="warroom"
+            )
+        return await vonage.place_call(
+            http,
+            by_vonage,
+            to=method.address,
+            ncco=vonage.talk_ncco(f"{text} {text}"),  # said twice, as Twilio's
+            event_url=public + VONAGE_EVENT_PATH,
+        )
     if method.kind in ("sms", "voice"):
         account = twilio_account(services)
         if method.kind == "sms":

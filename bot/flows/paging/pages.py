@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
+from bot.flows.paging import phones
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
@@ -340,6 +342,8 @@ async def _settle(
         current.state, current.updated_at, current.detail = outcome, now, detail
         if outcome == pages.SENT:
             current.sent_at, current.vendor_id = now, vendor_id
+            # An SMS or a call: who carried it (bot/flows/paging/phones.py).
+            current.provider = notification.provider or current.provider
             first_after = await pages.first_sent_after(session, current, now)
             await wait_for_report(session, services, current, now)
         session.add(current)
@@ -362,7 +366,8 @@ async def _settle(
                     incident.reference,
                 )
         await session.commit()
-    services.metrics.notification(notification.method, reported or outcome)
+    carrier = notification.provider or current.provider
+    services.metrics.notification(notification.method, reported or outcome, provider=carrier)
     if first_after is not None:
         services.metrics.first_notification_sent(notification.method, first_after)
     if said and incident.channel_id is not None:
@@ -466,65 +471,42 @@ async def _acknowledge_url(services: Services, notification: Notification) -> st
     return f"{public_url}{ACK_PATH}/{token}"
 
 
-def twilio_account(services: Services) -> twilio.TwilioAccount:
-    paging = services.settings.paging
-    if not paging.twilio_on:
-        raise VendorFailure("Twilio is not set (TWILIO_*)", retryable=False)
-    return twilio.TwilioAccount(
-        api_url=paging.twilio_api_url,
-        account_sid=paging.twilio_account_sid,
-        auth_token=paging.twilio_auth_token,
-        from_number=paging.twilio_from,
-    )
-
-
 async def _send_sms(
     services: Services,
     incident: Incident,
     escalation: Escalation,
-    _notification: Notification,
+    notification: Notification,
     method: Method,
 ) -> str | None:
     """An SMS naming the incident and who paged, ending "Reply 1 to acknowledge, 2 to
-    escalate"; Twilio reports its delivery to /twilio/status."""
-    account = twilio_account(services)
+    escalate", through the contact's provider (its fallback at once if that fails); Twilio
+    reports its delivery to /twilio/status, Vonage to /vonage/status."""
     words = await words_of(services, incident, escalation)
-    assert services.http is not None, "paging needs the application's HTTP session"
-    return await twilio.send_sms(
-        services.http,
-        account,
-        to=method.address,
-        body=_render(services, "paging/sms.j2", words),
-        status_callback=_public(services, TWILIO_STATUS_PATH),
-    )
+    text = _render(services, "paging/sms.j2", words)
+    ref = f"warroom-notification-{notification.id}"
+    attempts = phones.sms_attempts(services, method.address, text, ref)
+    return await phones.through_providers(services, incident, notification, method, attempts)
 
 
 async def _send_call(
     services: Services,
     incident: Incident,
     escalation: Escalation,
-    _notification: Notification,
+    notification: Notification,
     method: Method,
 ) -> str | None:
-    """A call that says the incident and waits for a key: 1 acknowledges, 2 escalates (its
-    ``<Gather>`` action is /twilio/voice); Twilio reports ringing, answered, busy, no-answer
-    to /twilio/status."""
-    account = twilio_account(services)
+    """A call that says the incident and waits for a key: 1 acknowledges, 2 escalates
+    (Twilio's ``<Gather>`` posts it to /twilio/voice, Vonage's ``input`` to /vonage/input);
+    ringing, answered, busy, unanswered are reported to /twilio/status or /vonage/event."""
     words = await words_of(services, incident, escalation)
-    twiml = twilio.gather(
-        _render(services, "paging/call.j2", {**words, "part": "prompt"}),
-        action=_public(services, TWILIO_VOICE_PATH),
-        retry_say=_render(services, "paging/call.j2", {**words, "part": "again"}),
+    attempts = phones.call_attempts(
+        services,
+        method.address,
+        prompt=_render(services, "paging/call.j2", {**words, "part": "prompt"}),
+        again=_render(services, "paging/call.j2", {**words, "part": "again"}),
         goodbye=_render(services, "paging/call.j2", {**words, "part": "goodbye"}),
     )
-    assert services.http is not None, "paging needs the application's HTTP session"
-    return await twilio.place_call(
-        services.http,
-        account,
-        to=method.address,
-        twiml=twiml,
-        status_callback=_public(services, TWILIO_STATUS_PATH),
-    )
+    return await phones.through_providers(services, incident, notification, method, attempts)
 
 
 async def _send_email(
@@ -605,10 +587,6 @@ async def _send_teams(
     return None
 
 
-def _public(services: Services, path: str) -> str:
-    return f"{services.settings.web.public_url}{path}"
-
-
 # What Twilio reports, as what became of the notification: (outcome, said in the channel).
 _REPORTED = {
     "delivered": ("delivered", False),
@@ -623,11 +601,18 @@ _NOT_REACHED = {"undelivered", "failed", "busy", "no-answer"}
 
 
 async def record_status(
-    services: Services, *, sid: str, status: str, error_code: str | None
+    services: Services,
+    *,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    provider: str = "Twilio",
+    said: str | None = None,
 ) -> bool:
     """Keep what Twilio reports of an SMS or a call (``MessageStatus``/``CallStatus``) as
     what became of its notification, once (a replayed report changes nothing); False when
-    no notification has that SID."""
+    no notification has that SID. Vonage's reports come here in Twilio's words (``status``),
+    ``provider`` and ``said`` (its own word) naming them in the channel."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, sid)
         if notification is None:
@@ -642,8 +627,11 @@ async def record_status(
     outcome, say = reported
     detail, bad_number = None, False
     if say:  # a failure: said in the channel by _settle, in its words
-        detail, bad_number = twilio.reported_error(error_code)
-        detail = detail or f"Twilio reported it {status}"
+        if provider == "Twilio":
+            detail, bad_number = twilio.reported_error(error_code)
+        else:
+            detail = f"the carrier reported error {error_code}" if error_code else None
+        detail = detail or f"{provider} reported it {said or status}"
     reported_as = "answered" if status == "in-progress" else status
     await _settle(
         services,
@@ -655,7 +643,7 @@ async def record_status(
         reported=reported_as,
     )
     if status in _NOT_REACHED:
-        why = detail or f"Twilio reported it {status}"
+        why = detail or f"{provider} reported it {said or status}"
         await fire_next_rule(services, incident, notification, why)
     if bad_number and detail:
         # The number itself will not take pages (unknown, a landline, unsubscribed): its
@@ -668,15 +656,41 @@ async def record_status(
             method=notification.method,
             failure=trouble,
         )
+    elif outcome == pages.FAILED:  # not the number's fault: another provider may reach it
+        await _through_fallback(services, incident, notification, detail or status)
     return True
+
+
+async def _through_fallback(
+    services: Services, incident: Incident, notification: Notification, why: str
+) -> None:
+    """A provider took an SMS or a call, then reported it failed or undelivered: the
+    contact's fallback provider carries it at once (its page still open), said in the
+    channel. Its new id is the fallback's: the first provider repeating its report finds
+    nothing to act on."""
+    async with session_scope(services.engine) as session:
+        current = await session.get(Notification, notification.id)
+        page = await session.get(PersonPage, notification.page_id)
+        method = None if current is None else await _method(session, services, current)
+        escalation = None if page is None else await session.get(Escalation, page.escalation_id)
+    if current is None or page is None or escalation is None or method is None:
+        return
+    first = current.provider or method.carrier
+    if page.state != "open" or not method.fallback or method.fallback == first:
+        return
+    backup = replace(method, provider=method.fallback, fallback="")
+    try:
+        vendor_id = await SENDERS[current.method](services, incident, escalation, current, backup)
+    except VendorFailure as failure:
+        log.warning("%s notification %s: the fallback failed too: %s", current.method,
+                    current.id, failure.detail)  # fmt: skip
+        return
+    await _settle(services, incident, current, pages.SENT, vendor_id=vendor_id)
+    await phones.say_fallback(services, incident, current, why, first, method.fallback)
 
 
 # Where acknowledgement links point: GET shows a button, POST acknowledges.
 ACK_PATH = "/ack"
-# Twilio's webhooks: status callbacks, the call's keypress, the number's incoming SMS.
-TWILIO_STATUS_PATH = "/twilio/status"
-TWILIO_VOICE_PATH = "/twilio/voice"
-TWILIO_SMS_PATH = "/twilio/sms"
 SENDERS: dict[str, Sender] = {
     SLACK: _send_slack,
     "ntfy": _send_ntfy,

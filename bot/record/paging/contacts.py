@@ -7,7 +7,8 @@ Operators write them in YAML::
         contacts:                      # a name -> one method
           push: {ntfy: Zr4hVq9LxT2mWc7NbK1pYs8EdJ3fGa6u}  # a random topic: a secret
           sms: {sms: "+15555550123"}   # E.164
-          call: {voice: "+15555550123"}
+          call: {voice: "+15555550123", fallback: vonage}  # Vonage at once if Twilio fails
+          text: {sms: "+15555550123", provider: vonage}    # through Vonage, not Twilio
           mail: {email: erin@example.com}
         rules:                         # from the moment a page starts, until it is acknowledged
           - {after: 0s, notify: [slack, push]}
@@ -57,6 +58,10 @@ LONGEST_AFTER = timedelta(hours=24)
 FILE_KEYS = ("people", "default_rules")
 PERSON_KEYS = ("contacts", "rules", "drill")
 RULE_KEYS = ("after", "notify")
+# Who carries an SMS or a call: Twilio unless the contact says ``provider: vonage``; a
+# ``fallback`` is tried at once when the provider fails for good or does not answer.
+PHONE_PROVIDERS = ("twilio", "vonage")
+PHONE_KEYS = ("provider", "fallback")
 
 
 # Which company carries each method, as the delivery metrics and the Paging panel name it.
@@ -90,6 +95,14 @@ class Method:
 
     kind: MethodKind
     address: str
+    # SMS and voice: who carries it ("": Twilio), and who is tried at once when it fails.
+    provider: str = ""
+    fallback: str = ""
+
+    @property
+    def carrier(self) -> str:
+        """The company that carries it first (``twilio`` or ``vonage`` for a phone)."""
+        return self.provider or PROVIDERS.get(self.kind, "unknown")
 
     def __repr__(self) -> str:  # numbers and addresses stay out of logs and tracebacks
         return f"Method({self.kind!r})"
@@ -219,16 +232,38 @@ def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:
                 f"{here}: names are lowercase letters, digits, - and _ (and not 'slack')"
             )
             continue
-        if not isinstance(body, dict) or len(body) != 1:
+        methods = (
+            {k: v for k, v in body.items() if k not in PHONE_KEYS} if isinstance(body, dict) else {}
+        )
+        if not isinstance(body, dict) or len(methods) != 1:
             problems.append(f'{here}: expected one method, like {{sms: "+15555550123"}}')
             continue
-        ((kind, address),) = body.items()
-        problem = method_problem(str(kind), address, FILE_KINDS)
+        ((kind, address),) = methods.items()
+        problem = method_problem(str(kind), address, FILE_KINDS) or _phone_problem(kind, body)
         if problem:
             problems.append(f"{here}: {problem}")
             continue
-        contacts[name] = Method(kind=kind, address=str(address))
+        provider, fallback = (str(body.get(key) or "") for key in PHONE_KEYS)
+        contacts[name] = Method(
+            kind=kind,
+            address=str(address),
+            provider="" if provider == "twilio" else provider,
+            fallback=fallback,
+        )
     return contacts
+
+
+def _phone_problem(kind: str, body: dict[str, Any]) -> str | None:
+    """Why a contact's ``provider`` or ``fallback`` is wrong; None when it is right."""
+    given = {key: body[key] for key in PHONE_KEYS if key in body}
+    if given and kind not in ("sms", "voice"):
+        return f"{', '.join(given)}: only for sms and voice contacts"
+    for key, value in given.items():
+        if value not in PHONE_PROVIDERS:
+            return f"{key}: {value!r} is not a provider ({', '.join(PHONE_PROVIDERS)})"
+    if "fallback" in given and given["fallback"] == (given.get("provider") or "twilio"):
+        return "fallback: the same provider as the contact's own"
+    return None
 
 
 def masked(kind: str, address: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 SOURCE = "warroom paging drill"
 LABEL = "warroom_paging_drill"
 # How each provider is named to people.
-PROVIDER_NAMES = {"ntfy": "ntfy", "twilio": "Twilio", "smtp": "SMTP (mail)"}
+PROVIDER_NAMES = {"ntfy": "ntfy", "twilio": "Twilio", "vonage": "Vonage", "smtp": "SMTP (mail)"}
 
 
 def failed_alert(provider: str, *, detail: str, at: datetime) -> str:

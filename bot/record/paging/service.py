@@ -90,9 +90,7 @@ async def _window(session: AsyncSession, now: datetime, days: int) -> PagingWind
     starts = {page.id: page.started_at for page in pages}
     rows = (
         await session.exec(
-            select(
-                Notification.page_id, Notification.method, Notification.state, Notification.sent_at
-            )
+            select(Notification)
             .join(PersonPage, col(PersonPage.id) == col(Notification.page_id))
             .where(col(PersonPage.started_at) >= since)
         )
@@ -101,14 +99,16 @@ async def _window(session: AsyncSession, now: datetime, days: int) -> PagingWind
     reached_pages: set[int] = set()
     reached: Counter[str] = Counter()
     settled: Counter[str] = Counter()
-    for page_id, method, state, sent_at in rows:
+    for row in rows:
+        page_id, method, state, sent_at = row.page_id, row.method, row.state, row.sent_at
         if sent_at is not None and (page_id not in first or sent_at < first[page_id]):
             first[page_id] = sent_at
         if state in REACHED:
             reached_pages.add(page_id)
         if state in SETTLED and method != "missing":
-            settled[provider_of(method)] += 1
-            reached[provider_of(method)] += state in REACHED
+            provider = row.provider or provider_of(method)  # an SMS may have gone through Vonage
+            settled[provider] += 1
+            reached[provider] += state in REACHED
     waits = [
         (sent - starts[page]).total_seconds() for page, sent in first.items() if page in starts
     ]

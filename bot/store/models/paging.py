@@ -60,6 +60,8 @@ class Notification(SQLModel, table=True):
     state: str = "pending"
     # The service's own id for it (Twilio's SID, ntfy's message id): status callbacks find it.
     vendor_id: str | None = Field(default=None, index=True)
+    # Who carried it, once sent, when that is not the method's own (an SMS through Vonage).
+    provider: str | None = None
     sent_at: datetime | None = Field(default=None, sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column(nullable=False))
     # Why it failed, in words without the number or address.

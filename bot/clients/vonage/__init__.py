@@ -1,0 +1,44 @@
+"""Vonage's Messages API (an SMS) and Voice API (a call that runs an NCCO), and the signed
+webhooks Vonage sends back (a message's status, a call's events, the key pressed).
+
+Why Vonage rather than Plivo as the second provider (both publish REST APIs for SMS and
+calls, on networks of their own): every callback Vonage sends is signed with a JWT (HS256
+with the account's signature secret) that carries a SHA-256 of the body, which the standard
+library checks; its errors are RFC 7807 documents whose ``type`` names the problem; and its
+Voice API's NCCO gathers a key (``input`` with ``dtmf``) as TwiML's ``<Gather>`` does, so a
+call through either acknowledges the same way.
+
+- ``tokens``: the JWT warroom signs (RS256, the application's private key) and the one it
+  checks on webhooks (HS256, the signature secret); no dependency: RSA in pure Python.
+- ``calls``: the SMS and the call, what their answers mean, and the NCCO of a page's call.
+
+May import: ``bot.basics``, ``bot.config`` and ``bot/clients/*.py`` (vendor_http).
+"""
+
+from bot.clients.vonage.calls import (
+    VonageAccount,
+    VonageFailure,
+    digits_ncco,
+    place_call,
+    send_sms,
+    talk_ncco,
+    vonage_number,
+)
+from bot.clients.vonage.tokens import (
+    WebhookClaims,
+    application_token,
+    signed_by_vonage,
+)
+
+__all__ = [
+    "VonageAccount",
+    "VonageFailure",
+    "WebhookClaims",
+    "application_token",
+    "digits_ncco",
+    "place_call",
+    "send_sms",
+    "signed_by_vonage",
+    "talk_ncco",
+    "vonage_number",
+]
