@@ -264,7 +264,8 @@ async def test_an_sms_twilio_reports_undelivered_goes_through_vonage_at_once(
     (sms,) = vonage.messages
     assert sms.text == taken.body
     assert [m.text for m in channel.messages if "instead" in m.text and ":repeat:" in m.text] == [
-        f":repeat: SMS (sms) to <@{CAROL}>: Twilio failed (the carrier could not reach the phone: off, out of coverage or roaming (error 30003)), "
+        f":repeat: SMS (sms) to <@{CAROL}>: Twilio failed (the carrier could not reach the phone: "
+        "off, out of coverage or roaming (error 30003)), "
         "sent through Vonage at once instead."
     ]
     assert await twilio.deliver(taken, "undelivered") == 200  # Twilio repeats its report
