@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.columns import UTCDateTime, utcnow
-from bot.store.db import database_now, insert_once, session_scope
+from bot.store.db import database_now, insert_kept, session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Job
 
@@ -81,11 +81,11 @@ async def schedule_job(
         payload=json.dumps(payload or {}),
     )
     if claimed_by is None:
-        return job if await insert_once(session, job) else None
+        return job if await insert_kept(session, job) else None
     dialect = session.get_bind().dialect.name
     # A SQL expression the INSERT evaluates (the ORM takes one for any column).
     job.locked_by, job.locked_until = claimed_by, cast(Any, database_now(dialect, lease_of(kind)))
-    if not await insert_once(session, job):
+    if not await insert_kept(session, job):
         return None
     # The row's claim ends by the database's clock; the object given back carries this
     # process's reckoning of it, for its owner to tell how long it has waited to start.
