@@ -9,7 +9,6 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,7 +16,7 @@ from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
 from bot.basics.logs import bind_incident
 from bot.basics.slack_text import to_plain
 from bot.record.timeline import add_entry
-from bot.store.db import take_if_free
+from bot.store.db import insert_kept, take_if_free
 from bot.store.models import Incident, Status, TimelineKind
 
 log = logging.getLogger(__name__)
@@ -90,11 +89,8 @@ async def open_incident(
             is_private=is_private,
             incident_type=incident_type,
         )
-        try:
-            # A savepoint: losing the race must not undo the caller's other work.
-            async with session.begin_nested():
-                session.add(incident)
-        except IntegrityError:
+        # Losing the race (the number taken meanwhile) must not undo the caller's other work.
+        if not await insert_kept(session, incident):
             continue
         bind_incident(incident.reference)
         log.info("opened %s (%s), declared by %s", incident.reference, severity, declared_by)

@@ -20,6 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -353,6 +355,34 @@ async def insert_new(session: AsyncSession, row: SQLModel) -> bool:
     insert = dialect_insert(session.get_bind().dialect.name)
     result = await session.exec(insert(table).values(values).on_conflict_do_nothing())
     return bool(result.rowcount)
+
+
+async def insert_kept(session: AsyncSession, row: SQLModel) -> bool:
+    """``insert_once`` in one statement (``INSERT ... ON CONFLICT DO NOTHING RETURNING``),
+    where ``insert_once`` takes three (a savepoint, the insert, the savepoint's release), each
+    a round trip to PostgreSQL: for the transactions a page waits for. Inserted, ``row`` is
+    the session's as if added and flushed (its later changes are written); a duplicate is not
+    added. Only a unique constraint's conflict reads as a duplicate: another failure (a foreign
+    key) fails the statement, and with it the caller's transaction."""
+    await session.flush()  # what the session holds goes first, as before insert_once's savepoint
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {
+        column.name: getattr(row, column.name)
+        for column in table.columns
+        if not (column.primary_key and getattr(row, column.name) is None)
+    }
+    insert = dialect_insert(session.get_bind().dialect.name)
+    result = await session.exec(
+        insert(table).values(values).on_conflict_do_nothing().returning(*table.columns)
+    )
+    kept = result.first()
+    if kept is None:
+        return False
+    for column, value in zip(table.columns, kept, strict=True):
+        set_committed_value(row, column.name, value)
+    make_transient_to_detached(row)
+    session.add(row)
+    return True
 
 
 async def insert_once(session: AsyncSession, row: SQLModel) -> bool:

@@ -1,7 +1,9 @@
 """Due work as rows: schedule, claim (one replica each), finish, retry, cancel.
 
-Due times follow the application's clock (tests move it); claim leases follow the real
-clock, because they measure whether the replica that claimed a job is still alive.
+Due times follow the application's clock (tests move it); claim leases follow the
+database's clock (``database_now``), because they measure whether the replica that claimed a
+job is still alive, and every replica must read them alike: one whose own clock steps (an NTP
+step, a VM resumed) neither takes a job another replica holds nor waits the step's size.
 """
 
 from __future__ import annotations
@@ -9,16 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 from sqlalchemy import case, literal, or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.columns import UTCDateTime, utcnow
-from bot.store.db import insert_once, session_scope
+from bot.store.db import database_now, insert_kept, session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Job
 
@@ -68,7 +71,8 @@ async def schedule_job(
     """``schedule``, giving the job added (None when one with ``key`` exists). With
     ``claimed_by``, the job is claimed for that owner as it is written, for the owner to run
     it once the transaction commits (no claim of its own); if the owner dies first, the claim
-    runs out as any other's (``lease_of``) and another replica runs it."""
+    runs out as any other's (``lease_of``, by the database's clock) and another replica runs
+    it."""
     job = Job(
         kind=kind,
         key=key,
@@ -76,9 +80,17 @@ async def schedule_job(
         incident_id=incident_id,
         payload=json.dumps(payload or {}),
     )
-    if claimed_by is not None:
-        job.locked_by, job.locked_until = claimed_by, utcnow() + lease_of(kind)
-    return job if await insert_once(session, job) else None
+    if claimed_by is None:
+        return job if await insert_kept(session, job) else None
+    dialect = session.get_bind().dialect.name
+    # A SQL expression the INSERT evaluates (the ORM takes one for any column).
+    job.locked_by, job.locked_until = claimed_by, cast(Any, database_now(dialect, lease_of(kind)))
+    if not await insert_kept(session, job):
+        return None
+    # The row's claim ends by the database's clock; the object given back carries this
+    # process's reckoning of it, for its owner to tell how long it has waited to start.
+    set_committed_value(job, "locked_until", utcnow() + lease_of(kind))
+    return job
 
 
 async def schedule_new(
@@ -151,12 +163,12 @@ async def claim_due(
     ``kinds`` is given, jobs of any other kind (another lane's). At most ``limit`` jobs, each
     of which the owner starts at once; one per incident unless not ``per_incident``.
     """
-    lease_now = utcnow()
     async with session_scope(engine) as session:
+        dialect = session.get_bind().dialect.name
         statement = select(Job).where(
             col(Job.done_at).is_(None),
             col(Job.due_at) <= now,
-            or_(col(Job.locked_until).is_(None), col(Job.locked_until) < lease_now),
+            or_(col(Job.locked_until).is_(None), col(Job.locked_until) < database_now(dialect)),
         )
         if busy:
             statement = statement.where(
@@ -178,11 +190,21 @@ async def claim_due(
         )
         candidates = (await session.exec(statement)).all()
         jobs = _one_per_incident(candidates, limit) if per_incident else candidates[:limit]
-        for job in jobs:
-            job.locked_until = lease_now + lease_of(job.kind)
-            job.locked_by = owner
-            session.add(job)
+        until: dict[int, datetime] = {}
+        for kind in {job.kind for job in jobs}:
+            # The lease's end by the database's clock, as the rows were read by it.
+            claimed = await session.exec(
+                update(Job)
+                .where(col(Job.id).in_([job.id for job in jobs if job.kind == kind]))
+                .values(locked_by=owner, locked_until=database_now(dialect, lease_of(kind)))
+                .returning(col(Job.id), col(Job.locked_until))
+                .execution_options(synchronize_session=False)
+            )
+            until.update((job_id, locked_until) for job_id, locked_until in claimed.all())
         await session.commit()
+        for job in jobs:
+            set_committed_value(job, "locked_by", owner)
+            set_committed_value(job, "locked_until", until[job.id or 0])
         return jobs
 
 
@@ -195,8 +217,9 @@ async def renew(engine: AsyncEngine, job: Job) -> bool:
     """Extend the claim of a job whose handler still runs; False when it is no longer this
     owner's (it ended, or it was taken as abandoned)."""
     async with session_scope(engine) as session:
+        dialect = session.get_bind().dialect.name
         renewed = await session.exec(
-            _claimed(job).values(locked_until=utcnow() + lease_of(job.kind))
+            _claimed(job).values(locked_until=database_now(dialect, lease_of(job.kind)))
         )
         await session.commit()
     return bool(renewed.rowcount)
@@ -206,12 +229,13 @@ async def due_kinds(engine: AsyncEngine, *, now: datetime) -> set[str]:
     """The kinds of the jobs due now and not claimed: the runner claims only in the lanes
     that have some (one read, where a claim in each lane is a write)."""
     async with session_scope(engine) as session:
+        dialect = session.get_bind().dialect.name
         rows = await session.exec(
             select(Job.kind)
             .where(
                 col(Job.done_at).is_(None),
                 col(Job.due_at) <= now,
-                or_(col(Job.locked_until).is_(None), col(Job.locked_until) < utcnow()),
+                or_(col(Job.locked_until).is_(None), col(Job.locked_until) < database_now(dialect)),
             )
             .distinct()
         )

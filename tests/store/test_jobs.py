@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.basics.durations import duration_text, parse_duration
 from bot.clients.slack.errors import SlackRateLimited, SlackTurnLater
@@ -20,8 +20,10 @@ from bot.services import Services
 from bot.store import jobs
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, Job
 from tests.conftest import Clock
+from tests.helpers.clock_step import step_clock_forward
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -514,3 +516,46 @@ def test_job_concurrency_is_eight_unless_told_and_bounded() -> None:
     for bad in ("0", "33", "many"):
         with pytest.raises(ConfigError, match="WARROOM_JOB_CONCURRENCY"):
             Settings.from_env({"WARROOM_JOB_CONCURRENCY": bad})
+
+
+async def test_a_replica_whose_clock_jumps_ahead_does_not_take_a_job_another_holds(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's claim runs out by the database's clock, not the claiming replica's: one whose
+    clock jumped a minute (past a notification's 20 s claim) neither sees the job as due nor
+    takes it from the replica that holds and renews it, whether that replica claimed it or
+    wrote it claimed (a page's first notification). With each replica's own clock it took both
+    and the person's phone rang twice."""
+    async with session_scope(engine) as session:
+        for key in ("claimed", "written-claimed"):
+            await jobs.schedule_job(
+                session,
+                kind=JobKind.NOTIFY,
+                key=key,
+                due_at=NOW,
+                claimed_by="replica-a" if key == "written-claimed" else None,
+            )
+        await session.commit()
+    (claimed,) = await jobs.claim_due(engine, now=NOW, owner="replica-a")
+    assert claimed.key == "claimed" and claimed.locked_by == "replica-a"
+
+    step_clock_forward(monkeypatch)  # this process is replica-b now, its clock a minute ahead
+    assert await jobs.claim_due(engine, now=utcnow(), owner="replica-b") == []
+    assert await jobs.due_kinds(engine, now=utcnow()) == set()
+    async with session_scope(engine) as session:
+        rows = (await session.exec(select(Job).order_by(col(Job.id)))).all()
+    assert [(row.key, row.locked_by) for row in rows] == [
+        ("claimed", "replica-a"),
+        ("written-claimed", "replica-a"),
+    ]
+    # Each claim is a notification's short one, by the database's clock (not a minute on).
+    for row in rows:
+        assert row.locked_until is not None
+        left = row.locked_until - datetime.now(UTC)
+        assert timedelta(seconds=15) < left <= jobs.SHORT_LEASES[JobKind.NOTIFY]
+    # The holder renews its claim and finishes as before.
+    assert await jobs.renew(engine, claimed)
+    await jobs.finish(engine, claimed, now=NOW)
+    async with session_scope(engine) as session:
+        row = await session.get(Job, claimed.id)
+    assert row is not None and row.done_at is not None

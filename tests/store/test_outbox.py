@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -13,12 +13,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.store import columns, outbox, received_commands
+from bot.store import outbox, received_commands
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.clock_step import step_clock_forward
 from tests.helpers.incidents import command, declare_incident, open_incident, settle
 from tests.helpers.metrics import scrape, value
 
@@ -232,15 +233,6 @@ async def test_a_refused_pin_is_set_aside_said_once_and_the_channel_goes_on(
     assert value(samples, "warroom_outbox_given_up") == 0
 
 
-class _SixtySecondsAhead(datetime):
-    """The wall clock of a replica stepped 60 s forward (an NTP step, a VM resumed)."""
-
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> _SixtySecondsAhead:
-        ahead = datetime.now(tz) + timedelta(seconds=60)
-        return cls.fromtimestamp(ahead.timestamp(), tz)
-
-
 async def test_a_replica_whose_clock_jumps_ahead_does_not_take_a_live_lease(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -248,8 +240,7 @@ async def test_a_replica_whose_clock_jumps_ahead_does_not_take_a_live_lease(
     minute (past the lease's length) does not take the channel another replica holds and
     renews. With each replica's own clock, it took it and both sent the channel's writes."""
     assert await outbox.take_channel(engine, "C1", "replica-a")
-    monkeypatch.setattr(columns, "datetime", _SixtySecondsAhead)  # this process's clock
-    assert columns.utcnow() > datetime.now(UTC) + timedelta(seconds=59)
+    step_clock_forward(monkeypatch)  # this process's clock
     assert not await outbox.take_channel(engine, "C1", "replica-b")
     async with session_scope(engine) as session:
         assert await outbox.holds(session, "C1", "replica-a")

@@ -177,13 +177,15 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
         taken = None if notification is None else await pages.take(session, notification, at=now)
         if notification is None or taken is None:
             return None
-        await session.commit()
+        # What the send needs is read in the transaction that takes it: one transaction
+        # (one wait for a connection, during a storm) before the notification leaves.
         incident = await session.get(Incident, notification.incident_id)
         page = await session.get(PersonPage, notification.page_id)
         assert incident is not None and page is not None
         escalation = await session.get(Escalation, page.escalation_id)
         assert escalation is not None
         method = await _method(session, services, notification)
+        await session.commit()
     again = taken != pages.SENDING
     if taken == pages.STOPPED_TWICE:
         stopped = VendorFailure(STOPPED_TWICE, retryable=False)

@@ -63,8 +63,7 @@ from bot.record.workflows.definitions import (
 )
 from bot.services import Services
 from bot.store import jobs, outbox
-from bot.store.columns import utcnow
-from bot.store.db import session_scope
+from bot.store.db import database_now, session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, OutboxMessage, TimelineKind
 
@@ -203,7 +202,7 @@ async def _earlier_running(services: Services, job: Job) -> bool:
                 col(Job.kind) == JobKind.WORKFLOW_ACTION,
                 col(Job.id) < (job.id or 0),
                 col(Job.done_at).is_(None),
-                col(Job.locked_until) > utcnow(),
+                col(Job.locked_until) > database_now(session.get_bind().dialect.name),
                 col(Job.locked_by) != job.locked_by,
             )
         )

@@ -25,7 +25,7 @@ from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.alerting.routes import Route, Routes
 from bot.record.incident_types import NO_TYPES, IncidentType, IncidentTypes
 from bot.record.timeline import add_entry
-from bot.store.db import insert_once, take_turns
+from bot.store.db import insert_kept, take_turns
 from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind
 
 # Alert times this far off the moment of receipt are kept but flagged: a sender's clock is off,
@@ -196,7 +196,7 @@ async def _locked_group(
     session: AsyncSession, notification: Notification, route: Route, now: datetime
 ) -> AlertGroup:
     key_hash = group_key_hash(notification.group_key)
-    await insert_once(
+    await insert_kept(
         session,
         AlertGroup(
             source=notification.source,

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.record.timeline import add_entry
-from bot.store.db import insert_once
+from bot.store.db import insert_kept
 from bot.store.models import Escalation, Incident, Page, TimelineKind
 
 
@@ -166,7 +166,7 @@ async def record_escalation(
         notified_users=" ".join(dict.fromkeys(users)),
         on_call=[o.stored() for o in on_call] or None,
     )
-    if not await insert_once(session, escalation):
+    if not await insert_kept(session, escalation):
         return None
     add_entry(
         session,
@@ -295,7 +295,7 @@ async def add_page(
         dedup_key=dedup_key,
         updated_at=at,
     )
-    return page if await insert_once(session, page) else None
+    return page if await insert_kept(session, page) else None
 
 
 async def open_pages(session: AsyncSession, incident_id: int) -> Sequence[Page]:

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.paging.contacts import SLACK, Person, Rule
 from bot.record.timeline import add_entry
-from bot.store.db import insert_once
+from bot.store.db import insert_kept
 from bot.store.models import Incident, Notification, PersonPage, TimelineEntry, TimelineKind
 
 # What a notification may become, and what the record says for each (entries' "outcome").
@@ -50,7 +50,7 @@ async def start_page(
     page = PersonPage(
         incident_id=incident_id, escalation_id=escalation_id, user_id=person.user, started_at=at
     )
-    if not await insert_once(session, page):
+    if not await insert_kept(session, page):
         return []
     await session.flush()
     assert page.id is not None
