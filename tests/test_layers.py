@@ -62,6 +62,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "status_page",
         "workflows",
         "postmortem",
+        "agents",
     ),
     "bot/clients/": ("slack", "pagerduty", "trackers", "webhook", "teams"),
     "bot/flows/": (
@@ -75,7 +76,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "status_page",
         "workflows",
     ),
-    "bot/web/": ("status_page", "oncall", "paging"),
+    "bot/web/": ("status_page", "oncall", "paging", "agents"),
     "commands/": ("oncall", "escalation", "status_page"),
 }
 # A loose module of a layer's folder (bot/flows/channel.py) is what its domains share: it

@@ -30,6 +30,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``status_page/``: the public status page and its Atom feed.
 - ``oncall/``: the on-call pages, charts, calendar feeds and API.
 - ``paging/``: acknowledgement links and Twilio's webhooks.
+- ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
 ``bot.clients`` and lower), ``bot.keys`` and its domain folders; nothing of its sibling
@@ -51,6 +52,7 @@ from bot.web import (
     pages,
     suggestions,
 )
+from bot.web.agents import endpoint as agents
 from bot.web.context import web_context_ctx
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -111,6 +113,10 @@ WEB_ROUTES: tuple[Route, ...] = (
     # secret token in the address. Before any /oncall/{schedule} page, which would match too.
     Route("GET", "/oncall/people/{user}.ics", oncall_feeds.person_calendar, MACHINE),
     Route("GET", "/oncall/{schedule}.ics", oncall_feeds.schedule_calendar, MACHINE),
+    # Agents over the Model Context Protocol: each request's bearer token checked afresh.
+    Route("POST", "/mcp", agents.mcp_endpoint, MACHINE),
+    Route("GET", "/mcp", agents.mcp_endpoint, MACHINE),
+    Route("DELETE", "/mcp", agents.mcp_endpoint, MACHINE),
 )
 
 
@@ -118,6 +124,7 @@ def add_web_view(app: web.Application) -> None:
     """What the pages and the API need around them (after the services exist: see create_app);
     their routes are WEB_ROUTES."""
     app.cleanup_ctx.append(web_context_ctx)
+    app.cleanup_ctx.append(agents.mcp_ctx)
     app.middlewares.append(pages.web_view_rules)
 
 
