@@ -17,7 +17,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from bot.record.agents.tokens import Caller
-from bot.store.models import SEVERITIES
+from bot.store.models import SEVERITIES, TimelineKind
 from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
 from bot.web.filters import PER_PAGE_MAX, STATUSES
 
@@ -38,6 +38,7 @@ Reference = Annotated[str, Field(description="The incident's reference, e.g. INC
 Status = Literal[STATUSES]  # type: ignore[valid-type]
 Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
 Section = Literal["summary", "underlying_issue", "resolution", "lessons"]
+Kind = Literal[tuple(kind.value for kind in TimelineKind)]  # type: ignore[valid-type]
 
 
 class ProposedSentence(BaseModel):
@@ -141,8 +142,8 @@ def build_server(
         ctx: Context,
         reference: Reference,
         kind: Annotated[
-            list[str] | None,
-            Field(description="Only entries of these kinds (message, decision, detection…)."),
+            list[Kind] | None,
+            Field(description="Only entries of these kinds (root_cause, mitigation, key_event…)."),
         ] = None,
         page: Annotated[int, Field(ge=1)] = 1,
         per_page: Annotated[int, Field(ge=1, le=TIMELINE_PAGE_MAX)] = 50,
