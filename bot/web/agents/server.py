@@ -38,7 +38,8 @@ Reference = Annotated[str, Field(description="The incident's reference, e.g. INC
 Status = Literal[STATUSES]  # type: ignore[valid-type]
 Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
 Section = Literal["summary", "underlying_issue", "resolution", "lessons"]
-Kind = Literal[tuple(kind.value for kind in TimelineKind)]  # type: ignore[valid-type]
+KINDS = tuple(kind.value for kind in TimelineKind)
+Kind = Literal[KINDS]  # type: ignore[valid-type]
 
 
 class ProposedSentence(BaseModel):
