@@ -5,6 +5,7 @@ never a token's value, and a token's calls are counted against its limit a minut
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import deque
@@ -232,3 +233,34 @@ def build_server(
         )
 
     return server
+
+
+async def tool_reference(server: MCPServer) -> str:
+    """Each tool the server lists, its description and its input and output schemas, as the
+    manual shows them (docs/agents.md; tests/agents/test_agents_manual.py keeps them equal)."""
+    parts = []
+    for tool in await server.list_tools():
+        hints = tool.annotations
+        kind = "reads" if hints is not None and hints.read_only_hint else "proposes"
+        parts.append(
+            "\n".join(
+                [
+                    f"### `{tool.name}`",
+                    "",
+                    f"{' '.join((tool.description or '').split())} ({kind})",
+                    "",
+                    "Input:",
+                    "",
+                    "```json",
+                    json.dumps(tool.input_schema, indent=2, sort_keys=True),
+                    "```",
+                    "",
+                    "Output:",
+                    "",
+                    "```json",
+                    json.dumps(tool.output_schema, indent=2, sort_keys=True),
+                    "```",
+                ]
+            )
+        )
+    return "\n\n".join(parts) + "\n"
