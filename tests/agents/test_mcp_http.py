@@ -106,6 +106,11 @@ async def test_an_agent_reads_proposes_and_carol_accepts_in_slack(played: Played
             f"slack://channel?team={played.slack.team_id}&id={played.channel.id}"
         )
 
+        # The first incident of this workspace: nothing earlier is related, and it says why.
+        related = await call(session, "related_incidents", reference="INC-1")
+        assert related["items"] == []
+        assert related["reference"] == "INC-1"
+
         timeline = await call(session, "get_timeline", reference="INC-1", per_page=200)
         by_words = {entry["text"]: entry["ref"] for entry in timeline["entries"]}
         bulb = next(ref for text, ref in by_words.items() if "gw-2.14.1 at 03:20" in text)

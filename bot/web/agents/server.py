@@ -211,6 +211,36 @@ def build_server(
             lambda c: tools.list_follow_ups(c, owner=owner, overdue_only=overdue),
         )
 
+    @server.tool(annotations=_READS)
+    async def related_incidents(
+        ctx: Context,
+        reference: Annotated[
+            str | None, Field(description="The incident whose earlier relatives are asked for.")
+        ] = None,
+        services: Annotated[
+            list[str] | None, Field(description="Services or components (custom fields).")
+        ] = None,
+        alert_names: Annotated[list[str] | None, Field(description="Alert names.")] = None,
+        labels: Annotated[
+            dict[str, str] | None,
+            Field(description="Alert labels (service, component, app, job, namespace)."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Earlier incidents sharing the incident's service, components, alert names or
+        labels (or those given), most shared first, each with why, its root cause and its
+        open follow-ups. Deterministic: the same record gives the same answer."""
+        return await call(
+            ctx,
+            "related_incidents",
+            lambda c: tools.related_incidents(
+                c,
+                reference=reference,
+                services=services or [],
+                alert_names=alert_names or [],
+                labels=labels or {},
+            ),
+        )
+
     @server.tool(annotations=_PROPOSES)
     async def propose_finding(
         ctx: Context,

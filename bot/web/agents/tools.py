@@ -18,8 +18,11 @@ from typing import Any
 from multidict import MultiDict
 from pydantic import BaseModel
 
+from bot.basics.render import readable
 from bot.basics.slack_links import channel_link
+from bot.basics.slack_text import SlackText
 from bot.flows.postmortem.suggestions import check_proposal, citable_record
+from bot.record.agents import related
 from bot.record.agents.tokens import Caller
 from bot.record.incident_queries import latest_team
 from bot.record.postmortem.draft import zone_named
@@ -242,6 +245,65 @@ class Tools:
                 )
             )
         return {"at": _moment(now, None), "items": items}
+
+    async def related_incidents(
+        self,
+        caller: Caller,
+        *,
+        reference: str | None,
+        services: Sequence[str],
+        alert_names: Sequence[str],
+        labels: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """Earlier incidents sharing the incident's service, components, alert names or
+        labels (or those given), each with why, its root cause and its open follow-ups."""
+        viewer = await self.viewer(caller)
+        incident = await self.incident(caller, reference) if reference else None
+        async with session_scope(self.web.services.engine) as session:
+            traits = await related.traits_of(session, incident.id or 0) if incident else None
+            traits = related.Traits(
+                (traits.fields if traits else frozenset())
+                | {(name, s) for s in services for name in related.RELATED_FIELDS},
+                (traits.alert_names if traits else frozenset()) | set(alert_names),
+                (traits.labels if traits else frozenset()) | related.label_pairs(labels),
+            )
+            found = await related.related_to(
+                session,
+                traits,
+                team_id=incident.team_id if incident else viewer.team_id or "",
+                before=incident,
+                public_only=not caller.private,
+            )
+        items = []
+        for each in found:
+            zone = zone_named(each.incident.timezone)
+            items.append(
+                self._linked(
+                    {
+                        "reference": each.incident.reference,
+                        "title": each.incident.title,
+                        "severity": each.incident.severity,
+                        "status": each.incident.status,
+                        "declared_at": _moment(each.incident.declared_at, zone),
+                        "why": each.why,
+                        "cause": readable(SlackText(each.cause), {}) if each.cause else None,
+                        "open_follow_ups": [
+                            readable(SlackText(text), {}) for text in each.open_follow_ups
+                        ],
+                    },
+                    each.incident.reference,
+                    each.incident,
+                )
+            )
+        return {
+            "reference": incident.reference if incident else None,
+            "related_by": {
+                "fields": sorted(map(list, traits.fields)),
+                "alert_names": sorted(traits.alert_names),
+                "labels": sorted(map(list, traits.labels)),
+            },
+            "items": items,
+        }
 
     # -- proposing -----------------------------------------------------------------------
     async def propose_finding(
