@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -235,3 +236,36 @@ async def test_calls_past_the_limit_are_refused_and_logged_by_name(
         logged = "\n".join(r.getMessage() for r in caplog.records)
         assert "mcp list_incidents by chatty" in logged
         assert token not in logged
+
+
+async def test_on_call_and_follow_ups_read_as_the_api_reads_them(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+) -> None:
+    from bot.config.ai import AISettings
+    from tests.oncall.samples import two_schedules
+
+    schedules = two_schedules(datetime(2025, 3, 1, tzinfo=UTC))
+    async for played in play(
+        people, sqlite_url, model, ai=AISettings(), oncall__schedules=schedules
+    ):
+        token = await make_token(played, "pager", scope="read")
+        async with agent(played.warroom.url, token) as session:
+            board = await call(
+                session, "who_is_on_call", schedule="payments", at="2026-03-04T12:00:00+01:00"
+            )
+            [payments] = board["items"]
+            assert payments["current"]["user"]["name"] == "Alice Moreau"
+            # In the schedule's zone.
+            assert payments["current"]["start"] == "2026-03-02T09:00:00+01:00"
+            shifts = await call(
+                session,
+                "get_schedule",
+                schedule="payments",
+                start="2026-03-02T00:00:00+01:00",
+                end="2026-03-16T00:00:00+01:00",
+            )
+            names = [shift["user"]["name"] for shift in shifts["shifts"] if shift["user"]]
+            assert names[:2] == ["Alice Moreau", "Bob Okafor"]
+            assert "at:" in await refused(session, "who_is_on_call", at="yesterday")
+            follow_ups = await call(session, "list_follow_ups")
+            assert follow_ups["items"] == []
