@@ -147,9 +147,9 @@ async def test_an_agent_reads_proposes_and_carol_accepts_in_slack(played: Played
     assert summary["state"] == "written"
     assert summary["author"] == "Carol Tanaka"
     assert "Gateway release gw-2.14.1 broke card validation." in summary["text"]
-    assert "Gateway release gw-2.14.1 broke card validation." in _section(
-        draft["markdown"], "## Issue summary"
-    )
+    written = _section(draft["markdown"], "## Issue summary")
+    assert "Gateway release gw-2.14.1 broke card validation." in written
+    assert r"_Suggested by triage-bot \(agent\), accepted by Carol Tanaka" in written
 
 
 async def test_a_read_token_cannot_propose(played: Played) -> None:

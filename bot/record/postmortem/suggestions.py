@@ -196,18 +196,19 @@ async def suggestions_of(
 ) -> tuple[dict[str, SectionSuggestion], dict[int, str]]:
     """The latest suggestion of each section not accepted yet, by section key; and the
     model each of the incident's suggestions came from, by suggestion id (an accepted
-    text says whose suggestion it was)."""
+    text says whose suggestion it was; an agent's token name, marked as an agent's)."""
     rows = await session.exec(
-        select(SectionSuggestion, SuggestionRequest.model)
+        select(SectionSuggestion, SuggestionRequest.model, SuggestionRequest.key)
         .join(SuggestionRequest, col(SuggestionRequest.id) == SectionSuggestion.request_id)
         .where(SectionSuggestion.incident_id == incident_id)
         .order_by(col(SectionSuggestion.id))
     )
     latest: dict[str, SectionSuggestion] = {}
     models: dict[int, str] = {}
-    for suggestion, model in rows.all():
+    for suggestion, model, key in rows.all():
         latest[suggestion.section] = suggestion
-        models[suggestion.id or 0] = model
+        # An agent's proposal says so wherever the draft names who suggested it.
+        models[suggestion.id or 0] = f"{model} (agent)" if key.startswith(PROPOSED_KEY) else model
     pending = {key: each for key, each in latest.items() if each.accepted_at is None}
     return pending, models
 
