@@ -1,5 +1,5 @@
 """The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, oncall, workflows,
-import, ai eval, demo."""
+import, ai eval, tokens, mcp, demo."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.admin.agents import add_agents_parsers
 from bot.admin.ai_eval import add_ai_parser, run_ai
 from bot.admin.importing import add_import_parser, run_import
 from bot.admin.maintenance import add_maintenance_parser
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_workflows_parser(sub)
     add_import_parser(sub)
     add_ai_parser(sub)
+    add_agents_parsers(sub)
 
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
@@ -185,6 +187,14 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.maintenance import run_maintenance
 
         return run_maintenance(args, settings)
+    if args.command == "tokens":
+        from bot.admin.agents import run_tokens
+
+        return run_tokens(args, settings)
+    if args.command == "mcp":
+        from bot.admin.agents import run_mcp
+
+        return run_mcp(settings)
     needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
     settings.require(*needs)  # type: ignore[arg-type]
     port = args.port or settings.runtime.port

@@ -62,6 +62,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "status_page",
         "workflows",
         "postmortem",
+        "agents",
     ),
     "bot/clients/": ("slack", "pagerduty", "trackers", "webhook", "teams", "vonage"),
     "bot/flows/": (
@@ -85,6 +86,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "incident",
         "alerting",
         "api",
+        "agents",
     ),
     "commands/": ("oncall", "postmortem", "escalation", "incident", "status_page"),
 }

@@ -12,6 +12,8 @@
 - ``import_compare``: ``warroom import ... --compare DAYS``: the vendor and warroom asked who
   is on call, each disagreement said.
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
+- ``agents``: ``warroom tokens create``, ``list`` and ``revoke`` (agents' tokens for /mcp)
+  and ``warroom mcp`` (the Model Context Protocol on stdio, as the operator).
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.
 - ``eval_set``: those replays, and their sentences labelled by category and truth.
 

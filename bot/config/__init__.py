@@ -13,6 +13,7 @@ dataclass per feature, each field declared once (its variable, default, parser a
 - ``workflows``: the workflows file, its webhooks' secrets and timeout.
 - ``alerting``: alert intake's token, routes and body size.
 - ``web``: the web view's sign-in, sessions, public address and API token.
+- ``agents``: how many calls an agent's token may make a minute on /mcp.
 - ``trackers``: GitHub, Jira Cloud and Linear, where follow-ups are filed.
 - ``status_page``: Atlassian Statuspage and how public updates wait.
 - ``subscriptions``: status page subscribers: sign-up limits, private webhooks.

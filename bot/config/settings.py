@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
 from bot.basics.render import Renderer
+from bot.config.agents import AgentSettings
 from bot.config.ai import AISettings
 from bot.config.alerting import AlertSettings
 from bot.config.escalation import EscalationSettings
@@ -81,6 +82,8 @@ class Settings:
     # Who may make maintenance windows beyond the owners, and how long one lasts at most.
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    # Agents over the Model Context Protocol: their tokens' rate limit.
+    agents: AgentSettings = field(default_factory=AgentSettings)
     # Where follow-ups are filed as issues (GitHub, Jira Cloud, Linear).
     trackers: TrackerSettings = field(default_factory=TrackerSettings)
     status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
@@ -328,6 +331,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("Heartbeats", HeartbeatSettings),
     ("Maintenance windows", MaintenanceSettings),
     ("The web view", WebSettings),
+    ("Agents (MCP)", AgentSettings),
     ("Trackers", TrackerSettings),
     ("The status page", StatusPageSettings),
     ("Status page subscriptions", SubscriptionSettings),

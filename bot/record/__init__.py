@@ -36,6 +36,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``status_page/``: public incidents, the updates published about them, their subscribers.
 - ``workflows/``: the operators' workflows and the runs they start.
 - ``postmortem/``: the postmortem draft, written from the record.
+- ``agents/``: the tokens agents read the record and propose findings with.
 
 May import: ``bot.basics``, ``bot.store`` and its domain folders. A domain imports the
 modules here (``bot/record/*.py``) and the domains before it, never one after it.

@@ -29,6 +29,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``incident/``: the incident list, one incident, its channel history, the postmortem draft.
 - ``alerting/``: the alert and heartbeat webhooks; the maintenance windows' pages.
 - ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
+- ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
 ``bot.clients`` and lower), ``bot.keys`` and its domain folders; nothing of its sibling
@@ -41,6 +42,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.web import auth
+from bot.web.agents import endpoint as agents
 from bot.web.alerting import maintenance
 from bot.web.api import docs as api_docs
 from bot.web.api import operations as api
@@ -117,6 +119,10 @@ WEB_ROUTES: tuple[Route, ...] = (
     # secret token in the address. Before any /oncall/{schedule} page, which would match too.
     Route("GET", "/oncall/people/{user}.ics", oncall_feeds.person_calendar, MACHINE),
     Route("GET", "/oncall/{schedule}.ics", oncall_feeds.schedule_calendar, MACHINE),
+    # Agents over the Model Context Protocol: each request's bearer token checked afresh.
+    Route("POST", "/mcp", agents.mcp_endpoint, MACHINE),
+    Route("GET", "/mcp", agents.mcp_endpoint, MACHINE),
+    Route("DELETE", "/mcp", agents.mcp_endpoint, MACHINE),
 )
 
 
@@ -124,6 +130,7 @@ def add_web_view(app: web.Application) -> None:
     """What the pages and the API need around them (after the services exist: see create_app);
     their routes are WEB_ROUTES."""
     app.cleanup_ctx.append(web_context_ctx)
+    app.cleanup_ctx.append(agents.mcp_ctx)
     app.middlewares.append(pages.web_view_rules)
 
 

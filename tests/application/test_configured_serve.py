@@ -264,6 +264,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_PAGING_DELIVERY_WAIT": "3m",
         "WARROOM_MAINTENANCE_ALLOWED": "U0OPERATOR",
         "WARROOM_MAINTENANCE_MAX": "168h",
+        "WARROOM_MCP_CALLS_PER_MINUTE": "60",
         "WARROOM_AI_VERIFY": "on",
         "WARROOM_WRAP_UP_WAIT": "15m",
         # Bolt's OAuth mode keeps installations under $HOME: never the real one.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -216,6 +217,22 @@ async def _ask(
     except ModelFailure as error:
         log.warning("%s: the model gave no suggestions: %s", incident.reference, error.detail)
         return Asked(suggestions.FAILED, failure=error.reason)
+    return await _checked(services, incident, record, names, sent, answer, started=started)
+
+
+async def _checked(
+    services: Services,
+    incident: Incident,
+    record: Record,
+    names: Mapping[str, str],
+    sent: _Request,
+    answer: Mapping[str, Sequence[suggestions.Sentence]],
+    *,
+    started: float,
+) -> Asked:
+    """Every sentence of ``answer`` through the checks (times, numbers, people, addresses,
+    citations), then their meaning where the model verifies it: the model's answer and an
+    agent's proposal alike."""
     async with session_scope(services.engine) as session:
         people = await every_name(session) | set(names.values())
     metrics = metric_minutes(record)
@@ -232,6 +249,59 @@ async def _ask(
     checked = await verify_meaning(services, incident, checked, sent.evidence, started=started)
     links = {ref: each.link for ref, each in sent.evidence.items() if each.link}
     return Asked(suggestions.ANSWERED, checked=checked, links=links)
+
+
+# -- proposed by an agent (bot/web/agents/) -------------------------------------------------
+async def citable_record(
+    services: Services, incident_id: int
+) -> tuple[Incident, Mapping[str, Evidence]]:
+    """The incident and its record's entries by reference (``E42``), said as the model reads
+    them and as a proposal's sentences are checked against them."""
+    incident, record, names = await read_record(
+        services.engine, incident_id, services.settings.incidents.types
+    )
+    sent = await asyncio.to_thread(_request, services, incident, record, names)
+    return incident, sent.evidence
+
+
+async def check_proposal(
+    services: Services,
+    incident_id: int,
+    answer: Mapping[str, Sequence[suggestions.Sentence]],
+    *,
+    by: str,
+) -> Asked:
+    """An agent's proposed sentences through exactly the checks the model's get, kept as a
+    suggestion (``by``: the agent's token name, shown as who proposed it) and shown in the
+    channel with its Accept and Edit buttons, as the model's are, when a sentence was kept."""
+    started = time.monotonic()
+    incident, record, names = await read_record(
+        services.engine, incident_id, services.settings.incidents.types
+    )
+    sent = await asyncio.to_thread(_request, services, incident, record, names)
+    asked = await _checked(services, incident, record, names, sent, answer, started=started)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        locked = await incidents.lock(session, incident)
+        writes = Writes(services, session, locked)
+        request, made = await suggestions.keep_request(
+            session,
+            locked.id or 0,
+            key=f"{suggestions.PROPOSED_KEY}{by}:{uuid.uuid4().hex}",
+            model=by,
+            by=None,
+            at=now,
+            outcome=suggestions.ANSWERED,
+            sections=asked.checked,
+        )
+        if any(each.sentences for each in made) and locked.channel_id:
+            message = suggestions_message(services, locked, request, made, asked.links)
+            await writes.keep(outbox.POST, message, after=f"suggestions:{request.id}")
+        await session.commit()
+    await writes.send()
+    services.wake_jobs()
+    log.info("%s: %s proposed %s", incident.reference, by, ", ".join(asked.checked))
+    return asked
 
 
 async def _keep(

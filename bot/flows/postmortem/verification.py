@@ -44,7 +44,8 @@ async def verify_meaning(
     only" when WARROOM_AI_VERIFY is off). ``started``: ``time.monotonic()`` when the first
     request was sent."""
     ai = services.settings.ai
-    if not ai.verify:
+    # No model configured: an agent's proposal gets the mechanical checks alone.
+    if not ai.verify or not ai.enabled:
         return judged(checked, evidence, None, off=True)
     asked = numbered(checked)
     if not asked:

@@ -36,6 +36,9 @@ MAX_SENTENCE_CHARS = 600
 MAX_CITES = 20
 # How a request went.
 ANSWERED, FAILED, PRIVATE = "answered", "failed", "private"
+# A request's key when an agent proposed it (``propose_finding``): its token's name follows,
+# and the request's ``model`` is that name.
+PROPOSED_KEY = "agent:"
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,18 @@ async def request_made(session: AsyncSession, key: str) -> SuggestionRequest | N
 async def asked_before(session: AsyncSession, incident_id: int) -> bool:
     """Whether the incident's model was asked (or its record held back) already."""
     rows = await session.exec(
-        select(SuggestionRequest.id).where(SuggestionRequest.incident_id == incident_id).limit(1)
+        select(SuggestionRequest.id)
+        .where(SuggestionRequest.incident_id == incident_id)
+        .where(_by_the_model())
+        .limit(1)
     )
     return rows.first() is not None
+
+
+def _by_the_model() -> Any:
+    """The requests made of the team's model, not an agent's proposals (which neither stand
+    for asking the model nor say how asking it went)."""
+    return col(SuggestionRequest.key).not_like(f"{PROPOSED_KEY}%")
 
 
 async def keep_request(
@@ -172,6 +184,7 @@ async def latest_request(session: AsyncSession, incident_id: int) -> SuggestionR
     rows = await session.exec(
         select(SuggestionRequest)
         .where(SuggestionRequest.incident_id == incident_id)
+        .where(_by_the_model())
         .order_by(col(SuggestionRequest.id).desc())
         .limit(1)
     )
@@ -183,18 +196,19 @@ async def suggestions_of(
 ) -> tuple[dict[str, SectionSuggestion], dict[int, str]]:
     """The latest suggestion of each section not accepted yet, by section key; and the
     model each of the incident's suggestions came from, by suggestion id (an accepted
-    text says whose suggestion it was)."""
+    text says whose suggestion it was; an agent's token name, marked as an agent's)."""
     rows = await session.exec(
-        select(SectionSuggestion, SuggestionRequest.model)
+        select(SectionSuggestion, SuggestionRequest.model, SuggestionRequest.key)
         .join(SuggestionRequest, col(SuggestionRequest.id) == SectionSuggestion.request_id)
         .where(SectionSuggestion.incident_id == incident_id)
         .order_by(col(SectionSuggestion.id))
     )
     latest: dict[str, SectionSuggestion] = {}
     models: dict[int, str] = {}
-    for suggestion, model in rows.all():
+    for suggestion, model, key in rows.all():
         latest[suggestion.section] = suggestion
-        models[suggestion.id or 0] = model
+        # An agent's proposal says so wherever the draft names who suggested it.
+        models[suggestion.id or 0] = f"{model} (agent)" if key.startswith(PROPOSED_KEY) else model
     pending = {key: each for key, each in latest.items() if each.accepted_at is None}
     return pending, models
 

@@ -14,6 +14,7 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies.
 - ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows.
 - ``status_page``: public incidents and their updates; status page subscribers.
+- ``agents``: the tokens agents read the record and propose findings with.
 
 May import: ``bot.store`` (its column types) and ``bot.basics``; a module here imports the
 others' names it uses, ``incident`` importing none.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from bot.store.models.agents import AgentToken
 from bot.store.models.alerting import (
     Alert,
     AlertGroup,
@@ -97,6 +99,7 @@ __all__ = [
     "SYSTEM_SUBTYPES",
     "AckToken",
     "ActionItem",
+    "AgentToken",
     "Alert",
     "AlertGroup",
     "AlertPayload",

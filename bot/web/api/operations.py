@@ -20,6 +20,7 @@ from bot.basics.render import readable
 from bot.basics.slack_text import SlackText
 from bot.record import fields
 from bot.record.alerting.alerts import alerts_of
+from bot.record.incident_queries import IncidentQuery
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Action, Draft, Metric
@@ -61,6 +62,7 @@ from bot.web.reading import (
     requested_incident,
     team_of,
 )
+from bot.web.visibility import Viewer
 
 
 def incident_summary(
@@ -203,6 +205,14 @@ async def list_incidents(request: web.Request) -> web.Response:
         )
     except FilterError as error:
         raise api_error(400, "bad_filter", str(error)) from None
+    return json_answer(await incident_list(web_, viewer, query))
+
+
+async def incident_list(
+    web_: WebContext, viewer: Viewer, query: IncidentQuery
+) -> IncidentListPublic:
+    """A page of the incidents the viewer may see, as the list answers it (the API's and
+    the agents' list_incidents)."""
     page = await incidents_for(web_, viewer, query)
     custom = web_.settings.incidents.types.fields
     async with session_scope(web_.services.engine) as session:
@@ -212,17 +222,15 @@ async def list_incidents(request: web.Request) -> web.Response:
             {i.commander for i in page.incidents if i.commander} | _people_in(values, custom),
         )
     now = web_.services.clock()
-    return json_answer(
-        IncidentListPublic(
-            items=[
-                incident_summary(incident, names, now, values.get(incident.id or 0))
-                for incident in page.incidents
-            ],
-            total=page.total,
-            page=page.page,
-            per_page=page.per_page,
-            pages=page.pages,
-        )
+    return IncidentListPublic(
+        items=[
+            incident_summary(incident, names, now, values.get(incident.id or 0))
+            for incident in page.incidents
+        ],
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+        pages=page.pages,
     )
 
 
@@ -237,6 +245,12 @@ async def get_incident(request: web.Request) -> web.Response:
     """GET /api/incidents/{reference}"""
     web_ = web_context(request)
     incident, incident_id = await _visible(request, web_)
+    return json_answer(await incident_answer(web_, incident, incident_id))
+
+
+async def incident_answer(web_: WebContext, incident: Incident, incident_id: int) -> IncidentPublic:
+    """One incident with its timeline, metrics, escalations and draft, as the API answers it
+    (the agents' get_incident too)."""
     written = await incident_draft(web_, incident_id)
     custom = web_.settings.incidents.types.fields
     async with session_scope(web_.services.engine) as session:
@@ -244,7 +258,7 @@ async def get_incident(request: web.Request) -> web.Response:
         people = {incident.commander} - {None} | _people_in({incident_id: values}, custom)
         names = await known_names(session, people)  # type: ignore[arg-type]
         alerts = await alerts_of(session, incident_id)
-    return json_answer(incident_detail(written, names, web_.services.clock(), values, alerts))
+    return incident_detail(written, names, web_.services.clock(), values, alerts)
 
 
 def _people_in(

@@ -40,6 +40,7 @@ from bot.web.api_models import (
 from bot.web.context import WebContext, web_context
 from bot.web.oncall.reading import names_of, now_on_call, people_of, schedule_for, schedules_for
 from bot.web.openapi import Answer, Operation, path_parameter, query_parameters
+from bot.web.visibility import Viewer
 
 # The window asked for when ``to`` is not given, and the longest one answered.
 DEFAULT_WINDOW = timedelta(days=14)
@@ -248,11 +249,16 @@ async def list_oncall(request: web.Request) -> web.Response:
     """GET /api/oncall"""
     web_ = web_context(request)
     viewer = api_caller(request)
-    now = web_.services.clock()
-    board = await now_on_call(web_, await schedules_for(web_, viewer), now)
+    return json_answer(await oncall_board(web_, viewer, web_.services.clock()))
+
+
+async def oncall_board(web_: WebContext, viewer: Viewer, at: datetime) -> OncallListPublic:
+    """Who is on call at ``at`` and next, for every schedule the viewer may see (the API's
+    list and the agents' who_is_on_call)."""
+    board = await now_on_call(web_, await schedules_for(web_, viewer), at)
     shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]
     names = await names_of(web_, people_of((), shifts))
-    return json_answer(OncallListPublic(at=now, items=[_now(entry, names) for entry in board]))
+    return OncallListPublic(at=at, items=[_now(entry, names) for entry in board])
 
 
 async def get_oncall_shifts(request: web.Request) -> web.Response:
@@ -268,18 +274,24 @@ async def get_oncall_shifts(request: web.Request) -> web.Response:
         start, end = parse_window(request.query.get("from"), request.query.get("to"), now=now)
     except WindowRefused as refusal:
         raise api_error(400, "bad_window", f"schedule {schedule.name!r}: {refusal}") from None
+    return json_answer(await oncall_shifts(web_, schedule, start, end))
+
+
+async def oncall_shifts(
+    web_: WebContext, schedule: Schedule, start: datetime, end: datetime
+) -> OncallShiftsPublic:
+    """The schedule's final shifts from ``start`` to ``end`` (the API's and the agents'
+    get_schedule)."""
     async with session_scope(web_.services.engine) as session:
         overrides = await overrides_between(session, start=start, end=end, schedule=schedule.name)
     shifts = final_shifts(schedule, overrides, start, end)
     names = await names_of(web_, people_of((), shifts))
-    return json_answer(
-        OncallShiftsPublic(
-            schedule=schedule.name,
-            timezone=schedule.timezone,
-            from_=start,
-            to=end,
-            shifts=[_shift(shift, names) for shift in shifts],
-        )
+    return OncallShiftsPublic(
+        schedule=schedule.name,
+        timezone=schedule.timezone,
+        from_=start,
+        to=end,
+        shifts=[_shift(shift, names) for shift in shifts],
     )
 
 

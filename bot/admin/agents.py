@@ -1,0 +1,126 @@
+"""``warroom tokens create | list | revoke`` (the tokens agents call /mcp with) and
+``warroom mcp`` (the Model Context Protocol on stdio, as the operator)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+
+def add_agents_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``warroom tokens ...`` and ``warroom mcp``: their actions and options."""
+    tokens = sub.add_parser("tokens", help="the tokens agents call /mcp with")
+    actions = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
+    create = actions.add_parser(
+        "create",
+        help="make a token (shown once, kept hashed)",
+        description="Prints the token once: warroom keeps only its SHA-256.",
+    )
+    create.add_argument("--name", required=True, help="what logs and its proposals call it")
+    create.add_argument(
+        "--scope",
+        required=True,
+        choices=["read", "propose"],
+        help="read: the read tools; propose: those and propose_finding",
+    )
+    create.add_argument("--private", action="store_true", help="it sees private incidents")
+    create.add_argument("--expires", type=int, metavar="DAYS", help="stops working after DAYS")
+    actions.add_parser("list", help="every token: scope, expiry, last use (never the value)")
+    revoke = actions.add_parser("revoke", help="stop a token now")
+    revoke.add_argument("name", metavar="NAME")
+    sub.add_parser(
+        "mcp",
+        help="the Model Context Protocol server on stdio (for a local agent), as the operator",
+        description="Reads JSON-RPC on standard input and answers on standard output; logs go "
+        "to standard error. Every incident is visible, private ones included.",
+    )
+
+
+def run_tokens(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``warroom tokens``'s action; the exit code."""
+    from bot.basics.render import Renderer
+    from bot.record.agents import tokens
+    from bot.store.columns import utcnow
+    from bot.store.db import session_scope
+    from bot.store.migrate import command_engine
+
+    renderer = Renderer(settings.incidents.templates_dir)
+    zone = settings.incidents.timezone
+
+    async def act() -> str:
+        engine = await command_engine(settings.runtime.database_url)
+        now = utcnow()
+        try:
+            async with session_scope(engine) as session:
+                if args.tokens_command == "create":
+                    row, value = await tokens.create(
+                        session,
+                        name=args.name,
+                        scope=args.scope,
+                        private=args.private,
+                        expires_days=args.expires,
+                        now=now,
+                    )
+                    await session.commit()
+                    return renderer.render_plain(
+                        "agents/tokens_cli.j2", made=row, value=value, zone=zone
+                    )
+                if args.tokens_command == "revoke":
+                    row = await tokens.revoke(session, args.name, now=now)
+                    await session.commit()
+                    return renderer.render_plain("agents/tokens_cli.j2", revoked=row, zone=zone)
+                rows = await tokens.every_token(session)
+                return renderer.render_plain("agents/tokens_cli.j2", rows=rows, now=now, zone=zone)
+        finally:
+            await engine.dispose()
+
+    try:
+        print(asyncio.run(act()))
+    except tokens.TokenRefused as refusal:
+        print(f"warroom: {refusal}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_mcp(settings: Settings) -> int:
+    """Serve the Model Context Protocol on stdio until the client closes it."""
+    asyncio.run(serve_stdio(settings))
+    return 0
+
+
+async def serve_stdio(settings: Settings) -> None:
+    """The tools /mcp serves, on standard input and output, to the operator: every incident,
+    private ones too, and no rate limit (whoever runs this reads the database anyway)."""
+    import secrets
+
+    import aiohttp
+
+    from bot.app import build_services
+    from bot.record.agents.tokens import OPERATOR
+    from bot.store.migrate import command_engine
+    from bot.web.agents.server import RateLimit, build_server
+    from bot.web.agents.tools import Tools
+    from bot.web.context import WebContext
+    from bot.web.sessions import Signer
+    from bot.web.visibility import Visibility
+
+    engine = await command_engine(settings.runtime.database_url)
+    try:
+        async with aiohttp.ClientSession() as http:
+            services = build_services(settings, engine, http)
+            visibility = Visibility(services.slack, engine)
+            web_ = WebContext(settings, services, Signer(secrets.token_bytes(32)), visibility)
+            server = build_server(
+                Tools(web_),
+                caller_of=lambda _ctx: OPERATOR,
+                limit=RateLimit(settings.agents.calls_per_minute),
+            )
+            await server.run_stdio_async()
+            await services.background.drain(timeout=5.0)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,11 @@
+"""Agents: the Model Context Protocol server (/mcp and ``warroom mcp``), its tools and the
+bridge that serves the SDK's ASGI app from aiohttp.
+
+- ``tools``: what each tool answers, through the API's and the web view's readers.
+- ``server``: the SDK's server with every tool, each call logged and rate-limited.
+- ``asgi``: an ASGI app answering one aiohttp request.
+- ``endpoint``: ``/mcp``: the bearer token, then the SDK's session manager through the bridge.
+
+May import: everything below the incoming layer, ``bot.web``'s shared modules and its domains
+before this one (``oncall``).
+"""

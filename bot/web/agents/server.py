@@ -1,0 +1,296 @@
+"""The Model Context Protocol server: one set of tools (the SDK's ``MCPServer``), served on
+stdio as the operator (``warroom mcp``) and over streamable HTTP to tokens' holders (/mcp).
+Each transport says who calls (``caller_of``); every call is logged with the caller's name,
+never a token's value, and a token's calls are counted against its limit a minute."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from bot.record.agents.tokens import Caller
+from bot.store.models import SEVERITIES, TimelineKind
+from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
+from bot.web.filters import PER_PAGE_MAX, STATUSES
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = (
+    "warroom keeps the record of incidents: what was said and decided, when, by whom, who is "
+    "on call. Read with list_incidents, get_incident, get_timeline (entries cite as E42), "
+    "get_postmortem, who_is_on_call, get_schedule and list_follow_ups. propose_finding "
+    "offers sentences for a section of the postmortem draft, each citing the entries it rests "
+    "on: warroom checks each one as it checks its model's, and a person accepts or edits what "
+    "is kept. Nothing here changes an incident, its people or on call."
+)
+_READS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+_PROPOSES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+
+Reference = Annotated[str, Field(description="The incident's reference, e.g. INC-7.")]
+Status = Literal[STATUSES]  # type: ignore[valid-type]
+Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
+Section = Literal["summary", "underlying_issue", "resolution", "lessons"]
+KINDS = tuple(kind.value for kind in TimelineKind)
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+
+
+class ProposedSentence(BaseModel):
+    """One sentence of a proposal and the record's entries it rests on."""
+
+    text: Annotated[str, Field(min_length=1, max_length=600, description="The sentence.")]
+    cites: Annotated[
+        list[str],
+        Field(
+            min_length=1,
+            max_length=20,
+            description="The entries it rests on, as get_timeline names them (E42).",
+        ),
+    ]
+
+
+class RateLimit:
+    """At most ``per_minute`` calls in any 60 seconds for each token (the operator has none)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._calls: dict[str, deque[float]] = {}
+
+    def allow(self, caller: Caller) -> bool:
+        if caller.operator:
+            return True
+        now = self._clock()
+        calls = self._calls.setdefault(caller.name, deque())
+        while calls and calls[0] <= now - 60.0:
+            calls.popleft()
+        if len(calls) >= self.per_minute:
+            return False
+        calls.append(now)
+        return True
+
+
+def build_server(
+    tools: Tools, *, caller_of: Callable[[Context], Caller], limit: RateLimit
+) -> MCPServer:
+    """The server with every tool; ``caller_of`` says who calls (the operator on stdio, the
+    token's holder over HTTP, as the bridge put it on the request)."""
+    server = MCPServer(name="warroom", instructions=INSTRUCTIONS)
+
+    async def call(
+        ctx: Context, tool: str, work: Callable[[Caller], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        caller = caller_of(ctx)
+        if not limit.allow(caller):
+            log.warning(
+                "mcp %s by %s refused: over %s a minute", tool, caller.name, limit.per_minute
+            )
+            raise ToolError(f"rate limit: at most {limit.per_minute} calls a minute per token")
+        log.info("mcp %s by %s", tool, caller.name)
+        try:
+            return await work(caller)
+        except ToolRefused as refusal:
+            log.info("mcp %s by %s refused: %s", tool, caller.name, refusal)
+            raise ToolError(str(refusal)) from None
+
+    @server.tool(annotations=_READS)
+    async def list_incidents(
+        ctx: Context,
+        status: Annotated[list[Status] | None, Field(description="Any of these statuses.")] = None,
+        severity: Annotated[list[Severity] | None, Field(description="Any of these.")] = None,
+        type: Annotated[list[str] | None, Field(description="Any of these incident types.")] = None,
+        service: Annotated[
+            str | None,
+            Field(description="Incidents whose custom field `service` has this value."),
+        ] = None,
+        since: Annotated[
+            str | None, Field(description="Declared on or after this day (YYYY-MM-DD).")
+        ] = None,
+        until: Annotated[
+            str | None, Field(description="Declared on or before this day (YYYY-MM-DD).")
+        ] = None,
+        page: Annotated[int, Field(ge=1)] = 1,
+        per_page: Annotated[int, Field(ge=1, le=PER_PAGE_MAX)] = 25,
+    ) -> dict[str, Any]:
+        """Incidents, newest first, a page at a time, as the web view's list filters them."""
+        filters: dict[str, Any] = {
+            "status": status,
+            "severity": severity,
+            "type": type,
+            "field.service": service,
+            "from": since,
+            "to": until,
+            "page": page,
+            "per_page": per_page,
+        }
+        return await call(ctx, "list_incidents", lambda c: tools.list_incidents(c, filters))
+
+    @server.tool(annotations=_READS)
+    async def get_incident(ctx: Context, reference: Reference) -> dict[str, Any]:
+        """One incident: its header, milestones, metrics as the draft computes them, roles,
+        escalations, alerts, fields and follow-ups, and its draft's state."""
+        return await call(ctx, "get_incident", lambda c: tools.get_incident(c, reference))
+
+    @server.tool(annotations=_READS)
+    async def get_timeline(
+        ctx: Context,
+        reference: Reference,
+        kind: Annotated[
+            list[Kind] | None,
+            Field(description="Only entries of these kinds (root_cause, mitigation, key_event…)."),
+        ] = None,
+        page: Annotated[int, Field(ge=1)] = 1,
+        per_page: Annotated[int, Field(ge=1, le=TIMELINE_PAGE_MAX)] = 50,
+    ) -> dict[str, Any]:
+        """The incident's record, oldest first, each entry with the reference (E42) a
+        proposal cites it by, its time, author, words and Slack link."""
+        return await call(
+            ctx,
+            "get_timeline",
+            lambda c: tools.get_timeline(
+                c, reference, kinds=kind or [], page=page, per_page=per_page
+            ),
+        )
+
+    @server.tool(annotations=_READS)
+    async def get_postmortem(ctx: Context, reference: Reference) -> dict[str, Any]:
+        """The postmortem draft as it stands (Markdown), its gaps, and each written section:
+        written by whom, suggested (by the model or an agent, not yet accepted), or a gap."""
+        return await call(ctx, "get_postmortem", lambda c: tools.get_postmortem(c, reference))
+
+    @server.tool(annotations=_READS)
+    async def who_is_on_call(
+        ctx: Context,
+        schedule: Annotated[str | None, Field(description="One schedule; default: all.")] = None,
+        at: Annotated[
+            str | None, Field(description="ISO 8601 with its offset; default: now.")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Who is on call at a time, and who is next, for each schedule."""
+        return await call(
+            ctx, "who_is_on_call", lambda c: tools.who_is_on_call(c, schedule=schedule, at=at)
+        )
+
+    @server.tool(annotations=_READS)
+    async def get_schedule(
+        ctx: Context,
+        schedule: Annotated[str, Field(description="The schedule's name.")],
+        start: Annotated[
+            str | None, Field(description="ISO 8601 with its offset; default: now.")
+        ] = None,
+        end: Annotated[
+            str | None,
+            Field(description="ISO 8601 with its offset; default: 14 days after start."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """A schedule's final shifts (layers, overrides and swaps applied) between two times."""
+        return await call(
+            ctx,
+            "get_schedule",
+            lambda c: tools.get_schedule(c, schedule=schedule, start=start, end=end),
+        )
+
+    @server.tool(annotations=_READS)
+    async def list_follow_ups(
+        ctx: Context,
+        owner: Annotated[str | None, Field(description="Only this Slack user id's.")] = None,
+        overdue: Annotated[bool, Field(description="Only those past their due date.")] = False,
+    ) -> dict[str, Any]:
+        """Follow-ups not done yet, soonest due first, with their incident."""
+        return await call(
+            ctx,
+            "list_follow_ups",
+            lambda c: tools.list_follow_ups(c, owner=owner, overdue_only=overdue),
+        )
+
+    @server.tool(annotations=_READS)
+    async def related_incidents(
+        ctx: Context,
+        reference: Annotated[
+            str | None, Field(description="The incident whose earlier relatives are asked for.")
+        ] = None,
+        services: Annotated[
+            list[str] | None, Field(description="Services or components (custom fields).")
+        ] = None,
+        alert_names: Annotated[list[str] | None, Field(description="Alert names.")] = None,
+        labels: Annotated[
+            dict[str, str] | None,
+            Field(description="Alert labels (service, component, app, job, namespace)."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Earlier incidents sharing the incident's service, components, alert names or
+        labels (or those given), most shared first, each with why, its root cause and its
+        open follow-ups. Deterministic: the same record gives the same answer."""
+        return await call(
+            ctx,
+            "related_incidents",
+            lambda c: tools.related_incidents(
+                c,
+                reference=reference,
+                services=services or [],
+                alert_names=alert_names or [],
+                labels=labels or {},
+            ),
+        )
+
+    @server.tool(annotations=_PROPOSES)
+    async def propose_finding(
+        ctx: Context,
+        reference: Reference,
+        section: Annotated[Section, Field(description="The draft's written section.")],
+        sentences: Annotated[
+            list[ProposedSentence],
+            Field(min_length=1, max_length=PROPOSAL_MAX_SENTENCES),
+        ],
+    ) -> dict[str, Any]:
+        """Propose sentences for a section of the postmortem draft, each citing the entries
+        it rests on. Each goes through the checks the team's model's suggestions get; those
+        kept become a suggestion "Proposed by" this token's name that a person accepts or
+        edits in Slack or the web view, and those refused come back with why."""
+        said = [(each.text, each.cites) for each in sentences]
+        return await call(
+            ctx,
+            "propose_finding",
+            lambda c: tools.propose_finding(c, reference, section=section, sentences=said),
+        )
+
+    return server
+
+
+async def tool_reference(server: MCPServer) -> str:
+    """Each tool the server lists, its description and its input and output schemas, as the
+    manual shows them (docs/agents.md; tests/agents/test_agents_manual.py keeps them equal)."""
+    parts = []
+    for tool in await server.list_tools():
+        hints = tool.annotations
+        kind = "reads" if hints is not None and hints.read_only_hint else "proposes"
+        parts.append(
+            "\n".join(
+                [
+                    f"### `{tool.name}`",
+                    "",
+                    f"{' '.join((tool.description or '').split())} ({kind})",
+                    "",
+                    "Input:",
+                    "",
+                    "```json",
+                    json.dumps(tool.input_schema, indent=2, sort_keys=True),
+                    "```",
+                    "",
+                    "Output:",
+                    "",
+                    "```json",
+                    json.dumps(tool.output_schema, indent=2, sort_keys=True),
+                    "```",
+                ]
+            )
+        )
+    return "\n\n".join(parts) + "\n"
