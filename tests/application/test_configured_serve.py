@@ -26,6 +26,7 @@ from bot.keys import bolt_key
 from emulator import FakePagerDuty, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from emulator.trackers import FakeGitHub, FakeJira, FakeLinear
+from emulator.vonage import application_key
 from tests.conftest import ALICE, BOB, running_warroom
 from tests.helpers.incidents import open_incident
 from tests.helpers.processes import free_port, serve
@@ -250,6 +251,12 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
         "TWILIO_FROM": "+15005550006",
         "TWILIO_API_URL": "http://127.0.0.1:9",
+        "WARROOM_VONAGE_APPLICATION_ID": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+        "WARROOM_VONAGE_PRIVATE_KEY_FILE": str(application_key(tmp_path)[0]),
+        "WARROOM_VONAGE_API_KEY": "abcd1234",
+        "WARROOM_VONAGE_SIGNATURE_SECRET": secrets.token_hex(16),
+        "WARROOM_VONAGE_FROM": "+15005550007",
+        "WARROOM_VONAGE_API_URL": "http://127.0.0.1:9",
         "WARROOM_SMTP_URL": "smtp://127.0.0.1:9",
         "WARROOM_SMTP_FROM": "warroom@example.com",
         "WARROOM_SMTP_PLAINTEXT": "true",
