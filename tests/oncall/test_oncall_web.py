@@ -69,9 +69,13 @@ async def page(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
 
 
 async def post(
-    session: aiohttp.ClientSession, url: str, form: dict[str, str]
+    session: aiohttp.ClientSession, url: str, form: dict[str, str], *, confirmed: bool = True
 ) -> tuple[int, str, str]:
-    """Post a form without following the answer: (status, Location, body)."""
+    """Post a form without following the answer: (status, Location, body). ``confirmed``:
+    as the second step of the page's two (the preview or the question seen and confirmed,
+    an override's length ticked), which is what most tests here are about."""
+    if confirmed and url.endswith(("/overrides", "/cancel")):
+        form = {"step": "confirm", "long": "yes", **form}
     async with session.post(url, data=form, allow_redirects=False) as answer:
         return answer.status, answer.headers.get("Location", ""), await answer.text()
 
@@ -229,11 +233,14 @@ async def test_the_override_form_picks_a_member_by_name_a_layer_or_nobody(
         # himself, Alice (never seen yet) by her id, then nobody; every layer or one.
         assert "Slack user id" not in form_html
         options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', form_html)
-        assert options[:3] == [
-            ("", "You (Bob Okafor)"),
+        # Nobody chosen at first: who is put on call is never a default unseen.
+        assert options[:4] == [
+            ("", "Choose who…"),
+            (BOB, "You (Bob Okafor)"),
             (ALICE, ALICE),
             ("nobody", "Nobody (a deliberate gap)"),
         ]
+        assert re.search(r'<option value=""\s+selected>Choose who…', form_html)
         assert ("weekly", "layer weekly only") in options
         # Alice asks /oncall in Slack: she is named from then on, in the list too.
         general = slack.channel_by_name("general")
@@ -275,7 +282,7 @@ async def test_overrides_that_cannot_be_kept_are_refused_naming_the_schedule_and
         url = f"{warroom.url}/oncall/payments"
         _, html = await page(carol, url)
         token = csrf_of(html)
-        base = {"csrf": token, "user": "", "start": "2026-03-13 18:00", "end": "2026-03-14 09:00"}
+        base = {"csrf": token, "user": CAROL, "start": "2026-03-13 18:00", "end": "2026-03-14 09:00"}
         # Carol is neither a member nor an owner of payments.
         status, _, html = await post(carol, f"{url}/overrides", {**base, "user": ALICE})
         assert status == 400
@@ -354,7 +361,9 @@ async def _refused_to(session: aiohttp.ClientSession, url: str, base: dict[str, 
         status, _, html = await post(session, f"{url}/overrides", {**base, **change})
         assert status == 400, message
         assert f"Not done: {message}" in text_of(html), message
-        assert f'value="{change.get("start", base["start"])}"' in html
+        # Kept as a native date and time field shows it.
+        kept = change.get("start", base["start"]).replace(" ", "T")
+        assert f'value="{kept}"' in html
 
 
 async def test_guests_see_no_schedule(slack: SlackEmulator, sqlite_url: str) -> None:
