@@ -163,3 +163,23 @@ async def test_the_channel_history_as_slack_shows_it_in_a_browser(
             )
             assert injected == 0 and not dialogs
             await checked(page, f"the history at {width} px")
+
+
+async def test_insight_tiles_keep_each_value_on_one_line_on_a_phone(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser
+) -> None:
+    """At 375 px the insights' headline tiles stand one to a row and no value wraps."""
+    async with (
+        every_page_warroom(slack, sqlite_url) as warroom,
+        watched_page(chromium, warroom, **WIDTHS["375"]) as page,
+    ):
+        await sign_in_with_slack(page, warroom)
+        await page.goto(f"{warroom.url}/insights")
+        lines: list[float] = await page.evaluate(
+            """() => [...document.querySelectorAll("#headline .figure")].map(e =>
+                e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight
+                    === "normal" ? 1.2 * parseFloat(getComputedStyle(e).fontSize)
+                    : getComputedStyle(e).lineHeight))"""
+        )
+        assert lines and all(count < 1.5 for count in lines), lines
+        await checked(page, "insights at 375 px")
