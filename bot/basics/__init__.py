@@ -12,6 +12,7 @@ of ours.
 - ``background``: work that runs after Slack was answered, tracked so shutdown waits for it.
 - ``render``: the Jinja2 renderer: everything a person reads, from ``templates/``.
 - ``slack_text``: text people typed in Slack: one model, decoded once, shown right everywhere.
+- ``slack_mrkdwn``: Slack's message formatting as HTML, as Slack shows it (the channel history).
 - ``slack_ids``: every callback, block and action id warroom gives Slack, named once.
 - ``slack_links``: links to Slack messages, made from one permalink per channel.
 - ``slack_patterns``: Slack's ids and mentions as people and files write them.

@@ -30,6 +30,7 @@ from markupsafe import Markup
 import bot
 from bot.basics import slack_ids
 from bot.basics.durations import duration_text
+from bot.basics.slack_mrkdwn import mrkdwn_html
 from bot.basics.slack_text import (
     SlackText,
     normalize_newlines,
@@ -230,6 +231,12 @@ def _finalize_html(context: Context, value: object) -> object:
         public = bool(context.get("public_words", False))
         return Markup(to_html(value, _names(context), links=links, public=public))
     return value
+
+
+@pass_context
+def _mrkdwn_html(context: Context, value: object) -> Markup:
+    """Slack text in a page as the Slack client shows it (``bot.basics.slack_mrkdwn``)."""
+    return Markup(mrkdwn_html(SlackText.of(str(value)), _names(context)))
 
 
 @pass_context
@@ -464,6 +471,7 @@ class Renderer:
         # Macros in Markdown documents return Markup, so their output is escaped only once.
         self._markdown = self._environment(loader, autoescape=True, finalize=_finalize_markup)
         self._html = self._environment(loader, autoescape=True, finalize=_finalize_html)
+        self._html.filters["mrkdwn"] = _mrkdwn_html
         self._plain = self._environment(loader, autoescape=False, finalize=_finalize_plain)
 
     def _environment(

@@ -91,6 +91,9 @@ WEB_ROUTES: tuple[Route, ...] = (
         oncall_pages.cancel_override_form,
         PAGE,
     ),
+    Route(
+        "POST", "/oncall/{schedule:[A-Za-z0-9_-]+}/calendar", oncall_pages.calendar_link_form, PAGE
+    ),
     Route("GET", "/maintenance", maintenance.maintenance_list, PAGE),
     Route("POST", "/maintenance", maintenance.add_window_form, PAGE),
     Route("GET", "/maintenance/{window}", maintenance.window_page, PAGE),

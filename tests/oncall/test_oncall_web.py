@@ -69,9 +69,13 @@ async def page(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
 
 
 async def post(
-    session: aiohttp.ClientSession, url: str, form: dict[str, str]
+    session: aiohttp.ClientSession, url: str, form: dict[str, str], *, confirmed: bool = True
 ) -> tuple[int, str, str]:
-    """Post a form without following the answer: (status, Location, body)."""
+    """Post a form without following the answer: (status, Location, body). ``confirmed``:
+    as the second step of the page's two (the preview or the question seen and confirmed,
+    an override's length ticked), which is what most tests here are about."""
+    if confirmed and url.endswith(("/overrides", "/cancel")):
+        form = {"step": "confirm", "long": "yes", **form}
     async with session.post(url, data=form, allow_redirects=False) as answer:
         return answer.status, answer.headers.get("Location", ""), await answer.text()
 
@@ -229,11 +233,14 @@ async def test_the_override_form_picks_a_member_by_name_a_layer_or_nobody(
         # himself, Alice (never seen yet) by her id, then nobody; every layer or one.
         assert "Slack user id" not in form_html
         options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', form_html)
-        assert options[:3] == [
-            ("", "You (Bob Okafor)"),
+        # Nobody chosen at first: who is put on call is never a default unseen.
+        assert options[:4] == [
+            ("", "Choose who…"),
+            (BOB, "You (Bob Okafor)"),
             (ALICE, ALICE),
             ("nobody", "Nobody (a deliberate gap)"),
         ]
+        assert re.search(r'<option value=""\s+selected>Choose who…', form_html)
         assert ("weekly", "layer weekly only") in options
         # Alice asks /oncall in Slack: she is named from then on, in the list too.
         general = slack.channel_by_name("general")
@@ -275,7 +282,12 @@ async def test_overrides_that_cannot_be_kept_are_refused_naming_the_schedule_and
         url = f"{warroom.url}/oncall/payments"
         _, html = await page(carol, url)
         token = csrf_of(html)
-        base = {"csrf": token, "user": "", "start": "2026-03-13 18:00", "end": "2026-03-14 09:00"}
+        base = {
+            "csrf": token,
+            "user": CAROL,
+            "start": "2026-03-13 18:00",
+            "end": "2026-03-14 09:00",
+        }
         # Carol is neither a member nor an owner of payments.
         status, _, html = await post(carol, f"{url}/overrides", {**base, "user": ALICE})
         assert status == 400
@@ -354,7 +366,9 @@ async def _refused_to(session: aiohttp.ClientSession, url: str, base: dict[str, 
         status, _, html = await post(session, f"{url}/overrides", {**base, **change})
         assert status == 400, message
         assert f"Not done: {message}" in text_of(html), message
-        assert f'value="{change.get("start", base["start"])}"' in html
+        # Kept as a native date and time field shows it.
+        kept = change.get("start", base["start"]).replace(" ", "T")
+        assert f'value="{kept}"' in html
 
 
 async def test_guests_see_no_schedule(slack: SlackEmulator, sqlite_url: str) -> None:
@@ -760,3 +774,118 @@ async def test_the_schedule_page_shows_an_ical_layer_and_a_layers_own_zone(
         assert "weekly: weekly from 2026-03-02 09:00 (America/New_York)" in shown
         assert "none (nobody)" in shown
         assert "from-opsgenie: turns from its calendar feed (Europe/Paris)" in shown
+
+
+async def test_an_override_is_previewed_in_words_then_confirmed(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """ "Sat 09:00 → Fri 09:00" is never saved silently as six days: the first post answers
+    the override in words (who covers, from when to when, how long, instead of whom) with a
+    Confirm button carrying the form and its token; one longer than a day is kept only with
+    its length ticked; nobody is chosen by default; a refusal is at its field."""
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as bob:
+        for known in (CAROL, ALICE):  # so the record knows their names
+            async with browser() as them:
+                await sign_in(them, warroom, known)
+        await sign_in(bob, warroom, BOB)
+        url = f"{warroom.url}/oncall/payments"
+        _, html = await page(bob, url)
+        token = csrf_of(html)
+        # As a native date and time field sends it.
+        form = {"csrf": token, "user": CAROL, "start": "2026-03-14T09:00"}
+        form |= {"end": "2026-03-20T09:00", "tz": "Europe/Paris"}
+        status, _, html = await post(bob, f"{url}/overrides", form, confirmed=False)
+        assert status == 200
+        preview = text_of(html[html.index("<section") : html.index("</section>")])
+        assert (
+            "Carol Tanaka covers Sat 14 Mar 09:00 to Fri 20 Mar 09:00 CET (6 days), "
+            "instead of Bob Okafor and Alice Moreau."
+        ) in preview
+        assert "This override is longer than a day: 6 days" in preview
+        # Nothing is kept yet, and the preview comes first on the page.
+        assert "No overrides in the last 90 days or to come." in text_of(html)
+        assert html.index('id="preview"') < html.index('id="override"')
+        confirm = html[html.index('id="preview"') : html.index("</section>")]
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm))
+        assert hidden == {**form, "layer": "", "step": "confirm"}
+        # Confirmed without ticking its length: asked again (400), still not kept.
+        status, _, html = await post(bob, f"{url}/overrides", hidden, confirmed=False)
+        assert status == 400 and 'id="confirm-long"' in html
+        assert "No overrides in the last 90 days" in text_of(html)
+        status, location, _ = await post(
+            bob, f"{url}/overrides", {**hidden, "long": "yes"}, confirmed=False
+        )
+        assert status == 303 and location.endswith("#notice") and "added=1" in location
+        _, html = await page(bob, warroom.url + location)
+        assert re.search(r'<p class="notice" role="status" id="notice"', html)
+        assert html.index('id="notice"') < html.index('id="next-days"')
+        # A day or less needs no tick: the preview's Confirm keeps it.
+        night = {**form, "start": "2026-03-21T20:00", "end": "2026-03-22T08:00"}
+        status, _, html = await post(bob, f"{url}/overrides", night, confirmed=False)
+        assert 'id="confirm-long"' not in html
+        assert "covers Sat 21 Mar 20:00 to Sun 22 Mar 08:00 CET (12 hours)" in text_of(html)
+        assert "instead of Alice Moreau." in text_of(html)
+        status, location, _ = await post(
+            bob, f"{url}/overrides", {**night, "step": "confirm"}, confirmed=False
+        )
+        assert status == 303 and "added=2" in location
+        # Nobody chosen: refused at the field, the form kept.
+        status, _, html = await post(bob, f"{url}/overrides", {**form, "user": ""})
+        assert status == 400
+        assert 'aria-invalid="true" aria-describedby="override-user-problem"' in html
+        assert "who: choose who from the list (or nobody)" in text_of(html)
+        assert 'value="2026-03-14T09:00"' in html
+        # An end before its start: refused at "To", before any preview.
+        backwards = {**form, "end": "2026-03-13T09:00"}
+        status, _, html = await post(bob, f"{url}/overrides", backwards, confirmed=False)
+        assert status == 400 and 'id="preview"' not in html
+        assert 'id="override-end" name="end" type="datetime-local" value="2026-03-13T09:00"' in (
+            html
+        )
+        assert 'aria-describedby="override-end-problem"' in html
+        assert "is not after its start" in text_of(html[html.index('id="override-end-problem"') :])
+
+
+async def test_cancel_asks_first_and_the_schedule_links_its_calendar(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Cancel on one click only asks (with the override in words, no JavaScript needed);
+    "Yes, cancel" cancels. The schedule's page gives the signed-in person its calendar
+    feed's link, which the calendar app then reads."""
+    async with oncall_warroom(slack, sqlite_url) as warroom, browser() as bob:
+        await sign_in(bob, warroom, BOB)
+        url = f"{warroom.url}/oncall/payments"
+        _, html = await page(bob, url)
+        token = csrf_of(html)
+        form = {"csrf": token, "user": BOB, "start": "2026-03-21 20:00", "end": "2026-03-22 08:00"}
+        status, _, _ = await post(bob, f"{url}/overrides", form)
+        assert status == 303
+        cancel = f"{url}/overrides/1/cancel"
+        status, _, html = await post(
+            bob, cancel, {"csrf": token, "tz": "Europe/Paris"}, confirmed=False
+        )
+        assert status == 200
+        question = text_of(html[html.index("<section") : html.index("</section>")])
+        assert question.startswith(
+            "Cancel override 1? Bob Okafor is on call from Sat 2026-03-21 20:00 CET to "
+            "Sun 2026-03-22 08:00 CET."
+        )
+        assert "Yes, cancel override 1" in question and "No, keep it" in question
+        _, html = await page(bob, url)
+        assert "cancelled by" not in text_of(html[html.index('id="override-history"') :])
+        status, location, _ = await post(
+            bob, cancel, {"csrf": token, "tz": "Europe/Paris", "step": "confirm"}, confirmed=False
+        )
+        assert status == 303 and "cancelled=1" in location and location.endswith("#notice")
+        # The calendar feed: a link for the signed-in person, which opens the feed.
+        status, _, html = await post(bob, f"{url}/calendar", {"csrf": token}, confirmed=False)
+        assert status == 200
+        link = re.search(r'<code class="feed-link">([^<]+)</code>', html)
+        assert link is not None and "/oncall/payments.ics?token=" in link.group(1)
+        async with aiohttp.ClientSession() as client:
+            feed = link.group(1)
+            feed = feed if feed.startswith("http") else warroom.url + feed
+            async with client.get(feed) as answer:
+                assert answer.status == 200 and "BEGIN:VCALENDAR" in await answer.text()
+        status, _, _ = await post(bob, f"{url}/calendar", {}, confirmed=False)
+        assert status == 403

@@ -652,19 +652,34 @@ async def test_headings_skip_link_focus_and_the_keyboard(
         await show_filters(page)
         assert await page.locator("input[name=severity][value=SEV1]").is_checked()
 
-        # An override, by keyboard alone: Tab to its From and To fields, type, Tab to the
-        # button, Enter; nobody named, so the signed-in person (Alice, a member) is put on call.
+        # An override, by keyboard alone: Tab to Who and choose "You" by its first letter,
+        # Tab to the native From and To fields and type each part (month, day, year, hour,
+        # minute, AM/PM in the browser's en-US: `type_time`), Tab to Preview, Enter; then Tab
+        # to Confirm in the preview at the top, Enter.
         await open_page(page, warroom, "schedule")
         form = page.locator("form.override-form")
+        await tab_to(page, form.get_by_label("Who"))
+        await page.keyboard.press("y")
         await tab_to(page, form.get_by_label("From"))
-        await page.keyboard.type("2026-03-14 18:00")
+        await type_time(page, "03142026", "0600P")
         await tab_to(page, form.get_by_label("To", exact=True))
-        await page.keyboard.type("2026-03-15 09:00")
+        await type_time(page, "03152026", "0900A")
         await tab_to(page, form.get_by_role("button"))
         await page.keyboard.press("Enter")
-        notice = page.get_by_role("status")
+        await page.locator("#preview").wait_for()
+        await tab_to(page, page.get_by_role("button", name="Confirm: add the override"))
+        await page.keyboard.press("Enter")
+        notice = page.locator("#notice")
         await notice.wait_for()
         assert "Alice Moreau is on call from Sat 2026-03-14 18:00" in await notice.inner_text()
+
+
+async def type_time(page: Page, date: str, time: str) -> None:
+    """Type into a native date and time field from its first part: the date's digits, then
+    the time's (the year takes up to six digits, so Right arrow moves on from it)."""
+    await page.keyboard.type(date)
+    await page.keyboard.press("ArrowRight")
+    await page.keyboard.type(time)
 
 
 async def tab_to(page: Page, target: str | Locator, presses: int = 60) -> None:

@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
 from bot.basics.slack_links import channel_link
+from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
 from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
 from bot.record.message_links import known_bases
@@ -281,7 +282,10 @@ async def incident_history(request: web.Request) -> web.Response:
         raise FilterError(f"page must be a whole number from 1 to {PAGE_MAX}.")
     async with session_scope(web_.services.engine) as session:
         messages, more = await channel_history(session, incident_id, page=page_number)
-        names = await known_names(session, {m.user for m in messages if m.user})
+        # The authors, and the people their words mention (shown by name, as Slack does).
+        people = {m.user for m in messages if m.user}
+        people |= {user for m in messages for user in mentioned_users(m.text)}
+        names = await known_names(session, people)
     return render_page(
         request,
         "web/history.html.j2",

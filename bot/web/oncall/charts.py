@@ -27,8 +27,8 @@ LABEL_WIDTH = 132.0  # the rows' names, left of the plot
 TICKS_HEIGHT = 40.0  # the day ticks' labels, above the rows
 ROW_HEIGHT = 34.0
 BAR_HEIGHT = 24.0
-CHAR_WIDTH = 6.6  # about one character of the bars' labels, to know what fits
-LABEL_CHARS = 19  # what fits in the label column
+CHAR_WIDTH = 7.2  # about one character of the bars' labels (12 px), to know what fits
+LABEL_CHARS = 17  # what fits in the label column (12 px)
 # Okabe & Ito's palette without its vermillion, kept for gaps; (fill, text on it).
 PERSON_COLOURS = (
     ("#0072B2", "#ffffff"),

@@ -12,10 +12,11 @@ is the page again with a sentence naming the schedule and the field, never a 5xx
 from __future__ import annotations
 
 import logging
+import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from multidict import MultiDictProxy
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_patterns import USER_ID
+from bot.flows.oncall.calendars import calendar_link
 from bot.flows.oncall.common import OncallRefused, overrides_around, read_time, require_person
 from bot.flows.oncall.overrides import (
     cancel_kept,
@@ -33,8 +35,13 @@ from bot.flows.oncall.overrides import (
     layer_named,
 )
 from bot.flows.oncall.who import on_call
-from bot.record.oncall.engine import LATEST, displaced
-from bot.record.oncall.overrides import as_override, override_history
+from bot.record.oncall.engine import LATEST, Override, Shift, displaced
+from bot.record.oncall.overrides import (
+    OverrideRefused,
+    as_override,
+    check_override,
+    override_history,
+)
 from bot.record.oncall.rights import may_cancel, members
 from bot.record.oncall.schedules import Schedule
 from bot.store.db import session_scope
@@ -61,6 +68,12 @@ HISTORY_DAYS = 90
 NOBODY = "nobody"
 # Override ids are database integers.
 MAX_OVERRIDE_ID = DATABASE_ID_MAX
+# An override longer than this is confirmed explicitly ("Sat 09:00 → Fri 09:00" is six days).
+LONG_OVERRIDE = timedelta(days=1)
+# What a form's second step sends: the person saw the preview (or the question) and confirms.
+CONFIRM = "confirm"
+# A native date and time field's value (``<input type="datetime-local">``): 2026-03-13T18:00.
+_NATIVE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?$")
 
 
 async def oncall_list(request: web.Request) -> web.Response:
@@ -105,26 +118,52 @@ async def schedule_page(request: web.Request) -> web.Response:
 
 
 async def add_override_form(request: web.Request) -> web.Response:
-    """POST /oncall/<schedule>/overrides: put someone (by default the viewer) on call, through
-    ``/oncall override``'s flow: the same checks, and the same DM to the person."""
+    """POST /oncall/<schedule>/overrides: put someone on call, through ``/oncall override``'s
+    flow (the same checks, the same DM to the person), in two steps: the first answers the
+    page with the override in words (who covers, from when to when, how long, instead of
+    whom) and a Confirm button; the second (``step=confirm``) keeps it. One longer than a day
+    is kept only with its length ticked (``long=yes``); whatever is refused is answered 400
+    at the field, the form as it was sent."""
     web_, viewer, csrf, form = await _posted(request)
     schedule = await schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
     fields = {key: _text(form.get(key)) for key in ("user", "layer", "start", "end", "tz")}
+    confirmed = _text(form.get("step")) == CONFIRM
     zone, unknown = viewer_zone(fields["tz"] or None, schedule.timezone)
     services, now = web_.services, web_.services.clock()
     try:
         if unknown is not None:
             raise OncallRefused("zone", schedule=schedule.name, field="zone", text=unknown)
-        user = _who(schedule, viewer, fields["user"])
+        user = _who(schedule, fields["user"])
         layer = layer_named(schedule, fields["layer"] or None)
         if viewer.user_id:
             await check_put_on_call(services, schedule, by=viewer.user_id, user=user)
         elif user is not None:  # sign-in off: whoever runs warroom, whom the rule does not bind
             await require_person(services, schedule, user, "person")
-        start = read_time(schedule, fields["start"], field="start", now=now, after=now, zone=zone)
-        end = read_time(schedule, fields["end"], field="end", now=now, after=start, zone=zone)
+        start = read_time(
+            schedule, _typed_time(fields["start"]), field="start", now=now, after=now, zone=zone
+        )
+        end = read_time(
+            schedule, _typed_time(fields["end"]), field="end", now=now, after=start, zone=zone
+        )
+        _check_window(schedule, user, start, end, layer, now)
+        if not confirmed or (end - max(start, now) > LONG_OVERRIDE and form.get("long") != "yes"):
+            pending = Override(
+                id=None,
+                schedule=schedule.name,
+                user=user,
+                start=max(start, now),  # who was on call is history: it starts now at the earliest
+                end=end,
+                created_by=viewer.author,
+                created_at=now,
+                layer=layer,
+            )
+            shown = _Shown(zone=zone, unknown_zone=None, form=fields, pending=pending)
+            status = 400 if confirmed else 200  # confirmed without ticking its length
+            return await _render_schedule(
+                request, web_, viewer, csrf, schedule, shown, status=status
+            )
         override, _ = await keep_override(
             services, schedule, by=viewer.author, user=user, start=start, end=end, layer=layer
         )
@@ -134,12 +173,67 @@ async def add_override_form(request: web.Request) -> web.Response:
     log.info("on call %s: override %s added by %s", schedule.name, override.id, viewer.author)
     services.wake_jobs()  # the handoffs and notices it planned again
     query = urllib.parse.urlencode({"added": override.id, "tz": zone})
-    raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
+    raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#notice")
+
+
+def _check_window(
+    schedule: Schedule,
+    user: str | None,
+    start: datetime,
+    end: datetime,
+    layer: str | None,
+    now: datetime,
+) -> None:
+    """What keeping the override would refuse, refused before the preview: an end before
+    its start or past, one more than a year long (the record's checks), at the field "to"."""
+    try:
+        check_override(schedule, user, start, end, layer=layer)
+    except OverrideRefused as error:
+        raise OncallRefused(
+            "record", schedule=schedule.name, field="end", message=str(error)
+        ) from None
+    if end <= now:
+        raise OncallRefused(
+            "over", schedule=schedule.name, field="end", end=end, shown_zone=schedule.timezone
+        )
+
+
+def _typed_time(text: str) -> str:
+    """A time as the form sends it: a native field's ``2026-03-13T18:00`` read as
+    ``2026-03-13 18:00``; text typed otherwise (``Fri 18:00``, by a script) as it is."""
+    native = _NATIVE_TIME.match(text.strip())
+    return f"{native.group(1)} {native.group(2)}" if native else text
+
+
+def native_value(text: str) -> str:
+    """A time kept in the form, as a native date and time field shows it (``T`` between the
+    date and the time); anything else as it was typed."""
+    native = _NATIVE_TIME.match(text.strip())
+    return f"{native.group(1)}T{native.group(2)}" if native else text
+
+
+async def calendar_link_form(request: web.Request) -> web.Response:
+    """POST /oncall/<schedule>/calendar: a secret link to the schedule's calendar feed for
+    the signed-in person, as ``/oncall calendar <schedule>`` gives one (shown once)."""
+    web_, viewer, csrf, form = await _posted(request)
+    schedule = await schedule_for(web_, viewer, request.match_info["schedule"])
+    if schedule is None:
+        return _no_schedule(request, viewer, csrf)
+    zone, _ = viewer_zone(_text(form.get("tz")) or None, schedule.timezone)
+    if not viewer.user_id:  # sign-in off: nobody to give the link to
+        refusal = OncallRefused("calendar_needs_person", schedule=schedule.name)
+        shown = _Shown(zone=zone, unknown_zone=None, refusal=refusal)
+        return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
+    link = await calendar_link(web_.services, user=viewer.user_id, schedule=schedule, rotate=False)
+    log.info("on call %s: calendar link given to %s", schedule.name, viewer.user_id)
+    shown = _Shown(zone=zone, unknown_zone=None, calendar=link.url)
+    return await _render_schedule(request, web_, viewer, csrf, schedule, shown)
 
 
 async def cancel_override_form(request: web.Request) -> web.Response:
     """POST /oncall/<schedule>/overrides/<id>/cancel: cancel an override (its row stays),
-    through ``/oncall cancel``'s flow."""
+    through ``/oncall cancel``'s flow, in two steps: the first asks "Cancel it?" with the
+    override in words (no JavaScript needed); the second (``step=confirm``) cancels."""
     web_, viewer, csrf, form = await _posted(request)
     schedule = await schedule_for(web_, viewer, request.match_info["schedule"])
     if schedule is None:
@@ -147,6 +241,11 @@ async def cancel_override_form(request: web.Request) -> web.Response:
     zone, _ = viewer_zone(_text(form.get("tz")) or None, schedule.timezone)
     wanted = request.match_info["override"]
     number = parse_bounded_int(wanted, 1, MAX_OVERRIDE_ID)
+    if number is not None and _text(form.get("step")) != CONFIRM:
+        asked = await _cancellable(web_, schedule, viewer, number)
+        if asked is not None:
+            shown = _Shown(zone=zone, unknown_zone=None, cancelling=asked)
+            return await _render_schedule(request, web_, viewer, csrf, schedule, shown)
     try:
         if number is None:
             raise OncallRefused(
@@ -166,7 +265,22 @@ async def cancel_override_form(request: web.Request) -> web.Response:
     log.info("on call %s: override %s cancelled by %s", schedule.name, number, viewer.author)
     web_.services.wake_jobs()
     query = urllib.parse.urlencode({"cancelled": number, "tz": zone})
-    raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#overrides")
+    raise web.HTTPSeeOther(f"/oncall/{schedule.name}?{query}#notice")
+
+
+async def _cancellable(
+    web_: WebContext, schedule: Schedule, viewer: Viewer, number: int
+) -> int | None:
+    """The override to ask about: one of this schedule's, in force or to come, that the
+    viewer may cancel; None otherwise (the flow then says why it cannot be cancelled)."""
+    async with session_scope(web_.services.engine) as session:
+        row = await session.get(OncallOverride, number)
+        if row is None or row.schedule != schedule.name or row.cancelled_at is not None:
+            return None
+        swap = await session.get(OncallSwap, row.swap_id) if row.swap_id is not None else None
+    if row.end_at <= web_.services.clock() or not _may_cancel(schedule, viewer, row, swap):
+        return None
+    return number
 
 
 async def _posted(request: web.Request) -> tuple[WebContext, Viewer, str, MultiDictProxy[Any]]:
@@ -190,6 +304,12 @@ class _Shown:
     cancelled: int | None = None
     refusal: OncallRefused | None = None
     form: Mapping[str, str] = field(default_factory=dict)
+    # The override the form asks to add, shown in words before it is kept.
+    pending: Override | None = None
+    # The override whose cancelling is asked about.
+    cancelling: int | None = None
+    # A calendar feed's link just given (shown once).
+    calendar: str | None = None
 
 
 async def _render_schedule(
@@ -218,6 +338,11 @@ async def _render_schedule(
     people = people_of([schedule], [board.now, *([board.next] if board.next else [])])
     people |= {name for row in history for name in _people_of_row(row)}
     people |= _people_of_refusal(shown.refusal)
+    instead: list[Shift] = []
+    if shown.pending is not None:
+        instead = displaced(schedule, overrides, shown.pending)
+        people |= {user for shift in instead for user in shift.users}
+        people |= set(shown.pending.users)
     if viewer.user_id:
         people.add(viewer.user_id)
     names = await names_of(web_, people)
@@ -251,11 +376,28 @@ async def _render_schedule(
         zone=shown.zone,
         unknown_zone=shown.unknown_zone,
         refusal=_refusal_words(web_, shown.refusal, names, shown.zone),
+        refused_field=shown.refusal.context.get("field") if shown.refusal else None,
         form=shown.form,
+        native_value=native_value,
+        pending=shown.pending,
+        instead=_instead_of(instead),
+        long_override=LONG_OVERRIDE,
+        cancelling=next((row for row in history if row.id == shown.cancelling), None),
+        calendar=shown.calendar,
         default_user=viewer.user_id or "",
         looks_after=_looks_after(schedule, viewer),
         may_cancel=lambda row: _may_cancel(schedule, viewer, row, swaps.get(row.swap_id)),
     )
+
+
+def _instead_of(shifts: list[Shift]) -> list[str | None]:
+    """Whom an override takes the schedule from, each once, in order (None: a gap)."""
+    found: list[str | None] = []
+    for shift in shifts:
+        for user in shift.users or (None,):
+            if user not in found:
+                found.append(user)
+    return found
 
 
 def _choices(schedule: Schedule, names: Mapping[str, str]) -> list[str]:
@@ -305,13 +447,14 @@ def _looks_after(schedule: Schedule, viewer: Viewer) -> bool:
     return viewer.sees_everything
 
 
-def _who(schedule: Schedule, viewer: Viewer, chosen: str) -> str | None:
+def _who(schedule: Schedule, chosen: str) -> str | None:
     """The person the override puts on call: the one chosen from the form's list (a Slack
     user id; ``U…`` or ``@U…`` typed by hand is read too), ``nobody`` for a deliberate gap
-    (None), else the viewer."""
+    (None). Nothing chosen is refused: the list starts empty, so nobody is put on call by
+    a default they did not see."""
     if chosen.strip().lower() == NOBODY:
         return None
-    user = chosen.strip().removeprefix("@").upper() or (viewer.user_id or "")
+    user = chosen.strip().removeprefix("@").upper()
     if not USER_ID.match(user):
         raise OncallRefused("person", schedule=schedule.name, field="person", text=chosen[:40])
     return user
