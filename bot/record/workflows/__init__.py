@@ -3,6 +3,7 @@
 - ``definitions``: the workflow file (``WARROOM_WORKFLOWS``): its loading and checks, the
   triggers, ``Workflow`` and ``Workflows`` (the index evaluation reads).
 - ``conditions``: the conditions (``when:``), the facts they read and their predicates.
+- ``actions``: the actions (``do:``): each verb's arguments, templates and checks.
 - ``runs``: workflows started: their actions as job rows, in the change's own transaction.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
