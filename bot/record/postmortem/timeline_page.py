@@ -22,12 +22,11 @@ from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft, Line
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.semantics import followed_first
+from bot.record.postmortem.sources import load_record, milestone_changes
 from bot.record.postmortem.writing import (
     build_draft,
     chosen_template,
     curated_timeline,
-    load_record,
-    milestone_changes,
     milestone_times,
     template_directory,
 )
