@@ -27,11 +27,13 @@ from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.milestones import METRICS
 from bot.record.people import known_names
-from bot.record.postmortem.draft import (
+from bot.record.postmortem.draft import Draft
+from bot.record.postmortem.evidence import entry_ref
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.parts import (
     Action,
     Asked,
     Detection,
-    Draft,
     EscalationLine,
     Lesson,
     Line,
@@ -44,8 +46,6 @@ from bot.record.postmortem.draft import (
     Suggested,
     Written,
 )
-from bot.record.postmortem.evidence import entry_ref
-from bot.record.postmortem.language import Language
 from bot.record.postmortem.semantics import (
     MARKED_KINDS,
     PathFacts,
