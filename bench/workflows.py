@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 
 from bench.harness import verdict
-from bot.record.workflows.definitions import TRIGGERS, Facts, parse_workflows
+from bot.record.workflows.conditions import Facts
+from bot.record.workflows.definitions import TRIGGERS, parse_workflows
 
 COUNT = 200
 BATCH = 200

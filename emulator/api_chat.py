@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import blockkit, events
+from emulator import blockkit, blockkit_schema, events
 from emulator.api import (
     ApiError,
     Args,
@@ -60,7 +60,9 @@ def _content(args: Args) -> tuple[str, list[Any] | None, bool]:
 def _answer(result: Result, truncated: bool) -> Result:
     if not truncated:
         return result
-    return with_warning(result, blockkit.TRUNCATION_WARNING, blockkit.TRUNCATION_MESSAGE)
+    return with_warning(
+        result, blockkit_schema.TRUNCATION_WARNING, blockkit_schema.TRUNCATION_MESSAGE
+    )
 
 
 def _target_channel(emu: EmulatorState, args: Args) -> Channel:
@@ -105,7 +107,7 @@ def chat_update(emu: EmulatorState, args: Args) -> Result:
         raise ApiError("no_text")
     blocks = _blocks(args) if "blocks" in args.data else None
     text = args.text("text") or ""
-    if len(text) > blockkit.MESSAGE_TEXT_MAX:
+    if len(text) > blockkit_schema.MESSAGE_TEXT_MAX:
         raise ApiError("msg_too_long")
     if "text" in args.data:
         message.text = text

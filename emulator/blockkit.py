@@ -6,6 +6,7 @@ payload that breaks it is answered with `invalid_blocks` (messages) or `invalid_
 (views), each problem listed in `response_metadata.messages` as
 "[ERROR] <reason> [json-pointer:<where>]". This module finds those problems; the api_*
 modules, the response_url handler and the client turn them into Slack's answers.
+The limits and the fields it checks against are in ``blockkit_schema``.
 
 Every rule comes from Slack's documentation; the page is named where the rule is applied:
 
@@ -42,6 +43,30 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from emulator.blockkit_schema import (
+    ACTION_ID_MAX,
+    ACTIONS_ELEMENTS,
+    BLOCK_ID_MAX,
+    CONFIRM_FIELDS,
+    HOME_FIELDS,
+    INPUT_ELEMENTS,
+    MESSAGE_MAX_BLOCKS,
+    MESSAGE_TEXT_MAX,
+    MODAL_FIELDS,
+    OPTION_DESCRIPTION_MAX,
+    OPTION_FIELDS,
+    OPTION_TEXT_MAX,
+    OPTION_URL_MAX,
+    OPTION_VALUE_MAX,
+    PLACEHOLDER_MAX,
+    RICH_TEXT_ELEMENTS,
+    SECTION_ACCESSORIES,
+    TEXT_FIELDS,
+    TEXT_INPUT_MAX,
+    TEXT_OBJECT_MAX,
+    VIEW_MAX_BLOCKS,
+)
+
 Surface = Literal["message", "modal", "home"]
 
 
@@ -58,26 +83,6 @@ class Refusal:
     error: str
     messages: tuple[str, ...]
 
-
-MESSAGE_MAX_BLOCKS = 50  # https://docs.slack.dev/reference/block-kit/blocks
-VIEW_MAX_BLOCKS = 100  # same page, and the modal view object's `blocks` field
-# chat.postMessage: "Provide no more than 40,000 characters or risk truncation"; Slack cuts
-# the text and answers the `message_truncated` warning (changelog 2018-04, cited above).
-MESSAGE_TEXT_MAX = 40_000
-TRUNCATION_WARNING = "message_truncated"
-TRUNCATION_MESSAGE = (
-    "[WARN] Your message was truncated but still posted. "
-    "The `text` field accepts up to 40,000 characters."
-)
-TEXT_OBJECT_MAX = 3000  # text object: "The minimum length is 1 and maximum length is 3000"
-BLOCK_ID_MAX = 255  # every block page: "Maximum length for this field is 255 characters"
-ACTION_ID_MAX = 255  # every element page: "Maximum length is 255 characters"
-PLACEHOLDER_MAX = 150  # select menus and plain-text input: placeholder text
-OPTION_TEXT_MAX = 75
-OPTION_VALUE_MAX = 150
-OPTION_DESCRIPTION_MAX = 75
-OPTION_URL_MAX = 3000
-TEXT_INPUT_MAX = 3000  # plain-text input: min_length 0..3000, max_length 1..3000
 
 _ERROR = "[ERROR] "
 
@@ -148,63 +153,8 @@ def _line(reason: str, pointer: str) -> str:
     return f"{_ERROR}{reason} [json-pointer:{pointer}]"
 
 
-# Fields each object may carry, from the "Fields" table of its page. Anything else is
-# refused, as Slack does ("invalid additional property").
-_TEXT_FIELDS = {"plain_text": {"type", "text", "emoji"}, "mrkdwn": {"type", "text", "verbatim"}}
-_OPTION_FIELDS = {"text", "value", "description", "url"}
-_CONFIRM_FIELDS = {"title", "text", "confirm", "deny", "style"}
-_MODAL_FIELDS = {
-    "type",
-    "title",
-    "blocks",
-    "close",
-    "submit",
-    "private_metadata",
-    "callback_id",
-    "clear_on_close",
-    "notify_on_close",
-    "external_id",
-    "submit_disabled",
-}
-_HOME_FIELDS = {"type", "blocks", "private_metadata", "callback_id", "external_id"}
-_RICH_TEXT_ELEMENTS = {
-    "rich_text_section",
-    "rich_text_list",
-    "rich_text_preformatted",
-    "rich_text_quote",
-}
-# Where each element type may appear (the "Works with blocks" of the element pages).
 # A date picker's `initial_date`: "YYYY-MM-DD".
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SECTION_ACCESSORIES = {
-    "button",
-    "static_select",
-    "multi_static_select",
-    "users_select",
-    "datepicker",
-    "checkboxes",
-    "radio_buttons",
-    "image",
-}
-_ACTIONS_ELEMENTS = {
-    "button",
-    "static_select",
-    "multi_static_select",
-    "users_select",
-    "datepicker",
-    "checkboxes",
-    "radio_buttons",
-}
-_INPUT_ELEMENTS = {
-    "plain_text_input",
-    "number_input",
-    "static_select",
-    "multi_static_select",
-    "users_select",
-    "datepicker",
-    "checkboxes",
-    "radio_buttons",
-}
 
 
 class _Checker:
@@ -313,7 +263,7 @@ class _Checker:
         before = len(self.problems)
         kinds = ("plain_text",) if plain_only else ("plain_text", "mrkdwn")
         kind = value.get("type") if isinstance(value, dict) else None
-        allowed = _TEXT_FIELDS.get(kind) if isinstance(kind, str) else None
+        allowed = TEXT_FIELDS.get(kind) if isinstance(kind, str) else None
         obj = self.object(
             value, pointer, allowed=allowed or {"type", "text"}, required=("type", "text")
         )
@@ -332,7 +282,7 @@ class _Checker:
         at most 150, `description` at most 75. `url` (at most 3000) "is only available in
         overflow menus", which the emulator does not model, so it is refused here."""
         obj = self.object(
-            value, pointer, allowed=_OPTION_FIELDS - {"url"}, required=("text", "value")
+            value, pointer, allowed=OPTION_FIELDS - {"url"}, required=("text", "value")
         )
         if obj is None:
             return None
@@ -385,7 +335,7 @@ class _Checker:
             return
         at = f"{pointer}/confirm"
         obj = self.object(
-            element["confirm"], at, allowed=_CONFIRM_FIELDS, required=_CONFIRM_FIELDS - {"style"}
+            element["confirm"], at, allowed=CONFIRM_FIELDS, required=CONFIRM_FIELDS - {"style"}
         )
         if obj is None:
             return
@@ -695,7 +645,7 @@ class _Checker:
         for index, item in enumerate(self.array(block, "fields", pointer, 10, min_items=1) or []):
             self.text(item, f"{pointer}/fields/{index}", 2000)
         if "accessory" in block:
-            self.element(block["accessory"], f"{pointer}/accessory", _SECTION_ACCESSORIES, set())
+            self.element(block["accessory"], f"{pointer}/accessory", SECTION_ACCESSORIES, set())
         self.boolean(block, "expand", pointer)
 
     def header(self, block: dict[str, Any], pointer: str) -> None:
@@ -732,7 +682,7 @@ class _Checker:
         )
         action_ids: set[str] = set()
         for index, item in enumerate(self.array(block, "elements", pointer, 25, min_items=1) or []):
-            self.element(item, f"{pointer}/elements/{index}", _ACTIONS_ELEMENTS, action_ids)
+            self.element(item, f"{pointer}/elements/{index}", ACTIONS_ELEMENTS, action_ids)
 
     def divider(self, block: dict[str, Any], pointer: str) -> None:
         """https://docs.slack.dev/reference/block-kit/blocks/divider-block: only `type` and
@@ -749,7 +699,7 @@ class _Checker:
         if "hint" in block:
             self.text(block["hint"], f"{pointer}/hint", 2000, plain_only=True)
         if "element" in block:
-            self.element(block["element"], f"{pointer}/element", _INPUT_ELEMENTS, set())
+            self.element(block["element"], f"{pointer}/element", INPUT_ELEMENTS, set())
         self.boolean(block, "dispatch_action", pointer)
         self.boolean(block, "optional", pointer)
 
@@ -777,7 +727,7 @@ class _Checker:
             at = f"{pointer}/elements/{index}"
             if not isinstance(item, dict):
                 self.fail(at, "must provide an object")
-            elif item.get("type") not in _RICH_TEXT_ELEMENTS:
+            elif item.get("type") not in RICH_TEXT_ELEMENTS:
                 self.fail(f"{at}/type", f"unsupported type: {item.get('type')}")
             elif not isinstance(item.get("elements"), list):
                 self.fail(at, "missing required field: elements")
@@ -796,7 +746,7 @@ class _Checker:
             return
         self.surface = "modal" if kind == "modal" else "home"
         if kind == "modal":
-            self.object(value, pointer, allowed=_MODAL_FIELDS, required=("type", "title", "blocks"))
+            self.object(value, pointer, allowed=MODAL_FIELDS, required=("type", "title", "blocks"))
             for key in ("title", "close", "submit"):
                 if key in value:
                     self.text(value[key], f"{pointer}/{key}", 24, plain_only=True)
@@ -804,7 +754,7 @@ class _Checker:
             self.boolean(value, "notify_on_close", pointer)
             self.boolean(value, "submit_disabled", pointer)
         else:
-            self.object(value, pointer, allowed=_HOME_FIELDS, required=("type", "blocks"))
+            self.object(value, pointer, allowed=HOME_FIELDS, required=("type", "blocks"))
         self.string(value, "private_metadata", pointer, 3000)
         self.string(value, "callback_id", pointer, 255)
         self.string(value, "external_id", pointer, 255)

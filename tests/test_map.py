@@ -1,7 +1,7 @@
 """The map stays true: each package's ``__init__.py`` docstring names every module and folder in
 it, and the manual's Layout (docs/architecture.md) names every folder of bot/ and commands/
 and every module in them, in the row of its folder. A module or folder added without a word
-on where it is fails here.
+on where it is fails here. No product module (bot/, commands/, emulator/) is over 800 lines.
 """
 
 from __future__ import annotations
@@ -112,6 +112,24 @@ def row_of(folder: str) -> Row | None:
 def _word(name: str, text: str) -> bool:
     """``name`` as a word (``people``, ``people.py``; not ``bot/people`` or ``people_api``)."""
     return re.search(rf"(?<![\w/]){re.escape(name)}(?![\w])", text) is not None
+
+
+# The longest a product module may be (#62): past it, a module holds more than one thing, and
+# is split into modules of its folder named for what their code is about.
+MOST_LINES = 800
+PRODUCT = ("bot", "commands", "emulator")
+
+
+def test_no_product_module_is_over_800_lines() -> None:
+    long = [
+        f"{path.relative_to(REPO).as_posix()}: {count} lines"
+        for top in PRODUCT
+        for path in sorted((REPO / top).rglob("*.py"))
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > MOST_LINES
+    ]
+    assert long == [], f"over {MOST_LINES} lines, split by what the code is about:\n" + "\n".join(
+        long
+    )
 
 
 def test_every_folder_is_in_the_readme_layout() -> None:

@@ -1,6 +1,7 @@
 """Command-line verbs beside ``bot.cli``.
 
 - ``demo``: ``warroom demo``: a whole incident, played against the Slack emulator.
+- ``demo_script``: the incident the demo plays: its cast, settings and script.
 - ``alerts``: ``warroom alerts list`` and ``replay``: the stored payloads.
 - ``postmortems``: ``warroom postmortem INC-7``: a draft on the command line.
 - ``manifest``: ``warroom manifest --validate / --create``.
@@ -19,7 +20,8 @@
 
 May import: anything below, the application factory (``bot.app``) and ``bot.server``
 included; ``demo`` alone imports the emulator (``emulator/``, in the repository, not in the
-wheel: ``bot.cli`` imports ``demo`` only to run it). Nothing imports them but ``bot.cli``.
+wheel: ``bot.cli`` imports ``demo`` only to run it). Nothing imports them but ``bot.cli``
+(and ``demo`` its script, ``demo_script``).
 """
 
 # The exit status of a command line that cannot be used as given (argparse's own, too).

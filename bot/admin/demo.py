@@ -15,7 +15,6 @@ import logging
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,40 @@ import aiohttp
 import yaml
 from aiohttp import web
 
+from bot.admin.demo_script import (
+    ALICE,
+    BOB,
+    CAROL,
+    CAROL_PHONE,
+    CAROL_TOPIC,
+    CAST,
+    CHECKOUT_SCHEDULE,
+    DAVE,
+    DBA_TEAM,
+    DEMO_ALERT_TOKEN,
+    DEMO_CONTACTS,
+    DEMO_GITHUB_TOKEN,
+    DEMO_MODEL,
+    DEMO_POLICIES,
+    DEMO_PUBLIC_URL,
+    DEMO_REPOSITORY,
+    DEMO_ROUTES,
+    DEMO_ROUTING_KEY,
+    DEMO_TYPES,
+    DEMO_WORKFLOWS,
+    RESOLVED_AFTER_MINUTES,
+    RESOLVED_PUBLICLY,
+    SCRIPT,
+    Acknowledge,
+    AlertNotification,
+    FixTime,
+    OnCall,
+    Played,
+    PressKey,
+    RulesOut,
+    Run,
+    Say,
+)
 from bot.app import create_app
 from bot.basics.slack_ids import (
     EscalationMessage,
@@ -47,254 +80,6 @@ from emulator import FakeNtfy, FakePagerDuty, FakeTwilio, SlackEmulator
 from emulator.composer import displayed
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from emulator.trackers import FakeGitHub
-
-# The people of the scripted incident.
-CAST = {
-    "U0ALICE": ("alice", "Alice Moreau"),
-    "U0BOB": ("bob", "Bob Okafor"),
-    "U0CAROL": ("carol", "Carol Tanaka"),
-    "U0DAVE": ("dave", "Dave Kowalski"),
-    "U0ERIN": ("erin", "Erin Achebe"),
-}
-ALICE, BOB, CAROL, DAVE, ERIN = CAST
-DBA_TEAM = "S0DBATEAM"
-# The checkout team's on-call schedule: a weekly rotation of Bob and Carol in Paris, Bob's
-# week now (the demo's start is worked out when it runs: demo_schedules).
-CHECKOUT_SCHEDULE = "checkout-primary"
-# SEV2 incidents page whoever is on call for checkout (and a PagerDuty service), then the DBAs.
-DEMO_POLICIES = {
-    "policies": {
-        "checkout-oncall": {
-            "levels": [
-                {
-                    "timeout": "5m",
-                    "targets": [
-                        {"schedule": CHECKOUT_SCHEDULE},
-                        {"pagerduty": {"service": "Checkout", "routing_key_env": "DEMO_PD_KEY"}},
-                    ],
-                },
-                {"targets": [{"usergroup": "dba-team"}]},
-            ]
-        }
-    },
-    "severities": {"SEV2": "checkout-oncall"},
-}
-DEMO_ROUTING_KEY = "demo0000000000000000000000000000"
-DEMO_ALERT_TOKEN = "demo-alert-token"
-# Follow-ups are filed in a fake GitHub repository.
-DEMO_GITHUB_TOKEN = "ghp_demo000000000000000000000000000000"
-DEMO_REPOSITORY = "acme/checkout"
-# Alerts about checkout open customer-facing SEV2 incidents (which start the checkout
-# on-call policy).
-DEMO_ROUTES = {
-    "routes": [
-        {
-            "name": "checkout",
-            "match": {"service": "checkout"},
-            "severity": "SEV2",
-            "type": "customer-facing",
-            "title": "{{ annotations.summary }}",
-        }
-    ]
-}
-# How Carol is reached when paged: her phone gets a push at once, an SMS a minute later, a
-# call a minute after that (a fake ntfy and a fake Twilio on 127.0.0.1 stand for the services).
-CAROL_PHONE = "+15555550123"
-CAROL_TOPIC = "carol-7f3a9c"
-DEMO_CONTACTS = {
-    "people": {
-        CAROL: {
-            "contacts": {
-                "push": {"ntfy": CAROL_TOPIC},
-                "sms": {"sms": CAROL_PHONE},
-                "call": {"voice": CAROL_PHONE},
-            },
-            "rules": [
-                {"after": "0s", "notify": ["slack", "push"]},
-                {"after": "1m", "notify": ["sms"]},
-                {"after": "2m", "notify": ["call"]},
-            ],
-            # Carol opted in to the weekly paging drill, which the demo runs at its end.
-            "drill": True,
-        }
-    }
-}
-# Where Twilio and the ntfy app would reach warroom (the fakes are pointed at the demo's port).
-DEMO_PUBLIC_URL = "https://warroom.example.com"
-# The team's incident types: a customer-facing incident asks what customers saw before it is
-# resolved.
-DEMO_TYPES = {
-    "fields": {
-        "customer_impact": {
-            "type": "select",
-            "label": "Customer impact",
-            "options": ["none", "degraded", "outage"],
-            "required_at": "resolve",
-        }
-    },
-    "types": {
-        "customer-facing": {
-            "description": "Customers can see it",
-            "fields": ["customer_impact"],
-        }
-    },
-}
-# The team's workflows: a customer-facing incident gets its comms checklist, and one whose
-# customers see an outage gets a follow-up to write to them.
-DEMO_WORKFLOWS = {
-    "workflows": {
-        "customer-comms": {
-            "on": "incident.declared",
-            "when": {"type": "customer-facing"},
-            "do": [
-                {
-                    "post": {
-                        "text": "Customers can see {{ incident.reference }}: name a comms "
-                        "lead, and post to the status page once the impact is known."
-                    }
-                }
-            ],
-        },
-        "tell-customers": {
-            "on": "incident.field_changed",
-            "when": {"field": "customer_impact", "in": ["degraded", "outage"]},
-            "do": [{"follow_up": "Write to the customers who saw {{ incident.reference }}"}],
-        },
-    }
-}
-
-
-@dataclass(frozen=True)
-class Say:
-    """Someone says something in the incident channel; a reaction may mark it (Alice's,
-    unless ``by`` says whose)."""
-
-    minutes: int
-    user: str
-    text: str
-    reaction: str | None = None
-    by: str = ALICE
-
-
-@dataclass(frozen=True)
-class RulesOut:
-    """Someone answers the question under a message marked :x: (the one said at ``said``):
-    it rules out an earlier idea, the one said at ``idea``."""
-
-    minutes: int
-    user: str
-    said: int
-    idea: int
-
-
-@dataclass(frozen=True)
-class Run:
-    """Someone runs ``/incident <text>`` in the incident channel."""
-
-    minutes: int
-    user: str
-    text: str
-
-
-@dataclass(frozen=True)
-class AlertNotification:
-    """Alertmanager posts the checkout alert group: firing, or resolved."""
-
-    minutes: int
-    status: str
-
-
-@dataclass(frozen=True)
-class OnCall:
-    """Someone runs ``/oncall <text>`` in #general."""
-
-    minutes: int
-    user: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Acknowledge:
-    """Someone presses the Acknowledge button on the latest escalation message."""
-
-    minutes: int
-    user: str
-
-
-@dataclass(frozen=True)
-class PressKey:
-    """Someone answers the page's call on their phone and presses a key."""
-
-    minutes: int
-    user: str
-    key: str
-
-
-@dataclass(frozen=True)
-class FixTime:
-    """Someone sets a milestone after the fact (``/incident time``) to a minute of the script."""
-
-    minutes: int
-    user: str
-    milestone: str
-    at_minute: int
-
-
-# Bob is on call this week but at the dentist this morning: he hands the pager to Carol. The
-# alert opens the incident, and level 1 of the policy reaches the schedule, so Carol: her phone
-# gets the push, then the SMS, then the call, in which she presses 1. Alice takes the lead and
-# brings in the DBAs, whom Dave answers for.
-# What a person does in Slack (or on the phone); the script's other steps are Alertmanager's.
-Played = Say | Run | OnCall | Acknowledge | FixTime | RulesOut | PressKey
-Step = Played | AlertNotification
-SCRIPT: list[Step] = [
-    OnCall(0, ALICE, ""),
-    OnCall(0, BOB, f"override @carol {CHECKOUT_SCHEDULE} now for 4h"),
-    AlertNotification(1, "firing"),
-    Run(2, ALICE, "lead @alice"),
-    Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
-    PressKey(3, CAROL, "1"),
-    Run(3, ALICE, "role comms @carol"),
-    Run(6, ALICE, "escalate @dba-team checkout queries look slow"),
-    Acknowledge(7, DAVE),
-    Say(9, DAVE, "Slow queries on the orders database? Checking the DB logs.", "mag"),
-    Run(12, ALICE, "escalate @erin owns the payment gateway; card errors in its logs"),
-    Run(14, ERIN, "ack"),
-    Run(15, CAROL, "update Card payments fail for about 20% of checkouts. Next update in 30 min."),
-    # Customers see it too: on warroom's status page, in words meant for them.
-    Run(15, CAROL, "public Checkout, Card payments"),
-    Run(15, CAROL, "update --public Some card payments fail at checkout. Next update in 30 min."),
-    Run(16, CAROL, "impact About 20% of checkouts fail with a card error; no other page is hit"),
-    Run(16, CAROL, "set customer_impact degraded"),
-    # Dave marks his own refutation a dead end, and answers its question: it rules out the
-    # idea he had at minute 9 (a 12-minute path in the draft).
-    Say(21, DAVE, "Database is healthy, that was a dead end.", "x", by=DAVE),
-    RulesOut(22, DAVE, said=21, idea=9),
-    Say(38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
-    Run(40, ALICE, "status identified"),
-    Say(52, ALICE, "Rolling back the payment gateway release.", "white_check_mark"),
-    Run(53, ALICE, "status monitoring"),
-    # The impact ends here: the draft proposes the alert's resolution as its end.
-    AlertNotification(70, "resolved"),
-    Say(71, CAROL, "Error rate is back to baseline, checkout works again.", None),
-    Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
-    Run(82, ALICE, "cause The 11:55 gateway release rejected card types it did not list"),
-    Run(83, ALICE, "action @erin Alert on card errors per gateway release"),
-    Run(83, ERIN, "action --file Test every supported card type before a gateway release"),
-    # The error rate had been climbing before the alert fired: Erin finds it in the graphs.
-    FixTime(84, ERIN, "started", -3),
-    # Before resolving, Alice reads the curated timeline (shown to her alone).
-    Run(85, ALICE, "timeline"),
-]
-# The team's own model (WARROOM_AI_*), here a fake OpenAI-compatible server on 127.0.0.1.
-DEMO_MODEL = "llama3.1:8b"
-RESOLVED_AFTER_MINUTES = 95
-RESOLVED_PUBLICLY = Run(
-    RESOLVED_AFTER_MINUTES,
-    CAROL,
-    "update --public Card payments work again: the incident is resolved. We are sorry for the"
-    " failed checkouts.",
-)
 
 
 class ScriptedClock:

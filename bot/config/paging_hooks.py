@@ -21,7 +21,7 @@ from typing import Any
 from bot.basics.yaml_files import read_yaml
 from bot.config.reading import Feature, Secret, problems_file, read, setting
 from bot.record.paging.contacts import CONTACT_NAME
-from bot.record.workflows.definitions import webhook_url_allowed
+from bot.record.workflows.actions import webhook_url_allowed
 
 _ENV = re.compile(r"^[A-Z][A-Z0-9_]*$")
 KEYS = ("url", "secret_env")

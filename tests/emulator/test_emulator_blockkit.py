@@ -17,14 +17,8 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from emulator import SlackEmulator
-from emulator.blockkit import (
-    MESSAGE_TEXT_MAX,
-    TRUNCATION_MESSAGE,
-    bare,
-    message_problems,
-    truncate_text,
-    view_problems,
-)
+from emulator.blockkit import bare, message_problems, truncate_text, view_problems
+from emulator.blockkit_schema import MESSAGE_TEXT_MAX, TRUNCATION_MESSAGE
 from tests.helpers.fake_bot import refused, serving
 
 ALICE = "U0ALICE"

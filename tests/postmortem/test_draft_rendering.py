@@ -12,7 +12,7 @@ import pytest
 
 from bot.basics.render import Renderer
 from bot.record.postmortem.evidence import entry_ref
-from bot.record.postmortem.writing import Record
+from bot.record.postmortem.sources import Record
 from bot.store.models import LessonsPrompt, Notification, PersonPage, SectionSuggestion
 from tests.helpers.gfm import assert_reads_well, gfm_problems
 from tests.helpers.records import empty_record, full_record, minutes

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.record.escalation.escalations import target_facts
-from bot.record.postmortem.writing import Record
+from bot.record.postmortem.sources import Record
 from bot.store.models import Escalation, MilestoneChange, TimelineKind
 from tests.helpers.gfm import assert_reads_well
 from tests.helpers.records import entry, full_record, minutes, section

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.record.postmortem.draft import Line, MilestoneTime
+from bot.record.postmortem.parts import Line, MilestoneTime
 from bot.record.postmortem.writing import curated_timeline
 
 START = datetime(2026, 3, 8, 6, 0, tzinfo=UTC)

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from bot.record.incident_types import parse_incident_types
-from bot.record.workflows.definitions import Facts, WorkflowError, load_workflows, parse_workflows
+from bot.record.workflows.conditions import Facts
+from bot.record.workflows.definitions import WorkflowError, load_workflows, parse_workflows
 from emulator import SlackEmulator
 from tests.conftest import ALICE, running_warroom
 

@@ -38,7 +38,7 @@ from bot.clients.slack.ratelimit import GatedWebClient, RateLimitGate, RateLimit
 from bot.clients.slack.telemetry import counted
 from bot.config import Settings
 from bot.metrics import Metrics
-from bot.record.workflows.definitions import BOOKMARK_TITLE_MAX
+from bot.record.workflows.actions import BOOKMARK_TITLE_MAX
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250

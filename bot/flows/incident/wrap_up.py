@@ -34,8 +34,9 @@ from bot.record import fields, follow_ups, incidents
 from bot.record.follow_up_merges import give_owner, ownerless_memos
 from bot.record.incident_types import FieldValue
 from bot.record.milestones import set_milestone
+from bot.record.postmortem.sources import load_record
 from bot.record.postmortem.suggestions import asked_before
-from bot.record.postmortem.writing import impact_ended, load_record
+from bot.record.postmortem.writing import impact_ended
 from bot.record.status_page.publications import public_record
 from bot.record.wrap_up import note_impact, note_trigger, proposed_impact_end
 from bot.services import Services

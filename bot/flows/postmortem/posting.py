@@ -27,10 +27,10 @@ from bot.flows.publication import schedule_publication
 from bot.record import incidents
 from bot.record.message_links import keep_links, remember_base
 from bot.record.people import remember_names
+from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import asked_before
 from bot.record.postmortem.writing import (
     NoSuchTemplate,
-    Record,
     WrittenDraft,
     chosen_template,
     read_record,

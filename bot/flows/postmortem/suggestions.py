@@ -44,14 +44,10 @@ from bot.record.postmortem.evidence import (
     within,
 )
 from bot.record.postmortem.language import Language
+from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import Checked
 from bot.record.postmortem.verification import meaning_of
-from bot.record.postmortem.writing import (
-    Record,
-    entry_sentences,
-    read_record,
-    template_directory,
-)
+from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
 from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs, outbox

@@ -14,11 +14,12 @@ from typing import Any
 
 from bot.clients.ai import ModelFailure, ask_for_verdicts
 from bot.record.milestones import METRICS
-from bot.record.postmortem.draft import Line
 from bot.record.postmortem.evidence import Evidence
+from bot.record.postmortem.parts import Line
+from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import Checked
 from bot.record.postmortem.verification import judged, numbered, question_lines
-from bot.record.postmortem.writing import Record, decided_milestones
+from bot.record.postmortem.writing import decided_milestones
 from bot.services import Services
 from bot.store.models import Incident
 

@@ -52,15 +52,14 @@ from bot.record.incidents import NoChange
 from bot.record.status_page import publications as public
 from bot.record.timeline import add_entry
 from bot.record.workflows import runs as workflow_runs
-from bot.record.workflows.definitions import (
+from bot.record.workflows.actions import (
     BOOKMARK_TITLE_MAX,
-    CAUSE_PREFIX,
     Action,
-    Workflow,
     as_field_input,
     bookmark_link_problem,
     render,
 )
+from bot.record.workflows.definitions import CAUSE_PREFIX, Workflow
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import database_now, session_scope

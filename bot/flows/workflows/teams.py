@@ -20,7 +20,8 @@ from bot.basics.slack_text import to_plain
 from bot.clients.teams import Card, page_card, post_card
 from bot.flows.paging.hooks import slack_https_link
 from bot.record.people import known_names
-from bot.record.workflows.definitions import Action, Workflow, render
+from bot.record.workflows.actions import Action, render
+from bot.record.workflows.definitions import Workflow
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, PersonPage

@@ -3,7 +3,10 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 ``bot.admin.postmortems``.
 
 - ``language``: how a language writes dates, times and durations (its ``language.yaml``).
-- ``draft``: the draft (``Draft`` and its lines) and the Markdown rows of its long sections.
+- ``draft``: the draft (``Draft``), its language's formatting and the Markdown rows of its
+  long sections.
+- ``parts``: the draft's parts: its lines, the milestones' times, its sections' rows.
+- ``sources``: what the draft is written from: the record (``Record``, ``load_record``).
 - ``writing``: writing the draft from the record (``build_draft``, ``render_draft``,
   ``read_draft``).
 - ``edits``: the sections people rewrote, kept so a regenerated draft never overwrites them.

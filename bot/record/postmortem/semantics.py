@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar, cast
 
-from bot.record.postmortem.draft import (
+from bot.record.postmortem.parts import (
     ALSO_ENDED,
     ALSO_ENDED_PROPOSED,
     ALSO_FOLLOWED,

@@ -12,9 +12,10 @@
           - post: {channel: C0EXECUPD1, text: "Exec heads-up: {{ incident.title }}"}
           - teams: {url_env: WARROOM_EXEC_TEAMS_URL}   # an Adaptive Card in a Teams channel
 
-A workflow is a trigger, conditions and actions. Parsing checks everything it can without
-Slack and names every problem at once; ``problems_with`` checks what the other files own
-(fields and options, types, policies, schedules, roles, webhook secrets). Templates are
+A workflow is a trigger, conditions (``conditions.py``) and actions (``actions.py``).
+Parsing checks everything it can without Slack and names every problem at once;
+``problems_with`` checks what the other files own (fields and options, types, policies,
+schedules, roles, webhook secrets). Templates are
 rendered at parse time against a sample incident in Jinja2's sandbox with StrictUndefined,
 so one that names an unknown attribute fails at start-up, not at 3 a.m.
 
@@ -29,22 +30,37 @@ severity therefore never starts ``incident.severity_changed`` workflows, its own
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError
 
 from bot.basics.durations import parse_duration
-from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
-from bot.record.incident_types import CustomField, FieldValueError, IncidentTypes
-from bot.store.models import SEVERITIES, Status
+from bot.record.incident_types import IncidentTypes
+from bot.record.workflows.actions import (
+    SECRET_ARGS,
+    TEMPLATED,
+    Action,
+    action_problems,
+    known_fields,
+    known_types,
+    parse_actions,
+    render,
+    sample_incident,
+)
+from bot.record.workflows.conditions import (
+    ALWAYS,
+    Condition,
+    Facts,
+    check_conditions,
+    parse_condition,
+)
+from bot.store.models import Status
 
 DECLARED = "incident.declared"
 SEVERITY_CHANGED = "incident.severity_changed"
@@ -65,31 +81,10 @@ TRIGGERS = (
     RESOLVED,
     ALERT_RECEIVED,
 )
-ACTIONS = (
-    "invite",
-    "escalate",
-    "post",
-    "follow_up",
-    "file_follow_ups",
-    "make_public",
-    "set_field",
-    "set_severity",
-    "set_type",
-    "bookmark",
-    "webhook",
-    "teams",
-)
-CONDITIONS = ("all", "any", "not", "severity", "status", "type", "private", "field", "labels")
 WORKFLOW_KEYS = ("on", "when", "do", "description")
 MAX_WORKFLOWS = 500
-MAX_ACTIONS = 20
 CAUSE_PREFIX = "workflow:"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_GROUP = re.compile(r"^(S[A-Z0-9]{2,31}|@?[a-z0-9][a-z0-9._-]{0,79})$")
-_ENV = re.compile(r"^[A-Z][A-Z0-9_]{0,99}$")
-_LOCAL_HOSTS = ("127.0.0.1",)
-# The argument naming the variable an action's secret is read from.
-SECRET_ARGS = {"webhook": "secret_env", "teams": "url_env"}
 
 
 class WorkflowError(ValueError):
@@ -98,47 +93,6 @@ class WorkflowError(ValueError):
     def __init__(self, *problems: str) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What conditions read about an incident when its event happens."""
-
-    severity: str
-    status: str
-    type: str | None
-    private: bool
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-
-Predicate = Callable[[Facts], bool]
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A condition as written (for the plain-English reading) and its compiled test."""
-
-    words: str
-    test: Predicate
-    fields: frozenset[str] = frozenset()
-    # (field, values) a field condition compares with, checked against the field's kind.
-    compares: tuple[tuple[str, tuple[Any, ...]], ...] = ()
-    # The incident types it names (None: no type), checked against the types file.
-    types: frozenset[str | None] = frozenset()
-
-
-ALWAYS = Condition("", lambda _facts: True)
-
-
-@dataclass(frozen=True)
-class Action:
-    """One step of a workflow: its verb and its arguments (templates kept as written)."""
-
-    verb: str
-    args: Mapping[str, Any]
-    # The webhook's URL, or the channel posted in (None: the incident's).
-    words: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,16 +168,14 @@ class Workflows:
             where = f"workflow {workflow.name!r}"
             for name in sorted(workflow.condition.fields):
                 if types.field(name) is None:
-                    problems.append(f"{where}: when: unknown field {name!r}{_known(types)}")
-            problems += _check_conditions(where, workflow.condition, types)
+                    problems.append(f"{where}: when: unknown field {name!r}{known_fields(types)}")
+            problems += check_conditions(where, workflow.condition, types)
             for name in sorted(kind for kind in workflow.condition.types if kind is not None):
                 if types.get(name) is None:
-                    problems.append(
-                        f"{where}: when: no incident type {name!r}{_known_types(types)}"
-                    )
+                    problems.append(f"{where}: when: no incident type {name!r}{known_types(types)}")
             sample = sample_incident(types)
             for number, action in enumerate(workflow.actions, 1):
-                problems += _action_problems(
+                problems += action_problems(
                     f"{where}: do #{number} ({action.verb})",
                     action,
                     types,
@@ -244,64 +196,6 @@ class Workflows:
 
 
 NO_WORKFLOWS = Workflows()
-
-
-# -- templates -------------------------------------------------------------------------------
-_SANDBOX = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-SAMPLE_INCIDENT: Mapping[str, Any] = MappingProxyType(
-    {
-        "reference": "INC-1",
-        "title": "Checkout is down",
-        "severity": "SEV1",
-        "status": "investigating",
-        "type": "customer-facing",
-        "private": False,
-        "channel_id": "C0SAMPLE01",
-        "commander": "<@U0SAMPLE01>",
-        "fields": {},
-        "url": "",
-    }
-)
-
-
-def render(source: str, incident: Mapping[str, Any]) -> str:
-    """``source`` rendered in the sandbox with ``incident`` (TemplateError when it cannot)."""
-    return _SANDBOX.from_string(source).render(incident=incident)
-
-
-def sample_incident(types: IncidentTypes) -> dict[str, Any]:
-    """The incident templates are checked against: every configured field is present."""
-    return {**SAMPLE_INCIDENT, "fields": dict.fromkeys(types.fields, "")}
-
-
-# What Slack takes in a bookmark (bookmarks.add): a title of 256 characters and a link of
-# 2,048. The method's page (https://docs.slack.dev/reference/methods/bookmarks.add) gives no
-# limit; these are Slack's answers as observed (issue #49: longer ones fail the call) and
-# as others met them (jstrieb/link-lock#26, "slack only allows bookmarks of 2049
-# characters"). A longer title is cut; a longer link cannot be, so it is refused.
-BOOKMARK_TITLE_MAX = 256
-BOOKMARK_LINK_MAX = 2048
-
-
-def bookmark_link_problem(link: str) -> str | None:
-    """Why Slack would refuse ``link`` as a bookmark's, in words; None when it would not."""
-    if len(link) > BOOKMARK_LINK_MAX:
-        return (
-            f"{len(link):,} characters, and Slack takes a bookmark link of at most "
-            f"{BOOKMARK_LINK_MAX:,}: shorten it (a link shortener, or fewer query parameters)"
-        )
-    return None
-
-
-TEMPLATED = {
-    "post": ("text",),
-    "follow_up": ("text",),
-    "bookmark": ("title", "link"),
-    "set_field": ("value",),
-    "teams": ("text",),
-}
-# Templates an action may leave out.
-OPTIONAL_TEMPLATES = frozenset({("teams", "text")})
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -374,9 +268,9 @@ def _workflow(name: str, body: object, where: str, problems: list[str]) -> Workf
         problems.append(problem)
     trigger, after, in_status = _trigger(body.get("on"), where, problems)
     condition = (
-        _condition(body.get("when"), f"{where}: when", problems) if "when" in body else ALWAYS
+        parse_condition(body.get("when"), f"{where}: when", problems) if "when" in body else ALWAYS
     )
-    actions = _actions(body.get("do"), where, problems)
+    actions = parse_actions(body.get("do"), where, problems)
     description = body.get("description", "")
     if not isinstance(description, str):
         problems.append(f"{where}: description: text")
@@ -414,470 +308,6 @@ def _trigger(
         f"or {{{OPEN_FOR}: 30m}} (with status: investigating, to count in one status)"
     )
     return None, None, None
-
-
-# -- conditions ------------------------------------------------------------------------------
-def _condition(raw: object, where: str, problems: list[str]) -> Condition | None:
-    """A condition: a mapping (its keys all hold) or a list (all hold)."""
-    if isinstance(raw, list):
-        return _all([_condition(item, where, problems) for item in raw], " and ")
-    if not isinstance(raw, dict) or not raw:
-        problems.append(f"{where}: a condition is a mapping like {{severity: [SEV1]}}")
-        return None
-    raw = {str(key): value for key, value in raw.items()}
-    if "field" in raw:
-        return _field_condition(raw, where, problems)
-    parts = []
-    for key, value in raw.items():
-        if key not in CONDITIONS:
-            problems.append(
-                f"{where}: unknown condition {key!r}; use one of {', '.join(CONDITIONS)}"
-            )
-            continue
-        parts.append(_one(key, value, f"{where}: {key}", problems))
-    return _all(parts, " and ")
-
-
-def _all(parts: Sequence[Condition | None], joiner: str) -> Condition | None:
-    if any(part is None for part in parts):
-        return None
-    tests = [part.test for part in parts if part is not None]
-    words = joiner.join(part.words for part in parts if part is not None)
-    read = frozenset().union(*(part.fields for part in parts if part is not None))
-    compares = tuple(c for part in parts if part is not None for c in part.compares)
-    named = frozenset().union(*(part.types for part in parts if part is not None))
-    if joiner == " or ":
-        words = f"({words})" if len(tests) > 1 else words
-        return Condition(words, _any_of(tests), read, compares, named)
-    return Condition(words, _all_of(tests), read, compares, named)
-
-
-def _all_of(tests: list[Predicate]) -> Predicate:
-    if len(tests) == 1:
-        return tests[0]
-    return lambda facts: all(test(facts) for test in tests)
-
-
-def _any_of(tests: list[Predicate]) -> Predicate:
-    return lambda facts: any(test(facts) for test in tests)
-
-
-def _one(key: str, value: object, where: str, problems: list[str]) -> Condition | None:
-    if key in ("all", "any"):
-        if not isinstance(value, list) or not value:
-            problems.append(f"{where}: a list of conditions")
-            return None
-        parts = [_condition(item, where, problems) for item in value]
-        return _all(parts, " and " if key == "all" else " or ")
-    if key == "not":
-        inner = _condition(value, where, problems)
-        if inner is None:
-            return None
-        test = inner.test
-        return Condition(
-            f"not ({inner.words})",
-            lambda facts: not test(facts),
-            inner.fields,
-            inner.compares,
-            inner.types,
-        )
-    if key == "private":
-        if not isinstance(value, bool):
-            problems.append(f"{where}: true or false")
-            return None
-        return Condition(
-            "private" if value else "not private", lambda facts: facts.private is value
-        )
-    if key == "labels":
-        return _labels(value, where, problems)
-    names = _strings(value, where, problems)
-    if names is None:
-        return None
-    if key == "severity":
-        return _one_of("severity", names, SEVERITIES, str.upper, where, problems)
-    if key == "status":
-        statuses = [status.value for status in Status]
-        return _one_of("status", names, statuses, str.lower, where, problems)
-    # type: checked against the types file by problems_with; "none" is no type.
-    types = frozenset(None if n.lower() == "none" else n.lower() for n in names)
-    return Condition(
-        f"type {_or(names, str.lower)}", lambda f: f.type in types, frozenset(), (), types
-    )
-
-
-def _labels(value: object, where: str, problems: list[str]) -> Condition | None:
-    if not isinstance(value, dict) or not value:
-        problems.append(f"{where}: a mapping of label names to a value or a list of values")
-        return None
-    wanted: dict[str, frozenset[str]] = {}
-    for name, allowed in value.items():
-        values = _strings(allowed, f"{where}: {name}", problems)
-        if values is None:
-            return None
-        wanted[str(name)] = frozenset(values)
-    words = " and ".join(f"label {name} {_or(sorted(v), str)}" for name, v in wanted.items())
-    items = tuple(wanted.items())
-    return Condition(
-        words, lambda facts: all(facts.labels.get(name) in allowed for name, allowed in items)
-    )
-
-
-FIELD_TESTS = ("equals", "in", "is_set")
-
-
-def _field_condition(raw: dict[str, Any], where: str, problems: list[str]) -> Condition | None:
-    """``{field: customer_impact, equals: outage}``, ``in: [...]`` or ``is_set: true``."""
-    name = raw.get("field")
-    tests = [key for key in raw if key != "field"]
-    if not isinstance(name, str) or len(tests) != 1 or tests[0] not in FIELD_TESTS:
-        problems.append(
-            f"{where}: a field condition is {{field: <name>, equals: <value>}}, "
-            "{field: <name>, in: [<values>]} or {field: <name>, is_set: true}"
-        )
-        return None
-    name, test = name.strip().lower(), tests[0]
-    value = raw[test]
-    if test == "is_set":
-        if not isinstance(value, bool):
-            problems.append(f"{where}: field {name}: is_set: true or false")
-            return None
-        return Condition(
-            f"{name} {'set' if value else 'not set'}",
-            lambda facts: (facts.fields.get(name) not in (None, [])) is value,
-            frozenset({name}),
-        )
-    if test == "in" and not (isinstance(value, list) and value):
-        problems.append(f"{where}: field {name}: in: a list of values")
-        return None
-    values = tuple(value) if test == "in" else (value,)
-    # The values are checked against the field's kind by problems_with.
-    return Condition(
-        f"{name} is {_or([str(v) for v in values], str)}",
-        _field_test(name, values),
-        frozenset({name}),
-        ((name, values),),
-    )
-
-
-def _field_test(name: str, values: tuple[Any, ...]) -> Predicate:
-    wanted = {_comparable(v) for v in values}
-
-    def test(facts: Facts) -> bool:
-        have = facts.fields.get(name)
-        if isinstance(have, list):  # a multi-select: any of its options
-            return any(_comparable(item) in wanted for item in have)
-        return have is not None and _comparable(have) in wanted
-
-    return test
-
-
-def _comparable(value: object) -> object:
-    if isinstance(value, str):
-        return value.casefold()
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    return value
-
-
-def _check_conditions(where: str, condition: Condition, types: IncidentTypes) -> list[str]:
-    """Field conditions whose values the field cannot take; type conditions on no type."""
-    problems = []
-    for name, values in condition.compares:
-        field = types.field(name)
-        if field is None:
-            continue
-        for value in values:
-            try:
-                field.checked([value] if field.kind == "multi_select" else value)
-            except FieldValueError:
-                problems.append(
-                    f"{where}: when: field {field.name} is a {field.kind}"
-                    f"{_options_of(field)}; it can never be {value!r}"
-                )
-    return problems
-
-
-def _strings(value: object, where: str, problems: list[str]) -> list[str] | None:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return [str(value)]
-    if isinstance(value, list) and value and all(isinstance(v, str | int | float) for v in value):
-        return [str(v) for v in value]
-    problems.append(f"{where}: a value or a list of values")
-    return None
-
-
-def _one_of(
-    key: Literal["severity", "status"],
-    names: Sequence[str],
-    allowed: Sequence[str],
-    case: Callable[[str], str],
-    where: str,
-    problems: list[str],
-) -> Condition | None:
-    """A condition that the fact ``key`` (``severity``, ``status``) is one of ``names``, each
-    written in ``case`` and among the ``allowed``; None, with the problem said, otherwise."""
-    wanted = frozenset(case(name) for name in names)
-    bad = sorted(wanted - set(allowed))
-    if bad:
-        problems.append(f"{where}: {bad[0]!r} is not one of {', '.join(allowed)}")
-        return None
-    return Condition(f"{key} {_or(names, case)}", lambda facts: getattr(facts, key) in wanted)
-
-
-def _or(names: Sequence[str], case: Callable[[str], str]) -> str:
-    names = [case(name) for name in names]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-
-
-# -- actions ---------------------------------------------------------------------------------
-_ACTION_KEYS: Mapping[str, tuple[str, ...]] = {
-    "invite": ("users", "usergroup", "schedule"),
-    "escalate": ("policy", "reason"),
-    "post": ("channel", "text"),
-    "follow_up": ("text",),
-    "file_follow_ups": (),
-    "make_public": (),
-    "set_field": ("field", "value"),
-    "set_severity": (),
-    "set_type": (),
-    "bookmark": ("title", "link"),
-    "webhook": ("url", "secret_env"),
-    "teams": ("url_env", "text"),
-}
-
-
-def _actions(raw: object, where: str, problems: list[str]) -> list[Action]:
-    if not isinstance(raw, list) or not raw:
-        problems.append(f"{where}: do: a list of actions (at least one)")
-        return []
-    if len(raw) > MAX_ACTIONS:
-        problems.append(f"{where}: do: at most {MAX_ACTIONS} actions")
-    actions = []
-    for number, item in enumerate(raw, 1):
-        here = f"{where}: do #{number}"
-        if isinstance(item, str) and item in ("make_public", "file_follow_ups"):
-            item = {item: {}}
-        if not isinstance(item, dict) or len(item) != 1:
-            problems.append(f"{here}: one action, like {{post: {{text: ...}}}}")
-            continue
-        ((verb, args),) = item.items()
-        verb = str(verb)
-        if verb not in ACTIONS:
-            problems.append(f"{here}: unknown action {verb!r}; use one of {', '.join(ACTIONS)}")
-            continue
-        action = _action(verb, args, f"{here} ({verb})", problems)
-        if action is not None:
-            actions.append(action)
-    return actions
-
-
-def _action(verb: str, args: object, where: str, problems: list[str]) -> Action | None:
-    if verb in ("set_severity", "set_type"):
-        if not isinstance(args, str) or not args.strip():
-            problems.append(f"{where}: a {verb.removeprefix('set_')} name")
-            return None
-        value = args.strip().upper() if verb == "set_severity" else args.strip().lower()
-        if verb == "set_severity" and value not in SEVERITIES:
-            problems.append(f"{where}: {args!r} is not one of {', '.join(SEVERITIES)}")
-            return None
-        return Action(verb, MappingProxyType({"value": value}), f"set the {verb[4:]} to {value}")
-    if verb == "escalate" and isinstance(args, str):
-        args = {"policy": args}
-    if verb in ("make_public", "file_follow_ups") and args in (None, True):
-        args = {}
-    if verb == "follow_up" and isinstance(args, str):
-        args = {"text": args}
-    if not isinstance(args, dict):
-        problems.append(f"{where}: a mapping ({', '.join(_ACTION_KEYS[verb]) or 'empty'})")
-        return None
-    args = {str(key): value for key, value in args.items()}
-    before = len(problems)
-    takes = f"takes {', '.join(_ACTION_KEYS[verb]) or 'nothing'}"
-    if problem := unknown_keys(where, args, _ACTION_KEYS[verb], hint=takes):
-        problems.append(problem)
-    for name in TEMPLATED.get(verb, ()):
-        source = args.get(name)
-        if source is None and (verb, name) in OPTIONAL_TEMPLATES:
-            continue
-        if source is None and not (verb == "post" and name == "channel"):
-            problems.append(f"{where}: {name}: required")
-            continue
-        if isinstance(source, str | int | float) and not isinstance(source, bool):
-            args[name] = str(source)
-            try:
-                render(args[name], SAMPLE_INCIDENT_FOR_CHECKS)
-            except TemplateError as error:
-                problems.append(f"{where}: {name}: the template does not render: {error}")
-        elif source is not None:
-            problems.append(f"{where}: {name}: text (a template)")
-    words = _check_args(verb, args, where, problems)
-    if len(problems) > before:
-        return None
-    return Action(verb, MappingProxyType(args), words)
-
-
-# Field names are unknown while parsing: every `incident.fields.<name>` renders as "".
-class _AnyFields(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-SAMPLE_INCIDENT_FOR_CHECKS: dict[str, Any] = {**SAMPLE_INCIDENT, "fields": _AnyFields()}
-
-
-def _check_args(verb: str, args: dict[str, Any], where: str, problems: list[str]) -> str:
-    """The action in plain English; problems with its arguments said."""
-    if verb == "invite":
-        users = args.get("users", [])
-        if isinstance(users, str):
-            users = args["users"] = [users]
-        if not isinstance(users, list) or not all(
-            isinstance(u, str) and USER_ID.match(u) for u in users
-        ):
-            problems.append(f"{where}: users: a list of user ids like U0123ABCD")
-            users = []
-        group, schedule = args.get("usergroup"), args.get("schedule")
-        if group is not None and not (isinstance(group, str) and _GROUP.match(group)):
-            problems.append(f"{where}: usergroup: a group's handle (exec) or id (S0123ABCD)")
-        if schedule is not None and not isinstance(schedule, str):
-            problems.append(f"{where}: schedule: an on-call schedule's name")
-        if not (users or group or schedule):
-            problems.append(f"{where}: name users, a usergroup or a schedule")
-        whom = [f"<@{u}>" for u in users]
-        if group:
-            whom.append(f"@{str(group).lstrip('@')}")
-        if schedule:
-            whom.append(f"whoever is on call for {schedule}")
-        return f"invite {', '.join(whom)}"
-    if verb == "escalate":
-        policy = args.get("policy")
-        if not isinstance(policy, str) or not policy.strip():
-            problems.append(f"{where}: policy: an escalation policy's name")
-            return ""
-        args["policy"] = policy.strip().lower()
-        return f"escalate to {args['policy']}"
-    if verb == "post":
-        channel = args.get("channel")
-        if channel is not None and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
-            problems.append(f"{where}: channel: a channel id like C0123456789, not {channel!r}")
-        return f"post in channel {channel}" if channel else "post in the incident channel"
-    if verb == "follow_up":
-        return "add a follow-up"
-    if verb == "make_public":
-        return "show it on the status page"
-    if verb == "file_follow_ups":
-        return "file its follow-ups in the tracker"
-    if verb == "set_field":
-        name = args.get("field")
-        if not isinstance(name, str):
-            problems.append(f"{where}: field: a field's name")
-            return ""
-        args["field"] = name.strip().lower()
-        return f"set {args['field']} to {args.get('value')}"
-    if verb == "bookmark":
-        link = args.get("link")
-        if isinstance(link, str):
-            # Checked as the sample incident renders it: a link of the file's own length
-            # never fits, whatever the incident.
-            with suppress(TemplateError):
-                if problem := bookmark_link_problem(render(link, SAMPLE_INCIDENT_FOR_CHECKS)):
-                    problems.append(f"{where}: link: {problem}")
-        return f"bookmark {args.get('title')}"
-    if verb == "teams":
-        variable = args.get("url_env")
-        if not isinstance(variable, str) or not _ENV.match(variable):
-            problems.append(
-                f"{where}: url_env: the environment variable holding the Teams Workflows "
-                "URL (like WARROOM_EXEC_TEAMS_URL): the URL carries its signature, a secret"
-            )
-        return f"post a card in Microsoft Teams ({variable})"
-    # webhook
-    url, secret = args.get("url"), args.get("secret_env")
-    if not isinstance(url, str) or not webhook_url_allowed(url):
-        problems.append(f"{where}: url: an https:// address (http:// only to 127.0.0.1)")
-    if not isinstance(secret, str) or not _ENV.match(secret):
-        problems.append(
-            f"{where}: secret_env: the environment variable holding the signing secret "
-            "(like WARROOM_HOOK_SECRET)"
-        )
-    return f"send a signed webhook to {url}"
-
-
-def webhook_url_allowed(url: str) -> bool:
-    """https anywhere; plain http only to this machine (127.0.0.1), for tests and sidecars."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS)
-
-
-def _action_problems(
-    where: str,
-    action: Action,
-    types: IncidentTypes,
-    *,
-    policies: Collection[str],
-    schedules: Collection[str],
-    secrets: Mapping[str, str],
-    tracker: bool,
-) -> list[str]:
-    args = action.args
-    if action.verb == "file_follow_ups" and not tracker:
-        return [
-            f"{where}: no tracker to file in: set WARROOM_TRACKER (or a tracker on an alert route)"
-        ]
-    if action.verb == "invite" and args.get("schedule") and args["schedule"] not in schedules:
-        return [f"{where}: schedule: no on-call schedule named {args['schedule']!r}"]
-    if action.verb == "escalate" and args["policy"] not in policies:
-        return [f"{where}: policy: no escalation policy named {args['policy']!r}"]
-    if action.verb == "set_type" and types.get(args["value"]) is None and args["value"] != "none":
-        return [f"{where}: no incident type {args['value']!r}{_known_types(types)}"]
-    if action.verb == "set_field":
-        field = types.field(args["field"])
-        if field is None:
-            return [f"{where}: unknown field {args['field']!r}{_known(types)}"]
-        value = str(args.get("value", ""))
-        if "{" not in value:
-            try:
-                field.checked(_as_field_input(field, value))
-            except FieldValueError as error:
-                return [f"{where}: {error}"]
-    if action.verb == "webhook" and not secrets.get(args["secret_env"]):
-        return [f"{where}: secret_env: {args['secret_env']} is not set"]
-    if action.verb == "teams":
-        url = secrets.get(args["url_env"])
-        if not url:
-            return [f"{where}: url_env: {args['url_env']} is not set"]
-        if not webhook_url_allowed(url):
-            # The URL is a secret: only its variable is named.
-            return [f"{where}: url_env: {args['url_env']}: an https URL"]
-    return []
-
-
-def _as_field_input(field: CustomField, value: str) -> object:
-    """A rendered template's text as the field takes it (a multi-select: comma-separated)."""
-    if field.kind == "multi_select":
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
-as_field_input = _as_field_input
-
-
-def _known(types: IncidentTypes) -> str:
-    return f" (fields: {', '.join(types.fields) or 'none are declared'})"
-
-
-def _known_types(types: IncidentTypes) -> str:
-    return f" (types: {', '.join(types.types) or 'none are declared'})"
-
-
-def _options_of(field: CustomField) -> str:
-    return f" of {', '.join(field.options)}" if field.options else ""
 
 
 _TRIGGER_WORDS = {

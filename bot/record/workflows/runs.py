@@ -34,7 +34,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record import fields
 from bot.record.incident_types import IncidentTypes
-from bot.record.workflows.definitions import OPEN_FOR, Facts, Workflow, Workflows
+from bot.record.workflows.conditions import Facts
+from bot.record.workflows.definitions import OPEN_FOR, Workflow, Workflows
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, TimelineEntry, TimelineKind

@@ -23,7 +23,8 @@ from bot.record.alerting.alerts import alerts_of
 from bot.record.incident_queries import IncidentQuery
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
-from bot.record.postmortem.draft import Action, Draft, Metric
+from bot.record.postmortem.draft import Draft
+from bot.record.postmortem.parts import Action, Metric
 from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Alert, Incident

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from bot.record.postmortem.draft import Draft, Slot
+from bot.record.postmortem.draft import Draft
+from bot.record.postmortem.parts import Slot
 
 # The draft's own headings go one level down: the page's title is its only h1.
 _HEADING = re.compile(r"<(/?)h([1-5])>")

@@ -1,0 +1,266 @@
+"""What a postmortem draft is written from: the record (``Record``), read from the database
+by ``load_record``, with the messages the timeline quotes and the milestones' changes.
+``bot.record.postmortem.writing`` arranges it into a draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.slack_links import message_link
+from bot.basics.slack_patterns import USER_ID
+from bot.basics.slack_text import SlackText, mentioned_users, to_plain
+from bot.record import fields, follow_up_merges, follow_ups, lessons, messages, roles, timeline
+from bot.record.alerting import alerts
+from bot.record.escalation import escalations
+from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
+from bot.record.message_links import known_bases
+from bot.record.paging import pages as paging_pages
+from bot.record.postmortem import edits as postmortem_edits
+from bot.record.postmortem import suggestions as model_suggestions
+from bot.record.postmortem.back_words import says_service_back
+from bot.record.postmortem.prompts import ideas_ruled_out
+from bot.record.status_page import publications as public
+from bot.record.timeline import EntryRow
+from bot.store.models import (
+    ActionItem,
+    ChannelMessage,
+    Escalation,
+    Incident,
+    LessonsPrompt,
+    MilestoneChange,
+    Notification,
+    PersonPage,
+    PostmortemEdit,
+    PublicIncident,
+    PublicUpdate,
+    SectionSuggestion,
+    SuggestionRequest,
+    TimelineKind,
+    TrackerIssue,
+)
+
+
+@dataclass
+class Record:
+    """What a draft is written from, as stored."""
+
+    incident: Incident
+    entries: Sequence[EntryRow]
+    escalations: Sequence[Escalation]
+    roles: dict[str, str]
+    actions: Sequence[ActionItem]
+    milestone_changes: Sequence[MilestoneChange]
+    edits: Mapping[str, PostmortemEdit] = field(default_factory=dict)
+    # Tracker issues by the follow-up each files (bot/record/follow_ups.py).
+    issues: Mapping[str, TrackerIssue] = field(default_factory=dict)
+    # Follow-ups merged into another (or given an owner: a task of their own now), left out;
+    # the earlier follow-up the team's model found each to be the same task as.
+    merged: frozenset[str] = frozenset()
+    model_alike: Mapping[str, str] = field(default_factory=dict)
+    # The merges people made, by the task kept: the merged task's words, who, when.
+    merges: Mapping[str, Sequence[tuple[str, str, datetime]]] = field(default_factory=dict)
+    public: PublicIncident | None = None
+    public_updates: Sequence[PublicUpdate] = ()
+    # The incident's custom field values (WARROOM_INCIDENT_TYPES), in the file's order.
+    fields: Sequence[tuple[CustomField, FieldValue]] = ()
+    # The model's suggestions not accepted yet, by section key; the model each of the
+    # incident's suggestions came from, by id; the latest request (WARROOM_AI_*).
+    suggestions: Mapping[str, SectionSuggestion] = field(default_factory=dict)
+    suggestion_models: Mapping[int, str] = field(default_factory=dict)
+    asked: SuggestionRequest | None = None
+    # When the incident's alerts had all resolved (None: one still fires, or none ever did).
+    alerts_resolved_at: datetime | None = None
+    # Messages the draft quotes that are not timeline entries, as rows of kind "message": by
+    # a marked message's ts, the first reply in its thread (``replies``) and the earlier idea
+    # its prompt's answer says it rules out (``ideas``); by escalation id, the first message
+    # of a person it brought in (``joined``).
+    replies: Mapping[str, EntryRow] = field(default_factory=dict)
+    ideas: Mapping[str, EntryRow] = field(default_factory=dict)
+    joined: Mapping[int, EntryRow] = field(default_factory=dict)
+    # When nobody marked recovery: the messages after the mitigation that say the service is
+    # back, by ts (bot/record/postmortem/back_words.py), proposed as the impact's end.
+    said_back: Mapping[str, EntryRow] = field(default_factory=dict)
+
+    def quoted(self) -> list[EntryRow]:
+        return [
+            *self.replies.values(),
+            *self.ideas.values(),
+            *self.joined.values(),
+            *self.said_back.values(),
+        ]
+
+    # The participants' answers to the day-after question, in the order they came.
+    lessons: Sequence[LessonsPrompt] = ()
+    # The pages escalations started for people, and each notification they sent.
+    person_pages: Sequence[PersonPage] = ()
+    notifications: Sequence[Notification] = ()
+
+    def user_ids(self) -> set[str]:
+        """Every person the draft will name, including those mentioned in message text."""
+        ids = {self.incident.commander, self.incident.declared_by, *self.roles.values()}
+        ids |= {entry.author for entry in self.entries}
+        ids |= {row.author for row in self.quoted()}
+        # Only where there is something to look in: a long timeline is mostly people's words.
+        facts = [entry.facts for entry in self.entries if entry.facts]
+        ids |= {user for each in facts for user in timeline.people_in(each)}
+        for escalation in self.escalations:
+            ids |= {escalation.requested_by, escalation.acknowledged_by}
+            if escalation.target_kind == "user":
+                ids.add(escalation.target_ref)
+            ids |= {named.get("user") for named in escalation.on_call or []}
+        ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
+        ids |= {item.done_by for item in self.actions}
+        ids |= {by for notes in self.merges.values() for _, by, _ in notes}
+        ids |= {lesson.user_id for lesson in self.lessons}
+        ids |= {change.changed_by for change in self.milestone_changes}
+        ids |= {edit.author for edit in self.edits.values()}
+        ids |= {str(value) for field, value in self.fields if field.kind == "user"}
+        texts = [entry.text for entry in self.entries] + [item.text for item in self.actions]
+        ids |= {match for text in texts if "<@" in text for match in mentioned_users(text)}
+        return {user for user in ids if user and USER_ID.match(user)}
+
+    def unlinked(self) -> list[EntryRow | ActionItem]:
+        """Rows that came from a Slack message whose permalink is not known yet."""
+        rows: list[EntryRow | ActionItem] = [*self.entries, *self.actions, *self.quoted()]
+        return [row for row in rows if row.slack_ts and row.slack_channel and not row.permalink]
+
+
+async def load_record(
+    session: AsyncSession,
+    incident: Incident,
+    types: IncidentTypes = NO_TYPES,
+    *,
+    entries: Sequence[EntryRow] | None = None,
+) -> Record:
+    """What the incident's draft is written from; ``entries``: those read already (some of
+    them: a page's), instead of all of the timeline."""
+    incident_id = incident.id or 0
+    values = await fields.values_of(session, incident_id, types.fields)
+    actions = await session.exec(
+        select(ActionItem)
+        .where(ActionItem.incident_id == incident_id)
+        .order_by(col(ActionItem.created_at), col(ActionItem.id))
+    )
+    suggested, models = await model_suggestions.suggestions_of(session, incident_id)
+    merged = await follow_up_merges.merged_refs(session, incident_id)
+    if entries is None:
+        entries = await timeline.entry_rows(session, incident_id)
+    notes = await follow_up_merges.merge_notes(session, incident_id)
+    escalated = await escalations.escalations_of(session, incident_id)
+    quoting = await _quoted(session, incident, entries, escalated)
+    return Record(
+        incident=incident,
+        entries=entries,
+        escalations=escalated,
+        person_pages=await paging_pages.pages_of(session, incident_id),
+        notifications=await paging_pages.notifications_of(session, incident_id),
+        roles=await roles.roles_of(session, incident_id),
+        actions=[a for a in actions.all() if follow_ups.follow_up_ref(a) not in merged],
+        merged=frozenset(merged),
+        model_alike=await follow_up_merges.model_alike(session, incident_id),
+        merges=notes,
+        milestone_changes=await milestone_changes(session, incident_id),
+        edits=await postmortem_edits.current_edits(session, incident_id),
+        issues=await follow_ups.issues_of(session, incident_id),
+        public=await public.public_record(session, incident_id),
+        public_updates=await public.updates_of(session, incident_id),
+        # Configured fields in the file's order; a field no longer configured is left out.
+        fields=[(f, values[f.name]) for f in types.fields.values() if f.name in values],
+        suggestions=suggested,
+        suggestion_models=models,
+        asked=await model_suggestions.latest_request(session, incident_id),
+        alerts_resolved_at=await alerts.all_resolved_at(session, incident_id),
+        **quoting,
+        lessons=await lessons.answers_of(session, incident_id),
+    )
+
+
+async def _quoted(
+    session: AsyncSession,
+    incident: Incident,
+    entries: Sequence[EntryRow],
+    escalated: Sequence[Escalation],
+) -> dict[str, dict[Any, EntryRow]]:
+    """The messages the draft quotes besides its entries (``Record.replies``, ``ideas``,
+    ``joined``), linked when the channel's link form is known."""
+    incident_id = incident.id or 0
+    marked = {e.slack_ts for e in entries if e.kind == TimelineKind.MISLEADING and e.slack_ts}
+    replies = await messages.first_replies(session, incident_id, marked)
+    chosen = await ideas_ruled_out(session, incident_id)
+    said = await messages.messages_by_ts(session, incident.channel_id or "", set(chosen.values()))
+    ideas = {ts: said[idea] for ts, idea in chosen.items() if ts in marked and idea in said}
+    joined: dict[int, ChannelMessage] = {}
+    for escalation in escalated:
+        brought = escalation.users or (
+            [escalation.target_ref] if escalation.target_kind == "user" else []
+        )
+        first = await messages.first_said_after(
+            session, incident_id, brought, escalation.escalated_at
+        )
+        if first is not None and escalation.id is not None:
+            joined[escalation.id] = first
+    back = await _said_back(session, incident_id, entries)
+    every = [*replies.values(), *ideas.values(), *joined.values(), *back]
+    bases = await known_bases(session, {message.channel for message in every})
+
+    def row(message: ChannelMessage) -> EntryRow:
+        base = bases.get(message.channel)
+        link = message_link(base, message.channel, message.ts, message.thread_ts) if base else None
+        return EntryRow(
+            None,
+            QUOTED,
+            SlackText(message.text),
+            None,
+            message.user,
+            message.occurred_at,
+            message.channel,
+            message.ts,
+            link,
+        )
+
+    return {
+        "replies": {ts: row(message) for ts, message in replies.items()},
+        "ideas": {ts: row(message) for ts, message in ideas.items()},
+        "joined": {key: row(message) for key, message in joined.items()},
+        "said_back": {message.ts: row(message) for message in back},
+    }
+
+
+async def _said_back(
+    session: AsyncSession, incident_id: int, entries: Sequence[EntryRow]
+) -> list[ChannelMessage]:
+    """When nobody marked recovery: the messages after the first mitigation that say the
+    service is back (bot/record/postmortem/back_words.py), which the draft proposes as the
+    impact's end, to confirm."""
+    if any(entry.kind == TimelineKind.RECOVERED for entry in entries):
+        return []
+    fix = next((entry for entry in entries if entry.kind == TimelineKind.MITIGATION), None)
+    if fix is None:
+        return []
+    since = await messages.said_since(session, incident_id, fix.occurred_at)
+    return [
+        message
+        for message in since
+        if message.ts != fix.slack_ts and says_service_back(to_plain(SlackText(message.text)))
+    ]
+
+
+# The kind of a quoted message's row: a person's words, in no section of its own.
+QUOTED = "message"
+
+
+async def milestone_changes(session: AsyncSession, incident_id: int) -> list[MilestoneChange]:
+    """Who set each milestone by hand, in the order they did."""
+    changes = await session.exec(
+        select(MilestoneChange)
+        .where(MilestoneChange.incident_id == incident_id)
+        .order_by(col(MilestoneChange.id))
+    )
+    return list(changes.all())
