@@ -1,6 +1,7 @@
 """Command-line verbs beside ``bot.cli``.
 
 - ``demo``: ``warroom demo``: a whole incident, played against the Slack emulator.
+- ``demo_agent``: the demo's last act, an agent on /mcp proposing a finding.
 - ``alerts``: ``warroom alerts list`` and ``replay``: the stored payloads.
 - ``postmortems``: ``warroom postmortem INC-7``: a draft on the command line.
 - ``manifest``: ``warroom manifest --validate / --create``.
