@@ -24,6 +24,7 @@ import aiohttp
 import yaml
 from aiohttp import web
 
+from bot.admin.demo_agent import AGENT, agent_proposes
 from bot.admin.demo_script import (
     ALICE,
     BOB,
@@ -170,7 +171,8 @@ async def run_demo(
         # Within the grace (WARROOM_PUBLIC_GRACE) her words, not warroom's, tell customers.
         await _play(slack, channel_id, RESOLVED_PUBLICLY, clock.now)
         await _settle(runner.app, slack)
-        await _accept_suggested_summary(slack, channel_id)
+        print("carol presses Accept on the suggested summary")
+        await _accept_suggested(slack, channel_id, "suggests the written sections")
         await _settle(runner.app, slack)
 
         print("\n" + slack.transcript(channel_id, tz=settings.incidents.timezone, as_shown=True))
@@ -205,6 +207,7 @@ async def run_demo(
                 print(f"  {len(request.lines)} lines of the record, like: {request.lines[0]}")
             else:  # a question of its own, as whether two follow-ups are one
                 print(f"  a question answered as {request.format_name}")
+        await _agent(runner.app, slack, channel_id, port)
         await _drill(runner.app, twilio, port)
         path, reference = await _write_postmortem(runner.app, channel_id, output)
         print(f"\nPostmortem draft written to {path}")
@@ -229,6 +232,32 @@ async def run_demo(
         else:
             print("The page closes with the demo; `warroom demo --serve` keeps it open.")
     return 0
+
+
+async def _agent(app: web.Application, slack: SlackEmulator, channel_id: str, port: int) -> None:
+    """An agent on /mcp reads the incident, asks for related ones and proposes a finding, which
+    Carol accepts in the channel (bot/admin/demo_agent.py)."""
+    services = app[services_key]
+    print(f"\nAn agent ({AGENT}, the MCP SDK's client on /mcp with a token the demo made):")
+    session = await agent_proposes(services.engine, services.clock, f"http://127.0.0.1:{port}")
+    incident, related, proposed = session["incident"], session["related"], session["proposed"]
+    print(f"  listed {len(session['tools'])} tools: {', '.join(session['tools'])}")
+    print(
+        f"  read {incident['reference']} ({incident['title']}) and its {session['entries']} entries"
+    )
+    earlier = related["items"]
+    print(
+        f"  related_incidents: {len(earlier)} earlier incidents"
+        + (": " + ", ".join(i["reference"] for i in earlier) if earlier else " (a new database)")
+    )
+    for kept in proposed["kept"]:
+        cites = ", ".join(kept["cites"])
+        print(f"  proposed for the {proposed['section']}: {kept['text']} (cites {cites})")
+    await _settle(app, slack)
+    shown = await _accept_suggested(slack, channel_id, f"Proposed by {AGENT}")
+    print(f"  in the channel: {displayed(shown, slack.workspace())}")
+    print(f"carol presses Accept on the proposal by {AGENT}")
+    await _settle(app, slack)
 
 
 async def _drill(app: web.Application, twilio: FakeTwilio, port: int) -> None:
@@ -474,14 +503,12 @@ def demo_verdicts(request: ChatRequest) -> dict[str, Any]:
     return {"verdicts": verdicts}
 
 
-async def _accept_suggested_summary(slack: SlackEmulator, channel_id: str) -> None:
-    """Carol reads the summary the model suggested, and presses its Accept."""
-    message = next(
-        m for m in slack.channels[channel_id].messages if "suggests the written sections" in m.text
-    )
+async def _accept_suggested(slack: SlackEmulator, channel_id: str, words: str) -> str:
+    """Carol presses Accept on the first section of the suggestion message holding ``words``
+    (the model's, or an agent's proposal); that message's text."""
+    message = next(m for m in slack.channels[channel_id].messages if words in m.text)
     actions = [block for block in message.blocks or [] if block.get("type") == "actions"]
     accept = actions[0]["elements"][0]
-    print("carol presses Accept on the suggested summary")
     await slack.click_button(
         channel_id,
         message.ts,
@@ -490,6 +517,7 @@ async def _accept_suggested_summary(slack: SlackEmulator, channel_id: str) -> No
         value=accept["value"],
         block_id=suggestion_block(int(accept["value"])),
     )
+    return str(message.text)
 
 
 async def _rules_out(slack: SlackEmulator, channel_id: str, step: RulesOut, now: datetime) -> None:

@@ -269,3 +269,30 @@ async def test_on_call_and_follow_ups_read_as_the_api_reads_them(
             assert "at:" in await refused(session, "who_is_on_call", at="yesterday")
             follow_ups = await call(session, "list_follow_ups")
             assert follow_ups["items"] == []
+
+
+async def test_a_database_that_fails_during_the_token_lookup_is_503_with_retry_after(
+    played: Played,
+) -> None:
+    """The tokens' table gone (as a database that refuses the query): /mcp asks the agent to
+    come back, never a 500, and says nothing about the token."""
+    from sqlalchemy import text
+
+    token = await make_token(played, "patient", scope="read")
+    async with played.warroom.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE agent_token"))
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "Authorization": f"Bearer {token}",
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{played.warroom.url}/mcp", data=body, headers=headers) as answer,
+    ):
+        assert answer.status == 503
+        assert answer.headers["Retry-After"] == "5"
+        said = await answer.json()
+    assert said["error"] == "unavailable"
+    assert token not in json.dumps(said)

@@ -259,6 +259,20 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
 
     between = (minutes(*shown.group(4, 5, 6)) - minutes(*shown.group(1, 2, 3))) % (24 * 60)
     assert between == int(shown.group(7)) * 60 + int(shown.group(8)) and between > 60, duration
+    # An agent, the MCP SDK's client on the demo's /mcp with a token the demo made, reads the
+    # incident, asks for related ones, proposes a finding citing an entry; Carol accepts it.
+    agent = result.stdout.split("An agent (triage-bot, the MCP SDK's client on /mcp")[1]
+    assert "related_incidents: 0 earlier incidents (a new database)" in agent
+    assert re.search(
+        r"proposed for the lessons: Every supported card type needs an integration test\. "
+        r"\(cites E\d+\)",
+        agent,
+    ), agent
+    assert "in the channel: :memo: *Proposed by triage-bot (an agent" in agent
+    assert "carol presses Accept on the proposal by triage-bot" in agent
+    lessons = postmortem.split("## Lessons learned")[1].split("\n## ")[0]
+    assert "Every supported card type needs an integration test." in lessons
+    assert r"_Suggested by triage-bot \(agent\), accepted by Carol Tanaka" in lessons
     # The paging drill reaches Carol, who opted in, through each provider; the Paging panel's
     # figures are printed beside the insights' address.
     drill = result.stdout.split("warroom paging drill (Carol opted in):")[1]

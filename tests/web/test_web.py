@@ -503,3 +503,38 @@ async def test_a_long_timeline_is_read_a_page_at_a_time(
     assert all('id="draft"' not in page for page in pages)
     assert 'href="/incidents/INC-1/postmortem">Read the draft' in pages[0]
     assert refused == 400
+
+
+async def test_the_incident_page_lists_earlier_incidents_of_its_service_and_why(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    from bot.store.models import IncidentFieldValue
+
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        first = await open_incident(warroom, "Checkout returns 500s")
+        await slack.send_command(
+            "action @bob Add a canary for checkout", user=ALICE, channel=first.id
+        )
+        warroom.clock.now += timedelta(days=2)
+        await open_incident(warroom, "Checkout slow again")
+        warroom.clock.now += timedelta(days=1)
+        await open_incident(warroom, "Search is down")
+        await warroom.services.background.drain(timeout=10)
+        # The incident types' custom field `service` (set as /incident set service would).
+        async with session_scope(warroom.engine) as db:
+            for number, service in ((1, "checkout"), (2, "checkout"), (3, "search")):
+                incident = (await db.exec(select(Incident).where(Incident.number == number))).one()
+                db.add(IncidentFieldValue(incident_id=incident.id, field="service", value=service))
+            await db.commit()
+        await sign_in(session, warroom, ALICE)
+        async with session.get(f"{warroom.url}/incidents/INC-2") as answer:
+            page = await answer.text()
+        assert answer.status == 200, page
+        related = visible_text(page).split("Related incidents")[1].split("Postmortem draft")[0]
+        assert "INC-1 Checkout returns 500s" in related
+        assert "shares service checkout" in related
+        assert "1 follow-up still open" in related
+        assert "INC-3" not in related and 'href="/incidents/INC-1"' in page
+        # The first of its service has nothing earlier: no section at all.
+        async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
+            assert "Related incidents" not in await answer.text()

@@ -181,3 +181,19 @@ async def _fill(session: AsyncSession, chosen: Iterable[Related]) -> None:
     )
     for incident_id, text in actions.all():
         by_id[incident_id].open_follow_ups.append(text)
+
+
+async def related_to_incident(
+    session: AsyncSession, incident: Incident, *, public_only: bool, most: int = MOST
+) -> list[Related]:
+    """The earlier incidents related to ``incident`` by its own traits (its page and the
+    channel at declaration show these; the ``related_incidents`` tool can add more traits)."""
+    traits = await traits_of(session, incident.id or 0)
+    return await related_to(
+        session,
+        traits,
+        team_id=incident.team_id,
+        before=incident,
+        public_only=public_only,
+        most=most,
+    )

@@ -19,6 +19,7 @@ from aiohttp import web
 from mcp.server.mcpserver import Context
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.record.agents.tokens import Caller, caller_of
 from bot.store.db import session_scope
@@ -30,6 +31,9 @@ from bot.web.context import web_context, web_key
 log = logging.getLogger(__name__)
 # Where the bridge puts the caller in the ASGI scope, for the tools.
 CALLER = "warroom.caller"
+UNAVAILABLE = "warroom's database does not answer: try again in a few seconds."
+# Seconds an agent is asked to wait when the database does not answer.
+RETRY_AFTER = 5
 UNAUTHORIZED = "Send Authorization: Bearer <token>, a token from `warroom tokens create`."
 
 
@@ -91,9 +95,19 @@ async def mcp_endpoint(request: web.Request) -> web.StreamResponse:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     caller = None
     if scheme.lower() == "bearer" and value.strip():
-        async with session_scope(web_.services.engine) as session:
-            caller = await caller_of(session, value.strip(), now=web_.services.clock())
-            await session.commit()
+        try:
+            async with session_scope(web_.services.engine) as session:
+                caller = await caller_of(session, value.strip(), now=web_.services.clock())
+                await session.commit()
+        except (SQLAlchemyError, OSError) as failed:
+            # The database is down or refusing: try again soon, never a 500 (and nothing said
+            # about the token, which was not looked up).
+            log.warning("/mcp: the token could not be looked up: %s", type(failed).__name__)
+            return web.json_response(
+                {"error": "unavailable", "message": UNAVAILABLE},
+                status=503,
+                headers={"Retry-After": str(RETRY_AFTER)},
+            )
     if caller is None:
         # The same answer for no token, a wrong one, a revoked or an expired one.
         return web.json_response(

@@ -15,6 +15,7 @@ from bot.basics.render import markdown_to_html
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
+from bot.record.agents.related import related_to_incident
 from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
 from bot.record.message_links import known_bases
 from bot.record.people import known_names
@@ -46,6 +47,8 @@ from bot.web.visibility import Viewer
 
 # Timeline entries an incident page shows at once; the rest are a page away.
 TIMELINE_PAGE = 500
+# Earlier related incidents the page lists (the related_incidents tool gives up to ten).
+RELATED = 5
 
 log = logging.getLogger(__name__)
 # Six months of charts, and a few days for the months' edges in any time zone.
@@ -209,9 +212,13 @@ async def incident_page(request: web.Request) -> web.Response:
         raise FilterError(f"timeline must be a whole number from 1 to {PAGE_MAX}.")
     start = (page_number - 1) * TIMELINE_PAGE
     page = await incident_timeline_page(web_, incident_id, start=start, size=TIMELINE_PAGE)
+    async with session_scope(web_.services.engine) as session:
+        # Public ones only: a private incident's existence is not the viewer's to learn here.
+        related = await related_to_incident(session, incident, public_only=True, most=RELATED)
     return render_page(
         request,
         "web/incident.html.j2",
+        related=related,
         viewer=viewer,
         csrf=csrf,
         incident=incident,
