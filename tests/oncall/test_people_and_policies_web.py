@@ -18,6 +18,7 @@ from bot.record.paging.contacts import Rule
 from bot.store.db import session_scope
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
+from tests.helpers.incidents import command, open_incident
 from tests.helpers.web_view import browser, csrf_of, sign_in, web_warroom
 from tests.oncall.samples import two_schedules
 from tests.oncall.test_oncall_web import NOW, page, text_of
@@ -42,7 +43,8 @@ POLICIES = parse_policies(
                     },
                 ],
                 "repeat": 1,
-            }
+            },
+            "checkout": {"levels": [{"targets": [{"user": BOB}]}]},
         },
         "severities": {"SEV1": "payments"},
     }
@@ -122,9 +124,7 @@ async def test_a_persons_page_lists_their_shifts_schedules_and_warns_when_no_pho
         # Carol is on call now in support, reached by email only: warned.
         status, html = await page(alice, f"{warroom.url}/oncall/people/{CAROL}")
         shown = text_of(html)
-        assert (
-            "Carol Tanaka is on call now (support), and no method of theirs rings a phone." in shown
-        )
+        assert "is on call now (support), and no method of theirs rings a phone." in shown
         assert "only through methods that may stay silent" in shown
         assert "support: Wed 2026-03-11 09:00 CET to Wed 2026-03-11 18:00 CET now" in shown
 
@@ -148,8 +148,10 @@ async def test_a_policy_page_shows_levels_timeouts_and_whom_each_reaches_now(
         # Level 1: the schedule resolved to whoever is on call now, and Carol.
         assert (
             "Level 1 whoever payments names: now Bob Okafor, until Mon 2026-03-16 09:00 CET "
-            "U0CAROL After 10m without an acknowledgement: level 2."
         ) in shown
+        level_1 = html[html.index('id="level-1"') : html.index('id="level-2"')]
+        assert f'href="/oncall/people/{CAROL}"' in level_1
+        assert "After 10m without an acknowledgement: level 2." in text_of(level_1)
         assert (
             "Level 2 the members of the user group @dba-team (asked of Slack when the level "
             "fires) the PagerDuty service Payments primary (an alert to its own on-call) "
@@ -177,3 +179,16 @@ async def test_guests_see_no_person_and_no_policy(slack: SlackEmulator, sqlite_u
             status, html = await page(gus, warroom.url + path)
             assert status == 403 and "for the workspace's members" in html
             assert "Bob" not in html
+
+
+async def test_the_incident_page_links_the_policy_it_started(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with people_warroom(slack, sqlite_url) as warroom, browser() as alice:
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "escalate checkout the cart is empty")
+        await sign_in(alice, warroom, ALICE)
+        status, html = await page(alice, f"{warroom.url}/incidents/INC-1")
+        assert status == 200
+        # The escalation that started the policy links its page.
+        assert '<td data-label="To"><a href="/oncall/policies/checkout">' in html
