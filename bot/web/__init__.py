@@ -77,6 +77,12 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/insights", insights_page.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("POST", "/incidents/{reference}/follow-ups/merge", follow_ups.merge_form, PAGE),
+    Route(
+        "POST",
+        "/incidents/{reference}/follow-ups/{item:[0-9]+}/done",
+        follow_ups.mark_done_form,
+        PAGE,
+    ),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
     # A Slack user id, never a schedule's page (whose names have no "/").
     Route("GET", "/oncall/people/{user:[UW][A-Z0-9]+}", oncall_people.person_page, PAGE),
