@@ -1,7 +1,8 @@
 """A person's on-call page, an escalation policy's page and the follow-ups worklist in
-Chromium, at 1280 and 375 px (issue 63, items 7 and 6): the warning that no method rings a phone and the shifts to come are on
-the first screen; the policy's levels and whom each reaches now are read as a list. Every
-page: axe-core finds nothing serious or critical, no sideways scrolling, no text under 12 px."""
+Chromium, at 1280 and 375 px (issue 63, items 7 and 6): the warning that no method rings a
+phone and the shifts to come are on the first screen; the policy's levels and whom each
+reaches now are read as a list; follow-ups are marked done from the list. Every page:
+axe-core finds nothing serious or critical, no sideways scrolling, no text under 12 px."""
 
 from __future__ import annotations
 
