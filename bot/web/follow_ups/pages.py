@@ -82,17 +82,16 @@ async def follow_ups_page(request: web.Request) -> web.Response:
     )
 
 
-def relative_to(due: datetime, now: datetime) -> str:
-    """A due date in words from ``now``, to its largest unit: ``in 3 days``, ``2 hours ago``,
-    ``in less than an hour``."""
+def relative_to(due: datetime, now: datetime) -> tuple[int, str, bool]:
+    """How far ``due`` is from ``now``, to its largest unit, for the template to say in words
+    ("in 3 days", "2 hours ago"): the count, the unit (``week``, ``day``, ``hour``; ``""``
+    under an hour) and whether it is still to come."""
     seconds = (due - now).total_seconds()
     left = abs(seconds)
     for size, unit in ((86400 * 7, "week"), (86400, "day"), (3600, "hour")):
         if left >= size:
-            count = int(left // size)
-            words = f"{count} {unit}{'' if count == 1 else 's'}"
-            return f"in {words}" if seconds > 0 else f"{words} ago"
-    return "in less than an hour" if seconds > 0 else "less than an hour ago"
+            return int(left // size), unit, seconds > 0
+    return 0, "", seconds > 0
 
 
 async def _issues(session: AsyncSession, rows: Sequence[OpenFollowUp]) -> dict[int, TrackerIssue]:
