@@ -53,6 +53,7 @@ from bot.web.insights import page as insights_page
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
 from bot.web.oncall import people as oncall_people
+from bot.web.oncall import policies as oncall_policies
 from bot.web.postmortem import suggestions
 from bot.web.routing import Route, RouteKind
 from bot.web.status_page import pages as status_page
@@ -76,9 +77,16 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/insights", insights_page.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("POST", "/incidents/{reference}/follow-ups/merge", follow_ups.merge_form, PAGE),
+    Route(
+        "POST",
+        "/incidents/{reference}/follow-ups/{item:[0-9]+}/done",
+        follow_ups.mark_done_form,
+        PAGE,
+    ),
     Route("GET", "/oncall", oncall_pages.oncall_list, PAGE),
     # A Slack user id, never a schedule's page (whose names have no "/").
     Route("GET", "/oncall/people/{user:[UW][A-Z0-9]+}", oncall_people.person_page, PAGE),
+    Route("GET", "/oncall/policies/{policy:[A-Za-z0-9_-]+}", oncall_policies.policy_page, PAGE),
     # A schedule's name has no dot (bot.record.escalation.policies.NAME), so the calendar feeds'
     # /oncall/<schedule>.ics never reaches this page.
     Route("GET", "/oncall/{schedule:[A-Za-z0-9_-]+}", oncall_pages.schedule_page, PAGE),

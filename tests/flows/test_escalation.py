@@ -627,8 +627,10 @@ async def test_the_api_and_the_web_page_say_why_in_the_incident_language(
         await sign_in(session, warroom, ALICE)
         async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
             page = await answer.text()
-        # Each cell carries its column's name, which a phone shows beside it (data-label).
-        assert '<td data-label="To">payments, niveau 1</td>' in page
+        # Each cell carries its column's name, which a phone shows beside it (data-label); the
+        # policy's name leads to its page.
+        to = '<td data-label="To"><a href="/oncall/policies/payments">payments, niveau 1</a></td>'
+        assert to in page
         assert '<td data-label="Why">les incidents SEV1 sont escaladés vers payments</td>' in page
 
 

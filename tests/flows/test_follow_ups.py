@@ -5,6 +5,7 @@ the App Home and the web view listing them."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlmodel import select
@@ -16,7 +17,7 @@ from bot.store.models import ActionItem, Incident, Job
 from emulator import Channel, Message, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import command, open_incident, settle
-from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text, web_warroom
+from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, visible_text, web_warroom
 
 # A Tuesday morning in Paris.
 MORNING = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -201,8 +202,12 @@ async def test_the_web_view_lists_open_follow_ups_overdue_first_to_those_who_may
         assert "3 follow-ups not done yet, 1 overdue" in page
         assert page.index("roll back the flag") < page.index("write the runbook")
         assert page.index("write the runbook") < page.index("fix the card type check")
-        assert "2026-03-10 12:00 CET (overdue)" in page
-        assert "2026-03-13 17:00 CET" in page and "no due date" in page
+        # Overdue as one pill, due dates relative and in the viewer's zone (Alice's is not
+        # known: WARROOM_TIMEZONE's), the exact time beside.
+        shown = " ".join(page.split())
+        assert "overdue 1 hour ago (Tue 10 Mar 11:00 UTC) roll back the flag" in shown
+        assert "in 3 days (Fri 13 Mar 16:00 UTC) write the runbook" in shown
+        assert "no due date" in page
         assert "rotate the signing key" not in page  # Bob's private incident
         assert "due 2026-03-10 12:00 CET, overdue" in incident_page
         async with browser() as bob:
@@ -220,3 +225,44 @@ async def test_the_web_view_lists_open_follow_ups_overdue_first_to_those_who_may
         overdue = next(a for a in actions if a["text"] == "roll back the flag")
         assert overdue["due_at"] == "2026-03-10T11:00:00Z" and overdue["overdue"] is True
         assert overdue["done"] is False and overdue["reads_like"] is None
+
+
+async def test_the_follow_ups_list_filters_by_owner_and_marks_done(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """The owner filter and ``?tz=``; Mark done from the list, by the owner or someone who may
+    edit the incident (the channel is told, as from the reminder's button); not by others."""
+    async with web_warroom(slack, sqlite_url, Clock(MORNING)) as warroom:
+        channel = await paris_incident(warroom)
+        await command(warroom, channel, "action @bob --due fri write the runbook")
+        await command(warroom, channel, 'action @carol --due "today 12:00" roll back the flag')
+        await warroom.advance(hours=3)
+        async with browser() as dave:
+            slack.add_user("U0DAVE", "dave", "Dave Stone")
+            await sign_in(dave, warroom, "U0DAVE")
+            async with dave.get(f"{warroom.url}/follow-ups?owner=U0CAROL&tz=Europe/Paris") as r:
+                shown = " ".join(visible_text(await r.text()).split())
+            assert "roll back the flag" in shown and "write the runbook" not in shown
+            assert "overdue 1 hour ago (Tue 10 Mar 12:00 CET)" in shown
+            async with dave.get(f"{warroom.url}/follow-ups") as answer:
+                html = await answer.text()
+            # Dave owns neither and is not among the incident's people: refused.
+            done = re.search(r'action="(/incidents/INC-1/follow-ups/(\d+)/done)"', html)
+            assert done is not None
+            form = {"csrf": csrf_of(html)}
+            async with dave.post(warroom.url + done[1], data=form, allow_redirects=False) as r:
+                assert r.status == 403
+        async with browser() as bob:
+            await sign_in(bob, warroom, BOB)
+            async with bob.get(f"{warroom.url}/follow-ups?mine=1") as answer:
+                html = await answer.text()
+            [path] = re.findall(r'action="(/incidents/INC-1/follow-ups/\d+/done)"', html)
+            form = {"csrf": csrf_of(html), "mine": "1"}
+            async with bob.post(warroom.url + path, data=form, allow_redirects=False) as answer:
+                assert answer.status == 303
+                assert answer.headers["Location"] == "/follow-ups?mine=1"
+            await settle(warroom)
+            async with bob.get(f"{warroom.url}/follow-ups") as answer:
+                shown = visible_text(await answer.text())
+            assert "write the runbook" not in shown and "roll back the flag" in shown
+        assert any("write the runbook" in m.text for m in channel.messages[-3:])

@@ -226,11 +226,12 @@ async def remind_follow_up(services: Services, job: Job) -> None:
 
 
 async def mark_follow_up_done(
-    services: Services, *, item_id: int, by: str, channel: str, message_ts: str
+    services: Services, *, item_id: int, by: str, channel: str | None, message_ts: str | None
 ) -> str | None:
-    """The reminder's "Mark done": the follow-up marked done by ``by``, the DM edited to say
-    so, the incident's channel told, and the draft's canvas brought up to date quietly. A
-    second press is told it was done already."""
+    """The reminder's "Mark done" (and the web view's): the follow-up marked done by ``by``,
+    the reminder DM edited to say so (when pressed there: ``channel`` and ``message_ts``),
+    the incident's channel told, and the draft's canvas brought up to date quietly. A second
+    press is told it was done already."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         item = await session.get(ActionItem, item_id)
@@ -241,11 +242,12 @@ async def mark_follow_up_done(
             return services.renderer.render("messages/follow_up_done_already.j2", item=item)
         session.add(item)
         writes = Writes(services, session, incident)
-        text = services.renderer.render(
-            "messages/follow_up_marked.j2", outside=True, incident=incident, item=item
-        )
-        edited = {"ts": message_ts, "text": text, "blocks": []}
-        await writes.keep(outbox.UPDATE, edited, channel=channel)
+        if channel is not None and message_ts is not None:
+            text = services.renderer.render(
+                "messages/follow_up_marked.j2", outside=True, incident=incident, item=item
+            )
+            edited = {"ts": message_ts, "text": text, "blocks": []}
+            await writes.keep(outbox.UPDATE, edited, channel=channel)
         if incident.channel_id:
             await writes.say("messages/follow_up_done.j2", item=item)
             await schedule_publication(session, incident, by=by, now=now, quiet=True)

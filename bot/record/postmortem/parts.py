@@ -182,6 +182,8 @@ class EscalationLine:
     joined: Line | None = None
     # Whom the escalation paged and how each was reached (none: nobody was paged beyond Slack).
     reached: tuple[Reached, ...] = ()
+    # The escalation policy it started, when it started one (its page links it).
+    policy: str | None = None
 
 
 @dataclass(frozen=True)

@@ -608,6 +608,7 @@ def _escalation(
         answered_by=answer.by if answer else None,
         joined=answer.line if answer else None,
         reached=reached,
+        policy=escalation.target_ref if escalation.target_kind == "policy" else None,
     )
 
 

@@ -1,5 +1,8 @@
 """GET /follow-ups: the follow-ups not done yet of every incident the viewer may see, overdue
-first, each with its owner, its due date in its incident's zone, and its incident; a follow-up
+first, each with its owner, its due date (relative, and in the viewer's zone), its tracker
+issue and its incident; ``?mine=1`` or ``?owner=<user id>`` keeps one person's. *Mark done*
+(POST /incidents/<ref>/follow-ups/<id>/done) is offered to the owner and to those who may
+edit the incident's postmortem, as the reminder's button in Slack does it; a follow-up
 possibly the same as another of its incident says so, with a form button that merges the two
 (POST /incidents/<ref>/follow-ups/merge, with the page's CSRF token, for those who may edit
 the incident's postmortem and are not guests of the workspace)."""
@@ -8,19 +11,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.basics.slack_patterns import USER_ID
 from bot.flows.follow_ups.merging import merge_follow_ups
+from bot.flows.follow_ups.owners import mark_follow_up_done
 from bot.record.follow_up_merges import MergeRefused, same_pairs
 from bot.record.follow_ups import OpenFollowUp, follow_up_ref
-from bot.record.people import known_names
+from bot.record.people import known_names, known_zones
 from bot.store.db import session_scope
+from bot.store.models import ActionItem, Incident, TrackerIssue
 from bot.web.auth import check_csrf, csrf_token, guest_viewer, page_viewer, with_session
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import not_allowed, read_form, render_page
 from bot.web.reading import open_follow_ups_for, requested_incident, team_of
+from bot.web.status_page.pages import viewer_zone
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -29,30 +42,89 @@ REF_MAX = 40
 
 
 async def follow_ups_page(request: web.Request) -> web.Response:
-    """The open follow-ups (``?mine=1``: the viewer's own), overdue first, then by due date,
-    then those without one."""
+    """The open follow-ups (``?mine=1``: the viewer's own; ``?owner=<user id>``: that
+    person's), overdue first, then by due date, then those without one."""
     web_ = web_context(request)
     viewer = with_session(request, page_viewer(request))
     team_id = await team_of(request, web_, viewer)
-    rows = await open_follow_ups_for(web_, viewer, team_id)
+    every = await open_follow_ups_for(web_, viewer, team_id)
     mine = request.query.get("mine") == "1" and bool(viewer.user_id)
-    if mine:
-        rows = [row for row in rows if row.item.owner == viewer.user_id]
+    asked = (request.query.get("owner") or "").strip().upper()[:20]
+    owner = viewer.user_id if mine else (asked if USER_ID.match(asked) else None)
+    rows = [row for row in every if owner is None or row.item.owner == owner]
     now = web_.services.clock()
+    owners: set[str] = {found for row in every if (found := row.item.owner)}
     async with session_scope(web_.services.engine) as session:
-        names = await known_names(session, {row.item.owner for row in rows if row.item.owner})
+        names = await known_names(session, owners | ({owner} if owner else set()))
+        own_zone = (await known_zones(session, [viewer.user_id])) if viewer.user_id else {}
+        issues = await _issues(session, rows)
+    default_zone = own_zone.get(viewer.user_id or "", web_.settings.incidents.timezone)
+    zone, unknown_zone = viewer_zone(request.query.get("tz"), default_zone)
+    csrf = csrf_token(request, viewer)
     return render_page(
         request,
         "web/follow_ups.html.j2",
         viewer=viewer,
-        csrf=csrf_token(request, viewer),
+        csrf=csrf,
         rows=rows,
         overdue=[row for row in rows if row.overdue(now)],
         names=names,
+        owners=sorted(owners, key=lambda user: str(names.get(user, user)).casefold()),
+        owner=owner,
+        issues=issues,
+        relative=lambda due: relative_to(due, now),
+        may_mark=bool(csrf) and not viewer.guest,
         now=now,
+        zone=zone,
+        unknown_zone=unknown_zone,
         mine=mine,
         same=await _possibly_same(web_, rows),
     )
+
+
+def relative_to(due: datetime, now: datetime) -> tuple[int, str, bool]:
+    """How far ``due`` is from ``now``, to its largest unit, for the template to say in words
+    ("in 3 days", "2 hours ago"): the count, the unit (``week``, ``day``, ``hour``; ``""``
+    under an hour) and whether it is still to come."""
+    seconds = (due - now).total_seconds()
+    left = abs(seconds)
+    for size, unit in ((86400 * 7, "week"), (86400, "day"), (3600, "hour")):
+        if left >= size:
+            return int(left // size), unit, seconds > 0
+    return 0, "", seconds > 0
+
+
+async def _issues(session: AsyncSession, rows: Sequence[OpenFollowUp]) -> dict[int, TrackerIssue]:
+    """Each listed follow-up's tracker issue, by the follow-up's id, in one query."""
+    refs = {f"action_item:{row.item.id}": row.item.id for row in rows if row.item.id}
+    if not refs:
+        return {}
+    statement = select(TrackerIssue).where(col(TrackerIssue.follow_up).in_(list(refs)))
+    found = (await session.exec(statement)).all()
+    return {refs[issue.follow_up]: issue for issue in found if refs.get(issue.follow_up)}
+
+
+async def mark_done_form(request: web.Request) -> web.Response:
+    """POST /incidents/<ref>/follow-ups/<id>/done: the follow-up marked done, by its owner or
+    someone who may edit the incident's postmortem; back to the list."""
+    web_, viewer, form, incident, incident_id = await _posted(request)
+    item_id = parse_bounded_int(request.match_info["item"], 1, DATABASE_ID_MAX)
+    async with session_scope(web_.services.engine) as session:
+        item = await session.get(ActionItem, item_id) if item_id else None
+    if item is None or item.incident_id != incident_id:
+        raise web.HTTPNotFound(text="No such follow-up\n")
+    owner = bool(viewer.user_id) and item.owner == viewer.user_id
+    if await guest_viewer(request, viewer) or not (
+        owner or await web_.visibility.can_edit(viewer, incident)
+    ):
+        return not_allowed(request, incident)
+    said = await mark_follow_up_done(
+        web_.services, item_id=item.id or 0, by=viewer.author, channel=None, message_ts=None
+    )
+    if said is None:
+        log.info("%s: follow-up %s marked done by %s", incident.reference, item.id, viewer.author)
+    back = "/follow-ups" + ("?mine=1" if form.get("mine") == "1" else "")
+    raise web.HTTPSeeOther(back)
 
 
 async def _possibly_same(
@@ -70,11 +142,7 @@ async def _possibly_same(
 async def merge_form(request: web.Request) -> web.Response:
     """POST /incidents/<ref>/follow-ups/merge: the two follow-ups (``first``, ``second``)
     made one task; back to the follow-ups, or a page that says why not."""
-    web_ = web_context(request)
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    incident, incident_id = await requested_incident(request, web_, viewer)
+    web_, viewer, form, incident, incident_id = await _posted(request)
     if await guest_viewer(request, viewer) or not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     first, second = (str(form.get(key) or "")[:REF_MAX] for key in ("first", "second"))
@@ -86,6 +154,19 @@ async def merge_form(request: web.Request) -> web.Response:
         return _refused(request, web_, viewer, refused)
     log.info("%s: follow-ups merged by %s", incident.reference, viewer.author)
     raise web.HTTPSeeOther("/follow-ups")
+
+
+async def _posted(
+    request: web.Request,
+) -> tuple[WebContext, Viewer, MultiDictProxy[Any], Incident, int]:
+    """A form posted about an incident's follow-ups: who sent it (its CSRF token checked:
+    403 otherwise), its fields, and the incident, if the viewer may see it."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    incident, incident_id = await requested_incident(request, web_, viewer)
+    return web_, viewer, form, incident, incident_id
 
 
 def _refused(

@@ -1,7 +1,9 @@
 """The on-call part of the web view: pages, charts, calendar feeds and the API.
 
 - ``pages``: ``/oncall`` and one schedule's page, where overrides are added and cancelled.
-- ``people``: one person's page: how pages reach them (contacts masked, rules, last test).
+- ``people``: one person's page: shifts, schedules, how pages reach them (masked), a warning
+  when no method of theirs rings a phone.
+- ``policies``: one escalation policy's page: its levels, targets, timeouts, whom each reaches now.
 - ``api``: ``/api/oncall``: who is on call now, and one schedule's shifts in a window.
 - ``feeds``: the calendar feeds (``GET /oncall/<schedule>.ics``, a person's).
 - ``reading``: what the pages, the insights and the API read.

@@ -384,10 +384,18 @@ async def _render_schedule(
         long_override=LONG_OVERRIDE,
         cancelling=next((row for row in history if row.id == shown.cancelling), None),
         calendar=shown.calendar,
+        policies=_policies_paging(web_, schedule),
         default_user=viewer.user_id or "",
         looks_after=_looks_after(schedule, viewer),
         may_cancel=lambda row: _may_cancel(schedule, viewer, row, swaps.get(row.swap_id)),
     )
+
+
+def _policies_paging(web_: WebContext, schedule: Schedule) -> list[str]:
+    """The escalation policies with a level that brings in whoever ``schedule`` names."""
+    targets = web_.settings.escalation.policies.schedule_targets()
+    wanted = schedule.name.lower()
+    return list(dict.fromkeys(name for name, _, ref in targets if ref.lower() == wanted))
 
 
 def _instead_of(shifts: list[Shift]) -> list[str | None]:
