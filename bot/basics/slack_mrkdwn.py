@@ -6,7 +6,7 @@ decodes it once into literal runs and constructs (links, mentions, channels, dat
 module reads the formatting Slack documents ("Formatting text for app surfaces", "Basic
 formatting with mrkdwn", https://api.slack.com/reference/surfaces/formatting) in the literal
 runs only: ``*bold*``, ``_italic_``, ``~strike~``, ```code``` and fenced blocks, ``>`` quotes,
-lines starting with a bullet or a number as lists, and ``:emoji_name:`` as the character.
+lists as their lines as typed (mrkdwn has none), and ``:emoji_name:`` as the character.
 
 Everything a person typed is escaped: only the tags written here reach the page, a link only
 to an ``http``/``https`` address (never ``javascript:``), and a person is named as the web
@@ -67,8 +67,6 @@ _INLINE = tuple(
     for m, tag in (("*", "strong"), ("_", "em"), ("~", "del"))
 )
 _QUOTE = re.compile(r"^>[ \t]?(.*)$")
-_BULLET = re.compile(r"^[ \t]*[•◦▪\-*][ \t]+(.*)$")
-_NUMBERED = re.compile(r"^[ \t]*(\d{1,9})[.)][ \t]+(.*)$")
 
 
 def emoji_character(name: str) -> str | None:
@@ -120,30 +118,24 @@ def mrkdwn_html(text: str, names: Mapping[str, str] | None = None) -> str:
 
 
 def _blocks(text: str, inline: Callable[[str], str]) -> str:
-    """Lines as Slack shows them: quotes, lists, and lines of text kept as their breaks."""
+    """Lines as Slack shows them: quotes, and lines of text kept as their breaks. A list is
+    its lines as typed ("- one", "• two"): Slack's mrkdwn has no list syntax (a composer's
+    bulleted list arrives as lines starting with "•")."""
     out: list[str] = []
-    kind, start = "", ""
+    kind = ""
     items: list[str] = []
 
     def close() -> None:
-        nonlocal kind, items, start
+        nonlocal kind, items
         if kind == "quote":
             out.append("<blockquote>" + "<br>".join(inline(i) for i in items) + "</blockquote>")
-        elif kind in ("ul", "ol"):
-            body = "".join(f"<li>{inline(i)}</li>" for i in items)
-            out.append(f"<{kind}{start}>{body}</{kind}>")
         elif kind == "p":
             out.append("<p>" + "<br>".join(inline(i) for i in items) + "</p>")
-        kind, items, start = "", [], ""
+        kind, items = "", []
 
     for line in text.split("\n"):
-        number = ""
         if quote := _QUOTE.match(line):
             wanted, item = "quote", quote.group(1)
-        elif bullet := _BULLET.match(line):
-            wanted, item = "ul", bullet.group(1)
-        elif numbered := _NUMBERED.match(line):
-            wanted, item, number = "ol", numbered.group(2), numbered.group(1)
         elif not line.strip():
             close()
             continue
@@ -152,8 +144,6 @@ def _blocks(text: str, inline: Callable[[str], str]) -> str:
         if wanted != kind:
             close()
             kind = wanted
-            if number and int(number) != 1:
-                start = f' start="{int(number)}"'
         items.append(item)
     close()
     return "".join(out)

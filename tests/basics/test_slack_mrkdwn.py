@@ -28,8 +28,9 @@ NAMES = {"U0ALICE": "Alice <Moreau>"}
         ("```\nline *1*\n&lt;2&gt;\n```", "<pre><code>line *1*\n&lt;2&gt;</code></pre>"),
         ("``` never closed", "<p>``` never closed</p>"),
         ("&gt; a\n&gt; b\nc", "<blockquote>a<br>b</blockquote><p>c</p>"),
-        ("- one\n• two", "<ul><li>one</li><li>two</li></ul>"),
-        ("3. three\n4. four", '<ol start="3"><li>three</li><li>four</li></ol>'),
+        # Slack's mrkdwn has no list syntax: a list reads as its lines, as typed.
+        ("- one\n• two", "<p>- one<br>• two</p>"),
+        ("3. three\n4. four", "<p>3. three<br>4. four</p>"),
         (
             ":rotating_light: :+1::skin-tone-3: :large_green_circle: :own:",
             "<p>🚨 👍🏼 🟢 :own:</p>",

@@ -65,7 +65,7 @@ async def test_the_history_shows_messages_as_slack_does(
         "the dashboard</a>",
         '<span class="mention">#inc-1</span>',
         "<blockquote>error rate back under 1%</blockquote>",
-        "<ul><li>drained the queue</li><li>paged payments</li></ul>",
+        "• drained the queue<br>• paged payments",  # as typed: mrkdwn has no lists
         "<pre><code>SELECT * FROM orders WHERE id &lt; 5;</code></pre>",
         "Still fine 👍",
     ):
