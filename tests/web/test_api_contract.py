@@ -10,6 +10,11 @@ from itertools import zip_longest
 import aiohttp
 import requests
 import schemathesis
+
+# Imported at collection, not lazily inside a running test: parsing it there, deep in the stack
+# under pytest's assertion rewriting, raised CPython 3.11's "AST constructor recursion depth
+# mismatch" SystemError (python/cpython#106905) on a busy run.
+import schemathesis.specs.openapi.schemas
 from hypothesis import HealthCheck, given, settings
 
 from bot.config.reading import Secret
