@@ -14,6 +14,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.slack_text import SlackText
 from bot.store.models import (
     ChannelMessage,
     Incident,
@@ -41,6 +42,8 @@ class IncidentQuery:
     # a multi-select holds when one of its options is the value).
     incident_types: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()
+    # Words in the title or the first report, or a reference (``INC-123``: that incident).
+    search: str = ""
     page: int = 1
     per_page: int = 25
 
@@ -110,6 +113,8 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
         conditions.append(col(Incident.declared_at) < query.until)
     if query.incident_types:
         conditions.append(col(Incident.incident_type).in_(query.incident_types))
+    if query.search:
+        conditions.append(_searched(query.search))
     for name, value in query.fields:
         conditions.append(
             col(Incident.id).in_(
@@ -119,6 +124,18 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
             )
         )
     return conditions
+
+
+def _searched(words: str) -> ColumnElement[bool]:
+    """``INC-123``: that incident; anything else: incidents whose title or first report
+    holds the words as typed (any case; ``%`` and ``_`` are themselves)."""
+    number = parse_reference(words)
+    if number is not None:
+        return col(Incident.number) == number
+    return or_(
+        col(Incident.title).icontains(words, autoescape=True),
+        col(Incident.description).icontains(words, autoescape=True),
+    )
 
 
 async def matches(
@@ -213,19 +230,50 @@ async def channel_history(
     return messages[:HISTORY_PAGE], len(messages) > HISTORY_PAGE
 
 
+class LatestUpdate(NamedTuple):
+    """An incident's latest stakeholder update: when, and its first line as typed."""
+
+    at: datetime
+    first_line: str
+
+
 async def latest_updates(
     session: AsyncSession, incident_ids: Collection[int]
-) -> dict[int, datetime]:
-    """When each of the incidents last had a stakeholder update (``/incident update``), for
-    those that had one."""
+) -> dict[int, LatestUpdate]:
+    """Each incident's latest stakeholder update (``/incident update``), for those that had
+    one: a page of the list's worth, in one query (the newest of each, by a window)."""
     if not incident_ids:
         return {}
-    rows = await session.exec(
-        select(col(TimelineEntry.incident_id), func.max(col(TimelineEntry.occurred_at)))
+    newest = (
+        func.row_number()
+        .over(
+            partition_by=col(TimelineEntry.incident_id),
+            order_by=(col(TimelineEntry.occurred_at).desc(), col(TimelineEntry.id).desc()),
+        )
+        .label("newest")
+    )
+    ranked = (
+        select(
+            col(TimelineEntry.incident_id),
+            col(TimelineEntry.occurred_at),
+            col(TimelineEntry.text),
+            newest,
+        )
         .where(
             col(TimelineEntry.incident_id).in_(list(incident_ids)),
             col(TimelineEntry.kind) == TimelineKind.UPDATE.value,
         )
-        .group_by(col(TimelineEntry.incident_id))
+        .subquery()
     )
-    return dict(rows.all())
+    rows = await session.exec(
+        select(ranked.c.incident_id, ranked.c.occurred_at, ranked.c.text).where(
+            ranked.c.newest == 1
+        )
+    )
+    return {incident_id: LatestUpdate(at, first_line(text)) for incident_id, at, text in rows.all()}
+
+
+def first_line(text: str) -> SlackText:
+    """The first line that says something (an update may open with a blank line), still in
+    Slack's encoding, so a page decodes it as it does the whole."""
+    return SlackText(next((line.strip() for line in text.splitlines() if line.strip()), ""))

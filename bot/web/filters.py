@@ -18,6 +18,8 @@ from bot.store.models import SEVERITIES, Status
 PER_PAGE_MAX = 100
 PER_PAGE_DEFAULT = 25
 PAGE_MAX = 1_000_000
+# The longest search kept (a title is one line; a longer search matches nothing anyway).
+SEARCH_MAX = 200
 STATUSES = tuple(status.value for status in Status)
 # The same values as types, for the API's models and its OpenAPI document.
 StatusName = Literal[STATUSES]  # type: ignore[valid-type]
@@ -39,8 +41,8 @@ def parse_filters(
     query: QueryString, *, zone: str, team_id: str | None, types: IncidentTypes = NO_TYPES
 ) -> IncidentQuery:
     """``status``, ``severity``, ``type`` (repeatable), ``field.<name>`` (a custom field's
-    value), ``from`` and ``to`` (dates, inclusive, in the zone given), ``page`` and
-    ``per_page``."""
+    value), ``from`` and ``to`` (dates, inclusive, in the zone given), ``q`` (words in the
+    title or first report, or a reference: ``INC-123``), ``page`` and ``per_page``."""
     statuses = _choices(query.getall("status", []), STATUSES, "status")
     severities = _choices([s.upper() for s in query.getall("severity", [])], SEVERITIES, "severity")
     # An end before the start is a range with nothing in it, not an error.
@@ -56,6 +58,7 @@ def parse_filters(
         # to a renamed type still answer.
         incident_types=tuple(t.strip().lower() for t in query.getall("type", []) if t.strip()),
         fields=_field_filters(query, types),
+        search=" ".join((query.get("q") or "").split())[:SEARCH_MAX],
         page=_number(query.get("page"), "page", 1, PAGE_MAX),
         per_page=_number(query.get("per_page"), "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX),
     )
@@ -82,6 +85,11 @@ class FilterParameters(BaseModel):
         default=[],
         description="Repeatable: incidents of any of these types (WARROOM_INCIDENT_TYPES).",
     )
+    q: str | None = Field(
+        default=None,
+        description="Words in the title or first report (any case), or a reference: INC-123 "
+        f"(the first {SEARCH_MAX} characters are searched for).",
+    )
     page: int = Field(default=1, ge=1, le=PAGE_MAX)
     per_page: int = Field(default=PER_PAGE_DEFAULT, ge=1, le=PER_PAGE_MAX)
 
@@ -95,6 +103,7 @@ def filter_values(query: IncidentQuery, raw: Mapping[str, str]) -> dict[str, obj
         "to": raw.get("to", ""),
         "types": query.incident_types,
         "fields": dict(query.fields),
+        "q": query.search,
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from aiohttp import web
 
 from bot.basics.logs import bind_incident
@@ -16,6 +18,7 @@ from bot.record.incident_queries import (
     matches,
     parse_reference,
 )
+from bot.record.people import known_zones
 from bot.record.postmortem.timeline_page import TimelinePage, read_timeline_page
 from bot.record.postmortem.writing import WrittenDraft, read_draft
 from bot.store.db import session_scope
@@ -43,6 +46,16 @@ async def team_of(request: web.Request, web_: WebContext, viewer: Viewer) -> str
         return web_.services.slack.known_team_id
     async with session_scope(web_.services.engine) as session:
         return await latest_team(session) or ""
+
+
+async def own_zone(web_: WebContext, viewer: Viewer) -> str | None:
+    """The signed-in person's time zone as Slack gave it (kept with their name), if known:
+    the zone a page shows times in for them. None for the API token, local use, or a person
+    whose zone was never seen."""
+    if not viewer.user_id:
+        return None
+    async with session_scope(web_.services.engine) as session:
+        return (await known_zones(session, [viewer.user_id])).get(viewer.user_id)
 
 
 # Slack is asked about at most this many channels for one list (a page and the next one's
@@ -129,7 +142,7 @@ async def incident_draft(web_: WebContext, incident_id: int, *, places: str = ""
 
 
 async def incident_timeline_page(
-    web_: WebContext, incident_id: int, *, start: int, size: int
+    web_: WebContext, incident_id: int, *, start: int, size: int, hidden: Collection[str] = ()
 ) -> TimelinePage:
     """A page of the incident's timeline and the draft's facts, as ``incident_draft`` would
     give them, without reading the rest of the timeline (the incident page)."""
@@ -144,6 +157,7 @@ async def incident_timeline_page(
         style=settings.incidents.postmortem_style,
         now=services.clock(),
         types=settings.incidents.types,
+        hidden=hidden,
     )
 
 

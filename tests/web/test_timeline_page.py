@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from multidict import MultiDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.render import Renderer
@@ -28,6 +29,7 @@ from bot.store.models import (
     Person,
     TimelineKind,
 )
+from bot.web.incident.timeline_kinds import GROUP_KEYS, chosen_kinds, counts_by_group
 
 START = datetime(2026, 3, 8, 6, 0, tzinfo=UTC)  # New York's clocks go forward at 7:00 UTC
 PEOPLE = ("U0ALICE", "U0BOB", "U0CAROL")
@@ -140,6 +142,10 @@ async def same_pages(engine: AsyncEngine, renderer: Renderer, incident_id: int) 
             "timeline_first": start + 1,
             "timeline_total": total,
             "timeline_pages": pages,
+            # Every kind shown, as ``?show=all`` asks (the whole draft's timeline has all).
+            "kinds": chosen_kinds(MultiDict(show="all")),
+            "kind_groups": GROUP_KEYS,
+            "kind_counts": counts_by_group(page.kinds),
         }
         from_page = renderer.render(
             "web/incident.html.j2", draft=page.draft, timeline=page.lines, **shown

@@ -10,7 +10,9 @@ kind alone), then only the page's entries and those the summary shows are read i
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -61,7 +63,9 @@ class TimelinePage:
 
     draft: Draft
     lines: list[Line]
-    total: int  # lines in the whole curated timeline
+    total: int  # lines shown of the whole curated timeline (the kinds asked for)
+    # How many lines of each kind the whole curated timeline has, shown or not.
+    kinds: Counter[str] = field(default_factory=Counter)
 
 
 async def read_timeline_page(
@@ -75,9 +79,11 @@ async def read_timeline_page(
     style: str,
     now: datetime,
     types: IncidentTypes = NO_TYPES,
+    hidden: Collection[str] = (),
 ) -> TimelinePage:
     """Lines ``start`` to ``start + size`` (from 0) of the curated timeline, as ``read_draft``
-    would arrange them, and the draft's facts; people by the names the record knows."""
+    would arrange them, and the draft's facts; people by the names the record knows. Lines
+    of the ``hidden`` kinds are left out (the page's filter), and counted."""
     async with session_scope(engine) as session:
         incident = await session.get(Incident, incident_id)
         if incident is None:
@@ -95,6 +101,9 @@ async def read_timeline_page(
             partners.setdefault(moments[later].id, []).append(moments[first].id)
         shown = [moment for index, moment in enumerate(moments) if index not in followed]
         ordered = curated_timeline(shown, milestones)
+        kinds = Counter(line.kind for line in ordered)
+        if hidden:
+            ordered = [line for line in ordered if line.kind not in hidden]
         page = ordered[start : start + size]
         on_page = {line.id for line in page if isinstance(line, timeline.EntryMoment)}
         on_page |= {first for line in list(on_page) for first in partners.get(line, ())}
@@ -116,7 +125,11 @@ async def read_timeline_page(
         # The page's entries keep their order among themselves; of the milestones set by
         # hand, the page keeps those that stand on it; its milestones are the summary's.
         lines = arrange([entry for entry in entries if entry.id in on_page], draft).timeline
-        lines = [line for line in lines if line.kind not in _HAND_SET or line.kind in hand_set]
-        return TimelinePage(draft, lines, len(ordered))
+        lines = [
+            line
+            for line in lines
+            if (line.kind not in _HAND_SET or line.kind in hand_set) and line.kind not in hidden
+        ]
+        return TimelinePage(draft, lines, len(ordered), kinds)
 
     return await asyncio.to_thread(build)

@@ -26,13 +26,13 @@ from bot.flows.follow_ups.merging import merge_follow_ups
 from bot.flows.follow_ups.owners import mark_follow_up_done
 from bot.record.follow_up_merges import MergeRefused, same_pairs
 from bot.record.follow_ups import OpenFollowUp, follow_up_ref
-from bot.record.people import known_names, known_zones
+from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, TrackerIssue
 from bot.web.auth import check_csrf, csrf_token, guest_viewer, page_viewer, with_session
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import not_allowed, read_form, render_page
-from bot.web.reading import open_follow_ups_for, requested_incident, team_of
+from bot.web.reading import open_follow_ups_for, own_zone, requested_incident, team_of
 from bot.web.status_page.pages import viewer_zone
 from bot.web.visibility import Viewer
 
@@ -56,9 +56,8 @@ async def follow_ups_page(request: web.Request) -> web.Response:
     owners: set[str] = {found for row in every if (found := row.item.owner)}
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, owners | ({owner} if owner else set()))
-        own_zone = (await known_zones(session, [viewer.user_id])) if viewer.user_id else {}
         issues = await _issues(session, rows)
-    default_zone = own_zone.get(viewer.user_id or "", web_.settings.incidents.timezone)
+    default_zone = await own_zone(web_, viewer) or web_.settings.incidents.timezone
     zone, unknown_zone = viewer_zone(request.query.get("tz"), default_zone)
     csrf = csrf_token(request, viewer)
     return render_page(

@@ -1,6 +1,7 @@
 """The incident's pages: the list, one incident, its channel history, its postmortem.
 
 - ``pages``: ``/``, ``/incidents/<reference>`` and what hangs below it.
+- ``timeline_kinds``: the incident page's timeline filter (groups of kinds; paging folded).
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
 domains before it (``status_page``, ``oncall``, ``insights``, ``follow_ups``, ``postmortem``,

@@ -7,6 +7,7 @@ import logging
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from aiohttp import web
 
@@ -31,6 +32,7 @@ from bot.web.auth import (
 )
 from bot.web.context import WebContext, web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
+from bot.web.incident.timeline_kinds import GROUP_KEYS, chosen_kinds, counts_by_group
 from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
 from bot.web.postmortem.draft_places import new_places_token, place_sections
 from bot.web.postmortem.suggestions import accepted, suggestion_of_form
@@ -39,6 +41,7 @@ from bot.web.reading import (
     incident_draft,
     incident_timeline_page,
     incidents_for,
+    own_zone,
     requested_incident,
     team_of,
 )
@@ -146,9 +149,8 @@ async def incident_list(request: web.Request) -> web.Response:
     shown = [*active.incidents, *(page.incidents if page else [])]
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {i.commander for i in shown if i.commander})
-        updated = await latest_updates(
-            session, [i.id for i in active.incidents if i.id is not None]
-        )
+        updated = await latest_updates(session, [i.id for i in shown if i.id is not None])
+    now = web_.services.clock()
     response = render_page(
         request,
         "web/list.html.j2",
@@ -156,11 +158,14 @@ async def incident_list(request: web.Request) -> web.Response:
         csrf=csrf,
         active=active,
         updated=updated,
+        update_every=web_.settings.incidents.update_reminder,
+        update_overdue={i.id for i in active.incidents if _update_overdue(web_, i, now)},
         slack_links=await slack_links_of(web_, active.incidents),
         page=page,
         names=names,
-        now=web_.services.clock(),
-        zone=web_.settings.incidents.timezone,
+        now=now,
+        # The signed-in person's own zone; else each incident's (None).
+        zone=await own_zone(web_, viewer),
         statuses=STATUSES,
         severities=SEVERITIES,
         chosen=filter_values(query, request.query),
@@ -194,6 +199,16 @@ class ActiveNow:
     total: int
 
 
+def _update_overdue(web_: WebContext, incident: Incident, now: datetime) -> bool:
+    """An open incident with no stakeholder update for longer than WARROOM_UPDATE_REMINDER
+    (since its declaration, if none yet): when the commander is reminded in Slack. Never,
+    with reminders off."""
+    interval = web_.settings.incidents.update_reminder
+    if interval is None or not incident.is_open:
+        return False
+    return now >= (incident.last_update_at or incident.declared_at) + interval
+
+
 def _page_url(request: web.Request, number: int) -> str:
     """This list with the same filters, on another page."""
     query = [(key, value) for key, value in request.query.items() if key != "page"]
@@ -211,7 +226,10 @@ async def incident_page(request: web.Request) -> web.Response:
     if page_number is None:
         raise FilterError(f"timeline must be a whole number from 1 to {PAGE_MAX}.")
     start = (page_number - 1) * TIMELINE_PAGE
-    page = await incident_timeline_page(web_, incident_id, start=start, size=TIMELINE_PAGE)
+    kinds = chosen_kinds(request.query)
+    page = await incident_timeline_page(
+        web_, incident_id, start=start, size=TIMELINE_PAGE, hidden=kinds.hidden_kinds
+    )
     async with session_scope(web_.services.engine) as session:
         # Public ones only: a private incident's existence is not the viewer's to learn here.
         related = await related_to_incident(session, incident, public_only=True, most=RELATED)
@@ -230,6 +248,9 @@ async def incident_page(request: web.Request) -> web.Response:
         timeline_first=start + 1,
         timeline_total=page.total,
         timeline_pages=max(1, -(-page.total // TIMELINE_PAGE)),
+        kinds=kinds,
+        kind_groups=GROUP_KEYS,
+        kind_counts=counts_by_group(page.kinds),
     )
 
 
