@@ -36,6 +36,8 @@ TARGET_SECONDS = 0.150
 # Each page: its address, and the issue's target for it.
 PAGES = {
     "incident list": ("/", "incident list with 10,000 incidents <= 150 ms"),
+    # The list searched by words (every title and first report read): shown beside it.
+    "incident list, searched": ("/?q=checkout", ""),
     "incident page": ("/incidents/INC-1", "incident page with 10,000 entries <= 150 ms"),
     "insights": ("/insights", "insights over 10,000 incidents <= 150 ms"),
     # Not one of the issue's pages: the draft of INC-1's 10,000 entries on a page of its own
