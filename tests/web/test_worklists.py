@@ -41,11 +41,11 @@ def alerts_open_incidents() -> dict[str, object]:
 
 
 async def test_the_list_says_the_latest_update_and_flags_what_needs_a_person(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
     slack.add_user(DAVE, "dave", "Dave Ndiaye", tz="Asia/Tokyo")
     settings = alerts_open_incidents()
-    async with web_warroom(slack, sqlite_url, Clock(NOW), **settings) as warroom:
+    async with web_warroom(slack, database_url, Clock(NOW), **settings) as warroom:
         down = await open_incident(warroom, "Checkout is down")
         await open_incident(warroom, "Search is slow")
         fired = alertmanager("DiskFull", [alert("DiskFull", "db-1", "2026-03-10T08:58:00Z")])
@@ -97,9 +97,9 @@ async def test_no_update_overdue_flag_with_reminders_off(
 
 
 async def test_the_list_finds_incidents_by_words_and_by_reference(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url, Clock(NOW)) as warroom, browser() as alice:
+    async with web_warroom(slack, database_url, Clock(NOW)) as warroom, browser() as alice:
         await open_incident(warroom, "Checkout is down")
         await open_incident(warroom, "Search is slow")
         blip = await open_incident(warroom, "A blip in checkout at 100% load")
