@@ -94,6 +94,11 @@ async def test_no_update_overdue_flag_with_reminders_off(
             async with alice.get(f"{warroom.url}/") as answer:
                 html = await answer.text()
         assert "Search is slow" in html and "update overdue" not in html
+        # The card's title, then its facts: status, severity, age (in words; on a phone
+        # short: 3h), commander.
+        card = card_of(html, "Search is slow")
+        assert card.startswith("INC-1 Search is slow investigating SEV3 for 3 hours"), card
+        assert card.index("for 3h") < card.index("Alice Moreau")
 
 
 async def test_the_list_finds_incidents_by_words_and_by_reference(
