@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.flows.status_page import subscriptions as flow
 from bot.record.status_page import subscriptions as subscribers
 from bot.web.auth import check_csrf, csrf_token, keep_new_session, session_of, with_session
+from bot.web.client_address import client_address
 from bot.web.context import web_context
 from bot.web.pages_common import FormUnreadable, read_form, render_page
 from bot.web.visibility import Viewer
@@ -100,8 +101,9 @@ async def subscribe_form(request: web.Request) -> web.Response:
             address = subscribers.email_address(raw)
         else:
             address = subscribers.webhook_url(
-                raw, private_allowed=web_.settings.subscriptions.private_webhooks
+                raw, allowed=web_.settings.subscriptions.webhook_allowed_hosts
             )
+            await flow.check_webhook(web_.services, address)
     except subscribers.BadAddress as bad:
         return _answer(request, 400, page="form", problem=bad.why, typed=raw[:300], **kept)
     if str(form.get(HONEYPOT, "")).strip():
@@ -113,7 +115,7 @@ async def subscribe_form(request: web.Request) -> web.Response:
             kind=kind,
             address=address,
             components=chosen,
-            client=request.remote or "",
+            client=client_address(request, web_.settings.subscriptions.trusted_proxies),
         )
     except flow.TooManySignUps:
         return _answer(request, 429, page="form", problem="too_many", typed="", **kept)
