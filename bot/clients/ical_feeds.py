@@ -9,9 +9,10 @@ Where warroom connects (``bot/record/oncall/feed_addresses.py`` says what is all
 fetch has a connection pool of its own (``bot/clients/public_hosts.py``) whose resolver
 drops every loopback, link-local, private or reserved address a name resolves to, so the
 address checked is the address connected to, whatever the name resolves to next time (DNS
-rebinding); a literal IP, which no resolver sees, is checked before the request. No proxy from the environment is used. A
-redirect is followed only to the same host, at most ``MAX_REDIRECTS`` times, each new address
-checked again; one to another host is refused, and the reason names it.
+rebinding); a literal IP, which no resolver sees, is checked before the request. No proxy
+from the environment is used. A redirect is followed only to the same host, at most
+``MAX_REDIRECTS`` times, each new address checked again; one to another host is refused,
+and the reason names it.
 """
 
 from __future__ import annotations

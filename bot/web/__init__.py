@@ -126,6 +126,8 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/status/confirm/{token}", status_subscriptions.confirm_page, MACHINE),
     Route("POST", "/status/confirm/{token}", status_subscriptions.confirm_form, MACHINE),
     Route("GET", "/status/unsubscribe/{token}", status_subscriptions.unsubscribe_page, MACHINE),
+    Route("GET", "/status/manage/{token}", status_subscriptions.manage_page, MACHINE),
+    Route("POST", "/status/manage/{token}", status_subscriptions.manage_form, MACHINE),
     Route("POST", "/status/unsubscribe/{token}", status_subscriptions.unsubscribe_form, MACHINE),
     # On-call calendar feeds: calendar apps subscribe from anywhere, with the feed's own
     # secret token in the address. Before any /oncall/{schedule} page, which would match too.

@@ -25,6 +25,7 @@ from bot.flows.status_page.subscriptions import SOFT_BOUNCES_MAX
 from bot.record.oncall.feed_addresses import address_kind
 from bot.store.db import session_scope
 from bot.store.models import StatusDelivery, StatusSubscription
+from bot.web.monitoring import loggable_path
 from emulator import SlackEmulator
 from tests.conftest import Warroom, running_warroom
 from tests.helpers.incidents import command, open_incident
@@ -264,3 +265,44 @@ async def test_a_forged_forwarded_address_from_an_untrusted_peer_is_ignored(
 ) -> None:
     spoofed = [f"198.51.100.{n}" for n in range(6)]
     assert await _statuses(warroom, spoofed) == [200] * 5 + [429]
+
+
+async def test_a_subscriber_changes_components_and_unsubscribes_from_the_manage_link(
+    warroom: Warroom, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, _ = mailbox
+    await confirmed_subscriber(warroom, box)
+    payments = await open_incident(warroom, "Checkout returns 500s")
+    await command(warroom, payments, "public Payments")
+    search = await open_incident(warroom, "Search is slow")
+    await command(warroom, search, "public Search")
+    await command(warroom, payments, "update --public Card payments fail.")
+    await warroom.run_jobs()
+    found = re.search(r"Change what you get: (\S+)", text_of(box.messages[-1]))
+    assert found, text_of(box.messages[-1])
+    manage = local(warroom, found.group(1))
+    assert loggable_path(manage.removeprefix(warroom.url)) == "/status/manage/[redacted]"
+    async with aiohttp.ClientSession() as client:  # no account, no cookie: the link alone
+        async with client.get(manage) as page:
+            html = await page.text()
+        assert page.status == 200
+        assert "d…@example.com" in html and ADDRESS not in html
+        assert 'value="Payments"' in html and 'value="Search"' in html
+        async with client.post(manage, data={"component": "Search"}) as saved:
+            assert saved.status == 200
+            assert "updates about Search only" in await saved.text()
+        await command(warroom, payments, "update --public Still failing.")
+        await command(warroom, search, "update --public Searches take ten seconds.")
+        await warroom.run_jobs()
+        assert [text_of(m).count("Searches take ten seconds.") for m in box.messages[2:]] == [1]
+        unsubscribe = re.search(r'action="(/status/unsubscribe/[^"]+)"', html)
+        assert unsubscribe
+        async with client.post(warroom.url + unsubscribe.group(1)) as done:
+            assert done.status == 200
+        async with client.get(manage) as after:
+            assert "Unsubscribed" in await after.text()
+        async with client.get(warroom.url + "/status/manage/not-a-token") as unknown:
+            assert unknown.status == 404
+    await command(warroom, search, "update --public Back to normal.")
+    await warroom.run_jobs()
+    assert len(box.messages) == 3  # the confirmation, Payments, Search: none after

@@ -145,6 +145,36 @@ async def unsubscribe(services: Services, token: str) -> bool:
     return done
 
 
+@dataclass(frozen=True)
+class Managed:
+    """What a manage link's page says: the address masked, the components chosen (none: all)
+    and whether it is still subscribed."""
+
+    masked: str
+    components: list[str]
+    subscribed: bool
+
+
+async def managed(services: Services, token: str) -> Managed | None:
+    """The subscription a manage link is for; None for a link unknown."""
+    async with session_scope(services.engine) as session:
+        found = await subscribers.by_unsubscribe_token(session, token)
+    if found is None:
+        return None
+    return Managed(subscribers.masked(found), list(found.components), subscribers.active(found))
+
+
+async def change_components(services: Services, token: str, components: Sequence[str]) -> bool:
+    """The manage link's Save: the components chosen from now on (none: all); False for a
+    link unknown or a subscription that has ended."""
+    async with session_scope(services.engine) as session:
+        found = await subscribers.change_components(session, token, components)
+        await session.commit()
+    if found is not None:
+        log.info("Status page: subscription %s changed its components", found.id)
+    return found is not None
+
+
 async def check_webhook(services: Services, url: str) -> None:
     """BadAddress("private") when the webhook's host name resolves to an address that is not
     public (loopback, private, link-local...), unless the operator allowed the host; the same
@@ -169,6 +199,10 @@ def _url(services: Services, path: str) -> str:
 
 def unsubscribe_url(services: Services, subscription: StatusSubscription) -> str:
     return _url(services, f"/status/unsubscribe/{quote(subscription.unsubscribe_token)}")
+
+
+def manage_url(services: Services, subscription: StatusSubscription) -> str:
+    return _url(services, f"/status/manage/{quote(subscription.unsubscribe_token)}")
 
 
 def _mail_on(services: Services) -> bool:
@@ -405,7 +439,11 @@ async def _deliver(
                 http,
                 subscription.address,
                 Secret(subscription.secret or ""),
-                {**content.document, "unsubscribe_url": unsubscribe_url(services, subscription)},
+                {
+                    **content.document,
+                    "unsubscribe_url": unsubscribe_url(services, subscription),
+                    "manage_url": manage_url(services, subscription),
+                },
                 timestamp=int(services.clock().timestamp()),
                 delivery=f"{notice}:{subscription.id}",
             )
@@ -432,7 +470,13 @@ async def _mail(
     """One mail from ``templates/subscribe/mail/<template>.{subject,txt,html}.j2``; with
     ``unsubscribe``, the link in its text and RFC 8058's one-click headers."""
     link = unsubscribe_url(services, subscription) if unsubscribe else ""
-    said = {**words, "unsubscribe_url": link, "page_url": _url(services, "/status")}
+    manage = manage_url(services, subscription) if unsubscribe else ""
+    said = {
+        **words,
+        "unsubscribe_url": link,
+        "manage_url": manage,
+        "page_url": _url(services, "/status"),
+    }
     renderer = services.renderer
     headers = (
         {

@@ -309,6 +309,30 @@ async def unsubscribe(session: AsyncSession, token: str, *, now: datetime) -> bo
     return True
 
 
+def masked(subscription: StatusSubscription) -> str:
+    """The address as its manage page says it, never in full: ``d…@example.com`` for a
+    mailbox (its first character and its domain), ``https://hooks.example.com/…`` for a
+    webhook (its host, not its path, which may hold a key)."""
+    if subscription.kind == WEBHOOK_KIND:
+        parts = urlsplit(subscription.address)
+        return f"{parts.scheme}://{parts.hostname or ''}/…"
+    local, _, domain = subscription.address.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+async def change_components(
+    session: AsyncSession, token: str, components: Sequence[str]
+) -> StatusSubscription | None:
+    """Set the components of whoever holds the manage link (the caller commits; empty: all);
+    None for an unknown link, or a subscription unsubscribed or bouncing."""
+    found = await by_unsubscribe_token(session, token)
+    if found is None or found.unsubscribed_at is not None or found.bounced_at is not None:
+        return None
+    found.components = list(components)
+    session.add(found)
+    return found
+
+
 # -- sending -------------------------------------------------------------------------------
 def active(subscription: StatusSubscription) -> bool:
     """Whether it is sent notices: confirmed, not unsubscribed, not bouncing."""
