@@ -367,4 +367,11 @@ async def test_the_subscription_pages_are_valid_html(
             pages["confirmed"] = await confirmed.text()
         async with client.post(local(warroom, link.group(0))) as expired:
             pages["expired"] = await expired.text()
+        async with session_scope(warroom.engine) as session:
+            rows = (await session.exec(select(StatusSubscription))).all()
+        manage = f"{warroom.url}/status/manage/{rows[0].unsubscribe_token}"
+        async with client.get(manage) as manage_page:
+            pages["manage"] = await manage_page.text()
+        async with client.post(manage, data={"component": "x"}) as saved:
+            pages["saved"] = await saved.text()
     assert await html_errors(pages, tmp_path) == []
