@@ -39,7 +39,7 @@ ADDRESS_WINDOW = timedelta(days=1)
 
 class BadAddress(ValueError):
     """What a person typed is not an address warroom can send to: ``why`` names the problem
-    (the form's words are ``templates/web/subscribe/<language>.j2``'s ``problems``)."""
+    (the form says each in ``templates/web/subscribe.html.j2``)."""
 
     def __init__(self, why: str) -> None:
         super().__init__(why)
