@@ -11,6 +11,7 @@ the request by ``address_refusal``. ``resolved_refusal`` asks the same question 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
@@ -27,6 +28,9 @@ from bot.record.oncall.feed_addresses import (
     normal_host,
     refused_address,
 )
+
+# A sign-up waits this long for the name's addresses; past it, sending checks them.
+RESOLVE_SECONDS = 5.0
 
 
 class PublicOnly(AbstractResolver):
@@ -66,13 +70,14 @@ async def resolved_refusal(
 ) -> str | None:
     """Why ``host`` (a name) would not be connected to now: one of the addresses it resolves
     to is not public; None when each is (or the operator allowed the host, or it resolves to
-    nothing yet: sending checks again)."""
+    nothing within RESOLVE_SECONDS: sending checks again)."""
     if normal_host(host) in allowed or literal_address(host) is not None:
         return None
     resolver = DefaultResolver()
     try:
-        found = await resolver.resolve(host, 0, socket.AF_UNSPEC)
-    except OSError:
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            found = await resolver.resolve(host, 0, socket.AF_UNSPEC)
+    except (OSError, TimeoutError):
         return None
     finally:
         await resolver.close()
