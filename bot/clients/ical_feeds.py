@@ -6,33 +6,26 @@ without holding more of it. Feed addresses often carry a secret of their own (Pa
 Opsgenie's do), so a failure names the host only (``feed_host``), never the whole address.
 
 Where warroom connects (``bot/record/oncall/feed_addresses.py`` says what is allowed): each
-fetch has a connection pool of its own whose resolver drops every loopback, link-local,
-private or reserved address a name resolves to, so the address checked is the address
-connected to, whatever the name resolves to next time (DNS rebinding); a literal IP, which no
-resolver sees, is checked before the request. No proxy from the environment is used. A
-redirect is followed only to the same host, at most ``MAX_REDIRECTS`` times, each new address
-checked again; one to another host is refused, and the reason names it.
+fetch has a connection pool of its own (``bot/clients/public_hosts.py``) whose resolver
+drops every loopback, link-local, private or reserved address a name resolves to, so the
+address checked is the address connected to, whatever the name resolves to next time (DNS
+rebinding); a literal IP, which no resolver sees, is checked before the request. No proxy
+from the environment is used. A redirect is followed only to the same host, at most
+``MAX_REDIRECTS`` times, each new address checked again; one to another host is refused,
+and the reason names it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Collection
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
+from bot.clients.public_hosts import public_session
 from bot.clients.vendor_http import redirect_location
-from bot.record.oncall.feed_addresses import (
-    address_kind,
-    address_refusal,
-    literal_address,
-    normal_host,
-    refused_address,
-)
+from bot.record.oncall.feed_addresses import address_refusal, normal_host
 
 # Read at a time; the limit is checked after each.
 _CHUNK = 64 * 1024
@@ -53,52 +46,20 @@ def feed_host(url: str) -> str:
     return f"{scheme}://{host}/…"
 
 
-class _PublicOnly(AbstractResolver):
-    """The default resolver, keeping only the addresses a feed may be fetched from (all of
-    them for a host the operator allowed by name); ``refused`` says why when none is left."""
-
-    def __init__(self, allowed: Collection[str]) -> None:
-        self._resolver = DefaultResolver()
-        self._allowed = allowed
-        self.refused: str | None = None
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._resolver.resolve(host, port, family)
-        if normal_host(host) in self._allowed:
-            return found
-        kept = []
-        for entry in found:
-            address = literal_address(entry["host"])
-            if address is not None and address_kind(address) is None:
-                kept.append(entry)
-            elif address is not None:
-                self.refused = refused_address(host, address)
-        if not kept:
-            # An OSError is what the connector expects of a resolver: it fails the request.
-            raise OSError(self.refused or f"{host} resolves to no address")
-        return kept
-
-    async def close(self) -> None:
-        await self._resolver.close()
-
-
 async def fetch_feed(url: str, *, allowed: Collection[str], limit: int, timeout: float) -> bytes:
     """GET the feed from where it may be fetched; its body, at most ``limit`` bytes;
     FeedUnreachable says why not (``timeout``: seconds for the whole, redirects included)."""
-    resolver = _PublicOnly(allowed)
-    connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
+    refused: str | None = None
     try:
-        async with (
-            aiohttp.ClientSession(connector=connector, trust_env=False) as http,
-            asyncio.timeout(timeout),
-        ):
-            return await _follow(http, url, allowed=allowed, limit=limit)
+        async with public_session(allowed) as (http, resolver), asyncio.timeout(timeout):
+            try:
+                return await _follow(http, url, allowed=allowed, limit=limit)
+            finally:
+                refused = resolver.refused
     except TimeoutError:
         raise FeedUnreachable(f"{feed_host(url)} did not answer within {timeout:g} s") from None
     except aiohttp.ClientError as error:
-        if (refused := resolver.refused) is not None:
+        if refused is not None:
             raise FeedUnreachable(f"not fetched from {feed_host(url)}: {refused}") from None
         # The error's text may quote the address: name its kind and the host only.
         raise FeedUnreachable(

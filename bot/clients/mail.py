@@ -36,7 +36,15 @@ _LONG_LINES = email.policy.SMTP.clone(max_line_length=998)
 
 
 class MailFailure(VendorFailure):
-    """The mail server did not take the message."""
+    """The mail server did not take the message; ``bad_address``: it refused the address or
+    the message to it for good (5xx at RCPT or DATA); ``soft_bounce``: for now (4xx there:
+    mailbox full, greylisting), which a caller counts."""
+
+    def __init__(
+        self, detail: str, *, retryable: bool, bad_address: bool = False, soft_bounce: bool = False
+    ) -> None:
+        super().__init__(detail, retryable=retryable, bad_address=bad_address)
+        self.soft_bounce = soft_bounce
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,17 @@ async def send_mail(
             f"the mail server refused the address (reply {codes[0]})",
             retryable=retryable,
             bad_address=not retryable,
+            soft_bounce=retryable,
+        ) from None
+    except aiosmtplib.SMTPDataError as error:
+        # After DATA the message has its one recipient: a refusal is the address's (RFC 5321,
+        # 4.2.5: 5xx for good, 4xx for now), as a bounce would say.
+        retryable = 400 <= error.code < 500
+        raise MailFailure(
+            f"the mail server refused the message (reply {error.code} after DATA)",
+            retryable=retryable,
+            bad_address=not retryable,
+            soft_bounce=retryable,
         ) from None
     except aiosmtplib.SMTPResponseException as error:
         retryable = 400 <= error.code < 500

@@ -1,15 +1,31 @@
-"""Status page subscriptions: who may sign up how often, and whether a webhook may point at a
-private network."""
+"""Status page subscriptions: who may sign up how often (behind which trusted proxies), and
+which private hosts a webhook may point at."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.config.paging import at_least_one
 from bot.config.reading import Feature, boolean, duration, setting
+from bot.record.oncall.feed_addresses import allowed_hosts
 
 DEFAULT_CONFIRM_WITHIN = timedelta(hours=48)
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks(raw: str) -> tuple[IpNetwork, ...]:
+    """``10.0.0.5, 10.1.0.0/16, ::1``: each an address or a network (strict=False: host bits
+    are dropped, so ``10.1.2.3/16`` is ``10.1.0.0/16``)."""
+    found = []
+    for part in raw.split(","):
+        if part.strip():
+            try:
+                found.append(ipaddress.ip_network(part.strip().strip("[]"), strict=False))
+            except ValueError:
+                raise ValueError(f"{part.strip()!r} is not an IP address or network") from None
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -52,12 +68,28 @@ class SubscriptionSettings(Feature):
         doc="how long a confirmation link works",
         shown="`48h`",
     )
-    private_webhooks: bool = setting(
-        env="WARROOM_SUBSCRIBE_PRIVATE_WEBHOOKS",
-        default=False,
-        parse=boolean,
-        doc="`true`: a webhook subscription may name a loopback or private address "
-        "(`127.0.0.1`, `10.0.0.0/8`, `localhost`...); by default anyone on the internet "
-        "could make warroom POST into your network, so they are refused",
-        shown="`false`",
+    # Hosts a webhook subscription may name over http:// or at a loopback, link-local or
+    # private address, as WARROOM_ICAL_ALLOWED_HOSTS does for feeds (one check for both:
+    # bot/record/oncall/feed_addresses.py, and bot/clients/public_hosts.py as it connects).
+    webhook_allowed_hosts: frozenset[str] = setting(
+        env="WARROOM_SUBSCRIBE_WEBHOOK_ALLOWED_HOSTS",
+        default=frozenset(),
+        parse=allowed_hosts,
+        doc="hosts (comma-separated, whole names or IPs, no wildcards) a webhook subscription "
+        "may name over plain http:// or at a loopback, link-local or private address; any "
+        "other host must be https:// and resolve to public addresses only, checked at "
+        "sign-up and again at every send, so a stranger cannot make warroom POST into your "
+        "network",
+        shown="none",
+    )
+    # The reverse proxies whose X-Forwarded-For is believed for the per-client sign-up limit.
+    trusted_proxies: tuple[IpNetwork, ...] = setting(
+        env="WARROOM_TRUSTED_PROXIES",
+        default=(),
+        parse=networks,
+        doc="addresses or networks (comma-separated: `10.0.0.5, 10.1.0.0/16`) of the reverse "
+        "proxies in front of warroom: only a request from one of them has its "
+        "`X-Forwarded-For` read for the status page's per-client sign-up limit (the last "
+        "address in it that is not a trusted proxy); from anyone else the header is ignored",
+        shown="none",
     )

@@ -15,6 +15,7 @@ modules here are what the domain folders share.
 - ``context``: what every web handler needs, built once per application.
 - ``routing``: what each route is for (a page, the API, a machine), said where it is added.
 - ``monitoring``: every request counted and timed, and ``GET /metrics``.
+- ``client_address``: who sent a request, behind the reverse proxies the operator trusts.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
@@ -125,6 +126,8 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/status/confirm/{token}", status_subscriptions.confirm_page, MACHINE),
     Route("POST", "/status/confirm/{token}", status_subscriptions.confirm_form, MACHINE),
     Route("GET", "/status/unsubscribe/{token}", status_subscriptions.unsubscribe_page, MACHINE),
+    Route("GET", "/status/manage/{token}", status_subscriptions.manage_page, MACHINE),
+    Route("POST", "/status/manage/{token}", status_subscriptions.manage_form, MACHINE),
     Route("POST", "/status/unsubscribe/{token}", status_subscriptions.unsubscribe_form, MACHINE),
     # On-call calendar feeds: calendar apps subscribe from anywhere, with the feed's own
     # secret token in the address. Before any /oncall/{schedule} page, which would match too.

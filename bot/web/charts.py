@@ -108,7 +108,7 @@ class Layout:
 
 
 WIDE = Layout(
-    "wide", 640, 300, Box(52.0, 40.0, 628.0, 252.0), 11, 6.2, MIN_LABEL_SPACING, 0.0,
+    "wide", 640, 300, Box(52.0, 40.0, 628.0, 252.0), 12, 6.8, MIN_LABEL_SPACING, 0.0,
     ROW_HEIGHT, ROW_LABEL_WIDTH, LABEL_CHARS, NOTE_CHARS,
 )  # fmt: skip
 NARROW = Layout(
@@ -136,7 +136,7 @@ class Scale:
     def length(self, value: float, extent: float) -> float:
         return _round(extent * value / self.maximum) if self.maximum else 0.0
 
-    def ticks(self, box: Box, font: int = 11) -> tuple[Tick, ...]:
+    def ticks(self, box: Box, font: int = 12) -> tuple[Tick, ...]:
         count = round(self.maximum / self.step)
         values = [self.step * index for index in range(count + 1)]
         positions = [_round(box.bottom - self.length(value, box.height)) for value in values]

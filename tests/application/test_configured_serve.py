@@ -230,7 +230,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_SUBSCRIBE_PER_ADDRESS_DAY": "3",
         "WARROOM_SUBSCRIBE_PENDING_MAX": "1000",
         "WARROOM_SUBSCRIBE_CONFIRM_WITHIN": "48h",
-        "WARROOM_SUBSCRIBE_PRIVATE_WEBHOOKS": "false",
+        "WARROOM_SUBSCRIBE_WEBHOOK_ALLOWED_HOSTS": "hooks.internal,127.0.0.1",
+        "WARROOM_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16",
         "WARROOM_FOLLOW_UP_REMINDER": "24h",
         "WARROOM_LESSONS_DM": "24h",
         # Nothing answers there: a draft would say the model did not answer.

@@ -9,23 +9,17 @@ addresses refused at the field; no address on a page or in the logs above DEBUG.
 from __future__ import annotations
 
 import asyncio
-import email
 import hashlib
 import hmac
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
 from bot.config import Secret
@@ -37,77 +31,11 @@ from emulator import SlackEmulator
 from tests.conftest import Warroom, running_warroom
 from tests.helpers.html_checker import html_errors
 from tests.helpers.incidents import command, open_incident
-from tests.paging.test_email import free_port
+from tests.status_page.conftest import Mailbox, Receiver, text_of
 
 ADDRESS = "dana.customer@example.com"
 # http: the session cookie of an https address is Secure, and the test talks plain HTTP.
 PUBLIC_URL = "http://status.example.com"
-
-
-class Mailbox:
-    """An SMTP server's handler: keeps each message; refuses the addresses in ``refused``."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refused: set[str] = set()
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        if address in self.refused:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def text_of(message: Message) -> str:
-    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
-    payload = part.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-class Receiver:
-    """A subscriber's webhook: keeps each request's headers and raw body."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.received.append((dict(request.headers), await request.read()))
-        return web.Response(status=204)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
-    hook = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", hook.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield hook, f"http://127.0.0.1:{port}/hook"
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
@@ -121,7 +49,7 @@ async def warroom(  # on SQLite and on PostgreSQL (database_url)
         paging__smtp_from="status@example.com",
         paging__smtp_plaintext=True,
         web__public_url=PUBLIC_URL,
-        subscriptions__private_webhooks=True,
+        subscriptions__webhook_allowed_hosts=frozenset({"127.0.0.1"}),
         runtime__scheduler_interval=3600.0,
     ) as running:
         yield running
@@ -439,4 +367,11 @@ async def test_the_subscription_pages_are_valid_html(
             pages["confirmed"] = await confirmed.text()
         async with client.post(local(warroom, link.group(0))) as expired:
             pages["expired"] = await expired.text()
+        async with session_scope(warroom.engine) as session:
+            rows = (await session.exec(select(StatusSubscription))).all()
+        manage = f"{warroom.url}/status/manage/{rows[0].unsubscribe_token}"
+        async with client.get(manage) as manage_page:
+            pages["manage"] = await manage_page.text()
+        async with client.post(manage, data={"component": "x"}) as saved:
+            pages["saved"] = await saved.text()
     assert await html_errors(pages, tmp_path) == []

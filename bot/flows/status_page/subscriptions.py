@@ -14,24 +14,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+import aiohttp
 from sqlalchemy.exc import IntegrityError
 
 from bot.clients.mail import Mail, MailFailure, send_mail
+from bot.clients.public_hosts import PublicOnly, public_session, resolved_refusal
 from bot.clients.vendor_http import VendorFailure
 from bot.clients.webhook import post_page
 from bot.config import Secret
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
 from bot.record import status_notices
+from bot.record.oncall.feed_addresses import address_refusal
 from bot.record.status_page import publications as public
 from bot.record.status_page import subscriptions as subscribers
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import Job, MaintenanceWindow, PublicUpdate, StatusSubscription
+from bot.store.models import (
+    Job,
+    MaintenanceWindow,
+    PublicUpdate,
+    StatusDelivery,
+    StatusSubscription,
+)
 
 log = logging.getLogger(__name__)
 # Waits before sending a notice's remaining deliveries again: 30 s, 1 min ... then hourly.
@@ -39,6 +48,10 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 # A delivery that failed this many times is given up (about a day at the longest wait).
 ATTEMPTS_MAX = 30
+# A mail server that answers 4xx to an address (mailbox full, greylisting, over quota) this
+# many times in a row for one notice (about 8 minutes of waits): the address counts as
+# bouncing. A connection or server failure (not the address's) is tried ATTEMPTS_MAX times.
+SOFT_BOUNCES_MAX = 5
 MAIL_TEMPLATES = "subscribe/mail"
 
 
@@ -132,6 +145,47 @@ async def unsubscribe(services: Services, token: str) -> bool:
     return done
 
 
+@dataclass(frozen=True)
+class Managed:
+    """What a manage link's page says: the address masked, the components chosen (none: all)
+    and whether it is still subscribed."""
+
+    masked: str
+    components: list[str]
+    subscribed: bool
+
+
+async def managed(services: Services, token: str) -> Managed | None:
+    """The subscription a manage link is for; None for a link unknown."""
+    async with session_scope(services.engine) as session:
+        found = await subscribers.by_unsubscribe_token(session, token)
+    if found is None:
+        return None
+    return Managed(subscribers.masked(found), list(found.components), subscribers.active(found))
+
+
+async def change_components(services: Services, token: str, components: Sequence[str]) -> bool:
+    """The manage link's Save: the components chosen from now on (none: all); False for a
+    link unknown or a subscription that has ended."""
+    async with session_scope(services.engine) as session:
+        found = await subscribers.change_components(session, token, components)
+        await session.commit()
+    if found is not None:
+        log.info("Status page: subscription %s changed its components", found.id)
+    return found is not None
+
+
+async def check_webhook(services: Services, url: str) -> None:
+    """BadAddress("private") when the webhook's host name resolves to an address that is not
+    public (loopback, private, link-local...), unless the operator allowed the host; the same
+    check is made again as each notice is sent (``public_session``)."""
+    allowed = services.settings.subscriptions.webhook_allowed_hosts
+    refusal = await resolved_refusal(urlsplit(url).hostname or "", allowed, subscribers.WEBHOOKS)
+    if refusal is not None:
+        log.info("Status page: a webhook sign-up refused: its host is not public")
+        raise subscribers.BadAddress("private")
+
+
 async def known_components(services: Services) -> list[str]:
     """The components a subscriber may choose: those named publicly, by name."""
     async with session_scope(services.engine) as session:
@@ -145,6 +199,10 @@ def _url(services: Services, path: str) -> str:
 
 def unsubscribe_url(services: Services, subscription: StatusSubscription) -> str:
     return _url(services, f"/status/unsubscribe/{quote(subscription.unsubscribe_token)}")
+
+
+def manage_url(services: Services, subscription: StatusSubscription) -> str:
+    return _url(services, f"/status/manage/{quote(subscription.unsubscribe_token)}")
 
 
 def _mail_on(services: Services) -> bool:
@@ -173,17 +231,18 @@ async def send_subscriber_confirmation(services: Services, job: Job) -> Wait | N
     try:
         await _mail(services, subscription, "confirm", words, unsubscribe=False)
     except MailFailure as failure:
-        if failure.retryable and job.attempts < ATTEMPTS_MAX:
+        retry = failure.retryable and job.attempts + 1 < _tries(failure)
+        if retry:
             return Wait(services.clock() + _backoff(job.attempts))
         await _bounced(services, subscription, failure)
     return None
 
 
 async def _bounced(
-    services: Services, subscription: StatusSubscription, failure: Exception
+    services: Services, subscription: StatusSubscription, failure: MailFailure
 ) -> None:
     log.warning("Status page: subscription %s not mailed: %s", subscription.id, failure)
-    if isinstance(failure, VendorFailure) and failure.bad_address:
+    if _bouncing(failure, retry=False):
         async with session_scope(services.engine) as session:
             stored = await session.get(StatusSubscription, subscription.id)
             if stored is not None and stored.bounced_at is None:
@@ -204,30 +263,58 @@ async def send_subscriber_notice(services: Services, job: Job) -> Wait | None:
         waiting = await subscribers.unsent(session, notice)
         content = await _notice(services, session, notice)
     later = False
-    for delivery in waiting:
-        async with session_scope(services.engine) as session:
-            subscription = await session.get(StatusSubscription, delivery.subscription_id)
-        if content is None or subscription is None or not subscribers.active(subscription):
-            await _record(services, delivery.id or 0, error="not sent: no longer subscribed")
-            continue
-        try:
-            await _deliver(services, subscription, notice, content)
-        except VendorFailure as failure:
-            retry = failure.retryable and delivery.attempts + 1 < ATTEMPTS_MAX
-            later |= retry
-            log.warning(
-                "Status page: %s to subscription %s failed: %s", notice, subscription.id, failure
-            )
-            await _record(
-                services,
-                delivery.id or 0,
-                error=failure.detail,
-                final=not retry,
-                bounced=failure.bad_address and subscription.kind == subscribers.EMAIL_KIND,
-            )
-            continue
-        await _record(services, delivery.id or 0)
+    allowed = services.settings.subscriptions.webhook_allowed_hosts
+    async with public_session(allowed, subscribers.WEBHOOKS) as web:
+        for delivery in waiting:
+            later |= await _send_one(services, web, delivery, notice, content)
     return Wait(services.clock() + _backoff(job.attempts)) if later else None
+
+
+async def _send_one(
+    services: Services,
+    web: tuple[aiohttp.ClientSession, PublicOnly],
+    delivery: StatusDelivery,
+    notice: str,
+    content: Notice | None,
+) -> bool:
+    """Send one delivery and record it; whether it is to be tried again later."""
+    async with session_scope(services.engine) as session:
+        subscription = await session.get(StatusSubscription, delivery.subscription_id)
+    if content is None or subscription is None or not subscribers.active(subscription):
+        await _record(services, delivery.id or 0, error="not sent: no longer subscribed")
+        return False
+    try:
+        await _deliver(services, web, subscription, notice, content)
+    except VendorFailure as failure:
+        retry = failure.retryable and delivery.attempts + 1 < _tries(failure)
+        log.warning(
+            "Status page: %s to subscription %s failed: %s", notice, subscription.id, failure
+        )
+        mail = subscription.kind == subscribers.EMAIL_KIND
+        await _record(
+            services,
+            delivery.id or 0,
+            error=failure.detail,
+            final=not retry,
+            # Refused for good (5xx), or refused for a while (4xx) time after time: bouncing.
+            bounced=mail and _bouncing(failure, retry),
+        )
+        return retry
+    await _record(services, delivery.id or 0)
+    return False
+
+
+def _tries(failure: VendorFailure) -> int:
+    """How many times a delivery failing so is tried before it is given up."""
+    soft = isinstance(failure, MailFailure) and failure.soft_bounce
+    return SOFT_BOUNCES_MAX if soft else ATTEMPTS_MAX
+
+
+def _bouncing(failure: VendorFailure, retry: bool) -> bool:
+    """Whether the address is mailed no more: refused for good (5xx at RCPT or DATA), or for
+    a while (4xx) each of SOFT_BOUNCES_MAX times."""
+    soft = isinstance(failure, MailFailure) and failure.soft_bounce and not retry
+    return failure.bad_address or soft
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -331,18 +418,39 @@ def _iso(moment: datetime) -> str:
 
 
 async def _deliver(
-    services: Services, subscription: StatusSubscription, notice: str, content: Notice
+    services: Services,
+    web: tuple[aiohttp.ClientSession, PublicOnly],
+    subscription: StatusSubscription,
+    notice: str,
+    content: Notice,
 ) -> None:
     if subscription.kind == subscribers.WEBHOOK_KIND:
-        assert services.http is not None, "webhooks need the application's HTTP session"
-        await post_page(
-            services.http,
-            subscription.address,
-            Secret(subscription.secret or ""),
-            {**content.document, "unsubscribe_url": unsubscribe_url(services, subscription)},
-            timestamp=int(services.clock().timestamp()),
-            delivery=f"{notice}:{subscription.id}",
-        )
+        # A literal address (no resolver sees it) is checked here; a name, as it connects.
+        parts = urlsplit(subscription.address)
+        allowed = services.settings.subscriptions.webhook_allowed_hosts
+        if refusal := address_refusal(
+            parts.scheme, parts.hostname or "", allowed, subscribers.WEBHOOKS
+        ):
+            raise VendorFailure(f"not sent: {refusal}", retryable=False)
+        http, resolver = web
+        resolver.refused = None
+        try:
+            await post_page(
+                http,
+                subscription.address,
+                Secret(subscription.secret or ""),
+                {
+                    **content.document,
+                    "unsubscribe_url": unsubscribe_url(services, subscription),
+                    "manage_url": manage_url(services, subscription),
+                },
+                timestamp=int(services.clock().timestamp()),
+                delivery=f"{notice}:{subscription.id}",
+            )
+        except VendorFailure:
+            if resolver.refused is not None:  # its name resolves to no public address now
+                raise VendorFailure(f"not sent: {resolver.refused}", retryable=False) from None
+            raise
         return
     if not _mail_on(services):
         raise VendorFailure(
@@ -362,7 +470,13 @@ async def _mail(
     """One mail from ``templates/subscribe/mail/<template>.{subject,txt,html}.j2``; with
     ``unsubscribe``, the link in its text and RFC 8058's one-click headers."""
     link = unsubscribe_url(services, subscription) if unsubscribe else ""
-    said = {**words, "unsubscribe_url": link, "page_url": _url(services, "/status")}
+    manage = manage_url(services, subscription) if unsubscribe else ""
+    said = {
+        **words,
+        "unsubscribe_url": link,
+        "manage_url": manage,
+        "page_url": _url(services, "/status"),
+    }
     renderer = services.renderer
     headers = (
         {

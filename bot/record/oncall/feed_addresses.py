@@ -25,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.record.oncall.schedules import Schedule
@@ -96,18 +97,33 @@ def _inet_number(part: str) -> int | None:
     return int(part) if _DECIMAL.fullmatch(part) else None
 
 
-def refused_address(host: str, address: IpAddress) -> str:
-    """Why ``host`` is not fetched from: the address it is, or resolves to."""
+@dataclass(frozen=True)
+class Refusing:
+    """How a refusal is said: what warroom does not do there, and the setting that allows a
+    host (iCal feeds by default; a status page's webhook subscriptions say theirs)."""
+
+    what: str = "fetches no feed from"
+    setting: str = ALLOWED_HOSTS_ENV
+    over: str = "feeds are fetched"
+
+
+FEEDS = Refusing()
+
+
+def refused_address(host: str, address: IpAddress, refusing: Refusing = FEEDS) -> str:
+    """Why ``host`` is not fetched from (or posted to): the address it is, or resolves to."""
     said = host if normal_host(host) == str(address) else f"{host} resolves to {address}, which"
     return (
-        f"{said} is a {address_kind(address)} address: warroom fetches no feed from loopback, "
-        f"link-local, private or reserved addresses unless {ALLOWED_HOSTS_ENV} names the host"
+        f"{said} is a {address_kind(address)} address: warroom {refusing.what} loopback, "
+        f"link-local, private or reserved addresses unless {refusing.setting} names the host"
     )
 
 
-def address_refusal(scheme: str, host: str, allowed: Collection[str]) -> str | None:
-    """Why a feed at ``scheme://host`` is not fetched, from the address alone; None when it
-    may be (its resolved addresses are checked as it connects)."""
+def address_refusal(
+    scheme: str, host: str, allowed: Collection[str], refusing: Refusing = FEEDS
+) -> str | None:
+    """Why ``scheme://host`` is not fetched from (or posted to), from the address alone; None
+    when it may be (its resolved addresses are checked as it connects)."""
     host = normal_host(host)
     if not host:
         return "the address names no host"
@@ -115,28 +131,28 @@ def address_refusal(scheme: str, host: str, allowed: Collection[str]) -> str | N
         return None
     if scheme.lower() != "https":
         return (
-            f"{scheme}:// is refused: feeds are fetched over https:// unless "
-            f"{ALLOWED_HOSTS_ENV} names the host ({host})"
+            f"{scheme}:// is refused: {refusing.over} over https:// unless "
+            f"{refusing.setting} names the host ({host})"
         )
     if host == "localhost" or host.endswith(".localhost"):
         return (
-            f"{host} is this machine (loopback): warroom fetches no feed from it unless "
-            f"{ALLOWED_HOSTS_ENV} names it"
+            f"{host} is this machine (loopback): warroom {refusing.what} it unless "
+            f"{refusing.setting} names it"
         )
     address = literal_address(host)
     if address is not None and address_kind(address) is not None:
-        return refused_address(host, address)
+        return refused_address(host, address, refusing)
     return None
 
 
-def url_refusal(url: str, allowed: Collection[str]) -> str | None:
+def url_refusal(url: str, allowed: Collection[str], refusing: Refusing = FEEDS) -> str | None:
     """``address_refusal`` for a whole address."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError:
         return "the address cannot be read"
-    return address_refusal(parts.scheme, host, allowed)
+    return address_refusal(parts.scheme, host, allowed, refusing)
 
 
 def feed_address_problems(schedules: Iterable[Schedule], allowed: Collection[str]) -> list[str]:

@@ -9,10 +9,9 @@ the same whether the address was new, waiting, confirmed or unsubscribed.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.record.oncall.feed_addresses import Refusing, address_refusal, normal_host
 from bot.store.models import PublicIncident, StatusDelivery, StatusSignUp, StatusSubscription
 
 EMAIL_KIND = "email"
@@ -35,13 +35,11 @@ TOKEN_BYTES = 32
 # A client's sign-ups are counted over this long, an address's over a day.
 CLIENT_WINDOW = timedelta(hours=1)
 ADDRESS_WINDOW = timedelta(days=1)
-# The local names a webhook may not be sent to unless private webhooks are allowed.
-_LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
 
 class BadAddress(ValueError):
     """What a person typed is not an address warroom can send to: ``why`` names the problem
-    (the form's words are ``templates/web/subscribe/<language>.j2``'s ``problems``)."""
+    (the form says each in ``templates/web/subscribe.html.j2``)."""
 
     def __init__(self, why: str) -> None:
         super().__init__(why)
@@ -73,10 +71,19 @@ def email_address(raw: str) -> str:
     return address
 
 
-def webhook_url(raw: str, *, private_allowed: bool) -> str:
-    """The URL typed, checked: ``https://`` (``http://`` only where private addresses are
-    allowed), with a host, no user or password, and no loopback, private or link-local
-    address unless ``private_allowed``; BadAddress otherwise."""
+# How a webhook subscription's refused address is said (in logs and on delivery rows).
+WEBHOOKS = Refusing(
+    what="posts no subscriber's webhook to",
+    setting="WARROOM_SUBSCRIBE_WEBHOOK_ALLOWED_HOSTS",
+    over="webhooks are posted",
+)
+
+
+def webhook_url(raw: str, *, allowed: Collection[str]) -> str:
+    """The URL typed, checked: ``https://`` (``http://`` only to a host in ``allowed``), with
+    a host, no user or password, and no loopback, private or link-local address (any of
+    inet_aton's spellings, ``localhost``) unless ``allowed`` names the host; BadAddress
+    otherwise. A name is resolved and checked by the caller, and again at every send."""
     url = raw.strip()
     if not url:
         raise BadAddress("empty")
@@ -85,24 +92,15 @@ def webhook_url(raw: str, *, private_allowed: bool) -> str:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
         raise BadAddress("url") from None
-    schemes = ("https", "http") if private_allowed else ("https",)
-    if len(url) > URL_MAX or parts.scheme not in schemes or not parts.hostname:
+    host = normal_host(parts.hostname or "")
+    schemes = ("https", "http") if host in allowed else ("https",)
+    if len(url) > URL_MAX or parts.scheme not in schemes or not host:
         raise BadAddress("url")
     if parts.username or parts.password or any(c.isspace() for c in url):
         raise BadAddress("url")
-    if not private_allowed and _private_host(parts.hostname):
+    if address_refusal(parts.scheme, host, allowed, WEBHOOKS) is not None:
         raise BadAddress("private")
     return url
-
-
-def _private_host(host: str) -> bool:
-    if host.lower().rstrip(".") in _LOCAL_NAMES or host.lower().endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False  # a name: resolved when sent (see the manual's limits)
-    return not address.is_global
 
 
 def address_key(address: str) -> str:
@@ -309,6 +307,30 @@ async def unsubscribe(session: AsyncSession, token: str, *, now: datetime) -> bo
         found.unsubscribed_at, found.confirm_hash = now, None
         session.add(found)
     return True
+
+
+def masked(subscription: StatusSubscription) -> str:
+    """The address as its manage page says it, never in full: ``d…@example.com`` for a
+    mailbox (its first character and its domain), ``https://hooks.example.com/…`` for a
+    webhook (its host, not its path, which may hold a key)."""
+    if subscription.kind == WEBHOOK_KIND:
+        parts = urlsplit(subscription.address)
+        return f"{parts.scheme}://{parts.hostname or ''}/…"
+    local, _, domain = subscription.address.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+async def change_components(
+    session: AsyncSession, token: str, components: Sequence[str]
+) -> StatusSubscription | None:
+    """Set the components of whoever holds the manage link (the caller commits; empty: all);
+    None for an unknown link, or a subscription unsubscribed or bouncing."""
+    found = await by_unsubscribe_token(session, token)
+    if found is None or found.unsubscribed_at is not None or found.bounced_at is not None:
+        return None
+    found.components = list(components)
+    session.add(found)
+    return found
 
 
 # -- sending -------------------------------------------------------------------------------

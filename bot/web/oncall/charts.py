@@ -232,8 +232,8 @@ def _bar(
 HOURS_WIDTH = 640
 HOURS_LABEL_WIDTH = 240.0
 HOURS_VALUE_ROOM = 56.0
-HOURS_ROW_HEIGHT = 46.0
-HOURS_BAR_HEIGHT = 10.0
+HOURS_ROW_HEIGHT = 54.0
+HOURS_BAR_HEIGHT = 12.0
 HOURS_SERIES = ("total", "nights", "weekends")
 # Okabe & Ito: blue for all hours, reddish purple for nights, orange for weekends.
 HOURS_COLOURS = {"total": "#0072B2", "nights": "#CC79A7", "weekends": "#E69F00"}
@@ -351,7 +351,7 @@ def hours_chart(
         rows=tuple(rows),
         colours=HOURS_COLOURS,
         legend=legend,
-        value_font=10 if beside else layout.font,
+        value_font=layout.font,  # 12 units at least: text under 12 px is refused
     )
 
 

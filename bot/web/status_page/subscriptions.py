@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.flows.status_page import subscriptions as flow
 from bot.record.status_page import subscriptions as subscribers
 from bot.web.auth import check_csrf, csrf_token, keep_new_session, session_of, with_session
+from bot.web.client_address import client_address
 from bot.web.context import web_context
 from bot.web.pages_common import FormUnreadable, read_form, render_page
 from bot.web.visibility import Viewer
@@ -35,6 +36,8 @@ _DEFAULTS: dict[str, Any] = {
     "token": "",
     "components": [],
     "chosen": [],
+    "masked": "",
+    "saved": False,
 }
 
 
@@ -55,7 +58,9 @@ def _subscriptions_on(request: web.Request) -> None:
     """404 when the operator turned subscriptions off (WARROOM_STATUS_SUBSCRIPTIONS); the
     unsubscribe links keep working."""
     if not web_context(request).settings.subscriptions.enabled:
-        raise web.HTTPNotFound(text="This status page offers no subscriptions.")
+        off = render_page(request, PAGE, status=404, **{**_DEFAULTS, "page": "off"})
+        headers = {k: v for k, v in off.headers.items() if k.lower() != "content-length"}
+        raise web.HTTPNotFound(body=off.body, headers=headers)
 
 
 async def subscribe_page(request: web.Request) -> web.Response:
@@ -82,7 +87,7 @@ async def subscribe_form(request: web.Request) -> web.Response:
     try:
         form = await read_form(request)
     except FormUnreadable:
-        raise web.HTTPBadRequest(text="The form could not be read.") from None
+        return _answer(request, 400, page="unreadable")
     check_csrf(request, viewer, form.get("csrf"))
     kind = str(form.get("kind", subscribers.EMAIL_KIND))
     kind = kind if kind in KINDS else subscribers.EMAIL_KIND
@@ -100,8 +105,9 @@ async def subscribe_form(request: web.Request) -> web.Response:
             address = subscribers.email_address(raw)
         else:
             address = subscribers.webhook_url(
-                raw, private_allowed=web_.settings.subscriptions.private_webhooks
+                raw, allowed=web_.settings.subscriptions.webhook_allowed_hosts
             )
+            await flow.check_webhook(web_.services, address)
     except subscribers.BadAddress as bad:
         return _answer(request, 400, page="form", problem=bad.why, typed=raw[:300], **kept)
     if str(form.get(HONEYPOT, "")).strip():
@@ -113,7 +119,7 @@ async def subscribe_form(request: web.Request) -> web.Response:
             kind=kind,
             address=address,
             components=chosen,
-            client=request.remote or "",
+            client=client_address(request, web_.settings.subscriptions.trusted_proxies),
         )
     except flow.TooManySignUps:
         return _answer(request, 429, page="form", problem="too_many", typed="", **kept)
@@ -131,6 +137,54 @@ async def confirm_form(request: web.Request) -> web.Response:
     _subscriptions_on(request)
     confirmed = await flow.confirm(web_context(request).services, request.match_info["token"])
     return _answer(request, 200 if confirmed else 404, page="confirmed" if confirmed else "expired")
+
+
+async def manage_page(request: web.Request) -> web.Response:
+    """GET /status/manage/<token> (every notice's link): the address masked, the components
+    to change, Save and Unsubscribe. The random token is the authority: no account."""
+    token = request.match_info["token"]
+    found = await flow.managed(web_context(request).services, token)
+    if found is None:
+        return _answer(request, 404, page="expired")
+    return await _manage(request, token, found, saved=False)
+
+
+async def _manage(
+    request: web.Request, token: str, found: flow.Managed, *, saved: bool
+) -> web.Response:
+    known = await flow.known_components(web_context(request).services)
+    # A component chosen earlier that no public incident names now stays offered, ticked.
+    offered = known + [c for c in found.components if c not in known]
+    return _answer(
+        request,
+        page="manage" if found.subscribed else "unsubscribed",
+        token=token,
+        masked=found.masked,
+        components=offered,
+        chosen=found.components,
+        saved=saved,
+    )
+
+
+async def manage_form(request: web.Request) -> web.Response:
+    """POST /status/manage/<token>: the components ticked are the subscription's from now on
+    (none: all of them)."""
+    token = request.match_info["token"]
+    services = web_context(request).services
+    try:
+        form = await read_form(request)
+    except FormUnreadable:
+        return _answer(request, 400, page="unreadable")
+    found = await flow.managed(services, token)
+    if found is None:
+        return _answer(request, 404, page="expired")
+    offered = set(await flow.known_components(services)) | set(found.components)
+    chosen = [c for c in form.getall("component", []) if c in offered]
+    if not await flow.change_components(services, token, chosen):
+        return await _manage(request, token, found, saved=False)
+    changed = await flow.managed(services, token)
+    assert changed is not None
+    return await _manage(request, token, changed, saved=True)
 
 
 async def unsubscribe_page(request: web.Request) -> web.Response:
