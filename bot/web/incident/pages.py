@@ -10,8 +10,7 @@ from dataclasses import dataclass, replace
 
 from aiohttp import web
 
-from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
-from bot.basics.render import markdown_to_html
+from bot.basics.numbers import parse_bounded_int
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
@@ -32,7 +31,6 @@ from bot.web.auth import (
 from bot.web.context import WebContext, web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
-from bot.web.postmortem.draft_places import new_places_token, place_sections
 from bot.web.postmortem.suggestions import accepted, suggestion_of_form
 from bot.web.reading import (
     NotVisible,
@@ -254,29 +252,6 @@ async def slack_links_of(web_: WebContext, incidents: Sequence[Incident]) -> dic
         for i in incidents
         if i.channel_id
     }
-
-
-async def postmortem_page(request: web.Request) -> web.Response:
-    """GET /incidents/INC-7/postmortem: the draft as it reads now, and its written sections
-    to edit (for the incident's people)."""
-    web_ = web_context(request)
-    viewer, csrf = viewer_and_csrf(request)
-    incident, incident_id = await requested_incident(request, web_, viewer)
-    token = new_places_token()
-    written = await incident_draft(web_, incident_id, places=token)
-    return render_page(
-        request,
-        "web/postmortem.html.j2",
-        viewer=viewer,
-        csrf=csrf,
-        incident=incident,
-        draft=written.draft,
-        placed=place_sections(written.draft, markdown_to_html(written.markdown), token),
-        saved=request.query.get("saved", ""),
-        accepted=request.query.get("accepted", ""),
-        editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
-        may_edit=await web_.visibility.can_edit(viewer, incident),
-    )
 
 
 async def incident_history(request: web.Request) -> web.Response:
