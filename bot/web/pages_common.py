@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -21,24 +22,17 @@ _CSP = (
 )
 
 
-def security_headers(
-    response: web.StreamResponse, nonce: str, authorize: str, *, script: bool = False
-) -> None:
-    policy = _CSP.format(nonce=nonce, authorize=authorize)
-    # A page with a script of its own (the draft's Print button) runs that one, nothing else.
-    response.headers["Content-Security-Policy"] = (
-        f"{policy}; script-src 'nonce-{nonce}'" if script else policy
-    )
+def security_headers(response: web.StreamResponse, nonce: str, authorize: str) -> None:
+    response.headers["Content-Security-Policy"] = _CSP.format(nonce=nonce, authorize=authorize)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
 
 
 def render_page(
-    request: web.Request, template: str, *, status: int = 200, script: bool = False, **context: Any
+    request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
-    """An HTML page from ``templates/web/``, with the security headers every page gets
-    (``script``: the page's own inline script, carrying the nonce, may run)."""
+    """An HTML page from ``templates/web/``, with the security headers every page gets."""
     web_ = web_context(request)
     nonce = secrets.token_urlsafe(16)
     html = web_.services.renderer.render(
@@ -54,7 +48,17 @@ def render_page(
     html = without_forbidden_characters(html)
     response = web.Response(text=html, status=status, content_type="text/html")
     authorize = web_.settings.web.oidc_authorize_url.split("?", 1)[0]
-    security_headers(response, nonce, authorize, script=script)
+    security_headers(response, nonce, authorize)
+    return response
+
+
+def with_own_script(response: web.Response) -> web.Response:
+    """The page's own inline script (carrying the page's nonce) allowed to run, and no other:
+    the draft's Print button."""
+    policy = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", policy)
+    if nonce:
+        response.headers["Content-Security-Policy"] = f"{policy}; script-src 'nonce-{nonce[1]}'"
     return response
 
 

@@ -214,6 +214,7 @@ async def test_guests_and_people_outside_the_incident_are_refused(
             page, _ = await _page(gus, warroom)
             assert 'id="impact-form"' not in page and 'id="review-form"' not in page
             for path, data in (
+                ("/sections/fix", {"body": "x"}),
                 ("/impact", {"what": "x"}),
                 ("/follow-ups", {"task": "x"}),
                 ("/review", {"to": "in_review"}),
@@ -279,3 +280,16 @@ async def test_the_draft_as_markdown_and_ready_to_print(
         assert "@media print" in page and 'id="print-draft"' in page
         nonce = re.search(r"script-src 'nonce-([^']+)'", policy)
         assert nonce and f'<script nonce="{nonce[1]}">' in page
+
+
+async def test_a_section_too_long_is_refused_at_its_field_with_the_text_kept(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        await open_incident(warroom)
+        await sign_in(session, warroom, ALICE)
+        long = "Rolled back. " * 2000
+        status, page = await _post(session, warroom, "/sections/fix", {"body": long})
+        assert status == 400
+        assert "under 20,000 characters" in _problem_at(page, "body-fix")
+        assert f"{long.strip()}</textarea>" in page or f"{long}</textarea>" in page

@@ -24,13 +24,21 @@ from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
     SignInNeeded,
     check_csrf,
+    guest_viewer,
     keep_new_session,
     page_viewer,
     viewer_and_csrf,
 )
 from bot.web.context import WebContext, web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
-from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
+from bot.web.pages_common import (
+    FormUnreadable,
+    guests_refused,
+    not_allowed,
+    read_form,
+    render_page,
+)
+from bot.web.postmortem.page import Refusal, draft_page
 from bot.web.postmortem.suggestions import accepted, suggestion_of_form
 from bot.web.reading import (
     NotVisible,
@@ -304,6 +312,8 @@ async def save_section(request: web.Request) -> web.Response:
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
     incident, incident_id = await requested_incident(request, web_, viewer)
+    if await guest_viewer(request, viewer):
+        return guests_refused(request, "guest_draft")
     if not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     section = request.match_info["section"]
@@ -331,11 +341,11 @@ async def save_section(request: web.Request) -> web.Response:
                 )
             await session.commit()
     except EditRefused as error:
-        return render_page(
-            request, "web/error.html.j2", status=400, problem="bad_edit", detail=str(error)
-        )
+        typed = {"body": body if isinstance(body, str) else ""}
+        refusal = Refusal(f"section-{section}", {"body": str(error)}, typed)
+        return await draft_page(request, refusal, status=400)
     log.info("%s: postmortem section %s edited by %s", incident.reference, section, viewer.author)
     web_.services.wake_jobs()
     raise web.HTTPSeeOther(
-        f"/incidents/{incident.reference}/postmortem?saved={section}#section-{section}"
+        f"/incidents/{incident.reference}/postmortem?saved={section}#place-{section}"
     )

@@ -129,6 +129,8 @@ def _stacked(draft_html: str) -> str:
         head, _, body = inner.partition("</thead>")
         # The names are the draft's HTML already (escaped as text is): tags out, nothing more.
         names = [_TAG.sub("", name).replace('"', "&quot;") for name in _HEAD_CELL.findall(head)]
+        if not any(names):  # a table of names and values (the details): two columns fit
+            return match[0]
 
         def row(found: re.Match[str]) -> str:
             cells = iter(names)

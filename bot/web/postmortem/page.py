@@ -21,7 +21,7 @@ from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, IncidentRole, Person, TrackerIssue
 from bot.web.auth import viewer_and_csrf
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import render_page
+from bot.web.pages_common import render_page, with_own_script
 from bot.web.postmortem.draft_places import new_places_token, place_sections
 from bot.web.reading import incident_draft, requested_incident
 from bot.web.visibility import Viewer
@@ -68,11 +68,10 @@ async def draft_page(
     token = new_places_token()
     written = await incident_draft(web_, incident_id, places=token)
     may_edit = not viewer.guest and await web_.visibility.can_edit(viewer, incident)
-    return render_page(
+    page = render_page(
         request,
         "web/postmortem.html.j2",
         status=status,
-        script=True,
         viewer=viewer,
         csrf=csrf,
         incident=incident,
@@ -87,6 +86,7 @@ async def draft_page(
         refusal=refusal or Refusal("", {}),
         tracker=web_.settings.trackers.default is not None,
     )
+    return with_own_script(page)
 
 
 async def draft_facts(web_: WebContext, viewer: Viewer, incident: Incident) -> DraftFacts:
