@@ -57,6 +57,12 @@ async def test_the_impact_and_the_wrap_up_answers_filled_on_the_page(
         await sign_in(session, warroom, ALICE)
         page, _ = await _page(session, warroom)
         assert "who and what was affected" in visible_text(page)
+        # The checklist sends each gap the page fills to its form, the others to Slack.
+        checklist = page.split('<ul class="checklist">', 1)[1].split("</ul>", 1)[0]
+        impact = checklist.split('data-gap="', 1)[1].split("</li>", 1)[0]
+        assert 'href="#impact-form">fill it in below' in impact
+        assert 'href="#follow-up-form">fill it in below' in checklist
+        assert "(from the record: set it in Slack)" in checklist  # the mitigation, say
         status, page = await _post(
             session,
             warroom,
@@ -225,9 +231,9 @@ async def test_guests_and_people_outside_the_incident_are_refused(
 
 
 async def test_the_review_moves_with_who_and_when_and_shows_on_the_list(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url) as warroom:
+    async with web_warroom(slack, database_url) as warroom:
         channel = await open_incident(warroom)
         await command(warroom, channel, "escalate @bob the database")
         async with browser() as bob, browser() as alice:
