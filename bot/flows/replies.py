@@ -16,6 +16,8 @@ from bot.clients.slack.errors import SlackFailure, SlackGone
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+# A form's error is a line under its field.
+ERROR_MAX = 300
 
 
 async def run_and_reply(
@@ -91,3 +93,11 @@ async def open_form(
         await services.slack.open_view(trigger_id, view)
     except SlackGone:
         raise BotError(again) from None
+
+
+def refusal_words(services: Services, error: BotError) -> str:
+    """A refusal's words as a line under a form's field (a Slack form's or a web page's: no
+    Slack formatting shows there)."""
+    said = services.renderer.render(error.template, **error.context)
+    plain = said.replace(":warning: ", "").replace("`", "").strip()
+    return plain[:ERROR_MAX]

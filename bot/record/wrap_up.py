@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +26,22 @@ from bot.store.models import Incident, TimelineEntry, TimelineKind
 IMPACT_NUMBERS = ("customers", "orders", "money", "requests")
 # Only money has decimals; the others are counts.
 WHOLE_NUMBERS = frozenset({"customers", "orders", "requests"})
+# Fifteen digits: more than any count or sum an incident costs, less than a float rounds.
+NUMBER_MAX = Decimal("999999999999999")
+
+
+def read_number(raw: str, *, whole: bool) -> Decimal | None:
+    """A number of the impact as a form sent it (text), or None when it cannot be one: not a
+    number, negative, too big, or (``whole``) with decimals."""
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number < 0 or number > NUMBER_MAX:
+        return None
+    if whole and number != number.to_integral_value():
+        return None
+    return Decimal(int(number)) if whole else number
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``follow_ups/``: the open follow-ups of every incident the viewer may see; the trackers'
   webhooks (an issue closed or reopened).
 - ``postmortem/``: the draft's page cut where its written sections stand; Accept and Edit on
-  what the team's model suggested.
+  what the team's model suggested; the record's gaps filled from the page (impact, follow-ups);
+  the review state (draft, in review, published).
 - ``paging/``: acknowledgement links and Twilio's webhooks.
 - ``incident/``: the incident list, one incident, its channel history, the postmortem draft.
 - ``alerting/``: the alert and heartbeat webhooks; the maintenance windows' pages.
@@ -55,6 +56,9 @@ from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
 from bot.web.oncall import people as oncall_people
 from bot.web.oncall import policies as oncall_policies
+from bot.web.postmortem import facts as draft_facts
+from bot.web.postmortem import page as draft_page
+from bot.web.postmortem import review as draft_review
 from bot.web.postmortem import suggestions
 from bot.web.routing import Route, RouteKind
 from bot.web.status_page import pages as status_page
@@ -66,7 +70,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/", pages.incident_list, PAGE),
     Route("GET", "/incidents/{reference}", pages.incident_page, PAGE),
     Route("GET", "/incidents/{reference}/history", pages.incident_history, PAGE),
-    Route("GET", "/incidents/{reference}/postmortem", pages.postmortem_page, PAGE),
+    Route("GET", "/incidents/{reference}/postmortem", draft_page.postmortem_page, PAGE),
     Route("GET", "/incidents/{reference}/postmortem.md", pages.postmortem_markdown, PAGE),
     Route("POST", "/incidents/{reference}/postmortem/sections/{section}", pages.save_section, PAGE),
     Route(
@@ -75,6 +79,15 @@ WEB_ROUTES: tuple[Route, ...] = (
         suggestions.accept_page,
         PAGE,
     ),
+    Route("POST", "/incidents/{reference}/postmortem/impact", draft_facts.save_impact, PAGE),
+    Route("POST", "/incidents/{reference}/postmortem/follow-ups", draft_facts.add_follow_up, PAGE),
+    Route(
+        "POST",
+        "/incidents/{reference}/postmortem/follow-ups/{item:[0-9]+}/file",
+        draft_facts.file_follow_up,
+        PAGE,
+    ),
+    Route("POST", "/incidents/{reference}/postmortem/review", draft_review.review_page, PAGE),
     Route("GET", "/insights", insights_page.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("POST", "/incidents/{reference}/follow-ups/merge", follow_ups.merge_form, PAGE),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -48,6 +49,16 @@ def render_page(
     response = web.Response(text=html, status=status, content_type="text/html")
     authorize = web_.settings.web.oidc_authorize_url.split("?", 1)[0]
     security_headers(response, nonce, authorize)
+    return response
+
+
+def with_own_script(response: web.Response) -> web.Response:
+    """The page's own inline script (carrying the page's nonce) allowed to run, and no other:
+    the draft's Print button."""
+    policy = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", policy)
+    if nonce:
+        response.headers["Content-Security-Policy"] = f"{policy}; script-src 'nonce-{nonce[1]}'"
     return response
 
 

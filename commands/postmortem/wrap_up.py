@@ -7,12 +7,11 @@ is resolved already, and nothing here changes what a command after it would see.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.basics.errors import BotError
 from bot.basics.slack_ids import MEMO_OWNER_PREFIX, WrapUpModal, follow_up_input, input_state
 from bot.basics.slack_text import SlackText
 from bot.flows.follow_ups.owners import due_moment
@@ -24,9 +23,9 @@ from bot.flows.incident.wrap_up import (
     skip_wrap_up,
     wrap_up,
 )
-from bot.flows.replies import run_and_reply
+from bot.flows.replies import refusal_words, run_and_reply
 from bot.record.moments import MomentRefused, parse_moment
-from bot.record.wrap_up import WHOLE_NUMBERS
+from bot.record.wrap_up import WHOLE_NUMBERS, read_number
 from bot.services import Services
 from commands.buttons import Press, answer_press, open_from_press
 from commands.forms import read_fields
@@ -37,12 +36,8 @@ NUMBERS = {
     "money": WrapUpModal.MONEY,
     "requests": WrapUpModal.REQUESTS,
 }
-# Fifteen digits: more than any count or sum an incident costs, less than a float rounds.
-NUMBER_MAX = Decimal("999999999999999")
 # A database id's digits at most (a 64-bit integer).
 ID_DIGITS = 18
-# A form's error is a line under its field.
-ERROR_MAX = 300
 
 
 async def handle_wrap_up_button(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
@@ -116,11 +111,11 @@ def read_wrap_up(
         try:
             ended = parse_moment(text, zone=zone, now=now)
         except MomentRefused as refusal:
-            errors[WrapUpModal.ENDED] = _said(services, refusal)
+            errors[WrapUpModal.ENDED] = refusal_words(services, refusal)
     numbers: dict[str, Decimal] = {}
     for key, block in NUMBERS.items():
         if raw := typed(block):
-            number = _number(raw, whole=key in WHOLE_NUMBERS)
+            number = read_number(raw, whole=key in WHOLE_NUMBERS)
             if number is None:
                 problem = "whole_number" if key in WHOLE_NUMBERS else "number"
                 errors[block] = services.renderer.render("messages/form_error.j2", problem=problem)
@@ -156,19 +151,6 @@ def _memo_owners(values: dict[str, Any]) -> dict[int, str]:
     return owners
 
 
-def _number(raw: str, *, whole: bool) -> Decimal | None:
-    """A number the form took (Slack's number_input sends it as text), or None."""
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        return None
-    if not number.is_finite() or number < 0 or number > NUMBER_MAX:
-        return None
-    if whole and number != number.to_integral_value():
-        return None
-    return Decimal(int(number)) if whole else number
-
-
 def _services(values: dict[str, Any], typed: str) -> list[str]:
     """The components chosen, then the services typed (comma-separated), each once."""
     chosen = input_state(values, WrapUpModal.COMPONENTS).get("selected_options") or []
@@ -201,14 +183,7 @@ def _follow_ups(
             try:
                 due_at = due_moment(str(day), zone, services.clock())
             except MomentRefused as refusal:
-                errors[follow_up_input(row, "due")] = _said(services, refusal)
+                errors[follow_up_input(row, "due")] = refusal_words(services, refusal)
                 continue
         rows.append(AskedFollowUp(SlackText.from_plain(text), owner and str(owner), due_at))
     return rows
-
-
-def _said(services: Services, error: BotError) -> str:
-    """A refusal's words as a line under a form's field (no Slack formatting shows there)."""
-    said = services.renderer.render(error.template, **error.context)
-    plain = said.replace(":warning: ", "").replace("`", "").strip()
-    return plain[:ERROR_MAX]

@@ -495,7 +495,10 @@ async def test_accept_and_edit_in_the_web_view(
         async with browser() as http:
             await sign_in(http, played.warroom, CAROL)
             page = await _get(http, base)
-            assert f"suggested by {MODEL}" in page and "not yet accepted" in page
+            # One note a suggestion (the draft's own), one primary action beside it.
+            place = page.split('id="place-summary"', 1)[1].split('class="section-place', 1)[0]
+            assert place.count(f"Suggested by {MODEL}") == 1 and "not yet accepted" in place
+            assert place.count('class="primary"') == 1
             csrf = csrf_of(page)
             summary_id = _suggestion_id(played.suggestions_message(), "Summary")
             accept = f"{base}/suggestions/{summary_id}/accept"
@@ -505,9 +508,9 @@ async def test_accept_and_edit_in_the_web_view(
                 assert answer.status == 303
                 # Back to the section, where its confirmation shows beside its form.
                 location = answer.headers["Location"]
-                assert location.endswith("/postmortem?accepted=summary#section-summary")
+                assert location.endswith("/postmortem?accepted=summary#place-summary")
             accepted = await _get(http, f"{played.warroom.url}{location}")
-            confirmed = accepted.split('id="section-summary"', 1)[1].split("</form>", 1)[0]
+            confirmed = accepted.split('id="place-summary"', 1)[1].split("</details>", 1)[0]
             assert 'role="status">Accepted.' in confirmed
             # Edit: the section's textarea holds the suggestion, and saving accepts it as edited.
             lessons_id = _suggestion_id(played.suggestions_message(), "Lessons learned")
@@ -528,7 +531,7 @@ async def test_accept_and_edit_in_the_web_view(
             page = await _get(http, base)
         await settle(played.warroom)
         draft = played.canvas()
-    assert "Last written by Carol Tanaka (suggested by llama3.1:8b)" in page
+    assert "Suggested by llama3.1:8b, accepted by Carol Tanaka" in page
     summary = _section(draft, "## Issue summary")
     assert "Card payments failed after gateway release gw-2.14.1" in summary
     assert "accepted by Carol Tanaka" in summary

@@ -91,12 +91,12 @@ async def test_saving_a_section_confirms_beside_its_form_and_ticks_it(
         location = await save(
             http, warroom.url, "summary", "Checkout failed for 20 minutes.", csrf_of(before)
         )
-        # Back to the section itself, where its confirmation is.
-        assert location == f"{PAGE}?saved=summary#section-summary"
+        # Back to the section itself, where its confirmation is (its form folded under Edit).
+        assert location == f"{PAGE}?saved=summary#place-summary"
         after = await get(http, f"{warroom.url}{urllib.parse.urljoin(PAGE, location)}")
         again = await get(http, f"{warroom.url}{PAGE}")
     assert after.count('role="status"') == 1
-    assert 'role="status">Saved.' in form_of(after, "summary")
+    assert 'role="status">Saved.' in after.split('id="place-summary"', 1)[1].split("</details>")[0]
     assert 'role="status"' not in again  # the confirmation is for the saving only
     ticked, unticked = checklist(after), checklist(before)
     assert ticked.pop("summary") == "done" and unticked.pop("summary") == "todo"

@@ -22,6 +22,7 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``back_words``: the words that say a service is back (en, fr), negations not counted: a
   message after the fix saying them proposes the impact's end.
 - ``prompts``: the questions asked for the draft in a marked message's thread, and answers.
+- ``review``: the review state (draft → in review → published), who may move it, its moves.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 every other domain of the record: this one is last in the order.

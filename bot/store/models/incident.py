@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import (
@@ -60,6 +60,8 @@ class TimelineKind(StrEnum):
     # A notification of a person's page sent, delivered, failed or answered; the page
     # acknowledged from a phone (bot/flows/paging/pages.py).
     NOTIFICATION = "notification"
+    # The postmortem moved between draft, in review and published (who, when, why).
+    REVIEW = "review"
 
 
 class Milestone(StrEnum):
@@ -125,6 +127,13 @@ class Incident(KeepsSlackText, SQLModel, table=True):
     is_private: bool = False
     # Its incident type (WARROOM_INCIDENT_TYPES), by name; None: no type.
     incident_type: str | None = None
+    # The postmortem's review state (bot/record/postmortem/review.py): draft, in_review or
+    # published, and who moved it there, when; each move is a ``review`` timeline entry too.
+    postmortem_review: str = Field(
+        default="draft", sa_column=Column(String, nullable=False, server_default="draft")
+    )
+    postmortem_review_by: str | None = None
+    postmortem_review_at: datetime | None = Field(default=None, sa_column=utc_column())
 
     @property
     def reference(self) -> str:

@@ -11,8 +11,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
-from bot.basics.render import markdown_to_html
+from bot.basics.numbers import parse_bounded_int
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
@@ -26,6 +25,7 @@ from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
     SignInNeeded,
     check_csrf,
+    guest_viewer,
     keep_new_session,
     page_viewer,
     viewer_and_csrf,
@@ -33,8 +33,14 @@ from bot.web.auth import (
 from bot.web.context import WebContext, web_context
 from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
 from bot.web.incident.timeline_kinds import GROUP_KEYS, chosen_kinds, counts_by_group
-from bot.web.pages_common import FormUnreadable, not_allowed, read_form, render_page
-from bot.web.postmortem.draft_places import new_places_token, place_sections
+from bot.web.pages_common import (
+    FormUnreadable,
+    guests_refused,
+    not_allowed,
+    read_form,
+    render_page,
+)
+from bot.web.postmortem.page import Refusal, draft_page
 from bot.web.postmortem.suggestions import accepted, suggestion_of_form
 from bot.web.reading import (
     NotVisible,
@@ -277,29 +283,6 @@ async def slack_links_of(web_: WebContext, incidents: Sequence[Incident]) -> dic
     }
 
 
-async def postmortem_page(request: web.Request) -> web.Response:
-    """GET /incidents/INC-7/postmortem: the draft as it reads now, and its written sections
-    to edit (for the incident's people)."""
-    web_ = web_context(request)
-    viewer, csrf = viewer_and_csrf(request)
-    incident, incident_id = await requested_incident(request, web_, viewer)
-    token = new_places_token()
-    written = await incident_draft(web_, incident_id, places=token)
-    return render_page(
-        request,
-        "web/postmortem.html.j2",
-        viewer=viewer,
-        csrf=csrf,
-        incident=incident,
-        draft=written.draft,
-        placed=place_sections(written.draft, markdown_to_html(written.markdown), token),
-        saved=request.query.get("saved", ""),
-        accepted=request.query.get("accepted", ""),
-        editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
-        may_edit=await web_.visibility.can_edit(viewer, incident),
-    )
-
-
 async def incident_history(request: web.Request) -> web.Response:
     """GET /incidents/INC-7/history: every message said in the channel, as recorded."""
     web_ = web_context(request)
@@ -350,6 +333,8 @@ async def save_section(request: web.Request) -> web.Response:
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
     incident, incident_id = await requested_incident(request, web_, viewer)
+    if await guest_viewer(request, viewer):
+        return guests_refused(request, "guest_draft")
     if not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     section = request.match_info["section"]
@@ -377,11 +362,11 @@ async def save_section(request: web.Request) -> web.Response:
                 )
             await session.commit()
     except EditRefused as error:
-        return render_page(
-            request, "web/error.html.j2", status=400, problem="bad_edit", detail=str(error)
-        )
+        typed = {"body": body if isinstance(body, str) else ""}
+        refusal = Refusal(f"section-{section}", {"body": str(error)}, typed)
+        return await draft_page(request, refusal, status=400)
     log.info("%s: postmortem section %s edited by %s", incident.reference, section, viewer.author)
     web_.services.wake_jobs()
     raise web.HTTPSeeOther(
-        f"/incidents/{incident.reference}/postmortem?saved={section}#section-{section}"
+        f"/incidents/{incident.reference}/postmortem?saved={section}#place-{section}"
     )

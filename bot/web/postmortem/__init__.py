@@ -2,6 +2,9 @@
 
 - ``draft_places``: the draft cut where its written sections stand, each form at its gap.
 - ``suggestions``: Accept and Edit on the sections the team's model suggested.
+- ``page``: the draft's page itself, shown again with a form's refusal at its fields.
+- ``facts``: the record's gaps filled from the page (impact, cause, wrap-up, follow-ups).
+- ``review``: the review state moved from the page (draft, in review, published).
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
 domains before it (``status_page``, ``oncall``, ``insights``, ``follow_ups``).

@@ -23,6 +23,11 @@ from bot.record.postmortem.parts import Slot
 
 # The draft's own headings go one level down: the page's title is its only h1.
 _HEADING = re.compile(r"<(/?)h([1-5])>")
+_TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
+_HEAD_CELL = re.compile(r"<th[^>]*>(.*?)</th>", re.DOTALL)
+_ROW = re.compile(r"<tr>(.*?)</tr>", re.DOTALL)
+_CELL = re.compile(r"<td(?=[ >])")
+_TAG = re.compile(r"<[^>]+>")
 
 
 def new_places_token() -> str:
@@ -84,7 +89,7 @@ class PlacedDraft:
 
 def place_sections(draft: Draft, draft_html: str, token: str) -> PlacedDraft:
     """Cut the draft's HTML (rendered with ``token`` as ``Draft.places``) at its sections."""
-    text = _HEADING.sub(lambda m: f"<{m[1]}h{int(m[2]) + 1}>", draft_html)
+    text = _stacked(_HEADING.sub(lambda m: f"<{m[1]}h{int(m[2]) + 1}>", draft_html))
     mark = re.compile(rf"<p>{re.escape(token)}-(start|end)-(\d+)</p>\n?")
     gap_mark = draft.language.gap_mark.lstrip("_").strip()
     pieces = mark.split(text)
@@ -113,6 +118,31 @@ def place_sections(draft: Draft, draft_html: str, token: str) -> PlacedDraft:
         if number not in placed
     )
     return _with_record_gaps(parts, unplaced, gap_mark)
+
+
+def _stacked(draft_html: str) -> str:
+    """Each of the draft's tables as the page's phone layout reads it (``table.stack``): a
+    card per row, each cell under its column's name, so a phone never scrolls sideways."""
+
+    def table(match: re.Match[str]) -> str:
+        inner = match[1]
+        head, _, body = inner.partition("</thead>")
+        # The names are the draft's HTML already (escaped as text is): tags out, nothing more.
+        names = [_TAG.sub("", name).replace('"', "&quot;") for name in _HEAD_CELL.findall(head)]
+        if not any(names):  # a table of names and values (the details): two columns fit
+            return match[0]
+
+        def row(found: re.Match[str]) -> str:
+            cells = iter(names)
+            return (
+                "<tr>"
+                + _CELL.sub(lambda _: f'<td data-label="{next(cells, "")}"', found[1])
+                + "</tr>"
+            )
+
+        return f'<table class="stack">{head}</thead>{_ROW.sub(row, body)}</table>'
+
+    return _TABLE.sub(table, draft_html) if "<table>" in draft_html else draft_html
 
 
 def _section(draft: Draft, slot: Slot, inner: str, token: str, gap_mark: str) -> SectionPlace:

@@ -15,9 +15,9 @@ from bot.flows.postmortem.suggestions import SuggestionRefused, accept_suggestio
 from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
-from bot.web.auth import check_csrf, page_viewer
+from bot.web.auth import check_csrf, guest_viewer, page_viewer
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import not_allowed, read_form, render_page
+from bot.web.pages_common import guests_refused, not_allowed, read_form, render_page
 from bot.web.reading import requested_incident
 from bot.web.visibility import Viewer
 
@@ -58,6 +58,8 @@ async def accepted(
     """Accept (``text`` None) or accept as edited, if the viewer may write the incident's
     postmortem; back to the draft where ``section`` stands (its confirmation beside its
     form), or a page that says why not."""
+    if await guest_viewer(request, viewer):
+        return guests_refused(request, "guest_draft")
     if not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     if text is not None and not text.strip():
@@ -87,7 +89,7 @@ async def accepted(
             incident=incident,
         )
     log.info("%s: a suggestion accepted in the web view by %s", incident.reference, viewer.author)
-    where = f"?accepted={section}#section-{section}" if section else "?accepted=1#draft"
+    where = f"?accepted={section}#place-{section}" if section else "?accepted=1#draft"
     raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem{where}")
 
 

@@ -1,0 +1,229 @@
+"""The record's gaps filled from the draft's page, by the flows the Slack commands and the
+wrap-up form use (nothing recorded here that Slack would record otherwise):
+
+- ``POST …/postmortem/impact``: what was affected and what caused it (``/incident impact``,
+  ``/incident cause``), when the impact started (``/incident time started``), and the
+  wrap-up's questions: when it ended, the impact in numbers, the services, the trigger.
+- ``POST …/postmortem/follow-ups``: a follow-up with its owner and due date, filed in the
+  team's tracker if asked (``/incident action @owner --due <day> [--file] <task>``).
+- ``POST …/postmortem/follow-ups/{item}/file``: the follow-up's *File as issue* button.
+
+Each refuses what it cannot read at its field (the page again, 400, what was typed kept),
+and answers the incident's people only, never a guest of the workspace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+from bot.basics.errors import BotError
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.basics.slack_text import SlackText
+from bot.flows.follow_ups.filing import file_from_button
+from bot.flows.follow_ups.owners import due_moment, record_action
+from bot.flows.incident.findings import fix_milestone, record_finding
+from bot.flows.incident.wrap_up import WrapUp, wrap_up
+from bot.flows.replies import refusal_words
+from bot.record.moments import MomentRefused, parse_moment
+from bot.record.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, read_number
+from bot.store.models import Incident, Milestone
+from bot.web.auth import check_csrf, guest_viewer, page_viewer
+from bot.web.context import WebContext, web_context
+from bot.web.pages_common import guests_refused, not_allowed, read_form
+from bot.web.postmortem.page import Refusal, draft_facts, draft_page
+from bot.web.reading import requested_incident
+
+log = logging.getLogger(__name__)
+# A person's words for one field: a few paragraphs, not a section.
+TEXT_MAX = 4000
+# The fields of the impact form that are text, kept as typed when it refuses.
+IMPACT_FIELDS = ("what", "cause", "started", "ended", *IMPACT_NUMBERS, "services", "trigger")
+FOLLOW_UP_FIELDS = ("task", "owner", "due", "file")
+
+Form = Any  # aiohttp's MultiDictProxy of the posted fields
+
+
+async def writer(request: web.Request) -> tuple[WebContext, str, Form, Incident] | web.Response:
+    """The posted form, checked (CSRF), its incident, and the viewer's id as an author; a
+    403 page for a guest of the workspace or someone not among the incident's people."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    incident, _ = await requested_incident(request, web_, viewer)
+    if await guest_viewer(request, viewer):
+        return guests_refused(request, "guest_draft")
+    if not await web_.visibility.can_edit(viewer, incident):
+        return not_allowed(request, incident)
+    return web_, viewer.author, form, incident
+
+
+def _typed(form: Form, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _kept(form: Form, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: _typed(form, name) for name in names}
+
+
+def _saved(incident: Incident, what: str) -> web.Response:
+    raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem?saved={what}#{what}-form")
+
+
+async def refused_at(
+    request: web.Request, form_name: str, problems: dict[str, str], typed: dict[str, str]
+) -> web.Response:
+    return await draft_page(request, Refusal(form_name, problems, typed), status=400)
+
+
+async def save_impact(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/impact: the impact, the cause and the wrap-up's
+    answers, each as the command or the form in Slack keeps it."""
+    checked = await writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, by, form, incident = checked
+    services, typed = web_.services, _kept(form, IMPACT_FIELDS)
+    problems: dict[str, str] = {}
+    if not incident.channel_id:
+        problems["what"] = services.renderer.render("web/_draft_words.j2", problem="no_channel")
+    for name in ("what", "cause", "trigger", "services"):
+        if len(typed[name]) > TEXT_MAX:
+            problems[name] = services.renderer.render(
+                "web/_draft_words.j2", problem="too_long", most=TEXT_MAX
+            )
+    for name in ("started", "ended"):
+        if typed[name]:
+            try:
+                parse_moment(typed[name], zone=incident.timezone, now=services.clock())
+            except MomentRefused as refusal:
+                problems[name] = refusal_words(services, refusal)
+    numbers: dict[str, Decimal] = {}
+    for key in IMPACT_NUMBERS:
+        if typed[key]:
+            number = read_number(typed[key], whole=key in WHOLE_NUMBERS)
+            if number is None:
+                problem = "whole_number" if key in WHOLE_NUMBERS else "number"
+                problems[key] = services.renderer.render("messages/form_error.j2", problem=problem)
+            else:
+                numbers[key] = number
+    if not problems and not any(typed.values()):
+        problems["what"] = services.renderer.render("web/_draft_words.j2", problem="empty")
+    if problems:
+        return await refused_at(request, "impact", problems, typed)
+    channel = incident.channel_id or ""
+    # Each step as the command or the form in Slack takes it, by the field its refusal is
+    # said at; the impact's start first, so that its end is checked against it.
+    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+    if typed["started"]:
+        started = partial(fix_milestone, services, channel_id=channel, by=by)
+        steps.append(
+            ("started", partial(started, milestone=Milestone.STARTED, when=typed["started"]))
+        )
+    given = WrapUp(
+        ended=(
+            parse_moment(typed["ended"], zone=incident.timezone, now=services.clock())
+            if typed["ended"]
+            else None
+        ),
+        numbers=numbers,
+        trigger=SlackText.from_plain(typed["trigger"]) if typed["trigger"] else None,
+        services=_services(typed["services"]),
+    )
+    if given.ended or given.numbers or given.trigger or given.services:
+        kept = partial(wrap_up, services, channel_id=channel, by=by, given=given, message_ts="")
+        steps.append(("ended", kept))
+    for what, kind in (("what", "impact"), ("cause", "cause")):
+        if typed[what]:
+            said = SlackText.from_plain(typed[what])
+            finding = partial(record_finding, services, channel_id=channel, by=by)
+            steps.append((what, partial(finding, what=kind, text=said)))
+    for field_name, step in steps:
+        try:
+            await step()
+        except BotError as refusal:
+            problems[field_name] = refusal_words(services, refusal)
+            return await refused_at(request, "impact", problems, typed)
+    log.info("%s: the impact recorded in the web view by %s", incident.reference, by)
+    return _saved(incident, "impact")
+
+
+def _services(typed: str) -> list[str]:
+    """The services typed, comma-separated, each once whatever its case."""
+    kept: dict[str, str] = {}
+    for name in typed.split(","):
+        if name.strip():
+            kept.setdefault(name.strip().lower(), name.strip())
+    return list(kept.values())
+
+
+async def add_follow_up(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/follow-ups: a follow-up, as ``/incident action
+    @owner --due <day> [--file] <task>`` notes it (its message, reminders, the issue)."""
+    checked = await writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, by, form, incident = checked
+    services, typed = web_.services, _kept(form, FOLLOW_UP_FIELDS)
+    problems: dict[str, str] = {}
+    render = services.renderer.render
+    if not typed["task"]:
+        problems["task"] = render("messages/form_error.j2", problem="task_missing")
+    elif len(typed["task"]) > TEXT_MAX:
+        problems["task"] = render("web/_draft_words.j2", problem="too_long", most=TEXT_MAX)
+    facts = await draft_facts(web_, page_viewer(request), incident)
+    if typed["owner"] and typed["owner"] not in facts.people:
+        problems["owner"] = render("web/_draft_words.j2", problem="unknown_owner")
+    if typed["due"]:
+        try:
+            due_moment(typed["due"], incident.timezone, services.clock())
+        except MomentRefused as refusal:
+            problems["due"] = refusal_words(services, refusal)
+    if not incident.channel_id:
+        problems["task"] = render("web/_draft_words.j2", problem="no_channel")
+    if problems:
+        return await refused_at(request, "follow-up", problems, typed)
+    try:
+        await record_action(
+            services,
+            channel_id=incident.channel_id or "",
+            by=by,
+            owner=typed["owner"] or None,
+            text=SlackText.from_plain(typed["task"]),
+            due=typed["due"] or None,
+            file=bool(typed["file"]),
+        )
+    except BotError as refusal:
+        where = "file" if typed["file"] else "task"
+        return await refused_at(
+            request, "follow-up", {where: refusal_words(services, refusal)}, typed
+        )
+    log.info("%s: a follow-up noted in the web view by %s", incident.reference, by)
+    return _saved(incident, "follow-up")
+
+
+async def file_follow_up(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/follow-ups/{item}/file: file it in the team's
+    tracker, as its *File as issue* button in Slack does."""
+    checked = await writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, by, _, incident = checked
+    item = parse_bounded_int(request.match_info["item"], 1, DATABASE_ID_MAX)
+    if item is None:
+        raise web.HTTPNotFound(text="This postmortem has no such follow-up.")
+    try:
+        await file_from_button(
+            web_.services, channel_id=incident.channel_id or "", item_id=item, by=by
+        )
+    except BotError as refusal:
+        problem = {f"file-{item}": refusal_words(web_.services, refusal)}
+        return await refused_at(request, "follow-up", problem, {})
+    return _saved(incident, "follow-up")

@@ -1,0 +1,117 @@
+"""The postmortem draft's page: the draft as it reads now, each written section's form where
+the section stands, the forms that fill the record's gaps (impact, follow-ups), and its
+review state. The page's forms come back here when they refuse: the page again, 400, the
+refusal at its field and what was typed kept."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlmodel import select
+
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.basics.render import markdown_to_html
+from bot.record import follow_ups
+from bot.record.lessons import participants
+from bot.record.people import known_names
+from bot.record.postmortem.review import may_publish, review_of
+from bot.store.db import session_scope
+from bot.store.models import ActionItem, Incident, IncidentRole, Person, TrackerIssue
+from bot.web.auth import viewer_and_csrf
+from bot.web.context import WebContext, web_context
+from bot.web.pages_common import render_page, with_own_script
+from bot.web.postmortem.draft_places import new_places_token, place_sections
+from bot.web.reading import incident_draft, requested_incident
+from bot.web.visibility import Viewer
+
+# The people a follow-up's owner is chosen from, besides the incident's own: a select's worth.
+OTHERS = 300
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A form of the page that refused: which (``form``), the words at each field, and
+    what was typed (shown back in its fields)."""
+
+    form: str
+    problems: Mapping[str, str]
+    typed: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DraftFacts:
+    """What the page's own forms need besides the draft: the people a follow-up may go to,
+    the incident's follow-ups with their issues, who may publish."""
+
+    people: dict[str, str]  # user id to name, the viewer first
+    follow_ups: list[ActionItem]
+    issues: dict[str, TrackerIssue]  # by the follow-up's ref
+    publisher: bool
+    review_by: str | None  # the name of who moved the review last
+
+
+async def postmortem_page(request: web.Request) -> web.Response:
+    """GET /incidents/INC-7/postmortem: the draft as it reads now, and its written sections
+    and the record's gaps to fill (for the incident's people)."""
+    return await draft_page(request)
+
+
+async def draft_page(
+    request: web.Request, refusal: Refusal | None = None, *, status: int = 200
+) -> web.Response:
+    """The draft's page; with a ``refusal``, the form that refused shows why at its fields."""
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    incident, incident_id = await requested_incident(request, web_, viewer)
+    token = new_places_token()
+    written = await incident_draft(web_, incident_id, places=token)
+    may_edit = not viewer.guest and await web_.visibility.can_edit(viewer, incident)
+    page = render_page(
+        request,
+        "web/postmortem.html.j2",
+        status=status,
+        viewer=viewer,
+        csrf=csrf,
+        incident=incident,
+        draft=written.draft,
+        placed=place_sections(written.draft, markdown_to_html(written.markdown), token),
+        saved=request.query.get("saved", ""),
+        accepted=request.query.get("accepted", ""),
+        editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
+        may_edit=may_edit,
+        review=review_of(incident).value,
+        facts=await draft_facts(web_, viewer, incident),
+        refusal=refusal or Refusal("", {}),
+        tracker=web_.settings.trackers.default is not None,
+    )
+    return with_own_script(page)
+
+
+async def draft_facts(web_: WebContext, viewer: Viewer, incident: Incident) -> DraftFacts:
+    """The people, follow-ups and rights the page's forms show."""
+    assert incident.id is not None
+    async with session_scope(web_.services.engine) as session:
+        roles = await session.exec(
+            select(IncidentRole.user_id).where(IncidentRole.incident_id == incident.id)
+        )
+        people = [viewer.user_id, incident.commander, incident.declared_by, *roles.all()]
+        people += await participants(session, incident.id)
+        # The incident's people first, then the others warroom knows by name (a follow-up's
+        # owner may be anyone of the workspace, as Slack's user picker offers).
+        others = await session.exec(select(Person.user_id).order_by(Person.name).limit(OTHERS))
+        wanted = list(dict.fromkeys(p for p in [*people, *others.all()] if p))
+        names = await known_names(session, [*wanted, incident.postmortem_review_by or ""])
+        rows = await follow_ups.follow_ups(session, incident.id)
+        issues = await follow_ups.issues_of(session, incident.id)
+        publisher = viewer.sees_everything or await may_publish(session, incident, viewer.user_id)
+    items = [row for row in rows if isinstance(row, ActionItem)]
+    by = incident.postmortem_review_by
+    return DraftFacts(
+        people={user: names.get(user, user) for user in wanted},
+        follow_ups=items,
+        issues=issues,
+        publisher=publisher,
+        review_by=names.get(by, by) if by else None,
+    )

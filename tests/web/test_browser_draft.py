@@ -1,0 +1,142 @@
+"""The postmortem draft's page in Chromium at 1280 and 375 px (issue 63, item 3), with the
+team's model's suggestions waiting, a follow-up and an escalation: axe-core finds nothing
+serious or critical, nothing scrolls sideways (every draft table fits, a card per row on a
+phone), no text under 12 px, every control at least 24×24 px; a suggestion has one note and
+one primary action; written text shows once, with Edit; a bad number is refused at its field;
+the review moves; printed, the page is the draft alone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emulator import SlackEmulator
+from emulator.openai_chat import FakeChatModel
+from tests.conftest import Warroom
+from tests.helpers.incidents import command
+from tests.helpers.web_view import web_settings
+from tests.postmortem.test_suggestions import good, play
+from tests.web.test_browser import (
+    WIDTHS,
+    screenshot,
+    sign_in_with_slack,
+    watched_page,
+)
+from tests.web.test_browser_overrides_history import checked
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+# Where `scripts/status-screenshots` keeps the manual's pictures (docs/web-draft-*.png).
+KEEP_SCREENSHOTS = os.environ.get("WARROOM_KEEP_SCREENSHOTS", "")
+TARGET_PX = 24
+# The controls a finger or a pointer aims at: buttons, fields, the summaries that fold
+# (Edit), links styled as buttons. Links inside a sentence are exempt (WCAG 2.5.8, "Inline").
+SMALL_TARGETS_JS = """px => Array.from(document.querySelectorAll(
+    'main button, main input:not([type=hidden]), main select, main textarea, main summary,'
+    + ' main a.button, main label.check, main a.review-pill'))
+  .filter(e => e.getClientRects().length > 0)
+  .map(e => ({e, r: e.getBoundingClientRect()}))
+  .filter(({r}) => r.width < px - 0.5 || r.height < px - 0.5)
+  .map(({e, r}) => `${e.tagName.toLowerCase()} "${(e.innerText || e.name || e.id).trim()
+      .slice(0, 40)}" ${r.width.toFixed(0)}x${r.height.toFixed(0)}`)"""
+WIDE_TABLES_JS = """() => Array.from(document.querySelectorAll('#draft table'))
+  .map(t => ({t, r: t.getBoundingClientRect()}))
+  .filter(({r}) => r.right > window.innerWidth + 1 || r.left < -1)
+  .map(({t, r}) => `${(t.querySelector('th') || t).innerText.slice(0, 30)}: ${r.width}px`)"""
+
+
+async def test_the_draft_page_in_a_browser(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel, chromium: Any, tmp_path: Path
+) -> None:
+    async for played in play(people, sqlite_url, model, **web_settings(people)):
+        model.reply(good)
+        await played.resolve("Rolled back the gateway release")
+        warroom = played.warroom
+        await command(warroom, played.channel, "action @bob --due fri raise the pool to 50")
+        for width, options in WIDTHS.items():
+            async with watched_page(chromium, warroom, **options) as page:
+                await sign_in_with_slack(page, warroom)
+                await draft_page_at(page, warroom, width, tmp_path)
+            # A context of its own: the watched one counts the browser's note of a 400 as a
+            # console error.
+            context = await chromium.new_context(**options)
+            try:
+                page = await context.new_page()
+                await sign_in_with_slack(page, warroom)
+                await refused_and_kept(page, warroom, width)
+            finally:
+                await context.close()
+
+
+async def draft_page_at(page: Page, warroom: Warroom, width: str, tmp_path: Path) -> None:
+    """The checks at one width; the review moved to "in review" and back at the end."""
+    draft = f"{warroom.url}/incidents/INC-1/postmortem"
+    await page.goto(draft)
+    where = f"the draft at {width} px"
+    await checked(page, where)
+    assert not (small := await page.evaluate(SMALL_TARGETS_JS, TARGET_PX)), f"{where}: {small}"
+    assert not (wide := await page.evaluate(WIDE_TABLES_JS)), f"{where}: tables cut: {wide}"
+    assert await page.locator("#draft table").count() >= 3  # details, key times, escalations
+    # Each waiting suggestion: the draft's one note, one primary action, Edit beside it.
+    places = page.locator(".section-place:has(.actions.suggestion)")
+    assert await places.count() >= 1
+    for index in range(await places.count()):
+        place = places.nth(index)
+        assert await place.locator("button.primary:visible").count() == 1
+        assert await place.get_by_text("not yet accepted").count() == 1
+        edit = place.get_by_role("link", name="Edit it first")
+        box = await edit.bounding_box()
+        assert box and box["width"] >= TARGET_PX and box["height"] >= TARGET_PX, box
+    keep = Path(KEEP_SCREENSHOTS) if KEEP_SCREENSHOTS else tmp_path
+    await screenshot(page, keep / f"web-draft-{width}.png", tallest=3000)
+
+    # Accepted, the text shows once (in the draft); its form is behind Edit.
+    summary = page.locator("#place-summary")
+    if width == "1280":  # accepted once: the other width finds it accepted
+        await summary.get_by_role("button", name="Accept the suggested summary").click()
+        await page.wait_for_url(lambda url: "accepted=summary" in url)
+    assert await summary.get_by_text("accepted by Alice Moreau").count() == 1
+    assert not await summary.locator("textarea").is_visible()
+    await summary.get_by_text("Edit summary").click()
+    assert await summary.locator("textarea").is_visible()
+
+    # The review, moved and shown; and back, so the other width starts from a draft.
+    await page.get_by_role("button", name="Ask for review").click()
+    await page.wait_for_url(lambda url: "saved=review" in url)
+    assert await page.locator("#review-state").inner_text() == "In review"
+    await checked(page, f"{where}, in review")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Back to draft").click()
+    assert await page.locator("#review-state").inner_text() == "Draft"
+
+    # Printed: the draft alone, its tables as tables; the Print button there to press.
+    assert await page.get_by_role("button", name="Print / Save as PDF").is_visible()
+    await page.emulate_media(media="print")
+    assert not await page.locator("header.top").is_visible()
+    assert not await page.locator("#impact-form").is_visible()
+    assert await page.locator("#draft").is_visible()
+    header_cells = page.locator("#draft table thead th")
+    assert await header_cells.first.evaluate("e => getComputedStyle(e).display") == "table-cell"
+    await page.emulate_media(media="screen")
+
+
+async def refused_and_kept(page: Page, warroom: Warroom, width: str) -> None:
+    """A bad number, refused at its field with what was typed kept; then a good one."""
+    await page.goto(f"{warroom.url}/incidents/INC-1/postmortem")
+    where = f"the draft at {width} px"
+    form = page.locator("#impact-form")
+    await form.get_by_label("Customers affected").fill("12.5")
+    await form.get_by_role("button", name="Record the impact").click()
+    await page.locator("#impact-customers-problem").wait_for()
+    assert await page.locator("#impact-customers-problem").inner_text() == (
+        "A whole number, like 1200."
+    )
+    assert await form.get_by_label("Customers affected").input_value() == "12.5"
+    await checked(page, f"{where}, a refusal shown")
+    customers = "1200" if width == "1280" else "1300"
+    await form.get_by_label("Customers affected").fill(customers)
+    await form.get_by_role("button", name="Record the impact").click()
+    await page.wait_for_url(lambda url: "saved=impact" in url)
+    assert f"{customers} customers" in await page.locator("#draft").inner_text()
