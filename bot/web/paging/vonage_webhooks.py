@@ -30,6 +30,8 @@ from bot.web.context import web_context
 
 log = logging.getLogger(__name__)
 NCCO = "application/json"
+
+
 async def _signed_json(request: web.Request) -> dict[str, Any] | None:
     """The JSON object Vonage sent, when its token is Vonage's for this body; None
     otherwise."""
