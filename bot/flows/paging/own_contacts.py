@@ -47,13 +47,24 @@ TEMPLATE = "messages/oncall/contact.j2"
 TOPIC_BYTES = 24
 
 
-async def add_contact(services: Services, *, user: str, kind: str, address: str | None) -> str:
+async def add_contact(
+    services: Services, *, user: str, kind: str, address: str | None, provider: str | None = None
+) -> str:
     """Add (or replace) the person's ``kind`` method and send it a code to verify it with:
     refused, said, when the number's type or country is not allowed, when the file or another
     person holds the address, or when a limit on codes is reached. An ntfy topic is warroom's
-    own, random (``address`` None); a topic chosen by the person is refused."""
+    own, random (``address`` None); a topic chosen by the person is refused. An SMS or a
+    call goes through ``provider`` (``vonage``; None: Twilio), its code too, when the
+    operator set that provider up."""
     kind = kind.lower()
     paging = services.settings.paging
+    provider = provider.lower() if provider else None
+    if provider is not None:
+        if kind not in own.PHONE_KINDS or provider not in own.PHONE_NAMES:
+            return _reply(services, "provider_unknown", name=kind, provider=provider)
+        if not _provider_on(services, provider):
+            return _reply(services, "provider_off", provider=own.PHONE_NAMES[provider])
+        provider = None if provider == "twilio" else provider
     if kind == "ntfy":
         if address is not None:
             return _reply(services, "topic_chosen")
@@ -84,10 +95,10 @@ async def add_contact(services: Services, *, user: str, kind: str, address: str 
             zone = await zone_of(services, user)
             return _reply(services, "code_limit", name=kind, limit=limit, zone=zone)
         row, code = await own.add_method(
-            session, user=user, name=kind, kind=kind, address=address, at=at
+            session, user=user, name=kind, kind=kind, address=address, at=at, provider=provider
         )
         await session.commit()
-    method = Method(kind=row.kind, address=row.address)  # type: ignore[arg-type]
+    method = own.as_method(row)
     asker, workspace = await _asker(services, user)
     text = services.renderer.render_plain(
         "paging/code.j2", code=code, kind=kind, asker=asker, workspace=workspace
@@ -98,7 +109,15 @@ async def add_contact(services: Services, *, user: str, kind: str, address: str 
     except VendorFailure as failure:
         return _reply(services, "code_failed", name=kind, where=where, detail=failure.detail)
     topic = _topic_link(paging.ntfy_url, address) if kind == "ntfy" else None
-    return _reply(services, "code_sent", name=kind, where=where, topic=topic)
+    through = own.carriers(method)[0] if provider else None
+    return _reply(services, "code_sent", name=kind, where=where, topic=topic, through=through)
+
+
+def _provider_on(services: Services, provider: str) -> bool:
+    """Whether the operator set ``provider`` up (its account, its number)."""
+    if provider == "vonage":
+        return services.settings.vonage.on
+    return services.settings.paging.twilio_on
 
 
 def new_topic() -> str:
@@ -165,7 +184,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
         _, rules = await own.effective(session, contacts, user)
         drill, _ = await own.in_drills(session, contacts, user)
     from_file = [
-        (name, method.kind, masked(method.kind, method.address))
+        (name, method.kind, masked(method.kind, method.address), *own.carriers(method))
         for name, method in contacts.person(user).contacts.items()
     ]
     mine = [
@@ -175,6 +194,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
             masked(row.kind, row.address),
             row.verified_at is not None,
             row.tested_at,
+            own.carriers(own.as_method(row))[0],
         )
         for row in rows
     ]
