@@ -19,7 +19,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
-from bot.flows.paging.hooks import send_to
+from bot.flows.paging.hooks import send_test_card, send_to
 from bot.flows.paging.phones import (
     TWILIO_STATUS_PATH,
     VONAGE_EVENT_PATH,
@@ -259,9 +259,10 @@ def parse_rules(text: str, known: list[str]) -> tuple[Rule, ...]:
 async def deliver(
     services: Services, method: Method, subject: str, text: str, *, provider: str | None = None
 ) -> str | None:
-    """Send ``text`` through ``method`` outside any page (a code, a test, a drill); the
-    service's id for it (Twilio's SID, Vonage's uuid, ntfy's message id, the mail's
-    Message-ID). An SMS or a call goes through ``provider``, else the contact's own."""
+    """Send ``text`` through ``method`` outside any page (a code, a test, a drill): an SMS, a
+    call, a mail, a push, a signed webhook POST or a Teams card; the service's id for it
+    (Twilio's SID, Vonage's uuid, ntfy's message id, the mail's Message-ID). An SMS or a call
+    goes through ``provider``, else the contact's own."""
     paging = services.settings.paging
     http = services.http
     assert http is not None, "paging needs the application's HTTP session"
@@ -318,6 +319,9 @@ async def deliver(
     elif method.kind == "webhook":
         await _deliver_webhook(services, method, text)
         return None  # a webhook's receiver gives no id of its own
+    elif method.kind == "teams":
+        await send_test_card(services, method.address, subject, text)
+        return None  # Workflows answers 202 without an id
     else:
         raise VendorFailure(
             f"{method.kind} is not a method ({', '.join(CONTACT_KINDS)})", retryable=False
