@@ -113,6 +113,10 @@ class FakeHttpServer:
             raise ValueError(f"stall() needs seconds >= 0, not {seconds}")
         self._mishaps.append(Mishap(_positive(times), stall=seconds))
 
+    def recover(self) -> None:
+        """Forget every pending mishap: the service answers normally again (an outage ends)."""
+        self._mishaps.clear()
+
     async def next_mishap(self) -> Mishap | None:
         """Take the oldest pending mishap, if any; a stall is waited out (until ``stop()``)
         before it is returned, for the fake to answer with its ``status``."""

@@ -207,10 +207,26 @@ class FakeTwilio(FakeHttpServer):
         call.status = "in-progress"
         return await self._call_event(call, "answered")
 
-    async def hang_up(self, call: PlacedCall, status: str = "completed") -> int:
-        """The call ends: ``completed``, or ``busy``, ``no-answer``, ``failed``."""
+    async def hang_up(
+        self,
+        call: PlacedCall,
+        status: str = "completed",
+        *,
+        error_code: int | None = None,
+        sip_code: int | None = None,
+    ) -> int:
+        """The call ends: ``completed``, or ``busy``, ``no-answer``, ``failed``. The status
+        callback carries the call's final SIP response (``SipResponseCode``: 200 when it was
+        answered, else ``sip_code`` when given) and, for a failed call, Twilio's
+        ``ErrorCode`` when given (Call resource, "StatusCallback parameters"; Twilio's
+        error dictionary, e.g. 13224 invalid number, 13227 no international permission)."""
         call.status = status
-        return await self._call_event(call, "completed")
+        extra = {}
+        if status == "completed" or sip_code is not None:
+            extra["SipResponseCode"] = str(200 if status == "completed" else sip_code)
+        if error_code is not None:
+            extra["ErrorCode"] = str(error_code)
+        return await self._call_event(call, "completed", extra)
 
     async def press(self, call: PlacedCall, digit: str) -> str:
         """Press a key during the call's ``<Gather>``: its action gets ``Digits``; what the
@@ -251,11 +267,14 @@ class FakeTwilio(FakeHttpServer):
         )
         return status, reply
 
-    async def _call_event(self, call: PlacedCall, event: str) -> int:
+    async def _call_event(
+        self, call: PlacedCall, event: str, extra: dict[str, str] | None = None
+    ) -> int:
         if event not in call.events:
             return 0  # Twilio reports only the events asked for
         fields = {"CallSid": call.sid, "CallStatus": call.status, "AccountSid": self.account_sid,
-                  "From": call.from_, "To": call.to, "Direction": "outbound-api"}  # fmt: skip
+                  "From": call.from_, "To": call.to, "Direction": "outbound-api",
+                  **(extra or {})}  # fmt: skip
         return await self._callback(call.status_callback, fields)
 
     async def _callback(self, url: str | None, fields: dict[str, str]) -> int:

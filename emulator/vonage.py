@@ -263,13 +263,15 @@ class FakeVonage(FakeHttpServer):
 
     # -- what phones do, as Vonage reports it ----------------------------------------------
     async def deliver(self, sms: SentMessage, status: str = "delivered") -> int:
-        """The message status webhook: ``delivered``, ``rejected``, ``undelivered``..."""
+        """The message status webhook: ``delivered``, ``rejected``, ``undeliverable``..."""
         sms.status = status
         document: dict[str, Any] = {
             "message_uuid": sms.uuid, "to": sms.to, "from": sms.from_, "timestamp": _now(),
             "status": status, "channel": "sms", "client_ref": sms.client_ref,
         }  # fmt: skip
-        if status in ("rejected", "undelivered"):
+        # "Rejected Status Callbacks": sent "with an error object describing the failure";
+        # undeliverable: Vonage could not reach the messaging provider.
+        if status in ("rejected", "undelivered", "undeliverable"):
             document["error"] = {
                 "type": f"{ERRORS}/messages#1320",
                 "title": "1320",
@@ -295,9 +297,13 @@ class FakeVonage(FakeHttpServer):
         """The person picks up: the ``answered`` event."""
         return await self._event(call, "answered")
 
-    async def hang_up(self, call: PlacedCall, status: str = "completed") -> int:
-        """The call ends: ``completed``, or ``busy``, ``timeout``, ``unanswered``, ``failed``."""
-        return await self._event(call, status)
+    async def hang_up(
+        self, call: PlacedCall, status: str = "completed", *, detail: str | None = None
+    ) -> int:
+        """The call ends: ``completed``, or ``busy``, ``timeout``, ``unanswered``,
+        ``rejected``, ``failed``; those carry a ``detail`` when given (Voice API, "Event
+        webhook": ``invalid_number``, ``restricted``, ``declined``, ``cannot_route``...)."""
+        return await self._event(call, status, detail)
 
     async def press(self, call: PlacedCall, digit: str) -> str:
         """Press a key during the NCCO's ``input``: its eventUrl gets the DTMF event; what
@@ -326,11 +332,13 @@ class FakeVonage(FakeHttpServer):
         call.said += said
         return " ".join(said)
 
-    async def _event(self, call: PlacedCall, status: str) -> int:
+    async def _event(self, call: PlacedCall, status: str, detail: str | None = None) -> int:
         call.status = status
         document = {"uuid": call.uuid, "conversation_uuid": call.conversation_uuid,
                     "status": status, "direction": "outbound", "timestamp": _now(),
                     "from": call.from_, "to": call.to}  # fmt: skip
+        if detail is not None:
+            document["detail"] = detail
         return await self._callback(call.event_url, document)
 
     async def _callback(self, url: str, document: dict[str, Any]) -> int:

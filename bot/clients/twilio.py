@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import aiohttp
 
+from bot.clients.phone_reports import Report
 from bot.clients.vendor_http import Answer, VendorFailure, retry_after_seconds
 from bot.config import Secret
 
@@ -35,7 +36,8 @@ REFUSED_FOR_GOOD = {
 # Codes that say the number itself will not work: its owner is told (bot/flows/paging/trouble.py).
 BAD_NUMBER = frozenset({21211, 21610, 21614})
 # What a status callback's ErrorCode says of an SMS or a call that did not arrive (Twilio's
-# error dictionary, https://www.twilio.com/docs/api/errors/<code>: log type CARRIER).
+# error dictionary, https://www.twilio.com/docs/api/errors/<code>: log types CARRIER for SMS,
+# Programmable Voice for calls).
 CARRIER_ERRORS = {
     30003: "the carrier could not reach the phone: off, out of coverage or roaming (error 30003)",
     30004: "the carrier or the person blocks messages from warroom's number (error 30004)",
@@ -46,22 +48,64 @@ CARRIER_ERRORS = {
     21610: "the person has unsubscribed from this number's SMS (error 21610)",
     21614: "Twilio says the number cannot receive SMS (error 21614)",
     21211: "Twilio says the number is not a valid phone number (error 21211)",
+    13223: "Twilio says the number is not a phone number it can dial (error 13223)",
+    13224: "Twilio cannot call this number: it is invalid or not supported (error 13224)",
+    13227: "the Twilio account may not call this country: its geographic permissions (error 13227)",
+    21215: "the Twilio account's geographic permissions do not allow this call (error 21215)",
+    21217: "Twilio says the number does not appear to be valid (error 21217)",
+    34002: "the phone was busy (error 34002)",
+}
+# A call's final SIP response (the status callback's SipResponseCode; RFC 3261, section 21),
+# in words, when Twilio gives no ErrorCode.
+SIP_RESPONSES = {
+    404: "the network does not know the number (SIP 404)",
+    408: "the network did not answer in time (SIP 408)",
+    410: "the number is no longer in service (SIP 410)",
+    480: "the phone was unavailable: off or out of coverage (SIP 480)",
+    484: "the number is incomplete (SIP 484)",
+    486: "the phone was busy (SIP 486)",
+    487: "the call was cut off before it was answered (SIP 487)",
+    503: "the carrier's network was unavailable (SIP 503)",
+    603: "the person declined the call (SIP 603)",
+    604: "the number does not exist anywhere (SIP 604)",
 }
 # Those that say the number itself will not take pages until someone changes something (it
-# is unknown, a landline, blocking, unsubscribed): its owner and their schedules' owners are
-# told. 30003 (phone off), 30007 (the carrier's filter of warroom's text or number) and 30008
-# pass or are the operator's: the next rule fires, nobody is told their number is wrong.
-BAD_NUMBER_REPORTED = frozenset({30004, 30005, 30006, 21211, 21610, 21614})
+# is unknown, a landline, blocking, unsubscribed, invalid): its owner and their schedules'
+# owners are told. 30003 (phone off), 30007 (the carrier's filter of warroom's text or number),
+# 30008, a busy or declined call pass or are the operator's (13227, 21215: the account's
+# permissions): the next rule fires, nobody is told their number is wrong.
+BAD_NUMBER_REPORTED = frozenset({30004, 30005, 30006, 21211, 21610, 21614, 13223, 13224, 21217})
+BAD_NUMBER_SIP = frozenset({404, 410, 484, 604})
+# Reports that say an SMS or a call did not reach the person.
+FAILED_STATUSES = frozenset({"failed", "undelivered", "busy", "no-answer", "canceled"})
 
 
-def reported_error(code: str | None) -> tuple[str | None, bool]:
-    """A status callback's ``ErrorCode`` in words (None without one), and whether it says the
-    number itself will not work."""
-    if not code:
-        return None, False
-    number = int(code) if code.isdigit() else None
-    words = CARRIER_ERRORS.get(number or 0) or f"the carrier reported error {code}"
-    return words, number in BAD_NUMBER_REPORTED
+def reported_error(code: str | None, sip: str | None = None) -> tuple[str | None, bool]:
+    """A status callback's ``ErrorCode`` (an SMS's or a call's), else a call's
+    ``SipResponseCode``, in words (None without either), and whether it says the number
+    itself will not work."""
+    number = int(code) if code and code.isdigit() else None
+    sip_number = int(sip) if sip and sip.isdigit() else None
+    if code:
+        words = CARRIER_ERRORS.get(number or 0) or f"the carrier reported error {code}"
+        return words, number in BAD_NUMBER_REPORTED or sip_number in BAD_NUMBER_SIP
+    if sip_number is not None and sip_number >= 300:
+        words = SIP_RESPONSES.get(sip_number) or f"the network answered SIP {sip_number}"
+        return words, sip_number in BAD_NUMBER_SIP
+    return None, False
+
+
+def report(form: Mapping[str, str]) -> Report | None:
+    """A status callback (an SMS's ``MessageStatus``, a call's ``CallStatus``) as a Report;
+    None without a status. Why it failed is read only for a failure: a completed call's
+    ``SipResponseCode`` 200 says nothing."""
+    status = form.get("MessageStatus") or form.get("CallStatus") or ""
+    if not status:
+        return None
+    why, bad = None, False
+    if status in FAILED_STATUSES:
+        why, bad = reported_error(form.get("ErrorCode"), form.get("SipResponseCode"))
+    return Report("Twilio", status, status, why, bad)
 
 
 # What a call reports to its StatusCallback: each of these, not only "completed".

@@ -1,7 +1,8 @@
-"""``/oncall contact [add <method> <address> | verify <method> <code> | test [method] |
-remove <method> | drill [on|off]]``: a person's own contact methods, each verified with a code
-before it pages them, and whether paging drills may reach them; alone, the list of them and
-the rules that use them."""
+"""``/oncall contact [add <method> <address> [via <provider>] | verify <method> <code> |
+test [method] | remove <method> | drill [on|off]]``: a person's own contact methods, each
+verified with a code before it pages them (an SMS or a call through Twilio, or through Vonage
+when ``via vonage`` says so), and whether paging drills may reach them; alone, the list of
+them and the rules that use them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from commands.base import CommandRequest, Subcommand
 
 ACTIONS = ("list", "add", "verify", "test", "remove", "drill")
 DRILL_WORDS = {"on": True, "off": False}
+# ``add sms +33… via vonage``: the provider that carries an SMS or a call.
+VIA = "via"
 # Slack wraps what looks like a link or a phone number when it escapes command text:
 # <mailto:erin@example.com|erin@example.com>, <tel:+15555550123|+15555550123>.
 _WRAPPED = ("<mailto:", "<tel:")
@@ -30,16 +33,17 @@ def validate(args: str) -> tuple[str, list[str]]:
     words = [_unwrapped(word) for word in decode_entities(args).split()]
     action = words[0].lower() if words else "list"
     rest = words[1:]
-    wanted = {"list": (0, 0), "add": (1, 2), "verify": (2, 2), "test": (0, 1), "remove": (1, 1),
+    wanted = {"list": (0, 0), "add": (1, 4), "verify": (2, 2), "test": (0, 1), "remove": (1, 1),
               "drill": (0, 1)}  # fmt: skip
     if (
         action not in wanted
         or not wanted[action][0] <= len(rest) <= wanted[action][1]
         or (action == "drill" and rest and rest[0].lower() not in DRILL_WORDS)
+        or (action == "add" and len(rest) > 2 and (len(rest) != 4 or rest[2].lower() != VIA))
     ):
         raise UsageError(
-            "Use `/oncall contact`, `add <sms|voice|email> <number or address>`, `add ntfy` "
-            "(warroom makes your topic), "
+            "Use `/oncall contact`, `add <sms|voice|email> <number or address>` (a number "
+            "`via vonage` to have Vonage carry it), `add ntfy` (warroom makes your topic), "
             "`verify <method> <code>`, `test [method]`, `remove <method>` or `drill on|off`."
         )
     return action, rest
@@ -56,7 +60,10 @@ async def contact(request: CommandRequest, services: Services) -> str:
     user = request.user_id
     if action == "add":
         address = rest[1] if len(rest) > 1 else None
-        return await add_contact(services, user=user, kind=rest[0], address=address)
+        provider = rest[3] if len(rest) == 4 else None
+        return await add_contact(
+            services, user=user, kind=rest[0], address=address, provider=provider
+        )
     if action == "verify":
         return await verify_contact(services, user=user, name=rest[0], code=rest[1])
     if action == "test":
@@ -71,10 +78,11 @@ async def contact(request: CommandRequest, services: Services) -> str:
 
 SUBCOMMAND = Subcommand(
     name="contact",
-    usage="contact [add <method> [<address>] | verify <method> <code> | test [method] | "
-    "remove <method> | drill on|off]",
-    summary="Your contact methods for pages (SMS, voice, email, ntfy push): add one, verify "
-    "it with the code sent to it, test it; take part in paging drills or not",
+    usage="contact [add <method> [<address>] [via vonage] | verify <method> <code> | "
+    "test [method] | remove <method> | drill on|off]",
+    summary="Your contact methods for pages (SMS, voice through Twilio or Vonage, email, ntfy "
+    "push): add one, verify it with the code sent to it, test it; take part in paging drills "
+    "or not",
     handler=contact,
     validate=validate,
 )

@@ -276,6 +276,7 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     # The paging drill reaches Carol, who opted in, through each provider; the Paging panel's
     # figures are printed beside the insights' address.
     drill = result.stdout.split("warroom paging drill (Carol opted in):")[1]
+    assert re.search(r"Paging drill of \d{4}-\d\d-\d\d \d\d:\d\d UTC \(run by hand\):", drill)
     for check in ("ntfy ntfy: ok", "twilio sms: ok", "twilio voice: ok"):
         assert f"{check} (through U0CAROL)" in drill, drill
     assert re.search(

@@ -58,7 +58,8 @@ async def test_a_persons_page_shows_how_pages_reach_them_masked_to_members_only(
             shown = text_of(html)
             # Each cell names its column (data-label), which a phone shows beside it.
             assert (
-                '<td data-label="Name"><code>sms</code></td><td data-label="Method">SMS</td>'
+                '<td data-label="Name"><code>sms</code></td>'
+                '<td data-label="Method">SMS through Twilio</td>'
                 '<td data-label="Where">+1 •••• 0123</td><td data-label="Set by">themselves<'
             ) in html
             assert (

@@ -15,6 +15,7 @@ import yaml
 from emulator import FakeNtfy, FakeTeamsWorkflow, SlackEmulator
 from emulator.teams import message_problem
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.oncall.test_oncall_command import oncall
 from tests.paging.scenario import NOW, declare_sev1, paging_settings, person_pages
 
 TOPIC = "carol-7f3a9c"
@@ -127,3 +128,23 @@ def test_the_fake_refuses_what_teams_would_not_post(change: object, problem: str
     assert message_problem(message) is None
     change(message)  # type: ignore[operator]
     assert problem in (message_problem(message) or "")
+
+
+async def test_contact_test_posts_a_test_card_and_says_why_the_flow_refused_it(
+    warroom: Warroom, services: tuple[FakeTeamsWorkflow, FakeNtfy]
+) -> None:
+    """``/oncall contact test ops``: a card saying it is a test reaches the flow (no button to
+    acknowledge: nothing is paged); a flow that refuses is said with its status."""
+    teams, _ = services
+    said = await oncall(warroom, "contact test ops", user=CAROL)
+    assert teams.refused == []
+    (card,) = teams.cards
+    assert card["body"][0]["text"] == "warroom: a test page"
+    assert card["body"][1]["text"].startswith("This is a test from warroom")
+    assert card["actions"] == []
+    assert ":white_check_mark: ops (Microsoft Teams ops-teams): sent" in said
+    await warroom.advance(minutes=1)  # one test page a minute at most
+    teams.fail(404, times=1)
+    said = await oncall(warroom, "contact test ops", user=CAROL)
+    assert ":x: ops (Microsoft Teams ops-teams): Teams Workflows answered HTTP 404" in said
+    assert "s3cr3t" not in said and len(teams.cards) == 1

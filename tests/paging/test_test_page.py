@@ -142,7 +142,7 @@ async def test_the_home_shows_her_methods_masked_her_rules_and_her_last_test(
     twilio, _ = phones
     home = await open_home(warroom, CAROL)
     (methods, last) = home["How pages reach you"]
-    assert "• `call` call +1 •••• 0123 (the contacts file's)" in methods
+    assert "• `call` call +1 •••• 0123 through Twilio (the contacts file's)" in methods
     assert "• `mail` email c•••@example.com (the contacts file's)" in methods
     assert "*Your rules* (the defaults): after 0s: slack" in methods
     assert last == "*No test page yet*: `/oncall test-page` tries every verified method."

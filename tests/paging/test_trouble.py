@@ -121,8 +121,9 @@ async def test_an_unsubscribed_number_is_said_to_her_and_the_owner_once(
 
     (methods, _) = (await open_home(warroom, CAROL))["How pages reach you"]
     assert (
-        "• `sms` SMS +1 •••• 0123 (the contacts file's) :warning: *failing*: the person has "
-        "unsubscribed from this number's SMS (error 21610) (`/oncall contact test sms`)"
+        "• `sms` SMS +1 •••• 0123 through Twilio (the contacts file's) :warning: *failing*: the "
+        "person has unsubscribed from this number's SMS (error 21610) (`/oncall contact test "
+        "sms`)"
     ) in methods
     said = await oncall(warroom, "contact test sms", user=CAROL)
     assert "unsubscribed from this number's SMS (error 21610)" in said

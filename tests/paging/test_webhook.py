@@ -16,6 +16,7 @@ import yaml
 from bot.config.paging_hooks import HooksError, parse_hooks
 from emulator import FakeNtfy, FakeWebhookReceiver, SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.oncall.test_oncall_command import oncall
 from tests.paging.scenario import NOW, declare_sev1, notifications, paging_settings, person_pages
 
 SECRET = "whsec-0f9c2d7a41b3"
@@ -181,3 +182,18 @@ def test_a_bad_webhooks_file_is_refused_with_why(document: object, problem: str)
     with pytest.raises(HooksError) as refused:
         parse_hooks(document)
     assert problem in str(refused.value)
+
+
+async def test_contact_test_sends_a_signed_test_and_says_why_the_receiver_refused_it(
+    warroom: Warroom, receiver: tuple[FakeWebhookReceiver, FakeNtfy, Clock]
+) -> None:
+    hook, _, _ = receiver
+    said = await oncall(warroom, "contact test bridge", user=CAROL)
+    (test,) = hook.tests
+    assert test["type"] == "test" and test["text"].startswith("This is a test from warroom")
+    assert ":white_check_mark: bridge (webhook signal-bridge): sent" in said
+    await warroom.advance(minutes=1)
+    hook.fail(503, times=1)
+    said = await oncall(warroom, "contact test bridge", user=CAROL)
+    assert ":x: bridge (webhook" in said and "503" in said
+    assert SECRET not in said and len(hook.tests) == 1

@@ -53,10 +53,16 @@ def page_card(card: Card) -> dict[str, Any]:
                 "color": "Attention" if card.urgent else "Warning",
             },
             *([{"type": "TextBlock", "text": card.text, "wrap": True}] if card.text else []),
-            {
-                "type": "FactSet",
-                "facts": [{"title": title, "value": value} for title, value in card.facts],
-            },
+            *(
+                [
+                    {
+                        "type": "FactSet",
+                        "facts": [{"title": t, "value": v} for t, v in card.facts],
+                    }
+                ]
+                if card.facts
+                else []  # a test card says it all in its text
+            ),
         ],
         "actions": actions,
     }

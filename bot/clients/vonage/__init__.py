@@ -11,6 +11,7 @@ call through either acknowledges the same way.
 - ``tokens``: the JWT warroom signs (RS256, the application's private key) and the one it
   checks on webhooks (HS256, the signature secret); no dependency: RSA in pure Python.
 - ``calls``: the SMS and the call, what their answers mean, and the NCCO of a page's call.
+- ``reports``: what Vonage's status and event webhooks say became of them, in words.
 
 May import: ``bot.basics``, ``bot.config`` and ``bot/clients/*.py`` (vendor_http).
 """
@@ -24,6 +25,7 @@ from bot.clients.vonage.calls import (
     talk_ncco,
     vonage_number,
 )
+from bot.clients.vonage.reports import call_report, message_report
 from bot.clients.vonage.tokens import (
     WebhookClaims,
     application_token,
@@ -35,7 +37,9 @@ __all__ = [
     "VonageFailure",
     "WebhookClaims",
     "application_token",
+    "call_report",
     "digits_ncco",
+    "message_report",
     "place_call",
     "send_sms",
     "signed_by_vonage",

@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clients import twilio
+from bot.clients.phone_reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.alerting.intake import keep_own_alert
 from bot.flows.paging.own_contacts import deliver
@@ -259,29 +259,20 @@ async def _alert_for(
     return drill_alerts.passed_alert(provider, failed_at=before.started_at, at=now)
 
 
-async def record_drill_status(
-    services: Services,
-    *,
-    sid: str,
-    status: str,
-    error_code: str | None,
-    provider: str = "Twilio",
-    said: str | None = None,
-) -> bool:
-    """Twilio's status callback for a drill's SMS or call (or Vonage's webhook, its status
-    in Twilio's words, ``said`` in its own): settles its check (once); False when no check
-    has that id."""
+async def record_drill_status(services: Services, *, sid: str, report: Report) -> bool:
+    """A provider's report on a drill's SMS or call (Twilio's status callback, Vonage's
+    webhook, in Twilio's words): settles its check (once), a failure with why in words;
+    False when no check has that id."""
     async with session_scope(services.engine) as session:
         check = await check_by_vendor_id(session, sid)
         if check is None:
             return False
+        status = report.status
         if status in _TWILIO_OK or status in _TWILIO_FAILED:
             detail = None
             if status in _TWILIO_FAILED:
-                words = twilio.reported_error(error_code)[0] if provider == "Twilio" else None
-                words = words or (f"error {error_code}" if error_code else None)
-                detail = f"{provider} reported it {said or status}" + (
-                    f": {words}" if words else ""
+                detail = f"{report.provider} reported it {report.said}" + (
+                    f": {report.why}" if report.why else ""
                 )
             settle(check, ok=status in _TWILIO_OK, detail=detail, at=services.clock())
             session.add(check)

@@ -1,13 +1,14 @@
-"""Not delivered in time: an SMS or a call Twilio took but never reported delivered or
-answered within ``WARROOM_PAGING_DELIVERY_WAIT`` counts as not reaching the person, and
+"""Not delivered in time: an SMS or a call Twilio or Vonage took but never reported delivered
+or answered within ``WARROOM_PAGING_DELIVERY_WAIT`` counts as not reaching the person, and
 their next rule fires at once (bot/flows/paging/fallback.py), said in the incident's channel.
 
-Only SMS and calls wait: their outcome comes later, in Twilio's status callback (delivered;
-a call answered, busy, unanswered). ntfy's, the mail server's, a webhook's and Teams'
-acceptance is their answer to the send itself, and Slack's DM goes through the outbox. The
-wait is a ``delivery_wait`` job written in the transaction that kept the notification sent,
-so it survives a restart; it does nothing once the report came, the page ended, or the next
-rule is due anyway. Without ``WARROOM_PUBLIC_URL`` Twilio has nowhere to report to: no wait.
+Only SMS and calls wait: their outcome comes later, in Twilio's status callback or Vonage's
+status and event webhooks (delivered; a call answered, busy, unanswered). ntfy's, the mail
+server's, a webhook's and Teams' acceptance is their answer to the send itself, and Slack's DM
+goes through the outbox. The wait is a ``delivery_wait`` job written in the transaction that
+kept the notification sent, so it survives a restart; it does nothing once the report came,
+the page ended, or the next rule is due anyway. Without ``WARROOM_PUBLIC_URL`` neither has
+anywhere to report to: no wait.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.paging.fallback import fire_next_rule
+from bot.flows.paging.phones import NAMES
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -25,7 +27,7 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, Job, Notification
 
 log = logging.getLogger(__name__)
-# Methods whose delivery is reported after the send (Twilio's status callbacks).
+# Methods whose delivery is reported after the send (Twilio's and Vonage's callbacks).
 REPORTED_LATER = frozenset({"sms", "voice"})
 
 
@@ -61,7 +63,7 @@ async def check_delivery(services: Services, job: Job) -> None:
     if incident is None:
         return
     wait = services.settings.paging.delivery_wait
-    why = _not_reported(notification.method, wait)
+    why = _not_reported(notification.method, notification.provider, wait)
     if await fire_next_rule(services, incident, notification, why, unconfirmed=True):
         services.metrics.notification(notification.method, "unconfirmed")
         log.info(
@@ -73,9 +75,11 @@ async def check_delivery(services: Services, job: Job) -> None:
         )
 
 
-def _not_reported(method: str, wait: timedelta) -> str:
+def _not_reported(method: str, provider: str | None, wait: timedelta) -> str:
+    """Why, in words: who carried it (the provider that took it) and what it did not say."""
     minutes, seconds = divmod(int(wait.total_seconds()), 60)
     span = f"{minutes} min" if not seconds else f"{int(wait.total_seconds())} s"
+    who = NAMES.get(provider or "twilio", "Twilio")
     if method == "voice":
-        return f"Twilio did not report the call answered within {span}"
-    return f"Twilio did not report it delivered within {span}"
+        return f"{who} did not report the call answered within {span}"
+    return f"{who} did not report it delivered within {span}"

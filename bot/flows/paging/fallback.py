@@ -3,9 +3,11 @@ or reported it failed, undelivered or unanswered) or is not reported delivered i
 (bot/flows/paging/delivery.py), the person's next notification rule fires
 at once instead of at its offset, and the incident's channel says so.
 
-The next rule is the lowest rule of the same page after the failed one's that still has
-notifications waiting; only those not yet due are brought forward, so a failure said twice
-(a retried send, a replayed status callback) brings nothing forward twice and is said once.
+The next rule is the lowest rule of the same page after the failed one's; only its
+notifications still waiting and not yet due are brought forward, so a failure said twice (a
+retried send, a replayed status callback) brings nothing forward twice and is said once, and
+a send that keeps failing (a provider's outage) does not bring the later rules forward one by
+one: they keep their offsets.
 """
 
 from __future__ import annotations
@@ -48,13 +50,14 @@ async def fire_next_rule(
         page = await session.get(PersonPage, notification.page_id)
         if page is None or page.state != "open":
             return False
-        waiting = [n for n in await pages.notifications_of(session, incident.id or 0)
-                   if n.page_id == page.id and n.state == "pending"
-                   and n.rule > notification.rule]  # fmt: skip
-        if not waiting:
+        after = [n for n in await pages.notifications_of(session, incident.id or 0)
+                 if n.page_id == page.id and n.rule > notification.rule]  # fmt: skip
+        if not after:
             return False
-        rule = min(n.rule for n in waiting)
-        later = [n for n in waiting if n.rule == rule and n.due_at > now]
+        # The rule right after the failed one; when it went already, nothing more: a send
+        # retried and failing again does not bring the rules after it forward one by one.
+        rule = min(n.rule for n in after)
+        later = [n for n in after if n.rule == rule and n.state == "pending" and n.due_at > now]
         if not later:
             return False
         for found in later:

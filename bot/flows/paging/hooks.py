@@ -96,9 +96,6 @@ async def send_card(
     acknowledge_url: str | None,
 ) -> None:
     """Post the page's Adaptive Card to the Teams destination ``name``."""
-    found = services.settings.hooks.destinations.get(name)
-    if found is None or not found.teams:
-        raise VendorFailure(f"no Teams destination {name!r}", retryable=False)
     card = Card(
         title=f"{incident.reference} {incident.severity} {words['title']}",
         facts=facts,
@@ -107,5 +104,20 @@ async def send_card(
         incident_url=incident_url,
         urgent=incident.severity in ("SEV1", "SEV2"),
     )
+    await _post_to_teams(services, name, card)
+
+
+async def send_test_card(services: Services, name: str, title: str, text: str) -> None:
+    """Post a test card (``title``, ``text`` saying it is a test, no buttons) to the Teams
+    destination ``name``: ``/oncall contact test``."""
+    card = Card(title=title, facts=(), slack_url=None, acknowledge_url=None,
+                incident_url=None, urgent=False, text=text)  # fmt: skip
+    await _post_to_teams(services, name, card)
+
+
+async def _post_to_teams(services: Services, name: str, card: Card) -> None:
+    found = services.settings.hooks.destinations.get(name)
+    if found is None or not found.teams:
+        raise VendorFailure(f"no Teams destination {name!r}", retryable=False)
     assert services.http is not None, "paging needs the application's HTTP session"
     await post_card(services.http, services.settings.hooks.secrets[name], page_card(card))

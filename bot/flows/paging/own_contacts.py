@@ -19,7 +19,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
-from bot.flows.paging.hooks import send_to
+from bot.flows.paging.hooks import send_test_card, send_to
 from bot.flows.paging.phones import (
     TWILIO_STATUS_PATH,
     VONAGE_EVENT_PATH,
@@ -47,13 +47,24 @@ TEMPLATE = "messages/oncall/contact.j2"
 TOPIC_BYTES = 24
 
 
-async def add_contact(services: Services, *, user: str, kind: str, address: str | None) -> str:
+async def add_contact(
+    services: Services, *, user: str, kind: str, address: str | None, provider: str | None = None
+) -> str:
     """Add (or replace) the person's ``kind`` method and send it a code to verify it with:
     refused, said, when the number's type or country is not allowed, when the file or another
     person holds the address, or when a limit on codes is reached. An ntfy topic is warroom's
-    own, random (``address`` None); a topic chosen by the person is refused."""
+    own, random (``address`` None); a topic chosen by the person is refused. An SMS or a
+    call goes through ``provider`` (``vonage``; None: Twilio), its code too, when the
+    operator set that provider up."""
     kind = kind.lower()
     paging = services.settings.paging
+    provider = provider.lower() if provider else None
+    if provider is not None:
+        if kind not in own.PHONE_KINDS or provider not in own.PHONE_NAMES:
+            return _reply(services, "provider_unknown", name=kind, provider=provider)
+        if not _provider_on(services, provider):
+            return _reply(services, "provider_off", provider=own.PHONE_NAMES[provider])
+        provider = None if provider == "twilio" else provider
     if kind == "ntfy":
         if address is not None:
             return _reply(services, "topic_chosen")
@@ -84,10 +95,10 @@ async def add_contact(services: Services, *, user: str, kind: str, address: str 
             zone = await zone_of(services, user)
             return _reply(services, "code_limit", name=kind, limit=limit, zone=zone)
         row, code = await own.add_method(
-            session, user=user, name=kind, kind=kind, address=address, at=at
+            session, user=user, name=kind, kind=kind, address=address, at=at, provider=provider
         )
         await session.commit()
-    method = Method(kind=row.kind, address=row.address)  # type: ignore[arg-type]
+    method = own.as_method(row)
     asker, workspace = await _asker(services, user)
     text = services.renderer.render_plain(
         "paging/code.j2", code=code, kind=kind, asker=asker, workspace=workspace
@@ -98,7 +109,15 @@ async def add_contact(services: Services, *, user: str, kind: str, address: str 
     except VendorFailure as failure:
         return _reply(services, "code_failed", name=kind, where=where, detail=failure.detail)
     topic = _topic_link(paging.ntfy_url, address) if kind == "ntfy" else None
-    return _reply(services, "code_sent", name=kind, where=where, topic=topic)
+    through = own.carriers(method)[0] if provider else None
+    return _reply(services, "code_sent", name=kind, where=where, topic=topic, through=through)
+
+
+def _provider_on(services: Services, provider: str) -> bool:
+    """Whether the operator set ``provider`` up (its account, its number)."""
+    if provider == "vonage":
+        return services.settings.vonage.on
+    return services.settings.paging.twilio_on
 
 
 def new_topic() -> str:
@@ -165,7 +184,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
         _, rules = await own.effective(session, contacts, user)
         drill, _ = await own.in_drills(session, contacts, user)
     from_file = [
-        (name, method.kind, masked(method.kind, method.address))
+        (name, method.kind, masked(method.kind, method.address), *own.carriers(method))
         for name, method in contacts.person(user).contacts.items()
     ]
     mine = [
@@ -175,6 +194,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
             masked(row.kind, row.address),
             row.verified_at is not None,
             row.tested_at,
+            own.carriers(own.as_method(row))[0],
         )
         for row in rows
     ]
@@ -239,9 +259,10 @@ def parse_rules(text: str, known: list[str]) -> tuple[Rule, ...]:
 async def deliver(
     services: Services, method: Method, subject: str, text: str, *, provider: str | None = None
 ) -> str | None:
-    """Send ``text`` through ``method`` outside any page (a code, a test, a drill); the
-    service's id for it (Twilio's SID, Vonage's uuid, ntfy's message id, the mail's
-    Message-ID). An SMS or a call goes through ``provider``, else the contact's own."""
+    """Send ``text`` through ``method`` outside any page (a code, a test, a drill): an SMS, a
+    call, a mail, a push, a signed webhook POST or a Teams card; the service's id for it
+    (Twilio's SID, Vonage's uuid, ntfy's message id, the mail's Message-ID). An SMS or a call
+    goes through ``provider``, else the contact's own."""
     paging = services.settings.paging
     http = services.http
     assert http is not None, "paging needs the application's HTTP session"
@@ -298,6 +319,9 @@ async def deliver(
     elif method.kind == "webhook":
         await _deliver_webhook(services, method, text)
         return None  # a webhook's receiver gives no id of its own
+    elif method.kind == "teams":
+        await send_test_card(services, method.address, subject, text)
+        return None  # Workflows answers 202 without an id
     else:
         raise VendorFailure(
             f"{method.kind} is not a method ({', '.join(CONTACT_KINDS)})", retryable=False

@@ -21,9 +21,9 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import mentioned_users, to_plain
-from bot.clients import twilio
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
+from bot.clients.phone_reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging import phones
@@ -602,38 +602,26 @@ _REPORTED = {
 _NOT_REACHED = {"undelivered", "failed", "busy", "no-answer"}
 
 
-async def record_status(
-    services: Services,
-    *,
-    sid: str,
-    status: str,
-    error_code: str | None,
-    provider: str = "Twilio",
-    said: str | None = None,
-) -> bool:
-    """Keep what Twilio reports of an SMS or a call (``MessageStatus``/``CallStatus``) as
-    what became of its notification, once (a replayed report changes nothing); False when
-    no notification has that SID. Vonage's reports come here in Twilio's words (``status``),
-    ``provider`` and ``said`` (its own word) naming them in the channel."""
+async def record_status(services: Services, *, sid: str, report: Report) -> bool:
+    """Keep what a provider reports of an SMS or a call (Twilio's ``MessageStatus`` or
+    ``CallStatus``, Vonage's status or call event, in Twilio's words) as what became of its
+    notification, once (a replayed report changes nothing); False when no notification has
+    that id. A failure is said in the channel with why in words; one that blames the number
+    tells its owner and their schedules' owners, once."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, sid)
         if notification is None:
             return False
         incident = await session.get(Incident, notification.incident_id)
     assert incident is not None
+    status = report.status
     if status == "completed" and notification.state == "sent":
         status = "in-progress"  # answered and ended, its "answered" report lost or late
     reported = _REPORTED.get(status)
     if reported is None or notification.state in (reported[0], pages.ANSWERED):
         return True
     outcome, say = reported
-    detail, bad_number = None, False
-    if say:  # a failure: said in the channel by _settle, in its words
-        if provider == "Twilio":
-            detail, bad_number = twilio.reported_error(error_code)
-        else:
-            detail = f"the carrier reported error {error_code}" if error_code else None
-        detail = detail or f"{provider} reported it {said or status}"
+    detail = report.in_words if say else None  # a failure: said in the channel by _settle
     reported_as = "answered" if status == "in-progress" else status
     await _settle(
         services,
@@ -645,12 +633,11 @@ async def record_status(
         reported=reported_as,
     )
     if status in _NOT_REACHED:
-        why = detail or f"{provider} reported it {said or status}"
-        await fire_next_rule(services, incident, notification, why)
-    if bad_number and detail:
+        await fire_next_rule(services, incident, notification, report.in_words)
+    if report.bad_number:
         # The number itself will not take pages (unknown, a landline, unsubscribed): its
-        # owner and their schedules' owners are told, once, as when Twilio refuses it.
-        trouble = VendorFailure(detail, retryable=False, bad_address=True)
+        # owner and their schedules' owners are told, once, as when the provider refuses it.
+        trouble = VendorFailure(report.in_words, retryable=False, bad_address=True)
         await tell_trouble(
             services,
             user=notification.user_id,

@@ -20,13 +20,14 @@ from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.record import incidents
 from bot.record.paging.contacts import Method
+from bot.record.paging.own import PHONE_NAMES
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
 from bot.store.models import Incident, Notification
 
 log = logging.getLogger(__name__)
-NAMES = {"twilio": "Twilio", "vonage": "Vonage"}
+NAMES = PHONE_NAMES
 # Twilio's webhooks: status callbacks, the call's keypress, the number's incoming SMS.
 TWILIO_STATUS_PATH = "/twilio/status"
 TWILIO_VOICE_PATH = "/twilio/voice"

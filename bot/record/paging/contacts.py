@@ -277,7 +277,7 @@ def masked(kind: str, address: str) -> str:
         local, _, domain = address.partition("@")
         return f"{local[:1]}•••@{domain}"
     if kind in ("webhook", "teams"):
-        return f"{kind} {address}"  # a destination's name: the operator's, no secret
+        return address  # a destination's name: the operator's, no secret
     return SECRET_TOPIC
 
 

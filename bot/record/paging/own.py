@@ -34,6 +34,8 @@ CODE_LIFETIME = timedelta(minutes=15)
 # one in a million each, five tries in all.
 MAX_TRIES = 5
 PHONE_KINDS = ("sms", "voice")
+# The SMS and call providers, as people read them.
+PHONE_NAMES = {"twilio": "Twilio", "vonage": "Vonage"}
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 Verified = Literal["verified", "wrong", "void", "expired"]
 # PostgreSQL advisory locks (class 59, after the issue) that make a limit's check and its
@@ -75,15 +77,24 @@ async def method_named(session: AsyncSession, user: str, name: str) -> ContactMe
 
 
 async def add_method(
-    session: AsyncSession, *, user: str, name: str, kind: str, address: str, at: datetime
+    session: AsyncSession,
+    *,
+    user: str,
+    name: str,
+    kind: str,
+    address: str,
+    at: datetime,
+    provider: str | None = None,
 ) -> tuple[ContactMethod, str]:
     """Add (or replace) a method, unverified, with a new code (the caller commits); the row and
-    the code to send. The code counts against the limits (``code_limit``)."""
+    the code to send. The code counts against the limits (``code_limit``). ``provider``: who
+    carries an SMS or a call (None: Twilio)."""
     code = new_code()
     row = await method_named(session, user, name) or ContactMethod(
         user_id=user, name=name, kind=kind, address=address, created_at=at
     )
     row.kind, row.address, row.verified_at = kind, address, None
+    row.provider = provider
     row.code_hash, row.code_sent_at, row.code_tries = code_hash(code), at, 0
     session.add(row)
     session.add(ContactCode(user_id=user, destination=destination(kind, address), sent_at=at))
@@ -231,9 +242,14 @@ async def effective(
     methods = dict(person.contacts)
     for row in await methods_of(session, user):
         if row.verified_at is not None and not _files_elsewhere(contacts, user, row):
-            methods[row.name] = Method(kind=row.kind, address=row.address)  # type: ignore[arg-type]
+            methods[row.name] = as_method(row)
     rules = await own_rules(session, user) or contacts.rules_of(user)
     return Person(user=user, contacts=MappingProxyType(methods), rules=rules), rules
+
+
+def as_method(row: ContactMethod) -> Method:
+    """A method a person added, as paging uses it (through its provider)."""
+    return Method(kind=row.kind, address=row.address, provider=row.provider or "")  # type: ignore[arg-type]
 
 
 async def has_own(session: AsyncSession, user: str) -> bool:
@@ -327,6 +343,9 @@ class Shown:
     verified: bool
     # Why its latest notification failed, when it did (a later one that went clears it).
     failing: str | None = None
+    # SMS and voice: who carries it, and who is tried at once if it fails ("": nobody).
+    provider: str = ""
+    fallback: str = ""
 
 
 async def failing_contacts(session: AsyncSession, user: str) -> dict[str, str]:
@@ -341,6 +360,14 @@ async def failing_contacts(session: AsyncSession, user: str) -> dict[str, str]:
     for notification in (await session.exec(statement)).all():
         latest.setdefault(notification.contact, notification)
     return {name: n.detail or "it failed" for name, n in latest.items() if n.state == "failed"}
+
+
+def carriers(method: Method) -> tuple[str, str]:
+    """Who carries an SMS or a call and its fallback, as people read them (``Vonage``);
+    empty for other methods."""
+    if method.kind not in PHONE_KINDS:
+        return "", ""
+    return PHONE_NAMES[method.carrier], PHONE_NAMES.get(method.fallback, "")
 
 
 # A notification's states that say whether its method worked.
@@ -369,21 +396,16 @@ async def reachable(session: AsyncSession, contacts: Contacts, user: str) -> Rea
     own_names = {row.name for row in rows if row.verified_at is not None}
     failing = await failing_contacts(session, user)
     shown = [
-        Shown(name, m.kind, masked(m.kind, m.address), "file", True, failing.get(name))
+        Shown(name, m.kind, masked(m.kind, m.address), "file", True, failing.get(name),
+              *carriers(m))
         for name, m in contacts.person(user).contacts.items()
         if name not in own_names  # a verified one of the same name is used instead
-    ]
+    ]  # fmt: skip
     shown += [
-        Shown(
-            r.name,
-            r.kind,
-            masked(r.kind, r.address),
-            "own",
-            r.verified_at is not None,
-            failing.get(r.name),
-        )
+        Shown(r.name, r.kind, masked(r.kind, r.address), "own", r.verified_at is not None,
+              failing.get(r.name), *carriers(as_method(r)))
         for r in rows
-    ]
+    ]  # fmt: skip
     mine = await own_rules(session, user)
     drill, drill_from = await in_drills(session, contacts, user)
     from_file = contacts.person(user).rules

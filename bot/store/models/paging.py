@@ -81,6 +81,8 @@ class ContactMethod(SQLModel, table=True):
     name: str
     kind: str  # ntfy | sms | voice | email
     address: str
+    # SMS and voice: who carries it (``vonage``); None: Twilio.
+    provider: str | None = None
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     verified_at: datetime | None = Field(default=None, sa_column=utc_column())
     # SHA-256 of the verification code sent; None once verified.

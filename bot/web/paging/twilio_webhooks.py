@@ -78,15 +78,16 @@ async def receive_keypress(request: web.Request) -> web.Response:
 
 
 async def receive_status(request: web.Request) -> web.Response:
-    """POST /twilio/status: an SMS delivered or not, a call answered, busy, unanswered."""
+    """POST /twilio/status: an SMS delivered or not, a call answered, busy, unanswered; a
+    failure's ``ErrorCode`` (or a call's ``SipResponseCode``) read as why."""
     form = await _signed_form(request)
     if form is None:
         return _refused()
     sid = form.get("MessageSid") or form.get("CallSid") or ""
-    status = form.get("MessageStatus") or form.get("CallStatus") or ""
-    if not sid or not status:
+    report = twilio.report(form)
+    if not sid or report is None:
         return web.Response(status=400, text="a SID and a status are required")
-    services, error_code = web_context(request).services, form.get("ErrorCode")
-    if not await record_status(services, sid=sid, status=status, error_code=error_code):
-        await record_drill_status(services, sid=sid, status=status, error_code=error_code)
+    services = web_context(request).services
+    if not await record_status(services, sid=sid, report=report):
+        await record_drill_status(services, sid=sid, report=report)
     return web.Response(text=twilio.message(None), content_type=TWIML)

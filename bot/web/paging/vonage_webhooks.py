@@ -1,5 +1,5 @@
 """Vonage's webhooks: ``POST /vonage/status`` (the Messages API's status webhook: an SMS
-submitted, delivered, rejected, undelivered), ``POST /vonage/inbound`` (its inbound webhook:
+submitted, delivered, rejected, undeliverable), ``POST /vonage/inbound`` (its inbound webhook:
 an SMS reply to the Vonage number, answered by SMS), ``POST /vonage/event`` (a call's events:
 ringing, answered, completed, busy, timeout, unanswered, failed...) and ``POST
 /vonage/input`` (the key pressed in a page's call: the NCCO ``input`` action's DTMF event,
@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.clients import vonage
+from bot.clients.phone_reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
@@ -29,25 +30,6 @@ from bot.web.context import web_context
 
 log = logging.getLogger(__name__)
 NCCO = "application/json"
-# Vonage's statuses in the words record_status and the drill know (Twilio's): an SMS's
-# (Messages API, "Message status") and a call's (Voice API, "Event webhook").
-MESSAGE_STATUSES = {
-    "delivered": "delivered",
-    "read": "delivered",
-    "rejected": "failed",
-    "undelivered": "undelivered",
-    "failed": "failed",
-}
-CALL_STATUSES = {
-    "answered": "in-progress",
-    "completed": "completed",
-    "busy": "busy",
-    "timeout": "no-answer",
-    "unanswered": "no-answer",
-    "cancelled": "canceled",
-    "rejected": "failed",
-    "failed": "failed",
-}
 
 
 async def _signed_json(request: web.Request) -> dict[str, Any] | None:
@@ -90,7 +72,7 @@ async def receive_message_status(request: web.Request) -> web.Response:
     uuid, status = str(document.get("message_uuid", "")), str(document.get("status", ""))
     if not uuid or not status:
         return web.Response(status=400, text="message_uuid and status are required")
-    await _record(request, uuid, status, MESSAGE_STATUSES.get(status))
+    await _record(request, uuid, vonage.message_report(document))
     return web.Response(status=204)
 
 
@@ -130,21 +112,16 @@ async def receive_call_event(request: web.Request) -> web.Response:
     if not uuid:
         return web.Response(status=400, text="uuid is required")
     if status:
-        await _record(request, uuid, status, CALL_STATUSES.get(status))
+        await _record(request, uuid, vonage.call_report(document))
     return web.Response(status=204)
 
 
-async def _record(request: web.Request, uuid: str, status: str, known: str | None) -> None:
-    if known is None:  # submitted, started, ringing: nothing has become of it yet
+async def _record(request: web.Request, uuid: str, report: Report | None) -> None:
+    if report is None:  # submitted, started, ringing: nothing has become of it yet
         return
     services = web_context(request).services
-    found = await record_status(
-        services, sid=uuid, status=known, error_code=None, provider="Vonage", said=status
-    )
-    if not found:
-        await record_drill_status(
-            services, sid=uuid, status=known, error_code=None, provider="Vonage", said=status
-        )
+    if not await record_status(services, sid=uuid, report=report):
+        await record_drill_status(services, sid=uuid, report=report)
 
 
 async def receive_keypress(request: web.Request) -> web.Response:
