@@ -3,7 +3,8 @@ on every replica.
 
 A command that acts on a channel's incident (``/incident resolve``, ``/incident time``, the
 Acknowledge button...) is kept in its channel's line (bot/store/received_commands.py) as it
-arrives, before Slack is answered, stamped with when it reached this replica (the real
+arrives, before Slack is answered (unless that takes longer than the answer budget, below),
+stamped with when it reached this replica (the real
 clock, to the microsecond, never the same twice here): the process's one ``CommandLine``
 writer keeps what its requests bring in the order they came (a ``GroupCommit``,
 bot/flows/group_commit.py). Then the channel's commands are applied oldest first, by one
@@ -24,6 +25,13 @@ The replica that kept a command applies its channel's line at once unless anothe
 lease; that holder looks again after letting the lease go, so a command kept just as it did
 is not left behind. ``CommandSweep``, in every replica, applies whatever is still waiting:
 after a replica died (its lease expires after a minute) or a restart.
+
+Slack's 3 s: a command waits for its row no longer than ``WARROOM_COMMAND_ANSWER_BUDGET``
+(0.5 s). Past it Slack is answered anyway; the command stays in the writer's queue, in memory,
+and is written as soon as the database takes it (while the database is away the batch is
+tried again in place for ``KEEP_TRYING_SECONDS``, what came after waiting behind it, so the
+order holds), then its channel's line is applied. If it cannot be written its sender is told
+privately, through its response_url; a SIGKILL before it is written loses it (docs/operations.md).
 
 At most once, as before the line: a command whose work began on a replica that died before
 it ended is not run again (part of it may have been done); its sender is told so privately.
