@@ -221,7 +221,7 @@ async def measure(
     """(seconds from resolve to the draft posted, bare seconds, how posted and its size,
     Slack calls); with ``answers``, slash commands typed meanwhile (``type_commands``); with
     ``load``, a busy loop on each core from the resolve on (``bench.paging``'s)."""
-    type = answers is not None
+    typed = answers is not None
     answers = [] if answers is None else answers
     database = workdir / f"draft-{size}.db"
     said = moments(size)
@@ -251,7 +251,7 @@ async def measure(
                 assert ack.status == 200, ack
                 answers.append(ack.elapsed)  # the resolve's answer is one of them
                 typing = (
-                    asyncio.create_task(type_commands(slack, channel, answers)) if type else None
+                    asyncio.create_task(type_commands(slack, channel, answers)) if typed else None
                 )
                 message = await until_announced(slack, channel)
                 seconds = time.monotonic() - started
