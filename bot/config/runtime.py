@@ -65,6 +65,18 @@ class RuntimeSettings(Feature):
         "(0 to 10; unused with one replica)",
     )
 
+    # How long a slash command or button press waits for its row in the channel's line before
+    # Slack is answered anyway; past it the command is kept in memory, written as soon as the
+    # database takes it and applied in its channel's order (bot/flows/in_order.py).
+    command_answer_budget: float = setting(
+        env="WARROOM_COMMAND_ANSWER_BUDGET",
+        default=0.5,
+        parse=seconds,
+        doc="seconds a slash command or button press waits for the database to keep it before "
+        "Slack is answered anyway (0.05 to 2.5); past it, it is kept in memory until written, "
+        "still applied in its channel's order, and a write that fails is told to the person",
+    )
+
     def problems(self) -> list[str]:
         problems = []
         if not self.database_url.startswith(("sqlite", "postgres")):
@@ -77,6 +89,8 @@ class RuntimeSettings(Feature):
             problems.append("WARROOM_REPLICAS: must be between 1 and 64")
         if not 0 <= self.command_hold <= 10:
             problems.append("WARROOM_COMMAND_HOLD: must be between 0 and 10 seconds")
+        if not 0.05 <= self.command_answer_budget <= 2.5:
+            problems.append("WARROOM_COMMAND_ANSWER_BUDGET: must be between 0.05 and 2.5 seconds")
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         return problems

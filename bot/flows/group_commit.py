@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 # Enough to amortise a transaction's fixed cost; small enough that a batch retried one item
 # at a time still answers within Slack's 3 seconds.
 MAX_BATCH = 256
+# A batch the database refused (``keep_trying_for``) is tried again after this long, doubling
+# up to the most.
+RETRY_SECONDS = 0.2
+RETRY_MAX_SECONDS = 5.0
 
 
 class WriterClosed(RuntimeError):
@@ -66,6 +70,10 @@ class GroupCommit(Generic[P]):
     items = "items"
     # Whether a commit answers Slack (within its 3 s): its waits for a connection go ahead.
     answers_slack = False
+    # How long a batch is tried again in place while the database is gone, before its items
+    # fail (0: at once). For a writer whose requests were answered before their items were
+    # written (bot/flows/in_order.py), so that a short outage loses nothing.
+    keep_trying_for = 0.0
 
     def __init__(self, *, linger: float = 0.0, max_batch: int = MAX_BATCH) -> None:
         # A batch is what queued up while the previous one was being written, so batches
@@ -159,7 +167,7 @@ class GroupCommit(Generic[P]):
     async def _write(self, batch: list[P]) -> None:
         """Write ``batch`` in one transaction; if that fails, each item in its own."""
         try:
-            outcome = await self._transaction(batch)
+            outcome = await self._transaction_while_gone(batch)
         except Exception as error:
             if len(batch) == 1 or database_gone(error):
                 log.warning("could not store %d %s: %r", len(batch), self.items, error)
@@ -171,6 +179,29 @@ class GroupCommit(Generic[P]):
             await self._one_by_one(batch)
             return
         _deliver(outcome)
+
+    async def _transaction_while_gone(self, batch: list[P]) -> BatchOutcome:
+        """``_transaction``, tried again in place while the database is gone, for up to
+        ``keep_trying_for`` seconds (5 at most once stopping): what queued behind waits, so
+        the items keep their order."""
+        loop = asyncio.get_running_loop()
+        started, pause = loop.time(), RETRY_SECONDS
+        while True:
+            try:
+                return await self._transaction(batch)
+            except Exception as error:
+                give_up = min(self.keep_trying_for, 5.0) if self._closed else self.keep_trying_for
+                if not database_gone(error) or loop.time() - started + pause > give_up:
+                    raise
+                log.warning(
+                    "the database refused %d %s (%r); trying again in %.1f s",
+                    len(batch),
+                    self.items,
+                    error,
+                    pause,
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_SECONDS)
 
     async def _one_by_one(self, batch: list[P]) -> None:
         for index, pending in enumerate(batch):

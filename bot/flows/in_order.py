@@ -3,7 +3,8 @@ on every replica.
 
 A command that acts on a channel's incident (``/incident resolve``, ``/incident time``, the
 Acknowledge button...) is kept in its channel's line (bot/store/received_commands.py) as it
-arrives, before Slack is answered, stamped with when it reached this replica (the real
+arrives, before Slack is answered (unless that takes longer than the answer budget, below),
+stamped with when it reached this replica (the real
 clock, to the microsecond, never the same twice here): the process's one ``CommandLine``
 writer keeps what its requests bring in the order they came (a ``GroupCommit``,
 bot/flows/group_commit.py). Then the channel's commands are applied oldest first, by one
@@ -25,6 +26,13 @@ lease; that holder looks again after letting the lease go, so a command kept jus
 is not left behind. ``CommandSweep``, in every replica, applies whatever is still waiting:
 after a replica died (its lease expires after a minute) or a restart.
 
+Slack's 3 s: a command waits for its row no longer than ``WARROOM_COMMAND_ANSWER_BUDGET``
+(0.5 s). Past it Slack is answered anyway; the command stays in the writer's queue, in memory,
+and is written as soon as the database takes it (while the database is away the batch is
+tried again in place for ``KEEP_TRYING_SECONDS``, what came after waiting behind it, so the
+order holds), then its channel's line is applied. If it cannot be written its sender is told
+privately, through its response_url; a SIGKILL before it is written loses it (docs/operations.md).
+
 At most once, as before the line: a command whose work began on a replica that died before
 it ended is not run again (part of it may have been done); its sender is told so privately.
 A replica is dead when its ``replica:<name>`` lease ran out (renewed each sweep round, by the
@@ -39,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,6 +78,10 @@ SWEEP_CONCURRENCY = 8
 FORGET_RETRY_SECONDS = 0.2
 FORGET_RETRY_MAX_SECONDS = 5.0
 
+# How long a command answered before it was kept is tried again while the database is
+# away (a restart, a fail-over) before its sender is told it was not done.
+KEEP_TRYING_SECONDS = 60.0
+
 # Applies one kept command: what Slack sent (the payload kept), with its reply to the person.
 # It answers every failure itself, privately (bot/flows/replies.py's ``run_in_line``).
 Applier = Callable[[Services, dict[str, Any]], Awaitable[None]]
@@ -82,6 +95,10 @@ class _Received(Pending):
     kind: str
     payload: dict[str, Any]
     received_at: datetime
+    # Slack was answered before it was kept (the answer budget ran out).
+    answered: bool = False
+    # A transaction that holds it was tried: a retry first looks whether that one committed.
+    tried: bool = False
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.channel}"
@@ -93,6 +110,8 @@ class CommandLine(GroupCommit[_Received]):
 
     items = "commands"
     answers_slack = True
+    # Slack may have been answered already: a database away for a while loses nothing.
+    keep_trying_for = KEEP_TRYING_SECONDS
 
     def __init__(self, services: Services, appliers: Mapping[str, Applier]) -> None:
         super().__init__()
@@ -103,12 +122,59 @@ class CommandLine(GroupCommit[_Received]):
 
     async def receive(
         self, channel: str, kind: str, payload: dict[str, Any], arrived: datetime | None = None
-    ) -> None:
-        """Keep a command in ``channel``'s line (kept once this returns: answer Slack then),
-        and have the channel's line applied. ``payload`` is JSON, with the ``response_url``
-        that answers its sender; ``arrived``: its request's ``stamp`` (now if not given)."""
-        await self._submit(_Received(channel, kind, payload, arrived or self.stamp()))
-        self.services.background.spawn(self.apply(channel), name=f"commands in {channel}")
+    ) -> bool:
+        """Put a command in ``channel``'s line and have the line applied once it is kept:
+        answer Slack when this returns. True when it was kept within the answer budget
+        (``WARROOM_COMMAND_ANSWER_BUDGET``); False when the budget ran out first: it is kept
+        in memory, written as soon as the database takes it (in the order it came), and its
+        sender told privately if that fails. A write that fails within the budget raises
+        here. ``payload`` is JSON, with the ``response_url`` that answers its sender;
+        ``arrived``: its request's ``stamp`` (now if not given)."""
+        received = _Received(channel, kind, payload, arrived or self.stamp())
+        kept = asyncio.ensure_future(self._submit(received))
+        self.services.background.spawn(
+            self._when_kept(kept, received), name=f"commands in {channel}"
+        )
+        await asyncio.wait({kept}, timeout=self.services.settings.runtime.command_answer_budget)
+        if kept.done():
+            kept.result()  # its failure is answered to Slack (the follower says nothing)
+            return True
+        received.answered = True
+        log.warning("a %r in %s answered before it was kept (the database is slow)", kind, channel)
+        return False
+
+    async def _when_kept(self, kept: asyncio.Future[Any], received: _Received) -> None:
+        """Once the command is written, apply its channel's line; if the write failed after
+        Slack was answered, tell its sender why (nothing of it was done)."""
+        try:
+            await kept
+        except Exception as error:
+            if received.answered:
+                await self._say_not_kept(received, error)
+            return
+        if received.answered:
+            waited = (utcnow() - received.received_at).total_seconds()
+            log.warning(
+                "a %r in %s kept %.1f s after it came", received.kind, received.channel, waited
+            )
+        await self.apply(received.channel)
+
+    async def _say_not_kept(self, received: _Received, error: BaseException) -> None:
+        reference = uuid.uuid4().hex[:8]
+        log.error(
+            "a %r in %s, answered, could not be kept (ref %s): %r",
+            received.kind,
+            received.channel,
+            reference,
+            error,
+        )
+        reply = self.services.renderer.render(
+            "messages/command_not_kept.j2",
+            command=received.payload.get("command"),
+            error=type(error).__name__,
+            reference=reference,
+        )
+        await send_reply(self.services, str(received.payload.get("response_url") or ""), reply)
 
     def stamp(self) -> datetime:
         """Now, by the real clock; later than any earlier stamp of this process even when the
@@ -127,8 +193,15 @@ class CommandLine(GroupCommit[_Received]):
         )
 
     async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
-        received = [(p.channel, p.kind, p.payload, p.received_at) for p in batch]
         async with session_scope(self.services.engine) as session:
+            new = batch
+            if any(p.tried for p in batch):
+                # The try before may have committed with its answer lost: not kept twice.
+                kept = await received_commands.kept_at(session, [p.received_at for p in batch])
+                new = [p for p in batch if (p.channel, p.kind, p.received_at) not in kept]
+            for pending in batch:
+                pending.tried = True
+            received = [(p.channel, p.kind, p.payload, p.received_at) for p in new]
             await received_commands.keep(session, received)
             await session.commit()
         return BatchOutcome(results=dict.fromkeys(batch))

@@ -81,6 +81,18 @@ async def keep(
     await session.flush()
 
 
+async def kept_at(
+    session: AsyncSession, stamps: Sequence[datetime]
+) -> set[tuple[str, str, datetime]]:
+    """``(channel, kind, received_at)`` of the commands kept with one of these stamps."""
+    rows = await session.exec(
+        select(ReceivedCommand.channel, ReceivedCommand.kind, ReceivedCommand.received_at).where(
+            col(ReceivedCommand.received_at).in_(stamps)
+        )
+    )
+    return {(channel, kind, at) for channel, kind, at in rows.all()}
+
+
 def payload_of(row: ReceivedCommand) -> dict[str, Any]:
     return dict(json.loads(row.payload))
 
