@@ -109,7 +109,8 @@ async def maintenance(warroom: Warroom, args: str, *, user: str) -> str:
 
 async def windows(warroom: Warroom) -> list[MaintenanceWindow]:
     async with session_scope(warroom.engine) as session:
-        return list((await session.exec(select(MaintenanceWindow))).all())
+        query = select(MaintenanceWindow).order_by(MaintenanceWindow.id)  # type: ignore[arg-type]
+        return list((await session.exec(query)).all())
 
 
 def said_in(warroom: Warroom, name: str) -> list[str]:
