@@ -55,13 +55,6 @@ MINE = "+14155550199"
 THEIRS = "+14155550188"
 
 
-@pytest.fixture
-async def phones() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        twilio.sms_webhook = f"{PUBLIC_URL}/twilio/sms"
-        yield twilio, ntfy
-
-
 @asynccontextmanager
 async def started(
     slack: SlackEmulator,

@@ -24,7 +24,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
@@ -37,7 +36,7 @@ from emulator import SlackEmulator
 from tests.conftest import Warroom, running_warroom
 from tests.helpers.html_checker import html_errors
 from tests.helpers.incidents import command, open_incident
-from tests.paging.test_email import free_port
+from tests.helpers.mail import smtp_server
 
 ADDRESS = "dana.customer@example.com"
 # http: the session cookie of an https address is Secure, and the test talks plain HTTP.
@@ -74,13 +73,9 @@ def text_of(message: Message) -> str:
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    box = Mailbox()
+    with smtp_server(box) as port:
         yield box, port
-    finally:
-        controller.stop()
 
 
 class Receiver:
