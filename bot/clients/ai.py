@@ -153,6 +153,9 @@ async def complete(
     except ModelFailure as failure:
         if failure.timed_out:
             raise _failed(failure, kind="timeout", seconds=timeout) from None
+        if failure.redirected_to:
+            # Not followed: a 307 or 308 would send the incident's record there.
+            raise _failed(failure, kind="redirected", to=failure.redirected_to) from None
         raise
     if answer.status != 200:
         retryable = answer.status == 429 or answer.status >= 500

@@ -39,7 +39,8 @@ class VendorFailure(Exception):
     """The vendor did not take the call; ``retryable`` says whether trying again may help,
     ``status`` is the HTTP status answered (None when none came), ``retry_after`` the wait
     asked for, in seconds; ``timed_out``: no answer came within the time given;
-    ``bad_address``: the address itself is refused for good."""
+    ``bad_address``: the address itself is refused for good; ``redirected_to``: the other
+    address (scheme, host and port) a redirect pointed to, which warroom does not follow."""
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class VendorFailure(Exception):
         retry_after: float | None = None,
         timed_out: bool = False,
         bad_address: bool = False,
+        redirected_to: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -60,6 +62,7 @@ class VendorFailure(Exception):
         # The service says the number, address or topic itself will not work (unsubscribed,
         # invalid, bouncing, forbidden): its owner should hear of it, not only the channel.
         self.bad_address = bad_address
+        self.redirected_to = redirected_to
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ def _redirect_target(current: URL, answer: Answer, failure: type[VendorFailure])
             "follows a vendor's redirects on the same scheme, host and port only; set the "
             "address it redirects to if that is where the service is",
             retryable=False,
+            redirected_to=origin(target),
         )
     return target
 

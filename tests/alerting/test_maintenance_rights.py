@@ -91,8 +91,9 @@ def _settings(slack: SlackEmulator) -> dict[str, object]:
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **_settings(slack)) as running:
+async def warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+    """On SQLite and on PostgreSQL."""
+    async with running_warroom(slack, database_url, Clock(NOW), **_settings(slack)) as running:
         yield running
 
 
@@ -108,7 +109,8 @@ async def maintenance(warroom: Warroom, args: str, *, user: str) -> str:
 
 async def windows(warroom: Warroom) -> list[MaintenanceWindow]:
     async with session_scope(warroom.engine) as session:
-        return list((await session.exec(select(MaintenanceWindow))).all())
+        query = select(MaintenanceWindow).order_by(MaintenanceWindow.id)  # type: ignore[arg-type]
+        return list((await session.exec(query)).all())
 
 
 def said_in(warroom: Warroom, name: str) -> list[str]:
@@ -173,12 +175,30 @@ async def test_only_the_owners_of_what_it_silences_and_those_named_may(warroom: 
 
 
 async def test_silencing_a_heartbeat_is_for_the_owners_of_its_policy(warroom: Warroom) -> None:
+    """The same rules as any window: a guest gets nothing, the others who may are named, the
+    maximum holds, and it is said where the heartbeat's misses would page."""
     args = "warroom_heartbeat=nightly-export now to 18:00"
+    for kind in ("is_restricted", "is_ultra_restricted"):
+        setattr(warroom.slack.users[GUEST], kind, True)
+        said = await maintenance(warroom, args, user=GUEST)
+        assert "guests of the workspace cannot see, make or cancel them" in said, kind
+        setattr(warroom.slack.users[GUEST], kind, False)
     for user in (DAVE, ALICE):
         said = await maintenance(warroom, args, user=user)
         assert f"policy `payments`: <@{OWEN}>" in said, user
+        assert "`WARROOM_MAINTENANCE_ALLOWED` names (@sre-leads)" in said, user
+    said = await maintenance(
+        warroom, "warroom_heartbeat=nightly-export now to 2026-08-09 12:00", user=OWEN
+    )
+    assert "lasts 7 days at most" in said
     assert await windows(warroom) == []
     assert "Maintenance window #1" in await maintenance(warroom, args, user=OWEN)
+    (made,) = said_in(warroom, "payments-oncall")
+    assert made.startswith(f":construction: <@{OWEN}> made maintenance window #1: alerts labelled")
+    assert "`warroom_heartbeat=nightly-export`" in made
+    assert said_in(warroom, "announcements") == [made]
+    assert "is cancelled" in await maintenance(warroom, "cancel 1", user=CAROL)
+    assert f"<@{CAROL}> cancelled maintenance window #1" in said_in(warroom, "payments-oncall")[-1]
 
 
 async def test_a_window_longer_than_the_maximum_is_refused(warroom: Warroom) -> None:
@@ -233,13 +253,14 @@ async def test_each_window_made_cancelled_and_ended_is_announced(warroom: Warroo
     ]
 
 
+@pytest.mark.parametrize("kind", ["is_restricted", "is_ultra_restricted"])
 async def test_the_web_view_refuses_guests_and_those_without_the_right(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str, kind: str
 ) -> None:
     settings = _settings(slack)
-    slack.users[GUEST].is_ultra_restricted = True
+    setattr(slack.users[GUEST], kind, True)
     async with (
-        web_warroom(slack, sqlite_url, Clock(NOW), **settings) as warroom,
+        web_warroom(slack, database_url, Clock(NOW), **settings) as warroom,
         browser() as gus,
         browser() as dave,
         browser() as owen,

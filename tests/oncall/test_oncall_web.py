@@ -30,16 +30,33 @@ BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 
 @asynccontextmanager
 async def oncall_warroom(
-    slack: SlackEmulator, database_url: str, now: datetime = NOW
+    slack: SlackEmulator, database_url: str, now: datetime = NOW, **overrides: Any
 ) -> AsyncIterator[Warroom]:
+    """The web view with two schedules (samples.two_schedules), times in Paris; more settings
+    in ``overrides``."""
     async with web_warroom(
         slack,
         database_url,
         Clock(now),
         oncall__schedules=two_schedules(NOW),
         incidents__timezone="Europe/Paris",
+        **overrides,
     ) as warroom:
         yield warroom
+
+
+async def names_learned(warroom: Warroom, *users: str) -> None:
+    """Each of ``users`` signs in once, so the record knows their names."""
+    for user in users:
+        async with browser() as them:
+            await sign_in(them, warroom, user)
+
+
+def add_guest(slack: SlackEmulator) -> str:
+    """Gus, a guest of the workspace; his user id."""
+    guest = slack.add_user("U0GUEST", "gus", "Gus Guest")
+    guest.is_restricted = True
+    return guest.id
 
 
 @asynccontextmanager
@@ -95,8 +112,7 @@ async def test_the_list_shows_who_is_on_call_now_and_next_in_the_viewers_zone(
 ) -> None:
     async with oncall_warroom(slack, sqlite_url) as warroom, browser() as alice:
         await sign_in(alice, warroom, ALICE)
-        async with browser() as bob:
-            await sign_in(bob, warroom, BOB)  # so the record knows Bob's name
+        await names_learned(warroom, BOB)
         status, html = await page(alice, f"{warroom.url}/oncall")
         assert status == 200
         shown = text_of(html)
@@ -113,8 +129,7 @@ async def test_the_list_shows_who_is_on_call_now_and_next_in_the_viewers_zone(
         # A name is text, never markup: Eve takes support herself, from an hour ago (which is
         # history: it starts now) to 15:00 in Paris.
         slack.add_user("U0EVE", "eve", "Eve <b>Ops</b> & co")
-        async with browser() as eve:
-            await sign_in(eve, warroom, "U0EVE")  # so the record knows Eve's name
+        await names_learned(warroom, "U0EVE")
         async with browser() as carol:  # support's member puts Eve on call
             await sign_in(carol, warroom, CAROL)
             _, html = await page(carol, f"{warroom.url}/oncall/support")
@@ -372,10 +387,9 @@ async def _refused_to(session: aiohttp.ClientSession, url: str, base: dict[str, 
 
 
 async def test_guests_see_no_schedule(slack: SlackEmulator, sqlite_url: str) -> None:
-    guest = slack.add_user("U0GUEST", "gus", "Gus Guest")
-    guest.is_restricted = True
+    guest = add_guest(slack)
     async with oncall_warroom(slack, sqlite_url) as warroom, browser() as gus:
-        await sign_in(gus, warroom, "U0GUEST")
+        await sign_in(gus, warroom, guest)
         for path in ("/oncall", "/oncall/payments"):
             status, html = await page(gus, warroom.url + path)
             assert status == 403 and "for the workspace's members" in html
@@ -784,9 +798,7 @@ async def test_an_override_is_previewed_in_words_then_confirmed(
     Confirm button carrying the form and its token; one longer than a day is kept only with
     its length ticked; nobody is chosen by default; a refusal is at its field."""
     async with oncall_warroom(slack, sqlite_url) as warroom, browser() as bob:
-        for known in (CAROL, ALICE):  # so the record knows their names
-            async with browser() as them:
-                await sign_in(them, warroom, known)
+        await names_learned(warroom, CAROL, ALICE)
         await sign_in(bob, warroom, BOB)
         url = f"{warroom.url}/oncall/payments"
         _, html = await page(bob, url)

@@ -10,18 +10,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import aiohttp
-
 from bot.record.escalation.policies import parse_policies
 from bot.record.paging import own
 from bot.record.paging.contacts import Rule
 from bot.store.db import session_scope
 from emulator import SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
+from tests.conftest import ALICE, BOB, CAROL, Warroom
 from tests.helpers.incidents import command, open_incident
-from tests.helpers.web_view import browser, csrf_of, sign_in, web_warroom
-from tests.oncall.samples import two_schedules
-from tests.oncall.test_oncall_web import NOW, page, text_of
+from tests.helpers.web_view import browser, csrf_of, sign_in
+from tests.oncall.test_oncall_web import (
+    NOW,
+    add_guest,
+    names_learned,
+    oncall_warroom,
+    page,
+    text_of,
+)
 
 POLICIES = parse_policies(
     {
@@ -55,14 +59,7 @@ POLICIES = parse_policies(
 async def people_warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
     """payments (Alice and Bob a week each; Bob this week), support (Carol on weekdays), the
     payments policy; Bob's verified SMS named in his rules, Carol's verified email only."""
-    async with web_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        oncall__schedules=two_schedules(NOW),
-        escalation__policies=POLICIES,
-        incidents__timezone="Europe/Paris",
-    ) as warroom:
+    async with oncall_warroom(slack, database_url, escalation__policies=POLICIES) as warroom:
         async with session_scope(warroom.engine) as session:
             row, code = await own.add_method(
                 session, user=BOB, name="phone", kind="sms", address="+15555550123", at=NOW
@@ -76,12 +73,6 @@ async def people_warroom(slack: SlackEmulator, database_url: str) -> AsyncIterat
             assert own.verify(row, code, NOW) == "verified"
             await session.commit()
         yield warroom
-
-
-async def signed_in(warroom: Warroom, user: str) -> aiohttp.ClientSession:
-    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    await sign_in(session, warroom, user)
-    return session
 
 
 async def test_a_persons_page_lists_their_shifts_schedules_and_warns_when_no_phone_rings(
@@ -138,8 +129,7 @@ async def test_a_policy_page_shows_levels_timeouts_and_whom_each_reaches_now(
 ) -> None:
     async with people_warroom(slack, sqlite_url) as warroom, browser() as alice:
         await sign_in(alice, warroom, ALICE)
-        async with browser() as bob:
-            await sign_in(bob, warroom, BOB)  # so the record knows Bob's name
+        await names_learned(warroom, BOB)
         status, html = await page(alice, f"{warroom.url}/oncall/policies/payments")
         assert status == 200
         shown = text_of(html)
@@ -171,10 +161,9 @@ async def test_a_policy_page_shows_levels_timeouts_and_whom_each_reaches_now(
 
 
 async def test_guests_see_no_person_and_no_policy(slack: SlackEmulator, sqlite_url: str) -> None:
-    guest = slack.add_user("U0GUEST", "gus", "Gus Guest")
-    guest.is_restricted = True
+    guest = add_guest(slack)
     async with people_warroom(slack, sqlite_url) as warroom, browser() as gus:
-        await sign_in(gus, warroom, "U0GUEST")
+        await sign_in(gus, warroom, guest)
         for path in (f"/oncall/people/{BOB}", "/oncall/people/U0NOBODY", "/oncall/policies/x"):
             status, html = await page(gus, warroom.url + path)
             assert status == 403 and "for the workspace's members" in html

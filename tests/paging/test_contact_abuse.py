@@ -55,13 +55,6 @@ MINE = "+14155550199"
 THEIRS = "+14155550188"
 
 
-@pytest.fixture
-async def phones() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        twilio.sms_webhook = f"{PUBLIC_URL}/twilio/sms"
-        yield twilio, ntfy
-
-
 @asynccontextmanager
 async def started(
     slack: SlackEmulator,
@@ -205,9 +198,19 @@ async def test_a_code_is_void_after_five_wrong_tries(
     assert code not in caplog.text and wrong not in caplog.text
 
 
+def logged_above_debug(caplog: pytest.LogCaptureFixture) -> str:
+    """Every record above DEBUG, as written (its message and its exception)."""
+    return "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}"
+        for record in caplog.records
+        if record.levelno > logging.DEBUG
+    )
+
+
 async def test_a_number_or_address_the_file_or_someone_else_holds_cannot_be_claimed(
-    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     twilio, _ = phones
     for command in (f"contact add voice {CAROL_PHONE}", "contact add email Carol@Example.com"):
         said = await oncall(warroom, command, user=ALICE)
@@ -224,13 +227,17 @@ async def test_a_number_or_address_the_file_or_someone_else_holds_cannot_be_clai
         "address pages one person; ask your operator if it should be yours."
     )
     assert len(twilio.phone(MINE).messages) == 1 and twilio.phone(MINE).calls == []
+    logged = logged_above_debug(caplog)
+    for secret in (CAROL_PHONE, "carol@example.com", MINE, MINE[-4:] + " ", code):
+        assert secret.lower() not in logged.lower(), secret
 
 
 async def test_an_sms_reply_acts_for_the_person_the_file_gives_the_number_to(
-    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy], caplog: pytest.LogCaptureFixture
 ) -> None:
     """Alice verified Carol's number before this release refused it (kept as it was then):
     Carol's "1" still acknowledges Carol's page, and Alice is never paged there."""
+    caplog.set_level(logging.DEBUG)
     twilio, _ = phones
     async with session_scope(warroom.engine) as session:
         session.add(
@@ -251,6 +258,11 @@ async def test_an_sms_reply_acts_for_the_person_the_file_gives_the_number_to(
     assert (page.user_id, page.state, page.acknowledged_via) == (CAROL, "acknowledged", "sms")
     said = await oncall(warroom, "contact test sms", user=ALICE)
     assert "no contact method called `sms`" in said  # the file wins: Alice's is not used
+    # A reply from a number nobody holds is answered, and its number is not logged either.
+    _, unknown = await twilio.reply(THEIRS, "1")
+    assert unknown is not None
+    logged = logged_above_debug(caplog)
+    assert CAROL_PHONE not in logged and THEIRS not in logged and THEIRS[-4:] + " " not in logged
 
 
 async def test_an_ntfy_topic_is_warrooms_random_and_shown_once(

@@ -7,23 +7,19 @@ status callbacks), push the fake ntfy; time moves with the test clock."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from emulator import FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import ALICE, CAROL, Clock, Warroom, running_warroom
+from emulator import SlackEmulator
+from tests.conftest import ALICE, CAROL, Warroom
 from tests.helpers.incidents import command
 from tests.helpers.metrics import scrape, value
+from tests.paging.conftest import Phones, owned_schedules, paging_warroom, trouble
 from tests.paging.scenario import (
-    NOW,
-    SCHEDULES,
     declare_sev1,
     notifications,
-    paging_settings,
-    phone_environ,
 )
 
 PHONE = "+15555550123"
@@ -44,26 +40,12 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def providers() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        yield twilio, ntfy
-
-
-@pytest.fixture
 async def warroom(
-    slack: SlackEmulator,
-    database_url: str,
-    tmp_path: Path,
-    providers: tuple[FakeTwilio, FakeNtfy],
+    slack: SlackEmulator, database_url: str, tmp_path: Path, phones: Phones
 ) -> AsyncIterator[Warroom]:
-    twilio, ntfy = providers
-    schedules = copy.deepcopy(SCHEDULES)
-    schedules["schedules"]["night"]["owners"] = [ALICE]  # type: ignore[index]
-    settings = paging_settings(
-        tmp_path, CONTACTS, schedules_file=schedules, **phone_environ(twilio, ntfy, PUBLIC_URL)
-    )
-    async with running_warroom(slack, database_url, Clock(NOW), **settings) as running:
-        twilio.reach = (PUBLIC_URL, running.url)
+    async with paging_warroom(
+        slack, database_url, tmp_path, phones, CONTACTS, schedules_file=owned_schedules()
+    ) as running:
         yield running
 
 
@@ -72,14 +54,10 @@ def said(warroom: Warroom, channel_id: str) -> list[str]:
     return [text for text in texts if "instead of at its offset" in text]
 
 
-def trouble(warroom: Warroom, user: str) -> list[str]:
-    return [m.text for m in warroom.slack.direct_messages(user) if "does not work" in m.text]
-
-
 async def test_an_sms_never_reported_delivered_brings_the_push_forward_after_two_minutes(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: Phones
 ) -> None:
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     channel = await declare_sev1(warroom)
     assert len(twilio.phone(PHONE).messages) == 1  # sent; Twilio reports nothing
     await warroom.advance(minutes=1, seconds=59)
@@ -102,9 +80,9 @@ async def test_an_sms_never_reported_delivered_brings_the_push_forward_after_two
 
 
 async def test_an_sms_delivered_in_time_leaves_the_next_rule_at_its_offset(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: Phones
 ) -> None:
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     channel = await declare_sev1(warroom)
     (sms,) = twilio.messages
     await warroom.advance(seconds=40)
@@ -116,9 +94,9 @@ async def test_an_sms_delivered_in_time_leaves_the_next_rule_at_its_offset(
 
 
 async def test_an_acknowledged_page_brings_nothing_forward(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: Phones
 ) -> None:
-    _, ntfy = providers
+    _, ntfy = phones
     channel = await declare_sev1(warroom)
     await command(warroom, channel, "ack", user=CAROL)
     await warroom.advance(minutes=3)
@@ -126,11 +104,11 @@ async def test_an_acknowledged_page_brings_nothing_forward(
 
 
 async def test_a_call_never_answered_nor_reported_brings_nothing_twice(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: Phones
 ) -> None:
     """The last rule's call, unreported: there is no rule after it to bring forward, and
     the rule before it is not sent again."""
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     channel = await declare_sev1(warroom)
     (sms,) = twilio.messages
     await twilio.deliver(sms)
@@ -155,12 +133,12 @@ async def test_a_call_never_answered_nor_reported_brings_nothing_twice(
 )
 async def test_a_carrier_error_fires_the_next_rule_and_a_bad_number_is_told_once(
     warroom: Warroom,
-    providers: tuple[FakeTwilio, FakeNtfy],
+    phones: Phones,
     code: int,
     words: str,
     told: bool,
 ) -> None:
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     channel = await declare_sev1(warroom)
     (sms,) = twilio.messages
     assert await twilio.deliver(sms, "undelivered", error_code=code) == 200

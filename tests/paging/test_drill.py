@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.cli import main
 from bot.flows.alerting.drills import DrillRefused, run_drill
@@ -22,11 +20,11 @@ from bot.record.paging.service import paging_figures
 from bot.store.db import session_scope
 from bot.store.models import DrillCheck
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.alerts import incidents_of, routes
 from tests.helpers.metrics import scrape, value
-from tests.paging.scenario import NOW, paging_settings, phone_environ
-from tests.paging.test_email import free_port
+from tests.paging.conftest import Phones, paging_warroom
+from tests.paging.test_email import Mailbox
 
 PUBLIC_URL = "https://warroom.example.com"
 CAROL_PHONE, BOB_PHONE = "+15555550123", "+15555550199"
@@ -46,6 +44,10 @@ def person(phone: str, topic: str, mail: str, *, drill: bool) -> dict[str, Any]:
     }
 
 
+DRILL_ENVIRON = {
+    "WARROOM_PAGING_DRILL": "mon 10:00 Europe/Paris",
+    "WARROOM_PAGING_DRILL_WAIT": "10s",
+}
 CONTACTS = {
     "people": {
         CAROL: person(CAROL_PHONE, CAROL_TOPIC, CAROL_MAIL, drill=True),
@@ -54,62 +56,24 @@ CONTACTS = {
 }
 
 
-class Mailbox:
-    """An SMTP server's handler that accepts every mail and keeps who it was for."""
-
-    def __init__(self) -> None:
-        self.to: list[str] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.to.extend(envelope.rcpt_tos)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def phones() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        yield twilio, ntfy
-
-
 @pytest.fixture
 async def warroom(
     slack: SlackEmulator,
     database_url: str,
     tmp_path: Path,
-    phones: tuple[FakeTwilio, FakeNtfy],
+    phones: Phones,
     mailbox: tuple[Mailbox, int],
 ) -> AsyncIterator[Warroom]:
-    twilio, ntfy = phones
-    settings = paging_settings(
-        tmp_path,
-        CONTACTS,
-        **phone_environ(twilio, ntfy, PUBLIC_URL),
-        WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox[1]}",
-        # A relay on 127.0.0.1 without credentials or STARTTLS, as the operator allows.
-        WARROOM_SMTP_PLAINTEXT="true",
-        WARROOM_SMTP_FROM="warroom@example.com",
-        WARROOM_PAGING_DRILL="mon 10:00 Europe/Paris",
-        WARROOM_PAGING_DRILL_WAIT="10s",
-    )
-    async with running_warroom(
+    async with paging_warroom(
         slack,
         database_url,
-        Clock(NOW),
+        tmp_path,
+        phones,
+        CONTACTS,
+        mailbox=mailbox,
+        environ=DRILL_ENVIRON,
         alerting__routes=routes({"routes": [], "default": {"action": "open", "severity": "SEV3"}}),
-        **settings,
     ) as running:
-        twilio.reach = (PUBLIC_URL, running.url)
         yield running
 
 

@@ -6,19 +6,18 @@ holds."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.flows.alerting.drills import DrillRefused, run_drill
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import BOB, CAROL, Warroom
 from tests.oncall.test_oncall_command import oncall
-from tests.paging.scenario import NOW, paging_settings, phone_environ
-from tests.paging.test_drill import BOB_MAIL, BOB_TOPIC, CAROL_MAIL, CAROL_TOPIC, Mailbox
-from tests.paging.test_email import free_port
+from tests.paging.conftest import Phones, paging_warroom
+from tests.paging.test_drill import BOB_MAIL, BOB_TOPIC, CAROL_MAIL, CAROL_TOPIC, DRILL_ENVIRON
+from tests.paging.test_email import Mailbox
 from tests.slack.test_app_home import open_home
 
 PUBLIC_URL = "https://warroom.example.com"
@@ -34,44 +33,16 @@ CONTACTS = {
 
 
 @pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def phones() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        yield twilio, ntfy
-
-
-@pytest.fixture
 async def warroom(
     slack: SlackEmulator,
     database_url: str,
     tmp_path: Path,
-    phones: tuple[FakeTwilio, FakeNtfy],
+    phones: Phones,
     mailbox: tuple[Mailbox, int],
 ) -> AsyncIterator[Warroom]:
-    twilio, ntfy = phones
-    settings = paging_settings(
-        tmp_path,
-        CONTACTS,
-        **phone_environ(twilio, ntfy, PUBLIC_URL),
-        WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox[1]}",
-        # A relay on 127.0.0.1 without credentials or STARTTLS, as the operator allows.
-        WARROOM_SMTP_PLAINTEXT="true",
-        WARROOM_SMTP_FROM="warroom@example.com",
-        WARROOM_PAGING_DRILL="mon 10:00 Europe/Paris",
-        WARROOM_PAGING_DRILL_WAIT="10s",
-    )
-    async with running_warroom(slack, database_url, Clock(NOW), **settings) as running:
-        twilio.reach = (PUBLIC_URL, running.url)
+    async with paging_warroom(
+        slack, database_url, tmp_path, phones, CONTACTS, mailbox=mailbox, environ=DRILL_ENVIRON
+    ) as running:
         yield running
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email
 import re
-import socket
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +27,7 @@ from bot.config import ConfigError, Secret, Settings
 from bot.flows.postmortem.posting import write_draft
 from emulator import SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.helpers.mail import free_port
 from tests.paging.scenario import NOW, declare_sev1, entries, paging_settings, person_pages
 
 ADDRESS = "carol@example.com"
@@ -36,11 +36,14 @@ PUBLIC_URL = "https://warroom.example.com"
 
 
 class Mailbox:
-    """An SMTP server's handler: keeps each message; refuses mail to REFUSED for good."""
+    """An SMTP server's handler: keeps each message and whom it was for; refuses mail to
+    REFUSED for good."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.tls: list[bool] = []
+        # Whom each mail was for (the envelope's recipients), in order.
+        self.to: list[str] = []
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -54,6 +57,7 @@ class Mailbox:
         assert isinstance(envelope.content, bytes)
         self.messages.append(email.message_from_bytes(envelope.content))
         self.tls.append(session.ssl is not None)
+        self.to.extend(envelope.rcpt_tos)
         return "250 Message accepted for delivery"
 
 
@@ -92,14 +96,6 @@ def smtp(
         yield mailbox, port, starttls
     finally:
         controller.stop()
-
-
-def free_port() -> int:
-    """A port nothing listens on now (aiosmtpd's Controller checks its own by connecting)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def plaintext(starttls: bool) -> str:

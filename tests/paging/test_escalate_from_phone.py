@@ -7,6 +7,7 @@ reached."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -59,12 +60,13 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
 
 @pytest.fixture
 async def warroom(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, twilio: FakeTwilio
+    slack: SlackEmulator, database_url: str, tmp_path: Path, twilio: FakeTwilio
 ) -> AsyncIterator[Warroom]:
+    """On SQLite and on PostgreSQL: which of two identical answers acts is the database's."""
     async with FakeNtfy() as ntfy:  # named, as operators set it; nobody here has a topic
         environ = phone_environ(twilio, ntfy, PUBLIC_URL)
     settings = paging_settings(tmp_path, CONTACTS, POLICIES, **environ)
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+    async with running_warroom(slack, database_url, Clock(NOW), **settings) as running:
         twilio.reach = (PUBLIC_URL, running.url)
         yield running
 
@@ -131,6 +133,43 @@ async def test_a_replayed_keypress_answers_twilio_and_escalates_nothing_more(
     await warroom.run_jobs()
     assert said_in(channel, "primary level 3") == []
     assert warroom.slack.direct_messages(ALICE) == []
+
+
+async def test_the_same_keypress_arriving_twice_at_once_escalates_once(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    """Twilio's retry racing the first delivery, or a replay sent alongside it: both find her
+    page open, and the call's id (claimed in the database) lets one of them act."""
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=5)
+    (call,) = twilio.phone(CAROL_PHONE).calls
+    assert await twilio.answer(call) == 200
+    said = await asyncio.gather(*(twilio.press(call, "2") for _ in range(3)))
+    assert sorted(said) == [
+        "Escalated INC-1 to the next level of primary.",
+        "You have no open page right now.",
+        "You have no open page right now.",
+    ]
+    await bob_is_paged_and_carols_page_ends(warroom, twilio, channel, "pressed 2 in the call")
+    assert said_in(channel, "primary level 3") == []
+    assert warroom.slack.direct_messages(ALICE) == []
+
+
+async def test_the_same_sms_reply_arriving_twice_at_once_escalates_once(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    channel = await declare_sev1(warroom)
+    await warroom.advance(minutes=2)
+    answers = await asyncio.gather(
+        *(twilio.reply(CAROL_PHONE, "esc", message_sid="SM" + "0" * 32) for _ in range(3))
+    )
+    assert sorted(reply or "" for _, reply in answers) == [
+        "Escalated INC-1 to the next level of primary.",
+        "You have no open page right now.",
+        "You have no open page right now.",
+    ]
+    await bob_is_paged_and_carols_page_ends(warroom, twilio, channel, "replied 2 to the SMS")
+    assert said_in(channel, "primary level 3") == []
 
 
 async def test_a_keypress_after_her_page_ended_escalates_nothing(

@@ -5,16 +5,16 @@ clock, and nothing but the failure moves the next rule."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from emulator import FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
-from tests.paging.scenario import NOW, declare_sev1, notifications, paging_settings, phone_environ
-from tests.paging.test_email import Mailbox, free_port
+from emulator import SlackEmulator
+from tests.conftest import CAROL, Warroom
+from tests.paging.conftest import Phones, paging_warroom
+from tests.paging.scenario import declare_sev1, notifications
+from tests.paging.test_email import Mailbox
 
 PHONE = "+15555550123"
 TOPIC = "carol-7f3a9c"
@@ -40,42 +40,16 @@ CONTACTS = {
 
 
 @pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def providers() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        yield twilio, ntfy
-
-
-@pytest.fixture
 async def warroom(
     slack: SlackEmulator,
     database_url: str,
     tmp_path: Path,
-    providers: tuple[FakeTwilio, FakeNtfy],
+    phones: Phones,
     mailbox: tuple[Mailbox, int],
 ) -> AsyncIterator[Warroom]:
-    twilio, ntfy = providers
-    settings = paging_settings(
-        tmp_path,
-        CONTACTS,
-        **phone_environ(twilio, ntfy, PUBLIC_URL),
-        WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox[1]}",
-        # A relay on 127.0.0.1 without credentials or STARTTLS, as the operator allows.
-        WARROOM_SMTP_PLAINTEXT="true",
-        WARROOM_SMTP_FROM="warroom@example.com",
-    )
-    async with running_warroom(slack, database_url, Clock(NOW), **settings) as running:
-        twilio.reach = (PUBLIC_URL, running.url)
+    async with paging_warroom(
+        slack, database_url, tmp_path, phones, CONTACTS, mailbox=mailbox
+    ) as running:
         yield running
 
 
@@ -84,11 +58,11 @@ def said(channel_messages: list[str]) -> list[str]:
 
 
 async def test_twilio_answering_500_sends_push_and_mail_at_once_and_says_so(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy], mailbox: tuple[Mailbox, int]
+    warroom: Warroom, phones: Phones, mailbox: tuple[Mailbox, int]
 ) -> None:
     """Twilio down for ten minutes during a page: the person is reached by push and mail
     as the first SMS fails, not ten minutes later; the channel says it once."""
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     twilio.fail(500, times=1000)
     channel = await declare_sev1(warroom)
     await warroom.run_jobs()
@@ -114,11 +88,11 @@ async def test_twilio_answering_500_sends_push_and_mail_at_once_and_says_so(
 @pytest.mark.parametrize("status", ["undelivered", "failed"])
 async def test_an_sms_twilio_reports_not_delivered_brings_the_next_rule_forward(
     warroom: Warroom,
-    providers: tuple[FakeTwilio, FakeNtfy],
+    phones: Phones,
     mailbox: tuple[Mailbox, int],
     status: str,
 ) -> None:
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     channel = await declare_sev1(warroom)
     (sms,) = twilio.messages
     assert ntfy.phone(TOPIC) == []
@@ -137,9 +111,9 @@ async def test_an_sms_twilio_reports_not_delivered_brings_the_next_rule_forward(
 
 
 async def test_a_delivered_sms_leaves_the_next_rule_at_its_offset(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: Phones
 ) -> None:
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     await declare_sev1(warroom)
     (sms,) = twilio.messages
     await twilio.deliver(sms)
@@ -150,11 +124,11 @@ async def test_a_delivered_sms_leaves_the_next_rule_at_its_offset(
 
 
 async def test_a_call_not_answered_brings_the_next_rule_forward(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy], tmp_path: Path
+    warroom: Warroom, phones: Phones, tmp_path: Path
 ) -> None:
     """The call is rule 3 here: push and mail (rule 2) went at 10 minutes; unanswered, the
     call has no rule after it, and nothing more is said."""
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     channel = await declare_sev1(warroom)
     await twilio.deliver(twilio.messages[0])
     await warroom.advance(minutes=20)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.flows.postmortem.posting import write_draft
 from emulator import SlackEmulator
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import command
 from tests.paging.scenario import (
     NOW,
@@ -99,6 +99,47 @@ async def test_the_slack_button_acknowledges_and_stops_the_rules(warroom: Warroo
     (page,) = await person_pages(warroom)
     assert (page.state, page.acknowledged_via) == ("acknowledged", "slack")
     assert [n.state for n in await notifications(warroom)] == ["sent", "cancelled"]
+
+
+GUEST = "U0GUEST"
+GUEST_REFUSED = (
+    ": guests of the workspace cannot acknowledge or escalate, as that stops or sends pages to "
+    "the people on call. The workspace's members in this channel may: ask one of them."
+)
+
+
+@pytest.mark.parametrize("kind", ["is_restricted", "is_ultra_restricted"])
+async def test_a_guest_in_the_channel_neither_acknowledges_nor_escalates(
+    warroom: Warroom, kind: str
+) -> None:
+    """A vendor's engineer invited into the war room as a guest (multi- or single-channel):
+    the Acknowledge button, ``/incident ack`` and ``/incident escalate`` are refused in a
+    private reply naming who may; Carol keeps being paged and Bob is not."""
+    slack = warroom.slack
+    channel = await declare_sev1(warroom)
+    slack.add_user(GUEST, "gus")
+    setattr(slack.users[GUEST], kind, True)
+    channel.members.add(GUEST)
+    (message,) = [m for m in channel.messages if "escalated to" in m.text]
+    await slack.click_button(channel.id, message.ts, "acknowledge_escalation", user=GUEST)
+    await warroom.run_jobs()
+    await command(warroom, channel, "ack", user=GUEST)
+    await command(warroom, channel, "escalate @bob he knows the gateway", user=GUEST)
+    assert [m.text for m in slack.ephemeral_for(GUEST)] == [
+        ":no_entry: Not acknowledged" + GUEST_REFUSED,
+        ":no_entry: Not acknowledged" + GUEST_REFUSED,
+        ":no_entry: Nobody was paged" + GUEST_REFUSED,
+    ]
+    await warroom.advance(minutes=2)
+    assert len(slack.direct_messages(CAROL)) == 2  # her 2-minute rule fired
+    (page,) = await person_pages(warroom)
+    assert page.state == "open"
+    assert not any(f"<@{BOB}>" in m.text for m in channel.messages)
+    # A member of the workspace in the channel may.
+    await slack.click_button(channel.id, message.ts, "acknowledge_escalation", user=CAROL)
+    await warroom.run_jobs()
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_by) == ("acknowledged", CAROL)
 
 
 # The policy again from level 1 twice after its level's 5 minutes: three rounds in all.

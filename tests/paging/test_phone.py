@@ -47,13 +47,6 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def phones() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        twilio.sms_webhook = f"{PUBLIC_URL}/twilio/sms"
-        yield twilio, ntfy
-
-
-@pytest.fixture
 async def warroom(
     slack: SlackEmulator, sqlite_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
 ) -> AsyncIterator[Warroom]:

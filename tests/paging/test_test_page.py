@@ -5,20 +5,20 @@ what failed; it is kept as a test page of the person's, in no incident."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from bot.store.db import session_scope
 from bot.store.models import Notification, PageTest, TimelineEntry
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import BOB, CAROL, Warroom
 from tests.oncall.test_oncall_command import oncall
-from tests.paging.scenario import NOW, paging_settings, phone_environ
-from tests.paging.test_email import Mailbox, free_port
+from tests.paging.conftest import Phones, paging_warroom
+from tests.paging.scenario import NOW
+from tests.paging.test_email import Mailbox
 from tests.slack.test_app_home import open_home
 
 PHONE = "+15555550123"
@@ -41,41 +41,16 @@ CONTACTS = {
 
 
 @pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def phones() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        yield twilio, ntfy
-
-
-@pytest.fixture
 async def warroom(
     slack: SlackEmulator,
     sqlite_url: str,
     tmp_path: Path,
-    phones: tuple[FakeTwilio, FakeNtfy],
+    phones: Phones,
     mailbox: tuple[Mailbox, int],
 ) -> AsyncIterator[Warroom]:
-    twilio, ntfy = phones
-    settings = paging_settings(
-        tmp_path,
-        CONTACTS,
-        **phone_environ(twilio, ntfy, PUBLIC_URL),
-        WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox[1]}",
-        WARROOM_SMTP_FROM="warroom@example.com",
-        WARROOM_SMTP_PLAINTEXT="true",  # a local relay without STARTTLS, as the operator says
-    )
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
-        twilio.reach = (PUBLIC_URL, running.url)
+    async with paging_warroom(
+        slack, sqlite_url, tmp_path, phones, CONTACTS, mailbox=mailbox
+    ) as running:
         yield running
 
 

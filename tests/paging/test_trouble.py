@@ -5,25 +5,20 @@ failing; ``/oncall contact test`` says why. Fakes over HTTP and a real SMTP serv
 
 from __future__ import annotations
 
-import copy
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from emulator import FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import ALICE, CAROL, Clock, Warroom, running_warroom
+from emulator import SlackEmulator
+from tests.conftest import ALICE, CAROL, Warroom
 from tests.helpers.incidents import command, open_incident
 from tests.oncall.test_oncall_command import oncall
+from tests.paging.conftest import Phones, owned_schedules, paging_warroom, trouble
 from tests.paging.scenario import (
-    NOW,
-    SCHEDULES,
     declare_sev1,
-    paging_settings,
-    phone_environ,
 )
-from tests.paging.test_email import REFUSED, Mailbox, free_port
+from tests.paging.test_email import REFUSED, Mailbox
 from tests.slack.test_app_home import open_home
 
 PHONE = "+15555550123"
@@ -43,61 +38,30 @@ CONTACTS = {
 }
 
 
-def owned_schedules() -> dict[str, object]:
-    schedules = copy.deepcopy(SCHEDULES)
-    schedules["schedules"]["night"]["owners"] = [ALICE]  # type: ignore[index]
-    return schedules
-
-
-@pytest.fixture
-def mailbox() -> Iterator[int]:
-    port = free_port()
-    controller = Controller(Mailbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def providers() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
-        yield twilio, ntfy
-
-
 @pytest.fixture
 async def warroom(
     slack: SlackEmulator,
     sqlite_url: str,
     tmp_path: Path,
-    providers: tuple[FakeTwilio, FakeNtfy],
-    mailbox: int,
+    phones: Phones,
+    mailbox: tuple[Mailbox, int],
 ) -> AsyncIterator[Warroom]:
-    twilio, ntfy = providers
-    settings = paging_settings(
+    async with paging_warroom(
+        slack,
+        sqlite_url,
         tmp_path,
+        phones,
         CONTACTS,
+        mailbox=mailbox,
         schedules_file=owned_schedules(),
-        **phone_environ(twilio, ntfy, PUBLIC_URL),
-        WARROOM_SMTP_URL=f"smtp://127.0.0.1:{mailbox}",
-        # A relay on 127.0.0.1 without credentials or STARTTLS, as the operator allows.
-        WARROOM_SMTP_PLAINTEXT="true",
-        WARROOM_SMTP_FROM="warroom@example.com",
-    )
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
-        twilio.reach = (PUBLIC_URL, running.url)
+    ) as running:
         yield running
 
 
-def trouble(warroom: Warroom, user: str) -> list[str]:
-    return [m.text for m in warroom.slack.direct_messages(user) if "does not work" in m.text]
-
-
 async def test_an_unsubscribed_number_is_said_to_her_and_the_owner_once(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: Phones
 ) -> None:
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     twilio.unsubscribed.add(PHONE)
     await declare_sev1(warroom)
     assert trouble(warroom, CAROL) == [
@@ -130,9 +94,9 @@ async def test_an_unsubscribed_number_is_said_to_her_and_the_owner_once(
 
 
 async def test_a_bouncing_address_and_a_forbidden_topic_are_said(
-    warroom: Warroom, providers: tuple[FakeTwilio, FakeNtfy]
+    warroom: Warroom, phones: Phones
 ) -> None:
-    twilio, ntfy = providers
+    twilio, ntfy = phones
     said = await oncall(warroom, "contact test mail", user=CAROL)
     assert "refused the address (reply 550)" in said
     ntfy.fail(403, times=1)

@@ -16,12 +16,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.basics.slack_ids import SuggestionMessage, SuggestionModal
 from bot.config import Secret
 from bot.config.ai import AISettings
 from emulator import Channel, SlackEmulator
-from emulator.openai_chat import ChatRequest, FakeChatModel
+from emulator.fake_http import FakeHttpServer
+from emulator.openai_chat import BASE_PATH, ChatRequest, FakeChatModel
 from tests.conftest import ALICE, BOB, CAROL, KEY, MODEL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, web_settings
@@ -335,6 +337,41 @@ async def test_a_model_that_fails_gives_the_draft_without_suggestions_and_says_w
     )
     # The draft itself is as without a model: posted, with its gaps.
     assert "## Timeline (UTC)" in draft
+
+
+class Moved(FakeHttpServer):
+    """Where WARROOM_AI_URL points: every request answered 307 to the same path at
+    ``elsewhere``, which a 307 would make the client send the body to again (RFC 9110, 15.4.8)."""
+
+    def __init__(self, elsewhere: str) -> None:
+        super().__init__()
+        self.elsewhere = elsewhere
+        self.asked = 0
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.asked += 1
+        return web.Response(status=307, headers={"Location": self.elsewhere + request.path})
+
+
+async def test_a_model_address_redirecting_elsewhere_is_refused_and_the_record_stays(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+) -> None:
+    """Issue 59, item 8: the model's address answers 307 to another address (here the fake
+    model on another port); the incident's record is not sent there, and the draft says why."""
+    model.reply(good)
+    async with Moved(model.root) as moved:
+        settings = ai(model, url=moved.root + BASE_PATH)
+        async for played in play(people, sqlite_url, model, ai=settings):
+            await played.resolve("Rolled back the gateway release")
+            draft = played.canvas()
+    assert moved.asked >= 1
+    assert model.requests == []
+    assert (
+        f"_{MODEL} was asked for the written sections on March 14, 2025, 4:20 AM UTC and "
+        f"redirected warroom to another address ({model.root}), which it does not follow (set "
+        "`WARROOM_AI_URL` to it if the model is there): this draft has no new suggestions._"
+    ) in draft
+    assert "Suggested by" not in draft
 
 
 async def test_earlier_suggestions_stay_when_the_model_fails_later(played: Played) -> None:

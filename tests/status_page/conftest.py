@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.paging.test_email import free_port
+from tests.helpers.mail import smtp_server
 
 
 class Mailbox:
@@ -46,13 +45,9 @@ def text_of(message: Message) -> str:
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    box = Mailbox()
+    with smtp_server(box) as port:
         yield box, port
-    finally:
-        controller.stop()
 
 
 class Receiver:

@@ -14,19 +14,22 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from mcp.server.mcpserver import Context
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.record.agents.tokens import Caller, caller_of
 from bot.store.db import session_scope
 from bot.web.agents.asgi import answer_with
-from bot.web.agents.server import RateLimit, build_server
-from bot.web.agents.tools import Tools
 from bot.web.context import web_context, web_key
+
+if TYPE_CHECKING:
+    # The MCP SDK (with its Starlette, httpx and JSON-schema parts) is imported when the server
+    # is built, at start-up: importing the application (every `warroom` command does) does not
+    # pay for it.
+    from mcp.server.mcpserver import Context
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 log = logging.getLogger(__name__)
 # Where the bridge puts the caller in the ASGI scope, for the tools.
@@ -58,6 +61,11 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
     """The SDK's session manager, run for the application's life. Its task group is entered
     and left in a task of its own: anyio requires one task to do both, and aiohttp's start-up
     and clean-up are two."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    from bot.web.agents.server import RateLimit, build_server
+    from bot.web.agents.tools import Tools
+
     web_ = app[web_key]
     server = build_server(
         Tools(web_),
