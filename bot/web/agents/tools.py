@@ -338,7 +338,14 @@ class Tools:
                 "reference": incident.reference,
                 "section": section,
                 "proposed_by": caller.name,
-                "kept": [{"text": s.text, "cites": list(s.cites)} for s in kept],
+                "kept": [
+                    {
+                        "text": s.text,
+                        "cites": list(s.cites),
+                        "meaning": dict(s.meaning) if s.meaning is not None else None,
+                    }
+                    for s in kept
+                ],
                 "refused": [
                     {
                         "text": left.sentence.text,
