@@ -48,7 +48,7 @@ from bot.web.api import docs as api_docs
 from bot.web.api import operations as api
 from bot.web.context import web_context_ctx
 from bot.web.follow_ups import pages as follow_ups
-from bot.web.incident import pages
+from bot.web.incident import notes, pages
 from bot.web.insights import page as insights_page
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -74,6 +74,7 @@ WEB_ROUTES: tuple[Route, ...] = (
         suggestions.accept_page,
         PAGE,
     ),
+    Route("POST", "/incidents/{reference}/notes/{note}/accept", notes.accept_note_page, PAGE),
     Route("GET", "/insights", insights_page.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("POST", "/incidents/{reference}/follow-ups/merge", follow_ups.merge_form, PAGE),

@@ -92,6 +92,21 @@ async def test_the_operator_reads_a_private_incident_and_proposes_on_stdio(
         await settle(played.warroom)
 
         draft = await call(session, "get_postmortem", reference="INC-1")
+        # A timeline note too, on stdio: shown in the channel for a person to accept.
+        note = await call(
+            session,
+            "propose_timeline_note",
+            reference="INC-1",
+            text="The 03:20 release broke card validation.",
+            at=timeline["entries"][0]["at"],
+            cites=[bulb],
+        )
+        assert note["state"] == "proposed"
+        await played.slack.drain()
+        assert any(
+            "Proposed by operator" in m.text and "a timeline entry for INC-1" in m.text
+            for m in played.channel.messages
+        )
     section = next(s for s in draft["sections"] if s["key"] == "underlying_issue")
     assert section["state"] == "written"
     assert "The 03:20 release broke card validation." in draft["markdown"]

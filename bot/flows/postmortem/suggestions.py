@@ -260,6 +260,20 @@ async def citable_record(
     return incident, sent.evidence
 
 
+async def check_sentences(
+    services: Services, incident_id: int, answer: Mapping[str, Sequence[suggestions.Sentence]]
+) -> tuple[Incident, Asked]:
+    """Sentences (by section) through exactly the checks the model's get, against the
+    incident's record: an agent's proposal, a finding or a timeline note alike."""
+    started = time.monotonic()
+    incident, record, names = await read_record(
+        services.engine, incident_id, services.settings.incidents.types
+    )
+    sent = await asyncio.to_thread(_request, services, incident, record, names)
+    asked = await _checked(services, incident, record, names, sent, answer, started=started)
+    return incident, asked
+
+
 async def check_proposal(
     services: Services,
     incident_id: int,
@@ -270,12 +284,7 @@ async def check_proposal(
     """An agent's proposed sentences through exactly the checks the model's get, kept as a
     suggestion (``by``: the agent's token name, shown as who proposed it) and shown in the
     channel with its Accept and Edit buttons, as the model's are, when a sentence was kept."""
-    started = time.monotonic()
-    incident, record, names = await read_record(
-        services.engine, incident_id, services.settings.incidents.types
-    )
-    sent = await asyncio.to_thread(_request, services, incident, record, names)
-    asked = await _checked(services, incident, record, names, sent, answer, started=started)
+    incident, asked = await check_sentences(services, incident_id, answer)
     now = services.clock()
     async with session_scope(services.engine) as session:
         locked = await incidents.lock(session, incident)

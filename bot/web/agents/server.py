@@ -27,10 +27,11 @@ log = logging.getLogger(__name__)
 INSTRUCTIONS = (
     "warroom keeps the record of incidents: what was said and decided, when, by whom, who is "
     "on call. Read with list_incidents, get_incident, get_timeline (entries cite as E42), "
-    "get_postmortem, who_is_on_call, get_schedule and list_follow_ups. propose_finding "
-    "offers sentences for a section of the postmortem draft, each citing the entries it rests "
-    "on: warroom checks each one as it checks its model's, and a person accepts or edits what "
-    "is kept. Nothing here changes an incident, its people or on call."
+    "get_postmortem, who_is_on_call, get_schedule, list_follow_ups and related_incidents. "
+    "propose_finding offers sentences for a section of the postmortem draft, each citing the "
+    "entries it rests on, and propose_timeline_note a timeline entry at a time: warroom checks "
+    "each one as it checks its model's, and a person accepts what is kept. Nothing here "
+    "changes an incident's status, severity, roles or escalations, nor on call."
 )
 _READS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _PROPOSES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
@@ -260,6 +261,37 @@ def build_server(
             ctx,
             "propose_finding",
             lambda c: tools.propose_finding(c, reference, section=section, sentences=said),
+        )
+
+    @server.tool(annotations=_PROPOSES)
+    async def propose_timeline_note(
+        ctx: Context,
+        reference: Reference,
+        text: Annotated[
+            str, Field(min_length=1, max_length=600, description="What happened, one sentence.")
+        ],
+        at: Annotated[
+            str,
+            Field(description="When it happened: ISO 8601 with its offset, not in the future."),
+        ],
+        cites: Annotated[
+            list[str],
+            Field(
+                min_length=1,
+                max_length=20,
+                description="The entries it is based on, as get_timeline names them (E42).",
+            ),
+        ],
+    ) -> dict[str, Any]:
+        """Propose a timeline entry at a time, citing the entries it is based on. Its text
+        goes through the checks a finding's sentences get; kept, it is shown in the incident's
+        channel and on its page as "Proposed by" this token's name until a person accepts it
+        with one click; refused, each reason comes back in the draft's words. It changes
+        nothing else of the incident."""
+        return await call(
+            ctx,
+            "propose_timeline_note",
+            lambda c: tools.propose_timeline_note(c, reference, text=text, at=at, cites=cites),
         )
 
     return server

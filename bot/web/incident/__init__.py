@@ -1,6 +1,7 @@
 """The incident's pages: the list, one incident, its channel history, its postmortem.
 
 - ``pages``: ``/``, ``/incidents/<reference>`` and what hangs below it.
+- ``notes``: Accept on a timeline note an agent proposed, from the incident's page.
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
 domains before it (``status_page``, ``oncall``, ``insights``, ``follow_ups``, ``postmortem``,
