@@ -29,7 +29,8 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``incident/``: the incident list, one incident, its channel history, the postmortem draft.
 - ``alerting/``: the alert and heartbeat webhooks; the maintenance windows' pages.
 - ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
-- ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge.
+- ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge;
+  ``/agents``, the tokens and their use.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
 ``bot.clients`` and lower), ``bot.keys`` and its domain folders; nothing of its sibling
@@ -43,6 +44,7 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.agents import endpoint as agents
+from bot.web.agents import pages as agents_pages
 from bot.web.alerting import maintenance
 from bot.web.api import docs as api_docs
 from bot.web.api import operations as api
@@ -132,6 +134,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/oncall/people/{user}.ics", oncall_feeds.person_calendar, MACHINE),
     Route("GET", "/oncall/{schedule}.ics", oncall_feeds.schedule_calendar, MACHINE),
     # Agents over the Model Context Protocol: each request's bearer token checked afresh.
+    Route("GET", "/agents", agents_pages.agents_page, PAGE),
     Route("POST", "/mcp", agents.mcp_endpoint, MACHINE),
     Route("GET", "/mcp", agents.mcp_endpoint, MACHINE),
     Route("DELETE", "/mcp", agents.mcp_endpoint, MACHINE),

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from bot.record.agents.tokens import Caller
 from bot.store.models import SEVERITIES, TimelineKind
 from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
+from bot.web.agents.usage import Usage
 from bot.web.filters import PER_PAGE_MAX, STATUSES
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,15 @@ class RateLimit:
 
 
 def build_server(
-    tools: Tools, *, caller_of: Callable[[Context], Caller], limit: RateLimit
+    tools: Tools,
+    *,
+    caller_of: Callable[[Context], Caller],
+    limit: RateLimit,
+    usage: Usage | None = None,
 ) -> MCPServer:
     """The server with every tool; ``caller_of`` says who calls (the operator on stdio, the
-    token's holder over HTTP, as the bridge put it on the request)."""
+    token's holder over HTTP, as the bridge put it on the request); ``usage`` counts each
+    token's calls."""
     server = MCPServer(name="warroom", instructions=INSTRUCTIONS)
 
     async def call(
@@ -96,6 +102,8 @@ def build_server(
             )
             raise ToolError(f"rate limit: at most {limit.per_minute} calls a minute per token")
         log.info("mcp %s by %s", tool, caller.name)
+        if usage is not None:
+            usage.count(caller, tool)
         try:
             return await work(caller)
         except ToolRefused as refusal:
