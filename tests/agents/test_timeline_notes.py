@@ -62,7 +62,7 @@ async def test_a_note_is_proposed_refused_with_the_draft_s_words_and_accepted_in
     assert refused_note["state"] == "refused" and refused_note["note"] is None
     [why] = refused_note["refused"]
     assert why["rule"] == "time"
-    assert why["said"] == "it states 4:25, a time none of the entries it cites holds"
+    assert why["because"] == "it states 4:25, a time none of the entries it cites holds"
     assert refused_note["shown_in_channel"] is False
     # Kept: shown in the channel with its Accept button, at the proposed time.
     assert kept["state"] == "proposed" and kept["refused"] == []

@@ -17,16 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from markupsafe import Markup
-
 from bot.basics.errors import BotError
-from bot.basics.render import local_time
 from bot.flows.channel import Writes
-from bot.flows.postmortem.posting import choose_template
-from bot.flows.postmortem.suggestions import check_sentences
+from bot.flows.postmortem.suggestions import check_sentences, reasons_said
 from bot.record import incidents
 from bot.record.agents import notes
-from bot.record.postmortem.suggestions import Sentence, Unsupported
+from bot.record.postmortem.suggestions import Sentence
 from bot.record.timeline import add_entry
 from bot.services import Services
 from bot.store import outbox
@@ -37,7 +33,6 @@ log = logging.getLogger(__name__)
 # The checks' section a note's text goes through as (its rules do not depend on the section).
 SECTION = "timeline"
 MESSAGE = "blocks/proposed_note.json.j2"
-REASONS = "agents/reasons.j2"
 
 
 class NoteRefused(BotError):
@@ -101,43 +96,6 @@ async def propose_note(
         await writes.send()
     log.info("%s: %s proposed a timeline note", incident.reference, by)
     return NoteOutcome(locked, note)
-
-
-def reasons_said(
-    services: Services, incident: Incident, left_out: Sequence[Unsupported]
-) -> list[str]:
-    """Each reason a sentence was left out, as the draft says it (templates/postmortem/*/
-    _parts.j2 ``unsupported_because``), in the incident's draft language."""
-    language, _ = choose_template(services, incident)
-    model = services.settings.ai.model or "the model"
-    said = []
-    for left in left_out:
-        for reason in left.why:
-            words = services.renderer.render_plain(
-                REASONS, language=language, reason=reason, model=model, draft=_Plain(incident)
-            )
-            said.append(words.strip())
-    return said
-
-
-@dataclass(frozen=True)
-class _Plain:
-    """What the draft's reasons ask of the draft (where an entry is, a sentence left out),
-    said as plain text: ``E12 (03:50 UTC, Bob Okafor)``."""
-
-    incident: Incident
-
-    def where(self, said: Mapping[str, Any]) -> Markup:
-        ref, at, author = said.get("ref") or "", said.get("at"), said.get("author")
-        moment = local_time(at, self.incident.timezone) if at else ""
-        details = ", ".join(str(part) for part in (moment, author) if part)
-        return Markup(f"{ref} ({details})" if details else str(ref))
-
-    def left_out(self, text: str) -> Markup:
-        return Markup(text)
-
-    def citations(self, sentence: Mapping[str, Any]) -> Markup:
-        return Markup("; ".join(sentence.get("cites") or []))
 
 
 def note_message(

@@ -22,7 +22,7 @@ from bot.basics.render import readable
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import SlackText
 from bot.flows.incident.proposed_notes import propose_note
-from bot.flows.postmortem.suggestions import check_proposal, citable_record
+from bot.flows.postmortem.suggestions import check_proposal, citable_record, reasons_said
 from bot.record.agents import related
 from bot.record.agents.tokens import Caller
 from bot.record.incident_queries import latest_team
@@ -351,7 +351,14 @@ class Tools:
                     {
                         "text": left.sentence.text,
                         "cites": list(left.sentence.cites),
-                        "why": [dict(reason) for reason in left.why],
+                        "why": [
+                            {**dict(reason), "because": because}
+                            for reason, because in zip(
+                                left.why,
+                                reasons_said(self.web.services, incident, [left]),
+                                strict=True,
+                            )
+                        ],
                     }
                     for left in left_out
                 ],
@@ -389,8 +396,8 @@ class Tools:
                 if note is not None
                 else None,
                 "refused": [
-                    {**dict(why), "said": said}
-                    for why, said in zip(outcome.why, outcome.said, strict=True)
+                    {**dict(why), "because": because}
+                    for why, because in zip(outcome.why, outcome.said, strict=True)
                 ],
                 "shown_in_channel": note is not None and bool(incident.channel_id),
             },
