@@ -143,6 +143,8 @@ async def test_an_agent_reads_proposes_and_carol_accepts_in_slack(played: Played
     [left] = proposed["refused"]
     assert left["text"] == "The rollback finished at 4:25."
     assert left["why"][0]["rule"] == "time"
+    # In the words the draft lists it with.
+    assert left["why"][0]["because"] == "it states 4:25, a time none of the entries it cites holds"
     assert proposed["shown_in_channel"] is True
 
     await settle(played.warroom)

@@ -118,6 +118,17 @@ async def test_a_read_token_cannot_propose_a_note_and_bad_arguments_are_named(
             cites=[fix["ref"]],
         )
     assert "scope is read" in said
+    # Refused for its scope before anything is looked up: nothing said of whether it exists.
+    async with agent(played.warroom.url, reader) as session:
+        absent = await refused(
+            session,
+            "propose_timeline_note",
+            reference="INC-99",
+            text="Bob started rolling back gw-2.14.1.",
+            at=fix["at"],
+            cites=[fix["ref"]],
+        )
+    assert absent == said
     async with agent(played.warroom.url, proposer) as session:
         note: dict[str, Any] = {"reference": "INC-1", "text": "Bob rolled back.", "cites": ["E1"]}
         assert "at:" in await refused(session, "propose_timeline_note", **note, at="yesterday")

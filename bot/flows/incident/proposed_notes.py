@@ -86,14 +86,13 @@ async def propose_note(
             by=by,
             now=now,
         )
+        writes = Writes(services, session, locked)
         if locked.channel_id:
-            writes = Writes(services, session, locked)
             await writes.keep(
                 outbox.POST, note_message(services, locked, note, asked.links), after=_key(note)
             )
         await session.commit()
-    if locked.channel_id:
-        await writes.send()
+    await writes.send()
     log.info("%s: %s proposed a timeline note", incident.reference, by)
     return NoteOutcome(locked, note)
 
