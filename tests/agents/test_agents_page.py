@@ -22,9 +22,9 @@ from tests.postmortem.test_suggestions import play
 
 
 async def test_members_see_each_token_s_use_and_never_its_value_guests_nothing(
-    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+    people: SlackEmulator, database_url: str, model: FakeChatModel
 ) -> None:
-    async for played in play(people, sqlite_url, model, ai=AISettings(), **web_settings(people)):
+    async for played in play(people, database_url, model, ai=AISettings(), **web_settings(people)):
         reader = await make_token(played, "dashboards", scope="read")
         proposer = await make_token(played, "triage-bot", private=True)
         gone = await make_token(played, "old-bot", scope="read")
