@@ -19,6 +19,7 @@ from bot.basics.slack_ids import SuggestionMessage
 from bot.config.ai import AISettings
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
+from tests.agents.test_agents_manual import schemas_in_manual
 from tests.conftest import CAROL
 from tests.helpers.incidents import settle
 from tests.helpers.processes import REPO
@@ -64,8 +65,12 @@ async def test_the_operator_reads_a_private_incident_and_proposes_on_stdio(
         ClientSession(read, write) as session,
     ):
         await session.initialize()
-        names = {tool.name for tool in (await session.list_tools()).tools}
-        assert "propose_finding" in names
+        listed = (await session.list_tools()).tools
+        # The same tools and schemas as over HTTP, as the manual shows them.
+        manual = schemas_in_manual()
+        assert {tool.name for tool in listed} == set(manual)
+        for tool in listed:
+            assert (tool.input_schema, tool.output_schema) == manual[tool.name], tool.name
         # The operator sees private incidents.
         incident = await call(session, "get_incident", reference="INC-1")
         assert incident["private"] is True
