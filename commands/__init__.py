@@ -46,6 +46,7 @@ from bot.basics.slack_ids import (
     HeaderMessage,
     LessonsMessage,
     LessonsModal,
+    ProposedNoteMessage,
     PublicModal,
     RuledOutPrompt,
     SuggestionMessage,
@@ -70,6 +71,7 @@ from commands.incident.field_forms import (
     handle_edit_fields_submission,
     handle_resolve_submission,
 )
+from commands.incident.proposed_note import apply_accept_note_press
 from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.postmortem.draft_prompts import (
     apply_idea_press,
@@ -105,6 +107,7 @@ APPLIERS: Mapping[str, Applier] = {
     FollowUpMessage.FILE: apply_file_press,
     FollowUpMessage.MERGE: apply_merge_press,
     SuggestionMessage.ACCEPT: apply_accept_press,
+    ProposedNoteMessage.ACCEPT: apply_accept_note_press,
     RuledOutPrompt.RULES_OUT: apply_rules_out_press,
     RuledOutPrompt.IDEA: apply_idea_press,
     RuledOutPrompt.SKIP: skip_applier(RULED_OUT),
@@ -128,6 +131,7 @@ def register(app: AsyncApp) -> None:
     app.action(FollowUpMessage.MERGE)(handle_merge_press)  # in line too, Home or channel
     app.action(SuggestionMessage.ACCEPT)(handle_press_in_line)
     app.action(SuggestionMessage.EDIT)(handle_edit_press)
+    app.action(ProposedNoteMessage.ACCEPT)(handle_press_in_line)
     app.view(SuggestionModal.CALLBACK)(handle_edit_submission)
     # The draft's questions (commands/postmortem/draft_prompts.py): in line too, but for the button
     # that opens a form.

@@ -25,6 +25,8 @@ import yaml
 from aiohttp import web
 
 from bot.admin.demo_agent import AGENT, agent_proposes
+from bot.admin.demo_history import ALERT as HISTORY_ALERT
+from bot.admin.demo_history import seed_history
 from bot.admin.demo_script import (
     ALICE,
     BOB,
@@ -121,7 +123,9 @@ async def run_demo(
         )
         model = await stack.enter_async_context(FakeChatModel(models={DEMO_MODEL}))
         model.reply(demo_suggestions)
-        model.verdicts(demo_verdicts)
+        # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo_agent.py),
+        # each sentence's meaning checked by the model against the words it cites.
+        model.verdicts(demo_verdicts, times=2)
         clock = ScriptedClock()
         settings = _demo_settings(
             environ,
@@ -146,6 +150,13 @@ async def run_demo(
         twilio.reach = (DEMO_PUBLIC_URL, f"http://127.0.0.1:{port}")
         twilio.sms_webhook = f"{DEMO_PUBLIC_URL}/twilio/sms"
         print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
+        earlier = await seed_history(
+            runner.app[services_key].engine, team_id=slack.team_id, declared_by=ALICE, now=clock()
+        )
+        print(
+            f"The workspace's history: {', '.join(earlier)}, earlier checkout incidents fired by"
+            f" {HISTORY_ALERT}, each with its root cause and a follow-up still open"
+        )
 
         alerts_url = f"http://127.0.0.1:{port}/alerts/alertmanager"
         channel_id = ""
@@ -248,11 +259,18 @@ async def _agent(app: web.Application, slack: SlackEmulator, channel_id: str, po
     earlier = related["items"]
     print(
         f"  related_incidents: {len(earlier)} earlier incidents"
-        + (": " + ", ".join(i["reference"] for i in earlier) if earlier else " (a new database)")
+        + (": " + ", ".join(i["reference"] for i in earlier) if earlier else "")
     )
+    for each in earlier:
+        why = ", ".join(
+            f"the alert {w['name']}" if w["by"] == "alert" else f"{w['name']}={w['value']}"
+            for w in each["why"]
+        )
+        print(f"    {each['reference']} {each['title']}: shares {why}; root cause: {each['cause']}")
     for kept in proposed["kept"]:
         cites = ", ".join(kept["cites"])
         print(f"  proposed for the {proposed['section']}: {kept['text']} (cites {cites})")
+        print(f"    its meaning: {(kept['meaning'] or {}).get('state', 'not checked')}")
     await _settle(app, slack)
     shown = await _accept_suggested(slack, channel_id, f"Proposed by {AGENT}")
     print(f"  in the channel: {displayed(shown, slack.workspace())}")

@@ -50,6 +50,7 @@ SLACK_IDS = SimpleNamespace(
     escalation=slack_ids.EscalationMessage,
     follow_up=slack_ids.FollowUpMessage,
     suggestion=slack_ids.SuggestionMessage,
+    proposed_note=slack_ids.ProposedNoteMessage,
     suggestion_block=slack_ids.suggestion_block,
     suggestion_form=slack_ids.SuggestionModal,
     reminder=slack_ids.FollowUpReminder,

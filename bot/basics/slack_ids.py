@@ -104,6 +104,13 @@ class SuggestionMessage(StrEnum):
     EDIT = "edit_suggestion"
 
 
+class ProposedNoteMessage(StrEnum):
+    """The Accept button of a timeline note an agent proposed (one note a message)."""
+
+    BLOCK = "proposed_note"
+    ACCEPT = "accept_proposed_note"
+
+
 def suggestion_block(suggestion_id: int) -> str:
     """The block id of a suggested section's buttons: unique in its message."""
     return f"{SuggestionMessage.BLOCK}.{suggestion_id}"

@@ -31,7 +31,8 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``incident/``: the incident list, one incident, its channel history, the postmortem draft.
 - ``alerting/``: the alert and heartbeat webhooks; the maintenance windows' pages.
 - ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
-- ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge.
+- ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge;
+  ``/agents``, the tokens and their use.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
 ``bot.clients`` and lower), ``bot.keys`` and its domain folders; nothing of its sibling
@@ -45,12 +46,13 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.agents import endpoint as agents
+from bot.web.agents import pages as agents_pages
 from bot.web.alerting import maintenance
 from bot.web.api import docs as api_docs
 from bot.web.api import operations as api
 from bot.web.context import web_context_ctx
 from bot.web.follow_ups import pages as follow_ups
-from bot.web.incident import pages
+from bot.web.incident import notes, pages
 from bot.web.insights import page as insights_page
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
@@ -88,6 +90,7 @@ WEB_ROUTES: tuple[Route, ...] = (
         PAGE,
     ),
     Route("POST", "/incidents/{reference}/postmortem/review", draft_review.review_page, PAGE),
+    Route("POST", "/incidents/{reference}/notes/{note}/accept", notes.accept_note_page, PAGE),
     Route("GET", "/insights", insights_page.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),
     Route("POST", "/incidents/{reference}/follow-ups/merge", follow_ups.merge_form, PAGE),
@@ -147,6 +150,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/oncall/people/{user}.ics", oncall_feeds.person_calendar, MACHINE),
     Route("GET", "/oncall/{schedule}.ics", oncall_feeds.schedule_calendar, MACHINE),
     # Agents over the Model Context Protocol: each request's bearer token checked afresh.
+    Route("GET", "/agents", agents_pages.agents_page, PAGE),
     Route("POST", "/mcp", agents.mcp_endpoint, MACHINE),
     Route("GET", "/mcp", agents.mcp_endpoint, MACHINE),
     Route("DELETE", "/mcp", agents.mcp_endpoint, MACHINE),

@@ -8,6 +8,7 @@
 - ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.
 - ``field_forms``: the "Edit fields" form, and the one resolving opens for missing fields.
 - ``resolve``: resolve and post the draft.
+- ``proposed_note``: Accept on a timeline note an agent proposed.
 
 May import: what ``commands`` may, the modules of ``commands`` and the domains before it
 (``oncall``, ``postmortem``, ``escalation``). Nothing imports it but ``commands`` (its table

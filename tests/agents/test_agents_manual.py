@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, cast
 
@@ -10,6 +11,17 @@ from bot.web.agents.server import RateLimit, build_server, tool_reference
 from bot.web.agents.tools import Tools
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "agents.md"
+
+
+def schemas_in_manual() -> dict[str, tuple[Any, Any]]:
+    """Each tool's input and output schema as docs/agents.md shows them."""
+    shown = PAGE.read_text().split("## The tools' schemas\n", 1)[1]
+    found = {}
+    for part in shown.split("\n### `")[1:]:
+        name = part.split("`", 1)[0]
+        blocks = [block.split("\n```", 1)[0] for block in part.split("```json\n")[1:]]
+        found[name] = (json.loads(blocks[0]), json.loads(blocks[1]))
+    return found
 
 
 async def test_the_manual_lists_every_tool_with_the_schemas_the_server_gives() -> None:

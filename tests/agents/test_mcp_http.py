@@ -23,6 +23,7 @@ from bot.record.agents import tokens
 from bot.store.db import session_scope
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
+from tests.agents.test_agents_manual import schemas_in_manual
 from tests.conftest import CAROL
 from tests.helpers.incidents import settle
 from tests.postmortem.test_suggestions import Played, _section, _suggestion_id, play
@@ -93,8 +94,17 @@ async def test_an_agent_reads_proposes_and_carol_accepts_in_slack(played: Played
             "who_is_on_call",
             "get_schedule",
             "list_follow_ups",
+            "related_incidents",
             "propose_finding",
+            "propose_timeline_note",
         }
+        # What tools/list gives an agent is what the manual shows: each tool's input and
+        # output schema, typed from the code (no output is a bare object).
+        manual = schemas_in_manual()
+        assert {tool.name for tool in listed.tools} == set(manual)
+        for tool in listed.tools:
+            assert (tool.input_schema, tool.output_schema) == manual[tool.name], tool.name
+            assert tool.output_schema is not None and tool.output_schema.get("properties")
         incidents = await call(session, "list_incidents")
         assert [i["reference"] for i in incidents["items"]] == ["INC-1"]
         incident = await call(session, "get_incident", reference="INC-1")
@@ -133,6 +143,8 @@ async def test_an_agent_reads_proposes_and_carol_accepts_in_slack(played: Played
     [left] = proposed["refused"]
     assert left["text"] == "The rollback finished at 4:25."
     assert left["why"][0]["rule"] == "time"
+    # In the words the draft lists it with.
+    assert left["why"][0]["because"] == "it states 4:25, a time none of the entries it cites holds"
     assert proposed["shown_in_channel"] is True
 
     await settle(played.warroom)

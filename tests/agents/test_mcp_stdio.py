@@ -19,6 +19,7 @@ from bot.basics.slack_ids import SuggestionMessage
 from bot.config.ai import AISettings
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
+from tests.agents.test_agents_manual import schemas_in_manual
 from tests.conftest import CAROL
 from tests.helpers.incidents import settle
 from tests.helpers.processes import REPO
@@ -64,8 +65,12 @@ async def test_the_operator_reads_a_private_incident_and_proposes_on_stdio(
         ClientSession(read, write) as session,
     ):
         await session.initialize()
-        names = {tool.name for tool in (await session.list_tools()).tools}
-        assert "propose_finding" in names
+        listed = (await session.list_tools()).tools
+        # The same tools and schemas as over HTTP, as the manual shows them.
+        manual = schemas_in_manual()
+        assert {tool.name for tool in listed} == set(manual)
+        for tool in listed:
+            assert (tool.input_schema, tool.output_schema) == manual[tool.name], tool.name
         # The operator sees private incidents.
         incident = await call(session, "get_incident", reference="INC-1")
         assert incident["private"] is True
@@ -92,6 +97,21 @@ async def test_the_operator_reads_a_private_incident_and_proposes_on_stdio(
         await settle(played.warroom)
 
         draft = await call(session, "get_postmortem", reference="INC-1")
+        # A timeline note too, on stdio: shown in the channel for a person to accept.
+        note = await call(
+            session,
+            "propose_timeline_note",
+            reference="INC-1",
+            text="The 03:20 release broke card validation.",
+            at=timeline["entries"][0]["at"],
+            cites=[bulb],
+        )
+        assert note["state"] == "proposed"
+        await played.slack.drain()
+        assert any(
+            "Proposed by operator" in m.text and "a timeline entry for INC-1" in m.text
+            for m in played.channel.messages
+        )
     section = next(s for s in draft["sections"] if s["key"] == "underlying_issue")
     assert section["state"] == "written"
     assert "The 03:20 release broke card validation." in draft["markdown"]

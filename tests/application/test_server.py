@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import server
 from bot.app import create_app
@@ -166,7 +166,7 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     path = Path(result.stdout.split("Postmortem draft written to")[1].strip().splitlines()[0])
     assert path.parent == tmp_path and path.exists()
     postmortem = path.read_text()
-    assert "# Postmortem: INC-1 Checkout page returns 500s" in postmortem
+    assert "# Postmortem: INC-3 Checkout page returns 500s" in postmortem
     assert "Incident declared" in postmortem and "Incident resolved" in postmortem
     # What a person must write is asked for: suggested by the model and not accepted yet.
     assert "not yet accepted**: accept or edit it in Slack or in the web view." in postmortem
@@ -177,7 +177,7 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     )
     assert filed and f"]({filed.group(1)})" in postmortem
     assert re.search(
-        r"Incident page .*: http://127\.0\.0\.1:\d+/incidents/INC-1 \(answered 200\)", result.stdout
+        r"Incident page .*: http://127\.0\.0\.1:\d+/incidents/INC-3 \(answered 200\)", result.stdout
     )
     assert re.search(
         r"Public status page \(no sign-in\): http://127\.0\.0\.1:\d+/status \(answered 200\)",
@@ -191,13 +191,13 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "Override #1: @Carol Tanaka is on call for *checkout-primary*" in result.stdout
     assert "On call for *checkout-primary*: @Carol Tanaka (told by DM)" in result.stdout
     assert (
-        "*INC-1 SEV2* Checkout page returns 500s: you are paged by its escalation policy "
+        "*INC-3 SEV2* Checkout page returns 500s: you are paged by its escalation policy "
         "checkout-oncall (level 1), on call for *checkout-primary*"
     ) in result.stdout
     # Carol's phone: the push at once, the SMS, then the call in which she presses 1.
-    assert "push (priority 5): INC-1 SEV2 Checkout page returns 500s: Paged by" in result.stdout
-    assert "SMS: INC-1 SEV2 Checkout page returns 500s. Paged by escalation policy" in result.stdout
-    assert "after her keypress it said: Acknowledged INC-1 SEV2" in result.stdout
+    assert "push (priority 5): INC-3 SEV2 Checkout page returns 500s: Paged by" in result.stdout
+    assert "SMS: INC-3 SEV2 Checkout page returns 500s. Paged by escalation policy" in result.stdout
+    assert "after her keypress it said: Acknowledged INC-3 SEV2" in result.stdout
     assert "checkout-primary (on call: @Carol Tanaka) by keypress (@Carol Tanaka)" in result.stdout
     assert "acknowledged by keypress" in postmortem
     assert r"checkout-primary \(on call: @Carol Tanaka\)" in postmortem
@@ -205,9 +205,9 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     # customer-facing, its workflow posts the comms checklist, Carol's field sets off another.
     assert "| Type | customer-facing |" in postmortem
     assert "| Customer impact | degraded |" in postmortem
-    assert "Customers can see INC-1: name a comms lead" in result.stdout
+    assert "Customers can see INC-3: name a comms lead" in result.stdout
     assert "Workflow customer-comms: posted in the incident channel" in result.stdout
-    assert "- [ ] Write to the customers who saw INC-1" in postmortem
+    assert "- [ ] Write to the customers who saw INC-3" in postmortem
     # The team's model (a fake on 127.0.0.1) suggests the written sections; Carol accepts the
     # summary, which is the draft's summary with her name; a sentence no cited entry holds
     # is listed, not written.
@@ -262,7 +262,15 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     # An agent, the MCP SDK's client on the demo's /mcp with a token the demo made, reads the
     # incident, asks for related ones, proposes a finding citing an entry; Carol accepts it.
     agent = result.stdout.split("An agent (triage-bot, the MCP SDK's client on /mcp")[1]
-    assert "related_incidents: 0 earlier incidents (a new database)" in agent
+    # The workspace's history holds two earlier checkout incidents: the channel offered them
+    # as the incident opened, and the agent finds them, each with why and its root cause.
+    assert "The workspace's history: INC-1, INC-2, earlier checkout incidents" in result.stdout
+    assert ":mag: *2 earlier incidents on checkout:*" in result.stdout
+    assert "related_incidents: 2 earlier incidents: INC-2, INC-1" in agent
+    assert "INC-1 Checkout 500s after the payment gateway's config push: shares the alert" in agent
+    # The team's model (a fake) checked the proposal's meaning, as it checks its own.
+    assert "its meaning: checked" in agent
+    assert "meaning checked by the team's model against the quoted words" in agent
     assert re.search(
         r"proposed for the lessons: Every supported card type needs an integration test\. "
         r"\(cites E\d+\)",
@@ -293,7 +301,10 @@ async def _every_demo_draft(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         async with session_scope(engine) as session:
-            (incident,) = (await session.exec(select(Incident))).all()
+            # The demo's own incident: the workspace's history has two earlier ones.
+            (incident,) = (
+                await session.exec(select(Incident).where(col(Incident.channel_id).is_not(None)))
+            ).all()
         assert incident.channel_id is not None and incident.resolved_at is not None
         return await every_draft_reads_well(
             engine, Renderer(), incident.channel_id, now=incident.resolved_at

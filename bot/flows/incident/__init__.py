@@ -10,6 +10,7 @@
 - ``wrap_up``: the form offered on resolving: impact end, numbers, trigger, services, tasks.
 - ``recorder``: what happens in incident channels applied to the record, each event once.
 - ``triggers``: where the flows start workflows, in the transaction of the change.
+- ``proposed_notes``: a timeline note an agent proposes: checked, shown, accepted by a person.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and the domains before this one in ``DOMAINS``

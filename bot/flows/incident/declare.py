@@ -18,6 +18,7 @@ from bot.flows.incident import triggers
 from bot.flows.incident.reminders import schedule_role_reminder, schedule_update_reminder
 from bot.flows.replies import run_and_reply
 from bot.record import fields, incidents, timeline
+from bot.record.agents.related import Related, related_to_incident
 from bot.record.escalation.escalations import Why, WhySeverity, WhyType
 from bot.record.escalation.policies import Policy
 from bot.record.incident_types import FieldValue, IncidentType
@@ -28,6 +29,9 @@ from bot.store.models import Incident, TimelineKind
 
 log = logging.getLogger(__name__)
 _CHANNEL_NAME_ATTEMPTS = 20
+RELATED_OFFER = "messages/related_offer.j2"
+# The related incidents the channel's offer lists (it counts them all, up to ten).
+RELATED_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -174,9 +178,39 @@ async def open_war_room(
         await writes.header(lead)
         if tell is not None:
             await tell(writes)
+        await offer_related(services, session, writes, incident)
         await session.commit()
     services.wake_jobs()
     await writes.send()
+
+
+async def offer_related(
+    services: Services, session: AsyncSession, writes: Writes, incident: Incident
+) -> None:
+    """Say the earlier incidents related to this one (related_incidents' function, so the
+    page, the agents and the channel agree), when there are any. Public ones only, whatever
+    the channel: a private incident is never named where its members may not all be."""
+    found = await related_to_incident(session, incident, public_only=True)
+    if not found:
+        return
+    base = services.settings.web.public_url.rstrip("/")
+    await writes.say(
+        RELATED_OFFER, related=found, shared=shared_trait(found), shown=RELATED_SHOWN, base=base
+    )
+
+
+def shared_trait(found: Sequence[Related]) -> dict[str, str]:
+    """What the related incidents share most often (a service or component before an alert's
+    name): what the offer says they are "on"."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for each in found:
+        for why in each.why:
+            key = (why["by"], why["name"], why.get("value", ""))
+            counts[key] = counts.get(key, 0) + 1
+    (by, name, value), _ = max(
+        counts.items(), key=lambda item: (item[0][0] != "alert", item[1], item[0])
+    )
+    return {"by": by, "name": name, "value": value}
 
 
 async def start_policy(

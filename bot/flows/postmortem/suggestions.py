@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
-from bot.basics.render import readable
+from bot.basics.render import local_time, readable
 from bot.basics.slack_text import SlackText
 from bot.clients.ai import ModelFailure, ask_for_sections
 from bot.flows.channel import Writes
@@ -45,7 +46,7 @@ from bot.record.postmortem.evidence import (
 )
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.sources import Record
-from bot.record.postmortem.suggestions import Checked
+from bot.record.postmortem.suggestions import Checked, Unsupported
 from bot.record.postmortem.verification import meaning_of
 from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
 from bot.record.timeline import EntryRow
@@ -60,6 +61,8 @@ INSTRUCTIONS = "ai/instructions.j2"
 RECORD = "ai/record.j2"
 # Slack takes a plain-text input of at most 3,000 characters: a longer text is edited on the web.
 EDIT_MAX_CHARS = 3000
+# A reason a proposed sentence was left out, in the draft's words (its _parts.j2).
+REASONS = "agents/reasons.j2"
 
 
 class SuggestionRefused(BotError):
@@ -260,6 +263,20 @@ async def citable_record(
     return incident, sent.evidence
 
 
+async def check_sentences(
+    services: Services, incident_id: int, answer: Mapping[str, Sequence[suggestions.Sentence]]
+) -> tuple[Incident, Asked]:
+    """Sentences (by section) through exactly the checks the model's get, against the
+    incident's record: an agent's proposal, a finding or a timeline note alike."""
+    started = time.monotonic()
+    incident, record, names = await read_record(
+        services.engine, incident_id, services.settings.incidents.types
+    )
+    sent = await asyncio.to_thread(_request, services, incident, record, names)
+    asked = await _checked(services, incident, record, names, sent, answer, started=started)
+    return incident, asked
+
+
 async def check_proposal(
     services: Services,
     incident_id: int,
@@ -270,12 +287,7 @@ async def check_proposal(
     """An agent's proposed sentences through exactly the checks the model's get, kept as a
     suggestion (``by``: the agent's token name, shown as who proposed it) and shown in the
     channel with its Accept and Edit buttons, as the model's are, when a sentence was kept."""
-    started = time.monotonic()
-    incident, record, names = await read_record(
-        services.engine, incident_id, services.settings.incidents.types
-    )
-    sent = await asyncio.to_thread(_request, services, incident, record, names)
-    asked = await _checked(services, incident, record, names, sent, answer, started=started)
+    incident, asked = await check_sentences(services, incident_id, answer)
     now = services.clock()
     async with session_scope(services.engine) as session:
         locked = await incidents.lock(session, incident)
@@ -461,3 +473,41 @@ async def _open_suggestion(
             incident=incident,
         )
     return suggestion
+
+
+# -- the draft's words for a proposal's refusals ------------------------------------------
+def reasons_said(
+    services: Services, incident: Incident, left_out: Sequence[Unsupported]
+) -> list[str]:
+    """Each reason a sentence was left out, as the draft says it (templates/postmortem/*/
+    _parts.j2 ``unsupported_because``), in the incident's draft language."""
+    language, _ = choose_template(services, incident)
+    model = services.settings.ai.model or "the model"
+    said = []
+    for left in left_out:
+        for reason in left.why:
+            words = services.renderer.render_plain(
+                REASONS, language=language, reason=reason, model=model, draft=_Plain(incident)
+            )
+            said.append(words.strip())
+    return said
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """What the draft's reasons ask of the draft (where an entry is, a sentence left out),
+    said as plain text: ``E12 (03:50 UTC, Bob Okafor)``."""
+
+    incident: Incident
+
+    def where(self, said: Mapping[str, Any]) -> Markup:
+        ref, at, author = said.get("ref") or "", said.get("at"), said.get("author")
+        moment = local_time(at, self.incident.timezone) if at else ""
+        details = ", ".join(str(part) for part in (moment, author) if part)
+        return Markup(f"{ref} ({details})" if details else str(ref))
+
+    def left_out(self, text: str) -> Markup:
+        return Markup(text)
+
+    def citations(self, sentence: Mapping[str, Any]) -> Markup:
+        return Markup("; ".join(sentence.get("cites") or []))

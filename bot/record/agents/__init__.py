@@ -2,7 +2,8 @@
 
 - ``tokens``: made, listed, revoked; kept as SHA-256; who holds a token, looked up per call.
 - ``related``: earlier incidents sharing a service, components, alert names or labels, and why.
+- ``notes``: the timeline notes agents propose, waiting for a person to accept them.
 
-May import: ``bot.basics``, ``bot.store`` and the modules of ``bot.record`` (not its other
-domains: what it reads of alerts and follow-ups it reads from the tables).
+May import: ``bot.basics``, ``bot.store``, the modules of ``bot.record`` and the domains
+before it in ``DOMAINS`` (tests/test_layers.py; ``notes`` names entries as the draft does).
 """

@@ -33,6 +33,15 @@ RELATED_FIELDS = ("service", "services", "component", "components")
 # Alert labels that name what is affected (not how loud, nor which host: those relate nothing).
 RELATED_LABELS = ("service", "component", "app", "application", "job", "namespace")
 MOST = 10
+# A service is the same service whether a person gave it (a custom field) or an alert did (a
+# label): each side's trait is looked for on the other side too.
+FIELDS_OF_LABEL = {"service": ("service", "services"), "component": ("component", "components")}
+LABELS_OF_FIELD = {
+    "service": ("service",),
+    "services": ("service",),
+    "component": ("component",),
+    "components": ("component",),
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ async def related_to(
     most shared first, then newest; private ones left out with ``public_only``."""
     if traits.empty:
         return []
+    traits = _both_ways(traits)
     found: dict[int, list[dict[str, str]]] = defaultdict(list)
     if traits.fields:
         rows = await session.exec(
@@ -146,6 +156,13 @@ async def related_to(
     chosen = [Related(by_id[i], found[i]) for i in top]
     await _fill(session, chosen)
     return chosen
+
+
+def _both_ways(traits: Traits) -> Traits:
+    """The traits with each service or component as a field and as a label."""
+    fields = {(f, v) for label, v in traits.labels for f in FIELDS_OF_LABEL.get(label, ())}
+    labels = {(label, v) for f, v in traits.fields for label in LABELS_OF_FIELD.get(f, ())}
+    return Traits(traits.fields | fields, traits.alert_names, traits.labels | labels)
 
 
 def _add(reasons: list[dict[str, str]], reason: dict[str, str]) -> None:

@@ -116,15 +116,12 @@ def works(row: AgentToken, now: datetime) -> bool:
 
 
 async def caller_of(session: AsyncSession, value: str, *, now: datetime) -> Caller | None:
-    """Who holds ``value``, noted as used now (the caller commits); None for a token unknown,
-    revoked or expired, all alike."""
+    """Who holds ``value``; None for a token unknown, revoked or expired, all alike. A read
+    only: its use is counted in memory and written in batches (bot/web/agents/usage.py)."""
     if not value.startswith(PREFIX):
         return None
     rows = await session.exec(select(AgentToken).where(AgentToken.token_hash == digest(value)))
     row = rows.first()
     if row is None or not works(row, now):
         return None
-    row.used_at = now
-    row.calls += 1
-    session.add(row)
     return Caller(name=row.name, scope=row.scope, private=row.private)

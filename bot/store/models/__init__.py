@@ -14,7 +14,8 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies.
 - ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows.
 - ``status_page``: public incidents and their updates; status page subscribers.
-- ``agents``: the tokens agents read the record and propose findings with.
+- ``agents``: the tokens agents read the record and propose findings with, their use, and
+  the timeline notes they propose.
 
 May import: ``bot.store`` (its column types) and ``bot.basics``; a module here imports the
 others' names it uses, ``incident`` importing none.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from bot.store.models.agents import AgentToken
+from bot.store.models.agents import AgentToken, AgentTokenUse, ProposedNote
 from bot.store.models.alerting import (
     Alert,
     AlertGroup,
@@ -100,6 +101,7 @@ __all__ = [
     "AckToken",
     "ActionItem",
     "AgentToken",
+    "AgentTokenUse",
     "Alert",
     "AlertGroup",
     "AlertPayload",
@@ -139,6 +141,7 @@ __all__ = [
     "PersonPage",
     "PostmortemEdit",
     "ProcessedEvent",
+    "ProposedNote",
     "PublicIncident",
     "PublicUpdate",
     "Reaction",

@@ -5,6 +5,9 @@ bridge that serves the SDK's ASGI app from aiohttp.
 - ``server``: the SDK's server with every tool, each call logged and rate-limited.
 - ``asgi``: an ASGI app answering one aiohttp request.
 - ``endpoint``: ``/mcp``: the bearer token, then the SDK's session manager through the bridge.
+- ``answers``: what each tool answers, as types: the SDK's output schemas come from them.
+- ``usage``: each token's calls, counted in memory and written in batches.
+- ``pages``: ``/agents``: the tokens and their use, for the workspace's members.
 
 May import: everything below the incoming layer, ``bot.web``'s shared modules and its domains
 before this one (``oncall``).

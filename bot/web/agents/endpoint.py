@@ -11,6 +11,7 @@ nothing outlives a token's revocation and any replica answers any request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.record.agents.tokens import Caller, caller_of
 from bot.store.db import session_scope
 from bot.web.agents.asgi import answer_with
+from bot.web.agents.usage import FLUSH_SECONDS, Usage
 from bot.web.context import web_context, web_key
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ UNAUTHORIZED = "Send Authorization: Bearer <token>, a token from `warroom tokens
 @dataclass(frozen=True)
 class McpHttp:
     manager: StreamableHTTPSessionManager
+    # The tokens' calls, counted in memory and flushed in batches (usage.py).
+    usage: Usage
 
 
 mcp_key = web.AppKey("mcp", McpHttp)
@@ -67,10 +71,12 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
     from bot.web.agents.tools import Tools
 
     web_ = app[web_key]
+    usage = Usage(web_.services.clock)
     server = build_server(
         Tools(web_),
         caller_of=caller_on_request,
         limit=RateLimit(web_.settings.agents.calls_per_minute),
+        usage=usage,
     )
     # Made for its session manager (its Starlette app, routes and lifespan are not used: the
     # bridge hands requests to the manager, run below).
@@ -87,11 +93,14 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
     async def hold() -> None:
         async with manager.run():
             started.set()
-            await stop.wait()
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=FLUSH_SECONDS)
+                await usage.flush(web_.services.engine)
 
     task = asyncio.create_task(hold(), name="warroom mcp")
     await started.wait()
-    app[mcp_key] = McpHttp(manager)
+    app[mcp_key] = McpHttp(manager, usage)
     yield
     stop.set()
     await task
@@ -106,7 +115,6 @@ async def mcp_endpoint(request: web.Request) -> web.StreamResponse:
         try:
             async with session_scope(web_.services.engine) as session:
                 caller = await caller_of(session, value.strip(), now=web_.services.clock())
-                await session.commit()
         except (SQLAlchemyError, OSError) as failed:
             # The database is down or refusing: try again soon, never a 500 (and nothing said
             # about the token, which was not looked up).

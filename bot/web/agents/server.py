@@ -10,7 +10,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -19,18 +19,33 @@ from pydantic import BaseModel, Field
 
 from bot.record.agents.tokens import Caller
 from bot.store.models import SEVERITIES, TimelineKind
+from bot.web.agents.answers import (
+    FindingAnswer,
+    FollowUpsAnswer,
+    IncidentAnswer,
+    IncidentListAnswer,
+    NoteAnswer,
+    OncallAnswer,
+    PostmortemAnswer,
+    RelatedIncidentsAnswer,
+    ShiftsAnswer,
+    TimelineAnswer,
+)
 from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
+from bot.web.agents.usage import Usage
 from bot.web.filters import PER_PAGE_MAX, STATUSES
 
 log = logging.getLogger(__name__)
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
 INSTRUCTIONS = (
     "warroom keeps the record of incidents: what was said and decided, when, by whom, who is "
     "on call. Read with list_incidents, get_incident, get_timeline (entries cite as E42), "
-    "get_postmortem, who_is_on_call, get_schedule and list_follow_ups. propose_finding "
-    "offers sentences for a section of the postmortem draft, each citing the entries it rests "
-    "on: warroom checks each one as it checks its model's, and a person accepts or edits what "
-    "is kept. Nothing here changes an incident, its people or on call."
+    "get_postmortem, who_is_on_call, get_schedule, list_follow_ups and related_incidents. "
+    "propose_finding offers sentences for a section of the postmortem draft, each citing the "
+    "entries it rests on, and propose_timeline_note a timeline entry at a time: warroom checks "
+    "each one as it checks its model's, and a person accepts what is kept. Nothing here "
+    "changes an incident's status, severity, roles or escalations, nor on call."
 )
 _READS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _PROPOSES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
@@ -79,15 +94,23 @@ class RateLimit:
 
 
 def build_server(
-    tools: Tools, *, caller_of: Callable[[Context], Caller], limit: RateLimit
+    tools: Tools,
+    *,
+    caller_of: Callable[[Context], Caller],
+    limit: RateLimit,
+    usage: Usage | None = None,
 ) -> MCPServer:
     """The server with every tool; ``caller_of`` says who calls (the operator on stdio, the
-    token's holder over HTTP, as the bridge put it on the request)."""
+    token's holder over HTTP, as the bridge put it on the request); ``usage`` counts each
+    token's calls."""
     server = MCPServer(name="warroom", instructions=INSTRUCTIONS)
 
     async def call(
-        ctx: Context, tool: str, work: Callable[[Caller], Awaitable[dict[str, Any]]]
-    ) -> dict[str, Any]:
+        ctx: Context,
+        tool: str,
+        answer: type[AnswerT],
+        work: Callable[[Caller], Awaitable[dict[str, Any]]],
+    ) -> AnswerT:
         caller = caller_of(ctx)
         if not limit.allow(caller):
             log.warning(
@@ -95,8 +118,10 @@ def build_server(
             )
             raise ToolError(f"rate limit: at most {limit.per_minute} calls a minute per token")
         log.info("mcp %s by %s", tool, caller.name)
+        if usage is not None:
+            usage.count(caller, tool)
         try:
-            return await work(caller)
+            return answer.model_validate(await work(caller))
         except ToolRefused as refusal:
             log.info("mcp %s by %s refused: %s", tool, caller.name, refusal)
             raise ToolError(str(refusal)) from None
@@ -119,7 +144,7 @@ def build_server(
         ] = None,
         page: Annotated[int, Field(ge=1)] = 1,
         per_page: Annotated[int, Field(ge=1, le=PER_PAGE_MAX)] = 25,
-    ) -> dict[str, Any]:
+    ) -> IncidentListAnswer:
         """Incidents, newest first, a page at a time, as the web view's list filters them."""
         filters: dict[str, Any] = {
             "status": status,
@@ -131,13 +156,17 @@ def build_server(
             "page": page,
             "per_page": per_page,
         }
-        return await call(ctx, "list_incidents", lambda c: tools.list_incidents(c, filters))
+        return await call(
+            ctx, "list_incidents", IncidentListAnswer, lambda c: tools.list_incidents(c, filters)
+        )
 
     @server.tool(annotations=_READS)
-    async def get_incident(ctx: Context, reference: Reference) -> dict[str, Any]:
+    async def get_incident(ctx: Context, reference: Reference) -> IncidentAnswer:
         """One incident: its header, milestones, metrics as the draft computes them, roles,
         escalations, alerts, fields and follow-ups, and its draft's state."""
-        return await call(ctx, "get_incident", lambda c: tools.get_incident(c, reference))
+        return await call(
+            ctx, "get_incident", IncidentAnswer, lambda c: tools.get_incident(c, reference)
+        )
 
     @server.tool(annotations=_READS)
     async def get_timeline(
@@ -149,22 +178,25 @@ def build_server(
         ] = None,
         page: Annotated[int, Field(ge=1)] = 1,
         per_page: Annotated[int, Field(ge=1, le=TIMELINE_PAGE_MAX)] = 50,
-    ) -> dict[str, Any]:
+    ) -> TimelineAnswer:
         """The incident's record, oldest first, each entry with the reference (E42) a
         proposal cites it by, its time, author, words and Slack link."""
         return await call(
             ctx,
             "get_timeline",
+            TimelineAnswer,
             lambda c: tools.get_timeline(
                 c, reference, kinds=kind or [], page=page, per_page=per_page
             ),
         )
 
     @server.tool(annotations=_READS)
-    async def get_postmortem(ctx: Context, reference: Reference) -> dict[str, Any]:
+    async def get_postmortem(ctx: Context, reference: Reference) -> PostmortemAnswer:
         """The postmortem draft as it stands (Markdown), its gaps, and each written section:
         written by whom, suggested (by the model or an agent, not yet accepted), or a gap."""
-        return await call(ctx, "get_postmortem", lambda c: tools.get_postmortem(c, reference))
+        return await call(
+            ctx, "get_postmortem", PostmortemAnswer, lambda c: tools.get_postmortem(c, reference)
+        )
 
     @server.tool(annotations=_READS)
     async def who_is_on_call(
@@ -173,10 +205,13 @@ def build_server(
         at: Annotated[
             str | None, Field(description="ISO 8601 with its offset; default: now.")
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> OncallAnswer:
         """Who is on call at a time, and who is next, for each schedule."""
         return await call(
-            ctx, "who_is_on_call", lambda c: tools.who_is_on_call(c, schedule=schedule, at=at)
+            ctx,
+            "who_is_on_call",
+            OncallAnswer,
+            lambda c: tools.who_is_on_call(c, schedule=schedule, at=at),
         )
 
     @server.tool(annotations=_READS)
@@ -190,11 +225,12 @@ def build_server(
             str | None,
             Field(description="ISO 8601 with its offset; default: 14 days after start."),
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> ShiftsAnswer:
         """A schedule's final shifts (layers, overrides and swaps applied) between two times."""
         return await call(
             ctx,
             "get_schedule",
+            ShiftsAnswer,
             lambda c: tools.get_schedule(c, schedule=schedule, start=start, end=end),
         )
 
@@ -203,11 +239,12 @@ def build_server(
         ctx: Context,
         owner: Annotated[str | None, Field(description="Only this Slack user id's.")] = None,
         overdue: Annotated[bool, Field(description="Only those past their due date.")] = False,
-    ) -> dict[str, Any]:
+    ) -> FollowUpsAnswer:
         """Follow-ups not done yet, soonest due first, with their incident."""
         return await call(
             ctx,
             "list_follow_ups",
+            FollowUpsAnswer,
             lambda c: tools.list_follow_ups(c, owner=owner, overdue_only=overdue),
         )
 
@@ -225,13 +262,14 @@ def build_server(
             dict[str, str] | None,
             Field(description="Alert labels (service, component, app, job, namespace)."),
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> RelatedIncidentsAnswer:
         """Earlier incidents sharing the incident's service, components, alert names or
         labels (or those given), most shared first, each with why, its root cause and its
         open follow-ups. Deterministic: the same record gives the same answer."""
         return await call(
             ctx,
             "related_incidents",
+            RelatedIncidentsAnswer,
             lambda c: tools.related_incidents(
                 c,
                 reference=reference,
@@ -250,7 +288,7 @@ def build_server(
             list[ProposedSentence],
             Field(min_length=1, max_length=PROPOSAL_MAX_SENTENCES),
         ],
-    ) -> dict[str, Any]:
+    ) -> FindingAnswer:
         """Propose sentences for a section of the postmortem draft, each citing the entries
         it rests on. Each goes through the checks the team's model's suggestions get; those
         kept become a suggestion "Proposed by" this token's name that a person accepts or
@@ -259,7 +297,40 @@ def build_server(
         return await call(
             ctx,
             "propose_finding",
+            FindingAnswer,
             lambda c: tools.propose_finding(c, reference, section=section, sentences=said),
+        )
+
+    @server.tool(annotations=_PROPOSES)
+    async def propose_timeline_note(
+        ctx: Context,
+        reference: Reference,
+        text: Annotated[
+            str, Field(min_length=1, max_length=600, description="What happened, one sentence.")
+        ],
+        at: Annotated[
+            str,
+            Field(description="When it happened: ISO 8601 with its offset, not in the future."),
+        ],
+        cites: Annotated[
+            list[str],
+            Field(
+                min_length=1,
+                max_length=20,
+                description="The entries it is based on, as get_timeline names them (E42).",
+            ),
+        ],
+    ) -> NoteAnswer:
+        """Propose a timeline entry at a time, citing the entries it is based on. Its text
+        goes through the checks a finding's sentences get; kept, it is shown in the incident's
+        channel and on its page as "Proposed by" this token's name until a person accepts it
+        with one click; refused, each reason comes back in the draft's words. It changes
+        nothing else of the incident."""
+        return await call(
+            ctx,
+            "propose_timeline_note",
+            NoteAnswer,
+            lambda c: tools.propose_timeline_note(c, reference, text=text, at=at, cites=cites),
         )
 
     return server

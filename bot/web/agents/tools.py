@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from multidict import MultiDict
@@ -21,7 +21,8 @@ from pydantic import BaseModel
 from bot.basics.render import readable
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import SlackText
-from bot.flows.postmortem.suggestions import check_proposal, citable_record
+from bot.flows.incident.proposed_notes import propose_note
+from bot.flows.postmortem.suggestions import check_proposal, citable_record, reasons_said
 from bot.record.agents import related
 from bot.record.agents.tokens import Caller
 from bot.record.incident_queries import latest_team
@@ -338,16 +339,67 @@ class Tools:
                 "reference": incident.reference,
                 "section": section,
                 "proposed_by": caller.name,
-                "kept": [{"text": s.text, "cites": list(s.cites)} for s in kept],
+                "kept": [
+                    {
+                        "text": s.text,
+                        "cites": list(s.cites),
+                        "meaning": dict(s.meaning) if s.meaning is not None else None,
+                    }
+                    for s in kept
+                ],
                 "refused": [
                     {
                         "text": left.sentence.text,
                         "cites": list(left.sentence.cites),
-                        "why": [dict(reason) for reason in left.why],
+                        "why": [
+                            {**dict(reason), "because": because}
+                            for reason, because in zip(
+                                left.why,
+                                reasons_said(self.web.services, incident, [left]),
+                                strict=True,
+                            )
+                        ],
                     }
                     for left in left_out
                 ],
                 "shown_in_channel": bool(kept) and bool(incident.channel_id),
+            },
+            incident.reference,
+        )
+
+    async def propose_timeline_note(
+        self, caller: Caller, reference: str, *, text: str, at: str, cites: Sequence[str]
+    ) -> dict[str, Any]:
+        """A timeline entry proposed at ``at``, its text through the checks a finding's
+        sentences get: shown for a person to accept, or refused with why."""
+        if not caller.may_propose:
+            raise ToolRefused("this token's scope is read: propose_timeline_note takes propose")
+        incident = await self.incident(caller, reference)
+        moment = _aware_moment(at, now=self.web.services.clock())
+        outcome = await propose_note(
+            self.web.services, incident.id or 0, text=text, at=moment, cites=cites, by=caller.name
+        )
+        note = outcome.note
+        zone = zone_named(incident.timezone)
+        return self._linked(
+            {
+                "reference": incident.reference,
+                "proposed_by": caller.name,
+                "state": "proposed" if note is not None else "refused",
+                "note": {
+                    "id": note.id or 0,
+                    "text": note.text,
+                    "at": _moment(note.occurred_at, zone),
+                    "cites": list(note.cites),
+                    "meaning": note.meaning,
+                }
+                if note is not None
+                else None,
+                "refused": [
+                    {**dict(why), "because": because}
+                    for why, because in zip(outcome.why, outcome.said, strict=True)
+                ],
+                "shown_in_channel": note is not None and bool(incident.channel_id),
             },
             incident.reference,
         )
@@ -367,6 +419,19 @@ class Tools:
         if isinstance(channel, dict) and channel.get("id"):
             answer["slack_url"] = channel_link(None, team or "", channel["id"])
         return answer
+
+
+def _aware_moment(at: str, *, now: datetime) -> datetime:
+    """``at`` as an aware moment: ISO 8601 with its offset, not after ``now``."""
+    try:
+        moment = datetime.fromisoformat(at.strip())
+    except ValueError:
+        raise ToolRefused(f"at: {at[:40]!r} is not ISO 8601 (2026-03-14T03:50:00+01:00)") from None
+    if moment.tzinfo is None:
+        raise ToolRefused("at: give its offset (2026-03-14T03:50:00+01:00, or Z for UTC)")
+    if moment > now:
+        raise ToolRefused("at: in the future; a timeline holds what happened")
+    return moment.astimezone(UTC)
 
 
 def _moment(moment: datetime | None, zone: tzinfo | None) -> str | None:

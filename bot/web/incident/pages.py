@@ -15,6 +15,7 @@ from bot.basics.numbers import parse_bounded_int
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
+from bot.record.agents import notes
 from bot.record.agents.related import related_to_incident
 from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
 from bot.record.message_links import known_bases
@@ -239,10 +240,12 @@ async def incident_page(request: web.Request) -> web.Response:
     async with session_scope(web_.services.engine) as session:
         # Public ones only: a private incident's existence is not the viewer's to learn here.
         related = await related_to_incident(session, incident, public_only=True, most=RELATED)
+        proposed = await notes.waiting(session, incident_id)
     return render_page(
         request,
         "web/incident.html.j2",
         related=related,
+        proposed_notes=proposed,
         viewer=viewer,
         csrf=csrf,
         incident=incident,

@@ -1,0 +1,56 @@
+"""The web view's Accept on a timeline note an agent proposed (``propose_timeline_note``):
+``POST /incidents/INC-7/notes/{note}/accept`` makes it an entry at its time, accepted by the
+viewer, as the channel's Accept button does."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.flows.incident.proposed_notes import NoteRefused, accept_note
+from bot.record.people import known_names
+from bot.store.db import session_scope
+from bot.web.auth import check_csrf, page_viewer
+from bot.web.context import web_context
+from bot.web.pages_common import not_allowed, read_form, render_page
+from bot.web.reading import requested_incident
+
+log = logging.getLogger(__name__)
+
+
+async def accept_note_page(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/notes/{note}/accept: the note in the timeline, accepted by the
+    viewer if they may write the incident's record; back to the incident's timeline."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    incident, _ = await requested_incident(request, web_, viewer)
+    note_id = parse_bounded_int(request.match_info["note"], 1, DATABASE_ID_MAX)
+    if note_id is None:
+        raise web.HTTPNotFound(text="This incident has no such proposed note.")
+    if not await web_.visibility.can_edit(viewer, incident):
+        return not_allowed(request, incident)
+    try:
+        await accept_note(
+            web_.services, incident_id=incident.id or 0, note_id=note_id, by=viewer.author
+        )
+    except NoteRefused as refused:
+        by = refused.context.get("by")
+        async with session_scope(web_.services.engine) as session:
+            names = await known_names(session, [by] if by else [])
+        return render_page(
+            request,
+            "web/error.html.j2",
+            status=404 if refused.context.get("reason") == "unknown" else 409,
+            problem="note_refused",
+            refused=refused.context,
+            by_name=names.get(by or "", by or "someone"),
+            incident=incident,
+        )
+    log.info(
+        "%s: a proposed note accepted in the web view by %s", incident.reference, viewer.author
+    )
+    raise web.HTTPSeeOther(f"/incidents/{incident.reference}?accepted_note={note_id}#timeline")

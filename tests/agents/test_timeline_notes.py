@@ -1,0 +1,191 @@
+"""``propose_timeline_note``, end to end over /mcp with the MCP SDK's own client: a note whose
+words the cited entries hold is shown in the channel as "Proposed by <agent>" and becomes an
+entry at the proposed time when Carol presses Accept (in Slack, or on the incident's page);
+one they do not hold comes back with the draft's reasons; a read token cannot propose; the
+incident's status, severity and roles stay as they were."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.basics.slack_ids import ProposedNoteMessage
+from bot.config.ai import AISettings
+from emulator import SlackEmulator
+from emulator.openai_chat import FakeChatModel
+from tests.agents.test_mcp_http import agent, call, make_token, refused
+from tests.conftest import CAROL
+from tests.helpers.incidents import settle
+from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_settings
+from tests.postmortem.test_suggestions import Played, play
+
+
+@pytest.fixture
+async def played(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+) -> AsyncIterator[Played]:
+    async for each in play(people, sqlite_url, model, ai=AISettings()):
+        yield each
+
+
+async def rollback_entry(session: Any) -> dict[str, Any]:
+    timeline = await call(session, "get_timeline", reference="INC-1", per_page=200)
+    return next(e for e in timeline["entries"] if "Rolling back" in e["text"])
+
+
+async def test_a_note_is_proposed_refused_with_the_draft_s_words_and_accepted_in_slack(
+    played: Played,
+) -> None:
+    token = await make_token(played, "triage-bot")
+    async with agent(played.warroom.url, token) as session:
+        before = await call(session, "get_incident", reference="INC-1")
+        fix = await rollback_entry(session)
+        refused_note = await call(
+            session,
+            "propose_timeline_note",
+            reference="INC-1",
+            text="The rollback finished at 4:25.",
+            at=fix["at"],
+            cites=[fix["ref"]],
+        )
+        kept = await call(
+            session,
+            "propose_timeline_note",
+            reference="INC-1",
+            text="Bob started rolling back gw-2.14.1.",
+            at=fix["at"],
+            cites=[fix["ref"]],
+        )
+    # Refused: each reason as data and in the words the draft uses for it.
+    assert refused_note["state"] == "refused" and refused_note["note"] is None
+    [why] = refused_note["refused"]
+    assert why["rule"] == "time"
+    assert why["because"] == "it states 4:25, a time none of the entries it cites holds"
+    assert refused_note["shown_in_channel"] is False
+    # Kept: shown in the channel with its Accept button, at the proposed time.
+    assert kept["state"] == "proposed" and kept["refused"] == []
+    assert kept["note"]["at"] == fix["at"]
+    assert kept["shown_in_channel"] is True
+    await settle(played.warroom)
+    proposals = [m for m in played.channel.messages if "Proposed by triage-bot" in m.text]
+    [message] = proposals
+    assert "a timeline entry for INC-1" in message.text
+    assert "4:25" not in " ".join(m.text for m in played.channel.messages)
+    [actions] = [b for b in message.blocks or [] if b.get("type") == "actions"]
+    [button] = actions["elements"]
+    assert button["action_id"] == ProposedNoteMessage.ACCEPT
+
+    await played.slack.click_button(
+        played.channel.id,
+        message.ts,
+        ProposedNoteMessage.ACCEPT,
+        user=CAROL,
+        value=button["value"],
+        block_id=actions["block_id"],
+    )
+    await settle(played.warroom)
+    shown = played.slack.find_message(played.channel, message.ts)
+    assert not [b for b in shown.blocks or [] if b.get("type") == "actions"]
+    assert "Accepted by" in str(shown.blocks)
+
+    async with agent(played.warroom.url, token) as session:
+        timeline = await call(session, "get_timeline", reference="INC-1", per_page=200)
+        after = await call(session, "get_incident", reference="INC-1")
+    [entry] = [e for e in timeline["entries"] if e["text"].startswith("Bob started rolling")]
+    assert entry["at"] == fix["at"]
+    assert entry["kind"] == "key_event"
+    assert entry["text"].endswith("proposed by triage-bot (an agent), accepted by @Carol Tanaka")
+    # Nothing else of the incident moved.
+    for field in ("status", "severity", "commander"):
+        assert after[field] == before[field]
+
+
+async def test_a_read_token_cannot_propose_a_note_and_bad_arguments_are_named(
+    played: Played,
+) -> None:
+    reader = await make_token(played, "reader", scope="read")
+    proposer = await make_token(played, "proposer")
+    async with agent(played.warroom.url, reader) as session:
+        fix = await rollback_entry(session)
+        said = await refused(
+            session,
+            "propose_timeline_note",
+            reference="INC-1",
+            text="Bob started rolling back gw-2.14.1.",
+            at=fix["at"],
+            cites=[fix["ref"]],
+        )
+    assert "scope is read" in said
+    # Refused for its scope before anything is looked up: nothing said of whether it exists.
+    async with agent(played.warroom.url, reader) as session:
+        absent = await refused(
+            session,
+            "propose_timeline_note",
+            reference="INC-99",
+            text="Bob started rolling back gw-2.14.1.",
+            at=fix["at"],
+            cites=[fix["ref"]],
+        )
+    assert absent == said
+    async with agent(played.warroom.url, proposer) as session:
+        note: dict[str, Any] = {"reference": "INC-1", "text": "Bob rolled back.", "cites": ["E1"]}
+        assert "at:" in await refused(session, "propose_timeline_note", **note, at="yesterday")
+        assert "offset" in await refused(
+            session, "propose_timeline_note", **note, at="2025-03-14T03:20:00"
+        )
+        assert "future" in await refused(
+            session, "propose_timeline_note", **note, at="2099-01-01T00:00:00Z"
+        )
+        assert "cites" in await refused(
+            session, "propose_timeline_note", **{**note, "cites": []}, at=fix["at"]
+        )
+    await settle(played.warroom)
+    assert not any("Proposed by" in m.text for m in played.channel.messages)
+
+
+async def test_a_proposed_note_is_accepted_with_one_click_on_the_incident_page(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+) -> None:
+    async for played in play(people, sqlite_url, model, ai=AISettings(), **web_settings(people)):
+        token = await make_token(played, "triage-bot")
+        async with agent(played.warroom.url, token) as session:
+            fix = await rollback_entry(session)
+            kept = await call(
+                session,
+                "propose_timeline_note",
+                reference="INC-1",
+                text="Bob started rolling back gw-2.14.1.",
+                at=fix["at"],
+                cites=[fix["ref"]],
+            )
+        assert kept["state"] == "proposed"
+        page_url = f"{played.warroom.url}/incidents/INC-1"
+        async with browser() as web:
+            await sign_in(web, played.warroom, CAROL)
+            async with web.get(page_url) as answer:
+                page = await answer.text()
+            shown = visible_text(page)
+            assert "Proposed timeline entries" in shown
+            assert "Bob started rolling back gw-2.14.1. (proposed by triage-bot, an agent" in shown
+            accept = f"/incidents/INC-1/notes/{kept['note']['id']}/accept"
+            assert f'action="{accept}"' in page
+            async with web.post(
+                played.warroom.url + accept, data={"csrf": csrf_of(page)}, allow_redirects=False
+            ) as answer:
+                assert answer.status == 303, await answer.text()
+            async with web.get(page_url) as answer:
+                after = visible_text(await answer.text())
+            # Pressed twice (another tab): said who accepted it, nothing added again.
+            async with web.post(
+                played.warroom.url + accept, data={"csrf": csrf_of(page)}, allow_redirects=False
+            ) as answer:
+                assert answer.status == 409
+                assert "Carol Tanaka accepted it already" in visible_text(await answer.text())
+        assert "Proposed timeline entries" not in after
+        assert after.count("Bob started rolling back gw-2.14.1.") == 1
+        assert "proposed by triage-bot (an agent), accepted by @Carol Tanaka" in after
+        await settle(played.warroom)
+        message = next(m for m in played.channel.messages if "Proposed by triage-bot" in m.text)
+        assert not [b for b in message.blocks or [] if b.get("type") == "actions"]
