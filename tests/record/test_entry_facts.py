@@ -147,7 +147,8 @@ async def test_the_web_page_and_the_api_name_people(slack: SlackEmulator, sqlite
         incident = await the_incident(warroom)
         await write_draft(warroom.services, incident.id or 0)  # learns people's names
         await sign_in(session, warroom, ALICE)
-        async with session.get(f"{warroom.url}/incidents/INC-1") as answer:
+        # Every kind of line (escalations are folded by default).
+        async with session.get(f"{warroom.url}/incidents/INC-1?show=all") as answer:
             page = await answer.text()
         # The timeline's Entry column (each cell names its column for phones: data-label).
         entry = '<td data-label="Entry">'
