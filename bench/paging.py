@@ -18,8 +18,12 @@ Slack's HTTP answer to each (Slack shows the person a failure after 3 s; target 
 (after the server is ready) and stopped at its end, at the same priority as the rest: a host
 whose CPUs other work keeps busy.
 
+``--runs N``: N runs one after the other (each on a database of its own: with
+``--database-url``, the first run uses it and each later one a fresh database beside it,
+``<name>_run2`` ...), each reported, then the median of their p99s, alone and in the storm.
+
 Run: ``python -m bench.paging`` (``--pages --compress --every --quick --database-url
---background-load``).
+--background-load --runs``).
 """
 
 from __future__ import annotations
@@ -296,6 +300,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="a busy loop on every core while measuring (a host other work keeps busy)",
     )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="runs in a row; prints the median of their p99s"
+    )
     args = parser.parse_args(argv)
     args.storm = (10, 5, 10) if args.quick else (100, 5, 10)  # groups, notifications, alerts each
     if args.quick:
@@ -306,11 +313,63 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> Outcome:
     args = parse_args(argv)
     cores = plan_cores()
-    with tempfile.TemporaryDirectory(prefix="warroom-bench-paging-") as tmp:
-        outcome = asyncio.run(benchmark(args, Path(tmp), cores))
-    for line in report(outcome):
-        print(line)
-    return outcome
+    outcomes = []
+    for run in range(1, args.runs + 1):
+        database_url = args.database_url
+        if database_url and run > 1:
+            database_url = asyncio.run(fresh_database(database_url, f"_run{run}"))
+        run_args = argparse.Namespace(**{**vars(args), "database_url": database_url})
+        with tempfile.TemporaryDirectory(prefix="warroom-bench-paging-") as tmp:
+            outcomes.append(asyncio.run(benchmark(run_args, Path(tmp), cores)))
+        if args.runs > 1:
+            print(f"run {run} of {args.runs}" + (f" ({database_url})" if database_url else ""))
+        for line in report(outcomes[-1]):
+            print(line, flush=True)
+    if args.runs > 1:
+        for line in medians(outcomes):
+            print(line)
+    return outcomes[-1]
+
+
+def medians(outcomes: Sequence[Outcome]) -> list[str]:
+    """The median of the runs' p99s (and of their medians), alone and in the storm."""
+    lines = [f"median of {len(outcomes)} runs:"]
+    for name, which in (("alone", "alone"), ("during the storm", "storm")):
+        runs = [getattr(outcome, which) for outcome in outcomes if getattr(outcome, which)]
+        if not runs:
+            lines.append(f"  {name}: no page arrived")
+            continue
+        p99s = [percentile(values, 0.99) for values in runs]
+        middles = [statistics.median(values) for values in runs]
+        p99 = statistics.median(p99s)
+        lines.append(
+            f"  {name}: p99 {p99 * 1e3:.0f} ms (runs: "
+            + ", ".join(f"{v * 1e3:.0f}" for v in p99s)
+            + f" ms), median {statistics.median(middles) * 1e3:.0f} ms "
+            f"(target p99 <= 2 s: {'MET' if p99 <= TARGET_SECONDS else 'NOT MET'})"
+        )
+    lines.append(
+        "  load averages before: " + ", ".join(f"{outcome.load[0]:.2f}" for outcome in outcomes)
+    )
+    return lines
+
+
+async def fresh_database(database_url: str, suffix: str) -> str:
+    """A PostgreSQL database made afresh beside ``database_url``'s (dropped first if it
+    exists); its URL."""
+    import asyncpg  # type: ignore[import-untyped]
+    from sqlalchemy import make_url
+
+    url = make_url(database_url)
+    name = f"{url.database}{suffix}"
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from bot.record.incident_types import IncidentType
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
-from bot.store import jobs
+from bot.store import jobs, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Alert, AlertPayload, Incident, Job
@@ -111,6 +111,10 @@ async def keep_payloads(
     the page it starts would wait for all of them.
     """
     ids = await alerts.store_payloads(session, bodies)
+    if any(body.pages for body in bodies):
+        # On PostgreSQL the pager (bot/pager.py), a process of its own, applies them: told at
+        # the commit, not at its next look.
+        await wakeups.announce(session)
     for kind, pages in ((JobKind.ALERT_PAGING_PAYLOAD, True), (JobKind.ALERT_PAYLOAD, False)):
         keyed = [
             (f"alert-payload:{id_}", {"payload": id_})
