@@ -88,7 +88,20 @@ class PayloadWriter(GroupCommit[_Received]):
             received_at=self.services.clock(),
             pages=may_page(self.services, notification),
         )
+        if received.pages:
+            return await self._keep_at_once(received)
         payload_id: int = await self._submit(_Received(received))
+        return payload_id
+
+    async def _keep_at_once(self, received: alerts.ReceivedBody) -> int:
+        """A body that may page, stored in a transaction of its own as it arrives: never
+        queued behind a storm's bodies waiting for their batch (whose commit under load took
+        seconds, bench/RESULTS.md). A monitoring system sends a group's notifications one
+        after the other, each once the last was answered, so its order is kept."""
+        async with session_scope(self.services.engine) as session:
+            (payload_id,) = await keep_payloads(session, [received], now=self.services.clock())
+            await session.commit()
+        self.services.wake_jobs()
         return payload_id
 
     async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
