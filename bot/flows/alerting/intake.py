@@ -41,6 +41,7 @@ from bot.store import jobs, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Alert, AlertPayload, Incident, Job
+from bot.store.pool import ahead_in_line
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,13 @@ class PayloadWriter(GroupCommit[_Received]):
     async def _keep_at_once(self, received: alerts.ReceivedBody) -> int:
         """A body that may page, stored in a transaction of its own as it arrives: never
         queued behind a storm's bodies waiting for their batch (whose commit under load took
-        seconds, bench/RESULTS.md). A monitoring system sends a group's notifications one
-        after the other, each once the last was answered, so its order is kept."""
-        async with session_scope(self.services.engine) as session:
-            (payload_id,) = await keep_payloads(session, [received], now=self.services.clock())
-            await session.commit()
+        seconds, bench/RESULTS.md), and waiting for a connection in the line served first,
+        as Slack's writers do. A monitoring system sends a group's notifications one after
+        the other, each once the last was answered, so its order is kept."""
+        with ahead_in_line():
+            async with session_scope(self.services.engine) as session:
+                (payload_id,) = await keep_payloads(session, [received], now=self.services.clock())
+                await session.commit()
         self.services.wake_jobs()
         return payload_id
 
