@@ -12,8 +12,8 @@ commit announces it), and looks every WARROOM_SCHEDULER_INTERVAL anyway.
 
 Nothing is lost when either process dies: the work is job rows, claimed with a lease. A
 pager killed mid-send leaves its claims to expire (a notification's short claim, then sent
-again, said as a possible repeat); a serve killed takes its pager with it (the kernel's
-parent-death signal on Linux, and the pager's own look at its parent elsewhere). Two
+again, said as a possible repeat); a serve killed takes its pager with it, killed too (the
+kernel's parent-death signal on Linux, and the pager's own look at its parent elsewhere). Two
 replicas' pagers claim as two replicas' runners always did: each job once.
 
 On SQLite there is no pager: a database file has one writing process, and serve's runner does
@@ -70,12 +70,14 @@ def run_pager(settings: Settings) -> None:
 
 
 def _end_with_parent() -> None:
-    """Have the kernel send SIGTERM when the parent (serve) dies, even by SIGKILL (Linux)."""
+    """Have the kernel kill the pager when its parent (serve) dies (Linux): a serve killed is a
+    replica gone, pager and all, its claims left to expire as they always were; a serve
+    stopped by SIGTERM stops its pager itself, gracefully (``PagerChild.stop``)."""
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 async def _pager(settings: Settings, parent: int) -> None:
@@ -116,8 +118,10 @@ async def _until_stopped(parent: int) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), PARENT_LOOK_SECONDS)
         if os.getppid() != parent:
-            log.warning("serve (pid %d) is gone: the pager stops", parent)
-            return
+            # Where the kernel does not kill it: gone at once, as its parent went.
+            log.warning("serve (pid %d) is gone: the pager exits", parent)
+            logging.shutdown()
+            os._exit(1)
 
 
 class PagerChild:
