@@ -182,6 +182,9 @@ class PagerChild:
             assert process.stdout is not None
             if await process.stdout.readline() == READY:
                 self._leave(PAGER_KINDS)
+            # Whatever else it prints is read and dropped, so a full pipe never blocks it.
+            while await process.stdout.read(65536):
+                pass
             await process.wait()
         finally:
             self._leave(frozenset())
