@@ -16,8 +16,14 @@ again, said as a possible repeat); a serve killed takes its pager with it, kille
 kernel's parent-death signal on Linux, and the pager's own look at its parent elsewhere). Two
 replicas' pagers claim as two replicas' runners always did: each job once.
 
-On SQLite there is no pager: a database file has one writing process, and serve's runner does
-all the work, as before.
+It is opt-in (WARROOM_PAGER_PROCESS=on, off by default: serve runs every job kind itself). On
+SQLite there is no pager: a database file has one writing process, and serve's runner does all
+the work.
+
+Its counters (notifications sent, first notifications, acknowledgements, jobs...) are counted
+in its own registry, so it serves them on its own ``/metrics``, on the loopback interface at
+WARROOM_PAGER_METRICS_PORT: a second scrape target, summed with serve's (docs/operations.md).
+It shows no database gauges: serve's scrape does, once.
 """
 
 from __future__ import annotations
@@ -32,11 +38,14 @@ import sys
 from collections.abc import Callable
 
 import aiohttp
+from aiohttp import web
 
 from bot.app import build_services
 from bot.config import Settings
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, PAGER_KINDS, YIELDING_JOBS
 from bot.flows.scheduler import JobRunner
+from bot.metrics import CONTENT_TYPE, Scrape
+from bot.services import Services
 from bot.store.db import create_engine
 from bot.store.wakeups import Wakeups, listens
 
@@ -57,9 +66,10 @@ _PR_SET_PDEATHSIG = 1
 
 
 def runs_pager(settings: Settings) -> bool:
-    """Whether serve runs its paging work in a pager process: on PostgreSQL (which tells the
-    pager of new work across processes), never on SQLite (one writing process per file)."""
-    return listens(settings.runtime.database_url)
+    """Whether serve runs its paging work in a pager process: with WARROOM_PAGER_PROCESS=on,
+    on PostgreSQL only (which tells the pager of new work across processes; the setting is
+    refused on SQLite, one writing process per file)."""
+    return settings.runtime.pager_on and listens(settings.runtime.database_url)
 
 
 def run_pager(settings: Settings) -> None:
@@ -95,6 +105,7 @@ async def _pager(settings: Settings, parent: int) -> None:
                 leave=set(JOB_HANDLERS) - PAGER_KINDS,
             )
             wakeups = Wakeups(settings.runtime.database_url, services.wake_jobs)
+            metrics = await _serve_metrics(services, settings.runtime.pager_metrics_port)
             runner.start()
             wakeups.start()
             sys.stdout.buffer.write(READY)
@@ -104,9 +115,27 @@ async def _pager(settings: Settings, parent: int) -> None:
             await wakeups.stop()
             await runner.stop(grace=STOP_GRACE_SECONDS)
             await services.background.drain(timeout=1.0)
+            await metrics.cleanup()
     finally:
         await engine.dispose()
     log.info("pager stopped")
+
+
+async def _serve_metrics(services: Services, port: int) -> web.AppRunner:
+    """The pager's own ``GET /metrics`` on 127.0.0.1:``port``: its counters, which serve's
+    scrape cannot see (another process, another registry)."""
+
+    async def metrics(_request: web.Request) -> web.Response:
+        scrape = Scrape(background_tasks=services.background.running, database=None)
+        body = services.metrics.exposition(scrape)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 async def _until_stopped(parent: int) -> None:

@@ -1,7 +1,9 @@
-"""On PostgreSQL, ``warroom serve`` pages from a process of its own (bot/pager.py): a page
-leaves even while the process that took the alert does nothing at all (here: stopped by
-SIGSTOP right after it answered the webhook, as a storm's intake keeps a loop busy), and a
-pager that dies is started again, so the next page leaves too.
+"""With WARROOM_PAGER_PROCESS=on, on PostgreSQL, ``warroom serve`` pages from a process of its
+own (bot/pager.py): a page leaves even while the process that took the alert does nothing at
+all (here: stopped by SIGSTOP right after it answered the webhook, as a storm's intake keeps a
+loop busy), a pager that dies is started again, so the next page leaves too, and the pages it
+sends are counted on its own /metrics (WARROOM_PAGER_METRICS_PORT), the second scrape target
+docs/operations.md names. Off (the default), serve starts no pager and pages itself.
 
 Real processes (serve and its pager) on PostgreSQL (``WARROOM_TEST_DATABASE_URL``); on SQLite
 there is no pager (one writing process per database file), so these tests are PostgreSQL's.
@@ -14,9 +16,12 @@ import os
 import signal
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
+from bench.harness import free_port
 from emulator import FakeNtfy, SlackEmulator
 from tests.conftest import CAROL
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
@@ -73,6 +78,8 @@ def env_for(slack: SlackEmulator, url: str, ntfy: FakeNtfy, tmp_path: Path) -> d
         "WARROOM_NTFY_URL": ntfy.root,
         "WARROOM_PUBLIC_URL": "https://warroom.example.com",
         "WARROOM_LOG_LEVEL": "INFO",
+        "WARROOM_PAGER_PROCESS": "on",
+        "WARROOM_PAGER_METRICS_PORT": str(free_port()),
     }
     for variable, document in (
         ("WARROOM_ALERT_ROUTES", ROUTES),
@@ -150,3 +157,54 @@ async def test_a_pager_that_dies_is_started_again_and_pages(
         assert bot.process.returncode == 0
         await asyncio.sleep(0.5)
         assert not Path(f"/proc/{first}").exists()
+
+
+async def sample(url: str, name: str, **labels: str) -> float:
+    """The value of ``name``'s sample with ``labels`` at the scrape target ``url`` (0 if none)."""
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200, response.status
+        text = await response.text()
+    return sum(
+        found.value
+        for family in text_string_to_metric_families(text)
+        for found in family.samples
+        if found.name == name and labels.items() <= found.labels.items()
+    )
+
+
+async def test_the_pages_the_pager_sends_are_counted_on_its_own_scrape_target(
+    slack: SlackEmulator, postgresql_url: str, tmp_path: Path
+) -> None:
+    async with asyncio.timeout(TEST_LIMIT), FakeNtfy() as ntfy:
+        env = env_for(slack, postgresql_url, ntfy, tmp_path)
+        target = f"http://127.0.0.1:{env['WARROOM_PAGER_METRICS_PORT']}/metrics"
+        async with serve(env, tmp_path / "serve.log") as bot:
+            slack.events_url = bot.events_url
+            await pager_ready(bot)
+            await page(bot, "Page3")
+            await pushed(ntfy, "Page3")
+            sent = "warroom_notifications_total"
+
+            async def counted() -> bool:
+                return await sample(target, sent, provider="ntfy", outcome="sent") == 1
+
+            await eventually(counted, 30, "the pager's notification on its /metrics")
+            first = "warroom_page_first_notification_seconds_count"
+            assert await sample(target, first) == 1
+            # Serve's own scrape did not send it: summed over both targets, it is one.
+            assert await sample(f"{bot.url}/metrics", sent, provider="ntfy", outcome="sent") == 0
+
+
+async def test_off_serve_starts_no_pager_and_pages_itself(
+    slack: SlackEmulator, postgresql_url: str, tmp_path: Path
+) -> None:
+    async with asyncio.timeout(TEST_LIMIT), FakeNtfy() as ntfy:
+        env = {**env_for(slack, postgresql_url, ntfy, tmp_path), "WARROOM_PAGER_PROCESS": "off"}
+        async with serve(env, tmp_path / "serve.log") as bot:
+            slack.events_url = bot.events_url
+            await page(bot, "Page4")
+            await pushed(ntfy, "Page4")
+            assert not pagers(bot)
+            assert "pager started" not in bot.log.read_text()
+            sent = "warroom_notifications_total"
+            assert await sample(f"{bot.url}/metrics", sent, provider="ntfy", outcome="sent") == 1

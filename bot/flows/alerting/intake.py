@@ -102,7 +102,12 @@ class PayloadWriter(GroupCommit[_Received]):
         the other, each once the last was answered, so its order is kept."""
         with ahead_in_line():
             async with session_scope(self.services.engine) as session:
-                (payload_id,) = await keep_payloads(session, [received], now=self.services.clock())
+                (payload_id,) = await keep_payloads(
+                    session,
+                    [received],
+                    now=self.services.clock(),
+                    announce=self.services.settings.runtime.pager_on,
+                )
                 await session.commit()
         self.services.wake_jobs()
         return payload_id
@@ -118,7 +123,11 @@ class PayloadWriter(GroupCommit[_Received]):
 
 
 async def keep_payloads(
-    session: AsyncSession, bodies: list[alerts.ReceivedBody], *, now: datetime
+    session: AsyncSession,
+    bodies: list[alerts.ReceivedBody],
+    *,
+    now: datetime,
+    announce: bool = False,
 ) -> list[int]:
     """Store alert bodies and the jobs that apply them (the caller commits); their ids.
 
@@ -127,9 +136,9 @@ async def keep_payloads(
     the page it starts would wait for all of them.
     """
     ids = await alerts.store_payloads(session, bodies)
-    if any(body.pages for body in bodies):
-        # On PostgreSQL the pager (bot/pager.py), a process of its own, applies them: told at
-        # the commit, not at its next look.
+    if announce and any(body.pages for body in bodies):
+        # With WARROOM_PAGER_PROCESS=on the pager (bot/pager.py), a process of its own,
+        # applies them: told at the commit, not at its next look.
         await wakeups.announce(session)
     for kind, pages in ((JobKind.ALERT_PAGING_PAYLOAD, True), (JobKind.ALERT_PAYLOAD, False)):
         keyed = [
@@ -154,7 +163,9 @@ async def keep_own_alert(session: AsyncSession, services: Services, body: str) -
         received_at=now,
         pages=may_page(services, notification),
     )
-    (payload_id,) = await keep_payloads(session, [received], now=now)
+    (payload_id,) = await keep_payloads(
+        session, [received], now=now, announce=services.settings.runtime.pager_on
+    )
     return payload_id
 
 
