@@ -18,12 +18,16 @@ Slack's HTTP answer to each (Slack shows the person a failure after 3 s; target 
 (after the server is ready) and stopped at its end, at the same priority as the rest: a host
 whose CPUs other work keeps busy.
 
+``--pager-process`` (PostgreSQL only): serve runs with ``WARROOM_PAGER_PROCESS=on``, paging
+from a process of its own (bot/pager.py); without it, off, serve runs every job itself. The
+report says which.
+
 ``--runs N``: N runs one after the other (each on a database of its own: with
 ``--database-url``, the first run uses it and each later one a fresh database beside it,
 ``<name>_run2`` ...), each reported, then the median of their p99s, alone and in the storm.
 
 Run: ``python -m bench.paging`` (``--pages --compress --every --quick --database-url
---background-load --runs``).
+--background-load --runs --pager-process``).
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class Outcome:
     compress: float = 10.0
     busy_loops: int = 0
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    pager_process: bool = False  # WARROOM_PAGER_PROCESS=on (--pager-process)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -153,7 +158,9 @@ async def page(
 
 
 async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Outcome:
-    outcome = Outcome(compress=args.compress, load=os.getloadavg())
+    outcome = Outcome(
+        compress=args.compress, load=os.getloadavg(), pager_process=args.pager_process
+    )
     window = 60.0 / args.compress
     async with SlackEmulator() as slack, FakeNtfy() as ntfy:
         slack.add_user(ALICE, "alice", "Alice Moreau")
@@ -175,6 +182,8 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
                 WARROOM_NTFY_URL=ntfy.root,
                 WARROOM_PUBLIC_URL="https://warroom.example.com",
                 WARROOM_SLACK_RATE_WINDOW=str(window),
+                WARROOM_PAGER_PROCESS="on" if args.pager_process else "off",
+                WARROOM_PAGER_METRICS_PORT=str(free_port()),
                 **files(workdir),
             ),
             workdir / "warroom.log",
@@ -253,7 +262,8 @@ async def _send_all(root: str, bodies: Sequence[bytes]) -> None:
 def report(outcome: Outcome) -> list[str]:
     lines = [
         "paging: alert arrival to the first notification leaving (ntfy), Slack's limits at "
-        f"{outcome.compress:g}x"
+        f"{outcome.compress:g}x, "
+        + ("paging in a pager process" if outcome.pager_process else "no pager process")
     ]
     for name, values in (("alone", outcome.alone), ("during the storm", outcome.storm)):
         if not values:
@@ -303,7 +313,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--runs", type=int, default=1, help="runs in a row; prints the median of their p99s"
     )
+    parser.add_argument(
+        "--pager-process",
+        action="store_true",
+        help="PostgreSQL: page from a pager process (WARROOM_PAGER_PROCESS=on)",
+    )
     args = parser.parse_args(argv)
+    if args.pager_process and not (args.database_url or "").startswith("postgres"):
+        parser.error("--pager-process needs --database-url postgresql://... (one writer on SQLite)")
     args.storm = (10, 5, 10) if args.quick else (100, 5, 10)  # groups, notifications, alerts each
     if args.quick:
         args.pages = 5
@@ -333,7 +350,8 @@ def main(argv: Sequence[str] | None = None) -> Outcome:
 
 def medians(outcomes: Sequence[Outcome]) -> list[str]:
     """The median of the runs' p99s (and of their medians), alone and in the storm."""
-    lines = [f"median of {len(outcomes)} runs:"]
+    pager = "paging in a pager process" if outcomes[0].pager_process else "no pager process"
+    lines = [f"median of {len(outcomes)} runs ({pager}):"]
     for name, which in (("alone", "alone"), ("during the storm", "storm")):
         runs = [getattr(outcome, which) for outcome in outcomes if getattr(outcome, which)]
         if not runs:
