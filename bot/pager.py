@@ -123,7 +123,8 @@ async def _pager(settings: Settings, parent: int) -> None:
 
 async def _serve_metrics(services: Services, port: int) -> web.AppRunner:
     """The pager's own ``GET /metrics`` on 127.0.0.1:``port``: its counters, which serve's
-    scrape cannot see (another process, another registry)."""
+    scrape cannot see (another process, another registry). Without it if the port is taken.
+    """
 
     async def metrics(_request: web.Request) -> web.Response:
         scrape = Scrape(background_tasks=services.background.running, database=None)
@@ -134,7 +135,12 @@ async def _serve_metrics(services: Services, port: int) -> web.AppRunner:
     app.router.add_get("/metrics", metrics)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+    except OSError:
+        # Pages matter more than their counters: the pager runs on, and says why they are
+        # missing (another process holds the port: another replica on the host?).
+        log.exception("the pager's /metrics could not listen on 127.0.0.1:%d", port)
     return runner
 
 
