@@ -18,8 +18,16 @@ Slack's HTTP answer to each (Slack shows the person a failure after 3 s; target 
 (after the server is ready) and stopped at its end, at the same priority as the rest: a host
 whose CPUs other work keeps busy.
 
+``--pager-process`` (PostgreSQL only): serve runs with ``WARROOM_PAGER_PROCESS=on``, paging
+from a process of its own (bot/pager.py); without it, off, serve runs every job itself. The
+report says which.
+
+``--runs N``: N runs one after the other (each on a database of its own: with
+``--database-url``, the first run uses it and each later one a fresh database beside it,
+``<name>_run2`` ...), each reported, then the median of their p99s, alone and in the storm.
+
 Run: ``python -m bench.paging`` (``--pages --compress --every --quick --database-url
---background-load``).
+--background-load --runs --pager-process``).
 """
 
 from __future__ import annotations
@@ -67,6 +75,7 @@ class Outcome:
     compress: float = 10.0
     busy_loops: int = 0
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    pager_process: bool = False  # WARROOM_PAGER_PROCESS=on (--pager-process)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -149,7 +158,9 @@ async def page(
 
 
 async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Outcome:
-    outcome = Outcome(compress=args.compress, load=os.getloadavg())
+    outcome = Outcome(
+        compress=args.compress, load=os.getloadavg(), pager_process=args.pager_process
+    )
     window = 60.0 / args.compress
     async with SlackEmulator() as slack, FakeNtfy() as ntfy:
         slack.add_user(ALICE, "alice", "Alice Moreau")
@@ -171,6 +182,8 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
                 WARROOM_NTFY_URL=ntfy.root,
                 WARROOM_PUBLIC_URL="https://warroom.example.com",
                 WARROOM_SLACK_RATE_WINDOW=str(window),
+                WARROOM_PAGER_PROCESS="on" if args.pager_process else "off",
+                WARROOM_PAGER_METRICS_PORT=str(free_port()),
                 **files(workdir),
             ),
             workdir / "warroom.log",
@@ -249,7 +262,8 @@ async def _send_all(root: str, bodies: Sequence[bytes]) -> None:
 def report(outcome: Outcome) -> list[str]:
     lines = [
         "paging: alert arrival to the first notification leaving (ntfy), Slack's limits at "
-        f"{outcome.compress:g}x"
+        f"{outcome.compress:g}x, "
+        + ("paging in a pager process" if outcome.pager_process else "no pager process")
     ]
     for name, values in (("alone", outcome.alone), ("during the storm", outcome.storm)):
         if not values:
@@ -296,7 +310,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="a busy loop on every core while measuring (a host other work keeps busy)",
     )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="runs in a row; prints the median of their p99s"
+    )
+    parser.add_argument(
+        "--pager-process",
+        action="store_true",
+        help="PostgreSQL: page from a pager process (WARROOM_PAGER_PROCESS=on)",
+    )
     args = parser.parse_args(argv)
+    if args.pager_process and not (args.database_url or "").startswith("postgres"):
+        parser.error("--pager-process needs --database-url postgresql://... (one writer on SQLite)")
     args.storm = (10, 5, 10) if args.quick else (100, 5, 10)  # groups, notifications, alerts each
     if args.quick:
         args.pages = 5
@@ -306,11 +330,64 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> Outcome:
     args = parse_args(argv)
     cores = plan_cores()
-    with tempfile.TemporaryDirectory(prefix="warroom-bench-paging-") as tmp:
-        outcome = asyncio.run(benchmark(args, Path(tmp), cores))
-    for line in report(outcome):
-        print(line)
-    return outcome
+    outcomes = []
+    for run in range(1, args.runs + 1):
+        database_url = args.database_url
+        if database_url and run > 1:
+            database_url = asyncio.run(fresh_database(database_url, f"_run{run}"))
+        run_args = argparse.Namespace(**{**vars(args), "database_url": database_url})
+        with tempfile.TemporaryDirectory(prefix="warroom-bench-paging-") as tmp:
+            outcomes.append(asyncio.run(benchmark(run_args, Path(tmp), cores)))
+        if args.runs > 1:
+            print(f"run {run} of {args.runs}" + (f" ({database_url})" if database_url else ""))
+        for line in report(outcomes[-1]):
+            print(line, flush=True)
+    if args.runs > 1:
+        for line in medians(outcomes):
+            print(line)
+    return outcomes[-1]
+
+
+def medians(outcomes: Sequence[Outcome]) -> list[str]:
+    """The median of the runs' p99s (and of their medians), alone and in the storm."""
+    pager = "paging in a pager process" if outcomes[0].pager_process else "no pager process"
+    lines = [f"median of {len(outcomes)} runs ({pager}):"]
+    for name, which in (("alone", "alone"), ("during the storm", "storm")):
+        runs = [getattr(outcome, which) for outcome in outcomes if getattr(outcome, which)]
+        if not runs:
+            lines.append(f"  {name}: no page arrived")
+            continue
+        p99s = [percentile(values, 0.99) for values in runs]
+        middles = [statistics.median(values) for values in runs]
+        p99 = statistics.median(p99s)
+        lines.append(
+            f"  {name}: p99 {p99 * 1e3:.0f} ms (runs: "
+            + ", ".join(f"{v * 1e3:.0f}" for v in p99s)
+            + f" ms), median {statistics.median(middles) * 1e3:.0f} ms "
+            f"(target p99 <= 2 s: {'MET' if p99 <= TARGET_SECONDS else 'NOT MET'})"
+        )
+    lines.append(
+        "  load averages before: " + ", ".join(f"{outcome.load[0]:.2f}" for outcome in outcomes)
+    )
+    return lines
+
+
+async def fresh_database(database_url: str, suffix: str) -> str:
+    """A PostgreSQL database made afresh beside ``database_url``'s (dropped first if it
+    exists); its URL."""
+    import asyncpg  # type: ignore[import-untyped]
+    from sqlalchemy import make_url
+
+    url = make_url(database_url)
+    name = f"{url.database}{suffix}"
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

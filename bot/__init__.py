@@ -15,6 +15,8 @@ tests/test_layers.py), and the few modules at this top sit in them as listed:
 - ``keys``: typed keys for what the aiohttp application holds (the incoming layer).
 - ``app``: the composition root: the aiohttp app and the Bolt app from one ``Settings``.
 - ``server``: ``warroom serve``.
+- ``pager``: ``warroom pager``, a replica's paging work in a process of its own, which serve
+  starts on PostgreSQL with WARROOM_PAGER_PROCESS=on.
 - ``admin/``: the other command-line verbs.
 - ``cli``: the ``warroom`` command line.
 - ``__main__``: ``python -m bot``, the same as ``warroom``.

@@ -1,5 +1,5 @@
-"""The ``warroom`` command line: serve, db upgrade, alerts, postmortem, manifest, oncall, workflows,
-import, ai eval, tokens, mcp, demo."""
+"""The ``warroom`` command line: serve, pager, db upgrade, alerts, postmortem, manifest, oncall,
+workflows, import, ai eval, tokens, mcp, demo."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--socket-mode",
         action="store_true",
         help="receive Slack over Socket Mode (SLACK_APP_TOKEN)",
+    )
+
+    sub.add_parser(
+        "pager",
+        help="run a replica's paging work (serve starts it on PostgreSQL; docs/deploying.md)",
     )
 
     db = sub.add_parser("db", help="database maintenance")
@@ -140,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `serve` writes JSON lines for log pipelines; the other commands talk to a person, and
     # the demo's transcript is its output, so it keeps text whatever the environment says.
     logs = LogSettings.from_env(os.environ)
-    fmt = logs.format or ("json" if args.command == "serve" else "text")
+    fmt = logs.format or ("json" if args.command in ("serve", "pager") else "text")
     if args.command == "demo":
         fmt = "text"
     if fmt.lower() not in LOG_FORMATS:
@@ -195,6 +200,12 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.agents import run_mcp
 
         return run_mcp(settings)
+    if args.command == "pager":
+        settings.require("slack_token")
+        from bot.pager import run_pager
+
+        run_pager(settings)
+        return 0
     needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
     settings.require(*needs)  # type: ignore[arg-type]
     port = args.port or settings.runtime.port

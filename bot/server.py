@@ -18,7 +18,8 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.keys import bolt_key, metrics_key, settings_key
+from bot.keys import bolt_key, job_runner_key, metrics_key, services_key, settings_key
+from bot.pager import PagerChild, runs_pager
 from bot.web.monitoring import PathOnlyAccessLogger
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
     await site.start()
     settle_the_collector()
     stop_watching_collections = runner.app[metrics_key].watch_garbage_collections()
+    pager = _start_pager(runner.app)
     socket_handler = None
     if socket_mode:
         socket_handler = await connect_socket_mode(runner.app)
@@ -151,9 +153,26 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
     finally:
         if socket_handler is not None:
             await socket_handler.close_async()
-        await runner.cleanup()
+        # The pager finishes its jobs while serve finishes its own.
+        await asyncio.gather(runner.cleanup(), *([pager.stop()] if pager else []))
         stop_watching_collections()
         log.info("stopped")
+
+
+def _start_pager(app: web.Application) -> PagerChild | None:
+    """On PostgreSQL, the pager process (bot/pager.py), whose kinds serve's runner leaves to
+    it while it runs."""
+    if not runs_pager(app[settings_key]):
+        return None
+    jobs, services = app[job_runner_key], app[services_key]
+
+    def leave(kinds: frozenset[str]) -> None:
+        jobs.leave = kinds
+        services.wake_jobs()  # what the pager left, run here at once
+
+    pager = PagerChild(leave)
+    pager.start()
+    return pager
 
 
 async def connect_socket_mode(app: web.Application) -> AsyncSocketModeHandler:

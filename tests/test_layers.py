@@ -34,7 +34,17 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("clients", ("bot/clients/",)),
     ("flows", ("bot/flows/", "bot/services.py")),
     ("incoming", ("bot/slack/", "bot/web/", "commands/", "bot/keys.py")),
-    ("application", ("bot/app.py", "bot/server.py", "bot/admin/", "bot/cli.py", "bot/__main__.py")),
+    (
+        "application",
+        (
+            "bot/app.py",
+            "bot/server.py",
+            "bot/pager.py",
+            "bot/admin/",
+            "bot/cli.py",
+            "bot/__main__.py",
+        ),
+    ),
 )
 # Inside a layer, a module imports from its own folder, the folders above it and the folders
 # below it (bot/record/alerting/ and bot/record/, bot/web/ and bot/keys.py). Sibling folders

@@ -77,8 +77,38 @@ class RuntimeSettings(Feature):
         "still applied in its channel's order, and a write that fails is told to the person",
     )
 
+    # Paging in a process of its own beside serve's (bot/pager.py), PostgreSQL only.
+    pager_process: str = setting(
+        env="WARROOM_PAGER_PROCESS",
+        default="off",
+        doc="`on`: serve starts `warroom pager`, a process of its own that runs the paging jobs "
+        "(PostgreSQL only; docs/paging.md); `off`: serve runs every job itself",
+        shown="`off`",
+    )
+    pager_metrics_port: int = setting(
+        env="WARROOM_PAGER_METRICS_PORT",
+        default=9464,
+        parse=integer,
+        doc="with `WARROOM_PAGER_PROCESS=on`, the loopback port of the pager's own `/metrics`, "
+        "a second scrape target (docs/operations.md)",
+    )
+
+    @property
+    def pager_on(self) -> bool:
+        """Whether serve pages from a pager process of its own."""
+        return self.pager_process == "on"
+
     def problems(self) -> list[str]:
         problems = []
+        if self.pager_process not in ("off", "on"):
+            problems.append("WARROOM_PAGER_PROCESS: must be off or on")
+        elif self.pager_on and not self.database_url.startswith("postgres"):
+            problems.append(
+                "WARROOM_PAGER_PROCESS: on needs PostgreSQL (DATABASE_URL): a SQLite file has "
+                "one writing process, so serve runs the paging jobs itself (set it off)"
+            )
+        if not 0 < self.pager_metrics_port < 65536:
+            problems.append("WARROOM_PAGER_METRICS_PORT: must be between 1 and 65535")
         if not self.database_url.startswith(("sqlite", "postgres")):
             problems.append("DATABASE_URL: only sqlite:/// and postgresql:// URLs are supported")
         if self.scheduler_interval <= 0:

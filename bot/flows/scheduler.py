@@ -151,6 +151,7 @@ class JobRunner(Poller):
         concurrency: int = CONCURRENCY,
         lanes: Sequence[Lane] = ONE_LANE,
         priorities: Mapping[str, int] | None = None,
+        leave: Collection[str] = (),
     ) -> None:
         super().__init__(services, wake=services.job_signal)
         self.handlers = handlers
@@ -160,6 +161,10 @@ class JobRunner(Poller):
         (self._default,) = [lane for lane in lanes if not lane.kinds]
         self.lanes = tuple(lanes)
         self._named = frozenset().union(*(lane.kinds for lane in lanes))
+        # Kinds this runner claims none of: another process of the replica runs them (the
+        # pager, bot/pager.py). Jobs of theirs handed over by this process's own transactions
+        # (a command's page) still start here. Set and cleared as that process lives.
+        self.leave: frozenset[str] = frozenset(leave)
         # Shown in the job rows, so an operator sees which replica holds a claim.
         self.owner = services.replica
         # Claims are made one at a time per replica: a poll and a caller asking take turns.
@@ -226,6 +231,7 @@ class JobRunner(Poller):
         async with self._claiming:
             started = self._start_handed()
             due = await jobs.due_kinds(self.services.engine, now=self.services.clock())
+            due -= self.leave
             for lane in self.lanes:
                 free = (lane.slots or self.concurrency) - len(self._in(lane))
                 if free <= 0 or not any(self._lane_of(kind) is lane for kind in due):
@@ -321,7 +327,7 @@ class JobRunner(Poller):
                 busy={job.incident_id for job in beside if job.incident_id is not None},
                 held=self._held(),
                 kinds=lane.kinds or None,
-                crowded=crowded if lane.kinds else crowded | self._named,
+                crowded=(crowded if lane.kinds else crowded | self._named) | self.leave,
                 limit=limit,
                 per_incident=per_incident,
             )

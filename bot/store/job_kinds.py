@@ -22,6 +22,14 @@ job and the notification's:
                                                                   PagerDuty
                                     -> alert_war_room             the channel
 
+With WARROOM_PAGER_PROCESS=on (PostgreSQL; off by default), ``alert_paging_payload``,
+``escalate``, ``notify`` and ``delivery_wait`` (the page's chain above, ``PAGER_KINDS`` in
+bot/flows/handlers.py) are run by the pager (bot/pager.py), an OS process of its own beside
+``warroom serve``, woken by the payload's NOTIFY: a page never waits for a turn of the loop
+that takes a storm's webhooks and applies its ``alert_payload`` jobs. Serve runs them itself
+while its pager is starting or restarting, and runs the notifications its own commands hand
+over.
+
 A first level that names a user group or an on-call schedule is an ``escalate`` job due at
 once (who is in it is Slack's answer, never waited for inside a transaction), which then does
 the same. A command that escalates (``/incident escalate``, a severity that starts a policy)

@@ -217,6 +217,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_REPLICAS": "1",
         "WARROOM_COMMAND_HOLD": "0.5",
         "WARROOM_COMMAND_ANSWER_BUDGET": "0.5",
+        "WARROOM_PAGER_PROCESS": "off",
+        "WARROOM_PAGER_METRICS_PORT": "9465",
         "WARROOM_SLACK_RATE_WINDOW": "60",
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),
         "WARROOM_ALERT_ROUTES": str(routes),

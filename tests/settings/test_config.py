@@ -25,6 +25,16 @@ def test_settings_reject_bad_values_and_hide_secrets() -> None:
     assert "xoxb-very-secret" not in repr(settings)
 
 
+def test_the_pager_process_is_off_unless_asked_and_refused_on_sqlite() -> None:
+    assert not Settings.from_env({}).runtime.pager_on
+    postgresql = {"DATABASE_URL": "postgresql://warroom@db/warroom"}
+    assert Settings.from_env({**postgresql, "WARROOM_PAGER_PROCESS": "on"}).runtime.pager_on
+    with pytest.raises(ConfigError, match="WARROOM_PAGER_PROCESS: on needs PostgreSQL"):
+        Settings.from_env({"DATABASE_URL": "sqlite:///w.db", "WARROOM_PAGER_PROCESS": "on"})
+    with pytest.raises(ConfigError, match="WARROOM_PAGER_PROCESS: must be off or on"):
+        Settings.from_env({**postgresql, "WARROOM_PAGER_PROCESS": "yes"})
+
+
 def test_settings_name_every_unreadable_value_at_once() -> None:
     """Bad values of several features are named together, each as its variable and why."""
     with pytest.raises(ConfigError) as raised:

@@ -37,10 +37,11 @@ from bot.record.incident_types import IncidentType
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services
-from bot.store import jobs
+from bot.store import jobs, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Alert, AlertPayload, Incident, Job
+from bot.store.pool import ahead_in_line
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,27 @@ class PayloadWriter(GroupCommit[_Received]):
             received_at=self.services.clock(),
             pages=may_page(self.services, notification),
         )
+        if received.pages:
+            return await self._keep_at_once(received)
         payload_id: int = await self._submit(_Received(received))
+        return payload_id
+
+    async def _keep_at_once(self, received: alerts.ReceivedBody) -> int:
+        """A body that may page, stored in a transaction of its own as it arrives: never
+        queued behind a storm's bodies waiting for their batch (whose commit under load took
+        seconds, bench/RESULTS.md), and waiting for a connection in the line served first,
+        as Slack's writers do. A monitoring system sends a group's notifications one after
+        the other, each once the last was answered, so its order is kept."""
+        with ahead_in_line():
+            async with session_scope(self.services.engine) as session:
+                (payload_id,) = await keep_payloads(
+                    session,
+                    [received],
+                    now=self.services.clock(),
+                    announce=self.services.settings.runtime.pager_on,
+                )
+                await session.commit()
+        self.services.wake_jobs()
         return payload_id
 
     async def _transaction(self, batch: list[_Received]) -> BatchOutcome:
@@ -102,7 +123,11 @@ class PayloadWriter(GroupCommit[_Received]):
 
 
 async def keep_payloads(
-    session: AsyncSession, bodies: list[alerts.ReceivedBody], *, now: datetime
+    session: AsyncSession,
+    bodies: list[alerts.ReceivedBody],
+    *,
+    now: datetime,
+    announce: bool = False,
 ) -> list[int]:
     """Store alert bodies and the jobs that apply them (the caller commits); their ids.
 
@@ -111,6 +136,10 @@ async def keep_payloads(
     the page it starts would wait for all of them.
     """
     ids = await alerts.store_payloads(session, bodies)
+    if announce and any(body.pages for body in bodies):
+        # With WARROOM_PAGER_PROCESS=on the pager (bot/pager.py), a process of its own,
+        # applies them: told at the commit, not at its next look.
+        await wakeups.announce(session)
     for kind, pages in ((JobKind.ALERT_PAGING_PAYLOAD, True), (JobKind.ALERT_PAYLOAD, False)):
         keyed = [
             (f"alert-payload:{id_}", {"payload": id_})
@@ -134,7 +163,9 @@ async def keep_own_alert(session: AsyncSession, services: Services, body: str) -
         received_at=now,
         pages=may_page(services, notification),
     )
-    (payload_id,) = await keep_payloads(session, [received], now=now)
+    (payload_id,) = await keep_payloads(
+        session, [received], now=now, announce=services.settings.runtime.pager_on
+    )
     return payload_id
 
 
