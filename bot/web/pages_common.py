@@ -9,7 +9,10 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
+from bot.record.people import known_names
+from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.context import web_context
 
@@ -95,6 +98,25 @@ def not_allowed(request: web.Request, incident: Incident) -> web.Response:
 
 class BodyTooLarge(Exception):
     pass
+
+
+async def refused_page(
+    request: web.Request, incident: Incident, problem: str, refused: BotError
+) -> web.Response:
+    """The page that says why an agent's note or a model's suggestion was not accepted: 404
+    when there is no such one, 409 when someone else already decided it (named)."""
+    by = refused.context.get("by")
+    async with session_scope(web_context(request).services.engine) as session:
+        names = await known_names(session, [by] if by else [])
+    return render_page(
+        request,
+        "web/error.html.j2",
+        status=404 if refused.context.get("reason") == "unknown" else 409,
+        problem=problem,
+        refused=refused.context,
+        by_name=names.get(by or "", by or "someone"),
+        incident=incident,
+    )
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:

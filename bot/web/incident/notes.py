@@ -10,11 +10,9 @@ from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.incident.proposed_notes import NoteRefused, accept_note
-from bot.record.people import known_names
-from bot.store.db import session_scope
 from bot.web.auth import check_csrf, page_viewer
 from bot.web.context import web_context
-from bot.web.pages_common import not_allowed, read_form, render_page
+from bot.web.pages_common import not_allowed, read_form, refused_page
 from bot.web.reading import requested_incident
 
 log = logging.getLogger(__name__)
@@ -38,18 +36,7 @@ async def accept_note_page(request: web.Request) -> web.Response:
             web_.services, incident_id=incident.id or 0, note_id=note_id, by=viewer.author
         )
     except NoteRefused as refused:
-        by = refused.context.get("by")
-        async with session_scope(web_.services.engine) as session:
-            names = await known_names(session, [by] if by else [])
-        return render_page(
-            request,
-            "web/error.html.j2",
-            status=404 if refused.context.get("reason") == "unknown" else 409,
-            problem="note_refused",
-            refused=refused.context,
-            by_name=names.get(by or "", by or "someone"),
-            incident=incident,
-        )
+        return await refused_page(request, incident, "note_refused", refused)
     log.info(
         "%s: a proposed note accepted in the web view by %s", incident.reference, viewer.author
     )

@@ -25,8 +25,6 @@ from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
     SignInNeeded,
-    check_csrf,
-    guest_viewer,
     keep_new_session,
     page_viewer,
     viewer_and_csrf,
@@ -36,11 +34,9 @@ from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, pars
 from bot.web.incident.timeline_kinds import GROUP_KEYS, chosen_kinds, counts_by_group
 from bot.web.pages_common import (
     FormUnreadable,
-    guests_refused,
-    not_allowed,
-    read_form,
     render_page,
 )
+from bot.web.postmortem.facts import posted_by_writer
 from bot.web.postmortem.page import Refusal, draft_page
 from bot.web.postmortem.suggestions import accepted, suggestion_of_form
 from bot.web.reading import (
@@ -331,15 +327,10 @@ async def postmortem_markdown(request: web.Request) -> web.Response:
 
 async def save_section(request: web.Request) -> web.Response:
     """POST /incidents/INC-7/postmortem/sections/{section}: keep a person's text for it."""
-    web_ = web_context(request)
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    incident, incident_id = await requested_incident(request, web_, viewer)
-    if await guest_viewer(request, viewer):
-        return guests_refused(request, "guest_draft")
-    if not await web_.visibility.can_edit(viewer, incident):
-        return not_allowed(request, incident)
+    checked = await posted_by_writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, viewer, form, incident, incident_id = checked
     section = request.match_info["section"]
     written = await incident_draft(web_, incident_id)
     if all(slot.key != section for slot in written.draft.slots):

@@ -38,6 +38,7 @@ from bot.web.context import WebContext, web_context
 from bot.web.pages_common import guests_refused, not_allowed, read_form
 from bot.web.postmortem.page import Refusal, draft_facts, draft_page
 from bot.web.reading import requested_incident
+from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
 # A person's words for one field: a few paragraphs, not a section.
@@ -52,16 +53,28 @@ Form = Any  # aiohttp's MultiDictProxy of the posted fields
 async def writer(request: web.Request) -> tuple[WebContext, str, Form, Incident] | web.Response:
     """The posted form, checked (CSRF), its incident, and the viewer's id as an author; a
     403 page for a guest of the workspace or someone not among the incident's people."""
+    checked = await posted_by_writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, viewer, form, incident, _ = checked
+    return web_, viewer.author, form, incident
+
+
+async def posted_by_writer(
+    request: web.Request,
+) -> tuple[WebContext, Viewer, Form, Incident, int] | web.Response:
+    """As ``writer``, with the viewer and the incident's id: what a form of the draft that
+    writes the incident's record starts from."""
     web_ = web_context(request)
     viewer = page_viewer(request)
     form = await read_form(request)
     check_csrf(request, viewer, form.get("csrf"))
-    incident, _ = await requested_incident(request, web_, viewer)
+    incident, incident_id = await requested_incident(request, web_, viewer)
     if await guest_viewer(request, viewer):
         return guests_refused(request, "guest_draft")
     if not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
-    return web_, viewer.author, form, incident
+    return web_, viewer, form, incident, incident_id
 
 
 def _typed(form: Form, name: str) -> str:

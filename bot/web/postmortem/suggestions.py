@@ -12,12 +12,16 @@ from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.postmortem.suggestions import SuggestionRefused, accept_suggestion
-from bot.record.people import known_names
-from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.auth import check_csrf, guest_viewer, page_viewer
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import guests_refused, not_allowed, read_form, render_page
+from bot.web.pages_common import (
+    guests_refused,
+    not_allowed,
+    read_form,
+    refused_page,
+    render_page,
+)
 from bot.web.reading import requested_incident
 from bot.web.visibility import Viewer
 
@@ -76,18 +80,7 @@ async def accepted(
             text=text,
         )
     except SuggestionRefused as refused:
-        by = refused.context.get("by")
-        async with session_scope(web_.services.engine) as session:
-            names = await known_names(session, [by] if by else [])
-        return render_page(
-            request,
-            "web/error.html.j2",
-            status=404 if refused.context.get("reason") == "unknown" else 409,
-            problem="suggestion_refused",
-            refused=refused.context,
-            by_name=names.get(by or "", by or "someone"),
-            incident=incident,
-        )
+        return await refused_page(request, incident, "suggestion_refused", refused)
     log.info("%s: a suggestion accepted in the web view by %s", incident.reference, viewer.author)
     where = f"?accepted={section}#place-{section}" if section else "?accepted=1#draft"
     raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem{where}")
