@@ -334,9 +334,9 @@ def test_demo_serve_keeps_the_incident_page_open_until_interrupted(tmp_path: Pat
         assert page, "the demo printed no incident page"
         with urllib.request.urlopen(page, timeout=10) as answer:
             html = answer.read().decode()
-        assert "INC-1: Checkout page returns 500s" in html and "Postmortem draft" in html
+        assert "INC-3: Checkout page returns 500s" in html and "Postmortem draft" in html
         with urllib.request.urlopen(page.rsplit("/incidents/", 1)[0] + "/", timeout=10) as answer:
-            assert "INC-1" in answer.read().decode()
+            assert "INC-3" in answer.read().decode()
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=20) == 0
     finally:

@@ -2,10 +2,6 @@
 added later is caught: it must be given an address here, or a reason it is no page), in
 Chromium at 1280 and 375 px: axe-core (WCAG 2.2 AA and best practices) finds no serious or
 critical violation, no page scrolls sideways, no text is under 12 px (computed sizes).
-
-The incident list, the incident page (its timeline), the postmortem draft and the follow-ups
-are being rebuilt by other branches of issue 63 (items 3, 5 and 6): a failure on those pages
-alone is an expected failure that names them (xfail), never a pass that hides one elsewhere.
 """
 
 from __future__ import annotations
@@ -50,6 +46,7 @@ ADDRESSES = {
     "/incidents/{reference}/postmortem": "/incidents/INC-1/postmortem",
     "/insights": "/insights",
     "/follow-ups": "/follow-ups",
+    "/agents": "/agents",
     "/oncall": "/oncall",
     "/oncall/people/{user}": f"/oncall/people/{ALICE}",
     "/oncall/policies/{policy}": "/oncall/policies/payments",
@@ -74,13 +71,6 @@ NOT_PAGES = {
     "/oncall/people/{user}.ics": "an iCalendar feed",
     "/oncall/{schedule}.ics": "an iCalendar feed",
     "/mcp": "the Model Context Protocol endpoint (JSON-RPC)",
-}
-# Pages other branches are rebuilding now (issue 63 items 3, 5, 6): their failures are expected.
-REBUILT_ELSEWHERE = {
-    "/": "the incident list",
-    "/incidents/{reference}": "the incident page's timeline",
-    "/incidents/{reference}/postmortem": "the postmortem draft",
-    "/follow-ups": "the follow-ups",
 }
 
 
@@ -184,10 +174,4 @@ async def test_every_page_at_both_widths(
         f"{route} ({ADDRESSES.get(route, route)}) at {width} px:\n  " + "\n  ".join(found)
         for route, found in failing.items()
     )
-    assert not failing.keys() - REBUILT_ELSEWHERE.keys(), said
-    if failing:
-        pytest.xfail(
-            "expected to be fixed by the branches rebuilding "
-            + ", ".join(REBUILT_ELSEWHERE[route] for route in failing)
-            + f":\n{said}"
-        )
+    assert not failing, said
