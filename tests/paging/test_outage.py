@@ -8,52 +8,25 @@ clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.flows.alerting.drills import run_drill
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import incidents_of, routes
 from tests.paging.scenario import NOW, declare_sev1, notifications, paging_settings, phone_environ
-from tests.paging.test_email import Mailbox, free_port
+from tests.paging.test_email import Mailbox
+from tests.paging.test_fallback import ADDRESS, PHONE, PUBLIC_URL, TOPIC
+from tests.paging.test_fallback import CONTACTS as FALLBACK_CONTACTS
 
-PHONE = "+15555550123"
-TOPIC = "carol-7f3a9c"
-ADDRESS = "carol@example.com"
-PUBLIC_URL = "https://warroom.example.com"
-CONTACTS = {
-    "people": {
-        CAROL: {
-            "contacts": {
-                "sms": {"sms": PHONE},
-                "call": {"voice": PHONE},
-                "push": {"ntfy": TOPIC},
-                "mail": {"email": ADDRESS},
-            },
-            "rules": [
-                {"after": "0s", "notify": ["sms"]},
-                {"after": "10m", "notify": ["push", "mail"]},
-                {"after": "20m", "notify": ["call"]},
-            ],
-            "drill": True,
-        }
-    }
+# Carol as in the fallback tests (sms, then push and mail at 10m, a call at 20m), in drills.
+CONTACTS: dict[str, Any] = {
+    "people": {CAROL: {**FALLBACK_CONTACTS["people"][CAROL], "drill": True}}
 }
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
