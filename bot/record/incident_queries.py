@@ -42,6 +42,8 @@ class IncidentQuery:
     # a multi-select holds when one of its options is the value).
     incident_types: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()
+    # The postmortem's review states (bot/record/postmortem/review.py), any of them.
+    reviews: tuple[str, ...] = ()
     # Words in the title or the first report, or a reference (``INC-123``: that incident).
     search: str = ""
     page: int = 1
@@ -113,6 +115,8 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
         conditions.append(col(Incident.declared_at) < query.until)
     if query.incident_types:
         conditions.append(col(Incident.incident_type).in_(query.incident_types))
+    if query.reviews:
+        conditions.append(col(Incident.postmortem_review).in_(query.reviews))
     if query.search:
         conditions.append(_searched(query.search))
     for name, value in query.fields:

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.web.filters import SeverityName, StatusName
+from bot.web.filters import ReviewName, SeverityName, StatusName
 
 Count = Annotated[int, Field(ge=0)]
 # A custom field's value (WARROOM_INCIDENT_TYPES): a select's option, a multi-select's
@@ -50,6 +50,15 @@ class ChannelPublic(PublicModel):
     name: str | None
 
 
+class ReviewPublic(PublicModel):
+    """The postmortem's review state: ``draft``, ``in_review`` or ``published``, who moved it
+    there and when (both null while nobody has moved it from the draft it starts as)."""
+
+    state: ReviewName
+    by: PersonPublic | None
+    at: datetime | None
+
+
 class IncidentSummaryPublic(PublicModel):
     """An incident as the list shows it."""
 
@@ -73,6 +82,7 @@ class IncidentSummaryPublic(PublicModel):
     ended_at: datetime | None = Field(description="When the impact ended; null: not set.")
     resolved_at: datetime | None
     duration_seconds: Seconds
+    postmortem_review: ReviewPublic
     url: str
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from bot.basics.numbers import parse_bounded_int
 from bot.record.incident_queries import IncidentQuery
 from bot.record.incident_types import NO_TYPES, FieldValueError, IncidentTypes
+from bot.record.postmortem.review import Review
 from bot.store.models import SEVERITIES, Status
 
 PER_PAGE_MAX = 100
@@ -24,6 +25,8 @@ STATUSES = tuple(status.value for status in Status)
 # The same values as types, for the API's models and its OpenAPI document.
 StatusName = Literal[STATUSES]  # type: ignore[valid-type]
 SeverityName = Literal[SEVERITIES]  # type: ignore[valid-type]
+REVIEWS = tuple(review.value for review in Review)
+ReviewName = Literal[REVIEWS]  # type: ignore[valid-type]
 
 
 FIELD_PREFIX = "field."
@@ -40,9 +43,10 @@ class FilterError(ValueError):
 def parse_filters(
     query: QueryString, *, zone: str, team_id: str | None, types: IncidentTypes = NO_TYPES
 ) -> IncidentQuery:
-    """``status``, ``severity``, ``type`` (repeatable), ``field.<name>`` (a custom field's
-    value), ``from`` and ``to`` (dates, inclusive, in the zone given), ``q`` (words in the
-    title or first report, or a reference: ``INC-123``), ``page`` and ``per_page``."""
+    """``status``, ``severity``, ``type``, ``review`` (the postmortem's review state; each
+    repeatable), ``field.<name>`` (a custom field's value), ``from`` and ``to`` (dates,
+    inclusive, in the zone given), ``q`` (words in the title or first report, or a
+    reference: ``INC-123``), ``page`` and ``per_page``."""
     statuses = _choices(query.getall("status", []), STATUSES, "status")
     severities = _choices([s.upper() for s in query.getall("severity", [])], SEVERITIES, "severity")
     # An end before the start is a range with nothing in it, not an error.
@@ -58,6 +62,7 @@ def parse_filters(
         # to a renamed type still answer.
         incident_types=tuple(t.strip().lower() for t in query.getall("type", []) if t.strip()),
         fields=_field_filters(query, types),
+        reviews=_choices(query.getall("review", []), REVIEWS, "review"),
         search=" ".join((query.get("q") or "").split())[:SEARCH_MAX],
         page=_number(query.get("page"), "page", 1, PAGE_MAX),
         per_page=_number(query.get("per_page"), "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX),
@@ -85,6 +90,10 @@ class FilterParameters(BaseModel):
         default=[],
         description="Repeatable: incidents of any of these types (WARROOM_INCIDENT_TYPES).",
     )
+    review: list[ReviewName] = Field(
+        default=[],
+        description="Repeatable: incidents whose postmortem is in any of these review states.",
+    )
     q: str | None = Field(
         default=None,
         description="Words in the title or first report (any case), or a reference: INC-123 "
@@ -103,6 +112,7 @@ def filter_values(query: IncidentQuery, raw: Mapping[str, str]) -> dict[str, obj
         "to": raw.get("to", ""),
         "types": query.incident_types,
         "fields": dict(query.fields),
+        "reviews": query.reviews,
         "q": query.search,
     }
 

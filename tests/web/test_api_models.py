@@ -114,8 +114,14 @@ def _incident() -> Incident:
 
 
 def test_a_summary_is_answered_as_before_times_in_utc_with_a_z() -> None:
+    """As before, with the postmortem's review state (who moved it named as the commander
+    is) before the link."""
+    incident = _incident()
+    incident.postmortem_review = "published"
+    incident.postmortem_review_by = "U0ALICE"
+    incident.postmortem_review_at = datetime(2026, 3, 15, 8, 0, tzinfo=UTC)
     summary = api.incident_summary(
-        _incident(), {"U0ALICE": "Alice Moreau"}, datetime(2026, 3, 14, 12, tzinfo=UTC)
+        incident, {"U0ALICE": "Alice Moreau"}, datetime(2026, 3, 14, 12, tzinfo=UTC)
     )
     assert json.dumps(summary.model_dump(mode="json")) == (
         '{"reference": "INC-7", "title": "Checkout returns 500s", "severity": "SEV2",'
@@ -125,6 +131,8 @@ def test_a_summary_is_answered_as_before_times_in_utc_with_a_z() -> None:
         ' "started_at": null, "detected_at": null, "declared_at": "2026-03-14T09:30:00Z",'
         ' "acknowledged_at": null, "mitigated_at": null, "ended_at": null,'
         ' "resolved_at": "2026-03-14T10:00:00.250000Z", "duration_seconds": 1800,'
+        ' "postmortem_review": {"state": "published",'
+        ' "by": {"id": "U0ALICE", "name": "Alice Moreau"}, "at": "2026-03-15T08:00:00Z"},'
         ' "url": "/incidents/INC-7"}'
     )
 

@@ -15,6 +15,7 @@ from bot.web.api_models import (
     IncidentSummaryPublic,
     OncallListPublic,
     OncallShiftsPublic,
+    ReviewPublic,
 )
 
 WebUrl = Annotated[
@@ -120,11 +121,13 @@ class SectionAnswer(Answer):
 
 
 class PostmortemAnswer(Linked):
-    """The draft as it stands and each written section's state."""
+    """The draft as it stands, its review state (as the web view moves it: a person's act,
+    no tool's) and each written section's state."""
 
     reference: str
     markdown: str
     gaps: int
+    review: ReviewPublic
     sections: list[SectionAnswer]
 
 

@@ -33,7 +33,7 @@ from bot.web.agents.answers import (
 )
 from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
 from bot.web.agents.usage import Usage
-from bot.web.filters import PER_PAGE_MAX, STATUSES
+from bot.web.filters import PER_PAGE_MAX, STATUSES, ReviewName
 
 log = logging.getLogger(__name__)
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
@@ -45,7 +45,8 @@ INSTRUCTIONS = (
     "propose_finding offers sentences for a section of the postmortem draft, each citing the "
     "entries it rests on, and propose_timeline_note a timeline entry at a time: warroom checks "
     "each one as it checks its model's, and a person accepts what is kept. Nothing here "
-    "changes an incident's status, severity, roles or escalations, nor on call."
+    "changes an incident's status, severity, roles or escalations, its postmortem's review "
+    "state, nor on call."
 )
 _READS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _PROPOSES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
@@ -132,6 +133,10 @@ def build_server(
         status: Annotated[list[Status] | None, Field(description="Any of these statuses.")] = None,
         severity: Annotated[list[Severity] | None, Field(description="Any of these.")] = None,
         type: Annotated[list[str] | None, Field(description="Any of these incident types.")] = None,
+        review: Annotated[
+            list[ReviewName] | None,
+            Field(description="Incidents whose postmortem is in any of these review states."),
+        ] = None,
         service: Annotated[
             str | None,
             Field(description="Incidents whose custom field `service` has this value."),
@@ -150,6 +155,7 @@ def build_server(
             "status": status,
             "severity": severity,
             "type": type,
+            "review": review,
             "field.service": service,
             "from": since,
             "to": until,
@@ -192,8 +198,9 @@ def build_server(
 
     @server.tool(annotations=_READS)
     async def get_postmortem(ctx: Context, reference: Reference) -> PostmortemAnswer:
-        """The postmortem draft as it stands (Markdown), its gaps, and each written section:
-        written by whom, suggested (by the model or an agent, not yet accepted), or a gap."""
+        """The postmortem draft as it stands (Markdown), its gaps, its review state (draft,
+        in_review, published: who moved it there, when), and each written section: written
+        by whom, suggested (by the model or an agent, not yet accepted), or a gap."""
         return await call(
             ctx, "get_postmortem", PostmortemAnswer, lambda c: tools.get_postmortem(c, reference)
         )

@@ -26,11 +26,12 @@ from bot.flows.postmortem.suggestions import check_proposal, citable_record, rea
 from bot.record.agents import related
 from bot.record.agents.tokens import Caller
 from bot.record.incident_queries import latest_team
+from bot.record.people import known_names
 from bot.record.postmortem.draft import zone_named
 from bot.record.postmortem.suggestions import SECTIONS, Sentence
 from bot.store.db import session_scope
 from bot.store.models import Incident
-from bot.web.api.operations import incident_answer, incident_list
+from bot.web.api.operations import incident_answer, incident_list, people_of, postmortem_review
 from bot.web.context import WebContext
 from bot.web.filters import FilterError, parse_filters
 from bot.web.oncall.api import WindowRefused, oncall_board, oncall_shifts, parse_window
@@ -143,6 +144,8 @@ class Tools:
     async def get_postmortem(self, caller: Caller, reference: str) -> dict[str, Any]:
         incident = await self.incident(caller, reference)
         written = await incident_draft(self.web, incident.id or 0)
+        async with session_scope(self.web.services.engine) as session:
+            names = await known_names(session, people_of(incident))
         zone = zone_named(incident.timezone)
         draft = written.draft
         sections = []
@@ -178,6 +181,7 @@ class Tools:
                 "reference": incident.reference,
                 "markdown": written.markdown,
                 "gaps": written.gaps,
+                "review": _in_zone(postmortem_review(incident, names), zone),
                 "sections": sections,
             },
             incident.reference,

@@ -25,6 +25,7 @@ from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, Inciden
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.parts import Action, Metric
+from bot.record.postmortem.review import review_of
 from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Alert, Incident
@@ -42,6 +43,7 @@ from bot.web.api_models import (
     IssuePublic,
     MetricPublic,
     PostmortemPublic,
+    ReviewPublic,
     SectionPublic,
     TimelineLinePublic,
 )
@@ -99,8 +101,24 @@ def incident_summary(
         ended_at=incident.ended_at,
         resolved_at=incident.resolved_at,
         duration_seconds=max(0, int((ended - began).total_seconds())),
+        postmortem_review=postmortem_review(incident, names),
         url=f"/incidents/{incident.reference}",
     )
+
+
+def postmortem_review(incident: Incident, names: dict[str, str]) -> ReviewPublic:
+    """The postmortem's review state, who moved it there and when (``names``: the names
+    the record keeps, the mover's among them)."""
+    return ReviewPublic(
+        state=review_of(incident).value,
+        by=person_public(incident.postmortem_review_by, names),
+        at=incident.postmortem_review_at,
+    )
+
+
+def people_of(incident: Incident) -> set[str]:
+    """Who an incident's answer names: its commander and who moved its review last."""
+    return {who for who in (incident.commander, incident.postmortem_review_by) if who}
 
 
 def _metric(metric: Metric) -> MetricPublic:
@@ -220,7 +238,7 @@ async def incident_list(
         values = await fields.values_for(session, [i.id for i in page.incidents if i.id], custom)
         names = await known_names(
             session,
-            {i.commander for i in page.incidents if i.commander} | _people_in(values, custom),
+            {who for i in page.incidents for who in people_of(i)} | _people_in(values, custom),
         )
     now = web_.services.clock()
     return IncidentListPublic(
@@ -256,8 +274,8 @@ async def incident_answer(web_: WebContext, incident: Incident, incident_id: int
     custom = web_.settings.incidents.types.fields
     async with session_scope(web_.services.engine) as session:
         values = await fields.values_of(session, incident_id, custom)
-        people = {incident.commander} - {None} | _people_in({incident_id: values}, custom)
-        names = await known_names(session, people)  # type: ignore[arg-type]
+        people = people_of(incident) | _people_in({incident_id: values}, custom)
+        names = await known_names(session, people)
         alerts = await alerts_of(session, incident_id)
     return incident_detail(written, names, web_.services.clock(), values, alerts)
 

@@ -30,7 +30,14 @@ from bot.web.auth import (
     viewer_and_csrf,
 )
 from bot.web.context import WebContext, web_context
-from bot.web.filters import PAGE_MAX, STATUSES, FilterError, filter_values, parse_filters
+from bot.web.filters import (
+    PAGE_MAX,
+    REVIEWS,
+    STATUSES,
+    FilterError,
+    filter_values,
+    parse_filters,
+)
 from bot.web.incident.timeline_kinds import GROUP_KEYS, chosen_kinds, counts_by_group
 from bot.web.pages_common import (
     FormUnreadable,
@@ -171,6 +178,7 @@ async def incident_list(request: web.Request) -> web.Response:
         zone=await own_zone(web_, viewer),
         statuses=STATUSES,
         severities=SEVERITIES,
+        reviews=REVIEWS,
         chosen=filter_values(query, request.query),
         incident_types=web_.settings.incidents.types,
         page_url=lambda number: _page_url(request, number),
