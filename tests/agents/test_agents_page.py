@@ -1,7 +1,8 @@
 """The web view's agents page (``/agents``): each token's name, scope, private, made, expires,
 last use, calls in the last 24 hours by tool and whether it was revoked, for the workspace's
-members; never a token's value or hash; a guest is refused. The calls are those the agents
-made through /mcp with the MCP SDK's client, counted without a write per call."""
+members (linked in the navigation for them); never a token's value or hash; a guest is
+refused, and not shown the link. The calls are those the agents made through /mcp with the
+MCP SDK's client, counted without a write per call."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ async def test_members_see_each_token_s_use_and_never_its_value_guests_nothing(
                 assert answer.status == 200
                 page = await answer.text()
         shown = " ".join(visible_text(page).split())
+        # The navigation links the page for the members it is for.
+        assert '<a href="/agents">Agents</a>' in page.split("</nav>", 1)[0]
         assert "dashboards read no" in shown
         assert "3 (get_incident 1, list_incidents 2)" in shown
         assert "triage-bot propose sees them" in shown
@@ -77,3 +80,4 @@ async def test_members_see_each_token_s_use_and_never_its_value_guests_nothing(
                 assert answer.status == 403
                 refused = await answer.text()
         assert "dashboards" not in refused
+        assert 'href="/agents"' not in refused, "a guest is not shown the link"

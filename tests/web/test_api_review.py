@@ -52,9 +52,9 @@ async def _listed(client: aiohttp.ClientSession, warroom: Warroom, query: str) -
 
 
 async def test_the_review_moved_on_the_web_is_answered_filtered_and_described(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url) as warroom:
+    async with web_warroom(slack, database_url) as warroom:
         channel = await open_incident(warroom, "Checkout returns 500s")
         await command(warroom, channel, "escalate @bob the database")
         await declare_incident(slack, "--private sev2 Payroll export", pinned=True)
