@@ -24,7 +24,7 @@ from bot.store.db import session_scope
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
 from tests.agents.test_agents_manual import schemas_in_manual
-from tests.conftest import CAROL
+from tests.conftest import CAROL, Warroom
 from tests.helpers.incidents import settle
 from tests.postmortem.test_suggestions import Played, _section, _suggestion_id, play
 
@@ -44,14 +44,21 @@ async def played(
 async def make_token(
     played: Played, name: str, scope: str = "propose", *, private: bool = False
 ) -> str:
-    async with session_scope(played.warroom.engine) as session:
+    return await warroom_token(played.warroom, name, scope, private=private)
+
+
+async def warroom_token(
+    warroom: Warroom, name: str, scope: str = "propose", *, private: bool = False
+) -> str:
+    """A token made as ``warroom tokens create`` makes it; its value."""
+    async with session_scope(warroom.engine) as session:
         _, value = await tokens.create(
             session,
             name=name,
             scope=scope,
             private=private,
             expires_days=None,
-            now=played.warroom.clock(),
+            now=warroom.clock(),
         )
         await session.commit()
     return value

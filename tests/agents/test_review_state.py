@@ -10,27 +10,11 @@ from datetime import datetime
 
 import aiohttp
 
-from bot.record.agents import tokens
-from bot.store.db import session_scope
 from emulator import SlackEmulator
-from tests.agents.test_mcp_http import agent, call, refused
-from tests.conftest import ALICE, Warroom
+from tests.agents.test_mcp_http import agent, call, refused, warroom_token
+from tests.conftest import ALICE
 from tests.helpers.incidents import declare_incident, open_incident, settle
 from tests.helpers.web_view import browser, post_draft_form, sign_in, web_warroom
-
-
-async def _token(warroom: Warroom, name: str, scope: str, *, private: bool = False) -> str:
-    async with session_scope(warroom.engine) as session:
-        _, value = await tokens.create(
-            session,
-            name=name,
-            scope=scope,
-            private=private,
-            expires_days=None,
-            now=warroom.clock(),
-        )
-        await session.commit()
-    return value
 
 
 async def test_agents_read_and_filter_the_review_moved_on_the_web_and_cannot_move_it(
@@ -48,8 +32,8 @@ async def test_agents_read_and_filter_the_review_moved_on_the_web_and_cannot_mov
                 )
                 assert status == 200
         moved_at = warroom.clock.now
-        reader = await _token(warroom, "dashboards", "read")
-        proposer = await _token(warroom, "triage-bot", "propose", private=True)
+        reader = await warroom_token(warroom, "dashboards", "read")
+        proposer = await warroom_token(warroom, "triage-bot", "propose", private=True)
 
         async with agent(warroom.url, reader) as session:
             postmortem = await call(session, "get_postmortem", reference="INC-1")
