@@ -1,9 +1,10 @@
 """The postmortem's review state in the JSON API: moved on the draft's web page, it is in the
 incident's answer and each list item (``postmortem_review``: state, who as the API names
 people, when in UTC), as /api/openapi.json describes it; the list filters on it (``review``,
-repeatable; a value that is none is a 400 saying which are), and a private incident's state
-is seen only by those who see the incident. The API moves nothing: it has no change on an
-incident or its draft."""
+repeatable; a value that is none is a 400 saying which are), and an incident's state is
+seen only by those who see the incident (not by someone outside a private one, nor by a
+guest outside its channel). The API moves nothing: it has no change on an incident or its
+draft."""
 
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ async def _listed(client: aiohttp.ClientSession, warroom: Warroom, query: str) -
 async def test_the_review_moved_on_the_web_is_answered_filtered_and_described(
     slack: SlackEmulator, database_url: str
 ) -> None:
+    guest = slack.add_user("U0GUEST", "gus", "Gus Guest")
+    guest.is_restricted = True
     async with web_warroom(slack, database_url) as warroom:
         channel = await open_incident(warroom, "Checkout returns 500s")
         await command(warroom, channel, "escalate @bob the database")
@@ -134,3 +137,11 @@ async def test_the_review_moved_on_the_web_is_answered_filtered_and_described(
             async with carol.get(f"{warroom.url}/?review=done") as answer:
                 assert answer.status == 400
                 assert "Unknown review 'done'" in visible_text(await answer.text())
+        # A guest of the workspace sees only the incidents whose channel they are in: none.
+        async with browser() as gus:
+            await sign_in(gus, warroom, "U0GUEST")
+            async with gus.get(f"{warroom.url}/api/incidents?review=in_review") as answer:
+                assert answer.status == 200
+                assert (await answer.json())["items"] == []
+            async with gus.get(f"{warroom.url}/api/incidents/INC-1") as answer:
+                assert answer.status == 404

@@ -137,8 +137,8 @@ async def _page_answer(request: web.Request, handler: Handler) -> web.StreamResp
 
 async def incident_list(request: web.Request) -> web.Response:
     """GET /: what is on fire now (the open incidents, worst severity first), then the
-    resolved ones, newest first, a page at a time; both filtered by severity, type, fields
-    and date, and by status when statuses are chosen."""
+    resolved ones, newest first, a page at a time; both filtered by severity, type, fields,
+    the postmortem's review state and date, and by status when statuses are chosen."""
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
     team_id = await team_of(request, web_, viewer)
