@@ -55,8 +55,7 @@ async def _listed(client: aiohttp.ClientSession, warroom: Warroom, query: str) -
 async def test_the_review_moved_on_the_web_is_answered_filtered_and_described(
     slack: SlackEmulator, database_url: str
 ) -> None:
-    guest = slack.add_user("U0GUEST", "gus", "Gus Guest")
-    guest.is_restricted = True
+    slack.add_user("U0GUEST", "gus", "Gus Guest").is_restricted = True
     async with web_warroom(slack, database_url) as warroom:
         channel = await open_incident(warroom, "Checkout returns 500s")
         await command(warroom, channel, "escalate @bob the database")
