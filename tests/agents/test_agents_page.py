@@ -80,4 +80,9 @@ async def test_members_see_each_token_s_use_and_never_its_value_guests_nothing(
                 assert answer.status == 403
                 refused = await answer.text()
         assert "dashboards" not in refused
-        assert 'href="/agents"' not in refused, "a guest is not shown the link"
+        menu = refused.split("</nav>", 1)[0]
+        for refusing in ("/agents", "/oncall", "/maintenance"):
+            assert f'href="{refusing}"' not in menu, (
+                f"a guest is not shown {refusing}: it refuses them"
+            )
+        assert 'href="/follow-ups"' in menu, "a guest keeps the pages they may read"
