@@ -289,6 +289,10 @@ def configure_logging(level: str, fmt: str) -> None:
     # Alembic announces each of its plugins at INFO when it is first imported, which each
     # command does when it needs the database's migrations: noise, not news, at any level.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # aiosmtpd (the status page's bounce listener) logs every connection and command line at
+    # INFO: noise beside warroom's own line for each report, so only at DEBUG.
+    quiet = root.level > logging.DEBUG
+    logging.getLogger(_SMTP_LOGGER).setLevel(logging.WARNING if quiet else logging.NOTSET)
     install_log_redaction()
 
 

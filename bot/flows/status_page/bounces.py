@@ -1,16 +1,17 @@
-"""The bounce listener: an SMTP server (aiosmtpd, on the application's event loop) that takes
-the delivery status notifications (RFC 3464) sent back to subscribers' return addresses and
-marks an address that failed for good bouncing, as a refusal while sending does.
+"""The bounce listener: an SMTP server (aiosmtpd, on the application's event loop) that takes the
+delivery status notifications (RFC 3464) sent back to subscribers' return addresses and marks
+an address that failed for good bouncing, as a refusal while sending does.
 
 Only ``RCPT TO`` one of this warroom's return addresses (``bounces+<id>-<mac>@`` the bounce
 domain, its token signed: ``bot.record.status_page.bounces``) is taken, one a message; any
-other is refused with 550 (RFC 5321, section 3.6.2: no such mailbox here). A message over
-``REPORT_BYTES_MAX`` is refused with 552 (section 4.5.3.1.10), and the limit is said in the
-``EHLO`` answer (``SIZE``, RFC 1870). Every message taken is answered 250, read or not: a
-report that cannot be read, or a reply that is not one, is logged at DEBUG and changes
-nothing (never marked on guesswork). Neither an address nor a token is logged above DEBUG
-(a subscription is named by its id); aiosmtpd's own lines have them masked
-(``bot.basics.logs``).
+other is refused with 550 (RFC 5321, section 4.2.3: mailbox unavailable), a second one a
+message with 452 (section 4.5.3.1.10). A message over ``REPORT_BYTES_MAX`` is refused with 552,
+and the limit is said in the ``EHLO`` answer (``SIZE``, RFC 1870). A report that cannot be
+recorded now (the database failed) is answered 451, and its relay sends it again later. Every
+message taken is answered 250, read or not: a report that cannot be read, or a reply that is
+not one, is logged at DEBUG and changes nothing (never marked on guesswork). Neither an address
+nor a token is logged above DEBUG (a subscription is named by its id); aiosmtpd's own lines
+have them masked (``bot.basics.logs``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import logging
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.record.status_page import subscriptions as subscribers
-from bot.record.status_page.bounces import Verdict, read_report, subscription_of
+from bot.record.status_page.bounces import Verdict, read_report, subscription_of, token_of
 from bot.services import Services
 from bot.store.db import session_scope
 
@@ -54,7 +56,11 @@ class BounceHandler:
         rcpt_options: list[str],  # noqa: ARG002
     ) -> str:
         if self._subscription(address) is None:
-            log.info("Status page bounces: a recipient refused (not a return address of ours)")
+            if token_of(address, domain=self.services.settings.bounces.domain) is not None:
+                # Forged, damaged, or signed with an earlier WARROOM_BOUNCE_SECRET.
+                log.info("Status page bounces: a return address whose token is not ours refused")
+            else:
+                log.debug("Status page bounces: a recipient refused (not a return address)")
             return "550 5.1.1 No such mailbox here"
         if envelope.rcpt_tos:
             # A report goes to one return address; another one comes in its own message.
@@ -74,9 +80,20 @@ class BounceHandler:
         if subscription_id is None or verdict is not Verdict.FAILED:
             log.debug("Status page bounces: %s for subscription %s", verdict, subscription_id)
             return "250 2.0.0 OK"
-        async with session_scope(self.services.engine) as db:
-            marked = await subscribers.mark_bouncing(db, subscription_id, now=self.services.clock())
-            await db.commit()
+        try:
+            async with session_scope(self.services.engine) as db:
+                marked = await subscribers.mark_bouncing(
+                    db, subscription_id, now=self.services.clock()
+                )
+                await db.commit()
+        except (SQLAlchemyError, OSError) as error:
+            # The relay keeps the report and sends it again later (RFC 5321, 4.2.5: 4xx).
+            log.warning(
+                "Status page bounces: subscription %s not marked, the database failed (%s)",
+                subscription_id,
+                type(error).__name__,
+            )
+            return "451 4.3.0 Try again later"
         if marked:
             log.info(
                 "Status page: subscription %s is bouncing (a delivery report: failed for good)",

@@ -51,13 +51,22 @@ def bounce_address(subscription_id: int, *, domain: str, secret: str) -> str:
     return f"{LOCAL_PREFIX}{subscription_id}-{_mac(subscription_id, secret)}@{domain}"
 
 
-def subscription_of(address: str, *, domain: str, secret: str) -> int | None:
-    """The subscription whose return address this is (case aside); None for any other
-    address, a forged or damaged token included."""
+def token_of(address: str, *, domain: str) -> str | None:
+    """What follows ``bounces+`` in an address of the shape of a return address at
+    ``domain`` (lowercased), whether its token is valid or not; None for any other."""
     local, at, host = address.strip().strip("<>").lower().rpartition("@")
     if not at or host.rstrip(".") != domain or not local.startswith(LOCAL_PREFIX):
         return None
-    number, dash, mac = local.removeprefix(LOCAL_PREFIX).partition("-")
+    return local.removeprefix(LOCAL_PREFIX)
+
+
+def subscription_of(address: str, *, domain: str, secret: str) -> int | None:
+    """The subscription whose return address this is (case aside); None for any other
+    address, a forged or damaged token included."""
+    token = token_of(address, domain=domain)
+    if token is None:
+        return None
+    number, dash, mac = token.partition("-")
     if not dash or not number.isascii() or not number.isdigit() or len(number) > 18:
         return None
     subscription_id = int(number)
