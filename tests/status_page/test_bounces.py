@@ -15,6 +15,7 @@ answer's ``SIZE`` says) are RFC 5321's and RFC 1870's.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +29,7 @@ from sqlmodel import select
 from bot.config import ConfigError, Secret, Settings
 from bot.flows.status_page.bounces import REPORT_BYTES_MAX
 from bot.keys import bounce_listener_key
+from bot.record.status_page.bounces import Verdict, read_report
 from bot.store.db import session_scope
 from bot.store.models import StatusSubscription
 from emulator import SlackEmulator
@@ -338,3 +340,40 @@ def test_the_bounce_settings_come_all_three_or_none() -> None:
         )
     with pytest.raises(ConfigError, match="WARROOM_BOUNCE_DOMAIN: expected a domain name"):
         Settings.from_env({"WARROOM_BOUNCE_DOMAIN": "not a domain"})
+
+
+def encoded(report: bytes) -> bytes:
+    """The same report with its ``message/delivery-status`` part sent in base64, as a few
+    gateways do."""
+    head, _, rest = report.partition(b"content-type: message/delivery-status\r\n\r\n")
+    fields, boundary, tail = rest.partition(b"\r\n--")
+    return (
+        head
+        + b"content-type: message/delivery-status\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(fields)
+        + boundary
+        + tail
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "verdict"),
+    [
+        (failed_for_good("x"), Verdict.FAILED),
+        (encoded(failed_for_good("x")), Verdict.FAILED),
+        (encoded(delayed("x")), Verdict.NOT_FOR_GOOD),
+        # An alias that reached its other members: the address still works.
+        (
+            failed_for_good("x").replace(b"Action: delayed", b"Action: expanded"),
+            Verdict.NOT_FOR_GOOD,
+        ),
+        (
+            failed_for_good("x").replace(b"delivery-status;", b"feedback-report;"),
+            Verdict.NOT_A_REPORT,
+        ),
+        (b"\xff\xfe not mail at all", Verdict.NOT_A_REPORT),
+    ],
+    ids=["rfc-3464-10.2", "base64", "delayed-base64", "alias-expanded", "complaint", "garbage"],
+)
+def test_what_a_report_says(content: bytes, verdict: Verdict) -> None:
+    assert read_report(content) is verdict

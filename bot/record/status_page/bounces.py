@@ -1,23 +1,24 @@
-"""Bounces reported later: each subscription's return address, and what a report sent back
-to it says.
+"""Bounces reported later: each subscription's return address, and what a report sent back to it
+says.
 
 **The return address** (VERP): ``bounces+<id>-<mac>@<bounce domain>``, where ``<id>`` is the
 subscription's row id and ``<mac>`` the first 130 bits of HMAC-SHA256(secret, the id), in
-lowercase base32 (mail servers may change a local part's case; base32 survives it). It names
-no address, and without the secret nobody can make the one of another subscription, so a
-forged report cannot stop someone else's mail. What the report's text says of the recipient
+lowercase base32 (mail servers may change a local part's case; base32 survives it). It names no
+address, and without the secret nobody can make the one of another subscription, so a forged
+report cannot stop someone else's mail. What the report's text says of the recipient
 (``Original-Recipient``, ``Final-Recipient``) is not read: the address it was sent to is the
 authority.
 
 **A report** is read with the standard library's ``email`` package, as RFC 3464 defines it: a
 top-level ``multipart/report; report-type=delivery-status`` whose ``message/delivery-status``
-part holds a block of fields per recipient. Only ``Action: failed`` with a ``5.x.x``
-``Status`` (RFC 3463: permanent) counts, and only when no block of the same report says the
-mail was delivered, relayed or expanded (an alias whose other members got it). ``delayed``,
-a ``4.x.x`` failure (a relay that gave up after days of temporary trouble: the address may
-work tomorrow) and anything else is not counted: this module counts no soft bounces. A reply
-that is not such a report (an out-of-office answer, another server's plain-text bounce, a
-complaint report) is not one; a report without a readable Action and Status is unreadable.
+part (as it is, or in base64 or quoted-printable) holds a block of fields per recipient. Only
+``Action: failed`` with a ``5.x.x`` ``Status`` (RFC 3463: permanent) counts, and only when no
+block of the same report says the mail was delivered, relayed or expanded (an alias whose other
+members got it). ``delayed``, a ``4.x.x`` failure (a relay that gave up after days of temporary
+trouble: the address may work tomorrow) and anything else is not counted: this module counts no
+soft bounces. A reply that is not such a report (an out-of-office answer, another server's
+plain-text bounce, a complaint report) is not one; a report without a readable Action and
+Status is unreadable.
 """
 
 from __future__ import annotations
@@ -112,18 +113,31 @@ def _recipient_blocks(report: Message) -> list[Message]:
         if not isinstance(part, Message) or part.get_content_type() != "message/delivery-status":
             continue
         blocks = part.get_payload()
-        if isinstance(blocks, list):
-            return [block for block in blocks[1:] if isinstance(block, Message)]
-        # Sent with a transfer encoding (base64, quoted-printable): its blocks decoded.
-        raw = part.get_payload(decode=True)
-        text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(blocks)
-        found = [
-            email.message_from_string(chunk.strip() + "\n", policy=email.policy.compat32)
-            for chunk in re.split(r"\r?\n\s*\r?\n", text.strip())
-            if chunk.strip()
-        ]
-        return found[1:]
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if encoding not in ("base64", "quoted-printable"):
+            listed = blocks if isinstance(blocks, list) else []
+            return [block for block in listed[1:] if isinstance(block, Message)]
+        return _decoded_blocks(blocks, encoding)[1:]
     return []
+
+
+def _decoded_blocks(parsed: object, encoding: str) -> list[Message]:
+    """The blocks of a ``message/delivery-status`` part sent in base64 or quoted-printable (a
+    few gateways do): the parser read its encoded text as one block's body."""
+    if isinstance(parsed, list):
+        text = "".join(str(block.get_payload()) for block in parsed if isinstance(block, Message))
+    else:
+        text = str(parsed)
+    carrier = Message()
+    carrier["Content-Transfer-Encoding"] = encoding
+    carrier.set_payload(text)
+    raw = carrier.get_payload(decode=True)
+    fields = raw.decode("ascii", "replace") if isinstance(raw, bytes) else ""
+    return [
+        email.message_from_string(chunk.strip() + "\n", policy=email.policy.compat32)
+        for chunk in re.split(r"\r?\n[ \t]*\r?\n", fields.strip())
+        if chunk.strip()
+    ]
 
 
 def _verdict(blocks: list[Message]) -> Verdict:
