@@ -32,7 +32,7 @@ from bot.keys import bounce_listener_key
 from bot.record.status_page.bounces import Verdict, read_report
 from bot.store.db import session_scope
 from bot.store.models import StatusSubscription
-from emulator import SlackEmulator
+from emulator import Channel, SlackEmulator
 from tests.conftest import Warroom, running_warroom
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.mail import free_port, smtp_server
@@ -191,6 +191,15 @@ def out_of_office(to: str) -> bytes:
     ).encode()
 
 
+async def public_incident(warroom: Warroom) -> Channel:
+    """An incident made public, its first update sent to subscribers; its channel."""
+    channel = await open_incident(warroom, "Search is slow")
+    await command(warroom, channel, "public Search")
+    await command(warroom, channel, "update --public Searches take ten seconds.")
+    await warroom.run_jobs()
+    return channel
+
+
 async def deliver(warroom: Warroom, to: str, content: bytes) -> None:
     """Send ``content`` to warroom's bounce listener with a null return path (RFC 5321,
     section 4.5.5: a report has one), as a relay does."""
@@ -205,10 +214,7 @@ async def test_a_report_of_a_failure_for_good_stops_the_mail(
     caplog.set_level(logging.DEBUG)
     box, _ = relay
     await confirmed_subscriber(warroom, box)
-    channel = await open_incident(warroom, "Search is slow")
-    await command(warroom, channel, "public Search")
-    await command(warroom, channel, "update --public Searches take ten seconds.")
-    await warroom.run_jobs()
+    channel = await public_incident(warroom)
     assert len(box.messages) == 2
     # The confirmation and the notice went out from the subscription's signed return address;
     # the From people see is the same as ever.
@@ -242,10 +248,7 @@ async def test_a_delay_or_a_failure_for_now_changes_nothing(
     await deliver(warroom, returned, delayed(returned))
     await deliver(warroom, returned, failed_for_now(returned))
     assert not await bounced(warroom)
-    channel = await open_incident(warroom, "Search is slow")
-    await command(warroom, channel, "public Search")
-    await command(warroom, channel, "update --public Searches take ten seconds.")
-    await warroom.run_jobs()
+    await public_incident(warroom)
     assert "Searches take ten seconds." in text_of(box.messages[-1])
 
 
