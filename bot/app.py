@@ -34,8 +34,10 @@ from bot.flows.oncall.handoffs import plan_oncall
 from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
+from bot.flows.status_page.bounces import BounceListener
 from bot.keys import (
     bolt_key,
+    bounce_listener_key,
     command_line_key,
     command_sweep_key,
     engine_key,
@@ -100,6 +102,7 @@ def create_app(
     app.cleanup_ctx.append(_engine_ctx(migrate))
     app.cleanup_ctx.append(_bolt_ctx(clock))
     app.cleanup_ctx.append(_job_runner_ctx)
+    app.cleanup_ctx.append(_bounce_listener_ctx)
     app.on_shutdown.append(_shutdown_begins)
     add_web_view(app)
     add_routes(app, ROUTES)
@@ -277,6 +280,19 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     await sweep.stop()
     await sender.stop()
     await watch.stop()
+
+
+async def _bounce_listener_ctx(app: web.Application) -> AsyncIterator[None]:
+    # Status page subscribers' bounces reported later (RFC 3464), by SMTP on their own port:
+    # only with WARROOM_BOUNCE_DOMAIN set (its settings say the port and secret too).
+    if not app[settings_key].bounces.on:
+        yield
+        return
+    listener = BounceListener(app[services_key])
+    await listener.start()
+    app[bounce_listener_key] = listener
+    yield
+    await listener.stop()
 
 
 async def slack_events(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
+from bot.flows.status_page.bounces import BounceListener
 from bot.metrics import Metrics
 from bot.services import Services
 
@@ -29,3 +30,4 @@ ingest_key = web.AppKey("ingest", IngestWriter)
 payload_writer_key = web.AppKey("payload_writer", PayloadWriter)
 command_line_key = web.AppKey("command_line", CommandLine)
 command_sweep_key = web.AppKey("command_sweep", CommandSweep)
+bounce_listener_key = web.AppKey("bounce_listener", BounceListener)

@@ -99,6 +99,10 @@ _QUERY_STRING = re.compile(r"\?[^\s\"]*")
 # address in its debug lines ("url: …", "for POST …"): what follows the host is the secret.
 _WEBHOOK_LOGGER = "slack_sdk.webhook"
 _URL_PATH = re.compile(r"(?P<keep>\bhttps?://[^/\s'\",]+)/[^\s'\",)}\]]*")
+# aiosmtpd's logger (the bounce listener, bot/flows/status_page/bounces.py), and anything
+# shaped like a mail address in its lines.
+_SMTP_LOGGER = "mail.log"
+_MAIL_ADDRESS = re.compile(r"[^\s<>'\":,;()\[\]]+@[^\s<>'\",;()\[\]]+")
 _UNHANDLED = re.compile(r"^Unhandled request \((\{.*?\})\)", re.DOTALL)
 # What of an unhandled request is worth knowing: what kind it was, never what it said.
 _UNHANDLED_KEPT = ("type", "command", "callback_id", "action_id", "block_id")
@@ -164,7 +168,11 @@ def _redact_library_record(record: logging.LogRecord) -> None:
         # A malformed call, or an argument whose str() fails: logging reports it itself when
         # a handler formats it; making the record must never raise into the library.
         return
-    if record.name == "aiohttp.access":
+    if record.name.startswith(_SMTP_LOGGER):
+        # aiosmtpd logs each command line at INFO (``RCPT TO:<…>``) and each sender and
+        # recipient: the bounce listener's carry a subscription's token, a relay's an address.
+        cleaned = _MAIL_ADDRESS.sub("[address]", message)
+    elif record.name == "aiohttp.access":
         # aiohttp's own access log (any runner but ``warroom serve``'s, which logs paths only)
         # prints the request line and Referer with their query strings: a sign-in code, state.
         cleaned = _QUERY_STRING.sub("", message)
@@ -281,6 +289,10 @@ def configure_logging(level: str, fmt: str) -> None:
     # Alembic announces each of its plugins at INFO when it is first imported, which each
     # command does when it needs the database's migrations: noise, not news, at any level.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # aiosmtpd (the status page's bounce listener) logs every connection and command line at
+    # INFO: noise beside warroom's own line for each report, so only at DEBUG.
+    quiet = root.level > logging.DEBUG
+    logging.getLogger(_SMTP_LOGGER).setLevel(logging.WARNING if quiet else logging.NOTSET)
     install_log_redaction()
 
 

@@ -58,6 +58,10 @@ class Mail:
     html: str
     # Headers of its own (a status page notice's List-Unsubscribe, RFC 8058).
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The return address (SMTP's MAIL FROM, RFC 5321 section 3.3), where bounces go and what
+    # the receiving server writes as Return-Path; none: the From address. No Return-Path
+    # header is written here: the server that delivers the mail adds it (section 4.4).
+    envelope_from: str = ""
 
     def message(self, domain: str) -> EmailMessage:
         message = EmailMessage()
@@ -105,8 +109,8 @@ async def send_mail(
                 await _upgrade(client, in_clear=plaintext and not parts.username)
             if parts.username:
                 await client.login(unquote(parts.username), unquote(parts.password or ""))
-            if mail.headers:
-                sender = parseaddr(mail.sender)[1] or mail.sender
+            if mail.headers or mail.envelope_from:
+                sender = mail.envelope_from or parseaddr(mail.sender)[1] or mail.sender
                 await client.sendmail(sender, [mail.to], message.as_bytes(policy=_LONG_LINES))
             else:
                 await client.send_message(message)

@@ -17,6 +17,7 @@ dataclass per feature, each field declared once (its variable, default, parser a
 - ``trackers``: GitHub, Jira Cloud and Linear, where follow-ups are filed.
 - ``status_page``: Atlassian Statuspage and how public updates wait.
 - ``subscriptions``: status page subscribers: sign-up limits, private webhooks.
+- ``bounces``: their bounces reported later: the bounce domain, its secret, the listener.
 - ``prompts``: follow-up reminders and the day-after lessons question.
 - ``ai``: the team's own model, for the postmortem draft's written sections.
 - ``heartbeats``: the heartbeats file (``WARROOM_HEARTBEATS``).

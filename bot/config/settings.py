@@ -17,6 +17,7 @@ from bot.basics.render import Renderer
 from bot.config.agents import AgentSettings
 from bot.config.ai import AISettings
 from bot.config.alerting import AlertSettings
+from bot.config.bounces import BounceSettings
 from bot.config.escalation import EscalationSettings
 from bot.config.heartbeats import HeartbeatSettings
 from bot.config.importing import ImportSettings
@@ -89,6 +90,8 @@ class Settings:
     status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
     # Customers subscribed to the status page by e-mail or webhook, and sign-up limits.
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    # Their bounces reported later: the signed return address and the SMTP listener.
+    bounces: BounceSettings = field(default_factory=BounceSettings)
     # Follow-up reminders and the day-after lessons question.
     prompts: PromptSettings = field(default_factory=PromptSettings)
     # The team's own model for the draft's written sections.
@@ -148,6 +151,7 @@ class Settings:
         problems.extend(self.oncall.problems())
         problems.extend(self.trackers.problems())
         problems.extend(self.status_page.problems())
+        problems.extend(self.bounces.problems())
         problems.extend(self.ai.problems())
         problems.extend(self.paging.problems())
         problems.extend(self._paging_problems())
@@ -335,6 +339,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("Trackers", TrackerSettings),
     ("The status page", StatusPageSettings),
     ("Status page subscriptions", SubscriptionSettings),
+    ("Status page bounces", BounceSettings),
     ("Follow-ups and lessons", PromptSettings),
     ("The model for postmortem drafts", AISettings),
     ("Importing from Opsgenie, PagerDuty or Grafana OnCall", ImportSettings),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiosmtplib
 import pytest
 import yaml
 
@@ -235,6 +236,10 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_SUBSCRIBE_CONFIRM_WITHIN": "48h",
         "WARROOM_SUBSCRIBE_WEBHOOK_ALLOWED_HOSTS": "hooks.internal,127.0.0.1",
         "WARROOM_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16",
+        "WARROOM_BOUNCE_DOMAIN": "bounces.status.example.com",
+        "WARROOM_BOUNCE_SECRET": secrets.token_hex(32),
+        "WARROOM_BOUNCE_SMTP_PORT": str(free_port()),
+        "WARROOM_BOUNCE_SMTP_HOST": "127.0.0.1",
         "WARROOM_FOLLOW_UP_REMINDER": "24h",
         "WARROOM_LESSONS_DM": "24h",
         # Nothing answers there: a draft would say the model did not answer.
@@ -346,6 +351,14 @@ async def test_serve_with_every_readme_variable_answers_commands_and_records_eve
                     assert page.status == 200, await page.text()
             announce = slack.channels[env["WARROOM_ANNOUNCE_CHANNEL"]]
             await slack.wait_for(lambda: announce.messages, timeout=15)
+            # The bounce listener answers where it was told to, and takes only its own.
+            bounces = int(env["WARROOM_BOUNCE_SMTP_PORT"])
+            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=bounces) as smtp:
+                await smtp.ehlo()
+                assert "size" in smtp.esmtp_extensions
+                await smtp.mail("")
+                refused = await smtp.execute_command(b"RCPT", b"TO:<someone@example.com>")
+                assert refused.code == 550
     scope = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)["scope"]
     assert scope == ["openid profile email"]
     lines = [(line["kind"], line["text"]) for line in incident["timeline"]]

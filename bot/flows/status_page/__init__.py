@@ -3,6 +3,8 @@ Statuspage).
 
 - ``publishing``: public incidents and their updates, kept in step with Statuspage by a job.
 - ``subscriptions``: customers subscribed by e-mail or webhook; their confirmation and notices.
+- ``bounces``: the bounce listener: an SMTP server that reads the delivery reports sent back
+  to subscribers' return addresses and marks an address that failed for good bouncing.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and the domains before it (``oncall``, ``paging``); never

@@ -30,6 +30,7 @@ from bot.record import status_notices
 from bot.record.oncall.feed_addresses import address_refusal
 from bot.record.status_page import publications as public
 from bot.record.status_page import subscriptions as subscribers
+from bot.record.status_page.bounces import bounce_address
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -244,11 +245,8 @@ async def _bounced(
     log.warning("Status page: subscription %s not mailed: %s", subscription.id, failure)
     if _bouncing(failure, retry=False):
         async with session_scope(services.engine) as session:
-            stored = await session.get(StatusSubscription, subscription.id)
-            if stored is not None and stored.bounced_at is None:
-                stored.bounced_at = services.clock()
-                session.add(stored)
-                await session.commit()
+            await subscribers.mark_bouncing(session, subscription.id or 0, now=services.clock())
+            await session.commit()
 
 
 async def send_subscriber_notice(services: Services, job: Job) -> Wait | None:
@@ -486,7 +484,7 @@ async def _mail(
         if unsubscribe
         else {}
     )
-    paging = services.settings.paging
+    paging, bounces = services.settings.paging, services.settings.bounces
     mail = Mail(
         sender=paging.smtp_from,
         to=subscription.address,
@@ -494,5 +492,11 @@ async def _mail(
         text=renderer.render_plain(f"{MAIL_TEMPLATES}/{template}.txt.j2", **said),
         html=renderer.render(f"{MAIL_TEMPLATES}/{template}.html.j2", **said),
         headers=headers,
+        # Its bounces, reported later, come back to warroom's listener (flows' bounces).
+        envelope_from=bounce_address(
+            subscription.id or 0, domain=bounces.domain, secret=str(bounces.secret)
+        )
+        if bounces.on
+        else "",
     )
     await send_mail(paging.smtp_url, mail, plaintext=paging.smtp_plaintext)

@@ -3,6 +3,8 @@
 - ``publications``: what is public (the components people named, the texts they published).
 - ``subscriptions``: customers subscribed to it: sign-ups, their limits, confirmations,
   unsubscribes, bouncing addresses, what each notice still has to send.
+- ``bounces``: bounces reported later: each subscription's signed return address (VERP) and
+  what a delivery status notification (RFC 3464) sent back to it says.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 the domains before it (``alerting``, ``escalation``, ``oncall``); never ``workflows`` or

@@ -379,7 +379,16 @@ async def record_delivery(
         delivery.gave_up_at = now
     session.add(delivery)
     if bounced:
-        subscription = await session.get(StatusSubscription, delivery.subscription_id)
-        if subscription is not None and subscription.bounced_at is None:
-            subscription.bounced_at = now
-            session.add(subscription)
+        await mark_bouncing(session, delivery.subscription_id, now=now)
+
+
+async def mark_bouncing(session: AsyncSession, subscription_id: int, *, now: datetime) -> bool:
+    """The subscription's address is mailed no more (the caller commits): a mail server
+    refused it for good while sending, or reported so later (``bounces``). Whether it was
+    not bouncing already."""
+    subscription = await session.get(StatusSubscription, subscription_id)
+    if subscription is None or subscription.bounced_at is not None:
+        return False
+    subscription.bounced_at = now
+    session.add(subscription)
+    return True

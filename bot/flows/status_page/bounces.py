@@ -1,0 +1,165 @@
+"""The bounce listener: an SMTP server (aiosmtpd, on the application's event loop) that takes the
+delivery status notifications (RFC 3464) sent back to subscribers' return addresses and marks
+an address that failed for good bouncing, as a refusal while sending does.
+
+Only ``RCPT TO`` one of this warroom's return addresses (``bounces+<id>-<mac>@`` the bounce
+domain, its token signed: ``bot.record.status_page.bounces``) is taken, one a message; any
+other is refused with 550 (RFC 5321, section 4.2.3: mailbox unavailable), a second one a
+message with 452 (section 4.5.3.1.10). A message over ``REPORT_BYTES_MAX`` is refused with 552,
+and the limit is said in the ``EHLO`` answer (``SIZE``, RFC 1870). A report that cannot be
+recorded now (the database failed) is answered 451, and its relay sends it again later. Every
+message taken is answered 250, read or not: a report that cannot be read, or a reply that is
+not one, is logged at DEBUG and changes nothing (never marked on guesswork). Neither an address
+nor a token is logged above DEBUG (a subscription is named by its id); aiosmtpd's own lines
+have them masked (``bot.basics.logs``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.record.status_page import subscriptions as subscribers
+from bot.record.status_page.bounces import Verdict, read_report, subscription_of, token_of
+from bot.services import Services
+from bot.store.db import session_scope
+
+log = logging.getLogger(__name__)
+# A report carries the message it is about (ours: a few tens of kilobytes, text and HTML) or
+# its headers alone: a megabyte is ample, and more is refused (552).
+REPORT_BYTES_MAX = 1024 * 1024
+# A client that says nothing for this long is disconnected (RFC 5321, section 4.5.3.2, asks
+# servers for 5 minutes; a relay sending a report is never that slow).
+IDLE_SECONDS = 60.0
+
+
+class BounceHandler:
+    """aiosmtpd's handler: ``handle_RCPT`` and ``handle_DATA``."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _subscription(self, address: str) -> int | None:
+        bounces = self.services.settings.bounces
+        return subscription_of(address, domain=bounces.domain, secret=str(bounces.secret))
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,  # noqa: ARG002 - aiosmtpd's signature
+        session: Session,  # noqa: ARG002
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],  # noqa: ARG002
+    ) -> str:
+        if self._subscription(address) is None:
+            if token_of(address, domain=self.services.settings.bounces.domain) is not None:
+                # Forged, damaged, or signed with an earlier WARROOM_BOUNCE_SECRET.
+                log.info("Status page bounces: a return address whose token is not ours refused")
+            else:
+                log.debug("Status page bounces: a recipient refused (not a return address)")
+            return "550 5.1.1 No such mailbox here"
+        if envelope.rcpt_tos:
+            # A report goes to one return address; another one comes in its own message.
+            return "452 4.5.3 One recipient a message"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(
+        self,
+        server: SMTP,  # noqa: ARG002 - aiosmtpd's signature
+        session: Session,  # noqa: ARG002
+        envelope: Envelope,
+    ) -> str:
+        subscription_id = self._subscription(envelope.rcpt_tos[0])
+        content = envelope.original_content or b""
+        verdict = read_report(content)
+        if subscription_id is None or verdict is not Verdict.FAILED:
+            log.debug("Status page bounces: %s for subscription %s", verdict, subscription_id)
+            return "250 2.0.0 OK"
+        try:
+            async with session_scope(self.services.engine) as db:
+                marked = await subscribers.mark_bouncing(
+                    db, subscription_id, now=self.services.clock()
+                )
+                await db.commit()
+        except (SQLAlchemyError, OSError) as error:
+            # The relay keeps the report and sends it again later (RFC 5321, 4.2.5: 4xx).
+            log.warning(
+                "Status page bounces: subscription %s not marked, the database failed (%s)",
+                subscription_id,
+                type(error).__name__,
+            )
+            return "451 4.3.0 Try again later"
+        if marked:
+            log.info(
+                "Status page: subscription %s is bouncing (a delivery report: failed for good)",
+                subscription_id,
+            )
+        return "250 2.0.0 OK"
+
+
+class BounceListener:
+    """The listener, started and stopped with the application (``bot/app.py``) when
+    ``WARROOM_BOUNCE_DOMAIN`` is set; it binds ``WARROOM_BOUNCE_SMTP_HOST``:``_PORT``."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._server: asyncio.Server | None = None
+        self._sessions: set[SMTP] = set()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (the one configured)."""
+        assert self._server is not None and self._server.sockets
+        number: int = self._server.sockets[0].getsockname()[1]
+        return number
+
+    async def start(self) -> None:
+        bounces = self.services.settings.bounces
+        loop = asyncio.get_running_loop()
+        handler = BounceHandler(self.services)
+
+        def smtp() -> SMTP:
+            protocol = _Session(
+                self._sessions,
+                handler,
+                data_size_limit=REPORT_BYTES_MAX,
+                hostname=bounces.domain,  # else aiosmtpd looks up this host's name each time
+                ident="warroom bounces",
+                timeout=IDLE_SECONDS,
+                loop=loop,
+            )
+            self._sessions.add(protocol)
+            return protocol
+
+        host, port = bounces.smtp_host, bounces.smtp_port
+        self._server = await loop.create_server(smtp, host=host, port=port)
+        log.info("Status page: reading bounces by SMTP on %s:%s", host, port)
+
+    async def stop(self) -> None:
+        """Stop listening, and end the sessions still open (a message half sent is sent
+        again by its relay: it had no answer)."""
+        if self._server is None:
+            return
+        self._server.close()
+        for session in list(self._sessions):
+            if session.transport is not None:
+                session.transport.close()
+        await self._server.wait_closed()
+        self._server = None
+
+
+class _Session(SMTP):
+    """One client's session, forgotten by the listener when its connection ends."""
+
+    def __init__(self, sessions: set[SMTP], handler: Any, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self._all = sessions
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._all.discard(self)
+        super().connection_lost(error)
