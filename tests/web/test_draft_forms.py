@@ -295,3 +295,25 @@ async def test_a_section_too_long_is_refused_at_its_field_with_the_text_kept(
     assert status == 400
     assert "under 20,000 characters" in _problem_at(page, "body-fix")
     assert f"{long.strip()}</textarea>" in page or f"{long}</textarea>" in page
+
+
+async def test_a_form_posted_to_an_address_naming_no_such_item_is_404_with_why(
+    alice: tuple[Writer, Channel],
+) -> None:
+    writer, channel = alice
+    before = len(channel.messages)
+    _, token = await writer.page()
+    beyond = "99999999999999999999"  # past any database id
+    for path, why in (
+        ("/incidents/INC-1/notes/x/accept", "This incident has no such proposed note."),
+        ("/incidents/INC-1/postmortem/suggestions/0/accept", "no such suggestion."),
+        (f"/incidents/INC-1/postmortem/follow-ups/{beyond}/file", "no such follow-up."),
+        (f"/incidents/INC-1/follow-ups/{beyond}/done", "No such follow-up"),
+    ):
+        async with writer.session.post(
+            f"{writer.warroom.url}{path}", data={"csrf": token}, allow_redirects=False
+        ) as answer:
+            assert answer.status == 404, path
+            assert why in visible_text(await answer.text()), path
+    await settle(writer.warroom)
+    assert len(channel.messages) == before
