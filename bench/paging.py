@@ -22,9 +22,13 @@ whose CPUs other work keeps busy.
 from a process of its own (bot/pager.py); without it, off, serve runs every job itself. The
 report says which.
 
-``--runs N``: N runs one after the other (each on a database of its own: with
-``--database-url``, the first run uses it and each later one a fresh database beside it,
-``<name>_run2`` ...), each reported, then the median of their p99s, alone and in the storm.
+``--runs N``: N runs one after the other, each reported, then the median of their p99s, alone
+and in the storm. Each run has a new, empty database: SQLite in its own directory; with
+``--database-url postgresql://…/<name>``, one made for the run on that server
+(``<name>_run<K>_<12 hex digits>``; the named database is not used, and need not exist) and
+dropped when the run ends, so no run meets the rows of one before it (its ``PageN`` incidents
+still open, which the next run's page alerts would join and never page). The benchmark stops
+at once, saying why, if the server will not make one (the role needs CREATEDB).
 
 Run: ``python -m bench.paging`` (``--pages --compress --every --quick --database-url
 --background-load --runs --pager-process``).
@@ -49,12 +53,15 @@ from pathlib import Path
 
 import aiohttp
 import yaml
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bench.alert_storm import ROUTES as STORM_ROUTES
 from bench.alert_storm import SLACK_LIMITS, storm
 from bench.harness import Cores, Server, free_port, plan_cores, python, slack_env
 from emulator import FakeNtfy, SlackEmulator
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
+from tests.helpers.databases import drop_database, new_database
 
 PROG = "python -m bench.paging"
 TARGET_SECONDS = 2.0
@@ -332,14 +339,19 @@ def main(argv: Sequence[str] | None = None) -> Outcome:
     cores = plan_cores()
     outcomes = []
     for run in range(1, args.runs + 1):
-        database_url = args.database_url
-        if database_url and run > 1:
-            database_url = asyncio.run(fresh_database(database_url, f"_run{run}"))
-        run_args = argparse.Namespace(**{**vars(args), "database_url": database_url})
-        with tempfile.TemporaryDirectory(prefix="warroom-bench-paging-") as tmp:
+        with (
+            run_database(args.database_url, run) as database_url,
+            tempfile.TemporaryDirectory(prefix="warroom-bench-paging-") as tmp,
+        ):
+            run_args = argparse.Namespace(**{**vars(args), "database_url": database_url})
             outcomes.append(asyncio.run(benchmark(run_args, Path(tmp), cores)))
-        if args.runs > 1:
-            print(f"run {run} of {args.runs}" + (f" ({database_url})" if database_url else ""))
+        if args.runs > 1 or database_url:
+            made = (
+                f" (database {make_url(database_url).database}, dropped after)"
+                if database_url
+                else ""
+            )
+            print(f"run {run} of {args.runs}{made}")
         for line in report(outcomes[-1]):
             print(line, flush=True)
     if args.runs > 1:
@@ -372,22 +384,29 @@ def medians(outcomes: Sequence[Outcome]) -> list[str]:
     return lines
 
 
-async def fresh_database(database_url: str, suffix: str) -> str:
-    """A PostgreSQL database made afresh beside ``database_url``'s (dropped first if it
-    exists); its URL."""
-    import asyncpg  # type: ignore[import-untyped]
-    from sqlalchemy import make_url
-
-    url = make_url(database_url)
-    name = f"{url.database}{suffix}"
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(plain)
+@contextlib.contextmanager
+def run_database(database_url: str | None, run: int) -> Iterator[str | None]:
+    """The database run ``run`` uses: with ``--database-url``, a new, empty one on its server
+    (``<name>_run<run>_<hex>``), dropped when the run ends; without, None (SQLite in the run's
+    directory). SystemExit, saying why, when the server will not make one."""
+    if database_url is None:
+        yield None
+        return
+    server = make_url(database_url)
+    prefix = f"{server.database or 'warroom_bench'}_run{run}"
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        url = asyncio.run(new_database(database_url, prefix))
+    except (OSError, SQLAlchemyError) as error:
+        shown = server.render_as_string(hide_password=True)
+        raise SystemExit(
+            f"{PROG}: cannot make a new database for run {run} on {shown}'s server: {error}\n"
+            "Each run needs one of its own: give --database-url a PostgreSQL server this role "
+            "may CREATE DATABASE on (the database it names need not exist)."
+        ) from error
+    try:
+        yield url
     finally:
-        await connection.close()
-    return url.set(database=name).render_as_string(hide_password=False)
+        asyncio.run(drop_database(database_url, url))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import sqlite3
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
+from tests.helpers.databases import drop_database, new_database
 from tests.helpers.logs import Everything
 
 POSTGRES_ENV = "WARROOM_TEST_DATABASE_URL"
@@ -60,22 +60,12 @@ def postgres_url() -> Iterator[str | None]:
     if not server_url:
         yield None
         return
-    name = f"warroom_test_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+        url = asyncio.run(new_database(server_url, "warroom_test"))
     except OSError as error:
         pytest.skip(f"PostgreSQL variant skipped: {POSTGRES_ENV} is set but unreachable ({error})")
-    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
+    yield url
+    asyncio.run(drop_database(server_url, url))
 
 
 async def reset_postgres(url: str) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot.basics.logs import bind_incident
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.record.follow_ups import OpenFollowUp, open_follow_ups
 from bot.record.incident_queries import (
     IncidentPage,
@@ -23,7 +26,9 @@ from bot.record.postmortem.timeline_page import TimelinePage, read_timeline_page
 from bot.record.postmortem.writing import WrittenDraft, read_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident
-from bot.web.context import WebContext
+from bot.web.auth import check_csrf, page_viewer
+from bot.web.context import WebContext, web_context
+from bot.web.pages_common import read_form
 from bot.web.visibility import Viewer
 
 
@@ -122,6 +127,29 @@ async def requested_incident(
     incident = await incident_for(web_, viewer, team_id, request.match_info["reference"])
     assert incident.id is not None
     return incident, incident.id
+
+
+async def posted_about_incident(
+    request: web.Request,
+) -> tuple[WebContext, Viewer, MultiDictProxy[Any], Incident, int]:
+    """A form posted about the incident the address names: the page's context, who sent it
+    (its CSRF token checked: 403 otherwise), its fields, and the incident and its id if the
+    viewer may see it (NotVisible otherwise). Whether they may change it is the caller's."""
+    web_ = web_context(request)
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    incident, incident_id = await requested_incident(request, web_, viewer)
+    return web_, viewer, form, incident, incident_id
+
+
+def id_in_address(request: web.Request, name: str, missing: str) -> int:
+    """The database id the address gives as ``{name}`` (``/notes/{note}/accept``); 404 with
+    ``missing`` when it is not one."""
+    found = parse_bounded_int(request.match_info[name], 1, DATABASE_ID_MAX)
+    if found is None:
+        raise web.HTTPNotFound(text=missing)
+    return found
 
 
 async def incident_draft(web_: WebContext, incident_id: int, *, places: str = "") -> WrittenDraft:

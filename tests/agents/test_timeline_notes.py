@@ -9,17 +9,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.basics.slack_ids import ProposedNoteMessage
 from bot.config.ai import AISettings
-from emulator import SlackEmulator
+from emulator import Message, SlackEmulator
 from emulator.openai_chat import FakeChatModel
 from tests.agents.test_mcp_http import agent, call, make_token, refused
 from tests.conftest import CAROL
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_settings
 from tests.postmortem.test_suggestions import Played, play
+
+# A note the rollback entry holds every word of.
+ROLLBACK = "Bob started rolling back gw-2.14.1."
 
 
 @pytest.fixture
@@ -30,9 +34,42 @@ async def played(
         yield each
 
 
+@pytest.fixture
+async def played_with_pages(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+) -> AsyncIterator[Played]:
+    """The same, with the web view signing people in with Slack."""
+    async for each in play(people, sqlite_url, model, ai=AISettings(), **web_settings(people)):
+        yield each
+
+
 async def rollback_entry(session: Any) -> dict[str, Any]:
     timeline = await call(session, "get_timeline", reference="INC-1", per_page=200)
     return next(e for e in timeline["entries"] if "Rolling back" in e["text"])
+
+
+def note_on(
+    entry: dict[str, Any], text: str = ROLLBACK, reference: str = "INC-1"
+) -> dict[str, Any]:
+    """``propose_timeline_note``'s arguments: ``text`` at ``entry``'s time, citing it."""
+    return {"reference": reference, "text": text, "at": entry["at"], "cites": [entry["ref"]]}
+
+
+def proposal(played: Played) -> Message:
+    """The channel's one message proposing triage-bot's note."""
+    [message] = [m for m in played.channel.messages if "Proposed by triage-bot" in m.text]
+    return message
+
+
+def buttons(message: Message) -> list[dict[str, Any]]:
+    """The message's actions blocks (its Accept button's, while it is not accepted)."""
+    return [b for b in message.blocks or [] if b.get("type") == "actions"]
+
+
+async def press(web: aiohttp.ClientSession, url: str, page: str) -> tuple[int, str]:
+    """POST the page's form at ``url`` with its CSRF token; the status and the page's words."""
+    async with web.post(url, data={"csrf": csrf_of(page)}, allow_redirects=False) as answer:
+        return answer.status, visible_text(await answer.text())
 
 
 async def test_a_note_is_proposed_refused_with_the_draft_s_words_and_accepted_in_slack(
@@ -43,21 +80,9 @@ async def test_a_note_is_proposed_refused_with_the_draft_s_words_and_accepted_in
         before = await call(session, "get_incident", reference="INC-1")
         fix = await rollback_entry(session)
         refused_note = await call(
-            session,
-            "propose_timeline_note",
-            reference="INC-1",
-            text="The rollback finished at 4:25.",
-            at=fix["at"],
-            cites=[fix["ref"]],
+            session, "propose_timeline_note", **note_on(fix, "The rollback finished at 4:25.")
         )
-        kept = await call(
-            session,
-            "propose_timeline_note",
-            reference="INC-1",
-            text="Bob started rolling back gw-2.14.1.",
-            at=fix["at"],
-            cites=[fix["ref"]],
-        )
+        kept = await call(session, "propose_timeline_note", **note_on(fix))
     # Refused: each reason as data and in the words the draft uses for it.
     assert refused_note["state"] == "refused" and refused_note["note"] is None
     [why] = refused_note["refused"]
@@ -69,11 +94,10 @@ async def test_a_note_is_proposed_refused_with_the_draft_s_words_and_accepted_in
     assert kept["note"]["at"] == fix["at"]
     assert kept["shown_in_channel"] is True
     await settle(played.warroom)
-    proposals = [m for m in played.channel.messages if "Proposed by triage-bot" in m.text]
-    [message] = proposals
+    message = proposal(played)
     assert "a timeline entry for INC-1" in message.text
     assert "4:25" not in " ".join(m.text for m in played.channel.messages)
-    [actions] = [b for b in message.blocks or [] if b.get("type") == "actions"]
+    [actions] = buttons(message)
     [button] = actions["elements"]
     assert button["action_id"] == ProposedNoteMessage.ACCEPT
 
@@ -87,7 +111,7 @@ async def test_a_note_is_proposed_refused_with_the_draft_s_words_and_accepted_in
     )
     await settle(played.warroom)
     shown = played.slack.find_message(played.channel, message.ts)
-    assert not [b for b in shown.blocks or [] if b.get("type") == "actions"]
+    assert not buttons(shown)
     assert "Accepted by" in str(shown.blocks)
 
     async with agent(played.warroom.url, token) as session:
@@ -109,25 +133,11 @@ async def test_a_read_token_cannot_propose_a_note_and_bad_arguments_are_named(
     proposer = await make_token(played, "proposer")
     async with agent(played.warroom.url, reader) as session:
         fix = await rollback_entry(session)
-        said = await refused(
-            session,
-            "propose_timeline_note",
-            reference="INC-1",
-            text="Bob started rolling back gw-2.14.1.",
-            at=fix["at"],
-            cites=[fix["ref"]],
-        )
+        said = await refused(session, "propose_timeline_note", **note_on(fix))
     assert "scope is read" in said
     # Refused for its scope before anything is looked up: nothing said of whether it exists.
     async with agent(played.warroom.url, reader) as session:
-        absent = await refused(
-            session,
-            "propose_timeline_note",
-            reference="INC-99",
-            text="Bob started rolling back gw-2.14.1.",
-            at=fix["at"],
-            cites=[fix["ref"]],
-        )
+        absent = await refused(session, "propose_timeline_note", **note_on(fix, reference="INC-99"))
     assert absent == said
     async with agent(played.warroom.url, proposer) as session:
         note: dict[str, Any] = {"reference": "INC-1", "text": "Bob rolled back.", "cites": ["E1"]}
@@ -146,46 +156,35 @@ async def test_a_read_token_cannot_propose_a_note_and_bad_arguments_are_named(
 
 
 async def test_a_proposed_note_is_accepted_with_one_click_on_the_incident_page(
-    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+    played_with_pages: Played,
 ) -> None:
-    async for played in play(people, sqlite_url, model, ai=AISettings(), **web_settings(people)):
-        token = await make_token(played, "triage-bot")
-        async with agent(played.warroom.url, token) as session:
-            fix = await rollback_entry(session)
-            kept = await call(
-                session,
-                "propose_timeline_note",
-                reference="INC-1",
-                text="Bob started rolling back gw-2.14.1.",
-                at=fix["at"],
-                cites=[fix["ref"]],
-            )
-        assert kept["state"] == "proposed"
-        page_url = f"{played.warroom.url}/incidents/INC-1"
-        async with browser() as web:
-            await sign_in(web, played.warroom, CAROL)
-            async with web.get(page_url) as answer:
-                page = await answer.text()
-            shown = visible_text(page)
-            assert "Proposed timeline entries" in shown
-            assert "Bob started rolling back gw-2.14.1. (proposed by triage-bot, an agent" in shown
-            accept = f"/incidents/INC-1/notes/{kept['note']['id']}/accept"
-            assert f'action="{accept}"' in page
-            async with web.post(
-                played.warroom.url + accept, data={"csrf": csrf_of(page)}, allow_redirects=False
-            ) as answer:
-                assert answer.status == 303, await answer.text()
-            async with web.get(page_url) as answer:
-                after = visible_text(await answer.text())
-            # Pressed twice (another tab): said who accepted it, nothing added again.
-            async with web.post(
-                played.warroom.url + accept, data={"csrf": csrf_of(page)}, allow_redirects=False
-            ) as answer:
-                assert answer.status == 409
-                assert "Carol Tanaka accepted it already" in visible_text(await answer.text())
-        assert "Proposed timeline entries" not in after
-        assert after.count("Bob started rolling back gw-2.14.1.") == 1
-        assert "proposed by triage-bot (an agent), accepted by @Carol Tanaka" in after
-        await settle(played.warroom)
-        message = next(m for m in played.channel.messages if "Proposed by triage-bot" in m.text)
-        assert not [b for b in message.blocks or [] if b.get("type") == "actions"]
+    played = played_with_pages
+    token = await make_token(played, "triage-bot")
+    async with agent(played.warroom.url, token) as session:
+        kept = await call(
+            session, "propose_timeline_note", **note_on(await rollback_entry(session))
+        )
+    assert kept["state"] == "proposed"
+    page_url = f"{played.warroom.url}/incidents/INC-1"
+    async with browser() as web:
+        await sign_in(web, played.warroom, CAROL)
+        async with web.get(page_url) as answer:
+            page = await answer.text()
+        shown = visible_text(page)
+        assert "Proposed timeline entries" in shown
+        assert f"{ROLLBACK} (proposed by triage-bot, an agent" in shown
+        accept = f"/incidents/INC-1/notes/{kept['note']['id']}/accept"
+        assert f'action="{accept}"' in page
+        status, said = await press(web, played.warroom.url + accept, page)
+        assert status == 303, said
+        async with web.get(page_url) as answer:
+            after = visible_text(await answer.text())
+        # Pressed twice (another tab): said who accepted it, nothing added again.
+        status, said = await press(web, played.warroom.url + accept, page)
+        assert status == 409
+        assert "Carol Tanaka accepted it already" in said
+    assert "Proposed timeline entries" not in after
+    assert after.count(ROLLBACK) == 1
+    assert "proposed by triage-bot (an agent), accepted by @Carol Tanaka" in after
+    await settle(played.warroom)
+    assert not buttons(proposal(played))

@@ -12,12 +12,16 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bench import postmortem_render
 from bench.__main__ import BEGIN, END, _target_row, splice
 from bench.harness import steady_load
 from bench.ingestion import Run, chunks
+from bench.paging import run_database
 from bench.profiling import per_event, read_collapsed
+from bot.store.db import create_engine
 from tests.helpers.processes import run_bench, run_quick
 
 REPO = Path(__file__).resolve().parents[2]
@@ -198,6 +202,51 @@ def test_the_servers_take_turns_in_parts_and_a_run_of_parts_adds_up() -> None:
     assert both.server_cpu == pytest.approx((0.9 * 1.0 + 0.5 * 3.0) / 4.0)  # over all seconds
     assert both.cpu_per_event == pytest.approx((0.9 + 1.5) / 599)
     assert both.load_pause == 0.02
+
+
+async def _scalar(url: str, statement: str) -> object:
+    """``statement`` run and committed on the database ``url`` names; its one value, if any."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement))
+            return result.scalar() if result.returns_rows else None
+    finally:
+        await engine.dispose()
+
+
+def test_each_paging_run_on_postgresql_has_a_new_empty_database_dropped_after(
+    postgres_url: str | None,
+) -> None:
+    if postgres_url is None:
+        pytest.skip("PostgreSQL only: set WARROOM_TEST_DATABASE_URL")
+    # As --database-url names it: a database that need not exist, on the server.
+    asked = make_url(postgres_url).set(database="bench_paging").render_as_string(False)
+    made = []
+    for run in (1, 2):
+        with run_database(asked, run) as url:
+            assert url is not None
+            made.append(url)
+            name = make_url(url).database
+            assert name is not None and name.startswith(f"bench_paging_run{run}_")
+            tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+            assert asyncio.run(_scalar(url, tables)) == 0
+            # The run leaves rows behind; the next run does not meet them.
+            asyncio.run(_scalar(url, "CREATE TABLE left_behind AS SELECT 1 AS page"))
+    assert made[0] != made[1]
+    for url in made:
+        exists = f"SELECT count(*) FROM pg_database WHERE datname = '{make_url(url).database}'"
+        assert asyncio.run(_scalar(postgres_url, exists)) == 0
+    with run_database(None, 1) as url:
+        assert url is None  # SQLite in the run's directory
+
+
+def test_a_paging_run_whose_server_will_not_make_a_database_stops_saying_why() -> None:
+    nothing = "postgresql://postgres@127.0.0.1:9/bench_paging"  # nothing listens on port 9
+    with pytest.raises(SystemExit) as stopped, run_database(nothing, 1):
+        pytest.fail("ran without a database of its own")
+    assert "cannot make a new database for run 1" in str(stopped.value)
+    assert "CREATE DATABASE" in str(stopped.value)
 
 
 def test_paging_benchmark_measures_pages_alone_and_in_a_storm() -> None:

@@ -13,9 +13,9 @@ import pytest
 
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom, running_warroom
-from tests.helpers.mail import smtp_server
+from tests.helpers.mail import Mailbox, smtp_server
 from tests.paging.scenario import NOW, SCHEDULES, paging_settings, phone_environ
-from tests.paging.test_email import Mailbox
+from tests.paging.test_email import REFUSED
 
 PUBLIC_URL = "https://warroom.example.com"
 Phones = tuple[FakeTwilio, FakeNtfy]
@@ -23,8 +23,9 @@ Phones = tuple[FakeTwilio, FakeNtfy]
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    """A mail server on 127.0.0.1 (no STARTTLS) keeping what it is sent, and its port."""
-    box = Mailbox()
+    """A mail server on 127.0.0.1 (no STARTTLS) keeping what it is sent, refusing REFUSED for
+    good, and its port."""
+    box = Mailbox(refused=[REFUSED])
     with smtp_server(box) as port:
         yield box, port
 

@@ -8,24 +8,29 @@ SMS or call never reported in time brings the next rule forward as Twilio's does
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import pytest
 
-from emulator import FakeNtfy, FakeTwilio, FakeVonage, SlackEmulator
+from emulator import Channel, FakeNtfy, FakeTwilio, FakeVonage, SlackEmulator
 from emulator.vonage import application_key
-from tests.conftest import ALICE, CAROL, Clock, Warroom, running_warroom
-from tests.paging.scenario import NOW, SCHEDULES, declare_sev1, paging_settings, phone_environ
+from tests.conftest import ALICE, CAROL, Warroom
+from tests.paging.conftest import PUBLIC_URL, owned_schedules, paging_warroom, trouble
+from tests.paging.scenario import declare_sev1
 from tests.slack.test_app_home import open_home
 
 PHONE = "+15555550123"
 TOPIC = "carol-7f3a9c"
-PUBLIC_URL = "https://warroom.example.com"
-Fakes = tuple[FakeTwilio, FakeVonage, FakeNtfy, Path]
+
+
+class Fakes(NamedTuple):
+    twilio: FakeTwilio
+    vonage: FakeVonage
+    ntfy: FakeNtfy
+    key_file: Path  # the Vonage application's private key
 
 
 def carol(first: str, provider: str) -> dict[str, Any]:
@@ -55,40 +60,57 @@ async def fakes(tmp_path: Path) -> AsyncIterator[Fakes]:
         FakeNtfy() as ntfy,
     ):
         vonage.status_url = f"{PUBLIC_URL}/vonage/status"
-        yield twilio, vonage, ntfy, key_file
+        yield Fakes(twilio, vonage, ntfy, key_file)
 
 
-@asynccontextmanager
-async def serving(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, fakes: Fakes, contacts: dict[str, Any]
-) -> AsyncIterator[Warroom]:
-    twilio, vonage, ntfy, key_file = fakes
-    schedules = copy.deepcopy(SCHEDULES)
-    schedules["schedules"]["night"]["owners"] = [ALICE]  # type: ignore[index]
-    settings = paging_settings(
-        tmp_path,
-        contacts,
-        schedules_file=schedules,
-        **phone_environ(twilio, ntfy, PUBLIC_URL),
-        WARROOM_VONAGE_APPLICATION_ID=vonage.application_id,
-        WARROOM_VONAGE_PRIVATE_KEY_FILE=str(key_file),
-        WARROOM_VONAGE_API_KEY=vonage.api_key,
-        WARROOM_VONAGE_SIGNATURE_SECRET=vonage.signature_secret,
-        WARROOM_VONAGE_FROM="+" + vonage.numbers[0],
-        WARROOM_VONAGE_API_URL=vonage.root,
-    )
-    async with running_warroom(slack, database_url, Clock(NOW), **settings) as running:
-        twilio.reach = vonage.reach = (PUBLIC_URL, running.url)
-        yield running
+class PageCarol(Protocol):
+    async def __call__(
+        self, first: str, provider: str, database_url: str | None = None
+    ) -> tuple[Warroom, Channel]: ...
+
+
+@pytest.fixture
+async def page_carol(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, fakes: Fakes
+) -> AsyncIterator[PageCarol]:
+    """Serve warroom with Carol reached first by ``first`` through ``provider`` (``carol``),
+    Alice the owner of her schedule, Twilio and Vonage both set up, until the test ends; and
+    declare the SEV1 that pages her: warroom and the incident's channel. On SQLite unless
+    given ``database_url``."""
+    vonage = fakes.vonage
+    environ = {
+        "WARROOM_VONAGE_APPLICATION_ID": vonage.application_id,
+        "WARROOM_VONAGE_PRIVATE_KEY_FILE": str(fakes.key_file),
+        "WARROOM_VONAGE_API_KEY": vonage.api_key,
+        "WARROOM_VONAGE_SIGNATURE_SECRET": vonage.signature_secret,
+        "WARROOM_VONAGE_FROM": "+" + vonage.numbers[0],
+        "WARROOM_VONAGE_API_URL": vonage.root,
+    }
+    async with AsyncExitStack() as serving:
+
+        async def page(
+            first: str, provider: str, database_url: str | None = None
+        ) -> tuple[Warroom, Channel]:
+            warroom = await serving.enter_async_context(
+                paging_warroom(
+                    slack,
+                    database_url or sqlite_url,
+                    tmp_path,
+                    (fakes.twilio, fakes.ntfy),
+                    carol(first, provider),
+                    schedules_file=owned_schedules(),
+                    environ=environ,
+                )
+            )
+            vonage.reach = (PUBLIC_URL, warroom.url)
+            return warroom, await declare_sev1(warroom)
+
+        yield page
 
 
 def said(warroom: Warroom, channel_id: str) -> list[str]:
     texts = [m.text for m in warroom.slack.channels[channel_id].messages]
     return [text for text in texts if "instead of at its offset" in text]
-
-
-def trouble(warroom: Warroom, user: str) -> list[str]:
-    return [m.text for m in warroom.slack.direct_messages(user) if "does not work" in m.text]
 
 
 def fired(method: str, contact: str, words: str, *, unconfirmed: bool = False) -> str:
@@ -113,9 +135,7 @@ def fired(method: str, contact: str, words: str, *, unconfirmed: bool = False) -
     ],
 )  # fmt: skip
 async def test_a_twilio_call_s_error_code_and_sip_response_are_said_in_words(
-    slack: SlackEmulator,
-    sqlite_url: str,
-    tmp_path: Path,
+    page_carol: PageCarol,
     fakes: Fakes,
     status: str,
     sip: int | None,
@@ -123,43 +143,41 @@ async def test_a_twilio_call_s_error_code_and_sip_response_are_said_in_words(
     words: str,
     blames: bool,
 ) -> None:
-    twilio, _, ntfy, _ = fakes
-    async with serving(slack, sqlite_url, tmp_path, fakes, carol("call", "twilio")) as warroom:
-        channel = await declare_sev1(warroom)
-        (call,) = twilio.calls
-        assert await twilio.hang_up(call, status, error_code=error, sip_code=sip) == 200
-        await warroom.run_jobs()
-        assert len(ntfy.phone(TOPIC)) == 1  # at once, not at 10 minutes
-        assert said(warroom, channel.id) == [fired("call", "call", words)]
-        assert PHONE not in warroom.slack.transcript(channel.id)
-        if blames:
-            assert trouble(warroom, CAROL) == [
-                f":warning: Your call contact *call* does not work: {words}. Pages will not "
-                "reach you that way until it is fixed: change it in the contacts file or with "
-                "`/oncall contact`, then check it with `/oncall contact test call`."
-            ]
-            assert len(trouble(warroom, ALICE)) == 1
-            (methods, _) = (await open_home(warroom, CAROL))["How pages reach you"]
-            assert f":warning: *failing*: {words}" in methods
-        else:
-            assert trouble(warroom, CAROL) == [] and trouble(warroom, ALICE) == []
-        # Twilio repeats its callback: nothing is said or told twice.
-        assert await twilio.hang_up(call, status, error_code=error, sip_code=sip) == 200
-        await warroom.run_jobs()
-        assert len(said(warroom, channel.id)) == 1 and len(trouble(warroom, CAROL)) == int(blames)
+    twilio, ntfy = fakes.twilio, fakes.ntfy
+    warroom, channel = await page_carol("call", "twilio")
+    (call,) = twilio.calls
+    assert await twilio.hang_up(call, status, error_code=error, sip_code=sip) == 200
+    await warroom.run_jobs()
+    assert len(ntfy.phone(TOPIC)) == 1  # at once, not at 10 minutes
+    assert said(warroom, channel.id) == [fired("call", "call", words)]
+    assert PHONE not in warroom.slack.transcript(channel.id)
+    if blames:
+        assert trouble(warroom, CAROL) == [
+            f":warning: Your call contact *call* does not work: {words}. Pages will not "
+            "reach you that way until it is fixed: change it in the contacts file or with "
+            "`/oncall contact`, then check it with `/oncall contact test call`."
+        ]
+        assert len(trouble(warroom, ALICE)) == 1
+        (methods, _) = (await open_home(warroom, CAROL))["How pages reach you"]
+        assert f":warning: *failing*: {words}" in methods
+    else:
+        assert trouble(warroom, CAROL) == [] and trouble(warroom, ALICE) == []
+    # Twilio repeats its callback: nothing is said or told twice.
+    assert await twilio.hang_up(call, status, error_code=error, sip_code=sip) == 200
+    await warroom.run_jobs()
+    assert len(said(warroom, channel.id)) == 1 and len(trouble(warroom, CAROL)) == int(blames)
 
 
 async def test_a_twilio_call_answered_and_completed_says_nothing_of_its_sip_200(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, fakes: Fakes
+    page_carol: PageCarol, fakes: Fakes
 ) -> None:
-    twilio, _, ntfy, _ = fakes
-    async with serving(slack, sqlite_url, tmp_path, fakes, carol("call", "twilio")) as warroom:
-        channel = await declare_sev1(warroom)
-        (call,) = twilio.calls
-        await twilio.answer(call)
-        assert await twilio.hang_up(call) == 200
-        await warroom.run_jobs()
-        assert ntfy.phone(TOPIC) == [] and said(warroom, channel.id) == []
+    twilio, ntfy = fakes.twilio, fakes.ntfy
+    warroom, channel = await page_carol("call", "twilio")
+    (call,) = twilio.calls
+    await twilio.answer(call)
+    assert await twilio.hang_up(call) == 200
+    await warroom.run_jobs()
+    assert ntfy.phone(TOPIC) == [] and said(warroom, channel.id) == []
 
 
 @pytest.mark.parametrize(
@@ -177,25 +195,22 @@ async def test_a_twilio_call_answered_and_completed_says_nothing_of_its_sip_200(
     ],
 )  # fmt: skip
 async def test_a_vonage_call_that_did_not_reach_carol_fires_her_next_rule_with_why(
-    slack: SlackEmulator,
-    sqlite_url: str,
-    tmp_path: Path,
+    page_carol: PageCarol,
     fakes: Fakes,
     status: str,
     detail: str | None,
     words: str,
     blames: bool,
 ) -> None:
-    twilio, vonage, ntfy, _ = fakes
-    async with serving(slack, sqlite_url, tmp_path, fakes, carol("call", "vonage")) as warroom:
-        channel = await declare_sev1(warroom)
-        (call,) = vonage.calls
-        assert await vonage.hang_up(call, status, detail=detail) == 204
-        await warroom.run_jobs()
-        assert len(ntfy.phone(TOPIC)) == 1
-        assert said(warroom, channel.id) == [fired("call", "call", words)]
-        assert len(trouble(warroom, CAROL)) == len(trouble(warroom, ALICE)) == int(blames)
-        assert twilio.calls == [] and PHONE[1:] not in warroom.slack.transcript(channel.id)
+    twilio, vonage, ntfy = fakes.twilio, fakes.vonage, fakes.ntfy
+    warroom, channel = await page_carol("call", "vonage")
+    (call,) = vonage.calls
+    assert await vonage.hang_up(call, status, detail=detail) == 204
+    await warroom.run_jobs()
+    assert len(ntfy.phone(TOPIC)) == 1
+    assert said(warroom, channel.id) == [fired("call", "call", words)]
+    assert len(trouble(warroom, CAROL)) == len(trouble(warroom, ALICE)) == int(blames)
+    assert twilio.calls == [] and PHONE[1:] not in warroom.slack.transcript(channel.id)
 
 
 @pytest.mark.parametrize(
@@ -206,22 +221,16 @@ async def test_a_vonage_call_that_did_not_reach_carol_fires_her_next_rule_with_w
     ],
 )
 async def test_a_vonage_sms_rejected_or_undeliverable_fires_the_next_rule_at_once(
-    slack: SlackEmulator,
-    sqlite_url: str,
-    tmp_path: Path,
-    fakes: Fakes,
-    status: str,
-    words: str,
+    page_carol: PageCarol, fakes: Fakes, status: str, words: str
 ) -> None:
-    _, vonage, ntfy, _ = fakes
-    async with serving(slack, sqlite_url, tmp_path, fakes, carol("sms", "vonage")) as warroom:
-        channel = await declare_sev1(warroom)
-        (sms,) = vonage.messages
-        assert await vonage.deliver(sms, status) == 204
-        await warroom.run_jobs()
-        assert len(ntfy.phone(TOPIC)) == 1
-        assert said(warroom, channel.id) == [fired("SMS", "sms", words)]
-        assert trouble(warroom, CAROL) == []
+    vonage, ntfy = fakes.vonage, fakes.ntfy
+    warroom, channel = await page_carol("sms", "vonage")
+    (sms,) = vonage.messages
+    assert await vonage.deliver(sms, status) == 204
+    await warroom.run_jobs()
+    assert len(ntfy.phone(TOPIC)) == 1
+    assert said(warroom, channel.id) == [fired("SMS", "sms", words)]
+    assert trouble(warroom, CAROL) == []
 
 
 @pytest.mark.parametrize(("first", "words"), [
@@ -229,35 +238,28 @@ async def test_a_vonage_sms_rejected_or_undeliverable_fires_the_next_rule_at_onc
     ("call", "Vonage did not report the call answered within 2 min"),
 ])  # fmt: skip
 async def test_a_vonage_sms_or_call_never_reported_brings_the_push_forward_after_the_wait(
-    slack: SlackEmulator,
-    database_url: str,
-    tmp_path: Path,
-    fakes: Fakes,
-    first: str,
-    words: str,
+    page_carol: PageCarol, database_url: str, fakes: Fakes, first: str, words: str
 ) -> None:
-    _, vonage, ntfy, _ = fakes
-    async with serving(slack, database_url, tmp_path, fakes, carol(first, "vonage")) as warroom:
-        channel = await declare_sev1(warroom)
-        assert len(vonage.messages) + len(vonage.calls) == 1  # taken; Vonage reports nothing
-        await warroom.advance(minutes=1, seconds=59)
-        assert ntfy.phone(TOPIC) == [] and said(warroom, channel.id) == []
-        await warroom.advance(seconds=1)
-        assert len(ntfy.phone(TOPIC)) == 1  # at 2 minutes, not at 10
-        method = "SMS" if first == "sms" else "call"
-        assert said(warroom, channel.id) == [fired(method, first, words, unconfirmed=True)]
+    vonage, ntfy = fakes.vonage, fakes.ntfy
+    warroom, channel = await page_carol(first, "vonage", database_url)
+    assert len(vonage.messages) + len(vonage.calls) == 1  # taken; Vonage reports nothing
+    await warroom.advance(minutes=1, seconds=59)
+    assert ntfy.phone(TOPIC) == [] and said(warroom, channel.id) == []
+    await warroom.advance(seconds=1)
+    assert len(ntfy.phone(TOPIC)) == 1  # at 2 minutes, not at 10
+    method = "SMS" if first == "sms" else "call"
+    assert said(warroom, channel.id) == [fired(method, first, words, unconfirmed=True)]
 
 
 async def test_a_vonage_sms_delivered_in_time_leaves_the_push_at_its_offset(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, fakes: Fakes
+    page_carol: PageCarol, fakes: Fakes
 ) -> None:
-    _, vonage, ntfy, _ = fakes
-    async with serving(slack, sqlite_url, tmp_path, fakes, carol("sms", "vonage")) as warroom:
-        channel = await declare_sev1(warroom)
-        (sms,) = vonage.messages
-        await warroom.advance(seconds=30)
-        assert await vonage.deliver(sms) == 204
-        await warroom.advance(minutes=9, seconds=29)
-        assert ntfy.phone(TOPIC) == [] and said(warroom, channel.id) == []
-        await warroom.advance(seconds=1)
-        assert len(ntfy.phone(TOPIC)) == 1 and said(warroom, channel.id) == []
+    vonage, ntfy = fakes.vonage, fakes.ntfy
+    warroom, channel = await page_carol("sms", "vonage")
+    (sms,) = vonage.messages
+    await warroom.advance(seconds=30)
+    assert await vonage.deliver(sms) == 204
+    await warroom.advance(minutes=9, seconds=29)
+    assert ntfy.phone(TOPIC) == [] and said(warroom, channel.id) == []
+    await warroom.advance(seconds=1)
+    assert len(ntfy.phone(TOPIC)) == 1 and said(warroom, channel.id) == []

@@ -22,9 +22,9 @@ from bot.store.models import DrillCheck
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.alerts import incidents_of, routes
+from tests.helpers.mail import Mailbox
 from tests.helpers.metrics import scrape, value
 from tests.paging.conftest import Phones, paging_warroom
-from tests.paging.test_email import Mailbox
 
 PUBLIC_URL = "https://warroom.example.com"
 CAROL_PHONE, BOB_PHONE = "+15555550123", "+15555550199"

@@ -14,10 +14,10 @@ import pytest
 from bot.flows.alerting.drills import DrillRefused, run_drill
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import BOB, CAROL, Warroom
+from tests.helpers.mail import Mailbox
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.conftest import Phones, paging_warroom
 from tests.paging.test_drill import BOB_MAIL, BOB_TOPIC, CAROL_MAIL, CAROL_TOPIC, DRILL_ENVIRON
-from tests.paging.test_email import Mailbox
 from tests.slack.test_app_home import open_home
 
 PUBLIC_URL = "https://warroom.example.com"

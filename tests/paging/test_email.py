@@ -8,12 +8,10 @@ AUTH, RFC 4954) nor the mail."""
 from __future__ import annotations
 
 import asyncio
-import email
 import re
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -27,38 +25,12 @@ from bot.config import ConfigError, Secret, Settings
 from bot.flows.postmortem.posting import write_draft
 from emulator import SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
-from tests.helpers.mail import free_port
+from tests.helpers.mail import Mailbox, free_port, smtp_server
 from tests.paging.scenario import NOW, declare_sev1, entries, paging_settings, person_pages
 
 ADDRESS = "carol@example.com"
 REFUSED = "gone@example.com"
 PUBLIC_URL = "https://warroom.example.com"
-
-
-class Mailbox:
-    """An SMTP server's handler: keeps each message and whom it was for; refuses mail to
-    REFUSED for good."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.tls: list[bool] = []
-        # Whom each mail was for (the envelope's recipients), in order.
-        self.to: list[str] = []
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        if address == REFUSED:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        self.tls.append(session.ssl is not None)
-        self.to.extend(envelope.rcpt_tos)
-        return "250 Message accepted for delivery"
 
 
 @pytest.fixture
@@ -80,7 +52,7 @@ def smtp(
     certificate: tuple[Path, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Mailbox, int, bool]]:
-    mailbox = Mailbox()
+    mailbox = Mailbox(refused=[REFUSED])
     kwargs: dict[str, Any] = {}
     starttls = request.param == "starttls"
     if starttls:
@@ -89,13 +61,8 @@ def smtp(
         kwargs = {"tls_context": context, "require_starttls": True}
         # The system's store, as an operator extends it: OpenSSL reads SSL_CERT_FILE.
         monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    try:
+    with smtp_server(mailbox, **kwargs) as port:
         yield mailbox, port, starttls
-    finally:
-        controller.stop()
 
 
 def plaintext(starttls: bool) -> str:

@@ -12,9 +12,9 @@ import pytest
 
 from emulator import SlackEmulator
 from tests.conftest import CAROL, Warroom
+from tests.helpers.mail import Mailbox
 from tests.paging.conftest import Phones, paging_warroom
 from tests.paging.scenario import declare_sev1, notifications
-from tests.paging.test_email import Mailbox
 
 PHONE = "+15555550123"
 TOPIC = "carol-7f3a9c"

@@ -18,8 +18,8 @@ from bot.flows.alerting.drills import run_drill
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import incidents_of, routes
+from tests.helpers.mail import Mailbox
 from tests.paging.scenario import NOW, declare_sev1, notifications, paging_settings, phone_environ
-from tests.paging.test_email import Mailbox
 from tests.paging.test_fallback import ADDRESS, PHONE, PUBLIC_URL, TOPIC
 from tests.paging.test_fallback import CONTACTS as FALLBACK_CONTACTS
 

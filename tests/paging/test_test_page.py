@@ -15,10 +15,10 @@ from bot.store.db import session_scope
 from bot.store.models import Notification, PageTest, TimelineEntry
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import BOB, CAROL, Warroom
+from tests.helpers.mail import Mailbox
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.conftest import Phones, paging_warroom
 from tests.paging.scenario import NOW
-from tests.paging.test_email import Mailbox
 from tests.slack.test_app_home import open_home
 
 PHONE = "+15555550123"

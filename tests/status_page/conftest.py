@@ -3,37 +3,13 @@
 
 from __future__ import annotations
 
-import email
 from collections.abc import AsyncIterator, Iterator
 from email.message import Message
-from typing import Any
 
 import pytest
 from aiohttp import web
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.helpers.mail import smtp_server
-
-
-class Mailbox:
-    """An SMTP server's handler: keeps each message; refuses the addresses in ``refused``."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refused: set[str] = set()
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        if address in self.refused:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
+from tests.helpers.mail import Mailbox, smtp_server
 
 
 def text_of(message: Message) -> str:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
 from bot.config import Secret
@@ -29,8 +27,8 @@ from bot.web.monitoring import loggable_path
 from emulator import SlackEmulator
 from tests.conftest import Warroom, running_warroom
 from tests.helpers.incidents import command, open_incident
-from tests.paging.test_email import free_port
-from tests.status_page.conftest import Mailbox, Receiver, text_of
+from tests.helpers.mail import Mailbox
+from tests.status_page.conftest import Receiver, text_of
 from tests.status_page.test_subscriptions import ADDRESS, PUBLIC_URL, jar, local, sign_up
 
 
@@ -54,44 +52,6 @@ async def warroom(
         yield running
 
 
-class RefusingMailbox(Mailbox):
-    """A mailbox that takes the address at RCPT and answers ``data_reply`` to its message
-    (as a full mailbox or a content filter does), or ``rcpt_reply`` at RCPT."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data_reply: dict[str, str] = {}
-        self.rcpt_reply: dict[str, str] = {}
-        self.tries = 0
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        if address in self.rcpt_reply:
-            self.tries += 1
-            return self.rcpt_reply[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        for address in envelope.rcpt_tos:
-            if address in self.data_reply:
-                self.tries += 1
-                return self.data_reply[address]
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def refusing() -> Iterator[tuple[RefusingMailbox, int]]:
-    box, port = RefusingMailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
 async def confirmed_subscriber(warroom: Warroom, box: Mailbox) -> str:
     """Sign ADDRESS up and follow its confirmation link; the first notice's manage link."""
     async with aiohttp.ClientSession(cookie_jar=jar()) as client:
@@ -112,44 +72,42 @@ async def bounced(warroom: Warroom) -> bool:
 
 @pytest.mark.parametrize("reply", ["554 5.2.2 mailbox full for good", "552 5.3.4 too big"])
 async def test_a_refusal_after_data_marks_the_address_bouncing(
-    slack: SlackEmulator, sqlite_url: str, refusing: tuple[RefusingMailbox, int], reply: str
+    warroom: Warroom, mailbox: tuple[Mailbox, int], reply: str
 ) -> None:
-    box, port = refusing
-    async with running_warroom(slack, sqlite_url, **settings(port)) as warroom:
-        await confirmed_subscriber(warroom, box)
-        box.data_reply[ADDRESS] = reply
-        channel = await open_incident(warroom, "Search is slow")
-        await command(warroom, channel, "public Search")
-        await command(warroom, channel, "update --public Searches take ten seconds.")
-        await warroom.run_jobs()
-        assert await bounced(warroom)
-        assert box.tries == 1  # a 5xx is not tried again
-        box.data_reply.clear()
-        await command(warroom, channel, "update --public Back to normal.")
-        await warroom.run_jobs()
-        assert len(box.messages) == 1  # the confirmation only
+    box, _ = mailbox
+    await confirmed_subscriber(warroom, box)
+    box.data_reply[ADDRESS] = reply
+    channel = await open_incident(warroom, "Search is slow")
+    await command(warroom, channel, "public Search")
+    await command(warroom, channel, "update --public Searches take ten seconds.")
+    await warroom.run_jobs()
+    assert await bounced(warroom)
+    assert box.tries == 1  # a 5xx is not tried again
+    box.data_reply.clear()
+    await command(warroom, channel, "update --public Back to normal.")
+    await warroom.run_jobs()
+    assert len(box.messages) == 1  # the confirmation only
 
 
 async def test_a_mailbox_answering_4xx_is_tried_a_few_times_then_counts_as_bouncing(
-    slack: SlackEmulator, sqlite_url: str, refusing: tuple[RefusingMailbox, int]
+    warroom: Warroom, mailbox: tuple[Mailbox, int]
 ) -> None:
-    box, port = refusing
-    async with running_warroom(slack, sqlite_url, **settings(port)) as warroom:
-        await confirmed_subscriber(warroom, box)
-        box.rcpt_reply[ADDRESS] = "452 4.2.2 mailbox full"
-        channel = await open_incident(warroom, "Search is slow")
-        await command(warroom, channel, "public Search")
-        await command(warroom, channel, "update --public Searches take ten seconds.")
-        await warroom.run_jobs()
-        assert box.tries == 1 and not await bounced(warroom)  # a 4xx may pass
-        for _ in range(SOFT_BOUNCES_MAX + 2):
-            await warroom.advance(hours=1)
-        assert box.tries == SOFT_BOUNCES_MAX
-        assert await bounced(warroom)
-        box.rcpt_reply.clear()
-        await command(warroom, channel, "update --public Back to normal.")
-        await warroom.advance(minutes=5)
-        assert len(box.messages) == 1  # the confirmation only
+    box, _ = mailbox
+    await confirmed_subscriber(warroom, box)
+    box.rcpt_reply[ADDRESS] = "452 4.2.2 mailbox full"
+    channel = await open_incident(warroom, "Search is slow")
+    await command(warroom, channel, "public Search")
+    await command(warroom, channel, "update --public Searches take ten seconds.")
+    await warroom.run_jobs()
+    assert box.tries == 1 and not await bounced(warroom)  # a 4xx may pass
+    for _ in range(SOFT_BOUNCES_MAX + 2):
+        await warroom.advance(hours=1)
+    assert box.tries == SOFT_BOUNCES_MAX
+    assert await bounced(warroom)
+    box.rcpt_reply.clear()
+    await command(warroom, channel, "update --public Back to normal.")
+    await warroom.advance(minutes=5)
+    assert len(box.messages) == 1  # the confirmation only
 
 
 # A name of this machine's (resolved by /etc/hosts), which the URL's spelling does not give

@@ -31,7 +31,8 @@ from emulator import SlackEmulator
 from tests.conftest import Warroom, running_warroom
 from tests.helpers.html_checker import html_errors
 from tests.helpers.incidents import command, open_incident
-from tests.status_page.conftest import Mailbox, Receiver, text_of
+from tests.helpers.mail import MAILBOX_UNAVAILABLE, Mailbox
+from tests.status_page.conftest import Receiver, text_of
 
 ADDRESS = "dana.customer@example.com"
 # http: the session cookie of an https address is Secure, and the test talks plain HTTP.
@@ -184,7 +185,7 @@ async def test_a_bouncing_address_is_mailed_no_more(
         assert link
         async with client.post(local(warroom, link.group(0))) as confirmed:
             assert confirmed.status == 200
-    box.refused.add(ADDRESS)  # the mailbox is closed since
+    box.rcpt_reply[ADDRESS] = MAILBOX_UNAVAILABLE  # the mailbox is closed since
     channel = await open_incident(warroom, "Search is slow")
     await command(warroom, channel, "public Search")
     await command(warroom, channel, "update --public Searches take ten seconds.")
@@ -192,7 +193,7 @@ async def test_a_bouncing_address_is_mailed_no_more(
     async with session_scope(warroom.engine) as session:
         (subscription,) = (await session.exec(select(StatusSubscription))).all()
     assert subscription.bounced_at is not None
-    box.refused.clear()
+    box.rcpt_reply.clear()
     await command(warroom, channel, "update --public Back to normal.")
     await warroom.run_jobs()
     assert len(box.messages) == 1  # the confirmation only

@@ -12,15 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
-from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_patterns import USER_ID
 from bot.flows.follow_ups.merging import merge_follow_ups
 from bot.flows.follow_ups.owners import mark_follow_up_done
@@ -28,11 +25,17 @@ from bot.record.follow_up_merges import MergeRefused, same_pairs
 from bot.record.follow_ups import OpenFollowUp, follow_up_ref
 from bot.record.people import known_names
 from bot.store.db import session_scope
-from bot.store.models import ActionItem, Incident, TrackerIssue
-from bot.web.auth import check_csrf, csrf_token, guest_viewer, page_viewer, with_session
+from bot.store.models import ActionItem, TrackerIssue
+from bot.web.auth import csrf_token, guest_viewer, page_viewer, with_session
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import not_allowed, read_form, render_page
-from bot.web.reading import open_follow_ups_for, own_zone, requested_incident, team_of
+from bot.web.pages_common import not_allowed, render_page
+from bot.web.reading import (
+    id_in_address,
+    open_follow_ups_for,
+    own_zone,
+    posted_about_incident,
+    team_of,
+)
 from bot.web.status_page.pages import viewer_zone
 from bot.web.visibility import Viewer
 
@@ -106,10 +109,10 @@ async def _issues(session: AsyncSession, rows: Sequence[OpenFollowUp]) -> dict[i
 async def mark_done_form(request: web.Request) -> web.Response:
     """POST /incidents/<ref>/follow-ups/<id>/done: the follow-up marked done, by its owner or
     someone who may edit the incident's postmortem; back to the list."""
-    web_, viewer, form, incident, incident_id = await _posted(request)
-    item_id = parse_bounded_int(request.match_info["item"], 1, DATABASE_ID_MAX)
+    web_, viewer, form, incident, incident_id = await posted_about_incident(request)
+    item_id = id_in_address(request, "item", "No such follow-up\n")
     async with session_scope(web_.services.engine) as session:
-        item = await session.get(ActionItem, item_id) if item_id else None
+        item = await session.get(ActionItem, item_id)
     if item is None or item.incident_id != incident_id:
         raise web.HTTPNotFound(text="No such follow-up\n")
     owner = bool(viewer.user_id) and item.owner == viewer.user_id
@@ -141,7 +144,7 @@ async def _possibly_same(
 async def merge_form(request: web.Request) -> web.Response:
     """POST /incidents/<ref>/follow-ups/merge: the two follow-ups (``first``, ``second``)
     made one task; back to the follow-ups, or a page that says why not."""
-    web_, viewer, form, incident, incident_id = await _posted(request)
+    web_, viewer, form, incident, incident_id = await posted_about_incident(request)
     if await guest_viewer(request, viewer) or not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     first, second = (str(form.get(key) or "")[:REF_MAX] for key in ("first", "second"))
@@ -153,19 +156,6 @@ async def merge_form(request: web.Request) -> web.Response:
         return _refused(request, web_, viewer, refused)
     log.info("%s: follow-ups merged by %s", incident.reference, viewer.author)
     raise web.HTTPSeeOther("/follow-ups")
-
-
-async def _posted(
-    request: web.Request,
-) -> tuple[WebContext, Viewer, MultiDictProxy[Any], Incident, int]:
-    """A form posted about an incident's follow-ups: who sent it (its CSRF token checked:
-    403 otherwise), its fields, and the incident, if the viewer may see it."""
-    web_ = web_context(request)
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    incident, incident_id = await requested_incident(request, web_, viewer)
-    return web_, viewer, form, incident, incident_id
 
 
 def _refused(

@@ -8,12 +8,9 @@ import logging
 
 from aiohttp import web
 
-from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.incident.proposed_notes import NoteRefused, accept_note
-from bot.web.auth import check_csrf, page_viewer
-from bot.web.context import web_context
-from bot.web.pages_common import not_allowed, read_form, refused_page
-from bot.web.reading import requested_incident
+from bot.web.pages_common import not_allowed, refused_page
+from bot.web.reading import id_in_address, posted_about_incident
 
 log = logging.getLogger(__name__)
 
@@ -21,20 +18,12 @@ log = logging.getLogger(__name__)
 async def accept_note_page(request: web.Request) -> web.Response:
     """POST /incidents/INC-7/notes/{note}/accept: the note in the timeline, accepted by the
     viewer if they may write the incident's record; back to the incident's timeline."""
-    web_ = web_context(request)
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    incident, _ = await requested_incident(request, web_, viewer)
-    note_id = parse_bounded_int(request.match_info["note"], 1, DATABASE_ID_MAX)
-    if note_id is None:
-        raise web.HTTPNotFound(text="This incident has no such proposed note.")
+    web_, viewer, _, incident, incident_id = await posted_about_incident(request)
+    note_id = id_in_address(request, "note", "This incident has no such proposed note.")
     if not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     try:
-        await accept_note(
-            web_.services, incident_id=incident.id or 0, note_id=note_id, by=viewer.author
-        )
+        await accept_note(web_.services, incident_id=incident_id, note_id=note_id, by=viewer.author)
     except NoteRefused as refused:
         return await refused_page(request, incident, "note_refused", refused)
     log.info(

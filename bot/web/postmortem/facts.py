@@ -23,7 +23,6 @@ from typing import Any
 from aiohttp import web
 
 from bot.basics.errors import BotError
-from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_text import SlackText
 from bot.flows.follow_ups.filing import file_from_button
 from bot.flows.follow_ups.owners import due_moment, record_action
@@ -33,11 +32,11 @@ from bot.flows.replies import refusal_words
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, read_number
 from bot.store.models import Incident, Milestone
-from bot.web.auth import check_csrf, guest_viewer, page_viewer
-from bot.web.context import WebContext, web_context
-from bot.web.pages_common import guests_refused, not_allowed, read_form
+from bot.web.auth import guest_viewer, page_viewer
+from bot.web.context import WebContext
+from bot.web.pages_common import guests_refused, not_allowed
 from bot.web.postmortem.page import Refusal, draft_facts, draft_page
-from bot.web.reading import requested_incident
+from bot.web.reading import id_in_address, posted_about_incident
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -65,11 +64,7 @@ async def posted_by_writer(
 ) -> tuple[WebContext, Viewer, Form, Incident, int] | web.Response:
     """As ``writer``, with the viewer and the incident's id: what a form of the draft that
     writes the incident's record starts from."""
-    web_ = web_context(request)
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    incident, incident_id = await requested_incident(request, web_, viewer)
+    web_, viewer, form, incident, incident_id = await posted_about_incident(request)
     if await guest_viewer(request, viewer):
         return guests_refused(request, "guest_draft")
     if not await web_.visibility.can_edit(viewer, incident):
@@ -229,9 +224,7 @@ async def file_follow_up(request: web.Request) -> web.Response:
     if isinstance(checked, web.Response):
         return checked
     web_, by, _, incident = checked
-    item = parse_bounded_int(request.match_info["item"], 1, DATABASE_ID_MAX)
-    if item is None:
-        raise web.HTTPNotFound(text="This postmortem has no such follow-up.")
+    item = id_in_address(request, "item", "This postmortem has no such follow-up.")
     try:
         await file_from_button(
             web_.services, channel_id=incident.channel_id or "", item_id=item, by=by

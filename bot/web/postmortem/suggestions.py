@@ -13,16 +13,10 @@ from aiohttp import web
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.postmortem.suggestions import SuggestionRefused, accept_suggestion
 from bot.store.models import Incident
-from bot.web.auth import check_csrf, guest_viewer, page_viewer
-from bot.web.context import WebContext, web_context
-from bot.web.pages_common import (
-    guests_refused,
-    not_allowed,
-    read_form,
-    refused_page,
-    render_page,
-)
-from bot.web.reading import requested_incident
+from bot.web.auth import guest_viewer
+from bot.web.context import WebContext
+from bot.web.pages_common import guests_refused, not_allowed, refused_page, render_page
+from bot.web.reading import id_in_address, posted_about_incident
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -34,14 +28,8 @@ _SECTION_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 async def accept_page(request: web.Request) -> web.Response:
     """POST /incidents/INC-7/postmortem/suggestions/{suggestion}/accept: the suggestion as
     the section's text, accepted by the viewer."""
-    web_ = web_context(request)
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    incident, _ = await requested_incident(request, web_, viewer)
-    suggestion_id = parse_bounded_int(request.match_info["suggestion"], 1, DATABASE_ID_MAX)
-    if suggestion_id is None:
-        raise web.HTTPNotFound(text="This postmortem has no such suggestion.")
+    web_, viewer, form, incident, _ = await posted_about_incident(request)
+    suggestion_id = id_in_address(request, "suggestion", "This postmortem has no such suggestion.")
     section = form.get("section")
     back_to = section if isinstance(section, str) and _SECTION_KEY.fullmatch(section) else None
     return await accepted(

@@ -1,0 +1,61 @@
+"""PostgreSQL databases of their own, for a test run (``postgres_url`` in tests/conftest.py) or
+a benchmark's run (``bench.paging --database-url``): made empty, under a name nothing else on
+the server uses, on the server a URL names, and dropped after."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from bot.store.db import create_engine
+
+# PostgreSQL's SQLSTATE for a database that does not exist (class 3D, invalid_catalog_name).
+INVALID_CATALOG_NAME = "3D000"
+# The database every server has, which createdb and dropdb connect to (their --maintenance-db).
+MAINTENANCE_DATABASE = "postgres"
+# PostgreSQL keeps the first NAMEDATALEN - 1 bytes of a name.
+NAME_MAX = 63
+
+
+async def on_server(server_url: str, statement: str) -> None:
+    """``statement`` (CREATE or DROP DATABASE: outside a transaction) run on ``server_url``'s
+    server, connected to the database it names or, when that one does not exist (a name for
+    the benchmark's databases, say), to the server's ``postgres`` database."""
+    try:
+        await _run(server_url, statement)
+    except DBAPIError as error:
+        if getattr(error.orig, "pgcode", None) != INVALID_CATALOG_NAME:
+            raise
+        maintenance = make_url(server_url).set(database=MAINTENANCE_DATABASE)
+        await _run(maintenance.render_as_string(hide_password=False), statement)
+
+
+async def _run(url: str, statement: str) -> None:
+    engine = create_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def new_database(server_url: str, prefix: str) -> str:
+    """A new, empty database on ``server_url``'s server, named ``prefix`` and 12 random hex
+    digits; its URL (``server_url``'s, naming it)."""
+    name = f"{prefix[: NAME_MAX - 13]}_{uuid.uuid4().hex[:12]}"
+    await on_server(server_url, f"CREATE DATABASE {_quoted(name)}")
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(server_url: str, database_url: str) -> None:
+    """The database ``database_url`` names dropped, through ``server_url``'s server, however
+    many connections to it are left (``WITH (FORCE)``, PostgreSQL 13 and later)."""
+    name = make_url(database_url).database or ""
+    await on_server(server_url, f"DROP DATABASE IF EXISTS {_quoted(name)} WITH (FORCE)")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
