@@ -44,11 +44,7 @@ class Writer:
     async def post(self, path: str, data: dict[str, Any]) -> tuple[int, str]:
         """``data`` posted to the draft's form at ``path`` with the page's token, redirects
         followed: the status and the page."""
-        _, token = await self.page()
-        async with self.session.post(
-            f"{self.warroom.url}{DRAFT}{path}", data={**data, "csrf": token}, allow_redirects=True
-        ) as answer:
-            return answer.status, await answer.text()
+        return await post_draft_form(self.session, self.warroom, path, data)
 
 
 @asynccontextmanager
