@@ -22,7 +22,14 @@ from emulator import Channel, SlackEmulator
 from emulator.trackers import FakeGitHub
 from tests.conftest import ALICE, BOB, Warroom
 from tests.helpers.incidents import command, open_incident, settle
-from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
+from tests.helpers.web_view import (
+    browser,
+    csrf_of,
+    post_draft_form,
+    sign_in,
+    visible_text,
+    web_warroom,
+)
 
 DRAFT = "/incidents/INC-1/postmortem"
 
