@@ -91,10 +91,15 @@ async def _dead_end(warroom: Warroom, channel: Channel) -> datetime:
     return start
 
 
-async def _canvas(warroom: Warroom, channel: Channel) -> str:
-    await command(warroom, channel, "postmortem")
+def _canvas_markdown(warroom: Warroom, channel: Channel) -> str:
     (canvas,) = [c for c in warroom.slack.canvases.values() if c["channel_id"] == channel.id]
-    return section(str(canvas["markdown"]), "## Misleading investigation paths")
+    return str(canvas["markdown"])
+
+
+async def _canvas(warroom: Warroom, channel: Channel) -> str:
+    """The draft's misleading paths as ``/incident postmortem`` posts them (its canvas)."""
+    await command(warroom, channel, "postmortem")
+    return section(_canvas_markdown(warroom, channel), "## Misleading investigation paths")
 
 
 async def test_a_misleading_path_ended_by_a_message_picked_on_the_page(
@@ -204,6 +209,14 @@ async def test_a_misleading_path_ended_in_a_persons_words_without_then_with_a_ti
         assert "how long after the idea" not in draft and "#misleading-form" not in _checklist(page)
         paths = await _canvas(warroom, channel)
         assert "per Alice Moreau, on the draft's page: “The CDN" in paths and "12 minutes." in paths
+        # In French, the same: the person's words, theirs, where they said them.
+        await command(warroom, channel, "postmortem --lang fr")
+        french = _canvas_markdown(warroom, channel)
+        assert (
+            "— écartée à 9 h " in french
+            and ", selon Alice Moreau, sur la page du brouillon : « The CDN's hit rate" in french
+        )
+        assert "never moved &lt;b&gt;at all&lt;/b&gt; ». 12 minutes." in french
 
 
 async def test_bad_path_ends_are_refused_at_their_field_with_the_form_kept(
@@ -302,10 +315,13 @@ async def test_an_escalations_answer_said_on_the_page_and_nobody_answered(
         said = [m.text for m in channel.messages if "on the postmortem draft's page that" in m.text]
         assert len(said) == 2 and "nobody answered" in said[1]
         await command(warroom, channel, "postmortem")
-        (canvas,) = [c for c in warroom.slack.canvases.values() if c["channel_id"] == channel.id]
-        table = str(canvas["markdown"])
+        table = _canvas_markdown(warroom, channel)
         assert "per Alice Moreau, on the draft's page |" in table
         assert "no answer recorded, per Alice Moreau, on the draft's page |" in table
+        await command(warroom, channel, "postmortem --lang fr")
+        french = _canvas_markdown(warroom, channel)
+        assert "selon Alice Moreau, sur la page du brouillon |" in french
+        assert "aucune réponse au dossier, selon Alice Moreau, sur la page du brouillon |" in french
 
 
 async def test_an_acknowledgement_in_the_record_wins_over_a_statement(
