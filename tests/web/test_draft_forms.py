@@ -7,45 +7,15 @@ draft as a Markdown download."""
 
 from __future__ import annotations
 
-import html
 import re
-from typing import Any
-
-import aiohttp
 
 from bot.config import Settings
 from emulator import SlackEmulator
 from emulator.trackers import FakeGitHub
 from tests.conftest import ALICE, BOB, Warroom
+from tests.helpers.drafts import DRAFT, draft_page, invite_guest, post_draft_form, problem_at
 from tests.helpers.incidents import command, open_incident, settle
-from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
-
-DRAFT = "/incidents/INC-1/postmortem"
-
-
-async def _page(session: aiohttp.ClientSession, warroom: Warroom) -> tuple[str, str]:
-    async with session.get(f"{warroom.url}{DRAFT}") as answer:
-        assert answer.status == 200
-        page = await answer.text()
-    return page, csrf_of(page)
-
-
-async def _post(
-    session: aiohttp.ClientSession, warroom: Warroom, path: str, data: dict[str, Any]
-) -> tuple[int, str]:
-    _, token = await _page(session, warroom)
-    async with session.post(
-        f"{warroom.url}{DRAFT}{path}", data={**data, "csrf": token}, allow_redirects=True
-    ) as answer:
-        return answer.status, await answer.text()
-
-
-def _problem_at(page: str, field_id: str) -> str:
-    """The words shown under a field, and that the field says it is invalid."""
-    assert re.search(rf'id="{field_id}"[^>]*aria-invalid="true"', page), field_id
-    match = re.search(rf'<span class="field-problem" id="{field_id}-problem">(.*?)</span>', page)
-    assert match, f"no problem shown at {field_id}"
-    return html.unescape(match[1])
+from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
 
 
 async def test_the_impact_and_the_wrap_up_answers_filled_on_the_page(
@@ -55,7 +25,7 @@ async def test_the_impact_and_the_wrap_up_answers_filled_on_the_page(
         channel = await open_incident(warroom)
         await command(warroom, channel, "resolve")
         await sign_in(session, warroom, ALICE)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         assert "who and what was affected" in visible_text(page)
         # The checklist sends each gap the page fills to its form, the others to Slack.
         checklist = page.split('<ul class="checklist">', 1)[1].split("</ul>", 1)[0]
@@ -63,7 +33,7 @@ async def test_the_impact_and_the_wrap_up_answers_filled_on_the_page(
         assert 'href="#impact-form">fill it in below' in impact
         assert 'href="#follow-up-form">fill it in below' in checklist
         assert "(from the record: set it in Slack)" in checklist  # the mitigation, say
-        status, page = await _post(
+        status, page = await post_draft_form(
             session,
             warroom,
             "/impact",
@@ -79,7 +49,7 @@ async def test_the_impact_and_the_wrap_up_answers_filled_on_the_page(
         )
         await settle(warroom)
         assert status == 200, page
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         shown = visible_text(page)
         assert "Recorded, and said in the channel" not in shown  # a fresh page: no notice
         assert "Checkout failed for EU customers" in shown
@@ -101,26 +71,26 @@ async def test_bad_impact_is_refused_at_its_field_with_the_form_kept(
         await command(warroom, channel, "resolve")
         await sign_in(session, warroom, ALICE)
         before = len(channel.messages)
-        status, page = await _post(
+        status, page = await post_draft_form(
             session,
             warroom,
             "/impact",
             {"what": "Checkout down", "customers": "12.5", "started": "25:99", "money": "-3"},
         )
         assert status == 400
-        assert _problem_at(page, "impact-customers") == "A whole number, like 1200."
-        assert _problem_at(page, "impact-money").startswith("A number")
-        assert "25:99" in _problem_at(page, "impact-started")
+        assert problem_at(page, "impact-customers") == "A whole number, like 1200."
+        assert problem_at(page, "impact-money").startswith("A number")
+        assert "25:99" in problem_at(page, "impact-started")
         assert 'value="12.5"' in page and "Checkout down</textarea>" in page
-        status, page = await _post(session, warroom, "/impact", {"what": ""})
+        status, page = await post_draft_form(session, warroom, "/impact", {"what": ""})
         assert status == 400
-        assert "fill in at least one field" in _problem_at(page, "impact-what")
+        assert "fill in at least one field" in problem_at(page, "impact-what")
         # Ended before it started: the milestone's own refusal, at its field.
         times = {"started": "2026-01-02 10:00", "ended": "2026-01-01 10:00"}
-        status, page = await _post(session, warroom, "/impact", times)
-        assert status == 400 and _problem_at(page, "impact-ended")
+        status, page = await post_draft_form(session, warroom, "/impact", times)
+        assert status == 400 and problem_at(page, "impact-ended")
         await settle(warroom)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         assert "who and what was affected" in visible_text(page)  # nothing of it kept
         assert len([m for m in channel.messages[before:] if "Checkout down" in m.text]) == 0
 
@@ -132,25 +102,25 @@ async def test_follow_ups_added_owned_dated_and_refused_in_words(
         channel = await open_incident(warroom)
         await command(warroom, channel, "escalate @bob the database")
         await sign_in(session, warroom, ALICE)
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/follow-ups", {"task": "", "owner": BOB, "due": "2099-01-02"}
         )
         assert status == 400
-        assert "Say what should be done" in _problem_at(page, "follow-up-task")
+        assert "Say what should be done" in problem_at(page, "follow-up-task")
         assert f'<option value="{BOB}" selected>' in page and 'value="2099-01-02"' in page
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/follow-ups", {"task": "Add an alert", "due": "2001-01-01"}
         )
-        assert status == 400 and _problem_at(page, "follow-up-due")
-        status, page = await _post(
+        assert status == 400 and problem_at(page, "follow-up-due")
+        status, page = await post_draft_form(
             session, warroom, "/follow-ups", {"task": "Add an alert", "owner": "U0NOBODY"}
         )
-        assert status == 400 and "Choose the owner" in _problem_at(page, "follow-up-owner")
-        status, page = await _post(
+        assert status == 400 and "Choose the owner" in problem_at(page, "follow-up-owner")
+        status, page = await post_draft_form(
             session, warroom, "/follow-ups", {"task": "Add an alert", "file": "on"}
         )
-        assert status == 400 and "WARROOM_TRACKER" in _problem_at(page, "follow-up-file")
-        status, page = await _post(
+        assert status == 400 and "WARROOM_TRACKER" in problem_at(page, "follow-up-file")
+        status, page = await post_draft_form(
             session,
             warroom,
             "/follow-ups",
@@ -158,7 +128,7 @@ async def test_follow_ups_added_owned_dated_and_refused_in_words(
         )
         assert status == 200, page
         await settle(warroom)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         listed = visible_text(page.split('id="follow-up-list"', 1)[1].split("</ul>", 1)[0])
         assert "Raise the pool to 50" in listed and "Bob Okafor" in listed and "2099" in listed
         draft = visible_text(page.split('id="draft"', 1)[1])
@@ -185,15 +155,17 @@ async def _filed_from_the_page(warroom: Warroom) -> None:
     async with browser() as session:
         await open_incident(warroom)
         await sign_in(session, warroom, ALICE)
-        status, page = await _post(session, warroom, "/follow-ups", {"task": "Raise the pool"})
+        status, page = await post_draft_form(
+            session, warroom, "/follow-ups", {"task": "Raise the pool"}
+        )
         assert status == 200, page
-        page, token = await _page(session, warroom)
+        page, token = await draft_page(session, warroom)
         filing = re.search(r'action="(/incidents/INC-1/postmortem/follow-ups/\d+/file)"', page)
         assert filing, "no File as issue on the follow-up"
         async with session.post(f"{warroom.url}{filing[1]}", data={"csrf": token}) as answer:
             assert answer.status == 200
         await settle(warroom)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         assert "Issue: acme/payments#1" in visible_text(page)
         assert "File as issue" not in visible_text(page)
 
@@ -205,19 +177,11 @@ async def test_guests_and_people_outside_the_incident_are_refused(
     guest.is_restricted = True
     async with web_warroom(slack, sqlite_url) as warroom:
         channel = await open_incident(warroom)
-        async with (
-            aiohttp.ClientSession() as client,
-            client.post(
-                f"{slack.base_url}conversations.invite",
-                headers={"Authorization": f"Bearer {slack.bot_token}"},
-                data={"channel": channel.id, "users": "U0GUEST"},
-            ) as answer,
-        ):
-            assert (await answer.json())["ok"]
+        await invite_guest(slack, channel, "U0GUEST")
         await settle(warroom)
         async with browser() as gus:
             await sign_in(gus, warroom, "U0GUEST")
-            page, _ = await _page(gus, warroom)
+            page, _ = await draft_page(gus, warroom)
             assert 'id="impact-form"' not in page and 'id="review-form"' not in page
             for path, data in (
                 ("/sections/fix", {"body": "x"}),
@@ -225,7 +189,7 @@ async def test_guests_and_people_outside_the_incident_are_refused(
                 ("/follow-ups", {"task": "x"}),
                 ("/review", {"to": "in_review"}),
             ):
-                status, said = await _post(gus, warroom, path, data)
+                status, said = await post_draft_form(gus, warroom, path, data)
                 assert status == 403, path
                 assert "Guests of the workspace" in visible_text(said)
 
@@ -239,22 +203,24 @@ async def test_the_review_moves_with_who_and_when_and_shows_on_the_list(
         async with browser() as bob, browser() as alice:
             await sign_in(bob, warroom, BOB)
             await sign_in(alice, warroom, ALICE)
-            page, _ = await _page(bob, warroom)
+            page, _ = await draft_page(bob, warroom)
             assert ">Draft</span>" in page
-            status, page = await _post(bob, warroom, "/review", {"to": "published"})
+            status, page = await post_draft_form(bob, warroom, "/review", {"to": "published"})
             assert status == 400 and "goes to review before" in visible_text(page)
-            status, page = await _post(bob, warroom, "/review", {"to": "in_review"})
+            status, page = await post_draft_form(bob, warroom, "/review", {"to": "in_review"})
             assert status == 200 and ">In review</span>" in page
             assert "by Bob Okafor" in visible_text(page)
-            status, page = await _post(bob, warroom, "/review", {"to": "published"})
+            status, page = await post_draft_form(bob, warroom, "/review", {"to": "published"})
             assert status == 400
             assert "Only the incident's commander" in visible_text(page)
-            status, page = await _post(alice, warroom, "/review", {"to": "published"})
+            status, page = await post_draft_form(alice, warroom, "/review", {"to": "published"})
             assert status == 200 and ">Published</span>" in page
-            status, page = await _post(alice, warroom, "/review", {"to": "draft", "reason": " "})
+            status, page = await post_draft_form(
+                alice, warroom, "/review", {"to": "draft", "reason": " "}
+            )
             assert status == 400
-            assert "Say why it is reopened" in _problem_at(page, "review-reason")
-            status, page = await _post(
+            assert "Say why it is reopened" in problem_at(page, "review-reason")
+            status, page = await post_draft_form(
                 alice, warroom, "/review", {"to": "draft", "reason": "The timeline missed a deploy"}
             )
             assert status == 200 and ">Draft</span>" in page
@@ -264,7 +230,7 @@ async def test_the_review_moves_with_who_and_when_and_shows_on_the_list(
             assert "Postmortem moved to draft (was published): The timeline missed a deploy" in (
                 timeline
             )
-            await _post(alice, warroom, "/review", {"to": "in_review"})
+            await post_draft_form(alice, warroom, "/review", {"to": "in_review"})
             async with alice.get(f"{warroom.url}/") as answer:
                 listed = visible_text(await answer.text())
             assert "Postmortem in review" in listed
@@ -295,7 +261,7 @@ async def test_a_section_too_long_is_refused_at_its_field_with_the_text_kept(
         await open_incident(warroom)
         await sign_in(session, warroom, ALICE)
         long = "Rolled back. " * 2000
-        status, page = await _post(session, warroom, "/sections/fix", {"body": long})
+        status, page = await post_draft_form(session, warroom, "/sections/fix", {"body": long})
         assert status == 400
-        assert "under 20,000 characters" in _problem_at(page, "body-fix")
+        assert "under 20,000 characters" in problem_at(page, "body-fix")
         assert f"{long.strip()}</textarea>" in page or f"{long}</textarea>" in page

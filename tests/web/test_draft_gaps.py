@@ -11,47 +11,20 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import aiohttp
 
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.drafts import draft_page, invite_guest, post_draft_form, problem_at
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.records import section
-from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
+from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
 
-DRAFT = "/incidents/INC-1/postmortem"
 DAVE = "U0DAVE"
-
-
-async def _page(session: aiohttp.ClientSession, warroom: Warroom) -> tuple[str, str]:
-    async with session.get(f"{warroom.url}{DRAFT}") as answer:
-        assert answer.status == 200
-        page = await answer.text()
-    return page, csrf_of(page)
-
-
-async def _post(
-    session: aiohttp.ClientSession,
-    warroom: Warroom,
-    path: str,
-    data: dict[str, str],
-    *,
-    csrf: bool = True,
-) -> tuple[int, str]:
-    _, token = await _page(session, warroom)
-    sent = {**data, "csrf": token} if csrf else data
-    async with session.post(f"{warroom.url}{DRAFT}{path}", data=sent) as answer:
-        return answer.status, await answer.text()
-
-
-def _problem_at(page: str, field_id: str) -> str:
-    """The words shown under a field, and that the field says it is invalid."""
-    assert re.search(rf'id="{field_id}"[^>]*aria-invalid="true"', page), field_id
-    match = re.search(rf'<span class="field-problem" id="{field_id}-problem">(.*?)</span>', page)
-    assert match, f"no problem shown at {field_id}"
-    return html.unescape(match[1])
 
 
 def _checklist(page: str) -> str:
@@ -76,6 +49,19 @@ async def _said(
         await warroom.slack.add_reaction(channel.id, said.ts, mark, user=user)
     await settle(warroom)
     return said.ts
+
+
+@asynccontextmanager
+async def _dead_end_on_the_page(
+    slack: SlackEmulator, url: str
+) -> AsyncIterator[tuple[Warroom, aiohttp.ClientSession, Channel, datetime]]:
+    """An incident with a dead end (``_dead_end``), and Alice signed in to its draft."""
+    slack.add_user(DAVE, "dave", "Dave Kowalski")
+    async with web_warroom(slack, url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        start = await _dead_end(warroom, channel)
+        await sign_in(session, warroom, ALICE)
+        yield warroom, session, channel, start
 
 
 async def _dead_end(warroom: Warroom, channel: Channel) -> datetime:
@@ -105,12 +91,8 @@ async def _canvas(warroom: Warroom, channel: Channel) -> str:
 async def test_a_misleading_path_ended_by_a_message_picked_on_the_page(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
-        channel = await open_incident(warroom)
-        await _dead_end(warroom, channel)
-        await sign_in(session, warroom, ALICE)
-        page, _ = await _page(session, warroom)
+    async with _dead_end_on_the_page(slack, sqlite_url) as (warroom, session, channel, _):
+        page, _ = await draft_page(session, warroom)
         # The path is a gap, and the checklist sends it to its form.
         assert 'href="#misleading-form">fill it in below</a>, or in Slack' in _checklist(page)
         assert "what ruled it out" in _draft_text(page)
@@ -123,7 +105,7 @@ async def test_a_misleading_path_ended_by_a_message_picked_on_the_page(
             "Still looking at logs.",
         ]
         assert "Bob Okafor" in offered[0][1]
-        status, page = await _post(
+        status, page = await post_draft_form(
             session,
             warroom,
             "/misleading",
@@ -132,7 +114,7 @@ async def test_a_misleading_path_ended_by_a_message_picked_on_the_page(
         assert status == 200, page
         assert "Recorded as the answer to the idea's question" in visible_text(page)
         await settle(warroom)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         draft = _draft_text(page)
         assert "Maybe the CDN? Purging caches." in draft
         assert "Bob Okafor: “CDN graphs were flat all along.”. 7 minutes." in draft
@@ -162,20 +144,16 @@ def _idea(form: str) -> str:
 async def test_a_misleading_path_ended_in_a_persons_words_without_then_with_a_time(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
-        channel = await open_incident(warroom)
-        start = await _dead_end(warroom, channel)
-        await sign_in(session, warroom, ALICE)
-        page, _ = await _page(session, warroom)
+    async with _dead_end_on_the_page(slack, sqlite_url) as (warroom, session, channel, start):
+        page, _ = await draft_page(session, warroom)
         idea = _idea(page.split('id="path-1-form"', 1)[1])
         words = "The CDN's hit rate never moved <b>at all</b>"
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/misleading", {"idea": idea, "number": "1", "words": words}
         )
         assert status == 200, page
         await settle(warroom)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         draft = _draft_text(page)
         assert "per Alice Moreau, on the draft's page: “The CDN's hit rate never moved" in draft
         assert "<b>at all</b>" not in page.split('id="draft"', 1)[1].split("</article>")[0]
@@ -191,7 +169,7 @@ async def test_a_misleading_path_ended_in_a_persons_words_without_then_with_a_ti
         paths = await _canvas(warroom, channel)
         assert "_To be written: how long after the idea it was ruled out (its time)._" in paths
         when = (start + timedelta(minutes=12)).strftime("%Y-%m-%d %H:%M")
-        status, page = await _post(
+        status, page = await post_draft_form(
             session,
             warroom,
             "/misleading",
@@ -199,7 +177,7 @@ async def test_a_misleading_path_ended_in_a_persons_words_without_then_with_a_ti
         )
         assert status == 200, page
         await settle(warroom)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         draft = _draft_text(page)
 
         assert (
@@ -222,47 +200,45 @@ async def test_a_misleading_path_ended_in_a_persons_words_without_then_with_a_ti
 async def test_bad_path_ends_are_refused_at_their_field_with_the_form_kept(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
-        channel = await open_incident(warroom)
-        start = await _dead_end(warroom, channel)
-        await sign_in(session, warroom, ALICE)
-        page, _ = await _page(session, warroom)
+    async with _dead_end_on_the_page(slack, sqlite_url) as (warroom, session, channel, start):
+        page, _ = await draft_page(session, warroom)
         idea = _idea(page.split('id="path-1-form"', 1)[1])
-        status, page = await _post(session, warroom, "/misleading", {"idea": idea, "number": "1"})
+        status, page = await post_draft_form(
+            session, warroom, "/misleading", {"idea": idea, "number": "1"}
+        )
         assert status == 400
-        assert "Pick the message that ruled it out" in _problem_at(page, "path-1-ruling")
-        status, page = await _post(
+        assert "Pick the message that ruled it out" in problem_at(page, "path-1-ruling")
+        status, page = await post_draft_form(
             session,
             warroom,
             "/misleading",
             {"idea": idea, "number": "1", "words": "Flat graphs", "when": "25:99"},
         )
         assert status == 400
-        assert "25:99" in _problem_at(page, "path-1-when")
+        assert "25:99" in problem_at(page, "path-1-when")
         assert 'value="25:99"' in page and "Flat graphs</textarea>" in page
         earlier = (start - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
-        status, page = await _post(
+        status, page = await post_draft_form(
             session,
             warroom,
             "/misleading",
             {"idea": idea, "number": "1", "words": "Flat graphs", "when": earlier},
         )
         assert status == 400
-        assert "before the idea was said" in _problem_at(page, "path-1-when")
-        status, page = await _post(
+        assert "before the idea was said" in problem_at(page, "path-1-when")
+        status, page = await post_draft_form(
             session, warroom, "/misleading", {"idea": idea, "number": "1", "ruling": "99999"}
         )
-        assert status == 400 and "Choose the message from the list" in _problem_at(
+        assert status == 400 and "Choose the message from the list" in problem_at(
             page, "path-1-ruling"
         )
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/misleading", {"idea": idea, "number": "1", "when": "10:00"}
         )
-        assert status == 400 and "in your words" in _problem_at(page, "path-1-words")
+        assert status == 400 and "in your words" in problem_at(page, "path-1-words")
         await settle(warroom)
         assert not [m for m in channel.messages if "draft's page" in m.text]
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         assert "#misleading-form" in _checklist(page)  # nothing kept
 
 
@@ -276,35 +252,35 @@ async def test_an_escalations_answer_said_on_the_page_and_nobody_answered(
         start = warroom.clock.now
         warroom.clock.now = start + timedelta(minutes=30)
         await sign_in(session, warroom, ALICE)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         assert _checklist(page).count('href="#escalation-form">fill it in below</a>') == 2
         assert "who answered, and when" in _draft_text(page)
         ids = re.findall(r'name="escalation" value="(\d+)"', page)
         assert len(ids) == 2
         # Refused at its field, what was chosen kept.
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/escalations", {"escalation": ids[0], "answerer": BOB}
         )
         assert status == 400
-        assert "Say when they answered" in _problem_at(page, f"escalation-{ids[0]}-when")
+        assert "Say when they answered" in problem_at(page, f"escalation-{ids[0]}-when")
         assert f'<option value="{BOB}" selected>' in page
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/escalations", {"escalation": ids[0], "answerer": "U0NOBODY"}
         )
         assert status == 400
-        assert "Choose who answered" in _problem_at(page, f"escalation-{ids[0]}-answerer")
+        assert "Choose who answered" in problem_at(page, f"escalation-{ids[0]}-answerer")
         when = (start + timedelta(minutes=6)).strftime("%Y-%m-%d %H:%M")
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/escalations", {"escalation": ids[0], "answerer": BOB, "when": when}
         )
         assert status == 200, page
         assert "Recorded, and said in the channel" in visible_text(page)
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/escalations", {"escalation": ids[1], "answerer": "nobody"}
         )
         assert status == 200, page
         await settle(warroom)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         draft = _draft_text(page)
         assert re.search(
             r"by Bob Okafor, \d minutes later, per Alice Moreau, on the draft's page", draft
@@ -331,15 +307,15 @@ async def test_an_acknowledgement_in_the_record_wins_over_a_statement(
         channel = await open_incident(warroom)
         await command(warroom, channel, "escalate @bob the database")
         await sign_in(session, warroom, ALICE)
-        page, _ = await _page(session, warroom)
+        page, _ = await draft_page(session, warroom)
         (escalation,) = re.findall(r'name="escalation" value="(\d+)"', page)
         await command(warroom, channel, "ack", user=BOB)
-        status, page = await _post(
+        status, page = await post_draft_form(
             session, warroom, "/escalations", {"escalation": escalation, "answerer": "nobody"}
         )
         assert status == 400
-        assert "acknowledged meanwhile" in _problem_at(page, f"escalation-{escalation}-answerer")
-        page, _ = await _page(session, warroom)
+        assert "acknowledged meanwhile" in problem_at(page, f"escalation-{escalation}-answerer")
+        page, _ = await draft_page(session, warroom)
         draft = _draft_text(page)
         assert "acknowledged" in draft and "no answer recorded" not in draft
         assert 'id="escalation-form"' not in page
@@ -355,34 +331,26 @@ async def test_guests_and_forms_without_csrf_are_refused(
         channel = await open_incident(warroom)
         await _dead_end(warroom, channel)
         await command(warroom, channel, "escalate @bob the database")
-        async with (
-            aiohttp.ClientSession() as client,
-            client.post(
-                f"{slack.base_url}conversations.invite",
-                headers={"Authorization": f"Bearer {slack.bot_token}"},
-                data={"channel": channel.id, "users": "U0GUEST"},
-            ) as answer,
-        ):
-            assert (await answer.json())["ok"]
+        await invite_guest(slack, channel, "U0GUEST")
         await settle(warroom)
         async with browser() as gus:
             await sign_in(gus, warroom, "U0GUEST")
-            page, _ = await _page(gus, warroom)
+            page, _ = await draft_page(gus, warroom)
             assert 'id="misleading-form"' not in page and 'id="escalation-form"' not in page
             for path in ("/misleading", "/escalations"):
-                status, said = await _post(gus, warroom, path, {"answerer": "nobody"})
+                status, said = await post_draft_form(gus, warroom, path, {"answerer": "nobody"})
                 assert status == 403, path
                 assert "Guests of the workspace" in visible_text(said)
         async with browser() as alice:
             await sign_in(alice, warroom, ALICE)
-            page, _ = await _page(alice, warroom)
+            page, _ = await draft_page(alice, warroom)
             idea = _idea(page.split('id="path-1-form"', 1)[1])
             for path, data in (
                 ("/misleading", {"idea": idea, "number": "1", "words": "Flat"}),
                 ("/escalations", {"escalation": "1", "answerer": "nobody"}),
             ):
-                status, said = await _post(alice, warroom, path, data, csrf=False)
+                status, said = await post_draft_form(alice, warroom, path, data, csrf=False)
                 assert status == 403, path
                 assert "This form has expired" in said
-            page, _ = await _page(alice, warroom)
+            page, _ = await draft_page(alice, warroom)
             assert "#misleading-form" in _checklist(page)
