@@ -197,7 +197,7 @@ async def rule_out_on_page(
         incident = await incidents.incident_in_channel(session, channel_id)
         idea = await messages.find_message(session, channel_id, idea_ts)
         if idea is None or idea.deleted_at is not None:
-            raise PathEndRefused(field="idea", problem="gone")
+            raise PathEndRefused(field="ruling", problem="gone")
         ruling = None
         if ruling_id is not None:
             offered = await messages.said_after(session, idea, CANDIDATES)
