@@ -214,19 +214,34 @@ async def said_before(
 ) -> list[ChannelMessage]:
     """The last ``count`` messages people said in the channel before ``message`` (not in
     threads), newest first."""
+    return await _said_around(session, message, count, after=False)
+
+
+async def said_after(
+    session: AsyncSession, message: ChannelMessage, count: int
+) -> list[ChannelMessage]:
+    """The first ``count`` messages people said in the channel after ``message`` (not in
+    threads), oldest first: what may have ruled out the idea it says."""
+    return await _said_around(session, message, count, after=True)
+
+
+async def _said_around(
+    session: AsyncSession, message: ChannelMessage, count: int, *, after: bool
+) -> list[ChannelMessage]:
+    moment, order = col(ChannelMessage.occurred_at), col(ChannelMessage.id)
     rows = await session.exec(
         select(ChannelMessage)
         .where(
             *_said_by_people(message.incident_id),
             col(ChannelMessage.channel) == message.channel,
-            col(ChannelMessage.occurred_at) <= message.occurred_at,
+            moment >= message.occurred_at if after else moment <= message.occurred_at,
             col(ChannelMessage.ts) != message.ts,
             or_(
                 col(ChannelMessage.thread_ts).is_(None),
                 col(ChannelMessage.thread_ts) == col(ChannelMessage.ts),
             ),
         )
-        .order_by(col(ChannelMessage.occurred_at).desc(), col(ChannelMessage.id).desc())
+        .order_by(*((moment, order) if after else (moment.desc(), order.desc())))
         .limit(count)
     )
     return list(rows.all())

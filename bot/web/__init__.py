@@ -59,6 +59,7 @@ from bot.web.oncall import pages as oncall_pages
 from bot.web.oncall import people as oncall_people
 from bot.web.oncall import policies as oncall_policies
 from bot.web.postmortem import facts as draft_facts
+from bot.web.postmortem import gaps as draft_gaps
 from bot.web.postmortem import page as draft_page
 from bot.web.postmortem import review as draft_review
 from bot.web.postmortem import suggestions
@@ -83,6 +84,13 @@ WEB_ROUTES: tuple[Route, ...] = (
     ),
     Route("POST", "/incidents/{reference}/postmortem/impact", draft_facts.save_impact, PAGE),
     Route("POST", "/incidents/{reference}/postmortem/follow-ups", draft_facts.add_follow_up, PAGE),
+    Route("POST", "/incidents/{reference}/postmortem/misleading", draft_gaps.save_path_end, PAGE),
+    Route(
+        "POST",
+        "/incidents/{reference}/postmortem/escalations",
+        draft_gaps.save_escalation_answer,
+        PAGE,
+    ),
     Route(
         "POST",
         "/incidents/{reference}/postmortem/follow-ups/{item:[0-9]+}/file",

@@ -13,8 +13,9 @@ import aiohttp
 from emulator import SlackEmulator
 from tests.agents.test_mcp_http import agent, call, refused, warroom_token
 from tests.conftest import ALICE
+from tests.helpers.drafts import post_draft_form
 from tests.helpers.incidents import declare_incident, open_incident, settle
-from tests.helpers.web_view import browser, post_draft_form, sign_in, web_warroom
+from tests.helpers.web_view import browser, sign_in, web_warroom
 
 
 async def test_agents_read_and_filter_the_review_moved_on_the_web_and_cannot_move_it(

@@ -7,7 +7,6 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html.parser import HTMLParser
-from typing import Any
 
 import aiohttp
 
@@ -92,24 +91,3 @@ def visible_text(page: str) -> str:
     parser.feed(page)
     parser.close()
     return "".join(parser.parts)
-
-
-async def post_draft_form(
-    session: aiohttp.ClientSession,
-    warroom: Warroom,
-    path: str,
-    data: dict[str, Any],
-    *,
-    reference: str = "INC-1",
-) -> tuple[int, str]:
-    """Post a form of the postmortem draft's page (``path`` under it: ``/review``,
-    ``/impact``…) with the page's CSRF token, as a browser does; the answer's status and
-    page, after its redirect."""
-    draft = f"{warroom.url}/incidents/{reference}/postmortem"
-    async with session.get(draft) as answer:
-        assert answer.status == 200, await answer.text()
-        token = csrf_of(await answer.text())
-    async with session.post(
-        f"{draft}{path}", data={**data, "csrf": token}, allow_redirects=True
-    ) as answer:
-        return answer.status, await answer.text()

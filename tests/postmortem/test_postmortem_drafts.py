@@ -126,9 +126,10 @@ def test_the_full_default_draft_states_the_record() -> None:
     assert "Dave Kowalski: “Looking at the payment gateway logs instead”. 15 minutes." in draft
     assert "Maybe the CDN? Purging caches ([9:35 AM](" in draft
     assert ": “Gateway release changed card type validation”. 10 minutes." in draft
+    # No answer in the record: a gap a person fills (on the draft's page, say).
     assert (
         "| Bob Okafor | 9:30 AM | Alice Moreau | owns the payment gateway \\| card errors |"
-        " not answered |" in draft
+        " _To be written: who answered, and when (or that nobody did)._ |" in draft
     )
     assert "- [ ] Review every payment gateway integration (owner: Bob Okafor). Noted" in draft
     assert "- [ ] Add a contract test for every card type (owner: _to be assigned_)." in draft

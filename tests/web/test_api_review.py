@@ -17,11 +17,11 @@ import schemathesis
 
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.drafts import post_draft_form
 from tests.helpers.incidents import command, declare_incident, open_incident, settle
 from tests.helpers.web_view import (
     API_TOKEN,
     browser,
-    post_draft_form,
     sign_in,
     visible_text,
     web_warroom,

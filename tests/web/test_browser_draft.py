@@ -3,20 +3,22 @@ team's model's suggestions waiting, a follow-up and an escalation: axe-core find
 serious or critical, nothing scrolls sideways (every draft table fits, a card per row on a
 phone), no text under 12 px, every control at least 24×24 px; a suggestion has one note and
 one primary action; written text shows once, with Edit; a bad number is refused at its field;
-the review moves; printed, the page is the draft alone."""
+the review moves; printed, the page is the draft alone. The forms for a misleading path's end
+and an escalation's answer are checked the same way, refused and filled at each width."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
-from tests.conftest import Warroom
+from tests.conftest import ALICE, BOB, Warroom
 from tests.helpers.incidents import command
 from tests.helpers.web_view import web_settings
-from tests.postmortem.test_suggestions import good, play
+from tests.postmortem.test_suggestions import DAVE, START, good, play
 from tests.web.test_browser import (
     WIDTHS,
     screenshot,
@@ -51,6 +53,21 @@ async def test_the_draft_page_in_a_browser(
     people: SlackEmulator, sqlite_url: str, model: FakeChatModel, chromium: Any, tmp_path: Path
 ) -> None:
     async for played in play(people, sqlite_url, model, **web_settings(people)):
+        warroom = played.warroom
+        # A dead end nothing marked ends, a message after it, and an escalation unanswered.
+        await command(warroom, played.channel, "escalate @carol the network")
+        for minutes, user, text, mark in (
+            (82, DAVE, "Maybe the CDN? Purging caches.", "x"),
+            (85, BOB, "CDN graphs were flat all along, not the CDN.", ""),
+        ):
+            await played.at(minutes)
+            moment = START + timedelta(minutes=minutes)
+            said = await people.post_message(
+                played.channel.id, text, user=user, ts=f"{int(moment.timestamp())}.000100"
+            )
+            if mark:
+                await people.add_reaction(played.channel.id, said.ts, mark, user=ALICE)
+        await played.at(90)
         model.reply(good)
         await played.resolve("Rolled back the gateway release")
         warroom = played.warroom
@@ -66,6 +83,7 @@ async def test_the_draft_page_in_a_browser(
                 page = await context.new_page()
                 await sign_in_with_slack(page, warroom)
                 await refused_and_kept(page, warroom, width)
+                await gaps_filled(page, warroom, width)
             finally:
                 await context.close()
 
@@ -140,3 +158,43 @@ async def refused_and_kept(page: Page, warroom: Warroom, width: str) -> None:
     await form.get_by_role("button", name="Record the impact").click()
     await page.wait_for_url(lambda url: "saved=impact" in url)
     assert f"{customers} customers" in await page.locator("#draft").inner_text()
+
+
+async def gaps_filled(page: Page, warroom: Warroom, width: str) -> None:
+    """The misleading path's and the escalation's forms: refused at a field, then filled (at
+    1280 px the path in words without a time, the escalation refused; at 375 px the path's
+    time given, and nobody answered), each checked as the rest of the page is."""
+    await page.goto(f"{warroom.url}/incidents/INC-1/postmortem")
+    where = f"the draft's gap forms at {width} px"
+    path = page.locator("#misleading-form form").first
+    escalation = page.locator("#escalation-form form").first
+    assert await path.is_visible(), where
+    assert await escalation.is_visible(), where
+    assert not (small := await page.evaluate(SMALL_TARGETS_JS, TARGET_PX)), f"{where}: {small}"
+    await escalation.get_by_label("Who answered").select_option(label="Bob Okafor")
+    await escalation.get_by_role("button", name="Record the answer").click()
+    problem = page.locator("#escalation-form .field-problem")
+    await problem.wait_for()
+    assert "Say when they answered" in await problem.inner_text()
+    await checked(page, f"{where}, a refusal shown")
+    path = page.locator("#misleading-form form").first
+    if width == "1280":
+        await path.get_by_label("What ruled it out, in your words").fill("Hit rate flat")
+        await path.get_by_role("button", name="Record what ruled it out").click()
+        await page.wait_for_url(lambda url: "saved=misleading" in url)
+        assert await page.locator("#misleading-form .notice").is_visible()
+        assert "how long after the idea" in await page.locator("#draft").inner_text()
+        await checked(page, f"{where}, a path's end recorded")
+        return
+    await path.get_by_label("When (for your words)").fill("2025-03-14 04:30")
+    await path.get_by_role("button", name="Record what ruled it out").click()
+    await page.wait_for_url(lambda url: "saved=misleading" in url)
+    draft = await page.locator("#draft").inner_text()
+    # 04:22 and a fraction of a second to 04:30: 7 minutes, whole ones.
+    assert "per Alice Moreau, on the draft's page: “Hit rate flat”. 7 minutes." in draft
+    escalation = page.locator("#escalation-form form").first
+    await escalation.get_by_label("Who answered").select_option(label="Nobody answered")
+    await escalation.get_by_role("button", name="Record the answer").click()
+    await page.wait_for_url(lambda url: "saved=escalation" in url)
+    assert "no answer recorded, per Alice Moreau" in await page.locator("#draft").inner_text()
+    await checked(page, f"{where}, both recorded")

@@ -6,7 +6,9 @@ and the day-after lessons.
 - ``suggestions``: the draft's written sections asked of the team's model, checked; a person
   accepting or editing them.
 - ``verification``: the suggested sentences' meaning asked of the model (a second request).
-- ``prompts``: the draft's questions in a marked message's thread, and their answers.
+- ``prompts``: the draft's questions in a marked message's thread, and their answers (the
+  :x:'s answered on the draft's page too).
+- ``answers``: an escalation's answer said by a person when the record has none.
 - ``lessons``: the day-after lessons DM to each participant, and their answers.
 
 May import: ``bot.services`` and everything below it, the flows' own modules

@@ -4,6 +4,9 @@ are there, each answered in one click or one line, or skipped; none blocks anyth
 - At a :x: (a misleading path): "What ruled it out?" A reply in the thread says it (the draft
   ends the path there); "It rules out an earlier idea" says the marked message is what ruled
   an earlier idea out, and offers the earlier messages to say which.
+- On the draft's page, the same :x:'s question answered for an idea whose end the record
+  lacks (``rule_out_on_page``): a message said after it, and/or the person's words with the
+  time they give; said in the channel, and the question in Slack shows the answer.
 - At a :white_check_mark: (a mitigation): "Did it work? When did the impact end?" Yes (now),
   another time (a form with one input), or skip. The answer sets impact ended, which confirms
   the mitigation.
@@ -37,6 +40,13 @@ CANDIDATES = 8
 # How much of a person's message a question quotes.
 QUOTED_CHARS = 280
 _TEMPLATES = {prompts.RULED_OUT: "prompt_ruled_out", prompts.WORKED: "prompt_worked"}
+
+
+class PathEndRefused(BotError):
+    """What ruled an idea out cannot be kept as given; ``field``: the form's field it is
+    about, ``problem``: why (templates/messages/path_end_refused.j2)."""
+
+    template = "messages/path_end_refused.j2"
 
 
 class PromptGone(BotError):
@@ -165,6 +175,52 @@ async def choose_idea(
             ruling=ruling,
             idea_words=truncate(SlackText(idea.text), QUOTED_CHARS),
         )
+        await session.commit()
+    await writes.send()
+
+
+async def rule_out_on_page(
+    services: Services,
+    *,
+    channel_id: str,
+    idea_ts: str,
+    by: str,
+    ruling_id: int | None,
+    words: SlackText | None,
+    when: str | None,
+) -> None:
+    """Keep what ruled out the idea of ``idea_ts`` (a message marked :x:), said on the
+    draft's page: the message ``ruling_id`` (one of those said after it) and/or ``words``
+    at ``when`` (typed in the incident's zone; MomentRefused says why not). Said in the
+    channel, and the idea's question in Slack, if it was asked, shows the answer."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        idea = await messages.find_message(session, channel_id, idea_ts)
+        if idea is None or idea.deleted_at is not None:
+            raise PathEndRefused(field="ruling", problem="gone")
+        ruling = None
+        if ruling_id is not None:
+            offered = await messages.said_after(session, idea, CANDIDATES)
+            ruling = next((m for m in offered if m.id == ruling_id), None)
+            if ruling is None:
+                raise PathEndRefused(field="ruling", problem="not_offered")
+        now = services.clock()
+        at = parse_moment(when, zone=incident.timezone, now=now) if when else None
+        if at is not None and at < idea.occurred_at:
+            raise PathEndRefused(field="when", problem="before_idea")
+        end = prompts.PathEnd(ruling.ts if ruling else None, words, at, by, now, "page")
+        prompt = await prompts.rule_out(session, incident, idea, end)
+        said: dict[str, Any] = {
+            "by": by,
+            "idea": idea,
+            "idea_words": truncate(SlackText(idea.text), QUOTED_CHARS),
+            "ruling": ruling,
+            "ruling_words": truncate(SlackText(ruling.text), QUOTED_CHARS) if ruling else "",
+            "words": words,
+            "at": at,
+        }
+        writes = await _show(services, session, incident, prompt, answer=prompts.ENDED, **said)
+        await writes.say("messages/path_ruled_out.j2", **said)
         await session.commit()
     await writes.send()
 

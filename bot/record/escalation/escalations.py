@@ -236,6 +236,29 @@ async def acknowledge(
     return chosen
 
 
+def say_answer(
+    session: AsyncSession,
+    escalation: Escalation,
+    incident: Incident,
+    *,
+    answerer: str | None,
+    answered_at: datetime | None,
+    by: str,
+    at: datetime,
+    where: str,
+) -> None:
+    """Keep who answered the escalation and when (``answerer`` None: nobody did), as ``by``
+    says it ``where`` (the caller commits). Refused once it is acknowledged: the record's
+    acknowledgement is its answer, and a person's word does not replace it."""
+    if escalation.acknowledged_at is not None:
+        raise AlreadyAcknowledged(escalation=escalation, incident=incident)
+    escalation.answer_said_by, escalation.answer_said_at = by, at
+    escalation.answer_said_where = where
+    escalation.said_answerer = answerer
+    escalation.said_answered_at = answered_at if answerer else None
+    session.add(escalation)
+
+
 def _escalated_facts(escalation: Escalation) -> dict[str, Any]:
     """An escalation entry's facts: its target, and why a policy escalated when it did."""
     facts: dict[str, Any] = {"target": target_facts(escalation)}

@@ -424,15 +424,39 @@ class Draft:
             for person, methods in line.paged
         )
 
-    def misleading_rows(self, *, row: str, by: str, ruled_out: str, unknown: str) -> Markup:
+    def misleading_rows(
+        self,
+        *,
+        row: str,
+        by: str,
+        ruled_out: str,
+        unknown: str,
+        stated: str = " — ruled out{at}, per {by}, {where}: “{text}”. {duration}",
+        said: str = " Per {by}, {where}: “{text}”.",
+        chosen: str = " Chosen by {by}, {where}.",
+        at: str = " at {}",
+        on_page: str = "on the draft's page",
+        in_slack: str = "in Slack",
+        no_time: str = "_How long it took is not in the record: give its time._",
+    ) -> Markup:
         """The misleading paths: ``row`` gets ``source`` and ``text`` of the idea and ``end``:
         ``ruled_out`` (``source``, ``text`` and ``duration``: what ruled the idea out, and how
         long after it) when the record says, else ``unknown``. A source is the linked time,
-        then ``by`` around the person's name if there is one."""
+        then ``by`` around the person's name if there is one.
+
+        What a person said ruled it out (``MisleadingPath.stated``) is theirs, never a
+        message's: their words alone are ``stated`` (``at``: ``at`` around the time they gave,
+        ``by``, ``where``: ``on_page`` or ``in_slack``, ``text``, ``duration``: how long after
+        the idea, else ``no_time``); the message they picked is ``ruled_out``, then ``said``
+        (``by``, ``where``, ``text``: their words) or, without words, ``chosen``."""
         fill = _shape("row", row, "source", "text", "end")
         fill_end = _shape("ruled_out", ruled_out, "source", "text", "duration")
-        _check_shapes({"by": by}, "")
-        _check_shapes({"unknown": unknown})
+        fill_stated = _shape("stated", stated, "at", "by", "where", "text", "duration")
+        fill_said = _shape("said", said, "by", "where", "text")
+        fill_chosen = _shape("chosen", chosen, "by", "where")
+        _check_shapes({"by": by, "at": at}, "")
+        _check_shapes({"unknown": unknown, "on_page": on_page, "in_slack": in_slack})
+        _check_shapes({"no_time": no_time})
         paths = self.misleading
         marked = self.marked_lines([path.line for path in paths])
         ends = [path.ruled_out for path in paths if path.ruled_out is not None]
@@ -440,13 +464,26 @@ class Draft:
         sources = _sources(marked, by)
         after = []
         for path in paths:
+            person = path.stated
+            who = self._escaped(person.by or "") if person else ""
+            where = (on_page if person.where == "page" else in_slack) if person else ""
+            words = markdown_item_text_each([person.text])[0] if person else ""
             if path.ruled_out is None:
-                after.append(unknown)
+                if person is None:
+                    after.append(unknown)
+                    continue
+                duration = self.duration(path.line.at, person.at)
+                when = at.format(self._escaped(self.time(person.at))) if person.at else ""
+                length = markdown_escape(duration) + "." if duration else no_time
+                after.append(fill_stated(when, who, where, words, length))
                 continue
             end_stamp, end_author, end_text = next(ending)
             duration = self.duration(path.line.at, path.ruled_out.at) or ""
             end_source = end_stamp + (by.format(end_author) if end_author else "")
-            after.append(fill_end(end_source, end_text, markdown_escape(duration)))
+            shown = fill_end(end_source, end_text, markdown_escape(duration))
+            if person is not None:
+                shown += fill_said(who, where, words) if words else fill_chosen(who, where)
+            after.append(shown)
         return Markup("\n".join(map(fill, sources, marked.texts, after)))
 
     def rows(self, lines: Sequence[Line], *, row: str, by: str) -> Markup:

@@ -68,20 +68,43 @@ class MarkedLines(NamedTuple):
 class MisleadingPath:
     """An idea that turned out a dead end, and what ruled it out (when the record says):
     ``how`` it is known (``ANSWERED``: a person said, answering the :x:'s prompt, that the
-    marked message ruled out this earlier idea; ``REPLY``: the first reply in the idea's
-    thread; ``MARKED``: the next message marked with one of the incident's reactions)."""
+    marked message ruled out this earlier idea; ``STATED``: a person said, answering this
+    idea's question in Slack or on the draft's page, which later message ruled it out and/or
+    what did in their words, ``stated``; ``REPLY``: the first reply in the idea's thread;
+    ``MARKED``: the next message marked with one of the incident's reactions). ``ts``: the
+    idea's Slack message."""
 
     ANSWERED = "answered"
+    STATED = "stated"
     REPLY = "reply"
     MARKED = "marked"
 
     line: Line  # the idea
     ruled_out: Line | None
     how: str | None = None
+    stated: Stated | None = None
+    ts: str | None = None
 
     @property
     def lines(self) -> tuple[Line, ...]:
         return (self.line,) if self.ruled_out is None else (self.line, self.ruled_out)
+
+    @property
+    def open(self) -> bool:
+        """Nothing in the record says what ruled the idea out."""
+        return self.ruled_out is None and self.stated is None
+
+
+@dataclass(frozen=True)
+class Stated:
+    """What a person said ruled an idea out: their words (empty: they only picked the
+    message), their name, where they said it (``page``: the draft's page; None: Slack), and
+    the time they gave it (None: none given, the path's length is unknown)."""
+
+    text: str
+    by: str | None
+    where: str | None
+    at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -180,10 +203,16 @@ class EscalationLine:
     answered_at: datetime | None = None
     answered_by: str | None = None
     joined: Line | None = None
+    # How it was answered (semantics.Answer: acknowledged, joined, stated, nobody), and for
+    # an answer a person said (stated, nobody), who said it and where (``page``: the draft's).
+    answered_how: str | None = None
+    said_by: str | None = None
+    said_where: str | None = None
     # Whom the escalation paged and how each was reached (none: nobody was paged beyond Slack).
     reached: tuple[Reached, ...] = ()
     # The escalation policy it started, when it started one (its page links it).
     policy: str | None = None
+    id: int | None = None  # the escalation's, which the draft page's form names
 
 
 @dataclass(frozen=True)

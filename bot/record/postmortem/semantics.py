@@ -19,8 +19,12 @@ The rules, with their reasons (README, "The postmortem draft"):
 - A misleading path runs from the idea to what ruled it out: the first reply in the idea's
   thread, else the next message marked with any of the incident's reactions. A person may
   say, answering the :x:'s prompt, that the marked message is what ruled out an earlier idea.
+- A person may say, answering an idea's own question (in Slack or on the draft's page), which
+  later message ruled it out and/or what did in their words, with its time if they know it:
+  the draft shows it as theirs, never as a message of the channel.
 - An escalation is answered by an acknowledgement or by the first message of a person it
-  brought in, whichever came first.
+  brought in, whichever came first; when the record has neither, by who a person said
+  answered and when, or that nobody did, as they said it.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from bot.record.postmortem.parts import (
     MilestoneTime,
     MisleadingPath,
     Mitigation,
+    Stated,
 )
 from bot.record.timeline import EntryMoment
 from bot.store.models import Milestone, TimelineKind
@@ -416,10 +421,12 @@ def _announced(
 class PathFacts:
     """What the record says about the paths besides their lines: by the marked message's
     ts, the first reply in its thread and the earlier idea a prompt's answer says it rules
-    out (each as the line a draft shows)."""
+    out (each as the line a draft shows), and what a person said ruled the idea out (the
+    message they picked, if any, and their words)."""
 
     replies: Mapping[str, Line] = field(default_factory=dict)
     ideas: Mapping[str, Line] = field(default_factory=dict)
+    ends: Mapping[str, tuple[Line | None, Stated]] = field(default_factory=dict)
 
 
 def misleading_paths(
@@ -436,15 +443,19 @@ def misleading_paths(
         line, ts = lines[index], stamps[index]
         idea = facts.ideas.get(ts) if ts else None
         if idea is not None:  # the marked message is what ruled out an earlier idea
-            result.append(MisleadingPath(idea, line, MisleadingPath.ANSWERED))
+            result.append(MisleadingPath(idea, line, MisleadingPath.ANSWERED, ts=ts))
+            continue
+        end = facts.ends.get(ts) if ts else None
+        if end is not None:  # a person said what ruled it out, answering its question
+            result.append(MisleadingPath(line, end[0], MisleadingPath.STATED, end[1], ts))
             continue
         reply = facts.replies.get(ts) if ts else None
         if reply is not None:
-            result.append(MisleadingPath(line, reply, MisleadingPath.REPLY))
+            result.append(MisleadingPath(line, reply, MisleadingPath.REPLY, ts=ts))
             continue
         marked = _next_marked(lines, stamps, index, marked_kinds)
         how = MisleadingPath.MARKED if marked is not None else None
-        result.append(MisleadingPath(line, marked, how))
+        result.append(MisleadingPath(line, marked, how, ts=ts))
     return result
 
 
@@ -465,23 +476,32 @@ def _next_marked(
 @dataclass(frozen=True)
 class Answer:
     """How an escalation was answered: when, by whom, and how (``ACKNOWLEDGED`` or
-    ``JOINED``, by a first message), with the message when there is one."""
+    ``JOINED``, by a first message; ``STATED``: as a person said, or ``NOBODY`` answered, as
+    a person said, ``said_by``, ``where``), with the message when there is one."""
 
     ACKNOWLEDGED = "acknowledged"
     JOINED = "joined"
+    STATED = "stated"
+    NOBODY = "nobody"
 
-    at: datetime
+    at: datetime | None
     by: str | None
     how: str
     line: Line | None = None
+    said_by: str | None = None
+    where: str | None = None
 
 
 def answer_of(
-    acknowledged_at: datetime | None, acknowledged_by: str | None, joined: Line | None
+    acknowledged_at: datetime | None,
+    acknowledged_by: str | None,
+    joined: Line | None,
+    said: Answer | None = None,
 ) -> Answer | None:
-    """The earlier of the acknowledgement and the first message; None if neither."""
+    """The earlier of the acknowledgement and the first message; else what a person said
+    (``said``: the record's facts win over it); None if nothing."""
     if joined is not None and (acknowledged_at is None or joined.at < acknowledged_at):
         return Answer(joined.at, joined.author, Answer.JOINED, joined)
     if acknowledged_at is not None:
         return Answer(acknowledged_at, acknowledged_by, Answer.ACKNOWLEDGED)
-    return None
+    return said

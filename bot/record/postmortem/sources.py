@@ -25,7 +25,7 @@ from bot.record.paging import pages as paging_pages
 from bot.record.postmortem import edits as postmortem_edits
 from bot.record.postmortem import suggestions as model_suggestions
 from bot.record.postmortem.back_words import says_service_back
-from bot.record.postmortem.prompts import ideas_ruled_out
+from bot.record.postmortem.prompts import PathEnd, ideas_ruled_out, path_ends
 from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
 from bot.store.models import (
@@ -84,6 +84,10 @@ class Record:
     replies: Mapping[str, EntryRow] = field(default_factory=dict)
     ideas: Mapping[str, EntryRow] = field(default_factory=dict)
     joined: Mapping[int, EntryRow] = field(default_factory=dict)
+    # By a :x:'d message's ts, what a person said ruled the idea out at its question (in
+    # Slack or on the draft's page), and the message they picked, if they did (``ended``).
+    path_ends: Mapping[str, PathEnd] = field(default_factory=dict)
+    ended: Mapping[str, EntryRow] = field(default_factory=dict)
     # When nobody marked recovery: the messages after the mitigation that say the service is
     # back, by ts (bot/record/postmortem/back_words.py), proposed as the impact's end.
     said_back: Mapping[str, EntryRow] = field(default_factory=dict)
@@ -93,6 +97,7 @@ class Record:
             *self.replies.values(),
             *self.ideas.values(),
             *self.joined.values(),
+            *self.ended.values(),
             *self.said_back.values(),
         ]
 
@@ -112,6 +117,7 @@ class Record:
         ids |= {user for each in facts for user in timeline.people_in(each)}
         for escalation in self.escalations:
             ids |= {escalation.requested_by, escalation.acknowledged_by}
+            ids |= {escalation.answer_said_by, escalation.said_answerer}
             if escalation.target_kind == "user":
                 ids.add(escalation.target_ref)
             ids |= {named.get("user") for named in escalation.on_call or []}
@@ -119,6 +125,7 @@ class Record:
         ids |= {item.done_by for item in self.actions}
         ids |= {by for notes in self.merges.values() for _, by, _ in notes}
         ids |= {lesson.user_id for lesson in self.lessons}
+        ids |= {end.by for end in self.path_ends.values()}
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
         ids |= {str(value) for field, value in self.fields if field.kind == "user"}
@@ -154,7 +161,8 @@ async def load_record(
         entries = await timeline.entry_rows(session, incident_id)
     notes = await follow_up_merges.merge_notes(session, incident_id)
     escalated = await escalations.escalations_of(session, incident_id)
-    quoting = await _quoted(session, incident, entries, escalated)
+    ends = await path_ends(session, incident_id)
+    quoting = await _quoted(session, incident, entries, escalated, ends)
     return Record(
         incident=incident,
         entries=entries,
@@ -178,6 +186,7 @@ async def load_record(
         asked=await model_suggestions.latest_request(session, incident_id),
         alerts_resolved_at=await alerts.all_resolved_at(session, incident_id),
         **quoting,
+        path_ends=ends,
         lessons=await lessons.answers_of(session, incident_id),
     )
 
@@ -187,15 +196,19 @@ async def _quoted(
     incident: Incident,
     entries: Sequence[EntryRow],
     escalated: Sequence[Escalation],
+    ends: Mapping[str, PathEnd],
 ) -> dict[str, dict[Any, EntryRow]]:
     """The messages the draft quotes besides its entries (``Record.replies``, ``ideas``,
-    ``joined``), linked when the channel's link form is known."""
+    ``joined``, ``ended``), linked when the channel's link form is known."""
     incident_id = incident.id or 0
     marked = {e.slack_ts for e in entries if e.kind == TimelineKind.MISLEADING and e.slack_ts}
     replies = await messages.first_replies(session, incident_id, marked)
     chosen = await ideas_ruled_out(session, incident_id)
     said = await messages.messages_by_ts(session, incident.channel_id or "", set(chosen.values()))
     ideas = {ts: said[idea] for ts, idea in chosen.items() if ts in marked and idea in said}
+    picked = {ts: end.ended_ts for ts, end in ends.items() if ts in marked and end.ended_ts}
+    found = await messages.messages_by_ts(session, incident.channel_id or "", set(picked.values()))
+    ended = {ts: found[end] for ts, end in picked.items() if end in found}
     joined: dict[int, ChannelMessage] = {}
     for escalation in escalated:
         brought = escalation.users or (
@@ -207,7 +220,7 @@ async def _quoted(
         if first is not None and escalation.id is not None:
             joined[escalation.id] = first
     back = await _said_back(session, incident_id, entries)
-    every = [*replies.values(), *ideas.values(), *joined.values(), *back]
+    every = [*replies.values(), *ideas.values(), *joined.values(), *ended.values(), *back]
     bases = await known_bases(session, {message.channel for message in every})
 
     def row(message: ChannelMessage) -> EntryRow:
@@ -229,6 +242,7 @@ async def _quoted(
         "replies": {ts: row(message) for ts, message in replies.items()},
         "ideas": {ts: row(message) for ts, message in ideas.items()},
         "joined": {key: row(message) for key, message in joined.items()},
+        "ended": {ts: row(message) for ts, message in ended.items()},
         "said_back": {message.ts: row(message) for message in back},
     }
 

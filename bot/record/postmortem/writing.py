@@ -43,11 +43,13 @@ from bot.record.postmortem.parts import (
     Mitigation,
     Publication,
     Reached,
+    Stated,
     Suggested,
     Written,
 )
 from bot.record.postmortem.semantics import (
     MARKED_KINDS,
+    Answer,
     PathFacts,
     StandingT,
     answer_of,
@@ -230,6 +232,18 @@ def build_draft(
     paths = PathFacts(
         replies={ts: line(row) for ts, row in record.replies.items()},
         ideas={ts: line(row) for ts, row in record.ideas.items()},
+        ends={
+            ts: (
+                line(record.ended[ts]) if ts in record.ended else None,
+                Stated(
+                    readable(end.words, names) if end.words else "",
+                    name(end.by),
+                    end.where,
+                    end.words_at if end.words else None,
+                ),
+            )
+            for ts, end in record.path_ends.items()
+        },
     )
     joined = {key: line(row) for key, row in record.joined.items()}
     of_kind = _by_kind(lines)
@@ -596,7 +610,17 @@ def _escalation(
     if escalation.target_kind == "user":
         target = name(escalation.target_ref) or target
     acknowledged_by = name(escalation.acknowledged_by)
-    answer = answer_of(escalation.acknowledged_at, acknowledged_by, joined)
+    stated = None
+    if escalation.answer_said_by:
+        nobody = escalation.said_answerer is None
+        stated = Answer(
+            None if nobody else escalation.said_answered_at,
+            name(escalation.said_answerer),
+            Answer.NOBODY if nobody else Answer.STATED,
+            said_by=name(escalation.answer_said_by),
+            where=escalation.answer_said_where,
+        )
+    answer = answer_of(escalation.acknowledged_at, acknowledged_by, joined, stated)
     return EscalationLine(
         target=target,
         at=escalation.escalated_at,
@@ -607,8 +631,12 @@ def _escalation(
         answered_at=answer.at if answer else None,
         answered_by=answer.by if answer else None,
         joined=answer.line if answer else None,
+        answered_how=answer.how if answer else None,
+        said_by=answer.said_by if answer else None,
+        said_where=answer.where if answer else None,
         reached=reached,
         policy=escalation.target_ref if escalation.target_kind == "policy" else None,
+        id=escalation.id,
     )
 
 

@@ -67,6 +67,15 @@ class Escalation(KeepsSlackText, SQLModel, table=True):
     message_ts: str | None = None
     acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
     acknowledged_by: str | None = None
+    # Its answer as a person said it when the record had none (no acknowledgement, nobody it
+    # brought in spoke): who said so, when and where (``page``: the draft's), and who
+    # answered at what time (``said_answerer`` None: nobody answered). An acknowledgement
+    # or a first message in the record wins over it.
+    answer_said_by: str | None = None
+    answer_said_at: datetime | None = Field(default=None, sa_column=utc_column())
+    answer_said_where: str | None = None
+    said_answerer: str | None = None
+    said_answered_at: datetime | None = Field(default=None, sa_column=utc_column())
 
     @property
     def users(self) -> list[str]:

@@ -94,12 +94,17 @@ class LessonsPrompt(KeepsSlackText, SQLModel, table=True):
     went_wrong: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
 
 
-class DraftPrompt(SQLModel, table=True):
+class DraftPrompt(KeepsSlackText, SQLModel, table=True):
     """A question asked in a marked message's thread for the postmortem draft, and its
     answer: at a :x: (``kind`` ``ruled_out``: what ruled the idea out; the answer
-    ``rules_out`` says the marked message is what ruled out an earlier one, ``idea_ts``), at
-    a :white_check_mark: (``worked``: did it work, when did impact end). ``skipped``: the
-    person chose not to answer. One per message and kind."""
+    ``rules_out`` says the marked message is what ruled out an earlier one, ``idea_ts``; the
+    answer ``ended`` says what ruled this idea out: a later message, ``ended_ts``, and/or a
+    person's ``words`` with their time, ``words_at``, if they gave one), at a
+    :white_check_mark: (``worked``: did it work, when did impact end). ``skipped``: the
+    person chose not to answer. One per message and kind; a question answered on the draft's
+    page before Slack showed it (``prompt_ts`` None) is kept the same way."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"words"})
 
     __tablename__ = "draft_prompt"
     __table_args__ = (UniqueConstraint("channel", "ts", "kind", name="uq_draft_prompt"),)
@@ -116,3 +121,8 @@ class DraftPrompt(SQLModel, table=True):
     idea_ts: str | None = None
     answered_by: str | None = None
     answered_at: datetime | None = Field(default=None, sa_column=utc_column())
+    ended_ts: str | None = None
+    words: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
+    words_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Where the answer was given when not in the question's thread: ``page`` (the draft's).
+    answered_where: str | None = None

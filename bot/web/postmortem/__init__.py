@@ -4,6 +4,8 @@
 - ``suggestions``: Accept and Edit on the sections the team's model suggested.
 - ``page``: the draft's page itself, shown again with a form's refusal at its fields.
 - ``facts``: the record's gaps filled from the page (impact, cause, wrap-up, follow-ups).
+- ``gaps``: the gaps the draft's lines leave, filled from the page (what ruled out a
+  misleading idea, who answered an escalation).
 - ``review``: the review state moved from the page (draft, in review, published).
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the

@@ -72,16 +72,16 @@ async def posted_by_writer(
     return web_, viewer, form, incident, incident_id
 
 
-def _typed(form: Form, name: str) -> str:
+def typed_field(form: Form, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
 
-def _kept(form: Form, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: _typed(form, name) for name in names}
+def typed_fields(form: Form, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: typed_field(form, name) for name in names}
 
 
-def _saved(incident: Incident, what: str) -> web.Response:
+def saved_at(incident: Incident, what: str) -> web.Response:
     raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem?saved={what}#{what}-form")
 
 
@@ -98,7 +98,7 @@ async def save_impact(request: web.Request) -> web.Response:
     if isinstance(checked, web.Response):
         return checked
     web_, by, form, incident = checked
-    services, typed = web_.services, _kept(form, IMPACT_FIELDS)
+    services, typed = web_.services, typed_fields(form, IMPACT_FIELDS)
     problems: dict[str, str] = {}
     if not incident.channel_id:
         problems["what"] = services.renderer.render("web/_draft_words.j2", problem="no_channel")
@@ -160,7 +160,7 @@ async def save_impact(request: web.Request) -> web.Response:
             problems[field_name] = refusal_words(services, refusal)
             return await refused_at(request, "impact", problems, typed)
     log.info("%s: the impact recorded in the web view by %s", incident.reference, by)
-    return _saved(incident, "impact")
+    return saved_at(incident, "impact")
 
 
 def _services(typed: str) -> list[str]:
@@ -179,7 +179,7 @@ async def add_follow_up(request: web.Request) -> web.Response:
     if isinstance(checked, web.Response):
         return checked
     web_, by, form, incident = checked
-    services, typed = web_.services, _kept(form, FOLLOW_UP_FIELDS)
+    services, typed = web_.services, typed_fields(form, FOLLOW_UP_FIELDS)
     problems: dict[str, str] = {}
     render = services.renderer.render
     if not typed["task"]:
@@ -214,7 +214,7 @@ async def add_follow_up(request: web.Request) -> web.Response:
             request, "follow-up", {where: refusal_words(services, refusal)}, typed
         )
     log.info("%s: a follow-up noted in the web view by %s", incident.reference, by)
-    return _saved(incident, "follow-up")
+    return saved_at(incident, "follow-up")
 
 
 async def file_follow_up(request: web.Request) -> web.Response:
@@ -232,4 +232,4 @@ async def file_follow_up(request: web.Request) -> web.Response:
     except BotError as refusal:
         problem = {f"file-{item}": refusal_words(web_.services, refusal)}
         return await refused_at(request, "follow-up", problem, {})
-    return _saved(incident, "follow-up")
+    return saved_at(incident, "follow-up")

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiohttp import web
 from sqlmodel import select
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
-from bot.record import follow_ups
+from bot.basics.slack_text import to_plain
+from bot.flows.postmortem.prompts import CANDIDATES
+from bot.record import follow_ups, messages
 from bot.record.lessons import participants
 from bot.record.people import known_names
+from bot.record.postmortem.draft import Draft
+from bot.record.postmortem.parts import EscalationLine, MisleadingPath
 from bot.record.postmortem.review import may_publish, review_of
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, IncidentRole, Person, TrackerIssue
@@ -28,6 +33,8 @@ from bot.web.visibility import Viewer
 
 # The people a follow-up's owner is chosen from, besides the incident's own: a select's worth.
 OTHERS = 300
+# How much of a message a form's list of messages shows.
+QUOTED = 90
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,29 @@ class Refusal:
     form: str
     problems: Mapping[str, str]
     typed: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpenPath:
+    """A misleading path whose end the record lacks, as its form offers it: its number on
+    the page (1 for the draft's first path), the idea's message, and the messages said after
+    it (``messages.said_after``, as Slack offers earlier ones), each as the form names it."""
+
+    number: int
+    ts: str
+    idea: str
+    at: datetime
+    candidates: list[tuple[int, str]]  # message id, "10:42 AM, Bob Okafor: what they said"
+    words: str = ""  # what a person said ruled it out, without its time (the gap left)
+
+
+@dataclass(frozen=True)
+class GapForms:
+    """The forms for the record's gaps the draft's lines leave: each misleading path with no
+    end, each escalation with no answer."""
+
+    paths: list[OpenPath] = field(default_factory=list)
+    escalations: list[EscalationLine] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,10 +113,66 @@ async def draft_page(
         may_edit=may_edit,
         review=review_of(incident).value,
         facts=await draft_facts(web_, viewer, incident),
+        gaps=(
+            await gap_forms(web_, incident, written.draft, (refusal or Refusal("", {})).form)
+            if may_edit
+            else GapForms()
+        ),
         refusal=refusal or Refusal("", {}),
         tracker=web_.settings.trackers.default is not None,
     )
     return with_own_script(page)
+
+
+async def gap_forms(
+    web_: WebContext, incident: Incident, draft: Draft, refused: str = ""
+) -> GapForms:
+    """The misleading paths and escalations whose gap the page's forms fill, and the one
+    whose form ``refused`` (filled meanwhile, say: it shows why)."""
+    open_paths = [
+        (number, path)
+        for number, path in enumerate(draft.misleading, start=1)
+        if path.ts and (path.open or _untimed(path) or refused == f"path-{number}")
+    ]
+    paths = []
+    async with session_scope(web_.services.engine) as session:
+        for number, path in open_paths:
+            idea = await messages.find_message(session, incident.channel_id or "", path.ts or "")
+            if idea is None:
+                continue
+            offered = await messages.said_after(session, idea, CANDIDATES)
+            names = await known_names(session, [m.user or "" for m in offered])
+            candidates = [
+                (
+                    m.id or 0,
+                    f"{draft.time(m.occurred_at)}, {names.get(m.user or '', 'someone')}: "
+                    + _short(to_plain(m.text, names)),
+                )
+                for m in offered
+            ]
+            words = path.stated.text if path.stated else ""
+            paths.append(
+                OpenPath(
+                    number, idea.ts, _short(path.line.text), idea.occurred_at, candidates, words
+                )
+            )
+    escalations = [
+        line
+        for line in draft.escalations
+        if line.id and (line.answered_how is None or refused == f"escalation-{line.id}")
+    ]
+    return GapForms(paths, escalations)
+
+
+def _untimed(path: MisleadingPath) -> bool:
+    """A person said in words what ruled the idea out, with no time: its length is a gap."""
+    return path.ruled_out is None and path.stated is not None and path.stated.at is None
+
+
+def _short(text: str) -> str:
+    """A message as one line of a list to pick from."""
+    said = " ".join(text.split())
+    return said if len(said) <= QUOTED else said[: QUOTED - 1] + "…"
 
 
 async def draft_facts(web_: WebContext, viewer: Viewer, incident: Incident) -> DraftFacts:
