@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
+import subprocess
 import urllib.parse
 import zlib
 from collections import Counter
@@ -291,6 +293,16 @@ async def screenshot(page: Page, path: Path, tallest: int | None = None) -> byte
     return png
 
 
+def kept_small(path: Path) -> None:
+    """A picture kept for the manual (``WARROOM_KEEP_SCREENSHOTS``) made about a third of its
+    size by pngquant, when it is installed (``apt-get install pngquant``): 256 colours are
+    plenty for a page, and the manual's pictures stay well under 300 KB."""
+    if KEEP_SCREENSHOTS and (pngquant := shutil.which("pngquant")):
+        options = ["--quality", "80-95", "--strip", "--skip-if-larger", "--force"]
+        # Exit 98/99: no smaller file at that quality; the picture stays as it was taken.
+        subprocess.run([pngquant, *options, "--ext", ".png", str(path)], check=False)
+
+
 async def smallest_text(page: Page) -> float:
     """The smallest computed font size, in CSS pixels, of an element showing text itself."""
     smallest: float = await page.evaluate(
@@ -436,6 +448,7 @@ async def test_the_status_page_as_customers_see_it_on_a_laptop_and_a_phone(
                 await no_sideways_scroll(page)
                 assert await smallest_text(page) >= SMALLEST_TEXT_PX
                 await screenshot(page, keep / name)
+                kept_small(keep / name)
 
 
 DB_WORK = "Reports may lag while we move the main database."
@@ -643,6 +656,8 @@ async def test_every_page_passes_axe_and_fits_the_width(
             pictured = name in README_PAGES or (name in MANUAL_PAGES and width == "1280")
             pictures = keep if pictured else tmp_path
             await screenshot(page, pictures / f"web-{name}-{width}.png", tallest=README_TALLEST)
+            if pictured:
+                kept_small(pictures / f"web-{name}-{width}.png")
     assert not problems, "\n".join(problems)
 
 
