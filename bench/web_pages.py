@@ -113,6 +113,12 @@ async def seed(database_url: str, team_id: str, incidents: int, entries: int) ->
     async with engine.begin() as connection:
         await connection.execute(sqlalchemy.insert(Incident.__table__), rows)  # type: ignore[attr-defined]
         await connection.execute(sqlalchemy.insert(TimelineEntry.__table__), timeline)  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        # The planner's statistics, as autovacuum keeps them for tables grown over a year:
+        # freshly loaded, PostgreSQL takes each incident's timeline for 44 rows, not 10,000.
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(sqlalchemy.text("ANALYZE"))
     await engine.dispose()
 
 
@@ -170,7 +176,7 @@ async def measure(
                     bare = await bare_time(body, asks, workdir)
                     ratio = f"{seconds / bare:.0f}x the bare page"
                     lines.append(
-                        f"  {name:16} {seconds * 1e3:7.1f} ms   server CPU {cpu * 1e3:6.1f} ms   "
+                        f"  {name:24} {seconds * 1e3:7.1f} ms   server CPU {cpu * 1e3:6.1f} ms   "
                         f"bare {bare * 1e3:6.1f} ms   {len(body) / 1024:7.0f} KiB   "
                         f"{seconds / bare:5.1f}x"
                     )
