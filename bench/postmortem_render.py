@@ -111,7 +111,7 @@ async def from_database(workdir: Path, renderer: Renderer, runs: int) -> tuple[f
     database = workdir / "warroom.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "WARROOM_LOG_LEVEL": "WARNING"}
     subprocess.run([python(), "-m", "bot", "db", "upgrade"], env=env, check=True)
-    seed(database, "T0BENCH", 1, WRITTEN_ENTRIES)
+    await seed(f"sqlite:///{database}", "T0BENCH", 1, WRITTEN_ENTRIES)
     engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
     now = minutes(0)
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
+import subprocess
 import urllib.parse
 import zlib
 from collections import Counter
@@ -31,8 +33,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
-from emulator import SlackEmulator
-from tests.conftest import ALICE, CAROL, Clock, Warroom
+from bot.record.agents import tokens
+from bot.record.escalation.policies import parse_policies
+from bot.store.db import session_scope
+from emulator import Channel, SlackEmulator
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX, at
 from tests.flows.test_status_page_replay import TITLES, replay
 from tests.helpers.incidents import command, declare_incident, open_incident
@@ -73,15 +78,35 @@ PAGES = {
     "follow-ups": "/follow-ups",
     "maintenance": "/maintenance",
     "person": f"/oncall/people/{ALICE}",
+    "policy": "/oncall/policies/payments",
+    "agents": "/agents",
 }
 WIDTHS: dict[str, dict[str, Any]] = {
     "1280": {"viewport": LAPTOP},
     "375": {"viewport": SMALL_PHONE, "is_mobile": True, "has_touch": True},
 }
-# The pages the README shows (at both widths), out of PAGES.
+# The pages the README and the manual's web view show (at both widths), out of PAGES.
 README_PAGES = (
     *("list", "incident", "draft", "history", "insights"),
     *("oncall", "schedule", "status", "api-docs"),
+)
+# The pages the manual shows beside what it says of them, at 1280 px only (docs/on-call.md,
+# docs/follow-ups.md, docs/agents.md).
+MANUAL_PAGES = ("follow-ups", "person", "policy", "agents")
+# The payments schedule's escalation policy, for its page (no severity pages by it: the
+# pictures' incidents page nobody).
+PAYMENTS_POLICY = parse_policies(
+    {
+        "policies": {
+            "payments": {
+                "levels": [
+                    {"timeout": "10m", "targets": [{"schedule": "payments"}, {"user": CAROL}]},
+                    {"timeout": "15m", "targets": [{"user": BOB}]},
+                ],
+                "repeat": 1,
+            }
+        }
+    }
 )
 # The README's pictures show a page's first screens, not all of a long page (the API docs).
 README_TALLEST = 3000
@@ -140,13 +165,15 @@ async def watched_page(browser: Browser, warroom: Warroom, **options: Any) -> As
         await context.close()
 
 
-async def seeded(warroom: Warroom) -> None:
-    """INC-1 (SEV3) on the first day, INC-2 (SEV1) two days later, both declared from Slack."""
+async def seeded(warroom: Warroom) -> Channel:
+    """INC-1 (SEV3) on the first day, INC-2 (SEV1) two days later, both declared from Slack;
+    INC-1's channel."""
     slack = warroom.slack
-    await open_incident(warroom, "Checkout returns 500s")
+    first = await open_incident(warroom, "Checkout returns 500s")
     warroom.clock.now = SECOND_DECLARED
     await declare_incident(slack, "sev1 Payments queue stalled", pinned=True)
     await slack.drain()
+    return first
 
 
 async def sign_in_with_slack(page: Page, warroom: Warroom) -> None:
@@ -264,6 +291,16 @@ async def screenshot(page: Page, path: Path, tallest: int | None = None) -> byte
     assert drawn > 0.02, f"{path.name}: only {drawn:.1%} of the pixels are not the background"
     assert len(colours) > 64, f"{path.name}: only {len(colours)} colours"
     return png
+
+
+def kept_small(path: Path) -> None:
+    """A picture kept for the manual (``WARROOM_KEEP_SCREENSHOTS``) made about a third of its
+    size by pngquant, when it is installed (``apt-get install pngquant``): 256 colours are
+    plenty for a page, and the manual's pictures stay well under 300 KB."""
+    if KEEP_SCREENSHOTS and (pngquant := shutil.which("pngquant")):
+        options = ["--quality", "80-95", "--strip", "--skip-if-larger", "--force"]
+        # Exit 98/99: no smaller file at that quality; the picture stays as it was taken.
+        subprocess.run([pngquant, *options, "--ext", ".png", str(path)], check=False)
 
 
 async def smallest_text(page: Page) -> float:
@@ -411,6 +448,7 @@ async def test_the_status_page_as_customers_see_it_on_a_laptop_and_a_phone(
                 await no_sideways_scroll(page)
                 assert await smallest_text(page) >= SMALLEST_TEXT_PX
                 await screenshot(page, keep / name)
+                kept_small(keep / name)
 
 
 DB_WORK = "Reports may lag while we move the main database."
@@ -472,14 +510,28 @@ async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
 # -- accessibility, every page at both widths ------------------------------------------------
 @asynccontextmanager
 async def every_page_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
-    """Two incidents (`seeded`) and two on-call schedules, payments and support."""
+    """Two incidents (`seeded`), a follow-up of INC-1's, two on-call schedules (payments and
+    support), the payments escalation policy and two agents' tokens."""
     async with web_warroom(
         slack,
         sqlite_url,
         Clock(FIRST_DECLARED),
         oncall__schedules=two_schedules(FIRST_DECLARED),
+        escalation__policies=PAYMENTS_POLICY,
     ) as warroom:
-        await seeded(warroom)
+        first = await seeded(warroom)
+        await command(warroom, first, "action @bob --due fri write the checkout runbook")
+        async with session_scope(warroom.engine) as session:
+            for name, scope in (("dashboards", "read"), ("triage-bot", "propose")):
+                await tokens.create(
+                    session,
+                    name=name,
+                    scope=scope,
+                    private=False,
+                    expires_days=None,
+                    now=warroom.clock(),
+                )
+            await session.commit()
         # An override to come, so the schedule's table of overrides (and its Cancel) shows.
         override = {
             "user": CAROL,
@@ -580,8 +632,9 @@ async def test_every_page_passes_axe_and_fits_the_width(
     slack: SlackEmulator, sqlite_url: str, chromium: Browser, tmp_path: Path, width: str
 ) -> None:
     """The list, an incident, its draft and history, insights, on call, a schedule, the status
-    page and the API docs: no serious or critical axe-core violation of WCAG 2.2 AA, and no
-    sideways scrolling, at 1280 px and at 375 px. The pictures are the README's."""
+    page, the API docs, follow-ups, maintenance, a person, a policy and the agents: no serious
+    or critical axe-core violation of WCAG 2.2 AA, and no sideways scrolling, at 1280 px and at
+    375 px. The pictures are the README's and the manual's (README_PAGES, MANUAL_PAGES)."""
     keep = Path(KEEP_SCREENSHOTS) if KEEP_SCREENSHOTS else tmp_path
     problems: list[str] = []
     async with (
@@ -600,8 +653,11 @@ async def test_every_page_passes_axe_and_fits_the_width(
                 problems.append(f"{name} at {width} px: field borders below 3:1: {faint}")
             if overflow := await scrolls_sideways(page):
                 problems.append(f"{name} at {width} px scrolls sideways: {overflow}")
-            pictures = keep if name in README_PAGES else tmp_path
+            pictured = name in README_PAGES or (name in MANUAL_PAGES and width == "1280")
+            pictures = keep if pictured else tmp_path
             await screenshot(page, pictures / f"web-{name}-{width}.png", tallest=README_TALLEST)
+            if pictured:
+                kept_small(pictures / f"web-{name}-{width}.png")
     assert not problems, "\n".join(problems)
 
 

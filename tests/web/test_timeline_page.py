@@ -82,6 +82,18 @@ async def write_record(engine: AsyncEngine, seed: int) -> int:
                 slack_channel=f"C0INCIDENT{seed}",
                 slack_ts=f"{1772949600 + number}.000100",
             )
+        # Stakeholder updates and fixes, some at one moment: the page reads only the latest
+        # update (its header) and the first fix (the mitigation's start).
+        for number in range(rng.randrange(0, 5)):
+            for kind in (TimelineKind.UPDATE, TimelineKind.MITIGATION):
+                add_entry(
+                    session,
+                    incident,
+                    kind=kind,
+                    text=f"{kind.value} {number}",
+                    author=rng.choice(PEOPLE),
+                    occurred_at=rng.choice(moments[:3]),
+                )
         # A message marked investigation, then a dead end: one line of the whole draft.
         for number in range(rng.randrange(0, 3)):
             said_at = rng.choice(moments)

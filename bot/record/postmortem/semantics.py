@@ -382,16 +382,28 @@ def followed_first(kinds: Sequence[str], stamps: Sequence[str | None]) -> dict[i
     """By its index, each line of a message marked investigation that was also marked
     otherwise (a dead end, the cause): the index of the line that says both (the last other
     mark). A long timeline's pages decide the same from the entries' moments."""
-    marks: dict[str, list[int]] = {}
+    # The messages marked investigation first (a few of a long timeline's lines), then the
+    # other marks of those messages alone: not a list for every marked message.
+    investigated: dict[str, list[int]] = {}
     for index, (kind, ts) in enumerate(zip(kinds, stamps, strict=True)):
-        if ts and (kind in MARKED_KINDS or kind == _RULED_OUT):
-            marks.setdefault(ts, []).append(index)
-    said: dict[int, int] = {}
-    for indexes in marks.values():
-        other = [at for at in indexes if kinds[at] != _INVESTIGATION]
-        if other:
-            said |= {at: other[-1] for at in indexes if kinds[at] == _INVESTIGATION}
-    return said
+        if ts and kind == _INVESTIGATION:
+            investigated.setdefault(ts, []).append(index)
+    if not investigated:
+        return {}
+    last_other: dict[str, int] = {}
+    for index, (kind, ts) in enumerate(zip(kinds, stamps, strict=True)):
+        if (
+            ts in investigated
+            and kind != _INVESTIGATION
+            and (kind in MARKED_KINDS or kind == _RULED_OUT)
+        ):
+            last_other[ts] = index
+    return {
+        at: last_other[ts]
+        for ts, indexes in investigated.items()
+        if ts in last_other
+        for at in indexes
+    }
 
 
 def _announced(

@@ -37,22 +37,24 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, Milestone, TimelineKind
 
 # The entries the page's summary shows besides its page of the timeline: impact, root cause
-# findings, the trigger, follow-ups (its tasks) and the stakeholder updates (its header shows
-# the latest); and those its milestones are read from:
-# the fixes and the messages marked recovered (when the mitigation worked, a proposed impact
-# end). tests/web/test_timeline_page.py renders the page both ways, so a template that starts
-# showing another kind fails there until it is named here.
+# findings, the trigger, follow-ups (its tasks), the messages marked recovered (when the
+# mitigation worked, a proposed impact end); of the stakeholder updates only the latest (its
+# header shows it) and of the fixes only the first (the mitigation's start, which the
+# milestones are read from): a long war room posts thousands of each, which the page had
+# read and written out to show one. tests/web/test_timeline_page.py renders the page both
+# ways, so a template that starts showing another kind, or more of one, fails there until
+# it is named here.
 SUMMARY_KINDS = frozenset(
     {
         TimelineKind.IMPACT.value,
         TimelineKind.ROOT_CAUSE.value,
         TimelineKind.TRIGGER.value,
         TimelineKind.FOLLOW_UP.value,
-        TimelineKind.MITIGATION.value,
         TimelineKind.RECOVERED.value,
-        TimelineKind.UPDATE.value,
     }
 )
+_LATEST_UPDATE = TimelineKind.UPDATE.value
+_FIRST_MITIGATION = TimelineKind.MITIGATION.value
 # A milestone set by hand is a line of the curated timeline of its own (``curated_timeline``).
 _HAND_SET = frozenset(f"milestone_{milestone.value}" for milestone in Milestone)
 
@@ -108,7 +110,10 @@ async def read_timeline_page(
         on_page = {line.id for line in page if isinstance(line, timeline.EntryMoment)}
         on_page |= {first for line in list(on_page) for first in partners.get(line, ())}
         hand_set = {line.kind for line in page if isinstance(line, Line)}
-        entries = await timeline.entry_rows(session, incident_id, ids=on_page, kinds=SUMMARY_KINDS)
+        summary = _summary_ids(moments)
+        entries = await timeline.entry_rows(
+            session, incident_id, ids=on_page | summary, kinds=SUMMARY_KINDS
+        )
         record = await load_record(session, incident, types, entries=entries)
         names = await known_names(session, record.user_ids())
     code, style = chosen_template(incident, language=language, style=style)
@@ -121,7 +126,9 @@ async def read_timeline_page(
         )
 
     def build() -> TimelinePage:
-        draft = arrange([entry for entry in entries if entry.kind in SUMMARY_KINDS])
+        draft = arrange(
+            [entry for entry in entries if entry.kind in SUMMARY_KINDS or entry.id in summary]
+        )
         # The page's entries keep their order among themselves; of the milestones set by
         # hand, the page keeps those that stand on it; its milestones are the summary's.
         lines = arrange([entry for entry in entries if entry.id in on_page], draft).timeline
@@ -133,3 +140,11 @@ async def read_timeline_page(
         return TimelinePage(draft, lines, len(ordered), kinds)
 
     return await asyncio.to_thread(build)
+
+
+def _summary_ids(moments: list[timeline.EntryMoment]) -> set[int]:
+    """The latest stakeholder update's entry and the first fix's (``SUMMARY_KINDS``), in the
+    entries' order as ``read_draft`` has them."""
+    first = next((m.id for m in moments if m.kind == _FIRST_MITIGATION), None)
+    latest = next((m.id for m in reversed(moments) if m.kind == _LATEST_UPDATE), None)
+    return {found for found in (first, latest) if found is not None}
