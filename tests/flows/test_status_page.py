@@ -691,6 +691,62 @@ async def test_the_page_shows_the_50_latest_in_two_queries(payplug: Warroom) -> 
     assert len([s for s in statements if "public_update" in s]) == 4
 
 
+async def test_an_ongoing_incident_stays_on_top_under_many_newer_resolved_ones(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """A long outage, its last update older than the updates of 55 incidents resolved since:
+    the page reads at most 50 incidents, and the one under way is among them, first, with
+    the banner its impact, however many were resolved after its last word."""
+    async with (
+        running_warroom(slack, database_url, Clock(at(15, 15))) as warroom,
+        session_scope(warroom.engine) as session,
+    ):
+        for number in range(1, 57):
+            ongoing = number == 1
+            day = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=number)
+            incident = Incident(
+                team_id="T1",
+                number=number,
+                title="t",
+                declared_by=ALICE,
+                declared_at=day,
+                severity="SEV1" if ongoing else "SEV3",
+                status="investigating" if ongoing else "resolved",
+                resolved_at=None if ongoing else day + timedelta(hours=2),
+            )
+            session.add(incident)
+            await session.flush()
+            session.add(
+                PublicIncident(
+                    incident_id=incident.id or 0,
+                    components=["Checkout" if ongoing else f"component {number}"],
+                    made_public_by=ALICE,
+                    made_public_at=day,
+                )
+            )
+            await session.flush()
+            for hour, status in ((1, "investigating"), (2, "resolved")):
+                if ongoing and status == "resolved":
+                    continue
+                session.add(
+                    PublicUpdate(
+                        incident_id=incident.id or 0,
+                        status=status,
+                        texts={"en": f"words {number}.{hour}"},
+                        published_at=day + timedelta(hours=hour),
+                    )
+                )
+        await session.commit()
+        _, page, _ = await get(warroom, "/status?lang=en")
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "words 1.1" in page, "the incident under way is not on the page"
+    assert text.index("words 1.1") < text.index("words 56.2")
+    assert "Major outage · Affected: Checkout" in text
+    # Under way all along: each of the last 90 days is marked, however old its last word.
+    assert "Checkout: 90 days with an incident" in text
+    assert len(re.findall(r"words (\d+)\.1", page)) == 50
+
+
 async def feed_from(warroom: Warroom, host: str) -> ET.Element:
     headers = {"Host": host}
     async with (
