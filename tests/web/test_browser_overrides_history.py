@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from emulator import SlackEmulator
-from tests.conftest import BOB, Clock
+from tests.conftest import ALICE, BOB, Clock
 from tests.flows.test_status_page import SMALLEST_TEXT_PX
 from tests.helpers.incidents import open_incident
 from tests.helpers.web_view import web_warroom
@@ -183,3 +183,33 @@ async def test_insight_tiles_keep_each_value_on_one_line_on_a_phone(
         )
         assert lines and all(count < 1.5 for count in lines), lines
         await checked(page, "insights at 375 px")
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_refused_maintenance_window_is_said_at_its_field_in_a_browser(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser, width: str
+) -> None:
+    """A window whose end comes before its start: the words under "To", that field marked
+    invalid, what was typed kept; axe-core, the width and the text size hold."""
+    async with web_warroom(
+        slack, sqlite_url, Clock(FIRST_DECLARED), maintenance__allowed=(ALICE,)
+    ) as warroom:
+        context = await chromium.new_context(**WIDTHS[width])
+        try:
+            page = await context.new_page()
+            await sign_in_with_slack(page, warroom)
+            await page.goto(f"{warroom.url}/maintenance")
+            await page.locator("#window-labels").fill("service=checkout")
+            await page.locator("#window-start").fill("2026-03-12 12:00")
+            await page.locator("#window-end").fill("2026-03-12 11:00")
+            await page.locator("#window-public").fill("Checkout may be slow.")
+            async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+                await page.get_by_role("button", name="Add the window").click()
+            assert (await answer.value).status == 400
+            problem = page.locator("#window-end-problem")
+            assert "before it starts" in await problem.inner_text()
+            assert await page.locator("#window-end").get_attribute("aria-invalid") == "true"
+            assert await page.locator("#window-public").input_value() == "Checkout may be slow."
+            await checked(page, f"the refused window at {width} px")
+        finally:
+            await context.close()
