@@ -162,6 +162,16 @@ async def test_the_channel_history_as_slack_shows_it_in_a_browser(
                 " #history [onmouseover], #history a[href^=javascript]').length"
             )
             assert injected == 0 and not dialogs
+            # On a phone a message is a card, as in Slack: when and who on one line, the
+            # message under them; on a laptop, a row of the table.
+            row = history.locator("tbody tr", has_text="Rolled back")
+            tops = []
+            for n in (1, 2, 3):
+                box = await row.locator(f"td:nth-child({n})").bounding_box()
+                assert box is not None
+                tops.append(box["y"])
+            assert abs(tops[0] - tops[1]) < 8, (width, tops)
+            assert (tops[2] > tops[0] + 8) == (width == "375"), (width, tops)
             await checked(page, f"the history at {width} px")
 
 
