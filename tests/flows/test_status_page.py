@@ -478,12 +478,19 @@ async def publish_checkout(payplug: Warroom) -> None:
     "asked", ["/etc/passwd", "../../etc/passwd", ":/etc/localtime", "UTC+05:00", "x" * 64]
 )
 async def test_an_unknown_viewer_zone_falls_back_to_utc(payplug: Warroom, asked: str) -> None:
+    """The page in UTC all the same, answered 400 as a form refusing what was typed: the
+    zone kept in its field, marked invalid, the words beside it (issue 63, bad input)."""
     await publish_checkout(payplug)
 
     status, page, _ = await get(payplug, f"/status?lang=en&tz={quote(asked, safe='')}")
 
-    assert status == 200 and "Checkout fails for some" in page
-    assert f"There is no time zone called “{html.escape(asked)}”: times are in UTC" in page
+    assert status == 400 and "Checkout fails for some" in page
+    said = f"There is no time zone called “{html.escape(asked)}”: times are in UTC"
+    assert f'<span class="problem" id="tz-problem">{said}' in page
+    assert (
+        f'<input id="tz" name="tz" value="{html.escape(asked)}" size="24" aria-invalid="true"'
+        ' aria-describedby="tz-problem">'
+    ) in page
 
 
 @pytest.mark.parametrize("asked", ["%00", "%01%1b", "Europe%2FParis%00", "%7f%c2%85%ef%bf%be"])
@@ -493,7 +500,7 @@ async def test_control_characters_asked_for_are_never_echoed(payplug: Warroom, a
 
     status, page, _ = await get(payplug, f"/status?lang=en&tz={asked}")
 
-    assert status == 200 and "There is no time zone called" in page
+    assert status == 400 and "There is no time zone called" in page
     forbidden = [c for c in page if (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F]
     assert forbidden == [] and "\ufffe" not in page
 

@@ -223,3 +223,27 @@ async def test_a_refused_maintenance_window_is_said_at_its_field_in_a_browser(
             await checked(page, f"the refused window at {width} px")
         finally:
             await context.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_zone_that_does_not_exist_is_said_at_its_field_in_a_browser(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser, width: str
+) -> None:
+    """The status page, the follow-ups, on call and a schedule asked for in a zone that does
+    not exist: 400, the zone kept in its field, marked invalid, the words beside it; axe-core,
+    the width and the text size hold."""
+    async with every_page_warroom(slack, sqlite_url) as warroom:
+        context = await chromium.new_context(**WIDTHS[width])
+        try:
+            page = await context.new_page()
+            await sign_in_with_slack(page, warroom)
+            for where in ("/status", "/follow-ups", "/oncall", "/oncall/payments"):
+                answer = await page.goto(f"{warroom.url}{where}?tz=Mars/Olympus")
+                assert answer is not None and answer.status == 400, where
+                assert await page.locator("#tz").input_value() == "Mars/Olympus"
+                assert await page.locator("#tz").get_attribute("aria-invalid") == "true"
+                said = await page.locator("#tz-problem").inner_text()
+                assert "There is no time zone called “Mars/Olympus”" in said, where
+                await checked(page, f"{where} in an unknown zone at {width} px")
+        finally:
+            await context.close()

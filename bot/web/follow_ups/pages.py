@@ -33,7 +33,7 @@ from bot.web.auth import check_csrf, csrf_token, guest_viewer, page_viewer, with
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import not_allowed, read_form, render_page
 from bot.web.reading import open_follow_ups_for, own_zone, requested_incident, team_of
-from bot.web.status_page.pages import viewer_zone
+from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ async def follow_ups_page(request: web.Request) -> web.Response:
         now=now,
         zone=zone,
         unknown_zone=unknown_zone,
+        status=ZONE_REFUSED if unknown_zone else 200,
         mine=mine,
         same=await _possibly_same(web_, rows),
     )
