@@ -754,6 +754,58 @@ async def test_an_ongoing_incident_stays_on_top_under_many_newer_resolved_ones(
     assert len(re.findall(r"words (\d+)\.1", page)) == 50
 
 
+async def test_incidents_under_way_worst_first_then_the_resolved_last_resolved_first(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Three under way (a SEV3 started last, a SEV1 first, a SEV2 between) and two resolved
+    (the one resolved last was declared first, and the other's update is the newest): the
+    SEV1, the SEV2, the SEV3, then the one resolved last, then the other (issue 63 item 1)."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [  # number, severity, declared (hours after start), resolved, last update
+        (1, "SEV1", 1, None, 2),
+        (2, "SEV2", 2, None, 3),
+        (3, "SEV3", 3, None, 4),
+        (4, "SEV2", 0, 20, 20),
+        (5, "SEV1", 5, 10, 30),
+    ]
+    async with (
+        running_warroom(slack, sqlite_url, Clock(start + timedelta(days=1))) as warroom,
+        session_scope(warroom.engine) as session,
+    ):
+        for number, severity, declared, resolved, last in rows:
+            incident = Incident(
+                team_id="T1",
+                number=number,
+                title="t",
+                declared_by=ALICE,
+                declared_at=start + timedelta(hours=declared),
+                severity=severity,
+                status="investigating" if resolved is None else "resolved",
+                resolved_at=None if resolved is None else start + timedelta(hours=resolved),
+            )
+            session.add(incident)
+            await session.flush()
+            session.add(
+                PublicIncident(
+                    incident_id=incident.id or 0,
+                    components=["Checkout"],
+                    made_public_by=ALICE,
+                    made_public_at=incident.declared_at,
+                )
+            )
+            session.add(
+                PublicUpdate(
+                    incident_id=incident.id or 0,
+                    status="investigating" if resolved is None else "resolved",
+                    texts={"en": f"words {number}."},
+                    published_at=start + timedelta(hours=last),
+                )
+            )
+        await session.commit()
+        _, page, _ = await get(warroom, "/status?lang=en")
+    assert re.findall(r"words (\d)\.", page) == ["1", "2", "3", "4", "5"]
+
+
 async def feed_from(warroom: Warroom, host: str) -> ET.Element:
     headers = {"Host": host}
     async with (
