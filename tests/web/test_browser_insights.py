@@ -22,7 +22,7 @@ from tests.web.test_browser import (
     sign_in_with_slack,
     watched_page,
 )
-from tests.web.test_browser_overrides_history import checked
+from tests.web.test_browser_overrides_history import checked, refusals_page, refused_at
 from tests.web.test_insights_page import NOW, seed
 
 # Each visible chart text's size on screen (its font size times the SVG's scale), and
@@ -93,21 +93,11 @@ async def test_a_refused_filter_is_said_at_its_field_in_a_browser(
     a 400 as a console error.)"""
     async with web_warroom(slack, sqlite_url, Clock(NOW)) as warroom:
         await seed(warroom)
-        context = await chromium.new_context(**WIDTHS[width])
-        try:
-            page = await context.new_page()
-            await sign_in_with_slack(page, warroom)
+        async with refusals_page(chromium, warroom, WIDTHS[width]) as page:
             await page.goto(f"{warroom.url}/insights")
             await page.locator("#from").fill("2026-03-10")
             await page.locator("#to").fill("2026-03-01")
-            async with page.expect_response(lambda r: "/insights?" in r.url) as answer:
-                await page.get_by_role("button", name="Show").click()
-            assert (await answer.value).status == 400
-            problem = page.locator("#to-problem")
-            assert "is before the from date" in await problem.inner_text()
-            assert await page.locator("#to").get_attribute("aria-invalid") == "true"
+            await refused_at(page, "Show", "to", "is before the from date")
             assert await page.locator("#from").input_value() == "2026-03-10"
             assert await page.locator("#headline").count() == 1
             await checked(page, f"the refused insights at {width} px")
-        finally:
-            await context.close()
