@@ -195,3 +195,5 @@ async def test_a_filter_that_cannot_be_used_is_a_400_saying_why_at_its_field(
         if name in ("from", "to"):
             assert f'id="{name}" name="{name}" value="{value}"' in page  # kept as sent
     assert 'id="headline"' in page  # the page itself, not an error page
+    if "period=" not in query:  # the period the numbers are over is the one chosen
+        assert '<option value="90" selected>' in page

@@ -82,7 +82,8 @@ def parse_insight_filters(query: QueryString, *, today: date) -> InsightFilters:
 def sent_form(query: QueryString) -> dict[str, object]:
     """The filter form as it was sent (a refused one is shown again as typed)."""
     return {
-        "period": query.get("period", ""),
+        # The period the numbers are then over, unless another was sent.
+        "period": query.get("period", str(DEFAULT_PERIOD)),
         "from": query.get("from", ""),
         "to": query.get("to", ""),
         "severities": tuple(s.strip().upper() for s in query.getall("severity", [])),
