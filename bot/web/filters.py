@@ -37,7 +37,12 @@ QueryString = MultiMapping[str]
 
 
 class FilterError(ValueError):
-    """A filter value that cannot be used; the message says which and why."""
+    """A filter value that cannot be used; the message says which and why, ``field`` which
+    of the form's fields it is about (a page that shows its form again says it there)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_filters(

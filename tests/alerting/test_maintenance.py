@@ -4,6 +4,7 @@ and the window's record of what it silenced."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -349,3 +350,44 @@ async def test_the_web_form_makes_a_window_public_and_refuses_too_long_words(
             assert "Not on the status page" in visible_text(await answer.text())
         page = await status_page(warroom)
         assert page.count(UPGRADE) == 1 and "In progress" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "said"),
+    [
+        ("labels", {"labels": "checkout"}, "is not a label and its value"),
+        ("labels", {"labels": "service=a service=b"}, "service"),
+        ("start", {"start": "someday"}, "could not read"),
+        ("end", {"end": "someday"}, "could not read"),
+        ("end", {"end": ""}, "Say when"),
+        ("end", {"start": "2026-08-03 12:00", "end": "2026-08-03 11:00"}, "before it starts"),
+        ("public", {"public": "y" * 501}, "500 characters at most"),
+    ],
+)
+async def test_a_refused_window_is_said_at_its_field_with_the_form_kept(
+    slack: SlackEmulator, sqlite_url: str, field: str, typed: dict[str, str], said: str
+) -> None:
+    """Each refusal the maintenance form can meet is said beside the field it is about, that
+    field marked invalid and pointing at the words (a screen reader reads them with it), and
+    everything typed is kept (issue 63: bad input in words at the field, 400, never a 5xx)."""
+    async with (
+        web_warroom(slack, sqlite_url, Clock(NOW), maintenance__allowed=(ALICE,)) as warroom,
+        browser() as alice,
+    ):
+        await sign_in(alice, warroom, ALICE)
+        async with alice.get(f"{warroom.url}/maintenance") as answer:
+            token = csrf_of(await answer.text())
+        form = {"labels": "service=checkout", "start": "now", "end": "18:00", "public": "Slow"}
+        form |= typed
+        async with alice.post(f"{warroom.url}/maintenance", data={**form, "csrf": token}) as a:
+            assert a.status == 400
+            page = await a.text()
+    marked = re.findall(r'id="window-(\w+)"[^>]*aria-invalid="true"', page)
+    assert marked == [field], marked
+    words = re.search(
+        rf'<span class="field-problem" id="window-{field}-problem">(.*?)</span>', page
+    )
+    assert words is not None and said in visible_text(words.group(1)), page
+    assert f'aria-describedby="window-{field}-problem' in page
+    for name, value in form.items():
+        assert (f'value="{value}"' if name != "public" else f">{value}</textarea>") in page

@@ -244,6 +244,12 @@ async def test_the_follow_ups_list_filters_by_owner_and_marks_done(
                 shown = " ".join(visible_text(await r.text()).split())
             assert "roll back the flag" in shown and "write the runbook" not in shown
             assert "1 hour overdue (Tue 10 Mar 12:00 CET)" in shown
+            # A zone that does not exist: refused at its field (400), kept as typed.
+            async with dave.get(f"{warroom.url}/follow-ups?tz=Mars/Olympus") as r:
+                assert r.status == 400
+                refused = await r.text()
+            assert 'value="Mars/Olympus" size="20" aria-invalid="true"' in refused
+            assert 'id="tz-problem">There is no time zone called “Mars/Olympus”' in refused
             async with dave.get(f"{warroom.url}/follow-ups") as answer:
                 html = await answer.text()
             # Dave owns neither and is not among the incident's people: refused.

@@ -478,12 +478,19 @@ async def publish_checkout(payplug: Warroom) -> None:
     "asked", ["/etc/passwd", "../../etc/passwd", ":/etc/localtime", "UTC+05:00", "x" * 64]
 )
 async def test_an_unknown_viewer_zone_falls_back_to_utc(payplug: Warroom, asked: str) -> None:
+    """The page in UTC all the same, answered 400 as a form refusing what was typed: the
+    zone kept in its field, marked invalid, the words beside it (issue 63, bad input)."""
     await publish_checkout(payplug)
 
     status, page, _ = await get(payplug, f"/status?lang=en&tz={quote(asked, safe='')}")
 
-    assert status == 200 and "Checkout fails for some" in page
-    assert f"There is no time zone called “{html.escape(asked)}”: times are in UTC" in page
+    assert status == 400 and "Checkout fails for some" in page
+    said = f"There is no time zone called “{html.escape(asked)}”: times are in UTC"
+    assert f'<span class="problem" id="tz-problem">{said}' in page
+    assert (
+        f'<input id="tz" name="tz" value="{html.escape(asked)}" size="24" aria-invalid="true"'
+        ' aria-describedby="tz-problem">'
+    ) in page
 
 
 @pytest.mark.parametrize("asked", ["%00", "%01%1b", "Europe%2FParis%00", "%7f%c2%85%ef%bf%be"])
@@ -493,7 +500,7 @@ async def test_control_characters_asked_for_are_never_echoed(payplug: Warroom, a
 
     status, page, _ = await get(payplug, f"/status?lang=en&tz={asked}")
 
-    assert status == 200 and "There is no time zone called" in page
+    assert status == 400 and "There is no time zone called" in page
     forbidden = [c for c in page if (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F]
     assert forbidden == [] and "\ufffe" not in page
 
@@ -689,6 +696,114 @@ async def test_the_page_shows_the_50_latest_in_two_queries(payplug: Warroom) -> 
     assert "words 59.1" in page and "words 10.1" in page
     # Two for the incidents shown, two for the 90 days under them.
     assert len([s for s in statements if "public_update" in s]) == 4
+
+
+async def test_an_ongoing_incident_stays_on_top_under_many_newer_resolved_ones(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """A long outage, its last update older than the updates of 55 incidents resolved since:
+    the page reads at most 50 incidents, and the one under way is among them, first, with
+    the banner its impact, however many were resolved after its last word."""
+    async with (
+        running_warroom(slack, database_url, Clock(at(15, 15))) as warroom,
+        session_scope(warroom.engine) as session,
+    ):
+        for number in range(1, 57):
+            ongoing = number == 1
+            day = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=number)
+            incident = Incident(
+                team_id="T1",
+                number=number,
+                title="t",
+                declared_by=ALICE,
+                declared_at=day,
+                severity="SEV1" if ongoing else "SEV3",
+                status="investigating" if ongoing else "resolved",
+                resolved_at=None if ongoing else day + timedelta(hours=2),
+            )
+            session.add(incident)
+            await session.flush()
+            session.add(
+                PublicIncident(
+                    incident_id=incident.id or 0,
+                    components=["Checkout" if ongoing else f"component {number}"],
+                    made_public_by=ALICE,
+                    made_public_at=day,
+                )
+            )
+            await session.flush()
+            for hour, status in ((1, "investigating"), (2, "resolved")):
+                if ongoing and status == "resolved":
+                    continue
+                session.add(
+                    PublicUpdate(
+                        incident_id=incident.id or 0,
+                        status=status,
+                        texts={"en": f"words {number}.{hour}"},
+                        published_at=day + timedelta(hours=hour),
+                    )
+                )
+        await session.commit()
+        _, page, _ = await get(warroom, "/status?lang=en")
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "words 1.1" in page, "the incident under way is not on the page"
+    assert text.index("words 1.1") < text.index("words 56.2")
+    assert "Major outage · Affected: Checkout" in text
+    # Under way all along: each of the last 90 days is marked, however old its last word.
+    assert "Checkout: 90 days with an incident" in text
+    assert len(re.findall(r"words (\d+)\.1", page)) == 50
+
+
+async def test_incidents_under_way_worst_first_then_the_resolved_last_resolved_first(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """Three under way (a SEV3 started last, a SEV1 first, a SEV2 between) and two resolved
+    (the one resolved last was declared first, and the other's update is the newest): the
+    SEV1, the SEV2, the SEV3, then the one resolved last, then the other (issue 63 item 1)."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [  # number, severity, declared (hours after start), resolved, last update
+        (1, "SEV1", 1, None, 2),
+        (2, "SEV2", 2, None, 3),
+        (3, "SEV3", 3, None, 4),
+        (4, "SEV2", 0, 20, 20),
+        (5, "SEV1", 5, 10, 30),
+    ]
+    async with (
+        running_warroom(slack, sqlite_url, Clock(start + timedelta(days=1))) as warroom,
+        session_scope(warroom.engine) as session,
+    ):
+        for number, severity, declared, resolved, last in rows:
+            incident = Incident(
+                team_id="T1",
+                number=number,
+                title="t",
+                declared_by=ALICE,
+                declared_at=start + timedelta(hours=declared),
+                severity=severity,
+                status="investigating" if resolved is None else "resolved",
+                resolved_at=None if resolved is None else start + timedelta(hours=resolved),
+            )
+            session.add(incident)
+            await session.flush()
+            session.add(
+                PublicIncident(
+                    incident_id=incident.id or 0,
+                    components=["Checkout"],
+                    made_public_by=ALICE,
+                    made_public_at=incident.declared_at,
+                )
+            )
+            session.add(
+                PublicUpdate(
+                    incident_id=incident.id or 0,
+                    status="investigating" if resolved is None else "resolved",
+                    texts={"en": f"words {number}."},
+                    published_at=start + timedelta(hours=last),
+                )
+            )
+        await session.commit()
+        _, page, _ = await get(warroom, "/status?lang=en")
+    assert re.findall(r"words (\d)\.", page) == ["1", "2", "3", "4", "5"]
 
 
 async def feed_from(warroom: Warroom, host: str) -> ET.Element:

@@ -715,6 +715,13 @@ async def test_the_api_and_the_web_view_show_the_issue_and_whether_it_is_done(
             html := await page()
         )
         assert f'{link} <span class="muted">(open)</span>' in html
+        # The follow-ups worklist links the issue too, naming its tracker to screen readers.
+        async with http.get(f"{warroom.url}/follow-ups") as answer:
+            worklist = await answer.text()
+        assert (
+            f'add a canary <a class="issue" href="{issue.url}">acme/payments#1'
+            '<span class="visually-hidden"> in github</span></a>'
+        ) in worklist
 
         await trackers.github.close_issue(
             issue, f"{warroom.url}/trackers/github", SECRETS["github"]

@@ -124,8 +124,13 @@ async def test_the_list_shows_who_is_on_call_now_and_next_in_the_viewers_zone(
         assert "Wed 2026-03-11 18:00 CET nobody (a gap)" in shown
         status, html = await page(alice, f"{warroom.url}/oncall?tz=America/New_York")
         assert "Mon 2026-03-16 04:00 EDT" in text_of(html)
-        status, html = await page(alice, f"{warroom.url}/oncall?tz=Mars/Olympus")
-        assert status == 200 and "There is no time zone called “Mars/Olympus”" in text_of(html)
+        # A zone that does not exist: refused at its field (400), kept as typed, the times
+        # in the team's zone all the same; a schedule's and a person's page alike.
+        for where in ("/oncall", "/oncall/payments", f"/oncall/people/{ALICE}"):
+            status, html = await page(alice, f"{warroom.url}{where}?tz=Mars/Olympus")
+            assert status == 400, where
+            assert 'id="tz-problem">There is no time zone called “Mars/Olympus”' in html
+            assert 'value="Mars/Olympus" size="24" aria-invalid="true"' in html, where
         # A name is text, never markup: Eve takes support herself, from an hour ago (which is
         # history: it starts now) to 15:00 in Paris.
         slack.add_user("U0EVE", "eve", "Eve <b>Ops</b> & co")

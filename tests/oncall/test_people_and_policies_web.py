@@ -111,6 +111,8 @@ async def test_a_persons_page_lists_their_shifts_schedules_and_warns_when_no_pho
         assert "payments: Mon 2026-03-09 09:00 CET to Mon 2026-03-16 09:00 CET now" in shown
         assert "rings a phone" not in shown and "/calendar" not in html
         assert "Calendar links are given to each person for themselves" in shown
+        # His number is named by its method, never shown whole (issue 63: no address on a page).
+        assert "+15555550123" not in html and "5555550123" not in html
 
         # Carol is on call now in support, reached by email only: warned.
         status, html = await page(alice, f"{warroom.url}/oncall/people/{CAROL}")
@@ -118,6 +120,7 @@ async def test_a_persons_page_lists_their_shifts_schedules_and_warns_when_no_pho
         assert "is on call now (support), and no method of theirs rings a phone." in shown
         assert "only through methods that may stay silent" in shown
         assert "support: Wed 2026-03-11 09:00 CET to Wed 2026-03-11 18:00 CET now" in shown
+        assert "c@example.com" not in html
 
         # Someone the bot knows nothing of: 404, as a schedule that does not exist.
         status, html = await page(alice, f"{warroom.url}/oncall/people/U0NOBODY")

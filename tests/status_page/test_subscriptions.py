@@ -376,3 +376,23 @@ async def test_the_subscription_pages_are_valid_html(
         async with client.post(manage, data={"component": "x"}) as saved:
             pages["saved"] = await saved.text()
     assert await html_errors(pages, tmp_path) == []
+
+
+async def test_the_resolution_is_sent_once_in_warroom_words_when_nobody_writes_it(
+    warroom: Warroom, receiver: tuple[Receiver, str]
+) -> None:
+    """Resolving a public incident with nothing written for customers: the status change is
+    published in warroom's words once the grace has passed, and each subscriber is sent it
+    once (issue 63 item 1: every public update, resolution and maintenance notice)."""
+    hook, url = receiver
+    async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+        channel = await open_incident(warroom, "Checkout returns 500s")
+        await command(warroom, channel, "public Payments")
+        await sign_up(warroom, client, kind="webhook", address=url)
+    await command(warroom, channel, "update --public Card payments fail.")
+    await command(warroom, channel, "resolve")
+    await warroom.advance(minutes=5)
+    await warroom.run_jobs()
+    await warroom.run_jobs()  # run again: sent once all the same
+    statuses = [json.loads(body)["update"]["status"] for _, body in hook.received]
+    assert statuses == ["investigating", "resolved"], statuses

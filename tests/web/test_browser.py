@@ -495,7 +495,9 @@ async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
                 assert "Scheduled" in await cards.nth(2).inner_text()
                 assert "Search" in await cards.nth(3).inner_text()
                 banner = page.locator("header .banner")
-                assert "Major outage" in await banner.inner_text()
+                said = await banner.inner_text()
+                # The components on a line of their own under the state, not after a "·".
+                assert said.split() == ["Major", "outage", "Affected:", "Checkout"], said
                 box = await banner.bounding_box()
                 assert box is not None and box["width"] == options["viewport"]["width"]
                 # The banner comes before the first card, on the first screen.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Browser, Page
 
 from bot.record.oncall.schedules import parse_schedules
@@ -17,9 +18,11 @@ from tests.helpers.web_view import web_warroom
 from tests.web.test_browser import (
     LAPTOP,
     SMALL_PHONE,
+    WIDTHS,
     sign_in_with_slack,
     watched_page,
 )
+from tests.web.test_browser_overrides_history import checked, refusals_page, refused_at
 from tests.web.test_insights_page import NOW, seed
 
 # Each visible chart text's size on screen (its font size times the SVG's scale), and
@@ -78,3 +81,23 @@ async def test_chart_text_is_readable_on_a_phone_and_never_cut_off(
                 assert not cut, cut[:5]
                 shot = tmp_path / f"insights-{drawing}.png"
                 await page.screenshot(path=str(shot), full_page=True)
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_refused_filter_is_said_at_its_field_in_a_browser(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser, width: str
+) -> None:
+    """Dates picked the wrong way round: the page again, its form as picked, the words under
+    "to" (which is marked invalid); axe-core finds nothing serious, no sideways scrolling,
+    no text under 12 px. (A context of its own: the watched one counts the browser's note of
+    a 400 as a console error.)"""
+    async with web_warroom(slack, sqlite_url, Clock(NOW)) as warroom:
+        await seed(warroom)
+        async with refusals_page(chromium, warroom, WIDTHS[width]) as page:
+            await page.goto(f"{warroom.url}/insights")
+            await page.locator("#from").fill("2026-03-10")
+            await page.locator("#to").fill("2026-03-01")
+            await refused_at(page, "Show", "to", "is before the from date")
+            assert await page.locator("#from").input_value() == "2026-03-10"
+            assert await page.locator("#headline").count() == 1
+            await checked(page, f"the refused insights at {width} px")

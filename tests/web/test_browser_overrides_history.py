@@ -8,12 +8,14 @@ sideways scrolling, no text under 12 px."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from emulator import SlackEmulator
-from tests.conftest import BOB, Clock
+from tests.conftest import ALICE, BOB, Clock, Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX
 from tests.helpers.incidents import open_incident
 from tests.helpers.web_view import web_warroom
@@ -59,6 +61,31 @@ async def in_view(page: Page, selector: str) -> bool:
         " return r.top >= 0 && r.top < window.innerHeight && r.height > 0; }"
     )
     return seen
+
+
+@asynccontextmanager
+async def refusals_page(
+    chromium: Browser, warroom: Warroom, options: dict[str, Any]
+) -> AsyncIterator[Page]:
+    """A page signed in, in a context of its own: the watched one counts the browser's note
+    of a 400 as a console error."""
+    context = await chromium.new_context(**options)
+    try:
+        page = await context.new_page()
+        await sign_in_with_slack(page, warroom)
+        yield page
+    finally:
+        await context.close()
+
+
+async def refused_at(page: Page, button: str, field: str, words: str) -> None:
+    """Press ``button``: the form comes back 400 with ``words`` beside its field ``#field``,
+    which is marked invalid."""
+    async with page.expect_response(lambda r: r.request.is_navigation_request()) as answer:
+        await page.get_by_role("button", name=button).click()
+    assert (await answer.value).status == 400
+    assert words in await page.locator(f"#{field}-problem").inner_text()
+    assert await page.locator(f"#{field}").get_attribute("aria-invalid") == "true"
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
@@ -108,27 +135,16 @@ async def test_an_override_previewed_confirmed_and_cancelled_in_a_browser(
         await page.wait_for_url(lambda url: "cancelled=2" in url)
         assert "is cancelled" in await page.locator("#notice").inner_text()
         assert await in_view(page, "#notice")
-        # An end before its start: refused at the field, what was chosen kept. (A context of
-        # its own: the watched one counts the browser's note of a 400 as a console error.)
-        context = await chromium.new_context(**options)
-        try:
-            page = await context.new_page()
-            await sign_in_with_slack(page, warroom)
+        # An end before its start: refused at the field, what was chosen kept.
+        async with refusals_page(chromium, warroom, options) as page:
             await page.goto(f"{warroom.url}/oncall/payments")
             await page.locator("#override-user").select_option(BOB)
             await page.locator("#override-start").fill("2026-03-14T09:00")
             await page.locator("#override-end").fill("2026-03-13T09:00")
-            async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-                await page.get_by_role("button", name="Preview the override").click()
-            assert (await answer.value).status == 400
-            problem = page.locator("#override-end-problem")
-            assert "is not after its start" in await problem.inner_text()
-            assert await page.locator("#override-end").get_attribute("aria-invalid") == "true"
+            await refused_at(page, "Preview the override", "override-end", "is not after its start")
             assert await page.locator("#override-start").input_value() == "2026-03-14T09:00"
             assert await page.locator("#override-user").input_value() == BOB
             await checked(page, f"the refusal at {width} px")
-        finally:
-            await context.close()
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
@@ -162,6 +178,16 @@ async def test_the_channel_history_as_slack_shows_it_in_a_browser(
                 " #history [onmouseover], #history a[href^=javascript]').length"
             )
             assert injected == 0 and not dialogs
+            # On a phone a message is a card, as in Slack: when and who on one line, the
+            # message under them; on a laptop, a row of the table.
+            row = history.locator("tbody tr", has_text="Rolled back")
+            tops = []
+            for n in (1, 2, 3):
+                box = await row.locator(f"td:nth-child({n})").bounding_box()
+                assert box is not None
+                tops.append(box["y"])
+            assert abs(tops[0] - tops[1]) < 8, (width, tops)
+            assert (tops[2] > tops[0] + 8) == (width == "375"), (width, tops)
             await checked(page, f"the history at {width} px")
 
 
@@ -183,3 +209,46 @@ async def test_insight_tiles_keep_each_value_on_one_line_on_a_phone(
         )
         assert lines and all(count < 1.5 for count in lines), lines
         await checked(page, "insights at 375 px")
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_refused_maintenance_window_is_said_at_its_field_in_a_browser(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser, width: str
+) -> None:
+    """A window whose end comes before its start: the words under "To", that field marked
+    invalid, what was typed kept; axe-core, the width and the text size hold."""
+    async with (
+        web_warroom(
+            slack, sqlite_url, Clock(FIRST_DECLARED), maintenance__allowed=(ALICE,)
+        ) as warroom,
+        refusals_page(chromium, warroom, WIDTHS[width]) as page,
+    ):
+        await page.goto(f"{warroom.url}/maintenance")
+        await page.locator("#window-labels").fill("service=checkout")
+        await page.locator("#window-start").fill("2026-03-12 12:00")
+        await page.locator("#window-end").fill("2026-03-12 11:00")
+        await page.locator("#window-public").fill("Checkout may be slow.")
+        await refused_at(page, "Add the window", "window-end", "before it starts")
+        assert await page.locator("#window-public").input_value() == "Checkout may be slow."
+        await checked(page, f"the refused window at {width} px")
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_zone_that_does_not_exist_is_said_at_its_field_in_a_browser(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser, width: str
+) -> None:
+    """The status page, the follow-ups, on call and a schedule asked for in a zone that does
+    not exist: 400, the zone kept in its field, marked invalid, the words beside it; axe-core,
+    the width and the text size hold."""
+    async with (
+        every_page_warroom(slack, sqlite_url) as warroom,
+        refusals_page(chromium, warroom, WIDTHS[width]) as page,
+    ):
+        for where in ("/status", "/follow-ups", "/oncall", "/oncall/payments"):
+            answer = await page.goto(f"{warroom.url}{where}?tz=Mars/Olympus")
+            assert answer is not None and answer.status == 400, where
+            assert await page.locator("#tz").input_value() == "Mars/Olympus"
+            assert await page.locator("#tz").get_attribute("aria-invalid") == "true"
+            said = await page.locator("#tz-problem").inner_text()
+            assert "There is no time zone called “Mars/Olympus”" in said, where
+            await checked(page, f"{where} in an unknown zone at {width} px")

@@ -82,9 +82,12 @@ def read_span(
     time`` reads times (a zone named in the text wins over ``zone``); ``longest`` at most."""
     try:
         starts_at = parse_moment(start, zone=zone, now=now, after=now)
+    except MomentRefused as refusal:
+        raise WindowRefused(why="time", side="start", ahead=True, **refusal.context) from None
+    try:
         ends_at = parse_moment(end, zone=zone, now=now, after=starts_at)
     except MomentRefused as refusal:
-        raise WindowRefused(why="time", ahead=True, **refusal.context) from None
+        raise WindowRefused(why="time", side="end", ahead=True, **refusal.context) from None
     if ends_at <= starts_at:
         raise WindowRefused(why="backwards", starts_at=starts_at, ends_at=ends_at, zone=zone)
     if ends_at - starts_at > min(longest, LONGEST):

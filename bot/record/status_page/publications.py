@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy import update as sa_update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +24,7 @@ from bot.basics.slack_text import to_public_plain
 from bot.record import status_notices
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
-from bot.store.models import Incident, PublicIncident, PublicUpdate
+from bot.store.models import Incident, PublicIncident, PublicUpdate, Status
 
 log = logging.getLogger(__name__)
 
@@ -386,9 +386,11 @@ class PublicView:
 async def shown_publicly(
     session: AsyncSession, *, limit: int, since: datetime | None = None
 ) -> list[PublicView]:
-    """The public incidents with at least one update, most recently updated first: never a
-    private incident's, never a withdrawn one's; with ``since``, those updated since then.
-    Two queries, however many there are: the ``limit`` incidents, then their updates."""
+    """The public incidents with at least one update, those not resolved first, then the
+    most recently updated: never a private incident's, never a withdrawn one's; with
+    ``since``, those updated since then and those not resolved. An incident under way is
+    never left out for incidents resolved after its last update. Two queries, however many
+    there are: the ``limit`` incidents, then their updates."""
     latest = (
         select(
             col(PublicUpdate.incident_id).label("incident_id"),
@@ -397,16 +399,17 @@ async def shown_publicly(
         .group_by(col(PublicUpdate.incident_id))
         .subquery()
     )
+    resolved = col(Incident.status) == Status.RESOLVED.value
     statement = (
         select(Incident, PublicIncident)
         .join(PublicIncident, col(PublicIncident.incident_id) == col(Incident.id))
         .join(latest, latest.c.incident_id == col(PublicIncident.incident_id))
         .where(col(PublicIncident.withdrawn_at).is_(None), col(Incident.is_private).is_(False))
-        .order_by(latest.c.published_at.desc(), col(Incident.id).desc())
+        .order_by(resolved, latest.c.published_at.desc(), col(Incident.id).desc())
         .limit(limit)
     )
     if since is not None:
-        statement = statement.where(latest.c.published_at >= since)
+        statement = statement.where(or_(latest.c.published_at >= since, ~resolved))
     shown = (await session.exec(statement)).all()
     updates: dict[int, list[PublicUpdate]] = {public.incident_id: [] for _, public in shown}
     statement_updates = (

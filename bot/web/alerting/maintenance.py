@@ -32,6 +32,18 @@ from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
 MAX_WINDOW_ID = 2**31 - 1
+# The form's field a refusal is about (``WindowRefused``'s ``why``), where the page says it;
+# a time that cannot be read names its side itself.
+FIELD_OF_REFUSAL = {
+    "no_matchers": "labels",
+    "matcher": "labels",
+    "matcher_twice": "labels",
+    "span": "end",
+    "backwards": "end",
+    "too_long": "end",
+    "public_empty": "public",
+    "public_long": "public",
+}
 
 
 async def maintenance_list(request: web.Request) -> web.Response:
@@ -123,6 +135,7 @@ async def _render_list(
     *,
     refused: str | None = None,
     form: dict[str, str] | None = None,
+    bad: str = "",
     status: int = 200,
 ) -> web.Response:
     web_ = web_context(request)
@@ -146,6 +159,7 @@ async def _render_list(
         ],
         refused=refused,
         form=form or {},
+        bad=bad,
         names=await _names(web_, [window.created_by for window, _ in windows]),
         zone=web_.settings.incidents.timezone,
     )
@@ -168,7 +182,10 @@ async def _refused(
     people = [*refusal.context.get("people", ()), *(p for some in owners.values() for p in some)]
     said = refusal_words(web_.services.renderer, refusal, await _names(web_, people))
     status = 403 if why == "not_allowed" else 400
-    return await _render_list(request, refused=said, form=form, status=status)
+    field = refusal.context.get("side") or FIELD_OF_REFUSAL.get(str(why), "")
+    return await _render_list(
+        request, refused=said, form=form, bad=field if form is not None else "", status=status
+    )
 
 
 def _guests_refused(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:

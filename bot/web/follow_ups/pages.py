@@ -36,7 +36,7 @@ from bot.web.reading import (
     posted_about_incident,
     team_of,
 )
-from bot.web.status_page.pages import viewer_zone
+from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ async def follow_ups_page(request: web.Request) -> web.Response:
         now=now,
         zone=zone,
         unknown_zone=unknown_zone,
+        status=ZONE_REFUSED if unknown_zone else 200,
         mine=mine,
         same=await _possibly_same(web_, rows),
     )

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from aiohttp import web
 from dateutil import tz
+from multidict import MultiDict
 
 from bot.record.incident_queries import IncidentQuery
 from bot.record.insights import Period, load_insights
@@ -67,7 +68,8 @@ def parse_insight_filters(query: QueryString, *, today: date) -> InsightFilters:
     wrong = [s for s in severities if s not in SEVERITIES]
     if wrong:
         raise FilterError(
-            f"Unknown severity {wrong[0][:40]!r}: use one of {', '.join(SEVERITIES)}."
+            f"Unknown severity {wrong[0][:40]!r}: use one of {', '.join(SEVERITIES)}.",
+            "severity",
         )
     days = _period_days(query.get("period"))  # checked even when the dates replace it
     start, end = _day(query.get("from"), "from"), _day(query.get("to"), "to")
@@ -77,6 +79,17 @@ def parse_insight_filters(query: QueryString, *, today: date) -> InsightFilters:
     return InsightFilters(last, days, severities)
 
 
+def sent_form(query: QueryString) -> dict[str, object]:
+    """The filter form as it was sent (a refused one is shown again as typed)."""
+    return {
+        # The period the numbers are then over, unless another was sent.
+        "period": query.get("period", str(DEFAULT_PERIOD)),
+        "from": query.get("from", ""),
+        "to": query.get("to", ""),
+        "severities": tuple(s.strip().upper() for s in query.getall("severity", [])),
+    }
+
+
 def _period_days(value: str | None) -> int:
     if value is None or not value.strip():
         return DEFAULT_PERIOD
@@ -84,17 +97,21 @@ def _period_days(value: str | None) -> int:
         return int(value)
     raise FilterError(
         f"The period must be {', '.join(map(str, PERIODS[:-1]))} or {PERIODS[-1]} (days),"
-        " or give from and to dates instead."
+        " or give from and to dates instead.",
+        "period",
     )
 
 
 def _range(start: date | None, end: date | None) -> Period:
     if start is None or end is None:
-        raise FilterError("Give both a from and a to date (2026-03-14), or a period.")
+        raise FilterError(
+            "Give both a from and a to date (2026-03-14), or a period.",
+            "from" if start is None else "to",
+        )
     if end < start:
-        raise FilterError(f"The to date ({end}) is before the from date ({start}).")
+        raise FilterError(f"The to date ({end}) is before the from date ({start}).", "to")
     if (end - start).days + 1 > LONGEST_RANGE:
-        raise FilterError(f"The dates are more than {LONGEST_RANGE} days apart.")
+        raise FilterError(f"The dates are more than {LONGEST_RANGE} days apart.", "to")
     return Period(start, end + timedelta(days=1))
 
 
@@ -104,10 +121,10 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise FilterError(f"The {name} date must be a day such as 2026-03-14.") from None
+        raise FilterError(f"The {name} date must be a day such as 2026-03-14.", name) from None
     # The previous period needs days before it, and the charts' months an end after it.
     if not 1970 <= day.year <= 9000:
-        raise FilterError(f"The {name} date must be a day such as 2026-03-14.")
+        raise FilterError(f"The {name} date must be a day such as 2026-03-14.", name)
     return day
 
 
@@ -124,7 +141,13 @@ async def insights_page(request: web.Request) -> web.Response:
     zone = web_.settings.incidents.timezone
     now = web_.services.clock()
     today = now.astimezone(tz.gettz(zone)).date()
-    filters = parse_insight_filters(request.query, today=today)
+    try:
+        filters = parse_insight_filters(request.query, today=today)
+        refused: FilterError | None = None
+    except FilterError as error:
+        # The page again over the default period, the form as it was sent, the words at
+        # the field they are about: 400.
+        filters, refused = parse_insight_filters(MultiDict(), today=today), error
     team_id = await team_of(request, web_, viewer)
     # The previous period too: the headline's changes are against it.
     query = IncidentQuery(
@@ -156,7 +179,9 @@ async def insights_page(request: web.Request) -> web.Response:
         csrf=csrf,
         insights=insights,
         filters=filters,
-        chosen=filters.form(),
+        chosen=filters.form() if refused is None else sent_form(request.query),
+        refused=refused,
+        status=200 if refused is None else 400,
         periods=PERIODS,
         severities=SEVERITIES,
         charts=render_insight_charts(web_.services.renderer, insights),

@@ -57,7 +57,7 @@ from bot.web.oncall.reading import (
     schedules_for,
 )
 from bot.web.pages_common import guests_refused, read_form, render_page
-from bot.web.status_page.pages import viewer_zone
+from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ async def oncall_list(request: web.Request) -> web.Response:
         names=await names_of(web_, people_of((), shifts)),
         zone=zone,
         unknown_zone=unknown,
+        status=ZONE_REFUSED if unknown else 200,
     )
 
 
@@ -114,7 +115,8 @@ async def schedule_page(request: web.Request) -> web.Response:
         added=parse_bounded_int(request.query.get("added"), 1, MAX_OVERRIDE_ID),
         cancelled=parse_bounded_int(request.query.get("cancelled"), 1, MAX_OVERRIDE_ID),
     )
-    return await _render_schedule(request, web_, viewer, csrf, schedule, shown)
+    status = ZONE_REFUSED if unknown else 200
+    return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=status)
 
 
 async def add_override_form(request: web.Request) -> web.Response:

@@ -24,7 +24,7 @@ from bot.web.auth import viewer_and_csrf
 from bot.web.context import web_context
 from bot.web.oncall.reading import names_of, people_of, schedules_for
 from bot.web.pages_common import guests_refused, render_page
-from bot.web.status_page.pages import viewer_zone
+from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
 
 # How far ahead the page lists a person's shifts, and how many at most.
 SHIFTS_AHEAD = timedelta(days=28)
@@ -95,6 +95,7 @@ async def person_page(request: web.Request) -> web.Response:
         now=now,
         zone=zone,
         unknown_zone=unknown,
+        status=ZONE_REFUSED if unknown else 200,
     )
 
 

@@ -59,6 +59,9 @@ IMPACT_BY_SEVERITY = {"SEV1": 3, "SEV2": 2}
 OTHER_IMPACT = 1
 # An unknown zone is named back in the page up to this many characters.
 ZONE_SHOWN_MAX = 64
+# A page asked for in a zone that does not exist: shown in its default zone, the zone's field
+# saying why, as a form refusing what was typed (issue 63: bad input is a 400 at its field).
+ZONE_REFUSED = 400
 FEED_TYPE = "application/atom+xml"
 # Published updates are the same for everyone: caches may keep them a little while.
 CACHE = "public, max-age=30"
@@ -397,6 +400,7 @@ async def status_page(request: web.Request) -> web.Response:
         public_words=True,
         viewer_zone=zone,
         unknown_zone=unknown,
+        status=ZONE_REFUSED if unknown else 200,
         # Kept in the language links when the reader chose a zone.
         chosen_zone=zone if request.query.get("tz") and not unknown else "",
         subscriptions_on=web_.settings.subscriptions.enabled,
