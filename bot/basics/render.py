@@ -236,8 +236,10 @@ def _finalize_html(context: Context, value: object) -> object:
 
 @pass_context
 def _mrkdwn_html(context: Context, value: object) -> Markup:
-    """Slack text in a page as the Slack client shows it (``bot.basics.slack_mrkdwn``)."""
-    return Markup(mrkdwn_html(SlackText.of(str(value)), _names(context)))
+    """Slack text in a page as the Slack client shows it (``bot.basics.slack_mrkdwn``); on a
+    page customers read (``public_words``), people and channels as customers may see them."""
+    public = bool(context.get("public_words", False))
+    return Markup(mrkdwn_html(SlackText.of(str(value)), _names(context), public=public))
 
 
 @pass_context

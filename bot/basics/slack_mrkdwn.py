@@ -34,9 +34,9 @@ from bot.basics.slack_text import (
     GroupMention,
     Link,
     Literal,
-    SlackDate,
+    Run,
     UserMention,
-    name_of_user,
+    construct_words,
     parse,
 )
 
@@ -77,8 +77,15 @@ def emoji_character(name: str) -> str | None:
     return None if found == f":{name}:" else found
 
 
-def mrkdwn_html(text: str, names: Mapping[str, str] | None = None) -> str:
-    """Slack-encoded text as HTML: formatting as Slack shows it, everything else escaped."""
+def emojized(text: str) -> str:
+    """Each ``:emoji_name:`` Slack knows as its character; an unknown name stays as typed."""
+    return _EMOJI_NAME.sub(lambda m: emoji_character(m.group(1)) or m.group(0), text)
+
+
+def mrkdwn_html(text: str, names: Mapping[str, str] | None = None, *, public: bool = False) -> str:
+    """Slack-encoded text as HTML: formatting as Slack shows it, everything else escaped.
+    ``public``: a page customers read, people and channels as ``to_public_plain`` shows
+    them (a mention's own label, never the directory's name; no channel)."""
     holes: list[Callable[[bool], str]] = []
 
     def hole(render: Callable[[bool], str]) -> str:
@@ -86,7 +93,9 @@ def mrkdwn_html(text: str, names: Mapping[str, str] | None = None) -> str:
         return f"\x00{len(holes) - 1}\x00"
 
     plain = "".join(
-        run.text.replace("\x00", "") if isinstance(run, Literal) else hole(_construct(run, names))
+        run.text.replace("\x00", "")
+        if isinstance(run, Literal)
+        else hole(_construct(run, names, public))
         for run in parse(text)
     )
 
@@ -100,7 +109,7 @@ def mrkdwn_html(text: str, names: Mapping[str, str] | None = None) -> str:
     def inline(line: str) -> str:
         line = _CODE_SPAN.sub(lambda m: hole(lambda _: f"<code>{code(m.group(1))}</code>"), line)
         escaped = html.escape(line, quote=False)
-        escaped = _EMOJI_NAME.sub(lambda m: emoji_character(m.group(1)) or m.group(0), escaped)
+        escaped = emojized(escaped)
         for pattern, tag in _INLINE:
             escaped = pattern.sub(rf"<{tag}>\1</{tag}>", escaped)
         return restore(escaped, rich=True)
@@ -149,10 +158,10 @@ def _blocks(text: str, inline: Callable[[str], str]) -> str:
     return "".join(out)
 
 
-def _construct(run: object, names: Mapping[str, str] | None) -> Callable[[bool], str]:
+def _construct(run: Run, names: Mapping[str, str] | None, public: bool) -> Callable[[bool], str]:
     """How a construct is shown: ``rich`` in text, as plain words inside code."""
+    words = construct_words(run, names, public=public)
     if isinstance(run, Link):
-        words = run.label or run.url
         safe = run.url.startswith(("http://", "https://"))
 
         def link(rich: bool) -> str:
@@ -164,23 +173,11 @@ def _construct(run: object, names: Mapping[str, str] | None) -> Callable[[bool],
             )
 
         return link
-    if isinstance(run, UserMention):
-        words = "@" + name_of_user(run, names)
-    elif isinstance(run, ChannelMention):
-        words = "#" + (run.label or "channel")
-    elif isinstance(run, GroupMention):
-        words = "@" + (run.label or "group")
-    elif isinstance(run, Broadcast):
-        words = "@" + run.name
-    elif isinstance(run, SlackDate):
-        words = run.fallback
-    else:
-        words = str(getattr(run, "text", ""))
     escaped = html.escape(words, quote=False)
     is_mention = isinstance(run, UserMention | ChannelMention | GroupMention | Broadcast)
 
     def shown(rich: bool) -> str:
-        if not rich:
+        if not rich or not words:
             return words
         return f'<span class="mention">{escaped}</span>' if is_mention else escaped
 

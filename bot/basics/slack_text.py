@@ -226,6 +226,12 @@ def _named(
     return run.text
 
 
+def construct_words(run: Run, names: Mapping[str, str] | None, *, public: bool = False) -> str:
+    """A construct (a mention, a link, a date) as the words a page shows for it (``public``:
+    what customers may read, see ``to_public_plain``)."""
+    return _named(run, names, anonymous=False, public=public)
+
+
 # -- outputs -----------------------------------------------------------------------------------
 def to_plain(
     text: str,

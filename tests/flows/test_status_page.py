@@ -134,7 +134,7 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
     for words in (FR_MONITORING, EN_MONITORING, FR_RESOLVED, EN_RESOLVED):
         assert words in text
     # What people wrote is the text of its paragraph (decoded once, escaped once for HTML).
-    assert '<p class="text" lang="fr">L\'incident est maintenant résolu' in page
+    assert '<div class="text mrkdwn" lang="fr"><p>L\'incident est maintenant résolu' in page
     # Two updates, newest first, each in the incident's zone and the viewer's.
     assert re.findall(r"<strong>(\w+)</strong>", page) == ["Resolved", "Monitoring"]
     assert "2025-03-27 16:42 CET" in page and "2025-03-27 11:42 EDT" in page
@@ -430,7 +430,7 @@ async def test_a_language_with_a_region_is_taken(payplug: Warroom) -> None:
     await command(payplug, channel, "update --public --lang pt-BR O checkout falha")
 
     _, page, _ = await get(payplug, "/status")
-    assert '<p class="text" lang="pt-br">O checkout falha</p>' in page
+    assert '<div class="text mrkdwn" lang="pt-br"><p>O checkout falha</p></div>' in page
 
 
 async def test_the_draft_lists_what_was_published_and_where(payplug: Warroom) -> None:

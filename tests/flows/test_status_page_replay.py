@@ -138,7 +138,9 @@ async def test_payplug_as_customers_read_it(
         len(re.findall(r"Rédigé en : <a [^>]*>FR</a> · <a [^>]*>EN</a> · <a [^>]*>IT</a>", french))
         == 2
     )
-    paragraphs = re.findall(r'<p class="text" lang="(\w+)">(.*?)</p>', french, re.S)
+    paragraphs = re.findall(
+        r'<div class="text mrkdwn" lang="(\w+)"><p>(.*?)</p></div>', french, re.S
+    )
     assert [(lang, html.unescape(text)) for lang, text in paragraphs] == [
         *RESOLVED.items(),
         *MONITORING.items(),

@@ -357,3 +357,27 @@ async def test_a_title_with_entities_and_a_mention_makes_a_clean_channel_name(
     async with session_scope(everything.engine) as session:
         incident = (await session.exec(select(Incident))).one()
     assert incident.channel_name == channel.name
+
+
+async def test_a_public_update_reads_as_slack_shows_it_never_as_its_markup(
+    everything: Warroom, vendors: tuple[Trackers, FakeStatuspage, FakePagerDuty]
+) -> None:
+    """Customers read what the writer saw in Slack: bold and italics on the status page, an
+    emoji as its character everywhere (the page, the feed, Statuspage), never ``*`` or
+    ``:warning:`` as typed."""
+    _, statuspage, _ = vendors
+    channel = await declare_incident(everything.slack, "Checkout degraded", pinned=True)
+    await as_slack_sends(everything, channel.id, "public Checkout")
+    typed = "*Checkout is slow* :warning: for _some_ customers\n&gt; retrying helps"
+    await as_slack_sends(everything, channel.id, f"update --public {typed}")
+
+    _, page, _ = await get(everything, "/status")
+    assert "<strong>Checkout is slow</strong> \u26a0\ufe0f for <em>some</em> customers" in page
+    assert "<blockquote>retrying helps</blockquote>" in page
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert ":warning:" not in shown and "*Checkout" not in shown and "_some_" not in shown
+    (incident,) = statuspage.incidents.values()
+    (body,) = [u["body"] for u in incident.updates if "Checkout is slow" in u["body"]]
+    assert "\u26a0" in body and ":warning:" not in body
+    _, feed, _ = await get(everything, "/status/feed.atom")
+    assert "\u26a0" in feed and ":warning:" not in feed

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.slack_mrkdwn import emojized
 from bot.basics.slack_text import SlackText, to_public_plain
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
 from bot.flows.channel import Writes, say_safely
@@ -113,8 +114,9 @@ def update_texts(
 def public_text(text: SlackText) -> str:
     """Public words as plain text (Statuspage, the Atom feed): characters as they were typed,
     a person by the label their mention carried (never by the directory's name), no channel,
-    links as ``label (url)`` or their URL; no Slack id, construct or entity."""
-    return to_public_plain(text)
+    links as ``label (url)`` or their URL; no Slack id, construct or entity; an emoji by its
+    character, as Slack shows it, not its ``:name:``."""
+    return emojized(to_public_plain(text))
 
 
 # -- commands ------------------------------------------------------------------------------
