@@ -24,7 +24,7 @@ from tests.helpers.drafts import (
 )
 from tests.helpers.incidents import open_incident, settle
 from tests.helpers.records import section
-from tests.helpers.web_view import browser, sign_in, web_warroom
+from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
 
 
 async def test_the_detection_time_set_on_the_page(slack: SlackEmulator, sqlite_url: str) -> None:
@@ -57,3 +57,79 @@ async def test_the_detection_time_set_on_the_page(slack: SlackEmulator, sqlite_u
         french = await posted_draft(warroom, channel, "--lang fr")
         assert "quand et comment l'incident a été détecté" not in french
         assert "Incident détecté le" in french
+
+
+async def test_who_else_was_brought_in_said_on_the_page(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await sign_in(session, warroom, ALICE)
+        page, _ = await draft_page(session, warroom)
+        assert "who else was brought in" in draft_text(page)
+        # Only the page can say it: the checklist does not send it to Slack.
+        gap = checklist(page).split("who else was brought in", 1)[1].split("</li>", 1)[0]
+        assert 'href="#brought-in-form">fill it in below</a>)' in gap
+        # Refused at its field, what was typed kept.
+        status, page = await post_draft_form(session, warroom, "/brought-in", {"words": "Dan"})
+        assert status == 400
+        assert "Say whether anyone else" in problem_at(page, "brought-in-choice")
+        assert "Dan</textarea>" in page
+        status, page = await post_draft_form(session, warroom, "/brought-in", {"choice": "someone"})
+        assert status == 400
+        assert "Say who was brought in" in problem_at(page, "brought-in-words")
+        typed = {"choice": "someone", "words": "Dan from the DB team", "when": "25:99"}
+        status, page = await post_draft_form(session, warroom, "/brought-in", typed)
+        assert status == 400 and "25:99" in problem_at(page, "brought-in-when")
+        assert 'value="someone" checked' in page
+        when = (warroom.clock.now - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
+        words = "Dan from the DB team, to check the replicas <b>now</b>"
+        status, page = await post_draft_form(
+            session, warroom, "/brought-in", {"choice": "someone", "words": words, "when": when}
+        )
+        assert status == 200, page
+        assert "Recorded, and said in the channel" in visible_text(page)
+        await settle(warroom)
+        page, _ = await draft_page(session, warroom)
+        draft = draft_text(page)
+        assert "who else was brought in" not in draft and "brought-in" not in checklist(page)
+        assert (
+            f"Nobody was escalated to through warroom. Brought in at {_clock(when)}, per Alice"
+            " Moreau, on the draft's page: “Dan from the DB team, to check the replicas <b>now</b>”"
+        ) in draft
+        assert 'id="brought-in-form"' not in page
+        said = [m.text for m in channel.messages if "said on the postmortem draft's page" in m.text]
+        assert len(said) == 1 and "Dan from the DB team" in said[0]
+        posted = await posted_draft(warroom, channel)
+        assert "per Alice Moreau, on the draft's page: “Dan from the DB team" in posted
+        french = await posted_draft(warroom, channel, "--lang fr")
+        assert "selon Alice Moreau, sur la page du brouillon : « Dan from the DB team" in french
+
+
+async def test_nobody_else_brought_in_said_on_the_page(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await sign_in(session, warroom, ALICE)
+        status, page = await post_draft_form(
+            session, warroom, "/brought-in", {"choice": "nobody", "words": "Dan"}
+        )
+        assert status == 400 and "clear the words" in problem_at(page, "brought-in-words")
+        status, page = await post_draft_form(session, warroom, "/brought-in", {"choice": "nobody"})
+        assert status == 200, page
+        await settle(warroom)
+        page, _ = await draft_page(session, warroom)
+        assert "Nobody else was brought in, per Alice Moreau, on the draft's page." in draft_text(
+            page
+        )
+        posted = await posted_draft(warroom, channel)
+        assert "Nobody else was brought in, per Alice Moreau, on the draft's page." in posted
+        french = await posted_draft(warroom, channel, "--lang fr")
+        assert "Personne d'autre n'a été sollicité, selon Alice Moreau, sur la page" in french
+
+
+def _clock(typed: str) -> str:
+    """A time typed as 2026-11-27 09:08, as the draft says it: 9:08 AM."""
+    hours, minutes = (int(part) for part in typed[-5:].split(":"))
+    return f"{(hours - 1) % 12 + 1}:{minutes:02d} {'AM' if hours < 12 else 'PM'}"
