@@ -10,10 +10,12 @@ refused."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
-from emulator import SlackEmulator
-from tests.conftest import ALICE
+from emulator import Channel, SlackEmulator
+from tests.conftest import ALICE, BOB, Warroom
 from tests.helpers.drafts import (
     checklist,
     draft_page,
@@ -25,6 +27,8 @@ from tests.helpers.drafts import (
 from tests.helpers.incidents import open_incident, settle
 from tests.helpers.records import section
 from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
+
+DAVE = "U0DAVE"
 
 
 async def test_the_detection_time_set_on_the_page(slack: SlackEmulator, sqlite_url: str) -> None:
@@ -133,3 +137,85 @@ def _clock(typed: str) -> str:
     """A time typed as 2026-11-27 09:08, as the draft says it: 9:08 AM."""
     hours, minutes = (int(part) for part in typed[-5:].split(":"))
     return f"{(hours - 1) % 12 + 1}:{minutes:02d} {'AM' if hours < 12 else 'PM'}"
+
+
+async def _two_messages(warroom: Warroom, channel: Channel) -> None:
+    """Dave's idea and Bob's fix said in the channel, neither marked."""
+    for user, text in ((DAVE, "Maybe the CDN? Purging caches."), (BOB, "Rolled back deploy 4812.")):
+        warroom.clock.now += timedelta(minutes=5)
+        await warroom.slack.post_message(channel.id, text, user=user)
+        await settle(warroom)
+
+
+def _offered(page: str, form: str) -> dict[str, str]:
+    """The messages a form offers, by their words: the option's value."""
+    chosen = page.split(f'id="{form}-form"', 1)[1].split("</form>", 1)[0]
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', chosen)
+    return {html.unescape(label).split(": ", 1)[-1]: value for value, label in options}
+
+
+async def test_a_misleading_path_marked_on_the_page(slack: SlackEmulator, sqlite_url: str) -> None:
+    slack.add_user(DAVE, "dave", "Dave Kowalski")
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await _two_messages(warroom, channel)
+        await sign_in(session, warroom, ALICE)
+        page, _ = await draft_page(session, warroom)
+        assert "any path that led the investigation astray" in draft_text(page)
+        gap = checklist(page).split("led the investigation astray", 1)[1].split("</li>", 1)[0]
+        assert 'href="#misleading-mark-form">fill it in below</a>, or in Slack' in gap
+        offered = _offered(page, "misleading-mark")
+        assert "Maybe the CDN? Purging caches." in offered and "Choose" in offered
+        for bad in ("99999", "", "x"):
+            status, refused = await post_draft_form(
+                session, warroom, "/marks", {"kind": "misleading", "message": bad}
+            )
+            assert status == 400, bad
+            assert "Choose the message from the list" in problem_at(
+                refused, "misleading-mark-message"
+            )
+        idea = offered["Maybe the CDN? Purging caches."]
+        status, page = await post_draft_form(
+            session, warroom, "/marks", {"kind": "misleading", "message": idea}
+        )
+        assert status == 200, page
+        assert "Recorded as your mark" in visible_text(page)
+        await settle(warroom)
+        page, _ = await draft_page(session, warroom)
+        draft = draft_text(page)
+        assert "led the investigation astray" not in draft
+        assert "Maybe the CDN? Purging caches." in draft
+        assert re.search(
+            r"The message of \d+:\d\d [AP]M was marked misleading by Alice Moreau, on the "
+            r"draft's page\.",
+            draft,
+        )
+        # A path like a :x:'s: what ruled it out is the next gap, and its form is offered.
+        assert "what ruled it out" in draft and 'id="path-1-form"' in page
+        said = [m.text for m in channel.messages if "marked the message of" in m.text]
+        assert len(said) == 1 and "astray" in said[0] and said[0].startswith(":x:")
+        posted = await posted_draft(warroom, channel)
+        assert "was marked misleading by Alice Moreau, on the draft's page." in posted
+        assert "led the investigation astray" not in posted
+        french = await posted_draft(warroom, channel, "--lang fr")
+        assert "signalé comme piste trompeuse par Alice Moreau, sur la page du brouillon" in french
+
+
+async def test_no_misleading_path_said_on_the_page(slack: SlackEmulator, sqlite_url: str) -> None:
+    slack.add_user(DAVE, "dave", "Dave Kowalski")
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await _two_messages(warroom, channel)
+        await sign_in(session, warroom, ALICE)
+        status, page = await post_draft_form(
+            session, warroom, "/marks", {"kind": "misleading", "message": "none"}
+        )
+        assert status == 200, page
+        await settle(warroom)
+        page, _ = await draft_page(session, warroom)
+        assert "None, per Alice Moreau, on the draft's page." in draft_text(page)
+        assert "astray" not in checklist(page) and 'id="misleading-mark-form"' not in page
+        posted = await posted_draft(warroom, channel)
+        assert "None, per Alice Moreau, on the draft's page." in posted
+        french = await posted_draft(warroom, channel, "--lang fr")
+        assert "Aucune, selon Alice Moreau, sur la page du brouillon." in french
