@@ -20,6 +20,7 @@ from tests.helpers.drafts import (
     checklist,
     draft_page,
     draft_text,
+    invite_guest,
     post_draft_form,
     posted_draft,
     problem_at,
@@ -219,3 +220,86 @@ async def test_no_misleading_path_said_on_the_page(slack: SlackEmulator, sqlite_
         assert "None, per Alice Moreau, on the draft's page." in posted
         french = await posted_draft(warroom, channel, "--lang fr")
         assert "Aucune, selon Alice Moreau, sur la page du brouillon." in french
+
+
+async def test_the_message_that_stopped_the_impact_marked_on_the_page(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    slack.add_user(DAVE, "dave", "Dave Kowalski")
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await _two_messages(warroom, channel)
+        await sign_in(session, warroom, ALICE)
+        page, _ = await draft_page(session, warroom)
+        assert "how the impact was stopped" in draft_text(page)
+        gap = checklist(page).split("how the impact was stopped", 1)[1].split("</li>", 1)[0]
+        assert 'href="#mitigation-mark-form">fill it in below</a>, or in Slack' in gap
+        offered = _offered(page, "mitigation-mark")
+        assert "None did" not in " ".join(offered)  # only a misleading path can be none
+        status, refused = await post_draft_form(
+            session, warroom, "/marks", {"kind": "mitigation", "message": "none"}
+        )
+        assert status == 400
+        assert "Choose the message" in problem_at(refused, "mitigation-mark-message")
+        fix = offered["Rolled back deploy 4812."]
+        status, page = await post_draft_form(
+            session, warroom, "/marks", {"kind": "mitigation", "message": fix}
+        )
+        assert status == 200, page
+        await settle(warroom)
+        page, _ = await draft_page(session, warroom)
+        draft = draft_text(page)
+        assert "how the impact was stopped" not in draft
+        # The draft's mitigation as a :white_check_mark: makes it, and who marked it where.
+        assert re.search(r"Mitigation started at \d+:\d\d [AP]M, Bob Okafor: Rolled back", draft)
+        assert re.search(
+            r"The message of \d+:\d\d [AP]M was marked as the mitigation by Alice Moreau, on the "
+            r"draft's page\.",
+            draft,
+        )
+        said = [m.text for m in channel.messages if "marked the message of" in m.text]
+        assert len(said) == 1 and said[0].startswith(":white_check_mark:")
+        assert "stopped the impact" in said[0]
+        posted = await posted_draft(warroom, channel)
+        assert "how the impact was stopped" not in posted
+        assert "marked as the mitigation by Alice Moreau, on the draft's page." in posted
+        french = await posted_draft(warroom, channel, "--lang fr")
+        assert "signalé comme l'atténuation par Alice Moreau, sur la page du brouillon" in french
+
+
+async def test_guests_and_forms_without_csrf_are_refused_the_new_forms(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    guest = slack.add_user("U0GUEST", "gus", "Gus Guest")
+    guest.is_restricted = True
+    slack.add_user(DAVE, "dave", "Dave Kowalski")
+    async with web_warroom(slack, sqlite_url) as warroom:
+        channel = await open_incident(warroom)
+        await _two_messages(warroom, channel)
+        await invite_guest(slack, channel, "U0GUEST")
+        await settle(warroom)
+        async with browser() as gus:
+            await sign_in(gus, warroom, "U0GUEST")
+            page, _ = await draft_page(gus, warroom)
+            for form in ("brought-in", "misleading-mark", "mitigation-mark"):
+                assert f'id="{form}-form"' not in page
+            for path, data in (
+                ("/brought-in", {"choice": "nobody"}),
+                ("/marks", {"kind": "misleading", "message": "none"}),
+                ("/impact", {"detected": "10:00"}),
+            ):
+                status, said = await post_draft_form(gus, warroom, path, data)
+                assert status == 403, path
+                assert "Guests of the workspace" in visible_text(said)
+        async with browser() as alice:
+            await sign_in(alice, warroom, ALICE)
+            page, _ = await draft_page(alice, warroom)
+            for path, data in (
+                ("/brought-in", {"choice": "nobody"}),
+                ("/marks", {"kind": "misleading", "message": "none"}),
+            ):
+                status, said = await post_draft_form(alice, warroom, path, data, csrf=False)
+                assert status == 403 and "This form has expired" in said, path
+            page, _ = await draft_page(alice, warroom)
+            assert "who else was brought in" in draft_text(page)
+            assert "led the investigation astray" in draft_text(page)
