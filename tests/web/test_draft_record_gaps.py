@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+
+import aiohttp
 
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, Warroom
@@ -148,6 +152,20 @@ async def _two_messages(warroom: Warroom, channel: Channel) -> None:
         await settle(warroom)
 
 
+@asynccontextmanager
+async def _said_and_signed_in(
+    slack: SlackEmulator, url: str
+) -> AsyncIterator[tuple[Warroom, aiohttp.ClientSession, Channel]]:
+    """An incident whose channel has Dave's idea and Bob's fix, nothing marked, and Alice
+    signed in to its draft."""
+    slack.add_user(DAVE, "dave", "Dave Kowalski")
+    async with web_warroom(slack, url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await _two_messages(warroom, channel)
+        await sign_in(session, warroom, ALICE)
+        yield warroom, session, channel
+
+
 def _offered(page: str, form: str) -> dict[str, str]:
     """The messages a form offers, by their words: the option's value."""
     chosen = page.split(f'id="{form}-form"', 1)[1].split("</form>", 1)[0]
@@ -156,11 +174,7 @@ def _offered(page: str, form: str) -> dict[str, str]:
 
 
 async def test_a_misleading_path_marked_on_the_page(slack: SlackEmulator, sqlite_url: str) -> None:
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
-        channel = await open_incident(warroom)
-        await _two_messages(warroom, channel)
-        await sign_in(session, warroom, ALICE)
+    async with _said_and_signed_in(slack, sqlite_url) as (warroom, session, channel):
         page, _ = await draft_page(session, warroom)
         assert "any path that led the investigation astray" in draft_text(page)
         gap = checklist(page).split("led the investigation astray", 1)[1].split("</li>", 1)[0]
@@ -203,11 +217,7 @@ async def test_a_misleading_path_marked_on_the_page(slack: SlackEmulator, sqlite
 
 
 async def test_no_misleading_path_said_on_the_page(slack: SlackEmulator, sqlite_url: str) -> None:
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
-        channel = await open_incident(warroom)
-        await _two_messages(warroom, channel)
-        await sign_in(session, warroom, ALICE)
+    async with _said_and_signed_in(slack, sqlite_url) as (warroom, session, channel):
         status, page = await post_draft_form(
             session, warroom, "/marks", {"kind": "misleading", "message": "none"}
         )
@@ -225,11 +235,7 @@ async def test_no_misleading_path_said_on_the_page(slack: SlackEmulator, sqlite_
 async def test_the_message_that_stopped_the_impact_marked_on_the_page(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
-    slack.add_user(DAVE, "dave", "Dave Kowalski")
-    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
-        channel = await open_incident(warroom)
-        await _two_messages(warroom, channel)
-        await sign_in(session, warroom, ALICE)
+    async with _said_and_signed_in(slack, sqlite_url) as (warroom, session, channel):
         page, _ = await draft_page(session, warroom)
         assert "how the impact was stopped" in draft_text(page)
         gap = checklist(page).split("how the impact was stopped", 1)[1].split("</li>", 1)[0]
