@@ -69,9 +69,9 @@ async def test_the_detection_time_set_on_the_page(slack: SlackEmulator, sqlite_u
 
 
 async def test_who_else_was_brought_in_said_on_the_page(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
-    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+    async with web_warroom(slack, database_url) as warroom, browser() as session:
         channel = await open_incident(warroom)
         await sign_in(session, warroom, ALICE)
         page, _ = await draft_page(session, warroom)
@@ -233,9 +233,9 @@ async def test_no_misleading_path_said_on_the_page(slack: SlackEmulator, sqlite_
 
 
 async def test_the_message_that_stopped_the_impact_marked_on_the_page(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
-    async with _said_and_signed_in(slack, sqlite_url) as (warroom, session, channel):
+    async with _said_and_signed_in(slack, database_url) as (warroom, session, channel):
         page, _ = await draft_page(session, warroom)
         assert "how the impact was stopped" in draft_text(page)
         gap = checklist(page).split("how the impact was stopped", 1)[1].split("</li>", 1)[0]
