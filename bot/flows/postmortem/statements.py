@@ -9,8 +9,9 @@ Each is said in the incident's channel, in the transaction that keeps it."""
 from __future__ import annotations
 
 from bot.basics.errors import BotError
-from bot.basics.slack_text import SlackText
+from bot.basics.slack_text import SlackText, truncate
 from bot.flows.channel import Writes
+from bot.flows.postmortem.prompts import QUOTED_CHARS
 from bot.record import incidents, messages, reactions
 from bot.record.moments import parse_moment
 from bot.record.postmortem import statements
@@ -50,7 +51,8 @@ async def say_statement(
         said = statements.Statement(words is None, words, at, by, now, "page")
         await statements.say(session, incident, kind, said)
         writes = Writes(services, session, incident)
-        await writes.say("messages/draft_statement_said.j2", kind=kind, said=said)
+        quoted = truncate(words, QUOTED_CHARS) if words else None
+        await writes.say("messages/draft_statement_said.j2", kind=kind, said=said, quoted=quoted)
         await session.commit()
     await writes.send()
 
@@ -87,7 +89,12 @@ async def mark_on_page(
         )
         writes = Writes(services, session, incident)
         await writes.say(
-            "messages/page_mark_said.j2", kind=kind.value, by=by, message=message, name=name
+            "messages/page_mark_said.j2",
+            kind=kind.value,
+            by=by,
+            message=message,
+            quoted=truncate(SlackText(message.text), QUOTED_CHARS),
+            name=name,
         )
         await session.commit()
     await writes.send()
