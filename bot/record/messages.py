@@ -209,6 +209,25 @@ async def said_since(
     return list(rows.all())
 
 
+async def said_lately(session: AsyncSession, incident_id: int, count: int) -> list[ChannelMessage]:
+    """The last ``count`` messages people said in the incident's channel (not in threads),
+    oldest first: what a person may mark from the draft's page."""
+    moment, order = col(ChannelMessage.occurred_at), col(ChannelMessage.id)
+    rows = await session.exec(
+        select(ChannelMessage)
+        .where(
+            *_said_by_people(incident_id),
+            or_(
+                col(ChannelMessage.thread_ts).is_(None),
+                col(ChannelMessage.thread_ts) == col(ChannelMessage.ts),
+            ),
+        )
+        .order_by(moment.desc(), order.desc())
+        .limit(count)
+    )
+    return list(reversed(rows.all()))
+
+
 async def said_before(
     session: AsyncSession, message: ChannelMessage, count: int
 ) -> list[ChannelMessage]:

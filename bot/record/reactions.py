@@ -13,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.store.db import insert_once
 from bot.store.models import ChannelMessage, Incident, Reaction, TimelineEntry, TimelineKind
 
+# A mark given on the draft's page by picking the message, kept as the person's reaction.
+ON_PAGE = "page"
+
 
 def base_name(reaction: str) -> str:
     """``thumbsup::skin-tone-3`` and ``thumbsup`` are the same reaction."""
@@ -39,8 +42,10 @@ async def add_reaction(
     user: str,
     added_at: datetime,
     kind: TimelineKind | None,
+    source: str | None = None,
 ) -> bool:
     """Store the reaction; if it maps to a kind, put the message in the timeline.
+    ``source``: where the mark was given when not as a reaction in Slack (``ON_PAGE``).
 
     Returns True when a timeline entry was created by this reaction.
     """
@@ -54,6 +59,7 @@ async def add_reaction(
             name=name,
             user=user,
             added_at=added_at,
+            source=source,
         ),
     )
     if kind is None or message.deleted_at is not None or message.is_system:
@@ -181,3 +187,16 @@ async def still_promoted(session: AsyncSession, channel: str, ts: str) -> bool:
         )
     )
     return bool(count.one())
+
+
+async def page_marks(session: AsyncSession, incident_id: int) -> dict[str, str]:
+    """By message ts, who marked it on the draft's page (the first who did)."""
+    rows = await session.exec(
+        select(Reaction.ts, Reaction.user)
+        .where(Reaction.incident_id == incident_id, Reaction.source == ON_PAGE)
+        .order_by(col(Reaction.added_at), col(Reaction.id))
+    )
+    marks: dict[str, str] = {}
+    for ts, user in rows.all():
+        marks.setdefault(ts, user)
+    return marks

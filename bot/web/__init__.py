@@ -91,6 +91,8 @@ WEB_ROUTES: tuple[Route, ...] = (
         draft_gaps.save_escalation_answer,
         PAGE,
     ),
+    Route("POST", "/incidents/{reference}/postmortem/brought-in", draft_gaps.save_brought_in, PAGE),
+    Route("POST", "/incidents/{reference}/postmortem/marks", draft_gaps.save_mark, PAGE),
     Route(
         "POST",
         "/incidents/{reference}/postmortem/follow-ups/{item:[0-9]+}/file",

@@ -11,7 +11,8 @@ import aiohttp
 
 from emulator import Channel, SlackEmulator
 from tests.conftest import Warroom
-from tests.helpers.web_view import csrf_of
+from tests.helpers.incidents import command
+from tests.helpers.web_view import csrf_of, visible_text
 
 DRAFT = "/incidents/INC-1/postmortem"
 
@@ -65,3 +66,25 @@ async def invite_guest(slack: SlackEmulator, channel: Channel, user: str) -> Non
         ) as answer,
     ):
         assert (await answer.json())["ok"]
+
+
+def checklist(page: str) -> str:
+    """The draft page's "Left to write" list, as HTML."""
+    return page.split('<ul class="checklist">', 1)[1].split("</ul>", 1)[0]
+
+
+def draft_text(page: str) -> str:
+    """The draft as the page shows it, as text."""
+    return visible_text(page.split('id="draft"', 1)[1].split("</article>", 1)[0])
+
+
+def canvas_markdown(warroom: Warroom, channel: Channel) -> str:
+    """The draft's canvas in the channel, as the bot last posted it."""
+    (canvas,) = [c for c in warroom.slack.canvases.values() if c["channel_id"] == channel.id]
+    return str(canvas["markdown"])
+
+
+async def posted_draft(warroom: Warroom, channel: Channel, options: str = "") -> str:
+    """The draft as ``/incident postmortem`` posts it (its canvas), in Markdown."""
+    await command(warroom, channel, f"postmortem {options}".strip())
+    return canvas_markdown(warroom, channel)

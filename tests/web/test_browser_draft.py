@@ -4,7 +4,9 @@ serious or critical, nothing scrolls sideways (every draft table fits, a card pe
 phone), no text under 12 px, every control at least 24×24 px; a suggestion has one note and
 one primary action; written text shows once, with Edit; a bad number is refused at its field;
 the review moves; printed, the page is the draft alone. The forms for a misleading path's end
-and an escalation's answer are checked the same way, refused and filled at each width."""
+and an escalation's answer are checked the same way, refused and filled at each width; so are
+those of a bare incident's last gaps (when it was detected, who else was brought in, a path
+that misled and the message that stopped the impact, each marked on the page)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
 from tests.conftest import ALICE, BOB, Warroom
-from tests.helpers.incidents import command
-from tests.helpers.web_view import web_settings
+from tests.helpers.incidents import command, open_incident, settle
+from tests.helpers.web_view import web_settings, web_warroom
 from tests.postmortem.test_suggestions import DAVE, START, good, play
 from tests.web.test_browser import (
     WIDTHS,
@@ -198,3 +200,63 @@ async def gaps_filled(page: Page, warroom: Warroom, width: str) -> None:
     await page.wait_for_url(lambda url: "saved=escalation" in url)
     assert "no answer recorded, per Alice Moreau" in await page.locator("#draft").inner_text()
     await checked(page, f"{where}, both recorded")
+
+
+async def test_the_last_gaps_filled_in_a_browser(
+    people: SlackEmulator, sqlite_url: str, chromium: Any
+) -> None:
+    async with web_warroom(people, sqlite_url) as warroom:
+        # An incident for each width, each with an idea and a fix said and nothing marked.
+        for title in ("Checkout down", "Search down"):
+            channel = await open_incident(warroom, title)
+            for user, text in ((DAVE, "Maybe the CDN? Purging caches."), (BOB, "Rolled back.")):
+                warroom.clock.now += timedelta(minutes=5)
+                await people.post_message(channel.id, text, user=user)
+                await settle(warroom)
+        for (width, options), reference in zip(WIDTHS.items(), ("INC-1", "INC-2"), strict=True):
+            context = await chromium.new_context(**options)
+            try:
+                page = await context.new_page()
+                await sign_in_with_slack(page, warroom)
+                await last_gaps_filled(page, warroom, width, reference)
+            finally:
+                await context.close()
+
+
+async def last_gaps_filled(page: Page, warroom: Warroom, width: str, reference: str) -> None:
+    """Each of the last gaps' forms refused at a field, then filled, checked as the rest of
+    the page is (axe-core, the width, text sizes, targets)."""
+    await page.goto(f"{warroom.url}/incidents/{reference}/postmortem")
+    where = f"the last gaps' forms at {width} px"
+    for form in ("#brought-in-form", "#misleading-mark-form", "#mitigation-mark-form"):
+        assert await page.locator(form).is_visible(), f"{where}: {form}"
+    await checked(page, where)
+    assert not (small := await page.evaluate(SMALL_TARGETS_JS, TARGET_PX)), f"{where}: {small}"
+    impact = page.locator("#impact-form")
+    await impact.get_by_label("When it was detected").fill("25:99")
+    await impact.get_by_role("button", name="Record the impact").click()
+    await page.locator("#impact-detected-problem").wait_for()
+    await impact.get_by_label("When it was detected").fill("00:01")
+    await impact.get_by_role("button", name="Record the impact").click()
+    await page.wait_for_url(lambda url: "saved=impact" in url)
+    brought_in = page.locator("#brought-in-form")
+    await brought_in.get_by_label("Someone was, as I say below").check()
+    await brought_in.get_by_role("button", name="Record who was brought in").click()
+    await page.locator("#brought-in-words-problem").wait_for()
+    await checked(page, f"{where}, a refusal shown")
+    assert await brought_in.get_by_label("Someone was, as I say below").is_checked()
+    await brought_in.get_by_label("Who was brought in, and why").fill("Dan, for the replicas")
+    await brought_in.get_by_role("button", name="Record who was brought in").click()
+    await page.wait_for_url(lambda url: "saved=brought-in" in url)
+    for kind, said in (("misleading", "Maybe the CDN?"), ("mitigation", "Rolled back.")):
+        form = page.locator(f"#{kind}-mark-form")
+        value = await form.locator("option", has_text=said).get_attribute("value")
+        assert value, f"{where}: {said} not offered"
+        await form.locator("select").select_option(value)
+        await form.get_by_role("button", name="Mark it").click()
+        await page.wait_for_url(lambda url, kind=kind: f"saved={kind}-mark" in url)
+    draft = await page.locator("#draft").inner_text()
+    assert "per Alice Moreau, on the draft's page: “Dan, for the replicas”" in draft
+    assert "marked misleading by Alice Moreau, on the draft's page." in draft
+    assert "marked as the mitigation by Alice Moreau, on the draft's page." in draft
+    await checked(page, f"{where}, all recorded")

@@ -9,6 +9,8 @@ and the day-after lessons.
 - ``prompts``: the draft's questions in a marked message's thread, and their answers (the
   :x:'s answered on the draft's page too).
 - ``answers``: an escalation's answer said by a person when the record has none.
+- ``statements``: what a person says on the draft's page where the record has nothing (who
+  else was brought in, that no path misled), and a message marked there as a reaction would.
 - ``lessons``: the day-after lessons DM to each participant, and their answers.
 
 May import: ``bot.services`` and everything below it, the flows' own modules

@@ -22,6 +22,8 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``back_words``: the words that say a service is back (en, fr), negations not counted: a
   message after the fix saying them proposes the impact's end.
 - ``prompts``: the questions asked for the draft in a marked message's thread, and answers.
+- ``statements``: what a person says on the draft's page where the record has nothing: who
+  else was brought in (or nobody), that no path led the investigation astray.
 - ``review``: the review state (draft → in review → published), who may move it, its moves.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and

@@ -49,8 +49,10 @@ from bot.record.postmortem.parts import (
     MilestoneTime,
     MisleadingPath,
     Mitigation,
+    PageMark,
     Publication,
     Slot,
+    Stated,
     Suggested,
     Written,
 )
@@ -106,6 +108,12 @@ class Draft:
     lessons: list[Lesson] = field(default_factory=list)
     # The triggering change, as people said it after the fact (the form offered on resolving).
     triggers: list[Line] = field(default_factory=list)
+    # What people said on the draft's page where the record has nothing (by kind: who else
+    # was brought in, ``brought_in``; that no path misled, ``misleading``: bot/record/
+    # postmortem/statements.py), each as ``Stated`` (no text: nobody, none).
+    said: dict[str, Stated] = field(default_factory=dict)
+    # The messages marked on the draft's page (misleading, the mitigation), and by whom.
+    page_marks: list[PageMark] = field(default_factory=list)
     # The written sections the template asked for while rendering, in order.
     slots: list[Slot] = field(default_factory=list)
     # For the web view only: a token unique to this rendering that ``place`` writes around

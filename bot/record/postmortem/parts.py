@@ -108,6 +108,16 @@ class Stated:
 
 
 @dataclass(frozen=True)
+class PageMark:
+    """A message marked on the draft's page as a reaction in Slack marks it: the kind of its
+    line (``misleading``, ``mitigation``), the message's moment, and who marked it."""
+
+    kind: str
+    at: datetime
+    by: str | None
+
+
+@dataclass(frozen=True)
 class MilestoneTime:
     """When a milestone happened, and who set it by hand (``None``: warroom recorded it)."""
 

@@ -26,6 +26,8 @@ from bot.record.postmortem import edits as postmortem_edits
 from bot.record.postmortem import suggestions as model_suggestions
 from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.prompts import PathEnd, ideas_ruled_out, path_ends
+from bot.record.postmortem.statements import Statement, statements_of
+from bot.record.reactions import page_marks
 from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
 from bot.store.models import (
@@ -101,6 +103,10 @@ class Record:
             *self.said_back.values(),
         ]
 
+    # What people said on the draft's page where the record has nothing, by kind.
+    statements: Mapping[str, Statement] = field(default_factory=dict)
+    # The messages marked on the draft's page, by their ts: who marked them.
+    page_marks: Mapping[str, str] = field(default_factory=dict)
     # The participants' answers to the day-after question, in the order they came.
     lessons: Sequence[LessonsPrompt] = ()
     # The pages escalations started for people, and each notification they sent.
@@ -126,6 +132,7 @@ class Record:
         ids |= {by for notes in self.merges.values() for _, by, _ in notes}
         ids |= {lesson.user_id for lesson in self.lessons}
         ids |= {end.by for end in self.path_ends.values()}
+        ids |= {said.by for said in self.statements.values()} | set(self.page_marks.values())
         ids |= {change.changed_by for change in self.milestone_changes}
         ids |= {edit.author for edit in self.edits.values()}
         ids |= {str(value) for field, value in self.fields if field.kind == "user"}
@@ -188,6 +195,8 @@ async def load_record(
         **quoting,
         path_ends=ends,
         lessons=await lessons.answers_of(session, incident_id),
+        statements=await statements_of(session, incident_id),
+        page_marks=await page_marks(session, incident_id),
     )
 
 

@@ -41,6 +41,7 @@ from bot.record.postmortem.parts import (
     Metric,
     MilestoneTime,
     Mitigation,
+    PageMark,
     Publication,
     Reached,
     Stated,
@@ -326,6 +327,22 @@ def build_draft(
             _detection(entry.facts or {}, drawn)
             for entry, drawn in zip(record.entries, lines, strict=True)
             if entry.kind == _DETECTION
+        ],
+        said={
+            kind: Stated(
+                readable(said.words, names) if said.words and not said.none else "",
+                name(said.by),
+                said.where,
+                said.words_at,
+            )
+            for kind, said in record.statements.items()
+        },
+        page_marks=[
+            PageMark(entry.kind, entry.occurred_at, name(record.page_marks[entry.slack_ts]))
+            for entry in record.entries
+            if entry.slack_ts
+            and entry.slack_ts in record.page_marks
+            and entry.kind in (TimelineKind.MISLEADING, TimelineKind.MITIGATION)
         ],
         lessons=[
             Lesson(

@@ -82,6 +82,7 @@ from bot.store.models.paging import (
 )
 from bot.store.models.postmortem import (
     DraftPrompt,
+    DraftStatement,
     LessonsPrompt,
     PostmortemEdit,
     SectionSuggestion,
@@ -110,6 +111,7 @@ __all__ = [
     "ContactCode",
     "ContactMethod",
     "DraftPrompt",
+    "DraftStatement",
     "DrillCheck",
     "DrillChoice",
     "Escalation",

@@ -333,7 +333,8 @@ class MessageRevision(KeepsSlackText, SQLModel, table=True):
 
 
 class Reaction(SQLModel, table=True):
-    """One person's emoji reaction on a message in an incident channel."""
+    """One person's emoji reaction on a message in an incident channel, or their mark of
+    the same meaning given on the draft's page (``source``)."""
 
     __table_args__ = (UniqueConstraint("channel", "ts", "name", "user", name="uq_reaction_person"),)
 
@@ -344,6 +345,9 @@ class Reaction(SQLModel, table=True):
     name: str
     user: str
     added_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # Where the mark was given when not as a reaction in Slack: ``page`` (the draft's page,
+    # whose person picked the message); None: a reaction in Slack.
+    source: str | None = None
 
 
 class IncidentRole(SQLModel, table=True):

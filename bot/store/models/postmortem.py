@@ -94,6 +94,30 @@ class LessonsPrompt(KeepsSlackText, SQLModel, table=True):
     went_wrong: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
 
 
+class DraftStatement(KeepsSlackText, SQLModel, table=True):
+    """What a person said for the draft where the record has nothing to say it from, by
+    ``kind``: ``brought_in``, when warroom escalated to nobody: who else was brought in,
+    when and why, in their ``words`` (with ``words_at``, the time they gave), or ``none``:
+    nobody was; ``misleading``, when no message was marked misleading: ``none``, no path led
+    the investigation astray. Who said it, when and where (``page``: the draft's). One per
+    incident and kind: a later statement replaces it."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"words"})
+
+    __tablename__ = "draft_statement"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", name="uq_draft_statement"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str
+    none: bool = False
+    words: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
+    words_at: datetime | None = Field(default=None, sa_column=utc_column())
+    said_by: str
+    said_at: datetime = Field(sa_column=utc_column(nullable=False))
+    said_where: str
+
+
 class DraftPrompt(KeepsSlackText, SQLModel, table=True):
     """A question asked in a marked message's thread for the postmortem draft, and its
     answer: at a :x: (``kind`` ``ruled_out``: what ruled the idea out; the answer

@@ -2,8 +2,9 @@
 wrap-up form use (nothing recorded here that Slack would record otherwise):
 
 - ``POST …/postmortem/impact``: what was affected and what caused it (``/incident impact``,
-  ``/incident cause``), when the impact started (``/incident time started``), and the
-  wrap-up's questions: when it ended, the impact in numbers, the services, the trigger.
+  ``/incident cause``), when the impact started and when it was detected (``/incident time
+  started``, ``/incident time detected``), and the wrap-up's questions: when it ended, the
+  impact in numbers, the services, the trigger.
 - ``POST …/postmortem/follow-ups``: a follow-up with its owner and due date, filed in the
   team's tracker if asked (``/incident action @owner --due <day> [--file] <task>``).
 - ``POST …/postmortem/follow-ups/{item}/file``: the follow-up's *File as issue* button.
@@ -43,7 +44,10 @@ log = logging.getLogger(__name__)
 # A person's words for one field: a few paragraphs, not a section.
 TEXT_MAX = 4000
 # The fields of the impact form that are text, kept as typed when it refuses.
-IMPACT_FIELDS = ("what", "cause", "started", "ended", *IMPACT_NUMBERS, "services", "trigger")
+IMPACT_FIELDS = (
+    *("what", "cause", "started", "detected", "ended"),
+    *(*IMPACT_NUMBERS, "services", "trigger"),
+)
 FOLLOW_UP_FIELDS = ("task", "owner", "due", "file")
 
 Form = Any  # aiohttp's MultiDictProxy of the posted fields
@@ -107,7 +111,7 @@ async def save_impact(request: web.Request) -> web.Response:
             problems[name] = services.renderer.render(
                 "web/_draft_words.j2", problem="too_long", most=TEXT_MAX
             )
-    for name in ("started", "ended"):
+    for name in ("started", "detected", "ended"):
         if typed[name]:
             try:
                 parse_moment(typed[name], zone=incident.timezone, now=services.clock())
@@ -128,13 +132,12 @@ async def save_impact(request: web.Request) -> web.Response:
         return await refused_at(request, "impact", problems, typed)
     channel = incident.channel_id or ""
     # Each step as the command or the form in Slack takes it, by the field its refusal is
-    # said at; the impact's start first, so that its end is checked against it.
+    # said at; the impact's start first, so that its detection and end are checked against it.
     steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
-    if typed["started"]:
-        started = partial(fix_milestone, services, channel_id=channel, by=by)
-        steps.append(
-            ("started", partial(started, milestone=Milestone.STARTED, when=typed["started"]))
-        )
+    fix = partial(fix_milestone, services, channel_id=channel, by=by)
+    for name, milestone in (("started", Milestone.STARTED), ("detected", Milestone.DETECTED)):
+        if typed[name]:
+            steps.append((name, partial(fix, milestone=milestone, when=typed[name])))
     given = WrapUp(
         ended=(
             parse_moment(typed["ended"], zone=incident.timezone, now=services.clock())

@@ -6,6 +6,11 @@ use (bot/flows/postmortem/):
   the time they give, kept as the answer to the idea's own question in Slack.
 - ``POST …/postmortem/escalations``: who answered an escalation the record has no answer
   for, and when, or that nobody did. An acknowledgement in the record wins.
+- ``POST …/postmortem/brought-in``: when warroom escalated to nobody, who else was brought
+  in, when and why, in the person's words, or that nobody was.
+- ``POST …/postmortem/marks``: a message of the channel marked misleading, or as the one
+  that stopped the impact, as the person's reaction would mark it; or that no path led the
+  investigation astray.
 
 Each refuses what it cannot read at its field (the page again, 400, what was typed kept),
 and answers the incident's people only, never a guest of the workspace.
@@ -22,9 +27,12 @@ from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_text import SlackText
 from bot.flows.postmortem.answers import say_escalation_answer
 from bot.flows.postmortem.prompts import PathEndRefused, rule_out_on_page
+from bot.flows.postmortem.statements import MarkRefused, mark_on_page, say_statement
 from bot.flows.replies import refusal_words
 from bot.record.escalation.escalations import AlreadyAcknowledged
 from bot.record.moments import MomentRefused
+from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING
+from bot.store.models import TimelineKind
 from bot.web.auth import page_viewer
 from bot.web.postmortem.facts import (
     TEXT_MAX,
@@ -39,6 +47,14 @@ log = logging.getLogger(__name__)
 PATH_FIELDS = ("idea", "number", "ruling", "words", "when")
 ESCALATION_FIELDS = ("escalation", "answerer", "when")
 NOBODY = "nobody"  # the answerer's choice that says nobody answered
+BROUGHT_IN_FIELDS = ("choice", "words", "when")
+MARK_FIELDS = ("kind", "message")
+NONE = "none"  # the misleading mark's choice that says no path led astray
+# The marks the page gives, by the form's ``kind``: the form's name and the line's kind.
+MARKS = {
+    "misleading": ("misleading-mark", TimelineKind.MISLEADING),
+    "mitigation": ("mitigation-mark", TimelineKind.MITIGATION),
+}
 
 
 async def save_path_end(request: web.Request) -> web.Response:
@@ -137,3 +153,77 @@ async def save_escalation_answer(request: web.Request) -> web.Response:
         )
     log.info("%s: an escalation's answer said in the web view by %s", incident.reference, by)
     return saved_at(incident, "escalation")
+
+
+async def save_brought_in(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/brought-in: who else was brought in, when and why,
+    in the person's words, or that nobody was (warroom escalated to nobody)."""
+    checked = await writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, by, form, incident = checked
+    services, typed = web_.services, typed_fields(form, BROUGHT_IN_FIELDS)
+    render = services.renderer.render
+    problems: dict[str, str] = {}
+    nobody = typed["choice"] == NOBODY
+    if typed["choice"] not in (NOBODY, "someone"):
+        problems["choice"] = render("web/_draft_words.j2", problem="brought_in_choice")
+    elif nobody and (typed["words"] or typed["when"]):
+        problems["words"] = render("web/_draft_words.j2", problem="nobody_with_words")
+    elif not nobody and not typed["words"]:
+        problems["words"] = render("web/_draft_words.j2", problem="brought_in_words")
+    if len(typed["words"]) > TEXT_MAX:
+        problems["words"] = render("web/_draft_words.j2", problem="too_long", most=TEXT_MAX)
+    if not incident.channel_id:
+        problems["choice"] = render("web/_draft_words.j2", problem="no_channel")
+    if problems:
+        return await refused_at(request, "brought-in", problems, typed)
+    try:
+        await say_statement(
+            services,
+            channel_id=incident.channel_id or "",
+            kind=BROUGHT_IN,
+            by=by,
+            words=None if nobody else SlackText.from_plain(typed["words"]),
+            when=None if nobody else typed["when"] or None,
+        )
+    except MomentRefused as refusal:
+        problem = {"when": refusal_words(services, refusal)}
+        return await refused_at(request, "brought-in", problem, typed)
+    log.info("%s: who was brought in said in the web view by %s", incident.reference, by)
+    return saved_at(incident, "brought-in")
+
+
+async def save_mark(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/marks: a message marked misleading, or as the one
+    that stopped the impact, as the person's reaction would; or that no path misled."""
+    checked = await writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, by, form, incident = checked
+    services, typed = web_.services, typed_fields(form, MARK_FIELDS)
+    render = services.renderer.render
+    form_name, kind = MARKS.get(typed["kind"], MARKS["misleading"])
+    none = typed["message"] == NONE and kind == TimelineKind.MISLEADING
+    message = parse_bounded_int(typed["message"], 1, DATABASE_ID_MAX)
+    problems: dict[str, str] = {}
+    if typed["kind"] not in MARKS or (message is None and not none):
+        problems["message"] = render("messages/page_mark_refused.j2", problem="not_offered")
+    if not incident.channel_id:
+        problems["message"] = render("web/_draft_words.j2", problem="no_channel")
+    if problems:
+        return await refused_at(request, form_name, problems, typed)
+    channel = incident.channel_id or ""
+    try:
+        if none:
+            await say_statement(
+                services, channel_id=channel, kind=MISLEADING, by=by, words=None, when=None
+            )
+        else:
+            assert message is not None
+            await mark_on_page(services, channel_id=channel, message_id=message, kind=kind, by=by)
+    except MarkRefused as refusal:
+        problem = {"message": refusal_words(services, refusal)}
+        return await refused_at(request, form_name, problem, typed)
+    log.info("%s: a message marked in the web view by %s", incident.reference, by)
+    return saved_at(incident, form_name)

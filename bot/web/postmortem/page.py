@@ -16,14 +16,23 @@ from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
 from bot.basics.slack_text import to_plain
 from bot.flows.postmortem.prompts import CANDIDATES
+from bot.flows.postmortem.statements import MARKABLE
 from bot.record import follow_ups, messages
 from bot.record.lessons import participants
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.parts import EscalationLine, MisleadingPath
 from bot.record.postmortem.review import may_publish, review_of
+from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING
 from bot.store.db import session_scope
-from bot.store.models import ActionItem, Incident, IncidentRole, Person, TrackerIssue
+from bot.store.models import (
+    ActionItem,
+    ChannelMessage,
+    Incident,
+    IncidentRole,
+    Person,
+    TrackerIssue,
+)
 from bot.web.auth import viewer_and_csrf
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import render_page, with_own_script
@@ -68,6 +77,13 @@ class GapForms:
 
     paths: list[OpenPath] = field(default_factory=list)
     escalations: list[EscalationLine] = field(default_factory=list)
+    # Who else was brought in: asked while warroom escalated to nobody and nobody said.
+    brought_in: bool = False
+    # The channel's messages a person may mark (as the form names each), and which marks the
+    # draft still asks for: a path that misled, the message that stopped the impact.
+    markable: list[tuple[int, str]] = field(default_factory=list)
+    misleading: bool = False
+    mitigation: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,14 +158,7 @@ async def gap_forms(
                 continue
             offered = await messages.said_after(session, idea, CANDIDATES)
             names = await known_names(session, [m.user or "" for m in offered])
-            candidates = [
-                (
-                    m.id or 0,
-                    f"{draft.time(m.occurred_at)}, {names.get(m.user or '', 'someone')}: "
-                    + _short(to_plain(m.text, names)),
-                )
-                for m in offered
-            ]
+            candidates = [_offered(draft, m, names) for m in offered]
             words = path.stated.text if path.stated else ""
             paths.append(
                 OpenPath(
@@ -161,7 +170,30 @@ async def gap_forms(
         for line in draft.escalations
         if line.id and (line.answered_how is None or refused == f"escalation-{line.id}")
     ]
-    return GapForms(paths, escalations)
+    misleading = refused == "misleading-mark" or not (draft.misleading or MISLEADING in draft.said)
+    mitigation = refused == "mitigation-mark" or not draft.mitigations
+    markable: list[tuple[int, str]] = []
+    if misleading or mitigation:
+        async with session_scope(web_.services.engine) as session:
+            offered = await messages.said_lately(session, incident.id or 0, MARKABLE)
+            names = await known_names(session, [m.user or "" for m in offered])
+        markable = [_offered(draft, m, names) for m in offered]
+    return GapForms(
+        paths,
+        escalations,
+        brought_in=refused == "brought-in" or not (draft.escalations or BROUGHT_IN in draft.said),
+        markable=markable,
+        misleading=misleading,
+        mitigation=mitigation,
+    )
+
+
+def _offered(draft: Draft, message: ChannelMessage, names: Mapping[str, str]) -> tuple[int, str]:
+    """A message as a form's list names it: "10:42 AM, Bob Okafor: what they said"."""
+    who = names.get(message.user or "", "someone")
+    return message.id or 0, f"{draft.time(message.occurred_at)}, {who}: " + _short(
+        to_plain(message.text, names)
+    )
 
 
 def _untimed(path: MisleadingPath) -> bool:
