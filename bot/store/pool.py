@@ -119,7 +119,8 @@ class FairPool(AsyncAdaptedQueuePool):
 
     def _wait_in_line(self) -> ConnectionPoolEntry:
         waiter = _Waiter(asyncio.get_running_loop())
-        (self._ahead if _AHEAD.get() else self._rest).append(waiter)
+        line = self._ahead if _AHEAD.get() else self._rest
+        line.append(waiter)
         deadline = time.monotonic() + self._timeout
         served = False
         try:
@@ -133,9 +134,8 @@ class FairPool(AsyncAdaptedQueuePool):
                 if self._line and self._line[0] is waiter:
                     entry = self._take_free()
                     if entry is not None:
-                        self._line.popleft()
                         served = True
-                        return entry
+                        return self._keep_one(waiter, line, entry)
                 if time.monotonic() >= deadline:
                     raise exc.TimeoutError(
                         f"QueuePool limit of size {self.size()} overflow {self.overflow()} "
@@ -145,6 +145,20 @@ class FairPool(AsyncAdaptedQueuePool):
         finally:
             if not served:
                 self._leave(waiter)
+
+    def _keep_one(
+        self, waiter: _Waiter, line: deque[_Waiter], opened: ConnectionPoolEntry
+    ) -> ConnectionPoolEntry:
+        """The head of ``line`` opened ``opened``. Opening awaits the database: meanwhile a
+        connection given back may have been handed to the waiter (taking it out of its line),
+        and others may have queued, a writer ahead of it among them. It keeps the connection
+        handed to it and gives back the one it opened, else leaves its own line: never
+        another's place (that one would have waited its whole time-out, unserved)."""
+        if waiter.entry is not None:
+            self._do_return_conn(opened)
+            return waiter.entry
+        line.remove(waiter)
+        return opened
 
     def _leave(self, waiter: _Waiter) -> None:
         """A waiter leaving without its connection (timed out, cancelled, or the connection

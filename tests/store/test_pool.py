@@ -10,9 +10,10 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util.concurrency import await_
 from sqlmodel import select
 
 from bot.store.db import create_engine, session_scope
@@ -149,3 +150,67 @@ async def test_a_waiter_is_served_before_tasks_that_come_back_for_more(tmp_path:
         await engine.dispose()
     # Behind at most the three others' transactions: about 0.3 s on a quiet machine.
     assert waited < 2.5
+
+
+async def test_a_waiter_handed_a_connection_while_it_opens_one_keeps_one_and_loses_nobody(
+    tmp_path: Path,
+) -> None:
+    """Two connections; one held, and a newcomer's opening of the second fails while a
+    third caller waits. The waiter, now first, opens the free slot itself; while it opens
+    (the database answers in its own time), the held connection is given back and handed to
+    it. It keeps one and gives back the other: nobody gets an error, no slot is lost. The
+    pool took the head of whatever line was first once the opening returned, which here was
+    empty (the waiter had been served): IndexError, the command behind it dropped."""
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'warroom.db'}",
+        poolclass=FairPool,
+        pool_size=2,
+        max_overflow=0,
+    )
+    pool = engine.pool
+    assert isinstance(pool, FairPool)
+    opened = 0
+    held = await engine.connect()
+    await held.execute(text("SELECT 1"))
+
+    async def hold_on_until_the_waiter_queued() -> None:
+        while not pool._rest:
+            await asyncio.sleep(0.01)
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def opening(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+        # The newcomer's (the held one was opened before this listened), refused once the
+        # waiter is in line.
+        if opened == 1:
+            await_(hold_on_until_the_waiter_queued())
+            raise OSError("the database refused the connection")
+        if opened == 2:  # the waiter's: the held connection comes back meanwhile
+            await_(held.close())
+
+    async def newcomer() -> BaseException | None:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            return error
+        return None
+
+    async def waiter() -> int:
+        await asyncio.sleep(0.05)  # behind the newcomer
+        async with engine.connect() as connection:
+            return int((await connection.execute(text("SELECT 2"))).scalar_one())
+
+    try:
+        refused, answer = await asyncio.wait_for(asyncio.gather(newcomer(), waiter()), 20)
+        assert isinstance(refused, Exception) and "refused" in str(refused)
+        assert answer == 2, "the waiter got a working connection"
+        assert pool.checkedout() == 0
+        # Both slots are still there: two callers hold a connection each at once.
+        async with engine.connect() as one, engine.connect() as two:
+            await one.execute(text("SELECT 1"))
+            await two.execute(text("SELECT 1"))
+        assert pool.checkedout() == 0
+    finally:
+        await engine.dispose()
