@@ -92,6 +92,7 @@ WEB_ROUTES: tuple[Route, ...] = (
         PAGE,
     ),
     Route("POST", "/incidents/{reference}/postmortem/brought-in", draft_gaps.save_brought_in, PAGE),
+    Route("POST", "/incidents/{reference}/postmortem/mitigation", draft_gaps.save_mitigation, PAGE),
     Route("POST", "/incidents/{reference}/postmortem/marks", draft_gaps.save_mark, PAGE),
     Route(
         "POST",

@@ -2,7 +2,8 @@
 when the incident was detected (as ``/incident time detected`` sets it), who else was
 brought in when warroom escalated to nobody (or that nobody was), a path that led the
 investigation astray picked from the channel's messages (as a :x: marks it) or that none
-did, and the message that stopped the impact (as a :white_check_mark: marks it). Each goes
+did, and the message that stopped the impact (as a :white_check_mark: marks it) or, with
+none to mark, how it was stopped in the person's words (a mark wins). Each goes
 through the record Slack uses, is said in the channel, and the draft (its page and the
 canvas ``/incident postmortem`` posts, in English and French) says it as the person's, on
 the draft's page. Bad input is refused at its field (400, what was typed kept); guests are
@@ -271,6 +272,59 @@ async def test_the_message_that_stopped_the_impact_marked_on_the_page(
         assert "marked as the mitigation by Alice Moreau, on the draft's page." in posted
         french = await posted_draft(warroom, channel, "--lang fr")
         assert "signalé comme l'atténuation par Alice Moreau, sur la page du brouillon" in french
+
+
+async def test_how_the_impact_was_stopped_said_in_words_on_the_page(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)  # no person's message to mark
+        await sign_in(session, warroom, ALICE)
+        page, _ = await draft_page(session, warroom)
+        assert "how the impact was stopped" in draft_text(page)
+        gap = checklist(page).split("how the impact was stopped", 1)[1].split("</li>", 1)[0]
+        assert 'href="#mitigation-words-form">fill it in below</a>, or in Slack' in gap
+        # Refused at its field, what was typed kept.
+        status, page = await post_draft_form(
+            session, warroom, "/mitigation", {"words": "", "when": "09:40"}
+        )
+        assert status == 400
+        assert "Say how the impact was stopped" in problem_at(page, "mitigation-words-words")
+        assert 'value="09:40"' in page
+        when = (warroom.clock.now - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
+        typed = {"words": "Rolled back deploy 4812.", "when": when}
+        status, page = await post_draft_form(session, warroom, "/mitigation", typed)
+        assert status == 200, page
+        assert "Recorded, and said in the channel" in visible_text(page)
+        await settle(warroom)
+        page, _ = await draft_page(session, warroom)
+        draft = draft_text(page)
+        assert "how the impact was stopped" not in draft
+        assert "how the impact was stopped" not in checklist(page)
+        assert (
+            f"Stopped at {_clock(when)}, per Alice Moreau, on the draft's page: “Rolled back"
+            " deploy 4812.”"
+        ) in draft
+        assert "Mitigation started" not in draft  # a statement, not a mitigation line
+        said = [m.text for m in channel.messages if "said on the postmortem draft's page" in m.text]
+        assert len(said) == 1 and "the impact was stopped at" in said[0]
+        assert "Rolled back deploy 4812." in said[0]
+        posted = await posted_draft(warroom, channel)
+        assert "how the impact was stopped" not in posted
+        assert "per Alice Moreau, on the draft's page: “Rolled back deploy 4812.”" in posted
+        french = await posted_draft(warroom, channel, "--lang fr")
+        assert "comment l'impact a été enrayé" not in french
+        assert "Impact enrayé à " in french
+        stated = "selon Alice Moreau, sur la page du brouillon : « Rolled back deploy 4812. »"
+        assert stated in french
+        # A message marked as the mitigation in Slack wins over the words.
+        warroom.clock.now += timedelta(minutes=1)
+        fix = await warroom.slack.post_message(channel.id, "Rolled back 4812 for real.", user=BOB)
+        await warroom.slack.add_reaction(channel.id, fix.ts, "white_check_mark", user=BOB)
+        await settle(warroom)
+        page, _ = await draft_page(session, warroom)  # in French, as last posted
+        assert "Début de l'atténuation à" in draft_text(page)
+        assert "Impact enrayé" not in draft_text(page)
 
 
 async def test_guests_and_forms_without_csrf_are_refused_the_new_forms(

@@ -1,8 +1,10 @@
 """What a person says for the draft where the record has nothing to say it from
 (``DraftStatement``): who else was brought in when warroom escalated to nobody, or that
-nobody was (``BROUGHT_IN``); that no path led the investigation astray (``MISLEADING``).
+nobody was (``BROUGHT_IN``); that no path led the investigation astray (``MISLEADING``);
+how the impact was stopped, when no message is marked as the mitigation (``MITIGATION``).
 Said on the draft's page; a later statement replaces the earlier one. The record's own facts
-win: an escalation, or a message marked misleading, and the draft no longer asks."""
+win: an escalation, a message marked misleading or as the mitigation, and the draft no
+longer asks."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from bot.store.models import DraftStatement, Incident
 
 BROUGHT_IN = "brought_in"
 MISLEADING = "misleading"
-KINDS = (BROUGHT_IN, MISLEADING)
+MITIGATION = "mitigation"
+KINDS = (BROUGHT_IN, MISLEADING, MITIGATION)
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,10 @@ class DraftStatement(KeepsSlackText, SQLModel, table=True):
     ``kind``: ``brought_in``, when warroom escalated to nobody: who else was brought in,
     when and why, in their ``words`` (with ``words_at``, the time they gave), or ``none``:
     nobody was; ``misleading``, when no message was marked misleading: ``none``, no path led
-    the investigation astray. Who said it, when and where (``page``: the draft's). One per
-    incident and kind: a later statement replaces it."""
+    the investigation astray; ``mitigation``, when no message was marked as the mitigation:
+    how the impact was stopped, in their ``words`` (``words_at``: when, if they said). Who
+    said it, when and where (``page``: the draft's). One per incident and kind: a later
+    statement replaces it."""
 
     SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"words"})
 

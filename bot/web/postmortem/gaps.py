@@ -8,6 +8,8 @@ use (bot/flows/postmortem/):
   for, and when, or that nobody did. An acknowledgement in the record wins.
 - ``POST …/postmortem/brought-in``: when warroom escalated to nobody, who else was brought
   in, when and why, in the person's words, or that nobody was.
+- ``POST …/postmortem/mitigation``: how the impact was stopped, in the person's words,
+  with the time they give, when no message is marked as the mitigation (a mark wins).
 - ``POST …/postmortem/marks``: a message of the channel marked misleading, or as the one
   that stopped the impact, as the person's reaction would mark it; or that no path led the
   investigation astray.
@@ -19,6 +21,7 @@ and answers the incident's people only, never a guest of the workspace.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -31,8 +34,9 @@ from bot.flows.postmortem.statements import MarkRefused, mark_on_page, say_state
 from bot.flows.replies import refusal_words
 from bot.record.escalation.escalations import AlreadyAcknowledged
 from bot.record.moments import MomentRefused
-from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING
-from bot.store.models import TimelineKind
+from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING, MITIGATION
+from bot.services import Services
+from bot.store.models import Incident, TimelineKind
 from bot.web.auth import page_viewer
 from bot.web.postmortem.facts import (
     TEXT_MAX,
@@ -48,6 +52,7 @@ PATH_FIELDS = ("idea", "number", "ruling", "words", "when")
 ESCALATION_FIELDS = ("escalation", "answerer", "when")
 NOBODY = "nobody"  # the answerer's choice that says nobody answered
 BROUGHT_IN_FIELDS = ("choice", "words", "when")
+MITIGATION_FIELDS = ("words", "when")
 MARK_FIELDS = ("kind", "message")
 NONE = "none"  # the misleading mark's choice that says no path led astray
 # The marks the page gives, by the form's ``kind``: the form's name and the line's kind.
@@ -176,22 +181,73 @@ async def save_brought_in(request: web.Request) -> web.Response:
         problems["words"] = render("web/_draft_words.j2", problem="too_long", most=TEXT_MAX)
     if not incident.channel_id:
         problems["choice"] = render("web/_draft_words.j2", problem="no_channel")
+    words = None if nobody else SlackText.from_plain(typed["words"])
+    when = None if nobody else typed["when"] or None
+    said = Said("brought-in", BROUGHT_IN, by, words, when)
+    return await _state(request, services, incident, said, (problems, typed))
+
+
+async def save_mitigation(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/mitigation: how the impact was stopped, and when if
+    they say, in the person's words (a message marked as the mitigation wins)."""
+    checked = await writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, by, form, incident = checked
+    services, typed = web_.services, typed_fields(form, MITIGATION_FIELDS)
+    render = services.renderer.render
+    problems: dict[str, str] = {}
+    if not typed["words"]:
+        problems["words"] = render("web/_draft_words.j2", problem="mitigation_words")
+    if len(typed["words"]) > TEXT_MAX:
+        problems["words"] = render("web/_draft_words.j2", problem="too_long", most=TEXT_MAX)
+    if not incident.channel_id:
+        problems["words"] = render("web/_draft_words.j2", problem="no_channel")
+    words, when = SlackText.from_plain(typed["words"]), typed["when"] or None
+    said = Said("mitigation-words", MITIGATION, by, words, when)
+    return await _state(request, services, incident, said, (problems, typed))
+
+
+@dataclass(frozen=True)
+class Said:
+    """A statement a form gives (``form``: its name): of ``kind``, by whom, their words and
+    the time they typed."""
+
+    form: str
+    kind: str
+    by: str
+    words: SlackText | None
+    when: str | None
+
+
+async def _state(
+    request: web.Request,
+    services: Services,
+    incident: Incident,
+    said: Said,
+    refused: tuple[dict[str, str], dict[str, str]],
+) -> web.Response:
+    """Keep the statement ``said`` (a time not read refused at its field), unless the form
+    was refused: ``refused``, its problems by field and what was typed."""
+    problems, typed = refused
     if problems:
-        return await refused_at(request, "brought-in", problems, typed)
+        return await refused_at(request, said.form, problems, typed)
     try:
         await say_statement(
             services,
             channel_id=incident.channel_id or "",
-            kind=BROUGHT_IN,
-            by=by,
-            words=None if nobody else SlackText.from_plain(typed["words"]),
-            when=None if nobody else typed["when"] or None,
+            kind=said.kind,
+            by=said.by,
+            words=said.words,
+            when=said.when,
         )
     except MomentRefused as refusal:
         problem = {"when": refusal_words(services, refusal)}
-        return await refused_at(request, "brought-in", problem, typed)
-    log.info("%s: who was brought in said in the web view by %s", incident.reference, by)
-    return saved_at(incident, "brought-in")
+        return await refused_at(request, said.form, problem, typed)
+    log.info(
+        "%s: a %s statement said on the draft's page by %s", incident.reference, said.kind, said.by
+    )
+    return saved_at(incident, said.form)
 
 
 async def save_mark(request: web.Request) -> web.Response:

@@ -23,7 +23,7 @@ from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.parts import EscalationLine, MisleadingPath
 from bot.record.postmortem.review import may_publish, review_of
-from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING
+from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING, MITIGATION
 from bot.store.db import session_scope
 from bot.store.models import (
     ActionItem,
@@ -171,7 +171,9 @@ async def gap_forms(
         if line.id and (line.answered_how is None or refused == f"escalation-{line.id}")
     ]
     misleading = refused == "misleading-mark" or not (draft.misleading or MISLEADING in draft.said)
-    mitigation = refused == "mitigation-mark" or not draft.mitigations
+    mitigation = refused in ("mitigation-mark", "mitigation-words") or not (
+        draft.mitigations or MITIGATION in draft.said
+    )
     markable: list[tuple[int, str]] = []
     if misleading or mitigation:
         async with session_scope(web_.services.engine) as session:
