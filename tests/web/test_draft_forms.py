@@ -27,12 +27,13 @@ async def test_the_impact_and_the_wrap_up_answers_filled_on_the_page(
         await sign_in(session, warroom, ALICE)
         page, _ = await draft_page(session, warroom)
         assert "who and what was affected" in visible_text(page)
-        # The checklist sends each gap the page fills to its form, the others to Slack.
+        # The checklist sends each gap the page fills to its form.
         checklist = page.split('<ul class="checklist">', 1)[1].split("</ul>", 1)[0]
         impact = checklist.split('data-gap="', 1)[1].split("</li>", 1)[0]
         assert 'href="#impact-form">fill it in below' in impact
         assert 'href="#follow-up-form">fill it in below' in checklist
-        assert "(from the record: set it in Slack)" in checklist  # the mitigation, say
+        # The mitigation too, with no message to mark: in the person's words.
+        assert 'href="#mitigation-words-form">fill it in below</a>, or in Slack' in checklist
         status, page = await post_draft_form(
             session,
             warroom,
