@@ -38,6 +38,7 @@ from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING, MITIGATION
 from bot.services import Services
 from bot.store.models import Incident, TimelineKind
 from bot.web.auth import page_viewer
+from bot.web.context import web_context
 from bot.web.postmortem.facts import (
     TEXT_MAX,
     refused_at,
@@ -97,14 +98,9 @@ async def save_path_end(request: web.Request) -> web.Response:
             when=typed["when"] or None,
         )
     except MomentRefused as refusal:
-        return await refused_at(
-            request, form_name, {"when": refusal_words(services, refusal)}, typed
-        )
+        return await _refused(request, form_name, "when", refusal, typed)
     except PathEndRefused as refusal:
-        where = refusal.context.get("field", "ruling")
-        return await refused_at(
-            request, form_name, {where: refusal_words(services, refusal)}, typed
-        )
+        return await _refused(request, form_name, "ruling", refusal, typed)
     log.info("%s: a misleading path's end said in the web view by %s", incident.reference, by)
     return saved_at(incident, "misleading")
 
@@ -144,18 +140,14 @@ async def save_escalation_answer(request: web.Request) -> web.Response:
             where="page",
         )
     except MomentRefused as refusal:
-        problem = {"when": refusal_words(services, refusal)}
-        return await refused_at(request, form_name, problem, typed)
+        return await _refused(request, form_name, "when", refusal, typed)
     except AlreadyAcknowledged:
         problem = {
             "answerer": render("messages/escalation_answer_refused.j2", problem="acknowledged")
         }
         return await refused_at(request, form_name, problem, typed)
     except BotError as refusal:  # AnswerRefused: gone, no time, before the escalation
-        where = refusal.context.get("field", "answerer")
-        return await refused_at(
-            request, form_name, {where: refusal_words(services, refusal)}, typed
-        )
+        return await _refused(request, form_name, "answerer", refusal, typed)
     log.info("%s: an escalation's answer said in the web view by %s", incident.reference, by)
     return saved_at(incident, "escalation")
 
@@ -242,8 +234,7 @@ async def _state(
             when=said.when,
         )
     except MomentRefused as refusal:
-        problem = {"when": refusal_words(services, refusal)}
-        return await refused_at(request, said.form, problem, typed)
+        return await _refused(request, said.form, "when", refusal, typed)
     log.info(
         "%s: a %s statement said on the draft's page by %s", incident.reference, said.kind, said.by
     )
@@ -279,7 +270,14 @@ async def save_mark(request: web.Request) -> web.Response:
             assert message is not None
             await mark_on_page(services, channel_id=channel, message_id=message, kind=kind, by=by)
     except MarkRefused as refusal:
-        problem = {"message": refusal_words(services, refusal)}
-        return await refused_at(request, form_name, problem, typed)
+        return await _refused(request, form_name, "message", refusal, typed)
     log.info("%s: a message marked in the web view by %s", incident.reference, by)
     return saved_at(incident, form_name)
+
+
+async def _refused(
+    request: web.Request, form_name: str, field: str, refusal: BotError, typed: dict[str, str]
+) -> web.Response:
+    """The page again (400) with the refusal's words at the field it names, else ``field``."""
+    words = refusal_words(web_context(request).services, refusal)
+    return await refused_at(request, form_name, {refusal.context.get("field", field): words}, typed)
