@@ -78,6 +78,12 @@ log = logging.getLogger(__name__)
 # within 10 s of SIGTERM. Its Slack writes wait in the outbox for the next start; an
 # unanswered event is delivered again by Slack.
 BACKGROUND_GRACE_SECONDS = 7.0
+# The writers of Slack events, alert bodies and commands write what they hold until this long
+# after shutdown begins; then a write still waiting on the database (a stall) is cancelled and
+# what it held fails: a command answered before it was kept is told to its sender (through
+# its response_url, within the background grace that remains), an event is answered 5xx and
+# Slack delivers it again (bot/flows/group_commit.py).
+WRITERS_GRACE_SECONDS = BACKGROUND_GRACE_SECONDS - UNWIND_SECONDS
 # Unix seconds stay below 10^11 until the year 5138: a signature timestamp is no larger.
 SLACK_TIMESTAMP_MAX = 10**11
 
@@ -117,7 +123,8 @@ async def _http_session_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _engine_ctx(migrate: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-        engine = create_engine(app[settings_key].runtime.database_url)
+        runtime = app[settings_key].runtime
+        engine = create_engine(runtime.database_url, runtime.database_timeouts)
         if migrate:
             await upgrade_database(engine)
         app[engine_key] = engine
@@ -180,8 +187,10 @@ async def _shutdown_begins(app: web.Application) -> None:
     # flight; the background grace counts from here, not from after those requests.
     services = app.get(services_key)
     if services is not None:
-        deadline = asyncio.get_running_loop().time() + BACKGROUND_GRACE_SECONDS
-        services.background.finish_by(deadline)
+        now = asyncio.get_running_loop().time()
+        services.background.finish_by(now + BACKGROUND_GRACE_SECONDS)
+        for writer in (app[ingest_key], app[payload_writer_key], app[command_line_key]):
+            writer.finish_by(now + WRITERS_GRACE_SECONDS)
 
 
 def build_services(

@@ -351,7 +351,7 @@ def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str
 async def _upgrade(settings: Settings) -> None:
     from bot.store.migrate import upgrade_database
 
-    engine = create_engine(settings.runtime.database_url)
+    engine = create_engine(settings.runtime.database_url, settings.runtime.database_timeouts)
     try:
         await upgrade_database(engine)
     finally:

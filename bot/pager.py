@@ -91,7 +91,9 @@ def _end_with_parent() -> None:
 
 
 async def _pager(settings: Settings, parent: int) -> None:
-    engine = create_engine(settings.runtime.database_url)  # serve has migrated it
+    engine = create_engine(  # serve has migrated it
+        settings.runtime.database_url, settings.runtime.database_timeouts
+    )
     try:
         async with aiohttp.ClientSession() as http:
             services = build_services(settings, engine, http)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config.reading import Feature, integer, seconds, setting
+from bot.store.db import LOCK_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS, DatabaseTimeouts
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,25 @@ class RuntimeSettings(Feature):
         default="sqlite:///warroom.db",
         doc="`sqlite:///path.db` or `postgresql://user:pass@host/db` (the async driver is "
         "chosen inside)",
+    )
+    # Every wait on the database bounded: a stall (a lock held elsewhere) becomes an error the
+    # caller sees and tries again, never a wait without end (bot/store/db.py).
+    database_lock_timeout: float = setting(
+        env="WARROOM_DATABASE_LOCK_TIMEOUT",
+        default=LOCK_TIMEOUT_SECONDS,
+        parse=seconds,
+        doc="seconds a statement waits for a lock another session holds before the database "
+        "gives up on it (PostgreSQL's `lock_timeout`, SQLite's busy timeout; 0.1 to 300)",
+        shown="`10`",
+    )
+    database_statement_timeout: float = setting(
+        env="WARROOM_DATABASE_STATEMENT_TIMEOUT",
+        default=STATEMENT_TIMEOUT_SECONDS,
+        parse=seconds,
+        doc="seconds a PostgreSQL statement may take, waits included, before the database "
+        "cancels it (`statement_timeout`; at least the lock time-out, at most 3600; "
+        "migrations are exempt)",
+        shown="`60`",
     )
     port: int = setting(env="PORT", default=3000, parse=integer, doc="HTTP port")
     # Upper bound for an inbound request body; Slack's own payloads are far smaller.
@@ -77,6 +97,18 @@ class RuntimeSettings(Feature):
         "still applied in its channel's order, and a write that fails is told to the person",
     )
 
+    # How long a command answered before it was kept is tried again while the database
+    # refuses it or gives up waiting (bot/flows/in_order.py), before its sender is told.
+    command_retry_window: float = setting(
+        env="WARROOM_COMMAND_RETRY_WINDOW",
+        default=60.0,
+        parse=seconds,
+        doc="seconds a command answered before the database kept it is tried again while the "
+        "database refuses it or stalls (1 to 600); past it its sender is told privately that "
+        "nothing of it was done",
+        shown="`60`",
+    )
+
     # Paging in a process of its own beside serve's (bot/pager.py), PostgreSQL only.
     pager_process: str = setting(
         env="WARROOM_PAGER_PROCESS",
@@ -92,6 +124,13 @@ class RuntimeSettings(Feature):
         doc="with `WARROOM_PAGER_PROCESS=on`, the loopback port of the pager's own `/metrics`, "
         "a second scrape target (docs/operations.md)",
     )
+
+    @property
+    def database_timeouts(self) -> DatabaseTimeouts:
+        """Every database connection's limits on waiting."""
+        return DatabaseTimeouts(
+            lock=self.database_lock_timeout, statement=self.database_statement_timeout
+        )
 
     @property
     def pager_on(self) -> bool:
@@ -121,6 +160,15 @@ class RuntimeSettings(Feature):
             problems.append("WARROOM_COMMAND_HOLD: must be between 0 and 10 seconds")
         if not 0.05 <= self.command_answer_budget <= 2.5:
             problems.append("WARROOM_COMMAND_ANSWER_BUDGET: must be between 0.05 and 2.5 seconds")
+        if not 1 <= self.command_retry_window <= 600:
+            problems.append("WARROOM_COMMAND_RETRY_WINDOW: must be between 1 and 600 seconds")
+        if not 0.1 <= self.database_lock_timeout <= 300:
+            problems.append("WARROOM_DATABASE_LOCK_TIMEOUT: must be between 0.1 and 300 seconds")
+        if not self.database_lock_timeout <= self.database_statement_timeout <= 3600:
+            problems.append(
+                "WARROOM_DATABASE_STATEMENT_TIMEOUT: must be between the lock time-out and "
+                "3600 seconds"
+            )
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         return problems

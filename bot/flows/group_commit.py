@@ -9,8 +9,14 @@ single commits queue for that connection ahead of everything else (bench/RESULTS
 
 If a batch cannot commit, its items are tried again one per transaction, and one that still
 fails raises to its request. When the error says the database is gone (a lost or refused
-connection), the rest of the batch fails at once instead: trying each alone would only make
-every request wait for the same time-out.
+connection) or gave up waiting (a lock or statement time-out: a stall, bot/store/db.py), the
+rest of the batch fails at once instead: trying each alone would only make every request wait
+for the same time-out.
+
+Stopping is bounded: once shutdown begins (``finish_by``) a writer writes what it holds until
+its deadline; then the transaction in progress is cancelled (never committed after: nothing
+else of it is sent) and every item not written fails with ``WriterStopped``, so that its
+request, or whoever answered it, can say so before the process exits.
 
 What a batch does is the subclass's ``_transaction``: Slack events (bot/flows/ingestion.py)
 and alert webhooks (bot/flows/alerting/intake.py).
@@ -26,6 +32,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.basics.background import UNWIND_SECONDS
+from bot.store.db import gave_up_waiting
 from bot.store.pool import ahead_in_line
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,10 @@ RETRY_MAX_SECONDS = 5.0
 
 class WriterClosed(RuntimeError):
     """The process is shutting down: the request is answered 5xx and its sender retries."""
+
+
+class WriterStopped(WriterClosed):
+    """Shutdown's deadline came before the item was written: it was not."""
 
 
 @dataclass(eq=False)
@@ -90,18 +102,56 @@ class GroupCommit(Generic[P]):
         self._closed = False
         # Set while the writer lingers: settled when the linger ends or the batch is full.
         self._lingering: asyncio.Future[None] | None = None
+        # The batch being written, and when shutdown wants it written by (loop time).
+        self._in_hand: list[P] = []
+        self._deadline: float | None = None
+        self._deadline_timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         """Start writing (in the application's event loop)."""
         self._task = asyncio.create_task(self._run(), name=f"writer of {self.items}")
 
-    async def stop(self) -> None:
-        """Take no more items; write those already queued, then end."""
-        if self._task is None or self._closed:
+    def finish_by(self, deadline: float) -> None:
+        """Shutdown has begun: what is queued is written until ``deadline`` (loop time), then
+        given up (see the module's docstring). New items are taken until ``stop``."""
+        if self._task is None or self._task.done():
             return
+        self._deadline = deadline
+        loop = asyncio.get_running_loop()
+        self._deadline_timer = loop.call_at(deadline, self._give_up)
+
+    def _give_up(self) -> None:
+        """The deadline came: cancel the write in progress; what was not written fails."""
         self._closed = True
-        self._queue.put_nowait(None)
-        await self._task
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        stopped = WriterStopped(f"the process stopped before these {self.items} were written")
+        left = list(self._in_hand)
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                left.append(item)
+        if any(not pending.future.done() for pending in left):
+            log.warning("stopping: %d %s not written", len(left), self.items)
+        _fail(left, stopped)
+
+    async def stop(self) -> None:
+        """Take no more items; write those already queued (until ``finish_by``'s deadline, if
+        one was set), then end."""
+        if self._task is None:
+            return
+        if not self._closed:
+            self._closed = True
+            self._queue.put_nowait(None)
+        if self._deadline is None:
+            await asyncio.wait({self._task})
+            return
+        # Given up at the deadline, its cancelled transaction gets a moment to unwind; one
+        # that does not (SQLite's thread still waiting for the lock) is left to the exit.
+        left = self._deadline - asyncio.get_running_loop().time()
+        await asyncio.wait({self._task}, timeout=max(0.0, left) + UNWIND_SECONDS)
+        if self._task.done() and self._deadline_timer is not None:
+            self._deadline_timer.cancel()
 
     async def _transaction(self, batch: list[P]) -> BatchOutcome:
         """Apply ``batch`` in one transaction and commit; what each item's future gets."""
@@ -131,7 +181,9 @@ class GroupCommit(Generic[P]):
             if first is None:
                 return
             batch, stopping = await self._gather(first, self.linger)
+            self._in_hand = batch
             await self._write(batch)
+            self._in_hand = []
             if stopping:
                 return
 
@@ -181,17 +233,19 @@ class GroupCommit(Generic[P]):
         _deliver(outcome)
 
     async def _transaction_while_gone(self, batch: list[P]) -> BatchOutcome:
-        """``_transaction``, tried again in place while the database is gone, for up to
-        ``keep_trying_for`` seconds (5 at most once stopping): what queued behind waits, so
-        the items keep their order."""
+        """``_transaction``, tried again in place while the database is gone or stalls, for
+        up to ``keep_trying_for`` seconds (and not past shutdown's deadline): what queued
+        behind waits, so the items keep their order."""
         loop = asyncio.get_running_loop()
         started, pause = loop.time(), RETRY_SECONDS
         while True:
             try:
                 return await self._transaction(batch)
             except Exception as error:
-                give_up = min(self.keep_trying_for, 5.0) if self._closed else self.keep_trying_for
-                if not database_gone(error) or loop.time() - started + pause > give_up:
+                give_up = started + self.keep_trying_for
+                if self._deadline is not None:
+                    give_up = min(give_up, self._deadline)
+                if not database_gone(error) or loop.time() + pause > give_up:
                     raise
                 log.warning(
                     "the database refused %d %s (%r); trying again in %.1f s",
@@ -236,8 +290,9 @@ def _fail(batch: list[Any], error: BaseException) -> None:
 
 
 def database_gone(error: BaseException) -> bool:
-    """A lost or refused connection, rather than something wrong with one item."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    """A lost or refused connection, or a wait the database gave up (a lock or statement
+    time-out: a stall), rather than something wrong with one item."""
+    if isinstance(error, DBAPIError) and (error.connection_invalidated or gave_up_waiting(error)):
         return True
     return isinstance(
         error, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError

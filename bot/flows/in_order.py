@@ -28,10 +28,14 @@ after a replica died (its lease expires after a minute) or a restart.
 
 Slack's 3 s: a command waits for its row no longer than ``WARROOM_COMMAND_ANSWER_BUDGET``
 (0.5 s). Past it Slack is answered anyway; the command stays in the writer's queue, in memory,
-and is written as soon as the database takes it (while the database is away the batch is
-tried again in place for ``KEEP_TRYING_SECONDS``, what came after waiting behind it, so the
-order holds), then its channel's line is applied. If it cannot be written its sender is told
-privately, through its response_url; a SIGKILL before it is written loses it (docs/operations.md).
+and is written as soon as the database takes it (while the database is away, or stalls: a
+lock held elsewhere, which the lock and statement time-outs turn into an error, bot/store/db.py,
+the batch is tried again in place for ``WARROOM_COMMAND_RETRY_WINDOW``, what came after
+waiting behind it, so the order holds), then its channel's line is applied. Applied or told:
+if it cannot be written within that window, or by shutdown's deadline after a SIGTERM
+(``finish_by``, bot/flows/group_commit.py), its sender is told privately, through its
+response_url, that nothing of it was done; only a SIGKILL before it is written loses it
+without a word (docs/operations.md).
 
 At most once, as before the line: a command whose work began on a replica that died before
 it ended is not run again (part of it may have been done); its sender is told so privately.
@@ -56,7 +60,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.channel import DECIDED
-from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
+from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending, WriterStopped
 from bot.flows.outbox import leased
 from bot.flows.polling import Poller
 from bot.flows.replies import send_reply
@@ -78,9 +82,9 @@ SWEEP_CONCURRENCY = 8
 FORGET_RETRY_SECONDS = 0.2
 FORGET_RETRY_MAX_SECONDS = 5.0
 
-# How long a command answered before it was kept is tried again while the database is
-# away (a restart, a fail-over) before its sender is told it was not done.
-KEEP_TRYING_SECONDS = 60.0
+# How long the database gets to say whether a command whose commit's answer was lost (or cut
+# short by shutdown) is kept after all, before its sender is told it may not be.
+KEPT_CHECK_SECONDS = 1.0
 
 # Applies one kept command: what Slack sent (the payload kept), with its reply to the person.
 # It answers every failure itself, privately (bot/flows/replies.py's ``run_in_line``).
@@ -99,6 +103,8 @@ class _Received(Pending):
     answered: bool = False
     # A transaction that holds it was tried: a retry first looks whether that one committed.
     tried: bool = False
+    # Its COMMIT was sent: if no answer came, it may be kept all the same.
+    committing: bool = False
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.channel}"
@@ -110,11 +116,11 @@ class CommandLine(GroupCommit[_Received]):
 
     items = "commands"
     answers_slack = True
-    # Slack may have been answered already: a database away for a while loses nothing.
-    keep_trying_for = KEEP_TRYING_SECONDS
 
     def __init__(self, services: Services, appliers: Mapping[str, Applier]) -> None:
         super().__init__()
+        # Slack may have been answered already: a database away for a while loses nothing.
+        self.keep_trying_for = services.settings.runtime.command_retry_window
         self.services = services
         self.appliers = appliers
         self._last_stamp = utcnow()
@@ -160,6 +166,12 @@ class CommandLine(GroupCommit[_Received]):
         await self.apply(received.channel)
 
     async def _say_not_kept(self, received: _Received, error: BaseException) -> None:
+        """Tell the sender of an answered command that it was not kept, so not done (unless a
+        commit whose answer was lost kept it after all: then it waits in its line)."""
+        kept = await self._kept_after_all(received) if received.committing else False
+        if kept:
+            log.warning("a %r in %s is kept after all", received.kind, received.channel)
+            return
         reference = uuid.uuid4().hex[:8]
         log.error(
             "a %r in %s, answered, could not be kept (ref %s): %r",
@@ -172,9 +184,25 @@ class CommandLine(GroupCommit[_Received]):
             "messages/command_not_kept.j2",
             command=received.payload.get("command"),
             error=type(error).__name__,
+            stopping=isinstance(error, WriterStopped),
+            certain=kept is False,
             reference=reference,
         )
         await send_reply(self.services, str(received.payload.get("response_url") or ""), reply)
+
+    async def _kept_after_all(self, received: _Received) -> bool | None:
+        """Whether the command is in its line after all; None when the database does not
+        say within ``KEPT_CHECK_SECONDS``."""
+        try:
+            async with (
+                asyncio.timeout(KEPT_CHECK_SECONDS),
+                session_scope(self.services.engine) as session,
+            ):
+                kept = await received_commands.kept_at(session, [received.received_at])
+        except Exception as error:
+            log.warning("could not look whether a command is kept: %s", type(error).__name__)
+            return None
+        return (received.channel, received.kind, received.received_at) in kept
 
     def stamp(self) -> datetime:
         """Now, by the real clock; later than any earlier stamp of this process even when the
@@ -203,6 +231,8 @@ class CommandLine(GroupCommit[_Received]):
                 pending.tried = True
             received = [(p.channel, p.kind, p.payload, p.received_at) for p in new]
             await received_commands.keep(session, received)
+            for pending in new:
+                pending.committing = True
             await session.commit()
         return BatchOutcome(results=dict.fromkeys(batch))
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sqlite3
 import time
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -96,8 +97,49 @@ def sqlite_write_problem(database_url: str, who: Identity | None = None) -> str 
     return None
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """Create the async engine for a database URL."""
+# How long a statement may wait for a lock another session holds, and run at all, before the
+# database gives up on it: a stall (a table locked by a migration or a person's session, a
+# statement stuck behind one) becomes an error its caller sees and may try again
+# (``gave_up_waiting``), never a wait without end. Generous beside what any of warroom's
+# transactions holds (milliseconds; a 5,000-alert storm's p99 on a loaded machine, 2 s).
+LOCK_TIMEOUT_SECONDS = 10.0
+STATEMENT_TIMEOUT_SECONDS = 60.0
+# PostgreSQL's SQLSTATEs for a wait it gave up: lock_not_available (lock_timeout, NOWAIT),
+# query_canceled (statement_timeout, a cancel request), serialization_failure,
+# deadlock_detected. Nothing wrong with what was asked: it may succeed if asked again.
+_GAVE_UP_SQLSTATES = frozenset({"55P03", "57014", "40001", "40P01"})
+
+
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """Every connection's limits on waiting (``WARROOM_DATABASE_LOCK_TIMEOUT`` and
+    ``WARROOM_DATABASE_STATEMENT_TIMEOUT``): PostgreSQL's ``lock_timeout`` and
+    ``statement_timeout``, set on each connection as it opens; SQLite's busy timeout (its only
+    wait on another session: a statement of its own runs on this process's CPU, not a lock)."""
+
+    lock: float = LOCK_TIMEOUT_SECONDS
+    statement: float = STATEMENT_TIMEOUT_SECONDS
+
+    def postgresql(self) -> dict[str, str]:
+        """The connection's server settings (milliseconds)."""
+        return {
+            "lock_timeout": str(round(self.lock * 1000)),
+            "statement_timeout": str(round(self.statement * 1000)),
+        }
+
+
+def gave_up_waiting(error: BaseException) -> bool:
+    """Whether the database gave up a wait (a lock or statement time-out, SQLite's busy
+    timeout, a deadlock): nothing wrong with what was asked, which may be asked again."""
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) in _GAVE_UP_SQLSTATES:
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
+
+
+def create_engine(database_url: str, timeouts: DatabaseTimeouts | None = None) -> AsyncEngine:
+    """Create the async engine for a database URL; every wait on it bounded by ``timeouts``."""
+    timeouts = timeouts or DatabaseTimeouts()
     url = async_url(database_url)
     # hide_parameters: a database error's message (logged with its traceback) would otherwise
     # carry the statement's values, such as an alert body or a message's text.
@@ -108,7 +150,8 @@ def create_engine(database_url: str) -> AsyncEngine:
         # answers to Slack taking seconds under load (bench/RESULTS.md).
         engine = create_async_engine(
             url,
-            connect_args={"timeout": 30},
+            # sqlite3's busy timeout (also set below, for the stock driver's connections).
+            connect_args={"timeout": timeouts.lock},
             poolclass=FairPool,  # first come, first served; a failed connection wakes the next
             pool_size=1,
             max_overflow=0,
@@ -121,11 +164,12 @@ def create_engine(database_url: str) -> AsyncEngine:
         if sqlite_driver.fits():
             event.listen(engine.sync_engine, "do_connect", _one_hop_driver)
             event.listen(engine.sync_engine, "reset", _rollback_if_open)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(timeouts.lock))
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     engine = create_async_engine(
         url,
+        connect_args={"server_settings": timeouts.postgresql()},
         poolclass=FairPool,  # first come, first served; a failed connection wakes the next
         pool_size=10,
         max_overflow=10,
@@ -260,17 +304,21 @@ def _rollback_if_open(dbapi_connection: Any, _record: object, state: PoolResetSt
         dbapi_connection.rollback()
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    # We issue BEGIN ourselves (below), which also makes SAVEPOINTs work under aiosqlite.
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-    # WAL lets readers work while a writer commits; foreign keys are off by default in SQLite.
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # In WAL mode NORMAL survives a crash of the process (only a power cut can lose commits).
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, object], None]:
+    def pragmas(dbapi_connection: Any, _record: object) -> None:
+        # We issue BEGIN ourselves (below), which also makes SAVEPOINTs work under aiosqlite.
+        dbapi_connection.isolation_level = None
+        # WAL lets readers work while a writer commits; foreign keys are off by default.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL survives a crash of the process (only a power cut loses commits).
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Another process holding the write lock longer than this: "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+        cursor.close()
+
+    return pragmas
 
 
 def _sqlite_begin_immediate(connection: Connection) -> None:

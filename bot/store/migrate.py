@@ -39,6 +39,10 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
 
 def _upgrade(connection: Connection, revision: str) -> None:
     if connection.dialect.name == "postgresql":
+        # A migration may rewrite a big table, and waits while another replica migrates: the
+        # time-outs that bound the application's waits (bot/store/db.py) are lifted for it.
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
+        connection.execute(text("SET LOCAL lock_timeout = 0"))
         # Replicas starting together must not run the same migration twice.
         connection.execute(text(f"SELECT pg_advisory_xact_lock({_POSTGRES_MIGRATION_LOCK})"))
     config = alembic_config()

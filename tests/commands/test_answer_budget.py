@@ -24,12 +24,22 @@ from sqlmodel import col, select
 
 from bot.basics.slack_ids import EscalationMessage
 from bot.store.db import session_scope
-from bot.store.models import Escalation, ReceivedCommand, TimelineEntry, TimelineKind
+from bot.store.models import (
+    Escalation,
+    Incident,
+    ReceivedCommand,
+    Status,
+    TimelineEntry,
+    TimelineKind,
+)
 from emulator import SlackEmulator
 from tests.conftest import ALICE, CAROL, Warroom, running_warroom
 from tests.helpers.incidents import open_incident
 
 BUDGET = 0.2
+# A retry window and a lock time-out short enough for a test (the defaults: 60 s and 10 s).
+RETRY_WINDOW = 3.0
+LOCK_TIMEOUT = 1.0
 DBA_GROUP = "S0DBATEAM"
 # Long enough that the old code (the answer waited for the write) is never answered while the
 # lock is held; the answers here come after about BUDGET.
@@ -193,3 +203,38 @@ async def test_a_command_whose_write_fails_after_its_answer_is_told_to_its_sende
         )
         assert "`/incident` command" in told.text and "nothing of it was done" in told.text
         assert await impacts(warroom) == []
+
+
+async def incident_status(warroom: Warroom) -> Status:
+    async with session_scope(warroom.engine) as session:
+        return (await session.exec(select(Incident))).one().status
+
+
+def told_not_done(slack: SlackEmulator) -> Any:
+    """The private message that says an answered command was not saved, if it came."""
+    return next((m for m in slack.ephemeral_for(ALICE) if "could not save it" in m.text), None)
+
+
+async def test_a_command_stalled_past_its_retry_window_is_told_to_its_sender(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """Another session holds the table (a stall, not a refusal: on PostgreSQL the insert would
+    wait without end): the lock time-out turns each wait into an error, the write is tried
+    again for the retry window, then the sender is told, and nothing of it is done later."""
+    async with running_warroom(
+        slack,
+        database_url,
+        runtime__command_answer_budget=BUDGET,
+        runtime__command_retry_window=RETRY_WINDOW,
+        runtime__database_lock_timeout=LOCK_TIMEOUT,
+    ) as warroom:
+        channel = (await open_incident(warroom)).id
+        async with writes_held(warroom, database_url):
+            await answered_while_held(slack, channel, "status identified")
+            told = await slack.wait_for(
+                lambda: told_not_done(slack), timeout=RETRY_WINDOW + 4 * LOCK_TIMEOUT + 10
+            )
+        assert "`/incident` command" in told.text and "nothing of it was done" in told.text
+        await asyncio.sleep(1.0)  # the lock gone: nothing of it is applied late
+        assert await incident_status(warroom) == Status.INVESTIGATING
+        assert not await waiting(warroom)
