@@ -14,12 +14,10 @@ dropped in silence.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.basics.slack_ids import EscalationMessage
@@ -34,6 +32,7 @@ from bot.store.models import (
 )
 from emulator import SlackEmulator
 from tests.conftest import ALICE, CAROL, Warroom, running_warroom
+from tests.helpers.databases import writes_held
 from tests.helpers.incidents import open_incident
 
 BUDGET = 0.2
@@ -59,41 +58,6 @@ REFUSE_KEEP = {
         "FOR EACH ROW EXECUTE FUNCTION refuse_keep()",
     ],
 }
-
-
-class _Lock:
-    """Statements to run in the held transaction before it commits."""
-
-    def __init__(self) -> None:
-        self.before_release: list[str] = []
-
-
-@asynccontextmanager
-async def writes_held(warroom: Warroom, database_url: str) -> AsyncIterator[_Lock]:
-    """The command line's table locked against writes by another connection until the block
-    ends; what the block asks is run in that transaction, committed on release."""
-    lock = _Lock()
-    url = make_url(database_url)
-    if url.drivername.startswith("sqlite"):
-        connection = sqlite3.connect(
-            str(url.database), timeout=30, isolation_level=None, check_same_thread=False
-        )
-        await asyncio.to_thread(connection.execute, "BEGIN IMMEDIATE")
-        try:
-            yield lock
-            for statement in lock.before_release:
-                connection.execute(statement)
-            connection.execute("COMMIT")
-        finally:
-            connection.close()
-        return
-    async with warroom.engine.connect() as held:
-        transaction = await held.begin()
-        await held.exec_driver_sql("LOCK TABLE received_command IN EXCLUSIVE MODE")
-        yield lock
-        for statement in lock.before_release:
-            await held.exec_driver_sql(statement)
-        await transaction.commit()
 
 
 @asynccontextmanager
@@ -138,7 +102,7 @@ async def test_a_command_whose_write_is_held_is_answered_then_applied_once_in_or
     slack: SlackEmulator, database_url: str
 ) -> None:
     async with budgeted(slack, database_url) as (warroom, channel):
-        async with writes_held(warroom, database_url):
+        async with writes_held(warroom.engine, database_url):
             for impact in IMPACTS[:2]:
                 await answered_while_held(slack, channel, f"impact {impact}")
         # Typed once the lock is gone: after the two held ones all the same.
@@ -169,7 +133,7 @@ async def test_a_press_whose_write_is_held_is_answered_then_applied(
         message = await slack.wait_for(
             lambda: next((m for m in channel.messages if "escalated to" in m.text), None)
         )
-        async with writes_held(warroom, database_url):
+        async with writes_held(warroom.engine, database_url):
             await answered_while_held(slack, channel.id, f"impact {IMPACTS[0]}")
             pressed = await asyncio.wait_for(
                 slack.click_button(
@@ -192,7 +156,7 @@ async def test_a_command_whose_write_fails_after_its_answer_is_told_to_its_sende
     slack: SlackEmulator, database_url: str
 ) -> None:
     async with budgeted(slack, database_url) as (warroom, channel):
-        async with writes_held(warroom, database_url) as lock:
+        async with writes_held(warroom.engine, database_url) as lock:
             await answered_while_held(slack, channel, f"impact {IMPACTS[0]}")
             lock.before_release += REFUSE_KEEP[dialect(database_url)]
         told = await slack.wait_for(
@@ -229,7 +193,7 @@ async def test_a_command_stalled_past_its_retry_window_is_told_to_its_sender(
         runtime__database_lock_timeout=LOCK_TIMEOUT,
     ) as warroom:
         channel = (await open_incident(warroom)).id
-        async with writes_held(warroom, database_url):
+        async with writes_held(warroom.engine, database_url):
             await answered_while_held(slack, channel, "status identified")
             told = await slack.wait_for(
                 lambda: told_not_done(slack), timeout=RETRY_WINDOW + 4 * LOCK_TIMEOUT + 10

@@ -1,14 +1,20 @@
 """PostgreSQL databases of their own, for a test run (``postgres_url`` in tests/conftest.py) or
 a benchmark's run (``bench.paging --database-url``): made empty, under a name nothing else on
-the server uses, on the server a URL names, and dropped after."""
+the server uses, on the server a URL names, and dropped after. And a table locked by another
+session, as a loaded or stalled database holds it (``writes_held``)."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import create_engine
 
@@ -59,3 +65,42 @@ async def drop_database(server_url: str, database_url: str) -> None:
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+class HeldLock:
+    """Statements to run in the held transaction before it commits."""
+
+    def __init__(self) -> None:
+        self.before_release: list[str] = []
+
+
+@asynccontextmanager
+async def writes_held(
+    engine: AsyncEngine, database_url: str, table: str = "received_command"
+) -> AsyncIterator[HeldLock]:
+    """``table`` locked against writes by another session until the block ends (SQLite's
+    write lock, which holds every table; PostgreSQL's ``LOCK TABLE ... IN EXCLUSIVE MODE``,
+    through ``engine``, which reads still pass); what the block asks is run in that
+    transaction, committed on release."""
+    lock = HeldLock()
+    url = make_url(database_url)
+    if url.drivername.startswith("sqlite"):
+        connection = sqlite3.connect(
+            str(url.database), timeout=30, isolation_level=None, check_same_thread=False
+        )
+        await asyncio.to_thread(connection.execute, "BEGIN IMMEDIATE")
+        try:
+            yield lock
+            for statement in lock.before_release:
+                connection.execute(statement)
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+        return
+    async with engine.connect() as held:
+        transaction = await held.begin()
+        await held.exec_driver_sql(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        yield lock
+        for statement in lock.before_release:
+            await held.exec_driver_sql(statement)
+        await transaction.commit()
