@@ -41,8 +41,11 @@ async def status(engine: AsyncEngine) -> str:
     return str(await scalar(engine, "SELECT status FROM incident"))
 
 
-async def terminated(bot: ServedBot) -> None:
-    """SIGTERM; the process must exit by itself, in time and with status 0."""
+async def terminated(bot: ServedBot, database_url: str) -> None:
+    """SIGTERM; the process must exit in time and with status 0. On PostgreSQL by itself; on
+    SQLite a statement waiting in SQLite's busy handler for another process's lock cannot be
+    interrupted (sqlite3_interrupt does not reach it), so its watchdog may end it once the
+    senders were told (docs/operations.md)."""
     started = time.monotonic()
     bot.process.send_signal(signal.SIGTERM)
     try:
@@ -52,7 +55,8 @@ async def terminated(bot: ServedBot) -> None:
     took = time.monotonic() - started
     assert code == 0, bot.output()
     assert took < EXIT_LIMIT, f"exited {took:.1f} s after SIGTERM"
-    # assert "shutdown not finished" not in bot.output(), "the watchdog ended it"
+    if not database_url.startswith("sqlite"):
+        assert "shutdown not finished" not in bot.output(), "the watchdog ended it"
 
 
 async def test_a_command_stalled_at_sigterm_is_told_to_its_sender_not_lost(
@@ -71,7 +75,7 @@ async def test_a_command_stalled_at_sigterm_is_told_to_its_sender_not_lost(
                 )
                 assert answered.status == 200 and "went wrong" not in answered.text
                 # Held through the whole shutdown: it cannot be written before the exit.
-                await terminated(bot)
+                await terminated(bot, database_url)
         told = told_not_done(slack)
         assert told is not None, "its sender was never told"
         assert "warroom was stopping" in told.text and "nothing of it was done" in told.text
