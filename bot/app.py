@@ -57,7 +57,7 @@ from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
 from bot.store import outbox
 from bot.store.columns import utcnow
-from bot.store.db import create_engine, database_reachable
+from bot.store.db import create_engine, database_reachable, stop_waiting
 from bot.store.migrate import upgrade_database
 from bot.store.wakeups import Wakeups, listens
 from bot.web import WEB_ROUTES, add_web_view
@@ -191,6 +191,9 @@ async def _shutdown_begins(app: web.Application) -> None:
         services.background.finish_by(now + BACKGROUND_GRACE_SECONDS)
         for writer in (app[ingest_key], app[payload_writer_key], app[command_line_key]):
             writer.finish_by(now + WRITERS_GRACE_SECONDS)
+        # Then a statement still waiting for a lock held elsewhere waits no more.
+        loop = asyncio.get_running_loop()
+        loop.call_at(now + WRITERS_GRACE_SECONDS, stop_waiting, services.engine)
 
 
 def build_services(

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import ColumnElement, Connection, event, func, text
+from sqlalchemy import ColumnElement, Connection, Engine, event, func, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -144,14 +145,17 @@ def create_engine(database_url: str, timeouts: DatabaseTimeouts | None = None) -
     # hide_parameters: a database error's message (logged with its traceback) would otherwise
     # carry the statement's values, such as an alert body or a message's text.
     if url.startswith("sqlite"):
+        one_hop = sqlite_driver.fits()
+        busy_timeout = sqlite_driver.BUSY_SLICE_SECONDS if one_hop else timeouts.lock
         # One connection: SQLite has one writer at a time anyway, and every transaction here
         # takes the write lock (BEGIN IMMEDIATE). Waiting in the pool's queue is fair and
         # wakes at once; waiting in SQLite's busy handler sleeps and polls, which left
         # answers to Slack taking seconds under load (bench/RESULTS.md).
         engine = create_async_engine(
             url,
-            # sqlite3's busy timeout (also set below, for the stock driver's connections).
-            connect_args={"timeout": timeouts.lock},
+            # sqlite3's busy timeout (also set below): a slice of the lock time-out with the
+            # one-hop driver, which waits slice by slice (bot/store/sqlite_driver.py).
+            connect_args={"timeout": busy_timeout},
             poolclass=FairPool,  # first come, first served; a failed connection wakes the next
             pool_size=1,
             max_overflow=0,
@@ -159,12 +163,14 @@ def create_engine(database_url: str, timeouts: DatabaseTimeouts | None = None) -
             hide_parameters=True,
             # A connection given back after its COMMIT needs no ROLLBACK: with the one-hop
             # driver, _rollback_if_open asks SQLite and rolls back only an open transaction.
-            pool_reset_on_return=None if sqlite_driver.fits() else "rollback",
+            pool_reset_on_return=None if one_hop else "rollback",
         )
-        if sqlite_driver.fits():
-            event.listen(engine.sync_engine, "do_connect", _one_hop_driver)
+        if one_hop:
+            patience = sqlite_driver.Patience(timeouts.lock)
+            _PATIENCE[engine.sync_engine] = patience
+            event.listen(engine.sync_engine, "do_connect", _one_hop_driver(patience))
             event.listen(engine.sync_engine, "reset", _rollback_if_open)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(timeouts.lock))
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout))
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     engine = create_async_engine(
@@ -282,12 +288,29 @@ def _without_nul_leaf(value: Any) -> Any:
     return value
 
 
-def _one_hop_driver(
-    _dialect: object, _record: object, _cargs: object, cparams: dict[str, Any]
-) -> None:
-    # The dialect connects with the creator it is given instead of aiosqlite.connect, with the
-    # same arguments (bot/store/sqlite_driver.py says why).
-    cparams["async_creator_fn"] = sqlite_driver.connect
+def _one_hop_driver(patience: sqlite_driver.Patience) -> Callable[..., None]:
+    def connecting(
+        _dialect: object, _record: object, _cargs: object, cparams: dict[str, Any]
+    ) -> None:
+        # The dialect connects with the creator it is given instead of aiosqlite.connect, with
+        # the same arguments (bot/store/sqlite_driver.py says why), and the engine's patience.
+        cparams["async_creator_fn"] = sqlite_driver.connect
+        cparams["patience"] = patience
+
+    return connecting
+
+
+# Each SQLite engine's patience with another process's lock (``stop_waiting`` ends it).
+_PATIENCE: weakref.WeakKeyDictionary[Engine, sqlite_driver.Patience] = weakref.WeakKeyDictionary()
+
+
+def stop_waiting(engine: AsyncEngine) -> None:
+    """Shutdown's deadline: statements of ``engine`` waiting for a lock another session holds
+    give up now (PostgreSQL's are cancelled with their tasks; SQLite's, in its thread, within
+    a slice of the one-hop driver's wait)."""
+    patience = _PATIENCE.get(engine.sync_engine)
+    if patience is not None:
+        patience.stop()
 
 
 def _rollback_if_open(dbapi_connection: Any, _record: object, state: PoolResetState) -> None:

@@ -460,7 +460,7 @@ def _transaction_in_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T |
 
 def _execute(connection: sqlite3.Connection, sql: str) -> None:
     try:
-        connection.execute(sql)
+        sqlite_driver.patiently(connection, lambda: connection.execute(sql))
     except sqlite3.Error as error:
         raise _as_sqlalchemys(error, sql) from error
 

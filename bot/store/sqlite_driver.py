@@ -19,12 +19,22 @@ bot/store/direct.py, which maps their errors itself. It relies on private names 
 ``_running``, ``_thread`` and ``_tx``), pinned in the lock files; with any other
 release of aiosqlite (an install without the lock files) ``fits`` says no and the stock driver
 is used. ``tests/store/test_sqlite_driver.py`` holds it to the stock driver's answers.
+
+A wait for another process's write lock is made of short waits (``patiently``). SQLite's busy
+handler sleeps in the connection's thread until its time-out and nothing interrupts it
+(``sqlite3_interrupt`` does not), so a process stopping would wait the whole lock time-out,
+holding the pool's one connection; here SQLite waits ``BUSY_SLICE_SECONDS`` at a time and the
+thread looks between slices whether the lock time-out has passed, or the engine was told to
+stop waiting (``Patience.stop``, at shutdown's deadline).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -45,8 +55,56 @@ T = TypeVar("T")
 Answer = tuple[Any, int, int | None, list[Any]]
 
 
+# SQLite's own busy timeout with this driver: one slice of a wait for another's lock.
+BUSY_SLICE_SECONDS = 0.1
+
+
+@dataclass
+class Patience:
+    """How long a statement waits for another process's write lock (the lock time-out,
+    bot/store/db.py), and the flag that ends every such wait of an engine at once."""
+
+    seconds: float
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        """Wait no more: a statement that finds the database locked fails within a slice."""
+        self.stopped.set()
+
+
+class PatientConnection(sqlite3.Connection):
+    """sqlite3's connection, carrying how long its statements wait for a lock."""
+
+    patience: Patience | None = None
+
+
+def patiently(connection: sqlite3.Connection, step: Callable[[], T]) -> T:
+    """``step()``, tried again while it finds the database locked by another connection,
+    until the connection's patience runs out or is stopped (in SQLite's thread). Only a
+    statement that opened nothing is tried again (BEGIN IMMEDIATE, a read on its own): one
+    in a transaction holds the write lock already, so never meets another's."""
+    patience = getattr(connection, "patience", None)
+    deadline = time.monotonic() + (patience.seconds if patience is not None else 0.0)
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as error:
+            if (
+                patience is None
+                or "locked" not in str(error)
+                or connection.in_transaction
+                or patience.stopped.is_set()
+                or time.monotonic() >= deadline
+            ):
+                raise
+
+
 def _run(connection: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> Answer:
     """One statement from start to end, in aiosqlite's thread."""
+    return patiently(connection, lambda: _run_once(connection, many, sql, parameters))
+
+
+def _run_once(connection: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> Answer:
     cursor = connection.cursor()
     try:
         if many:
@@ -146,13 +204,20 @@ class OneHopConnection(aiosqlite.Connection):
         return OneHopCursor(self)
 
 
-def connect(database: str, **kwargs: Any) -> OneHopConnection:
-    """What ``aiosqlite.connect`` does, with ``OneHopConnection``.
+def connect(database: str, patience: Patience | None = None, **kwargs: Any) -> OneHopConnection:
+    """What ``aiosqlite.connect`` does, with ``OneHopConnection``, whose statements wait for
+    another's lock with ``patience`` (``patiently``).
 
     SQLAlchemy's aiosqlite dialect calls it with the arguments it would have given
     ``aiosqlite.connect`` (``async_creator_fn``, set by ``bot.store.db``), then awaits it.
     """
-    connection = OneHopConnection(lambda: sqlite3.connect(database, **kwargs), 64)
+
+    def opened() -> sqlite3.Connection:
+        made = sqlite3.connect(database, factory=PatientConnection, **kwargs)
+        made.patience = patience
+        return made
+
+    connection = OneHopConnection(opened, 64)
     # As the dialect does for aiosqlite's own: a connection never closed must not keep the
     # interpreter from exiting.
     connection._thread.daemon = True

@@ -41,11 +41,9 @@ async def status(engine: AsyncEngine) -> str:
     return str(await scalar(engine, "SELECT status FROM incident"))
 
 
-async def terminated(bot: ServedBot, database_url: str) -> None:
-    """SIGTERM; the process must exit in time and with status 0. On PostgreSQL by itself; on
-    SQLite a statement waiting in SQLite's busy handler for another process's lock cannot be
-    interrupted (sqlite3_interrupt does not reach it), so its watchdog may end it once the
-    senders were told (docs/operations.md)."""
+async def terminated(bot: ServedBot) -> None:
+    """SIGTERM; the process must exit by itself (not by its watchdog), in time and with
+    status 0."""
     started = time.monotonic()
     bot.process.send_signal(signal.SIGTERM)
     try:
@@ -55,8 +53,7 @@ async def terminated(bot: ServedBot, database_url: str) -> None:
     took = time.monotonic() - started
     assert code == 0, bot.output()
     assert took < EXIT_LIMIT, f"exited {took:.1f} s after SIGTERM"
-    if not database_url.startswith("sqlite"):
-        assert "shutdown not finished" not in bot.output(), "the watchdog ended it"
+    assert "shutdown not finished" not in bot.output(), "the watchdog ended it"
 
 
 async def test_a_command_stalled_at_sigterm_is_told_to_its_sender_not_lost(
@@ -75,7 +72,7 @@ async def test_a_command_stalled_at_sigterm_is_told_to_its_sender_not_lost(
                 )
                 assert answered.status == 200 and "went wrong" not in answered.text
                 # Held through the whole shutdown: it cannot be written before the exit.
-                await terminated(bot, database_url)
+                await terminated(bot)
         told = told_not_done(slack)
         assert told is not None, "its sender was never told"
         assert "warroom was stopping" in told.text and "nothing of it was done" in told.text
