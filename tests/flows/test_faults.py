@@ -21,12 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import server
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
 from emulator import BotResponse, Channel, Message, SlackEmulator
@@ -34,18 +32,13 @@ from emulator.models import new_ts
 from tests.conftest import ALICE, BOB, CAROL, running_warroom
 from tests.helpers.incidents import declare_incident
 from tests.helpers.network import TcpProxy, host_port, proxy_to
-from tests.helpers.processes import ServedBot, bot_env, serve
+from tests.helpers.processes import ServedBot, bot_env, serve, terminate
 from tests.helpers.slack_requests import event_headers
 
 # Every test here ends within this many seconds, whatever the bot does: a bound for a hang,
 # not a pace (at load 11 on two cores, two starts of the bot and a thousand events took over
 # the 45 s this once was; alone they take about 10).
 TEST_LIMIT = 240.0
-# What a SIGTERM'd process may take: its shutdown is designed to end within 10 s (7 s of
-# grace for work in flight, then the database closed), and whatever it waits on, its watchdog
-# ends it at bot.server.HARD_STOP_SECONDS (a second more here for this test's own measure, on
-# a loaded machine). A shutdown that needed the watchdog leaves every thread's stack in the log.
-EXIT_LIMIT = server.HARD_STOP_SECONDS + 1.0
 
 
 @asynccontextmanager
@@ -363,20 +356,6 @@ async def fetches_kept(engine: AsyncEngine) -> int:
     return int(await scalar(engine, sql))
 
 
-async def _terminate(bot: ServedBot) -> float:
-    """SIGTERM; how long the process took to exit (it must, with status 0)."""
-    started = time.monotonic()
-    bot.process.send_signal(signal.SIGTERM)
-    try:
-        code = await asyncio.wait_for(bot.process.wait(), timeout=EXIT_LIMIT + 5)
-    except TimeoutError:
-        pytest.fail(f"still running {EXIT_LIMIT + 5:.0f} s after SIGTERM: {bot.output()}")
-    took = time.monotonic() - started
-    assert code == 0, bot.output()
-    assert took < EXIT_LIMIT, f"exited {took:.1f} s after SIGTERM"
-    return took
-
-
 async def test_sigterm_lets_slow_work_finish_and_exits_in_time(
     slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
@@ -395,7 +374,7 @@ async def test_sigterm_lets_slow_work_finish_and_exits_in_time(
             slack.delay("conversations.history", 2.0)
             slack.delay("chat.postMessage", 2.0)
             reacted, updated = await _in_flight(slack, slack_api, channel, ts)
-            await _terminate(bot)
+            await terminate(bot)
         assert (await updated).status == 200
         assert reacted.status == 200 and reacted.elapsed < 2.0, "Slack is not asked first"
         # Flushed before the exit: posted once, nothing left waiting.
@@ -428,7 +407,7 @@ async def test_sigterm_with_slack_hanging_keeps_the_post_and_exits_in_time(
             ts = unseen_message(slack, channel, "p99 is 40 s")
             slack_api.hold()
             reacted, updated = await _in_flight(slack, slack_api, channel, ts)
-            await _terminate(bot)
+            await terminate(bot)
         assert (await updated).status == 200
         assert reacted.status == 200, "answered at once: the fetch waits in a job, not Slack"
         assert posted(channel, UPDATE_TEXT) == 0

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 
 from bench.harness import free_port
+from bot import server
 from emulator import SlackEmulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,6 +92,27 @@ async def serve(
         if process.returncode is None:
             process.send_signal(stop)
             await asyncio.wait_for(process.wait(), timeout=15)
+
+
+# What a SIGTERM'd process may take: its shutdown is designed to end within 10 s (7 s of
+# grace for work in flight, then the database closed), and whatever it waits on, its watchdog
+# ends it at bot.server.HARD_STOP_SECONDS (a second more here for this test's own measure, on
+# a loaded machine). A shutdown that needed the watchdog leaves every thread's stack in the log.
+EXIT_LIMIT = server.HARD_STOP_SECONDS + 1.0
+
+
+async def terminate(bot: ServedBot) -> float:
+    """SIGTERM; how long the process took to exit (it must, with status 0)."""
+    started = time.monotonic()
+    bot.process.send_signal(signal.SIGTERM)
+    try:
+        code = await asyncio.wait_for(bot.process.wait(), timeout=EXIT_LIMIT + 5)
+    except TimeoutError:
+        pytest.fail(f"still running {EXIT_LIMIT + 5:.0f} s after SIGTERM: {bot.output()}")
+    took = time.monotonic() - started
+    assert code == 0, bot.output()
+    assert took < EXIT_LIMIT, f"exited {took:.1f} s after SIGTERM"
+    return took
 
 
 # Generous: it costs nothing when the process is up sooner, and on a machine the suite's
