@@ -245,6 +245,8 @@ class GroupCommit(Generic[P]):
                 give_up = started + self.keep_trying_for
                 if self._deadline is not None:
                     give_up = min(give_up, self._deadline)
+                elif self._closed:  # stopped without a deadline: 5 s, as always
+                    give_up = min(give_up, started + 5.0)
                 if not database_gone(error) or loop.time() + pause > give_up:
                     raise
                 log.warning(
