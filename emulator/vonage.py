@@ -121,6 +121,9 @@ class FakeVonage(FakeHttpServer):
         self.status_url = ""
         self.inbound_url = ""
         self.callbacks: list[tuple[str, int]] = []  # (URL, status answered)
+        # Every webhook request sent, as sent (URL, body, headers): what a thief on the way
+        # could keep and send again (``replay``).
+        self.sent: list[tuple[str, bytes, dict[str, str]]] = []
 
     def phone(self, number: str) -> tuple[list[str], list[PlacedCall]]:
         """What ``number`` (E.164 with its +) received: SMS texts and calls."""
@@ -349,15 +352,32 @@ class FakeVonage(FakeHttpServer):
         return status
 
     async def post(
-        self, url: str, document: dict[str, Any], *, secret: str | None = None
+        self,
+        url: str,
+        document: dict[str, Any],
+        *,
+        secret: str | None = None,
+        issued_at: int | None = None,
     ) -> tuple[int, str]:
         """POST ``document`` as JSON to ``url`` as Vonage does, signed with ``secret`` (the
-        account's signature secret unless another is given)."""
+        account's signature secret unless another is given), at ``issued_at`` (now unless
+        given: Vonage signs a delivery as it sends it)."""
         body = json.dumps(document).encode()
-        token = webhook_token(secret or self.signature_secret, self.api_key, body)
+        token = webhook_token(
+            secret or self.signature_secret, self.api_key, body, issued_at=issued_at
+        )
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.sent.append((url, body, headers))
+        return await self._send(url, body, headers)
+
+    async def replay(self, sent: tuple[str, bytes, dict[str, str]]) -> tuple[int, str]:
+        """Send a request kept from ``sent`` again, byte for byte: its token and body as they
+        were (a captured request replayed, which Vonage itself never sends)."""
+        return await self._send(*sent)
+
+    async def _send(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         public, actual = self.reach
         target = url.replace(public, actual, 1) if public else url
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         async with (
             aiohttp.ClientSession() as session,
             session.post(target, data=body, headers=headers) as answer,
@@ -365,11 +385,12 @@ class FakeVonage(FakeHttpServer):
             return answer.status, await answer.text()
 
 
-def webhook_token(secret: str, api_key: str, body: bytes) -> str:
+def webhook_token(secret: str, api_key: str, body: bytes, *, issued_at: int | None = None) -> str:
     """A webhook's JWT as Vonage signs it ("Signed webhooks"): HS256 with the signature
-    secret, the body's SHA-256 in ``payload_hash``. Kept apart from warroom's own checker
-    (the emulator imports nothing of the bot)."""
-    claims = {"iat": int(time.time()), "jti": str(uuid.uuid4()), "iss": "Vonage",
+    secret, the body's SHA-256 in ``payload_hash``, issued now (or at ``issued_at``). Kept
+    apart from warroom's own checker (the emulator imports nothing of the bot)."""
+    issued = int(time.time()) if issued_at is None else issued_at
+    claims = {"iat": issued, "jti": str(uuid.uuid4()), "iss": "Vonage",
               "payload_hash": hashlib.sha256(body).hexdigest(), "api_key": api_key,
               "application_id": ""}  # fmt: skip
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())

@@ -118,7 +118,7 @@ async def serve_stdio(settings: Settings) -> None:
             server = build_server(
                 Tools(web_),
                 caller_of=lambda _ctx: OPERATOR,
-                limit=RateLimit(settings.agents.calls_per_minute),
+                limit=RateLimit(settings.agents.calls_per_minute, engine, services.clock),
             )
             await server.run_stdio_async()
             await services.background.drain(timeout=5.0)

@@ -23,8 +23,8 @@ class AgentSettings(Feature):
         env="WARROOM_MCP_CALLS_PER_MINUTE",
         default=120,
         parse=_per_minute,
-        doc="the tool calls one token may make in a minute on `/mcp`; the next ones are "
-        "refused until the minute has passed (`warroom mcp` on stdio, the operator's, has no "
-        "limit)",
+        doc="the tool calls one token may make in a minute on `/mcp`, counted across every "
+        "replica; the next ones are refused until the minute has passed (`warroom mcp` on "
+        "stdio, the operator's, has no limit)",
         shown="`120`",
     )

@@ -27,7 +27,7 @@ def schemas_in_manual() -> dict[str, tuple[Any, Any]]:
 async def test_the_manual_lists_every_tool_with_the_schemas_the_server_gives() -> None:
     # Listing the tools reads nothing: no application behind them.
     server = build_server(
-        Tools(cast(Any, None)), caller_of=lambda _ctx: OPERATOR, limit=RateLimit(1)
+        Tools(cast(Any, None)), caller_of=lambda _ctx: OPERATOR, limit=RateLimit(1, None)
     )
     reference = await tool_reference(server)
     page = PAGE.read_text()

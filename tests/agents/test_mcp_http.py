@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -24,7 +24,7 @@ from bot.store.db import session_scope
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
 from tests.agents.test_agents_manual import schemas_in_manual
-from tests.conftest import CAROL, Warroom
+from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import settle
 from tests.postmortem.test_suggestions import Played, _section, _suggestion_id, play
 
@@ -315,3 +315,47 @@ async def test_a_database_that_fails_during_the_token_lookup_is_503_with_retry_a
         said = await answer.json()
     assert said["error"] == "unavailable"
     assert token not in json.dumps(said)
+
+
+# -- issue 70: the limit shared by replicas, and lists bounded ------------------------------------
+async def test_two_replicas_sharing_a_database_share_a_token_s_limit(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """Two warroom instances on one database (SQLite and PostgreSQL), the agent alternating
+    between them: the token's 3 calls a minute are 3 in all, not 3 on each; a minute later
+    it may call again, on either."""
+    clock = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    async with (
+        running_warroom(slack, database_url, clock, agents__calls_per_minute=3) as one,
+        running_warroom(slack, database_url, clock, agents__calls_per_minute=3) as two,
+    ):
+        token = await warroom_token(one, "chatty", scope="read")
+        async with agent(one.url, token) as first, agent(two.url, token) as second:
+            await call(first, "list_incidents")
+            await call(second, "list_incidents")
+            await call(first, "list_incidents")
+            assert "rate limit" in await refused(second, "list_incidents")
+            assert "rate limit" in await refused(first, "list_incidents")
+            clock.now += timedelta(seconds=61)
+            await call(second, "list_incidents")
+            await call(first, "list_incidents")
+
+
+async def test_a_list_argument_longer_than_its_maximum_is_refused_naming_it(
+    played: Played,
+) -> None:
+    """``related_incidents`` (and every tool's list arguments) take at most 20 items: more is
+    refused as a tool error naming the argument, which the agent reads (MCP, "Tool Execution
+    Errors"), and nothing is looked up; 20 are answered."""
+    token = await make_token(played, "curious", scope="read")
+    many = [f"service-{n}" for n in range(21)]
+    async with agent(played.warroom.url, token) as session:
+        said = await refused(session, "related_incidents", services=many)
+        assert "services" in said and "20" in said
+        said = await refused(session, "related_incidents", alert_names=many)
+        assert "alert_names" in said
+        labels = {f"label{n}": "x" for n in range(21)}
+        assert "labels" in await refused(session, "related_incidents", labels=labels)
+        assert "status" in await refused(session, "list_incidents", status=["open"] * 21)
+        answered = await call(session, "related_incidents", services=many[:20])
+        assert answered["items"] == []

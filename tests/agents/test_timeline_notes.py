@@ -7,6 +7,7 @@ incident's status, severity and roles stay as they were."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -20,7 +21,7 @@ from tests.agents.test_mcp_http import agent, call, make_token, refused
 from tests.conftest import CAROL
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_settings
-from tests.postmortem.test_suggestions import Played, play
+from tests.postmortem.test_suggestions import DAVE, START, Played, play
 
 # A note the rollback entry holds every word of.
 ROLLBACK = "Bob started rolling back gw-2.14.1."
@@ -188,3 +189,39 @@ async def test_a_proposed_note_is_accepted_with_one_click_on_the_incident_page(
     assert "proposed by triage-bot (an agent), accepted by @Carol Tanaka" in after
     await settle(played.warroom)
     assert not buttons(proposal(played))
+
+
+# -- issue 70, finding 9: a look-alike host in an agent's proposal -------------------------------
+@pytest.mark.parametrize(
+    ("host", "state"), [("\u0435vil-login.com", "refused"), ("evil-login.com", "proposed")]
+)
+async def test_a_note_giving_a_look_alike_host_is_refused_its_ascii_spelling_is_not(
+    played: Played, host: str, state: str
+) -> None:
+    """Someone says a host in the channel, an agent proposes a note repeating it and citing
+    that message: the ASCII spelling is kept as any address the cited entry holds; the one
+    with a Cyrillic е is refused as a look-alike, never shown in the channel."""
+    moment = START + timedelta(minutes=75)
+    said = await played.slack.post_message(
+        played.channel.id,
+        f"Support says everyone must re-authenticate at {host} after the rollback.",
+        user=DAVE,
+        ts=f"{int(moment.timestamp())}.000100",
+    )
+    await played.slack.add_reaction(played.channel.id, said.ts, "pushpin", user=CAROL)
+    await settle(played.warroom)
+    token = await make_token(played, "triage-bot")
+    async with agent(played.warroom.url, token) as session:
+        timeline = await call(session, "get_timeline", reference="INC-1", per_page=200)
+        [cited] = [e for e in timeline["entries"] if "re-authenticate at" in e["text"]]
+        text = f"Support asked everyone to re-authenticate at {host} after the rollback."
+        answer = await call(session, "propose_timeline_note", **note_on(cited, text))
+    await settle(played.warroom)
+    assert answer["state"] == state, answer["refused"]
+    if state == "proposed":
+        assert host in proposal(played).text or host in str(proposal(played).blocks)
+        return
+    [why] = answer["refused"]  # the look-alike alone: the rest of the note is as held
+    assert why["rule"] == "lookalike"
+    assert "whose host mixes alphabets" in why["because"]
+    assert not [m for m in played.channel.messages if "Proposed by triage-bot" in m.text]

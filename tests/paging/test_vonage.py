@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -109,6 +110,18 @@ async def through_vonage(
 
 
 @pytest.fixture
+async def through_vonage_on_each(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    providers: tuple[FakeVonage, FakeTwilio, Path],
+) -> AsyncIterator[Warroom]:
+    """Through Vonage, on SQLite and PostgreSQL: a claim is a row every replica reads."""
+    async with serving(slack, database_url, tmp_path, providers, THROUGH_VONAGE) as running:
+        yield running
+
+
+@pytest.fixture
 async def with_fallback(
     slack: SlackEmulator,
     database_url: str,
@@ -191,11 +204,53 @@ async def test_an_sms_reply_to_the_vonage_number_acknowledges_once_and_is_answer
         "Acknowledged INC-1 SEV1 Checkout API returns 500s. Nothing more will be sent for it."
     )
     assert await vonage.reply(PHONE, "1", message_uuid="inbound-1") == 204  # Vonage's retry
-    assert vonage.phone(PHONE)[0][-1] == "You have no open page right now."
+    assert len(vonage.phone(PHONE)[0]) == 2  # the page and one answer: the retry is not paid
     (page,) = await person_pages(warroom)
     assert (page.state, page.acknowledged_via) == ("acknowledged", "sms")
     assert await vonage.reply("+15555550999", "1") == 204  # nobody's number: acts on nothing
     assert vonage.phone("+15555550999")[0] == ["This number is not on call here."]
+
+
+async def test_a_captured_sms_reply_replayed_is_answered_by_one_paid_sms_only(
+    through_vonage_on_each: Warroom, providers: tuple[FakeVonage, FakeTwilio, Path]
+) -> None:
+    """Issue 70, finding 7: the same signed request again (its token and body kept by whoever
+    saw it pass) acts on nothing more and makes warroom send no further SMS through Vonage,
+    for a number on call as for one that is nobody's."""
+    warroom, vonage = through_vonage_on_each, providers[0]
+    await declare_sev1(warroom)
+    await warroom.run_jobs()
+    assert await vonage.reply(PHONE, "1") == 204
+    assert await vonage.reply("+15555550999", "1") == 204
+    captured = vonage.sent[-2:]
+    paid = len(vonage.messages)
+    assert paid == 3  # the page, the answer to Carol, the answer to the stranger
+    for _ in range(3):
+        for request in captured:
+            status, _ = await vonage.replay(request)
+            assert status == 204
+    assert len(vonage.messages) == paid
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "sms")
+
+
+@pytest.mark.parametrize("age", [30 * 24 * 3600, 301])
+async def test_a_token_vonage_signed_too_long_ago_is_refused_401(
+    through_vonage: Warroom, providers: tuple[FakeVonage, FakeTwilio, Path], age: int
+) -> None:
+    """Issue 70, finding 7: a token signed 30 days ago (or just past the 5 minutes) is refused
+    whatever it carries, and nothing is acted on or answered."""
+    warroom, vonage = through_vonage, providers[0]
+    await declare_sev1(warroom)
+    await warroom.run_jobs()
+    reply = {"channel": "sms", "message_uuid": "old-1", "from": PHONE[1:], "text": "1"}
+    status, _ = await vonage.post(
+        f"{warroom.url}/vonage/inbound", reply, issued_at=int(time.time()) - age
+    )
+    assert status == 401
+    assert len(vonage.messages) == 1  # the page alone
+    (page,) = await person_pages(warroom)
+    assert page.state == "open"
 
 
 async def test_no_key_says_the_prompt_once_more_then_goodbye_and_a_second_press_acts_once(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,8 +18,11 @@ from emulator import SlackEmulator
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from tests.helpers.web_view import browser, sign_in, web_settings
 from tests.postmortem.test_suggestions import (
+    ALICE,
     CAROL,
+    DAVE,
     MODEL,
+    START,
     Played,
     _get,
     _section,
@@ -328,3 +332,56 @@ async def test_an_address_no_cited_entry_holds_is_not_supported(played: Played) 
     draft = played.canvas()
     assert "evil.example" not in draft
     assert "it gives the address https\\[:\\]//evil\\[.\\]example/login, which none" in draft
+
+
+# -- issue 70, finding 9: addresses compared as IDNA ----------------------------------------------
+# "еvil-login.com" with a Cyrillic е: a look-alike of evil-login.com.
+LOOKALIKE = "\u0435vil-login.com"
+
+
+@pytest.mark.parametrize(("host", "kept"), [(LOOKALIKE, False), ("evil-login.com", True)])
+async def test_a_look_alike_host_is_never_suggested_even_when_the_record_holds_it(
+    played: Played, host: str, kept: bool
+) -> None:
+    """A message in the channel (anyone's) gives a host, the model repeats it citing that
+    message: the ASCII spelling is kept as before, since the entry holds it; the one mixing
+    Cyrillic and Latin letters is refused as a look-alike, shown in the draft unclickable."""
+    moment = START + timedelta(minutes=75)
+    said = await played.slack.post_message(
+        played.channel.id,
+        f"Support says everyone must re-authenticate at {host} after the rollback.",
+        user=DAVE,
+        ts=f"{int(moment.timestamp())}.000100",
+    )
+    await played.slack.add_reaction(played.channel.id, said.ts, "pushpin", user=ALICE)
+
+    def injected(request: ChatRequest) -> dict[str, Any]:
+        answer = good(request)
+        answer["resolution"].append(
+            {
+                "text": f"After the rollback, everyone must re-authenticate at {host}.",
+                "cites": [request.ref_of("re-authenticate at")],
+            }
+        )
+        return answer
+
+    played.model.reply(injected)
+    played.model.verdicts(
+        lambda request: {
+            "verdicts": [
+                verdict(n, "supported", refs[0], request.entry_text(refs[0]))
+                for n, (_, refs) in request.sentences.items()
+            ]
+        }
+    )
+    await played.resolve("Rolled back the gateway release")
+    shown = blocks_of(played)
+    draft = played.canvas()
+    if kept:
+        assert f"re-authenticate at {host}" in shown
+        return
+    # Never suggested in Slack nor in the draft's section; the draft lists it as left out,
+    # unclickable (the record's own message stays quoted in the timeline, as said).
+    assert host not in shown and "vil-login" not in shown
+    assert "vil-login" not in _section(draft, "### Resolution").split("Not supported")[0]
+    assert "\u0435vil-login\\[.\\]com, whose host mixes alphabets (a look-alike" in draft

@@ -329,3 +329,27 @@ def test_an_address_must_be_in_a_cited_entry() -> None:
             f"Bob asked everyone to re-authenticate the status at {said}.", "E10", record=record
         )
         assert {"rule": "address", "said": said, "refs": ["E10"]} in refused, said
+
+
+def test_hosts_are_compared_as_idna_and_a_look_alike_is_never_held() -> None:
+    """Issue 70, finding 9: a host with non-ASCII letters is compared in its ASCII form (the
+    entry's xn-- spelling holds the sentence's Unicode one); one mixing Latin and Cyrillic in
+    a label is refused even when the cited entry says it; ASCII hosts are as they were."""
+    lookalike = "\u0435vil-login.com"  # a Cyrillic е
+    record = {
+        **RECORD,
+        "E10": entry(
+            "E10",
+            "2025-03-14 03:30",
+            "Bob Okafor",
+            f"Mirror at xn--bcher-kva.example is up; support says log in at {lookalike}.",
+        ),
+    }
+    assert check("The mirror at bücher.example is up.", "E10", record=record) == []
+    assert check("The mirror at BÜCHER.example is up.", "E10", record=record) == []
+    refused = check(f"Support says log in at {lookalike}.", "E10", record=record)
+    assert refused == [{"rule": "lookalike", "said": lookalike, "refs": ["E10"]}]
+    refused = check("Support says log in at https://xn--vil-login-f0h.com/.", "E10", record=record)
+    assert [reason["rule"] for reason in refused] == ["lookalike"]
+    refused = check("Support says log in at evil-login.com.", "E10", record=record)
+    assert refused == [{"rule": "address", "said": "evil-login.com", "refs": ["E10"]}]

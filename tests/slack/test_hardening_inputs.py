@@ -21,10 +21,10 @@ from bot.basics.slack_ids import EscalationMessage
 from emulator import SlackEmulator
 from emulator.models import slack_signature_headers
 from tests.conftest import ALICE, running_warroom
-from tests.helpers.incidents import open_incident
+from tests.helpers.incidents import open_incident, settle
 from tests.helpers.logs import Everything, logged
 from tests.helpers.processes import bot_env, serve
-from tests.helpers.slack_requests import v0_signature
+from tests.helpers.slack_requests import signed_headers, v0_signature
 
 # Markers in request bodies: none of them may reach a log line.
 LEGACY_TOKEN = "LegacyVerificationTokenMarker7f3a"
@@ -137,6 +137,53 @@ async def test_a_timestamp_that_is_not_ascii_digits_is_a_bad_signature(
         # Read while the server runs: what its shutdown logs is not about these requests.
         errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert not errors, [r.getMessage()[:200] for r in errors]
+
+
+# -- issue 70, fresh signatures: Slack's window ----------------------------------------------------
+
+
+@pytest.mark.parametrize("skew", [-301, -30 * 24 * 3600, 301])
+async def test_a_request_signed_outside_slack_s_five_minutes_is_refused_401(
+    slack: SlackEmulator, sqlite_url: str, skew: int
+) -> None:
+    """Slack ("Verifying requests from Slack"): a timestamp more than five minutes from now
+    may be a replay and is refused. A command and an event, signed correctly at that time
+    and sent by the emulator over HTTP, are refused 401 and change nothing; the same command
+    signed now opens the incident."""
+    async with running_warroom(slack, sqlite_url) as warroom, aiohttp.ClientSession() as client:
+        at = int(time.time()) + skew
+        stale = await slack.send_command(
+            "start Stale checkout", user=ALICE, channel="general", timestamp=at
+        )
+        assert stale.status == 401
+        general = slack.channel_by_name("general")
+        assert general is not None
+        event = {
+            "type": "event_callback",
+            "team_id": slack.team_id,
+            "api_app_id": slack.app_id,
+            "event_id": "EvSTALE1",
+            "event_time": at,
+            "event": {
+                "type": "message",
+                "user": ALICE,
+                "text": "stale words",
+                "ts": f"{at}.000100",
+                "channel": general.id,
+            },
+        }
+        body = json.dumps(event)
+        headers = {
+            "Content-Type": "application/json",
+            **signed_headers(slack.signing_secret, body, str(at)),
+        }
+        async with client.post(f"{warroom.url}/slack/events", data=body, headers=headers) as answer:
+            assert answer.status == 401
+        assert not [c for c in slack.channels.values() if c.name.startswith("inc-")]
+        fresh = await slack.send_command("start Fresh checkout", user=ALICE, channel="general")
+        assert fresh.status == 200
+        await settle(warroom)
+        assert [c.name for c in slack.channels.values() if c.name.startswith("inc-")] != []
 
 
 async def test_an_acknowledge_button_with_a_value_that_is_no_id_is_ignored(

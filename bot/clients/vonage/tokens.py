@@ -11,8 +11,15 @@ The key is read by bot/basics/rsa.py.
 Incoming ("Signed webhooks", Messages API and Voice API): each callback carries
 ``Authorization: Bearer <JWT>`` signed HS256 with the account's signature secret, its
 claims ``api_key``, ``iat``, ``jti`` and ``payload_hash`` (the SHA-256 of the body, in hex).
-A token not signed so, for another account, from too far in the future or for another body
-is refused.
+A token not signed so, for another account, for another body, issued more than
+``FRESHNESS`` seconds ago or later than ``FUTURE_SKEW`` from now, or past its ``exp``, is
+refused. Vonage itself accepts a token at most 24 hours after its ``iat``, and 15 minutes
+when it has no ``exp`` (Vonage API Support, "How long is my JSON Web Token valid
+for?"), and its advice for webhooks is to check ``iat`` against stale tokens
+(developer.vonage.com blog, "Validating Inbound Messages From the Vonage Messages API"). A
+token signed 30 days ago, captured and replayed, is refused here; one replayed within the
+window is stopped by the claim on what it acts on (the message's ``message_uuid``, the
+call's ``uuid``: bot/flows/escalation/answers.py).
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ from bot.basics.rsa import PrivateKey
 TOKEN_LIFETIME = 300
 # A webhook's token issued later than this is refused (clocks differ by seconds, not more).
 FUTURE_SKEW = 300
+# A webhook's token issued longer ago than this is refused: a delivery is signed as it is sent,
+# so only a token kept somewhere is older (Slack's window for its requests, the same).
+FRESHNESS = 300
 
 
 def _b64(data: bytes) -> str:
@@ -101,7 +111,9 @@ def signed_by_vonage(
 
 def _checked(claims: dict[str, Any], body: bytes, api_key: str, now: float) -> WebhookClaims | None:
     issued, expires = claims.get("iat"), claims.get("exp")
-    if not isinstance(issued, int) or issued > now + FUTURE_SKEW:
+    if not isinstance(issued, int) or isinstance(issued, bool):
+        return None
+    if not now - FRESHNESS <= issued <= now + FUTURE_SKEW:
         return None
     if isinstance(expires, int) and expires < now:
         return None

@@ -79,19 +79,24 @@ async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer
 
 async def answer_sms(
     services: Services, *, sender: str, body: str, message_sid: str, source: str = "twilio"
-) -> str:
+) -> str | None:
     """An SMS reply from ``sender``: act on their most recent open page; the SMS answering
-    it. A replayed one (the same message id of ``source``'s) is answered without acting
-    twice."""
+    it. The same message id of ``source``'s again (the provider's retry, or a captured
+    request replayed) is None: nothing is done and nothing answered, since the answer is an
+    SMS paid for (Vonage's is sent by warroom; Twilio's TwiML only to whoever asked)."""
     async with session_scope(services.engine) as session:
+        # Claimed before anything else, whoever sent it: an unknown number's replay is
+        # answered once too. The claim commits with the page read under it.
+        first = await claim_event(session, f"{source}-sms:{message_sid}")
         user = await own.user_with_number(session, services.settings.paging.contacts, sender)
+        page = await pages.latest_open_page(session, user) if user is not None else None
+        await session.commit()
+    if not first:
+        log.info("an SMS reply from %s came again: not acted on nor answered twice", source)
+        return None
     if user is None:
         return await _said(services, Answer("unknown_number"))
-    async with session_scope(services.engine) as session:
-        page = await pages.latest_open_page(session, user)
-        first = await claim_event(session, f"{source}-sms:{message_sid}")
-        await session.commit()
-    if page is None or not first:
+    if page is None:
         return await _said(services, Answer("no_page"))
     answer = await _act(services, page.id or 0, body.strip().lower(), via="sms")
     return await _said(services, answer)

@@ -11,12 +11,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.models import AgentToken
+from bot.store.models import AgentCall, AgentToken
 
 READ, PROPOSE = "read", "propose"
+# The rate limit's window: a token's calls in any minute.
+MINUTE = timedelta(minutes=1)
 SCOPES = (READ, PROPOSE)
 # What a token's value starts with, so a leaked one is recognised (secret scanners, logs).
 PREFIX = "wr_agent_"
@@ -125,3 +127,24 @@ async def caller_of(session: AsyncSession, value: str, *, now: datetime) -> Call
     if row is None or not works(row, now):
         return None
     return Caller(name=row.name, scope=row.scope, private=row.private)
+
+
+async def take_call(session: AsyncSession, name: str, *, per_minute: int, now: datetime) -> bool:
+    """Count a call of the token ``name`` against its limit: True (and kept, the caller
+    commits) when it made fewer than ``per_minute`` in the minute before ``now``; False
+    otherwise, and nothing kept. In the database, so every replica counts the same calls; one
+    token's calls take turns under its row's lock (PostgreSQL; on SQLite every write
+    transaction holds the database's), so two replicas never both take its last place."""
+    await session.exec(select(AgentToken.id).where(AgentToken.name == name).with_for_update())
+    await session.exec(
+        delete(AgentCall).where(
+            col(AgentCall.token_name) == name, col(AgentCall.at) <= now - MINUTE
+        )
+    )
+    made = await session.exec(
+        select(func.count()).select_from(AgentCall).where(col(AgentCall.token_name) == name)
+    )
+    if made.one() >= per_minute:
+        return False
+    session.add(AgentCall(token_name=name, at=now))
+    return True

@@ -205,7 +205,11 @@ class _Checker:
         sources = [self.facts(each.text) for each in cited]
         why: list[dict[str, Any]] = []
         why += [
-            {"rule": "address", "said": address.said, "refs": refs}
+            {
+                "rule": "lookalike" if address.lookalike else "address",
+                "said": address.said,
+                "refs": refs,
+            }
             for address in said
             if not any(held_in(address, each.text) for each in cited)
         ]

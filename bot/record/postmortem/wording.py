@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+
+import idna
 
 # -- numbers in words ------------------------------------------------------------------------
 _VALUES = {
@@ -269,23 +272,35 @@ def blame(text: str) -> str | None:
 
 # -- addresses ---------------------------------------------------------------------------------
 _URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`|]+", re.IGNORECASE)
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_HOST = re.compile(
-    r"(?<![\w@/.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-])"
-    r"(?!\.[A-Za-z0-9])"
-)
+# A host's label in any script (IDNA: letters and digits of every script, and hyphens inside),
+# so that a host with a Cyrillic letter is read as an address, never as words.
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_TOP = r"(?:[^\W\d_]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+_EMAIL = re.compile(rf"(?<![\w.+-])[\w.+-]+@{_LABEL}(?:\.{_LABEL})*\.{_TOP}(?![\w-])")
+_HOST = re.compile(rf"(?<![\w@/.-])(?:{_LABEL}\.)+{_TOP}(?![\w-])(?!\.[^\W_])")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d\s().-]{6,}\d|\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4})(?![\w])")
 _TRAILING = ".,;:!?)]}»”’'"
+# Scripts one label may mix (Unicode TS #39, "Highly Restrictive"): Japanese writes Han,
+# Hiragana and Katakana together, Chinese Han and Bopomofo, Korean Han and Hangul, each with
+# Latin. Any other mix (Latin with Cyrillic or Greek: "еvil" with a Cyrillic е) is a look-alike.
+_SCRIPTS_TOGETHER = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
 
 
 @dataclass(frozen=True)
 class Address:
     """An address a text states: as said, its kind (url, email, host, phone), and the form it
-    is compared in (lower case; a phone number's digits)."""
+    is compared in (lower case, its host in IDNA's ASCII form; a phone number's digits).
+    ``lookalike``: its host mixes scripts in a label (or is no host IDNA allows), so it may
+    pass for another: never taken as held, whatever the entries say."""
 
     said: str
     kind: str
     compared: str
+    lookalike: bool = False
 
 
 def addresses(text: str) -> tuple[list[Address], str]:
@@ -297,8 +312,7 @@ def addresses(text: str) -> tuple[list[Address], str]:
         def taken(match: re.Match[str]) -> str:
             said = match[0].rstrip(_TRAILING)
             rest = match[0][len(said) :]
-            compared = re.sub(r"\D", "", said) if kind == "phone" else said.lower()
-            found.append(Address(said, kind, compared))
+            found.append(_address(said, kind))
             return " " + rest
 
         return taken
@@ -308,12 +322,71 @@ def addresses(text: str) -> tuple[list[Address], str]:
     return found, text
 
 
+def _address(said: str, kind: str) -> Address:
+    if kind == "phone":
+        return Address(said, kind, re.sub(r"\D", "", said))
+    lowered = said.lower()
+    host = _url_host(lowered) if kind == "url" else lowered.rpartition("@")[2]
+    if not host:
+        return Address(said, kind, lowered)
+    ascii_host, lookalike = ascii_of(host)
+    return Address(said, kind, lowered.replace(host, ascii_host, 1), lookalike)
+
+
+def _url_host(url: str) -> str:
+    """The host of a URL as written (no user, no port), or "" when it has none."""
+    try:
+        return urllib.parse.urlsplit(url).hostname or ""
+    except ValueError:  # an unbalanced "[" in what only looks like an IPv6 address
+        return ""
+
+
+def ascii_of(host: str) -> tuple[str, bool]:
+    """The host in IDNA's ASCII form (``xn--`` labels, RFC 5891 with UTS #46's mapping), and
+    whether it is a look-alike: a label mixing scripts, or no host IDNA allows. An ASCII
+    host without ``xn--`` is itself, as it always was."""
+    if host.isascii() and "xn--" not in host:
+        return host, False
+    try:
+        ascii_host = idna.encode(host, uts46=True).decode("ascii")
+        shown = idna.decode(ascii_host)
+    except (idna.IDNAError, UnicodeError):
+        return host, True
+    return ascii_host, any(_mixes_scripts(label) for label in shown.split("."))
+
+
+def _mixes_scripts(label: str) -> bool:
+    scripts = {_script(char) for char in label if char.isalpha()}
+    return len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPTS_TOGETHER)
+
+
+def _script(char: str) -> str:
+    # Unicode names start with the script (LATIN SMALL LETTER E, CYRILLIC SMALL LETTER IE),
+    # but Han's are CJK UNIFIED IDEOGRAPH-…, and Hangul's syllables HANGUL SYLLABLE ….
+    first = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+    return "HAN" if first == "CJK" else first
+
+
 def held_in(address: Address, said: str) -> bool:
-    """Whether a text (an entry's) states the address: the same address, case aside; a phone
-    number with the same digits."""
+    """Whether a text (an entry's) states the address: the same address, case aside and its
+    host compared in IDNA's ASCII form; a phone number with the same digits. A look-alike is
+    never held."""
     if address.kind == "phone":
         return address.compared in re.sub(r"\D", "", said)
-    return address.compared in said.lower()
+    if address.lookalike:
+        return False
+    return address.compared in _compared_text(said)
+
+
+def _compared_text(text: str) -> str:
+    """The text in lower case, each address with a non-ASCII host in its compared form."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    for address in addresses(text)[0]:
+        if address.kind != "phone":
+            lowered = lowered.replace(address.said.lower(), address.compared)
+    return lowered
 
 
 def defanged(text: str) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from bot.store.models.agents import AgentToken, AgentTokenUse, ProposedNote
+from bot.store.models.agents import AgentCall, AgentToken, AgentTokenUse, ProposedNote
 from bot.store.models.alerting import (
     Alert,
     AlertGroup,
@@ -101,6 +101,7 @@ __all__ = [
     "SYSTEM_SUBTYPES",
     "AckToken",
     "ActionItem",
+    "AgentCall",
     "AgentToken",
     "AgentTokenUse",
     "Alert",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Text
+from sqlalchemy import JSON, Index, Text
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import UTCDateTime, utc_column
@@ -66,3 +66,16 @@ class AgentTokenUse(SQLModel, table=True):
     hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True, nullable=False))
     tool: str = Field(primary_key=True)
     calls: int = 0
+
+
+class AgentCall(SQLModel, table=True):
+    """A tool call a token made on /mcp within the last minute: the rate limit counts these
+    rows, so every replica counts the same calls (bot/record/agents/tokens.py ``take_call``).
+    A token's rows older than a minute are deleted as its next call comes."""
+
+    __tablename__ = "agent_call"
+    __table_args__ = (Index("ix_agent_call_token", "token_name", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_name: str
+    at: datetime = Field(sa_column=utc_column(nullable=False))

@@ -75,7 +75,9 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
     server = build_server(
         Tools(web_),
         caller_of=caller_on_request,
-        limit=RateLimit(web_.settings.agents.calls_per_minute),
+        limit=RateLimit(
+            web_.settings.agents.calls_per_minute, web_.services.engine, web_.services.clock
+        ),
         usage=usage,
     )
     # Made for its session manager (its Starlette app, routes and lifespan are not used: the

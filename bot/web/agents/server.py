@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.record.agents.tokens import Caller
+from bot.record.agents.tokens import Caller, take_call
+from bot.store.columns import utcnow
+from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, TimelineKind
 from bot.web.agents.answers import (
     FindingAnswer,
@@ -52,6 +54,11 @@ _READS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _PROPOSES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
 
 Reference = Annotated[str, Field(description="The incident's reference, e.g. INC-7.")]
+# The most items a list (or labels) argument takes, and the longest word in one: the work a
+# call asks is bounded, and more is refused with a message naming the argument (the SDK's
+# validation, answered as a tool error the agent reads: MCP's "Tool Execution Errors").
+LIST_MAX = 20
+Word = Annotated[str, Field(max_length=200)]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
 Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
 Section = Literal["summary", "underlying_issue", "resolution", "lessons"]
@@ -74,24 +81,28 @@ class ProposedSentence(BaseModel):
 
 
 class RateLimit:
-    """At most ``per_minute`` calls in any 60 seconds for each token (the operator has none)."""
+    """At most ``per_minute`` calls in any 60 seconds for each token (the operator has none),
+    counted in the database (``engine``), so replicas share each token's limit; ``clock``
+    the application's."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: int, engine: AsyncEngine | None, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.per_minute = per_minute
+        self._engine = engine
         self._clock = clock
-        self._calls: dict[str, deque[float]] = {}
 
-    def allow(self, caller: Caller) -> bool:
+    async def allow(self, caller: Caller) -> bool:
         if caller.operator:
             return True
-        now = self._clock()
-        calls = self._calls.setdefault(caller.name, deque())
-        while calls and calls[0] <= now - 60.0:
-            calls.popleft()
-        if len(calls) >= self.per_minute:
+        if self._engine is None:  # no database: nobody but the operator calls
             return False
-        calls.append(now)
-        return True
+        async with session_scope(self._engine) as session:
+            taken = await take_call(
+                session, caller.name, per_minute=self.per_minute, now=self._clock()
+            )
+            await session.commit()
+        return taken
 
 
 def build_server(
@@ -113,7 +124,7 @@ def build_server(
         work: Callable[[Caller], Awaitable[dict[str, Any]]],
     ) -> AnswerT:
         caller = caller_of(ctx)
-        if not limit.allow(caller):
+        if not await limit.allow(caller):
             log.warning(
                 "mcp %s by %s refused: over %s a minute", tool, caller.name, limit.per_minute
             )
@@ -130,12 +141,22 @@ def build_server(
     @server.tool(annotations=_READS)
     async def list_incidents(
         ctx: Context,
-        status: Annotated[list[Status] | None, Field(description="Any of these statuses.")] = None,
-        severity: Annotated[list[Severity] | None, Field(description="Any of these.")] = None,
-        type: Annotated[list[str] | None, Field(description="Any of these incident types.")] = None,
+        status: Annotated[
+            list[Status] | None, Field(max_length=LIST_MAX, description="Any of these statuses.")
+        ] = None,
+        severity: Annotated[
+            list[Severity] | None, Field(max_length=LIST_MAX, description="Any of these.")
+        ] = None,
+        type: Annotated[
+            list[Word] | None,
+            Field(max_length=LIST_MAX, description="Any of these incident types."),
+        ] = None,
         review: Annotated[
             list[ReviewName] | None,
-            Field(description="Incidents whose postmortem is in any of these review states."),
+            Field(
+                max_length=LIST_MAX,
+                description="Incidents whose postmortem is in any of these review states.",
+            ),
         ] = None,
         service: Annotated[
             str | None,
@@ -180,7 +201,10 @@ def build_server(
         reference: Reference,
         kind: Annotated[
             list[Kind] | None,
-            Field(description="Only entries of these kinds (root_cause, mitigation, key_event…)."),
+            Field(
+                max_length=LIST_MAX,
+                description="Only entries of these kinds (root_cause, mitigation, key_event…).",
+            ),
         ] = None,
         page: Annotated[int, Field(ge=1)] = 1,
         per_page: Annotated[int, Field(ge=1, le=TIMELINE_PAGE_MAX)] = 50,
@@ -262,12 +286,18 @@ def build_server(
             str | None, Field(description="The incident whose earlier relatives are asked for.")
         ] = None,
         services: Annotated[
-            list[str] | None, Field(description="Services or components (custom fields).")
+            list[Word] | None,
+            Field(max_length=LIST_MAX, description="Services or components (custom fields)."),
         ] = None,
-        alert_names: Annotated[list[str] | None, Field(description="Alert names.")] = None,
+        alert_names: Annotated[
+            list[Word] | None, Field(max_length=LIST_MAX, description="Alert names.")
+        ] = None,
         labels: Annotated[
-            dict[str, str] | None,
-            Field(description="Alert labels (service, component, app, job, namespace)."),
+            dict[Word, Word] | None,
+            Field(
+                max_length=LIST_MAX,
+                description="Alert labels (service, component, app, job, namespace).",
+            ),
         ] = None,
     ) -> RelatedIncidentsAnswer:
         """Earlier incidents sharing the incident's service, components, alert names or

@@ -4,7 +4,11 @@
 
 Every request must carry Twilio's ``X-Twilio-Signature`` over ``WARROOM_PUBLIC_URL`` plus
 the path and query it was sent to and its form fields, with the auth token (bot/clients/
-twilio.py); anything else is answered 403 and does nothing. Numbers stay out of the logs.
+twilio.py); anything else is answered 403 and does nothing. Twilio's signature has no time in
+it (Twilio, "Webhook security": the URL and the body, with the Auth Token), so a request is
+claimed by the id Twilio gives it: an SMS reply by its ``MessageSid`` (acted on and answered
+once), a keypress by its ``CallSid`` (a page's call acts once); a status callback again
+records nothing new (a state already recorded is kept). Numbers stay out of the logs.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ async def receive_sms(request: web.Request) -> web.Response:
         body=form.get("Body", ""),
         message_sid=form["MessageSid"],
     )
+    # None: this MessageSid again (acted on and answered the first time), answered with no
+    # message, so a retry of Twilio's costs no second SMS.
     return web.Response(text=twilio.message(said), content_type=TWIML)
 
 

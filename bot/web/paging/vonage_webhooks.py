@@ -7,8 +7,10 @@ answered with the call's next NCCO).
 
 Every request must carry Vonage's signed JWT (``Authorization: Bearer``, HS256 with
 ``WARROOM_VONAGE_SIGNATURE_SECRET``, for ``WARROOM_VONAGE_API_KEY``'s account, with the
-SHA-256 of this very body: bot/clients/vonage/tokens.py); anything else is answered 401 and
-changes nothing. Numbers stay out of the logs.
+SHA-256 of this very body, issued within the last 5 minutes: bot/clients/vonage/tokens.py);
+anything else is answered 401 and changes nothing. An SMS reply is acted on and answered once
+by its ``message_uuid`` (the answer is an SMS warroom pays for), a keypress once by its call's
+``uuid``; a status or call event again records nothing new. Numbers stay out of the logs.
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ async def receive_sms(request: web.Request) -> web.Response:
         message_sid=uuid,
         source="vonage",
     )
+    if said is None:  # this message again: acted on and answered the first time
+        return web.Response(status=204)
     assert services.http is not None, "paging needs the application's HTTP session"
     try:
         await vonage.send_sms(
