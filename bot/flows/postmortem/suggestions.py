@@ -47,7 +47,7 @@ from bot.record.postmortem.evidence import (
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import Checked, Unsupported
-from bot.record.postmortem.verification import meaning_of
+from bot.record.postmortem.verification import failed_a_control, meaning_of
 from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
 from bot.record.timeline import EntryRow
 from bot.services import Services
@@ -357,7 +357,9 @@ def suggestions_message(
     render = services.renderer
     context: dict[str, Any] = {"incident": incident, "request": request, "suggestions": made}
     context["left_out"] = sum(len(each.unsupported) for each in made)
-    context["meaning"] = meaning_of([sentence for each in made for sentence in each.sentences])
+    sentences = [sentence for each in made for sentence in each.sentences]
+    context["meaning"] = meaning_of(sentences, [left for each in made for left in each.unsupported])
+    context["failed_control"] = failed_a_control(sentences)
     intro = render.render("messages/suggestions.j2", **context)
     blocks = render.render_json(
         "blocks/suggestions.json.j2", intro=intro, links=links, edited=set(edited), **context

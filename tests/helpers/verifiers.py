@@ -1,0 +1,137 @@
+"""How a team's model may answer the verdicts request (bot/clients/ai.py, ``warroom_verdicts``),
+played by the fake OpenAI-compatible model (emulator/openai_chat.py): a function of the request
+that returns the message's content. Each reads only what the request holds, as a model does:
+the sentences (``[S3] …``) and the record lines after each (``[E42] 03:42 UTC (kind) Author:
+text``).
+
+- ``truthful``: supports what is true, quoting the words that prove it (an identifier the
+  sentence names, a cited entry's time for a duration, else the entry's words); says
+  ``not_stated`` of the rest.
+- ``agreeable``: supports every sentence, quoting real words of the entry it cites.
+- ``naming_unsent``: supports every sentence, naming an entry it was not sent.
+- ``skipping``: answers only the sentences it would support, and skips the rest.
+
+A sentence that quotes an entry's words (“…”, « … ») is read against the lines: true when a
+cited line holds those words, with the time, the author and (said as the cause) the kind the
+sentence gives them. Any other sentence is true as ``is_true`` says (the labels of the set).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.openai_chat import ChatRequest
+
+Verifier = Callable[[ChatRequest], dict[str, Any]]
+_LINE = re.compile(
+    r"^\[(?P<ref>E\d+)\] (?:\d{4}-\d{2}-\d{2} )?(?P<time>\d{2}:\d{2})(?: [^\s(]+)? "
+    r"\((?P<kind>[^)]*)\) (?P<author>[^:]+): (?P<text>.*)$"
+)
+_QUOTED = re.compile(r"[“«]\s?(?P<words>.+?)\s?[”»]")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
+_IDENTIFIER = re.compile(r"\b[a-z]+-\d+(?:\.\d+)+\b|#\d+")
+_DURATION = re.compile(
+    r"\b(?:\d+|one|two|three|ten|twelve|thirteen|nineteen|twenty)\s(?:minutes?|hours?)\b"
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    ref: str
+    time: str
+    kind: str
+    author: str
+    text: str
+
+
+def lines_of(request: ChatRequest) -> dict[str, Line]:
+    found = {}
+    for line in request.lines:
+        match = _LINE.match(line)
+        if match:
+            found[match["ref"]] = Line(
+                match["ref"], match["time"], match["kind"], match["author"], match["text"]
+            )
+    return found
+
+
+def reads_true(text: str, cited: list[Line]) -> bool | None:
+    """Whether a sentence quoting an entry's words says them as the record does (None: it
+    quotes nothing)."""
+    quoted = _QUOTED.search(text)
+    if quoted is None:
+        return None
+    before = text[: quoted.start()]
+    for line in cited:
+        if quoted["words"] not in line.text:
+            continue
+        times = [each.zfill(5) for each in _CLOCK.findall(before)]
+        cause = "cause" in before
+        return (
+            all(each == line.time for each in times)
+            and line.author in before
+            and (not cause or line.kind in ("root cause", "trigger"))
+        )
+    return False
+
+
+def verdict(number: int, said: str, entry: str, quote: str) -> dict[str, Any]:
+    return {"sentence": number, "verdict": said, "entry": entry, "quote": quote}
+
+
+def _proof(text: str, cited: list[Line]) -> tuple[str, str]:
+    """The entry and the words of it that prove a true sentence."""
+    quoted = _QUOTED.search(text)
+    if quoted is not None:
+        line = next(line for line in cited if quoted["words"] in line.text)
+        return line.ref, quoted["words"]
+    for line in cited:
+        for identifier in _IDENTIFIER.findall(text):
+            if identifier in line.text:
+                return line.ref, identifier
+    if _DURATION.search(text.lower()) and len(cited) > 1:
+        return cited[-1].ref, cited[-1].time
+    return cited[0].ref, cited[0].text
+
+
+def truthful(is_true: Callable[[str], bool], *, skip_refused: bool = False) -> Verifier:
+    def answer(request: ChatRequest) -> dict[str, Any]:
+        lines = lines_of(request)
+        said = []
+        for number, (text, refs) in request.sentences.items():
+            cited = [lines[ref] for ref in refs if ref in lines]
+            read = reads_true(text, cited)
+            if read if read is not None else is_true(text):
+                said.append(verdict(number, "supported", *_proof(text, cited)))
+            elif not skip_refused:
+                said.append(verdict(number, "not_stated", refs[0], ""))
+        return {"verdicts": said}
+
+    return answer
+
+
+def agreeable(request: ChatRequest) -> dict[str, Any]:
+    return {
+        "verdicts": [
+            verdict(number, "supported", refs[0], request.entry_text(refs[0]))
+            for number, (_, refs) in request.sentences.items()
+        ]
+    }
+
+
+def naming_unsent(request: ChatRequest) -> dict[str, Any]:
+    sent = set(lines_of(request))
+    unsent = f"E{max(int(ref[1:]) for ref in sent) + 1}"
+    return {
+        "verdicts": [
+            verdict(number, "supported", unsent, request.entry_text(refs[0]))
+            for number, (_, refs) in request.sentences.items()
+        ]
+    }
+
+
+def skipping(is_true: Callable[[str], bool]) -> Verifier:
+    return truthful(is_true, skip_refused=True)
