@@ -242,7 +242,8 @@ class Controls:
         caught = "nothing untrue to catch" if rate is None else f"catch rate {rate:.2f}"
         outcome = "verdicts void" if self.failed else "passed"
         return (
-            f"{self.sent} sent, {self.failed} failed ({outcome}); untrue sentences its verdicts keep: {self.would_keep} without the controls, "
+            f"{self.sent} sent, {self.failed} failed ({outcome}); untrue sentences its "
+            f"verdicts keep: {self.would_keep} without the controls, "
             f"{self.kept} with them ({caught})"
         )
 
