@@ -97,7 +97,11 @@ def _proof(text: str, cited: list[Line]) -> tuple[str, str]:
     return cited[0].ref, cited[0].text
 
 
-def truthful(is_true: Callable[[str], bool], *, skip_refused: bool = False) -> Verifier:
+def truthful(
+    is_true: Callable[[str], bool], *, skip_refused: bool = False, whole: bool = False
+) -> Verifier:
+    """``whole``: quoting the whole of the first entry cited, whatever proves the sentence."""
+
     def answer(request: ChatRequest) -> dict[str, Any]:
         lines = lines_of(request)
         said = []
@@ -105,7 +109,8 @@ def truthful(is_true: Callable[[str], bool], *, skip_refused: bool = False) -> V
             cited = [lines[ref] for ref in refs if ref in lines]
             read = reads_true(text, cited)
             if read if read is not None else is_true(text):
-                said.append(verdict(number, "supported", *_proof(text, cited)))
+                proof = (cited[0].ref, cited[0].text) if whole else _proof(text, cited)
+                said.append(verdict(number, "supported", *proof))
             elif not skip_refused:
                 said.append(verdict(number, "not_stated", refs[0], ""))
         return {"verdicts": said}
@@ -135,3 +140,33 @@ def naming_unsent(request: ChatRequest) -> dict[str, Any]:
 
 def skipping(is_true: Callable[[str], bool]) -> Verifier:
     return truthful(is_true, skip_refused=True)
+
+
+def reading_quotes(verifier: Verifier) -> Verifier:
+    """``verifier``, but reading right every sentence that quotes an entry's words (as
+    ``truthful`` does): a model scripted for the sentences of a test that still reads the
+    record."""
+    reader = truthful(lambda _: True)
+
+    def answer(request: ChatRequest) -> dict[str, Any]:
+        lines = lines_of(request)
+        quoting = {
+            number
+            for number, (text, refs) in request.sentences.items()
+            if reads_true(text, [lines[ref] for ref in refs if ref in lines]) is not None
+        }
+        said = [each for each in verifier(request)["verdicts"] if each["sentence"] not in quoting]
+        said += [each for each in reader(request)["verdicts"] if each["sentence"] in quoting]
+        return {"verdicts": said}
+
+    return answer
+
+
+def real_sentences(request: ChatRequest) -> dict[int, tuple[str, list[str]]]:
+    """The sentences of a request that quote no entry's words: the draft's own."""
+    lines = lines_of(request)
+    return {
+        number: (text, refs)
+        for number, (text, refs) in request.sentences.items()
+        if reads_true(text, [lines[ref] for ref in refs if ref in lines]) is None
+    }
