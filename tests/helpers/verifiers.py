@@ -11,78 +11,36 @@ text``).
 - ``naming_unsent``: supports every sentence, naming an entry it was not sent.
 - ``skipping``: answers only the sentences it would support, and skips the rest.
 
-A sentence that quotes an entry's words (“…”, « … ») is read against the lines: true when a
-cited line holds those words, with the time, the author and (said as the cause) the kind the
-sentence gives them. Any other sentence is true as ``is_true`` says (the labels of the set).
+A sentence that quotes an entry's words (“…”, « … ») is read against the lines
+(``ChatRequest.reads_true``); any other sentence is true as ``is_true`` says (the labels of
+the set).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from emulator.openai_chat import ChatRequest
+from emulator.openai_chat import ChatRequest, RecordLine
 
 Verifier = Callable[[ChatRequest], dict[str, Any]]
-_LINE = re.compile(
-    r"^\[(?P<ref>E\d+)\] (?:\d{4}-\d{2}-\d{2} )?(?P<time>\d{2}:\d{2})(?: [^\s(]+)? "
-    r"\((?P<kind>[^)]*)\) (?P<author>[^:]+): (?P<text>.*)$"
-)
 _QUOTED = re.compile(r"[“«]\s?(?P<words>.+?)\s?[”»]")
-_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 _IDENTIFIER = re.compile(r"\b[a-z]+-\d+(?:\.\d+)+\b|#\d+")
 _DURATION = re.compile(
     r"\b(?:\d+|one|two|three|ten|twelve|thirteen|nineteen|twenty)\s(?:minutes?|hours?)\b"
 )
 
 
-@dataclass(frozen=True)
-class Line:
-    ref: str
-    time: str
-    kind: str
-    author: str
-    text: str
-
-
-def lines_of(request: ChatRequest) -> dict[str, Line]:
-    found = {}
-    for line in request.lines:
-        match = _LINE.match(line)
-        if match:
-            found[match["ref"]] = Line(
-                match["ref"], match["time"], match["kind"], match["author"], match["text"]
-            )
-    return found
-
-
-def reads_true(text: str, cited: list[Line]) -> bool | None:
-    """Whether a sentence quoting an entry's words says them as the record does (None: it
-    quotes nothing)."""
-    quoted = _QUOTED.search(text)
-    if quoted is None:
-        return None
-    before = text[: quoted.start()]
-    for line in cited:
-        if quoted["words"] not in line.text:
-            continue
-        times = [each.zfill(5) for each in _CLOCK.findall(before)]
-        cause = "cause" in before
-        return (
-            all(each == line.time for each in times)
-            and line.author in before
-            and (not cause or line.kind in ("root cause", "trigger"))
-        )
-    return False
+def cited_lines(request: ChatRequest, refs: list[str]) -> list[RecordLine]:
+    return [line for ref in refs if (line := request.record_line(ref)) is not None]
 
 
 def verdict(number: int, said: str, entry: str, quote: str) -> dict[str, Any]:
     return {"sentence": number, "verdict": said, "entry": entry, "quote": quote}
 
 
-def _proof(text: str, cited: list[Line]) -> tuple[str, str]:
+def _proof(text: str, cited: list[RecordLine]) -> tuple[str, str]:
     """The entry and the words of it that prove a true sentence."""
     quoted = _QUOTED.search(text)
     if quoted is not None:
@@ -103,11 +61,10 @@ def truthful(
     """``whole``: quoting the whole of the first entry cited, whatever proves the sentence."""
 
     def answer(request: ChatRequest) -> dict[str, Any]:
-        lines = lines_of(request)
         said = []
         for number, (text, refs) in request.sentences.items():
-            cited = [lines[ref] for ref in refs if ref in lines]
-            read = reads_true(text, cited)
+            cited = cited_lines(request, refs)
+            read = request.reads_true(text, refs)
             if read if read is not None else is_true(text):
                 proof = (cited[0].ref, cited[0].text) if whole else _proof(text, cited)
                 said.append(verdict(number, "supported", *proof))
@@ -128,7 +85,7 @@ def agreeable(request: ChatRequest) -> dict[str, Any]:
 
 
 def naming_unsent(request: ChatRequest) -> dict[str, Any]:
-    sent = set(lines_of(request))
+    sent = {line[1 : line.index("]")] for line in request.lines}
     unsent = f"E{max(int(ref[1:]) for ref in sent) + 1}"
     return {
         "verdicts": [
@@ -149,11 +106,10 @@ def reading_quotes(verifier: Verifier) -> Verifier:
     reader = truthful(lambda _: True)
 
     def answer(request: ChatRequest) -> dict[str, Any]:
-        lines = lines_of(request)
         quoting = {
             number
             for number, (text, refs) in request.sentences.items()
-            if reads_true(text, [lines[ref] for ref in refs if ref in lines]) is not None
+            if request.reads_true(text, refs) is not None
         }
         said = [each for each in verifier(request)["verdicts"] if each["sentence"] not in quoting]
         said += [each for each in reader(request)["verdicts"] if each["sentence"] in quoting]
@@ -164,9 +120,8 @@ def reading_quotes(verifier: Verifier) -> Verifier:
 
 def real_sentences(request: ChatRequest) -> dict[int, tuple[str, list[str]]]:
     """The sentences of a request that quote no entry's words: the draft's own."""
-    lines = lines_of(request)
     return {
         number: (text, refs)
         for number, (text, refs) in request.sentences.items()
-        if reads_true(text, [lines[ref] for ref in refs if ref in lines]) is None
+        if request.reads_true(text, refs) is None
     }

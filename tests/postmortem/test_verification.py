@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +21,10 @@ from tests.helpers.metrics import scrape, value
 from tests.helpers.verifiers import reading_quotes, real_sentences, verdict
 from tests.helpers.web_view import browser, sign_in, web_settings
 from tests.postmortem.test_suggestions import (
+    ALICE,
     CAROL,
     MODEL,
+    START,
     Played,
     _get,
     _section,
@@ -32,6 +35,7 @@ from tests.postmortem.test_suggestions import (
 )
 
 Verdicts = Callable[[ChatRequest], dict[str, Any]]
+NOT_STATED_VERDICT = "not_stated"
 
 
 # A verifier that answers truthfully for ``good``'s sentences (each is stated by the first
@@ -384,3 +388,70 @@ async def test_a_truthful_verifier_proves_an_identifier_and_a_duration(played: P
     assert "_— “03:42” (" in summary
     samples = await scrape(played.warroom)
     assert value(samples, "warroom_ai_verdict_requests_total", outcome="passed") == 1.0
+
+
+# -- issue 71, item 4: messages that match the draft ---------------------------------------------
+async def test_a_message_marked_twice_is_sent_to_the_model_once(played: Played) -> None:
+    """Dave's "Slow queries" idea, marked 🔍 then ❌: two entries of the same words, one line
+    for the model (the manual's "each fact is in one entry, once")."""
+    ts = f"{int((START + timedelta(minutes=30)).timestamp())}.000100"
+    await played.slack.add_reaction(played.channel.id, ts, "x", user=ALICE)
+    played.model.reply(good)
+    played.model.verdicts(truthful)
+    await played.resolve("Rolled back the gateway release")
+
+    sections = played.model.accepted[0]
+    said = [line for line in sections.lines if "Slow queries on the orders database?" in line]
+    assert len(said) == 1 and "(misleading path) Dave Kowalski" in said[0], said
+
+
+async def test_a_section_whose_sentences_the_model_refused_is_said_as_checked(
+    played: Played,
+) -> None:
+    """Every sentence of the resolution refused by the model: its heading says the model
+    checked it, not "meaning not checked"; the refusal says why."""
+    played.model.reply(good)
+
+    def refusing_the_rollback(request: ChatRequest) -> dict[str, Any]:
+        answer = truthful(request)
+        for each in answer["verdicts"]:
+            if "Bob rolled back" in request.sentences[each["sentence"]][0]:
+                each.update(verdict=NOT_STATED_VERDICT, quote="")
+        return answer
+
+    played.model.verdicts(refusing_the_rollback)
+    await played.resolve("Rolled back the gateway release")
+    resolution = _section(played.canvas(), "### Resolution")
+    assert "meaning not checked" not in resolution
+    assert f"meaning checked by {MODEL} against the quoted words." in resolution
+    assert f"{MODEL} found it not stated by the entries it cites" in resolution
+
+
+async def test_the_draft_message_counts_only_sections_with_a_sentence_to_accept(
+    played: Played,
+) -> None:
+    """Three sections whose every sentence the model refused: they stay gaps ("To be
+    written") in the draft and in its count, and the channel's message says one section (the
+    summary) waits for someone to accept it, not four."""
+    played.model.reply(good)
+
+    def refusing_all_but_the_summary(request: ChatRequest) -> dict[str, Any]:
+        answer = truthful(request)
+        summary = ("Card payments failed", "Dave suspected")
+        for each in answer["verdicts"]:
+            text = request.sentences[each["sentence"]][0]
+            if each["sentence"] in real_sentences(request) and not text.startswith(summary):
+                each.update(verdict=NOT_STATED_VERDICT, quote="")
+        return answer
+
+    played.model.verdicts(refusing_all_but_the_summary)
+    await played.resolve("Rolled back the gateway release")
+    draft = played.canvas()
+    for heading in ("## Underlying issue", "### Resolution"):
+        assert "_To be written:" in _section(draft, heading), heading
+    posted = next(m for m in played.channel.messages if "*Postmortem draft:" in m.text)
+    gaps = draft.count("_To be written:")
+    assert f"{gaps} places need a person" in posted.text
+    assert "1 written section suggested by llama3.1:8b waits for someone to accept it" in (
+        posted.text
+    )
