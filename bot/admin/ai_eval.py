@@ -3,13 +3,15 @@ drafts (README, "The postmortem draft").
 
 For each replay shipped (bot/admin/eval_set.py) it sends the model both requests a draft
 makes: the record for the written sections (checked as a draft's are), then the labelled
-sentences, after the mechanical checks, for its verdicts. It prints, per category, how many
-sentences were kept and left out, the precision of what was kept (the share of kept sentences
-the record supports), how many true sentences were kept, the sentences whose meaning could
-not be checked, each request's latency and tokens; and exits 1 below the thresholds:
-precision ``MIN_PRECISION``, true sentences kept ``MIN_RECALL``, every sentence's meaning
-checked.
-"""
+sentences, after the mechanical checks, with the controls a draft's request carries
+(bot/record/postmortem/controls.py), for its verdicts. It prints, per category, how many
+sentences were kept (their meaning checked), left out, and shown with their meaning not
+checked; the precision of what was kept (the share of kept sentences the record supports),
+how many true sentences were kept, how the model did on the controls and what they caught
+(and what they catch of a model agreeing with everything, computed without asking), each
+request's latency and tokens; and exits 1 below the thresholds: precision
+``MIN_PRECISION``, true sentences kept ``MIN_RECALL``, every control passed, every
+sentence's meaning checked."""
 
 from __future__ import annotations
 
@@ -76,7 +78,8 @@ def add_ai_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "over replays shipped with warroom and labelled sentences, and prints per category "
         f"what was kept and left out. Exits 1 when the precision of what was kept is below "
         f"{MIN_PRECISION:.0%}, when fewer than {MIN_RECALL:.0%} of the true sentences are "
-        "kept, or when a sentence's meaning could not be checked.",
+        "kept, when the model fails a control (a sentence built from the record whose truth "
+        "warroom knows), or when a sentence's meaning could not be checked.",
     )
     evaluate.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
 
