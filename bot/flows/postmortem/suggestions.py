@@ -154,10 +154,11 @@ def _request(
 
 
 def once_per_message(entries: Sequence[EntryRow]) -> set[str]:
-    """The references of the entries the model is sent: one for each Slack message, its
-    latest mark's (a message marked 🔍, then ❌, is two entries of the same words: sent once,
-    as the misleading path), and every entry that is no message."""
-    latest: dict[tuple[str | None, str], EntryRow] = {}
+    """The references of the entries the model is sent: one for each Slack message's words,
+    its latest mark's (a message marked 🔍, then ❌, is two entries of the same words: sent
+    once, as the misleading path); entries of other words (the wrap-up's, each a fact of its
+    own on one message) and entries of no message, each."""
+    latest: dict[tuple[str | None, str, str], EntryRow] = {}
     sent = set()
     for entry in entries:
         if entry.id is None:
@@ -165,7 +166,7 @@ def once_per_message(entries: Sequence[EntryRow]) -> set[str]:
         if entry.slack_ts is None:
             sent.add(entry_ref(entry.id))
             continue
-        key = (entry.slack_channel, entry.slack_ts)
+        key = (entry.slack_channel, entry.slack_ts, entry.text)
         if key not in latest or (latest[key].id or 0) < entry.id:
             latest[key] = entry
     return sent | {entry_ref(each.id or 0) for each in latest.values()}
