@@ -140,6 +140,15 @@ class Metrics:
             ["provider", "outcome"],
             registry=self.registry,
         )
+        self.verdict_requests = Counter(
+            "warroom_ai_verdict_requests_total",
+            "Requests for the team's model's verdicts on the draft's sentences, by outcome "
+            "(passed: every control answered right; failed_control: a false control called "
+            "supported or a true one not supported, its verdicts void; no_verdicts: no usable "
+            "answer).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._scrape_collector = _ScrapeCollector()
         self.registry.register(self._scrape_collector)
         self.gc_pauses = Histogram(
@@ -181,6 +190,9 @@ class Metrics:
 
     def drill_checked(self, provider: str, ok: bool) -> None:
         self.drill_checks.labels(provider, "ok" if ok else "failed").inc()
+
+    def verdicts_request(self, outcome: str) -> None:
+        self.verdict_requests.labels(outcome).inc()
 
     def job_run(self, kind: str, outcome: str) -> None:
         self.jobs_run.labels(kind, outcome).inc()

@@ -86,6 +86,12 @@ STRICT_MAX_PROPERTIES = 5000
 # "[S3] The rollback ended the errors."
 _REF = re.compile(r"^\[(E\d+)\]")
 _SENTENCE = re.compile(r"^\[S(\d+)\] (.*)$")
+_LINE = re.compile(
+    r"^\[(?P<ref>E\d+)\] (?:\d{4}-\d{2}-\d{2} )?(?P<time>\d{2}:\d{2})(?: [^\s(]+)? "
+    r"\((?P<kind>[^)]*)\) (?P<author>[^:]+): (?P<text>.*)$"
+)
+_QUOTED = re.compile(r"[“«]\s?(?P<words>.+?)\s?[”»]")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 # The formats warroom asks for (bot/clients/ai.py).
 SECTIONS = "postmortem_sections"
 VERDICTS = "warroom_verdicts"
@@ -157,6 +163,37 @@ class ChatRequest:
         """Every line of the messages that starts with a record reference (``[E42] …``)."""
         return [line for text in self.texts for line in text.splitlines() if _REF.match(line)]
 
+    def record_line(self, ref: str) -> RecordLine | None:
+        """The record line of ``ref`` read into its parts (``[E42] 03:42 UTC (kind) Author:
+        text``; a date may come before the time), None when there is no such line."""
+        for line in self.lines:
+            match = _LINE.match(line)
+            if match and match["ref"] == ref:
+                return RecordLine(
+                    match["ref"], match["time"], match["kind"], match["author"], match["text"]
+                )
+        return None
+
+    def reads_true(self, text: str, refs: Collection[str]) -> bool | None:
+        """How a model reading the lines judges a sentence that quotes an entry's words (“…”
+        or « … »): true when a cited line holds them, with the time, the author and (said as
+        the cause) the kind the sentence gives them; None when the sentence quotes nothing."""
+        quoted = _QUOTED.search(text)
+        if quoted is None:
+            return None
+        before = text[: quoted.start()]
+        for ref in refs:
+            line = self.record_line(ref)
+            if line is None or quoted["words"] not in line.text:
+                continue
+            times = [each.zfill(5) for each in _CLOCK.findall(before)]
+            return (
+                all(each == line.time for each in times)
+                and line.author in before
+                and ("cause" not in before or line.kind in ("root cause", "trigger"))
+            )
+        return False
+
     def ref_of(self, fragment: str) -> str:
         """The reference (``E42``) of the record line that contains ``fragment``."""
         found = [line for line in self.lines if fragment in line]
@@ -165,6 +202,17 @@ class ChatRequest:
         match = _REF.match(found[0])
         assert match is not None
         return match.group(1)
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    """A record line as warroom sends it, in its parts."""
+
+    ref: str
+    time: str
+    kind: str
+    author: str
+    text: str
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,15 @@ drafts (README, "The postmortem draft").
 
 For each replay shipped (bot/admin/eval_set.py) it sends the model both requests a draft
 makes: the record for the written sections (checked as a draft's are), then the labelled
-sentences, after the mechanical checks, for its verdicts. It prints, per category, how many
-sentences were kept and left out, the precision of what was kept (the share of kept sentences
-the record supports), how many true sentences were kept, the sentences whose meaning could
-not be checked, each request's latency and tokens; and exits 1 below the thresholds:
-precision ``MIN_PRECISION``, true sentences kept ``MIN_RECALL``, every sentence's meaning
-checked.
-"""
+sentences, after the mechanical checks, with the controls a draft's request carries
+(bot/record/postmortem/controls.py), for its verdicts. It prints, per category, how many
+sentences were kept (their meaning checked), left out, and shown with their meaning not
+checked; the precision of what was kept (the share of kept sentences the record supports),
+how many true sentences were kept, how the model did on the controls and what they caught
+(and what they catch of a model agreeing with everything, computed without asking), each
+request's latency and tokens; and exits 1 below the thresholds: precision
+``MIN_PRECISION``, true sentences kept ``MIN_RECALL``, every control passed, every
+sentence's meaning checked."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sys
 import time
 from collections.abc import Mapping
@@ -42,11 +45,21 @@ from bot.clients.ai import (
 )
 from bot.config import Settings
 from bot.config.ai import AISettings
+from bot.flows.postmortem.verification import controlled_question, saying
 from bot.record.postmortem.checks import check_sections
 from bot.record.postmortem.evidence import Evidence, record_lines
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.suggestions import MAX_SENTENCES, Checked, Sentence
-from bot.record.postmortem.verification import CHECKED, judged, numbered, question_lines
+from bot.record.postmortem.verification import (
+    CHECKED,
+    NOT_CHECKED,
+    SUPPORTED,
+    Question,
+    Verdict,
+    failed_controls,
+    judged,
+    question_lines,
+)
 
 # Below these, the model is not fit to check a team's drafts (README).
 MIN_PRECISION = 0.95
@@ -65,7 +78,8 @@ def add_ai_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "over replays shipped with warroom and labelled sentences, and prints per category "
         f"what was kept and left out. Exits 1 when the precision of what was kept is below "
         f"{MIN_PRECISION:.0%}, when fewer than {MIN_RECALL:.0%} of the true sentences are "
-        "kept, or when a sentence's meaning could not be checked.",
+        "kept, when the model fails a control (a sentence built from the record whose truth "
+        "warroom knows), or when a sentence's meaning could not be checked.",
     )
     evaluate.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
 
@@ -118,11 +132,16 @@ class Result:
     sections_kept: int = 0
     sections_left: int = 0
     verdicts: Request = field(default_factory=Request)
-    # Per category: [sentences, kept, left out, meaning not checked]; kept and true.
+    # Per category: [sentences, kept (meaning checked), left out, meaning not checked (shown,
+    # unproven)]; kept and true.
     counts: dict[str, list[int]] = field(default_factory=dict)
     kept_true: int = 0
     kept_false: list[str] = field(default_factory=list)
     true_left: list[str] = field(default_factory=list)
+    controls: Controls = field(default_factory=lambda: Controls())
+    # What a model that calls every sentence supported, quoting its entry, gets: the controls'
+    # catch rate where no model can be trusted.
+    agreeable: Controls = field(default_factory=lambda: Controls())
 
     @property
     def kept(self) -> int:
@@ -147,6 +166,11 @@ class Result:
             found.append(f"{self.replay.name}: precision {self.precision:.2f} < {MIN_PRECISION}")
         if self.recall < MIN_RECALL:
             found.append(f"{self.replay.name}: true kept {self.recall:.2f} < {MIN_RECALL}")
+        if self.controls.failed:
+            found.append(
+                f"{self.replay.name}: the model failed {self.controls.failed} of "
+                f"{self.controls.sent} controls, its verdicts void"
+            )
         if self.not_checked:
             found.append(f"{self.replay.name}: {self.not_checked} sentences' meaning not checked")
         return found
@@ -168,6 +192,8 @@ class Result:
             f"  precision of what was kept: {self.precision:.2f} ({self.kept_true} of "
             f"{self.kept} kept are true); true sentences kept: {self.recall:.2f}"
         )
+        lines.append(f"  controls, this model: {self.controls.said()}")
+        lines.append(f"  controls, a model agreeing with everything: {self.agreeable.said()}")
         lines += [f"  kept, though not true: {text}" for text in self.kept_false]
         lines += [f"  left out, though true: {text}" for text in self.true_left]
         return "\n".join(lines)
@@ -188,8 +214,49 @@ class Result:
                 "sections": {"seconds": self.sections.seconds, "tokens": self.sections.tokens},
                 "verdicts": {"seconds": self.verdicts.seconds, "tokens": self.verdicts.tokens},
             },
+            "controls": self.controls.figures(),
+            "agreeable": self.agreeable.figures(),
             "kept_not_true": self.kept_false,
             "left_out_true": self.true_left,
+        }
+
+
+@dataclass
+class Controls:
+    """How a verifier did on a request's controls, and what they caught: the untrue
+    sentences its verdicts would have kept without them (``would_keep``) and with them
+    (``kept``)."""
+
+    sent: int = 0
+    failed: int = 0
+    would_keep: int = 0
+    kept: int = 0
+
+    @property
+    def catch_rate(self) -> float | None:
+        """The share of the untrue sentences it would have kept that the controls kept out
+        (None: it would have kept none)."""
+        if not self.would_keep:
+            return None
+        return (self.would_keep - self.kept) / self.would_keep
+
+    def said(self) -> str:
+        rate = self.catch_rate
+        caught = "nothing untrue to catch" if rate is None else f"catch rate {rate:.2f}"
+        outcome = "verdicts void" if self.failed else "passed"
+        return (
+            f"{self.sent} sent, {self.failed} failed ({outcome}); untrue sentences its "
+            f"verdicts keep: {self.would_keep} without the controls, "
+            f"{self.kept} with them ({caught})"
+        )
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "untrue_kept_without_controls": self.would_keep,
+            "untrue_kept": self.kept,
+            "catch_rate": self.catch_rate,
         }
 
 
@@ -260,10 +327,12 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
             for start in range(0, len(labelled), MAX_SENTENCES)
         }
     )
-    asked = numbered(checked)
+    question = controlled_question(
+        checked, evidence, saying(renderer, language.code), random.SystemRandom()
+    )
     verdicts = None
-    if asked:
-        lines = question_lines(asked, evidence)
+    if question.asked:
+        lines = question_lines(question, evidence)
         body = chat_request(
             ai.model,
             renderer.render_plain("ai/verify_instructions.j2", incident=incident),
@@ -277,15 +346,61 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
                 verdicts = verdicts_in(answer)
             except ModelFailure as failure:
                 result.verdicts.failure = dict(failure.reason)
-    final = judged(checked, evidence, verdicts if asked else [], failure=result.verdicts.failure)
-    _count(
-        result,
-        Checked(
-            tuple(sentence for each in final.values() for sentence in each.kept),
-            tuple(left for each in final.values() for left in each.unsupported),
-        ),
+    given = verdicts if question.asked else []
+    final = judged(checked, evidence, given, failure=result.verdicts.failure, question=question)
+    _count(result, _merged(final))
+    if given is not None:
+        result.controls = _controls(result.replay, checked, evidence, question, given)
+    result.agreeable = _controls(
+        result.replay, checked, evidence, question, agreeing(question, evidence)
     )
     return result
+
+
+def agreeing(question: Question, evidence: Mapping[str, Evidence]) -> list[Verdict]:
+    """What a model that agrees with everything answers: every sentence, controls included,
+    supported, quoting the whole of the first entry it cites (real words of the record)."""
+    said = [(each.number, each.sentence.cites) for each in question.asked]
+    said += [(number, control.cites) for number, control in question.controls]
+    return [
+        Verdict(number, SUPPORTED, cites[0], evidence[cites[0]].text)
+        for number, cites in said
+        if cites and cites[0] in evidence
+    ]
+
+
+def _controls(
+    replay: Replay,
+    checked: Mapping[str, Checked],
+    evidence: Mapping[str, Evidence],
+    question: Question,
+    verdicts: list[Verdict],
+) -> Controls:
+    """How ``verdicts`` did on the controls, and the untrue sentences they keep with the
+    controls and without them."""
+    untrue = {each.text for each in replay.sentences if not each.true}
+
+    def untrue_kept(asked: Question) -> int:
+        final = _merged(judged(checked, evidence, verdicts, question=asked))
+        return sum(
+            1
+            for sentence in final.kept
+            if sentence.text in untrue and (sentence.meaning or {}).get("state") == CHECKED
+        )
+
+    return Controls(
+        sent=len(question.controls),
+        failed=sum(failed_controls(question, verdicts, evidence).values()),
+        would_keep=untrue_kept(Question(question.asked)),
+        kept=untrue_kept(question),
+    )
+
+
+def _merged(final: Mapping[str, Checked]) -> Checked:
+    return Checked(
+        tuple(sentence for each in final.values() for sentence in each.kept),
+        tuple(left for each in final.values() for left in each.unsupported),
+    )
 
 
 def _count(result: Result, checked: Checked) -> None:
@@ -297,9 +412,11 @@ def _count(result: Result, checked: Checked) -> None:
     for sentence in checked.kept:
         each = label[sentence.text]
         counts = result.counts[each.category]
-        counts[1] += 1
-        if (sentence.meaning or {}).get("state") != CHECKED:
+        # Shown unproven, not kept: a sentence whose meaning no verdict checked.
+        if (sentence.meaning or {}).get("state", NOT_CHECKED) != CHECKED:
             counts[3] += 1
+            continue
+        counts[1] += 1
         if each.true:
             result.kept_true += 1
         else:

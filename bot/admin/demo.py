@@ -513,8 +513,13 @@ def demo_verdicts(request: ChatRequest) -> dict[str, Any]:
     end contradicts."""
     verdicts = []
     for number, (text, refs) in request.sentences.items():
+        # A sentence quoting an entry's words (a control, bot/record/postmortem/controls.py)
+        # is read against its line, as a model that reads the record does.
+        read = request.reads_true(text, refs)
         if "overloaded" in text:
             said, quote = "contradicted", "Database is healthy"
+        elif read is False:
+            said, quote = "not_stated", ""
         else:
             said, quote = "supported", request.entry_text(refs[0])
         verdicts.append({"sentence": number, "verdict": said, "entry": refs[0], "quote": quote})

@@ -255,6 +255,8 @@ DEMO = Replay(
             category="wrong_blame",
         ),
         _false("Checkout failed because of the DBA team.", "E3", category="wrong_blame"),
+        # "Root cause" names what was looked for: it blames nothing.
+        _s("The search for the root cause began with the database.", "E4", category="wrong_blame"),
         _s(
             "The root cause was the 11:55 gateway release, which rejected card types it did not "
             "list.",
@@ -446,6 +448,11 @@ CHECKOUT_CRASH = Replay(
         ),
         _false("The database caused the checkout crash.", "E4", category="wrong_blame"),
         _false("The payment gateway supplier was at fault.", "E8", category="wrong_blame"),
+        _s(
+            "The search for the root cause started in the database logs.",
+            "E4",
+            category="wrong_blame",
+        ),
         _s("The crash was due to one specific credit card type.", "E7", category="wrong_blame"),
         _s(
             "A flaw in the gateway integration release caused the crash.",

@@ -17,6 +17,7 @@ from bot.admin.eval_set import CATEGORIES, REPLAYS
 from bot.cli import build_parser
 from bot.config.ai import AISettings
 from emulator.openai_chat import ChatRequest, FakeChatModel
+from tests.helpers.verifiers import agreeable, naming_unsent, skipping, truthful, verdict
 
 MODEL = "qwen2.5:7b"
 LABELS = {each.text: each for replay in REPLAYS for each in replay.sentences}
@@ -32,27 +33,18 @@ def settings(model: FakeChatModel) -> AISettings:
     return AISettings(url=model.base_url, model=MODEL, timeout=5.0)
 
 
-def answering(*, honest: bool, quote: str | None = None) -> Any:
-    """A verifier: ``honest`` answers by the labels (supported, quoting the entry, only for
-    what the record supports); otherwise it calls everything supported, quoting the entry
-    (or ``quote``, words it made up)."""
+def is_true(text: str) -> bool:
+    return LABELS[text].true
 
-    def verdicts(request: ChatRequest) -> dict[str, Any]:
-        said = []
-        for number, (text, refs) in request.sentences.items():
-            supported = LABELS[text].true or not honest
-            words = quote if quote is not None else request.entry_text(refs[0])
-            said.append(
-                {
-                    "sentence": number,
-                    "verdict": "supported" if supported else "not_stated",
-                    "entry": refs[0],
-                    "quote": words if supported else "",
-                }
-            )
-        return {"verdicts": said}
 
-    return verdicts
+def inventing(request: ChatRequest) -> dict[str, Any]:
+    """Calls every sentence supported, with words it made up."""
+    return {
+        "verdicts": [
+            verdict(number, "supported", refs[0], "Everything went as planned")
+            for number, (_, refs) in request.sentences.items()
+        ]
+    }
 
 
 def test_the_labelled_set_has_every_category_and_forty_sentences_a_replay() -> None:
@@ -66,7 +58,7 @@ def test_the_labelled_set_has_every_category_and_forty_sentences_a_replay() -> N
 async def test_a_truthful_model_passes_and_nothing_wrong_is_kept(
     model: FakeChatModel, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    model.verdicts(answering(honest=True), times=len(REPLAYS))
+    model.verdicts(truthful(is_true), times=len(REPLAYS))
     out = tmp_path / "eval.json"
     assert await _evaluate_all(settings(model), out) == 0
 
@@ -76,7 +68,10 @@ async def test_a_truthful_model_passes_and_nothing_wrong_is_kept(
     assert "sections request: " in printed and "prompt +" in printed
     assert "  wrong_meaning            6     0         6            0" in printed
     assert "precision of what was kept: 1.00" in printed
+    # Every true sentence kept (issue 71, item 5): a duration proved by its entries' times,
+    # "root cause" not read as blame.
     assert "true sentences kept: 1.00" in printed
+    assert "controls, this model: 3 sent, 0 failed (passed)" in printed
     assert "though" not in printed
     for figures in json.loads(out.read_text()):
         assert figures["precision"] == 1.0 and figures["kept_not_true"] == []
@@ -88,23 +83,70 @@ async def test_a_truthful_model_passes_and_nothing_wrong_is_kept(
     ] * len(REPLAYS)
 
 
-async def test_a_model_that_agrees_with_everything_fails_the_thresholds(
-    model: FakeChatModel, capsys: pytest.CaptureFixture[str]
+AGREEABLE = (
+    "controls, a model agreeing with everything: 3 sent, 2 failed (verdicts void); untrue "
+    "sentences its verdicts keep: 8 without the controls, 0 with them (catch rate 1.00)"
+)
+
+
+async def test_a_model_that_agrees_with_everything_fails_a_control_and_keeps_nothing(
+    model: FakeChatModel, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    model.verdicts(answering(honest=False), times=len(REPLAYS))
-    assert await _evaluate_all(settings(model), None) == 1
+    """Issue 71, item 5: every sentence supported with real words of its entry. The two false
+    controls it supports void its verdicts: nothing untrue is kept, every sentence is shown
+    as not checked, and the eval says why."""
+    model.verdicts(agreeable, times=len(REPLAYS))
+    out = tmp_path / "eval.json"
+    assert await _evaluate_all(settings(model), out) == 1
     captured = capsys.readouterr()
-    assert "kept, though not true: The orders database was overloaded." in captured.out
+    assert "kept, though not true" not in captured.out
+    assert captured.out.count(AGREEABLE) == 2
     assert (
-        "below the thresholds: demo: precision 0.76 < 0.95; checkout-crash: precision 0.75 < 0.95"
-        in captured.err
+        captured.out.count(AGREEABLE.replace("a model agreeing with everything", "this model")) == 2
     )
+    assert "demo: the model failed 2 of 3 controls, its verdicts void" in captured.err
+    for figures in json.loads(out.read_text()):
+        assert figures["kept_not_true"] == [] and figures["precision"] == 0.0
+        assert figures["controls"] == {
+            "sent": 3,
+            "failed": 2,
+            "untrue_kept_without_controls": 8,
+            "untrue_kept": 0,
+            "catch_rate": 1.0,
+        }
+
+
+@pytest.mark.parametrize("verifier", ["naming_unsent", "skipping"])
+async def test_no_untrue_sentence_is_kept_by_a_verifier_that_names_unsent_entries_or_skips(
+    model: FakeChatModel, capsys: pytest.CaptureFixture[str], tmp_path: Path, verifier: str
+) -> None:
+    """Issue 71, item 5: a verdict naming an entry the request did not hold, or a sentence
+    left without one, no longer keeps it."""
+    model.verdicts(
+        naming_unsent if verifier == "naming_unsent" else skipping(is_true), times=len(REPLAYS)
+    )
+    out = tmp_path / "eval.json"
+    code = await _evaluate_all(settings(model), out)
+    printed = capsys.readouterr().out
+    assert "kept, though not true" not in printed
+    results = json.loads(out.read_text())
+    for figures in results:
+        assert figures["kept_not_true"] == []
+        assert figures["agreeable"]["untrue_kept"] == 0
+    if verifier == "skipping":
+        # It answers only what is true, and passes the controls: every true sentence kept.
+        assert code == 0
+        assert all(figures["left_out_true"] == [] for figures in results)
+        assert all(figures["controls"]["failed"] == 0 for figures in results)
+    else:
+        assert code == 1
+        assert all(figures["controls"]["failed"] >= 2 for figures in results)
 
 
 async def test_invented_quotes_are_never_accepted(
     model: FakeChatModel, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model.verdicts(answering(honest=False, quote="Everything went as planned"), times=len(REPLAYS))
+    model.verdicts(inventing, times=len(REPLAYS))
     assert await _evaluate_all(settings(model), None) == 1
     printed = capsys.readouterr().out
     assert printed.count("precision of what was kept: 0.00 (0 of 0 kept are true)") == 2

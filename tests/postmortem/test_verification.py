@@ -16,6 +16,9 @@ import pytest
 
 from emulator import SlackEmulator
 from emulator.openai_chat import ChatRequest, FakeChatModel
+from tests.helpers import verifiers
+from tests.helpers.metrics import scrape, value
+from tests.helpers.verifiers import reading_quotes, real_sentences, verdict
 from tests.helpers.web_view import browser, sign_in, web_settings
 from tests.postmortem.test_suggestions import (
     ALICE,
@@ -33,21 +36,12 @@ from tests.postmortem.test_suggestions import (
 )
 
 Verdicts = Callable[[ChatRequest], dict[str, Any]]
+NOT_STATED_VERDICT = "not_stated"
 
 
-def verdict(number: int, said: str, entry: str, quote: str) -> dict[str, Any]:
-    return {"sentence": number, "verdict": said, "entry": entry, "quote": quote}
-
-
-def truthful(request: ChatRequest) -> dict[str, Any]:
-    """A verifier that answers truthfully for ``good``'s sentences (each is stated by the
-    first entry it cites): supported, quoting that entry's words."""
-    return {
-        "verdicts": [
-            verdict(number, "supported", refs[0], request.entry_text(refs[0]))
-            for number, (_, refs) in request.sentences.items()
-        ]
-    }
+# A verifier that answers truthfully for ``good``'s sentences (each is stated by the first
+# entry it cites): supported, quoting that entry's words; and reads the controls right.
+truthful = verifiers.truthful(lambda _: True, whole=True)
 
 
 def with_wrong_ones(request: ChatRequest) -> dict[str, Any]:
@@ -105,11 +99,17 @@ async def test_the_verdicts_are_a_second_request_of_their_own(played: Played) ->
     # Each sentence a line of its own, followed by the record lines of what it cites.
     bulb = sections.ref_of("gw-2.14.1 at 03:20")
     question = verdicts.texts[1].splitlines()
-    first = question.index(
-        "[S1] Card payments failed after gateway release gw-2.14.1 broke card validation."
+    first = next(
+        at
+        for at, line in enumerate(question)
+        if line.endswith(
+            "] Card payments failed after gateway release gw-2.14.1 broke card validation."
+        )
     )
     assert question[first + 1].startswith(f"[{bulb}] 03:50 UTC (root cause) Carol Tanaka: ")
-    assert sorted(verdicts.sentences) == [1, 2, 3, 4, 5]
+    # Five sentences of the draft and three controls built from the record, shuffled.
+    assert sorted(verdicts.sentences) == list(range(1, 9))
+    assert len(real_sentences(verdicts)) == 5
     assert "U0CAROL" not in "\n".join(verdicts.texts)
 
 
@@ -172,7 +172,7 @@ async def test_a_sentence_the_model_finds_contradicted_or_not_stated_is_left_out
     played: Played,
 ) -> None:
     played.model.reply(with_wrong_ones)
-    played.model.verdicts(judging_wrong_ones)
+    played.model.verdicts(reading_quotes(judging_wrong_ones))
     await played.resolve("Rolled back the gateway release")
 
     draft = played.canvas()
@@ -210,11 +210,12 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
                 said.append(verdict(number, "supported", refs[0], "at 03:20"))
         return {"verdicts": said}
 
-    played.model.verdicts(lying)
+    played.model.verdicts(reading_quotes(lying))
     await played.resolve("Rolled back the gateway release")
 
     draft = played.canvas()
-    assert "meaning checked by" not in draft and "_— “" not in draft
+    # No quote shown as proof; the sections say the model checked, and refused, them all.
+    assert "_— “" not in draft
     assert "the quote it gave (“It was all fine”) is not in the entry of" in draft
     assert "an entry the sentence does not cite" in draft
     assert "but its quote (“at 03:20”" in draft
@@ -228,11 +229,10 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
 @pytest.mark.parametrize(
     ("mishap", "why"),
     [
-        ("no_verdicts", "the model gave no verdict for it"),
+        ("no_verdicts", "the model failed a control, so none of its verdicts counts: it did not"),
         ("500", "the model answered HTTP 500"),
         ("timeout", "the model did not answer within 1 second"),
         ("not_schema", "the model answered JSON that is not the verdicts asked for"),
-        ("strange", "the model gave no verdict for it"),
     ],
 )
 async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
@@ -250,20 +250,6 @@ async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
             model.stall_for("warroom_verdicts", 3)
         elif mishap == "not_schema":
             model.verdicts({"verdicts": [{"sentence": 1, "verdict": "maybe"}]})
-        elif mishap == "strange":
-            # A verdict for a sentence that does not exist, one naming an entry not in the
-            # record, one whose quote is longer than its entry: none is a verdict on a sentence.
-            def strange(request: ChatRequest) -> dict[str, Any]:
-                first = request.sentences[1][1][0]
-                return {
-                    "verdicts": [
-                        verdict(99, "supported", first, "Gateway release"),
-                        verdict(1, "supported", "E999999", "Gateway release"),
-                        verdict(2, "supported", first, request.entry_text(first) * 3),
-                    ]
-                }
-
-            model.verdicts(strange)
         await played.resolve("Rolled back the gateway release")
         draft = played.canvas()
         message = played.suggestions_message()
@@ -271,15 +257,41 @@ async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
     # Shown, never as checked.
     assert "Card payments failed after gateway release gw-2.14.1" in summary
     assert "meaning checked by" not in draft
-    if mishap == "strange":
-        assert "meaning not checked: the model quoted E999999, not in this incident's record" in (
-            summary
-        )
-        assert "meaning not checked: the model's quote is longer than the entry of" in summary
-    else:
-        assert f"_— meaning not checked: {why}_" in summary
+    assert f"_— meaning not checked: {why}" in summary
     assert "meaning checked by" not in message.text
     assert "meaning not checked" in json.dumps(message.blocks)
+
+
+async def test_a_verdict_naming_an_entry_not_sent_or_none_at_all_leaves_the_sentence_out(
+    played: Played,
+) -> None:
+    """Issue 71, item 5: a verdict for a sentence that does not exist, one naming an entry the
+    request did not hold, one whose quote is longer than its entry, and sentences left without
+    one: each sentence is left out, said as the check that refused it, never "not checked"."""
+    played.model.reply(good)
+
+    def strange(request: ChatRequest) -> dict[str, Any]:
+        first, second = sorted(real_sentences(request))[:2]
+        cited = request.sentences[second][1][0]
+        return {
+            "verdicts": [
+                verdict(99, "supported", cited, "Gateway release"),
+                verdict(first, "supported", "E999999", "Gateway release"),
+                verdict(second, "supported", cited, request.entry_text(cited) * 3),
+            ]
+        }
+
+    played.model.verdicts(reading_quotes(strange))
+    await played.resolve("Rolled back the gateway release")
+    draft = played.canvas()
+    assert "meaning not checked" not in draft
+    assert "_— “" not in draft
+    assert f"{MODEL} called it supported by E999999, an entry it was not sent" in draft
+    assert f"{MODEL} gave no verdict for it" in draft
+    assert "is not in the entry of" in draft
+    # Nothing kept: no Accept.
+    message = played.suggestions_message()
+    assert not [block for block in message.blocks if block["type"] == "actions"]
 
 
 async def test_warroom_ai_verify_off_is_mechanical_checks_only(
@@ -315,14 +327,7 @@ async def test_an_address_no_cited_entry_holds_is_not_supported(played: Played) 
         return answer
 
     played.model.reply(injected)
-    played.model.verdicts(
-        lambda request: {
-            "verdicts": [
-                verdict(n, "supported", refs[0], request.entry_text(refs[0]))
-                for n, (_, refs) in request.sentences.items()
-            ]
-        }
-    )
+    played.model.verdicts(reading_quotes(truthful))
     await played.resolve("Rolled back the gateway release")
 
     # Never in front of people as a link: not in Slack, not in the verifier's question, and in
@@ -385,3 +390,121 @@ async def test_a_look_alike_host_is_never_suggested_even_when_the_record_holds_i
     assert host not in shown and "vil-login" not in shown
     assert "vil-login" not in _section(draft, "### Resolution").split("Not supported")[0]
     assert "\u0435vil-login\\[.\\]com, whose host mixes alphabets (a look-alike" in draft
+
+# -- issue 71, item 5: a meaning check an agreeable model cannot pass ---------------------------
+async def test_an_agreeable_verifier_fails_the_controls_and_its_verdicts_count_for_nothing(
+    played: Played,
+) -> None:
+    """A verifier that calls every sentence supported, quoting real words of the entry it
+    cites, wrong ones included: the false controls among them show it, its verdicts are void,
+    and the draft, the channel and /metrics say so. Nothing is shown as checked."""
+    played.model.reply(with_wrong_ones)
+    played.model.verdicts(verifiers.agreeable)
+    await played.resolve("Rolled back the gateway release")
+
+    asked = played.model.accepted[1]
+    controls = set(asked.sentences) - set(real_sentences(asked))
+    assert len(controls) == 3
+    draft = played.canvas()
+    said = (
+        "meaning not checked: the model failed a control, so none of its verdicts counts: it "
+        "called 2 false sentences built from the record supported"
+    )
+    summary = _section(draft, "## Issue summary")
+    assert "The orders database was overloaded." in summary
+    assert summary.count(said) == 3
+    assert "meaning checked by" not in draft and "_— “" not in draft
+    message = played.suggestions_message()
+    assert f"meaning not checked: {MODEL} failed a control" in message.text
+    assert "the model failed a control (it called 2 false sentences" in blocks_of(played)
+    samples = await scrape(played.warroom)
+    assert value(samples, "warroom_ai_verdict_requests_total", outcome="failed_control") == 1.0
+    assert value(samples, "warroom_ai_verdict_requests_total", outcome="passed") is None
+
+
+async def test_a_truthful_verifier_proves_an_identifier_and_a_duration(played: Played) -> None:
+    """A verifier quoting the words that prove each sentence: the release id alone for "Bob
+    rolled back gw-2.14.1 at 04:10", the time of the entry that ends "12 minutes later". Both
+    are kept, proven; the controls are answered right and the request counted as passed."""
+    played.model.reply(good)
+    played.model.verdicts(verifiers.truthful(lambda _: True))
+    await played.resolve("Rolled back the gateway release")
+
+    draft = played.canvas()
+    assert "Not supported by the record" not in draft
+    assert "meaning not checked" not in draft
+    resolution = _section(draft, "### Resolution")
+    assert "> Bob rolled back gw-2.14.1 at 04:10." in resolution
+    assert "_— “gw-2.14.1” (" in resolution
+    summary = _section(draft, "## Issue summary")
+    assert "ruled it out at 3:42, 12 minutes later." in summary
+    assert "_— “03:42” (" in summary
+    samples = await scrape(played.warroom)
+    assert value(samples, "warroom_ai_verdict_requests_total", outcome="passed") == 1.0
+
+
+# -- issue 71, item 4: messages that match the draft ---------------------------------------------
+async def test_a_message_marked_twice_is_sent_to_the_model_once(played: Played) -> None:
+    """Dave's "Slow queries" idea, marked 🔍 then ❌: two entries of the same words, one line
+    for the model (the manual's "each fact is in one entry, once")."""
+    ts = f"{int((START + timedelta(minutes=30)).timestamp())}.000100"
+    await played.slack.add_reaction(played.channel.id, ts, "x", user=ALICE)
+    played.model.reply(good)
+    played.model.verdicts(truthful)
+    await played.resolve("Rolled back the gateway release")
+
+    sections = played.model.accepted[0]
+    said = [line for line in sections.lines if "Slow queries on the orders database?" in line]
+    assert len(said) == 1 and "(misleading path) Dave Kowalski" in said[0], said
+
+
+async def test_a_section_whose_sentences_the_model_refused_is_said_as_checked(
+    played: Played,
+) -> None:
+    """Every sentence of the resolution refused by the model: its heading says the model
+    checked it, not "meaning not checked"; the refusal says why."""
+    played.model.reply(good)
+
+    def refusing_the_rollback(request: ChatRequest) -> dict[str, Any]:
+        answer = truthful(request)
+        for each in answer["verdicts"]:
+            if "Bob rolled back" in request.sentences[each["sentence"]][0]:
+                each.update(verdict=NOT_STATED_VERDICT, quote="")
+        return answer
+
+    played.model.verdicts(refusing_the_rollback)
+    await played.resolve("Rolled back the gateway release")
+    resolution = _section(played.canvas(), "### Resolution")
+    assert "meaning not checked" not in resolution
+    assert f"meaning checked by {MODEL} against the quoted words." in resolution
+    assert f"{MODEL} found it not stated by the entries it cites" in resolution
+
+
+async def test_the_draft_message_counts_only_sections_with_a_sentence_to_accept(
+    played: Played,
+) -> None:
+    """Three sections whose every sentence the model refused: they stay gaps ("To be
+    written") in the draft and in its count, and the channel's message says one section (the
+    summary) waits for someone to accept it, not four."""
+    played.model.reply(good)
+
+    def refusing_all_but_the_summary(request: ChatRequest) -> dict[str, Any]:
+        answer = truthful(request)
+        summary = ("Card payments failed", "Dave suspected")
+        for each in answer["verdicts"]:
+            text = request.sentences[each["sentence"]][0]
+            if each["sentence"] in real_sentences(request) and not text.startswith(summary):
+                each.update(verdict=NOT_STATED_VERDICT, quote="")
+        return answer
+
+    played.model.verdicts(refusing_all_but_the_summary)
+    await played.resolve("Rolled back the gateway release")
+    draft = played.canvas()
+    for heading in ("## Underlying issue", "### Resolution"):
+        assert "_To be written:" in _section(draft, heading), heading
+    posted = next(m for m in played.channel.messages if "*Postmortem draft:" in m.text)
+    gaps = draft.count("_To be written:")
+    assert f"{gaps} places need a person" in posted.text
+    assert "1 written section suggested by llama3.1:8b waits for someone to accept it" in (
+        posted.text
+    )

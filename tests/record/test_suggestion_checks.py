@@ -290,9 +290,12 @@ def test_blame_needs_an_entry_marked_as_the_cause_or_the_trigger() -> None:
             kind="trigger",
         ),
     }
-    assert check("The database was the root cause of the outage.", "E2", record=record) == [
-        {"rule": "blame", "said": "root cause", "refs": ["E2"]}
+    assert check("The database caused the outage.", "E2", record=record) == [
+        {"rule": "blame", "said": "caused", "refs": ["E2"]}
     ]
+    # "Root cause" names what people look for, and blames nothing (issue 71, item 5): whether
+    # the sentence names the right one is the meaning check's to say.
+    assert check("The search for the root cause began with the database.", "E1") == []
     assert (
         check("The vendor's gateway release broke card validation.", "E3", record=record)[0]["rule"]
         == "blame"

@@ -39,6 +39,7 @@ from bot.record.postmortem.checks import check_sections
 from bot.record.postmortem.draft import zone_named
 from bot.record.postmortem.evidence import (
     Evidence,
+    entry_ref,
     evidence_of,
     record_lines,
     spans_days,
@@ -47,7 +48,7 @@ from bot.record.postmortem.evidence import (
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import Checked, Unsupported
-from bot.record.postmortem.verification import meaning_of
+from bot.record.postmortem.verification import failed_a_control, meaning_of
 from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
 from bot.record.timeline import EntryRow
 from bot.services import Services
@@ -135,7 +136,13 @@ def _request(
     zone = zone_named(incident.timezone)
     said = whole_entry(record, entry_sentences(services.renderer, language.code, names), names)
     evidence = evidence_of(record.entries, names, said, zone)
-    lines, left_out = within(record_lines(evidence.values(), dated=spans_days(evidence.values())))
+    sent = once_per_message(record.entries)
+    lines, left_out = within(
+        record_lines(
+            [each for ref, each in evidence.items() if ref in sent],
+            dated=spans_days(evidence.values()),
+        )
+    )
     context: dict[str, Any] = {"incident": incident, "language": language.code}
     context |= {"lines": lines, "left_out": left_out, "follow_ups": follow_up_lines(record, names)}
     texts = [each.text for each in evidence.values()]
@@ -146,12 +153,31 @@ def _request(
     )
 
 
+def once_per_message(entries: Sequence[EntryRow]) -> set[str]:
+    """The references of the entries the model is sent: one for each Slack message's words,
+    its latest mark's (a message marked 🔍, then ❌, is two entries of the same words: sent
+    once, as the misleading path); entries of other words (the wrap-up's, each a fact of its
+    own on one message) and entries of no message, each."""
+    latest: dict[tuple[str | None, str, str], EntryRow] = {}
+    sent = set()
+    for entry in entries:
+        if entry.id is None:
+            continue
+        if entry.slack_ts is None:
+            sent.add(entry_ref(entry.id))
+            continue
+        key = (entry.slack_channel, entry.slack_ts, entry.text)
+        if key not in latest or (latest[key].id or 0) < entry.id:
+            latest[key] = entry
+    return sent | {entry_ref(each.id or 0) for each in latest.values()}
+
+
 def whole_entry(
     record: Record, sentence: Callable[[EntryRow], str], names: Mapping[str, str]
 ) -> Callable[[EntryRow], str]:
     """An entry as the model reads it and its sentences are checked against it: as the draft
-    says it, with what was said of it elsewhere in the record, so that each fact is in one
-    entry and a sentence citing it holds its numbers: the detection with the alert's own
+    says it, with what was said of it elsewhere in the record, so that a sentence citing it
+    holds its numbers: the detection with the alert's own
     description, a marked message with the answer in its thread (a :x:'s "what ruled it
     out?")."""
     description = (
@@ -357,7 +383,9 @@ def suggestions_message(
     render = services.renderer
     context: dict[str, Any] = {"incident": incident, "request": request, "suggestions": made}
     context["left_out"] = sum(len(each.unsupported) for each in made)
-    context["meaning"] = meaning_of([sentence for each in made for sentence in each.sentences])
+    sentences = [sentence for each in made for sentence in each.sentences]
+    context["meaning"] = meaning_of(sentences, [left for each in made for left in each.unsupported])
+    context["failed_control"] = failed_a_control(sentences)
     intro = render.render("messages/suggestions.j2", **context)
     blocks = render.render_json(
         "blocks/suggestions.json.j2", intro=intro, links=links, edited=set(edited), **context

@@ -1,24 +1,38 @@
 """The meaning of the model's suggested sentences, checked by the model against the words of
 the entries they cite (WARROOM_AI_VERIFY, README "The postmortem draft"): the second,
 separate request, made after the mechanical checks (bot/record/postmortem/checks.py) and
-judged by bot/record/postmortem/verification.py. A model that cannot answer leaves the
-sentences shown but marked "meaning not checked", never as checked.
+judged by bot/record/postmortem/verification.py, with controls built from the record
+shuffled among the sentences (bot/record/postmortem/controls.py). A model that cannot answer,
+or fails a control, leaves the sentences shown but marked "meaning not checked", never as
+checked; each request's outcome is counted in /metrics
+(``warroom_ai_verdict_requests_total``).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from bot.basics.render import Renderer
 from bot.clients.ai import ModelFailure, ask_for_verdicts
+from bot.flows.postmortem.posting import choose_template
 from bot.record.milestones import METRICS
+from bot.record.postmortem.controls import Say, controls_of
 from bot.record.postmortem.evidence import Evidence
 from bot.record.postmortem.parts import Line
 from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import Checked
-from bot.record.postmortem.verification import judged, numbered, question_lines
+from bot.record.postmortem.verification import (
+    Question,
+    failed_controls,
+    judged,
+    numbered,
+    question_lines,
+    question_of,
+)
 from bot.record.postmortem.writing import decided_milestones
 from bot.services import Services
 from bot.store.models import Incident
@@ -26,6 +40,7 @@ from bot.store.models import Incident
 log = logging.getLogger(__name__)
 INSTRUCTIONS = "ai/verify_instructions.j2"
 SENTENCES = "ai/verify_sentences.j2"
+CONTROL = "ai/control.j2"
 # Both requests run under one job's lease (bot/store/jobs.py, 5 minutes): the second gets
 # WARROOM_AI_TIMEOUT, or what is left of this many seconds since the first was sent, if less.
 BUDGET_SECONDS = 270.0
@@ -48,16 +63,18 @@ async def verify_meaning(
     # No model configured: an agent's proposal gets the mechanical checks alone.
     if not ai.verify or not ai.enabled:
         return judged(checked, evidence, None, off=True)
-    asked = numbered(checked)
-    if not asked:
-        return judged(checked, evidence, [])
+    question = controlled_question(
+        checked, evidence, _saying(services, incident), random.SystemRandom()
+    )
+    if not question.asked:
+        return judged(checked, evidence, [], question=question)
     left = min(ai.timeout, BUDGET_SECONDS - (time.monotonic() - started))
     if left < LEAST_SECONDS:
         failure: dict[str, Any] = {"kind": "no_time"}
-        return judged(checked, evidence, None, failure=failure)
+        return judged(checked, evidence, None, failure=failure, question=question)
     render = services.renderer.render_plain
     context: dict[str, Any] = {"incident": incident}
-    sentences = render(SENTENCES, sentences=question_lines(asked, evidence), **context)
+    sentences = render(SENTENCES, sentences=question_lines(question, evidence), **context)
     assert services.http is not None, "asking the model needs the application's HTTP session"
     try:
         verdicts = await ask_for_verdicts(
@@ -73,8 +90,48 @@ async def verify_meaning(
             incident.reference,
             error.detail,
         )
-        return judged(checked, evidence, None, failure=dict(error.reason))
-    return judged(checked, evidence, verdicts)
+        services.metrics.verdicts_request("no_verdicts")
+        return judged(checked, evidence, None, failure=dict(error.reason), question=question)
+    failed = failed_controls(question, verdicts, evidence)
+    if failed:
+        log.warning(
+            "%s: the model failed %s control(s), its verdicts are void: meaning not checked",
+            incident.reference,
+            sum(failed.values()),
+        )
+    services.metrics.verdicts_request("failed_control" if failed else "passed")
+    return judged(checked, evidence, verdicts, question=question)
+
+
+def controlled_question(
+    checked: Mapping[str, Checked],
+    evidence: Mapping[str, Evidence],
+    say: Say,
+    rng: random.Random,
+) -> Question:
+    """The kept sentences and the controls built from the record (controls.py), shuffled
+    together: what a verdicts request asks, here and in ``warroom ai eval``."""
+    cited = [ref for each in numbered(checked) for ref in each.sentence.cites]
+    controls = controls_of(evidence, cited, say, rng) if cited else []
+    return question_of(checked, controls, rng.shuffle)
+
+
+def _saying(services: Services, incident: Incident) -> Say:
+    """A control's sentence in the incident's draft language (templates/ai/control.j2)."""
+    language, _ = choose_template(services, incident)
+    return saying(services.renderer, language)
+
+
+def saying(renderer: Renderer, language: str) -> Say:
+    """A control's sentence in ``language`` (templates/ai/control.j2)."""
+
+    def say(how: str, time: str, author: str | None, words: str) -> str:
+        said = renderer.render_plain(
+            CONTROL, language=language, how=how, time=time, author=author, words=words
+        )
+        return " ".join(said.split())
+
+    return say
 
 
 def metric_minutes(record: Record) -> list[int]:

@@ -13,8 +13,10 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``evidence``: the record as the team's model reads it, an entry a line (``E42``).
 - ``checks``: every sentence the model suggests checked against the entries it cites.
 - ``wording``: what those checks read in words (numbers in words, durations, content words,
-  negation, blame, addresses), in English and French.
+  negation, blame, addresses, identifiers), in English and French.
 - ``verification``: the model's verdicts on the sentences' meaning, judged against its quotes.
+- ``controls``: sentences built from the record, false or true, shuffled among the model's:
+  a model that fails one has its verdicts void.
 - ``suggestions``: what the model suggested for each written section, kept, and accepted.
 - ``timeline_page``: one page of a long incident's timeline, read without the rest.
 - ``semantics``: what the facts mean: when the mitigation worked and the impact ended, where

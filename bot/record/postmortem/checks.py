@@ -44,6 +44,7 @@ from bot.record.postmortem.wording import (
     blame,
     content_words,
     held_in,
+    identifiers,
     language_of,
     negates,
     numbers_as_digits,
@@ -192,6 +193,7 @@ class _Checker:
             for ref in sentence.cites
             if _comparable(language, language_of(self.evidence[ref].text))
             and not share(words, content_words(self.evidence[ref].text, self.name_words))
+            and not identifiers(sentence.text) & identifiers(self.evidence[ref].text)
         ]
         if padding:
             sentence = Sentence(

@@ -151,6 +151,15 @@ class Draft:
         number = next(index for index, slot in enumerate(self.slots) if slot.key == key)
         return f"\n\n{self.places}-{edge}-{number}\n\n"
 
+    def waiting(self) -> list[Suggested]:
+        """The suggestions shown in the draft that someone may accept: a section nobody has
+        written, with a sentence kept (one with none has nothing to accept)."""
+        return [
+            each
+            for key, each in self.suggestions.items()
+            if key not in self.written and each.sentences
+        ]
+
     def suggested(self, key: str) -> Suggested | None:
         """The model's suggestion for a section nobody has written yet."""
         return None if key in self.written else self.suggestions.get(key)

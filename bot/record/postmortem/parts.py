@@ -322,7 +322,7 @@ class Suggested:
     @property
     def meaning(self) -> str:
         """Whether its sentences' meaning was checked (``verification.meaning_of``)."""
-        return meaning_of(self.sentences)
+        return meaning_of(self.sentences, self.unsupported)
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,15 @@ it cites (``[E42] …``): is the sentence stated by them? It answers a verdict a
 
 A sentence stays only when its verdict is ``supported`` and its quote is, word for word (case
 and whitespace aside), in the entry it names, that entry is one the sentence cites, and the
-quote shares a content word with the sentence. Any other verdict leaves it out with why, as
-data (``{"rule": "contradicted", "ref": "E42", "at": …, "author": …, "quote": …}``). A
-sentence the model gave no usable verdict for (no answer, not the schema, no verdict for it,
-an entry not in the record, a quote longer than its entry) is kept, marked "meaning not
-checked" with why: never as checked.
+quote shares a content word or an identifier with the sentence (a duration: the quote may be
+the time of a cited entry, as its line gives it). Any other verdict leaves it out with why, as
+data (``{"rule": "contradicted", "ref": "E42", "at": …, "author": …, "quote": …}``), and so
+does no verdict at all, or one naming an entry the request did not hold.
+
+Controls (controls.py) are numbered among the sentences: a model that calls a false one
+supported, or does not support a true one with its words, has its request's verdicts void,
+and every sentence is kept marked "meaning not checked: the model failed a control", as when
+it gave no verdicts (no answer, not the schema): never as checked.
 
 Pure: the request's text and the model's answer come and go through
 bot/flows/postmortem/verification.py.
@@ -19,13 +23,14 @@ bot/flows/postmortem/verification.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.record.postmortem.controls import Control, clock
 from bot.record.postmortem.evidence import Evidence, record_lines, spans_days
 from bot.record.postmortem.suggestions import Checked, Sentence, Unsupported
-from bot.record.postmortem.wording import content_words, share
+from bot.record.postmortem.wording import share_words, states_duration
 
 SUPPORTED, CONTRADICTED, NOT_STATED = "supported", "contradicted", "not_stated"
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_STATED)
@@ -65,20 +70,59 @@ def numbered(checked: Mapping[str, Checked]) -> list[Numbered]:
     return found
 
 
-def question_lines(asked: Sequence[Numbered], evidence: Mapping[str, Evidence]) -> list[Any]:
+@dataclass(frozen=True)
+class Question:
+    """What one verdicts request asks: the kept sentences and the controls (controls.py),
+    numbered in one shuffled order so that the model cannot tell them apart."""
+
+    asked: tuple[Numbered, ...]
+    controls: tuple[tuple[int, Control], ...] = ()
+
+    @property
+    def sent(self) -> frozenset[str]:
+        """The entries whose lines the request holds."""
+        refs = {ref for each in self.asked for ref in each.sentence.cites}
+        return frozenset(refs | {ref for _, control in self.controls for ref in control.cites})
+
+
+def question_of(
+    checked: Mapping[str, Checked],
+    controls: Sequence[Control] = (),
+    shuffle: Callable[[list[Any]], None] | None = None,
+) -> Question:
+    """The kept sentences and the controls, shuffled (``shuffle``: the caller's random
+    source's) and numbered from 1."""
+    items: list[Numbered | Control] = [*numbered(checked), *controls]
+    if shuffle is not None:
+        shuffle(items)
+    asked: list[Numbered] = []
+    mixed: list[tuple[int, Control]] = []
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, Control):
+            mixed.append((number, item))
+        else:
+            asked.append(replace(item, number=number))
+    return Question(tuple(asked), tuple(mixed))
+
+
+def question_lines(question: Question, evidence: Mapping[str, Evidence]) -> list[Any]:
     """What the template of the question (templates/ai/verify.j2) makes lines of: each
-    sentence (number, text), then the record lines of the entries it cites."""
-    cited = [evidence[ref] for each in asked for ref in each.sentence.cites if ref in evidence]
+    sentence (number, text), then the record lines of the entries it cites, in the numbers'
+    order."""
+    said = [(each.number, each.sentence.text, each.sentence.cites) for each in question.asked]
+    said += [(number, control.text, control.cites) for number, control in question.controls]
+    said.sort()
+    cited = [evidence[ref] for _, _, cites in said for ref in cites if ref in evidence]
     dated = spans_days(cited)
     return [
         {
-            "number": each.number,
-            "text": each.sentence.text,
+            "number": number,
+            "text": text,
             "entries": record_lines(
-                [evidence[ref] for ref in each.sentence.cites if ref in evidence], dated=dated
+                [evidence[ref] for ref in cites if ref in evidence], dated=dated
             ),
         }
-        for each in asked
+        for number, text, cites in said
     ]
 
 
@@ -87,27 +131,51 @@ def sources_of(refs: Sequence[str], evidence: Mapping[str, Evidence]) -> dict[st
     return {ref: where_of(evidence[ref]) for ref in refs if ref in evidence}
 
 
+def failed_controls(
+    question: Question, verdicts: Sequence[Verdict], evidence: Mapping[str, Evidence]
+) -> dict[str, int]:
+    """How the model did on the controls: false ones it called supported, true ones it did
+    not support with words of their entry (no verdict, another verdict, or a quote that does
+    not hold). Empty when it passed them all."""
+    first = _first(verdicts)
+    failed = {"false_supported": 0, "true_refused": 0}
+    for number, control in question.controls:
+        verdict = first.get(number)
+        if not control.true:
+            failed["false_supported"] += verdict is not None and verdict.verdict == SUPPORTED
+            continue
+        sentence = Sentence(control.text, control.cites)
+        outcome = _judge(sentence, verdict, evidence, question.sent)
+        failed["true_refused"] += not isinstance(outcome, Sentence)
+    return {kind: count for kind, count in failed.items() if count}
+
+
 def judged(
     checked: Mapping[str, Checked],
     evidence: Mapping[str, Evidence],
     verdicts: Sequence[Verdict] | None,
     *,
+    question: Question | None = None,
     failure: Mapping[str, Any] | None = None,
     off: bool = False,
 ) -> dict[str, Checked]:
     """Each section after the verdicts: the sentences kept (their meaning checked, or marked
     not checked with why), those left out with why. ``verdicts`` None: the model gave none
-    (``failure`` says why), or was not asked (``off``: WARROOM_AI_VERIFY is off)."""
-    asked = numbered(checked)
-    first: dict[int, Verdict] = {}
-    for verdict in verdicts or ():
-        first.setdefault(verdict.sentence, verdict)
+    (``failure`` says why), or was not asked (``off``: WARROOM_AI_VERIFY is off).
+    ``question``: what was asked (the sentences as numbered, and the controls): a model that
+    failed a control has its verdicts void, and every sentence is marked not checked."""
+    question = question or question_of(checked)
+    if verdicts is not None and failure is None:
+        failed = failed_controls(question, verdicts, evidence)
+        if failed:
+            verdicts, failure = None, {"kind": "failed_control", **failed}
+    first = _first(verdicts or ())
     kept: dict[str, list[Sentence]] = {name: [] for name in checked}
     left: dict[str, list[Unsupported]] = {
         name: [_with_sources(each, evidence) for each in checked[name].unsupported]
         for name in checked
     }
-    for each in asked:
+    for each in sorted(question.asked, key=lambda asked: (asked.section, asked.index)):
         sentence = replace(each.sentence, sources=sources_of(each.sentence.cites, evidence))
         if off:
             kept[each.section].append(replace(sentence, meaning={"state": OFF}))
@@ -116,7 +184,7 @@ def judged(
             why = dict(failure or {"kind": "unreachable"})
             kept[each.section].append(replace(sentence, meaning={"state": NOT_CHECKED, "why": why}))
             continue
-        outcome = _judge(sentence, first.get(each.number), evidence)
+        outcome = _judge(sentence, first.get(each.number), evidence, question.sent)
         if isinstance(outcome, Sentence):
             kept[each.section].append(outcome)
         else:
@@ -124,17 +192,26 @@ def judged(
     return {name: Checked(tuple(kept[name]), tuple(left[name])) for name in checked}
 
 
+def _first(verdicts: Sequence[Verdict]) -> dict[int, Verdict]:
+    """Each sentence's verdict: the first the model gave for its number."""
+    first: dict[int, Verdict] = {}
+    for verdict in verdicts:
+        first.setdefault(verdict.sentence, verdict)
+    return first
+
+
 def _judge(
-    sentence: Sentence, verdict: Verdict | None, evidence: Mapping[str, Evidence]
+    sentence: Sentence,
+    verdict: Verdict | None,
+    evidence: Mapping[str, Evidence],
+    sent: frozenset[str],
 ) -> Sentence | dict[str, Any]:
-    """The sentence kept (meaning checked, or not checked and why), or why it is left out."""
-
-    def unchecked(**why: Any) -> Sentence:
-        return replace(sentence, meaning={"state": NOT_CHECKED, "why": why})
-
+    """The sentence kept, its meaning checked, or why it is left out: a verdict other than
+    supported, none at all, one naming an entry the request did not hold, a quote that is not
+    that entry's words, not of an entry the sentence cites, or unrelated to it."""
     if verdict is None:
-        return unchecked(kind="no_verdict")
-    entry = evidence.get(verdict.entry)
+        return {"rule": "no_verdict"}
+    entry = evidence.get(verdict.entry) if verdict.entry in sent else None
     quote = " ".join(verdict.quote.split())
     if verdict.verdict != SUPPORTED:
         reason: dict[str, Any] = {"rule": verdict.verdict}
@@ -144,17 +221,22 @@ def _judge(
                 reason["quote"] = quote
         return reason
     if entry is None:
-        return unchecked(kind="unknown_entry", ref=verdict.entry[:24])
-    if len(quote) > len(entry.text):
-        return unchecked(kind="quote_too_long", ref=entry.ref, **where_of(entry))
-    where = {"ref": entry.ref, **where_of(entry), "quote": quote}
-    if not quote or not quoted(quote, entry.text):
+        return {"rule": "entry_not_sent", "ref": verdict.entry[:24]}
+    where = {"ref": entry.ref, **where_of(entry), "quote": _cut(quote)}
+    # A duration is held by the times of the entries the sentence cites (checks.py held it):
+    # the time of one, as its line gives it, proves it as well as its words.
+    timed = states_duration(sentence.text) and quote in {f"{entry.at:%H:%M}", clock(entry.at)}
+    if not timed and (not quote or not quoted(quote, entry.text)):
         return {"rule": "quote_not_found", **where}
     if entry.ref not in sentence.cites:
         return {"rule": "quote_not_cited", **where}
-    if not share(content_words(sentence.text), content_words(quote)):
+    if not timed and not share_words(sentence.text, quote):
         return {"rule": "quote_unrelated", **where}
     return replace(sentence, meaning={"state": CHECKED}, quote=where)
+
+
+def _cut(quote: str, limit: int = 300) -> str:
+    return quote if len(quote) <= limit else quote[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def quoted(quote: str, text: str) -> bool:
@@ -171,14 +253,45 @@ def _words(text: str) -> list[str]:
     return [word.replace("’", "'") for word in _WORDS.findall(text.casefold())]
 
 
-def meaning_of(sentences: Sequence[Mapping[str, Any]]) -> str:
+# The reasons a sentence is left out that are a verdict of the model's, judged: the model
+# was asked, and answered of that sentence.
+VERDICT_RULES = frozenset(
+    {
+        CONTRADICTED,
+        NOT_STATED,
+        "no_verdict",
+        "entry_not_sent",
+        "quote_not_found",
+        "quote_not_cited",
+        "quote_unrelated",
+    }
+)
+
+
+def meaning_of(
+    sentences: Sequence[Mapping[str, Any]], left_out: Sequence[Mapping[str, Any]] = ()
+) -> str:
     """Whether the meaning of these kept sentences (as kept) was checked: ``checked`` (every
     one), ``off`` (WARROOM_AI_VERIFY was off), ``not_checked`` (none: no sentence, or kept
-    before the model was asked), or ``mixed``."""
+    before the model was asked), or ``mixed``. A sentence ``left_out`` for its verdict was
+    checked too: a section whose every sentence the model refused is checked, not
+    "not checked"."""
     states = {str((each.get("meaning") or {}).get("state") or NOT_CHECKED) for each in sentences}
+    if any(
+        reason.get("rule") in VERDICT_RULES for each in left_out for reason in each.get("why") or ()
+    ):
+        states.add(CHECKED)
     if len(states) == 1:
         return states.pop()
     return "mixed" if states else NOT_CHECKED
+
+
+def failed_a_control(sentences: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether these sentences' meaning went unchecked because the model failed a control."""
+    return any(
+        ((each.get("meaning") or {}).get("why") or {}).get("kind") == "failed_control"
+        for each in sentences
+    )
 
 
 def where_of(entry: Evidence) -> dict[str, Any]:

@@ -250,14 +250,57 @@ _NEGATION = re.compile(
 )
 
 
+# An identifier people quote: a release (v2.4.1, gw-2.14.1, release-42), a ticket (#4512,
+# INC-12, PAY-341), a commit, a host (db-1.prod.example): not words content_words reads
+# (it splits them), but as telling as any word when a sentence and a quote share one.
+_IDENTIFIER = re.compile(
+    r"(?<![\w.#/-])("
+    r"[vV]\d+(?:\.\d+)+(?:[-+][0-9A-Za-z]+)*"
+    r"|\d+\.\d+\.\d+(?:\.\d+)*(?:[-+][0-9A-Za-z]+)*"
+    r"|[A-Za-z][A-Za-z0-9]*(?:[-_./][A-Za-z0-9]+)*[-_./]\d[0-9A-Za-z]*(?:[-_./][0-9A-Za-z]+)*"
+    r"|#\d+"
+    r"|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}"
+    r"|(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}"
+    r")(?![\w-])"
+)
+
+
+def identifiers(text: str) -> set[str]:
+    """The identifiers a text quotes (releases, tickets, commits, hosts), lower case, without
+    a sentence's last full stop."""
+    return {match[1].rstrip(".").lower() for match in _IDENTIFIER.finditer(text)}
+
+
+def share_words(sentence: str, said: str, ignored: Collection[str] = ()) -> bool:
+    """Whether a sentence and what an entry (or a quote of it) says share a content word
+    (``share``) or an identifier: "Bob rolled back gw-2.14.1" and the quote "gw-2.14.1"."""
+    if share(content_words(sentence, ignored), content_words(said, ignored)):
+        return True
+    return bool(identifiers(sentence) & identifiers(said))
+
+
+_DURATION = re.compile(
+    rf"(?<![\w.,])\d+\s?(?:{'|'.join((*HOUR_WORDS, *MINUTE_WORDS, 'h'))})\b", re.IGNORECASE
+)
+
+
+def states_duration(text: str) -> bool:
+    """Whether a text states a duration in hours or minutes ("lasted 13 minutes", "two
+    hours", "1 h 10")."""
+    return _DURATION.search(numbers_as_digits(text)) is not None
+
+
 def negates(text: str) -> bool:
     """Whether a text says something did not happen or is not so ("did not restore",
     "n'a pas rétabli", "never recovered")."""
     return _NEGATION.search(text) is not None
 
 
+# "Root cause" names what people look for and mark (:bulb:), not who or what is to blame:
+# "Carol found the root cause at 03:50" blames nothing. Whether a sentence names the right
+# one is for the meaning check (verification.py) to say.
 _BLAME = re.compile(
-    r"(?<![\w])(?:root[\s-]causes?|caus(?:e|es|ed|ing)|because\s+of|due\s+to|vendors?(?:['’]s)?"
+    r"(?<![\w])(?<!root\s)(?<!root-)(?:caus(?:e|es|ed|ing)|because\s+of|due\s+to|vendors?(?:['’]s)?"
     r"|fault(?:y)?|blamed?|to\s+blame"
     r"|causée?s?|causa(?:it|ient)?|à\s+cause\s+d(?:e|u|es)|(?:dû|due|dus|dues)\s+à|fournisseurs?|faute)(?![\w])",
     re.IGNORECASE,
