@@ -139,6 +139,8 @@ class JobKind(StrEnum):
     PUBLIC_ANNOUNCEMENT = "public_announcement"
     ROLE_REMINDER = "role_reminder"
     STATUSPAGE = "statuspage"
+    # A webhook sign-up's challenge, which it must echo before it is sent any notice.
+    SUBSCRIBER_CHALLENGE = "subscriber_challenge"
     # A status page sign-up's confirmation mail (its link made when it is sent).
     SUBSCRIBER_CONFIRM = "subscriber_confirm"
     # A public update or maintenance window sent to its subscribers (one per notice).

@@ -45,6 +45,42 @@ async def post_page(
 ) -> None:
     """POST ``document``; WebhookFailure unless the destination answers 2xx (5xx, 429, no
     answer: worth trying again; a redirect or another 4xx: not)."""
+    await _post(http, url, secret, document, timestamp, delivery, timeout, answer_max=0)
+
+
+# A challenge's answer is the challenge (43 characters) or a line of JSON around it: a longer
+# answer is read no further (it is not the echo).
+ANSWER_MAX = 1024
+
+
+async def post_challenge(
+    http: aiohttp.ClientSession,
+    url: str,
+    secret: Secret,
+    document: dict[str, Any],
+    *,
+    timestamp: int,
+    delivery: str,
+    timeout: float = TIMEOUT,
+) -> bytes:
+    """POST ``document`` as ``post_page`` does; the first ``ANSWER_MAX`` bytes of a 2xx
+    answer's body, read within the same ``timeout``."""
+    return await _post(
+        http, url, secret, document, timestamp, delivery, timeout, answer_max=ANSWER_MAX
+    )
+
+
+async def _post(
+    http: aiohttp.ClientSession,
+    url: str,
+    secret: Secret,
+    document: dict[str, Any],
+    timestamp: int,
+    delivery: str,
+    timeout: float,
+    *,
+    answer_max: int,
+) -> bytes:
     body = json.dumps(document, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -63,6 +99,8 @@ async def post_page(
             allow_redirects=False,
         ) as response:
             status, wait = response.status, response.headers.get("Retry-After")
+            ok = 200 <= status < 300
+            answer = await response.content.read(answer_max) if ok and answer_max else b""
     except TimeoutError:
         raise WebhookFailure(
             f"no answer from {host} within {timeout:g} seconds", retryable=True, timed_out=True
@@ -71,8 +109,8 @@ async def post_page(
         raise WebhookFailure(
             f"connection to {host} failed ({type(error).__name__})", retryable=True
         ) from None
-    if 200 <= status < 300:
-        return
+    if ok:
+        return answer
     raise _failure(host, status, retry_after_seconds(wait))
 
 
