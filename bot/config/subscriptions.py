@@ -55,7 +55,8 @@ class SubscriptionSettings(Feature):
         env="WARROOM_SUBSCRIBE_PER_CLIENT_HOUR",
         default=5,
         parse=at_least_one,
-        doc="sign-ups one client address (IP) may ask for in an hour; more are answered 429",
+        doc="sign-ups one client (an IPv4 address, an IPv6 /64) may ask for in an hour; more are "
+        "answered 429",
     )
     per_address_day: int = setting(
         env="WARROOM_SUBSCRIBE_PER_ADDRESS_DAY",
