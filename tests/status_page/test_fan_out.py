@@ -232,7 +232,7 @@ async def test_a_notice_job_whose_lease_lapses_mid_send_sends_nothing_twice(
     options = settings(mailbox[1], subscriptions__webhook_timeout=30.0)
     hanging, fine = Receiver("hang"), [Receiver(), Receiver()]
     async with (
-        receivers(hanging, *fine) as urls,
+        receivers(*fine, hanging) as urls,  # sent in that order, however many at once
         running_warroom(slack, database_url, clock, **options) as first,
         running_warroom(slack, database_url, clock, **options) as second,
     ):
@@ -254,39 +254,57 @@ async def test_a_notice_job_whose_lease_lapses_mid_send_sends_nothing_twice(
         await running
         await second.advance(minutes=10)
         await first.run_jobs()
-    assert [len(hook.received) for hook in (hanging, *fine)] == [1, 1, 1]
+    assert [len(hook.received) for hook in (*fine, hanging)] == [1, 1, 1]
     assert all(row.sent_at is not None and row.attempts == 1 for row in await deliveries(first))
 
 
-async def test_an_ipv6_client_counts_by_its_64_and_three_clients_cannot_close_sign_ups(
+async def email_from(
+    warroom: Warroom, client: aiohttp.ClientSession, name: str, client_address: str
+) -> int:
+    """An e-mail sign-up of ``p<name>@example.com`` from ``client_address``; its status."""
+    status, _ = await sign_up(
+        warroom, client, kind="email", address=f"p{name}@example.com", forwarded=client_address
+    )
+    return status
+
+
+async def test_an_ipv6_client_counts_by_its_64(
     slack: SlackEmulator, sqlite_url: str, mailbox: tuple[Mailbox, int]
 ) -> None:
-    """Six addresses of one IPv6 /64 are one client (its sixth sign-up of the hour is 429, a
-    neighbouring /64 is not); three clients signing up all they may for three hours fill only
-    their own share of the waiting sign-ups, and a fourth customer still signs up."""
+    """Six addresses of one IPv6 /64 are one client: its sixth sign-up of the hour is 429; a
+    neighbouring /64, and the IPv4 address behind an IPv4-mapped one, are clients of their own."""
+    async with (
+        running_warroom(slack, sqlite_url, **settings(mailbox[1])) as warroom,
+        aiohttp.ClientSession(cookie_jar=jar()) as client,
+    ):
+        same = [
+            await email_from(warroom, client, f"a{n}", f"2001:db8:1:2::{n + 1}") for n in range(6)
+        ]
+        assert same == [200] * 5 + [429]
+        assert await email_from(warroom, client, "b", "2001:db8:1:3::1") == 200
+        mapped = [await email_from(warroom, client, f"c{n}", "::ffff:192.0.2.7") for n in range(3)]
+        plain = [await email_from(warroom, client, f"d{n}", "192.0.2.7") for n in range(3)]
+        assert mapped + plain == [200] * 5 + [429]
+
+
+async def test_three_clients_cannot_close_sign_ups_for_a_fourth(
+    slack: SlackEmulator, sqlite_url: str, mailbox: tuple[Mailbox, int]
+) -> None:
+    """Three clients signing up all they may for three hours (5 an hour each, none confirmed)
+    fill only their own share of the waiting sign-ups: the cap (40 here) is not reached, and a
+    fourth customer still signs up."""
     options = settings(mailbox[1], subscriptions__pending_max=40)
     async with (
         running_warroom(slack, sqlite_url, **options) as warroom,
         aiohttp.ClientSession(cookie_jar=jar()) as client,
     ):
-
-        async def email(n: str, client_address: str) -> int:
-            address = f"p{n}@example.com"
-            status, _ = await sign_up(
-                warroom, client, kind="email", address=address, forwarded=client_address
-            )
-            return status
-
-        same = [await email(f"v6-{n}", f"2001:db8:1:2::{n + 1}") for n in range(6)]
-        assert same == [200] * 5 + [429]
-        assert await email("v6-next", "2001:db8:1:3::1") == 200
         for hour in range(3):
             for n in range(3):
                 for k in range(5):
-                    await email(f"{hour}-{n}-{k}", f"203.0.113.{n + 1}")
+                    await email_from(warroom, client, f"{hour}-{n}-{k}", f"203.0.113.{n + 1}")
             await warroom.run_jobs()  # their confirmations mailed: waiting from now on
             await warroom.advance(hours=1)
-        assert await email("fourth", "192.0.2.44") == 200
+        assert await email_from(warroom, client, "fourth", "192.0.2.44") == 200
 
 
 async def test_a_bad_header_fails_its_own_delivery_only_and_the_job_ends(
