@@ -79,6 +79,7 @@ postmortem_suggest     postmortem.suggestions.ask_model               models
 public_announcement    status_page.publishing.announce_status_change  slack
 role_reminder          incident.reminders.remind_about_roles          paging
 statuspage             status_page.publishing.sync_statuspage         statuspage
+subscriber_challenge   status_page.challenges.send_webhook_challenge          subscriber_challenges
 subscriber_confirm     status_page.subscriptions.send_subscriber_confirmation  subscribers
 subscriber_notice      status_page.subscriptions.send_subscriber_notice        subscribers
 update_reminder        incident.reminders.remind_about_updates        paging
