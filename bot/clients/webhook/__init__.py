@@ -14,11 +14,11 @@ May import: ``bot.basics``, ``bot.config`` and ``bot/clients/*.py`` (vendor_http
 """
 
 from bot.clients.webhook.sending import (
+    ANSWER_MAX,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    post_challenge,
     post_page,
     sign,
 )
 
-__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "post_challenge", "post_page", "sign"]
+__all__ = ["ANSWER_MAX", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "post_page", "sign"]

@@ -33,6 +33,11 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+# A challenge's answer is the challenge (43 characters) or a line of JSON around it: a longer
+# answer is read no further (it is not the echo).
+ANSWER_MAX = 1024
+
+
 async def post_page(
     http: aiohttp.ClientSession,
     url: str,
@@ -42,45 +47,11 @@ async def post_page(
     timestamp: int,
     delivery: str,
     timeout: float = TIMEOUT,
-) -> None:
+    answer_max: int = 0,
+) -> bytes:
     """POST ``document``; WebhookFailure unless the destination answers 2xx (5xx, 429, no
-    answer: worth trying again; a redirect or another 4xx: not)."""
-    await _post(http, url, secret, document, timestamp, delivery, timeout, answer_max=0)
-
-
-# A challenge's answer is the challenge (43 characters) or a line of JSON around it: a longer
-# answer is read no further (it is not the echo).
-ANSWER_MAX = 1024
-
-
-async def post_challenge(
-    http: aiohttp.ClientSession,
-    url: str,
-    secret: Secret,
-    document: dict[str, Any],
-    *,
-    timestamp: int,
-    delivery: str,
-    timeout: float = TIMEOUT,
-) -> bytes:
-    """POST ``document`` as ``post_page`` does; the first ``ANSWER_MAX`` bytes of a 2xx
-    answer's body, read within the same ``timeout``."""
-    return await _post(
-        http, url, secret, document, timestamp, delivery, timeout, answer_max=ANSWER_MAX
-    )
-
-
-async def _post(
-    http: aiohttp.ClientSession,
-    url: str,
-    secret: Secret,
-    document: dict[str, Any],
-    timestamp: int,
-    delivery: str,
-    timeout: float,
-    *,
-    answer_max: int,
-) -> bytes:
+    answer: worth trying again; a redirect or another 4xx: not). The first ``answer_max``
+    bytes of the answer's body (a challenge's echo), read within the same ``timeout``."""
     body = json.dumps(document, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -100,7 +71,7 @@ async def _post(
         ) as response:
             status, wait = response.status, response.headers.get("Retry-After")
             ok = 200 <= status < 300
-            answer = await response.content.read(answer_max) if ok and answer_max else b""
+            answer = await _start_of(response, answer_max) if ok else b""
     except TimeoutError:
         raise WebhookFailure(
             f"no answer from {host} within {timeout:g} seconds", retryable=True, timed_out=True
@@ -112,6 +83,14 @@ async def _post(
     if ok:
         return answer
     raise _failure(host, status, retry_after_seconds(wait))
+
+
+async def _start_of(response: aiohttp.ClientResponse, most: int) -> bytes:
+    """The first ``most`` bytes of the body, however the server cuts it in chunks."""
+    read = b""
+    while len(read) < most and (chunk := await response.content.read(most - len(read))):
+        read += chunk
+    return read
 
 
 def _failure(host: str, status: int, wait: float | None) -> WebhookFailure:

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.clients.public_hosts import PublicOnly, public_session, resolved_refusal
 from bot.clients.vendor_http import VendorFailure
-from bot.clients.webhook import post_challenge, post_page
+from bot.clients.webhook import ANSWER_MAX, post_page
 from bot.config import Secret
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
@@ -548,9 +548,8 @@ async def post_to_webhook(
     if refusal := address_refusal(parts.scheme, host, allowed, subscribers.WEBHOOKS):
         raise VendorFailure(f"not sent: {refusal}", retryable=False)
     http, resolver = web
-    post = post_challenge if answer else post_page
     try:
-        said: bytes | None = await post(
+        return await post_page(
             http,
             subscription.address,
             Secret(subscription.secret or ""),
@@ -558,13 +557,13 @@ async def post_to_webhook(
             timestamp=int(services.clock().timestamp()),
             delivery=delivery,
             timeout=services.settings.subscriptions.webhook_timeout,
+            answer_max=ANSWER_MAX if answer else 0,
         )
     except VendorFailure:
         # Its name resolves to no public address now (this host's, of the requests at once).
         if (refused := resolver.refusals.get(normal_host(host))) is not None:
             raise VendorFailure(f"not sent: {refused}", retryable=False) from None
         raise
-    return said or b""
 
 
 async def _mail(
