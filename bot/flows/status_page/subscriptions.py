@@ -26,12 +26,14 @@ from uuid import uuid4
 
 import aiohttp
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.clients.public_hosts import PublicOnly, public_session, resolved_refusal
 from bot.clients.vendor_http import VendorFailure
 from bot.clients.webhook import ANSWER_MAX, post_page
 from bot.config import Secret
+from bot.config.subscriptions import SubscriptionSettings
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
 from bot.record import status_notices
@@ -124,7 +126,7 @@ async def _sign_up(
                 session, address, components, now=now, within=within, client=client
             )
             if signed.to_confirm:
-                await _schedule_challenge(session, signed.subscription, now=now)
+                await _schedule_challenge(session, signed.subscription)
             await session.commit()
             log.info("Status page: webhook subscription %s", signed.subscription.id)
             services.wake_jobs()
@@ -154,7 +156,9 @@ async def _sign_up(
     return Subscribed(kind)
 
 
-async def _webhook_room(session: Any, limits: Any, client: str, *, now: datetime) -> None:
+async def _webhook_room(
+    session: AsyncSession, limits: SubscriptionSettings, client: str, *, now: datetime
+) -> None:
     """TooManySignUps past the webhooks' caps: this client's, then everyone's."""
     within = limits.confirm_within
     mine = await subscribers.live_webhooks(session, now=now, within=within, client=client)
@@ -164,15 +168,13 @@ async def _webhook_room(session: Any, limits: Any, client: str, *, now: datetime
         raise TooManySignUps("webhooks_full")
 
 
-async def _schedule_challenge(
-    session: Any, subscription: StatusSubscription, *, now: datetime
-) -> None:
+async def _schedule_challenge(session: AsyncSession, subscription: StatusSubscription) -> None:
     await jobs.schedule(
         session,
         kind=JobKind.SUBSCRIBER_CHALLENGE,
         # Each sign-up's own challenge, even two in the same instant.
         key=f"subscriber-challenge:{subscription.id}:{uuid4().hex}",
-        due_at=now,
+        due_at=subscription.confirm_sent_at or subscription.created_at,
         payload={"subscription": subscription.id},
     )
 
