@@ -94,7 +94,14 @@ async def send_mail(
     when the server offers no STARTTLS and the URL holds no credentials); its Message-ID."""
     parts = urlsplit(str(smtp_url))
     implicit = parts.scheme == "smtps"
-    message = mail.message(domain=mail.sender.rpartition("@")[2] or "warroom")
+    try:
+        message = mail.message(domain=mail.sender.rpartition("@")[2] or "warroom")
+    except ValueError:
+        # The email package refuses a header with a line break in it (header injection):
+        # this mail is never sendable as it is, and says so without its text.
+        raise MailFailure(
+            "the mail was not written: a header holds a line break", retryable=False
+        ) from None
     client = aiosmtplib.SMTP(
         hostname=parts.hostname,
         port=parts.port or (465 if implicit else 587),

@@ -35,13 +35,15 @@ RESOLVE_SECONDS = 5.0
 
 class PublicOnly(AbstractResolver):
     """The default resolver, keeping only public addresses (all of them for a host the
-    operator allowed by name); ``refused`` says why when none is left."""
+    operator allowed by name); ``refused`` says why when none is left, and ``refusals`` by
+    host, for a session whose requests run at once (a notice's deliveries)."""
 
     def __init__(self, allowed: Collection[str], refusing: Refusing = FEEDS) -> None:
         self._resolver = DefaultResolver()
         self._allowed = allowed
         self._refusing = refusing
         self.refused: str | None = None
+        self.refusals: dict[str, str] = {}
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -56,6 +58,7 @@ class PublicOnly(AbstractResolver):
                 kept.append(entry)
             elif address is not None:
                 self.refused = refused_address(host, address, self._refusing)
+                self.refusals[normal_host(host)] = self.refused
         if not kept:
             # An OSError is what the connector expects of a resolver: it fails the request.
             raise OSError(self.refused or f"{host} resolves to no address")

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.config.paging import at_least_one
-from bot.config.reading import Feature, boolean, duration, setting
+from bot.config.reading import Feature, boolean, duration, seconds, setting
 from bot.record.oncall.feed_addresses import allowed_hosts
 
 DEFAULT_CONFIRM_WITHIN = timedelta(hours=48)
+# A subscriber's webhook answers within this long, or the try counts as failed (as paging's).
+DEFAULT_WEBHOOK_TIMEOUT = 10.0
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -26,6 +28,14 @@ def networks(raw: str) -> tuple[IpNetwork, ...]:
             except ValueError:
                 raise ValueError(f"{part.strip()!r} is not an IP address or network") from None
     return tuple(found)
+
+
+def positive_seconds(raw: str) -> float:
+    """A number of seconds above 0 (``2.5``)."""
+    number = seconds(raw)
+    if number <= 0:
+        raise ValueError(f"expected a number of seconds above 0, got {raw!r}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,8 @@ class SubscriptionSettings(Feature):
         env="WARROOM_SUBSCRIBE_PER_CLIENT_HOUR",
         default=5,
         parse=at_least_one,
-        doc="sign-ups one client address (IP) may ask for in an hour; more are answered 429",
+        doc="sign-ups one client (an IPv4 address, an IPv6 /64) may ask for in an hour; more are "
+        "answered 429",
     )
     per_address_day: int = setting(
         env="WARROOM_SUBSCRIBE_PER_ADDRESS_DAY",
@@ -60,6 +71,46 @@ class SubscriptionSettings(Feature):
         parse=at_least_one,
         doc="e-mail sign-ups waiting for their confirmation at once; past it sign-ups are "
         "answered 429 until some are confirmed or expire",
+    )
+    # Well below pending_max: filling the whole cap takes pending_max / pending_per_client
+    # clients (IPv6 counted by /64), so a few addresses cannot close sign-ups for everyone.
+    pending_per_client: int = setting(
+        env="WARROOM_SUBSCRIBE_PENDING_PER_CLIENT",
+        default=10,
+        parse=at_least_one,
+        doc="e-mail sign-ups from one client (an IPv4 address, an IPv6 /64) waiting for their "
+        "confirmation at once; past it that client is answered 429, everyone else still signs "
+        "up (keep it well below `WARROOM_SUBSCRIBE_PENDING_MAX`: filling that takes this many "
+        "times fewer clients)",
+    )
+    webhooks_max: int = setting(
+        env="WARROOM_SUBSCRIBE_WEBHOOKS_MAX",
+        default=500,
+        parse=at_least_one,
+        doc="webhook subscriptions, confirmed or waiting for their challenge's echo, at once; "
+        "past it new webhooks are answered 429 (e-mail sign-ups go on)",
+    )
+    webhooks_per_client: int = setting(
+        env="WARROOM_SUBSCRIBE_WEBHOOKS_PER_CLIENT",
+        default=5,
+        parse=at_least_one,
+        doc="webhook subscriptions, confirmed or waiting, that one client (an IPv4 address, an "
+        "IPv6 /64) signed up; past it that client's new webhooks are answered 429",
+    )
+    send_concurrency: int = setting(
+        env="WARROOM_SUBSCRIBE_SEND_CONCURRENCY",
+        default=8,
+        parse=at_least_one,
+        doc="a notice's deliveries (mails, webhook POSTs) in flight at once: a subscriber "
+        "that hangs holds one of them for its time-out, never the others",
+    )
+    webhook_timeout: float = setting(
+        env="WARROOM_SUBSCRIBE_WEBHOOK_TIMEOUT",
+        default=DEFAULT_WEBHOOK_TIMEOUT,
+        parse=positive_seconds,
+        doc="seconds a subscriber's webhook may take to answer a notice or its challenge "
+        "before that try counts as failed (tried again later)",
+        shown="`10`",
     )
     confirm_within: timedelta = setting(
         env="WARROOM_SUBSCRIBE_CONFIRM_WITHIN",

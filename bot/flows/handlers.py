@@ -35,6 +35,7 @@ from bot.flows.postmortem.lessons import ask_for_lessons
 from bot.flows.postmortem.posting import publish_postmortem
 from bot.flows.postmortem.suggestions import ask_model
 from bot.flows.scheduler import KIND_SHARE, JobHandler, Lane
+from bot.flows.status_page.challenges import send_webhook_challenge
 from bot.flows.status_page.publishing import announce_status_change, sync_statuspage
 from bot.flows.status_page.subscriptions import (
     send_subscriber_confirmation,
@@ -66,6 +67,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.LESSONS_ASK: ask_for_lessons,
         JobKind.MAINTENANCE_END: announce_window_end,
         JobKind.STATUSPAGE: sync_statuspage,
+        JobKind.SUBSCRIBER_CHALLENGE: send_webhook_challenge,
         JobKind.SUBSCRIBER_CONFIRM: send_subscriber_confirmation,
         JobKind.SUBSCRIBER_NOTICE: send_subscriber_notice,
         JobKind.PUBLIC_ANNOUNCEMENT: announce_status_change,
@@ -177,6 +179,14 @@ JOB_LANES = (
         "subscribers",
         frozenset({JobKind.SUBSCRIBER_CONFIRM, JobKind.SUBSCRIBER_NOTICE}),
         apart=True,
+    ),
+    # Webhook sign-ups' challenges: strangers' URLs, some of which hang for their time-out,
+    # beside (never ahead of) the notices of those already confirmed.
+    Lane(
+        "subscriber_challenges",
+        frozenset({JobKind.SUBSCRIBER_CHALLENGE}),
+        apart=True,
+        slots=KIND_SHARE,
     ),
     # External calendar feeds of iCal layers: a slow source waits here, never before a page.
     Lane("calendars", frozenset({JobKind.ONCALL_ICAL_REFRESH}), apart=True),

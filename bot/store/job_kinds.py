@@ -79,6 +79,7 @@ postmortem_suggest     postmortem.suggestions.ask_model               models
 public_announcement    status_page.publishing.announce_status_change  slack
 role_reminder          incident.reminders.remind_about_roles          paging
 statuspage             status_page.publishing.sync_statuspage         statuspage
+subscriber_challenge   status_page.challenges.send_webhook_challenge          subscriber_challenges
 subscriber_confirm     status_page.subscriptions.send_subscriber_confirmation  subscribers
 subscriber_notice      status_page.subscriptions.send_subscriber_notice        subscribers
 update_reminder        incident.reminders.remind_about_updates        paging
@@ -139,6 +140,8 @@ class JobKind(StrEnum):
     PUBLIC_ANNOUNCEMENT = "public_announcement"
     ROLE_REMINDER = "role_reminder"
     STATUSPAGE = "statuspage"
+    # A webhook sign-up's challenge, which it must echo before it is sent any notice.
+    SUBSCRIBER_CHALLENGE = "subscriber_challenge"
     # A status page sign-up's confirmation mail (its link made when it is sent).
     SUBSCRIBER_CONFIRM = "subscriber_confirm"
     # A public update or maintenance window sent to its subscribers (one per notice).

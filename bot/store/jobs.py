@@ -30,8 +30,13 @@ from bot.store.models import Job
 LEASE = timedelta(minutes=5)
 # Kinds whose claim is short and renewed while their handler runs (``renew``, every
 # ``RENEW_EVERY``): a person's notification left by a replica that died mid-send is sent
-# again by another within half a minute (the lease, then a poll), not after five.
-SHORT_LEASES: dict[str, timedelta] = {JobKind.NOTIFY: timedelta(seconds=20)}
+# again by another within half a minute (the lease, then a poll), not after five; a status
+# page notice, however many subscribers it has, is never taken as abandoned while it sends
+# (its rows are claimed one by one too: a second run skips those sent or in flight).
+SHORT_LEASES: dict[str, timedelta] = {
+    JobKind.NOTIFY: timedelta(seconds=20),
+    JobKind.SUBSCRIBER_NOTICE: timedelta(seconds=20),
+}
 RENEW_EVERY = timedelta(seconds=5)
 # One job per claim unless the caller starts more at once: a job waiting in a claimed batch
 # could outlive its lease and run twice.

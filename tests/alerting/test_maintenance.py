@@ -141,6 +141,8 @@ async def test_a_window_ahead_silences_only_once_it_starts(alerting: Warroom) ->
         ("service=checkout now to 18:00 --public", "Say what customers should read"),
         ("service=checkout now to 18:00 --public   ", "Say what customers should read"),
         (f"service=checkout now to 18:00 --public {'x' * 501}", "500 characters at most"),
+        ("service=checkout now to 18:00 --public Slow\nfor an hour", "on one line"),
+        ("service=checkout now to 18:00 --public Slow\u2028for an hour", "on one line"),
         ("--public Upgrading", "Say which alerts and when"),
     ],
 )
@@ -362,6 +364,8 @@ async def test_the_web_form_makes_a_window_public_and_refuses_too_long_words(
         ("end", {"end": ""}, "Say when"),
         ("end", {"start": "2026-08-03 12:00", "end": "2026-08-03 11:00"}, "before it starts"),
         ("public", {"public": "y" * 501}, "500 characters at most"),
+        # Issue 70: the subject of subscribers' mail, a header, has no line break.
+        ("public", {"public": "Upgrading\nthe database"}, "on one line"),
     ],
 )
 async def test_a_refused_window_is_said_at_its_field_with_the_form_kept(

@@ -162,6 +162,7 @@ async def test_a_webhook_whose_name_resolves_privately_at_sending_is_not_posted_
     async with aiohttp.ClientSession(cookie_jar=jar()) as client:
         status, _ = await sign_up(warroom, client, kind="webhook", address=url)
         assert status == 200
+    await warroom.run_jobs()  # its challenge, echoed
     async with session_scope(warroom.engine) as session:
         session.add(
             StatusSubscription(

@@ -63,14 +63,17 @@ def local(warroom: Warroom, link: str) -> str:
 
 
 async def sign_up(
-    warroom: Warroom, client: aiohttp.ClientSession, **fields: str
+    warroom: Warroom, client: aiohttp.ClientSession, *, forwarded: str = "", **fields: str
 ) -> tuple[int, str]:
+    """The form filled and sent; ``forwarded``: the client a trusted proxy says it is for."""
     async with client.get(warroom.url + "/status/subscribe") as page:
         html = await page.text()
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, html
     async with client.post(
-        warroom.url + "/status/subscribe", data={"csrf": found.group(1), **fields}
+        warroom.url + "/status/subscribe",
+        data={"csrf": found.group(1), **fields},
+        headers={"X-Forwarded-For": forwarded} if forwarded else {},
     ) as answer:
         return answer.status, await answer.text()
 
@@ -214,6 +217,7 @@ async def test_a_webhook_gets_signed_documents_for_its_components_only(
         assert status == 200
         secret = re.search(r'<code class="secret">([^<]+)</code>', page)
         assert secret
+    await warroom.run_jobs()  # its challenge, echoed
     await command(warroom, search, "update --public Searches take ten seconds.")
     await command(warroom, payments, "update --public Card payments fail.")
     await warroom.run_jobs()
@@ -277,6 +281,7 @@ async def test_a_public_maintenance_window_and_its_cancellation_are_sent_once_ea
     hook, url = receiver
     async with aiohttp.ClientSession(cookie_jar=jar()) as client:
         await sign_up(warroom, client, kind="webhook", address=url)
+    await warroom.run_jobs()  # its challenge, echoed
     # As `warroom maintenance add ... --public` makes one (the operator's command line).
     window = await open_window(
         warroom.services,
@@ -389,6 +394,7 @@ async def test_the_resolution_is_sent_once_in_warroom_words_when_nobody_writes_i
         channel = await open_incident(warroom, "Checkout returns 500s")
         await command(warroom, channel, "public Payments")
         await sign_up(warroom, client, kind="webhook", address=url)
+    await warroom.run_jobs()  # its challenge, echoed
     await command(warroom, channel, "update --public Card payments fail.")
     await command(warroom, channel, "resolve")
     await warroom.advance(minutes=5)

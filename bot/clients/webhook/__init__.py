@@ -13,6 +13,12 @@ duplicates). Redirects are never followed; any answer but 2xx is a failure that 
 May import: ``bot.basics``, ``bot.config`` and ``bot/clients/*.py`` (vendor_http).
 """
 
-from bot.clients.webhook.sending import SIGNATURE_HEADER, TIMESTAMP_HEADER, post_page, sign
+from bot.clients.webhook.sending import (
+    ANSWER_MAX,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    post_page,
+    sign,
+)
 
-__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "post_page", "sign"]
+__all__ = ["ANSWER_MAX", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "post_page", "sign"]

@@ -33,6 +33,11 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+# A challenge's answer is the challenge (43 characters) or a line of JSON around it: a longer
+# answer is read no further (it is not the echo).
+ANSWER_MAX = 1024
+
+
 async def post_page(
     http: aiohttp.ClientSession,
     url: str,
@@ -42,9 +47,11 @@ async def post_page(
     timestamp: int,
     delivery: str,
     timeout: float = TIMEOUT,
-) -> None:
+    answer_max: int = 0,
+) -> bytes:
     """POST ``document``; WebhookFailure unless the destination answers 2xx (5xx, 429, no
-    answer: worth trying again; a redirect or another 4xx: not)."""
+    answer: worth trying again; a redirect or another 4xx: not). The first ``answer_max``
+    bytes of the answer's body (a challenge's echo), read within the same ``timeout``."""
     body = json.dumps(document, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -63,6 +70,8 @@ async def post_page(
             allow_redirects=False,
         ) as response:
             status, wait = response.status, response.headers.get("Retry-After")
+            ok = 200 <= status < 300
+            answer = await _start_of(response, answer_max) if ok else b""
     except TimeoutError:
         raise WebhookFailure(
             f"no answer from {host} within {timeout:g} seconds", retryable=True, timed_out=True
@@ -71,9 +80,17 @@ async def post_page(
         raise WebhookFailure(
             f"connection to {host} failed ({type(error).__name__})", retryable=True
         ) from None
-    if 200 <= status < 300:
-        return
+    if ok:
+        return answer
     raise _failure(host, status, retry_after_seconds(wait))
+
+
+async def _start_of(response: aiohttp.ClientResponse, most: int) -> bytes:
+    """The first ``most`` bytes of the body, however the server cuts it in chunks."""
+    read = b""
+    while len(read) < most and (chunk := await response.content.read(most - len(read))):
+        read += chunk
+    return read
 
 
 def _failure(host: str, status: int, wait: float | None) -> WebhookFailure:

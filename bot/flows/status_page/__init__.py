@@ -3,6 +3,7 @@ Statuspage).
 
 - ``publishing``: public incidents and their updates, kept in step with Statuspage by a job.
 - ``subscriptions``: customers subscribed by e-mail or webhook; their confirmation and notices.
+- ``challenges``: a webhook's challenge, which it echoes before it is sent any notice.
 - ``bounces``: the bounce listener: an SMTP server that reads the delivery reports sent back
   to subscribers' return addresses and marks an address that failed for good bouncing.
 

@@ -5,29 +5,39 @@ A notice (a public update, a public maintenance window) is written once per conf
 subscriber in the transaction that publishes it (``bot.record.status_notices``); its job sends
 each delivery and records it, so a subscriber is sent it once, retried through a mail server's
 or a webhook's outage. An address is never logged (a subscription is named by its id).
+
+Strangers cannot hold a notice back: its deliveries go out ``WARROOM_SUBSCRIBE_SEND_CONCURRENCY``
+at a time, each on its own (a hang holds its own slot for its time-out, a failure or a bad
+header marks its own row), and each row is claimed as it is taken (``claim_delivery``), so a
+second run of the job (its lease lapsed, another replica) skips what is sent or in flight.
+A webhook is sent nothing until it echoes its challenge (``challenges``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
+from uuid import uuid4
 
 import aiohttp
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.clients.public_hosts import PublicOnly, public_session, resolved_refusal
 from bot.clients.vendor_http import VendorFailure
-from bot.clients.webhook import post_page
+from bot.clients.webhook import ANSWER_MAX, post_page
 from bot.config import Secret
+from bot.config.subscriptions import SubscriptionSettings
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
 from bot.record import status_notices
-from bot.record.oncall.feed_addresses import address_refusal
+from bot.record.oncall.feed_addresses import address_refusal, normal_host
 from bot.record.status_page import publications as public
 from bot.record.status_page import subscriptions as subscribers
 from bot.record.status_page.bounces import bounce_address
@@ -56,9 +66,20 @@ SOFT_BOUNCES_MAX = 5
 MAIL_TEMPLATES = "subscribe/mail"
 
 
+# How long a delivery is its run's once taken: far above the longest send (an SMTP exchange
+# times out after 20 s, a webhook after WARROOM_SUBSCRIBE_WEBHOOK_TIMEOUT); past it, the run
+# that took it died mid-send and another run sends it.
+SENDING_LEASE = timedelta(minutes=5)
+
+
 class TooManySignUps(Exception):
     """A sign-up refused by a limit that says nothing of the address: the client's, or the
-    number waiting for their confirmation."""
+    number waiting for their confirmation; ``why`` names it for the form (``too_many``, or
+    ``webhooks_client`` / ``webhooks_full`` for a webhook past its caps)."""
+
+    def __init__(self, why: str = "too_many") -> None:
+        super().__init__(why)
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -94,21 +115,34 @@ async def _sign_up(
 ) -> Subscribed:
     limits = services.settings.subscriptions
     now = services.clock()
+    within = limits.confirm_within
     async with session_scope(services.engine) as session:
         if await subscribers.client_sign_ups(session, client, now=now) >= limits.per_client_hour:
             raise TooManySignUps
         if kind == subscribers.WEBHOOK_KIND:
+            await _webhook_room(session, limits, client, now=now)
             subscribers.count_sign_up(session, client, address, now=now)
-            signed = await subscribers.sign_up_webhook(session, address, components, now=now)
+            signed = await subscribers.sign_up_webhook(
+                session, address, components, now=now, within=within, client=client
+            )
+            if signed.to_confirm:
+                await _schedule_challenge(session, signed.subscription)
             await session.commit()
             log.info("Status page: webhook subscription %s", signed.subscription.id)
+            services.wake_jobs()
             return Subscribed(kind, signed.secret)
-        waiting = await subscribers.pending(session, now=now, within=limits.confirm_within)
+        # Per client first: a few clients fill their own share, never everyone's cap.
+        mine = await subscribers.client_pending(session, client, now=now, within=within)
+        if mine >= limits.pending_per_client:
+            raise TooManySignUps
+        waiting = await subscribers.pending(session, now=now, within=within)
         if waiting >= limits.pending_max:
             raise TooManySignUps
         over = await subscribers.address_sign_ups(session, address, now=now)
         subscribers.count_sign_up(session, client, address, now=now)
-        signed = await subscribers.sign_up_email(session, address, components, now=now)
+        signed = await subscribers.sign_up_email(
+            session, address, components, now=now, client=client
+        )
         if signed.to_confirm and over < limits.per_address_day:
             await jobs.schedule(
                 session,
@@ -120,6 +154,29 @@ async def _sign_up(
         await session.commit()
     services.wake_jobs()
     return Subscribed(kind)
+
+
+async def _webhook_room(
+    session: AsyncSession, limits: SubscriptionSettings, client: str, *, now: datetime
+) -> None:
+    """TooManySignUps past the webhooks' caps: this client's, then everyone's."""
+    within = limits.confirm_within
+    mine = await subscribers.live_webhooks(session, now=now, within=within, client=client)
+    if mine >= limits.webhooks_per_client:
+        raise TooManySignUps("webhooks_client")
+    if await subscribers.live_webhooks(session, now=now, within=within) >= limits.webhooks_max:
+        raise TooManySignUps("webhooks_full")
+
+
+async def _schedule_challenge(session: AsyncSession, subscription: StatusSubscription) -> None:
+    await jobs.schedule(
+        session,
+        kind=JobKind.SUBSCRIBER_CHALLENGE,
+        # Each sign-up's own challenge, even two in the same instant.
+        key=f"subscriber-challenge:{subscription.id}:{uuid4().hex}",
+        due_at=subscription.confirm_sent_at or subscription.created_at,
+        payload={"subscription": subscription.id},
+    )
 
 
 async def confirm(services: Services, token: str) -> bool:
@@ -250,22 +307,48 @@ async def _bounced(
 
 
 async def send_subscriber_notice(services: Services, job: Job) -> Wait | None:
-    """The job handler: send a notice to each subscriber it was written for and not sent yet.
-    A failure that may pass is tried again later (the others are not held up); a mail server
+    """The job handler: send a notice to each subscriber it was written for and not sent yet,
+    ``WARROOM_SUBSCRIBE_SEND_CONCURRENCY`` at a time, each row taken by this run alone. A
+    failure that may pass is tried again later (the others are not held up); a mail server
     refusing the address for good stops that address being mailed; a webhook that refuses
-    it (4xx) is not sent it again."""
-    if not services.settings.subscriptions.enabled:
+    it (4xx) is not sent it again; anything else marks its own row, never the others."""
+    settings = services.settings.subscriptions
+    if not settings.enabled:
         return None  # turned off: subscribers are sent nothing (their deliveries stay unsent)
     notice = str(jobs.payload_of(job)["notice"])
     async with session_scope(services.engine) as session:
         waiting = await subscribers.unsent(session, notice)
         content = await _notice(services, session, notice)
-    later = False
-    allowed = services.settings.subscriptions.webhook_allowed_hosts
-    async with public_session(allowed, subscribers.WEBHOOKS) as web:
-        for delivery in waiting:
-            later |= await _send_one(services, web, delivery, notice, content)
-    return Wait(services.clock() + _backoff(job.attempts)) if later else None
+    queue = iter(waiting)
+    outcomes: list[bool] = []
+    async with public_session(settings.webhook_allowed_hosts, subscribers.WEBHOOKS) as web:
+        workers = min(settings.send_concurrency, len(waiting))
+        await asyncio.gather(
+            *(_worker(services, web, queue, notice, content, outcomes) for _ in range(workers))
+        )
+    waits = [_backoff(job.attempts)] if any(outcomes) else []
+    if len(outcomes) < len(waiting):
+        # Rows another run holds (it may die mid-send): looked at again once its claim ends.
+        waits.append(SENDING_LEASE)
+    return Wait(services.clock() + min(waits)) if waits else None
+
+
+async def _worker(
+    services: Services,
+    web: tuple[aiohttp.ClientSession, PublicOnly],
+    queue: Iterator[int],
+    notice: str,
+    content: Notice | None,
+    outcomes: list[bool],
+) -> None:
+    """One of a notice's senders: takes the next delivery no run holds, sends it, records it;
+    ``outcomes`` gets, for each one taken, whether it is to be tried again later."""
+    for delivery_id in queue:  # one iterator for all the workers: each row taken once here
+        async with session_scope(services.engine) as session:
+            delivery = await subscribers.claim_delivery(session, delivery_id, lease=SENDING_LEASE)
+            await session.commit()
+        if delivery is not None:
+            outcomes.append(await _send_one(services, web, delivery, notice, content))
 
 
 async def _send_one(
@@ -275,7 +358,7 @@ async def _send_one(
     notice: str,
     content: Notice | None,
 ) -> bool:
-    """Send one delivery and record it; whether it is to be tried again later."""
+    """Send one delivery and record it on its row; whether it is to be tried again later."""
     async with session_scope(services.engine) as session:
         subscription = await session.get(StatusSubscription, delivery.subscription_id)
     if content is None or subscription is None or not subscribers.active(subscription):
@@ -298,6 +381,14 @@ async def _send_one(
             bounced=mail and _bouncing(failure, retry),
         )
         return retry
+    except Exception as error:
+        # Not a vendor's answer: a bug, or text this delivery cannot carry. It fails this row
+        # for good (tried again it would fail again), never the notice's other subscribers.
+        log.exception("Status page: %s to subscription %s failed", notice, subscription.id)
+        await _record(
+            services, delivery.id or 0, error=f"not sent: {type(error).__name__}", final=True
+        )
+        return False
     await _record(services, delivery.id or 0)
     return False
 
@@ -423,38 +514,58 @@ async def _deliver(
     content: Notice,
 ) -> None:
     if subscription.kind == subscribers.WEBHOOK_KIND:
-        # A literal address (no resolver sees it) is checked here; a name, as it connects.
-        parts = urlsplit(subscription.address)
-        allowed = services.settings.subscriptions.webhook_allowed_hosts
-        if refusal := address_refusal(
-            parts.scheme, parts.hostname or "", allowed, subscribers.WEBHOOKS
-        ):
-            raise VendorFailure(f"not sent: {refusal}", retryable=False)
-        http, resolver = web
-        resolver.refused = None
-        try:
-            await post_page(
-                http,
-                subscription.address,
-                Secret(subscription.secret or ""),
-                {
-                    **content.document,
-                    "unsubscribe_url": unsubscribe_url(services, subscription),
-                    "manage_url": manage_url(services, subscription),
-                },
-                timestamp=int(services.clock().timestamp()),
-                delivery=f"{notice}:{subscription.id}",
-            )
-        except VendorFailure:
-            if resolver.refused is not None:  # its name resolves to no public address now
-                raise VendorFailure(f"not sent: {resolver.refused}", retryable=False) from None
-            raise
+        document = {
+            **content.document,
+            "unsubscribe_url": unsubscribe_url(services, subscription),
+            "manage_url": manage_url(services, subscription),
+        }
+        await post_to_webhook(
+            services, web, subscription, document, delivery=f"{notice}:{subscription.id}"
+        )
         return
     if not _mail_on(services):
         raise VendorFailure(
             "WARROOM_SMTP_URL, _FROM or WARROOM_PUBLIC_URL is not set", retryable=False
         )
     await _mail(services, subscription, "notice", content.words, unsubscribe=True)
+
+
+async def post_to_webhook(
+    services: Services,
+    web: tuple[aiohttp.ClientSession, PublicOnly],
+    subscription: StatusSubscription,
+    document: dict[str, Any],
+    *,
+    delivery: str,
+    answer: bool = False,
+) -> bytes:
+    """POST a signed document to a subscriber's webhook, at a public address only, within
+    ``WARROOM_SUBSCRIBE_WEBHOOK_TIMEOUT``; with ``answer``, the start of its answer's body
+    (a challenge's echo). VendorFailure says why not (``not sent: ...`` for an address
+    refused, for good)."""
+    # A literal address (no resolver sees it) is checked here; a name, as it connects.
+    parts = urlsplit(subscription.address)
+    allowed = services.settings.subscriptions.webhook_allowed_hosts
+    host = parts.hostname or ""
+    if refusal := address_refusal(parts.scheme, host, allowed, subscribers.WEBHOOKS):
+        raise VendorFailure(f"not sent: {refusal}", retryable=False)
+    http, resolver = web
+    try:
+        return await post_page(
+            http,
+            subscription.address,
+            Secret(subscription.secret or ""),
+            document,
+            timestamp=int(services.clock().timestamp()),
+            delivery=delivery,
+            timeout=services.settings.subscriptions.webhook_timeout,
+            answer_max=ANSWER_MAX if answer else 0,
+        )
+    except VendorFailure:
+        # Its name resolves to no public address now (this host's, of the requests at once).
+        if (refused := resolver.refusals.get(normal_host(host))) is not None:
+            raise VendorFailure(f"not sent: {refused}", retryable=False) from None
+        raise
 
 
 async def _mail(
@@ -488,7 +599,11 @@ async def _mail(
     mail = Mail(
         sender=paging.smtp_from,
         to=subscription.address,
-        subject=renderer.render_plain(f"{MAIL_TEMPLATES}/{template}.subject.j2", **said),
+        # One line whatever the words in it: a line break in a header is refused by the mail
+        # library (header injection), and would fail the mail.
+        subject=" ".join(
+            renderer.render_plain(f"{MAIL_TEMPLATES}/{template}.subject.j2", **said).split()
+        ),
         text=renderer.render_plain(f"{MAIL_TEMPLATES}/{template}.txt.j2", **said),
         html=renderer.render(f"{MAIL_TEMPLATES}/{template}.html.j2", **said),
         headers=headers,

@@ -64,7 +64,8 @@ def parse_matchers(parts: Sequence[str]) -> dict[str, str]:
 
 def public_description(text: str | None) -> str | None:
     """The words customers read of a window (None: an internal window), as given, without the
-    characters HTML and XML forbid; refused when empty or longer than a paragraph."""
+    characters HTML and XML forbid; refused when empty, longer than a paragraph, or on more
+    than one line."""
     if text is None:
         return None
     said = without_forbidden_characters(text).strip()
@@ -72,6 +73,10 @@ def public_description(text: str | None) -> str | None:
         raise WindowRefused(why="public_empty")
     if len(said) > PUBLIC_DESCRIPTION_MAX:
         raise WindowRefused(why="public_long", longest=PUBLIC_DESCRIPTION_MAX, length=len(said))
+    if len(said.splitlines()) > 1:
+        # It is the subject of every subscriber's mail, a header: one line (the breaks
+        # str.splitlines knows, U+2028 among them, as the mail library refuses them).
+        raise WindowRefused(why="public_line_break")
     return said
 
 

@@ -9,6 +9,7 @@ the same whether the address was new, waiting, confirmed or unsubscribed.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
 from collections.abc import Collection, Sequence
@@ -16,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import func
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.oncall.feed_addresses import Refusing, address_refusal, normal_host
+from bot.store.db import database_now
 from bot.store.models import PublicIncident, StatusDelivery, StatusSignUp, StatusSubscription
 
 EMAIL_KIND = "email"
@@ -108,8 +110,28 @@ def address_key(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
+# An IPv6 client is counted by its /64: one subscriber line or host is handed a whole /64
+# (RFC 6177, RFC 7421), and would otherwise be a new client with each address it picks.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_group(client: str) -> str:
+    """What the per-client limits count a client as: its IPv4 address (an IPv4-mapped IPv6
+    address is that IPv4 address), or its IPv6 address's /64; anything else as it is."""
+    try:
+        found = ipaddress.ip_address(client.strip().strip("[]").partition("%")[0])
+    except ValueError:
+        return client
+    if isinstance(found, ipaddress.IPv6Address):
+        if found.ipv4_mapped is not None:
+            return str(found.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{found}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(found)
+
+
 def client_key(client: str) -> str:
-    return hashlib.sha256(f"client:{client}".encode()).hexdigest()
+    """The hashed client (``client_group``) the limits compare."""
+    return hashlib.sha256(f"client:{client_group(client)}".encode()).hexdigest()
 
 
 def token_hash(token: str) -> str:
@@ -159,22 +181,53 @@ async def address_sign_ups(session: AsyncSession, address: str, *, now: datetime
     )
 
 
-async def _count(session: AsyncSession, *where: object) -> int:
-    rows = await session.exec(select(func.count()).select_from(StatusSignUp).where(*where))  # type: ignore[arg-type]
+async def _count(session: AsyncSession, *where: object, table: type = StatusSignUp) -> int:
+    rows = await session.exec(select(func.count()).select_from(table).where(*where))  # type: ignore[arg-type]
     return int(rows.one())
 
 
 async def pending(session: AsyncSession, *, now: datetime, within: timedelta) -> int:
     """E-mail sign-ups waiting for their confirmation, whose link still works."""
-    rows = await session.exec(
-        select(func.count())
-        .select_from(StatusSubscription)
-        .where(
-            col(StatusSubscription.confirmed_at).is_(None),
-            col(StatusSubscription.confirm_sent_at) > now - within,
-        )
+    return await _count(
+        session,
+        StatusSubscription.kind == EMAIL_KIND,
+        col(StatusSubscription.confirmed_at).is_(None),
+        col(StatusSubscription.confirm_sent_at) > now - within,
+        table=StatusSubscription,
     )
-    return int(rows.one())
+
+
+async def client_pending(
+    session: AsyncSession, client: str, *, now: datetime, within: timedelta
+) -> int:
+    """E-mail sign-ups this client made that wait for their confirmation, link still working."""
+    return await _count(
+        session,
+        StatusSubscription.kind == EMAIL_KIND,
+        col(StatusSubscription.client_key) == client_key(client),
+        col(StatusSubscription.confirmed_at).is_(None),
+        col(StatusSubscription.confirm_sent_at) > now - within,
+        table=StatusSubscription,
+    )
+
+
+async def live_webhooks(
+    session: AsyncSession, *, now: datetime, within: timedelta, client: str | None = None
+) -> int:
+    """Webhook subscriptions confirmed, or waiting for their challenge's echo (for ``within``
+    since they signed up); of one client only when ``client`` is given."""
+    where = [
+        StatusSubscription.kind == WEBHOOK_KIND,
+        col(StatusSubscription.unsubscribed_at).is_(None),
+        col(StatusSubscription.bounced_at).is_(None),
+        or_(
+            col(StatusSubscription.confirmed_at).is_not(None),
+            col(StatusSubscription.confirm_sent_at) > now - within,
+        ),
+    ]
+    if client is not None:
+        where.append(col(StatusSubscription.client_key) == client_key(client))
+    return await _count(session, *where, table=StatusSubscription)
 
 
 def count_sign_up(session: AsyncSession, client: str, address: str, *, now: datetime) -> None:
@@ -206,7 +259,12 @@ async def _by_address(session: AsyncSession, kind: str, address: str) -> StatusS
 
 
 async def sign_up_email(
-    session: AsyncSession, address: str, components: Sequence[str], *, now: datetime
+    session: AsyncSession,
+    address: str,
+    components: Sequence[str],
+    *,
+    now: datetime,
+    client: str = "",
 ) -> SignedUp:
     """Keep an e-mail sign-up, waiting for its confirmation (the caller commits). A confirmed
     address keeps its subscription (its components are not changed by a stranger); an
@@ -220,6 +278,7 @@ async def sign_up_email(
             components=list(components),
             unsubscribe_token=new_token(),
             created_at=now,
+            client_key=client_key(client),
         )
         session.add(found)
         await session.flush()
@@ -231,18 +290,37 @@ async def sign_up_email(
     # Waiting, or unsubscribed: a new confirmation, for the components asked for now.
     found.components = list(components)
     found.confirmed_at = None
+    found.client_key = client_key(client)
     session.add(found)
     return SignedUp(found, to_confirm=True)
 
 
+def waiting_for_echo(subscription: StatusSubscription, *, now: datetime, within: timedelta) -> bool:
+    """Whether a webhook waits for its challenge's echo (for ``within`` since it signed up)."""
+    return (
+        subscription.confirmed_at is None
+        and subscription.unsubscribed_at is None
+        and subscription.bounced_at is None
+        and subscription.confirm_sent_at is not None
+        and subscription.confirm_sent_at > now - within
+    )
+
+
 async def sign_up_webhook(
-    session: AsyncSession, url: str, components: Sequence[str], *, now: datetime
+    session: AsyncSession,
+    url: str,
+    components: Sequence[str],
+    *,
+    now: datetime,
+    within: timedelta,
+    client: str = "",
 ) -> SignedUp:
-    """Subscribe a webhook at once, with a new secret (the caller commits). A URL subscribed
-    already is left as it is (no secret shown: it would let a stranger read its documents'
-    signatures); an unsubscribed one is subscribed again with a new secret."""
+    """Keep a webhook sign-up with a new secret, sent nothing but its challenge until it echoes
+    it (the caller commits, and schedules the challenge when ``to_confirm``). A URL confirmed
+    or waiting already is left as it is (no secret shown: it would let a stranger read its
+    documents' signatures); an unsubscribed, refused or lapsed one starts again."""
     found = await _by_address(session, WEBHOOK_KIND, url)
-    if found is not None and found.unsubscribed_at is None:
+    if found is not None and (active(found) or waiting_for_echo(found, now=now, within=within)):
         return SignedUp(found, to_confirm=False)
     secret = new_token()
     if found is None:
@@ -254,10 +332,30 @@ async def sign_up_webhook(
             created_at=now,
         )
     found.components, found.secret = list(components), secret
-    found.confirmed_at, found.unsubscribed_at = now, None
+    found.confirmed_at, found.unsubscribed_at, found.bounced_at = None, None, None
+    # For a webhook, when its challenge window began (an e-mail's: when its link was mailed).
+    found.confirm_sent_at, found.client_key = now, client_key(client)
     session.add(found)
     await session.flush()
-    return SignedUp(found, to_confirm=False, secret=secret)
+    return SignedUp(found, to_confirm=True, secret=secret)
+
+
+async def webhook_answered(
+    session: AsyncSession, subscription_id: int, *, echoed: bool, now: datetime
+) -> StatusSubscription | None:
+    """What a webhook's challenge came to (the caller commits): ``echoed``, it is sent notices
+    from now on; otherwise it never is (signing it up again starts over). None when it was not
+    waiting for it any more (unsubscribed, confirmed by another run)."""
+    found = await session.get(StatusSubscription, subscription_id)
+    if found is None or found.confirmed_at is not None or found.unsubscribed_at is not None:
+        return None
+    if echoed:
+        found.confirmed_at = now
+    else:
+        # Refused for good: not counted against the caps, and posted nothing.
+        found.unsubscribed_at = now
+    session.add(found)
+    return found
 
 
 async def start_confirmation(
@@ -343,10 +441,11 @@ def active(subscription: StatusSubscription) -> bool:
     )
 
 
-async def unsent(session: AsyncSession, notice: str) -> list[StatusDelivery]:
-    """The notice's deliveries neither sent nor given up, oldest first."""
+async def unsent(session: AsyncSession, notice: str) -> list[int]:
+    """The ids of the notice's deliveries neither sent nor given up, oldest first (some may
+    be in flight in another run: ``claim_delivery`` says)."""
     rows = await session.exec(
-        select(StatusDelivery)
+        select(StatusDelivery.id)
         .where(
             StatusDelivery.notice == notice,
             col(StatusDelivery.sent_at).is_(None),
@@ -354,7 +453,33 @@ async def unsent(session: AsyncSession, notice: str) -> list[StatusDelivery]:
         )
         .order_by(col(StatusDelivery.id))
     )
-    return list(rows.all())
+    return [found for found in rows.all() if found is not None]
+
+
+async def claim_delivery(
+    session: AsyncSession, delivery_id: int, *, lease: timedelta
+) -> StatusDelivery | None:
+    """Take one delivery to send for ``lease`` (by the database's clock; the caller commits):
+    None when it is sent, given up, or being sent by another run whose claim holds. One
+    conditional UPDATE, so two runs never both take it."""
+    dialect = session.get_bind().dialect.name
+    taken = await session.exec(
+        update(StatusDelivery)
+        .where(
+            col(StatusDelivery.id) == delivery_id,
+            col(StatusDelivery.sent_at).is_(None),
+            col(StatusDelivery.gave_up_at).is_(None),
+            or_(
+                col(StatusDelivery.sending_until).is_(None),
+                col(StatusDelivery.sending_until) < database_now(dialect),
+            ),
+        )
+        .values(sending_until=database_now(dialect, lease))
+        .execution_options(synchronize_session=False)
+    )
+    if not taken.rowcount:
+        return None
+    return await session.get(StatusDelivery, delivery_id, populate_existing=True)
 
 
 async def record_delivery(
@@ -373,6 +498,7 @@ async def record_delivery(
         return
     delivery.attempts += 1
     delivery.last_error = error
+    delivery.sending_until = None  # a retry's next run may take it
     if error is None:
         delivery.sent_at = now
     elif final:

@@ -109,6 +109,9 @@ class StatusSubscription(SQLModel, table=True):
     unsubscribed_at: datetime | None = Field(default=None, sa_column=utc_column())
     # The mail server refused the address for good (a 5xx at RCPT): mailed no more.
     bounced_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # The hashed client (an IPv4 address, an IPv6 /64) that last signed it up: what the
+    # per-client caps on waiting sign-ups and on webhooks count (never the address in clear).
+    client_key: str | None = Field(default=None, index=True)
 
 
 class StatusSignUp(SQLModel, table=True):
@@ -142,3 +145,7 @@ class StatusDelivery(SQLModel, table=True):
     gave_up_at: datetime | None = Field(default=None, sa_column=utc_column())
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Being sent until then (by the database's clock): a second run of the notice's job (its
+    # lease lapsed, another replica) skips it, so no subscriber is sent a notice twice; past
+    # it, the run that claimed it died mid-send and another sends it.
+    sending_until: datetime | None = Field(default=None, sa_column=utc_column())

@@ -43,6 +43,7 @@ FIELD_OF_REFUSAL = {
     "too_long": "end",
     "public_empty": "public",
     "public_long": "public",
+    "public_line_break": "public",
 }
 
 

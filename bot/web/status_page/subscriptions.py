@@ -121,8 +121,8 @@ async def subscribe_form(request: web.Request) -> web.Response:
             components=chosen,
             client=client_address(request, web_.settings.subscriptions.trusted_proxies),
         )
-    except flow.TooManySignUps:
-        return _answer(request, 429, page="form", problem="too_many", typed="", **kept)
+    except flow.TooManySignUps as refused:
+        return _answer(request, 429, page="form", problem=refused.why, typed="", **kept)
     return _answer(request, page="sent", kind=kind, secret=done.secret)
 
 
