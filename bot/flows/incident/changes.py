@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.flows.channel import Lead, Writes, announce_failure, as_sent, lead_in
 from bot.flows.incident import triggers
-from bot.flows.incident.declare import start_policy
+from bot.flows.incident.declare import require_may_page, start_policy
 from bot.flows.incident.reminders import schedule_update_reminder
 from bot.flows.incident.resolve import resolve_incident
 from bot.record import incidents, roles
@@ -78,6 +78,7 @@ async def change_severity(
     services: Services, *, channel_id: str, by: str, severity: str
 ) -> Incident:
     """Raise or lower the severity; into a severity with a policy, the policy starts."""
+    await require_may_page(services, by, severity=severity, kind=None)
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.locked_in_channel(session, channel_id)
