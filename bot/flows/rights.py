@@ -15,11 +15,17 @@ import logging
 
 from bot.basics.errors import BotError
 from bot.flows.people import kind_of
+from bot.record import incidents
 from bot.record.rights import Act, Kind, may
+from bot.record.status_page.publications import on_status_page
 from bot.services import Services
+from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("en", "fr")  # templates/messages/rights/<language>.j2
+# Who acts for the operator in the web view and its API (``Viewer.author``): sign-in off
+# ("local", whoever runs warroom) and the API's token ("api"). No Slack id looks like them.
+OPERATOR = frozenset({"local", "api"})
 
 
 class NotTheirs(BotError):
@@ -31,11 +37,22 @@ class NotTheirs(BotError):
 async def require(services: Services, user: str, act: Act, *, recent: bool = False) -> Kind:
     """Who ``user`` is, once they may do ``act``; NotTheirs otherwise. ``recent``: an answer
     from Slack up to a minute old will do (only reading: who is on call)."""
-    kind = await kind_of(services, user, recent=recent)
+    kind = Kind.OPERATOR if user in OPERATOR else await kind_of(services, user, recent=recent)
     if not may(kind, act):
         log.info("%s refused to %s (%s)", user, act.value, kind.value)
         raise NotTheirs(act=act.value, kind=kind.value, language=_language(services))
     return kind
+
+
+async def require_if_public(services: Services, user: str, channel_id: str) -> None:
+    """NotTheirs when the channel's incident is on the status pages and ``user`` may not
+    publish: its status, severity and times are shown to customers there, and changing one is
+    publishing it."""
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        shown = await on_status_page(session, incident)
+    if shown:
+        await require(services, user, Act.PUBLISH)
 
 
 def _language(services: Services) -> str:
