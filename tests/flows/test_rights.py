@@ -455,3 +455,20 @@ async def _buttons_and_forms(
     said = said_to(slack, GUEST, heard)
     assert await watched(warroom, statuspage) == before, said
     assert said.lower().count(REFUSED) == 2, said
+
+
+async def test_a_french_team_tells_its_guest_in_french(
+    slack: SlackEmulator, sqlite_url: str, statuspage: FakeStatuspage
+) -> None:
+    """The refusal is in the team's language (``WARROOM_LANGUAGE=fr``), naming who may."""
+    slack.add_user(GUEST, "gus").is_ultra_restricted = True
+    async with running_warroom(
+        slack, sqlite_url, Clock(T0), **statuspage_settings(statuspage)
+    ) as warroom:
+        channel = await open_incident(warroom, "Paiements lents")
+        before = await watched(warroom, statuspage)
+        await slack.send_command("public paiements", user=GUEST, channel=channel.id)
+        await settle(warroom)
+        said = said_to(slack, GUEST, 0)
+        assert "Rien n'a été publié" in said and "Les membres de l'espace de travail" in said
+        assert await watched(warroom, statuspage) == before
