@@ -77,7 +77,7 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
             return renderer.render_plain(
                 "maintenance/cli.j2", cancelled=window, silenced=silenced, zone=zone
             )
-        windows = await list_windows(services, past=args.all)
+        windows = await list_windows(services, by=None, past=args.all)
         return renderer.render_plain("maintenance/cli.j2", windows=windows, zone=zone)
 
     try:

@@ -17,6 +17,8 @@ imports a domain, ``handlers`` excepted (the job table names every domain's hand
 - ``installation``: the app uninstalled or installed again: sending stops and resumes.
 - ``home``: what a person's App Home shows.
 - ``people``: what flows ask Slack about a person.
+- ``rights``: who may act, asked by each flow that publishes, pages, silences, spends or
+  changes on call (the one table: ``bot.record.rights``).
 - ``named_channels``: the channels the operator's files name, and whether warroom can post.
 - ``publication``: asking the job runner to write and post the draft again.
 

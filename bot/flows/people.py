@@ -22,6 +22,7 @@ from bot.clients.slack.ratelimit import waiting_at_most
 from bot.clients.slack.web_api import Named
 from bot.record.oncall.zones import known_zone
 from bot.record.people import known_names, remember_names, remember_zone
+from bot.record.rights import GUESTS, Kind
 from bot.services import Services
 from bot.store.db import session_scope
 
@@ -50,24 +51,35 @@ RECENT_SECONDS = 60.0
 async def is_guest(
     services: Services, user: str, *, retried: bool = False, recent: bool = False
 ) -> bool:
-    """Whether the person is a guest of the workspace (``users.info`` ``is_restricted`` or
-    ``is_ultra_restricted``, as at sign-in to the web view: ``SlackClient.member_facts``),
-    asked afresh; taken for one when Slack will not say: a guest sees less and is put on call
-    and invited nowhere, never more. ``retried``: a job that runs again on a failure asks,
-    and a failure that may pass (Slack down or rate-limited, the app's token revoked) is raised, so
-    that someone is not said to be a guest because Slack did not answer once. ``recent``: an
-    answer up to ``RECENT_SECONDS`` old will do (a person the schedule names, who acts in
-    nothing: a change of their role counts within a minute, as if the check had run then)."""
+    """Whether the person is a guest of the workspace (``kind_of``, either kind of guest)."""
+    return await kind_of(services, user, retried=retried, recent=recent) in GUESTS
+
+
+async def kind_of(
+    services: Services, user: str, *, retried: bool = False, recent: bool = False
+) -> Kind:
+    """Who the person is to the workspace: a member, or a guest (``users.info``
+    ``is_restricted``: multi-channel, ``is_ultra_restricted``: single-channel, as at sign-in to
+    the web view: ``SlackClient.member_facts``), asked afresh; taken for a guest when Slack
+    will not say: a guest sees less and is put on call and invited nowhere, never more.
+    ``retried``: a job that runs again on a failure asks, and a failure that may pass (Slack
+    down or rate-limited, the app's token revoked) is raised, so that someone is not said to
+    be a guest because Slack did not answer once. ``recent``: an answer up to
+    ``RECENT_SECONDS`` old will do (a person the schedule names, who acts in nothing: a
+    change of their role counts within a minute, as if the check had run then)."""
     within = RECENT_SECONDS if recent else 0.0
     try:
-        return (await services.slack.member_facts(user, within=within)).guest
+        facts = await services.slack.member_facts(user, within=within)
     except SlackTurnLater:
         raise  # a job's call whose turn is later: the job runs again then, Slack is asked
     except SlackFailure as error:
         if retried and isinstance(error, SlackUnavailable | SlackRateLimited | SlackTokenRevoked):
             raise
         log.info("users.info for %s failed: %s; taken for a guest", user, error.code)
-        return True
+        return Kind.MULTI_CHANNEL_GUEST
+    if not facts.guest:
+        return Kind.MEMBER
+    return Kind.SINGLE_CHANNEL_GUEST if facts.single_channel else Kind.MULTI_CHANNEL_GUEST
 
 
 async def guests_among(

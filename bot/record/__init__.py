@@ -21,6 +21,7 @@ modules here are what the domain folders share.
 - ``milestones``: milestone times set or corrected after the fact (and ``METRICS``).
 - ``moments``: times people type in Slack and zones they name.
 - ``people``: people's names and zones, fetched from Slack once.
+- ``rights``: who may act: the one table of acts and the kinds of people who may do each.
 - ``involvement``: who is in which incident (the App Home's "your incidents").
 - ``insights``: what recent incidents say, counted for the web view.
 - ``gauges``: what ``GET /metrics`` reads from the database at scrape time.

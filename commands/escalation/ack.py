@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows.escalation.escalate import acknowledge
-from bot.flows.escalation.rights import refuse_guest
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 from commands.buttons import apply_kept_press
 
 
 async def ack_command(request: CommandRequest, services: Services) -> None:
-    await refuse_guest(services, request.user_id, action="acknowledge")
     await acknowledge(services, channel_id=request.channel_id, user_id=request.user_id)
 
 
@@ -25,7 +23,6 @@ async def apply_acknowledge_press(services: Services, payload: dict[str, Any]) -
 
 
 async def _acknowledge(services: Services, channel_id: str, user_id: str, escalation: int) -> None:
-    await refuse_guest(services, user_id, action="acknowledge")
     await acknowledge(services, channel_id=channel_id, user_id=user_id, escalation_id=escalation)
 
 

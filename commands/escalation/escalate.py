@@ -6,7 +6,6 @@ from __future__ import annotations
 from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
 from bot.flows.escalation.escalate import escalate
-from bot.flows.escalation.rights import refuse_guest
 from bot.services import Services
 from commands.arguments import escalation_target, first_word
 from commands.base import CommandRequest, Subcommand
@@ -25,7 +24,6 @@ def validate(args: str) -> None:
 
 async def escalate_now(request: CommandRequest, services: Services) -> None:
     target, reason = first_word(request.args)
-    await refuse_guest(services, request.user_id, action="escalate")
     await escalate(
         services,
         channel_id=request.channel_id,

@@ -98,7 +98,7 @@ _NO_FORM = "Slack could not open the form in time: run `/incident public` again.
 
 async def open_public_form(request: CommandRequest, services: Services) -> None:
     """Open the form, filled with what the incident shows now."""
-    form = await public_form(services, channel_id=request.channel_id)
+    form = await public_form(services, channel_id=request.channel_id, by=request.user_id)
     metadata = {"channel_id": request.channel_id, "response_url": request.response_url}
     view = services.renderer.render_json(
         "views/public_modal.json.j2",

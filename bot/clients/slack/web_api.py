@@ -133,6 +133,8 @@ class MemberFacts:
 
     guest: bool
     timezone: str | None
+    # A single-channel guest (``is_ultra_restricted``), else a multi-channel one when ``guest``.
+    single_channel: bool = False
 
 
 @dataclass(frozen=True)
@@ -550,6 +552,7 @@ class SlackWorkspace:
         return MemberFacts(
             guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
             timezone=zone if isinstance(zone, str) and zone else None,
+            single_channel=bool(user.get("is_ultra_restricted")),
         )
 
     async def _ask_user(self, user_id: str) -> None:

@@ -20,8 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.render import Renderer
 from bot.flows.alerting.maintenance_rights import Reach, check_may_change, reach
 from bot.flows.channel import deliver_now
+from bot.flows.rights import require
 from bot.record.alerting import maintenance
 from bot.record.alerting.maintenance import WindowRefused
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
@@ -134,10 +136,12 @@ async def announce_window_end(services: Services, job: Job) -> datetime | None:
 
 
 async def list_windows(
-    services: Services, *, past: bool = False
+    services: Services, *, by: str | None, past: bool = False
 ) -> list[tuple[MaintenanceWindow, int]]:
     """The windows under way or to come (with ``past``, every one), each with how many alerts
-    it silenced."""
+    it silenced; for ``by`` once they may see them (None: the operator, who is not asked)."""
+    if by is not None:
+        await require(services, by, Act.MAINTENANCE)
     async with session_scope(services.engine) as session:
         found = await maintenance.windows(session, now=services.clock(), past=past)
         counts = await maintenance.silenced_counts(session)

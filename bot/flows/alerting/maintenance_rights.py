@@ -10,8 +10,9 @@ too); each route reaches the policy its incident starts (the route's, its type's
 severities'). Those who may: the owners of every policy reached (its ``owners:`` and the
 ``owners:`` of each schedule it pages), and whoever ``WARROOM_MAINTENANCE_ALLOWED`` names.
 A window that reaches no policy pages nobody now, and a later file could make it: only those
-named may make it. A guest of the workspace may do nothing of windows (Slack is asked afresh
-each time, as for ``/oncall``). The command line is the operator's and is not asked.
+named may make it. A guest of the workspace may do nothing of windows (``Act.MAINTENANCE`` in
+the one table, ``bot.record.rights``: Slack is asked afresh each time). The command line is
+the operator's and is not asked.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.clients.slack.errors import SlackFailure
-from bot.flows.people import is_guest
+from bot.flows.rights import require
 from bot.record.alerting.heartbeats import LABEL as HEARTBEAT
 from bot.record.alerting.heartbeats import SOURCE
 from bot.record.alerting.maintenance import WindowRefused
 from bot.record.alerting.routes import Route, Routes
 from bot.record.escalation.policies import Policy
 from bot.record.oncall.schedules import Schedule
+from bot.record.rights import Act
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -129,17 +131,10 @@ def _policy_names(services: Services, route: Route) -> list[str]:
     return list(dict.fromkeys(by_severity.values()))
 
 
-async def refuse_guest(services: Services, user: str) -> None:
-    """WindowRefused when ``user`` is a guest of the workspace (Slack asked afresh; taken for
-    one when it will not say)."""
-    if await is_guest(services, user):
-        raise WindowRefused(why="guest")
-
-
 async def check_may_change(services: Services, user: str, labels: Mapping[str, str]) -> Reach:
     """What a window with ``labels`` reaches, once ``user`` may make or cancel it;
-    WindowRefused, naming who may, otherwise (a guest: nothing of windows)."""
-    await refuse_guest(services, user)
+    WindowRefused, naming who may, otherwise (a guest: NotTheirs, nothing of windows)."""
+    await require(services, user, Act.MAINTENANCE)
     found = reach(services, labels)
     allowed = services.settings.maintenance
     if found.owns_all(user) or user in allowed.people or await _in_group(services, user):

@@ -5,7 +5,6 @@ acknowledgements.
   acknowledge; time out.
 - ``answers``: answers from a phone (a push's button, an email's link, an SMS reply, a
   keypress): acknowledge, or escalate to the next level.
-- ``rights``: who may acknowledge and escalate from Slack (no guest of the workspace).
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and the domains before it (``oncall``, ``paging``, ``status_page``);

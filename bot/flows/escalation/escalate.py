@@ -27,11 +27,13 @@ from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
 from bot.flows.paging.pages import start_pages, stop_pages
 from bot.flows.postmortem.posting import choose_template
+from bot.flows.rights import require
 from bot.record import incidents
 from bot.record.escalation import escalations
 from bot.record.escalation.escalations import OnCall, Why, WhyTimeout
 from bot.record.escalation.policies import Policy, Target
 from bot.record.paging import pages as person_pages
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
@@ -85,6 +87,8 @@ async def escalate(
     """``/incident escalate``: bring the target into the channel's incident now. ``why`` is
     a policy escalation's cause as data, when no person asked (a workflow), or where the
     person asked from (their phone)."""
+    if why is None:  # a person in Slack: their phone's answer is the number's owner's
+        await require(services, requested_by, Act.ESCALATE)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
     if not incident.is_open:
@@ -711,6 +715,8 @@ async def acknowledge(
     """Acknowledge escalations: every policy timer stops, every ringing page is acknowledged,
     and every person's notifications still to come are cancelled. ``via``: how, when not in
     Slack (``sms``, ``voice``, ``ntfy``, ``email``)."""
+    if via is None:  # from Slack: a phone's or a link's answer is its owner's
+        await require(services, user_id, Act.ACKNOWLEDGE)
     now = services.clock()
     async with session_scope(services.engine) as session:
         incident = await incidents.lock(

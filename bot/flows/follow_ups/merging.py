@@ -15,14 +15,15 @@ from bot.basics.errors import GoneFromRecord
 from bot.flows.channel import Writes
 from bot.flows.follow_ups.model import earlier_same
 from bot.flows.follow_ups.owners import schedule_reminders
-from bot.flows.people import is_guest
 from bot.flows.publication import schedule_publication
+from bot.flows.rights import require
 from bot.record import follow_ups, incidents
 from bot.record.follow_up_merges import (
     Merged,
     MergeRefused,
     merge,
 )
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident
@@ -63,8 +64,7 @@ async def merge_follow_ups(
 ) -> Merged:
     """Merge two follow-ups of the incident into the older, if ``by`` may; the channel told
     (kept in the same transaction), the kept task's reminders set, the draft refreshed."""
-    if await is_guest(services, by):
-        raise MergeRefused(why="guest")
+    await require(services, by, Act.MERGE_FOLLOW_UPS)
     now = services.clock()
     async with session_scope(services.engine) as session:
         found = await session.get(Incident, incident_id)

@@ -13,9 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.flows.channel import Lead, Writes, announce_failure, as_sent, lead_in
 from bot.flows.incident import triggers
-from bot.flows.incident.declare import start_policy
+from bot.flows.incident.declare import require_may_page, start_policy
 from bot.flows.incident.reminders import schedule_update_reminder
 from bot.flows.incident.resolve import resolve_incident
+from bot.flows.rights import require_if_public
 from bot.record import incidents, roles
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import ROLE_ASSIGNED, SEVERITY_CHANGED
@@ -78,6 +79,8 @@ async def change_severity(
     services: Services, *, channel_id: str, by: str, severity: str
 ) -> Incident:
     """Raise or lower the severity; into a severity with a policy, the policy starts."""
+    await require_may_page(services, by, severity=severity, kind=None)
+    await require_if_public(services, by, channel_id)
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.locked_in_channel(session, channel_id)
@@ -104,6 +107,7 @@ async def change_status(
     """Move the incident's status, forwards or back; ``resolved`` resolves it."""
     if status == Status.RESOLVED:
         return await resolve_incident(services, channel_id=channel_id, resolved_by=by, summary="")
+    await require_if_public(services, by, channel_id)
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.locked_in_channel(session, channel_id)

@@ -17,12 +17,14 @@ from bot.flows.escalation.escalate import schedule_level, start_level_one
 from bot.flows.incident import triggers
 from bot.flows.incident.reminders import schedule_role_reminder, schedule_update_reminder
 from bot.flows.replies import run_and_reply
+from bot.flows.rights import require
 from bot.record import fields, incidents, timeline
 from bot.record.agents.related import Related, related_to_incident
 from bot.record.escalation.escalations import Why, WhySeverity, WhyType
 from bot.record.escalation.policies import Policy
 from bot.record.incident_types import FieldValue, IncidentType
 from bot.record.messages import SaidMessage
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineKind
@@ -68,6 +70,12 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
     """
     types = services.settings.incidents.types
     kind = types.get(declaration.incident_type)
+    severity = (
+        declaration.severity
+        or (kind.severity if kind else None)
+        or services.settings.incidents.default_severity
+    )
+    await require_may_page(services, declaration.declared_by, severity=severity, kind=kind)
     private = (
         declaration.private
         or bool(kind and kind.private)
@@ -83,9 +91,7 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             team_id=declaration.team_id,
             title=declaration.title,
             declared_by=declaration.declared_by,
-            severity=declaration.severity
-            or (kind.severity if kind else None)
-            or services.settings.incidents.default_severity,
+            severity=severity,
             description=declaration.description,
             timezone=services.settings.incidents.timezone,
             declared_at=now,
@@ -121,6 +127,19 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
         tell=tell,
     )
     return incident
+
+
+async def require_may_page(
+    services: Services, by: str, *, severity: str | None, kind: IncidentType | None
+) -> None:
+    """NotTheirs when what ``by`` sets (a severity, a type) starts a policy and they may not
+    page: declaring, or changing either, is then paging."""
+    policies = services.settings.escalation.policies
+    pages = bool(kind and policies.get(kind.policy or "")) or (
+        severity is not None and policies.for_severity(severity) is not None
+    )
+    if pages:
+        await require(services, by, Act.DECLARE_PAGING)
 
 
 def apply_type_style(incident: Incident, kind: IncidentType | None) -> None:

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.channel import Writes, lead_in
 from bot.flows.incident import triggers
-from bot.flows.incident.declare import by_type, start_policy
+from bot.flows.incident.declare import by_type, require_may_page, start_policy
 from bot.flows.incident.reminders import schedule_role_reminder
 from bot.record import fields, incidents
 from bot.record.fields import NoFieldChange
@@ -40,6 +40,7 @@ async def change_type(
 ) -> TypeChanged:
     """Give the channel's incident another type (None: none) and what it sets up."""
     kind = services.settings.incidents.types.get(type_name)
+    await require_may_page(services, by, severity=None, kind=kind)
     lead = await lead_in(services, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.locked_in_channel(session, channel_id)

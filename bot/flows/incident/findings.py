@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows.channel import refresh_channel_header, say
+from bot.flows.rights import require_if_public
 from bot.record import findings, incidents
 from bot.record.milestones import set_milestone
 from bot.record.moments import parse_moment, resolve_zone
@@ -46,6 +47,7 @@ async def fix_milestone(
     services: Services, *, channel_id: str, by: str, milestone: Milestone, when: str
 ) -> Incident:
     """Set a milestone from what a person typed (``10:30``, ``yesterday 14:05 PST``)."""
+    await require_if_public(services, by, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         value = parse_moment(when, zone=incident.timezone, now=services.clock())
@@ -57,6 +59,7 @@ async def fix_milestone(
 
 async def change_timezone(services: Services, *, channel_id: str, by: str, zone: str) -> Incident:
     """Show the incident's times in another zone from now on."""
+    await require_if_public(services, by, channel_id)  # /status shows them in its zone
     name = resolve_zone(zone)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)

@@ -8,6 +8,7 @@ from bot.flows.incident import triggers
 from bot.flows.incident.wrap_up import offer_wrap_up
 from bot.flows.postmortem.lessons import schedule_lessons
 from bot.flows.postmortem.posting import schedule_draft
+from bot.flows.rights import require_if_public
 from bot.record import incidents
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import RESOLVED
@@ -24,6 +25,7 @@ async def resolve_incident(
     The resolution, the draft's job and the messages commit together: a crash between two
     commits would leave a resolved incident whose draft is never written.
     """
+    await require_if_public(services, resolved_by, channel_id)
     lead = await lead_in(services, channel_id)
     now = services.clock()
     async with session_scope(services.engine) as session:

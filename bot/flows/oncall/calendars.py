@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.basics.slack_patterns import USER_ID
 from bot.clients.slack.errors import SlackFailure
+from bot.flows.rights import require
 from bot.record.oncall.calendar import (
     FEED_AHEAD,
     FEED_PAST,
@@ -31,6 +32,7 @@ from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule
 from bot.record.people import known_names
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope
 
@@ -69,6 +71,7 @@ async def calendar_link(
 ) -> CalendarLink:
     """Give ``user`` a link to their own feed, or to ``schedule``'s; ``rotate`` ends every
     earlier link they hold for that feed."""
+    await require(services, user, Act.ONCALL_SEE)
     feed = schedule_feed(schedule.name) if schedule else person_feed(user)
     async with session_scope(services.engine) as session:
         issued = await issue_token(

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.errors import BotError, UsageError
+from bot.basics.errors import UsageError
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.people import is_guest
 from bot.record.moments import MomentRefused, parse_moment
@@ -29,22 +29,6 @@ class OncallRefused(UsageError):
         context.setdefault("schedule", None)
         context.setdefault("field", None)
         super().__init__(**{**context, "problem": problem})
-
-
-class GuestRefused(BotError):
-    """A guest of the workspace asked for on call: who is on call is the workspace's, as in
-    the web view, which shows guests no schedule."""
-
-    template = "messages/oncall/guest_refused.j2"
-
-
-async def refuse_guests(services: Services, user: str, *, reading: bool = False) -> None:
-    """GuestRefused when ``user`` is a guest of the workspace (or Slack will not say).
-    ``reading``: only who is on call, which they could read a minute before: an answer up to
-    ``RECENT_SECONDS`` old will do (someone asking again and again spends no users.info call
-    each time); anything that changes on call asks afresh."""
-    if await is_guest(services, user, recent=reading):
-        raise GuestRefused()
 
 
 def schedule_named(services: Services, name: str) -> Schedule:

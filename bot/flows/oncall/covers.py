@@ -18,9 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.flows.channel import deliver_now
 from bot.flows.oncall.common import OncallRefused, say_answered
 from bot.flows.people import zone_of
+from bot.flows.rights import require
 from bot.record.oncall import covers
 from bot.record.oncall.overrides import OverrideRefused, add_override, check_override
 from bot.record.oncall.schedules import Schedule
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
@@ -81,6 +83,7 @@ async def answer_cover(
 ) -> None:
     """Take owner ``by``'s answer to a cover request (the message ``message_ts`` in
     ``channel``)."""
+    await require(services, by, Act.COVER_ACCEPT)
     async with session_scope(services.engine) as session:
         asked = await session.get(OncallCoverRequest, request_id)
     if asked is None:

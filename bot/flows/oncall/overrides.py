@@ -21,11 +21,13 @@ from bot.flows.oncall.common import (
 )
 from bot.flows.oncall.covers import ask_owners
 from bot.flows.people import saw, zone_of
+from bot.flows.rights import require
 from bot.record.oncall import swaps
 from bot.record.oncall.engine import Override, Shift
 from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
 from bot.record.oncall.rights import may_cancel, may_put_on_call, needs_owners_accept
 from bot.record.oncall.schedules import Schedule
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import OncallOverride, OncallSwap
@@ -57,6 +59,7 @@ async def put_on_call(
     if user is not None and needs_owners_accept(schedule, by=by, user=user):
         if layer is not None:
             raise OncallRefused("outside_layer", schedule=schedule.name, field="layer")
+        await require(services, by, Act.ONCALL_CHANGE)
         await require_person(services, schedule, user, "person")
         asked_start, end = _read_window(schedule, window, services.clock())
         return await ask_owners(services, schedule, user=user, start=asked_start, end=end)
@@ -105,6 +108,7 @@ async def check_put_on_call(
     ``user`` is someone of the workspace, no guest (Slack is asked). Someone outside the
     schedule putting themselves on call is refused here: that waits for an owner's Accept
     (``put_on_call`` asks)."""
+    await require(services, by, Act.ONCALL_CHANGE)
     if not may_put_on_call(schedule, by=by, user=user):
         problem = "nobody_not_a_member" if user is None else "not_a_member"
         raise OncallRefused(problem, schedule=schedule.name, field="person", user=user)
@@ -223,6 +227,8 @@ async def cancel_kept(
     call; return it and the other half of its swap, if it has one. From Slack and the web
     alike; ``zone`` is the one a refusal shows times in; ``operator``: whoever runs warroom
     (the web view with sign-in off), whom the rule of who may cancel does not bind."""
+    if not operator:
+        await require(services, by, Act.ONCALL_CHANGE)
     async with session_scope(services.engine) as session:
         found = await session.get(OncallOverride, override_id)
     if found is None or (schedule is not None and found.schedule != schedule):

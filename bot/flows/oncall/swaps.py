@@ -26,6 +26,7 @@ from bot.flows.oncall.common import (
     schedule_named,
 )
 from bot.flows.people import zone_of
+from bot.flows.rights import require
 from bot.record.oncall import swaps
 from bot.record.oncall.engine import (
     Override,
@@ -38,6 +39,7 @@ from bot.record.oncall.engine import (
 from bot.record.oncall.overrides import add_override
 from bot.record.oncall.rights import may_swap
 from bot.record.oncall.schedules import Schedule
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
@@ -48,6 +50,7 @@ async def ask_for_swap(
     services: Services, *, by: str, of: str, schedule_name: str, when: str
 ) -> str:
     """Ask ``of`` by DM to take ``by``'s shift on ``when`` (and give theirs in return)."""
+    await require(services, by, Act.ONCALL_CHANGE)
     schedule = schedule_named(services, schedule_name)
     if schedule.overlap == "all":
         raise OncallRefused("swap_overlap", schedule=schedule.name)
@@ -126,6 +129,7 @@ async def answer_swap(
     services: Services, swap_id: int, *, by: str, accept: bool, channel: str, message_ts: str
 ) -> None:
     """Take ``by``'s answer to a swap request (the message ``message_ts`` in ``channel``)."""
+    await require(services, by, Act.ONCALL_CHANGE)
     async with session_scope(services.engine) as session:
         asked = await session.get(OncallSwap, swap_id)
     if asked is None:

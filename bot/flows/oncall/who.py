@@ -8,9 +8,11 @@ from datetime import datetime
 
 from bot.flows.oncall.common import OncallRefused, overrides_around, schedule_named
 from bot.flows.people import guests_listed, zone_of
+from bot.flows.rights import require
 from bot.record.oncall.engine import HORIZON, Override, Shift, next_shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.schedules import Schedule
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope
 
@@ -30,6 +32,7 @@ async def who_is_on_call(
 ) -> str:
     """Say who is on call now and next, with each shift's end, in the asker's zone.
     ``named_as_subcommand``: the name came where a subcommand goes (``/oncall foo``)."""
+    await require(services, asker, Act.ONCALL_SEE, recent=True)
     schedules = _asked_about(services, schedule_name, named_as_subcommand)
     zone = await zone_of(services, asker)
     now = services.clock()

@@ -27,6 +27,7 @@ from bot.flows.paging.phones import (
     vonage_account,
 )
 from bot.flows.people import zone_of
+from bot.flows.rights import require
 from bot.record.paging import own
 from bot.record.paging.contacts import (
     CONTACT_KINDS,
@@ -38,6 +39,7 @@ from bot.record.paging.contacts import (
     method_problem,
 )
 from bot.record.paging.numbers import canonical, number_problem
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope
 
@@ -56,6 +58,7 @@ async def add_contact(
     own, random (``address`` None); a topic chosen by the person is refused. An SMS or a
     call goes through ``provider`` (``vonage``; None: Twilio), its code too, when the
     operator set that provider up."""
+    await require(services, user, Act.CONTACTS)
     kind = kind.lower()
     paging = services.settings.paging
     provider = provider.lower() if provider else None
@@ -147,6 +150,7 @@ async def _asker(services: Services, user: str) -> tuple[str, str]:
 async def verify_contact(services: Services, *, user: str, name: str, code: str) -> str:
     """Verify the person's method with the code it received: void after ``MAX_TRIES`` wrong
     tries; refused when the file or another person has come to hold the address since."""
+    await require(services, user, Act.CONTACTS)
     contacts = services.settings.paging.contacts
     async with session_scope(services.engine) as session:
         row = await own.method_named(session, user, name.lower())
@@ -167,6 +171,8 @@ async def verify_contact(services: Services, *, user: str, name: str, code: str)
 
 
 async def remove_contact(services: Services, *, user: str, name: str) -> str:
+    """Take one of the person's own methods away."""
+    await require(services, user, Act.CONTACTS)
     async with session_scope(services.engine) as session:
         row = await own.method_named(session, user, name.lower())
         if row is None:
@@ -178,6 +184,7 @@ async def remove_contact(services: Services, *, user: str, name: str) -> str:
 
 async def list_contacts(services: Services, *, user: str) -> str:
     """The person's methods (the file's and their own) and the rules that page them."""
+    await require(services, user, Act.CONTACTS)
     contacts = services.settings.paging.contacts
     async with session_scope(services.engine) as session:
         rows = await own.methods_of(session, user)
@@ -204,6 +211,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
 async def drill_choice(services: Services, *, user: str, on: bool | None) -> str:
     """``/oncall contact drill [on|off]``: whether paging drills may reach the person's
     methods, as they say (above the contacts file's ``drill:``); alone, what holds now."""
+    await require(services, user, Act.CONTACTS)
     contacts = services.settings.paging.contacts
     async with session_scope(services.engine) as session:
         if on is not None:
@@ -224,6 +232,7 @@ async def drill_choice(services: Services, *, user: str, on: bool | None) -> str
 async def set_rules(services: Services, *, user: str, text: str) -> str:
     """``0s slack push, 2m sms, 5m call``: the person's own rules, each naming slack or one
     of their contacts (a verified one, or the file's)."""
+    await require(services, user, Act.CONTACTS)
     async with session_scope(services.engine) as session:
         person, rules = await own.effective(session, services.settings.paging.contacts, user)
         if not text.strip():

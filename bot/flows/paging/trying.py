@@ -19,8 +19,10 @@ from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging.own_contacts import TEMPLATE, deliver
 from bot.flows.people import zone_of
+from bot.flows.rights import require
 from bot.record.paging import own
 from bot.record.paging.contacts import SLACK, Method, masked
+from bot.record.rights import Act
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
@@ -43,6 +45,7 @@ async def test_page(services: Services, *, user: str, name: str | None = None) -
     """Send a test through each of ``user``'s verified methods and Slack (or the one
     ``name``d); the reply saying what went out and what failed, or why nothing was sent (at
     most one test every ``WARROOM_TEST_PAGE_EVERY``)."""
+    await require(services, user, Act.TEST_PAGE)
     wanted = name.lower() if name else None
     async with session_scope(services.engine) as session:
         answer, chosen, row = await _reserve(services, session, user, wanted)

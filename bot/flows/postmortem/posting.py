@@ -24,6 +24,7 @@ from bot.flows.channel import deliver_now
 from bot.flows.follow_ups.filing import file_all
 from bot.flows.postmortem.links import find_links
 from bot.flows.publication import schedule_publication
+from bot.flows.rights import require
 from bot.record import incidents
 from bot.record.message_links import keep_links, remember_base
 from bot.record.people import remember_names
@@ -37,6 +38,7 @@ from bot.record.postmortem.writing import (
     template_directory,
     write_in_thread,
 )
+from bot.record.rights import Act
 from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs, outbox
@@ -285,7 +287,10 @@ async def _to_canvas(services: Services, incident: Incident, written: WrittenDra
 async def request_postmortem(
     services: Services, *, channel_id: str, by: str, style: str | None, language: str | None
 ) -> Incident:
-    """``/incident postmortem``: keep the style and language asked for, write the draft again."""
+    """``/incident postmortem``: keep the style and language asked for, write the draft again
+    (the team's model asked again, when there is one: that spends)."""
+    if services.settings.ai.enabled:
+        await require(services, by, Act.MODEL)
     async with session_scope(services.engine) as session:
         incident = await incidents.locked_in_channel(session, channel_id)
         chosen_language, chosen_style = choose_template(services, incident)

@@ -21,8 +21,10 @@ from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
 from bot.flows.channel import Writes, say_safely
 from bot.flows.incident.changes import UpdatePosted, keep_update
 from bot.flows.postmortem.posting import choose_template
+from bot.flows.rights import require
 from bot.flows.scheduler import Wait
 from bot.record import incidents
+from bot.record.rights import Act
 from bot.record.status_page import publications as public
 from bot.services import Services
 from bot.store import jobs
@@ -139,6 +141,7 @@ async def make_public(
     """``/incident public`` (or its form): show the incident on the status pages with these
     components (Slack text) and, from the form, its public titles by language (plain text),
     in one transaction."""
+    await require(services, by, Act.PUBLISH)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         record, writes = await mark_public(
@@ -184,6 +187,7 @@ async def set_public_title(
 ) -> None:
     """``/incident public --title [--lang xx] <title>``: the name customers read in that
     language (the incident's public language when none is given)."""
+    await require(services, by, Act.PUBLISH)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         current = await public.public_record(session, incident.id or 0)
@@ -224,8 +228,10 @@ class PublicForm:
     languages: list[str]
 
 
-async def public_form(services: Services, *, channel_id: str) -> PublicForm:
-    """The public form's values for the channel's incident (refused in a private one)."""
+async def public_form(services: Services, *, channel_id: str, by: str) -> PublicForm:
+    """The public form's values for the channel's incident (refused in a private one, and to
+    whoever may not publish: saving it would)."""
+    await require(services, by, Act.PUBLISH)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         record = await public.public_record(session, incident.id or 0)
@@ -244,6 +250,7 @@ async def public_form(services: Services, *, channel_id: str) -> PublicForm:
 
 async def withdraw_public(services: Services, *, channel_id: str, by: str) -> tuple[Incident, int]:
     """``/incident public off``: off warroom's status page; how many updates it had shown."""
+    await require(services, by, Act.PUBLISH)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         shown = await public.withdraw(session, incident, at=services.clock())
@@ -274,6 +281,7 @@ async def publish_update(
     """``/incident update --public [--lang xx] <text>``: a new public update, posted in Slack
     as every stakeholder update is, in one transaction; or with ``--lang`` the translation of
     the last one when it has no text in that language yet (not posted again)."""
+    await require(services, by, Act.PUBLISH)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         published = await _publish_or_translate(session, services, incident, by, text, language)

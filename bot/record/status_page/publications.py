@@ -58,6 +58,13 @@ async def public_record(session: AsyncSession, incident_id: int) -> PublicIncide
     return await session.get(PublicIncident, incident_id)
 
 
+async def on_status_page(session: AsyncSession, incident: Incident) -> bool:
+    """Whether the incident is shown on the status pages now: public, not withdrawn, and
+    no private incident (its status, severity and times are then shown to customers)."""
+    record = await public_record(session, incident.id or 0)
+    return record is not None and record.withdrawn_at is None and not incident.is_private
+
+
 async def locked_record(session: AsyncSession, incident_id: int) -> PublicIncident | None:
     """The public record, its row locked until the session ends (PostgreSQL; SQLite's write
     transaction serializes already): publishing and translating read, then change, the

@@ -21,6 +21,7 @@ from bot.flows.alerting.maintenance import (
     refusal_words,
     window_and_silenced,
 )
+from bot.flows.rights import NotTheirs
 from bot.record.alerting.maintenance import WindowRefused, is_active, split_span
 from bot.record.people import known_names
 from bot.store.db import session_scope
@@ -78,8 +79,10 @@ async def add_window_form(request: web.Request) -> web.Response:
             # An empty box: a window for the team only.
             public=fields["public"] if fields["public"].strip() else None,
         )
+    except NotTheirs:  # a guest Slack names now, the session being older
+        return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     except WindowRefused as refusal:
-        return await _refused(request, viewer, refusal, form=fields)
+        return await _refused(request, refusal, form=fields)
     log.info("maintenance window %s added by %s", window.id, viewer.author)
     raise web.HTTPSeeOther(f"/maintenance/{window.id}")
 
@@ -99,8 +102,10 @@ async def cancel_window_form(request: web.Request) -> web.Response:
         await cancel_window(
             web_.services, number, by=viewer.author, operator=viewer.user_id is None
         )
+    except NotTheirs:  # a guest Slack names now, the session being older
+        return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     except WindowRefused as refusal:
-        return await _refused(request, viewer, refusal)
+        return await _refused(request, refusal)
     log.info("maintenance window %s cancelled by %s", number, viewer.author)
     raise web.HTTPSeeOther(f"/maintenance/{number}")
 
@@ -141,7 +146,9 @@ async def _render_list(
 ) -> web.Response:
     web_ = web_context(request)
     viewer, csrf = viewer_and_csrf(request)
-    windows = await list_windows(web_.services, past=True)
+    # Every handler refused a guest before (guest_viewer asks Slack afresh): the list is read
+    # for the viewer as for the operator.
+    windows = await list_windows(web_.services, by=None, past=True)
     now = web_.services.clock()
     return render_page(
         request,
@@ -168,16 +175,13 @@ async def _render_list(
 
 async def _refused(
     request: web.Request,
-    viewer: Viewer,
     refusal: WindowRefused,
     *,
     form: dict[str, str] | None = None,
 ) -> web.Response:
-    """A window refused: a guest's 403; one the viewer has no right to, the page again with
+    """A window refused: one the viewer has no right to, the page again with
     who may (403); anything else typed wrong, the page again with why (400)."""
     why = refusal.context.get("why")
-    if why == "guest":
-        return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     web_ = web_context(request)
     owners = refusal.context.get("owners", {})
     people = [*refusal.context.get("people", ()), *(p for some in owners.values() for p in some)]

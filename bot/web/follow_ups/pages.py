@@ -21,6 +21,7 @@ from bot.basics.errors import BotError
 from bot.basics.slack_patterns import USER_ID
 from bot.flows.follow_ups.merging import merge_follow_ups
 from bot.flows.follow_ups.owners import mark_follow_up_done
+from bot.flows.rights import NotTheirs
 from bot.record.follow_up_merges import MergeRefused, same_pairs
 from bot.record.follow_ups import OpenFollowUp, follow_up_ref
 from bot.record.people import known_names
@@ -153,6 +154,8 @@ async def merge_form(request: web.Request) -> web.Response:
         await merge_follow_ups(
             web_.services, incident_id=incident_id, first=first, second=second, by=viewer.author
         )
+    except NotTheirs:  # a guest Slack names now, the session being older
+        return not_allowed(request, incident)
     except MergeRefused as refused:
         return _refused(request, web_, viewer, refused)
     log.info("%s: follow-ups merged by %s", incident.reference, viewer.author)

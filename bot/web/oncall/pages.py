@@ -35,6 +35,7 @@ from bot.flows.oncall.overrides import (
     layer_named,
 )
 from bot.flows.oncall.who import on_call
+from bot.flows.rights import NotTheirs
 from bot.record.oncall.engine import LATEST, Override, Shift, displaced
 from bot.record.oncall.overrides import (
     OverrideRefused,
@@ -169,6 +170,8 @@ async def add_override_form(request: web.Request) -> web.Response:
         override, _ = await keep_override(
             services, schedule, by=viewer.author, user=user, start=start, end=end, layer=layer
         )
+    except NotTheirs:  # a guest Slack names now, the session being older: no schedule
+        return _no_schedule(request, viewer, csrf)
     except OncallRefused as refusal:
         shown = _Shown(zone=zone, unknown_zone=None, form=fields, refusal=refusal)
         return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
@@ -226,7 +229,12 @@ async def calendar_link_form(request: web.Request) -> web.Response:
         refusal = OncallRefused("calendar_needs_person", schedule=schedule.name)
         shown = _Shown(zone=zone, unknown_zone=None, refusal=refusal)
         return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
-    link = await calendar_link(web_.services, user=viewer.user_id, schedule=schedule, rotate=False)
+    try:
+        link = await calendar_link(
+            web_.services, user=viewer.user_id, schedule=schedule, rotate=False
+        )
+    except NotTheirs:
+        return _no_schedule(request, viewer, csrf)
     log.info("on call %s: calendar link given to %s", schedule.name, viewer.user_id)
     shown = _Shown(zone=zone, unknown_zone=None, calendar=link.url)
     return await _render_schedule(request, web_, viewer, csrf, schedule, shown)
@@ -261,6 +269,8 @@ async def cancel_override_form(request: web.Request) -> web.Response:
             schedule=schedule.name,
             operator=viewer.user_id is None,
         )
+    except NotTheirs:
+        return _no_schedule(request, viewer, csrf)
     except OncallRefused as refusal:
         shown = _Shown(zone=zone, unknown_zone=None, refusal=refusal)
         return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)

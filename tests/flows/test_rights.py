@@ -1,0 +1,474 @@
+"""Who may act (issue 70, item 3): one table (``bot.record.rights``), checked in the flows
+that act (``bot.flows.rights``). Every ``/incident`` and ``/oncall`` subcommand (read from
+their routing tables) and every button and form ``commands.register`` and the shortcuts
+attach (read from what they register) is tried by a guest of the workspace, of each kind
+(``users.info`` ``is_restricted``: multi-channel, ``is_ultra_restricted``: single-channel,
+the emulator answering as Slack documents it: https://docs.slack.dev/reference/objects/user-object),
+through the Slack emulator; nothing is published (the record, /status, Statuspage, the
+subscribers' deliveries), paged, silenced, spent or changed on call. A member then does the
+same: where that changes something, the guest must have been told privately, with who may.
+
+The clock stands on Wednesday 11 March 2026, 10:00 UTC. ``payments`` is Alice's and Bob's
+(weekly from Monday 2 March: Bob now, Alice the week of 16 March), owned by Owen; SEV1 starts
+the ``primary`` policy, which pages Bob, and so does SEV3, the default. Dave is a member in
+no schedule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlmodel import SQLModel, select
+
+from bot.basics.slack_ids import (
+    CoverMessage,
+    DeclareModal,
+    EscalationMessage,
+    FollowUpMessage,
+    PublicModal,
+    Shortcut,
+    SwapMessage,
+)
+from bot.record.escalation.policies import parse_policies
+from bot.record.oncall.schedules import parse_schedules
+from bot.slack import shortcuts
+from bot.store.db import session_scope
+from bot.store.models import (
+    ContactMethod,
+    DrillChoice,
+    Escalation,
+    FollowUpMerge,
+    Incident,
+    MaintenanceWindow,
+    NotificationRules,
+    OncallCalendarToken,
+    OncallCoverRequest,
+    OncallOverride,
+    OncallSwap,
+    Page,
+    PageTest,
+    PersonPage,
+    PublicIncident,
+    PublicUpdate,
+    StatusDelivery,
+    StatusSubscription,
+)
+from commands import register
+from commands.oncall.table import SUBCOMMANDS as ONCALL
+from commands.table import SUBCOMMANDS as INCIDENT
+from emulator import Channel, Message, SlackEmulator
+from emulator.statuspage import FakeStatuspage
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.flows.test_status_page import statuspage_settings
+from tests.helpers.incidents import open_incident, settle
+
+T0 = datetime(2026, 3, 11, 10, tzinfo=UTC)
+OWEN, DAVE, GUEST = "U0OWEN", "U0DAVE", "U0GUEST"
+KINDS = ("is_restricted", "is_ultra_restricted")  # multi-channel, single-channel
+# What a guest is told: that guests may not, and who may (the workspace's members, or the
+# owners among them).
+REFUSED = "guests of the workspace"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way a guest may try a subcommand: its words, where, and the member who then does
+    the same (None: nobody, as for the last). ``refused``: the guest is told even though
+    the member's run changes nothing that is watched (a form opened, a list read)."""
+
+    command: str
+    text: str
+    where: str = "incident"
+    member: str | None = ALICE
+    refused: bool = False
+
+
+# In order: each member's run sets up what the next cases act on (a public incident for
+# --title and update --public, a window to cancel, an override to cancel).
+CASES: tuple[Case, ...] = (
+    Case("/incident", "start sev1 Payments down", where="general"),
+    Case("/incident", "type none"),
+    Case("/incident", "set"),
+    Case("/incident", "status identified"),
+    Case("/incident", "lead @alice"),
+    Case("/incident", "role scribe @alice"),
+    Case("/incident", "sev 1"),
+    Case("/incident", "escalate @carol checking the database"),
+    Case("/incident", "ack", member=CAROL),
+    Case("/incident", "public", refused=True),
+    Case("/incident", "public checkout, payments API"),
+    Case("/incident", "public --title Checkout is slow"),
+    Case("/incident", "public --title --lang fr Paiement lent"),
+    Case("/incident", "update --public Checkout is slow for some customers"),
+    Case("/incident", "update --public --lang fr Le paiement est lent"),
+    Case("/incident", "update Looking into the database"),
+    Case("/incident", "note The replica lags"),
+    Case("/incident", "timeline"),
+    Case("/incident", "impact Checkout slow for EU customers"),
+    Case("/incident", "cause A bad index"),
+    Case("/incident", "action Add an alert on replica lag"),
+    Case("/incident", "time detected 09:50"),
+    Case("/incident", "timezone Europe/Paris"),
+    Case("/incident", "postmortem"),
+    Case("/incident", "help"),
+    Case("/incident", "maintenance", where="general", refused=True),
+    Case("/incident", "maintenance service=checkout now to 18:00", where="general"),
+    Case("/incident", "maintenance cancel 1", where="general"),
+    Case("/oncall", "who", where="general", refused=True),
+    Case("/oncall", "payments", where="general", refused=True),
+    Case("/oncall", "override payments now for 2h", where="general"),
+    Case("/oncall", "cancel 1", where="general"),
+    Case("/oncall", "swap @bob payments 2026-03-17", where="general"),
+    Case("/oncall", "calendar", where="general"),
+    Case("/oncall", "contact", where="general", refused=True),
+    Case("/oncall", "contact drill on", where="general"),
+    Case("/oncall", "rules 0s slack, 5m slack", where="general"),
+    Case("/oncall", "test-page", where="general"),
+    Case("/oncall", "help", where="general"),
+    Case("/incident", "public off"),
+)
+LAST = Case("/incident", "resolve Fixed the index", member=None)
+
+# Each button, form and shortcut registered, walked below or said why not here.
+WALKED = {
+    ("action", EscalationMessage.ACKNOWLEDGE.value),
+    ("action", SwapMessage.ACCEPT.value),
+    ("action", SwapMessage.DECLINE.value),
+    ("action", CoverMessage.ACCEPT.value),
+    ("action", CoverMessage.REJECT.value),
+    ("view", PublicModal.CALLBACK.value),
+    ("view", DeclareModal.CALLBACK.value),
+    ("message_shortcut", Shortcut.DECLARE_FROM_MESSAGE.value),
+}
+# Those that reach none of the flows the table guards: they change the incident's own record
+# (its channel's words, the draft, follow-ups), never what reaches customers, pages, silences,
+# spends or changes on call.
+REACHES_NONE = {
+    "incident_type": "chooses a type in the open declare form: the form is updated, no more",
+    "edit_fields_button": "opens the custom fields' form",
+    "edit_fields": "the incident's custom fields",
+    "resolve_with_fields": "resolving with the fields it asks for: the incident's record",
+    "file_follow_up": "a follow-up filed in the team's tracker",
+    "mark_follow_up_done": "a follow-up marked done",
+    "accept_suggestion": "the draft's words",
+    "edit_suggestion": "the draft's words",
+    "edit_suggestion_submit": "the draft's words",
+    "accept_proposed_note": "the incident's timeline",
+    "prompt_ruled_out_idea": "the draft's questions",
+    "prompt_ruled_out_skip": "the draft's questions",
+    "prompt_rules_out": "the draft's questions",
+    "prompt_worked_at": "the draft's questions",
+    "prompt_worked_now": "the draft's questions",
+    "prompt_worked_skip": "the draft's questions",
+    "prompt_worked_form": "the draft's questions",
+    "answer_lessons": "the day-after question",
+    "skip_lessons": "the day-after question",
+    "lessons_answer": "the day-after question",
+    "open_wrap_up": "the wrap-up form",
+    "skip_wrap_up": "the wrap-up form",
+    "wrap_up": "the wrap-up form: the incident's record",
+    "add_to_timeline": "the incident's timeline",
+    "add_to_timeline_submit": "the incident's timeline",
+}
+# Reaches a guarded flow, walked as a guest in another test.
+ELSEWHERE = {
+    FollowUpMessage.MERGE.value: "merge_follow_ups: tests/flows/test_follow_up_merging.py",
+}
+
+
+class _Registry:
+    """Stands where the Bolt app is, for ``register``: what it attaches, by kind and id."""
+
+    def __init__(self) -> None:
+        self.entries: set[tuple[str, str]] = set()
+
+    def __getattr__(self, kind: str) -> Callable[[Any], Callable[[Any], Any]]:
+        def attach(key: Any) -> Callable[[Any], Any]:
+            self.entries.add((kind, str(key)))
+            return lambda listener: listener
+
+        return attach
+
+
+def registered() -> set[tuple[str, str]]:
+    """Every command, action, view and shortcut warroom's commands and shortcuts attach."""
+    registry = _Registry()
+    register(registry)  # type: ignore[arg-type]
+    shortcuts.register(registry)  # type: ignore[arg-type]
+    return registry.entries
+
+
+def test_every_subcommand_button_and_form_is_walked_or_said_why() -> None:
+    """A new subcommand, button or form fails here until it is walked (or said why not)."""
+    names = {(case.command, case.text.split()[0]) for case in (*CASES, LAST)}
+    routed = {("/incident", s.name) for s in INCIDENT} | {("/oncall", s.name) for s in ONCALL}
+    assert routed - names == set(), "walk each new subcommand as a guest in CASES"
+    unsaid = {
+        (kind, key)
+        for kind, key in registered()
+        if kind != "command"
+        and (kind, key) not in WALKED
+        and key not in ELSEWHERE
+        and key not in REACHES_NONE
+    }
+    assert unsaid == set(), "walk each new button or form as a guest, or say why not"
+    assert {key for kind, key in registered() if kind == "command"} == {"/incident", "/oncall"}
+
+
+# -- the walk --------------------------------------------------------------------------------
+WATCHED: tuple[type[SQLModel], ...] = (
+    PublicIncident,
+    PublicUpdate,
+    StatusDelivery,
+    Escalation,
+    Page,
+    PersonPage,
+    MaintenanceWindow,
+    OncallOverride,
+    OncallSwap,
+    OncallCoverRequest,
+    OncallCalendarToken,
+    ContactMethod,
+    NotificationRules,
+    PageTest,
+    DrillChoice,
+    FollowUpMerge,
+)
+
+
+@pytest.fixture
+async def statuspage() -> AsyncIterator[FakeStatuspage]:
+    async with FakeStatuspage() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
+) -> AsyncIterator[Warroom]:
+    """On SQLite and PostgreSQL: the module's schedule and policy, the status pages with
+    Statuspage and one confirmed subscriber."""
+    for user, name in ((OWEN, "owen"), (DAVE, "dave"), (GUEST, "gus")):
+        slack.add_user(user, name)
+    schedules = {
+        "schedules": {
+            "payments": {
+                "timezone": "Europe/Paris",
+                "owners": [OWEN],
+                "layers": [
+                    {
+                        "name": "weekly",
+                        "start": "2026-03-02 09:00",
+                        "rotation": "weekly",
+                        "members": [ALICE, BOB],
+                    }
+                ],
+            }
+        }
+    }
+    policies = {
+        "policies": {"primary": {"levels": [{"targets": [{"user": BOB}]}]}},
+        "severities": {"SEV1": "primary", "SEV3": "primary"},
+    }
+    settings = {
+        **statuspage_settings(statuspage, WARROOM_LANGUAGE="en"),
+        "oncall__schedules": parse_schedules(schedules, now=T0),
+        "escalation__policies": parse_policies(policies),
+        "maintenance__allowed": (ALICE,),
+    }
+    async with running_warroom(slack, database_url, Clock(T0), **settings) as running:
+        async with session_scope(running.engine) as session:
+            session.add(
+                StatusSubscription(
+                    kind="email",
+                    address="customer@example.com",
+                    address_key="customer",
+                    unsubscribe_token="unsubscribe-token",
+                    created_at=T0,
+                    confirmed_at=T0,
+                )
+            )
+            await session.commit()
+        yield running
+
+
+async def watched(warroom: Warroom, statuspage: FakeStatuspage) -> dict[str, Any]:
+    """What a guest must leave as it is: every row that publishes, pages, silences, spends or
+    changes on call; the incidents' severities and policies; what Statuspage was sent; /status."""
+    found: dict[str, Any] = {}
+    async with session_scope(warroom.engine) as session:
+        for model in WATCHED:
+            rows = (await session.exec(select(model))).all()
+            found[model.__name__] = sorted(json.dumps(r.model_dump(), default=str) for r in rows)
+        incidents = (await session.exec(select(Incident))).all()
+        found["incidents"] = sorted((i.id, i.severity, i.policy) for i in incidents)
+    found["statuspage"] = [(r.method, r.path) for r in statuspage.requests]
+    async with aiohttp.ClientSession() as client, client.get(warroom.url + "/status") as got:
+        page = await got.text()
+        # What it shows (its head carries a nonce of its own each time).
+        found["/status"] = (got.status, page[page.find("<main") : page.find("</main>")])
+    return found
+
+
+def said_to(slack: SlackEmulator, user: str, since: int) -> str:
+    return "\n".join(message.text for message in slack.ephemeral_for(user)[since:])
+
+
+def with_button(messages: list[Message], action_id: str) -> Message:
+    """The last of ``messages`` that has the button ``action_id``."""
+    return next(m for m in reversed(messages) if action_id in json.dumps(m.blocks or []))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_guest_publishes_pages_silences_spends_and_changes_nothing(
+    warroom: Warroom, statuspage: FakeStatuspage, kind: str
+) -> None:
+    slack = warroom.slack
+    setattr(slack.users[GUEST], kind, True)
+    channel = await open_incident(warroom, "Checkout slow")
+    channel.members.add(GUEST)  # a guest invited into the incident's channel
+    general = slack.channel_by_name("general")
+    assert general is not None
+    general.members.add(GUEST)
+    await settle(warroom)
+    refused: list[str] = []
+    for case in CASES:
+        where = channel if case.where == "incident" else general
+        before, heard = await watched(warroom, statuspage), len(slack.ephemeral_for(GUEST))
+        await slack.send_command(case.text, user=GUEST, channel=where.id, command=case.command)
+        await settle(warroom)
+        said = said_to(slack, GUEST, heard)
+        assert await watched(warroom, statuspage) == before, (case, said)
+        if case.member is None:
+            continue
+        await slack.send_command(
+            case.text, user=case.member, channel=where.id, command=case.command
+        )
+        await settle(warroom)
+        if case.refused or await watched(warroom, statuspage) != before:
+            assert REFUSED in said.lower() and "members" in said, (case, said)
+            assert "<@" not in said, (case, said)  # names nobody, shows no schedule
+            refused.append(f"{case.command} {case.text}")
+    # The finding: each way of publishing was open to guests.
+    for publishing in ("public checkout", "--title", "update --public"):
+        assert any(publishing in text for text in refused), (publishing, refused)
+    assert len(refused) >= 20, refused
+    await _buttons_and_forms(warroom, statuspage, channel, general, kind)
+    before = await watched(warroom, statuspage)
+    await slack.send_command(LAST.text, user=GUEST, channel=channel.id)
+    await settle(warroom)
+    assert await watched(warroom, statuspage) == before
+
+
+async def _press(
+    warroom: Warroom,
+    statuspage: FakeStatuspage,
+    user: str,
+    messages: list[Message],
+    channel: Channel,
+    action_id: str,
+) -> None:
+    """``user`` presses ``action_id`` on the last message of ``messages`` that has it: nothing
+    watched changes, and they are told why, privately."""
+    slack = warroom.slack
+    message = with_button(messages, action_id)
+    before, heard = await watched(warroom, statuspage), len(slack.ephemeral_for(user))
+    await slack.click_button(channel.id, message.ts, action_id, user=user)
+    await settle(warroom)
+    said = said_to(slack, user, heard)
+    assert await watched(warroom, statuspage) == before, (action_id, said)
+    assert REFUSED in said.lower() and "members" in said, (action_id, said)
+
+
+async def _buttons_and_forms(
+    warroom: Warroom, statuspage: FakeStatuspage, channel: Channel, general: Channel, kind: str
+) -> None:
+    """Each button and form of WALKED, pressed or sent by someone who is a guest now (the
+    person it was for, made a guest since: Slack is asked afresh)."""
+    slack = warroom.slack
+    # Acknowledge: Alice brings Carol in again; Carol, a guest now, presses it.
+    await slack.send_command("escalate @carol again", user=ALICE, channel=channel.id)
+    await settle(warroom)
+    setattr(slack.users[CAROL], kind, True)
+    await _press(
+        warroom, statuspage, CAROL, channel.messages, channel, EscalationMessage.ACKNOWLEDGE
+    )
+    # A swap's answer: Bob, asked by Alice (the walk's swap), is a guest now.
+    bob = slack.channels["D" + BOB[1:]]
+    setattr(slack.users[BOB], kind, True)
+    for action in (SwapMessage.ACCEPT, SwapMessage.DECLINE):
+        await _press(warroom, statuspage, BOB, bob.messages, bob, action)
+    # A cover's answer: Dave, outside the schedule, asks; Owen, its owner, is a guest now.
+    await slack.send_command(
+        "override payments now for 1h", user=DAVE, channel=general.id, command="/oncall"
+    )
+    await settle(warroom)
+    owen = slack.channels["D" + OWEN[1:]]
+    setattr(slack.users[OWEN], kind, True)
+    for action in (CoverMessage.ACCEPT, CoverMessage.REJECT):
+        await _press(warroom, statuspage, OWEN, owen.messages, owen, action)
+    # The public form: opened by Dave, a member then, saved once he is a guest.
+    await slack.send_command("public", user=DAVE, channel=channel.id)
+    await settle(warroom)
+    view_id = next(
+        v for v, view in reversed(slack.views.items()) if view["callback_id"] == "public_incident"
+    )
+    setattr(slack.users[DAVE], kind, True)
+    components = {"type": "plain_text_input", "value": "checkout"}
+    before, heard = await watched(warroom, statuspage), len(slack.ephemeral_for(DAVE))
+    await slack.submit_view(
+        view_id, {PublicModal.COMPONENTS: {PublicModal.COMPONENTS: components}}, user=DAVE
+    )
+    await settle(warroom)
+    assert await watched(warroom, statuspage) == before
+    assert REFUSED in said_to(slack, DAVE, heard).lower()
+    # The declare form (SEV1), and the message shortcut that declares at once (SEV3): each
+    # would page Bob.
+    message = await slack.post_message(general.id, "Payments are failing for everyone", user=GUEST)
+    await settle(warroom)
+    before, heard = await watched(warroom, statuspage), len(slack.ephemeral_for(GUEST))
+    await slack.send_command("", user=GUEST, channel=general.id)
+    await settle(warroom)
+    view_id = next(
+        v
+        for v, view in reversed(slack.views.items())
+        if view["callback_id"] == DeclareModal.CALLBACK
+    )
+    severity = {"type": "static_select", "selected_option": {"value": "SEV1"}}
+    await slack.submit_view(
+        view_id,
+        {
+            "title": {"title": {"type": "plain_text_input", "value": "Payments down"}},
+            "severity": {"severity": severity},
+        },
+        user=GUEST,
+    )
+    await settle(warroom)
+    await slack.message_shortcut(general.id, message.ts, Shortcut.DECLARE_FROM_MESSAGE, user=GUEST)
+    await settle(warroom)
+    said = said_to(slack, GUEST, heard)
+    assert await watched(warroom, statuspage) == before, said
+    assert said.lower().count(REFUSED) == 2, said
+
+
+async def test_a_french_team_tells_its_guest_in_french(
+    slack: SlackEmulator, sqlite_url: str, statuspage: FakeStatuspage
+) -> None:
+    """The refusal is in the team's language (``WARROOM_LANGUAGE=fr``), naming who may."""
+    slack.add_user(GUEST, "gus").is_ultra_restricted = True
+    async with running_warroom(
+        slack, sqlite_url, Clock(T0), **statuspage_settings(statuspage)
+    ) as warroom:
+        channel = await open_incident(warroom, "Paiements lents")
+        before = await watched(warroom, statuspage)
+        await slack.send_command("public paiements", user=GUEST, channel=channel.id)
+        await settle(warroom)
+        said = said_to(slack, GUEST, 0)
+        assert "Rien n'a été publié" in said and "Les membres de l'espace de travail" in said
+        assert await watched(warroom, statuspage) == before
