@@ -34,9 +34,10 @@ from bot.store.db import create_engine, session_scope
 from emulator import Channel, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from tests.agents.test_mcp_http import agent, call
-from tests.conftest import Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.flows.test_status_page import at, statuspage_settings
 from tests.flows.test_status_page_replay import replay as play_payplug
+from tests.helpers.incidents import command, open_incident
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_settings
 from tests.postmortem.test_postmortem_scenarios import (
     NAIROBI,
@@ -334,7 +335,7 @@ async def figures_of_replay(
     declared = await _declared(warroom, reference)
     token = await mcp_token_for(database_url, warroom.clock())
     async with browser() as client:
-        await sign_in(client, warroom, "U0ALICE")
+        await sign_in(client, warroom, ALICE)
         return await read_everywhere(
             client,
             Incident(warroom.url, reference, _day(declared, zone), public),
@@ -482,3 +483,38 @@ def _printed_header(printed: list[str], reference: str) -> str:
     start = text.index(f":rotating_light: *{reference}:")
     end = text.find("\n[", start)
     return text[start:end]
+
+
+async def test_incident_ack_with_nothing_waiting_acknowledges_the_incident(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """Declared by Alice, nobody escalated to: Bob's ``/incident ack`` three minutes later is
+    when someone answered for it, once (a second is refused as before); its time to
+    acknowledge is those three minutes on the page, in the API and in the header."""
+    async with running_warroom(
+        slack, database_url, Clock(datetime(2026, 3, 3, 9, 0, tzinfo=UTC)), **web_settings(slack)
+    ) as warroom:
+        channel = await open_incident(warroom, "Card payments fail")
+        await warroom.advance(minutes=3)
+        await command(warroom, channel, "ack", user=BOB)
+        await command(warroom, channel, "ack", user=CAROL)
+        await warroom.advance(minutes=10)
+        await command(warroom, channel, "resolve")
+        said = [message.text for message in channel.messages]
+        assert any("acknowledged INC-1: someone is on it" in text for text in said), said
+        refused = [message.text for message in slack.ephemeral_for(CAROL)]
+        assert any("is waiting for an acknowledgement" in text for text in refused), refused
+        async with browser() as client:
+            await sign_in(client, warroom, ALICE)
+            page = await (await client.get(f"{warroom.url}/incidents/INC-1")).text()
+            async with client.get(
+                f"{warroom.url}/api/incidents/INC-1",
+                headers={"Authorization": f"Bearer {API_TOKEN}"},
+            ) as answer:
+                detail = await answer.json()
+        header = header_of(slack, channel)
+    seen = Seen()
+    read_incident_page(page, seen)
+    read_api_incident("api", detail, seen)
+    read_header(header, seen)
+    assert_one_figure_each(seen, expected={"time_to_acknowledge": 3})
