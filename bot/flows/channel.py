@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.outbox import deliver
 from bot.record import fields, incidents, roles
+from bot.record.postmortem.figures import figures_of
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
@@ -144,9 +145,12 @@ class Writes:
         kind = types.get(incident.incident_type)
         values = await fields.values_of(self.session, incident.id or 0, types.fields)
         shown = [(f, values[f.name]) for f in types.fields.values() if f.name in values]
+        # The figures every page shows (bot/record/postmortem/figures.py), not the columns.
+        figures = (await figures_of(self.session, [incident]))[incident.id or 0]
         header = self.services.renderer.render(
             "messages/incident_header.j2",
             incident=incident,
+            figures=figures,
             roles=held,
             fields=shown,
             unheld=kind.unheld(incident.commander, held) if kind else [],

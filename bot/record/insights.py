@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from operator import attrgetter
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
@@ -26,7 +26,6 @@ from bot.basics.render import readable
 from bot.basics.slack_text import mentioned_users
 from bot.record.incident_queries import Summarised
 from bot.record.incident_types import CustomField
-from bot.record.milestones import METRICS
 from bot.record.people import known_names
 from bot.store.models import (
     SEVERITIES,
@@ -46,13 +45,17 @@ IN_CHUNK = 500
 _CHUNK_IDS: BindParameter[list[int]] = bindparam("incident_ids", expanding=True)
 # A severity outside SEV1..SEV4 (hand-edited data) is still an incident: it is counted here.
 OTHER_SEVERITY = "other"
-# Each metric's two milestones, read off an incident in one call: ``Milestone.column`` is a
-# property of an enum, which cost more than the subtraction for each of thousands of incidents.
-_METRIC = {key: attrgetter(start.column, end.column) for key, start, end in METRICS}
 # Slack markup (<@U1>, <#C1|name>, <!here>, <https://x|label>), bare URLs, then punctuation.
 _SLACK_TOKEN = re.compile(r"<[^<>]*>")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[\W_]+")
+
+
+class Measured(Protocol):
+    """An incident's figures (bot/record/postmortem/figures.py, which the caller reads): the
+    metrics are measured as its page and its draft measure them, not from its columns."""
+
+    def span(self, key: str) -> timedelta | None: ...
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,7 @@ async def load_insights(
     session: AsyncSession,
     incidents: Sequence[Summarised],
     *,
+    figures: Mapping[int, Measured],
     now: datetime,
     zone: str,
     weeks: int = 12,
@@ -232,7 +236,7 @@ async def load_insights(
     """Count the incidents of the last ``weeks`` weeks and ``months`` months in ``zone``; or,
     with ``period``, those declared in it, in the weeks and months it touches, with the
     headline figures against the previous period of the same length (whose incidents the
-    caller passes too)."""
+    caller passes too). ``figures``: each incident's, by id (``figures_of``)."""
     if min(weeks, months, top) < 0:
         raise ValueError("weeks, months and top cannot be negative")
     local_zone = _zone(zone)
@@ -255,7 +259,7 @@ async def load_insights(
     if period is not None:
         before = period.previous
         earlier = [i for i in incidents if i.id is not None and before.holds(days[id(i)])]
-        headline = Headline(_figures(period, in_range), _figures(before, earlier))
+        headline = Headline(_figures(period, in_range, figures), _figures(before, earlier, figures))
     paths, entries = await _misleading_paths(session, in_range, top)
     sources, alerts = await _alert_sources(session, in_range, top)
     return Insights(
@@ -265,7 +269,7 @@ async def load_insights(
         until=until,
         incidents=len(in_range),
         weeks=tuple(_week_counts(in_range, week_starts, days)),
-        months=tuple(_month_times(in_range, month_starts, days)),
+        months=tuple(_month_times(in_range, month_starts, days, figures)),
         misleading_paths=paths,
         alert_sources=sources,
         misleading_entries=entries,
@@ -303,13 +307,15 @@ def _windows_of(period: Period) -> tuple[list[date], list[date]]:
     return weeks, months
 
 
-def _figures(period: Period, incidents: Sequence[Summarised]) -> PeriodFigures:
+def _figures(
+    period: Period, incidents: Sequence[Summarised], figures: Mapping[int, Measured]
+) -> PeriodFigures:
     return PeriodFigures(
         period=period,
         incidents=len(incidents),
-        acknowledge=_median_of(incidents, "time_to_acknowledge"),
-        mitigate=_median_of(incidents, "time_to_mitigate"),
-        resolve=_median_of(incidents, "time_to_resolve"),
+        acknowledge=_median_of(incidents, "time_to_acknowledge", figures),
+        mitigate=_median_of(incidents, "time_to_mitigate", figures),
+        resolve=_median_of(incidents, "time_to_resolve", figures),
     )
 
 
@@ -365,15 +371,6 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def metric_duration(incident: Summarised, key: str) -> timedelta | None:
-    """A postmortem metric (``time_to_resolve``...) of one incident; None when it cannot be
-    measured: a milestone is missing, or the end comes before the start (bad data)."""
-    start, end = _METRIC[key](incident)
-    if start is None or end is None or end < start:
-        return None
-    return end - start  # type: ignore[no-any-return]
-
-
 # -- weeks and months ----------------------------------------------------------------------
 def _zone(zone: str) -> tzinfo:
     """The standard library's zone (its conversions are C, dateutil's Python: thousands of
@@ -413,7 +410,10 @@ def _week_counts(
 
 
 def _month_times(
-    incidents: Sequence[Summarised], starts: Sequence[date], days: Mapping[int, date]
+    incidents: Sequence[Summarised],
+    starts: Sequence[date],
+    days: Mapping[int, date],
+    figures: Mapping[int, Measured],
 ) -> Iterator[MonthTimes]:
     buckets: dict[date, list[Summarised]] = {start: [] for start in starts}
     month_of = _first_days(days, lambda day: day.replace(day=1))
@@ -425,8 +425,8 @@ def _month_times(
         yield MonthTimes(
             start=start,
             declared=len(declared),
-            acknowledge=_median_of(declared, "time_to_acknowledge"),
-            resolve=_median_of(declared, "time_to_resolve"),
+            acknowledge=_median_of(declared, "time_to_acknowledge", figures),
+            resolve=_median_of(declared, "time_to_resolve", figures),
         )
 
 
@@ -437,8 +437,10 @@ def _first_days(days: Mapping[int, date], first: Callable[[date], date]) -> dict
     return {day: first(day) for day in set(days.values())}
 
 
-def _median_of(incidents: Sequence[Summarised], key: str) -> Median:
-    durations = [metric_duration(incident, key) for incident in incidents]
+def _median_of(
+    incidents: Sequence[Summarised], key: str, figures: Mapping[int, Measured]
+) -> Median:
+    durations = [figures[incident.id or 0].span(key) for incident in incidents]
     measured = [duration for duration in durations if duration is not None]
     return Median(median(measured), len(measured))
 
@@ -572,6 +574,5 @@ __all__ = [
     "WeekCount",
     "load_insights",
     "median",
-    "metric_duration",
     "normalise_path",
 ]

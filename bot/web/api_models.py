@@ -79,9 +79,16 @@ class IncidentSummaryPublic(PublicModel):
     declared_at: datetime
     acknowledged_at: datetime | None
     mitigated_at: datetime | None
-    ended_at: datetime | None = Field(description="When the impact ended; null: not set.")
+    ended_at: datetime | None = Field(
+        description="When the impact ended: set, else proposed from the record; null: unknown."
+    )
     resolved_at: datetime | None
-    duration_seconds: Seconds
+    impact_lasted_seconds: Seconds | None = Field(
+        description="The impact's span, started_at to ended_at; null while either is unknown."
+    )
+    open_for_seconds: Seconds = Field(
+        description="How long the incident was open: declared_at to resolved_at, or to now."
+    )
     postmortem_review: ReviewPublic
     url: str
 

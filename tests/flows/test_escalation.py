@@ -215,8 +215,13 @@ async def test_a_user_group_by_plain_handle_and_unknown_targets(paging: Warroom)
     assert "Say whom to escalate to." in replies
 
 
-async def test_ack_with_nothing_waiting_says_so(paging: Warroom) -> None:
+async def test_ack_with_nothing_waiting_acknowledges_the_incident_once(paging: Warroom) -> None:
+    """Nobody escalated to: the first /incident ack says someone is on it (the incident's
+    time to acknowledge ends there); the next has nothing left to acknowledge."""
     channel = await open_incident(paging)
+    await command(paging, channel, "ack", user=BOB)
+    said = [m.text for m in channel.messages]
+    assert any("acknowledged INC-1: someone is on it" in text for text in said), said
     await command(paging, channel, "ack", user=BOB)
     replies = [m.text for m in paging.slack.ephemeral_for(BOB)]
     assert "Nothing in INC-1 is waiting for an acknowledgement." in replies

@@ -157,8 +157,14 @@ async def test_payplug_as_customers_read_it(
     assert '<dt>Résolution</dt><dd><time datetime="2025-03-27T17:00:00Z">2025-03-27 18:00 CET' in (
         french
     )
-    assert '<dt>Durée</dt><dd><time datetime="PT1H49M">1 h 49 min</time>' in french
-    assert "2025-03-27 13:00 EDT" in english and "1 hour 49 minutes" in english
+    # How long it was open, named: declared at 15:15 UTC, resolved at 17:00 (when the impact
+    # ended is not in the record, so no impact's span is said).
+    assert (
+        '<dt>Resté ouvert</dt><dd><time class="open-for" datetime="PT1H45M">1 h 45 min</time>'
+        in (french)
+    )
+    assert "2025-03-27 13:00 EDT" in english and "Open for" in english
+    assert "1 hour 45 minutes" in english and "Durée" not in french
     # People's words are news, not corrections: nothing reads "edited".
     assert "modifié" not in french and "edited" not in english
     # Two updates, newest first, at PayPlug's times; warroom said nothing of its own.

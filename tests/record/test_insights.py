@@ -24,6 +24,7 @@ from bot.record.insights import (
     median,
     normalise_path,
 )
+from bot.record.postmortem.figures import figures_of
 from bot.store.db import session_scope
 from bot.store.models import (
     Alert,
@@ -173,7 +174,10 @@ async def record(engine: AsyncEngine) -> Record:
 
 async def load(engine: AsyncEngine, incidents: list[Incident], **options: int) -> Insights:
     async with session_scope(engine) as session:
-        return await load_insights(session, incidents, now=NOW, zone=ZONE, **options)
+        figures = await figures_of(session, incidents)
+        return await load_insights(
+            session, incidents, figures=figures, now=NOW, zone=ZONE, **options
+        )
 
 
 # -- weeks and months --------------------------------------------------------------------------
@@ -290,7 +294,7 @@ async def test_no_incidents_make_empty_insights(engine: AsyncEngine) -> None:
 async def test_an_unknown_zone_is_refused(engine: AsyncEngine) -> None:
     with pytest.raises(ValueError, match="Mars/Olympus"):
         async with session_scope(engine) as session:
-            await load_insights(session, [], now=NOW, zone="Mars/Olympus")
+            await load_insights(session, [], figures={}, now=NOW, zone="Mars/Olympus")
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from pydantic import BaseModel, ValidationError, create_model
 
+from bot.record.postmortem.figures import decide
 from bot.store.models import Incident
 from bot.web import api_models
 from bot.web.api import operations as api
@@ -91,7 +92,10 @@ async def test_no_answer_can_carry_a_field_its_model_does_not_declare() -> None:
     for name, schema in (await _served())["components"]["schemas"].items():
         if schema.get("type") == "object":
             assert schema["additionalProperties"] is False, name
-    summary = api.incident_summary(_incident(), {}, datetime(2026, 3, 14, 12, tzinfo=UTC))
+    incident = _incident()
+    summary = api.incident_summary(
+        incident, decide(incident, [], [], None), {}, datetime(2026, 3, 14, 12, tzinfo=UTC)
+    )
     with pytest.raises(ValidationError, match="extra"):
         api_models.IncidentSummaryPublic(**dict(summary), severity_note="high")
 
@@ -121,7 +125,10 @@ def test_a_summary_is_answered_as_before_times_in_utc_with_a_z() -> None:
     incident.postmortem_review_by = "U0ALICE"
     incident.postmortem_review_at = datetime(2026, 3, 15, 8, 0, tzinfo=UTC)
     summary = api.incident_summary(
-        incident, {"U0ALICE": "Alice Moreau"}, datetime(2026, 3, 14, 12, tzinfo=UTC)
+        incident,
+        decide(incident, [], [], None),
+        {"U0ALICE": "Alice Moreau"},
+        datetime(2026, 3, 14, 12, tzinfo=UTC),
     )
     assert json.dumps(summary.model_dump(mode="json")) == (
         '{"reference": "INC-7", "title": "Checkout returns 500s", "severity": "SEV2",'
@@ -130,7 +137,8 @@ def test_a_summary_is_answered_as_before_times_in_utc_with_a_z() -> None:
         ' "channel": {"id": "C1", "name": "inc-7-checkout"}, "timezone": "UTC",'
         ' "started_at": null, "detected_at": null, "declared_at": "2026-03-14T09:30:00Z",'
         ' "acknowledged_at": null, "mitigated_at": null, "ended_at": null,'
-        ' "resolved_at": "2026-03-14T10:00:00.250000Z", "duration_seconds": 1800,'
+        ' "resolved_at": "2026-03-14T10:00:00.250000Z",'
+        ' "impact_lasted_seconds": null, "open_for_seconds": 1800,'
         ' "postmortem_review": {"state": "published",'
         ' "by": {"id": "U0ALICE", "name": "Alice Moreau"}, "at": "2026-03-15T08:00:00Z"},'
         ' "url": "/incidents/INC-7"}'

@@ -97,7 +97,7 @@ async def test_no_update_overdue_flag_with_reminders_off(
         # The card's title, then its facts: status, severity, age (in words; on a phone
         # short: 3h), commander.
         card = card_of(html, "Search is slow")
-        assert card.startswith("INC-1 Search is slow investigating SEV3 for 3 hours"), card
+        assert card.startswith("INC-1 Search is slow investigating SEV3 open for 3 hours"), card
         assert card.index("for 3h") < card.index("Alice Moreau")
 
 

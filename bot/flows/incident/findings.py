@@ -54,6 +54,8 @@ async def fix_milestone(
         change = set_milestone(session, incident, milestone, value, by=by, at=services.clock())
         await session.commit()
     await say(services, incident, "messages/milestone_set.j2", change=change, by=by)
+    # The header's figures are measured from the milestones (bot/record/postmortem/figures.py).
+    await refresh_channel_header(services, incident)
     return incident
 
 

@@ -22,7 +22,7 @@ from bot.basics.errors import GoneFromRecord
 from bot.basics.render import duration_words
 from bot.basics.slack_text import SlackText
 from bot.config.ai import AISettings
-from bot.flows.channel import Writes
+from bot.flows.channel import Writes, refresh_channel_header
 from bot.flows.follow_ups import filing
 from bot.flows.follow_ups.merging import language_of
 from bot.flows.follow_ups.owners import Noted, ask_model, note_follow_up, said_alike
@@ -165,7 +165,8 @@ async def wrap_up(
     async with session_scope(services.engine) as session:
         incident = await incidents.locked_in_channel(session, channel_id)
         writes = Writes(services, session, incident)
-        if given.ended is not None and given.ended != incident.ended_at:
+        ended = given.ended is not None and given.ended != incident.ended_at
+        if given.ended is not None and ended:
             set_milestone(session, incident, Milestone.ENDED, given.ended, by=by, at=now)
         entries = _entries(session, incident, given, by=by, at=now)
         owned = await _give_owners(session, incident, given.memo_owners, by=by, at=now)
@@ -201,6 +202,8 @@ async def wrap_up(
         await wrap_up_said(session, incident, now=now)
         await session.commit()
     await writes.send()
+    if ended:  # the header's figures are measured from the milestones
+        await refresh_channel_header(services, incident)
     services.wake_jobs()
     ask_model(services, noted)
     if given.fields:

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, truncate
-from bot.flows.channel import Writes
+from bot.flows.channel import Writes, refresh_channel_header
 from bot.record import incidents, messages
 from bot.record.milestones import set_milestone
 from bot.record.moments import parse_moment
@@ -254,6 +254,8 @@ async def impact_ended(
         )
         await session.commit()
     await writes.send()
+    # The header's figures are measured from the milestones (bot/record/postmortem/figures.py).
+    await refresh_channel_header(services, incident)
 
 
 async def check_when(services: Services, *, prompt_id: int, when: str) -> datetime:

@@ -204,7 +204,9 @@ async def acknowledge(
 
     With an ``escalation_id`` (the button on its message) that one; otherwise the waiting
     escalations that brought ``user_id`` in, or, if none did, every waiting one: whoever
-    answers for the team (or for a pager) acknowledges for it.
+    answers for the team (or for a pager) acknowledges for it. With none waiting, ``/incident
+    ack`` acknowledges the incident itself, once: someone is on it, which its time to
+    acknowledge counts (bot/record/postmortem/figures.py); an empty list then.
     """
     everything = await escalations_of(session, incident.id or 0)
     waiting = [escalation for escalation in everything if escalation.acknowledged_at is None]
@@ -214,7 +216,7 @@ async def acknowledge(
             raise AlreadyAcknowledged(escalation=chosen[0], incident=incident)
     else:
         chosen = [escalation for escalation in waiting if user_id in escalation.users] or waiting
-    if not chosen:
+    if not chosen and (escalation_id is not None or incident.acknowledged_at is not None):
         raise NothingToAcknowledge(incident=incident)
     for escalation in chosen:
         escalation.acknowledged_at, escalation.acknowledged_by = at, user_id

@@ -21,6 +21,8 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``timeline_page``: one page of a long incident's timeline, read without the rest.
 - ``semantics``: what the facts mean: when the mitigation worked and the impact ended, where
   a milestone set by hand stands, each misleading path's end, each escalation's answer.
+- ``figures``: the incident's figures, each defined once: its milestones as the record decides
+  them and the times between (``Figures``, ``figures_of``), read by every page and message.
 - ``back_words``: the words that say a service is back (en, fr), negations not counted: a
   message after the fix saying them proposes the impact's end.
 - ``prompts``: the questions asked for the draft in a marked message's thread, and answers.

@@ -30,6 +30,7 @@ from bot.basics.render import (
     markdown_item_text_each,
     prose,
 )
+from bot.record.postmortem.figures import Figures
 from bot.record.postmortem.language import Language, MinutesSaid
 from bot.record.postmortem.parts import (
     ALSO_ENDED,
@@ -554,6 +555,11 @@ class Draft:
 
     def between(self, metric: Metric) -> str | None:
         return self.duration(metric.start.at, metric.end.at) if metric.known else None
+
+    @property
+    def figures(self) -> Figures:
+        """The incident's figures as this draft states them (bot/record/postmortem/figures.py)."""
+        return Figures(self.milestones, self.mitigation)
 
     @property
     def start(self) -> MilestoneTime:

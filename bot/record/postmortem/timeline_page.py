@@ -22,6 +22,7 @@ from bot.record import timeline
 from bot.record.incident_types import NO_TYPES, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
+from bot.record.postmortem.figures import FIGURE_KINDS, milestone_times
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.parts import Line
 from bot.record.postmortem.semantics import followed_first
@@ -30,7 +31,6 @@ from bot.record.postmortem.writing import (
     build_draft,
     chosen_template,
     curated_timeline,
-    milestone_times,
     template_directory,
 )
 from bot.store.db import session_scope
@@ -55,6 +55,11 @@ SUMMARY_KINDS = frozenset(
 )
 _LATEST_UPDATE = TimelineKind.UPDATE.value
 _FIRST_MITIGATION = TimelineKind.MITIGATION.value
+# Of the figures' other kinds, the first is all they read (acknowledged: the first answer);
+# the alerts' lines only place their resolution, whose moment the record keeps apart.
+_FIRST_OF = tuple(
+    sorted(FIGURE_KINDS - SUMMARY_KINDS - {_FIRST_MITIGATION, TimelineKind.ALERT.value})
+)
 # A milestone set by hand is a line of the curated timeline of its own (``curated_timeline``).
 _HAND_SET = frozenset(f"milestone_{milestone.value}" for milestone in Milestone)
 
@@ -143,8 +148,13 @@ async def read_timeline_page(
 
 
 def _summary_ids(moments: list[timeline.EntryMoment]) -> set[int]:
-    """The latest stakeholder update's entry and the first fix's (``SUMMARY_KINDS``), in the
-    entries' order as ``read_draft`` has them."""
-    first = next((m.id for m in moments if m.kind == _FIRST_MITIGATION), None)
+    """The latest stakeholder update's entry, the first fix's (``SUMMARY_KINDS``) and the
+    first of each other kind the incident's figures are read from (``FIGURE_KINDS``: the
+    first acknowledgement, the lead first taken), in the entries' order as ``read_draft``
+    has them."""
+    firsts = [
+        next((m.id for m in moments if m.kind == kind), None)
+        for kind in (_FIRST_MITIGATION, *_FIRST_OF)
+    ]
     latest = next((m.id for m in reversed(moments) if m.kind == _LATEST_UPDATE), None)
-    return {found for found in (first, latest) if found is not None}
+    return {found for found in (*firsts, latest) if found is not None}

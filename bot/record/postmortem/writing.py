@@ -25,10 +25,10 @@ from bot.basics.task_words import task_text
 from bot.record import follow_ups
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
-from bot.record.milestones import METRICS
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.evidence import entry_ref
+from bot.record.postmortem.figures import Figures, decide
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.parts import (
     Action,
@@ -38,7 +38,6 @@ from bot.record.postmortem.parts import (
     Lesson,
     Line,
     MergeNote,
-    Metric,
     MilestoneTime,
     Mitigation,
     PageMark,
@@ -54,9 +53,7 @@ from bot.record.postmortem.semantics import (
     PathFacts,
     StandingT,
     answer_of,
-    impact_end,
     misleading_paths,
-    mitigation_of,
     one_line_each,
     places,
 )
@@ -67,7 +64,6 @@ from bot.store.models import (
     Escalation,
     Incident,
     Milestone,
-    MilestoneChange,
     PublicIncident,
     PublicUpdate,
     SectionSuggestion,
@@ -256,7 +252,7 @@ def build_draft(
         commander=name(incident.commander),
         roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         milestones=milestones,
-        metrics=[Metric(key, milestones[a], milestones[b]) for key, a, b in METRICS],
+        metrics=Figures(milestones, mitigation).metrics,
         timeline=curated_timeline(
             one_line_each(
                 _ruling_out(lines, record),
@@ -376,7 +372,6 @@ def _asked(request: SuggestionRequest | None) -> Asked | None:
 # Kinds compared with each of thousands of entries, as plain strings (an enum member's
 # lookup costs more than the comparison).
 _DETECTION = TimelineKind.DETECTION.value
-_ALERT = TimelineKind.ALERT.value
 _ESCALATION = TimelineKind.ESCALATION.value
 
 
@@ -406,15 +401,6 @@ def _ruling_out(lines: list[Line], record: Record) -> list[Line]:
 
 # The kind of a line marked misleading that rules out an earlier idea.
 RULED_OUT = "ruled_out"
-
-
-def _alerts_resolved(lines: Sequence[Line], at: datetime | None) -> Line | None:
-    """The line of the incident's alerts resolving, when they all have (a line of its own
-    when the timeline has none at that moment)."""
-    if at is None:
-        return None
-    found = [line for line in lines if line.kind == _ALERT and line.at == at]
-    return found[-1] if found else Line(at, TimelineKind.ALERT.value, "")
 
 
 def _field_text(field: CustomField, value: FieldValue, names: Mapping[str, str]) -> str:
@@ -494,20 +480,17 @@ def _by_kind(lines: list[Line]) -> Callable[[TimelineKind], list[Line]]:
 def decided_milestones(
     record: Record, lines: Sequence[Line], name: Namer
 ) -> tuple[dict[str, MilestoneTime], Mitigation]:
-    """The milestones as the draft states them: set by hand, else decided from the record
-    (the mitigation confirmed by the next recovery signal, impact ended proposed): one rule
-    for the draft and for the wrap-up form's proposal."""
-    milestones = milestone_times(record.incident, record.milestone_changes, name)
-    resolved_alerts = _alerts_resolved(lines, record.alerts_resolved_at)
+    """The milestones as the draft states them: the incident's figures
+    (bot/record/postmortem/figures.py), one rule for the draft, the wrap-up form's proposal
+    and every other page."""
     back = [
         Line(row.occurred_at, QUOTED, readable(row.text), name(row.author), row.permalink)
         for row in record.said_back.values()
     ]
-    mitigation = mitigation_of(lines, milestones, resolved_alerts, back)
-    if mitigation.confirmed is not None:
-        milestones[Milestone.MITIGATED] = mitigation.confirmed
-    milestones[Milestone.ENDED] = impact_end(lines, milestones, resolved_alerts, mitigation, back)
-    return milestones, mitigation
+    figures = decide(
+        record.incident, record.milestone_changes, lines, record.alerts_resolved_at, back, name
+    )
+    return figures.milestones, figures.mitigation
 
 
 def impact_ended(record: Record) -> MilestoneTime:
@@ -516,24 +499,6 @@ def impact_ended(record: Record) -> MilestoneTime:
     lines = [Line(entry.occurred_at, entry.kind, "") for entry in record.entries]
     milestones, _ = decided_milestones(record, lines, lambda user_id: user_id)
     return milestones[Milestone.ENDED]
-
-
-def milestone_times(
-    incident: Incident, changes: Sequence[MilestoneChange], name: Namer
-) -> dict[str, MilestoneTime]:
-    set_by = {change.milestone: change.changed_by for change in changes}
-    times = {
-        milestone.value: MilestoneTime(
-            milestone.value,
-            getattr(incident, milestone.column),
-            name(set_by[milestone]) if milestone in set_by else None,
-        )
-        for milestone in Milestone
-    }
-    started = times[Milestone.STARTED]
-    if started.set_by is None and started.at is not None and started.at == incident.detected_at:
-        times[Milestone.STARTED] = MilestoneTime(Milestone.STARTED.value, started.at, assumed=True)
-    return times
 
 
 def curated_timeline(

@@ -24,11 +24,12 @@ from bot.record.incident_queries import IncidentQuery
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
+from bot.record.postmortem.figures import Figures, figures_of
 from bot.record.postmortem.parts import Action, Metric
 from bot.record.postmortem.review import review_of
 from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
-from bot.store.models import Alert, Incident
+from bot.store.models import Alert, Incident, Milestone
 from bot.web.api_answers import api_caller, api_error, json_answer, person_public
 from bot.web.api_models import (
     ActionPublic,
@@ -70,13 +71,15 @@ from bot.web.visibility import Viewer
 
 def incident_summary(
     incident: Incident,
+    figures: Figures,
     names: dict[str, str],
     now: datetime,
     values: Mapping[str, FieldValue] | None = None,
 ) -> IncidentSummaryPublic:
-    began = incident.started_at or incident.declared_at
-    # The impact's duration: to when it ended, else to the resolution, else to now.
-    ended = incident.ended_at or incident.resolved_at or now
+    """An incident as the list answers it, its milestones and spans its ``figures``
+    (bot/record/postmortem/figures.py): each ``…_at`` is the one its metrics are measured
+    from."""
+    lasted = figures.impact_lasted
     return IncidentSummaryPublic(
         reference=incident.reference,
         title=incident.title,
@@ -93,14 +96,15 @@ def incident_summary(
         if incident.channel_id
         else None,
         timezone=incident.timezone,
-        started_at=incident.started_at,
-        detected_at=incident.detected_at,
+        started_at=figures.at(Milestone.STARTED),
+        detected_at=figures.at(Milestone.DETECTED),
         declared_at=incident.declared_at,
-        acknowledged_at=incident.acknowledged_at,
-        mitigated_at=incident.mitigated_at,
-        ended_at=incident.ended_at,
-        resolved_at=incident.resolved_at,
-        duration_seconds=max(0, int((ended - began).total_seconds())),
+        acknowledged_at=figures.at(Milestone.ACKNOWLEDGED),
+        mitigated_at=figures.at(Milestone.MITIGATED),
+        ended_at=figures.at(Milestone.ENDED),
+        resolved_at=figures.at(Milestone.RESOLVED),
+        impact_lasted_seconds=None if lasted is None else int(lasted.total_seconds()),
+        open_for_seconds=int(figures.open_for(now).total_seconds()),
         postmortem_review=postmortem_review(incident, names),
         url=f"/incidents/{incident.reference}",
     )
@@ -121,13 +125,12 @@ def people_of(incident: Incident) -> set[str]:
     return {who for who in (incident.commander, incident.postmortem_review_by) if who}
 
 
-def _metric(metric: Metric) -> MetricPublic:
-    seconds = None
-    if metric.known and not metric.negative:
-        assert metric.start.at is not None and metric.end.at is not None
-        seconds = int((metric.end.at - metric.start.at).total_seconds())
+def _metric(metric: Metric, figures: Figures) -> MetricPublic:
     return MetricPublic(
-        key=metric.key, from_=metric.start.milestone, to=metric.end.milestone, seconds=seconds
+        key=metric.key,
+        from_=metric.start.milestone,
+        to=metric.end.milestone,
+        seconds=figures.seconds(metric.key),
     )
 
 
@@ -193,10 +196,11 @@ def incident_detail(
     alerts: Sequence[Alert] = (),
 ) -> IncidentPublic:
     draft: Draft = written.draft
+    figures = draft.figures
     return IncidentPublic(
-        **dict(incident_summary(draft.incident, names, now, values)),
+        **dict(incident_summary(draft.incident, figures, names, now, values)),
         description=draft.description,
-        metrics=[_metric(metric) for metric in draft.metrics],
+        metrics=[_metric(metric, figures) for metric in figures.metrics],
         # The draft's lines carry these fields under the same names.
         timeline=[
             TimelineLinePublic.model_validate(x, from_attributes=True) for x in draft.timeline
@@ -240,10 +244,13 @@ async def incident_list(
             session,
             {who for i in page.incidents for who in people_of(i)} | _people_in(values, custom),
         )
+        figures = await figures_of(session, page.incidents)
     now = web_.services.clock()
     return IncidentListPublic(
         items=[
-            incident_summary(incident, names, now, values.get(incident.id or 0))
+            incident_summary(
+                incident, figures[incident.id or 0], names, now, values.get(incident.id or 0)
+            )
             for incident in page.incidents
         ],
         total=page.total,

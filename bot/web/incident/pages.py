@@ -21,6 +21,7 @@ from bot.record.incident_queries import IncidentQuery, channel_history, latest_u
 from bot.record.message_links import known_bases
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
+from bot.record.postmortem.figures import figures_of
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
@@ -160,6 +161,7 @@ async def incident_list(request: web.Request) -> web.Response:
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, {i.commander for i in shown if i.commander})
         updated = await latest_updates(session, [i.id for i in shown if i.id is not None])
+        figures = await figures_of(session, shown)
     now = web_.services.clock()
     response = render_page(
         request,
@@ -173,6 +175,7 @@ async def incident_list(request: web.Request) -> web.Response:
         slack_links=await slack_links_of(web_, active.incidents),
         page=page,
         names=names,
+        figures=figures,
         now=now,
         # The signed-in person's own zone; else each incident's (None).
         zone=await own_zone(web_, viewer),

@@ -24,6 +24,7 @@ from multidict import MultiDict
 from bot.record.incident_queries import IncidentQuery
 from bot.record.insights import Period, load_insights
 from bot.record.paging.service import paging_figures
+from bot.record.postmortem.figures import figures_of
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES
 from bot.web.auth import csrf_token, page_viewer, with_session
@@ -161,6 +162,7 @@ async def insights_page(request: web.Request) -> web.Response:
         insights = await load_insights(
             session,
             visible,
+            figures=await figures_of(session, visible),
             now=now,
             zone=zone,
             custom=list(web_.settings.incidents.types.fields.values()),

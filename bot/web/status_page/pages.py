@@ -33,6 +33,7 @@ from bot.flows.status_page.publishing import (
     public_text,
     update_texts,
 )
+from bot.record.postmortem.figures import Figures, figures_of
 from bot.record.status_page.publications import (
     PublicView,
     clean,
@@ -101,8 +102,11 @@ class ShownIncident:
     started_at: datetime
     # When it was resolved, once an update published it resolved.
     resolved_at: datetime | None
-    # Whole minutes from its start to its resolution, or to now while it is not resolved.
-    lasted_minutes: int
+    # Whole minutes from its declaration to its resolution, or to now while it is not
+    # resolved ("open for"); of its impact, once resolved, when the record knows both ends
+    # ("impact lasted"): the incident's figures (bot/record/postmortem/figures.py).
+    open_minutes: int
+    impact_minutes: int | None
     updates: list[ShownUpdate]  # newest first
     # Its public impact, as the history marks its days (``IMPACT_BY_SEVERITY``).
     impact: int
@@ -115,7 +119,9 @@ class ShownIncident:
         return self.updates[0].status
 
 
-def _shown(services: Services, view: PublicView, language: str, now: datetime) -> ShownIncident:
+def _shown(
+    services: Services, view: PublicView, figures: Figures, language: str, now: datetime
+) -> ShownIncident:
     updates = [
         ShownUpdate(
             update.id or 0,
@@ -135,6 +141,7 @@ def _shown(services: Services, view: PublicView, language: str, now: datetime) -
     # Cleaned again: rows stored before the cleaning was as strict stay valid XML.
     name = clean(name)
     started, resolved = _started(view), _resolved(view)
+    lasted = figures.impact_lasted if resolved is not None else None
     return ShownIncident(
         reference=view.incident.reference,
         anchor=f"incident-{view.updates[0].id if view.updates else 0}",
@@ -149,7 +156,8 @@ def _shown(services: Services, view: PublicView, language: str, now: datetime) -
         zone=view.incident.timezone,
         started_at=started,
         resolved_at=resolved,
-        lasted_minutes=max(0, int(((resolved or now) - started).total_seconds() // 60)),
+        open_minutes=int(figures.open_for(resolved or now).total_seconds() // 60),
+        impact_minutes=None if lasted is None else int(lasted.total_seconds() // 60),
         updates=updates[::-1],
         impact=impact_of(view),
         severity_rank=_severity_rank(view.incident.severity),
@@ -202,7 +210,8 @@ def _resolved(view: PublicView) -> datetime | None:
 
 def _started(view: PublicView) -> datetime:
     """When the incident started as far as customers are told: when its impact began if
-    that was recorded, else when it was declared."""
+    that was recorded (the figures' impact start is the incident's column), else when it
+    was declared."""
     incident = view.incident
     return incident.started_at or incident.detected_at or incident.declared_at
 
@@ -217,9 +226,12 @@ class Published:
 async def _published(services: Services, request: web.Request) -> Published:
     async with session_scope(services.engine) as session:
         views = await shown_publicly(session, limit=SHOWN_MAX)
+        figures = await figures_of(session, [view.incident for view in views])
     language = page_language(request, services, views[0].public.language if views else None)
     now = services.clock()
-    shown = [_shown(services, view, language, now) for view in views]
+    shown = [
+        _shown(services, view, figures[view.incident.id or 0], language, now) for view in views
+    ]
     return Published(in_page_order(shown), language)
 
 
