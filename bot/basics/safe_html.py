@@ -6,8 +6,8 @@ escaped for an attribute (quotes too, even a value already Markup), and pieces a
 together with ``join``, which escapes whatever is not already Markup. So no code path can
 put a person's words into a page unescaped: a plain ``str`` that reaches any of these is
 escaped, never trusted (issue 70: a ``mailto:`` link's label once went into the status page
-as it was typed, and a ``<meta http-equiv="refresh">`` in it sent readers to another site;
-the pages' policy now sandboxes them, which stops a refresh too, but escaping comes first).
+as it was typed, and a ``<meta http-equiv="refresh">`` in it sent readers to another site,
+which the pages' Content-Security-Policy does not stop).
 
 A link becomes an anchor only for an address whose scheme is in ``HREF_SCHEMES``; any other
 (``javascript:``, ``data:``, ``mailto:``...) is shown as its words."""

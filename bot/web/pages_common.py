@@ -19,17 +19,9 @@ from bot.web.context import web_context
 _CHUNK = 64 * 1024
 
 # Pages load nothing from elsewhere and run no script; styles are inline with a nonce.
-# ``sandbox`` without ``allow-scripts`` also stops a ``<meta http-equiv="refresh">``, should
-# one ever reach a page (HTML's shared declarative refresh steps do nothing in a document
-# sandboxed from scripts; Chromium checked, docs/security.md): the page keeps its origin,
-# forms, downloads and links that open a tab.
-_SANDBOX = (
-    "sandbox allow-forms allow-same-origin allow-downloads allow-popups "
-    "allow-popups-to-escape-sandbox"
-)
 _CSP = (
     "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
-    "form-action 'self' {authorize}; frame-ancestors 'none'; base-uri 'none'; " + _SANDBOX
+    "form-action 'self' {authorize}; frame-ancestors 'none'; base-uri 'none'"
 )
 
 
@@ -69,8 +61,6 @@ def with_own_script(response: web.Response) -> web.Response:
     policy = response.headers["Content-Security-Policy"]
     nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", policy)
     if nonce:
-        # Its sandbox lets scripts run (the nonce's only) and the print dialog open.
-        policy = policy.replace(_SANDBOX, f"{_SANDBOX} allow-scripts allow-modals")
         response.headers["Content-Security-Policy"] = f"{policy}; script-src 'nonce-{nonce[1]}'"
     return response
 
