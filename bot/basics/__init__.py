@@ -13,6 +13,7 @@ of ours.
 - ``render``: the Jinja2 renderer: everything a person reads, from ``templates/``.
 - ``slack_text``: text people typed in Slack: one model, decoded once, shown right everywhere.
 - ``slack_mrkdwn``: Slack's message formatting as HTML, as Slack shows it (the channel history).
+- ``safe_html``: HTML built from escaped pieces only: the one place people's words become HTML.
 - ``slack_ids``: every callback, block and action id warroom gives Slack, named once.
 - ``slack_links``: links to Slack messages, made from one permalink per channel.
 - ``slack_patterns``: Slack's ids and mentions as people and files write them.

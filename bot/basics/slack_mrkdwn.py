@@ -1,5 +1,5 @@
 """Slack's message formatting (mrkdwn) as HTML, shown as the Slack client shows it: the web
-view's channel history.
+view's channel history and the status page.
 
 The text is the record's (``SlackText``, still in Slack's encoding): ``slack_text.parse``
 decodes it once into literal runs and constructs (links, mentions, channels, dates), and this
@@ -8,9 +8,13 @@ formatting with mrkdwn", https://api.slack.com/reference/surfaces/formatting) in
 runs only: ``*bold*``, ``_italic_``, ``~strike~``, ```code``` and fenced blocks, ``>`` quotes,
 lists as their lines as typed (mrkdwn has none), and ``:emoji_name:`` as the character.
 
-Everything a person typed is escaped: only the tags written here reach the page, a link only
-to an ``http``/``https`` address (never ``javascript:``), and a person is named as the web
-view names people (the record's names, else the label the mention carried, else "someone").
+It is read in two steps. ``read`` turns the text into a document (blocks of lines of inline
+pieces: words, styled runs, code, constructs), whatever the output; each output then writes
+that document. The HTML writer builds every piece through ``bot.basics.safe_html``, so the
+words of a piece are escaped where they enter and nowhere else can text reach the page
+unescaped: only the tags written here, a link only to an ``http``/``https`` address (never
+``javascript:``, nor a ``mailto:`` label as typed), and a person named as the web view names
+people (the record's names, else the label the mention carried, else "someone").
 Constructs are set aside as placeholders while the formatting is read, so a label or a URL
 is never taken for formatting, and a ``*`` inside a link never opens a bold run.
 
@@ -22,12 +26,15 @@ custom emoji, stays as typed.
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 
 import emoji
+from markupsafe import Markup
 
+from bot.basics import safe_html
 from bot.basics.slack_text import (
     Broadcast,
     ChannelMention,
@@ -63,8 +70,8 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 # Slack's inline formatting: the marker next to a word character is part of the word
 # (snake_case_names stay as typed), and a run neither starts nor ends with a space.
 _INLINE = tuple(
-    (re.compile(rf"(?<![\w{m}])\{m}(?![\s{m}])([^{m}\n]*?[^\s{m}])\{m}(?![\w{m}])"), tag)
-    for m, tag in (("*", "strong"), ("_", "em"), ("~", "del"))
+    (re.compile(rf"(?<![\w{m}])\{m}(?![\s{m}])([^{m}\n]*?[^\s{m}])\{m}(?![\w{m}])"), style)
+    for m, style in (("*", "bold"), ("_", "italic"), ("~", "strike"))
 )
 _QUOTE = re.compile(r"^>[ \t]?(.*)$")
 
@@ -82,64 +89,85 @@ def emojized(text: str) -> str:
     return _EMOJI_NAME.sub(lambda m: emoji_character(m.group(1)) or m.group(0), text)
 
 
-def mrkdwn_html(text: str, names: Mapping[str, str] | None = None, *, public: bool = False) -> str:
-    """Slack-encoded text as HTML: formatting as Slack shows it, everything else escaped.
-    ``public``: a page customers read, people and channels as ``to_public_plain`` shows
-    them (a mention's own label, never the directory's name; no channel)."""
-    holes: list[Callable[[bool], str]] = []
+# -- the document: what the text says, read once, whatever the output ---------------------------
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Characters as typed (emoji names already their characters)."""
 
-    def hole(render: Callable[[bool], str]) -> str:
-        holes.append(render)
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Styled:
+    """``*bold*``, ``_italic_`` or ``~strike~`` around what they hold."""
+
+    style: str  # bold, italic, strike
+    pieces: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A code span or block: its characters, constructs in it as words (never formatted)."""
+
+    parts: tuple[str | Run, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Construct:
+    """A link, a mention, a channel, a date: ``slack_text``'s run."""
+
+    run: Run
+
+
+Inline = Words | Styled | Code | Construct
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph (``p``) or a quote (``quote``): lines of pieces; or ``pre``, a fenced code
+    block, whose one line is its Code."""
+
+    kind: str
+    lines: tuple[tuple[Inline, ...], ...]
+
+
+@lru_cache(maxsize=2048)
+def read(text: str) -> tuple[Block, ...]:
+    """Slack-encoded text as its document."""
+    holes: list[Run] = []
+
+    def hole(run: Run) -> str:
+        holes.append(run)
         return f"\x00{len(holes) - 1}\x00"
 
     plain = "".join(
-        run.text.replace("\x00", "")
-        if isinstance(run, Literal)
-        else hole(_construct(run, names, public))
+        run.text.replace("\x00", "") if isinstance(run, Literal) else hole(run)
         for run in parse(text)
     )
-
-    def restore(escaped: str, *, rich: bool) -> str:
-        """Put back what was set aside (``rich`` false: in code, as plain words)."""
-        return _HOLE.sub(lambda m: holes[int(m.group(1))](rich), escaped)
-
-    def code(content: str) -> str:
-        return html.escape(restore(content, rich=False), quote=False)
-
-    def inline(line: str) -> str:
-        line = _CODE_SPAN.sub(lambda m: hole(lambda _: f"<code>{code(m.group(1))}</code>"), line)
-        escaped = html.escape(line, quote=False)
-        escaped = emojized(escaped)
-        for pattern, tag in _INLINE:
-            escaped = pattern.sub(rf"<{tag}>\1</{tag}>", escaped)
-        return restore(escaped, rich=True)
-
     parts = plain.split(_FENCE)
     if len(parts) % 2 == 0:  # a fence never closed is the characters typed
         parts[-2:] = [parts[-2] + _FENCE + parts[-1]]
-    out = []
+    blocks: list[Block] = []
     for index, part in enumerate(parts):
         if index % 2:
-            out.append(f"<pre><code>{code(part.strip(chr(10)))}</code></pre>")
+            blocks.append(Block("pre", ((_code(part.strip("\n"), holes),),)))
         elif part.strip("\n"):
-            out.append(_blocks(part.strip("\n"), inline))
-    return "".join(out)
+            blocks.extend(_blocks(part.strip("\n"), holes))
+    return tuple(blocks)
 
 
-def _blocks(text: str, inline: Callable[[str], str]) -> str:
+def _blocks(text: str, holes: list[Run]) -> list[Block]:
     """Lines as Slack shows them: quotes, and lines of text kept as their breaks. A list is
     its lines as typed ("- one", "• two"): Slack's mrkdwn has no list syntax (a composer's
     bulleted list arrives as lines starting with "•")."""
-    out: list[str] = []
+    out: list[Block] = []
     kind = ""
     items: list[str] = []
 
     def close() -> None:
         nonlocal kind, items
-        if kind == "quote":
-            out.append("<blockquote>" + "<br>".join(inline(i) for i in items) + "</blockquote>")
-        elif kind == "p":
-            out.append("<p>" + "<br>".join(inline(i) for i in items) + "</p>")
+        if items:
+            out.append(Block(kind, tuple(_line(item, holes) for item in items)))
         kind, items = "", []
 
     for line in text.split("\n"):
@@ -155,30 +183,114 @@ def _blocks(text: str, inline: Callable[[str], str]) -> str:
             kind = wanted
         items.append(item)
     close()
-    return "".join(out)
+    return out
 
 
-def _construct(run: Run, names: Mapping[str, str] | None, public: bool) -> Callable[[bool], str]:
-    """How a construct is shown: ``rich`` in text, as plain words inside code."""
-    words = construct_words(run, names, public=public)
-    if isinstance(run, Link):
-        safe = run.url.startswith(("http://", "https://"))
+def _line(line: str, holes: list[Run]) -> tuple[Inline, ...]:
+    """One line's pieces: code spans first (nothing is formatted in them), then emoji, then
+    bold, italic and strike."""
+    spans: list[Code] = []
 
-        def link(rich: bool) -> str:
-            if not (rich and safe):
-                return words
-            return (
-                f'<a href="{html.escape(run.url)}" rel="nofollow noopener noreferrer">'
-                f"{html.escape(words, quote=False)}</a>"
-            )
+    def span(match: re.Match[str]) -> str:
+        spans.append(_code(match.group(1), holes))
+        return f"\x00{len(holes) + len(spans) - 1}\x00"
 
-        return link
-    escaped = html.escape(words, quote=False)
-    is_mention = isinstance(run, UserMention | ChannelMention | GroupMention | Broadcast)
+    line = emojized(_CODE_SPAN.sub(span, line))
+    set_aside: list[Inline] = [Construct(run) for run in holes]
+    set_aside.extend(spans)
+    return _styled(line, set_aside)
 
-    def shown(rich: bool) -> str:
-        if not rich or not words:
-            return words
-        return f'<span class="mention">{escaped}</span>' if is_mention else escaped
 
-    return shown
+def _styled(text: str, set_aside: list[Inline]) -> tuple[Inline, ...]:
+    """Formatting runs, the leftmost first, each read again inside (``*_both_*``)."""
+    pieces: list[Inline] = []
+    position = 0
+    # Each marker's next run, searched again only once passed: a line of many runs is read
+    # in one pass per marker, not one per run.
+    found = {style: pattern.search(text) for pattern, style in _INLINE}
+    while True:
+        for pattern, style in _INLINE:
+            passed = found[style]
+            if passed is not None and passed.start() < position:
+                found[style] = pattern.search(text, position)
+        ahead = [(m, style) for style, m in found.items() if m is not None]
+        if not ahead:
+            break
+        match, style = min(ahead, key=lambda pair: pair[0].start())
+        pieces.extend(_unstyled(text[position : match.start()], set_aside))
+        pieces.append(Styled(style, _styled(match.group(1), set_aside)))
+        position = match.end()
+    pieces.extend(_unstyled(text[position:], set_aside))
+    return tuple(pieces)
+
+
+def _unstyled(text: str, set_aside: list[Inline]) -> list[Inline]:
+    """Words, and what was set aside in them put back."""
+    pieces: list[Inline] = []
+    for index, part in enumerate(_HOLE.split(text)):
+        if index % 2:
+            pieces.append(set_aside[int(part)])
+        elif part:
+            pieces.append(Words(part))
+    return pieces
+
+
+def _code(text: str, holes: list[Run]) -> Code:
+    parts = _HOLE.split(text)
+    return Code(tuple(holes[int(part)] if index % 2 else part for index, part in enumerate(parts)))
+
+
+# -- HTML: built from escaped pieces only ---------------------------------------------------
+_TAGS = {"bold": "strong", "italic": "em", "strike": "del"}
+_MENTIONS = (UserMention, ChannelMention, GroupMention, Broadcast)
+
+
+def mrkdwn_html(
+    text: str, names: Mapping[str, str] | None = None, *, public: bool = False
+) -> Markup:
+    """Slack-encoded text as HTML: formatting as Slack shows it, everything else escaped.
+    ``public``: a page customers read, people and channels as ``to_public_plain`` shows
+    them (a mention's own label, never the directory's name; no channel)."""
+    writer = _HtmlWriter(names, public)
+    return safe_html.join(writer.block(block) for block in read(text))
+
+
+@dataclass(frozen=True, slots=True)
+class _HtmlWriter:
+    names: Mapping[str, str] | None
+    public: bool
+
+    def block(self, block: Block) -> Markup:
+        if block.kind == "pre":
+            return safe_html.element("pre", self.lines(block.lines))
+        tag = "blockquote" if block.kind == "quote" else "p"
+        return safe_html.element(tag, self.lines(block.lines))
+
+    def lines(self, lines: tuple[tuple[Inline, ...], ...]) -> Markup:
+        return safe_html.join((self.pieces(line) for line in lines), safe_html.BREAK)
+
+    def pieces(self, pieces: tuple[Inline, ...]) -> Markup:
+        return safe_html.join(self.piece(piece) for piece in pieces)
+
+    def piece(self, piece: Inline) -> Markup:
+        if isinstance(piece, Words):
+            return safe_html.text(piece.text)
+        if isinstance(piece, Styled):
+            return safe_html.element(_TAGS[piece.style], self.pieces(piece.pieces))
+        if isinstance(piece, Code):
+            return safe_html.element("code", safe_html.text(self.code_words(piece)))
+        return self.construct(piece.run)
+
+    def code_words(self, code: Code) -> str:
+        return "".join(
+            part if isinstance(part, str) else construct_words(part, self.names, public=self.public)
+            for part in code.parts
+        )
+
+    def construct(self, run: Run) -> Markup:
+        words = construct_words(run, self.names, public=self.public)
+        if isinstance(run, Link):
+            return safe_html.anchor(run.url, words)
+        if isinstance(run, _MENTIONS) and words:
+            return safe_html.element("span", safe_html.text(words), class_="mention")
+        return safe_html.text(words)

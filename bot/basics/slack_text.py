@@ -35,11 +35,14 @@ A bare carriage return (``\\r`` or ``\\r\\n``) is a line break in every output.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+
+from markupsafe import Markup
+
+from bot.basics import safe_html
 
 # What Slack decodes in text, and only that (not every HTML entity: "You shouldn't HTML
 # entity-encode the entire text, as only the specific characters shown above will be decoded").
@@ -342,21 +345,17 @@ def to_html(
     links: bool = True,
     anonymous: bool = False,
     public: bool = False,
-) -> str:
+) -> Markup:
     """HTML: characters escaped, people by name, links as anchors (``links`` false: as text)
     that open apart from the page and pass it no referrer. ``public``: a page customers read
-    (the status page): people and channels as ``to_public_plain`` shows them."""
-    parts = []
-    for run in parse(text):
-        if isinstance(run, Link) and links and run.url.startswith(("http://", "https://")):
-            parts.append(
-                f'<a href="{html.escape(run.url)}" rel="nofollow noopener noreferrer">'
-                f"{html.escape(run.label or run.url)}</a>"
-            )
-        else:
-            named = _named(run, names, anonymous=anonymous, public=public)
-            parts.append(html.escape(named, quote=False))
-    return "".join(parts)
+    (the status page): people and channels as ``to_public_plain`` shows them. Built from
+    escaped pieces only (``bot.basics.safe_html``)."""
+    return safe_html.join(
+        safe_html.anchor(run.url, run.label or run.url)
+        if isinstance(run, Link) and links
+        else safe_html.text(_named(run, names, anonymous=anonymous, public=public))
+        for run in parse(text)
+    )
 
 
 # What may not end a cut text: a joiner or a variation selector would cling to the ellipsis,

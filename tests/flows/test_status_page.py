@@ -134,7 +134,7 @@ async def test_payplug_tsr_1532_is_published_in_french_and_english(
     for words in (FR_MONITORING, EN_MONITORING, FR_RESOLVED, EN_RESOLVED):
         assert words in text
     # What people wrote is the text of its paragraph (decoded once, escaped once for HTML).
-    assert '<div class="text mrkdwn" lang="fr"><p>L\'incident est maintenant résolu' in page
+    assert '<div class="text mrkdwn" lang="fr"><p>L&#39;incident est maintenant résolu' in page
     # Two updates, newest first, each in the incident's zone and the viewer's.
     assert re.findall(r"<strong>(\w+)</strong>", page) == ["Resolved", "Monitoring"]
     assert "2025-03-27 16:42 CET" in page and "2025-03-27 11:42 EDT" in page
