@@ -50,13 +50,16 @@ async def replay_payloads(settings: Settings, payload_ids: Sequence[int]) -> lis
     try:
         async with aiohttp.ClientSession() as http:
             services = build_services(settings, engine, http)
-            for payload_id in payload_ids:
-                try:
-                    outcomes.append(await apply_payload(services, payload_id, again=True))
-                except Exception as error:
-                    outcomes.append(
-                        Outcome(payload_id, "failed", error=f"{type(error).__name__}: {error}")
-                    )
+            try:
+                for payload_id in payload_ids:
+                    try:
+                        outcomes.append(await apply_payload(services, payload_id, again=True))
+                    except Exception as error:
+                        outcomes.append(
+                            Outcome(payload_id, "failed", error=f"{type(error).__name__}: {error}")
+                        )
+            finally:
+                await services.parsing.close()  # the workers that read the bodies
     finally:
         await engine.dispose()
     return outcomes

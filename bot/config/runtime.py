@@ -77,6 +77,24 @@ class RuntimeSettings(Feature):
         "still applied in its channel's order, and a write that fails is told to the person",
     )
 
+    # What strangers and other systems send is read in worker processes, each parse given a
+    # time limit (bot/basics/untrusted.py): a pathological body is refused, never a stall.
+    parse_seconds: float = setting(
+        env="WARROOM_PARSE_SECONDS",
+        default=5.0,
+        parse=seconds,
+        doc="seconds a worker process may take to read one alert body or delivery report "
+        "(0.1 to 60); past it the worker is killed and the input refused (HTTP 422, SMTP "
+        "554) and said in the log",
+        shown="`5`",
+    )
+    parse_workers: int = setting(
+        env="WARROOM_PARSE_WORKERS",
+        default=2,
+        parse=integer,
+        doc="worker processes reading alert bodies at once (1 to 16); the bounce listener's "
+        "delivery reports and the iCal feeds have one worker each of their own",
+    )
     # Paging in a process of its own beside serve's (bot/pager.py), PostgreSQL only.
     pager_process: str = setting(
         env="WARROOM_PAGER_PROCESS",
@@ -121,6 +139,10 @@ class RuntimeSettings(Feature):
             problems.append("WARROOM_COMMAND_HOLD: must be between 0 and 10 seconds")
         if not 0.05 <= self.command_answer_budget <= 2.5:
             problems.append("WARROOM_COMMAND_ANSWER_BUDGET: must be between 0.05 and 2.5 seconds")
+        if not 0.1 <= self.parse_seconds <= 60:
+            problems.append("WARROOM_PARSE_SECONDS: must be between 0.1 and 60 seconds")
+        if not 1 <= self.parse_workers <= 16:
+            problems.append("WARROOM_PARSE_WORKERS: must be between 1 and 16")
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         return problems
