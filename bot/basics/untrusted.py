@@ -38,6 +38,8 @@ from typing import ParamSpec, TypeVar
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
+# What a worker adds to its niceness (Unix: 0 by default, 19 the least CPU).
+NICENESS = 10
 
 
 class ParseTooSlow(Exception):
@@ -119,7 +121,11 @@ class UntrustedParsing:
         return context
 
     async def _start(self) -> _Worker:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=self._context())
+        # At a lower CPU priority than the server: on a busy machine, a hostile parse running
+        # to its limit takes no CPU the event loop wants.
+        pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=self._context(), initializer=os.nice, initargs=(NICENESS,)
+        )
         # Its process starts with the first task: this one says which process it is.
         pid = await asyncio.get_running_loop().run_in_executor(pool, os.getpid)
         return _Worker(pool, pid)
