@@ -57,6 +57,7 @@ class ParseTooSlow(Exception):
 class _Worker:
     pool: ProcessPoolExecutor
     pid: int
+    ended: bool = False
 
 
 class UntrustedParsing:
@@ -87,8 +88,9 @@ class UntrustedParsing:
                 self._end(worker)
                 raise ParseTooSlow(self.seconds) from None
             except BrokenProcessPool:
-                # The worker died under the parse (out of memory, killed): refused as well.
-                self._end(worker)
+                # The worker died under the parse (out of memory, killed): refused as well. Its
+                # process is gone (its number may be another's by now): not signalled.
+                self._end(worker, kill=False)
                 raise ParseTooSlow(self.seconds) from None
             except asyncio.CancelledError:
                 self._end(worker)  # nobody waits for what it is doing
@@ -134,9 +136,13 @@ class UntrustedParsing:
         self._busy.discard(worker)
         self._idle.append(worker)
 
-    def _end(self, worker: _Worker) -> None:
+    def _end(self, worker: _Worker, *, kill: bool = True) -> None:
+        if worker.ended:
+            return  # a process number is signalled once: after that it may be another's
+        worker.ended = True
         self._busy.discard(worker)
-        with contextlib.suppress(ProcessLookupError):  # it had died already
-            os.kill(worker.pid, signal.SIGKILL)
+        if kill:
+            with contextlib.suppress(ProcessLookupError):  # it had died already
+                os.kill(worker.pid, signal.SIGKILL)
         # Its manager thread reaps the process; nothing here waits for it.
         worker.pool.shutdown(wait=False, cancel_futures=True)
