@@ -195,13 +195,17 @@ def build_services(
     *,
     clock: Callable[[], datetime] = utcnow,
     metrics: Metrics | None = None,
+    parse_in_workers: bool = True,
 ) -> Services:
-    """The collaborators every flow gets, for the server and for one-off commands alike."""
+    """The collaborators every flow gets, for the server and for one-off commands alike
+    (``parse_in_workers=False``: bodies read in the command's own process)."""
     metrics = metrics if metrics is not None else Metrics()
     renderer = Renderer(settings.incidents.templates_dir)
     runtime = settings.runtime
     bodies = UntrustedParsing(
-        workers=runtime.parse_workers, seconds=runtime.parse_seconds, preload=PARSERS
+        workers=runtime.parse_workers if parse_in_workers else 0,
+        seconds=runtime.parse_seconds,
+        preload=PARSERS,
     )
     feeds = UntrustedParsing(workers=1, seconds=settings.oncall.ical_parse_seconds, preload=PARSERS)
     return Services(

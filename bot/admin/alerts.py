@@ -49,17 +49,16 @@ async def replay_payloads(settings: Settings, payload_ids: Sequence[int]) -> lis
     outcomes = []
     try:
         async with aiohttp.ClientSession() as http:
-            services = build_services(settings, engine, http)
-            try:
-                for payload_id in payload_ids:
-                    try:
-                        outcomes.append(await apply_payload(services, payload_id, again=True))
-                    except Exception as error:
-                        outcomes.append(
-                            Outcome(payload_id, "failed", error=f"{type(error).__name__}: {error}")
-                        )
-            finally:
-                await services.parsing.close()  # the workers that read the bodies
+            # Read here: each was read within WARROOM_PARSE_SECONDS when it came, and this
+            # process serves nobody else meanwhile (a worker would only add its start).
+            services = build_services(settings, engine, http, parse_in_workers=False)
+            for payload_id in payload_ids:
+                try:
+                    outcomes.append(await apply_payload(services, payload_id, again=True))
+                except Exception as error:
+                    outcomes.append(
+                        Outcome(payload_id, "failed", error=f"{type(error).__name__}: {error}")
+                    )
     finally:
         await engine.dispose()
     return outcomes

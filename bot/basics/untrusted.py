@@ -62,19 +62,25 @@ class _Worker:
 
 class UntrustedParsing:
     """Up to ``workers`` parses at once, each in a worker process, each given ``seconds``;
-    more wait their turn. Started lazily; ``close`` ends the workers."""
+    more wait their turn. Started lazily; ``close`` ends the workers.
+
+    ``workers=0`` parses in the caller, with no limit: for one-off commands (``warroom alerts
+    replay``), whose event loop serves nobody else and whose input was read within the limit
+    once already."""
 
     def __init__(self, *, workers: int, seconds: float, preload: Sequence[str] = ()) -> None:
         self.workers = workers
         self.seconds = seconds
         self._preload = list(preload)
-        self._turns = asyncio.Semaphore(workers)
+        self._turns = asyncio.Semaphore(max(workers, 1))
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` in a worker (``fn`` a module's function, its arguments
         and result picklable); what it raises is raised here; ParseTooSlow past the limit."""
+        if not self.workers:
+            return fn(*args, **kwargs)
         async with self._turns:
             worker = self._idle.pop() if self._idle else await self._start()
             self._busy.add(worker)
