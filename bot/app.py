@@ -20,6 +20,7 @@ from bot.basics.logs import install_log_redaction
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
 from bot.basics.stalls import StallWatch
+from bot.basics.untrusted import UntrustedParsing
 from bot.clients.slack.web_api import SlackWorkspace, build_web_client
 from bot.config import Settings
 from bot.flows.alerting.drills import schedule_drills
@@ -52,7 +53,7 @@ from bot.keys import (
     slack_watch_key,
 )
 from bot.metrics import Metrics
-from bot.services import Services
+from bot.services import PARSERS, Parsing, Services
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
 from bot.store import outbox
@@ -144,6 +145,8 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
             metrics=app[metrics_key],
         )
         app[services_key] = services
+        # The workers that read alert bodies and feeds fork from a server started now.
+        await services.parsing.bodies.prepare()
         # One writer of Slack events per process (group commit, bot/flows/ingestion.py).
         # Stopped after aiohttp has waited for the requests in flight: it writes what they
         # queued, then the engine goes.
@@ -164,6 +167,7 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
         await payloads.stop()
         await line.stop()
         await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
+        await services.parsing.close()
         await _give_back_channels(services)
 
     return bolt_ctx
@@ -203,10 +207,19 @@ def build_services(
     *,
     clock: Callable[[], datetime] = utcnow,
     metrics: Metrics | None = None,
+    parse_in_workers: bool = True,
 ) -> Services:
-    """The collaborators every flow gets, for the server and for one-off commands alike."""
+    """The collaborators every flow gets, for the server and for one-off commands alike
+    (``parse_in_workers=False``: bodies read in the command's own process)."""
     metrics = metrics if metrics is not None else Metrics()
     renderer = Renderer(settings.incidents.templates_dir)
+    runtime = settings.runtime
+    bodies = UntrustedParsing(
+        workers=runtime.parse_workers if parse_in_workers else 0,
+        seconds=runtime.parse_seconds,
+        preload=PARSERS,
+    )
+    feeds = UntrustedParsing(workers=1, seconds=settings.oncall.ical_parse_seconds, preload=PARSERS)
     return Services(
         settings=settings,
         engine=engine,
@@ -215,6 +228,7 @@ def build_services(
         clock=clock,
         http=http,
         metrics=metrics,
+        parsing=Parsing(bodies=bodies, feeds=feeds),
     )
 
 

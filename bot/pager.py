@@ -117,6 +117,7 @@ async def _pager(settings: Settings, parent: int) -> None:
             await wakeups.stop()
             await runner.stop(grace=STOP_GRACE_SECONDS)
             await services.background.drain(timeout=1.0)
+            await services.parsing.close()
             await metrics.cleanup()
     finally:
         await engine.dispose()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.background import BackgroundTasks
 from bot.basics.render import Renderer
+from bot.basics.untrusted import UntrustedParsing
 from bot.clients.slack.web_api import SlackWorkspace
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -59,6 +60,34 @@ class HandedJobs:
     jobs: list[Job] = field(default_factory=list)
 
 
+# The modules whose parsers run in the worker processes: imported once, by the fork server
+# every worker is forked from (bot/basics/untrusted.py).
+PARSERS = (
+    "bot.record.alerting.payloads",
+    "bot.record.oncall.ical_layers",
+    "bot.record.status_page.bounces",
+)
+
+
+@dataclass(frozen=True)
+class Parsing:
+    """The workers that read what other systems send, a set per kind, so that one kind's slow
+    input never delays another's: alert bodies (the pager's path) and iCal feeds (seconds
+    each). The bounce listener has its own (``bot/flows/status_page/bounces.py``)."""
+
+    bodies: UntrustedParsing = field(
+        default_factory=lambda: UntrustedParsing(workers=2, seconds=5.0, preload=PARSERS)
+    )
+    feeds: UntrustedParsing = field(
+        default_factory=lambda: UntrustedParsing(workers=1, seconds=120.0, preload=PARSERS)
+    )
+
+    async def close(self) -> None:
+        """End the workers (a parse under way is killed)."""
+        await self.bodies.close()
+        await self.feeds.close()
+
+
 @dataclass(frozen=True)
 class Services:
     """The application's collaborators: settings, database, Slack, templates and the clock."""
@@ -88,6 +117,8 @@ class Services:
     presence: SlackPresence = field(default_factory=SlackPresence)
     # People seen whose names are still to be learned from Slack.
     names: NamesToLearn = field(default_factory=NamesToLearn)
+    # Worker processes for untrusted input; started at first use, closed with the app.
+    parsing: Parsing = field(default_factory=Parsing)
 
     def wake_jobs(self) -> None:
         """Ask the job runner to look for due work now (new work was just scheduled)."""

@@ -49,7 +49,9 @@ async def replay_payloads(settings: Settings, payload_ids: Sequence[int]) -> lis
     outcomes = []
     try:
         async with aiohttp.ClientSession() as http:
-            services = build_services(settings, engine, http)
+            # Read here: each was read within WARROOM_PARSE_SECONDS when it came, and this
+            # process serves nobody else meanwhile (a worker would only add its start).
+            services = build_services(settings, engine, http, parse_in_workers=False)
             for payload_id in payload_ids:
                 try:
                     outcomes.append(await apply_payload(services, payload_id, again=True))

@@ -60,10 +60,20 @@ class BounceSettings(Feature):
         doc="the port warroom's bounce listener (SMTP) takes the reports on",
         shown="none (no listener)",
     )
+    # Loopback unless said otherwise: the relay that forwards the reports usually runs beside
+    # warroom, and a listener open to the world takes mail from anyone.
     smtp_host: str = setting(
         env="WARROOM_BOUNCE_SMTP_HOST",
-        default="0.0.0.0",
-        doc="the address the bounce listener binds to",
+        default="127.0.0.1",
+        doc="the address the bounce listener binds to (`0.0.0.0`: every interface, for a relay "
+        "on another host or in another container)",
+    )
+    smtp_sessions: int = setting(
+        env="WARROOM_BOUNCE_SMTP_SESSIONS",
+        default=10,
+        parse=integer,
+        doc="SMTP sessions the bounce listener holds at once (1 to 1000); a client past them is "
+        "answered 421 and disconnected, and its relay tries again later",
     )
 
     @property
@@ -84,6 +94,8 @@ class BounceSettings(Feature):
                 f"{missing}: bounces are read with WARROOM_BOUNCE_DOMAIN, _SECRET and "
                 "_SMTP_PORT all set (or none)"
             )
+        if not 1 <= self.smtp_sessions <= 1000:
+            problems.append("WARROOM_BOUNCE_SMTP_SESSIONS: must be between 1 and 1000")
         if self.secret and len(self.secret) < BOUNCE_SECRET_MIN:
             problems.append(
                 f"WARROOM_BOUNCE_SECRET: use at least {BOUNCE_SECRET_MIN} characters "

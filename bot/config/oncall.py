@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.config.reading import Feature, duration, problems_file, setting
+from bot.config.reading import Feature, duration, problems_file, seconds, setting
 from bot.record.oncall.feed_addresses import (
     ALLOWED_HOSTS_ENV,
     allowed_hosts,
@@ -53,12 +53,27 @@ class OncallSettings(Feature):
         "([Security](security.md))",
         shown="none",
     )
+    # A feed is read in a worker process of its own (bot/basics/untrusted.py): thousands of
+    # events take seconds, their repeats expanded; a hostile one would take forever.
+    ical_parse_seconds: float = setting(
+        env="WARROOM_ONCALL_ICAL_PARSE_SECONDS",
+        default=120.0,
+        parse=seconds,
+        doc="seconds a worker process may take to read one iCal feed (0.1 to 3600); past it the "
+        "feed is refused, the layer keeps its last good copy and the reason is noted",
+        shown="`120`",
+    )
 
     def problems(self) -> list[str]:
         """iCal feeds at addresses warroom does not fetch from unless allowed."""
-        return [
+        problems = [
             f"WARROOM_ONCALL_SCHEDULES: {problem}"
             for problem in feed_address_problems(
                 self.schedules.by_name.values(), self.ical_allowed_hosts
             )
         ]
+        if not 0.1 <= self.ical_parse_seconds <= 3600:
+            problems.append(
+                "WARROOM_ONCALL_ICAL_PARSE_SECONDS: must be between 0.1 and 3600 seconds"
+            )
+        return problems

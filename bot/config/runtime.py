@@ -109,6 +109,24 @@ class RuntimeSettings(Feature):
         shown="`60`",
     )
 
+    # What strangers and other systems send is read in worker processes, each parse given a
+    # time limit (bot/basics/untrusted.py): a pathological body is refused, never a stall.
+    parse_seconds: float = setting(
+        env="WARROOM_PARSE_SECONDS",
+        default=5.0,
+        parse=seconds,
+        doc="seconds a worker process may take to read one alert body or delivery report "
+        "(0.1 to 60); past it the worker is killed and the input refused (HTTP 422, SMTP "
+        "554) and said in the log",
+        shown="`5`",
+    )
+    parse_workers: int = setting(
+        env="WARROOM_PARSE_WORKERS",
+        default=2,
+        parse=integer,
+        doc="worker processes reading alert bodies at once (1 to 16); the bounce listener's "
+        "delivery reports and the iCal feeds have one worker each of their own",
+    )
     # Paging in a process of its own beside serve's (bot/pager.py), PostgreSQL only.
     pager_process: str = setting(
         env="WARROOM_PAGER_PROCESS",
@@ -169,6 +187,11 @@ class RuntimeSettings(Feature):
                 "WARROOM_DATABASE_STATEMENT_TIMEOUT: must be between the lock time-out and "
                 "3600 seconds"
             )
+
+        if not 0.1 <= self.parse_seconds <= 60:
+            problems.append("WARROOM_PARSE_SECONDS: must be between 0.1 and 60 seconds")
+        if not 1 <= self.parse_workers <= 16:
+            problems.append("WARROOM_PARSE_WORKERS: must be between 1 and 16")
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         return problems

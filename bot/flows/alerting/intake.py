@@ -249,7 +249,10 @@ async def _apply_one(
     session: AsyncSession, services: Services, payload: AlertPayload, team_id: str
 ) -> Outcome:
     """Apply one payload in the caller's transaction (the caller commits)."""
-    notification = parse(payload.source, payload.body, received_at=payload.received_at)
+    # Off the event loop, as at intake: a body that took long to read there takes as long here.
+    notification = await services.parsing.bodies.run(
+        parse, payload.source, payload.body, received_at=payload.received_at
+    )
     # Alerts a maintenance window matches are kept as silenced by it, and go no further.
     notification = await maintenance.silence(session, payload, notification, now=services.clock())
     if not notification.alerts:

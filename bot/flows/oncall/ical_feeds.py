@@ -11,10 +11,10 @@ the copy itself stays, and the next round comes at the usual time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
+from bot.basics.untrusted import ParseTooSlow
 from bot.clients.ical_feeds import FeedUnreachable, feed_host, fetch_feed
 from bot.record.oncall.feed_copies import keep_copy, note_failure
 from bot.record.oncall.ical_layers import (
@@ -85,7 +85,7 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
             limit=MAX_FEED_BYTES,
             timeout=FETCH_TIMEOUT,
         )
-        events = await _read(body, schedule, schedule.zone_of(layer), now)
+        events = await _read(services, body, schedule, schedule.zone_of(layer), now)
     except (FeedUnreachable, FeedRefused) as failure:
         reason = str(failure)
         if isinstance(failure, FeedRefused):
@@ -115,18 +115,24 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
     return now + services.settings.oncall.ical_refresh
 
 
-async def _read(body: bytes, schedule: Schedule, zone: str, now: datetime) -> list[FeedEvent]:
-    """The feed's events, read off the event loop (a large calendar takes a while), floating
-    times in ``zone`` (the layer's) unless the feed names one. Whatever
-    the parser raises on bytes from elsewhere is a refusal with its reason (and logged with
-    its traceback): a job that raised would be retried a few times and then given up, and
-    the layer's refreshes would stop without a word."""
+async def _read(
+    services: Services, body: bytes, schedule: Schedule, zone: str, now: datetime
+) -> list[FeedEvent]:
+    """The feed's events, read in a worker process with a time limit
+    (``WARROOM_ONCALL_ICAL_PARSE_SECONDS``: a large calendar takes seconds, a hostile one
+    forever), floating times in ``zone`` (the
+    layer's) unless the feed names one. Whatever the parser raises on bytes from elsewhere is
+    a refusal with its reason (and logged with its traceback): a job that raised would be
+    retried a few times and then given up, and the layer's refreshes would stop without a
+    word."""
     try:
-        return await asyncio.to_thread(
+        return await services.parsing.feeds.run(
             read_feed, body, zone=zone, start=now - KEEP_BEFORE, end=now + KEEP_AHEAD
         )
     except FeedRefused:
         raise
+    except ParseTooSlow as slow:
+        raise FeedRefused(f"it was {slow} (a calendar too large or too complex)") from None
     except Exception as error:
         log.exception("schedule %r: a feed the calendar parser could not read", schedule.name)
         raise FeedRefused(f"it cannot be read ({type(error).__name__})") from None

@@ -12,6 +12,15 @@ message taken is answered 250, read or not: a report that cannot be read, or a r
 not one, is logged at DEBUG and changes nothing (never marked on guesswork). Neither an address
 nor a token is logged above DEBUG (a subscription is named by its id); aiosmtpd's own lines
 have them masked (``bot.basics.logs``).
+
+Anyone who can reach the port can send it anything, and the standard library's ``email``
+parser takes time worse than quadratic in some malformed headers: a report is read in a worker
+process of the listener's own (``bot/basics/untrusted.py``), given ``WARROOM_PARSE_SECONDS``;
+one that takes longer is refused with 554 5.6.0 (RFC 5321, 4.2.3; RFC 3463: a media error,
+permanent: sent again it would take as long) and said in the log. The listener binds
+``WARROOM_BOUNCE_SMTP_HOST`` (loopback unless told otherwise) and holds at most
+``WARROOM_BOUNCE_SMTP_SESSIONS`` sessions: a client past them is answered 421 4.3.2 and
+disconnected (RFC 5321, 3.8: its relay tries again later).
 """
 
 from __future__ import annotations
@@ -23,9 +32,10 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.basics.untrusted import ParseTooSlow, UntrustedParsing
 from bot.record.status_page import subscriptions as subscribers
 from bot.record.status_page.bounces import Verdict, read_report, subscription_of, token_of
-from bot.services import Services
+from bot.services import PARSERS, Services
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -35,13 +45,16 @@ REPORT_BYTES_MAX = 1024 * 1024
 # A client that says nothing for this long is disconnected (RFC 5321, section 4.5.3.2, asks
 # servers for 5 minutes; a relay sending a report is never that slow).
 IDLE_SECONDS = 60.0
+# RFC 5321, 3.8 and 4.2.3: the service cannot take the session now, the client may try later.
+TOO_MANY_SESSIONS = b"421 4.3.2 Too many connections, try again later\r\n"
 
 
 class BounceHandler:
     """aiosmtpd's handler: ``handle_RCPT`` and ``handle_DATA``."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, parsing: UntrustedParsing) -> None:
         self.services = services
+        self.parsing = parsing
 
     def _subscription(self, address: str) -> int | None:
         bounces = self.services.settings.bounces
@@ -76,7 +89,16 @@ class BounceHandler:
     ) -> str:
         subscription_id = self._subscription(envelope.rcpt_tos[0])
         content = envelope.original_content or b""
-        verdict = read_report(content)
+        try:
+            verdict = await self.parsing.run(read_report, content)
+        except ParseTooSlow as slow:
+            log.warning(
+                "Status page bounces: a report of %d bytes for subscription %s refused: %s",
+                len(content),
+                subscription_id,
+                slow,
+            )
+            return "554 5.6.0 Report refused: it could not be read in time"
         if subscription_id is None or verdict is not Verdict.FAILED:
             log.debug("Status page bounces: %s for subscription %s", verdict, subscription_id)
             return "250 2.0.0 OK"
@@ -110,6 +132,13 @@ class BounceListener:
         self.services = services
         self._server: asyncio.Server | None = None
         self._sessions: set[SMTP] = set()
+        # The listener's own worker: a stranger's reports never wait on alert bodies' nor
+        # delay them.
+        self.parsing = UntrustedParsing(
+            workers=1, seconds=services.settings.runtime.parse_seconds, preload=PARSERS
+        )
+        # Whether the refusals of the last time it was full were said in the log already.
+        self._full_said = False
 
     @property
     def port(self) -> int:
@@ -118,12 +147,29 @@ class BounceListener:
         number: int = self._server.sockets[0].getsockname()[1]
         return number
 
+    @property
+    def host(self) -> str:
+        """The address it listens on."""
+        assert self._server is not None and self._server.sockets
+        address: str = self._server.sockets[0].getsockname()[0]
+        return address
+
     async def start(self) -> None:
         bounces = self.services.settings.bounces
         loop = asyncio.get_running_loop()
-        handler = BounceHandler(self.services)
+        handler = BounceHandler(self.services, self.parsing)
 
-        def smtp() -> SMTP:
+        def smtp() -> asyncio.BaseProtocol:
+            if len(self._sessions) >= bounces.smtp_sessions:
+                if not self._full_said:
+                    log.warning(
+                        "Status page bounces: %d SMTP sessions open, more are refused (421) "
+                        "until one ends (WARROOM_BOUNCE_SMTP_SESSIONS)",
+                        len(self._sessions),
+                    )
+                    self._full_said = True
+                return _Refused()
+            self._full_said = False
             protocol = _Session(
                 self._sessions,
                 handler,
@@ -151,6 +197,7 @@ class BounceListener:
                 session.transport.close()
         await self._server.wait_closed()
         self._server = None
+        await self.parsing.close()
 
 
 class _Session(SMTP):
@@ -163,3 +210,12 @@ class _Session(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         self._all.discard(self)
         super().connection_lost(error)
+
+
+class _Refused(asyncio.Protocol):
+    """A connection past the session cap: told so, and closed."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(TOO_MANY_SESSIONS)
+        transport.close()

@@ -50,6 +50,10 @@ class PayloadError(ValueError):
         super().__init__("; ".join(problems))
         self.problems = problems
 
+    def __reduce__(self) -> tuple[type[PayloadError], tuple[list[str]]]:
+        # Raised in a worker process (bot/basics/untrusted.py) and rebuilt here whole.
+        return (PayloadError, (self.problems,))
+
 
 @dataclass(frozen=True)
 class Link:

@@ -4,7 +4,9 @@
 Answer fast and lose nothing: check the token, read at most the configured size, parse,
 store the raw body with its processing job, answer 202. Everything else happens in jobs.
 Status codes follow what senders do with them: Alertmanager retries 5xx and drops 4xx, so
-only a transient failure (the database) is a 5xx.
+only a transient failure (the database) is a 5xx. The body is parsed in a worker process with
+a time limit (``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``): one that takes longer
+is refused with 422, as sending it again would take as long.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 
 from aiohttp import web
 
+from bot.basics.untrusted import ParseTooSlow
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting.payloads import SOURCES, PayloadError, parse
@@ -27,6 +30,7 @@ _OUTCOMES = {
     401: "unauthorized",
     404: "unknown_source",
     413: "too_large",
+    422: "too_slow",
     503: "unavailable",
 }
 
@@ -58,11 +62,16 @@ async def _receive(request: web.Request) -> web.Response:
         return _error(413, f"body is larger than {settings.alerting.max_body_bytes} bytes")
     try:
         text = body.decode("utf-8")
-        notification = parse(source, text, received_at=services.clock())
+        notification = await services.parsing.bodies.run(
+            parse, source, text, received_at=services.clock()
+        )
     except UnicodeDecodeError:
         return _error(400, "invalid payload", problems=["body is not UTF-8 text"])
     except PayloadError as error:
         return _error(400, "invalid payload", problems=error.problems)
+    except ParseTooSlow as slow:
+        log.warning("a %s alert payload refused: %s (%d bytes)", source, slow, len(body))
+        return _error(422, f"the payload took longer than {slow.seconds:g} s to read")
     try:
         payload_id = await request.app[payload_writer_key].accept(
             source=source, body=text, notification=notification
