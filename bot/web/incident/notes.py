@@ -26,7 +26,7 @@ async def accept_note_page(request: web.Request) -> web.Response:
     try:
         await accept_note(web_.services, incident_id=incident_id, note_id=note_id, by=viewer.author)
     except NotTheirs:  # a guest: accepting puts an agent's words in the record for them
-        return guests_refused(request, "guest_draft")
+        return guests_refused(request, "guest_accept")
     except NoteRefused as refused:
         return await refused_page(request, incident, "note_refused", refused)
     log.info(

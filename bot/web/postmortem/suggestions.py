@@ -69,7 +69,7 @@ async def accepted(
             text=text,
         )
     except NotTheirs:  # a guest Slack names now, the session being older
-        return guests_refused(request, "guest_draft")
+        return guests_refused(request, "guest_accept")
     except SuggestionRefused as refused:
         return await refused_page(request, incident, "suggestion_refused", refused)
     log.info("%s: a suggestion accepted in the web view by %s", incident.reference, viewer.author)
