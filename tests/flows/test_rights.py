@@ -253,20 +253,9 @@ WATCHED: tuple[type[SQLModel], ...] = (
 )
 
 
-@pytest.fixture
-async def statuspage() -> AsyncIterator[FakeStatuspage]:
-    async with FakeStatuspage() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
-) -> AsyncIterator[Warroom]:
-    """On SQLite and PostgreSQL: the module's schedule and policy, the status pages with
-    Statuspage and one confirmed subscriber."""
-    for user, name in ((OWEN, "owen"), (DAVE, "dave"), (GUEST, "gus")):
-        slack.add_user(user, name)
+def rights_settings(statuspage: FakeStatuspage) -> dict[str, Any]:
+    """The module's schedule and policy, its maintenance allowance, and the status pages with
+    Statuspage (what the web view's walk, tests/web/test_rights_forms.py, also runs with)."""
     schedules = {
         "schedules": {
             "payments": {
@@ -287,12 +276,29 @@ async def warroom(
         "policies": {"primary": {"levels": [{"targets": [{"user": BOB}]}]}},
         "severities": {"SEV1": "primary", "SEV3": "primary"},
     }
-    settings = {
+    return {
         **statuspage_settings(statuspage, WARROOM_LANGUAGE="en"),
         "oncall__schedules": parse_schedules(schedules, now=T0),
         "escalation__policies": parse_policies(policies),
         "maintenance__allowed": (ALICE,),
     }
+
+
+@pytest.fixture
+async def statuspage() -> AsyncIterator[FakeStatuspage]:
+    async with FakeStatuspage() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
+) -> AsyncIterator[Warroom]:
+    """On SQLite and PostgreSQL: the module's schedule and policy, the status pages with
+    Statuspage and one confirmed subscriber."""
+    for user, name in ((OWEN, "owen"), (DAVE, "dave"), (GUEST, "gus")):
+        slack.add_user(user, name)
+    settings = rights_settings(statuspage)
     async with running_warroom(slack, database_url, Clock(T0), **settings) as running:
         async with session_scope(running.engine) as session:
             session.add(

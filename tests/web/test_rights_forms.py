@@ -16,14 +16,19 @@ import aiohttp
 import pytest
 
 from bot.app import ROUTES
-from bot.record.escalation.policies import parse_policies
-from bot.record.oncall.schedules import parse_schedules
 from bot.web.routing import RouteKind
 from emulator import Channel, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from tests.conftest import ALICE, BOB, Clock, Warroom
-from tests.flows.test_rights import GUEST, KINDS, OWEN, T0, _proposals, watched
-from tests.flows.test_status_page import statuspage_settings
+from tests.flows.test_rights import (
+    GUEST,
+    KINDS,
+    OWEN,
+    T0,
+    _proposals,
+    rights_settings,
+    watched,
+)
 from tests.helpers.drafts import invite_guest
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
@@ -117,35 +122,12 @@ async def statuspage() -> AsyncIterator[FakeStatuspage]:
 async def warroom(
     slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
 ) -> AsyncIterator[Warroom]:
-    """On SQLite and PostgreSQL: a schedule Alice and Bob take turns on, owned by Owen; the
-    status pages; sign-in."""
+    """On SQLite and PostgreSQL: the Slack walk's schedule, policies and status pages
+    (``rights_settings``), and sign-in."""
     for user, name in ((OWEN, "owen"), (GUEST, "gus")):
         slack.add_user(user, name)
-    schedules = {
-        "schedules": {
-            "payments": {
-                "timezone": "Europe/Paris",
-                "owners": [OWEN],
-                "layers": [
-                    {
-                        "name": "weekly",
-                        "start": "2026-03-02 09:00",
-                        "rotation": "weekly",
-                        "members": [ALICE, BOB],
-                    }
-                ],
-            }
-        }
-    }
-    policies = {"policies": {"primary": {"levels": [{"targets": [{"user": BOB}]}]}}}
     async with web_warroom(
-        slack,
-        database_url,
-        Clock(T0),
-        **statuspage_settings(statuspage, WARROOM_LANGUAGE="en"),
-        oncall__schedules=parse_schedules(schedules, now=T0),
-        escalation__policies=parse_policies(policies),
-        maintenance__allowed=(ALICE,),
+        slack, database_url, Clock(T0), **rights_settings(statuspage)
     ) as running:
         yield running
 
