@@ -285,12 +285,6 @@ def rights_settings(statuspage: FakeStatuspage) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def statuspage() -> AsyncIterator[FakeStatuspage]:
-    async with FakeStatuspage() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def warroom(
     slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
 ) -> AsyncIterator[Warroom]:

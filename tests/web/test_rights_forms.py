@@ -113,12 +113,6 @@ def test_every_form_is_walked_or_said_why() -> None:
 
 
 @pytest.fixture
-async def statuspage() -> AsyncIterator[FakeStatuspage]:
-    async with FakeStatuspage() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def warroom(
     slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
 ) -> AsyncIterator[Warroom]:
