@@ -34,6 +34,7 @@ from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
+from emulator.statuspage import FakeStatuspage
 from tests.helpers.databases import drop_database, new_database
 from tests.helpers.logs import Everything
 
@@ -92,6 +93,13 @@ async def database_url(
         )
     await reset_postgres(postgres_url)
     return postgres_url
+
+
+@pytest.fixture
+async def statuspage() -> AsyncIterator[FakeStatuspage]:
+    """Statuspage's API, faked on 127.0.0.1 (emulator/statuspage.py)."""
+    async with FakeStatuspage() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -59,6 +59,12 @@ class Act(StrEnum):
     ONCALL_CHANGE = "oncall_change"  # overrides, swaps, cancelling them
     COVER_ACCEPT = "cover_accept"  # an owner's Accept puts someone else on call
     MERGE_FOLLOW_UPS = "merge_follow_ups"  # two follow-ups made one, for their owners
+    # Resolving stands every escalation down (a silence) and, the first time, has the team's
+    # model asked for the draft (a spend): a guest may do neither, so may not resolve.
+    RESOLVE = "resolve"
+    # An agent's proposed timeline note or the model's suggested section, accepted: words
+    # someone else wrote put in the record under the accepter's name.
+    ACCEPT_PROPOSAL = "accept_proposal"
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ RULES: Mapping[Act, Rule] = {
     Act.ONCALL_CHANGE: Rule(Reach.CHANGE_ONCALL, MEMBERS, narrowed="schedule's people"),
     Act.COVER_ACCEPT: Rule(Reach.ACCEPT_FOR, MEMBERS, narrowed="schedule owners"),
     Act.MERGE_FOLLOW_UPS: Rule(Reach.ACCEPT_FOR, MEMBERS),
+    Act.RESOLVE: Rule(Reach.SILENCE, MEMBERS),
+    Act.ACCEPT_PROPOSAL: Rule(Reach.ACCEPT_FOR, MEMBERS),
 }
 
 

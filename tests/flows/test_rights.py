@@ -31,9 +31,13 @@ from bot.basics.slack_ids import (
     DeclareModal,
     EscalationMessage,
     FollowUpMessage,
+    ProposedNoteMessage,
     PublicModal,
     Shortcut,
+    SuggestionMessage,
+    SuggestionModal,
     SwapMessage,
+    suggestion_block,
 )
 from bot.record.escalation.policies import parse_policies
 from bot.record.oncall.schedules import parse_schedules
@@ -54,10 +58,14 @@ from bot.store.models import (
     Page,
     PageTest,
     PersonPage,
+    PostmortemEdit,
+    ProposedNote,
     PublicIncident,
     PublicUpdate,
+    SectionSuggestion,
     StatusDelivery,
     StatusSubscription,
+    SuggestionRequest,
 )
 from commands import register
 from commands.oncall.table import SUBCOMMANDS as ONCALL
@@ -145,6 +153,9 @@ WALKED = {
     ("view", PublicModal.CALLBACK.value),
     ("view", DeclareModal.CALLBACK.value),
     ("message_shortcut", Shortcut.DECLARE_FROM_MESSAGE.value),
+    ("action", ProposedNoteMessage.ACCEPT.value),
+    ("action", SuggestionMessage.ACCEPT.value),
+    ("view", SuggestionModal.CALLBACK.value),
 }
 # Those that reach none of the flows the table guards: they change the incident's own record
 # (its channel's words, the draft, follow-ups), never what reaches customers, pages, silences,
@@ -153,13 +164,9 @@ REACHES_NONE = {
     "incident_type": "chooses a type in the open declare form: the form is updated, no more",
     "edit_fields_button": "opens the custom fields' form",
     "edit_fields": "the incident's custom fields",
-    "resolve_with_fields": "resolving with the fields it asks for: the incident's record",
     "file_follow_up": "a follow-up filed in the team's tracker",
     "mark_follow_up_done": "a follow-up marked done",
-    "accept_suggestion": "the draft's words",
-    "edit_suggestion": "the draft's words",
-    "edit_suggestion_submit": "the draft's words",
-    "accept_proposed_note": "the incident's timeline",
+    "edit_suggestion": "opens the form of the suggestion's words (its saving is walked)",
     "prompt_ruled_out_idea": "the draft's questions",
     "prompt_ruled_out_skip": "the draft's questions",
     "prompt_rules_out": "the draft's questions",
@@ -179,6 +186,7 @@ REACHES_NONE = {
 # Reaches a guarded flow, walked as a guest in another test.
 ELSEWHERE = {
     FollowUpMessage.MERGE.value: "merge_follow_ups: tests/flows/test_follow_up_merging.py",
+    "resolve_with_fields": "resolve: tests/types/test_types_in_slack.py, a guest resolves nothing",
 }
 
 
@@ -239,23 +247,15 @@ WATCHED: tuple[type[SQLModel], ...] = (
     PageTest,
     DrillChoice,
     FollowUpMerge,
+    ProposedNote,
+    SectionSuggestion,
+    PostmortemEdit,
 )
 
 
-@pytest.fixture
-async def statuspage() -> AsyncIterator[FakeStatuspage]:
-    async with FakeStatuspage() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
-) -> AsyncIterator[Warroom]:
-    """On SQLite and PostgreSQL: the module's schedule and policy, the status pages with
-    Statuspage and one confirmed subscriber."""
-    for user, name in ((OWEN, "owen"), (DAVE, "dave"), (GUEST, "gus")):
-        slack.add_user(user, name)
+def rights_settings(statuspage: FakeStatuspage) -> dict[str, Any]:
+    """The module's schedule and policy, its maintenance allowance, and the status pages with
+    Statuspage (what the web view's walk, tests/web/test_rights_forms.py, also runs with)."""
     schedules = {
         "schedules": {
             "payments": {
@@ -276,12 +276,23 @@ async def warroom(
         "policies": {"primary": {"levels": [{"targets": [{"user": BOB}]}]}},
         "severities": {"SEV1": "primary", "SEV3": "primary"},
     }
-    settings = {
+    return {
         **statuspage_settings(statuspage, WARROOM_LANGUAGE="en"),
         "oncall__schedules": parse_schedules(schedules, now=T0),
         "escalation__policies": parse_policies(policies),
         "maintenance__allowed": (ALICE,),
     }
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
+) -> AsyncIterator[Warroom]:
+    """On SQLite and PostgreSQL: the module's schedule and policy, the status pages with
+    Statuspage and one confirmed subscriber."""
+    for user, name in ((OWEN, "owen"), (DAVE, "dave"), (GUEST, "gus")):
+        slack.add_user(user, name)
+    settings = rights_settings(statuspage)
     async with running_warroom(slack, database_url, Clock(T0), **settings) as running:
         async with session_scope(running.engine) as session:
             session.add(
@@ -360,10 +371,14 @@ async def test_a_guest_publishes_pages_silences_spends_and_changes_nothing(
         assert any(publishing in text for text in refused), (publishing, refused)
     assert len(refused) >= 20, refused
     await _buttons_and_forms(warroom, statuspage, channel, general, kind)
-    before = await watched(warroom, statuspage)
+    # Resolving stands every page down and asks the team's model: refused, the incident open.
+    before, heard = await watched(warroom, statuspage), len(slack.ephemeral_for(GUEST))
     await slack.send_command(LAST.text, user=GUEST, channel=channel.id)
     await settle(warroom)
     assert await watched(warroom, statuspage) == before
+    said = said_to(slack, GUEST, heard)
+    assert REFUSED in said.lower() and "members" in said and "Not resolved" in said, said
+    assert await resolved(warroom) == []
 
 
 async def _press(
@@ -413,6 +428,7 @@ async def _buttons_and_forms(
     setattr(slack.users[OWEN], kind, True)
     for action in (CoverMessage.ACCEPT, CoverMessage.REJECT):
         await _press(warroom, statuspage, OWEN, owen.messages, owen, action)
+    await _accepting_for_someone(warroom, statuspage, channel)
     # The public form: opened by Dave, a member then, saved once he is a guest.
     await slack.send_command("public", user=DAVE, channel=channel.id)
     await settle(warroom)
@@ -455,6 +471,100 @@ async def _buttons_and_forms(
     said = said_to(slack, GUEST, heard)
     assert await watched(warroom, statuspage) == before, said
     assert said.lower().count(REFUSED) == 2, said
+
+
+async def resolved(warroom: Warroom) -> list[int]:
+    """The incidents resolved."""
+    async with session_scope(warroom.engine) as session:
+        incidents = (await session.exec(select(Incident))).all()
+    return [i.id or 0 for i in incidents if i.resolved_at is not None]
+
+
+async def _proposals(warroom: Warroom, channel: Channel) -> tuple[int, int]:
+    """An agent's proposed note and the team's model's suggested section for the channel's
+    incident, as their flows keep them (the ids their messages' buttons carry)."""
+    async with session_scope(warroom.engine) as session:
+        incident = (
+            await session.exec(select(Incident).where(Incident.channel_id == channel.id))
+        ).one()
+        note = ProposedNote(
+            incident_id=incident.id or 0,
+            text="The replica lagged from 09:52",
+            occurred_at=T0,
+            proposed_by="triage-bot",
+            proposed_at=T0,
+        )
+        request = SuggestionRequest(
+            incident_id=incident.id or 0, key="walk", model="m", asked_at=T0, outcome="answered"
+        )
+        session.add_all((note, request))
+        await session.flush()
+        suggestion = SectionSuggestion(
+            request_id=request.id or 0,
+            incident_id=incident.id or 0,
+            section="fix",
+            sentences=[{"text": "Alice rebuilt the index.", "cites": []}],
+            unsupported=[],
+            made_at=T0,
+        )
+        session.add(suggestion)
+        await session.commit()
+        return note.id or 0, suggestion.id or 0
+
+
+async def _accepting_for_someone(
+    warroom: Warroom, statuspage: FakeStatuspage, channel: Channel
+) -> None:
+    """Accept on an agent's note and on the model's section, and the Edit form's save: a
+    guest is refused each, privately; a member then accepts both."""
+    slack = warroom.slack
+    note, suggestion = await _proposals(warroom, channel)
+    message = channel.messages[-1]
+    presses = (
+        (ProposedNoteMessage.ACCEPT, ProposedNoteMessage.BLOCK, note),
+        (SuggestionMessage.ACCEPT, suggestion_block(suggestion), suggestion),
+    )
+    for action, block, value in presses:
+        before, heard = await watched(warroom, statuspage), len(slack.ephemeral_for(GUEST))
+        await slack.click_button(
+            channel.id, message.ts, action, user=GUEST, block_id=block, value=str(value)
+        )
+        await settle(warroom)
+        said = said_to(slack, GUEST, heard)
+        assert await watched(warroom, statuspage) == before, (action, said)
+        assert REFUSED in said.lower() and "Not accepted" in said, (action, said)
+    # Edit opens the form (words, no more); saving it accepts: refused.
+    await slack.click_button(
+        channel.id,
+        message.ts,
+        SuggestionMessage.EDIT,
+        user=GUEST,
+        block_id=suggestion_block(suggestion),
+        value=str(suggestion),
+    )
+    await settle(warroom)
+    view_id = next(
+        v
+        for v, view in reversed(slack.views.items())
+        if view["callback_id"] == SuggestionModal.CALLBACK
+    )
+    text = {"type": "plain_text_input", "value": "Alice rebuilt the index at 10:05."}
+    before, heard = await watched(warroom, statuspage), len(slack.ephemeral_for(GUEST))
+    await slack.submit_view(
+        view_id, {SuggestionModal.TEXT: {SuggestionModal.TEXT: text}}, user=GUEST
+    )
+    await settle(warroom)
+    said = said_to(slack, GUEST, heard)
+    assert await watched(warroom, statuspage) == before, said
+    assert REFUSED in said.lower() and "Not accepted" in said, said
+    # A member accepts both: the presses were ones that act.
+    for action, block, value in presses:
+        before = await watched(warroom, statuspage)
+        await slack.click_button(
+            channel.id, message.ts, action, user=ALICE, block_id=block, value=str(value)
+        )
+        await settle(warroom)
+        assert await watched(warroom, statuspage) != before, action
 
 
 async def test_a_french_team_tells_its_guest_in_french(

@@ -335,6 +335,31 @@ async def test_resolving_asks_for_missing_fields_then_resolves(typed: Typed) -> 
     assert await values(typed, channel) == {"customer_impact": "outage"}
 
 
+async def test_a_guest_resolves_nothing_through_the_fields_form(typed: Typed) -> None:
+    """Resolving stands the pages down and asks the team's model (issue 70): the form that
+    asks the missing fields resolves nothing for a guest of the workspace, who is told so
+    privately, naming who may."""
+    channel = await start(typed, "--type customer-facing Checkout returns 500s")
+    typed.slack.add_user("U0GUEST", "gus").is_ultra_restricted = True
+    channel.members.add("U0GUEST")
+    await command(typed, channel, "resolve Rolled back", user="U0GUEST")
+    view_id = next(
+        i for i, v in typed.slack.views.items() if v["callback_id"] == "resolve_with_fields"
+    )
+    impact = {"type": "static_select", "selected_option": {"value": "outage"}}
+    submitted = await typed.slack.submit_view(
+        view_id,
+        {field_input("customer_impact"): {field_input("customer_impact"): impact}},
+        user="U0GUEST",
+    )
+    assert submitted.status == 200
+    await settle(typed.warroom)
+    assert (await incident_of(typed, channel)).is_open
+    said = "\n".join(replies(typed.slack, "U0GUEST"))
+    assert "Not resolved" in said and "guests of the workspace" in said, said
+    assert "members" in said
+
+
 async def test_the_declare_form_shows_the_chosen_type_s_fields(typed: Typed) -> None:
     slack = typed.slack
     await slack.send_command(

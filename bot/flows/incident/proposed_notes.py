@@ -20,9 +20,11 @@ from typing import Any
 from bot.basics.errors import BotError
 from bot.flows.channel import Writes
 from bot.flows.postmortem.suggestions import check_sentences, reasons_said
+from bot.flows.rights import require
 from bot.record import incidents
 from bot.record.agents import notes
 from bot.record.postmortem.suggestions import Sentence
+from bot.record.rights import Act
 from bot.record.timeline import add_entry
 from bot.services import Services
 from bot.store import outbox
@@ -118,7 +120,8 @@ async def accept_in_channel(services: Services, *, channel_id: str, note_id: int
 async def accept_note(services: Services, *, incident_id: int, note_id: int, by: str) -> str:
     """Make the note an entry at its time, proposed by its agent and accepted by ``by``; its
     Slack message shows who accepted it. What the person is told; NoteRefused when it cannot
-    be."""
+    be, NotTheirs when ``by`` may not accept for the agent (a guest)."""
+    await require(services, by, Act.ACCEPT_PROPOSAL)
     now = services.clock()
     async with session_scope(services.engine) as session:
         found = await session.get(Incident, incident_id)

@@ -8,8 +8,9 @@ from bot.flows.incident import triggers
 from bot.flows.incident.wrap_up import offer_wrap_up
 from bot.flows.postmortem.lessons import schedule_lessons
 from bot.flows.postmortem.posting import schedule_draft
-from bot.flows.rights import require_if_public
+from bot.flows.rights import require, require_if_public
 from bot.record import incidents
+from bot.record.rights import Act
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import RESOLVED
 from bot.services import Services
@@ -23,8 +24,10 @@ async def resolve_incident(
     """Resolve the channel's incident, stand its escalations down, have the draft posted.
 
     The resolution, the draft's job and the messages commit together: a crash between two
-    commits would leave a resolved incident whose draft is never written.
+    commits would leave a resolved incident whose draft is never written. NotTheirs, before
+    anything, for someone who may not silence the pages and spend the model (a guest).
     """
+    await require(services, resolved_by, Act.RESOLVE)
     await require_if_public(services, resolved_by, channel_id)
     lead = await lead_in(services, channel_id)
     now = services.clock()

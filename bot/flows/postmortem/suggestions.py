@@ -32,6 +32,7 @@ from bot.flows.channel import Writes
 from bot.flows.postmortem.posting import choose_template, complete_from_slack
 from bot.flows.postmortem.verification import metric_minutes, verify_meaning
 from bot.flows.publication import schedule_publication
+from bot.flows.rights import require
 from bot.record import incidents
 from bot.record.people import every_name
 from bot.record.postmortem import suggestions
@@ -50,6 +51,7 @@ from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import Checked, Unsupported
 from bot.record.postmortem.verification import failed_a_control, meaning_of
 from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
+from bot.record.rights import Act
 from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs, outbox
@@ -424,7 +426,9 @@ async def accept_suggestion(
 ) -> str:
     """Make the suggestion the section's text, accepted by ``by`` (as suggested, or as they
     edited it): kept, its Slack message shows who accepted it, the canvas follows; what the
-    person is told. SuggestionRefused when it cannot be."""
+    person is told. SuggestionRefused when it cannot be; NotTheirs when ``by`` may not accept
+    what the model wrote (a guest)."""
+    await require(services, by, Act.ACCEPT_PROPOSAL)
     now = services.clock()
     async with session_scope(services.engine) as session:
         incident = await incidents.lock(session, await _incident(session, incident_id))

@@ -9,7 +9,8 @@ import logging
 from aiohttp import web
 
 from bot.flows.incident.proposed_notes import NoteRefused, accept_note
-from bot.web.pages_common import not_allowed, refused_page
+from bot.flows.rights import NotTheirs
+from bot.web.pages_common import guests_refused, not_allowed, refused_page
 from bot.web.reading import id_in_address, posted_about_incident
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ async def accept_note_page(request: web.Request) -> web.Response:
         return not_allowed(request, incident)
     try:
         await accept_note(web_.services, incident_id=incident_id, note_id=note_id, by=viewer.author)
+    except NotTheirs:  # a guest: accepting puts an agent's words in the record for them
+        return guests_refused(request, "guest_accept")
     except NoteRefused as refused:
         return await refused_page(request, incident, "note_refused", refused)
     log.info(

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.postmortem.suggestions import SuggestionRefused, accept_suggestion
+from bot.flows.rights import NotTheirs
 from bot.store.models import Incident
 from bot.web.auth import guest_viewer
 from bot.web.context import WebContext
@@ -67,6 +68,8 @@ async def accepted(
             by=viewer.author,
             text=text,
         )
+    except NotTheirs:  # a guest Slack names now, the session being older
+        return guests_refused(request, "guest_accept")
     except SuggestionRefused as refused:
         return await refused_page(request, incident, "suggestion_refused", refused)
     log.info("%s: a suggestion accepted in the web view by %s", incident.reference, viewer.author)
