@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 
 from bot.basics.slack_ids import SuggestionMessage
-from emulator import SlackEmulator
+from emulator import Channel, SlackEmulator
 from emulator.openai_chat import FakeChatModel
 from tests.conftest import ALICE, CAROL, Warroom
 from tests.helpers.drafts import DRAFT, draft_page, post_draft_form
@@ -23,6 +25,18 @@ from tests.postmortem.test_suggestions import _suggestion_id as suggestion_id
 from tests.postmortem.test_suggestions import good, play
 
 REASON = "The timeline missed a deploy"
+
+
+@asynccontextmanager
+async def resolved(
+    slack: SlackEmulator, database_url: str
+) -> AsyncIterator[tuple[Warroom, Channel, aiohttp.ClientSession]]:
+    """An incident Alice declared and resolved, and her browser signed in to the web view."""
+    async with web_warroom(slack, database_url) as warroom, browser() as alice:
+        channel = await open_incident(warroom)
+        await command(warroom, channel, "resolve")
+        await sign_in(alice, warroom, ALICE)
+        yield warroom, channel, alice
 
 
 async def _publish(session: aiohttp.ClientSession, warroom: Warroom) -> str:
@@ -50,10 +64,7 @@ async def _download(session: aiohttp.ClientSession, warroom: Warroom) -> tuple[s
 async def test_publishing_with_gaps_lists_them_and_asks_to_confirm(
     slack: SlackEmulator, database_url: str
 ) -> None:
-    async with web_warroom(slack, database_url) as warroom, browser() as alice:
-        channel = await open_incident(warroom)
-        await command(warroom, channel, "resolve")
-        await sign_in(alice, warroom, ALICE)
+    async with resolved(slack, database_url) as (warroom, channel, alice):
         await post_draft_form(alice, warroom, "/review", {"to": "in_review"})
         page, _ = await draft_page(alice, warroom)
         left = re.search(r"(\d+) gaps? still need", visible_text(page))
@@ -88,10 +99,7 @@ async def test_publishing_with_gaps_lists_them_and_asks_to_confirm(
 async def test_a_published_postmortem_refuses_edits_until_reopened_with_a_reason(
     slack: SlackEmulator, database_url: str
 ) -> None:
-    async with web_warroom(slack, database_url) as warroom, browser() as alice:
-        channel = await open_incident(warroom)
-        await command(warroom, channel, "resolve")
-        await sign_in(alice, warroom, ALICE)
+    async with resolved(slack, database_url) as (warroom, channel, alice):
         page, _ = await draft_page(alice, warroom)
         section = re.search(r'action="/incidents/INC-1/postmortem/sections/([a-z_]+)"', page)
         assert section, "a section's form"
@@ -145,10 +153,7 @@ async def test_a_published_postmortem_refuses_edits_until_reopened_with_a_reason
 async def test_the_download_is_named_after_its_state_and_opens_with_it(
     slack: SlackEmulator, database_url: str
 ) -> None:
-    async with web_warroom(slack, database_url) as warroom, browser() as alice:
-        channel = await open_incident(warroom)
-        await command(warroom, channel, "resolve")
-        await sign_in(alice, warroom, ALICE)
+    async with resolved(slack, database_url) as (warroom, _, alice):
         name, text = await _download(alice, warroom)
         assert name == "INC-1-postmortem-draft.md"
         opening = text.split("\n## ", 1)[0]
