@@ -29,10 +29,10 @@ REASON = "The timeline missed a deploy"
 
 @asynccontextmanager
 async def resolved(
-    slack: SlackEmulator, database_url: str
+    slack: SlackEmulator, database_url: str, **overrides: object
 ) -> AsyncIterator[tuple[Warroom, Channel, aiohttp.ClientSession]]:
     """An incident Alice declared and resolved, and her browser signed in to the web view."""
-    async with web_warroom(slack, database_url) as warroom, browser() as alice:
+    async with web_warroom(slack, database_url, **overrides) as warroom, browser() as alice:
         channel = await open_incident(warroom)
         await command(warroom, channel, "resolve")
         await sign_in(alice, warroom, ALICE)
@@ -158,7 +158,16 @@ async def test_the_download_is_named_after_its_state_and_opens_with_it(
         assert name == "INC-1-postmortem-draft.md"
         opening = text.split("\n## ", 1)[0]
         assert "_Draft written by warroom" in opening and "Published" not in opening
-        await _publish(alice, warroom)
+        await post_draft_form(alice, warroom, "/review", {"to": "in_review"})
+        name, text = await _download(alice, warroom)
+        assert name == "INC-1-postmortem-draft.md"
+        opening = text.split("\n## ", 1)[0]
+        assert "**In review** since Alice Moreau asked on" in opening
+        assert "not published yet" in opening and "_Draft written by warroom" in opening
+        status, _ = await post_draft_form(
+            alice, warroom, "/review", {"to": "published", "confirm": "1"}
+        )
+        assert status == 200
         name, text = await _download(alice, warroom)
         assert name == "INC-1-postmortem.md"
         lines = [line for line in text.splitlines() if line.strip()]
@@ -194,3 +203,17 @@ async def test_accepting_a_suggestion_in_slack_waits_for_a_reopening(
         assert any("postmortem is published" in text and "Reopen it" in text for text in said)
         assert "accepted by Carol Tanaka" not in played.canvas()
         assert played.canvas().lstrip().split("\n\n", 2)[1].startswith("**Published** by")
+
+
+async def test_a_french_postmortem_says_its_state_in_french(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with resolved(slack, sqlite_url, incidents__language="fr") as (warroom, _, alice):
+        _, text = await _download(alice, warroom)
+        assert "_Brouillon rédigé par warroom" in text.split("\n## ", 1)[0]
+        await _publish(alice, warroom)
+        name, text = await _download(alice, warroom)
+        assert name == "INC-1-postmortem.md"
+        opening = text.split("\n## ", 1)[0]
+        assert re.search(r"\*\*Publié\*\* par Alice Moreau le ", opening), opening
+        assert "Brouillon" not in opening
