@@ -2,8 +2,8 @@
 them and asks to confirm (the same form again with ``confirm=1``); once published, the page
 refuses every edit (409, nothing kept) until it is reopened with a reason, which is kept in
 the timeline and said in the channel; the Markdown download is named after the state and
-opens with it (who published it, when); accepting the model's suggestion in Slack waits for
-a reopening too."""
+opens with it (who published it, when); accepting the model's suggestion, in Slack or on the
+page, waits for a reopening too."""
 
 from __future__ import annotations
 
@@ -196,6 +196,14 @@ async def test_accepting_a_suggestion_in_slack_waits_for_a_reopening(
         async with browser() as alice:
             await sign_in(alice, played.warroom, ALICE)
             await _publish(alice, played.warroom)
+            # On the page too: its Accept, posted from an old tab, is refused in words.
+            _, token = await draft_page(alice, played.warroom)
+            accept = f"{played.warroom.url}{DRAFT}/suggestions/{summary_id}/accept"
+            async with alice.post(
+                accept, data={"csrf": token, "section": "summary"}, allow_redirects=False
+            ) as answer:
+                assert answer.status == 409
+                assert "The postmortem is published" in visible_text(await answer.text())
         await settle(played.warroom)
         await played.press(message, SuggestionMessage.ACCEPT, summary_id, CAROL)
         await settle(played.warroom)
