@@ -214,7 +214,9 @@ async def test_the_review_moves_with_who_and_when_and_shows_on_the_list(
             status, page = await post_draft_form(bob, warroom, "/review", {"to": "published"})
             assert status == 400
             assert "Only the incident's commander" in visible_text(page)
-            status, page = await post_draft_form(alice, warroom, "/review", {"to": "published"})
+            status, page = await post_draft_form(
+                alice, warroom, "/review", {"to": "published", "confirm": "1"}
+            )
             assert status == 200 and ">Published</span>" in page
             status, page = await post_draft_form(
                 alice, warroom, "/review", {"to": "draft", "reason": " "}

@@ -47,6 +47,7 @@ from bot.record.postmortem.evidence import (
     within,
 )
 from bot.record.postmortem.language import Language
+from bot.record.postmortem.review import Review, review_of
 from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import Checked, Unsupported
 from bot.record.postmortem.verification import failed_a_control, meaning_of
@@ -69,8 +70,8 @@ REASONS = "agents/reasons.j2"
 
 
 class SuggestionRefused(BotError):
-    """A suggestion that cannot be accepted (accepted already, the section written, or not
-    this incident's): the template says which."""
+    """A suggestion that cannot be accepted (accepted already, the section written, the
+    postmortem published, or not this incident's): the template says which."""
 
     template = "messages/suggestion_refused.j2"
 
@@ -404,6 +405,13 @@ async def editable_text(
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         suggestion = await _open_suggestion(session, incident, suggestion_id)
+    if review_of(incident) == Review.PUBLISHED:  # Edit would end in a refused acceptance
+        raise SuggestionRefused(
+            reason="published",
+            by=incident.postmortem_review_by,
+            at=incident.postmortem_review_at,
+            incident=incident,
+        )
     text = suggestions.joined(suggestion.sentences, suggestion.section)
     if len(text) > EDIT_MAX_CHARS:
         raise SuggestionRefused(reason="too_long", incident=incident)

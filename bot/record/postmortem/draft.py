@@ -88,6 +88,8 @@ class Draft:
     actions: list[Action]
     updates: list[Line]
     description: str = ""
+    # Who moved the postmortem's review last, by name: who published it, when it is.
+    reviewer: str | None = None
     # When the fix started and what confirmed it worked.
     mitigation: Mitigation = field(default_factory=lambda: Mitigation(None, None))
     # The alerts that opened the incident, with their labels and links.

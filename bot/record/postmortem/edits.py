@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.record.postmortem.review import check_open
 from bot.store.models import Incident, PostmortemEdit
 
 SECTION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -45,7 +46,8 @@ async def save_edit(
     at: datetime,
 ) -> PostmortemEdit:
     """Keep a person's text for a section (the caller commits). An empty body gives the
-    section back to the draft: its gap shows again."""
+    section back to the draft: its gap shows again. ReviewRefused when it is published."""
+    check_open(incident)
     edit = PostmortemEdit(
         incident_id=incident.id or 0,
         section=section,

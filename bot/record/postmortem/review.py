@@ -5,6 +5,9 @@ commander or the postmortem's owner (whoever holds the ``postmortem`` role, when
 lists it in WARROOM_ROLES) publishes it, or reopens a published one, and reopening says
 why. Each move is kept on the incident (the state, who, when: the incident list reads it)
 and as a ``review`` entry of its timeline (the reason as its text).
+
+A published postmortem stays as it was published: its written sections are not edited
+(``check_open``) until it is reopened, with a reason, as a draft.
 """
 
 from __future__ import annotations
@@ -56,6 +59,13 @@ def review_of(incident: Incident) -> Review:
         return Review(incident.postmortem_review)
     except ValueError:
         return Review.DRAFT
+
+
+def check_open(incident: Incident) -> None:
+    """ReviewRefused ("published") when the postmortem is published: what was published
+    changes only once it is reopened, with the reason in the timeline."""
+    if review_of(incident) == Review.PUBLISHED:
+        raise ReviewRefused("published")
 
 
 async def may_publish(session: AsyncSession, incident: Incident, user_id: str | None) -> bool:

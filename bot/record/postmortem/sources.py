@@ -116,6 +116,7 @@ class Record:
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
         ids = {self.incident.commander, self.incident.declared_by, *self.roles.values()}
+        ids.add(self.incident.postmortem_review_by)
         ids |= {entry.author for entry in self.entries}
         ids |= {row.author for row in self.quoted()}
         # Only where there is something to look in: a long timeline is mostly people's words.

@@ -19,7 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.postmortem.edits import check_edit, current_edits
 from bot.record.postmortem.evidence import entry_ref
-from bot.store.models import PostmortemEdit, SectionSuggestion, SuggestionRequest, TimelineEntry
+from bot.record.postmortem.review import Review, review_of
+from bot.store.models import (
+    Incident,
+    PostmortemEdit,
+    SectionSuggestion,
+    SuggestionRequest,
+    TimelineEntry,
+)
 
 # The sections the model is asked for, and the draft's section each becomes (the key templates
 # and the web editor use: the default style's resolution section is "fix").
@@ -91,8 +98,9 @@ class Checked:
 
 class SuggestionTaken(ValueError):
     """The suggestion cannot be accepted: ``reason`` is ``accepted`` (it was, by ``by`` at
-    ``at``), ``written`` (the section has the text ``by`` gave at ``at``) or ``empty`` (no
-    sentence of it is kept: there is nothing to accept)."""
+    ``at``), ``written`` (the section has the text ``by`` gave at ``at``), ``empty`` (no
+    sentence of it is kept: there is nothing to accept) or ``published`` (by ``by`` at
+    ``at``: reopened first)."""
 
     def __init__(self, reason: str, by: str | None, at: datetime) -> None:
         super().__init__(reason)
@@ -224,7 +232,13 @@ async def accept(
     """Make the suggestion the section's text, by ``by`` (the caller commits): as suggested,
     or ``text``, the person's edit of it. SuggestionTaken when it was accepted already, and
     when it is accepted as suggested but the section has a text a person gave (theirs stays:
-    an edit replaces it, a press on an old message does not)."""
+    an edit replaces it, a press on an old message does not), and while the postmortem is
+    published (reopened first, with a reason)."""
+    incident = await session.get(Incident, suggestion.incident_id)
+    if incident is not None and review_of(incident) == Review.PUBLISHED:
+        raise SuggestionTaken(
+            "published", incident.postmortem_review_by, incident.postmortem_review_at or at
+        )
     written = await current_edits(session, suggestion.incident_id)
     mine = written.get(suggestion.section)
     if suggestion.accepted_at is not None:

@@ -292,6 +292,7 @@ def build_draft(
         ),
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
+        reviewer=name(incident.postmortem_review_by),
         written={
             key: Written(
                 edit.body,

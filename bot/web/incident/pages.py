@@ -22,6 +22,7 @@ from bot.record.message_links import known_bases
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.record.postmortem.figures import figures_of
+from bot.record.postmortem.review import Review, ReviewRefused, review_of
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
@@ -44,7 +45,7 @@ from bot.web.pages_common import (
     FormUnreadable,
     render_page,
 )
-from bot.web.postmortem.facts import posted_by_writer
+from bot.web.postmortem.facts import posted_by_writer, review_refused
 from bot.web.postmortem.page import Refusal, draft_page
 from bot.web.postmortem.suggestions import accepted, suggestion_of_form
 from bot.web.reading import (
@@ -323,12 +324,15 @@ async def incident_history(request: web.Request) -> web.Response:
 
 
 async def postmortem_markdown(request: web.Request) -> web.Response:
-    """GET /incidents/INC-7/postmortem.md: the draft as a Markdown download."""
+    """GET /incidents/INC-7/postmortem.md: the postmortem as a Markdown download, its first
+    lines saying its state (published by whom and when, or a draft)."""
     web_ = web_context(request)
     viewer = page_viewer(request)
     incident, incident_id = await requested_incident(request, web_, viewer)
     written = await incident_draft(web_, incident_id)
-    filename = f"{incident.reference}-postmortem-draft.md"
+    # Named after its state: a published postmortem is not a draft.
+    published = review_of(incident) == Review.PUBLISHED
+    filename = f"{incident.reference}-postmortem{'' if published else '-draft'}.md"
     return web.Response(
         text=written.markdown,
         content_type="text/markdown",
@@ -366,6 +370,8 @@ async def save_section(request: web.Request) -> web.Response:
                     session, incident, by=viewer.author, now=web_.services.clock(), quiet=True
                 )
             await session.commit()
+    except ReviewRefused as refused:  # published meanwhile
+        return await review_refused(request, refused)
     except EditRefused as error:
         typed = {"body": body if isinstance(body, str) else ""}
         refusal = Refusal(f"section-{section}", {"body": str(error)}, typed)

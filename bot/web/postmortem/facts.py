@@ -31,10 +31,11 @@ from bot.flows.incident.findings import fix_milestone, record_finding
 from bot.flows.incident.wrap_up import WrapUp, wrap_up
 from bot.flows.replies import refusal_words
 from bot.record.moments import MomentRefused, parse_moment
+from bot.record.postmortem.review import REASON_MAX, ReviewRefused, check_open
 from bot.record.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, read_number
 from bot.store.models import Incident, Milestone
 from bot.web.auth import guest_viewer, page_viewer
-from bot.web.context import WebContext
+from bot.web.context import WebContext, web_context
 from bot.web.pages_common import guests_refused, not_allowed
 from bot.web.postmortem.page import Refusal, draft_facts, draft_page
 from bot.web.reading import id_in_address, posted_about_incident
@@ -53,10 +54,12 @@ FOLLOW_UP_FIELDS = ("task", "owner", "due", "file")
 Form = Any  # aiohttp's MultiDictProxy of the posted fields
 
 
-async def writer(request: web.Request) -> tuple[WebContext, str, Form, Incident] | web.Response:
+async def writer(
+    request: web.Request, *, published_too: bool = False
+) -> tuple[WebContext, str, Form, Incident] | web.Response:
     """The posted form, checked (CSRF), its incident, and the viewer's id as an author; a
     403 page for a guest of the workspace or someone not among the incident's people."""
-    checked = await posted_by_writer(request)
+    checked = await posted_by_writer(request, published_too=published_too)
     if isinstance(checked, web.Response):
         return checked
     web_, viewer, form, incident, _ = checked
@@ -64,16 +67,31 @@ async def writer(request: web.Request) -> tuple[WebContext, str, Form, Incident]
 
 
 async def posted_by_writer(
-    request: web.Request,
+    request: web.Request, *, published_too: bool = False
 ) -> tuple[WebContext, Viewer, Form, Incident, int] | web.Response:
     """As ``writer``, with the viewer and the incident's id: what a form of the draft that
-    writes the incident's record starts from."""
+    writes the incident's record starts from. A published postmortem stays as published:
+    its forms are refused (409, the page again, said at the review form) until it is
+    reopened, but for ``published_too`` (the review form itself; filing a follow-up)."""
     web_, viewer, form, incident, incident_id = await posted_about_incident(request)
     if await guest_viewer(request, viewer):
         return guests_refused(request, "guest_draft")
     if not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
+    if not published_too:
+        try:
+            check_open(incident)
+        except ReviewRefused as refused:
+            return await review_refused(request, refused)
     return web_, viewer, form, incident, incident_id
+
+
+async def review_refused(request: web.Request, refused: ReviewRefused) -> web.Response:
+    """The page again, 409, saying at the review form why the change waits for a reopening."""
+    words = web_context(request).services.renderer.render(
+        "web/_draft_words.j2", problem=refused.problem, most=REASON_MAX
+    )
+    return await draft_page(request, Refusal("review", {"to": words}), status=409)
 
 
 def typed_field(form: Form, name: str) -> str:
@@ -222,8 +240,9 @@ async def add_follow_up(request: web.Request) -> web.Response:
 
 async def file_follow_up(request: web.Request) -> web.Response:
     """POST /incidents/INC-7/postmortem/follow-ups/{item}/file: file it in the team's
-    tracker, as its *File as issue* button in Slack does."""
-    checked = await writer(request)
+    tracker, as its *File as issue* button in Slack does (a published postmortem too: the
+    follow-up's work goes on after it)."""
+    checked = await writer(request, published_too=True)
     if isinstance(checked, web.Response):
         return checked
     web_, by, _, incident = checked

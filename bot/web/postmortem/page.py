@@ -22,7 +22,7 @@ from bot.record.lessons import participants
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.parts import EscalationLine, MisleadingPath
-from bot.record.postmortem.review import may_publish, review_of
+from bot.record.postmortem.review import Review, may_publish, review_of
 from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING, MITIGATION
 from bot.store.db import session_scope
 from bot.store.models import (
@@ -113,7 +113,10 @@ async def draft_page(
     incident, incident_id = await requested_incident(request, web_, viewer)
     token = new_places_token()
     written = await incident_draft(web_, incident_id, places=token)
-    may_edit = not viewer.guest and await web_.visibility.can_edit(viewer, incident)
+    may_review = not viewer.guest and await web_.visibility.can_edit(viewer, incident)
+    # A published postmortem stays as published: its forms wait for it to be reopened.
+    published = review_of(incident) == Review.PUBLISHED
+    may_edit = may_review and not published
     page = render_page(
         request,
         "web/postmortem.html.j2",
@@ -127,6 +130,7 @@ async def draft_page(
         accepted=request.query.get("accepted", ""),
         editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
         may_edit=may_edit,
+        may_review=may_review,
         review=review_of(incident).value,
         facts=await draft_facts(web_, viewer, incident),
         gaps=(
@@ -138,6 +142,13 @@ async def draft_page(
         tracker=web_.settings.trackers.default is not None,
     )
     return with_own_script(page)
+
+
+async def gaps_left(web_: WebContext, incident_id: int) -> int:
+    """How many gaps the draft leaves (sections to write, the record's), as its page says."""
+    token = new_places_token()
+    written = await incident_draft(web_, incident_id, places=token)
+    return place_sections(written.draft, markdown_to_html(written.markdown), token).left
 
 
 async def gap_forms(
