@@ -391,6 +391,7 @@ async def test_a_look_alike_host_is_never_suggested_even_when_the_record_holds_i
     assert "vil-login" not in _section(draft, "### Resolution").split("Not supported")[0]
     assert "\u0435vil-login\\[.\\]com, whose host mixes alphabets (a look-alike" in draft
 
+
 # -- issue 71, item 5: a meaning check an agreeable model cannot pass ---------------------------
 async def test_an_agreeable_verifier_fails_the_controls_and_its_verdicts_count_for_nothing(
     played: Played,
