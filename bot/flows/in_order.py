@@ -74,6 +74,7 @@ from bot.store import outbox, processed_events, received_commands
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import ReceivedCommand
+from bot.store.pool import ahead_in_line
 
 log = logging.getLogger(__name__)
 # Where a Slack listener finds the process's CommandLine in Bolt's context, and when its
@@ -435,12 +436,14 @@ async def claim_alone(services: Services, trigger_id: str) -> bool | None:
     answer budget: the request runs unclaimed, since a replay guard that refused a person's
     command because the database is slow would do more harm than the replay it stops."""
     try:
-        async with (
-            asyncio.timeout(services.settings.runtime.command_answer_budget),
-            session_scope(services.engine) as session,
-        ):
-            first = await processed_events.claim_trigger(session, trigger_id)
-            await session.commit()
+        # A person waits for the answer: its wait for a connection goes first, as the line's.
+        with ahead_in_line():
+            async with (
+                asyncio.timeout(services.settings.runtime.command_answer_budget),
+                session_scope(services.engine) as session,
+            ):
+                first = await processed_events.claim_trigger(session, trigger_id)
+                await session.commit()
     except Exception as error:
         log.warning("could not claim a request's trigger_id: %s", type(error).__name__)
         return None
