@@ -34,6 +34,7 @@ May import: everything below the incoming layer (``bot.flows``, ``bot.services``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
@@ -96,8 +97,15 @@ from commands.postmortem.wrap_up import (
     handle_wrap_up_button,
     handle_wrap_up_submission,
 )
-from commands.router import INCIDENT, apply_incident_command, handle_incident_command
+from commands.router import (
+    INCIDENT,
+    apply_incident_command,
+    find,
+    handle_incident_command,
+    parse_command,
+)
 from commands.status_page.form import handle_public_submission
+from commands.table import SUBCOMMANDS
 
 # What applies each kind of command kept in a channel's line (bot/flows/in_order.py): the
 # slash command, or the button's action id.
@@ -114,6 +122,22 @@ APPLIERS: Mapping[str, Applier] = {
     WorkedPrompt.NOW: apply_worked_now,
     WorkedPrompt.SKIP: skip_applier(WORKED),
 }
+
+
+def goes_in_line(body: dict[str, Any]) -> bool:
+    """Whether Slack's request (a slash command's form, an interaction's payload) is kept in
+    its channel's line, where its trigger_id is claimed with its row (bot/flows/in_order.py):
+    an ``/incident`` subcommand that waits its turn, a press of a button the line applies."""
+    if body.get("command") == INCIDENT:
+        request = parse_command(body, SUBCOMMANDS)
+        subcommand = find(request)
+        return subcommand is not None and subcommand.in_order(request.args)
+    if body.get("type") != "block_actions":
+        return False
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    action_id = first.get("action_id") if isinstance(first, dict) else None
+    return isinstance(action_id, str) and action_id != INCIDENT and action_id in APPLIERS
 
 
 def register(app: AsyncApp) -> None:

@@ -154,7 +154,7 @@ async def handle_merge_press(ack: AsyncAck, body: dict[str, Any], context: Any) 
         ref=ref,
         on_home=on_home,
     )
-    await press_in_line(context, press)
+    await press_in_line(context, press, body)
 
 
 async def apply_merge_press(services: Services, payload: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ fields") do not wait: Slack's trigger_id lasts 3 s."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
-from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
+from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine, Replayed
 from bot.flows.replies import run_and_reply, run_in_line
 from bot.services import Services
 
@@ -55,10 +56,14 @@ def pressed(body: dict[str, Any]) -> Press | None:
     )
 
 
-async def press_in_line(context: Any, press: Press) -> None:
-    """Keep the press in its channel's line, to be applied by the applier of its action id."""
+async def press_in_line(context: Any, press: Press, body: dict[str, Any]) -> None:
+    """Keep the press in its channel's line, to be applied by the applier of its action id:
+    once (claimed by the ``trigger_id`` of its ``body``: the same press sent again, a replay,
+    is not kept, and Slack, already answered, hears nothing more)."""
     line: CommandLine = context[CONTEXT_KEY]
-    await line.receive(press.channel_id, press.action_id, asdict(press), context.get(ARRIVED_KEY))
+    arrived, trigger_id = context.get(ARRIVED_KEY), str(body.get("trigger_id") or "")
+    with contextlib.suppress(Replayed):  # said in the log by the line
+        await line.receive(press.channel_id, press.action_id, asdict(press), arrived, trigger_id)
 
 
 async def handle_press_in_line(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
@@ -68,7 +73,7 @@ async def handle_press_in_line(ack: AsyncAck, body: dict[str, Any], context: Any
     press = pressed(body)
     if press is None:
         return
-    await press_in_line(context, press)
+    await press_in_line(context, press, body)
 
 
 def press_kept(payload: dict[str, Any]) -> Press:

@@ -23,7 +23,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.errors import UsageError
 from bot.clients.slack.pacing import ANSWER, paced_as
-from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine
+from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine, Replayed
 from bot.flows.replies import run_and_reply, run_in_line
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
@@ -95,7 +95,13 @@ async def _run_after_ack(
         # Kept before the ack: Slack is answered once the command has its place.
         try:
             sent = _as_sent(request)
-            await line.receive(request.channel_id, request.command, sent, arrived)
+            trigger_id = request.trigger_id
+            await line.receive(request.channel_id, request.command, sent, arrived, trigger_id)
+        except Replayed:
+            # The same signed request again (a capture replayed): an empty 200, so nothing
+            # reaches whoever sent it, and Slack, had it sent it twice, retries nothing.
+            await ack()
+            return
         except Exception:
             reference = uuid.uuid4().hex[:8]
             log.exception("could not keep a command in its channel's line (ref %s)", reference)

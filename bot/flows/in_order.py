@@ -44,6 +44,11 @@ database's clock): a failure in a live replica is no stop. A command leaves the 
 transaction of its decision (bot/store/received_commands.py), so one applied is never said
 cut off; one answered without a decision (a refusal, an error) is forgotten after, and a
 failure to forget it is tried again in place while the line waits.
+
+Once: a command or a press is claimed by its Slack ``trigger_id`` in the transaction that
+keeps it (bot/store/processed_events.py), so the same signed request sent again (a capture
+replayed within Slack's five minutes, on any replica) is not kept a second time: ``receive``
+raises ``Replayed`` (or, past the answer budget, the copy is dropped when written).
 """
 
 from __future__ import annotations
@@ -65,10 +70,11 @@ from bot.flows.outbox import leased
 from bot.flows.polling import Poller
 from bot.flows.replies import send_reply
 from bot.services import Services
-from bot.store import outbox, received_commands
+from bot.store import outbox, processed_events, received_commands
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import ReceivedCommand
+from bot.store.pool import ahead_in_line
 
 log = logging.getLogger(__name__)
 # Where a Slack listener finds the process's CommandLine in Bolt's context, and when its
@@ -86,6 +92,9 @@ FORGET_RETRY_MAX_SECONDS = 5.0
 # short by shutdown) is kept after all, before its sender is told it may not be.
 KEPT_CHECK_SECONDS = 1.0
 
+# Slack's claims (event ids, trigger ids) are forgotten this often, by every replica's sweep.
+FORGET_CLAIMS_SECONDS = 3600.0
+
 # Applies one kept command: what Slack sent (the payload kept), with its reply to the person.
 # It answers every failure itself, privately (bot/flows/replies.py's ``run_in_line``).
 Applier = Callable[[Services, dict[str, Any]], Awaitable[None]]
@@ -99,6 +108,8 @@ class _Received(Pending):
     kind: str
     payload: dict[str, Any]
     received_at: datetime
+    # Slack's single-use id of the request that brought it: claimed with its row.
+    trigger_id: str = ""
     # Slack was answered before it was kept (the answer budget ran out).
     answered: bool = False
     # A transaction that holds it was tried: a retry first looks whether that one committed.
@@ -108,6 +119,10 @@ class _Received(Pending):
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.channel}"
+
+
+class Replayed(Exception):
+    """The command's trigger_id was claimed already: the same request sent again."""
 
 
 class CommandLine(GroupCommit[_Received]):
@@ -127,7 +142,12 @@ class CommandLine(GroupCommit[_Received]):
         self._renew_at = 0.0  # when this replica's lease is renewed next (monotonic)
 
     async def receive(
-        self, channel: str, kind: str, payload: dict[str, Any], arrived: datetime | None = None
+        self,
+        channel: str,
+        kind: str,
+        payload: dict[str, Any],
+        arrived: datetime | None = None,
+        trigger_id: str = "",
     ) -> bool:
         """Put a command in ``channel``'s line and have the line applied once it is kept:
         answer Slack when this returns. True when it was kept within the answer budget
@@ -135,15 +155,18 @@ class CommandLine(GroupCommit[_Received]):
         in memory, written as soon as the database takes it (in the order it came), and its
         sender told privately if that fails. A write that fails within the budget raises
         here. ``payload`` is JSON, with the ``response_url`` that answers its sender;
-        ``arrived``: its request's ``stamp`` (now if not given)."""
-        received = _Received(channel, kind, payload, arrived or self.stamp())
+        ``arrived``: its request's ``stamp`` (now if not given). ``trigger_id``: claimed with
+        its row; ``Replayed`` raises when it was claimed already (nothing kept)."""
+        received = _Received(channel, kind, payload, arrived or self.stamp(), trigger_id)
         kept = asyncio.ensure_future(self._submit(received))
         self.services.background.spawn(
             self._when_kept(kept, received), name=f"commands in {channel}"
         )
         await asyncio.wait({kept}, timeout=self.services.settings.runtime.command_answer_budget)
         if kept.done():
-            kept.result()  # its failure is answered to Slack (the follower says nothing)
+            # Its failure is answered to Slack (the follower says nothing).
+            if kept.result():
+                raise Replayed(kind)
             return True
         received.answered = True
         log.warning("a %r in %s answered before it was kept (the database is slow)", kind, channel)
@@ -153,10 +176,17 @@ class CommandLine(GroupCommit[_Received]):
         """Once the command is written, apply its channel's line; if the write failed after
         Slack was answered, tell its sender why (nothing of it was done)."""
         try:
-            await kept
+            replayed = await kept
         except Exception as error:
             if received.answered:
                 await self._say_not_kept(received, error)
+            return
+        if replayed:
+            log.info(
+                "a %r in %s sent again (its trigger_id is claimed): not kept",
+                received.kind,
+                received.channel,
+            )
             return
         if received.answered:
             waited = (utcnow() - received.received_at).total_seconds()
@@ -229,12 +259,20 @@ class CommandLine(GroupCommit[_Received]):
                 new = [p for p in batch if (p.channel, p.kind, p.received_at) not in kept]
             for pending in batch:
                 pending.tried = True
+            # Claimed with the rows (``ON CONFLICT DO NOTHING``: a replica claiming the same id
+            # at once waits for this one's end, then finds it taken).
+            replayed = {
+                p
+                for p in new
+                if p.trigger_id and not await processed_events.claim_trigger(session, p.trigger_id)
+            }
+            new = [p for p in new if p not in replayed]
             received = [(p.channel, p.kind, p.payload, p.received_at) for p in new]
             await received_commands.keep(session, received)
             for pending in new:
                 pending.committing = True
             await session.commit()
-        return BatchOutcome(results=dict.fromkeys(batch))
+        return BatchOutcome(results={p: p in replayed for p in batch})
 
     async def apply(self, channel: str) -> None:
         """Apply the channel's waiting commands, oldest first, unless another replica is."""
@@ -391,6 +429,27 @@ class CommandLine(GroupCommit[_Received]):
         return len(channels)
 
 
+async def claim_alone(services: Services, trigger_id: str) -> bool | None:
+    """Claim a request that is not kept in a line (it runs at once) by its ``trigger_id``, in
+    a transaction of its own before it runs: True the first time, False when it was claimed
+    already (the same request sent again). None when the database did not answer within the
+    answer budget: the request runs unclaimed, since a replay guard that refused a person's
+    command because the database is slow would do more harm than the replay it stops."""
+    try:
+        # A person waits for the answer: its wait for a connection goes first, as the line's.
+        with ahead_in_line():
+            async with (
+                asyncio.timeout(services.settings.runtime.command_answer_budget),
+                session_scope(services.engine) as session,
+            ):
+                first = await processed_events.claim_trigger(session, trigger_id)
+                await session.commit()
+    except Exception as error:
+        log.warning("could not claim a request's trigger_id: %s", type(error).__name__)
+        return None
+    return first
+
+
 class CommandSweep(Poller):
     """Applies the commands left waiting (a replica died, a restart), in each replica."""
 
@@ -399,10 +458,29 @@ class CommandSweep(Poller):
     def __init__(self, services: Services, line: CommandLine) -> None:
         super().__init__(services)
         self.line = line
+        self._forget_claims_at = 0.0  # when Slack's old claims are forgotten next (monotonic)
 
     async def round(self) -> None:
         try:
             await self.line.keep_alive()
         except Exception as error:  # tried again next round, well within the lease
             log.warning("renewing this replica's lease failed: %s", type(error).__name__)
+        try:
+            await self.forget_old_claims()
+        except Exception as error:  # tried again next round: old claims only take room
+            log.warning("forgetting Slack's old claims failed: %s", type(error).__name__)
         await self.line.sweep()
+
+    async def forget_old_claims(self) -> None:
+        """Forget Slack's claims older than a day (bot/store/processed_events.py), once an
+        hour: a replay older than five minutes is refused by its signature before it is
+        claimed."""
+        if time.monotonic() < self._forget_claims_at:
+            return
+        self._forget_claims_at = time.monotonic() + FORGET_CLAIMS_SECONDS
+        before = utcnow() - processed_events.SLACK_CLAIMS_KEPT
+        async with session_scope(self.services.engine) as session:
+            forgotten = await processed_events.forget_slack_claims(session, before)
+            await session.commit()
+        if forgotten:
+            log.info("forgot %d of Slack's claims older than a day", forgotten)

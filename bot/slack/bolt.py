@@ -80,7 +80,7 @@ def build_bolt_app(
 
     # First after Bolt's own: every listener's services, and events to theirs at once
     # (they are most of what Slack sends; bot/slack/listeners.py).
-    listeners.register(app, services, ingest, line)
+    listeners.register(app, services, ingest, line, commands.goes_in_line)
     app.error(_log_unexpected_error)
     commands.register(app)
     shortcuts.register(app)

@@ -35,7 +35,7 @@ from bot.basics.slack_text import mentioned_users
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
 from bot.clients.slack.messages import said_message
 from bot.flows import installation
-from bot.flows.in_order import CONTEXT_KEY, CommandLine
+from bot.flows.in_order import CONTEXT_KEY, CommandLine, claim_alone
 from bot.flows.incident import channel_life, recorder
 from bot.flows.ingestion import IngestWriter
 from bot.flows.people import saw
@@ -307,6 +307,47 @@ class EventRoutes(AsyncMiddleware):
         return BoltResponse(status=200, body="")
 
 
+# What Slack sends with a trigger_id, besides a slash command: these interaction payloads
+# ("a slash command, button press, or interaction with a select menu",
+# https://docs.slack.dev/tools/bolt-python/concepts/opening-modals; "A temporary ID generated
+# for the interaction", https://api.slack.com/reference/interaction-payloads/shortcuts).
+CLAIMED_INTERACTIONS = frozenset({"block_actions", "view_submission", "shortcut", "message_action"})
+
+
+class ClaimedOnce(AsyncMiddleware):
+    """A slash command or an interaction acts once: claimed by its ``trigger_id`` (unique to
+    the person's gesture; bot/store/processed_events.py), so the same signed request sent
+    again within Slack's five minutes (a capture replayed) gets an empty 200 and does
+    nothing. What goes in a channel's line (``in_line``) is claimed there, in the
+    transaction that keeps it (bot/flows/in_order.py); the rest here, before it runs."""
+
+    def __init__(self, services: Services, in_line: Callable[[dict[str, Any]], bool]) -> None:
+        self.services = services
+        self.in_line = in_line
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,  # noqa: ARG002 (Bolt passes it by name)
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
+        kind = "command" if "command" in body else body.get("type")
+        trigger_id = body.get("trigger_id")
+        if (
+            (kind != "command" and kind not in CLAIMED_INTERACTIONS)
+            or not isinstance(trigger_id, str)
+            or not trigger_id
+            or self.in_line(body)
+        ):
+            return await next()
+        if await claim_alone(self.services, trigger_id) is False:
+            log.info("a %s sent again (its trigger_id is claimed): answered, not applied", kind)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+
 def people_in(body: dict[str, Any]) -> list[str | None]:
     """Who a delivery from Slack shows: who acted (an event's ``user``, a reaction's author,
     an inviter, a command's ``user_id``, an action's ``user.id``) and who a message or a
@@ -326,7 +367,15 @@ def people_in(body: dict[str, Any]) -> list[str | None]:
     return people
 
 
-def register(app: AsyncApp, services: Services, ingest: IngestWriter, line: CommandLine) -> None:
+def register(
+    app: AsyncApp,
+    services: Services,
+    ingest: IngestWriter,
+    line: CommandLine,
+    in_line: Callable[[dict[str, Any]], bool],
+) -> None:
     """Give every listener its services (and the line commands wait in) and route the Events
-    API deliveries to theirs (before any other middleware)."""
+    API deliveries to theirs (before any other middleware); then claim each command and
+    interaction once (``ClaimedOnce``: ``in_line`` says which the line claims)."""
     app.middleware(EventRoutes(services, ingest, line))
+    app.middleware(ClaimedOnce(services, in_line))
