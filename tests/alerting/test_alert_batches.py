@@ -96,11 +96,12 @@ async def test_a_burst_is_stored_in_a_few_commits_and_each_sender_hears_its_own_
     ids = [int(answer["id"]) for _, answer in answers]
     assert sorted(ids) == sorted(payloads) and len(set(ids)) == BURST
     for body, payload_id in zip(bodies, ids, strict=True):
-        # The id a sender is given is its own body's, and its processing job is due.
+        # The id a sender is given is its own body's, and it has its processing job (which the
+        # running bot's job runner may have done already).
         assert json.loads(payloads[payload_id].body) == body
         assert payloads[payload_id].group_key == body["groupKey"]
         job = jobs[f"alert-payload:{payload_id}"]
-        assert json.loads(job.payload) == {"payload": payload_id} and job.done_at is None
+        assert json.loads(job.payload) == {"payload": payload_id}
     # One INSERT a webhook before; now one a batch.
     assert len(inserts) <= BURST // 4, f"{len(inserts)} INSERTs for {BURST} bodies"
 

@@ -80,6 +80,10 @@ async def serving(slack: SlackEmulator, database: str, tmp_path: Path) -> AsyncI
     path = tmp_path / "schedules.yaml"
     path.write_text(FILE)
     schedules = load_schedules(path, now=datetime.now(UTC))
+    # Everyone the schedules name is a member of the workspace (Slack knows them).
+    for user in sorted(set(NAMES) | set(re.findall(r"U0[A-Z]+", FILE))):
+        if user not in slack.users:
+            slack.add_user(user, user.lower())
     async with running_warroom(
         slack, database, Clock(NOW), oncall__schedules=schedules, web__public_url=PUBLIC
     ) as warroom:
@@ -120,7 +124,11 @@ async def feeds_any_db(
 
 
 async def ask(feeds: Feeds, user: str, text: str = "") -> str:
-    """``/oncall calendar TEXT`` as ``user``, routed by the local table; the private reply."""
+    """``/oncall calendar TEXT`` as ``user``, routed by the local table; the private reply.
+    ``user`` is a member of the workspace (a feed is refused to whoever Slack does not know)."""
+    slack = feeds.warroom.slack
+    if user not in slack.users:
+        slack.add_user(user, user.lower())
     name, _, args = f"calendar {text}".strip().partition(" ")
     subcommand = next(s for s in TABLE if s.name == name)
     subcommand.validate(args)
