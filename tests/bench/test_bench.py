@@ -142,7 +142,7 @@ def test_draft_posting_benchmark_posts_each_draft_and_asks_one_link_per_channel(
     ]
     assert [row[0] for row in rows] == ["20", "100"], output
     assert all(
-        line.endswith("1 chat.getPermalink, 3 users.info")
+        line.endswith("1 chat.getPermalink, 4 users.info")
         for line in output.splitlines()
         if line.strip().startswith(("20 ", "100 "))
     ), output
