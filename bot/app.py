@@ -218,6 +218,7 @@ def build_services(
         workers=runtime.parse_workers if parse_in_workers else 0,
         seconds=runtime.parse_seconds,
         preload=PARSERS,
+        inline_below=runtime.parse_inline_bytes,
     )
     feeds = UntrustedParsing(workers=1, seconds=settings.oncall.ical_parse_seconds, preload=PARSERS)
     return Services(

@@ -68,9 +68,12 @@ class UntrustedParsing:
     replay``), whose event loop serves nobody else and whose input was read within the limit
     once already."""
 
-    def __init__(self, *, workers: int, seconds: float, preload: Sequence[str] = ()) -> None:
+    def __init__(
+        self, *, workers: int, seconds: float, preload: Sequence[str] = (), inline_below: int = 0
+    ) -> None:
         self.workers = workers
         self.seconds = seconds
+        self.inline_below = inline_below
         self._preload = list(preload)
         self._turns = asyncio.Semaphore(max(workers, 1))
         self._idle: list[_Worker] = []
@@ -106,6 +109,16 @@ class UntrustedParsing:
                 raise
             self._keep(worker)
             return result
+
+    async def run_sized(
+        self, size: int, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """As ``run``, but an input of fewer than ``inline_below`` bytes is read here, at
+        once: for readers whose time grows with the size alone, where a worker's round trip
+        (and, in a burst, its turn) costs more than the read."""
+        if size < self.inline_below:
+            return fn(*args, **kwargs)
+        return await self.run(fn, *args, **kwargs)
 
     async def prepare(self) -> None:
         """Start the fork server now (it imports the parsers meanwhile), so that the first

@@ -127,6 +127,16 @@ class RuntimeSettings(Feature):
         doc="worker processes reading alert bodies at once (1 to 16); the bounce listener's "
         "delivery reports and the iCal feeds have one worker each of their own",
     )
+    # A worker costs a round trip and, in a burst, a turn: an alert body small enough that its
+    # linear reader (JSON) cannot take long is read on the loop (bench/RESULTS.md).
+    parse_inline_bytes: int = setting(
+        env="WARROOM_PARSE_INLINE_BYTES",
+        default=65536,
+        parse=integer,
+        doc="an alert body under this many bytes is read in the server's own process, at once "
+        "(0 to 1048576; 0: every body in a worker); a larger one in a worker, within "
+        "`WARROOM_PARSE_SECONDS`",
+    )
     # Paging in a process of its own beside serve's (bot/pager.py), PostgreSQL only.
     pager_process: str = setting(
         env="WARROOM_PAGER_PROCESS",
@@ -192,6 +202,8 @@ class RuntimeSettings(Feature):
             problems.append("WARROOM_PARSE_SECONDS: must be between 0.1 and 60 seconds")
         if not 1 <= self.parse_workers <= 16:
             problems.append("WARROOM_PARSE_WORKERS: must be between 1 and 16")
+        if not 0 <= self.parse_inline_bytes <= 1_048_576:
+            problems.append("WARROOM_PARSE_INLINE_BYTES: must be between 0 and 1048576")
         if not 0 < self.port < 65536:
             problems.append("PORT: must be between 1 and 65535")
         return problems

@@ -224,6 +224,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_DATABASE_STATEMENT_TIMEOUT": "60",
         "WARROOM_COMMAND_RETRY_WINDOW": "60",
         "WARROOM_PARSE_WORKERS": "2",
+        "WARROOM_PARSE_INLINE_BYTES": "65536",
         "WARROOM_PAGER_PROCESS": "off",
         "WARROOM_PAGER_METRICS_PORT": "9465",
         "WARROOM_SLACK_RATE_WINDOW": "60",

@@ -250,8 +250,12 @@ async def _apply_one(
 ) -> Outcome:
     """Apply one payload in the caller's transaction (the caller commits)."""
     # Off the event loop, as at intake: a body that took long to read there takes as long here.
-    notification = await services.parsing.bodies.run(
-        parse, payload.source, payload.body, received_at=payload.received_at
+    notification = await services.parsing.bodies.run_sized(
+        len(payload.body.encode()),
+        parse,
+        payload.source,
+        payload.body,
+        received_at=payload.received_at,
     )
     # Alerts a maintenance window matches are kept as silenced by it, and go no further.
     notification = await maintenance.silence(session, payload, notification, now=services.clock())

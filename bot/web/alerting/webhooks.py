@@ -62,8 +62,8 @@ async def _receive(request: web.Request) -> web.Response:
         return _error(413, f"body is larger than {settings.alerting.max_body_bytes} bytes")
     try:
         text = body.decode("utf-8")
-        notification = await services.parsing.bodies.run(
-            parse, source, text, received_at=services.clock()
+        notification = await services.parsing.bodies.run_sized(
+            len(body), parse, source, text, received_at=services.clock()
         )
     except UnicodeDecodeError:
         return _error(400, "invalid payload", problems=["body is not UTF-8 text"])
