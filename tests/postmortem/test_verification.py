@@ -200,11 +200,16 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
     def lying(request: ChatRequest) -> dict[str, Any]:
         x = request.ref_of("dead end")
         said = []
+        # The draft's own sentences take the three lies in turn, whatever places the shuffle
+        # gave the controls among them (a control is lied about with a made-up quote).
+        real = list(real_sentences(request))
         for number, (_, refs) in request.sentences.items():
-            if number % 3 == 1:
+            turn = real.index(number) % 3 + 1 if number in real else 1
+            if turn == 1:
                 said.append(verdict(number, "supported", refs[0], "It was all fine"))
-            elif number % 3 == 2:
-                other = next(ref for ref in request.sentences[1][1] + [x] if ref not in refs)
+            elif turn == 2:
+                first = request.sentences[real[0]][1]
+                other = next(ref for ref in [*first, x] if ref not in refs)
                 said.append(verdict(number, "supported", other, request.entry_text(other)))
             else:
                 said.append(verdict(number, "supported", refs[0], "at 03:20"))
