@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.config import Secret
 from bot.flows.alerting.maintenance import open_window
 from bot.record.alerting.maintenance import add_window
 from bot.store.db import session_scope
@@ -31,7 +30,8 @@ from tests.conftest import Clock, Warroom, running_warroom
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.mail import Mailbox
 from tests.status_page.conftest import Receiver, receivers, text_of
-from tests.status_page.test_subscriptions import PUBLIC_URL, jar, sign_up
+from tests.status_page.test_subscription_safety import settings as safety_settings
+from tests.status_page.test_subscriptions import jar, sign_up
 
 # The hanging webhooks' time-out in these tests (WARROOM_SUBSCRIBE_WEBHOOK_TIMEOUT).
 HANG_TIMEOUT = 3.0
@@ -39,16 +39,9 @@ PROXY = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
 def settings(port: int, **more: Any) -> dict[str, Any]:
-    return {
-        "paging__smtp_url": Secret(f"smtp://127.0.0.1:{port}"),
-        "paging__smtp_from": "status@example.com",
-        "paging__smtp_plaintext": True,
-        "web__public_url": PUBLIC_URL,
-        "subscriptions__webhook_allowed_hosts": frozenset({"127.0.0.1"}),
-        "subscriptions__trusted_proxies": PROXY,
-        "runtime__scheduler_interval": 3600.0,
-        **more,
-    }
+    """The subscription tests' settings, behind a proxy on 127.0.0.1 (clients told apart by
+    X-Forwarded-For)."""
+    return safety_settings(port, subscriptions__trusted_proxies=PROXY, **more)
 
 
 @pytest.fixture
