@@ -192,6 +192,14 @@ async def test_a_sentence_the_model_finds_contradicted_or_not_stated_is_left_out
     assert "overloaded" not in blocks_of(played)
 
 
+def wordless(request: ChatRequest, ref: str) -> str:
+    """Words of the entry ``ref`` that say nothing (a number, a word of one or two letters):
+    a true quote of it that proves no sentence; a made-up quote when it has none."""
+    text = request.entry_text(ref)
+    short = [word for word in text.split() if len(word.strip(".,:;!?")) < 3]
+    return short[0] if short else "It was all fine"
+
+
 async def test_invented_quotes_are_never_accepted(played: Played) -> None:
     """A verifier that says every sentence is supported, with a quote it made up, a quote
     from an entry the sentence does not cite, or a quote that says nothing of the sentence."""
@@ -200,9 +208,10 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
     def lying(request: ChatRequest) -> dict[str, Any]:
         x = request.ref_of("dead end")
         said = []
-        # The draft's own sentences take the three lies in turn, whatever places the shuffle
-        # gave the controls among them (a control is lied about with a made-up quote).
-        real = list(real_sentences(request))
+        # The draft's own sentences take the three lies in turn, in the order of their words,
+        # not of the request: the shuffle moves them and the controls among them (a control is
+        # lied about with a made-up quote).
+        real = sorted(real_sentences(request), key=lambda number: request.sentences[number][0])
         for number, (_, refs) in request.sentences.items():
             turn = real.index(number) % 3 + 1 if number in real else 1
             if turn == 1:
@@ -212,7 +221,7 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
                 other = next(ref for ref in [*first, x] if ref not in refs)
                 said.append(verdict(number, "supported", other, request.entry_text(other)))
             else:
-                said.append(verdict(number, "supported", refs[0], "at 03:20"))
+                said.append(verdict(number, "supported", refs[0], wordless(request, refs[0])))
         return {"verdicts": said}
 
     played.model.verdicts(reading_quotes(lying))
@@ -223,7 +232,7 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
     assert "_— “" not in draft
     assert "the quote it gave (“It was all fine”) is not in the entry of" in draft
     assert "an entry the sentence does not cite" in draft
-    assert "but its quote (“at 03:20”" in draft
+    assert "but its quote (“" in draft and "shares no word with it" in draft
     # Nothing kept: no Accept anywhere, in Slack or in the draft.
     message = played.suggestions_message()
     assert not [block for block in message.blocks if block["type"] == "actions"]
