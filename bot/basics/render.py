@@ -30,9 +30,14 @@ from markupsafe import Markup
 import bot
 from bot.basics import slack_ids
 from bot.basics.durations import duration_text
-from bot.basics.slack_mrkdwn import mrkdwn_html
+from bot.basics.slack_mrkdwn import Block as MrkdwnBlock
+from bot.basics.slack_mrkdwn import Code, Inline, Styled, Words, mrkdwn_html
+from bot.basics.slack_mrkdwn import read as read_mrkdwn
 from bot.basics.slack_text import (
+    Link,
     SlackText,
+    construct_words,
+    hides_address,
     normalize_newlines,
     take_apart_structure,
     to_html,
@@ -240,6 +245,13 @@ def _mrkdwn_html(context: Context, value: object) -> Markup:
     page customers read (``public_words``), people and channels as customers may see them."""
     public = bool(context.get("public_words", False))
     return Markup(mrkdwn_html(SlackText.of(str(value)), _names(context), public=public))
+
+
+def _formatted_html(value: object) -> Markup:
+    """Words people wrote in Slack, held as plain text (a draft's line), in a page as the
+    Slack client shows them: the same renderer as ``mrkdwn``, after encoding them once."""
+    text = value if isinstance(value, SlackText) else SlackText.from_plain(str(value))
+    return mrkdwn_html(text)
 
 
 @pass_context
@@ -450,11 +462,99 @@ def markdown_item_text_each(values: Sequence[object]) -> list[str]:
     return _escaped_together(values).replace("\n", "\n  ").split(_SEPARATOR)[1:]
 
 
+# What may make a line's words formatted as Slack shows them: a marker of bold, italics,
+# strike or code, an emoji's name, a quote. Lines with none (most) are escaped together.
+_MAY_FORMAT = re.compile(r"[*_~`]|:[a-z0-9_+'-]+:|^>", re.MULTILINE)
+_MARKDOWN_STYLES = {"bold": "**", "italic": "*", "strike": "~~"}
+_BACKTICKS = re.compile(r"`+")
+
+
+def formatted_item_text_each(values: Sequence[str]) -> list[str]:
+    """``markdown_item_text_each`` of words people wrote in Slack (plain text, as the draft's
+    lines hold them: people by name, links with their address), their inline formatting as
+    Markdown's (``mrkdwn_markdown``): ``*bold*`` as ``**bold**``, ``_italics_``, ``~strike~``
+    as ``~~strike~~``, code, ``:fire:`` as 🔥; their lines' structure stays text."""
+    escaped = markdown_item_text_each(values)
+    for index, value in enumerate(values):
+        if _MAY_FORMAT.search(value):
+            escaped[index] = mrkdwn_markdown(SlackText.from_plain(value)).replace("\n", "\n  ")
+    return escaped
+
+
+def mrkdwn_markdown(text: str, names: Mapping[str, str] | None = None) -> str:
+    """Slack-encoded text as Markdown, from the document ``bot.basics.slack_mrkdwn.read``
+    makes of it (the one reading of Slack's formatting, which the web pages write as HTML).
+
+    Inline formatting is Markdown's: bold, italics, strike, code, emoji as characters, people
+    by name, a link as its words (with its address when its label hides it). The lines'
+    structure stays text, because in Markdown a line's structure is the document's: a quote's
+    ``>`` is the character (``&gt;``), a code block is each of its lines as code, and every
+    line starts escaped as ``markdown_escape`` starts a value (``#``, ``-``, ``1.``, ``===``,
+    indentation), so a message never makes a heading, a quote, a list, a code block or a rule
+    in the draft, its canvas or its page. Every word goes through ``markdown_escape``: the only
+    syntax here is what this writes around escaped words."""
+    return "\n\n".join(_markdown_block(block, names) for block in read_mrkdwn(text))
+
+
+# A quote's line in Markdown: Slack's ``>`` as the character it is, never Markdown's quote.
+_QUOTED = markdown_escape("> ")
+
+
+def _markdown_block(block: MrkdwnBlock, names: Mapping[str, str] | None) -> str:
+    if block.kind == "pre":  # each line as code: a fence would be the draft's structure
+        (code,) = block.lines[0]
+        assert isinstance(code, Code)
+        return "\n".join(map(_code_span, _code_words(code, names).split("\n")))
+    lead = _QUOTED if block.kind == "quote" else ""
+    return "\n".join(lead + _markdown_pieces(line, names) for line in block.lines)
+
+
+def _code_span(content: str) -> str:
+    """Characters as one Markdown code span (nothing read in it), on one line; a line of
+    blanks as nothing. Its backticks outnumber any run inside, and the span closes on its own
+    line, so it can never open a fenced block."""
+    if not content.strip():
+        return ""
+    ticks = "`" * (1 + max(map(len, _BACKTICKS.findall(content)), default=0))
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{ticks}{pad}{content}{pad}{ticks}"
+
+
+def _markdown_pieces(pieces: Sequence[Inline], names: Mapping[str, str] | None) -> str:
+    out = []
+    for piece in pieces:
+        if isinstance(piece, Words):
+            out.append(markdown_escape(piece.text))
+        elif isinstance(piece, Styled):
+            marker = _MARKDOWN_STYLES[piece.style]
+            out.append(f"{marker}{_markdown_pieces(piece.pieces, names)}{marker}")
+        elif isinstance(piece, Code):
+            content = _code_words(piece, names).replace("\n", " ")
+            out.append(_code_span(content) or content)  # a span of blanks: its blanks
+        else:  # a link with its address when its label hides it, as ``to_readable`` says it
+            run = piece.run
+            if isinstance(run, Link) and hides_address(run):
+                out.append(markdown_escape(f"{run.label} ({run.url})"))
+            else:
+                out.append(markdown_escape(construct_words(run, names)))
+    return "".join(out)
+
+
+def _code_words(code: Code, names: Mapping[str, str] | None) -> str:
+    """A code span's characters, as typed (Markdown reads nothing in code), on one line per
+    line; a construct in it as its words."""
+    return "".join(
+        part if isinstance(part, str) else construct_words(part, names) for part in code.parts
+    )
+
+
 def markdown_to_html(markdown: str) -> Markup:
     """A Markdown document as HTML: CommonMark with GitHub's tables, by cmark-gfm (C; a
     10,000-entry draft in about 0.1 s, where markdown-it-py took 3.3 s). Raw HTML in the
     Markdown is never kept: cmark-gfm leaves it out unless told it is safe (we never do)."""
-    return Markup(cmarkgfm.markdown_to_html_with_extensions(markdown, extensions=["table"]))
+    return Markup(
+        cmarkgfm.markdown_to_html_with_extensions(markdown, extensions=["table", "strikethrough"])
+    )
 
 
 class Renderer:
@@ -483,6 +583,7 @@ class Renderer:
         self._markdown = self._environment(loader, autoescape=True, finalize=_finalize_markup)
         self._html = self._environment(loader, autoescape=True, finalize=_finalize_html)
         self._html.filters["mrkdwn"] = _mrkdwn_html
+        self._html.filters["formatted"] = _formatted_html
         self._plain = self._environment(loader, autoescape=False, finalize=_finalize_plain)
 
     def _environment(

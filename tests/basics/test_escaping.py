@@ -21,6 +21,7 @@ the way its reader reads it:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -30,9 +31,17 @@ from cmarkgfm.cmark import Options
 from hypothesis import given, seed
 from hypothesis import strategies as st
 
-from bot.basics.render import Renderer
+from bot.basics.render import Renderer, formatted_item_text_each, mrkdwn_markdown
 from bot.basics.slack_mrkdwn import mrkdwn_html
-from bot.basics.slack_text import Link, SlackText, encode, parse, to_html, to_plain
+from bot.basics.slack_text import (
+    Link,
+    SlackText,
+    encode,
+    parse,
+    to_html,
+    to_plain,
+    to_readable,
+)
 from bot.flows.status_page.publishing import public_text
 from tests.helpers.properties import examples
 
@@ -249,14 +258,80 @@ def test_hostile_words_are_words_in_every_output(renderer: Renderer, text: Slack
         assert outer == ("div", {"title": plain, "data-x": plain}), (outer, text)
         assert inner == ("div", {"class": "mrkdwn"}), (inner, text)
     # Markdown: raw HTML the renderer let through would come out as elements here.
-    document = renderer.render("probe/document.md.j2", said=text, names=NAMES)
-    rendered = cmarkgfm.markdown_to_html_with_extensions(
-        document, options=Options.CMARK_OPT_UNSAFE, extensions=["table", "strikethrough"]
-    )
-    assert_only_its_own_markup(rendered, text, "markdown")
+    # (a template's value; Slack's formatting as Markdown's, the draft's lines' way).
+    for where, document in (
+        ("markdown", renderer.render("probe/document.md.j2", said=text, names=NAMES)),
+        ("markdown formatted", mrkdwn_markdown(text, NAMES)),
+        ("draft line", "- " + formatted_item_text_each([to_readable(text, NAMES)])[0]),
+    ):
+        rendered = cmarkgfm.markdown_to_html_with_extensions(
+            document, options=Options.CMARK_OPT_UNSAFE, extensions=["table", "strikethrough"]
+        )
+        assert_only_its_own_markup(rendered.replace("<ul>", "").replace("<li>", ""), text, where)
     # Mail: the plain part holds the words as they read; the HTML part has the notice's own
     # elements, the same as with harmless words.
     words = public_text(text)
     assert words in notice(renderer, words, html=False)
     harmless = elements(notice(renderer, "Checkout is slow", html=True))
     assert elements(notice(renderer, words, html=True)) == harmless, (words, text)
+
+
+# What a message may start a line with that Markdown would take as the document's structure.
+LINE_STARTS = st.sampled_from(
+    [
+        "# ",
+        "## ",
+        "> ",
+        ">",
+        "&gt; ",
+        "- ",
+        "* ",
+        "+ ",
+        "1. ",
+        "1) ",
+        "    ",
+        "\t",
+        "===",
+        "---",
+        "***",
+        "___",
+        "```",
+        "~~~",
+        "| a | b |\n|---|---|\n",
+        "<div>",
+        "[x]: https://evil.example",
+    ]
+)
+INLINE = st.sampled_from(["*bold*", "_it_", "~s~", "`code`", ":fire:", "plain", "*", "`", "_"])
+STRUCTURED_LINES = st.lists(
+    st.tuples(LINE_STARTS, st.lists(INLINE, max_size=3).map(" ".join)).map("".join),
+    min_size=1,
+    max_size=6,
+).flatmap(lambda lines: st.sampled_from(["\n", "\n\n"]).map(lambda gap: gap.join(lines)))
+# What a draft's line may become: its list item, and the inline formatting Slack has.
+LINE_ELEMENTS = {"p", "br", "strong", "em", "del", "code"}
+
+
+@seed(71)
+@examples(300)
+@given(said=STRUCTURED_LINES)
+def test_a_formatted_line_has_no_structure_of_its_own(said: str) -> None:
+    """A message's inline formatting is Markdown's in the draft, its line structure never:
+    whatever its lines start with, a draft's line is one list item of paragraphs, bold,
+    italics, strike and code (no heading, quote, list, code block, rule, table or link)."""
+    line = formatted_item_text_each([said])[0]
+    document = f"- {line}\n- next\n"
+    rendered = cmarkgfm.markdown_to_html_with_extensions(
+        document, options=Options.CMARK_OPT_UNSAFE, extensions=["table", "strikethrough"]
+    )
+    reading = Reading(rendered)
+    assert not reading.other, (said, rendered)
+    tags = [tag for tag, _ in reading.elements]
+    assert tags.count("ul") == 1 and tags.count("li") == 2, (said, document, rendered)
+    assert set(tags) - {"ul", "li"} <= LINE_ELEMENTS, (said, document, rendered)
+    # The next item is still the list's: nothing of the line closed or broke it.
+    assert re.search(r"<li>(?:\n<p>)?next(?:</p>\n)?</li>\n</ul>\s*$", rendered), (
+        said,
+        document,
+        rendered,
+    )

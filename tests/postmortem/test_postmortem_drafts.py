@@ -202,7 +202,11 @@ def test_user_text_is_shown_never_run_or_obeyed() -> None:
     page = markdown_to_html(markdown)
     assert "<script>" not in page and "<img" not in page and 'href="javascript:' not in page
     assert "<h2>Injected heading</h2>" not in page and 'evil.example/px.png"' not in page
-    assert "see ![](@U0BOB) and ![](!here) ![t](https://evil.example/px.png) *bold* `code`" in page
+    # Slack's own formatting is Slack's, shown as Slack shows it (issue 71): bold and code.
+    assert (
+        "see ![](@U0BOB) and ![](!here) ![t](https://evil.example/px.png) <strong>bold</strong>"
+        " <code>code</code>"
+    ) in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %}" in page
 
@@ -239,14 +243,14 @@ def test_an_operator_template_shapes_rows_but_reaches_nothing_through_them(
     record.entries = [entry(5, TimelineKind.UPDATE, "Rolled back *v2* &lt;b&gt;", ts="1.000001")]
     assert draft_of(record, renderer=renderer) == (
         "* Dave Kowalski at [8:50 AM](https://acme.slack.com/archives/C0CHECKOUT/p1000001)"
-        " said Rolled back \\*v2\\* &lt;b&gt;\n"
+        " said Rolled back **v2** &lt;b&gt;\n"
     )
     with pytest.raises(ValueError, match="may name only"):
         draft_of(record, renderer=renderer, style="escape")
     section = 'draft.rows(draft.updates, row="+ {text} [{source}]", by=" by {}")'
     (own / "default.md.j2").write_text("{{ " + section + " }}\n")
     assert draft_of(record, renderer=renderer) == (
-        "+ Rolled back \\*v2\\* &lt;b&gt; [[8:50 AM](https://acme.slack.com/archives/C0CHECKOUT/"
+        "+ Rolled back **v2** &lt;b&gt; [[8:50 AM](https://acme.slack.com/archives/C0CHECKOUT/"
         "p1000001) by Dave Kowalski]\n"
     )
     reaching = section.replace("{text}", "{text.__class__}")

@@ -150,15 +150,18 @@ async def test_the_web_page_and_the_api_name_people(slack: SlackEmulator, sqlite
         # Every kind of line (escalations are folded by default).
         async with session.get(f"{warroom.url}/incidents/INC-1?show=all") as answer:
             page = await answer.text()
-        # The timeline's Entry column (each cell names its column for phones: data-label).
-        entry = '<td data-label="Entry">'
-        assert f"{entry}Incident commander: @Bob Okafor (was @Alice Moreau)</td>" in page
-        assert f"{entry}Escalated to @dba-team: replication lag</td>" in page
+        # The timeline's Entry column (each cell names its column for phones: data-label),
+        # its words as Slack shows them (issue 71), by name: nothing else in the cell.
+        entry = '<td data-label="Entry"><div class="mrkdwn"><p>'
+        end = "</p></div></td>"
+        assert f"{entry}Incident commander: @Bob Okafor (was @Alice Moreau){end}" in page
+        assert f"{entry}Escalated to @dba-team: replication lag{end}" in page
         headers = {"Authorization": f"Bearer {API_TOKEN}"}
         async with aiohttp.ClientSession() as client:
             url = f"{warroom.url}/api/incidents/INC-1"
             async with client.get(url, headers=headers) as answer:
                 detail = await answer.json()
+        # The API gives each line's words as written (people by name), never HTML.
         texts = [line["text"] for line in detail["timeline"]]
         assert "Incident commander: @Bob Okafor (was @Alice Moreau)" in texts
         assert "Escalated to @Carol Tanaka: knows the gateway" in texts

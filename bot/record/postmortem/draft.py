@@ -24,6 +24,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from bot.basics.render import (
+    formatted_item_text_each,
     markdown_escape,
     markdown_escape_each,
     markdown_item,
@@ -329,7 +330,7 @@ class Draft:
                 for clock, link in zip(clocks, links, strict=True)
             ],
             [escaped(line.author) if line.author else "" for line in lines],
-            markdown_item_text_each([line.text for line in lines]),
+            formatted_item_text_each([line.text for line in lines]),
         )
 
     def _minutes(self, moments: list[datetime]) -> tuple[list[str], list[str]]:
