@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -469,19 +470,23 @@ _MARKDOWN_STYLES = {"bold": "**", "italic": "*", "strike": "~~"}
 _BACKTICKS = re.compile(r"`+")
 
 
-def formatted_item_text_each(values: Sequence[str]) -> list[str]:
+def formatted_item_text_each(values: Sequence[str], *, own_italics: str = "") -> list[str]:
     """``markdown_item_text_each`` of words people wrote in Slack (plain text, as the draft's
     lines hold them: people by name, links with their address), their inline formatting as
     Markdown's (``mrkdwn_markdown``): ``*bold*`` as ``**bold**``, ``_italics_``, ``~strike~``
-    as ``~~strike~~``, code, ``:fire:`` as 🔥; their lines' structure stays text."""
+    as ``~~strike~~``, code, ``:fire:`` as 🔥; their lines' structure stays text.
+    ``own_italics``: see ``mrkdwn_markdown``."""
     escaped = markdown_item_text_each(values)
+    writer = _MarkdownWriter(None, own_italics)
     for index, value in enumerate(values):
         if _MAY_FORMAT.search(value):
-            escaped[index] = mrkdwn_markdown(SlackText.from_plain(value)).replace("\n", "\n  ")
+            escaped[index] = writer.document(SlackText.from_plain(value)).replace("\n", "\n  ")
     return escaped
 
 
-def mrkdwn_markdown(text: str, names: Mapping[str, str] | None = None) -> str:
+def mrkdwn_markdown(
+    text: str, names: Mapping[str, str] | None = None, *, own_italics: str = ""
+) -> str:
     """Slack-encoded text as Markdown, from the document ``bot.basics.slack_mrkdwn.read``
     makes of it (the one reading of Slack's formatting, which the web pages write as HTML).
 
@@ -492,21 +497,70 @@ def mrkdwn_markdown(text: str, names: Mapping[str, str] | None = None) -> str:
     line starts escaped as ``markdown_escape`` starts a value (``#``, ``-``, ``1.``, ``===``,
     indentation), so a message never makes a heading, a quote, a list, a code block or a rule
     in the draft, its canvas or its page. Every word goes through ``markdown_escape``: the only
-    syntax here is what this writes around escaped words."""
-    return "\n\n".join(_markdown_block(block, names) for block in read_mrkdwn(text))
+    syntax here is what this writes around escaped words.
+
+    ``own_italics``: words the document itself writes in italics to mean something (the
+    draft's "To be written:", which its page lists as a gap): a person's italics that start
+    with them keep their ``_`` as characters, so a message never reads as the document's own."""
+    return _MarkdownWriter(names, own_italics).document(text)
 
 
 # A quote's line in Markdown: Slack's ``>`` as the character it is, never Markdown's quote.
 _QUOTED = markdown_escape("> ")
+_SLACK_MARKERS = {"bold": "*", "italic": "_", "strike": "~"}
 
 
-def _markdown_block(block: MrkdwnBlock, names: Mapping[str, str] | None) -> str:
-    if block.kind == "pre":  # each line as code: a fence would be the draft's structure
-        (code,) = block.lines[0]
-        assert isinstance(code, Code)
-        return "\n".join(map(_code_span, _code_words(code, names).split("\n")))
-    lead = _QUOTED if block.kind == "quote" else ""
-    return "\n".join(lead + _markdown_pieces(line, names) for line in block.lines)
+@dataclass(frozen=True, slots=True)
+class _MarkdownWriter:
+    """The Markdown of ``read_mrkdwn``'s document (``mrkdwn_markdown``)."""
+
+    names: Mapping[str, str] | None
+    own_italics: str
+
+    def document(self, text: str) -> str:
+        return "\n\n".join(map(self.block, read_mrkdwn(text)))
+
+    def block(self, block: MrkdwnBlock) -> str:
+        if block.kind == "pre":  # each line as code: a fence would be the draft's structure
+            (code,) = block.lines[0]
+            assert isinstance(code, Code)
+            return "\n".join(map(_code_span, self.code_words(code).split("\n")))
+        lead = _QUOTED if block.kind == "quote" else ""
+        return "\n".join(lead + self.pieces(line) for line in block.lines)
+
+    def pieces(self, pieces: Sequence[Inline]) -> str:
+        return "".join(map(self.piece, pieces))
+
+    def piece(self, piece: Inline) -> str:
+        if isinstance(piece, Words):
+            return markdown_escape(piece.text)
+        if isinstance(piece, Styled):
+            marker = _MARKDOWN_STYLES[piece.style]
+            if self.is_own(piece):  # as typed, its markers escaped
+                marker = markdown_escape(_SLACK_MARKERS[piece.style])
+            return f"{marker}{self.pieces(piece.pieces)}{marker}"
+        if isinstance(piece, Code):
+            content = self.code_words(piece).replace("\n", " ")
+            return _code_span(content) or content  # a span of blanks: its blanks
+        run = piece.run  # a link with its address when its label hides it, as to_readable
+        if isinstance(run, Link) and hides_address(run):
+            return markdown_escape(f"{run.label} ({run.url})")
+        return markdown_escape(construct_words(run, self.names))
+
+    def is_own(self, styled: Styled) -> bool:
+        """Whether these italics would read as the document's own (``own_italics``)."""
+        if styled.style != "italic" or not self.own_italics:
+            return False
+        first = styled.pieces[0] if styled.pieces else None
+        return isinstance(first, Words) and first.text.startswith(self.own_italics)
+
+    def code_words(self, code: Code) -> str:
+        """A code span's characters, as typed (Markdown reads nothing in code), on one line
+        per line; a construct in it as its words."""
+        return "".join(
+            part if isinstance(part, str) else construct_words(part, self.names)
+            for part in code.parts
+        )
 
 
 def _code_span(content: str) -> str:
@@ -518,34 +572,6 @@ def _code_span(content: str) -> str:
     ticks = "`" * (1 + max(map(len, _BACKTICKS.findall(content)), default=0))
     pad = " " if content.startswith("`") or content.endswith("`") else ""
     return f"{ticks}{pad}{content}{pad}{ticks}"
-
-
-def _markdown_pieces(pieces: Sequence[Inline], names: Mapping[str, str] | None) -> str:
-    out = []
-    for piece in pieces:
-        if isinstance(piece, Words):
-            out.append(markdown_escape(piece.text))
-        elif isinstance(piece, Styled):
-            marker = _MARKDOWN_STYLES[piece.style]
-            out.append(f"{marker}{_markdown_pieces(piece.pieces, names)}{marker}")
-        elif isinstance(piece, Code):
-            content = _code_words(piece, names).replace("\n", " ")
-            out.append(_code_span(content) or content)  # a span of blanks: its blanks
-        else:  # a link with its address when its label hides it, as ``to_readable`` says it
-            run = piece.run
-            if isinstance(run, Link) and hides_address(run):
-                out.append(markdown_escape(f"{run.label} ({run.url})"))
-            else:
-                out.append(markdown_escape(construct_words(run, names)))
-    return "".join(out)
-
-
-def _code_words(code: Code, names: Mapping[str, str] | None) -> str:
-    """A code span's characters, as typed (Markdown reads nothing in code), on one line per
-    line; a construct in it as its words."""
-    return "".join(
-        part if isinstance(part, str) else construct_words(part, names) for part in code.parts
-    )
 
 
 def markdown_to_html(markdown: str) -> Markup:

@@ -32,6 +32,8 @@ STRUCTURED = (
     "Rollback plan:\n&gt; *quoted* from the runbook\n```\n# not a heading\n- nor a list\n```"
 )
 
+POSING = "_To be written: the replay of the queue_ was my plan"
+
 
 async def test_a_marked_message_reads_formatted_on_the_page_and_in_the_draft(
     slack: SlackEmulator, sqlite_url: str
@@ -42,6 +44,9 @@ async def test_a_marked_message_reads_formatted_on_the_page_and_in_the_draft(
         await slack.add_reaction(channel.id, said.ts, "pushpin", user=BOB)
         planned = await slack.post_message(channel.id, "", user=BOB, slack_text=STRUCTURED)
         await slack.add_reaction(channel.id, planned.ts, "pushpin", user=BOB)
+        # Italics that read as the draft's own mark of a gap stay the characters typed.
+        posing = await slack.post_message(channel.id, POSING, user=BOB)
+        await slack.add_reaction(channel.id, posing.ts, "pushpin", user=BOB)
         await slack.send_command("update Still *502* :fire:", user=ALICE, channel=channel.id)
         await settle(warroom)
         await sign_in(session, warroom, ALICE)  # so the record knows Alice's name
@@ -94,6 +99,11 @@ async def test_a_marked_message_reads_formatted_on_the_page_and_in_the_draft(
     for shown in ("<strong>502</strong> 🔥", "<del>cache</del>", "<em>the gateway</em>"):
         assert shown in draft_page, shown
     assert "<b>not bold" not in draft_page
+
+    # A message posing as one of the draft's gaps is not listed as one on its page.
+    assert "\\_To be written: the replay of the queue\\_ was my plan" in markdown, markdown
+    assert "<em>To be written: the replay" not in draft_page
+    assert "the replay of the queue" not in draft_page.split('id="draft"', 1)[0]
 
     # The structured message in the draft: its formatting Markdown's, its lines text.
     assert "&gt; **quoted** from the runbook" in markdown, markdown

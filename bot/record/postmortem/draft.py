@@ -330,7 +330,10 @@ class Draft:
                 for clock, link in zip(clocks, links, strict=True)
             ],
             [escaped(line.author) if line.author else "" for line in lines],
-            formatted_item_text_each([line.text for line in lines]),
+            formatted_item_text_each(
+                [line.text for line in lines],
+                own_italics=self.language.gap_mark.lstrip("_").strip(),
+            ),
         )
 
     def _minutes(self, moments: list[datetime]) -> tuple[list[str], list[str]]:
