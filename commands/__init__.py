@@ -49,6 +49,7 @@ from bot.basics.slack_ids import (
     LessonsModal,
     ProposedNoteMessage,
     PublicModal,
+    PublicUpdateModal,
     RuledOutPrompt,
     SuggestionMessage,
     SuggestionModal,
@@ -73,6 +74,7 @@ from commands.incident.field_forms import (
     handle_resolve_submission,
 )
 from commands.incident.proposed_note import apply_accept_note_press
+from commands.incident.update_form import handle_public_update_submission
 from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.postmortem.draft_prompts import (
     apply_idea_press,
@@ -148,6 +150,7 @@ def register(app: AsyncApp) -> None:
     app.view(FieldsModal.EDIT_CALLBACK)(handle_edit_fields_submission)
     app.view(FieldsModal.RESOLVE_CALLBACK)(handle_resolve_submission)
     app.view(PublicModal.CALLBACK)(handle_public_submission)
+    app.view(PublicUpdateModal.CALLBACK)(handle_public_update_submission)
     app.action(HeaderMessage.EDIT_FIELDS)(handle_edit_fields_button)
     # These buttons are applied in their channel's line, by their action id's applier.
     app.action(EscalationMessage.ACKNOWLEDGE)(handle_press_in_line)

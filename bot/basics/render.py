@@ -73,6 +73,7 @@ SLACK_IDS = SimpleNamespace(
     field_input=slack_ids.field_input,
     public=slack_ids.PublicModal,
     public_title=slack_ids.public_title_input,
+    public_update=slack_ids.PublicUpdateModal,
     ruled_out=slack_ids.RuledOutPrompt,
     worked=slack_ids.WorkedPrompt,
 )

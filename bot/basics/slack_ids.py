@@ -71,6 +71,15 @@ class PublicModal(StrEnum):
     COMPONENTS = "public_components"
 
 
+class PublicUpdateModal(StrEnum):
+    """The form ``/incident update --public`` without text opens: the customers' text and the
+    status the update is filed under."""
+
+    CALLBACK = "public_update"
+    TEXT = "public_update_text"
+    STATUS = "public_update_status"
+
+
 PUBLIC_TITLE_PREFIX = "public_title."
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -30,7 +30,7 @@ from bot.record.incident_types import (
     IncidentTypesError,
     load_incident_types,
 )
-from bot.store.models import SEVERITIES
+from bot.store.models import SEVERITIES, Incident, Status
 
 # Reactions that promote a message into the timeline, and the kind of entry each makes.
 DEFAULT_REACTIONS: Mapping[str, str] = MappingProxyType(
@@ -58,6 +58,12 @@ PROMOTABLE_KINDS = frozenset(
 # Roles every incident can have besides its commander; operators add their own.
 DEFAULT_ROLES = ("comms", "scribe")
 DEFAULT_UPDATE_REMINDER = timedelta(minutes=30)
+# Per severity (``SEV1``) or per severity and status (``SEV4/monitoring``): how long without a
+# stakeholder update before one is overdue (None: never). A SEV4 being watched after its fix
+# has nobody waiting on news; everything else goes by WARROOM_UPDATE_REMINDER.
+UpdateIntervals = Mapping[tuple[str, str | None], timedelta | None]
+DEFAULT_UPDATE_INTERVALS: UpdateIntervals = MappingProxyType({("SEV4", "monitoring"): None})
+_OPEN_STATUSES = tuple(s.value for s in Status if s != Status.RESOLVED)
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
@@ -71,6 +77,26 @@ def reactions(raw: str) -> Mapping[str, str]:
 def roles(raw: str) -> tuple[str, ...]:
     """The default roles plus any the operator lists (``WARROOM_ROLES=ops-lead,liaison``)."""
     return tuple(dict.fromkeys([*DEFAULT_ROLES, *words(raw)]))
+
+
+def update_intervals(raw: str) -> UpdateIntervals:
+    """``SEV1=15m,SEV3=2h,SEV4/monitoring=off``: added to (and overriding) the default
+    ``SEV4/monitoring=off``; a severity and status named together win over the severity."""
+    found: dict[tuple[str, str | None], timedelta | None] = dict(DEFAULT_UPDATE_INTERVALS)
+    for key, value in pairs(raw, shape="SEVn=30m or SEVn/status=off"):
+        severity, _, status = key.upper().partition("/")
+        if severity not in SEVERITIES:
+            raise ValueError(f"{key!r}: name a severity, one of {', '.join(SEVERITIES)}")
+        if status and status.lower() not in _OPEN_STATUSES:
+            raise ValueError(
+                f"{key!r}: after the severity, a status of an open incident, one of "
+                f"{', '.join(_OPEN_STATUSES)}"
+            )
+        try:
+            found[(severity, status.lower() or None)] = duration_or_off(value)
+        except ValueError:
+            raise ValueError(f"{key}={value}: give a duration (`30m`, `2h`) or `off`") from None
+    return MappingProxyType(found)
 
 
 incident_types = problems_file(load_incident_types, IncidentTypesError)
@@ -132,6 +158,16 @@ class IncidentSettings(Feature):
         "(`30m`, `1h`; `off`)",
         shown="`30m`",
     )
+    # ...by severity, and by severity and status, where they differ from the above.
+    update_intervals: UpdateIntervals = setting(
+        env="WARROOM_UPDATE_INTERVALS",
+        factory=lambda: DEFAULT_UPDATE_INTERVALS,
+        parse=update_intervals,
+        doc="how long without a stakeholder update before one is overdue, by severity "
+        "(`SEV1=15m,SEV3=2h`) or by severity and status (`SEV2/monitoring=1h`), `off` for "
+        "never; added to the default, the rest goes by `WARROOM_UPDATE_REMINDER`",
+        shown="`SEV4/monitoring=off`",
+    )
     roles: tuple[str, ...] = setting(
         env="WARROOM_ROLES",
         default=DEFAULT_ROLES,
@@ -160,6 +196,35 @@ class IncidentSettings(Feature):
         parse=lower,
         doc="postmortem template language: `en`, `fr`, or one of yours",
     )
+
+    def update_interval(self, severity: str, status: str) -> timedelta | None:
+        """How long an open incident at this severity and status may go without a
+        stakeholder update (None: no update is ever overdue)."""
+        for key in ((severity, status), (severity, None)):
+            if key in self.update_intervals:
+                return self.update_intervals[key]
+        return self.update_reminder
+
+    def update_due_at(self, incident: Incident) -> datetime | None:
+        """When the incident's next stakeholder update is due (its last one's, else its
+        declaration's, time plus its interval); None when closed or never due. The one rule
+        behind every "update overdue": the Slack reminder, the web list."""
+        if not incident.is_open:
+            return None
+        interval = self.update_interval(incident.severity, incident.status)
+        if interval is None:
+            return None
+        return (incident.last_update_at or incident.declared_at) + interval
+
+    def update_overdue(self, incident: Incident, now: datetime) -> bool:
+        """Whether the incident's stakeholder update is overdue at ``now``."""
+        due = self.update_due_at(incident)
+        return due is not None and now >= due
+
+    def shortest_update_interval(self) -> timedelta | None:
+        """The shortest interval any incident may have (None: updates are never overdue)."""
+        intervals = [i for i in (self.update_reminder, *self.update_intervals.values()) if i]
+        return min(intervals, default=None)
 
     def problems(self) -> list[str]:
         problems = []

@@ -205,6 +205,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_LOG_LEVEL": "INFO",
         "WARROOM_LOG_FORMAT": "json",
         "WARROOM_UPDATE_REMINDER": "30m",
+        "WARROOM_UPDATE_INTERVALS": "SEV1=15m,SEV2/monitoring=1h,SEV4/monitoring=off",
         "WARROOM_ROLES": "liaison",
         "WARROOM_ESCALATION_POLICIES": str(policies),
         "WARROOM_ONCALL_SCHEDULES": str(schedules),

@@ -413,7 +413,7 @@ async def test_update_usage(payplug: Warroom) -> None:
         ("update --public --lang xx Hello", "give `--lang` an ISO 639-1 code"),
         ("update --public --lang qq-br Hello", "`qq-br` is not a language code"),
         ("update --public --lang=zz Hello", "`zz` is not a language code"),
-        ("update --public", "Say what is known"),
+        ("update --public --lang fr", "Say what is known"),
         ("public a,,b", "Separate the components with commas"),
         ("public --title", "Give the title customers should read"),
         ('public --title "Payments" and more', "Give the title customers should read"),
@@ -861,3 +861,117 @@ async def test_translations_given_at_once_are_all_kept(
         lang: f"words in {lang}" for lang in languages
     }
     assert update.revision == 1 + len(languages)
+
+
+ROLLBACK = "Nous avons déployé un retour arrière ; le taux d'erreur baisse."
+
+
+async def test_an_update_is_filed_under_the_status_its_writer_chose(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    channel = await open_incident(payplug, "Checkout down")  # investigating
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public Nous enquêtons.")
+    await payplug.advance(minutes=5)
+    await command(payplug, channel, f"update --public --status monitoring {ROLLBACK}")
+    await payplug.advance(minutes=5)
+
+    told = [m.text for m in payplug.slack.ephemeral_for(ALICE)]
+    assert any(
+        "Published on the status page as *investigating* (the incident's status; `--status`" in t
+        for t in told
+    ), told
+    assert any(
+        "Published on the status page as *monitoring* (as you chose; the incident itself is "
+        "still *investigating*: `/incident status monitoring` moves it)" in t
+        for t in told
+    ), told
+    _, page, _ = await get(payplug, "/status?lang=en")
+    assert re.findall(r"<strong>(\w+)</strong>", page) == ["Monitoring", "Investigating"]
+    _, body, _ = await get(payplug, "/status/feed.atom")
+    titles = [e.findtext(f"{ATOM}title", "") for e in ET.fromstring(body).findall(f"{ATOM}entry")]
+    assert [t.rsplit(": ", 1)[1] for t in titles] == ["Sous surveillance", "Enquête en cours"]
+    [incident] = statuspage.incidents.values()
+    assert [(u["status"], u["body"]) for u in incident.updates] == [
+        ("investigating", "Nous enquêtons."),
+        ("monitoring", ROLLBACK),
+    ]
+    assert incident.status == "monitoring"
+
+
+async def test_a_chosen_status_the_incident_is_not_in_is_refused(payplug: Warroom) -> None:
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    for text, answer in [
+        ("update --public --status fixed Rolled back", "Give `--status` one of `investigating`"),
+        ("update --public --status Rolled back", "Give `--status` one of"),
+        ("update --status monitoring Rolled back", "`--status` goes with `--public`"),
+    ]:
+        response = await payplug.slack.send_command(text, user=ALICE, channel=channel.id)
+        assert answer in response.text, (text, response.text)
+    await command(payplug, channel, "update --public --status resolved All good")
+    await command(payplug, channel, "resolve")
+    await command(payplug, channel, "update --public --status identified Cause found")
+    told = "\n".join(m.text for m in payplug.slack.ephemeral_for(ALICE))
+    assert "INC-1 is still *investigating*: customers would read it as resolved" in told
+    assert "INC-1 is resolved: an update filed as *identified* would reopen it" in told
+    async with session_scope(payplug.engine) as session:
+        # Nothing anyone wrote was published (warroom's own words may announce the resolution).
+        assert not any((await session.exec(select(PublicUpdate.texts))).all())
+
+
+async def test_the_public_update_form_files_the_update_under_the_status_chosen(
+    payplug: Warroom, statuspage: FakeStatuspage
+) -> None:
+    slack = payplug.slack
+    channel = await open_incident(payplug, "Checkout down")
+    await command(payplug, channel, "public Checkout")
+    await command(payplug, channel, "update --public")
+    view_id, view = await slack.wait_for(
+        lambda: next(
+            ((i, v) for i, v in slack.views.items() if v["callback_id"] == "public_update"),
+            None,
+        )
+    )
+    [status_input] = [b for b in view["blocks"] if b.get("block_id") == "public_update_status"]
+    element = status_input["element"]
+    assert element["initial_option"]["value"] == "investigating"  # the incident's
+    assert [o["value"] for o in element["options"]] == [
+        "investigating",
+        "identified",
+        "monitoring",
+        "resolved",
+    ]
+
+    def form(status: str, text: str) -> dict[str, dict[str, Any]]:
+        return {
+            "public_update_status": {
+                "public_update_status": {
+                    "type": "static_select",
+                    "selected_option": {"value": status},
+                }
+            },
+            "public_update_text": {
+                "public_update_text": {"type": "plain_text_input", "value": text}
+            },
+        }
+
+    refused = await slack.submit_view(view_id, form("resolved", "All good"), user=ALICE)
+    assert "INC-1 is still *investigating*" not in refused.text  # plain words at the field
+    assert "INC-1 is still investigating" in refused.json()["errors"]["public_update_status"]
+    saved = await slack.submit_view(
+        view_id, form("monitoring", "We rolled back <v42>."), user=ALICE
+    )
+    assert saved.status == 200 and not saved.text
+    await settle(payplug)
+    await payplug.advance(minutes=3)
+
+    _, page, _ = await get(payplug, "/status?lang=en")
+    assert re.findall(r"<strong>(\w+)</strong>", page) == ["Monitoring"]
+    assert "We rolled back &lt;v42&gt;." in page
+    [incident] = statuspage.incidents.values()
+    assert [(u["status"], u["body"]) for u in incident.updates] == [
+        ("monitoring", "We rolled back <v42>.")
+    ]
+    told = [m.text for m in slack.ephemeral_for(ALICE)]
+    assert any("Published on the status page as *monitoring* (as you chose" in t for t in told)

@@ -1,8 +1,11 @@
 """Reminders: an open incident with no stakeholder update for a while nudges its lead, and one
 whose type requires roles (WARROOM_INCIDENT_TYPES) says so until someone holds each of them.
 
-Both are jobs on the same clock (WARROOM_UPDATE_REMINDER, 30 minutes unless set): the roles
-reminder is first due one interval after the declaration, like the first update reminder.
+An update is due by the incident's severity and status (WARROOM_UPDATE_INTERVALS, else
+WARROOM_UPDATE_REMINDER, 30 minutes unless set; ``IncidentSettings.update_due_at``, the rule
+the web list's "update overdue" follows too). The job looks again at least every shortest
+interval, so a change of severity or status is heard within it. The roles reminder goes by
+WARROOM_UPDATE_REMINDER: first due one interval after the declaration.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ async def schedule_update_reminder(
 
     A reopened incident starts again: its first reminder is one interval from now.
     """
-    interval = services.settings.incidents.update_reminder
+    incidents = services.settings.incidents
+    interval = incidents.shortest_update_interval()
     if interval is None:
         return
     key = f"reminder:{incident.id}"
@@ -41,34 +45,39 @@ async def schedule_update_reminder(
             session, kind=JobKind.UPDATE_REMINDER, key=key, due_at=due_at, incident_id=incident.id
         )
         return
+    soonest = incident.declared_at + interval
     await jobs.schedule(
         session,
         kind=JobKind.UPDATE_REMINDER,
         key=key,
-        due_at=incident.declared_at + interval,
+        # No later than the shortest interval: a severity raised meanwhile is heard.
+        due_at=min(incidents.update_due_at(incident) or soonest, soonest),
         incident_id=incident.id,
     )
 
 
 async def remind_about_updates(services: Services, job: Job) -> datetime | None:
-    """The job handler: remind if the last update is too old; come back when the next is due."""
-    interval = services.settings.incidents.update_reminder
+    """The job handler: remind if the update is overdue; come back when the next is due, or
+    sooner (the shortest interval) in case the severity or status changes meanwhile."""
+    incidents = services.settings.incidents
+    shortest = incidents.shortest_update_interval()
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, job.incident_id)
-    if interval is None or incident is None or not incident.is_open or not incident.channel_id:
+    if shortest is None or incident is None or not incident.is_open or not incident.channel_id:
         return None
-    last = incident.last_update_at or incident.declared_at
     now = services.clock()
-    if now < last + interval:
-        return last + interval
+    due = incidents.update_due_at(incident)
+    if due is None or now < due:
+        return min(due or now + shortest, now + shortest)
+    interval = incidents.update_interval(incident.severity, incident.status)
     await say(
         services,
         incident,
         "messages/update_reminder.j2",
         last_update=incident.last_update_at,
-        interval=duration_text(interval),
+        interval=duration_text(interval or shortest),
     )
-    return now + interval
+    return now + (interval or shortest)
 
 
 def _role_interval(services: Services) -> timedelta:

@@ -248,6 +248,18 @@ async def public_form(services: Services, *, channel_id: str, by: str) -> Public
     )
 
 
+async def public_update_form(services: Services, *, channel_id: str, by: str | None) -> Incident:
+    """The incident a public update form is for: refused when it is not on the status page,
+    and to whoever may not publish (``by``; None: checked when publishing)."""
+    if by is not None:
+        await require(services, by, Act.PUBLISH)
+    async with session_scope(services.engine) as session:
+        incident = await incidents.incident_in_channel(session, channel_id)
+        if not await public.on_status_page(session, incident):
+            raise public.NotPublic(reference=incident.reference)
+    return incident
+
+
 async def withdraw_public(services: Services, *, channel_id: str, by: str) -> tuple[Incident, int]:
     """``/incident public off``: off warroom's status page; how many updates it had shown."""
     await require(services, by, Act.PUBLISH)
@@ -276,15 +288,25 @@ class PublicUpdatePosted:
 
 
 async def publish_update(
-    services: Services, *, channel_id: str, by: str, text: str, language: str | None
+    services: Services,
+    *,
+    channel_id: str,
+    by: str,
+    text: str,
+    language: str | None,
+    status: str | None = None,
 ) -> PublicUpdatePosted:
-    """``/incident update --public [--lang xx] <text>``: a new public update, posted in Slack
-    as every stakeholder update is, in one transaction; or with ``--lang`` the translation of
-    the last one when it has no text in that language yet (not posted again)."""
+    """``/incident update --public [--status s] [--lang xx] <text>``: a new public update
+    filed under the status chosen (else the incident's), posted in Slack as every
+    stakeholder update is, in one transaction; or with ``--lang`` the translation of the last
+    one when it has no text in that language yet and no other status was chosen (not posted
+    again)."""
     await require(services, by, Act.PUBLISH)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        published = await _publish_or_translate(session, services, incident, by, text, language)
+        published = await _publish_or_translate(
+            session, services, incident, by, text, language, status
+        )
         kept = None
         if not published.translated:
             kept = await keep_update(session, services, incident, text=text, by=by)
@@ -300,13 +322,15 @@ async def _publish_or_translate(
     by: str,
     text: str,
     language: str | None,
+    status: str | None,
 ) -> public.Published:
     record = await public.locked_record(session, incident.id or 0)
     chosen = language or (record.language if record else choose_template(services, incident)[0])
     updates = await public.updates_of(session, incident.id or 0) if record else []
     last = updates[-1] if updates else None
     now = services.clock()
-    if language and last and last.texts and language not in last.texts:
+    same_status = status is None or (last is not None and last.status == status)
+    if language and last and last.texts and language not in last.texts and same_status:
         return await public.translate(
             session,
             incident,
@@ -316,7 +340,9 @@ async def _publish_or_translate(
             at=now,
             grace=services.settings.status_page.grace,
         )
-    return await public.publish(session, incident, text=text, language=chosen, by=by, at=now)
+    return await public.publish(
+        session, incident, text=text, language=chosen, by=by, at=now, status=status
+    )
 
 
 async def announce_status_change(services: Services, job: Job) -> Wait | None:

@@ -2,8 +2,9 @@
 
 warroom's statuses are the status pages' own (Atlassian Statuspage's incident statuses are
 investigating, identified, monitoring and resolved too), so a published update carries the
-incident's status as it is. Nothing here reads the incident's title, timeline or people:
-what is public is the components people named and the texts they published.
+status its writer chose (``--status``), else the incident's status as it is. Nothing here
+reads the incident's title, timeline or people: what is public is the components people
+named and the texts they published.
 """
 
 from __future__ import annotations
@@ -45,6 +46,27 @@ class NothingToTranslate(BotError):
     """``--lang`` adds a translation to the last public update, and there is none."""
 
     template = "messages/nothing_to_translate.j2"
+
+
+class StatusNotForIncident(BotError):
+    """An update filed as resolved about an open incident, or as under way about a resolved
+    one: customers would read a state the incident is not in."""
+
+    template = "messages/public_status_refused.j2"
+
+
+def filed_status(incident: Incident, chosen: str | None) -> str:
+    """The status a person's update is filed under: the one they chose, else the incident's.
+    ``resolved`` only for a resolved incident, and only ``resolved`` for it (resolve or
+    reopen the incident first)."""
+    if chosen is None:
+        return incident.status
+    resolved = incident.status == Status.RESOLVED
+    if (chosen == Status.RESOLVED) != resolved:
+        raise StatusNotForIncident(
+            reference=incident.reference, chosen=chosen, status=incident.status
+        )
+    return chosen
 
 
 def clean(text: str) -> str:
@@ -196,14 +218,17 @@ async def publish(
     language: str,
     by: str,
     at: datetime,
+    status: str | None = None,
 ) -> Published:
-    """Publish a person's update at the incident's current status (the caller commits): a
-    new update, which is what notifies subscribers. A status change announced in warroom's
-    words a moment ago is not edited: people's words are news of their own."""
+    """Publish a person's update under the status they chose, else the incident's current
+    one (the caller commits): a new update, which is what notifies subscribers. A status
+    change announced in warroom's words a moment ago is not edited: people's words are news
+    of their own."""
+    filed = filed_status(incident, status)
     public = await _public(session, incident)
     update = PublicUpdate(
         incident_id=public.incident_id,
-        status=incident.status,
+        status=filed,
         texts={language: clean(text)},
         published_by=by,
         published_at=at,

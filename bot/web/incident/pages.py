@@ -7,7 +7,6 @@ import logging
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from aiohttp import web
 
@@ -171,8 +170,13 @@ async def incident_list(request: web.Request) -> web.Response:
         csrf=csrf,
         active=active,
         updated=updated,
-        update_every=web_.settings.incidents.update_reminder,
-        update_overdue={i.id for i in active.incidents if _update_overdue(web_, i, now)},
+        update_every={
+            i.id: web_.settings.incidents.update_interval(i.severity, i.status)
+            for i in active.incidents
+        },
+        update_overdue={
+            i.id for i in active.incidents if web_.settings.incidents.update_overdue(i, now)
+        },
         slack_links=await slack_links_of(web_, active.incidents),
         page=page,
         names=names,
@@ -212,16 +216,6 @@ class ActiveNow:
 
     incidents: list[Incident]
     total: int
-
-
-def _update_overdue(web_: WebContext, incident: Incident, now: datetime) -> bool:
-    """An open incident with no stakeholder update for longer than WARROOM_UPDATE_REMINDER
-    (since its declaration, if none yet): when the commander is reminded in Slack. Never,
-    with reminders off."""
-    interval = web_.settings.incidents.update_reminder
-    if interval is None or not incident.is_open:
-        return False
-    return now >= (incident.last_update_at or incident.declared_at) + interval
 
 
 def _page_url(request: web.Request, number: int) -> str:
