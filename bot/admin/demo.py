@@ -60,6 +60,7 @@ from bot.admin.demo_script import (
     RulesOut,
     Run,
     Say,
+    Story,
 )
 from bot.app import create_app
 from bot.basics.slack_ids import (
@@ -88,8 +89,9 @@ from emulator.trackers import FakeGitHub
 class ScriptedClock:
     """The bot's clock during the demo: the incident is replayed as if it began 2 hours ago."""
 
-    def __init__(self) -> None:
-        self.start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
+    def __init__(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        self.start = now.replace(second=0, microsecond=0) - timedelta(hours=2)
         self.now = self.start
 
     def __call__(self) -> datetime:
@@ -105,10 +107,15 @@ def slack_ts(moment: datetime) -> str:
 
 
 async def run_demo(
-    environ: Mapping[str, str], *, output: str | None = None, keep_serving: bool = False
+    environ: Mapping[str, str],
+    *,
+    output: str | None = None,
+    keep_serving: bool = False,
+    now: datetime | None = None,
 ) -> int:
     """Play the scripted incident, print the channel, write the postmortem draft, and show
-    where its web page is (served until Ctrl-C with ``keep_serving``)."""
+    where its web page is (served until Ctrl-C with ``keep_serving``). The incident is placed
+    two hours before ``now`` (the clock's, unless a test names it)."""
     # The transcript is the demo's output; request and migration logs would drown it.
     for noisy in ("aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -122,11 +129,7 @@ async def run_demo(
             FakeGitHub(token=DEMO_GITHUB_TOKEN, repos={DEMO_REPOSITORY})
         )
         model = await stack.enter_async_context(FakeChatModel(models={DEMO_MODEL}))
-        model.reply(demo_suggestions)
-        # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo_agent.py),
-        # each sentence's meaning checked by the model against the words it cites.
-        model.verdicts(demo_verdicts, times=2)
-        clock = ScriptedClock()
+        clock = ScriptedClock(now)
         settings = _demo_settings(
             environ,
             slack,
@@ -136,6 +139,12 @@ async def run_demo(
             clock.start,
             model.base_url,
         )
+        # Every time the story states follows its clock, in the incident's zone.
+        story = Story(clock.start, settings.incidents.timezone)
+        model.reply(lambda request: demo_suggestions(request, story))
+        # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo_agent.py),
+        # each sentence's meaning checked by the model against the words it cites.
+        model.verdicts(demo_verdicts, times=2)
         for user_id, (name, real_name) in CAST.items():
             slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
         slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
@@ -171,16 +180,16 @@ async def run_demo(
             if isinstance(step, PressKey):
                 await _press_key(twilio, step)
             else:
-                await _play(slack, channel_id or general.id, step, clock.now)
+                await _play(slack, channel_id or general.id, step, clock.now, story)
             await _settle(runner.app, slack)
         await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
         await _resolve(slack, channel_id)
         await _settle(runner.app, slack)
         # The model is asked once the wrap-up is answered: the draft follows it.
-        await _wrap_up(slack, channel_id)
+        await _wrap_up(slack, channel_id, story)
         await _settle(runner.app, slack)
         # Within the grace (WARROOM_PUBLIC_GRACE) her words, not warroom's, tell customers.
-        await _play(slack, channel_id, RESOLVED_PUBLICLY, clock.now)
+        await _play(slack, channel_id, RESOLVED_PUBLICLY, clock.now, story)
         await _settle(runner.app, slack)
         print("carol presses Accept on the suggested summary")
         await _accept_suggested(slack, channel_id, "suggests the written sections")
@@ -446,20 +455,23 @@ async def _incident_channel(slack: SlackEmulator) -> str:
     return str(channel.id)
 
 
-async def _play(slack: SlackEmulator, channel_id: str, step: Played, said_at: datetime) -> None:
+async def _play(
+    slack: SlackEmulator, channel_id: str, step: Played, said_at: datetime, story: Story
+) -> None:
     name = CAST[step.user][0]
     if isinstance(step, Say):
-        said = await slack.post_message(channel_id, step.text, user=step.user, ts=slack_ts(said_at))
+        text = story.tell(step.text)
+        said = await slack.post_message(channel_id, text, user=step.user, ts=slack_ts(said_at))
         if step.reaction:
             await slack.add_reaction(channel_id, said.ts, step.reaction, user=step.by)
     elif isinstance(step, Run):
-        print(f"{name} types: /incident {step.text}")
-        await slack.send_command(step.text, user=step.user, channel=channel_id)
+        print(f"{name} types: /incident {story.tell(step.text)}")
+        await slack.send_command(story.tell(step.text), user=step.user, channel=channel_id)
     elif isinstance(step, OnCall):
         print(f"{name} types in #general: /oncall {step.text}".rstrip())
         await slack.send_command(step.text, user=step.user, channel=channel_id, command="/oncall")
     elif isinstance(step, FixTime):
-        when = (said_at - timedelta(minutes=step.minutes - step.at_minute)).strftime("%H:%M UTC")
+        when = story.typed_time(step.at_minute, said_at)
         print(f"{name} types: /incident time {step.milestone} {when}")
         await slack.send_command(
             f"time {step.milestone} {when}", user=step.user, channel=channel_id
@@ -476,9 +488,10 @@ async def _play(slack: SlackEmulator, channel_id: str, step: Played, said_at: da
         )
 
 
-def demo_suggestions(request: ChatRequest) -> dict[str, Any]:
+def demo_suggestions(request: ChatRequest, story: Story) -> dict[str, Any]:
     """What the demo's model answers: sentences that cite the record, and one that states
-    what no entry it cites holds (the draft lists it under "Not supported by the record")."""
+    what no entry it cites holds (the draft lists it under "Not supported by the record");
+    the release's time as the record says it (``story``)."""
     impact = request.ref_of("About 20% of checkouts fail")
     idea, dead_end = request.ref_of("Slow queries"), request.ref_of("Database is healthy")
     finding, cause = request.ref_of("changed card type validation"), request.ref_of("did not list")
@@ -490,12 +503,20 @@ def demo_suggestions(request: ChatRequest) -> dict[str, Any]:
     return {
         "summary": [
             said("About 20% of checkouts failed with a card error.", impact),
-            said("The payment gateway release at 11:55 changed card type validation.", finding),
+            said(
+                story.tell(
+                    "The payment gateway release at {release} changed card type validation."
+                ),
+                finding,
+            ),
             said("Dave suspected the orders database first; it was a dead end.", idea, dead_end),
             said("Rolling back the payment gateway release ended the errors.", rollback),
         ],
         "underlying_issue": [
-            said("The 11:55 gateway release rejected card types it did not list.", cause),
+            said(
+                story.tell("The {release} gateway release rejected card types it did not list."),
+                cause,
+            ),
             # Wrong in meaning, every fact in order: the model, asked again, says so.
             said("The orders database was overloaded, which slowed checkout.", dead_end),
         ],
@@ -625,7 +646,7 @@ def _wrap_up_offer(slack: SlackEmulator, channel_id: str) -> Any:
     )
 
 
-async def _wrap_up(slack: SlackEmulator, channel_id: str) -> None:
+async def _wrap_up(slack: SlackEmulator, channel_id: str, story: Story) -> None:
     """Alice presses Wrap up and says the trigger, the services and the impact in numbers;
     the model is asked then, and the draft posted with its suggestions."""
     print("alice presses Wrap up and gives the trigger, the services and the impact")
@@ -639,7 +660,7 @@ async def _wrap_up(slack: SlackEmulator, channel_id: str) -> None:
     def typed(block: str, value: str, kind: str = "plain_text_input") -> dict[str, Any]:
         return {block: {block: {"type": kind, "value": value}}}
 
-    trigger = "Payment gateway release at 11:55 rejected card types it did not list"
+    trigger = story.tell("Payment gateway release at {release} rejected card types it did not list")
     values = {
         **typed(WrapUpModal.CUSTOMERS, "1840", "number_input"),
         **typed(WrapUpModal.TRIGGER, trigger),

@@ -6,6 +6,8 @@ plays it against the Slack emulator.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 # The people of the scripted incident.
 CAST = {
@@ -229,7 +231,7 @@ SCRIPT: list[Step] = [
     # idea he had at minute 9 (a 12-minute path in the draft).
     Say(21, DAVE, "Database is healthy, that was a dead end.", "x", by=DAVE),
     RulesOut(22, DAVE, said=21, idea=9),
-    Say(38, CAROL, "Payment gateway release at 11:55 changed card type validation.", "bulb"),
+    Say(38, CAROL, "Payment gateway release at {release} changed card type validation.", "bulb"),
     Run(40, ALICE, "status identified"),
     Say(52, ALICE, "Rolling back the payment gateway release.", "white_check_mark"),
     Run(53, ALICE, "status monitoring"),
@@ -237,7 +239,7 @@ SCRIPT: list[Step] = [
     AlertNotification(70, "resolved"),
     Say(71, CAROL, "Error rate is back to baseline, checkout works again.", None),
     Say(80, CAROL, "Follow-up: add an integration test for every supported card type.", "memo"),
-    Run(82, ALICE, "cause The 11:55 gateway release rejected card types it did not list"),
+    Run(82, ALICE, "cause The {release} gateway release rejected card types it did not list"),
     Run(83, ALICE, "action @erin Alert on card errors per gateway release"),
     Run(83, ERIN, "action --file Test every supported card type before a gateway release"),
     # The error rate had been climbing before the alert fired: Erin finds it in the graphs.
@@ -245,6 +247,39 @@ SCRIPT: list[Step] = [
     # Before resolving, Alice reads the curated timeline (shown to her alone).
     Run(85, ALICE, "timeline"),
 ]
+# The payment gateway release that caused it went out this many minutes after the alert's
+# start (before it: the impact began 3 minutes before the alert, FixTime above).
+RELEASE_MINUTE = -9
+
+
+@dataclass(frozen=True)
+class Story:
+    """The script's clock: minute 0 is the alert's start (two hours before the demo runs),
+    and a time the story states is said in the incident's zone, as people there say it."""
+
+    start: datetime
+    zone: str
+
+    def at(self, minute: int) -> datetime:
+        """The moment of a minute of the script."""
+        return self.start + timedelta(minutes=minute)
+
+    def clock(self, minute: int) -> str:
+        """A minute of the script as a wall clock in the incident's zone (``11:55``)."""
+        return f"{self.at(minute).astimezone(ZoneInfo(self.zone)):%H:%M}"
+
+    def tell(self, text: str) -> str:
+        """A line of the script with the times it states (``{release}``) filled in."""
+        return text.replace("{release}", self.clock(RELEASE_MINUTE))
+
+    def typed_time(self, minute: int, typed_at: datetime) -> str:
+        """A minute of the script as a person types it in ``/incident time`` at ``typed_at``:
+        its clock in the incident's zone, "yesterday" when that was the day before."""
+        zone = ZoneInfo(self.zone)
+        day = (typed_at.astimezone(zone).date() - self.at(minute).astimezone(zone).date()).days
+        return ("yesterday " if day == 1 else "") + self.clock(minute)
+
+
 # The team's own model (WARROOM_AI_*), here a fake OpenAI-compatible server on 127.0.0.1.
 DEMO_MODEL = "llama3.1:8b"
 RESOLVED_AFTER_MINUTES = 95

@@ -76,8 +76,18 @@ def test_a_milestone_set_in_the_minute_of_its_setters_marked_message_is_that_lin
         "_key event_: Checkout errors began with the 8:45 deploy (Carol Tanaka) — impact started"
         " (time set by Carol Tanaka)"
     ), said
-    # Another person's message in that minute is not the milestone.
+    # The commander setting the time of Carol's message, the only one marked then: still the
+    # one line, saying who set the time.
     record.milestone_changes[0].changed_by = "U0ALICE"
+    lines = _timeline(record)
+    assert not [line for line in lines if "_impact started_" in line], lines
+    (said,) = [line for line in lines if "8:45 deploy" in line]
+    assert said.endswith("(Carol Tanaka) — impact started (time set by Alice Moreau)"), said
+    # Two people's marked messages in that minute: which one the time names is not known, so
+    # the milestone is a line of its own.
+    record = _with(
+        record, entry(0.7, TimelineKind.KEY_EVENT, "Card errors on the gateway too", "U0DAVE")
+    )
     lines = _timeline(record)
     assert any(line.endswith("_impact started_ (time set by Alice Moreau)") for line in lines)
 

@@ -14,8 +14,10 @@ The rules, with their reasons (README, "The postmortem draft"):
   confirm".
 - One fact, one line: a milestone set by hand to the moment of a line of its kind is that
   line, else the line of a message its setter said in that minute and marked with a
-  reaction; a resolve typed after a resolution time set by hand stands at that time; impact
-  ended in the same minute as the resolution is said on the resolution's line.
+  reaction, else of the marked message one other person said then (the commander setting the
+  time of a teammate's message); a resolve typed after a resolution time set by hand stands
+  at that time; impact ended in the same minute as the resolution is said on the
+  resolution's line.
 - A misleading path runs from the idea to what ruled it out: the first reply in the idea's
   thread, else the next message marked with any of the incident's reactions. A person may
   say, answering the :x:'s prompt, that the marked message is what ruled out an earlier idea.
@@ -280,20 +282,18 @@ def _place_end(
 
 
 def _said_then(lines: Sequence[Standing], person: str | None, at: datetime) -> Standing | None:
-    """The first message ``person`` said in ``at``'s minute that a reaction marked: a
-    milestone they set by hand to that minute is what they said then, one line."""
+    """The message a milestone set by hand to ``at``'s minute points at, one line: the first
+    that ``person`` (its setter) said then and a reaction marked, else the only marked
+    message anyone said then (a commander setting the time of a teammate's message); two
+    people's in that minute leave the milestone a line of its own."""
     if not person:
         return None
-    return next(
-        (
-            line
-            for line in lines
-            if line.kind in MARKED_KINDS
-            and getattr(line, "author", None) == person
-            and minute(line.at) == minute(at)
-        ),
-        None,
-    )
+    marked = [line for line in lines if line.kind in MARKED_KINDS and minute(line.at) == minute(at)]
+    own = next((line for line in marked if getattr(line, "author", None) == person), None)
+    if own is not None:
+        return own
+    authors = {getattr(line, "author", None) for line in marked}
+    return marked[0] if len(authors) == 1 else None
 
 
 def _same(line: Standing, other: Line) -> bool:

@@ -1,0 +1,105 @@
+"""The demo's story holds whenever it is run (issue 71): the incident is placed two hours
+before now, and every time it states (the release that caused it, in Carol's finding, the
+cause, the model's sentences, the wrap-up's trigger, the impact's corrected start) follows that
+clock, in the incident's zone. Run just after midnight in UTC (the release and the impact's
+start fall on the day before the alert) and at the test's own time in Paris: the release comes
+before the impact's start, and the draft's timeline reads in order."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.admin.demo import run_demo
+from tests.helpers.records import section
+
+DAY = 24 * 60
+
+
+def _minutes(clock: str) -> int:
+    """A time of day as the draft shows it (``9:22 AM``) or as people say it (``09:13``)."""
+    shown = re.fullmatch(r"(\d{1,2}):(\d\d)(?: ([AP]M))?", clock)
+    assert shown, clock
+    hour, minute, half = int(shown[1]), int(shown[2]), shown[3]
+    if half:
+        hour = hour % 12 + (12 if half == "PM" else 0)
+    return hour * 60 + minute
+
+
+def _after(earlier: int, later: int) -> int:
+    """How many minutes ``later`` (a time of day) comes after ``earlier``, across midnight."""
+    return (later - earlier) % DAY
+
+
+def _just_after_midnight() -> datetime:
+    """A moment of the last day at 02:01 UTC: the alert's start is 00:01, the impact's start
+    and the release the day before."""
+    now = datetime.now(UTC)
+    moment = now.replace(hour=2, minute=1, second=0, microsecond=0)
+    return moment if moment <= now else moment - timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("zone", "heading"),
+    [("UTC", "## Timeline (UTC)"), ("Europe/Paris", "## Timeline (Europe/Paris)")],
+)
+def test_the_demos_release_comes_before_its_impact_and_its_timeline_reads_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], zone: str, heading: str
+) -> None:
+    now = _just_after_midnight() if zone == "UTC" else None
+    environ = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "WARROOM_TIMEZONE": zone}
+    output = tmp_path / "postmortem.md"
+    assert asyncio.run(run_demo(environ, output=str(output), now=now)) == 0
+    printed = capsys.readouterr().out
+    draft = output.read_text(encoding="utf-8")
+
+    # When the impact started, as the draft's duration says it (set by Erin in the channel).
+    duration = draft.split("**Duration:**")[1].splitlines()[0]
+    started = _minutes(re.findall(r"\d{1,2}:\d\d [AP]M", duration)[0])
+    # The release's time, everywhere the story states it: said in the channel, typed as the
+    # cause, given in the wrap-up, and in the draft the model's sentences and the cause.
+    said = re.findall(r"release at (\d\d:\d\d)|The (\d\d:\d\d) gateway release", printed + draft)
+    releases = {a or b for a, b in said}
+    assert len(releases) == 1, said
+    (release,) = releases
+    assert 0 < _after(_minutes(release), started) < 60, (release, duration)
+    # The impact's start, typed as Erin typed it, is the draft's.
+    typed = re.search(r"erin types: /incident time started ((?:yesterday )?\d\d:\d\d)", printed)
+    assert typed, printed
+    assert _minutes(typed[1].removeprefix("yesterday ")) == started
+    if now is not None:  # the alert at 00:01: the impact began the day before
+        assert typed[1].startswith("yesterday "), typed[1]
+    # Every line of the timeline at or after the one before it (the story lasts under 2 h).
+    lines = section(draft, heading).splitlines()
+    shown = [
+        _minutes(m[1]) for line in lines if (m := re.match(r"- \*\*\[?(\d+:\d\d [AP]M)", line))
+    ]
+    assert len(shown) > 10, lines
+    first = shown[0]
+    assert [_after(first, each) for each in shown] == sorted(_after(first, e) for e in shown)
+    assert _after(first, shown[-1]) < 3 * 60, shown
+    # The release stated in the timeline comes before its first line's moment.
+    assert _after(_minutes(release), first) < 60, (release, first)
+    if zone == "UTC":
+        _the_getting_started_page_tells_this_run(printed, draft)
+
+
+def _the_getting_started_page_tells_this_run(printed: str, draft: str) -> None:
+    """docs/getting-started.md says what the demo does: every command it quotes is one the
+    demo typed, the page is acknowledged by Carol's keypress so no level 2 pages anyone, and
+    the DBAs are brought in by hand and answered with the button."""
+    page = (Path(__file__).parents[2] / "docs" / "getting-started.md").read_text()
+    story = page.split("Run the demo")[1].split("Run the tests:")[0]
+    typed = re.findall(r"types(?: in #general)?: (/\S.*)", printed)
+    quoted = [" ".join(c.split()) for c in re.findall(r"`(/(?:incident|oncall)\b[^`]*)`", story)]
+    assert len(quoted) >= 5, quoted
+    for command in quoted:
+        assert any(each.startswith(command) for each in typed), (command, typed)
+    assert "never reaches its level 2" in story
+    assert "(level 1)" in printed and "(level 2)" not in printed + draft
+    assert "she answers and presses 1" in printed and "dave presses Acknowledge" in printed
+    assert '"The rollback took 5 minutes."' in story and '"The rollback took 5 minutes."' in draft
