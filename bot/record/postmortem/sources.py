@@ -17,7 +17,6 @@ from bot.basics.slack_links import message_link
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users, to_plain
 from bot.record import fields, follow_up_merges, follow_ups, lessons, messages, roles, timeline
-from bot.record.agents.related import Related, related_to_incident
 from bot.record.alerting import alerts
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
@@ -29,6 +28,7 @@ from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.prompts import PathEnd, ideas_ruled_out, path_ends
 from bot.record.postmortem.statements import Statement, statements_of
 from bot.record.reactions import page_marks
+from bot.record.related import Related, related_to_incident
 from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
 from bot.store.models import (
