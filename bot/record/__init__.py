@@ -16,6 +16,8 @@ modules here are what the domain folders share.
 - ``follow_ups``: follow-ups: possible duplicates, open and overdue ones, done; and as tracker
   issues: filed where, waiting, refused, closed.
 - ``follow_up_merges``: follow-ups possibly the same, merged into one, given an owner.
+- ``related``: earlier incidents sharing a service, components, alert names or labels, and why
+  (the agents' tool, the incident page, the channel's offer, and a draft's repeats).
 - ``lessons``: the day-after question to the participants: who, asked once, their answers.
 - ``wrap_up``: what the form offered on resolving records, and the impact end it proposes.
 - ``milestones``: milestone times set or corrected after the fact (and ``METRICS``).

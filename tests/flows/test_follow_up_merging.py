@@ -38,6 +38,7 @@ SAME = "warroom_same_task"
 GITHUB_TOKEN = "ghp_" + "t" * 36
 # Two tasks whose words share nothing: only the team's model can read them as one.
 DBA, REPLICAS = "page the DBA on replication lag", "tell on-call when replicas fall behind"
+WHY = "Both ask for someone to be alerted when replication falls behind."
 
 
 def said(channel: Channel) -> str:
@@ -237,7 +238,9 @@ def same_as_first(request: ChatRequest) -> dict[str, Any]:
     """A model that reads the new task as the first earlier one when the new one is about
     replicas falling behind; else as none."""
     new = request.texts[1].partition("[NEW]")[2]  # the user message: the tasks, the new last
-    return {"same_as": "T1" if "replicas fall behind" in new else "none"}
+    if "replicas fall behind" in new:
+        return {"same_as": "T1", "reason": WHY}
+    return {"same_as": "none", "reason": "Different work."}
 
 
 async def test_the_model_finds_the_same_task_the_words_do_not(
@@ -252,7 +255,7 @@ async def test_the_model_finds_the_same_task_the_words_do_not(
         assert "[NEW] tell on-call when replicas fall behind" in asked[-1].texts[1]
         (flagged,) = with_merge(channel)
         text = decode_entities(flagged.text)
-        assert "the team's model, llama3.1:8b, reads them as one" in text
+        assert f"the team's model, llama3.1:8b, reads them as one: {WHY})" in text
         assert '"page the DBA on replication lag"' in text
         draft = await draft_of(warroom)
         (line,) = [t for t in tasks_in(draft) if "replicas fall behind" in t]
@@ -273,7 +276,7 @@ async def test_a_model_that_fails_loses_no_task_and_flags_nothing(
     elif failure == "not_schema":
         model.reply('{"same": true}', to=SAME)
     else:
-        model.reply({"same_as": "T9"}, to=SAME)
+        model.reply({"same_as": "T9", "reason": "A task it was not sent."}, to=SAME)
     async with incident_with_model(slack, sqlite_url, model) as (warroom, channel):
         await note_actions(warroom, channel, DBA, REPLICAS)
         assert len(model.requests) == 1  # asked once, about the second task
@@ -307,7 +310,9 @@ async def by_shortcut(warroom: Warroom, channel: Channel, text: str) -> None:
 async def test_a_memo_rephrasing_a_noted_task_is_asked_of_the_model_as_a_command_is(
     slack: SlackEmulator, database_url: str, model: FakeChatModel, made: str, says: str
 ) -> None:
-    model.reply({"same_as": "T1" if says == "same" else "none"}, to=SAME)
+    # A reason that quotes a task is not shown: the tasks are, as people wrote them.
+    why = 'Both say "replicas".'
+    model.reply({"same_as": "T1" if says == "same" else "none", "reason": why}, to=SAME)
     async with incident_with_model(slack, database_url, model) as (warroom, channel):
         await command(warroom, channel, "action @carol page the DBA on replication lag")
         mark = memo if made == "memo" else by_shortcut
@@ -324,7 +329,7 @@ async def test_a_memo_rephrasing_a_noted_task_is_asked_of_the_model_as_a_command
         (flagged,) = with_merge(channel)
         text = decode_entities(flagged.text)
         assert '"tell on-call when replicas fall behind"' in text
-        assert "the team's model, llama3.1:8b, reads them as one" in text
+        assert "the team's model, llama3.1:8b, reads them as one)" in text
         (line,) = [t for t in tasks_in(await draft_of(warroom)) if "replicas fall behind" in t]
         assert "_Possibly the same as_" in line
         await press_merge(warroom, channel, flagged, ALICE)

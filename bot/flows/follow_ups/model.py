@@ -21,7 +21,7 @@ from bot.record.follow_up_merges import alike_row, is_merged, model_alike, possi
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import insert_once, session_scope
-from bot.store.models import ActionItem, Incident
+from bot.store.models import ActionItem, Incident, TrackerIssue
 
 log = logging.getLogger(__name__)
 SAME_INSTRUCTIONS = "ai/same_task_instructions.j2"
@@ -40,6 +40,15 @@ async def earlier_same(
         rows, [row.text for row in rows], await model_alike(session, item.incident_id)
     )
     return found.get(follow_ups.follow_up_ref(item))
+
+
+@dataclass(frozen=True)
+class Found:
+    """The open task the model named (its index among those sent), and its quote-free
+    reason (empty when it gave none that quotes nothing)."""
+
+    index: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -84,19 +93,33 @@ async def check_with_model(services: Services, noted: str | Marked) -> None:
         rows = await follow_ups.follow_ups(session, item.incident_id)
         if await earlier_same(session, item) is not None:
             return  # flagged by its words already
-    # Every other follow-up the incident has now: a message marked :memo: late may have
-    # been said before a task noted by command meanwhile.
-    earlier = [row for row in rows if follow_ups.follow_up_ref(row) != ref]
+        # Every other follow-up the incident has now that is still open (a message marked
+        # :memo: late may have been said before a task noted by command meanwhile); a task
+        # done or closed in its tracker is no duplicate to flag.
+        issues = await follow_ups.issues_of(session, item.incident_id)
+    earlier = [
+        row for row in rows if follow_ups.follow_up_ref(row) != ref and not _done(row, issues)
+    ]
     if not earlier:
         return
     same = await _ask(services, incident, [row.text for row in earlier], item.text)
     if same is None:
         return
-    await _flag(services, incident, ref, earlier[same], model=ai.model)
+    await _flag(services, incident, ref, earlier[same.index], model=ai.model, reason=same.reason)
 
 
-async def _ask(services: Services, incident: Incident, earlier: list[str], new: str) -> int | None:
-    """The index in ``earlier`` of the task the model says ``new`` repeats, or None."""
+def _done(row: follow_ups.FollowUp, issues: dict[str, TrackerIssue]) -> bool:
+    """A task marked done or closed in its tracker (a :memo: has no done of its own)."""
+    return isinstance(row, ActionItem) and follow_ups.is_done(
+        row, issues.get(follow_ups.follow_up_ref(row))
+    )
+
+
+async def _ask(
+    services: Services, incident: Incident, earlier: list[str], new: str
+) -> Found | None:
+    """The task of ``earlier`` the model says ``new`` repeats, and why; None when it says
+    none, or fails (logged: the words' match stands alone)."""
     ai = services.settings.ai
     render = services.renderer.render_plain
     assert services.http is not None
@@ -106,19 +129,18 @@ async def _ask(services: Services, incident: Incident, earlier: list[str], new: 
             ai,
             instructions=render(SAME_INSTRUCTIONS),
             tasks=render(SAME_TASKS, earlier=earlier, new=new),
+            count=len(earlier),
             timeout=min(ai.timeout, SAME_TIMEOUT),
         )
     except ModelFailure as failure:
         log.info(
-            "%s: the model did not say whether a follow-up repeats one: %s",
+            "%s: the model did not say whether a follow-up repeats one (the words' match "
+            "stands alone): %s",
             incident.reference,
             failure.detail,
         )
         return None
-    number = said[1:] if said and said.startswith("T") else ""
-    if not number.isdigit() or not 1 <= int(number) <= len(earlier):
-        return None  # a task it was not given: taken for no answer
-    return int(number) - 1
+    return None if said.index is None else Found(said.index, said.reason)
 
 
 async def _flag(
@@ -128,6 +150,7 @@ async def _flag(
     earlier: follow_ups.FollowUp,
     *,
     model: str,
+    reason: str,
 ) -> None:
     now = services.clock()
     async with session_scope(services.engine) as session:
@@ -140,7 +163,11 @@ async def _flag(
         writes = Writes(services, session, locked)
         render = services.renderer
         text = render.render(
-            "messages/follow_up_model_alike.j2", item=kept, earlier=earlier, model=model
+            "messages/follow_up_model_alike.j2",
+            item=kept,
+            earlier=earlier,
+            model=model,
+            reason=reason,
         )
         blocks = render.render_json(
             "blocks/follow_up.json.j2",

@@ -19,11 +19,11 @@ from bot.flows.incident.reminders import schedule_role_reminder, schedule_update
 from bot.flows.replies import run_and_reply
 from bot.flows.rights import require
 from bot.record import fields, incidents, timeline
-from bot.record.agents.related import Related, related_to_incident
 from bot.record.escalation.escalations import Why, WhySeverity, WhyType
 from bot.record.escalation.policies import Policy
 from bot.record.incident_types import FieldValue, IncidentType
 from bot.record.messages import SaidMessage
+from bot.record.related import Related, related_to_incident
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope

@@ -53,6 +53,7 @@ from bot.record.postmortem.parts import (
     Mitigation,
     PageMark,
     Publication,
+    Repeat,
     Slot,
     Stated,
     Suggested,
@@ -116,6 +117,8 @@ class Draft:
     # was brought in, ``brought_in``; that no path misled, ``misleading``: bot/record/
     # postmortem/statements.py), each as ``Stated`` (no text: nobody, none).
     said: dict[str, Stated] = field(default_factory=dict)
+    # Earlier related incidents whose follow-ups are still open: this one may repeat them.
+    repeats: list[Repeat] = field(default_factory=list)
     # The messages marked on the draft's page (misleading, the mitigation), and by whom.
     page_marks: list[PageMark] = field(default_factory=list)
     # The written sections the template asked for while rendering, in order.

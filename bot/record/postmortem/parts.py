@@ -266,6 +266,29 @@ class Action:
 
 
 @dataclass(frozen=True)
+class OpenTask:
+    """A follow-up of an earlier incident not done yet, as the record has it: its words, its
+    owner's name, its Slack message's link, its tracker issue (key and link) if filed."""
+
+    text: str
+    owner: str | None
+    link: str | None
+    issue_key: str | None = None
+    issue_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """An earlier related incident (bot/record/related.py: the same service, component,
+    alert or labels) whose follow-ups are not all done: this incident may repeat it."""
+
+    reference: str
+    title: str
+    declared_at: datetime
+    tasks: tuple[OpenTask, ...]
+
+
+@dataclass(frozen=True)
 class Lesson:
     """One participant's answer to the day-after question: a thing that went well, one that
     did not (either may be missing), as readable text, and who said it when."""

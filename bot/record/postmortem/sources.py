@@ -28,6 +28,7 @@ from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.prompts import PathEnd, ideas_ruled_out, path_ends
 from bot.record.postmortem.statements import Statement, statements_of
 from bot.record.reactions import page_marks
+from bot.record.related import Related, related_to_incident
 from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
 from bot.store.models import (
@@ -109,6 +110,9 @@ class Record:
     page_marks: Mapping[str, str] = field(default_factory=dict)
     # The participants' answers to the day-after question, in the order they came.
     lessons: Sequence[LessonsPrompt] = ()
+    # The earlier related incidents (public ones) with follow-ups not done yet, most related
+    # first: the draft says the incident may repeat them.
+    repeats: Sequence[Related] = ()
     # The pages escalations started for people, and each notification they sent.
     person_pages: Sequence[PersonPage] = ()
     notifications: Sequence[Notification] = ()
@@ -130,6 +134,7 @@ class Record:
             ids |= {named.get("user") for named in escalation.on_call or []}
         ids |= {item.owner for item in self.actions} | {item.created_by for item in self.actions}
         ids |= {item.done_by for item in self.actions}
+        ids |= {item.owner for each in self.repeats for item, _ in each.open_items}
         ids |= {by for notes in self.merges.values() for _, by, _ in notes}
         ids |= {lesson.user_id for lesson in self.lessons}
         ids |= {end.by for end in self.path_ends.values()}
@@ -198,7 +203,15 @@ async def load_record(
         lessons=await lessons.answers_of(session, incident_id),
         statements=await statements_of(session, incident_id),
         page_marks=await page_marks(session, incident_id),
+        repeats=await _repeats(session, incident),
     )
+
+
+async def _repeats(session: AsyncSession, incident: Incident) -> list[Related]:
+    """The earlier related incidents whose follow-ups are not all done, public ones only: a
+    draft is read beyond the people of a private incident."""
+    found = await related_to_incident(session, incident, public_only=True)
+    return [each for each in found if each.open_items]
 
 
 async def _quoted(

@@ -40,9 +40,11 @@ from bot.record.postmortem.parts import (
     MergeNote,
     MilestoneTime,
     Mitigation,
+    OpenTask,
     PageMark,
     Publication,
     Reached,
+    Repeat,
     Stated,
     Suggested,
     Written,
@@ -350,7 +352,31 @@ def build_draft(
             )
             for lesson in record.lessons
         ],
+        repeats=_repeats(record, name, names),
     )
+
+
+def _repeats(record: Record, name: Namer, names: Mapping[str, str]) -> list[Repeat]:
+    """The earlier related incidents with follow-ups still open, each task as the record has
+    it (its words, its owner, its message's link, its tracker issue)."""
+    return [
+        Repeat(
+            each.incident.reference,
+            each.incident.title,
+            each.incident.declared_at,
+            tuple(
+                OpenTask(
+                    task_text(readable(item.text, names)),
+                    name(item.owner),
+                    item.permalink,
+                    issue.key if issue and issue.url else None,
+                    issue.url if issue else None,
+                )
+                for item, issue in each.open_items
+            ),
+        )
+        for each in record.repeats
+    ]
 
 
 def _suggested(suggestion: SectionSuggestion, record: Record) -> Suggested:

@@ -23,7 +23,7 @@ from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import SlackText
 from bot.flows.incident.proposed_notes import propose_note
 from bot.flows.postmortem.suggestions import check_proposal, citable_record, reasons_said
-from bot.record.agents import related
+from bot.record import related
 from bot.record.agents.tokens import Caller
 from bot.record.incident_queries import latest_team
 from bot.record.people import known_names

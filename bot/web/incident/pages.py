@@ -15,13 +15,13 @@ from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
 from bot.record.agents import notes
-from bot.record.agents.related import related_to_incident
 from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
 from bot.record.message_links import known_bases
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.record.postmortem.figures import figures_of
 from bot.record.postmortem.review import Review, ReviewRefused, review_of
+from bot.record.related import related_to_incident
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (

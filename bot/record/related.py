@@ -2,7 +2,8 @@
 share its service or components (the custom fields of those names), its alerts' names, or its
 alerts' labels that name what is affected (``RELATED_LABELS``). An incident sharing more is
 listed first, then the most recent; each comes with its root cause as the record says it (the
-latest message marked root cause) and its follow-ups not done yet.
+latest message marked root cause) and its follow-ups not done yet (neither marked done, closed
+in their tracker, nor merged into another).
 
 Three indexed lookups and one read of the candidates' facts, whatever the number of incidents
 (bench/related_incidents.py: 10,000).
@@ -15,17 +16,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, tuple_
+from sqlalchemy import String, cast, func, literal, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.models import (
     ActionItem,
     Alert,
+    FollowUpMerge,
     Incident,
     IncidentFieldValue,
     TimelineEntry,
     TimelineKind,
+    TrackerIssue,
 )
 
 # Custom fields whose values name what an incident affected.
@@ -68,6 +71,9 @@ class Related:
     why: list[dict[str, str]] = field(default_factory=list)
     cause: str | None = None
     open_follow_ups: list[str] = field(default_factory=list)
+    # The same follow-ups whole, each with its tracker issue if it was filed: what a draft
+    # names when this incident repeats the earlier one (its owner, its link).
+    open_items: list[tuple[ActionItem, TrackerIssue | None]] = field(default_factory=list)
 
 
 def label_pairs(labels: Mapping[str, object]) -> set[tuple[str, str]]:
@@ -191,13 +197,25 @@ async def _fill(session: AsyncSession, chosen: Iterable[Related]) -> None:
     )
     for incident_id, text in causes.all():
         by_id[incident_id].cause = text
+    # Not done: neither marked done nor closed in its tracker, nor merged into another task
+    # (bot/record/follow_ups.py, ``open_follow_ups``, says the same of the workspace's).
+    ref = literal(f"{ActionItem.__tablename__}:") + cast(col(ActionItem.id), String)
     actions = await session.exec(
-        select(ActionItem.incident_id, ActionItem.text)
-        .where(col(ActionItem.incident_id).in_(by_id), col(ActionItem.done_at).is_(None))
+        select(ActionItem, TrackerIssue)
+        .outerjoin(TrackerIssue, col(TrackerIssue.follow_up) == ref)
+        .outerjoin(FollowUpMerge, col(FollowUpMerge.merged) == ref)
+        .where(
+            col(ActionItem.incident_id).in_(by_id),
+            col(ActionItem.done_at).is_(None),
+            col(FollowUpMerge.id).is_(None),
+            or_(col(TrackerIssue.state).is_(None), col(TrackerIssue.state) != "closed"),
+        )
         .order_by(col(ActionItem.id))
     )
-    for incident_id, text in actions.all():
-        by_id[incident_id].open_follow_ups.append(text)
+    for item, issue in actions.all():
+        each = by_id[item.incident_id]
+        each.open_follow_ups.append(item.text)
+        each.open_items.append((item, issue))
 
 
 async def related_to_incident(
