@@ -7,6 +7,7 @@ this way: here, below both, so neither imports the other.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable
 from typing import Any
@@ -99,5 +100,9 @@ def refusal_words(services: Services, error: BotError) -> str:
     """A refusal's words as a line under a form's field (a Slack form's or a web page's: no
     Slack formatting shows there)."""
     said = services.renderer.render(error.template, **error.context)
-    plain = said.replace(":warning: ", "").replace("`", "").strip()
+    plain = _MRKDWN_RUN.sub(r"\1", said.replace(":warning: ", "").replace("`", "")).strip()
     return plain[:ERROR_MAX]
+
+
+# Slack's *bold* and ~strike~ around words: shown as the words alone where no mrkdwn renders.
+_MRKDWN_RUN = re.compile(r"(?<!\w)[*~](\S(?:[^*~\n]*?\S)?)[*~](?!\w)")

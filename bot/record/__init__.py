@@ -22,6 +22,7 @@ modules here are what the domain folders share.
 - ``wrap_up``: what the form offered on resolving records, and the impact end it proposes.
 - ``milestones``: milestone times set or corrected after the fact (and ``METRICS``).
 - ``moments``: times people type in Slack and zones they name.
+- ``incident_times``: a time typed about a past incident, read on its days in its zone.
 - ``people``: people's names and zones, fetched from Slack once.
 - ``rights``: who may act: the one table of acts and the kinds of people who may do each.
 - ``involvement``: who is in which incident (the App Home's "your incidents").

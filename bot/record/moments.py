@@ -191,6 +191,78 @@ def parse_moment(
         raise MomentRefused(reason=refusal.reason, text=text, **refusal.details) from None
 
 
+# How far outside the incident's span (detected or declared .. resolved) a time typed without
+# a date may fall: an impact often starts a while before anyone notices it.
+SPAN_SLACK = timedelta(hours=6)
+
+
+def parse_in_span(
+    text: str, *, zone: str, start: datetime, end: datetime, now: datetime
+) -> datetime:
+    """``text`` about a past incident whose span is ``start`` .. ``end`` (aware), read in its
+    ``zone``: a time of day without a date (``08:45``, ``8:45 am``, ``0845``, ``08:45 CET``)
+    is the nearest such time on the incident's days within ``SPAN_SLACK`` of its span; a text
+    with a date (or ``yesterday``) is read as ``parse_moment`` reads it. MomentRefused
+    (``ambiguous_day``: two days fit equally; ``outside_span``: none fits) as for the rest."""
+    reading = _bare_reading(" ".join(text.split()))
+    if reading is None:
+        return parse_moment(text, zone=zone, now=now)
+    try:
+        return _nearest_day(reading, zone, (start.astimezone(UTC), end.astimezone(UTC)), now)
+    except _Refused as refusal:
+        raise MomentRefused(reason=refusal.reason, text=text, **refusal.details) from None
+
+
+def without_date(text: str) -> bool:
+    """Whether ``text`` is a time of day alone (``08:45``, ``8:45 am CET``): no date, no day."""
+    return _bare_reading(" ".join(text.split())) is not None
+
+
+def _bare_reading(phrase: str) -> tuple[_Reading, str | None] | None:
+    """A time of day alone (maybe with its zone), as read; None for anything else."""
+    if not phrase or len(phrase) > MAX_INPUT_LENGTH or not phrase.isprintable():
+        return None
+    if phrase.lower() == _NOW or _split_day_word(phrase)[0] is not None:
+        return None
+    reading_text, named = _split_zone_name(_UTC_PREFIX.sub("", _upper_abbreviation(phrase)))
+    try:
+        reading = _read(_four_digits(reading_text), days_back=None)
+    except _Refused:
+        return None
+    if reading.dated or "hour" not in reading.fields or reading.weekday is not None:
+        return None
+    return reading, named
+
+
+def _four_digits(text: str) -> str:
+    """``0845`` as ``08:45``: dateutil would read four digits alone as a year."""
+    return f"{text[:2]}:{text[2:]}" if len(text) == 4 and text.isdigit() else text
+
+
+def _nearest_day(
+    found: tuple[_Reading, str | None], zone: str, span: tuple[datetime, datetime], now: datetime
+) -> datetime:
+    """The typed wall time on the day that puts it nearest the span (inside it: distance 0)."""
+    reading, named = found
+    where, where_name = _reading_zone(reading, named, _zone(zone), zone, span[0].year)
+    first = (span[0] - SPAN_SLACK).astimezone(where).date()
+    last = (span[1] + SPAN_SLACK).astimezone(where).date()
+    fits: list[tuple[timedelta, datetime]] = []
+    for offset in range((last - first).days + 1):
+        wall = datetime.combine(first + timedelta(days=offset), reading.wall.time())
+        moment = wall.replace(tzinfo=where).astimezone(UTC)  # a DST gap or fold: refused below
+        away = max(span[0] - moment, moment - span[1], timedelta(0))
+        if away <= SPAN_SLACK and moment <= now + FUTURE_TOLERANCE:
+            fits.append((away, wall))
+    fits.sort(key=lambda fit: fit[0])
+    if not fits:
+        raise _Refused("outside_span", start=span[0], end=span[1], zone=zone)
+    if len(fits) > 1 and fits[1][0] == fits[0][0]:
+        days = [f"{wall:%Y-%m-%d %H:%M}" for _, wall in fits[:2]]
+        raise _Refused("ambiguous_day", choices=days, zone=zone)
+    return _to_utc(fits[0][1], where, where_name)
+
+
 # A follow-up due on a day (``--due fri``) is due at the end of that working day there.
 DUE_HOUR = time(17, 0)
 

@@ -11,7 +11,7 @@ that misled and the message that stopped the impact, each marked on the page).""
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -207,25 +207,33 @@ async def test_the_last_gaps_filled_in_a_browser(
 ) -> None:
     async with web_warroom(people, sqlite_url) as warroom:
         # An incident for each width, each with an idea and a fix said and nothing marked.
+        opened: list[datetime] = []
         for title in ("Checkout down", "Search down"):
+            opened.append(warroom.clock.now)
             channel = await open_incident(warroom, title)
             for user, text in ((DAVE, "Maybe the CDN? Purging caches."), (BOB, "Rolled back.")):
                 warroom.clock.now += timedelta(minutes=5)
                 await people.post_message(channel.id, text, user=user)
                 await settle(warroom)
-        for (width, options), reference in zip(WIDTHS.items(), ("INC-1", "INC-2"), strict=True):
+        references = zip(WIDTHS.items(), ("INC-1", "INC-2"), opened, strict=True)
+        for (width, options), reference, declared in references:
             context = await chromium.new_context(**options)
             try:
                 page = await context.new_page()
                 await sign_in_with_slack(page, warroom)
-                await last_gaps_filled(page, warroom, width, reference)
+                await last_gaps_filled(page, warroom, width, (reference, declared))
             finally:
                 await context.close()
 
 
-async def last_gaps_filled(page: Page, warroom: Warroom, width: str, reference: str) -> None:
+async def last_gaps_filled(
+    page: Page, warroom: Warroom, width: str, incident: tuple[str, datetime]
+) -> None:
     """Each of the last gaps' forms refused at a field, then filled, checked as the rest of
-    the page is (axe-core, the width, text sizes, targets)."""
+    the page is (axe-core, the width, text sizes, targets). The detection time is typed
+    without its date: refused far from the incident (at its field, focused), then read on
+    the incident's day (``declared``), shown back in words and kept when sent again."""
+    reference, declared = incident
     await page.goto(f"{warroom.url}/incidents/{reference}/postmortem")
     where = f"the last gaps' forms at {width} px"
     for form in ("#brought-in-form", "#misleading-mark-form", "#mitigation-mark-form"):
@@ -236,9 +244,7 @@ async def last_gaps_filled(page: Page, warroom: Warroom, width: str, reference: 
     await impact.get_by_label("When it was detected").fill("25:99")
     await impact.get_by_role("button", name="Record the impact").click()
     await page.locator("#impact-detected-problem").wait_for()
-    await impact.get_by_label("When it was detected").fill("00:01")
-    await impact.get_by_role("button", name="Record the impact").click()
-    await page.wait_for_url(lambda url: "saved=impact" in url)
+    await bare_time_read_as_the_incidents(page, where, declared)
     brought_in = page.locator("#brought-in-form")
     await brought_in.get_by_label("Someone was, as I say below").check()
     await brought_in.get_by_role("button", name="Record who was brought in").click()
@@ -260,3 +266,31 @@ async def last_gaps_filled(page: Page, warroom: Warroom, width: str, reference: 
     assert "marked misleading by Alice Moreau, on the draft's page." in draft
     assert "marked as the mitigation by Alice Moreau, on the draft's page." in draft
     await checked(page, f"{where}, all recorded")
+
+
+async def bare_time_read_as_the_incidents(page: Page, where: str, declared: datetime) -> None:
+    """The impact form's detection typed as a bare time (the incident's zone is UTC): one
+    12 hours after the declaration (none of the incident's days fits) refused at its field,
+    in plain words and focused; one 3 minutes before the declaration read on the incident's
+    day and shown back in words, then kept when the form is sent again."""
+    impact, field = page.locator("#impact-form"), page.locator("#impact-detected")
+    await field.fill(f"{declared + timedelta(hours=12):%H:%M}")
+    await impact.get_by_role("button", name="Record the impact").click()
+    problem = page.locator("#impact-detected-problem")
+    await problem.wait_for()
+    said = await problem.inner_text()
+    assert "is not on the incident's days" in said and "*" not in said and "`" not in said
+    assert await page.evaluate("document.activeElement.id") == "impact-detected", where
+    detected = declared - timedelta(minutes=3)
+    await field.fill(f"{detected:%H:%M}")
+    await impact.get_by_role("button", name="Record the impact").click()
+    read = page.locator("#impact-detected-read")
+    await read.wait_for()
+    words = await read.inner_text()
+    assert f"It was detected at {detected:%H:%M} UTC on {detected:%a} {detected.day}" in words
+    assert "3 minutes before the incident was declared" in words, words
+    assert await page.evaluate("document.activeElement.id") == "impact-detected", where
+    assert await read.is_visible()
+    await checked(page, f"{where}, a time shown back")
+    await impact.get_by_role("button", name="Record the impact").click()
+    await page.wait_for_url(lambda url: "saved=impact" in url)

@@ -6,6 +6,7 @@ to, so everyone sees what was recorded and can check it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.flows.channel import refresh_channel_header, say
@@ -44,13 +45,18 @@ async def _show(
 
 
 async def fix_milestone(
-    services: Services, *, channel_id: str, by: str, milestone: Milestone, when: str
+    services: Services, *, channel_id: str, by: str, milestone: Milestone, when: str | datetime
 ) -> Incident:
-    """Set a milestone from what a person typed (``10:30``, ``yesterday 14:05 PST``)."""
+    """Set a milestone from what a person typed (``10:30``, ``yesterday 14:05 PST``), or to
+    the moment a page read (``bot.record.incident_times``)."""
     await require_if_public(services, by, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
-        value = parse_moment(when, zone=incident.timezone, now=services.clock())
+        value = (
+            when
+            if isinstance(when, datetime)
+            else parse_moment(when, zone=incident.timezone, now=services.clock())
+        )
         change = set_milestone(session, incident, milestone, value, by=by, at=services.clock())
         await session.commit()
     await say(services, incident, "messages/milestone_set.j2", change=change, by=by)

@@ -5,11 +5,12 @@ its answer whatever is said here (bot/record/postmortem/semantics.py ``answer_of
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.basics.errors import BotError
 from bot.flows.channel import Writes
 from bot.record import incidents
 from bot.record.escalation import escalations
-from bot.record.moments import parse_moment
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Escalation
@@ -29,12 +30,13 @@ async def say_escalation_answer(
     escalation_id: int,
     by: str,
     answerer: str | None,
-    when: str | None,
+    when: datetime | None,
     where: str,
 ) -> None:
-    """Keep who answered the escalation and when (``when`` typed in the incident's zone;
-    ``answerer`` None: nobody answered), as ``by`` says it ``where``; said in the channel.
-    AlreadyAcknowledged when it was; MomentRefused when ``when`` cannot be read."""
+    """Keep who answered the escalation and when (``when``: as the page read it, in the
+    incident's zone; ``answerer`` None: nobody answered), as ``by`` says it ``where``; said
+    in the channel.
+    AlreadyAcknowledged when it was; AnswerRefused when ``when`` is missing or too early."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         escalation = await session.get(Escalation, escalation_id)
@@ -45,7 +47,7 @@ async def say_escalation_answer(
         if answerer is not None:
             if not when:
                 raise AnswerRefused(field="when", problem="when_missing")
-            at = parse_moment(when, zone=incident.timezone, now=now)
+            at = when
             if at < escalation.escalated_at:
                 raise AnswerRefused(field="when", problem="before_escalation")
         escalations.say_answer(

@@ -187,11 +187,11 @@ async def rule_out_on_page(
     by: str,
     ruling_id: int | None,
     words: SlackText | None,
-    when: str | None,
+    when: datetime | None,
 ) -> None:
     """Keep what ruled out the idea of ``idea_ts`` (a message marked :x:), said on the
     draft's page: the message ``ruling_id`` (one of those said after it) and/or ``words``
-    at ``when`` (typed in the incident's zone; MomentRefused says why not). Said in the
+    at ``when`` (read as the incident's by the page: ``read_incident_time``). Said in the
     channel, and the idea's question in Slack, if it was asked, shows the answer."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
@@ -205,7 +205,7 @@ async def rule_out_on_page(
             if ruling is None:
                 raise PathEndRefused(field="ruling", problem="not_offered")
         now = services.clock()
-        at = parse_moment(when, zone=incident.timezone, now=now) if when else None
+        at = when
         if at is not None and at < idea.occurred_at:
             raise PathEndRefused(field="when", problem="before_idea")
         end = prompts.PathEnd(ruling.ts if ruling else None, words, at, by, now, "page")

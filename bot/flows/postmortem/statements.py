@@ -8,12 +8,13 @@ Each is said in the incident's channel, in the transaction that keeps it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, truncate
 from bot.flows.channel import Writes
 from bot.flows.postmortem.prompts import QUOTED_CHARS
 from bot.record import incidents, messages, reactions
-from bot.record.moments import parse_moment
 from bot.record.postmortem import statements
 from bot.services import Services
 from bot.store.db import session_scope
@@ -39,15 +40,15 @@ async def say_statement(
     kind: str,
     by: str,
     words: SlackText | None,
-    when: str | None,
+    when: datetime | None,
 ) -> None:
     """Keep what ``by`` says on the draft's page of ``kind`` (``statements.KINDS``): their
-    ``words`` at ``when`` (typed in the incident's zone; MomentRefused says why not), or,
+    ``words`` at ``when`` (read as the incident's by the page: ``read_incident_time``), or,
     without words, that nobody (nothing) was; said in the channel."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
         now = services.clock()
-        at = parse_moment(when, zone=incident.timezone, now=now) if when else None
+        at = when
         said = statements.Statement(words is None, words, at, by, now, "page")
         await statements.say(session, incident, kind, said)
         writes = Writes(services, session, incident)

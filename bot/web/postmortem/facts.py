@@ -30,7 +30,7 @@ from bot.flows.follow_ups.owners import due_moment, record_action
 from bot.flows.incident.findings import fix_milestone, record_finding
 from bot.flows.incident.wrap_up import WrapUp, wrap_up
 from bot.flows.replies import refusal_words
-from bot.record.moments import MomentRefused, parse_moment
+from bot.record.moments import MomentRefused
 from bot.record.postmortem.review import REASON_MAX, ReviewRefused, check_open
 from bot.record.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, read_number
 from bot.store.models import Incident, Milestone
@@ -38,6 +38,7 @@ from bot.web.auth import guest_viewer, page_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import guests_refused, not_allowed
 from bot.web.postmortem.page import Refusal, draft_facts, draft_page
+from bot.web.postmortem.times import About, confirm_at, confirmed_fields, read_times, to_confirm
 from bot.web.reading import id_in_address, posted_about_incident
 from bot.web.visibility import Viewer
 
@@ -50,6 +51,8 @@ IMPACT_FIELDS = (
     *(*IMPACT_NUMBERS, "services", "trigger"),
 )
 FOLLOW_UP_FIELDS = ("task", "owner", "due", "file")
+# The impact form's times, read as the incident's (bot/web/postmortem/times.py).
+IMPACT_TIMES = {name: About(name) for name in ("started", "detected", "ended")}
 
 Form = Any  # aiohttp's MultiDictProxy of the posted fields
 
@@ -129,12 +132,8 @@ async def save_impact(request: web.Request) -> web.Response:
             problems[name] = services.renderer.render(
                 "web/_draft_words.j2", problem="too_long", most=TEXT_MAX
             )
-    for name in ("started", "detected", "ended"):
-        if typed[name]:
-            try:
-                parse_moment(typed[name], zone=incident.timezone, now=services.clock())
-            except MomentRefused as refusal:
-                problems[name] = refusal_words(services, refusal)
+    moments, refused = read_times(services, incident, typed, IMPACT_TIMES)
+    problems.update(refused)
     numbers: dict[str, Decimal] = {}
     for key in IMPACT_NUMBERS:
         if typed[key]:
@@ -148,20 +147,19 @@ async def save_impact(request: web.Request) -> web.Response:
         problems["what"] = services.renderer.render("web/_draft_words.j2", problem="empty")
     if problems:
         return await refused_at(request, "impact", problems, typed)
+    sent = (typed, confirmed_fields(form, IMPACT_TIMES))
+    if asked := to_confirm(services, incident, sent, moments, IMPACT_TIMES):
+        return await confirm_at(request, "impact", asked, typed)
     channel = incident.channel_id or ""
     # Each step as the command or the form in Slack takes it, by the field its refusal is
     # said at; the impact's start first, so that its detection and end are checked against it.
     steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
     fix = partial(fix_milestone, services, channel_id=channel, by=by)
     for name, milestone in (("started", Milestone.STARTED), ("detected", Milestone.DETECTED)):
-        if typed[name]:
-            steps.append((name, partial(fix, milestone=milestone, when=typed[name])))
+        if name in moments:
+            steps.append((name, partial(fix, milestone=milestone, when=moments[name])))
     given = WrapUp(
-        ended=(
-            parse_moment(typed["ended"], zone=incident.timezone, now=services.clock())
-            if typed["ended"]
-            else None
-        ),
+        ended=moments.get("ended"),
         numbers=numbers,
         trigger=SlackText.from_plain(typed["trigger"]) if typed["trigger"] else None,
         services=_services(typed["services"]),

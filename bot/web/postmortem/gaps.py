@@ -21,32 +21,37 @@ and answers the incident's people only, never a guest of the workspace.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiohttp import web
 
 from bot.basics.errors import BotError
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
-from bot.basics.slack_text import SlackText
+from bot.basics.slack_text import SlackText, to_plain
 from bot.flows.postmortem.answers import say_escalation_answer
 from bot.flows.postmortem.prompts import PathEndRefused, rule_out_on_page
 from bot.flows.postmortem.statements import MarkRefused, mark_on_page, say_statement
 from bot.flows.replies import refusal_words
+from bot.record import messages
 from bot.record.escalation.escalations import AlreadyAcknowledged
-from bot.record.moments import MomentRefused
 from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING, MITIGATION
 from bot.services import Services
-from bot.store.models import Incident, TimelineKind
+from bot.store.db import session_scope
+from bot.store.models import Escalation, Incident, TimelineKind
 from bot.web.auth import page_viewer
 from bot.web.context import web_context
 from bot.web.postmortem.facts import (
     TEXT_MAX,
+    Form,
     refused_at,
     saved_at,
     typed_fields,
     writer,
 )
 from bot.web.postmortem.page import draft_facts
+from bot.web.postmortem.times import About, confirm_at, confirmed_fields, read_times, to_confirm
 
 log = logging.getLogger(__name__)
 PATH_FIELDS = ("idea", "number", "ruling", "words", "when")
@@ -85,8 +90,14 @@ async def save_path_end(request: web.Request) -> web.Response:
         problems["ruling"] = render("web/_draft_words.j2", problem="path_empty")
     if not incident.channel_id:
         problems["ruling"] = render("web/_draft_words.j2", problem="no_channel")
+    about = {"when": About("ruled_out", "idea", await _idea_at(services, incident, typed["idea"]))}
+    moments, refused = read_times(services, incident, typed, about)
+    problems = {**refused, **problems}
     if problems:
         return await refused_at(request, form_name, problems, typed)
+    sent = (typed, confirmed_fields(form, about))
+    if asked := to_confirm(services, incident, sent, moments, about):
+        return await confirm_at(request, form_name, asked, typed)
     try:
         await rule_out_on_page(
             services,
@@ -95,10 +106,8 @@ async def save_path_end(request: web.Request) -> web.Response:
             by=by,
             ruling_id=ruling,
             words=SlackText.from_plain(typed["words"]) if typed["words"] else None,
-            when=typed["when"] or None,
+            when=moments.get("when"),
         )
-    except MomentRefused as refusal:
-        return await _refused(request, form_name, "when", refusal, typed)
     except PathEndRefused as refusal:
         return await _refused(request, form_name, "ruling", refusal, typed)
     log.info("%s: a misleading path's end said in the web view by %s", incident.reference, by)
@@ -127,8 +136,14 @@ async def save_escalation_answer(request: web.Request) -> web.Response:
         problems["answerer"] = render("messages/escalation_answer_refused.j2", problem="gone")
     if not incident.channel_id:
         problems["answerer"] = render("web/_draft_words.j2", problem="no_channel")
+    about = {"when": await _answered(services, escalation, answerer, facts.people)}
+    moments, refused = read_times(services, incident, typed, about)
+    problems = {**refused, **problems}
     if problems or escalation is None:
         return await refused_at(request, form_name, problems, typed)
+    sent = (typed, confirmed_fields(form, about))
+    if asked := to_confirm(services, incident, sent, moments, about):
+        return await confirm_at(request, form_name, asked, typed)
     try:
         await say_escalation_answer(
             services,
@@ -136,11 +151,9 @@ async def save_escalation_answer(request: web.Request) -> web.Response:
             escalation_id=escalation,
             by=by,
             answerer=None if answerer == NOBODY else answerer,
-            when=typed["when"] or None,
+            when=moments.get("when"),
             where="page",
         )
-    except MomentRefused as refusal:
-        return await _refused(request, form_name, "when", refusal, typed)
     except AlreadyAcknowledged:
         problem = {
             "answerer": render("messages/escalation_answer_refused.j2", problem="acknowledged")
@@ -174,9 +187,8 @@ async def save_brought_in(request: web.Request) -> web.Response:
     if not incident.channel_id:
         problems["choice"] = render("web/_draft_words.j2", problem="no_channel")
     words = None if nobody else SlackText.from_plain(typed["words"])
-    when = None if nobody else typed["when"] or None
-    said = Said("brought-in", BROUGHT_IN, by, words, when)
-    return await _state(request, services, incident, said, (problems, typed))
+    said = Said("brought-in", BROUGHT_IN, by, words, About("brought_in"))
+    return await _state(request, (services, incident, form), said, (problems, typed))
 
 
 async def save_mitigation(request: web.Request) -> web.Response:
@@ -195,46 +207,50 @@ async def save_mitigation(request: web.Request) -> web.Response:
         problems["words"] = render("web/_draft_words.j2", problem="too_long", most=TEXT_MAX)
     if not incident.channel_id:
         problems["words"] = render("web/_draft_words.j2", problem="no_channel")
-    words, when = SlackText.from_plain(typed["words"]), typed["when"] or None
-    said = Said("mitigation-words", MITIGATION, by, words, when)
-    return await _state(request, services, incident, said, (problems, typed))
+    words = SlackText.from_plain(typed["words"])
+    said = Said("mitigation-words", MITIGATION, by, words, About("stopped"))
+    return await _state(request, (services, incident, form), said, (problems, typed))
 
 
 @dataclass(frozen=True)
 class Said:
     """A statement a form gives (``form``: its name): of ``kind``, by whom, their words and
-    the time they typed."""
+    whose time its ``when`` field holds."""
 
     form: str
     kind: str
     by: str
     words: SlackText | None
-    when: str | None
+    when: About
 
 
 async def _state(
     request: web.Request,
-    services: Services,
-    incident: Incident,
+    about: tuple[Services, Incident, Form],
     said: Said,
     refused: tuple[dict[str, str], dict[str, str]],
 ) -> web.Response:
-    """Keep the statement ``said`` (a time not read refused at its field), unless the form
-    was refused: ``refused``, its problems by field and what was typed."""
+    """Keep the statement ``said`` (its time read as the incident's, refused at its field or
+    shown back first), unless the form was refused: ``refused``, its problems by field and
+    what was typed. Its time is left out when the person says nobody (no words)."""
+    services, incident, form = about
     problems, typed = refused
+    fields = {"when": said.when} if said.words is not None else {}
+    moments, not_read = read_times(services, incident, typed, fields)
+    problems = {**not_read, **problems}
     if problems:
         return await refused_at(request, said.form, problems, typed)
-    try:
-        await say_statement(
-            services,
-            channel_id=incident.channel_id or "",
-            kind=said.kind,
-            by=said.by,
-            words=said.words,
-            when=said.when,
-        )
-    except MomentRefused as refusal:
-        return await _refused(request, said.form, "when", refusal, typed)
+    sent = (typed, confirmed_fields(form, fields))
+    if asked := to_confirm(services, incident, sent, moments, fields):
+        return await confirm_at(request, said.form, asked, typed)
+    await say_statement(
+        services,
+        channel_id=incident.channel_id or "",
+        kind=said.kind,
+        by=said.by,
+        words=said.words,
+        when=moments.get("when"),
+    )
     log.info(
         "%s: a %s statement said on the draft's page by %s", incident.reference, said.kind, said.by
     )
@@ -281,3 +297,26 @@ async def _refused(
     """The page again (400) with the refusal's words at the field it names, else ``field``."""
     words = refusal_words(web_context(request).services, refusal)
     return await refused_at(request, form_name, {refusal.context.get("field", field): words}, typed)
+
+
+async def _idea_at(services: Services, incident: Incident, idea_ts: str) -> datetime | None:
+    """When the idea of ``idea_ts`` was said (a time ruling it out is shown from it)."""
+    async with session_scope(services.engine) as session:
+        idea = await messages.find_message(session, incident.channel_id or "", idea_ts)
+    return idea.occurred_at if idea is not None else None
+
+
+async def _answered(
+    services: Services, escalation_id: int | None, answerer: str, people: Mapping[str, str]
+) -> About:
+    """Whose time the escalation form's ``when`` holds: ``answerer``'s (``people``: names by
+    id), since the escalation, to whom it went named as the page names people."""
+    async with session_scope(services.engine) as session:
+        escalation = await session.get(Escalation, escalation_id) if escalation_id else None
+    who = people.get(answerer, "They")
+    if escalation is None:
+        return About("answered", who=who)
+    target = to_plain(escalation.target, people)
+    if escalation.target_kind == "user":
+        target = people.get(escalation.target_ref, target)
+    return About("answered", "escalation", escalation.escalated_at, who, target)

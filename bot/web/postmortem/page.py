@@ -48,12 +48,20 @@ QUOTED = 90
 
 @dataclass(frozen=True)
 class Refusal:
-    """A form of the page that refused: which (``form``), the words at each field, and
-    what was typed (shown back in its fields)."""
+    """A form of the page that refused or asks to confirm: which (``form``), the words at
+    each field, and what was typed (shown back in its fields)."""
 
     form: str
     problems: Mapping[str, str]
     typed: Mapping[str, str] = field(default_factory=dict)
+    # Times typed without their date, read as the incident's and shown back before they are
+    # kept: the words, and the moment the form sends back to confirm it (ISO 8601).
+    read_back: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def focus(self) -> str:
+        """The field the page focuses: the first refused, else the first time shown back."""
+        return next(iter(self.problems), next(iter(self.read_back), ""))
 
 
 @dataclass(frozen=True)
