@@ -104,6 +104,9 @@ async def test_a_marked_message_reads_formatted_on_the_page_and_in_the_draft(
     assert "\\_To be written: the replay of the queue\\_ was my plan" in markdown, markdown
     assert "<em>To be written: the replay" not in draft_page
     assert "the replay of the queue" not in draft_page.split('id="draft"', 1)[0]
+    # Nor counted as one where the draft's gaps are counted (the Slack message, the API).
+    marked = draft_page.split('id="draft"', 1)[1].count('<em class="gap"')
+    assert detail["postmortem"]["gaps"] == marked, (detail["postmortem"]["gaps"], marked)
 
     # The structured message in the draft: its formatting Markdown's, its lines text.
     assert "&gt; **quoted** from the runbook" in markdown, markdown

@@ -10,6 +10,7 @@ the record lacks, and posts the draft.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -91,7 +92,10 @@ class WrittenDraft:
 
     @property
     def gaps(self) -> int:
-        return self.markdown.count(self.draft.language.gap_mark)
+        """The draft's own gap marks; a message that says the words has them escaped (``\\_``)
+        and is not a gap, as the draft's page does not list it."""
+        mark = re.escape(self.draft.language.gap_mark)
+        return len(re.findall(rf"(?<!\\){mark}", self.markdown))
 
 
 class NoSuchTemplate(LookupError):
