@@ -154,7 +154,7 @@ async def call_words(services: Services, *, call_id: str, part: str) -> str:
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, call_id)
         page = await session.get(PersonPage, notification.page_id) if notification else None
-    if page is None or page.state != "open":
+    if page is None or page.state != "open" or page.alert_group_id is not None:
         return services.renderer.render_plain("paging/call.j2", part="goodbye")
     _, incident, escalation = await _page(services, page.id or 0)
     words = await words_of(services, incident, escalation)

@@ -10,6 +10,7 @@ person's other rules go on at their own offsets.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -163,7 +164,9 @@ async def acknowledge_url(services: Services, notification: Notification) -> str
     return f"{public_url}{ACK_PATH}/{token}"
 
 
-_SENDERS = {SLACK: _send_slack, "ntfy": _send_ntfy, "email": _send_email}
+# What sends one method of an alert's page: the service's id for it, or a VendorFailure.
+AlertSender = Callable[[Services, AlertGroup, Notification, Method], Awaitable[str | None]]
+_SENDERS: dict[str, AlertSender] = {SLACK: _send_slack, "ntfy": _send_ntfy, "email": _send_email}
 
 
 # -- an alert's life: acknowledged, resolved, shown ------------------------------------------

@@ -163,7 +163,7 @@ def _hand_over_at_commit(session: AsyncSession, services: Services, first: list[
 async def stop_pages(
     session: AsyncSession,
     *,
-    incident_id: int | None,
+    incident_id: int,
     escalation_ids: Collection[int] | None,
     now: datetime,
     by: str | None = None,
@@ -175,7 +175,7 @@ async def stop_pages(
     ended = await pages.end_pages(
         session, incident_id=incident_id, escalation_ids=escalation_ids, at=now, by=by, via=via
     )
-    for escalation_id in sorted({page.escalation_id for page in ended}):
+    for escalation_id in sorted({page.escalation_id or 0 for page in ended}):
         await jobs.cancel(
             session,
             incident_id=incident_id,
@@ -194,6 +194,8 @@ async def end_page(services: Services, page_id: int, *, state: str) -> None:
         page = await session.get(PersonPage, page_id)
         if page is None or page.state != "open":
             return
+        # An incident's page: an alert's is not ended alone (it is not escalated from a phone).
+        assert page.incident_id is not None and page.escalation_id is not None
         page.state = state
         session.add(page)
         pending = [n for n in await pages.notifications_of(session, page.incident_id)
@@ -659,6 +661,8 @@ async def record_status(services: Services, *, sid: str, report: Report) -> bool
         notification = await pages.by_vendor_id(session, sid)
         if notification is None:
             return False
+        if notification.incident_id is None:
+            return True  # an alert's: no SMS or call is sent for one yet (alert_pages.py)
         incident = await session.get(Incident, notification.incident_id)
     assert incident is not None
     status = report.status
