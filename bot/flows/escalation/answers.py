@@ -192,10 +192,15 @@ async def _said(services: Services, answer: Answer) -> str:
     elif answer.alert is not None:
         async with session_scope(services.engine) as session:
             named = await known_names(session, [answer.by] if answer.by else [])
-        context = {**context, "alert": answer.alert, "title": answer.alert.title, "names": named}
+        context = {**context, "title": answer.alert.title, "names": named}
     names = context.get("names") or {}
     assert isinstance(names, dict)
     by = names.get(answer.by, answer.by) if answer.by else None
     return services.renderer.render_plain(
-        "paging/answer.j2", **context, outcome=answer.outcome, by=by, reason=answer.reason
+        "paging/answer.j2",
+        **context,
+        alert=answer.alert,
+        outcome=answer.outcome,
+        by=by,
+        reason=answer.reason,
     )
