@@ -58,7 +58,7 @@ alert_paging_payload   alerting.intake.process_payload                paging_ale
 alert_post             alerting.intake.post_to_route_channel          slack
 alert_war_room         alerting.intake.open_alert_war_room            slack
 alert_escalate         alerting.own_alerts.run_alert_level            escalations
-alert_message          alerting.own_alerts.show_alert                 slack
+alert_message          paging.alert_pages.show_alert                  slack
 bring_in               escalation.escalate.bring_in                   paging
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
