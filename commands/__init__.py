@@ -39,6 +39,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.basics.slack_ids import (
+    AlertMessage,
     DeclareModal,
     EscalationMessage,
     FieldsModal,
@@ -66,6 +67,7 @@ from commands.action import (
     handle_mark_done_button,
     handle_merge_press,
 )
+from commands.alert import handle_acknowledge_press, handle_resolve_press
 from commands.buttons import handle_press_in_line
 from commands.escalation.ack import apply_acknowledge_press
 from commands.incident.field_forms import (
@@ -167,6 +169,9 @@ def register(app: AsyncApp) -> None:
         app.action(action_id)(handle_press_in_line)
     app.action(WorkedPrompt.AT)(handle_worked_at_button)
     app.view(WorkedPrompt.CALLBACK)(handle_worked_at_submission)
+    # An alert's own message (no incident, no line): its state is its row's, locked.
+    app.action(AlertMessage.ACKNOWLEDGE)(handle_acknowledge_press)
+    app.action(AlertMessage.RESOLVE)(handle_resolve_press)
     # In the owner's DM, not a channel's line: nothing of the incident's order to keep.
     app.action(FollowUpReminder.DONE)(handle_mark_done_button)
     app.action(LessonsMessage.ANSWER)(handle_answer_button)

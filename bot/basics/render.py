@@ -54,6 +54,7 @@ SLACK_IDS = SimpleNamespace(
     declare=slack_ids.DeclareModal,
     timeline=slack_ids.TimelineModal,
     escalation=slack_ids.EscalationMessage,
+    alert=slack_ids.AlertMessage,
     follow_up=slack_ids.FollowUpMessage,
     suggestion=slack_ids.SuggestionMessage,
     proposed_note=slack_ids.ProposedNoteMessage,

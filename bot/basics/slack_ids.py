@@ -95,6 +95,14 @@ class EscalationMessage(StrEnum):
     ACKNOWLEDGE = "acknowledge_escalation"
 
 
+class AlertMessage(StrEnum):
+    """An alert's own message (a ``page`` route, no incident): Acknowledge and Resolve."""
+
+    BLOCK = "alert"
+    ACKNOWLEDGE = "acknowledge_alert"
+    RESOLVE = "resolve_alert"
+
+
 class FollowUpMessage(StrEnum):
     """The "File as issue" button on a follow-up's message (``/incident action``), and
     "Merge" when it is possibly the same as an earlier follow-up of the incident."""

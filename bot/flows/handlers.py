@@ -15,6 +15,7 @@ from bot.flows.alerting.intake import (
     process_payload,
 )
 from bot.flows.alerting.maintenance import announce_window_end
+from bot.flows.alerting.own_alerts import run_alert_level
 from bot.flows.escalation.escalate import bring_in, run_escalation_timer
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
@@ -28,6 +29,7 @@ from bot.flows.oncall.handoffs import (
     send_notice,
 )
 from bot.flows.oncall.ical_feeds import refresh_ical_layer
+from bot.flows.paging.alert_pages import show_alert
 from bot.flows.paging.delivery import check_delivery
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
@@ -58,6 +60,8 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ALERT_WAR_ROOM: open_alert_war_room,
         JobKind.ALERT_NOTICE: post_alert_changes,
         JobKind.ALERT_POST: post_to_route_channel,
+        JobKind.ALERT_ESCALATE: run_alert_level,
+        JobKind.ALERT_MESSAGE: show_alert,
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
         JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.FILE_ISSUE: send_issue,
@@ -113,6 +117,7 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
         JobKind.ALERT_PAGING_PAYLOAD: URGENT,
         JobKind.ALERT_WAR_ROOM: URGENT,
         JobKind.ESCALATE: URGENT,
+        JobKind.ALERT_ESCALATE: URGENT,
         JobKind.BRING_IN: URGENT,
         JobKind.NOTIFY: URGENT,
         JobKind.ALERT_NOTICE: BACKGROUND,
@@ -133,7 +138,13 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
 # schedules a page apart from a storm's intake and payloads, and it never waits for a turn of
 # their loop.
 PAGER_KINDS = frozenset(
-    {JobKind.ALERT_PAGING_PAYLOAD, JobKind.ESCALATE, JobKind.NOTIFY, JobKind.DELIVERY_WAIT}
+    {
+        JobKind.ALERT_PAGING_PAYLOAD,
+        JobKind.ESCALATE,
+        JobKind.ALERT_ESCALATE,
+        JobKind.NOTIFY,
+        JobKind.DELIVERY_WAIT,
+    }
 )
 JOB_LANES = (
     # Alert payloads whose route starts a policy, ahead of the rest: in a storm, the Slack
@@ -157,7 +168,12 @@ JOB_LANES = (
     # people's pages started) never waits for the war room an alert is opening at Slack's pace;
     # what needs the channel (bringing people in) is in the paging lane and waits for it.
     # Several incidents' at once, as notifications.
-    Lane("escalations", frozenset({JobKind.ESCALATE}), apart=True, slots=KIND_SHARE),
+    Lane(
+        "escalations",
+        frozenset({JobKind.ESCALATE, JobKind.ALERT_ESCALATE}),
+        apart=True,
+        slots=KIND_SHARE,
+    ),
     Lane(
         "paging",
         frozenset(

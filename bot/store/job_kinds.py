@@ -57,6 +57,8 @@ alert_payload          alerting.intake.process_payload                slack
 alert_paging_payload   alerting.intake.process_payload                paging_alerts
 alert_post             alerting.intake.post_to_route_channel          slack
 alert_war_room         alerting.intake.open_alert_war_room            slack
+alert_escalate         alerting.own_alerts.run_alert_level            escalations
+alert_message          paging.alert_pages.show_alert                  slack
 bring_in               escalation.escalate.bring_in                   paging
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
@@ -104,6 +106,11 @@ class JobKind(StrEnum):
     ALERT_PAGING_PAYLOAD = "alert_paging_payload"
     ALERT_POST = "alert_post"
     ALERT_WAR_ROOM = "alert_war_room"
+    # An alert of its own (``action: page``): a level of its route's policy, due when the
+    # level before timed out unacknowledged (or at once for one that asks Slack who is in it).
+    ALERT_ESCALATE = "alert_escalate"
+    # An alert's one message in its route's channel, posted or updated to its current state.
+    ALERT_MESSAGE = "alert_message"
     BRING_IN = "bring_in"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when Twilio has reported neither delivered nor answered by then.

@@ -409,14 +409,21 @@ def _not_before_the_vendor_allows(due_at: datetime) -> Any:
 async def cancel(
     session: AsyncSession,
     *,
-    incident_id: int,
+    incident_id: int | None,
     kinds: Iterable[str],
     now: datetime,
     key_prefix: str = "",
 ) -> None:
-    """End the incident's unfinished jobs of these kinds (the caller commits)."""
+    """End the incident's unfinished jobs of these kinds (the caller commits); None: jobs of
+    no incident (an alert's), which ``key_prefix`` then picks."""
+    assert incident_id is not None or key_prefix, "an alert's jobs are picked by their key"
+    whose = (
+        col(Job.incident_id).is_(None)
+        if incident_id is None
+        else col(Job.incident_id) == incident_id
+    )
     statement = update(Job).where(
-        col(Job.incident_id) == incident_id,
+        whose,
         col(Job.kind).in_(list(kinds)),
         col(Job.done_at).is_(None),
     )

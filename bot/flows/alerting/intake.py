@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack.errors import SlackFailure
+from bot.flows.alerting import own_alerts
 from bot.flows.channel import announce, deliver_now, refresh_channel_header
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.incident import triggers
@@ -183,8 +184,10 @@ def may_page(services: Services, notification: Notification) -> bool:
     payloads that cannot page; whether it does open an incident (its group may have one
     open, a maintenance window may silence it) is known only when it is applied."""
     route = alert_routes(services).route_for(notification.route_labels)
-    if route.action != "open" or not any(a.status == "firing" for a in notification.alerts):
+    if route.action == "post" or not any(a.status == "firing" for a in notification.alerts):
         return False
+    if route.action == "page":
+        return True  # its own alert, paged to its route's policy (own_alerts.py)
     kind = services.settings.incidents.types.get(route.incident_type)
     if _route_policy(services, kind, route.name, route.policy)[0] is not None:
         return True
@@ -325,6 +328,8 @@ async def _schedule_slack_work(
                 event=f"alert:{alert.id}",
                 labels=json.loads(alert.labels or "{}"),
             )
+    # An alert of its own: its policy pages in this transaction, its message follows.
+    await own_alerts.follow(session, services, applied)
     if route.action == "post" and (applied.new_alerts or applied.resolved_alerts):
         group_id = (applied.new_alerts or applied.resolved_alerts)[0].group_id
         await _schedule(

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from bot.basics.errors import AlreadyResolved, BotError
 from bot.flows.escalation.escalate import EscalationTarget, acknowledge, escalate
+from bot.flows.paging.alert_pages import AlertUnchanged, acknowledge_alert
 from bot.flows.paging.pages import end_page, words_of
 from bot.record.escalation.escalations import AlreadyAcknowledged, NothingToAcknowledge
 from bot.record.paging import own, pages
+from bot.record.people import known_names
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import Escalation, Incident, PersonPage
+from bot.store.models import AlertGroup, Escalation, Incident, PersonPage
 from bot.store.processed_events import claim_event
 
 log = logging.getLogger(__name__)
@@ -35,10 +37,28 @@ class Answer:
     escalation: Escalation | None = None
     by: str | None = None
     reason: str = ""
+    # The alert it acted on, when the page was an alert's (no incident).
+    alert: AlertGroup | None = None
+
+
+async def _acknowledge_alert(page: PersonPage, *, services: Services, via: str) -> Answer:
+    """An alert's page answered from a phone or a link: the alert is acknowledged."""
+    assert page.alert_group_id is not None
+    try:
+        group = await acknowledge_alert(services, page.alert_group_id, user=page.user_id, via=via)
+    except AlertUnchanged as unchanged:
+        group = unchanged.context["alert"]
+        return Answer("already", by=group.acknowledged_by, alert=group)
+    return Answer("acknowledged", by=page.user_id, alert=group)
 
 
 async def acknowledge_page(services: Services, page_id: int, *, via: str) -> Answer:
-    """Acknowledge the escalation that started this page, as the paged person, ``via`` how."""
+    """Acknowledge the escalation that started this page, as the paged person, ``via`` how
+    (an alert's page: the alert)."""
+    async with session_scope(services.engine) as session:
+        alert_page = await session.get(PersonPage, page_id)
+    if alert_page is not None and alert_page.alert_group_id is not None:
+        return await _acknowledge_alert(alert_page, services=services, via=via)
     page, incident, escalation = await _page(services, page_id)
     assert incident.channel_id is not None
     try:
@@ -57,7 +77,12 @@ async def acknowledge_page(services: Services, page_id: int, *, via: str) -> Ans
 
 async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer:
     """Move the page's policy to its next level now, as the paged person asked ``via`` their
-    phone (sms, voice): the escalation says who, and from where."""
+    phone (sms, voice): the escalation says who, and from where. An alert's page is not
+    escalated from a phone yet."""
+    async with session_scope(services.engine) as session:
+        alert_page = await session.get(PersonPage, page_id)
+    if alert_page is not None and alert_page.alert_group_id is not None:
+        return Answer("cannot_escalate", reason="an alert is not escalated from a phone yet")
     page, incident, escalation = await _page(services, page_id)
     if escalation.policy is None or incident.channel_id is None:
         return Answer("cannot_escalate", incident, escalation, reason="no policy to escalate")
@@ -129,7 +154,7 @@ async def call_words(services: Services, *, call_id: str, part: str) -> str:
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, call_id)
         page = await session.get(PersonPage, notification.page_id) if notification else None
-    if page is None or page.state != "open":
+    if page is None or page.state != "open" or page.alert_group_id is not None:
         return services.renderer.render_plain("paging/call.j2", part="goodbye")
     _, incident, escalation = await _page(services, page.id or 0)
     words = await words_of(services, incident, escalation)
@@ -141,6 +166,10 @@ async def _act(services: Services, page_id: int, word: str, *, via: str) -> Answ
         return await acknowledge_page(services, page_id, via=via)
     if word in ESCALATE_WORDS:
         return await escalate_page(services, page_id, via=via)
+    async with session_scope(services.engine) as session:
+        alert_page = await session.get(PersonPage, page_id)
+    if alert_page is not None and alert_page.alert_group_id is not None:
+        return Answer("help")
     _, incident, escalation = await _page(services, page_id)
     return Answer("help", incident, escalation)
 
@@ -160,9 +189,18 @@ async def _said(services: Services, answer: Answer) -> str:
     context: dict[str, object] = {"incident": None, "escalation": None, "title": ""}
     if answer.incident is not None and answer.escalation is not None:
         context = await words_of(services, answer.incident, answer.escalation, answer.by)
+    elif answer.alert is not None:
+        async with session_scope(services.engine) as session:
+            named = await known_names(session, [answer.by] if answer.by else [])
+        context = {**context, "title": answer.alert.title, "names": named}
     names = context.get("names") or {}
     assert isinstance(names, dict)
     by = names.get(answer.by, answer.by) if answer.by else None
     return services.renderer.render_plain(
-        "paging/answer.j2", **context, outcome=answer.outcome, by=by, reason=answer.reason
+        "paging/answer.j2",
+        **context,
+        alert=answer.alert,
+        outcome=answer.outcome,
+        by=by,
+        reason=answer.reason,
     )

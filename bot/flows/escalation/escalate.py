@@ -264,7 +264,7 @@ async def escalate_to_level(
     """
     level = policy.level(number)
     assert level is not None
-    reach = await _reach(services, level.targets)
+    reach = await reach_of(services, level.targets)
     async with session_scope(services.engine) as session:
         current = await incidents.lock(session, incident)
         if requested_by is None and await _stands_down(
@@ -511,7 +511,7 @@ def _add_known(reach: Reach, target: Target) -> None:
         reach.pagers.append((target.ref, target.routing_key_env))
 
 
-async def _reach(services: Services, targets: tuple[Target, ...]) -> Reach:
+async def reach_of(services: Services, targets: tuple[Target, ...]) -> Reach:
     """Who a policy level's targets are; a Slack failure on one target never stops the rest."""
     reach = Reach()
     for target in targets:

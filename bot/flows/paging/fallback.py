@@ -48,8 +48,8 @@ async def fire_next_rule(
     async with session_scope(services.engine) as session:
         incident = await incidents.lock(session, incident)
         page = await session.get(PersonPage, notification.page_id)
-        if page is None or page.state != "open":
-            return False
+        if page is None or page.state != "open" or page.escalation_id is None:
+            return False  # an alert's page is not here: its rules go on at their offsets
         after = [n for n in await pages.notifications_of(session, incident.id or 0)
                  if n.page_id == page.id and n.rule > notification.rule]  # fmt: skip
         if not after:

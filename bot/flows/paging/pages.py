@@ -26,7 +26,8 @@ from bot.clients.ntfy import Push, publish
 from bot.clients.phone_reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
-from bot.flows.paging import phones
+from bot.flows.paging import alert_pages, phones
+from bot.flows.paging.alert_pages import ACK_PATH, alert_notifications
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
@@ -70,8 +71,56 @@ async def start_pages(
     caller commits, then wakes this process's job runner; other replicas' are told at the
     commit). Without a contacts file, only those who set their own contacts or rules
     from Slack are paged beyond Slack's invitation."""
-    contacts = services.settings.paging.contacts
     assert escalation.id is not None
+    await _start(
+        session,
+        services,
+        users,
+        now,
+        {"incident_id": escalation.incident_id, "escalation_id": escalation.id},
+        prefix=f"notify:{escalation.id}:",
+        incident_id=escalation.incident_id,
+    )
+
+
+async def start_alert_pages(
+    session: AsyncSession,
+    services: Services,
+    *,
+    group_id: int,
+    step: str,
+    users: Sequence[str],
+    now: datetime,
+) -> None:
+    """``start_pages`` for an alert of its own (no incident): each person's page belongs to
+    the alert group and ``step`` of its policy (the caller commits)."""
+    await _start(
+        session,
+        services,
+        users,
+        now,
+        {
+            "incident_id": None,
+            "escalation_id": None,
+            "alert_group_id": group_id,
+            "alert_step": step,
+        },
+        prefix=alert_notifications(group_id),
+        incident_id=None,
+    )
+
+
+async def _start(
+    session: AsyncSession,
+    services: Services,
+    users: Sequence[str],
+    now: datetime,
+    whose: dict[str, Any],
+    *,
+    prefix: str,
+    incident_id: int | None,
+) -> None:
+    contacts = services.settings.paging.contacts
     # The first ones are this replica's to send as soon as this commits, when it runs jobs;
     # else (a one-off command) the replicas that do are told at the commit.
     owner = services.replica if services.handed.taken else None
@@ -80,23 +129,16 @@ async def start_pages(
         if not contacts.configured and not await own.has_own(session, user):
             continue
         person, rules = await own.effective(session, contacts, user)
-        started = await pages.start_page(
-            session,
-            incident_id=escalation.incident_id,
-            escalation_id=escalation.id,
-            person=person,
-            rules=rules,
-            at=now,
-        )
+        started = await pages.start_page(session, person=person, rules=rules, at=now, **whose)
         for notification in started:
             assert notification.id is not None
             due_now = notification.due_at <= now
             job = await jobs.schedule_job(
                 session,
                 kind=JobKind.NOTIFY,
-                key=notification_key(escalation.id, notification.id),
+                key=f"{prefix}{notification.id}",
                 due_at=notification.due_at,
-                incident_id=escalation.incident_id,
+                incident_id=incident_id,
                 payload={"notification": notification.id},
                 claimed_by=owner if due_now else None,
             )
@@ -129,11 +171,11 @@ async def stop_pages(
 ) -> list[PersonPage]:
     """End the pages of these escalations (None: all, the incident resolved) and cancel every
     notification still to come (the caller commits): nobody's phone rings after this. The
-    pages ended (acknowledged ones when ``by`` is given)."""
+    pages ended (acknowledged ones when ``by`` is given); an alert's: ``alert_pages``."""
     ended = await pages.end_pages(
         session, incident_id=incident_id, escalation_ids=escalation_ids, at=now, by=by, via=via
     )
-    for escalation_id in sorted({page.escalation_id for page in ended}):
+    for escalation_id in sorted({page.escalation_id or 0 for page in ended}):
         await jobs.cancel(
             session,
             incident_id=incident_id,
@@ -152,6 +194,8 @@ async def end_page(services: Services, page_id: int, *, state: str) -> None:
         page = await session.get(PersonPage, page_id)
         if page is None or page.state != "open":
             return
+        # An incident's page: an alert's is not ended alone (it is not escalated from a phone).
+        assert page.incident_id is not None and page.escalation_id is not None
         page.state = state
         session.add(page)
         pending = [n for n in await pages.notifications_of(session, page.incident_id)
@@ -176,6 +220,11 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
         notification = await session.get(Notification, jobs.payload_of(job)["notification"])
         taken = None if notification is None else await pages.take(session, notification, at=now)
         if notification is None or taken is None:
+            return None
+        if notification.alert_group_id is not None:
+            method = await _method(session, services, notification)
+            await session.commit()
+            await alert_pages.send(services, notification, method, again=taken != pages.SENDING)
             return None
         # What the send needs is read in the transaction that takes it: one transaction
         # (one wait for a connection, during a storm) before the notification leaves.
@@ -612,6 +661,8 @@ async def record_status(services: Services, *, sid: str, report: Report) -> bool
         notification = await pages.by_vendor_id(session, sid)
         if notification is None:
             return False
+        if notification.incident_id is None:
+            return True  # an alert's: no SMS or call is sent for one yet (alert_pages.py)
         incident = await session.get(Incident, notification.incident_id)
     assert incident is not None
     status = report.status
@@ -678,8 +729,6 @@ async def _through_fallback(
     await phones.say_fallback(services, incident, current, why, first, method.fallback)
 
 
-# Where acknowledgement links point: GET shows a button, POST acknowledges.
-ACK_PATH = "/ack"
 SENDERS: dict[str, Sender] = {
     SLACK: _send_slack,
     "ntfy": _send_ntfy,

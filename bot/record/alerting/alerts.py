@@ -54,6 +54,10 @@ class Applied:
     detected: list[Alert] = field(default_factory=list)
     # Incidents whose channel has alert changes to show.
     touched_incidents: set[int] = field(default_factory=set)
+    # A ``page`` route's group, an alert of its own, and what the notification did to it:
+    # triggered (a new episode: page it), repeated (counted, never paged again), resolved.
+    alert_group: AlertGroup | None = None
+    alert_event: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,8 @@ async def apply_notification(
             now=now,
             types=types,
         )
+    if applied.route.action == "page":
+        await _follow_own_alert(session, applied, group, notification, now)
     applied.incident = incident
     _record_changes(session, applied, notification)
     if incident is not None and incident.is_open:
@@ -186,6 +192,58 @@ async def apply_notification(
     payload.flags = json.dumps(applied.flags) if applied.flags else ""
     session.add(payload)
     return applied
+
+
+# An alert group's states when its route pages without an incident (``action: page``).
+TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
+OPEN_STATES = (TRIGGERED, ACKNOWLEDGED)
+
+
+async def _follow_own_alert(
+    session: AsyncSession,
+    applied: Applied,
+    group: AlertGroup,
+    notification: Notification,
+    now: datetime,
+) -> None:
+    """A ``page`` route's group as the notification leaves it (the caller holds its lock):
+    a new episode when it fires while not open, a repeat counted while open, resolved when
+    none of its alerts fires any more."""
+    applied.alert_group = group
+    fires = any(alert.status == "firing" for alert in notification.alerts)
+    if fires and group.state not in OPEN_STATES:
+        route = applied.route
+        group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
+        group.triggered_at, group.policy = now, route.policy
+        group.title = route.render_title(title_context(notification))
+        group.severity = route.severity or notification.severity
+        group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
+        group.resolved_at = group.resolved_by = None
+        group.message_channel, group.message_ts = route.channel, None
+        applied.alert_event = TRIGGERED
+    elif fires:
+        group.fired_count += 1
+        applied.alert_event = "repeated"
+    elif group.state in OPEN_STATES and not await _still_firing(session, group):
+        group.state, group.resolved_at, group.resolved_by = RESOLVED, now, None
+        applied.alert_event = RESOLVED
+    session.add(group)
+
+
+async def _still_firing(session: AsyncSession, group: AlertGroup) -> bool:
+    statement = select(Alert.id).where(Alert.group_id == group.id, Alert.status == "firing")
+    return (await session.exec(statement.limit(1))).first() is not None
+
+
+async def lock_alert(session: AsyncSession, group_id: int) -> AlertGroup | None:
+    """An alert group, locked for a change of its state (the caller commits)."""
+    statement = (
+        select(AlertGroup)
+        .where(AlertGroup.id == group_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(statement)).first()
 
 
 def group_key_hash(group_key: str) -> str:

@@ -20,6 +20,11 @@ Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that ma
         match: {alertname: DiskSpaceLow}
         action: post                  # no incident: post the alert to a channel
         channel: C0123456789
+      - name: queue-lag
+        match: {alertname: QueueLag}
+        action: page                  # no incident: page the policy, one alert message
+        policy: payments              #   in the channel, Acknowledge and Resolve on it
+        channel: C0123456789
     default:                          # alerts no route matches (this is the default default)
       action: open
       severity: SEV3
@@ -44,7 +49,7 @@ from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.store.models import SEVERITIES
 
-Action = Literal["open", "post"]
+Action = Literal["open", "post", "page"]
 OnResolved = Literal["record", "monitoring"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
@@ -170,11 +175,11 @@ def _route(raw: object, where: str) -> Route:
         raise RouteError(f"{where}: 'name' is required: lowercase letters, digits, - and _")
     where = f"route {name!r}"
     action = raw.get("action", "open")
-    if action not in ("open", "post"):
-        raise RouteError(f"{where}: action must be 'open' or 'post'")
+    if action not in ("open", "post", "page"):
+        raise RouteError(f"{where}: action must be 'open', 'post' or 'page'")
     channel = raw.get("channel")
-    if action == "post" and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
-        raise RouteError(f"{where}: a 'post' route needs 'channel', a channel id (C...)")
+    if action != "open" and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
+        raise RouteError(f"{where}: a '{action}' route needs 'channel', a channel id (C...)")
     if action == "open" and channel is not None:
         raise RouteError(f"{where}: 'channel' is for 'post' routes; use 'channel_prefix'")
     severity = raw.get("severity")
@@ -189,6 +194,8 @@ def _route(raw: object, where: str) -> Route:
     policy = raw.get("policy")
     if policy is not None and not isinstance(policy, str):
         raise RouteError(f"{where}: policy must be a policy's name")
+    if action == "page" and not policy:
+        raise RouteError(f"{where}: a 'page' route needs 'policy', the escalation policy it pages")
     incident_type = raw.get("type")
     if incident_type is not None and not (isinstance(incident_type, str) and incident_type):
         raise RouteError(f"{where}: type must be an incident type's name")

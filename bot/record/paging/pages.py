@@ -39,16 +39,24 @@ MISSING = "missing"
 async def start_page(
     session: AsyncSession,
     *,
-    incident_id: int,
-    escalation_id: int,
+    incident_id: int | None,
+    escalation_id: int | None,
     person: Person,
     rules: Sequence[Rule],
     at: datetime,
+    alert_group_id: int | None = None,
+    alert_step: str | None = None,
 ) -> list[Notification]:
     """Start a page to ``person`` and add a notification for each method of each rule (the
-    caller flushes, schedules their jobs and commits); none when this page exists already."""
+    caller flushes, schedules their jobs and commits); none when this page exists already.
+    An incident's page names its escalation; an alert's, its group and policy step."""
     page = PersonPage(
-        incident_id=incident_id, escalation_id=escalation_id, user_id=person.user, started_at=at
+        incident_id=incident_id,
+        escalation_id=escalation_id,
+        alert_group_id=alert_group_id,
+        alert_step=alert_step,
+        user_id=person.user,
+        started_at=at,
     )
     if not await insert_kept(session, page):
         return []
@@ -65,6 +73,7 @@ async def start_page(
                 Notification(
                     page_id=page.id,
                     incident_id=incident_id,
+                    alert_group_id=alert_group_id,
                     user_id=person.user,
                     rule=number,
                     contact=name,
@@ -81,18 +90,23 @@ async def start_page(
 async def end_pages(
     session: AsyncSession,
     *,
-    incident_id: int,
+    incident_id: int | None,
     escalation_ids: Collection[int] | None,
     at: datetime,
     by: str | None = None,
     via: str | None = None,
+    alert_group_id: int | None = None,
 ) -> list[PersonPage]:
     """End the open pages of these escalations (None: every one of the incident's, on
-    resolution) and cancel their pending notifications (the caller commits and cancels the
-    jobs); the pages ended. ``by`` and ``via`` say who acknowledged and how."""
-    statement = select(PersonPage).where(
-        col(PersonPage.incident_id) == incident_id, col(PersonPage.state) == "open"
+    resolution), or every open page of an alert group, and cancel their pending
+    notifications (the caller commits and cancels the jobs); the pages ended. ``by`` and
+    ``via`` say who acknowledged and how."""
+    whose = (
+        col(PersonPage.alert_group_id) == alert_group_id
+        if alert_group_id is not None
+        else col(PersonPage.incident_id) == incident_id
     )
+    statement = select(PersonPage).where(whose, col(PersonPage.state) == "open")
     if escalation_ids is not None:
         statement = statement.where(col(PersonPage.escalation_id).in_(list(escalation_ids)))
     pages = list((await session.exec(statement)).all())

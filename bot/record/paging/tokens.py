@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.models import AckToken, Incident, PersonPage
+from bot.store.models import AckToken, AlertGroup, Incident, PersonPage
 
 # 32 random bytes: unguessable, and short enough for an SMS-free link in a push or a mail.
 TOKEN_BYTES = 32
@@ -45,8 +45,9 @@ class Held:
     """What a working token opens: its page and the page's incident."""
 
     page: PersonPage
-    incident: Incident
+    incident: Incident | None  # None: an alert's page (``alert``)
     method: str  # how the link came: ntfy | email
+    alert: AlertGroup | None = None
 
 
 async def look_up(session: AsyncSession, token: str) -> Held | None:
@@ -57,6 +58,11 @@ async def look_up(session: AsyncSession, token: str) -> Held | None:
     if row is None or row.used_at is not None:
         return None
     page = await session.get(PersonPage, row.page_id)
+    if page is not None and page.alert_group_id is not None:
+        alert = await session.get(AlertGroup, page.alert_group_id)
+        if alert is None or alert.state == "resolved":
+            return None
+        return Held(page, None, row.method, alert)
     incident = await session.get(Incident, row.incident_id)
     if page is None or incident is None or not incident.is_open:
         return None

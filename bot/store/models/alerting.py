@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlalchemy import JSON, Integer, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import (
@@ -53,6 +53,25 @@ class AlertGroup(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     first_seen_at: datetime = Field(sa_column=utc_column(nullable=False))
     last_seen_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # A ``page`` route's group is an alert of its own (no incident): triggered ->
+    # acknowledged -> resolved, paged to ``policy``; None for the groups of other routes.
+    # Firing again once resolved starts a new ``episode`` (a new message, a new page).
+    state: str | None = Field(default=None, index=True)
+    episode: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    severity: str | None = None
+    policy: str | None = None
+    # How many notifications of the episode said it fires, and when the last did.
+    fired_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    triggered_at: datetime | None = Field(default=None, sa_column=utc_column())
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
+    acknowledged_by: str | None = None
+    acknowledged_via: str | None = None  # slack, sms, voice, ntfy, email
+    resolved_at: datetime | None = Field(default=None, sa_column=utc_column())
+    resolved_by: str | None = None  # a Slack user, None: the source said it resolved
+    # The episode's one message in the route's channel, updated in place.
+    message_channel: str | None = None
+    message_ts: str | None = None
 
 
 class Alert(SQLModel, table=True):

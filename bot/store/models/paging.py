@@ -21,11 +21,20 @@ class PersonPage(SQLModel, table=True):
     __table_args__ = (
         # One page per person and escalation, however many replicas decide it.
         UniqueConstraint("escalation_id", "user_id", name="uq_person_page_escalation_user"),
+        # An alert's pages: one per person and step of its policy (bot/flows/alerting/paging.py).
+        UniqueConstraint(
+            "alert_group_id", "alert_step", "user_id", name="uq_person_page_alert_step"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    incident_id: int = Field(foreign_key="incident.id", index=True)
-    escalation_id: int = Field(foreign_key="escalation.id", index=True)
+    # An incident's page (its escalation's), or an alert's (its group's, at a step of the
+    # route's policy): exactly one of the two.
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    escalation_id: int | None = Field(default=None, foreign_key="escalation.id", index=True)
+    alert_group_id: int | None = Field(default=None, foreign_key="alert_group.id", index=True)
+    # "<episode>:<round>:<level>" of the alert group's policy; None for an incident's page.
+    alert_step: str | None = None
     user_id: str = Field(index=True)
     started_at: datetime = Field(sa_column=utc_column(nullable=False))
     state: str = "open"  # open | acknowledged | ended (the incident resolved)
@@ -49,7 +58,9 @@ class Notification(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     page_id: int = Field(foreign_key="person_page.id", index=True)
-    incident_id: int = Field(foreign_key="incident.id", index=True)
+    # As its page's: an incident's, or an alert group's.
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    alert_group_id: int | None = Field(default=None, foreign_key="alert_group.id", index=True)
     user_id: str
     rule: int  # the rule's position among the person's rules, from 1
     contact: str  # the contact's name, or "slack"
@@ -160,7 +171,7 @@ class AckToken(SQLModel, table=True):
 
     token_hash: str = Field(primary_key=True)
     page_id: int = Field(foreign_key="person_page.id", index=True)
-    incident_id: int = Field(foreign_key="incident.id")
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")  # None: an alert's
     method: str  # the notification's method that carried the link: ntfy | email
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=utc_column())

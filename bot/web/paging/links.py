@@ -28,7 +28,7 @@ async def show_acknowledge(request: web.Request) -> web.Response:
         held = await tokens.look_up(session, request.match_info["token"])
     if held is None:
         return _no_such_link(request)
-    return _page(request, "ask", incident=held.incident)
+    return _page(request, "ask", incident=held.incident, alert=held.alert)
 
 
 async def acknowledge(request: web.Request) -> web.Response:
@@ -41,7 +41,9 @@ async def acknowledge(request: web.Request) -> web.Response:
             return _no_such_link(request)
         await session.commit()
     answer = await acknowledge_page(services, held.page.id or 0, via=held.method)
-    return _page(request, answer.outcome, incident=answer.incident, by=answer.by)
+    return _page(
+        request, answer.outcome, incident=answer.incident, alert=answer.alert, by=answer.by
+    )
 
 
 def _no_such_link(request: web.Request) -> web.Response:

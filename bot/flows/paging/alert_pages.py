@@ -1,0 +1,328 @@
+"""Notifications of an alert's pages (an alert of its own, no incident: ``action: page``).
+
+A page belongs to an alert group instead of an incident; its notifications are taken and
+settled as an incident's are (bot/flows/paging/pages.py), and sent here in the alert's
+words: a Slack DM, a push with its Acknowledge button, an e-mail with an acknowledgement
+link. An SMS or a call for an alert is not sent yet (given up, said in the log): the
+person's other rules go on at their own offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.errors import BotError
+from bot.clients.mail import Mail, send_mail
+from bot.clients.ntfy import Push, publish
+from bot.clients.vendor_http import VendorFailure
+from bot.flows.channel import deliver_now
+from bot.flows.rights import require
+from bot.record.alerting import alerts
+from bot.record.paging import pages, tokens
+from bot.record.paging.contacts import SLACK, Method
+from bot.record.rights import Act
+from bot.services import Services
+from bot.store import jobs, outbox
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import AlertGroup, Job, Notification, PersonPage
+
+log = logging.getLogger(__name__)
+# Where acknowledgement links point: GET shows a button, POST acknowledges.
+ACK_PATH = "/ack"
+
+
+async def send(
+    services: Services, notification: Notification, method: Method | None, *, again: bool
+) -> None:
+    """Send one notification of an alert's page (taken already: ``again`` when a sender
+    stopped mid-send before) and keep what became of it."""
+    async with session_scope(services.engine) as session:
+        group = await session.get(AlertGroup, notification.alert_group_id)
+    assert group is not None
+    try:
+        if method is None:
+            raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)
+        sender = _SENDERS.get(notification.method)
+        if sender is None:
+            raise VendorFailure(
+                f"{notification.method} is not sent for alerts yet", retryable=False
+            )
+        vendor_id = await sender(services, group, notification, method)
+    except VendorFailure as failure:
+        log.warning("alert notification %s (%s) failed: %s", notification.id,
+                    notification.method, failure.detail)  # fmt: skip
+        await _settle(services, notification, pages.FAILED, detail=failure.detail)
+        return
+    if again:
+        log.warning("alert notification %s was being sent when warroom stopped: sent again",
+                    notification.id)  # fmt: skip
+    await _settle(services, notification, pages.SENT, vendor_id=vendor_id)
+
+
+async def _settle(
+    services: Services,
+    notification: Notification,
+    outcome: str,
+    *,
+    vendor_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    now = services.clock()
+    first_after: float | None = None
+    async with session_scope(services.engine) as session:
+        current = await session.get(Notification, notification.id)
+        assert current is not None
+        current.state, current.updated_at, current.detail = outcome, now, detail
+        if outcome == pages.SENT:
+            current.sent_at, current.vendor_id = now, vendor_id
+            first_after = await pages.first_sent_after(session, current, now)
+        session.add(current)
+        await session.commit()
+    services.metrics.notification(notification.method, outcome)
+    if first_after is not None:
+        services.metrics.first_notification_sent(notification.method, first_after)
+
+
+def _words(group: AlertGroup) -> dict[str, Any]:
+    return {"alert": group, "title": group.title}
+
+
+async def _send_slack(
+    services: Services, group: AlertGroup, notification: Notification, method: Method
+) -> str | None:
+    """A direct message naming the alert, kept in the outbox once."""
+    text = services.renderer.render("messages/alert_page_dm.j2", outside=True, **_words(group))
+    async with session_scope(services.engine) as session:
+        await outbox.post_once(
+            session,
+            channel=method.address,
+            text=text,
+            now=services.clock(),
+            after=f"notification:{notification.id}",
+        )
+        await session.commit()
+    services.background.spawn(deliver_now(services, method.address), name="alert page DM")
+    return None
+
+
+async def _send_ntfy(
+    services: Services, group: AlertGroup, notification: Notification, method: Method
+) -> str | None:
+    """A push with an Acknowledge button: priority 5 for SEV1 and SEV2, 4 otherwise."""
+    paging = services.settings.paging
+    if not paging.ntfy_url:
+        raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
+    words = _words(group)
+    push = Push(
+        topic=method.address,
+        title=services.renderer.render_plain("paging/alert_push_title.j2", **words),
+        message=services.renderer.render_plain("paging/alert_push_message.j2", **words),
+        priority=5 if group.severity in ("SEV1", "SEV2") else 4,
+        click=None,
+        acknowledge_url=await acknowledge_url(services, notification),
+    )
+    assert services.http is not None, "paging needs the application's HTTP session"
+    return await publish(services.http, paging.ntfy_url, paging.ntfy_token, push)
+
+
+async def _send_email(
+    services: Services, group: AlertGroup, notification: Notification, method: Method
+) -> str | None:
+    paging = services.settings.paging
+    if not paging.smtp_on:
+        raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
+    words = {**_words(group), "acknowledge_url": await acknowledge_url(services, notification)}
+    text = services.renderer.render_plain("paging/alert_email.txt.j2", **words)
+    mail = Mail(
+        sender=paging.smtp_from,
+        to=method.address,
+        subject=services.renderer.render_plain("paging/alert_push_title.j2", **words),
+        text=text,
+        html=services.renderer.render("paging/alert_email.html.j2", **words),
+    )
+    return await send_mail(paging.smtp_url, mail, plaintext=paging.smtp_plaintext)
+
+
+async def acknowledge_url(services: Services, notification: Notification) -> str | None:
+    """A new acknowledgement link for the notification's page (None without a public
+    address: there is nowhere for it to point)."""
+    public_url = services.settings.web.public_url
+    if not public_url:
+        return None
+    async with session_scope(services.engine) as session:
+        page = await session.get(PersonPage, notification.page_id)
+        assert page is not None
+        token = await tokens.issue(session, page, method=notification.method, at=services.clock())
+        await session.commit()
+    return f"{public_url}{ACK_PATH}/{token}"
+
+
+# What sends one method of an alert's page: the service's id for it, or a VendorFailure.
+AlertSender = Callable[[Services, AlertGroup, Notification, Method], Awaitable[str | None]]
+_SENDERS: dict[str, AlertSender] = {SLACK: _send_slack, "ntfy": _send_ntfy, "email": _send_email}
+
+
+# -- an alert's life: acknowledged, resolved, shown ------------------------------------------
+class AlertUnchanged(BotError):
+    """A press or an answer on an alert that is acknowledged or resolved already: said
+    privately, nothing changed."""
+
+    template = "messages/alert_already.j2"
+
+
+def escalation_jobs(group_id: int) -> str:
+    """The key prefix of an alert group's policy levels' jobs."""
+    return f"alert-level:{group_id}:"
+
+
+async def stop_paging(
+    session: AsyncSession,
+    group: AlertGroup,
+    now: datetime,
+    *,
+    by: str | None = None,
+    via: str | None = None,
+) -> list[PersonPage]:
+    """No further level of the alert's policy, and every page of it ended (acknowledged
+    ones when ``by`` is given) with its notifications still to come (the caller commits)."""
+    assert group.id is not None
+    await jobs.cancel(
+        session,
+        incident_id=None,
+        kinds=[JobKind.ALERT_ESCALATE],
+        now=now,
+        key_prefix=escalation_jobs(group.id),
+    )
+    ended = await pages.end_pages(
+        session,
+        incident_id=None,
+        escalation_ids=None,
+        at=now,
+        by=by,
+        via=via,
+        alert_group_id=group.id,
+    )
+    await jobs.cancel(
+        session,
+        incident_id=None,
+        kinds=[JobKind.NOTIFY],
+        now=now,
+        key_prefix=alert_notifications(group.id),
+    )
+    return ended
+
+
+def alert_notifications(group_id: int) -> str:
+    """The key prefix of an alert group's notifications' jobs, cancelled at once."""
+    return f"notify:alert{group_id}:"
+
+
+async def schedule_show(
+    session: AsyncSession, group: AlertGroup, now: datetime, *, also: str = ""
+) -> None:
+    """Have the alert's message show its state now (the caller commits): one job per state
+    it shows (its state, its count, ``also``: a policy level reached), each reading the
+    state when it runs, so a retried change is shown once and none is lost."""
+    shown = f"{group.episode}:{group.state}:{group.fired_count}:{also}"
+    await jobs.schedule(
+        session,
+        kind=JobKind.ALERT_MESSAGE,
+        key=f"alert-message:{group.id}:{shown}",
+        due_at=now,
+        payload={"group": group.id, "episode": group.episode},
+    )
+
+
+async def acknowledge_alert(
+    services: Services, group_id: int, *, user: str, via: str | None = None
+) -> AlertGroup:
+    """Acknowledge an alert: its policy stops (no next level) and every page of it is
+    acknowledged, their notifications still to come cancelled. ``via``: how, when not the
+    Slack button (a phone's or a link's answer is its owner's). AlertUnchanged when it is
+    acknowledged or resolved already (two presses at once: one changes it)."""
+    if via is None:
+        await require(services, user, Act.ACKNOWLEDGE)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, group_id)
+        if group is None or group.state is None:
+            raise LookupError(f"no alert {group_id}")
+        if group.state != alerts.TRIGGERED:
+            raise AlertUnchanged(alert=group, timezone=services.settings.incidents.timezone)
+        group.state, group.acknowledged_at = alerts.ACKNOWLEDGED, now
+        group.acknowledged_by, group.acknowledged_via = user, via or "slack"
+        session.add(group)
+        acknowledged = await stop_paging(session, group, now, by=user, via=via or "slack")
+        await schedule_show(session, group, now)
+        await session.commit()
+    for page in acknowledged:
+        services.metrics.page_acknowledged(via or "slack", (now - page.started_at).total_seconds())
+    services.wake_jobs()
+    return group
+
+
+async def resolve_alert(services: Services, group_id: int, *, user: str) -> AlertGroup:
+    """Resolve an alert by hand (its source may still say it fires: a new firing after
+    this is a new alert): paging stops. AlertUnchanged when it is resolved already."""
+    await require(services, user, Act.RESOLVE)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, group_id)
+        if group is None or group.state is None:
+            raise LookupError(f"no alert {group_id}")
+        if group.state == alerts.RESOLVED:
+            raise AlertUnchanged(alert=group, timezone=services.settings.incidents.timezone)
+        group.state, group.resolved_at, group.resolved_by = alerts.RESOLVED, now, user
+        session.add(group)
+        await stop_paging(session, group, now)
+        await schedule_show(session, group, now)
+        await session.commit()
+    services.wake_jobs()
+    return group
+
+
+async def show_alert(services: Services, job: Job) -> None:
+    """The job handler: post the alert's one message, or update it in place, to the state it
+    has now. The message's ts is kept under the group's lock, so it is posted once."""
+    details = jobs.payload_of(job)
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, int(details["group"]))
+        if group is None or group.episode != details.get("episode") or not group.message_channel:
+            return
+        paged = await _paged(session, group)
+        text = services.renderer.render(
+            "messages/alert_group.j2",
+            outside=True,
+            alert=group,
+            paged=paged,
+            timezone=services.settings.incidents.timezone,
+        )
+        blocks = services.renderer.render_json("blocks/alert_group.json.j2", text=text, alert=group)
+        if group.message_ts is None:
+            group.message_ts = await services.slack.post(group.message_channel, text, blocks=blocks)
+            session.add(group)
+        else:
+            await services.slack.update(
+                group.message_channel, group.message_ts, text, blocks=blocks
+            )
+        await session.commit()
+
+
+async def _paged(session: AsyncSession, group: AlertGroup) -> list[str]:
+    """Who the alert's current episode paged, in order."""
+    statement = (
+        select(PersonPage.user_id)
+        .where(
+            col(PersonPage.alert_group_id) == group.id,
+            col(PersonPage.alert_step).startswith(f"{group.episode}:"),
+        )
+        .order_by(col(PersonPage.id))
+    )
+    return list(dict.fromkeys((await session.exec(statement)).all()))

@@ -1,0 +1,276 @@
+"""Alerts of their own (issue 72, first slice): a route with ``action: page`` pages its
+escalation policy and opens no incident. Over the wire: Alertmanager's webhooks to a running
+warroom, the Slack emulator (its messages, its signed block_actions), the fake ntfy (Carol's
+phone and her tap on Acknowledge)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.config import Secret
+from bot.record.alerting.routes import RouteError, parse_routes
+from bot.store.db import session_scope
+from bot.store.models import AlertGroup
+from emulator import Channel, FakeNtfy, SlackEmulator
+from emulator.models import Message
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
+from tests.helpers.incidents import settle
+from tests.paging.scenario import SCHEDULES, paging_settings, person_pages
+
+# Tuesday 3 March 2026, 03:00 in Paris: Carol's night on call.
+NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+STARTED = "2026-03-03T01:58:00Z"
+RESOLVED_AT = "2026-03-03T02:01:00Z"
+TOPIC = "carol-7f3a9c"
+PUBLIC_URL = "https://warroom.example.com"
+# As teams set it up: the first level the on-call schedule, then Bob after 5 minutes.
+POLICIES = {
+    "policies": {
+        "queues": {
+            "levels": [
+                {"timeout": "5m", "targets": [{"schedule": "night"}]},
+                {"targets": [{"user": BOB}]},
+            ]
+        }
+    }
+}
+CONTACTS = {
+    "people": {
+        CAROL: {
+            "contacts": {"push": {"ntfy": TOPIC}},
+            "rules": [
+                {"after": "0s", "notify": ["push"]},
+                {"after": "2m", "notify": ["slack"]},
+            ],
+        },
+        BOB: {"rules": [{"after": "0s", "notify": ["slack"]}]},
+    }
+}
+GUEST = "U0GUEST"
+
+
+def page_route(channel: str) -> dict[str, Any]:
+    return {
+        "routes": [
+            {
+                "name": "queues",
+                "match": {"alertname": "QueueLag"},
+                "action": "page",
+                "policy": "queues",
+                "channel": channel,
+                "severity": "SEV3",
+            }
+        ]
+    }
+
+
+@pytest.fixture
+async def ops(slack: SlackEmulator) -> Channel:
+    """#ops-alerts, where the page route's alerts show (the bot is a member)."""
+    return slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
+
+
+@pytest.fixture
+async def ntfy() -> AsyncIterator[FakeNtfy]:
+    async with FakeNtfy() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> AsyncIterator[Warroom]:
+    settings = paging_settings(
+        tmp_path,
+        CONTACTS,
+        POLICIES,
+        SCHEDULES,
+        WARROOM_NTFY_URL=ntfy.root,
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+    )
+    async with running_warroom(
+        slack,
+        database_url,
+        Clock(NOW),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes(page_route(ops.id)),
+        **settings,
+    ) as running:
+        yield running
+
+
+def queue_lag(*, resolved: bool = False) -> dict[str, Any]:
+    ends = {"ends_at": RESOLVED_AT} if resolved else {}
+    return alertmanager("QueueLag", [alert("QueueLag", "worker-1", STARTED, **ends)])
+
+
+async def deliver(warroom: Warroom, body: dict[str, Any]) -> None:
+    status, answer = await post_alert(warroom.url, "alertmanager", body)
+    assert status == 202, answer
+    await warroom.run_jobs()
+
+
+def only_message(channel: Channel) -> Message:
+    (message,) = channel.messages
+    return message
+
+
+def buttons(message: Message) -> list[str]:
+    return [
+        element["text"]["text"]
+        for block in message.blocks or []
+        if block.get("type") == "actions"
+        for element in block["elements"]
+    ]
+
+
+async def the_alert(warroom: Warroom) -> AlertGroup:
+    async with session_scope(warroom.engine) as session:
+        (group,) = (await session.exec(select(AlertGroup))).all()
+    return group
+
+
+async def press(warroom: Warroom, channel: Channel, action: str, user: str) -> None:
+    """A press of the alert message's button, as Slack signs and sends it; one pressed on a
+    copy of the message from before it changed (another person's screen) when it is gone."""
+    group = await the_alert(warroom)
+    message = only_message(channel)
+    await warroom.slack.click_button(
+        channel.id, message.ts, action, user=user, value=str(group.id), block_id="alert"
+    )
+    await settle(warroom)
+
+
+async def test_an_alert_pages_the_on_call_person_with_no_channel_and_acknowledge_stops_it(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    await deliver(warroom, queue_lag())
+
+    # Carol, on call for the schedule the policy's first level names, gets the push at once.
+    (push,) = ntfy.phone(TOPIC)
+    assert push.title == "SEV3 Alert: QueueLag is firing"
+    assert "No incident is open for it" in push.message
+    # No incident, no channel made.
+    assert await incidents_of(warroom) == []
+    assert slack.calls_to("conversations.create") == []
+    # The route's channel has the alert's one message, with its buttons.
+    message = only_message(ops)
+    assert "Alert: QueueLag is firing" in message.text
+    assert "fired 1 time," in message.text
+    assert f"paging escalation policy *queues* (<@{CAROL}>)" in message.text
+    assert buttons(message) == ["Acknowledge", "Resolve"]
+
+    # The same alert again (Alertmanager's repeat): counted, nobody paged again.
+    await deliver(warroom, queue_lag())
+    assert len(ntfy.phone(TOPIC)) == 1
+    message = only_message(ops)
+    assert "fired 2 times," in message.text
+
+    # A guest of the workspace may not acknowledge: told privately, nothing changes.
+    slack.add_user(GUEST, "gus")
+    slack.users[GUEST].is_restricted = True
+    ops.members.add(GUEST)
+    await press(warroom, ops, "acknowledge_alert", GUEST)
+    (refused,) = [m.text for m in slack.ephemeral_for(GUEST)]
+    assert refused.startswith(":no_entry: Not acknowledged: guests of the workspace cannot")
+    assert (await the_alert(warroom)).state == "triggered"
+
+    # Carol acknowledges from the message: it says so in place, Acknowledge gone.
+    await press(warroom, ops, "acknowledge_alert", CAROL)
+    message = only_message(ops)
+    assert f"*Acknowledged* by <@{CAROL}>" in message.text
+    assert buttons(message) == ["Resolve"]
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_by, page.acknowledged_via) == (
+        "acknowledged",
+        CAROL,
+        "slack",
+    )
+
+    # Nobody else is paged: not her 2-minute rule, not the policy's next level (Bob at 5 m).
+    await warroom.advance(minutes=10)
+    assert slack.direct_messages(CAROL) == []
+    assert slack.direct_messages(BOB) == []
+
+    # Bob presses Acknowledge on the message as his screen still showed it: already done.
+    await press(warroom, ops, "acknowledge_alert", BOB)
+    (already,) = [m.text for m in slack.ephemeral_for(BOB)]
+    assert already.startswith(f"This alert is already acknowledged by <@{CAROL}>")
+
+    # Alertmanager says it resolved: the alert is resolved, its message says so, no buttons.
+    await deliver(warroom, queue_lag(resolved=True))
+    message = only_message(ops)
+    assert "*Resolved* by its source" in message.text
+    assert buttons(message) == []
+    assert (await the_alert(warroom)).state == "resolved"
+    assert slack.calls_to("conversations.create") == []
+
+
+async def test_unanswered_it_escalates_and_the_source_resolving_stops_the_paging(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    await deliver(warroom, queue_lag())
+    assert len(ntfy.phone(TOPIC)) == 1
+    await warroom.advance(minutes=5)  # nobody acknowledged: level 2, Bob
+    (to_bob,) = slack.direct_messages(BOB)
+    assert "you are paged by its escalation policy queues" in to_bob.text
+    assert len(slack.direct_messages(CAROL)) == 1  # her 2-minute rule
+    assert f"(<@{CAROL}>, <@{BOB}>)" in only_message(ops).text
+
+    await deliver(warroom, queue_lag(resolved=True))
+    assert [page.state for page in await person_pages(warroom)] == ["ended", "ended"]
+    await warroom.advance(minutes=30)
+    assert len(slack.direct_messages(BOB)) == 1
+    assert len(slack.direct_messages(CAROL)) == 1
+    assert len(ntfy.phone(TOPIC)) == 1
+    assert "*Resolved* by its source" in only_message(ops).text
+
+    # It fires again later: a new alert, a new message, paged again.
+    await deliver(warroom, queue_lag() | {"alerts": [alert("QueueLag", "worker-1", RESOLVED_AT)]})
+    assert len(ntfy.phone(TOPIC)) == 2
+    assert len(ops.messages) == 2
+
+
+async def test_carols_tap_on_the_push_acknowledges_the_alert(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    await deliver(warroom, queue_lag())
+    (push,) = ntfy.phone(TOPIC)
+    assert await ntfy.tap(push, "Acknowledge", reach=(PUBLIC_URL, warroom.url)) == 200
+    await warroom.run_jobs()
+    message = only_message(ops)
+    assert re.search(rf"\*Acknowledged\* by <@{CAROL}> \(ntfy\)", message.text)
+    await warroom.advance(minutes=10)
+    assert warroom.slack.direct_messages(CAROL) == []
+    assert warroom.slack.direct_messages(BOB) == []
+
+
+async def test_resolve_from_slack_stops_the_paging(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    await deliver(warroom, queue_lag())
+    await press(warroom, ops, "resolve_alert", CAROL)
+    assert f"*Resolved* by <@{CAROL}>" in only_message(ops).text
+    await warroom.advance(minutes=10)
+    assert warroom.slack.direct_messages(BOB) == []
+    await press(warroom, ops, "resolve_alert", ALICE)
+    (already,) = [m.text for m in warroom.slack.ephemeral_for(ALICE)]
+    assert already.startswith("This alert is already resolved")
+
+
+def test_a_page_route_needs_a_policy_and_a_channel() -> None:
+    route = {"name": "queues", "match": {"alertname": "QueueLag"}, "action": "page"}
+    with pytest.raises(RouteError, match="a 'page' route needs 'channel'"):
+        parse_routes({"routes": [route]})
+    with pytest.raises(RouteError, match="a 'page' route needs 'policy'"):
+        parse_routes({"routes": [{**route, "channel": "C0123456789"}]})
