@@ -67,7 +67,12 @@ from commands.action import (
     handle_mark_done_button,
     handle_merge_press,
 )
-from commands.alert import handle_acknowledge_press, handle_resolve_press
+from commands.alert import (
+    handle_acknowledge_press,
+    handle_escalate_press,
+    handle_resolve_press,
+    handle_snooze_choice,
+)
 from commands.buttons import handle_press_in_line
 from commands.escalation.ack import apply_acknowledge_press
 from commands.incident.field_forms import (
@@ -172,6 +177,8 @@ def register(app: AsyncApp) -> None:
     # An alert's own message (no incident, no line): its state is its row's, locked.
     app.action(AlertMessage.ACKNOWLEDGE)(handle_acknowledge_press)
     app.action(AlertMessage.RESOLVE)(handle_resolve_press)
+    app.action(AlertMessage.ESCALATE)(handle_escalate_press)
+    app.action(AlertMessage.SNOOZE)(handle_snooze_choice)
     # In the owner's DM, not a channel's line: nothing of the incident's order to keep.
     app.action(FollowUpReminder.DONE)(handle_mark_done_button)
     app.action(LessonsMessage.ANSWER)(handle_answer_button)

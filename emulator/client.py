@@ -315,6 +315,42 @@ class SlackEmulator(AppHomeEmulator):
             action["text"] = button["text"]
         if (value := value if value is not None else (button or {}).get("value")) is not None:
             action["value"] = value
+        return await self._message_action(chan, message, user, action)
+
+    async def choose_in_message(
+        self, channel: str, message_ts: str, action_id: str, *, user: str, option_text: str
+    ) -> BotResponse:
+        """``user`` picks the option shown as ``option_text`` in a stored message's
+        ``static_select`` (or ``overflow``): block_actions whose action carries the
+        ``selected_option`` as the element listed it
+        (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload, the
+        "actions" property: "selected_option" for select menus and overflow menus)."""
+        chan = self._channel(channel)
+        message = self.find_message(chan, message_ts)
+        block_id, element = _find_element(message.blocks, action_id)
+        if element is None or element.get("type") not in ("static_select", "overflow"):
+            raise LookupError(f"no menu {action_id!r} in message {message_ts}")
+        option = next(
+            (o for o in element.get("options") or [] if o["text"]["text"] == option_text), None
+        )
+        if option is None:
+            raise LookupError(f"menu {action_id!r} offers no {option_text!r}")
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": element["type"],
+            "selected_option": option,
+            "action_ts": f"{time.time():.6f}",
+        }
+        if element.get("placeholder"):
+            action["placeholder"] = element["placeholder"]
+        return await self._message_action(chan, message, user, action)
+
+    async def _message_action(
+        self, chan: Channel, message: Message, user: str, action: dict[str, Any]
+    ) -> BotResponse:
+        """block_actions from an element of a stored message, as Slack sends it."""
+        message_ts = message.ts
         url_id = self.new_response_url_id(chan.id, user, message_ts)
         container: dict[str, Any] = {
             "type": "message",

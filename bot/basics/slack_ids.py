@@ -96,10 +96,13 @@ class EscalationMessage(StrEnum):
 
 
 class AlertMessage(StrEnum):
-    """An alert's own message (a ``page`` route, no incident): Acknowledge and Resolve."""
+    """An alert's own message (a ``page`` route, no incident): Acknowledge, Escalate,
+    Snooze (a menu of lengths) and Resolve."""
 
     BLOCK = "alert"
     ACKNOWLEDGE = "acknowledge_alert"
+    ESCALATE = "escalate_alert"
+    SNOOZE = "snooze_alert"
     RESOLVE = "resolve_alert"
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from bot.clients.slack.pacing import BACKGROUND, URGENT
+from bot.flows.alerting.alert_actions import end_snooze
 from bot.flows.alerting.drills import run_scheduled_drill
 from bot.flows.alerting.heartbeats import check_heartbeat
 from bot.flows.alerting.intake import (
@@ -62,6 +63,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ALERT_POST: post_to_route_channel,
         JobKind.ALERT_ESCALATE: run_alert_level,
         JobKind.ALERT_MESSAGE: show_alert,
+        JobKind.ALERT_SNOOZE_END: end_snooze,
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
         JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.FILE_ISSUE: send_issue,
@@ -118,6 +120,7 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
         JobKind.ALERT_WAR_ROOM: URGENT,
         JobKind.ESCALATE: URGENT,
         JobKind.ALERT_ESCALATE: URGENT,
+        JobKind.ALERT_SNOOZE_END: URGENT,
         JobKind.BRING_IN: URGENT,
         JobKind.NOTIFY: URGENT,
         JobKind.ALERT_NOTICE: BACKGROUND,
@@ -170,7 +173,7 @@ JOB_LANES = (
     # Several incidents' at once, as notifications.
     Lane(
         "escalations",
-        frozenset({JobKind.ESCALATE, JobKind.ALERT_ESCALATE}),
+        frozenset({JobKind.ESCALATE, JobKind.ALERT_ESCALATE, JobKind.ALERT_SNOOZE_END}),
         apart=True,
         slots=KIND_SHARE,
     ),

@@ -51,6 +51,7 @@ class Act(StrEnum):
     DECLARE_PAGING = "declare_paging"  # declaring, or a severity or type, that starts a policy
     ESCALATE = "escalate"  # /incident escalate
     ACKNOWLEDGE = "acknowledge"  # the Acknowledge button, /incident ack: stops every page
+    SNOOZE = "snooze"  # an alert's Snooze: stops its paging until a time
     MAINTENANCE = "maintenance"  # a maintenance window: see, make, cancel
     CONTACTS = "contacts"  # /oncall contact and rules: codes sent, test pages, a person's own
     TEST_PAGE = "test_page"  # /oncall test-page
@@ -81,6 +82,7 @@ RULES: Mapping[Act, Rule] = {
     Act.DECLARE_PAGING: Rule(Reach.PAGE, MEMBERS),
     Act.ESCALATE: Rule(Reach.PAGE, MEMBERS),
     Act.ACKNOWLEDGE: Rule(Reach.SILENCE, MEMBERS),
+    Act.SNOOZE: Rule(Reach.SILENCE, MEMBERS),
     Act.MAINTENANCE: Rule(Reach.SILENCE, MEMBERS, narrowed="policy owners"),
     Act.CONTACTS: Rule(Reach.SPEND, MEMBERS, narrowed="themselves"),
     Act.TEST_PAGE: Rule(Reach.SPEND, MEMBERS, narrowed="themselves"),

@@ -59,6 +59,7 @@ alert_post             alerting.intake.post_to_route_channel          slack
 alert_war_room         alerting.intake.open_alert_war_room            slack
 alert_escalate         alerting.own_alerts.run_alert_level            escalations
 alert_message          paging.alert_pages.show_alert                  slack
+alert_snooze_end       alerting.alert_actions.end_snooze              escalations
 bring_in               escalation.escalate.bring_in                   paging
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
@@ -111,6 +112,9 @@ class JobKind(StrEnum):
     ALERT_ESCALATE = "alert_escalate"
     # An alert's one message in its route's channel, posted or updated to its current state.
     ALERT_MESSAGE = "alert_message"
+    # An alert's snooze ends (written with the snooze): still firing, it is paged again from
+    # its policy's first level.
+    ALERT_SNOOZE_END = "alert_snooze_end"
     BRING_IN = "bring_in"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when Twilio has reported neither delivered nor answered by then.

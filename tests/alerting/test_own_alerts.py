@@ -125,7 +125,7 @@ def only_message(channel: Channel) -> Message:
 
 def buttons(message: Message) -> list[str]:
     return [
-        element["text"]["text"]
+        (element.get("text") or element["placeholder"])["text"]
         for block in message.blocks or []
         if block.get("type") == "actions"
         for element in block["elements"]
@@ -167,7 +167,7 @@ async def test_an_alert_pages_the_on_call_person_with_no_channel_and_acknowledge
     assert "Alert: QueueLag is firing" in message.text
     assert "fired 1 time," in message.text
     assert f"paging escalation policy *queues* (<@{CAROL}>)" in message.text
-    assert buttons(message) == ["Acknowledge", "Resolve"]
+    assert buttons(message) == ["Acknowledge", "Escalate", "Snooze", "Resolve"]
 
     # The same alert again (Alertmanager's repeat): counted, nobody paged again.
     await deliver(warroom, queue_lag())
@@ -188,7 +188,7 @@ async def test_an_alert_pages_the_on_call_person_with_no_channel_and_acknowledge
     await press(warroom, ops, "acknowledge_alert", CAROL)
     message = only_message(ops)
     assert f"*Acknowledged* by <@{CAROL}>" in message.text
-    assert buttons(message) == ["Resolve"]
+    assert buttons(message) == ["Snooze", "Resolve"]
     (page,) = await person_pages(warroom)
     assert (page.state, page.acknowledged_by, page.acknowledged_via) == (
         "acknowledged",

@@ -48,13 +48,19 @@ async def follow(session: AsyncSession, services: Services, applied: alerts.Appl
         if policy is None:
             log.warning("alert %s: route %s names no policy configured", group.id, group.route)
         else:
-            await _start_level(session, services, group, policy, 1, 1, now)
+            await start_level(session, services, group, policy, 1, 1, now)
     elif event == alerts.RESOLVED:
         await stop_paging(session, group, now)
     await schedule_show(session, group, now)
 
 
-async def _start_level(
+def cycle_of(group: AlertGroup) -> str:
+    """What a policy step's page and job are named after: the episode, and the cycle of it
+    when a snooze has ended (paged again from level 1, under new names)."""
+    return f"{group.episode}:" + (f"c{group.cycle}:" if group.cycle else "")
+
+
+async def start_level(
     session: AsyncSession,
     services: Services,
     group: AlertGroup,
@@ -69,12 +75,12 @@ async def _start_level(
     assert level is not None
     if all(target.kind == "user" for target in level.targets):
         reach = Reach(users=list(dict.fromkeys(target.ref for target in level.targets)))
-        await _escalate_in(session, services, group, policy, policy_round, number, reach, now)
+        await escalate_in(session, services, group, policy, policy_round, number, reach, now)
     else:
         await _schedule_level(session, group, policy, policy_round, number, due_at=now)
 
 
-async def _escalate_in(
+async def escalate_in(
     session: AsyncSession,
     services: Services,
     group: AlertGroup,
@@ -90,7 +96,9 @@ async def _escalate_in(
     assert level is not None
     for problem in reach.problems:
         log.warning("alert %s, policy %s level %d: %s", group.id, policy.name, number, problem)
-    step = f"{group.episode}:{policy_round}:{number}"
+    step = f"{cycle_of(group)}{policy_round}:{number}"
+    group.level_round, group.level = policy_round, number
+    session.add(group)
     await start_alert_pages(
         session, services, group_id=group.id, step=step, users=reach.users, now=now
     )
@@ -116,11 +124,12 @@ async def _schedule_level(
     await jobs.schedule(
         session,
         kind=JobKind.ALERT_ESCALATE,
-        key=f"{escalation_jobs(group.id)}{group.episode}:{policy_round}:{number}",
+        key=f"{escalation_jobs(group.id)}{cycle_of(group)}{policy_round}:{number}",
         due_at=due_at,
         payload={
             "group": group.id,
             "episode": group.episode,
+            "cycle": group.cycle,
             "policy": policy.name,
             "round": policy_round,
             "level": number,
@@ -146,10 +155,11 @@ async def run_alert_level(services: Services, job: Job) -> None:
             group is None
             or group.state != alerts.TRIGGERED
             or group.episode != details.get("episode")
+            or group.cycle != details.get("cycle", 0)
         ):
             return  # acknowledged or resolved since: nobody more is paged
         now = services.clock()
-        await _escalate_in(session, services, group, policy, policy_round, number, reach, now)
+        await escalate_in(session, services, group, policy, policy_round, number, reach, now)
         await schedule_show(session, group, now, also=f"level:{policy_round}:{number}")
         await session.commit()
     services.wake_jobs()

@@ -36,6 +36,9 @@ from bot.store.models import AlertGroup, Job, Notification, PersonPage
 log = logging.getLogger(__name__)
 # Where acknowledgement links point: GET shows a button, POST acknowledges.
 ACK_PATH = "/ack"
+# The snoozes an alert's message offers, in minutes: 30 min to 24 h (a route's
+# ``max_snooze`` may allow less: a longer one chosen is refused in words).
+SNOOZE_CHOICES = (30, 60, 120, 240, 480, 1440)
 
 
 async def send(
@@ -230,7 +233,7 @@ async def schedule_show(
     """Have the alert's message show its state now (the caller commits): one job per state
     it shows (its state, its count, ``also``: a policy level reached), each reading the
     state when it runs, so a retried change is shown once and none is lost."""
-    shown = f"{group.episode}:{group.state}:{group.fired_count}:{also}"
+    shown = f"{group.episode}.{group.cycle}:{group.state}:{group.fired_count}:{also}"
     await jobs.schedule(
         session,
         kind=JobKind.ALERT_MESSAGE,
@@ -297,14 +300,23 @@ async def show_alert(services: Services, job: Job) -> None:
         if group is None or group.episode != details.get("episode") or not group.message_channel:
             return
         paged = await _paged(session, group)
+        route = services.settings.alerting.routes.named(group.route)
+        details = await alerts.details_of(session, group, route)
         text = services.renderer.render(
             "messages/alert_group.j2",
             outside=True,
             alert=group,
             paged=paged,
+            how=await _paged_how(session, group),
+            labels=details.labels,
+            annotations=details.annotations,
+            links=details.links,
+            runbook=details.runbook,
             timezone=services.settings.incidents.timezone,
         )
-        blocks = services.renderer.render_json("blocks/alert_group.json.j2", text=text, alert=group)
+        blocks = services.renderer.render_json(
+            "blocks/alert_group.json.j2", text=text, alert=group, snooze_choices=SNOOZE_CHOICES
+        )
         if group.message_ts is None:
             group.message_ts = await services.slack.post(group.message_channel, text, blocks=blocks)
             session.add(group)
@@ -313,6 +325,27 @@ async def show_alert(services: Services, job: Job) -> None:
                 group.message_channel, group.message_ts, text, blocks=blocks
             )
         await session.commit()
+
+
+async def _paged_how(session: AsyncSession, group: AlertGroup) -> list[tuple[str, list[str]]]:
+    """Each person the alert's episode paged, with the methods their notifications use
+    (sent, due or failed; none cancelled before they left), in order."""
+    statement = (
+        select(Notification.user_id, Notification.method)
+        .join(PersonPage, col(PersonPage.id) == col(Notification.page_id))
+        .where(
+            col(PersonPage.alert_group_id) == group.id,
+            col(PersonPage.alert_step).startswith(f"{group.episode}:"),
+            col(Notification.state) != pages.CANCELLED,
+        )
+        .order_by(col(PersonPage.id), col(Notification.id))
+    )
+    how: dict[str, list[str]] = {}
+    for user, method in (await session.exec(statement)).all():
+        methods = how.setdefault(user, [])
+        if method not in methods:
+            methods.append(method)
+    return list(how.items())
 
 
 async def _paged(session: AsyncSession, group: AlertGroup) -> list[str]:

@@ -196,7 +196,10 @@ async def apply_notification(
 
 # An alert group's states when its route pages without an incident (``action: page``).
 TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
-OPEN_STATES = (TRIGGERED, ACKNOWLEDGED)
+# Snoozed by a person until ``snoozed_until``: paging stopped, still open (its repeats count,
+# its source's resolve resolves it).
+SNOOZED = "snoozed"
+OPEN_STATES = (TRIGGERED, ACKNOWLEDGED, SNOOZED)
 
 
 async def _follow_own_alert(
@@ -220,17 +223,21 @@ async def _follow_own_alert(
         group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
         group.resolved_at = group.resolved_by = None
         group.message_channel, group.message_ts = route.channel, None
+        group.snoozed_until = group.snoozed_by = None
+        group.cycle, group.level_round, group.level = 0, 1, 0
+        group.escalated_by = group.escalated_at = group.escalated_level = None
         applied.alert_event = TRIGGERED
     elif fires:
         group.fired_count += 1
         applied.alert_event = "repeated"
-    elif group.state in OPEN_STATES and not await _still_firing(session, group):
+    elif group.state in OPEN_STATES and not await still_firing(session, group):
         group.state, group.resolved_at, group.resolved_by = RESOLVED, now, None
         applied.alert_event = RESOLVED
     session.add(group)
 
 
-async def _still_firing(session: AsyncSession, group: AlertGroup) -> bool:
+async def still_firing(session: AsyncSession, group: AlertGroup) -> bool:
+    """Whether one of the group's alerts still fires, as its source last said."""
     statement = select(Alert.id).where(Alert.group_id == group.id, Alert.status == "firing")
     return (await session.exec(statement.limit(1))).first() is not None
 
@@ -685,3 +692,41 @@ async def all_resolved_at(session: AsyncSession, incident_id: int) -> datetime |
         return None
     ends = [ends_at for _, ends_at in alerts if ends_at is not None]
     return max(ends) if ends else None
+
+
+@dataclass(frozen=True)
+class AlertDetails:
+    """What an alert's own message shows of what its source said: the labels and
+    annotations its firing alerts share (the last alert's when none fires), its links, and
+    its runbook (the ``runbook_url`` annotation, else the route's)."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    links: list[tuple[str, str]]
+    runbook: str | None
+
+
+# Annotations longer than this are cut on the alert's message (the source has them whole).
+ANNOTATION_SHOWN = 300
+
+
+async def details_of(session: AsyncSession, group: AlertGroup, route: Route) -> AlertDetails:
+    """The group's labels, annotations, links and runbook, as its message shows them."""
+    statement = select(Alert).where(Alert.group_id == group.id).order_by(col(Alert.id).desc())
+    rows = list((await session.exec(statement.limit(50))).all())
+    shown = [row for row in rows if row.status == "firing"] or rows[:1]
+    annotations: dict[str, str] = {}
+    if shown:
+        annotations = dict(json.loads(shown[0].annotations))
+        for row in shown[1:]:
+            theirs = json.loads(row.annotations)
+            annotations = {k: v for k, v in annotations.items() if theirs.get(k) == v}
+    runbook = annotations.pop("runbook_url", None)
+    if not (runbook and runbook.startswith(("https://", "http://"))):
+        runbook = route.runbook
+    return AlertDetails(
+        labels=shared_labels(shown),
+        annotations={k: str(v)[:ANNOTATION_SHOWN] for k, v in annotations.items()},
+        links=[(text, url) for text, url in alert_links(shown) if url != runbook],
+        runbook=runbook,
+    )

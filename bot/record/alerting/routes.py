@@ -38,12 +38,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import CHANNEL_ID
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.basics.yaml_files import read_yaml, unknown_keys
@@ -68,7 +70,11 @@ _ROUTE_KEYS = {
     "on_resolved",
     "tracker",
     "type",
+    "max_snooze",
+    "runbook",
 }
+# How long a person may snooze a ``page`` route's alert, unless the route says otherwise.
+DEFAULT_MAX_SNOOZE = timedelta(hours=24)
 # Route titles are operator text rendered with alert data: sandboxed, no access to Python.
 _TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)
 
@@ -97,6 +103,10 @@ class Route:
     # The incident type its incidents get (WARROOM_INCIDENT_TYPES), with the type's defaults
     # where the route sets nothing itself.
     incident_type: str | None = None
+    # A ``page`` route's alerts: the longest snooze a person may choose, and the runbook its
+    # message links to when the alert's own ``runbook_url`` annotation says none.
+    max_snooze: timedelta = DEFAULT_MAX_SNOOZE
+    runbook: str | None = None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if any(labels.get(name) != value for name, value in self.match.items()):
@@ -215,7 +225,29 @@ def _route(raw: object, where: str) -> Route:
         on_resolved=on_resolved,
         tracker=_tracker(raw.get("tracker"), where),
         incident_type=incident_type.lower() if incident_type else None,
+        max_snooze=_max_snooze(raw.get("max_snooze"), where),
+        runbook=_runbook(raw.get("runbook"), where),
     )
+
+
+def _max_snooze(raw: object, where: str) -> timedelta:
+    if raw is None:
+        return DEFAULT_MAX_SNOOZE
+    try:
+        duration = parse_duration(raw if isinstance(raw, str | int | float) else repr(raw))
+    except ValueError as error:
+        raise RouteError(f"{where}: max_snooze: {error}") from None
+    if duration <= timedelta(0):
+        raise RouteError(f"{where}: max_snooze must be longer than 0")
+    return duration
+
+
+def _runbook(raw: object, where: str) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.startswith(("https://", "http://")):
+        raise RouteError(f"{where}: runbook must be an http(s) address")
+    return raw
 
 
 def _tracker(raw: object, where: str) -> TrackerTarget | None:

@@ -72,6 +72,18 @@ class AlertGroup(SQLModel, table=True):
     # The episode's one message in the route's channel, updated in place.
     message_channel: str | None = None
     message_ts: str | None = None
+    # Snoozed by a person until a time: paging stopped, paged again from level 1 then if it
+    # still fires (a new ``cycle`` of the episode: its pages' steps and jobs' keys are new).
+    snoozed_until: datetime | None = Field(default=None, sa_column=utc_column())
+    snoozed_by: str | None = None
+    cycle: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    # The policy's round and level reached last in this cycle (0: none paged yet), and the
+    # last escalation by hand: who, when, to which level.
+    level_round: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
+    level: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    escalated_by: str | None = None
+    escalated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    escalated_level: int | None = None
 
 
 class Alert(SQLModel, table=True):

@@ -1,0 +1,161 @@
+"""An alert's own message, snoozed and escalated by hand (issue 72, items 1 and 4).
+
+Snoozed: paging stops as acknowledging stops it (no next level, every page ended, their
+notifications still to come cancelled) and an ``alert_snooze_end`` job, written in the same
+transaction, is due when the snooze ends. Then, if the alert still fires (its source has not
+said it resolved; a resolve during the snooze resolves it), it is *triggered* again and paged
+from the policy's first level, in a new cycle of its episode (new pages, new jobs' keys).
+
+Escalated by hand: the policy's next level is paged now (its timer, if any, cancelled; the
+level after it timed from now), and the message says who escalated and when. Each change is
+made under the group's row lock and checked against what the person saw, so two presses at
+once make one change and the other is told privately.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.basics.errors import BotError
+from bot.flows.alerting.own_alerts import escalate_in, start_level
+from bot.flows.escalation.escalate import reach_of
+from bot.flows.paging.alert_pages import (
+    SNOOZE_CHOICES,
+    AlertUnchanged,
+    escalation_jobs,
+    schedule_show,
+    stop_paging,
+)
+from bot.flows.rights import require
+from bot.record.alerting import alerts
+from bot.record.rights import Act
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
+from bot.store.models import AlertGroup, Job
+
+
+class SnoozeTooLong(BotError):
+    """A snooze longer than the alert's route allows (``max_snooze``): refused, said
+    privately, nothing changed."""
+
+    template = "messages/alert_snooze_refused.j2"
+
+
+class NoNextLevel(BotError):
+    """Escalate pressed on an alert whose policy has no level after the one paged: said
+    privately, nothing changed."""
+
+    template = "messages/alert_no_next_level.j2"
+
+
+def _unchanged(services: Services, group: AlertGroup) -> AlertUnchanged:
+    return AlertUnchanged(alert=group, timezone=services.settings.incidents.timezone)
+
+
+async def snooze_alert(services: Services, group_id: int, *, user: str, minutes: int) -> None:
+    """Snooze an alert for ``minutes``: paging stops until then. AlertUnchanged when it is
+    resolved or snoozed already; SnoozeTooLong past its route's ``max_snooze``."""
+    await require(services, user, Act.SNOOZE)
+    if minutes not in SNOOZE_CHOICES:
+        raise LookupError(f"no snooze of {minutes} minutes is offered")
+    length = timedelta(minutes=minutes)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, group_id)
+        if group is None or group.state is None:
+            raise LookupError(f"no alert {group_id}")
+        if group.state not in (alerts.TRIGGERED, alerts.ACKNOWLEDGED):
+            raise _unchanged(services, group)
+        longest = services.settings.alerting.routes.named(group.route).max_snooze
+        if length > longest:
+            raise SnoozeTooLong(
+                alert=group, asked=int(length.total_seconds()), longest=int(longest.total_seconds())
+            )
+        group.state, group.snoozed_until, group.snoozed_by = alerts.SNOOZED, now + length, user
+        session.add(group)
+        await stop_paging(session, group, now)
+        await jobs.schedule(
+            session,
+            kind=JobKind.ALERT_SNOOZE_END,
+            key=f"alert-snooze:{group.id}:{group.episode}:{group.cycle}",
+            due_at=now + length,
+            payload={"group": group.id, "episode": group.episode, "cycle": group.cycle},
+        )
+        await schedule_show(session, group, now)
+        await session.commit()
+    services.wake_jobs()
+
+
+async def end_snooze(services: Services, job: Job) -> None:
+    """The job handler: an alert's snooze has ended. Still firing, it is triggered again and
+    paged from its policy's first level; else (its source's resolve was missed) resolved."""
+    details = jobs.payload_of(job)
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, int(details["group"]))
+        if (
+            group is None
+            or group.state != alerts.SNOOZED
+            or group.episode != details.get("episode")
+            or group.cycle != details.get("cycle")
+        ):
+            return  # resolved (by its source or a person) during the snooze
+        now = services.clock()
+        if not await alerts.still_firing(session, group):
+            group.state, group.resolved_at, group.resolved_by = alerts.RESOLVED, now, None
+            session.add(group)
+        else:
+            group.state, group.cycle, group.level_round, group.level = (
+                alerts.TRIGGERED,
+                group.cycle + 1,
+                1,
+                0,
+            )
+            group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
+            session.add(group)
+            policy = services.settings.escalation.policies.get(group.policy or "")
+            if policy is not None:
+                await start_level(session, services, group, policy, 1, 1, now)
+        await schedule_show(session, group, now)
+        await session.commit()
+    services.wake_jobs()
+
+
+async def escalate_alert(services: Services, group_id: int, *, user: str) -> None:
+    """Page the alert's policy's next level now. AlertUnchanged when it is not triggered
+    (acknowledged, snoozed, resolved) or was escalated meanwhile; NoNextLevel on the last."""
+    await require(services, user, Act.ESCALATE)
+    async with session_scope(services.engine) as session:
+        seen = await session.get(AlertGroup, group_id)
+    if seen is None or seen.state is None:
+        raise LookupError(f"no alert {group_id}")
+    if seen.state != alerts.TRIGGERED:
+        raise _unchanged(services, seen)
+    policy = services.settings.escalation.policies.get(seen.policy or "")
+    number = seen.level + 1
+    level = policy.level(number) if policy is not None else None
+    if policy is None or level is None:
+        raise NoNextLevel(alert=seen)
+    reach = await reach_of(services, level.targets)  # asked before the transaction
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, group_id)
+        assert group is not None
+        where = (group.state, group.episode, group.cycle, group.level_round, group.level)
+        if where != (alerts.TRIGGERED, seen.episode, seen.cycle, seen.level_round, seen.level):
+            raise _unchanged(services, group)
+        assert group.id is not None
+        # The level's timer (or its job due at once) would page it again: it is paged now.
+        await jobs.cancel(
+            session,
+            incident_id=None,
+            kinds=[JobKind.ALERT_ESCALATE],
+            now=now,
+            key_prefix=escalation_jobs(group.id),
+        )
+        group.escalated_by, group.escalated_at, group.escalated_level = user, now, number
+        await escalate_in(session, services, group, policy, group.level_round, number, reach, now)
+        await schedule_show(session, group, now, also=f"escalated:{group.level_round}:{number}")
+        await session.commit()
+    services.wake_jobs()
