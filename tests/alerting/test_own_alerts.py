@@ -5,6 +5,7 @@ phone and her tap on Acknowledge)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -55,6 +56,7 @@ CONTACTS = {
     }
 }
 GUEST = "U0GUEST"
+RUNBOOK = "https://wiki.example.com/runbooks/queues"
 
 
 def page_route(channel: str) -> dict[str, Any]:
@@ -67,6 +69,8 @@ def page_route(channel: str) -> dict[str, Any]:
                 "policy": "queues",
                 "channel": channel,
                 "severity": "SEV3",
+                "max_snooze": "4h",
+                "runbook": RUNBOOK,
             }
         ]
     }
@@ -266,6 +270,165 @@ async def test_resolve_from_slack_stops_the_paging(
     await press(warroom, ops, "resolve_alert", ALICE)
     (already,) = [m.text for m in warroom.slack.ephemeral_for(ALICE)]
     assert already.startswith("This alert is already resolved")
+
+
+async def choose_snooze(warroom: Warroom, channel: Channel, length: str, user: str) -> None:
+    """``user`` picks ``length`` in the alert message's Snooze menu, as Slack sends it."""
+    message = only_message(channel)
+    await warroom.slack.choose_in_message(
+        channel.id, message.ts, "snooze_alert", user=user, option_text=length
+    )
+    await settle(warroom)
+
+
+async def test_a_snooze_stops_the_paging_and_it_pages_again_from_level_1_when_still_firing(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    await deliver(warroom, queue_lag())
+    assert len(ntfy.phone(TOPIC)) == 1
+    message = only_message(ops)
+    assert f"*Runbook:* <{RUNBOOK}>" in message.text  # the route's: the alert names none
+
+    # Carol snoozes it for an hour: paging stops, the message says until when and by whom.
+    await choose_snooze(warroom, ops, "1h", CAROL)
+    message = only_message(ops)
+    assert f"*Snoozed* by <@{CAROL}> until " in message.text
+    assert buttons(message) == ["Resolve"]
+    assert (await the_alert(warroom)).state == "snoozed"
+    # Acknowledge on a screen that still shows the button: said privately, nothing changes.
+    await press(warroom, ops, "acknowledge_alert", BOB)
+    (already,) = [m.text for m in slack.ephemeral_for(BOB)]
+    assert already.startswith(f"This alert is already snoozed by <@{CAROL}> until ")
+
+    # Within the hour: not her 2-minute Slack rule, not Bob's level 2; a repeat only counts.
+    await warroom.advance(minutes=30)
+    await deliver(warroom, queue_lag())
+    await warroom.advance(minutes=29)
+    assert len(ntfy.phone(TOPIC)) == 1
+    assert slack.direct_messages(CAROL) == []
+    assert slack.direct_messages(BOB) == []
+    assert "fired 2 times," in only_message(ops).text
+
+    # The hour is up and it still fires: triggered again, Carol's phone rings again.
+    await warroom.advance(minutes=1)
+    assert len(ntfy.phone(TOPIC)) == 2
+    message = only_message(ops)
+    assert f"*Triggered* again: the snooze by <@{CAROL}> ended at " in message.text
+    assert buttons(message) == ["Acknowledge", "Escalate", "Snooze", "Resolve"]
+    # And its policy goes on from there: Bob at level 2, five minutes later.
+    await warroom.advance(minutes=5)
+    assert len(slack.direct_messages(BOB)) == 1
+
+
+async def test_resolved_by_its_source_during_a_snooze_it_is_never_paged_again(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    await deliver(warroom, queue_lag())
+    await choose_snooze(warroom, ops, "30m", CAROL)
+    await warroom.advance(minutes=10)
+    await deliver(warroom, queue_lag(resolved=True))
+    message = only_message(ops)
+    assert "*Resolved* by its source at " in message.text
+    assert "during its snooze" in message.text
+    assert buttons(message) == []
+    await warroom.advance(hours=2)
+    assert len(ntfy.phone(TOPIC)) == 1
+    assert warroom.slack.direct_messages(CAROL) == []
+    assert warroom.slack.direct_messages(BOB) == []
+    assert (await the_alert(warroom)).state == "resolved"
+
+
+async def test_a_snooze_longer_than_the_routes_maximum_or_a_guests_is_refused_in_words(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    await deliver(warroom, queue_lag())
+    await choose_snooze(warroom, ops, "8h", CAROL)
+    (refused,) = [m.text for m in slack.ephemeral_for(CAROL)]
+    assert refused == (
+        ":no_entry: Not snoozed: this alert's route (queues) allows a snooze of at most 4h,"
+        " and 8h was chosen. Choose a shorter one, or acknowledge it. Nothing changed."
+    )
+    slack.add_user(GUEST, "gus")
+    slack.users[GUEST].is_restricted = True
+    ops.members.add(GUEST)
+    await choose_snooze(warroom, ops, "30m", GUEST)
+    (guest,) = [m.text for m in slack.ephemeral_for(GUEST)]
+    assert guest.startswith(":no_entry: Not snoozed: guests of the workspace cannot snooze")
+    assert (await the_alert(warroom)).state == "triggered"
+    # Still paged as before: Bob at level 2 after five minutes.
+    await warroom.advance(minutes=5)
+    assert len(slack.direct_messages(BOB)) == 1
+
+
+async def test_escalate_pages_the_next_level_at_once_and_says_so_on_the_last(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    await deliver(warroom, queue_lag())
+    assert slack.direct_messages(BOB) == []
+
+    # Carol and Alice press Escalate at once: Bob (level 2) is paged now, once.
+    group = await the_alert(warroom)
+    message = only_message(ops)
+    await asyncio.gather(
+        *(
+            slack.click_button(ops.id, message.ts, "escalate_alert", user=user, value=str(group.id))
+            for user in (CAROL, ALICE)
+        )
+    )
+    await settle(warroom)
+    (to_bob,) = slack.direct_messages(BOB)
+    assert "you are paged by its escalation policy queues" in to_bob.text
+    text = only_message(ops).text
+    assert re.search(rf"Escalated by hand to level 2 by <@({CAROL}|{ALICE})> at ", text)
+    assert f"*Paged:* <@{CAROL}> by push, Slack DM · <@{BOB}> by Slack DM" in text
+    # The one whose press came second is told privately, in words: nothing more was paged.
+    said = [m.text for user in (CAROL, ALICE) for m in slack.ephemeral_for(user)]
+    assert len(said) == 1
+    assert said[0].startswith(("This alert was escalated meanwhile", "Not escalated: level 2"))
+
+    # Level 2 is the policy's last: a press says so, and Bob's timer does not page him again.
+    await press(warroom, ops, "escalate_alert", BOB)
+    (last,) = [m.text for m in slack.ephemeral_for(BOB)]
+    assert last == (
+        "Not escalated: level 2 is the last level of escalation policy *queues*, and it is"
+        " paged already. Nobody more was paged."
+    )
+    await warroom.advance(minutes=10)
+    assert len(slack.direct_messages(BOB)) == 1
+
+
+async def test_the_message_shows_the_alerts_labels_annotations_and_runbook_escaped_once(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    firing = alert("QueueLag", "worker-1", STARTED, common={"queue": "mail<out>"})
+    firing["annotations"] |= {
+        "description": "Lag over 5 min & rising <!channel>",
+        "runbook_url": "https://runbooks.example.com/queue-lag?team=a&b",
+    }
+    await deliver(warroom, alertmanager("QueueLag", [firing]))
+    text = only_message(ops).text
+    assert "*SEV3 Alert: " in text
+    assert "*Runbook:* <https://runbooks.example.com/queue-lag?team=a&amp;b>" in text
+    assert RUNBOOK not in text  # the alert's own runbook comes first
+    assert "*description:* Lag over 5 min &amp; rising &lt;!channel&gt;" in text
+    assert "*summary:* QueueLag on worker-1" in text
+    assert "`queue=mail&lt;out&gt;`" in text
+    assert "`instance=worker-1`" in text
+    assert "runbook_url" not in text
+    assert f"*Paged:* <@{CAROL}> by push, Slack DM" in text  # her rules: push, then Slack
+    assert "fired 1 time, last " in text
+
+
+def test_a_routes_max_snooze_and_runbook_are_checked() -> None:
+    route = {"name": "q", "action": "page", "policy": "p", "channel": "C0123456789"}
+    assert parse_routes({"routes": [route]}).named("q").max_snooze.total_seconds() == 86400
+    with pytest.raises(RouteError, match="max_snooze: expected a duration"):
+        parse_routes({"routes": [{**route, "max_snooze": "soon"}]})
+    with pytest.raises(RouteError, match="runbook must be an http"):
+        parse_routes({"routes": [{**route, "runbook": "javascript:alert(1)"}]})
 
 
 def test_a_page_route_needs_a_policy_and_a_channel() -> None:
