@@ -356,6 +356,13 @@ async def test_a_snooze_longer_than_the_routes_maximum_or_a_guests_is_refused_in
     await choose_snooze(warroom, ops, "30m", GUEST)
     (guest,) = [m.text for m in slack.ephemeral_for(GUEST)]
     assert guest.startswith(":no_entry: Not snoozed: guests of the workspace cannot snooze")
+    # Nor may a guest escalate or resolve it.
+    await press(warroom, ops, "escalate_alert", GUEST)
+    await press(warroom, ops, "resolve_alert", GUEST)
+    _, escalate, resolve = [m.text for m in slack.ephemeral_for(GUEST)]
+    assert escalate.startswith(":no_entry: Nobody was paged: guests of the workspace cannot")
+    assert resolve.startswith(":no_entry: Not resolved: guests of the workspace cannot")
+    assert slack.direct_messages(BOB) == []
     assert (await the_alert(warroom)).state == "triggered"
     # Still paged as before: Bob at level 2 after five minutes.
     await warroom.advance(minutes=5)

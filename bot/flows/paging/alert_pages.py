@@ -301,17 +301,17 @@ async def show_alert(services: Services, job: Job) -> None:
             return
         paged = await _paged(session, group)
         route = services.settings.alerting.routes.named(group.route)
-        details = await alerts.details_of(session, group, route)
+        said = await alerts.details_of(session, group, route)
         text = services.renderer.render(
             "messages/alert_group.j2",
             outside=True,
             alert=group,
             paged=paged,
             how=await _paged_how(session, group),
-            labels=details.labels,
-            annotations=details.annotations,
-            links=details.links,
-            runbook=details.runbook,
+            labels=said.labels,
+            annotations=said.annotations,
+            links=said.links,
+            runbook=said.runbook,
             timezone=services.settings.incidents.timezone,
         )
         blocks = services.renderer.render_json(
