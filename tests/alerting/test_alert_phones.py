@@ -188,8 +188,7 @@ async def test_an_undelivered_sms_rings_at_once_and_a_keypress_acknowledges_the_
         (
             "sms",
             "failed",
-            "the carrier could not reach the phone: off, out of coverage or roaming "
-            "(error 30003)",
+            "the carrier could not reach the phone: off, out of coverage or roaming (error 30003)",
         ),
         ("voice", "answered", None),
     ]
@@ -204,7 +203,7 @@ async def test_a_reply_1_to_the_alerts_sms_acknowledges_it(
     await deliver(warroom, queue_lag())
     (sms,) = twilio.messages
     assert await twilio.deliver(sms) == 200
-    assert [n.state for n in await notifications(warroom)][0] == "delivered"
+    assert next(n.state for n in await notifications(warroom)) == "delivered"
 
     status, answer = await twilio.reply(PHONE, "1")
     assert (status, answer) == (200, ACKNOWLEDGED)
