@@ -7,6 +7,7 @@ status, call events and DTMF input). Slack is the emulator: the alert's one mess
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,20 @@ async def test_a_call_vonage_reports_unanswered_brings_the_slack_dm_forward(
     assert states == [("sms", "sent"), ("voice", "no-answer"), ("slack", "sent")]
     assert PHONE not in warroom.slack.transcript(ops.id)
     assert (await person_pages(warroom))[0].state == "open"  # still paging: not acknowledged
+
+
+async def test_an_sms_never_reported_delivered_rings_her_phone_after_the_delivery_wait(
+    through_twilio: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, twilio = through_twilio, providers[0]
+    await deliver(warroom, queue_lag())
+    assert len(twilio.messages) == 1
+    wait = warroom.services.settings.paging.delivery_wait
+    assert wait < timedelta(minutes=5)
+    await warroom.advance(seconds=int(wait.total_seconds()))
+    (call,) = twilio.calls  # her 5-minute rule, brought forward: Twilio said nothing
+    assert PROMPT in call.twiml
+    assert [(n.method, n.state) for n in await notifications(warroom)][:2] == [
+        ("sms", "sent"),
+        ("voice", "sent"),
+    ]
