@@ -206,6 +206,11 @@ async def test_a_reply_1_to_the_alerts_sms_acknowledges_it(
     assert await twilio.deliver(sms) == 200
     assert next(n.state for n in await notifications(warroom)) == "delivered"
 
+    status, answer = await twilio.reply(PHONE, "2")  # escalate: not for an alert, said so
+    assert (status, answer) == (
+        200,
+        "QueueLag is firing: an alert is not escalated from a phone yet. Reply 1 to acknowledge.",
+    )
     status, answer = await twilio.reply(PHONE, "1")
     assert (status, answer) == (200, ACKNOWLEDGED)
     await warroom.run_jobs()

@@ -82,8 +82,14 @@ async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer
     escalated from a phone yet."""
     async with session_scope(services.engine) as session:
         alert_page = await session.get(PersonPage, page_id)
-    if alert_page is not None and alert_page.alert_group_id is not None:
-        return Answer("cannot_escalate", reason="an alert is not escalated from a phone yet")
+        group = (
+            None
+            if alert_page is None or alert_page.alert_group_id is None
+            else await session.get(AlertGroup, alert_page.alert_group_id)
+        )
+    if group is not None:
+        reason = "an alert is not escalated from a phone yet"
+        return Answer("cannot_escalate", reason=reason, alert=group)
     page, incident, escalation = await _page(services, page_id)
     if escalation.policy is None or incident.channel_id is None:
         return Answer("cannot_escalate", incident, escalation, reason="no policy to escalate")
