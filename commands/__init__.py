@@ -4,7 +4,8 @@ registers it (``register``).
 
 The subcommands here: ``action``: a follow-up task (``--due``), its "File as issue" button,
 and "Mark done" on its reminder; ``maintenance``: ``/incident maintenance``: silence matching
-alerts for a while; ``modal``: the declare form (``/incident`` alone).
+alerts for a while; ``alert``: an alert's buttons (Acknowledge, Resolve); ``modal``: the
+declare form (``/incident`` alone).
 
 What they share:
 

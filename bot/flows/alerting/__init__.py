@@ -1,6 +1,8 @@
 """Alerting: alerts into incidents, heartbeats missed, maintenance windows.
 
 - ``intake``: alerts into incidents: a webhook accepted fast, applied as a job.
+- ``own_alerts``: alerts of their own (a route with ``action: page``): paged without an
+  incident, acknowledged and resolved from their one message.
 - ``heartbeats``: check-ins kept, and a missed one raised as an alert.
 - ``maintenance``: maintenance windows made and cancelled, and the alerts they silence.
 - ``maintenance_rights``: who may make and cancel a window: what its alerts reach, and whose.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.basics.errors import AlreadyResolved, BotError
 from bot.flows.escalation.escalate import EscalationTarget, acknowledge, escalate
 from bot.flows.paging.alert_pages import AlertUnchanged, acknowledge_alert
+from bot.flows.paging.alert_pages import call_words as alert_call_words
 from bot.flows.paging.pages import end_page, words_of
 from bot.record.escalation.escalations import AlreadyAcknowledged, NothingToAcknowledge
 from bot.record.paging import own, pages
@@ -81,8 +82,14 @@ async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer
     escalated from a phone yet."""
     async with session_scope(services.engine) as session:
         alert_page = await session.get(PersonPage, page_id)
-    if alert_page is not None and alert_page.alert_group_id is not None:
-        return Answer("cannot_escalate", reason="an alert is not escalated from a phone yet")
+        group = (
+            None
+            if alert_page is None or alert_page.alert_group_id is None
+            else await session.get(AlertGroup, alert_page.alert_group_id)
+        )
+    if group is not None:
+        reason = "an alert is not escalated from a phone yet"
+        return Answer("cannot_escalate", reason=reason, alert=group)
     page, incident, escalation = await _page(services, page_id)
     if escalation.policy is None or incident.channel_id is None:
         return Answer("cannot_escalate", incident, escalation, reason="no policy to escalate")
@@ -150,12 +157,18 @@ async def answer_keypress(
 
 async def call_words(services: Services, *, call_id: str, part: str) -> str:
     """What a page's call says when no key came (``part``: again, or goodbye), for the
-    incident of the call ``call_id``; the goodbye alone when no page has that call."""
+    incident (or the alert) of the call ``call_id``; the goodbye alone when no page has
+    that call."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, call_id)
         page = await session.get(PersonPage, notification.page_id) if notification else None
-    if page is None or page.state != "open" or page.alert_group_id is not None:
+    if page is None or page.state != "open":
         return services.renderer.render_plain("paging/call.j2", part="goodbye")
+    if page.alert_group_id is not None:  # an alert's call: in the alert's words
+        async with session_scope(services.engine) as session:
+            group = await session.get(AlertGroup, page.alert_group_id)
+        assert group is not None
+        return alert_call_words(services, group, part)
     _, incident, escalation = await _page(services, page.id or 0)
     words = await words_of(services, incident, escalation)
     return services.renderer.render_plain("paging/call.j2", **words, part=part)

@@ -7,6 +7,8 @@ pagers (PagerDuty's Events API), as jobs.
 - ``fallback``: a method that failed brings the person's next rule forward, said in the channel.
 - ``delivery``: an SMS or call Twilio has not reported delivered in time does the same.
 - ``phones``: SMS and calls through Twilio or Vonage, the contact's fallback provider at once.
+- ``alert_pages``: an alert's pages (no incident): each notification sent in the alert's words
+  (Slack, ntfy, SMS and calls, email); the alert acknowledged, resolved, its message shown.
 - ``hooks``: the ``webhook`` method's JSON document (the page as a receiver gets it).
 - ``trouble``: a contact a service refuses for good, said once to its person and owners.
 - ``own_contacts``: ``/oncall contact`` and ``/oncall rules``: people's own methods, verified.

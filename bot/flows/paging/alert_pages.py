@@ -3,8 +3,14 @@
 A page belongs to an alert group instead of an incident; its notifications are taken and
 settled as an incident's are (bot/flows/paging/pages.py), and sent here in the alert's
 words: a Slack DM, a push with its Acknowledge button, an e-mail with an acknowledgement
-link. An SMS or a call for an alert is not sent yet (given up, said in the log): the
-person's other rules go on at their own offsets.
+link, an SMS ending "Reply 1 to acknowledge" and a call that says the alert and waits for
+1. SMS and calls go through the incident pages' providers (bot/flows/paging/phones.py:
+Twilio or Vonage, the contact's fallback at once), their reports kept as an incident's
+(``pages.record_status``): a failed, busy or unanswered one, or one not reported in time,
+fires the person's next rule at once. A reply or a key 1 acknowledges the alert
+(bot/flows/escalation/answers.py); 2 does not escalate an alert. A webhook or Teams
+contact is not sent for an alert yet (given up, said in the log): as for any notification
+given up, the person's next rule fires at once.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
+from bot.flows.paging import phones
+from bot.flows.paging.delivery import wait_for_report
+from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.rights import require
 from bot.record.alerting import alerts
 from bot.record.paging import pages, tokens
@@ -61,22 +70,27 @@ async def send(
     except VendorFailure as failure:
         log.warning("alert notification %s (%s) failed: %s", notification.id,
                     notification.method, failure.detail)  # fmt: skip
-        await _settle(services, notification, pages.FAILED, detail=failure.detail)
+        await settle(services, notification, pages.FAILED, detail=failure.detail)
+        await fire_next_rule(services, None, notification, failure.detail)
         return
     if again:
         log.warning("alert notification %s was being sent when warroom stopped: sent again",
                     notification.id)  # fmt: skip
-    await _settle(services, notification, pages.SENT, vendor_id=vendor_id)
+    await settle(services, notification, pages.SENT, vendor_id=vendor_id)
 
 
-async def _settle(
+async def settle(
     services: Services,
     notification: Notification,
     outcome: str,
     *,
     vendor_id: str | None = None,
     detail: str | None = None,
+    reported: str | None = None,
 ) -> None:
+    """Keep what became of an alert's notification: sent (an SMS or a call then waits for
+    its provider's report, bot/flows/paging/delivery.py), or what its provider reported
+    (``reported``, its word, counted on /metrics: delivered, answered, no-answer...)."""
     now = services.clock()
     first_after: float | None = None
     async with session_scope(services.engine) as session:
@@ -85,10 +99,14 @@ async def _settle(
         current.state, current.updated_at, current.detail = outcome, now, detail
         if outcome == pages.SENT:
             current.sent_at, current.vendor_id = now, vendor_id
+            # An SMS or a call: who carried it (bot/flows/paging/phones.py).
+            current.provider = notification.provider or current.provider
             first_after = await pages.first_sent_after(session, current, now)
+            await wait_for_report(session, services, current, now)
         session.add(current)
         await session.commit()
-    services.metrics.notification(notification.method, outcome)
+    carrier = notification.provider or current.provider
+    services.metrics.notification(notification.method, reported or outcome, provider=carrier)
     if first_after is not None:
         services.metrics.first_notification_sent(notification.method, first_after)
 
@@ -153,6 +171,37 @@ async def _send_email(
     return await send_mail(paging.smtp_url, mail, plaintext=paging.smtp_plaintext)
 
 
+async def _send_sms(
+    services: Services, group: AlertGroup, notification: Notification, method: Method
+) -> str | None:
+    """An SMS naming the alert, ending "Reply 1 to acknowledge", through the contact's
+    provider (its fallback at once if that fails), as an incident's."""
+    text = services.renderer.render_plain("paging/alert_sms.j2", **_words(group))
+    ref = f"warroom-notification-{notification.id}"
+    attempts = phones.sms_attempts(services, method.address, text, ref)
+    return await phones.through_providers(services, None, notification, method, attempts)
+
+
+def call_words(services: Services, group: AlertGroup, part: str) -> str:
+    """What an alert's call says: ``part`` prompt, again (no key yet) or goodbye."""
+    return services.renderer.render_plain("paging/alert_call.j2", **_words(group), part=part)
+
+
+async def _send_call(
+    services: Services, group: AlertGroup, notification: Notification, method: Method
+) -> str | None:
+    """A call that says the alert and waits for a key (1 acknowledges it), through the
+    contact's provider as an incident's: Twilio's ``<Gather>``, Vonage's ``input``."""
+    attempts = phones.call_attempts(
+        services,
+        method.address,
+        prompt=call_words(services, group, "prompt"),
+        again=call_words(services, group, "again"),
+        goodbye=call_words(services, group, "goodbye"),
+    )
+    return await phones.through_providers(services, None, notification, method, attempts)
+
+
 async def acknowledge_url(services: Services, notification: Notification) -> str | None:
     """A new acknowledgement link for the notification's page (None without a public
     address: there is nowhere for it to point)."""
@@ -169,7 +218,13 @@ async def acknowledge_url(services: Services, notification: Notification) -> str
 
 # What sends one method of an alert's page: the service's id for it, or a VendorFailure.
 AlertSender = Callable[[Services, AlertGroup, Notification, Method], Awaitable[str | None]]
-_SENDERS: dict[str, AlertSender] = {SLACK: _send_slack, "ntfy": _send_ntfy, "email": _send_email}
+_SENDERS: dict[str, AlertSender] = {
+    SLACK: _send_slack,
+    "ntfy": _send_ntfy,
+    "sms": _send_sms,
+    "voice": _send_call,
+    "email": _send_email,
+}
 
 
 # -- an alert's life: acknowledged, resolved, shown ------------------------------------------

@@ -59,8 +59,13 @@ async def check_delivery(services: Services, job: Job) -> None:
         notification = await session.get(Notification, jobs.payload_of(job)["notification"])
         if notification is None or notification.state != "sent":
             return
-        incident = await session.get(Incident, notification.incident_id)
-    if incident is None:
+        # An alert's notification has no incident: its next rule fires alike.
+        incident = (
+            None
+            if notification.incident_id is None
+            else await session.get(Incident, notification.incident_id)
+        )
+    if incident is None and notification.alert_group_id is None:
         return
     wait = services.settings.paging.delivery_wait
     why = _not_reported(notification.method, notification.provider, wait)
@@ -70,7 +75,7 @@ async def check_delivery(services: Services, job: Job) -> None:
             "%s notification %s of %s not confirmed within %s",
             notification.method,
             notification.id,
-            incident.reference,
+            incident.reference if incident else f"alert {notification.alert_group_id}",
             wait,
         )
 

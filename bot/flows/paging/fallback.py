@@ -1,7 +1,8 @@
 """No single provider: when a method fails (the service refused it, answered 5xx or nothing,
 or reported it failed, undelivered or unanswered) or is not reported delivered in time
 (bot/flows/paging/delivery.py), the person's next notification rule fires
-at once instead of at its offset, and the incident's channel says so.
+at once instead of at its offset, and the incident's channel says so. An alert's page (no
+incident, bot/flows/paging/alert_pages.py) fires its next rule alike, said in no channel.
 
 The next rule is the lowest rule of the same page after the failed one's; only its
 notifications still waiting and not yet due are brought forward, so a failure said twice (a
@@ -19,6 +20,7 @@ from sqlmodel import col
 
 from bot.flows.channel import deliver_now
 from bot.record import incidents
+from bot.record.alerting import alerts
 from bot.record.paging import pages
 from bot.services import Services
 from bot.store import outbox, wakeups
@@ -28,14 +30,17 @@ from bot.store.models import Incident, Job, Notification, PersonPage
 log = logging.getLogger(__name__)
 
 
-def _key(escalation_id: int, notification_id: int) -> str:
-    # The same as pages.notification_key (not imported: pages imports this module).
-    return f"notify:{escalation_id}:{notification_id}"
+def _key(page: PersonPage, notification_id: int) -> str:
+    # The same as pages.notification_key and alert_pages.alert_notifications (not imported:
+    # pages imports this module).
+    if page.alert_group_id is not None:
+        return f"notify:alert{page.alert_group_id}:{notification_id}"
+    return f"notify:{page.escalation_id}:{notification_id}"
 
 
 async def fire_next_rule(
     services: Services,
-    incident: Incident,
+    incident: Incident | None,
     notification: Notification,
     why: str,
     *,
@@ -43,15 +48,20 @@ async def fire_next_rule(
 ) -> bool:
     """Make the person's next rule due now (its jobs too) and keep a message for the
     incident's channel saying so; whether a rule was brought forward. ``unconfirmed``: the
-    method was not reported delivered in time (bot/flows/paging/delivery.py), not refused."""
+    method was not reported delivered in time (bot/flows/paging/delivery.py), not refused.
+    ``incident`` None: the notification is an alert's (its group locked instead)."""
     now = services.clock()
     async with session_scope(services.engine) as session:
-        incident = await incidents.lock(session, incident)
+        # The lock acknowledgements take first: a page acknowledged meanwhile stays quiet.
+        if incident is not None:
+            incident = await incidents.lock(session, incident)
+        elif notification.alert_group_id is not None:
+            await alerts.lock_alert(session, notification.alert_group_id)
         page = await session.get(PersonPage, notification.page_id)
-        if page is None or page.state != "open" or page.escalation_id is None:
-            return False  # an alert's page is not here: its rules go on at their offsets
-        after = [n for n in await pages.notifications_of(session, incident.id or 0)
-                 if n.page_id == page.id and n.rule > notification.rule]  # fmt: skip
+        if page is None or page.state != "open":
+            return False
+        after = [n for n in await pages.notifications_of_page(session, page.id or 0)
+                 if n.rule > notification.rule]  # fmt: skip
         if not after:
             return False
         # The rule right after the failed one; when it went already, nothing more: a send
@@ -63,14 +73,14 @@ async def fire_next_rule(
         for found in later:
             found.due_at, found.updated_at = now, now
             session.add(found)
-        keys = [_key(page.escalation_id, found.id or 0) for found in later]
+        keys = [_key(page, found.id or 0) for found in later]
         await session.exec(
             update(Job)
             .where(col(Job.key).in_(keys), col(Job.done_at).is_(None), col(Job.due_at) > now)
             .values(due_at=now)
         )
         said = False
-        if incident.channel_id is not None:
+        if incident is not None and incident.channel_id is not None:
             text = services.renderer.render(
                 "messages/notification_fallback.j2",
                 language=services.settings.incidents.language,
@@ -95,11 +105,11 @@ async def fire_next_rule(
         "%s notification %s of %s %s: rule %d brought forward",
         notification.method,
         notification.id,
-        incident.reference,
+        incident.reference if incident is not None else f"alert {notification.alert_group_id}",
         "not confirmed in time" if unconfirmed else "failed",
         rule,
     )
     services.wake_jobs()
-    if said and incident.channel_id is not None:
+    if said and incident is not None and incident.channel_id is not None:
         await deliver_now(services, incident.channel_id)
     return True

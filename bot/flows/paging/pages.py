@@ -656,15 +656,18 @@ async def record_status(services: Services, *, sid: str, report: Report) -> bool
     ``CallStatus``, Vonage's status or call event, in Twilio's words) as what became of its
     notification, once (a replayed report changes nothing); False when no notification has
     that id. A failure is said in the channel with why in words; one that blames the number
-    tells its owner and their schedules' owners, once."""
+    tells its owner and their schedules' owners, once. An alert's (no incident) is kept
+    alike and fires the next rule alike, said in no channel."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, sid)
         if notification is None:
             return False
-        if notification.incident_id is None:
-            return True  # an alert's: no SMS or call is sent for one yet (alert_pages.py)
-        incident = await session.get(Incident, notification.incident_id)
-    assert incident is not None
+        incident = (
+            None
+            if notification.incident_id is None
+            else await session.get(Incident, notification.incident_id)
+        )
+    assert incident is not None or notification.alert_group_id is not None
     status = report.status
     if status == "completed" and notification.state == "sent":
         status = "in-progress"  # answered and ended, its "answered" report lost or late
@@ -674,15 +677,20 @@ async def record_status(services: Services, *, sid: str, report: Report) -> bool
     outcome, say = reported
     detail = report.in_words if say else None  # a failure: said in the channel by _settle
     reported_as = "answered" if status == "in-progress" else status
-    await _settle(
-        services,
-        incident,
-        notification,
-        outcome,
-        vendor_id=sid,
-        detail=detail,
-        reported=reported_as,
-    )
+    if incident is None:
+        await alert_pages.settle(
+            services, notification, outcome, vendor_id=sid, detail=detail, reported=reported_as
+        )
+    else:
+        await _settle(
+            services,
+            incident,
+            notification,
+            outcome,
+            vendor_id=sid,
+            detail=detail,
+            reported=reported_as,
+        )
     if status in _NOT_REACHED:
         await fire_next_rule(services, incident, notification, report.in_words)
     if report.bad_number:
@@ -696,7 +704,9 @@ async def record_status(services: Services, *, sid: str, report: Report) -> bool
             method=notification.method,
             failure=trouble,
         )
-    elif outcome == pages.FAILED:  # not the number's fault: another provider may reach it
+    elif outcome == pages.FAILED and incident is not None:
+        # Not the number's fault: another provider may reach it (an incident's page; an
+        # alert's goes on with the person's next rule, fired above).
         await _through_fallback(services, incident, notification, detail or status)
     return True
 

@@ -2,7 +2,9 @@
 vonage``), and through its ``fallback`` at once when the first fails: the first answered
 5xx, 429 or nothing, or refused the request, and the number itself is not the problem (an
 unsubscribed or invalid number is not tried elsewhere: its owner is told instead). The
-incident's channel says which provider failed and which one carried the page instead.
+incident's channel says which provider failed and which one carried the page instead. An
+alert's page (no incident: bot/flows/paging/alert_pages.py) goes through the same providers,
+its fallback said in the log only.
 
 Numbers are read from the contacts when sending and never written to the record, the logs or
 Slack.
@@ -127,14 +129,15 @@ def call_attempts(
 
 async def through_providers(
     services: Services,
-    incident: Incident,
+    incident: Incident | None,
     notification: Notification,
     method: Method,
     attempts: dict[str, Attempt],
 ) -> str:
     """Send through the contact's provider, then at once through its fallback if that
-    fails (said in the channel); the id the provider that took it gave. Who carried it is
-    kept on ``notification.provider`` for the record."""
+    fails (said in the incident's channel; for an alert's, ``incident`` None, in the log);
+    the id the provider that took it gave. Who carried it is kept on
+    ``notification.provider`` for the record."""
     first = method.carrier
     notification.provider = first
     try:
@@ -168,7 +171,7 @@ async def through_providers(
 
 async def say_fallback(
     services: Services,
-    incident: Incident,
+    incident: Incident | None,
     notification: Notification,
     why: str,
     first: str,
@@ -176,7 +179,7 @@ async def say_fallback(
 ) -> None:
     """Keep, for the incident's channel, that ``first`` failed and ``backup`` carried the
     notification instead (once per notification), and send it."""
-    if incident.channel_id is None:
+    if incident is None or incident.channel_id is None:
         return
     async with session_scope(services.engine) as session:
         incident = await incidents.lock(session, incident)

@@ -182,6 +182,16 @@ async def notifications_of(session: AsyncSession, incident_id: int) -> Sequence[
     return (await session.exec(statement)).all()
 
 
+async def notifications_of_page(session: AsyncSession, page_id: int) -> Sequence[Notification]:
+    """Every notification of one person's page (an incident's or an alert's), in due order."""
+    statement = (
+        select(Notification)
+        .where(col(Notification.page_id) == page_id)
+        .order_by(col(Notification.due_at), col(Notification.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def pages_of(session: AsyncSession, incident_id: int) -> Sequence[PersonPage]:
     statement = (
         select(PersonPage)

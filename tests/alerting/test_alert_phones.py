@@ -1,0 +1,281 @@
+"""An alert's page (no incident) by SMS and by call, over the wire: the fake Twilio and the
+fake Vonage (emulator/) take the SMS and the calls and send warroom what the vendors would,
+signed as they sign (Twilio's status callback, an SMS reply and a keypress; Vonage's message
+status, call events and DTMF input). Slack is the emulator: the alert's one message in
+#ops-alerts; time moves with the test clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Secret
+from emulator import Channel, FakeTwilio, FakeVonage, SlackEmulator
+from emulator.vonage import application_key
+from tests.alerting.test_own_alerts import (
+    NOW,
+    POLICIES,
+    deliver,
+    only_message,
+    page_route,
+    queue_lag,
+)
+from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, incidents_of, routes
+from tests.paging.scenario import SCHEDULES, notifications, paging_settings, person_pages
+
+PHONE = "+15555550123"
+PUBLIC_URL = "https://warroom.example.com"
+SMS_TEXT = (
+    "SEV3 Alert: QueueLag is firing. Paged by escalation policy queues (route queues). "
+    "No incident is open for it. Reply 1 to acknowledge."
+)
+PROMPT = (
+    "This is warroom. Alert, SEV3: QueueLag is firing. Paged by escalation policy queues. "
+    "No incident is open for it. Press 1 to acknowledge."
+)
+ACKNOWLEDGED = "Acknowledged the alert QueueLag is firing. Nothing more will be sent for it."
+
+
+def contacts(**provider: str) -> dict[str, Any]:
+    """Carol: an SMS at once, a call at 5 minutes, a Slack DM at 10; Bob (the policy's
+    second level, after 15 minutes unacknowledged): a Slack DM."""
+    return {
+        "people": {
+            CAROL: {
+                "contacts": {
+                    "sms": {"sms": PHONE, **provider},
+                    "call": {"voice": PHONE, **provider},
+                },
+                "rules": [
+                    {"after": "0s", "notify": ["sms"]},
+                    {"after": "5m", "notify": ["call"]},
+                    {"after": "10m", "notify": ["slack"]},
+                ],
+            },
+            BOB: {"rules": [{"after": "0s", "notify": ["slack"]}]},
+        }
+    }
+
+
+# The policy's first level waits 15 minutes for Carol's three rules before Bob.
+SLOW_POLICY = {
+    "policies": {
+        "queues": {
+            "levels": [
+                {"timeout": "15m", "targets": [{"schedule": "night"}]},
+                *POLICIES["policies"]["queues"]["levels"][1:],
+            ]
+        }
+    }
+}
+Providers = tuple[FakeTwilio, FakeVonage, Path]
+
+
+@pytest.fixture
+async def ops(slack: SlackEmulator) -> Channel:
+    return slack.create_channel("ops-alerts", creator=BOB, members=[slack.bot_user_id, BOB])
+
+
+@pytest.fixture
+async def providers(tmp_path: Path) -> AsyncIterator[Providers]:
+    key_file, public_key = application_key(tmp_path)
+    async with FakeTwilio() as twilio, FakeVonage(public_key=public_key) as vonage:
+        twilio.sms_webhook = f"{PUBLIC_URL}/twilio/sms"
+        vonage.status_url = f"{PUBLIC_URL}/vonage/status"
+        vonage.inbound_url = f"{PUBLIC_URL}/vonage/inbound"
+        yield twilio, vonage, key_file
+
+
+async def serve(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ops: Channel,
+    providers: Providers,
+    people: dict[str, Any],
+) -> AsyncIterator[Warroom]:
+    twilio, vonage, key_file = providers
+    settings = paging_settings(
+        tmp_path,
+        people,
+        SLOW_POLICY,
+        SCHEDULES,
+        TWILIO_ACCOUNT_SID=twilio.account_sid,
+        TWILIO_AUTH_TOKEN=twilio.auth_token,
+        TWILIO_FROM=twilio.numbers[0],
+        TWILIO_API_URL=twilio.root,
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+        WARROOM_VONAGE_APPLICATION_ID=vonage.application_id,
+        WARROOM_VONAGE_PRIVATE_KEY_FILE=str(key_file),
+        WARROOM_VONAGE_API_KEY=vonage.api_key,
+        WARROOM_VONAGE_SIGNATURE_SECRET=vonage.signature_secret,
+        WARROOM_VONAGE_FROM="+" + vonage.numbers[0],
+        WARROOM_VONAGE_API_URL=vonage.root,
+    )
+    async with running_warroom(
+        slack,
+        database_url,
+        Clock(NOW),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes(page_route(ops.id)),
+        **settings,
+    ) as running:
+        twilio.reach = vonage.reach = (PUBLIC_URL, running.url)
+        yield running
+
+
+@pytest.fixture
+async def through_twilio(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, providers: Providers
+) -> AsyncIterator[Warroom]:
+    async for running in serve(slack, database_url, tmp_path, ops, providers, contacts()):
+        yield running
+
+
+@pytest.fixture
+async def through_vonage(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, providers: Providers
+) -> AsyncIterator[Warroom]:
+    people = contacts(provider="vonage")
+    async for running in serve(slack, database_url, tmp_path, ops, providers, people):
+        yield running
+
+
+async def nobody_else_paged(warroom: Warroom, twilio: FakeTwilio, vonage: FakeVonage) -> None:
+    """Past the policy's next level: no more SMS, call or DM to Carol, nothing to Bob."""
+    sent = (len(twilio.messages), len(twilio.calls), len(vonage.messages), len(vonage.calls))
+    await warroom.advance(minutes=30)
+    assert (len(twilio.messages), len(twilio.calls)) == sent[:2]
+    assert (len(vonage.messages), len(vonage.calls)) == sent[2:]
+    assert warroom.slack.direct_messages(CAROL) == []
+    assert warroom.slack.direct_messages(BOB) == []
+
+
+async def test_an_undelivered_sms_rings_at_once_and_a_keypress_acknowledges_the_alert(
+    through_twilio: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, (twilio, vonage, _) = through_twilio, providers
+    await deliver(warroom, queue_lag())
+
+    # The SMS in the alert's words, at once; no incident, no channel made.
+    (sms,) = twilio.messages
+    assert (sms.to, sms.body) == (PHONE, SMS_TEXT)
+    assert sms.status_callback == f"{PUBLIC_URL}/twilio/status"
+    assert await incidents_of(warroom) == []
+    assert warroom.slack.calls_to("conversations.create") == []
+    assert twilio.calls == []
+
+    # The carrier could not reach her phone: her next rule (the call) rings now, not at 5 m.
+    assert await twilio.deliver(sms, "undelivered") == 200
+    await warroom.run_jobs()
+    (call,) = twilio.calls
+    assert PROMPT in call.twiml
+    assert call.status_callback == f"{PUBLIC_URL}/twilio/status"
+    assert await twilio.answer(call) == 200
+    assert await twilio.press(call, "1") == ACKNOWLEDGED
+    assert await twilio.hang_up(call) == 200
+    await warroom.run_jobs()
+
+    assert f"*Acknowledged* by <@{CAROL}> (voice)" in only_message(ops).text
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "voice")
+    found = [(n.method, n.state, n.detail) for n in await notifications(warroom)]
+    assert found[:2] == [
+        (
+            "sms",
+            "failed",
+            "the carrier could not reach the phone: off, out of coverage or roaming (error 30003)",
+        ),
+        ("voice", "answered", None),
+    ]
+    assert found[2][:2] == ("slack", "cancelled")
+    await nobody_else_paged(warroom, twilio, vonage)
+
+
+async def test_a_reply_1_to_the_alerts_sms_acknowledges_it(
+    through_twilio: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, (twilio, vonage, _) = through_twilio, providers
+    await deliver(warroom, queue_lag())
+    (sms,) = twilio.messages
+    assert await twilio.deliver(sms) == 200
+    assert next(n.state for n in await notifications(warroom)) == "delivered"
+
+    status, answer = await twilio.reply(PHONE, "2")  # escalate: not for an alert, said so
+    assert (status, answer) == (
+        200,
+        "QueueLag is firing: an alert is not escalated from a phone yet. Reply 1 to acknowledge.",
+    )
+    status, answer = await twilio.reply(PHONE, "1")
+    assert (status, answer) == (200, ACKNOWLEDGED)
+    await warroom.run_jobs()
+    assert f"*Acknowledged* by <@{CAROL}> (sms)" in only_message(ops).text
+    (page,) = await person_pages(warroom)
+    assert (page.state, page.acknowledged_via) == ("acknowledged", "sms")
+    await nobody_else_paged(warroom, twilio, vonage)  # no call at 5 m, no Bob at 15 m
+
+
+async def test_through_vonage_an_unanswered_call_fires_the_next_rule_and_a_key_acknowledges(
+    through_vonage: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, (twilio, vonage, _) = through_vonage, providers
+    await deliver(warroom, queue_lag())
+    (sms,) = vonage.messages
+    assert (sms.to, sms.text) == (PHONE[1:], SMS_TEXT)
+    assert await vonage.deliver(sms) == 204
+
+    await warroom.advance(minutes=5)
+    (call,) = vonage.calls
+    assert call.event_url == f"{PUBLIC_URL}/vonage/event"
+    assert call.ncco[0]["text"] == PROMPT
+    assert await vonage.answer(call) == 204
+    # No key: the call says the alert once more, in its words.
+    assert await vonage.silence(call) == "Alert: QueueLag is firing. Press 1 to acknowledge."
+    assert await vonage.press(call, "1") == ACKNOWLEDGED
+    await warroom.run_jobs()
+    assert f"*Acknowledged* by <@{CAROL}> (voice)" in only_message(ops).text
+    found = [(n.method, n.state, n.provider) for n in await notifications(warroom)]
+    assert found[:2] == [("sms", "delivered", "vonage"), ("voice", "answered", "vonage")]
+    assert twilio.messages == [] and twilio.calls == []
+    await nobody_else_paged(warroom, twilio, vonage)
+
+
+async def test_a_call_vonage_reports_unanswered_brings_the_slack_dm_forward(
+    through_vonage: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, vonage = through_vonage, providers[1]
+    await deliver(warroom, queue_lag())
+    await warroom.advance(minutes=5)
+    (call,) = vonage.calls
+    assert warroom.slack.direct_messages(CAROL) == []
+    assert await vonage.hang_up(call, "unanswered") == 204
+    await warroom.run_jobs()
+    # Her 10-minute rule (a Slack DM) now, at 5 minutes.
+    (dm,) = warroom.slack.direct_messages(CAROL)
+    assert "QueueLag is firing" in dm.text
+    states = [(n.method, n.state) for n in await notifications(warroom)]
+    assert states == [("sms", "sent"), ("voice", "no-answer"), ("slack", "sent")]
+    assert PHONE not in warroom.slack.transcript(ops.id)
+    assert (await person_pages(warroom))[0].state == "open"  # still paging: not acknowledged
+
+
+async def test_an_sms_never_reported_delivered_rings_her_phone_after_the_delivery_wait(
+    through_twilio: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, twilio = through_twilio, providers[0]
+    await deliver(warroom, queue_lag())
+    assert len(twilio.messages) == 1
+    wait = warroom.services.settings.paging.delivery_wait
+    assert wait < timedelta(minutes=5)
+    await warroom.advance(seconds=int(wait.total_seconds()))
+    (call,) = twilio.calls  # her 5-minute rule, brought forward: Twilio said nothing
+    assert PROMPT in call.twiml
+    assert [(n.method, n.state) for n in await notifications(warroom)][:2] == [
+        ("sms", "sent"),
+        ("voice", "sent"),
+    ]
