@@ -3,6 +3,8 @@
 - ``start``: declare an incident from one line (the form is ``commands.modal``).
 - ``lead``, ``role``, ``sev``, ``status``: who leads, who holds a role, severity, status.
 - ``update``: a stakeholder update, on the status pages too with ``--public``.
+- ``update_form``: the public update form (``/incident update --public`` without text): the
+  status it is filed under and the customers' text.
 - ``note``: a key event on the timeline; ``timeline``: the curated timeline so far.
 - ``timezone``: the incident's times in another zone.
 - ``incident_type``: ``/incident type``; ``set_field``: ``/incident set``.

@@ -33,6 +33,7 @@ from bot.basics.slack_ids import (
     FollowUpMessage,
     ProposedNoteMessage,
     PublicModal,
+    PublicUpdateModal,
     Shortcut,
     SuggestionMessage,
     SuggestionModal,
@@ -151,6 +152,7 @@ WALKED = {
     ("action", CoverMessage.ACCEPT.value),
     ("action", CoverMessage.REJECT.value),
     ("view", PublicModal.CALLBACK.value),
+    ("view", PublicUpdateModal.CALLBACK.value),
     ("view", DeclareModal.CALLBACK.value),
     ("message_shortcut", Shortcut.DECLARE_FROM_MESSAGE.value),
     ("action", ProposedNoteMessage.ACCEPT.value),
@@ -448,6 +450,33 @@ async def _buttons_and_forms(
     await settle(warroom)
     assert await watched(warroom, statuspage) == before
     assert REFUSED in said_to(slack, DAVE, heard).lower()
+    # The public update form: opened by Dave, a member again (the incident made public for
+    # it), sent once he is a guest.
+    setattr(slack.users[DAVE], kind, False)
+    await slack.send_command("public checkout", user=DAVE, channel=channel.id)
+    await slack.send_command("update --public", user=DAVE, channel=channel.id)
+    await settle(warroom)
+    view_id = next(
+        v
+        for v, view in reversed(slack.views.items())
+        if view["callback_id"] == PublicUpdateModal.CALLBACK
+    )
+    setattr(slack.users[DAVE], kind, True)
+    typed = {"type": "plain_text_input", "value": "Checkout is back for everyone"}
+    chosen = {"type": "static_select", "selected_option": {"value": "monitoring"}}
+    before, heard = await watched(warroom, statuspage), len(slack.ephemeral_for(DAVE))
+    answer = await slack.submit_view(
+        view_id,
+        {
+            PublicUpdateModal.TEXT: {PublicUpdateModal.TEXT: typed},
+            PublicUpdateModal.STATUS: {PublicUpdateModal.STATUS: chosen},
+        },
+        user=DAVE,
+    )
+    await settle(warroom)
+    assert await watched(warroom, statuspage) == before
+    told = f"{answer} {said_to(slack, DAVE, heard)}".lower()
+    assert REFUSED in told, told
     # The declare form (SEV1), and the message shortcut that declares at once (SEV3): each
     # would page Bob.
     message = await slack.post_message(general.id, "Payments are failing for everyone", user=GUEST)

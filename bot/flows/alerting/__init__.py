@@ -3,6 +3,8 @@
 - ``intake``: alerts into incidents: a webhook accepted fast, applied as a job.
 - ``own_alerts``: alerts of their own (a route with ``action: page``): paged without an
   incident, acknowledged and resolved from their one message.
+- ``alert_actions``: an alert snoozed (paged again when the snooze ends, if still firing) and
+  escalated by hand to its policy's next level.
 - ``heartbeats``: check-ins kept, and a missed one raised as an alert.
 - ``maintenance``: maintenance windows made and cancelled, and the alerts they silence.
 - ``maintenance_rights``: who may make and cancel a window: what its alerts reach, and whose.
