@@ -22,7 +22,7 @@ from bot.flows.escalation.escalate import reach_of
 from bot.flows.paging.alert_pages import (
     SNOOZE_CHOICES,
     AlertUnchanged,
-    escalation_jobs,
+    cancel_levels,
     schedule_show,
     stop_paging,
 )
@@ -147,13 +147,7 @@ async def escalate_alert(services: Services, group_id: int, *, user: str) -> Non
             raise _unchanged(services, group)
         assert group.id is not None
         # The level's timer (or its job due at once) would page it again: it is paged now.
-        await jobs.cancel(
-            session,
-            incident_id=None,
-            kinds=[JobKind.ALERT_ESCALATE],
-            now=now,
-            key_prefix=escalation_jobs(group.id),
-        )
+        await cancel_levels(session, group.id, now)
         group.escalated_by, group.escalated_at, group.escalated_level = user, now, number
         await escalate_in(session, services, group, policy, group.level_round, number, reach, now)
         await schedule_show(session, group, now, also=f"escalated:{group.level_round}:{number}")

@@ -240,6 +240,17 @@ def escalation_jobs(group_id: int) -> str:
     return f"alert-level:{group_id}:"
 
 
+async def cancel_levels(session: AsyncSession, group_id: int, now: datetime) -> None:
+    """No timer of the alert's policy levels pages it any more (the caller commits)."""
+    await jobs.cancel(
+        session,
+        incident_id=None,
+        kinds=[JobKind.ALERT_ESCALATE],
+        now=now,
+        key_prefix=escalation_jobs(group_id),
+    )
+
+
 async def stop_paging(
     session: AsyncSession,
     group: AlertGroup,
@@ -251,13 +262,7 @@ async def stop_paging(
     """No further level of the alert's policy, and every page of it ended (acknowledged
     ones when ``by`` is given) with its notifications still to come (the caller commits)."""
     assert group.id is not None
-    await jobs.cancel(
-        session,
-        incident_id=None,
-        kinds=[JobKind.ALERT_ESCALATE],
-        now=now,
-        key_prefix=escalation_jobs(group.id),
-    )
+    await cancel_levels(session, group.id, now)
     ended = await pages.end_pages(
         session,
         incident_id=None,

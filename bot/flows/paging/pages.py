@@ -27,13 +27,13 @@ from bot.clients.phone_reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging import alert_pages, phones
-from bot.flows.paging.alert_pages import ACK_PATH, alert_notifications
+from bot.flows.paging.alert_pages import alert_notifications
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
 from bot.flows.paging.trouble import tell_trouble
 from bot.record import incidents
-from bot.record.paging import own, pages, tokens
+from bot.record.paging import own, pages
 from bot.record.paging.contacts import SLACK, Method
 from bot.record.people import known_names
 from bot.services import Services
@@ -476,7 +476,7 @@ async def _send_ntfy(
         message=_render(services, "paging/push_message.j2", words),
         priority=5 if incident.severity in ("SEV1", "SEV2") else 4,
         click=_incident_url(services, incident),
-        acknowledge_url=await _acknowledge_url(services, notification),
+        acknowledge_url=await alert_pages.acknowledge_url(services, notification),
     )
     assert services.http is not None, "paging needs the application's HTTP session"
     return await publish(services.http, paging.ntfy_url, paging.ntfy_token, push)
@@ -506,20 +506,6 @@ def _render(services: Services, template: str, said: dict[str, Any]) -> str:
 def _incident_url(services: Services, incident: Incident) -> str | None:
     public_url = services.settings.web.public_url
     return f"{public_url}/incidents/{incident.reference}" if public_url else None
-
-
-async def _acknowledge_url(services: Services, notification: Notification) -> str | None:
-    """A new acknowledgement link for the notification's page (None without a public
-    address: there is nowhere for it to point)."""
-    public_url = services.settings.web.public_url
-    if not public_url:
-        return None
-    async with session_scope(services.engine) as session:
-        page = await session.get(PersonPage, notification.page_id)
-        assert page is not None
-        token = await tokens.issue(session, page, method=notification.method, at=services.clock())
-        await session.commit()
-    return f"{public_url}{ACK_PATH}/{token}"
 
 
 async def _send_sms(
@@ -573,7 +559,7 @@ async def _send_email(
     if not paging.smtp_on:
         raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
     said = await words_of(services, incident, escalation)
-    said["acknowledge_url"] = await _acknowledge_url(services, notification)
+    said["acknowledge_url"] = await alert_pages.acknowledge_url(services, notification)
     said["incident_url"] = _incident_url(services, incident)
     mail = Mail(
         sender=paging.smtp_from,
@@ -602,7 +588,7 @@ async def _send_webhook(
         notification,
         words=words,
         incident_url=_incident_url(services, incident),
-        acknowledge_url=await _acknowledge_url(services, notification),
+        acknowledge_url=await alert_pages.acknowledge_url(services, notification),
         at=now,
     )
     await send_to(services, method.address, document, at=now, delivery=str(notification.id))
@@ -633,7 +619,7 @@ async def _send_teams(
         facts,
         words=words,
         incident_url=_incident_url(services, incident),
-        acknowledge_url=await _acknowledge_url(services, notification),
+        acknowledge_url=await alert_pages.acknowledge_url(services, notification),
     )
     return None
 
