@@ -92,23 +92,42 @@ async def settle(
     its provider's report, bot/flows/paging/delivery.py), or what its provider reported
     (``reported``, its word, counted on /metrics: delivered, answered, no-answer...)."""
     now = services.clock()
-    first_after: float | None = None
     async with session_scope(services.engine) as session:
-        current = await session.get(Notification, notification.id)
-        assert current is not None
-        current.state, current.updated_at, current.detail = outcome, now, detail
-        if outcome == pages.SENT:
-            current.sent_at, current.vendor_id = now, vendor_id
-            # An SMS or a call: who carried it (bot/flows/paging/phones.py).
-            current.provider = notification.provider or current.provider
-            first_after = await pages.first_sent_after(session, current, now)
-            await wait_for_report(session, services, current, now)
-        session.add(current)
+        current, first_after = await mark(
+            session, services, notification, outcome, vendor_id=vendor_id, detail=detail, now=now
+        )
         await session.commit()
     carrier = notification.provider or current.provider
     services.metrics.notification(notification.method, reported or outcome, provider=carrier)
     if first_after is not None:
         services.metrics.first_notification_sent(notification.method, first_after)
+
+
+async def mark(
+    session: AsyncSession,
+    services: Services,
+    notification: Notification,
+    outcome: str,
+    *,
+    vendor_id: str | None,
+    detail: str | None,
+    now: datetime,
+) -> tuple[Notification, float | None]:
+    """The notification's row as ``outcome`` leaves it (a sent SMS or call then waits for
+    its provider's report), and the seconds since its page started when it is the page's
+    first sent (the caller commits): an incident's page and an alert's alike."""
+    current = await session.get(Notification, notification.id)
+    assert current is not None
+    current.state, current.updated_at, current.detail = outcome, now, detail
+    first_after = None
+    if outcome == pages.SENT:
+        current.sent_at, current.vendor_id = now, vendor_id
+        # An SMS or a call: who carried it (bot/flows/paging/phones.py).
+        current.provider = notification.provider or current.provider
+        first_after = await pages.first_sent_after(session, current, now)
+        await wait_for_report(session, services, current, now)
+    session.add(current)
+    return current, first_after
 
 
 def _words(group: AlertGroup) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging import alert_pages, phones
 from bot.flows.paging.alert_pages import alert_notifications
-from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
 from bot.flows.paging.trouble import tell_trouble
@@ -388,16 +387,9 @@ async def _settle(
         if outcome == pages.FAILED:
             # The incident's lock first, as acknowledgements take it before notifications.
             incident = await incidents.lock(session, incident)
-        current = await session.get(Notification, notification.id)
-        assert current is not None
-        current.state, current.updated_at, current.detail = outcome, now, detail
-        if outcome == pages.SENT:
-            current.sent_at, current.vendor_id = now, vendor_id
-            # An SMS or a call: who carried it (bot/flows/paging/phones.py).
-            current.provider = notification.provider or current.provider
-            first_after = await pages.first_sent_after(session, current, now)
-            await wait_for_report(session, services, current, now)
-        session.add(current)
+        current, first_after = await alert_pages.mark(
+            session, services, notification, outcome, vendor_id=vendor_id, detail=detail, now=now
+        )
         pages.record_outcome(
             session,
             incident,
