@@ -14,12 +14,19 @@ from typing import Any
 from bot.basics.slack_ids import field_input, input_state
 from bot.basics.slack_text import SlackText
 from bot.record.incident_types import CustomField, FieldValue, FieldValueError
+from bot.services import Services
 
-REQUIRED_MESSAGE = "Required: answer it before going on."
+
+def form_error(services: Services, problem: str, **context: Any) -> str:
+    """The line under a form's field saying why what was given there is refused."""
+    return services.renderer.render("messages/form_error.j2", problem=problem, **context).strip()
 
 
 def read_fields(
-    values: Mapping[str, Any], fields: Sequence[CustomField], required: Collection[str] = ()
+    services: Services,
+    values: Mapping[str, Any],
+    fields: Sequence[CustomField],
+    required: Collection[str] = (),
 ) -> tuple[dict[str, FieldValue | None], dict[str, str]]:
     """The answers of ``fields`` in a submitted view's ``state.values`` (None: left empty),
     and the errors to show by block id (``response_action: errors``)."""
@@ -35,7 +42,7 @@ def read_fields(
             errors[field_input(field.name)] = str(error)[:150]
             continue
         if answers[field.name] in (None, []) and field.name in required:
-            errors[field_input(field.name)] = REQUIRED_MESSAGE
+            errors[field_input(field.name)] = form_error(services, "required")
     return answers, errors
 
 

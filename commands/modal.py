@@ -25,14 +25,10 @@ from bot.record.incident_types import TEXT_VALUE_MAX
 from bot.services import Services
 from bot.store.models import SEVERITIES
 from commands.base import CommandRequest
-from commands.forms import read_fields
+from commands.forms import form_error, read_fields
 
 log = logging.getLogger(__name__)
 TITLE_MAX = 200
-_NO_FORM = (
-    "Slack could not open the form in time. Run `/incident` again, "
-    "or declare directly with `/incident start <title>`."
-)
 
 
 @dataclass(frozen=True)
@@ -77,7 +73,7 @@ async def open_declare_modal(
     """Open the declare modal; the origin travels in private_metadata for the reply."""
     metadata = json.dumps({"channel_id": request.channel_id, "response_url": request.response_url})
     view = declare_view(services, form or DeclareForm(), metadata)
-    await open_form(services, request.trigger_id, view, again=_NO_FORM)
+    await open_form(services, request.trigger_id, view, command="/incident")
 
 
 def _form_of(values: dict[str, Any]) -> DeclareForm:
@@ -136,15 +132,16 @@ async def handle_declare_submission(
     kind = types.get(form.incident_type)
     type_name = kind.name if kind else None
     required = {f.name for f in types.required(type_name, "declare")}
-    answers, errors = read_fields(values, types.asked_by(type_name), required)
+    answers, errors = read_fields(services, values, types.asked_by(type_name), required)
     # A required field the form did not show (the type changed and the update was lost).
     for field in types.missing(type_name, answers, "declare"):
         if field_input(field.name) not in values:
             errors.setdefault(
-                DeclareModal.TYPE, f"{type_name} asks for {field.label}: choose it again."
+                DeclareModal.TYPE,
+                form_error(services, "type_asks", type_name=type_name, label=field.label),
             )
     if not form.title:
-        errors[DeclareModal.TITLE] = "Give the incident a title."
+        errors[DeclareModal.TITLE] = form_error(services, "title_missing")
     if errors:
         await ack(response_action="errors", errors=errors)
         return

@@ -79,15 +79,13 @@ async def send_reply(services: Services, response_url: str, reply: str | None) -
             log.warning("could not reply through the response_url: %r", error)
 
 
-NO_FORM = "Slack could not open the form in time: try again."
-
-
 async def open_form(
-    services: Services, trigger_id: str, view: dict[str, Any], *, again: str = NO_FORM
+    services: Services, trigger_id: str, view: dict[str, Any], *, command: str | None = None
 ) -> None:
     """Open a modal with the trigger a press or a command gave (it lasts 3 s, for one view);
-    BotError ``again``, said to the person, when there is none or it went by (malformed, too
-    old or already used)."""
+    a BotError saying to run ``command`` again (or to try again) when there is none or it
+    went by (malformed, too old or already used)."""
+    again = services.renderer.render("messages/no_form.j2", command=command).strip()
     if not trigger_id:
         raise BotError(again)
     try:

@@ -19,7 +19,7 @@ from bot.flows.incident.resolve import resolve_incident
 from bot.flows.replies import open_form, run_and_reply
 from bot.record.incident_types import TEXT_VALUE_MAX, CustomField
 from bot.services import Services
-from commands.forms import REQUIRED_MESSAGE, read_fields
+from commands.forms import form_error, read_fields
 
 # Slack's limit on a view's private_metadata.
 METADATA_MAX = 3000
@@ -127,7 +127,7 @@ def _submitted(
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
     values = (view.get("state") or {}).get("values") or {}
     fields = tuple(services.settings.incidents.types.fields.values())
-    answers, errors = read_fields(values, fields, required)
+    answers, errors = read_fields(services, values, fields, required)
     return answers, errors, json.loads(view.get("private_metadata") or "{}")
 
 
@@ -163,7 +163,7 @@ async def handle_resolve_submission(
     required = {str(name) for name in metadata.get("fields") or []}
     answers, errors, _ = _submitted(services, view, required)
     for name in sorted(required - {n for n, v in answers.items() if v not in (None, [])}):
-        errors.setdefault(field_input(name), REQUIRED_MESSAGE)
+        errors.setdefault(field_input(name), form_error(services, "required"))
     if errors:
         await ack(response_action="errors", errors=errors)
         return

@@ -27,9 +27,9 @@ from bot.record.status_page.publications import filed_status
 from bot.services import Services
 from bot.store.models import Status
 from commands.base import CommandRequest
+from commands.forms import form_error
 
 UPDATE_MAX = 3000
-_NO_FORM = "Slack could not open the form in time: run `/incident update --public` again."
 
 
 async def open_public_update_form(
@@ -48,7 +48,7 @@ async def open_public_update_form(
         private_metadata=json.dumps(metadata),
         text_max=UPDATE_MAX,
     )
-    await open_form(services, request.trigger_id, dict(view), again=_NO_FORM)
+    await open_form(services, request.trigger_id, dict(view), command="/incident update --public")
 
 
 async def handle_public_update_submission(
@@ -64,9 +64,9 @@ async def handle_public_update_submission(
     channel_id = str(metadata.get("channel_id") or "")
     errors: dict[str, str] = {}
     if not typed:
-        errors[PublicUpdateModal.TEXT] = "Say what is known, what is being done, and when next."
+        errors[PublicUpdateModal.TEXT] = form_error(services, "update_text_missing")
     if status not in {s.value for s in Status}:
-        errors[PublicUpdateModal.STATUS] = "Choose the status the update is filed under."
+        errors[PublicUpdateModal.STATUS] = form_error(services, "update_status_missing")
     elif refused := await _refused(services, channel_id, status):
         errors[PublicUpdateModal.STATUS] = refused
     if errors:

@@ -123,7 +123,7 @@ def read_wrap_up(
                 numbers[key] = number
     trigger = typed(WrapUpModal.TRIGGER)
     fields = tuple(services.settings.incidents.types.fields.values())
-    answers, field_errors = read_fields(values, fields)
+    answers, field_errors = read_fields(services, values, fields)
     errors |= field_errors
     follow_ups = _follow_ups(services, values, zone, errors)
     given = WrapUp(

@@ -24,10 +24,13 @@ from bot.flows.replies import run_and_reply
 from bot.flows.status_page.publishing import make_public
 from bot.record.status_page.publications import clean
 from bot.services import Services
+from commands.forms import form_error
 from commands.status_page.public import TITLE_MAX, components_of
 
 
-def _submitted(values: Mapping[str, Any]) -> tuple[list[str], dict[str, str], dict[str, str]]:
+def _submitted(
+    services: Services, values: Mapping[str, Any]
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """(components, titles by language, errors by block) of a submitted form."""
     errors: dict[str, str] = {}
     typed = str(input_state(values, PublicModal.COMPONENTS).get("value") or "")
@@ -41,7 +44,7 @@ def _submitted(values: Mapping[str, Any]) -> tuple[list[str], dict[str, str], di
         if isinstance(block, str) and block.startswith(PUBLIC_TITLE_PREFIX):
             title = " ".join(clean(str(input_state(values, block).get("value") or "")).split())
             if len(title) > TITLE_MAX:
-                errors[block] = f"Keep a public title under {TITLE_MAX} characters."
+                errors[block] = form_error(services, "title_long", limit=TITLE_MAX)
             titles[block.removeprefix(PUBLIC_TITLE_PREFIX)] = title
     return components, titles, errors
 
@@ -53,7 +56,7 @@ async def handle_public_submission(
     are: a title is changed, never taken away, from here)."""
     services: Services = context["services"]
     values = (view.get("state") or {}).get("values") or {}
-    components, titles, errors = _submitted(values)
+    components, titles, errors = _submitted(services, values)
     if errors:
         await ack(response_action="errors", errors=errors)
         return

@@ -93,9 +93,6 @@ def _title_options(args: str) -> tuple[dict[str, str], str]:
     return options, args
 
 
-_NO_FORM = "Slack could not open the form in time: run `/incident public` again."
-
-
 async def open_public_form(request: CommandRequest, services: Services) -> None:
     """Open the form, filled with what the incident shows now."""
     form = await public_form(services, channel_id=request.channel_id, by=request.user_id)
@@ -107,7 +104,7 @@ async def open_public_form(request: CommandRequest, services: Services) -> None:
         components_max=COMPONENTS_MAX * (COMPONENT_MAX + 2),
         title_max=TITLE_MAX,
     )
-    await open_form(services, request.trigger_id, dict(view), again=_NO_FORM)
+    await open_form(services, request.trigger_id, dict(view), command="/incident public")
 
 
 async def public(request: CommandRequest, services: Services) -> str | None:
