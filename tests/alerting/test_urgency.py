@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from bot.config import ConfigError, Secret, Settings
+from bot.record.alerting.support_hours import parse_support_hours
 from emulator import Channel, FakeNtfy, FakeTwilio, SlackEmulator
-from tests.alerting.test_own_alerts import NOW, deliver, only_message, press
+from tests.alerting.test_own_alerts import NOW, choose_snooze, deliver, only_message, press
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, routes
 from tests.paging.scenario import SCHEDULES, notifications, paging_settings
@@ -211,6 +212,24 @@ async def test_acknowledged_while_it_waits_nobody_is_paged_when_the_hours_start(
     assert await notifications(warroom) == []
 
 
+async def test_a_snooze_that_ends_outside_support_hours_waits_for_them_too(
+    warroom: Warroom, ops: Channel, phones: tuple[FakeNtfy, FakeTwilio]
+) -> None:
+    ntfy = phones[0]
+    five_in_paris = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
+    warroom.clock.now = five_in_paris
+    await deliver(warroom, firing("QueueLag"))  # 17:00 in Paris: paged at once
+    assert len(ntfy.phone("carol-7f3a9c")) == 1
+    await choose_snooze(warroom, ops, "4h", CAROL)  # until 21:00: the office is closed then
+
+    await warroom.advance(hours=4)
+    assert "it waits until Wed 04 Mar 09:00 CET" in only_message(ops).text
+    assert len(ntfy.phone("carol-7f3a9c")) == 1
+    await warroom.advance(hours=12)  # Wednesday 09:00 in Paris: paged from level 1 again
+    assert len(ntfy.phone("carol-7f3a9c")) == 2
+    assert "*Triggered* again: the snooze by" in only_message(ops).text
+
+
 async def test_inside_support_hours_a_low_urgency_alert_pages_at_once(
     slack: SlackEmulator,
     database_url: str,
@@ -288,3 +307,18 @@ def test_a_bad_low_urgency_rule_is_refused_naming_the_person_and_the_rule(
         f"person {CAROL}: low_urgency_rules: rule 2: notify: 'pager' is neither slack nor a "
         "contact here (contacts: slack, push)"
     ) in said
+
+
+def test_support_hours_start_on_the_next_working_day_in_their_zone() -> None:
+    hours = parse_support_hours({**PARIS_OFFICE, "days": "mon-fri, sun", "end": "24:00"})
+    saturday_noon = datetime(2026, 3, 7, 11, 0, tzinfo=UTC)
+    assert hours.next_start(saturday_noon) == datetime(2026, 3, 8, 8, 0, tzinfo=UTC)  # Sun 09:00
+    assert hours.next_start(datetime(2026, 3, 8, 22, 59, tzinfo=UTC)) is None  # Sun 23:59
+    # Summer time: 09:00 in Paris is 07:00 UTC after the clocks went forward on 29 March.
+    friday_evening = datetime(2026, 3, 27, 23, 30, tzinfo=UTC)
+    weekend = parse_support_hours({**PARIS_OFFICE, "days": "fri-mon"})
+    assert weekend.days == {4, 5, 6, 0}
+    assert weekend.next_start(friday_evening) == datetime(2026, 3, 28, 8, 0, tzinfo=UTC)
+    assert weekend.next_start(datetime(2026, 3, 29, 6, 0, tzinfo=UTC)) == datetime(
+        2026, 3, 29, 7, 0, tzinfo=UTC
+    )

@@ -65,16 +65,18 @@ async def begin_paging(
         log.warning("alert %s: route %s names no policy configured", group.id, group.route)
         return
     hours = services.settings.alerting.routes.named(group.route).support_hours
-    group.waits_until = hours.next_start(now) if hours and group.urgency == "low" else None
+    opens = hours.next_start(now) if hours and group.urgency == "low" else None
+    group.waits_until = opens
     session.add(group)
-    if group.waits_until is None:
+    if opens is None:
         await start_level(session, services, group, policy, 1, 1, now)
         return
     await jobs.schedule(
         session,
         kind=JobKind.ALERT_HOURS_START,
-        key=f"alert-hours:{group.id}:{group.episode}:{group.cycle}",
-        due_at=group.waits_until,
+        # Named by its time too: a runner down past the hours' end waits for the next ones.
+        key=f"alert-hours:{group.id}:{group.episode}:{group.cycle}:{opens.isoformat()}",
+        due_at=opens,
         payload={"group": group.id, "episode": group.episode, "cycle": group.cycle},
     )
 
@@ -82,26 +84,27 @@ async def begin_paging(
 async def start_in_hours(services: Services, job: Job) -> None:
     """The job handler: the support hours a low-urgency alert waited for have started; its
     policy's first level is paged if it is still triggered and nobody escalated it."""
-    details = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
-        group = await alerts.lock_alert(session, int(details["group"]))
-        if (
-            group is None
-            or group.state != alerts.TRIGGERED
-            or (group.episode, group.cycle) != (details.get("episode"), details.get("cycle"))
-            or group.level
-        ):
+        group = await lock_as_written(session, job, alerts.TRIGGERED)
+        if group is None or group.level:
             return  # acknowledged, snoozed, resolved or escalated by hand meanwhile
-        policy = services.settings.escalation.policies.get(group.policy or "")
-        if policy is None:
-            log.warning("alert %s: route %s names no policy configured", group.id, group.route)
-            return
         now = services.clock()
-        group.waits_until = None
-        await start_level(session, services, group, policy, 1, 1, now)
+        await begin_paging(session, services, group, now)
         await schedule_show(session, group, now, also="hours")
         await session.commit()
     services.wake_jobs()
+
+
+async def lock_as_written(session: AsyncSession, job: Job, state: str) -> AlertGroup | None:
+    """The alert group a job was written for, locked, if it is still in ``state`` in the
+    episode and cycle of then; None when it has moved on since."""
+    details = jobs.payload_of(job)
+    group = await alerts.lock_alert(session, int(details["group"]))
+    if group is None or group.state != state:
+        return None
+    if (group.episode, group.cycle) != (details.get("episode"), details.get("cycle", 0)):
+        return None
+    return group
 
 
 def cycle_of(group: AlertGroup) -> str:
@@ -206,13 +209,8 @@ async def run_alert_level(services: Services, job: Job) -> None:
     assert level is not None
     reach = await reach_of(services, level.targets)  # asked before the transaction
     async with session_scope(services.engine) as session:
-        group = await alerts.lock_alert(session, int(details["group"]))
-        if (
-            group is None
-            or group.state != alerts.TRIGGERED
-            or group.episode != details.get("episode")
-            or group.cycle != details.get("cycle", 0)
-        ):
+        group = await lock_as_written(session, job, alerts.TRIGGERED)
+        if group is None:
             return  # acknowledged or resolved since: nobody more is paged
         now = services.clock()
         await escalate_in(session, services, group, policy, policy_round, number, reach, now)
