@@ -18,6 +18,7 @@ from emulator import Channel, FakeNtfy, FakeTwilio, SlackEmulator
 from tests.alerting.test_own_alerts import NOW, choose_snooze, deliver, only_message, press
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, routes
+from tests.helpers.processes import run_warroom
 from tests.paging.scenario import SCHEDULES, notifications, paging_settings
 
 PHONE, BOB_PHONE = "+15555550123", "+15555550188"
@@ -212,6 +213,18 @@ async def test_acknowledged_while_it_waits_nobody_is_paged_when_the_hours_start(
     assert await notifications(warroom) == []
 
 
+async def test_escalated_by_hand_while_it_waits_it_pages_at_once_and_not_again_at_the_hours(
+    warroom: Warroom, ops: Channel, phones: tuple[FakeNtfy, FakeTwilio]
+) -> None:
+    ntfy = phones[0]
+    await deliver(warroom, firing("QueueLag"))
+    await press(warroom, ops, "escalate_alert", ALICE)
+    assert len(ntfy.phone("carol-7f3a9c")) == 1  # level 1 now, by her low-urgency rules
+    assert "waits until" not in only_message(ops).text
+    await warroom.advance(hours=6)  # 09:00: the waiting job finds it paged already
+    assert len(ntfy.phone("carol-7f3a9c")) == 1
+
+
 async def test_a_snooze_that_ends_outside_support_hours_waits_for_them_too(
     warroom: Warroom, ops: Channel, phones: tuple[FakeNtfy, FakeTwilio]
 ) -> None:
@@ -322,3 +335,11 @@ def test_support_hours_start_on_the_next_working_day_in_their_zone() -> None:
     assert weekend.next_start(datetime(2026, 3, 29, 6, 0, tzinfo=UTC)) == datetime(
         2026, 3, 29, 7, 0, tzinfo=UTC
     )
+
+
+def test_warroom_paging_check_takes_low_urgency_rules(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.yaml"
+    path.write_text(yaml.safe_dump(PEOPLE))
+    done = run_warroom("paging", "check", str(path), clean=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{path}: fine: 2 people, 5 contact methods\n"
