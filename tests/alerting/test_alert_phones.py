@@ -31,11 +31,13 @@ from tests.paging.scenario import SCHEDULES, notifications, paging_settings, per
 PHONE = "+15555550123"
 PUBLIC_URL = "https://warroom.example.com"
 SMS_TEXT = (
-    "SEV3 Alert: QueueLag is firing. Paged by escalation policy queues (route queues). "
+    "SEV3 Alert: QueueLag is firing (high urgency). Paged by escalation policy queues (route "
+    "queues). "
     "No incident is open for it. Reply 1 to acknowledge."
 )
 PROMPT = (
-    "This is warroom. Alert, SEV3: QueueLag is firing. Paged by escalation policy queues. "
+    "This is warroom. Alert, SEV3, high urgency: QueueLag is firing. Paged by escalation "
+    "policy queues. "
     "No incident is open for it. Press 1 to acknowledge."
 )
 ACKNOWLEDGED = "Acknowledged the alert QueueLag is firing. Nothing more will be sent for it."

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.basics.errors import BotError
-from bot.flows.alerting.own_alerts import escalate_in, start_level
+from bot.flows.alerting.own_alerts import begin_paging, escalate_in, lock_as_written
 from bot.flows.escalation.escalate import reach_of
 from bot.flows.paging.alert_pages import (
     SNOOZE_CHOICES,
@@ -91,15 +91,9 @@ async def snooze_alert(services: Services, group_id: int, *, user: str, minutes:
 async def end_snooze(services: Services, job: Job) -> None:
     """The job handler: an alert's snooze has ended. Still firing, it is triggered again and
     paged from its policy's first level; else (its source's resolve was missed) resolved."""
-    details = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
-        group = await alerts.lock_alert(session, int(details["group"]))
-        if (
-            group is None
-            or group.state != alerts.SNOOZED
-            or group.episode != details.get("episode")
-            or group.cycle != details.get("cycle")
-        ):
+        group = await lock_as_written(session, job, alerts.SNOOZED)
+        if group is None:
             return  # resolved (by its source or a person) during the snooze
         now = services.clock()
         if not await alerts.still_firing(session, group):
@@ -114,9 +108,7 @@ async def end_snooze(services: Services, job: Job) -> None:
             )
             group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
             session.add(group)
-            policy = services.settings.escalation.policies.get(group.policy or "")
-            if policy is not None:
-                await start_level(session, services, group, policy, 1, 1, now)
+            await begin_paging(session, services, group, now)
         await schedule_show(session, group, now)
         await session.commit()
     services.wake_jobs()

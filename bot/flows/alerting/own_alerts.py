@@ -12,6 +12,11 @@ level's people are paged (bot/flows/paging/pages.py, their pages the group's), i
 transaction that triggered the alert when the level names only people, else in an
 ``alert_escalate`` job (who is on call, who is in a user group, are Slack's and the
 schedules' answers, never waited for inside a transaction).
+
+A low-urgency alert (its route's ``urgency: low``) pages each person by their low-urgency
+rules; one that fires outside its route's ``support_hours`` waits, triggered: an
+``alert_hours_start`` job, written in the same transaction, pages the first level when the
+hours start if it is still triggered then and nobody escalated it meanwhile.
 """
 
 from __future__ import annotations
@@ -44,14 +49,62 @@ async def follow(session: AsyncSession, services: Services, applied: alerts.Appl
         return
     now = services.clock()
     if event == alerts.TRIGGERED:
-        policy = services.settings.escalation.policies.get(group.policy or "")
-        if policy is None:
-            log.warning("alert %s: route %s names no policy configured", group.id, group.route)
-        else:
-            await start_level(session, services, group, policy, 1, 1, now)
+        await begin_paging(session, services, group, now)
     elif event == alerts.RESOLVED:
         await stop_paging(session, group, now)
     await schedule_show(session, group, now)
+
+
+async def begin_paging(
+    session: AsyncSession, services: Services, group: AlertGroup, now: datetime
+) -> None:
+    """Page the policy's first level now, or, for a low-urgency alert outside its route's
+    support hours, when they start (the caller commits)."""
+    policy = services.settings.escalation.policies.get(group.policy or "")
+    if policy is None:
+        log.warning("alert %s: route %s names no policy configured", group.id, group.route)
+        return
+    hours = services.settings.alerting.routes.named(group.route).support_hours
+    opens = hours.next_start(now) if hours and group.urgency == "low" else None
+    group.waits_until = opens
+    session.add(group)
+    if opens is None:
+        await start_level(session, services, group, policy, 1, 1, now)
+        return
+    await jobs.schedule(
+        session,
+        kind=JobKind.ALERT_HOURS_START,
+        # Named by its time too: a runner down past the hours' end waits for the next ones.
+        key=f"alert-hours:{group.id}:{group.episode}:{group.cycle}:{opens.isoformat()}",
+        due_at=opens,
+        payload={"group": group.id, "episode": group.episode, "cycle": group.cycle},
+    )
+
+
+async def start_in_hours(services: Services, job: Job) -> None:
+    """The job handler: the support hours a low-urgency alert waited for have started; its
+    policy's first level is paged if it is still triggered and nobody escalated it."""
+    async with session_scope(services.engine) as session:
+        group = await lock_as_written(session, job, alerts.TRIGGERED)
+        if group is None or group.level:
+            return  # acknowledged, snoozed, resolved or escalated by hand meanwhile
+        now = services.clock()
+        await begin_paging(session, services, group, now)
+        await schedule_show(session, group, now, also="hours")
+        await session.commit()
+    services.wake_jobs()
+
+
+async def lock_as_written(session: AsyncSession, job: Job, state: str) -> AlertGroup | None:
+    """The alert group a job was written for, locked, if it is still in ``state`` in the
+    episode and cycle of then; None when it has moved on since."""
+    details = jobs.payload_of(job)
+    group = await alerts.lock_alert(session, int(details["group"]))
+    if group is None or group.state != state:
+        return None
+    if (group.episode, group.cycle) != (details.get("episode"), details.get("cycle", 0)):
+        return None
+    return group
 
 
 def cycle_of(group: AlertGroup) -> str:
@@ -100,7 +153,13 @@ async def escalate_in(
     group.level_round, group.level = policy_round, number
     session.add(group)
     await start_alert_pages(
-        session, services, group_id=group.id, step=step, users=reach.users, now=now
+        session,
+        services,
+        group_id=group.id,
+        step=step,
+        users=reach.users,
+        now=now,
+        urgency=group.urgency,
     )
     if level.timeout is None:
         return
@@ -150,13 +209,8 @@ async def run_alert_level(services: Services, job: Job) -> None:
     assert level is not None
     reach = await reach_of(services, level.targets)  # asked before the transaction
     async with session_scope(services.engine) as session:
-        group = await alerts.lock_alert(session, int(details["group"]))
-        if (
-            group is None
-            or group.state != alerts.TRIGGERED
-            or group.episode != details.get("episode")
-            or group.cycle != details.get("cycle", 0)
-        ):
+        group = await lock_as_written(session, job, alerts.TRIGGERED)
+        if group is None:
             return  # acknowledged or resolved since: nobody more is paged
         now = services.clock()
         await escalate_in(session, services, group, policy, policy_round, number, reach, now)

@@ -155,7 +155,8 @@ async def _send_slack(
 async def _send_ntfy(
     services: Services, group: AlertGroup, notification: Notification, method: Method
 ) -> str | None:
-    """A push with an Acknowledge button: priority 5 for SEV1 and SEV2, 4 otherwise."""
+    """A push with an Acknowledge button: priority 5 for SEV1 and SEV2, 4 otherwise, 3 (no
+    Do Not Disturb override, ntfy's default) for a low-urgency alert."""
     paging = services.settings.paging
     if not paging.ntfy_url:
         raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
@@ -164,7 +165,7 @@ async def _send_ntfy(
         topic=method.address,
         title=services.renderer.render_plain("paging/alert_push_title.j2", **words),
         message=services.renderer.render_plain("paging/alert_push_message.j2", **words),
-        priority=5 if group.severity in ("SEV1", "SEV2") else 4,
+        priority=3 if group.urgency == "low" else 5 if group.severity in ("SEV1", "SEV2") else 4,
         click=None,
         acknowledge_url=await acknowledge_url(services, notification),
     )
@@ -392,6 +393,7 @@ async def show_alert(services: Services, job: Job) -> None:
             links=said.links,
             runbook=said.runbook,
             timezone=services.settings.incidents.timezone,
+            hours_zone=route.support_hours.zone if route.support_hours else "UTC",
         )
         blocks = services.renderer.render_json(
             "blocks/alert_group.json.j2", text=text, alert=group, snooze_choices=SNOOZE_CHOICES

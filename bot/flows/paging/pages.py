@@ -90,9 +90,11 @@ async def start_alert_pages(
     step: str,
     users: Sequence[str],
     now: datetime,
+    urgency: str = "high",
 ) -> None:
     """``start_pages`` for an alert of its own (no incident): each person's page belongs to
-    the alert group and ``step`` of its policy (the caller commits)."""
+    the alert group and ``step`` of its policy, by their rules for its ``urgency`` (the
+    caller commits)."""
     await _start(
         session,
         services,
@@ -106,6 +108,7 @@ async def start_alert_pages(
         },
         prefix=alert_notifications(group_id),
         incident_id=None,
+        urgency=urgency,
     )
 
 
@@ -118,6 +121,7 @@ async def _start(
     *,
     prefix: str,
     incident_id: int | None,
+    urgency: str = "high",
 ) -> None:
     contacts = services.settings.paging.contacts
     # The first ones are this replica's to send as soon as this commits, when it runs jobs;
@@ -127,7 +131,7 @@ async def _start(
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
             continue
-        person, rules = await own.effective(session, contacts, user)
+        person, rules = await own.effective(session, contacts, user, urgency=urgency)
         started = await pages.start_page(session, person=person, rules=rules, at=now, **whose)
         for notification in started:
             assert notification.id is not None

@@ -226,6 +226,7 @@ async def _follow_own_alert(
         group.snoozed_until = group.snoozed_by = None
         group.cycle, group.level_round, group.level = 0, 1, 0
         group.escalated_by = group.escalated_at = group.escalated_level = None
+        group.urgency, group.waits_until = route.urgency, None
         applied.alert_event = TRIGGERED
     elif fires:
         group.fired_count += 1

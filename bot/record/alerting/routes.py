@@ -25,6 +25,9 @@ Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that ma
         action: page                  # no incident: page the policy, one alert message
         policy: payments              #   in the channel, Acknowledge and Resolve on it
         channel: C0123456789
+        urgency: low                  #   high (the default) or low: the people's low-urgency
+        support_hours:                #   rules; outside these hours a low one waits
+          {zone: Europe/Paris, days: mon-fri, start: "09:00", end: "18:00"}
     default:                          # alerts no route matches (this is the default default)
       action: open
       severity: SEV3
@@ -49,10 +52,12 @@ from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import CHANNEL_ID
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.basics.yaml_files import read_yaml, unknown_keys
+from bot.record.alerting.support_hours import SupportHours, SupportHoursError, parse_support_hours
 from bot.store.models import SEVERITIES
 
 Action = Literal["open", "post", "page"]
 OnResolved = Literal["record", "monitoring"]
+Urgency = Literal["high", "low"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 DEFAULT_TITLE = "{{ annotations.summary or labels.alertname or title or 'Alert from ' ~ source }}"
@@ -72,6 +77,8 @@ _ROUTE_KEYS = {
     "type",
     "max_snooze",
     "runbook",
+    "urgency",
+    "support_hours",
 }
 # How long a person may snooze a ``page`` route's alert, unless the route says otherwise.
 DEFAULT_MAX_SNOOZE = timedelta(hours=24)
@@ -107,6 +114,10 @@ class Route:
     # message links to when the alert's own ``runbook_url`` annotation says none.
     max_snooze: timedelta = DEFAULT_MAX_SNOOZE
     runbook: str | None = None
+    # A ``page`` route's alerts: which of the people's rules page them (high, or their
+    # low-urgency rules), and when a low-urgency one pages at once (else it waits for them).
+    urgency: Urgency = "high"
+    support_hours: SupportHours | None = None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if any(labels.get(name) != value for name, value in self.match.items()):
@@ -227,7 +238,24 @@ def _route(raw: object, where: str) -> Route:
         incident_type=incident_type.lower() if incident_type else None,
         max_snooze=_max_snooze(raw.get("max_snooze"), where),
         runbook=_runbook(raw.get("runbook"), where),
+        **_urgency(raw, action, where),
     )
+
+
+def _urgency(raw: dict[str, Any], action: str, where: str) -> dict[str, Any]:
+    """A ``page`` route's ``urgency`` and ``support_hours`` (an incident is always high)."""
+    urgency, hours = raw.get("urgency", "high"), raw.get("support_hours")
+    if urgency not in ("high", "low"):
+        raise RouteError(f"{where}: urgency must be 'high' or 'low', got {urgency!r}")
+    if action != "page" and ("urgency" in raw or hours is not None):
+        raise RouteError(f"{where}: urgency and support_hours are for 'page' routes")
+    if hours is not None and urgency != "low":
+        raise RouteError(f"{where}: support_hours delay only low-urgency alerts: set urgency: low")
+    try:
+        support_hours = parse_support_hours(hours) if hours is not None else None
+    except SupportHoursError as error:
+        raise RouteError(f"{where}: {error}") from None
+    return {"urgency": urgency, "support_hours": support_hours}
 
 
 def _max_snooze(raw: object, where: str) -> timedelta:

@@ -14,6 +14,8 @@ Operators write them in YAML::
           - {after: 0s, notify: [slack, push]}
           - {after: 2m, notify: [sms]}
           - {after: 5m, notify: [call]}
+        low_urgency_rules:             # a low-urgency alert's page (none: the rules above,
+          - {after: 0s, notify: [push]}  # keeping only push and slack)
     default_rules:                     # people without rules
       - {after: 0s, notify: [slack]}
 
@@ -56,7 +58,7 @@ CONTACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Rules fire while a page waits for its acknowledgement; a day later nobody is waiting.
 LONGEST_AFTER = timedelta(hours=24)
 FILE_KEYS = ("people", "default_rules")
-PERSON_KEYS = ("contacts", "rules", "drill")
+PERSON_KEYS = ("contacts", "rules", "low_urgency_rules", "drill")
 RULE_KEYS = ("after", "notify")
 # Who carries an SMS or a call: Twilio unless the contact says ``provider: vonage``; a
 # ``fallback`` is tried at once when the provider fails for good or does not answer.
@@ -126,6 +128,9 @@ class Person:
     rules: tuple[Rule, ...] | None = None
     # Opted in to the weekly paging drill: a drill may text, call, push and mail them.
     drill: bool = False
+    # Their rules for a low-urgency alert (PagerDuty's low-urgency notification rules); None:
+    # their rules above, keeping only push and Slack (``quiet_rules``).
+    low_urgency_rules: tuple[Rule, ...] | None = None
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (Rule(after=timedelta(0), notify=(SLACK,)),)
@@ -212,11 +217,37 @@ def _person(user: str, body: Any, problems: list[str]) -> Person | None:
     rules = None
     if "rules" in body:
         rules = parse_rules(f"{where}: rules", body["rules"], contacts, problems, refused)
+    low = None
+    if "low_urgency_rules" in body:
+        low = parse_rules(
+            f"{where}: low_urgency_rules", body["low_urgency_rules"], contacts, problems, refused
+        )
     drill = body.get("drill", False)
     if not isinstance(drill, bool):
         problems.append(f"{where}: drill: true (the drill may reach them) or false")
         drill = False
-    return Person(user=user, contacts=MappingProxyType(contacts), rules=rules, drill=drill)
+    return Person(
+        user=user,
+        contacts=MappingProxyType(contacts),
+        rules=rules,
+        drill=drill,
+        low_urgency_rules=low,
+    )
+
+
+def quiet_rules(rules: tuple[Rule, ...], contacts: Mapping[str, Method]) -> tuple[Rule, ...]:
+    """A low-urgency alert's rules for someone who set none: ``rules`` keeping only push
+    (ntfy) and Slack, never a phone or a mail; a Slack DM at once when nothing is left."""
+    quiet = []
+    for rule in rules:
+        kept = tuple(
+            name
+            for name in rule.notify
+            if name == SLACK or (name in contacts and contacts[name].kind == "ntfy")
+        )
+        if kept:
+            quiet.append(Rule(after=rule.after, notify=kept))
+    return tuple(quiet) or DEFAULT_RULES
 
 
 def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:

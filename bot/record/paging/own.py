@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.paging.contacts import Contacts, Method, Person, Rule, masked
+from bot.record.paging.contacts import Contacts, Method, Person, Rule, masked, quiet_rules
 from bot.store.models import (
     ContactCode,
     ContactMethod,
@@ -233,17 +233,20 @@ async def set_rules(session: AsyncSession, user: str, rules: Sequence[Rule], at:
 
 
 async def effective(
-    session: AsyncSession, contacts: Contacts, user: str
+    session: AsyncSession, contacts: Contacts, user: str, *, urgency: str = "high"
 ) -> tuple[Person, tuple[Rule, ...]]:
     """The person as paging reaches them: the file's contacts with their verified own ones
-    above, and their own rules, else the file's, else the default ones. A rule naming a
-    contact that is not there (removed, unverified) stays: its notification fails, said."""
+    above, and their own rules, else the file's, else the default ones (for a low
+    ``urgency``: their low-urgency rules, else those keeping only push and Slack). A rule
+    naming a contact that is not there (removed, unverified) stays: its notification fails."""
     person = contacts.person(user)
     methods = dict(person.contacts)
     for row in await methods_of(session, user):
         if row.verified_at is not None and not _files_elsewhere(contacts, user, row):
             methods[row.name] = as_method(row)
     rules = await own_rules(session, user) or contacts.rules_of(user)
+    if urgency == "low":
+        rules = person.low_urgency_rules or quiet_rules(rules, methods)
     return Person(user=user, contacts=MappingProxyType(methods), rules=rules), rules
 
 

@@ -84,6 +84,10 @@ class AlertGroup(SQLModel, table=True):
     escalated_by: str | None = None
     escalated_at: datetime | None = Field(default=None, sa_column=utc_column())
     escalated_level: int | None = None
+    # Its route's urgency when it fired (high, or low: the people's low-urgency rules), and
+    # until when a low-urgency one waits for its route's support hours before paging.
+    urgency: str = Field(default="high", sa_column=Column(Text, nullable=False, default="high"))
+    waits_until: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class Alert(SQLModel, table=True):
