@@ -28,6 +28,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
+from bot.flows.home import republish_for_alert
 from bot.flows.paging import phones
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
@@ -43,8 +44,10 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import AlertGroup, Job, Notification, PersonPage
 
 log = logging.getLogger(__name__)
-# Where acknowledgement links point: GET shows a button, POST acknowledges.
+# Where acknowledgement links point: GET shows a button (an alert's: its phone console),
+# POST acknowledges; an alert's push's Escalate POSTs the link and this suffix.
 ACK_PATH = "/ack"
+ESCALATE_SUFFIX = "/escalate"
 # The snoozes an alert's message offers, in minutes: 30 min to 24 h (a route's
 # ``max_snooze`` may allow less: a longer one chosen is refused in words).
 SNOOZE_CHOICES = (30, 60, 120, 240, 480, 1440)
@@ -155,18 +158,22 @@ async def _send_slack(
 async def _send_ntfy(
     services: Services, group: AlertGroup, notification: Notification, method: Method
 ) -> str | None:
-    """A push with an Acknowledge button: priority 5 for SEV1 and SEV2, 4 otherwise."""
+    """A push with Acknowledge and Escalate buttons, opening the alert's phone console when
+    tapped: priority 5 for SEV1 and SEV2, 4 otherwise."""
     paging = services.settings.paging
     if not paging.ntfy_url:
         raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
     words = _words(group)
+    # One link: tapping the push opens its console; its buttons POST what they say.
+    console = await acknowledge_url(services, notification)
     push = Push(
         topic=method.address,
         title=services.renderer.render_plain("paging/alert_push_title.j2", **words),
         message=services.renderer.render_plain("paging/alert_push_message.j2", **words),
         priority=5 if group.severity in ("SEV1", "SEV2") else 4,
-        click=None,
-        acknowledge_url=await acknowledge_url(services, notification),
+        click=console,
+        acknowledge_url=console,
+        escalate_url=f"{console}{ESCALATE_SUFFIX}" if console else None,
     )
     assert services.http is not None, "paging needs the application's HTTP session"
     return await publish(services.http, paging.ntfy_url, paging.ntfy_token, push)
@@ -372,7 +379,8 @@ async def resolve_alert(services: Services, group_id: int, *, user: str) -> Aler
 
 async def show_alert(services: Services, job: Job) -> None:
     """The job handler: post the alert's one message, or update it in place, to the state it
-    has now. The message's ts is kept under the group's lock, so it is posted once."""
+    has now, then publish afresh the Home of each person it paged. The message's ts is kept
+    under the group's lock, so it is posted once."""
     details = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
         group = await alerts.lock_alert(session, int(details["group"]))
@@ -386,7 +394,7 @@ async def show_alert(services: Services, job: Job) -> None:
             outside=True,
             alert=group,
             paged=paged,
-            how=await _paged_how(session, group),
+            how=await paged_how(session, group),
             labels=said.labels,
             annotations=said.annotations,
             links=said.links,
@@ -404,9 +412,11 @@ async def show_alert(services: Services, job: Job) -> None:
                 group.message_channel, group.message_ts, text, blocks=blocks
             )
         await session.commit()
+    # Each paged person's Home lists their open alerts: it follows the message.
+    services.background.spawn(republish_for_alert(services, group, paged), name="alert Homes")
 
 
-async def _paged_how(session: AsyncSession, group: AlertGroup) -> list[tuple[str, list[str]]]:
+async def paged_how(session: AsyncSession, group: AlertGroup) -> list[tuple[str, list[str]]]:
     """Each person the alert's episode paged, with the methods their notifications use
     (sent, due or failed; none cancelled before they left), in order."""
     statement = (
