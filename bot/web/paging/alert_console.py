@@ -24,6 +24,7 @@ from aiohttp import web
 from bot.basics.errors import BotError
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.slack_links import channel_link, message_link
+from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting.alert_actions import SnoozeTooLong, escalate_from_phone, snooze_alert
 from bot.flows.escalation.answers import Answer, acknowledge_page, escalate_page, who_did
 from bot.flows.paging.alert_pages import SNOOZE_CHOICES, AlertUnchanged, paged_how
@@ -94,7 +95,7 @@ async def show(request: web.Request, held: Held, said: Said | None = None) -> we
         me=held.page.user_id,
         zone=await zone_of(services, held.page.user_id),
         others=[(user, methods) for user, methods in how if user != held.page.user_id],
-        names=names,
+        names=await _with_slack_names(request, names, people),
         slack_link=await _slack_link(request, group, bases),
         snooze_choices=SNOOZE_CHOICES,
         said=said,
@@ -103,6 +104,22 @@ async def show(request: web.Request, held: Held, said: Said | None = None) -> we
     response.headers.update(HEADERS)
     keep_new_session(request, response)
     return response
+
+
+async def _with_slack_names(
+    request: web.Request, names: dict[str, str], people: list[str]
+) -> dict[str, str]:
+    """The names the record keeps, and Slack's for the few people it does not (the same
+    people are asked once: the workspace client keeps its answers)."""
+    services = web_context(request).services
+    named = dict(names)
+    for user in dict.fromkeys(people):
+        if user not in named:
+            try:
+                named[user] = await services.slack.full_name(user)
+            except SlackFailure:
+                continue  # the id is shown: the page answers while Slack does not
+    return named
 
 
 async def _slack_link(request: web.Request, group: AlertGroup, bases: dict[str, str]) -> str | None:
