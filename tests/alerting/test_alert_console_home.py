@@ -1,7 +1,9 @@
-"""An alert's acknowledgement link as a small phone console (issue 72, item 4), over the wire:
-the fake ntfy gets the push (its tap opens the console, its Escalate button POSTs as the ntfy
-app does), a browser-like HTTP client (cookies kept) opens the console and sends its forms,
-the Slack emulator shows the alert's message. Times in Carol's zone (Europe/Paris)."""
+"""Where people act on an alert (issue 72, item 4): its acknowledgement link as a small phone
+console, and the App Home's "Your open alerts". Over the wire: the fake ntfy gets the push
+(its tap opens the console, its Escalate button POSTs as the ntfy app does), a browser-like
+HTTP client (cookies kept) opens the console and sends its forms, the Slack emulator shows
+the alert's message and the Home tabs warroom publishes, and sends the Home's block_actions
+as Slack does. Times in Carol's zone (Europe/Paris)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from tests.alerting.test_own_alerts import (
 )
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, routes
+from tests.helpers.incidents import settle
 from tests.helpers.web_view import csrf_of, visible_text
 from tests.paging.scenario import SCHEDULES, paging_settings
 
@@ -214,3 +217,68 @@ async def test_once_resolved_the_link_says_when_and_by_whom_and_acts_no_more(
         for wrong in (url[:-4], f"{warroom.url}/ack/{'A' * 43}"):
             status, gone = await opened(session, wrong)
             assert (status, "No such link" in gone) == (404, True)
+
+
+async def home_after(warroom: Warroom, user: str, published: int) -> list[str]:
+    """``user``'s Home tab once warroom has published it afresh (after ``published``
+    views.publish calls)."""
+    await settle(warroom)
+    await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
+    await settle(warroom)
+    return warroom.slack.home_lines(user)
+
+
+def publishes(warroom: Warroom) -> int:
+    return len(warroom.slack.calls_to("views.publish"))
+
+
+async def test_the_home_lists_her_open_alerts_follows_them_and_acknowledges(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    before = publishes(warroom)
+    await deliver(warroom, queue_lag())
+    lines = await home_after(warroom, CAROL, before)
+    assert lines[0] == "Your open alerts"
+    assert lines[1] == (
+        "*SEV3 Alert: QueueLag is firing*\n:rotating_light: Triggered · since Tue 03 Mar 03:00"
+        f" CET · fired 1 time · <#{ops.id}>"
+    )
+    assert slack.home_view(BOB) is None  # not paged (yet): nothing published for him
+
+    # It fires again: her Home says so without her opening it.
+    before = publishes(warroom)
+    await deliver(warroom, queue_lag())
+    assert "fired 2 times" in (await home_after(warroom, CAROL, before))[1]
+
+    # A guest of the workspace may not acknowledge from there either: said at the top.
+    slack.users[CAROL].is_restricted = True
+    before = publishes(warroom)
+    await slack.click_home_button(CAROL, "acknowledge_alert")
+    lines = await home_after(warroom, CAROL, before)
+    assert lines[0].startswith(":no_entry: Not acknowledged: guests of the workspace cannot")
+    await warroom.run_jobs()
+    assert buttons(only_message(ops))[0] == "Acknowledge"
+
+    # Carol (a member again) acknowledges on her Home: the message's flow, said everywhere.
+    slack.users[CAROL].is_restricted = False
+    before = publishes(warroom)
+    await slack.click_home_button(CAROL, "acknowledge_alert")
+    await home_after(warroom, CAROL, before)
+    await warroom.run_jobs()
+    await settle(warroom)
+    assert f"*Acknowledged* by <@{CAROL}>" in only_message(ops).text
+    lines = slack.home_lines(CAROL)
+    assert lines[0] == "Your open alerts"
+    assert "Acknowledged by you · since Tue 03 Mar 03:00 CET" in lines[1]
+    view = slack.home_view(CAROL) or {}
+    assert not [b for b in view["blocks"] if (b.get("accessory") or {}).get("text")]
+    await warroom.advance(minutes=10)
+    assert slack.direct_messages(BOB) == []
+
+    # Resolved: it leaves her Home.
+    before = publishes(warroom)
+    await deliver(warroom, queue_lag(resolved=True))
+    lines = await home_after(warroom, CAROL, before)
+    assert "Your open alerts" not in lines
+    assert lines[0] == "Your incidents"
