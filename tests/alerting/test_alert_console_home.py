@@ -30,6 +30,7 @@ from tests.alerting.test_own_alerts import (
     only_message,
     page_route,
     queue_lag,
+    the_alert,
 )
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, routes
@@ -53,6 +54,16 @@ async def ntfy() -> AsyncIterator[FakeNtfy]:
 async def warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> AsyncIterator[Warroom]:
+    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
+        yield running
+
+
+@asynccontextmanager
+async def alert_warroom(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> AsyncIterator[Warroom]:
+    """The page route of #ops-alerts paging Carol (in Paris) on call, her push through
+    ``ntfy``, warroom's public address https."""
     slack.users[CAROL].tz = "Europe/Paris"
     settings = paging_settings(
         tmp_path,
@@ -282,3 +293,22 @@ async def test_the_home_lists_her_open_alerts_follows_them_and_acknowledges(
     lines = await home_after(warroom, CAROL, before)
     assert "Your open alerts" not in lines
     assert lines[0] == "Your incidents"
+
+
+async def test_a_guest_paged_may_not_escalate_nor_snooze_from_the_phone(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    await deliver(warroom, queue_lag())
+    warroom.slack.users[CAROL].is_ultra_restricted = True  # a guest since she was paged
+    url = console_of(warroom, ntfy)
+    async with browser(warroom) as session:
+        _, page = await opened(session, url)
+        status, page = await sent(session, url, page, do="escalate")
+        assert status == 200
+        assert "Not done: you may not do that to this alert. Nothing changed." in said(page)
+        status, page = await sent(session, url, page, do="snooze", minutes="30")
+        assert status == 200
+        assert "Not done: you may not do that to this alert. Nothing changed." in said(page)
+    await warroom.run_jobs()
+    assert (await the_alert(warroom)).state == "triggered"
+    assert warroom.slack.direct_messages(BOB) == []
