@@ -15,28 +15,23 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import Secret
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_own_alerts import (
-    CONTACTS,
     NOW,
-    POLICIES,
     PUBLIC_URL,
     RESOLVED_AT,
     TOPIC,
     alert,
+    alert_warroom,
     buttons,
     deliver,
     only_message,
-    page_route,
     queue_lag,
     the_alert,
 )
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
-from tests.helpers.alerts import TOKEN, routes
+from tests.conftest import ALICE, BOB, CAROL, Warroom
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import csrf_of, visible_text
-from tests.paging.scenario import SCHEDULES, paging_settings
 
 
 @pytest.fixture
@@ -54,33 +49,8 @@ async def ntfy() -> AsyncIterator[FakeNtfy]:
 async def warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> AsyncIterator[Warroom]:
-    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
-        yield running
-
-
-@asynccontextmanager
-async def alert_warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
-    """The page route of #ops-alerts paging Carol (in Paris) on call, her push through
-    ``ntfy``, warroom's public address https."""
     slack.users[CAROL].tz = "Europe/Paris"
-    settings = paging_settings(
-        tmp_path,
-        CONTACTS,
-        POLICIES,
-        SCHEDULES,
-        WARROOM_NTFY_URL=ntfy.root,
-        WARROOM_PUBLIC_URL=PUBLIC_URL,
-    )
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(page_route(ops.id)),
-        **settings,
-    ) as running:
+    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
         yield running
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,16 @@ async def ntfy() -> AsyncIterator[FakeNtfy]:
 async def warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> AsyncIterator[Warroom]:
+    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
+        yield running
+
+
+@asynccontextmanager
+async def alert_warroom(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> AsyncIterator[Warroom]:
+    """The page route of ``ops`` paging Carol on call, her push through ``ntfy``, warroom's
+    public address https."""
     settings = paging_settings(
         tmp_path,
         CONTACTS,

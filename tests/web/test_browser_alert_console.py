@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from emulator import FakeNtfy, SlackEmulator
-from tests.alerting.test_alert_console_home import alert_warroom, console_of
-from tests.alerting.test_own_alerts import deliver, only_message, queue_lag
+from tests.alerting.test_alert_console_home import console_of
+from tests.alerting.test_own_alerts import alert_warroom, deliver, only_message, queue_lag
 from tests.conftest import ALICE, CAROL
 from tests.web.test_browser import WIDTHS, watched_page
 from tests.web.test_browser_overrides_history import checked
@@ -22,6 +22,7 @@ async def test_the_console_reads_and_acknowledges_at_each_width(
     slack: SlackEmulator, sqlite_url: str, tmp_path: Path, chromium: Any, width: str
 ) -> None:
     ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
+    slack.users[CAROL].tz = "Europe/Paris"
     async with FakeNtfy() as ntfy, alert_warroom(slack, sqlite_url, tmp_path, ops, ntfy) as warroom:
         await deliver(warroom, queue_lag())
         url = console_of(warroom, ntfy)
