@@ -19,7 +19,8 @@ open it.
 - Their open alerts (alerts of their own, no incident, whose firing now paged them): title,
   state, since when, how many times it fired, with *Acknowledge* (the message's button, the
   same flow; a guest refused at the Home's top as there). Published afresh for each person an
-  alert paged whenever its message changes (``republish_for_alert``).
+  alert paged when its message changes, at most once every ``ALERT_HOME_EVERY``
+  (``schedule_alert_homes``).
 
 Times are shown in the person's zone (Slack's ``users.info`` ``tz``), else
 ``WARROOM_TIMEZONE``. One opening is read once: its Slack event id is claimed with the reads,
@@ -32,13 +33,13 @@ it, and when an alert they are paged for changes.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dateutil import tz
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, truncate
 from bot.clients.slack.errors import SlackFailure
@@ -55,8 +56,10 @@ from bot.record.oncall.schedules import Schedule
 from bot.record.paging.own import Reachable, reachable
 from bot.record.paging.pages import open_alerts_of
 from bot.services import Services
+from bot.store import jobs
 from bot.store.db import session_scope
-from bot.store.models import AlertGroup, Incident
+from bot.store.job_kinds import JobKind
+from bot.store.models import AlertGroup, Incident, Job
 from bot.store.processed_events import claim_event
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,8 @@ TEMPLATE = "views/home.json.j2"
 RECENT = timedelta(days=7)
 # A title is cut where a person would read it cut: a Home lists, the incident's page tells.
 TITLE_MAX = 150
+# A person's Home follows their open alerts at most this often (a storm's changes at once).
+ALERT_HOME_EVERY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -270,13 +275,24 @@ def _list_url(services: Services, *, since: datetime | None = None) -> str | Non
     return f"{base}/?from={day.isoformat()}"
 
 
-async def republish_for_alert(services: Services, group: AlertGroup, people: Sequence[str]) -> None:
-    """Publish afresh the Home of each person the alert paged: it lists their open alerts,
-    so its state, count and button follow the alert's message."""
+async def schedule_alert_homes(session: AsyncSession, people: Sequence[str], now: datetime) -> None:
+    """Have the Home of each person an alert paged published afresh (the caller commits): it
+    lists their open alerts. One job per person per ``ALERT_HOME_EVERY``, due at its end, so
+    a storm of changes publishes each Home once in that time, with the last of them."""
+    step = int(ALERT_HOME_EVERY.total_seconds())
+    bucket = int(now.timestamp()) // step
+    due_at = datetime.fromtimestamp((bucket + 1) * step, tz=UTC)
     for user in people:
-        await publish_home(
-            services,
-            team_id=None,
-            user_id=user,
-            event_id=f"alert-home:{group.id}:{uuid.uuid4().hex}",
+        await jobs.schedule(
+            session,
+            kind=JobKind.ALERT_HOME,
+            key=f"alert-home:{user}:{bucket}",
+            due_at=due_at,
+            payload={"user": user},
         )
+
+
+async def refresh_alert_home(services: Services, job: Job) -> None:
+    """The job handler: publish the person's Home afresh, their open alerts as they are."""
+    user = str(jobs.payload_of(job)["user"])
+    await publish_home(services, team_id=None, user_id=user, event_id=f"job:{job.key}")

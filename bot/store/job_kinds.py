@@ -60,6 +60,7 @@ alert_war_room         alerting.intake.open_alert_war_room            slack
 alert_escalate         alerting.own_alerts.run_alert_level            escalations
 alert_message          paging.alert_pages.show_alert                  slack
 alert_snooze_end       alerting.alert_actions.end_snooze              escalations
+alert_home             home.refresh_alert_home                        slack
 bring_in               escalation.escalate.bring_in                   paging
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
@@ -115,6 +116,9 @@ class JobKind(StrEnum):
     # An alert's snooze ends (written with the snooze): still firing, it is paged again from
     # its policy's first level.
     ALERT_SNOOZE_END = "alert_snooze_end"
+    # A person's App Home published afresh for their open alerts: at most one a few seconds,
+    # however many of their alerts changed meanwhile.
+    ALERT_HOME = "alert_home"
     BRING_IN = "bring_in"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when Twilio has reported neither delivered nor answered by then.

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.flows.home import ALERT_HOME_EVERY
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_own_alerts import (
     NOW,
@@ -202,7 +203,8 @@ async def test_once_resolved_the_link_says_when_and_by_whom_and_acts_no_more(
 
 async def home_after(warroom: Warroom, user: str, published: int) -> list[str]:
     """``user``'s Home tab once warroom has published it afresh (after ``published``
-    views.publish calls)."""
+    views.publish calls): a Home follows its alerts within a few seconds."""
+    await warroom.advance(seconds=int(ALERT_HOME_EVERY.total_seconds()))
     await settle(warroom)
     await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
     await settle(warroom)

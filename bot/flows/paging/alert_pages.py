@@ -28,7 +28,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
-from bot.flows.home import republish_for_alert
+from bot.flows.home import schedule_alert_homes
 from bot.flows.paging import phones
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
@@ -411,9 +411,9 @@ async def show_alert(services: Services, job: Job) -> None:
             await services.slack.update(
                 group.message_channel, group.message_ts, text, blocks=blocks
             )
+        # Each paged person's Home lists their open alerts: it follows the message.
+        await schedule_alert_homes(session, paged, services.clock())
         await session.commit()
-    # Each paged person's Home lists their open alerts: it follows the message.
-    services.background.spawn(republish_for_alert(services, group, paged), name="alert Homes")
 
 
 async def paged_how(session: AsyncSession, group: AlertGroup) -> list[tuple[str, list[str]]]:
