@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from bot.flows.home import ALERT_HOME_EVERY
+from bot.web.monitoring import loggable_path
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_own_alerts import (
     NOW,
@@ -98,6 +99,9 @@ async def test_the_push_opens_the_console_and_its_escalate_pages_the_next_level(
     assert warroom.slack.direct_messages(BOB) == []
 
     assert await ntfy.tap(push, "Escalate", reach=(PUBLIC_URL, warroom.url)) == 200
+    # warroom serve's access log keeps the path without the link's token.
+    path = push.action("Escalate")["url"].removeprefix(PUBLIC_URL)
+    assert loggable_path(path) == "/ack/[redacted]/escalate"
     await warroom.run_jobs()
     (to_bob,) = warroom.slack.direct_messages(BOB)
     assert "you are paged by its escalation policy queues" in to_bob.text
