@@ -33,6 +33,7 @@ from tests.alerting.test_own_alerts import (
 )
 from tests.conftest import ALICE, BOB, CAROL, Warroom
 from tests.helpers.incidents import settle
+from tests.helpers.mail import Mailbox, smtp_server
 from tests.helpers.web_view import csrf_of, visible_text
 
 
@@ -288,3 +289,40 @@ async def test_a_guest_paged_may_not_escalate_nor_snooze_from_the_phone(
     await warroom.run_jobs()
     assert (await the_alert(warroom)).state == "triggered"
     assert warroom.slack.direct_messages(BOB) == []
+
+
+async def test_the_mails_link_opens_the_console_a_scanner_changes_nothing(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    mailbox = Mailbox()
+    by_mail = {CAROL: {"contacts": {"mail": {"email": "carol@example.com"}},
+                       "rules": [{"after": "0s", "notify": ["mail"]}]}}  # fmt: skip
+    with smtp_server(mailbox) as port:
+        async with alert_warroom(
+            slack,
+            database_url,
+            tmp_path,
+            ops,
+            ntfy,
+            {"people": by_mail},
+            WARROOM_SMTP_URL=f"smtp://127.0.0.1:{port}",
+            WARROOM_SMTP_FROM="warroom@example.com",
+            WARROOM_SMTP_PLAINTEXT="true",
+        ) as warroom:
+            await deliver(warroom, queue_lag())
+            (mail,) = mailbox.messages
+            text = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
+            (link,) = re.findall(
+                r"Acknowledge, escalate or snooze it: (\S+)", text.get_payload(decode=True).decode()
+            )
+            url = link.replace(PUBLIC_URL, warroom.url, 1)
+            async with browser(warroom) as session:
+                # A mail scanner following the link twice: it reads, nothing happens.
+                for _ in range(2):
+                    status, page = await opened(session, url)
+                    assert (status, "Triggered" in said(page)) == (200, True)
+                assert (await the_alert(warroom)).state == "triggered"
+                status, page = await sent(session, url, page, do="acknowledge")
+                assert "Acknowledged: the paging has stopped." in said(page)
+            await warroom.run_jobs()
+            assert f"*Acknowledged* by <@{CAROL}> (email)" in only_message(ops).text

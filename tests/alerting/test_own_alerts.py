@@ -99,17 +99,24 @@ async def warroom(
 
 @asynccontextmanager
 async def alert_warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ops: Channel,
+    ntfy: FakeNtfy,
+    contacts: dict[str, Any] = CONTACTS,
+    **more: str,
 ) -> AsyncIterator[Warroom]:
-    """The page route of ``ops`` paging Carol on call, her push through ``ntfy``, warroom's
-    public address https."""
+    """The page route of ``ops`` paging Carol on call, her push through ``ntfy`` (or as
+    ``contacts`` say, with ``more`` settings), warroom's public address https."""
     settings = paging_settings(
         tmp_path,
-        CONTACTS,
+        contacts,
         POLICIES,
         SCHEDULES,
         WARROOM_NTFY_URL=ntfy.root,
         WARROOM_PUBLIC_URL=PUBLIC_URL,
+        **more,
     )
     async with running_warroom(
         slack,
