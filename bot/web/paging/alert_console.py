@@ -132,7 +132,10 @@ async def _slack_link(request: web.Request, group: AlertGroup, bases: dict[str, 
     base = services.slack.known_workspace_url or bases.get(channel)
     if base and ts:
         return message_link(base.rstrip("/"), channel, ts)
-    return channel_link(base, await services.slack.team_id(), channel)
+    try:
+        return channel_link(base, await services.slack.team_id(), channel)
+    except SlackFailure:
+        return None  # Slack does not answer: the page goes without the link
 
 
 async def act(
