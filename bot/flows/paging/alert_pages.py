@@ -2,13 +2,14 @@
 
 A page belongs to an alert group instead of an incident; its notifications are taken and
 settled as an incident's are (bot/flows/paging/pages.py), and sent here in the alert's
-words: a Slack DM, a push with its Acknowledge button, an e-mail with an acknowledgement
-link, an SMS ending "Reply 1 to acknowledge" and a call that says the alert and waits for
-1. SMS and calls go through the incident pages' providers (bot/flows/paging/phones.py:
+words: a Slack DM, a push with its Acknowledge and Escalate buttons (tapped, it opens the
+alert's phone console: bot/web/paging/alert_console.py), an e-mail with that link, an SMS
+ending "Reply 1 to acknowledge, 2 to escalate" and a call that says the alert and waits for
+a key. SMS and calls go through the incident pages' providers (bot/flows/paging/phones.py:
 Twilio or Vonage, the contact's fallback at once), their reports kept as an incident's
 (``pages.record_status``): a failed, busy or unanswered one, or one not reported in time,
-fires the person's next rule at once. A reply or a key 1 acknowledges the alert
-(bot/flows/escalation/answers.py); 2 does not escalate an alert. A webhook or Teams
+fires the person's next rule at once. A reply or a key 1 acknowledges the alert, 2
+escalates it (bot/flows/escalation/answers.py). A webhook or Teams
 contact is not sent for an alert yet (given up, said in the log): as for any notification
 given up, the person's next rule fires at once.
 """
