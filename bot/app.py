@@ -67,6 +67,7 @@ from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
 from bot.web.paging import vonage_webhooks
 from bot.web.paging.links import acknowledge as acknowledge_link
+from bot.web.paging.links import escalate as escalate_link
 from bot.web.paging.links import show_acknowledge
 from bot.web.paging.twilio_webhooks import receive_keypress, receive_sms, receive_status
 from bot.web.routing import Route, RouteKind, add_routes
@@ -379,6 +380,7 @@ ROUTES: tuple[Route, ...] = (
     # Acknowledgement links (push buttons, email): the token in the path is the only key.
     Route("GET", "/ack/{token}", show_acknowledge, RouteKind.MACHINE),
     Route("POST", "/ack/{token}", acknowledge_link, RouteKind.MACHINE),
+    Route("POST", "/ack/{token}/escalate", escalate_link, RouteKind.MACHINE),
     # Twilio's webhooks: each checks X-Twilio-Signature (403 without it).
     Route("POST", "/twilio/sms", receive_sms, RouteKind.MACHINE),
     Route("POST", "/twilio/voice", receive_keypress, RouteKind.MACHINE),

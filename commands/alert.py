@@ -1,17 +1,22 @@
 """The buttons of an alert's own message (a ``page`` route, no incident): Acknowledge,
 Escalate, Snooze (a menu of lengths) and Resolve. Thin: read the press, act
 (bot/flows/paging/alert_pages.py, bot/flows/alerting/alert_actions.py), and the message
-updates itself; a press that changes nothing, or a guest's, is answered privately."""
+updates itself; a press that changes nothing, or a guest's, is answered privately.
+Acknowledge is also beside each open alert on the person's App Home: the same flow, the
+Home published afresh (a refusal said at its top)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.basics.numbers import parse_bounded_int
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.alerting.alert_actions import escalate_alert, snooze_alert
+from bot.flows.home import publish_home
 from bot.flows.paging.alert_pages import acknowledge_alert, resolve_alert
+from bot.flows.replies import outcome
 from bot.services import Services
 from commands.buttons import Press, answer_press
 
@@ -20,6 +25,9 @@ _SNOOZE_MAX_MINUTES = 7 * 24 * 60
 
 
 async def handle_acknowledge_press(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    if (body.get("container") or {}).get("type") == "view":
+        return await _acknowledge_on_home(ack, body, context)
+
     async def act(services: Services, press: Press) -> str | None:
         await acknowledge_alert(services, press.value_id, user=press.user_id)
         return None  # the alert's message says it, for everyone
@@ -58,3 +66,26 @@ async def handle_resolve_press(ack: AsyncAck, body: dict[str, Any], context: Any
         return None
 
     await answer_press(ack, body, context, act, name="resolve an alert")
+
+
+async def _acknowledge_on_home(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """Acknowledge pressed beside an alert on the person's App Home: the message's flow, then
+    their Home published afresh, saying at its top why nothing changed if it did not."""
+    await ack()
+    services: Services = context["services"]
+    action = (body.get("actions") or [{}])[0]
+    group_id = parse_bounded_int(str(action.get("value") or ""), 1, DATABASE_ID_MAX)
+    user = str((body.get("user") or {}).get("id") or "")
+    if group_id is None or not user:
+        return
+
+    async def acknowledge() -> str | None:
+        await acknowledge_alert(services, group_id, user=user)
+        return None
+
+    async def work() -> None:
+        refused = await outcome(services, acknowledge())
+        event_id = f"alert-home-ack:{group_id}:{uuid.uuid4().hex}"
+        await publish_home(services, team_id=None, user_id=user, event_id=event_id, notice=refused)
+
+    services.background.spawn(work(), name="acknowledge an alert on the Home")

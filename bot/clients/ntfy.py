@@ -26,7 +26,8 @@ class NtfyFailure(VendorFailure):
 @dataclass(frozen=True)
 class Push:
     """One notification to one topic; ``acknowledge_url`` becomes its "Acknowledge" button
-    (an ``http`` action: the app POSTs it when tapped, without opening anything)."""
+    and ``escalate_url`` its "Escalate" (``http`` actions: the app POSTs one when tapped,
+    without opening anything; ntfy takes at most three)."""
 
     topic: str
     title: str
@@ -34,6 +35,7 @@ class Push:
     priority: int  # 1 min .. 5 max ("Message priority"); 5 rings through Do Not Disturb
     click: str | None
     acknowledge_url: str | None
+    escalate_url: str | None = None
 
     def body(self) -> dict[str, Any]:
         """The JSON message ("Publish as JSON")."""
@@ -46,16 +48,14 @@ class Push:
         }
         if self.click:
             body["click"] = self.click
-        if self.acknowledge_url:
-            body["actions"] = [
-                {
-                    "action": "http",
-                    "label": "Acknowledge",
-                    "url": self.acknowledge_url,
-                    "method": "POST",
-                    "clear": True,
-                }
-            ]
+        buttons = (("Acknowledge", self.acknowledge_url), ("Escalate", self.escalate_url))
+        actions = [
+            {"action": "http", "label": label, "url": url, "method": "POST", "clear": True}
+            for label, url in buttons
+            if url
+        ]
+        if actions:
+            body["actions"] = actions
         return body
 
 

@@ -20,6 +20,7 @@ from bot.flows.alerting.own_alerts import run_alert_level, start_in_hours
 from bot.flows.escalation.escalate import bring_in, run_escalation_timer
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
+from bot.flows.home import refresh_alert_home
 from bot.flows.incident.recorder import apply_fetched_reaction
 from bot.flows.incident.reminders import remind_about_roles, remind_about_updates
 from bot.flows.oncall.handoffs import (
@@ -65,6 +66,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ALERT_MESSAGE: show_alert,
         JobKind.ALERT_SNOOZE_END: end_snooze,
         JobKind.ALERT_HOURS_START: start_in_hours,
+        JobKind.ALERT_HOME: refresh_alert_home,
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
         JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.FILE_ISSUE: send_issue,
@@ -127,6 +129,7 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
         JobKind.NOTIFY: URGENT,
         JobKind.ALERT_NOTICE: BACKGROUND,
         JobKind.ALERT_POST: BACKGROUND,
+        JobKind.ALERT_HOME: BACKGROUND,
         JobKind.MAINTENANCE_END: BACKGROUND,
         JobKind.ONCALL_NOTICE: BACKGROUND,
         JobKind.ONCALL_GAPS: BACKGROUND,

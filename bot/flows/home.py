@@ -16,12 +16,18 @@ open it.
 - How pages reach them (with a contacts file, or once they set their own): their contact
   methods, masked, and whose; the rules in force and whose (their own, the file's, the
   defaults); their last test page.
+- Their open alerts (alerts of their own, no incident, whose firing now paged them): title,
+  state, since when, how many times it fired, with *Acknowledge* (the message's button, the
+  same flow; a guest refused at the Home's top as there). Published afresh for each person an
+  alert paged when its message changes, at most once every ``ALERT_HOME_EVERY``
+  (``schedule_alert_homes``).
 
 Times are shown in the person's zone (Slack's ``users.info`` ``tz``), else
 ``WARROOM_TIMEZONE``. One opening is read once: its Slack event id is claimed with the reads,
 so a redelivered ``app_home_opened`` finds it claimed and is left alone. ``publish_home``
 renders it within Slack's limits for a view and publishes it (``views.publish``): when the
-person opens the tab (bot/slack/home.py), and again after they press *Merge* on it.
+person opens the tab (bot/slack/home.py), again after they press *Merge* or *Acknowledge* on
+it, and when an alert they are paged for changes.
 """
 
 from __future__ import annotations
@@ -29,15 +35,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dateutil import tz
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, truncate
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.limits import fit_view
 from bot.flows.people import guests_among, is_guest, zone_of
+from bot.record.alerting.alerts import OPEN_STATES
 from bot.record.follow_up_merges import SamePair, same_pairs
 from bot.record.follow_ups import FollowUp, OpenFollowUp, follow_up_ref, open_follow_ups
 from bot.record.involvement import Involvement, incidents_since, involvement_of
@@ -46,9 +54,12 @@ from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_near
 from bot.record.oncall.schedules import Schedule
 from bot.record.paging.own import Reachable, reachable
+from bot.record.paging.pages import open_alerts_of
 from bot.services import Services
+from bot.store import jobs
 from bot.store.db import session_scope
-from bot.store.models import Incident
+from bot.store.job_kinds import JobKind
+from bot.store.models import AlertGroup, Incident, Job
 from bot.store.processed_events import claim_event
 
 log = logging.getLogger(__name__)
@@ -57,6 +68,8 @@ TEMPLATE = "views/home.json.j2"
 RECENT = timedelta(days=7)
 # A title is cut where a person would read it cut: a Home lists, the incident's page tells.
 TITLE_MAX = 150
+# A person's Home follows their open alerts at most this often (a storm's changes at once).
+ALERT_HOME_EVERY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -112,13 +125,17 @@ class Home:
     recent_url: str | None
     # Follow-ups shown possibly the same as another, by the task's id.
     same: Mapping[int, PossiblySame] = field(default_factory=dict)
-    # Said at the top: why a *Merge* pressed on this Home did not merge.
+    # Said at the top: why a *Merge* or *Acknowledge* pressed on this Home did nothing.
     notice: str | None = None
+    # The open alerts whose firing now paged them (no incident), the latest first.
+    alerts: Sequence[AlertGroup] = ()
 
-    def shown(self, mine: int, recent: int, follow_ups: int) -> dict[str, Any]:
-        """The template's context with the first ``mine`` and ``recent`` incidents and
-        ``follow_ups`` follow-ups shown."""
+    def shown(self, mine: int, recent: int, follow_ups: int, alerts: int) -> dict[str, Any]:
+        """The template's context with the first ``mine`` and ``recent`` incidents,
+        ``follow_ups`` follow-ups and ``alerts`` alerts shown."""
         return {
+            "alerts": self.alerts[:alerts],
+            "alerts_more": len(self.alerts) - alerts,
             "home": self,
             "mine": self.mine[:mine],
             "mine_more": len(self.mine) - mine,
@@ -130,9 +147,9 @@ class Home:
         }
 
     @property
-    def counts(self) -> tuple[int, int, int]:
+    def counts(self) -> tuple[int, int, int, int]:
         """How many items each of its lists has, for ``shown``."""
-        return len(self.mine), len(self.recent), len(self.follow_ups)
+        return len(self.mine), len(self.recent), len(self.follow_ups), len(self.alerts)
 
 
 async def read_home(
@@ -153,6 +170,7 @@ async def read_home(
         overrides = await overrides_near(session, schedule=None, start=now) if schedules else []
         schedules = await with_feed_copies(session, schedules)
         paging = await reachable(session, services.settings.paging.contacts, user_id)
+        open_alerts = await open_alerts_of(session, user_id, OPEN_STATES)
         await session.commit()
     # Slack is asked with no session open: the database is not held while it answers.
     zone = await zone_of(services, user_id)
@@ -176,6 +194,7 @@ async def read_home(
         list_url=_list_url(services),
         recent_url=_list_url(services, since=since),
         same=_same(owned, pairs),
+        alerts=open_alerts,
     )
 
 
@@ -254,3 +273,26 @@ def _list_url(services: Services, *, since: datetime | None = None) -> str | Non
         return f"{base}/"
     day = since.astimezone(tz.gettz(services.settings.incidents.timezone)).date()
     return f"{base}/?from={day.isoformat()}"
+
+
+async def schedule_alert_homes(session: AsyncSession, people: Sequence[str], now: datetime) -> None:
+    """Have the Home of each person an alert paged published afresh (the caller commits): it
+    lists their open alerts. One job per person per ``ALERT_HOME_EVERY``, due at its end, so
+    a storm of changes publishes each Home once in that time, with the last of them."""
+    step = int(ALERT_HOME_EVERY.total_seconds())
+    bucket = int(now.timestamp()) // step
+    due_at = datetime.fromtimestamp((bucket + 1) * step, tz=UTC)
+    for user in people:
+        await jobs.schedule(
+            session,
+            kind=JobKind.ALERT_HOME,
+            key=f"alert-home:{user}:{bucket}",
+            due_at=due_at,
+            payload={"user": user},
+        )
+
+
+async def refresh_alert_home(services: Services, job: Job) -> None:
+    """The job handler: publish the person's Home afresh, their open alerts as they are."""
+    user = str(jobs.payload_of(job)["user"])
+    await publish_home(services, team_id=None, user_id=user, event_id=f"job:{job.key}")

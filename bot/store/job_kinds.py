@@ -61,6 +61,7 @@ alert_escalate         alerting.own_alerts.run_alert_level            escalation
 alert_message          paging.alert_pages.show_alert                  slack
 alert_snooze_end       alerting.alert_actions.end_snooze              escalations
 alert_hours_start      alerting.own_alerts.start_in_hours             escalations
+alert_home             home.refresh_alert_home                        slack
 bring_in               escalation.escalate.bring_in                   paging
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
@@ -119,6 +120,9 @@ class JobKind(StrEnum):
     # A low-urgency alert that fired outside its route's support hours (written with it):
     # due when they start, its policy's first level is paged if it is still triggered.
     ALERT_HOURS_START = "alert_hours_start"
+    # A person's App Home published afresh for their open alerts: at most one a few seconds,
+    # however many of their alerts changed meanwhile.
+    ALERT_HOME = "alert_home"
     BRING_IN = "bring_in"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when Twilio has reported neither delivered nor answered by then.

@@ -89,15 +89,18 @@ def slack_payload_type(body: Mapping[str, Any], status: int) -> str:
 # Paths whose last part is a secret (an acknowledgement link's token, a status page
 # subscriber's confirmation or unsubscribe link): logged without it.
 _SECRET_PATH = re.compile(
-    r"^(?P<keep>/ack|/status/confirm|/status/unsubscribe|/status/manage)/[^/]+$"
+    r"^(?P<keep>/ack|/status/confirm|/status/unsubscribe|/status/manage)/[^/]+"
+    r"(?P<tail>/escalate)?$"
 )
 
 
 def loggable_path(path: str) -> str:
     """``path`` as the access log shows it: ``/ack/<token>`` as ``/ack/[redacted]``, and
     the status page's ``/status/confirm/<token>``, ``/status/unsubscribe/<token>`` and
-    ``/status/manage/<token>`` too."""
-    return _SECRET_PATH.sub(lambda match: match.group("keep") + "/[redacted]", path)
+    ``/status/manage/<token>`` too (``/ack/<token>/escalate`` as ``/ack/[redacted]/escalate``)."""
+    return _SECRET_PATH.sub(
+        lambda match: match.group("keep") + "/[redacted]" + (match.group("tail") or ""), path
+    )
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):

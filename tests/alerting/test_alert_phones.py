@@ -6,6 +6,7 @@ status, call events and DTMF input). Slack is the emulator: the alert's one mess
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,9 +24,11 @@ from tests.alerting.test_own_alerts import (
     only_message,
     page_route,
     queue_lag,
+    the_alert,
 )
 from tests.conftest import BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, incidents_of, routes
+from tests.helpers.incidents import settle
 from tests.paging.scenario import SCHEDULES, notifications, paging_settings, person_pages
 
 PHONE = "+15555550123"
@@ -33,12 +36,12 @@ PUBLIC_URL = "https://warroom.example.com"
 SMS_TEXT = (
     "SEV3 Alert: QueueLag is firing (high urgency). Paged by escalation policy queues (route "
     "queues). "
-    "No incident is open for it. Reply 1 to acknowledge."
+    "No incident is open for it. Reply 1 to acknowledge, 2 to escalate."
 )
 PROMPT = (
     "This is warroom. Alert, SEV3, high urgency: QueueLag is firing. Paged by escalation "
     "policy queues. "
-    "No incident is open for it. Press 1 to acknowledge."
+    "No incident is open for it. Press 1 to acknowledge, 2 to escalate."
 )
 ACKNOWLEDGED = "Acknowledged the alert QueueLag is firing. Nothing more will be sent for it."
 
@@ -208,11 +211,8 @@ async def test_a_reply_1_to_the_alerts_sms_acknowledges_it(
     assert await twilio.deliver(sms) == 200
     assert next(n.state for n in await notifications(warroom)) == "delivered"
 
-    status, answer = await twilio.reply(PHONE, "2")  # escalate: not for an alert, said so
-    assert (status, answer) == (
-        200,
-        "QueueLag is firing: an alert is not escalated from a phone yet. Reply 1 to acknowledge.",
-    )
+    status, answer = await twilio.reply(PHONE, "what?")
+    assert (status, answer) == (200, "Reply 1 to acknowledge, 2 to escalate.")
     status, answer = await twilio.reply(PHONE, "1")
     assert (status, answer) == (200, ACKNOWLEDGED)
     await warroom.run_jobs()
@@ -237,7 +237,10 @@ async def test_through_vonage_an_unanswered_call_fires_the_next_rule_and_a_key_a
     assert call.ncco[0]["text"] == PROMPT
     assert await vonage.answer(call) == 204
     # No key: the call says the alert once more, in its words.
-    assert await vonage.silence(call) == "Alert: QueueLag is firing. Press 1 to acknowledge."
+    assert (
+        await vonage.silence(call)
+        == "Alert: QueueLag is firing. Press 1 to acknowledge, 2 to escalate."
+    )
     assert await vonage.press(call, "1") == ACKNOWLEDGED
     await warroom.run_jobs()
     assert f"*Acknowledged* by <@{CAROL}> (voice)" in only_message(ops).text
@@ -281,3 +284,52 @@ async def test_an_sms_never_reported_delivered_rings_her_phone_after_the_deliver
         ("sms", "sent"),
         ("voice", "sent"),
     ]
+
+
+async def test_a_reply_2_escalates_the_alert_to_the_next_level_as_the_slack_button(
+    through_twilio: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, twilio = through_twilio, providers[0]
+    await deliver(warroom, queue_lag())
+    assert warroom.slack.direct_messages(BOB) == []
+
+    status, answer = await twilio.reply(PHONE, "2")
+    assert (status, answer) == (
+        200,
+        "Escalated the alert QueueLag is firing to level 2 of escalation policy queues. "
+        "Nothing more will be sent to you for it.",
+    )
+    await warroom.run_jobs()
+    # Bob (level 2) is paged now, not at 15 minutes; the message says who escalated.
+    (to_bob,) = warroom.slack.direct_messages(BOB)
+    assert "you are paged by its escalation policy queues" in to_bob.text
+    assert re.search(rf"Escalated by hand to level 2 by <@{CAROL}> at ", only_message(ops).text)
+    # Her own page ends: no call at 5 minutes, no Slack DM at 10.
+    await warroom.advance(minutes=30)
+    assert twilio.calls == []
+    assert warroom.slack.direct_messages(CAROL) == []
+    assert len(warroom.slack.direct_messages(BOB)) == 1
+    # A second reply: nothing of hers is open any more.
+    assert await twilio.reply(PHONE, "2") == (200, "You have no open page right now.")
+
+
+async def test_through_vonage_a_key_2_escalates_and_on_the_last_level_it_says_so(
+    through_vonage: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, vonage = through_vonage, providers[1]
+    await deliver(warroom, queue_lag())
+    # Bob presses Escalate in Slack first: level 2 (Bob, the last) is paged.
+    group = await the_alert(warroom)
+    await warroom.slack.click_button(
+        ops.id, only_message(ops).ts, "escalate_alert", user=BOB, value=str(group.id)
+    )
+    await settle(warroom)
+    await warroom.advance(minutes=5)
+    (call,) = vonage.calls
+    assert await vonage.answer(call) == 204
+    assert await vonage.press(call, "2") == (
+        "QueueLag is firing: level 2 is the last level of escalation policy queues, and it is "
+        "paged already. Reply 1 to acknowledge."
+    )
+    assert len(warroom.slack.direct_messages(BOB)) == 1
+    assert (await the_alert(warroom)).state == "triggered"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,13 +93,30 @@ async def ntfy() -> AsyncIterator[FakeNtfy]:
 async def warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> AsyncIterator[Warroom]:
+    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
+        yield running
+
+
+@asynccontextmanager
+async def alert_warroom(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ops: Channel,
+    ntfy: FakeNtfy,
+    contacts: dict[str, Any] = CONTACTS,
+    **more: str,
+) -> AsyncIterator[Warroom]:
+    """The page route of ``ops`` paging Carol on call, her push through ``ntfy`` (or as
+    ``contacts`` say, with ``more`` settings), warroom's public address https."""
     settings = paging_settings(
         tmp_path,
-        CONTACTS,
+        contacts,
         POLICIES,
         SCHEDULES,
         WARROOM_NTFY_URL=ntfy.root,
         WARROOM_PUBLIC_URL=PUBLIC_URL,
+        **more,
     )
     async with running_warroom(
         slack,

@@ -189,7 +189,8 @@ REACHES_NONE = {
 ELSEWHERE = {
     FollowUpMessage.MERGE.value: "merge_follow_ups: tests/flows/test_follow_up_merging.py",
     "resolve_with_fields": "resolve: tests/types/test_types_in_slack.py, a guest resolves nothing",
-    "acknowledge_alert": "acknowledge: tests/alerting/test_own_alerts.py, as a guest",
+    "acknowledge_alert": "acknowledge: tests/alerting/test_own_alerts.py (the message) and "
+    "test_alert_console_home.py (the App Home), as a guest",
     "escalate_alert": "escalate: tests/alerting/test_own_alerts.py, as a guest",
     "snooze_alert": "snooze: tests/alerting/test_own_alerts.py, as a guest",
     "resolve_alert": "resolve: tests/alerting/test_own_alerts.py, as a guest",

@@ -83,6 +83,8 @@ NOT_WALKED = {
     "/heartbeats/{name}": "the operator's monitors, each with its own token",
     "/trackers/{tracker}": "the trackers' signed webhooks: an issue closed or reopened",
     "/ack/{token}": "the link sent to the person paged (a guest is never on call)",
+    "/ack/{token}/escalate": "the same link's push button: as the person paged, whose right "
+    "to escalate is asked afresh (tests/alerting/test_alert_console_home.py)",
     "/twilio/sms": "Twilio's signed webhooks: the paged person's answers",
     "/twilio/voice": "Twilio's signed webhooks: the paged person's answers",
     "/twilio/status": "Twilio's signed delivery reports",

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from bot.basics.errors import BotError
 from bot.flows.alerting.own_alerts import begin_paging, escalate_in, lock_as_written
+from bot.flows.escalation.answers import Answer, group_of, who_did
 from bot.flows.escalation.escalate import reach_of
 from bot.flows.paging.alert_pages import (
     SNOOZE_CHOICES,
@@ -33,7 +34,7 @@ from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import AlertGroup, Job
+from bot.store.models import AlertGroup, Job, PersonPage
 
 
 class SnoozeTooLong(BotError):
@@ -145,3 +146,21 @@ async def escalate_alert(services: Services, group_id: int, *, user: str) -> Non
         await schedule_show(session, group, now, also=f"escalated:{group.level_round}:{number}")
         await session.commit()
     services.wake_jobs()
+
+
+async def escalate_from_phone(services: Services, page: PersonPage) -> Answer:
+    """An alert's page escalated by its person from their phone or link, as the message's
+    Escalate: ``escalated``, ``already`` (acknowledged, snoozed, resolved or escalated
+    meanwhile), ``last_level``, or ``cannot_escalate`` (a guest)."""
+    assert page.alert_group_id is not None
+    try:
+        await escalate_alert(services, page.alert_group_id, user=page.user_id)
+    except AlertUnchanged as unchanged:
+        group = unchanged.context["alert"]
+        return Answer("already", by=who_did(group), alert=group)
+    except NoNextLevel as last:
+        return Answer("last_level", alert=last.context["alert"])
+    except BotError:
+        group = await group_of(services, page.alert_group_id)
+        return Answer("cannot_escalate", reason="you may not escalate it", alert=group)
+    return Answer("escalated", by=page.user_id, alert=await group_of(services, page.alert_group_id))

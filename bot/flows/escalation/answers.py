@@ -1,12 +1,13 @@
 """Answers that come from a phone rather than Slack: a push notification's button, an email's
 link, an SMS reply, a keypress in a call. 1 (or ``ack``) acknowledges the escalation that
 paged the person, as the Slack button would, and says how; 2 (or ``esc``) moves its policy to
-the next level now and ends this person's page. Each is answered in words saying which
-incident it acted on."""
+the next level now and ends this person's page (an alert's: as its message's Escalate). Each
+is answered in words saying which incident (or alert) it acted on."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.basics.errors import AlreadyResolved, BotError
@@ -42,6 +43,11 @@ class Answer:
     alert: AlertGroup | None = None
 
 
+# How an alert's page is escalated (bot/flows/alerting/alert_answers.py, a later domain's):
+# handed in by the web layer that hears the phone.
+AlertEscalator = Callable[[Services, PersonPage], Awaitable[Answer]]
+
+
 async def _acknowledge_alert(page: PersonPage, *, services: Services, via: str) -> Answer:
     """An alert's page answered from a phone or a link: the alert is acknowledged."""
     assert page.alert_group_id is not None
@@ -49,7 +55,7 @@ async def _acknowledge_alert(page: PersonPage, *, services: Services, via: str) 
         group = await acknowledge_alert(services, page.alert_group_id, user=page.user_id, via=via)
     except AlertUnchanged as unchanged:
         group = unchanged.context["alert"]
-        return Answer("already", by=group.acknowledged_by, alert=group)
+        return Answer("already", by=who_did(group), alert=group)
     return Answer("acknowledged", by=page.user_id, alert=group)
 
 
@@ -76,20 +82,19 @@ async def acknowledge_page(services: Services, page_id: int, *, via: str) -> Ans
     return Answer("acknowledged", incident, escalation, by=page.user_id)
 
 
-async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer:
+async def escalate_page(
+    services: Services, page_id: int, *, via: str, escalate_alert: AlertEscalator
+) -> Answer:
     """Move the page's policy to its next level now, as the paged person asked ``via`` their
-    phone (sms, voice): the escalation says who, and from where. An alert's page is not
-    escalated from a phone yet."""
+    phone (sms, voice, ntfy, a link): the escalation says who, and from where; this person's
+    page ends (the next level has it). An alert's page escalates the alert."""
     async with session_scope(services.engine) as session:
         alert_page = await session.get(PersonPage, page_id)
-        group = (
-            None
-            if alert_page is None or alert_page.alert_group_id is None
-            else await session.get(AlertGroup, alert_page.alert_group_id)
-        )
-    if group is not None:
-        reason = "an alert is not escalated from a phone yet"
-        return Answer("cannot_escalate", reason=reason, alert=group)
+    if alert_page is not None and alert_page.alert_group_id is not None:
+        answer = await escalate_alert(services, alert_page)
+        if answer.outcome == "escalated":
+            await end_page(services, page_id, state="escalated")
+        return answer
     page, incident, escalation = await _page(services, page_id)
     if escalation.policy is None or incident.channel_id is None:
         return Answer("cannot_escalate", incident, escalation, reason="no policy to escalate")
@@ -109,8 +114,30 @@ async def escalate_page(services: Services, page_id: int, *, via: str) -> Answer
     return Answer("escalated", incident, escalation)
 
 
+def who_did(group: AlertGroup) -> str | None:
+    """Who left the alert as it is: its resolver, snoozer, acknowledger or escalator."""
+    return {
+        "resolved": group.resolved_by,
+        "snoozed": group.snoozed_by,
+        "acknowledged": group.acknowledged_by,
+    }.get(group.state or "", group.escalated_by)
+
+
+async def group_of(services: Services, group_id: int) -> AlertGroup:
+    async with session_scope(services.engine) as session:
+        group = await session.get(AlertGroup, group_id)
+    assert group is not None
+    return group
+
+
 async def answer_sms(
-    services: Services, *, sender: str, body: str, message_sid: str, source: str = "twilio"
+    services: Services,
+    *,
+    sender: str,
+    body: str,
+    message_sid: str,
+    escalate_alert: AlertEscalator,
+    source: str = "twilio",
 ) -> str | None:
     """An SMS reply from ``sender``: act on their most recent open page; the SMS answering
     it. The same message id of ``source``'s again (the provider's retry, or a captured
@@ -130,12 +157,18 @@ async def answer_sms(
         return await _said(services, Answer("unknown_number"))
     if page is None:
         return await _said(services, Answer("no_page"))
-    answer = await _act(services, page.id or 0, body.strip().lower(), via="sms")
+    word = body.strip().lower()
+    answer = await _act(services, page.id or 0, word, via="sms", escalate_alert=escalate_alert)
     return await _said(services, answer)
 
 
 async def answer_keypress(
-    services: Services, *, call_sid: str, digits: str, source: str = "twilio"
+    services: Services,
+    *,
+    call_sid: str,
+    digits: str,
+    escalate_alert: AlertEscalator,
+    source: str = "twilio",
 ) -> str:
     """A key pressed during a page's call: what the call says back. It acts once per call
     (the call hangs up after its answer, so the same call's id again is the provider's
@@ -152,7 +185,8 @@ async def answer_keypress(
         await session.commit()
     if page is None or not first:
         return await _said(services, Answer("no_page"))
-    return await _said(services, await _act(services, page.id or 0, digits, via="voice"))
+    answer = await _act(services, page.id or 0, digits, via="voice", escalate_alert=escalate_alert)
+    return await _said(services, answer)
 
 
 async def call_words(services: Services, *, call_id: str, part: str) -> str:
@@ -174,11 +208,13 @@ async def call_words(services: Services, *, call_id: str, part: str) -> str:
     return services.renderer.render_plain("paging/call.j2", **words, part=part)
 
 
-async def _act(services: Services, page_id: int, word: str, *, via: str) -> Answer:
+async def _act(
+    services: Services, page_id: int, word: str, *, via: str, escalate_alert: AlertEscalator
+) -> Answer:
     if word in ACKNOWLEDGE_WORDS:
         return await acknowledge_page(services, page_id, via=via)
     if word in ESCALATE_WORDS:
-        return await escalate_page(services, page_id, via=via)
+        return await escalate_page(services, page_id, via=via, escalate_alert=escalate_alert)
     async with session_scope(services.engine) as session:
         alert_page = await session.get(PersonPage, page_id)
     if alert_page is not None and alert_page.alert_group_id is not None:

@@ -2,13 +2,14 @@
 
 A page belongs to an alert group instead of an incident; its notifications are taken and
 settled as an incident's are (bot/flows/paging/pages.py), and sent here in the alert's
-words: a Slack DM, a push with its Acknowledge button, an e-mail with an acknowledgement
-link, an SMS ending "Reply 1 to acknowledge" and a call that says the alert and waits for
-1. SMS and calls go through the incident pages' providers (bot/flows/paging/phones.py:
+words: a Slack DM, a push with its Acknowledge and Escalate buttons (tapped, it opens the
+alert's phone console: bot/web/paging/alert_console.py), an e-mail with that link, an SMS
+ending "Reply 1 to acknowledge, 2 to escalate" and a call that says the alert and waits for
+a key. SMS and calls go through the incident pages' providers (bot/flows/paging/phones.py:
 Twilio or Vonage, the contact's fallback at once), their reports kept as an incident's
 (``pages.record_status``): a failed, busy or unanswered one, or one not reported in time,
-fires the person's next rule at once. A reply or a key 1 acknowledges the alert
-(bot/flows/escalation/answers.py); 2 does not escalate an alert. A webhook or Teams
+fires the person's next rule at once. A reply or a key 1 acknowledges the alert, 2
+escalates it (bot/flows/escalation/answers.py). A webhook or Teams
 contact is not sent for an alert yet (given up, said in the log): as for any notification
 given up, the person's next rule fires at once.
 """
@@ -28,6 +29,7 @@ from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
+from bot.flows.home import schedule_alert_homes
 from bot.flows.paging import phones
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
@@ -43,8 +45,10 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import AlertGroup, Job, Notification, PersonPage
 
 log = logging.getLogger(__name__)
-# Where acknowledgement links point: GET shows a button, POST acknowledges.
+# Where acknowledgement links point: GET shows a button (an alert's: its phone console),
+# POST acknowledges; an alert's push's Escalate POSTs the link and this suffix.
 ACK_PATH = "/ack"
+ESCALATE_SUFFIX = "/escalate"
 # The snoozes an alert's message offers, in minutes: 30 min to 24 h (a route's
 # ``max_snooze`` may allow less: a longer one chosen is refused in words).
 SNOOZE_CHOICES = (30, 60, 120, 240, 480, 1440)
@@ -155,19 +159,23 @@ async def _send_slack(
 async def _send_ntfy(
     services: Services, group: AlertGroup, notification: Notification, method: Method
 ) -> str | None:
-    """A push with an Acknowledge button: priority 5 for SEV1 and SEV2, 4 otherwise, 3 (no
-    Do Not Disturb override, ntfy's default) for a low-urgency alert."""
+    """A push with Acknowledge and Escalate buttons, opening the alert's phone console when
+    tapped: priority 5 for SEV1 and SEV2, 4 otherwise, 3 (no Do Not Disturb override, ntfy's
+    default) for a low-urgency alert."""
     paging = services.settings.paging
     if not paging.ntfy_url:
         raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
     words = _words(group)
+    # One link: tapping the push opens its console; its buttons POST what they say.
+    console = await acknowledge_url(services, notification)
     push = Push(
         topic=method.address,
         title=services.renderer.render_plain("paging/alert_push_title.j2", **words),
         message=services.renderer.render_plain("paging/alert_push_message.j2", **words),
         priority=3 if group.urgency == "low" else 5 if group.severity in ("SEV1", "SEV2") else 4,
-        click=None,
-        acknowledge_url=await acknowledge_url(services, notification),
+        click=console,
+        acknowledge_url=console,
+        escalate_url=f"{console}{ESCALATE_SUFFIX}" if console else None,
     )
     assert services.http is not None, "paging needs the application's HTTP session"
     return await publish(services.http, paging.ntfy_url, paging.ntfy_token, push)
@@ -373,7 +381,8 @@ async def resolve_alert(services: Services, group_id: int, *, user: str) -> Aler
 
 async def show_alert(services: Services, job: Job) -> None:
     """The job handler: post the alert's one message, or update it in place, to the state it
-    has now. The message's ts is kept under the group's lock, so it is posted once."""
+    has now, then publish afresh the Home of each person it paged. The message's ts is kept
+    under the group's lock, so it is posted once."""
     details = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
         group = await alerts.lock_alert(session, int(details["group"]))
@@ -387,7 +396,7 @@ async def show_alert(services: Services, job: Job) -> None:
             outside=True,
             alert=group,
             paged=paged,
-            how=await _paged_how(session, group),
+            how=await paged_how(session, group),
             labels=said.labels,
             annotations=said.annotations,
             links=said.links,
@@ -405,10 +414,12 @@ async def show_alert(services: Services, job: Job) -> None:
             await services.slack.update(
                 group.message_channel, group.message_ts, text, blocks=blocks
             )
+        # Each paged person's Home lists their open alerts: it follows the message.
+        await schedule_alert_homes(session, paged, services.clock())
         await session.commit()
 
 
-async def _paged_how(session: AsyncSession, group: AlertGroup) -> list[tuple[str, list[str]]]:
+async def paged_how(session: AsyncSession, group: AlertGroup) -> list[tuple[str, list[str]]]:
     """Each person the alert's episode paged, with the methods their notifications use
     (sent, due or failed; none cancelled before they left), in order."""
     statement = (

@@ -197,16 +197,20 @@ async def end_page(services: Services, page_id: int, *, state: str) -> None:
         page = await session.get(PersonPage, page_id)
         if page is None or page.state != "open":
             return
-        # An incident's page: an alert's is not ended alone (it is not escalated from a phone).
-        assert page.incident_id is not None and page.escalation_id is not None
         page.state = state
         session.add(page)
-        pending = [n for n in await pages.notifications_of(session, page.incident_id)
-                   if n.page_id == page_id and n.state == "pending"]  # fmt: skip
+        pending = [n for n in await pages.notifications_of_page(session, page_id)
+                   if n.state == "pending"]  # fmt: skip
         for notification in pending:
             notification.state, notification.updated_at = pages.CANCELLED, now
             session.add(notification)
-        keys = [notification_key(page.escalation_id, n.id or 0) for n in pending]
+        keys = [
+            # An alert's page's jobs are keyed by its group (``start_alert_pages``).
+            f"{alert_notifications(page.alert_group_id)}{n.id}"
+            if page.alert_group_id is not None
+            else notification_key(page.escalation_id or 0, n.id or 0)
+            for n in pending
+        ]
         await jobs.cancel_keys(session, keys, now=now)
         await session.commit()
 

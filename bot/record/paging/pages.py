@@ -19,7 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.record.paging.contacts import SLACK, Person, Rule
 from bot.record.timeline import add_entry
 from bot.store.db import insert_kept
-from bot.store.models import Incident, Notification, PersonPage, TimelineEntry, TimelineKind
+from bot.store.models import (
+    AlertGroup,
+    Incident,
+    Notification,
+    PersonPage,
+    TimelineEntry,
+    TimelineKind,
+)
 
 # What a notification may become, and what the record says for each (entries' "outcome").
 SENT, DELIVERED, FAILED, ANSWERED, CANCELLED = (
@@ -144,6 +151,24 @@ async def latest_open_page(session: AsyncSession, user: str) -> PersonPage | Non
         .limit(1)
     )
     return (await session.exec(statement)).first()
+
+
+async def open_alerts_of(
+    session: AsyncSession, user: str, open_states: Collection[str]
+) -> list[AlertGroup]:
+    """The alerts of their own (no incident) whose firing now paged ``user``, in one of
+    ``open_states``, the latest triggered first."""
+    statement = (
+        select(AlertGroup, PersonPage.alert_step)
+        .join(PersonPage, col(PersonPage.alert_group_id) == col(AlertGroup.id))
+        .where(col(PersonPage.user_id) == user, col(AlertGroup.state).in_(list(open_states)))
+        .order_by(col(AlertGroup.triggered_at).desc(), col(AlertGroup.id).desc())
+    )
+    found: dict[int, AlertGroup] = {}
+    for group, step in (await session.exec(statement)).all():
+        if (step or "").startswith(f"{group.episode}:") and group.id is not None:
+            found.setdefault(group.id, group)
+    return list(found.values())
 
 
 async def first_sent_after(

@@ -1,6 +1,8 @@
 """Acknowledgement links' secrets: each bound to one page (one person, one escalation), good
-once, until the incident is resolved. Only a token's SHA-256 is kept, so the database never
-holds a working link; a wrong, used or expired token is the same "no such link"."""
+once, until the incident is resolved. An alert's page's link is its phone console: never
+spent, it acts until the alert resolves and then says so. Only a token's SHA-256 is kept, so
+the database never holds a working link; a wrong, used or expired token is the same "no such
+link"."""
 
 from __future__ import annotations
 
@@ -51,18 +53,19 @@ class Held:
 
 
 async def look_up(session: AsyncSession, token: str) -> Held | None:
-    """The page a token opens, if it is unused and its incident is not resolved."""
+    """The page a token opens, if it is unused and its incident is not resolved; an alert's
+    page whatever became of its alert (its console says it)."""
     if not token or len(token) > 200:
         return None
     row = await session.get(AckToken, token_hash(token))
-    if row is None or row.used_at is not None:
+    if row is None:
         return None
     page = await session.get(PersonPage, row.page_id)
     if page is not None and page.alert_group_id is not None:
         alert = await session.get(AlertGroup, page.alert_group_id)
-        if alert is None or alert.state == "resolved":
-            return None
-        return Held(page, None, row.method, alert)
+        return None if alert is None else Held(page, None, row.method, alert)
+    if row.used_at is not None:
+        return None
     incident = await session.get(Incident, row.incident_id)
     if page is None or incident is None or not incident.is_open:
         return None

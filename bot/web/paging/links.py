@@ -1,5 +1,7 @@
 """Acknowledgement links: ``GET /ack/<token>`` shows a small page with a button, ``POST``
-acknowledges (mail clients' link scanners GET what they find; they never POST).
+acknowledges (mail clients' link scanners GET what they find; they never POST). An alert's
+link is its phone console instead (``alert_console``), ``POST /ack/<token>/escalate`` its
+push's Escalate.
 
 The token is the only key (a phone's push action and a mail reader send no cookie). A
 wrong, used or expired token (its incident resolved) is answered 404, the same page: nothing
@@ -17,8 +19,7 @@ from bot.record.paging import tokens
 from bot.store.db import session_scope
 from bot.web.context import web_context
 from bot.web.pages_common import render_page
-
-_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+from bot.web.paging import alert_console
 
 
 async def show_acknowledge(request: web.Request) -> web.Response:
@@ -28,7 +29,9 @@ async def show_acknowledge(request: web.Request) -> web.Response:
         held = await tokens.look_up(session, request.match_info["token"])
     if held is None:
         return _no_such_link(request)
-    return _page(request, "ask", incident=held.incident, alert=held.alert)
+    if held.alert is not None:
+        return await alert_console.show(request, held)
+    return _page(request, "ask", incident=held.incident)
 
 
 async def acknowledge(request: web.Request) -> web.Response:
@@ -37,13 +40,24 @@ async def acknowledge(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     async with session_scope(services.engine) as session:
         held = await tokens.look_up(session, token)
+    if held is not None and held.alert is not None:  # never spent: it acts until resolved
+        return await alert_console.act_on_form(request, held)
+    async with session_scope(services.engine) as session:
         if held is None or not await tokens.use(session, token, at=services.clock()):
             return _no_such_link(request)
         await session.commit()
     answer = await acknowledge_page(services, held.page.id or 0, via=held.method)
-    return _page(
-        request, answer.outcome, incident=answer.incident, alert=answer.alert, by=answer.by
-    )
+    return _page(request, answer.outcome, incident=answer.incident, by=answer.by)
+
+
+async def escalate(request: web.Request) -> web.Response:
+    """POST /ack/<token>/escalate: an alert's push's Escalate (an incident's link has none)."""
+    services = web_context(request).services
+    async with session_scope(services.engine) as session:
+        held = await tokens.look_up(session, request.match_info["token"])
+    if held is None or held.alert is None:
+        return _no_such_link(request)
+    return await alert_console.act(request, held, "escalate")
 
 
 def _no_such_link(request: web.Request) -> web.Response:
@@ -56,5 +70,5 @@ def _page(
     response = render_page(
         request, "web/acknowledge.html.j2", status=status, state=state, **context
     )
-    response.headers.update(_HEADERS)
+    response.headers.update(alert_console.HEADERS)
     return response

@@ -18,6 +18,7 @@ import logging
 from aiohttp import web
 
 from bot.clients import twilio
+from bot.flows.alerting.alert_actions import escalate_from_phone
 from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms
 from bot.flows.paging.pages import record_status
@@ -64,6 +65,7 @@ async def receive_sms(request: web.Request) -> web.Response:
         sender=form["From"],
         body=form.get("Body", ""),
         message_sid=form["MessageSid"],
+        escalate_alert=escalate_from_phone,
     )
     # None: this MessageSid again (acted on and answered the first time), answered with no
     # message, so a retry of Twilio's costs no second SMS.
@@ -78,7 +80,10 @@ async def receive_keypress(request: web.Request) -> web.Response:
     if "CallSid" not in form:
         return web.Response(status=400, text="CallSid is required")
     said = await answer_keypress(
-        web_context(request).services, call_sid=form["CallSid"], digits=form.get("Digits", "")
+        web_context(request).services,
+        call_sid=form["CallSid"],
+        digits=form.get("Digits", ""),
+        escalate_alert=escalate_from_phone,
     )
     return web.Response(text=twilio.say(said), content_type=TWIML)
 

@@ -24,6 +24,7 @@ from aiohttp import web
 from bot.clients import vonage
 from bot.clients.phone_reports import Report
 from bot.clients.vendor_http import VendorFailure
+from bot.flows.alerting.alert_actions import escalate_from_phone
 from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
 from bot.flows.paging.pages import record_status
@@ -93,6 +94,7 @@ async def receive_sms(request: web.Request) -> web.Response:
         sender="+" + sender.removeprefix("+"),
         body=str(document.get("text", "")),
         message_sid=uuid,
+        escalate_alert=escalate_from_phone,
         source="vonage",
     )
     if said is None:  # this message again: acted on and answered the first time
@@ -142,7 +144,13 @@ async def receive_keypress(request: web.Request) -> web.Response:
     services = web_context(request).services
     digits = str(dtmf.get("digits") or "")
     if digits:
-        said = await answer_keypress(services, call_sid=uuid, digits=digits, source="vonage")
+        said = await answer_keypress(
+            services,
+            call_sid=uuid,
+            digits=digits,
+            escalate_alert=escalate_from_phone,
+            source="vonage",
+        )
         return _ncco(vonage.talk_ncco(said))
     if request.query.get("try") != "2":
         again = await call_words(services, call_id=uuid, part="again")

@@ -1,0 +1,50 @@
+"""An alert's phone console in Chromium (issue 72, item 4), at 375 px and 1280 px: axe-core
+finds nothing (targets of 24 px at least, WCAG 2.2), nothing scrolls sideways, and its buttons
+work as a phone's browser sends them (the form's CSRF token, the session cookie)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator import FakeNtfy, SlackEmulator
+from tests.alerting.test_alert_console_home import console_of
+from tests.alerting.test_own_alerts import alert_warroom, deliver, only_message, queue_lag
+from tests.conftest import ALICE, CAROL
+from tests.web.test_browser import WIDTHS, watched_page
+from tests.web.test_browser_overrides_history import checked
+
+
+@pytest.mark.parametrize("width", ["375", "1280"])
+async def test_the_console_reads_and_acknowledges_at_each_width(
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, chromium: Any, width: str
+) -> None:
+    ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
+    slack.users[CAROL].tz = "Europe/Paris"
+    async with FakeNtfy() as ntfy, alert_warroom(slack, sqlite_url, tmp_path, ops, ntfy) as warroom:
+        await deliver(warroom, queue_lag())
+        url = console_of(warroom, ntfy)
+        # Chromium keeps the Secure session cookie on 127.0.0.1 (a secure context).
+        async with watched_page(chromium, warroom, **WIDTHS[width]) as page:
+            await page.goto(url)
+            assert await page.get_by_role("heading", level=1).inner_text() == (
+                "Alert SEV3 QueueLag is firing"
+            )
+            assert await page.get_by_role("link", name="Open in Slack").count() == 1
+            await checked(page, f"the console at {width} px")
+            await page.get_by_label("Snooze for").select_option("8h")
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="Snooze", exact=True).click()
+            refused = await page.get_by_role("status").inner_text()
+            assert refused.startswith("Not snoozed: this alert's route (queues) allows")
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="Acknowledge").click()
+            assert await page.get_by_role("status").inner_text() == (
+                "Acknowledged: the paging has stopped."
+            )
+            assert "You acknowledged at 03:00 CET" in await page.locator("main").inner_text()
+            await checked(page, f"the console acknowledged at {width} px")
+        await warroom.run_jobs()
+        assert f"*Acknowledged* by <@{CAROL}>" in only_message(ops).text
