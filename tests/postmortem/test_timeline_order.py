@@ -1,6 +1,8 @@
 """The draft's timeline order (``curated_timeline``): by moment; at the same moment the start
 of impact first, then detection, then every other line in the order the record holds them;
-impact lines left out (they have their own section); milestones set by hand among them."""
+impact lines left out (they have their own section); milestones set by hand among them, each
+said once: on the marked message of its minute when there is one to point at (one fact, one
+line), else as a line of its own by whoever set it."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.record.postmortem.parts import Line, MilestoneTime
+from bot.record.postmortem.parts import ALSO_MILESTONE, Line, MilestoneTime
 from bot.record.postmortem.writing import curated_timeline
 
 START = datetime(2026, 3, 8, 6, 0, tzinfo=UTC)
@@ -38,15 +40,22 @@ def test_lines_at_one_moment_go_impact_start_then_detection_then_record_order(
     shown = curated_timeline(lines, milestones)
 
     kept = [line for line in lines if line.kind != "impact"]
-    hand_set = [line for line in shown if line.author == "U0ALICE"]
-    assert len(hand_set) == len(hand_set_minutes)
-    assert sorted(line.at for line in hand_set) == sorted(
+    alone = [line for line in shown if line.author == "U0ALICE"]
+    riding = [mark for line in shown for mark in line.also if mark.startswith(ALSO_MILESTONE)]
+    # Every milestone set by hand is said, once: a line of its own or on a marked message.
+    assert len(alone) + len(riding) == len(hand_set_minutes)
+    assert {line.at for line in shown if line.author == "U0ALICE" or line.also} <= {
         START + timedelta(minutes=m) for m in hand_set_minutes
-    )
-    # Written out one moment at a time, as the rule says it.
+    }
+    # Written out one moment at a time, as the rule says it (a line that carries a milestone
+    # is the record's line, where it stood).
     expected = []
-    for moment in sorted({line.at for line in [*kept, *hand_set]}):
-        here = [line for line in [*kept, *hand_set] if line.at == moment]
+    for moment in sorted({line.at for line in [*kept, *alone]}):
+        here = [line for line in [*kept, *alone] if line.at == moment]
         for rank in (0, 1, 2):
             expected += [line for line in here if RANK.get(line.kind, 2) == rank]
-    assert shown == expected
+    assert [_words(line) for line in shown] == [_words(line) for line in expected]
+
+
+def _words(line: Line) -> tuple[object, ...]:
+    return (line.at, line.kind, line.text, line.author)
