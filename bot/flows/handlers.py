@@ -16,7 +16,7 @@ from bot.flows.alerting.intake import (
     process_payload,
 )
 from bot.flows.alerting.maintenance import announce_window_end
-from bot.flows.alerting.own_alerts import run_alert_level
+from bot.flows.alerting.own_alerts import resolve_quiet_alert, run_alert_level
 from bot.flows.escalation.escalate import bring_in, run_escalation_timer
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
@@ -64,6 +64,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ALERT_ESCALATE: run_alert_level,
         JobKind.ALERT_MESSAGE: show_alert,
         JobKind.ALERT_SNOOZE_END: end_snooze,
+        JobKind.ALERT_AUTO_RESOLVE: resolve_quiet_alert,
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
         JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.FILE_ISSUE: send_issue,
@@ -173,7 +174,14 @@ JOB_LANES = (
     # Several incidents' at once, as notifications.
     Lane(
         "escalations",
-        frozenset({JobKind.ESCALATE, JobKind.ALERT_ESCALATE, JobKind.ALERT_SNOOZE_END}),
+        frozenset(
+            {
+                JobKind.ESCALATE,
+                JobKind.ALERT_ESCALATE,
+                JobKind.ALERT_SNOOZE_END,
+                JobKind.ALERT_AUTO_RESOLVE,
+            }
+        ),
         apart=True,
         slots=KIND_SHARE,
     ),

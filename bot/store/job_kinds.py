@@ -60,6 +60,7 @@ alert_war_room         alerting.intake.open_alert_war_room            slack
 alert_escalate         alerting.own_alerts.run_alert_level            escalations
 alert_message          paging.alert_pages.show_alert                  slack
 alert_snooze_end       alerting.alert_actions.end_snooze              escalations
+alert_auto_resolve     alerting.own_alerts.resolve_quiet_alert        escalations
 bring_in               escalation.escalate.bring_in                   paging
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
@@ -115,6 +116,9 @@ class JobKind(StrEnum):
     # An alert's snooze ends (written with the snooze): still firing, it is paged again from
     # its policy's first level.
     ALERT_SNOOZE_END = "alert_snooze_end"
+    # An open alert resolves by itself when quiet long enough (written with what starts the
+    # wait): its route's ``auto_resolve`` without firing, or a flapping one's quiet period.
+    ALERT_AUTO_RESOLVE = "alert_auto_resolve"
     BRING_IN = "bring_in"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when Twilio has reported neither delivered nor answered by then.

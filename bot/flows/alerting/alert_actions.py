@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.basics.errors import BotError
-from bot.flows.alerting.own_alerts import escalate_in, start_level
+from bot.flows.alerting.own_alerts import escalate_in, policy_of, start_level
 from bot.flows.escalation.escalate import reach_of
 from bot.flows.paging.alert_pages import (
     SNOOZE_CHOICES,
@@ -114,7 +114,7 @@ async def end_snooze(services: Services, job: Job) -> None:
             )
             group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
             session.add(group)
-            policy = services.settings.escalation.policies.get(group.policy or "")
+            policy = policy_of(services, group)
             if policy is not None:
                 await start_level(session, services, group, policy, 1, 1, now)
         await schedule_show(session, group, now)

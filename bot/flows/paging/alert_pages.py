@@ -15,6 +15,7 @@ given up, the person's next rule fires at once.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -391,6 +392,10 @@ async def show_alert(services: Services, job: Job) -> None:
             annotations=said.annotations,
             links=said.links,
             runbook=said.runbook,
+            held=said.held,
+            more=said.more,
+            flips=len(json.loads(group.flips)),
+            flapping=route.flapping,
             timezone=services.settings.incidents.timezone,
         )
         blocks = services.renderer.render_json(
