@@ -18,8 +18,8 @@ from bot.record.alerting.routes import RouteError, parse_routes
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup
 from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.alerting.test_own_alerts import NOW, TOPIC, buttons, deliver, only_message
 from tests.alerting.test_maintenance import maintenance
+from tests.alerting.test_own_alerts import NOW, TOPIC, buttons, deliver, only_message
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import alert, alertmanager, routes
 from tests.paging.scenario import SCHEDULES, paging_settings

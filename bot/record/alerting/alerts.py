@@ -21,6 +21,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
 from bot.record import incidents
+from bot.record.alerting.grouping import ACKNOWLEDGED as ACKNOWLEDGED
+from bot.record.alerting.grouping import HELD as HELD
+from bot.record.alerting.grouping import OPEN_STATES as OPEN_STATES
+from bot.record.alerting.grouping import RESOLVED as RESOLVED
+from bot.record.alerting.grouping import ROUTE_TURNS, flipped, joined_ids, open_in_window
+from bot.record.alerting.grouping import SNOOZED as SNOOZED
+from bot.record.alerting.grouping import TRIGGERED as TRIGGERED
+from bot.record.alerting.grouping import joined as joined_alert
+from bot.record.alerting.grouping import lock_alert as lock_alert
+from bot.record.alerting.grouping import still_firing as still_firing
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.alerting.routes import Route, Routes
 from bot.record.incident_types import NO_TYPES, IncidentType, IncidentTypes
@@ -55,7 +65,9 @@ class Applied:
     # Incidents whose channel has alert changes to show.
     touched_incidents: set[int] = field(default_factory=set)
     # A ``page`` route's group, an alert of its own, and what the notification did to it:
-    # triggered (a new episode: page it), repeated (counted, never paged again), resolved.
+    # triggered (a new episode: page it), repeated (counted, never paged again: a joined
+    # alert's firing included, the group then the alert it joined), resolved, or held (a
+    # flapping alert's source said resolved: it waits for its quiet period).
     alert_group: AlertGroup | None = None
     alert_event: str | None = None
 
@@ -196,14 +208,6 @@ async def apply_notification(
     return applied
 
 
-# An alert group's states when its route pages without an incident (``action: page``).
-TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
-# Snoozed by a person until ``snoozed_until``: paging stopped, still open (its repeats count,
-# its source's resolve resolves it).
-SNOOZED = "snoozed"
-OPEN_STATES = (TRIGGERED, ACKNOWLEDGED, SNOOZED)
-
-
 async def _follow_own_alert(
     session: AsyncSession,
     applied: Applied,
@@ -218,9 +222,9 @@ async def _follow_own_alert(
     it is flapping (held open until it stays quiet, ``own_alerts``)."""
     route = applied.route
     fires = any(alert.status == "firing" for alert in notification.alerts)
-    joined = await _joined(session, group)
+    joined = await joined_alert(session, group)
     if joined is None and fires and group.state not in OPEN_STATES:
-        joined = await _open_in_window(session, route, group, now)
+        joined = await open_in_window(session, route, group, now)
         if joined is not None:
             group.joined_to, group.joined_episode = joined.id, joined.episode
             session.add(group)
@@ -229,7 +233,7 @@ async def _follow_own_alert(
         group.last_seen_at = now
     applied.alert_group = group
     if fires and group.state not in OPEN_STATES:
-        flapping = _flipped(group, route, now)
+        flapping = flipped(group, route, now)
         group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
         group.triggered_at, group.policy = now, route.policy
         group.title = route.render_title(title_context(notification))
@@ -255,90 +259,6 @@ async def _follow_own_alert(
             group.state, group.resolved_at, group.resolved_by = RESOLVED, now, None
             applied.alert_event = RESOLVED
     session.add(group)
-
-
-# A flapping alert's source said it resolved: held open, resolved once it stays so.
-HELD = "held"
-# The namespace of the locks that make a ``page`` route's notifications take turns when the
-# route groups its alerts: which open alert a new one joins is decided one at a time.
-ROUTE_TURNS = 5_241_002
-
-
-def _flipped(group: AlertGroup, route: Route, now: datetime) -> bool:
-    """Count a firing of the group after its source resolved it (within the route's
-    ``flapping.within``); whether it now flipped more than ``flapping.count`` times then."""
-    if route.flapping is None:
-        group.flips = "[]"
-        return False
-    since = now - route.flapping.within
-    flips = [at for at in json.loads(group.flips) if datetime.fromisoformat(at) >= since]
-    by_source = group.state == RESOLVED and group.resolved_by is None
-    if by_source and group.resolved_at is not None and group.resolved_at >= since:
-        flips.append(now.isoformat())
-    group.flips = json.dumps(flips)
-    return len(flips) > route.flapping.count
-
-
-async def _joined(session: AsyncSession, group: AlertGroup) -> AlertGroup | None:
-    """The open alert the group's alerts joined, locked; None when they joined none, or
-    that one has resolved since (the group's next firing is an alert of its own again)."""
-    if group.joined_to is None:
-        return None
-    joined = await lock_alert(session, group.joined_to)
-    if joined is None or joined.state not in OPEN_STATES or joined.episode != group.joined_episode:
-        return None
-    return joined
-
-
-async def _open_in_window(
-    session: AsyncSession, route: Route, group: AlertGroup, now: datetime
-) -> AlertGroup | None:
-    """The route's open alert (of its own) triggered within its grouping window, locked."""
-    if route.group_window <= timedelta(0):
-        return None
-    statement = (
-        select(AlertGroup)
-        .where(
-            AlertGroup.route == route.name,
-            col(AlertGroup.state).in_(OPEN_STATES),
-            col(AlertGroup.triggered_at) >= now - route.group_window,
-            AlertGroup.id != group.id,
-        )
-        .order_by(col(AlertGroup.triggered_at).desc())
-        .limit(1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.exec(statement)).first()
-
-
-async def joined_ids(session: AsyncSession, group: AlertGroup) -> list[int]:
-    """The group and the groups whose alerts joined its current episode."""
-    assert group.id is not None
-    statement = select(AlertGroup.id).where(
-        AlertGroup.joined_to == group.id, AlertGroup.joined_episode == group.episode
-    )
-    return [group.id, *(id_ for id_ in (await session.exec(statement)).all() if id_ is not None)]
-
-
-async def still_firing(session: AsyncSession, group: AlertGroup) -> bool:
-    """Whether one of the group's alerts (or those that joined it) still fires, as its
-    source last said."""
-    statement = select(Alert.id).where(
-        col(Alert.group_id).in_(await joined_ids(session, group)), Alert.status == "firing"
-    )
-    return (await session.exec(statement.limit(1))).first() is not None
-
-
-async def lock_alert(session: AsyncSession, group_id: int) -> AlertGroup | None:
-    """An alert group, locked for a change of its state (the caller commits)."""
-    statement = (
-        select(AlertGroup)
-        .where(AlertGroup.id == group_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.exec(statement)).first()
 
 
 def group_key_hash(group_key: str) -> str:
