@@ -6,7 +6,6 @@ running warroom, the Slack emulator, the fake ntfy (Carol's phone)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -62,17 +61,6 @@ def queues_route(channel: str, **more: Any) -> dict[str, Any]:
         "severity": "SEV3",
     }
     return {"routes": [route | more]}
-
-
-@pytest.fixture
-async def ops(slack: SlackEmulator) -> Channel:
-    return slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-
-
-@pytest.fixture
-async def ntfy() -> AsyncIterator[FakeNtfy]:
-    async with FakeNtfy() as fake:
-        yield fake
 
 
 def start(
