@@ -6,21 +6,26 @@ running warroom, the Slack emulator, the fake ntfy (Carol's phone)."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlmodel import col, select
 
 from bot.config import Secret
 from bot.record.alerting.routes import RouteError, parse_routes
-from bot.store.db import session_scope
-from bot.store.models import AlertGroup
+from bot.store.db import create_engine, session_scope
+from bot.store.models import AlertGroup, PersonPage
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_maintenance import maintenance
 from tests.alerting.test_own_alerts import NOW, TOPIC, buttons, deliver, only_message
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
-from tests.helpers.alerts import alert, alertmanager, routes
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, reset_postgres, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
+from tests.helpers.processes import serve
+from tests.helpers.waiting import eventually
 from tests.paging.scenario import SCHEDULES, paging_settings
 
 # The on-call schedule first, Bob after 15 minutes; SEV3 alerts whose own policy is gone
@@ -85,7 +90,7 @@ def start(
         slack,
         database_url,
         clock or Clock(NOW),
-        alerting__token=Secret("test-alert-token-0123456789"),
+        alerting__token=Secret(TOKEN),
         alerting__routes=routes(route),
         **settings,
     )
@@ -303,3 +308,67 @@ def test_a_routes_grouping_flapping_and_auto_resolve_are_checked() -> None:
         parse_routes({"routes": [route | {"flapping": {"count": "many"}}]})
     with pytest.raises(RouteError, match="group_window: expected a duration"):
         parse_routes({"routes": [route | {"group_window": "soon"}]})
+
+
+GROUPS = 8
+
+
+async def test_two_replicas_receiving_a_routes_alerts_at_once_open_one_alert_between_them(
+    postgres_url: str | None, slack: SlackEmulator, tmp_path: Path, ops: Channel
+) -> None:
+    """Two ``warroom serve`` processes on one PostgreSQL database, eight source groups of the
+    route posted to both at once: one alert, paged once, the seven others joined to it."""
+    if postgres_url is None:
+        pytest.skip("two-replica test skipped: set WARROOM_TEST_DATABASE_URL (PostgreSQL)")
+    await reset_postgres(postgres_url)
+    (tmp_path / "routes.yaml").write_text(yaml.safe_dump(queues_route(ops.id, policy="web")))
+    web = {"policies": {"web": POLICIES["policies"]["web"]}}
+    (tmp_path / "policies.yaml").write_text(yaml.safe_dump(web))
+    alice = {"people": {ALICE: CONTACTS["people"][ALICE]}}
+    (tmp_path / "contacts.yaml").write_text(yaml.safe_dump(alice))
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": postgres_url,
+        "WARROOM_ALERT_TOKEN": TOKEN,
+        "WARROOM_ALERT_ROUTES": str(tmp_path / "routes.yaml"),
+        "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
+        "WARROOM_CONTACTS": str(tmp_path / "contacts.yaml"),
+        "WARROOM_SCHEDULER_INTERVAL": "0.05",
+    }
+    engine = create_engine(postgres_url)
+    try:
+        async with (
+            serve(env, tmp_path / "one.log", stop=signal.SIGTERM) as one,
+            serve(env, tmp_path / "two.log", stop=signal.SIGTERM) as two,
+        ):
+            answers = await asyncio.gather(
+                *(
+                    post_alert((one, two)[n % 2].url, "alertmanager", firing(f"Q{n}", f"w-{n}"))
+                    for n in range(GROUPS)
+                )
+            )
+            assert [status for status, _ in answers] == [202] * GROUPS
+
+            async def all_counted() -> bool:
+                async with session_scope(engine) as session:
+                    found = (await session.exec(select(AlertGroup))).all()
+                return sum(group.fired_count for group in found) == GROUPS
+
+            await eventually(all_counted, 60, "every alert counted")
+            await asyncio.sleep(1)  # time for a second page, were there one
+        async with session_scope(engine) as session:
+            found = list((await session.exec(select(AlertGroup))).all())
+            paged = (await session.exec(select(PersonPage))).all()
+        (alert_of_its_own,) = [group for group in found if group.state == "triggered"]
+        assert alert_of_its_own.fired_count == GROUPS
+        assert {group.joined_to for group in found if group is not alert_of_its_own} == {
+            alert_of_its_own.id
+        }
+        assert [page.user_id for page in paged] == [ALICE]
+        for log in ("one.log", "two.log"):
+            text = (tmp_path / log).read_text()
+            assert "deadlock" not in text and "ERROR" not in text, log
+    finally:
+        await engine.dispose()
