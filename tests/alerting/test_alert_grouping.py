@@ -21,7 +21,7 @@ from bot.store.db import create_engine, session_scope
 from bot.store.models import AlertGroup, PersonPage
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_maintenance import maintenance
-from tests.alerting.test_own_alerts import NOW, TOPIC, buttons, deliver, only_message
+from tests.alerting.test_own_alerts import NOW, TOPIC, buttons, deliver, only_message, press
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, reset_postgres, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.processes import serve
@@ -265,8 +265,9 @@ async def test_an_alert_whose_policy_is_gone_is_paged_to_its_severitys_and_said_
         assert len(ntfy.phone(TOPIC)) == 1
 
     # Restarted with the queues policy gone (the route now names the web team's): when its
-    # next level is due, the alert goes to the policy for SEV3, and its message says so; with
-    # none for SEV3, nobody is paged, the alert is kept, and its message says that.
+    # next level is due, or someone presses Escalate first, the alert goes to the policy for
+    # SEV3 from level 1, and its message says so; with none for SEV3, nobody is paged, the
+    # alert is kept, and its message says that.
     without: dict[str, Any] = {"policies": {"web": POLICIES["policies"]["web"]}}
     if fallback:
         without["severities"] = {"SEV3": "web"}
@@ -274,7 +275,10 @@ async def test_an_alert_whose_policy_is_gone_is_paged_to_its_severitys_and_said_
     async with start(
         slack, database_url, tmp_path, ntfy, route, clock=clock, policies=without
     ) as warroom:
-        await warroom.advance(minutes=15)
+        if fallback:
+            await press(warroom, ops, "escalate_alert", CAROL)
+        else:
+            await warroom.advance(minutes=15)
         text = only_message(ops).text
         assert ":warning: Escalation policy *queues* is not configured any more: " in text
         assert slack.direct_messages(BOB) == []
@@ -283,6 +287,9 @@ async def test_an_alert_whose_policy_is_gone_is_paged_to_its_severitys_and_said_
             assert "QueueLag" in to_alice.text
             assert "paged to *web* instead, the policy for SEV3, from level 1." in text
             assert "paging escalation policy *web*" in text
+            await warroom.advance(minutes=15)  # the gone policy's level 2 pages nobody
+            assert len(slack.direct_messages(ALICE)) == 1
+            assert slack.direct_messages(BOB) == []
         else:
             assert slack.direct_messages(ALICE) == []
             assert (
@@ -291,6 +298,9 @@ async def test_an_alert_whose_policy_is_gone_is_paged_to_its_severitys_and_said_
             assert "*Triggered*: nobody is paged." in text
             assert "Acknowledge" in buttons(only_message(ops))
             assert (await groups(warroom))[0].state == "triggered"
+            await press(warroom, ops, "escalate_alert", CAROL)
+            (said,) = [m.text for m in slack.ephemeral_for(CAROL)]
+            assert said.startswith("Not escalated: no escalation policy pages this alert")
 
 
 def test_a_routes_grouping_flapping_and_auto_resolve_are_checked() -> None:

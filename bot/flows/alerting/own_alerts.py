@@ -17,6 +17,7 @@ schedules' answers, never waited for inside a transaction).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -216,7 +217,7 @@ async def run_alert_level(services: Services, job: Job) -> None:
     policy = services.settings.escalation.policies.get(str(details["policy"]))
     number, policy_round = int(details["level"]), int(details["round"])
     if policy is None:
-        await _page_instead(services, details)
+        await page_instead(services, int(details["group"]), details)
         return
     if policy.level(number) is None:
         log.warning("alert level %s names a policy level no longer configured", job.key)
@@ -240,16 +241,17 @@ async def run_alert_level(services: Services, job: Job) -> None:
     services.wake_jobs()
 
 
-async def _page_instead(services: Services, details: dict[str, object]) -> None:
-    """A level of a policy no longer configured is due: the alert is paged to the policy its
-    severity names from level 1 (or to nobody, kept open), and its message says so."""
+async def page_instead(services: Services, group_id: int, seen: Mapping[str, object]) -> None:
+    """A level of a policy no longer configured is due (or pressed): the alert, as ``seen``
+    (its episode, its policy), is paged to the policy its severity names from level 1 (or to
+    nobody, kept open), and its message says so."""
     async with session_scope(services.engine) as session:
-        group = await alerts.lock_alert(session, int(str(details["group"])))
+        group = await alerts.lock_alert(session, group_id)
         if (
             group is None
             or group.state != alerts.TRIGGERED
-            or group.episode != details.get("episode")
-            or group.policy != details.get("policy")
+            or group.episode != seen.get("episode")
+            or group.policy != seen.get("policy")
         ):
             return
         now = services.clock()
