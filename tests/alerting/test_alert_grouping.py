@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlmodel import col, select
 
 from bot.config import Secret
@@ -23,7 +22,7 @@ from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_maintenance import maintenance
 from tests.alerting.test_own_alerts import NOW, TOPIC, buttons, deliver, only_message, press
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, reset_postgres, running_warroom
-from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, replica_env, routes
 from tests.helpers.processes import serve
 from tests.helpers.waiting import eventually
 from tests.paging.scenario import SCHEDULES, paging_settings
@@ -331,22 +330,14 @@ async def test_two_replicas_receiving_a_routes_alerts_at_once_open_one_alert_bet
     if postgres_url is None:
         pytest.skip("two-replica test skipped: set WARROOM_TEST_DATABASE_URL (PostgreSQL)")
     await reset_postgres(postgres_url)
-    (tmp_path / "routes.yaml").write_text(yaml.safe_dump(queues_route(ops.id, policy="web")))
-    web = {"policies": {"web": POLICIES["policies"]["web"]}}
-    (tmp_path / "policies.yaml").write_text(yaml.safe_dump(web))
-    alice = {"people": {ALICE: CONTACTS["people"][ALICE]}}
-    (tmp_path / "contacts.yaml").write_text(yaml.safe_dump(alice))
-    env = {
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack.base_url,
-        "DATABASE_URL": postgres_url,
-        "WARROOM_ALERT_TOKEN": TOKEN,
-        "WARROOM_ALERT_ROUTES": str(tmp_path / "routes.yaml"),
-        "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
-        "WARROOM_CONTACTS": str(tmp_path / "contacts.yaml"),
-        "WARROOM_SCHEDULER_INTERVAL": "0.05",
-    }
+    env = replica_env(
+        slack,
+        postgres_url,
+        tmp_path,
+        routes=queues_route(ops.id, policy="web"),
+        policies={"policies": {"web": POLICIES["policies"]["web"]}},
+        contacts={"people": {ALICE: CONTACTS["people"][ALICE]}},
+    )
     engine = create_engine(postgres_url)
     try:
         async with (

@@ -11,7 +11,13 @@ Its policy runs as an incident's does, level after level while nobody acknowledg
 level's people are paged (bot/flows/paging/pages.py, their pages the group's), in the
 transaction that triggered the alert when the level names only people, else in an
 ``alert_escalate`` job (who is on call, who is in a user group, are Slack's and the
-schedules' answers, never waited for inside a transaction).
+schedules' answers, never waited for inside a transaction). A policy gone from the policies
+file since is replaced by the one the alert's severity names there (``policy_of``).
+
+An alert resolves by itself when quiet (an ``alert_auto_resolve`` job, written with what
+starts the wait): after its route's ``auto_resolve`` without firing, or, flapping (its
+source's resolves held, bot/record/alerting/grouping.py), once it stayed resolved for the
+route's ``flapping.within``.
 """
 
 from __future__ import annotations
