@@ -358,6 +358,16 @@ async def test_two_replicas_receiving_a_routes_alerts_at_once_open_one_alert_bet
                 return sum(group.fired_count for group in found) == GROUPS
 
             await eventually(all_counted, 60, "every alert counted")
+
+            async def all_said() -> bool:
+                shown = [message.text for message in ops.messages]
+                return len(shown) == 1 and f"fired {GROUPS} times," in shown[0]
+
+            # One message: the first five alerts by name, then how many more.
+            await eventually(all_said, 60, "the message shows every alert counted")
+            assert "*Alerts:* " in ops.messages[0].text
+            assert ops.messages[0].text.count("(instance=w-") == 5
+            assert "…and 3 more" in ops.messages[0].text
             await asyncio.sleep(1)  # time for a second page, were there one
         async with session_scope(engine) as session:
             found = list((await session.exec(select(AlertGroup))).all())
