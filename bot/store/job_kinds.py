@@ -62,6 +62,7 @@ alert_message          paging.alert_pages.show_alert                  slack
 alert_snooze_end       alerting.alert_actions.end_snooze              escalations
 alert_hours_start      alerting.own_alerts.start_in_hours             escalations
 alert_home             home.refresh_alert_home                        slack
+alert_auto_resolve     alerting.own_alerts.resolve_quiet_alert        escalations
 bring_in               escalation.escalate.bring_in                   paging
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
@@ -123,6 +124,9 @@ class JobKind(StrEnum):
     # A person's App Home published afresh for their open alerts: at most one a few seconds,
     # however many of their alerts changed meanwhile.
     ALERT_HOME = "alert_home"
+    # An open alert resolves by itself when quiet long enough (written with what starts the
+    # wait): its route's ``auto_resolve`` without firing, or a flapping one's quiet period.
+    ALERT_AUTO_RESOLVE = "alert_auto_resolve"
     BRING_IN = "bring_in"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when Twilio has reported neither delivered nor answered by then.

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlmodel import col, select
 
 from bot.store.db import create_engine, session_scope
 from bot.store.models import AlertPayload, Incident
 from emulator import SlackEmulator
 from tests.conftest import BOB, reset_postgres
-from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
+from tests.helpers.alerts import alert, alertmanager, post_alert, replica_env
 from tests.helpers.processes import serve
 from tests.helpers.waiting import eventually
 
@@ -54,18 +53,7 @@ async def test_two_replicas_apply_a_groups_notifications_once_in_order(
     if postgres_url is None:
         pytest.skip("two-replica test skipped: set WARROOM_TEST_DATABASE_URL (PostgreSQL)")
     await reset_postgres(postgres_url)
-    (tmp_path / "routes.yaml").write_text(yaml.safe_dump(ROUTES))
-    (tmp_path / "policies.yaml").write_text(yaml.safe_dump(POLICIES))
-    env = {
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack.base_url,
-        "DATABASE_URL": postgres_url,
-        "WARROOM_ALERT_TOKEN": TOKEN,
-        "WARROOM_ALERT_ROUTES": str(tmp_path / "routes.yaml"),
-        "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
-        "WARROOM_SCHEDULER_INTERVAL": "0.05",
-    }
+    env = replica_env(slack, postgres_url, tmp_path, routes=ROUTES, policies=POLICIES)
     engine = create_engine(postgres_url)
     try:
         async with (

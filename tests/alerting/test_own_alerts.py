@@ -78,18 +78,6 @@ def page_route(channel: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def ops(slack: SlackEmulator) -> Channel:
-    """#ops-alerts, where the page route's alerts show (the bot is a member)."""
-    return slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-
-
-@pytest.fixture
-async def ntfy() -> AsyncIterator[FakeNtfy]:
-    async with FakeNtfy() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> AsyncIterator[Warroom]:

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 from sqlmodel import col, func, select
 
 from bot.record.alerting.routes import Routes, parse_routes
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Incident
+from emulator import SlackEmulator
 from tests.conftest import Warroom
 
 TOKEN = "test-alert-token-0123456789"
@@ -91,6 +93,31 @@ async def post_alert(
     finally:
         if own:
             await session.close()
+
+
+def replica_env(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, **files: dict[str, Any]
+) -> dict[str, str]:
+    """What each ``warroom serve`` replica of a test is started with: Slack's emulator, the
+    database, the alert token, and each file (``routes``, ``policies``, ``contacts``) written
+    as YAML and named in its variable."""
+    variables = {
+        "routes": "WARROOM_ALERT_ROUTES",
+        "policies": "WARROOM_ESCALATION_POLICIES",
+        "contacts": "WARROOM_CONTACTS",
+    }
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": database_url,
+        "WARROOM_ALERT_TOKEN": TOKEN,
+        "WARROOM_SCHEDULER_INTERVAL": "0.05",
+    }
+    for name, document in files.items():
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(document))
+        env[variables[name]] = str(tmp_path / f"{name}.yaml")
+    return env
 
 
 async def count(warroom: Warroom, model: type, *where: Any) -> int:

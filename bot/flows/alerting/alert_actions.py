@@ -17,7 +17,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.basics.errors import BotError
-from bot.flows.alerting.own_alerts import begin_paging, escalate_in, lock_as_written
+from bot.flows.alerting.own_alerts import (
+    begin_paging,
+    escalate_in,
+    lock_as_written,
+    page_instead,
+)
 from bot.flows.escalation.answers import Answer, group_of, who_did
 from bot.flows.escalation.escalate import reach_of
 from bot.flows.paging.alert_pages import (
@@ -126,6 +131,10 @@ async def escalate_alert(services: Services, group_id: int, *, user: str) -> Non
     if seen.state != alerts.TRIGGERED:
         raise _unchanged(services, seen)
     policy = services.settings.escalation.policies.get(seen.policy or "")
+    if policy is None and seen.policy and seen.policy_gone is None:
+        # Its policy is gone from the file: paged to its severity's instead, said on it.
+        await page_instead(services, group_id, {"episode": seen.episode, "policy": seen.policy})
+        return
     number = seen.level + 1
     level = policy.level(number) if policy is not None else None
     if policy is None or level is None:

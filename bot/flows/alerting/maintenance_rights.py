@@ -117,7 +117,10 @@ def _may_match(route: Route, labels: Mapping[str, str]) -> bool:
 
 def _policy_names(services: Services, route: Route) -> list[str]:
     """The policies an incident the route opens may start: the route's, else its type's,
-    else the one its severity starts (any severity's when the alert states it)."""
+    else the one its severity starts (any severity's when the alert states it); a ``page``
+    route's alert pages its own policy."""
+    if route.action == "page" and route.policy:
+        return [route.policy]
     if route.action != "open":
         return []
     if route.policy:

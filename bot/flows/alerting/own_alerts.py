@@ -11,18 +11,25 @@ Its policy runs as an incident's does, level after level while nobody acknowledg
 level's people are paged (bot/flows/paging/pages.py, their pages the group's), in the
 transaction that triggered the alert when the level names only people, else in an
 ``alert_escalate`` job (who is on call, who is in a user group, are Slack's and the
-schedules' answers, never waited for inside a transaction).
+schedules' answers, never waited for inside a transaction). A policy gone from the policies
+file since is replaced by the one the alert's severity names there (``policy_of``).
 
 A low-urgency alert (its route's ``urgency: low``) pages each person by their low-urgency
 rules; one that fires outside its route's ``support_hours`` waits, triggered: an
 ``alert_hours_start`` job, written in the same transaction, pages the first level when the
 hours start if it is still triggered then and nobody escalated it meanwhile.
+
+An alert resolves by itself when quiet (an ``alert_auto_resolve`` job, written with what
+starts the wait): after its route's ``auto_resolve`` without firing, or, flapping (its
+source's resolves held, bot/record/alerting/grouping.py), once it stayed resolved for the
+route's ``flapping.within``.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,11 +54,15 @@ async def follow(session: AsyncSession, services: Services, applied: alerts.Appl
     group, event = applied.alert_group, applied.alert_event
     if group is None or event is None:
         return
-    now = services.clock()
+    now, route = services.clock(), applied.route
     if event == alerts.TRIGGERED:
         await begin_paging(session, services, group, now)
+        if route.auto_resolve is not None:
+            await _resolve_when_quiet(session, group, AUTO, route.auto_resolve, since=now)
     elif event == alerts.RESOLVED:
         await stop_paging(session, group, now)
+    elif event == alerts.HELD and route.flapping is not None:
+        await _resolve_when_quiet(session, group, FLAPPING, route.flapping.within, since=now)
     await schedule_show(session, group, now)
 
 
@@ -60,9 +71,8 @@ async def begin_paging(
 ) -> None:
     """Page the policy's first level now, or, for a low-urgency alert outside its route's
     support hours, when they start (the caller commits)."""
-    policy = services.settings.escalation.policies.get(group.policy or "")
+    policy = policy_of(services, group)
     if policy is None:
-        log.warning("alert %s: route %s names no policy configured", group.id, group.route)
         return
     hours = services.settings.alerting.routes.named(group.route).support_hours
     opens = hours.next_start(now) if hours and group.urgency == "low" else None
@@ -91,6 +101,74 @@ async def start_in_hours(services: Services, job: Job) -> None:
         now = services.clock()
         await begin_paging(session, services, group, now)
         await schedule_show(session, group, now, also="hours")
+
+
+def policy_of(services: Services, group: AlertGroup) -> Policy | None:
+    """The policy the alert is paged to: the one it names, else (gone from the policies
+    file since) the one its severity names there, as an incident's severity starts one;
+    the message says so (``policy_gone``). None: nobody is paged, the alert is kept."""
+    policies = services.settings.escalation.policies
+    policy = policies.get(group.policy or "")
+    if policy is not None or group.policy_gone is not None:
+        return policy
+    severity = group.severity or services.settings.incidents.default_severity
+    fallback = policies.for_severity(severity)
+    log.warning("alert %s: policy %r is not configured; paged to %s", group.id, group.policy,
+                fallback.name if fallback else "nobody")  # fmt: skip
+    group.policy_gone, group.policy = group.policy or "", fallback.name if fallback else None
+    return fallback
+
+
+# Why an open alert resolves by itself once quiet: its route's ``auto_resolve`` passed with no
+# firing, or, flapping, its source has said resolved for the route's ``flapping.within``.
+AUTO, FLAPPING = "auto_resolve", "flapping"
+
+
+async def _resolve_when_quiet(
+    session: AsyncSession, group: AlertGroup, why: str, quiet: timedelta, *, since: datetime
+) -> None:
+    """Have the alert resolve by itself ``quiet`` after ``since`` if nothing fires meanwhile
+    (the caller commits): one job per firing counted, so a retried change schedules once."""
+    await jobs.schedule(
+        session,
+        kind=JobKind.ALERT_AUTO_RESOLVE,
+        key=f"alert-quiet:{group.id}:{group.episode}:{why}:{group.fired_count}",
+        due_at=since + quiet,
+        payload={
+            "group": group.id,
+            "episode": group.episode,
+            "why": why,
+            "quiet": int(quiet.total_seconds()),
+            "fired": group.fired_count,
+        },
+    )
+
+
+async def resolve_quiet_alert(services: Services, job: Job) -> None:
+    """The job handler: an open alert that stayed quiet long enough resolves by itself and
+    paging stops; one that fired again meanwhile waits on (``auto_resolve``: from its last
+    firing; flapping: until its source says resolved again)."""
+    details = jobs.payload_of(job)
+    quiet = timedelta(seconds=int(details["quiet"]))
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, int(details["group"]))
+        if group is None or group.state not in alerts.OPEN_STATES:
+            return
+        if group.episode != details["episode"]:
+            return
+        now = services.clock()
+        if details["why"] == FLAPPING:
+            if group.fired_count != details["fired"] or await alerts.still_firing(session, group):
+                return  # it fired again: its next resolve is held anew
+        elif (since := group.last_fired_at or now) + quiet > now:
+            await _resolve_when_quiet(session, group, AUTO, quiet, since=since)
+            await session.commit()
+            return
+        group.state, group.resolved_at, group.resolved_by = alerts.RESOLVED, now, None
+        group.resolved_after = int(quiet.total_seconds())
+        session.add(group)
+        await stop_paging(session, group, now)
+        await schedule_show(session, group, now)
         await session.commit()
     services.wake_jobs()
 
@@ -202,7 +280,10 @@ async def run_alert_level(services: Services, job: Job) -> None:
     details = jobs.payload_of(job)
     policy = services.settings.escalation.policies.get(str(details["policy"]))
     number, policy_round = int(details["level"]), int(details["round"])
-    if policy is None or policy.level(number) is None:
+    if policy is None:
+        await page_instead(services, int(details["group"]), details)
+        return
+    if policy.level(number) is None:
         log.warning("alert level %s names a policy level no longer configured", job.key)
         return
     level = policy.level(number)
@@ -215,5 +296,28 @@ async def run_alert_level(services: Services, job: Job) -> None:
         now = services.clock()
         await escalate_in(session, services, group, policy, policy_round, number, reach, now)
         await schedule_show(session, group, now, also=f"level:{policy_round}:{number}")
+        await session.commit()
+    services.wake_jobs()
+
+
+async def page_instead(services: Services, group_id: int, seen: Mapping[str, object]) -> None:
+    """A level of a policy no longer configured is due (or pressed): the alert, as ``seen``
+    (its episode, its policy), is paged to the policy its severity names from level 1 (or to
+    nobody, kept open), and its message says so."""
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, group_id)
+        if (
+            group is None
+            or group.state != alerts.TRIGGERED
+            or group.episode != seen.get("episode")
+            or group.policy != seen.get("policy")
+        ):
+            return
+        now = services.clock()
+        policy = policy_of(services, group)
+        session.add(group)
+        if policy is not None:
+            await start_level(session, services, group, policy, 1, 1, now)
+        await schedule_show(session, group, now, also="policy_gone")
         await session.commit()
     services.wake_jobs()

@@ -16,6 +16,7 @@ given up, the person's next rule fires at once.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -401,6 +402,10 @@ async def show_alert(services: Services, job: Job) -> None:
             annotations=said.annotations,
             links=said.links,
             runbook=said.runbook,
+            held=said.held,
+            more=said.more,
+            flips=len(json.loads(group.flips)),
+            flapping=route.flapping,
             timezone=services.settings.incidents.timezone,
             hours_zone=route.support_hours.zone if route.support_hours else "UTC",
         )

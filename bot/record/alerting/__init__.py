@@ -6,6 +6,7 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``routes``: the routes file: which alerts open incidents, how they look, where the rest go.
 - ``support_hours``: a route's support hours (zone, days, times): when low urgency pages.
 - ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
+- ``grouping``: an alert of its own's states; alerts joining an open one, flapping.
 - ``heartbeats``: the heartbeats file, and each heartbeat's last check-in and open miss.
 - ``maintenance``: maintenance windows, and which alerts they silenced.
 

@@ -21,6 +21,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
 from bot.record import incidents
+from bot.record.alerting.grouping import ACKNOWLEDGED as ACKNOWLEDGED
+from bot.record.alerting.grouping import HELD as HELD
+from bot.record.alerting.grouping import OPEN_STATES as OPEN_STATES
+from bot.record.alerting.grouping import RESOLVED as RESOLVED
+from bot.record.alerting.grouping import ROUTE_TURNS, flipped, joined_ids, open_in_window
+from bot.record.alerting.grouping import SNOOZED as SNOOZED
+from bot.record.alerting.grouping import TRIGGERED as TRIGGERED
+from bot.record.alerting.grouping import joined as joined_alert
+from bot.record.alerting.grouping import lock_alert as lock_alert
+from bot.record.alerting.grouping import still_firing as still_firing
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.alerting.routes import Route, Routes
 from bot.record.incident_types import NO_TYPES, IncidentType, IncidentTypes
@@ -55,7 +65,9 @@ class Applied:
     # Incidents whose channel has alert changes to show.
     touched_incidents: set[int] = field(default_factory=set)
     # A ``page`` route's group, an alert of its own, and what the notification did to it:
-    # triggered (a new episode: page it), repeated (counted, never paged again), resolved.
+    # triggered (a new episode: page it), repeated (counted, never paged again: a joined
+    # alert's firing included, the group then the alert it joined), resolved, or held (a
+    # flapping alert's source said resolved: it waits for its quiet period).
     alert_group: AlertGroup | None = None
     alert_event: str | None = None
 
@@ -155,6 +167,8 @@ async def apply_notification(
     """Record the notification's alerts; open, update or leave the group's incident (the
     caller commits)."""
     applied = Applied(route=routes.route_for(notification.route_labels))
+    if applied.route.action == "page" and applied.route.group_window:
+        await take_turns(session, ROUTE_TURNS, applied.route.name)
     group = await _locked_group(session, notification, applied.route, now)
     # The incident's lock before its alerts' rows: showing alert changes takes the incident's
     # lock and then the alerts', and the payload's incident_id checks the incident's row, so
@@ -194,14 +208,6 @@ async def apply_notification(
     return applied
 
 
-# An alert group's states when its route pages without an incident (``action: page``).
-TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
-# Snoozed by a person until ``snoozed_until``: paging stopped, still open (its repeats count,
-# its source's resolve resolves it).
-SNOOZED = "snoozed"
-OPEN_STATES = (TRIGGERED, ACKNOWLEDGED, SNOOZED)
-
-
 async def _follow_own_alert(
     session: AsyncSession,
     applied: Applied,
@@ -209,49 +215,51 @@ async def _follow_own_alert(
     notification: Notification,
     now: datetime,
 ) -> None:
-    """A ``page`` route's group as the notification leaves it (the caller holds its lock):
-    a new episode when it fires while not open, a repeat counted while open, resolved when
-    none of its alerts fires any more."""
-    applied.alert_group = group
+    """A ``page`` route's alert as the notification leaves it (the caller holds the group's
+    lock): a new episode when it fires while not open, unless another alert of its route
+    triggered within the route's grouping window is open (it joins that one); a repeat
+    counted while open (or joined); resolved when none of its alerts fires any more, unless
+    it is flapping (held open until it stays quiet, ``own_alerts``)."""
+    route = applied.route
     fires = any(alert.status == "firing" for alert in notification.alerts)
+    joined = await joined_alert(session, group)
+    if joined is None and fires and group.state not in OPEN_STATES:
+        joined = await open_in_window(session, route, group, now)
+        if joined is not None:
+            group.joined_to, group.joined_episode = joined.id, joined.episode
+            session.add(group)
+    if joined is not None:
+        group = joined  # its alerts count on the alert they joined, which nobody pages again
+        group.last_seen_at = now
+    applied.alert_group = group
     if fires and group.state not in OPEN_STATES:
-        route = applied.route
+        flapping = flipped(group, route, now)
         group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
         group.triggered_at, group.policy = now, route.policy
         group.title = route.render_title(title_context(notification))
         group.severity = route.severity or notification.severity
         group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
-        group.resolved_at = group.resolved_by = None
+        group.resolved_at = group.resolved_by = group.resolved_after = None
         group.message_channel, group.message_ts = route.channel, None
         group.snoozed_until = group.snoozed_by = None
         group.cycle, group.level_round, group.level = 0, 1, 0
         group.escalated_by = group.escalated_at = group.escalated_level = None
         group.urgency, group.waits_until = route.urgency, None
+        group.joined_to = group.joined_episode = group.policy_gone = None
+        group.flapping_since, group.last_fired_at = now if flapping else None, now
         applied.alert_event = TRIGGERED
     elif fires:
-        group.fired_count += 1
+        group.fired_count, group.last_fired_at = group.fired_count + 1, now
+        if group.flapping_since is not None and joined is None and applied.new_alerts:
+            group.flips = json.dumps([*json.loads(group.flips), now.isoformat()])
         applied.alert_event = "repeated"
     elif group.state in OPEN_STATES and not await still_firing(session, group):
-        group.state, group.resolved_at, group.resolved_by = RESOLVED, now, None
-        applied.alert_event = RESOLVED
+        if group.flapping_since is not None:
+            applied.alert_event = HELD  # resolved by itself once quiet long enough
+        else:
+            group.state, group.resolved_at, group.resolved_by = RESOLVED, now, None
+            applied.alert_event = RESOLVED
     session.add(group)
-
-
-async def still_firing(session: AsyncSession, group: AlertGroup) -> bool:
-    """Whether one of the group's alerts still fires, as its source last said."""
-    statement = select(Alert.id).where(Alert.group_id == group.id, Alert.status == "firing")
-    return (await session.exec(statement.limit(1))).first() is not None
-
-
-async def lock_alert(session: AsyncSession, group_id: int) -> AlertGroup | None:
-    """An alert group, locked for a change of its state (the caller commits)."""
-    statement = (
-        select(AlertGroup)
-        .where(AlertGroup.id == group_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.exec(statement)).first()
 
 
 def group_key_hash(group_key: str) -> str:
@@ -705,16 +713,23 @@ class AlertDetails:
     annotations: dict[str, str]
     links: list[tuple[str, str]]
     runbook: str | None
+    # The distinct alerts of its episode when more than one (a few, then how many more).
+    held: list[str] = field(default_factory=list)
+    more: int = 0
 
 
 # Annotations longer than this are cut on the alert's message (the source has them whole).
 ANNOTATION_SHOWN = 300
+# The latest alerts of a group (and those that joined it) its message reads.
+HELD_READ = 200
 
 
 async def details_of(session: AsyncSession, group: AlertGroup, route: Route) -> AlertDetails:
-    """The group's labels, annotations, links and runbook, as its message shows them."""
-    statement = select(Alert).where(Alert.group_id == group.id).order_by(col(Alert.id).desc())
-    rows = list((await session.exec(statement.limit(50))).all())
+    """The group's labels, annotations, links and runbook, as its message shows them, and
+    the distinct alerts it holds (those that joined it included)."""
+    ids = await joined_ids(session, group)
+    statement = select(Alert).where(col(Alert.group_id).in_(ids)).order_by(col(Alert.id).desc())
+    rows = list((await session.exec(statement.limit(HELD_READ))).all())
     shown = [row for row in rows if row.status == "firing"] or rows[:1]
     annotations: dict[str, str] = {}
     if shown:
@@ -725,9 +740,15 @@ async def details_of(session: AsyncSession, group: AlertGroup, route: Route) -> 
     runbook = annotations.pop("runbook_url", None)
     if not (runbook and runbook.startswith(("https://", "http://"))):
         runbook = route.runbook
+    since = group.triggered_at
+    held = [r for r in rows if r.status == "firing" or (since and r.ends_at and r.ends_at >= since)]
+    common = shared_labels(held)
+    distinct = list(dict.fromkeys(describe(row, common) for row in reversed(held)))
     return AlertDetails(
         labels=shared_labels(shown),
         annotations={k: str(v)[:ANNOTATION_SHOWN] for k, v in annotations.items()},
         links=[(text, url) for text, url in alert_links(shown) if url != runbook],
         runbook=runbook,
+        held=distinct[:NAMED_IN_ENTRY] if len(distinct) > 1 else [],
+        more=max(0, len(distinct) - NAMED_IN_ENTRY),
     )

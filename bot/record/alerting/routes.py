@@ -28,6 +28,9 @@ Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that ma
         urgency: low                  #   high (the default) or low: the people's low-urgency
         support_hours:                #   rules; outside these hours a low one waits
           {zone: Europe/Paris, days: mon-fri, start: "09:00", end: "18:00"}
+        group_window: 2m              #   alerts of the route within 2m join one (0: off)
+        flapping: {count: 3, within: 30m}   # held open once it flips more than 3 times
+        auto_resolve: 4h              #   resolved by itself after 4h without firing
     default:                          # alerts no route matches (this is the default default)
       action: open
       severity: SEV3
@@ -79,9 +82,25 @@ _ROUTE_KEYS = {
     "runbook",
     "urgency",
     "support_hours",
+    "group_window",
+    "flapping",
+    "auto_resolve",
 }
 # How long a person may snooze a ``page`` route's alert, unless the route says otherwise.
 DEFAULT_MAX_SNOOZE = timedelta(hours=24)
+# A ``page`` route's grouping window, and when its alert is flapping: it fired again after
+# its source resolved it more than ``count`` times within ``within``.
+DEFAULT_GROUP_WINDOW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Flapping:
+    """When a ``page`` route's alert is flapping, held open as one (``flapping:``)."""
+
+    count: int = 3
+    within: timedelta = timedelta(minutes=30)
+
+
 # Route titles are operator text rendered with alert data: sandboxed, no access to Python.
 _TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)
 
@@ -118,6 +137,11 @@ class Route:
     # low-urgency rules), and when a low-urgency one pages at once (else it waits for them).
     urgency: Urgency = "high"
     support_hours: SupportHours | None = None
+    # A ``page`` route's alerts: how long after one triggers the route's next alerts join it
+    # (0: never), when one is flapping (None: never), how long one stays open without firing.
+    group_window: timedelta = DEFAULT_GROUP_WINDOW
+    flapping: Flapping | None = field(default_factory=Flapping)
+    auto_resolve: timedelta | None = None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if any(labels.get(name) != value for name, value in self.match.items()):
@@ -236,8 +260,13 @@ def _route(raw: object, where: str) -> Route:
         on_resolved=on_resolved,
         tracker=_tracker(raw.get("tracker"), where),
         incident_type=incident_type.lower() if incident_type else None,
-        max_snooze=_max_snooze(raw.get("max_snooze"), where),
+        max_snooze=_duration(raw, "max_snooze", where) or DEFAULT_MAX_SNOOZE,
         runbook=_runbook(raw.get("runbook"), where),
+        group_window=DEFAULT_GROUP_WINDOW
+        if raw.get("group_window") is None
+        else _duration(raw, "group_window", where, zero=True) or timedelta(0),
+        flapping=_flapping(raw.get("flapping", {}), where),
+        auto_resolve=_duration(raw, "auto_resolve", where),
         **_urgency(raw, action, where),
     )
 
@@ -258,16 +287,32 @@ def _urgency(raw: dict[str, Any], action: str, where: str) -> dict[str, Any]:
     return {"urgency": urgency, "support_hours": support_hours}
 
 
-def _max_snooze(raw: object, where: str) -> timedelta:
-    if raw is None:
-        return DEFAULT_MAX_SNOOZE
+def _duration(
+    raw: Mapping[str, object], key: str, where: str, zero: bool = False
+) -> timedelta | None:
+    """The route's ``key``, a duration (None when not set); 0 only where ``zero`` allows."""
+    value = raw.get(key)
+    if value is None:
+        return None
     try:
-        duration = parse_duration(raw if isinstance(raw, str | int | float) else repr(raw))
+        duration = parse_duration(value if isinstance(value, str | int | float) else repr(value))
     except ValueError as error:
-        raise RouteError(f"{where}: max_snooze: {error}") from None
-    if duration <= timedelta(0):
-        raise RouteError(f"{where}: max_snooze must be longer than 0")
+        raise RouteError(f"{where}: {key}: {error}") from None
+    if duration < timedelta(0) or (duration == timedelta(0) and not zero):
+        raise RouteError(f"{where}: {key} must be longer than 0")
     return duration
+
+
+def _flapping(raw: object, where: str) -> Flapping | None:
+    if raw in (False, "off"):
+        return None
+    count = raw.get("count", Flapping.count) if isinstance(raw, dict) else None
+    if not isinstance(raw, dict) or set(raw) - {"count", "within"} or not isinstance(count, int):
+        raise RouteError(f"{where}: flapping: expected {{count: 3, within: 30m}} or off")
+    if count < 1:
+        raise RouteError(f"{where}: flapping: count must be 1 or more")
+    within = _duration(raw, "within", f"{where}: flapping") or Flapping.within
+    return Flapping(count=count, within=within)
 
 
 def _runbook(raw: object, where: str) -> str | None:

@@ -88,6 +88,20 @@ class AlertGroup(SQLModel, table=True):
     # until when a low-urgency one waits for its route's support hours before paging.
     urgency: str = Field(default="high", sa_column=Column(Text, nullable=False, default="high"))
     waits_until: datetime | None = Field(default=None, sa_column=utc_column())
+    # Grouped (issue 72): this group's alerts joined another route's open alert, arrived within
+    # its grouping window; they count on that one, paged nobody, while its ``episode`` lasts.
+    joined_to: int | None = Field(default=None, foreign_key="alert_group.id", index=True)
+    joined_episode: int | None = None
+    last_fired_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # When it fired again after its source resolved it (a JSON list of times, within the
+    # route's ``flapping.within``), and since when it is held open as flapping.
+    flips: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    flapping_since: datetime | None = Field(default=None, sa_column=utc_column())
+    # Resolved by itself after this many seconds quiet (``auto_resolve``, or flapping ended).
+    resolved_after: int | None = None
+    # The policy it named, no longer configured: it was paged to ``policy`` instead (the
+    # policy its severity names), or to nobody when that is None.
+    policy_gone: str | None = None
 
 
 class Alert(SQLModel, table=True):
