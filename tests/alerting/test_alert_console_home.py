@@ -31,21 +31,10 @@ from tests.alerting.test_own_alerts import (
     queue_lag,
     the_alert,
 )
-from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.incidents import settle
 from tests.helpers.mail import Mailbox, smtp_server
 from tests.helpers.web_view import csrf_of, visible_text
-
-
-@pytest.fixture
-async def ops(slack: SlackEmulator) -> Channel:
-    return slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-
-
-@pytest.fixture
-async def ntfy() -> AsyncIterator[FakeNtfy]:
-    async with FakeNtfy() as fake:
-        yield fake
 
 
 @pytest.fixture

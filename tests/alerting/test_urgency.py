@@ -83,11 +83,6 @@ def firing(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def ops(slack: SlackEmulator) -> Channel:
-    return slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-
-
-@pytest.fixture
 async def phones() -> AsyncIterator[tuple[FakeNtfy, FakeTwilio]]:
     async with FakeNtfy() as ntfy, FakeTwilio() as twilio:
         yield ntfy, twilio
