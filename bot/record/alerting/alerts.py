@@ -180,7 +180,7 @@ async def apply_notification(
             types=types,
         )
     if applied.route.action == "page":
-        await _follow_own_alert(session, applied, group, notification, now)
+        await _follow_own_alert(session, applied, group, notification, now, incident)
     applied.incident = incident
     _record_changes(session, applied, notification)
     if incident is not None and incident.is_open:
@@ -199,7 +199,10 @@ TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
 # Snoozed by a person until ``snoozed_until``: paging stopped, still open (its repeats count,
 # its source's resolve resolves it).
 SNOOZED = "snoozed"
-OPEN_STATES = (TRIGGERED, ACKNOWLEDGED, SNOOZED)
+# Declared as an incident, or attached to one (``incident_id``): its paging and its later
+# firings are the incident's while the incident is open (bot/record/alerting/attaching.py).
+ATTACHED = "attached"
+OPEN_STATES = (TRIGGERED, ACKNOWLEDGED, SNOOZED, ATTACHED)
 
 
 async def _follow_own_alert(
@@ -208,13 +211,27 @@ async def _follow_own_alert(
     group: AlertGroup,
     notification: Notification,
     now: datetime,
+    incident: Incident | None = None,
 ) -> None:
     """A ``page`` route's group as the notification leaves it (the caller holds its lock):
     a new episode when it fires while not open, a repeat counted while open, resolved when
-    none of its alerts fires any more."""
+    none of its alerts fires any more. Attached to an open incident, its new alerts are the
+    incident's (a firing after its resolve attaches it again); once that incident is closed,
+    a firing is a new episode of its own."""
     applied.alert_group = group
     fires = any(alert.status == "firing" for alert in notification.alerts)
+    joined = group.incident_id is not None and incident is not None and incident.is_open
+    if joined and incident is not None:
+        for alert in applied.new_alerts:
+            alert.incident_id = incident.id
+            session.add(alert)
+        if fires and group.state == RESOLVED:
+            group.state, group.resolved_at, group.resolved_by = ATTACHED, None, None
+    elif group.state == ATTACHED:  # its incident is closed: the alert ended with it
+        closed_at = incident.resolved_at if incident is not None else None
+        group.state, group.resolved_at = RESOLVED, closed_at or now
     if fires and group.state not in OPEN_STATES:
+        group.incident_id = group.attached_at = group.attached_by = None
         route = applied.route
         group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
         group.triggered_at, group.policy = now, route.policy
@@ -223,7 +240,7 @@ async def _follow_own_alert(
         group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
         group.resolved_at = group.resolved_by = None
         group.message_channel, group.message_ts = route.channel, None
-        group.snoozed_until = group.snoozed_by = None
+        group.snoozed_until = group.snoozed_by = group.snoozed_at = None
         group.cycle, group.level_round, group.level = 0, 1, 0
         group.escalated_by = group.escalated_at = group.escalated_level = None
         applied.alert_event = TRIGGERED

@@ -19,7 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.record.paging.contacts import SLACK, Person, Rule
 from bot.record.timeline import add_entry
 from bot.store.db import insert_kept
-from bot.store.models import Incident, Notification, PersonPage, TimelineEntry, TimelineKind
+from bot.store.models import (
+    AlertGroup,
+    Incident,
+    Notification,
+    PersonPage,
+    TimelineEntry,
+    TimelineKind,
+)
 
 # What a notification may become, and what the record says for each (entries' "outcome").
 SENT, DELIVERED, FAILED, ANSWERED, CANCELLED = (
@@ -127,6 +134,26 @@ async def end_pages(
             .values(state=CANCELLED, updated_at=at)
         )
     return pages
+
+
+async def alert_paged(session: AsyncSession, incident_id: int | None) -> set[str]:
+    """Who the alerts attached to the incident paged (in their current episodes): the
+    incident's escalations bring them in without paging them a second time."""
+    statement = (
+        select(PersonPage.user_id)
+        .join(AlertGroup, col(AlertGroup.id) == col(PersonPage.alert_group_id))
+        .where(
+            col(AlertGroup.incident_id) == incident_id,
+            col(PersonPage.started_at) >= col(AlertGroup.triggered_at),
+        )
+    )
+    return set((await session.exec(statement)).all())
+
+
+async def attached_alerts(session: AsyncSession, incident_id: int) -> list[int]:
+    """The alert groups attached to the incident (their pages are its to end)."""
+    statement = select(AlertGroup.id).where(col(AlertGroup.incident_id) == incident_id)
+    return [group_id for group_id in (await session.exec(statement)).all() if group_id]
 
 
 async def paged_users(session: AsyncSession, escalation_id: int) -> set[str]:

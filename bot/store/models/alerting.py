@@ -84,6 +84,11 @@ class AlertGroup(SQLModel, table=True):
     escalated_by: str | None = None
     escalated_at: datetime | None = Field(default=None, sa_column=utc_column())
     escalated_level: int | None = None
+    # When the last snooze began; who declared the incident from it or attached it to one
+    # (``incident_id``), and when: the incident's paging and timeline take it over.
+    snoozed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    attached_at: datetime | None = Field(default=None, sa_column=utc_column())
+    attached_by: str | None = None
 
 
 class Alert(SQLModel, table=True):
