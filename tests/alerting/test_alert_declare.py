@@ -263,11 +263,20 @@ async def test_declared_while_paging_the_incident_takes_over_and_pages_nobody_tw
     assert len(slack.direct_messages(BOB)) == 1
 
 
-async def test_two_submissions_at_once_make_one_incident(
+async def test_a_guest_may_not_and_two_submissions_at_once_make_one_incident(
     warroom: Warroom, ops: Channel, ntfy: FakeNtfy
 ) -> None:
     slack = warroom.slack
     await deliver(warroom, queue_lag())
+    # A guest of the workspace may not: told privately, no form, nothing changes.
+    slack.add_user(GUEST, "gus")
+    slack.users[GUEST].is_restricted = True
+    ops.members.add(GUEST)
+    await press_declare(warroom, ops, GUEST)
+    (refused,) = [m.text for m in slack.ephemeral_for(GUEST)]
+    assert refused.startswith(":no_entry: Nothing was attached: guests of the workspace cannot")
+    assert not [v for v in slack.views.values() if v.get("trigger_user") == GUEST]
+
     await press_declare(warroom, ops, ALICE)
     await press_declare(warroom, ops, BOB)
     alices, bobs = declare_form(slack, ALICE), declare_form(slack, BOB)

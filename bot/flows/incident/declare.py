@@ -98,6 +98,8 @@ async def declare_incident(
         or services.settings.incidents.default_severity
     )
     await require_may_page(services, declaration.declared_by, severity=severity, kind=kind)
+    if attachment is not None:  # asked afresh: a guest since the form opened takes nothing
+        await require(services, declaration.declared_by, Act.ATTACH_ALERT)
     private = (
         declaration.private
         or bool(kind and kind.private)

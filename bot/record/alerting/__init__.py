@@ -5,6 +5,7 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``payloads``: webhook bodies (Alertmanager, Grafana, the generic shape) in one shape.
 - ``routes``: the routes file: which alerts open incidents, how they look, where the rest go.
 - ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
+- ``attaching``: an alert of its own made an incident's: its alerts, its history as entries.
 - ``heartbeats``: the heartbeats file, and each heartbeat's last check-in and open miss.
 - ``maintenance``: maintenance windows, and which alerts they silenced.
 
