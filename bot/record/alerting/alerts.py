@@ -215,21 +215,10 @@ async def _follow_own_alert(
 ) -> None:
     """A ``page`` route's group as the notification leaves it (the caller holds its lock):
     a new episode when it fires while not open, a repeat counted while open, resolved when
-    none of its alerts fires any more. Attached to an open incident, its new alerts are the
-    incident's (a firing after its resolve attaches it again); once that incident is closed,
-    a firing is a new episode of its own."""
+    none of its alerts fires any more; attached to an incident, as ``_follow_incident`` says."""
     applied.alert_group = group
     fires = any(alert.status == "firing" for alert in notification.alerts)
-    joined = group.incident_id is not None and incident is not None and incident.is_open
-    if joined and incident is not None:
-        for alert in applied.new_alerts:
-            alert.incident_id = incident.id
-            session.add(alert)
-        if fires and group.state == RESOLVED:
-            group.state, group.resolved_at, group.resolved_by = ATTACHED, None, None
-    elif group.state == ATTACHED:  # its incident is closed: the alert ended with it
-        closed_at = incident.resolved_at if incident is not None else None
-        group.state, group.resolved_at = RESOLVED, closed_at or now
+    _follow_incident(session, applied, group, incident, fires, now)
     if fires and group.state not in OPEN_STATES:
         group.incident_id = group.attached_at = group.attached_by = None
         route = applied.route
@@ -251,6 +240,28 @@ async def _follow_own_alert(
         group.state, group.resolved_at, group.resolved_by = RESOLVED, now, None
         applied.alert_event = RESOLVED
     session.add(group)
+
+
+def _follow_incident(
+    session: AsyncSession,
+    applied: Applied,
+    group: AlertGroup,
+    incident: Incident | None,
+    fires: bool,
+    now: datetime,
+) -> None:
+    """An alert attached to an incident (declared as one, or attached): while that incident
+    is open, its new alerts are the incident's (and a firing after its resolve attaches it
+    again); once it is closed, the alert ended with it (a firing is a new episode)."""
+    if group.incident_id is not None and incident is not None and incident.is_open:
+        for alert in applied.new_alerts:
+            alert.incident_id = incident.id
+            session.add(alert)
+        if fires and group.state == RESOLVED:
+            group.state, group.resolved_at, group.resolved_by = ATTACHED, None, None
+    elif group.state == ATTACHED:
+        closed_at = incident.resolved_at if incident is not None else None
+        group.state, group.resolved_at = RESOLVED, closed_at or now
 
 
 async def still_firing(session: AsyncSession, group: AlertGroup) -> bool:
