@@ -360,3 +360,35 @@ async def test_alert_attach_takes_another_alert_in_and_refuses_in_words(
     assert other.id != group.id and other.state == "resolved"
     await command(warroom, channel, f"alert attach {other.id}")
     assert slack.ephemeral_for(ALICE)[-1].text.startswith("This alert is already resolved")
+
+
+async def test_its_source_resolving_is_said_and_after_the_incident_it_is_its_own_again(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    await deliver(warroom, queue_lag())
+    await press_declare(warroom, ops, ALICE)
+    await submit(slack, *declare_form(slack, ALICE), ALICE)
+    await settle(warroom)
+    (incident,) = await incidents_of(warroom)
+    assert incident.channel_id is not None
+    channel = slack.channels[incident.channel_id]
+
+    # Alertmanager says it resolved: the incident's timeline says so, the message too.
+    await warroom.advance(minutes=2)
+    await deliver(warroom, queue_lag(resolved=True))
+    text = only_message(ops).text
+    assert "*Resolved* by its source" in text and ":link: *Declared as INC-1*" in text
+    record = await api_incident(warroom)
+    assert [line["kind"] for line in record["timeline"]].count("alert") == 1
+
+    # The incident resolved, the group fires again: an alert of its own, paged again.
+    await command(warroom, channel, "resolve Queue drained")
+    await warroom.advance(minutes=5)
+    again = alert("QueueLag", "worker-1", "2026-03-03T02:30:00Z")
+    await deliver(warroom, alertmanager("QueueLag", [again]))
+    assert len(ops.messages) == 2
+    assert len(ntfy.phone(TOPIC)) == 2
+    (group,) = await the_alerts(warroom)
+    assert (group.state, group.incident_id) == ("triggered", None)
+    assert len(await incidents_of(warroom)) == 1
