@@ -57,7 +57,7 @@ async def _acknowledge_alert(page: PersonPage, *, services: Services, via: str) 
                 services, channel_id=incident.channel_id, user_id=page.user_id, via=via
             )
         except (AlreadyAcknowledged, NothingToAcknowledge, AlreadyResolved):
-            return Answer("already", by=incident.commander, alert=group)
+            return Answer("already", alert=group)
         return Answer("acknowledged", by=page.user_id, alert=group)
     try:
         group = await acknowledge_alert(services, page.alert_group_id, user=page.user_id, via=via)
