@@ -4,8 +4,8 @@ registers it (``register``).
 
 The subcommands here: ``action``: a follow-up task (``--due``), its "File as issue" button,
 and "Mark done" on its reminder; ``maintenance``: ``/incident maintenance``: silence matching
-alerts for a while; ``alert``: an alert's buttons (Acknowledge, Resolve); ``modal``: the
-declare form (``/incident`` alone).
+alerts for a while; ``alert``: an alert's buttons (Acknowledge, Escalate, Snooze, Resolve,
+Declare incident); ``modal``: the declare form (``/incident`` alone).
 
 What they share:
 
@@ -70,6 +70,7 @@ from commands.action import (
 )
 from commands.alert import (
     handle_acknowledge_press,
+    handle_declare_press,
     handle_escalate_press,
     handle_resolve_press,
     handle_snooze_choice,
@@ -180,6 +181,7 @@ def register(app: AsyncApp) -> None:
     app.action(AlertMessage.RESOLVE)(handle_resolve_press)
     app.action(AlertMessage.ESCALATE)(handle_escalate_press)
     app.action(AlertMessage.SNOOZE)(handle_snooze_choice)
+    app.action(AlertMessage.DECLARE)(handle_declare_press)  # a form: opened at once
     # In the owner's DM, not a channel's line: nothing of the incident's order to keep.
     app.action(FollowUpReminder.DONE)(handle_mark_done_button)
     app.action(LessonsMessage.ANSWER)(handle_answer_button)

@@ -1,5 +1,6 @@
 """The buttons of an alert's own message (a ``page`` route, no incident): Acknowledge,
-Escalate, Snooze (a menu of lengths) and Resolve. Thin: read the press, act
+Escalate, Snooze (a menu of lengths), Resolve and Declare incident (the declare form, filled
+from the alert: bot/flows/alerting/declared.py). Thin: read the press, act
 (bot/flows/paging/alert_pages.py, bot/flows/alerting/alert_actions.py), and the message
 updates itself; a press that changes nothing, or a guest's, is answered privately.
 Acknowledge is also beside each open alert on the person's App Home: the same flow, the
@@ -7,6 +8,7 @@ Home published afresh (a refusal said at its top)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -14,11 +16,14 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.alerting.alert_actions import escalate_alert, snooze_alert
+from bot.flows.alerting.declared import declarable
 from bot.flows.home import publish_home
 from bot.flows.paging.alert_pages import acknowledge_alert, resolve_alert
-from bot.flows.replies import outcome
+from bot.flows.replies import open_form, outcome
 from bot.services import Services
-from commands.buttons import Press, answer_press
+from bot.store.models import SEVERITIES
+from commands.buttons import Press, answer_press, open_from_press
+from commands.modal import TITLE_MAX, DeclareForm, declare_view
 
 # The longest snooze a menu option can name, in minutes (what is offered is shorter).
 _SNOOZE_MAX_MINUTES = 7 * 24 * 60
@@ -89,3 +94,21 @@ async def _acknowledge_on_home(ack: AsyncAck, body: dict[str, Any], context: Any
         await publish_home(services, team_id=None, user_id=user, event_id=event_id, notice=refused)
 
     services.background.spawn(work(), name="acknowledge an alert on the Home")
+
+
+async def handle_declare_press(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """Declare incident: the declare form, filled with the alert's title and severity; the
+    alert travels in its private_metadata to the submission."""
+
+    async def open_declare(services: Services, press: Press, trigger_id: str) -> str | None:
+        group = await declarable(services, press.value_id, user=press.user_id)
+        form = DeclareForm(
+            title=group.title[:TITLE_MAX],
+            severity=group.severity if group.severity in SEVERITIES else None,
+        )
+        origin = {"channel_id": press.channel_id, "response_url": press.response_url}
+        view = declare_view(services, form, json.dumps({**origin, "alert": group.id}))
+        await open_form(services, trigger_id, view)
+        return None
+
+    await open_from_press(ack, body, context, open_declare)

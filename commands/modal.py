@@ -16,9 +16,11 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.slack_ids import DeclareModal, field_input, input_state
 from bot.basics.slack_text import SlackText, to_plain
 from bot.clients.slack.errors import SlackFailure
+from bot.flows.alerting.declared import declare_from_alert
 from bot.flows.incident.declare import Declaration, declare_in_background
 from bot.flows.replies import open_form
 from bot.record.incident_types import TEXT_VALUE_MAX
@@ -158,7 +160,12 @@ async def handle_declare_submission(
         incident_type=type_name,
         fields={name: value for name, value in answers.items() if value is not None},
     )
-    declare_in_background(services, declaration, str(metadata.get("response_url", "")))
+    response_url = str(metadata.get("response_url", ""))
+    alert_id = parse_bounded_int(str(metadata.get("alert") or ""), 1, DATABASE_ID_MAX)
+    if alert_id is not None:  # Declare incident on an alert's message
+        declare_from_alert(services, declaration, alert_id, response_url)
+    else:
+        declare_in_background(services, declaration, response_url)
 
 
 def form_from_command(

@@ -6,6 +6,7 @@ from commands import action, help_text, maintenance
 from commands.base import Subcommand
 from commands.escalation import ack, escalate
 from commands.incident import (
+    alert_attach,
     incident_type,
     lead,
     note,
@@ -42,6 +43,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     action.SUBCOMMAND,
     milestone_time.SUBCOMMAND,
     timezone.SUBCOMMAND,
+    alert_attach.SUBCOMMAND,
     resolve.SUBCOMMAND,
     postmortem.SUBCOMMAND,
     maintenance.SUBCOMMAND,

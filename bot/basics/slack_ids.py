@@ -97,13 +97,15 @@ class EscalationMessage(StrEnum):
 
 class AlertMessage(StrEnum):
     """An alert's own message (a ``page`` route, no incident): Acknowledge, Escalate,
-    Snooze (a menu of lengths) and Resolve."""
+    Snooze (a menu of lengths), Resolve and Declare incident."""
 
     BLOCK = "alert"
     ACKNOWLEDGE = "acknowledge_alert"
     ESCALATE = "escalate_alert"
     SNOOZE = "snooze_alert"
     RESOLVE = "resolve_alert"
+    # Opens the declare form filled from the alert; submitting it attaches the alert.
+    DECLARE = "declare_from_alert"
 
 
 class FollowUpMessage(StrEnum):

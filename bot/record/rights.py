@@ -52,6 +52,8 @@ class Act(StrEnum):
     ESCALATE = "escalate"  # /incident escalate
     ACKNOWLEDGE = "acknowledge"  # the Acknowledge button, /incident ack: stops every page
     SNOOZE = "snooze"  # an alert's Snooze: stops its paging until a time
+    # An alert's Declare incident, /incident alert attach: its paging becomes an incident's.
+    ATTACH_ALERT = "attach_alert"
     MAINTENANCE = "maintenance"  # a maintenance window: see, make, cancel
     CONTACTS = "contacts"  # /oncall contact and rules: codes sent, test pages, a person's own
     TEST_PAGE = "test_page"  # /oncall test-page
@@ -92,6 +94,7 @@ RULES: Mapping[Act, Rule] = {
     Act.COVER_ACCEPT: Rule(Reach.ACCEPT_FOR, MEMBERS, narrowed="schedule owners"),
     Act.MERGE_FOLLOW_UPS: Rule(Reach.ACCEPT_FOR, MEMBERS),
     Act.RESOLVE: Rule(Reach.SILENCE, MEMBERS),
+    Act.ATTACH_ALERT: Rule(Reach.SILENCE, MEMBERS),
     Act.ACCEPT_PROPOSAL: Rule(Reach.ACCEPT_FOR, MEMBERS),
 }
 

@@ -177,7 +177,7 @@ async def test_an_alert_pages_the_on_call_person_with_no_channel_and_acknowledge
     assert "Alert: QueueLag is firing" in message.text
     assert "fired 1 time," in message.text
     assert f"paging escalation policy *queues* (<@{CAROL}>)" in message.text
-    assert buttons(message) == ["Acknowledge", "Escalate", "Snooze", "Resolve"]
+    assert buttons(message) == ["Acknowledge", "Escalate", "Snooze", "Resolve", "Declare incident"]
 
     # The same alert again (Alertmanager's repeat): counted, nobody paged again.
     await deliver(warroom, queue_lag())
@@ -198,7 +198,7 @@ async def test_an_alert_pages_the_on_call_person_with_no_channel_and_acknowledge
     await press(warroom, ops, "acknowledge_alert", CAROL)
     message = only_message(ops)
     assert f"*Acknowledged* by <@{CAROL}>" in message.text
-    assert buttons(message) == ["Snooze", "Resolve"]
+    assert buttons(message) == ["Snooze", "Resolve", "Declare incident"]
     (page,) = await person_pages(warroom)
     assert (page.state, page.acknowledged_by, page.acknowledged_via) == (
         "acknowledged",
@@ -300,7 +300,7 @@ async def test_a_snooze_stops_the_paging_and_it_pages_again_from_level_1_when_st
     await choose_snooze(warroom, ops, "1h", CAROL)
     message = only_message(ops)
     assert f"*Snoozed* by <@{CAROL}> until " in message.text
-    assert buttons(message) == ["Resolve"]
+    assert buttons(message) == ["Resolve", "Declare incident"]
     assert (await the_alert(warroom)).state == "snoozed"
     # Acknowledge on a screen that still shows the button: said privately, nothing changes.
     await press(warroom, ops, "acknowledge_alert", BOB)
@@ -321,7 +321,7 @@ async def test_a_snooze_stops_the_paging_and_it_pages_again_from_level_1_when_st
     assert len(ntfy.phone(TOPIC)) == 2
     message = only_message(ops)
     assert f"*Triggered* again: the snooze by <@{CAROL}> ended at " in message.text
-    assert buttons(message) == ["Acknowledge", "Escalate", "Snooze", "Resolve"]
+    assert buttons(message) == ["Acknowledge", "Escalate", "Snooze", "Resolve", "Declare incident"]
     # And its policy goes on from there: Bob at level 2, five minutes later.
     await warroom.advance(minutes=5)
     assert len(slack.direct_messages(BOB)) == 1

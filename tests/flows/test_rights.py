@@ -126,6 +126,7 @@ CASES: tuple[Case, ...] = (
     Case("/incident", "timezone Europe/Paris"),
     Case("/incident", "postmortem"),
     Case("/incident", "help"),
+    Case("/incident", "alert attach 1", refused=True),
     Case("/incident", "maintenance", where="general", refused=True),
     Case("/incident", "maintenance service=checkout now to 18:00", where="general"),
     Case("/incident", "maintenance cancel 1", where="general"),
@@ -194,6 +195,7 @@ ELSEWHERE = {
     "escalate_alert": "escalate: tests/alerting/test_own_alerts.py, as a guest",
     "snooze_alert": "snooze: tests/alerting/test_own_alerts.py, as a guest",
     "resolve_alert": "resolve: tests/alerting/test_own_alerts.py, as a guest",
+    "declare_from_alert": "attach_alert: tests/alerting/test_alert_declare.py, as a guest",
 }
 
 

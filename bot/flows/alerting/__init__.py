@@ -5,6 +5,8 @@
   incident, acknowledged and resolved from their one message.
 - ``alert_actions``: an alert snoozed (paged again when the snooze ends, if still firing) and
   escalated by hand to its policy's next level.
+- ``declared``: an alert declared as an incident (its Declare incident button) or attached
+  to one (``/incident alert attach``): its paging and history taken over.
 - ``heartbeats``: check-ins kept, and a missed one raised as an alert.
 - ``maintenance``: maintenance windows made and cancelled, and the alerts they silence.
 - ``maintenance_rights``: who may make and cancel a window: what its alerts reach, and whose.

@@ -80,6 +80,7 @@ async def snooze_alert(services: Services, group_id: int, *, user: str, minutes:
                 alert=group, asked=int(length.total_seconds()), longest=int(longest.total_seconds())
             )
         group.state, group.snoozed_until, group.snoozed_by = alerts.SNOOZED, now + length, user
+        group.snoozed_at = now
         session.add(group)
         await stop_paging(session, group, now)
         await jobs.schedule(

@@ -49,8 +49,22 @@ AlertEscalator = Callable[[Services, PersonPage], Awaitable[Answer]]
 
 
 async def _acknowledge_alert(page: PersonPage, *, services: Services, via: str) -> Answer:
-    """An alert's page answered from a phone or a link: the alert is acknowledged."""
+    """An alert's page answered from a phone or a link: the alert is acknowledged; an alert
+    attached to an open incident since, the incident (which ends the alert's pages too)."""
     assert page.alert_group_id is not None
+    async with session_scope(services.engine) as session:
+        group = await session.get(AlertGroup, page.alert_group_id)
+        incident = None
+        if group is not None and group.incident_id is not None:
+            incident = await session.get(Incident, group.incident_id)
+    if group is not None and incident is not None and incident.channel_id and incident.is_open:
+        try:
+            await acknowledge(
+                services, channel_id=incident.channel_id, user_id=page.user_id, via=via
+            )
+        except (AlreadyAcknowledged, NothingToAcknowledge, AlreadyResolved):
+            return Answer("already", alert=group)
+        return Answer("acknowledged", by=page.user_id, alert=group)
     try:
         group = await acknowledge_alert(services, page.alert_group_id, user=page.user_id, via=via)
     except AlertUnchanged as unchanged:

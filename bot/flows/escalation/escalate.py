@@ -650,8 +650,10 @@ async def _tell_on_call(
 ) -> list[str]:
     """A DM to each person an on-call schedule named, once (the caller commits); whom."""
     told: list[str] = []
-    # A person with a page hears of it through their rules (the Slack method's DM says it).
+    # A person with a page hears of it through their rules (the Slack method's DM says it),
+    # as does one an alert attached to the incident paged (not paged twice: start_pages).
     paged = await person_pages.paged_users(session, escalation.id or 0)
+    paged |= await person_pages.alert_paged(session, incident.id or 0)
     for named in escalation.on_call or []:
         if named["user"] is None or named.get("guest") or named["user"] in paged:
             continue

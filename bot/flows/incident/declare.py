@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,17 +58,37 @@ class Declaration:
     fields: Mapping[str, FieldValue] = field(default_factory=dict)
 
 
+class Attachment(Protocol):
+    """What an incident is declared from and takes in, in the transaction that opens it
+    (an alert: bot/flows/alerting/declared.py). ``claim`` locks it and checks it may be
+    (raising a BotError that says why not) before the incident is numbered, and returns its
+    detection time; ``attach`` makes it the incident's; ``policy``, what pages for it when
+    the incident's type and severity name none, and ``why``."""
+
+    policy: Policy | None
+    why: Why | None
+
+    async def claim(self, session: AsyncSession) -> datetime | None: ...
+
+    async def attach(self, session: AsyncSession, incident: Incident) -> None: ...
+
+    async def tell(self, writes: Writes) -> None: ...
+
+
 class ChannelNotCreated(BotError):
     """The incident is recorded but Slack refused its channel."""
 
     template = "messages/channel_not_created.j2"
 
 
-async def declare_incident(services: Services, declaration: Declaration) -> Incident:
+async def declare_incident(
+    services: Services, declaration: Declaration, attachment: Attachment | None = None
+) -> Incident:
     """Record a new incident, open its channel, bring in its declarer and post the header.
 
     Declared from a message Slack does not show everyone (a DM, a private channel), it is a
-    private incident: its title and description are that message's words.
+    private incident: its title and description are that message's words. Declared from an
+    ``attachment`` (an alert), it takes it in the same transaction: two at once, one incident.
     """
     types = services.settings.incidents.types
     kind = types.get(declaration.incident_type)
@@ -76,6 +98,8 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
         or services.settings.incidents.default_severity
     )
     await require_may_page(services, declaration.declared_by, severity=severity, kind=kind)
+    if attachment is not None:  # asked afresh: a guest since the form opened takes nothing
+        await require(services, declaration.declared_by, Act.ATTACH_ALERT)
     private = (
         declaration.private
         or bool(kind and kind.private)
@@ -86,6 +110,7 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
     )
     now = services.clock()
     async with session_scope(services.engine) as session:
+        detected = await attachment.claim(session) if attachment else None
         incident = await incidents.open_incident(
             session,
             team_id=declaration.team_id,
@@ -95,7 +120,7 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
             description=declaration.description,
             timezone=services.settings.incidents.timezone,
             declared_at=now,
-            detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else None,
+            detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else detected,
             is_private=private,
             incident_type=kind.name if kind else None,
         )
@@ -107,6 +132,8 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
                 )
         if declaration.origin:
             _record_detection(session, incident, declaration.origin)
+        if attachment is not None:
+            await attachment.attach(session, incident)
         await session.commit()
     origin = declaration.origin
     link = await _origin_link(services, origin) if origin else None
@@ -114,16 +141,23 @@ async def declare_incident(services: Services, declaration: Declaration) -> Inci
     async def tell(writes: Writes) -> None:
         if origin:
             await writes.say("messages/declared_from_message.j2", origin=origin, link=link)
+        if attachment is not None:
+            await attachment.tell(writes)
         await writes.announce("messages/announce_declared.j2")
 
-    policy = services.settings.escalation.policies.get(kind.policy or "") if kind else None
+    policies = services.settings.escalation.policies
+    policy = policies.get(kind.policy or "") if kind else None
+    why: Why | None = by_type(kind, policy) if kind and policy else None
+    if policy is None and attachment is not None and not policies.for_severity(severity):
+        # What paged for the alert goes on paging for the incident (its people paged once).
+        policy, why = attachment.policy, attachment.why
     await open_war_room(
         services,
         incident,
         prefix=services.settings.incidents.channel_prefix,
         members=[declaration.declared_by],
         policy=policy,
-        policy_why=by_type(kind, policy) if kind and policy else None,
+        policy_why=why,
         tell=tell,
     )
     return incident
@@ -284,11 +318,16 @@ def _channel_names(prefix: str, incident: Incident) -> Iterator[str]:
         yield incidents.channel_name_for(prefix, incident.number, incident.title, attempt)
 
 
-def declare_in_background(services: Services, declaration: Declaration, response_url: str) -> None:
+def declare_in_background(
+    services: Services,
+    declaration: Declaration,
+    response_url: str,
+    attachment: Attachment | None = None,
+) -> None:
     """Declare after the ack; tell the declarer where the war room is (or what went wrong)."""
 
     async def declare() -> str:
-        incident = await declare_incident(services, declaration)
+        incident = await declare_incident(services, declaration, attachment)
         return services.renderer.render("messages/incident_opened.j2", incident=incident)
 
     services.background.spawn(

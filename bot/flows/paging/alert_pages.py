@@ -43,7 +43,7 @@ from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import AlertGroup, Job, Notification, PersonPage
+from bot.store.models import AlertGroup, Incident, Job, Notification, PersonPage
 
 log = logging.getLogger(__name__)
 # Where acknowledgement links point: GET shows a button (an alert's: its phone console),
@@ -369,7 +369,7 @@ async def resolve_alert(services: Services, group_id: int, *, user: str) -> Aler
         group = await alerts.lock_alert(session, group_id)
         if group is None or group.state is None:
             raise LookupError(f"no alert {group_id}")
-        if group.state == alerts.RESOLVED:
+        if group.state in (alerts.RESOLVED, alerts.ATTACHED):  # attached: the incident's
             raise AlertUnchanged(alert=group, timezone=services.settings.incidents.timezone)
         group.state, group.resolved_at, group.resolved_by = alerts.RESOLVED, now, user
         session.add(group)
@@ -408,6 +408,7 @@ async def show_alert(services: Services, job: Job) -> None:
             flapping=route.flapping,
             timezone=services.settings.incidents.timezone,
             hours_zone=route.support_hours.zone if route.support_hours else "UTC",
+            incident=await session.get(Incident, group.incident_id) if group.incident_id else None,
         )
         blocks = services.renderer.render_json(
             "blocks/alert_group.json.j2", text=text, alert=group, snooze_choices=SNOOZE_CHOICES

@@ -69,12 +69,17 @@ async def start_pages(
     """Start a page to each of ``users`` and schedule each notification its rules send (the
     caller commits, then wakes this process's job runner; other replicas' are told at the
     commit). Without a contacts file, only those who set their own contacts or rules
-    from Slack are paged beyond Slack's invitation."""
+    from Slack are paged beyond Slack's invitation. A policy's level pages nobody an alert
+    attached to the incident paged already (their pages go on, and ``stop_pages`` ends them
+    with its own); a person escalated to by name is paged as asked."""
     assert escalation.id is not None
+    already = set()
+    if escalation.target_kind == "policy":
+        already = await pages.alert_paged(session, escalation.incident_id)
     await _start(
         session,
         services,
-        users,
+        [user for user in users if user not in already],
         now,
         {"incident_id": escalation.incident_id, "escalation_id": escalation.id},
         prefix=f"notify:{escalation.id}:",
@@ -186,6 +191,21 @@ async def stop_pages(
             now=now,
             key_prefix=f"notify:{escalation_id}:",
         )
+    # The pages of alerts attached to it are the incident's now: they end with its own.
+    for group_id in await pages.attached_alerts(session, incident_id):
+        alert_ended = await pages.end_pages(
+            session, incident_id=None, escalation_ids=None, at=now, by=by, via=via,
+            alert_group_id=group_id,
+        )  # fmt: skip
+        if alert_ended:
+            ended.extend(alert_ended)
+            await jobs.cancel(
+                session,
+                incident_id=None,
+                kinds=[JobKind.NOTIFY],
+                now=now,
+                key_prefix=alert_notifications(group_id),
+            )
     return ended
 
 

@@ -7,6 +7,7 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``support_hours``: a route's support hours (zone, days, times): when low urgency pages.
 - ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
 - ``grouping``: an alert of its own's states; alerts joining an open one, flapping.
+- ``attaching``: an alert of its own made an incident's: its alerts, its history as entries.
 - ``heartbeats``: the heartbeats file, and each heartbeat's last check-in and open miss.
 - ``maintenance``: maintenance windows, and which alerts they silenced.
 

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.slack_text import SlackText
 from bot.record import incidents
 from bot.record.alerting.grouping import ACKNOWLEDGED as ACKNOWLEDGED
+from bot.record.alerting.grouping import ATTACHED as ATTACHED
 from bot.record.alerting.grouping import HELD as HELD
 from bot.record.alerting.grouping import OPEN_STATES as OPEN_STATES
 from bot.record.alerting.grouping import RESOLVED as RESOLVED
@@ -194,7 +195,7 @@ async def apply_notification(
             types=types,
         )
     if applied.route.action == "page":
-        await _follow_own_alert(session, applied, group, notification, now)
+        await _follow_own_alert(session, applied, group, notification, now, incident)
     applied.incident = incident
     _record_changes(session, applied, notification)
     if incident is not None and incident.is_open:
@@ -214,14 +215,17 @@ async def _follow_own_alert(
     group: AlertGroup,
     notification: Notification,
     now: datetime,
+    incident: Incident | None = None,
 ) -> None:
     """A ``page`` route's alert as the notification leaves it (the caller holds the group's
     lock): a new episode when it fires while not open, unless another alert of its route
     triggered within the route's grouping window is open (it joins that one); a repeat
     counted while open (or joined); resolved when none of its alerts fires any more, unless
-    it is flapping (held open until it stays quiet, ``own_alerts``)."""
+    it is flapping (held open until it stays quiet, ``own_alerts``); attached to an
+    incident, as ``_follow_incident`` says."""
     route = applied.route
     fires = any(alert.status == "firing" for alert in notification.alerts)
+    _follow_incident(session, applied, group, incident, fires, now)
     joined = await joined_alert(session, group)
     if joined is None and fires and group.state not in OPEN_STATES:
         joined = await open_in_window(session, route, group, now)
@@ -234,6 +238,7 @@ async def _follow_own_alert(
     applied.alert_group = group
     if fires and group.state not in OPEN_STATES:
         flapping = flipped(group, route, now)
+        group.incident_id = group.attached_at = group.attached_by = None
         group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
         group.triggered_at, group.policy = now, route.policy
         group.title = route.render_title(title_context(notification))
@@ -241,7 +246,7 @@ async def _follow_own_alert(
         group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
         group.resolved_at = group.resolved_by = group.resolved_after = None
         group.message_channel, group.message_ts = route.channel, None
-        group.snoozed_until = group.snoozed_by = None
+        group.snoozed_until = group.snoozed_by = group.snoozed_at = None
         group.cycle, group.level_round, group.level = 0, 1, 0
         group.escalated_by = group.escalated_at = group.escalated_level = None
         group.urgency, group.waits_until = route.urgency, None
@@ -260,6 +265,28 @@ async def _follow_own_alert(
             group.state, group.resolved_at, group.resolved_by = RESOLVED, now, None
             applied.alert_event = RESOLVED
     session.add(group)
+
+
+def _follow_incident(
+    session: AsyncSession,
+    applied: Applied,
+    group: AlertGroup,
+    incident: Incident | None,
+    fires: bool,
+    now: datetime,
+) -> None:
+    """An alert attached to an incident (declared as one, or attached): while that incident
+    is open, its new alerts are the incident's (and a firing after its resolve attaches it
+    again); once it is closed, the alert ended with it (a firing is a new episode)."""
+    if group.incident_id is not None and incident is not None and incident.is_open:
+        for alert in applied.new_alerts:
+            alert.incident_id = incident.id
+            session.add(alert)
+        if fires and group.state == RESOLVED:
+            group.state, group.resolved_at, group.resolved_by = ATTACHED, None, None
+    elif group.state == ATTACHED:
+        closed_at = incident.resolved_at if incident is not None else None
+        group.state, group.resolved_at = RESOLVED, closed_at or now
 
 
 def group_key_hash(group_key: str) -> str:

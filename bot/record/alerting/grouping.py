@@ -23,7 +23,10 @@ TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
 # Snoozed by a person until ``snoozed_until``: paging stopped, still open (its repeats count,
 # its source's resolve resolves it).
 SNOOZED = "snoozed"
-OPEN_STATES = (TRIGGERED, ACKNOWLEDGED, SNOOZED)
+# Declared as an incident, or attached to one (``incident_id``): its paging and its later
+# firings are the incident's while the incident is open (bot/record/alerting/attaching.py).
+ATTACHED = "attached"
+OPEN_STATES = (TRIGGERED, ACKNOWLEDGED, SNOOZED, ATTACHED)
 
 
 # A flapping alert's source said it resolved: held open, resolved once it stays so.
@@ -69,7 +72,7 @@ async def open_in_window(
         select(AlertGroup)
         .where(
             AlertGroup.route == route.name,
-            col(AlertGroup.state).in_(OPEN_STATES),
+            col(AlertGroup.state).in_((TRIGGERED, ACKNOWLEDGED, SNOOZED)),
             col(AlertGroup.triggered_at) >= now - route.group_window,
             AlertGroup.id != group.id,
         )

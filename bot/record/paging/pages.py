@@ -136,6 +136,26 @@ async def end_pages(
     return pages
 
 
+async def alert_paged(session: AsyncSession, incident_id: int | None) -> set[str]:
+    """Who the alerts attached to the incident paged (in their current episodes): the
+    incident's escalations bring them in without paging them a second time."""
+    statement = (
+        select(PersonPage.user_id)
+        .join(AlertGroup, col(AlertGroup.id) == col(PersonPage.alert_group_id))
+        .where(
+            col(AlertGroup.incident_id) == incident_id,
+            col(PersonPage.started_at) >= col(AlertGroup.triggered_at),
+        )
+    )
+    return set((await session.exec(statement)).all())
+
+
+async def attached_alerts(session: AsyncSession, incident_id: int) -> list[int]:
+    """The alert groups attached to the incident (their pages are its to end)."""
+    statement = select(AlertGroup.id).where(col(AlertGroup.incident_id) == incident_id)
+    return [group_id for group_id in (await session.exec(statement)).all() if group_id]
+
+
 async def paged_users(session: AsyncSession, escalation_id: int) -> set[str]:
     """Who the escalation started a page for."""
     statement = select(PersonPage.user_id).where(col(PersonPage.escalation_id) == escalation_id)

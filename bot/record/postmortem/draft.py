@@ -93,6 +93,9 @@ class Draft:
     reviewer: str | None = None
     # When the fix started and what confirmed it worked.
     mitigation: Mitigation = field(default_factory=lambda: Mitigation(None, None))
+    # The first page of an alert it was declared from, when before the declaration: where
+    # time to acknowledge starts (bot/record/postmortem/figures.py).
+    paged: MilestoneTime | None = None
     # The alerts that opened the incident, with their labels and links.
     detections: list[Detection] = field(default_factory=list)
     # The status pages: None when the incident was never made public.
@@ -568,7 +571,7 @@ class Draft:
     @property
     def figures(self) -> Figures:
         """The incident's figures as this draft states them (bot/record/postmortem/figures.py)."""
-        return Figures(self.milestones, self.mitigation)
+        return Figures(self.milestones, self.mitigation, self.paged)
 
     @property
     def start(self) -> MilestoneTime:

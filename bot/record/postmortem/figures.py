@@ -13,9 +13,13 @@ The rules, with their reasons:
   started, which is what the incident's own column keeps.
 - Impact ended is set, else proposed from the record (to confirm).
 - Acknowledged is the first moment a person answered for the incident: an acknowledgement
-  (``/incident ack``, the escalation's button, a page answered from a phone) or someone
-  taking or being given the lead (``/incident lead``), whichever came first. Declaring is
-  not acknowledging: a person who declares is counted when they act as its lead.
+  (``/incident ack``, the escalation's button, a page answered from a phone, the
+  acknowledgement of an alert it was declared from or attached) or someone taking or being
+  given the lead (``/incident lead``), whichever came first. Declaring is not acknowledging:
+  a person who declares is counted when they act as its lead.
+- Time to acknowledge runs from the declaration, or from the first page of an alert the
+  incident was declared from (or attached) when that page came first: the moment someone was
+  first asked to acknowledge (its ``paged`` entries, bot/record/alerting/attaching.py).
 - "Impact lasted": impact started to impact ended; "open for": declared to resolved, or to
   now while it is open.
 """
@@ -43,6 +47,7 @@ from bot.store.models import Alert, Milestone, MilestoneChange, TimelineEntry, T
 # who acknowledged and who took the lead. The rest of a timeline says nothing of them.
 FIGURE_KINDS = frozenset(
     {
+        TimelineKind.PAGED.value,
         TimelineKind.MITIGATION.value,
         TimelineKind.RECOVERED.value,
         TimelineKind.ALERT.value,
@@ -55,6 +60,8 @@ _ANSWERED = (TimelineKind.ACKNOWLEDGED.value, TimelineKind.COMMANDER.value)
 _ALERT = TimelineKind.ALERT.value
 _MITIGATION = TimelineKind.MITIGATION.value
 _RECOVERED = TimelineKind.RECOVERED.value
+_PAGED = TimelineKind.PAGED.value
+_ASKED = "time_to_acknowledge"  # measured from the first page, when an alert's came first
 # Each milestone's value and column, and each metric's two milestones, as plain strings: an
 # enum member's ``column`` property cost more than the rest for each of 10,000 incidents.
 _COLUMNS = tuple((milestone.value, milestone.column) for milestone in Milestone)
@@ -73,10 +80,19 @@ _CHUNK = 500
 class Figures:
     """An incident's milestones as the record decides them, and what is measured between."""
 
-    def __init__(self, milestones: dict[str, MilestoneTime], mitigation: Mitigation) -> None:
+    # An alert's first page, when it came before the declaration: time to acknowledge's start.
+    paged: MilestoneTime | None = None
+
+    def __init__(
+        self,
+        milestones: dict[str, MilestoneTime],
+        mitigation: Mitigation,
+        paged: MilestoneTime | None = None,
+    ) -> None:
         self._milestones, self.mitigation = milestones, mitigation
         self._times = {key: time.at for key, time in milestones.items()}
         self._assumed = milestones[_STARTED].assumed
+        self.paged = paged
 
     @property
     def milestones(self) -> dict[str, MilestoneTime]:
@@ -89,13 +105,21 @@ class Figures:
     @property
     def metrics(self) -> list[Metric]:
         """Each of ``METRICS``, between its two milestones."""
-        return [Metric(key, self.milestones[a], self.milestones[b]) for key, a, b in METRICS]
+        paged = getattr(self, "paged", None)
+        return [
+            Metric(
+                key, paged if key == _ASKED and paged else self.milestones[a], self.milestones[b]
+            )
+            for key, a, b in METRICS
+        ]
 
     def span(self, key: str) -> timedelta | None:
         """A metric's time (``time_to_mitigate``); None when unknown, unmeasured or negative
         (``Metric``'s rules, without building one: Insights asks it of 10,000 incidents)."""
         first, then = _ENDS[key]
         start, end = self._times[first], self._times[then]
+        if key == _ASKED and self.paged is not None:
+            start = self.paged.at
         if start is None or end is None or end < start:
             return None
         if then == _DETECTED and first == _STARTED and self._assumed:  # ``Metric.unmeasured``
@@ -180,7 +204,12 @@ def decide(
     milestones[Milestone.ENDED] = impact_end(
         lines, milestones, resolved_alerts, mitigation, said_back
     )
-    return Figures(milestones, mitigation)
+    first_page = next((line.at for line in lines if line.kind == _PAGED), None)
+    declared = milestones[Milestone.DECLARED].at
+    paged = None
+    if first_page is not None and declared is not None and first_page < declared:
+        paged = MilestoneTime(_PAGED, first_page, source="alert", line=None)
+    return Figures(milestones, mitigation, paged)
 
 
 def alerts_resolved(lines: Sequence[Line], at: datetime | None) -> Line | None:

@@ -228,10 +228,8 @@ def build_draft(
         return Line(entry.occurred_at, entry.kind, text, name(entry.author), entry.permalink)
 
     lines = [line(entry) for entry in record.entries]
-    if known is not None:
-        milestones, mitigation = dict(known.milestones), known.mitigation
-    else:
-        milestones, mitigation = decided_milestones(record, lines, name)
+    figures = known.figures if known is not None else decided_figures(record, lines, name)
+    milestones, mitigation, paged = dict(figures.milestones), figures.mitigation, figures.paged
     paths = PathFacts(
         replies={ts: line(row) for ts, row in record.replies.items()},
         ideas={ts: line(row) for ts, row in record.ideas.items()},
@@ -258,7 +256,8 @@ def build_draft(
         commander=name(incident.commander),
         roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         milestones=milestones,
-        metrics=Figures(milestones, mitigation).metrics,
+        metrics=Figures(milestones, mitigation, paged).metrics,
+        paged=paged,
         timeline=curated_timeline(
             one_line_each(
                 _ruling_out(lines, record),
@@ -508,19 +507,23 @@ def _by_kind(lines: list[Line]) -> Callable[[TimelineKind], list[Line]]:
     return of_kind
 
 
-def decided_milestones(
-    record: Record, lines: Sequence[Line], name: Namer
-) -> tuple[dict[str, MilestoneTime], Mitigation]:
-    """The milestones as the draft states them: the incident's figures
-    (bot/record/postmortem/figures.py), one rule for the draft, the wrap-up form's proposal
-    and every other page."""
+def decided_figures(record: Record, lines: Sequence[Line], name: Namer) -> Figures:
+    """The incident's figures as the draft states them (bot/record/postmortem/figures.py),
+    one rule for the draft, the wrap-up form's proposal and every other page."""
     back = [
         Line(row.occurred_at, QUOTED, readable(row.text), name(row.author), row.permalink)
         for row in record.said_back.values()
     ]
-    figures = decide(
+    return decide(
         record.incident, record.milestone_changes, lines, record.alerts_resolved_at, back, name
     )
+
+
+def decided_milestones(
+    record: Record, lines: Sequence[Line], name: Namer
+) -> tuple[dict[str, MilestoneTime], Mitigation]:
+    """The milestones and mitigation of ``decided_figures``."""
+    figures = decided_figures(record, lines, name)
     return figures.milestones, figures.mitigation
 
 

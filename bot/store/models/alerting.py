@@ -102,6 +102,11 @@ class AlertGroup(SQLModel, table=True):
     # The policy it named, no longer configured: it was paged to ``policy`` instead (the
     # policy its severity names), or to nobody when that is None.
     policy_gone: str | None = None
+    # When the last snooze began; who declared the incident from it or attached it to one
+    # (``incident_id``), and when: the incident's paging and timeline take it over.
+    snoozed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    attached_at: datetime | None = Field(default=None, sa_column=utc_column())
+    attached_by: str | None = None
 
 
 class Alert(SQLModel, table=True):

@@ -62,6 +62,9 @@ class TimelineKind(StrEnum):
     NOTIFICATION = "notification"
     # The postmortem moved between draft, in review and published (who, when, why).
     REVIEW = "review"
+    # Whom an alert of its own paged before it was declared as, or attached to, the incident
+    # (bot/record/alerting/attaching.py): the first time anyone was asked to acknowledge.
+    PAGED = "paged"
 
 
 class Milestone(StrEnum):

@@ -45,7 +45,7 @@ GROUPS: tuple[KindGroup, ...] = (
         ),
     ),
     KindGroup("paging", frozenset({K.ESCALATION, K.ACKNOWLEDGED, K.NOTIFICATION})),
-    KindGroup("alerts", frozenset({K.ALERT, K.WORKFLOW})),
+    KindGroup("alerts", frozenset({K.ALERT, K.PAGED, K.WORKFLOW})),
 )
 GROUP_KEYS = tuple(group.key for group in GROUPS)
 # Folded unless asked for.
