@@ -7,6 +7,10 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
 - ``heartbeats``: the heartbeats file, and each heartbeat's last check-in and open miss.
 - ``maintenance``: maintenance windows, and which alerts they silenced.
+- ``worklist``: alerts as the web view, the API and the agents read them: the list (open
+  first), one alert with its pages and their notifications.
+- ``load``: on-call load for Insights: alerts per route per week, after-hours pages per
+  person, time to acknowledge, noise.
 
 May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``).
 No other domain of the record: this one is first in the order.
