@@ -211,6 +211,10 @@ async def test_the_alerts_worklist_its_filters_and_an_alerts_history(
         assert "Resolved its source" in text and "Notification Bob" in text
         status, _ = await page(alice, f"{warroom.url}/alerts/99999")
         assert status == 404
+        # The other worklists say when they were read too, in Alice's zone.
+        for other in ("/", "/follow-ups"):
+            status, html = await page(alice, f"{warroom.url}{other}")
+            assert "As of 02:03:00 UTC." in " ".join(visible_text(html).split()), other
 
     async with browser() as carol:
         await sign_in(carol, warroom, CAROL)
