@@ -2,9 +2,10 @@
 Alerts worklist (open first, then resolved; by route, state and "mine"; its list alone for
 the page's script; an "as of" time), one alert's page with its history (each page and
 notification, who acknowledged), the JSON API's ``/api/alerts`` and ``/api/alerts/{id}``,
-and Insights' on-call load. A guest of the workspace sees none of it. Alerts arrive as
-Alertmanager sends them, Carol acknowledges from Slack (the emulator's signed press) and her
-push goes through the fake ntfy, whose topic (her phone's address) is never shown."""
+the MCP tools ``list_alerts`` and ``get_alert``, and Insights' on-call load. A guest of the
+workspace sees none of it. Alerts arrive as Alertmanager sends them, Carol acknowledges from
+Slack (the emulator's signed press) and her push goes through the fake ntfy, whose topic (her
+phone's address) is never shown."""
 
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 from sqlmodel import select
 
 from bot.config import Secret
+from bot.record.alerting.load import after_hours
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup
 from emulator import Channel, FakeNtfy, SlackEmulator
+from tests.agents.test_mcp_http import agent, call, refused, warroom_token
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import settle
@@ -297,3 +301,55 @@ async def test_insights_measure_the_on_call_load(warroom: Warroom, ops: Channel)
     assert "Week of disks queues" in load and "Mon 23 Feb 2026 0 0 Mon 2 Mar 2026 1 1" in load
     # Both pages came at 02:00 UTC, their zone as Slack gives it: after hours for both.
     assert "Bob Okafor 1 1 UTC (theirs) Carol Tanaka 1 1 UTC (theirs)" in load
+
+
+async def test_an_agent_lists_the_alerts_and_reads_one_over_mcp(
+    warroom: Warroom, ops: Channel
+) -> None:
+    lag, full = await a_night_of_alerts(warroom, ops)
+    token = await warroom_token(warroom, "triage-bot", "read")
+    async with agent(warroom.url, token) as session:
+        listed = await call(session, "list_alerts")
+        assert [a["id"] for a in listed["open"]] == [lag]
+        assert [a["id"] for a in listed["resolved"]] == [full]
+        # Times in the team's zone, each alert linked to its page.
+        assert listed["open"][0]["first_seen_at"] == "2026-03-03T02:00:00Z"
+        assert listed["open"][0]["web_url"].endswith(f"/alerts/{lag}")
+        paged = await call(session, "list_alerts", paged=BOB)
+        assert ([a["id"] for a in paged["open"]], [a["id"] for a in paged["resolved"]]) == (
+            [],
+            [full],
+        )
+        resolved = await call(session, "list_alerts", state="resolved", route="disks")
+        assert [a["id"] for a in resolved["resolved"]] == [full] and resolved["open"] == []
+        one = await call(session, "get_alert", alert=lag)
+        (carols,) = one["pages"]
+        assert (carols["person"]["name"], carols["notifications"][0]["method"]) == (
+            "Carol Tanaka",
+            "ntfy",
+        )
+        assert TOPIC not in str(one)
+        assert "no alert" in await refused(session, "get_alert", alert=999)
+        assert "state" in await refused(session, "list_alerts", state="asleep")
+        assert "route" in await refused(session, "list_alerts", route="x" * 201)
+
+
+@pytest.mark.parametrize(
+    ("local", "after"),
+    [
+        ("2026-03-06T17:59:59", False),  # Friday, a second before six
+        ("2026-03-06T18:00:00", True),
+        ("2026-03-07T12:00:00", True),  # Saturday noon
+        ("2026-03-09T08:59:59", True),  # Monday, before nine
+        ("2026-03-09T09:00:00", False),
+    ],
+)
+def test_after_hours_is_outside_nine_to_six_on_weekdays_in_the_zone_given(
+    local: str, after: bool
+) -> None:
+    paris = ZoneInfo("Europe/Paris")
+    moment = datetime.fromisoformat(local).replace(tzinfo=paris).astimezone(UTC)
+    assert after_hours(moment, paris) is after
+    # The zone decides: Friday 17:59 in Paris is Saturday 01:59 in Tokyo.
+    if local == "2026-03-06T17:59:59":
+        assert after_hours(moment, ZoneInfo("Asia/Tokyo"))
