@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ from bot.config import Secret
 from bot.record.alerting.load import after_hours
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup
-from emulator import Channel, FakeNtfy, SlackEmulator
+from emulator import FakeNtfy, SlackEmulator
 from tests.agents.test_mcp_http import agent, call, refused, warroom_token
+from tests.alerting.test_own_alerts import RUNBOOK, page_route
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import settle
@@ -37,7 +39,6 @@ NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 STARTED = "2026-03-03T01:58:00Z"
 TOPIC = "carol-7f3a9c"
 GUEST = "U0GUEST"
-RUNBOOK = "https://wiki.example.com/runbooks/queues"
 PARIS = "?tz=Europe/Paris"
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 POLICIES = {
@@ -58,63 +59,47 @@ CONTACTS = {
 
 
 def page_routes(channel: str) -> dict[str, Any]:
-    return {
-        "routes": [
-            {
-                "name": "queues",
-                "match": {"alertname": "QueueLag"},
-                "action": "page",
-                "policy": "queues",
-                "channel": channel,
-                "severity": "SEV3",
-                "runbook": RUNBOOK,
-            },
-            {
-                "name": "disks",
-                "match": {"alertname": "DiskFull"},
-                "action": "page",
-                "policy": "disks",
-                "channel": channel,
-                "severity": "SEV2",
-            },
-        ]
-    }
+    """test_own_alerts' queues route, and a disks route paging Bob."""
+    (queues,) = page_route(channel)["routes"]
+    disks = {"name": "disks", "match": {"alertname": "DiskFull"}, "policy": "disks"}
+    return {"routes": [queues, {**queues, **disks, "severity": "SEV2", "runbook": None}]}
 
 
-@pytest.fixture
-async def ops(slack: SlackEmulator) -> Channel:
-    return slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-
-
-@pytest.fixture
-async def ntfy() -> AsyncIterator[FakeNtfy]:
-    async with FakeNtfy() as fake:
-        yield fake
+@asynccontextmanager
+async def alerts_warroom(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> AsyncIterator[Warroom]:
+    """warroom with the two page routes posting to #ops-alerts, Carol's push through the
+    fake ntfy, the web view and its API token."""
+    ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
+    async with FakeNtfy() as ntfy:
+        paging = paging_settings(
+            tmp_path,
+            CONTACTS,
+            POLICIES,
+            SCHEDULES,
+            WARROOM_NTFY_URL=ntfy.root,
+            WARROOM_PUBLIC_URL="https://warroom.example.com",
+        )
+        # Signing in returns to the address the browser used (the test's), not a public one.
+        paging["web__public_url"] = ""
+        async with running_warroom(
+            slack,
+            database_url,
+            Clock(NOW),
+            alerting__token=Secret(TOKEN),
+            alerting__routes=routes(page_routes(ops.id)),
+            **paging,
+            **web_settings(slack),
+        ) as running:
+            yield running
 
 
 @pytest.fixture
 async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+    slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> AsyncIterator[Warroom]:
-    paging = paging_settings(
-        tmp_path,
-        CONTACTS,
-        POLICIES,
-        SCHEDULES,
-        WARROOM_NTFY_URL=ntfy.root,
-        WARROOM_PUBLIC_URL="https://warroom.example.com",
-    )
-    # Signing in returns to the address the browser used (the test's), not a public one.
-    paging["web__public_url"] = ""
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(page_routes(ops.id)),
-        **paging,
-        **web_settings(slack),
-    ) as running:
+    async with alerts_warroom(slack, database_url, tmp_path) as running:
         yield running
 
 
@@ -131,9 +116,11 @@ async def group_named(warroom: Warroom, title_part: str) -> AlertGroup:
     return found
 
 
-async def a_night_of_alerts(warroom: Warroom, ops: Channel) -> tuple[int, int]:
+async def a_night_of_alerts(warroom: Warroom) -> tuple[int, int]:
     """QueueLag fires twice and Carol acknowledges it from Slack three minutes later;
     DiskFull pages Bob and its source resolves it. Their ids."""
+    ops = warroom.slack.channel_by_name("ops-alerts")
+    assert ops is not None
     queue = alertmanager("QueueLag", [alert("QueueLag", "worker-1", STARTED)])
     await deliver(warroom, queue)
     await deliver(warroom, queue)
@@ -158,11 +145,8 @@ async def page(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:
         return answer.status, await answer.text()
 
 
-async def test_the_alerts_worklist_its_filters_and_an_alerts_history(
-    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
-) -> None:
-    lag, full = await a_night_of_alerts(warroom, ops)
-    assert len(ntfy.phone(TOPIC)) == 1
+async def test_the_alerts_worklist_its_filters_and_an_alerts_history(warroom: Warroom) -> None:
+    lag, full = await a_night_of_alerts(warroom)
     async with browser() as alice:
         await sign_in(alice, warroom, ALICE)
         async with alice.get(f"{warroom.url}/alerts{PARIS}") as answer:
@@ -226,10 +210,8 @@ async def test_the_alerts_worklist_its_filters_and_an_alerts_history(
         assert "QueueLag" in html and "DiskFull" not in html
 
 
-async def test_the_api_answers_the_alerts_and_their_pages(
-    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
-) -> None:
-    lag, full = await a_night_of_alerts(warroom, ops)
+async def test_the_api_answers_the_alerts_and_their_pages(warroom: Warroom) -> None:
+    lag, full = await a_night_of_alerts(warroom)
     async with aiohttp.ClientSession() as client:
         async with client.get(f"{warroom.url}/api/alerts") as answer:
             assert answer.status == 401
@@ -264,8 +246,8 @@ async def test_the_api_answers_the_alerts_and_their_pages(
             assert answer.status == 404
 
 
-async def test_guests_see_no_alerts(warroom: Warroom, ops: Channel) -> None:
-    lag, _ = await a_night_of_alerts(warroom, ops)
+async def test_guests_see_no_alerts(warroom: Warroom) -> None:
+    lag, _ = await a_night_of_alerts(warroom)
     warroom.slack.add_user(GUEST, "gus")
     warroom.slack.users[GUEST].is_restricted = True
     async with browser() as guest:
@@ -285,8 +267,8 @@ async def test_guests_see_no_alerts(warroom: Warroom, ops: Channel) -> None:
         assert 'href="/alerts"' not in html
 
 
-async def test_insights_measure_the_on_call_load(warroom: Warroom, ops: Channel) -> None:
-    await a_night_of_alerts(warroom, ops)
+async def test_insights_measure_the_on_call_load(warroom: Warroom) -> None:
+    await a_night_of_alerts(warroom)
     async with browser() as alice:
         await sign_in(alice, warroom, ALICE)
         status, html = await page(alice, f"{warroom.url}/insights?period=30")
@@ -303,10 +285,8 @@ async def test_insights_measure_the_on_call_load(warroom: Warroom, ops: Channel)
     assert "Bob Okafor 1 1 UTC (theirs) Carol Tanaka 1 1 UTC (theirs)" in load
 
 
-async def test_an_agent_lists_the_alerts_and_reads_one_over_mcp(
-    warroom: Warroom, ops: Channel
-) -> None:
-    lag, full = await a_night_of_alerts(warroom, ops)
+async def test_an_agent_lists_the_alerts_and_reads_one_over_mcp(warroom: Warroom) -> None:
+    lag, full = await a_night_of_alerts(warroom)
     token = await warroom_token(warroom, "triage-bot", "read")
     async with agent(warroom.url, token) as session:
         listed = await call(session, "list_alerts")

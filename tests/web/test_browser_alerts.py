@@ -9,20 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Secret
-from emulator import FakeNtfy, SlackEmulator
-from tests.alerting.test_alert_worklist import (
-    CONTACTS,
-    NOW,
-    POLICIES,
-    a_night_of_alerts,
-    deliver,
-    page_routes,
-)
-from tests.conftest import ALICE, Clock, Warroom, running_warroom
-from tests.helpers.alerts import TOKEN, alert, alertmanager, routes
-from tests.helpers.web_view import web_settings
-from tests.paging.scenario import SCHEDULES, paging_settings
+from emulator import SlackEmulator
+from tests.alerting.test_alert_worklist import a_night_of_alerts, alerts_warroom, deliver
+from tests.conftest import Warroom
+from tests.helpers.alerts import alert, alertmanager
 from tests.web.test_browser import WIDTHS, sign_in_with_slack, watched_page
 from tests.web.test_browser_overrides_history import checked
 from tests.web.test_browser_worklists import card_lines
@@ -34,38 +24,19 @@ if TYPE_CHECKING:
 async def test_the_alerts_in_a_browser(
     slack: SlackEmulator, sqlite_url: str, chromium: Browser, tmp_path: Path
 ) -> None:
-    ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-    async with FakeNtfy() as ntfy:
-        paging = paging_settings(
-            tmp_path,
-            CONTACTS,
-            POLICIES,
-            SCHEDULES,
-            WARROOM_NTFY_URL=ntfy.root,
-            WARROOM_PUBLIC_URL="https://warroom.example.com",
-        )
-        paging["web__public_url"] = ""
-        async with running_warroom(
-            slack,
-            sqlite_url,
-            Clock(NOW),
-            alerting__token=Secret(TOKEN),
-            alerting__routes=routes(page_routes(ops.id)),
-            **paging,
-            **web_settings(slack),
-        ) as warroom:
-            lag, _ = await a_night_of_alerts(warroom, ops)
-            for width, options in WIDTHS.items():
-                async with watched_page(chromium, warroom, **options) as page:
-                    await sign_in_with_slack(page, warroom)
-                    await the_worklist(page, warroom, width)
-                    await the_alert(page, warroom, lag, width)
-            async with watched_page(chromium, warroom) as page:
+    async with alerts_warroom(slack, sqlite_url, tmp_path) as warroom:
+        lag, _ = await a_night_of_alerts(warroom)
+        for width, options in WIDTHS.items():
+            async with watched_page(chromium, warroom, **options) as page:
                 await sign_in_with_slack(page, warroom)
-                await refreshed(page, warroom)
-            async with watched_page(chromium, warroom, java_script_enabled=False) as page:
-                await sign_in_with_slack(page, warroom)
-                await without_java_script(page, warroom)
+                await the_worklist(page, warroom, width)
+                await the_alert(page, warroom, lag, width)
+        async with watched_page(chromium, warroom) as page:
+            await sign_in_with_slack(page, warroom)
+            await refreshed(page, warroom)
+        async with watched_page(chromium, warroom, java_script_enabled=False) as page:
+            await sign_in_with_slack(page, warroom)
+            await without_java_script(page, warroom)
 
 
 async def the_worklist(page: Page, warroom: Warroom, width: str) -> None:
