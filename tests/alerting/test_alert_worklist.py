@@ -268,6 +268,9 @@ async def test_guests_see_no_alerts(warroom: Warroom) -> None:
 
 
 async def test_insights_measure_the_on_call_load(warroom: Warroom) -> None:
+    # Bob works from Tokyo (02:00 UTC is 11:00 there); Slack gives no zone for Carol.
+    warroom.slack.users[BOB].tz = "Asia/Tokyo"
+    warroom.slack.users[CAROL].tz = ""
     await a_night_of_alerts(warroom)
     async with browser() as alice:
         await sign_in(alice, warroom, ALICE)
@@ -281,8 +284,9 @@ async def test_insights_measure_the_on_call_load(warroom: Warroom) -> None:
     assert "Noise 100% 2 of 2 acknowledged or resolved with no incident" in load
     # Alerts per route per week: the week of Monday 2 March.
     assert "Week of disks queues" in load and "Mon 23 Feb 2026 0 0 Mon 2 Mar 2026 1 1" in load
-    # Both pages came at 02:00 UTC, their zone as Slack gives it: after hours for both.
-    assert "Bob Okafor 1 1 UTC (theirs) Carol Tanaka 1 1 UTC (theirs)" in load
+    # Both pages came at 02:00 UTC: after hours for Carol in the team's zone (UTC), not for
+    # Bob in his own.
+    assert "Carol Tanaka 1 1 UTC (the team's) Bob Okafor 0 1 Asia/Tokyo (theirs)" in load
 
 
 async def test_an_agent_lists_the_alerts_and_reads_one_over_mcp(warroom: Warroom) -> None:
