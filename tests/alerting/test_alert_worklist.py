@@ -43,7 +43,12 @@ PARIS = "?tz=Europe/Paris"
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 POLICIES = {
     "policies": {
-        "queues": {"levels": [{"timeout": "5m", "targets": [{"schedule": "night"}]}]},
+        "queues": {
+            "levels": [
+                {"timeout": "5m", "targets": [{"schedule": "night"}]},
+                {"targets": [{"user": BOB}]},
+            ]
+        },
         "disks": {"levels": [{"targets": [{"user": BOB}]}]},
     }
 }
@@ -208,6 +213,44 @@ async def test_the_alerts_worklist_its_filters_and_an_alerts_history(warroom: Wa
         await sign_in(carol, warroom, CAROL)
         status, html = await page(carol, f"{warroom.url}/alerts?mine=1")
         assert "QueueLag" in html and "DiskFull" not in html
+
+
+async def test_an_escalation_by_hand_and_a_snooze_are_on_the_alerts_page(
+    warroom: Warroom,
+) -> None:
+    ops = warroom.slack.channel_by_name("ops-alerts")
+    assert ops is not None
+    await deliver(warroom, alertmanager("QueueLag", [alert("QueueLag", "worker-1", STARTED)]))
+    lag = await group_named(warroom, "QueueLag")
+    (message,) = ops.messages
+    await warroom.advance(minutes=1)
+    await warroom.slack.click_button(
+        ops.id, message.ts, "escalate_alert", user=ALICE, value=str(lag.id), block_id="alert"
+    )
+    await settle(warroom)
+    await warroom.advance(minutes=1)
+    await warroom.slack.choose_in_message(
+        ops.id, message.ts, "snooze_alert", user=CAROL, option_text="1h"
+    )
+    await settle(warroom)
+    async with browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        status, html = await page(alice, f"{warroom.url}/alerts/{lag.id}{PARIS}")
+        assert status == 200
+        text = " ".join(visible_text(html.replace("<", " <")).split())
+        assert "snoozed snoozed by Carol Tanaka until Tue 3 Mar 04:02:00 CET" in text, text
+        history = text.split("History", 1)[1]
+        for line in (
+            # Snoozed: paging stopped, her page ended.
+            r"03:00:00 CET Paged by level 1 carol tanaka ended",
+            r"03:01:00 CET Escalated by hand to level 2 alice moreau",
+            # Bob, by the name the record keeps, else his id.
+            r"03:01:00 CET Paged by level 2 (bob okafor|U0BOB) ended",
+        ):
+            assert re.search(line, history, re.I), history
+        status, html = await page(alice, f"{warroom.url}/alerts?state=snoozed")
+        assert "QueueLag" in html and "until 04:02 CET" not in html  # in Alice's zone: UTC
+        assert "until 03:02 UTC" in html
 
 
 async def test_the_api_answers_the_alerts_and_their_pages(warroom: Warroom) -> None:

@@ -193,4 +193,8 @@ def history_of(record: AlertRecord) -> list[Moment]:
         moments.append(Moment(group.escalated_at, "escalated", group.escalated_by))
     if group.resolved_at:
         moments.append(Moment(group.resolved_at, "resolved", group.resolved_by))
-    return sorted(moments, key=lambda moment: moment.at)
+    # At one time, the cause first: an escalation before the pages it made.
+    return sorted(moments, key=lambda moment: (moment.at, _ORDER.index(moment.what)))
+
+
+_ORDER = ("fired", "escalated", "paged", "notification", "acknowledged", "resolved")
